@@ -1,0 +1,28 @@
+"""Gymnasium environments of the platform, registered on import.
+
+Gymnasium 1.x does not load plugin entry points, so the ids are registered here:
+
+* ``placer/MacroPlacement-v0``: sequential macro placement of a chip netlist.
+* ``placer/IndexTuning-v0``: choose a learned index and its parameters for a key set.
+* ``placer/ConfigTuning-v0``: tune the configuration knobs of a real database.
+
+``gymnasium.make("envs:placer/MacroPlacement-v0")`` imports this module first, so that form
+works without an explicit import too.
+"""
+
+from __future__ import annotations
+
+from gymnasium.envs.registration import register, registry
+
+_ENVS = {
+    "placer/MacroPlacement-v0": "envs.macro_placement:MacroPlacementEnv",
+    "placer/IndexTuning-v0": "envs.index_tuning:IndexTuningEnv",
+    "placer/ConfigTuning-v0": "envs.config_tuning:ConfigTuningEnv",
+}
+
+for _env_id, _entry in _ENVS.items():
+    if _env_id not in registry:
+        register(id=_env_id, entry_point=_entry)
+
+#: Marker so tests can check that this package, not the unrelated PyPI ``envs``, was imported.
+IS_PLACER_ENVS = True

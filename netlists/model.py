@@ -1,0 +1,285 @@
+"""Columnar data model of a macro-placement netlist and of a placement.
+
+A :class:`Netlist` is immutable: node attributes and nets live in numpy arrays so that every
+consumer (cost, placers, environments) vectorises over them. A :class:`Placement` holds the
+mutable part (centre positions, orientations, fixed flags) for every node; many placements
+share one netlist.
+
+Node indices follow file order (a Circuit Training ``__metadata__`` node is skipped). Pin
+positions are not stored: they follow from the owning macro's position, the pin offset and the
+macro orientation (see :func:`netlists.model.orient_offsets`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+
+
+class NodeType(IntEnum):
+    """Kinds of node in a Circuit Training netlist (stored as int8 in ``Netlist.node_type``)."""
+
+    PORT = 0
+    HARD_MACRO = 1  # "MACRO": a memory / IP block
+    SOFT_MACRO = 2  # "macro": a cluster of standard cells
+    HARD_PIN = 3  # "MACRO_PIN"
+    SOFT_PIN = 4  # "macro_pin"
+
+
+#: Circuit Training type strings, by node type.
+CT_TYPE_NAMES: dict[NodeType, str] = {
+    NodeType.PORT: "PORT",
+    NodeType.HARD_MACRO: "MACRO",
+    NodeType.SOFT_MACRO: "macro",
+    NodeType.HARD_PIN: "MACRO_PIN",
+    NodeType.SOFT_PIN: "macro_pin",
+}
+CT_TYPES: dict[str, NodeType] = {v: k for k, v in CT_TYPE_NAMES.items()}
+
+#: Orientation names; the index is the int8 code stored in placements.
+ORIENTATIONS: tuple[str, ...] = ("N", "FN", "S", "FS", "E", "FE", "W", "FW")
+ORIENTATION_CODE: dict[str, int] = {name: i for i, name in enumerate(ORIENTATIONS)}
+
+# Pin-offset transform per orientation: offset used = (a*dx + b*dy, c*dx + d*dy).
+_ORIENT_MATRIX = np.array(
+    [
+        [1, 0, 0, 1],  # N  ( dx,  dy)
+        [-1, 0, 0, 1],  # FN (-dx,  dy)
+        [-1, 0, 0, -1],  # S  (-dx, -dy)
+        [1, 0, 0, -1],  # FS ( dx, -dy)
+        [0, 1, -1, 0],  # E  ( dy, -dx)
+        [0, -1, -1, 0],  # FE (-dy, -dx)
+        [0, -1, 1, 0],  # W  (-dy,  dx)
+        [0, 1, 1, 0],  # FW ( dy,  dx)
+    ],
+    dtype=np.float64,
+)
+
+
+def orient_offsets(
+    dx: np.ndarray, dy: np.ndarray, orientation: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Turn pin offsets ``(dx, dy)`` (given for orientation N) by orientation codes."""
+    m = _ORIENT_MATRIX[np.asarray(orientation, dtype=np.intp)]
+    return m[..., 0] * dx + m[..., 1] * dy, m[..., 2] * dx + m[..., 3] * dy
+
+
+@dataclass(frozen=True)
+class Canvas:
+    """Canvas, placement grid and routing parameters (the ``.plc`` header fields).
+
+    Attributes:
+        width, height: canvas size in microns, lower-left corner at the origin.
+        cols, rows: placement / routing grid.
+        hroutes_per_micron, vroutes_per_micron: routing tracks per micron.
+        hrouting_alloc, vrouting_alloc: tracks per micron a hard macro consumes.
+        smooth_range: congestion smoothing range in grid cells.
+        overlap_threshold: read and written, not used by the cost.
+    """
+
+    width: float
+    height: float
+    cols: int
+    rows: int
+    hroutes_per_micron: float = 10.0
+    vroutes_per_micron: float = 10.0
+    hrouting_alloc: float = 0.0
+    vrouting_alloc: float = 0.0
+    smooth_range: int = 2
+    overlap_threshold: float = 0.004
+
+    @property
+    def cell_width(self) -> float:
+        return self.width / self.cols
+
+    @property
+    def cell_height(self) -> float:
+        return self.height / self.rows
+
+    def replace(self, **changes: object) -> Canvas:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, eq=False)
+class Netlist:
+    """An immutable, columnar netlist.
+
+    Per node (length ``n_nodes``): ``names``, ``node_type`` (:class:`NodeType` codes),
+    ``width``/``height`` (0 for ports and pins), ``x``/``y``/``orientation`` (the positions
+    written in the netlist file), ``pin_macro`` (owning macro index for pins, -1 otherwise),
+    ``pin_dx``/``pin_dy`` (offsets from the macro centre for orientation N), ``weight``
+    (the ``weight`` attribute, 1 where absent) and ``side`` (ports only, "" otherwise).
+
+    Nets in CSR form (length ``n_nets``): ``net_driver`` (node index) and
+    ``net_ptr``/``net_pins`` (``net_pins[net_ptr[k]:net_ptr[k+1]]`` are the driver first, then
+    the sinks in file order, duplicates kept), ``net_weight`` (the driver's weight).
+    """
+
+    name: str
+    names: tuple[str, ...]
+    node_type: np.ndarray
+    width: np.ndarray
+    height: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    orientation: np.ndarray
+    pin_macro: np.ndarray
+    pin_dx: np.ndarray
+    pin_dy: np.ndarray
+    weight: np.ndarray
+    side: tuple[str, ...]
+    net_driver: np.ndarray
+    net_ptr: np.ndarray
+    net_pins: np.ndarray
+    net_weight: np.ndarray
+    canvas: Canvas | None = None
+    metadata: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+
+    # ----------------------------------------------------------------- sizes
+    @property
+    def n_nodes(self) -> int:
+        return int(self.node_type.shape[0])
+
+    @property
+    def n_nets(self) -> int:
+        return int(self.net_driver.shape[0])
+
+    def indices_of(self, kind: NodeType) -> np.ndarray:
+        """Indices of all nodes of one type, in file order."""
+        return np.flatnonzero(self.node_type == kind)
+
+    @property
+    def ports(self) -> np.ndarray:
+        return self.indices_of(NodeType.PORT)
+
+    @property
+    def hard_macros(self) -> np.ndarray:
+        return self.indices_of(NodeType.HARD_MACRO)
+
+    @property
+    def soft_macros(self) -> np.ndarray:
+        return self.indices_of(NodeType.SOFT_MACRO)
+
+    @property
+    def macros(self) -> np.ndarray:
+        """Hard and soft macros, in file order."""
+        t = self.node_type
+        return np.flatnonzero((t == NodeType.HARD_MACRO) | (t == NodeType.SOFT_MACRO))
+
+    @property
+    def placeable(self) -> np.ndarray:
+        """Ports and macros: the nodes a ``.plc`` file lists."""
+        t = self.node_type
+        return np.flatnonzero(t <= NodeType.SOFT_MACRO)
+
+    @property
+    def is_pin(self) -> np.ndarray:
+        return self.node_type >= NodeType.HARD_PIN
+
+    def anchor(self) -> np.ndarray:
+        """For every node, the node whose position it moves with (its macro, or itself)."""
+        return np.where(self.pin_macro >= 0, self.pin_macro, np.arange(self.n_nodes))
+
+    def index(self, name: str) -> int:
+        """Index of the node called ``name`` (KeyError when absent)."""
+        lookup = self.metadata.get("_name_index")
+        if lookup is None:
+            lookup = {n: i for i, n in enumerate(self.names)}
+            self.metadata["_name_index"] = lookup
+        return lookup[name]  # type: ignore[index]
+
+    def net(self, k: int) -> np.ndarray:
+        """Node indices of net ``k``: driver first, then sinks."""
+        return self.net_pins[self.net_ptr[k] : self.net_ptr[k + 1]]
+
+    def with_canvas(self, canvas: Canvas) -> Netlist:
+        """The same netlist on another canvas / grid."""
+        return dataclasses.replace(self, canvas=canvas, metadata=dict(self.metadata))
+
+    def require_canvas(self) -> Canvas:
+        if self.canvas is None:
+            raise ValueError(
+                f"netlist {self.name!r} has no canvas: load it with a .plc file "
+                "(netlists.load_design) or give one with Netlist.with_canvas"
+            )
+        return self.canvas
+
+    def counts(self) -> dict[str, int]:
+        """Node and net counts by kind."""
+        t = self.node_type
+        return {
+            "ports": int(np.sum(t == NodeType.PORT)),
+            "hard_macros": int(np.sum(t == NodeType.HARD_MACRO)),
+            "soft_macros": int(np.sum(t == NodeType.SOFT_MACRO)),
+            "hard_macro_pins": int(np.sum(t == NodeType.HARD_PIN)),
+            "soft_macro_pins": int(np.sum(t == NodeType.SOFT_PIN)),
+            "nets": self.n_nets,
+            "net_pins": int(self.net_pins.shape[0]),
+        }
+
+    def initial_placement(self) -> Placement:
+        """The placement written in the netlist file itself."""
+        return Placement(
+            x=np.array(self.x, dtype=np.float64),
+            y=np.array(self.y, dtype=np.float64),
+            orientation=np.array(self.orientation, dtype=np.int8),
+            fixed=np.zeros(self.n_nodes, dtype=bool),
+        )
+
+
+@dataclass(eq=False)
+class Placement:
+    """Mutable positions (centres), orientation codes and fixed flags of every node.
+
+    Only ports and macros are meaningful; pins follow their macro.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    orientation: np.ndarray
+    fixed: np.ndarray
+
+    def copy(self) -> Placement:
+        return Placement(self.x.copy(), self.y.copy(), self.orientation.copy(), self.fixed.copy())
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    def positions(self, nodes: np.ndarray) -> np.ndarray:
+        """``(len(nodes), 2)`` array of centre positions."""
+        return np.stack([self.x[nodes], self.y[nodes]], axis=1)
+
+
+def pin_positions(
+    netlist: Netlist, placement: Placement, nodes: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Absolute positions of ``nodes`` (all nodes by default), per the proxy-cost rules.
+
+    Ports and macros sit at their placed centre; a soft-macro pin at its macro's centre; a
+    hard-macro pin at its macro's centre plus its offset turned by the macro's orientation.
+    """
+    if nodes is None:
+        nodes = np.arange(netlist.n_nodes)
+    owner = netlist.pin_macro[nodes]
+    anchor = np.where(owner >= 0, owner, nodes)
+    x = placement.x[anchor].astype(np.float64, copy=True)
+    y = placement.y[anchor].astype(np.float64, copy=True)
+    hard = netlist.node_type[nodes] == NodeType.HARD_PIN
+    if np.any(hard):
+        ox, oy = orient_offsets(
+            netlist.pin_dx[nodes[hard]],
+            netlist.pin_dy[nodes[hard]],
+            placement.orientation[anchor[hard]],
+        )
+        x[hard] += ox
+        y[hard] += oy
+    return x, y

@@ -1,0 +1,10 @@
+"""Evaluate and optimise macro placements: the proxy cost, placers, RL, CLI."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("placer-gym")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"

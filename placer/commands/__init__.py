@@ -1,0 +1,1 @@
+"""Sub-commands of the ``placer`` CLI, one module each; each exposes ``register(app)``."""
