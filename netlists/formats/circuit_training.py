@@ -1,0 +1,281 @@
+"""Circuit Training netlist format (``netlist.pb.txt``, protobuf text), plain or gzip.
+
+The file is a sequence of ``node { ... }`` blocks with ``name``, ``input`` lines and
+``attr { key: ... value { placeholder|f|i: ... } }`` blocks; see
+``shared/benchmarks/README.md``. Circuit Training writes one field per line and the reader
+relies on that layout (it is what makes a 29 MB file parse in about a second). A node with
+``input`` lines drives one net: the node itself plus the named sinks.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from netlists.builder import NetlistBuilder
+from netlists.errors import NetlistError
+from netlists.formats.textio import open_text, read_text
+from netlists.model import CT_TYPE_NAMES, CT_TYPES, ORIENTATION_CODE, ORIENTATIONS, Netlist, NodeType
+
+METADATA_NODE = "__metadata__"
+
+_NUMERIC_KEYS = ("width", "height", "x", "y", "x_offset", "y_offset", "weight")
+_REQUIRED: dict[NodeType, tuple[str, ...]] = {
+    NodeType.PORT: ("x", "y"),
+    NodeType.HARD_MACRO: ("width", "height", "x", "y"),
+    NodeType.SOFT_MACRO: ("width", "height", "x", "y"),
+    NodeType.HARD_PIN: ("macro_name", "x_offset", "y_offset"),
+    NodeType.SOFT_PIN: ("macro_name",),
+}
+
+
+def _unquote(text: str, path: str, lineno: int) -> str:
+    t = text.strip()
+    if len(t) < 2 or t[0] != '"' or t[-1] != '"':
+        raise NetlistError(f"expected a quoted string, got {t!r}", path, lineno)
+    return t[1:-1]
+
+
+def read_netlist(path: str | Path, name: str | None = None) -> Netlist:
+    """Read a Circuit Training netlist (``.pb.txt`` or ``.pb.txt.gz``); canvas is left unset.
+
+    Raises:
+        NetlistError: on any malformed input, naming file, line and the expectation.
+    """
+    path = Path(path)
+    text = read_text(path)
+    if name is None:
+        name = path.parent.name if path.name.startswith("netlist.") else path.name.split(".")[0]
+    return parse_netlist(text, name=name, path=str(path))
+
+
+def parse_netlist(text: str, name: str = "netlist", path: str = "<string>") -> Netlist:
+    """Parse netlist text (see :func:`read_netlist`)."""
+    builder = NetlistBuilder(name, path)
+    lines = text.split("\n")
+    node_start = 0  # line of the current "node {", 0 when outside a node
+    depth = 0
+    node_name: str | None = None
+    inputs: list[str] = []
+    attrs: dict[str, object] = {}
+    attr_lines: dict[str, int] = {}
+    key: str | None = None
+    nodes_inputs: list[tuple[int, list[str]]] = []
+
+    def finish_node(end_line: int) -> None:
+        if node_name is None:
+            raise NetlistError("node has no 'name'", path, node_start)
+        if node_name == METADATA_NODE:
+            builder.metadata["ct_metadata"] = dict(attrs)
+            return
+        type_text = attrs.get("type")
+        if type_text is None:
+            raise NetlistError(f"node {node_name!r} lacks the 'type' attribute", path, node_start)
+        ntype = CT_TYPES.get(str(type_text))
+        if ntype is None:
+            raise NetlistError(
+                f"node {node_name!r} has unknown type {type_text!r}; expected one of "
+                + ", ".join(CT_TYPES),
+                path,
+                attr_lines.get("type", node_start),
+            )
+        for req in _REQUIRED[ntype]:
+            if req not in attrs:
+                raise NetlistError(
+                    f"{type_text} node {node_name!r} lacks the {req!r} attribute", path, node_start
+                )
+        for k in _NUMERIC_KEYS:
+            v = attrs.get(k)
+            if v is not None and not isinstance(v, float):
+                raise NetlistError(
+                    f"attribute {k!r} of node {node_name!r} must be a number, got {v!r}",
+                    path,
+                    attr_lines[k],
+                )
+        width = attrs.get("width", 0.0)
+        height = attrs.get("height", 0.0)
+        for k, v in (("width", width), ("height", height)):
+            if not (v >= 0.0 and math.isfinite(v)):  # type: ignore[operator]
+                raise NetlistError(
+                    f"{k} of node {node_name!r} must be a finite number >= 0, got {v}",
+                    path,
+                    attr_lines[k],
+                )
+        orient_text = attrs.get("orientation", "N")
+        orient = ORIENTATION_CODE.get(str(orient_text))
+        if orient is None:
+            raise NetlistError(
+                f"orientation of node {node_name!r} must be one of {', '.join(ORIENTATIONS)}, "
+                f"got {orient_text!r}",
+                path,
+                attr_lines["orientation"],
+            )
+        weight = attrs.get("weight", 1.0)
+        if not (weight >= 0.0 and math.isfinite(weight)):  # type: ignore[operator]
+            raise NetlistError(
+                f"weight of node {node_name!r} must be a finite number >= 0, got {weight}",
+                path,
+                attr_lines["weight"],
+            )
+        macro_name = attrs.get("macro_name")
+        idx = builder.add_node(
+            node_name,
+            ntype,
+            width=width,  # type: ignore[arg-type]
+            height=height,  # type: ignore[arg-type]
+            x=attrs.get("x", 0.0),  # type: ignore[arg-type]
+            y=attrs.get("y", 0.0),  # type: ignore[arg-type]
+            orientation=orient,
+            macro_name=None if macro_name is None else str(macro_name),
+            dx=attrs.get("x_offset", 0.0),  # type: ignore[arg-type]
+            dy=attrs.get("y_offset", 0.0),  # type: ignore[arg-type]
+            weight=weight,  # type: ignore[arg-type]
+            side=str(attrs.get("side", "")),
+            line=node_start,
+        )
+        if inputs:
+            nodes_inputs.append((idx, list(inputs)))
+
+    lineno = 0
+    for lineno, raw in enumerate(lines, start=1):
+        s = raw.strip()
+        if not s:
+            continue
+        c = s[0]
+        if c == "#":
+            continue
+        if c == "}":
+            if s != "}":
+                raise NetlistError(f"unexpected text after '}}': {s!r}", path, lineno)
+            depth -= 1
+            if depth == 0:
+                finish_node(lineno)
+                node_start = 0
+            elif depth == 1:
+                key = None
+            elif depth < 0:
+                raise NetlistError("unbalanced '}'", path, lineno)
+            continue
+        if s == "node {":
+            if depth != 0:
+                raise NetlistError(
+                    f"'node {{' inside the node opened at line {node_start}: a '}}' is missing",
+                    path,
+                    lineno,
+                )
+            depth = 1
+            node_start = lineno
+            node_name = None
+            inputs = []
+            attrs = {}
+            attr_lines = {}
+            key = None
+            continue
+        if depth == 0:
+            raise NetlistError(f"expected 'node {{', got {s!r}", path, lineno)
+        colon = s.find(":")
+        field = s[:colon] if colon > 0 else s
+        if field == "input" and depth == 1:
+            inputs.append(_unquote(s[colon + 1 :], path, lineno))
+        elif field == "f" or field == "i":
+            if depth != 3 or key is None:
+                raise NetlistError(f"value {s!r} outside an attr value block", path, lineno)
+            try:
+                attrs[key] = float(s[colon + 1 :])
+            except ValueError:
+                raise NetlistError(
+                    f"attribute {key!r} must be a number, got {s[colon + 1 :].strip()!r}",
+                    path,
+                    lineno,
+                ) from None
+            attr_lines[key] = lineno
+        elif field == "placeholder":
+            if depth != 3 or key is None:
+                raise NetlistError(f"value {s!r} outside an attr value block", path, lineno)
+            attrs[key] = _unquote(s[colon + 1 :], path, lineno)
+            attr_lines[key] = lineno
+        elif field == "key":
+            if depth != 2:
+                raise NetlistError("'key' outside an attr block", path, lineno)
+            key = _unquote(s[colon + 1 :], path, lineno)
+        elif s == "attr {":
+            if depth != 1:
+                raise NetlistError("'attr {' outside a node", path, lineno)
+            depth = 2
+        elif s == "value {":
+            if depth != 2:
+                raise NetlistError("'value {' outside an attr block", path, lineno)
+            depth = 3
+        elif field == "name" and depth == 1:
+            node_name = _unquote(s[colon + 1 :], path, lineno)
+        else:
+            raise NetlistError(
+                "expected one of 'name:', 'input:', 'attr {', 'key:', 'value {', "
+                f"'placeholder:', 'f:', 'i:' or '}}', got {s!r}",
+                path,
+                lineno,
+            )
+    if depth != 0:
+        raise NetlistError(
+            f"file ends inside the node opened at line {node_start} (truncated?)", path, lineno
+        )
+    for idx, sinks in nodes_inputs:
+        builder.add_net_by_name(idx, sinks)
+    return builder.build()
+
+
+def _fmt(v: float) -> str:
+    return repr(float(v))
+
+
+def write_netlist(netlist: Netlist, path: str | Path) -> Path:
+    """Write ``netlist`` as Circuit Training text (gzip when the name ends in ``.gz``).
+
+    Positions and orientations written are the netlist's own (``Netlist.x/y/orientation``);
+    floats are written with ``repr`` so that reading back is exact.
+    """
+    path = Path(path)
+    out: list[str] = []
+    meta = netlist.metadata.get("ct_metadata")
+    if isinstance(meta, dict) and meta:
+        out.append("node {\n  name: \"" + METADATA_NODE + "\"\n")
+        for k in sorted(meta):
+            out.append(_attr(k, meta[k]))
+        out.append("}\n")
+    sinks_of: dict[int, list[int]] = {}
+    for k in range(netlist.n_nets):
+        pins = netlist.net(k)
+        sinks_of.setdefault(int(pins[0]), []).extend(int(p) for p in pins[1:])
+    names = netlist.names
+    for i in range(netlist.n_nodes):
+        t = NodeType(int(netlist.node_type[i]))
+        out.append(f'node {{\n  name: "{names[i]}"\n')
+        for s in sinks_of.get(i, ()):
+            out.append(f'  input: "{names[s]}"\n')
+        attrs: dict[str, object] = {"type": CT_TYPE_NAMES[t]}
+        if t in (NodeType.HARD_MACRO, NodeType.SOFT_MACRO):
+            attrs["width"] = float(netlist.width[i])
+            attrs["height"] = float(netlist.height[i])
+        if t == NodeType.HARD_MACRO:
+            attrs["orientation"] = ORIENTATIONS[int(netlist.orientation[i])]
+        if t == NodeType.PORT and netlist.side[i]:
+            attrs["side"] = netlist.side[i]
+        if t in (NodeType.HARD_PIN, NodeType.SOFT_PIN):
+            attrs["macro_name"] = names[int(netlist.pin_macro[i])]
+            attrs["x_offset"] = float(netlist.pin_dx[i])
+            attrs["y_offset"] = float(netlist.pin_dy[i])
+        if netlist.weight[i] != 1.0:
+            attrs["weight"] = float(netlist.weight[i])
+        attrs["x"] = float(netlist.x[i])
+        attrs["y"] = float(netlist.y[i])
+        for k in sorted(attrs):
+            out.append(_attr(k, attrs[k]))
+        out.append("}\n")
+    with open_text(path, "w") as fh:
+        fh.write("".join(out))
+    return path
+
+
+def _attr(key: str, value: object) -> str:
+    body = f"f: {_fmt(value)}" if isinstance(value, float) else f'placeholder: "{value}"'
+    return f'  attr {{\n    key: "{key}"\n    value {{\n      {body}\n    }}\n  }}\n'

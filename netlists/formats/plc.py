@@ -1,0 +1,254 @@
+"""Circuit Training placement files (``.plc``): header and one line per port / macro.
+
+Body lines read ``<node index> <x> <y> <orientation or -> <fixed 0/1>`` with centre
+coordinates. The header carries the canvas, grid and routing parameters the proxy cost needs;
+:func:`write_plc` writes every header field the format has, in the layout the public
+evaluators parse, and floats with ``repr`` so that reading back is exact.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from netlists.errors import NetlistError
+from netlists.formats.textio import open_text, read_text
+from netlists.model import ORIENTATION_CODE, ORIENTATIONS, Canvas, Netlist, NodeType, Placement
+
+_NUM = r"([-+0-9.eE]+|nan|inf)"
+_HEADER_PATTERNS: dict[str, re.Pattern[str]] = {
+    "grid": re.compile(r"^#\s*Columns\s*:\s*(\S+)\s+Rows\s*:\s*(\S+)"),
+    "size": re.compile(r"^#\s*Width\s*:\s*(\S+)\s+Height\s*:\s*(\S+)"),
+    "routes": re.compile(r"^#\s*Routes per micron, hor\s*:\s*(\S+)\s+ver\s*:\s*(\S+)"),
+    "alloc": re.compile(r"^#\s*Routes used by macros, hor\s*:\s*(\S+)\s+ver\s*:\s*(\S+)"),
+    "smooth": re.compile(r"^#\s*Smoothing factor\s*:\s*(\S+)"),
+    "overlap": re.compile(r"^#\s*Overlap threshold\s*:\s*(\S+)"),
+}
+_REQUIRED_HEADER = {
+    "grid": "'# Columns : C  Rows : R'",
+    "size": "'# Width : W  Height : H'",
+    "routes": "'# Routes per micron, hor : h  ver : v'",
+    "alloc": "'# Routes used by macros, hor : a  ver : b'",
+    "smooth": "'# Smoothing factor : s'",
+}
+_COST_PATTERNS = {
+    "wirelength": re.compile(r"^#\s*Wirelength\s*:\s*(\S+)"),
+    "wirelength_cost": re.compile(r"^#\s*Wirelength cost\s*:\s*(\S+)"),
+    "congestion_cost": re.compile(r"^#\s*Congestion cost\s*:\s*(\S+)"),
+    "density_cost": re.compile(r"^#\s*Density cost\s*:\s*(\S+)"),
+}
+
+#: Overlap threshold when a header omits it (Circuit Training's default).
+DEFAULT_OVERLAP_THRESHOLD = 0.004
+
+
+@dataclass
+class PlcHeader:
+    """What a ``.plc`` header says besides the canvas: recorded costs and free-form lines."""
+
+    costs: dict[str, float] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    listed: np.ndarray | None = None  # node indices the body lists, in file order
+
+
+def _number(text: str, what: str, path: str, line: int, integer: bool = False) -> float:
+    try:
+        value = int(text) if integer else float(text)
+    except ValueError:
+        kind = "an integer" if integer else "a number"
+        raise NetlistError(f"{what} must be {kind}, got {text!r}", path, line) from None
+    if not integer and not np.isfinite(value):
+        raise NetlistError(f"{what} must be finite, got {text!r}", path, line)
+    return value
+
+
+def parse_header(lines: list[str], path: str) -> tuple[Canvas, PlcHeader]:
+    """Canvas and recorded costs from the ``#`` lines of a ``.plc`` (line numbers 1-based)."""
+    found: dict[str, tuple[tuple[str, ...], int]] = {}
+    header = PlcHeader()
+    for lineno, line in enumerate(lines, start=1):
+        if not line.startswith("#"):
+            continue
+        header.lines.append(line)
+        for key, pat in _HEADER_PATTERNS.items():
+            m = pat.match(line)
+            if m:
+                found[key] = (m.groups(), lineno)
+                break
+        else:
+            for key, pat in _COST_PATTERNS.items():
+                m = pat.match(line)
+                if m:
+                    try:
+                        header.costs[key] = float(m.group(1))
+                    except ValueError:
+                        pass
+                    break
+    for key, expectation in _REQUIRED_HEADER.items():
+        if key not in found:
+            raise NetlistError(f"header lacks the field {expectation}", path)
+    (cols_s, rows_s), ln = found["grid"]
+    cols = int(_number(cols_s, "Columns", path, ln, integer=True))
+    rows = int(_number(rows_s, "Rows", path, ln, integer=True))
+    if cols <= 0 or rows <= 0:
+        raise NetlistError(f"grid must have at least one column and row, got {cols} x {rows}", path, ln)
+    (w_s, h_s), ln = found["size"]
+    width = _number(w_s, "Width", path, ln)
+    height = _number(h_s, "Height", path, ln)
+    if width <= 0 or height <= 0:
+        raise NetlistError(f"canvas must have positive size, got {width} x {height}", path, ln)
+    (hr_s, vr_s), ln = found["routes"]
+    hr, vr = _number(hr_s, "hor routes", path, ln), _number(vr_s, "ver routes", path, ln)
+    if hr <= 0 or vr <= 0:
+        raise NetlistError(f"routes per micron must be positive, got {hr}, {vr}", path, ln)
+    (ha_s, va_s), ln = found["alloc"]
+    ha, va = _number(ha_s, "hor macro routes", path, ln), _number(va_s, "ver macro routes", path, ln)
+    (s_s,), ln = found["smooth"]
+    smooth = int(_number(s_s, "Smoothing factor", path, ln, integer=True))
+    if smooth < 0:
+        raise NetlistError(f"Smoothing factor must be >= 0, got {smooth}", path, ln)
+    overlap = DEFAULT_OVERLAP_THRESHOLD
+    if "overlap" in found:
+        (o_s,), ln = found["overlap"]
+        overlap = _number(o_s, "Overlap threshold", path, ln)
+    canvas = Canvas(width, height, cols, rows, hr, vr, ha, va, smooth, overlap)
+    return canvas, header
+
+
+def read_plc(path: str | Path, netlist: Netlist) -> tuple[Canvas, Placement, PlcHeader]:
+    """Read a ``.plc`` for ``netlist``; nodes it omits keep the netlist's own positions.
+
+    Raises:
+        NetlistError: bad header, a body line that is not ``index x y orient fixed``, an index
+            that is not a port or macro of ``netlist``, a bad orientation.
+    """
+    path = Path(path)
+    lines = read_text(path).split("\n")
+    canvas, header = parse_header(lines, str(path))
+    placement = netlist.initial_placement()
+    placement.fixed[:] = False
+    n = netlist.n_nodes
+    types = netlist.node_type
+    listed: list[int] = []
+    spath = str(path)
+    for lineno, line in enumerate(lines, start=1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        parts = s.split()
+        if len(parts) != 5:
+            raise NetlistError(
+                f"expected 'index x y orientation fixed' (5 fields), got {len(parts)}: {s!r}",
+                spath,
+                lineno,
+            )
+        idx = int(_number(parts[0], "node index", spath, lineno, integer=True))
+        if not 0 <= idx < n:
+            raise NetlistError(
+                f"node index {idx} is out of range: netlist {netlist.name!r} has {n} nodes "
+                "(does this .plc belong to another netlist?)",
+                spath,
+                lineno,
+            )
+        t = NodeType(int(types[idx]))
+        if t >= NodeType.HARD_PIN:
+            raise NetlistError(
+                f"node {idx} ({netlist.names[idx]!r}) is a {t.name}, not a port or macro "
+                "(does this .plc belong to another netlist?)",
+                spath,
+                lineno,
+            )
+        x = _number(parts[1], "x", spath, lineno)
+        y = _number(parts[2], "y", spath, lineno)
+        o = parts[3]
+        if o != "-":
+            code = ORIENTATION_CODE.get(o)
+            if code is None:
+                raise NetlistError(
+                    f"orientation must be one of {', '.join(ORIENTATIONS)} or '-', got {o!r}",
+                    spath,
+                    lineno,
+                )
+            placement.orientation[idx] = code
+        if parts[4] not in ("0", "1"):
+            raise NetlistError(f"fixed flag must be 0 or 1, got {parts[4]!r}", spath, lineno)
+        placement.x[idx] = x
+        placement.y[idx] = y
+        placement.fixed[idx] = parts[4] == "1"
+        listed.append(idx)
+    header.listed = np.array(listed, dtype=np.int64)
+    return canvas, placement, header
+
+
+def _fmt(v: float) -> str:
+    return repr(float(v))
+
+
+def write_plc(
+    path: str | Path,
+    netlist: Netlist,
+    placement: Placement,
+    canvas: Canvas | None = None,
+    costs: dict[str, float] | None = None,
+    comments: list[str] | None = None,
+) -> Path:
+    """Write ``placement`` of ``netlist`` as a ``.plc`` with a complete header.
+
+    Every port and macro is listed. ``costs`` may give ``wirelength`` (weighted HPWL),
+    ``wirelength_cost``, ``congestion_cost`` and ``density_cost`` for the header; they are
+    informational only. The file is written to a temporary name and renamed, so a reader never
+    sees half a file.
+    """
+    path = Path(path)
+    canvas = canvas or netlist.require_canvas()
+    costs = costs or {}
+    counts = netlist.counts()
+    area = float(np.sum(netlist.width[netlist.macros] * netlist.height[netlist.macros]))
+    hdr = [
+        "Placement file for Circuit Training",
+        f"Source input file(s) : {netlist.name}",
+        f"This file : {path.name}",
+        f"Date : {_dt.datetime.now().strftime('%Y-%m-%d %H:%M:%S')}",
+        f"Columns : {canvas.cols}  Rows : {canvas.rows}",
+        f"Width : {_fmt(canvas.width)}  Height : {_fmt(canvas.height)}",
+        f"Area : {_fmt(area)}",
+        f"Wirelength : {costs.get('wirelength', 0.0):.3f}",
+        f"Wirelength cost : {costs.get('wirelength_cost', 0.0):.4f}",
+        f"Congestion cost : {costs.get('congestion_cost', 0.0):.4f}",
+        f"Density cost : {costs.get('density_cost', 0.0):.4f}",
+        "Project : circuit_training",
+        f"Block : {netlist.name}",
+        f"Routes per micron, hor : {_fmt(canvas.hroutes_per_micron)}  ver : {_fmt(canvas.vroutes_per_micron)}",
+        f"Routes used by macros, hor : {_fmt(canvas.hrouting_alloc)}  ver : {_fmt(canvas.vrouting_alloc)}",
+        f"Smoothing factor : {int(canvas.smooth_range)}",
+        f"Overlap threshold : {_fmt(canvas.overlap_threshold)}",
+        "",
+        "Counts of node types:",
+        f"HARD_MACROs     :       {counts['hard_macros']}",
+        f"HARD_MACRO_PINs :       {counts['hard_macro_pins']}",
+        f"MACROs          :       {counts['hard_macros'] + counts['soft_macros']}",
+        f"MACRO_PINs      :       {counts['hard_macro_pins'] + counts['soft_macro_pins']}",
+        f"PORTs           :       {counts['ports']}",
+        f"SOFT_MACROs     :       {counts['soft_macros']}",
+        f"SOFT_MACRO_PINs :       {counts['soft_macro_pins']}",
+        "STDCELLs        :       0",
+        "",
+    ]
+    for c in comments or []:
+        hdr.append(c)
+    out = ["# " + h if h else "#" for h in hdr]
+    types = netlist.node_type
+    for i in netlist.placeable:
+        orient = "-" if types[i] == NodeType.PORT else ORIENTATIONS[int(placement.orientation[i])]
+        out.append(
+            f"{i} {_fmt(placement.x[i])} {_fmt(placement.y[i])} {orient} {int(bool(placement.fixed[i]))}"
+        )
+    tmp = path.with_name(path.name + ".tmp")
+    with open_text(tmp, "w") as fh:
+        fh.write("\n".join(out) + "\n")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,44 @@
+"""Opening text files that may be gzip-compressed, with clear errors."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from pathlib import Path
+from typing import IO
+
+from netlists.errors import NetlistError
+
+
+def is_gzip(path: Path) -> bool:
+    return path.suffix == ".gz"
+
+
+def read_text(path: str | Path) -> str:
+    """Whole text of ``path`` (gunzipped when it ends in ``.gz``); NetlistError when unreadable."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NetlistError("no such file", path) from None
+    except OSError as exc:
+        raise NetlistError(f"cannot read file: {exc.strerror}", path) from None
+    if is_gzip(path) or data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise NetlistError(f"corrupt gzip data ({exc})", path) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise NetlistError("expected UTF-8 text, found undecodable bytes", path, line) from None
+
+
+def open_text(path: str | Path, mode: str = "w") -> IO[str]:
+    """Open for text writing, through gzip when the name ends in ``.gz``."""
+    path = Path(path)
+    if is_gzip(path):
+        return io.TextIOWrapper(gzip.open(path, mode + "b"), encoding="utf-8")
+    return open(path, mode, encoding="utf-8")

@@ -1,0 +1,63 @@
+"""Load a design (netlist + placement + canvas) from any supported format, by file name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netlists.errors import NetlistError
+from netlists.model import Netlist, Placement
+
+
+def read_any_netlist(path: str | Path) -> tuple[Netlist, Placement | None]:
+    """Read a Circuit Training ``.pb.txt[.gz]`` or a Bookshelf ``.aux`` netlist.
+
+    Bookshelf carries its own placement and canvas, which are returned; Circuit Training
+    netlists return ``None`` for the placement (it comes from a ``.plc``).
+    """
+    path = Path(path)
+    if path.suffix == ".aux":
+        from netlists.formats.bookshelf import read_bookshelf
+
+        return read_bookshelf(path)
+    if path.is_dir():
+        for cand in ("netlist.pb.txt", "netlist.pb.txt.gz"):
+            if (path / cand).exists():
+                return read_any_netlist(path / cand)
+        raise NetlistError("directory holds no netlist.pb.txt[.gz]", path)
+    from netlists.formats.circuit_training import read_netlist
+
+    return read_netlist(path), None
+
+
+def default_plc_for(netlist_path: str | Path) -> Path | None:
+    """The ``initial.plc`` beside a netlist, when there is one."""
+    p = Path(netlist_path)
+    folder = p if p.is_dir() else p.parent
+    cand = folder / "initial.plc"
+    return cand if cand.exists() else None
+
+
+def load_design(
+    netlist_path: str | Path, plc_path: str | Path | None = None
+) -> tuple[Netlist, Placement]:
+    """Netlist with its canvas set, and the placement to evaluate.
+
+    For a Circuit Training netlist the canvas comes from ``plc_path`` (default: the
+    ``initial.plc`` beside the netlist); for Bookshelf from its ``.scl``, with positions from
+    ``.pl`` unless a ``.plc`` is given.
+    """
+    from netlists.formats.plc import read_plc
+
+    netlist, placement = read_any_netlist(netlist_path)
+    if plc_path is None and placement is None:
+        plc_path = default_plc_for(netlist_path)
+        if plc_path is None:
+            raise NetlistError(
+                "no placement given and no initial.plc beside the netlist: pass a .plc file",
+                netlist_path,
+            )
+    if plc_path is not None:
+        canvas, placement, _ = read_plc(plc_path, netlist)
+        netlist = netlist.with_canvas(canvas)
+    assert placement is not None
+    return netlist, placement

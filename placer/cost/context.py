@@ -1,0 +1,99 @@
+"""Static, per-netlist arrays every cost kernel needs, computed once and cached.
+
+Pins of nets are flattened into "net-pin entries" (``netlist.net_pins``); for each entry we
+keep the node it moves with (its anchor: the owning macro, or the node itself), the offset
+to apply for a hard-macro pin, and the net it belongs to.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from netlists.model import Canvas, Netlist, NodeType, Placement, orient_offsets
+
+
+@dataclass(frozen=True, eq=False)
+class CostContext:
+    """Precomputed index arrays of one netlist (see module docstring)."""
+
+    netlist: Netlist
+    canvas: Canvas
+    entry_anchor: np.ndarray  # (P,) node index whose position the entry follows
+    entry_dx: np.ndarray  # (P,) offset for orientation N (0 unless a hard-macro pin)
+    entry_dy: np.ndarray
+    entry_has_offset: np.ndarray  # (P,) bool: a hard-macro pin with a nonzero offset
+    entry_net: np.ndarray  # (P,) net of each entry
+    net_start: np.ndarray  # (N,) first entry (the driver) of each net
+    net_weight: np.ndarray  # (N,) wirelength weight
+    route_weight: np.ndarray  # (N,) max(weight, 1)
+    net_cnt: float  # sum of weights, 1 when 0
+    hard: np.ndarray  # hard macro node indices
+    macros: np.ndarray  # hard and soft macro node indices
+    macro_is_hard: np.ndarray  # (len(macros),) bool
+
+    @property
+    def n_nets(self) -> int:
+        return int(self.net_start.shape[0])
+
+    def entry_positions(
+        self, placement: Placement, entries: np.ndarray | slice = slice(None)
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Absolute x, y of net-pin entries under ``placement``."""
+        anchor = self.entry_anchor[entries]
+        x = placement.x[anchor].astype(np.float64)
+        y = placement.y[anchor].astype(np.float64)
+        has = self.entry_has_offset[entries]
+        if np.any(has):
+            a = anchor[has]
+            ox, oy = orient_offsets(
+                self.entry_dx[entries][has], self.entry_dy[entries][has], placement.orientation[a]
+            )
+            x[has] += ox
+            y[has] += oy
+        return x, y
+
+
+_CACHE: weakref.WeakKeyDictionary[Netlist, CostContext] = weakref.WeakKeyDictionary()
+
+
+def cost_context(netlist: Netlist) -> CostContext:
+    """The (cached) :class:`CostContext` of ``netlist``; its canvas must be set."""
+    ctx = _CACHE.get(netlist)
+    if ctx is None:
+        ctx = _build(netlist)
+        _CACHE[netlist] = ctx
+    return ctx
+
+
+def _build(netlist: Netlist) -> CostContext:
+    canvas = netlist.require_canvas()
+    pins = netlist.net_pins
+    anchor_of_node = netlist.anchor()
+    entry_anchor = anchor_of_node[pins]
+    hard_pin = netlist.node_type[pins] == NodeType.HARD_PIN
+    dx = np.where(hard_pin, netlist.pin_dx[pins], 0.0)
+    dy = np.where(hard_pin, netlist.pin_dy[pins], 0.0)
+    sizes = np.diff(netlist.net_ptr)
+    entry_net = np.repeat(np.arange(netlist.n_nets), sizes)
+    w = np.asarray(netlist.net_weight, dtype=np.float64)
+    cnt = float(np.sum(w))
+    macros = netlist.macros
+    return CostContext(
+        netlist=netlist,
+        canvas=canvas,
+        entry_anchor=entry_anchor,
+        entry_dx=dx,
+        entry_dy=dy,
+        entry_has_offset=hard_pin & ((dx != 0) | (dy != 0)),
+        entry_net=entry_net,
+        net_start=np.asarray(netlist.net_ptr[:-1], dtype=np.int64),
+        net_weight=w,
+        route_weight=np.maximum(w, 1.0),
+        net_cnt=cnt if cnt != 0 else 1.0,
+        hard=netlist.hard_macros,
+        macros=macros,
+        macro_is_hard=netlist.node_type[macros] == NodeType.HARD_MACRO,
+    )

@@ -1,0 +1,94 @@
+"""The full proxy-cost evaluator: wirelength + 0.5 density + 0.5 congestion, with maps.
+
+This is the one source of truth for the proxy cost (``shared/PROXY_COST.md``); the incremental
+evaluator is tested against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from netlists.model import Netlist, Placement
+from placer.cost.congestion import congestion_cost, integrate, macro_blockage, route_nets, smooth
+from placer.cost.context import CostContext, cost_context
+from placer.cost.density import density_cost, density_grid
+from placer.cost.grid import cell_rows_cols
+from placer.cost.wirelength import net_hpwl, wirelength_cost
+
+
+@dataclass
+class CostMaps:
+    """Per-cell maps ``(R, C)``: density, and vertical / horizontal congestion (net demand,
+    smoothed, plus hard-macro blockage, normalised by routing capacity)."""
+
+    density: np.ndarray
+    vertical: np.ndarray
+    horizontal: np.ndarray
+
+
+@dataclass
+class ProxyCost:
+    """The three proxy-cost terms and their sum; ``hpwl`` is the weighted half-perimeter."""
+
+    wirelength: float
+    density: float
+    congestion: float
+    hpwl: float
+    net_cnt: float
+    maps: CostMaps | None = field(default=None, repr=False)
+
+    @property
+    def proxy(self) -> float:
+        return self.wirelength + 0.5 * self.density + 0.5 * self.congestion
+
+    def as_dict(self) -> dict[str, float]:
+        d = {k: v for k, v in asdict(self).items() if k != "maps"}
+        d["proxy"] = self.proxy
+        return d
+
+
+def net_demand(ctx: CostContext, ex: np.ndarray, ey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Raw (unnormalised, unsmoothed) ``(V, H)`` routing demand of every net."""
+    c = ctx.canvas
+    rows, cols = cell_rows_cols(c, ex, ey)
+    seg = route_nets(c, rows, cols, ctx.entry_net, ctx.n_nets, ctx.net_start, ctx.route_weight)
+    dv, dh = seg.difference_arrays(c.rows, c.cols)
+    return integrate(dv, dh, c.rows, c.cols)
+
+
+def congestion_maps(
+    ctx: CostContext, v_raw: np.ndarray, h_raw: np.ndarray, vm_raw: np.ndarray, hm_raw: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Final ``(V, H)`` congestion maps from raw net demand and raw macro blockage."""
+    c = ctx.canvas
+    cw, ch = c.width / c.cols, c.height / c.rows
+    vcap, hcap = cw * c.vroutes_per_micron, ch * c.hroutes_per_micron
+    v, h = smooth(v_raw / vcap, h_raw / hcap, c.smooth_range)
+    return v + vm_raw / vcap, h + hm_raw / hcap
+
+
+def evaluate(netlist: Netlist, placement: Placement, with_maps: bool = False) -> ProxyCost:
+    """Exact proxy cost of ``placement`` on ``netlist`` (whose canvas must be set)."""
+    ctx = cost_context(netlist)
+    c = ctx.canvas
+    ex, ey = ctx.entry_positions(placement)
+    hpwl_total, wl = wirelength_cost(ctx, net_hpwl(ex, ey, ctx.net_start))
+
+    m = ctx.macros
+    w, h = netlist.width[m], netlist.height[m]
+    dens = density_grid(c, placement.x[m], placement.y[m], w, h)
+
+    v_raw, h_raw = net_demand(ctx, ex, ey)
+    hard = ctx.hard
+    vm, hm = macro_blockage(c, placement.x[hard], placement.y[hard], netlist.width[hard], netlist.height[hard])
+    v, hh = congestion_maps(ctx, v_raw, h_raw, vm, hm)
+    return ProxyCost(
+        wirelength=wl,
+        density=density_cost(dens),
+        congestion=congestion_cost(v, hh),
+        hpwl=hpwl_total,
+        net_cnt=ctx.net_cnt,
+        maps=CostMaps(dens, v, hh) if with_maps else None,
+    )
