@@ -1,0 +1,361 @@
+"""Seeded synthetic netlists shaped like the Circuit Training clustered benchmarks.
+
+Used as test fixtures and as the platform's embedded default design (:func:`default_design`).
+The structure follows the "Synthetic connectivity" rules of ``shared/benchmarks/README.md``:
+
+* node order: ports ``port_<k>``; hard macros ``a<k>`` (type MACRO), each followed by its pins
+  ``a<k>/P<j>`` (offsets uniform inside the macro); soft macros ``Grp_<k>`` (type macro), each
+  followed by its output pins ``Grp_<k>/Poutput_<j>`` (j from 1) and one ``Grp_<k>/Pinput``;
+* a hard-macro pin drives a net with probability 1/3, otherwise it is the sink of exactly one
+  net; a port drives with probability 1/2, otherwise it is the sink of exactly one net;
+  every ``Poutput`` drives a net; ``Pinput`` collects any number of nets (at least one when
+  the design allows it);
+* fanout f drawn from P(f) ~ f^-alpha, f = 1..max_fanout; sinks drawn without replacement
+  with probability ~ exp(-d / L), d the Manhattan distance in the initial placement,
+  L = locality * (W + H) / 2, so the initial placement is a good one;
+* integer weights (2..max_weight) on about ``weighted_fraction`` of the ``Poutput`` pins.
+
+Geometry: hard macros have areas ~ 400 x lognormal(0, 0.4) square microns (aspect ratio in
+[1/2, 2]), soft macros ~ 25 x lognormal(0, 0.3) (aspect in [2/3, 3/2]); sizes are rounded to
+0.01. The canvas is square with area = total macro area / ``utilisation`` (grown by 5 % steps
+if the hard macros do not fit). Hard macros are placed without overlap inside the canvas
+(random rejection sampling, falling back to spread-out shelf packing), soft macros uniformly
+inside the canvas (they may overlap, as clusters of standard cells do), ports evenly around the
+boundary with ``side`` the edge they lie on. Grid and routing follow
+:mod:`netlists.defaults`. Orientations are all N and nothing is fixed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from netlists.builder import NetlistBuilder
+from netlists.defaults import default_canvas
+from netlists.model import Canvas, Netlist, NodeType, Placement
+
+HARD_AREA_MEAN = 400.0
+SOFT_AREA_MEAN = 25.0
+_SIZE_DECIMALS = 2
+_REJECTION_TRIES = 300
+
+#: The embedded default design: small enough that evaluation and short runs take seconds.
+DEFAULT_DESIGN = {"n_hard": 24, "n_soft": 120, "n_ports": 48, "seed": 0, "name": "default"}
+
+
+def _fanout_probabilities(alpha: float, max_fanout: int) -> np.ndarray:
+    f = np.arange(1, max_fanout + 1, dtype=np.float64)
+    p = f**-alpha
+    return p / p.sum()
+
+
+def _sizes(
+    rng: np.random.Generator, n: int, mean_area: float, sigma: float, max_ratio: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Widths and heights with lognormal areas and log-uniform aspect ratios."""
+    area = mean_area * rng.lognormal(0.0, sigma, n)
+    ratio = np.exp(rng.uniform(-math.log(max_ratio), math.log(max_ratio), n))
+    w = np.round(np.sqrt(area * ratio), _SIZE_DECIMALS)
+    h = np.round(np.sqrt(area / ratio), _SIZE_DECIMALS)
+    return np.maximum(w, 10.0**-_SIZE_DECIMALS), np.maximum(h, 10.0**-_SIZE_DECIMALS)
+
+
+def _overlaps(
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    px: np.ndarray,
+    py: np.ndarray,
+    pw: np.ndarray,
+    ph: np.ndarray,
+) -> bool:
+    return bool(np.any((np.abs(px - x) < (pw + w) / 2) & (np.abs(py - y) < (ph + h) / 2)))
+
+
+def _place_hard_random(
+    rng: np.random.Generator, w: np.ndarray, h: np.ndarray, W: float, H: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rejection sampling, largest first; None when some macro finds no free spot."""
+    n = w.shape[0]
+    x = np.zeros(n)
+    y = np.zeros(n)
+    placed: list[int] = []
+    for i in np.argsort(-(w * h), kind="stable"):
+        for _ in range(_REJECTION_TRIES):
+            cx = rng.uniform(w[i] / 2, W - w[i] / 2)
+            cy = rng.uniform(h[i] / 2, H - h[i] / 2)
+            p = np.array(placed, dtype=np.intp)
+            if not _overlaps(cx, cy, w[i], h[i], x[p], y[p], w[p], h[p]):
+                x[i], y[i] = cx, cy
+                placed.append(int(i))
+                break
+        else:
+            return None
+    return x, y
+
+
+def _place_hard_shelves(
+    w: np.ndarray, h: np.ndarray, W: float, H: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Shelf packing (tallest first) with the slack spread evenly; None when it does not fit."""
+    order = np.argsort(-h, kind="stable")
+    shelves: list[list[int]] = []
+    width_used = W + 1.0
+    for i in order:
+        if width_used + w[i] > W:
+            shelves.append([])
+            width_used = 0.0
+        shelves[-1].append(int(i))
+        width_used += w[i]
+    heights = [max(h[s]) for s in shelves]
+    if sum(heights) > H or any(w[i] > W for i in order):
+        return None
+    x = np.zeros(w.shape[0])
+    y = np.zeros(w.shape[0])
+    gap_y = (H - sum(heights)) / (len(shelves) + 1)
+    bottom = gap_y
+    for shelf, sh in zip(shelves, heights, strict=True):
+        gap_x = (W - float(np.sum(w[shelf]))) / (len(shelf) + 1)
+        left = gap_x
+        for i in shelf:
+            x[i] = left + w[i] / 2
+            y[i] = bottom + sh / 2
+            left += w[i] + gap_x
+        bottom += sh + gap_y
+    return x, y
+
+
+def _boundary_points(
+    rng: np.random.Generator, n: int, W: float, H: float
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``n`` jittered, evenly spaced points walking the boundary counter-clockwise from (0, 0)."""
+    perimeter = 2 * (W + H)
+    t = (np.arange(n) + rng.uniform(0.1, 0.9, n)) * perimeter / max(n, 1)
+    x = np.empty(n)
+    y = np.empty(n)
+    sides: list[str] = []
+    for k, s in enumerate(t):
+        if s < W:
+            x[k], y[k], side = s, 0.0, "BOTTOM"
+        elif s < W + H:
+            x[k], y[k], side = W, s - W, "RIGHT"
+        elif s < 2 * W + H:
+            x[k], y[k], side = 2 * W + H - s, H, "TOP"
+        else:
+            x[k], y[k], side = 0.0, perimeter - s, "LEFT"
+        sides.append(side)
+    return np.round(x, 3), np.round(y, 3), sides
+
+
+def _gumbel_top_k(rng: np.random.Generator, log_weight: np.ndarray, k: int) -> np.ndarray:
+    """Positions of ``k`` draws without replacement with probability ~ exp(log_weight)."""
+    keys = log_weight + rng.gumbel(size=log_weight.shape[0])
+    if k >= keys.shape[0]:
+        return np.argsort(-keys, kind="stable")
+    top = np.argpartition(-keys, k - 1)[:k]
+    return top[np.argsort(-keys[top], kind="stable")]
+
+
+def generate(
+    n_hard: int = 16,
+    n_soft: int = 64,
+    n_ports: int = 32,
+    *,
+    pins_per_hard: tuple[int, int] = (4, 12),
+    outputs_per_soft: tuple[int, int] = (1, 8),
+    grid: tuple[int, int] | None = None,
+    utilisation: float = 0.5,
+    fanout_alpha: float = 1.6,
+    max_fanout: int = 20,
+    locality: float = 0.02,
+    weighted_fraction: float = 0.25,
+    max_weight: int = 4,
+    seed: int = 0,
+    name: str | None = None,
+) -> tuple[Netlist, Placement]:
+    """A seeded synthetic netlist with a legal initial placement and a canvas (see module doc).
+
+    Args:
+        n_hard, n_soft, n_ports: numbers of hard macros, soft macros and ports.
+        pins_per_hard: inclusive range of pins per hard macro.
+        outputs_per_soft: inclusive range of ``Poutput`` pins per soft macro.
+        grid: ``(cols, rows)``; None picks :func:`netlists.defaults.default_grid`.
+        utilisation: target total macro area / canvas area.
+        fanout_alpha, max_fanout: fanout law P(f) ~ f^-alpha on 1..max_fanout.
+        locality: L = locality * (W + H) / 2 in the sink probability exp(-d / L).
+        weighted_fraction, max_weight: share of ``Poutput`` pins given a weight in 2..max_weight.
+        seed: the only source of randomness; same arguments give an identical netlist.
+        name: netlist name (default ``synthetic_h{n_hard}_s{n_soft}_p{n_ports}_seed{seed}``).
+
+    Returns:
+        The netlist (its ``x``/``y`` hold the initial placement, canvas set) and that placement.
+    """
+    if min(n_hard, n_soft, n_ports) < 0 or n_hard + n_soft == 0:
+        raise ValueError("need n_hard, n_soft, n_ports >= 0 and at least one macro")
+    if not 0 < utilisation <= 1:
+        raise ValueError(f"utilisation must be in (0, 1], got {utilisation}")
+    if not (1 <= pins_per_hard[0] <= pins_per_hard[1]) or not (
+        0 <= outputs_per_soft[0] <= outputs_per_soft[1]
+    ):
+        raise ValueError("pin ranges must be (low, high) with 1 <= low <= high (outputs: 0 <= low)")
+    if max_fanout < 1 or locality <= 0 or max_weight < 2 or not 0 <= weighted_fraction <= 1:
+        raise ValueError(
+            "need max_fanout >= 1, locality > 0, max_weight >= 2, weighted_fraction in [0, 1]"
+        )
+    rng = np.random.default_rng(seed)
+    name = name or f"synthetic_h{n_hard}_s{n_soft}_p{n_ports}_seed{seed}"
+
+    # ---------------------------------------------------------------- geometry
+    hw, hh = _sizes(rng, n_hard, HARD_AREA_MEAN, 0.4, 2.0)
+    sw, sh = _sizes(rng, n_soft, SOFT_AREA_MEAN, 0.3, 1.5)
+    total_area = float(np.sum(hw * hh) + np.sum(sw * sh))
+    side = math.sqrt(total_area / utilisation)
+    side = max(side, float(np.max(hw, initial=0)), float(np.max(hh, initial=0)))
+    while True:
+        W = H = math.ceil(side * 100) / 100
+        placed = _place_hard_random(rng, hw, hh, W, H) or _place_hard_shelves(hw, hh, W, H)
+        if placed is not None:
+            break
+        side *= 1.05
+    hx, hy = placed
+    sx = rng.uniform(sw / 2, W - sw / 2)
+    sy = rng.uniform(sh / 2, H - sh / 2)
+    px, py, sides = _boundary_points(rng, n_ports, W, H)
+    canvas: Canvas = default_canvas(W, H, n_hard + n_soft, grid)
+
+    # ------------------------------------------------------------------ nodes
+    b = NetlistBuilder(name)
+    port_idx = [
+        b.add_node(f"port_{k}", NodeType.PORT, x=float(px[k]), y=float(py[k]), side=sides[k])
+        for k in range(n_ports)
+    ]
+    hard_pins: list[int] = []
+    for m in range(n_hard):
+        mname = f"a{m}"
+        b.add_node(
+            mname,
+            NodeType.HARD_MACRO,
+            width=float(hw[m]),
+            height=float(hh[m]),
+            x=float(hx[m]),
+            y=float(hy[m]),
+        )
+        n_pins = int(rng.integers(pins_per_hard[0], pins_per_hard[1] + 1))
+        dx = np.round(rng.uniform(-hw[m] / 2, hw[m] / 2, n_pins), 3)
+        dy = np.round(rng.uniform(-hh[m] / 2, hh[m] / 2, n_pins), 3)
+        for j in range(n_pins):
+            hard_pins.append(
+                b.add_node(
+                    f"{mname}/P{j}",
+                    NodeType.HARD_PIN,
+                    macro_name=mname,
+                    dx=float(dx[j]),
+                    dy=float(dy[j]),
+                    x=float(hx[m] + dx[j]),
+                    y=float(hy[m] + dy[j]),
+                )
+            )
+    soft_outputs: list[int] = []
+    soft_inputs: list[int] = []
+    for m in range(n_soft):
+        mname = f"Grp_{m}"
+        pos = {"x": float(sx[m]), "y": float(sy[m])}
+        b.add_node(mname, NodeType.SOFT_MACRO, width=float(sw[m]), height=float(sh[m]), **pos)
+        n_out = int(rng.integers(outputs_per_soft[0], outputs_per_soft[1] + 1))
+        for j in range(1, n_out + 1):
+            weight = (
+                float(rng.integers(2, max_weight + 1)) if rng.random() < weighted_fraction else 1.0
+            )
+            soft_outputs.append(
+                b.add_node(
+                    f"{mname}/Poutput_{j}",
+                    NodeType.SOFT_PIN,
+                    macro_name=mname,
+                    weight=weight,
+                    **pos,
+                )
+            )
+        soft_inputs.append(
+            b.add_node(f"{mname}/Pinput", NodeType.SOFT_PIN, macro_name=mname, **pos)
+        )
+
+    # ------------------------------------------------------------------- nets
+    n = len(b.names)
+    types = np.array(b.types, dtype=np.int8)
+    x = np.array(b.x)
+    y = np.array(b.y)
+    anchor = np.arange(n)
+    owner_of = {
+        nm: i
+        for i, nm in enumerate(b.names)
+        if types[i] in (NodeType.HARD_MACRO, NodeType.SOFT_MACRO)
+    }
+    for i, mname in enumerate(b.macro_name):
+        if mname is not None:
+            anchor[i] = owner_of[mname]
+    hard_pins_a = np.array(hard_pins, dtype=np.intp)
+    ports_a = np.array(port_idx, dtype=np.intp)
+    hard_drives = rng.random(hard_pins_a.shape[0]) < 1 / 3
+    port_drives = rng.random(ports_a.shape[0]) < 1 / 2
+    drivers = np.sort(
+        np.concatenate(
+            [hard_pins_a[hard_drives], ports_a[port_drives], np.array(soft_outputs, dtype=np.intp)]
+        )
+    )
+    exclusive = np.zeros(n, dtype=bool)  # sink of exactly one net
+    exclusive[hard_pins_a[~hard_drives]] = True
+    exclusive[ports_a[~port_drives]] = True
+    shared = np.zeros(n, dtype=bool)  # sink of any number of nets
+    shared[np.array(soft_inputs, dtype=np.intp)] = True
+    scale = locality * (W + H) / 2
+    fanouts = rng.choice(
+        np.arange(1, max_fanout + 1),
+        size=drivers.shape[0],
+        p=_fanout_probabilities(fanout_alpha, max_fanout),
+    )
+
+    used = np.zeros(n, dtype=bool)
+    sinks_of: list[list[int]] = []
+    for drv, f in zip(drivers, fanouts, strict=True):
+        cand = np.flatnonzero(((exclusive & ~used) | shared) & (anchor != anchor[drv]))
+        if cand.size == 0:
+            sinks_of.append([])
+            continue
+        d = np.abs(x[cand] - x[drv]) + np.abs(y[cand] - y[drv])
+        chosen = cand[_gumbel_top_k(rng, -d / scale, int(f))]
+        used[chosen] = True
+        sinks_of.append([int(c) for c in chosen])
+
+    # Every exclusive sink in exactly one net; every Pinput in at least one: attach leftovers
+    # to a nearby net whose driver sits on another macro.
+    leftovers = np.flatnonzero((exclusive | shared) & ~used)
+    for node in leftovers:
+        ok = np.flatnonzero(anchor[drivers] != anchor[node])
+        if ok.size == 0:
+            continue
+        d = np.abs(x[drivers[ok]] - x[node]) + np.abs(y[drivers[ok]] - y[node])
+        k = int(ok[_gumbel_top_k(rng, -d / scale, 1)[0]])
+        sinks_of[k].append(int(node))
+    for drv, sinks in zip(drivers, sinks_of, strict=True):
+        if sinks:
+            b.add_net(int(drv), sinks)
+
+    b.metadata["generator"] = {
+        "n_hard": n_hard,
+        "n_soft": n_soft,
+        "n_ports": n_ports,
+        "seed": seed,
+        "utilisation": utilisation,
+        "fanout_alpha": fanout_alpha,
+        "locality": locality,
+    }
+    netlist = b.build(canvas)
+    placement = netlist.initial_placement()
+    return netlist, placement
+
+
+def default_design() -> tuple[Netlist, Placement]:
+    """The embedded default design: 24 hard macros, 120 soft macros, 48 ports, seed 0."""
+    return generate(**DEFAULT_DESIGN)  # type: ignore[arg-type]
