@@ -1,0 +1,93 @@
+"""``placer eval`` and ``placer info``: score a placement, describe a netlist."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from placer.commands.common import clean_errors, console, load
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_command)
+    app.command("info")(info_command)
+
+
+@clean_errors
+def eval_command(
+    netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz] or Bookshelf .aux")],
+    plc: Annotated[Path | None, typer.Argument(help=".plc placement (default: initial.plc beside the netlist)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Print wirelength, density, congestion, proxy and timing of a placement."""
+    from placer.cost.proxy import evaluate
+    from placer.cost.timing import timing_cost
+
+    t0 = time.perf_counter()
+    nl, placement = load(netlist, plc)
+    t1 = time.perf_counter()
+    cost = evaluate(nl, placement)
+    t2 = time.perf_counter()
+    timing = timing_cost(nl, placement)
+    result = {
+        "design": nl.name,
+        "wirelength": cost.wirelength,
+        "density": cost.density,
+        "congestion": cost.congestion,
+        "proxy": cost.proxy,
+        "timing": timing.worst,
+        "timing_tail10": timing.tail,
+        "hpwl": cost.hpwl,
+        "seconds": {"parse": t1 - t0, "cost": t2 - t1},
+    }
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table(title=f"{nl.name}: proxy cost")
+    table.add_column("term")
+    table.add_column("value", justify="right")
+    for key in ("wirelength", "density", "congestion", "proxy"):
+        table.add_row(key, f"{result[key]:.6f}")
+    table.add_row("timing (worst / (W+H))", f"{timing.worst:.4f}")
+    table.add_row("timing (worst 10% / (W+H))", f"{timing.tail:.4f}")
+    table.add_row("weighted HPWL", f"{cost.hpwl:.3f}")
+    table.add_row("parse seconds", f"{t1 - t0:.3f}")
+    table.add_row("cost seconds", f"{t2 - t1:.4f}")
+    console.print(table)
+
+
+@clean_errors
+def info_command(
+    netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz] or Bookshelf .aux")],
+    plc: Annotated[Path | None, typer.Argument(help=".plc for canvas and grid (default: initial.plc beside)")] = None,
+) -> None:
+    """Print node and net counts, canvas and grid of a netlist."""
+    from netlists.errors import NetlistError
+    from netlists.io import default_plc_for, read_any_netlist
+
+    if plc is None and default_plc_for(netlist) is None:
+        if not netlist.exists():
+            raise NetlistError("no such file", netlist)
+        nl, _ = read_any_netlist(netlist)
+    else:
+        nl, _ = load(netlist, plc)
+    table = Table(title=f"{nl.name}")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for k, v in nl.counts().items():
+        table.add_row(k.replace("_", " "), str(v))
+    c = nl.canvas
+    if c is not None:
+        table.add_row("canvas (W x H)", f"{c.width:g} x {c.height:g}")
+        table.add_row("grid (cols x rows)", f"{c.cols} x {c.rows}")
+        table.add_row("routes per micron (h, v)", f"{c.hroutes_per_micron:g}, {c.vroutes_per_micron:g}")
+        table.add_row("macro routes (h, v)", f"{c.hrouting_alloc:g}, {c.vrouting_alloc:g}")
+        table.add_row("smoothing range", str(c.smooth_range))
+    else:
+        table.add_row("canvas", "unknown (no .plc)")
+    console.print(table)

@@ -1,0 +1,201 @@
+"""A timing proxy for macro placement (our addition; Circuit Training has none).
+
+Model
+-----
+* **Timing nodes** are ports and macros (pins collapse into their macro). Ports and hard
+  macros are *sequential*: every path starts at one (arrival 0) and ends at one. Soft macros
+  are clusters of *combinational* logic: a path passes through them.
+* **Arcs**: every net gives one arc from its driver to each of its sinks, between the nodes
+  they belong to. Its delay is ``wire_delay * manhattan(driver pin, sink pin)`` with pin
+  positions as in the proxy cost (hard-macro pin offsets turned by orientation; soft-macro
+  pins at the centre), plus ``soft_macro_delay`` when the sink is a soft macro (the logic the
+  path passes there).
+* **Arrival times**: a soft macro's arrival is the largest ``arrival(source) + delay`` over its
+  incoming arcs (0 if none); an endpoint's (port or hard macro with an incoming arc) likewise.
+* **Combinational cycles** can only run through soft macros. They are broken
+  deterministically, independent of the placement: strongly connected components of the
+  soft-macro graph are found, and inside a component only arcs from a lower to a higher node
+  index are kept (arcs between components, and self-arcs' removal, follow from that). The
+  kept graph is acyclic, so arrival times are well defined.
+* **Outputs**: ``worst`` = the largest endpoint arrival divided by the canvas half-perimeter
+  ``W + H``; ``tail`` = the mean of the worst 10 % (at least one) endpoint arrivals, divided
+  likewise.
+
+Parameters (:class:`TimingParams`): ``wire_delay`` per micron (default 1.0, so delays are in
+microns of wire) and ``soft_macro_delay`` (default ``None`` = 1 % of ``W + H`` per soft macro
+passed).
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from netlists.model import Netlist, NodeType, Placement
+from placer.cost.context import cost_context
+
+
+@dataclass(frozen=True)
+class TimingParams:
+    """Delay model parameters (see module docstring)."""
+
+    wire_delay: float = 1.0
+    soft_macro_delay: float | None = None
+
+
+@dataclass(frozen=True)
+class TimingResult:
+    """Normalised worst path delay, normalised mean of the worst 10 % endpoints, raw worst."""
+
+    worst: float
+    tail: float
+    worst_delay: float
+    n_endpoints: int
+
+
+@dataclass(frozen=True, eq=False)
+class TimingGraph:
+    """Placement-independent structure: kept arcs (as net-pin entries) in evaluation order."""
+
+    src_entry: np.ndarray  # driver entry of each arc
+    dst_entry: np.ndarray  # sink entry of each arc
+    src_node: np.ndarray
+    dst_node: np.ndarray
+    dst_soft: np.ndarray  # bool: the sink node is a soft macro
+    level_ptr: np.ndarray  # arcs into soft macros grouped by the level of their sink
+    endpoint_arcs: np.ndarray  # arcs into ports / hard macros
+    n_nodes: int
+
+
+def build_timing_graph(netlist: Netlist) -> TimingGraph:
+    """Arcs of every net, with combinational cycles broken as documented above."""
+    ctx = cost_context(netlist)
+    sizes = np.diff(netlist.net_ptr)
+    driver_entry = np.repeat(ctx.net_start, sizes)
+    entries = np.arange(ctx.entry_anchor.size)
+    sink = entries != driver_entry
+    src_e, dst_e = driver_entry[sink], entries[sink]
+    src_n, dst_n = ctx.entry_anchor[src_e], ctx.entry_anchor[dst_e]
+    keep = src_n != dst_n
+    src_e, dst_e, src_n, dst_n = src_e[keep], dst_e[keep], src_n[keep], dst_n[keep]
+
+    t = netlist.node_type
+    soft = t == NodeType.SOFT_MACRO
+    n = netlist.n_nodes
+    both_soft = soft[src_n] & soft[dst_n]
+    if np.any(both_soft):
+        g = coo_matrix(
+            (np.ones(int(both_soft.sum())), (src_n[both_soft], dst_n[both_soft])), shape=(n, n)
+        ).tocsr()
+        _, comp = connected_components(g, directed=True, connection="strong")
+        same = both_soft & (comp[src_n] == comp[dst_n])
+        back = same & (src_n >= dst_n)
+        keep = ~back
+        src_e, dst_e, src_n, dst_n = src_e[keep], dst_e[keep], src_n[keep], dst_n[keep]
+    # levels of soft macros in the acyclic soft graph (longest distance from a non-soft input)
+    dst_soft = soft[dst_n]
+    inner = soft[src_n] & dst_soft
+    level = np.zeros(n, dtype=np.int64)
+    a_src, a_dst = src_n[inner], dst_n[inner]
+    indeg = np.bincount(a_dst, minlength=n)
+    order = np.argsort(a_src, kind="stable")
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(a_src, minlength=n), out=out_ptr[1:])
+    out_dst = a_dst[order]
+    frontier = np.flatnonzero(soft & (indeg == 0))
+    remaining = indeg.copy()
+    depth = 0
+    while frontier.size:
+        level[frontier] = depth
+        lens = out_ptr[frontier + 1] - out_ptr[frontier]
+        if lens.sum() == 0:
+            break
+        idx = np.repeat(out_ptr[frontier] - (np.cumsum(lens) - lens), lens) + np.arange(lens.sum())
+        targets = out_dst[idx]
+        np.subtract.at(remaining, targets, 1)
+        cand = np.unique(targets)
+        frontier = cand[remaining[cand] == 0]
+        depth += 1
+    into_soft = np.flatnonzero(dst_soft)
+    lv = level[dst_n[into_soft]]
+    o = np.argsort(lv, kind="stable")
+    into_soft = into_soft[o]
+    level_ptr = np.searchsorted(lv[o], np.arange(depth + 2), side="left")
+    return _graph(src_e, dst_e, src_n, dst_n, dst_soft, into_soft, level_ptr, n)
+
+
+def _graph(src_e, dst_e, src_n, dst_n, dst_soft, into_soft, level_ptr, n) -> TimingGraph:  # type: ignore[no-untyped-def]
+    # reorder arcs: soft-sink arcs by level first, then endpoint arcs
+    endpoint = np.flatnonzero(~dst_soft)
+    order = np.concatenate([into_soft, endpoint])
+    return TimingGraph(
+        src_entry=src_e[order],
+        dst_entry=dst_e[order],
+        src_node=src_n[order],
+        dst_node=dst_n[order],
+        dst_soft=dst_soft[order],
+        level_ptr=level_ptr,
+        endpoint_arcs=np.arange(into_soft.size, order.size),
+        n_nodes=n,
+    )
+
+
+_CACHE: weakref.WeakKeyDictionary[Netlist, TimingGraph] = weakref.WeakKeyDictionary()
+
+
+def timing_graph(netlist: Netlist) -> TimingGraph:
+    """Cached :func:`build_timing_graph`."""
+    g = _CACHE.get(netlist)
+    if g is None:
+        g = build_timing_graph(netlist)
+        _CACHE[netlist] = g
+    return g
+
+
+def arrival_times(
+    netlist: Netlist, placement: Placement, params: TimingParams = TimingParams()
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(node_arrival, endpoint_arrival_per_arc)``: soft-macro arrivals and endpoint arc times."""
+    ctx = cost_context(netlist)
+    g = timing_graph(netlist)
+    c = ctx.canvas
+    soft_delay = 0.01 * (c.width + c.height) if params.soft_macro_delay is None else params.soft_macro_delay
+    ex, ey = ctx.entry_positions(placement)
+    delay = params.wire_delay * (
+        np.abs(ex[g.src_entry] - ex[g.dst_entry]) + np.abs(ey[g.src_entry] - ey[g.dst_entry])
+    )
+    delay = delay + np.where(g.dst_soft, soft_delay, 0.0)
+    arrival = np.zeros(g.n_nodes)
+    lp = g.level_ptr
+    for k in range(lp.size - 1):
+        a, b = lp[k], lp[k + 1]
+        if a == b:
+            continue
+        t = arrival[g.src_node[a:b]] + delay[a:b]
+        np.maximum.at(arrival, g.dst_node[a:b], t)
+    e = g.endpoint_arcs
+    return arrival, arrival[g.src_node[e]] + delay[e]
+
+
+def timing_cost(
+    netlist: Netlist, placement: Placement, params: TimingParams = TimingParams()
+) -> TimingResult:
+    """Worst and worst-10 % endpoint arrival times, normalised by ``W + H``."""
+    c = netlist.require_canvas()
+    g = timing_graph(netlist)
+    _, arc_time = arrival_times(netlist, placement, params)
+    if arc_time.size == 0:
+        return TimingResult(0.0, 0.0, 0.0, 0)
+    ends = g.dst_node[g.endpoint_arcs]
+    per_end = np.full(g.n_nodes, -np.inf)
+    np.maximum.at(per_end, ends, arc_time)
+    vals = per_end[np.isfinite(per_end)]
+    k = max(1, int(np.floor(0.1 * vals.size)))
+    top = np.sort(vals)[::-1][:k]
+    scale = c.width + c.height
+    worst = float(top[0])
+    return TimingResult(worst / scale, float(np.mean(top)) / scale, worst, int(vals.size))
