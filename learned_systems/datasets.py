@@ -1,0 +1,92 @@
+"""Seeded key distributions in the style of SOSD, at any size, as sorted uint64 arrays.
+
+``uniform``, ``normal``, ``lognormal`` mirror the SOSD synthetic sets; ``books`` is a
+heavy-tailed mix standing in for the popularity-skewed real ``books`` set (a lognormal body, a
+Pareto tail and dense runs of consecutive ids); ``clustered`` packs keys into narrow clusters
+spread over a wide range. Duplicates are kept, as in the SOSD files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+_SCALE = 2.0**52  # keys span ~2^52..2^62, like 64-bit ids
+
+
+def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.integers(0, 2**63, size=n, dtype=np.uint64)
+
+
+def _normal(rng: np.random.Generator, n: int) -> np.ndarray:
+    values = rng.normal(0.0, 1.0, size=n)
+    return ((values - values.min()) * _SCALE).astype(np.uint64)
+
+
+def _lognormal(rng: np.random.Generator, n: int) -> np.ndarray:
+    values = rng.lognormal(mean=0.0, sigma=2.0, size=n)
+    return (values * 1e9).astype(np.uint64)
+
+
+def _books(rng: np.random.Generator, n: int) -> np.ndarray:
+    body = int(n * 0.7)
+    tail = int(n * 0.2)
+    runs = n - body - tail
+    parts = [
+        (rng.lognormal(mean=20.0, sigma=1.5, size=body)).astype(np.uint64),
+        ((rng.pareto(1.2, size=tail) + 1.0) * 2.0**30).clip(max=2.0**62).astype(np.uint64),
+    ]
+    if runs:
+        run_starts = rng.integers(2**40, 2**44, size=max(runs // 1000, 1), dtype=np.uint64)
+        offsets = rng.integers(0, 1000, size=runs, dtype=np.uint64)
+        parts.append(rng.choice(run_starts, size=runs) + offsets)
+    return np.concatenate(parts)
+
+
+def _clustered(rng: np.random.Generator, n: int) -> np.ndarray:
+    clusters = max(n // 10_000, 4)
+    centres = rng.uniform(2.0**40, 2.0**60, size=clusters)
+    spread = rng.uniform(2.0**20, 2.0**30, size=clusters)
+    which = rng.integers(0, clusters, size=n)
+    values = rng.normal(centres[which], spread[which])
+    return np.clip(values, 0, 2.0**63).astype(np.uint64)
+
+
+GENERATORS: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
+    "uniform": _uniform,
+    "normal": _normal,
+    "lognormal": _lognormal,
+    "books": _books,
+    "clustered": _clustered,
+}
+
+
+def generate_keys(name: str, size: int, seed: int = 0) -> np.ndarray:
+    """Sorted uint64 keys of distribution ``name`` (see :data:`GENERATORS`), reproducible by seed."""
+    if name not in GENERATORS:
+        raise ValueError(f"unknown dataset {name!r}: expected one of {sorted(GENERATORS)}")
+    if int(size) != size or size < 0:
+        raise ValueError(f"size must be a non-negative integer, got {size!r}")
+    rng = np.random.default_rng(seed)
+    keys = GENERATORS[name](rng, int(size)) if size else np.zeros(0, np.uint64)
+    keys.sort()
+    return keys
+
+
+def generate_queries(
+    keys: np.ndarray, size: int, seed: int = 0, absent_fraction: float = 0.0
+) -> np.ndarray:
+    """Query keys: drawn uniformly from ``keys`` (SOSD style), a fraction replaced by random
+    values between the smallest and largest key (mostly absent from the set)."""
+    if not 0.0 <= absent_fraction <= 1.0:
+        raise ValueError(f"absent_fraction must be in [0, 1], got {absent_fraction}")
+    rng = np.random.default_rng(seed)
+    if keys.size == 0:
+        return rng.integers(0, 2**63, size=size, dtype=np.uint64)
+    queries = keys[rng.integers(0, keys.size, size=size)]
+    absent = rng.random(size) < absent_fraction
+    if absent.any():
+        low, high = int(keys[0]), int(keys[-1]) + 1
+        queries[absent] = rng.integers(low, high, size=int(absent.sum()), dtype=np.uint64)
+    return queries

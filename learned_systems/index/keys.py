@@ -1,0 +1,86 @@
+"""Key validation and the (key, position) points a learned index must fit.
+
+Lower-bound semantics: the answer for a query ``q`` is the number of keys ``< q``. For integer
+keys every query falls either on a distinct key ``u_i`` (answer: its first position) or in
+``[u_i + 1, u_{i+1}]`` (answer: the first position of ``u_{i+1}``). Fitting a *monotone* model
+within ``eps`` on both kinds of points therefore bounds the error for every possible query,
+including absent keys and duplicates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+UINT64_MAX = np.iinfo(np.uint64).max
+
+
+class UnsortedKeysError(ValueError):
+    """Raised when an index is built over keys that are not sorted ascending."""
+
+
+def as_sorted_keys(keys) -> np.ndarray:
+    """Return ``keys`` as a contiguous uint64 array, refusing unsorted or invalid input."""
+    array = np.asarray(keys)
+    if array.ndim != 1:
+        raise ValueError(f"keys must be a 1-D array, got shape {array.shape}")
+    if array.size and array.dtype.kind not in "iu":
+        raise TypeError(f"keys must be integers (64-bit keys), got dtype {array.dtype}")
+    if array.size and array.dtype.kind == "i" and array.min() < 0:
+        raise ValueError("keys must be non-negative (they are stored as unsigned 64-bit)")
+    array = np.ascontiguousarray(array, dtype=np.uint64)
+    if array.size > 1 and bool(np.any(array[1:] < array[:-1])):
+        first_bad = int(np.argmax(array[1:] < array[:-1])) + 1
+        raise UnsortedKeysError(
+            f"keys must be sorted ascending: keys[{first_bad - 1}]={array[first_bad - 1]} > "
+            f"keys[{first_bad}]={array[first_bad]} (sort them first, e.g. numpy.sort)"
+        )
+    return array
+
+
+def as_queries(queries) -> np.ndarray:
+    """Return query keys as a contiguous uint64 array (negative integers are refused)."""
+    array = np.asarray(queries)
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if array.ndim != 1:
+        raise ValueError(f"queries must be a 1-D array, got shape {array.shape}")
+    if array.size and array.dtype.kind not in "iu":
+        raise TypeError(f"queries must be integers, got dtype {array.dtype}")
+    if array.size and array.dtype.kind == "i" and array.min() < 0:
+        raise ValueError("queries must be non-negative 64-bit keys")
+    return np.ascontiguousarray(array, dtype=np.uint64)
+
+
+def constraint_points(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``(x, lower_bound(x))`` that bound the error of a monotone model for every query.
+
+    For each distinct key ``u_i`` (first position ``p_i``) the point ``(u_i, p_i)``; when the next
+    integer ``u_i + 1`` is not itself a key, also ``(u_i + 1, p_{i+1})`` (``p_{i+1} = n`` after
+    the last key). Returned sorted by ``x`` with strictly increasing ``x``.
+    """
+    n = keys.size
+    if n == 0:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    is_first = np.empty(n, dtype=bool)
+    is_first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=is_first[1:])
+    first_pos = np.flatnonzero(is_first).astype(np.int64)
+    unique = keys[first_pos]
+    next_pos = np.empty_like(first_pos)
+    next_pos[:-1] = first_pos[1:]
+    next_pos[-1] = n
+    successor = unique + np.uint64(1)  # wraps only for UINT64_MAX, masked below
+    has_gap = np.ones(unique.size, dtype=bool)
+    has_gap[:-1] = successor[:-1] != unique[1:]
+    if unique[-1] == UINT64_MAX:
+        has_gap[-1] = False
+    xs = np.empty(unique.size + int(has_gap.sum()), dtype=np.uint64)
+    ys = np.empty(xs.size, dtype=np.int64)
+    # Interleave: each key, followed by its successor point when there is a gap.
+    slots = np.arange(unique.size) + np.concatenate(([0], np.cumsum(has_gap)[:-1]))
+    xs[slots] = unique
+    ys[slots] = first_pos
+    gap_slots = slots[has_gap] + 1
+    xs[gap_slots] = successor[has_gap]
+    ys[gap_slots] = next_pos[has_gap]
+    return xs, ys

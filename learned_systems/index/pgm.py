@@ -1,0 +1,131 @@
+"""A PGM-style index: piecewise-linear levels with a guaranteed error bound, built recursively.
+
+Level 0 segments the keys' constraint points (see :mod:`learned_systems.index.keys`) within
+``epsilon``; level ``l + 1`` indexes the first keys of level ``l``'s segments within
+``epsilon_recursive``, until a level has at most ``top_size`` segments, whose first keys are
+searched directly. A lookup walks down the levels, each one a prediction followed by a bounded,
+vectorised last-mile search in a window of ``2 * radius + 1`` entries, where ``radius`` is the
+error measured on the level's constraint points after the build (``<= epsilon`` by construction).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from learned_systems.index.keys import UINT64_MAX, as_queries, as_sorted_keys, constraint_points
+from learned_systems.index.search import bounded_lower_bound, windows_around
+from learned_systems.index.segmentation import segment
+
+
+@dataclass(frozen=True)
+class _Level:
+    """One level: segments over ``keys`` (the data keys, or the first keys of the level below)."""
+
+    keys: np.ndarray  # the sorted array this level predicts positions in
+    first_keys: np.ndarray  # uint64 first x of each segment
+    params: np.ndarray  # float64 (segments, 4): slope, intercept, lowest and highest position
+    radius: int  # measured maximum |predicted - true| position over the constraint points
+
+    def predict(self, queries: np.ndarray, segment_ids: np.ndarray) -> np.ndarray:
+        """Predicted (clamped, rounded) positions of ``queries`` in their segments."""
+        rows = self.params[segment_ids]
+        offsets = (np.maximum(queries, self.first_keys[segment_ids]) - self.first_keys[segment_ids])
+        predicted = offsets.astype(np.float64) * rows[:, 0] + rows[:, 1]
+        np.clip(predicted, rows[:, 2], rows[:, 3], out=predicted)
+        predicted += 0.5
+        return np.floor(predicted, out=predicted).astype(np.int64)
+
+
+def _fit_level(keys: np.ndarray, epsilon: int) -> _Level:
+    """Segment one sorted array within ``epsilon`` and measure the error actually achieved."""
+    xs, ys = constraint_points(keys)
+    # Fit within eps + 0.45 so the *rounded* prediction is within eps even after float rounding.
+    starts, slopes, intercepts = segment(xs, ys, epsilon + 0.45)
+    first_keys = xs[starts]
+    lowest = ys[starts].astype(np.float64)
+    highest = np.empty_like(lowest)
+    highest[:-1] = ys[starts[1:]]
+    highest[-1] = keys.size
+    params = np.column_stack([slopes, intercepts, lowest, highest])
+    level = _Level(keys=keys, first_keys=first_keys, params=params, radius=0)
+    segment_of_point = np.repeat(np.arange(starts.size), np.diff(np.append(starts, xs.size)))
+    errors = np.abs(level.predict(xs, segment_of_point) - ys)
+    return _Level(keys, first_keys, params, int(errors.max(initial=0)))
+
+
+class PGMIndex:
+    """Piecewise geometric model index over sorted uint64 keys with error bound ``epsilon``."""
+
+    def __init__(
+        self,
+        keys,
+        epsilon: int = 64,
+        epsilon_recursive: int = 8,
+        top_size: int = 256,
+    ) -> None:
+        for name, value in (("epsilon", epsilon), ("epsilon_recursive", epsilon_recursive)):
+            if int(value) != value or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        if int(top_size) != top_size or top_size < 1:
+            raise ValueError(f"top_size must be a positive integer, got {top_size!r}")
+        self.epsilon = int(epsilon)
+        self.epsilon_recursive = int(epsilon_recursive)
+        started = time.perf_counter()
+        self.keys = as_sorted_keys(keys)
+        self.levels: list[_Level] = []
+        if self.keys.size:
+            current = self.keys
+            eps = self.epsilon
+            while True:
+                level = _fit_level(current, eps)
+                self.levels.append(level)
+                if level.first_keys.size <= top_size or level.first_keys.size >= current.size:
+                    break
+                current, eps = level.first_keys, self.epsilon_recursive
+        self.build_seconds = time.perf_counter() - started
+
+    @property
+    def max_error(self) -> int:
+        """Largest |predicted - true| position on the key level (guaranteed ``<= epsilon``)."""
+        return self.levels[0].radius if self.levels else 0
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes of the index structure itself (segment keys and models), not the key array."""
+        return int(sum(level.first_keys.nbytes + level.params.nbytes for level in self.levels))
+
+    @property
+    def num_segments(self) -> int:
+        """Segments on the key level."""
+        return int(self.levels[0].first_keys.size) if self.levels else 0
+
+    def lookup(self, queries) -> np.ndarray:
+        """Lower-bound positions of ``queries`` (same as ``numpy.searchsorted(keys, q, 'left')``)."""
+        queries = as_queries(queries)
+        n = self.keys.size
+        if n == 0 or queries.size == 0:
+            return np.zeros(queries.size, dtype=np.int64)
+        depth = len(self.levels)
+        # Level l finds its segment as upper_bound(first_keys, q) - 1 = lower_bound(., q + 1) - 1,
+        # so the query grows by one per level; the few queries within `depth` of the maximum
+        # key value are answered directly below instead.
+        near_max = queries > UINT64_MAX - np.uint64(depth)
+        safe = np.minimum(queries, UINT64_MAX - np.uint64(depth)) if near_max.any() else queries
+        top = self.levels[-1]
+        shifted = safe + np.uint64(depth)
+        positions = bounded_lower_bound(top.first_keys, shifted, np.zeros(safe.size, np.int64),
+                                        top.first_keys.size)
+        for level_index in range(depth - 1, -1, -1):
+            level = self.levels[level_index]
+            shifted = safe + np.uint64(level_index)
+            segment_ids = positions - 1
+            np.maximum(segment_ids, 0, out=segment_ids)
+            predicted = level.predict(shifted, segment_ids)
+            start, length = windows_around(predicted, level.radius, level.keys.size)
+            positions = bounded_lower_bound(level.keys, shifted, start, length)
+        if near_max.any():
+            positions[near_max] = np.searchsorted(self.keys, queries[near_max], side="left")
+        return positions

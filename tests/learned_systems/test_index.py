@@ -1,0 +1,147 @@
+"""Learned indexes answer exactly like numpy.searchsorted(side='left') and honour their bounds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from learned_systems.datasets import GENERATORS, generate_keys, generate_queries
+from learned_systems.index import PGMIndex, RMIIndex, UnsortedKeysError, build_index
+from learned_systems.index.keys import UINT64_MAX, constraint_points
+from learned_systems.index.search import bounded_lower_bound
+
+BUILDERS = {
+    "pgm-eps4": lambda keys: PGMIndex(keys, epsilon=4, epsilon_recursive=2, top_size=4),
+    "pgm-eps64": lambda keys: PGMIndex(keys, epsilon=64),
+    "pgm-eps0": lambda keys: PGMIndex(keys, epsilon=0, top_size=2),
+    "rmi-linear": lambda keys: RMIIndex(keys, num_models=16, root="linear"),
+    "rmi-cubic": lambda keys: RMIIndex(keys, num_models=64, root="cubic"),
+}
+
+small_keys = st.lists(st.integers(0, 200), max_size=300).map(lambda v: np.sort(np.array(v, np.uint64)))
+wide_keys = st.lists(st.integers(0, 2**64 - 1), max_size=200).map(
+    lambda v: np.sort(np.array(v, dtype=np.uint64))
+)
+
+
+def _queries(keys: np.ndarray, extra: list[int]) -> np.ndarray:
+    """Every key, its neighbours, the extremes and arbitrary extra values."""
+    around = [keys, keys - np.uint64(1), keys + np.uint64(1)] if keys.size else []
+    edges = np.array([0, 1, UINT64_MAX - 1, UINT64_MAX], dtype=np.uint64)
+    return np.concatenate([*around, edges, np.array(extra, dtype=np.uint64)])
+
+
+@pytest.mark.parametrize("builder", BUILDERS.values(), ids=BUILDERS.keys())
+@settings(max_examples=40, deadline=None)
+@given(keys=st.one_of(small_keys, wide_keys), extra=st.lists(st.integers(0, 2**64 - 1), max_size=50))
+def test_lookup_matches_searchsorted(builder, keys, extra):
+    index = builder(keys)
+    queries = _queries(keys, extra)
+    np.testing.assert_array_equal(index.lookup(queries), np.searchsorted(keys, queries, side="left"))
+
+
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+@pytest.mark.parametrize("kind", ["pgm", "rmi"])
+def test_datasets_lookup_with_absent_keys(name, kind):
+    keys = generate_keys(name, 20_000, seed=3)
+    queries = generate_queries(keys, 5_000, seed=4, absent_fraction=0.5)
+    index = build_index(kind, keys)
+    np.testing.assert_array_equal(index.lookup(queries), np.searchsorted(keys, queries))
+
+
+@pytest.mark.parametrize("epsilon", [0, 1, 8, 32, 128])
+def test_pgm_error_bound_is_guaranteed(epsilon):
+    keys = generate_keys("books", 30_000, seed=epsilon)
+    index = PGMIndex(keys, epsilon=epsilon)
+    assert index.max_error <= epsilon
+    # Check the bound directly on the level-0 predictions of every constraint point.
+    level = index.levels[0]
+    xs, ys = constraint_points(keys)
+    segment_ids = np.searchsorted(level.first_keys, xs, side="right") - 1
+    assert np.abs(level.predict(xs, segment_ids) - ys).max() <= epsilon
+    for upper in index.levels[1:]:
+        assert upper.radius <= index.epsilon_recursive
+
+
+def test_pgm_larger_epsilon_means_fewer_segments():
+    keys = generate_keys("lognormal", 50_000, seed=1)
+    sizes = [PGMIndex(keys, epsilon=eps).num_segments for eps in (4, 16, 64, 256)]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
+
+
+def test_linear_data_needs_one_segment():
+    keys = np.arange(0, 10_000 * 7, 7, dtype=np.uint64)
+    index = PGMIndex(keys, epsilon=1)
+    assert index.num_segments == 1 and index.max_error <= 1
+
+
+def test_rmi_reports_fallbacks_and_error():
+    keys = generate_keys("clustered", 20_000, seed=2)
+    index = RMIIndex(keys, num_models=128, root="cubic")
+    queries = generate_queries(keys, 2_000, seed=5)
+    np.testing.assert_array_equal(index.lookup(queries), np.searchsorted(keys, queries))
+    assert index.max_error >= 0 and index.fallbacks <= queries.size
+    assert index.size_bytes == 128 * 4 * 8 + 4 * 8
+
+
+def test_duplicates_return_first_position():
+    keys = np.array([5, 5, 5, 7, 7, 9], dtype=np.uint64)
+    for kind in ("pgm", "rmi"):
+        index = build_index(kind, keys)
+        assert index.lookup(np.array([5, 6, 7, 8, 9, 10, 0])).tolist() == [0, 3, 3, 5, 5, 6, 0]
+
+
+@pytest.mark.parametrize("kind", ["pgm", "rmi"])
+def test_empty_and_single_key(kind):
+    assert build_index(kind, np.array([], np.uint64)).lookup(np.array([0, 5])).tolist() == [0, 0]
+    single = build_index(kind, np.array([42], np.uint64))
+    assert single.lookup(np.array([0, 41, 42, 43])).tolist() == [0, 0, 0, 1]
+
+
+@pytest.mark.parametrize("kind", ["pgm", "rmi"])
+def test_bad_input_is_refused(kind):
+    with pytest.raises(UnsortedKeysError, match="sorted ascending"):
+        build_index(kind, np.array([3, 1, 2], np.uint64))
+    with pytest.raises(TypeError, match="integers"):
+        build_index(kind, np.array([0.5, 1.5]))
+    with pytest.raises(ValueError, match="non-negative"):
+        build_index(kind, np.array([-1, 2]))
+    with pytest.raises(ValueError, match="unknown index kind"):
+        build_index("btree", np.array([1], np.uint64))
+
+
+def test_bad_parameters_are_refused():
+    keys = np.arange(10, dtype=np.uint64)
+    with pytest.raises(ValueError, match="epsilon"):
+        PGMIndex(keys, epsilon=-1)
+    with pytest.raises(ValueError, match="num_models"):
+        RMIIndex(keys, num_models=0)
+    with pytest.raises(ValueError, match="root"):
+        RMIIndex(keys, root="quartic")
+
+
+@settings(max_examples=50, deadline=None)
+@given(keys=small_keys, query=st.integers(0, 210), start=st.integers(0, 300), length=st.integers(1, 300))
+def test_bounded_search_finds_lower_bound_inside_window(keys, query, start, length):
+    if keys.size == 0:
+        return
+    start = min(start, keys.size - 1)
+    length = min(length, keys.size - start)
+    window = keys[start : start + length]
+    expected = start + int(np.searchsorted(window, np.uint64(query)))
+    q = np.array([query], np.uint64)
+    assert bounded_lower_bound(keys, q, np.array([start]), length)[0] == expected
+    assert bounded_lower_bound(keys, q, np.array([start]), np.array([length]))[0] == expected
+
+
+def test_datasets_are_seeded_sorted_and_sized():
+    for name in GENERATORS:
+        first = generate_keys(name, 1_000, seed=7)
+        assert first.dtype == np.uint64 and first.size == 1_000
+        assert np.all(first[1:] >= first[:-1])
+        np.testing.assert_array_equal(first, generate_keys(name, 1_000, seed=7))
+        assert not np.array_equal(first, generate_keys(name, 1_000, seed=8))
+    with pytest.raises(ValueError, match="unknown dataset"):
+        generate_keys("zipf", 10)
