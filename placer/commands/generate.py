@@ -1,0 +1,50 @@
+"""``placer generate``: write a seeded synthetic design as ``netlist.pb.txt`` + ``initial.plc``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from placer.commands.common import UsageError, clean_errors, console
+
+
+def register(app: typer.Typer) -> None:
+    app.command("generate")(generate_command)
+
+
+@clean_errors
+def generate_command(
+    out_dir: Annotated[
+        Path, typer.Argument(help="Folder to write netlist.pb.txt and initial.plc into.")
+    ],
+    hard: Annotated[int, typer.Option("--hard", min=0, help="Number of hard macros.")] = 16,
+    soft: Annotated[int, typer.Option("--soft", min=0, help="Number of soft macros.")] = 64,
+    ports: Annotated[int, typer.Option("--ports", min=0, help="Number of ports.")] = 32,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed; the same seed gives the same design.")
+    ] = 0,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Design name (default from the sizes).")
+    ] = None,
+) -> None:
+    """Generate a synthetic netlist with a legal initial placement (see netlists.generate)."""
+    from netlists.formats.circuit_training import write_netlist
+    from netlists.formats.plc import write_plc
+    from netlists.generate import generate
+
+    if hard + soft == 0:
+        raise UsageError("need at least one macro (--hard or --soft > 0)")
+    netlist, placement = generate(hard, soft, ports, seed=seed, name=name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    netlist_path = write_netlist(netlist, out_dir / "netlist.pb.txt")
+    plc_path = write_plc(out_dir / "initial.plc", netlist, placement)
+    counts = netlist.counts()
+    canvas = netlist.require_canvas()
+    console.print(
+        f"{netlist.name}: {counts['hard_macros']} hard / {counts['soft_macros']} soft macros, "
+        f"{counts['ports']} ports, {counts['nets']} nets; canvas {canvas.width:g} x "
+        f"{canvas.height:g}, grid {canvas.cols} x {canvas.rows}"
+    )
+    console.print(f"wrote {netlist_path} and {plc_path}")

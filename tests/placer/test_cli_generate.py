@@ -1,0 +1,58 @@
+"""``placer generate``: files written, read back identical to the generator's output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from netlists.generate import generate
+from placer.commands.generate import register
+
+circuit_training = pytest.importorskip("netlists.formats.circuit_training")
+plc = pytest.importorskip("netlists.formats.plc")
+
+
+def make_app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def _root() -> None:  # keeps "generate" a named sub-command
+        pass
+
+    return app
+
+
+def test_generate_writes_a_design_that_reads_back(tmp_path: Path) -> None:
+    out = tmp_path / "design"
+    result = CliRunner().invoke(
+        make_app(),
+        ["generate", str(out), "--hard", "3", "--soft", "10", "--ports", "5", "--seed", "7"],
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "netlist.pb.txt").is_file() and (out / "initial.plc").is_file()
+
+    expected, expected_placement = generate(3, 10, 5, seed=7)
+    netlist = circuit_training.read_netlist(out / "netlist.pb.txt")
+    canvas, placement, _ = plc.read_plc(out / "initial.plc", netlist)
+    assert netlist.names == expected.names
+    np.testing.assert_array_equal(netlist.node_type, expected.node_type)
+    np.testing.assert_array_equal(netlist.net_pins, expected.net_pins)
+    np.testing.assert_array_equal(netlist.net_ptr, expected.net_ptr)
+    np.testing.assert_array_equal(netlist.net_weight, expected.net_weight)
+    np.testing.assert_allclose(netlist.pin_dx, expected.pin_dx)
+    assert canvas == expected.canvas
+    m = expected.placeable
+    np.testing.assert_allclose(placement.x[m], expected_placement.x[m])
+    np.testing.assert_allclose(placement.y[m], expected_placement.y[m])
+
+
+def test_generate_rejects_an_empty_design(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        make_app(), ["generate", str(tmp_path), "--hard", "0", "--soft", "0"]
+    )
+    assert result.exit_code == 2
