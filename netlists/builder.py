@@ -84,6 +84,24 @@ class NetlistBuilder:
         self._net_sinks.append(())
         self._net_sink_idx.append(sinks)
 
+    def _bad_pin(self, i: int, mname: str | None, want: int, index: dict[str, int]) -> None:
+        """Raise the NetlistError for pin ``i`` whose macro is missing or of the wrong kind."""
+        if mname is None:
+            raise NetlistError(
+                f"pin {self.names[i]!r} lacks the 'macro_name' attribute", self.path, self.lines[i]
+            )
+        j = index.get(mname)
+        if j is None:
+            raise NetlistError(
+                f"pin {self.names[i]!r} names unknown macro {mname!r}", self.path, self.lines[i]
+            )
+        raise NetlistError(
+            f"pin {self.names[i]!r} of type {NodeType(self.types[i]).name} names "
+            f"{mname!r}, which is a {NodeType(self.types[j]).name}, not a {NodeType(want).name}",
+            self.path,
+            self.lines[i],
+        )
+
     def build(self, canvas: Canvas | None = None) -> Netlist:
         """Resolve names and pack into arrays (raises NetlistError on dangling references)."""
         n = len(self.names)
@@ -95,26 +113,15 @@ class NetlistBuilder:
         types = np.array(self.types, dtype=np.int8)
 
         pin_macro = np.full(n, -1, dtype=np.int64)
-        for i, mname in enumerate(self.macro_name):
-            if types[i] < NodeType.HARD_PIN:
-                continue
-            if mname is None:
-                raise NetlistError(
-                    f"pin {self.names[i]!r} lacks the 'macro_name' attribute", self.path, self.lines[i]
-                )
-            j = index.get(mname)
-            if j is None:
-                raise NetlistError(
-                    f"pin {self.names[i]!r} names unknown macro {mname!r}", self.path, self.lines[i]
-                )
-            want = NodeType.HARD_MACRO if types[i] == NodeType.HARD_PIN else NodeType.SOFT_MACRO
-            if types[j] != want:
-                raise NetlistError(
-                    f"pin {self.names[i]!r} of type {NodeType(types[i]).name} names "
-                    f"{mname!r}, which is a {NodeType(types[j]).name}, not a {want.name}",
-                    self.path,
-                    self.lines[i],
-                )
+        hard_pin, hard_macro, soft_macro = int(NodeType.HARD_PIN), int(NodeType.HARD_MACRO), int(NodeType.SOFT_MACRO)
+        type_list = self.types
+        macro_names = self.macro_name
+        for i in np.flatnonzero(types >= hard_pin).tolist():
+            mname = macro_names[i]
+            j = index.get(mname) if mname is not None else None
+            want = hard_macro if type_list[i] == hard_pin else soft_macro
+            if j is None or type_list[j] != want:
+                self._bad_pin(i, mname, want, index)
             pin_macro[i] = j
 
         n_nets = len(self._net_driver)

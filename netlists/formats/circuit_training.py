@@ -10,6 +10,7 @@ relies on that layout (it is what makes a 29 MB file parse in about a second). A
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 from netlists.builder import NetlistBuilder
@@ -50,7 +51,58 @@ def read_netlist(path: str | Path, name: str | None = None) -> Netlist:
 
 
 def parse_netlist(text: str, name: str = "netlist", path: str = "<string>") -> Netlist:
-    """Parse netlist text (see :func:`read_netlist`)."""
+    """Parse netlist text (see :func:`read_netlist`).
+
+    A fast path reads files in Circuit Training's canonical layout with regular expressions;
+    anything it does not fully recognise, or any validation error, goes to the strict
+    line-by-line parser, which reports the precise file and line.
+    """
+    try:
+        fast = _parse_fast(text, name, path)
+    except NetlistError:
+        fast = None
+    return fast if fast is not None else _parse_strict(text, name, path)
+
+
+_COMMENT_RE = re.compile(r"^[ \t]*#[^\n]*\n?", re.M)
+_NODE_RE = re.compile(
+    r'node \{\n[ \t]*name: "([^"\n]*)"\n'
+    r'((?:[ \t]*input: "[^"\n]*"\n)*)'
+    r'((?:[ \t]*attr \{\n[ \t]*key: "[^"\n]*"\n[ \t]*value \{\n[ \t]*(?:placeholder: "[^"\n]*"|[fi]: [^\n]*)\n[ \t]*\}\n[ \t]*\}\n)*)'
+    r"[ \t]*\}"
+)
+_INPUT_RE = re.compile(r'input: "([^"\n]*)"')
+_ATTR_RE = re.compile(r'key: "([^"\n]*)"\n[ \t]*value \{\n[ \t]*(?:placeholder: "([^"\n]*)"|[fi]: ([^\n]*))')
+
+
+def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
+    """Parse canonical layout only; ``None`` when the text is not entirely canonical."""
+    if "#" in text:
+        text = _COMMENT_RE.sub("", text)
+    builder = NetlistBuilder(name, path)
+    nodes_inputs: list[tuple[int, list[str]]] = []
+    pos = 0
+    for m in _NODE_RE.finditer(text):
+        if text[pos : m.start()].strip():
+            return None
+        pos = m.end()
+        attrs: dict[str, object] = {}
+        for key, ph, num in _ATTR_RE.findall(m.group(3)):
+            if num:
+                attrs[key] = float(num)
+            else:
+                attrs[key] = ph
+        inputs = _INPUT_RE.findall(m.group(2)) if m.group(2) else []
+        _add_node(builder, m.group(1), inputs, attrs, {}, None, path, nodes_inputs)
+    if text[pos:].strip():
+        return None
+    for idx, sinks in nodes_inputs:
+        builder.add_net_by_name(idx, sinks)
+    return builder.build()
+
+
+def _parse_strict(text: str, name: str, path: str) -> Netlist:
+    """Line-by-line parser with precise error locations."""
     builder = NetlistBuilder(name, path)
     lines = text.split("\n")
     node_start = 0  # line of the current "node {", 0 when outside a node
@@ -63,78 +115,7 @@ def parse_netlist(text: str, name: str = "netlist", path: str = "<string>") -> N
     nodes_inputs: list[tuple[int, list[str]]] = []
 
     def finish_node(end_line: int) -> None:
-        if node_name is None:
-            raise NetlistError("node has no 'name'", path, node_start)
-        if node_name == METADATA_NODE:
-            builder.metadata["ct_metadata"] = dict(attrs)
-            return
-        type_text = attrs.get("type")
-        if type_text is None:
-            raise NetlistError(f"node {node_name!r} lacks the 'type' attribute", path, node_start)
-        ntype = CT_TYPES.get(str(type_text))
-        if ntype is None:
-            raise NetlistError(
-                f"node {node_name!r} has unknown type {type_text!r}; expected one of "
-                + ", ".join(CT_TYPES),
-                path,
-                attr_lines.get("type", node_start),
-            )
-        for req in _REQUIRED[ntype]:
-            if req not in attrs:
-                raise NetlistError(
-                    f"{type_text} node {node_name!r} lacks the {req!r} attribute", path, node_start
-                )
-        for k in _NUMERIC_KEYS:
-            v = attrs.get(k)
-            if v is not None and not isinstance(v, float):
-                raise NetlistError(
-                    f"attribute {k!r} of node {node_name!r} must be a number, got {v!r}",
-                    path,
-                    attr_lines[k],
-                )
-        width = attrs.get("width", 0.0)
-        height = attrs.get("height", 0.0)
-        for k, v in (("width", width), ("height", height)):
-            if not (v >= 0.0 and math.isfinite(v)):  # type: ignore[operator]
-                raise NetlistError(
-                    f"{k} of node {node_name!r} must be a finite number >= 0, got {v}",
-                    path,
-                    attr_lines[k],
-                )
-        orient_text = attrs.get("orientation", "N")
-        orient = ORIENTATION_CODE.get(str(orient_text))
-        if orient is None:
-            raise NetlistError(
-                f"orientation of node {node_name!r} must be one of {', '.join(ORIENTATIONS)}, "
-                f"got {orient_text!r}",
-                path,
-                attr_lines["orientation"],
-            )
-        weight = attrs.get("weight", 1.0)
-        if not (weight >= 0.0 and math.isfinite(weight)):  # type: ignore[operator]
-            raise NetlistError(
-                f"weight of node {node_name!r} must be a finite number >= 0, got {weight}",
-                path,
-                attr_lines["weight"],
-            )
-        macro_name = attrs.get("macro_name")
-        idx = builder.add_node(
-            node_name,
-            ntype,
-            width=width,  # type: ignore[arg-type]
-            height=height,  # type: ignore[arg-type]
-            x=attrs.get("x", 0.0),  # type: ignore[arg-type]
-            y=attrs.get("y", 0.0),  # type: ignore[arg-type]
-            orientation=orient,
-            macro_name=None if macro_name is None else str(macro_name),
-            dx=attrs.get("x_offset", 0.0),  # type: ignore[arg-type]
-            dy=attrs.get("y_offset", 0.0),  # type: ignore[arg-type]
-            weight=weight,  # type: ignore[arg-type]
-            side=str(attrs.get("side", "")),
-            line=node_start,
-        )
-        if inputs:
-            nodes_inputs.append((idx, list(inputs)))
+        _add_node(builder, node_name, inputs, attrs, attr_lines, node_start, path, nodes_inputs)
 
     lineno = 0
     for lineno, raw in enumerate(lines, start=1):
@@ -222,6 +203,91 @@ def parse_netlist(text: str, name: str = "netlist", path: str = "<string>") -> N
     for idx, sinks in nodes_inputs:
         builder.add_net_by_name(idx, sinks)
     return builder.build()
+
+
+def _add_node(
+    builder: NetlistBuilder,
+    node_name: str | None,
+    inputs: list[str],
+    attrs: dict[str, object],
+    attr_lines: dict[str, int],
+    node_start: int | None,
+    path: str,
+    nodes_inputs: list[tuple[int, list[str]]],
+) -> None:
+    """Validate one parsed node and append it to ``builder`` (its net is resolved later)."""
+    if node_name is None:
+        raise NetlistError("node has no 'name'", path, node_start)
+    if node_name == METADATA_NODE:
+        builder.metadata["ct_metadata"] = dict(attrs)
+        return
+    type_text = attrs.get("type")
+    if type_text is None:
+        raise NetlistError(f"node {node_name!r} lacks the 'type' attribute", path, node_start)
+    ntype = CT_TYPES.get(str(type_text))
+    if ntype is None:
+        raise NetlistError(
+            f"node {node_name!r} has unknown type {type_text!r}; expected one of "
+            + ", ".join(CT_TYPES),
+            path,
+            attr_lines.get("type", node_start),
+        )
+    for req in _REQUIRED[ntype]:
+        if req not in attrs:
+            raise NetlistError(
+                f"{type_text} node {node_name!r} lacks the {req!r} attribute", path, node_start
+            )
+    for k in _NUMERIC_KEYS:
+        v = attrs.get(k)
+        if v is not None and not isinstance(v, float):
+            raise NetlistError(
+                f"attribute {k!r} of node {node_name!r} must be a number, got {v!r}",
+                path,
+                attr_lines.get(k),
+            )
+    width = attrs.get("width", 0.0)
+    height = attrs.get("height", 0.0)
+    for k, v in (("width", width), ("height", height)):
+        if not (v >= 0.0 and math.isfinite(v)):  # type: ignore[operator]
+            raise NetlistError(
+                f"{k} of node {node_name!r} must be a finite number >= 0, got {v}",
+                path,
+                attr_lines.get(k),
+            )
+    orient_text = attrs.get("orientation", "N")
+    orient = ORIENTATION_CODE.get(str(orient_text))
+    if orient is None:
+        raise NetlistError(
+            f"orientation of node {node_name!r} must be one of {', '.join(ORIENTATIONS)}, "
+            f"got {orient_text!r}",
+            path,
+            attr_lines.get("orientation"),
+        )
+    weight = attrs.get("weight", 1.0)
+    if not (weight >= 0.0 and math.isfinite(weight)):  # type: ignore[operator]
+        raise NetlistError(
+            f"weight of node {node_name!r} must be a finite number >= 0, got {weight}",
+            path,
+            attr_lines.get("weight"),
+        )
+    macro_name = attrs.get("macro_name")
+    idx = builder.add_node(
+        node_name,
+        ntype,
+        width=width,  # type: ignore[arg-type]
+        height=height,  # type: ignore[arg-type]
+        x=attrs.get("x", 0.0),  # type: ignore[arg-type]
+        y=attrs.get("y", 0.0),  # type: ignore[arg-type]
+        orientation=orient,
+        macro_name=None if macro_name is None else str(macro_name),
+        dx=attrs.get("x_offset", 0.0),  # type: ignore[arg-type]
+        dy=attrs.get("y_offset", 0.0),  # type: ignore[arg-type]
+        weight=weight,  # type: ignore[arg-type]
+        side=str(attrs.get("side", "")),
+        line=node_start,
+    )
+    if inputs:
+        nodes_inputs.append((idx, list(inputs)))
 
 
 def _fmt(v: float) -> str:

@@ -1,0 +1,65 @@
+"""Shared fixtures: the benchmark suite location and small hand-built netlists."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from netlists.builder import NetlistBuilder
+from netlists.model import Canvas, Netlist, NodeType, Placement
+
+REPO = Path(__file__).resolve().parents[1]
+BENCHMARKS = Path(os.environ.get("PLACER_BENCHMARKS", REPO.parent / "shared" / "benchmarks"))
+
+
+@pytest.fixture(scope="session")
+def benchmarks_dir() -> Path:
+    """The shared benchmark suite; tests using it skip with a clear message when absent."""
+    if not (BENCHMARKS / "reference_costs.json").exists():
+        pytest.skip(
+            f"shared benchmark suite not found at {BENCHMARKS} "
+            "(put ../shared beside the checkout or set PLACER_BENCHMARKS)"
+        )
+    return BENCHMARKS
+
+
+MacroSpec = tuple[str, float, float, float, float]  # name, w, h, x, y
+
+
+def build_netlist(
+    *,
+    ports: Sequence[tuple[str, float, float]] = (),
+    hard: Sequence[tuple[str, float, float, float, float, Sequence[tuple[float, float]]]] = (),
+    soft: Sequence[MacroSpec] = (),
+    nets: Sequence[tuple[str, Sequence[str], float]] = (),
+    canvas: Canvas | None = None,
+) -> tuple[Netlist, Placement]:
+    """A netlist from terse specs.
+
+    ``hard`` items are ``(name, w, h, x, y, pin_offsets)``; pins are named ``name/P<k>``.
+    Soft macros get one pin ``name/P`` at the centre. ``nets`` are ``(driver, sinks, weight)``.
+    """
+    b = NetlistBuilder("tiny")
+    for name, x, y in ports:
+        b.add_node(name, NodeType.PORT, x=x, y=y)
+    for name, w, h, x, y, pins in hard:
+        b.add_node(name, NodeType.HARD_MACRO, width=w, height=h, x=x, y=y)
+        for k, (dx, dy) in enumerate(pins):
+            b.add_node(f"{name}/P{k}", NodeType.HARD_PIN, macro_name=name, dx=dx, dy=dy)
+    for name, w, h, x, y in soft:
+        b.add_node(name, NodeType.SOFT_MACRO, width=w, height=h, x=x, y=y)
+        b.add_node(f"{name}/P", NodeType.SOFT_PIN, macro_name=name)
+    idx = {n: i for i, n in enumerate(b.names)}
+    for driver, sinks, weight in nets:
+        b.weight[idx[driver]] = weight
+        b.add_net_by_name(idx[driver], list(sinks))
+    nl = b.build(canvas)
+    return nl, nl.initial_placement()
+
+
+@pytest.fixture
+def tiny_builder() -> Callable[..., tuple[Netlist, Placement]]:
+    return build_netlist

@@ -1,0 +1,233 @@
+"""The proxy cost against the reference values, a literal oracle, and each rule of the spec."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from netlists.builder import NetlistBuilder
+from netlists.io import load_design
+from netlists.model import Canvas, NodeType, Placement
+from placer.cost.congestion import route_nets
+from placer.cost.proxy import evaluate
+
+REL = 1e-9
+
+
+def _close(a: float, b: float, rel: float = REL) -> bool:
+    return abs(a - b) <= rel * max(abs(b), 1e-300)
+
+
+# ----------------------------------------------------------------- reference suite
+def _reference(benchmarks: Path) -> dict:
+    return json.loads((benchmarks / "reference_costs.json").read_text())["benchmarks"]
+
+
+def test_matches_reference_costs_on_every_shared_design(benchmarks_dir: Path) -> None:
+    ref = _reference(benchmarks_dir)
+    assert len(ref) >= 19
+    for name, r in ref.items():
+        nl, pl = load_design(benchmarks_dir / r["netlist"], benchmarks_dir / r["plc"])
+        cost = evaluate(nl, pl)
+        for key in ("wirelength", "density", "congestion", "proxy", "hpwl", "net_cnt"):
+            got = cost.proxy if key == "proxy" else getattr(cost, key)
+            assert _close(got, r[key]), f"{name} {key}: {got!r} != {r[key]!r}"
+
+
+# ----------------------------------------------------------------- oracle, random designs
+@st.composite
+def random_design(draw):  # type: ignore[no-untyped-def]
+    cols = draw(st.integers(1, 7))
+    rows = draw(st.integers(1, 7))
+    W = draw(st.sampled_from([10.0, 12.3, 7.0]))
+    H = draw(st.sampled_from([10.0, 9.1, 7.0]))
+    cw, ch = W / cols, H / rows
+    # coordinates on half-cell lattices (hit grid lines exactly) or anywhere, some outside
+    def coord(extent: float, step: float):  # type: ignore[no-untyped-def]
+        return st.one_of(
+            st.integers(-2, 2 * int(extent / step) + 4).map(lambda k: k * step / 2),
+            st.floats(-0.2 * extent, 1.2 * extent, allow_nan=False),
+        )
+
+    b = NetlistBuilder("rand")
+    n_hard = draw(st.integers(0, 4))
+    n_soft = draw(st.integers(0, 3))
+    n_ports = draw(st.integers(0, 3))
+    pins: list[int] = []
+    for k in range(n_ports):
+        pins.append(b.add_node(f"p{k}", NodeType.PORT, x=draw(coord(W, cw)), y=draw(coord(H, ch))))
+    for k in range(n_hard):
+        w = draw(st.sampled_from([cw, cw / 2, 1.5 * cw, 2.3, 0.7]))
+        h = draw(st.sampled_from([ch, ch / 2, 2 * ch, 1.9, 0.4]))
+        b.add_node(f"h{k}", NodeType.HARD_MACRO, width=w, height=h, x=draw(coord(W, cw)), y=draw(coord(H, ch)),
+                   orientation=draw(st.integers(0, 7)))
+        for j in range(draw(st.integers(1, 3))):
+            pins.append(b.add_node(f"h{k}/P{j}", NodeType.HARD_PIN, macro_name=f"h{k}",
+                                   dx=draw(st.floats(-w / 2, w / 2)), dy=draw(st.floats(-h / 2, h / 2))))
+    for k in range(n_soft):
+        b.add_node(f"s{k}", NodeType.SOFT_MACRO, width=draw(st.floats(0.1, 3)), height=draw(st.floats(0.1, 3)),
+                   x=draw(coord(W, cw)), y=draw(coord(H, ch)))
+        pins.append(b.add_node(f"s{k}/P", NodeType.SOFT_PIN, macro_name=f"s{k}"))
+    if len(pins) >= 2:
+        for _ in range(draw(st.integers(1, 6))):
+            driver = draw(st.sampled_from(pins))
+            sinks = draw(st.lists(st.sampled_from(pins), min_size=1, max_size=6))
+            b.weight[driver] = float(draw(st.sampled_from([0, 1, 1, 2, 5])))
+            b.add_net(driver, sinks)
+    canvas = Canvas(W, H, cols, rows, 11.0, 13.0, 3.0, 4.0, draw(st.integers(0, 3)), 0.0)
+    nl = b.build(canvas)
+    return nl, nl.initial_placement()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(design=random_design())
+def test_vectorised_cost_equals_literal_oracle(design, oracle) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = design
+    got = evaluate(nl, pl)
+    want = oracle(nl, pl)
+    for key in ("wirelength", "density", "congestion", "hpwl"):
+        assert math.isclose(getattr(got, key), want[key], rel_tol=1e-9, abs_tol=1e-12), key
+
+
+# ----------------------------------------------------------------- individual rules
+CANVAS = Canvas(10.0, 10.0, 5, 5, 1.0, 1.0, 0.0, 0.0, 0, 0.0)
+
+
+def test_pin_on_top_right_edge_falls_in_last_cell(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = tiny_builder(ports=[("a", 10.0, 10.0), ("b", 9.0, 1.0)], nets=[("a", ["b"], 1.0)], canvas=CANVAS)
+    maps = evaluate(nl, pl, with_maps=True).maps
+    assert maps is not None
+    # a is in cell (4, 4); b in (0, 4): a vertical route on column 4 over rows [0, 4)
+    v = maps.vertical * (2.0 * 1.0)  # undo normalisation: cw * vr = 2
+    assert np.allclose(v[:4, 4], 1.0) and v[4, 4] == 0 and v[:, :4].sum() == 0
+    assert maps.horizontal.sum() == 0
+
+
+def test_net_within_one_cell_adds_no_congestion(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = tiny_builder(ports=[("a", 0.5, 0.5), ("b", 1.5, 1.9), ("c", 1.0, 0.1)],
+                          nets=[("a", ["b", "c"], 3.0)], canvas=CANVAS)
+    cost = evaluate(nl, pl, with_maps=True)
+    assert cost.maps is not None and cost.maps.vertical.sum() == 0 and cost.maps.horizontal.sum() == 0
+    assert cost.hpwl == pytest.approx(3.0 * (1.0 + 1.8))
+
+
+def test_driver_listed_among_its_sinks_routes_once(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    a = tiny_builder(ports=[("a", 1, 1), ("b", 9, 9)], nets=[("a", ["b"], 1.0)], canvas=CANVAS)
+    b = tiny_builder(ports=[("a", 1, 1), ("b", 9, 9)], nets=[("a", ["a", "b", "a"], 1.0)], canvas=CANVAS)
+    ca, cb = evaluate(*a, with_maps=True), evaluate(*b, with_maps=True)
+    assert ca.congestion == cb.congestion and ca.hpwl == cb.hpwl
+
+
+def test_zero_weight_net_routes_with_weight_one_but_adds_no_wirelength(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = tiny_builder(ports=[("a", 1, 1), ("b", 9, 1), ("c", 1, 9), ("d", 1, 5)],
+                          nets=[("a", ["b"], 0.0), ("c", ["d"], 2.0)], canvas=CANVAS)
+    cost = evaluate(nl, pl, with_maps=True)
+    assert cost.net_cnt == 2.0 and cost.hpwl == pytest.approx(2.0 * 4.0)
+    assert cost.maps is not None
+    assert cost.maps.horizontal[0, :4].sum() * 2.0 == pytest.approx(4.0)  # weight 0 -> r = 1
+
+
+def test_density_with_fewer_than_ten_cells_is_half_mean_of_nonzero(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    canvas = Canvas(3.0, 3.0, 3, 3, 1.0, 1.0, 0.0, 0.0, 0, 0.0)
+    nl, pl = tiny_builder(soft=[("m", 1.0, 1.0, 0.5, 0.5), ("n", 1.0, 0.5, 2.5, 2.5)], canvas=canvas)
+    assert evaluate(nl, pl).density == pytest.approx(0.5 * (1.0 + 0.5) / 2)
+
+
+def test_density_top_ten_percent_divides_by_k_even_when_fewer_nonzero(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    canvas = Canvas(10.0, 10.0, 10, 10, 1.0, 1.0, 0.0, 0.0, 0, 0.0)  # k = 10
+    nl, pl = tiny_builder(soft=[("m", 1.0, 1.0, 0.5, 0.5)], canvas=canvas)
+    assert evaluate(nl, pl).density == pytest.approx(0.5 * 1.0 / 10)
+
+
+def test_macro_outside_canvas_counts_nowhere(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    half_out = tiny_builder(hard=[("h", 2.0, 2.0, 10.0, 5.0, [(0, 0)])], canvas=CANVAS)
+    cost = evaluate(*half_out, with_maps=True)
+    assert cost.maps is not None and cost.maps.density.sum() * 4.0 == pytest.approx(2.0)
+    far = tiny_builder(hard=[("h", 2.0, 2.0, 50.0, 50.0, [(0, 0)])], canvas=CANVAS)
+    cost = evaluate(*far, with_maps=True)
+    assert cost.maps is not None and cost.maps.density.sum() == 0
+    assert cost.maps.vertical.sum() == 0 and cost.maps.horizontal.sum() == 0
+
+
+def test_every_orientation_turns_pin_offsets_as_specified(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    expected = {0: (1, 2), 1: (-1, 2), 2: (-1, -2), 3: (1, -2), 4: (2, -1), 5: (-2, -1), 6: (-2, 1), 7: (2, 1)}
+    nl, pl = tiny_builder(ports=[("a", 0.0, 0.0)], hard=[("h", 4.0, 4.0, 5.0, 5.0, [(1.0, 2.0)])],
+                          nets=[("a", ["h/P0"], 1.0)], canvas=CANVAS)
+    h = nl.index("h")
+    for code, (ox, oy) in expected.items():
+        pl.orientation[h] = code
+        assert evaluate(nl, pl).hpwl == pytest.approx((5 + ox) + (5 + oy)), code
+
+
+def _demand(rows_cols: list[tuple[int, int]], src: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    canvas = Canvas(5.0, 5.0, 5, 5, 1.0, 1.0, 0.0, 0.0, 0, 0.0)
+    r = np.array([rc[0] for rc in rows_cols])
+    c = np.array([rc[1] for rc in rows_cols])
+    seg = route_nets(canvas, r, c, np.zeros(len(r), dtype=np.int64), 1, np.array([src]), np.array([1.0]))
+    from placer.cost.congestion import integrate
+
+    return integrate(*seg.difference_arrays(5, 5), 5, 5)
+
+
+def _cells(grid: np.ndarray) -> set[tuple[int, int]]:
+    return {(int(a), int(b)) for a, b in zip(*np.nonzero(grid), strict=True)}
+
+
+def test_three_pin_case_1_staircase() -> None:
+    v, h = _demand([(0, 0), (2, 2), (4, 4)])  # x1<x2<x3, y2 strictly between
+    assert _cells(h) == {(0, 0), (0, 1), (2, 2), (2, 3)}
+    assert _cells(v) == {(0, 2), (1, 2), (2, 4), (3, 4)}
+
+
+def test_three_pin_case_2_two_cells_in_one_column_above() -> None:
+    v, h = _demand([(0, 0), (2, 3), (4, 3)])
+    assert _cells(h) == {(0, 0), (0, 1), (0, 2)}
+    assert _cells(v) == {(0, 3), (1, 3), (2, 3), (3, 3)}
+
+
+def test_three_pin_case_3_last_two_on_one_row() -> None:
+    v, h = _demand([(3, 0), (1, 2), (1, 4)])
+    assert _cells(h) == {(3, 0), (3, 1), (1, 2), (1, 3)}
+    assert _cells(v) == {(1, 2), (2, 2)}
+
+
+def test_three_pin_case_4_fallback_by_rows() -> None:
+    v, h = _demand([(0, 2), (2, 0), (4, 4)])  # y2 not between, x2 != x3, y2 != y3
+    # sorted by (row, col): (0,2), (2,0), (4,4): H on row 2 over [0, 4); V col 2 rows [0,2); V col 4 rows [2,4)
+    assert _cells(h) == {(2, 0), (2, 1), (2, 2), (2, 3)}
+    assert _cells(v) == {(0, 2), (1, 2), (2, 4), (3, 4)}
+
+
+def test_more_than_three_cells_route_star_from_source() -> None:
+    v, h = _demand([(2, 2), (0, 0), (4, 4), (0, 4)])
+    assert h[2, 0] == 1 and h[2, 1] == 1 and h[2, 2] == 2 and h[2, 3] == 2
+    assert v[0, 0] == 1 and v[1, 0] == 1 and v[2, 4] == 1 and v[3, 4] == 1 and v[0, 4] == 1
+
+
+def test_macro_corner_on_grid_line_uses_floor_cell_and_corrections(tiny_builder, oracle) -> None:  # type: ignore[no-untyped-def]
+    canvas = Canvas(10.0, 10.0, 5, 5, 1.0, 1.0, 3.0, 4.0, 1, 0.0)
+    # corners exactly on grid lines at x = 2, 6 and y = 4, 8
+    nl, pl = tiny_builder(hard=[("h", 4.0, 4.0, 4.0, 6.0, [(0, 0)])], canvas=canvas)
+    got = evaluate(nl, pl)
+    want = oracle(nl, pl)
+    assert got.congestion == pytest.approx(want["congestion"], rel=1e-12)
+
+
+def test_placement_defaults_come_from_netlist_when_plc_omits_nodes(tmp_path: Path, tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = tiny_builder(ports=[("a", 1, 1), ("b", 9, 9)], nets=[("a", ["b"], 1.0)], canvas=CANVAS)
+    plc = tmp_path / "x.plc"
+    plc.write_text(
+        "# Columns : 5  Rows : 5\n# Width : 10  Height : 10\n# Routes per micron, hor : 1  ver : 1\n"
+        "# Routes used by macros, hor : 0  ver : 0\n# Smoothing factor : 0\n0 3 3 - 0\n"
+    )
+    from netlists.formats.plc import read_plc
+
+    _, placed, _ = read_plc(plc, nl)
+    assert isinstance(placed, Placement)
+    assert (placed.x[0], placed.x[1]) == (3.0, 9.0)
