@@ -1,0 +1,713 @@
+"""Bookshelf placement format (ISPD / ICCAD academic suites): ``.aux .nodes .nets .pl .scl [.wts]``.
+
+Files: ``.aux`` names the others (``RowBasedPlacement : d.nodes d.nets d.wts d.pl d.scl``);
+``.nodes`` has ``NumNodes``/``NumTerminals`` and ``name width height [terminal|terminal_NI]``;
+``.nets`` has ``NumNets``/``NumPins`` and, per net, ``NetDegree : k name`` followed by k lines
+``node I|O|B [: dx dy]`` (offsets from the node *centre*, orientation N); ``.pl`` has
+``name x y : ORIENT [/FIXED|/FIXED_NI]`` with the *lower-left* corner of the (turned) node;
+``.scl`` has ``CoreRow`` blocks (``Coordinate``, ``Height``, ``Sitewidth``, ``Sitespacing``,
+``SubrowOrigin``, ``NumSites``); the optional ``.wts`` has ``name weight`` lines (net weights;
+lines naming a node are node weights and are ignored).
+
+Mapping into :class:`~netlists.model.Netlist`:
+
+* row height = the largest row ``Height``; a terminal of zero area is a PORT; other terminals
+  and every node taller than the row height are hard macros; the rest are soft macros
+  (standard cells or clusters). Terminals are fixed, as are ``/FIXED`` and ``/FIXED_NI`` nodes.
+* every pin line of a net becomes a pin node ``<node>/P<j>`` (j counts that node's pins in net
+  order), placed right after its node: HARD_PIN with the offset for a hard macro, SOFT_PIN for
+  a soft macro (offset kept, though the cost puts soft pins at the centre); a port is its own pin.
+* a net's driver is its first ``O`` pin (else its first pin); the other pins follow in file
+  order. The ``.wts`` weight (1 when absent) goes into ``net_weight`` and the driver's
+  ``weight``. (A port may drive several nets; its ``weight`` is that of the first.)
+* positions are centres: lower-left + half the footprint (width and height swapped for E, FE,
+  W, FW), shifted so that the lower-left corner of the rows' bounding box is the origin. The
+  canvas is that bounding box; grid and routing follow :mod:`netlists.defaults`.
+* ``metadata`` keeps what the model has no field for, so that writing restores it:
+  ``bookshelf_origin`` (the shift), ``bookshelf_rows``, ``bookshelf_row_height``,
+  ``bookshelf_net_names`` and ``bookshelf_terminals`` (name -> ``terminal``/``terminal_NI``).
+
+Writing lists ports and macros as nodes (ports 0 x 0, ``terminal``) and every net pin by its
+owner; the driver is written ``O``, the other pins ``I`` (``B`` directions are not kept). Netlists
+that did not come from Bookshelf get rows synthesised over the canvas with the tallest soft macro
+as row height (hard macros not taller than that come back as soft macros) and net names from
+their drivers. The canvas grid and routing figures are written as a ``# placer-gym canvas``
+comment in the ``.scl`` and read back from it, so read -> write -> read gives the same netlist,
+placement and canvas.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from netlists.builder import NetlistBuilder
+from netlists.defaults import default_canvas
+from netlists.errors import NetlistError
+from netlists.model import (
+    ORIENTATION_CODE,
+    ORIENTATIONS,
+    Canvas,
+    Netlist,
+    NodeType,
+    Placement,
+    orient_offsets,
+)
+
+_EXTENSIONS = (".nodes", ".nets", ".pl", ".scl")
+_TURNED = {ORIENTATION_CODE[o] for o in ("E", "FE", "W", "FW")}
+_CANVAS_COMMENT = re.compile(r"^#\s*placer-gym canvas\s*:(.*)$")
+_CANVAS_FIELDS = (
+    "cols", "rows", "hroutes_per_micron", "vroutes_per_micron",
+    "hrouting_alloc", "vrouting_alloc", "smooth_range", "overlap_threshold",
+)  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- reading helpers
+def _lines(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, tokens)`` of the meaningful lines: comments, blanks and ``UCLA`` dropped."""
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise NetlistError("expected a text file", path) from None
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("UCLA"):
+            continue
+        yield lineno, line.replace(":", " : ").split()
+
+
+def _number(token: str, what: str, path: Path, line: int) -> float:
+    try:
+        value = float(token)
+    except ValueError:
+        raise NetlistError(f"expected a number for {what}, got {token!r}", path, line) from None
+    if not math.isfinite(value):
+        raise NetlistError(f"expected a finite number for {what}, got {token!r}", path, line)
+    return value
+
+
+def _count(tokens: list[str], path: Path, line: int) -> int:
+    """The value of a ``Key : <count>`` line."""
+    if len(tokens) != 3 or tokens[1] != ":":
+        raise NetlistError(f"expected '{tokens[0]} : <count>'", path, line)
+    value = _number(tokens[2], tokens[0], path, line)
+    if value < 0 or value != int(value):
+        raise NetlistError(
+            f"expected a non-negative integer for {tokens[0]}, got {tokens[2]!r}", path, line
+        )
+    return int(value)
+
+
+def _check_count(
+    declared: tuple[int, int] | None, actual: int, key: str, what: str, path: Path
+) -> None:
+    if declared is None:
+        raise NetlistError(f"expected a '{key} : <count>' line", path)
+    if declared[0] != actual:
+        raise NetlistError(
+            f"{key} is {declared[0]} but {actual} {what} are listed", path, declared[1]
+        )
+
+
+@dataclass
+class _Node:
+    name: str
+    width: float
+    height: float
+    terminal: str  # "", "terminal" or "terminal_NI"
+    line: int
+
+
+@dataclass
+class _Net:
+    name: str
+    line: int
+    pins: list[tuple[int, str, float, float]] = field(default_factory=list)  # node, dir, dx, dy
+    degree: int = 0
+
+
+def _read_aux(aux: Path) -> dict[str, Path]:
+    if not aux.is_file():
+        raise NetlistError("no such file", aux)
+    files: dict[str, Path] = {}
+    for lineno, tokens in _lines(aux):
+        if len(tokens) < 3 or tokens[1] != ":":
+            raise NetlistError("expected 'RowBasedPlacement : <files>'", aux, lineno)
+        for name in tokens[2:]:
+            path = aux.parent / name
+            if not path.is_file():
+                raise NetlistError(f"file {name!r} listed here does not exist", aux, lineno)
+            files[path.suffix.lower()] = path
+    for ext in _EXTENSIONS:
+        if ext not in files:
+            raise NetlistError(f"expected a {ext} file among the files listed", aux)
+    return files
+
+
+def _read_nodes(path: Path) -> list[_Node]:
+    nodes: list[_Node] = []
+    seen: set[str] = set()
+    num_nodes = num_terminals = None
+    for lineno, tok in _lines(path):
+        key = tok[0].lower()
+        if key == "numnodes":
+            num_nodes = (_count(tok, path, lineno), lineno)
+            continue
+        if key == "numterminals":
+            num_terminals = (_count(tok, path, lineno), lineno)
+            continue
+        if len(tok) not in (3, 4):
+            raise NetlistError("expected 'name width height [terminal|terminal_NI]'", path, lineno)
+        name = tok[0]
+        width = _number(tok[1], f"the width of {name!r}", path, lineno)
+        height = _number(tok[2], f"the height of {name!r}", path, lineno)
+        if width < 0 or height < 0:
+            raise NetlistError(
+                f"node {name!r} has a negative size {tok[1]} x {tok[2]}", path, lineno
+            )
+        terminal = ""
+        if len(tok) == 4:
+            terminal = {"terminal": "terminal", "terminal_ni": "terminal_NI"}.get(
+                tok[3].lower(), ""
+            )
+            if not terminal:
+                raise NetlistError(
+                    f"expected 'terminal' or 'terminal_NI', got {tok[3]!r}", path, lineno
+                )
+        if name in seen:
+            raise NetlistError(f"node {name!r} is listed twice", path, lineno)
+        seen.add(name)
+        nodes.append(_Node(name, width, height, terminal, lineno))
+    _check_count(num_nodes, len(nodes), "NumNodes", "nodes", path)
+    _check_count(
+        num_terminals, sum(1 for n in nodes if n.terminal), "NumTerminals", "terminals", path
+    )
+    return nodes
+
+
+def _read_nets(path: Path, index: dict[str, int], nodes_file: Path) -> list[_Net]:
+    nets: list[_Net] = []
+    num_nets = num_pins = None
+    current: _Net | None = None
+
+    def finish() -> None:
+        if current is not None and len(current.pins) != current.degree:
+            raise NetlistError(
+                f"net {current.name!r} has NetDegree {current.degree} but {len(current.pins)} pin lines",
+                path,
+                current.line,
+            )
+
+    for lineno, tok in _lines(path):
+        key = tok[0].lower()
+        expecting_pins = current is not None and len(current.pins) < current.degree
+        keyword = len(tok) > 1 and tok[1] == ":"  # "Key : ...", never a pin line
+        if keyword and key in ("numnets", "numpins"):
+            value = (_count(tok, path, lineno), lineno)
+            num_nets, num_pins = (value, num_pins) if key == "numnets" else (num_nets, value)
+            continue
+        if keyword and key == "netdegree":
+            finish()
+            if len(tok) not in (3, 4) or tok[1] != ":":
+                raise NetlistError("expected 'NetDegree : <k> [name]'", path, lineno)
+            degree = _number(tok[2], "NetDegree", path, lineno)
+            if degree < 0 or degree != int(degree):
+                raise NetlistError(
+                    f"expected a non-negative integer NetDegree, got {tok[2]!r}", path, lineno
+                )
+            name = tok[3] if len(tok) == 4 else f"net{len(nets)}"
+            current = _Net(name, lineno, degree=int(degree))
+            nets.append(current)
+            continue
+        if current is None or not expecting_pins:
+            raise NetlistError(
+                f"expected 'NetDegree : <k> <name>', got {' '.join(tok)!r}", path, lineno
+            )
+        node = index.get(tok[0])
+        if node is None:
+            raise NetlistError(f"unknown node {tok[0]!r} (not in {nodes_file.name})", path, lineno)
+        direction = tok[1].upper() if len(tok) > 1 else "B"
+        if direction not in ("I", "O", "B"):
+            raise NetlistError(f"expected pin direction I, O or B, got {tok[1]!r}", path, lineno)
+        dx = dy = 0.0
+        if len(tok) > 2:
+            if len(tok) != 5 or tok[2] != ":":
+                raise NetlistError("expected 'node I|O|B : x_offset y_offset'", path, lineno)
+            dx = _number(tok[3], "the x offset", path, lineno)
+            dy = _number(tok[4], "the y offset", path, lineno)
+        current.pins.append((node, direction, dx, dy))
+    finish()
+    _check_count(num_nets, len(nets), "NumNets", "nets", path)
+    _check_count(num_pins, sum(len(n.pins) for n in nets), "NumPins", "pins", path)
+    return nets
+
+
+def _read_pl(
+    path: Path, index: dict[str, int], nodes_file: Path
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lower-left x, y, orientation codes and fixed flags (nodes not listed: 0, 0, N, free)."""
+    n = len(index)
+    x = np.zeros(n)
+    y = np.zeros(n)
+    orient = np.zeros(n, dtype=np.int8)
+    fixed = np.zeros(n, dtype=bool)
+    seen = np.zeros(n, dtype=bool)
+    for lineno, tok in _lines(path):
+        node = index.get(tok[0])
+        if node is None:
+            raise NetlistError(f"unknown node {tok[0]!r} (not in {nodes_file.name})", path, lineno)
+        if len(tok) < 3 or (len(tok) > 3 and tok[3] != ":"):
+            raise NetlistError("expected 'name x y : ORIENT [/FIXED|/FIXED_NI]'", path, lineno)
+        if seen[node]:
+            raise NetlistError(f"node {tok[0]!r} is placed twice", path, lineno)
+        seen[node] = True
+        x[node] = _number(tok[1], f"the x of {tok[0]!r}", path, lineno)
+        y[node] = _number(tok[2], f"the y of {tok[0]!r}", path, lineno)
+        for extra in tok[4:]:
+            if extra.upper() in ("/FIXED", "/FIXED_NI"):
+                fixed[node] = True
+            elif extra.upper() in ORIENTATION_CODE:
+                orient[node] = ORIENTATION_CODE[extra.upper()]
+            else:
+                raise NetlistError(
+                    f"expected an orientation ({', '.join(ORIENTATIONS)}) or /FIXED, got {extra!r}",
+                    path,
+                    lineno,
+                )
+    return x, y, orient, fixed
+
+
+_ROW_NUMBERS = ("coordinate", "height", "sitewidth", "sitespacing", "subroworigin", "numsites")
+
+
+def _read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | None]:
+    """Rows as dicts (numbers as floats, ``numsites`` int) and the placer-gym canvas comment."""
+    rows: list[dict[str, object]] = []
+    num_rows = None
+    current: dict[str, object] | None = None
+    for lineno, tok in _lines(path):
+        key = tok[0].lower()
+        if key == "numrows" and current is None:
+            num_rows = (_count(tok, path, lineno), lineno)
+        elif key == "corerow":
+            if current is not None:
+                raise NetlistError("expected 'End' before the next CoreRow", path, lineno)
+            current = {"_line": lineno, "direction": tok[1] if len(tok) > 1 else "Horizontal"}
+        elif key == "end":
+            if current is None:
+                raise NetlistError("'End' without a 'CoreRow'", path, lineno)
+            rows.append(_finish_row(current, path))
+            current = None
+        else:
+            if current is None:
+                raise NetlistError(
+                    f"expected 'CoreRow Horizontal', got {' '.join(tok)!r}", path, lineno
+                )
+            if len(tok) % 3 != 0 or any(tok[i + 1] != ":" for i in range(0, len(tok), 3)):
+                raise NetlistError("expected 'Key : value' pairs", path, lineno)
+            for i in range(0, len(tok), 3):
+                k = tok[i].lower()
+                current[k] = (
+                    _number(tok[i + 2], tok[i], path, lineno) if k in _ROW_NUMBERS else tok[i + 2]
+                )
+    if current is not None:
+        raise NetlistError("expected 'End' after the last CoreRow", path, int(current["_line"]))  # type: ignore[call-overload]
+    _check_count(num_rows, len(rows), "NumRows", "rows", path)
+    if not rows:
+        raise NetlistError("expected at least one CoreRow", path)
+    canvas_fields = None
+    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
+        match = _CANVAS_COMMENT.match(raw.strip())
+        if match:
+            values = match.group(1).split()
+            if len(values) != len(_CANVAS_FIELDS):
+                raise NetlistError(
+                    f"expected {len(_CANVAS_FIELDS)} numbers: {' '.join(_CANVAS_FIELDS)}",
+                    path,
+                    lineno,
+                )
+            canvas_fields = {
+                k: _number(v, k, path, lineno) for k, v in zip(_CANVAS_FIELDS, values, strict=True)
+            }
+    return rows, canvas_fields
+
+
+def _finish_row(row: dict[str, object], path: Path) -> dict[str, object]:
+    line = int(row.pop("_line"))  # type: ignore[call-overload]
+    for key, label in (
+        ("coordinate", "Coordinate"),
+        ("height", "Height"),
+        ("subroworigin", "SubrowOrigin"),
+        ("numsites", "NumSites"),
+    ):
+        if key not in row:
+            raise NetlistError(f"row lacks '{label} : <value>'", path, line)
+    row.setdefault("sitewidth", 1.0)
+    row.setdefault("sitespacing", row["sitewidth"])
+    row.setdefault("siteorient", "1")
+    row.setdefault("sitesymmetry", "1")
+    if float(row["height"]) <= 0:  # type: ignore[arg-type]
+        raise NetlistError(f"row Height must be positive, got {row['height']}", path, line)
+    sites = float(row["numsites"])  # type: ignore[arg-type]
+    if sites < 0 or sites != int(sites) or float(row["sitespacing"]) < 0:  # type: ignore[arg-type]
+        raise NetlistError(
+            "expected a non-negative integer NumSites and Sitespacing >= 0", path, line
+        )
+    row["numsites"] = int(sites)
+    return row
+
+
+def _read_wts(path: Path, nets: list[_Net], index: dict[str, int]) -> np.ndarray:
+    weight = np.ones(len(nets))
+    by_name: dict[str, list[int]] = {}
+    for k, net in enumerate(nets):
+        by_name.setdefault(net.name, []).append(k)
+    for lineno, tok in _lines(path):
+        if len(tok) != 2:
+            raise NetlistError("expected 'net_name weight'", path, lineno)
+        value = _number(tok[1], f"the weight of {tok[0]!r}", path, lineno)
+        if value < 0:
+            raise NetlistError(f"weight of {tok[0]!r} is negative", path, lineno)
+        if tok[0] in by_name:
+            weight[by_name[tok[0]]] = value
+        elif tok[0] not in index:  # node weights have no meaning here
+            raise NetlistError(f"unknown net {tok[0]!r}", path, lineno)
+    return weight
+
+
+def _footprint(
+    width: np.ndarray, height: np.ndarray, orient: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    turned = np.isin(orient, list(_TURNED))
+    return np.where(turned, height, width), np.where(turned, width, height)
+
+
+def _side(x: float, y: float, width: float, height: float) -> str:
+    distances = (x, width - x, y, height - y)
+    return ("LEFT", "RIGHT", "BOTTOM", "TOP")[int(np.argmin(distances))]
+
+
+# ---------------------------------------------------------------------------------- reader
+def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
+    """Read a Bookshelf design given its ``.aux``; the netlist has its canvas set.
+
+    Raises:
+        NetlistError: naming file, line and expectation on any malformed input.
+    """
+    aux = Path(aux_path)
+    files = _read_aux(aux)
+    raw = _read_nodes(files[".nodes"])
+    index = {node.name: i for i, node in enumerate(raw)}
+    nets = _read_nets(files[".nets"], index, files[".nodes"])
+    llx, lly, orient, pl_fixed = _read_pl(files[".pl"], index, files[".nodes"])
+    rows, canvas_fields = _read_scl(files[".scl"])
+    net_weight = _read_wts(files[".wts"], nets, index) if ".wts" in files else np.ones(len(nets))
+
+    row_height = max(float(r["height"]) for r in rows)  # type: ignore[arg-type]
+    x0 = min(float(r["subroworigin"]) for r in rows)  # type: ignore[arg-type]
+    y0 = min(float(r["coordinate"]) for r in rows)  # type: ignore[arg-type]
+    x1 = max(float(r["subroworigin"]) + int(r["numsites"]) * float(r["sitespacing"]) for r in rows)  # type: ignore[arg-type]
+    y1 = max(float(r["coordinate"]) + float(r["height"]) for r in rows)  # type: ignore[arg-type]
+    canvas_w, canvas_h = x1 - x0, y1 - y0
+    if not (canvas_w > 0 and canvas_h > 0):
+        raise NetlistError(
+            f"rows span {canvas_w} x {canvas_h}: expected a positive area", files[".scl"]
+        )
+
+    n = len(raw)
+    width = np.array([node.width for node in raw])
+    height = np.array([node.height for node in raw])
+    terminal = np.array([bool(node.terminal) for node in raw])
+    node_type = np.full(n, int(NodeType.SOFT_MACRO), dtype=np.int8)
+    node_type[(height > row_height) | terminal] = NodeType.HARD_MACRO
+    node_type[terminal & (width * height == 0)] = NodeType.PORT
+    is_port = node_type == NodeType.PORT
+    width[is_port] = 0.0
+    height[is_port] = 0.0
+    foot_w, foot_h = _footprint(width, height, orient)
+    cx = llx + foot_w / 2 - x0
+    cy = lly + foot_h / 2 - y0
+    fixed = terminal | pl_fixed
+
+    # pins of every node, in net order (driver first within a net)
+    pins_of: list[list[tuple[int, int, float, float]]] = [
+        [] for _ in range(n)
+    ]  # (net, slot, dx, dy)
+    ordered: list[list[tuple[int, float, float]]] = []
+    for k, net in enumerate(nets):
+        if not net.pins:
+            ordered.append([])
+            continue
+        drv = next((j for j, p in enumerate(net.pins) if p[1] == "O"), 0)
+        pins = [net.pins[drv]] + net.pins[:drv] + net.pins[drv + 1 :]
+        ordered.append([(p[0], p[2], p[3]) for p in pins])
+        for slot, (node, dx, dy) in enumerate(ordered[-1]):
+            if not is_port[node]:
+                pins_of[node].append((k, slot, dx, dy))
+
+    port_weight: dict[int, float] = {}  # a port driving several nets weighs as its first
+    for k, pins in enumerate(ordered):
+        if pins and is_port[pins[0][0]]:
+            port_weight.setdefault(pins[0][0], float(net_weight[k]))
+
+    builder = NetlistBuilder(aux.stem, str(aux))
+    net_node: list[list[int]] = [[0] * len(p) for p in ordered]
+    place_x: list[float] = []
+    place_y: list[float] = []
+    place_o: list[int] = []
+    place_fixed: list[bool] = []
+    raw_to_index = np.zeros(n, dtype=np.int64)
+    for i, node in enumerate(raw):
+        t = NodeType(int(node_type[i]))
+        kwargs: dict[str, object] = {"width": float(width[i]), "height": float(height[i])}
+        if t == NodeType.PORT:
+            kwargs = {
+                "side": _side(cx[i], cy[i], canvas_w, canvas_h),
+                "weight": port_weight.get(i, 1.0),
+            }
+        idx = builder.add_node(
+            node.name,
+            t,
+            x=float(cx[i]),
+            y=float(cy[i]),
+            orientation=int(orient[i]),
+            line=node.line,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        place_x.append(float(cx[i]))
+        place_y.append(float(cy[i]))
+        place_o.append(int(orient[i]))
+        place_fixed.append(bool(fixed[i]))
+        raw_to_index[i] = idx
+        if t == NodeType.PORT:
+            continue
+        pin_type = NodeType.HARD_PIN if t == NodeType.HARD_MACRO else NodeType.SOFT_PIN
+        pdx = np.array([p[2] for p in pins_of[i]])
+        pdy = np.array([p[3] for p in pins_of[i]])
+        if t == NodeType.HARD_MACRO:
+            ox, oy = orient_offsets(pdx, pdy, np.full(pdx.shape, orient[i]))
+        else:
+            ox, oy = np.zeros_like(pdx), np.zeros_like(pdy)
+        for j, (k, slot, dx, dy) in enumerate(pins_of[i]):
+            pin = builder.add_node(
+                f"{node.name}/P{j}", pin_type, macro_name=node.name, dx=dx, dy=dy,
+                x=float(cx[i] + ox[j]), y=float(cy[i] + oy[j]),
+                weight=float(net_weight[k]) if slot == 0 else 1.0,
+            )  # fmt: skip
+            net_node[k][slot] = pin
+            place_x.append(float(cx[i] + ox[j]))
+            place_y.append(float(cy[i] + oy[j]))
+            place_o.append(0)
+            place_fixed.append(bool(fixed[i]))
+
+    for k, pins in enumerate(ordered):
+        for slot, (node, _, _) in enumerate(pins):
+            if is_port[node]:
+                net_node[k][slot] = raw_to_index[node]
+    kept = [k for k, pins in enumerate(ordered) if pins]
+    for k in kept:
+        builder.add_net(net_node[k][0], net_node[k][1:])
+    canvas = _canvas(
+        canvas_w,
+        canvas_h,
+        int(np.sum((node_type == NodeType.HARD_MACRO) | (node_type == NodeType.SOFT_MACRO))),
+        canvas_fields,
+    )
+    builder.metadata.update(
+        {
+            "bookshelf_origin": (x0, y0),
+            "bookshelf_rows": [dict(r) for r in rows],
+            "bookshelf_row_height": row_height,
+            "bookshelf_net_names": tuple(nets[k].name for k in kept),
+            "bookshelf_terminals": {node.name: node.terminal for node in raw if node.terminal},
+        }
+    )
+    netlist = builder.build(canvas)
+    netlist = dataclasses.replace(
+        netlist, net_weight=net_weight[kept].astype(np.float64), metadata=dict(netlist.metadata)
+    )
+    placement = Placement(
+        x=np.array(place_x), y=np.array(place_y),
+        orientation=np.array(place_o, dtype=np.int8), fixed=np.array(place_fixed, dtype=bool),
+    )  # fmt: skip
+    return netlist, placement
+
+
+def _canvas(width: float, height: float, n_macros: int, fields: dict[str, float] | None) -> Canvas:
+    if fields is None:
+        return default_canvas(width, height, n_macros)
+    return Canvas(
+        width=width, height=height, cols=int(fields["cols"]), rows=int(fields["rows"]),
+        hroutes_per_micron=fields["hroutes_per_micron"], vroutes_per_micron=fields["vroutes_per_micron"],
+        hrouting_alloc=fields["hrouting_alloc"], vrouting_alloc=fields["vrouting_alloc"],
+        smooth_range=int(fields["smooth_range"]), overlap_threshold=fields["overlap_threshold"],
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------- writer
+def _fmt(value: float) -> str:
+    """Integers without a fraction, other numbers exactly (``repr``)."""
+    v = float(value)
+    if v.is_integer() and abs(v) < 2**53:
+        return str(int(v))
+    return repr(v)
+
+
+def _exact_length(start: float, end: float) -> float:
+    """A length ``L`` with ``start + L == end`` in floating point, when a few ulps can find one."""
+    length = end - start
+    for _ in range(4):
+        got = start + length
+        if got == end:
+            break
+        length = math.nextafter(length, math.inf if got < end else -math.inf)
+    return length
+
+
+def _synthesised_rows(
+    netlist: Netlist, canvas: Canvas, x0: float, y0: float
+) -> list[dict[str, object]]:
+    """Rows over the canvas; row height = the tallest soft macro (see module doc)."""
+    soft = netlist.height[netlist.soft_macros]
+    hard = netlist.height[netlist.hard_macros]
+    if soft.size and soft.max() > 0:
+        row_height = float(soft.max())
+    elif hard.size and hard.min() > 0:
+        row_height = float(hard.min()) / 2
+    else:
+        row_height = canvas.height / 10
+    n_rows = max(1, math.ceil(canvas.height / row_height - 1e-9))
+    n_sites, spacing = 1, canvas.width
+    for site in (1.0, 0.1, 0.01, 0.001):
+        count = round(canvas.width / site)
+        if count < 1 or abs(count * site - canvas.width) > 1e-9 * canvas.width:
+            continue
+        for candidate in (site, canvas.width / count):  # a round site, else the exact quotient
+            if count * candidate == canvas.width:
+                n_sites, spacing = count, candidate
+                break
+        else:
+            continue
+        break
+    origin_x = x0
+    rows = []
+    for r in range(n_rows):
+        bottom = y0 + r * row_height
+        h = row_height if r < n_rows - 1 else _exact_length(bottom - y0, canvas.height)
+        rows.append(
+            {
+                "direction": "Horizontal", "coordinate": bottom, "height": h, "sitewidth": spacing,
+                "sitespacing": spacing, "siteorient": "1", "sitesymmetry": "1",
+                "subroworigin": origin_x, "numsites": n_sites,
+            }
+        )  # fmt: skip
+    return rows
+
+
+def _net_names(netlist: Netlist) -> list[str]:
+    names = netlist.metadata.get("bookshelf_net_names")
+    if isinstance(names, tuple | list) and len(names) == netlist.n_nets:
+        return [str(s) for s in names]
+    drivers = [netlist.names[d] for d in netlist.net_driver]
+    if len(set(drivers)) == len(drivers) and all(" " not in d for d in drivers):
+        return drivers
+    return [f"net{k}" for k in range(netlist.n_nets)]
+
+
+def write_bookshelf(
+    netlist: Netlist, placement: Placement, directory: str | Path, design_name: str
+) -> Path:
+    """Write ``design_name.{aux,nodes,nets,pl,scl,wts}`` into ``directory``; returns the ``.aux``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    canvas = netlist.require_canvas()
+    x0, y0 = netlist.metadata.get("bookshelf_origin", (0.0, 0.0))  # type: ignore[misc]
+    rows = netlist.metadata.get("bookshelf_rows") or _synthesised_rows(netlist, canvas, x0, y0)
+    terminals: dict[str, str] = dict(netlist.metadata.get("bookshelf_terminals", {}))  # type: ignore[call-overload]
+    names = netlist.names
+    types = netlist.node_type
+    placeable = netlist.placeable
+    header = "# written by placer-gym (netlists.formats.bookshelf)"
+
+    kind = {}
+    for i in placeable:
+        if types[i] == NodeType.PORT:
+            kind[i] = terminals.get(names[i], "terminal")
+        else:
+            kind[i] = terminals.get(names[i], "")
+    lines = ["UCLA nodes 1.0", header, "", f"NumNodes : {placeable.size}",
+             f"NumTerminals : {sum(1 for k in kind.values() if k)}", ""]  # fmt: skip
+    for i in placeable:
+        w, h = (0.0, 0.0) if types[i] == NodeType.PORT else (netlist.width[i], netlist.height[i])
+        lines.append(f"  {names[i]} {_fmt(w)} {_fmt(h)}" + (f" {kind[i]}" if kind[i] else ""))
+    (directory / f"{design_name}.nodes").write_text("\n".join(lines) + "\n")
+
+    net_names = _net_names(netlist)
+    lines = [
+        "UCLA nets 1.0",
+        header,
+        "",
+        f"NumNets : {netlist.n_nets}",
+        f"NumPins : {netlist.net_pins.size}",
+        "",
+    ]
+    for k in range(netlist.n_nets):
+        pins = netlist.net(k)
+        lines.append(f"NetDegree : {pins.size} {net_names[k]}")
+        for slot, p in enumerate(pins):
+            owner = int(netlist.pin_macro[p]) if netlist.pin_macro[p] >= 0 else int(p)
+            dx, dy = (netlist.pin_dx[p], netlist.pin_dy[p]) if owner != p else (0.0, 0.0)
+            lines.append(f"  {names[owner]} {'O' if slot == 0 else 'I'} : {_fmt(dx)} {_fmt(dy)}")
+    (directory / f"{design_name}.nets").write_text("\n".join(lines) + "\n")
+
+    lines = ["UCLA wts 1.0", header, ""]
+    for k in np.flatnonzero(netlist.net_weight != 1.0):
+        lines.append(f"  {net_names[k]} {_fmt(netlist.net_weight[k])}")
+    (directory / f"{design_name}.wts").write_text("\n".join(lines) + "\n")
+
+    width = np.where(types[placeable] == NodeType.PORT, 0.0, netlist.width[placeable])
+    height = np.where(types[placeable] == NodeType.PORT, 0.0, netlist.height[placeable])
+    orient = placement.orientation[placeable]
+    foot_w, foot_h = _footprint(width, height, orient)
+    llx = (placement.x[placeable] - foot_w / 2) + x0
+    lly = (placement.y[placeable] - foot_h / 2) + y0
+    lines = ["UCLA pl 1.0", header, ""]
+    for j, i in enumerate(placeable):
+        flag = ""
+        if kind[i] == "terminal_NI":
+            flag = " /FIXED_NI"
+        elif kind[i] or placement.fixed[i]:
+            flag = " /FIXED"
+        lines.append(
+            f"  {names[i]} {_fmt(llx[j])} {_fmt(lly[j])} : {ORIENTATIONS[int(orient[j])]}{flag}"
+        )
+    (directory / f"{design_name}.pl").write_text("\n".join(lines) + "\n")
+
+    values = [getattr(canvas, f) for f in _CANVAS_FIELDS]
+    lines = ["UCLA scl 1.0", header, "# placer-gym canvas : " + " ".join(_fmt(v) for v in values), "",
+             f"NumRows : {len(rows)}", ""]  # fmt: skip
+    for row in rows:  # type: ignore[union-attr]
+        lines += [
+            f"CoreRow {row['direction']}",
+            f"  Coordinate : {_fmt(row['coordinate'])}",
+            f"  Height : {_fmt(row['height'])}",
+            f"  Sitewidth : {_fmt(row['sitewidth'])}",
+            f"  Sitespacing : {_fmt(row['sitespacing'])}",
+            f"  Siteorient : {row['siteorient']}",
+            f"  Sitesymmetry : {row['sitesymmetry']}",
+            f"  SubrowOrigin : {_fmt(row['subroworigin'])}  NumSites : {int(row['numsites'])}",
+            "End",
+        ]
+    (directory / f"{design_name}.scl").write_text("\n".join(lines) + "\n")
+
+    aux = directory / f"{design_name}.aux"
+    files = " ".join(f"{design_name}{ext}" for ext in (".nodes", ".nets", ".wts", ".pl", ".scl"))
+    aux.write_text(f"RowBasedPlacement : {files}\n")
+    return aux

@@ -1,0 +1,347 @@
+"""Bookshelf reader/writer: a hand-checked design, round trips, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from netlists.errors import NetlistError
+from netlists.formats.bookshelf import read_bookshelf, write_bookshelf
+from netlists.generate import generate
+from netlists.model import ORIENTATIONS, Netlist, NodeType, Placement
+
+NODES = """UCLA nodes 1.0
+# a comment
+NumNodes : 5
+NumTerminals : 2
+  c0 2 4
+  c1 3 4
+  m0 10 8
+  t0 6 6 terminal
+  p0 0 0 terminal
+"""
+NETS = """UCLA nets 1.0
+NumNets : 3
+NumPins : 8
+NetDegree : 3 n0
+  c0 I : 0.5 -1
+  m0 O : -2 3
+  p0 I
+NetDegree : 3 n1
+  c1 B : 0 0
+  t0 I : 1 1
+  c0 I : 0 0
+NetDegree : 2 n2
+  p0 O : 0 0
+  m0 I : 4 -3
+"""
+WTS = """UCLA wts 1.0
+n1 3
+c0 1
+"""
+PL = """UCLA pl 1.0
+c0 10 12 : N
+c1 20 4 : FS
+m0 30 8 : E /FIXED
+t0 0 30 : N /FIXED
+p0 100 50 : N
+"""
+ROW = """CoreRow Horizontal
+  Coordinate : {y}
+  Height : 4
+  Sitewidth : 2
+  Sitespacing : 2
+  Siteorient : 1
+  Sitesymmetry : 1
+  SubrowOrigin : 1  NumSites : 50
+End
+"""
+SCL = "UCLA scl 1.0\nNumRows : 12\n" + "".join(ROW.format(y=2 + 4 * r) for r in range(12))
+FILES = {"d.nodes": NODES, "d.nets": NETS, "d.wts": WTS, "d.pl": PL, "d.scl": SCL}
+AUX = "RowBasedPlacement : d.nodes d.nets d.wts d.pl d.scl\n"
+
+
+def write_design(folder: Path, **changes: str) -> Path:
+    for name, text in {**FILES, **changes}.items():
+        (folder / name).write_text(text)
+    aux = folder / "d.aux"
+    aux.write_text(changes.get("d.aux", AUX))
+    return aux
+
+
+ARRAYS = ("node_type", "width", "height", "x", "y", "orientation", "pin_macro", "pin_dx", "pin_dy",
+          "weight", "net_driver", "net_ptr", "net_pins", "net_weight")  # fmt: skip
+
+
+def assert_same(a: tuple[Netlist, Placement], b: tuple[Netlist, Placement]) -> None:
+    (na, pa), (nb, pb) = a, b
+    assert na.names == nb.names
+    assert na.side == nb.side
+    for f in ARRAYS:
+        np.testing.assert_array_equal(getattr(na, f), getattr(nb, f), err_msg=f)
+    assert na.canvas == nb.canvas
+    for key in ("bookshelf_origin", "bookshelf_rows", "bookshelf_net_names", "bookshelf_terminals"):
+        assert na.metadata[key] == nb.metadata[key], key
+    for f in ("x", "y", "orientation", "fixed"):
+        np.testing.assert_array_equal(getattr(pa, f), getattr(pb, f), err_msg=f)
+
+
+def test_hand_checked_design(tmp_path: Path) -> None:
+    netlist, placement = read_bookshelf(write_design(tmp_path))
+    assert netlist.name == "d"
+    # every node followed by its pins; pins numbered per node in net order (driver first)
+    assert netlist.names == (
+        "c0", "c0/P0", "c0/P1", "c1", "c1/P0", "m0", "m0/P0", "m0/P1", "t0", "t0/P0", "p0",
+    )  # fmt: skip
+    S, H, P, HP, SP = (
+        NodeType.SOFT_MACRO,
+        NodeType.HARD_MACRO,
+        NodeType.PORT,
+        NodeType.HARD_PIN,
+        NodeType.SOFT_PIN,
+    )
+    assert netlist.node_type.tolist() == [S, SP, SP, S, SP, H, HP, HP, H, HP, P]
+    # nets: driver = first O pin (else first pin), then the others in file order
+    assert [netlist.net(k).tolist() for k in range(3)] == [[6, 1, 10], [4, 9, 2], [10, 7]]
+    np.testing.assert_array_equal(netlist.net_weight, [1, 3, 1])
+    assert netlist.weight[4] == 3 and netlist.weight[6] == 1
+    np.testing.assert_array_equal(netlist.pin_dx[[1, 6, 7, 9]], [0.5, -2, 4, 1])
+    np.testing.assert_array_equal(netlist.pin_dy[[1, 6, 7, 9]], [-1, 3, -3, 1])
+    # canvas = rows' bounding box (x 1..101, y 2..50) moved to the origin
+    canvas = netlist.require_canvas()
+    assert (canvas.width, canvas.height) == (100, 48)
+    assert netlist.metadata["bookshelf_origin"] == (1.0, 2.0)
+    assert netlist.metadata["bookshelf_row_height"] == 4
+    assert (canvas.cols, canvas.rows) == (3, 1)  # 4 macros -> ~2 cells per side of a square
+    # centres: lower-left + half the footprint (m0 turned E: 8 wide, 10 high) - origin
+    macros = [0, 3, 5, 8, 10]
+    np.testing.assert_array_equal(placement.x[macros], [10, 20.5, 33, 2, 99])
+    np.testing.assert_array_equal(placement.y[macros], [12, 4, 11, 31, 48])
+    assert [ORIENTATIONS[o] for o in placement.orientation[macros]] == ["N", "FS", "E", "N", "N"]
+    assert placement.fixed[macros].tolist() == [False, False, True, True, True]
+    # hard pin m0/P0 (offset (-2, 3)) turned E -> (3, 2); soft pins sit at the centre
+    assert (placement.x[6], placement.y[6]) == (36, 13)
+    assert (placement.x[1], placement.y[1]) == (10, 12)
+    assert netlist.side[10] == "TOP"
+    np.testing.assert_array_equal(netlist.x, placement.x)
+
+
+def test_round_trip_is_exact(tmp_path: Path) -> None:
+    first = read_bookshelf(write_design(tmp_path))
+    aux = write_bookshelf(*first, tmp_path / "out", "again")
+    assert aux == tmp_path / "out" / "again.aux"
+    second = read_bookshelf(aux)
+    assert_same(first, second)
+    third = read_bookshelf(write_bookshelf(*second, tmp_path / "out2", "again"))
+    assert_same(second, third)
+    # origin restored in the written coordinates
+    pl = (tmp_path / "out" / "again.pl").read_text()
+    assert "m0 30 8 : E /FIXED" in pl and "p0 100 50 : N /FIXED" in pl
+    assert "CoreRow Horizontal" in (tmp_path / "out" / "again.scl").read_text()
+
+
+def test_generated_netlist_survives_bookshelf(tmp_path: Path) -> None:
+    netlist, placement = generate(6, 20, 8, seed=1)
+    back, back_placement = read_bookshelf(write_bookshelf(netlist, placement, tmp_path, "g"))
+    assert back.canvas == netlist.canvas
+    assert back.n_nets == netlist.n_nets
+    np.testing.assert_array_equal(np.diff(back.net_ptr), np.diff(netlist.net_ptr))
+    np.testing.assert_array_equal(back.net_weight, netlist.net_weight)
+    for i in netlist.placeable:
+        j = back.index(netlist.names[i])
+        assert back_placement.x[j] == pytest.approx(placement.x[i], abs=1e-9)
+        assert back_placement.y[j] == pytest.approx(placement.y[i], abs=1e-9)
+        assert back.width[j] == netlist.width[i]
+    soft_h = netlist.height[netlist.soft_macros].max()
+    for i in netlist.hard_macros:
+        if netlist.height[i] > soft_h:
+            assert back.node_type[back.index(netlist.names[i])] == NodeType.HARD_MACRO
+    # and from there on the round trip is exact
+    again = read_bookshelf(write_bookshelf(back, back_placement, tmp_path / "2", "g"))
+    assert_same((back, back_placement), again)
+
+
+@pytest.mark.parametrize(
+    ("changes", "file", "line", "expect"),
+    [
+        (
+            {"d.aux": "RowBasedPlacement : d.nodes d.nets d.pl d.scl missing.pl\n"},
+            "d.aux",
+            1,
+            "'missing.pl' listed here does not exist",
+        ),
+        (
+            {"d.aux": "RowBasedPlacement : d.nodes d.nets d.pl\n"},
+            "d.aux",
+            None,
+            "expected a .scl file",
+        ),
+        (
+            {"d.nodes": NODES.replace("NumNodes : 5", "NumNodes : 6")},
+            "d.nodes",
+            3,
+            "NumNodes is 6 but 5 nodes",
+        ),
+        (
+            {"d.nodes": NODES.replace("NumTerminals : 2", "NumTerminals : 1")},
+            "d.nodes",
+            4,
+            "NumTerminals is 1 but 2",
+        ),
+        (
+            {"d.nodes": NODES.replace("c1 3 4", "c1 3 abc")},
+            "d.nodes",
+            6,
+            "expected a number for the height of 'c1'",
+        ),
+        ({"d.nodes": NODES.replace("c1 3 4", "c1 -3 4")}, "d.nodes", 6, "negative size"),
+        (
+            {"d.nodes": NODES.replace("c1 3 4", "c1 3 4 fixed")},
+            "d.nodes",
+            6,
+            "expected 'terminal' or 'terminal_NI'",
+        ),
+        (
+            {"d.nets": NETS.replace("t0 I : 1 1", "zz I : 1 1")},
+            "d.nets",
+            10,
+            "unknown node 'zz' (not in d.nodes)",
+        ),
+        (
+            {"d.nets": NETS.replace("t0 I : 1 1", "t0 I : 1 one")},
+            "d.nets",
+            10,
+            "expected a number for the y offset",
+        ),
+        (
+            {"d.nets": NETS.replace("t0 I : 1 1", "t0 X : 1 1")},
+            "d.nets",
+            10,
+            "pin direction I, O or B",
+        ),
+        (
+            {"d.nets": NETS.replace("NetDegree : 3 n1", "NetDegree : 4 n1")},
+            "d.nets",
+            8,
+            "NetDegree 4 but 3 pin lines",
+        ),
+        (
+            {"d.nets": NETS.replace("NetDegree : 2 n2", "NetDegree : 1 n2")},
+            "d.nets",
+            14,
+            "expected 'NetDegree : <k> <name>'",
+        ),
+        (
+            {"d.nets": NETS.replace("NumPins : 8", "NumPins : 9")},
+            "d.nets",
+            3,
+            "NumPins is 9 but 8 pins",
+        ),
+        ({"d.pl": PL.replace("c1 20 4", "q9 20 4")}, "d.pl", 3, "unknown node 'q9'"),
+        (
+            {"d.pl": PL.replace("c1 20 4", "c1 twenty 4")},
+            "d.pl",
+            3,
+            "expected a number for the x of 'c1'",
+        ),
+        ({"d.pl": PL.replace(": FS", ": XX")}, "d.pl", 3, "expected an orientation"),
+        ({"d.wts": "UCLA wts 1.0\nnope 2\n"}, "d.wts", 2, "unknown net 'nope'"),
+        (
+            {"d.scl": SCL.replace("NumRows : 12", "NumRows : 11")},
+            "d.scl",
+            2,
+            "NumRows is 11 but 12 rows",
+        ),
+        (
+            {"d.scl": SCL.rsplit("End", 1)[0]},
+            "d.scl",
+            None,
+            "expected 'End' after the last CoreRow",
+        ),
+        (
+            {"d.scl": SCL.replace("  Height : 4\n", "", 1)},
+            "d.scl",
+            3,
+            "row lacks 'Height : <value>'",
+        ),
+    ],
+)
+def test_bad_input_names_file_line_and_expectation(
+    tmp_path: Path, changes: dict[str, str], file: str, line: int | None, expect: str
+) -> None:
+    aux = write_design(tmp_path, **changes)
+    with pytest.raises(NetlistError) as info:
+        read_bookshelf(aux)
+    err = info.value
+    assert Path(err.path or "").name == file
+    if line is not None:
+        assert err.line == line
+    assert expect in str(err)
+
+
+def test_missing_aux_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(NetlistError, match="no such file"):
+        read_bookshelf(tmp_path / "none.aux")
+
+
+@st.composite
+def designs(draw: st.DrawFn) -> dict[str, str]:
+    """Random small Bookshelf designs with half-integer sizes and integer coordinates."""
+    n = draw(st.integers(1, 8))
+    nodes, pl = [], []
+    n_term = 0
+    for i in range(n):
+        kind = draw(st.sampled_from(["cell", "macro", "terminal", "port"]))
+        w = draw(st.integers(1, 20)) / 2
+        h = {
+            "cell": 4,
+            "macro": draw(st.integers(9, 30)) / 2,
+            "terminal": draw(st.integers(1, 10)),
+            "port": 0,
+        }[kind]
+        if kind == "port":
+            w = 0
+        flag = " terminal" if kind in ("terminal", "port") else ""
+        n_term += bool(flag)
+        nodes.append(f"o{i} {w} {h}{flag}")
+        orient = draw(st.sampled_from(ORIENTATIONS))
+        fixed = " /FIXED" if flag or draw(st.booleans()) else ""
+        pl.append(f"o{i} {draw(st.integers(-5, 60))} {draw(st.integers(-5, 60))} : {orient}{fixed}")
+    nets, n_pins = [], 0
+    n_nets = draw(st.integers(0, 6))
+    for k in range(n_nets):
+        degree = draw(st.integers(1, 5))
+        nets.append(f"NetDegree : {degree} net_{k}")
+        for _ in range(degree):
+            node = draw(st.integers(0, n - 1))
+            d = draw(st.sampled_from("IOB"))
+            dx, dy = draw(st.integers(-8, 8)) / 4, draw(st.integers(-8, 8)) / 4
+            nets.append(f"o{node} {d} : {dx} {dy}")
+        n_pins += degree
+    wts = [f"net_{k} {draw(st.integers(0, 5))}" for k in range(n_nets) if draw(st.booleans())]
+    rows = "".join(ROW.format(y=3 + 4 * r) for r in range(15))
+    return {
+        "d.nodes": f"NumNodes : {n}\nNumTerminals : {n_term}\n" + "\n".join(nodes) + "\n",
+        "d.nets": f"NumNets : {n_nets}\nNumPins : {n_pins}\n" + "\n".join(nets) + "\n",
+        "d.pl": "\n".join(pl) + "\n",
+        "d.wts": "\n".join(wts) + "\n",
+        "d.scl": "NumRows : 15\n" + rows,
+    }
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(design=designs())
+def test_random_designs_round_trip(tmp_path: Path, design: dict[str, str]) -> None:
+    first = read_bookshelf(write_design(tmp_path, **design))
+    netlist, placement = first
+    assert netlist.counts()["net_pins"] == sum(
+        int(row.split()[2]) for row in design["d.nets"].splitlines() if row.startswith("NetDegree")
+    )
+    second = read_bookshelf(write_bookshelf(netlist, placement, tmp_path / "w", "d"))
+    assert_same(first, second)
