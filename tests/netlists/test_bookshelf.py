@@ -345,3 +345,14 @@ def test_random_designs_round_trip(tmp_path: Path, design: dict[str, str]) -> No
     )
     second = read_bookshelf(write_bookshelf(netlist, placement, tmp_path / "w", "d"))
     assert_same(first, second)
+
+
+def test_proxy_cost_survives_the_round_trip(tmp_path: Path) -> None:
+    proxy = pytest.importorskip("placer.cost.proxy")
+    netlist, placement = generate(8, 40, 12, seed=3)
+    back, back_placement = read_bookshelf(write_bookshelf(netlist, placement, tmp_path, "g"))
+    before = proxy.evaluate(netlist, placement)
+    after = proxy.evaluate(back, back_placement)
+    assert after.wirelength == pytest.approx(before.wirelength, rel=1e-12)
+    assert after.density == pytest.approx(before.density, rel=1e-12)
+    assert after.congestion == pytest.approx(before.congestion, rel=1e-12)
