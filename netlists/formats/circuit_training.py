@@ -89,7 +89,10 @@ def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
         attrs: dict[str, object] = {}
         for key, ph, num in _ATTR_RE.findall(m.group(3)):
             if num:
-                attrs[key] = float(num)
+                try:
+                    attrs[key] = float(num)
+                except ValueError:
+                    return None  # the strict parser reports it with its line
             else:
                 attrs[key] = ph
         inputs = _INPUT_RE.findall(m.group(2)) if m.group(2) else []

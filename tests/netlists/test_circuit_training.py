@@ -1,0 +1,320 @@
+"""Circuit Training netlist reader/writer: parsing, round trip, every bad-input case, fuzz."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from netlists.designs import builtin_path
+from netlists.errors import NetlistError
+from netlists.formats.circuit_training import _parse_strict, parse_netlist, read_netlist, write_netlist
+from netlists.model import NodeType
+
+GOOD = '''# a comment
+node {
+  name: "__metadata__"
+  attr {
+    key: "soft_macro_area_bloating_ratio"
+    value {
+      f: 2.0
+    }
+  }
+}
+node {
+  name: "p0"
+  input: "m0/P0"
+  input: "s0/Pin"
+  attr {
+    key: "side"
+    value {
+      placeholder: "LEFT"
+    }
+  }
+  attr {
+    key: "type"
+    value {
+      placeholder: "PORT"
+    }
+  }
+  attr {
+    key: "x"
+    value {
+      f: 0.0
+    }
+  }
+  attr {
+    key: "y"
+    value {
+      f: 5.0
+    }
+  }
+}
+node {
+  name: "m0"
+  attr {
+    key: "height"
+    value {
+      f: 2.0
+    }
+  }
+  attr {
+    key: "orientation"
+    value {
+      placeholder: "FS"
+    }
+  }
+  attr {
+    key: "type"
+    value {
+      placeholder: "MACRO"
+    }
+  }
+  attr {
+    key: "width"
+    value {
+      f: 4.0
+    }
+  }
+  attr {
+    key: "x"
+    value {
+      f: 3.0
+    }
+  }
+  attr {
+    key: "y"
+    value {
+      f: 4.0
+    }
+  }
+}
+node {
+  name: "m0/P0"
+  attr {
+    key: "macro_name"
+    value {
+      placeholder: "m0"
+    }
+  }
+  attr {
+    key: "type"
+    value {
+      placeholder: "MACRO_PIN"
+    }
+  }
+  attr {
+    key: "x_offset"
+    value {
+      f: 1.5
+    }
+  }
+  attr {
+    key: "y_offset"
+    value {
+      f: -0.5
+    }
+  }
+}
+node {
+  name: "s0"
+  attr {
+    key: "height"
+    value {
+      f: 1.0
+    }
+  }
+  attr {
+    key: "type"
+    value {
+      placeholder: "macro"
+    }
+  }
+  attr {
+    key: "width"
+    value {
+      f: 1.0
+    }
+  }
+  attr {
+    key: "x"
+    value {
+      f: 7.0
+    }
+  }
+  attr {
+    key: "y"
+    value {
+      f: 7.0
+    }
+  }
+}
+node {
+  name: "s0/Pin"
+  attr {
+    key: "macro_name"
+    value {
+      placeholder: "s0"
+    }
+  }
+  attr {
+    key: "type"
+    value {
+      placeholder: "macro_pin"
+    }
+  }
+}
+node {
+  name: "s0/Pout"
+  input: "p0"
+  attr {
+    key: "macro_name"
+    value {
+      placeholder: "s0"
+    }
+  }
+  attr {
+    key: "type"
+    value {
+      placeholder: "macro_pin"
+    }
+  }
+  attr {
+    key: "weight"
+    value {
+      f: 3
+    }
+  }
+}
+'''
+
+
+def test_parses_types_attributes_and_nets() -> None:
+    nl = parse_netlist(GOOD, "t")
+    assert nl.names == ("p0", "m0", "m0/P0", "s0", "s0/Pin", "s0/Pout")
+    assert list(nl.node_type) == [0, 1, 3, 2, 4, 4]
+    assert nl.orientation[1] == 3  # FS
+    assert nl.pin_macro[2] == 1 and nl.pin_macro[5] == 3
+    assert (nl.pin_dx[2], nl.pin_dy[2]) == (1.5, -0.5)
+    assert nl.n_nets == 2
+    assert list(nl.net(0)) == [0, 2, 4] and list(nl.net(1)) == [5, 0]
+    assert list(nl.net_weight) == [1.0, 3.0]
+    assert nl.side[0] == "LEFT"
+    assert nl.metadata["ct_metadata"] == {"soft_macro_area_bloating_ratio": 2.0}
+
+
+def test_fast_and_strict_parsers_agree_on_builtin_design() -> None:
+    text = gzip.decompress((builtin_path() / "netlist.pb.txt.gz").read_bytes()).decode()
+    a, b = parse_netlist(text, "x"), _parse_strict(text, "x", "x")
+    assert a.names == b.names
+    for f in ("node_type", "width", "x", "y", "pin_macro", "pin_dx", "weight", "net_ptr", "net_pins"):
+        assert np.array_equal(getattr(a, f), getattr(b, f)), f
+
+
+@pytest.mark.parametrize("suffix", [".pb.txt", ".pb.txt.gz"])
+def test_write_then_read_is_exact(tmp_path: Path, suffix: str) -> None:
+    nl = parse_netlist(GOOD, "t")
+    out = write_netlist(nl, tmp_path / f"netlist{suffix}")
+    back = read_netlist(out)
+    assert back.names == nl.names and back.side == nl.side
+    for f in ("node_type", "width", "height", "x", "y", "orientation", "pin_macro", "pin_dx", "pin_dy",
+              "weight", "net_ptr", "net_pins", "net_weight"):
+        assert np.array_equal(getattr(back, f), getattr(nl, f)), f
+    assert back.metadata["ct_metadata"] == nl.metadata["ct_metadata"]
+
+
+def test_builtin_round_trip(tmp_path: Path) -> None:
+    nl = read_netlist(builtin_path() / "netlist.pb.txt.gz")
+    back = read_netlist(write_netlist(nl, tmp_path / "n.pb.txt"))
+    assert back.names == nl.names
+    assert np.array_equal(back.net_pins, nl.net_pins) and np.array_equal(back.pin_dx, nl.pin_dx)
+
+
+def _mutate(old: str, new: str, count: int = 1) -> str:
+    assert old in GOOD, old
+    return GOOD.replace(old, new, count)
+
+
+BAD_CASES = {
+    "truncated": (GOOD[: GOOD.index('node {\n  name: "s0/Pout"') + 40], "truncated"),
+    "unknown node type": (_mutate('placeholder: "MACRO"\n', 'placeholder: "BLOCK"\n'), "unknown type 'BLOCK'"),
+    "missing attribute": (_mutate('      placeholder: "PORT"\n    }\n  }\n  attr {\n    key: "x"', '      placeholder: "PORT"\n    }\n  }\n  attr {\n    key: "xx"'), "lacks the 'x' attribute"),
+    "net to unknown node": (_mutate('input: "s0/Pin"', 'input: "nowhere"'), "'nowhere', which is no node"),
+    "pin of unknown macro": (_mutate('placeholder: "m0"\n', 'placeholder: "m9"\n'), "unknown macro 'm9'"),
+    "non-numeric": (_mutate("f: 4.0\n", "f: four\n"), "must be a number"),
+    "negative size": (_mutate("f: 4.0\n", "f: -4.0\n"), "must be a finite number >= 0"),
+    "bad orientation": (_mutate('placeholder: "FS"', 'placeholder: "Q"'), "orientation"),
+    "garbage line": (_mutate('  attr {\n    key: "side"', '  wat\n  attr {\n    key: "side"'), "expected one of"),
+    "pin names a soft macro as hard": (_mutate('placeholder: "m0"\n', 'placeholder: "s0"\n'), "not a HARD_MACRO"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_bad_input_names_file_line_and_expectation(tmp_path: Path, case: str) -> None:
+    text, expect = BAD_CASES[case]
+    path = tmp_path / "netlist.pb.txt"
+    path.write_text(text)
+    with pytest.raises(NetlistError) as info:
+        read_netlist(path)
+    msg = str(info.value)
+    assert expect in msg
+    assert msg.startswith(f"{path}:"), msg
+    assert info.value.line is not None and info.value.line >= 1
+
+
+def test_corrupt_gzip_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "netlist.pb.txt.gz"
+    data = gzip.compress(GOOD.encode())
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(NetlistError, match="corrupt gzip"):
+        read_netlist(path)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(NetlistError, match="no such file"):
+        read_netlist(tmp_path / "nope.pb.txt")
+
+
+# a real file, cut to its first nodes, for fuzzing
+_REAL = gzip.decompress((builtin_path() / "netlist.pb.txt.gz").read_bytes()).decode()
+_REAL_HEAD = _REAL[: _REAL.index("node {", 60_000)]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    ops=st.lists(
+        st.tuples(st.sampled_from(["delete", "dup", "char", "cut", "swap"]), st.integers(0, 10**9),
+                  st.sampled_from(list('{}":#x-1.\n ab'))),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_fuzzed_real_file_parses_or_raises_netlist_error(ops) -> None:  # type: ignore[no-untyped-def]
+    lines = _REAL_HEAD.split("\n")
+    text = _REAL_HEAD
+    for op, k, ch in ops:
+        lines = text.split("\n")
+        i = k % len(lines)
+        if op == "delete":
+            del lines[i]
+        elif op == "dup":
+            lines.insert(i, lines[i])
+        elif op == "swap" and i + 1 < len(lines):
+            lines[i], lines[i + 1] = lines[i + 1], lines[i]
+        text = "\n".join(lines)
+        if op == "char" and text:
+            j = k % len(text)
+            text = text[:j] + ch + text[j + 1 :]
+        elif op == "cut":
+            text = text[: k % (len(text) + 1)]
+    try:
+        nl = parse_netlist(text, "fuzz", "fuzz.pb.txt")
+    except NetlistError as exc:
+        assert str(exc).startswith("fuzz.pb.txt")
+    else:
+        assert nl.n_nodes >= 0 and np.all(nl.width >= 0)
+        assert np.all((nl.pin_macro >= 0) == (nl.node_type >= NodeType.HARD_PIN))

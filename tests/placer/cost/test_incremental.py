@@ -1,0 +1,91 @@
+"""The incremental evaluator always agrees with a full evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from netlists.designs import load_builtin
+from placer.cost.incremental import IncrementalEvaluator
+from placer.cost.proxy import evaluate
+
+_DESIGN = load_builtin()
+
+
+def _assert_same(a, b) -> None:  # type: ignore[no-untyped-def]
+    for key in ("wirelength", "density", "congestion", "hpwl"):
+        assert getattr(a, key) == pytest.approx(getattr(b, key), rel=1e-9, abs=1e-12), key
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    moves=st.lists(
+        st.tuples(st.sampled_from(["move", "rotate", "swap", "multi", "port"]), st.integers(0, 10**6),
+                  st.floats(-0.1, 1.1), st.floats(-0.1, 1.1), st.booleans()),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_random_moves_match_full_evaluation(moves) -> None:  # type: ignore[no-untyped-def]
+    nl, start = _DESIGN
+    c = nl.canvas
+    ev = IncrementalEvaluator(nl, start, resync_every=0)
+    hard, macros, ports = nl.hard_macros, nl.macros, nl.ports
+    for kind, k, fx, fy, commit in moves:
+        i = int(hard[k % hard.size])
+        if kind == "move":
+            mv = ev.move(i, fx * c.width, fy * c.height)
+        elif kind == "rotate":
+            mv = ev.rotate(i, k % 8)
+        elif kind == "swap":
+            mv = ev.swap(i, int(macros[(k // 7) % macros.size]))
+        elif kind == "port":
+            mv = ev.move(int(ports[k % ports.size]), fx * c.width, fy * c.height)
+        else:
+            nodes = np.unique(macros[(np.arange(5) * (k + 1)) % macros.size])
+            mv = ev.propose(nodes, np.full(nodes.size, fx * c.width), np.linspace(0, c.height, nodes.size))
+        trial = ev.placement.copy()
+        trial.x[mv.nodes], trial.y[mv.nodes], trial.orientation[mv.nodes] = mv.x, mv.y, mv.orientation
+        _assert_same(mv.cost, evaluate(nl, trial))
+        if commit:
+            ev.commit(mv)
+        _assert_same(ev.cost, evaluate(nl, ev.placement))
+
+
+def test_many_committed_moves_do_not_drift() -> None:
+    nl, start = _DESIGN
+    c = nl.canvas
+    rng = np.random.default_rng(1)
+    ev = IncrementalEvaluator(nl, start, resync_every=0)
+    for _ in range(400):
+        i = int(rng.choice(nl.hard_macros))
+        ev.commit(ev.move(i, rng.uniform(0, c.width), rng.uniform(0, c.height)))
+    _assert_same(ev.cost, evaluate(nl, ev.placement))
+
+
+def test_proposal_does_not_change_state() -> None:
+    nl, start = _DESIGN
+    ev = IncrementalEvaluator(nl, start)
+    before = ev.cost.proxy
+    x0 = ev.placement.x.copy()
+    ev.move(int(nl.hard_macros[0]), 1.0, 1.0)
+    assert ev.cost.proxy == before and np.array_equal(ev.placement.x, x0)
+
+
+def test_pins_cannot_be_moved() -> None:
+    nl, start = _DESIGN
+    ev = IncrementalEvaluator(nl, start)
+    pin = int(np.flatnonzero(nl.node_type >= 3)[0])
+    with pytest.raises(ValueError, match="pins follow"):
+        ev.move(pin, 0.0, 0.0)
+
+
+def test_maps_match_full_evaluation() -> None:
+    nl, start = _DESIGN
+    ev = IncrementalEvaluator(nl, start)
+    full = evaluate(nl, start, with_maps=True).maps
+    maps = ev.maps()
+    assert full is not None
+    assert np.allclose(maps.density, full.density) and np.allclose(maps.vertical, full.vertical)

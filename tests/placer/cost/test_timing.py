@@ -1,0 +1,63 @@
+"""Timing proxy on hand-built graphs whose longest path is known."""
+
+from __future__ import annotations
+
+import pytest
+
+from netlists.model import Canvas
+from placer.cost.timing import TimingParams, build_timing_graph, timing_cost
+
+CANVAS = Canvas(10.0, 10.0, 5, 5, 1.0, 1.0, 0.0, 0.0, 0, 0.0)
+P = TimingParams(wire_delay=1.0, soft_macro_delay=1.0)
+
+
+def _chain(tiny_builder, extra_nets=()):  # type: ignore[no-untyped-def]
+    return tiny_builder(
+        ports=[("a", 0.0, 0.0), ("b", 3.0, 9.0)],
+        soft=[("s1", 1, 1, 3.0, 0.0), ("s2", 1, 1, 3.0, 4.0)],
+        nets=[("a", ["s1/P"], 1.0), ("s1/P", ["s2/P"], 1.0), ("s2/P", ["b"], 1.0), *extra_nets],
+        canvas=CANVAS,
+    )
+
+
+def test_chain_through_two_soft_macros(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = _chain(tiny_builder)
+    r = timing_cost(nl, pl, P)
+    # a->s1: 3 + 1, s1->s2: 4 + 1, s2->b: 5  => 14
+    assert r.worst_delay == pytest.approx(14.0)
+    assert r.worst == pytest.approx(14.0 / 20.0)
+    assert r.n_endpoints == 1
+
+
+def test_longest_of_parallel_paths_wins(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = _chain(tiny_builder, extra_nets=[("a", ["b"], 1.0)])  # direct a->b: 12
+    assert timing_cost(nl, pl, P).worst_delay == pytest.approx(14.0)
+
+
+def test_combinational_cycle_is_broken_deterministically(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = _chain(tiny_builder, extra_nets=[("s2/P", ["s1/P"], 1.0)])  # s2 -> s1 closes a loop
+    g = build_timing_graph(nl)
+    s1, s2 = nl.index("s1"), nl.index("s2")
+    arcs = set(zip(g.src_node.tolist(), g.dst_node.tolist(), strict=True))
+    assert (s1, s2) in arcs and (s2, s1) not in arcs  # lower -> higher index kept
+    assert timing_cost(nl, pl, P).worst_delay == pytest.approx(14.0)
+
+
+def test_hard_macro_is_a_path_endpoint_and_start(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = tiny_builder(
+        ports=[("a", 0.0, 0.0), ("b", 10.0, 10.0)],
+        hard=[("h", 2, 2, 5.0, 5.0, [(1.0, 0.0), (0.0, 1.0)])],
+        nets=[("a", ["h/P0"], 1.0), ("h/P1", ["b"], 1.0)],
+        canvas=CANVAS,
+    )
+    r = timing_cost(nl, pl, P)
+    # a -> h/P0 at (6, 5): 11 ; h/P1 at (5, 6) -> b: 9; paths stop at the macro
+    assert r.worst_delay == pytest.approx(11.0)
+    assert r.n_endpoints == 2
+    assert r.tail == pytest.approx(11.0 / 20.0)  # worst 10 % of 2 endpoints = the worst one
+
+
+def test_soft_macro_delay_default_scales_with_canvas(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = _chain(tiny_builder)
+    r = timing_cost(nl, pl)  # default: 1 % of W + H = 0.2 per soft macro
+    assert r.worst_delay == pytest.approx(3 + 4 + 5 + 2 * 0.2)

@@ -1,0 +1,57 @@
+"""`placer eval`, `placer info`, `placer demo`: output and clean errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from netlists.designs import builtin_path
+from placer.cli import app
+
+runner = CliRunner()
+ARIANE = builtin_path() / "netlist.pb.txt.gz"
+
+
+def test_eval_json_has_documented_keys() -> None:
+    res = runner.invoke(app, ["eval", str(ARIANE), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    for key in ("wirelength", "density", "congestion", "proxy", "timing", "seconds"):
+        assert key in out
+    assert set(out["seconds"]) == {"parse", "cost"}
+    assert abs(out["proxy"] - (out["wirelength"] + 0.5 * out["density"] + 0.5 * out["congestion"])) < 1e-12
+    assert abs(out["density"] - 0.6067) < 1e-4  # header value of the real design
+
+
+def test_eval_table_and_info() -> None:
+    res = runner.invoke(app, ["eval", str(ARIANE), str(builtin_path() / "initial.plc")])
+    assert res.exit_code == 0 and "proxy" in res.stdout and "timing" in res.stdout
+    res = runner.invoke(app, ["info", str(ARIANE)])
+    assert res.exit_code == 0
+    assert "133" in res.stdout and "24 x 21" in res.stdout
+
+
+def test_info_without_plc_still_counts(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copy(ARIANE, tmp_path / "netlist.pb.txt.gz")
+    res = runner.invoke(app, ["info", str(tmp_path / "netlist.pb.txt.gz")])
+    assert res.exit_code == 0 and "no .plc" in res.stdout
+
+
+def test_bad_input_is_one_line_on_stderr_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "netlist.pb.txt"
+    bad.write_text("node {\n  name: \"a\"\n  bogus\n}\n")
+    for args in (["eval", str(bad)], ["eval", str(tmp_path / "missing.pb.txt")], ["info", str(bad)]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert res.stderr.count("\n") == 1 and res.stderr.startswith("placer: error: ")
+        assert "Traceback" not in res.output
+
+
+def test_demo_prints_the_cost_table() -> None:
+    res = runner.invoke(app, ["demo"])
+    assert res.exit_code == 0, res.output
+    assert "ariane133" in res.stdout and "proxy" in res.stdout
