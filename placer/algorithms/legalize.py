@@ -1,0 +1,172 @@
+"""Legalisation: remove hard-macro overlap and bring every macro inside the canvas.
+
+A placement is **legal** when no two hard macros overlap (with positive area), every macro (hard
+and soft) lies inside the canvas, and fixed nodes are where the reference placement has them.
+
+:func:`legalize` is a greedy minimal-displacement legaliser in the spirit of Tetris-style
+macro legalisers: fixed macros first, then the others by decreasing area; each keeps its
+position if it is legal there, otherwise it goes to the nearest legal position among the
+candidate positions that abut an already placed macro or the canvas edge (the nearest legal
+position of a rectangle among axis-aligned obstacles lies on such a coordinate grid).
+Soft macros are only clamped into the canvas (they may overlap: they are clusters of cells).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from netlists.model import Netlist, Placement
+
+#: Overlap below this length (relative to the canvas size) in x or y is floating-point noise,
+#: not overlap: the published initial placements abut macros with ~1e-13 errors.
+OVERLAP_TOL = 1e-9
+#: Gap left between macros the legaliser abuts, relative to the canvas size, well above the
+#: tolerance so a legalised placement stays legal after a round trip through text.
+GAP = 1e-8
+
+
+@dataclass(frozen=True)
+class LegalityReport:
+    """Summary of a placement's legality (areas in square microns)."""
+
+    overlap_area: float  # total pairwise overlap area between hard macros
+    overlapping_pairs: int
+    outside_macros: int  # macros not entirely inside the canvas
+    moved_fixed: int  # fixed nodes away from the reference position
+
+    @property
+    def legal(self) -> bool:
+        return self.overlapping_pairs == 0 and self.outside_macros == 0 and self.moved_fixed == 0
+
+
+def hard_overlap(netlist: Netlist, placement: Placement) -> tuple[float, int]:
+    """Total pairwise overlap area of hard macros and the number of overlapping pairs.
+
+    Overlaps thinner than ``OVERLAP_TOL`` x canvas size in x or y are floating-point noise and
+    not counted.
+    """
+    c = netlist.require_canvas()
+    tol = OVERLAP_TOL * max(c.width, c.height)
+    h = netlist.hard_macros
+    if h.size < 2:
+        return 0.0, 0
+    x, y = placement.x[h], placement.y[h]
+    w, hh = netlist.width[h], netlist.height[h]
+    total, pairs = 0.0, 0
+    # blocks of rows keep memory bounded on large designs
+    for start in range(0, h.size, 512):
+        s = slice(start, min(start + 512, h.size))
+        ox = np.minimum(x[s, None] + w[s, None] / 2, x[None, :] + w[None, :] / 2) - np.maximum(
+            x[s, None] - w[s, None] / 2, x[None, :] - w[None, :] / 2
+        )
+        oy = np.minimum(y[s, None] + hh[s, None] / 2, y[None, :] + hh[None, :] / 2) - np.maximum(
+            y[s, None] - hh[s, None] / 2, y[None, :] - hh[None, :] / 2
+        )
+        area = np.where((ox > tol) & (oy > tol), ox * oy, 0.0)
+        rows = np.arange(s.start, s.stop)[:, None]
+        upper = np.arange(h.size)[None, :] > rows
+        area = np.where(upper, area, 0.0)
+        total += float(area.sum())
+        pairs += int(np.count_nonzero(area))
+    return total, pairs
+
+
+def outside_canvas(netlist: Netlist, placement: Placement, tol: float = 1e-9) -> np.ndarray:
+    """Macros (node indices) not entirely inside the canvas."""
+    c = netlist.require_canvas()
+    m = netlist.macros
+    x, y, w, h = placement.x[m], placement.y[m], netlist.width[m], netlist.height[m]
+    eps = tol * max(c.width, c.height)
+    bad = (x - w / 2 < -eps) | (x + w / 2 > c.width + eps) | (y - h / 2 < -eps) | (y + h / 2 > c.height + eps)
+    return m[bad]
+
+
+def check_legality(
+    netlist: Netlist, placement: Placement, reference: Placement | None = None
+) -> LegalityReport:
+    """Legality of ``placement``; fixed nodes are checked against ``reference`` when given."""
+    area, pairs = hard_overlap(netlist, placement)
+    moved = 0
+    if reference is not None:
+        f = np.flatnonzero(reference.fixed)
+        moved = int(np.count_nonzero((placement.x[f] != reference.x[f]) | (placement.y[f] != reference.y[f])))
+    return LegalityReport(area, pairs, int(outside_canvas(netlist, placement).size), moved)
+
+
+def legalize(netlist: Netlist, placement: Placement, reference: Placement | None = None) -> Placement:
+    """A legal placement close to ``placement`` (a new object; the input is not changed).
+
+    Fixed nodes are restored to their ``reference`` position (default: ``placement``'s own).
+    Raises ValueError when the hard macros cannot all fit (fixed ones overlapping, or no room).
+    """
+    c = netlist.require_canvas()
+    out = placement.copy()
+    ref = reference if reference is not None else placement
+    fixed = ref.fixed.copy()
+    out.x[fixed], out.y[fixed], out.orientation[fixed] = ref.x[fixed], ref.y[fixed], ref.orientation[fixed]
+    out.fixed[:] = ref.fixed
+
+    # every movable macro inside the canvas
+    m = netlist.macros
+    movable = m[~fixed[m]]
+    w, h = netlist.width[movable], netlist.height[movable]
+    out.x[movable] = np.clip(out.x[movable], np.minimum(w / 2, c.width / 2), np.maximum(c.width - w / 2, c.width / 2))
+    out.y[movable] = np.clip(out.y[movable], np.minimum(h / 2, c.height / 2), np.maximum(c.height - h / 2, c.height / 2))
+
+    hard = netlist.hard_macros
+    if hard.size == 0:
+        return out
+    area = netlist.width[hard] * netlist.height[hard]
+    is_fixed = fixed[hard]
+    order = np.concatenate([hard[is_fixed], hard[~is_fixed][np.argsort(-area[~is_fixed], kind="stable")]])
+    n = order.size
+    box = np.empty((4, n))  # xl, xh, yl, yh of the macros placed so far
+    gap = GAP * max(c.width, c.height)
+    tol = OVERLAP_TOL * max(c.width, c.height)
+    for k, i in enumerate(order.tolist()):
+        wi, hi = float(netlist.width[i]), float(netlist.height[i])
+        xl, xh, yl, yh = box[0, :k], box[1, :k], box[2, :k], box[3, :k]
+        x0, y0 = float(out.x[i]), float(out.y[i])
+        if k and _hits(np.array([x0]), np.array([y0]), wi, hi, xl, xh, yl, yh, tol)[0]:
+            if fixed[i]:
+                raise ValueError(f"fixed hard macro {netlist.names[i]!r} overlaps another fixed macro")
+            x0, y0 = _nearest_legal(x0, y0, wi, hi, xl, xh, yl, yh, c.width, c.height, gap, tol)
+            out.x[i], out.y[i] = x0, y0
+        box[:, k] = (x0 - wi / 2, x0 + wi / 2, y0 - hi / 2, y0 + hi / 2)
+    return out
+
+
+def _hits(cx, cy, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
+    """For each candidate centre, whether a w x h box there overlaps any placed box."""
+    ox = np.minimum(cx[:, None] + w / 2, xh[None, :]) - np.maximum(cx[:, None] - w / 2, xl[None, :])
+    oy = np.minimum(cy[:, None] + h / 2, yh[None, :]) - np.maximum(cy[:, None] - h / 2, yl[None, :])
+    return np.any((ox > tol) & (oy > tol), axis=1)
+
+
+def _nearest_legal(x0, y0, w, h, xl, xh, yl, yh, W, H, gap, tol):  # type: ignore[no-untyped-def]
+    """Nearest (Manhattan) legal centre among abutting candidate coordinates."""
+    lo_x, hi_x = min(w / 2, W / 2), max(W - w / 2, W / 2)
+    lo_y, hi_y = min(h / 2, H / 2), max(H - h / 2, H / 2)
+    xs = np.unique(np.clip(np.concatenate([[x0, lo_x, hi_x], xl - w / 2 - gap, xh + w / 2 + gap]), lo_x, hi_x))
+    ys = np.unique(np.clip(np.concatenate([[y0, lo_y, hi_y], yl - h / 2 - gap, yh + h / 2 + gap]), lo_y, hi_y))
+    dx = np.abs(xs - x0)
+    dy = np.abs(ys - y0)
+    cand_cost = (dx[:, None] + dy[None, :]).ravel()
+    nx = ys.size
+    first = min(4096, cand_cost.size - 1)
+    near = np.argpartition(cand_cost, first)[: first + 1] if first > 0 else np.arange(cand_cost.size)
+    near = near[np.argsort(cand_cost[near], kind="stable")]
+    rest = np.setdiff1d(np.argsort(cand_cost, kind="stable"), near, assume_unique=True)
+    for idx in (near, rest):
+        for start in range(0, idx.size, 4096):
+            chunk = idx[start : start + 4096]
+            cx = xs[chunk // nx]
+            cy = ys[chunk % nx]
+            ok = ~_hits(cx, cy, w, h, xl, xh, yl, yh, tol)
+            if np.any(ok):
+                k = int(np.argmax(ok))
+                return float(cx[k]), float(cy[k])
+    raise ValueError("no legal position left for a hard macro: the hard macros do not fit the canvas")
+
