@@ -1,0 +1,508 @@
+"""Batch placement: designs x methods x seeds, run in parallel, never losing finished work.
+
+A *design* is a folder holding ``netlist.pb.txt[.gz]`` and ``initial.plc``, found recursively
+under a suite folder (its name is the folder's name). Every task runs one method with one seed
+on one design, within ``budget_s`` seconds. As soon as a task finishes:
+
+* the worker has already written its placement atomically to
+  ``RUNS_DIR/<design>/<method>/seed<k>.plc``;
+* the parent writes its row (costs, legality, timing, provenance, or the error of a failed run)
+  to ``RUNS_DIR/results.sqlite`` in its own transaction (:mod:`placer.results`).
+
+So Ctrl-C or a kill loses at most the runs in flight, and ``resume=True`` skips every task that
+has a row with status ``ok``. A design that fails (bad file, placer error) gets a ``failed``
+row with its error, and the batch goes on.
+
+Tasks run in local worker processes (``concurrent.futures.ProcessPoolExecutor`` with the
+``spawn`` start method: nothing relies on inherited state) or on an existing Ray cluster.
+Methods from outside the package are made available to workers with ``plugins``: module names
+or ``.py`` files that register placers on import (imported in the parent and in each worker).
+
+One runs folder holds one budget per (design, method, seed): the ``.plc`` path does not carry
+the budget, so a batch refuses to mix budgets there (use another folder for another budget).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import hashlib
+import importlib
+import importlib.util
+import json
+import multiprocessing
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from placer.results import STATUS_FAILED, STATUS_OK, ResultStore, RunRecord
+
+NETLIST_NAMES = ("netlist.pb.txt", "netlist.pb.txt.gz")
+INITIAL_PLC = "initial.plc"
+
+
+# ----------------------------------------------------------------------------- designs
+@dataclass(frozen=True)
+class DesignFiles:
+    """Where one design's files are."""
+
+    name: str
+    netlist: Path
+    plc: Path
+    suite: Path
+
+
+def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> list[DesignFiles]:
+    """Designs under ``suite_dir`` (recursively), sorted by name; optionally only ``names``.
+
+    Raises:
+        FileNotFoundError: ``suite_dir`` does not exist.
+        ValueError: two designs share a name, a requested name is absent, or none is found.
+    """
+    suite = Path(suite_dir).resolve()
+    if not suite.is_dir():
+        raise FileNotFoundError(2, "no such folder", str(suite_dir))
+    found: dict[str, DesignFiles] = {}
+    for plc in sorted(suite.rglob(INITIAL_PLC)):
+        folder = plc.parent
+        netlist = next((folder / n for n in NETLIST_NAMES if (folder / n).is_file()), None)
+        if netlist is None:
+            continue
+        if folder.name in found:
+            raise ValueError(
+                f"two designs are called {folder.name!r}: {found[folder.name].netlist.parent} "
+                f"and {folder} (design names must be unique in a suite)"
+            )
+        found[folder.name] = DesignFiles(folder.name, netlist, plc, suite)
+    if names is not None:
+        wanted = list(dict.fromkeys(names))
+        missing = [n for n in wanted if n not in found]
+        if missing:
+            raise ValueError(
+                f"no design called {', '.join(map(repr, missing))} under {suite_dir}; "
+                f"found: {', '.join(sorted(found)) or 'none'}"
+            )
+        found = {n: found[n] for n in wanted}
+    if not found:
+        raise ValueError(f"no design (a folder with netlist.pb.txt[.gz] and initial.plc) under {suite_dir}")
+    return [found[n] for n in sorted(found)]
+
+
+# ----------------------------------------------------------------------------- tasks
+@dataclass(frozen=True)
+class PlacementTask:
+    """One run: a method with its options and a seed on one design (picklable)."""
+
+    design: DesignFiles
+    method: str
+    seed: int
+    budget_s: float
+    runs_dir: Path
+    options: Mapping[str, Any] = field(default_factory=dict)
+    plugins: tuple[str, ...] = ()
+    version: str = ""
+    git_commit: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, int, float]:
+        return (self.design.name, self.method, int(self.seed), float(self.budget_s))
+
+    @property
+    def plc_relpath(self) -> Path:
+        """Where the result goes, relative to the runs folder."""
+        return Path(self.design.name) / self.method / f"seed{self.seed}.plc"
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def load_plugins(plugins: Iterable[str]) -> None:
+    """Import modules (dotted names or ``.py`` files) that register extra placers."""
+    for plugin in plugins:
+        if plugin.endswith(".py"):
+            path = Path(plugin).resolve()
+            if not path.is_file():
+                raise FileNotFoundError(2, "no such plugin file", str(path))
+            digest = hashlib.sha1(str(path).encode()).hexdigest()[:12]
+            module_name = f"_placer_plugin_{path.stem}_{digest}"
+            if module_name in sys.modules:
+                continue
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+        else:
+            importlib.import_module(plugin)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_design_cached(netlist: str, plc: str, mtime_ns: int):  # type: ignore[no-untyped-def]
+    from netlists.io import load_design
+
+    return load_design(netlist, plc)
+
+
+def _load_design(design: DesignFiles):  # type: ignore[no-untyped-def]
+    """Netlist and initial placement, cached per worker (several seeds / methods per design)."""
+    mtime = design.netlist.stat().st_mtime_ns ^ design.plc.stat().st_mtime_ns
+    netlist, placement = _load_design_cached(str(design.netlist), str(design.plc), mtime)
+    return netlist, placement.copy()
+
+
+def run_task(task: PlacementTask) -> RunRecord:
+    """Run one task in this process: place, evaluate, write the ``.plc``; never raises on a
+    design or placer error (the record says ``failed`` with the error instead)."""
+    from netlists.formats.plc import write_plc
+    from placer.algorithms.base import get_placer
+    from placer.algorithms.legalize import check_legality
+    from placer.cost.proxy import evaluate
+    from placer.cost.timing import timing_cost
+
+    record = RunRecord(
+        design=task.design.name,
+        method=task.method,
+        seed=int(task.seed),
+        budget_s=float(task.budget_s),
+        suite=str(task.design.suite),
+        netlist_path=str(task.design.netlist),
+        options=json.dumps(dict(task.options), sort_keys=True),
+        version=task.version,
+        git_commit=task.git_commit,
+        started=_now(),
+    )
+    try:
+        load_plugins(task.plugins)
+        netlist, initial = _load_design(task.design)
+        start_cost = evaluate(netlist, initial)
+        record.initial_wirelength = start_cost.wirelength
+        record.initial_density = start_cost.density
+        record.initial_congestion = start_cost.congestion
+        record.initial_proxy = start_cost.proxy
+        placer = get_placer(task.method, **dict(task.options))
+        t0 = time.perf_counter()
+        placement = placer.place(netlist, initial, budget_s=task.budget_s, seed=int(task.seed))
+        record.seconds = time.perf_counter() - t0
+        cost = evaluate(netlist, placement)
+        legality = check_legality(netlist, placement)
+        record.wirelength, record.density = cost.wirelength, cost.density
+        record.congestion, record.proxy, record.hpwl = cost.congestion, cost.proxy, cost.hpwl
+        record.timing = timing_cost(netlist, placement).worst
+        record.overlap_area = float(legality.overlap_area)
+        record.out_of_canvas = int(legality.outside_macros > 0)
+        out = task.runs_dir / task.plc_relpath
+        out.parent.mkdir(parents=True, exist_ok=True)
+        header_costs = {
+            "wirelength": cost.hpwl,
+            "wirelength_cost": cost.wirelength,
+            "density_cost": cost.density,
+            "congestion_cost": cost.congestion,
+        }
+        comments = [f"Placed by placer-gym {task.version}: method {task.method}, seed {task.seed}, "
+                    f"budget {task.budget_s:g} s, options {record.options}"]
+        write_plc(out, netlist, placement, costs=header_costs, comments=comments)
+        record.plc_path = task.plc_relpath.as_posix()
+    except Exception as exc:  # noqa: BLE001 - a failed design is recorded, the batch goes on
+        record.status = STATUS_FAILED
+        record.error = _error_text(exc)
+    record.finished = _now()
+    return record
+
+
+def _error_text(exc: BaseException) -> str:
+    """One line naming the error, then the innermost frames for debugging."""
+    head = f"{type(exc).__name__}: {exc}"
+    tail = "".join(traceback.format_exception(exc)[-3:]).strip()
+    return f"{head}\n{tail}" if tail and tail != head else head
+
+
+def failed_record(task: PlacementTask, error: str) -> RunRecord:
+    """The record of a task whose worker never returned (e.g. it was killed)."""
+    return RunRecord(
+        design=task.design.name, method=task.method, seed=int(task.seed),
+        budget_s=float(task.budget_s), suite=str(task.design.suite),
+        netlist_path=str(task.design.netlist),
+        options=json.dumps(dict(task.options), sort_keys=True), version=task.version,
+        git_commit=task.git_commit, status=STATUS_FAILED, error=error, started="", finished=_now(),
+    )
+
+
+# ----------------------------------------------------------------------------- provenance
+def git_commit() -> str | None:
+    """``git rev-parse HEAD`` of the package's checkout, None when it is not a git checkout."""
+    package_dir = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=package_dir, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = out.stdout.strip()
+    return commit if out.returncode == 0 and commit else None
+
+
+def package_version() -> str:
+    import placer
+
+    return str(placer.__version__)
+
+
+# ----------------------------------------------------------------------------- batch
+@dataclass
+class BatchSummary:
+    """What a batch did."""
+
+    total: int = 0
+    skipped: int = 0
+    ok: int = 0
+    failed: int = 0
+    interrupted: bool = False
+    records: list[RunRecord] = field(default_factory=list)
+
+    @property
+    def done(self) -> int:
+        return self.ok + self.failed
+
+
+OnRecord = Callable[[RunRecord], None]
+
+
+def make_tasks(
+    designs: Sequence[DesignFiles],
+    methods: Sequence[str],
+    seeds: Sequence[int],
+    runs_dir: str | Path,
+    budget_s: float,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    plugins: Sequence[str] = (),
+) -> list[PlacementTask]:
+    """Every (design, method, seed) task; ``options[method]`` are that method's options."""
+    options = options or {}
+    version, commit = package_version(), git_commit()
+    runs = Path(runs_dir).resolve()
+    plugins = tuple(str(Path(p).resolve()) if p.endswith(".py") else p for p in plugins)
+    return [
+        PlacementTask(d, m, int(s), float(budget_s), runs, dict(options.get(m, {})),
+                      plugins, version, commit)
+        for d in designs for m in methods for s in seeds
+    ]
+
+
+def check_budget_conflicts(store: ResultStore, tasks: Sequence[PlacementTask]) -> None:
+    """Refuse tasks whose ``.plc`` would overwrite an ok run of another budget."""
+    existing = {(r.design, r.method, int(r.seed)): r.budget_s for r in store.records(STATUS_OK)}
+    for t in tasks:
+        other = existing.get((t.design.name, t.method, int(t.seed)))
+        if other is not None and float(other) != float(t.budget_s):
+            raise ValueError(
+                f"{store.path.parent} already holds {t.method} on {t.design.name} seed {t.seed} "
+                f"with budget {other:g} s (asked: {t.budget_s:g} s); use another runs folder "
+                "for another budget"
+            )
+
+
+def run_batch(
+    tasks: Sequence[PlacementTask],
+    runs_dir: str | Path,
+    *,
+    jobs: int = 1,
+    resume: bool = False,
+    ray_address: str | None = None,
+    show_progress: bool = True,
+    on_record: OnRecord | None = None,
+) -> BatchSummary:
+    """Run ``tasks``, writing each finished run's row to ``runs_dir/results.sqlite`` at once.
+
+    ``jobs`` worker processes run locally (1 runs in this process); ``ray_address`` sends the
+    tasks to a Ray cluster instead. With ``resume``, tasks that have an ok row are skipped. On
+    Ctrl-C the finished rows stay, running workers are stopped and the summary says
+    ``interrupted``.
+    """
+    store = ResultStore.in_runs_dir(runs_dir)
+    check_budget_conflicts(store, tasks)
+    done_keys = store.ok_keys() if resume else set()
+    todo = [t for t in tasks if t.key not in done_keys]
+    summary = BatchSummary(total=len(tasks), skipped=len(tasks) - len(todo))
+    if todo:
+        load_plugins(todo[0].plugins)  # unknown methods fail here, before any work
+        from placer.algorithms.base import available_placers
+
+        known = set(available_placers())
+        unknown = sorted({t.method for t in todo} - known)
+        if unknown:
+            raise ValueError(
+                f"unknown placement method {', '.join(map(repr, unknown))}; "
+                f"available: {', '.join(sorted(known)) or 'none'}"
+            )
+    with _BatchProgress(len(todo), enabled=show_progress) as bar:
+
+        def record_done(record: RunRecord) -> None:
+            store.write(record)
+            summary.records.append(record)
+            if record.status == STATUS_OK:
+                summary.ok += 1
+            else:
+                summary.failed += 1
+            bar.update(record)
+            if on_record is not None:
+                on_record(record)
+
+        try:
+            if not todo:
+                pass
+            elif ray_address is not None:
+                _run_on_ray(todo, ray_address, record_done)
+            elif jobs <= 1:
+                for task in todo:
+                    record_done(run_task(task))
+            else:
+                _run_in_pool(todo, jobs, record_done)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+    return summary
+
+
+def _run_in_pool(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord) -> None:
+    """Run tasks on ``jobs`` spawned worker processes, handing each record over as it comes."""
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_worker_init
+    )
+    pending: dict[Future[RunRecord], PlacementTask] = {}
+    try:
+        for task in tasks:
+            pending[pool.submit(run_task, task)] = task
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                task = pending.pop(future)
+                try:
+                    record = future.result()
+                except BrokenProcessPool as exc:
+                    record = failed_record(task, f"worker process died: {exc}")
+                except Exception as exc:  # noqa: BLE001 - e.g. a result that does not unpickle
+                    record = failed_record(task, _error_text(exc))
+                record_done(record)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        _stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_init() -> None:
+    """One math thread per worker: the workers are the parallelism (no oversubscription)."""
+    import os
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's worker processes (after Ctrl-C; they may be mid-placement)."""
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        if process.is_alive():
+            process.terminate()
+
+
+def _run_on_ray(tasks: Sequence[PlacementTask], address: str, record_done: OnRecord) -> None:
+    """Run tasks on a Ray cluster (one CPU each), handing each record over as it comes.
+
+    ``address`` is what ``ray.init`` takes ("auto", "host:port", "ray://host:10001", or
+    "local" for a fresh local instance). A Ray session already started in this process is used
+    as it is. Workers need this package installed and the runs folder on a shared file system.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError(
+            "Ray is not installed: pip install 'placer-gym[ray]' (or drop --ray to run locally)"
+        ) from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    remote_run = ray.remote(num_cpus=1, max_retries=0)(run_task)
+    pending = {remote_run.remote(task): task for task in tasks}
+    try:
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                task = pending.pop(ref)
+                try:
+                    record = ray.get(ref)
+                except Exception as exc:  # noqa: BLE001 - a lost worker, a Ray error
+                    record = failed_record(task, _error_text(exc))
+                record_done(record)
+    except BaseException:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+# ----------------------------------------------------------------------------- progress
+class _BatchProgress:
+    """A rich progress bar: runs done / total, failures, best proxy per design so far."""
+
+    def __init__(self, total: int, enabled: bool = True) -> None:
+        self.total = total
+        self.enabled = enabled and total > 0
+        self.best: dict[str, float] = {}
+        self.failed = 0
+        self._progress: Any = None
+        self._task_id: Any = None
+
+    def __enter__(self) -> _BatchProgress:
+        if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("[bold]placing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                transient=False,
+            )
+            self._progress.start()
+            self._task_id = self._progress.add_task("", total=self.total)
+        return self
+
+    def update(self, record: RunRecord) -> None:
+        if record.status == STATUS_OK and record.proxy is not None:
+            self.best[record.design] = min(self.best.get(record.design, float("inf")), record.proxy)
+        else:
+            self.failed += 1
+        if self._progress is None:
+            return
+        best = self.best.get(record.design)
+        text = f"{record.design}/{record.method}/seed{record.seed}: "
+        text += f"{record.proxy:.4f}" if record.status == STATUS_OK else "failed"
+        if best is not None:
+            text += f" | best on {record.design}: {best:.4f}"
+        if self.failed:
+            text += f" | {self.failed} failed"
+        self._progress.update(self._task_id, advance=1, description=text)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()

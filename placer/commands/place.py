@@ -1,0 +1,251 @@
+"""``placer place``: place one design, or a whole suite in a resumable batch.
+
+One design::
+
+    placer place NETLIST [--plc INIT] --algo NAME [--budget-s S] [--seed K] --out OUT.plc
+
+prints the cost table before and after and writes ``OUT.plc``. A suite::
+
+    placer place --suite DIR --algo NAME[,NAME..] [--seeds N] [--jobs J] --out RUNS_DIR
+                 [--resume] [--ray ADDRESS] [--budget-s S] [--designs a,b]
+
+runs every design x method x seed (see :mod:`placer.batch`), writing each run's ``.plc`` and
+its row in ``RUNS_DIR/results.sqlite`` as soon as it finishes.
+
+Method options: ``--option key=value`` (repeatable) gives ``key`` to every method;
+``--option sa.key=value`` to the method ``sa`` only. Values are read as JSON when they parse
+(``3``, ``0.5``, ``true``, ``[1, 2]``) and as text otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from placer.commands.common import UsageError, clean_errors, console
+
+
+def register(app: typer.Typer) -> None:
+    app.command("place")(place_command)
+
+
+def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, Any]]:
+    """Per-method options from ``key=value`` / ``method.key=value`` items (see module doc)."""
+    per_method: dict[str, dict[str, Any]] = {m: {} for m in methods}
+    scoped: list[tuple[str, str, Any]] = []
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--option must look like key=value or method.key=value, got {item!r}")
+        try:
+            value: Any = json.loads(text)
+        except ValueError:
+            value = text
+        method, dot, name = key.partition(".")
+        if dot and method in per_method:
+            if not name:
+                raise UsageError(f"--option {item!r} names no option after {method!r}.")
+            scoped.append((method, name, value))
+        else:
+            for m in methods:
+                per_method[m][key] = value
+    for method, name, value in scoped:  # method-specific options win over shared ones
+        per_method[method][name] = value
+    return per_method
+
+
+def _split_list(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+@clean_errors
+def place_command(
+    netlist: Annotated[
+        Path | None, typer.Argument(help="netlist.pb.txt[.gz] of one design (omit with --suite)")
+    ] = None,
+    algo: Annotated[
+        str, typer.Option("--algo", help="placement method; with --suite a comma-separated list")
+    ] = "",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="OUT.plc for one design; the runs folder with --suite"),
+    ] = None,
+    plc: Annotated[
+        Path | None, typer.Option("--plc", help="initial .plc (default: initial.plc beside NETLIST)")
+    ] = None,
+    suite: Annotated[
+        Path | None,
+        typer.Option("--suite", help="place every design found under this folder (recursively)"),
+    ] = None,
+    budget_s: Annotated[float, typer.Option("--budget-s", min=0.0, help="seconds per run")] = 60.0,
+    seed: Annotated[int, typer.Option("--seed", help="random seed (one design)")] = 0,
+    seeds: Annotated[int, typer.Option("--seeds", min=1, help="seeds 0..N-1 per design and method (suite)")] = 1,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", min=1, help="parallel worker processes (suite; default: CPU count)"),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="skip runs that already have an ok row (suite)")
+    ] = False,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray", help="run the suite on this Ray cluster (e.g. auto, host:6379)"),
+    ] = None,
+    designs: Annotated[
+        str | None, typer.Option("--designs", help="only these designs, comma-separated (suite)")
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", help="method option key=value or method.key=value (repeatable)"),
+    ] = None,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option("--plugin", help="module or .py file registering extra methods (repeatable)"),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
+) -> None:
+    """Place one design (NETLIST) or every design of a suite (--suite) with the given methods."""
+    methods = _split_list(algo)
+    if not methods:
+        raise UsageError("--algo is required (e.g. --algo sa, or --algo sa,greedy with --suite)")
+    if out is None:
+        raise UsageError("--out is required (OUT.plc for one design, a runs folder with --suite)")
+    if (netlist is None) == (suite is None):
+        raise UsageError("give either NETLIST (one design) or --suite DIR (a batch), not both")
+    options = parse_options(option or [], methods)
+    plugins = list(plugin or [])
+    if suite is None:
+        assert netlist is not None
+        if len(methods) != 1:
+            raise UsageError("one design takes one method; use --suite for several")
+        if ray_address or resume or designs:
+            raise UsageError("--ray, --resume and --designs apply to --suite only")
+        _place_one(netlist, plc, methods[0], options[methods[0]], budget_s, seed, out, plugins, quiet)
+    else:
+        if plc is not None:
+            raise UsageError("--plc applies to one design; a suite uses each design's initial.plc")
+        _place_suite(
+            suite, methods, options, budget_s, seeds, jobs or (os.cpu_count() or 1), out, resume,
+            ray_address, _split_list(designs) or None, plugins, quiet,
+        )
+
+
+def _place_one(
+    netlist_path: Path,
+    plc: Path | None,
+    method: str,
+    options: dict[str, Any],
+    budget_s: float,
+    seed: int,
+    out: Path,
+    plugins: list[str],
+    quiet: bool,
+) -> None:
+    """Place one design in this process and print its cost before and after."""
+    import time
+
+    from netlists.formats.plc import write_plc
+    from placer.algorithms.base import Progress, get_placer
+    from placer.algorithms.legalize import check_legality
+    from placer.batch import load_plugins
+    from placer.commands.common import load
+    from placer.cost.proxy import evaluate
+    from placer.cost.timing import timing_cost
+
+    load_plugins(plugins)
+    try:
+        placer = get_placer(method, **options)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    except TypeError as exc:
+        raise UsageError(f"bad option for {method!r}: {exc}") from None
+    nl, initial = load(netlist_path, plc)
+    before = evaluate(nl, initial)
+    before_timing = timing_cost(nl, initial).worst
+    before_legal = check_legality(nl, initial)
+
+    t0 = time.perf_counter()
+    if quiet:
+        placement = placer.place(nl, initial, budget_s=budget_s, seed=seed)
+    else:
+        from rich.progress import BarColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+
+        with Bar(TextColumn(f"[bold]{method}"), BarColumn(), TimeElapsedColumn(),
+                 TextColumn("{task.description}"), console=console, transient=True) as bar:
+            task_id = bar.add_task("", total=1.0)
+
+            def report(p: Progress) -> None:
+                text = f"best {p.best_proxy:.4f}" if p.best_proxy is not None else p.message
+                bar.update(task_id, completed=p.fraction, description=text)
+
+            placement = placer.place(nl, initial, budget_s=budget_s, seed=seed, progress=report)
+    seconds = time.perf_counter() - t0
+    after = evaluate(nl, placement)
+    after_timing = timing_cost(nl, placement).worst
+    after_legal = check_legality(nl, placement)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_plc(
+        out, nl, placement,
+        costs={"wirelength": after.hpwl, "wirelength_cost": after.wirelength,
+               "density_cost": after.density, "congestion_cost": after.congestion},
+        comments=[f"Placed by placer-gym: method {method}, seed {seed}, budget {budget_s:g} s, "
+                  f"options {json.dumps(options, sort_keys=True)}"],
+    )
+    table = Table(title=f"{nl.name}: {method}, seed {seed}, {seconds:.1f} s")
+    table.add_column("term")
+    table.add_column("initial", justify="right")
+    table.add_column(method, justify="right")
+    for key in ("wirelength", "density", "congestion", "proxy"):
+        table.add_row(key, f"{getattr(before, key):.6f}", f"{getattr(after, key):.6f}")
+    table.add_row("timing (worst / (W+H))", f"{before_timing:.4f}", f"{after_timing:.4f}")
+    table.add_row("hard-macro overlap area", f"{before_legal.overlap_area:.4g}", f"{after_legal.overlap_area:.4g}")
+    table.add_row("macros outside canvas", str(before_legal.outside_macros), str(after_legal.outside_macros))
+    console.print(table)
+    console.print(f"wrote {out}")
+
+
+def _place_suite(
+    suite: Path,
+    methods: list[str],
+    options: dict[str, dict[str, Any]],
+    budget_s: float,
+    seeds: int,
+    jobs: int,
+    runs_dir: Path,
+    resume: bool,
+    ray_address: str | None,
+    designs: list[str] | None,
+    plugins: list[str],
+    quiet: bool,
+) -> None:
+    """Run the batch and print a summary (exit 130 when interrupted, 1 when runs failed)."""
+    from placer.batch import find_designs, make_tasks, run_batch
+
+    try:
+        found = find_designs(suite, designs)
+        tasks = make_tasks(found, methods, range(seeds), runs_dir, budget_s, options, plugins)
+        summary = run_batch(
+            tasks, runs_dir, jobs=jobs, resume=resume, ray_address=ray_address,
+            show_progress=not quiet,
+        )
+    except (ValueError, RuntimeError) as exc:
+        raise UsageError(str(exc)) from None
+    console.print(
+        f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped (already done) "
+        f"of {summary.total} runs; results in {runs_dir / 'results.sqlite'}"
+    )
+    for record in summary.records:
+        if record.status != "ok":
+            first_line = (record.error or "").splitlines()[0] if record.error else "unknown error"
+            console.print(f"  failed: {record.design}/{record.method}/seed{record.seed}: {first_line}")
+    if summary.interrupted:
+        console.print("interrupted: finished runs are saved; rerun with --resume to go on")
+        raise typer.Exit(130)
+    if summary.failed:
+        raise typer.Exit(1)

@@ -1,0 +1,162 @@
+"""The SQLite store of batch placement results: one row per finished run, committed at once.
+
+Why SQLite: every finished run must survive a Ctrl-C or a kill of the batch, and several
+tools (resume, leaderboard, notebooks) read the same results. Each row is written in its own
+transaction in WAL mode, so a crash loses at most the run in flight, and readers never see a
+half-written row.
+
+A run is identified by ``(design, method, seed, budget_s)``: writing the same key again
+replaces the row (a re-run). ``plc_path`` is stored relative to the runs folder so that the
+folder can be moved as a whole.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing, contextmanager
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+#: File name of the results database inside a runs folder.
+DB_NAME = "results.sqlite"
+
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+
+
+@dataclass
+class RunRecord:
+    """One placement run: what was run, what it scored, and where its ``.plc`` lies."""
+
+    design: str
+    method: str
+    seed: int
+    budget_s: float
+    suite: str = ""  # the suite folder the design was found under
+    netlist_path: str = ""  # absolute path of the design's netlist
+    options: str = "{}"  # the method's options as JSON
+    wirelength: float | None = None
+    density: float | None = None
+    congestion: float | None = None
+    proxy: float | None = None
+    hpwl: float | None = None
+    timing: float | None = None  # placer.cost.timing worst, normalised by W + H
+    seconds: float | None = None  # wall time of the placement itself
+    overlap_area: float | None = None  # total hard-macro overlap area (check_legality)
+    out_of_canvas: int | None = None  # 1 when some macro sticks out of the canvas
+    initial_wirelength: float | None = None
+    initial_density: float | None = None
+    initial_congestion: float | None = None
+    initial_proxy: float | None = None  # proxy of the design's initial.plc
+    plc_path: str | None = None  # relative to the runs folder
+    version: str = ""  # placer.__version__
+    git_commit: str | None = None
+    status: str = STATUS_OK
+    error: str | None = None
+    started: str = ""  # ISO 8601, UTC
+    finished: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, int, float]:
+        return (self.design, self.method, int(self.seed), float(self.budget_s))
+
+    def options_dict(self) -> dict[str, Any]:
+        return json.loads(self.options or "{}")
+
+
+_COLUMNS = [f.name for f in fields(RunRecord)]
+_KEY = ("design", "method", "seed", "budget_s")
+
+
+def _column_type(annotation: str) -> str:
+    base = annotation.split("|")[0].strip()
+    return {"int": "INTEGER", "float": "REAL"}.get(base, "TEXT")
+
+
+def _schema() -> str:
+    cols = []
+    for f in fields(RunRecord):
+        null = " NOT NULL" if f.name in _KEY or f.name == "status" else ""
+        cols.append(f"{f.name} {_column_type(str(f.type))}{null}")
+    return (
+        "CREATE TABLE IF NOT EXISTS runs (\n  "
+        + ",\n  ".join(cols)
+        + f",\n  UNIQUE ({', '.join(_KEY)})\n)"
+    )
+
+
+class ResultStore:
+    """The ``runs`` table of a ``results.sqlite`` file (created on first use).
+
+    Each :meth:`write` is its own committed transaction. Use one store per process; SQLite
+    serialises writers across processes.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(_schema())
+            self._add_missing_columns(conn)
+
+    @classmethod
+    def in_runs_dir(cls, runs_dir: str | Path) -> ResultStore:
+        """The store of a runs folder (``RUNS_DIR/results.sqlite``)."""
+        return cls(Path(runs_dir) / DB_NAME)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30.0)
+        try:
+            with conn:  # commits on success, rolls back on error
+                yield conn
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _add_missing_columns(conn: sqlite3.Connection) -> None:
+        """Older databases gain columns added since they were created."""
+        have = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+        for f in fields(RunRecord):
+            if f.name not in have:
+                conn.execute(f"ALTER TABLE runs ADD COLUMN {f.name} {_column_type(str(f.type))}")
+
+    def write(self, record: RunRecord) -> None:
+        """Insert or replace the row of ``record.key`` and commit."""
+        values = asdict(record)
+        placeholders = ", ".join("?" for _ in _COLUMNS)
+        with self._connect() as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO runs ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
+                [values[c] for c in _COLUMNS],
+            )
+
+    def records(self, status: str | None = None) -> list[RunRecord]:
+        """All rows (optionally of one status), ordered by design, method, seed."""
+        query = f"SELECT {', '.join(_COLUMNS)} FROM runs"
+        args: tuple[Any, ...] = ()
+        if status is not None:
+            query += " WHERE status = ?"
+            args = (status,)
+        query += " ORDER BY design, method, seed, budget_s"
+        with closing(sqlite3.connect(self.path, timeout=30.0)) as conn:
+            rows = conn.execute(query, args).fetchall()
+        return [RunRecord(**dict(zip(_COLUMNS, row, strict=True))) for row in rows]
+
+    def ok_keys(self) -> set[tuple[str, str, int, float]]:
+        """Keys of the runs that finished with status ok (what ``--resume`` skips)."""
+        return {r.key for r in self.records(STATUS_OK)}
+
+
+def records_as_dicts(records: Iterable[RunRecord]) -> list[dict[str, Any]]:
+    """Plain dicts, e.g. for ``pandas.DataFrame``."""
+    return [asdict(r) for r in records]
+
+
+def record_from_mapping(values: Mapping[str, Any]) -> RunRecord:
+    """A record from a mapping that may hold extra keys (ignored)."""
+    return RunRecord(**{k: values[k] for k in _COLUMNS if k in values})

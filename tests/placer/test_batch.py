@@ -1,0 +1,209 @@
+"""Batch placement: rows and files written at once, resume, failures, kills, Ray."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from netlists.formats.circuit_training import write_netlist
+from netlists.formats.plc import write_plc
+from netlists.generate import generate
+from netlists.io import load_design
+from placer.batch import find_designs, load_plugins, make_tasks, run_batch
+from placer.cost.proxy import evaluate
+from placer.results import ResultStore
+
+METHOD = "test_batch_jitter"
+
+# A trivial method, written to a file so that spawned workers (and Ray) can import it.
+PLUGIN_SOURCE = '''
+import time
+
+import numpy as np
+
+from placer.algorithms.base import Placer, register_placer
+
+
+@register_placer
+class JitterForBatchTests(Placer):
+    """Moves every movable macro by seeded noise; options: scale, sleep_s."""
+
+    name = "test_batch_jitter"
+
+    def run(self, netlist, placement, budget_s, seed, progress):
+        time.sleep(float(self.options.get("sleep_s", 0.0)))
+        rng = np.random.default_rng(seed)
+        m = netlist.macros
+        scale = float(self.options.get("scale", 0.5))
+        placement.x[m] += rng.normal(0.0, scale, m.size)
+        placement.y[m] += rng.normal(0.0, scale, m.size)
+        return placement
+'''
+
+
+def write_design(folder: Path, seed: int, name: str) -> None:
+    netlist, placement = generate(3, 8, 4, seed=seed, name=name)
+    folder.mkdir(parents=True)
+    write_netlist(netlist, folder / "netlist.pb.txt")
+    write_plc(folder / "initial.plc", netlist, placement)
+
+
+@pytest.fixture
+def suite(tmp_path: Path) -> Path:
+    """Two tiny generated designs in a suite laid out like the shared benchmarks."""
+    root = tmp_path / "suite"
+    write_design(root / "gen" / "tiny_a", 1, "tiny_a")
+    write_design(root / "gen" / "tiny_b", 2, "tiny_b")
+    return root
+
+
+@pytest.fixture
+def plugin(tmp_path: Path) -> str:
+    path = tmp_path / "batch_test_placers.py"
+    path.write_text(PLUGIN_SOURCE)
+    load_plugins([str(path)])
+    return str(path)
+
+
+def rows(runs: Path) -> dict[tuple[str, str, int], object]:
+    return {(r.design, r.method, r.seed): r for r in ResultStore.in_runs_dir(runs).records()}
+
+
+def test_parallel_batch_writes_every_row_and_plc(suite: Path, plugin: str, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    designs = find_designs(suite)
+    assert [d.name for d in designs] == ["tiny_a", "tiny_b"]
+    tasks = make_tasks(designs, [METHOD], [0, 1], runs, 1.0, {METHOD: {"scale": 0.3}}, [plugin])
+    summary = run_batch(tasks, runs, jobs=2, show_progress=False)
+    assert (summary.ok, summary.failed, summary.interrupted) == (4, 0, False)
+
+    found = rows(runs)
+    assert set(found) == {(d, METHOD, s) for d in ("tiny_a", "tiny_b") for s in (0, 1)}
+    for record in found.values():
+        assert record.status == "ok" and record.error is None
+        assert record.plc_path == f"{record.design}/{METHOD}/seed{record.seed}.plc"
+        assert record.options == '{"scale": 0.3}'
+        assert record.seconds is not None and record.seconds >= 0
+        assert record.overlap_area == 0.0 and record.out_of_canvas == 0
+        assert record.timing is not None and record.initial_proxy is not None
+        assert record.version and record.started <= record.finished
+        netlist, placement = load_design(record.netlist_path, runs / record.plc_path)
+        fresh = evaluate(netlist, placement)
+        assert record.proxy == fresh.proxy
+        assert (record.wirelength, record.density, record.congestion) == (
+            fresh.wirelength, fresh.density, fresh.congestion)
+    # different seeds give different placements
+    assert found[("tiny_a", METHOD, 0)].proxy != found[("tiny_a", METHOD, 1)].proxy
+
+
+def test_resume_skips_finished_runs(suite: Path, plugin: str, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    designs = find_designs(suite, ["tiny_a"])
+    first = run_batch(make_tasks(designs, [METHOD], [0], runs, 1.0, plugins=[plugin]), runs,
+                      show_progress=False)
+    assert first.ok == 1
+    before = rows(runs)[("tiny_a", METHOD, 0)]
+    again = run_batch(make_tasks(designs, [METHOD], [0, 1], runs, 1.0, plugins=[plugin]), runs,
+                      resume=True, show_progress=False)
+    assert (again.total, again.skipped, again.ok) == (2, 1, 1)
+    assert [r.seed for r in again.records] == [1]
+    assert rows(runs)[("tiny_a", METHOD, 0)].finished == before.finished
+
+
+def test_failing_design_is_recorded_and_the_batch_goes_on(
+    suite: Path, plugin: str, tmp_path: Path
+) -> None:
+    broken = suite / "gen" / "broken"
+    broken.mkdir()
+    (broken / "netlist.pb.txt").write_text("node {\n  name: \n")
+    (broken / "initial.plc").write_text("# nothing\n")
+    runs = tmp_path / "runs"
+    tasks = make_tasks(find_designs(suite), [METHOD], [0], runs, 1.0, plugins=[plugin])
+    summary = run_batch(tasks, runs, jobs=1, show_progress=False)
+    assert (summary.ok, summary.failed) == (2, 1)
+    found = rows(runs)
+    bad = found[("broken", METHOD, 0)]
+    assert bad.status == "failed" and "NetlistError" in bad.error and bad.proxy is None
+    assert found[("tiny_b", METHOD, 0)].status == "ok"
+    # a resume retries the failed design only
+    again = run_batch(tasks, runs, resume=True, show_progress=False)
+    assert (again.skipped, again.failed) == (2, 1)
+
+
+def test_unknown_method_and_budget_clash_fail_before_any_work(
+    suite: Path, plugin: str, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+    designs = find_designs(suite, ["tiny_a"])
+    with pytest.raises(ValueError, match="unknown placement method 'nope'"):
+        run_batch(make_tasks(designs, ["nope"], [0], runs, 1.0), runs, show_progress=False)
+    run_batch(make_tasks(designs, [METHOD], [0], runs, 1.0, plugins=[plugin]), runs,
+              show_progress=False)
+    with pytest.raises(ValueError, match="another runs folder"):
+        run_batch(make_tasks(designs, [METHOD], [0], runs, 2.0, plugins=[plugin]), runs,
+                  show_progress=False)
+
+
+def test_killed_batch_keeps_finished_rows_and_resumes(
+    suite: Path, plugin: str, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+    command = [
+        sys.executable, "-m", "placer.cli", "place", "--suite", str(suite), "--algo", METHOD,
+        "--seeds", "3", "--jobs", "1", "--budget-s", "5", "--out", str(runs), "--quiet",
+        "--plugin", plugin, "--option", "sleep_s=0.4",
+    ]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    db = runs / "results.sqlite"
+    deadline = time.monotonic() + 60
+    n_rows = 0
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if db.exists():
+                with sqlite3.connect(db, timeout=10) as conn:
+                    n_rows = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+                if n_rows:
+                    break
+            time.sleep(0.05)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert n_rows >= 1, process.stderr.read().decode() if process.stderr else ""
+    killed = rows(runs)
+    assert 1 <= len(killed) < 6
+    for record in killed.values():
+        assert record.status == "ok"
+        netlist, placement = load_design(record.netlist_path, runs / record.plc_path)
+        assert evaluate(netlist, placement).proxy == record.proxy
+    tasks = make_tasks(find_designs(suite), [METHOD], [0, 1, 2], runs, 5.0,
+                       {METHOD: {"sleep_s": 0.0}}, [plugin])
+    summary = run_batch(tasks, runs, jobs=1, resume=True, show_progress=False)
+    assert summary.skipped == len(killed) and summary.ok == 6 - len(killed)
+    final = rows(runs)
+    assert len(final) == 6
+    for key, record in killed.items():
+        assert final[key].finished == record.finished and final[key].proxy == record.proxy
+
+
+def test_ray_runs_the_same_tasks(suite: Path, plugin: str, tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'placer-gym[ray]')")
+    runs = tmp_path / "runs"
+    tasks = make_tasks(find_designs(suite), [METHOD], [0], runs, 1.0, plugins=[plugin])
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        summary = run_batch(tasks, runs, ray_address="local", show_progress=False)
+    finally:
+        ray.shutdown()
+    assert (summary.ok, summary.failed) == (2, 0)
+    for record in rows(runs).values():
+        netlist, placement = load_design(record.netlist_path, runs / record.plc_path)
+        assert evaluate(netlist, placement).proxy == record.proxy
