@@ -196,12 +196,19 @@ class IncrementalEvaluator:
         # routing demand: remove the old routes of these nets, add the new ones
         v_raw, h_raw = self._v_raw, self._h_raw
         if nets.size:
+            # one routing pass: the new routes with +w, the old ones with -w
             w = ctx.route_weight[nets]
-            old = route_nets(c, self._rows[entries], self._cols[entries], local_net, nets.size, local_start, w)
-            new = route_nets(c, rows, cols, local_net, nets.size, local_start, w)
-            dv_o, dh_o = old.difference_arrays(c.rows, c.cols)
-            dv_n, dh_n = new.difference_arrays(c.rows, c.cols)
-            dv, dh = integrate(dv_n - dv_o, dh_n - dh_o, c.rows, c.cols)
+            k = nets.size
+            both = route_nets(
+                c,
+                np.concatenate([rows, self._rows[entries]]),
+                np.concatenate([cols, self._cols[entries]]),
+                np.concatenate([local_net, local_net + k]),
+                2 * k,
+                np.concatenate([local_start, local_start + entries.size]),
+                np.concatenate([w, -w]),
+            )
+            dv, dh = integrate(*both.difference_arrays(c.rows, c.cols), c.rows, c.cols)
             v_raw, h_raw = v_raw + dv, h_raw + dh
 
         # density and blockage of moved macros

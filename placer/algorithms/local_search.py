@@ -1,0 +1,325 @@
+"""Move-based search on the exact proxy cost: the engine behind ``sa`` and ``refine``.
+
+A :class:`SearchState` wraps the :class:`~placer.cost.incremental.IncrementalEvaluator` and
+keeps the hard-macro rectangles so every proposed move can be checked for legality (inside the
+canvas, no hard-macro overlap) in O(#hard macros) before it is priced. The move kinds are the
+ones Circuit Training's simulated-annealing baseline uses (swap, shift, mirror, move, shuffle)
+plus a *hot-spot* move used by ``refine``, which takes a macro from one of the most congested or
+dense cells to a cooler place nearby. Acceptance is Metropolis at a temperature that decays
+exponentially over the time budget.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from netlists.model import Netlist, NodeType, Placement
+from placer.algorithms.base import Deadline, Progress, ProgressCallback
+from placer.algorithms.legalize import GAP, OVERLAP_TOL
+from placer.cost.incremental import IncrementalEvaluator, Move
+
+#: Mirror of each orientation about the vertical axis (N <-> FN, S <-> FS, E <-> FE, W <-> FW).
+MIRROR = np.array([1, 0, 3, 2, 5, 4, 7, 6], dtype=np.int8)
+
+
+@dataclass
+class SearchStats:
+    """Counts of proposed / legal / accepted moves per kind."""
+
+    proposed: dict[str, int] = field(default_factory=dict)
+    accepted: dict[str, int] = field(default_factory=dict)
+    illegal: dict[str, int] = field(default_factory=dict)
+
+    def count(self, table: dict[str, int], kind: str) -> None:
+        table[kind] = table.get(kind, 0) + 1
+
+
+class SearchState:
+    """Evaluator plus legality bookkeeping for hard macros."""
+
+    def __init__(self, netlist: Netlist, placement: Placement, rng: np.random.Generator) -> None:
+        self.netlist = netlist
+        self.canvas = netlist.require_canvas()
+        self.ev = IncrementalEvaluator(netlist, placement)
+        self.rng = rng
+        fixed = placement.fixed
+        t = netlist.node_type
+        self.hard = np.flatnonzero((t == NodeType.HARD_MACRO) & ~fixed)
+        self.soft = np.flatnonzero((t == NodeType.SOFT_MACRO) & ~fixed)
+        self.all_hard = netlist.hard_macros
+        self._slot = np.full(netlist.n_nodes, -1, dtype=np.int64)
+        self._slot[self.all_hard] = np.arange(self.all_hard.size)
+        self.half_w = netlist.width / 2
+        self.half_h = netlist.height / 2
+        c = self.canvas
+        self.tol = OVERLAP_TOL * max(c.width, c.height)
+        self.gap = GAP * max(c.width, c.height)
+        self.cw, self.ch = c.width / c.cols, c.height / c.rows
+
+    @property
+    def placement(self) -> Placement:
+        return self.ev.placement
+
+    # --------------------------------------------------------------- legality
+    def inside(self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray) -> bool:
+        c = self.canvas
+        hw, hh = self.half_w[nodes], self.half_h[nodes]
+        e = self.tol
+        return bool(
+            np.all(x - hw >= -e) and np.all(x + hw <= c.width + e) and np.all(y - hh >= -e) and np.all(y + hh <= c.height + e)
+        )
+
+    def clamp(self, node: int, x: float, y: float) -> tuple[float, float]:
+        c = self.canvas
+        hw, hh = self.half_w[node], self.half_h[node]
+        return min(max(x, hw), c.width - hw), min(max(y, hh), c.height - hh)
+
+    def hard_free(self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray) -> bool:
+        """Whether hard macros ``nodes`` at ``(x, y)`` overlap no other hard macro (nor each other)."""
+        p = self.placement
+        h = self.all_hard
+        others = np.ones(h.size, dtype=bool)
+        others[self._slot[nodes]] = False
+        hx, hy = p.x[h], p.y[h]
+        hw, hh = self.half_w[h], self.half_h[h]
+        for k, i in enumerate(nodes.tolist()):
+            ox = np.minimum(x[k] + self.half_w[i], hx + hw) - np.maximum(x[k] - self.half_w[i], hx - hw)
+            oy = np.minimum(y[k] + self.half_h[i], hy + hh) - np.maximum(y[k] - self.half_h[i], hy - hh)
+            if np.any((ox > self.tol) & (oy > self.tol) & others):
+                return False
+        if nodes.size > 1:
+            for a in range(nodes.size):
+                for b in range(a + 1, nodes.size):
+                    i, j = nodes[a], nodes[b]
+                    ox = min(x[a] + self.half_w[i], x[b] + self.half_w[j]) - max(x[a] - self.half_w[i], x[b] - self.half_w[j])
+                    oy = min(y[a] + self.half_h[i], y[b] + self.half_h[j]) - max(y[a] - self.half_h[i], y[b] - self.half_h[j])
+                    if ox > self.tol and oy > self.tol:
+                        return False
+        return True
+
+    def legal(self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray) -> bool:
+        if not self.inside(nodes, x, y):
+            return False
+        hard = nodes[self._slot[nodes] >= 0]
+        if hard.size == 0:
+            return True
+        sel = self._slot[nodes] >= 0
+        return self.hard_free(hard, x[sel], y[sel])
+
+    # ------------------------------------------------------------------ moves
+    def propose_move(self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray, orient: np.ndarray | None = None) -> Move | None:
+        if not self.legal(nodes, x, y):
+            return None
+        return self.ev.propose(nodes, x, y, orient)
+
+
+MoveMaker = Callable[[SearchState, "SearchContext"], tuple[str, Move | None]]
+
+
+@dataclass
+class SearchContext:
+    """Per-run knobs that moves read: current shift radius and the hot-spot weights."""
+
+    radius_cells: float = 3.0
+    pool: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    heat: np.ndarray | None = None  # per-node heat of the cell under it (for refine)
+    cool_cells: np.ndarray | None = None  # (k, 2) row, col of the coolest cells
+
+
+def _pick(state: SearchState, ctx: SearchContext) -> int:
+    return int(ctx.pool[state.rng.integers(ctx.pool.size)])
+
+
+def move_shift(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
+    """Shift one macro by up to ``radius_cells`` grid cells (at least a fraction of one)."""
+    i = _pick(state, ctx)
+    p, rng = state.placement, state.rng
+    r = max(ctx.radius_cells, 0.25)
+    x = p.x[i] + rng.uniform(-r, r) * state.cw
+    y = p.y[i] + rng.uniform(-r, r) * state.ch
+    x, y = state.clamp(i, x, y)
+    return "shift", state.propose_move(np.array([i]), np.array([x]), np.array([y]))
+
+
+def move_anywhere(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
+    """Move one macro to a uniformly random position inside the canvas."""
+    i = _pick(state, ctx)
+    c, rng = state.canvas, state.rng
+    x, y = state.clamp(i, rng.uniform(0, c.width), rng.uniform(0, c.height))
+    return "move", state.propose_move(np.array([i]), np.array([x]), np.array([y]))
+
+
+def move_swap(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
+    """Exchange the centres of two macros of the same kind."""
+    i = _pick(state, ctx)
+    same = state.hard if state._slot[i] >= 0 else state.soft
+    if same.size < 2:
+        return "swap", None
+    j = int(same[state.rng.integers(same.size)])
+    if i == j:
+        return "swap", None
+    p = state.placement
+    xi, yi = state.clamp(i, p.x[j], p.y[j])
+    xj, yj = state.clamp(j, p.x[i], p.y[i])
+    return "swap", state.propose_move(np.array([i, j]), np.array([xi, xj]), np.array([yi, yj]))
+
+
+def move_mirror(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
+    """Flip a hard macro about its vertical axis (its pins' x offsets change sign)."""
+    if state.hard.size == 0:
+        return "mirror", None
+    i = int(state.hard[state.rng.integers(state.hard.size)])
+    p = state.placement
+    o = np.array([MIRROR[p.orientation[i]] if state.rng.random() < 0.5 else MIRROR[p.orientation[i]] ^ 2], dtype=np.int8)
+    return "mirror", state.propose_move(np.array([i]), np.array([p.x[i]]), np.array([p.y[i]]), o)
+
+
+def move_shuffle(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
+    """Permute the centres of four hard macros."""
+    if state.hard.size < 4:
+        return "shuffle", None
+    nodes = state.rng.choice(state.hard, 4, replace=False)
+    perm = state.rng.permutation(4)
+    p = state.placement
+    x, y = p.x[nodes][perm].copy(), p.y[nodes][perm].copy()
+    for k, i in enumerate(nodes.tolist()):
+        x[k], y[k] = state.clamp(i, x[k], y[k])
+    return "shuffle", state.propose_move(nodes, x, y)
+
+
+def move_hotspot(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
+    """Take a macro sitting on a hot cell (weighted by heat) towards one of the coolest cells
+    within a few cells, or to the coolest cell overall now and then."""
+    if ctx.heat is None or ctx.cool_cells is None or ctx.cool_cells.size == 0:
+        return move_shift(state, ctx)
+    rng = state.rng
+    w = ctx.heat
+    i = int(ctx.pool[np.searchsorted(np.cumsum(w), rng.uniform(0, w.sum()))]) if w.sum() > 0 else _pick(state, ctx)
+    p = state.placement
+    cool = ctx.cool_cells
+    row_i, col_i = p.y[i] / state.ch, p.x[i] / state.cw
+    d = np.abs(cool[:, 0] + 0.5 - row_i) + np.abs(cool[:, 1] + 0.5 - col_i)
+    near = np.flatnonzero(d <= max(2 * ctx.radius_cells, 2.0))
+    k = int(near[rng.integers(near.size)]) if near.size and rng.random() < 0.8 else int(rng.integers(cool.shape[0]))
+    x = (cool[k, 1] + rng.uniform(0.1, 0.9)) * state.cw
+    y = (cool[k, 0] + rng.uniform(0.1, 0.9)) * state.ch
+    x, y = state.clamp(i, x, y)
+    return "hotspot", state.propose_move(np.array([i]), np.array([x]), np.array([y]))
+
+
+MOVES: dict[str, MoveMaker] = {
+    "shift": move_shift,
+    "move": move_anywhere,
+    "swap": move_swap,
+    "mirror": move_mirror,
+    "shuffle": move_shuffle,
+    "hotspot": move_hotspot,
+}
+
+
+@dataclass
+class AnnealSchedule:
+    """Exponential temperature from ``t0`` to ``t0 * final_ratio`` over the budget;
+    ``t0`` is ``start_factor`` times the mean uphill delta of sampled moves."""
+
+    start_factor: float = 1.0
+    final_ratio: float = 1e-3
+    radius_start: float = 4.0
+    radius_end: float = 0.5
+
+
+def update_heat(state: SearchState, ctx: SearchContext, n_cool: int) -> None:
+    """Recompute the per-macro heat and the list of coolest cells from the current maps."""
+    maps = state.ev.maps()
+    heat_map = np.maximum(maps.vertical, maps.horizontal) + 0.5 * maps.density
+    c = state.canvas
+    p = state.placement
+    rows = np.clip((p.y[ctx.pool] / state.ch).astype(np.int64), 0, c.rows - 1)
+    cols = np.clip((p.x[ctx.pool] / state.cw).astype(np.int64), 0, c.cols - 1)
+    h = heat_map[rows, cols]
+    thresh = np.quantile(heat_map, 0.8)
+    ctx.heat = np.where(h >= thresh, h**2, 0.05 * h**2) + 1e-12
+    flat = np.argsort(heat_map, axis=None)[: max(n_cool, 1)]
+    ctx.cool_cells = np.stack(np.unravel_index(flat, heat_map.shape), axis=1)
+
+
+def anneal(
+    state: SearchState,
+    moves: dict[str, float],
+    budget_s: float,
+    progress: ProgressCallback,
+    schedule: AnnealSchedule = AnnealSchedule(),
+    pool: np.ndarray | None = None,
+    hook_every_s: float | None = None,
+    hook: Callable[[SearchState], None] | None = None,
+    heat_every: int = 0,
+) -> SearchStats:
+    """Metropolis search over ``moves`` (name -> weight) for ``budget_s`` seconds.
+
+    The best placement seen is restored at the end. ``hook`` (e.g. a force-directed update of
+    the soft macros) runs every ``hook_every_s`` seconds; the heat map used by hot-spot moves
+    is refreshed every ``heat_every`` proposals.
+    """
+    deadline = Deadline(budget_s)
+    stats = SearchStats()
+    rng = state.rng
+    ctx = SearchContext(pool=pool if pool is not None else state.hard)
+    if ctx.pool.size == 0:
+        return stats
+    names = list(moves)
+    weights = np.array([moves[n] for n in names], dtype=np.float64)
+    weights /= weights.sum()
+    if heat_every:
+        update_heat(state, ctx, n_cool=max(8, state.canvas.rows * state.canvas.cols // 10))
+
+    # initial temperature from the uphill deltas of a sample of moves
+    cur = state.ev.cost.proxy
+    ups = []
+    for _ in range(40):
+        _, mv = MOVES[names[int(rng.choice(len(names), p=weights))]](state, ctx)
+        if mv is not None and mv.proxy > cur:
+            ups.append(mv.proxy - cur)
+        if deadline.fraction() > 0.05:
+            break
+    t0 = schedule.start_factor * (float(np.mean(ups)) if ups else 1e-3 * max(cur, 1e-9))
+    best_cost = cur
+    best = state.placement.copy()
+    last_hook = deadline.elapsed()
+    step = 0
+    while not deadline.expired():
+        step += 1
+        frac = deadline.fraction()
+        temp = t0 * schedule.final_ratio**frac
+        ctx.radius_cells = schedule.radius_start * (schedule.radius_end / schedule.radius_start) ** frac
+        kind, mv = MOVES[names[int(rng.choice(len(names), p=weights))]](state, ctx)
+        stats.count(stats.proposed, kind)
+        if mv is None:
+            stats.count(stats.illegal, kind)
+            continue
+        delta = mv.proxy - cur
+        if delta <= 0 or rng.random() < math.exp(-delta / max(temp, 1e-300)):
+            state.ev.commit(mv)
+            cur = mv.proxy
+            stats.count(stats.accepted, kind)
+            if cur < best_cost - 1e-15:
+                best_cost = cur
+                best = state.placement.copy()
+        if heat_every and step % heat_every == 0:
+            update_heat(state, ctx, n_cool=max(8, state.canvas.rows * state.canvas.cols // 10))
+        if hook is not None and hook_every_s and deadline.elapsed() - last_hook > hook_every_s:
+            hook(state)
+            cur = state.ev.cost.proxy
+            if cur < best_cost:
+                best_cost, best = cur, state.placement.copy()
+            last_hook = deadline.elapsed()
+        if step % 500 == 0:
+            progress(Progress(frac, best_cost, f"T={temp:.2e}"))
+    state.ev.placement.x[:] = best.x
+    state.ev.placement.y[:] = best.y
+    state.ev.placement.orientation[:] = best.orientation
+    state.ev.resync()
+    return stats
