@@ -1,0 +1,319 @@
+"""Vectorised kernels of sequential (one macro at a time) grid placement of hard macros.
+
+Shared by the Gymnasium environment (``envs.macro_placement``), the RL placer and any
+greedy / wire-mask method. A :class:`SequentialGridState` holds the hard macros placed so far
+on the netlist's placement grid and answers, for the macro to place next and for every grid
+cell at once:
+
+* :meth:`legal_mask` -- the macro, centred at the cell centre, lies inside the canvas and
+  overlaps no placed hard macro (interval tests turned into a 2-D difference array: O(placed +
+  cells) per call, touching edges allowed);
+* :meth:`wire_mask` -- the increase of weighted HPWL (microns) of the nets of the macro, each
+  net's box taken over its *already placed* pins (ports, placed hard macros and, optionally,
+  soft macros at their given positions). The increase separates into a per-column plus a
+  per-row term, so the whole map costs O(nets of the macro x (rows + cols)) (the "wire mask"
+  of MaskPlace / WireMask-EA);
+* :meth:`occupancy` and :meth:`rudy` -- placed-macro area per cell and a RUDY congestion
+  estimate of the placed pins' boxes.
+
+No cost is computed here: the exact proxy cost lives in :mod:`placer.cost`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from netlists.model import Netlist, Placement, orient_offsets
+from placer.cost.context import cost_context
+from placer.cost.density import density_grid
+
+#: Relative tolerance (x canvas size) below which two macros are not said to overlap.
+OVERLAP_EPS = 1e-9
+
+#: Orders in which the hard macros can be placed.
+ORDERS = ("area", "degree", "file")
+
+
+@dataclass(frozen=True, eq=False)
+class HardMacroPins:
+    """Static per-netlist arrays: for every hard macro, its net-pin entries (CSR).
+
+    ``entries[ptr[i]:ptr[i+1]]`` are the net-pin entries (indices into ``netlist.net_pins``)
+    that move with hard macro ``hard[i]``; ``degree[i]`` is the number of distinct nets.
+    """
+
+    hard: np.ndarray
+    ptr: np.ndarray
+    entries: np.ndarray
+    degree: np.ndarray
+
+
+_PINS_CACHE: weakref.WeakKeyDictionary[Netlist, HardMacroPins] = weakref.WeakKeyDictionary()
+
+
+def hard_macro_pins(netlist: Netlist) -> HardMacroPins:
+    """The (cached) :class:`HardMacroPins` of ``netlist``."""
+    got = _PINS_CACHE.get(netlist)
+    if got is not None:
+        return got
+    ctx = cost_context(netlist)
+    hard = ctx.hard
+    slot = np.full(netlist.n_nodes, -1, dtype=np.int64)
+    slot[hard] = np.arange(hard.size)
+    owner = slot[ctx.entry_anchor]
+    keep = np.flatnonzero(owner >= 0)
+    order = keep[np.argsort(owner[keep], kind="stable")]
+    counts = np.bincount(owner[keep], minlength=hard.size)
+    ptr = np.zeros(hard.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    degree = np.zeros(hard.size, dtype=np.int64)
+    if order.size:
+        pair = np.unique(owner[order] * max(ctx.n_nets, 1) + ctx.entry_net[order])
+        degree = np.bincount(pair // max(ctx.n_nets, 1), minlength=hard.size)
+    got = HardMacroPins(hard=hard, ptr=ptr, entries=order, degree=degree)
+    _PINS_CACHE[netlist] = got
+    return got
+
+
+def placement_order(netlist: Netlist, order: str = "area") -> np.ndarray:
+    """Hard macro node indices in placing order.
+
+    ``area``: decreasing area (ties: more nets first, then file order) -- big macros first, as
+    in Circuit Training; ``degree``: more distinct nets first (ties: larger area);
+    ``file``: file order.
+    """
+    pins = hard_macro_pins(netlist)
+    hard = pins.hard
+    area = netlist.width[hard] * netlist.height[hard]
+    if order == "area":
+        idx = np.lexsort((np.arange(hard.size), -pins.degree, -area))
+    elif order == "degree":
+        idx = np.lexsort((np.arange(hard.size), -area, -pins.degree))
+    elif order == "file":
+        idx = np.arange(hard.size)
+    else:
+        raise ValueError(f"unknown macro order {order!r}; choose one of {ORDERS}")
+    return hard[idx]
+
+
+def auto_grid(netlist: Netlist, max_grid: int = 64) -> tuple[int, int]:
+    """``(cols, rows)`` of a placing grid fine enough for cell-centre placement.
+
+    The canvas grid when its cells are at most 0.6 x the median hard macro side (ibm01 keeps
+    its 45 x 41); otherwise about three cells per median macro side (synthetic designs have
+    about one macro per canvas cell, too coarse to pack them at cell centres); at most
+    ``max_grid`` per side.
+    """
+    c = netlist.require_canvas()
+    hard = netlist.hard_macros
+    if hard.size == 0:
+        return min(c.cols, max_grid), min(c.rows, max_grid)
+    side = float(np.median(np.sqrt(netlist.width[hard] * netlist.height[hard])))
+    if c.width / c.cols <= 0.6 * side and c.height / c.rows <= 0.6 * side:
+        cols, rows = c.cols, c.rows
+    else:
+        cols = max(c.cols, int(np.ceil(3 * c.width / side)))
+        rows = max(c.rows, int(np.ceil(3 * c.height / side)))
+    return min(cols, max_grid), min(rows, max_grid)
+
+
+def _index_ranges(lo: np.ndarray, hi: np.ndarray, step: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """First and last cell index ``k`` whose centre ``(k + 0.5) * step`` lies in ``(lo, hi)``."""
+    first = np.floor(lo / step - 0.5).astype(np.int64) + 1
+    last = np.ceil(hi / step - 0.5).astype(np.int64) - 1
+    return np.clip(first, 0, n), np.clip(last, -1, n - 1)
+
+
+class SequentialGridState:
+    """Hard macros placed one by one onto grid-cell centres (see module docstring).
+
+    Args:
+        netlist: the design; its canvas sets the grid.
+        placement: positions of ports and soft macros, and orientations of all nodes
+            (hard macro positions are ignored: they are all unplaced at the start).
+        order: hard macro node indices in placing order (default :func:`placement_order`).
+        soft_macros_placed: count soft-macro pins, at their given positions, as placed pins in
+            the wire mask (default False: only ports and placed hard macros).
+        grid: ``(cols, rows)`` of the placing grid (default: the canvas grid); see
+            :func:`auto_grid` for a finer one when macros are small against the canvas cells.
+    """
+
+    def __init__(
+        self,
+        netlist: Netlist,
+        placement: Placement,
+        order: np.ndarray | None = None,
+        soft_macros_placed: bool = False,
+        grid: tuple[int, int] | None = None,
+    ) -> None:
+        self.netlist = netlist
+        self.canvas = c = netlist.require_canvas()
+        self.cols, self.rows = (c.cols, c.rows) if grid is None else (int(grid[0]), int(grid[1]))
+        self.cell_w, self.cell_h = c.width / self.cols, c.height / self.rows
+        self.col_x = (np.arange(self.cols) + 0.5) * self.cell_w
+        self.row_y = (np.arange(self.rows) + 0.5) * self.cell_h
+        self._grid_canvas = c.replace(cols=self.cols, rows=self.rows)
+        self.eps = OVERLAP_EPS * max(c.width, c.height)
+        self.ctx = ctx = cost_context(netlist)
+        self.pins = hard_macro_pins(netlist)
+        self.order = placement_order(netlist) if order is None else np.asarray(order, dtype=np.int64)
+        self.placement = placement.copy()
+        slot = np.full(netlist.n_nodes, -1, dtype=np.int64)
+        slot[self.pins.hard] = np.arange(self.pins.hard.size)
+        self._slot = slot
+        self.step_index = 0
+        # placed hard-macro rectangles (centre and size), in placing order
+        n = self.order.size
+        self._px = np.zeros(n)
+        self._py = np.zeros(n)
+        self._pw = np.zeros(n)
+        self._ph = np.zeros(n)
+        self._occupancy = np.zeros((self.rows, self.cols))
+        # per-net box of placed pins (+inf / -inf when empty)
+        self._lo_x = np.full(ctx.n_nets, np.inf)
+        self._hi_x = np.full(ctx.n_nets, -np.inf)
+        self._lo_y = np.full(ctx.n_nets, np.inf)
+        self._hi_y = np.full(ctx.n_nets, -np.inf)
+        anchor_type = netlist.node_type[ctx.entry_anchor]
+        fixed_kinds = [0] + ([2] if soft_macros_placed else [])  # PORT, SOFT_MACRO
+        seed_entries = np.flatnonzero(np.isin(anchor_type, fixed_kinds))
+        self._add_entries(seed_entries)
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def done(self) -> bool:
+        return self.step_index >= self.order.size
+
+    @property
+    def current(self) -> int:
+        """Node index of the macro to place next (-1 when all are placed)."""
+        return int(self.order[self.step_index]) if not self.done else -1
+
+    @property
+    def n_placed(self) -> int:
+        return self.step_index
+
+    def legal_mask(self, node: int | None = None) -> np.ndarray:
+        """``(rows, cols)`` bool: cells where ``node`` (default: the current macro) fits."""
+        node = self.current if node is None else node
+        c, eps = self.canvas, self.eps
+        w, h = float(self.netlist.width[node]), float(self.netlist.height[node])
+        inside_x = (self.col_x - w / 2 >= -eps) & (self.col_x + w / 2 <= c.width + eps)
+        inside_y = (self.row_y - h / 2 >= -eps) & (self.row_y + h / 2 <= c.height + eps)
+        mask = inside_y[:, None] & inside_x[None, :]
+        n = self.step_index
+        if n == 0 or not mask.any():
+            return mask
+        px, py, pw, ph = self._px[:n], self._py[:n], self._pw[:n], self._ph[:n]
+        # centres closer than (w + pw)/2 - eps in x AND (h + ph)/2 - eps in y overlap
+        c0, c1 = _index_ranges(px - (w + pw) / 2 + eps, px + (w + pw) / 2 - eps, self.cell_w, self.cols)
+        r0, r1 = _index_ranges(py - (h + ph) / 2 + eps, py + (h + ph) / 2 - eps, self.cell_h, self.rows)
+        ok = (c0 <= c1) & (r0 <= r1)
+        c0, c1, r0, r1 = c0[ok], c1[ok] + 1, r0[ok], r1[ok] + 1
+        width = self.cols + 1
+        idx = np.concatenate([r0 * width + c0, r0 * width + c1, r1 * width + c0, r1 * width + c1])
+        sign = np.concatenate([np.ones_like(c0), -np.ones_like(c0), -np.ones_like(c0), np.ones_like(c0)])
+        diff = np.bincount(idx, weights=sign, minlength=(self.rows + 1) * width).reshape(self.rows + 1, width)
+        blocked = diff.cumsum(axis=0).cumsum(axis=1)[: self.rows, : self.cols] > 0.5
+        return mask & ~blocked
+
+    def _macro_offsets(self, node: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Nets and turned pin offsets of the entries of hard macro ``node``."""
+        i = self._slot[node]
+        e = self.pins.entries[self.pins.ptr[i] : self.pins.ptr[i + 1]]
+        ox, oy = orient_offsets(
+            self.ctx.entry_dx[e], self.ctx.entry_dy[e], np.full(e.size, self.placement.orientation[node])
+        )
+        return self.ctx.entry_net[e], ox, oy
+
+    def wire_mask(self, node: int | None = None) -> np.ndarray:
+        """``(rows, cols)`` increase of weighted HPWL (microns) if ``node`` goes to each cell."""
+        node = self.current if node is None else node
+        nets, ox, oy = self._macro_offsets(node)
+        if nets.size == 0:
+            return np.zeros((self.rows, self.cols))
+        uniq, first = np.unique(nets, return_index=True)
+        if uniq.size == nets.size:  # one pin per net: no reduction needed
+            order = first
+            lo_ox, hi_ox, lo_oy, hi_oy = ox[order], ox[order], oy[order], oy[order]
+        else:
+            srt = np.argsort(nets, kind="stable")
+            starts = np.searchsorted(nets[srt], uniq)
+            lo_ox, hi_ox = np.minimum.reduceat(ox[srt], starts), np.maximum.reduceat(ox[srt], starts)
+            lo_oy, hi_oy = np.minimum.reduceat(oy[srt], starts), np.maximum.reduceat(oy[srt], starts)
+        w = self.ctx.net_weight[uniq]
+        fx = self._axis_increase(self._lo_x[uniq], self._hi_x[uniq], lo_ox, hi_ox, self.col_x, w)
+        fy = self._axis_increase(self._lo_y[uniq], self._hi_y[uniq], lo_oy, hi_oy, self.row_y, w)
+        return fy[:, None] + fx[None, :]
+
+    @staticmethod
+    def _axis_increase(
+        lo: np.ndarray, hi: np.ndarray, off_lo: np.ndarray, off_hi: np.ndarray, centres: np.ndarray, w: np.ndarray
+    ) -> np.ndarray:
+        """Weighted span increase along one axis, per candidate centre coordinate."""
+        new_lo = np.minimum(lo[:, None], centres[None, :] + off_lo[:, None])
+        new_hi = np.maximum(hi[:, None], centres[None, :] + off_hi[:, None])
+        old = np.where(np.isfinite(lo), hi - lo, 0.0)
+        return w @ ((new_hi - new_lo) - old[:, None])
+
+    def occupancy(self) -> np.ndarray:
+        """``(rows, cols)`` area of placed hard macros per cell over the cell area."""
+        return self._occupancy
+
+    def rudy(self) -> np.ndarray:
+        """``(rows, cols)`` RUDY estimate: each net with placed pins spreads
+        ``weight * (box width + box height)`` uniformly over the cells its box touches
+        (microns of wire per cell)."""
+        finite = np.flatnonzero(np.isfinite(self._lo_x))
+        if finite.size == 0:
+            return np.zeros((self.rows, self.cols))
+        lo_x, hi_x = self._lo_x[finite], self._hi_x[finite]
+        lo_y, hi_y = self._lo_y[finite], self._hi_y[finite]
+        c0 = np.clip(np.floor(lo_x / self.cell_w).astype(np.int64), 0, self.cols - 1)
+        c1 = np.clip(np.floor(hi_x / self.cell_w).astype(np.int64), 0, self.cols - 1) + 1
+        r0 = np.clip(np.floor(lo_y / self.cell_h).astype(np.int64), 0, self.rows - 1)
+        r1 = np.clip(np.floor(hi_y / self.cell_h).astype(np.int64), 0, self.rows - 1) + 1
+        value = self.ctx.route_weight[finite] * ((hi_x - lo_x) + (hi_y - lo_y)) / ((c1 - c0) * (r1 - r0))
+        width = self.cols + 1
+        idx = np.concatenate([r0 * width + c0, r0 * width + c1, r1 * width + c0, r1 * width + c1])
+        val = np.concatenate([value, -value, -value, value])
+        diff = np.bincount(idx, weights=val, minlength=(self.rows + 1) * width).reshape(self.rows + 1, width)
+        return diff.cumsum(axis=0).cumsum(axis=1)[: self.rows, : self.cols]
+
+    def cell_centre(self, row: int, col: int) -> tuple[float, float]:
+        return float(self.col_x[col]), float(self.row_y[row])
+
+    # ------------------------------------------------------------------ updates
+    def _add_entries(self, entries: np.ndarray) -> None:
+        """Grow the boxes of the nets of ``entries`` by their current positions."""
+        if entries.size == 0:
+            return
+        x, y = self.ctx.entry_positions(self.placement, entries)
+        nets = self.ctx.entry_net[entries]
+        np.minimum.at(self._lo_x, nets, x)
+        np.maximum.at(self._hi_x, nets, x)
+        np.minimum.at(self._lo_y, nets, y)
+        np.maximum.at(self._hi_y, nets, y)
+
+    def place(self, row: int, col: int) -> int:
+        """Put the current macro's centre at cell ``(row, col)``'s centre; returns its node.
+
+        The caller checks legality (:meth:`legal_mask`); this only records the move.
+        """
+        if self.done:
+            raise RuntimeError("all hard macros are already placed")
+        node = self.current
+        x, y = self.cell_centre(row, col)
+        self.placement.x[node] = x
+        self.placement.y[node] = y
+        n = self.step_index
+        w, h = float(self.netlist.width[node]), float(self.netlist.height[node])
+        self._px[n], self._py[n], self._pw[n], self._ph[n] = x, y, w, h
+        self._occupancy += density_grid(self._grid_canvas, np.array([x]), np.array([y]), np.array([w]), np.array([h]))
+        i = self._slot[node]
+        self._add_entries(self.pins.entries[self.pins.ptr[i] : self.pins.ptr[i + 1]])
+        self.step_index += 1
+        return node
