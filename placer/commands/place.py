@@ -174,7 +174,8 @@ def _place_one(
     if quiet:
         placement = placer.place(nl, initial, budget_s=budget_s, seed=seed)
     else:
-        from rich.progress import BarColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Bar
 
         with Bar(TextColumn(f"[bold]{method}"), BarColumn(), TimeElapsedColumn(),
                  TextColumn("{task.description}"), console=console, transient=True) as bar:

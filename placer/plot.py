@@ -1,0 +1,129 @@
+"""Pictures of a placement: the layout beside its density and congestion maps.
+
+One figure, three panels, all to scale over the canvas:
+
+1. **layout**: hard macros filled, soft macros light and translucent, ports as dots, the
+   placement grid and the canvas outline;
+2. **density**: the per-cell density map of the proxy cost;
+3. **congestion**: the per-cell maximum of the vertical and horizontal congestion maps.
+
+The figure is titled with the design and its cost. Figures are built without pyplot (on the
+Agg canvas), so plotting never depends on or changes the process's GUI backend; in a notebook
+the returned :class:`~matplotlib.figure.Figure` displays itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PatchCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from netlists.model import Netlist, Placement
+from placer.cost.proxy import ProxyCost, evaluate
+
+HARD_COLOR = "#1f5fa8"
+SOFT_COLOR = "#f2a93b"
+PORT_COLOR = "#c0392b"
+
+
+def _rectangles(netlist: Netlist, placement: Placement, nodes: np.ndarray) -> list[Rectangle]:
+    w, h = netlist.width[nodes], netlist.height[nodes]
+    x0, y0 = placement.x[nodes] - w / 2, placement.y[nodes] - h / 2
+    return [Rectangle((float(a), float(b)), float(c), float(d)) for a, b, c, d in zip(x0, y0, w, h, strict=True)]
+
+
+def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: bool = True) -> None:
+    """Draw macros, ports, grid and canvas of ``placement`` on ``ax`` (to scale)."""
+    c = netlist.require_canvas()
+    if show_grid:
+        xs = np.linspace(0.0, c.width, c.cols + 1)
+        ys = np.linspace(0.0, c.height, c.rows + 1)
+        lines = [((x, 0.0), (x, c.height)) for x in xs] + [((0.0, y), (c.width, y)) for y in ys]
+        ax.add_collection(LineCollection(lines, colors="#bbbbbb", linewidths=0.4, zorder=0))
+    ax.add_patch(Rectangle((0, 0), c.width, c.height, fill=False, edgecolor="black", linewidth=1.0))
+    soft = netlist.soft_macros
+    if soft.size:
+        ax.add_collection(PatchCollection(
+            _rectangles(netlist, placement, soft), facecolor=SOFT_COLOR, edgecolor=SOFT_COLOR,
+            alpha=0.25, linewidths=0.3, zorder=1, label="soft macros"))
+    hard = netlist.hard_macros
+    if hard.size:
+        ax.add_collection(PatchCollection(
+            _rectangles(netlist, placement, hard), facecolor=HARD_COLOR, edgecolor="black",
+            alpha=0.85, linewidths=0.4, zorder=2, label="hard macros"))
+    ports = netlist.ports
+    if ports.size:
+        ax.scatter(placement.x[ports], placement.y[ports], s=6, color=PORT_COLOR, zorder=3,
+                   label="ports")
+    _frame(ax, netlist, placement)
+    ax.set_title(f"layout: {hard.size} hard, {soft.size} soft macros, {ports.size} ports",
+                 fontsize=9)
+
+
+def _frame(ax: Axes, netlist: Netlist, placement: Placement | None = None) -> None:
+    """Axes limits covering the canvas and any macro placed outside it, equal aspect."""
+    c = netlist.require_canvas()
+    x_lo, x_hi, y_lo, y_hi = 0.0, c.width, 0.0, c.height
+    m = netlist.macros
+    if placement is not None and m.size:
+        w, h = netlist.width[m] / 2, netlist.height[m] / 2
+        x_lo = min(x_lo, float(np.min(placement.x[m] - w)))
+        x_hi = max(x_hi, float(np.max(placement.x[m] + w)))
+        y_lo = min(y_lo, float(np.min(placement.y[m] - h)))
+        y_hi = max(y_hi, float(np.max(placement.y[m] + h)))
+    margin = 0.02 * max(c.width, c.height)
+    ax.set_xlim(x_lo - margin, x_hi + margin)
+    ax.set_ylim(y_lo - margin, y_hi + margin)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (µm)", fontsize=8)
+    ax.set_ylabel("y (µm)", fontsize=8)
+    ax.tick_params(labelsize=7)
+
+
+def draw_map(ax: Axes, netlist: Netlist, values: np.ndarray, title: str, cmap: str) -> None:
+    """A per-cell ``(rows, cols)`` map as a heat map over the canvas, with a colour bar."""
+    c = netlist.require_canvas()
+    image = ax.imshow(values, origin="lower", extent=(0.0, c.width, 0.0, c.height), cmap=cmap,
+                      interpolation="nearest", aspect="equal")
+    ax.add_patch(Rectangle((0, 0), c.width, c.height, fill=False, edgecolor="black", linewidth=1.0))
+    _frame(ax, netlist)
+    ax.set_title(title, fontsize=9)
+    assert ax.figure is not None
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=7)
+
+
+def cost_title(name: str, cost: ProxyCost) -> str:
+    return (f"{name}: proxy {cost.proxy:.4f} = wirelength {cost.wirelength:.4f} "
+            f"+ 0.5 x density {cost.density:.4f} + 0.5 x congestion {cost.congestion:.4f}")
+
+
+def plot_placement(
+    netlist: Netlist, placement: Placement, title: str | None = None, width_in: float = 15.0
+) -> Figure:
+    """The three-panel figure of ``placement`` (layout, density, congestion), cost in the title."""
+    cost = evaluate(netlist, placement, with_maps=True)
+    assert cost.maps is not None
+    fig = Figure(figsize=(width_in, width_in * 0.36), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax_layout, ax_density, ax_congestion = fig.subplots(1, 3)
+    draw_layout(ax_layout, netlist, placement)
+    draw_map(ax_density, netlist, cost.maps.density, "density (per cell)", "viridis")
+    congestion = np.maximum(cost.maps.vertical, cost.maps.horizontal)
+    draw_map(ax_congestion, netlist, congestion, "congestion (max of V and H, per cell)", "magma")
+    fig.suptitle(cost_title(title or netlist.name, cost), fontsize=10)
+    return fig
+
+
+def save_placement_plot(
+    path: str | Path, netlist: Netlist, placement: Placement, title: str | None = None, dpi: int = 120
+) -> Path:
+    """Write :func:`plot_placement` to ``path`` (PNG, PDF, SVG by its suffix)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plot_placement(netlist, placement, title).savefig(path, dpi=dpi)
+    return path

@@ -1,0 +1,118 @@
+"""``placer place``: one design with its cost table, a suite batch, options and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from netlists.formats.circuit_training import write_netlist
+from netlists.formats.plc import write_plc
+from netlists.generate import generate
+from netlists.io import load_design
+from placer.algorithms.base import Placer, register_placer
+from placer.commands.common import UsageError
+from placer.commands.place import parse_options, register
+from placer.cost.proxy import evaluate
+from placer.results import ResultStore
+
+METHOD = "test_cli_place_shift"
+
+
+@register_placer
+class ShiftForCliTests(Placer):
+    """Moves every movable macro by ``dx`` (an option, default 0.1) plus seeded noise."""
+
+    name = METHOD
+
+    def run(self, netlist, placement, budget_s, seed, progress):  # type: ignore[no-untyped-def]
+        rng = np.random.default_rng(seed)
+        m = netlist.macros
+        placement.x[m] += float(self.options.get("dx", 0.1)) + rng.normal(0.0, 0.1, m.size)
+        return placement
+
+
+def make_app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def _root() -> None:  # keeps "place" a named sub-command
+        pass
+
+    return app
+
+
+@pytest.fixture
+def design(tmp_path: Path) -> Path:
+    folder = tmp_path / "suite" / "tiny_cli"
+    folder.mkdir(parents=True)
+    netlist, placement = generate(3, 6, 4, seed=5, name="tiny_cli")
+    write_netlist(netlist, folder / "netlist.pb.txt")
+    write_plc(folder / "initial.plc", netlist, placement)
+    return folder
+
+
+def test_one_design_prints_costs_and_writes_plc(design: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out" / "placed.plc"
+    result = CliRunner().invoke(make_app(), [
+        "place", str(design / "netlist.pb.txt"), "--algo", METHOD, "--budget-s", "1",
+        "--seed", "3", "--out", str(out), "--option", "dx=0.5", "--quiet",
+    ])
+    assert result.exit_code == 0, result.output
+    netlist, placement = load_design(design / "netlist.pb.txt", out)
+    _, initial = load_design(design / "netlist.pb.txt")
+    assert f"{evaluate(netlist, placement).proxy:.6f}" in result.output
+    assert f"{evaluate(netlist, initial).proxy:.6f}" in result.output
+    assert "proxy" in result.output and "overlap" in result.output
+    assert not np.array_equal(placement.x[netlist.macros], initial.x[netlist.macros])
+
+
+def test_suite_batch_in_process(design: Path, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    result = CliRunner().invoke(make_app(), [
+        "place", "--suite", str(design.parent), "--algo", METHOD, "--seeds", "2", "--jobs", "1",
+        "--budget-s", "1", "--out", str(runs), "--quiet", "--option", f"{METHOD}.dx=0.2",
+    ])
+    assert result.exit_code == 0, result.output
+    records = ResultStore.in_runs_dir(runs).records()
+    assert [(r.design, r.seed, r.status) for r in records] == [("tiny_cli", 0, "ok"), ("tiny_cli", 1, "ok")]
+    assert records[0].options == '{"dx": 0.2}'
+    assert (runs / "tiny_cli" / METHOD / "seed1.plc").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--algo", METHOD, "--out", "x.plc"], "either NETLIST"),
+        (["NETLIST", "--out", "x.plc"], "--algo is required"),
+        (["NETLIST", "--algo", "no_such_method", "--out", "x.plc"], "unknown placement method"),
+        (["NETLIST", "--algo", METHOD, "--out", "x.plc", "--option", "novalue"], "key=value"),
+        (["--suite", "SUITE", "--algo", METHOD, "--out", "runs", "--designs", "nope"], "no design called"),
+        (["--suite", "MISSING", "--algo", METHOD, "--out", "runs"], "no such"),
+        (["NOFILE", "--algo", METHOD, "--out", "x.plc"], "no such file"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    design: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    subs = {"NETLIST": str(design / "netlist.pb.txt"), "SUITE": str(design.parent),
+            "MISSING": str(tmp_path / "missing"), "NOFILE": str(tmp_path / "none.pb.txt"),
+            "x.plc": str(tmp_path / "x.plc"), "runs": str(tmp_path / "runs")}
+    result = CliRunner().invoke(make_app(), ["place", *[subs.get(a, a) for a in args]])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_parse_options_scopes_and_json_values() -> None:
+    options = parse_options(["steps=10", "sa.t0=0.5", "name=abc", "sa.steps=3", "flag=true"], ["sa", "fd"])
+    assert options == {
+        "sa": {"steps": 3, "t0": 0.5, "name": "abc", "flag": True},
+        "fd": {"steps": 10, "name": "abc", "flag": True},
+    }
+    with pytest.raises(UsageError):
+        parse_options(["=3"], ["sa"])

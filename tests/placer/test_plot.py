@@ -1,0 +1,67 @@
+"""Placement pictures: three panels to scale, cost in the title, PNG written, clean CLI errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+from matplotlib.collections import PatchCollection
+from typer.testing import CliRunner
+
+from netlists.formats.circuit_training import write_netlist
+from netlists.formats.plc import write_plc
+from netlists.generate import generate
+from placer.commands.plot import register
+from placer.cost.proxy import evaluate
+from placer.plot import plot_placement
+
+
+def make_app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def _root() -> None:  # keeps "plot" a named sub-command
+        pass
+
+    return app
+
+
+def test_figure_has_layout_and_both_maps_with_cost_title() -> None:
+    netlist, placement = generate(4, 10, 6, seed=3, name="tiny_plot")
+    fig = plot_placement(netlist, placement)
+    axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(axes) == 3
+    layout, density, congestion = axes
+    cost = evaluate(netlist, placement, with_maps=True)
+    assert "tiny_plot" in fig.get_suptitle() and f"{cost.proxy:.4f}" in fig.get_suptitle()
+    # hard and soft macros as rectangle collections, ports as one scatter of dots
+    collections = [c for c in layout.collections if isinstance(c, PatchCollection)]
+    assert sorted(len(c.get_paths()) for c in collections) == [4, 10]
+    assert layout.collections[-1].get_offsets().shape == (6, 2)
+    # heat maps are the cost maps, drawn over the canvas
+    canvas = netlist.require_canvas()
+    np.testing.assert_array_equal(density.images[0].get_array(), cost.maps.density)
+    np.testing.assert_array_equal(
+        congestion.images[0].get_array(), np.maximum(cost.maps.vertical, cost.maps.horizontal)
+    )
+    assert density.images[0].get_extent() == [0.0, canvas.width, 0.0, canvas.height]
+
+
+def test_cli_writes_png_and_reports_bad_input(tmp_path: Path) -> None:
+    netlist, placement = generate(3, 6, 4, seed=1, name="tiny_cli_plot")
+    write_netlist(netlist, tmp_path / "netlist.pb.txt")
+    write_plc(tmp_path / "initial.plc", netlist, placement)
+    out = tmp_path / "pic.png"
+    runner = CliRunner()
+    result = runner.invoke(make_app(), ["plot", str(tmp_path / "netlist.pb.txt"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    missing = runner.invoke(make_app(), ["plot", str(tmp_path / "nope.pb.txt"), "--out", str(out)])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    bad_suffix = runner.invoke(
+        make_app(), ["plot", str(tmp_path / "netlist.pb.txt"), "--out", str(tmp_path / "x.txt")]
+    )
+    assert bad_suffix.exit_code == 2 and "--out must end in" in bad_suffix.output
