@@ -254,15 +254,18 @@ def anneal(
     progress: ProgressCallback,
     schedule: AnnealSchedule = AnnealSchedule(),
     pool: np.ndarray | None = None,
-    hook_every_s: float | None = None,
+    hook_every: float | None = None,
     hook: Callable[[SearchState], None] | None = None,
     heat_every: int = 0,
+    max_steps: int | None = None,
 ) -> SearchStats:
     """Metropolis search over ``moves`` (name -> weight) for ``budget_s`` seconds.
 
     The best placement seen is restored at the end. ``hook`` (e.g. a force-directed update of
-    the soft macros) runs every ``hook_every_s`` seconds; the heat map used by hot-spot moves
-    is refreshed every ``heat_every`` proposals.
+    the soft macros) runs each time another ``hook_every`` fraction of the run has passed; the
+    heat map used by hot-spot moves is refreshed every ``heat_every`` proposals. With
+    ``max_steps`` the schedule follows the proposal count instead of the clock, so a run is
+    reproducible for a seed (the time budget still caps it).
     """
     deadline = Deadline(budget_s)
     stats = SearchStats()
@@ -283,16 +286,14 @@ def anneal(
         _, mv = MOVES[names[int(rng.choice(len(names), p=weights))]](state, ctx)
         if mv is not None and mv.proxy > cur:
             ups.append(mv.proxy - cur)
-        if deadline.fraction() > 0.05:
-            break
     t0 = schedule.start_factor * (float(np.mean(ups)) if ups else 1e-3 * max(cur, 1e-9))
     best_cost = cur
     best = state.placement.copy()
-    last_hook = deadline.elapsed()
+    next_hook = hook_every if hook is not None and hook_every else None
     step = 0
-    while not deadline.expired():
+    while not deadline.expired() and (max_steps is None or step < max_steps):
         step += 1
-        frac = deadline.fraction()
+        frac = step / max_steps if max_steps else deadline.fraction()
         temp = t0 * schedule.final_ratio**frac
         ctx.radius_cells = schedule.radius_start * (schedule.radius_end / schedule.radius_start) ** frac
         kind, mv = MOVES[names[int(rng.choice(len(names), p=weights))]](state, ctx)
@@ -310,12 +311,12 @@ def anneal(
                 best = state.placement.copy()
         if heat_every and step % heat_every == 0:
             update_heat(state, ctx, n_cool=max(8, state.canvas.rows * state.canvas.cols // 10))
-        if hook is not None and hook_every_s and deadline.elapsed() - last_hook > hook_every_s:
+        if next_hook is not None and hook is not None and frac >= next_hook:
             hook(state)
             cur = state.ev.cost.proxy
             if cur < best_cost:
                 best_cost, best = cur, state.placement.copy()
-            last_hook = deadline.elapsed()
+            next_hook += hook_every  # type: ignore[operator]
         if step % 500 == 0:
             progress(Progress(frac, best_cost, f"T={temp:.2e}"))
     state.ev.placement.x[:] = best.x

@@ -24,26 +24,28 @@ class Refine(Placer):
     """Hot-spot-biased exact-proxy local search over hard and soft macros.
 
     Options:
-        moves: weights of shift / hotspot / swap / mirror / move (0.35/0.35/0.15/0.05/0.1).
-        start_factor: initial temperature, multiple of the mean uphill delta (0.05).
+        moves: weights of shift / hotspot / swap / mirror (0.75/0.1/0.1/0.05).
+        start_factor: initial temperature, multiple of the mean uphill delta (0.002).
         final_ratio: final / initial temperature (1e-3).
         heat_every: proposals between refreshes of the congestion/density heat map (2000).
         soft: also move soft macros (True).
+        max_steps: stop after this many proposals (None: run to the budget); makes a run
+            reproducible for a seed.
     """
 
     name = "refine"
 
     def run(self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback) -> Placement:
         o = self.options
-        moves = o.get("moves", {"shift": 0.35, "hotspot": 0.35, "swap": 0.15, "mirror": 0.05, "move": 0.1})
+        moves = o.get("moves", {"shift": 0.75, "hotspot": 0.1, "swap": 0.1, "mirror": 0.05})
         schedule = AnnealSchedule(
-            start_factor=float(o.get("start_factor", 0.05)),
+            start_factor=float(o.get("start_factor", 0.002)),
             final_ratio=float(o.get("final_ratio", 1e-3)),
-            radius_start=float(o.get("radius_start", 3.0)),
-            radius_end=float(o.get("radius_end", 0.5)),
+            radius_start=float(o.get("radius_start", 2.0)),
+            radius_end=float(o.get("radius_end", 0.3)),
         )
         start = legalize(netlist, placement)
         state = SearchState(netlist, start, np.random.default_rng(seed))
         pool = np.concatenate([state.hard, state.soft]) if o.get("soft", True) else state.hard
-        anneal(state, moves, budget_s, progress, schedule, pool=pool, heat_every=int(o.get("heat_every", 2000)))
+        anneal(state, moves, budget_s, progress, schedule, pool=pool, heat_every=int(o.get("heat_every", 2000)), max_steps=o.get("max_steps"))
         return state.placement.copy()

@@ -44,7 +44,9 @@ class SimulatedAnnealing(Placer):
         moves: weights of swap / shift / mirror / move / shuffle (default 0.2/0.4/0.1/0.2/0.1).
         start_factor: initial temperature as a multiple of the mean uphill delta (1.0).
         final_ratio: final / initial temperature (1e-3).
-        fd_every: fraction of the budget between force-directed soft-macro steps (0.1; 0 = never).
+        fd_every: fraction of the run between force-directed soft-macro steps (0.1; 0 = never).
+        max_steps: stop after this many proposals (None: run to the budget); makes a run
+            reproducible for a seed.
     """
 
     name = "sa"
@@ -60,5 +62,5 @@ class SimulatedAnnealing(Placer):
         state = SearchState(netlist, start, np.random.default_rng(seed))
         hook = soft_macro_step() if fd_every > 0 else None
         anneal(state, moves, budget_s, progress, schedule, pool=state.hard,
-               hook_every_s=fd_every * budget_s if hook else None, hook=hook)
+               hook_every=fd_every if hook else None, hook=hook, max_steps=o.get("max_steps"))
         return state.placement.copy()

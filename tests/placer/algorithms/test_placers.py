@@ -1,0 +1,93 @@
+"""Every registered method: legal output, reproducible for a seed, better than a random start."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from netlists.generate import generate
+from placer.algorithms.base import Progress, available_placers, get_placer
+from placer.algorithms.legalize import check_legality, legalize
+from placer.cost.proxy import evaluate
+
+# options that make each method quick and reproducible on a tiny design
+FAST = {
+    "sa": {"max_steps": 600},
+    "refine": {"max_steps": 600},
+    "greedy": {},
+}
+
+
+@pytest.fixture(scope="module")
+def design():  # type: ignore[no-untyped-def]
+    return generate(10, 30, 12, seed=4)
+
+
+def _random_start(netlist, placement, seed: int):  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(seed)
+    c = netlist.canvas
+    p = placement.copy()
+    m = netlist.macros
+    p.x[m] = rng.uniform(0, c.width, m.size)
+    p.y[m] = rng.uniform(0, c.height, m.size)
+    return legalize(netlist, p)
+
+
+def test_registry_lists_the_methods() -> None:
+    names = available_placers()
+    for name in ("sa", "refine", "greedy"):
+        assert name in names
+    with pytest.raises(KeyError, match="available"):
+        get_placer("nope")
+
+
+@pytest.mark.parametrize("method", sorted(FAST))
+def test_output_is_legal_and_input_untouched(design, method: str) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = design
+    before = pl.x.copy()
+    reports: list[Progress] = []
+    out = get_placer(method, **FAST[method]).place(nl, pl, budget_s=20, seed=1, progress=reports.append)
+    assert check_legality(nl, out, pl).legal
+    assert np.array_equal(pl.x, before)
+    assert reports and reports[-1].fraction == 1.0
+
+
+@pytest.mark.parametrize("method", sorted(FAST))
+def test_reproducible_for_a_seed(design, method: str) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = design
+    a = get_placer(method, **FAST[method]).place(nl, pl, budget_s=20, seed=7)
+    b = get_placer(method, **FAST[method]).place(nl, pl, budget_s=20, seed=7)
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.y, b.y)
+
+
+@pytest.mark.parametrize("method", ["sa", "refine"])
+def test_improves_on_a_random_start(design, method: str) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = design
+    start = _random_start(nl, pl, 0)
+    out = get_placer(method, max_steps=1500).place(nl, start, budget_s=30, seed=0)
+    assert evaluate(nl, out).proxy < evaluate(nl, start).proxy
+
+
+def test_greedy_beats_random_hard_macro_placements() -> None:
+    nl, pl = generate(12, 60, 16, seed=2)
+    out = get_placer("greedy", fd=False).place(nl, pl, budget_s=30, seed=0)
+    rng = np.random.default_rng(0)
+    c = nl.canvas
+    h = nl.hard_macros
+    random_wl = []
+    for _ in range(5):
+        p = pl.copy()
+        p.x[h] = rng.uniform(0, c.width, h.size)
+        p.y[h] = rng.uniform(0, c.height, h.size)
+        random_wl.append(evaluate(nl, legalize(nl, p)).wirelength)
+    assert evaluate(nl, out).wirelength < min(random_wl)
+
+
+def test_fixed_macros_do_not_move(design) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = design
+    p = pl.copy()
+    h = nl.hard_macros
+    p.fixed[h[:3]] = True
+    for method in FAST:
+        out = get_placer(method, **FAST[method]).place(nl, p, budget_s=20, seed=0)
+        assert np.array_equal(out.x[h[:3]], p.x[h[:3]]), method
