@@ -1,0 +1,446 @@
+"""``placer/MacroPlacement-v0``: place the hard macros of a netlist one by one onto grid cells.
+
+A thin Gymnasium adapter over :class:`placer.algorithms.grid_state.SequentialGridState`
+(masks, wire mask, maps) and :mod:`placer.cost` (the exact reward); no cost or search logic
+lives here.
+
+Episode: the hard macros are placed in a fixed order (decreasing area by default,
+``order=``), one per step. The action is a cell index ``row * max_grid + col`` of a
+``max_grid x max_grid`` grid (default 64 x 64, enough for every ICCAD04 design: the largest
+canvas grid is 55 x 41); the design's own placing grid (:func:`auto_grid`) sits in the lower-left
+corner and the padding is always masked. :meth:`MacroPlacementEnv.action_masks` marks the cells
+where the current macro, centred on the cell, lies inside the canvas and overlaps no placed
+macro, so the env never reaches an overlapping state: an action outside the mask (only
+unmasked samplers send one) is moved to the nearest legal cell and reported as
+``info["illegal_action"]``.
+
+Observation (``Dict``, fixed shapes):
+
+* ``grid`` ``(6, G, G)`` float32 in [0, 1], channels :data:`GRID_CHANNELS`: placed-macro
+  occupancy, the current macro's footprint (drawn at the lower-left corner), the wire mask
+  (HPWL increase of the current macro per cell, min-max normalised over legal cells, 1 on
+  illegal cells; zeros when ``use_wiremask=False``), the legal mask, a RUDY congestion estimate
+  (divided by its maximum) and the design's extent inside the padded grid;
+* ``macro`` ``(8,)``: current macro width, height (canvas fractions), area share, distinct
+  nets / max over macros, episode progress, area still to place, footprint in grid cells / G;
+* ``design`` ``(8,)``: hard macros / ``max_nodes``, soft macros, ports and nets (log-scaled),
+  grid cols and rows / G, aspect ratio, hard-macro utilisation;
+* ``graph_nodes`` ``(max_nodes, 8)``: per hard macro [valid, w, h, degree, placed, x, y,
+  is current]; ``graph_edges`` ``(2, max_edges)`` int64 and ``graph_edge_weight``
+  ``(max_edges,)``: the clique-expanded macro graph (both directions, heaviest edges kept,
+  padding has weight 0).
+
+Reward: at the last step, the soft macros are placed by the force-directed placer
+(:func:`place_soft_macros_or_keep`) and the reward is
+``-(w_wl * wirelength + w_den * density + w_cong * congestion + w_timing * timing)`` from
+:func:`placer.cost.proxy.evaluate` (and :func:`placer.cost.timing.timing_cost` ``.worst``).
+Defaults 1 / 0.5 / 0.5 / 0: minus the proxy cost. With ``dense_shaping=True`` every step also
+gets ``-w_wl * wire-mask increase / ((W + H) * net_cnt)`` (the step's share of the wirelength
+term over placed pins). If the next macro has no legal cell, the episode ends with reward
+``-infeasible_penalty * (1 + unplaced / hard macros)`` and ``info["infeasible"]`` names the macro.
+
+``info`` at the end holds ``cost`` (the breakdown), ``placement`` (a
+:class:`~netlists.model.Placement`, writable with :meth:`MacroPlacementEnv.write_plc`) and
+``design``.
+
+Designs: ``netlist=`` (a Netlist, a ``(Netlist, Placement)`` pair or a path), ``designs=``
+(a list of those) or ``generator=`` (``rng -> (Netlist, Placement)``); each reset samples one
+with the env's seeded generator. Default: :func:`netlists.generate.default_design`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from netlists.model import Netlist, Placement
+from placer.algorithms.grid_state import SequentialGridState, auto_grid, hard_macro_pins, placement_order
+
+GRID_CHANNELS = ("occupancy", "footprint", "wiremask", "legal", "congestion", "canvas")
+MACRO_FEATURES = 8
+DESIGN_FEATURES = 8
+NODE_FEATURES = 8
+
+DesignLike = Netlist | tuple[Netlist, Placement] | str | Path
+DesignGenerator = Callable[[np.random.Generator], tuple[Netlist, Placement]]
+
+
+def place_soft_macros_or_keep(
+    netlist: Netlist, placement: Placement, seed: int = 0, iterations: int | None = None
+) -> Placement:
+    """Soft macros placed by ``placer.algorithms.fd.place_soft_macros`` when it is installed;
+    otherwise the placement unchanged (soft macros keep their given positions)."""
+    try:
+        from placer.algorithms.fd import place_soft_macros
+    except ImportError:
+        return placement
+    if netlist.soft_macros.size == 0:
+        return placement
+    kwargs: dict[str, Any] = {"seed": seed}
+    if iterations is not None:
+        kwargs["iterations"] = iterations
+    return place_soft_macros(netlist, placement, **kwargs)
+
+
+def _load(design: DesignLike) -> tuple[Netlist, Placement]:
+    if isinstance(design, Netlist):
+        return design, design.initial_placement()
+    if isinstance(design, tuple):
+        return design
+    from netlists.io import load_design
+
+    return load_design(design)
+
+
+@dataclass(eq=False)
+class _DesignStatic:
+    """Per-design arrays computed once: grid, order, padded graph, normalisers."""
+
+    netlist: Netlist
+    placement: Placement
+    grid: tuple[int, int]
+    order: np.ndarray
+    node_static: np.ndarray  # (max_nodes, NODE_FEATURES) with dynamic columns zero
+    edges: np.ndarray  # (2, max_edges) int64
+    edge_weight: np.ndarray  # (max_edges,) float32
+    design_vec: np.ndarray  # (DESIGN_FEATURES,)
+    degree_norm: np.ndarray  # per hard macro slot
+    wl_norm: float  # (W + H) * net_cnt
+
+
+class MacroPlacementEnv(gym.Env):
+    """Sequential hard-macro placement (see module docstring for spaces, reward and options).
+
+    Args:
+        netlist, designs, generator: the design source (at most one; default design otherwise).
+        max_grid: side G of the padded action grid (default 64).
+        max_nodes: padded number of hard macros in the graph observation (default 256: ibm01
+            has 246); a design with more hard macros is refused.
+        max_edges: padded number of directed graph edges (default 4096; heaviest kept).
+        grid: placing grid ``(cols, rows)``, or "auto" (:func:`auto_grid`) or "canvas".
+        order: hard-macro order, "area" | "degree" | "file".
+        w_wl, w_den, w_cong, w_timing: reward weights (default the proxy: 1, 0.5, 0.5, 0).
+        dense_shaping: add the per-step wire-mask shaping reward (default False).
+        use_wiremask: fill the wire-mask channel (False for the ablation; shapes unchanged).
+        soft_placement: "fd" (force-directed, when available) or "keep" before the final cost.
+        fd_iterations: iterations for the force-directed placer (None: its default).
+        infeasible_penalty: base penalty when a macro has no legal cell (default 2.0).
+        render_mode: None or "rgb_array".
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
+
+    def __init__(
+        self,
+        netlist: DesignLike | None = None,
+        designs: Sequence[DesignLike] | None = None,
+        generator: DesignGenerator | None = None,
+        *,
+        max_grid: int = 64,
+        max_nodes: int = 256,
+        max_edges: int = 4096,
+        grid: str | tuple[int, int] = "auto",
+        order: str = "area",
+        w_wl: float = 1.0,
+        w_den: float = 0.5,
+        w_cong: float = 0.5,
+        w_timing: float = 0.0,
+        dense_shaping: bool = False,
+        use_wiremask: bool = True,
+        soft_placement: str = "fd",
+        fd_iterations: int | None = None,
+        infeasible_penalty: float = 2.0,
+        render_mode: str | None = None,
+    ) -> None:
+        sources = [s is not None for s in (netlist, designs, generator)]
+        if sum(sources) > 1:
+            raise ValueError("give at most one of netlist=, designs=, generator=")
+        if soft_placement not in ("fd", "keep"):
+            raise ValueError(f"soft_placement must be 'fd' or 'keep', got {soft_placement!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"unsupported render_mode {render_mode!r}")
+        self.max_grid, self.max_nodes, self.max_edges = int(max_grid), int(max_nodes), int(max_edges)
+        self.grid_option, self.order_option = grid, order
+        self.weights = {"wirelength": w_wl, "density": w_den, "congestion": w_cong, "timing": w_timing}
+        self.dense_shaping, self.use_wiremask = dense_shaping, use_wiremask
+        self.soft_placement, self.fd_iterations = soft_placement, fd_iterations
+        self.infeasible_penalty = float(infeasible_penalty)
+        self.render_mode = render_mode
+        self._generator = generator
+        if generator is None:
+            if designs is None:
+                if netlist is None:
+                    from netlists.generate import default_design
+
+                    netlist = default_design()
+                designs = [netlist]
+            self._designs: list[_DesignStatic] = [self._prepare(*_load(d)) for d in designs]
+            if not self._designs:
+                raise ValueError("designs= is empty")
+        else:
+            self._designs = []
+        G = self.max_grid
+        self.action_space = spaces.Discrete(G * G)
+        self.observation_space = spaces.Dict(
+            {
+                "grid": spaces.Box(0.0, 1.0, (len(GRID_CHANNELS), G, G), np.float32),
+                "macro": spaces.Box(0.0, 1.0, (MACRO_FEATURES,), np.float32),
+                "design": spaces.Box(0.0, 1.0, (DESIGN_FEATURES,), np.float32),
+                "graph_nodes": spaces.Box(0.0, 1.0, (self.max_nodes, NODE_FEATURES), np.float32),
+                "graph_edges": spaces.Box(0, self.max_nodes - 1, (2, self.max_edges), np.int64),
+                "graph_edge_weight": spaces.Box(0.0, 1.0, (self.max_edges,), np.float32),
+            }
+        )
+        self._state: SequentialGridState | None = None
+        self._static: _DesignStatic | None = None
+        self._mask: np.ndarray | None = None
+        self._wiremask: np.ndarray | None = None
+        self._episode_seed = 0
+        self.last_info: dict[str, Any] = {}
+
+    # ----------------------------------------------------------------- design prep
+    def _prepare(self, netlist: Netlist, placement: Placement) -> _DesignStatic:
+        """Static per-design data: placing grid, order, padded macro graph, normalisers."""
+        from netlists.graph import to_tensors
+
+        c = netlist.require_canvas()
+        G = self.max_grid
+        if self.grid_option == "auto":
+            grid = auto_grid(netlist, G)
+        elif self.grid_option == "canvas":
+            grid = (c.cols, c.rows)
+        else:
+            grid = (int(self.grid_option[0]), int(self.grid_option[1]))  # type: ignore[index]
+        if grid[0] > G or grid[1] > G:
+            raise ValueError(f"{netlist.name}: placing grid {grid[0]} x {grid[1]} exceeds max_grid={G}")
+        pins = hard_macro_pins(netlist)
+        hard = pins.hard
+        if hard.size == 0:
+            raise ValueError(f"{netlist.name}: no hard macros to place")
+        if hard.size > self.max_nodes:
+            raise ValueError(f"{netlist.name}: {hard.size} hard macros exceed max_nodes={self.max_nodes}")
+        order = placement_order(netlist, self.order_option)
+        degree_norm = pins.degree / max(int(pins.degree.max()), 1)
+
+        node_static = np.zeros((self.max_nodes, NODE_FEATURES), np.float32)
+        node_static[: hard.size, 0] = 1.0
+        node_static[: hard.size, 1] = np.clip(netlist.width[hard] / c.width, 0, 1)
+        node_static[: hard.size, 2] = np.clip(netlist.height[hard] / c.height, 0, 1)
+        node_static[: hard.size, 3] = degree_norm
+
+        tensors = to_tensors(netlist, None, include="hard_macros")
+        half = tensors.edge_index.shape[1] // 2
+        u, v, w = tensors.edge_index[0, :half], tensors.edge_index[1, :half], tensors.edge_weight[:half]
+        keep = np.argsort(-w, kind="stable")[: self.max_edges // 2]
+        edges = np.zeros((2, self.max_edges), np.int64)
+        weight = np.zeros(self.max_edges, np.float32)
+        k = keep.size
+        edges[0, :k], edges[1, :k] = u[keep], v[keep]
+        edges[0, k : 2 * k], edges[1, k : 2 * k] = v[keep], u[keep]
+        if k:
+            wn = (w[keep] / w[keep].max()).astype(np.float32)
+            weight[:k], weight[k : 2 * k] = wn, wn
+
+        counts = netlist.counts()
+        hard_area = float(np.sum(netlist.width[hard] * netlist.height[hard]))
+        design_vec = np.array(
+            [
+                hard.size / self.max_nodes,
+                math.log1p(counts["soft_macros"]) / math.log1p(1e5),
+                math.log1p(counts["ports"]) / math.log1p(1e5),
+                math.log1p(counts["nets"]) / math.log1p(1e6),
+                grid[0] / G,
+                grid[1] / G,
+                c.width / (c.width + c.height),
+                min(hard_area / (c.width * c.height), 1.0),
+            ],
+            np.float32,
+        )
+        ctx_cnt = float(np.sum(netlist.net_weight)) or 1.0
+        return _DesignStatic(
+            netlist, placement, grid, order, node_static, edges, weight, np.clip(design_vec, 0, 1),
+            degree_norm, (c.width + c.height) * ctx_cnt,
+        )
+
+    def _sample_design(self) -> _DesignStatic:
+        if self._generator is not None:
+            return self._prepare(*self._generator(self.np_random))
+        return self._designs[int(self.np_random.integers(len(self._designs)))]
+
+    # ----------------------------------------------------------------- gym API
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        super().reset(seed=seed)
+        static = self._sample_design()
+        self._static = static
+        self._episode_seed = int(self.np_random.integers(2**31 - 1))
+        self._state = SequentialGridState(static.netlist, static.placement, static.order, grid=static.grid)
+        self._refresh()
+        if not self._mask.any():  # type: ignore[union-attr]
+            name = static.netlist.names[self._state.current]
+            raise ValueError(f"{static.netlist.name}: macro {name} fits nowhere on the empty canvas")
+        self.last_info = {"design": static.netlist.name}
+        return self._observation(), dict(self.last_info)
+
+    def step(self, action: int) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        state, static = self._state, self._static
+        if state is None or static is None or state.done:
+            raise RuntimeError("call reset() before step()")
+        G = self.max_grid
+        row, col = divmod(int(action), G)
+        info: dict[str, Any] = {"design": static.netlist.name}
+        if row >= state.rows or col >= state.cols or not self._mask[row, col]:  # type: ignore[index]
+            row, col = self._nearest_legal(row, col)
+            info["illegal_action"] = int(action)
+        reward = 0.0
+        if self.dense_shaping:
+            reward -= self.weights["wirelength"] * float(self._wiremask[row, col]) / static.wl_norm  # type: ignore[index]
+        state.place(row, col)
+        info["cell"] = (row, col)
+        terminated = False
+        if state.done:
+            terminated = True
+            reward += self._final_reward(info)
+        else:
+            self._refresh()
+            if not self._mask.any():  # type: ignore[union-attr]
+                terminated = True
+                unplaced = state.order.size - state.n_placed
+                info["infeasible"] = static.netlist.names[state.current]
+                info["unplaced"] = unplaced
+                reward -= self.infeasible_penalty * (1.0 + unplaced / state.order.size)
+        self.last_info = info
+        return self._observation(), float(reward), terminated, False, info
+
+    def _nearest_legal(self, row: int, col: int) -> tuple[int, int]:
+        """The legal cell closest (Euclidean, in cells) to ``(row, col)``; ties: lowest index."""
+        cells = np.argwhere(self._mask)  # type: ignore[arg-type]
+        d = (cells[:, 0] - row) ** 2 + (cells[:, 1] - col) ** 2
+        r, c = cells[int(np.argmin(d))]
+        return int(r), int(c)
+
+    def _final_reward(self, info: dict[str, Any]) -> float:
+        """Exact cost of the final placement (soft macros by FD first) as a reward."""
+        from placer.cost.proxy import evaluate
+
+        state, static = self._state, self._static
+        assert state is not None and static is not None
+        placement = state.placement.copy()
+        if self.soft_placement == "fd":
+            placement = place_soft_macros_or_keep(static.netlist, placement, self._episode_seed, self.fd_iterations)
+        cost = evaluate(static.netlist, placement)
+        terms = {"wirelength": cost.wirelength, "density": cost.density, "congestion": cost.congestion}
+        if self.weights["timing"] != 0.0:
+            from placer.cost.timing import timing_cost
+
+            terms["timing"] = timing_cost(static.netlist, placement).worst
+        else:
+            terms["timing"] = 0.0
+        info["cost"] = {**terms, "proxy": cost.proxy, "hpwl": cost.hpwl}
+        info["placement"] = placement
+        return -float(sum(self.weights[k] * v for k, v in terms.items()))
+
+    def action_masks(self) -> np.ndarray:
+        """Flat bool mask over the ``G * G`` actions (never all False while an episode runs)."""
+        G = self.max_grid
+        out = np.zeros((G, G), dtype=bool)
+        if self._mask is not None and self._state is not None:
+            out[: self._state.rows, : self._state.cols] = self._mask
+        flat = out.ravel()
+        if not flat.any():  # terminal observation of an infeasible episode: keep the dist valid
+            flat[0] = True
+        return flat
+
+    # ----------------------------------------------------------------- observation
+    def _refresh(self) -> None:
+        state = self._state
+        assert state is not None
+        self._mask = state.legal_mask()
+        self._wiremask = state.wire_mask() if (self.use_wiremask or self.dense_shaping) else None
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        state, static = self._state, self._static
+        assert state is not None and static is not None
+        G, R, C = self.max_grid, state.rows, state.cols
+        netlist, canvas = static.netlist, state.canvas
+        grid = np.zeros((len(GRID_CHANNELS), G, G), np.float32)
+        grid[0, :R, :C] = np.minimum(state.occupancy(), 1.0)
+        grid[5, :R, :C] = 1.0
+        rudy = state.rudy()
+        top = rudy.max()
+        if top > 0:
+            grid[4, :R, :C] = rudy / top
+        macro = np.zeros(MACRO_FEATURES, np.float32)
+        node_feats = static.node_static.copy()
+        n_hard = state.order.size
+        placed = state.order[: state.n_placed]
+        slots = state._slot
+        node_feats[slots[placed], 4] = 1.0
+        node_feats[slots[placed], 5] = state.placement.x[placed] / canvas.width
+        node_feats[slots[placed], 6] = state.placement.y[placed] / canvas.height
+        if not state.done and self._mask is not None:
+            node = state.current
+            w, h = float(netlist.width[node]), float(netlist.height[node])
+            fw = min(max(1, math.ceil(w / state.cell_w)), G)
+            fh = min(max(1, math.ceil(h / state.cell_h)), G)
+            grid[1, :fh, :fw] = 1.0
+            mask = self._mask
+            grid[3, :R, :C] = mask
+            if self.use_wiremask and self._wiremask is not None and mask.any():
+                wm = self._wiremask
+                lo, hi = wm[mask].min(), wm[mask].max()
+                norm = np.where(mask, (wm - lo) / (hi - lo) if hi > lo else 0.0, 1.0)
+                grid[2, :R, :C] = norm
+            hard = netlist.hard_macros
+            areas = netlist.width[state.order] * netlist.height[state.order]
+            macro[:] = [
+                w / canvas.width,
+                h / canvas.height,
+                w * h / float(np.sum(netlist.width[hard] * netlist.height[hard])),
+                static.degree_norm[slots[node]],
+                state.n_placed / n_hard,
+                float(areas[state.n_placed :].sum() / areas.sum()),
+                fw / G,
+                fh / G,
+            ]
+            node_feats[slots[node], 7] = 1.0
+        return {
+            "grid": grid,
+            "macro": np.clip(macro, 0.0, 1.0),
+            "design": static.design_vec.copy(),
+            "graph_nodes": np.clip(node_feats, 0.0, 1.0),
+            "graph_edges": static.edges.copy(),
+            "graph_edge_weight": static.edge_weight.copy(),
+        }
+
+    # ----------------------------------------------------------------- extras
+    @property
+    def netlist(self) -> Netlist | None:
+        """The design of the current episode."""
+        return self._static.netlist if self._static is not None else None
+
+    def write_plc(self, path: str | Path, placement: Placement | None = None) -> Path:
+        """Write ``placement`` (default: the last episode's final placement) as a ``.plc``."""
+        from netlists.formats.plc import write_plc
+
+        placement = placement if placement is not None else self.last_info.get("placement")
+        if placement is None or self._static is None:
+            raise RuntimeError("no finished episode: nothing to write")
+        return write_plc(path, self._static.netlist, placement)
+
+    def render(self) -> np.ndarray | None:
+        """``rgb_array``: occupancy (red), legal cells (green) and wire mask (blue), rows up."""
+        if self.render_mode != "rgb_array" or self._state is None:
+            return None
+        obs = self._observation()["grid"]
+        R, C = self._state.rows, self._state.cols
+        img = np.stack([obs[0, :R, :C], obs[3, :R, :C], 1.0 - obs[2, :R, :C]], axis=-1)
+        return (np.flipud(img) * 255).astype(np.uint8)

@@ -1,0 +1,91 @@
+"""Step throughput of ``placer/MacroPlacement-v0`` (mask and wire mask included).
+
+Runs masked-random episodes (the policy's cost excluded: a random legal cell per step) on
+ibm01 (from ``/work/shared/benchmarks``; skipped with a message when absent) and on the
+embedded default design, and writes ``experiments/results/env_speed.md`` (+ ``.json``).
+The final reward uses ``soft_placement="keep"`` so only the per-step work is timed; the
+end-of-episode exact cost is timed separately. Target: >= 300 steps/s on ibm01.
+
+    python experiments/bench/env_speed.py [--episodes 3] [--benchmarks DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from envs.macro_placement import MacroPlacementEnv
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+TARGET_STEPS_PER_S = 300.0
+
+
+def measure(env: MacroPlacementEnv, episodes: int, seed: int = 0) -> dict[str, float]:
+    """Steps/s over ``episodes`` masked-random episodes; final-cost time per episode."""
+    rng = np.random.default_rng(seed)
+    steps, step_time, final_time = 0, 0.0, 0.0
+    for ep in range(episodes):
+        env.reset(seed=seed + ep)
+        done = False
+        while not done:
+            t0 = time.perf_counter()
+            mask = env.action_masks()
+            action = int(rng.choice(np.flatnonzero(mask)))
+            _, _, done, _, info = env.step(action)
+            dt = time.perf_counter() - t0
+            if done and "cost" in info:
+                final_time += dt  # the last step carries the exact cost
+            else:
+                step_time += dt
+                steps += 1
+    return {
+        "steps": steps,
+        "steps_per_s": steps / step_time if step_time else float("nan"),
+        "final_cost_s": final_time / episodes,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--episodes", type=int, default=3)
+    parser.add_argument("--benchmarks", type=Path, default=Path(os.environ.get("PLACER_BENCHMARKS", "/work/shared/benchmarks")))
+    args = parser.parse_args()
+
+    rows: list[dict[str, object]] = []
+    ibm01 = args.benchmarks / "iccad04" / "ibm01" / "netlist.pb.txt"
+    if ibm01.exists():
+        env = MacroPlacementEnv(str(ibm01), soft_placement="keep")
+        rows.append({"design": "ibm01", **measure(env, args.episodes), "grid": env._designs[0].grid})
+    else:
+        print(f"skipping ibm01: {ibm01} not found (set PLACER_BENCHMARKS)")
+    env = MacroPlacementEnv(soft_placement="keep")
+    rows.append({"design": "default", **measure(env, args.episodes), "grid": env._designs[0].grid})
+
+    lines = [
+        "# Environment step throughput",
+        "",
+        f"Masked-random episodes, {args.episodes} per design; machine: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores (shared). Target >= {TARGET_STEPS_PER_S:.0f} steps/s on ibm01.",
+        "",
+        "| design | grid | steps | steps/s | final exact cost (s/episode) |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['design']} | {r['grid'][0]}x{r['grid'][1]} | {r['steps']} | {r['steps_per_s']:.0f} | {r['final_cost_s']:.3f} |"
+        )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "env_speed.md").write_text(text)
+    (RESULTS / "env_speed.json").write_text(json.dumps(rows, indent=2, default=list))
+
+
+if __name__ == "__main__":
+    main()
