@@ -102,8 +102,8 @@ def placement_order(netlist: Netlist, order: str = "area") -> np.ndarray:
 def auto_grid(netlist: Netlist, max_grid: int = 64) -> tuple[int, int]:
     """``(cols, rows)`` of a placing grid fine enough for cell-centre placement.
 
-    The canvas grid when its cells are no larger than the median hard macro side and there are
-    at least 4 cells per hard macro (ibm01 keeps its 45 x 41); otherwise about three cells per
+    The canvas grid when its cells are at most 0.65 x the median hard macro side (sqrt of area;
+    ibm01: 0.63, it keeps its 45 x 41); otherwise about three cells per
     median macro side (synthetic designs have about one macro per canvas cell, too coarse to
     pack them at cell centres); at most ``max_grid`` per side.
     """
@@ -112,8 +112,7 @@ def auto_grid(netlist: Netlist, max_grid: int = 64) -> tuple[int, int]:
     if hard.size == 0:
         return min(c.cols, max_grid), min(c.rows, max_grid)
     side = float(np.median(np.sqrt(netlist.width[hard] * netlist.height[hard])))
-    fine_cells = c.width / c.cols <= side and c.height / c.rows <= side
-    if fine_cells and c.cols * c.rows >= 4 * hard.size:
+    if c.width / c.cols <= 0.65 * side and c.height / c.rows <= 0.65 * side:
         cols, rows = c.cols, c.rows
     else:
         cols = max(c.cols, int(np.ceil(3 * c.width / side)))
