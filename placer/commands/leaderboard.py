@@ -1,0 +1,45 @@
+"""``placer leaderboard RUNS_DIR [--out DIR]``: designs x methods tables and a bar chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from placer.commands.common import UsageError, clean_errors, console
+
+
+def register(app: typer.Typer) -> None:
+    app.command("leaderboard")(leaderboard_command)
+
+
+@clean_errors
+def leaderboard_command(
+    runs_dir: Annotated[Path, typer.Argument(help="runs folder of placer place --suite")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="folder for the tables and chart (default: RUNS_DIR)")
+    ] = None,
+    aggregate: Annotated[
+        str, typer.Option("--aggregate", help="several seeds: 'best' seed (default) or 'mean'")
+    ] = "best",
+) -> None:
+    """Write leaderboard.md, .csv, .html and .png (mean proxy per method) from RUNS_DIR."""
+    from placer.leaderboard import AGGREGATES, write_leaderboard
+    from placer.results import DB_NAME
+
+    if aggregate not in AGGREGATES:
+        raise UsageError(f"--aggregate must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
+    if not (runs_dir / DB_NAME).is_file():
+        raise UsageError(
+            f"{runs_dir}: no results database {DB_NAME} (run placer place --suite ... --out "
+            f"{runs_dir} first)"
+        )
+    try:
+        paths = write_leaderboard(runs_dir, out, aggregate)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    markdown = paths["markdown"].read_text(encoding="utf-8")
+    proxy_section = markdown.split("## ")[1].split("\n", 1)[1].strip()
+    console.print(proxy_section, markup=False, highlight=False)
+    console.print("wrote " + ", ".join(str(p) for p in paths.values()))

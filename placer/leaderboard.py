@@ -1,0 +1,298 @@
+"""The leaderboard: designs x methods tables from a runs folder's ``results.sqlite``.
+
+:func:`build` reads the ok runs and keeps one row per (design, method):
+
+* ``aggregate="best"`` (the default): the seed with the lowest proxy; its wirelength, density,
+  congestion, timing and seconds are that run's. This is what a user of a method would keep.
+* ``aggregate="mean"``: the mean of each column over the seeds.
+
+Either way ``seeds`` counts the ok runs, ``proxy_mean`` / ``proxy_std`` summarise the seeds and
+``failed`` counts failed runs. The ``initial`` method is a reference: the proxy of each design's
+``initial.plc`` as the batch recorded it (no timing, no seconds). It is not ranked and never
+marked best (on some designs the initial placement is not even legal).
+
+:func:`write_leaderboard` writes Markdown, CSV and HTML tables (proxy, then each of its parts,
+timing and seconds; best per design in bold; a ``mean`` row over the designs where every method
+has a result and a ``mean rank`` row, rank 1 = lowest proxy among the methods) and a bar chart
+of the mean proxy per method.
+
+When a runs folder holds several budgets, methods are labelled ``method@<budget>s``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from placer.results import DB_NAME, ResultStore, records_as_dicts
+
+INITIAL = "initial"
+AGGREGATES = ("best", "mean")
+METRICS = ("proxy", "wirelength", "density", "congestion", "timing", "seconds")
+_METRIC_TITLES = {
+    "proxy": "Proxy cost (wirelength + 0.5 density + 0.5 congestion)",
+    "wirelength": "Wirelength cost",
+    "density": "Density cost",
+    "congestion": "Congestion cost",
+    "timing": "Timing (worst path / (W + H))",
+    "seconds": "Seconds (wall time of the placement)",
+}
+_SHARED_SUITE_NOTE = (
+    "Only `ng45/ariane133` of the shared suite has its real nets; the other designs keep real "
+    "geometry with synthetic nets, so their costs must never be compared with published numbers."
+)
+
+
+def load_runs(runs_dir: str | Path) -> pd.DataFrame:
+    """Every row of ``runs_dir/results.sqlite`` (ok and failed) as a DataFrame."""
+    db = Path(runs_dir) / DB_NAME
+    if not db.is_file():
+        raise FileNotFoundError(2, "no results database (run placer place --suite first)", str(db))
+    return pd.DataFrame(records_as_dicts(ResultStore(db).records()))
+
+
+def _method_labels(runs: pd.DataFrame) -> pd.Series:
+    if runs["budget_s"].nunique() > 1:
+        return runs["method"] + "@" + runs["budget_s"].map(lambda b: f"{b:g}s")
+    return runs["method"]
+
+
+def build(runs_dir: str | Path, aggregate: str = "best") -> pd.DataFrame:
+    """One row per (design, method), ``initial`` included (see module doc for ``aggregate``).
+
+    Columns: design, method, the :data:`METRICS`, seeds, failed, proxy_mean, proxy_std,
+    overlap_area, out_of_canvas, best (lowest proxy among the methods of that design).
+    """
+    if aggregate not in AGGREGATES:
+        raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
+    runs = load_runs(runs_dir)
+    columns = ["design", "method", *METRICS, "seeds", "failed", "proxy_mean", "proxy_std",
+               "overlap_area", "out_of_canvas", "best"]
+    if runs.empty:
+        return pd.DataFrame(columns=columns)
+    runs = runs.assign(method=_method_labels(runs))
+    ok = runs[runs["status"] == "ok"]
+    failed = runs[runs["status"] != "ok"].groupby(["design", "method"]).size().rename("failed")
+
+    numeric = [*METRICS, "overlap_area", "out_of_canvas"]
+    groups = ok.groupby(["design", "method"])
+    if aggregate == "best":
+        table = ok.loc[groups["proxy"].idxmin(), ["design", "method", *numeric]]
+        table = table.set_index(["design", "method"])
+    else:
+        table = groups[numeric].mean()
+    table["seeds"] = groups.size()
+    table["proxy_mean"] = groups["proxy"].mean()
+    table["proxy_std"] = groups["proxy"].std(ddof=0)
+    table = table.join(failed, how="outer")
+    table["seeds"] = table["seeds"].fillna(0).astype(int)
+    table["failed"] = table["failed"].fillna(0).astype(int)
+    table = table.reset_index()
+
+    initial = (
+        runs.dropna(subset=["initial_proxy"]).groupby("design", as_index=False).first()
+        [["design", "initial_proxy", "initial_wirelength", "initial_density", "initial_congestion"]]
+        .rename(columns=lambda c: c.removeprefix("initial_"))
+        .assign(method=INITIAL, seeds=0, failed=0)
+    )
+    table = pd.concat([initial, table], ignore_index=True) if not initial.empty else table
+    competing = table["method"] != INITIAL
+    best_proxy = table[competing].groupby("design")["proxy"].transform("min")
+    table["best"] = competing & table["proxy"].notna() & (table["proxy"] == best_proxy.reindex(table.index))
+    table = table.reindex(columns=columns)
+    return table.sort_values(["design", "method"], key=_initial_first).reset_index(drop=True)
+
+
+def _initial_first(column: pd.Series) -> pd.Series:
+    if column.name == "method":
+        return column.map(lambda m: (m != INITIAL, m))
+    return column
+
+
+def method_order(table: pd.DataFrame) -> list[str]:
+    """``initial`` first, then the methods by mean rank (best first), then by name."""
+    methods = sorted(m for m in table["method"].unique() if m != INITIAL)
+    ranks = summary_rows(pivot(table, "proxy", methods)).loc["mean rank"]
+    methods.sort(key=lambda m: (np.nan_to_num(ranks.get(m, np.nan), nan=np.inf), m))
+    return ([INITIAL] if (table["method"] == INITIAL).any() else []) + methods
+
+
+def pivot(table: pd.DataFrame, metric: str = "proxy", methods: list[str] | None = None) -> pd.DataFrame:
+    """Designs x methods of one metric (NaN where a method has no ok run)."""
+    wide = table.pivot(index="design", columns="method", values=metric)
+    if methods is not None:
+        wide = wide.reindex(columns=[m for m in methods if m in wide.columns])
+    wide.columns.name = None
+    return wide
+
+
+def summary_rows(wide: pd.DataFrame) -> pd.DataFrame:
+    """``mean`` and ``mean rank`` of each column over the designs where all columns have a value.
+
+    Ranks are among the methods only (``initial`` gets none), 1 = lowest.
+    """
+    complete = wide.dropna()
+    competitors = [c for c in wide.columns if c != INITIAL]
+    ranks = complete[competitors].rank(axis=1, method="min")
+    rows = pd.DataFrame(
+        [complete.mean(), ranks.mean().reindex(wide.columns)], index=["mean", "mean rank"]
+    )
+    rows.attrs["n_designs"] = len(complete)
+    return rows
+
+
+# ----------------------------------------------------------------------------- output
+def _cell(value: float, metric: str) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    return f"{value:.2f}" if metric == "seconds" else f"{value:.4f}"
+
+
+def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd.DataFrame, int]:
+    """Text cells of a metric's designs x methods table, best in ``**``, then mean rows."""
+    wide = pivot(table, metric, methods)
+    best = pivot(table.assign(best=table["best"].astype(float)), "best", methods).fillna(0) > 0
+    failed = pivot(table, "failed", methods).fillna(0)
+    text = wide.astype(object)
+    for design in wide.index:
+        for method in wide.columns:
+            value = wide.at[design, method]
+            cell = _cell(value, metric)
+            if np.isnan(value) and failed.at[design, method] > 0:
+                cell = "failed"
+            elif best.at[design, method] and metric == "proxy":
+                cell = f"**{cell}**"
+            text.at[design, method] = cell
+    summary = summary_rows(wide)
+    for name in summary.index:
+        digits = "{:.2f}" if name == "mean rank" else None
+        text.loc[name] = [
+            "—" if np.isnan(v) else (digits.format(v) if digits else _cell(v, metric))
+            for v in summary.loc[name]
+        ]
+    return text, int(summary.attrs["n_designs"])
+
+
+def markdown_table(text: pd.DataFrame, index_name: str = "design") -> str:
+    """A GitHub Markdown table of string cells (numbers right-aligned)."""
+    header = [index_name, *map(str, text.columns)]
+    lines = ["| " + " | ".join(header) + " |", "|:---|" + "---:|" * len(text.columns)]
+    for name, row in text.iterrows():
+        label = f"**{name}**" if name in ("mean", "mean rank") else str(name)
+        lines.append("| " + " | ".join([label, *map(str, row)]) + " |")
+    return "\n".join(lines)
+
+
+def _html_table(text: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in ["design", *text.columns])
+    body = []
+    for name, row in text.iterrows():
+        cells = [f"<th>{html.escape(str(name))}</th>"]
+        for value in row:
+            value = str(value)
+            bold = value.startswith("**")
+            value = html.escape(value.strip("*"))
+            cells.append(f"<td><b>{value}</b></td>" if bold else f"<td>{value}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
+    ok = runs[runs["status"] == "ok"]
+    budgets = ", ".join(f"{b:g} s" for b in sorted(runs["budget_s"].unique()))
+    seeds = int(ok.groupby(["design", "method"]).size().max()) if not ok.empty else 0
+    versions = ", ".join(sorted(set(runs["version"].dropna())))
+    commits = ", ".join(sorted({str(c)[:10] for c in runs["git_commit"].dropna()})) or "none"
+    how = ("the best seed (lowest proxy) per design and method" if aggregate == "best"
+           else "the mean over seeds per design and method")
+    return [
+        f"Generated {_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} from "
+        f"{len(runs)} runs ({len(ok)} ok); budget {budgets}; up to {seeds} seed(s) per design "
+        f"and method; each cell is {how}.",
+        f"placer-gym {versions or 'unknown'}, git commit {commits}.",
+        "`initial` is each design's `initial.plc` (a reference: not ranked, never marked best). "
+        "Bold: lowest proxy per design. `mean` is over the designs where every column has a "
+        "result; `mean rank` ranks the methods per design (1 = lowest proxy).",
+    ]
+
+
+def _uses_shared_suite(runs: pd.DataFrame) -> bool:
+    return any((Path(s) / "reference_costs.json").is_file() for s in runs["suite"].dropna().unique())
+
+
+def bar_chart(table: pd.DataFrame, path: str | Path, methods: list[str]) -> Path:
+    """PNG bar chart of the mean proxy per method over the designs every method has."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    summary = summary_rows(pivot(table, "proxy", methods))
+    means = summary.loc["mean"]
+    fig = Figure(figsize=(max(4.0, 1.1 * len(means) + 2), 3.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    colors = ["#9e9e9e" if m == INITIAL else "#1f5fa8" for m in means.index]
+    bars = ax.bar([str(m) for m in means.index], means.to_numpy(dtype=float), color=colors)
+    ax.bar_label(bars, fmt="%.4f", fontsize=8)
+    ax.set_ylabel("mean proxy cost (lower is better)")
+    ax.set_title(f"Mean proxy per method over {summary.attrs['n_designs']} design(s)", fontsize=10)
+    ax.tick_params(axis="x", labelrotation=20, labelsize=8)
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    return path
+
+
+def write_leaderboard(runs_dir: str | Path, out_dir: str | Path | None = None,
+                      aggregate: str = "best") -> dict[str, Path]:
+    """Write ``leaderboard.md``, ``.csv`` (the tidy :func:`build` table), ``.html`` and ``.png``."""
+    out = Path(out_dir if out_dir is not None else runs_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = load_runs(runs_dir)
+    table = build(runs_dir, aggregate)
+    if table.empty:
+        raise ValueError(f"{Path(runs_dir) / DB_NAME} holds no runs")
+    methods = method_order(table)
+    notes = _provenance(runs, aggregate)
+    if _uses_shared_suite(runs):
+        notes.insert(0, f"**Note:** {_SHARED_SUITE_NOTE}")
+
+    md = ["# Leaderboard", "", *[f"{n}  " for n in notes], ""]
+    page = ["<h1>Leaderboard</h1>", *[f"<p>{html.escape(n).replace('**', '')}</p>" for n in notes]]
+    for metric in METRICS:
+        text, n_complete = _formatted(table, metric, methods)
+        md += [f"## {_METRIC_TITLES[metric]}", "", markdown_table(text), ""]
+        page += [f"<h2>{html.escape(_METRIC_TITLES[metric])}</h2>", _html_table(text)]
+    failures = runs[runs["status"] != "ok"]
+    if not failures.empty:
+        md += ["## Failed runs", ""]
+        page.append("<h2>Failed runs</h2><ul>")
+        for row in failures.itertuples():
+            first = str(row.error or "").splitlines()[0] if row.error else "unknown error"
+            md.append(f"- {row.design} / {row.method} / seed {row.seed}: {first}")
+            page.append(f"<li>{html.escape(f'{row.design} / {row.method} / seed {row.seed}: {first}')}</li>")
+        page.append("</ul>")
+        md.append("")
+
+    paths = {
+        "markdown": out / "leaderboard.md",
+        "csv": out / "leaderboard.csv",
+        "html": out / "leaderboard.html",
+        "png": out / "leaderboard.png",
+    }
+    _write_text(paths["markdown"], "\n".join(md))
+    _write_text(paths["csv"], table.to_csv(index=False))
+    style = "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+    _write_text(paths["html"], f"<!doctype html><html><head><meta charset='utf-8'><title>Leaderboard"
+                f"</title><style>{style}</style></head><body>{''.join(page)}</body></html>\n")
+    bar_chart(table, paths["png"], methods)
+    return paths
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write atomically (temporary name, then rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

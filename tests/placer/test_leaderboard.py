@@ -1,0 +1,126 @@
+"""Leaderboard tables from a results database: aggregation, initial reference, marks, files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from placer.commands.leaderboard import register
+from placer.leaderboard import build, pivot, summary_rows, write_leaderboard
+from placer.results import ResultStore, RunRecord
+
+INITIAL = {"d1": 1.0, "d2": 2.0}
+# (design, method, seed) -> proxy; wirelength = proxy / 10, density = congestion = proxy / 2
+PROXY = {
+    ("d1", "aa", 0): 0.80, ("d1", "aa", 1): 0.60,
+    ("d1", "bb", 0): 0.70, ("d1", "bb", 1): 0.70,
+    ("d2", "aa", 0): 1.50, ("d2", "aa", 1): 1.70,
+    ("d2", "bb", 0): 1.20, ("d2", "bb", 1): 1.40,
+}
+
+
+def record(design: str, method: str, seed: int, proxy: float | None, budget: float = 5.0) -> RunRecord:
+    base = INITIAL[design]
+    r = RunRecord(design=design, method=method, seed=seed, budget_s=budget, suite="/nowhere",
+                  initial_proxy=base, initial_wirelength=base / 10, initial_density=base / 2,
+                  initial_congestion=base / 2, version="0.1.0", git_commit="abc")
+    if proxy is None:
+        r.status, r.error = "failed", "RuntimeError: boom\nmore detail"
+    else:
+        r.proxy, r.wirelength, r.density, r.congestion = proxy, proxy / 10, proxy / 2, proxy / 2
+        r.timing, r.seconds, r.overlap_area, r.out_of_canvas = 0.5, 4.0 + seed, 0.0, 0
+    return r
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Path:
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for (design, method, seed), proxy in PROXY.items():
+        store.write(record(design, method, seed, proxy))
+    store.write(record("d2", "cc", 0, None))  # a method that only failed
+    store.write(record("d1", "cc", 0, 0.5))
+    return tmp_path / "runs"
+
+
+def cell(table: pd.DataFrame, design: str, method: str, column: str) -> object:
+    row = table[(table["design"] == design) & (table["method"] == method)]
+    assert len(row) == 1
+    return row.iloc[0][column]
+
+
+def test_build_keeps_the_best_seed_and_the_initial_reference(runs: Path) -> None:
+    table = build(runs)
+    assert set(zip(table["design"], table["method"], strict=True)) == {
+        ("d1", "initial"), ("d1", "aa"), ("d1", "bb"), ("d1", "cc"),
+        ("d2", "initial"), ("d2", "aa"), ("d2", "bb"), ("d2", "cc"),
+    }
+    assert cell(table, "d1", "aa", "proxy") == 0.60
+    assert cell(table, "d1", "aa", "seconds") == 5.0  # the best seed's own run
+    assert cell(table, "d1", "aa", "proxy_mean") == pytest.approx(0.70)
+    assert cell(table, "d1", "aa", "seeds") == 2
+    assert cell(table, "d1", "initial", "proxy") == 1.0
+    assert cell(table, "d2", "initial", "wirelength") == pytest.approx(0.2)
+    assert cell(table, "d2", "cc", "failed") == 1 and pd.isna(cell(table, "d2", "cc", "proxy"))
+    best = table[table["best"]]
+    assert set(zip(best["design"], best["method"], strict=True)) == {("d1", "cc"), ("d2", "bb")}
+
+
+def test_mean_aggregate_and_summary_rows(runs: Path) -> None:
+    table = build(runs, aggregate="mean")
+    assert cell(table, "d2", "aa", "proxy") == pytest.approx(1.60)
+    summary = summary_rows(pivot(table, "proxy"))
+    # cc has no ok run on d2, so means and ranks are over d1 only
+    assert summary.attrs["n_designs"] == 1
+    assert summary.loc["mean", "aa"] == pytest.approx(0.70)
+    assert summary.loc["mean rank", "cc"] == 1 and pd.isna(summary.loc["mean rank", "initial"])
+    with pytest.raises(ValueError, match="aggregate"):
+        build(runs, aggregate="median")
+
+
+def test_written_files(runs: Path, tmp_path: Path) -> None:
+    paths = write_leaderboard(runs, tmp_path / "board")
+    markdown = paths["markdown"].read_text()
+    proxy_table = markdown.split("## Proxy")[1].split("##")[0]
+    assert "| design | initial | cc | aa | bb |" in proxy_table  # initial, then by mean rank
+    assert "| d1 | 1.0000 | **0.5000** | 0.6000 | 0.7000 |" in proxy_table
+    assert "| d2 | 2.0000 | failed | 1.5000 | **1.2000** |" in proxy_table
+    assert "| **mean rank** | — | 1.00 | 2.00 | 3.00 |" in proxy_table
+    assert "d2 / cc / seed 0: RuntimeError: boom" in markdown and "more detail" not in markdown
+    assert "best seed" in markdown
+    csv = pd.read_csv(paths["csv"])
+    assert len(csv) == 8 and "best" in csv.columns
+    assert "<b>0.5000</b>" in paths["html"].read_text()
+    assert paths["png"].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_several_budgets_are_separate_columns(tmp_path: Path) -> None:
+    store = ResultStore.in_runs_dir(tmp_path)
+    store.write(record("d1", "aa", 0, 0.9, budget=5.0))
+    store.write(record("d1", "aa", 0, 0.8, budget=50.0))
+    assert set(build(tmp_path)["method"]) == {"initial", "aa@5s", "aa@50s"}
+
+
+def make_app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def _root() -> None:  # keeps "leaderboard" a named sub-command
+        pass
+
+    return app
+
+
+def test_cli(runs: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(make_app(), ["leaderboard", str(runs), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    assert "**0.5000**" in result.output and (tmp_path / "b" / "leaderboard.md").is_file()
+    missing = runner.invoke(make_app(), ["leaderboard", str(tmp_path / "none")])
+    assert missing.exit_code == 2 and "no results database" in missing.output
+    bad = runner.invoke(make_app(), ["leaderboard", str(runs), "--aggregate", "median"])
+    assert bad.exit_code == 2 and "--aggregate" in bad.output
