@@ -1,0 +1,345 @@
+"""Training of the placement policy with sb3-contrib's MaskablePPO, with checkpoints and resume.
+
+Output folder layout (``out``)::
+
+    config.json           the TrainConfig (resume reads it back)
+    env_kwargs.json       environment options a placer needs to rebuild the same env
+    last.zip              latest checkpoint (every ``checkpoint_every`` steps, at the end and on Ctrl-C)
+    checkpoints/step_N.zip
+    best.zip best.plc best.json   best deterministic evaluation so far (its placement as .plc)
+    curve.csv             steps, mean episode proxy of recent training episodes, eval proxy
+    tb/                   TensorBoard logs (when tensorboard is installed)
+
+Defaults are sized for a 2-core CPU: 2 environments in one process (``DummyVecEnv``), one torch
+thread, rollouts of 256 steps per environment, minibatches of 64, 4 epochs, lr 3e-4,
+entropy 0.01.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
+
+from envs.macro_placement import MacroPlacementEnv
+from netlists.model import Netlist, Placement
+
+Design = tuple[Netlist, Placement]
+
+#: Environment options saved beside a model (a placer rebuilds the same env from them).
+ENV_OPTION_KEYS = ("max_grid", "max_nodes", "max_edges", "order", "use_wiremask", "grid")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs; stored as ``config.json`` in the output folder."""
+
+    out: str
+    netlists: list[str] = field(default_factory=list)  # design files / folders
+    suite: str | None = None  # a folder of design folders (each with netlist.pb.txt[.gz])
+    generated: int = 0  # number of synthetic training designs
+    eval_netlist: str | None = None  # default: the first training design
+    timesteps: int = 100_000
+    n_envs: int = 2
+    device: str = "auto"
+    seed: int = 0
+    threads: int = 1
+    vec: str = "dummy"  # or "subproc"
+    checkpoint_every: int = 10_000
+    eval_every: int = 5_000
+    n_steps: int = 256
+    batch_size: int = 64
+    n_epochs: int = 4
+    learning_rate: float = 3e-4
+    ent_coef: float = 0.01
+    gamma: float = 1.0
+    # environment
+    max_grid: int = 64
+    max_nodes: int = 256
+    max_edges: int = 4096
+    order: str = "area"
+    use_wiremask: bool = True
+    use_graph: bool = True
+    wiremask_prior: float = 2.0
+    dense_shaping: bool = False
+    soft_placement: str = "fd"
+    w_wl: float = 1.0
+    w_den: float = 0.5
+    w_cong: float = 0.5
+    w_timing: float = 0.0
+
+    def env_kwargs(self) -> dict[str, Any]:
+        return {
+            "max_grid": self.max_grid,
+            "max_nodes": self.max_nodes,
+            "max_edges": self.max_edges,
+            "order": self.order,
+            "use_wiremask": self.use_wiremask,
+            "dense_shaping": self.dense_shaping,
+            "soft_placement": self.soft_placement,
+            "w_wl": self.w_wl,
+            "w_den": self.w_den,
+            "w_cong": self.w_cong,
+            "w_timing": self.w_timing,
+        }
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def generated_designs(n: int, seed: int = 0, hard: tuple[int, int] = (8, 24)) -> list[Design]:
+    """``n`` synthetic designs, sizes drawn from ``hard`` (soft = 4 x hard, ports = 2 x hard),
+    design ``k`` with seed ``seed + k``."""
+    from netlists.generate import generate
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        h = int(rng.integers(hard[0], hard[1] + 1))
+        out.append(generate(h, 4 * h, 2 * h, seed=seed + k))
+    return out
+
+
+def find_suite(folder: str | Path) -> list[Path]:
+    """Design folders under ``folder`` that hold a ``netlist.pb.txt`` (or ``.gz``)."""
+    root = Path(folder)
+    found = sorted({p.parent for p in root.rglob("netlist.pb.txt*")})
+    if not found:
+        raise FileNotFoundError(f"{root}: no netlist.pb.txt under this folder")
+    return [p / "netlist.pb.txt" if (p / "netlist.pb.txt").exists() else p / "netlist.pb.txt.gz" for p in found]
+
+
+def load_designs(config: TrainConfig) -> list[Design]:
+    """Training designs named by the config (files, suite, generated)."""
+    from netlists.io import load_design
+
+    paths = [Path(p) for p in config.netlists]
+    if config.suite:
+        paths += find_suite(config.suite)
+    designs = [load_design(p) for p in paths]
+    designs += generated_designs(config.generated, config.seed)
+    if not designs:
+        raise ValueError("no training design: give --netlist, --suite or --generated")
+    return designs
+
+
+def make_vec_env(designs: Sequence[Design], config: TrainConfig, seed: int, n_envs: int | None = None) -> VecEnv:
+    """``n_envs`` monitored environments over ``designs``, seeded ``seed + rank``."""
+
+    def factory(rank: int) -> Callable[[], Monitor]:
+        def make() -> Monitor:
+            env = MacroPlacementEnv(designs=list(designs), **config.env_kwargs())
+            env.reset(seed=seed + rank)
+            return Monitor(env)
+
+        return make
+
+    n = n_envs or config.n_envs
+    cls = SubprocVecEnv if config.vec == "subproc" and n > 1 else DummyVecEnv
+    vec = cls([factory(r) for r in range(n)])
+    vec.seed(seed)
+    return vec
+
+
+def policy_kwargs(config: TrainConfig) -> dict[str, Any]:
+    return {
+        "features_extractor_kwargs": {"use_graph": config.use_graph},
+        "wiremask_prior": config.wiremask_prior if config.use_wiremask else 0.0,
+    }
+
+
+def run_episode(model: Any, env: MacroPlacementEnv, deterministic: bool, seed: int) -> dict[str, Any]:
+    """One episode of ``model`` on ``env``; returns the final info (with ``cost``) and reward."""
+    obs, _ = env.reset(seed=seed)
+    total, done, info = 0.0, False, {}
+    while not done:
+        action, _ = model.predict(obs, deterministic=deterministic, action_masks=env.action_masks())
+        obs, reward, done, _, info = env.step(int(action))
+        total += reward
+    return {"reward": total, **info}
+
+
+class TrainingMonitor(BaseCallback):
+    """Checkpoints, evaluation keeping the best placement, learning curve and TB scalars."""
+
+    def __init__(self, config: TrainConfig, eval_design: Design) -> None:
+        super().__init__()
+        self.config = config
+        self.out = Path(config.out)
+        self.eval_env = MacroPlacementEnv(designs=[eval_design], **config.env_kwargs())
+        self.recent_proxy: deque[float] = deque(maxlen=50)
+        self.best = self._read_best()
+        self._next_ckpt = 0
+        self._next_eval = 0
+        self._t0 = time.perf_counter()
+
+    def _read_best(self) -> float:
+        path = self.out / "best.json"
+        return json.loads(path.read_text())["proxy"] if path.exists() else math.inf
+
+    def _on_training_start(self) -> None:
+        n = self.num_timesteps
+        self._next_ckpt = (n // self.config.checkpoint_every + 1) * self.config.checkpoint_every
+        self._next_eval = (n // self.config.eval_every + 1) * self.config.eval_every
+        if n == 0:
+            self.evaluate()
+
+    def _on_step(self) -> bool:
+        for info, done in zip(self.locals.get("infos", []), self.locals.get("dones", []), strict=False):
+            if done and "cost" in info:
+                self.recent_proxy.append(info["cost"]["proxy"])
+                self.logger.record_mean("rollout/ep_proxy", info["cost"]["proxy"])
+            elif done and "infeasible" in info:
+                self.logger.record_mean("rollout/infeasible", 1.0)
+        if self.num_timesteps >= self._next_eval:
+            self._next_eval += self.config.eval_every
+            self.evaluate()
+        if self.num_timesteps >= self._next_ckpt:
+            self._next_ckpt += self.config.checkpoint_every
+            self.checkpoint()
+        return True
+
+    def evaluate(self) -> float:
+        """Deterministic episode on the evaluation design; keeps the best placement."""
+        result = run_episode(self.model, self.eval_env, deterministic=True, seed=self.config.seed)
+        proxy = result["cost"]["proxy"] if "cost" in result else math.inf
+        self.logger.record("eval/proxy", proxy)
+        mean = float(np.mean(self.recent_proxy)) if self.recent_proxy else math.nan
+        self._append_curve(mean, proxy)
+        if proxy < self.best:
+            self.best = proxy
+            self.model.save(self.out / "best.zip")
+            self.eval_env.write_plc(self.out / "best.plc", result["placement"])
+            _write_json(self.out / "best.json", {"proxy": proxy, "steps": self.num_timesteps, "cost": result["cost"], "design": result["design"]})
+        return proxy
+
+    def _append_curve(self, mean_proxy: float, eval_proxy: float) -> None:
+        path = self.out / "curve.csv"
+        new = not path.exists()
+        with path.open("a", newline="") as f:
+            w = csv.writer(f)
+            if new:
+                w.writerow(["steps", "wall_s", "train_mean_proxy", "eval_proxy"])
+            w.writerow([self.num_timesteps, round(time.perf_counter() - self._t0, 2), mean_proxy, eval_proxy])
+
+    def checkpoint(self) -> None:
+        save_checkpoint(self.model, self.out, self.num_timesteps)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    tmp.replace(path)
+
+
+def save_checkpoint(model: Any, out: Path, steps: int) -> Path:
+    """Write ``checkpoints/step_N.zip`` and ``last.zip`` (atomically)."""
+    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+    model.save(out / "checkpoints" / f"step_{steps}.zip")
+    tmp = out / "last.tmp.zip"
+    model.save(tmp)
+    tmp.replace(out / "last.zip")
+    return out / "last.zip"
+
+
+def train(
+    config: TrainConfig, progress_bar: bool = True, designs: Sequence[Design] | None = None, resume: bool = False
+) -> Path:
+    """Train (or, with ``resume``, continue from ``out/last.zip``) and return ``out``.
+
+    Ctrl-C saves ``last.zip`` and returns. Without ``resume`` an existing ``last.zip`` is an
+    error (no silent overwrite of a run).
+    """
+    from sb3_contrib import MaskablePPO
+
+    from placer.rl.policy import PlacementPolicy
+
+    torch.set_num_threads(max(1, config.threads))
+    out = Path(config.out)
+    last = out / "last.zip"
+    if last.exists() and not resume:
+        raise FileExistsError(f"{out} already holds a run (last.zip): pass resume=True / --resume, or another --out")
+    if resume and not last.exists():
+        raise FileNotFoundError(f"{last}: nothing to resume")
+    out.mkdir(parents=True, exist_ok=True)
+    designs = list(designs) if designs is not None else load_designs(config)
+    if config.eval_netlist:
+        from netlists.io import load_design
+
+        eval_design = load_design(config.eval_netlist)
+    else:
+        eval_design = designs[0]
+    _write_json(out / "config.json", asdict(config))
+    _write_json(out / "env_kwargs.json", {k: v for k, v in config.env_kwargs().items() if k in ENV_OPTION_KEYS})
+    device = resolve_device(config.device)
+    vec = make_vec_env(designs, config, config.seed)
+    tb = str(out / "tb") if _has_tensorboard() else None
+    if resume:
+        model = MaskablePPO.load(last, env=vec, device=device, tensorboard_log=tb)
+    else:
+        model = MaskablePPO(
+            PlacementPolicy,
+            vec,
+            n_steps=config.n_steps,
+            batch_size=config.batch_size,
+            n_epochs=config.n_epochs,
+            learning_rate=config.learning_rate,
+            ent_coef=config.ent_coef,
+            gamma=config.gamma,
+            policy_kwargs=policy_kwargs(config),
+            tensorboard_log=tb,
+            seed=config.seed,
+            device=device,
+            verbose=0,
+        )
+    remaining = config.timesteps - model.num_timesteps
+    monitor = TrainingMonitor(config, eval_design)
+    try:
+        if remaining > 0:
+            model.learn(
+                remaining,
+                callback=CallbackList([monitor]),
+                progress_bar=progress_bar and _has_progress_bar(),
+                reset_num_timesteps=False,
+                tb_log_name="ppo",
+            )
+        monitor.evaluate()
+    except KeyboardInterrupt:
+        print(f"interrupted at step {model.num_timesteps}: saving {last}")
+    finally:
+        save_checkpoint(model, out, model.num_timesteps)
+        vec.close()
+    return out
+
+
+def _has_tensorboard() -> bool:
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _has_progress_bar() -> bool:
+    try:
+        import rich  # noqa: F401
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
