@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -151,13 +152,16 @@ def test_unknown_method_and_budget_clash_fail_before_any_work(
                   show_progress=False)
 
 
+@pytest.mark.parametrize(
+    ("how", "jobs"), [("SIGKILL to the whole group", 1), ("SIGTERM to the parent", 2)]
+)
 def test_killed_batch_keeps_finished_rows_and_resumes(
-    suite: Path, plugin: str, tmp_path: Path
+    suite: Path, plugin: str, tmp_path: Path, how: str, jobs: int
 ) -> None:
     runs = tmp_path / "runs"
     command = [
         sys.executable, "-m", "placer.cli", "place", "--suite", str(suite), "--algo", METHOD,
-        "--seeds", "3", "--jobs", "1", "--budget-s", "5", "--out", str(runs), "--quiet",
+        "--seeds", "3", "--jobs", str(jobs), "--budget-s", "5", "--out", str(runs), "--quiet",
         "--plugin", plugin, "--option", "sleep_s=0.4",
     ]
     process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
@@ -168,11 +172,17 @@ def test_killed_batch_keeps_finished_rows_and_resumes(
     try:
         while time.monotonic() < deadline and process.poll() is None:
             if db.exists():
-                with sqlite3.connect(db, timeout=10) as conn:
-                    n_rows = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+                try:
+                    with closing(sqlite3.connect(db, timeout=10)) as conn:
+                        n_rows = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+                except sqlite3.OperationalError:  # the table is being created
+                    n_rows = 0
                 if n_rows:
                     break
             time.sleep(0.05)
+        if how.startswith("SIGTERM"):  # a plain kill: the batch stops its workers, exits 130
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 130
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
