@@ -319,7 +319,7 @@ def train(
                 reset_num_timesteps=False,
                 tb_log_name="ppo",
             )
-        monitor.evaluate()
+            monitor.evaluate()
     except KeyboardInterrupt:
         print(f"interrupted at step {model.num_timesteps}: saving {last}")
     finally:
