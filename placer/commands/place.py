@@ -110,7 +110,14 @@ def place_command(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
-    """Place one design (NETLIST) or every design of a suite (--suite) with the given methods."""
+    """Place one design (NETLIST) or every design of a suite (--suite) with the given methods.
+
+    One design: placer place NETLIST --algo sa --budget-s 60 --seed 0 --out OUT.plc
+
+    A suite: placer place --suite DIR --algo sa,greedy --seeds 3 --jobs 2 --out RUNS_DIR (each run's .plc and its row in RUNS_DIR/results.sqlite are written as it finishes; --resume skips finished runs).
+
+    Method options: --option key=value goes to every method, --option sa.key=value to sa only; values are read as JSON when they parse (3, 0.5, true, [1, 2]), as text otherwise.
+    """
     methods = _split_list(algo)
     if not methods:
         raise UsageError("--algo is required (e.g. --algo sa, or --algo sa,greedy with --suite)")
