@@ -1,0 +1,192 @@
+"""MacroPlacementEnv: API checks, masks, wire mask, reward = exact cost, seeding."""
+
+from __future__ import annotations
+
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from envs.macro_placement import MacroPlacementEnv
+from netlists.generate import generate
+from placer.algorithms.grid_state import SequentialGridState, auto_grid
+from placer.algorithms.legalize import check_legality
+from placer.cost.context import cost_context
+from placer.cost.proxy import evaluate
+
+SMALL = {"max_grid": 32, "max_nodes": 16, "max_edges": 64, "soft_placement": "keep"}
+
+
+@pytest.fixture(scope="module")
+def design():
+    return generate(6, 20, 12, seed=3)
+
+
+def make(design, **kw) -> MacroPlacementEnv:
+    return MacroPlacementEnv(design, **{**SMALL, **kw})
+
+
+def random_episode(env: MacroPlacementEnv, seed: int) -> tuple[list[int], float, dict]:
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    actions, total, done, info = [], 0.0, False, {}
+    while not done:
+        mask = env.action_masks()
+        a = int(rng.choice(np.flatnonzero(mask)))
+        actions.append(a)
+        _, r, done, _, info = env.step(a)
+        total += r
+    return actions, total, info
+
+
+def test_gymnasium_and_sb3_checkers(design):
+    from gymnasium.utils.env_checker import check_env
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_env(make(design), skip_render_check=True)
+        sb3_check_env(make(design))
+
+
+def test_registered_ids(design):
+    import envs  # noqa: F401
+
+    env = gym.make("placer/MacroPlacement-v0", netlist=design, **SMALL)
+    env.reset(seed=0)
+    env2 = gym.make("envs:placer/MacroPlacement-v0", netlist=design, **SMALL)
+    assert env2.unwrapped.action_space.n == 32 * 32
+
+
+def test_masks_never_allow_overlap_and_padding_is_masked(design):
+    env = make(design)
+    for seed in range(5):
+        env.reset(seed=seed)
+        rng = np.random.default_rng(seed)
+        done = False
+        while not done:
+            mask = env.action_masks().reshape(32, 32)
+            st = env._state
+            assert not mask[st.rows :, :].any() and not mask[:, st.cols :].any()
+            _, _, done, _, info = env.step(int(rng.choice(np.flatnonzero(mask.ravel()))))
+        assert "cost" in info
+        assert check_legality(design[0], info["placement"]).legal
+
+
+def test_every_legal_cell_is_legal_and_blocked_cells_overlap(design):
+    netlist, placement = design
+    state = SequentialGridState(netlist, placement, grid=auto_grid(netlist))
+    rng = np.random.default_rng(0)
+    while not state.done:
+        mask = state.legal_mask()
+        node = state.current
+        w, h = netlist.width[node], netlist.height[node]
+        placed = state.order[: state.n_placed]
+        for r in range(state.rows):
+            for c in range(state.cols):
+                x, y = state.col_x[c], state.row_y[r]
+                inside = x - w / 2 >= -1e-9 and x + w / 2 <= state.canvas.width + 1e-9 and y - h / 2 >= -1e-9 and y + h / 2 <= state.canvas.height + 1e-9
+                ox = (w + netlist.width[placed]) / 2 - np.abs(state.placement.x[placed] - x)
+                oy = (h + netlist.height[placed]) / 2 - np.abs(state.placement.y[placed] - y)
+                overlap = bool(np.any((ox > 1e-6) & (oy > 1e-6)))
+                if mask[r, c]:
+                    assert inside and not overlap
+                elif inside:
+                    assert np.any((ox > -1e-6) & (oy > -1e-6))
+        cells = np.argwhere(mask)
+        state.place(*cells[rng.integers(len(cells))])
+
+
+def test_wire_mask_equals_hpwl_increase_of_placed_pins(design):
+    netlist, placement = design
+    ctx = cost_context(netlist)
+    state = SequentialGridState(netlist, placement, grid=auto_grid(netlist))
+
+    def placed_hpwl() -> float:
+        placed = set(state.order[: state.n_placed].tolist())
+        keep = np.array([netlist.node_type[a] == 0 or a in placed for a in ctx.entry_anchor])
+        entries = np.flatnonzero(keep)
+        x, y = ctx.entry_positions(state.placement, entries)
+        nets = ctx.entry_net[entries]
+        total = 0.0
+        for k in np.unique(nets):
+            m = nets == k
+            total += ctx.net_weight[k] * (np.ptp(x[m]) + np.ptp(y[m]))
+        return total
+
+    rng = np.random.default_rng(1)
+    while not state.done:
+        wm = state.wire_mask()
+        cells = np.argwhere(state.legal_mask())
+        r, c = cells[rng.integers(len(cells))]
+        before = placed_hpwl()
+        state.place(r, c)
+        assert placed_hpwl() - before == pytest.approx(wm[r, c], rel=1e-9, abs=1e-9)
+
+
+def test_reward_equals_exact_cost_of_final_placement(design):
+    env = make(design)
+    _, total, info = random_episode(env, 0)
+    cost = evaluate(design[0], info["placement"])
+    assert total == pytest.approx(-cost.proxy, rel=1e-12)
+    assert info["cost"]["proxy"] == pytest.approx(cost.proxy, rel=1e-12)
+    env2 = make(design, w_wl=2.0, w_den=0.0, w_cong=1.0)
+    _, total2, info2 = random_episode(env2, 0)
+    c2 = evaluate(design[0], info2["placement"])
+    assert total2 == pytest.approx(-(2 * c2.wirelength + c2.congestion), rel=1e-12)
+
+
+def test_dense_shaping_adds_wiremask_terms(design):
+    env = make(design, dense_shaping=True)
+    rng = np.random.default_rng(0)
+    env.reset(seed=0)
+    mask = env.action_masks()
+    a = int(rng.choice(np.flatnonzero(mask)))
+    r, c = divmod(a, 32)
+    expected = -env._wiremask[r, c] / env._static.wl_norm
+    _, reward, _, _, _ = env.step(a)
+    assert reward == pytest.approx(expected)
+
+
+def test_seeding_is_reproducible(design):
+    a1, t1, _ = random_episode(make(design), 7)
+    a2, t2, _ = random_episode(make(design), 7)
+    assert a1 == a2 and t1 == t2
+    envs_ = [MacroPlacementEnv(designs=[design, generate(5, 10, 8, seed=9)], **SMALL) for _ in range(2)]
+    names = [[e.reset(seed=s)[1]["design"] for s in range(6)] for e in envs_]
+    assert names[0] == names[1] and len(set(names[0])) == 2
+
+
+def test_observation_is_inside_space_and_wiremask_ablation(design):
+    env = make(design)
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.contains(obs)
+    assert obs["grid"][2].max() > 0
+    obs2, _ = make(design, use_wiremask=False).reset(seed=0)
+    assert obs2["grid"][2].max() == 0
+
+
+def test_infeasible_episode_ends_with_penalty():
+    netlist, placement = generate(8, 4, 4, seed=0)  # 8 macros, 4 cells: cannot all fit
+    env = MacroPlacementEnv((netlist, placement), max_grid=8, max_nodes=8, max_edges=16, grid=(2, 2), soft_placement="keep")
+    env.reset(seed=0)
+    done, info, reward = False, {}, 0.0
+    while not done:
+        _, reward, done, _, info = env.step(int(np.flatnonzero(env.action_masks())[0]))
+    assert info["infeasible"] in netlist.names and info["unplaced"] > 0
+    assert reward <= -env.infeasible_penalty
+    assert env.action_masks().any()  # the terminal mask stays a valid distribution
+
+
+def test_generator_source():
+    env = MacroPlacementEnv(generator=lambda rng: generate(4, 8, 6, seed=int(rng.integers(100))), **SMALL)
+    obs, info = env.reset(seed=3)
+    assert env.observation_space.contains(obs) and info["design"].startswith("synthetic")
+
+
+def test_write_plc(design, tmp_path):
+    env = make(design)
+    random_episode(env, 0)
+    path = env.write_plc(tmp_path / "out.plc")
+    assert path.exists() and path.stat().st_size > 0

@@ -1,0 +1,97 @@
+"""PPO end to end on a tiny design, checkpoint/resume, the rl placer and the train CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from netlists.generate import generate
+from placer.rl.train import TrainConfig, train
+
+TINY = {"max_grid": 16, "max_nodes": 8, "max_edges": 32, "n_steps": 64, "batch_size": 32,
+        "n_epochs": 1, "n_envs": 1, "soft_placement": "keep", "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def tiny_design():
+    return generate(4, 8, 6, seed=2)
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, tiny_design):
+    out = tmp_path_factory.mktemp("run")
+    cfg = TrainConfig(out=str(out), timesteps=256, checkpoint_every=128, eval_every=128, **TINY)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    return cfg, out
+
+
+def test_ppo_runs_end_to_end_and_writes_outputs(trained_run):
+    _, out = trained_run
+    for name in ("last.zip", "best.zip", "best.plc", "best.json", "curve.csv", "config.json", "env_kwargs.json"):
+        assert (out / name).exists(), name
+    assert json.loads((out / "best.json").read_text())["proxy"] > 0
+    assert list((out / "checkpoints").glob("step_*.zip"))
+
+
+def test_checkpoint_load_gives_same_model_state(trained_run, tiny_design):
+    from sb3_contrib import MaskablePPO
+
+    _, out = trained_run
+    model = MaskablePPO.load(out / "last.zip", device="cpu")
+    model.save(out / "copy.zip")
+    again = MaskablePPO.load(out / "copy.zip", device="cpu")
+    a, b = model.policy.state_dict(), again.policy.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert model.num_timesteps == again.num_timesteps == 256
+
+
+def test_resume_continues_from_last_checkpoint(trained_run, tiny_design, tmp_path):
+    import shutil
+
+    from sb3_contrib import MaskablePPO
+
+    cfg, out = trained_run
+    run = tmp_path / "resumed"
+    shutil.copytree(out, run)
+    before = MaskablePPO.load(run / "last.zip", device="cpu").policy.state_dict()
+    cfg2 = TrainConfig(**{**cfg.__dict__, "out": str(run), "timesteps": 320})
+    with pytest.raises(FileExistsError):
+        train(cfg2, progress_bar=False, designs=[tiny_design])
+    train(cfg2, progress_bar=False, designs=[tiny_design], resume=True)
+    after = MaskablePPO.load(run / "last.zip", device="cpu")
+    assert after.num_timesteps >= 320
+    assert any(not torch.equal(before[k], after.policy.state_dict()[k]) for k in before)
+
+
+def test_rl_placer_is_legal_and_reproducible(trained_run, tiny_design):
+    from placer.algorithms.base import available_placers, get_placer
+    from placer.algorithms.legalize import check_legality
+
+    _, out = trained_run
+    assert "rl" in available_placers()
+    netlist, placement = tiny_design
+    p1 = get_placer("rl", model=str(out), samples=2).place(netlist, placement, 30, seed=0)
+    p2 = get_placer("rl", model=str(out), samples=2).place(netlist, placement, 30, seed=0)
+    assert check_legality(netlist, p1).legal
+    assert np.array_equal(p1.x, p2.x) and np.array_equal(p1.y, p2.y)
+
+
+def test_graph_encoder_ablation_builds(tiny_design, tmp_path):
+    cfg = TrainConfig(out=str(tmp_path / "nog"), timesteps=64, use_graph=False, use_wiremask=False,
+                      checkpoint_every=1000, eval_every=1000, **TINY)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    assert (tmp_path / "nog" / "last.zip").exists()
+
+
+def test_train_cli_errors_are_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    result = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    result = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "x"), "--resume"])
+    assert result.exit_code == 2
