@@ -221,7 +221,12 @@ def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
 
 
 def _uses_shared_suite(runs: pd.DataFrame) -> bool:
-    return any((Path(s) / "reference_costs.json").is_file() for s in runs["suite"].dropna().unique())
+    """Whether some design came from the shared suite (a folder under its reference_costs.json)."""
+    for suite in runs["suite"].dropna().unique():
+        folder = Path(suite)
+        if any((p / "reference_costs.json").is_file() for p in (folder, *folder.parents)):
+            return True
+    return False
 
 
 def bar_chart(table: pd.DataFrame, path: str | Path, methods: list[str]) -> Path:
