@@ -123,6 +123,11 @@ class PlacementTask:
         return Path(self.design.name) / self.method / f"seed{self.seed}.plc"
 
 
+def _options_json(options: Mapping[str, Any]) -> str:
+    """Options as canonical JSON (values JSON cannot hold are written as text)."""
+    return json.dumps(dict(options), sort_keys=True, default=str)
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
@@ -177,7 +182,7 @@ def run_task(task: PlacementTask) -> RunRecord:
         budget_s=float(task.budget_s),
         suite=str(task.design.suite),
         netlist_path=str(task.design.netlist),
-        options=json.dumps(dict(task.options), sort_keys=True),
+        options=_options_json(task.options),
         version=task.version,
         git_commit=task.git_commit,
         started=_now(),
@@ -233,7 +238,7 @@ def failed_record(task: PlacementTask, error: str) -> RunRecord:
         design=task.design.name, method=task.method, seed=int(task.seed),
         budget_s=float(task.budget_s), suite=str(task.design.suite),
         netlist_path=str(task.design.netlist),
-        options=json.dumps(dict(task.options), sort_keys=True), version=task.version,
+        options=_options_json(task.options), version=task.version,
         git_commit=task.git_commit, status=STATUS_FAILED, error=error, started="", finished=_now(),
     )
 
