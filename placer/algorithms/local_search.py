@@ -4,8 +4,8 @@ A :class:`SearchState` wraps the :class:`~placer.cost.incremental.IncrementalEva
 keeps the hard-macro rectangles so every proposed move can be checked for legality (inside the
 canvas, no hard-macro overlap) in O(#hard macros) before it is priced. The move kinds are the
 ones Circuit Training's simulated-annealing baseline uses (swap, shift, mirror, move, shuffle)
-plus a *hot-spot* move used by ``refine``, which takes a macro from one of the most congested or
-dense cells to a cooler place nearby. Acceptance is Metropolis at a temperature that decays
+plus a *hot-spot* move used by ``refine``, which shifts a macro picked with probability
+growing with the congestion and density of the cell under it. Acceptance is Metropolis at a temperature that decays
 exponentially over the time budget.
 """
 
@@ -126,8 +126,8 @@ class SearchContext:
 
     radius_cells: float = 3.0
     pool: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    heat: np.ndarray | None = None  # per-node heat of the cell under it (for refine)
-    cool_cells: np.ndarray | None = None  # (k, 2) row, col of the coolest cells
+    heat: np.ndarray | None = None  # per-pool-node heat of the cell under it (for refine)
+    heat_cdf: np.ndarray = field(default_factory=lambda: np.zeros(1))
 
 
 def _pick(state: SearchState, ctx: SearchContext) -> int:
@@ -192,22 +192,19 @@ def move_shuffle(state: SearchState, ctx: SearchContext) -> tuple[str, Move | No
 
 
 def move_hotspot(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
-    """Take a macro sitting on a hot cell (weighted by heat) towards one of the coolest cells
-    within a few cells, or to the coolest cell overall now and then."""
-    if ctx.heat is None or ctx.cool_cells is None or ctx.cool_cells.size == 0:
+    """Shift a macro picked with probability growing with the heat (congestion + density) of
+    the cell under it: the moves go where the top-k terms of the proxy are decided."""
+    if ctx.heat is None:
         return move_shift(state, ctx)
     rng = state.rng
     w = ctx.heat
-    i = int(ctx.pool[np.searchsorted(np.cumsum(w), rng.uniform(0, w.sum()))]) if w.sum() > 0 else _pick(state, ctx)
+    i = int(ctx.pool[min(int(np.searchsorted(ctx.heat_cdf, rng.uniform(0, ctx.heat_cdf[-1]))), ctx.pool.size - 1)])
     p = state.placement
-    cool = ctx.cool_cells
-    row_i, col_i = p.y[i] / state.ch, p.x[i] / state.cw
-    d = np.abs(cool[:, 0] + 0.5 - row_i) + np.abs(cool[:, 1] + 0.5 - col_i)
-    near = np.flatnonzero(d <= max(2 * ctx.radius_cells, 2.0))
-    k = int(near[rng.integers(near.size)]) if near.size and rng.random() < 0.8 else int(rng.integers(cool.shape[0]))
-    x = (cool[k, 1] + rng.uniform(0.1, 0.9)) * state.cw
-    y = (cool[k, 0] + rng.uniform(0.1, 0.9)) * state.ch
+    r = max(ctx.radius_cells, 0.25)
+    x = p.x[i] + rng.uniform(-r, r) * state.cw
+    y = p.y[i] + rng.uniform(-r, r) * state.ch
     x, y = state.clamp(i, x, y)
+    del w
     return "hotspot", state.propose_move(np.array([i]), np.array([x]), np.array([y]))
 
 
@@ -232,8 +229,9 @@ class AnnealSchedule:
     radius_end: float = 0.5
 
 
-def update_heat(state: SearchState, ctx: SearchContext, n_cool: int) -> None:
-    """Recompute the per-macro heat and the list of coolest cells from the current maps."""
+def update_heat(state: SearchState, ctx: SearchContext) -> None:
+    """Recompute the per-macro heat from the current congestion and density maps: macros on
+    the hottest 20 % of cells weigh (heat)^2, the others a twentieth of that."""
     maps = state.ev.maps()
     heat_map = np.maximum(maps.vertical, maps.horizontal) + 0.5 * maps.density
     c = state.canvas
@@ -243,8 +241,7 @@ def update_heat(state: SearchState, ctx: SearchContext, n_cool: int) -> None:
     h = heat_map[rows, cols]
     thresh = np.quantile(heat_map, 0.8)
     ctx.heat = np.where(h >= thresh, h**2, 0.05 * h**2) + 1e-12
-    flat = np.argsort(heat_map, axis=None)[: max(n_cool, 1)]
-    ctx.cool_cells = np.stack(np.unravel_index(flat, heat_map.shape), axis=1)
+    ctx.heat_cdf = np.cumsum(ctx.heat)
 
 
 def anneal(
@@ -277,7 +274,7 @@ def anneal(
     weights = np.array([moves[n] for n in names], dtype=np.float64)
     weights /= weights.sum()
     if heat_every:
-        update_heat(state, ctx, n_cool=max(8, state.canvas.rows * state.canvas.cols // 10))
+        update_heat(state, ctx)
 
     # initial temperature from the uphill deltas of a sample of moves
     cur = state.ev.cost.proxy
@@ -310,7 +307,7 @@ def anneal(
                 best_cost = cur
                 best = state.placement.copy()
         if heat_every and step % heat_every == 0:
-            update_heat(state, ctx, n_cool=max(8, state.canvas.rows * state.canvas.cols // 10))
+            update_heat(state, ctx)
         if next_hook is not None and hook is not None and frac >= next_hook:
             hook(state)
             cur = state.ev.cost.proxy

@@ -24,7 +24,7 @@ class Refine(Placer):
     """Hot-spot-biased exact-proxy local search over hard and soft macros.
 
     Options:
-        moves: weights of shift / hotspot / swap / mirror (0.75/0.1/0.1/0.05).
+        moves: weights of shift / hotspot / swap / mirror (0.45/0.4/0.1/0.05).
         start_factor: initial temperature, multiple of the mean uphill delta (0.002).
         final_ratio: final / initial temperature (1e-3).
         heat_every: proposals between refreshes of the congestion/density heat map (2000).
@@ -37,7 +37,7 @@ class Refine(Placer):
 
     def run(self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback) -> Placement:
         o = self.options
-        moves = o.get("moves", {"shift": 0.75, "hotspot": 0.1, "swap": 0.1, "mirror": 0.05})
+        moves = o.get("moves", {"shift": 0.45, "hotspot": 0.4, "swap": 0.1, "mirror": 0.05})
         schedule = AnnealSchedule(
             start_factor=float(o.get("start_factor", 0.002)),
             final_ratio=float(o.get("final_ratio", 1e-3)),
