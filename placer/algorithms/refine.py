@@ -3,9 +3,9 @@
 The approach of the strongest recent macro placers on the proxy cost (e.g. the exact-proxy
 local search that won the 2026 Partcl/HRT challenge): start from any placement, make many
 small moves priced exactly by the incremental evaluator, and spend the moves where the cost
-is: macros sitting on the most congested or densest grid cells are picked more often and
-shifted more often. Hard and soft macros both move (soft macros carry
-most of the density and much of the routing demand); hard macros stay legal after every move.
+is: macros sitting on the most congested or densest grid cells are picked more often for a
+small shift. Hard and soft macros both move (soft macros carry most of the density and much of
+the routing demand); hard macros stay legal after every move.
 Acceptance is Metropolis at a low, decaying temperature, so the search mostly descends.
 """
 
