@@ -51,7 +51,9 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(tmp_path: Path) -> None:
         assert "Traceback" not in res.output
 
 
-def test_demo_prints_the_cost_table() -> None:
-    res = runner.invoke(app, ["demo"])
+def test_demo_places_the_default_design_and_saves_plc_and_picture(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["demo", "--budget-s", "2", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
-    assert "ariane133" in res.stdout and "proxy" in res.stdout
+    assert "ariane133" in res.stdout and "proxy" in res.stdout and "legal: True" in res.stdout
+    assert (tmp_path / "default.plc").stat().st_size > 0
+    assert (tmp_path / "default.png").read_bytes()[:4] == b"\x89PNG"
