@@ -56,6 +56,7 @@ class TrainConfig:
     device: str = "auto"
     seed: int = 0
     threads: int = 1
+    time_limit_s: float | None = None  # stop training after this wall time (experiments)
     vec: str = "dummy"  # or "subproc"
     checkpoint_every: int = 10_000
     eval_every: int = 5_000
@@ -213,7 +214,8 @@ class TrainingMonitor(BaseCallback):
         if self.num_timesteps >= self._next_ckpt:
             self._next_ckpt += self.config.checkpoint_every
             self.checkpoint()
-        return True
+        limit = self.config.time_limit_s
+        return not (limit is not None and time.perf_counter() - self._t0 > limit)
 
     def evaluate(self) -> float:
         """Deterministic episode on the evaluation design; keeps the best placement."""
