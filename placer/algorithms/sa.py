@@ -42,7 +42,8 @@ class SimulatedAnnealing(Placer):
 
     Options:
         moves: weights of swap / shift / mirror / move / shuffle (default 0.2/0.4/0.1/0.2/0.1).
-        start_factor: initial temperature as a multiple of the mean uphill delta (1.0).
+        start_factor: initial temperature as a multiple of the mean uphill delta (0.1: hot
+            enough to climb out of the start, cool enough to end below it within minutes).
         final_ratio: final / initial temperature (1e-3).
         fd_every: fraction of the run between force-directed soft-macro steps (0.1; 0 = never).
         max_steps: stop after this many proposals (None: run to the budget); makes a run
@@ -55,7 +56,7 @@ class SimulatedAnnealing(Placer):
         o = self.options
         moves = o.get("moves", {"swap": 0.2, "shift": 0.4, "mirror": 0.1, "move": 0.2, "shuffle": 0.1})
         schedule = AnnealSchedule(
-            start_factor=float(o.get("start_factor", 1.0)), final_ratio=float(o.get("final_ratio", 1e-3))
+            start_factor=float(o.get("start_factor", 0.1)), final_ratio=float(o.get("final_ratio", 1e-3))
         )
         fd_every = float(o.get("fd_every", 0.1))
         start = legalize(netlist, placement)
