@@ -61,7 +61,12 @@ import numpy as np
 from gymnasium import spaces
 
 from netlists.model import Netlist, Placement
-from placer.algorithms.grid_state import SequentialGridState, auto_grid, hard_macro_pins, placement_order
+from placer.algorithms.grid_state import (
+    SequentialGridState,
+    auto_grid,
+    hard_macro_pins,
+    placement_order,
+)
 
 GRID_CHANNELS = ("occupancy", "footprint", "wiremask", "legal", "congestion", "canvas")
 MACRO_FEATURES = 8

@@ -121,9 +121,9 @@ def plot_curves(runs: dict[str, Path], out: Path) -> None:
 
 
 def main() -> None:
+    from placer.algorithms.base import Deadline
     from placer.rl.inference import env_for_model, load_model, place_with_policy
     from placer.rl.train import TrainConfig, generated_designs, train
-    from placer.algorithms.base import Deadline
 
     parser = argparse.ArgumentParser(description="RL learning experiment (see module docstring)")
     parser.add_argument("--design", default="ibm01")
