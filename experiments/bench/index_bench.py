@@ -1,0 +1,200 @@
+"""Learned indexes against classic search structures on SOSD-style keys.
+
+For each dataset: build time, ns per lookup, index bytes and max error of our PGM and RMI
+indexes, ``numpy.searchsorted``, ``bisect``, sortedcontainers, BTrees and the ``pygm`` PGM-index
+package. Vectorised structures answer the whole query batch; per-query Python structures
+(bisect, sortedcontainers, BTrees, pygm) are timed on a subsample of the queries (stated in the
+table) because a Python loop over a million queries would dominate the run. Every answer is
+checked against ``numpy.searchsorted``. Writes ``experiments/results/index_bench.{md,json}``.
+
+Run: ``nice -n 10 python experiments/bench/index_bench.py [--keys 10000000 --queries 1000000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import gc
+import json
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from learned_systems.datasets import GENERATORS, generate_keys, generate_queries
+from learned_systems.index import PGMIndex, RMIIndex
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+
+def _best_of(repeats: int, run: Callable[[], np.ndarray]) -> tuple[float, np.ndarray]:
+    best, answer = float("inf"), None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        answer = run()
+        best = min(best, time.perf_counter() - started)
+    return best, answer
+
+
+def _row(name, build_s, lookup_s, queries, size_bytes, max_error, correct, note=""):
+    return {
+        "structure": name,
+        "build_s": round(build_s, 3),
+        "ns_per_lookup": round(lookup_s * 1e9 / queries, 1),
+        "queries_timed": int(queries),
+        "index_bytes": None if size_bytes is None else int(size_bytes),
+        "max_error": max_error,
+        "correct": bool(correct),
+        "note": note,
+    }
+
+
+def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: int) -> list[dict]:
+    """All structures on one dataset; ratios are taken against searchsorted of the same run."""
+    keys = generate_keys(name, n_keys, seed=seed)
+    queries = generate_queries(keys, n_queries, seed=seed + 1)
+    expected = np.searchsorted(keys, queries, side="left")
+    rows = []
+    seconds, answer = _best_of(3, lambda: np.searchsorted(keys, queries, side="left"))
+    rows.append(_row("numpy.searchsorted", 0.0, seconds, n_queries, 0, None, True))
+    ours = [
+        ("ours PGM eps=64", lambda: PGMIndex(keys, epsilon=64)),
+        ("ours PGM eps=256", lambda: PGMIndex(keys, epsilon=256)),
+        ("ours RMI linear 2^14", lambda: RMIIndex(keys, num_models=2**14, root="linear")),
+        ("ours RMI cubic 2^14", lambda: RMIIndex(keys, num_models=2**14, root="cubic")),
+    ]
+    for label, build in ours:
+        index = build()
+        seconds, answer = _best_of(3, lambda: index.lookup(queries))
+        rows.append(_row(label, index.build_seconds, seconds, n_queries, index.size_bytes,
+                         index.max_error, np.array_equal(answer, expected)))
+        del index
+        gc.collect()
+
+    sample = queries[:subsample]
+    sample_list = sample.tolist()
+    sample_expected = expected[:subsample]
+    note = f"per-query Python calls, {subsample:,} queries"
+    key_list = keys.tolist()
+    seconds, answer = _best_of(1, lambda: np.array([bisect.bisect_left(key_list, q) for q in sample_list]))
+    rows.append(_row("bisect (list)", 0.0, seconds, subsample, 0, None,
+                     np.array_equal(answer, sample_expected), note))
+    try:
+        from sortedcontainers import SortedList
+
+        started = time.perf_counter()
+        sorted_list = SortedList(key_list)
+        build_s = time.perf_counter() - started
+        seconds, answer = _best_of(1, lambda: np.array([sorted_list.bisect_left(q) for q in sample_list]))
+        rows.append(_row("sortedcontainers.SortedList", build_s, seconds, subsample, None, None,
+                         np.array_equal(answer, sample_expected), note + "; size not measured"))
+        del sorted_list
+    except ImportError:
+        rows.append(_row("sortedcontainers", 0, 0, 1, None, None, False, "not installed"))
+    try:
+        from BTrees.QQBTree import QQBTree
+
+        started = time.perf_counter()
+        unique, first = np.unique(keys, return_index=True)
+        tree = QQBTree()
+        tree.update(dict(zip(unique.tolist(), first.tolist(), strict=True)))
+        build_s = time.perf_counter() - started
+
+        def tree_lookup() -> np.ndarray:
+            out = []
+            for q in sample_list:
+                try:
+                    out.append(tree[tree.minKey(q)])
+                except ValueError:  # no key >= q
+                    out.append(n_keys)
+            return np.array(out)
+
+        seconds, answer = _best_of(1, tree_lookup)
+        rows.append(_row("BTrees QQBTree (key->first pos)", build_s, seconds, subsample, None, None,
+                         np.array_equal(answer, sample_expected), note + "; size not measured"))
+        del tree
+    except ImportError:
+        rows.append(_row("BTrees", 0, 0, 1, None, None, False, "not installed"))
+    try:
+        import pygm
+
+        started = time.perf_counter()
+        pgm_list = pygm.SortedList(keys, epsilon=64)
+        build_s = time.perf_counter() - started
+        seconds, answer = _best_of(1, lambda: np.array([pgm_list.bisect_left(q) for q in sample_list]))
+        rows.append(_row("pygm.SortedList eps=64", build_s, seconds, subsample, None, 64,
+                         np.array_equal(answer, sample_expected), note + "; size not exposed"))
+        del pgm_list
+    except ImportError:
+        rows.append(_row("pygm", 0, 0, 1, None, None, False, "not installed"))
+    del key_list
+    gc.collect()
+    base = rows[0]["ns_per_lookup"]
+    for row in rows:
+        row["dataset"] = name
+        row["vs_searchsorted"] = round(row["ns_per_lookup"] / base, 3) if base else None
+        row["index_pct_of_keys"] = (
+            None if row["index_bytes"] is None else round(100 * row["index_bytes"] / keys.nbytes, 4)
+        )
+    return rows
+
+
+def markdown(rows: list[dict], meta: dict) -> str:
+    lines = [
+        "# Learned index benchmark",
+        "",
+        f"{meta['keys']:,} keys and {meta['queries']:,} queries (existing keys, uniformly drawn) per "
+        f"dataset, seed {meta['seed']}; best of 3 for vectorised lookups; Python-loop structures on "
+        f"{meta['subsample']:,} queries. Machine: {meta['machine']}. "
+        "`x searchsorted` = time per lookup relative to numpy.searchsorted in the same run; "
+        "index % = index bytes / key array bytes.",
+        "",
+        "| dataset | structure | build s | ns/lookup | x searchsorted | index bytes | index % | max error | correct | note |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['dataset']} | {r['structure']} | {r['build_s']} | {r['ns_per_lookup']} | "
+            f"{r['vs_searchsorted']} | {r['index_bytes'] if r['index_bytes'] is not None else '-'} | "
+            f"{r['index_pct_of_keys'] if r['index_pct_of_keys'] is not None else '-'} | "
+            f"{r['max_error'] if r['max_error'] is not None else '-'} | {r['correct']} | {r['note']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keys", type=int, default=10_000_000)
+    parser.add_argument("--queries", type=int, default=1_000_000)
+    parser.add_argument("--subsample", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--datasets", nargs="*", default=sorted(GENERATORS))
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    meta = {"keys": args.keys, "queries": args.queries, "subsample": min(args.subsample, args.queries),
+            "seed": args.seed, "machine": f"{platform.machine()}, {platform.python_version()}, numpy {np.__version__}"}
+    rows = []
+    for name in args.datasets:
+        print(f"[index_bench] {name} ...", flush=True)
+        rows.extend(bench_dataset(name, args.keys, args.queries, meta["subsample"], args.seed))
+    lognormal = [r for r in rows if r["dataset"] == "lognormal" and r["structure"].startswith("ours")]
+    meta["target_lognormal"] = [
+        {"structure": r["structure"], "vs_searchsorted": r["vs_searchsorted"],
+         "index_pct_of_keys": r["index_pct_of_keys"],
+         "met": r["vs_searchsorted"] <= 0.5 and r["index_pct_of_keys"] <= 1.0}
+        for r in lognormal
+    ]
+    args.out.mkdir(parents=True, exist_ok=True)
+    text = markdown(rows, meta)
+    text += "\nTarget (lognormal: <= 0.5x searchsorted time, index <= 1% of keys):\n\n"
+    text += "\n".join(f"- {t['structure']}: {t['vs_searchsorted']}x, {t['index_pct_of_keys']}% -> "
+                      f"{'met' if t['met'] else 'missed'}" for t in meta["target_lognormal"]) + "\n"
+    (args.out / "index_bench.md").write_text(text)
+    (args.out / "index_bench.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
