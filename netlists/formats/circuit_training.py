@@ -16,7 +16,14 @@ from pathlib import Path
 from netlists.builder import NetlistBuilder
 from netlists.errors import NetlistError
 from netlists.formats.textio import open_text, read_text
-from netlists.model import CT_TYPE_NAMES, CT_TYPES, ORIENTATION_CODE, ORIENTATIONS, Netlist, NodeType
+from netlists.model import (
+    CT_TYPE_NAMES,
+    CT_TYPES,
+    ORIENTATION_CODE,
+    ORIENTATIONS,
+    Netlist,
+    NodeType,
+)
 
 METADATA_NODE = "__metadata__"
 

@@ -197,14 +197,12 @@ def move_hotspot(state: SearchState, ctx: SearchContext) -> tuple[str, Move | No
     if ctx.heat is None:
         return move_shift(state, ctx)
     rng = state.rng
-    w = ctx.heat
     i = int(ctx.pool[min(int(np.searchsorted(ctx.heat_cdf, rng.uniform(0, ctx.heat_cdf[-1]))), ctx.pool.size - 1)])
     p = state.placement
     r = max(ctx.radius_cells, 0.25)
     x = p.x[i] + rng.uniform(-r, r) * state.cw
     y = p.y[i] + rng.uniform(-r, r) * state.ch
     x, y = state.clamp(i, x, y)
-    del w
     return "hotspot", state.propose_move(np.array([i]), np.array([x]), np.array([y]))
 
 
@@ -249,7 +247,7 @@ def anneal(
     moves: dict[str, float],
     budget_s: float,
     progress: ProgressCallback,
-    schedule: AnnealSchedule = AnnealSchedule(),
+    schedule: AnnealSchedule | None = None,
     pool: np.ndarray | None = None,
     hook_every: float | None = None,
     hook: Callable[[SearchState], None] | None = None,
@@ -264,6 +262,7 @@ def anneal(
     ``max_steps`` the schedule follows the proposal count instead of the clock, so a run is
     reproducible for a seed (the time budget still caps it).
     """
+    schedule = schedule or AnnealSchedule()
     deadline = Deadline(budget_s)
     stats = SearchStats()
     rng = state.rng

@@ -7,8 +7,11 @@ to apply for a hard-macro pin, and the net it belongs to.
 
 from __future__ import annotations
 
+import functools
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -56,16 +59,28 @@ class CostContext:
         return x, y
 
 
-_CACHE: weakref.WeakKeyDictionary[Netlist, CostContext] = weakref.WeakKeyDictionary()
+T = TypeVar("T")
 
 
+def per_netlist(build: Callable[[Netlist], T]) -> Callable[[Netlist], T]:
+    """Cache ``build(netlist)`` for as long as the netlist lives (netlists are immutable)."""
+    cache: weakref.WeakKeyDictionary[Netlist, T] = weakref.WeakKeyDictionary()
+
+    @functools.wraps(build)
+    def cached(netlist: Netlist) -> T:
+        value = cache.get(netlist)
+        if value is None:
+            value = build(netlist)
+            cache[netlist] = value
+        return value
+
+    return cached
+
+
+@per_netlist
 def cost_context(netlist: Netlist) -> CostContext:
     """The (cached) :class:`CostContext` of ``netlist``; its canvas must be set."""
-    ctx = _CACHE.get(netlist)
-    if ctx is None:
-        ctx = _build(netlist)
-        _CACHE[netlist] = ctx
-    return ctx
+    return _build(netlist)
 
 
 def _build(netlist: Netlist) -> CostContext:

@@ -28,7 +28,6 @@ passed).
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +35,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from netlists.model import Netlist, NodeType, Placement
-from placer.cost.context import cost_context
+from placer.cost.context import cost_context, per_netlist
 
 
 @dataclass(frozen=True)
@@ -144,16 +143,10 @@ def _graph(src_e, dst_e, src_n, dst_n, dst_soft, into_soft, level_ptr, n) -> Tim
     )
 
 
-_CACHE: weakref.WeakKeyDictionary[Netlist, TimingGraph] = weakref.WeakKeyDictionary()
-
-
+@per_netlist
 def timing_graph(netlist: Netlist) -> TimingGraph:
     """Cached :func:`build_timing_graph`."""
-    g = _CACHE.get(netlist)
-    if g is None:
-        g = build_timing_graph(netlist)
-        _CACHE[netlist] = g
-    return g
+    return build_timing_graph(netlist)
 
 
 def arrival_times(

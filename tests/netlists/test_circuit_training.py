@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 
 from netlists.designs import builtin_path
 from netlists.errors import NetlistError
-from netlists.formats.circuit_training import _parse_strict, parse_netlist, read_netlist, write_netlist
+from netlists.formats.circuit_training import (
+    _parse_strict,
+    parse_netlist,
+    read_netlist,
+    write_netlist,
+)
 from netlists.model import NodeType
 
 GOOD = '''# a comment
