@@ -1,0 +1,165 @@
+"""Knob spaces: typed knobs (categorical or numeric), validation, sampling and unit encoding.
+
+A :class:`KnobSpace` is the set of settings a tuner may choose from. Durability is a constraint
+of the space, not a knob: values flagged ``unsafe`` (they can lose committed transactions on a
+crash) are only present when the space is built with ``allow_unsafe=True``, and the space's
+``name`` ("durable" or "unsafe") is recorded with every result.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+class KnobError(ValueError):
+    """A configuration names an unknown knob or gives a value outside the knob's space."""
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One knob. Categorical when ``choices`` is set, else an integer in ``[low, high]``.
+
+    ``unsafe`` lists values that break durability; ``log`` samples numeric knobs log-uniformly
+    (cache sizes span orders of magnitude); ``zero_allowed`` admits 0 (e.g. "mmap off") below a
+    log range.
+    """
+
+    name: str
+    default: Any
+    choices: tuple = ()
+    low: int = 0
+    high: int = 0
+    log: bool = False
+    unsafe: tuple = ()
+    zero_allowed: bool = False
+    help: str = ""
+
+    @property
+    def categorical(self) -> bool:
+        return bool(self.choices)
+
+    def restricted(self, allow_unsafe: bool) -> Knob:
+        """This knob without its unsafe choices (unless ``allow_unsafe``)."""
+        if allow_unsafe or not self.unsafe:
+            return self
+        return Knob(self.name, self.default, tuple(c for c in self.choices if c not in self.unsafe),
+                    self.low, self.high, self.log, self.unsafe, self.zero_allowed, self.help)
+
+    def validate(self, value: Any, space_name: str) -> Any:
+        """Return ``value`` normalised, or raise :class:`KnobError` saying what is allowed."""
+        if self.categorical:
+            if isinstance(value, str):  # SQL-style values are case-insensitive
+                matches = [c for c in self.choices if isinstance(c, str) and c.upper() == value.upper()]
+            else:
+                matches = [c for c in self.choices if not isinstance(c, str) and c == value
+                           and isinstance(c, bool) == isinstance(value, bool | np.bool_)]
+            if not matches:
+                shown = value.upper() if isinstance(value, str) else value
+                hint = (" (unsafe for durability: pass allow_unsafe=True to open it)"
+                        if shown in self.unsafe else "")
+                raise KnobError(f"bad value {value!r} for knob {self.name!r} in the {space_name} "
+                                f"space: expected one of {list(self.choices)}{hint}")
+            return matches[0]
+        if isinstance(value, bool) or not isinstance(value, int | np.integer | float | np.floating):
+            raise KnobError(f"bad value {value!r} for knob {self.name!r}: expected an integer "
+                            f"in [{self.low}, {self.high}]")
+        if float(value) != int(value):
+            raise KnobError(f"bad value {value!r} for knob {self.name!r}: expected an integer")
+        value = int(value)
+        if not (self.low <= value <= self.high or (self.zero_allowed and value == 0)):
+            zero = " or 0" if self.zero_allowed else ""
+            raise KnobError(f"bad value {value} for knob {self.name!r}: expected an integer in "
+                            f"[{self.low}, {self.high}]{zero}")
+        return value
+
+    def from_unit(self, unit: float) -> Any:
+        """Map ``unit`` in [0, 1] onto the knob (bins for choices, log/linear for numbers)."""
+        unit = float(np.clip(unit, 0.0, 1.0))
+        if self.categorical:
+            return self.choices[min(int(unit * len(self.choices)), len(self.choices) - 1)]
+        if self.zero_allowed:
+            if unit < 0.1:
+                return 0
+            unit = (unit - 0.1) / 0.9
+        if self.log:
+            return int(round(math.exp(math.log(self.low) + unit * (math.log(self.high) - math.log(self.low)))))
+        return int(round(self.low + unit * (self.high - self.low)))
+
+    def to_unit(self, value: Any) -> float:
+        """Inverse of :meth:`from_unit` (bin centre for choices)."""
+        if self.categorical:
+            return (self.choices.index(value) + 0.5) / len(self.choices)
+        if self.zero_allowed:
+            if value == 0:
+                return 0.05
+            return 0.1 + 0.9 * self._numeric_unit(value)
+        return self._numeric_unit(value)
+
+    def _numeric_unit(self, value: int) -> float:
+        if self.high == self.low:
+            return 0.0
+        if self.log:
+            return (math.log(value) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
+        return (value - self.low) / (self.high - self.low)
+
+
+@dataclass(frozen=True)
+class KnobSpace:
+    """The knobs a tuner may set for one system, with durability enforced unless opened."""
+
+    system: str
+    knobs: tuple[Knob, ...]
+    allow_unsafe: bool = False
+    rule_of_thumb: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, system: str, knobs: Sequence[Knob], allow_unsafe: bool = False,
+              rule_of_thumb: Mapping[str, Any] | None = None) -> KnobSpace:
+        return cls(system, tuple(k.restricted(allow_unsafe) for k in knobs), allow_unsafe,
+                   dict(rule_of_thumb or {}))
+
+    @property
+    def name(self) -> str:
+        """"durable" or "unsafe": recorded with every result."""
+        return "unsafe" if self.allow_unsafe else "durable"
+
+    @property
+    def names(self) -> list[str]:
+        return [k.name for k in self.knobs]
+
+    def knob(self, name: str) -> Knob:
+        for knob in self.knobs:
+            if knob.name == name:
+                return knob
+        raise KnobError(f"unknown knob {name!r} for {self.system}: expected one of {self.names}")
+
+    def defaults(self) -> dict[str, Any]:
+        return {k.name: k.default for k in self.knobs}
+
+    def validate(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Full configuration: defaults overlaid with ``config``, every value checked."""
+        result = self.defaults()
+        for name, value in config.items():
+            result[name] = self.knob(name).validate(value, self.name)
+        return result
+
+    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
+        """A uniformly random configuration (log-uniform for log knobs)."""
+        return self.from_unit(rng.random(len(self.knobs)))
+
+    def from_unit(self, vector: Sequence[float]) -> dict[str, Any]:
+        if len(vector) != len(self.knobs):
+            raise KnobError(f"expected {len(self.knobs)} values, got {len(vector)}")
+        return {k.name: k.from_unit(u) for k, u in zip(self.knobs, vector, strict=True)}
+
+    def to_unit(self, config: Mapping[str, Any]) -> np.ndarray:
+        full = self.validate(config)
+        return np.array([k.to_unit(full[k.name]) for k in self.knobs], dtype=np.float32)
+
+    def describe(self) -> str:
+        return f"{self.system} knob space '{self.name}' ({len(self.knobs)} knobs)"

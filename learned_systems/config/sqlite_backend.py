@@ -1,0 +1,131 @@
+"""SQLite (standard library ``sqlite3``) as a tunable system: knobs, fresh copies, measurement.
+
+Each trial copies a template database (built once per workload and size) into a new temporary
+directory, applies the knobs (``page_size`` rebuilds the file with ``VACUUM``), warms up, then
+measures the workload's throughput ``repeats`` times for ``duration_s`` each. Any error while
+applying knobs or running the workload makes a failed :class:`TrialResult`, never an exception.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from learned_systems.config.knobs import Knob, KnobSpace
+from learned_systems.config.trial import TrialResult, repeat_throughput, timed_loop
+from learned_systems.config.workloads import Workload
+
+SQLITE_KNOBS = (
+    Knob("journal_mode", "DELETE", choices=("DELETE", "TRUNCATE", "PERSIST", "WAL", "MEMORY", "OFF"),
+         unsafe=("MEMORY", "OFF"), help="rollback journal or write-ahead log"),
+    Knob("synchronous", "FULL", choices=("EXTRA", "FULL", "NORMAL", "OFF"), unsafe=("OFF",),
+         help="how often SQLite waits for fsync"),
+    Knob("page_size", 4096, choices=(1024, 2048, 4096, 8192, 16384, 32768, 65536),
+         help="database page size in bytes (rebuilds the file)"),
+    Knob("cache_size", 2000, low=256, high=262_144, log=True, help="page cache in KiB"),
+    Knob("mmap_size", 0, low=1, high=512, log=True, zero_allowed=True,
+         help="memory-mapped I/O in MiB (0 = off)"),
+    Knob("temp_store", "DEFAULT", choices=("DEFAULT", "FILE", "MEMORY"), help="temporary tables"),
+    Knob("locking_mode", "NORMAL", choices=("NORMAL", "EXCLUSIVE"), help="release locks per transaction"),
+    Knob("wal_autocheckpoint", 1000, low=100, high=100_000, log=True, help="WAL pages per checkpoint"),
+    Knob("automatic_index", True, choices=(True, False), help="build transient indexes for joins"),
+)
+
+RULE_OF_THUMB = {"journal_mode": "WAL", "synchronous": "NORMAL"}
+
+
+def sqlite_space(allow_unsafe: bool = False) -> KnobSpace:
+    """SQLite knobs; durable unless ``allow_unsafe`` (which opens synchronous=OFF and the
+    OFF/MEMORY journals, both able to lose or corrupt committed data on a crash)."""
+    return KnobSpace.build("sqlite", SQLITE_KNOBS, allow_unsafe, RULE_OF_THUMB)
+
+
+def apply_knobs(conn: sqlite3.Connection, config: Mapping[str, Any]) -> None:
+    """Apply a validated configuration to an open connection, page size first."""
+    current_page = conn.execute("PRAGMA page_size").fetchone()[0]
+    if config["page_size"] != current_page:
+        conn.execute(f"PRAGMA page_size = {int(config['page_size'])}")
+        conn.execute("VACUUM")
+    mode = conn.execute(f"PRAGMA journal_mode = {config['journal_mode']}").fetchone()[0]
+    if mode.upper() != config["journal_mode"]:
+        raise RuntimeError(f"journal_mode {config['journal_mode']} was not applied (got {mode})")
+    conn.execute(f"PRAGMA synchronous = {config['synchronous']}")
+    conn.execute(f"PRAGMA cache_size = {-int(config['cache_size'])}")
+    conn.execute(f"PRAGMA mmap_size = {int(config['mmap_size']) * 2**20}")
+    conn.execute(f"PRAGMA temp_store = {config['temp_store']}")
+    conn.execute(f"PRAGMA locking_mode = {config['locking_mode']}")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {int(config['wal_autocheckpoint'])}")
+    conn.execute(f"PRAGMA automatic_index = {'ON' if config['automatic_index'] else 'OFF'}")
+
+
+class SQLiteBackend:
+    """Runs ``workload`` trials on SQLite; ``template_dir`` caches the built databases."""
+
+    system = "sqlite"
+
+    def __init__(self, workload: Workload, duration_s: float = 1.0, repeats: int = 3,
+                 allow_unsafe: bool = False, template_dir: str | Path | None = None,
+                 seed: int = 0) -> None:
+        if duration_s <= 0 or repeats < 1:
+            raise ValueError("duration_s must be > 0 and repeats >= 1")
+        self.workload = workload
+        self.duration_s = float(duration_s)
+        self.repeats = int(repeats)
+        self.space = sqlite_space(allow_unsafe)
+        self.seed = int(seed)
+        self._owned_dir = None
+        if template_dir is None:
+            self._owned_dir = tempfile.TemporaryDirectory(prefix="sqlite-templates-")
+            template_dir = self._owned_dir.name
+        self.template_dir = Path(template_dir)
+
+    def template(self) -> Path:
+        """The workload's template database, built on first use (written atomically)."""
+        path = self.template_dir / f"{self.workload.template_key()}.db"
+        if not path.exists():
+            self.template_dir.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".building")
+            partial.unlink(missing_ok=True)
+            conn = sqlite3.connect(partial, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode = OFF")  # building only: not a measured trial
+                conn.execute("BEGIN")
+                self.workload.setup(conn, seed=self.seed)
+                conn.execute("COMMIT")
+                conn.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                conn.close()
+            partial.replace(path)
+        return path
+
+    def run_trial(self, config: Mapping[str, Any]) -> TrialResult:
+        """Measure one configuration (validated first: bad knob values raise ``KnobError``)."""
+        full = self.space.validate(config)
+        started = time.perf_counter()
+        try:
+            template = self.template()
+            with tempfile.TemporaryDirectory(prefix="sqlite-trial-") as workdir:
+                database = Path(workdir) / "trial.db"
+                shutil.copyfile(template, database)
+                conn = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+                try:
+                    apply_knobs(conn, full)
+                    self.workload.prepare(self.seed)
+                    timed_loop(lambda: self.workload.transaction(conn), self.duration_s * 0.2)
+                    mean, spread, samples = repeat_throughput(
+                        lambda: timed_loop(lambda: self.workload.transaction(conn), self.duration_s),
+                        self.repeats,
+                    )
+                finally:
+                    conn.close()
+        except Exception as error:  # a failed trial is a result, not a crash of the tuning run
+            return TrialResult.failed(self.system, self.workload.name, self.space.name, full, error,
+                                      time.perf_counter() - started)
+        return TrialResult(self.system, self.workload.name, self.space.name, full, ok=True,
+                           throughput_mean=mean, throughput_std=spread, throughputs=samples,
+                           unit="ops/s", wall_seconds=time.perf_counter() - started)

@@ -1,0 +1,60 @@
+"""Trial results and repeated measurement shared by every backend."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class TrialResult:
+    """One measured configuration. ``ok`` is False for a failed trial, with ``error`` saying why;
+    ``space`` names the knob space ("durable" or "unsafe") the configuration came from."""
+
+    system: str
+    workload: str
+    space: str
+    config: dict[str, Any]
+    ok: bool
+    throughput_mean: float = 0.0
+    throughput_std: float = 0.0
+    throughputs: list[float] = field(default_factory=list)
+    unit: str = "ops/s"
+    error: str | None = None
+    wall_seconds: float = 0.0
+    metrics: dict[str, Any] = field(default_factory=dict)  # system-specific extras
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def failed(cls, system: str, workload: str, space: str, config: dict, error: BaseException | str,
+               wall_seconds: float = 0.0) -> TrialResult:
+        message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        return cls(system, workload, space, dict(config), ok=False, error=message.strip()[:2000],
+                   wall_seconds=wall_seconds)
+
+
+def repeat_throughput(run_once: Callable[[], tuple[int, float]], repeats: int) -> tuple[float, float, list[float]]:
+    """Run ``run_once`` (returns operations and seconds) ``repeats`` times: mean, spread, samples."""
+    samples = []
+    for _ in range(repeats):
+        operations, seconds = run_once()
+        samples.append(operations / seconds if seconds > 0 else 0.0)
+    spread = statistics.stdev(samples) if len(samples) > 1 else 0.0
+    return statistics.fmean(samples), spread, samples
+
+
+def timed_loop(step: Callable[[], int], duration_s: float) -> tuple[int, float]:
+    """Call ``step`` (returns operations done) until ``duration_s`` has passed; ops and seconds."""
+    operations = 0
+    started = time.perf_counter()
+    deadline = started + duration_s
+    while True:
+        operations += step()
+        now = time.perf_counter()
+        if now >= deadline:
+            return operations, now - started

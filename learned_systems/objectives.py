@@ -1,0 +1,152 @@
+"""What a tuning run optimises: a knob space, a way to evaluate a configuration, and a score.
+
+* :class:`ConfigObjective` wraps a database backend: score = mean throughput / default throughput.
+* :class:`IndexObjective` picks a learned index and its parameters for a key set: score from
+  lookup time relative to ``numpy.searchsorted`` and index size relative to the keys (weights
+  configurable); ``mode="cost"`` replaces timing with counted search steps (deterministic).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from learned_systems.config.knobs import Knob, KnobSpace
+from learned_systems.config.trial import TrialResult
+from learned_systems.datasets import generate_keys, generate_queries
+from learned_systems.index import PGMIndex, RMIIndex, build_index
+
+
+class ConfigObjective:
+    """Tune a database backend (SQLite or PostgreSQL); baselines are the defaults and the
+    space's rule of thumb."""
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+        self.space: KnobSpace = backend.space
+        self.system = backend.system
+        self.workload = backend.workload.name if hasattr(backend.workload, "name") else str(backend.workload)
+
+    def baselines(self) -> dict[str, dict[str, Any]]:
+        return {"default": self.space.defaults(),
+                "rule_of_thumb": self.space.validate(self.space.rule_of_thumb)}
+
+    def evaluate(self, config: dict[str, Any]) -> TrialResult:
+        return self.backend.run_trial(config)
+
+    def score(self, result: TrialResult, reference: TrialResult | None) -> float | None:
+        """Throughput relative to the defaults (``None`` for a failed trial)."""
+        if not result.ok:
+            return None
+        if reference is None or not reference.ok or reference.throughput_mean <= 0:
+            return result.throughput_mean
+        return result.throughput_mean / reference.throughput_mean
+
+
+INDEX_KNOBS = (
+    Knob("kind", "pgm", choices=("pgm", "rmi"), help="index family"),
+    Knob("epsilon", 64, low=2, high=4096, log=True, help="PGM error bound"),
+    Knob("epsilon_recursive", 8, low=2, high=256, log=True, help="PGM upper-level error bound"),
+    Knob("num_models", 4096, low=16, high=262_144, log=True, help="RMI leaf models"),
+    Knob("root", "linear", choices=("linear", "cubic"), help="RMI root model"),
+)
+
+
+def index_space() -> KnobSpace:
+    """Index parameters; every value is safe, so there is only one space."""
+    return KnobSpace.build("index", INDEX_KNOBS, allow_unsafe=False,
+                           rule_of_thumb={"kind": "pgm", "epsilon": 64})
+
+
+def counted_steps(index: PGMIndex | RMIIndex, queries: np.ndarray) -> float:
+    """Deterministic cost model: mean binary-search steps per lookup over all levels."""
+    if isinstance(index, PGMIndex):
+        if not index.levels:
+            return 0.0
+        steps = math.ceil(math.log2(max(index.levels[-1].first_keys.size, 1))) + 1
+        for level in index.levels:
+            steps += math.ceil(math.log2(min(2 * level.radius + 1, level.keys.size))) + 1
+        return float(steps)
+    if index.keys.size == 0:
+        return 0.0
+    unit = index._normalise(queries)
+    rows = index._leaf_params[index._leaf_of(unit)]
+    windows = rows[:, 2] + rows[:, 3] + 1
+    index.lookup(queries)
+    fallback = index.fallbacks * math.log2(index.keys.size) / max(queries.size, 1)
+    return float(np.mean(np.ceil(np.log2(windows)) + 1) + 1 + fallback)
+
+
+class IndexObjective:
+    """Choose an index for one key set. ``score = -(time_weight * relative_time +
+    size_weight * 100 * index_bytes / key_bytes)``; relative_time is measured lookup time over
+    ``numpy.searchsorted`` ("measured") or counted steps over ``log2(n)`` ("cost")."""
+
+    system = "index"
+
+    def __init__(self, dataset: str = "lognormal", keys: int = 1_000_000, queries: int = 100_000,
+                 seed: int = 0, mode: str = "measured", time_weight: float = 1.0,
+                 size_weight: float = 1.0, repeats: int = 3) -> None:
+        if mode not in ("measured", "cost"):
+            raise ValueError(f"mode must be 'measured' or 'cost', got {mode!r}")
+        self.space = index_space()
+        self.workload = dataset
+        self.mode = mode
+        self.time_weight = float(time_weight)
+        self.size_weight = float(size_weight)
+        self.repeats = int(repeats)
+        self.keys = generate_keys(dataset, keys, seed=seed)
+        self.queries = generate_queries(self.keys, queries, seed=seed + 1)
+        self.expected = np.searchsorted(self.keys, self.queries)
+        self._baseline_seconds = self._time(lambda: np.searchsorted(self.keys, self.queries))[0]
+
+    def baselines(self) -> dict[str, dict[str, Any]]:
+        return {"default": self.space.defaults(), "rule_of_thumb": self.space.validate(self.space.rule_of_thumb)}
+
+    def _time(self, run) -> tuple[float, list[float]]:
+        samples = []
+        for _ in range(self.repeats):
+            started = time.perf_counter()
+            run()
+            samples.append(time.perf_counter() - started)
+        return float(np.mean(samples)), samples
+
+    def evaluate(self, config: dict[str, Any]) -> TrialResult:
+        full = self.space.validate(config)
+        started = time.perf_counter()
+        try:
+            if full["kind"] == "pgm":
+                index = build_index("pgm", self.keys, epsilon=full["epsilon"],
+                                    epsilon_recursive=full["epsilon_recursive"])
+            else:
+                index = build_index("rmi", self.keys, num_models=full["num_models"], root=full["root"])
+            if not np.array_equal(index.lookup(self.queries), self.expected):
+                raise RuntimeError("index returned wrong positions")
+            if self.mode == "cost":
+                steps = counted_steps(index, self.queries)
+                relative_time = steps / max(math.log2(max(self.keys.size, 2)) + 1, 1.0)
+                samples = [relative_time]
+            else:
+                seconds, samples = self._time(lambda: index.lookup(self.queries))
+                relative_time = seconds / self._baseline_seconds
+                samples = [s / self._baseline_seconds for s in samples]
+        except Exception as error:
+            return TrialResult.failed(self.system, self.workload, self.space.name, full, error,
+                                      time.perf_counter() - started)
+        size_pct = 100.0 * index.size_bytes / max(self.keys.nbytes, 1)
+        per_second = [1.0 / max(s, 1e-12) for s in samples]  # lookups per searchsorted-time
+        return TrialResult(
+            self.system, self.workload, self.space.name, full, ok=True,
+            throughput_mean=float(np.mean(per_second)), throughput_std=float(np.std(per_second)),
+            throughputs=per_second, unit="x searchsorted speed", wall_seconds=time.perf_counter() - started,
+            metrics={"relative_time": relative_time, "size_pct": size_pct, "max_error": index.max_error,
+                     "size_bytes": index.size_bytes, "build_seconds": index.build_seconds, "mode": self.mode})
+
+    def score(self, result: TrialResult, reference: TrialResult | None = None) -> float | None:
+        if not result.ok:
+            return None
+        return -(self.time_weight * result.metrics["relative_time"]
+                 + self.size_weight * result.metrics["size_pct"])

@@ -1,0 +1,82 @@
+"""Results store: every trial written to a SQLite file the moment it finishes, so a killed
+tuning run resumes where it stopped. One row per trial, keyed by run, tuner, seed and index."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from learned_systems.config.trial import TrialResult
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS trials (
+    run TEXT NOT NULL, tuner TEXT NOT NULL, seed INTEGER NOT NULL, trial INTEGER NOT NULL,
+    role TEXT NOT NULL, system TEXT NOT NULL, workload TEXT NOT NULL, space TEXT NOT NULL,
+    config TEXT NOT NULL, ok INTEGER NOT NULL, score REAL, throughput_mean REAL,
+    throughput_std REAL, throughputs TEXT, unit TEXT, error TEXT, wall_seconds REAL, metrics TEXT,
+    PRIMARY KEY (run, tuner, seed, role, trial)
+)
+"""
+
+
+class ResultsStore:
+    """Append-only trial log in SQLite (WAL, synchronous=FULL: a stored trial survives a kill)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = FULL")
+        self._conn.execute(_SCHEMA)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add(self, run: str, tuner: str, seed: int, trial: int, role: str, result: TrialResult,
+            score: float | None) -> None:
+        """Store one trial (``role``: "default", "rule_of_thumb" or "trial") in its own commit."""
+        self._conn.execute(
+            "INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (run, tuner, seed, trial, role, result.system, result.workload, result.space,
+             json.dumps(result.config, sort_keys=True), int(result.ok), score,
+             result.throughput_mean, result.throughput_std, json.dumps(result.throughputs),
+             result.unit, result.error, result.wall_seconds, json.dumps(result.metrics)),
+        )
+
+    def rows(self, run: str | None = None, tuner: str | None = None, seed: int | None = None,
+             role: str | None = None) -> list[dict[str, Any]]:
+        """Stored trials matching the filters, in trial order."""
+        clauses, values = [], []
+        for column, value in (("run", run), ("tuner", tuner), ("seed", seed), ("role", role)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                values.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        cursor = self._conn.execute(f"SELECT * FROM trials {where} ORDER BY run, tuner, seed, trial", values)
+        names = [d[0] for d in cursor.description]
+        out = []
+        for row in cursor.fetchall():
+            record = dict(zip(names, row, strict=True))
+            record["config"] = json.loads(record["config"])
+            record["throughputs"] = json.loads(record["throughputs"] or "[]")
+            record["metrics"] = json.loads(record["metrics"] or "{}")
+            record["ok"] = bool(record["ok"])
+            out.append(record)
+        return out
+
+    @staticmethod
+    def to_result(row: dict[str, Any]) -> TrialResult:
+        """Rebuild a :class:`TrialResult` from a stored row (used when resuming)."""
+        return TrialResult(row["system"], row["workload"], row["space"], row["config"], row["ok"],
+                           row["throughput_mean"] or 0.0, row["throughput_std"] or 0.0,
+                           row["throughputs"], row["unit"] or "", row["error"],
+                           row["wall_seconds"] or 0.0, row["metrics"])

@@ -1,0 +1,88 @@
+"""An RL tuner: stable-baselines3 PPO proposes configurations, one trial per environment step.
+
+SB3 drives its own loop (``learn`` calls ``env.step``), while tuners are driven by ask/tell. The
+agent therefore runs in a background thread on a small proposal environment whose ``step``
+hands the action to ``ask`` and waits for the score from ``tell``; the two threads strictly
+alternate, so the run stays deterministic for a seed. Observation: the last configuration (unit
+vector) and its score; action: the next configuration in ``[0, 1]^knobs``; reward: the score.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from learned_systems.config.knobs import KnobSpace
+
+
+class _ProposalEnv(gym.Env):
+    """Each step proposes one configuration; the reward arrives from the tuning loop."""
+
+    def __init__(self, space: KnobSpace, actions: queue.Queue, rewards: queue.Queue, horizon: int) -> None:
+        self.space = space
+        self.actions = actions
+        self.rewards = rewards
+        self.horizon = horizon
+        size = len(space.knobs)
+        self.action_space = gym.spaces.Box(0.0, 1.0, (size,), np.float32)
+        self.observation_space = gym.spaces.Box(-1.0, 10.0, (size + 1,), np.float32)
+        self._steps = 0
+        self._last = np.append(space.to_unit(space.defaults()), 1.0).astype(np.float32)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._steps = 0
+        return self._last.copy(), {}
+
+    def step(self, action):
+        unit = np.clip(np.asarray(action, dtype=np.float64), 0.0, 1.0)
+        self.actions.put(unit)
+        reward = self.rewards.get()
+        if reward is None:  # the tuner was closed
+            raise SystemExit
+        self._steps += 1
+        self._last = np.append(unit, np.clip(reward, -1.0, 10.0)).astype(np.float32)
+        return self._last.copy(), float(reward), False, self._steps >= self.horizon, {}
+
+
+class RLAgentTuner:
+    name = "rl"
+
+    def __init__(self, space: KnobSpace, seed: int, trials: int = 50, horizon: int = 8) -> None:
+        from stable_baselines3 import PPO
+
+        self.space = space
+        self._actions: queue.Queue = queue.Queue()
+        self._rewards: queue.Queue = queue.Queue()
+        env = _ProposalEnv(space, self._actions, self._rewards, horizon)
+        steps = 8
+        self.model = PPO("MlpPolicy", env, n_steps=steps, batch_size=steps, n_epochs=4,
+                         learning_rate=3e-3, gamma=0.5, seed=seed, device="cpu", verbose=0)
+        total = max(trials, 1) * 4  # more than needed: the loop stops asking when done
+        self._thread = threading.Thread(target=self._learn, args=(total,), daemon=True)
+        self._thread.start()
+
+    def _learn(self, total: int) -> None:
+        try:
+            self.model.learn(total_timesteps=total)
+        except SystemExit:
+            pass
+
+    def ask(self) -> dict[str, Any]:
+        unit = self._actions.get(timeout=600)
+        return self.space.from_unit(unit)
+
+    def tell(self, config: dict[str, Any], score: float | None) -> None:
+        self._rewards.put(0.0 if score is None else float(score))
+
+    def replay(self, config: dict[str, Any], score: float | None) -> None:
+        """Resuming: the agent is retrained on the stored trials, in order, as if proposed."""
+        self._actions.get(timeout=600)
+        self.tell(config, score)
+
+    def close(self) -> None:
+        self._rewards.put(None)

@@ -1,0 +1,76 @@
+"""The tuning loop: baselines first, then ``trials`` ask/evaluate/tell rounds, each trial stored
+the moment it finishes; a restarted run replays what is stored and continues."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from learned_systems.config.trial import TrialResult
+from learned_systems.results import ResultsStore
+from learned_systems.tuners import make_tuner
+
+
+@dataclass
+class TuningSummary:
+    """Outcome of one tuner and seed: baselines, best trial, best-so-far curve of scores."""
+
+    tuner: str
+    seed: int
+    baselines: dict[str, TrialResult]
+    baseline_scores: dict[str, float | None]
+    best_config: dict[str, Any] | None
+    best_score: float | None
+    best_result: TrialResult | None
+    best_so_far: list[float | None]
+    failed: int
+    resumed: int
+
+
+def run_tuning(objective, tuner_name: str, trials: int, seed: int, store: ResultsStore, run: str,
+               on_trial: Callable[[int, TrialResult, float | None], None] | None = None) -> TuningSummary:
+    """Tune ``objective`` with ``tuner_name`` for ``trials`` trials, storing into ``store``."""
+    baselines: dict[str, TrialResult] = {}
+    for role, config in objective.baselines().items():
+        stored = store.rows(run=run, tuner="baseline", seed=seed, role=role)
+        if stored:
+            baselines[role] = ResultsStore.to_result(stored[0])
+        else:
+            baselines[role] = objective.evaluate(config)
+            store.add(run, "baseline", seed, 0, role, baselines[role],
+                      None)
+    reference = baselines.get("default")
+    baseline_scores = {role: objective.score(result, reference) for role, result in baselines.items()}
+
+    tuner = make_tuner(tuner_name, objective.space, seed, trials)
+    best_score: float | None = None
+    best: TrialResult | None = None
+    curve: list[float | None] = []
+    failed = 0
+    previous = store.rows(run=run, tuner=tuner_name, seed=seed, role="trial")[:trials]
+    try:
+        for row in previous:
+            tuner.replay(row["config"], row["score"])
+        for index in range(trials):
+            if index < len(previous):
+                result, score = ResultsStore.to_result(previous[index]), previous[index]["score"]
+            else:
+                config = tuner.ask()
+                result = objective.evaluate(config)
+                score = objective.score(result, reference)
+                store.add(run, tuner_name, seed, index, "trial", result, score)
+                tuner.tell(config, score)
+            if score is None:
+                failed += 1
+            elif best_score is None or score > best_score:
+                best_score, best = score, result
+            curve.append(best_score)
+            if on_trial is not None:
+                on_trial(index, result, score)
+    finally:
+        close = getattr(tuner, "close", None)
+        if close is not None:
+            close()
+    return TuningSummary(tuner_name, seed, baselines, baseline_scores,
+                         best.config if best else None, best_score, best, curve, failed, len(previous))
