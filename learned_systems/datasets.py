@@ -90,3 +90,18 @@ def generate_queries(
         low, high = int(keys[0]), int(keys[-1]) + 1
         queries[absent] = rng.integers(low, high, size=int(absent.sum()), dtype=np.uint64)
     return queries
+
+
+def cdf_sketch(keys: np.ndarray, points: int = 32) -> np.ndarray:
+    """A fixed-size summary of the key distribution for agents: the normalised key value at
+    ``points`` evenly spaced quantiles (the inverse CDF), then the duplicate fraction and
+    ``log10(n) / 10``. All entries lie in [0, 1]."""
+    sketch = np.zeros(points + 2, dtype=np.float32)
+    if keys.size == 0:
+        return sketch
+    low, high = float(keys[0]), float(keys[-1])
+    picks = keys[np.round(np.linspace(0, keys.size - 1, points)).astype(np.int64)].astype(np.float64)
+    sketch[:points] = (picks - low) / (high - low) if high > low else 0.0
+    sketch[points] = 1.0 - np.count_nonzero(np.diff(keys)) / max(keys.size - 1, 1) if keys.size > 1 else 0.0
+    sketch[points + 1] = min(np.log10(keys.size) / 10.0, 1.0)
+    return np.clip(sketch, 0.0, 1.0)

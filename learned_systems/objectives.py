@@ -150,3 +150,34 @@ class IndexObjective:
             return None
         return -(self.time_weight * result.metrics["relative_time"]
                  + self.size_weight * result.metrics["size_pct"])
+
+
+class MemoizedObjective:
+    """Wraps an objective so a configuration is measured once and its result reused.
+
+    Real measurements are noisy; reusing the first measurement makes equal configurations give
+    equal rewards (what Gymnasium's determinism check and most tuners expect) and saves trials.
+    """
+
+    def __init__(self, objective) -> None:
+        self.inner = objective
+        self.space = objective.space
+        self.system = objective.system
+        self.workload = objective.workload
+        self._results: dict[str, TrialResult] = {}
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    def baselines(self) -> dict[str, dict[str, Any]]:
+        return self.inner.baselines()
+
+    def evaluate(self, config: dict[str, Any]) -> TrialResult:
+        full = self.space.validate(config)
+        key = repr(sorted(full.items()))
+        if key not in self._results:
+            self._results[key] = self.inner.evaluate(full)
+        return self._results[key]
+
+    def score(self, result: TrialResult, reference: TrialResult | None = None) -> float | None:
+        return self.inner.score(result, reference)

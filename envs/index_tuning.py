@@ -1,0 +1,89 @@
+"""``placer/IndexTuning-v0``: pick a learned index and its parameters for a key distribution.
+
+Thin adapter over :class:`learned_systems.objectives.IndexObjective`. Each reset draws a
+dataset (seeded) and observes its CDF sketch plus the last choice; each step decodes the action
+(a point of ``[0, 1]^5``: kind, epsilon, recursive epsilon, models, root) into index parameters,
+builds and evaluates the index, and rewards ``-(time_weight * relative lookup time + size_weight
+* index size in % of the keys)``. ``mode="cost"`` counts search steps instead of timing, so
+rewards are deterministic (tests); ``mode="measured"`` times lookups against searchsorted
+(each configuration measured once per dataset and reused, so equal actions give equal rewards).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from learned_systems.datasets import cdf_sketch
+from learned_systems.objectives import IndexObjective, MemoizedObjective, index_space
+
+FAILED_TRIAL_REWARD = -10.0
+
+
+class IndexTuningEnv(gym.Env):
+    metadata = {"render_modes": ["ansi"]}
+
+    def __init__(self, datasets: Sequence[str] = ("lognormal", "uniform", "books", "normal", "clustered"),
+                 keys: int = 100_000, queries: int = 10_000, mode: str = "cost",
+                 time_weight: float = 1.0, size_weight: float = 1.0, horizon: int = 4,
+                 sketch_points: int = 32, seed: int = 0, render_mode: str | None = None) -> None:
+        if not datasets:
+            raise ValueError("datasets must name at least one key distribution")
+        if horizon < 1:
+            raise ValueError(f"horizon must be >= 1, got {horizon}")
+        self.datasets = tuple(datasets)
+        self._objective_args = dict(keys=keys, queries=queries, seed=seed, mode=mode,
+                                    time_weight=time_weight, size_weight=size_weight)
+        if mode not in ("measured", "cost"):
+            raise ValueError(f"mode must be 'measured' or 'cost', got {mode!r}")
+        self.space = index_space()
+        self.horizon = int(horizon)
+        self.sketch_points = int(sketch_points)
+        self.render_mode = render_mode
+        size = len(self.space.knobs)
+        self.action_space = gym.spaces.Box(0.0, 1.0, (size,), np.float32)
+        self.observation_space = gym.spaces.Box(0.0, 1.0, (self.sketch_points + 2 + size,), np.float32)
+        self._objectives: dict[str, MemoizedObjective] = {}
+        self.objective: MemoizedObjective | None = None
+        self._last_choice = self.space.to_unit(self.space.defaults())
+        self._steps = 0
+        self._last_info: dict[str, Any] = {}
+
+    def _objective_for(self, dataset: str) -> MemoizedObjective:
+        if dataset not in self._objectives:
+            self._objectives[dataset] = MemoizedObjective(IndexObjective(dataset, **self._objective_args))
+        return self._objectives[dataset]
+
+    def _observation(self) -> np.ndarray:
+        sketch = cdf_sketch(self.objective.keys, self.sketch_points)
+        return np.concatenate([sketch, self._last_choice]).astype(np.float32)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        dataset = (options or {}).get("dataset") or self.datasets[int(self.np_random.integers(len(self.datasets)))]
+        self.objective = self._objective_for(dataset)
+        self._last_choice = self.space.to_unit(self.space.defaults())
+        self._steps = 0
+        return self._observation(), {"dataset": dataset}
+
+    def step(self, action):
+        if self.objective is None:
+            raise RuntimeError("call reset() before step()")
+        unit = np.clip(np.asarray(action, dtype=np.float64).reshape(-1), 0.0, 1.0)
+        config = self.space.from_unit(unit)
+        result = self.objective.evaluate(config)
+        score = self.objective.score(result)
+        reward = FAILED_TRIAL_REWARD if score is None else float(score)
+        self._last_choice = self.space.to_unit(config)
+        self._steps += 1
+        self._last_info = {"config": config, "ok": result.ok, "error": result.error,
+                           "dataset": self.objective.workload, **result.metrics}
+        return self._observation(), reward, False, self._steps >= self.horizon, self._last_info
+
+    def render(self) -> str | None:
+        if self.render_mode == "ansi":
+            return f"step {self._steps}: {self._last_info}"
+        return None

@@ -1,0 +1,96 @@
+"""ConfigTuning-v0 over SQLite: check_env, durable space, clear knob errors, failed trials."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import envs  # noqa: F401 - registers the ids
+from envs.config_tuning import ConfigTuningEnv
+from learned_systems.config.knobs import KnobError
+
+TINY = dict(rows=2_000, duration_s=0.05, repeats=2)
+
+
+@pytest.fixture(scope="module")
+def template_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("templates")
+
+
+@pytest.mark.parametrize("action_mode", ["box", "dict"])
+def test_passes_check_env(action_mode, template_dir):
+    env = gym.make("placer/ConfigTuning-v0", action_mode=action_mode, template_dir=template_dir, **TINY)
+    assert isinstance(env.unwrapped, ConfigTuningEnv)
+    check_env(env.unwrapped, skip_render_check=True)
+
+
+def test_durable_space_by_default_and_unsafe_on_request(template_dir):
+    durable = ConfigTuningEnv(template_dir=template_dir, **TINY)
+    assert durable.space.name == "durable"
+    assert "OFF" not in durable.space.knob("synchronous").choices
+    assert {"OFF", "MEMORY"}.isdisjoint(durable.space.knob("journal_mode").choices)
+    # Every action of the durable space decodes into a durable configuration.
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        config = durable.decode(rng.random(len(durable.space.knobs)))
+        assert config["synchronous"] != "OFF" and config["journal_mode"] not in ("OFF", "MEMORY")
+    with pytest.raises(KnobError, match="allow_unsafe"):
+        durable.run_config({"synchronous": "OFF"})
+    unsafe = ConfigTuningEnv(template_dir=template_dir, allow_unsafe=True, **TINY)
+    unsafe.reset(seed=0)
+    result, reward = unsafe.run_config({"synchronous": "OFF", "journal_mode": "MEMORY"})
+    assert result.ok and result.space == "unsafe" and reward > 0
+
+
+def test_bad_knob_values_give_clear_errors(template_dir):
+    env = ConfigTuningEnv(template_dir=template_dir, **TINY)
+    with pytest.raises(KnobError, match="page_size"):
+        env.run_config({"page_size": 3000})
+    with pytest.raises(KnobError, match="cache_size.*integer"):
+        env.run_config({"cache_size": "large"})
+    with pytest.raises(KnobError, match="unknown knob 'shared_buffers'"):
+        env.run_config({"shared_buffers": 128})
+
+
+def test_reward_is_throughput_relative_to_defaults(template_dir):
+    env = ConfigTuningEnv(template_dir=template_dir, workload="ycsb-a", **TINY)
+    _, info = env.reset(seed=0)
+    assert info["reference_ok"] and info["reference_throughput"] > 0
+    _, reward, _, _, step_info = env.step(env.space.to_unit({"journal_mode": "WAL", "synchronous": "NORMAL"}))
+    assert step_info["ok"] and step_info["space"] == "durable"
+    assert reward == pytest.approx(step_info["throughput_mean"] / info["reference_throughput"])
+    assert step_info["config"]["journal_mode"] == "WAL"
+
+
+class _BrokenWorkload:
+    """Stands in for a workload whose transactions fail (e.g. a query error)."""
+
+    name = "broken"
+    read_only = False
+
+    def template_key(self) -> str:
+        return "broken"
+
+    def setup(self, conn, seed):
+        conn.execute("CREATE TABLE t (x)")
+
+    def prepare(self, seed):
+        pass
+
+    def transaction(self, conn):
+        conn.execute("SELECT * FROM missing_table")
+        return 1
+
+
+def test_failed_trial_is_recorded_not_raised(tmp_path):
+    from learned_systems.config.sqlite_backend import SQLiteBackend
+
+    backend = SQLiteBackend(_BrokenWorkload(), duration_s=0.05, repeats=1, template_dir=tmp_path)
+    env = ConfigTuningEnv(backend=backend)
+    _, info = env.reset(seed=0)
+    assert info["reference_ok"] is False
+    _, reward, _, _, step_info = env.step(env.action_space.sample())
+    assert reward == 0.0 and step_info["ok"] is False
+    assert "missing_table" in step_info["error"]

@@ -1,0 +1,64 @@
+"""IndexTuning-v0: registered, passes check_env, deterministic cost mode, rewards follow the trade-off."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import envs  # noqa: F401 - registers the ids
+from envs.index_tuning import IndexTuningEnv
+
+
+def test_registered_and_passes_check_env():
+    env = gym.make("placer/IndexTuning-v0", keys=5_000, queries=500)
+    assert isinstance(env.unwrapped, IndexTuningEnv)
+    check_env(env.unwrapped, skip_render_check=True)
+
+
+def test_measured_mode_passes_check_env():
+    check_env(IndexTuningEnv(datasets=("uniform",), keys=3_000, queries=300, mode="measured"),
+              skip_render_check=True)
+
+
+def test_observation_is_cdf_sketch_of_the_drawn_dataset():
+    env = IndexTuningEnv(datasets=("uniform", "lognormal"), keys=10_000, queries=500, sketch_points=16)
+    obs_uniform, info = env.reset(seed=0, options={"dataset": "uniform"})
+    assert info["dataset"] == "uniform"
+    assert env.observation_space.contains(obs_uniform)
+    # Uniform keys: the inverse CDF is close to the diagonal; lognormal keys are far from it.
+    diagonal = np.linspace(0, 1, 16)
+    assert np.abs(obs_uniform[:16] - diagonal).max() < 0.05
+    obs_lognormal, _ = env.reset(seed=0, options={"dataset": "lognormal"})
+    assert np.abs(obs_lognormal[:16] - diagonal).max() > 0.3
+
+
+def test_cost_mode_is_deterministic_and_truncates_at_horizon():
+    env = IndexTuningEnv(datasets=("books",), keys=20_000, queries=2_000, horizon=2)
+    env.reset(seed=1)
+    action = np.array([0.1, 0.5, 0.3, 0.5, 0.2], np.float32)
+    _, first, _, truncated, info = env.step(action)
+    assert info["ok"] and info["config"]["kind"] == "pgm" and not truncated
+    _, second, _, truncated, _ = env.step(action)
+    assert first == second and truncated
+
+
+def test_size_weight_changes_the_preferred_epsilon():
+    """With a heavy size weight a large epsilon (small index) wins; with none, a small one."""
+    small_eps = np.array([0.1, 0.0, 0.1, 0.5, 0.2], np.float32)
+    large_eps = np.array([0.1, 1.0, 0.1, 0.5, 0.2], np.float32)
+    rewards = {}
+    for weight in (0.0, 1000.0):
+        env = IndexTuningEnv(datasets=("clustered",), keys=20_000, queries=2_000, size_weight=weight)
+        env.reset(seed=0)
+        rewards[weight] = (env.step(small_eps)[1], env.step(large_eps)[1])
+    assert rewards[0.0][0] > rewards[0.0][1]
+    assert rewards[1000.0][1] > rewards[1000.0][0]
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="mode"):
+        IndexTuningEnv(mode="guess")
+    with pytest.raises(ValueError, match="datasets"):
+        IndexTuningEnv(datasets=())
