@@ -1,0 +1,155 @@
+"""``placer tune``: tune a real system's knobs (SQLite, PostgreSQL) or a learned index.
+
+Every trial is written to ``OUT/results.sqlite`` the moment it finishes, so a killed run resumes
+when the same command is run again; the best configuration goes to ``OUT/best_config.json`` and
+a best-so-far plot (one line per tuner run into the same OUT) to ``OUT/best_so_far.png``.
+Bad input prints one line on stderr and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+SYSTEMS = ("sqlite", "postgres", "index")
+TUNERS = ("random", "optuna", "rl")
+
+
+class _BadInput(Exception):
+    """User input the command refuses (reported as one line, exit code 2)."""
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _objective(system: str, workload: str, rows: int | None, duration: float, repeats: int,
+               allow_unsafe: bool, seed: int, out: Path):
+    from learned_systems.config.factory import make_backend
+    from learned_systems.config.workloads import WORKLOAD_NAMES
+    from learned_systems.datasets import GENERATORS
+    from learned_systems.objectives import ConfigObjective, IndexObjective
+
+    if system == "index":
+        if workload not in GENERATORS:
+            raise _BadInput(f"unknown dataset {workload!r} for --system index: expected one of {sorted(GENERATORS)}")
+        return IndexObjective(workload, keys=rows or 1_000_000, queries=100_000, seed=seed, repeats=repeats)
+    if system == "sqlite" and workload not in WORKLOAD_NAMES:
+        raise _BadInput(f"unknown workload {workload!r} for sqlite: expected one of {list(WORKLOAD_NAMES)}")
+    if system == "postgres":
+        from learned_systems.config.postgres_backend import POSTGRES_WORKLOADS, find_binaries
+
+        if workload not in POSTGRES_WORKLOADS:
+            raise _BadInput(f"unknown workload {workload!r} for postgres: expected one of {list(POSTGRES_WORKLOADS)}")
+        find_binaries()  # raises a clear error when PostgreSQL is not installed
+    backend = make_backend(system, workload, rows=rows, duration_s=duration, repeats=repeats,
+                           allow_unsafe=allow_unsafe, template_dir=out / "templates", seed=seed)
+    return ConfigObjective(backend)
+
+
+def tune(
+    system: str = typer.Option("sqlite", help="sqlite | postgres | index"),
+    workload: str = typer.Option("ycsb-a", help="sqlite: ycsb-a|ycsb-b|ycsb-c|ycsb-f|orders|analytical; "
+                                 "postgres: tpcb|select-only|simple-update; index: a dataset name"),
+    tuner: str = typer.Option("optuna", help="random | optuna | rl (comma-separated for several)"),
+    trials: int = typer.Option(50, help="trials per tuner"),
+    seed: int = typer.Option(0, help="seed of every random choice"),
+    out: Path = typer.Option(Path("tune-out"), help="output directory (results, best config, plot)"),
+    rows: int = typer.Option(0, help="database rows / pgbench scale / index keys (0 = default size)"),
+    duration: float = typer.Option(1.0, help="seconds per measurement"),
+    repeats: int = typer.Option(3, help="measurements per trial (mean and spread reported)"),
+    allow_unsafe: bool = typer.Option(False, "--allow-unsafe", help="open settings that can lose committed data"),
+) -> None:
+    """Tune knobs with random search, Optuna TPE or an RL agent; resumable, plotted."""
+    try:
+        _run(system, workload, tuner, trials, seed, out, rows, duration, repeats, allow_unsafe)
+    except typer.Exit:
+        raise
+    except _BadInput as error:
+        _fail(str(error))
+    except (ValueError, OSError, RuntimeError) as error:
+        _fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
+
+
+def _run(system: str, workload: str, tuner: str, trials: int, seed: int, out: Path, rows: int,
+         duration: float, repeats: int, allow_unsafe: bool) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from learned_systems.plots import plot_best_so_far
+    from learned_systems.results import ResultsStore
+    from learned_systems.tuning import run_tuning
+
+    if system not in SYSTEMS:
+        raise _BadInput(f"unknown system {system!r}: expected one of {list(SYSTEMS)}")
+    tuners = [t.strip() for t in tuner.split(",") if t.strip()]
+    for name in tuners or [tuner]:
+        if name not in TUNERS:
+            raise _BadInput(f"unknown tuner {name!r}: expected one of {list(TUNERS)}")
+    if trials < 1:
+        raise _BadInput(f"--trials must be >= 1, got {trials}")
+    if duration <= 0 or repeats < 1:
+        raise _BadInput("--duration must be > 0 and --repeats >= 1")
+    if rows < 0:
+        raise _BadInput(f"--rows must be >= 0, got {rows}")
+    if out.exists() and not out.is_dir():
+        raise _BadInput(f"--out {out} exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    objective = _objective(system, workload, rows or None, duration, repeats, allow_unsafe, seed, out)
+    run = f"{system}-{workload}-{objective.space.name}"
+    console = Console(stderr=True)
+    summaries = []
+    with ResultsStore(out / "results.sqlite") as store:
+        for name in tuners:
+            with Progress(TextColumn(f"{name} seed {seed}"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("best {task.fields[best]}"), TimeElapsedColumn(), console=console) as bar:
+                task = bar.add_task(name, total=trials, best="-")
+
+                best_so_far: list[float] = []
+
+                def advance(index: int, result, score, *, _task=task, _bar=bar, _best=best_so_far) -> None:
+                    if score is not None and (not _best or score > _best[0]):
+                        _best[:] = [score]
+                    _bar.update(_task, advance=1, best=f"{_best[0]:.3g}" if _best else "-")
+
+                summaries.append(run_tuning(objective, name, trials, seed, store, run, on_trial=advance))
+        curves: dict[str, list] = {}
+        for row in store.rows(run=run, role="trial"):
+            curve = curves.setdefault(f"{row['tuner']} seed {row['seed']}", [])
+            previous = curve[-1] if curve else None
+            score = row["score"]
+            curve.append(score if previous is None or (score is not None and score > previous) else previous)
+    best = max((s for s in summaries if s.best_score is not None), key=lambda s: s.best_score, default=None)
+    reference = summaries[0].baseline_scores
+    plot_best_so_far(curves, out / "best_so_far.png", f"{system} {workload} ({objective.space.name} space)",
+                     baselines={k: v for k, v in reference.items() if v is not None})
+    report: dict[str, Any] = {
+        "system": system, "workload": workload, "space": objective.space.name, "seed": seed,
+        "baselines": {role: {"config": r.config, "ok": r.ok, "throughput_mean": r.throughput_mean,
+                             "throughput_std": r.throughput_std, "unit": r.unit, "score": reference.get(role)}
+                      for role, r in summaries[0].baselines.items()},
+        "tuners": {s.tuner: {"best_score": s.best_score, "best_config": s.best_config, "failed": s.failed,
+                             "resumed_trials": s.resumed} for s in summaries},
+        "best": None if best is None else {
+            "tuner": best.tuner, "score": best.best_score, "config": best.best_config,
+            "throughput_mean": best.best_result.throughput_mean, "throughput_std": best.best_result.throughput_std,
+            "unit": best.best_result.unit, "metrics": best.best_result.metrics},
+    }
+    (out / "best_config.json").write_text(json.dumps(report, indent=2, default=str))
+    lines = [f"space: {objective.space.name}"]
+    for role, score in reference.items():
+        lines.append(f"{role}: score {score if score is None else f'{score:.3f}'}")
+    for s in summaries:
+        lines.append(f"{s.tuner}: best score {s.best_score if s.best_score is None else f'{s.best_score:.3f}'}"
+                     f" ({s.failed} failed, {s.resumed} resumed)")
+    lines.append(f"best configuration -> {out / 'best_config.json'}; plot -> {out / 'best_so_far.png'}")
+    typer.echo("\n".join(lines))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``tune`` command to the main ``placer`` app."""
+    app.command("tune")(tune)

@@ -1,0 +1,161 @@
+"""Tuners, the tuning loop, the results store (resume after a kill) and the tune command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from learned_systems.config.knobs import KnobSpace
+from learned_systems.config.sqlite_backend import sqlite_space
+from learned_systems.config.trial import TrialResult
+from learned_systems.objectives import IndexObjective
+from learned_systems.results import ResultsStore
+from learned_systems.tuners import make_tuner
+from learned_systems.tuning import run_tuning
+from placer.commands import tune as tune_command
+
+
+class QuadraticObjective:
+    """A synthetic system: score peaks at cache_size 65536 KiB with WAL; fails on TRUNCATE."""
+
+    system = "synthetic"
+    workload = "quadratic"
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.space: KnobSpace = sqlite_space()
+        self.calls = 0
+        self.stop_after = stop_after
+
+    def baselines(self):
+        return {"default": self.space.defaults(), "rule_of_thumb": self.space.validate(self.space.rule_of_thumb)}
+
+    def evaluate(self, config):
+        self.calls += 1
+        if self.stop_after is not None and self.calls > self.stop_after:
+            raise KeyboardInterrupt  # simulates a killed run
+        full = self.space.validate(config)
+        if full["journal_mode"] == "TRUNCATE":
+            return TrialResult.failed(self.system, self.workload, self.space.name, full, "server did not start")
+        value = 100.0 - (np.log2(full["cache_size"]) - 16.0) ** 2 + (20.0 if full["journal_mode"] == "WAL" else 0.0)
+        return TrialResult(self.system, self.workload, self.space.name, full, True, value, 0.0, [value])
+
+    def score(self, result, reference):
+        return None if not result.ok else result.throughput_mean / reference.throughput_mean
+
+
+@pytest.mark.parametrize("tuner", ["random", "optuna", "rl"])
+def test_tuners_propose_valid_configs_and_record_failures(tuner, tmp_path):
+    objective = QuadraticObjective()
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        summary = run_tuning(objective, tuner, 12, 0, store, "run")
+        rows = store.rows(run="run", tuner=tuner, role="trial")
+    assert len(rows) == 12 and len(summary.best_so_far) == 12
+    for row in rows:
+        objective.space.validate(row["config"])
+        assert row["space"] == "durable"
+        assert row["ok"] == (row["config"]["journal_mode"] != "TRUNCATE")
+        if not row["ok"]:
+            assert row["score"] is None and row["error"] == "server did not start"
+    assert summary.failed == sum(not r["ok"] for r in rows)
+    scores = [s for s in summary.best_so_far if s is not None]
+    assert scores == sorted(scores)
+
+
+def test_optuna_beats_random_on_a_smooth_objective(tmp_path):
+    best = {}
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        for tuner in ("random", "optuna"):
+            best[tuner] = np.median([run_tuning(QuadraticObjective(), tuner, 30, seed, store, "cmp").best_score
+                                     for seed in (0, 1, 2)])
+    assert best["optuna"] >= best["random"]
+
+
+def test_resume_after_kill_continues_where_it_stopped(tmp_path):
+    path = tmp_path / "r.sqlite"
+    with ResultsStore(path) as store, pytest.raises(KeyboardInterrupt):
+        run_tuning(QuadraticObjective(stop_after=2 + 5), "optuna", 10, 3, store, "resume")
+    with ResultsStore(path) as store:
+        assert len(store.rows(run="resume", tuner="optuna", role="trial")) == 5
+        objective = QuadraticObjective()
+        summary = run_tuning(objective, "optuna", 10, 3, store, "resume")
+        assert summary.resumed == 5
+        assert objective.calls == 5  # baselines came from the store; only 5 new trials ran
+        assert len(store.rows(run="resume", tuner="optuna", role="trial")) == 10
+
+
+def test_random_search_resume_replays_the_same_sequence(tmp_path):
+    space = sqlite_space()
+    straight = make_tuner("random", space, 7)
+    expected = [straight.ask() for _ in range(6)]
+    resumed = make_tuner("random", space, 7)
+    for config in expected[:3]:
+        resumed.replay(config, 1.0)
+    assert [resumed.ask() for _ in range(3)] == expected[3:]
+
+
+def test_unknown_tuner_is_refused():
+    with pytest.raises(ValueError, match="unknown tuner"):
+        make_tuner("grid", sqlite_space(), 0)
+
+
+def test_index_objective_cost_mode_is_deterministic():
+    objective = IndexObjective("lognormal", keys=20_000, queries=2_000, mode="cost")
+    first = objective.evaluate({"kind": "pgm", "epsilon": 32})
+    second = objective.evaluate({"kind": "pgm", "epsilon": 32})
+    assert first.ok and objective.score(first) == objective.score(second)
+    assert first.metrics["max_error"] <= 32
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    tune_command.register(app)
+
+    @app.command()
+    def version() -> None:  # a second command, so "tune" stays a named sub-command
+        typer.echo("0")
+
+    return app
+
+
+def test_cli_tunes_index_writes_results_and_resumes(tmp_path):
+    runner = CliRunner()
+    args = ["tune", "--system", "index", "--workload", "books", "--tuner", "random,optuna",
+            "--trials", "3", "--rows", "20000", "--repeats", "1", "--out", str(tmp_path)]
+    result = runner.invoke(_app(), args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "best_config.json").read_text())
+    assert report["space"] == "durable" and set(report["tuners"]) == {"random", "optuna"}
+    assert (tmp_path / "best_so_far.png").stat().st_size > 0
+    with ResultsStore(tmp_path / "results.sqlite") as store:
+        assert len(store.rows(role="trial")) == 6
+    again = runner.invoke(_app(), args[:-4] + ["--rows", "20000", "--out", str(tmp_path)])
+    assert again.exit_code == 0
+    assert json.loads((tmp_path / "best_config.json").read_text())["tuners"]["random"]["resumed_trials"] == 3
+
+
+def test_cli_sqlite_small_run(tmp_path):
+    result = CliRunner().invoke(_app(), ["tune", "--system", "sqlite", "--workload", "ycsb-b", "--tuner", "random",
+                                         "--trials", "2", "--rows", "2000", "--duration", "0.05",
+                                         "--repeats", "2", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "best_config.json").read_text())
+    assert report["baselines"]["rule_of_thumb"]["config"]["journal_mode"] == "WAL"
+    assert report["best"]["config"]["synchronous"] != "OFF"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--system", "mysql"], "unknown system 'mysql'"),
+    (["--workload", "ycsb-z"], "unknown workload 'ycsb-z'"),
+    (["--tuner", "grid"], "unknown tuner 'grid'"),
+    (["--trials", "0"], "--trials must be >= 1"),
+    (["--system", "index", "--workload", "zipf"], "unknown dataset 'zipf'"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
+    result = CliRunner().invoke(_app(), ["tune", *args, "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
