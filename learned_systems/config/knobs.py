@@ -59,9 +59,10 @@ class Knob:
                 matches = [c for c in self.choices if not isinstance(c, str) and c == value
                            and isinstance(c, bool) == isinstance(value, bool | np.bool_)]
             if not matches:
+                unsafe = {u.upper() if isinstance(u, str) else u for u in self.unsafe}
                 shown = value.upper() if isinstance(value, str) else value
                 hint = (" (unsafe for durability: pass allow_unsafe=True to open it)"
-                        if shown in self.unsafe else "")
+                        if shown in unsafe else "")
                 raise KnobError(f"bad value {value!r} for knob {self.name!r} in the {space_name} "
                                 f"space: expected one of {list(self.choices)}{hint}")
             return matches[0]

@@ -1,0 +1,270 @@
+"""PostgreSQL as a tunable system: a throwaway server per trial, measured with ``pgbench``.
+
+The backend ``initdb``s a template cluster into a temporary directory and loads it with
+``pgbench -i`` once; every trial copies the template, starts ``postgres`` on a Unix socket in a
+private directory (``listen_addresses=''``, a free port number) with the trial's knobs as ``-c``
+settings, runs ``pgbench`` ``repeats`` times, then stops the server and removes everything, also
+on error. ``initdb`` refuses to run as root, so when started as root every server command runs as
+an unprivileged system user (``PLACER_PG_USER``, default ``placer-pg``; created with ``useradd``
+when missing). A server that does not start or a failing ``pgbench`` makes a failed trial.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from learned_systems.config.knobs import Knob, KnobSpace
+from learned_systems.config.trial import TrialResult
+
+BINARIES = ("initdb", "pg_ctl", "postgres", "pgbench")
+POSTGRES_WORKLOADS = {"tpcb": [], "select-only": ["-S"], "simple-update": ["-N"]}
+DEFAULT_USER = "placer-pg"
+
+
+class PostgresUnavailable(RuntimeError):
+    """The PostgreSQL server binaries cannot be found (or the server user cannot be made)."""
+
+
+def find_binaries() -> dict[str, str]:
+    """Paths of initdb, pg_ctl, postgres and pgbench: PATH first, then Debian's versioned dirs."""
+    found: dict[str, str] = {}
+    versioned = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    for name in BINARIES:
+        path = shutil.which(name) or next(
+            (os.path.join(d, name) for d in ["/usr/local/bin", *versioned] if os.access(os.path.join(d, name), os.X_OK)),
+            None)
+        if path:
+            found[name] = path
+    missing = [name for name in BINARIES if name not in found]
+    if missing:
+        raise PostgresUnavailable(
+            f"PostgreSQL binaries not found: {', '.join(missing)} (install postgresql-15 and "
+            "postgresql-client-15, e.g. bash .ci/install-postgres.sh)")
+    return found
+
+
+@dataclass(frozen=True)
+class _RunAs:
+    """Who runs the server: the current user, or an unprivileged one when we are root."""
+
+    uid: int | None
+    gid: int | None
+
+    @classmethod
+    def resolve(cls) -> _RunAs:
+        if os.geteuid() != 0:
+            return cls(None, None)
+        name = os.environ.get("PLACER_PG_USER", DEFAULT_USER)
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            created = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                                     capture_output=True, text=True)
+            if created.returncode != 0:
+                raise PostgresUnavailable(f"cannot create the unprivileged server user {name!r}: "
+                                          f"{created.stderr.strip()}") from None
+            entry = pwd.getpwnam(name)
+        return cls(entry.pw_uid, entry.pw_gid)
+
+    def run(self, args: list[str], timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
+        extra = {} if self.uid is None else {"user": self.uid, "group": self.gid, "extra_groups": []}
+        return subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd="/", **extra, **kwargs)
+
+    def own(self, path: Path) -> None:
+        if self.uid is not None:
+            os.chown(path, self.uid, self.gid)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _total_memory_mb() -> int:
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20)
+
+
+def postgres_space(allow_unsafe: bool = False) -> KnobSpace:
+    """PostgreSQL knobs (memory sizes in MB). Durability settings are part of the space but stay
+    ``on`` unless ``allow_unsafe``; the rule of thumb is shared_buffers = a quarter of RAM."""
+    memory = _total_memory_mb()
+    knobs = (
+        Knob("shared_buffers", 128, low=16, high=max(memory // 2, 64), log=True, help="MB"),
+        Knob("work_mem", 4, low=1, high=1024, log=True, help="MB per sort/hash"),
+        Knob("wal_buffers", 4, low=1, high=256, log=True, help="MB"),
+        Knob("checkpoint_timeout", 300, low=30, high=3600, log=True, help="seconds"),
+        Knob("max_wal_size", 1024, low=64, high=16384, log=True, help="MB"),
+        Knob("effective_io_concurrency", 1, low=0, high=512, help="concurrent I/O requests"),
+        Knob("random_page_cost", 4.0, choices=(1.1, 1.5, 2.0, 3.0, 4.0), help="planner cost"),
+        Knob("commit_delay", 0, low=0, high=10_000, help="microseconds (group commit)"),
+        Knob("fsync", "on", choices=("on", "off"), unsafe=("off",)),
+        Knob("synchronous_commit", "on", choices=("on", "local", "off"), unsafe=("off",)),
+        Knob("full_page_writes", "on", choices=("on", "off"), unsafe=("off",)),
+    )
+    return KnobSpace.build("postgres", knobs, allow_unsafe, {"shared_buffers": max(memory // 4, 16)})
+
+
+def _settings(config: Mapping[str, Any]) -> list[str]:
+    units = {"shared_buffers": "MB", "work_mem": "MB", "wal_buffers": "MB", "max_wal_size": "MB",
+             "checkpoint_timeout": "s"}
+    args = []
+    for name, value in config.items():
+        args += ["-c", f"{name}={value}{units.get(name, '')}"]
+    return args
+
+
+class PostgresServer:
+    """A throwaway server over a data directory; ``with`` starts it and always stops and removes
+    it (the data directory's parent is deleted on exit)."""
+
+    def __init__(self, binaries: Mapping[str, str], run_as: _RunAs, data_dir: Path,
+                 config: Mapping[str, Any] | None = None, remove: bool = True) -> None:
+        self.binaries = binaries
+        self.run_as = run_as
+        self.data_dir = data_dir
+        self.socket_dir = data_dir.parent / "socket"
+        self.port = _free_port()
+        self.config = dict(config or {})
+        self.remove = remove
+        self.log = data_dir.parent / "server.log"
+
+    def __enter__(self) -> PostgresServer:
+        self.socket_dir.mkdir(exist_ok=True)
+        self.run_as.own(self.socket_dir)
+        options = ["-c", f"port={self.port}", "-c", "listen_addresses=", "-c",
+                   f"unix_socket_directories={self.socket_dir}", *_settings(self.config)]
+        started = self.run_as.run([self.binaries["pg_ctl"], "-D", str(self.data_dir), "-l", str(self.log), "-w",
+                                   "-t", "60", "-o", " ".join(_quote(o) for o in options), "start"])
+        if started.returncode != 0:
+            detail = self._log_tail() or started.stderr.strip() or started.stdout.strip()
+            self._cleanup()
+            raise RuntimeError(f"server did not start: {detail}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cleanup()
+
+    def _log_tail(self) -> str:
+        try:
+            lines = self.log.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return " | ".join(line for line in lines[-3:])
+
+    def _cleanup(self) -> None:
+        try:
+            if (self.data_dir / "postmaster.pid").exists():
+                self.run_as.run([self.binaries["pg_ctl"], "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"],
+                                timeout=60)
+        finally:
+            if self.remove:
+                shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+
+    def pgbench(self, args: list[str], timeout: float = 600) -> subprocess.CompletedProcess:
+        return self.run_as.run([self.binaries["pgbench"], "-h", str(self.socket_dir), "-p", str(self.port),
+                                *args, "postgres"], timeout=timeout)
+
+
+def _quote(option: str) -> str:
+    return option if re.fullmatch(r"[\w./=:-]+", option) else "'" + option.replace("'", "'\\''") + "'"
+
+
+def parse_tps(output: str) -> float:
+    """The tps figure pgbench prints (excluding connection time)."""
+    match = re.search(r"tps = ([0-9.]+) \((?:without|excluding)", output) or re.search(r"tps = ([0-9.]+)", output)
+    if not match:
+        raise RuntimeError(f"pgbench printed no tps: {output.strip()[-300:]}")
+    return float(match.group(1))
+
+
+class PostgresBackend:
+    """Runs pgbench ``workload`` trials ("tpcb", "select-only", "simple-update") at ``scale``."""
+
+    system = "postgres"
+
+    def __init__(self, workload: str = "tpcb", scale: int | None = None, duration_s: float = 2.0,
+                 repeats: int = 3, allow_unsafe: bool = False, seed: int = 0, clients: int = 4,
+                 template_dir: str | Path | None = None) -> None:
+        if workload not in POSTGRES_WORKLOADS:
+            raise ValueError(f"unknown postgres workload {workload!r}: expected one of {list(POSTGRES_WORKLOADS)}")
+        if repeats < 1 or duration_s <= 0:
+            raise ValueError("duration_s must be > 0 and repeats >= 1")
+        self.workload = workload
+        self.scale = int(scale or 10)
+        self.duration_s = max(int(round(duration_s)), 1)  # pgbench -T takes whole seconds
+        self.repeats = int(repeats)
+        self.seed = int(seed)
+        self.clients = int(clients)
+        self.space = postgres_space(allow_unsafe)
+        self.binaries = find_binaries()
+        self.run_as = _RunAs.resolve()
+        self._root = tempfile.TemporaryDirectory(prefix="placer-pg-")  # removed with the backend
+        root = Path(self._root.name)
+        root.chmod(0o755)
+        self._template: Path | None = None
+
+    def template(self) -> Path:
+        """initdb + pgbench -i once; trials copy this cluster."""
+        if self._template is not None:
+            return self._template
+        work = Path(tempfile.mkdtemp(prefix="template-", dir=self._root.name))
+        self.run_as.own(work)
+        data = work / "data"
+        created = self.run_as.run([self.binaries["initdb"], "-D", str(data), "-A", "trust", "-U", "postgres",
+                                   "-E", "UTF8", "--no-sync"])
+        if created.returncode != 0:
+            raise RuntimeError(f"initdb failed: {created.stderr.strip()[-500:]}")
+        with PostgresServer(self.binaries, self.run_as, data, remove=False) as server:
+            loaded = server.pgbench(["-U", "postgres", "-i", "-q", "-s", str(self.scale)])
+            if loaded.returncode != 0:
+                raise RuntimeError(f"pgbench -i failed: {loaded.stderr.strip()[-500:]}")
+        self._template = data
+        return data
+
+    def _copy(self) -> Path:
+        trial = Path(tempfile.mkdtemp(prefix="trial-", dir=self._root.name))
+        self.run_as.own(trial)
+        copied = self.run_as.run(["cp", "-a", str(self.template()), str(trial / "data")])
+        if copied.returncode != 0:
+            shutil.rmtree(trial, ignore_errors=True)
+            raise RuntimeError(f"copying the template failed: {copied.stderr.strip()}")
+        return trial / "data"
+
+    def run_trial(self, config: Mapping[str, Any]) -> TrialResult:
+        """Measure one configuration (bad knob values raise ``KnobError``; failures are results)."""
+        full = self.space.validate(config)
+        started = time.perf_counter()
+        samples = []
+        try:
+            data = self._copy()
+            with PostgresServer(self.binaries, self.run_as, data, full) as server:
+                workload_args = POSTGRES_WORKLOADS[self.workload]
+                for _ in range(self.repeats):
+                    ran = server.pgbench(["-U", "postgres", *workload_args, "-c", str(self.clients), "-j",
+                                          str(min(self.clients, 2)), "-T", str(self.duration_s),
+                                          "--random-seed", str(self.seed)],
+                                         timeout=self.duration_s * 10 + 60)
+                    if ran.returncode != 0:
+                        raise RuntimeError(f"pgbench failed: {ran.stderr.strip()[-500:]}")
+                    samples.append(parse_tps(ran.stdout))
+        except Exception as error:
+            return TrialResult.failed(self.system, self.workload, self.space.name, full, error,
+                                      time.perf_counter() - started)
+        mean = sum(samples) / len(samples)
+        spread = (sum((s - mean) ** 2 for s in samples) / (len(samples) - 1)) ** 0.5 if len(samples) > 1 else 0.0
+        return TrialResult(self.system, self.workload, self.space.name, full, ok=True, throughput_mean=mean,
+                           throughput_std=spread, throughputs=samples, unit="tps",
+                           wall_seconds=time.perf_counter() - started)

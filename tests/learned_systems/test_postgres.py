@@ -1,0 +1,79 @@
+"""PostgreSQL backend: a real throwaway server, pgbench measurement, durability, failures, env."""
+
+from __future__ import annotations
+
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from learned_systems.config import postgres_backend
+from learned_systems.config.knobs import KnobError
+from learned_systems.config.postgres_backend import (
+    PostgresBackend,
+    PostgresUnavailable,
+    find_binaries,
+    parse_tps,
+    postgres_space,
+)
+
+try:
+    find_binaries()
+    MISSING = None
+except PostgresUnavailable as error:  # only where PostgreSQL truly cannot exist
+    MISSING = str(error)
+
+needs_postgres = pytest.mark.skipif(MISSING is not None, reason=f"PostgreSQL unavailable: {MISSING}")
+
+
+@pytest.fixture(scope="module")
+def backend():
+    return PostgresBackend("tpcb", scale=1, duration_s=1, repeats=2, clients=2)
+
+
+def test_space_is_durable_unless_opened():
+    durable = postgres_space()
+    for knob in ("fsync", "synchronous_commit", "full_page_writes"):
+        assert "off" not in durable.knob(knob).choices
+        assert durable.defaults()[knob] == "on"
+    with pytest.raises(KnobError, match="allow_unsafe"):
+        durable.validate({"fsync": "off"})
+    unsafe = postgres_space(allow_unsafe=True)
+    assert unsafe.name == "unsafe" and unsafe.validate({"fsync": "off"})["fsync"] == "off"
+    assert durable.rule_of_thumb["shared_buffers"] >= 16
+    with pytest.raises(KnobError, match="shared_buffers"):
+        durable.validate({"shared_buffers": 1})
+
+
+def test_parse_tps():
+    assert parse_tps("latency average = 3.1 ms\ntps = 642.5 (without initial connection time)\n") == 642.5
+    with pytest.raises(RuntimeError, match="no tps"):
+        parse_tps("connection refused")
+
+
+@needs_postgres
+def test_trial_measures_and_cleans_up(backend):
+    result = backend.run_trial({"shared_buffers": 64, "commit_delay": 10})
+    assert result.ok, result.error
+    assert result.unit == "tps" and len(result.throughputs) == 2 and result.throughput_mean > 0
+    assert result.space == "durable" and result.config["fsync"] == "on"
+    # Only the template cluster remains: every trial's copy and server are gone.
+    leftovers = [p.name for p in postgres_backend.Path(backend._root.name).iterdir()]
+    assert all(name.startswith("template-") for name in leftovers)
+
+
+@needs_postgres
+def test_server_that_does_not_start_is_a_failed_trial(backend, monkeypatch):
+    monkeypatch.setattr(postgres_backend, "_settings", lambda config: ["-c", "max_connections=0"])
+    result = backend.run_trial({})
+    assert not result.ok and "server did not start" in result.error
+    leftovers = [p.name for p in postgres_backend.Path(backend._root.name).iterdir()]
+    assert all(name.startswith("template-") for name in leftovers)
+
+
+@needs_postgres
+def test_config_tuning_env_over_postgres(backend):
+    from envs.config_tuning import ConfigTuningEnv
+
+    env = ConfigTuningEnv(backend=backend, horizon=3)
+    check_env(env, skip_render_check=True)
+    _, info = env.reset(seed=0)
+    assert info["reference_ok"] and info["space"] == "durable"
