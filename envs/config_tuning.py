@@ -28,17 +28,36 @@ from learned_systems.objectives import ConfigObjective, MemoizedObjective
 class ConfigTuningEnv(gym.Env):
     metadata = {"render_modes": ["ansi"]}
 
-    def __init__(self, system: str = "sqlite", workload: str = "ycsb-a", rows: int | None = None,
-                 duration_s: float = 0.5, repeats: int = 3, allow_unsafe: bool = False,
-                 horizon: int = 10, action_mode: str = "box", backend=None, seed: int = 0,
-                 render_mode: str | None = None, **backend_options: Any) -> None:
+    def __init__(
+        self,
+        system: str = "sqlite",
+        workload: str = "ycsb-a",
+        rows: int | None = None,
+        duration_s: float = 0.5,
+        repeats: int = 3,
+        allow_unsafe: bool = False,
+        horizon: int = 10,
+        action_mode: str = "box",
+        backend=None,
+        seed: int = 0,
+        render_mode: str | None = None,
+        **backend_options: Any,
+    ) -> None:
         if action_mode not in ("box", "dict"):
             raise ValueError(f"action_mode must be 'box' or 'dict', got {action_mode!r}")
         if horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {horizon}")
         if backend is None:
-            backend = make_backend(system, workload, rows=rows, duration_s=duration_s, repeats=repeats,
-                                   allow_unsafe=allow_unsafe, seed=seed, **backend_options)
+            backend = make_backend(
+                system,
+                workload,
+                rows=rows,
+                duration_s=duration_s,
+                repeats=repeats,
+                allow_unsafe=allow_unsafe,
+                seed=seed,
+                **backend_options,
+            )
         self.objective = MemoizedObjective(ConfigObjective(backend))
         self.space = self.objective.space
         self.horizon = int(horizon)
@@ -48,11 +67,14 @@ class ConfigTuningEnv(gym.Env):
         if action_mode == "box":
             self.action_space = gym.spaces.Box(0.0, 1.0, (size,), np.float32)
         else:
-            self.action_space = gym.spaces.Dict({
-                k.name: gym.spaces.Discrete(len(k.choices)) if k.categorical
-                else gym.spaces.Box(0.0, 1.0, (1,), np.float32)
-                for k in self.space.knobs
-            })
+            self.action_space = gym.spaces.Dict(
+                {
+                    k.name: gym.spaces.Discrete(len(k.choices))
+                    if k.categorical
+                    else gym.spaces.Box(0.0, 1.0, (1,), np.float32)
+                    for k in self.space.knobs
+                }
+            )
         # Last configuration (unit vector), its reward squashed to [0, 1), episode progress.
         self.observation_space = gym.spaces.Box(0.0, 1.0, (size + 2,), np.float32)
         self.reference: TrialResult | None = None
@@ -63,12 +85,17 @@ class ConfigTuningEnv(gym.Env):
     def decode(self, action) -> dict[str, Any]:
         """The configuration an action stands for."""
         if self.action_mode == "box":
-            return self.space.from_unit(np.clip(np.asarray(action, np.float64).reshape(-1), 0.0, 1.0))
+            return self.space.from_unit(
+                np.clip(np.asarray(action, np.float64).reshape(-1), 0.0, 1.0)
+            )
         config = {}
         for knob in self.space.knobs:
             value = action[knob.name]
-            config[knob.name] = (knob.choices[int(value)] if knob.categorical
-                                 else knob.from_unit(float(np.asarray(value).reshape(-1)[0])))
+            config[knob.name] = (
+                knob.choices[int(value)]
+                if knob.categorical
+                else knob.from_unit(float(np.asarray(value).reshape(-1)[0]))
+            )
         return config
 
     def run_config(self, config: dict[str, Any]) -> tuple[TrialResult, float]:
@@ -84,20 +111,33 @@ class ConfigTuningEnv(gym.Env):
         if self.reference is None:
             self.reference = self.objective.evaluate(self.space.defaults())
         self._steps = 0
-        self._last = np.append(self.space.to_unit(self.space.defaults()), [0.5, 0.0]).astype(np.float32)
-        return self._last.copy(), {"space": self.space.name, "reference_ok": self.reference.ok,
-                                   "reference_throughput": self.reference.throughput_mean}
+        self._last = np.append(self.space.to_unit(self.space.defaults()), [0.5, 0.0]).astype(
+            np.float32
+        )
+        return self._last.copy(), {
+            "space": self.space.name,
+            "reference_ok": self.reference.ok,
+            "reference_throughput": self.reference.throughput_mean,
+        }
 
     def step(self, action):
         config = self.decode(action)
         result, reward = self.run_config(config)
         self._steps += 1
-        self._last = np.append(self.space.to_unit(result.config or config),
-                               [reward / (1.0 + reward), self._steps / self.horizon]).astype(np.float32)
+        self._last = np.append(
+            self.space.to_unit(result.config or config),
+            [reward / (1.0 + reward), self._steps / self.horizon],
+        ).astype(np.float32)
         self._last = np.clip(self._last, 0.0, 1.0)
-        self._last_info = {"config": result.config, "ok": result.ok, "error": result.error,
-                           "space": result.space, "throughput_mean": result.throughput_mean,
-                           "throughput_std": result.throughput_std, "unit": result.unit}
+        self._last_info = {
+            "config": result.config,
+            "ok": result.ok,
+            "error": result.error,
+            "space": result.space,
+            "throughput_mean": result.throughput_mean,
+            "throughput_std": result.throughput_std,
+            "unit": result.unit,
+        }
         return self._last.copy(), reward, False, self._steps >= self.horizon, self._last_info
 
     def render(self) -> str | None:

@@ -26,17 +26,32 @@ FAILED_TRIAL_REWARD = -10.0
 class IndexTuningEnv(gym.Env):
     metadata = {"render_modes": ["ansi"]}
 
-    def __init__(self, datasets: Sequence[str] = ("lognormal", "uniform", "books", "normal", "clustered"),
-                 keys: int = 100_000, queries: int = 10_000, mode: str = "cost",
-                 time_weight: float = 1.0, size_weight: float = 1.0, horizon: int = 4,
-                 sketch_points: int = 32, seed: int = 0, render_mode: str | None = None) -> None:
+    def __init__(
+        self,
+        datasets: Sequence[str] = ("lognormal", "uniform", "books", "normal", "clustered"),
+        keys: int = 100_000,
+        queries: int = 10_000,
+        mode: str = "cost",
+        time_weight: float = 1.0,
+        size_weight: float = 1.0,
+        horizon: int = 4,
+        sketch_points: int = 32,
+        seed: int = 0,
+        render_mode: str | None = None,
+    ) -> None:
         if not datasets:
             raise ValueError("datasets must name at least one key distribution")
         if horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {horizon}")
         self.datasets = tuple(datasets)
-        self._objective_args = dict(keys=keys, queries=queries, seed=seed, mode=mode,
-                                    time_weight=time_weight, size_weight=size_weight)
+        self._objective_args = dict(
+            keys=keys,
+            queries=queries,
+            seed=seed,
+            mode=mode,
+            time_weight=time_weight,
+            size_weight=size_weight,
+        )
         if mode not in ("measured", "cost"):
             raise ValueError(f"mode must be 'measured' or 'cost', got {mode!r}")
         self.space = index_space()
@@ -45,7 +60,9 @@ class IndexTuningEnv(gym.Env):
         self.render_mode = render_mode
         size = len(self.space.knobs)
         self.action_space = gym.spaces.Box(0.0, 1.0, (size,), np.float32)
-        self.observation_space = gym.spaces.Box(0.0, 1.0, (self.sketch_points + 2 + size,), np.float32)
+        self.observation_space = gym.spaces.Box(
+            0.0, 1.0, (self.sketch_points + 2 + size,), np.float32
+        )
         self._objectives: dict[str, MemoizedObjective] = {}
         self.objective: MemoizedObjective | None = None
         self._last_choice = self.space.to_unit(self.space.defaults())
@@ -54,7 +71,9 @@ class IndexTuningEnv(gym.Env):
 
     def _objective_for(self, dataset: str) -> MemoizedObjective:
         if dataset not in self._objectives:
-            self._objectives[dataset] = MemoizedObjective(IndexObjective(dataset, **self._objective_args))
+            self._objectives[dataset] = MemoizedObjective(
+                IndexObjective(dataset, **self._objective_args)
+            )
         return self._objectives[dataset]
 
     def _observation(self) -> np.ndarray:
@@ -63,7 +82,9 @@ class IndexTuningEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        dataset = (options or {}).get("dataset") or self.datasets[int(self.np_random.integers(len(self.datasets)))]
+        dataset = (options or {}).get("dataset") or self.datasets[
+            int(self.np_random.integers(len(self.datasets)))
+        ]
         self.objective = self._objective_for(dataset)
         self._last_choice = self.space.to_unit(self.space.defaults())
         self._steps = 0
@@ -79,8 +100,13 @@ class IndexTuningEnv(gym.Env):
         reward = FAILED_TRIAL_REWARD if score is None else float(score)
         self._last_choice = self.space.to_unit(config)
         self._steps += 1
-        self._last_info = {"config": config, "ok": result.ok, "error": result.error,
-                           "dataset": self.objective.workload, **result.metrics}
+        self._last_info = {
+            "config": config,
+            "ok": result.ok,
+            "error": result.error,
+            "dataset": self.objective.workload,
+            **result.metrics,
+        }
         return self._observation(), reward, False, self._steps >= self.horizon, self._last_info
 
     def render(self) -> str | None:

@@ -100,8 +100,12 @@ def cdf_sketch(keys: np.ndarray, points: int = 32) -> np.ndarray:
     if keys.size == 0:
         return sketch
     low, high = float(keys[0]), float(keys[-1])
-    picks = keys[np.round(np.linspace(0, keys.size - 1, points)).astype(np.int64)].astype(np.float64)
+    picks = keys[np.round(np.linspace(0, keys.size - 1, points)).astype(np.int64)].astype(
+        np.float64
+    )
     sketch[:points] = (picks - low) / (high - low) if high > low else 0.0
-    sketch[points] = 1.0 - np.count_nonzero(np.diff(keys)) / max(keys.size - 1, 1) if keys.size > 1 else 0.0
+    sketch[points] = (
+        1.0 - np.count_nonzero(np.diff(keys)) / max(keys.size - 1, 1) if keys.size > 1 else 0.0
+    )
     sketch[points + 1] = min(np.log10(keys.size) / 10.0, 1.0)
     return np.clip(sketch, 0.0, 1.0)

@@ -28,11 +28,15 @@ class ConfigObjective:
         self.backend = backend
         self.space: KnobSpace = backend.space
         self.system = backend.system
-        self.workload = backend.workload.name if hasattr(backend.workload, "name") else str(backend.workload)
+        self.workload = (
+            backend.workload.name if hasattr(backend.workload, "name") else str(backend.workload)
+        )
 
     def baselines(self) -> dict[str, dict[str, Any]]:
-        return {"default": self.space.defaults(),
-                "rule_of_thumb": self.space.validate(self.space.rule_of_thumb)}
+        return {
+            "default": self.space.defaults(),
+            "rule_of_thumb": self.space.validate(self.space.rule_of_thumb),
+        }
 
     def evaluate(self, config: dict[str, Any]) -> TrialResult:
         return self.backend.run_trial(config)
@@ -57,8 +61,9 @@ INDEX_KNOBS = (
 
 def index_space() -> KnobSpace:
     """Index parameters; every value is safe, so there is only one space."""
-    return KnobSpace.build("index", INDEX_KNOBS, allow_unsafe=False,
-                           rule_of_thumb={"kind": "pgm", "epsilon": 64})
+    return KnobSpace.build(
+        "index", INDEX_KNOBS, allow_unsafe=False, rule_of_thumb={"kind": "pgm", "epsilon": 64}
+    )
 
 
 def counted_steps(index: PGMIndex | RMIIndex, queries: np.ndarray) -> float:
@@ -87,9 +92,17 @@ class IndexObjective:
 
     system = "index"
 
-    def __init__(self, dataset: str = "lognormal", keys: int = 1_000_000, queries: int = 100_000,
-                 seed: int = 0, mode: str = "measured", time_weight: float = 1.0,
-                 size_weight: float = 1.0, repeats: int = 3) -> None:
+    def __init__(
+        self,
+        dataset: str = "lognormal",
+        keys: int = 1_000_000,
+        queries: int = 100_000,
+        seed: int = 0,
+        mode: str = "measured",
+        time_weight: float = 1.0,
+        size_weight: float = 1.0,
+        repeats: int = 3,
+    ) -> None:
         if mode not in ("measured", "cost"):
             raise ValueError(f"mode must be 'measured' or 'cost', got {mode!r}")
         self.space = index_space()
@@ -104,7 +117,10 @@ class IndexObjective:
         self._baseline_seconds = self._time(lambda: np.searchsorted(self.keys, self.queries))[0]
 
     def baselines(self) -> dict[str, dict[str, Any]]:
-        return {"default": self.space.defaults(), "rule_of_thumb": self.space.validate(self.space.rule_of_thumb)}
+        return {
+            "default": self.space.defaults(),
+            "rule_of_thumb": self.space.validate(self.space.rule_of_thumb),
+        }
 
     def _time(self, run) -> tuple[float, list[float]]:
         samples = []
@@ -119,10 +135,16 @@ class IndexObjective:
         started = time.perf_counter()
         try:
             if full["kind"] == "pgm":
-                index = build_index("pgm", self.keys, epsilon=full["epsilon"],
-                                    epsilon_recursive=full["epsilon_recursive"])
+                index = build_index(
+                    "pgm",
+                    self.keys,
+                    epsilon=full["epsilon"],
+                    epsilon_recursive=full["epsilon_recursive"],
+                )
             else:
-                index = build_index("rmi", self.keys, num_models=full["num_models"], root=full["root"])
+                index = build_index(
+                    "rmi", self.keys, num_models=full["num_models"], root=full["root"]
+                )
             if not np.array_equal(index.lookup(self.queries), self.expected):
                 raise RuntimeError("index returned wrong positions")
             if self.mode == "cost":
@@ -134,22 +156,44 @@ class IndexObjective:
                 relative_time = seconds / self._baseline_seconds
                 samples = [s / self._baseline_seconds for s in samples]
         except Exception as error:
-            return TrialResult.failed(self.system, self.workload, self.space.name, full, error,
-                                      time.perf_counter() - started)
+            return TrialResult.failed(
+                self.system,
+                self.workload,
+                self.space.name,
+                full,
+                error,
+                time.perf_counter() - started,
+            )
         size_pct = 100.0 * index.size_bytes / max(self.keys.nbytes, 1)
         per_second = [1.0 / max(s, 1e-12) for s in samples]  # lookups per searchsorted-time
         return TrialResult(
-            self.system, self.workload, self.space.name, full, ok=True,
-            throughput_mean=float(np.mean(per_second)), throughput_std=float(np.std(per_second)),
-            throughputs=per_second, unit="x searchsorted speed", wall_seconds=time.perf_counter() - started,
-            metrics={"relative_time": relative_time, "size_pct": size_pct, "max_error": index.max_error,
-                     "size_bytes": index.size_bytes, "build_seconds": index.build_seconds, "mode": self.mode})
+            self.system,
+            self.workload,
+            self.space.name,
+            full,
+            ok=True,
+            throughput_mean=float(np.mean(per_second)),
+            throughput_std=float(np.std(per_second)),
+            throughputs=per_second,
+            unit="x searchsorted speed",
+            wall_seconds=time.perf_counter() - started,
+            metrics={
+                "relative_time": relative_time,
+                "size_pct": size_pct,
+                "max_error": index.max_error,
+                "size_bytes": index.size_bytes,
+                "build_seconds": index.build_seconds,
+                "mode": self.mode,
+            },
+        )
 
     def score(self, result: TrialResult, reference: TrialResult | None = None) -> float | None:
         if not result.ok:
             return None
-        return -(self.time_weight * result.metrics["relative_time"]
-                 + self.size_weight * result.metrics["size_pct"])
+        return -(
+            self.time_weight * result.metrics["relative_time"]
+            + self.size_weight * result.metrics["size_pct"]
+        )
 
 
 class MemoizedObjective:

@@ -11,8 +11,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def plot_best_so_far(curves: Mapping[str, Sequence[float | None]], path: str | Path, title: str,
-                     ylabel: str = "best score so far", baselines: Mapping[str, float] | None = None) -> Path:
+def plot_best_so_far(
+    curves: Mapping[str, Sequence[float | None]],
+    path: str | Path,
+    title: str,
+    ylabel: str = "best score so far",
+    baselines: Mapping[str, float] | None = None,
+) -> Path:
     """Write a PNG with one best-so-far line per label (``None`` = nothing successful yet)."""
     figure, axes = plt.subplots(figsize=(6, 4))
     for label, curve in curves.items():

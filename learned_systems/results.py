@@ -41,19 +41,48 @@ class ResultsStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def add(self, run: str, tuner: str, seed: int, trial: int, role: str, result: TrialResult,
-            score: float | None) -> None:
+    def add(
+        self,
+        run: str,
+        tuner: str,
+        seed: int,
+        trial: int,
+        role: str,
+        result: TrialResult,
+        score: float | None,
+    ) -> None:
         """Store one trial (``role``: "default", "rule_of_thumb" or "trial") in its own commit."""
         self._conn.execute(
             "INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (run, tuner, seed, trial, role, result.system, result.workload, result.space,
-             json.dumps(result.config, sort_keys=True), int(result.ok), score,
-             result.throughput_mean, result.throughput_std, json.dumps(result.throughputs),
-             result.unit, result.error, result.wall_seconds, json.dumps(result.metrics)),
+            (
+                run,
+                tuner,
+                seed,
+                trial,
+                role,
+                result.system,
+                result.workload,
+                result.space,
+                json.dumps(result.config, sort_keys=True),
+                int(result.ok),
+                score,
+                result.throughput_mean,
+                result.throughput_std,
+                json.dumps(result.throughputs),
+                result.unit,
+                result.error,
+                result.wall_seconds,
+                json.dumps(result.metrics),
+            ),
         )
 
-    def rows(self, run: str | None = None, tuner: str | None = None, seed: int | None = None,
-             role: str | None = None) -> list[dict[str, Any]]:
+    def rows(
+        self,
+        run: str | None = None,
+        tuner: str | None = None,
+        seed: int | None = None,
+        role: str | None = None,
+    ) -> list[dict[str, Any]]:
         """Stored trials matching the filters, in trial order."""
         clauses, values = [], []
         for column, value in (("run", run), ("tuner", tuner), ("seed", seed), ("role", role)):
@@ -61,7 +90,9 @@ class ResultsStore:
                 clauses.append(f"{column} = ?")
                 values.append(value)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        cursor = self._conn.execute(f"SELECT * FROM trials {where} ORDER BY run, tuner, seed, trial", values)
+        cursor = self._conn.execute(
+            f"SELECT * FROM trials {where} ORDER BY run, tuner, seed, trial", values
+        )
         names = [d[0] for d in cursor.description]
         out = []
         for row in cursor.fetchall():
@@ -76,7 +107,17 @@ class ResultsStore:
     @staticmethod
     def to_result(row: dict[str, Any]) -> TrialResult:
         """Rebuild a :class:`TrialResult` from a stored row (used when resuming)."""
-        return TrialResult(row["system"], row["workload"], row["space"], row["config"], row["ok"],
-                           row["throughput_mean"] or 0.0, row["throughput_std"] or 0.0,
-                           row["throughputs"], row["unit"] or "", row["error"],
-                           row["wall_seconds"] or 0.0, row["metrics"])
+        return TrialResult(
+            row["system"],
+            row["workload"],
+            row["space"],
+            row["config"],
+            row["ok"],
+            row["throughput_mean"] or 0.0,
+            row["throughput_std"] or 0.0,
+            row["throughputs"],
+            row["unit"] or "",
+            row["error"],
+            row["wall_seconds"] or 0.0,
+            row["metrics"],
+        )

@@ -28,8 +28,15 @@ class TuningSummary:
     resumed: int
 
 
-def run_tuning(objective, tuner_name: str, trials: int, seed: int, store: ResultsStore, run: str,
-               on_trial: Callable[[int, TrialResult, float | None], None] | None = None) -> TuningSummary:
+def run_tuning(
+    objective,
+    tuner_name: str,
+    trials: int,
+    seed: int,
+    store: ResultsStore,
+    run: str,
+    on_trial: Callable[[int, TrialResult, float | None], None] | None = None,
+) -> TuningSummary:
     """Tune ``objective`` with ``tuner_name`` for ``trials`` trials, storing into ``store``."""
     baselines: dict[str, TrialResult] = {}
     for role, config in objective.baselines().items():
@@ -38,10 +45,11 @@ def run_tuning(objective, tuner_name: str, trials: int, seed: int, store: Result
             baselines[role] = ResultsStore.to_result(stored[0])
         else:
             baselines[role] = objective.evaluate(config)
-            store.add(run, "baseline", seed, 0, role, baselines[role],
-                      None)
+            store.add(run, "baseline", seed, 0, role, baselines[role], None)
     reference = baselines.get("default")
-    baseline_scores = {role: objective.score(result, reference) for role, result in baselines.items()}
+    baseline_scores = {
+        role: objective.score(result, reference) for role, result in baselines.items()
+    }
 
     tuner = make_tuner(tuner_name, objective.space, seed, trials)
     best_score: float | None = None
@@ -72,5 +80,15 @@ def run_tuning(objective, tuner_name: str, trials: int, seed: int, store: Result
         close = getattr(tuner, "close", None)
         if close is not None:
             close()
-    return TuningSummary(tuner_name, seed, baselines, baseline_scores,
-                         best.config if best else None, best_score, best, curve, failed, len(previous))
+    return TuningSummary(
+        tuner_name,
+        seed,
+        baselines,
+        baseline_scores,
+        best.config if best else None,
+        best_score,
+        best,
+        curve,
+        failed,
+        len(previous),
+    )

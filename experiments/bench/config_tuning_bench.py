@@ -42,14 +42,26 @@ def _validate(objective: ConfigObjective, best: dict, rule: dict, repeats: int) 
                 runs.append(result.throughput_mean)
     if not best_runs or not rule_runs:
         return {"ok": False}
-    return {"ok": True, "best_mean": statistics.fmean(best_runs), "rule_mean": statistics.fmean(rule_runs),
-            "best_runs": best_runs, "rule_runs": rule_runs,
-            "ratio": statistics.fmean(best_runs) / statistics.fmean(rule_runs)}
+    return {
+        "ok": True,
+        "best_mean": statistics.fmean(best_runs),
+        "rule_mean": statistics.fmean(rule_runs),
+        "best_runs": best_runs,
+        "rule_runs": rule_runs,
+        "ratio": statistics.fmean(best_runs) / statistics.fmean(rule_runs),
+    }
 
 
 def bench_workload(args, workload: str, store: ResultsStore, template_dir: str) -> dict:
-    backend = make_backend(args.system, workload, duration_s=args.duration, repeats=args.repeats,
-                           template_dir=template_dir, seed=0)
+    backend = make_backend(
+        args.system,
+        workload,
+        rows=args.rows,
+        duration_s=args.duration,
+        repeats=args.repeats,
+        template_dir=template_dir,
+        seed=0,
+    )
     objective = ConfigObjective(backend)
     run = f"bench-{args.system}-{workload}"
     summaries = []
@@ -62,7 +74,12 @@ def bench_workload(args, workload: str, store: ResultsStore, template_dir: str) 
     by_tuner: dict[str, list] = {}
     for summary in summaries:
         by_tuner.setdefault(summary.tuner, []).append(summary)
-    record = {"workload": workload, "system": args.system, "space": objective.space.name, "tuners": {}}
+    record = {
+        "workload": workload,
+        "system": args.system,
+        "space": objective.space.name,
+        "tuners": {},
+    }
     for tuner, group in by_tuner.items():
         ratios = []
         for s in group:
@@ -70,34 +87,51 @@ def bench_workload(args, workload: str, store: ResultsStore, template_dir: str) 
             ratios.append(None if s.best_score is None or not rule else s.best_score / rule)
         valid = [r for r in ratios if r is not None]
         record["tuners"][tuner] = {
-            "seeds": [s.seed for s in group], "best_vs_rule": ratios,
+            "seeds": [s.seed for s in group],
+            "best_vs_rule": ratios,
             "median_best_vs_rule": statistics.median(valid) if valid else None,
-            "best_vs_default": [s.best_score for s in group], "failed": [s.failed for s in group],
+            "best_vs_default": [s.best_score for s in group],
+            "failed": [s.failed for s in group],
             "best_configs": [s.best_config for s in group],
         }
     first = summaries[0]
     record["default_ops_s"] = first.baselines["default"].throughput_mean
     record["default_std"] = first.baselines["default"].throughput_std
     record["rule_vs_default"] = statistics.median(
-        [s.baseline_scores["rule_of_thumb"] for s in summaries if s.baseline_scores.get("rule_of_thumb")])
+        [
+            s.baseline_scores["rule_of_thumb"]
+            for s in summaries
+            if s.baseline_scores.get("rule_of_thumb")
+        ]
+    )
     best = max((s for s in summaries if s.best_score is not None), key=lambda s: s.best_score)
     record["best_config"] = best.best_config
     record["best_found_by"] = f"{best.tuner} seed {best.seed}"
-    record["validation"] = _validate(objective, best.best_config,
-                                     objective.space.validate(objective.space.rule_of_thumb),
-                                     args.validate_repeats)
+    record["validation"] = _validate(
+        objective,
+        best.best_config,
+        objective.space.validate(objective.space.rule_of_thumb),
+        args.validate_repeats,
+    )
     record["seconds"] = time.perf_counter() - started
     curves = {}
     for tuner, group in by_tuner.items():
         length = args.trials
         median_curve = []
         for i in range(length):
-            values = [g.best_so_far[i] for g in group if i < len(g.best_so_far) and g.best_so_far[i] is not None]
+            values = [
+                g.best_so_far[i]
+                for g in group
+                if i < len(g.best_so_far) and g.best_so_far[i] is not None
+            ]
             median_curve.append(statistics.median(values) if values else None)
         curves[f"{tuner} (median of {len(group)})"] = median_curve
-    plot = plot_best_so_far(curves, args.out / f"config_tuning_{args.system}_{workload}.png",
-                            f"{args.system} {workload}: best throughput / defaults",
-                            baselines={"rule of thumb": record["rule_vs_default"], "defaults": 1.0})
+    plot = plot_best_so_far(
+        curves,
+        args.out / f"config_tuning_{args.system}_{workload}.png",
+        f"{args.system} {workload}: best throughput / defaults",
+        baselines={"rule of thumb": record["rule_vs_default"], "defaults": 1.0},
+    )
     record["plot"] = plot.name
     return record
 
@@ -108,7 +142,7 @@ def markdown(records: list[dict], meta: dict) -> str:
         "",
         f"Durable space; {meta['trials']} trials per tuner and seed; seeds {meta['seeds']} for random "
         f"and optuna, seed {meta['seeds'][0]} for rl; each trial {meta['repeats']} x {meta['duration']} s "
-        f"on a fresh copy; machine: {meta['machine']}. Ratios `x rule` are best-found throughput over "
+        f"on a fresh copy; rows/scale {meta['rows'] or 'default'}; machine: {meta['machine']}. Ratios `x rule` are best-found throughput over "
         "the rule of thumb measured for the same seed (median over seeds); `re-measured` re-runs "
         f"the overall best configuration and the rule of thumb {meta['validate_repeats']} times each, "
         "interleaved (the honest figure: the best of many noisy trials overstates itself).",
@@ -120,20 +154,29 @@ def markdown(records: list[dict], meta: dict) -> str:
     for r in records:
         t = r["tuners"]
 
-        def med(name: str) -> str:
+        def med(name: str, t: dict = t) -> str:
             value = t.get(name, {}).get("median_best_vs_rule")
             return "-" if value is None else f"{value:.2f}"
 
         val = r["validation"]
         remeasured = f"{val['ratio']:.2f}" if val.get("ok") else "failed"
         target = "met" if val.get("ok") and val["ratio"] >= 1.15 else "missed"
-        optuna_wins = ("yes" if t.get("optuna", {}).get("median_best_vs_rule") and t.get("random", {}).get("median_best_vs_rule")
-                       and t["optuna"]["median_best_vs_rule"] > t["random"]["median_best_vs_rule"] else "no")
-        lines.append(f"| {r['workload']} | {r['default_ops_s']:.0f} | {r['rule_vs_default']:.2f} | {med('random')} | "
-                     f"{med('optuna')} | {med('rl')} | {remeasured} | {target} | {optuna_wins} |")
+        optuna_wins = (
+            "yes"
+            if t.get("optuna", {}).get("median_best_vs_rule")
+            and t.get("random", {}).get("median_best_vs_rule")
+            and t["optuna"]["median_best_vs_rule"] > t["random"]["median_best_vs_rule"]
+            else "no"
+        )
+        lines.append(
+            f"| {r['workload']} | {r['default_ops_s']:.0f} | {r['rule_vs_default']:.2f} | {med('random')} | "
+            f"{med('optuna')} | {med('rl')} | {remeasured} | {target} | {optuna_wins} |"
+        )
     lines += ["", "Best configurations (re-measured):", ""]
     for r in records:
-        lines.append(f"- {r['workload']} ({r['best_found_by']}): `{json.dumps(r['best_config'], sort_keys=True)}`")
+        lines.append(
+            f"- {r['workload']} ({r['best_found_by']}): `{json.dumps(r['best_config'], sort_keys=True)}`"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -146,23 +189,44 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--duration", type=float, default=0.15)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=None,
+        help="SQLite rows (default 200k: 21-37 MB) or pgbench scale (default 10)",
+    )
     parser.add_argument("--validate-repeats", type=int, default=5)
-    parser.add_argument("--store", type=Path, default=Path(tempfile.gettempdir()) / "config_tuning_bench.sqlite")
+    parser.add_argument(
+        "--store", type=Path, default=Path(tempfile.gettempdir()) / "config_tuning_bench.sqlite"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    workloads = args.workloads or (SQLITE_WORKLOADS if args.system == "sqlite" else POSTGRES_WORKLOADS)
+    workloads = args.workloads or (
+        SQLITE_WORKLOADS if args.system == "sqlite" else POSTGRES_WORKLOADS
+    )
     args.out.mkdir(parents=True, exist_ok=True)
-    meta = {"system": args.system, "trials": args.trials, "seeds": args.seeds, "duration": args.duration,
-            "repeats": args.repeats, "validate_repeats": args.validate_repeats,
-            "machine": f"{platform.machine()}, Python {platform.python_version()}"}
+    meta = {
+        "system": args.system,
+        "trials": args.trials,
+        "seeds": args.seeds,
+        "duration": args.duration,
+        "repeats": args.repeats,
+        "rows": args.rows,
+        "validate_repeats": args.validate_repeats,
+        "machine": f"{platform.machine()}, Python {platform.python_version()}",
+    }
     records = []
-    with ResultsStore(args.store) as store, tempfile.TemporaryDirectory(prefix="bench-templates-") as templates:
+    with (
+        ResultsStore(args.store) as store,
+        tempfile.TemporaryDirectory(prefix="bench-templates-") as templates,
+    ):
         for workload in workloads:
             records.append(bench_workload(args, workload, store, templates))
             text = markdown(records, meta)  # written after every workload: partial results survive
             (args.out / f"config_tuning_{args.system}.md").write_text(text)
             (args.out / f"config_tuning_{args.system}.json").write_text(
-                json.dumps({"meta": meta, "workloads": records}, indent=2, default=str))
+                json.dumps({"meta": meta, "workloads": records}, indent=2, default=str)
+            )
     print(text)
 
 

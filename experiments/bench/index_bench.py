@@ -67,10 +67,19 @@ def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: 
     ]
     for label, build in ours:
         index = build()
-        seconds, answer = _best_of(3, lambda: index.lookup(queries))
-        rows.append(_row(label, index.build_seconds, seconds, n_queries, index.size_bytes,
-                         index.max_error, np.array_equal(answer, expected)))
-        del index
+        seconds, answer = _best_of(3, lambda index=index: index.lookup(queries))
+        rows.append(
+            _row(
+                label,
+                index.build_seconds,
+                seconds,
+                n_queries,
+                index.size_bytes,
+                index.max_error,
+                np.array_equal(answer, expected),
+            )
+        )
+        index = None
         gc.collect()
 
     sample = queries[:subsample]
@@ -78,19 +87,43 @@ def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: 
     sample_expected = expected[:subsample]
     note = f"per-query Python calls, {subsample:,} queries"
     key_list = keys.tolist()
-    seconds, answer = _best_of(1, lambda: np.array([bisect.bisect_left(key_list, q) for q in sample_list]))
-    rows.append(_row("bisect (list)", 0.0, seconds, subsample, 0, None,
-                     np.array_equal(answer, sample_expected), note))
+    seconds, answer = _best_of(
+        1, lambda: np.array([bisect.bisect_left(key_list, q) for q in sample_list])
+    )
+    rows.append(
+        _row(
+            "bisect (list)",
+            0.0,
+            seconds,
+            subsample,
+            0,
+            None,
+            np.array_equal(answer, sample_expected),
+            note,
+        )
+    )
     try:
         from sortedcontainers import SortedList
 
         started = time.perf_counter()
         sorted_list = SortedList(key_list)
         build_s = time.perf_counter() - started
-        seconds, answer = _best_of(1, lambda: np.array([sorted_list.bisect_left(q) for q in sample_list]))
-        rows.append(_row("sortedcontainers.SortedList", build_s, seconds, subsample, None, None,
-                         np.array_equal(answer, sample_expected), note + "; size not measured"))
-        del sorted_list
+        seconds, answer = _best_of(
+            1, lambda: np.array([sorted_list.bisect_left(q) for q in sample_list])
+        )
+        rows.append(
+            _row(
+                "sortedcontainers.SortedList",
+                build_s,
+                seconds,
+                subsample,
+                None,
+                None,
+                np.array_equal(answer, sample_expected),
+                note + "; size not measured",
+            )
+        )
+        sorted_list = None
     except ImportError:
         rows.append(_row("sortedcontainers", 0, 0, 1, None, None, False, "not installed"))
     try:
@@ -112,9 +145,19 @@ def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: 
             return np.array(out)
 
         seconds, answer = _best_of(1, tree_lookup)
-        rows.append(_row("BTrees QQBTree (key->first pos)", build_s, seconds, subsample, None, None,
-                         np.array_equal(answer, sample_expected), note + "; size not measured"))
-        del tree
+        rows.append(
+            _row(
+                "BTrees QQBTree (key->first pos)",
+                build_s,
+                seconds,
+                subsample,
+                None,
+                None,
+                np.array_equal(answer, sample_expected),
+                note + "; size not measured",
+            )
+        )
+        tree = None
     except ImportError:
         rows.append(_row("BTrees", 0, 0, 1, None, None, False, "not installed"))
     try:
@@ -123,13 +166,25 @@ def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: 
         started = time.perf_counter()
         pgm_list = pygm.SortedList(keys, epsilon=64)
         build_s = time.perf_counter() - started
-        seconds, answer = _best_of(1, lambda: np.array([pgm_list.bisect_left(q) for q in sample_list]))
-        rows.append(_row("pygm.SortedList eps=64", build_s, seconds, subsample, None, 64,
-                         np.array_equal(answer, sample_expected), note + "; size not exposed"))
-        del pgm_list
+        seconds, answer = _best_of(
+            1, lambda: np.array([pgm_list.bisect_left(q) for q in sample_list])
+        )
+        rows.append(
+            _row(
+                "pygm.SortedList eps=64",
+                build_s,
+                seconds,
+                subsample,
+                None,
+                64,
+                np.array_equal(answer, sample_expected),
+                note + "; size not exposed",
+            )
+        )
+        pgm_list = None
     except ImportError:
         rows.append(_row("pygm", 0, 0, 1, None, None, False, "not installed"))
-    del key_list
+    key_list = None
     gc.collect()
     base = rows[0]["ns_per_lookup"]
     for row in rows:
@@ -173,24 +228,40 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="*", default=sorted(GENERATORS))
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    meta = {"keys": args.keys, "queries": args.queries, "subsample": min(args.subsample, args.queries),
-            "seed": args.seed, "machine": f"{platform.machine()}, {platform.python_version()}, numpy {np.__version__}"}
+    meta = {
+        "keys": args.keys,
+        "queries": args.queries,
+        "subsample": min(args.subsample, args.queries),
+        "seed": args.seed,
+        "machine": f"{platform.machine()}, {platform.python_version()}, numpy {np.__version__}",
+    }
     rows = []
     for name in args.datasets:
         print(f"[index_bench] {name} ...", flush=True)
         rows.extend(bench_dataset(name, args.keys, args.queries, meta["subsample"], args.seed))
-    lognormal = [r for r in rows if r["dataset"] == "lognormal" and r["structure"].startswith("ours")]
+    lognormal = [
+        r for r in rows if r["dataset"] == "lognormal" and r["structure"].startswith("ours")
+    ]
     meta["target_lognormal"] = [
-        {"structure": r["structure"], "vs_searchsorted": r["vs_searchsorted"],
-         "index_pct_of_keys": r["index_pct_of_keys"],
-         "met": r["vs_searchsorted"] <= 0.5 and r["index_pct_of_keys"] <= 1.0}
+        {
+            "structure": r["structure"],
+            "vs_searchsorted": r["vs_searchsorted"],
+            "index_pct_of_keys": r["index_pct_of_keys"],
+            "met": r["vs_searchsorted"] <= 0.5 and r["index_pct_of_keys"] <= 1.0,
+        }
         for r in lognormal
     ]
     args.out.mkdir(parents=True, exist_ok=True)
     text = markdown(rows, meta)
     text += "\nTarget (lognormal: <= 0.5x searchsorted time, index <= 1% of keys):\n\n"
-    text += "\n".join(f"- {t['structure']}: {t['vs_searchsorted']}x, {t['index_pct_of_keys']}% -> "
-                      f"{'met' if t['met'] else 'missed'}" for t in meta["target_lognormal"]) + "\n"
+    text += (
+        "\n".join(
+            f"- {t['structure']}: {t['vs_searchsorted']}x, {t['index_pct_of_keys']}% -> "
+            f"{'met' if t['met'] else 'missed'}"
+            for t in meta["target_lognormal"]
+        )
+        + "\n"
+    )
     (args.out / "index_bench.md").write_text(text)
     (args.out / "index_bench.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     print(text)

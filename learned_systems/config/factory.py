@@ -7,20 +7,41 @@ from pathlib import Path
 SYSTEMS = ("sqlite", "postgres")
 
 
-def make_backend(system: str, workload: str, *, rows: int | None = None, duration_s: float = 1.0,
-                 repeats: int = 3, allow_unsafe: bool = False, template_dir: str | Path | None = None,
-                 seed: int = 0, **options):
+def make_backend(
+    system: str,
+    workload: str,
+    *,
+    rows: int | None = None,
+    duration_s: float = 1.0,
+    repeats: int = 3,
+    allow_unsafe: bool = False,
+    template_dir: str | Path | None = None,
+    seed: int = 0,
+    **options,
+):
     """The backend for ``system`` ("sqlite" or "postgres") running ``workload``."""
     if system == "sqlite":
         from learned_systems.config.sqlite_backend import SQLiteBackend
         from learned_systems.config.workloads import make_workload
 
-        return SQLiteBackend(make_workload(workload, rows=rows, **options), duration_s=duration_s,
-                             repeats=repeats, allow_unsafe=allow_unsafe, template_dir=template_dir,
-                             seed=seed)
+        return SQLiteBackend(
+            make_workload(workload, rows=rows, **options),
+            duration_s=duration_s,
+            repeats=repeats,
+            allow_unsafe=allow_unsafe,
+            template_dir=template_dir,
+            seed=seed,
+        )
     if system == "postgres":
         from learned_systems.config.postgres_backend import PostgresBackend
 
-        return PostgresBackend(workload, scale=rows, duration_s=duration_s, repeats=repeats,
-                               allow_unsafe=allow_unsafe, seed=seed, **options)
+        return PostgresBackend(
+            workload,
+            scale=rows,
+            duration_s=duration_s,
+            repeats=repeats,
+            allow_unsafe=allow_unsafe,
+            seed=seed,
+            **options,
+        )
     raise ValueError(f"unknown system {system!r}: expected one of {list(SYSTEMS)}")

@@ -47,35 +47,60 @@ class Knob:
         """This knob without its unsafe choices (unless ``allow_unsafe``)."""
         if allow_unsafe or not self.unsafe:
             return self
-        return Knob(self.name, self.default, tuple(c for c in self.choices if c not in self.unsafe),
-                    self.low, self.high, self.log, self.unsafe, self.zero_allowed, self.help)
+        return Knob(
+            self.name,
+            self.default,
+            tuple(c for c in self.choices if c not in self.unsafe),
+            self.low,
+            self.high,
+            self.log,
+            self.unsafe,
+            self.zero_allowed,
+            self.help,
+        )
 
     def validate(self, value: Any, space_name: str) -> Any:
         """Return ``value`` normalised, or raise :class:`KnobError` saying what is allowed."""
         if self.categorical:
             if isinstance(value, str):  # SQL-style values are case-insensitive
-                matches = [c for c in self.choices if isinstance(c, str) and c.upper() == value.upper()]
+                matches = [
+                    c for c in self.choices if isinstance(c, str) and c.upper() == value.upper()
+                ]
             else:
-                matches = [c for c in self.choices if not isinstance(c, str) and c == value
-                           and isinstance(c, bool) == isinstance(value, bool | np.bool_)]
+                matches = [
+                    c
+                    for c in self.choices
+                    if not isinstance(c, str)
+                    and c == value
+                    and isinstance(c, bool) == isinstance(value, bool | np.bool_)
+                ]
             if not matches:
                 unsafe = {u.upper() if isinstance(u, str) else u for u in self.unsafe}
                 shown = value.upper() if isinstance(value, str) else value
-                hint = (" (unsafe for durability: pass allow_unsafe=True to open it)"
-                        if shown in unsafe else "")
-                raise KnobError(f"bad value {value!r} for knob {self.name!r} in the {space_name} "
-                                f"space: expected one of {list(self.choices)}{hint}")
+                hint = (
+                    " (unsafe for durability: pass allow_unsafe=True to open it)"
+                    if shown in unsafe
+                    else ""
+                )
+                raise KnobError(
+                    f"bad value {value!r} for knob {self.name!r} in the {space_name} "
+                    f"space: expected one of {list(self.choices)}{hint}"
+                )
             return matches[0]
         if isinstance(value, bool) or not isinstance(value, int | np.integer | float | np.floating):
-            raise KnobError(f"bad value {value!r} for knob {self.name!r}: expected an integer "
-                            f"in [{self.low}, {self.high}]")
+            raise KnobError(
+                f"bad value {value!r} for knob {self.name!r}: expected an integer "
+                f"in [{self.low}, {self.high}]"
+            )
         if float(value) != int(value):
             raise KnobError(f"bad value {value!r} for knob {self.name!r}: expected an integer")
         value = int(value)
         if not (self.low <= value <= self.high or (self.zero_allowed and value == 0)):
             zero = " or 0" if self.zero_allowed else ""
-            raise KnobError(f"bad value {value} for knob {self.name!r}: expected an integer in "
-                            f"[{self.low}, {self.high}]{zero}")
+            raise KnobError(
+                f"bad value {value} for knob {self.name!r}: expected an integer in "
+                f"[{self.low}, {self.high}]{zero}"
+            )
         return value
 
     def from_unit(self, unit: float) -> Any:
@@ -88,7 +113,11 @@ class Knob:
                 return 0
             unit = (unit - 0.1) / 0.9
         if self.log:
-            return int(round(math.exp(math.log(self.low) + unit * (math.log(self.high) - math.log(self.low)))))
+            return int(
+                round(
+                    math.exp(math.log(self.low) + unit * (math.log(self.high) - math.log(self.low)))
+                )
+            )
         return int(round(self.low + unit * (self.high - self.low)))
 
     def to_unit(self, value: Any) -> float:
@@ -105,7 +134,9 @@ class Knob:
         if self.high == self.low:
             return 0.0
         if self.log:
-            return (math.log(value) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
+            return (math.log(value) - math.log(self.low)) / (
+                math.log(self.high) - math.log(self.low)
+            )
         return (value - self.low) / (self.high - self.low)
 
 
@@ -119,14 +150,23 @@ class KnobSpace:
     rule_of_thumb: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, system: str, knobs: Sequence[Knob], allow_unsafe: bool = False,
-              rule_of_thumb: Mapping[str, Any] | None = None) -> KnobSpace:
-        return cls(system, tuple(k.restricted(allow_unsafe) for k in knobs), allow_unsafe,
-                   dict(rule_of_thumb or {}))
+    def build(
+        cls,
+        system: str,
+        knobs: Sequence[Knob],
+        allow_unsafe: bool = False,
+        rule_of_thumb: Mapping[str, Any] | None = None,
+    ) -> KnobSpace:
+        return cls(
+            system,
+            tuple(k.restricted(allow_unsafe) for k in knobs),
+            allow_unsafe,
+            dict(rule_of_thumb or {}),
+        )
 
     @property
     def name(self) -> str:
-        """"durable" or "unsafe": recorded with every result."""
+        """ "durable" or "unsafe": recorded with every result."""
         return "unsafe" if self.allow_unsafe else "durable"
 
     @property

@@ -43,15 +43,21 @@ def find_binaries() -> dict[str, str]:
     versioned = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
     for name in BINARIES:
         path = shutil.which(name) or next(
-            (os.path.join(d, name) for d in ["/usr/local/bin", *versioned] if os.access(os.path.join(d, name), os.X_OK)),
-            None)
+            (
+                os.path.join(d, name)
+                for d in ["/usr/local/bin", *versioned]
+                if os.access(os.path.join(d, name), os.X_OK)
+            ),
+            None,
+        )
         if path:
             found[name] = path
     missing = [name for name in BINARIES if name not in found]
     if missing:
         raise PostgresUnavailable(
             f"PostgreSQL binaries not found: {', '.join(missing)} (install postgresql-15 and "
-            "postgresql-client-15, e.g. bash .ci/install-postgres.sh)")
+            "postgresql-client-15, e.g. bash .ci/install-postgres.sh)"
+        )
     return found
 
 
@@ -70,17 +76,25 @@ class _RunAs:
         try:
             entry = pwd.getpwnam(name)
         except KeyError:
-            created = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                                     capture_output=True, text=True)
+            created = subprocess.run(
+                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                capture_output=True,
+                text=True,
+            )
             if created.returncode != 0:
-                raise PostgresUnavailable(f"cannot create the unprivileged server user {name!r}: "
-                                          f"{created.stderr.strip()}") from None
+                raise PostgresUnavailable(
+                    f"cannot create the unprivileged server user {name!r}: {created.stderr.strip()}"
+                ) from None
             entry = pwd.getpwnam(name)
         return cls(entry.pw_uid, entry.pw_gid)
 
     def run(self, args: list[str], timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
-        extra = {} if self.uid is None else {"user": self.uid, "group": self.gid, "extra_groups": []}
-        return subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd="/", **extra, **kwargs)
+        extra = (
+            {} if self.uid is None else {"user": self.uid, "group": self.gid, "extra_groups": []}
+        )
+        return subprocess.run(
+            args, capture_output=True, text=True, timeout=timeout, cwd="/", **extra, **kwargs
+        )
 
     def own(self, path: Path) -> None:
         if self.uid is not None:
@@ -114,12 +128,19 @@ def postgres_space(allow_unsafe: bool = False) -> KnobSpace:
         Knob("synchronous_commit", "on", choices=("on", "local", "off"), unsafe=("off",)),
         Knob("full_page_writes", "on", choices=("on", "off"), unsafe=("off",)),
     )
-    return KnobSpace.build("postgres", knobs, allow_unsafe, {"shared_buffers": max(memory // 4, 16)})
+    return KnobSpace.build(
+        "postgres", knobs, allow_unsafe, {"shared_buffers": max(memory // 4, 16)}
+    )
 
 
 def _settings(config: Mapping[str, Any]) -> list[str]:
-    units = {"shared_buffers": "MB", "work_mem": "MB", "wal_buffers": "MB", "max_wal_size": "MB",
-             "checkpoint_timeout": "s"}
+    units = {
+        "shared_buffers": "MB",
+        "work_mem": "MB",
+        "wal_buffers": "MB",
+        "max_wal_size": "MB",
+        "checkpoint_timeout": "s",
+    }
     args = []
     for name, value in config.items():
         args += ["-c", f"{name}={value}{units.get(name, '')}"]
@@ -130,8 +151,14 @@ class PostgresServer:
     """A throwaway server over a data directory; ``with`` starts it and always stops and removes
     it (the data directory's parent is deleted on exit)."""
 
-    def __init__(self, binaries: Mapping[str, str], run_as: _RunAs, data_dir: Path,
-                 config: Mapping[str, Any] | None = None, remove: bool = True) -> None:
+    def __init__(
+        self,
+        binaries: Mapping[str, str],
+        run_as: _RunAs,
+        data_dir: Path,
+        config: Mapping[str, Any] | None = None,
+        remove: bool = True,
+    ) -> None:
         self.binaries = binaries
         self.run_as = run_as
         self.data_dir = data_dir
@@ -144,10 +171,30 @@ class PostgresServer:
     def __enter__(self) -> PostgresServer:
         self.socket_dir.mkdir(exist_ok=True)
         self.run_as.own(self.socket_dir)
-        options = ["-c", f"port={self.port}", "-c", "listen_addresses=", "-c",
-                   f"unix_socket_directories={self.socket_dir}", *_settings(self.config)]
-        started = self.run_as.run([self.binaries["pg_ctl"], "-D", str(self.data_dir), "-l", str(self.log), "-w",
-                                   "-t", "60", "-o", " ".join(_quote(o) for o in options), "start"])
+        options = [
+            "-c",
+            f"port={self.port}",
+            "-c",
+            "listen_addresses=",
+            "-c",
+            f"unix_socket_directories={self.socket_dir}",
+            *_settings(self.config),
+        ]
+        started = self.run_as.run(
+            [
+                self.binaries["pg_ctl"],
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                " ".join(_quote(o) for o in options),
+                "start",
+            ]
+        )
         if started.returncode != 0:
             detail = self._log_tail() or started.stderr.strip() or started.stdout.strip()
             self._cleanup()
@@ -167,24 +214,48 @@ class PostgresServer:
     def _cleanup(self) -> None:
         try:
             if (self.data_dir / "postmaster.pid").exists():
-                self.run_as.run([self.binaries["pg_ctl"], "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"],
-                                timeout=60)
+                self.run_as.run(
+                    [
+                        self.binaries["pg_ctl"],
+                        "-D",
+                        str(self.data_dir),
+                        "-m",
+                        "immediate",
+                        "-w",
+                        "stop",
+                    ],
+                    timeout=60,
+                )
         finally:
             if self.remove:
                 shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
     def pgbench(self, args: list[str], timeout: float = 600) -> subprocess.CompletedProcess:
-        return self.run_as.run([self.binaries["pgbench"], "-h", str(self.socket_dir), "-p", str(self.port),
-                                *args, "postgres"], timeout=timeout)
+        return self.run_as.run(
+            [
+                self.binaries["pgbench"],
+                "-h",
+                str(self.socket_dir),
+                "-p",
+                str(self.port),
+                *args,
+                "postgres",
+            ],
+            timeout=timeout,
+        )
 
 
 def _quote(option: str) -> str:
-    return option if re.fullmatch(r"[\w./=:-]+", option) else "'" + option.replace("'", "'\\''") + "'"
+    return (
+        option if re.fullmatch(r"[\w./=:-]+", option) else "'" + option.replace("'", "'\\''") + "'"
+    )
 
 
 def parse_tps(output: str) -> float:
     """The tps figure pgbench prints (excluding connection time)."""
-    match = re.search(r"tps = ([0-9.]+) \((?:without|excluding)", output) or re.search(r"tps = ([0-9.]+)", output)
+    match = re.search(r"tps = ([0-9.]+) \((?:without|excluding)", output) or re.search(
+        r"tps = ([0-9.]+)", output
+    )
     if not match:
         raise RuntimeError(f"pgbench printed no tps: {output.strip()[-300:]}")
     return float(match.group(1))
@@ -195,11 +266,21 @@ class PostgresBackend:
 
     system = "postgres"
 
-    def __init__(self, workload: str = "tpcb", scale: int | None = None, duration_s: float = 2.0,
-                 repeats: int = 3, allow_unsafe: bool = False, seed: int = 0, clients: int = 4,
-                 template_dir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        workload: str = "tpcb",
+        scale: int | None = None,
+        duration_s: float = 2.0,
+        repeats: int = 3,
+        allow_unsafe: bool = False,
+        seed: int = 0,
+        clients: int = 4,
+        template_dir: str | Path | None = None,
+    ) -> None:
         if workload not in POSTGRES_WORKLOADS:
-            raise ValueError(f"unknown postgres workload {workload!r}: expected one of {list(POSTGRES_WORKLOADS)}")
+            raise ValueError(
+                f"unknown postgres workload {workload!r}: expected one of {list(POSTGRES_WORKLOADS)}"
+            )
         if repeats < 1 or duration_s <= 0:
             raise ValueError("duration_s must be > 0 and repeats >= 1")
         self.workload = workload
@@ -223,8 +304,20 @@ class PostgresBackend:
         work = Path(tempfile.mkdtemp(prefix="template-", dir=self._root.name))
         self.run_as.own(work)
         data = work / "data"
-        created = self.run_as.run([self.binaries["initdb"], "-D", str(data), "-A", "trust", "-U", "postgres",
-                                   "-E", "UTF8", "--no-sync"])
+        created = self.run_as.run(
+            [
+                self.binaries["initdb"],
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        )
         if created.returncode != 0:
             raise RuntimeError(f"initdb failed: {created.stderr.strip()[-500:]}")
         with PostgresServer(self.binaries, self.run_as, data, remove=False) as server:
@@ -253,18 +346,49 @@ class PostgresBackend:
             with PostgresServer(self.binaries, self.run_as, data, full) as server:
                 workload_args = POSTGRES_WORKLOADS[self.workload]
                 for _ in range(self.repeats):
-                    ran = server.pgbench(["-U", "postgres", *workload_args, "-c", str(self.clients), "-j",
-                                          str(min(self.clients, 2)), "-T", str(self.duration_s),
-                                          "--random-seed", str(self.seed)],
-                                         timeout=self.duration_s * 10 + 60)
+                    ran = server.pgbench(
+                        [
+                            "-U",
+                            "postgres",
+                            *workload_args,
+                            "-c",
+                            str(self.clients),
+                            "-j",
+                            str(min(self.clients, 2)),
+                            "-T",
+                            str(self.duration_s),
+                            "--random-seed",
+                            str(self.seed),
+                        ],
+                        timeout=self.duration_s * 10 + 60,
+                    )
                     if ran.returncode != 0:
                         raise RuntimeError(f"pgbench failed: {ran.stderr.strip()[-500:]}")
                     samples.append(parse_tps(ran.stdout))
         except Exception as error:
-            return TrialResult.failed(self.system, self.workload, self.space.name, full, error,
-                                      time.perf_counter() - started)
+            return TrialResult.failed(
+                self.system,
+                self.workload,
+                self.space.name,
+                full,
+                error,
+                time.perf_counter() - started,
+            )
         mean = sum(samples) / len(samples)
-        spread = (sum((s - mean) ** 2 for s in samples) / (len(samples) - 1)) ** 0.5 if len(samples) > 1 else 0.0
-        return TrialResult(self.system, self.workload, self.space.name, full, ok=True, throughput_mean=mean,
-                           throughput_std=spread, throughputs=samples, unit="tps",
-                           wall_seconds=time.perf_counter() - started)
+        spread = (
+            (sum((s - mean) ** 2 for s in samples) / (len(samples) - 1)) ** 0.5
+            if len(samples) > 1
+            else 0.0
+        )
+        return TrialResult(
+            self.system,
+            self.workload,
+            self.space.name,
+            full,
+            ok=True,
+            throughput_mean=mean,
+            throughput_std=spread,
+            throughputs=samples,
+            unit="tps",
+            wall_seconds=time.perf_counter() - started,
+        )

@@ -21,18 +21,46 @@ from learned_systems.config.trial import TrialResult, repeat_throughput, timed_l
 from learned_systems.config.workloads import Workload
 
 SQLITE_KNOBS = (
-    Knob("journal_mode", "DELETE", choices=("DELETE", "TRUNCATE", "PERSIST", "WAL", "MEMORY", "OFF"),
-         unsafe=("MEMORY", "OFF"), help="rollback journal or write-ahead log"),
-    Knob("synchronous", "FULL", choices=("EXTRA", "FULL", "NORMAL", "OFF"), unsafe=("OFF",),
-         help="how often SQLite waits for fsync"),
-    Knob("page_size", 4096, choices=(1024, 2048, 4096, 8192, 16384, 32768, 65536),
-         help="database page size in bytes (rebuilds the file)"),
+    Knob(
+        "journal_mode",
+        "DELETE",
+        choices=("DELETE", "TRUNCATE", "PERSIST", "WAL", "MEMORY", "OFF"),
+        unsafe=("MEMORY", "OFF"),
+        help="rollback journal or write-ahead log",
+    ),
+    Knob(
+        "synchronous",
+        "FULL",
+        choices=("EXTRA", "FULL", "NORMAL", "OFF"),
+        unsafe=("OFF",),
+        help="how often SQLite waits for fsync",
+    ),
+    Knob(
+        "page_size",
+        4096,
+        choices=(1024, 2048, 4096, 8192, 16384, 32768, 65536),
+        help="database page size in bytes (rebuilds the file)",
+    ),
     Knob("cache_size", 2000, low=256, high=262_144, log=True, help="page cache in KiB"),
-    Knob("mmap_size", 0, low=1, high=512, log=True, zero_allowed=True,
-         help="memory-mapped I/O in MiB (0 = off)"),
+    Knob(
+        "mmap_size",
+        0,
+        low=1,
+        high=512,
+        log=True,
+        zero_allowed=True,
+        help="memory-mapped I/O in MiB (0 = off)",
+    ),
     Knob("temp_store", "DEFAULT", choices=("DEFAULT", "FILE", "MEMORY"), help="temporary tables"),
-    Knob("locking_mode", "NORMAL", choices=("NORMAL", "EXCLUSIVE"), help="release locks per transaction"),
-    Knob("wal_autocheckpoint", 1000, low=100, high=100_000, log=True, help="WAL pages per checkpoint"),
+    Knob(
+        "locking_mode",
+        "NORMAL",
+        choices=("NORMAL", "EXCLUSIVE"),
+        help="release locks per transaction",
+    ),
+    Knob(
+        "wal_autocheckpoint", 1000, low=100, high=100_000, log=True, help="WAL pages per checkpoint"
+    ),
     Knob("automatic_index", True, choices=(True, False), help="build transient indexes for joins"),
 )
 
@@ -68,9 +96,15 @@ class SQLiteBackend:
 
     system = "sqlite"
 
-    def __init__(self, workload: Workload, duration_s: float = 1.0, repeats: int = 3,
-                 allow_unsafe: bool = False, template_dir: str | Path | None = None,
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        workload: Workload,
+        duration_s: float = 1.0,
+        repeats: int = 3,
+        allow_unsafe: bool = False,
+        template_dir: str | Path | None = None,
+        seed: int = 0,
+    ) -> None:
         if duration_s <= 0 or repeats < 1:
             raise ValueError("duration_s must be > 0 and repeats >= 1")
         self.workload = workload
@@ -118,14 +152,31 @@ class SQLiteBackend:
                     self.workload.prepare(self.seed)
                     timed_loop(lambda: self.workload.transaction(conn), self.duration_s * 0.2)
                     mean, spread, samples = repeat_throughput(
-                        lambda: timed_loop(lambda: self.workload.transaction(conn), self.duration_s),
+                        lambda: timed_loop(
+                            lambda: self.workload.transaction(conn), self.duration_s
+                        ),
                         self.repeats,
                     )
                 finally:
                     conn.close()
         except Exception as error:  # a failed trial is a result, not a crash of the tuning run
-            return TrialResult.failed(self.system, self.workload.name, self.space.name, full, error,
-                                      time.perf_counter() - started)
-        return TrialResult(self.system, self.workload.name, self.space.name, full, ok=True,
-                           throughput_mean=mean, throughput_std=spread, throughputs=samples,
-                           unit="ops/s", wall_seconds=time.perf_counter() - started)
+            return TrialResult.failed(
+                self.system,
+                self.workload.name,
+                self.space.name,
+                full,
+                error,
+                time.perf_counter() - started,
+            )
+        return TrialResult(
+            self.system,
+            self.workload.name,
+            self.space.name,
+            full,
+            ok=True,
+            throughput_mean=mean,
+            throughput_std=spread,
+            throughputs=samples,
+            unit="ops/s",
+            wall_seconds=time.perf_counter() - started,
+        )

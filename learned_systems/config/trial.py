@@ -31,14 +31,30 @@ class TrialResult:
         return asdict(self)
 
     @classmethod
-    def failed(cls, system: str, workload: str, space: str, config: dict, error: BaseException | str,
-               wall_seconds: float = 0.0) -> TrialResult:
+    def failed(
+        cls,
+        system: str,
+        workload: str,
+        space: str,
+        config: dict,
+        error: BaseException | str,
+        wall_seconds: float = 0.0,
+    ) -> TrialResult:
         message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-        return cls(system, workload, space, dict(config), ok=False, error=message.strip()[:2000],
-                   wall_seconds=wall_seconds)
+        return cls(
+            system,
+            workload,
+            space,
+            dict(config),
+            ok=False,
+            error=message.strip()[:2000],
+            wall_seconds=wall_seconds,
+        )
 
 
-def repeat_throughput(run_once: Callable[[], tuple[int, float]], repeats: int) -> tuple[float, float, list[float]]:
+def repeat_throughput(
+    run_once: Callable[[], tuple[int, float]], repeats: int
+) -> tuple[float, float, list[float]]:
     """Run ``run_once`` (returns operations and seconds) ``repeats`` times: mean, spread, samples."""
     samples = []
     for _ in range(repeats):

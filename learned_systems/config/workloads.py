@@ -74,7 +74,10 @@ class YCSB(Workload):
             payload = rng.bytes(FIELD_BYTES * count)
             conn.executemany(
                 "INSERT INTO usertable VALUES (?, ?)",
-                ((start + i, payload[i * FIELD_BYTES : (i + 1) * FIELD_BYTES]) for i in range(count)),
+                (
+                    (start + i, payload[i * FIELD_BYTES : (i + 1) * FIELD_BYTES])
+                    for i in range(count)
+                ),
             )
 
     def prepare(self, seed: int) -> None:
@@ -91,7 +94,9 @@ class YCSB(Workload):
                 conn.execute("SELECT field0 FROM usertable WHERE ycsb_key = ?", (key,)).fetchone()
             else:
                 if self.read_modify_write:
-                    row = conn.execute("SELECT field0 FROM usertable WHERE ycsb_key = ?", (key,)).fetchone()
+                    row = conn.execute(
+                        "SELECT field0 FROM usertable WHERE ycsb_key = ?", (key,)
+                    ).fetchone()
                     value = bytes(reversed(row[0]))
                 else:
                     value = self._payload
@@ -102,8 +107,7 @@ class YCSB(Workload):
 
 def _order_schema(conn: sqlite3.Connection, rows: int, rng: np.random.Generator) -> None:
     """Customers, items, orders and order lines (TPC-C-like, one warehouse)."""
-    schema = (
-        """
+    schema = """
         CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT, balance REAL, payments INTEGER,
                                data BLOB);
         CREATE TABLE item (id INTEGER PRIMARY KEY, price REAL, stock INTEGER, data BLOB);
@@ -114,7 +118,6 @@ def _order_schema(conn: sqlite3.Connection, rows: int, rng: np.random.Generator)
                                  amount REAL, PRIMARY KEY (order_id, line)) WITHOUT ROWID;
         CREATE TABLE history (customer_id INTEGER, amount REAL, created INTEGER);
         """
-    )
     for statement in schema.split(";"):  # not executescript: it would commit the open transaction
         if statement.strip():
             conn.execute(statement)
@@ -179,24 +182,31 @@ class OrderEntry(Workload):
             self._next_order += 1
             total = 0.0
             for line, item in enumerate(items):
-                price, = conn.execute("SELECT price FROM item WHERE id = ?", (item,)).fetchone()
+                (price,) = conn.execute("SELECT price FROM item WHERE id = ?", (item,)).fetchone()
                 conn.execute("UPDATE item SET stock = stock - 1 WHERE id = ?", (item,))
-                conn.execute("INSERT INTO order_line VALUES (?, ?, ?, 1, ?)", (order, line, item, price))
+                conn.execute(
+                    "INSERT INTO order_line VALUES (?, ?, ?, 1, ?)", (order, line, item, price)
+                )
                 total += price
                 ops += 3
-            conn.execute("INSERT INTO orders VALUES (?, ?, ?, ?, ?)",
-                         (order, customer, order, total, len(items)))
+            conn.execute(
+                "INSERT INTO orders VALUES (?, ?, ?, ?, ?)",
+                (order, customer, order, total, len(items)),
+            )
             ops += 1
         elif kind < 0.88:  # payment: update customer, append history
             amount = float(self.rng.uniform(1, 5000))
-            conn.execute("UPDATE customer SET balance = balance - ?, payments = payments + 1 "
-                         "WHERE id = ?", (amount, customer))
+            conn.execute(
+                "UPDATE customer SET balance = balance - ?, payments = payments + 1 WHERE id = ?",
+                (amount, customer),
+            )
             conn.execute("INSERT INTO history VALUES (?, ?, ?)", (customer, amount, 0))
             conn.execute("SELECT name, balance FROM customer WHERE id = ?", (customer,)).fetchone()
             ops += 3
         else:  # order status: latest order of the customer and its lines
-            row = conn.execute("SELECT id FROM orders WHERE customer_id = ? ORDER BY id DESC LIMIT 1",
-                               (customer,)).fetchone()
+            row = conn.execute(
+                "SELECT id FROM orders WHERE customer_id = ? ORDER BY id DESC LIMIT 1", (customer,)
+            ).fetchone()
             ops += 1
             if row:
                 conn.execute("SELECT * FROM order_line WHERE order_id = ?", (row[0],)).fetchall()
@@ -248,10 +258,17 @@ def make_workload(name: str, rows: int | None = None, ops_per_transaction: int =
     if name == "ycsb-b":
         return YCSB(name, read_fraction=0.95, ops_per_transaction=ops_per_transaction, **size)
     if name == "ycsb-c":
-        return YCSB(name, read_fraction=1.0, read_only=True, ops_per_transaction=ops_per_transaction, **size)
+        return YCSB(
+            name, read_fraction=1.0, read_only=True, ops_per_transaction=ops_per_transaction, **size
+        )
     if name == "ycsb-f":
-        return YCSB(name, read_fraction=0.5, read_modify_write=True,
-                    ops_per_transaction=ops_per_transaction, **size)
+        return YCSB(
+            name,
+            read_fraction=0.5,
+            read_modify_write=True,
+            ops_per_transaction=ops_per_transaction,
+            **size,
+        )
     if name == "orders":
         return OrderEntry(name, **size)
     if name == "analytical":

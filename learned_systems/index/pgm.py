@@ -32,7 +32,7 @@ class _Level:
     def predict(self, queries: np.ndarray, segment_ids: np.ndarray) -> np.ndarray:
         """Predicted (clamped, rounded) positions of ``queries`` in their segments."""
         rows = self.params[segment_ids]
-        offsets = (np.maximum(queries, self.first_keys[segment_ids]) - self.first_keys[segment_ids])
+        offsets = np.maximum(queries, self.first_keys[segment_ids]) - self.first_keys[segment_ids]
         predicted = offsets.astype(np.float64) * rows[:, 0] + rows[:, 1]
         np.clip(predicted, rows[:, 2], rows[:, 3], out=predicted)
         predicted += 0.5
@@ -116,8 +116,9 @@ class PGMIndex:
         safe = np.minimum(queries, UINT64_MAX - np.uint64(depth)) if near_max.any() else queries
         top = self.levels[-1]
         shifted = safe + np.uint64(depth)
-        positions = bounded_lower_bound(top.first_keys, shifted, np.zeros(safe.size, np.int64),
-                                        top.first_keys.size)
+        positions = bounded_lower_bound(
+            top.first_keys, shifted, np.zeros(safe.size, np.int64), top.first_keys.size
+        )
         for level_index in range(depth - 1, -1, -1):
             level = self.levels[level_index]
             shifted = safe + np.uint64(level_index)

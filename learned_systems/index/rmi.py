@@ -61,7 +61,9 @@ class RMIIndex:
         predicted = np.polyval(self._root_coefficients, unit) * scale
         return np.clip(predicted, 0, self.num_models - 1).astype(np.int64)
 
-    def _fit_leaves(self, unit: np.ndarray, positions: np.ndarray, leaves: np.ndarray) -> np.ndarray:
+    def _fit_leaves(
+        self, unit: np.ndarray, positions: np.ndarray, leaves: np.ndarray
+    ) -> np.ndarray:
         """Least-squares line per leaf (vectorised with bincount) and its error bounds."""
         models = self.num_models
         params = np.zeros((models, 4))  # slope, intercept, error below, error above

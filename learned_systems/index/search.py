@@ -40,9 +40,7 @@ def bounded_lower_bound(
     return base
 
 
-def windows_around(
-    predicted: np.ndarray, radius: int, n: int
-) -> tuple[np.ndarray, int]:
+def windows_around(predicted: np.ndarray, radius: int, n: int) -> tuple[np.ndarray, int]:
     """Equal-length windows ``[p - radius, p + radius]`` shifted to stay inside ``[0, n)``.
 
     Shifting (rather than clipping) keeps every window the same length, so the search runs a

@@ -121,7 +121,9 @@ def _segment(xs, ys, eps):
     return starts, slopes, intercepts, count
 
 
-def segment(xs: np.ndarray, ys: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def segment(
+    xs: np.ndarray, ys: np.ndarray, eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Segment points ``(xs, ys)`` (``xs`` strictly increasing uint64) within error ``eps``.
 
     Returns ``(start_indices, slopes, intercepts)``, one entry per segment.

@@ -36,8 +36,10 @@ class OptunaTPE:
         return config
 
     def _to_params(self, config: dict[str, Any]) -> dict[str, Any]:
-        return {k.name: (k.to_unit(config[k.name]) if k.zero_allowed else config[k.name])
-                for k in self.space.knobs}
+        return {
+            k.name: (k.to_unit(config[k.name]) if k.zero_allowed else config[k.name])
+            for k in self.space.knobs
+        }
 
     def ask(self) -> dict[str, Any]:
         trial = self.study.ask(self.distributions)
@@ -54,6 +56,11 @@ class OptunaTPE:
 
     def replay(self, config: dict[str, Any], score: float | None) -> None:
         state = optuna.trial.TrialState.FAIL if score is None else optuna.trial.TrialState.COMPLETE
-        self.study.add_trial(optuna.trial.create_trial(
-            params=self._to_params(config), distributions=self.distributions,
-            value=None if score is None else float(score), state=state))
+        self.study.add_trial(
+            optuna.trial.create_trial(
+                params=self._to_params(config),
+                distributions=self.distributions,
+                value=None if score is None else float(score),
+                state=state,
+            )
+        )

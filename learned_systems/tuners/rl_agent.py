@@ -22,7 +22,9 @@ from learned_systems.config.knobs import KnobSpace
 class _ProposalEnv(gym.Env):
     """Each step proposes one configuration; the reward arrives from the tuning loop."""
 
-    def __init__(self, space: KnobSpace, actions: queue.Queue, rewards: queue.Queue, horizon: int) -> None:
+    def __init__(
+        self, space: KnobSpace, actions: queue.Queue, rewards: queue.Queue, horizon: int
+    ) -> None:
         self.space = space
         self.actions = actions
         self.rewards = rewards
@@ -60,8 +62,18 @@ class RLAgentTuner:
         self._rewards: queue.Queue = queue.Queue()
         env = _ProposalEnv(space, self._actions, self._rewards, horizon)
         steps = 8
-        self.model = PPO("MlpPolicy", env, n_steps=steps, batch_size=steps, n_epochs=4,
-                         learning_rate=3e-3, gamma=0.5, seed=seed, device="cpu", verbose=0)
+        self.model = PPO(
+            "MlpPolicy",
+            env,
+            n_steps=steps,
+            batch_size=steps,
+            n_epochs=4,
+            learning_rate=3e-3,
+            gamma=0.5,
+            seed=seed,
+            device="cpu",
+            verbose=0,
+        )
         total = max(trials, 1) * 4  # more than needed: the loop stops asking when done
         self._thread = threading.Thread(target=self._learn, args=(total,), daemon=True)
         self._thread.start()

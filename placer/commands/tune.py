@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -27,8 +27,16 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
-def _objective(system: str, workload: str, rows: int | None, duration: float, repeats: int,
-               allow_unsafe: bool, seed: int, out: Path):
+def _objective(
+    system: str,
+    workload: str,
+    rows: int | None,
+    duration: float,
+    repeats: int,
+    allow_unsafe: bool,
+    seed: int,
+    out: Path,
+):
     from learned_systems.config.factory import make_backend
     from learned_systems.config.workloads import WORKLOAD_NAMES
     from learned_systems.datasets import GENERATORS
@@ -36,33 +44,64 @@ def _objective(system: str, workload: str, rows: int | None, duration: float, re
 
     if system == "index":
         if workload not in GENERATORS:
-            raise _BadInput(f"unknown dataset {workload!r} for --system index: expected one of {sorted(GENERATORS)}")
-        return IndexObjective(workload, keys=rows or 1_000_000, queries=100_000, seed=seed, repeats=repeats)
+            raise _BadInput(
+                f"unknown dataset {workload!r} for --system index: expected one of {sorted(GENERATORS)}"
+            )
+        return IndexObjective(
+            workload, keys=rows or 1_000_000, queries=100_000, seed=seed, repeats=repeats
+        )
     if system == "sqlite" and workload not in WORKLOAD_NAMES:
-        raise _BadInput(f"unknown workload {workload!r} for sqlite: expected one of {list(WORKLOAD_NAMES)}")
+        raise _BadInput(
+            f"unknown workload {workload!r} for sqlite: expected one of {list(WORKLOAD_NAMES)}"
+        )
     if system == "postgres":
         from learned_systems.config.postgres_backend import POSTGRES_WORKLOADS, find_binaries
 
         if workload not in POSTGRES_WORKLOADS:
-            raise _BadInput(f"unknown workload {workload!r} for postgres: expected one of {list(POSTGRES_WORKLOADS)}")
+            raise _BadInput(
+                f"unknown workload {workload!r} for postgres: expected one of {list(POSTGRES_WORKLOADS)}"
+            )
         find_binaries()  # raises a clear error when PostgreSQL is not installed
-    backend = make_backend(system, workload, rows=rows, duration_s=duration, repeats=repeats,
-                           allow_unsafe=allow_unsafe, template_dir=out / "templates", seed=seed)
+    backend = make_backend(
+        system,
+        workload,
+        rows=rows,
+        duration_s=duration,
+        repeats=repeats,
+        allow_unsafe=allow_unsafe,
+        template_dir=out / "templates",
+        seed=seed,
+    )
     return ConfigObjective(backend)
 
 
 def tune(
-    system: str = typer.Option("sqlite", help="sqlite | postgres | index"),
-    workload: str = typer.Option("ycsb-a", help="sqlite: ycsb-a|ycsb-b|ycsb-c|ycsb-f|orders|analytical; "
-                                 "postgres: tpcb|select-only|simple-update; index: a dataset name"),
-    tuner: str = typer.Option("optuna", help="random | optuna | rl (comma-separated for several)"),
-    trials: int = typer.Option(50, help="trials per tuner"),
-    seed: int = typer.Option(0, help="seed of every random choice"),
-    out: Path = typer.Option(Path("tune-out"), help="output directory (results, best config, plot)"),
-    rows: int = typer.Option(0, help="database rows / pgbench scale / index keys (0 = default size)"),
-    duration: float = typer.Option(1.0, help="seconds per measurement"),
-    repeats: int = typer.Option(3, help="measurements per trial (mean and spread reported)"),
-    allow_unsafe: bool = typer.Option(False, "--allow-unsafe", help="open settings that can lose committed data"),
+    system: Annotated[str, typer.Option(help="sqlite | postgres | index")] = "sqlite",
+    workload: Annotated[
+        str,
+        typer.Option(
+            help="sqlite: ycsb-a|ycsb-b|ycsb-c|ycsb-f|orders|analytical; "
+            "postgres: tpcb|select-only|simple-update; index: a dataset name"
+        ),
+    ] = "ycsb-a",
+    tuner: Annotated[
+        str, typer.Option(help="random | optuna | rl (comma-separated for several)")
+    ] = "optuna",
+    trials: Annotated[int, typer.Option(help="trials per tuner")] = 50,
+    seed: Annotated[int, typer.Option(help="seed of every random choice")] = 0,
+    out: Annotated[Path, typer.Option(help="output directory (results, best config, plot)")] = Path(
+        "tune-out"
+    ),
+    rows: Annotated[
+        int, typer.Option(help="database rows / pgbench scale / index keys (0 = default)")
+    ] = 0,
+    duration: Annotated[float, typer.Option(help="seconds per measurement")] = 1.0,
+    repeats: Annotated[
+        int, typer.Option(help="measurements per trial (mean and spread reported)")
+    ] = 3,
+    allow_unsafe: Annotated[
+        bool, typer.Option("--allow-unsafe", help="open settings that can lose committed data")
+    ] = False,
 ) -> None:
     """Tune knobs with random search, Optuna TPE or an RL agent; resumable, plotted."""
     try:
@@ -75,8 +114,18 @@ def tune(
         _fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
 
 
-def _run(system: str, workload: str, tuner: str, trials: int, seed: int, out: Path, rows: int,
-         duration: float, repeats: int, allow_unsafe: bool) -> None:
+def _run(
+    system: str,
+    workload: str,
+    tuner: str,
+    trials: int,
+    seed: int,
+    out: Path,
+    rows: int,
+    duration: float,
+    repeats: int,
+    allow_unsafe: bool,
+) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -99,54 +148,103 @@ def _run(system: str, workload: str, tuner: str, trials: int, seed: int, out: Pa
     if out.exists() and not out.is_dir():
         raise _BadInput(f"--out {out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
-    objective = _objective(system, workload, rows or None, duration, repeats, allow_unsafe, seed, out)
+    objective = _objective(
+        system, workload, rows or None, duration, repeats, allow_unsafe, seed, out
+    )
     run = f"{system}-{workload}-{objective.space.name}"
     console = Console(stderr=True)
     summaries = []
     with ResultsStore(out / "results.sqlite") as store:
         for name in tuners:
-            with Progress(TextColumn(f"{name} seed {seed}"), BarColumn(), MofNCompleteColumn(),
-                          TextColumn("best {task.fields[best]}"), TimeElapsedColumn(), console=console) as bar:
+            with Progress(
+                TextColumn(f"{name} seed {seed}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("best {task.fields[best]}"),
+                TimeElapsedColumn(),
+                console=console,
+            ) as bar:
                 task = bar.add_task(name, total=trials, best="-")
 
                 best_so_far: list[float] = []
 
-                def advance(index: int, result, score, *, _task=task, _bar=bar, _best=best_so_far) -> None:
+                def advance(
+                    index: int, result, score, *, _task=task, _bar=bar, _best=best_so_far
+                ) -> None:
                     if score is not None and (not _best or score > _best[0]):
                         _best[:] = [score]
                     _bar.update(_task, advance=1, best=f"{_best[0]:.3g}" if _best else "-")
 
-                summaries.append(run_tuning(objective, name, trials, seed, store, run, on_trial=advance))
+                summaries.append(
+                    run_tuning(objective, name, trials, seed, store, run, on_trial=advance)
+                )
         curves: dict[str, list] = {}
         for row in store.rows(run=run, role="trial"):
             curve = curves.setdefault(f"{row['tuner']} seed {row['seed']}", [])
             previous = curve[-1] if curve else None
             score = row["score"]
-            curve.append(score if previous is None or (score is not None and score > previous) else previous)
-    best = max((s for s in summaries if s.best_score is not None), key=lambda s: s.best_score, default=None)
+            curve.append(
+                score if previous is None or (score is not None and score > previous) else previous
+            )
+    best = max(
+        (s for s in summaries if s.best_score is not None), key=lambda s: s.best_score, default=None
+    )
     reference = summaries[0].baseline_scores
-    plot_best_so_far(curves, out / "best_so_far.png", f"{system} {workload} ({objective.space.name} space)",
-                     baselines={k: v for k, v in reference.items() if v is not None})
+    plot_best_so_far(
+        curves,
+        out / "best_so_far.png",
+        f"{system} {workload} ({objective.space.name} space)",
+        baselines={k: v for k, v in reference.items() if v is not None},
+    )
     report: dict[str, Any] = {
-        "system": system, "workload": workload, "space": objective.space.name, "seed": seed,
-        "baselines": {role: {"config": r.config, "ok": r.ok, "throughput_mean": r.throughput_mean,
-                             "throughput_std": r.throughput_std, "unit": r.unit, "score": reference.get(role)}
-                      for role, r in summaries[0].baselines.items()},
-        "tuners": {s.tuner: {"best_score": s.best_score, "best_config": s.best_config, "failed": s.failed,
-                             "resumed_trials": s.resumed} for s in summaries},
-        "best": None if best is None else {
-            "tuner": best.tuner, "score": best.best_score, "config": best.best_config,
-            "throughput_mean": best.best_result.throughput_mean, "throughput_std": best.best_result.throughput_std,
-            "unit": best.best_result.unit, "metrics": best.best_result.metrics},
+        "system": system,
+        "workload": workload,
+        "space": objective.space.name,
+        "seed": seed,
+        "baselines": {
+            role: {
+                "config": r.config,
+                "ok": r.ok,
+                "throughput_mean": r.throughput_mean,
+                "throughput_std": r.throughput_std,
+                "unit": r.unit,
+                "score": reference.get(role),
+            }
+            for role, r in summaries[0].baselines.items()
+        },
+        "tuners": {
+            s.tuner: {
+                "best_score": s.best_score,
+                "best_config": s.best_config,
+                "failed": s.failed,
+                "resumed_trials": s.resumed,
+            }
+            for s in summaries
+        },
+        "best": None
+        if best is None
+        else {
+            "tuner": best.tuner,
+            "score": best.best_score,
+            "config": best.best_config,
+            "throughput_mean": best.best_result.throughput_mean,
+            "throughput_std": best.best_result.throughput_std,
+            "unit": best.best_result.unit,
+            "metrics": best.best_result.metrics,
+        },
     }
     (out / "best_config.json").write_text(json.dumps(report, indent=2, default=str))
     lines = [f"space: {objective.space.name}"]
     for role, score in reference.items():
         lines.append(f"{role}: score {score if score is None else f'{score:.3f}'}")
     for s in summaries:
-        lines.append(f"{s.tuner}: best score {s.best_score if s.best_score is None else f'{s.best_score:.3f}'}"
-                     f" ({s.failed} failed, {s.resumed} resumed)")
-    lines.append(f"best configuration -> {out / 'best_config.json'}; plot -> {out / 'best_so_far.png'}")
+        lines.append(
+            f"{s.tuner}: best score {s.best_score if s.best_score is None else f'{s.best_score:.3f}'}"
+            f" ({s.failed} failed, {s.resumed} resumed)"
+        )
+    lines.append(
+        f"best configuration -> {out / 'best_config.json'}; plot -> {out / 'best_so_far.png'}"
+    )
     typer.echo("\n".join(lines))
 
 

@@ -21,7 +21,9 @@ def template_dir(tmp_path_factory):
 
 @pytest.mark.parametrize("action_mode", ["box", "dict"])
 def test_passes_check_env(action_mode, template_dir):
-    env = gym.make("placer/ConfigTuning-v0", action_mode=action_mode, template_dir=template_dir, **TINY)
+    env = gym.make(
+        "placer/ConfigTuning-v0", action_mode=action_mode, template_dir=template_dir, **TINY
+    )
     assert isinstance(env.unwrapped, ConfigTuningEnv)
     check_env(env.unwrapped, skip_render_check=True)
 
@@ -58,7 +60,9 @@ def test_reward_is_throughput_relative_to_defaults(template_dir):
     env = ConfigTuningEnv(template_dir=template_dir, workload="ycsb-a", **TINY)
     _, info = env.reset(seed=0)
     assert info["reference_ok"] and info["reference_throughput"] > 0
-    _, reward, _, _, step_info = env.step(env.space.to_unit({"journal_mode": "WAL", "synchronous": "NORMAL"}))
+    _, reward, _, _, step_info = env.step(
+        env.space.to_unit({"journal_mode": "WAL", "synchronous": "NORMAL"})
+    )
     assert step_info["ok"] and step_info["space"] == "durable"
     assert reward == pytest.approx(step_info["throughput_mean"] / info["reference_throughput"])
     assert step_info["config"]["journal_mode"] == "WAL"

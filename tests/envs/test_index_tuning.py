@@ -18,12 +18,16 @@ def test_registered_and_passes_check_env():
 
 
 def test_measured_mode_passes_check_env():
-    check_env(IndexTuningEnv(datasets=("uniform",), keys=3_000, queries=300, mode="measured"),
-              skip_render_check=True)
+    check_env(
+        IndexTuningEnv(datasets=("uniform",), keys=3_000, queries=300, mode="measured"),
+        skip_render_check=True,
+    )
 
 
 def test_observation_is_cdf_sketch_of_the_drawn_dataset():
-    env = IndexTuningEnv(datasets=("uniform", "lognormal"), keys=10_000, queries=500, sketch_points=16)
+    env = IndexTuningEnv(
+        datasets=("uniform", "lognormal"), keys=10_000, queries=500, sketch_points=16
+    )
     obs_uniform, info = env.reset(seed=0, options={"dataset": "uniform"})
     assert info["dataset"] == "uniform"
     assert env.observation_space.contains(obs_uniform)
@@ -50,7 +54,9 @@ def test_size_weight_changes_the_preferred_epsilon():
     large_eps = np.array([0.1, 1.0, 0.1, 0.5, 0.2], np.float32)
     rewards = {}
     for weight in (0.0, 1000.0):
-        env = IndexTuningEnv(datasets=("clustered",), keys=20_000, queries=2_000, size_weight=weight)
+        env = IndexTuningEnv(
+            datasets=("clustered",), keys=20_000, queries=2_000, size_weight=weight
+        )
         env.reset(seed=0)
         rewards[weight] = (env.step(small_eps)[1], env.step(large_eps)[1])
     assert rewards[0.0][0] > rewards[0.0][1]

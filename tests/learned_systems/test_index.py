@@ -20,7 +20,9 @@ BUILDERS = {
     "rmi-cubic": lambda keys: RMIIndex(keys, num_models=64, root="cubic"),
 }
 
-small_keys = st.lists(st.integers(0, 200), max_size=300).map(lambda v: np.sort(np.array(v, np.uint64)))
+small_keys = st.lists(st.integers(0, 200), max_size=300).map(
+    lambda v: np.sort(np.array(v, np.uint64))
+)
 wide_keys = st.lists(st.integers(0, 2**64 - 1), max_size=200).map(
     lambda v: np.sort(np.array(v, dtype=np.uint64))
 )
@@ -35,11 +37,15 @@ def _queries(keys: np.ndarray, extra: list[int]) -> np.ndarray:
 
 @pytest.mark.parametrize("builder", BUILDERS.values(), ids=BUILDERS.keys())
 @settings(max_examples=40, deadline=None)
-@given(keys=st.one_of(small_keys, wide_keys), extra=st.lists(st.integers(0, 2**64 - 1), max_size=50))
+@given(
+    keys=st.one_of(small_keys, wide_keys), extra=st.lists(st.integers(0, 2**64 - 1), max_size=50)
+)
 def test_lookup_matches_searchsorted(builder, keys, extra):
     index = builder(keys)
     queries = _queries(keys, extra)
-    np.testing.assert_array_equal(index.lookup(queries), np.searchsorted(keys, queries, side="left"))
+    np.testing.assert_array_equal(
+        index.lookup(queries), np.searchsorted(keys, queries, side="left")
+    )
 
 
 @pytest.mark.parametrize("name", sorted(GENERATORS))
@@ -123,7 +129,12 @@ def test_bad_parameters_are_refused():
 
 
 @settings(max_examples=50, deadline=None)
-@given(keys=small_keys, query=st.integers(0, 210), start=st.integers(0, 300), length=st.integers(1, 300))
+@given(
+    keys=small_keys,
+    query=st.integers(0, 210),
+    start=st.integers(0, 300),
+    length=st.integers(1, 300),
+)
 def test_bounded_search_finds_lower_bound_inside_window(keys, query, start, length):
     if keys.size == 0:
         return

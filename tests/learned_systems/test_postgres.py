@@ -21,7 +21,9 @@ try:
 except PostgresUnavailable as error:  # only where PostgreSQL truly cannot exist
     MISSING = str(error)
 
-needs_postgres = pytest.mark.skipif(MISSING is not None, reason=f"PostgreSQL unavailable: {MISSING}")
+needs_postgres = pytest.mark.skipif(
+    MISSING is not None, reason=f"PostgreSQL unavailable: {MISSING}"
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,10 @@ def test_space_is_durable_unless_opened():
 
 
 def test_parse_tps():
-    assert parse_tps("latency average = 3.1 ms\ntps = 642.5 (without initial connection time)\n") == 642.5
+    assert (
+        parse_tps("latency average = 3.1 ms\ntps = 642.5 (without initial connection time)\n")
+        == 642.5
+    )
     with pytest.raises(RuntimeError, match="no tps"):
         parse_tps("connection refused")
 

@@ -31,7 +31,10 @@ class QuadraticObjective:
         self.stop_after = stop_after
 
     def baselines(self):
-        return {"default": self.space.defaults(), "rule_of_thumb": self.space.validate(self.space.rule_of_thumb)}
+        return {
+            "default": self.space.defaults(),
+            "rule_of_thumb": self.space.validate(self.space.rule_of_thumb),
+        }
 
     def evaluate(self, config):
         self.calls += 1
@@ -39,9 +42,17 @@ class QuadraticObjective:
             raise KeyboardInterrupt  # simulates a killed run
         full = self.space.validate(config)
         if full["journal_mode"] == "TRUNCATE":
-            return TrialResult.failed(self.system, self.workload, self.space.name, full, "server did not start")
-        value = 100.0 - (np.log2(full["cache_size"]) - 16.0) ** 2 + (20.0 if full["journal_mode"] == "WAL" else 0.0)
-        return TrialResult(self.system, self.workload, self.space.name, full, True, value, 0.0, [value])
+            return TrialResult.failed(
+                self.system, self.workload, self.space.name, full, "server did not start"
+            )
+        value = (
+            100.0
+            - (np.log2(full["cache_size"]) - 16.0) ** 2
+            + (20.0 if full["journal_mode"] == "WAL" else 0.0)
+        )
+        return TrialResult(
+            self.system, self.workload, self.space.name, full, True, value, 0.0, [value]
+        )
 
     def score(self, result, reference):
         return None if not result.ok else result.throughput_mean / reference.throughput_mean
@@ -69,8 +80,12 @@ def test_optuna_beats_random_on_a_smooth_objective(tmp_path):
     best = {}
     with ResultsStore(tmp_path / "r.sqlite") as store:
         for tuner in ("random", "optuna"):
-            best[tuner] = np.median([run_tuning(QuadraticObjective(), tuner, 30, seed, store, "cmp").best_score
-                                     for seed in (0, 1, 2)])
+            best[tuner] = np.median(
+                [
+                    run_tuning(QuadraticObjective(), tuner, 30, seed, store, "cmp").best_score
+                    for seed in (0, 1, 2)
+                ]
+            )
     assert best["optuna"] >= best["random"]
 
 
@@ -123,8 +138,23 @@ def _app() -> typer.Typer:
 
 def test_cli_tunes_index_writes_results_and_resumes(tmp_path):
     runner = CliRunner()
-    args = ["tune", "--system", "index", "--workload", "books", "--tuner", "random,optuna",
-            "--trials", "3", "--rows", "20000", "--repeats", "1", "--out", str(tmp_path)]
+    args = [
+        "tune",
+        "--system",
+        "index",
+        "--workload",
+        "books",
+        "--tuner",
+        "random,optuna",
+        "--trials",
+        "3",
+        "--rows",
+        "20000",
+        "--repeats",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
     result = runner.invoke(_app(), args)
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "best_config.json").read_text())
@@ -134,26 +164,53 @@ def test_cli_tunes_index_writes_results_and_resumes(tmp_path):
         assert len(store.rows(role="trial")) == 6
     again = runner.invoke(_app(), args[:-4] + ["--rows", "20000", "--out", str(tmp_path)])
     assert again.exit_code == 0
-    assert json.loads((tmp_path / "best_config.json").read_text())["tuners"]["random"]["resumed_trials"] == 3
+    assert (
+        json.loads((tmp_path / "best_config.json").read_text())["tuners"]["random"][
+            "resumed_trials"
+        ]
+        == 3
+    )
 
 
 def test_cli_sqlite_small_run(tmp_path):
-    result = CliRunner().invoke(_app(), ["tune", "--system", "sqlite", "--workload", "ycsb-b", "--tuner", "random",
-                                         "--trials", "2", "--rows", "2000", "--duration", "0.05",
-                                         "--repeats", "2", "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        _app(),
+        [
+            "tune",
+            "--system",
+            "sqlite",
+            "--workload",
+            "ycsb-b",
+            "--tuner",
+            "random",
+            "--trials",
+            "2",
+            "--rows",
+            "2000",
+            "--duration",
+            "0.05",
+            "--repeats",
+            "2",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "best_config.json").read_text())
     assert report["baselines"]["rule_of_thumb"]["config"]["journal_mode"] == "WAL"
     assert report["best"]["config"]["synchronous"] != "OFF"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--system", "mysql"], "unknown system 'mysql'"),
-    (["--workload", "ycsb-z"], "unknown workload 'ycsb-z'"),
-    (["--tuner", "grid"], "unknown tuner 'grid'"),
-    (["--trials", "0"], "--trials must be >= 1"),
-    (["--system", "index", "--workload", "zipf"], "unknown dataset 'zipf'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--system", "mysql"], "unknown system 'mysql'"),
+        (["--workload", "ycsb-z"], "unknown workload 'ycsb-z'"),
+        (["--tuner", "grid"], "unknown tuner 'grid'"),
+        (["--trials", "0"], "--trials must be >= 1"),
+        (["--system", "index", "--workload", "zipf"], "unknown dataset 'zipf'"),
+    ],
+)
 def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
     result = CliRunner().invoke(_app(), ["tune", *args, "--out", str(tmp_path)])
     assert result.exit_code == 2
