@@ -5,7 +5,7 @@ dataset (seeded) and observes its CDF sketch plus the last choice; each step dec
 (a point of ``[0, 1]^5``: kind, epsilon, recursive epsilon, models, root) into index parameters,
 builds and evaluates the index, and rewards ``-(time_weight * relative lookup time + size_weight
 * index size in % of the keys)``. ``mode="cost"`` counts search steps instead of timing, so
-rewards are deterministic (tests); ``mode="measured"`` times lookups against searchsorted
+rewards are deterministic (tests); ``mode="measured"`` (default) times lookups against searchsorted
 (each configuration measured once per dataset and reused, so equal actions give equal rewards).
 """
 
@@ -31,7 +31,7 @@ class IndexTuningEnv(gym.Env):
         datasets: Sequence[str] = ("lognormal", "uniform", "books", "normal", "clustered"),
         keys: int = 100_000,
         queries: int = 10_000,
-        mode: str = "cost",
+        mode: str = "measured",
         time_weight: float = 1.0,
         size_weight: float = 1.0,
         horizon: int = 4,

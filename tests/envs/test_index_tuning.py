@@ -12,14 +12,14 @@ from envs.index_tuning import IndexTuningEnv
 
 
 def test_registered_and_passes_check_env():
-    env = gym.make("placer/IndexTuning-v0", keys=5_000, queries=500)
+    env = gym.make("placer/IndexTuning-v0", keys=5_000, queries=500, mode="cost")
     assert isinstance(env.unwrapped, IndexTuningEnv)
     check_env(env.unwrapped, skip_render_check=True)
 
 
 def test_measured_mode_passes_check_env():
     check_env(
-        IndexTuningEnv(datasets=("uniform",), keys=3_000, queries=300, mode="measured"),
+        IndexTuningEnv(datasets=("uniform",), keys=3_000, queries=300),  # default: measured
         skip_render_check=True,
     )
 
@@ -39,7 +39,7 @@ def test_observation_is_cdf_sketch_of_the_drawn_dataset():
 
 
 def test_cost_mode_is_deterministic_and_truncates_at_horizon():
-    env = IndexTuningEnv(datasets=("books",), keys=20_000, queries=2_000, horizon=2)
+    env = IndexTuningEnv(datasets=("books",), keys=20_000, queries=2_000, horizon=2, mode="cost")
     env.reset(seed=1)
     action = np.array([0.1, 0.5, 0.3, 0.5, 0.2], np.float32)
     _, first, _, truncated, info = env.step(action)
@@ -55,7 +55,7 @@ def test_size_weight_changes_the_preferred_epsilon():
     rewards = {}
     for weight in (0.0, 1000.0):
         env = IndexTuningEnv(
-            datasets=("clustered",), keys=20_000, queries=2_000, size_weight=weight
+            datasets=("clustered",), keys=20_000, queries=2_000, size_weight=weight, mode="cost"
         )
         env.reset(seed=0)
         rewards[weight] = (env.step(small_eps)[1], env.step(large_eps)[1])
