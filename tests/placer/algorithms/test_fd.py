@@ -1,0 +1,109 @@
+"""Force-directed soft-macro placement: improves on random soft macros, moves only them."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from netlists.generate import generate
+from placer.algorithms.base import get_placer
+from placer.algorithms.fd import PoissonField, place_soft_macros
+from placer.algorithms.legalize import check_legality
+from placer.cost.proxy import evaluate
+
+
+@pytest.fixture(scope="module")
+def design():
+    netlist, placement = generate(12, 150, 24, seed=3)
+    return netlist, placement
+
+
+def random_soft(netlist, placement, seed=0):
+    c = netlist.require_canvas()
+    soft = netlist.soft_macros
+    rng = np.random.default_rng(seed)
+    p = placement.copy()
+    p.x[soft] = rng.uniform(0, c.width, soft.size)
+    p.y[soft] = rng.uniform(0, c.height, soft.size)
+    return p
+
+
+def test_beats_random_soft_placement(design):
+    netlist, placement = design
+    start = random_soft(netlist, placement)
+    result = place_soft_macros(netlist, start, seed=0)
+    assert evaluate(netlist, result).proxy < 0.7 * evaluate(netlist, start).proxy
+
+
+def test_beats_clustered_start(design):
+    netlist, placement = design
+    c = netlist.require_canvas()
+    start = placement.copy()
+    soft = netlist.soft_macros
+    start.x[soft] = 0.5 * c.width
+    start.y[soft] = 0.5 * c.height
+    result = place_soft_macros(netlist, start, seed=0)
+    assert evaluate(netlist, result).proxy < evaluate(netlist, start).proxy
+
+
+def test_moves_only_free_soft_macros_and_keeps_input(design):
+    netlist, placement = design
+    start = random_soft(netlist, placement, seed=1)
+    pinned = netlist.soft_macros[:5]
+    start.fixed[pinned] = True
+    before = start.copy()
+    result = place_soft_macros(netlist, start, seed=0)
+    np.testing.assert_array_equal(start.x, before.x)
+    np.testing.assert_array_equal(start.y, before.y)
+    others = np.setdiff1d(np.arange(netlist.n_nodes), netlist.soft_macros)
+    np.testing.assert_array_equal(result.x[others], before.x[others])
+    np.testing.assert_array_equal(result.y[pinned], before.y[pinned])
+    free = np.setdiff1d(netlist.soft_macros, pinned)
+    assert np.any(result.x[free] != before.x[free])
+    c = netlist.require_canvas()
+    w, h = netlist.width[free], netlist.height[free]
+    assert np.all(result.x[free] - w / 2 >= -1e-9) and np.all(result.x[free] + w / 2 <= c.width + 1e-9)
+    assert np.all(result.y[free] - h / 2 >= -1e-9) and np.all(result.y[free] + h / 2 <= c.height + 1e-9)
+
+
+def test_seeded_and_fast(design):
+    netlist, placement = design
+    start = random_soft(netlist, placement)
+    place_soft_macros(netlist, start, seed=7)  # warm the per-netlist caches
+    t0 = time.perf_counter()
+    a = place_soft_macros(netlist, start, seed=7)
+    elapsed = time.perf_counter() - t0
+    b = place_soft_macros(netlist, start, seed=7)
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.y, b.y)
+    assert elapsed < 0.5  # tens of ms unloaded
+
+
+def test_budget_stops_early(design):
+    netlist, placement = design
+    start = random_soft(netlist, placement)
+    result = place_soft_macros(netlist, start, iterations=10_000, budget_s=0.05)
+    assert result is not start
+
+
+def test_field_points_away_from_a_charge():
+    solver = PoissonField(17, 17, 17.0, 17.0)
+    rho = np.zeros((17, 17))
+    rho[8, 8] = 1.0
+    ex, ey = solver.field(rho)
+    assert np.all(ex[8, 9:] > 0) and np.all(ex[8, :8] < 0)
+    assert np.all(ex[7:10, 9:13] > 0)
+    np.testing.assert_allclose(ex, -ex[:, ::-1], atol=1e-12)
+    np.testing.assert_allclose(ey, ex.T, atol=1e-12)
+
+
+def test_registered_placer_is_legal_and_not_worse(design):
+    netlist, placement = design
+    start = random_soft(netlist, placement)
+    seen = []
+    result = get_placer("fd").place(netlist, start, budget_s=2.0, seed=0, progress=seen.append)
+    assert check_legality(netlist, result, reference=start).legal
+    assert evaluate(netlist, result).proxy < evaluate(netlist, start).proxy
+    assert seen and seen[-1].fraction == 1.0
