@@ -1,0 +1,115 @@
+"""Analytical (ePlace-style) placer: Poisson solve, improvement, determinism, budget, legality."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from netlists.generate import generate
+from placer.algorithms.analytical import Analytical, Electrostatics, dct_last
+from placer.algorithms.base import get_placer
+from placer.algorithms.legalize import check_legality
+from placer.cost.proxy import evaluate
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def random_start():
+    netlist, placement = generate(8, 60, 16, seed=5)
+    c = netlist.require_canvas()
+    m = netlist.macros
+    rng = np.random.default_rng(0)
+    start = placement.copy()
+    start.x[m] = rng.uniform(0, c.width, m.size)
+    start.y[m] = rng.uniform(0, c.height, m.size)
+    return netlist, start
+
+
+def test_dct_matches_definition():
+    x = torch.tensor(np.random.default_rng(0).normal(size=(3, 7)), dtype=torch.float64)
+    n = torch.arange(7, dtype=torch.float64)
+    basis = torch.cos(math.pi * n[:, None] * (2 * n[None, :] + 1) / 14)  # (k, n)
+    torch.testing.assert_close(dct_last(x), x @ basis.T)
+
+
+def test_single_charge_field_is_symmetric_and_points_outward():
+    solver = Electrostatics(17, 17, 17.0, 17.0, CPU, torch.float64)
+    rho = torch.zeros(17, 17, dtype=torch.float64)
+    rho[8, 8] = 1.0
+    phi, ex, ey = solver.field(rho)
+    assert int(torch.argmax(phi)) == 8 * 17 + 8
+    assert torch.all(ex[8, 9:] > 0) and torch.all(ex[8, :8] < 0)
+    assert torch.all(ey[9:, 8] > 0) and torch.all(ey[:8, 8] < 0)
+    torch.testing.assert_close(ex, -ex.flip(1), atol=1e-12, rtol=0)
+    torch.testing.assert_close(ey, ex.T, atol=1e-12, rtol=0)
+
+
+def test_potential_of_a_cosine_mode():
+    width, height = 10.0, 6.0
+    solver = Electrostatics(12, 20, width, height, CPU, torch.float64)
+    xs = (torch.arange(20, dtype=torch.float64) + 0.5) * width / 20
+    ys = (torch.arange(12, dtype=torch.float64) + 0.5) * height / 12
+    wu, wv = 2 * math.pi / width, math.pi / height
+    rho = torch.cos(wv * ys)[:, None] * torch.cos(wu * xs)[None, :]
+    torch.testing.assert_close(solver.potential(rho + 3.0), rho / (wu**2 + wv**2))
+
+
+def run(netlist, start, budget_s=5.0, seed=0, **options):
+    return Analytical(device="cpu", **options).run(netlist, start.copy(), budget_s, seed, lambda p: None)
+
+
+def test_reduces_wirelength_and_proxy_from_random(random_start):
+    netlist, start = random_start
+    before = evaluate(netlist, start)
+    after = evaluate(netlist, run(netlist, start, max_iterations=300))
+    assert after.hpwl < 0.5 * before.hpwl
+    assert after.proxy < 0.7 * before.proxy
+
+
+@pytest.mark.parametrize("options", [{"optimizer": "adam"}, {"wirelength": "lse"}])
+def test_options_also_improve(random_start, options):
+    netlist, start = random_start
+    after = evaluate(netlist, run(netlist, start, max_iterations=150, **options))
+    assert after.proxy < evaluate(netlist, start).proxy
+
+
+def test_deterministic_for_a_seed(random_start):
+    netlist, start = random_start
+    a = run(netlist, start, seed=3, max_iterations=25)
+    b = run(netlist, start, seed=3, max_iterations=25)
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.y, b.y)
+
+
+def test_respects_budget(random_start):
+    netlist, start = random_start
+    t0 = time.perf_counter()
+    run(netlist, start, budget_s=0.3, max_iterations=10**6, stop_overflow=0.0)
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_fixed_nodes_and_ports_stay(random_start):
+    netlist, start = random_start
+    start = start.copy()
+    pinned = netlist.hard_macros[:3]
+    start.fixed[pinned] = True
+    result = run(netlist, start, max_iterations=40)
+    still = np.concatenate([pinned, netlist.ports])
+    np.testing.assert_array_equal(result.x[still], start.x[still])
+    np.testing.assert_array_equal(result.y[still], start.y[still])
+    moved = np.setdiff1d(netlist.macros, pinned)
+    assert np.any(result.x[moved] != start.x[moved])
+
+
+def test_place_gives_legal_output(random_start):
+    netlist, start = random_start
+    seen = []
+    result = get_placer("analytical", device="cpu").place(netlist, start, budget_s=3.0, seed=0, progress=seen.append)
+    assert check_legality(netlist, result, reference=start).legal
+    assert evaluate(netlist, result).proxy < evaluate(netlist, start).proxy
+    assert any(p.best_proxy is not None for p in seen)
