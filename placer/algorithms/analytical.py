@@ -75,7 +75,15 @@ class Electrostatics:
     dropped (a neutral system). The field is ``-grad(phi)`` by central differences.
     """
 
-    def __init__(self, rows: int, cols: int, width: float, height: float, device: torch.device, dtype: torch.dtype) -> None:
+    def __init__(
+        self,
+        rows: int,
+        cols: int,
+        width: float,
+        height: float,
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> None:
         self.rows, self.cols = rows, cols
         self.bin_w, self.bin_h = width / cols, height / rows
         wu = math.pi * torch.arange(cols, device=device, dtype=dtype) / width
@@ -131,11 +139,14 @@ def _choose_device(device: str) -> torch.device:
 
 
 def default_bins(n_macros: int) -> int:
-    """Bins per side: a power of two near ``2 sqrt(macros)``, between 16 and 128."""
-    return int(min(128, max(16, 2 ** math.ceil(math.log2(max(2.0 * math.sqrt(n_macros), 1.0))))))
+    """Bins per side: the power of two at or above ``2 sqrt(macros)``, between 64 and 128
+    (finer bins than macros spread soft macros better for the proxy's density term)."""
+    return int(min(128, max(64, 2 ** math.ceil(math.log2(max(2.0 * math.sqrt(n_macros), 1.0))))))
 
 
-def _build_model(netlist: Netlist, placement: Placement, bins: int, device: torch.device, dtype: torch.dtype) -> _Model:
+def _build_model(
+    netlist: Netlist, placement: Placement, bins: int, device: torch.device, dtype: torch.dtype
+) -> _Model:
     c = netlist.require_canvas()
     ctx = cost_context(netlist)
     as_t = lambda a: torch.as_tensor(np.array(a), device=device)  # noqa: E731
@@ -151,7 +162,9 @@ def _build_model(netlist: Netlist, placement: Placement, bins: int, device: torc
     local = np.full(netlist.n_nodes, -1)
     local[movable] = np.arange(movable.size)
     owner = local[ctx.entry_anchor]
-    pins = np.bincount(owner[owner >= 0], ctx.net_weight[ctx.entry_net[owner >= 0]], minlength=movable.size)
+    pins = np.bincount(
+        owner[owner >= 0], ctx.net_weight[ctx.entry_net[owner >= 0]], minlength=movable.size
+    )
     return _Model(
         movable=as_t(movable),
         base_xy=as_t(np.stack([placement.x, placement.y], axis=1)).to(dtype),
@@ -172,14 +185,27 @@ def _build_model(netlist: Netlist, placement: Placement, bins: int, device: torc
     )
 
 
-def smooth_wirelength(model: _Model, xy: torch.Tensor, gamma: float, kind: str = "wa") -> torch.Tensor:
-    """Weighted smooth wirelength (``"wa"`` weighted-average or ``"lse"`` log-sum-exp) of all nets."""
+def smooth_wirelength(
+    model: _Model,
+    xy: torch.Tensor,
+    gamma: float,
+    kind: str = "wa",
+    exact: dict[str, float] | None = None,
+) -> torch.Tensor:
+    """Weighted smooth wirelength (``"wa"`` weighted-average or ``"lse"`` log-sum-exp) of all nets.
+
+    When ``exact`` is given, the exact weighted HPWL is stored in it under ``"hpwl"`` (free here).
+    """
     pins = xy[model.entry_anchor] + model.entry_offset  # (P, 2)
     net = model.entry_net
     n = model.n_nets
     idx = net[:, None].expand(-1, 2)
-    hi = torch.full((n, 2), -torch.inf, dtype=xy.dtype, device=xy.device).scatter_reduce(0, idx, pins.detach(), "amax")
-    lo = torch.full((n, 2), torch.inf, dtype=xy.dtype, device=xy.device).scatter_reduce(0, idx, pins.detach(), "amin")
+    hi = torch.full((n, 2), -torch.inf, dtype=xy.dtype, device=xy.device).scatter_reduce(
+        0, idx, pins.detach(), "amax"
+    )
+    lo = torch.full((n, 2), torch.inf, dtype=xy.dtype, device=xy.device).scatter_reduce(
+        0, idx, pins.detach(), "amin"
+    )
     e_pos = torch.exp((pins - hi[net]) / gamma)
     e_neg = torch.exp((lo[net] - pins) / gamma)
     zeros = torch.zeros((n, 2), dtype=xy.dtype, device=xy.device)
@@ -193,6 +219,8 @@ def smooth_wirelength(model: _Model, xy: torch.Tensor, gamma: float, kind: str =
         span = gamma * (torch.log(s_pos) + torch.log(s_neg)) + hi - lo
     else:
         raise ValueError(f"unknown wirelength model {kind!r}: 'wa' or 'lse'")
+    if exact is not None:
+        exact["hpwl"] = float(torch.sum(model.net_weight * (hi - lo).sum(dim=1)))
     return torch.sum(model.net_weight * span.sum(dim=1))
 
 
@@ -202,8 +230,14 @@ def density_map(model: _Model, xy: torch.Tensor, field: Electrostatics) -> torch
     left = torch.arange(field.cols, device=xy.device, dtype=xy.dtype) * field.bin_w
     bottom = torch.arange(field.rows, device=xy.device, dtype=xy.dtype) * field.bin_h
     cx, cy = centres[:, :1], centres[:, 1:]
-    over_x = (torch.minimum(cx + model.half_w[:, None], left + field.bin_w) - torch.maximum(cx - model.half_w[:, None], left)).clamp(min=0)
-    over_y = (torch.minimum(cy + model.half_h[:, None], bottom + field.bin_h) - torch.maximum(cy - model.half_h[:, None], bottom)).clamp(min=0)
+    over_x = (
+        torch.minimum(cx + model.half_w[:, None], left + field.bin_w)
+        - torch.maximum(cx - model.half_w[:, None], left)
+    ).clamp(min=0)
+    over_y = (
+        torch.minimum(cy + model.half_h[:, None], bottom + field.bin_h)
+        - torch.maximum(cy - model.half_h[:, None], bottom)
+    ).clamp(min=0)
     return (over_y * model.charge_scale[:, None]).T @ over_x / (field.bin_w * field.bin_h)
 
 
@@ -222,19 +256,33 @@ class Analytical(Placer):
         max_iterations: at most this many iterations (1000); the budget also stops it.
         density_weight: initial lambda relative to the gradient-norm balance (0.1).
         density_growth: lambda multiplier per iteration (1.05).
+        hpwl_ref: when positive, ePlace's adaptive multiplier instead,
+            ``density_growth ** (1 - hpwl_rise / hpwl_ref)`` clipped to [0.95, density_growth],
+            with ``hpwl_rise`` the relative HPWL change of the iteration (0: off; on the
+            designs tried, the plain growth spread better within short budgets).
+        max_step_bins: largest move per Nesterov step, in bins (4.0; caps the Lipschitz step).
         gamma_factor: wirelength smoothing in bins at overflow 0.1 x 10 (4.0, DREAMPlace).
         learning_rate: Adam step in bins (0.5).
     """
 
     name = "analytical"
 
-    def run(self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback) -> Placement:
+    def run(
+        self,
+        netlist: Netlist,
+        placement: Placement,
+        budget_s: float,
+        seed: int,
+        progress: ProgressCallback,
+    ) -> Placement:
         from placer.cost.proxy import evaluate
 
         deadline = Deadline(budget_s)
         o = self.options
         device = _choose_device(str(o.get("device", "auto")))
-        dtype = getattr(torch, str(o.get("dtype", "float64" if device.type == "cpu" else "float32")))
+        dtype = getattr(
+            torch, str(o.get("dtype", "float64" if device.type == "cpu" else "float32"))
+        )
         kind = str(o.get("wirelength", "wa"))
         method = str(o.get("optimizer", "nesterov"))
         target_density = float(o.get("target_density", 1.0))
@@ -242,6 +290,8 @@ class Analytical(Placer):
         max_iterations = int(o.get("max_iterations", 1000))
         density_growth = float(o.get("density_growth", 1.05))
         gamma_factor = float(o.get("gamma_factor", 4.0))
+        max_step = float(o.get("max_step_bins", 4.0))
+        hpwl_ref = float(o.get("hpwl_ref", 0.0))
         c = netlist.require_canvas()
         ctx = cost_context(netlist)
         bins = int(o.get("bins") or default_bins(ctx.macros.size))
@@ -253,21 +303,28 @@ class Analytical(Placer):
         bin_size = 0.5 * (field.bin_w + field.bin_h)
         rng = np.random.default_rng(seed)
         start = model.base_xy[model.movable]
-        jitter = torch.as_tensor(rng.uniform(-1e-3, 1e-3, tuple(start.shape)), device=device, dtype=dtype) * bin_size
+        jitter = (
+            torch.as_tensor(
+                rng.uniform(-1e-3, 1e-3, tuple(start.shape)), device=device, dtype=dtype
+            )
+            * bin_size
+        )
         start = torch.minimum(torch.maximum(start + jitter, model.lo), model.hi)
 
         def overflow_of(rho: torch.Tensor) -> float:
             excess = (rho - target_density).clamp(min=0).sum() * field.bin_w * field.bin_h
             return float(excess) / model.movable_area
 
-        state = {"overflow": 1.0, "lambda": None}
+        state: dict[str, float] = {"overflow": 1.0}
 
         def gradients(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
             """Gradients of the wirelength and of the density energy at ``v``, and the density."""
             v = v.detach().requires_grad_(True)
             xy = model.base_xy.index_put((model.movable,), v)
             gamma = gamma_factor * bin_size * 10.0 ** ((state["overflow"] - 0.1) * 20.0 / 9.0 - 1.0)
-            (g_wl,) = torch.autograd.grad(smooth_wirelength(model, xy, gamma, kind), v, retain_graph=True)
+            (g_wl,) = torch.autograd.grad(
+                smooth_wirelength(model, xy, gamma, kind, state), v, retain_graph=True
+            )
             rho = density_map(model, xy, field)
             phi = field.potential(rho.detach())
             (g_den,) = torch.autograd.grad(torch.sum(rho * phi), v)
@@ -275,12 +332,28 @@ class Analytical(Placer):
 
         g_wl, g_den, rho = gradients(start)
         state["overflow"] = overflow_of(rho)
-        lam = float(o.get("density_weight", 0.1)) * float(g_wl.abs().sum()) / max(float(g_den.abs().sum()), 1e-30)
+        lam = (
+            float(o.get("density_weight", 0.1))
+            * float(g_wl.abs().sum())
+            / max(float(g_den.abs().sum()), 1e-30)
+        )
+
+        def grow(lam: float) -> float:
+            """ePlace's lambda update: faster while the HPWL holds, slower when it climbs."""
+            if hpwl_ref <= 0:
+                return lam * density_growth
+            previous = state.get("previous_hpwl", state["hpwl"])
+            relative_rise = (state["hpwl"] - previous) / max(previous, 1e-30)
+            state["previous_hpwl"] = state["hpwl"]
+            mu = density_growth ** (1.0 - relative_rise / hpwl_ref)
+            return lam * min(max(mu, 0.95), density_growth)
 
         def total_grad(v: torch.Tensor) -> torch.Tensor:
             g_wl, g_den, rho = gradients(v)
             state["overflow"] = overflow_of(rho)
-            precondition = torch.clamp(model.pins_per_movable + lam * model.charge_per_movable, min=1.0)[:, None]
+            precondition = torch.clamp(
+                model.pins_per_movable + lam * model.charge_per_movable, min=1.0
+            )[:, None]
             return (g_wl + lam * g_den) / precondition
 
         project = lambda v: torch.minimum(torch.maximum(v, model.lo), model.hi)  # noqa: E731
@@ -295,10 +368,16 @@ class Analytical(Placer):
                 opt.step()
                 with torch.no_grad():
                     param.copy_(project(param))
-                lam *= density_growth
+                lam = grow(lam)
                 iteration += 1
                 if iteration % 20 == 0:
-                    progress(Progress(deadline.fraction(), None, f"iteration {iteration} overflow {state['overflow']:.3f}"))
+                    progress(
+                        Progress(
+                            deadline.fraction(),
+                            None,
+                            f"iteration {iteration} overflow {state['overflow']:.3f}",
+                        )
+                    )
                 if state["overflow"] < stop_overflow and iteration > 20:
                     break
             v = param.detach()
@@ -318,11 +397,19 @@ class Analytical(Placer):
                 diff = float((g_next - g).norm())
                 if diff > 0:
                     step = float((v_next - v).norm()) / diff
+                # no backtracking: cap the move instead, so a bad estimate cannot scatter macros
+                step = min(step, max_step * bin_size / max(float(g_next.abs().max()), 1e-30))
                 u, v, g, a = u_next, v_next, g_next, a_next
-                lam *= density_growth
+                lam = grow(lam)
                 iteration += 1
                 if iteration % 20 == 0:
-                    progress(Progress(deadline.fraction(), None, f"iteration {iteration} overflow {state['overflow']:.3f}"))
+                    progress(
+                        Progress(
+                            deadline.fraction(),
+                            None,
+                            f"iteration {iteration} overflow {state['overflow']:.3f}",
+                        )
+                    )
                 if state["overflow"] < stop_overflow and iteration > 20:
                     break
             v = u
@@ -335,5 +422,11 @@ class Analytical(Placer):
         result.x[movable] = final[:, 0]
         result.y[movable] = final[:, 1]
         self.iterations, self.final_overflow = iteration, state["overflow"]
-        progress(Progress(deadline.fraction(), evaluate(netlist, result).proxy, f"{iteration} iterations, overflow {state['overflow']:.3f}"))
+        progress(
+            Progress(
+                deadline.fraction(),
+                evaluate(netlist, result).proxy,
+                f"{iteration} iterations, overflow {state['overflow']:.3f}",
+            )
+        )
         return result

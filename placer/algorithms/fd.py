@@ -115,7 +115,9 @@ class PoissonField:
         return -grad_x, -grad_y
 
 
-def _window_overlaps(lo: np.ndarray, hi: np.ndarray, n_bins: int, step: float, span: int) -> tuple[np.ndarray, np.ndarray]:
+def _window_overlaps(
+    lo: np.ndarray, hi: np.ndarray, n_bins: int, step: float, span: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Bins ``(M, span)`` from the one holding ``lo`` on, and the length of ``[lo, hi]`` in each.
 
     A local version of the dense interval-bin overlap: ``span`` bins cover every interval, so
@@ -183,7 +185,9 @@ def place_soft_macros(
     mov_local = entry_local[moving]
     mov_stiff = arrays.entry_stiffness[moving]
     # total spring stiffness of each soft macro: sum over its entries of weight/(k-1) * (k-1)
-    total_stiff = np.bincount(mov_local, mov_stiff * (arrays.net_size[mov_net] - 1.0), minlength=soft.size)
+    total_stiff = np.bincount(
+        mov_local, mov_stiff * (arrays.net_size[mov_net] - 1.0), minlength=soft.size
+    )
     connected = total_stiff > 0
     total_stiff = np.where(connected, total_stiff, 1.0)
 
@@ -194,8 +198,18 @@ def place_soft_macros(
     macros = ctx.macros
     still = macros[local[macros] < 0]
     fixed_density = (
-        interval_overlaps(placement.y[still] - netlist.height[still] / 2, placement.y[still] + netlist.height[still] / 2, rows, bh).T
-        @ interval_overlaps(placement.x[still] - netlist.width[still] / 2, placement.x[still] + netlist.width[still] / 2, cols, bw)
+        interval_overlaps(
+            placement.y[still] - netlist.height[still] / 2,
+            placement.y[still] + netlist.height[still] / 2,
+            rows,
+            bh,
+        ).T
+        @ interval_overlaps(
+            placement.x[still] - netlist.width[still] / 2,
+            placement.x[still] + netlist.width[still] / 2,
+            cols,
+            bw,
+        )
     ) / (bw * bh)
     w, h = netlist.width[soft].astype(np.float64), netlist.height[soft].astype(np.float64)
     # a footprint narrower than a bin is stretched to one bin (the charge kept), as in ePlace,
@@ -265,7 +279,14 @@ class ForceDirected(Placer):
 
     name = "fd"
 
-    def run(self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback) -> Placement:
+    def run(
+        self,
+        netlist: Netlist,
+        placement: Placement,
+        budget_s: float,
+        seed: int,
+        progress: ProgressCallback,
+    ) -> Placement:
         from placer.cost.proxy import evaluate
 
         deadline = Deadline(budget_s)
@@ -279,8 +300,13 @@ class ForceDirected(Placer):
             if trial > 0 and deadline.fraction() > 0.5:
                 break  # a trial takes about as long as the ones before: keep the reserve
             candidate = place_soft_macros(
-                netlist, placement, iterations=iterations, seed=seed + trial, repulsion=strength,
-                budget_s=deadline.remaining(), **options,
+                netlist,
+                placement,
+                iterations=iterations,
+                seed=seed + trial,
+                repulsion=strength,
+                budget_s=deadline.remaining(),
+                **options,
             )
             cost = evaluate(netlist, candidate).proxy
             if cost < best_cost:

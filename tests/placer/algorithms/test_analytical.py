@@ -60,7 +60,9 @@ def test_potential_of_a_cosine_mode():
 
 
 def run(netlist, start, budget_s=5.0, seed=0, **options):
-    return Analytical(device="cpu", **options).run(netlist, start.copy(), budget_s, seed, lambda p: None)
+    return Analytical(device="cpu", **options).run(
+        netlist, start.copy(), budget_s, seed, lambda p: None
+    )
 
 
 def test_reduces_wirelength_and_proxy_from_random(random_start):
@@ -109,7 +111,9 @@ def test_fixed_nodes_and_ports_stay(random_start):
 def test_place_gives_legal_output(random_start):
     netlist, start = random_start
     seen = []
-    result = get_placer("analytical", device="cpu").place(netlist, start, budget_s=3.0, seed=0, progress=seen.append)
+    result = get_placer("analytical", device="cpu").place(
+        netlist, start, budget_s=3.0, seed=0, progress=seen.append
+    )
     assert check_legality(netlist, result, reference=start).legal
     assert evaluate(netlist, result).proxy < evaluate(netlist, start).proxy
     assert any(p.best_proxy is not None for p in seen)

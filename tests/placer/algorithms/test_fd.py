@@ -64,8 +64,12 @@ def test_moves_only_free_soft_macros_and_keeps_input(design):
     assert np.any(result.x[free] != before.x[free])
     c = netlist.require_canvas()
     w, h = netlist.width[free], netlist.height[free]
-    assert np.all(result.x[free] - w / 2 >= -1e-9) and np.all(result.x[free] + w / 2 <= c.width + 1e-9)
-    assert np.all(result.y[free] - h / 2 >= -1e-9) and np.all(result.y[free] + h / 2 <= c.height + 1e-9)
+    assert np.all(result.x[free] - w / 2 >= -1e-9) and np.all(
+        result.x[free] + w / 2 <= c.width + 1e-9
+    )
+    assert np.all(result.y[free] - h / 2 >= -1e-9) and np.all(
+        result.y[free] + h / 2 <= c.height + 1e-9
+    )
 
 
 def test_seeded_and_fast(design):
