@@ -266,6 +266,9 @@ class Analytical(Placer):
     """
 
     name = "analytical"
+    #: Global placement leaves many hard-macro overlaps; the legaliser then needs seconds
+    #: (about 4 s on ibm01), so a quarter of the budget is kept for it.
+    legalize_reserve = 0.25
 
     def run(
         self,
