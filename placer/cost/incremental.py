@@ -1,13 +1,14 @@
 """Incremental proxy-cost evaluation: price a move of a few nodes without a full recompute.
 
-:class:`IncrementalEvaluator` holds a placement with its per-net half-perimeters, raw net
-routing demand, density grid and macro blockage. :meth:`~IncrementalEvaluator.propose`
-recomputes only the nets touching the moved nodes and the grid rows/columns of the moved
-macros, and returns a :class:`Move` with the new cost; :meth:`~IncrementalEvaluator.commit`
-applies it. The wirelength sum is re-added over all nets each time (bit-identical to a full
-evaluation); route demand is integer-valued on the benchmarks (exact); the float density and
-blockage grids are re-synchronised from scratch every ``resync_every`` commits so rounding
-never drifts (the result equals :func:`placer.cost.proxy.evaluate` to ~1e-12 relative).
+:class:`IncrementalEvaluator` holds a placement with its per-pin positions and cells, per-net
+half-perimeters, raw net routing demand, density grid, macro blockage and the final
+congestion maps. :meth:`~IncrementalEvaluator.propose` prices a move with the compiled kernels
+of :mod:`placer.cost.move_kernel` (only the nets touching the moved nodes and the cells the
+move reaches are visited) and returns a :class:`Move` with the new cost;
+:meth:`~IncrementalEvaluator.commit` applies it. Route demand is integer-valued on the
+benchmarks (exact); the float sums (weighted HPWL, density, smoothed congestion) are
+re-synchronised from scratch every ``resync_every`` commits so rounding never drifts (the
+result equals :func:`placer.cost.proxy.evaluate` to ~1e-12 relative).
 
 This is the hot path of simulated annealing, local search and the RL environment.
 """
@@ -18,11 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netlists.model import Netlist, NodeType, Placement
+from netlists.model import ORIENTATIONS, Netlist, NodeType, Placement, orient_offsets
 from placer.cost.congestion import congestion_cost, integrate, macro_blockage, route_nets
 from placer.cost.context import cost_context
 from placer.cost.density import density_cost, macro_overlaps
 from placer.cost.grid import cell_rows_cols
+from placer.cost.move_kernel import apply, price, top_mean_congestion, top_mean_density
 from placer.cost.proxy import CostMaps, ProxyCost, congestion_maps, evaluate
 from placer.cost.wirelength import net_hpwl
 
@@ -44,6 +46,15 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts - offsets, lengths) + np.arange(total)
 
 
+def _orientation_matrix() -> np.ndarray:
+    """``(8, 4)`` rows ``(a, b, c, d)``: an offset (dx, dy) turns into (a dx + b dy, c dx + d dy)."""
+    codes = np.arange(len(ORIENTATIONS))
+    one, zero = np.ones(codes.size), np.zeros(codes.size)
+    ax, ay = orient_offsets(one, zero, codes)
+    bx, by = orient_offsets(zero, one, codes)
+    return np.ascontiguousarray(np.stack([ax, bx, ay, by], axis=1), dtype=np.float64)
+
+
 @dataclass
 class Move:
     """A priced, uncommitted change of some nodes' positions / orientations."""
@@ -53,19 +64,9 @@ class Move:
     y: np.ndarray
     orientation: np.ndarray
     cost: ProxyCost
-    # state after the move
-    _nets: np.ndarray
-    _entries: np.ndarray
-    _ex: np.ndarray
-    _ey: np.ndarray
-    _rows: np.ndarray
-    _cols: np.ndarray
-    _hpwl: np.ndarray
-    _dens: np.ndarray | None
-    _v_raw: np.ndarray
-    _h_raw: np.ndarray
-    _vm: np.ndarray | None
-    _hm: np.ndarray | None
+    _token: int  # the evaluator's pricing that left this move's deltas in its scratch arrays
+    _dwl: float  # change of the weighted HPWL
+    _flags: int  # bit 0 / 1: density / congestion top-k recomputed
 
     @property
     def proxy(self) -> float:
@@ -75,16 +76,26 @@ class Move:
 class IncrementalEvaluator:
     """Holds a placement and prices moves / swaps / orientation changes of its nodes.
 
+    Pricing runs the compiled kernels of :mod:`placer.cost.move_kernel`: the work is
+    proportional to the pins and cells a move touches. Committing the latest priced move is
+    immediate; committing an older one prices it again first.
+
     Args:
         netlist: netlist with its canvas set.
         placement: starting placement (copied; read the current one from ``.placement``).
-        resync_every: commits between full re-synchronisations of the float grids.
+        resync_every: commits between full re-synchronisations of the float state.
     """
 
     def __init__(self, netlist: Netlist, placement: Placement, resync_every: int = 5000) -> None:
         self.netlist = netlist
         self.ctx = cost_context(netlist)
-        self.placement = placement.copy()
+        p = placement.copy()
+        self.placement = Placement(
+            np.ascontiguousarray(p.x, dtype=np.float64),
+            np.ascontiguousarray(p.y, dtype=np.float64),
+            np.ascontiguousarray(p.orientation, dtype=np.int8),
+            p.fixed,
+        )
         self.resync_every = resync_every
         ctx = self.ctx
         n = netlist.n_nodes
@@ -92,13 +103,47 @@ class IncrementalEvaluator:
             ctx.entry_anchor, np.arange(ctx.entry_anchor.size, dtype=np.int64), n
         )
         pairs = np.unique(ctx.entry_anchor * max(ctx.n_nets, 1) + ctx.entry_net)
-        self._net_ptr, self._nets_of = _csr(pairs // max(ctx.n_nets, 1), pairs % max(ctx.n_nets, 1), n)
-        self._net_len = np.diff(netlist.net_ptr)
+        self._net_ptr, self._nets_of = _csr(
+            pairs // max(ctx.n_nets, 1), pairs % max(ctx.n_nets, 1), n
+        )
+        self._net_entries = np.append(ctx.net_start, ctx.entry_anchor.size).astype(np.int64)
         t = netlist.node_type
         self._is_macro = (t == NodeType.HARD_MACRO) | (t == NodeType.SOFT_MACRO)
         self._is_hard = t == NodeType.HARD_MACRO
+        self._width = np.ascontiguousarray(netlist.width, dtype=np.float64)
+        self._height = np.ascontiguousarray(netlist.height, dtype=np.float64)
         c = ctx.canvas
-        self._cell_area = (c.width / c.cols) * (c.height / c.rows)
+        cw, ch = c.width / c.cols, c.height / c.rows
+        self._cell_area = cw * ch
+        self._geo = np.array(
+            [
+                c.width,
+                c.height,
+                cw,
+                ch,
+                cw * c.vroutes_per_micron,
+                ch * c.hroutes_per_micron,
+                c.vrouting_alloc,
+                c.hrouting_alloc,
+                self._cell_area,
+            ],
+            dtype=np.float64,
+        )
+        self._orient = _orientation_matrix()
+        P, N, R, C = ctx.entry_anchor.size, ctx.n_nets, c.rows, c.cols
+        max_net = int(np.max(np.diff(self._net_entries))) if N else 1
+        self._slot = np.full(P, -1, dtype=np.int64)
+        self._m_ent = np.zeros(P, dtype=np.int64)
+        self._m_ex, self._m_ey = np.zeros(P), np.zeros(P)
+        self._m_r, self._m_c = np.zeros(P, dtype=np.int64), np.zeros(P, dtype=np.int64)
+        self._net_mark = np.zeros(max(N, 1), dtype=np.bool_)
+        self._m_nets = np.zeros(max(N, 1), dtype=np.int64)
+        self._m_hpwl = np.zeros(max(N, 1))
+        self._cells = np.zeros(max(max_net, 1), dtype=np.int64)
+        self._deltas = [np.zeros((R, C)) for _ in range(7)]  # dV dH dVm dHm dD dVt dHt
+        self._box = np.array([0, -1, 0, -1], dtype=np.int64)
+        self._counts = np.zeros(2, dtype=np.int64)
+        self._token = 0
         self._commits = 0
         self.resync()
 
@@ -110,14 +155,40 @@ class IncrementalEvaluator:
         self._ex, self._ey = ctx.entry_positions(p)
         self._rows, self._cols = cell_rows_cols(c, self._ex, self._ey)
         self._hpwl = net_hpwl(self._ex, self._ey, ctx.net_start)
-        seg = route_nets(c, self._rows, self._cols, ctx.entry_net, ctx.n_nets, ctx.net_start, ctx.route_weight)
+        seg = route_nets(
+            c, self._rows, self._cols, ctx.entry_net, ctx.n_nets, ctx.net_start, ctx.route_weight
+        )
         self._v_raw, self._h_raw = integrate(*seg.difference_arrays(c.rows, c.cols), c.rows, c.cols)
+        self._v_raw, self._h_raw = (
+            np.ascontiguousarray(self._v_raw),
+            np.ascontiguousarray(self._h_raw),
+        )
         m = ctx.macros
         oy, ox = macro_overlaps(c, p.x[m], p.y[m], nl.width[m], nl.height[m])
-        self._dens_area = oy.T @ ox
+        self._dens_area = np.ascontiguousarray(oy.T @ ox)
         hard = ctx.hard
-        self._vm, self._hm = macro_blockage(c, p.x[hard], p.y[hard], nl.width[hard], nl.height[hard])
-        self._cost = self._price(self._hpwl, self._dens_area, self._v_raw, self._h_raw, self._vm, self._hm)
+        self._vm, self._hm = macro_blockage(
+            c, p.x[hard], p.y[hard], nl.width[hard], nl.height[hard]
+        )
+        self._vm, self._hm = np.ascontiguousarray(self._vm), np.ascontiguousarray(self._hm)
+        vt, ht = congestion_maps(ctx, self._v_raw, self._h_raw, self._vm, self._hm)
+        self._vt, self._ht = np.ascontiguousarray(vt), np.ascontiguousarray(ht)
+        self._total = float(np.sum(ctx.net_weight * self._hpwl))
+        self._cost = ProxyCost(
+            wirelength=self._total / ((c.width + c.height) * ctx.net_cnt),
+            density=density_cost(self._dens_area / self._cell_area),
+            congestion=congestion_cost(vt, ht),
+            hpwl=self._total,
+            net_cnt=ctx.net_cnt,
+        )
+        self._refresh_thresholds(3)
+        self._token += 1
+
+    def _refresh_thresholds(self, which: int) -> None:
+        if which & 1:
+            _, self._dens_t, self._dens_exact = top_mean_density(self._dens_area, self._cell_area)
+        if which & 2:
+            _, self._cong_t = top_mean_congestion(self._vt, self._ht)
 
     @property
     def cost(self) -> ProxyCost:
@@ -128,19 +199,6 @@ class IncrementalEvaluator:
         """Per-cell density and congestion maps of the current placement."""
         v, h = congestion_maps(self.ctx, self._v_raw, self._h_raw, self._vm, self._hm)
         return CostMaps(self._dens_area / self._cell_area, v, h)
-
-    def _price(self, hpwl, dens_area, v_raw, h_raw, vm, hm) -> ProxyCost:  # type: ignore[no-untyped-def]
-        ctx = self.ctx
-        c = ctx.canvas
-        total = float(np.sum(ctx.net_weight * hpwl))
-        v, h = congestion_maps(ctx, v_raw, h_raw, vm, hm)
-        return ProxyCost(
-            wirelength=total / ((c.width + c.height) * ctx.net_cnt),
-            density=density_cost(dens_area / self._cell_area),
-            congestion=congestion_cost(v, h),
-            hpwl=total,
-            net_cnt=ctx.net_cnt,
-        )
 
     # ------------------------------------------------------------------ moves
     def propose(
@@ -154,8 +212,7 @@ class IncrementalEvaluator:
         nodes = np.atleast_1d(np.asarray(nodes, dtype=np.int64))
         x = np.atleast_1d(np.asarray(x, dtype=np.float64))
         y = np.atleast_1d(np.asarray(y, dtype=np.float64))
-        p, nl, ctx = self.placement, self.netlist, self.ctx
-        c = ctx.canvas
+        p = self.placement
         orient = (
             p.orientation[nodes].copy()
             if orientation is None
@@ -165,88 +222,114 @@ class IncrementalEvaluator:
             raise ValueError("only ports and macros can be moved; pins follow their macro")
         if nodes.size > 1 and np.unique(nodes).size != nodes.size:
             raise ValueError("a node appears twice in one move")
+        return self._price(nodes, x, y, orient)
 
-        # nets touching the moved nodes, and all their entries
-        if nodes.size == 1:
-            i = nodes[0]
-            nets = self._nets_of[self._net_ptr[i] : self._net_ptr[i + 1]]
-        else:
-            nets = np.unique(
-                np.concatenate([self._nets_of[self._net_ptr[i] : self._net_ptr[i + 1]] for i in nodes])
-            )
-        starts = ctx.net_start[nets]
-        lens = self._net_len[nets]
-        entries = _ranges(starts, lens)
-        local_start = np.cumsum(lens) - lens
-        local_net = np.repeat(np.arange(nets.size), lens)
-
-        # new entry positions: write the move into the placement, read, restore
-        old_x, old_y, old_o = p.x[nodes].copy(), p.y[nodes].copy(), p.orientation[nodes].copy()
-        p.x[nodes], p.y[nodes], p.orientation[nodes] = x, y, orient
-        try:
-            ex, ey = ctx.entry_positions(p, entries)
-        finally:
-            p.x[nodes], p.y[nodes], p.orientation[nodes] = old_x, old_y, old_o
-        rows, cols = cell_rows_cols(c, ex, ey)
-
-        hpwl = self._hpwl.copy()
-        if nets.size:
-            hpwl[nets] = net_hpwl(ex, ey, local_start)
-
-        # routing demand: remove the old routes of these nets, add the new ones
-        v_raw, h_raw = self._v_raw, self._h_raw
-        if nets.size:
-            # one routing pass: the new routes with +w, the old ones with -w
-            w = ctx.route_weight[nets]
-            k = nets.size
-            both = route_nets(
-                c,
-                np.concatenate([rows, self._rows[entries]]),
-                np.concatenate([cols, self._cols[entries]]),
-                np.concatenate([local_net, local_net + k]),
-                2 * k,
-                np.concatenate([local_start, local_start + entries.size]),
-                np.concatenate([w, -w]),
-            )
-            dv, dh = integrate(*both.difference_arrays(c.rows, c.cols), c.rows, c.cols)
-            v_raw, h_raw = v_raw + dv, h_raw + dh
-
-        # density and blockage of moved macros
-        dens, vm, hm = self._dens_area, self._vm, self._hm
-        mac = nodes[self._is_macro[nodes]]
-        if mac.size:
-            sel = self._is_macro[nodes]
-            wm, hmac = nl.width[mac], nl.height[mac]
-            oy_o, ox_o = macro_overlaps(c, old_x[sel], old_y[sel], wm, hmac)
-            oy_n, ox_n = macro_overlaps(c, x[sel], y[sel], wm, hmac)
-            dens = dens + (oy_n.T @ ox_n - oy_o.T @ ox_o)
-            hsel = self._is_hard[nodes]
-            if np.any(hsel):
-                hard = nodes[hsel]
-                wh, hh = nl.width[hard], nl.height[hard]
-                vm_o, hm_o = macro_blockage(c, old_x[hsel], old_y[hsel], wh, hh)
-                vm_n, hm_n = macro_blockage(c, x[hsel], y[hsel], wh, hh)
-                vm = vm + (vm_n - vm_o)
-                hm = hm + (hm_n - hm_o)
-        cost = self._price(hpwl, dens, v_raw, h_raw, vm, hm)
-        return Move(
-            nodes, x, y, orient, cost, nets, entries, ex, ey, rows, cols, hpwl, dens, v_raw, h_raw, vm, hm
+    def _price(self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray, orient: np.ndarray) -> Move:
+        ctx, p, c = self.ctx, self.placement, self.ctx.canvas
+        dwl, dens, cong, flags = price(
+            nodes,
+            x,
+            y,
+            orient,
+            self._entry_ptr,
+            self._entry_of,
+            self._net_ptr,
+            self._nets_of,
+            self._net_entries,
+            ctx.entry_dx,
+            ctx.entry_dy,
+            ctx.entry_has_offset,
+            self._orient,
+            self._width,
+            self._height,
+            self._is_macro,
+            self._is_hard,
+            ctx.net_weight,
+            ctx.route_weight,
+            self._geo,
+            c.rows,
+            c.cols,
+            int(c.smooth_range),
+            p.x,
+            p.y,
+            self._ex,
+            self._ey,
+            self._rows,
+            self._cols,
+            self._hpwl,
+            self._dens_area,
+            self._vt,
+            self._ht,
+            self._cost.congestion,
+            self._cong_t,
+            self._cost.density,
+            self._dens_t,
+            self._dens_exact,
+            self._slot,
+            self._m_ent,
+            self._m_ex,
+            self._m_ey,
+            self._m_r,
+            self._m_c,
+            self._net_mark,
+            self._m_nets,
+            self._m_hpwl,
+            self._cells,
+            *self._deltas,
+            self._box,
+            self._counts,
         )
+        self._token += 1
+        total = self._total + dwl
+        cost = ProxyCost(
+            wirelength=total / ((c.width + c.height) * ctx.net_cnt),
+            density=dens,
+            congestion=cong,
+            hpwl=total,
+            net_cnt=ctx.net_cnt,
+        )
+        return Move(nodes, x, y, orient, cost, self._token, dwl, flags)
 
     def commit(self, move: Move) -> None:
-        """Apply a move returned by :meth:`propose` (which must be the latest state's)."""
+        """Apply a move returned by :meth:`propose` on the current placement."""
+        if move._token != self._token:  # another move was priced since: price this one again
+            move = self._price(move.nodes, move.x, move.y, move.orientation)
         p = self.placement
-        p.x[move.nodes], p.y[move.nodes], p.orientation[move.nodes] = move.x, move.y, move.orientation
-        e = move._entries
-        self._ex[e], self._ey[e] = move._ex, move._ey
-        self._rows[e], self._cols[e] = move._rows, move._cols
-        self._hpwl = move._hpwl
-        self._v_raw, self._h_raw = move._v_raw, move._h_raw
-        if move._dens is not None:
-            self._dens_area = move._dens
-        if move._vm is not None:
-            self._vm, self._hm = move._vm, move._hm
+        apply(
+            move.nodes,
+            move.x,
+            move.y,
+            move.orientation,
+            p.x,
+            p.y,
+            p.orientation,
+            self._ex,
+            self._ey,
+            self._rows,
+            self._cols,
+            self._hpwl,
+            self._v_raw,
+            self._h_raw,
+            self._vm,
+            self._hm,
+            self._dens_area,
+            self._vt,
+            self._ht,
+            self._m_ent,
+            self._m_ex,
+            self._m_ey,
+            self._m_r,
+            self._m_c,
+            self._m_nets,
+            self._m_hpwl,
+            *self._deltas,
+            self._box,
+            self._counts,
+        )
+        self._total += move._dwl
         self._cost = move.cost
+        self._refresh_thresholds(move._flags)
+        self._token += 1  # the scratch arrays are spent
         self._commits += 1
         if self.resync_every and self._commits % self.resync_every == 0:
             self.resync()

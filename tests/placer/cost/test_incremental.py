@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netlists.designs import load_builtin
+from netlists.model import NodeType
 from placer.cost.incremental import IncrementalEvaluator
 from placer.cost.proxy import evaluate
 
@@ -22,8 +23,13 @@ def _assert_same(a, b) -> None:  # type: ignore[no-untyped-def]
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     moves=st.lists(
-        st.tuples(st.sampled_from(["move", "rotate", "swap", "multi", "port"]), st.integers(0, 10**6),
-                  st.floats(-0.1, 1.1), st.floats(-0.1, 1.1), st.booleans()),
+        st.tuples(
+            st.sampled_from(["move", "rotate", "swap", "multi", "port"]),
+            st.integers(0, 10**6),
+            st.floats(-0.1, 1.1),
+            st.floats(-0.1, 1.1),
+            st.booleans(),
+        ),
         min_size=1,
         max_size=12,
     )
@@ -45,9 +51,15 @@ def test_random_moves_match_full_evaluation(moves) -> None:  # type: ignore[no-u
             mv = ev.move(int(ports[k % ports.size]), fx * c.width, fy * c.height)
         else:
             nodes = np.unique(macros[(np.arange(5) * (k + 1)) % macros.size])
-            mv = ev.propose(nodes, np.full(nodes.size, fx * c.width), np.linspace(0, c.height, nodes.size))
+            mv = ev.propose(
+                nodes, np.full(nodes.size, fx * c.width), np.linspace(0, c.height, nodes.size)
+            )
         trial = ev.placement.copy()
-        trial.x[mv.nodes], trial.y[mv.nodes], trial.orientation[mv.nodes] = mv.x, mv.y, mv.orientation
+        trial.x[mv.nodes], trial.y[mv.nodes], trial.orientation[mv.nodes] = (
+            mv.x,
+            mv.y,
+            mv.orientation,
+        )
         _assert_same(mv.cost, evaluate(nl, trial))
         if commit:
             ev.commit(mv)
@@ -89,3 +101,53 @@ def test_maps_match_full_evaluation() -> None:
     maps = ev.maps()
     assert full is not None
     assert np.allclose(maps.density, full.density) and np.allclose(maps.vertical, full.vertical)
+
+
+def _generated():  # type: ignore[no-untyped-def]
+    from netlists.generate import generate
+
+    nl, placement = generate(16, 64, 32, seed=3)
+    assert nl.canvas is not None and nl.canvas.smooth_range > 0  # exercises the smoothing path
+    return nl, placement
+
+
+def test_small_shifts_of_every_node_kind_match_full_evaluation() -> None:
+    nl, start = _generated()
+    c = nl.canvas
+    rng = np.random.default_rng(7)
+    ev = IncrementalEvaluator(nl, start, resync_every=0)
+    movable = np.concatenate([nl.hard_macros, nl.soft_macros, nl.ports])
+    cw, ch = c.width / c.cols, c.height / c.rows
+    for step in range(300):
+        i = int(rng.choice(movable))
+        x = float(np.clip(ev.placement.x[i] + rng.uniform(-2, 2) * cw, 0, c.width))
+        y = float(np.clip(ev.placement.y[i] + rng.uniform(-2, 2) * ch, 0, c.height))
+        mv = ev.propose(
+            [i],
+            [x],
+            [y],
+            [int(rng.integers(8))] if nl.node_type[i] == NodeType.HARD_MACRO else None,
+        )
+        trial = ev.placement.copy()
+        trial.x[mv.nodes], trial.y[mv.nodes], trial.orientation[mv.nodes] = (
+            mv.x,
+            mv.y,
+            mv.orientation,
+        )
+        _assert_same(mv.cost, evaluate(nl, trial))
+        if step % 2 == 0:
+            ev.commit(mv)
+    _assert_same(ev.cost, evaluate(nl, ev.placement))
+
+
+def test_committing_an_older_proposal_prices_it_again() -> None:
+    nl, start = _generated()
+    ev = IncrementalEvaluator(nl, start)
+    a, b = int(nl.soft_macros[0]), int(nl.hard_macros[0])
+    first = ev.move(a, 1.0, 1.0)
+    ev.move(b, 2.0, 2.0)  # leaves its own deltas in the scratch arrays
+    ev.commit(first)
+    expected = start.copy()
+    expected.x[a], expected.y[a] = 1.0, 1.0
+    _assert_same(ev.cost, evaluate(nl, expected))
+    assert ev.placement.x[b] == start.x[b]

@@ -1,0 +1,570 @@
+"""Compiled kernels (numba) that price and apply a move of a few nodes incrementally.
+
+The same rules as the full evaluator (``shared/PROXY_COST.md``), applied to the difference a
+move makes: the nets touching the moved nodes are re-measured and re-routed (old routes
+subtracted, new ones added, 2-pin / 3-pin / star rules), the moved macros' density and
+hard-macro blockage are taken out of their old cells and put into their new ones, and the
+change of the smoothed congestion is spread over the affected cells only. The top-k means of
+density and congestion are recomputed only when a changed cell reaches the current k-th
+largest value (otherwise the top-k set, and so the cost, is provably unchanged).
+
+Work per proposal is proportional to the pins and grid cells the move touches, not to the
+design: this is what lets local search and annealing try millions of moves.
+:class:`placer.cost.incremental.IncrementalEvaluator` owns the state and calls these kernels;
+its tests compare every result with a full evaluation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Orientation matrices (m0, m1, m2, m3): offset (m0*dx + m1*dy, m2*dx + m3*dy), in the order
+# of netlists.model.ORIENTATIONS; identical to netlists.model's table (checked by a test).
+
+
+@njit(cache=True, inline="always")
+def _cell(v: float, step: float, n: int) -> int:
+    k = int(np.floor(v / step))
+    if k < 0:
+        return 0
+    if k > n - 1:
+        return n - 1
+    return k
+
+
+@njit(cache=True)
+def _route_two(
+    s: int, t: int, w: float, C: int, dV: np.ndarray, dH: np.ndarray, box: np.ndarray
+) -> None:
+    sr, sc = s // C, s % C
+    tr, tc = t // C, t % C
+    a, b = min(sc, tc), max(sc, tc)
+    for c in range(a, b):
+        dH[sr, c] += w
+    a2, b2 = min(sr, tr), max(sr, tr)
+    for r in range(a2, b2):
+        dV[r, tc] += w
+    _grow(box, min(sr, tr), max(sr, tr), min(sc, tc), max(sc, tc))
+
+
+@njit(cache=True, inline="always")
+def _grow(box: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> None:
+    if r0 < box[0]:
+        box[0] = r0
+    if r1 > box[1]:
+        box[1] = r1
+    if c0 < box[2]:
+        box[2] = c0
+    if c1 > box[3]:
+        box[3] = c1
+
+
+@njit(cache=True)
+def _hseg(row: int, a: int, b: int, w: float, dH: np.ndarray) -> None:
+    for c in range(a, b):
+        dH[row, c] += w
+
+
+@njit(cache=True)
+def _vseg(col: int, a: int, b: int, w: float, dV: np.ndarray) -> None:
+    for r in range(a, b):
+        dV[r, col] += w
+
+
+@njit(cache=True)
+def _route_three(
+    u: np.ndarray, w: float, C: int, R: int, dV: np.ndarray, dH: np.ndarray, box: np.ndarray
+) -> None:
+    """The four 3-pin cases; ``u`` holds the three distinct cells sorted by (row, col)."""
+    r = np.empty(3, np.int64)
+    c = np.empty(3, np.int64)
+    for k in range(3):
+        r[k] = u[k] // C
+        c[k] = u[k] % C
+    key = c * R + r
+    order = np.argsort(key, kind="mergesort")
+    y1, y2, y3 = r[order[0]], r[order[1]], r[order[2]]
+    x1, x2, x3 = c[order[0]], c[order[1]], c[order[2]]
+    _grow(
+        box,
+        min(r[0], min(r[1], r[2])),
+        max(r[0], max(r[1], r[2])),
+        min(c[0], min(c[1], c[2])),
+        max(c[0], max(c[1], c[2])),
+    )
+    if x1 < x2 and x2 < x3 and min(y1, y3) < y2 and y2 < max(y1, y3):
+        _hseg(y1, x1, x2, w, dH)
+        _hseg(y2, x2, x3, w, dH)
+        _vseg(x2, min(y1, y2), max(y1, y2), w, dV)
+        _vseg(x3, min(y2, y3), max(y2, y3), w, dV)
+    elif x2 == x3 and x1 < x2 and y1 < min(y2, y3):
+        _hseg(y1, x1, x2, w, dH)
+        _vseg(x2, y1, max(y2, y3), w, dV)
+    elif y2 == y3:
+        _hseg(y1, x1, x2, w, dH)
+        _hseg(y2, x2, x3, w, dH)
+        _vseg(x2, min(y1, y2), max(y1, y2), w, dV)
+    else:
+        a1, a2, a3 = r[0], r[1], r[2]  # the input order: sorted by (row, col)
+        b1, b3 = c[0], c[2]
+        _hseg(a2, min(c[0], min(c[1], c[2])), max(c[0], max(c[1], c[2])), w, dH)
+        _vseg(b1, min(a1, a2), max(a1, a2), w, dV)
+        _vseg(b3, min(a2, a3), max(a2, a3), w, dV)
+
+
+@njit(cache=True)
+def _route_net(
+    net: int,
+    use_new: bool,
+    w: float,
+    net_ptr: np.ndarray,
+    er: np.ndarray,
+    ec: np.ndarray,
+    slot: np.ndarray,
+    m_r: np.ndarray,
+    m_c: np.ndarray,
+    cells: np.ndarray,
+    C: int,
+    R: int,
+    dV: np.ndarray,
+    dH: np.ndarray,
+    box: np.ndarray,
+) -> None:
+    a, b = net_ptr[net], net_ptr[net + 1]
+    n = b - a
+    for k in range(n):
+        e = a + k
+        s = slot[e]
+        if use_new and s >= 0:
+            cells[k] = m_r[s] * C + m_c[s]
+        else:
+            cells[k] = er[e] * C + ec[e]
+    src = cells[0]  # the driver is the first entry of its net
+    u = cells[:n]
+    u.sort()
+    nu = 0
+    for k in range(n):
+        if k == 0 or u[k] != u[k - 1]:
+            u[nu] = u[k]
+            nu += 1
+    if nu <= 1:
+        return
+    if nu == 3:
+        _route_three(u[:3], w, C, R, dV, dH, box)
+        return
+    for k in range(nu):
+        if u[k] != src:
+            _route_two(src, u[k], w, C, dV, dH, box)
+
+
+@njit(cache=True)
+def _add_rect_area(
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    sign: float,
+    cw: float,
+    ch: float,
+    R: int,
+    C: int,
+    dD: np.ndarray,
+    box: np.ndarray,
+) -> None:
+    """Area of the rectangle centred at (x, y) in every cell, times ``sign``, into ``dD``."""
+    xl, xh, yl, yh = x - w / 2, x + w / 2, y - h / 2, y + h / 2
+    c0 = max(int(np.floor(xl / cw)), 0)
+    c1 = min(int(np.floor(xh / cw)), C - 1)
+    r0 = max(int(np.floor(yl / ch)), 0)
+    r1 = min(int(np.floor(yh / ch)), R - 1)
+    if c0 > c1 or r0 > r1:
+        return
+    _grow(box, r0, r1, c0, c1)
+    for r in range(r0, r1 + 1):
+        oy = min(yh, (r + 1) * ch) - max(yl, r * ch)
+        if oy <= 0.0:
+            continue
+        for c in range(c0, c1 + 1):
+            ox = min(xh, (c + 1) * cw) - max(xl, c * cw)
+            if ox > 0.0:
+                dD[r, c] += sign * (oy * ox)
+
+
+@njit(cache=True)
+def _add_blockage(
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    sign: float,
+    cw: float,
+    ch: float,
+    R: int,
+    C: int,
+    va: float,
+    ha: float,
+    dVm: np.ndarray,
+    dHm: np.ndarray,
+    box: np.ndarray,
+) -> None:
+    """One hard macro's raw routing blockage (with the reference's two corrections), times
+    ``sign``, into ``dVm`` / ``dHm``: the single-macro form of ``congestion.macro_blockage``."""
+    xl, xh, yl, yh = x - w / 2, x + w / 2, y - h / 2, y + h / 2
+    r0, c0 = _cell(yl, ch, R), _cell(xl, cw, C)
+    r1, c1 = _cell(yh, ch, R), _cell(xh, cw, C)
+    _grow(box, min(r0, r1), max(r0, r1), min(c0, c1), max(c0, c1))
+    any_x_bad = False
+    for c in range(c0, c1 + 1):
+        if not (min(xh, (c + 1) * cw) - max(xl, c * cw) > 0.0):
+            any_x_bad = True
+    any_y_bad = False
+    for r in range(r0, r1 + 1):
+        if not (min(yh, (r + 1) * ch) - max(yl, r * ch) > 0.0):
+            any_y_bad = True
+    for r in range(r0, r1 + 1):
+        dy = min(yh, (r + 1) * ch) - max(yl, r * ch)
+        if dy <= 0.0:
+            continue
+        for c in range(c0, c1 + 1):
+            dx = min(xh, (c + 1) * cw) - max(xl, c * cw)
+            if dx > 0.0:
+                dVm[r, c] += sign * (dx * va)
+                dHm[r, c] += sign * (dy * ha)
+    dy0 = min(yh, (r0 + 1) * ch) - max(yl, r0 * ch)
+    dy1 = min(yh, (r1 + 1) * ch) - max(yl, r1 * ch)
+    dx0 = min(xh, (c0 + 1) * cw) - max(xl, c0 * cw)
+    dx1 = min(xh, (c1 + 1) * cw) - max(xl, c1 * cw)
+    row_bad0 = dy0 <= 0.0 or abs(dy0 - ch) > 1e-5
+    row_bad1 = dy1 <= 0.0 or abs(dy1 - ch) > 1e-5
+    col_bad0 = dx0 <= 0.0 or abs(dx0 - cw) > 1e-5
+    col_bad1 = dx1 <= 0.0 or abs(dx1 - cw) > 1e-5
+    if r1 != r0 and (any_x_bad or row_bad0 or row_bad1) and dy1 > 0.0:
+        for c in range(c0, c1 + 1):
+            dx = min(xh, (c + 1) * cw) - max(xl, c * cw)
+            if dx > 0.0:
+                dVm[r1, c] -= sign * (dx * va)
+    if c1 != c0 and (any_y_bad or col_bad0 or col_bad1) and dx1 > 0.0:
+        for r in range(r0, r1 + 1):
+            dy = min(yh, (r + 1) * ch) - max(yl, r * ch)
+            if dy > 0.0:
+                dHm[r, c1] -= sign * (dy * ha)
+
+
+@njit(cache=True)
+def top_mean_congestion(vt: np.ndarray, ht: np.ndarray) -> tuple[float, float]:
+    """``(cost, threshold)``: mean of the largest floor(0.05 * 2RC) of V and H together, and
+    the smallest of those values (the max and itself when the count is 0)."""
+    n = vt.size
+    allv = np.empty(2 * n)
+    allv[:n] = vt.ravel()
+    allv[n:] = ht.ravel()
+    k = int(np.floor(0.05 * allv.size))
+    if k == 0:
+        m = allv.max()
+        return m, m
+    part = np.partition(allv, allv.size - k)
+    top = np.sort(part[allv.size - k :])[::-1]
+    return top.sum() / k, top[k - 1]
+
+
+@njit(cache=True)
+def top_mean_density(area: np.ndarray, cell_area: float) -> tuple[float, float, bool]:
+    """``(cost, threshold, exact_threshold)``: the density cost of PROXY_COST.md, the smallest
+    value among the top cells, and whether that threshold alone decides (more nonzero cells
+    than the count: otherwise every nonzero cell is in the sum)."""
+    flat = area.ravel() / cell_area
+    nz = flat[flat != 0.0]
+    if flat.size < 10:
+        if nz.size == 0:
+            return 0.0, 0.0, False
+        return 0.5 * nz.mean(), 0.0, False
+    k = int(np.floor(0.1 * flat.size))
+    if nz.size > k:
+        part = np.partition(nz, nz.size - k)
+        top = np.sort(part[nz.size - k :])[::-1]
+        return 0.5 * top.sum() / k, top[k - 1], True
+    if nz.size == 0:
+        return 0.0, 0.0, False
+    top = np.sort(nz)[::-1]
+    return 0.5 * top.sum() / k, 0.0, False
+
+
+@njit(cache=True)
+def price(
+    nodes: np.ndarray,
+    nx: np.ndarray,
+    ny: np.ndarray,
+    no: np.ndarray,
+    # netlist structure
+    ent_ptr: np.ndarray,
+    ent_of: np.ndarray,
+    nn_ptr: np.ndarray,
+    nn_of: np.ndarray,
+    net_ptr: np.ndarray,
+    entry_dx: np.ndarray,
+    entry_dy: np.ndarray,
+    entry_has: np.ndarray,
+    orient_m: np.ndarray,
+    width: np.ndarray,
+    height: np.ndarray,
+    is_macro: np.ndarray,
+    is_hard: np.ndarray,
+    net_w: np.ndarray,
+    route_w: np.ndarray,
+    # canvas: W, H, cw, ch, vcap (cw * vroutes), hcap (ch * hroutes), va, ha, cell area
+    geo: np.ndarray,
+    R: int,
+    C: int,
+    s: int,
+    # state
+    px: np.ndarray,
+    py: np.ndarray,
+    ex: np.ndarray,
+    ey: np.ndarray,
+    er: np.ndarray,
+    ec: np.ndarray,
+    hpwl: np.ndarray,
+    dens: np.ndarray,
+    vt: np.ndarray,
+    ht: np.ndarray,
+    cong_now: float,
+    cong_t: float,
+    dens_now: float,
+    dens_t: float,
+    dens_t_exact: bool,
+    # scratch (also read by apply)
+    slot: np.ndarray,
+    m_ent: np.ndarray,
+    m_ex: np.ndarray,
+    m_ey: np.ndarray,
+    m_r: np.ndarray,
+    m_c: np.ndarray,
+    net_mark: np.ndarray,
+    m_nets: np.ndarray,
+    m_hpwl: np.ndarray,
+    cells: np.ndarray,
+    dV: np.ndarray,
+    dH: np.ndarray,
+    dVm: np.ndarray,
+    dHm: np.ndarray,
+    dD: np.ndarray,
+    dVt: np.ndarray,
+    dHt: np.ndarray,
+    box: np.ndarray,
+    counts: np.ndarray,
+) -> tuple[float, float, float, int]:
+    """Price moving ``nodes`` to ``(nx, ny, no)``: ``(weighted HPWL delta, density cost,
+    congestion cost, flags)``; flags bit 0 / 1: density / congestion top-k were recomputed.
+    Leaves the move's deltas in the scratch arrays for :func:`apply`."""
+    cw, ch, vcap, hcap, va, ha, cell_area = geo[2], geo[3], geo[4], geo[5], geo[6], geo[7], geo[8]
+    # clear the previous move's deltas (box = its affected block, inclusive)
+    if box[1] >= box[0]:
+        for r in range(box[0], box[1] + 1):
+            for c in range(box[2], box[3] + 1):
+                dV[r, c] = 0.0
+                dH[r, c] = 0.0
+                dVm[r, c] = 0.0
+                dHm[r, c] = 0.0
+                dD[r, c] = 0.0
+                dVt[r, c] = 0.0
+                dHt[r, c] = 0.0
+    box[0], box[1], box[2], box[3] = R, -1, C, -1
+
+    # moved entries: new positions and cells
+    n_ent = 0
+    for k in range(nodes.size):
+        i = nodes[k]
+        o = no[k]
+        for q in range(ent_ptr[i], ent_ptr[i + 1]):
+            e = ent_of[q]
+            x, y = nx[k], ny[k]
+            if entry_has[e]:
+                dx, dy = entry_dx[e], entry_dy[e]
+                x += orient_m[o, 0] * dx + orient_m[o, 1] * dy
+                y += orient_m[o, 2] * dx + orient_m[o, 3] * dy
+            slot[e] = n_ent
+            m_ent[n_ent] = e
+            m_ex[n_ent] = x
+            m_ey[n_ent] = y
+            m_r[n_ent] = _cell(y, ch, R)
+            m_c[n_ent] = _cell(x, cw, C)
+            n_ent += 1
+    # touched nets
+    n_nets = 0
+    for k in range(nodes.size):
+        i = nodes[k]
+        for q in range(nn_ptr[i], nn_ptr[i + 1]):
+            net = nn_of[q]
+            if not net_mark[net]:
+                net_mark[net] = True
+                m_nets[n_nets] = net
+                n_nets += 1
+    dwl = 0.0
+    for j in range(n_nets):
+        net = m_nets[j]
+        a, b = net_ptr[net], net_ptr[net + 1]
+        x_lo, x_hi, y_lo, y_hi = np.inf, -np.inf, np.inf, -np.inf
+        recell = False  # does a pin of this net change grid cell? (else its routes stay)
+        for e in range(a, b):
+            sl = slot[e]
+            if sl >= 0:
+                x, y = m_ex[sl], m_ey[sl]
+                if m_r[sl] != er[e] or m_c[sl] != ec[e]:
+                    recell = True
+            else:
+                x, y = ex[e], ey[e]
+            x_lo, x_hi = min(x_lo, x), max(x_hi, x)
+            y_lo, y_hi = min(y_lo, y), max(y_hi, y)
+        new_h = (x_hi - x_lo) + (y_hi - y_lo) if b > a else 0.0
+        m_hpwl[j] = new_h
+        dwl += net_w[net] * new_h - net_w[net] * hpwl[net]
+        if recell:
+            w = route_w[net]
+            _route_net(net, False, -w, net_ptr, er, ec, slot, m_r, m_c, cells, C, R, dV, dH, box)
+            _route_net(net, True, w, net_ptr, er, ec, slot, m_r, m_c, cells, C, R, dV, dH, box)
+    for q in range(n_ent):
+        slot[m_ent[q]] = -1
+    for j in range(n_nets):
+        net_mark[m_nets[j]] = False
+
+    # density and blockage of moved macros
+    moved_area = False
+    hard_moved = False
+    for k in range(nodes.size):
+        i = nodes[k]
+        if is_macro[i]:
+            moved_area = True
+            _add_rect_area(px[i], py[i], width[i], height[i], -1.0, cw, ch, R, C, dD, box)
+            _add_rect_area(nx[k], ny[k], width[i], height[i], 1.0, cw, ch, R, C, dD, box)
+            if is_hard[i]:
+                hard_moved = True
+                _add_blockage(
+                    px[i], py[i], width[i], height[i], -1.0, cw, ch, R, C, va, ha, dVm, dHm, box
+                )
+                _add_blockage(
+                    nx[k], ny[k], width[i], height[i], 1.0, cw, ch, R, C, va, ha, dVm, dHm, box
+                )
+    counts[0], counts[1] = n_ent, n_nets
+    if box[1] < box[0]:
+        return dwl, dens_now, cong_now, 0
+    # smoothing spreads V along rows and H along columns by s cells
+    box[0] = max(box[0] - s, 0)
+    box[1] = min(box[1] + s, R - 1)
+    box[2] = max(box[2] - s, 0)
+    box[3] = min(box[3] + s, C - 1)
+
+    # change of the final congestion maps inside the box
+    r0, r1, c0, c1 = box[0], box[1], box[2], box[3]
+    for r in range(r0, r1 + 1):
+        for c in range(c0, c1 + 1):
+            d = dV[r, c]
+            if d != 0.0:
+                lo, hi = max(0, c - s), min(C - 1, c + s)
+                share = (d / vcap) / (hi - lo + 1)
+                for cc in range(lo, hi + 1):
+                    dVt[r, cc] += share
+            d = dH[r, c]
+            if d != 0.0:
+                lo, hi = max(0, r - s), min(R - 1, r + s)
+                share = (d / hcap) / (hi - lo + 1)
+                for rr in range(lo, hi + 1):
+                    dHt[rr, c] += share
+    if hard_moved:
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                dVt[r, c] += dVm[r, c] / vcap
+                dHt[r, c] += dHm[r, c] / hcap
+
+    flags = 0
+    cong = cong_now
+    need = False
+    for r in range(r0, r1 + 1):
+        for c in range(c0, c1 + 1):
+            d = dVt[r, c]
+            if d != 0.0 and max(vt[r, c], vt[r, c] + d) >= cong_t:
+                need = True
+            d = dHt[r, c]
+            if d != 0.0 and max(ht[r, c], ht[r, c] + d) >= cong_t:
+                need = True
+    if need:
+        cong, _ = top_mean_congestion(vt + dVt, ht + dHt)
+        flags |= 2
+    dcost = dens_now
+    if moved_area:
+        need = not dens_t_exact
+        if not need:
+            t_area = dens_t * cell_area
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    d = dD[r, c]
+                    if d != 0.0 and (
+                        max(dens[r, c], dens[r, c] + d) >= t_area
+                        or dens[r, c] + d == 0.0
+                        or dens[r, c] == 0.0
+                    ):
+                        need = True
+        if need:
+            dcost, _, _ = top_mean_density(dens + dD, cell_area)
+            flags |= 1
+    return dwl, dcost, cong, flags
+
+
+@njit(cache=True)
+def apply(
+    nodes: np.ndarray,
+    nx: np.ndarray,
+    ny: np.ndarray,
+    no: np.ndarray,
+    px: np.ndarray,
+    py: np.ndarray,
+    po: np.ndarray,
+    ex: np.ndarray,
+    ey: np.ndarray,
+    er: np.ndarray,
+    ec: np.ndarray,
+    hpwl: np.ndarray,
+    v_raw: np.ndarray,
+    h_raw: np.ndarray,
+    vm: np.ndarray,
+    hm: np.ndarray,
+    dens: np.ndarray,
+    vt: np.ndarray,
+    ht: np.ndarray,
+    m_ent: np.ndarray,
+    m_ex: np.ndarray,
+    m_ey: np.ndarray,
+    m_r: np.ndarray,
+    m_c: np.ndarray,
+    m_nets: np.ndarray,
+    m_hpwl: np.ndarray,
+    dV: np.ndarray,
+    dH: np.ndarray,
+    dVm: np.ndarray,
+    dHm: np.ndarray,
+    dD: np.ndarray,
+    dVt: np.ndarray,
+    dHt: np.ndarray,
+    box: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """Commit the move last priced by :func:`price` into the state arrays."""
+    for k in range(nodes.size):
+        i = nodes[k]
+        px[i], py[i], po[i] = nx[k], ny[k], no[k]
+    for q in range(counts[0]):
+        e = m_ent[q]
+        ex[e], ey[e], er[e], ec[e] = m_ex[q], m_ey[q], m_r[q], m_c[q]
+    for j in range(counts[1]):
+        hpwl[m_nets[j]] = m_hpwl[j]
+    if box[1] < box[0]:
+        return
+    for r in range(box[0], box[1] + 1):
+        for c in range(box[2], box[3] + 1):
+            v_raw[r, c] += dV[r, c]
+            h_raw[r, c] += dH[r, c]
+            vm[r, c] += dVm[r, c]
+            hm[r, c] += dHm[r, c]
+            dens[r, c] += dD[r, c]
+            vt[r, c] += dVt[r, c]
+            ht[r, c] += dHt[r, c]
