@@ -212,7 +212,7 @@ def generate(
     sw, sh = _sizes(rng, n_soft, SOFT_AREA_MEAN, 0.3, 1.5)
     total_area = float(np.sum(hw * hh) + np.sum(sw * sh))
     side = math.sqrt(total_area / utilisation)
-    side = max(side, float(np.max(hw, initial=0)), float(np.max(hh, initial=0)))
+    side = max(side, *(float(np.max(a, initial=0)) for a in (hw, hh, sw, sh)))  # every macro fits
     while True:
         W = H = math.ceil(side * 100) / 100
         placed = _place_hard_random(rng, hw, hh, W, H) or _place_hard_shelves(hw, hh, W, H)

@@ -2,8 +2,9 @@
 
 The file is a sequence of ``node { ... }`` blocks with ``name``, ``input`` lines and
 ``attr { key: ... value { placeholder|f|i: ... } }`` blocks; see
-``shared/benchmarks/README.md``. Circuit Training writes one field per line and the reader
-relies on that layout (it is what makes a 29 MB file parse in about a second). A node with
+``shared/benchmarks/README.md``. Circuit Training writes one field per line; a fast path reads
+that layout with regular expressions (it is what makes a 29 MB file parse in about a second),
+and any other layout protobuf's text format allows goes through a token-based parser. A node with
 ``input`` lines drives one net: the node itself plus the named sinks.
 """
 
@@ -37,13 +38,6 @@ _REQUIRED: dict[NodeType, tuple[str, ...]] = {
 }
 
 
-def _unquote(text: str, path: str, lineno: int) -> str:
-    t = text.strip()
-    if len(t) < 2 or t[0] != '"' or t[-1] != '"':
-        raise NetlistError(f"expected a quoted string, got {t!r}", path, lineno)
-    return t[1:-1]
-
-
 def read_netlist(path: str | Path, name: str | None = None) -> Netlist:
     """Read a Circuit Training netlist (``.pb.txt`` or ``.pb.txt.gz``); canvas is left unset.
 
@@ -62,7 +56,7 @@ def parse_netlist(text: str, name: str = "netlist", path: str = "<string>") -> N
 
     A fast path reads files in Circuit Training's canonical layout with regular expressions;
     anything it does not fully recognise, or any validation error, goes to the strict
-    line-by-line parser, which reports the precise file and line.
+    token-based parser, which accepts any layout and reports the precise file and line.
     """
     try:
         fast = _parse_fast(text, name, path)
@@ -79,7 +73,9 @@ _NODE_RE = re.compile(
     r"[ \t]*\}"
 )
 _INPUT_RE = re.compile(r'input: "([^"\n]*)"')
-_ATTR_RE = re.compile(r'key: "([^"\n]*)"\n[ \t]*value \{\n[ \t]*(?:placeholder: "([^"\n]*)"|[fi]: ([^\n]*))')
+_ATTR_RE = re.compile(
+    r'key: "([^"\n]*)"\n[ \t]*value \{\n[ \t]*(?:placeholder: "([^"\n]*)"|[fi]: ([^\n]*))'
+)
 
 
 def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
@@ -111,105 +107,137 @@ def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
     return builder.build()
 
 
+_TOKEN_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}]|[^\s{}"#:]+:?|:|#[^\n]*|\n|[ \t\r\f\v]+|"[^\n]*')
+_EXPECTED_FIELD = "expected one of 'name:', 'input:', 'attr {', 'key:', 'value {', 'placeholder:', 'f:', 'i:' or '}'"
+
+
+def _tokens(text: str) -> list[tuple[str, int]]:
+    """Significant tokens with their 1-based line: strings, braces, ``field:`` and bare words."""
+    out: list[tuple[str, int]] = []
+    line = 1
+    for m in _TOKEN_RE.finditer(text):
+        tok = m.group()
+        if tok == "\n":
+            line += 1
+        elif tok[0] in " \t\r\f\v#":
+            continue
+        else:
+            out.append((tok, line))
+    return out
+
+
 def _parse_strict(text: str, name: str, path: str) -> Netlist:
-    """Line-by-line parser with precise error locations."""
+    """Token-based parser of any protobuf-text layout, with precise error locations.
+
+    Accepts what protobuf's text format allows here: fields on one line or many, an optional
+    ``:`` before a message's ``{``, ``#`` comments.
+    """
     builder = NetlistBuilder(name, path)
-    lines = text.split("\n")
-    node_start = 0  # line of the current "node {", 0 when outside a node
-    depth = 0
-    node_name: str | None = None
-    inputs: list[str] = []
-    attrs: dict[str, object] = {}
-    attr_lines: dict[str, int] = {}
-    key: str | None = None
+    toks = _tokens(text)
+    n = len(toks)
+    pos = 0
+    last_line = text.count("\n") + 1
     nodes_inputs: list[tuple[int, list[str]]] = []
 
-    def finish_node(end_line: int) -> None:
-        _add_node(builder, node_name, inputs, attrs, attr_lines, node_start, path, nodes_inputs)
+    def peek() -> tuple[str, int]:
+        return toks[pos] if pos < n else ("", last_line)
 
-    lineno = 0
-    for lineno, raw in enumerate(lines, start=1):
-        s = raw.strip()
-        if not s:
-            continue
-        c = s[0]
-        if c == "#":
-            continue
-        if c == "}":
-            if s != "}":
-                raise NetlistError(f"unexpected text after '}}': {s!r}", path, lineno)
-            depth -= 1
-            if depth == 0:
-                finish_node(lineno)
-                node_start = 0
-            elif depth == 1:
-                key = None
-            elif depth < 0:
-                raise NetlistError("unbalanced '}'", path, lineno)
-            continue
-        if s == "node {":
-            if depth != 0:
-                raise NetlistError(
-                    f"'node {{' inside the node opened at line {node_start}: a '}}' is missing",
-                    path,
-                    lineno,
-                )
-            depth = 1
-            node_start = lineno
-            node_name = None
-            inputs = []
-            attrs = {}
-            attr_lines = {}
-            key = None
-            continue
-        if depth == 0:
-            raise NetlistError(f"expected 'node {{', got {s!r}", path, lineno)
-        colon = s.find(":")
-        field = s[:colon] if colon > 0 else s
-        if field == "input" and depth == 1:
-            inputs.append(_unquote(s[colon + 1 :], path, lineno))
-        elif field == "f" or field == "i":
-            if depth != 3 or key is None:
-                raise NetlistError(f"value {s!r} outside an attr value block", path, lineno)
-            try:
-                attrs[key] = float(s[colon + 1 :])
-            except ValueError:
-                raise NetlistError(
-                    f"attribute {key!r} must be a number, got {s[colon + 1 :].strip()!r}",
-                    path,
-                    lineno,
-                ) from None
-            attr_lines[key] = lineno
-        elif field == "placeholder":
-            if depth != 3 or key is None:
-                raise NetlistError(f"value {s!r} outside an attr value block", path, lineno)
-            attrs[key] = _unquote(s[colon + 1 :], path, lineno)
-            attr_lines[key] = lineno
-        elif field == "key":
-            if depth != 2:
-                raise NetlistError("'key' outside an attr block", path, lineno)
-            key = _unquote(s[colon + 1 :], path, lineno)
-        elif s == "attr {":
-            if depth != 1:
-                raise NetlistError("'attr {' outside a node", path, lineno)
-            depth = 2
-        elif s == "value {":
-            if depth != 2:
-                raise NetlistError("'value {' outside an attr block", path, lineno)
-            depth = 3
-        elif field == "name" and depth == 1:
-            node_name = _unquote(s[colon + 1 :], path, lineno)
-        else:
+    def take_string(what: str) -> str:
+        nonlocal pos
+        tok, line = peek()
+        if not (len(tok) >= 2 and tok[0] == '"' and tok[-1] == '"'):
             raise NetlistError(
-                "expected one of 'name:', 'input:', 'attr {', 'key:', 'value {', "
-                f"'placeholder:', 'f:', 'i:' or '}}', got {s!r}",
-                path,
-                lineno,
+                f"expected a quoted string after {what!r}, got {tok or 'end of file'!r}", path, line
             )
-    if depth != 0:
-        raise NetlistError(
-            f"file ends inside the node opened at line {node_start} (truncated?)", path, lineno
+        pos += 1
+        return tok[1:-1]
+
+    def open_block(field: str) -> None:
+        """Consume ``{`` (after ``field`` / ``field:``)."""
+        nonlocal pos
+        tok, line = peek()
+        if tok != "{":
+            raise NetlistError(
+                f"expected '{{' after {field!r}, got {tok or 'end of file'!r}", path, line
+            )
+        pos += 1
+
+    def truncated(block: str, opened_at: int) -> NetlistError:
+        return NetlistError(
+            f"file ends inside the {block} opened at line {opened_at} (truncated?)", path, last_line
         )
+
+    while pos < n:
+        tok, line = toks[pos]
+        if tok not in ("node", "node:"):
+            raise NetlistError(f"expected 'node {{', got {tok!r}", path, line)
+        node_start = line
+        pos += 1
+        open_block("node")
+        node_name: str | None = None
+        inputs: list[str] = []
+        attrs: dict[str, object] = {}
+        attr_lines: dict[str, int] = {}
+        while True:
+            if pos >= n:
+                raise truncated("node", node_start)
+            tok, line = toks[pos]
+            pos += 1
+            if tok == "}":
+                break
+            if tok == "name:":
+                node_name = take_string("name:")
+            elif tok == "input:":
+                inputs.append(take_string("input:"))
+            elif tok in ("attr", "attr:"):
+                attr_start = line
+                open_block("attr")
+                key: str | None = None
+                value: object = None
+                value_line = line
+                while True:
+                    if pos >= n:
+                        raise truncated("node", node_start)
+                    tok, line = toks[pos]
+                    pos += 1
+                    if tok == "}":
+                        break
+                    if tok == "key:":
+                        key = take_string("key:")
+                    elif tok in ("value", "value:"):
+                        open_block("value")
+                        while True:
+                            if pos >= n:
+                                raise truncated("node", node_start)
+                            tok, line = toks[pos]
+                            pos += 1
+                            if tok == "}":
+                                break
+                            if tok == "placeholder:":
+                                value, value_line = take_string("placeholder:"), line
+                            elif tok in ("f:", "i:"):
+                                num, num_line = peek()
+                                pos += 1
+                                try:
+                                    value, value_line = float(num), num_line
+                                except ValueError:
+                                    raise NetlistError(
+                                        f"attribute {key!r} must be a number, got {num or 'end of file'!r}",
+                                        path,
+                                        num_line,
+                                    ) from None
+                            else:
+                                raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", path, line)
+                    else:
+                        raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", path, line)
+                if key is None:
+                    raise NetlistError("attr block without a 'key'", path, attr_start)
+                if value is not None:
+                    attrs[key] = value
+                    attr_lines[key] = value_line
+            else:
+                raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", path, line)
+        _add_node(builder, node_name, inputs, attrs, attr_lines, node_start, path, nodes_inputs)
     for idx, sinks in nodes_inputs:
         builder.add_net_by_name(idx, sinks)
     return builder.build()
@@ -314,7 +342,7 @@ def write_netlist(netlist: Netlist, path: str | Path) -> Path:
     out: list[str] = []
     meta = netlist.metadata.get("ct_metadata")
     if isinstance(meta, dict) and meta:
-        out.append("node {\n  name: \"" + METADATA_NODE + "\"\n")
+        out.append('node {\n  name: "' + METADATA_NODE + '"\n')
         for k in sorted(meta):
             out.append(_attr(k, meta[k]))
         out.append("}\n")

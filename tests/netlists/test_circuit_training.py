@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from netlists.formats.circuit_training import (
 )
 from netlists.model import NodeType
 
-GOOD = '''# a comment
+GOOD = """# a comment
 node {
   name: "__metadata__"
   attr {
@@ -195,7 +196,7 @@ node {
     }
   }
 }
-'''
+"""
 
 
 def test_parses_types_attributes_and_nets() -> None:
@@ -216,8 +217,56 @@ def test_fast_and_strict_parsers_agree_on_builtin_design() -> None:
     text = gzip.decompress((builtin_path() / "netlist.pb.txt.gz").read_bytes()).decode()
     a, b = parse_netlist(text, "x"), _parse_strict(text, "x", "x")
     assert a.names == b.names
-    for f in ("node_type", "width", "x", "y", "pin_macro", "pin_dx", "weight", "net_ptr", "net_pins"):
+    for f in (
+        "node_type",
+        "width",
+        "x",
+        "y",
+        "pin_macro",
+        "pin_dx",
+        "weight",
+        "net_ptr",
+        "net_pins",
+    ):
         assert np.array_equal(getattr(a, f), getattr(b, f)), f
+
+
+def _same_netlist(a, b) -> None:  # type: ignore[no-untyped-def]
+    assert a.names == b.names
+    for f in (
+        "node_type",
+        "width",
+        "height",
+        "x",
+        "y",
+        "pin_macro",
+        "pin_dx",
+        "pin_dy",
+        "weight",
+        "net_ptr",
+        "net_pins",
+    ):
+        assert np.array_equal(getattr(a, f), getattr(b, f)), f
+
+
+def test_other_protobuf_text_layouts_read_the_same() -> None:
+    """One node per line, ``attr: {`` with a colon, fields run together: protobuf text
+    allows them all, and they give the same netlist as the canonical layout."""
+    reference = parse_netlist(GOOD, "x")
+    compact = re.sub(r"\s*\n\s*", " ", GOOD.split("\n", 1)[1])  # drop the comment, join lines
+    assert "\n" not in compact
+    _same_netlist(parse_netlist(compact, "x"), reference)
+    colons = GOOD.replace("attr {", "attr: {").replace("value {", "value: {")
+    _same_netlist(parse_netlist(colons, "x"), reference)
+
+
+def test_errors_in_one_line_files_name_the_line(tmp_path: Path) -> None:
+    compact = re.sub(r"\s*\n\s*", " ", GOOD.split("\n", 1)[1])
+    path = tmp_path / "netlist.pb.txt"
+    path.write_text("# header\n" + compact.replace('placeholder: "MACRO"', 'placeholder: "BLOCK"'))
+    with pytest.raises(NetlistError, match="unknown type 'BLOCK'") as info:
+        read_netlist(path)
+    assert info.value.line == 2
 
 
 @pytest.mark.parametrize("suffix", [".pb.txt", ".pb.txt.gz"])
@@ -226,8 +275,21 @@ def test_write_then_read_is_exact(tmp_path: Path, suffix: str) -> None:
     out = write_netlist(nl, tmp_path / f"netlist{suffix}")
     back = read_netlist(out)
     assert back.names == nl.names and back.side == nl.side
-    for f in ("node_type", "width", "height", "x", "y", "orientation", "pin_macro", "pin_dx", "pin_dy",
-              "weight", "net_ptr", "net_pins", "net_weight"):
+    for f in (
+        "node_type",
+        "width",
+        "height",
+        "x",
+        "y",
+        "orientation",
+        "pin_macro",
+        "pin_dx",
+        "pin_dy",
+        "weight",
+        "net_ptr",
+        "net_pins",
+        "net_weight",
+    ):
         assert np.array_equal(getattr(back, f), getattr(nl, f)), f
     assert back.metadata["ct_metadata"] == nl.metadata["ct_metadata"]
 
@@ -246,15 +308,36 @@ def _mutate(old: str, new: str, count: int = 1) -> str:
 
 BAD_CASES = {
     "truncated": (GOOD[: GOOD.index('node {\n  name: "s0/Pout"') + 40], "truncated"),
-    "unknown node type": (_mutate('placeholder: "MACRO"\n', 'placeholder: "BLOCK"\n'), "unknown type 'BLOCK'"),
-    "missing attribute": (_mutate('      placeholder: "PORT"\n    }\n  }\n  attr {\n    key: "x"', '      placeholder: "PORT"\n    }\n  }\n  attr {\n    key: "xx"'), "lacks the 'x' attribute"),
-    "net to unknown node": (_mutate('input: "s0/Pin"', 'input: "nowhere"'), "'nowhere', which is no node"),
-    "pin of unknown macro": (_mutate('placeholder: "m0"\n', 'placeholder: "m9"\n'), "unknown macro 'm9'"),
+    "unknown node type": (
+        _mutate('placeholder: "MACRO"\n', 'placeholder: "BLOCK"\n'),
+        "unknown type 'BLOCK'",
+    ),
+    "missing attribute": (
+        _mutate(
+            '      placeholder: "PORT"\n    }\n  }\n  attr {\n    key: "x"',
+            '      placeholder: "PORT"\n    }\n  }\n  attr {\n    key: "xx"',
+        ),
+        "lacks the 'x' attribute",
+    ),
+    "net to unknown node": (
+        _mutate('input: "s0/Pin"', 'input: "nowhere"'),
+        "'nowhere', which is no node",
+    ),
+    "pin of unknown macro": (
+        _mutate('placeholder: "m0"\n', 'placeholder: "m9"\n'),
+        "unknown macro 'm9'",
+    ),
     "non-numeric": (_mutate("f: 4.0\n", "f: four\n"), "must be a number"),
     "negative size": (_mutate("f: 4.0\n", "f: -4.0\n"), "must be a finite number >= 0"),
     "bad orientation": (_mutate('placeholder: "FS"', 'placeholder: "Q"'), "orientation"),
-    "garbage line": (_mutate('  attr {\n    key: "side"', '  wat\n  attr {\n    key: "side"'), "expected one of"),
-    "pin names a soft macro as hard": (_mutate('placeholder: "m0"\n', 'placeholder: "s0"\n'), "not a HARD_MACRO"),
+    "garbage line": (
+        _mutate('  attr {\n    key: "side"', '  wat\n  attr {\n    key: "side"'),
+        "expected one of",
+    ),
+    "pin names a soft macro as hard": (
+        _mutate('placeholder: "m0"\n', 'placeholder: "s0"\n'),
+        "not a HARD_MACRO",
+    ),
 }
 
 
@@ -292,8 +375,11 @@ _REAL_HEAD = _REAL[: _REAL.index("node {", 60_000)]
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     ops=st.lists(
-        st.tuples(st.sampled_from(["delete", "dup", "char", "cut", "swap"]), st.integers(0, 10**9),
-                  st.sampled_from(list('{}":#x-1.\n ab'))),
+        st.tuples(
+            st.sampled_from(["delete", "dup", "char", "cut", "swap"]),
+            st.integers(0, 10**9),
+            st.sampled_from(list('{}":#x-1.\n ab')),
+        ),
         min_size=1,
         max_size=4,
     )
