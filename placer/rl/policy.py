@@ -22,7 +22,7 @@ from placer.rl.features import PlacementFeatures
 class DeconvHead(nn.Module):
     """Actor (per-cell logits) and critic latents from :class:`PlacementFeatures` output."""
 
-    def __init__(self, extractor: PlacementFeatures, wiremask_prior: float = 6.0, value_dim: int = 64) -> None:
+    def __init__(self, extractor: PlacementFeatures, wiremask_prior: float = 20.0, value_dim: int = 64) -> None:
         super().__init__()
         self.extractor = [extractor]  # a list: not registered twice as a submodule
         C, D, F, G = extractor.coarse_channels, extractor.global_dim, extractor.fine_channels, extractor.grid_side
@@ -59,11 +59,11 @@ class DeconvHead(nn.Module):
 class PlacementPolicy(MaskableActorCriticPolicy):
     """MaskableActorCriticPolicy with :class:`PlacementFeatures` and :class:`DeconvHead`.
 
-    Extra keyword ``wiremask_prior`` (default 6.0): initial weight of the wire-mask prior in
+    Extra keyword ``wiremask_prior`` (default 20.0): initial weight of the wire-mask prior in
     the logits (0 disables it).
     """
 
-    def __init__(self, *args: Any, wiremask_prior: float = 6.0, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, wiremask_prior: float = 20.0, **kwargs: Any) -> None:
         self.wiremask_prior = wiremask_prior
         kwargs.setdefault("features_extractor_class", PlacementFeatures)
         kwargs.setdefault("share_features_extractor", True)
