@@ -11,8 +11,17 @@ import torch
 from netlists.generate import generate
 from placer.rl.train import TrainConfig, train
 
-TINY = {"max_grid": 16, "max_nodes": 8, "max_edges": 32, "n_steps": 64, "batch_size": 32,
-        "n_epochs": 1, "n_envs": 1, "soft_placement": "keep", "device": "cpu"}
+TINY = {
+    "max_grid": 16,
+    "max_nodes": 8,
+    "max_edges": 32,
+    "n_steps": 64,
+    "batch_size": 32,
+    "n_epochs": 1,
+    "n_envs": 1,
+    "soft_placement": "keep",
+    "device": "cpu",
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +39,15 @@ def trained_run(tmp_path_factory, tiny_design):
 
 def test_ppo_runs_end_to_end_and_writes_outputs(trained_run):
     _, out = trained_run
-    for name in ("last.zip", "best.zip", "best.plc", "best.json", "curve.csv", "config.json", "env_kwargs.json"):
+    for name in (
+        "last.zip",
+        "best.zip",
+        "best.plc",
+        "best.json",
+        "curve.csv",
+        "config.json",
+        "env_kwargs.json",
+    ):
         assert (out / name).exists(), name
     assert json.loads((out / "best.json").read_text())["proxy"] > 0
     assert list((out / "checkpoints").glob("step_*.zip"))
@@ -80,8 +97,15 @@ def test_rl_placer_is_legal_and_reproducible(trained_run, tiny_design):
 
 
 def test_graph_encoder_ablation_builds(tiny_design, tmp_path):
-    cfg = TrainConfig(out=str(tmp_path / "nog"), timesteps=64, use_graph=False, use_wiremask=False,
-                      checkpoint_every=1000, eval_every=1000, **TINY)
+    cfg = TrainConfig(
+        out=str(tmp_path / "nog"),
+        timesteps=64,
+        use_graph=False,
+        use_wiremask=False,
+        checkpoint_every=1000,
+        eval_every=1000,
+        **TINY,
+    )
     train(cfg, progress_bar=False, designs=[tiny_design])
     assert (tmp_path / "nog" / "last.zip").exists()
 
@@ -95,3 +119,33 @@ def test_train_cli_errors_are_one_line(tmp_path):
     assert result.exit_code == 2
     result = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "x"), "--resume"])
     assert result.exit_code == 2
+
+
+def test_train_cli_set_converts_and_validates_settings() -> None:
+    import pytest
+
+    from placer.commands.common import UsageError
+    from placer.commands.train import parse_settings
+
+    got = parse_settings(
+        [
+            "learning_rate=3e-4",
+            "n_steps=512",
+            "use_graph=false",
+            "order=degree",
+            "time_limit_s=none",
+        ]
+    )
+    assert got == {
+        "learning_rate": 3e-4,
+        "n_steps": 512,
+        "use_graph": False,
+        "order": "degree",
+        "time_limit_s": None,
+    }
+    with pytest.raises(UsageError, match="KEY one of"):
+        parse_settings(["no_such_field=1"])
+    with pytest.raises(UsageError, match="not a valid int"):
+        parse_settings(["n_steps=many"])
+    with pytest.raises(UsageError, match="KEY one of"):
+        parse_settings(["out=elsewhere"])  # the run folder is --out's job
