@@ -4,8 +4,9 @@ A :class:`SearchState` wraps the :class:`~placer.cost.incremental.IncrementalEva
 keeps the hard-macro rectangles so every proposed move can be checked for legality (inside the
 canvas, no hard-macro overlap) in O(#hard macros) before it is priced. The move kinds are the
 ones Circuit Training's simulated-annealing baseline uses (swap, shift, mirror, move, shuffle)
-plus a *hot-spot* move used by ``refine``, which shifts a macro picked with probability
-growing with the congestion and density of the cell under it. Acceptance is Metropolis at a temperature that decays
+plus two moves used by ``refine``: *hot-spot* shifts a macro picked with probability growing
+with the congestion and density of the cell under it, *hot-net* one picked by the congestion
+overflow its nets are routed through. Acceptance is Metropolis at a temperature that decays
 exponentially over the time budget.
 """
 
@@ -70,7 +71,10 @@ class SearchState:
         hw, hh = self.half_w[nodes], self.half_h[nodes]
         e = self.tol
         return bool(
-            np.all(x - hw >= -e) and np.all(x + hw <= c.width + e) and np.all(y - hh >= -e) and np.all(y + hh <= c.height + e)
+            np.all(x - hw >= -e)
+            and np.all(x + hw <= c.width + e)
+            and np.all(y - hh >= -e)
+            and np.all(y + hh <= c.height + e)
         )
 
     def clamp(self, node: int, x: float, y: float) -> tuple[float, float]:
@@ -87,16 +91,24 @@ class SearchState:
         hx, hy = p.x[h], p.y[h]
         hw, hh = self.half_w[h], self.half_h[h]
         for k, i in enumerate(nodes.tolist()):
-            ox = np.minimum(x[k] + self.half_w[i], hx + hw) - np.maximum(x[k] - self.half_w[i], hx - hw)
-            oy = np.minimum(y[k] + self.half_h[i], hy + hh) - np.maximum(y[k] - self.half_h[i], hy - hh)
+            ox = np.minimum(x[k] + self.half_w[i], hx + hw) - np.maximum(
+                x[k] - self.half_w[i], hx - hw
+            )
+            oy = np.minimum(y[k] + self.half_h[i], hy + hh) - np.maximum(
+                y[k] - self.half_h[i], hy - hh
+            )
             if np.any((ox > self.tol) & (oy > self.tol) & others):
                 return False
         if nodes.size > 1:
             for a in range(nodes.size):
                 for b in range(a + 1, nodes.size):
                     i, j = nodes[a], nodes[b]
-                    ox = min(x[a] + self.half_w[i], x[b] + self.half_w[j]) - max(x[a] - self.half_w[i], x[b] - self.half_w[j])
-                    oy = min(y[a] + self.half_h[i], y[b] + self.half_h[j]) - max(y[a] - self.half_h[i], y[b] - self.half_h[j])
+                    ox = min(x[a] + self.half_w[i], x[b] + self.half_w[j]) - max(
+                        x[a] - self.half_w[i], x[b] - self.half_w[j]
+                    )
+                    oy = min(y[a] + self.half_h[i], y[b] + self.half_h[j]) - max(
+                        y[a] - self.half_h[i], y[b] - self.half_h[j]
+                    )
                     if ox > self.tol and oy > self.tol:
                         return False
         return True
@@ -111,7 +123,9 @@ class SearchState:
         return self.hard_free(hard, x[sel], y[sel])
 
     # ------------------------------------------------------------------ moves
-    def propose_move(self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray, orient: np.ndarray | None = None) -> Move | None:
+    def propose_move(
+        self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray, orient: np.ndarray | None = None
+    ) -> Move | None:
         if not self.legal(nodes, x, y):
             return None
         return self.ev.propose(nodes, x, y, orient)
@@ -128,6 +142,7 @@ class SearchContext:
     pool: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     heat: np.ndarray | None = None  # per-pool-node heat of the cell under it (for refine)
     heat_cdf: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    net_heat_cdf: np.ndarray | None = None  # per-pool-node weight from the nets crossing hot cells
 
 
 def _pick(state: SearchState, ctx: SearchContext) -> int:
@@ -174,7 +189,10 @@ def move_mirror(state: SearchState, ctx: SearchContext) -> tuple[str, Move | Non
         return "mirror", None
     i = int(state.hard[state.rng.integers(state.hard.size)])
     p = state.placement
-    o = np.array([MIRROR[p.orientation[i]] if state.rng.random() < 0.5 else MIRROR[p.orientation[i]] ^ 2], dtype=np.int8)
+    o = np.array(
+        [MIRROR[p.orientation[i]] if state.rng.random() < 0.5 else MIRROR[p.orientation[i]] ^ 2],
+        dtype=np.int8,
+    )
     return "mirror", state.propose_move(np.array([i]), np.array([p.x[i]]), np.array([p.y[i]]), o)
 
 
@@ -197,13 +215,38 @@ def move_hotspot(state: SearchState, ctx: SearchContext) -> tuple[str, Move | No
     if ctx.heat is None:
         return move_shift(state, ctx)
     rng = state.rng
-    i = int(ctx.pool[min(int(np.searchsorted(ctx.heat_cdf, rng.uniform(0, ctx.heat_cdf[-1]))), ctx.pool.size - 1)])
+    i = int(
+        ctx.pool[
+            min(
+                int(np.searchsorted(ctx.heat_cdf, rng.uniform(0, ctx.heat_cdf[-1]))),
+                ctx.pool.size - 1,
+            )
+        ]
+    )
     p = state.placement
     r = max(ctx.radius_cells, 0.25)
     x = p.x[i] + rng.uniform(-r, r) * state.cw
     y = p.y[i] + rng.uniform(-r, r) * state.ch
     x, y = state.clamp(i, x, y)
     return "hotspot", state.propose_move(np.array([i]), np.array([x]), np.array([y]))
+
+
+def move_hotnet(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
+    """Shift a macro whose nets are routed through the most congested cells (picked with
+    probability growing with that routed overflow): the macros that *cause* a hot spot are
+    often not the ones sitting on it, since a 2-pin route runs along its driver's row and its
+    sink's column."""
+    if ctx.net_heat_cdf is None:
+        return move_shift(state, ctx)
+    rng = state.rng
+    cdf = ctx.net_heat_cdf
+    i = int(ctx.pool[min(int(np.searchsorted(cdf, rng.uniform(0, cdf[-1]))), ctx.pool.size - 1)])
+    p = state.placement
+    r = max(ctx.radius_cells, 0.25)
+    x = p.x[i] + rng.uniform(-r, r) * state.cw
+    y = p.y[i] + rng.uniform(-r, r) * state.ch
+    x, y = state.clamp(i, x, y)
+    return "hotnet", state.propose_move(np.array([i]), np.array([x]), np.array([y]))
 
 
 MOVES: dict[str, MoveMaker] = {
@@ -213,6 +256,7 @@ MOVES: dict[str, MoveMaker] = {
     "mirror": move_mirror,
     "shuffle": move_shuffle,
     "hotspot": move_hotspot,
+    "hotnet": move_hotnet,
 }
 
 
@@ -240,6 +284,53 @@ def update_heat(state: SearchState, ctx: SearchContext) -> None:
     thresh = np.quantile(heat_map, 0.8)
     ctx.heat = np.where(h >= thresh, h**2, 0.05 * h**2) + 1e-12
     ctx.heat_cdf = np.cumsum(ctx.heat)
+    ctx.net_heat_cdf = np.cumsum(net_heat(state, maps.vertical, maps.horizontal)[ctx.pool] + 1e-12)
+
+
+def _box_sums(
+    grid: np.ndarray, r0: np.ndarray, r1: np.ndarray, c0: np.ndarray, c1: np.ndarray
+) -> np.ndarray:
+    """Sums of ``grid`` over the inclusive boxes ``[r0, r1] x [c0, c1]`` (integral image)."""
+    R, C = grid.shape
+    ii = np.zeros((R + 1, C + 1))
+    ii[1:, 1:] = grid.cumsum(0).cumsum(1)
+    r0, r1 = np.clip(r0, 0, R - 1), np.clip(r1, 0, R - 1)
+    c0, c1 = np.clip(c0, 0, C - 1), np.clip(c1, 0, C - 1)
+    return ii[r1 + 1, c1 + 1] - ii[r0, c1 + 1] - ii[r1 + 1, c0] + ii[r0, c0]
+
+
+def net_heat(state: SearchState, v: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Per node, the congestion overflow its nets are routed through.
+
+    A cell's overflow is how far it exceeds the smallest value of the top 5 % (the cells the
+    congestion cost averages). A net's horizontal routes run along its driver's rows (within
+    the smoothing range) between its leftmost and rightmost pin columns, its vertical routes
+    along its pins' columns between its lowest and highest rows: the overflow inside those
+    boxes, times the net's routing weight, is the net's heat, and a node's heat is the sum
+    over its nets (computed on bounding boxes: a cheap upper estimate, refreshed with the maps).
+    """
+    ev = state.ev
+    ctx = ev.ctx
+    c = ctx.canvas
+    both = np.concatenate([v.ravel(), h.ravel()])
+    k = max(int(0.05 * both.size), 1)
+    t = np.partition(both, both.size - k)[both.size - k]
+    ov, oh = np.maximum(v - t, 0.0), np.maximum(h - t, 0.0)
+    if not (ov.any() or oh.any()):
+        ov, oh = (v >= t).astype(float), (h >= t).astype(float)
+    starts = ctx.net_start
+    if starts.size == 0:
+        return np.zeros(state.netlist.n_nodes)
+    rmin = np.minimum.reduceat(ev._rows, starts)
+    rmax = np.maximum.reduceat(ev._rows, starts)
+    cmin = np.minimum.reduceat(ev._cols, starts)
+    cmax = np.maximum.reduceat(ev._cols, starts)
+    s = int(c.smooth_range)
+    dr = ev._rows[starts]
+    heat = _box_sums(oh, dr - s, dr + s, cmin, cmax) + _box_sums(ov, rmin, rmax, cmin - s, cmax + s)
+    heat *= ctx.route_weight
+    per_entry = heat[ctx.entry_net]
+    return np.bincount(ctx.entry_anchor, weights=per_entry, minlength=state.netlist.n_nodes)
 
 
 def anneal(
@@ -291,7 +382,9 @@ def anneal(
         step += 1
         frac = step / max_steps if max_steps else deadline.fraction()
         temp = t0 * schedule.final_ratio**frac
-        ctx.radius_cells = schedule.radius_start * (schedule.radius_end / schedule.radius_start) ** frac
+        ctx.radius_cells = (
+            schedule.radius_start * (schedule.radius_end / schedule.radius_start) ** frac
+        )
         kind, mv = MOVES[names[int(rng.choice(len(names), p=weights))]](state, ctx)
         stats.count(stats.proposed, kind)
         if mv is None:

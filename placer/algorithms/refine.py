@@ -3,8 +3,8 @@
 The approach of the strongest recent macro placers on the proxy cost (e.g. the exact-proxy
 local search that won the 2026 Partcl/HRT challenge): start from any placement, make many
 small moves priced exactly by the incremental evaluator, and spend the moves where the cost
-is: macros sitting on the most congested or densest grid cells are picked more often for a
-small shift. Hard and soft macros both move (soft macros carry most of the density and much of
+is: macros sitting on the most congested or densest grid cells, and macros whose nets are
+routed through the most congested cells, are picked more often for a small shift. Hard and soft macros both move (soft macros carry most of the density and much of
 the routing demand); hard macros stay legal after every move.
 Acceptance is Metropolis at a low, decaying temperature, so the search mostly descends.
 """
@@ -24,7 +24,7 @@ class Refine(Placer):
     """Hot-spot-biased exact-proxy local search over hard and soft macros.
 
     Options:
-        moves: weights of shift / hotspot / swap / mirror (0.45/0.4/0.1/0.05).
+        moves: weights of shift / hotspot / hotnet / swap / mirror (0.35/0.25/0.25/0.1/0.05).
         start_factor: initial temperature, multiple of the mean uphill delta (0.002).
         final_ratio: final / initial temperature (1e-3).
         heat_every: proposals between refreshes of the congestion/density heat map (2000).
@@ -35,9 +35,18 @@ class Refine(Placer):
 
     name = "refine"
 
-    def run(self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback) -> Placement:
+    def run(
+        self,
+        netlist: Netlist,
+        placement: Placement,
+        budget_s: float,
+        seed: int,
+        progress: ProgressCallback,
+    ) -> Placement:
         o = self.options
-        moves = o.get("moves", {"shift": 0.45, "hotspot": 0.4, "swap": 0.1, "mirror": 0.05})
+        moves = o.get(
+            "moves", {"shift": 0.35, "hotspot": 0.25, "hotnet": 0.25, "swap": 0.1, "mirror": 0.05}
+        )
         schedule = AnnealSchedule(
             start_factor=float(o.get("start_factor", 0.002)),
             final_ratio=float(o.get("final_ratio", 1e-3)),
@@ -47,5 +56,14 @@ class Refine(Placer):
         start = legalize(netlist, placement)
         state = SearchState(netlist, start, np.random.default_rng(seed))
         pool = np.concatenate([state.hard, state.soft]) if o.get("soft", True) else state.hard
-        anneal(state, moves, budget_s, progress, schedule, pool=pool, heat_every=int(o.get("heat_every", 2000)), max_steps=o.get("max_steps"))
+        anneal(
+            state,
+            moves,
+            budget_s,
+            progress,
+            schedule,
+            pool=pool,
+            heat_every=int(o.get("heat_every", 2000)),
+            max_steps=o.get("max_steps"),
+        )
         return state.placement.copy()

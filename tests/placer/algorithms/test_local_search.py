@@ -1,0 +1,32 @@
+"""The move engine's hot-net weighting points at the nets routed through hot cells."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from netlists.generate import generate
+from placer.algorithms.local_search import SearchState, net_heat
+
+
+def test_net_heat_counts_the_overflow_each_net_is_routed_through() -> None:
+    netlist, placement = generate(8, 40, 16, seed=5)
+    state = SearchState(netlist, placement, np.random.default_rng(0))
+    ev, c = state.ev, netlist.canvas
+    assert c is not None
+    R, C, s = c.rows, c.cols, int(c.smooth_range)
+    v, h = np.zeros((R, C)), np.zeros((R, C))
+    hot_r, hot_c = R // 2, C // 2
+    h[hot_r, hot_c] = 1.0  # one hot horizontal cell, everything else cold
+    heat = net_heat(state, v, h)
+
+    # brute force: a net is hot when its driver row is within the smoothing range of the hot
+    # row and its pins' columns span the hot column
+    ctx = ev.ctx
+    ends = np.append(ctx.net_start[1:], ctx.entry_net.size)
+    expected = np.zeros(netlist.n_nodes)
+    for n, (a, b) in enumerate(zip(ctx.net_start, ends, strict=True)):
+        cols = ev._cols[a:b]
+        if abs(int(ev._rows[a]) - hot_r) <= s and cols.min() <= hot_c <= cols.max():
+            np.add.at(expected, ctx.entry_anchor[a:b], ctx.route_weight[n])
+    assert expected.any(), "the test design should route some net through the hot cell"
+    np.testing.assert_allclose(heat, expected)
