@@ -162,10 +162,18 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
             )
         pos += 1
 
-    def truncated(block: str, opened_at: int) -> NetlistError:
-        return NetlistError(
-            f"file ends inside the {block} opened at line {opened_at} (truncated?)", path, last_line
-        )
+    def next_in_block(node_start: int) -> tuple[str, int] | None:
+        """The next token inside a block, or None at its closing brace."""
+        nonlocal pos
+        if pos >= n:
+            raise NetlistError(
+                f"file ends inside the node opened at line {node_start} (truncated?)",
+                path,
+                last_line,
+            )
+        tok, line = toks[pos]
+        pos += 1
+        return None if tok == "}" else (tok, line)
 
     while pos < n:
         tok, line = toks[pos]
@@ -178,13 +186,8 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
         inputs: list[str] = []
         attrs: dict[str, object] = {}
         attr_lines: dict[str, int] = {}
-        while True:
-            if pos >= n:
-                raise truncated("node", node_start)
-            tok, line = toks[pos]
-            pos += 1
-            if tok == "}":
-                break
+        while (item := next_in_block(node_start)) is not None:
+            tok, line = item
             if tok == "name:":
                 node_name = take_string("name:")
             elif tok == "input:":
@@ -195,24 +198,14 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
                 key: str | None = None
                 value: object = None
                 value_line = line
-                while True:
-                    if pos >= n:
-                        raise truncated("node", node_start)
-                    tok, line = toks[pos]
-                    pos += 1
-                    if tok == "}":
-                        break
+                while (item := next_in_block(node_start)) is not None:
+                    tok, line = item
                     if tok == "key:":
                         key = take_string("key:")
                     elif tok in ("value", "value:"):
                         open_block("value")
-                        while True:
-                            if pos >= n:
-                                raise truncated("node", node_start)
-                            tok, line = toks[pos]
-                            pos += 1
-                            if tok == "}":
-                                break
+                        while (item := next_in_block(node_start)) is not None:
+                            tok, line = item
                             if tok == "placeholder:":
                                 value, value_line = take_string("placeholder:"), line
                             elif tok in ("f:", "i:"):

@@ -209,26 +209,24 @@ def move_shuffle(state: SearchState, ctx: SearchContext) -> tuple[str, Move | No
     return "shuffle", state.propose_move(nodes, x, y)
 
 
-def move_hotspot(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
-    """Shift a macro picked with probability growing with the heat (congestion + density) of
-    the cell under it: the moves go where the top-k terms of the proxy are decided."""
-    if ctx.heat is None:
-        return move_shift(state, ctx)
+def _shift_weighted(state: SearchState, ctx: SearchContext, cdf: np.ndarray) -> Move | None:
+    """Shift (as :func:`move_shift`) a pool macro drawn with the weights whose cumsum is ``cdf``."""
     rng = state.rng
-    i = int(
-        ctx.pool[
-            min(
-                int(np.searchsorted(ctx.heat_cdf, rng.uniform(0, ctx.heat_cdf[-1]))),
-                ctx.pool.size - 1,
-            )
-        ]
-    )
+    i = int(ctx.pool[min(int(np.searchsorted(cdf, rng.uniform(0, cdf[-1]))), ctx.pool.size - 1)])
     p = state.placement
     r = max(ctx.radius_cells, 0.25)
     x = p.x[i] + rng.uniform(-r, r) * state.cw
     y = p.y[i] + rng.uniform(-r, r) * state.ch
     x, y = state.clamp(i, x, y)
-    return "hotspot", state.propose_move(np.array([i]), np.array([x]), np.array([y]))
+    return state.propose_move(np.array([i]), np.array([x]), np.array([y]))
+
+
+def move_hotspot(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
+    """Shift a macro picked with probability growing with the heat (congestion + density) of
+    the cell under it: the moves go where the top-k terms of the proxy are decided."""
+    if ctx.heat is None:
+        return move_shift(state, ctx)
+    return "hotspot", _shift_weighted(state, ctx, ctx.heat_cdf)
 
 
 def move_hotnet(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
@@ -238,15 +236,7 @@ def move_hotnet(state: SearchState, ctx: SearchContext) -> tuple[str, Move | Non
     sink's column."""
     if ctx.net_heat_cdf is None:
         return move_shift(state, ctx)
-    rng = state.rng
-    cdf = ctx.net_heat_cdf
-    i = int(ctx.pool[min(int(np.searchsorted(cdf, rng.uniform(0, cdf[-1]))), ctx.pool.size - 1)])
-    p = state.placement
-    r = max(ctx.radius_cells, 0.25)
-    x = p.x[i] + rng.uniform(-r, r) * state.cw
-    y = p.y[i] + rng.uniform(-r, r) * state.ch
-    x, y = state.clamp(i, x, y)
-    return "hotnet", state.propose_move(np.array([i]), np.array([x]), np.array([y]))
+    return "hotnet", _shift_weighted(state, ctx, ctx.net_heat_cdf)
 
 
 MOVES: dict[str, MoveMaker] = {
