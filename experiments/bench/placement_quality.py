@@ -1,0 +1,161 @@
+"""Benchmark: placement quality on a suite, checked run by run (issue #4's quality targets).
+
+Reads a runs folder written by ``placer place --suite`` (or makes one with ``--run``), then for
+every finished run re-reads its ``.plc``, evaluates it afresh and checks that
+
+* the stored proxy equals the fresh evaluation (relative 1e-9),
+* the placement is legal (no hard-macro overlap, every macro inside the canvas, fixed nodes
+  where the design's ``initial.plc`` has them).
+
+It reports, per design, the initial placement's proxy, each method's, the best method and how
+far below the initial it is, and the targets: the best method at least 30 % below ``initial``
+on average, and below ``sa`` at the same budget.
+
+    placer place --suite ../shared/benchmarks --algo refine,sa --budget-s 600 --jobs 2 --out runs/q600
+    python experiments/bench/placement_quality.py --runs runs/q600 --out experiments/results/placement_quality_600s.md
+
+or, in one go (resumable: rerun the same command after an interruption)::
+
+    python experiments/bench/placement_quality.py --run --budget-s 600 --methods refine,sa \\
+        --runs runs/q600 --out experiments/results/placement_quality_600s.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from netlists.io import load_design
+from placer.algorithms.legalize import check_legality
+from placer.cost.proxy import evaluate
+from placer.results import DB_NAME, ResultStore, records_as_dicts
+
+DEFAULT_SUITE = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
+TARGET = 0.30
+
+
+def verify(runs_dir: Path) -> pd.DataFrame:
+    """One row per ok run: stored and fresh proxy, legality, initial proxy."""
+    rows = []
+    for r in records_as_dicts(ResultStore(runs_dir / DB_NAME).records()):
+        if r["status"] != "ok" or not r["plc_path"]:
+            continue
+        netlist, placement = load_design(r["netlist_path"], runs_dir / r["plc_path"])
+        _, start = load_design(r["netlist_path"])  # the design's initial.plc: fixed nodes stay put
+        fresh = evaluate(netlist, placement).proxy
+        legal = check_legality(netlist, placement, reference=start)
+        rows.append(
+            {
+                "design": r["design"],
+                "method": r["method"],
+                "seed": r["seed"],
+                "budget_s": r["budget_s"],
+                "proxy": r["proxy"],
+                "fresh": fresh,
+                "initial": r["initial_proxy"],
+                "same_cost": abs(fresh - r["proxy"]) <= 1e-9 * max(abs(fresh), 1e-12),
+                "legal": legal.legal,
+                "seconds": r["seconds"],
+            }
+        )
+    if not rows:
+        raise SystemExit(f"{runs_dir}: no finished runs")
+    return pd.DataFrame(rows)
+
+
+def report(runs: pd.DataFrame) -> str:
+    best_seed = runs.loc[runs.groupby(["design", "method"])["proxy"].idxmin()]
+    wide = best_seed.pivot(index="design", columns="method", values="proxy")
+    initial = runs.groupby("design")["initial"].first()
+    methods = list(wide.columns)
+    wide["best"] = wide[methods].min(axis=1)
+    wide["best method"] = wide[methods].idxmin(axis=1)
+    wide["below initial"] = 1 - wide["best"] / initial
+    lines = [
+        f"Budget {', '.join(f'{b:g}' for b in sorted(runs['budget_s'].unique()))} s per run; "
+        f"{len(runs)} runs; best seed per design and method.",
+        "",
+        "| design | initial | " + " | ".join(methods) + " | best | below initial |",
+        "|---|---:|" + "---:|" * len(methods) + "---|---:|",
+    ]
+    for design, row in wide.iterrows():
+        cells = " | ".join(f"{row[m]:.4f}" if not np.isnan(row[m]) else "-" for m in methods)
+        lines.append(
+            f"| {design} | {initial[design]:.4f} | {cells} | {row['best method']} | {row['below initial'] * 100:.1f}% |"
+        )
+    mean_below = float(wide["below initial"].mean())
+    per_method = {m: float((1 - wide[m] / initial).mean()) for m in methods}
+    lines += [
+        "| mean below initial | | "
+        + " | ".join(f"{per_method[m] * 100:.1f}%" for m in methods)
+        + f" | | {mean_below * 100:.1f}% |",
+        "",
+        f"- every stored cost equals a fresh evaluation of its .plc: {bool(runs['same_cost'].all())} "
+        f"({int((~runs['same_cost']).sum())} mismatches)",
+        f"- every output legal: {bool(runs['legal'].all())} ({int((~runs['legal']).sum())} illegal)",
+        f"- best method >= {TARGET:.0%} below initial on average: {mean_below * 100:.1f}% -> "
+        + ("met" if mean_below >= TARGET else "missed"),
+    ]
+    if "sa" in methods:
+        others = [m for m in methods if m != "sa"]
+        if others:
+            best_other = max(others, key=lambda m: per_method[m])
+            gap = float((1 - wide[best_other] / wide["sa"]).mean())
+            lines.append(
+                f"- {best_other} vs sa at the same budget: {gap * 100:.1f}% lower proxy on average"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--runs", type=Path, required=True, help="runs folder (placer place --suite --out)"
+    )
+    parser.add_argument(
+        "--run", action="store_true", help="first run (or resume) the batch into --runs"
+    )
+    parser.add_argument("--suite", type=Path, default=DEFAULT_SUITE)
+    parser.add_argument("--methods", default="refine,sa")
+    parser.add_argument("--budget-s", type=float, default=600.0)
+    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", type=Path, help="write the report here (Markdown)")
+    args = parser.parse_args()
+    if args.run:
+        cmd = [
+            "placer",
+            "place",
+            "--suite",
+            str(args.suite),
+            "--algo",
+            args.methods,
+            "--budget-s",
+            str(args.budget_s),
+            "--seeds",
+            str(args.seeds),
+            "--jobs",
+            str(args.jobs),
+            "--out",
+            str(args.runs),
+        ]
+        if (args.runs / DB_NAME).exists():
+            cmd.append("--resume")
+        subprocess.run(cmd, check=True)
+    text = "# Placement quality (generated by experiments/bench/placement_quality.py)\n\n" + report(
+        verify(args.runs)
+    )
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
