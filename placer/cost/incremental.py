@@ -146,6 +146,18 @@ class IncrementalEvaluator:
         self._token = 0
         self._commits = 0
         self.resync()
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Price and commit a no-op move, so that the kernels are compiled (the first time in a
+        process, about 20 s without numba's cache) here and not inside a search's time budget."""
+        movable = np.flatnonzero(self._is_macro | (self.netlist.node_type == NodeType.PORT))
+        if movable.size == 0:
+            return
+        i = movable[:1]
+        p = self.placement
+        self.commit(self._price(i, p.x[i].copy(), p.y[i].copy(), p.orientation[i].copy()))
+        self._commits = 0
 
     # ------------------------------------------------------------------ state
     def resync(self) -> None:
