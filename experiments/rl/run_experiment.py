@@ -72,7 +72,9 @@ def load_named(spec: str) -> tuple[Design, str | None]:
     return load_design(spec), spec
 
 
-def best_random(design: Design, budget_s: float, seed: int, env_kwargs: dict[str, Any]) -> tuple[float, int]:
+def best_random(
+    design: Design, budget_s: float, seed: int, env_kwargs: dict[str, Any]
+) -> tuple[float, int]:
     """Best proxy of masked-random episodes within ``budget_s`` (at least one episode)."""
     env = MacroPlacementEnv(design, **env_kwargs)
     rng = np.random.default_rng(seed)
@@ -109,7 +111,9 @@ def plot_curves(runs: dict[str, Path], out: Path) -> None:
         if not path.exists():
             continue
         df = pd.read_csv(path)
-        ax.plot(df["steps"], df["train_mean_proxy"], label=f"{variant} (train episodes, mean of 50)")
+        ax.plot(
+            df["steps"], df["train_mean_proxy"], label=f"{variant} (train episodes, mean of 50)"
+        )
         ax.plot(df["steps"], df["eval_proxy"], "--", label=f"{variant} (deterministic eval)")
     ax.set_xlabel("environment steps")
     ax.set_ylabel("proxy cost")
@@ -129,13 +133,22 @@ def main() -> None:
     parser.add_argument("--design", default="ibm01")
     parser.add_argument("--unseen", default="ariane133")
     parser.add_argument("--generated", type=int, default=0, help="extra synthetic training designs")
-    parser.add_argument("--minutes", type=float, default=60.0, help="training wall time per variant")
+    parser.add_argument(
+        "--minutes", type=float, default=60.0, help="training wall time per variant"
+    )
     parser.add_argument("--eval-budget-s", type=float, default=60.0)
     parser.add_argument("--variants", default="full,no_wiremask,no_graph")
     parser.add_argument("--n-envs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument(
+        "--table-only", action="store_true", help="rewrite table.md from results.json"
+    )
     args = parser.parse_args()
+    if args.table_only:
+        rewrite_table(args.out)
+        print((args.out / "table.md").read_text())
+        return
 
     target, target_path = load_named(args.design)
     unseen, _ = load_named(args.unseen)
@@ -150,30 +163,56 @@ def main() -> None:
         run = args.out / "runs" / variant
         runs[variant] = run
         cfg = TrainConfig(
-            out=str(run), timesteps=10**9, n_envs=args.n_envs, device="auto", seed=args.seed,
-            time_limit_s=args.minutes * 60, checkpoint_every=20_000, eval_every=5_000,
-            max_nodes=max_nodes, **VARIANTS[variant],
+            out=str(run),
+            timesteps=10**9,
+            n_envs=args.n_envs,
+            device="auto",
+            seed=args.seed,
+            time_limit_s=args.minutes * 60,
+            checkpoint_every=20_000,
+            eval_every=5_000,
+            max_nodes=max_nodes,
+            **VARIANTS[variant],
         )
         if (run / "done.json").exists():
             print(f"{variant}: already trained")
         else:
             t0 = time.perf_counter()
-            train(cfg, progress_bar=False, designs=train_designs, resume=(run / "last.zip").exists())
+            train(
+                cfg, progress_bar=False, designs=train_designs, resume=(run / "last.zip").exists()
+            )
             (run / "done.json").write_text(json.dumps({"train_s": time.perf_counter() - t0}))
         model = load_model(run, "cpu")
         for label, design in (("target", target), ("unseen", unseen)):
             env = env_for_model(model, *design, model_path=run)
             t0 = time.perf_counter()
-            _, info = place_with_policy(model, env, samples=10**6, seed=args.seed, deadline=Deadline(args.eval_budget_s))
-            rows.append({"design": design[0].name, "split": label, "method": f"rl[{variant}]",
-                         "proxy": info.get("cost", {}).get("proxy", math.inf), "eval_s": time.perf_counter() - t0})
+            _, info = place_with_policy(
+                model, env, samples=10**6, seed=args.seed, deadline=Deadline(args.eval_budget_s)
+            )
+            rows.append(
+                {
+                    "design": design[0].name,
+                    "split": label,
+                    "method": f"rl[{variant}]",
+                    "proxy": info.get("cost", {}).get("proxy", math.inf),
+                    "eval_s": time.perf_counter() - t0,
+                }
+            )
             print(rows[-1])
 
     for label, design in (("target", target), ("unseen", unseen)):
         t0 = time.perf_counter()
         proxy, episodes = best_random(design, args.eval_budget_s, args.seed, env_kwargs)
-        rows.append({"design": design[0].name, "split": label, "method": "random", "proxy": proxy,
-                     "eval_s": time.perf_counter() - t0, "episodes": episodes})
+        rows.append(
+            {
+                "design": design[0].name,
+                "split": label,
+                "method": "random",
+                "proxy": proxy,
+                "eval_s": time.perf_counter() - t0,
+                "episodes": episodes,
+            }
+        )
         for name in ("greedy", "sa"):
             t0 = time.perf_counter()
             try:
@@ -181,34 +220,84 @@ def main() -> None:
             except KeyError as exc:  # placer not installed
                 print(f"skipping {name}: {exc}")
                 continue
-            rows.append({"design": design[0].name, "split": label, "method": name, "proxy": proxy,
-                         "eval_s": time.perf_counter() - t0})
+            rows.append(
+                {
+                    "design": design[0].name,
+                    "split": label,
+                    "method": name,
+                    "proxy": proxy,
+                    "eval_s": time.perf_counter() - t0,
+                }
+            )
         print(rows[-3:])
 
     plot_curves(runs, args.out / "learning_curves.png")
-    (args.out / "results.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=2))
+    (args.out / "results.json").write_text(
+        json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=2)
+    )
     write_table(rows, args, args.out / "table.md")
     print((args.out / "table.md").read_text())
 
 
+def _relative(value: float, reference: float) -> str:
+    if not (math.isfinite(value) and math.isfinite(reference) and reference):
+        return "n/a"
+    return f"{(value / reference - 1) * 100:+.1f}%"
+
+
 def write_table(rows: list[dict[str, Any]], args: argparse.Namespace, path: Path) -> None:
+    """The results table; ``rl[variant]`` rows use the run's best evaluated checkpoint (its
+    step is given), ``... last`` rows (from ``eval_last.py``) the last one."""
+    extra = path.parent / "last_checkpoint.json"
+    rows = rows + (json.loads(extra.read_text()) if extra.exists() else [])
     lines = [
         "# RL placement: trained policy vs baselines",
         "",
         f"Training: at most {args.minutes:g} min per variant on {args.design}"
         + (f" + {args.generated} synthetic designs" if args.generated else "")
-        + f"; evaluation budget {args.eval_budget_s:g} s per method and design; seed {args.seed}.",
+        + f"; evaluation budget {args.eval_budget_s:g} s per method and design; seed {args.seed}. "
+        "`rl[v]` is the variant's best evaluated checkpoint, `rl[v] last` its last one; both take "
+        "the deterministic episode, then sampled episodes until the budget, best kept. "
+        "`inf`: every episode was infeasible (a macro found no legal cell).",
         "",
-        "| design | split | method | proxy | vs random | eval s |",
-        "|---|---|---|---:|---:|---:|",
+        "| design | split | method | proxy | vs random | vs greedy | vs sa | eval s |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for split in ("target", "unseen"):
         sub = [r for r in rows if r["split"] == split]
-        rand = next((r["proxy"] for r in sub if r["method"] == "random"), math.nan)
+        ref = {
+            m: next((r["proxy"] for r in sub if r["method"] == m), math.nan)
+            for m in ("random", "greedy", "sa")
+        }
         for r in sub:
-            rel = (r["proxy"] / rand - 1) * 100 if rand and math.isfinite(rand) else math.nan
-            lines.append(f"| {r['design']} | {split} | {r['method']} | {r['proxy']:.4f} | {rel:+.1f}% | {r['eval_s']:.1f} |")
+            method = r["method"]
+            best = (
+                args.out / "runs" / method[3:-1] / "best.json"
+                if method.startswith("rl[") and method.endswith("]")
+                else None
+            )
+            if best is not None and best.exists():
+                method += f" (step {json.loads(best.read_text())['steps']})"
+            lines.append(
+                f"| {r['design']} | {split} | {method} | {r['proxy']:.4f} | {_relative(r['proxy'], ref['random'])} | "
+                f"{_relative(r['proxy'], ref['greedy'])} | {_relative(r['proxy'], ref['sa'])} | {r['eval_s']:.1f} |"
+            )
     path.write_text("\n".join(lines) + "\n")
+
+
+def rewrite_table(out: Path) -> None:
+    """Write ``table.md`` again from ``results.json`` (and ``last_checkpoint.json``)."""
+    data = json.loads((out / "results.json").read_text())
+    a = data["args"]
+    args = argparse.Namespace(
+        minutes=float(a["minutes"]),
+        design=a["design"],
+        generated=int(a["generated"]),
+        eval_budget_s=float(a["eval_budget_s"]),
+        seed=int(a["seed"]),
+        out=out,
+    )
+    write_table(data["rows"], args, out / "table.md")
 
 
 if __name__ == "__main__":
