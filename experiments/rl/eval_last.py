@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import time
 from pathlib import Path
 
-from run_experiment import HERE, load_named
+from run_experiment import HERE, eval_policy, load_named
 
 
 def main() -> None:
-    from placer.algorithms.base import Deadline
-    from placer.rl.inference import env_for_model, load_model, place_with_policy
+    from placer.rl.inference import load_model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=HERE / "results")
@@ -41,21 +38,10 @@ def main() -> None:
         model = load_model(run / "last.zip", "cpu")
         steps = int(model.num_timesteps)
         for split, design in designs:
-            env = env_for_model(model, *design, model_path=run)
-            t0 = time.perf_counter()
-            _, info = place_with_policy(
-                model, env, samples=10**6, seed=args.seed, deadline=Deadline(args.eval_budget_s)
-            )
+            method = f"rl[{variant}] last ({steps} steps)"
             rows.append(
-                {
-                    "design": design[0].name,
-                    "split": split,
-                    "method": f"rl[{variant}] last ({steps} steps)",
-                    "proxy": info.get("cost", {}).get("proxy", math.inf),
-                    "eval_s": time.perf_counter() - t0,
-                }
+                eval_policy(model, run, design, split, method, args.eval_budget_s, args.seed)
             )
-            print(rows[-1], flush=True)
     path = args.out / "last_checkpoint.json"
     done = {r["method"].split("]")[0] for r in rows}
     kept = [r for r in json.loads(path.read_text())] if path.exists() else []

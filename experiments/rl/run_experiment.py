@@ -90,6 +90,27 @@ def best_random(
     return best, episodes
 
 
+def eval_policy(
+    model: Any, run: Path, design: Design, split: str, method: str, budget_s: float, seed: int
+) -> dict[str, Any]:
+    """One results row: the policy's deterministic episode, then sampled ones until ``budget_s``."""
+    from placer.algorithms.base import Deadline
+    from placer.rl.inference import env_for_model, place_with_policy
+
+    env = env_for_model(model, *design, model_path=run)
+    t0 = time.perf_counter()
+    _, info = place_with_policy(model, env, samples=10**6, seed=seed, deadline=Deadline(budget_s))
+    row = {
+        "design": design[0].name,
+        "split": split,
+        "method": method,
+        "proxy": info.get("cost", {}).get("proxy", math.inf),
+        "eval_s": time.perf_counter() - t0,
+    }
+    print(row, flush=True)
+    return row
+
+
 def eval_placer(name: str, design: Design, budget_s: float, seed: int, **options: Any) -> float:
     from placer.algorithms.base import get_placer
 
@@ -125,8 +146,7 @@ def plot_curves(runs: dict[str, Path], out: Path) -> None:
 
 
 def main() -> None:
-    from placer.algorithms.base import Deadline
-    from placer.rl.inference import env_for_model, load_model, place_with_policy
+    from placer.rl.inference import load_model
     from placer.rl.train import TrainConfig, generated_designs, train
 
     parser = argparse.ArgumentParser(description="RL learning experiment (see module docstring)")
@@ -184,19 +204,10 @@ def main() -> None:
             (run / "done.json").write_text(json.dumps({"train_s": time.perf_counter() - t0}))
         model = load_model(run, "cpu")
         for label, design in (("target", target), ("unseen", unseen)):
-            env = env_for_model(model, *design, model_path=run)
-            t0 = time.perf_counter()
-            _, info = place_with_policy(
-                model, env, samples=10**6, seed=args.seed, deadline=Deadline(args.eval_budget_s)
-            )
             rows.append(
-                {
-                    "design": design[0].name,
-                    "split": label,
-                    "method": f"rl[{variant}]",
-                    "proxy": info.get("cost", {}).get("proxy", math.inf),
-                    "eval_s": time.perf_counter() - t0,
-                }
+                eval_policy(
+                    model, run, design, label, f"rl[{variant}]", args.eval_budget_s, args.seed
+                )
             )
             print(rows[-1])
 
