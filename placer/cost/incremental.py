@@ -37,15 +37,6 @@ def _csr(keys: np.ndarray, values: np.ndarray, n_keys: int) -> tuple[np.ndarray,
     return ptr, values[order]
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenation of ``arange(s, s + l)`` for each pair, vectorised."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.cumsum(lengths) - lengths
-    return np.repeat(starts - offsets, lengths) + np.arange(total)
-
-
 def _orientation_matrix() -> np.ndarray:
     """``(8, 4)`` rows ``(a, b, c, d)``: an offset (dx, dy) turns into (a dx + b dy, c dx + d dy)."""
     codes = np.arange(len(ORIENTATIONS))
@@ -117,8 +108,6 @@ class IncrementalEvaluator:
         self._cell_area = cw * ch
         self._geo = np.array(
             [
-                c.width,
-                c.height,
                 cw,
                 ch,
                 cw * c.vroutes_per_micron,

@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 # Orientation matrices (m0, m1, m2, m3): offset (m0*dx + m1*dy, m2*dx + m3*dy), in the order
-# of netlists.model.ORIENTATIONS; identical to netlists.model's table (checked by a test).
+# of netlists.model.ORIENTATIONS; the evaluator derives them from netlists.model.orient_offsets.
 
 
 @njit(cache=True, inline="always")
@@ -31,6 +31,12 @@ def _cell(v: float, step: float, n: int) -> int:
     if k > n - 1:
         return n - 1
     return k
+
+
+@njit(cache=True, inline="always")
+def _overlap(lo: float, hi: float, k: int, step: float) -> float:
+    """Signed length of ``[lo, hi]`` inside grid interval ``k`` (``[k*step, (k+1)*step]``)."""
+    return min(hi, (k + 1) * step) - max(lo, k * step)
 
 
 @njit(cache=True)
@@ -182,11 +188,11 @@ def _add_rect_area(
         return
     _grow(box, r0, r1, c0, c1)
     for r in range(r0, r1 + 1):
-        oy = min(yh, (r + 1) * ch) - max(yl, r * ch)
+        oy = _overlap(yl, yh, r, ch)
         if oy <= 0.0:
             continue
         for c in range(c0, c1 + 1):
-            ox = min(xh, (c + 1) * cw) - max(xl, c * cw)
+            ox = _overlap(xl, xh, c, cw)
             if ox > 0.0:
                 dD[r, c] += sign * (oy * ox)
 
@@ -216,37 +222,37 @@ def _add_blockage(
     _grow(box, min(r0, r1), max(r0, r1), min(c0, c1), max(c0, c1))
     any_x_bad = False
     for c in range(c0, c1 + 1):
-        if not (min(xh, (c + 1) * cw) - max(xl, c * cw) > 0.0):
+        if not (_overlap(xl, xh, c, cw) > 0.0):
             any_x_bad = True
     any_y_bad = False
     for r in range(r0, r1 + 1):
-        if not (min(yh, (r + 1) * ch) - max(yl, r * ch) > 0.0):
+        if not (_overlap(yl, yh, r, ch) > 0.0):
             any_y_bad = True
     for r in range(r0, r1 + 1):
-        dy = min(yh, (r + 1) * ch) - max(yl, r * ch)
+        dy = _overlap(yl, yh, r, ch)
         if dy <= 0.0:
             continue
         for c in range(c0, c1 + 1):
-            dx = min(xh, (c + 1) * cw) - max(xl, c * cw)
+            dx = _overlap(xl, xh, c, cw)
             if dx > 0.0:
                 dVm[r, c] += sign * (dx * va)
                 dHm[r, c] += sign * (dy * ha)
-    dy0 = min(yh, (r0 + 1) * ch) - max(yl, r0 * ch)
-    dy1 = min(yh, (r1 + 1) * ch) - max(yl, r1 * ch)
-    dx0 = min(xh, (c0 + 1) * cw) - max(xl, c0 * cw)
-    dx1 = min(xh, (c1 + 1) * cw) - max(xl, c1 * cw)
+    dy0 = _overlap(yl, yh, r0, ch)
+    dy1 = _overlap(yl, yh, r1, ch)
+    dx0 = _overlap(xl, xh, c0, cw)
+    dx1 = _overlap(xl, xh, c1, cw)
     row_bad0 = dy0 <= 0.0 or abs(dy0 - ch) > 1e-5
     row_bad1 = dy1 <= 0.0 or abs(dy1 - ch) > 1e-5
     col_bad0 = dx0 <= 0.0 or abs(dx0 - cw) > 1e-5
     col_bad1 = dx1 <= 0.0 or abs(dx1 - cw) > 1e-5
     if r1 != r0 and (any_x_bad or row_bad0 or row_bad1) and dy1 > 0.0:
         for c in range(c0, c1 + 1):
-            dx = min(xh, (c + 1) * cw) - max(xl, c * cw)
+            dx = _overlap(xl, xh, c, cw)
             if dx > 0.0:
                 dVm[r1, c] -= sign * (dx * va)
     if c1 != c0 and (any_y_bad or col_bad0 or col_bad1) and dx1 > 0.0:
         for r in range(r0, r1 + 1):
-            dy = min(yh, (r + 1) * ch) - max(yl, r * ch)
+            dy = _overlap(yl, yh, r, ch)
             if dy > 0.0:
                 dHm[r, c1] -= sign * (dy * ha)
 
@@ -312,7 +318,7 @@ def price(
     is_hard: np.ndarray,
     net_w: np.ndarray,
     route_w: np.ndarray,
-    # canvas: W, H, cw, ch, vcap (cw * vroutes), hcap (ch * hroutes), va, ha, cell area
+    # grid: cw, ch, vcap (cw * vroutes), hcap (ch * hroutes), va, ha, cell area
     geo: np.ndarray,
     R: int,
     C: int,
@@ -357,7 +363,7 @@ def price(
     """Price moving ``nodes`` to ``(nx, ny, no)``: ``(weighted HPWL delta, density cost,
     congestion cost, flags)``; flags bit 0 / 1: density / congestion top-k were recomputed.
     Leaves the move's deltas in the scratch arrays for :func:`apply`."""
-    cw, ch, vcap, hcap, va, ha, cell_area = geo[2], geo[3], geo[4], geo[5], geo[6], geo[7], geo[8]
+    cw, ch, vcap, hcap, va, ha, cell_area = geo[0], geo[1], geo[2], geo[3], geo[4], geo[5], geo[6]
     # clear the previous move's deltas (box = its affected block, inclusive)
     if box[1] >= box[0]:
         for r in range(box[0], box[1] + 1):
