@@ -30,7 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from netlists.formats.plc import read_plc
 from netlists.io import load_design
+from netlists.model import Netlist, Placement
 from placer.algorithms.legalize import check_legality
 from placer.cost.proxy import evaluate
 from placer.results import DB_NAME, ResultStore, records_as_dicts
@@ -42,11 +44,14 @@ TARGET = 0.30
 def verify(runs_dir: Path) -> pd.DataFrame:
     """One row per ok run: stored and fresh proxy, legality, initial proxy."""
     rows = []
+    designs: dict[str, tuple[Netlist, Placement]] = {}  # each netlist parsed once
     for r in records_as_dicts(ResultStore(runs_dir / DB_NAME).records()):
         if r["status"] != "ok" or not r["plc_path"]:
             continue
-        netlist, placement = load_design(r["netlist_path"], runs_dir / r["plc_path"])
-        _, start = load_design(r["netlist_path"])  # the design's initial.plc: fixed nodes stay put
+        if r["netlist_path"] not in designs:
+            designs[r["netlist_path"]] = load_design(r["netlist_path"])  # canvas, initial.plc
+        netlist, start = designs[r["netlist_path"]]  # fixed nodes must stay where start has them
+        _, placement, _ = read_plc(runs_dir / r["plc_path"], netlist)
         fresh = evaluate(netlist, placement).proxy
         legal = check_legality(netlist, placement, reference=start)
         rows.append(
