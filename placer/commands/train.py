@@ -49,8 +49,10 @@ def parse_settings(items: list[str]) -> dict[str, Any]:
                 value: Any = text.lower() in ("true", "1")
             elif isinstance(default, int):
                 value = int(text)
-            elif isinstance(default, float) or default is None:
-                value = float(text) if default is not None or text.lower() != "none" else None
+            elif default is None and text.lower() == "none":
+                value = None
+            elif isinstance(default, float) or default is None:  # optional fields are floats
+                value = float(text)
             else:
                 value = text
         except ValueError:
