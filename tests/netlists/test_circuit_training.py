@@ -213,51 +213,20 @@ def test_parses_types_attributes_and_nets() -> None:
     assert nl.metadata["ct_metadata"] == {"soft_macro_area_bloating_ratio": 2.0}
 
 
-def test_fast_and_strict_parsers_agree_on_builtin_design() -> None:
+def test_fast_and_strict_parsers_agree_on_builtin_design(assert_same_netlist) -> None:  # type: ignore[no-untyped-def]
     text = gzip.decompress((builtin_path() / "netlist.pb.txt.gz").read_bytes()).decode()
-    a, b = parse_netlist(text, "x"), _parse_strict(text, "x", "x")
-    assert a.names == b.names
-    for f in (
-        "node_type",
-        "width",
-        "x",
-        "y",
-        "pin_macro",
-        "pin_dx",
-        "weight",
-        "net_ptr",
-        "net_pins",
-    ):
-        assert np.array_equal(getattr(a, f), getattr(b, f)), f
+    assert_same_netlist(parse_netlist(text, "x"), _parse_strict(text, "x", "x"))
 
 
-def _same_netlist(a, b) -> None:  # type: ignore[no-untyped-def]
-    assert a.names == b.names
-    for f in (
-        "node_type",
-        "width",
-        "height",
-        "x",
-        "y",
-        "pin_macro",
-        "pin_dx",
-        "pin_dy",
-        "weight",
-        "net_ptr",
-        "net_pins",
-    ):
-        assert np.array_equal(getattr(a, f), getattr(b, f)), f
-
-
-def test_other_protobuf_text_layouts_read_the_same() -> None:
+def test_other_protobuf_text_layouts_read_the_same(assert_same_netlist) -> None:  # type: ignore[no-untyped-def]
     """One node per line, ``attr: {`` with a colon, fields run together: protobuf text
     allows them all, and they give the same netlist as the canonical layout."""
     reference = parse_netlist(GOOD, "x")
     compact = re.sub(r"\s*\n\s*", " ", GOOD.split("\n", 1)[1])  # drop the comment, join lines
     assert "\n" not in compact
-    _same_netlist(parse_netlist(compact, "x"), reference)
+    assert_same_netlist(parse_netlist(compact, "x"), reference)
     colons = GOOD.replace("attr {", "attr: {").replace("value {", "value: {")
-    _same_netlist(parse_netlist(colons, "x"), reference)
+    assert_same_netlist(parse_netlist(colons, "x"), reference)
 
 
 def test_errors_in_one_line_files_name_the_line(tmp_path: Path) -> None:

@@ -12,29 +12,6 @@ from netlists.generate import DEFAULT_DESIGN, default_design, generate
 from netlists.model import Netlist, NodeType, Placement, pin_positions
 
 
-def assert_same_netlist(a: Netlist, b: Netlist) -> None:
-    assert a.names == b.names
-    assert a.side == b.side
-    for field in (
-        "node_type",
-        "width",
-        "height",
-        "x",
-        "y",
-        "orientation",
-        "pin_macro",
-        "pin_dx",
-        "pin_dy",
-        "weight",
-        "net_driver",
-        "net_ptr",
-        "net_pins",
-        "net_weight",
-    ):
-        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
-    assert a.canvas == b.canvas
-
-
 def assert_legal(netlist: Netlist, placement: Placement) -> None:
     canvas = netlist.require_canvas()
     m = netlist.macros
@@ -50,7 +27,7 @@ def assert_legal(netlist: Netlist, placement: Placement) -> None:
     assert not overlap.any()
 
 
-def test_same_seed_gives_identical_netlist() -> None:
+def test_same_seed_gives_identical_netlist(assert_same_netlist) -> None:  # type: ignore[no-untyped-def]
     a, pa = generate(8, 30, 12, seed=5)
     b, pb = generate(8, 30, 12, seed=5)
     assert_same_netlist(a, b)

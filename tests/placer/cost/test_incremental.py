@@ -20,6 +20,13 @@ def _assert_same(a, b) -> None:  # type: ignore[no-untyped-def]
         assert getattr(a, key) == pytest.approx(getattr(b, key), rel=1e-9, abs=1e-12), key
 
 
+def _assert_priced_like_full(nl, ev, mv) -> None:  # type: ignore[no-untyped-def]
+    """The move's priced cost equals a full evaluation of the placement with it applied."""
+    trial = ev.placement.copy()
+    trial.x[mv.nodes], trial.y[mv.nodes], trial.orientation[mv.nodes] = mv.x, mv.y, mv.orientation
+    _assert_same(mv.cost, evaluate(nl, trial))
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     moves=st.lists(
@@ -54,13 +61,7 @@ def test_random_moves_match_full_evaluation(moves) -> None:  # type: ignore[no-u
             mv = ev.propose(
                 nodes, np.full(nodes.size, fx * c.width), np.linspace(0, c.height, nodes.size)
             )
-        trial = ev.placement.copy()
-        trial.x[mv.nodes], trial.y[mv.nodes], trial.orientation[mv.nodes] = (
-            mv.x,
-            mv.y,
-            mv.orientation,
-        )
-        _assert_same(mv.cost, evaluate(nl, trial))
+        _assert_priced_like_full(nl, ev, mv)
         if commit:
             ev.commit(mv)
         _assert_same(ev.cost, evaluate(nl, ev.placement))
@@ -128,13 +129,7 @@ def test_small_shifts_of_every_node_kind_match_full_evaluation() -> None:
             [y],
             [int(rng.integers(8))] if nl.node_type[i] == NodeType.HARD_MACRO else None,
         )
-        trial = ev.placement.copy()
-        trial.x[mv.nodes], trial.y[mv.nodes], trial.orientation[mv.nodes] = (
-            mv.x,
-            mv.y,
-            mv.orientation,
-        )
-        _assert_same(mv.cost, evaluate(nl, trial))
+        _assert_priced_like_full(nl, ev, mv)
         if step % 2 == 0:
             ev.commit(mv)
     _assert_same(ev.cost, evaluate(nl, ev.placement))
