@@ -24,7 +24,9 @@ class Refine(Placer):
     """Hot-spot-biased exact-proxy local search over hard and soft macros.
 
     Options:
-        moves: weights of shift / hotspot / hotnet / swap / mirror (0.35/0.25/0.25/0.1/0.05).
+        moves: weights of shift / hotspot / hotnet / mirror (0.42/0.27/0.27/0.04); any move of
+            :data:`~placer.algorithms.local_search.MOVES` may be named. Swaps are left out by
+            default: on the IBM designs about 2 in 1,000 were accepted, for almost no gain.
         start_factor: initial temperature, multiple of the mean uphill delta (0.002).
         final_ratio: final / initial temperature (1e-3).
         heat_every: proposals between refreshes of the congestion/density heat map (2000).
@@ -44,9 +46,7 @@ class Refine(Placer):
         progress: ProgressCallback,
     ) -> Placement:
         o = self.options
-        moves = o.get(
-            "moves", {"shift": 0.35, "hotspot": 0.25, "hotnet": 0.25, "swap": 0.1, "mirror": 0.05}
-        )
+        moves = o.get("moves", {"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "mirror": 0.04})
         schedule = AnnealSchedule(
             start_factor=float(o.get("start_factor", 0.002)),
             final_ratio=float(o.get("final_ratio", 1e-3)),
