@@ -29,7 +29,7 @@ from learned_systems.tuning import run_tuning
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 SQLITE_WORKLOADS = ["ycsb-a", "ycsb-b", "ycsb-c", "ycsb-f", "orders", "analytical"]
-POSTGRES_WORKLOADS = ["tpcb", "select-only"]
+POSTGRES_WORKLOADS = ["tpcb", "analytical"]
 
 
 def _validate(

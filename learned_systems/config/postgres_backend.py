@@ -29,7 +29,23 @@ from learned_systems.config.knobs import Knob, KnobSpace
 from learned_systems.config.trial import TrialResult
 
 BINARIES = ("initdb", "pg_ctl", "postgres", "pgbench")
-POSTGRES_WORKLOADS = {"tpcb": [], "select-only": ["-S"], "simple-update": ["-N"]}
+#: pgbench's built-in scripts by workload name; "analytical" runs :data:`ANALYTICAL_QUERIES`.
+POSTGRES_WORKLOADS = {"tpcb": [], "select-only": ["-S"], "simple-update": ["-N"], "analytical": []}
+
+#: The analytical mix over pgbench's own tables (each a pgbench custom script, equal weights):
+#: a full sort, a distinct count, a self hash join and a grouped aggregate, the query shapes whose
+#: speed depends on sort / hash memory, parallel workers and JIT rather than on commit latency.
+ANALYTICAL_QUERIES = {
+    "sort": "SELECT aid FROM pgbench_accounts ORDER BY filler, abalance OFFSET 999990 LIMIT 10;",
+    "distinct": "SELECT count(*) FROM (SELECT DISTINCT abalance, bid, aid % 1000 FROM pgbench_accounts) s;",
+    "join": (
+        "SELECT count(*), sum(a.abalance + b.abalance) FROM pgbench_accounts a "
+        "JOIN pgbench_accounts b ON b.aid = a.aid + 1;"
+    ),
+    "aggregate": (
+        "SELECT bid, count(*), sum(abalance), avg(abalance) FROM pgbench_accounts GROUP BY bid;"
+    ),
+}
 DEFAULT_USER = "placer-pg"
 
 
@@ -124,6 +140,11 @@ def postgres_space(allow_unsafe: bool = False) -> KnobSpace:
         Knob("effective_io_concurrency", 1, low=0, high=512, help="concurrent I/O requests"),
         Knob("random_page_cost", 4.0, choices=(1.1, 1.5, 2.0, 3.0, 4.0), help="planner cost"),
         Knob("commit_delay", 0, low=0, high=10_000, help="microseconds (group commit)"),
+        Knob(
+            "commit_siblings", 5, low=0, high=16, help="open transactions needed for commit_delay"
+        ),
+        Knob("max_parallel_workers_per_gather", 2, low=0, high=4, help="parallel query workers"),
+        Knob("jit", "on", choices=("on", "off"), help="LLVM JIT compilation of costly queries"),
         Knob("fsync", "on", choices=("on", "off"), unsafe=("off",)),
         Knob("synchronous_commit", "on", choices=("on", "local", "off"), unsafe=("off",)),
         Knob("full_page_writes", "on", choices=("on", "off"), unsafe=("off",)),
@@ -262,7 +283,8 @@ def parse_tps(output: str) -> float:
 
 
 class PostgresBackend:
-    """Runs pgbench ``workload`` trials ("tpcb", "select-only", "simple-update") at ``scale``."""
+    """Runs pgbench ``workload`` trials ("tpcb", "select-only", "simple-update", "analytical")
+    at ``scale`` with ``clients`` connections."""
 
     system = "postgres"
 
@@ -327,6 +349,20 @@ class PostgresBackend:
         self._template = data
         return data
 
+    def _workload_args(self) -> list[str]:
+        """pgbench arguments of the workload: a built-in script, or the analytical custom scripts
+        (written once into the backend's directory, readable by the server user)."""
+        if self.workload != "analytical":
+            return POSTGRES_WORKLOADS[self.workload]
+        args = ["-n", "-s", str(self.scale)]  # -n: no vacuum of the built-in tables first
+        for name, query in ANALYTICAL_QUERIES.items():
+            script = Path(self._root.name) / f"analytical-{name}.sql"
+            if not script.exists():
+                script.write_text(query + "\n")
+                script.chmod(0o644)
+            args += ["-f", f"{script}@1"]
+        return args
+
     def _copy(self) -> Path:
         trial = Path(tempfile.mkdtemp(prefix="trial-", dir=self._root.name))
         self.run_as.own(trial)
@@ -344,7 +380,7 @@ class PostgresBackend:
         try:
             data = self._copy()
             with PostgresServer(self.binaries, self.run_as, data, full) as server:
-                workload_args = POSTGRES_WORKLOADS[self.workload]
+                workload_args = self._workload_args()
                 for _ in range(self.repeats):
                     ran = server.pgbench(
                         [

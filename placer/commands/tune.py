@@ -81,7 +81,7 @@ def tune(
         str,
         typer.Option(
             help="sqlite: ycsb-a|ycsb-b|ycsb-c|ycsb-f|orders|analytical; "
-            "postgres: tpcb|select-only|simple-update; index: a dataset name"
+            "postgres: tpcb|select-only|simple-update|analytical; index: a dataset name"
         ),
     ] = "ycsb-a",
     tuner: Annotated[

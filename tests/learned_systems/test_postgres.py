@@ -8,6 +8,7 @@ from gymnasium.utils.env_checker import check_env
 from learned_systems.config import postgres_backend
 from learned_systems.config.knobs import KnobError
 from learned_systems.config.postgres_backend import (
+    ANALYTICAL_QUERIES,
     PostgresBackend,
     PostgresUnavailable,
     find_binaries,
@@ -63,6 +64,22 @@ def test_trial_measures_and_cleans_up(backend):
     # Only the template cluster remains: every trial's copy and server are gone.
     leftovers = [p.name for p in postgres_backend.Path(backend._root.name).iterdir()]
     assert all(name.startswith("template-") for name in leftovers)
+
+
+@needs_postgres
+def test_analytical_workload_runs_its_query_mix():
+    analytical = PostgresBackend("analytical", scale=1, duration_s=1, repeats=1, clients=2)
+    result = analytical.run_trial({"work_mem": 64, "jit": "off"})
+    assert result.ok, result.error
+    assert result.workload == "analytical" and result.throughput_mean > 0
+    scripts = sorted(p.name for p in postgres_backend.Path(analytical._root.name).glob("*.sql"))
+    assert scripts == sorted(f"analytical-{name}.sql" for name in ANALYTICAL_QUERIES)
+
+
+def test_query_knobs_default_to_postgres_defaults():
+    defaults = postgres_space().defaults()
+    assert defaults["jit"] == "on" and defaults["max_parallel_workers_per_gather"] == 2
+    assert defaults["commit_siblings"] == 5
 
 
 @needs_postgres
