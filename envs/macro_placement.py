@@ -18,8 +18,10 @@ Observation (``Dict``, fixed shapes):
 
 * ``grid`` ``(6, G, G)`` float32 in [0, 1], channels :data:`GRID_CHANNELS`: placed-macro
   occupancy, the current macro's footprint (drawn at the lower-left corner), the wire mask
-  (HPWL increase of the current macro per cell, min-max normalised over legal cells, 1 on
-  illegal cells; zeros when ``use_wiremask=False``), the legal mask, a RUDY congestion estimate
+  (HPWL increase of the current macro per cell towards the pins already known: ports, soft
+  macros where the given placement has them, placed hard macros; min-max normalised over
+  legal cells, 1 on illegal cells; zeros when ``use_wiremask=False``), the legal mask, a RUDY
+  congestion estimate
   (divided by its maximum) and the design's extent inside the padded grid;
 * ``macro`` ``(8,)``: current macro width, height (canvas fractions), area share, distinct
   nets / max over macros, episode progress, area still to place, footprint in grid cells / G;
@@ -134,6 +136,9 @@ class MacroPlacementEnv(gym.Env):
         w_wl, w_den, w_cong, w_timing: reward weights (default the proxy: 1, 0.5, 0.5, 0).
         dense_shaping: add the per-step wire-mask shaping reward (default False).
         use_wiremask: fill the wire-mask channel (False for the ablation; shapes unchanged).
+        soft_macros_placed: the wire mask and RUDY channels count soft-macro pins where the
+            given placement has them (default True; False: only ports and placed hard macros,
+            which leaves the first macros of a design whose nets reach soft macros blind).
         soft_placement: "fd" (force-directed, when available) or "keep" before the final cost.
         fd_iterations: iterations for the force-directed placer (None: its default).
         infeasible_penalty: base penalty when a macro has no legal cell (default 2.0).
@@ -159,6 +164,7 @@ class MacroPlacementEnv(gym.Env):
         w_timing: float = 0.0,
         dense_shaping: bool = False,
         use_wiremask: bool = True,
+        soft_macros_placed: bool = True,
         soft_placement: str = "fd",
         fd_iterations: int | None = None,
         infeasible_penalty: float = 2.0,
@@ -175,6 +181,7 @@ class MacroPlacementEnv(gym.Env):
         self.grid_option, self.order_option = grid, order
         self.weights = {"wirelength": w_wl, "density": w_den, "congestion": w_cong, "timing": w_timing}
         self.dense_shaping, self.use_wiremask = dense_shaping, use_wiremask
+        self.soft_macros_placed = bool(soft_macros_placed)
         self.soft_placement, self.fd_iterations = soft_placement, fd_iterations
         self.infeasible_penalty = float(infeasible_penalty)
         self.render_mode = render_mode
@@ -287,7 +294,13 @@ class MacroPlacementEnv(gym.Env):
         static = self._sample_design()
         self._static = static
         self._episode_seed = int(self.np_random.integers(2**31 - 1))
-        self._state = SequentialGridState(static.netlist, static.placement, static.order, grid=static.grid)
+        self._state = SequentialGridState(
+            static.netlist,
+            static.placement,
+            static.order,
+            soft_macros_placed=self.soft_macros_placed,
+            grid=static.grid,
+        )
         self._refresh()
         if not self._mask.any():  # type: ignore[union-attr]
             name = static.netlist.names[self._state.current]
@@ -382,7 +395,7 @@ class MacroPlacementEnv(gym.Env):
         rudy = state.rudy()
         top = rudy.max()
         if top > 0:
-            grid[4, :R, :C] = rudy / top
+            grid[4, :R, :C] = np.clip(rudy / top, 0.0, 1.0)  # the prefix sums leave -1e-16s
         macro = np.zeros(MACRO_FEATURES, np.float32)
         node_feats = static.node_static.copy()
         n_hard = state.order.size

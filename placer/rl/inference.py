@@ -40,7 +40,9 @@ def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path
         folder = folder if folder.is_dir() else folder.parent
         saved = folder / "env_kwargs.json"
         if saved.exists():
-            kwargs.update(json.loads(saved.read_text()))
+            options = json.loads(saved.read_text())
+            options.setdefault("soft_macros_placed", False)  # models saved before the option
+            kwargs.update(options)
     kwargs.update(overrides)
     if isinstance(kwargs.get("grid"), list):
         kwargs["grid"] = tuple(kwargs["grid"])

@@ -46,7 +46,15 @@ from netlists.model import Netlist, Placement
 Design = tuple[Netlist, Placement]
 
 #: Environment options saved beside a model (a placer rebuilds the same env from them).
-ENV_OPTION_KEYS = ("max_grid", "max_nodes", "max_edges", "order", "use_wiremask", "grid")
+ENV_OPTION_KEYS = (
+    "max_grid",
+    "max_nodes",
+    "max_edges",
+    "order",
+    "use_wiremask",
+    "soft_macros_placed",
+    "grid",
+)
 
 
 @dataclass
@@ -80,6 +88,7 @@ class TrainConfig:
     max_edges: int = 4096
     order: str = "area"
     use_wiremask: bool = True
+    soft_macros_placed: bool = True
     use_graph: bool = True
     wiremask_prior: float = 20.0
     dense_shaping: bool = False
@@ -96,6 +105,7 @@ class TrainConfig:
             "max_edges": self.max_edges,
             "order": self.order,
             "use_wiremask": self.use_wiremask,
+            "soft_macros_placed": self.soft_macros_placed,
             "dense_shaping": self.dense_shaping,
             "soft_placement": self.soft_placement,
             "w_wl": self.w_wl,

@@ -98,14 +98,18 @@ def test_every_legal_cell_is_legal_and_blocked_cells_overlap(design):
         state.place(*cells[rng.integers(len(cells))])
 
 
-def test_wire_mask_equals_hpwl_increase_of_placed_pins(design):
+@pytest.mark.parametrize("soft_macros_placed", [False, True])
+def test_wire_mask_equals_hpwl_increase_of_placed_pins(design, soft_macros_placed):
     netlist, placement = design
     ctx = cost_context(netlist)
-    state = SequentialGridState(netlist, placement, grid=auto_grid(netlist))
+    state = SequentialGridState(
+        netlist, placement, soft_macros_placed=soft_macros_placed, grid=auto_grid(netlist)
+    )
+    anchors = (0, 2) if soft_macros_placed else (0,)  # PORT (and SOFT_MACRO)
 
     def placed_hpwl() -> float:
         placed = set(state.order[: state.n_placed].tolist())
-        keep = np.array([netlist.node_type[a] == 0 or a in placed for a in ctx.entry_anchor])
+        keep = np.array([netlist.node_type[a] in anchors or a in placed for a in ctx.entry_anchor])
         entries = np.flatnonzero(keep)
         x, y = ctx.entry_positions(state.placement, entries)
         nets = ctx.entry_net[entries]
@@ -123,6 +127,23 @@ def test_wire_mask_equals_hpwl_increase_of_placed_pins(design):
         before = placed_hpwl()
         state.place(r, c)
         assert placed_hpwl() - before == pytest.approx(wm[r, c], rel=1e-9, abs=1e-9)
+
+
+def test_wire_mask_channel_counts_soft_macros_by_default(design):
+    netlist, placement = design
+    channels = {}
+    for soft in (True, False):
+        env = make(design, soft_macros_placed=soft)
+        obs, _ = env.reset(seed=0)
+        channels[soft] = obs["grid"][2]
+    state = SequentialGridState(netlist, placement, soft_macros_placed=True, grid=auto_grid(netlist))
+    mask = state.legal_mask()
+    wm = state.wire_mask()
+    lo, hi = wm[mask].min(), wm[mask].max()
+    R, C = mask.shape
+    expected = np.where(mask, (wm - lo) / (hi - lo), 1.0)
+    np.testing.assert_allclose(channels[True][:R, :C], expected, atol=1e-6)
+    assert not np.allclose(channels[True], channels[False])
 
 
 def test_reward_equals_exact_cost_of_final_placement(design):
