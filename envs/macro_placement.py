@@ -395,7 +395,7 @@ class MacroPlacementEnv(gym.Env):
         rudy = state.rudy()
         top = rudy.max()
         if top > 0:
-            grid[4, :R, :C] = np.clip(rudy / top, 0.0, 1.0)  # the prefix sums leave -1e-16s
+            grid[4, :R, :C] = rudy / top
         macro = np.zeros(MACRO_FEATURES, np.float32)
         node_feats = static.node_static.copy()
         n_hard = state.order.size

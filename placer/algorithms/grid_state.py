@@ -281,7 +281,8 @@ class SequentialGridState:
         idx = np.concatenate([r0 * width + c0, r0 * width + c1, r1 * width + c0, r1 * width + c1])
         val = np.concatenate([value, -value, -value, value])
         diff = np.bincount(idx, weights=val, minlength=(self.rows + 1) * width).reshape(self.rows + 1, width)
-        return diff.cumsum(axis=0).cumsum(axis=1)[: self.rows, : self.cols]
+        total = diff.cumsum(axis=0).cumsum(axis=1)[: self.rows, : self.cols]
+        return np.maximum(total, 0.0)  # the prefix sums leave -1e-16s where the demand is 0
 
     def cell_centre(self, row: int, col: int) -> tuple[float, float]:
         return float(self.col_x[col]), float(self.row_y[row])

@@ -129,6 +129,17 @@ def test_wire_mask_equals_hpwl_increase_of_placed_pins(design, soft_macros_place
         assert placed_hpwl() - before == pytest.approx(wm[r, c], rel=1e-9, abs=1e-9)
 
 
+def test_rudy_is_never_negative(design):
+    netlist, placement = design
+    state = SequentialGridState(netlist, placement, soft_macros_placed=True, grid=auto_grid(netlist))
+    rng = np.random.default_rng(0)
+    while not state.done:
+        assert state.rudy().min() >= 0.0
+        cells = np.argwhere(state.legal_mask())
+        state.place(*cells[rng.integers(len(cells))])
+    assert state.rudy().min() >= 0.0
+
+
 def test_wire_mask_channel_counts_soft_macros_by_default(design):
     netlist, placement = design
     channels = {}
