@@ -354,7 +354,7 @@ class PostgresBackend:
         (written once into the backend's directory, readable by the server user)."""
         if self.workload != "analytical":
             return POSTGRES_WORKLOADS[self.workload]
-        args = ["-n", "-s", str(self.scale)]  # -n: no vacuum of the built-in tables first
+        args = ["-n"]  # no vacuum of the built-in tables first
         for name, query in ANALYTICAL_QUERIES.items():
             script = Path(self._root.name) / f"analytical-{name}.sql"
             if not script.exists():
