@@ -5,9 +5,9 @@ search and Optuna TPE run ``--trials`` trials for each of ``--seeds`` and the RL
 first seed, all in the durable space. Every tuner's best configuration (one per seed) is then
 re-measured next to the rule of thumb (interleaved, ``--validate-repeats`` rounds), because the
 best of 50 noisy measurements overstates itself; the targets (>= 1.15 x the rule, Optuna above
-random search) are judged on those re-measured figures. Every trial goes to a SQLite results store (``--store``), so a
-killed run resumes. Writes ``experiments/results/config_tuning_<system>.{md,json}`` and one
-best-so-far plot per workload.
+random search) are judged on those re-measured figures. Every trial goes to a SQLite results
+store (``--store``), so a killed run resumes. Writes
+``experiments/results/config_tuning_<system>.{md,json}`` and one best-so-far plot per workload.
 
 Run: ``nice -n 10 python experiments/bench/config_tuning_bench.py --system sqlite``.
 """
