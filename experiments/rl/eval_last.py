@@ -43,11 +43,9 @@ def main() -> None:
                 eval_policy(model, run, design, split, method, args.eval_budget_s, args.seed)
             )
     path = args.out / "last_checkpoint.json"
-    done = {r["method"].split("]")[0] for r in rows}
-    kept = [r for r in json.loads(path.read_text())] if path.exists() else []
-    kept = [
-        r for r in kept if r["method"].split("]")[0] not in done
-    ]  # re-evaluated variants replace theirs
+    done = {r["method"].split("]")[0] for r in rows}  # re-evaluated variants replace theirs
+    earlier = json.loads(path.read_text()) if path.exists() else []
+    kept = [r for r in earlier if r["method"].split("]")[0] not in done]
     path.write_text(json.dumps(kept + rows, indent=2))
 
 

@@ -208,8 +208,7 @@ def main() -> None:
                 eval_policy(
                     model, run, design, label, f"rl[{variant}]", args.eval_budget_s, args.seed
                 )
-            )
-            print(rows[-1])
+            )  # eval_policy prints its row
 
     for label, design in (("target", target), ("unseen", unseen)):
         t0 = time.perf_counter()
