@@ -17,18 +17,26 @@ has a result and a ``mean rank`` row, rank 1 = lowest proxy among the methods) a
 of the mean proxy per method.
 
 When a runs folder holds several budgets, methods are labelled ``method@<budget>s``.
+
+Every function taking ``runs_dirs`` accepts one runs folder or several (methods run as separate
+batches, e.g. one per core, each into its own folder): their rows are pooled, and a run found in
+more than one folder (same design, method, seed and budget) is counted once, from the first
+folder that finished it ok.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import html
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from placer.results import DB_NAME, ResultStore, records_as_dicts
+from placer.results import DB_NAME, KEY_COLUMNS, STATUS_OK, ResultStore, records_as_dicts
+
+RunsDirs = str | Path | Sequence[str | Path]
 
 INITIAL = "initial"
 AGGREGATES = ("best", "mean")
@@ -47,12 +55,34 @@ _SHARED_SUITE_NOTE = (
 )
 
 
-def load_runs(runs_dir: str | Path) -> pd.DataFrame:
-    """Every row of ``runs_dir/results.sqlite`` (ok and failed) as a DataFrame."""
-    db = Path(runs_dir) / DB_NAME
-    if not db.is_file():
-        raise FileNotFoundError(2, "no results database (run placer place --suite first)", str(db))
-    return pd.DataFrame(records_as_dicts(ResultStore(db).records()))
+def runs_folders(runs_dirs: RunsDirs) -> list[Path]:
+    """``runs_dirs`` as a non-empty list of folders."""
+    folders = [Path(runs_dirs)] if isinstance(runs_dirs, str | Path) else [Path(d) for d in runs_dirs]
+    if not folders:
+        raise ValueError("no runs folder given")
+    return folders
+
+
+def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
+    """Every row (ok and failed) of each folder's ``results.sqlite`` as one DataFrame; a run in
+    several folders is kept once (an ok row before a failed one, then the earlier folder)."""
+    frames = []
+    for order, folder in enumerate(runs_folders(runs_dirs)):
+        db = folder / DB_NAME
+        if not db.is_file():
+            raise FileNotFoundError(
+                2, "no results database (run placer place --suite first)", str(db)
+            )
+        frame = pd.DataFrame(records_as_dicts(ResultStore(db).records()))
+        frames.append(frame.assign(_folder=order))
+    runs = pd.concat(frames, ignore_index=True)
+    if runs.empty:
+        return runs.drop(columns="_folder")
+    runs = runs.assign(_failed=runs["status"] != STATUS_OK)
+    runs = runs.sort_values(["_failed", "_folder"], kind="stable")
+    runs = runs.drop_duplicates(subset=list(KEY_COLUMNS), keep="first")
+    runs = runs.drop(columns=["_failed", "_folder"])
+    return runs.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
 
 
 def _method_labels(runs: pd.DataFrame) -> pd.Series:
@@ -61,7 +91,7 @@ def _method_labels(runs: pd.DataFrame) -> pd.Series:
     return runs["method"]
 
 
-def build(runs_dir: str | Path, aggregate: str = "best") -> pd.DataFrame:
+def build(runs_dirs: RunsDirs, aggregate: str = "best") -> pd.DataFrame:
     """One row per (design, method), ``initial`` included (see module doc for ``aggregate``).
 
     Columns: design, method, the :data:`METRICS`, seeds, failed, proxy_mean, proxy_std,
@@ -69,7 +99,7 @@ def build(runs_dir: str | Path, aggregate: str = "best") -> pd.DataFrame:
     """
     if aggregate not in AGGREGATES:
         raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
-    runs = load_runs(runs_dir)
+    runs = load_runs(runs_dirs)
     columns = ["design", "method", *METRICS, "seeds", "failed", "proxy_mean", "proxy_std",
                "overlap_area", "out_of_canvas", "best"]
     if runs.empty:
@@ -250,15 +280,17 @@ def bar_chart(table: pd.DataFrame, path: str | Path, methods: list[str]) -> Path
     return path
 
 
-def write_leaderboard(runs_dir: str | Path, out_dir: str | Path | None = None,
+def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
                       aggregate: str = "best") -> dict[str, Path]:
-    """Write ``leaderboard.md``, ``.csv`` (the tidy :func:`build` table), ``.html`` and ``.png``."""
-    out = Path(out_dir if out_dir is not None else runs_dir)
+    """Write ``leaderboard.md``, ``.csv`` (the tidy :func:`build` table), ``.html`` and ``.png``
+    into ``out_dir`` (default: the first runs folder)."""
+    folders = runs_folders(runs_dirs)
+    out = Path(out_dir if out_dir is not None else folders[0])
     out.mkdir(parents=True, exist_ok=True)
-    runs = load_runs(runs_dir)
-    table = build(runs_dir, aggregate)
+    runs = load_runs(folders)
+    table = build(folders, aggregate)
     if table.empty:
-        raise ValueError(f"{Path(runs_dir) / DB_NAME} holds no runs")
+        raise ValueError(f"{', '.join(str(f / DB_NAME) for f in folders)} hold(s) no runs")
     methods = method_order(table)
     notes = _provenance(runs, aggregate)
     if _uses_shared_suite(runs):

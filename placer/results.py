@@ -68,7 +68,8 @@ class RunRecord:
 
 
 _COLUMNS = [f.name for f in fields(RunRecord)]
-_KEY = ("design", "method", "seed", "budget_s")
+KEY_COLUMNS = ("design", "method", "seed", "budget_s")
+"""The columns that identify a run (one row per key)."""
 
 
 def _column_type(annotation: str) -> str:
@@ -79,12 +80,12 @@ def _column_type(annotation: str) -> str:
 def _schema() -> str:
     cols = []
     for f in fields(RunRecord):
-        null = " NOT NULL" if f.name in _KEY or f.name == "status" else ""
+        null = " NOT NULL" if f.name in KEY_COLUMNS or f.name == "status" else ""
         cols.append(f"{f.name} {_column_type(str(f.type))}{null}")
     return (
         "CREATE TABLE IF NOT EXISTS runs (\n  "
         + ",\n  ".join(cols)
-        + f",\n  UNIQUE ({', '.join(_KEY)})\n)"
+        + f",\n  UNIQUE ({', '.join(KEY_COLUMNS)})\n)"
     )
 
 

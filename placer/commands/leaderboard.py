@@ -1,4 +1,4 @@
-"""``placer leaderboard RUNS_DIR [--out DIR]``: designs x methods tables and a bar chart."""
+"""``placer leaderboard RUNS_DIR [RUNS_DIR ...] [--out DIR]``: designs x methods tables and a bar chart."""
 
 from __future__ import annotations
 
@@ -16,27 +16,36 @@ def register(app: typer.Typer) -> None:
 
 @clean_errors
 def leaderboard_command(
-    runs_dir: Annotated[Path, typer.Argument(help="runs folder of placer place --suite")],
+    runs_dirs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="runs folder(s) of placer place --suite; several are pooled", metavar="RUNS_DIR..."
+        ),
+    ],
     out: Annotated[
-        Path | None, typer.Option("--out", help="folder for the tables and chart (default: RUNS_DIR)")
+        Path | None,
+        typer.Option("--out", help="folder for the tables and chart (default: the first RUNS_DIR)"),
     ] = None,
     aggregate: Annotated[
         str, typer.Option("--aggregate", help="several seeds: 'best' seed (default) or 'mean'")
     ] = "best",
 ) -> None:
-    """Write leaderboard.md, .csv, .html and .png (mean proxy per method) from RUNS_DIR."""
+    """Write leaderboard.md, .csv, .html and .png (mean proxy per method) from RUNS_DIR(s).
+
+    Several runs folders (e.g. methods run as separate batches) are pooled into one table."""
     from placer.leaderboard import AGGREGATES, write_leaderboard
     from placer.results import DB_NAME
 
     if aggregate not in AGGREGATES:
         raise UsageError(f"--aggregate must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
-    if not (runs_dir / DB_NAME).is_file():
-        raise UsageError(
-            f"{runs_dir}: no results database {DB_NAME} (run placer place --suite ... --out "
-            f"{runs_dir} first)"
-        )
+    for runs_dir in runs_dirs:
+        if not (runs_dir / DB_NAME).is_file():
+            raise UsageError(
+                f"{runs_dir}: no results database {DB_NAME} (run placer place --suite ... --out "
+                f"{runs_dir} first)"
+            )
     try:
-        paths = write_leaderboard(runs_dir, out, aggregate)
+        paths = write_leaderboard(runs_dirs, out, aggregate)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     markdown = paths["markdown"].read_text(encoding="utf-8")

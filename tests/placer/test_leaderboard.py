@@ -104,6 +104,24 @@ def test_several_budgets_are_separate_columns(tmp_path: Path) -> None:
     assert set(build(tmp_path)["method"]) == {"initial", "aa@5s", "aa@50s"}
 
 
+def test_several_runs_folders_are_pooled_and_a_repeated_run_counts_once(tmp_path: Path) -> None:
+    first = ResultStore.in_runs_dir(tmp_path / "a")
+    first.write(record("d1", "aa", 0, 0.9))
+    first.write(record("d2", "aa", 0, None))  # failed here, finished ok in the second folder
+    second = ResultStore.in_runs_dir(tmp_path / "b")
+    second.write(record("d1", "aa", 0, 0.1))  # the same run again: the first folder's row wins
+    second.write(record("d2", "aa", 0, 1.1))
+    second.write(record("d1", "bb", 0, 0.7))
+    table = build([tmp_path / "a", tmp_path / "b"])
+    assert cell(table, "d1", "aa", "proxy") == pytest.approx(0.9)
+    assert cell(table, "d1", "aa", "seeds") == 1
+    assert cell(table, "d2", "aa", "proxy") == pytest.approx(1.1)
+    assert cell(table, "d2", "aa", "failed") == 0
+    assert bool(cell(table, "d1", "bb", "best"))
+    with pytest.raises(ValueError, match="no runs folder"):
+        build([])
+
+
 def make_app() -> typer.Typer:
     app = typer.Typer()
     register(app)
@@ -122,5 +140,12 @@ def test_cli(runs: Path, tmp_path: Path) -> None:
     assert "**0.5000**" in result.output and (tmp_path / "b" / "leaderboard.md").is_file()
     missing = runner.invoke(make_app(), ["leaderboard", str(tmp_path / "none")])
     assert missing.exit_code == 2 and "no results database" in missing.output
+    other = tmp_path / "other"
+    ResultStore.in_runs_dir(other).write(record("d1", "dd", 0, 0.4))
+    pooled = runner.invoke(
+        make_app(), ["leaderboard", str(runs), str(other), "--out", str(tmp_path / "c")]
+    )
+    assert pooled.exit_code == 0, pooled.output
+    assert "**0.4000**" in pooled.output and "dd" in pooled.output
     bad = runner.invoke(make_app(), ["leaderboard", str(runs), "--aggregate", "median"])
     assert bad.exit_code == 2 and "--aggregate" in bad.output
