@@ -64,8 +64,9 @@ def runs_folders(runs_dirs: RunsDirs) -> list[Path]:
 
 
 def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
-    """Every row (ok and failed) of each folder's ``results.sqlite`` as one DataFrame; a run in
-    several folders is kept once (an ok row before a failed one, then the earlier folder)."""
+    """Every row (ok and failed) of each folder's ``results.sqlite`` as one DataFrame, with its
+    folder in ``runs_dir`` (``plc_path`` is relative to it); a run in several folders is kept
+    once (an ok row before a failed one, then the earlier folder)."""
     frames = []
     for order, folder in enumerate(runs_folders(runs_dirs)):
         db = folder / DB_NAME
@@ -74,7 +75,7 @@ def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
                 2, "no results database (run placer place --suite first)", str(db)
             )
         frame = pd.DataFrame(records_as_dicts(ResultStore(db).records()))
-        frames.append(frame.assign(_folder=order))
+        frames.append(frame.assign(runs_dir=str(folder), _folder=order))
     runs = pd.concat(frames, ignore_index=True)
     if runs.empty:
         return runs.drop(columns="_folder")

@@ -38,7 +38,8 @@ from netlists.io import load_design
 from netlists.model import Netlist, Placement
 from placer.algorithms.legalize import check_legality
 from placer.cost.proxy import evaluate
-from placer.results import DB_NAME, ResultStore, records_as_dicts
+from placer.leaderboard import load_runs
+from placer.results import DB_NAME
 
 DEFAULT_SUITE = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
 TARGET = 0.30
@@ -48,18 +49,13 @@ def verify(runs_dirs: list[Path]) -> pd.DataFrame:
     """One row per ok run of any of ``runs_dirs``: stored and fresh proxy, legality, initial proxy."""
     rows = []
     designs: dict[str, tuple[Netlist, Placement]] = {}  # each netlist parsed once
-    records = [
-        (runs_dir, r)
-        for runs_dir in runs_dirs
-        for r in records_as_dicts(ResultStore(runs_dir / DB_NAME).records())
-    ]
-    for runs_dir, r in records:
+    for r in load_runs(runs_dirs).to_dict("records"):  # a run in several folders counts once
         if r["status"] != "ok" or not r["plc_path"]:
             continue
         if r["netlist_path"] not in designs:
             designs[r["netlist_path"]] = load_design(r["netlist_path"])  # canvas, initial.plc
         netlist, start = designs[r["netlist_path"]]  # fixed nodes must stay where start has them
-        _, placement, _ = read_plc(runs_dir / r["plc_path"], netlist)
+        _, placement, _ = read_plc(Path(r["runs_dir"]) / r["plc_path"], netlist)
         fresh = evaluate(netlist, placement).proxy
         legal = check_legality(netlist, placement, reference=start)
         rows.append(
