@@ -10,6 +10,8 @@ store (``--store``), so a killed run resumes. Writes
 ``experiments/results/config_tuning_<system>.{md,json}`` and one best-so-far plot per workload.
 
 Run: ``nice -n 10 python experiments/bench/config_tuning_bench.py --system sqlite``.
+``--workloads A B`` re-runs those workloads and keeps the others' records from the existing
+results file (listed with the settings they were measured with).
 """
 
 from __future__ import annotations
@@ -179,6 +181,19 @@ def bench_workload(args, workload: str, store: ResultsStore, template_dir: str) 
     return record
 
 
+def _earlier_records(json_path: Path, rerun: set[str]) -> list[dict]:
+    """Records of an earlier results file for the workloads not re-run now, each with the
+    settings it was measured with (``--workloads`` re-runs some and keeps the others)."""
+    if not json_path.exists():
+        return []
+    earlier = json.loads(json_path.read_text())
+    return [
+        {**r, "meta": r.get("meta", earlier["meta"])}
+        for r in earlier.get("workloads", [])
+        if r["workload"] not in rerun
+    ]
+
+
 def markdown(records: list[dict], meta: dict) -> str:
     lines = [
         f"# Knob tuning benchmark: {meta['system']}",
@@ -213,12 +228,26 @@ def markdown(records: list[dict], meta: dict) -> str:
         target = "met" if val.get("ok") and val["ratio"] >= 1.15 else "missed"
         key = "median_remeasured_vs_rule"
         opt, rnd = t.get("optuna", {}).get(key), t.get("random", {}).get(key)
-        optuna_wins = "yes" if opt is not None and rnd is not None and opt > rnd else "no"
+        optuna_wins = "-" if opt is None or rnd is None else ("yes" if opt > rnd else "no")
         lines.append(
             f"| {r['workload']} | {r['default_ops_s']:.0f} | {r['rule_vs_default']:.2f} | "
             f"{three('median_best_vs_rule')} | {three(key)} | {remeasured} | {target} | "
             f"{optuna_wins} |"
         )
+    earlier = [r for r in records if r.get("meta", meta) != meta]
+    if earlier:
+        lines += [
+            "",
+            "Kept from earlier runs of this benchmark (other settings or code; `-` where "
+            "that run did not record a figure):",
+            "",
+        ]
+        for r in earlier:
+            m = r["meta"]
+            lines.append(
+                f"- {r['workload']}: {m['trials']} trials, seeds {m['seeds']}, each trial "
+                f"{m['repeats']} x {m['duration']} s, rows/scale {m['rows'] or 'default'}"
+            )
     lines += ["", "Best configurations (re-measured):", ""]
     for r in records:
         lines.append(
@@ -263,17 +292,20 @@ def main() -> None:
         "validate_repeats": args.validate_repeats,
         "machine": f"{platform.machine()}, Python {platform.python_version()}",
     }
+    json_path = args.out / f"config_tuning_{args.system}.json"
+    kept = _earlier_records(json_path, set(workloads))
     records = []
     with (
         ResultsStore(args.store) as store,
         tempfile.TemporaryDirectory(prefix="bench-templates-") as templates,
     ):
         for workload in workloads:
-            records.append(bench_workload(args, workload, store, templates))
-            text = markdown(records, meta)  # written after every workload: partial results survive
+            records.append({**bench_workload(args, workload, store, templates), "meta": meta})
+            merged = kept + records
+            text = markdown(merged, meta)  # written after every workload: partial results survive
             (args.out / f"config_tuning_{args.system}.md").write_text(text)
-            (args.out / f"config_tuning_{args.system}.json").write_text(
-                json.dumps({"meta": meta, "workloads": records}, indent=2, default=str)
+            json_path.write_text(
+                json.dumps({"meta": meta, "workloads": merged}, indent=2, default=str)
             )
     print(text)
 
