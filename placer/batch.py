@@ -31,20 +31,18 @@ import importlib
 import importlib.util
 import json
 import multiprocessing
-import signal
 import subprocess
 import sys
-import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from placer.interrupts import sigterm_as_interrupt
 from placer.results import STATUS_FAILED, STATUS_OK, ResultStore, RunRecord
 
 NETLIST_NAMES = ("netlist.pb.txt", "netlist.pb.txt.gz")
@@ -350,7 +348,7 @@ def run_batch(
                 f"unknown placement method {', '.join(map(repr, unknown))}; "
                 f"available: {', '.join(sorted(known)) or 'none'}"
             )
-    with _BatchProgress(len(todo), enabled=show_progress) as bar, _sigterm_as_interrupt():
+    with _BatchProgress(len(todo), enabled=show_progress) as bar, sigterm_as_interrupt():
 
         def record_done(record: RunRecord) -> None:
             store.write(record)
@@ -376,23 +374,6 @@ def run_batch(
         except KeyboardInterrupt:
             summary.interrupted = True
     return summary
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat ``kill`` (SIGTERM) like Ctrl-C while a batch runs: stop workers, keep the rows."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_in_pool(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord) -> None:

@@ -201,21 +201,25 @@ class PostgresServer:
             f"unix_socket_directories={self.socket_dir}",
             *_settings(self.config),
         ]
-        started = self.run_as.run(
-            [
-                self.binaries["pg_ctl"],
-                "-D",
-                str(self.data_dir),
-                "-l",
-                str(self.log),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                " ".join(_quote(o) for o in options),
-                "start",
-            ]
-        )
+        try:
+            started = self.run_as.run(
+                [
+                    self.binaries["pg_ctl"],
+                    "-D",
+                    str(self.data_dir),
+                    "-l",
+                    str(self.log),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    " ".join(_quote(o) for o in options),
+                    "start",
+                ]
+            )
+        except BaseException:  # interrupted while starting: the server may be up, stop it
+            self._cleanup()
+            raise
         if started.returncode != 0:
             detail = self._log_tail() or started.stderr.strip() or started.stdout.strip()
             self._cleanup()

@@ -104,10 +104,20 @@ def tune(
     ] = False,
 ) -> None:
     """Tune knobs with random search, Optuna TPE or an RL agent; resumable, plotted."""
+    from placer.interrupts import sigterm_as_interrupt
+
     try:
-        _run(system, workload, tuner, trials, seed, out, rows, duration, repeats, allow_unsafe)
+        with sigterm_as_interrupt():  # kill cleans up too (a PostgreSQL trial stops its server)
+            _run(system, workload, tuner, trials, seed, out, rows, duration, repeats, allow_unsafe)
     except typer.Exit:
         raise
+    except KeyboardInterrupt:
+        typer.echo(
+            f"interrupted: every finished trial is saved in {out / 'results.sqlite'}; "
+            "rerun the same command to resume",
+            err=True,
+        )
+        raise typer.Exit(code=130) from None
     except _BadInput as error:
         _fail(str(error))
     except (ValueError, OSError, RuntimeError) as error:

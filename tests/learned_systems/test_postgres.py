@@ -99,3 +99,80 @@ def test_config_tuning_env_over_postgres(backend):
     check_env(env, skip_render_check=True)
     _, info = env.reset(seed=0)
     assert info["reference_ok"] and info["space"] == "durable"
+
+
+def _our_servers() -> set[int]:
+    """PIDs of running postmasters over a throwaway data directory of this package."""
+    pids = set()
+    for entry in postgres_backend.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if (
+            cmdline
+            and cmdline[0].endswith(b"postgres")
+            and any(b"placer-pg-" in a for a in cmdline)
+        ):
+            pids.add(int(entry.name))
+    return pids
+
+
+@needs_postgres
+def test_killed_tuning_run_stops_its_server_and_keeps_its_trials(tmp_path):
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    before = _our_servers()
+    out = tmp_path / "tune"
+    command = [
+        sys.executable,
+        "-m",
+        "placer.cli",
+        "tune",
+        "--system",
+        "postgres",
+        "--workload",
+        "tpcb",
+        "--tuner",
+        "random",
+        "--trials",
+        "50",
+        "--rows",
+        "1",
+        "--duration",
+        "1",
+        "--repeats",
+        "1",
+        "--out",
+        str(out),
+    ]
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        finished = 0
+        while finished < 2 and time.monotonic() < deadline and run.poll() is None:
+            time.sleep(0.5)
+            if (out / "results.sqlite").exists():
+                with sqlite3.connect(out / "results.sqlite", timeout=10) as db:
+                    try:
+                        finished = db.execute("SELECT count(*) FROM trials").fetchone()[0]
+                    except sqlite3.OperationalError:  # table not created yet
+                        finished = 0
+        assert run.poll() is None and finished >= 2, "the tuning run did not get going"
+        time.sleep(1.2)  # most likely inside a trial now: a server is up
+        run.send_signal(signal.SIGTERM)
+        _, stderr = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130, stderr
+    assert "interrupted" in stderr and "resume" in stderr
+    assert _our_servers() - before == set()  # no server left behind
+    with sqlite3.connect(out / "results.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM trials").fetchone()[0] >= finished

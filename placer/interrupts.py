@@ -1,0 +1,33 @@
+"""``kill`` (SIGTERM) treated like Ctrl-C, so long jobs clean up and keep what they finished.
+
+Python's default SIGTERM handling ends the process at once: no ``finally`` block, no context
+manager exit. A batch would lose its workers' bookkeeping and a tuning run would leave its
+throwaway database server running. Inside :func:`sigterm_as_interrupt`, SIGTERM raises
+``KeyboardInterrupt`` instead, which the long jobs already handle like Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises ``KeyboardInterrupt`` (main thread only; elsewhere a
+    no-op, since Python delivers signals to the main thread); the previous handler returns
+    afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
