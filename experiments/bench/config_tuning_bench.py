@@ -29,6 +29,7 @@ from learned_systems.objectives import ConfigObjective
 from learned_systems.plots import plot_best_so_far
 from learned_systems.results import ResultsStore
 from learned_systems.tuning import run_tuning
+from placer.interrupts import sigterm_as_interrupt
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 SQLITE_WORKLOADS = ["ycsb-a", "ycsb-b", "ycsb-c", "ycsb-f", "orders", "analytical"]
@@ -194,12 +195,18 @@ def _earlier_records(json_path: Path, rerun: set[str]) -> list[dict]:
     ]
 
 
+def _ops(value: float) -> str:
+    """Throughput with the digits that matter (a slow analytical mix runs a few per second)."""
+    return f"{value:.0f}" if value >= 100 else f"{value:.2f}"
+
+
 def markdown(records: list[dict], meta: dict) -> str:
+    rl_seeds = f" (rl: seed {meta['seeds'][0]} only)" if "rl" in meta["tuners"] else ""
     lines = [
         f"# Knob tuning benchmark: {meta['system']}",
         "",
         f"Durable space; {meta['trials']} trials per tuner and seed; tuners {', '.join(meta['tuners'])}; "
-        f"seeds {meta['seeds']} (rl: seed {meta['seeds'][0]} only); each trial {meta['repeats']} x {meta['duration']} s "
+        f"seeds {meta['seeds']}{rl_seeds}; each trial {meta['repeats']} x {meta['duration']} s "
         f"on a fresh copy; rows/scale {meta['rows'] or 'default'}; machine: {meta['machine']}. "
         "`found x rule`: each tuner's best trial over the rule of thumb measured for the same seed "
         "(median over seeds). The best of many noisy trials overstates itself, so every tuner's "
@@ -230,7 +237,7 @@ def markdown(records: list[dict], meta: dict) -> str:
         opt, rnd = t.get("optuna", {}).get(key), t.get("random", {}).get(key)
         optuna_wins = "-" if opt is None or rnd is None else ("yes" if opt > rnd else "no")
         lines.append(
-            f"| {r['workload']} | {r['default_ops_s']:.0f} | {r['rule_vs_default']:.2f} | "
+            f"| {r['workload']} | {_ops(r['default_ops_s'])} | {r['rule_vs_default']:.2f} | "
             f"{three('median_best_vs_rule')} | {three(key)} | {remeasured} | {target} | "
             f"{optuna_wins} |"
         )
@@ -311,4 +318,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with sigterm_as_interrupt():  # kill stops a PostgreSQL trial's server too
+        main()
