@@ -98,9 +98,13 @@ def build(runs_dirs: RunsDirs, aggregate: str = "best") -> pd.DataFrame:
     Columns: design, method, the :data:`METRICS`, seeds, failed, proxy_mean, proxy_std,
     overlap_area, out_of_canvas, best (lowest proxy among the methods of that design).
     """
+    return table_of_runs(load_runs(runs_dirs), aggregate)
+
+
+def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
+    """:func:`build` over rows already read by :func:`load_runs`."""
     if aggregate not in AGGREGATES:
         raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
-    runs = load_runs(runs_dirs)
     columns = ["design", "method", *METRICS, "seeds", "failed", "proxy_mean", "proxy_std",
                "overlap_area", "out_of_canvas", "best"]
     if runs.empty:
@@ -288,8 +292,8 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     folders = runs_folders(runs_dirs)
     out = Path(out_dir if out_dir is not None else folders[0])
     out.mkdir(parents=True, exist_ok=True)
-    runs = load_runs(folders)
-    table = build(folders, aggregate)
+    runs = load_runs(folders)  # read once: the table and the page notes both use it
+    table = table_of_runs(runs, aggregate)
     if table.empty:
         raise ValueError(f"{', '.join(str(f / DB_NAME) for f in folders)} hold(s) no runs")
     methods = method_order(table)
