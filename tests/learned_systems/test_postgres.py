@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
 import pytest
 from gymnasium.utils.env_checker import check_env
 
@@ -122,12 +128,6 @@ def _our_servers() -> set[int]:
 
 @needs_postgres
 def test_killed_tuning_run_stops_its_server_and_keeps_its_trials(tmp_path):
-    import signal
-    import sqlite3
-    import subprocess
-    import sys
-    import time
-
     before = _our_servers()
     out = tmp_path / "tune"
     command = [
