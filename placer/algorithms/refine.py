@@ -7,14 +7,27 @@ is: macros sitting on the most congested or densest grid cells, and macros whose
 routed through the most congested cells, are picked more often for a small shift. Hard and soft macros both move (soft macros carry most of the density and much of
 the routing demand); hard macros stay legal after every move.
 Acceptance is Metropolis at a low, decaying temperature, so the search mostly descends.
+
+``global_refine`` is the classic global-then-detailed flow (as in DREAMPlace's pipeline): the
+``analytical`` global placement first, legalised, then ``refine`` from whichever of it and the
+given placement has the lower proxy, for the rest of the budget.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from netlists.model import Netlist, Placement
-from placer.algorithms.base import Placer, ProgressCallback, register_placer
+from placer.algorithms.base import (
+    Deadline,
+    Placer,
+    Progress,
+    ProgressCallback,
+    get_placer,
+    register_placer,
+)
 from placer.algorithms.legalize import legalize
 from placer.algorithms.local_search import AnnealSchedule, SearchState, anneal
 
@@ -45,25 +58,94 @@ class Refine(Placer):
         seed: int,
         progress: ProgressCallback,
     ) -> Placement:
-        o = self.options
-        moves = o.get("moves", {"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "mirror": 0.04})
-        schedule = AnnealSchedule(
-            start_factor=float(o.get("start_factor", 0.002)),
-            final_ratio=float(o.get("final_ratio", 1e-3)),
-            radius_start=float(o.get("radius_start", 2.0)),
-            radius_end=float(o.get("radius_end", 0.3)),
+        return _refine(netlist, placement, budget_s, seed, progress, self.options)
+
+
+def _refine(
+    netlist: Netlist,
+    placement: Placement,
+    budget_s: float,
+    seed: int,
+    progress: ProgressCallback,
+    options: dict[str, Any],
+) -> Placement:
+    """The ``refine`` search from ``placement`` (legalised first) with ``options``."""
+    o = options
+    moves = o.get("moves", {"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "mirror": 0.04})
+    schedule = AnnealSchedule(
+        start_factor=float(o.get("start_factor", 0.002)),
+        final_ratio=float(o.get("final_ratio", 1e-3)),
+        radius_start=float(o.get("radius_start", 2.0)),
+        radius_end=float(o.get("radius_end", 0.3)),
+    )
+    start = legalize(netlist, placement)
+    state = SearchState(netlist, start, np.random.default_rng(seed))
+    pool = np.concatenate([state.hard, state.soft]) if o.get("soft", True) else state.hard
+    anneal(
+        state,
+        moves,
+        budget_s,
+        progress,
+        schedule,
+        pool=pool,
+        heat_every=int(o.get("heat_every", 2000)),
+        max_steps=o.get("max_steps"),
+    )
+    return state.placement.copy()
+
+
+def _rescaled(progress: ProgressCallback, low: float, high: float) -> ProgressCallback:
+    """A callback that maps a stage's own fraction 0..1 onto ``low..high`` of the whole run."""
+    return lambda p: progress(Progress(low + (high - low) * p.fraction, p.best_proxy, p.message))
+
+
+@register_placer
+class GlobalRefine(Placer):
+    """``analytical`` global placement, then ``refine`` (see module docstring).
+
+    Options: those of ``refine``, plus
+        global_share: at most this fraction of the budget for the global placement (0.25; it
+            usually stops earlier, when its density overflow is low).
+        analytical: options of the ``analytical`` stage (a dict; default its own defaults).
+    """
+
+    name = "global_refine"
+
+    def run(
+        self,
+        netlist: Netlist,
+        placement: Placement,
+        budget_s: float,
+        seed: int,
+        progress: ProgressCallback,
+    ) -> Placement:
+        from placer.cost.proxy import evaluate
+
+        deadline = Deadline(budget_s)
+        share = float(self.options.get("global_share", 0.25))
+        stage = get_placer("analytical", **dict(self.options.get("analytical", {})))
+        spread = stage.place(
+            netlist, placement, budget_s * share, seed, _rescaled(progress, 0.0, share)
         )
-        start = legalize(netlist, placement)
-        state = SearchState(netlist, start, np.random.default_rng(seed))
-        pool = np.concatenate([state.hard, state.soft]) if o.get("soft", True) else state.hard
-        anneal(
-            state,
-            moves,
-            budget_s,
-            progress,
-            schedule,
-            pool=pool,
-            heat_every=int(o.get("heat_every", 2000)),
-            max_steps=o.get("max_steps"),
+        given = legalize(netlist, placement)
+        costs = {
+            "analytical": evaluate(netlist, spread).proxy,
+            "given": evaluate(netlist, given).proxy,
+        }
+        start, start_name = (
+            (spread, "analytical") if costs["analytical"] < costs["given"] else (given, "given")
         )
-        return state.placement.copy()
+        self.start_name, self.start_costs = start_name, costs
+        used = deadline.fraction()
+        progress(Progress(used, costs[start_name], f"refine from the {start_name} placement"))
+        refine_options = {
+            k: v for k, v in self.options.items() if k not in ("global_share", "analytical")
+        }
+        return _refine(
+            netlist,
+            start,
+            deadline.remaining(),
+            seed,
+            _rescaled(progress, used, 1.0),
+            refine_options,
+        )

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from netlists.designs import load_builtin
 from netlists.generate import generate
-from placer.algorithms.legalize import check_legality, legalize
+from placer.algorithms.legalize import _hits, _nearest_legal, check_legality, legalize
 
 
 def test_legal_placement_is_left_unchanged() -> None:
@@ -60,3 +60,37 @@ def test_overlapping_fixed_macros_is_an_error() -> None:
     pl.y[h] = pl.y[h[0]]
     with pytest.raises(ValueError, match="fixed"):
         legalize(nl, pl)
+
+
+def _nearest_legal_brute_force(x0, y0, w, h, xl, xh, yl, yh, W, H, gap, tol):  # type: ignore[no-untyped-def]
+    """Every abutting candidate against every placed box, nearest first (the reference)."""
+    lo_x, hi_x, lo_y, hi_y = w / 2, W - w / 2, h / 2, H - h / 2
+    xs = np.unique(
+        np.clip(np.concatenate([[x0, lo_x, hi_x], xl - w / 2 - gap, xh + w / 2 + gap]), lo_x, hi_x)
+    )
+    ys = np.unique(
+        np.clip(np.concatenate([[y0, lo_y, hi_y], yl - h / 2 - gap, yh + h / 2 + gap]), lo_y, hi_y)
+    )
+    cost = (np.abs(xs - x0)[:, None] + np.abs(ys - y0)[None, :]).ravel()
+    order = np.argsort(cost, kind="stable")
+    cx, cy = xs[order // ys.size], ys[order % ys.size]
+    ok = ~_hits(cx, cy, w, h, xl, xh, yl, yh, tol)
+    if not ok.any():
+        raise ValueError("no legal position left")
+    k = int(np.argmax(ok))
+    return float(cx[k]), float(cy[k])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_windowed_nearest_legal_matches_the_exhaustive_search(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    W, H, n = 100.0, 80.0, 40
+    # a dense random pile of boxes (overlapping each other is fine: they are obstacles)
+    cx, cy = rng.uniform(0, W, n), rng.uniform(0, H, n)
+    bw, bh = rng.uniform(2, 12, n), rng.uniform(2, 12, n)
+    xl, xh, yl, yh = cx - bw / 2, cx + bw / 2, cy - bh / 2, cy + bh / 2
+    for _ in range(20):
+        w, h = rng.uniform(1, 15), rng.uniform(1, 15)
+        x0, y0 = rng.uniform(w / 2, W - w / 2), rng.uniform(h / 2, H - h / 2)
+        args = (x0, y0, w, h, xl, xh, yl, yh, W, H, 1e-6, 1e-9)
+        assert _nearest_legal(*args) == _nearest_legal_brute_force(*args)

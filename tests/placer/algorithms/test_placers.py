@@ -14,6 +14,7 @@ from placer.cost.proxy import evaluate
 FAST = {
     "sa": {"max_steps": 600},
     "refine": {"max_steps": 600},
+    "global_refine": {"max_steps": 600},
     "greedy": {},
 }
 
@@ -46,7 +47,9 @@ def test_output_is_legal_and_input_untouched(design, method: str) -> None:  # ty
     nl, pl = design
     before = pl.x.copy()
     reports: list[Progress] = []
-    out = get_placer(method, **FAST[method]).place(nl, pl, budget_s=20, seed=1, progress=reports.append)
+    out = get_placer(method, **FAST[method]).place(
+        nl, pl, budget_s=20, seed=1, progress=reports.append
+    )
     assert check_legality(nl, out, pl).legal
     assert np.array_equal(pl.x, before)
     assert reports and reports[-1].fraction == 1.0
