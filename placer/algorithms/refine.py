@@ -58,18 +58,19 @@ class Refine(Placer):
         seed: int,
         progress: ProgressCallback,
     ) -> Placement:
-        return _refine(netlist, placement, budget_s, seed, progress, self.options)
+        start = legalize(netlist, placement)
+        return _refine(netlist, start, budget_s, seed, progress, self.options)
 
 
 def _refine(
     netlist: Netlist,
-    placement: Placement,
+    start: Placement,
     budget_s: float,
     seed: int,
     progress: ProgressCallback,
     options: dict[str, Any],
 ) -> Placement:
-    """The ``refine`` search from ``placement`` (legalised first) with ``options``."""
+    """The ``refine`` search from the legal placement ``start`` with ``options``."""
     o = options
     moves = o.get("moves", {"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "mirror": 0.04})
     schedule = AnnealSchedule(
@@ -78,7 +79,6 @@ def _refine(
         radius_start=float(o.get("radius_start", 2.0)),
         radius_end=float(o.get("radius_end", 0.3)),
     )
-    start = legalize(netlist, placement)
     state = SearchState(netlist, start, np.random.default_rng(seed))
     pool = np.concatenate([state.hard, state.soft]) if o.get("soft", True) else state.hard
     anneal(
@@ -127,15 +127,9 @@ class GlobalRefine(Placer):
         spread = stage.place(
             netlist, placement, budget_s * share, seed, _rescaled(progress, 0.0, share)
         )
-        given = legalize(netlist, placement)
-        costs = {
-            "analytical": evaluate(netlist, spread).proxy,
-            "given": evaluate(netlist, given).proxy,
-        }
-        start, start_name = (
-            (spread, "analytical") if costs["analytical"] < costs["given"] else (given, "given")
-        )
-        self.start_name, self.start_costs = start_name, costs
+        starts = {"given": legalize(netlist, placement), "analytical": spread}  # both legal
+        costs = {name: evaluate(netlist, start).proxy for name, start in starts.items()}
+        start_name = min(costs, key=costs.__getitem__)  # a tie keeps the given placement
         used = deadline.fraction()
         progress(Progress(used, costs[start_name], f"refine from the {start_name} placement"))
         refine_options = {
@@ -143,7 +137,7 @@ class GlobalRefine(Placer):
         }
         return _refine(
             netlist,
-            start,
+            starts[start_name],
             deadline.remaining(),
             seed,
             _rescaled(progress, used, 1.0),
