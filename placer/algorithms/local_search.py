@@ -4,9 +4,10 @@ A :class:`SearchState` wraps the :class:`~placer.cost.incremental.IncrementalEva
 keeps the hard-macro rectangles so every proposed move can be checked for legality (inside the
 canvas, no hard-macro overlap) in O(#hard macros) before it is priced. The move kinds are the
 ones Circuit Training's simulated-annealing baseline uses (swap, shift, mirror, move, shuffle)
-plus two moves used by ``refine``: *hot-spot* shifts a macro picked with probability growing
+plus three moves used by ``refine``: *hot-spot* shifts a macro picked with probability growing
 with the congestion and density of the cell under it, *hot-net* one picked by the congestion
-overflow its nets are routed through. Acceptance is Metropolis at a temperature that decays
+overflow its nets are routed through, and *region* moves a macro into its optimal region (where
+its nets are shortest). Acceptance is Metropolis at a temperature that decays
 exponentially over the time budget.
 """
 
@@ -21,6 +22,7 @@ import numpy as np
 from netlists.model import Netlist, NodeType, Placement
 from placer.algorithms.base import Deadline, Progress, ProgressCallback
 from placer.algorithms.legalize import GAP, OVERLAP_TOL
+from placer.algorithms.optimal_region import optimal_region
 from placer.cost.incremental import IncrementalEvaluator, Move
 
 #: Mirror of each orientation about the vertical axis (N <-> FN, S <-> FS, E <-> FE, W <-> FW).
@@ -60,6 +62,7 @@ class SearchState:
         self.tol = OVERLAP_TOL * max(c.width, c.height)
         self.gap = GAP * max(c.width, c.height)
         self.cw, self.ch = c.width / c.cols, c.height / c.rows
+        self.scratch = np.zeros((2, 2))  # for optimal-region moves, grown on demand
 
     @property
     def placement(self) -> Placement:
@@ -68,6 +71,15 @@ class SearchState:
     # --------------------------------------------------------------- legality
     def inside(self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray) -> bool:
         c = self.canvas
+        if nodes.size == 1:  # the common case, in scalars (numpy's overhead dominates here)
+            i, e = int(nodes[0]), self.tol
+            xi, yi, hw1, hh1 = float(x[0]), float(y[0]), self.half_w[i], self.half_h[i]
+            return (
+                xi - hw1 >= -e
+                and xi + hw1 <= c.width + e
+                and yi - hh1 >= -e
+                and yi + hh1 <= c.height + e
+            )
         hw, hh = self.half_w[nodes], self.half_h[nodes]
         e = self.tol
         return bool(
@@ -128,7 +140,7 @@ class SearchState:
     ) -> Move | None:
         if not self.legal(nodes, x, y):
             return None
-        return self.ev.propose(nodes, x, y, orient)
+        return self.ev.propose_trusted(nodes, x, y, orient)
 
 
 MoveMaker = Callable[[SearchState, "SearchContext"], tuple[str, Move | None]]
@@ -221,6 +233,35 @@ def _shift_weighted(state: SearchState, ctx: SearchContext, cdf: np.ndarray) -> 
     return state.propose_move(np.array([i]), np.array([x]), np.array([y]))
 
 
+def move_region(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
+    """Move a macro to a random point of its optimal region (see
+    :mod:`placer.algorithms.optimal_region`), the box where its nets are shortest."""
+    return "region", _to_region(state, ctx, _pick(state, ctx))
+
+
+def _to_region(state: SearchState, ctx: SearchContext, i: int) -> Move | None:
+    """Price moving macro ``i`` to a uniform random point of its optimal region."""
+    ev = state.ev
+    if state.scratch.shape[1] < 2 * (ev._net_ptr[i + 1] - ev._net_ptr[i]):
+        state.scratch = np.zeros((2, 2 * int(np.max(np.diff(ev._net_ptr)))))
+    x0, x1, y0, y1, found = optimal_region(
+        i,
+        ev._net_ptr,
+        ev._nets_of,
+        ev._net_entries,
+        ev.ctx.entry_anchor,
+        ev._ex,
+        ev._ey,
+        state.scratch[0],
+        state.scratch[1],
+    )
+    if not found:
+        return None
+    rng = state.rng
+    x, y = state.clamp(i, rng.uniform(x0, x1), rng.uniform(y0, y1))
+    return state.propose_move(np.array([i]), np.array([x]), np.array([y]))
+
+
 def move_hotspot(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
     """Shift a macro picked with probability growing with the heat (congestion + density) of
     the cell under it: the moves go where the top-k terms of the proxy are decided."""
@@ -247,6 +288,7 @@ MOVES: dict[str, MoveMaker] = {
     "shuffle": move_shuffle,
     "hotspot": move_hotspot,
     "hotnet": move_hotnet,
+    "region": move_region,
 }
 
 
@@ -365,41 +407,53 @@ def anneal(
             ups.append(mv.proxy - cur)
     t0 = schedule.start_factor * (float(np.mean(ups)) if ups else 1e-3 * max(cur, 1e-9))
     best_cost = cur
-    best = state.placement.copy()
+    # The best placement is snapshotted lazily: only when an uphill move leaves it (rare at the
+    # low temperatures of a descent), not at every improvement.
+    best: Placement | None = None  # None: the current placement is the best one
     next_hook = hook_every if hook is not None and hook_every else None
+    makers = [MOVES[n] for n in names]
+    draws = np.zeros(0, dtype=np.int64)  # move kinds drawn in batches (one draw is slow)
     step = 0
     while not deadline.expired() and (max_steps is None or step < max_steps):
+        if step % 4096 == 0:
+            draws = rng.choice(len(names), size=4096, p=weights)
+        kind_index = int(draws[step % 4096])
         step += 1
         frac = step / max_steps if max_steps else deadline.fraction()
         temp = t0 * schedule.final_ratio**frac
         ctx.radius_cells = (
             schedule.radius_start * (schedule.radius_end / schedule.radius_start) ** frac
         )
-        kind, mv = MOVES[names[int(rng.choice(len(names), p=weights))]](state, ctx)
+        kind, mv = makers[kind_index](state, ctx)
         stats.count(stats.proposed, kind)
         if mv is None:
             stats.count(stats.illegal, kind)
             continue
         delta = mv.proxy - cur
         if delta <= 0 or rng.random() < math.exp(-delta / max(temp, 1e-300)):
+            if best is None and mv.proxy > best_cost:
+                best = state.placement.copy()
             state.ev.commit(mv)
             cur = mv.proxy
             stats.count(stats.accepted, kind)
-            if cur < best_cost - 1e-15:
-                best_cost = cur
-                best = state.placement.copy()
+            if cur < best_cost - 1e-15 or (best is not None and cur <= best_cost):
+                best_cost = min(best_cost, cur)
+                best = None
         if heat_every and step % heat_every == 0:
             update_heat(state, ctx)
         if next_hook is not None and hook is not None and frac >= next_hook:
+            if best is None:
+                best = state.placement.copy()
             hook(state)
             cur = state.ev.cost.proxy
-            if cur < best_cost:
-                best_cost, best = cur, state.placement.copy()
+            if cur <= best_cost:
+                best_cost, best = cur, None
             next_hook += hook_every  # type: ignore[operator]
         if step % 500 == 0:
             progress(Progress(frac, best_cost, f"T={temp:.2e}"))
-    state.ev.placement.x[:] = best.x
-    state.ev.placement.y[:] = best.y
-    state.ev.placement.orientation[:] = best.orientation
+    if best is not None:
+        state.ev.placement.x[:] = best.x
+        state.ev.placement.y[:] = best.y
+        state.ev.placement.orientation[:] = best.orientation
     state.ev.resync()
     return stats

@@ -1,0 +1,76 @@
+"""The optimal region is where a node's nets are shortest (checked by brute force)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from netlists.generate import generate
+from placer.algorithms.local_search import SearchContext, SearchState, move_region
+from placer.algorithms.optimal_region import optimal_region
+
+
+def _hpwl_of_node_nets(state: SearchState, node: int, x: float, y: float) -> float:
+    """Weighted HPWL of ``node``'s nets with the node's pins all at ``(x, y)``."""
+    ev = state.ev
+    ctx = ev.ctx
+    total = 0.0
+    for net in ev._nets_of[ev._net_ptr[node] : ev._net_ptr[node + 1]]:
+        a, b = ev._net_entries[net], ev._net_entries[net + 1]
+        mine = ctx.entry_anchor[a:b] == node
+        xs = np.where(mine, x, ev._ex[a:b])
+        ys = np.where(mine, y, ev._ey[a:b])
+        total += (xs.max() - xs.min()) + (ys.max() - ys.min())
+    return total
+
+
+def test_optimal_region_minimises_the_node_nets_wirelength() -> None:
+    netlist, placement = generate(8, 40, 16, seed=3)
+    state = SearchState(netlist, placement, np.random.default_rng(0))
+    ev = state.ev
+    c = netlist.canvas
+    assert c is not None
+    checked = 0
+    for node in np.concatenate([state.hard, state.soft])[:12].tolist():
+        degree = int(ev._net_ptr[node + 1] - ev._net_ptr[node])
+        sx, sy = np.zeros(2 * degree), np.zeros(2 * degree)
+        x0, x1, y0, y1, found = optimal_region(
+            node,
+            ev._net_ptr,
+            ev._nets_of,
+            ev._net_entries,
+            ev.ctx.entry_anchor,
+            ev._ex,
+            ev._ey,
+            sx,
+            sy,
+        )
+        if not found:
+            continue
+        checked += 1
+        assert x0 <= x1 and y0 <= y1
+        inside = _hpwl_of_node_nets(state, node, (x0 + x1) / 2, (y0 + y1) / 2)
+        xs = np.linspace(0, c.width, 41)
+        ys = np.linspace(0, c.height, 41)
+        grid_best = min(_hpwl_of_node_nets(state, node, x, y) for x in xs for y in ys)
+        assert inside <= grid_best + 1e-9
+        # every point of the region is optimal (HPWL is flat there)
+        corner = _hpwl_of_node_nets(state, node, x0, y1)
+        assert abs(corner - inside) <= 1e-9 * max(1.0, inside)
+    assert checked >= 5
+
+
+def test_region_move_proposes_a_legal_priced_move_inside_the_canvas() -> None:
+    netlist, placement = generate(8, 40, 16, seed=4)
+    state = SearchState(netlist, placement, np.random.default_rng(1))
+    ctx = SearchContext(pool=np.concatenate([state.hard, state.soft]))
+    priced = 0
+    for _ in range(50):
+        kind, mv = move_region(state, ctx)
+        assert kind == "region"
+        if mv is None:
+            continue
+        priced += 1
+        assert state.inside(mv.nodes, mv.x, mv.y)
+        fresh = state.ev.propose(mv.nodes, mv.x, mv.y)
+        assert abs(fresh.proxy - mv.proxy) < 1e-12
+    assert priced > 0
