@@ -236,10 +236,10 @@ def _shift_weighted(state: SearchState, ctx: SearchContext, cdf: np.ndarray) -> 
 def move_region(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
     """Move a macro to a random point of its optimal region (see
     :mod:`placer.algorithms.optimal_region`), the box where its nets are shortest."""
-    return "region", _to_region(state, ctx, _pick(state, ctx))
+    return "region", _to_region(state, _pick(state, ctx))
 
 
-def _to_region(state: SearchState, ctx: SearchContext, i: int) -> Move | None:
+def _to_region(state: SearchState, i: int) -> Move | None:
     """Price moving macro ``i`` to a uniform random point of its optimal region."""
     ev = state.ev
     if state.scratch.shape[1] < 2 * (ev._net_ptr[i + 1] - ev._net_ptr[i]):

@@ -30,3 +30,28 @@ def test_net_heat_counts_the_overflow_each_net_is_routed_through() -> None:
             np.add.at(expected, ctx.entry_anchor[a:b], ctx.route_weight[n])
     assert expected.any(), "the test design should route some net through the hot cell"
     np.testing.assert_allclose(heat, expected)
+
+
+def test_anneal_ends_on_the_best_placement_it_saw_even_when_it_wandered_uphill() -> None:
+    from placer.algorithms.local_search import AnnealSchedule, anneal
+    from placer.cost.proxy import evaluate
+
+    netlist, placement = generate(8, 40, 16, seed=6)
+    state = SearchState(netlist, placement, np.random.default_rng(2))
+    start = state.ev.cost.proxy
+    seen: list[float] = []
+    original_commit = state.ev.commit
+
+    def commit_and_record(move):  # type: ignore[no-untyped-def]
+        original_commit(move)
+        seen.append(state.ev.cost.proxy)
+
+    state.ev.commit = commit_and_record  # type: ignore[method-assign]
+    hot = AnnealSchedule(start_factor=50.0, final_ratio=0.5)  # accepts many uphill moves
+    pool = np.concatenate([state.hard, state.soft])
+    moves = {"shift": 1.0, "region": 1.0}
+    anneal(state, moves, 60.0, lambda p: None, hot, pool=pool, max_steps=3000)
+    assert seen and max(seen) > min(seen), "the hot run should have gone uphill at times"
+    best = min([start, *seen])
+    assert abs(state.ev.cost.proxy - best) < 1e-12
+    assert abs(evaluate(netlist, state.placement).proxy - best) < 1e-9
