@@ -68,6 +68,24 @@ class SearchState:
     def placement(self) -> Placement:
         return self.ev.placement
 
+    def optimal_region(self, node: int) -> tuple[float, float, float, float, bool]:
+        """``(x_lo, x_hi, y_lo, y_hi, found)``: where ``node``'s nets are shortest with every
+        other pin where it is now (see :mod:`placer.algorithms.optimal_region`)."""
+        ev = self.ev
+        if self.scratch.shape[1] < 2 * (ev._net_ptr[node + 1] - ev._net_ptr[node]):
+            self.scratch = np.zeros((2, 2 * int(np.max(np.diff(ev._net_ptr)))))
+        return optimal_region(  # type: ignore[no-any-return]
+            node,
+            ev._net_ptr,
+            ev._nets_of,
+            ev._net_entries,
+            ev.ctx.entry_anchor,
+            ev._ex,
+            ev._ey,
+            self.scratch[0],
+            self.scratch[1],
+        )
+
     # --------------------------------------------------------------- legality
     def inside(self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray) -> bool:
         c = self.canvas
@@ -241,20 +259,7 @@ def move_region(state: SearchState, ctx: SearchContext) -> tuple[str, Move | Non
 
 def _to_region(state: SearchState, i: int) -> Move | None:
     """Price moving macro ``i`` to a uniform random point of its optimal region."""
-    ev = state.ev
-    if state.scratch.shape[1] < 2 * (ev._net_ptr[i + 1] - ev._net_ptr[i]):
-        state.scratch = np.zeros((2, 2 * int(np.max(np.diff(ev._net_ptr)))))
-    x0, x1, y0, y1, found = optimal_region(
-        i,
-        ev._net_ptr,
-        ev._nets_of,
-        ev._net_entries,
-        ev.ctx.entry_anchor,
-        ev._ex,
-        ev._ey,
-        state.scratch[0],
-        state.scratch[1],
-    )
+    x0, x1, y0, y1, found = state.optimal_region(i)
     if not found:
         return None
     rng = state.rng

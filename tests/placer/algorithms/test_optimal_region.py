@@ -6,7 +6,6 @@ import numpy as np
 
 from netlists.generate import generate
 from placer.algorithms.local_search import SearchContext, SearchState, move_region
-from placer.algorithms.optimal_region import optimal_region
 
 
 def _hpwl_of_node_nets(state: SearchState, node: int, x: float, y: float) -> float:
@@ -26,24 +25,11 @@ def _hpwl_of_node_nets(state: SearchState, node: int, x: float, y: float) -> flo
 def test_optimal_region_minimises_the_node_nets_wirelength() -> None:
     netlist, placement = generate(8, 40, 16, seed=3)
     state = SearchState(netlist, placement, np.random.default_rng(0))
-    ev = state.ev
     c = netlist.canvas
     assert c is not None
     checked = 0
     for node in np.concatenate([state.hard, state.soft])[:12].tolist():
-        degree = int(ev._net_ptr[node + 1] - ev._net_ptr[node])
-        sx, sy = np.zeros(2 * degree), np.zeros(2 * degree)
-        x0, x1, y0, y1, found = optimal_region(
-            node,
-            ev._net_ptr,
-            ev._nets_of,
-            ev._net_entries,
-            ev.ctx.entry_anchor,
-            ev._ex,
-            ev._ey,
-            sx,
-            sy,
-        )
+        x0, x1, y0, y1, found = state.optimal_region(node)
         if not found:
             continue
         checked += 1
