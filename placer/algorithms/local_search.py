@@ -370,6 +370,12 @@ def net_heat(state: SearchState, v: np.ndarray, h: np.ndarray) -> np.ndarray:
     return np.bincount(ctx.entry_anchor, weights=per_entry, minlength=state.netlist.n_nodes)
 
 
+def _excess_threshold(state: SearchState, quantile: float) -> float:
+    """The ``quantile`` of all V and H congestion values of the current placement."""
+    ev = state.ev
+    return float(np.quantile(np.concatenate([ev._vt.ravel(), ev._ht.ravel()]), quantile))
+
+
 def anneal(
     state: SearchState,
     moves: dict[str, float],
@@ -381,6 +387,8 @@ def anneal(
     hook: Callable[[SearchState], None] | None = None,
     heat_every: int = 0,
     max_steps: int | None = None,
+    lookahead: float = 0.0,
+    lookahead_quantile: float = 0.8,
 ) -> SearchStats:
     """Metropolis search over ``moves`` (name -> weight) for ``budget_s`` seconds.
 
@@ -389,6 +397,14 @@ def anneal(
     heat map used by hot-spot moves is refreshed every ``heat_every`` proposals. With
     ``max_steps`` the schedule follows the proposal count instead of the clock, so a run is
     reproducible for a seed (the time budget still caps it).
+
+    With ``lookahead > 0`` moves are accepted on the proxy plus a look-ahead congestion term,
+    ``0.5 * lookahead * sum(max(C - t, 0)) / k`` over every V and H cell value ``C``, ``t`` the
+    ``lookahead_quantile`` of those values (refreshed with the heat map) and ``k`` the number of
+    cells the congestion cost averages: the proxy only sees the top 5 % of cells, so cells just
+    below them drift up unchecked (moves there are judged by wirelength alone) and become the
+    next top cells; the look-ahead keeps pressing them down. The best placement is still the
+    one with the lowest proxy.
     """
     schedule = schedule or AnnealSchedule()
     deadline = Deadline(budget_s)
@@ -418,6 +434,10 @@ def anneal(
     next_hook = hook_every if hook is not None and hook_every else None
     makers = [MOVES[n] for n in names]
     draws = np.zeros(0, dtype=np.int64)  # move kinds drawn in batches (one draw is slow)
+    refresh_every = heat_every or 2000
+    c = state.canvas
+    excess_scale = 0.5 * lookahead / max(int(0.05 * 2 * c.rows * c.cols), 1)
+    excess_t = _excess_threshold(state, lookahead_quantile) if lookahead > 0 else 0.0
     step = 0
     while not deadline.expired() and (max_steps is None or step < max_steps):
         if step % 4096 == 0:
@@ -435,6 +455,8 @@ def anneal(
             stats.count(stats.illegal, kind)
             continue
         delta = mv.proxy - cur
+        if lookahead > 0:
+            delta += excess_scale * state.ev.congestion_excess_delta(mv, excess_t)
         if delta <= 0 or rng.random() < math.exp(-delta / max(temp, 1e-300)):
             if best is None and mv.proxy > best_cost:
                 best = state.placement.copy()
@@ -446,6 +468,8 @@ def anneal(
                 best = None
         if heat_every and step % heat_every == 0:
             update_heat(state, ctx)
+        if lookahead > 0 and step % refresh_every == 0:
+            excess_t = _excess_threshold(state, lookahead_quantile)
         if next_hook is not None and hook is not None and frac >= next_hook:
             if best is None:
                 best = state.placement.copy()

@@ -51,6 +51,8 @@ class Refine(Placer):
         soft: also move soft macros (True).
         max_steps: stop after this many proposals (None: run to the budget); makes a run
             reproducible for a seed.
+        lookahead, lookahead_quantile: weight (0.0: off) and threshold quantile (0.8) of the
+            look-ahead congestion term of :func:`~placer.algorithms.local_search.anneal`.
     """
 
     name = "refine"
@@ -97,6 +99,8 @@ def _refine(
         pool=pool,
         heat_every=int(o.get("heat_every", 2000)),
         max_steps=o.get("max_steps"),
+        lookahead=float(o.get("lookahead", 0.0)),
+        lookahead_quantile=float(o.get("lookahead_quantile", 0.8)),
     )
     return state.placement.copy()
 

@@ -24,7 +24,13 @@ from placer.cost.congestion import congestion_cost, integrate, macro_blockage, r
 from placer.cost.context import cost_context
 from placer.cost.density import density_cost, macro_overlaps
 from placer.cost.grid import cell_rows_cols
-from placer.cost.move_kernel import apply, price, top_mean_congestion, top_mean_density
+from placer.cost.move_kernel import (
+    apply,
+    excess_delta,
+    price,
+    top_mean_congestion,
+    top_mean_density,
+)
 from placer.cost.proxy import CostMaps, ProxyCost, congestion_maps, evaluate
 from placer.cost.wirelength import net_hpwl
 
@@ -299,6 +305,22 @@ class IncrementalEvaluator:
             net_cnt=ctx.net_cnt,
         )
         return Move(nodes, x, y, orient, cost, self._token, dwl, flags)
+
+    def congestion_excess(self, threshold: float) -> float:
+        """``sum(max(C - threshold, 0))`` over every cell's V and H congestion ``C``: how far
+        the cells above ``threshold`` stick out (a smooth look-ahead of the top-k mean)."""
+        return float(
+            np.maximum(self._vt - threshold, 0.0).sum()
+            + np.maximum(self._ht - threshold, 0.0).sum()
+        )
+
+    def congestion_excess_delta(self, move: Move, threshold: float) -> float:
+        """Change of :meth:`congestion_excess` that ``move`` makes; ``move`` must be the latest
+        priced one (its deltas are still in the scratch maps)."""
+        if move._token != self._token:
+            raise ValueError("only the latest priced move's excess can be read")
+        dvt, dht = self._deltas[5], self._deltas[6]
+        return float(excess_delta(self._vt, self._ht, dvt, dht, self._box, threshold))
 
     def commit(self, move: Move) -> None:
         """Apply a move returned by :meth:`propose` on the current placement."""

@@ -574,3 +574,26 @@ def apply(
             dens[r, c] += dD[r, c]
             vt[r, c] += dVt[r, c]
             ht[r, c] += dHt[r, c]
+
+
+@njit(cache=True)
+def excess_delta(
+    vt: np.ndarray,
+    ht: np.ndarray,
+    dVt: np.ndarray,
+    dHt: np.ndarray,
+    box: np.ndarray,
+    threshold: float,
+) -> float:
+    """Change of ``sum(max(V - t, 0)) + sum(max(H - t, 0))`` over the congestion maps that the
+    last priced move (its deltas ``dVt, dHt`` inside ``box``) would make."""
+    total = 0.0
+    for r in range(box[0], box[1] + 1):
+        for c in range(box[2], box[3] + 1):
+            d = dVt[r, c]
+            if d != 0.0:
+                total += max(vt[r, c] + d - threshold, 0.0) - max(vt[r, c] - threshold, 0.0)
+            d = dHt[r, c]
+            if d != 0.0:
+                total += max(ht[r, c] + d - threshold, 0.0) - max(ht[r, c] - threshold, 0.0)
+    return total

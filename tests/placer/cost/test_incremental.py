@@ -146,3 +146,26 @@ def test_committing_an_older_proposal_prices_it_again() -> None:
     expected.x[a], expected.y[a] = 1.0, 1.0
     _assert_same(ev.cost, evaluate(nl, expected))
     assert ev.placement.x[b] == start.x[b]
+
+
+def test_congestion_excess_delta_matches_the_change_after_commit() -> None:
+    nl, start = _DESIGN
+    c = nl.canvas
+    rng = np.random.default_rng(3)
+    ev = IncrementalEvaluator(nl, start, resync_every=0)
+    movable = np.concatenate([nl.hard_macros, nl.soft_macros])
+    changed = 0
+    for _ in range(60):
+        t = float(np.quantile(np.concatenate([ev._vt.ravel(), ev._ht.ravel()]), 0.8))
+        before = ev.congestion_excess(t)
+        i = int(rng.choice(movable))
+        mv = ev.move(i, rng.uniform(0, c.width), rng.uniform(0, c.height))
+        delta = ev.congestion_excess_delta(mv, t)
+        ev.commit(mv)
+        assert ev.congestion_excess(t) - before == pytest.approx(delta, abs=1e-9)
+        changed += delta != 0.0
+    assert changed > 10
+    stale = ev.move(int(movable[0]), 1.0, 1.0)
+    ev.move(int(movable[1]), 2.0, 2.0)
+    with pytest.raises(ValueError, match="latest priced"):
+        ev.congestion_excess_delta(stale, 0.5)
