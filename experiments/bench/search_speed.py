@@ -9,10 +9,16 @@ evaluator's checked entry point (:meth:`IncrementalEvaluator.propose`, which val
 inputs) instead of the engine's trusted one, as a same-run baseline for that part of the loop.
 
     python experiments/bench/search_speed.py [--suite ../shared/benchmarks] [--designs ibm01,ibm06,ibm12,ibm17] \\
-        [--steps 30000] [--moves JSON] [--out experiments/results/search_speed.md]
+        [--steps 30000] [--moves JSON] [--lookahead 0.5] [--out experiments/results/search_speed.md]
 
-The default mix is ``refine``'s. To compare with another commit, run this script against that
-commit's package (a ``git worktree`` on ``PYTHONPATH``) with a mix of moves it has.
+The default mix and look-ahead are ``refine``'s. To compare with another commit, run this
+script against that commit's package (a ``git worktree`` on ``PYTHONPATH``) with a mix of
+moves it has and ``--lookahead 0``; e.g. against e4930ef (before the faster loop)::
+
+    git worktree add /tmp/old e4930ef
+    M='{"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "mirror": 0.04}'
+    PYTHONPATH=/tmp/old python experiments/bench/search_speed.py --moves "$M" --lookahead 0 --designs ibm01,ibm06
+    python experiments/bench/search_speed.py --moves "$M" --lookahead 0 --designs ibm01,ibm06
 """
 
 from __future__ import annotations
@@ -35,7 +41,9 @@ DEFAULT_SUITE = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
 REFINE_MOVES = {"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "mirror": 0.04, "region": 0.2}
 
 
-def _run(state: SearchState, steps: int, moves: dict[str, float]) -> tuple[float, dict]:
+def _run(
+    state: SearchState, steps: int, moves: dict[str, float], lookahead: float
+) -> tuple[float, dict]:
     pool = np.concatenate([state.hard, state.soft])
     schedule = AnnealSchedule(
         start_factor=0.002, final_ratio=1e-3, radius_start=2.0, radius_end=0.3
@@ -50,6 +58,7 @@ def _run(state: SearchState, steps: int, moves: dict[str, float]) -> tuple[float
         pool=pool,
         heat_every=2000,
         max_steps=steps,
+        **({"lookahead": lookahead} if lookahead > 0 else {}),  # older commits lack it
     )
     return time.perf_counter() - t, {
         k: {
@@ -61,13 +70,15 @@ def _run(state: SearchState, steps: int, moves: dict[str, float]) -> tuple[float
     }
 
 
-def bench_design(suite: Path, name: str, steps: int, moves: dict[str, float]) -> dict:
+def bench_design(
+    suite: Path, name: str, steps: int, moves: dict[str, float], lookahead: float
+) -> dict:
     netlist_path = next((suite).glob(f"*/{name}/netlist.pb.txt*"))
     netlist, placement = load_design(netlist_path)
     start = legalize(netlist, placement)
     state = SearchState(netlist, start, np.random.default_rng(0))
     start_proxy = state.ev.cost.proxy
-    seconds, kinds = _run(state, steps, moves)
+    seconds, kinds = _run(state, steps, moves, lookahead)
     end_proxy = state.ev.cost.proxy
 
     checked = SearchState(netlist, start, np.random.default_rng(0))
@@ -76,7 +87,7 @@ def bench_design(suite: Path, name: str, steps: int, moves: dict[str, float]) ->
             checked.ev, nodes, x, y, orientation
         )
     )
-    checked_seconds, _ = _run(checked, steps, moves)
+    checked_seconds, _ = _run(checked, steps, moves, lookahead)
     return {
         "hard": int(state.hard.size),
         "soft": int(state.soft.size),
@@ -97,6 +108,7 @@ def main() -> None:
     ap.add_argument("--designs", default="ibm01,ibm06,ibm12,ibm17")
     ap.add_argument("--steps", type=int, default=30000)
     ap.add_argument("--moves", type=json.loads, default=REFINE_MOVES, help="move mix (JSON)")
+    ap.add_argument("--lookahead", type=float, default=0.5, help="look-ahead weight (refine's)")
     ap.add_argument("--out", type=Path, default=Path("experiments/results/search_speed.md"))
     args = ap.parse_args()
     if not args.suite.is_dir():
@@ -104,7 +116,7 @@ def main() -> None:
         raise SystemExit(2)
     rows = {}
     for name in args.designs.split(","):
-        rows[name] = bench_design(args.suite, name, args.steps, args.moves)
+        rows[name] = bench_design(args.suite, name, args.steps, args.moves, args.lookahead)
         r = rows[name]
         print(
             f"{name}: {r['per_second']:.0f} proposals/s (checked pricing {r['checked_per_second']:.0f}/s)"
@@ -114,7 +126,7 @@ def main() -> None:
     lines = [
         "# Move-engine throughput",
         "",
-        f"Move mix `{json.dumps(args.moves)}`; "
+        f"Move mix `{json.dumps(args.moves)}`, look-ahead {args.lookahead}; "
         f"{args.steps} proposals per design from the legalised `initial.plc`, seed 0, one process "
         f"(machine: {platform.machine()}, Python {platform.python_version()}). `checked` prices "
         "the same proposals through the evaluator's validating entry point, in the same run.",
