@@ -8,8 +8,9 @@ routed through the most congested cells, are picked more often for a small shift
 are moved into their optimal region (the box where their nets are shortest: shorter nets put
 less demand on the routing grid). Moves are judged on the proxy plus a look-ahead term that
 also presses down the cells just below the top 5 % the congestion cost averages (see
-:func:`~placer.algorithms.local_search.anneal`); the result is the lowest-proxy placement. Hard and soft macros both move (soft macros carry most of
-the density and much of the routing demand); hard macros stay legal after every move.
+:func:`~placer.algorithms.local_search.anneal`); the result is the lowest-proxy placement.
+Hard and soft macros both move (soft macros carry most of the density and much of the routing
+demand); hard macros stay legal after every move.
 Acceptance is Metropolis at a low, decaying temperature, so the search mostly descends.
 
 ``global_refine`` is the classic global-then-detailed flow (as in DREAMPlace's pipeline): the
@@ -45,8 +46,8 @@ class Refine(Placer):
             normalised); any move of :data:`~placer.algorithms.local_search.MOVES` may be
             named. Swaps are left out by default: on the IBM designs about 2 in 1,000 were
             accepted, for almost no gain. Region moves (a macro into its optimal region) are
-            accepted about 6x as often as shifts late in a run and lowered the 90 s proxy of
-            ibm01/03/08/10 by 0.006 on average.
+            accepted 2-6x as often as shifts (``experiments/bench/search_speed.py``) and
+            lowered the 90 s proxy of ibm01/03/08/10 by 0.006 on average.
         start_factor: initial temperature, multiple of the mean uphill delta (0.002).
         final_ratio: final / initial temperature (1e-3).
         heat_every: proposals between refreshes of the congestion/density heat map (2000).
