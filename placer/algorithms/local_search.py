@@ -23,6 +23,7 @@ from netlists.model import Netlist, NodeType, Placement
 from placer.algorithms.base import Deadline, Progress, ProgressCallback
 from placer.algorithms.legalize import GAP, OVERLAP_TOL
 from placer.algorithms.optimal_region import optimal_region
+from placer.cost.congestion import top_count
 from placer.cost.incremental import IncrementalEvaluator, Move
 
 #: Mirror of each orientation about the vertical axis (N <-> FN, S <-> FS, E <-> FE, W <-> FW).
@@ -62,7 +63,9 @@ class SearchState:
         self.tol = OVERLAP_TOL * max(c.width, c.height)
         self.gap = GAP * max(c.width, c.height)
         self.cw, self.ch = c.width / c.cols, c.height / c.rows
-        self.scratch = np.zeros((2, 2))  # for optimal-region moves, grown on demand
+        degree = np.diff(self.ev._net_ptr)
+        # optimal-region scratch: two box edges per net of the node with the most nets
+        self.scratch = np.zeros((2, 2 * max(int(degree.max(initial=0)), 1)))
 
     @property
     def placement(self) -> Placement:
@@ -72,8 +75,6 @@ class SearchState:
         """``(x_lo, x_hi, y_lo, y_hi, found)``: where ``node``'s nets are shortest with every
         other pin where it is now (see :mod:`placer.algorithms.optimal_region`)."""
         ev = self.ev
-        if self.scratch.shape[1] < 2 * (ev._net_ptr[node + 1] - ev._net_ptr[node]):
-            self.scratch = np.zeros((2, 2 * int(np.max(np.diff(ev._net_ptr)))))
         return optimal_region(  # type: ignore[no-any-return]
             node,
             ev._net_ptr,
@@ -350,7 +351,7 @@ def net_heat(state: SearchState, v: np.ndarray, h: np.ndarray) -> np.ndarray:
     ctx = ev.ctx
     c = ctx.canvas
     both = np.concatenate([v.ravel(), h.ravel()])
-    k = max(int(0.05 * both.size), 1)
+    k = max(top_count(both.size), 1)
     t = np.partition(both, both.size - k)[both.size - k]
     ov, oh = np.maximum(v - t, 0.0), np.maximum(h - t, 0.0)
     if not (ov.any() or oh.any()):
@@ -368,12 +369,6 @@ def net_heat(state: SearchState, v: np.ndarray, h: np.ndarray) -> np.ndarray:
     heat *= ctx.route_weight
     per_entry = heat[ctx.entry_net]
     return np.bincount(ctx.entry_anchor, weights=per_entry, minlength=state.netlist.n_nodes)
-
-
-def _excess_threshold(state: SearchState, quantile: float) -> float:
-    """The ``quantile`` of all V and H congestion values of the current placement."""
-    ev = state.ev
-    return float(np.quantile(np.concatenate([ev._vt.ravel(), ev._ht.ravel()]), quantile))
 
 
 def anneal(
@@ -436,8 +431,8 @@ def anneal(
     draws = np.zeros(0, dtype=np.int64)  # move kinds drawn in batches (one draw is slow)
     refresh_every = heat_every or 2000
     c = state.canvas
-    excess_scale = 0.5 * lookahead / max(int(0.05 * 2 * c.rows * c.cols), 1)
-    excess_t = _excess_threshold(state, lookahead_quantile) if lookahead > 0 else 0.0
+    excess_scale = 0.5 * lookahead / max(top_count(2 * c.rows * c.cols), 1)
+    excess_t = state.ev.congestion_quantile(lookahead_quantile) if lookahead > 0 else 0.0
     step = 0
     while not deadline.expired() and (max_steps is None or step < max_steps):
         if step % 4096 == 0:
@@ -469,7 +464,7 @@ def anneal(
         if heat_every and step % heat_every == 0:
             update_heat(state, ctx)
         if lookahead > 0 and step % refresh_every == 0:
-            excess_t = _excess_threshold(state, lookahead_quantile)
+            excess_t = state.ev.congestion_quantile(lookahead_quantile)
         if next_hook is not None and hook is not None and frac >= next_hook:
             if best is None:
                 best = state.placement.copy()

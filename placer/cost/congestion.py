@@ -12,6 +12,14 @@ import numpy as np
 from netlists.model import Canvas
 from placer.cost.grid import cell_rows_cols, signed_overlaps
 
+#: Share of all V and H cell values (together) whose mean is the congestion cost.
+TOP_FRACTION = 0.05
+
+
+def top_count(n_values: int) -> int:
+    """How many of ``n_values`` V and H cell values the congestion cost averages (floor of 5 %)."""
+    return int(np.floor(TOP_FRACTION * n_values))
+
 
 class RouteSegments:
     """Horizontal and vertical demand segments, collected then scattered into grids."""
@@ -226,7 +234,7 @@ def macro_blockage(
 def congestion_cost(v_total: np.ndarray, h_total: np.ndarray) -> float:
     """Mean of the largest ``floor(0.05 * 2 R C)`` values of V and H together (max if 0)."""
     allv = np.concatenate([v_total.ravel(), h_total.ravel()])
-    k = int(np.floor(0.05 * allv.size))
+    k = top_count(allv.size)
     if k == 0:
         return float(np.max(allv))
     top = np.partition(allv, allv.size - k)[allv.size - k :]

@@ -306,6 +306,10 @@ class IncrementalEvaluator:
         )
         return Move(nodes, x, y, orient, cost, self._token, dwl, flags)
 
+    def congestion_quantile(self, q: float) -> float:
+        """The ``q`` quantile of all V and H cell congestion values (a look-ahead threshold)."""
+        return float(np.quantile(np.concatenate([self._vt.ravel(), self._ht.ravel()]), q))
+
     def congestion_excess(self, threshold: float) -> float:
         """``sum(max(C - threshold, 0))`` over every cell's V and H congestion ``C``: how far
         the cells above ``threshold`` stick out (a smooth look-ahead of the top-k mean)."""

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from placer.cost.congestion import TOP_FRACTION
+
 # Orientation matrices (m0, m1, m2, m3): offset (m0*dx + m1*dy, m2*dx + m3*dy), in the order
 # of netlists.model.ORIENTATIONS; the evaluator derives them from netlists.model.orient_offsets.
 
@@ -265,7 +267,7 @@ def top_mean_congestion(vt: np.ndarray, ht: np.ndarray) -> tuple[float, float]:
     allv = np.empty(2 * n)
     allv[:n] = vt.ravel()
     allv[n:] = ht.ravel()
-    k = int(np.floor(0.05 * allv.size))
+    k = int(np.floor(TOP_FRACTION * allv.size))  # congestion.top_count, inside the kernel
     if k == 0:
         m = allv.max()
         return m, m

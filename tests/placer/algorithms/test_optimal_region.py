@@ -9,7 +9,8 @@ from placer.algorithms.local_search import SearchContext, SearchState, move_regi
 
 
 def _hpwl_of_node_nets(state: SearchState, node: int, x: float, y: float) -> float:
-    """Weighted HPWL of ``node``'s nets with the node's pins all at ``(x, y)``."""
+    """HPWL (unweighted, as the optimal region) of ``node``'s nets with the node's pins all at
+    ``(x, y)``."""
     ev = state.ev
     ctx = ev.ctx
     total = 0.0

@@ -156,7 +156,7 @@ def test_congestion_excess_delta_matches_the_change_after_commit() -> None:
     movable = np.concatenate([nl.hard_macros, nl.soft_macros])
     changed = 0
     for _ in range(60):
-        t = float(np.quantile(np.concatenate([ev._vt.ravel(), ev._ht.ravel()]), 0.8))
+        t = ev.congestion_quantile(0.8)
         before = ev.congestion_excess(t)
         i = int(rng.choice(movable))
         mv = ev.move(i, rng.uniform(0, c.width), rng.uniform(0, c.height))
