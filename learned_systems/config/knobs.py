@@ -43,6 +43,14 @@ class Knob:
     def categorical(self) -> bool:
         return bool(self.choices)
 
+    @property
+    def ordinal(self) -> bool:
+        """Choices that are ordered numbers (page sizes, cost factors), not labels or flags:
+        a model-based tuner should treat neighbouring choices as alike."""
+        return self.categorical and all(
+            isinstance(c, int | float) and not isinstance(c, bool) for c in self.choices
+        )
+
     def restricted(self, allow_unsafe: bool) -> Knob:
         """This knob without its unsafe choices (unless ``allow_unsafe``)."""
         if allow_unsafe or not self.unsafe:

@@ -1,4 +1,9 @@
-"""Optuna's TPE sampler (seeded) over the knob space, driven through ask/tell."""
+"""Optuna's TPE sampler (seeded) over the knob space, driven through ask/tell.
+
+Ordered numeric choices (``page_size``, ``random_page_cost``) are searched as an integer index
+into the choices rather than as unordered categories, so TPE's density model carries what it
+learnt about 16 KiB pages over to 8 and 32 KiB; labels and flags stay categorical.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from learned_systems.config.knobs import Knob, KnobSpace
 
 
 def _distribution(knob: Knob) -> optuna.distributions.BaseDistribution:
+    if knob.ordinal:
+        return optuna.distributions.IntDistribution(0, len(knob.choices) - 1)
     if knob.categorical:
         return optuna.distributions.CategoricalDistribution(list(knob.choices))
     if knob.zero_allowed:  # "0 = off" plus a log range: searched as a unit interval
@@ -29,17 +36,27 @@ class OptunaTPE:
         self._pending: dict[str, optuna.trial.Trial] = {}
 
     def _to_config(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Optuna's parameters -> knob values (inverse of :meth:`_to_params`)."""
         config = {}
         for knob in self.space.knobs:
             value = params[knob.name]
-            config[knob.name] = knob.from_unit(value) if knob.zero_allowed else value
+            if knob.ordinal:
+                value = knob.choices[value]
+            elif knob.zero_allowed:
+                value = knob.from_unit(value)
+            config[knob.name] = value
         return config
 
     def _to_params(self, config: dict[str, Any]) -> dict[str, Any]:
-        return {
-            k.name: (k.to_unit(config[k.name]) if k.zero_allowed else config[k.name])
-            for k in self.space.knobs
-        }
+        params = {}
+        for knob in self.space.knobs:
+            value = config[knob.name]
+            if knob.ordinal:
+                value = knob.choices.index(value)
+            elif knob.zero_allowed:
+                value = knob.to_unit(value)
+            params[knob.name] = value
+        return params
 
     def ask(self) -> dict[str, Any]:
         trial = self.study.ask(self.distributions)

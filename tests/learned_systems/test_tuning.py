@@ -112,6 +112,26 @@ def test_random_search_resume_replays_the_same_sequence(tmp_path):
     assert [resumed.ask() for _ in range(3)] == expected[3:]
 
 
+def test_optuna_searches_ordered_choices_as_an_ordered_index():
+    space = sqlite_space()
+    assert space.knob("page_size").ordinal and not space.knob("journal_mode").ordinal
+    assert not space.knob("automatic_index").ordinal  # flags are labels, not numbers
+    tuner = make_tuner("optuna", space, 0)
+    page_size = tuner.distributions["page_size"]
+    assert page_size.low == 0 and page_size.high == len(space.knob("page_size").choices) - 1
+    configs = []
+    for _ in range(15):
+        config = tuner.ask()
+        space.validate(config)  # index mapped back to a real page size
+        tuner.tell(config, float(np.log2(config["page_size"])))
+        configs.append(config)
+    resumed = make_tuner("optuna", space, 0)
+    for config in configs:  # stored knob values map back onto the same parameters
+        resumed.replay(config, float(np.log2(config["page_size"])))
+    replayed = [t.params["page_size"] for t in resumed.study.trials]
+    assert replayed == [t.params["page_size"] for t in tuner.study.trials]
+
+
 def test_unknown_tuner_is_refused():
     with pytest.raises(ValueError, match="unknown tuner"):
         make_tuner("grid", sqlite_space(), 0)
