@@ -86,6 +86,7 @@ def bench_workload(args, workload: str, store: ResultsStore, template_dir: str) 
         repeats=args.repeats,
         template_dir=template_dir,
         seed=0,
+        min_transactions=args.min_transactions,
     )
     objective = ConfigObjective(backend)
     run = f"bench-{args.system}-{workload}"
@@ -200,14 +201,19 @@ def _ops(value: float) -> str:
     return f"{value:.0f}" if value >= 100 else f"{value:.2f}"
 
 
+def _window_minimum(meta: dict) -> str:
+    minimum = meta.get("min_transactions")  # absent in records from before the option
+    return f" (and >= {minimum} transactions per window)" if minimum else ""
+
+
 def markdown(records: list[dict], meta: dict) -> str:
     rl_seeds = f" (rl: seed {meta['seeds'][0]} only)" if "rl" in meta["tuners"] else ""
     lines = [
         f"# Knob tuning benchmark: {meta['system']}",
         "",
         f"Durable space; {meta['trials']} trials per tuner and seed; tuners {', '.join(meta['tuners'])}; "
-        f"seeds {meta['seeds']}{rl_seeds}; each trial {meta['repeats']} x {meta['duration']} s "
-        f"on a fresh copy; rows/scale {meta['rows'] or 'default'}; machine: {meta['machine']}. "
+        f"seeds {meta['seeds']}{rl_seeds}; each trial {meta['repeats']} x {meta['duration']} s"
+        f"{_window_minimum(meta)} on a fresh copy; rows/scale {meta['rows'] or 'default'}; machine: {meta['machine']}. "
         "`found x rule`: each tuner's best trial over the rule of thumb measured for the same seed "
         "(median over seeds). The best of many noisy trials overstates itself, so every tuner's "
         "best configuration (one per seed) is then re-measured next to the rule of thumb, "
@@ -253,7 +259,7 @@ def markdown(records: list[dict], meta: dict) -> str:
             m = r["meta"]
             lines.append(
                 f"- {r['workload']}: {m['trials']} trials, seeds {m['seeds']}, each trial "
-                f"{m['repeats']} x {m['duration']} s, rows/scale {m['rows'] or 'default'}"
+                f"{m['repeats']} x {m['duration']} s{_window_minimum(m)}, rows/scale {m['rows'] or 'default'}"
             )
     lines += ["", "Best configurations (re-measured):", ""]
     for r in records:
@@ -272,6 +278,12 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--duration", type=float, default=0.15)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--min-transactions",
+        type=int,
+        default=20,
+        help="SQLite: least transactions per measurement window (slow analytical transactions)",
+    )
     parser.add_argument(
         "--rows",
         type=int,
@@ -295,6 +307,7 @@ def main() -> None:
         "seeds": args.seeds,
         "duration": args.duration,
         "repeats": args.repeats,
+        "min_transactions": args.min_transactions if args.system == "sqlite" else None,
         "rows": args.rows,
         "validate_repeats": args.validate_repeats,
         "machine": f"{platform.machine()}, Python {platform.python_version()}",

@@ -2,8 +2,10 @@
 
 Each trial copies a template database (built once per workload and size) into a new temporary
 directory, applies the knobs (``page_size`` rebuilds the file with ``VACUUM``), warms up, then
-measures the workload's throughput ``repeats`` times for ``duration_s`` each. Any error while
-applying knobs or running the workload makes a failed :class:`TrialResult`, never an exception.
+measures the workload's throughput ``repeats`` times for ``duration_s`` each (and at least
+``min_transactions`` transactions each, so that slow analytical transactions are not measured
+two at a time). Any error while applying knobs or running the workload makes a failed
+:class:`TrialResult`, never an exception.
 """
 
 from __future__ import annotations
@@ -104,12 +106,14 @@ class SQLiteBackend:
         allow_unsafe: bool = False,
         template_dir: str | Path | None = None,
         seed: int = 0,
+        min_transactions: int = 20,
     ) -> None:
-        if duration_s <= 0 or repeats < 1:
-            raise ValueError("duration_s must be > 0 and repeats >= 1")
+        if duration_s <= 0 or repeats < 1 or min_transactions < 1:
+            raise ValueError("duration_s must be > 0, repeats >= 1 and min_transactions >= 1")
         self.workload = workload
         self.duration_s = float(duration_s)
         self.repeats = int(repeats)
+        self.min_transactions = int(min_transactions)
         self.space = sqlite_space(allow_unsafe)
         self.seed = int(seed)
         self._owned_dir = None
@@ -150,11 +154,15 @@ class SQLiteBackend:
                 try:
                     apply_knobs(conn, full)
                     self.workload.prepare(self.seed)
-                    timed_loop(lambda: self.workload.transaction(conn), self.duration_s * 0.2)
+
+                    def transaction() -> int:
+                        return self.workload.transaction(conn)
+
+                    timed_loop(
+                        transaction, self.duration_s * 0.2, max(self.min_transactions // 5, 1)
+                    )
                     mean, spread, samples = repeat_throughput(
-                        lambda: timed_loop(
-                            lambda: self.workload.transaction(conn), self.duration_s
-                        ),
+                        lambda: timed_loop(transaction, self.duration_s, self.min_transactions),
                         self.repeats,
                     )
                 finally:

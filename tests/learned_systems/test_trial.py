@@ -1,0 +1,64 @@
+"""Measurement windows: a window lasts its duration and holds at least its minimum of steps."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from learned_systems.config.sqlite_backend import SQLiteBackend
+from learned_systems.config.trial import timed_loop
+
+
+def test_timed_loop_runs_until_both_duration_and_min_steps():
+    calls = []
+
+    def step() -> int:
+        calls.append(1)
+        return 3
+
+    operations, seconds = timed_loop(step, 0.0, min_steps=7)
+    assert len(calls) == 7 and operations == 21 and seconds >= 0.0
+    calls.clear()
+    operations, seconds = timed_loop(step, 0.02, min_steps=1)
+    assert seconds >= 0.02 and operations == 3 * len(calls)
+
+
+class _SlowWorkload:
+    """Transactions of ~5 ms, counted: a stand-in for an analytical query mix."""
+
+    name = "slow"
+    read_only = True
+
+    def __init__(self) -> None:
+        self.transactions = 0
+
+    def template_key(self) -> str:
+        return "slow"
+
+    def setup(self, conn, seed):
+        conn.execute("CREATE TABLE t (x)")
+
+    def prepare(self, seed):
+        self.transactions = 0
+
+    def transaction(self, conn):
+        time.sleep(0.005)
+        self.transactions += 1
+        return 1
+
+
+def test_sqlite_windows_hold_at_least_min_transactions(tmp_path):
+    workload = _SlowWorkload()
+    backend = SQLiteBackend(
+        workload, duration_s=0.001, repeats=3, template_dir=tmp_path, min_transactions=10
+    )
+    result = backend.run_trial({})
+    assert result.ok, result.error
+    assert workload.transactions >= 3 * 10 + 2  # three windows of ten, a warm-up of two
+    assert max(result.throughputs) < 1 / 0.005  # every window timed its whole transactions
+
+
+def test_min_transactions_must_be_positive(tmp_path):
+    with pytest.raises(ValueError, match="min_transactions"):
+        SQLiteBackend(_SlowWorkload(), template_dir=tmp_path, min_transactions=0)
