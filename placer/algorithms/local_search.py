@@ -384,6 +384,8 @@ def anneal(
     max_steps: int | None = None,
     lookahead: float = 0.0,
     lookahead_quantile: float = 0.8,
+    density_lookahead: float = 0.0,
+    density_lookahead_quantile: float = 0.8,
 ) -> SearchStats:
     """Metropolis search over ``moves`` (name -> weight) for ``budget_s`` seconds.
 
@@ -398,8 +400,10 @@ def anneal(
     ``lookahead_quantile`` of those values (refreshed with the heat map) and ``k`` the number of
     cells the congestion cost averages: the proxy only sees the top 5 % of cells, so cells just
     below them drift up unchecked (moves there are judged by wirelength alone) and become the
-    next top cells; the look-ahead keeps pressing them down. The best placement is still the
-    one with the lowest proxy.
+    next top cells; the look-ahead keeps pressing them down. ``density_lookahead`` adds the
+    same term for the density cost (its top 10 % of cells, proxy weight 0.25 / k each) with
+    threshold the ``density_lookahead_quantile`` of the cell densities. The best placement is
+    still the one with the lowest proxy.
     """
     schedule = schedule or AnnealSchedule()
     deadline = Deadline(budget_s)
@@ -433,6 +437,10 @@ def anneal(
     c = state.canvas
     excess_scale = 0.5 * lookahead / max(top_count(2 * c.rows * c.cols), 1)
     excess_t = state.ev.congestion_quantile(lookahead_quantile) if lookahead > 0 else 0.0
+    density_scale = 0.25 * density_lookahead / max(int(np.floor(0.1 * c.rows * c.cols)), 1)
+    density_t = (
+        state.ev.density_quantile(density_lookahead_quantile) if density_lookahead > 0 else 0.0
+    )
     step = 0
     while not deadline.expired() and (max_steps is None or step < max_steps):
         if step % 4096 == 0:
@@ -452,6 +460,8 @@ def anneal(
         delta = mv.proxy - cur
         if lookahead > 0:
             delta += excess_scale * state.ev.congestion_excess_delta(mv, excess_t)
+        if density_lookahead > 0:
+            delta += density_scale * state.ev.density_excess_delta(mv, density_t)
         if delta <= 0 or rng.random() < math.exp(-delta / max(temp, 1e-300)):
             if best is None and mv.proxy > best_cost:
                 best = state.placement.copy()
@@ -463,8 +473,11 @@ def anneal(
                 best = None
         if heat_every and step % heat_every == 0:
             update_heat(state, ctx)
-        if lookahead > 0 and step % refresh_every == 0:
-            excess_t = state.ev.congestion_quantile(lookahead_quantile)
+        if step % refresh_every == 0:
+            if lookahead > 0:
+                excess_t = state.ev.congestion_quantile(lookahead_quantile)
+            if density_lookahead > 0:
+                density_t = state.ev.density_quantile(density_lookahead_quantile)
         if next_hook is not None and hook is not None and frac >= next_hook:
             if best is None:
                 best = state.placement.copy()

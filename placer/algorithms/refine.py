@@ -59,6 +59,8 @@ class Refine(Placer):
             :func:`~placer.algorithms.local_search.anneal`. With it, ``global_refine`` at 60 s
             per design was 2.3 points further below ``initial`` on the shared suite (see
             ``experiments/results/placement_quality_60s.md``).
+        density_lookahead, density_lookahead_quantile: the same term for the density cost
+            (weight 0.0: off by default until measured at full budgets; quantile 0.8).
     """
 
     name = "refine"
@@ -107,6 +109,8 @@ def _refine(
         max_steps=o.get("max_steps"),
         lookahead=float(o.get("lookahead", 0.5)),
         lookahead_quantile=float(o.get("lookahead_quantile", 0.8)),
+        density_lookahead=float(o.get("density_lookahead", 0.0)),
+        density_lookahead_quantile=float(o.get("density_lookahead_quantile", 0.8)),
     )
     return state.placement.copy()
 

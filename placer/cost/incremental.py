@@ -136,6 +136,7 @@ class IncrementalEvaluator:
         self._m_hpwl = np.zeros(max(N, 1))
         self._cells = np.zeros(max(max_net, 1), dtype=np.int64)
         self._deltas = [np.zeros((R, C)) for _ in range(7)]  # dV dH dVm dHm dD dVt dHt
+        self._zero_map = np.zeros((R, C))  # stays zero: the unused map of density_excess_delta
         self._box = np.array([0, -1, 0, -1], dtype=np.int64)
         self._counts = np.zeros(2, dtype=np.int64)
         self._token = 0
@@ -325,6 +326,31 @@ class IncrementalEvaluator:
             raise ValueError("only the latest priced move's excess can be read")
         dvt, dht = self._deltas[5], self._deltas[6]
         return float(excess_delta(self._vt, self._ht, dvt, dht, self._box, threshold))
+
+    def density_quantile(self, q: float) -> float:
+        """The ``q`` quantile of the cell densities (a look-ahead threshold)."""
+        return float(np.quantile(self._dens_area, q)) / self._cell_area
+
+    def density_excess(self, threshold: float) -> float:
+        """``sum(max(D - threshold, 0))`` over every cell's density ``D``: the density
+        counterpart of :meth:`congestion_excess`."""
+        return float(np.maximum(self._dens_area / self._cell_area - threshold, 0.0).sum())
+
+    def density_excess_delta(self, move: Move, threshold: float) -> float:
+        """Change of :meth:`density_excess` that ``move`` makes; ``move`` must be the latest
+        priced one. Runs the congestion excess kernel on the density area map, with an empty
+        second map (its zero deltas are skipped)."""
+        if move._token != self._token:
+            raise ValueError("only the latest priced move's excess can be read")
+        area_delta = excess_delta(
+            self._dens_area,
+            self._zero_map,
+            self._deltas[4],
+            self._zero_map,
+            self._box,
+            threshold * self._cell_area,
+        )
+        return float(area_delta) / self._cell_area
 
     def commit(self, move: Move) -> None:
         """Apply a move returned by :meth:`propose` on the current placement."""

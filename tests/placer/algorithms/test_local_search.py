@@ -33,9 +33,9 @@ def test_net_heat_counts_the_overflow_each_net_is_routed_through() -> None:
     np.testing.assert_allclose(heat, expected)
 
 
-@pytest.mark.parametrize("lookahead", [0.0, 0.5])
+@pytest.mark.parametrize(("lookahead", "density_lookahead"), [(0.0, 0.0), (0.5, 0.0), (0.5, 1.0)])
 def test_anneal_ends_on_the_best_placement_it_saw_even_when_it_wandered_uphill(
-    lookahead: float,
+    lookahead: float, density_lookahead: float
 ) -> None:
     from placer.algorithms.local_search import AnnealSchedule, anneal
     from placer.cost.proxy import evaluate
@@ -54,7 +54,17 @@ def test_anneal_ends_on_the_best_placement_it_saw_even_when_it_wandered_uphill(
     hot = AnnealSchedule(start_factor=50.0, final_ratio=0.5)  # accepts many uphill moves
     pool = np.concatenate([state.hard, state.soft])
     moves = {"shift": 1.0, "region": 1.0}
-    anneal(state, moves, 60.0, lambda p: None, hot, pool=pool, max_steps=3000, lookahead=lookahead)
+    anneal(
+        state,
+        moves,
+        60.0,
+        lambda p: None,
+        hot,
+        pool=pool,
+        max_steps=3000,
+        lookahead=lookahead,
+        density_lookahead=density_lookahead,
+    )
     assert seen and max(seen) > min(seen), "the hot run should have gone uphill at times"
     best = min([start, *seen])
     assert abs(state.ev.cost.proxy - best) < 1e-12

@@ -148,24 +148,28 @@ def test_committing_an_older_proposal_prices_it_again() -> None:
     assert ev.placement.x[b] == start.x[b]
 
 
-def test_congestion_excess_delta_matches_the_change_after_commit() -> None:
+@pytest.mark.parametrize("term", ["congestion", "density"])
+def test_excess_delta_matches_the_change_after_commit(term: str) -> None:
     nl, start = _DESIGN
     c = nl.canvas
     rng = np.random.default_rng(3)
     ev = IncrementalEvaluator(nl, start, resync_every=0)
+    quantile = getattr(ev, f"{term}_quantile")
+    excess = getattr(ev, f"{term}_excess")
+    excess_delta = getattr(ev, f"{term}_excess_delta")
     movable = np.concatenate([nl.hard_macros, nl.soft_macros])
     changed = 0
     for _ in range(60):
-        t = ev.congestion_quantile(0.8)
-        before = ev.congestion_excess(t)
+        t = quantile(0.8)
+        before = excess(t)
         i = int(rng.choice(movable))
         mv = ev.move(i, rng.uniform(0, c.width), rng.uniform(0, c.height))
-        delta = ev.congestion_excess_delta(mv, t)
+        delta = excess_delta(mv, t)
         ev.commit(mv)
-        assert ev.congestion_excess(t) - before == pytest.approx(delta, abs=1e-9)
+        assert excess(t) - before == pytest.approx(delta, abs=1e-9)
         changed += delta != 0.0
     assert changed > 10
     stale = ev.move(int(movable[0]), 1.0, 1.0)
     ev.move(int(movable[1]), 2.0, 2.0)
     with pytest.raises(ValueError, match="latest priced"):
-        ev.congestion_excess_delta(stale, 0.5)
+        excess_delta(stale, 0.5)
