@@ -24,6 +24,7 @@ from placer.algorithms.base import Deadline, Progress, ProgressCallback
 from placer.algorithms.legalize import GAP, OVERLAP_TOL
 from placer.algorithms.optimal_region import optimal_region
 from placer.cost.congestion import top_count
+from placer.cost.density import top_count as density_top_count
 from placer.cost.incremental import IncrementalEvaluator, Move
 
 #: Mirror of each orientation about the vertical axis (N <-> FN, S <-> FS, E <-> FE, W <-> FW).
@@ -437,7 +438,7 @@ def anneal(
     c = state.canvas
     excess_scale = 0.5 * lookahead / max(top_count(2 * c.rows * c.cols), 1)
     excess_t = state.ev.congestion_quantile(lookahead_quantile) if lookahead > 0 else 0.0
-    density_scale = 0.25 * density_lookahead / max(int(np.floor(0.1 * c.rows * c.cols)), 1)
+    density_scale = 0.25 * density_lookahead / max(density_top_count(c.rows * c.cols), 1)
     density_t = (
         state.ev.density_quantile(density_lookahead_quantile) if density_lookahead > 0 else 0.0
     )

@@ -7,6 +7,14 @@ import numpy as np
 from netlists.model import Canvas
 from placer.cost.grid import interval_overlaps
 
+#: Share of the grid cells whose mean density is the density cost.
+TOP_FRACTION = 0.1
+
+
+def top_count(n_cells: int) -> int:
+    """How many of ``n_cells`` cells the density cost averages (floor of 10 %)."""
+    return int(np.floor(TOP_FRACTION * n_cells))
+
 
 def macro_overlaps(
     canvas: Canvas, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray
@@ -36,7 +44,7 @@ def density_cost(grid: np.ndarray) -> float:
     nz = flat[flat != 0.0]
     if flat.size < 10:
         return 0.5 * float(np.mean(nz)) if nz.size else 0.0
-    k = int(np.floor(0.1 * flat.size))
+    k = top_count(flat.size)
     if nz.size > k:
         top = np.partition(nz, nz.size - k)[nz.size - k :]
     else:

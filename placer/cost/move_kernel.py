@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 from placer.cost.congestion import TOP_FRACTION
+from placer.cost.density import TOP_FRACTION as DENSITY_TOP_FRACTION
 
 # Orientation matrices (m0, m1, m2, m3): offset (m0*dx + m1*dy, m2*dx + m3*dy), in the order
 # of netlists.model.ORIENTATIONS; the evaluator derives them from netlists.model.orient_offsets.
@@ -287,7 +288,7 @@ def top_mean_density(area: np.ndarray, cell_area: float) -> tuple[float, float, 
         if nz.size == 0:
             return 0.0, 0.0, False
         return 0.5 * nz.mean(), 0.0, False
-    k = int(np.floor(0.1 * flat.size))
+    k = int(np.floor(DENSITY_TOP_FRACTION * flat.size))  # density.top_count, inside the kernel
     if nz.size > k:
         part = np.partition(nz, nz.size - k)
         top = np.sort(part[nz.size - k :])[::-1]
