@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from learned_systems.config.factory import make_backend
+from learned_systems.config.sqlite_backend import DEFAULT_MIN_TRANSACTIONS
 from learned_systems.objectives import ConfigObjective
 from learned_systems.plots import plot_best_so_far
 from learned_systems.results import ResultsStore
@@ -281,7 +282,7 @@ def main() -> None:
     parser.add_argument(
         "--min-transactions",
         type=int,
-        default=20,
+        default=DEFAULT_MIN_TRANSACTIONS,
         help="SQLite: least transactions per measurement window (slow analytical transactions)",
     )
     parser.add_argument(

@@ -17,13 +17,13 @@ def make_backend(
     allow_unsafe: bool = False,
     template_dir: str | Path | None = None,
     seed: int = 0,
-    min_transactions: int = 20,
+    min_transactions: int | None = None,
     **options,
 ):
     """The backend for ``system`` ("sqlite" or "postgres") running ``workload``.
 
     ``min_transactions`` is SQLite's least number of transactions per measurement window
-    (pgbench windows are timed by pgbench itself).
+    (None: the backend's default; pgbench windows are timed by pgbench itself).
     """
     if system == "sqlite":
         from learned_systems.config.sqlite_backend import SQLiteBackend
@@ -36,7 +36,7 @@ def make_backend(
             allow_unsafe=allow_unsafe,
             template_dir=template_dir,
             seed=seed,
-            min_transactions=min_transactions,
+            **({} if min_transactions is None else {"min_transactions": min_transactions}),
         )
     if system == "postgres":
         from learned_systems.config.postgres_backend import PostgresBackend

@@ -68,6 +68,9 @@ SQLITE_KNOBS = (
 
 RULE_OF_THUMB = {"journal_mode": "WAL", "synchronous": "NORMAL"}
 
+#: Least transactions per measurement window (an analytical transaction takes ~40 ms).
+DEFAULT_MIN_TRANSACTIONS = 20
+
 
 def sqlite_space(allow_unsafe: bool = False) -> KnobSpace:
     """SQLite knobs; durable unless ``allow_unsafe`` (which opens synchronous=OFF and the
@@ -106,7 +109,7 @@ class SQLiteBackend:
         allow_unsafe: bool = False,
         template_dir: str | Path | None = None,
         seed: int = 0,
-        min_transactions: int = 20,
+        min_transactions: int = DEFAULT_MIN_TRANSACTIONS,
     ) -> None:
         if duration_s <= 0 or repeats < 1 or min_transactions < 1:
             raise ValueError("duration_s must be > 0, repeats >= 1 and min_transactions >= 1")
