@@ -20,9 +20,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from netlists.model import ORIENTATIONS, Netlist, NodeType, Placement, orient_offsets
-from placer.cost.congestion import congestion_cost, integrate, macro_blockage, route_nets
+from placer.cost.congestion import (
+    congestion_cost,
+    integrate,
+    macro_blockage,
+    route_nets,
+    top_count,
+)
 from placer.cost.context import cost_context
 from placer.cost.density import density_cost, macro_overlaps
+from placer.cost.density import top_count as density_top_count
 from placer.cost.grid import cell_rows_cols
 from placer.cost.move_kernel import (
     apply,
@@ -32,6 +39,7 @@ from placer.cost.move_kernel import (
     top_mean_density,
 )
 from placer.cost.proxy import CostMaps, ProxyCost, congestion_maps, evaluate
+from placer.cost.topk_kernel import build_candidates, crosses_floor
 from placer.cost.wirelength import net_hpwl
 
 
@@ -81,9 +89,18 @@ class IncrementalEvaluator:
         netlist: netlist with its canvas set.
         placement: starting placement (copied; read the current one from ``.placement``).
         resync_every: commits between full re-synchronisations of the float state.
+        topk_candidates: price the density and congestion top-k from candidate sets of the
+            largest values (:mod:`placer.cost.topk_kernel`; same results, fewer values
+            partitioned) instead of from the whole maps.
     """
 
-    def __init__(self, netlist: Netlist, placement: Placement, resync_every: int = 5000) -> None:
+    def __init__(
+        self,
+        netlist: Netlist,
+        placement: Placement,
+        resync_every: int = 5000,
+        topk_candidates: bool = True,
+    ) -> None:
         self.netlist = netlist
         self.ctx = cost_context(netlist)
         p = placement.copy()
@@ -141,6 +158,21 @@ class IncrementalEvaluator:
         self._counts = np.zeros(2, dtype=np.int64)
         self._token = 0
         self._commits = 0
+        # top-k candidate sets: about twice the top count of each cost (0: always in full)
+        n_cells = R * C
+        self._keep = (
+            (
+                min(2 * n_cells, 2 * top_count(2 * n_cells) + 32),
+                min(n_cells, 2 * density_top_count(n_cells) + 32),
+            )
+            if topk_candidates
+            else (0, 0)
+        )
+        self._cong_cand = np.zeros(2 * n_cells, dtype=np.int64)
+        self._dens_cand = np.zeros(n_cells, dtype=np.int64)
+        self._cand_n = np.zeros(2, dtype=np.int64)
+        self._cand_floor = [np.inf, np.inf]
+        self._topk_buf = np.zeros(4 * n_cells)
         self.resync()
         self._warm_up()
 
@@ -190,7 +222,21 @@ class IncrementalEvaluator:
             net_cnt=ctx.net_cnt,
         )
         self._refresh_thresholds(3)
+        self._rebuild_candidates(3)
         self._token += 1
+
+    def _rebuild_candidates(self, which: int) -> None:
+        """Rebuild the density (bit 0) / congestion (bit 1) top-k candidate sets."""
+        if which & 1:
+            n, self._cand_floor[1] = build_candidates(
+                self._dens_area, self._dens_area, 1, self._keep[1], self._dens_cand
+            )
+            self._cand_n[1] = n
+        if which & 2:
+            n, self._cand_floor[0] = build_candidates(
+                self._vt, self._ht, 2, self._keep[0], self._cong_cand
+            )
+            self._cand_n[0] = n
 
     def _refresh_thresholds(self, which: int) -> None:
         if which & 1:
@@ -295,6 +341,10 @@ class IncrementalEvaluator:
             *self._deltas,
             self._box,
             self._counts,
+            self._cong_cand,
+            self._dens_cand,
+            self._cand_n,
+            self._topk_buf,
         )
         self._token += 1
         total = self._total + dwl
@@ -357,6 +407,16 @@ class IncrementalEvaluator:
         if move._token != self._token:  # another move was priced since: price this one again
             move = self._price(move.nodes, move.x, move.y, move.orientation)
         p = self.placement
+        d = self._deltas
+        stale = 0  # candidate sets whose floor a value of this move crosses
+        if self._cand_n[1] and crosses_floor(
+            self._dens_area, self._dens_area, d[4], d[4], 1, self._box, self._cand_floor[1]
+        ):
+            stale |= 1
+        if self._cand_n[0] and crosses_floor(
+            self._vt, self._ht, d[5], d[6], 2, self._box, self._cand_floor[0]
+        ):
+            stale |= 2
         apply(
             move.nodes,
             move.x,
@@ -391,6 +451,7 @@ class IncrementalEvaluator:
         self._total += move._dwl
         self._cost = move.cost
         self._refresh_thresholds(move._flags)
+        self._rebuild_candidates(stale)
         self._token += 1  # the scratch arrays are spent
         self._commits += 1
         if self.resync_every and self._commits % self.resync_every == 0:

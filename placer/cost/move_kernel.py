@@ -21,6 +21,7 @@ from numba import njit
 
 from placer.cost.congestion import TOP_FRACTION
 from placer.cost.density import TOP_FRACTION as DENSITY_TOP_FRACTION
+from placer.cost.topk_kernel import gather_top_values, top_sum, top_sum_if_positive
 
 # Orientation matrices (m0, m1, m2, m3): offset (m0*dx + m1*dy, m2*dx + m3*dy), in the order
 # of netlists.model.ORIENTATIONS; the evaluator derives them from netlists.model.orient_offsets.
@@ -165,6 +166,77 @@ def _route_net(
     for k in range(nu):
         if u[k] != src:
             _route_two(src, u[k], w, C, dV, dH, box)
+
+
+@njit(cache=True)
+def _star_update(
+    net: int,
+    w: float,
+    net_ptr: np.ndarray,
+    er: np.ndarray,
+    ec: np.ndarray,
+    slot: np.ndarray,
+    m_r: np.ndarray,
+    m_c: np.ndarray,
+    C: int,
+    dV: np.ndarray,
+    dH: np.ndarray,
+    box: np.ndarray,
+) -> bool:
+    """Re-route a net whose only moved pin is not its driver by its one changed route.
+
+    A net of other than three distinct cells is routed as a star from its driver's cell to
+    each other distinct cell, so moving one sink from cell ``o`` to cell ``n`` only removes
+    the route to ``o`` (if no other pin is in ``o``) and adds the route to ``n`` (if no other
+    pin was in ``n``): two routes instead of all of them. Returns False (nothing done) when
+    the rule does not apply (the driver or several pins moved, or three distinct cells before
+    or after the move); the caller then re-routes the whole net.
+    """
+    a, b = net_ptr[net], net_ptr[net + 1]
+    if slot[a] >= 0:
+        return False
+    moved = -1
+    for e in range(a + 1, b):
+        if slot[e] >= 0:
+            if moved >= 0:
+                return False
+            moved = e
+    if moved < 0:
+        return False
+    old = er[moved] * C + ec[moved]
+    sl = slot[moved]
+    new = m_r[sl] * C + m_c[sl]
+    old_taken = False  # another pin is in the old / new cell
+    new_taken = False
+    seen = np.empty(4, np.int64)  # the first distinct cells of the other pins (up to 4)
+    distinct = 0
+    for e in range(a, b):
+        if e == moved:
+            continue
+        cell = er[e] * C + ec[e]
+        if cell == old:
+            old_taken = True
+        if cell == new:
+            new_taken = True
+        if distinct < 4:
+            fresh = True
+            for q in range(distinct):
+                if seen[q] == cell:
+                    fresh = False
+            if fresh:
+                seen[distinct] = cell
+                distinct += 1
+    if distinct < 4:
+        n_old = distinct + (0 if old_taken else 1)
+        n_new = distinct + (0 if new_taken else 1)
+        if n_old == 3 or n_new == 3:
+            return False
+    src = er[a] * C + ec[a]
+    if not old_taken:
+        _route_two(src, old, -w, C, dV, dH, box)
+    if not new_taken:
+        _route_two(src, new, w, C, dV, dH, box)
+    return True
 
 
 @njit(cache=True)
@@ -362,6 +434,11 @@ def price(
     dHt: np.ndarray,
     box: np.ndarray,
     counts: np.ndarray,
+    # top-k candidate sets (see placer.cost.topk_kernel): indices, [n congestion, n density]
+    cong_cand: np.ndarray,
+    dens_cand: np.ndarray,
+    cand_n: np.ndarray,
+    topk_buf: np.ndarray,
 ) -> tuple[float, float, float, int]:
     """Price moving ``nodes`` to ``(nx, ny, no)``: ``(weighted HPWL delta, density cost,
     congestion cost, flags)``; flags bit 0 / 1: density / congestion top-k were recomputed.
@@ -430,8 +507,11 @@ def price(
         dwl += net_w[net] * new_h - net_w[net] * hpwl[net]
         if recell:
             w = route_w[net]
-            _route_net(net, False, -w, net_ptr, er, ec, slot, m_r, m_c, cells, C, R, dV, dH, box)
-            _route_net(net, True, w, net_ptr, er, ec, slot, m_r, m_c, cells, C, R, dV, dH, box)
+            if not _star_update(net, w, net_ptr, er, ec, slot, m_r, m_c, C, dV, dH, box):
+                _route_net(
+                    net, False, -w, net_ptr, er, ec, slot, m_r, m_c, cells, C, R, dV, dH, box
+                )
+                _route_net(net, True, w, net_ptr, er, ec, slot, m_r, m_c, cells, C, R, dV, dH, box)
     for q in range(n_ent):
         slot[m_ent[q]] = -1
     for j in range(n_nets):
@@ -497,7 +577,16 @@ def price(
             if d != 0.0 and max(ht[r, c], ht[r, c] + d) >= cong_t:
                 need = True
     if need:
-        cong, _ = top_mean_congestion(vt + dVt, ht + dHt)
+        k = int(np.floor(TOP_FRACTION * 2 * vt.size))
+        count = -1
+        if k > 0:
+            count = gather_top_values(
+                vt, ht, dVt, dHt, 2, box, cong_cand, cand_n[0], k, 1.0, topk_buf
+            )
+        if count >= 0:
+            cong = top_sum(topk_buf, count, k) / k
+        else:
+            cong, _ = top_mean_congestion(vt + dVt, ht + dHt)
         flags |= 2
     dcost = dens_now
     if moved_area:
@@ -514,7 +603,18 @@ def price(
                     ):
                         need = True
         if need:
-            dcost, _, _ = top_mean_density(dens + dD, cell_area)
+            k = int(np.floor(DENSITY_TOP_FRACTION * dens.size))
+            count = -1
+            if dens.size >= 10 and k > 0:
+                count = gather_top_values(
+                    dens, dens, dD, dD, 1, box, dens_cand, cand_n[1], k + 1, cell_area, topk_buf
+                )
+            positive = False
+            if count >= 0:
+                top, positive = top_sum_if_positive(topk_buf, count, k)
+                dcost = 0.5 * top / k
+            if not positive:
+                dcost, _, _ = top_mean_density(dens + dD, cell_area)
             flags |= 1
     return dwl, dcost, cong, flags
 

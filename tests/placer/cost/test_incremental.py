@@ -173,3 +173,35 @@ def test_excess_delta_matches_the_change_after_commit(term: str) -> None:
     ev.move(int(movable[1]), 2.0, 2.0)
     with pytest.raises(ValueError, match="latest priced"):
         excess_delta(stale, 0.5)
+
+
+@pytest.mark.parametrize("design", ["builtin", "generated"])
+def test_topk_candidates_price_exactly_like_full_topk(design: str) -> None:
+    """Pricing the top-k from candidate sets gives the same floats as from the whole maps,
+    over small local moves (which keep the sets valid) and jumps (which make them stale)."""
+    nl, start = _DESIGN if design == "builtin" else _generated()
+    c = nl.canvas
+    fast = IncrementalEvaluator(nl, start, resync_every=97)
+    full = IncrementalEvaluator(nl, start, resync_every=97, topk_candidates=False)
+    rng = np.random.default_rng(11)
+    movable = np.concatenate([nl.hard_macros, nl.soft_macros])
+    cw, ch = c.width / c.cols, c.height / c.rows
+    used_candidates = 0
+    for step in range(600):
+        i = int(rng.choice(movable))
+        reach = (0.5 if step % 5 else 20.0) * np.array([cw, ch])
+        x = float(np.clip(fast.placement.x[i] + rng.uniform(-1, 1) * reach[0], 0, c.width))
+        y = float(np.clip(fast.placement.y[i] + rng.uniform(-1, 1) * reach[1], 0, c.height))
+        a, b = fast.move(i, x, y), full.move(i, x, y)
+        assert (a.cost.density, a.cost.congestion, a.cost.hpwl) == (
+            b.cost.density,
+            b.cost.congestion,
+            b.cost.hpwl,
+        ), step
+        used_candidates += int(fast._cand_n[0] > 0 and a._flags & 2 > 0)
+        if a.proxy < fast.cost.proxy or rng.random() < 0.3:
+            fast.commit(a)
+            full.commit(b)
+    assert used_candidates > 50  # the candidate path was exercised
+    assert fast.cost.proxy == full.cost.proxy
+    _assert_same(fast.cost, evaluate(nl, fast.placement))
