@@ -21,7 +21,9 @@ When a runs folder holds several budgets, methods are labelled ``method@<budget>
 Every function taking ``runs_dirs`` accepts one runs folder or several (methods run as separate
 batches, e.g. one per core, each into its own folder): their rows are pooled, and a run found in
 more than one folder (same design, method, seed and budget) is counted once, from the first
-folder that finished it ok.
+folder that finished it ok. :func:`keep_cells` (``placer leaderboard --keep``) adds the cells
+of an earlier ``leaderboard.csv`` that the runs do not cover, for methods whose runs folders
+are gone; the page says which methods came from there.
 """
 
 from __future__ import annotations
@@ -285,10 +287,37 @@ def bar_chart(table: pd.DataFrame, path: str | Path, methods: list[str]) -> Path
     return path
 
 
+def keep_cells(table: pd.DataFrame, kept_csv: str | Path) -> tuple[pd.DataFrame, list[str]]:
+    """``table`` plus the cells of an earlier leaderboard's CSV (``leaderboard.csv``) that it
+    lacks: the (design, method) pairs the runs do not cover, e.g. methods whose runs folders
+    are gone but whose table was kept. ``best`` is marked again over the union. Returns the
+    table and the kept methods."""
+    path = Path(kept_csv)
+    try:
+        kept = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(f"{path}: cannot read an earlier leaderboard CSV ({exc})") from None
+    missing = [c for c in ("design", "method", "proxy") if c not in kept.columns]
+    if missing:
+        raise ValueError(f"{path}: not a leaderboard CSV (no column {', '.join(missing)})")
+    have = set(zip(table["design"], table["method"], strict=True))
+    new = kept[[(d, m) not in have for d, m in zip(kept["design"], kept["method"], strict=True)]]
+    merged = pd.concat([table, new.reindex(columns=table.columns)], ignore_index=True)
+    competing = merged["method"] != INITIAL
+    best_proxy = merged[competing].groupby("design")["proxy"].transform("min")
+    merged["best"] = (
+        competing & merged["proxy"].notna() & (merged["proxy"] == best_proxy.reindex(merged.index))
+    )
+    merged = merged.sort_values(["design", "method"], key=_initial_first).reset_index(drop=True)
+    return merged, sorted(set(new["method"]) - {INITIAL})
+
+
 def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
-                      aggregate: str = "best") -> dict[str, Path]:
+                      aggregate: str = "best",
+                      keep: str | Path | None = None) -> dict[str, Path]:
     """Write ``leaderboard.md``, ``.csv`` (the tidy :func:`build` table), ``.html`` and ``.png``
-    into ``out_dir`` (default: the first runs folder)."""
+    into ``out_dir`` (default: the first runs folder). ``keep``: an earlier ``leaderboard.csv``
+    whose cells the runs do not cover are kept (see :func:`keep_cells`; the page says which)."""
     folders = runs_folders(runs_dirs)
     out = Path(out_dir if out_dir is not None else folders[0])
     out.mkdir(parents=True, exist_ok=True)
@@ -296,8 +325,16 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     table = table_of_runs(runs, aggregate)
     if table.empty:
         raise ValueError(f"{', '.join(str(f / DB_NAME) for f in folders)} hold(s) no runs")
-    methods = method_order(table)
     notes = _provenance(runs, aggregate)
+    if keep is not None:
+        table, kept_methods = keep_cells(table, keep)
+        if kept_methods:
+            notes.append(
+                f"Cells of {', '.join(f'`{m}`' for m in kept_methods)} are kept from an earlier "
+                f"table ({Path(keep).name}), not from these runs: their runs' commits are not "
+                "in the header above."
+            )
+    methods = method_order(table)
     if _uses_shared_suite(runs):
         notes.insert(0, f"**Note:** {_SHARED_SUITE_NOTE}")
 

@@ -29,6 +29,14 @@ def leaderboard_command(
     aggregate: Annotated[
         str, typer.Option("--aggregate", help="several seeds: 'best' seed (default) or 'mean'")
     ] = "best",
+    keep: Annotated[
+        Path | None,
+        typer.Option(
+            "--keep",
+            help="an earlier leaderboard.csv: its cells that the runs do not cover are kept "
+            "(methods whose runs folders are gone)",
+        ),
+    ] = None,
 ) -> None:
     """Write leaderboard.md, .csv, .html and .png (mean proxy per method) from RUNS_DIR(s).
 
@@ -44,8 +52,10 @@ def leaderboard_command(
                 f"{runs_dir}: no results database {DB_NAME} (run placer place --suite ... --out "
                 f"{runs_dir} first)"
             )
+    if keep is not None and not keep.is_file():
+        raise UsageError(f"--keep {keep}: no such file")
     try:
-        paths = write_leaderboard(runs_dirs, out, aggregate)
+        paths = write_leaderboard(runs_dirs, out, aggregate, keep)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     markdown = paths["markdown"].read_text(encoding="utf-8")

@@ -149,3 +149,30 @@ def test_cli(runs: Path, tmp_path: Path) -> None:
     assert "**0.4000**" in pooled.output and "dd" in pooled.output
     bad = runner.invoke(make_app(), ["leaderboard", str(runs), "--aggregate", "median"])
     assert bad.exit_code == 2 and "--aggregate" in bad.output
+
+
+def test_keep_adds_the_cells_of_an_earlier_table_that_the_runs_lack(
+    runs: Path, tmp_path: Path
+) -> None:
+    earlier = write_leaderboard(runs, tmp_path / "earlier")["csv"]
+    old = pd.read_csv(earlier)
+    old.loc[old["method"] == "bb", "method"] = "zz"  # a method with no runs any more
+    old.loc[old["method"] == "aa", "proxy"] = 9.0  # the runs' own cells win over kept ones
+    old.to_csv(earlier, index=False)
+    store = ResultStore.in_runs_dir(tmp_path / "new")
+    store.write(record("d1", "aa", 0, 0.9))
+    store.write(record("d2", "aa", 0, 1.6))
+    paths = write_leaderboard(tmp_path / "new", tmp_path / "page", keep=earlier)
+    table = pd.read_csv(paths["csv"])
+    assert cell(table, "d1", "aa", "proxy") == pytest.approx(0.9)
+    assert cell(table, "d1", "zz", "proxy") == pytest.approx(0.7)
+    assert cell(table, "d2", "zz", "proxy") == pytest.approx(1.2)
+    assert bool(cell(table, "d2", "zz", "best")) and not bool(cell(table, "d2", "aa", "best"))
+    assert "Cells of `cc`, `zz` are kept from an earlier table" in paths["markdown"].read_text()
+
+
+def test_keep_rejects_a_file_that_is_not_a_leaderboard(runs: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="not a leaderboard CSV"):
+        write_leaderboard(runs, tmp_path / "page", keep=bad)
