@@ -137,10 +137,15 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
         .assign(method=INITIAL, seeds=0, failed=0)
     )
     table = pd.concat([initial, table], ignore_index=True) if not initial.empty else table
+    return _marked_and_sorted(table.reindex(columns=columns))
+
+
+def _marked_and_sorted(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``best`` marking the lowest proxy among each design's methods (never
+    ``initial``), sorted by design then method (``initial`` first)."""
     competing = table["method"] != INITIAL
     best_proxy = table[competing].groupby("design")["proxy"].transform("min")
     table["best"] = competing & table["proxy"].notna() & (table["proxy"] == best_proxy.reindex(table.index))
-    table = table.reindex(columns=columns)
     return table.sort_values(["design", "method"], key=_initial_first).reset_index(drop=True)
 
 
@@ -287,29 +292,30 @@ def bar_chart(table: pd.DataFrame, path: str | Path, methods: list[str]) -> Path
     return path
 
 
+def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
+    """A ``leaderboard.csv`` written by :func:`write_leaderboard`; ValueError if unreadable or
+    without its design / method / proxy columns."""
+    path = Path(path)
+    try:
+        table = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(f"{path}: cannot read an earlier leaderboard CSV ({exc})") from None
+    missing = [c for c in ("design", "method", "proxy") if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: not a leaderboard CSV (no column {', '.join(missing)})")
+    return table
+
+
 def keep_cells(table: pd.DataFrame, kept_csv: str | Path) -> tuple[pd.DataFrame, list[str]]:
     """``table`` plus the cells of an earlier leaderboard's CSV (``leaderboard.csv``) that it
     lacks: the (design, method) pairs the runs do not cover, e.g. methods whose runs folders
     are gone but whose table was kept. ``best`` is marked again over the union. Returns the
     table and the kept methods."""
-    path = Path(kept_csv)
-    try:
-        kept = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ValueError(f"{path}: cannot read an earlier leaderboard CSV ({exc})") from None
-    missing = [c for c in ("design", "method", "proxy") if c not in kept.columns]
-    if missing:
-        raise ValueError(f"{path}: not a leaderboard CSV (no column {', '.join(missing)})")
+    kept = read_leaderboard_csv(kept_csv)
     have = set(zip(table["design"], table["method"], strict=True))
     new = kept[[(d, m) not in have for d, m in zip(kept["design"], kept["method"], strict=True)]]
     merged = pd.concat([table, new.reindex(columns=table.columns)], ignore_index=True)
-    competing = merged["method"] != INITIAL
-    best_proxy = merged[competing].groupby("design")["proxy"].transform("min")
-    merged["best"] = (
-        competing & merged["proxy"].notna() & (merged["proxy"] == best_proxy.reindex(merged.index))
-    )
-    merged = merged.sort_values(["design", "method"], key=_initial_first).reset_index(drop=True)
-    return merged, sorted(set(new["method"]) - {INITIAL})
+    return _marked_and_sorted(merged), sorted(set(new["method"]) - {INITIAL})
 
 
 def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,

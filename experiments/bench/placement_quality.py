@@ -41,7 +41,7 @@ from netlists.io import load_design
 from netlists.model import Netlist, Placement
 from placer.algorithms.legalize import check_legality
 from placer.cost.proxy import evaluate
-from placer.leaderboard import load_runs
+from placer.leaderboard import load_runs, read_leaderboard_csv
 from placer.results import DB_NAME
 
 DEFAULT_SUITE = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
@@ -83,7 +83,7 @@ def verify(runs_dirs: list[Path]) -> pd.DataFrame:
 def kept_columns(csv: Path, methods: list[str], designs: pd.Index) -> pd.DataFrame:
     """Proxy per design of ``methods`` from an earlier ``leaderboard.csv`` (runs made and
     checked before, whose folders are gone), as columns beside the verified ones."""
-    table = pd.read_csv(csv)
+    table = read_leaderboard_csv(csv)
     table = table[table["method"].isin(methods)]
     return table.pivot(index="design", columns="method", values="proxy").reindex(designs)
 

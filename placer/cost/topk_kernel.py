@@ -63,14 +63,17 @@ def crosses_floor(
     (and ``m1``) from one side of ``floor`` to the other (then the candidates are stale)."""
     for r in range(box[0], box[1] + 1):
         for c in range(box[2], box[3] + 1):
-            d = d0[r, c]
-            if d != 0.0 and (m0[r, c] >= floor) != (m0[r, c] + d >= floor):
+            if _crosses(m0[r, c], d0[r, c], floor):
                 return True
-            if n_maps == 2:
-                d = d1[r, c]
-                if d != 0.0 and (m1[r, c] >= floor) != (m1[r, c] + d >= floor):
-                    return True
+            if n_maps == 2 and _crosses(m1[r, c], d1[r, c], floor):
+                return True
     return False
+
+
+@njit(cache=True, inline="always")
+def _crosses(value: float, delta: float, floor: float) -> bool:
+    """Whether ``value + delta`` lies on the other side of ``floor`` than ``value``."""
+    return delta != 0.0 and (value >= floor) != (value + delta >= floor)
 
 
 @njit(cache=True)
