@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netlists.model import Netlist, Placement, orient_offsets
+from netlists.model import Canvas, Netlist, Placement, orient_offsets
 from placer.cost.context import cost_context
-from placer.cost.density import density_grid
+from placer.cost.density import density_grid, top_count
 
 #: Relative tolerance (x canvas size) below which two macros are not said to overlap.
 OVERLAP_EPS = 1e-9
@@ -103,9 +103,11 @@ def auto_grid(netlist: Netlist, max_grid: int = 64) -> tuple[int, int]:
     """``(cols, rows)`` of a placing grid fine enough for cell-centre placement.
 
     The canvas grid when its cells are at most 0.65 x the median hard macro side (sqrt of area;
-    ibm01: 0.63, it keeps its 45 x 41); otherwise about three cells per
-    median macro side (synthetic designs have about one macro per canvas cell, too coarse to
-    pack them at cell centres); at most ``max_grid`` per side.
+    ibm01: 0.63, it keeps its 45 x 41); otherwise about three cells per median *short* side of
+    the hard macros (synthetic designs have about one macro per canvas cell, too coarse to pack
+    them at cell centres; ariane133's 2:1 SRAMs at three cells per sqrt-area side left every
+    wire-mask-greedy episode without a legal cell for the last macros, as centres snap to whole
+    cells along the short side); at most ``max_grid`` per side.
     """
     c = netlist.require_canvas()
     hard = netlist.hard_macros
@@ -115,9 +117,30 @@ def auto_grid(netlist: Netlist, max_grid: int = 64) -> tuple[int, int]:
     if c.width / c.cols <= 0.65 * side and c.height / c.rows <= 0.65 * side:
         cols, rows = c.cols, c.rows
     else:
-        cols = max(c.cols, int(np.ceil(3 * c.width / side)))
-        rows = max(c.rows, int(np.ceil(3 * c.height / side)))
+        short = float(np.median(np.minimum(netlist.width[hard], netlist.height[hard])))
+        cols = max(c.cols, int(np.ceil(3 * c.width / short)))
+        rows = max(c.rows, int(np.ceil(3 * c.height / short)))
     return min(cols, max_grid), min(rows, max_grid)
+
+
+def footprint_sums(
+    canvas: Canvas, prefix: np.ndarray, cx: np.ndarray, cy: np.ndarray, w: float, h: float
+) -> np.ndarray:
+    """Sum of a per-cell map over the canvas-grid cells that a ``w x h`` footprint centred at
+    each ``(cx, cy)`` touches; ``prefix`` is the map's 2-D prefix sum, shape ``(R + 1, C + 1)``."""
+    cw, ch = canvas.width / canvas.cols, canvas.height / canvas.rows
+    r0 = np.clip(np.floor((cy - h / 2) / ch).astype(int), 0, canvas.rows - 1)
+    r1 = np.clip(np.ceil((cy + h / 2) / ch).astype(int), 1, canvas.rows)
+    c0 = np.clip(np.floor((cx - w / 2) / cw).astype(int), 0, canvas.cols - 1)
+    c1 = np.clip(np.ceil((cx + w / 2) / cw).astype(int), 1, canvas.cols)
+    return prefix[r1, c1] - prefix[r0, c1] - prefix[r1, c0] + prefix[r0, c0]
+
+
+def prefix_sum(grid: np.ndarray) -> np.ndarray:
+    """2-D prefix sum with a zero first row and column (for :func:`footprint_sums`)."""
+    out = np.zeros((grid.shape[0] + 1, grid.shape[1] + 1))
+    out[1:, 1:] = grid.cumsum(0).cumsum(1)
+    return out
 
 
 def _index_ranges(lo: np.ndarray, hi: np.ndarray, step: float, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -181,6 +204,13 @@ class SequentialGridState:
         fixed_kinds = [0] + ([2] if soft_macros_placed else [])  # PORT, SOFT_MACRO
         seed_entries = np.flatnonzero(np.isin(anchor_type, fixed_kinds))
         self._add_entries(seed_entries)
+        # soft-macro density of the given placement on the proxy's density grid (for the density
+        # mask: hard macros covering dense soft-macro areas push those cells up)
+        soft = netlist.soft_macros
+        soft_density = density_grid(c, placement.x[soft], placement.y[soft], netlist.width[soft], netlist.height[soft])
+        self._soft_prefix = prefix_sum(soft_density)
+        self._density_top = max(top_count(c.rows * c.cols), 1)
+        self.wl_norm = (c.width + c.height) * ctx.net_cnt
 
     # ------------------------------------------------------------------ queries
     @property
@@ -258,6 +288,24 @@ class SequentialGridState:
         new_hi = np.maximum(hi[:, None], centres[None, :] + off_hi[:, None])
         old = np.where(np.isfinite(lo), hi - lo, 0.0)
         return w @ ((new_hi - new_lo) - old[:, None])
+
+    def density_mask(self, node: int | None = None) -> np.ndarray:
+        """``(rows, cols)`` soft-macro density (sum of cell fractions of the proxy's density
+        grid, soft macros where the given placement has them) that ``node`` (default: the
+        current macro) would cover if centred at each cell."""
+        node = self.current if node is None else node
+        w, h = float(self.netlist.width[node]), float(self.netlist.height[node])
+        cx, cy = np.meshgrid(self.col_x, self.row_y)
+        return footprint_sums(self.canvas, self._soft_prefix, cx.ravel(), cy.ravel(), w, h).reshape(self.rows, self.cols)
+
+    def cost_mask(self, density_weight: float = 0.0, node: int | None = None) -> np.ndarray:
+        """``(rows, cols)`` the greedy placer's cell score: the wire mask over ``(W + H) x``
+        net count (the proxy's wirelength normaliser) plus ``density_weight`` x the density mask
+        over the number of cells the density cost averages."""
+        score = self.wire_mask(node) / self.wl_norm
+        if density_weight:
+            score = score + density_weight * self.density_mask(node) / self._density_top
+        return score
 
     def occupancy(self) -> np.ndarray:
         """``(rows, cols)`` area of placed hard macros per cell over the cell area."""

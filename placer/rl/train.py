@@ -52,6 +52,7 @@ ENV_OPTION_KEYS = (
     "max_edges",
     "order",
     "use_wiremask",
+    "density_weight",
     "soft_macros_placed",
     "grid",
 )
@@ -88,6 +89,7 @@ class TrainConfig:
     max_edges: int = 4096
     order: str = "area"
     use_wiremask: bool = True
+    density_weight: float = 0.05
     soft_macros_placed: bool = True
     use_graph: bool = True
     wiremask_prior: float = 20.0
@@ -105,6 +107,7 @@ class TrainConfig:
             "max_edges": self.max_edges,
             "order": self.order,
             "use_wiremask": self.use_wiremask,
+            "density_weight": self.density_weight,
             "soft_macros_placed": self.soft_macros_placed,
             "dense_shaping": self.dense_shaping,
             "soft_placement": self.soft_placement,
