@@ -49,6 +49,17 @@ class Deadline:
         return self.elapsed() >= self.budget_s
 
 
+def option_flag(value: Any) -> bool:
+    """A boolean method option given as a bool, or as text (``true`` / ``false`` / ``1`` / ``0``)."""
+    if isinstance(value, str):
+        if value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"expected true or false, got {value!r}")
+    return bool(value)
+
+
 class Placer(ABC):
     """Base class of placement methods (see module docstring).
 

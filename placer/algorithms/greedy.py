@@ -7,7 +7,8 @@ soft macros where they are, hard macros placed before it) plus a small weight ti
 soft-macro density it would cover (a tie-breaker towards emptier cells). This is the classic
 greedy sequential placement (the order and cell choice Circuit Training's environment uses,
 scored by a wire-mask as in MaskPlace / WireMask-EA). Soft macros are then re-placed by the
-force-directed step when it is available. Deterministic: the seed is not used.
+force-directed step when it is available. Deterministic: the seed is not used (except by
+the optional soft-macro refinement).
 """
 
 from __future__ import annotations
@@ -15,9 +16,17 @@ from __future__ import annotations
 import numpy as np
 
 from netlists.model import Netlist, Placement, orient_offsets
-from placer.algorithms.base import Deadline, Placer, Progress, ProgressCallback, register_placer
+from placer.algorithms.base import (
+    Deadline,
+    Placer,
+    Progress,
+    ProgressCallback,
+    option_flag,
+    register_placer,
+)
+from placer.algorithms.grid_state import footprint_sums, prefix_sum
 from placer.cost.context import cost_context
-from placer.cost.density import density_grid
+from placer.cost.density import density_grid, top_count
 
 
 def cell_centres(netlist: Netlist) -> tuple[np.ndarray, np.ndarray]:
@@ -37,6 +46,11 @@ class Greedy(Placer):
         density_weight: weight of the covered soft-macro density term (0.05: a tie-breaker
             that keeps macros off dense soft-macro areas without outweighing wirelength).
         fd: re-place soft macros by the force-directed step afterwards (True).
+        soft_refine: then spend the rest of the budget on
+            :func:`~placer.algorithms.refine.refine_soft_macros` (False: ``greedy`` stays a
+            sub-second constructive placer; True gives it the same soft-macro step as the
+            ``rl`` placer's ``soft_refine`` in equal-budget comparisons).
+        refine: options of that search (e.g. ``{"max_steps": 2000}``; default none).
     """
 
     name = "greedy"
@@ -55,12 +69,10 @@ class Greedy(Placer):
 
         soft = netlist.soft_macros
         soft_density = density_grid(c, p.x[soft], p.y[soft], netlist.width[soft], netlist.height[soft])
-        prefix = np.zeros((c.rows + 1, c.cols + 1))
-        prefix[1:, 1:] = soft_density.cumsum(0).cumsum(1)
-        k_top = max(int(0.1 * c.rows * c.cols), 1)
+        prefix = prefix_sum(soft_density)
+        k_top = max(top_count(c.rows * c.cols), 1)
 
         cx, cy = cell_centres(netlist)
-        cw, ch = c.width / c.cols, c.height / c.rows
         norm = (c.width + c.height) * ctx.net_cnt
 
         # entries (pins) grouped by anchor node
@@ -81,7 +93,7 @@ class Greedy(Placer):
                 continue
             score = self._wire_increase(netlist, p, ctx, i, placed, by_anchor[ptr[i] : ptr[i + 1]], cx, cy) / norm
             if dens_w:
-                score = score + dens_w * self._covered_density(c, prefix, cx, cy, w, h, cw, ch) / k_top
+                score = score + dens_w * footprint_sums(c, prefix, cx, cy, w, h) / k_top
             score = np.where(legal, score, np.inf)
             best = int(np.argmin(score))
             p.x[i], p.y[i] = cx[best], cy[best]
@@ -95,6 +107,13 @@ class Greedy(Placer):
             except ImportError:  # pragma: no cover
                 return p
             p = place_soft_macros(netlist, p, seed=0, budget_s=deadline.remaining())
+        if option_flag(self.options.get("soft_refine", False)) and not deadline.expired():
+            from placer.algorithms.legalize import legalize
+            from placer.algorithms.refine import refine_soft_macros
+
+            p = refine_soft_macros(
+                netlist, legalize(netlist, p), deadline.remaining(), seed, options=self.options.get("refine")
+            )
         return p
 
     @staticmethod
@@ -139,12 +158,3 @@ class Greedy(Placer):
         net_of_seg = pin_net[order][seg]
         inc = (hi_x - lo_x) + (hi_y - lo_y) - old[net_of_seg, None]
         return (ctx.net_weight[nets][net_of_seg, None] * inc).sum(axis=0)
-
-    @staticmethod
-    def _covered_density(c, prefix, cx, cy, w, h, cw, ch) -> np.ndarray:  # type: ignore[no-untyped-def]
-        """Sum of soft-macro cell density over the cells a footprint centred at each cell covers."""
-        r0 = np.clip(np.floor((cy - h / 2) / ch).astype(int), 0, c.rows - 1)
-        r1 = np.clip(np.ceil((cy + h / 2) / ch).astype(int), 1, c.rows)
-        c0 = np.clip(np.floor((cx - w / 2) / cw).astype(int), 0, c.cols - 1)
-        c1 = np.clip(np.ceil((cx + w / 2) / cw).astype(int), 1, c.cols)
-        return prefix[r1, c1] - prefix[r0, c1] - prefix[r1, c0] + prefix[r0, c0]

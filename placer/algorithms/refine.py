@@ -99,7 +99,10 @@ def _refine(
         radius_end=float(o.get("radius_end", 0.3)),
     )
     state = SearchState(netlist, start, np.random.default_rng(seed))
-    pool = np.concatenate([state.hard, state.soft]) if o.get("soft", True) else state.hard
+    if o.get("pool") == "soft":
+        pool = state.soft
+    else:
+        pool = np.concatenate([state.hard, state.soft]) if o.get("soft", True) else state.hard
     anneal(
         state,
         moves,
@@ -115,6 +118,28 @@ def _refine(
         density_lookahead_quantile=float(o.get("density_lookahead_quantile", 0.8)),
     )
     return state.placement.copy()
+
+
+def refine_soft_macros(
+    netlist: Netlist,
+    placement: Placement,
+    budget_s: float,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+    options: dict[str, Any] | None = None,
+) -> Placement:
+    """``refine``'s search over the soft macros only (hard macros stay where they are).
+
+    The soft-macro step after a hard-macro placer (the RL policy, ``greedy``): the
+    force-directed step places soft macros in milliseconds but leaves density and congestion
+    well above what the exact-proxy search reaches in seconds (ibm01, ``greedy``'s hard macros:
+    FD 1.348, then 5 s of this 1.087, 20 s 1.032). ``placement`` must be legal; ``options``
+    are ``refine``'s (``soft`` is ignored).
+    """
+    o = dict(options or {})
+    o["pool"] = "soft"
+    o.setdefault("moves", {"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "region": 0.2})  # no mirror
+    return _refine(netlist, placement, budget_s, seed, progress or (lambda _p: None), o)
 
 
 def _rescaled(progress: ProgressCallback, low: float, high: float) -> ProgressCallback:

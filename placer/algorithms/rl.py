@@ -2,9 +2,14 @@
 
 Options: ``model`` (path to a ``.zip`` or a training run folder; required), ``samples``
 (stochastic episodes tried after the deterministic one, best proxy kept; default 0),
-``device`` (default "cpu"). Soft macros are placed as in the environment's final reward
-(force-directed when available). An infeasible episode (a macro with no legal cell) falls back
-to the input placement, which the base class legalises.
+``device`` (default "cpu"), ``soft_refine`` (default False), ``sample_share`` (default 0.5) and
+``refine`` (options of the soft-macro search, e.g. ``{"max_steps": 2000}`` for a reproducible
+run; default none).
+Soft macros are placed as in the environment's final reward (force-directed when available);
+with ``soft_refine`` the episodes stop at ``sample_share`` of the budget and the rest goes to
+:func:`~placer.algorithms.refine.refine_soft_macros` on the best episode's placement (the
+policy's hard macros stay). An infeasible episode (a macro with no legal cell) falls back to
+the input placement, which the base class legalises.
 
 The policy code is imported lazily: ``placer.rl`` sits above the algorithms layer.
 """
@@ -14,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from netlists.model import Netlist, Placement
-from placer.algorithms.base import Deadline, Placer, Progress, ProgressCallback, register_placer
+from placer.algorithms.base import Deadline, Placer, ProgressCallback, option_flag, register_placer
 
 
 @register_placer
@@ -23,24 +28,47 @@ class RLPlacer(Placer):
 
     name = "rl"
 
-    def __init__(self, model: str | None = None, samples: int = 0, device: str = "cpu", **options: Any) -> None:
-        super().__init__(model=model, samples=samples, device=device, **options)
+    def __init__(
+        self,
+        model: str | None = None,
+        samples: int = 0,
+        device: str = "cpu",
+        soft_refine: bool = False,
+        sample_share: float = 0.5,
+        refine: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            model=model,
+            samples=samples,
+            device=device,
+            soft_refine=soft_refine,
+            sample_share=sample_share,
+            refine=refine,
+            **options,
+        )
+        self.refine_options = dict(refine or {})
         self.model_path = model
         self.samples = int(samples)
         self.device = device
+        self.soft_refine = option_flag(soft_refine)
+        self.sample_share = float(sample_share)
+        if not 0.0 < self.sample_share <= 1.0:
+            raise ValueError(f"sample_share must be in (0, 1], got {sample_share!r}")
 
     def run(
         self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback
     ) -> Placement:
         if not self.model_path:
             raise ValueError("the rl placer needs option model=PATH (a trained .zip or run folder)")
-        from placer.rl.inference import env_for_model, load_model, place_with_policy
+        from placer.rl.inference import env_for_model, load_model, place_and_refine
 
+        deadline = Deadline(budget_s)
         model = load_model(self.model_path, self.device)
         env = env_for_model(model, netlist, placement, self.model_path)
-        best, info = place_with_policy(model, env, self.samples, seed, Deadline(budget_s))
-        proxy = info.get("cost", {}).get("proxy")
-        progress(Progress(1.0, proxy, "rl episode(s) done"))
-        if best is None:
-            return placement
-        return best
+        best, info = place_and_refine(
+            model, env, deadline, self.samples, seed, self.soft_refine, self.sample_share, progress,
+            self.refine_options,
+        )
+        return placement if best is None else best
+

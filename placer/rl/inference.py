@@ -73,3 +73,47 @@ def place_with_policy(
         if proxy < best[0] or best[1] is None and "placement" in result:
             best = (proxy, result.get("placement"), result)
     return best[1], best[2]
+
+
+def place_and_refine(
+    model: Any,
+    env: MacroPlacementEnv,
+    deadline: Any,
+    samples: int = 0,
+    seed: int = 0,
+    soft_refine: bool = False,
+    sample_share: float = 0.5,
+    progress: Any | None = None,
+    refine_options: dict[str, Any] | None = None,
+) -> tuple[Placement | None, dict[str, Any]]:
+    """The ``rl`` placer's pipeline: episodes (:func:`place_with_policy`) until ``sample_share``
+    of ``deadline``'s budget when ``soft_refine`` (else until the deadline), then the soft
+    macros of the best episode refined for the rest of the budget (``refine_options``: options
+    of :func:`~placer.algorithms.refine.refine_soft_macros`).
+
+    Returns the placement (None when every episode was infeasible) and the best episode's info
+    with ``fd_proxy`` (its proxy with force-directed soft macros), ``proxy`` (the final one)
+    and ``episodes_s``.
+    """
+    from placer.algorithms.base import Deadline, Progress
+    from placer.algorithms.legalize import legalize
+    from placer.algorithms.refine import refine_soft_macros
+    from placer.cost.proxy import evaluate
+
+    report = progress or (lambda _p: None)
+    episodes = Deadline(deadline.budget_s * sample_share) if soft_refine else deadline
+    best, info = place_with_policy(model, env, samples, seed, episodes)
+    info = dict(info)
+    info["episodes_s"] = deadline.elapsed()
+    fd_proxy = info.get("cost", {}).get("proxy", math.inf)
+    info["fd_proxy"] = info["proxy"] = fd_proxy
+    report(Progress(deadline.fraction(), fd_proxy if best is not None else None, "rl episode(s) done"))
+    if best is None or not soft_refine or deadline.expired():
+        return best, info
+    netlist = env.netlist
+    assert netlist is not None
+    best = refine_soft_macros(netlist, legalize(netlist, best), deadline.remaining(), seed, options=refine_options)
+    info["proxy"] = evaluate(netlist, best).proxy
+    info["placement"] = best
+    report(Progress(1.0, info["proxy"], "soft macros refined"))
+    return best, info

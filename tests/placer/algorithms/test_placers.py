@@ -94,3 +94,27 @@ def test_fixed_macros_do_not_move(design) -> None:  # type: ignore[no-untyped-de
     for method in FAST:
         out = get_placer(method, **FAST[method]).place(nl, p, budget_s=20, seed=0)
         assert np.array_equal(out.x[h[:3]], p.x[h[:3]]), method
+
+
+def test_soft_macro_refinement_keeps_hard_macros_and_lowers_the_proxy(design) -> None:  # type: ignore[no-untyped-def]
+    from placer.algorithms.refine import refine_soft_macros
+
+    netlist, placement = design
+    start = get_placer("greedy").place(netlist, placement, 10, seed=0)
+    out = refine_soft_macros(netlist, start, 30, seed=0, options={"max_steps": 1500})
+    hard, soft = netlist.hard_macros, netlist.soft_macros
+    assert np.array_equal(out.x[hard], start.x[hard]) and np.array_equal(out.y[hard], start.y[hard])
+    assert not np.array_equal(out.x[soft], start.x[soft])
+    assert evaluate(netlist, out).proxy < evaluate(netlist, start).proxy
+    assert check_legality(netlist, out).legal
+
+
+def test_greedy_soft_refine_option_only_moves_soft_macros(design) -> None:  # type: ignore[no-untyped-def]
+    netlist, placement = design
+    plain = get_placer("greedy").place(netlist, placement, 10, seed=0)
+    refined = get_placer("greedy", soft_refine="true", refine={"max_steps": 1500}).place(netlist, placement, 10, seed=0)
+    hard = netlist.hard_macros
+    assert np.array_equal(plain.x[hard], refined.x[hard]) and np.array_equal(plain.y[hard], refined.y[hard])
+    assert evaluate(netlist, refined).proxy < evaluate(netlist, plain).proxy
+    with pytest.raises(ValueError, match="true or false"):
+        get_placer("greedy", soft_refine="maybe").place(netlist, placement, 10, seed=0)

@@ -96,6 +96,22 @@ def test_rl_placer_is_legal_and_reproducible(trained_run, tiny_design):
     assert np.array_equal(p1.x, p2.x) and np.array_equal(p1.y, p2.y)
 
 
+def test_rl_placer_soft_refine_keeps_the_policys_hard_macros(trained_run, tiny_design):
+    from placer.algorithms.base import get_placer
+    from placer.cost.proxy import evaluate
+
+    _, out = trained_run
+    netlist, placement = tiny_design
+    plain = get_placer("rl", model=str(out)).place(netlist, placement, 30, seed=0)
+    options = {"model": str(out), "soft_refine": True, "refine": {"max_steps": 800}}
+    r1 = get_placer("rl", **options).place(netlist, placement, 30, seed=0)
+    r2 = get_placer("rl", **options).place(netlist, placement, 30, seed=0)
+    hard = netlist.hard_macros
+    assert np.array_equal(plain.x[hard], r1.x[hard]) and np.array_equal(plain.y[hard], r1.y[hard])
+    assert np.array_equal(r1.x, r2.x) and np.array_equal(r1.y, r2.y)
+    assert evaluate(netlist, r1).proxy <= evaluate(netlist, plain).proxy
+
+
 def test_graph_encoder_ablation_builds(tiny_design, tmp_path):
     cfg = TrainConfig(
         out=str(tmp_path / "nog"),
