@@ -1,8 +1,8 @@
 """Step throughput of ``placer/MacroPlacement-v0`` (mask and wire mask included).
 
 Runs masked-random episodes (the policy's cost excluded: a random legal cell per step) on
-ibm01 (from ``/work/shared/benchmarks``; skipped with a message when absent) and on the
-embedded default design, and writes ``experiments/results/env_speed.md`` (+ ``.json``).
+ibm01 (from ``/work/shared/benchmarks``; skipped with a message when absent), on the built-in
+ariane133 and on the embedded default design, and writes ``experiments/results/env_speed.md`` (+ ``.json``).
 The final reward uses ``soft_placement="keep"`` so only the per-step work is timed; the
 end-of-episode exact cost is timed separately. Target: >= 300 steps/s on ibm01.
 
@@ -64,8 +64,11 @@ def main() -> None:
         rows.append({"design": "ibm01", **measure(env, args.episodes), "grid": env._designs[0].grid})
     else:
         print(f"skipping ibm01: {ibm01} not found (set PLACER_BENCHMARKS)")
-    env = MacroPlacementEnv(soft_placement="keep")
-    rows.append({"design": "default", **measure(env, args.episodes), "grid": env._designs[0].grid})
+    from netlists.designs import load_builtin
+
+    for name, design in (("ariane133 (built-in)", load_builtin("ariane133")), ("default", None)):
+        env = MacroPlacementEnv(design, soft_placement="keep")
+        rows.append({"design": name, **measure(env, args.episodes), "grid": env._designs[0].grid})
 
     lines = [
         "# Environment step throughput",

@@ -63,48 +63,64 @@ def load_named(spec: str) -> tuple[Design, str | None]:
         return generate(24, 96, 48, seed=int(spec.split(":", 1)[1])), None
     if spec == "ariane133":
         return load_builtin("ariane133"), None
-    if spec.startswith("ibm"):
-        folder = BENCHMARKS / "iccad04" / spec
-        path = folder / "netlist.pb.txt"
-        if not path.exists():
-            path = folder / "netlist.pb.txt.gz"
-        return load_design(path), str(path)
+    for suite in ("iccad04", "ng45"):
+        folder = BENCHMARKS / suite / spec
+        if folder.is_dir():
+            path = folder / "netlist.pb.txt"
+            if not path.exists():
+                path = folder / "netlist.pb.txt.gz"
+            return load_design(path), str(path)
     return load_design(spec), spec
 
 
 def best_random(
-    design: Design, budget_s: float, seed: int, env_kwargs: dict[str, Any]
-) -> tuple[float, int]:
-    """Best proxy of masked-random episodes within ``budget_s`` (at least one episode)."""
+    design: Design, budget_s: float, seed: int, env_kwargs: dict[str, Any], sample_share: float = 0.5
+) -> dict[str, Any]:
+    """Masked-random episodes for ``sample_share`` of ``budget_s`` (at least one), best kept,
+    then its soft macros refined for the rest: the same pipeline as the ``rl`` rows."""
+    from placer.algorithms.legalize import legalize
+    from placer.algorithms.refine import refine_soft_macros
+
     env = MacroPlacementEnv(design, **env_kwargs)
     rng = np.random.default_rng(seed)
-    best, episodes, t0 = math.inf, 0, time.perf_counter()
-    while episodes == 0 or time.perf_counter() - t0 < budget_s:
+    best, best_placement, episodes, t0 = math.inf, None, 0, time.perf_counter()
+    while episodes == 0 or time.perf_counter() - t0 < budget_s * sample_share:
         env.reset(seed=seed + episodes)
         done, info = False, {}
         while not done:
             _, _, done, _, info = env.step(int(rng.choice(np.flatnonzero(env.action_masks()))))
-        if "cost" in info:
-            best = min(best, info["cost"]["proxy"])
+        if "cost" in info and info["cost"]["proxy"] < best:
+            best, best_placement = info["cost"]["proxy"], info["placement"]
         episodes += 1
-    return best, episodes
+    final = math.inf
+    if best_placement is not None:
+        netlist = design[0]
+        left = max(budget_s - (time.perf_counter() - t0), 0.0)
+        refined = refine_soft_macros(netlist, legalize(netlist, best_placement), left, seed)
+        final = evaluate(netlist, refined).proxy
+    return {"proxy_fd": best, "proxy": final, "episodes": episodes, "eval_s": time.perf_counter() - t0}
 
 
 def eval_policy(
     model: Any, run: Path, design: Design, split: str, method: str, budget_s: float, seed: int
 ) -> dict[str, Any]:
-    """One results row: the policy's deterministic episode, then sampled ones until ``budget_s``."""
+    """One results row: the policy's deterministic episode, then sampled ones until half of
+    ``budget_s``, then the best one's soft macros refined for the rest (the ``rl`` placer with
+    ``soft_refine=true``)."""
     from placer.algorithms.base import Deadline
-    from placer.rl.inference import env_for_model, place_with_policy
+    from placer.rl.inference import env_for_model, place_and_refine
 
     env = env_for_model(model, *design, model_path=run)
     t0 = time.perf_counter()
-    _, info = place_with_policy(model, env, samples=10**6, seed=seed, deadline=Deadline(budget_s))
+    _, info = place_and_refine(
+        model, env, Deadline(budget_s), samples=10**6, seed=seed, soft_refine=True
+    )
     row = {
         "design": design[0].name,
         "split": split,
         "method": method,
-        "proxy": info.get("cost", {}).get("proxy", math.inf),
+        "proxy_fd": info.get("fd_proxy", math.inf),
+        "proxy": info.get("proxy", math.inf),
         "eval_s": time.perf_counter() - t0,
     }
     print(row, flush=True)
@@ -154,6 +170,14 @@ def main() -> None:
     parser.add_argument("--unseen", default="ariane133")
     parser.add_argument("--generated", type=int, default=0, help="extra synthetic training designs")
     parser.add_argument(
+        "--extra",
+        default="",
+        help="more training designs, comma-separated names of the shared suite (e.g. ibm06,ibm09)",
+    )
+    parser.add_argument(
+        "--train-only", action="store_true", help="train the variants, evaluate nothing"
+    )
+    parser.add_argument(
         "--minutes", type=float, default=60.0, help="training wall time per variant"
     )
     parser.add_argument("--eval-budget-s", type=float, default=60.0)
@@ -172,7 +196,10 @@ def main() -> None:
 
     target, target_path = load_named(args.design)
     unseen, _ = load_named(args.unseen)
-    train_designs = [target] + generated_designs(args.generated, args.seed + 1000)
+    extra = [load_named(name)[0] for name in args.extra.split(",") if name]
+    train_designs = [target] + extra + generated_designs(args.generated, args.seed + 1000)
+    if any(d[0].name == unseen[0].name for d in train_designs):
+        parser.error(f"{args.unseen} is among the training designs: it would not be unseen")
     args.out.mkdir(parents=True, exist_ok=True)
     max_nodes = max(256, target[0].hard_macros.size, unseen[0].hard_macros.size)
     runs: dict[str, Path] = {}
@@ -202,6 +229,8 @@ def main() -> None:
                 cfg, progress_bar=False, designs=train_designs, resume=(run / "last.zip").exists()
             )
             (run / "done.json").write_text(json.dumps({"train_s": time.perf_counter() - t0}))
+        if args.train_only:
+            continue
         model = load_model(run, "cpu")
         for label, design in (("target", target), ("unseen", unseen)):
             rows.append(
@@ -210,36 +239,40 @@ def main() -> None:
                 )
             )  # eval_policy prints its row
 
+    if args.train_only:
+        return
     for label, design in (("target", target), ("unseen", unseen)):
+        name = design[0].name
+        rows.append(
+            {"design": name, "split": label, "method": "random"}
+            | best_random(design, args.eval_budget_s, args.seed, env_kwargs)
+        )
         t0 = time.perf_counter()
-        proxy, episodes = best_random(design, args.eval_budget_s, args.seed, env_kwargs)
+        greedy_fd = eval_placer("greedy", design, args.eval_budget_s, args.seed)
+        greedy = eval_placer("greedy", design, args.eval_budget_s, args.seed, soft_refine=True)
         rows.append(
             {
-                "design": design[0].name,
+                "design": name,
                 "split": label,
-                "method": "random",
-                "proxy": proxy,
+                "method": "greedy",
+                "proxy_fd": greedy_fd,
+                "proxy": greedy,
                 "eval_s": time.perf_counter() - t0,
-                "episodes": episodes,
             }
         )
-        for name in ("greedy", "sa"):
-            t0 = time.perf_counter()
-            try:
-                proxy = eval_placer(name, design, args.eval_budget_s, args.seed)
-            except KeyError as exc:  # placer not installed
-                print(f"skipping {name}: {exc}")
-                continue
-            rows.append(
-                {
-                    "design": design[0].name,
-                    "split": label,
-                    "method": name,
-                    "proxy": proxy,
-                    "eval_s": time.perf_counter() - t0,
-                }
-            )
-        print(rows[-3:])
+        t0 = time.perf_counter()
+        sa = eval_placer("sa", design, args.eval_budget_s, args.seed)
+        rows.append(
+            {
+                "design": name,
+                "split": label,
+                "method": "sa",
+                "proxy_fd": math.nan,
+                "proxy": sa,
+                "eval_s": time.perf_counter() - t0,
+            }
+        )
+        print(rows[-3:], flush=True)
 
     plot_curves(runs, args.out / "learning_curves.png")
     (args.out / "results.json").write_text(
@@ -255,23 +288,34 @@ def _relative(value: float, reference: float) -> str:
     return f"{(value / reference - 1) * 100:+.1f}%"
 
 
+def _cell(value: float) -> str:
+    return "-" if math.isnan(value) else "inf" if math.isinf(value) else f"{value:.4f}"
+
+
 def write_table(rows: list[dict[str, Any]], args: argparse.Namespace, path: Path) -> None:
     """The results table; ``rl[variant]`` rows use the run's best evaluated checkpoint (its
     step is given), ``... last`` rows (from ``eval_last.py``) the last one."""
     extra = path.parent / "last_checkpoint.json"
     rows = rows + (json.loads(extra.read_text()) if extra.exists() else [])
+    trained_on = ", ".join([args.design] + [d for d in getattr(args, "extra", "").split(",") if d])
     lines = [
         "# RL placement: trained policy vs baselines",
         "",
-        f"Training: at most {args.minutes:g} min per variant on {args.design}"
+        f"Training: at most {args.minutes:g} min per variant on {trained_on}"
         + (f" + {args.generated} synthetic designs" if args.generated else "")
-        + f"; evaluation budget {args.eval_budget_s:g} s per method and design; seed {args.seed}. "
-        "`rl[v]` is the variant's best evaluated checkpoint, `rl[v] last` its last one; both take "
-        "the deterministic episode, then sampled episodes until the budget, best kept. "
+        + f"; evaluation budget {args.eval_budget_s:g} s per method and design; seed {args.seed}.",
+        "",
+        "Every method gets the same wall-clock budget. `rl[v]` (the variant's best evaluated "
+        "checkpoint; `rl[v] last`: its last one) and `random` run episodes for half of it "
+        "(`rl`: the deterministic episode, then sampled ones) and keep the best; `greedy` places "
+        "once. *FD*: that hard-macro placement with force-directed soft macros (the "
+        "environment's reward). *final*: then the soft macros refined by the exact-proxy search "
+        "(`refine_soft_macros`, hard macros fixed) for the rest of the budget. `sa` anneals the "
+        "hard macros from `initial.plc` for the whole budget. The comparisons use *final*. "
         "`inf`: every episode was infeasible (a macro found no legal cell).",
         "",
-        "| design | split | method | proxy | vs random | vs greedy | vs sa | eval s |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| design | split | method | proxy FD | proxy final | vs random | vs greedy | vs sa | eval s |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for split in ("target", "unseen"):
         sub = [r for r in rows if r["split"] == split]
@@ -289,8 +333,10 @@ def write_table(rows: list[dict[str, Any]], args: argparse.Namespace, path: Path
             if best is not None and best.exists():
                 method += f" (step {json.loads(best.read_text())['steps']})"
             lines.append(
-                f"| {r['design']} | {split} | {method} | {r['proxy']:.4f} | {_relative(r['proxy'], ref['random'])} | "
-                f"{_relative(r['proxy'], ref['greedy'])} | {_relative(r['proxy'], ref['sa'])} | {r['eval_s']:.1f} |"
+                f"| {r['design']} | {split} | {method} | {_cell(r.get('proxy_fd', math.nan))} | "
+                f"{_cell(r['proxy'])} | {_relative(r['proxy'], ref['random'])} | "
+                f"{_relative(r['proxy'], ref['greedy'])} | {_relative(r['proxy'], ref['sa'])} | "
+                f"{r['eval_s']:.1f} |"
             )
     path.write_text("\n".join(lines) + "\n")
 
@@ -302,6 +348,7 @@ def rewrite_table(out: Path) -> None:
     args = argparse.Namespace(
         minutes=float(a["minutes"]),
         design=a["design"],
+        extra=a.get("extra", ""),
         generated=int(a["generated"]),
         eval_budget_s=float(a["eval_budget_s"]),
         seed=int(a["seed"]),
