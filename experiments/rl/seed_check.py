@@ -15,7 +15,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from run_experiment import HERE, best_random, eval_placer, eval_policy, load_named
+from run_experiment import HERE, baseline_final, eval_policy, load_named
 
 
 def main() -> None:
@@ -44,14 +44,7 @@ def main() -> None:
     env_kwargs = {"max_nodes": max(256, design[0].hard_macros.size)}
     for method in [m for m in args.methods.split(",") if m]:
         for seed in seeds:
-            if method == "random":
-                proxy = best_random(design, args.eval_budget_s, seed, env_kwargs)["proxy"]
-            elif method == "greedy":
-                proxy = eval_placer(
-                    "greedy", design, args.eval_budget_s, seed, soft_refine=True
-                )
-            else:
-                proxy = eval_placer(method, design, args.eval_budget_s, seed)
+            proxy = baseline_final(method, design, args.eval_budget_s, seed, env_kwargs)
             rows.append({"design": design[0].name, "method": method, "seed": seed, "proxy": proxy})
             print(rows[-1], flush=True)
     stem = args.out / f"seeds_{design[0].name}"

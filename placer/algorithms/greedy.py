@@ -108,12 +108,9 @@ class Greedy(Placer):
                 return p
             p = place_soft_macros(netlist, p, seed=0, budget_s=deadline.remaining())
         if option_flag(self.options.get("soft_refine", False)) and not deadline.expired():
-            from placer.algorithms.legalize import legalize
             from placer.algorithms.refine import refine_soft_macros
 
-            p = refine_soft_macros(
-                netlist, legalize(netlist, p), deadline.remaining(), seed, options=self.options.get("refine")
-            )
+            p = refine_soft_macros(netlist, p, deadline.remaining(), seed, options=self.options.get("refine"))
         return p
 
     @staticmethod

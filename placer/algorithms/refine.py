@@ -133,13 +133,14 @@ def refine_soft_macros(
     The soft-macro step after a hard-macro placer (the RL policy, ``greedy``): the
     force-directed step places soft macros in milliseconds but leaves density and congestion
     well above what the exact-proxy search reaches in seconds (ibm01, ``greedy``'s hard macros:
-    FD 1.348, then 5 s of this 1.087, 20 s 1.032). ``placement`` must be legal; ``options``
-    are ``refine``'s (``soft`` is ignored).
+    FD 1.348, then 5 s of this 1.087, 20 s 1.032). ``placement`` is legalised first (as
+    ``refine`` does; a legal one is unchanged); ``options`` are ``refine``'s (``soft`` is ignored).
     """
     o = dict(options or {})
     o["pool"] = "soft"
     o.setdefault("moves", {"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "region": 0.2})  # no mirror
-    return _refine(netlist, placement, budget_s, seed, progress or (lambda _p: None), o)
+    start = legalize(netlist, placement)
+    return _refine(netlist, start, budget_s, seed, progress or (lambda _p: None), o)
 
 
 def _rescaled(progress: ProgressCallback, low: float, high: float) -> ProgressCallback:

@@ -96,7 +96,6 @@ def place_and_refine(
     and ``episodes_s``.
     """
     from placer.algorithms.base import Deadline, Progress
-    from placer.algorithms.legalize import legalize
     from placer.algorithms.refine import refine_soft_macros
     from placer.cost.proxy import evaluate
 
@@ -112,7 +111,7 @@ def place_and_refine(
         return best, info
     netlist = env.netlist
     assert netlist is not None
-    best = refine_soft_macros(netlist, legalize(netlist, best), deadline.remaining(), seed, options=refine_options)
+    best = refine_soft_macros(netlist, best, deadline.remaining(), seed, options=refine_options)
     info["proxy"] = evaluate(netlist, best).proxy
     info["placement"] = best
     report(Progress(1.0, info["proxy"], "soft macros refined"))
