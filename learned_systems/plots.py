@@ -15,7 +15,7 @@ def plot_best_so_far(
     curves: Mapping[str, Sequence[float | None]],
     path: str | Path,
     title: str,
-    ylabel: str = "best score so far",
+    ylabel: str = "best mean score so far",
     baselines: Mapping[str, float] | None = None,
 ) -> Path:
     """Write a PNG with one best-so-far line per label (``None`` = nothing successful yet)."""

@@ -2,7 +2,10 @@
 
 For every workload: the defaults and the rule of thumb are measured (per seed), then random
 search and Optuna TPE run ``--trials`` trials for each of ``--seeds`` and the RL agent for the
-first seed, all in the durable space. Every tuner's best configuration (one per seed) is then
+first seed, all in the durable space. A tuner's best is the configuration with the best mean
+score over its trials (Optuna spends some of its trials measuring its best proposals again;
+every tuner's run first measures the defaults and the rule of thumb, which Optuna learns from).
+Every tuner's best configuration (one per seed) is then
 re-measured next to the rule of thumb (interleaved, ``--validate-repeats`` rounds), because the
 best of 50 noisy measurements overstates itself; the targets (>= 1.15 x the rule, Optuna above
 random search) are judged on those re-measured figures. Every trial goes to a SQLite results
@@ -120,6 +123,7 @@ def bench_workload(args, workload: str, store: ResultsStore, template_dir: str) 
             "best_vs_default": [s.best_score for s in group],
             "failed": [s.failed for s in group],
             "best_configs": [s.best_config for s in group],
+            "best_measurements": [s.best_measurements for s in group],
         }
     first = summaries[0]
     record["default_ops_s"] = first.baselines["default"].throughput_mean

@@ -1,8 +1,10 @@
 """The tuner interface: ``ask()`` proposes a configuration, ``tell(config, score)`` reports it.
 
 ``score`` is higher-is-better (e.g. throughput relative to the defaults), ``None`` for a failed
-trial. ``replay`` feeds stored trials back after a restart so a resumed run continues the same
-search instead of starting over.
+trial. ``observe`` shows a tuner configurations measured outside its search (the baselines every
+tuner's run measures first; a tuner that learns may use them, the others ignore them).
+``replay`` feeds stored trials back after a restart so a resumed run continues the same search
+instead of starting over. A tuner may propose a configuration again to measure it once more.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ class Tuner(Protocol):
 
     def tell(self, config: dict[str, Any], score: float | None) -> None: ...
 
+    def observe(self, config: dict[str, Any], score: float | None) -> None: ...
+
     def replay(self, config: dict[str, Any], score: float | None) -> None: ...
 
 
@@ -31,7 +35,7 @@ def make_tuner(name: str, space: KnobSpace, seed: int, trials: int = 50) -> Tune
     if name == "optuna":
         from learned_systems.tuners.optuna_tpe import OptunaTPE
 
-        return OptunaTPE(space, seed)
+        return OptunaTPE(space, seed, trials)
     if name == "rl":
         from learned_systems.tuners.rl_agent import RLAgentTuner
 

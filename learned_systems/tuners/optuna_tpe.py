@@ -1,8 +1,15 @@
-"""Optuna's TPE sampler (seeded) over the knob space, driven through ask/tell.
+"""Optuna's TPE sampler (seeded) over the knob space, driven through ask/tell, with re-measurement.
 
 Ordered numeric choices (``page_size``, ``random_page_cost``) are searched as an integer index
 into the choices rather than as unordered categories, so TPE's density model carries what it
 learnt about 16 KiB pages over to 8 and 32 KiB; labels and flags stay categorical.
+
+Measurements of a real system are noisy (10-20 % between runs of one SQLite configuration
+here), so the best of many single measurements is mostly the luckiest one. After its random
+start the tuner therefore spends every ``remeasure_every``-th trial, and its last
+``final_share`` of trials, on measuring again the proposal with the best mean so far (at most
+``max_measurements`` times each), as SMAC's intensification does; the tuning loop ranks
+configurations by their mean. The budget stays the same: a re-measurement is one trial.
 """
 
 from __future__ import annotations
@@ -24,16 +31,39 @@ def _distribution(knob: Knob) -> optuna.distributions.BaseDistribution:
     return optuna.distributions.IntDistribution(knob.low, knob.high, log=knob.log)
 
 
+def _key(config: dict[str, Any]) -> str:
+    return repr(sorted(config.items()))
+
+
 class OptunaTPE:
     name = "optuna"
 
-    def __init__(self, space: KnobSpace, seed: int) -> None:
+    def __init__(
+        self,
+        space: KnobSpace,
+        seed: int,
+        trials: int = 50,
+        startup_trials: int = 10,
+        remeasure_every: int = 5,
+        final_share: float = 0.12,
+        max_measurements: int = 3,
+    ) -> None:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.space = space
         self.distributions = {k.name: _distribution(k) for k in space.knobs}
-        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=10, multivariate=True)
+        sampler = optuna.samplers.TPESampler(
+            seed=seed, n_startup_trials=startup_trials, multivariate=True
+        )
         self.study = optuna.create_study(direction="maximize", sampler=sampler)
-        self._pending: dict[str, optuna.trial.Trial] = {}
+        self.trials = int(trials)
+        self.startup_trials = int(startup_trials)
+        self.remeasure_every = int(remeasure_every)
+        self.final_trials = max(int(round(final_share * trials)), 1) if final_share > 0 else 0
+        self.max_measurements = int(max_measurements)
+        self._asked = 0
+        self._scores: dict[str, list[float]] = {}  # the tuner's own proposals, by configuration
+        self._configs: dict[str, dict[str, Any]] = {}
+        self._pending: dict[str, optuna.trial.Trial | None] = {}
 
     def _to_config(self, params: dict[str, Any]) -> dict[str, Any]:
         """Optuna's parameters -> knob values (inverse of :meth:`_to_params`)."""
@@ -58,20 +88,66 @@ class OptunaTPE:
             params[knob.name] = value
         return params
 
+    def _remeasure_candidate(self) -> dict[str, Any] | None:
+        """The configuration to measure again at this trial, or None for a new TPE proposal."""
+        index = self._asked
+        if index < self.startup_trials or not self._scores:
+            return None
+        final = index >= self.trials - self.final_trials
+        periodic = (
+            self.remeasure_every > 0
+            and (index - self.startup_trials) % self.remeasure_every == self.remeasure_every - 1
+        )
+        if not (final or periodic):
+            return None
+        open_ = [k for k, s in self._scores.items() if len(s) < self.max_measurements]
+        if not open_:
+            return None
+        best = max(open_, key=lambda k: sum(self._scores[k]) / len(self._scores[k]))
+        incumbent = max(self._scores, key=lambda k: sum(self._scores[k]) / len(self._scores[k]))
+        if periodic and not final and best != incumbent:
+            return None  # mid-run, only the incumbent is worth a trial
+        return dict(self._configs[best])
+
+    def _record(self, config: dict[str, Any], score: float | None) -> str:
+        key = _key(self.space.validate(config))
+        self._asked += 1
+        if score is not None:
+            self._scores.setdefault(key, []).append(float(score))
+            self._configs.setdefault(key, dict(config))
+        return key
+
     def ask(self) -> dict[str, Any]:
+        again = self._remeasure_candidate()
+        if again is not None:
+            self._pending[_key(again)] = None
+            return again
         trial = self.study.ask(self.distributions)
         config = self._to_config(trial.params)
-        self._pending[repr(sorted(config.items()))] = trial
+        self._pending[_key(config)] = trial
         return config
 
     def tell(self, config: dict[str, Any], score: float | None) -> None:
-        trial = self._pending.pop(repr(sorted(config.items())))
-        if score is None:
+        trial = self._pending.pop(_key(config))
+        self._record(config, score)
+        if trial is None:  # a re-measurement: one more observation for TPE's density model
+            self._add(config, score)
+        elif score is None:
             self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
         else:
             self.study.tell(trial, float(score))
 
+    def observe(self, config: dict[str, Any], score: float | None) -> None:
+        """A configuration measured outside the search (a baseline): TPE learns from it; it is
+        not one of the tuner's proposals, so it is never re-measured."""
+        if score is not None:
+            self._add(config, score)
+
     def replay(self, config: dict[str, Any], score: float | None) -> None:
+        self._record(config, score)
+        self._add(config, score)
+
+    def _add(self, config: dict[str, Any], score: float | None) -> None:
         state = optuna.trial.TrialState.FAIL if score is None else optuna.trial.TrialState.COMPLETE
         self.study.add_trial(
             optuna.trial.create_trial(

@@ -22,5 +22,8 @@ class RandomSearch:
     def tell(self, config: dict[str, Any], score: float | None) -> None:
         """Random search learns nothing from results."""
 
+    def observe(self, config: dict[str, Any], score: float | None) -> None:
+        """Nor from the baselines."""
+
     def replay(self, config: dict[str, Any], score: float | None) -> None:
         self.ask()  # advance the generator exactly as the original run did

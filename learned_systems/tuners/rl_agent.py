@@ -91,6 +91,9 @@ class RLAgentTuner:
     def tell(self, config: dict[str, Any], score: float | None) -> None:
         self._rewards.put(0.0 if score is None else float(score))
 
+    def observe(self, config: dict[str, Any], score: float | None) -> None:
+        """The agent learns from its own proposals only (the baselines are not its actions)."""
+
     def replay(self, config: dict[str, Any], score: float | None) -> None:
         """Resuming: the agent is retrained on the stored trials, in order, as if proposed."""
         self._actions.get(timeout=600)

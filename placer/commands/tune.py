@@ -141,7 +141,7 @@ def _run(
 
     from learned_systems.plots import plot_best_so_far
     from learned_systems.results import ResultsStore
-    from learned_systems.tuning import run_tuning
+    from learned_systems.tuning import ConfigRanking, run_tuning
 
     if system not in SYSTEMS:
         raise _BadInput(f"unknown system {system!r}: expected one of {list(SYSTEMS)}")
@@ -176,26 +176,23 @@ def _run(
             ) as bar:
                 task = bar.add_task(name, total=trials, best="-")
 
-                best_so_far: list[float] = []
+                ranking = ConfigRanking()
 
                 def advance(
-                    index: int, result, score, *, _task=task, _bar=bar, _best=best_so_far
+                    index: int, result, score, *, _task=task, _bar=bar, _rank=ranking
                 ) -> None:
-                    if score is not None and (not _best or score > _best[0]):
-                        _best[:] = [score]
-                    _bar.update(_task, advance=1, best=f"{_best[0]:.3g}" if _best else "-")
+                    best = _rank.add(result.config, score)
+                    _bar.update(_task, advance=1, best="-" if best is None else f"{best:.3g}")
 
                 summaries.append(
                     run_tuning(objective, name, trials, seed, store, run, on_trial=advance)
                 )
         curves: dict[str, list] = {}
+        rankings: dict[str, ConfigRanking] = {}
         for row in store.rows(run=run, role="trial"):
-            curve = curves.setdefault(f"{row['tuner']} seed {row['seed']}", [])
-            previous = curve[-1] if curve else None
-            score = row["score"]
-            curve.append(
-                score if previous is None or (score is not None and score > previous) else previous
-            )
+            label = f"{row['tuner']} seed {row['seed']}"
+            ranking = rankings.setdefault(label, ConfigRanking())
+            curves.setdefault(label, []).append(ranking.add(row["config"], row["score"]))
     best = max(
         (s for s in summaries if s.best_score is not None), key=lambda s: s.best_score, default=None
     )
