@@ -143,6 +143,18 @@ def postgres_space(allow_unsafe: bool = False) -> KnobSpace:
         Knob(
             "commit_siblings", 5, low=0, high=16, help="open transactions needed for commit_delay"
         ),
+        Knob(
+            "wal_compression",
+            "off",
+            choices=("off", "pglz", "lz4", "zstd"),
+            help="compress full-page images in the WAL (fewer bytes per commit flush)",
+        ),
+        Knob(
+            "wal_sync_method",
+            "fdatasync",
+            choices=("fdatasync", "fsync", "open_datasync", "open_sync"),
+            help="how the WAL is forced to disk (every method is durable)",
+        ),
         Knob("max_parallel_workers_per_gather", 2, low=0, high=4, help="parallel query workers"),
         Knob("jit", "on", choices=("on", "off"), help="LLVM JIT compilation of costly queries"),
         Knob("fsync", "on", choices=("on", "off"), unsafe=("off",)),

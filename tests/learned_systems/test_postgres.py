@@ -86,6 +86,14 @@ def test_query_knobs_default_to_postgres_defaults():
     defaults = postgres_space().defaults()
     assert defaults["jit"] == "on" and defaults["max_parallel_workers_per_gather"] == 2
     assert defaults["commit_siblings"] == 5
+    assert defaults["wal_compression"] == "off" and defaults["wal_sync_method"] == "fdatasync"
+
+
+@needs_postgres
+def test_wal_knobs_are_accepted_by_the_server(backend):
+    result = backend.run_trial({"wal_compression": "lz4", "wal_sync_method": "open_datasync"})
+    assert result.ok, result.error
+    assert result.config["wal_compression"] == "lz4" and result.config["fsync"] == "on"
 
 
 @needs_postgres
