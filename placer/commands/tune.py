@@ -1,8 +1,9 @@
 """``placer tune``: tune a real system's knobs (SQLite, PostgreSQL) or a learned index.
 
 Every trial is written to ``OUT/results.sqlite`` the moment it finishes, so a killed run resumes
-when the same command is run again; the best configuration goes to ``OUT/best_config.json`` and
-a best-so-far plot (one line per tuner run into the same OUT) to ``OUT/best_so_far.png``.
+when the same command is run again; the best configuration (the best mean score over its trials:
+Optuna measures its leaders again) goes to ``OUT/best_config.json`` and a best-so-far plot (one
+line per tuner run into the same OUT) to ``OUT/best_so_far.png``.
 Bad input prints one line on stderr and exits with code 2.
 """
 
@@ -223,6 +224,7 @@ def _run(
             s.tuner: {
                 "best_score": s.best_score,
                 "best_config": s.best_config,
+                "best_measurements": s.best_measurements,
                 "failed": s.failed,
                 "resumed_trials": s.resumed,
             }
