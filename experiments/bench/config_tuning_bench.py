@@ -12,7 +12,8 @@ random search) are judged on those re-measured figures. Every trial goes to a SQ
 store (``--store``), so a killed run resumes. Writes
 ``experiments/results/config_tuning_<system>.{md,json}`` and one best-so-far plot per workload.
 
-Run: ``nice -n 10 python experiments/bench/config_tuning_bench.py --system sqlite``.
+Run: ``nice -n 10 python experiments/bench/config_tuning_bench.py --system sqlite``; or two
+workload groups at once (one per core), the second with ``--out DIR``, then ``--merge DIR``.
 ``--workloads A B`` re-runs those workloads and keeps the others' records from the existing
 results file (listed with the settings they were measured with).
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import statistics
 import tempfile
 import time
@@ -219,17 +221,19 @@ def markdown(records: list[dict], meta: dict) -> str:
         f"Durable space; {meta['trials']} trials per tuner and seed; tuners {', '.join(meta['tuners'])}; "
         f"seeds {meta['seeds']}{rl_seeds}; each trial {meta['repeats']} x {meta['duration']} s"
         f"{_window_minimum(meta)} on a fresh copy; rows/scale {meta['rows'] or 'default'}; machine: {meta['machine']}. "
-        "`found x rule`: each tuner's best trial over the rule of thumb measured for the same seed "
+        "`found x rule`: each tuner's best configuration (its mean score over its trials) over the "
+        "rule of thumb measured for the same seed "
         "(median over seeds). The best of many noisy trials overstates itself, so every tuner's "
         "best configuration (one per seed) is then re-measured next to the rule of thumb, "
         f"{meta['validate_repeats']} rounds, interleaved: `re-measured x rule` is the median over "
         "seeds of those re-measured means, `best re-measured` the best of all of them, and "
-        "`optuna > random` compares the re-measured medians (the honest figures).",
+        "`optuna > random` compares the re-measured medians (the honest figures); the last "
+        "column is each tuner's worst seed, re-measured.",
         "",
         "| workload | defaults ops/s | rule x defaults | found x rule (random / optuna / rl) | "
         "re-measured x rule (random / optuna / rl) | best re-measured x rule | >= 1.15 | "
-        "optuna > random |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        "optuna > random | worst seed re-measured x rule (random / optuna) |",
+        "|---|---:|---:|---:|---:|---:|---|---|---:|",
     ]
     for r in records:
         t = r["tuners"]
@@ -247,10 +251,15 @@ def markdown(records: list[dict], meta: dict) -> str:
         key = "median_remeasured_vs_rule"
         opt, rnd = t.get("optuna", {}).get(key), t.get("random", {}).get(key)
         optuna_wins = "-" if opt is None or rnd is None else ("yes" if opt > rnd else "no")
+
+        def worst(name: str, t: dict = t) -> str:
+            values = [v for v in t.get(name, {}).get("remeasured_vs_rule") or [] if v is not None]
+            return f"{min(values):.2f}" if values else "-"
+
         lines.append(
             f"| {r['workload']} | {_ops(r['default_ops_s'])} | {r['rule_vs_default']:.2f} | "
             f"{three('median_best_vs_rule')} | {three(key)} | {remeasured} | {target} | "
-            f"{optuna_wins} |"
+            f"{optuna_wins} | {worst('random')} / {worst('optuna')} |"
         )
     earlier = [r for r in records if r.get("meta", meta) != meta]
     if earlier:
@@ -272,6 +281,24 @@ def markdown(records: list[dict], meta: dict) -> str:
             f"- {r['workload']} ({r['best_found_by']}): `{json.dumps(r['best_config'], sort_keys=True)}`"
         )
     return "\n".join(lines) + "\n"
+
+
+def merge_runs(system: str, folders: list[Path], out: Path) -> None:
+    """Merge the workload records of other runs' results into ``out`` (theirs replace ours)."""
+    json_path = out / f"config_tuning_{system}.json"
+    records = json.loads(json_path.read_text())["workloads"] if json_path.exists() else []
+    meta = None
+    for folder in folders:
+        other = json.loads((folder / f"config_tuning_{system}.json").read_text())
+        meta = meta or other["meta"]
+        for record in other["workloads"]:
+            records = [r for r in records if r["workload"] != record["workload"]] + [record]
+            if record.get("plot"):
+                shutil.copyfile(folder / record["plot"], out / record["plot"])
+    meta = next((r["meta"] for r in reversed(records) if r.get("meta")), meta)
+    (out / f"config_tuning_{system}.md").write_text(markdown(records, meta))
+    json_path.write_text(json.dumps({"meta": meta, "workloads": records}, indent=2, default=str))
+    print(f"merged {len(folders)} run(s) into {json_path}")
 
 
 def main() -> None:
@@ -300,7 +327,17 @@ def main() -> None:
         "--store", type=Path, default=Path(tempfile.gettempdir()) / "config_tuning_bench.sqlite"
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        help="only merge the records (and plots) of runs written to these --out folders into "
+        "--out, e.g. after running two workload groups at once, one per core",
+    )
     args = parser.parse_args()
+    if args.merge:
+        merge_runs(args.system, args.merge, args.out)
+        return
     workloads = args.workloads or (
         SQLITE_WORKLOADS if args.system == "sqlite" else POSTGRES_WORKLOADS
     )
