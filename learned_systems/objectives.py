@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from learned_systems.config.knobs import Knob, KnobSpace
+from learned_systems.config.knobs import Knob, KnobSpace, config_key
 from learned_systems.config.trial import TrialResult
 from learned_systems.datasets import generate_keys, generate_queries
 from learned_systems.index import PGMIndex, RMIIndex, build_index
@@ -218,7 +218,7 @@ class MemoizedObjective:
 
     def evaluate(self, config: dict[str, Any]) -> TrialResult:
         full = self.space.validate(config)
-        key = repr(sorted(full.items()))
+        key = config_key(full)
         if key not in self._results:
             self._results[key] = self.inner.evaluate(full)
         return self._results[key]

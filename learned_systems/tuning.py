@@ -7,13 +7,12 @@ three times."""
 
 from __future__ import annotations
 
-import dataclasses
-import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from learned_systems.config.trial import TrialResult
+from learned_systems.ranking import ConfigRanking
 from learned_systems.results import ResultsStore
 from learned_systems.tuners import make_tuner
 
@@ -34,53 +33,6 @@ class TuningSummary:
     failed: int
     resumed: int
     best_measurements: int = 0
-
-
-class ConfigRanking:
-    """Configurations ranked by the mean score of their successful trials."""
-
-    def __init__(self) -> None:
-        self.scores: dict[str, list[float]] = {}
-        self.results: dict[str, list[TrialResult]] = {}
-        self.best_key: str | None = None
-
-    def add(self, config: dict[str, Any], score: float | None, result: TrialResult | None = None):
-        """Count one trial (``None`` score: failed, ignored); the best mean score so far."""
-        if score is not None:
-            key = repr(sorted(config.items()))
-            self.scores.setdefault(key, []).append(score)
-            if result is not None:
-                self.results.setdefault(key, []).append(result)
-            self.best_key = max(self.scores, key=lambda k: statistics.fmean(self.scores[k]))
-        return self.best_score
-
-    @property
-    def best_score(self) -> float | None:
-        return None if self.best_key is None else statistics.fmean(self.scores[self.best_key])
-
-    @property
-    def best_measurements(self) -> int:
-        return 0 if self.best_key is None else len(self.scores[self.best_key])
-
-    def best_result(self) -> TrialResult | None:
-        """The best configuration's trials pooled into one result."""
-        if self.best_key is None or self.best_key not in self.results:
-            return None
-        return _pooled(self.results[self.best_key])
-
-
-def _pooled(results: list[TrialResult]) -> TrialResult:
-    """One configuration's trials as one result: all their measurements together."""
-    if len(results) == 1:
-        return results[0]
-    samples = [x for r in results for x in (r.throughputs or [r.throughput_mean])]
-    return dataclasses.replace(
-        results[-1],
-        throughput_mean=statistics.fmean(samples),
-        throughput_std=statistics.stdev(samples),
-        throughputs=samples,
-        wall_seconds=sum(r.wall_seconds for r in results),
-    )
 
 
 def run_tuning(

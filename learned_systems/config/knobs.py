@@ -16,6 +16,11 @@ from typing import Any
 import numpy as np
 
 
+def config_key(config: Mapping[str, Any]) -> str:
+    """A configuration's identity, independent of key order (to spot a repeated configuration)."""
+    return repr(sorted(config.items()))
+
+
 class KnobError(ValueError):
     """A configuration names an unknown knob or gives a value outside the knob's space."""
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import optuna
 
-from learned_systems.config.knobs import Knob, KnobSpace
+from learned_systems.config.knobs import Knob, KnobSpace, config_key
+from learned_systems.ranking import ConfigRanking
 
 
 def _distribution(knob: Knob) -> optuna.distributions.BaseDistribution:
@@ -29,10 +30,6 @@ def _distribution(knob: Knob) -> optuna.distributions.BaseDistribution:
     if knob.zero_allowed:  # "0 = off" plus a log range: searched as a unit interval
         return optuna.distributions.FloatDistribution(0.0, 1.0)
     return optuna.distributions.IntDistribution(knob.low, knob.high, log=knob.log)
-
-
-def _key(config: dict[str, Any]) -> str:
-    return repr(sorted(config.items()))
 
 
 class OptunaTPE:
@@ -61,8 +58,7 @@ class OptunaTPE:
         self.final_trials = max(int(round(final_share * trials)), 1) if final_share > 0 else 0
         self.max_measurements = int(max_measurements)
         self._asked = 0
-        self._scores: dict[str, list[float]] = {}  # the tuner's own proposals, by configuration
-        self._configs: dict[str, dict[str, Any]] = {}
+        self._own = ConfigRanking()  # the tuner's own proposals (not the baselines)
         self._pending: dict[str, optuna.trial.Trial | None] = {}
 
     def _to_config(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +87,7 @@ class OptunaTPE:
     def _remeasure_candidate(self) -> dict[str, Any] | None:
         """The configuration to measure again at this trial, or None for a new TPE proposal."""
         index = self._asked
-        if index < self.startup_trials or not self._scores:
+        if index < self.startup_trials or self._own.best_key is None:
             return None
         final = index >= self.trials - self.final_trials
         periodic = (
@@ -100,35 +96,31 @@ class OptunaTPE:
         )
         if not (final or periodic):
             return None
-        open_ = [k for k, s in self._scores.items() if len(s) < self.max_measurements]
+        scores = self._own.scores
+        open_ = [k for k, s in scores.items() if len(s) < self.max_measurements]
         if not open_:
             return None
-        best = max(open_, key=lambda k: sum(self._scores[k]) / len(self._scores[k]))
-        incumbent = max(self._scores, key=lambda k: sum(self._scores[k]) / len(self._scores[k]))
-        if periodic and not final and best != incumbent:
+        best = max(open_, key=self._own.mean)
+        if periodic and not final and best != self._own.best_key:
             return None  # mid-run, only the incumbent is worth a trial
-        return dict(self._configs[best])
+        return dict(self._own.configs[best])
 
-    def _record(self, config: dict[str, Any], score: float | None) -> str:
-        key = _key(self.space.validate(config))
+    def _record(self, config: dict[str, Any], score: float | None) -> None:
         self._asked += 1
-        if score is not None:
-            self._scores.setdefault(key, []).append(float(score))
-            self._configs.setdefault(key, dict(config))
-        return key
+        self._own.add(self.space.validate(config), score)
 
     def ask(self) -> dict[str, Any]:
         again = self._remeasure_candidate()
         if again is not None:
-            self._pending[_key(again)] = None
+            self._pending[config_key(again)] = None
             return again
         trial = self.study.ask(self.distributions)
         config = self._to_config(trial.params)
-        self._pending[_key(config)] = trial
+        self._pending[config_key(config)] = trial
         return config
 
     def tell(self, config: dict[str, Any], score: float | None) -> None:
-        trial = self._pending.pop(_key(config))
+        trial = self._pending.pop(config_key(config))
         self._record(config, score)
         if trial is None:  # a re-measurement: one more observation for TPE's density model
             self._add(config, score)

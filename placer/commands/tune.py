@@ -141,8 +141,9 @@ def _run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from learned_systems.plots import plot_best_so_far
+    from learned_systems.ranking import ConfigRanking
     from learned_systems.results import ResultsStore
-    from learned_systems.tuning import ConfigRanking, run_tuning
+    from learned_systems.tuning import run_tuning
 
     if system not in SYSTEMS:
         raise _BadInput(f"unknown system {system!r}: expected one of {list(SYSTEMS)}")

@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from learned_systems.config.knobs import KnobSpace
+from learned_systems.config.knobs import KnobSpace, config_key
 from learned_systems.config.sqlite_backend import sqlite_space
 from learned_systems.config.trial import TrialResult
 from learned_systems.objectives import IndexObjective
@@ -123,11 +123,11 @@ def test_optuna_remeasures_its_incumbent_and_ranks_by_mean(tmp_path):
     counts: dict[str, list[float]] = {}
     for row in rows:
         if row["score"] is not None:
-            counts.setdefault(repr(sorted(row["config"].items())), []).append(row["score"])
+            counts.setdefault(config_key(row["config"]), []).append(row["score"])
     repeated = {k: v for k, v in counts.items() if len(v) > 1}
     assert repeated and max(len(v) for v in counts.values()) <= 3
-    assert len(rows[:10]) == len({repr(sorted(r["config"].items())) for r in rows[:10]})
-    best = counts[repr(sorted(summary.best_config.items()))]
+    assert len(rows[:10]) == len({config_key(r["config"]) for r in rows[:10]})
+    best = counts[config_key(summary.best_config)]
     assert summary.best_score == pytest.approx(np.mean(best))
     assert summary.best_measurements == len(best) >= 2  # the last trials confirm the winner
     assert summary.best_score == max(np.mean(v) for v in counts.values())
@@ -143,7 +143,7 @@ def test_optuna_resume_continues_the_remeasurement_schedule():
         score = float(np.log2(config["cache_size"])) + 0.01 * i
         straight.tell(config, score)
         history.append((config, score))
-    seen = [repr(sorted(c.items())) for c, _ in history]
+    seen = [config_key(c) for c, _ in history]
     again = [i for i in range(10, 20) if seen[i] in seen[:i]]
     assert again and 19 in again  # periodic and final re-measurements
     for cut in range(10, 20):

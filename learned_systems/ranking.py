@@ -1,0 +1,68 @@
+"""Configurations ranked by the mean score of their trials.
+
+Measurements of a real system are noisy and a tuner may measure one configuration more than
+once, so a configuration's standing is its mean score, and one lucky measurement does not stand
+for a configuration measured three times. The tuning loop, the ``tune`` command and Optuna's
+re-measurement schedule all rank through :class:`ConfigRanking`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from typing import Any
+
+from learned_systems.config.knobs import config_key
+from learned_systems.config.trial import TrialResult
+
+
+class ConfigRanking:
+    """Configurations ranked by the mean score of their successful trials."""
+
+    def __init__(self) -> None:
+        self.scores: dict[str, list[float]] = {}
+        self.configs: dict[str, dict[str, Any]] = {}
+        self.results: dict[str, list[TrialResult]] = {}
+        self.best_key: str | None = None
+
+    def mean(self, key: str) -> float:
+        return statistics.fmean(self.scores[key])
+
+    def add(self, config: dict[str, Any], score: float | None, result: TrialResult | None = None):
+        """Count one trial (``None`` score: failed, ignored); the best mean score so far."""
+        if score is not None:
+            key = config_key(config)
+            self.scores.setdefault(key, []).append(float(score))
+            self.configs.setdefault(key, dict(config))
+            if result is not None:
+                self.results.setdefault(key, []).append(result)
+            self.best_key = max(self.scores, key=self.mean)
+        return self.best_score
+
+    @property
+    def best_score(self) -> float | None:
+        return None if self.best_key is None else self.mean(self.best_key)
+
+    @property
+    def best_measurements(self) -> int:
+        return 0 if self.best_key is None else len(self.scores[self.best_key])
+
+    def best_result(self) -> TrialResult | None:
+        """The best configuration's trials pooled into one result."""
+        if self.best_key is None or self.best_key not in self.results:
+            return None
+        return _pooled(self.results[self.best_key])
+
+
+def _pooled(results: list[TrialResult]) -> TrialResult:
+    """One configuration's trials as one result: all their measurements together."""
+    if len(results) == 1:
+        return results[0]
+    samples = [x for r in results for x in (r.throughputs or [r.throughput_mean])]
+    return dataclasses.replace(
+        results[-1],
+        throughput_mean=statistics.fmean(samples),
+        throughput_std=statistics.stdev(samples),
+        throughputs=samples,
+        wall_seconds=sum(r.wall_seconds for r in results),
+    )

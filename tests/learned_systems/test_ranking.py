@@ -1,0 +1,33 @@
+"""ConfigRanking: configurations ranked by their mean score, the winner's trials pooled."""
+
+from __future__ import annotations
+
+import pytest
+
+from learned_systems.config.knobs import config_key
+from learned_systems.config.trial import TrialResult
+from learned_systems.ranking import ConfigRanking
+
+
+def _result(config: dict, value: float) -> TrialResult:
+    return TrialResult("synthetic", "w", "durable", config, True, value, 0.0, [value])
+
+
+def test_a_lucky_single_measurement_falls_back_once_measured_again():
+    ranking = ConfigRanking()
+    steady, lucky = {"a": 1, "b": 2}, {"a": 2, "b": 2}
+    assert ranking.add(steady, 1.5, _result(steady, 150.0)) == 1.5
+    assert ranking.add(lucky, 2.0, _result(lucky, 200.0)) == 2.0
+    assert ranking.add({"b": 2, "a": 2}, 0.6) == 1.5  # key order ignored: lucky now averages 1.3
+    assert ranking.best_key == config_key(steady) and ranking.best_measurements == 1
+    assert ranking.add(steady, None) == 1.5  # a failed trial counts for nothing
+    assert ranking.add(steady, 1.7, _result(steady, 170.0)) == pytest.approx(1.6)
+    pooled = ranking.best_result()
+    assert pooled.throughputs == [150.0, 170.0] and pooled.throughput_mean == pytest.approx(160.0)
+    assert ranking.configs[ranking.best_key] == steady
+
+
+def test_empty_ranking_has_no_best():
+    ranking = ConfigRanking()
+    assert ranking.add({"a": 1}, None) is None
+    assert ranking.best_result() is None and ranking.best_measurements == 0
