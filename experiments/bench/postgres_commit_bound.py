@@ -7,7 +7,10 @@ of RAM), the rule with a cheaper durable WAL flush (``wal_compression=lz4``,
 recorded, next to the two
 settings that drop the commit flush and with it durability (``fsync=off``,
 ``synchronous_commit=off``; measured here only as the ceiling, never offered by the durable
-space). Rounds are interleaved so drift hits every configuration alike.
+space). Rounds are interleaved so drift hits every configuration alike. Before and after the
+rounds, ``pg_test_fsync`` (shipped with the server) times one 8 kB WAL-sized write plus flush for
+each ``wal_sync_method``: the disk's flush latency, and how much it moves, bound what any durable
+commit can do.
 
     python experiments/bench/postgres_commit_bound.py --rounds 3 \\
         --out experiments/results/postgres_commit_bound.md
@@ -17,7 +20,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 import statistics
+import subprocess
+import tempfile
 from pathlib import Path
 
 from learned_systems.config.postgres_backend import PostgresBackend, PostgresUnavailable
@@ -48,6 +55,52 @@ def configurations(space_rule: dict, recorded: Path) -> dict[str, dict]:
     return configs
 
 
+_RATE = re.compile(r"^\s+(\w+)\s+([\d.]+) ops/sec")
+
+
+def flush_rates(postgres_binary: str, seconds: int = 1) -> dict[str, float]:
+    """Flushes per second of one 8 kB write for each sync method (``pg_test_fsync``'s first
+    comparison) on the temporary directory's disk; empty when the tool is not installed."""
+    tool = Path(postgres_binary).resolve().parent / "pg_test_fsync"
+    found = str(tool) if tool.exists() else shutil.which("pg_test_fsync")
+    if not found:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="pg-test-fsync-") as folder:
+        ran = subprocess.run(
+            [found, "-s", str(seconds), "-f", str(Path(folder) / "probe")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    rates: dict[str, float] = {}
+    section = 0
+    for line in ran.stdout.splitlines():
+        if line.startswith("Compare"):
+            section += 1
+        match = _RATE.match(line)
+        if section == 1 and match:
+            rates[match.group(1)] = float(match.group(2))
+    return rates
+
+
+def flush_table(samples: list[dict[str, float]]) -> list[str]:
+    """Markdown rows: per sync method, median, lowest and highest flush latency over samples."""
+    methods = [m for m in samples[0] if all(m in s for s in samples)] if samples else []
+    if not methods:
+        return ["pg_test_fsync was not found or printed nothing: flush latency not measured."]
+    rows = [
+        "| wal_sync_method | median us per flush | fastest | slowest | samples |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for method in methods:
+        latencies = [1e6 / s[method] for s in samples if s[method] > 0]
+        rows.append(
+            f"| {method} | {statistics.median(latencies):.0f} | {min(latencies):.0f} | "
+            f"{max(latencies):.0f} | {len(latencies)} |"
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
@@ -59,6 +112,12 @@ def main() -> None:
         default=RESULTS / "config_tuning_postgres.json",
         help="the tuning benchmark's results (for its best durable tpcb configuration)",
     )
+    parser.add_argument(
+        "--flush-samples",
+        type=int,
+        default=3,
+        help="pg_test_fsync runs before and after the rounds (3 each, ~15 s per run)",
+    )
     args = parser.parse_args()
     try:
         backend = PostgresBackend(
@@ -67,6 +126,7 @@ def main() -> None:
     except PostgresUnavailable as error:
         raise SystemExit(f"skipped: {error}") from None
     configs = configurations(backend.space.rule_of_thumb, args.recorded)
+    flushes = [flush_rates(backend.binaries["postgres"]) for _ in range(args.flush_samples)]
     tps: dict[str, list[float]] = {name: [] for name in configs}
     for round_ in range(args.rounds):
         for name, config in configs.items():
@@ -75,6 +135,8 @@ def main() -> None:
                 raise SystemExit(f"{name}: trial failed: {result.error}")
             tps[name].append(result.throughput_mean)
             print(f"round {round_ + 1}/{args.rounds}  {name:40s} {result.throughput_mean:8.0f} tps")
+    flushes += [flush_rates(backend.binaries["postgres"]) for _ in range(args.flush_samples)]
+    flushes = [f for f in flushes if f]
     base = statistics.fmean(tps["defaults"])
     rule = statistics.fmean(tps["rule of thumb"])
     lines = [
@@ -106,6 +168,16 @@ def main() -> None:
             if ceiling < 1.15
             else "; the durable rows show how much of it durable knobs recover."
         ),
+    ]
+    lines += [
+        "",
+        "## The disk's flush latency",
+        "",
+        f"`pg_test_fsync -s 1`, {args.flush_samples} runs before and {args.flush_samples} after "
+        "the rounds: one 8 kB write and its flush per sync method (a durable commit waits for "
+        "at least one).",
+        "",
+        *flush_table(flushes),
     ]
     args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}")
