@@ -13,7 +13,7 @@ import statistics
 from typing import Any
 
 from learned_systems.config.knobs import config_key
-from learned_systems.config.trial import TrialResult
+from learned_systems.config.trial import TrialResult, mean_and_spread
 
 
 class ConfigRanking:
@@ -59,10 +59,11 @@ def _pooled(results: list[TrialResult]) -> TrialResult:
     if len(results) == 1:
         return results[0]
     samples = [x for r in results for x in (r.throughputs or [r.throughput_mean])]
+    mean, spread = mean_and_spread(samples)
     return dataclasses.replace(
         results[-1],
-        throughput_mean=statistics.fmean(samples),
-        throughput_std=statistics.stdev(samples),
+        throughput_mean=mean,
+        throughput_std=spread,
         throughputs=samples,
         wall_seconds=sum(r.wall_seconds for r in results),
     )

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from learned_systems.config.knobs import Knob, KnobSpace
-from learned_systems.config.trial import TrialResult
+from learned_systems.config.trial import TrialResult, mean_and_spread
 
 BINARIES = ("initdb", "pg_ctl", "postgres", "pgbench")
 #: pgbench's built-in scripts by workload name; "analytical" runs :data:`ANALYTICAL_QUERIES`.
@@ -426,12 +426,7 @@ class PostgresBackend:
                 error,
                 time.perf_counter() - started,
             )
-        mean = sum(samples) / len(samples)
-        spread = (
-            (sum((s - mean) ** 2 for s in samples) / (len(samples) - 1)) ** 0.5
-            if len(samples) > 1
-            else 0.0
-        )
+        mean, spread = mean_and_spread(samples)
         return TrialResult(
             self.system,
             self.workload,

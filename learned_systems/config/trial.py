@@ -52,6 +52,12 @@ class TrialResult:
         )
 
 
+def mean_and_spread(samples: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation of repeated measurements (spread 0 for one sample)."""
+    spread = statistics.stdev(samples) if len(samples) > 1 else 0.0
+    return statistics.fmean(samples), spread
+
+
 def repeat_throughput(
     run_once: Callable[[], tuple[int, float]], repeats: int
 ) -> tuple[float, float, list[float]]:
@@ -60,8 +66,8 @@ def repeat_throughput(
     for _ in range(repeats):
         operations, seconds = run_once()
         samples.append(operations / seconds if seconds > 0 else 0.0)
-    spread = statistics.stdev(samples) if len(samples) > 1 else 0.0
-    return statistics.fmean(samples), spread, samples
+    mean, spread = mean_and_spread(samples)
+    return mean, spread, samples
 
 
 def timed_loop(step: Callable[[], int], duration_s: float, min_steps: int = 1) -> tuple[int, float]:
