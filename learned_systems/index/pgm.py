@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from learned_systems.index.keys import UINT64_MAX, as_queries, as_sorted_keys, constraint_points
-from learned_systems.index.search import bounded_lower_bound, windows_around
+from learned_systems.index.search import bounded_lower_bound, in_batches, windows_around
 from learned_systems.index.segmentation import segment
 
 
@@ -105,20 +105,21 @@ class PGMIndex:
     def lookup(self, queries) -> np.ndarray:
         """Lower-bound positions of ``queries`` (same as ``numpy.searchsorted(keys, q, 'left')``)."""
         queries = as_queries(queries)
-        n = self.keys.size
-        if n == 0 or queries.size == 0:
+        if self.keys.size == 0 or queries.size == 0:
             return np.zeros(queries.size, dtype=np.int64)
+        return in_batches(self._lookup_batch, queries)
+
+    def _lookup_batch(self, queries: np.ndarray) -> np.ndarray:
+        """:meth:`lookup` of one cache-sized slice of a non-empty batch over non-empty keys."""
         depth = len(self.levels)
         # Level l finds its segment as upper_bound(first_keys, q) - 1 = lower_bound(., q + 1) - 1,
         # so the query grows by one per level; the few queries within `depth` of the maximum
         # key value are answered directly below instead.
         near_max = queries > UINT64_MAX - np.uint64(depth)
         safe = np.minimum(queries, UINT64_MAX - np.uint64(depth)) if near_max.any() else queries
-        top = self.levels[-1]
-        shifted = safe + np.uint64(depth)
-        positions = bounded_lower_bound(
-            top.first_keys, shifted, np.zeros(safe.size, np.int64), top.first_keys.size
-        )
+        # The top level is small (at most `top_size` first keys unless segmenting stopped
+        # shrinking): cache-resident, where numpy's own binary search beats the stepped one.
+        positions = np.searchsorted(self.levels[-1].first_keys, safe + np.uint64(depth))
         for level_index in range(depth - 1, -1, -1):
             level = self.levels[level_index]
             shifted = safe + np.uint64(level_index)

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from learned_systems.index.keys import as_queries, as_sorted_keys, constraint_points
-from learned_systems.index.search import bounded_lower_bound
+from learned_systems.index.search import bounded_lower_bound, in_batches
 
 ROOT_MODELS = ("linear", "cubic")
 
@@ -113,9 +113,14 @@ class RMIIndex:
     def lookup(self, queries) -> np.ndarray:
         """Lower-bound positions of ``queries`` (same as ``numpy.searchsorted(keys, q, 'left')``)."""
         queries = as_queries(queries)
-        n = self.keys.size
-        if n == 0 or queries.size == 0:
+        self.fallbacks = 0
+        if self.keys.size == 0 or queries.size == 0:
             return np.zeros(queries.size, dtype=np.int64)
+        return in_batches(self._lookup_batch, queries)
+
+    def _lookup_batch(self, queries: np.ndarray) -> np.ndarray:
+        """:meth:`lookup` of one cache-sized slice (adds its repairs to ``fallbacks``)."""
+        n = self.keys.size
         unit = self._normalise(queries)
         leaves = self._leaf_of(unit)
         rows = self._leaf_params[leaves]
@@ -130,7 +135,8 @@ class RMIIndex:
         below_ok = (positions == 0) | (self.keys.take(np.maximum(positions - 1, 0)) < queries)
         above_ok = (positions == n) | (self.keys.take(np.minimum(positions, n - 1)) >= queries)
         wrong = ~(below_ok & above_ok)
-        self.fallbacks = int(wrong.sum())
-        if self.fallbacks:
+        repaired = int(wrong.sum())
+        if repaired:
             positions[wrong] = np.searchsorted(self.keys, queries[wrong], side="left")
+            self.fallbacks += repaired
         return positions

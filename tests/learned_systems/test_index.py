@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from learned_systems.datasets import GENERATORS, generate_keys, generate_queries
 from learned_systems.index import PGMIndex, RMIIndex, UnsortedKeysError, build_index
 from learned_systems.index.keys import UINT64_MAX, constraint_points
-from learned_systems.index.search import bounded_lower_bound
+from learned_systems.index.search import CACHE_BATCH, bounded_lower_bound, in_batches
 
 BUILDERS = {
     "pgm-eps4": lambda keys: PGMIndex(keys, epsilon=4, epsilon_recursive=2, top_size=4),
@@ -90,6 +90,34 @@ def test_rmi_reports_fallbacks_and_error():
     np.testing.assert_array_equal(index.lookup(queries), np.searchsorted(keys, queries))
     assert index.max_error >= 0 and index.fallbacks <= queries.size
     assert index.size_bytes == 128 * 4 * 8 + 4 * 8
+
+
+@pytest.mark.parametrize("kind", ["pgm", "rmi"])
+def test_batches_larger_than_a_cache_slice_match_searchsorted(kind):
+    keys = generate_keys("clustered", 50_000, seed=6)
+    queries = generate_queries(keys, 2 * CACHE_BATCH + 123, seed=7, absent_fraction=0.3)
+    queries[[5, CACHE_BATCH + 1, -1]] = UINT64_MAX  # near-max queries in three slices
+    index = build_index(kind, keys)
+    np.testing.assert_array_equal(index.lookup(queries), np.searchsorted(keys, queries))
+    if kind == "rmi":  # repairs are counted over the whole batch, not the last slice
+        whole = index.fallbacks
+        per_slice = 0
+        for first in range(0, queries.size, CACHE_BATCH):
+            index.lookup(queries[first : first + CACHE_BATCH])
+            per_slice += index.fallbacks
+        assert whole == per_slice
+
+
+def test_in_batches_covers_every_query_in_order():
+    queries = np.arange(10, dtype=np.uint64)
+    seen = []
+
+    def answer(part):
+        seen.append(part.size)
+        return part.astype(np.int64) * 2
+
+    assert in_batches(answer, queries, batch=4).tolist() == list(range(0, 20, 2))
+    assert seen == [4, 4, 2]
 
 
 def test_duplicates_return_first_position():
