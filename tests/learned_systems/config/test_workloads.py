@@ -1,0 +1,121 @@
+"""SQLite workloads: key skew, operation mixes, the order-entry invariants, database sizes."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from learned_systems.config.workloads import WORKLOAD_NAMES, ZipfKeys, make_workload
+
+DEFAULT_CACHE_BYTES = 2000 * 1024  # SQLite's default cache_size = -2000 (KiB)
+
+
+def _loaded(name: str, rows: int = 2_000, seed: int = 0):
+    """An in-memory database set up for workload ``name``, and the prepared workload."""
+    workload = make_workload(name, rows=rows)
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.execute("BEGIN")
+    workload.setup(conn, seed)
+    conn.execute("COMMIT")
+    workload.prepare(seed)
+    return workload, conn
+
+
+def _statement_kinds(name: str, transactions: int) -> tuple[Counter, int]:
+    """Counts of SELECT / UPDATE / INSERT statements run by ``transactions`` transactions."""
+    workload, conn = _loaded(name)
+    kinds: Counter = Counter()
+    conn.set_trace_callback(lambda sql: kinds.update([sql.split()[0].upper()]))
+    operations = sum(workload.transaction(conn) for _ in range(transactions))
+    return kinds, operations
+
+
+def test_zipf_keys_are_skewed_like_ycsb_and_scrambled():
+    keys = ZipfKeys(1_000, theta=0.99, seed=0)
+    draws = keys.draw(np.random.default_rng(1), 200_000)
+    assert draws.min() >= 0 and draws.max() < 1_000
+    counts = np.bincount(draws, minlength=1_000)
+    harmonic = (1.0 / np.arange(1, 1_001) ** 0.99).sum()
+    assert counts.max() / draws.size == pytest.approx(1.0 / harmonic, rel=0.05)
+    hottest = np.argsort(counts)[::-1][:10]
+    assert np.ptp(hottest) > 100  # the hot keys are spread over the table, not one range
+    again = keys.draw(np.random.default_rng(1), 200_000)
+    np.testing.assert_array_equal(draws, again)
+
+
+@pytest.mark.parametrize(
+    ("name", "update_share"), [("ycsb-a", 0.5), ("ycsb-b", 0.05), ("ycsb-c", 0.0)]
+)
+def test_ycsb_read_update_mix(name, update_share):
+    kinds, operations = _statement_kinds(name, 300)
+    assert operations == 300 * 20
+    assert kinds["SELECT"] + kinds["UPDATE"] == operations
+    assert kinds["UPDATE"] / operations == pytest.approx(update_share, abs=0.03)
+    assert kinds["BEGIN"] == kinds["COMMIT"] == 300  # many operations per transaction
+    assert make_workload(name).read_only is (update_share == 0.0)
+
+
+def test_ycsb_f_reads_before_it_writes_back():
+    kinds, operations = _statement_kinds("ycsb-f", 300)
+    updates = kinds["UPDATE"]
+    assert updates / operations == pytest.approx(0.5, abs=0.03)
+    assert kinds["SELECT"] == operations  # every operation reads, updates read first
+    workload, conn = _loaded("ycsb-f")
+    before = dict(conn.execute("SELECT ycsb_key, field0 FROM usertable"))
+    workload.transaction(conn)
+    after = dict(conn.execute("SELECT ycsb_key, field0 FROM usertable"))
+    changed = [key for key in before if before[key] != after[key]]
+    assert changed and all(after[key] in (before[key][::-1], before[key]) for key in changed)
+
+
+def test_order_entry_keeps_stock_totals_and_payments_consistent():
+    workload, conn = _loaded("orders")
+    stock_before = conn.execute("SELECT sum(stock) FROM item").fetchone()[0]
+    orders_before = conn.execute("SELECT max(id) FROM orders").fetchone()[0]
+    for _ in range(200):
+        workload.transaction(conn)
+    new_lines = conn.execute(
+        "SELECT count(*) FROM order_line WHERE order_id > ?", (orders_before,)
+    ).fetchone()[0]
+    assert stock_before - conn.execute("SELECT sum(stock) FROM item").fetchone()[0] == new_lines
+    mismatched = conn.execute(
+        "SELECT count(*) FROM orders o WHERE o.id > ? AND abs(o.total - (SELECT sum(amount) "
+        "FROM order_line l WHERE l.order_id = o.id)) > 1e-6",
+        (orders_before,),
+    ).fetchone()[0]
+    assert mismatched == 0
+    new_orders = conn.execute("SELECT count(*) FROM orders WHERE id > ?", (orders_before,))
+    payments = conn.execute("SELECT count(*) FROM history").fetchone()[0]
+    assert conn.execute("SELECT sum(payments) FROM customer").fetchone()[0] == payments
+    # the documented mix: new order 45 %, payment 43 %, order status 12 % (200 draws)
+    assert 60 <= new_orders.fetchone()[0] <= 120 and 55 <= payments <= 115
+
+
+def test_analytical_mix_only_reads():
+    workload, conn = _loaded("analytical")
+    changes = conn.total_changes
+    assert all(workload.transaction(conn) == 4 for _ in range(20))
+    assert conn.total_changes == changes and workload.read_only
+
+
+@pytest.mark.parametrize("name", ["ycsb-a", "orders"])
+def test_default_databases_outgrow_the_default_page_cache(name, tmp_path):
+    workload = make_workload(name)
+    path = tmp_path / "template.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    workload.setup(conn, 0)
+    conn.execute("COMMIT")
+    conn.close()
+    assert path.stat().st_size > 5 * DEFAULT_CACHE_BYTES
+
+
+def test_workload_names_and_sizes():
+    assert {make_workload(name, rows=100).rows for name in WORKLOAD_NAMES} == {100}
+    shared = {make_workload(name).template_key() for name in ("orders", "analytical")}
+    assert len(shared) == 1  # the two order workloads share one template database
+    with pytest.raises(ValueError, match="unknown SQLite workload 'tpcc'.*ycsb-a"):
+        make_workload("tpcc")
