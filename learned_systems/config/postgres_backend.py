@@ -390,7 +390,18 @@ class PostgresBackend:
 
     def run_trial(self, config: Mapping[str, Any]) -> TrialResult:
         """Measure one configuration (bad knob values raise ``KnobError``; failures are results)."""
-        full = self.space.validate(config)
+        return self.measure(self.space.validate(config))
+
+    def measure(self, settings: Mapping[str, Any], space: str | None = None) -> TrialResult:
+        """Measure server ``settings`` exactly as given, without the space's checks.
+
+        :meth:`run_trial` passes a validated configuration; diagnostics call this directly to
+        time a setting outside the space, named by ``space`` in the result (memory sizes in MB
+        and ``checkpoint_timeout`` in seconds, as in the space; other values go to the server
+        verbatim).
+        """
+        full = dict(settings)
+        space = space or self.space.name
         started = time.perf_counter()
         samples = []
         try:
@@ -421,7 +432,7 @@ class PostgresBackend:
             return TrialResult.failed(
                 self.system,
                 self.workload,
-                self.space.name,
+                space,
                 full,
                 error,
                 time.perf_counter() - started,
@@ -430,7 +441,7 @@ class PostgresBackend:
         return TrialResult(
             self.system,
             self.workload,
-            self.space.name,
+            space,
             full,
             ok=True,
             throughput_mean=mean,

@@ -97,6 +97,17 @@ def test_wal_knobs_are_accepted_by_the_server(backend):
 
 
 @needs_postgres
+def test_measure_times_settings_outside_the_space(backend):
+    with pytest.raises(KnobError, match="unknown knob 'wal_init_zero'"):
+        backend.run_trial({"wal_init_zero": "off"})
+    result = backend.measure({"wal_init_zero": "off"}, space="outside")
+    assert result.ok, result.error
+    assert result.space == "outside" and result.config == {"wal_init_zero": "off"}
+    refused = backend.measure({"wal_init_zero": "sometimes"}, space="outside")
+    assert not refused.ok and refused.space == "outside"
+
+
+@needs_postgres
 def test_server_that_does_not_start_is_a_failed_trial(backend, monkeypatch):
     monkeypatch.setattr(postgres_backend, "_settings", lambda config: ["-c", "max_connections=0"])
     result = backend.run_trial({})
