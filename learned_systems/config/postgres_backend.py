@@ -7,6 +7,9 @@ settings, runs ``pgbench`` ``repeats`` times, then stops the server and removes 
 on error. ``initdb`` refuses to run as root, so when started as root every server command runs as
 an unprivileged system user (``PLACER_PG_USER``, default ``placer-pg``; created with ``useradd``
 when missing). A server that does not start or a failing ``pgbench`` makes a failed trial.
+A killed run leaves nothing running: each server gets SIGQUIT from the kernel when its parent
+dies (:func:`_dies_with_us`), and the next backend removes the dead run's directories
+(:mod:`learned_systems.config.scratch`), stopping any server still found there first.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from learned_systems.config.knobs import Knob, KnobSpace
+from learned_systems.config.scratch import make_scratch, sweep_stale
 from learned_systems.config.trial import TrialResult, mean_and_spread
 
 BINARIES = ("initdb", "pg_ctl", "postgres", "pgbench")
@@ -47,6 +52,9 @@ ANALYTICAL_QUERIES = {
     ),
 }
 DEFAULT_USER = "placer-pg"
+SCRATCH_PREFIX = "placer-pg-"
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 60.0
 
 
 class PostgresUnavailable(RuntimeError):
@@ -104,17 +112,36 @@ class _RunAs:
             entry = pwd.getpwnam(name)
         return cls(entry.pw_uid, entry.pw_gid)
 
+    def _identity(self) -> dict[str, Any]:
+        return {} if self.uid is None else {"user": self.uid, "group": self.gid, "extra_groups": []}
+
     def run(self, args: list[str], timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
-        extra = (
-            {} if self.uid is None else {"user": self.uid, "group": self.gid, "extra_groups": []}
-        )
         return subprocess.run(
-            args, capture_output=True, text=True, timeout=timeout, cwd="/", **extra, **kwargs
+            args,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd="/",
+            **self._identity(),
+            **kwargs,
         )
+
+    def popen(self, args: list[str], **kwargs) -> subprocess.Popen:
+        return subprocess.Popen(args, cwd="/", **self._identity(), **kwargs)
 
     def own(self, path: Path) -> None:
         if self.uid is not None:
             os.chown(path, self.uid, self.gid)
+
+
+def _dies_with_us(command: list[str]) -> list[str]:
+    """``command`` run so that the kernel sends it SIGQUIT (PostgreSQL's immediate shutdown) when
+    this process dies, even by SIGKILL: util-linux ``setpriv --pdeathsig``, set after the switch
+    to the server user (a switch would clear it). Unwrapped where setpriv is missing; then the
+    next backend's sweep stops a server left behind. The signal follows the *thread* that starts
+    the server, so servers are started from the thread that runs the trials."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "QUIT", *command] if setpriv else command
 
 
 def _free_port() -> int:
@@ -200,11 +227,16 @@ class PostgresServer:
         self.config = dict(config or {})
         self.remove = remove
         self.log = data_dir.parent / "server.log"
+        self._process: subprocess.Popen | None = None
+        self._log_file = None
 
     def __enter__(self) -> PostgresServer:
         self.socket_dir.mkdir(exist_ok=True)
         self.run_as.own(self.socket_dir)
-        options = [
+        command = [
+            self.binaries["postgres"],
+            "-D",
+            str(self.data_dir),
             "-c",
             f"port={self.port}",
             "-c",
@@ -214,32 +246,41 @@ class PostgresServer:
             *_settings(self.config),
         ]
         try:
-            started = self.run_as.run(
-                [
-                    self.binaries["pg_ctl"],
-                    "-D",
-                    str(self.data_dir),
-                    "-l",
-                    str(self.log),
-                    "-w",
-                    "-t",
-                    "60",
-                    "-o",
-                    " ".join(_quote(o) for o in options),
-                    "start",
-                ]
+            self._log_file = open(self.log, "ab")  # noqa: SIM115 - closed in _cleanup
+            self._process = self.run_as.popen(
+                _dies_with_us(command),
+                stdin=subprocess.DEVNULL,
+                stdout=self._log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a Ctrl-C reaches us, and we stop the server
             )
-        except BaseException:  # interrupted while starting: the server may be up, stop it
+            self._wait_until_ready(START_TIMEOUT_S)
+        except BaseException:  # failed or interrupted while starting: stop what may be up
             self._cleanup()
             raise
-        if started.returncode != 0:
-            detail = self._log_tail() or started.stderr.strip() or started.stdout.strip()
-            self._cleanup()
-            raise RuntimeError(f"server did not start: {detail}")
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._cleanup()
+
+    def _wait_until_ready(self, timeout_s: float) -> None:
+        """Until the postmaster marks itself ready in postmaster.pid (what ``pg_ctl -w`` does)."""
+        deadline = time.monotonic() + timeout_s
+        pid_file = self.data_dir / "postmaster.pid"
+        while True:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"server did not start: {self._log_tail() or 'no log'}")
+            try:
+                lines = pid_file.read_text().splitlines()
+            except OSError:
+                lines = []
+            if len(lines) >= 8 and lines[7].strip() == "ready":
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"server did not start within {timeout_s:g} s: {self._log_tail() or 'no log'}"
+                )
+            time.sleep(0.02)
 
     def _log_tail(self) -> str:
         try:
@@ -249,21 +290,21 @@ class PostgresServer:
         return " | ".join(line for line in lines[-3:])
 
     def _cleanup(self) -> None:
+        """Stop the server (immediate shutdown for a throwaway copy; a fast one, with its
+        shutdown checkpoint, for a kept cluster so its copies start without crash recovery)."""
         try:
-            if (self.data_dir / "postmaster.pid").exists():
-                self.run_as.run(
-                    [
-                        self.binaries["pg_ctl"],
-                        "-D",
-                        str(self.data_dir),
-                        "-m",
-                        "immediate",
-                        "-w",
-                        "stop",
-                    ],
-                    timeout=60,
-                )
+            process = self._process
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGQUIT if self.remove else signal.SIGINT)
+                try:
+                    process.wait(timeout=STOP_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
         finally:
+            if self._log_file is not None:
+                self._log_file.close()
+                self._log_file = None
             if self.remove:
                 shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
@@ -280,12 +321,6 @@ class PostgresServer:
             ],
             timeout=timeout,
         )
-
-
-def _quote(option: str) -> str:
-    return (
-        option if re.fullmatch(r"[\w./=:-]+", option) else "'" + option.replace("'", "'\\''") + "'"
-    )
 
 
 def parse_tps(output: str) -> float:
@@ -330,10 +365,19 @@ class PostgresBackend:
         self.space = postgres_space(allow_unsafe)
         self.binaries = find_binaries()
         self.run_as = _RunAs.resolve()
-        self._root = tempfile.TemporaryDirectory(prefix="placer-pg-")  # removed with the backend
+        sweep_stale(SCRATCH_PREFIX, self._stop_leftover_servers)
+        self._root = make_scratch(SCRATCH_PREFIX)  # removed with the backend
         root = Path(self._root.name)
         root.chmod(0o755)
         self._template: Path | None = None
+
+    def _stop_leftover_servers(self, root: Path) -> None:
+        """Immediate stop of any server still running in a dead run's directory ``root``."""
+        for pid_file in root.glob("*/data/postmaster.pid"):
+            self.run_as.run(
+                [self.binaries["pg_ctl"], "-D", str(pid_file.parent), "-m", "immediate", "stop"],
+                timeout=STOP_TIMEOUT_S,
+            )
 
     def template(self) -> Path:
         """initdb + pgbench -i once; trials copy this cluster."""

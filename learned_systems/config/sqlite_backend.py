@@ -5,20 +5,21 @@ directory, applies the knobs (``page_size`` rebuilds the file with ``VACUUM``), 
 measures the workload's throughput ``repeats`` times for ``duration_s`` each (and at least
 ``min_transactions`` transactions each, so that slow analytical transactions are not measured
 two at a time). Any error while applying knobs or running the workload makes a failed
-:class:`TrialResult`, never an exception.
+:class:`TrialResult`, never an exception. Directories a killed run left behind (trial copies,
+its own templates) are removed by the next backend (:mod:`learned_systems.config.scratch`).
 """
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from learned_systems.config.knobs import Knob, KnobSpace
+from learned_systems.config.scratch import make_scratch, sweep_stale
 from learned_systems.config.trial import TrialResult, repeat_throughput, timed_loop
 from learned_systems.config.workloads import Workload
 
@@ -71,6 +72,9 @@ RULE_OF_THUMB = {"journal_mode": "WAL", "synchronous": "NORMAL"}
 #: Least transactions per measurement window (an analytical transaction takes ~40 ms).
 DEFAULT_MIN_TRANSACTIONS = 20
 
+TEMPLATES_PREFIX = "sqlite-templates-"
+TRIAL_PREFIX = "sqlite-trial-"
+
 
 def sqlite_space(allow_unsafe: bool = False) -> KnobSpace:
     """SQLite knobs; durable unless ``allow_unsafe`` (which opens synchronous=OFF and the
@@ -120,8 +124,10 @@ class SQLiteBackend:
         self.space = sqlite_space(allow_unsafe)
         self.seed = int(seed)
         self._owned_dir = None
+        for prefix in (TEMPLATES_PREFIX, TRIAL_PREFIX):
+            sweep_stale(prefix)
         if template_dir is None:
-            self._owned_dir = tempfile.TemporaryDirectory(prefix="sqlite-templates-")
+            self._owned_dir = make_scratch(TEMPLATES_PREFIX)
             template_dir = self._owned_dir.name
         self.template_dir = Path(template_dir)
 
@@ -150,7 +156,7 @@ class SQLiteBackend:
         started = time.perf_counter()
         try:
             template = self.template()
-            with tempfile.TemporaryDirectory(prefix="sqlite-trial-") as workdir:
+            with make_scratch(TRIAL_PREFIX) as workdir:
                 database = Path(workdir) / "trial.db"
                 shutil.copyfile(template, database)
                 conn = sqlite3.connect(database, isolation_level=None, check_same_thread=False)

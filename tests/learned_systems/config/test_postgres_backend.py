@@ -21,6 +21,7 @@ from learned_systems.config.postgres_backend import (
     parse_tps,
     postgres_space,
 )
+from learned_systems.config.scratch import OWNER_FILE
 
 try:
     find_binaries()
@@ -31,6 +32,12 @@ except PostgresUnavailable as error:  # only where PostgreSQL truly cannot exist
 needs_postgres = pytest.mark.skipif(
     MISSING is not None, reason=f"PostgreSQL unavailable: {MISSING}"
 )
+
+
+def _leftovers(backend) -> list[str]:
+    """What a backend's scratch directory holds besides its owner record."""
+    root = postgres_backend.Path(backend._root.name)
+    return [p.name for p in root.iterdir() if p.name != OWNER_FILE]
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +75,7 @@ def test_trial_measures_and_cleans_up(backend):
     assert result.unit == "tps" and len(result.throughputs) == 2 and result.throughput_mean > 0
     assert result.space == "durable" and result.config["fsync"] == "on"
     # Only the template cluster remains: every trial's copy and server are gone.
-    leftovers = [p.name for p in postgres_backend.Path(backend._root.name).iterdir()]
+    leftovers = _leftovers(backend)
     assert all(name.startswith("template-") for name in leftovers)
 
 
@@ -112,7 +119,7 @@ def test_server_that_does_not_start_is_a_failed_trial(backend, monkeypatch):
     monkeypatch.setattr(postgres_backend, "_settings", lambda config: ["-c", "max_connections=0"])
     result = backend.run_trial({})
     assert not result.ok and "server did not start" in result.error
-    leftovers = [p.name for p in postgres_backend.Path(backend._root.name).iterdir()]
+    leftovers = _leftovers(backend)
     assert all(name.startswith("template-") for name in leftovers)
 
 
@@ -195,3 +202,41 @@ def test_killed_tuning_run_stops_its_server_and_keeps_its_trials(tmp_path):
     assert _our_servers() - before == set()  # no server left behind
     with sqlite3.connect(out / "results.sqlite") as db:
         assert db.execute("SELECT count(*) FROM trials").fetchone()[0] >= finished
+
+
+_HOLD_A_SERVER = """
+import time
+from learned_systems.config.postgres_backend import PostgresBackend, PostgresServer
+backend = PostgresBackend("tpcb", scale=1)
+with PostgresServer(backend.binaries, backend.run_as, backend._copy(), {}) as server:
+    print(backend._root.name, server._process.pid, flush=True)
+    time.sleep(300)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = postgres_backend.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")  # a zombie has exited (nobody may reap it in a container)
+
+
+@needs_postgres
+@pytest.mark.skipif(not postgres_backend.shutil.which("setpriv"), reason="setpriv not installed")
+def test_a_killed_run_leaves_no_server_and_its_files_are_swept():
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_A_SERVER], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        root, server_pid = holder.stdout.readline().split()
+    finally:
+        holder.kill()  # SIGKILL: no Python cleanup runs
+        holder.wait()
+    deadline = time.monotonic() + 30
+    while _running(int(server_pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(int(server_pid)), "the server outlived the killed run"
+    assert postgres_backend.Path(root).exists()  # left behind by the kill ...
+    PostgresBackend("tpcb", scale=1)
+    assert not postgres_backend.Path(root).exists()  # ... and removed by the next backend

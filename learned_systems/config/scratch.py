@@ -1,0 +1,79 @@
+"""Scratch directories that a killed run leaves behind are removed by the next run.
+
+Trials work in temporary directories (database copies, PostgreSQL clusters), which Python
+removes on a normal exit or an exception, but not when the process is killed (``kill -9``, the
+OOM killer, a closed terminal). Each scratch directory therefore records its owner, the process
+id and that process's start time (so a reused pid is not mistaken for the owner), and the next
+backend of the same kind removes every directory whose owner is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+OWNER_FILE = ".placer-owner"
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux ``/proc``), else ``None``."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22; the name before ")" may hold spaces
+
+
+def _alive(pid: int, started: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else
+    return started is None or _start_time(pid) in (None, started)
+
+
+def make_scratch(prefix: str) -> tempfile.TemporaryDirectory:
+    """A temporary directory named ``prefix...`` that records this process as its owner."""
+    scratch = tempfile.TemporaryDirectory(prefix=prefix)
+    pid = os.getpid()
+    (Path(scratch.name) / OWNER_FILE).write_text(f"{pid} {_start_time(pid) or '-'}\n")
+    return scratch
+
+
+def stale_scratch(prefix: str, parent: str | Path | None = None) -> list[Path]:
+    """Directories ``prefix...`` under ``parent`` (the temporary directory) whose owner is gone;
+    directories without an owner record (not ours, or still being created) are left alone."""
+    stale = []
+    for folder in Path(parent or tempfile.gettempdir()).glob(f"{prefix}*"):
+        try:
+            pid, started = (folder / OWNER_FILE).read_text().split()
+            owner_alive = _alive(int(pid), None if started == "-" else started)
+        except (OSError, ValueError):
+            continue
+        if not owner_alive:
+            stale.append(folder)
+    return stale
+
+
+def sweep_stale(
+    prefix: str,
+    before_removal: Callable[[Path], None] | None = None,
+    parent: str | Path | None = None,
+) -> int:
+    """Remove the stale scratch directories ``prefix...`` (calling ``before_removal`` on each
+    first, e.g. to stop a server still running there); returns how many were removed."""
+    removed = 0
+    for folder in stale_scratch(prefix, parent):
+        if before_removal is not None:
+            try:
+                before_removal(folder)
+            except Exception:  # noqa: BLE001 - cleaning up after someone else must never fail a run
+                pass
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += not folder.exists()
+    return removed
