@@ -30,6 +30,7 @@ import tempfile
 from pathlib import Path
 
 from learned_systems.config.postgres_backend import PostgresBackend, PostgresUnavailable
+from learned_systems.config.trial import mean_and_spread
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -162,8 +163,9 @@ def main() -> None:
             print(f"round {round_ + 1}/{args.rounds}  {name:52s} {result.throughput_mean:8.0f} tps")
     flushes += [flush_rates(backend.binaries["postgres"]) for _ in range(args.flush_samples)]
     flushes = [f for f in flushes if f]
-    base = statistics.fmean(tps["defaults"])
-    rule = statistics.fmean(tps["rule of thumb"])
+    summary = {name: mean_and_spread(values) for name, values in tps.items()}
+    base = summary["defaults"][0]
+    rule = summary["rule of thumb"][0]
     lines = [
         "# pgbench tpcb: the commit flush and the durable ceiling",
         "",
@@ -174,19 +176,17 @@ def main() -> None:
         "| configuration | mean tps | runs | sd / mean | x defaults | x rule of thumb |",
         "|---|---:|---|---:|---:|---:|",
     ]
-    for name, values in tps.items():
-        mean = statistics.fmean(values)
-        runs = ", ".join(f"{v:.0f}" for v in values)
-        spread = statistics.stdev(values) / mean if len(values) > 1 else 0.0
+    for name, (mean, spread) in summary.items():
+        runs = ", ".join(f"{v:.0f}" for v in tps[name])
         lines.append(
-            f"| {name} | {mean:.0f} | {runs} | {spread:.2f} | {mean / base:.2f} | "
+            f"| {name} | {mean:.0f} | {runs} | {spread / mean:.2f} | {mean / base:.2f} | "
             f"{mean / rule:.2f} |"
         )
-    ceiling = max(statistics.fmean(tps[name]) for name in unsafe) / rule
-    best = max(durable, key=lambda name: statistics.fmean(tps[name]))
+    ceiling = max(summary[name][0] for name in unsafe) / rule
+    best = max(durable, key=lambda name: summary[name][0])
     lines += [
         "",
-        f"Best durable row: {best}, {statistics.fmean(tps[best]) / rule:.2f}x the rule of thumb "
+        f"Best durable row: {best}, {summary[best][0] / rule:.2f}x the rule of thumb "
         "(target 1.15x).",
         "",
         f"Dropping the commit flush (the unsafe rows, never offered by the durable space) gives "

@@ -214,14 +214,6 @@ with PostgresServer(backend.binaries, backend.run_as, backend._copy(), {}) as se
 """
 
 
-def _running(pid: int) -> bool:
-    try:
-        state = postgres_backend.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")  # a zombie has exited (nobody may reap it in a container)
-
-
 @needs_postgres
 @pytest.mark.skipif(not postgres_backend.shutil.which("setpriv"), reason="setpriv not installed")
 def test_a_killed_run_leaves_no_server_and_its_files_are_swept():
@@ -234,9 +226,9 @@ def test_a_killed_run_leaves_no_server_and_its_files_are_swept():
         holder.kill()  # SIGKILL: no Python cleanup runs
         holder.wait()
     deadline = time.monotonic() + 30
-    while _running(int(server_pid)) and time.monotonic() < deadline:
+    while int(server_pid) in _our_servers() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _running(int(server_pid)), "the server outlived the killed run"
+    assert int(server_pid) not in _our_servers(), "the server outlived the killed run"
     assert postgres_backend.Path(root).exists()  # left behind by the kill ...
     PostgresBackend("tpcb", scale=1)
     assert not postgres_backend.Path(root).exists()  # ... and removed by the next backend
