@@ -10,12 +10,19 @@ start the tuner therefore spends every ``remeasure_every``-th trial, and its las
 ``final_share`` of trials, on measuring again the proposal with the best mean so far (at most
 ``max_measurements`` times each), as SMAC's intensification does; the tuning loop ranks
 configurations by their mean. The budget stays the same: a re-measurement is one trial.
+
+TPE alone can also lock on too early: when its ten random start trials happen to miss a
+setting that matters (here, no parallel query workers on a 2-core machine), its density model
+gives that region almost no mass and 40 more proposals never visit it. Like SMAC's interleaved
+random configurations, every ``random_every``-th trial after the start is therefore a uniform
+sample of the space (seeded, replayed on resume) instead of a TPE proposal; TPE learns from it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import optuna
 
 from learned_systems.config.knobs import Knob, KnobSpace, config_key
@@ -44,6 +51,7 @@ class OptunaTPE:
         remeasure_every: int = 5,
         final_share: float = 0.12,
         max_measurements: int = 3,
+        random_every: int = 5,
     ) -> None:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.space = space
@@ -57,6 +65,8 @@ class OptunaTPE:
         self.remeasure_every = int(remeasure_every)
         self.final_trials = max(int(round(final_share * trials)), 1) if final_share > 0 else 0
         self.max_measurements = int(max_measurements)
+        self.random_every = int(random_every)
+        self._rng = np.random.default_rng([seed, 1])  # its own stream, not random search's
         self._asked = 0
         self._own = ConfigRanking()  # the tuner's own proposals (not the baselines)
         self._pending: dict[str, optuna.trial.Trial | None] = {}
@@ -105,6 +115,17 @@ class OptunaTPE:
             return None  # mid-run, only the incumbent is worth a trial
         return dict(self._own.configs[best])
 
+    def _random_slot(self) -> bool:
+        """Whether this trial's new proposal is an interleaved uniform sample (when no
+        re-measurement takes the trial): every ``random_every``-th trial after the start, offset
+        from the periodic re-measurements, and never among the final confirmations."""
+        index = self._asked
+        if self.random_every <= 0 or index < self.startup_trials:
+            return False
+        if index >= self.trials - self.final_trials:
+            return False
+        return (index - self.startup_trials) % self.random_every == self.random_every // 2
+
     def _record(self, config: dict[str, Any], score: float | None) -> None:
         self._asked += 1
         self._own.add(self.space.validate(config), score)
@@ -114,6 +135,10 @@ class OptunaTPE:
         if again is not None:
             self._pending[config_key(again)] = None
             return again
+        if self._random_slot():
+            sampled = self.space.sample(self._rng)
+            self._pending[config_key(sampled)] = None
+            return sampled
         trial = self.study.ask(self.distributions)
         config = self._to_config(trial.params)
         self._pending[config_key(config)] = trial
@@ -122,7 +147,7 @@ class OptunaTPE:
     def tell(self, config: dict[str, Any], score: float | None) -> None:
         trial = self._pending.pop(config_key(config))
         self._record(config, score)
-        if trial is None:  # a re-measurement: one more observation for TPE's density model
+        if trial is None:  # re-measured or sampled: one more observation for TPE's model
             self._add(config, score)
         elif score is None:
             self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
@@ -136,6 +161,8 @@ class OptunaTPE:
             self._add(config, score)
 
     def replay(self, config: dict[str, Any], score: float | None) -> None:
+        if self._remeasure_candidate() is None and self._random_slot():
+            self.space.sample(self._rng)  # advance the stream exactly as the original run did
         self._record(config, score)
         self._add(config, score)
 

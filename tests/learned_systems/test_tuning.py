@@ -154,6 +154,27 @@ def test_optuna_resume_continues_the_remeasurement_schedule():
         assert resumed._remeasure_candidate() == expected
 
 
+def test_optuna_interleaves_seeded_uniform_samples_and_replays_them():
+    space = sqlite_space()
+    straight = make_tuner("optuna", space, 0, trials=30)
+    slots, history = [], []
+    for _ in range(30):
+        slots.append(straight._remeasure_candidate() is None and straight._random_slot())
+        config = straight.ask()
+        score = float(np.log2(config["cache_size"]))
+        straight.tell(config, score)
+        history.append((config, score))
+    # after the 10 start trials, every 5th trial (offset 2) until the final confirmations
+    assert [i for i, slot in enumerate(slots) if slot] == [12, 17, 22]
+    stream = np.random.default_rng([0, 1])
+    assert [history[i][0] for i in (12, 17, 22)] == [space.sample(stream) for _ in range(3)]
+    assert len(straight.study.trials) == 30  # TPE learns from the samples too
+    resumed = make_tuner("optuna", space, 0, trials=30)
+    for config, score in history[:17]:
+        resumed.replay(config, score)
+    assert resumed.ask() == history[17][0]
+
+
 def test_optuna_learns_from_baselines_without_remeasuring_them():
     space = sqlite_space()
     tuner = make_tuner("optuna", space, 0, trials=12)
