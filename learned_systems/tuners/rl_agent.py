@@ -56,6 +56,7 @@ class RLAgentTuner:
 
     def __init__(self, space: KnobSpace, seed: int, trials: int = 50, horizon: int = 8) -> None:
         from stable_baselines3 import PPO
+        from stable_baselines3.common.logger import Logger
 
         self.space = space
         self._actions: queue.Queue = queue.Queue()
@@ -74,6 +75,8 @@ class RLAgentTuner:
             device="cpu",
             verbose=0,
         )
+        # no logger folder: SB3 would otherwise leave an empty tempdir/SB3-<time> per tuner
+        self.model.set_logger(Logger(folder=None, output_formats=[]))
         total = max(trials, 1) * 4  # more than needed: the loop stops asking when done
         self._thread = threading.Thread(target=self._learn, args=(total,), daemon=True)
         self._thread.start()

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
@@ -332,6 +333,8 @@ def train(
             device=device,
             verbose=0,
         )
+    if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
+        model.set_logger(Logger(folder=None, output_formats=[]))
     remaining = config.timesteps - model.num_timesteps
     monitor = TrainingMonitor(config, eval_design)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 
 import numpy as np
 import pytest
@@ -173,6 +174,13 @@ def test_optuna_interleaves_seeded_uniform_samples_and_replays_them():
     for config, score in history[:17]:
         resumed.replay(config, score)
     assert resumed.ask() == history[17][0]
+
+
+def test_rl_tuner_leaves_no_logger_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where SB3 would put SB3-<time>
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        run_tuning(QuadraticObjective(), "rl", 10, 0, store, "rl")
+    assert not list(tmp_path.glob("SB3-*"))
 
 
 def test_optuna_learns_from_baselines_without_remeasuring_them():

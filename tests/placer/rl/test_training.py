@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import tempfile
 
 import numpy as np
 import pytest
 import torch
 
+import placer.rl.train as train_module
 from netlists.generate import generate
 from placer.rl.train import TrainConfig, train
 
@@ -124,6 +126,16 @@ def test_graph_encoder_ablation_builds(tiny_design, tmp_path):
     )
     train(cfg, progress_bar=False, designs=[tiny_design])
     assert (tmp_path / "nog" / "last.zip").exists()
+
+
+def test_training_without_tensorboard_leaves_no_logger_folder(tiny_design, tmp_path, monkeypatch):
+    monkeypatch.setattr(train_module, "_has_tensorboard", lambda: False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where SB3 would put SB3-<time>
+    cfg = TrainConfig(
+        out=str(tmp_path / "run"), timesteps=64, checkpoint_every=1000, eval_every=1000, **TINY
+    )
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    assert (tmp_path / "run" / "last.zip").exists() and not list(tmp_path.glob("SB3-*"))
 
 
 def test_train_cli_errors_are_one_line(tmp_path):
