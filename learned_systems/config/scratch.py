@@ -18,23 +18,36 @@ from pathlib import Path
 OWNER_FILE = ".placer-owner"
 
 
-def _start_time(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (Linux ``/proc``), else ``None``."""
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the process name (Linux), else ``None``."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return stat.rsplit(")", 1)[1].split()[19]  # field 22; the name before ")" may hold spaces
+    return stat.rsplit(")", 1)[1].split()  # the name before ")" may hold spaces
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux ``/proc``), else ``None``."""
+    fields = _stat_fields(pid)
+    return None if fields is None else fields[19]  # field 22 of stat
 
 
 def _alive(pid: int, started: str | None) -> bool:
+    """Whether the owner still runs: it exists, is not a zombie (exited, not yet reaped) and
+    started at ``started`` (when known; else a reused pid would count as the owner)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         pass  # exists, owned by someone else
-    return started is None or _start_time(pid) in (None, started)
+    fields = _stat_fields(pid)
+    if fields is None:
+        return True  # no /proc to tell more
+    if fields[0] == "Z":
+        return False
+    return started is None or fields[19] == started
 
 
 def make_scratch(prefix: str) -> tempfile.TemporaryDirectory:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from learned_systems.config import scratch
@@ -49,6 +50,19 @@ def test_only_directories_of_dead_owners_are_stale(tmp_path):
     stale = set(stale_scratch("run-", tmp_path))
     assert stale == {dead, reused}
     assert {ours, unknown, garbled}.isdisjoint(stale)
+
+
+def test_an_exited_owner_not_yet_reaped_is_dead(tmp_path):
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 30
+        while scratch._stat_fields(child.pid)[0] != "Z":  # exited; we have not waited yet
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        zombie = _folder(tmp_path, "run-zombie", f"{child.pid} {scratch._start_time(child.pid)}")
+        assert stale_scratch("run-", tmp_path) == [zombie]
+    finally:
+        child.wait()
 
 
 def test_sweep_removes_stale_directories_even_when_the_hook_fails(tmp_path):
