@@ -3,7 +3,8 @@
 For every workload: the defaults and the rule of thumb are measured (per seed), then random
 search and Optuna TPE run ``--trials`` trials for each of ``--seeds`` and the RL agent for the
 first seed, all in the durable space. A tuner's best is the configuration with the best mean
-score over its trials (Optuna spends some of its trials measuring its best proposals again;
+score over its trials (Optuna spends some of its trials measuring its best proposals again
+and every fifth after its start on a uniform sample of the space;
 every tuner's run first measures the defaults and the rule of thumb, which Optuna learns from).
 Every tuner's best configuration (one per seed) is then
 re-measured next to the rule of thumb (interleaved, ``--validate-repeats`` rounds), because the
