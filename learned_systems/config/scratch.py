@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 OWNER_FILE = ".placer-owner"
+# positions in the fields of /proc/<pid>/stat after the process name (stat's fields 3 and 22)
+_STATE, _START_TIME = 0, 19
 
 
 def _stat_fields(pid: int) -> list[str] | None:
@@ -30,7 +32,7 @@ def _stat_fields(pid: int) -> list[str] | None:
 def _start_time(pid: int) -> str | None:
     """The process's start time in clock ticks since boot (Linux ``/proc``), else ``None``."""
     fields = _stat_fields(pid)
-    return None if fields is None else fields[19]  # field 22 of stat
+    return None if fields is None else fields[_START_TIME]
 
 
 def _alive(pid: int, started: str | None) -> bool:
@@ -45,9 +47,9 @@ def _alive(pid: int, started: str | None) -> bool:
     fields = _stat_fields(pid)
     if fields is None:
         return True  # no /proc to tell more
-    if fields[0] == "Z":
+    if fields[_STATE] == "Z":
         return False
-    return started is None or fields[19] == started
+    return started is None or fields[_START_TIME] == started
 
 
 def make_scratch(prefix: str) -> tempfile.TemporaryDirectory:

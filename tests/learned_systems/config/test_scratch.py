@@ -56,7 +56,8 @@ def test_an_exited_owner_not_yet_reaped_is_dead(tmp_path):
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     try:
         deadline = time.monotonic() + 30
-        while scratch._stat_fields(child.pid)[0] != "Z":  # exited; we have not waited yet
+        # the child exits at once; we have not waited for it yet, so it stays a zombie
+        while scratch._stat_fields(child.pid)[scratch._STATE] != "Z":
             assert time.monotonic() < deadline
             time.sleep(0.01)
         zombie = _folder(tmp_path, "run-zombie", f"{child.pid} {scratch._start_time(child.pid)}")
