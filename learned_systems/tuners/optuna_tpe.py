@@ -94,12 +94,16 @@ class OptunaTPE:
             params[knob.name] = value
         return params
 
+    def _in_final_share(self) -> bool:
+        """Whether this trial is among the last ``final_share``, kept for confirmations."""
+        return self._asked >= self.trials - self.final_trials
+
     def _remeasure_candidate(self) -> dict[str, Any] | None:
         """The configuration to measure again at this trial, or None for a new TPE proposal."""
         index = self._asked
         if index < self.startup_trials or self._own.best_key is None:
             return None
-        final = index >= self.trials - self.final_trials
+        final = self._in_final_share()
         periodic = (
             self.remeasure_every > 0
             and (index - self.startup_trials) % self.remeasure_every == self.remeasure_every - 1
@@ -120,9 +124,7 @@ class OptunaTPE:
         re-measurement takes the trial): every ``random_every``-th trial after the start, offset
         from the periodic re-measurements, and never among the final confirmations."""
         index = self._asked
-        if self.random_every <= 0 or index < self.startup_trials:
-            return False
-        if index >= self.trials - self.final_trials:
+        if self.random_every <= 0 or index < self.startup_trials or self._in_final_share():
             return False
         return (index - self.startup_trials) % self.random_every == self.random_every // 2
 
