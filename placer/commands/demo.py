@@ -36,8 +36,10 @@ def _row(table: Table, label: str, cost, timing: float, seconds: float) -> None:
 @clean_errors
 def demo_command(
     algo: Annotated[str, typer.Option(help="placement method")] = "refine",
-    budget_s: Annotated[float, typer.Option("--budget-s", help="placement budget in seconds")] = 10.0,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    budget_s: Annotated[
+        float, typer.Option("--budget-s", min=0.0, help="placement budget in seconds")
+    ] = 10.0,
+    seed: Annotated[int, typer.Option(min=0, help="random seed")] = 0,
     out: Annotated[Path, typer.Option(help="folder for the .plc and the picture")] = Path("demo_output"),
 ) -> None:
     """Place the embedded default design, print the cost table, save the .plc and a picture."""

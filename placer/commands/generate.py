@@ -23,7 +23,7 @@ def generate_command(
     soft: Annotated[int, typer.Option("--soft", min=0, help="Number of soft macros.")] = 64,
     ports: Annotated[int, typer.Option("--ports", min=0, help="Number of ports.")] = 32,
     seed: Annotated[
-        int, typer.Option("--seed", help="Random seed; the same seed gives the same design.")
+        int, typer.Option("--seed", min=0, help="Random seed; the same seed gives the same design.")
     ] = 0,
     name: Annotated[
         str | None, typer.Option("--name", help="Design name (default from the sizes).")

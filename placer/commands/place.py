@@ -84,7 +84,7 @@ def place_command(
         typer.Option("--suite", help="place every design found under this folder (recursively)"),
     ] = None,
     budget_s: Annotated[float, typer.Option("--budget-s", min=0.0, help="seconds per run")] = 60.0,
-    seed: Annotated[int, typer.Option("--seed", help="random seed (one design)")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="random seed (one design)")] = 0,
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="seeds 0..N-1 per design and method (suite)")] = 1,
     jobs: Annotated[
         int | None,

@@ -86,7 +86,7 @@ def train_command(
     device: Annotated[
         str, typer.Option("--device", help="auto (CUDA when present), cpu or cuda")
     ] = "auto",
-    seed: Annotated[int, typer.Option("--seed", help="seed of every random choice")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="seed of every random choice")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="continue from OUT/last.zip")] = False,
     checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", min=1)] = 10_000,
     eval_every: Annotated[int, typer.Option("--eval-every", min=1)] = 5_000,

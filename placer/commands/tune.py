@@ -88,8 +88,8 @@ def tune(
     tuner: Annotated[
         str, typer.Option(help="random | optuna | rl (comma-separated for several)")
     ] = "optuna",
-    trials: Annotated[int, typer.Option(help="trials per tuner")] = 50,
-    seed: Annotated[int, typer.Option(help="seed of every random choice")] = 0,
+    trials: Annotated[int, typer.Option(min=1, help="trials per tuner")] = 50,
+    seed: Annotated[int, typer.Option(min=0, help="seed of every random choice")] = 0,
     out: Annotated[Path, typer.Option(help="output directory (results, best config, plot)")] = Path(
         "tune-out"
     ),
