@@ -88,8 +88,8 @@ def tune(
     tuner: Annotated[
         str, typer.Option(help="random | optuna | rl (comma-separated for several)")
     ] = "optuna",
-    trials: Annotated[int, typer.Option(min=1, help="trials per tuner")] = 50,
-    seed: Annotated[int, typer.Option(min=0, help="seed of every random choice")] = 0,
+    trials: Annotated[int, typer.Option(help="trials per tuner")] = 50,
+    seed: Annotated[int, typer.Option(help="seed of every random choice")] = 0,
     out: Annotated[Path, typer.Option(help="output directory (results, best config, plot)")] = Path(
         "tune-out"
     ),
@@ -153,6 +153,8 @@ def _run(
             raise _BadInput(f"unknown tuner {name!r}: expected one of {list(TUNERS)}")
     if trials < 1:
         raise _BadInput(f"--trials must be >= 1, got {trials}")
+    if seed < 0:
+        raise _BadInput(f"--seed must be >= 0, got {seed}")
     if duration <= 0 or repeats < 1:
         raise _BadInput("--duration must be > 0 and --repeats >= 1")
     if rows < 0:

@@ -334,6 +334,7 @@ def test_cli_sqlite_small_run(tmp_path):
         (["--workload", "ycsb-z"], "unknown workload 'ycsb-z'"),
         (["--tuner", "grid"], "unknown tuner 'grid'"),
         (["--trials", "0"], "--trials must be >= 1"),
+        (["--seed", "-1"], "--seed must be >= 0"),
         (["--system", "index", "--workload", "zipf"], "unknown dataset 'zipf'"),
     ],
 )

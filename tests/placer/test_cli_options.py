@@ -54,15 +54,8 @@ def test_negative_seed_is_a_usage_error(tmp_path: Path, command: str) -> None:
     assert not out.exists()  # rejected before anything was written
 
 
-@pytest.mark.parametrize(
-    ("args", "option"),
-    [
-        (["demo", "--budget-s", "-1"], "--budget-s"),
-        (["tune", "--system", "index", "--workload", "uniform", "--trials", "0"], "--trials"),
-    ],
-)
-def test_other_out_of_range_options(tmp_path: Path, args: list[str], option: str) -> None:
-    result = runner.invoke(app, [*args, "--out", str(tmp_path / "out")])
+def test_negative_demo_budget_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--budget-s", "-1", "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
-    assert option in result.output
+    assert "--budget-s" in result.output
     assert not (tmp_path / "out").exists()
