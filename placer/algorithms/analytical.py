@@ -266,6 +266,24 @@ class Analytical(Placer):
     """
 
     name = "analytical"
+    option_names = frozenset(
+        {
+            "wirelength",
+            "optimizer",
+            "device",
+            "dtype",
+            "bins",
+            "target_density",
+            "stop_overflow",
+            "max_iterations",
+            "density_weight",
+            "density_growth",
+            "hpwl_ref",
+            "max_step_bins",
+            "gamma_factor",
+            "learning_rate",
+        }
+    )
     #: Global placement leaves many hard-macro overlaps; the legaliser then needs seconds
     #: (about 4 s on ibm01), so a quarter of the budget is kept for it.
     legalize_reserve = 0.25

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -64,14 +64,24 @@ class Placer(ABC):
     """Base class of placement methods (see module docstring).
 
     Subclasses set ``name`` and implement :meth:`run`; options go to ``__init__`` as keyword
-    arguments with documented defaults.
+    arguments with documented defaults, and ``option_names`` lists them so that a misspelt
+    option is refused instead of silently falling back to its default.
     """
 
     name: ClassVar[str] = ""
     #: Fraction of the budget kept for legalisation and final bookkeeping.
     legalize_reserve: ClassVar[float] = 0.05
+    #: The options the method reads; any other name is refused, so a misspelt option is an
+    #: error instead of a silently ignored default. None: not declared (a plugin that does not
+    #: say), every name is taken.
+    option_names: ClassVar[frozenset[str] | None] = None
+    #: Options whose value is a dict of another method's options, by that method's name.
+    nested_options: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, **options: Any) -> None:
+        unknown = unknown_options(type(self), options)
+        if unknown:
+            raise TypeError(_unknown_message(type(self), unknown))
         self.options = options
 
     def place(
@@ -105,6 +115,41 @@ class Placer(ABC):
         """The method itself; may modify and return ``placement`` (a private copy)."""
 
 
+def unknown_options(cls: type[Placer], options: Mapping[str, Any]) -> list[str]:
+    """The names in ``options`` that ``cls`` does not read (inside a nested option's dict as
+    ``outer.inner``), sorted; empty when all are known or ``cls`` declares none."""
+    if cls.option_names is None:
+        return []
+    unknown = sorted(set(options) - cls.option_names)
+    for outer, method in cls.nested_options.items():
+        inner = options.get(outer)
+        if isinstance(inner, Mapping):
+            unknown += [f"{outer}.{name}" for name in unknown_options(placer_class(method), inner)]
+        elif inner is not None:
+            raise TypeError(
+                f"option {outer!r} of {cls.name} takes a dict of {method} options, got {inner!r}"
+            )
+    return unknown
+
+
+def _unknown_message(cls: type[Placer], unknown: list[str]) -> str:
+    """One clause per level (the method, or a nested option's dict): the names it does not
+    read, and the ones it does."""
+    by_level: dict[str, list[str]] = {}
+    for dotted in unknown:
+        by_level.setdefault(dotted.rpartition(".")[0], []).append(dotted)
+    clauses = []
+    for level, names in by_level.items():
+        known = cls
+        for outer in level.split(".") if level else []:
+            known = placer_class(known.nested_options[outer])
+        clauses.append(
+            f"{cls.name or cls.__name__} has no option {', '.join(map(repr, names))} "
+            f"({f'{level} ' if level else ''}options: {', '.join(sorted(known.option_names or ()))})"
+        )
+    return "; ".join(clauses)
+
+
 _REGISTRY: dict[str, type[Placer]] = {}
 
 
@@ -134,10 +179,15 @@ def available_placers() -> list[str]:
 
 
 def get_placer(name: str, **options: Any) -> Placer:
-    """An instance of the method called ``name`` (KeyError listing the choices otherwise)."""
+    """An instance of the method called ``name`` (KeyError listing the choices otherwise;
+    TypeError for an option the method does not read)."""
+    return placer_class(name)(**options)
+
+
+def placer_class(name: str) -> type[Placer]:
+    """The class of the method called ``name`` (KeyError listing the choices otherwise)."""
     _load_builtin_methods()
     try:
-        cls = _REGISTRY[name]
+        return _REGISTRY[name]
     except KeyError:
         raise KeyError(f"unknown placement method {name!r}; available: {', '.join(sorted(_REGISTRY))}") from None
-    return cls(**options)

@@ -279,6 +279,7 @@ class ForceDirected(Placer):
     """
 
     name = "fd"
+    option_names = frozenset({"iterations", "repulsions", "start_move", "end_move", "attraction"})
 
     def run(
         self,

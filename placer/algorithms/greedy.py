@@ -54,6 +54,8 @@ class Greedy(Placer):
     """
 
     name = "greedy"
+    option_names = frozenset({"density_weight", "fd", "soft_refine", "refine"})
+    nested_options = {"refine": "refine"}
 
     def run(self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback) -> Placement:
         deadline = Deadline(budget_s)

@@ -36,6 +36,25 @@ from placer.algorithms.base import (
 from placer.algorithms.legalize import legalize
 from placer.algorithms.local_search import AnnealSchedule, SearchState, anneal
 
+#: The options ``refine``'s search reads (``refine``, ``global_refine``, and the soft-macro step
+#: of ``greedy`` and ``rl``).
+REFINE_OPTIONS = frozenset(
+    {
+        "moves",
+        "start_factor",
+        "final_ratio",
+        "radius_start",
+        "radius_end",
+        "heat_every",
+        "soft",
+        "max_steps",
+        "lookahead",
+        "lookahead_quantile",
+        "density_lookahead",
+        "density_lookahead_quantile",
+    }
+)
+
 
 @register_placer
 class Refine(Placer):
@@ -50,6 +69,8 @@ class Refine(Placer):
             lowered the 90 s proxy of ibm01/03/08/10 by 0.006 on average.
         start_factor: initial temperature, multiple of the mean uphill delta (0.002).
         final_ratio: final / initial temperature (1e-3).
+        radius_start, radius_end: largest shift at the start and at the end, in grid cells (2.0
+            and 0.3; geometric in between).
         heat_every: proposals between refreshes of the congestion/density heat map (2000).
         soft: also move soft macros (True).
         max_steps: stop after this many proposals (None: run to the budget); makes a run
@@ -66,6 +87,7 @@ class Refine(Placer):
     """
 
     name = "refine"
+    option_names = REFINE_OPTIONS
 
     def run(
         self,
@@ -159,6 +181,8 @@ class GlobalRefine(Placer):
     """
 
     name = "global_refine"
+    option_names = REFINE_OPTIONS | {"global_share", "analytical"}
+    nested_options = {"analytical": "analytical"}
 
     def run(
         self,

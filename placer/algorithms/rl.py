@@ -27,6 +27,10 @@ class RLPlacer(Placer):
     """Sequential hard-macro placement by a trained policy."""
 
     name = "rl"
+    option_names = frozenset(
+        {"model", "samples", "device", "soft_refine", "sample_share", "refine"}
+    )
+    nested_options = {"refine": "refine"}
 
     def __init__(
         self,

@@ -51,6 +51,7 @@ class SimulatedAnnealing(Placer):
     """
 
     name = "sa"
+    option_names = frozenset({"moves", "start_factor", "final_ratio", "fd_every", "max_steps"})
 
     def run(self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback) -> Placement:
         o = self.options

@@ -12,9 +12,10 @@ prints the cost table before and after and writes ``OUT.plc``. A suite::
 runs every design x method x seed (see :mod:`placer.batch`), writing each run's ``.plc`` and
 its row in ``RUNS_DIR/results.sqlite`` as soon as it finishes.
 
-Method options: ``--option key=value`` (repeatable) gives ``key`` to every method;
-``--option sa.key=value`` to the method ``sa`` only. Values are read as JSON when they parse
-(``3``, ``0.5``, ``true``, ``[1, 2]``) and as text otherwise.
+Method options: ``--option key=value`` (repeatable) gives ``key`` to every method that reads
+it; ``--option sa.key=value`` to the method ``sa`` only. Values are read as JSON when they parse
+(``3``, ``0.5``, ``true``, ``[1, 2]``) and as text otherwise. An option no method reads (a
+misspelt name) is refused with the names each method reads.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from placer.commands.common import UsageError, clean_errors, console
+
+if TYPE_CHECKING:
+    from placer.algorithms.base import Placer
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +39,20 @@ def register(app: typer.Typer) -> None:
 
 
 def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, Any]]:
-    """Per-method options from ``key=value`` / ``method.key=value`` items (see module doc)."""
+    """Per-method options from ``key=value`` / ``method.key=value`` items (see module doc).
+
+    A shared ``key`` goes to the methods that read it and must be read by at least one; a
+    method's own options must all be ones it reads (a misspelt option is an error, never a
+    silently ignored default). Methods must be registered (plugins loaded) first.
+    """
+    from placer.algorithms.base import placer_class, unknown_options
+
+    classes: dict[str, type[Placer]] = {}
+    for m in methods:
+        try:
+            classes[m] = placer_class(m)
+        except KeyError as exc:
+            raise UsageError(str(exc.args[0])) from None
     per_method: dict[str, dict[str, Any]] = {m: {} for m in methods}
     scoped: list[tuple[str, str, Any]] = []
     for item in items:
@@ -52,12 +69,28 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
             if not name:
                 raise UsageError(f"--option {item!r} names no option after {method!r}.")
             scoped.append((method, name, value))
-        else:
-            for m in methods:
-                per_method[m][key] = value
+            continue
+        readers = [m for m in methods if not unknown_options(classes[m], {key: None})]
+        if not readers:
+            raise UsageError(
+                f"--option {key}: no method of {', '.join(methods)} reads it "
+                f"({'; '.join(f'{m}: {_option_list(classes[m])}' for m in methods)})"
+            )
+        for m in readers:
+            per_method[m][key] = value
     for method, name, value in scoped:  # method-specific options win over shared ones
         per_method[method][name] = value
+    for m in methods:
+        try:
+            classes[m](**per_method[m])  # checks names, nested dicts and the method's own rules
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"bad option for {m!r}: {exc}") from None
     return per_method
+
+
+def _option_list(cls: type[Placer]) -> str:
+    """The option names of a method, or "any" when it does not declare them."""
+    return ", ".join(sorted(cls.option_names)) if cls.option_names is not None else "any"
 
 
 def _split_list(text: str | None) -> list[str]:
@@ -116,7 +149,7 @@ def place_command(
 
     A suite: placer place --suite DIR --algo sa,greedy --seeds 3 --jobs 2 --out RUNS_DIR (each run's .plc and its row in RUNS_DIR/results.sqlite are written as it finishes; --resume skips finished runs).
 
-    Method options: --option key=value goes to every method, --option sa.key=value to sa only; values are read as JSON when they parse (3, 0.5, true, [1, 2]), as text otherwise.
+    Method options: --option key=value goes to every method that reads it, --option sa.key=value to sa only; values are read as JSON when they parse (3, 0.5, true, [1, 2]), as text otherwise. An option no method reads is refused.
     """
     methods = _split_list(algo)
     if not methods:
@@ -125,8 +158,11 @@ def place_command(
         raise UsageError("--out is required (OUT.plc for one design, a runs folder with --suite)")
     if (netlist is None) == (suite is None):
         raise UsageError("give either NETLIST (one design) or --suite DIR (a batch), not both")
-    options = parse_options(option or [], methods)
     plugins = list(plugin or [])
+    from placer.batch import load_plugins
+
+    load_plugins(plugins)  # plugin methods and their options are known before parsing
+    options = parse_options(option or [], methods)
     if suite is None:
         assert netlist is not None
         if len(methods) != 1:

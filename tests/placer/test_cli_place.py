@@ -109,10 +109,39 @@ def test_bad_input_is_one_line_and_exit_2(
 
 
 def test_parse_options_scopes_and_json_values() -> None:
-    options = parse_options(["steps=10", "sa.t0=0.5", "name=abc", "sa.steps=3", "flag=true"], ["sa", "fd"])
+    options = parse_options(
+        [
+            "max_steps=10",  # read by both: shared
+            "sa.start_factor=0.5",
+            "sa.max_steps=3",  # scoped wins over shared
+            "soft=false",  # read by refine only: not given to sa
+            'refine.moves={"shift": 1}',
+        ],
+        ["sa", "refine"],
+    )
     assert options == {
-        "sa": {"steps": 3, "t0": 0.5, "name": "abc", "flag": True},
-        "fd": {"steps": 10, "name": "abc", "flag": True},
+        "sa": {"max_steps": 3, "start_factor": 0.5},
+        "refine": {"max_steps": 10, "soft": False, "moves": {"shift": 1}},
+    }
+    assert parse_options(["device=cpu"], ["analytical", "sa"]) == {
+        "analytical": {"device": "cpu"},  # not JSON: kept as text
+        "sa": {},
     }
     with pytest.raises(UsageError):
         parse_options(["=3"], ["sa"])
+
+
+@pytest.mark.parametrize(
+    ("items", "methods", "message"),
+    [
+        (["max_step=3"], ["sa", "refine"], "no method of sa, refine reads it"),
+        (["sa.max_step=3"], ["sa"], "sa has no option 'max_step'"),
+        (['greedy.refine={"max_step": 3}'], ["greedy"], "'refine.max_step'"),
+        (["nope.x=1"], ["nope"], "unknown placement method 'nope'"),
+    ],
+)
+def test_parse_options_refuses_options_no_method_reads(
+    items: list[str], methods: list[str], message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_options(items, methods)

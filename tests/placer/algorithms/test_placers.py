@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+import sys
+
 import numpy as np
 import pytest
 
 from netlists.generate import generate
-from placer.algorithms.base import Progress, available_placers, get_placer
+from placer.algorithms.base import Placer, Progress, available_placers, get_placer, placer_class
 from placer.algorithms.legalize import check_legality, legalize
 from placer.cost.proxy import evaluate
 
@@ -40,6 +43,39 @@ def test_registry_lists_the_methods() -> None:
         assert name in names
     with pytest.raises(KeyError, match="available"):
         get_placer("nope")
+
+
+@pytest.mark.parametrize("method", ["sa", "refine", "global_refine", "greedy", "fd", "analytical", "rl"])
+def test_every_builtin_method_declares_and_documents_its_options(method: str) -> None:
+    cls = placer_class(method)
+    assert cls.option_names, f"{method} declares no option names"
+    docs = (inspect.getdoc(cls) or "") + (sys.modules[cls.__module__].__doc__ or "")
+    if method == "global_refine":  # "Options: those of refine, plus ..."
+        docs += inspect.getdoc(placer_class("refine")) or ""
+    undocumented = [name for name in cls.option_names if name not in docs]
+    assert not undocumented, f"{method}: options not in its docstring: {undocumented}"
+
+
+def test_a_misspelt_option_is_refused_with_the_known_names() -> None:
+    with pytest.raises(TypeError, match=r"sa has no option 'max_step' \(options: .*max_steps"):
+        get_placer("sa", max_step=100)
+    with pytest.raises(TypeError, match=r"'refine\.max_step' \(refine options: .*max_steps"):
+        get_placer("greedy", refine={"max_step": 100})
+    with pytest.raises(TypeError, match=r"'analytical\.bin'"):
+        get_placer("global_refine", analytical={"bin": 8})
+    with pytest.raises(TypeError, match="takes a dict of refine options"):
+        get_placer("rl", refine=5)
+    assert get_placer("greedy", refine={"max_steps": 100}).options == {"refine": {"max_steps": 100}}
+
+
+def test_a_method_without_declared_options_takes_any() -> None:
+    class Undeclared(Placer):  # e.g. a plugin written before option names existed
+        name = "undeclared"
+
+        def run(self, netlist, placement, budget_s, seed, progress):  # type: ignore[no-untyped-def]
+            return placement
+
+    assert Undeclared(anything=1).options == {"anything": 1}
 
 
 @pytest.mark.parametrize("method", sorted(FAST))
