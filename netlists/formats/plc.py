@@ -42,6 +42,14 @@ _COST_PATTERNS = {
     "density_cost": re.compile(r"^#\s*Density cost\s*:\s*(\S+)"),
 }
 
+#: Node counts a header may state ("# HARD_MACROs : 133"), by the node type they count.
+_COUNT_PATTERN = re.compile(r"^#\s*(HARD_MACROs|SOFT_MACROs|PORTs)\s*:\s*(\d+)\s*$")
+_COUNTED_TYPE = {
+    "HARD_MACROs": NodeType.HARD_MACRO,
+    "SOFT_MACROs": NodeType.SOFT_MACRO,
+    "PORTs": NodeType.PORT,
+}
+
 #: Overlap threshold when a header omits it (Circuit Training's default).
 DEFAULT_OVERLAP_THRESHOLD = 0.004
 
@@ -123,12 +131,14 @@ def read_plc(path: str | Path, netlist: Netlist) -> tuple[Canvas, Placement, Plc
     """Read a ``.plc`` for ``netlist``; nodes it omits keep the netlist's own positions.
 
     Raises:
-        NetlistError: bad header, a body line that is not ``index x y orient fixed``, an index
-            that is not a port or macro of ``netlist``, a bad orientation.
+        NetlistError: bad header, header node counts that are not ``netlist``'s, a body line
+            that is not ``index x y orient fixed``, an index that is not a port or macro of
+            ``netlist``, a bad orientation.
     """
     path = Path(path)
     lines = read_text(path).split("\n")
     canvas, header = parse_header(lines, str(path))
+    _check_header_counts(lines, netlist, str(path))
     placement = netlist.initial_placement()
     placement.fixed[:] = False
     n = netlist.n_nodes
@@ -182,6 +192,30 @@ def read_plc(path: str | Path, netlist: Netlist) -> tuple[Canvas, Placement, Plc
         listed.append(idx)
     header.listed = np.array(listed, dtype=np.int64)
     return canvas, placement, header
+
+
+def _check_header_counts(lines: list[str], netlist: Netlist, path: str) -> None:
+    """Refuse a ``.plc`` whose header counts hard macros, soft macros or ports differently from
+    ``netlist``: it was written for another design, and its canvas and positions would give a
+    cost for nothing. Counts the header does not state are not checked."""
+    types = np.asarray(netlist.node_type)
+    for lineno, line in enumerate(lines, start=1):
+        if not line.startswith("#"):
+            if line.strip():
+                break  # the header ends at the first body line
+            continue
+        match = _COUNT_PATTERN.match(line)
+        if not match:
+            continue
+        label, stated = match.group(1), int(match.group(2))
+        actual = int(np.count_nonzero(types == _COUNTED_TYPE[label]))
+        if stated != actual:
+            raise NetlistError(
+                f"the header counts {stated} {label} but netlist {netlist.name!r} has {actual} "
+                "(does this .plc belong to another netlist?)",
+                path,
+                lineno,
+            )
 
 
 def _fmt(v: float) -> str:

@@ -75,6 +75,8 @@ def _tiny_plc(tmp_path: Path, body: str, header: str = HEADER) -> Path:
         ("", HEADER.replace("# Smoothing factor : 1\n", ""), "Smoothing factor"),
         ("", HEADER.replace("# Columns : 5  Rows : 4\n", ""), "Columns"),
         ("", HEADER.replace("Width : 10.5", "Width : -3"), "positive size"),
+        ("", HEADER + "# HARD_MACROs     :       3\n", "counts 3 HARD_MACROs but netlist"),
+        ("", HEADER + "# PORTs :  7\n", "counts 7 PORTs but netlist 'ariane133' has 495"),
     ],
 )
 def test_bad_plc_is_a_clear_error(tmp_path: Path, body: str, header: str, expect: str) -> None:
@@ -86,3 +88,21 @@ def test_bad_plc_is_a_clear_error(tmp_path: Path, body: str, header: str, expect
     with pytest.raises(NetlistError, match=expect) as info:
         read_plc(path, nl)
     assert str(info.value).startswith(str(path))
+
+
+def test_header_counts_that_match_are_accepted(tmp_path: Path) -> None:
+    nl, _ = load_builtin()
+    counts = "# HARD_MACROs : 133\n# SOFT_MACROs : 782\n# PORTs : 495\n# STDCELLs : 0\n"
+    canvas, _, _ = read_plc(_tiny_plc(tmp_path, "0 1 1 - 1\n", HEADER + counts), nl)
+    assert (canvas.cols, canvas.rows) == (5, 4)
+
+
+def test_a_plc_of_another_design_is_refused(tmp_path: Path) -> None:
+    from netlists.generate import generate
+
+    other, other_placement = generate(3, 2, 2, seed=0)
+    path = write_plc(tmp_path / "other.plc", other, other_placement)
+    nl, _ = load_builtin()
+    with pytest.raises(NetlistError, match=r"another netlist") as info:
+        read_plc(path, nl)
+    assert str(info.value).startswith(f"{path}:")  # names the header line
