@@ -78,6 +78,11 @@ class Placer(ABC):
     #: Options whose value is a dict of another method's options, by that method's name.
     nested_options: ClassVar[Mapping[str, str]] = {}
 
+    @classmethod
+    def reads(cls, option: str) -> bool:
+        """Whether the method reads ``option`` (always true when it declares no names)."""
+        return cls.option_names is None or option in cls.option_names
+
     def __init__(self, **options: Any) -> None:
         unknown = unknown_options(type(self), options)
         if unknown:
@@ -118,9 +123,7 @@ class Placer(ABC):
 def unknown_options(cls: type[Placer], options: Mapping[str, Any]) -> list[str]:
     """The names in ``options`` that ``cls`` does not read (inside a nested option's dict as
     ``outer.inner``), sorted; empty when all are known or ``cls`` declares none."""
-    if cls.option_names is None:
-        return []
-    unknown = sorted(set(options) - cls.option_names)
+    unknown = sorted(name for name in options if not cls.reads(name))
     for outer, method in cls.nested_options.items():
         inner = options.get(outer)
         if isinstance(inner, Mapping):

@@ -45,7 +45,7 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
     method's own options must all be ones it reads (a misspelt option is an error, never a
     silently ignored default). Methods must be registered (plugins loaded) first.
     """
-    from placer.algorithms.base import placer_class, unknown_options
+    from placer.algorithms.base import placer_class
 
     classes: dict[str, type[Placer]] = {}
     for m in methods:
@@ -70,7 +70,7 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
                 raise UsageError(f"--option {item!r} names no option after {method!r}.")
             scoped.append((method, name, value))
             continue
-        readers = [m for m in methods if not unknown_options(classes[m], {key: None})]
+        readers = [m for m in methods if classes[m].reads(key)]
         if not readers:
             raise UsageError(
                 f"--option {key}: no method of {', '.join(methods)} reads it "
@@ -151,6 +151,8 @@ def place_command(
 
     Method options: --option key=value goes to every method that reads it, --option sa.key=value to sa only; values are read as JSON when they parse (3, 0.5, true, [1, 2]), as text otherwise. An option no method reads is refused.
     """
+    from placer.batch import load_plugins
+
     methods = _split_list(algo)
     if not methods:
         raise UsageError("--algo is required (e.g. --algo sa, or --algo sa,greedy with --suite)")
@@ -159,9 +161,10 @@ def place_command(
     if (netlist is None) == (suite is None):
         raise UsageError("give either NETLIST (one design) or --suite DIR (a batch), not both")
     plugins = list(plugin or [])
-    from placer.batch import load_plugins
-
-    load_plugins(plugins)  # plugin methods and their options are known before parsing
+    try:
+        load_plugins(plugins)  # plugin methods and their options are known before parsing
+    except (ImportError, SyntaxError) as exc:
+        raise UsageError(f"--plugin: could not load it: {type(exc).__name__}: {exc}") from None
     options = parse_options(option or [], methods)
     if suite is None:
         assert netlist is not None

@@ -94,6 +94,8 @@ def test_suite_batch_in_process(design: Path, tmp_path: Path) -> None:
         (["--suite", "SUITE", "--algo", METHOD, "--out", "runs", "--designs", "nope"], "no design called"),
         (["--suite", "MISSING", "--algo", METHOD, "--out", "runs"], "no such"),
         (["NOFILE", "--algo", METHOD, "--out", "x.plc"], "no such file"),
+        (["NETLIST", "--algo", "sa", "--out", "x.plc", "--option", "sa.max_step=3"], "has no option 'max_step'"),
+        (["NETLIST", "--algo", "sa", "--out", "x.plc", "--plugin", "no_such_plugin_module"], "could not load it"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
