@@ -166,7 +166,17 @@ def postgres_space(allow_unsafe: bool = False) -> KnobSpace:
         Knob("max_wal_size", 1024, low=64, high=16384, log=True, help="MB"),
         Knob("effective_io_concurrency", 1, low=0, high=512, help="concurrent I/O requests"),
         Knob("random_page_cost", 4.0, choices=(1.1, 1.5, 2.0, 3.0, 4.0), help="planner cost"),
-        Knob("commit_delay", 0, low=0, high=10_000, help="microseconds (group commit)"),
+        # log-scaled: useful delays are around half a flush (tens to hundreds of microseconds);
+        # on a linear 0-10000 scale nine samples in ten would be >= 1 ms
+        Knob(
+            "commit_delay",
+            0,
+            low=1,
+            high=10_000,
+            log=True,
+            zero_allowed=True,
+            help="microseconds (group commit; 0 = off)",
+        ),
         Knob(
             "commit_siblings", 5, low=0, high=16, help="open transactions needed for commit_delay"
         ),

@@ -59,6 +59,14 @@ def test_space_is_durable_unless_opened():
         durable.validate({"shared_buffers": 1})
 
 
+def test_commit_delay_is_searched_on_a_log_scale_with_off():
+    knob = postgres_space().knob("commit_delay")
+    assert knob.from_unit(0.0) == 0  # off stays reachable (and is the default)
+    assert knob.from_unit(0.55) == 100  # mid-range: 100 us, not 5 ms as on a linear scale
+    assert knob.from_unit(1.0) == 10_000
+    assert postgres_space().validate({"commit_delay": 65})["commit_delay"] == 65
+
+
 def test_parse_tps():
     assert (
         parse_tps("latency average = 3.1 ms\ntps = 642.5 (without initial connection time)\n")
