@@ -8,6 +8,9 @@ macro legalisers: fixed macros first, then the others by decreasing area; each k
 position if it is legal there, otherwise it goes to the nearest legal position among the
 candidate positions that abut an already placed macro or the canvas edge (the nearest legal
 position of a rectangle among axis-aligned obstacles lies on such a coordinate grid).
+When that order leaves a macro no room (the placed ones can fragment the free space), the
+same greedy runs again with the macros swept in x, then in y, then packed from the lower-left
+corner; only when all of these fail is it an error.
 Soft macros are only clamped into the canvas (they may overlap: they are clusters of cells).
 """
 
@@ -137,13 +140,51 @@ def legalize(
     hard = netlist.hard_macros
     if hard.size == 0:
         return out
-    area = netlist.width[hard] * netlist.height[hard]
     is_fixed = fixed[hard]
-    order = np.concatenate(
-        [hard[is_fixed], hard[~is_fixed][np.argsort(-area[~is_fixed], kind="stable")]]
+    pinned, movable_hard = hard[is_fixed], hard[~is_fixed]
+    area = netlist.width[movable_hard] * netlist.height[movable_hard]
+    wanted_x, wanted_y = out.x[movable_hard].copy(), out.y[movable_hard].copy()
+    # Largest first, each at the nearest legal spot to where it is: the least displacement.
+    # Placed macros can fragment the free space so that a later one finds no room although
+    # all would fit (6 of 10,000 random piles at half the canvas area in the tests); then the
+    # same greedy runs with the macros swept left to right and bottom to top, as Tetris-style
+    # legalisers do, which keeps the free space in one piece; and last, bottom-left packing
+    # (every macro wanted in the lower-left corner), which gives up closeness to fit at all.
+    attempts = [
+        (np.argsort(-area, kind="stable"), False),
+        (np.lexsort((wanted_y, wanted_x)), False),
+        (np.lexsort((wanted_x, wanted_y)), False),
+        (np.argsort(-area, kind="stable"), True),
+    ]
+    corner_x = np.minimum(netlist.width[movable_hard] / 2, c.width / 2)
+    corner_y = np.minimum(netlist.height[movable_hard] / 2, c.height / 2)
+    stuck = ""
+    for order, packed in attempts:
+        out.x[movable_hard] = corner_x if packed else wanted_x
+        out.y[movable_hard] = corner_y if packed else wanted_y
+        stuck = _place_in_order(netlist, out, np.concatenate([pinned, movable_hard[order]]), fixed)
+        if not stuck:
+            return out
+    raise ValueError(
+        f"no legal position left for hard macro {stuck!r} with any strategy (largest first, "
+        "swept in x, swept in y, packed from the corner): the hard macros cover "
+        f"{_hard_area_share(netlist):.0%} of the canvas"
     )
-    n = order.size
-    box = np.empty((4, n))  # xl, xh, yl, yh of the macros placed so far
+
+
+def _hard_area_share(netlist: Netlist) -> float:
+    """Total hard-macro area over the canvas area."""
+    c = netlist.require_canvas()
+    h = netlist.hard_macros
+    return float((netlist.width[h] * netlist.height[h]).sum() / (c.width * c.height))
+
+
+def _place_in_order(netlist: Netlist, out: Placement, order: np.ndarray, fixed: np.ndarray) -> str:
+    """Place the hard macros of ``order`` one by one in ``out``: each stays if legal among the
+    ones before it, else moves to the nearest legal position. Returns "" when all found one,
+    else the name of the first that found none (ValueError when two fixed macros overlap)."""
+    c = netlist.require_canvas()
+    box = np.empty((4, order.size))  # xl, xh, yl, yh of the macros placed so far
     gap = GAP * max(c.width, c.height)
     tol = OVERLAP_TOL * max(c.width, c.height)
     for k, i in enumerate(order.tolist()):
@@ -155,10 +196,13 @@ def legalize(
                 raise ValueError(
                     f"fixed hard macro {netlist.names[i]!r} overlaps another fixed macro"
                 )
-            x0, y0 = _nearest_legal(x0, y0, wi, hi, xl, xh, yl, yh, c.width, c.height, gap, tol)
+            found = _nearest_legal(x0, y0, wi, hi, xl, xh, yl, yh, c.width, c.height, gap, tol)
+            if found is None:
+                return str(netlist.names[i])
+            x0, y0 = found
             out.x[i], out.y[i] = x0, y0
         box[:, k] = (x0 - wi / 2, x0 + wi / 2, y0 - hi / 2, y0 + hi / 2)
-    return out
+    return ""
 
 
 def _hits(cx, cy, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
@@ -169,7 +213,7 @@ def _hits(cx, cy, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
 
 
 def _nearest_legal(x0, y0, w, h, xl, xh, yl, yh, W, H, gap, tol):  # type: ignore[no-untyped-def]
-    """Nearest (Manhattan) legal centre among abutting candidate coordinates.
+    """Nearest (Manhattan) legal centre among abutting candidate coordinates (None: none).
 
     Searched in growing windows: candidates within Manhattan radius ``r`` of the wanted centre
     are checked, nearest first, only against the placed boxes that can reach them, and ``r``
@@ -206,8 +250,6 @@ def _nearest_legal(x0, y0, w, h, xl, xh, yl, yh, W, H, gap, tol):  # type: ignor
                 k = int(np.argmax(ok))
                 return float(cx[k]), float(cy[k])
         if radius >= widest:
-            raise ValueError(
-                "no legal position left for a hard macro: the hard macros do not fit the canvas"
-            )
+            return None
         searched = radius
         radius = min(2 * radius, widest)
