@@ -7,9 +7,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from netlists.builder import NetlistBuilder
 from netlists.model import Canvas, Netlist, NodeType, Placement
+
+# Property tests draw the same examples on every run, so CI never turns red by the luck of the
+# draw; `pytest --hypothesis-profile=explore` draws fresh ones (200 where a test sets no count of
+# its own) to hunt for new bugs.
+settings.register_profile("deterministic", derandomize=True)
+settings.register_profile("explore", derandomize=False, max_examples=200)
+settings.load_profile("deterministic")
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = Path(os.environ.get("PLACER_BENCHMARKS", REPO.parent / "shared" / "benchmarks"))
