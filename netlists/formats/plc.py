@@ -42,13 +42,9 @@ _COST_PATTERNS = {
     "density_cost": re.compile(r"^#\s*Density cost\s*:\s*(\S+)"),
 }
 
-#: Node counts a header may state ("# HARD_MACROs : 133"), by the node type they count.
+#: Node counts a header may state ("# HARD_MACROs : 133"), by their key in ``Netlist.counts()``.
 _COUNT_PATTERN = re.compile(r"^#\s*(HARD_MACROs|SOFT_MACROs|PORTs)\s*:\s*(\d+)\s*$")
-_COUNTED_TYPE = {
-    "HARD_MACROs": NodeType.HARD_MACRO,
-    "SOFT_MACROs": NodeType.SOFT_MACRO,
-    "PORTs": NodeType.PORT,
-}
+_COUNT_KEY = {"HARD_MACROs": "hard_macros", "SOFT_MACROs": "soft_macros", "PORTs": "ports"}
 
 #: Overlap threshold when a header omits it (Circuit Training's default).
 DEFAULT_OVERLAP_THRESHOLD = 0.004
@@ -198,7 +194,7 @@ def _check_header_counts(lines: list[str], netlist: Netlist, path: str) -> None:
     """Refuse a ``.plc`` whose header counts hard macros, soft macros or ports differently from
     ``netlist``: it was written for another design, and its canvas and positions would give a
     cost for nothing. Counts the header does not state are not checked."""
-    types = np.asarray(netlist.node_type)
+    counts = netlist.counts()  # what write_plc writes into these header lines
     for lineno, line in enumerate(lines, start=1):
         if not line.startswith("#"):
             if line.strip():
@@ -208,7 +204,7 @@ def _check_header_counts(lines: list[str], netlist: Netlist, path: str) -> None:
         if not match:
             continue
         label, stated = match.group(1), int(match.group(2))
-        actual = int(np.count_nonzero(types == _COUNTED_TYPE[label]))
+        actual = counts[_COUNT_KEY[label]]
         if stated != actual:
             raise NetlistError(
                 f"the header counts {stated} {label} but netlist {netlist.name!r} has {actual} "

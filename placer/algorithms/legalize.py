@@ -150,11 +150,12 @@ def legalize(
     # same greedy runs with the macros swept left to right and bottom to top, as Tetris-style
     # legalisers do, which keeps the free space in one piece; and last, bottom-left packing
     # (every macro wanted in the lower-left corner), which gives up closeness to fit at all.
+    largest_first = np.argsort(-area, kind="stable")
     attempts = [
-        (np.argsort(-area, kind="stable"), False),
+        (largest_first, False),
         (np.lexsort((wanted_y, wanted_x)), False),
         (np.lexsort((wanted_x, wanted_y)), False),
-        (np.argsort(-area, kind="stable"), True),
+        (largest_first, True),
     ]
     corner_x = np.minimum(netlist.width[movable_hard] / 2, c.width / 2)
     corner_y = np.minimum(netlist.height[movable_hard] / 2, c.height / 2)

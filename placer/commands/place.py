@@ -172,7 +172,7 @@ def place_command(
             raise UsageError("one design takes one method; use --suite for several")
         if ray_address or resume or designs:
             raise UsageError("--ray, --resume and --designs apply to --suite only")
-        _place_one(netlist, plc, methods[0], options[methods[0]], budget_s, seed, out, plugins, quiet)
+        _place_one(netlist, plc, methods[0], options[methods[0]], budget_s, seed, out, quiet)
     else:
         if plc is not None:
             raise UsageError("--plc applies to one design; a suite uses each design's initial.plc")
@@ -190,7 +190,6 @@ def _place_one(
     budget_s: float,
     seed: int,
     out: Path,
-    plugins: list[str],
     quiet: bool,
 ) -> None:
     """Place one design in this process and print its cost before and after."""
@@ -199,18 +198,11 @@ def _place_one(
     from netlists.formats.plc import write_plc
     from placer.algorithms.base import Progress, get_placer
     from placer.algorithms.legalize import check_legality
-    from placer.batch import load_plugins
     from placer.commands.common import load
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost
 
-    load_plugins(plugins)
-    try:
-        placer = get_placer(method, **options)
-    except KeyError as exc:
-        raise UsageError(str(exc.args[0])) from None
-    except TypeError as exc:
-        raise UsageError(f"bad option for {method!r}: {exc}") from None
+    placer = get_placer(method, **options)  # name and options already checked by parse_options
     nl, initial = load(netlist_path, plc)
     before = evaluate(nl, initial)
     before_timing = timing_cost(nl, initial).worst
