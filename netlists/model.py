@@ -103,6 +103,48 @@ class Canvas:
         return dataclasses.replace(self, **changes)
 
 
+#: Most grid cells a canvas may declare. Real designs use at most a few hundred columns and
+#: rows; every cost map holds one float per cell, so a typo such as ``Columns : 100000000``
+#: would otherwise ask for hundreds of GiB.
+MAX_GRID_CELLS = 2**22
+
+
+def canvas_problem(canvas: Canvas) -> tuple[str, str] | None:
+    """The first field group of ``canvas`` no cost can be computed with, and why; else ``None``.
+
+    Groups are ``grid`` (cols, rows), ``size`` (width, height), ``routes`` (per micron),
+    ``alloc`` (routes used by macros), ``smooth`` and ``overlap``, so that file readers can point
+    at the line that declared them. Shared by every reader, so all formats refuse the same values.
+    """
+    c = canvas
+    cells = c.cols * c.rows
+    if c.cols < 1 or c.rows < 1:
+        return "grid", f"grid must have at least one column and row, got {c.cols} x {c.rows}"
+    if cells > MAX_GRID_CELLS:
+        return "grid", (
+            f"grid of {c.cols} x {c.rows} = {cells} cells is larger than the {MAX_GRID_CELLS} "
+            "cells any cost map here allows"
+        )
+    if not (np.isfinite(c.width) and np.isfinite(c.height) and c.width > 0 and c.height > 0):
+        return "size", f"canvas must have a finite positive size, got {c.width} x {c.height}"
+    if not c.cell_width * c.cell_height > 0:
+        return "size", (
+            f"grid cells of a {c.width} x {c.height} canvas in {c.cols} x {c.rows} cells have "
+            "no area (the size underflows)"
+        )
+    hr, vr = c.hroutes_per_micron, c.vroutes_per_micron
+    if not (np.isfinite(hr) and np.isfinite(vr) and hr > 0 and vr > 0):
+        return "routes", f"routes per micron must be finite and positive, got {hr}, {vr}"
+    ha, va = c.hrouting_alloc, c.vrouting_alloc
+    if not (np.isfinite(ha) and np.isfinite(va) and ha >= 0 and va >= 0):
+        return "alloc", f"routes used by macros must be finite and >= 0, got {ha}, {va}"
+    if c.smooth_range < 0:
+        return "smooth", f"smoothing factor must be >= 0, got {c.smooth_range}"
+    if not (np.isfinite(c.overlap_threshold) and c.overlap_threshold >= 0):
+        return "overlap", f"overlap threshold must be finite and >= 0, got {c.overlap_threshold}"
+    return None
+
+
 @dataclass(frozen=True, eq=False)
 class Netlist:
     """An immutable, columnar netlist.

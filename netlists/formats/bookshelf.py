@@ -50,6 +50,7 @@ import numpy as np
 from netlists.builder import NetlistBuilder
 from netlists.defaults import default_canvas
 from netlists.errors import NetlistError
+from netlists.formats.textio import read_text
 from netlists.model import (
     ORIENTATION_CODE,
     ORIENTATIONS,
@@ -57,6 +58,7 @@ from netlists.model import (
     Netlist,
     NodeType,
     Placement,
+    canvas_problem,
     orient_offsets,
 )
 
@@ -67,15 +69,15 @@ _CANVAS_FIELDS = (
     "cols", "rows", "hroutes_per_micron", "vroutes_per_micron",
     "hrouting_alloc", "vrouting_alloc", "smooth_range", "overlap_threshold",
 )  # fmt: skip
+_INTEGER_CANVAS_FIELDS = ("cols", "rows", "smooth_range")
 
 
 # ----------------------------------------------------------------------------- reading helpers
-def _lines(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """``(line number, tokens)`` of the meaningful lines: comments, blanks and ``UCLA`` dropped."""
-    try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        raise NetlistError("expected a text file", path) from None
+def _lines(path: Path, text: str | None = None) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, tokens)`` of the meaningful lines of ``path`` (or of its already read
+    ``text``): comments, blanks and ``UCLA`` dropped."""
+    if text is None:
+        text = read_text(path)
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line or line.startswith("UCLA"):
@@ -252,7 +254,7 @@ def _read_nets(path: Path, index: dict[str, int], nodes_file: Path) -> list[_Net
 def _read_pl(
     path: Path, index: dict[str, int], nodes_file: Path
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Lower-left x, y, orientation codes and fixed flags (nodes not listed: 0, 0, N, free)."""
+    """Lower-left x, y, orientation codes and fixed flags; every node must be listed once."""
     n = len(index)
     x = np.zeros(n)
     y = np.zeros(n)
@@ -281,25 +283,40 @@ def _read_pl(
                     path,
                     lineno,
                 )
+    if not seen.all():
+        names = list(index)
+        missing = np.flatnonzero(~seen)
+        raise NetlistError(
+            f"{len(missing)} of {n} nodes of {nodes_file.name} have no position here, the first "
+            f"{names[missing[0]]!r} (is the file truncated?)",
+            path,
+        )
     return x, y, orient, fixed
 
 
 _ROW_NUMBERS = ("coordinate", "height", "sitewidth", "sitespacing", "subroworigin", "numsites")
 
 
-def _read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | None]:
-    """Rows as dicts (numbers as floats, ``numsites`` int) and the placer-gym canvas comment."""
+def _read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | None, int]:
+    """Rows as dicts (numbers as floats, ``numsites`` int), the placer-gym canvas comment's
+    fields (``None`` when absent) and that comment's line."""
     rows: list[dict[str, object]] = []
     num_rows = None
     current: dict[str, object] | None = None
-    for lineno, tok in _lines(path):
+    text = read_text(path)
+    for lineno, tok in _lines(path, text):
         key = tok[0].lower()
         if key == "numrows" and current is None:
             num_rows = (_count(tok, path, lineno), lineno)
         elif key == "corerow":
             if current is not None:
                 raise NetlistError("expected 'End' before the next CoreRow", path, lineno)
-            current = {"_line": lineno, "direction": tok[1] if len(tok) > 1 else "Horizontal"}
+            direction = tok[1] if len(tok) > 1 else "Horizontal"
+            if direction.lower() != "horizontal":
+                raise NetlistError(
+                    f"only 'CoreRow Horizontal' rows are supported, got {direction!r}", path, lineno
+                )
+            current = {"_line": lineno, "direction": direction}
         elif key == "end":
             if current is None:
                 raise NetlistError("'End' without a 'CoreRow'", path, lineno)
@@ -323,7 +340,8 @@ def _read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | N
     if not rows:
         raise NetlistError("expected at least one CoreRow", path)
     canvas_fields = None
-    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
+    canvas_line = 0
+    for lineno, raw in enumerate(text.splitlines(), 1):
         match = _CANVAS_COMMENT.match(raw.strip())
         if match:
             values = match.group(1).split()
@@ -333,10 +351,18 @@ def _read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | N
                     path,
                     lineno,
                 )
+            if canvas_fields is not None:
+                raise NetlistError(
+                    f"a second canvas comment (the first is at line {canvas_line})", path, lineno
+                )
             canvas_fields = {
                 k: _number(v, k, path, lineno) for k, v in zip(_CANVAS_FIELDS, values, strict=True)
             }
-    return rows, canvas_fields
+            for k in _INTEGER_CANVAS_FIELDS:
+                if not canvas_fields[k].is_integer():
+                    raise NetlistError(f"expected an integer {k}, got {canvas_fields[k]}", path, lineno)
+            canvas_line = lineno
+    return rows, canvas_fields, canvas_line
 
 
 def _finish_row(row: dict[str, object], path: Path) -> dict[str, object]:
@@ -407,7 +433,7 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
     index = {node.name: i for i, node in enumerate(raw)}
     nets = _read_nets(files[".nets"], index, files[".nodes"])
     llx, lly, orient, pl_fixed = _read_pl(files[".pl"], index, files[".nodes"])
-    rows, canvas_fields = _read_scl(files[".scl"])
+    rows, canvas_fields, canvas_line = _read_scl(files[".scl"])
     net_weight = _read_wts(files[".wts"], nets, index) if ".wts" in files else np.ones(len(nets))
 
     row_height = max(float(r["height"]) for r in rows)  # type: ignore[arg-type]
@@ -520,6 +546,9 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
         int(np.sum((node_type == NodeType.HARD_MACRO) | (node_type == NodeType.SOFT_MACRO))),
         canvas_fields,
     )
+    problem = canvas_problem(canvas)
+    if problem is not None:  # only a canvas comment can make it so: row extents are checked
+        raise NetlistError(problem[1], files[".scl"], canvas_line or None)
     builder.metadata.update(
         {
             "bookshelf_origin": (x0, y0),

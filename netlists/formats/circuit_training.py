@@ -46,8 +46,12 @@ def read_netlist(path: str | Path, name: str | None = None) -> Netlist:
     """
     path = Path(path)
     text = read_text(path)
-    if name is None:
-        name = path.parent.name if path.name.startswith("netlist.") else path.name.split(".")[0]
+    if name is None:  # a design is named by its folder (absolute: 'netlist.pb.txt' alone has none)
+        name = (
+            path.absolute().parent.name
+            if path.name.startswith("netlist.")
+            else path.name.split(".")[0]
+        )
     return parse_netlist(text, name=name, path=str(path))
 
 
@@ -62,7 +66,10 @@ def parse_netlist(text: str, name: str = "netlist", path: str = "<string>") -> N
         fast = _parse_fast(text, name, path)
     except NetlistError:
         fast = None
-    return fast if fast is not None else _parse_strict(text, name, path)
+    netlist = fast if fast is not None else _parse_strict(text, name, path)
+    if netlist.n_nodes == 0:
+        raise NetlistError("no nodes: expected 'node { name: ... }' blocks", path)
+    return netlist
 
 
 _COMMENT_RE = re.compile(r"^[ \t]*#[^\n]*\n?", re.M)
@@ -273,6 +280,14 @@ def _add_node(
         if v is not None and not isinstance(v, float):
             raise NetlistError(
                 f"attribute {k!r} of node {node_name!r} must be a number, got {v!r}",
+                path,
+                attr_lines.get(k),
+            )
+    for k in ("x", "y", "x_offset", "y_offset"):
+        v = attrs.get(k)
+        if v is not None and not math.isfinite(v):  # type: ignore[arg-type]
+            raise NetlistError(
+                f"{k} of node {node_name!r} must be a finite number, got {v}",
                 path,
                 attr_lines.get(k),
             )

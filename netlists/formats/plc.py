@@ -17,7 +17,15 @@ import numpy as np
 
 from netlists.errors import NetlistError
 from netlists.formats.textio import open_text, read_text
-from netlists.model import ORIENTATION_CODE, ORIENTATIONS, Canvas, Netlist, NodeType, Placement
+from netlists.model import (
+    ORIENTATION_CODE,
+    ORIENTATIONS,
+    Canvas,
+    Netlist,
+    NodeType,
+    Placement,
+    canvas_problem,
+)
 
 _NUM = r"([-+0-9.eE]+|nan|inf)"
 _HEADER_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -27,6 +35,14 @@ _HEADER_PATTERNS: dict[str, re.Pattern[str]] = {
     "alloc": re.compile(r"^#\s*Routes used by macros, hor\s*:\s*(\S+)\s+ver\s*:\s*(\S+)"),
     "smooth": re.compile(r"^#\s*Smoothing factor\s*:\s*(\S+)"),
     "overlap": re.compile(r"^#\s*Overlap threshold\s*:\s*(\S+)"),
+}
+_FIELD_LABEL = {
+    "grid": "Columns / Rows",
+    "size": "Width / Height",
+    "routes": "Routes per micron",
+    "alloc": "Routes used by macros",
+    "smooth": "Smoothing factor",
+    "overlap": "Overlap threshold",
 }
 _REQUIRED_HEADER = {
     "grid": "'# Columns : C  Rows : R'",
@@ -61,6 +77,8 @@ class PlcHeader:
 
 def _number(text: str, what: str, path: str, line: int, integer: bool = False) -> float:
     try:
+        if "_" in text:  # Python's own digit grouping ("2_46"), not a number in this format
+            raise ValueError(text)
         value = int(text) if integer else float(text)
     except ValueError:
         kind = "an integer" if integer else "a number"
@@ -71,16 +89,29 @@ def _number(text: str, what: str, path: str, line: int, integer: bool = False) -
 
 
 def parse_header(lines: list[str], path: str) -> tuple[Canvas, PlcHeader]:
-    """Canvas and recorded costs from the ``#`` lines of a ``.plc`` (line numbers 1-based)."""
+    """Canvas and recorded costs from the ``#`` lines of a ``.plc`` (line numbers 1-based).
+
+    Raises:
+        NetlistError: a required field missing or given twice, a value that is not a number,
+            or a canvas no cost can be computed with (see :func:`netlists.model.canvas_problem`).
+    """
     found: dict[str, tuple[tuple[str, ...], int]] = {}
     header = PlcHeader()
-    for lineno, line in enumerate(lines, start=1):
+    for lineno, raw in enumerate(lines, start=1):
+        line = raw.strip()
         if not line.startswith("#"):
             continue
         header.lines.append(line)
         for key, pat in _HEADER_PATTERNS.items():
             m = pat.match(line)
             if m:
+                if key in found:
+                    raise NetlistError(
+                        f"header field {_FIELD_LABEL[key]!r} given twice (first at line "
+                        f"{found[key][1]})",
+                        path,
+                        lineno,
+                    )
                 found[key] = (m.groups(), lineno)
                 break
         else:
@@ -98,28 +129,27 @@ def parse_header(lines: list[str], path: str) -> tuple[Canvas, PlcHeader]:
     (cols_s, rows_s), ln = found["grid"]
     cols = int(_number(cols_s, "Columns", path, ln, integer=True))
     rows = int(_number(rows_s, "Rows", path, ln, integer=True))
-    if cols <= 0 or rows <= 0:
-        raise NetlistError(f"grid must have at least one column and row, got {cols} x {rows}", path, ln)
     (w_s, h_s), ln = found["size"]
     width = _number(w_s, "Width", path, ln)
     height = _number(h_s, "Height", path, ln)
-    if width <= 0 or height <= 0:
-        raise NetlistError(f"canvas must have positive size, got {width} x {height}", path, ln)
     (hr_s, vr_s), ln = found["routes"]
     hr, vr = _number(hr_s, "hor routes", path, ln), _number(vr_s, "ver routes", path, ln)
-    if hr <= 0 or vr <= 0:
-        raise NetlistError(f"routes per micron must be positive, got {hr}, {vr}", path, ln)
     (ha_s, va_s), ln = found["alloc"]
-    ha, va = _number(ha_s, "hor macro routes", path, ln), _number(va_s, "ver macro routes", path, ln)
+    ha, va = (
+        _number(ha_s, "hor macro routes", path, ln),
+        _number(va_s, "ver macro routes", path, ln),
+    )
     (s_s,), ln = found["smooth"]
     smooth = int(_number(s_s, "Smoothing factor", path, ln, integer=True))
-    if smooth < 0:
-        raise NetlistError(f"Smoothing factor must be >= 0, got {smooth}", path, ln)
     overlap = DEFAULT_OVERLAP_THRESHOLD
     if "overlap" in found:
         (o_s,), ln = found["overlap"]
         overlap = _number(o_s, "Overlap threshold", path, ln)
     canvas = Canvas(width, height, cols, rows, hr, vr, ha, va, smooth, overlap)
+    problem = canvas_problem(canvas)
+    if problem is not None:
+        group, message = problem
+        raise NetlistError(message, path, found[group][1])
     return canvas, header
 
 
@@ -129,7 +159,7 @@ def read_plc(path: str | Path, netlist: Netlist) -> tuple[Canvas, Placement, Plc
     Raises:
         NetlistError: bad header, header node counts that are not ``netlist``'s, a body line
             that is not ``index x y orient fixed``, an index that is not a port or macro of
-            ``netlist``, a bad orientation.
+            ``netlist`` or is listed twice, a bad orientation.
     """
     path = Path(path)
     lines = read_text(path).split("\n")
@@ -140,6 +170,7 @@ def read_plc(path: str | Path, netlist: Netlist) -> tuple[Canvas, Placement, Plc
     n = netlist.n_nodes
     types = netlist.node_type
     listed: list[int] = []
+    listed_at = np.zeros(n, dtype=np.int64)  # line that placed each node, 0 = not yet
     spath = str(path)
     for lineno, line in enumerate(lines, start=1):
         s = line.strip()
@@ -160,6 +191,14 @@ def read_plc(path: str | Path, netlist: Netlist) -> tuple[Canvas, Placement, Plc
                 spath,
                 lineno,
             )
+        if listed_at[idx]:
+            raise NetlistError(
+                f"node {idx} ({netlist.names[idx]!r}) is listed twice (first at line "
+                f"{listed_at[idx]})",
+                spath,
+                lineno,
+            )
+        listed_at[idx] = lineno
         t = NodeType(int(types[idx]))
         if t >= NodeType.HARD_PIN:
             raise NetlistError(
@@ -195,9 +234,10 @@ def _check_header_counts(lines: list[str], netlist: Netlist, path: str) -> None:
     ``netlist``: it was written for another design, and its canvas and positions would give a
     cost for nothing. Counts the header does not state are not checked."""
     counts = netlist.counts()  # what write_plc writes into these header lines
-    for lineno, line in enumerate(lines, start=1):
+    for lineno, raw in enumerate(lines, start=1):
+        line = raw.strip()
         if not line.startswith("#"):
-            if line.strip():
+            if line:
                 break  # the header ends at the first body line
             continue
         match = _COUNT_PATTERN.match(line)
@@ -278,7 +318,11 @@ def write_plc(
             f"{i} {_fmt(placement.x[i])} {_fmt(placement.y[i])} {orient} {int(bool(placement.fixed[i]))}"
         )
     tmp = path.with_name(path.name + ".tmp")
-    with open_text(tmp, "w") as fh:
-        fh.write("\n".join(out) + "\n")
-    tmp.replace(path)
+    try:
+        with open_text(tmp, "w") as fh:
+            fh.write("\n".join(out) + "\n")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # no half-written file left behind
+        raise
     return path

@@ -16,7 +16,8 @@ def is_gzip(path: Path) -> bool:
 
 
 def read_text(path: str | Path) -> str:
-    """Whole text of ``path`` (gunzipped when it ends in ``.gz``); NetlistError when unreadable."""
+    """Whole text of ``path`` (gunzipped when it ends in ``.gz`` or starts like gzip, a UTF-8
+    byte-order mark dropped); NetlistError when unreadable."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -30,7 +31,7 @@ def read_text(path: str | Path) -> str:
         except (OSError, EOFError, zlib.error) as exc:
             raise NetlistError(f"corrupt gzip data ({exc})", path) from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a leading byte-order mark is not part of the text
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise NetlistError("expected UTF-8 text, found undecodable bytes", path, line) from None

@@ -61,6 +61,7 @@ ROW = """CoreRow Horizontal
 End
 """
 SCL = "UCLA scl 1.0\nNumRows : 12\n" + "".join(ROW.format(y=2 + 4 * r) for r in range(12))
+SCL_WITH_CANVAS = SCL.replace("\n", "\n# placer-gym canvas : {} 1 1 0 0 1 0.004\n", 1)
 FILES = {"d.nodes": NODES, "d.nets": NETS, "d.wts": WTS, "d.pl": PL, "d.scl": SCL}
 AUX = "RowBasedPlacement : d.nodes d.nets d.wts d.pl d.scl\n"
 
@@ -268,6 +269,14 @@ def test_generated_netlist_survives_bookshelf(tmp_path: Path) -> None:
             3,
             "row lacks 'Height : <value>'",
         ),
+        ({"d.pl": PL.replace("m0 30 8 : E /FIXED\n", "")}, "d.pl", None, "1 of 5 nodes of d.nodes have no position here, the first 'm0'"),
+        ({"d.pl": "UCLA pl 1.0\n"}, "d.pl", None, "5 of 5 nodes"),
+        ({"d.scl": SCL.replace("CoreRow Horizontal", "CoreRow Vertical", 1)}, "d.scl", 3, "only 'CoreRow Horizontal'"),
+        ({"d.scl": SCL_WITH_CANVAS.format("0 4")}, "d.scl", 2, "at least one column and row"),
+        ({"d.scl": SCL_WITH_CANVAS.format("4.5 4")}, "d.scl", 2, "expected an integer cols"),
+        ({"d.scl": SCL_WITH_CANVAS.format("4 4").replace(" 1 1 0 0", " 0 1 0 0")}, "d.scl", 2, "routes per micron"),
+        ({"d.scl": SCL_WITH_CANVAS.format("4 4").replace(" 0 0 1 ", " -1 0 1 ")}, "d.scl", 2, "routes used by macros"),
+        ({"d.scl": SCL_WITH_CANVAS.format("4 4").replace(" 0 0 1 ", " 0 0 -2 ")}, "d.scl", 2, "smoothing factor"),
     ],
 )
 def test_bad_input_names_file_line_and_expectation(
@@ -281,6 +290,18 @@ def test_bad_input_names_file_line_and_expectation(
     if line is not None:
         assert err.line == line
     assert expect in str(err)
+
+
+def test_byte_order_marks_and_a_valid_canvas_comment_are_read(tmp_path: Path) -> None:
+    plain = read_bookshelf(write_design(tmp_path))
+    marked = tmp_path / "marked"
+    marked.mkdir()
+    boms = {name: "\ufeff" + text for name, text in FILES.items()}
+    assert_same(plain, read_bookshelf(write_design(marked, **boms)))
+    commented = tmp_path / "commented"
+    commented.mkdir()
+    netlist, _ = read_bookshelf(write_design(commented, **{"d.scl": SCL_WITH_CANVAS.format("4 3")}))
+    assert netlist.canvas is not None and (netlist.canvas.cols, netlist.canvas.rows) == (4, 3)
 
 
 def test_missing_aux_is_an_error(tmp_path: Path) -> None:

@@ -286,6 +286,8 @@ BAD_CASES = {
         _mutate('  attr {\n    key: "side"', '  wat\n  attr {\n    key: "side"'),
         "expected one of",
     ),
+    "non-finite position": (_mutate("f: 7.0\n", "f: inf\n"), "x of node 's0' must be a finite number"),
+    "non-finite pin offset": (_mutate("f: 1.5\n", "f: nan\n"), "x_offset of node 'm0/P0'"),
     "pin names a soft macro as hard": (
         _mutate('placeholder: "m0"\n', 'placeholder: "s0"\n'),
         "not a HARD_MACRO",
@@ -304,6 +306,24 @@ def test_bad_input_names_file_line_and_expectation(tmp_path: Path, case: str) ->
     assert expect in msg
     assert msg.startswith(f"{path}:"), msg
     assert info.value.line is not None and info.value.line >= 1
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", GOOD[: GOOD.index('node {\n  name: "p0"')]])
+def test_a_netlist_without_nodes_is_refused(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "netlist.pb.txt"
+    path.write_text(text)
+    with pytest.raises(NetlistError, match="no nodes"):
+        read_netlist(path)
+
+
+def test_byte_order_mark_and_bare_file_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "mydesign"
+    folder.mkdir()
+    (folder / "netlist.pb.txt").write_text("\ufeff" + GOOD, encoding="utf-8")
+    monkeypatch.chdir(folder)
+    netlist = read_netlist("netlist.pb.txt")  # a bare name still names the design by its folder
+    assert netlist.name == "mydesign"
+    assert netlist.names == parse_netlist(GOOD).names
 
 
 def test_corrupt_gzip_is_a_clear_error(tmp_path: Path) -> None:

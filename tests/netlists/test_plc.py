@@ -77,6 +77,12 @@ def _tiny_plc(tmp_path: Path, body: str, header: str = HEADER) -> Path:
         ("", HEADER.replace("Width : 10.5", "Width : -3"), "positive size"),
         ("", HEADER + "# HARD_MACROs     :       3\n", "counts 3 HARD_MACROs but netlist"),
         ("", HEADER + "# PORTs :  7\n", "counts 7 PORTs but netlist 'ariane133' has 495"),
+        ("0 1 1 - 1\n0 2 2 - 1\n", HEADER, r"node 0 \('.*'\) is listed twice \(first at line 7\)"),
+        ("", HEADER.replace("hor : 0.5", "hor : -0.5"), "routes used by macros must be finite and >= 0"),
+        ("", HEADER.replace("5  Rows : 4", "100000000  Rows : 100000000"), "larger than the"),
+        ("", HEADER.replace("10.5  Height : 8", "1e-300  Height : 1e-300"), "have no area"),
+        ("", HEADER + "# Columns : 2  Rows : 2\n", r"'Columns / Rows' given twice \(first at line 1\)"),
+        ("2_0 1 1 - 1\n", HEADER, "node index must be an integer, got '2_0'"),
     ],
 )
 def test_bad_plc_is_a_clear_error(tmp_path: Path, body: str, header: str, expect: str) -> None:
@@ -88,6 +94,17 @@ def test_bad_plc_is_a_clear_error(tmp_path: Path, body: str, header: str, expect
     with pytest.raises(NetlistError, match=expect) as info:
         read_plc(path, nl)
     assert str(info.value).startswith(str(path))
+
+
+def test_indented_header_and_byte_order_mark_read_the_same(tmp_path: Path) -> None:
+    nl, _ = load_builtin()
+    plain = read_plc(_tiny_plc(tmp_path, "0 1 1 - 1\n"), nl)
+    for variant in ("  " + HEADER.replace("\n#", "\n  #"), "\ufeff" + HEADER):
+        path = tmp_path / "variant.plc"
+        path.write_text(variant + "0 1 1 - 1\n", encoding="utf-8")
+        canvas, placement, _ = read_plc(path, nl)
+        assert canvas == plain[0]
+        assert placement.x[0] == plain[1].x[0] == 1.0
 
 
 def test_header_counts_that_match_are_accepted(tmp_path: Path) -> None:
@@ -106,3 +123,12 @@ def test_a_plc_of_another_design_is_refused(tmp_path: Path) -> None:
     with pytest.raises(NetlistError, match=r"another netlist") as info:
         read_plc(path, nl)
     assert str(info.value).startswith(f"{path}:")  # names the header line
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    nl, pl = load_builtin()
+    target = tmp_path / "taken.plc"
+    target.mkdir()  # the final rename cannot replace a folder
+    with pytest.raises(OSError):
+        write_plc(target, nl, pl)
+    assert not (tmp_path / "taken.plc.tmp").exists()
