@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -41,8 +42,42 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise fail(str(exc)) from None
         except FileNotFoundError as exc:
             raise fail(f"{exc.filename}: no such file") from None
+        except OSError as exc:  # e.g. an output path that is a folder, a full or read-only disk
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise fail(f"{where}{exc.strerror or exc}") from None
 
     return wrapper
+
+
+def _check_parents(path: Path, option: str) -> None:
+    """Refuse ``path`` when its nearest existing ancestor is a file or is not writable."""
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{option} {path}: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK):
+                raise UsageError(f"{option} {path}: cannot write into {parent}")
+            return
+
+
+def check_output_file(path: Path, option: str = "--out") -> None:
+    """Refuse, before any work is done, an output file that could not be written."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path} is a folder; expected a file name")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"{option} {path}: file is not writable")
+    _check_parents(path, option)
+
+
+def check_output_folder(path: Path, option: str = "--out") -> None:
+    """Refuse, before any work is done, an output folder that could not be created or written."""
+    if path.exists():
+        if not path.is_dir():
+            raise UsageError(f"{option} {path} exists and is not a folder")
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"{option} {path}: cannot write into it")
+        return
+    _check_parents(path, option)
 
 
 def load(netlist: Path, plc: Path | None):  # type: ignore[no-untyped-def]

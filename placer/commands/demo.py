@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from placer.commands.common import clean_errors, console
+from placer.commands.common import check_output_folder, clean_errors, console
 
 
 def register(app: typer.Typer) -> None:
@@ -52,6 +52,7 @@ def demo_command(
     from placer.cost.timing import timing_cost
     from placer.plot import save_placement_plot
 
+    check_output_folder(out)
     netlist, start = default_design()
     table = Table(title=f"placer demo: {algo} on the embedded default design ({budget_s:g} s)")
     for col in ("placement", "wirelen.", "density", "congest.", "proxy", "timing", "s"):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from placer.commands.common import UsageError, clean_errors, console
+from placer.commands.common import UsageError, check_output_folder, clean_errors, console
 
 
 def register(app: typer.Typer) -> None:
@@ -36,6 +36,7 @@ def generate_command(
 
     if hard + soft == 0:
         raise UsageError("need at least one macro (--hard or --soft > 0)")
+    check_output_folder(out_dir, "OUT_DIR")
     netlist, placement = generate(hard, soft, ports, seed=seed, name=name)
     out_dir.mkdir(parents=True, exist_ok=True)
     netlist_path = write_netlist(netlist, out_dir / "netlist.pb.txt")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from placer.commands.common import UsageError, clean_errors, console
+from placer.commands.common import UsageError, check_output_folder, clean_errors, console
 
 
 def register(app: typer.Typer) -> None:
@@ -52,6 +52,7 @@ def leaderboard_command(
                 f"{runs_dir}: no results database {DB_NAME} (run placer place --suite ... --out "
                 f"{runs_dir} first)"
             )
+    check_output_folder(out if out is not None else runs_dirs[0])
     if keep is not None and not keep.is_file():
         raise UsageError(f"--keep {keep}: no such file")
     try:

@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from placer.commands.common import UsageError, clean_errors, console
+from placer.commands.common import (
+    UsageError,
+    check_output_file,
+    check_output_folder,
+    clean_errors,
+    console,
+)
 
 if TYPE_CHECKING:
     from placer.algorithms.base import Placer
@@ -172,10 +178,12 @@ def place_command(
             raise UsageError("one design takes one method; use --suite for several")
         if ray_address or resume or designs:
             raise UsageError("--ray, --resume and --designs apply to --suite only")
+        check_output_file(out)
         _place_one(netlist, plc, methods[0], options[methods[0]], budget_s, seed, out, quiet)
     else:
         if plc is not None:
             raise UsageError("--plc applies to one design; a suite uses each design's initial.plc")
+        check_output_folder(out)
         _place_suite(
             suite, methods, options, budget_s, seeds, jobs or (os.cpu_count() or 1), out, resume,
             ray_address, _split_list(designs) or None, plugins, quiet,

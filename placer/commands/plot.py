@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from placer.commands.common import UsageError, clean_errors, console, load
+from placer.commands.common import UsageError, check_output_file, clean_errors, console, load
 
 _FORMATS = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
@@ -33,6 +33,7 @@ def plot_command(
 
     if out.suffix.lower() not in _FORMATS:
         raise UsageError(f"--out must end in one of {', '.join(_FORMATS)}, got {out.name!r}")
+    check_output_file(out)
     nl, placement = load(netlist, plc)
     save_placement_plot(out, nl, placement, title=title, dpi=dpi)
     console.print(f"wrote {out}")

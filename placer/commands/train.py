@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from placer.commands.common import UsageError, clean_errors, console
+from placer.commands.common import UsageError, check_output_folder, clean_errors, console
 
 
 def register(app: typer.Typer) -> None:
@@ -128,6 +128,7 @@ def train_command(
         raise UsageError(f"--max-grid must be a multiple of 8, got {max_grid}")
     if resume and settings:
         raise UsageError("--set cannot change a run being resumed (its config.json is kept)")
+    check_output_folder(out)
     if resume:
         saved = out / "config.json"
         if not saved.exists():

@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
+from placer.commands.common import UsageError, check_output_folder
+
 SYSTEMS = ("sqlite", "postgres", "index")
 TUNERS = ("random", "optuna", "rl")
 
@@ -159,8 +161,10 @@ def _run(
         raise _BadInput("--duration must be > 0 and --repeats >= 1")
     if rows < 0:
         raise _BadInput(f"--rows must be >= 0, got {rows}")
-    if out.exists() and not out.is_dir():
-        raise _BadInput(f"--out {out} exists and is not a directory")
+    try:
+        check_output_folder(out)
+    except UsageError as exc:
+        raise _BadInput(str(exc)) from None
     out.mkdir(parents=True, exist_ok=True)
     objective = _objective(
         system, workload, rows or None, duration, repeats, allow_unsafe, seed, out

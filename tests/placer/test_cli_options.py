@@ -59,3 +59,45 @@ def test_negative_demo_budget_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "--budget-s" in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["demo", "generate", "place", "train", "tune"])
+def test_output_under_a_file_is_refused_before_any_work(tmp_path: Path, command: str) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    result = runner.invoke(app, _commands(blocker / "out")[command])
+    assert result.exit_code == 2, result.output
+    assert f"{blocker} is a file, not a folder" in result.output.replace("\n", "")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["place", ARIANE, "--algo", "sa", "--budget-s", "0.1", "--out"],
+        ["plot", ARIANE, "--out"],
+    ],
+    ids=["place", "plot"],
+)
+def test_output_file_that_is_a_folder_is_refused(tmp_path: Path, args: list[str]) -> None:
+    folder = tmp_path / "taken.png"
+    folder.mkdir()
+    result = runner.invoke(app, [*args, str(folder)])
+    assert result.exit_code == 2, result.output
+    assert "is a folder; expected a file name" in result.output.replace("\n", "")
+    assert list(folder.iterdir()) == []  # nothing written, not even a temporary file
+
+
+def test_an_os_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    import typer
+
+    from placer.commands.common import clean_errors
+
+    @clean_errors
+    def writes_into_a_folder() -> None:
+        raise IsADirectoryError(21, "Is a directory", "out.plc")
+
+    with pytest.raises(typer.Exit) as info:
+        writes_into_a_folder()
+    assert info.value.exit_code == 2
+    assert capsys.readouterr().err == "placer: error: out.plc: Is a directory\n"
