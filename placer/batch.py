@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from placer.interrupts import sigterm_as_interrupt
+from placer.interrupts import caused_by_interrupt, sigterm_as_interrupt
 from placer.results import STATUS_FAILED, STATUS_OK, ResultStore, RunRecord
 
 NETLIST_NAMES = ("netlist.pb.txt", "netlist.pb.txt.gz")
@@ -217,6 +217,8 @@ def run_task(task: PlacementTask) -> RunRecord:
         write_plc(out, netlist, placement, costs=header_costs, comments=comments)
         record.plc_path = task.plc_relpath.as_posix()
     except Exception as exc:  # noqa: BLE001 - a failed design is recorded, the batch goes on
+        if caused_by_interrupt(exc):  # a Ctrl-C inside a numba kernel surfaces as SystemError
+            raise KeyboardInterrupt from exc
         record.status = STATUS_FAILED
         record.error = _error_text(exc)
     record.finished = _now()

@@ -31,3 +31,18 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def caused_by_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` is, or was raised because of, a ``KeyboardInterrupt``: numba kernels
+    turn a Ctrl-C that lands inside them into a ``SystemError`` caused by it, which a handler
+    that records failures must not swallow. (``learned_systems`` keeps its own copy: it may not
+    import ``placer``.)"""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

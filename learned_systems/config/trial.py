@@ -40,6 +40,14 @@ class TrialResult:
         error: BaseException | str,
         wall_seconds: float = 0.0,
     ) -> TrialResult:
+        """The result of a trial that raised ``error``; a Ctrl-C is re-raised, never recorded.
+
+        Compiled kernels (numba) turn a Ctrl-C that lands inside them into a ``SystemError``
+        whose cause is the ``KeyboardInterrupt``: stored as a failed trial it would be lost
+        work that a resumed run never retries, and the run would not stop.
+        """
+        if not isinstance(error, str) and caused_by_interrupt(error):
+            raise KeyboardInterrupt from error
         message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         return cls(
             system,
@@ -50,6 +58,18 @@ class TrialResult:
             error=message.strip()[:2000],
             wall_seconds=wall_seconds,
         )
+
+
+def caused_by_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` is, or was raised because of, a ``KeyboardInterrupt``."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def mean_and_spread(samples: list[float]) -> tuple[float, float]:

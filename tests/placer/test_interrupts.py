@@ -18,3 +18,16 @@ def test_sigterm_raises_keyboard_interrupt_inside_and_the_old_handler_returns() 
         time.sleep(1.0)  # the handler runs between bytecodes: at once, or during this
         pytest.fail("SIGTERM did not interrupt")
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_an_error_caused_by_a_ctrl_c_is_recognised() -> None:
+    from placer.interrupts import caused_by_interrupt
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise SystemError("returned a result with an exception set") from interrupt
+    except SystemError as error:
+        assert caused_by_interrupt(error)
+    assert not caused_by_interrupt(ValueError("unrelated"))

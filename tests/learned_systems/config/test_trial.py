@@ -1,4 +1,5 @@
-"""Measurement windows: a window lasts its duration and holds at least its minimum of steps."""
+"""Trial results and measurement windows: a window lasts its duration and holds at least its minimum
+of steps; a Ctrl-C is never stored as a failed trial."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 import pytest
 
 from learned_systems.config.sqlite_backend import SQLiteBackend
-from learned_systems.config.trial import timed_loop
+from learned_systems.config.trial import TrialResult, caused_by_interrupt, timed_loop
 
 
 def test_timed_loop_runs_until_both_duration_and_min_steps():
@@ -62,3 +63,22 @@ def test_sqlite_windows_hold_at_least_min_transactions(tmp_path):
 def test_min_transactions_must_be_positive(tmp_path):
     with pytest.raises(ValueError, match="min_transactions"):
         SQLiteBackend(_SlowWorkload(), template_dir=tmp_path, min_transactions=0)
+
+
+def _numba_style_interrupt() -> SystemError:
+    """What a Ctrl-C inside a numba kernel looks like to the caller."""
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise SystemError("CPUDispatcher returned a result with an exception set") from interrupt
+    except SystemError as error:
+        return error
+
+
+def test_a_ctrl_c_is_never_recorded_as_a_failed_trial() -> None:
+    assert caused_by_interrupt(_numba_style_interrupt())
+    with pytest.raises(KeyboardInterrupt):
+        TrialResult.failed("index", "w", "durable", {}, _numba_style_interrupt())
+    plain = TrialResult.failed("index", "w", "durable", {}, SystemError("a real bug"))
+    assert not plain.ok and plain.error == "SystemError: a real bug"
