@@ -151,10 +151,8 @@ class OptunaTPE:
         self._record(config, score)
         if trial is None:  # re-measured or sampled: one more observation for TPE's model
             self._add(config, score)
-        elif score is None:
-            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
         else:
-            self.study.tell(trial, float(score))
+            self._tell_trial(trial, score)
 
     def observe(self, config: dict[str, Any], score: float | None) -> None:
         """A configuration measured outside the search (a baseline): TPE learns from it; it is
@@ -163,10 +161,33 @@ class OptunaTPE:
             self._add(config, score)
 
     def replay(self, config: dict[str, Any], score: float | None) -> None:
-        if self._remeasure_candidate() is None and self._random_slot():
-            self.space.sample(self._rng)  # advance the stream exactly as the original run did
+        """Feed back a stored trial, taking the path :meth:`ask` took for it, so that the
+        resumed run proposes what the uninterrupted one would have.
+
+        A TPE proposal is asked for again: ``add_trial`` alone would leave the sampler's random
+        stream where it was, and the resumed run would repeat its first proposals. With the same
+        seed and history the sampler proposes the stored configuration again; when it does not
+        (a store written by another version), that proposal is dropped and the stored trial is
+        added as it is."""
+        if self._remeasure_candidate() is None:
+            if self._random_slot():
+                self.space.sample(self._rng)  # advance the stream exactly as the original run did
+            else:
+                trial = self.study.ask(self.distributions)
+                proposed = self.space.validate(self._to_config(trial.params))
+                if config_key(proposed) == config_key(self.space.validate(config)):
+                    self._record(config, score)
+                    self._tell_trial(trial, score)
+                    return
+                self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
         self._record(config, score)
         self._add(config, score)
+
+    def _tell_trial(self, trial: optuna.trial.Trial, score: float | None) -> None:
+        if score is None:
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        else:
+            self.study.tell(trial, float(score))
 
     def _add(self, config: dict[str, Any], score: float | None) -> None:
         state = optuna.trial.TrialState.FAIL if score is None else optuna.trial.TrialState.COMPLETE

@@ -343,3 +343,25 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
     assert result.exit_code == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_optuna_resumed_anywhere_proposes_what_the_straight_run_did():
+    space = sqlite_space()
+
+    def score_of(config, i):
+        return None if config["journal_mode"] == "TRUNCATE" else float(np.log2(config["cache_size"]))
+
+    straight = make_tuner("optuna", space, 5, trials=24)
+    history = []
+    for i in range(24):
+        config = straight.ask()
+        straight.tell(config, score_of(config, i))
+        history.append(config)
+    for cut in (3, 11, 13, 20):  # in the random start, after it, before and in the final share
+        resumed = make_tuner("optuna", space, 5, trials=24)
+        for i, config in enumerate(history[:cut]):
+            resumed.replay(config, score_of(config, i))
+        for i in range(cut, 24):
+            config = resumed.ask()
+            assert config == history[i], (cut, i)
+            resumed.tell(config, score_of(config, i))
