@@ -17,8 +17,13 @@ CREATE TABLE IF NOT EXISTS trials (
     config TEXT NOT NULL, ok INTEGER NOT NULL, score REAL, throughput_mean REAL,
     throughput_std REAL, throughputs TEXT, unit TEXT, error TEXT, wall_seconds REAL, metrics TEXT,
     PRIMARY KEY (run, tuner, seed, role, trial)
-)
+);
+CREATE TABLE IF NOT EXISTS run_settings (run TEXT PRIMARY KEY, settings TEXT NOT NULL);
 """
+
+
+class SettingsMismatch(ValueError):
+    """A run stored under other measurement settings than the ones asked for now."""
 
 
 class ResultsStore:
@@ -30,7 +35,7 @@ class ResultsStore:
         self._conn = sqlite3.connect(self.path, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = FULL")
-        self._conn.execute(_SCHEMA)
+        self._conn.executescript(_SCHEMA)
 
     def close(self) -> None:
         self._conn.close()
@@ -75,6 +80,35 @@ class ResultsStore:
                 json.dumps(result.metrics),
             ),
         )
+
+    def claim_settings(self, run: str, settings: dict[str, Any]) -> None:
+        """Record the measurement settings of ``run`` (sizes, durations, repeats), or check them
+        against those already recorded: resuming under other settings would rank new trials
+        against old ones measured differently.
+
+        Raises:
+            SettingsMismatch: ``run`` was stored with other settings, naming each difference.
+        """
+        stored = self._conn.execute(
+            "SELECT settings FROM run_settings WHERE run = ?", (run,)
+        ).fetchone()
+        if stored is None:
+            self._conn.execute(
+                "INSERT INTO run_settings VALUES (?, ?)", (run, json.dumps(settings, sort_keys=True))
+            )
+            return
+        before = json.loads(stored[0])
+        changed = [
+            f"{key} {before.get(key)!r} then, {settings.get(key)!r} now"
+            for key in sorted(set(before) | set(settings))
+            if before.get(key) != settings.get(key)
+        ]
+        if changed:
+            raise SettingsMismatch(
+                f"{self.path} holds run {run!r} measured with other settings ("
+                + "; ".join(changed)
+                + "): rerun with the same settings to resume it, or use another --out"
+            )
 
     def rows(
         self,

@@ -132,8 +132,10 @@ class SQLiteBackend:
         self.template_dir = Path(template_dir)
 
     def template(self) -> Path:
-        """The workload's template database, built on first use (written atomically)."""
-        path = self.template_dir / f"{self.workload.template_key()}.db"
+        """The workload's template database for this seed, built on first use (written
+        atomically); the seed is in its name, so a folder shared by runs of several seeds never
+        measures one seed's run on another seed's data."""
+        path = self.template_dir / f"{self.workload.template_key()}-seed{self.seed}.db"
         if not path.exists():
             self.template_dir.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(".building")

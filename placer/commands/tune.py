@@ -144,7 +144,7 @@ def _run(
 
     from learned_systems.plots import plot_best_so_far
     from learned_systems.ranking import ConfigRanking
-    from learned_systems.results import ResultsStore
+    from learned_systems.results import ResultsStore, SettingsMismatch
     from learned_systems.tuning import run_tuning
 
     if system not in SYSTEMS:
@@ -170,9 +170,17 @@ def _run(
         system, workload, rows or None, duration, repeats, allow_unsafe, seed, out
     )
     run = f"{system}-{workload}-{objective.space.name}"
+    # what the measurements depend on besides the configuration (the seed is kept per row)
+    settings: dict[str, Any] = {"rows": rows, "repeats": repeats}
+    if system != "index":
+        settings["duration_s"] = duration
     console = Console(stderr=True)
     summaries = []
     with ResultsStore(out / "results.sqlite") as store:
+        try:
+            store.claim_settings(run, settings)
+        except SettingsMismatch as exc:
+            raise _BadInput(str(exc)) from None
         for name in tuners:
             with Progress(
                 TextColumn(f"{name} seed {seed}"),
@@ -199,6 +207,8 @@ def _run(
         rankings: dict[str, ConfigRanking] = {}
         for row in store.rows(run=run, role="trial"):
             label = f"{row['tuner']} seed {row['seed']}"
+            if row["seed"] == seed and row["tuner"] in tuners and row["trial"] >= trials:
+                continue  # this command's runs are drawn to --trials, as their summaries are
             ranking = rankings.setdefault(label, ConfigRanking())
             curves.setdefault(label, []).append(ranking.add(row["config"], row["score"]))
     best = max(
@@ -216,6 +226,7 @@ def _run(
         "workload": workload,
         "space": objective.space.name,
         "seed": seed,
+        "settings": settings,
         "baselines": {
             role: {
                 "config": r.config,

@@ -262,7 +262,7 @@ def _app() -> typer.Typer:
     return app
 
 
-def test_cli_tunes_index_writes_results_and_resumes(tmp_path):
+def test_cli_tunes_index_writes_results_and_resumes(tmp_path, monkeypatch):
     runner = CliRunner()
     args = [
         "tune",
@@ -288,14 +288,26 @@ def test_cli_tunes_index_writes_results_and_resumes(tmp_path):
     assert (tmp_path / "best_so_far.png").stat().st_size > 0
     with ResultsStore(tmp_path / "results.sqlite") as store:
         assert len(store.rows(role="trial")) == 6
-    again = runner.invoke(_app(), args[:-4] + ["--rows", "20000", "--out", str(tmp_path)])
+    again = runner.invoke(_app(), args)
     assert again.exit_code == 0
-    assert (
-        json.loads((tmp_path / "best_config.json").read_text())["tuners"]["random"][
-            "resumed_trials"
-        ]
-        == 3
+    report = json.loads((tmp_path / "best_config.json").read_text())
+    assert report["tuners"]["random"]["resumed_trials"] == 3
+    assert report["settings"] == {"rows": 20000, "repeats": 1}
+    # other measurement settings are another experiment: refused, not silently resumed
+    changed = runner.invoke(_app(), [*args[:-4], "--repeats", "3", "--out", str(tmp_path)])
+    assert changed.exit_code == 2
+    assert "repeats 1 then, 3 now" in changed.output and "another --out" in changed.output
+    with ResultsStore(tmp_path / "results.sqlite") as store:
+        assert len(store.rows(role="trial")) == 6  # nothing measured
+    # a rerun with fewer trials plots what it reports: its first 2 trials per tuner
+    drawn = {}
+    monkeypatch.setattr(
+        "learned_systems.plots.plot_best_so_far",
+        lambda curves, *a, **k: drawn.update({label: len(c) for label, c in curves.items()}),
     )
+    fewer = [*args[:8], "2", *args[9:]]
+    assert runner.invoke(_app(), fewer).exit_code == 0
+    assert drawn == {"random seed 0": 2, "optuna seed 0": 2}
 
 
 def test_cli_sqlite_small_run(tmp_path):

@@ -60,3 +60,14 @@ def test_trial_measures_on_a_copy_and_leaves_the_template_untouched(tmp_path):
     assert result.config["page_size"] == 16384 and result.space == "durable"
     assert template.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == [template.name]  # no trial files left behind
+
+
+def test_runs_of_other_seeds_sharing_a_folder_get_their_own_data(tmp_path):
+    def template(seed: int):
+        return SQLiteBackend(
+            make_workload("ycsb-a", rows=500), template_dir=tmp_path, seed=seed
+        ).template()
+
+    first, other, again = template(0), template(1), template(0)
+    assert first != other and again == first
+    assert first.read_bytes() != other.read_bytes()
