@@ -27,15 +27,23 @@ class SettingsMismatch(ValueError):
 
 
 class ResultsStore:
-    """Append-only trial log in SQLite (WAL, synchronous=FULL: a stored trial survives a kill)."""
+    """Append-only trial log in SQLite (WAL, synchronous=FULL: a stored trial survives a kill).
+
+    Raises:
+        ValueError: on opening a file that is not a usable results database.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = FULL")
-        self._conn.executescript(_SCHEMA)
+        try:
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = FULL")
+            self._conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:  # corrupt, truncated, another file, read-only
+            self._conn.close()
+            raise ValueError(f"{self.path}: not a usable results database ({exc})") from None
 
     def close(self) -> None:
         self._conn.close()
@@ -94,7 +102,8 @@ class ResultsStore:
         ).fetchone()
         if stored is None:
             self._conn.execute(
-                "INSERT INTO run_settings VALUES (?, ?)", (run, json.dumps(settings, sort_keys=True))
+                "INSERT INTO run_settings VALUES (?, ?)",
+                (run, json.dumps(settings, sort_keys=True)),
             )
             return
         before = json.loads(stored[0])

@@ -25,6 +25,7 @@ the budget, so a batch refuses to mix budgets there (use another folder for anot
 from __future__ import annotations
 
 import datetime as _dt
+import filecmp
 import functools
 import hashlib
 import importlib
@@ -42,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from placer.folder_lock import exclusive_folder
 from placer.interrupts import caused_by_interrupt, sigterm_as_interrupt
 from placer.results import STATUS_FAILED, STATUS_OK, ResultStore, RunRecord
 
@@ -304,16 +306,48 @@ def make_tasks(
     ]
 
 
-def check_budget_conflicts(store: ResultStore, tasks: Sequence[PlacementTask]) -> None:
-    """Refuse tasks whose ``.plc`` would overwrite an ok run of another budget."""
-    existing = {(r.design, r.method, int(r.seed)): r.budget_s for r in store.records(STATUS_OK)}
+def _same_design_file(stored: str, asked: Path) -> bool:
+    """Whether a stored netlist path and the one asked for now are the same design: the same
+    file, or (a suite copied or moved) a file with the same bytes or one no longer there."""
+    before, now = Path(stored), Path(asked)
+    if not stored or before.resolve() == now.resolve() or not before.is_file():
+        return True
+    return filecmp.cmp(before, now, shallow=False)
+
+
+def check_conflicts(
+    store: ResultStore, tasks: Sequence[PlacementTask], resume: bool = False
+) -> None:
+    """Refuse tasks that would silently mix with other runs in the folder.
+
+    Always: a task whose ``.plc`` would overwrite an ok run of another budget. With ``resume``
+    (which skips finished runs): a finished run made with other method options or from another
+    design file of the same name, since skipping it would report that run as this one.
+    """
+    existing = {(r.design, r.method, int(r.seed)): r for r in store.records(STATUS_OK)}
+    where = store.path.parent
     for t in tasks:
         other = existing.get((t.design.name, t.method, int(t.seed)))
-        if other is not None and float(other) != float(t.budget_s):
+        if other is None:
+            continue
+        what = f"{where} already holds {t.method} on {t.design.name} seed {t.seed}"
+        if float(other.budget_s) != float(t.budget_s):
             raise ValueError(
-                f"{store.path.parent} already holds {t.method} on {t.design.name} seed {t.seed} "
-                f"with budget {other:g} s (asked: {t.budget_s:g} s); use another runs folder "
-                "for another budget"
+                f"{what} with budget {other.budget_s:g} s (asked: {t.budget_s:g} s); use "
+                "another runs folder for another budget"
+            )
+        if not resume:
+            continue  # the run is placed again and its row replaced
+        asked = _options_json(t.options)
+        if other.options_dict() != json.loads(asked):
+            raise ValueError(
+                f"{what} with options {other.options} (asked: {asked}); --resume would keep "
+                "it: rerun without --resume to replace it, or use another runs folder"
+            )
+        if not _same_design_file(other.netlist_path, t.design.netlist):
+            raise ValueError(
+                f"{what} placed from {other.netlist_path}, another file than "
+                f"{t.design.netlist}; use another runs folder for this suite"
             )
 
 
@@ -333,9 +367,29 @@ def run_batch(
     tasks to a Ray cluster instead. With ``resume``, tasks that have an ok row are skipped. On
     Ctrl-C the finished rows stay, running workers are stopped and the summary says
     ``interrupted``.
+
+    Raises:
+        FolderBusy: another batch is writing into ``runs_dir``.
+        ValueError: tasks that clash with runs already in the folder (:func:`check_conflicts`),
+            unknown methods.
     """
+    with exclusive_folder(runs_dir):  # a second batch into this folder is refused at once
+        return _run_batch_locked(
+            tasks, runs_dir, jobs, resume, ray_address, show_progress, on_record
+        )
+
+
+def _run_batch_locked(
+    tasks: Sequence[PlacementTask],
+    runs_dir: str | Path,
+    jobs: int,
+    resume: bool,
+    ray_address: str | None,
+    show_progress: bool,
+    on_record: OnRecord | None,
+) -> BatchSummary:
     store = ResultStore.in_runs_dir(runs_dir)
-    check_budget_conflicts(store, tasks)
+    check_conflicts(store, tasks, resume)
     done_keys = store.ok_keys() if resume else set()
     todo = [t for t in tasks if t.key not in done_keys]
     summary = BatchSummary(total=len(tasks), skipped=len(tasks) - len(todo))

@@ -76,16 +76,36 @@ def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
             raise FileNotFoundError(
                 2, "no results database (run placer place --suite first)", str(db)
             )
-        frame = pd.DataFrame(records_as_dicts(ResultStore(db).records()))
+        frame = pd.DataFrame(records_as_dicts(ResultStore(db, read_only=True).records()))
         frames.append(frame.assign(runs_dir=str(folder), _folder=order))
     runs = pd.concat(frames, ignore_index=True)
     if runs.empty:
         return runs.drop(columns="_folder")
     runs = runs.assign(_failed=runs["status"] != STATUS_OK)
+    _refuse_option_clashes(runs[~runs["_failed"]])
     runs = runs.sort_values(["_failed", "_folder"], kind="stable")
     runs = runs.drop_duplicates(subset=list(KEY_COLUMNS), keep="first")
     runs = runs.drop(columns=["_failed", "_folder"])
     return runs.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+
+
+def _refuse_option_clashes(ok: pd.DataFrame) -> None:
+    """Refuse to pool one run key finished with different method options in several folders:
+    keeping either would put a number in the table for options it does not name."""
+    options = ok.groupby(list(KEY_COLUMNS))["options"].nunique()
+    clashes = options[options > 1]
+    if clashes.empty:
+        return
+    design, method, seed, budget = clashes.index[0]
+    same = ok[
+        (ok["design"] == design) & (ok["method"] == method) & (ok["seed"] == seed)
+        & (ok["budget_s"] == budget)
+    ]  # fmt: skip
+    found = "; ".join(f"{r.options} in {r.runs_dir}" for r in same.itertuples())
+    raise ValueError(
+        f"{method} on {design} seed {seed} ({budget:g} s) was run with different options: "
+        f"{found}; pool only folders run with the same options"
+    )
 
 
 def _method_labels(runs: pd.DataFrame) -> pd.Series:

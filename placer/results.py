@@ -93,25 +93,49 @@ class ResultStore:
     """The ``runs`` table of a ``results.sqlite`` file (created on first use).
 
     Each :meth:`write` is its own committed transaction. Use one store per process; SQLite
-    serialises writers across processes.
+    serialises writers across processes. ``read_only`` opens an existing file without writing
+    to it (a leaderboard over a runs folder the user may not write to); columns an older file
+    lacks then read as their defaults.
+
+    Raises:
+        ValueError: the file is not a results database (corrupt, truncated, another format).
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(_schema())
-            self._add_missing_columns(conn)
+        self.read_only = read_only
+        try:
+            if read_only:
+                with self._connect() as conn:
+                    conn.execute("SELECT 1 FROM runs LIMIT 1").fetchall()
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(_schema())
+                self._add_missing_columns(conn)
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"{self.path}: not a readable results database ({exc})") from None
 
     @classmethod
     def in_runs_dir(cls, runs_dir: str | Path) -> ResultStore:
         """The store of a runs folder (``RUNS_DIR/results.sqlite``)."""
         return cls(Path(runs_dir) / DB_NAME)
 
+    def _open(self) -> sqlite3.Connection:
+        if not self.read_only:
+            return sqlite3.connect(self.path, timeout=30.0)
+        uri = self.path.absolute().as_uri()
+        try:
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30.0)
+            conn.execute("SELECT 1 FROM sqlite_master").fetchall()
+            return conn
+        except sqlite3.OperationalError:  # WAL needs a -shm file it may not create: read as is
+            return sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=30.0)
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30.0)
+        conn = self._open()
         try:
             with conn:  # commits on success, rolls back on error
                 yield conn
@@ -138,15 +162,17 @@ class ResultStore:
 
     def records(self, status: str | None = None) -> list[RunRecord]:
         """All rows (optionally of one status), ordered by design, method, seed."""
-        query = f"SELECT {', '.join(_COLUMNS)} FROM runs"
-        args: tuple[Any, ...] = ()
-        if status is not None:
-            query += " WHERE status = ?"
-            args = (status,)
-        query += " ORDER BY design, method, seed, budget_s"
-        with closing(sqlite3.connect(self.path, timeout=30.0)) as conn:
+        with closing(self._open()) as conn:
+            have = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+            columns = [c for c in _COLUMNS if c in have]  # all but in an old read-only file
+            query = f"SELECT {', '.join(columns)} FROM runs"
+            args: tuple[Any, ...] = ()
+            if status is not None:
+                query += " WHERE status = ?"
+                args = (status,)
+            query += " ORDER BY design, method, seed, budget_s"
             rows = conn.execute(query, args).fetchall()
-        return [RunRecord(**dict(zip(_COLUMNS, row, strict=True))) for row in rows]
+        return [RunRecord(**dict(zip(columns, row, strict=True))) for row in rows]
 
     def ok_keys(self) -> set[tuple[str, str, int, float]]:
         """Keys of the runs that finished with status ok (what ``--resume`` skips)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,8 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise fail(str(exc)) from None
         except FileNotFoundError as exc:
             raise fail(f"{exc.filename}: no such file") from None
+        except sqlite3.Error as exc:  # a results database that cannot be read or written
+            raise fail(f"results database: {exc}") from None
         except OSError as exc:  # e.g. an output path that is a folder, a full or read-only disk
             where = f"{exc.filename}: " if exc.filename else ""
             raise fail(f"{where}{exc.strerror or exc}") from None

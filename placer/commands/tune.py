@@ -10,6 +10,7 @@ Bad input prints one line on stderr and exits with code 2.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -123,7 +124,7 @@ def tune(
         raise typer.Exit(code=130) from None
     except _BadInput as error:
         _fail(str(error))
-    except (ValueError, OSError, RuntimeError) as error:
+    except (ValueError, OSError, RuntimeError, sqlite3.Error) as error:
         _fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
 
 
@@ -146,6 +147,7 @@ def _run(
     from learned_systems.ranking import ConfigRanking
     from learned_systems.results import ResultsStore, SettingsMismatch
     from learned_systems.tuning import run_tuning
+    from placer.folder_lock import exclusive_folder
 
     if system not in SYSTEMS:
         raise _BadInput(f"unknown system {system!r}: expected one of {list(SYSTEMS)}")
@@ -165,114 +167,117 @@ def _run(
         check_output_folder(out)
     except UsageError as exc:
         raise _BadInput(str(exc)) from None
-    out.mkdir(parents=True, exist_ok=True)
-    objective = _objective(
-        system, workload, rows or None, duration, repeats, allow_unsafe, seed, out
-    )
-    run = f"{system}-{workload}-{objective.space.name}"
-    # what the measurements depend on besides the configuration (the seed is kept per row)
-    settings: dict[str, Any] = {"rows": rows, "repeats": repeats}
-    if system != "index":
-        settings["duration_s"] = duration
-    console = Console(stderr=True)
-    summaries = []
-    with ResultsStore(out / "results.sqlite") as store:
-        try:
-            store.claim_settings(run, settings)
-        except SettingsMismatch as exc:
-            raise _BadInput(str(exc)) from None
-        for name in tuners:
-            with Progress(
-                TextColumn(f"{name} seed {seed}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("best {task.fields[best]}"),
-                TimeElapsedColumn(),
-                console=console,
-            ) as bar:
-                task = bar.add_task(name, total=trials, best="-")
-
-                ranking = ConfigRanking()
-
-                def advance(
-                    index: int, result, score, *, _task=task, _bar=bar, _rank=ranking
-                ) -> None:
-                    best = _rank.add(result.config, score)
-                    _bar.update(_task, advance=1, best="-" if best is None else f"{best:.3g}")
-
-                summaries.append(
-                    run_tuning(objective, name, trials, seed, store, run, on_trial=advance)
-                )
-        curves: dict[str, list] = {}
-        rankings: dict[str, ConfigRanking] = {}
-        for row in store.rows(run=run, role="trial"):
-            label = f"{row['tuner']} seed {row['seed']}"
-            if row["seed"] == seed and row["tuner"] in tuners and row["trial"] >= trials:
-                continue  # this command's runs are drawn to --trials, as their summaries are
-            ranking = rankings.setdefault(label, ConfigRanking())
-            curves.setdefault(label, []).append(ranking.add(row["config"], row["score"]))
-    best = max(
-        (s for s in summaries if s.best_score is not None), key=lambda s: s.best_score, default=None
-    )
-    reference = summaries[0].baseline_scores
-    plot_best_so_far(
-        curves,
-        out / "best_so_far.png",
-        f"{system} {workload} ({objective.space.name} space)",
-        baselines={k: v for k, v in reference.items() if v is not None},
-    )
-    report: dict[str, Any] = {
-        "system": system,
-        "workload": workload,
-        "space": objective.space.name,
-        "seed": seed,
-        "settings": settings,
-        "baselines": {
-            role: {
-                "config": r.config,
-                "ok": r.ok,
-                "throughput_mean": r.throughput_mean,
-                "throughput_std": r.throughput_std,
-                "unit": r.unit,
-                "score": reference.get(role),
-            }
-            for role, r in summaries[0].baselines.items()
-        },
-        "tuners": {
-            s.tuner: {
-                "best_score": s.best_score,
-                "best_config": s.best_config,
-                "best_measurements": s.best_measurements,
-                "failed": s.failed,
-                "resumed_trials": s.resumed,
-            }
-            for s in summaries
-        },
-        "best": None
-        if best is None
-        else {
-            "tuner": best.tuner,
-            "score": best.best_score,
-            "config": best.best_config,
-            "throughput_mean": best.best_result.throughput_mean,
-            "throughput_std": best.best_result.throughput_std,
-            "unit": best.best_result.unit,
-            "metrics": best.best_result.metrics,
-        },
-    }
-    (out / "best_config.json").write_text(json.dumps(report, indent=2, default=str))
-    lines = [f"space: {objective.space.name}"]
-    for role, score in reference.items():
-        lines.append(f"{role}: score {score if score is None else f'{score:.3f}'}")
-    for s in summaries:
-        lines.append(
-            f"{s.tuner}: best score {s.best_score if s.best_score is None else f'{s.best_score:.3f}'}"
-            f" ({s.failed} failed, {s.resumed} resumed)"
+    with exclusive_folder(out):  # one writer per folder, from its templates to its report
+        out.mkdir(parents=True, exist_ok=True)
+        objective = _objective(
+            system, workload, rows or None, duration, repeats, allow_unsafe, seed, out
         )
-    lines.append(
-        f"best configuration -> {out / 'best_config.json'}; plot -> {out / 'best_so_far.png'}"
-    )
-    typer.echo("\n".join(lines))
+        run = f"{system}-{workload}-{objective.space.name}"
+        # what the measurements depend on besides the configuration (the seed is kept per row)
+        settings: dict[str, Any] = {"rows": rows, "repeats": repeats}
+        if system != "index":
+            settings["duration_s"] = duration
+        console = Console(stderr=True)
+        summaries = []
+        with ResultsStore(out / "results.sqlite") as store:
+            try:
+                store.claim_settings(run, settings)
+            except SettingsMismatch as exc:
+                raise _BadInput(str(exc)) from None
+            for name in tuners:
+                with Progress(
+                    TextColumn(f"{name} seed {seed}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("best {task.fields[best]}"),
+                    TimeElapsedColumn(),
+                    console=console,
+                ) as bar:
+                    task = bar.add_task(name, total=trials, best="-")
+
+                    ranking = ConfigRanking()
+
+                    def advance(
+                        index: int, result, score, *, _task=task, _bar=bar, _rank=ranking
+                    ) -> None:
+                        best = _rank.add(result.config, score)
+                        _bar.update(_task, advance=1, best="-" if best is None else f"{best:.3g}")
+
+                    summaries.append(
+                        run_tuning(objective, name, trials, seed, store, run, on_trial=advance)
+                    )
+            curves: dict[str, list] = {}
+            rankings: dict[str, ConfigRanking] = {}
+            for row in store.rows(run=run, role="trial"):
+                label = f"{row['tuner']} seed {row['seed']}"
+                if row["seed"] == seed and row["tuner"] in tuners and row["trial"] >= trials:
+                    continue  # this command's runs are drawn to --trials, as their summaries are
+                ranking = rankings.setdefault(label, ConfigRanking())
+                curves.setdefault(label, []).append(ranking.add(row["config"], row["score"]))
+        best = max(
+            (s for s in summaries if s.best_score is not None),
+            key=lambda s: s.best_score,
+            default=None,
+        )
+        reference = summaries[0].baseline_scores
+        plot_best_so_far(
+            curves,
+            out / "best_so_far.png",
+            f"{system} {workload} ({objective.space.name} space)",
+            baselines={k: v for k, v in reference.items() if v is not None},
+        )
+        report: dict[str, Any] = {
+            "system": system,
+            "workload": workload,
+            "space": objective.space.name,
+            "seed": seed,
+            "settings": settings,
+            "baselines": {
+                role: {
+                    "config": r.config,
+                    "ok": r.ok,
+                    "throughput_mean": r.throughput_mean,
+                    "throughput_std": r.throughput_std,
+                    "unit": r.unit,
+                    "score": reference.get(role),
+                }
+                for role, r in summaries[0].baselines.items()
+            },
+            "tuners": {
+                s.tuner: {
+                    "best_score": s.best_score,
+                    "best_config": s.best_config,
+                    "best_measurements": s.best_measurements,
+                    "failed": s.failed,
+                    "resumed_trials": s.resumed,
+                }
+                for s in summaries
+            },
+            "best": None
+            if best is None
+            else {
+                "tuner": best.tuner,
+                "score": best.best_score,
+                "config": best.best_config,
+                "throughput_mean": best.best_result.throughput_mean,
+                "throughput_std": best.best_result.throughput_std,
+                "unit": best.best_result.unit,
+                "metrics": best.best_result.metrics,
+            },
+        }
+        (out / "best_config.json").write_text(json.dumps(report, indent=2, default=str))
+        lines = [f"space: {objective.space.name}"]
+        for role, score in reference.items():
+            lines.append(f"{role}: score {score if score is None else f'{score:.3f}'}")
+        for s in summaries:
+            lines.append(
+                f"{s.tuner}: best score {s.best_score if s.best_score is None else f'{s.best_score:.3f}'}"
+                f" ({s.failed} failed, {s.resumed} resumed)"
+            )
+        lines.append(
+            f"best configuration -> {out / 'best_config.json'}; plot -> {out / 'best_so_far.png'}"
+        )
+        typer.echo("\n".join(lines))
 
 
 def register(app: typer.Typer) -> None:

@@ -377,3 +377,13 @@ def test_optuna_resumed_anywhere_proposes_what_the_straight_run_did():
             config = resumed.ask()
             assert config == history[i], (cut, i)
             resumed.tell(config, score_of(config, i))
+
+
+def test_cli_corrupt_results_database_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "results.sqlite").write_bytes(b"not a database " * 200)
+    args = ["tune", "--system", "index", "--workload", "uniform", "--trials", "1",
+            "--rows", "2000", "--repeats", "1", "--out", str(tmp_path)]  # fmt: skip
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code == 2, result.output
+    assert "not a usable results database" in result.output
+    assert len(result.output.strip().splitlines()) == 1

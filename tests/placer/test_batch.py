@@ -118,6 +118,33 @@ def test_resume_skips_finished_runs(suite: Path, plugin: str, tmp_path: Path) ->
     assert rows(runs)[("tiny_a", METHOD, 0)].finished == before.finished
 
 
+def test_resume_refuses_finished_runs_of_other_options_or_another_design_file(
+    suite: Path, plugin: str, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+    designs = find_designs(suite, ["tiny_a"])
+
+    def batch(options: dict, found=designs, resume: bool = True):  # type: ignore[no-untyped-def]
+        tasks = make_tasks(found, [METHOD], [0], runs, 1.0, {METHOD: options}, [plugin])
+        return run_batch(tasks, runs, resume=resume, show_progress=False)
+
+    assert batch({"scale": 0.3}).ok == 1
+    assert batch({"scale": 0.3}).skipped == 1  # same options: resumed
+    with pytest.raises(ValueError, match=r'with options \{"scale": 0.3\} \(asked: \{"scale": 0.9\}\)'):
+        batch({"scale": 0.9})
+    assert batch({"scale": 0.9}, resume=False).ok == 1  # without --resume: placed again
+    assert rows(runs)[("tiny_a", METHOD, 0)].options == '{"scale": 0.9}'
+    # a suite copied elsewhere resumes; another design of the same name does not
+    copied = tmp_path / "copy"
+    copied.mkdir()
+    os.rename(suite, copied / "suite")
+    assert batch({"scale": 0.9}, find_designs(copied / "suite", ["tiny_a"])).skipped == 1
+    write_design(tmp_path / "other" / "tiny_a", 7, "tiny_a")
+    os.rename(copied / "suite", suite)  # the stored file exists again, and differs
+    with pytest.raises(ValueError, match="another file than"):
+        batch({"scale": 0.9}, find_designs(tmp_path / "other", ["tiny_a"]))
+
+
 def test_failing_design_is_recorded_and_the_batch_goes_on(
     suite: Path, plugin: str, tmp_path: Path
 ) -> None:
@@ -195,7 +222,7 @@ def test_killed_batch_keeps_finished_rows_and_resumes(
         netlist, placement = load_design(record.netlist_path, runs / record.plc_path)
         assert evaluate(netlist, placement).proxy == record.proxy
     tasks = make_tasks(find_designs(suite), [METHOD], [0, 1, 2], runs, 5.0,
-                       {METHOD: {"sleep_s": 0.0}}, [plugin])
+                       {METHOD: {"sleep_s": 0.4}}, [plugin])  # the same options: a resume
     summary = run_batch(tasks, runs, jobs=1, resume=True, show_progress=False)
     assert summary.skipped == len(killed) and summary.ok == 6 - len(killed)
     final = rows(runs)
@@ -217,3 +244,12 @@ def test_ray_runs_the_same_tasks(suite: Path, plugin: str, tmp_path: Path) -> No
     for record in rows(runs).values():
         netlist, placement = load_design(record.netlist_path, runs / record.plc_path)
         assert evaluate(netlist, placement).proxy == record.proxy
+
+
+def test_a_corrupt_results_database_is_a_clear_error(suite: Path, plugin: str, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "results.sqlite").write_bytes(b"not a database " * 200)
+    tasks = make_tasks(find_designs(suite), [METHOD], [0], runs, 1.0, plugins=[plugin])
+    with pytest.raises(ValueError, match="not a readable results database"):
+        run_batch(tasks, runs, resume=True, show_progress=False)

@@ -176,3 +176,34 @@ def test_keep_rejects_a_file_that_is_not_a_leaderboard(runs: Path, tmp_path: Pat
     bad.write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="not a leaderboard CSV"):
         write_leaderboard(runs, tmp_path / "page", keep=bad)
+
+
+def test_pooling_one_run_made_with_other_options_is_refused(tmp_path: Path) -> None:
+    for folder, options in (("a", '{"scale": 0.3}'), ("b", '{"scale": 0.9}')):
+        run = record("d1", "aa", 0, 0.9)
+        run.options = options
+        ResultStore.in_runs_dir(tmp_path / folder).write(run)
+    with pytest.raises(ValueError, match=r"aa on d1 seed 0 \(5 s\) was run with different options"):
+        build([tmp_path / "a", tmp_path / "b"])
+
+
+def test_reading_never_writes_and_reads_an_older_file(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "runs" / "results.sqlite"
+    ResultStore(db).write(record("d1", "aa", 0, 0.9))
+    with sqlite3.connect(db) as conn:  # an older file: no timing column yet
+        conn.execute("ALTER TABLE runs DROP COLUMN timing")
+    before = db.read_bytes()
+    table = build(tmp_path / "runs")
+    assert cell(table, "d1", "aa", "proxy") == pytest.approx(0.9)
+    assert db.read_bytes() == before  # no column added, no journal mode set
+    assert list(ResultStore(db, read_only=True).records())[0].timing is None
+
+
+def test_a_corrupt_results_database_is_one_line_and_exit_2(runs: Path) -> None:
+    (runs / "results.sqlite").write_bytes(b"this is not a database" * 100)
+    result = CliRunner().invoke(make_app(), ["leaderboard", str(runs)])
+    assert result.exit_code == 2, result.output
+    assert "not a readable results database" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,52 @@
+"""One writer per output folder: a second long job into the same folder is refused at once.
+
+Two ``placer tune`` or ``placer place --suite`` runs into one ``--out`` would both do all the
+work and overwrite each other's rows (and a row could end up beside the other run's ``.plc``).
+The lock is an advisory ``flock`` on a file in the folder, so the kernel releases it when its
+process ends, even on ``kill -9``: a stale lock never blocks a resume.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+LOCK_NAME = ".placer.lock"
+
+
+class FolderBusy(RuntimeError):
+    """Another process is writing into the folder."""
+
+
+@contextmanager
+def exclusive_folder(folder: str | Path) -> Iterator[None]:
+    """Hold the folder's lock for the block (the folder is created if needed).
+
+    Raises:
+        FolderBusy: another live process holds it, naming that process.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_NAME
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise FolderBusy(
+                f"{folder} is in use by {holder}: wait for it to finish or use another --out"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)

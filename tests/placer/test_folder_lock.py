@@ -1,0 +1,46 @@
+"""One writer per output folder: a second job is refused at once; a dead holder blocks nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from placer.folder_lock import FolderBusy, exclusive_folder
+
+
+def test_a_second_writer_is_refused_and_the_lock_frees_afterwards(tmp_path: Path) -> None:
+    with exclusive_folder(tmp_path / "out"):
+        with pytest.raises(FolderBusy, match=r"in use by pid \d+: wait for it"):
+            with exclusive_folder(tmp_path / "out"):
+                pass
+    with exclusive_folder(tmp_path / "out"):  # released on exit
+        pass
+
+
+def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
+    holder = (
+        "import os, signal\n"
+        "from placer.folder_lock import exclusive_folder\n"
+        f"with exclusive_folder({str(tmp_path)!r}):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", holder], check=False).returncode == -9
+    with exclusive_folder(tmp_path):
+        pass
+
+
+def test_tune_into_a_busy_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    args = ["tune", "--system", "index", "--workload", "uniform", "--trials", "1",
+            "--rows", "2000", "--repeats", "1", "--out", str(tmp_path)]  # fmt: skip
+    with exclusive_folder(tmp_path):
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "is in use by pid" in result.output
+    assert not (tmp_path / "results.sqlite").exists()
