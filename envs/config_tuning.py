@@ -15,18 +15,20 @@ space itself, ``Discrete`` for categorical knobs and ``Box(0, 1)`` for numeric o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from learned_systems.config.factory import make_backend
+from learned_systems.config.knobs import KnobError
 from learned_systems.config.trial import TrialResult
 from learned_systems.objectives import ConfigObjective, MemoizedObjective
 
 
 class ConfigTuningEnv(gym.Env):
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
 
     def __init__(
         self,
@@ -47,6 +49,9 @@ class ConfigTuningEnv(gym.Env):
             raise ValueError(f"action_mode must be 'box' or 'dict', got {action_mode!r}")
         if horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {horizon}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"unsupported render_mode {render_mode!r}: expected None or 'ansi'")
+        self._owns_backend = backend is None  # one passed in belongs to the caller
         if backend is None:
             backend = make_backend(
                 system,
@@ -88,15 +93,11 @@ class ConfigTuningEnv(gym.Env):
             return self.space.from_unit(
                 np.clip(np.asarray(action, np.float64).reshape(-1), 0.0, 1.0)
             )
-        config = {}
-        for knob in self.space.knobs:
-            value = action[knob.name]
-            config[knob.name] = (
-                knob.choices[int(value)]
-                if knob.categorical
-                else knob.from_unit(float(np.asarray(value).reshape(-1)[0]))
+        if not isinstance(action, Mapping):
+            raise KnobError(
+                f"action_mode='dict' takes a dict of knob values, got {type(action).__name__}"
             )
-        return config
+        return self.space.from_mixed(action)
 
     def run_config(self, config: dict[str, Any]) -> tuple[TrialResult, float]:
         """Measure one configuration (bad knob values raise ``KnobError``) and its reward."""
@@ -121,6 +122,8 @@ class ConfigTuningEnv(gym.Env):
         }
 
     def step(self, action):
+        if self.reference is None:
+            raise RuntimeError("call reset() before step()")
         config = self.decode(action)
         result, reward = self.run_config(config)
         self._steps += 1
@@ -139,6 +142,14 @@ class ConfigTuningEnv(gym.Env):
             "unit": result.unit,
         }
         return self._last.copy(), reward, False, self._steps >= self.horizon, self._last_info
+
+    def close(self) -> None:
+        """Remove the scratch files of the backend this env made, now rather than at garbage
+        collection (a backend passed in is left to its owner)."""
+        close = getattr(self.objective.inner.backend, "close", None)
+        if self._owns_backend and close is not None:
+            close()
+        super().close()
 
     def render(self) -> str | None:
         if self.render_mode == "ansi":

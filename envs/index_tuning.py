@@ -18,13 +18,18 @@ import gymnasium as gym
 import numpy as np
 
 from learned_systems.datasets import cdf_sketch
-from learned_systems.objectives import IndexObjective, MemoizedObjective, index_space
+from learned_systems.objectives import (
+    IndexObjective,
+    MemoizedObjective,
+    check_index_settings,
+    index_space,
+)
 
 FAILED_TRIAL_REWARD = -10.0
 
 
 class IndexTuningEnv(gym.Env):
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
 
     def __init__(
         self,
@@ -39,10 +44,15 @@ class IndexTuningEnv(gym.Env):
         seed: int = 0,
         render_mode: str | None = None,
     ) -> None:
+        if isinstance(datasets, str):  # one name, not its letters
+            datasets = (datasets,)
         if not datasets:
             raise ValueError("datasets must name at least one key distribution")
         if horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {horizon}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"unsupported render_mode {render_mode!r}: expected None or 'ansi'")
+        check_index_settings(datasets, keys, queries, mode, time_weight, size_weight, seed)
         self.datasets = tuple(datasets)
         self._objective_args = dict(
             keys=keys,
@@ -52,8 +62,6 @@ class IndexTuningEnv(gym.Env):
             time_weight=time_weight,
             size_weight=size_weight,
         )
-        if mode not in ("measured", "cost"):
-            raise ValueError(f"mode must be 'measured' or 'cost', got {mode!r}")
         self.space = index_space()
         self.horizon = int(horizon)
         self.sketch_points = int(sketch_points)

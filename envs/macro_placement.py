@@ -125,6 +125,54 @@ class _DesignStatic:
     wl_norm: float  # (W + H) * net_cnt
 
 
+def _as_int_action(action: Any) -> Any:
+    """A whole-number action as ``int`` (numpy scalars and one-element arrays included);
+    anything else unchanged, so that ``Discrete.contains`` refuses it."""
+    value = np.asarray(action)
+    if value.size == 1:
+        value = value.reshape(())
+    if value.shape == () and np.issubdtype(value.dtype, np.integer):
+        return int(value)
+    if value.shape == () and np.issubdtype(value.dtype, np.floating) and float(value).is_integer():
+        return int(value)
+    return action
+
+
+def _check_settings(
+    *,
+    max_grid: Any,
+    max_nodes: Any,
+    max_edges: Any,
+    grid: Any,
+    weights: tuple[Any, ...],
+    flags: tuple[Any, ...],
+    fd_iterations: Any,
+) -> None:
+    """Refuse constructor settings that would fail late (mid-episode) or give NaN rewards."""
+    for name, value, low in (("max_grid", max_grid, 1), ("max_nodes", max_nodes, 1),
+                             ("max_edges", max_edges, 0)):  # fmt: skip
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+            raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+    if grid not in ("auto", "canvas"):
+        ok = (
+            isinstance(grid, tuple | list) and len(grid) == 2
+            and all(isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1 for n in grid)
+        )  # fmt: skip
+        if not ok:
+            raise ValueError(f"grid must be 'auto', 'canvas' or (cols, rows) >= 1, got {grid!r}")
+    names = ("w_wl", "w_den", "w_cong", "w_timing", "density_weight", "infeasible_penalty")
+    for name, value in zip(names, weights, strict=True):
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number) or not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+    for name, value in zip(("dense_shaping", "use_wiremask", "soft_macros_placed"), flags, strict=True):
+        if not isinstance(value, bool | np.bool_):
+            raise ValueError(f"{name} must be True or False, got {value!r}")
+    if fd_iterations is not None and (
+        isinstance(fd_iterations, bool) or not isinstance(fd_iterations, int | np.integer) or fd_iterations < 0
+    ):
+        raise ValueError(f"fd_iterations must be None or a whole number >= 0, got {fd_iterations!r}")
+
+
 class MacroPlacementEnv(gym.Env):
     """Sequential hard-macro placement (see module docstring for spaces, reward and options).
 
@@ -185,6 +233,11 @@ class MacroPlacementEnv(gym.Env):
             raise ValueError(f"soft_placement must be 'fd' or 'keep', got {soft_placement!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unsupported render_mode {render_mode!r}")
+        _check_settings(
+            max_grid=max_grid, max_nodes=max_nodes, max_edges=max_edges, grid=grid,
+            weights=(w_wl, w_den, w_cong, w_timing, density_weight, infeasible_penalty),
+            flags=(dense_shaping, use_wiremask, soft_macros_placed), fd_iterations=fd_iterations,
+        )  # fmt: skip
         self.max_grid, self.max_nodes, self.max_edges = int(max_grid), int(max_nodes), int(max_edges)
         self.grid_option, self.order_option = grid, order
         self.weights = {"wirelength": w_wl, "density": w_den, "congestion": w_cong, "timing": w_timing}
@@ -226,6 +279,7 @@ class MacroPlacementEnv(gym.Env):
         self._score: np.ndarray | None = None
         self._density: np.ndarray | None = None
         self._episode_seed = 0
+        self._terminated = False
         self.last_info: dict[str, Any] = {}
 
     # ----------------------------------------------------------------- design prep
@@ -313,6 +367,7 @@ class MacroPlacementEnv(gym.Env):
             grid=static.grid,
         )
         self._refresh()
+        self._terminated = False
         if not self._mask.any():  # type: ignore[union-attr]
             name = static.netlist.names[self._state.current]
             raise ValueError(f"{static.netlist.name}: macro {name} fits nowhere on the empty canvas")
@@ -321,14 +376,17 @@ class MacroPlacementEnv(gym.Env):
 
     def step(self, action: int) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         state, static = self._state, self._static
-        if state is None or static is None or state.done:
+        if state is None or static is None or state.done or self._terminated:
             raise RuntimeError("call reset() before step()")
         G = self.max_grid
-        row, col = divmod(int(action), G)
+        number = _as_int_action(action)
+        if not self.action_space.contains(number):
+            raise ValueError(f"action must be a whole number in [0, {G * G}), got {action!r}")
+        row, col = divmod(number, G)
         info: dict[str, Any] = {"design": static.netlist.name}
         if row >= state.rows or col >= state.cols or not self._mask[row, col]:  # type: ignore[index]
             row, col = self._nearest_legal(row, col)
-            info["illegal_action"] = int(action)
+            info["illegal_action"] = number
         reward = 0.0
         if self.dense_shaping:
             reward -= self.weights["wirelength"] * float(self._wiremask[row, col]) / static.wl_norm  # type: ignore[index]
@@ -338,6 +396,7 @@ class MacroPlacementEnv(gym.Env):
         if state.done:
             terminated = True
             reward += self._final_reward(info)
+            self._mask = np.zeros_like(self._mask)  # nothing is left to place
         else:
             self._refresh()
             if not self._mask.any():  # type: ignore[union-attr]
@@ -346,6 +405,7 @@ class MacroPlacementEnv(gym.Env):
                 info["infeasible"] = static.netlist.names[state.current]
                 info["unplaced"] = unplaced
                 reward -= self.infeasible_penalty * (1.0 + unplaced / state.order.size)
+        self._terminated = terminated
         self.last_info = info
         return self._observation(), float(reward), terminated, False, info
 

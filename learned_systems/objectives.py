@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from learned_systems.config.knobs import Knob, KnobSpace, config_key
 from learned_systems.config.trial import TrialResult
-from learned_systems.datasets import generate_keys, generate_queries
+from learned_systems.datasets import GENERATORS, generate_keys, generate_queries
 from learned_systems.index import PGMIndex, RMIIndex, build_index
 
 
@@ -85,6 +86,35 @@ def counted_steps(index: PGMIndex | RMIIndex, queries: np.ndarray) -> float:
     return float(np.mean(np.ceil(np.log2(windows)) + 1) + 1 + fallback)
 
 
+def check_index_settings(
+    datasets: Sequence[str],
+    keys: int,
+    queries: int,
+    mode: str,
+    time_weight: float,
+    size_weight: float,
+    seed: int,
+) -> None:
+    """Refuse index-tuning settings under which every trial would fail or score NaN.
+
+    Raises:
+        ValueError: naming the first bad setting and what is allowed.
+    """
+    unknown = [d for d in datasets if d not in GENERATORS]
+    if unknown:
+        raise ValueError(f"unknown dataset {unknown[0]!r}: expected one of {sorted(GENERATORS)}")
+    for name, value in (("keys", keys), ("queries", queries)):
+        if isinstance(value, bool) or int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    if mode not in ("measured", "cost"):
+        raise ValueError(f"mode must be 'measured' or 'cost', got {mode!r}")
+    for name, value in (("time_weight", time_weight), ("size_weight", size_weight)):
+        if not (math.isfinite(float(value)) and value >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if int(seed) != seed or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+
+
 class IndexObjective:
     """Choose an index for one key set. ``score = -(time_weight * relative_time +
     size_weight * 100 * index_bytes / key_bytes)``; relative_time is measured lookup time over
@@ -103,8 +133,9 @@ class IndexObjective:
         size_weight: float = 1.0,
         repeats: int = 3,
     ) -> None:
-        if mode not in ("measured", "cost"):
-            raise ValueError(f"mode must be 'measured' or 'cost', got {mode!r}")
+        check_index_settings([dataset], keys, queries, mode, time_weight, size_weight, seed)
+        if int(repeats) != repeats or repeats < 1:
+            raise ValueError(f"repeats must be a whole number >= 1, got {repeats!r}")
         self.space = index_space()
         self.workload = dataset
         self.mode = mode
@@ -211,6 +242,10 @@ class MemoizedObjective:
         self._results: dict[str, TrialResult] = {}
 
     def __getattr__(self, name: str):
+        # only reached for names the wrapper lacks; while copy or pickle rebuild it, 'inner'
+        # itself is missing, and looking it up through here would recurse without end
+        if name == "inner" or (name.startswith("__") and name.endswith("__")):
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
     def baselines(self) -> dict[str, dict[str, Any]]:

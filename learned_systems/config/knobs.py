@@ -117,8 +117,14 @@ class Knob:
         return value
 
     def from_unit(self, unit: float) -> Any:
-        """Map ``unit`` in [0, 1] onto the knob (bins for choices, log/linear for numbers)."""
-        unit = float(np.clip(unit, 0.0, 1.0))
+        """Map ``unit`` in [0, 1] onto the knob (bins for choices, log/linear for numbers);
+        values outside are clipped, a NaN or infinity is a :class:`KnobError`."""
+        unit = float(unit)
+        if not math.isfinite(unit):
+            raise KnobError(
+                f"bad action value {unit} for knob {self.name!r}: expected a number in [0, 1]"
+            )
+        unit = min(max(unit, 0.0), 1.0)
         if self.categorical:
             return self.choices[min(int(unit * len(self.choices)), len(self.choices) - 1)]
         if self.zero_allowed:
@@ -207,9 +213,44 @@ class KnobSpace:
         return self.from_unit(rng.random(len(self.knobs)))
 
     def from_unit(self, vector: Sequence[float]) -> dict[str, Any]:
+        """The configuration a point of ``[0, 1]^n`` stands for (one value per knob, in order)."""
         if len(vector) != len(self.knobs):
             raise KnobError(f"expected {len(self.knobs)} values, got {len(vector)}")
         return {k.name: k.from_unit(u) for k, u in zip(self.knobs, vector, strict=True)}
+
+    def from_mixed(self, action: Mapping[str, Any]) -> dict[str, Any]:
+        """The configuration a mixed action stands for: per knob, the index of a choice for
+        categorical knobs, a value in ``[0, 1]`` (or a one-element array) for numeric ones.
+
+        Raises:
+            KnobError: a missing or unknown knob, an index that is not a whole number in range,
+                a numeric value that is not finite.
+        """
+        unknown = sorted(set(action) - set(self.names))
+        missing = [name for name in self.names if name not in action]
+        if unknown or missing:
+            raise KnobError(
+                f"action must give exactly the knobs {self.names}; "
+                f"unknown: {unknown}, missing: {missing}"
+            )
+        config = {}
+        for knob in self.knobs:
+            value = np.asarray(action[knob.name]).reshape(-1)
+            if value.size != 1:
+                raise KnobError(
+                    f"action for knob {knob.name!r} must be one value, got {value.size}"
+                )
+            number = float(value[0])
+            if knob.categorical:
+                if not (number.is_integer() and 0 <= number < len(knob.choices)):
+                    raise KnobError(
+                        f"action for knob {knob.name!r} must be a choice index 0..."
+                        f"{len(knob.choices) - 1}, got {value[0].item()!r}"
+                    )
+                config[knob.name] = knob.choices[int(number)]
+            else:
+                config[knob.name] = knob.from_unit(number)
+        return config
 
     def to_unit(self, config: Mapping[str, Any]) -> np.ndarray:
         full = self.validate(config)

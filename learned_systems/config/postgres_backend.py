@@ -15,6 +15,7 @@ dies (:func:`_dies_with_us`), and the next backend removes the dead run's direct
 from __future__ import annotations
 
 import glob
+import math
 import os
 import pwd
 import re
@@ -364,8 +365,10 @@ class PostgresBackend:
             raise ValueError(
                 f"unknown postgres workload {workload!r}: expected one of {list(POSTGRES_WORKLOADS)}"
             )
-        if repeats < 1 or duration_s <= 0:
-            raise ValueError("duration_s must be > 0 and repeats >= 1")
+        if repeats < 1 or not (math.isfinite(duration_s) and duration_s > 0):
+            raise ValueError(
+                f"duration_s must be finite and > 0 and repeats >= 1, got {duration_s}, {repeats}"
+            )
         self.workload = workload
         self.scale = int(scale or 10)
         self.duration_s = max(int(round(duration_s)), 1)  # pgbench -T takes whole seconds
@@ -388,6 +391,10 @@ class PostgresBackend:
                 [self.binaries["pg_ctl"], "-D", str(pid_file.parent), "-m", "immediate", "stop"],
                 timeout=STOP_TIMEOUT_S,
             )
+
+    def close(self) -> None:
+        """Remove this backend's scratch folder (template cluster, trial copies); safe twice."""
+        self._root.cleanup()
 
     def template(self) -> Path:
         """initdb + pgbench -i once; trials copy this cluster."""

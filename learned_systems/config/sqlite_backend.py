@@ -11,6 +11,7 @@ its own templates) are removed by the next backend (:mod:`learned_systems.config
 
 from __future__ import annotations
 
+import math
 import shutil
 import sqlite3
 import time
@@ -115,8 +116,17 @@ class SQLiteBackend:
         seed: int = 0,
         min_transactions: int = DEFAULT_MIN_TRANSACTIONS,
     ) -> None:
-        if duration_s <= 0 or repeats < 1 or min_transactions < 1:
-            raise ValueError("duration_s must be > 0, repeats >= 1 and min_transactions >= 1")
+        if (
+            not (math.isfinite(duration_s) and duration_s > 0)
+            or repeats < 1
+            or min_transactions < 1
+        ):
+            raise ValueError(
+                "duration_s must be finite and > 0, repeats >= 1 and min_transactions >= 1, got "
+                f"{duration_s}, {repeats}, {min_transactions}"
+            )
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
         self.workload = workload
         self.duration_s = float(duration_s)
         self.repeats = int(repeats)
@@ -130,6 +140,13 @@ class SQLiteBackend:
             self._owned_dir = make_scratch(TEMPLATES_PREFIX)
             template_dir = self._owned_dir.name
         self.template_dir = Path(template_dir)
+
+    def close(self) -> None:
+        """Remove the template folder this backend made itself (a ``template_dir`` passed in
+        belongs to the caller and stays); safe to call twice."""
+        if self._owned_dir is not None:
+            self._owned_dir.cleanup()
+            self._owned_dir = None
 
     def template(self) -> Path:
         """The workload's template database for this seed, built on first use (written

@@ -250,8 +250,24 @@ class Analytical(Workload):
 WORKLOAD_NAMES = ("ycsb-a", "ycsb-b", "ycsb-c", "ycsb-f", "orders", "analytical")
 
 
+#: Fewest rows a workload's database may have: below it some tables of the order-entry and
+#: analytical mixes would be empty and every trial would fail.
+MIN_ROWS = 100
+
+
 def make_workload(name: str, rows: int | None = None, ops_per_transaction: int = 20) -> Workload:
-    """The workload called ``name`` (see :data:`WORKLOAD_NAMES`), ``rows`` sizing its database."""
+    """The workload called ``name`` (see :data:`WORKLOAD_NAMES`), ``rows`` sizing its database.
+
+    Raises:
+        ValueError: an unknown name, fewer than :data:`MIN_ROWS` rows, or fewer than one
+            operation per transaction.
+    """
+    if rows is not None and not (int(rows) == rows and rows >= MIN_ROWS):
+        raise ValueError(f"rows must be a whole number >= {MIN_ROWS}, got {rows!r}")
+    if not (int(ops_per_transaction) == ops_per_transaction and ops_per_transaction >= 1):
+        raise ValueError(
+            f"ops_per_transaction must be a whole number >= 1, got {ops_per_transaction!r}"
+        )
     size = {} if rows is None else {"rows": int(rows)}
     if name == "ycsb-a":
         return YCSB(name, read_fraction=0.5, ops_per_transaction=ops_per_transaction, **size)

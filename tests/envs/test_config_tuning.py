@@ -98,3 +98,51 @@ def test_failed_trial_is_recorded_not_raised(tmp_path):
     _, reward, _, _, step_info = env.step(env.action_space.sample())
     assert reward == 0.0 and step_info["ok"] is False
     assert "missing_table" in step_info["error"]
+
+
+def test_step_before_reset_and_bad_mixed_actions_are_refused(template_dir):
+    env = ConfigTuningEnv(action_mode="dict", template_dir=template_dir, **TINY)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(env.action_space.sample())
+    good = env.action_space.sample()
+    for knob, value, message in [
+        ("journal_mode", -1, "choice index 0...3, got -1"),
+        ("journal_mode", 99, "choice index"),
+        ("journal_mode", 1.7, "choice index"),
+        ("cache_size", np.array([np.nan]), "bad action value nan"),
+    ]:
+        with pytest.raises(KnobError, match=message):
+            env.decode({**good, knob: value})
+    with pytest.raises(KnobError, match=r"missing: \['journal_mode'\]"):
+        env.decode({k: v for k, v in good.items() if k != "journal_mode"})
+    box = ConfigTuningEnv(template_dir=template_dir, **TINY)
+    with pytest.raises(KnobError, match="bad action value nan"):
+        box.decode(np.full(len(box.space.knobs), np.nan))
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"duration_s": float("nan")}, "duration_s must be finite"),
+        ({"rows": 0}, "rows must be a whole number >= 100"),
+        ({"seed": -1}, "seed must be >= 0"),
+        ({"ops_per_transaction": 0}, "ops_per_transaction must be"),
+        ({"render_mode": "human"}, "unsupported render_mode"),
+    ],
+)
+def test_bad_settings_are_refused_at_construction(setting, message):
+    with pytest.raises(ValueError, match=message):
+        ConfigTuningEnv(**{**TINY, **setting})
+
+
+def test_close_removes_the_templates_it_made():
+    import copy
+
+    env = ConfigTuningEnv(**TINY)
+    env.reset(seed=0)
+    folder = env.objective.inner.backend.template_dir
+    assert any(folder.iterdir())
+    assert isinstance(copy.deepcopy(env), ConfigTuningEnv)
+    env.close()
+    assert not folder.exists()
+    env.close()  # twice is fine

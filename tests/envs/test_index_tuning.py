@@ -68,3 +68,31 @@ def test_bad_arguments_are_refused():
         IndexTuningEnv(mode="guess")
     with pytest.raises(ValueError, match="datasets"):
         IndexTuningEnv(datasets=())
+    refused = [
+        ({"datasets": ("bogus",)}, "unknown dataset 'bogus'"),
+        ({"keys": 0}, "keys must be a whole number >= 1"),
+        ({"queries": 0}, "queries must be a whole number >= 1"),
+        ({"time_weight": float("nan")}, "time_weight must be a finite number"),
+        ({"seed": -1}, "seed must be"),
+        ({"render_mode": "human"}, "unsupported render_mode"),
+    ]
+    for setting, message in refused:
+        with pytest.raises(ValueError, match=message):
+            IndexTuningEnv(**setting)
+    one = IndexTuningEnv(datasets="uniform", mode="cost", keys=3000, queries=500)
+    assert one.reset(seed=0)[1]["dataset"] == "uniform"  # a name, not its letters
+
+
+def test_non_finite_actions_are_refused_and_the_env_copies():
+    import copy
+    import pickle
+
+    from learned_systems.config.knobs import KnobError
+
+    env = IndexTuningEnv(mode="cost", keys=3000, queries=500)
+    env.reset(seed=0)
+    with pytest.raises(KnobError, match="bad action value nan for knob"):
+        env.step(np.array([0.5, np.nan, 0.5, 0.5, 0.5], np.float32))
+    action = np.full(5, 0.4, np.float32)
+    for twin in (copy.deepcopy(env), pickle.loads(pickle.dumps(env))):
+        assert twin.step(action)[1] == env.step(action)[1]

@@ -280,3 +280,46 @@ def test_auto_grid_packs_every_ariane133_macro():
     assert np.all(p.x[hard] - netlist.width[hard] / 2 >= -1e-6) and np.all(p.x[hard] + netlist.width[hard] / 2 <= c.width + 1e-6)
     assert np.all(p.y[hard] - netlist.height[hard] / 2 >= -1e-6) and np.all(p.y[hard] + netlist.height[hard] / 2 <= c.height + 1e-6)
     assert check_legality(netlist, p).overlapping_pairs == 0
+
+
+def test_actions_outside_the_space_are_refused_and_episodes_end_for_good(design):
+    env = make(design)
+    env.reset(seed=0)
+    G = env.max_grid
+    for bad in (-1, G * G, 2.5, "3"):
+        with pytest.raises(ValueError, match=rf"whole number in \[0, {G * G}\)"):
+            env.step(bad)
+    assert env.step(np.array([int(np.flatnonzero(env.action_masks())[0])]))[4]["cell"]
+    done = False
+    while not done:
+        _, _, done, _, _ = env.step(int(np.flatnonzero(env.action_masks())[0]))
+    assert env.action_masks().sum() == 1  # nothing left: only the placeholder action
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(0)
+    netlist, placement = generate(8, 4, 4, seed=0)  # an infeasible ending is an ending too
+    tight = MacroPlacementEnv((netlist, placement), max_grid=8, max_nodes=8, max_edges=16,
+                              grid=(2, 2), soft_placement="keep")  # fmt: skip
+    tight.reset(seed=0)
+    info: dict = {}
+    while "infeasible" not in info:
+        info = tight.step(int(np.flatnonzero(tight.action_masks())[0]))[4]
+    with pytest.raises(RuntimeError, match="reset"):
+        tight.step(0)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"max_grid": 0}, "max_grid must be a whole number >= 1"),
+        ({"max_edges": -2}, "max_edges must be"),
+        ({"grid": (0, 0)}, "grid must be"),
+        ({"grid": "bogus"}, "grid must be"),
+        ({"w_wl": float("nan")}, "w_wl must be a finite number"),
+        ({"w_den": None}, "w_den must be a finite number"),
+        ({"fd_iterations": -1}, "fd_iterations must be None or"),
+        ({"dense_shaping": "no"}, "dense_shaping must be True or False"),
+    ],
+)
+def test_bad_settings_are_refused_at_construction(setting, message):
+    with pytest.raises(ValueError, match=message):
+        MacroPlacementEnv(**setting)
