@@ -87,6 +87,8 @@ _ATTR_RE = re.compile(
 
 def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
     """Parse canonical layout only; ``None`` when the text is not entirely canonical."""
+    if "\\" in text:  # escaped characters in strings: the strict parser decodes them
+        return None
     if "#" in text:
         text = _COMMENT_RE.sub("", text)
     builder = NetlistBuilder(name, path)
@@ -112,6 +114,43 @@ def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
     for idx, sinks in nodes_inputs:
         builder.add_net_by_name(idx, sinks)
     return builder.build()
+
+
+_ESCAPE_RE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.))", re.S)
+_SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+                   "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}  # fmt: skip
+
+
+def _unescape(body: str, path: str, line: int) -> str:
+    """A protobuf text string's content with its C-style escapes decoded (octal and hex
+    escapes are bytes of the UTF-8 text, as protobuf writes non-ASCII names)."""
+    if "\\" not in body:
+        return body
+    out = bytearray()
+    last = 0
+    for match in _ESCAPE_RE.finditer(body):
+        out += body[last : match.start()].encode("utf-8")
+        octal, hexa, char = match.groups()
+        if octal:
+            out.append(int(octal, 8) & 0xFF)
+        elif hexa:
+            out.append(int(hexa, 16))
+        elif char in _SIMPLE_ESCAPES:
+            out += _SIMPLE_ESCAPES[char].encode("utf-8")
+        else:
+            raise NetlistError(f"unknown escape '\\{char}' in a string", path, line)
+        last = match.end()
+    out += body[last:].encode("utf-8")
+    try:
+        return out.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NetlistError("escaped bytes in a string are not UTF-8 text", path, line) from None
+
+
+def _quote(text: str) -> str:
+    """``text`` as a protobuf text string literal (inverse of :func:`_unescape`)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
 
 
 _TOKEN_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}]|[^\s{}"#:]+:?|:|#[^\n]*|\n|[ \t\r\f\v]+|"[^\n]*')
@@ -157,7 +196,7 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
                 f"expected a quoted string after {what!r}, got {tok or 'end of file'!r}", path, line
             )
         pos += 1
-        return tok[1:-1]
+        return _unescape(tok[1:-1], path, line)
 
     def open_block(field: str) -> None:
         """Consume ``{`` (after ``field`` / ``field:``)."""
@@ -361,9 +400,9 @@ def write_netlist(netlist: Netlist, path: str | Path) -> Path:
     names = netlist.names
     for i in range(netlist.n_nodes):
         t = NodeType(int(netlist.node_type[i]))
-        out.append(f'node {{\n  name: "{names[i]}"\n')
+        out.append(f"node {{\n  name: {_quote(names[i])}\n")
         for s in sinks_of.get(i, ()):
-            out.append(f'  input: "{names[s]}"\n')
+            out.append(f"  input: {_quote(names[s])}\n")
         attrs: dict[str, object] = {"type": CT_TYPE_NAMES[t]}
         if t in (NodeType.HARD_MACRO, NodeType.SOFT_MACRO):
             attrs["width"] = float(netlist.width[i])
@@ -389,5 +428,5 @@ def write_netlist(netlist: Netlist, path: str | Path) -> Path:
 
 
 def _attr(key: str, value: object) -> str:
-    body = f"f: {_fmt(value)}" if isinstance(value, float) else f'placeholder: "{value}"'
-    return f'  attr {{\n    key: "{key}"\n    value {{\n      {body}\n    }}\n  }}\n'
+    body = f"f: {_fmt(value)}" if isinstance(value, float) else f"placeholder: {_quote(str(value))}"
+    return f"  attr {{\n    key: {_quote(key)}\n    value {{\n      {body}\n    }}\n  }}\n"

@@ -381,3 +381,21 @@ def test_fuzzed_real_file_parses_or_raises_netlist_error(ops) -> None:  # type: 
     else:
         assert nl.n_nodes >= 0 and np.all(nl.width >= 0)
         assert np.all((nl.pin_macro >= 0) == (nl.node_type >= NodeType.HARD_PIN))
+
+
+def test_names_with_quotes_backslashes_and_escapes_round_trip(tmp_path: Path) -> None:
+    import dataclasses
+
+    from netlists.generate import generate
+
+    netlist, _ = generate(2, 2, 2, seed=0)
+    names = list(netlist.names)
+    names[0] = 'odd "name" with \\ and\na newline, é'
+    odd = dataclasses.replace(netlist, names=tuple(names))
+    back = read_netlist(write_netlist(odd, tmp_path / "netlist.pb.txt"))
+    assert back.names == odd.names
+    port = '  attr {{ key: "type" value {{ placeholder: "PORT" }} }}\n  attr {{ key: "x" value {{ f: 1 }} }}\n  attr {{ key: "y" value {{ f: 1 }} }}\n'.format()
+    text = 'node {\n  name: "a\\303\\251\\x41\\t"\n' + port + "}\n"  # protobuf's octal UTF-8 bytes
+    assert parse_netlist(text).names == ("aéA\t",)
+    with pytest.raises(NetlistError, match=r"unknown escape '\\q'"):
+        parse_netlist(text.replace("\\t", "\\q"))
