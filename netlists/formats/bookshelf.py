@@ -70,6 +70,7 @@ _CANVAS_FIELDS = (
     "hrouting_alloc", "vrouting_alloc", "smooth_range", "overlap_threshold",
 )  # fmt: skip
 _INTEGER_CANVAS_FIELDS = ("cols", "rows", "smooth_range")
+_BAD_NAME = re.compile(r"[\s#:]")
 
 
 # ----------------------------------------------------------------------------- reading helpers
@@ -645,7 +646,7 @@ def _net_names(netlist: Netlist) -> list[str]:
     if isinstance(names, tuple | list) and len(names) == netlist.n_nets:
         return [str(s) for s in names]
     drivers = [netlist.names[d] for d in netlist.net_driver]
-    if len(set(drivers)) == len(drivers) and all(" " not in d for d in drivers):
+    if len(set(drivers)) == len(drivers) and all(d and not _BAD_NAME.search(d) for d in drivers):
         return drivers
     return [f"net{k}" for k in range(netlist.n_nets)]
 
@@ -653,10 +654,21 @@ def _net_names(netlist: Netlist) -> list[str]:
 def write_bookshelf(
     netlist: Netlist, placement: Placement, directory: str | Path, design_name: str
 ) -> Path:
-    """Write ``design_name.{aux,nodes,nets,pl,scl,wts}`` into ``directory``; returns the ``.aux``."""
+    """Write ``design_name.{aux,nodes,nets,pl,scl,wts}`` into ``directory``; returns the ``.aux``.
+
+    Raises:
+        ValueError: a node name Bookshelf cannot hold (whitespace, ``#`` or ``:`` would split or
+            end its line), naming the node.
+    """
+    canvas = netlist.require_canvas()
+    for i in netlist.placeable:
+        if _BAD_NAME.search(netlist.names[i]) or not netlist.names[i]:
+            raise ValueError(
+                f"node {netlist.names[i]!r} cannot be written to Bookshelf: names may not be "
+                "empty or hold whitespace, '#' or ':'"
+            )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    canvas = netlist.require_canvas()
     x0, y0 = netlist.metadata.get("bookshelf_origin", (0.0, 0.0))  # type: ignore[misc]
     rows = netlist.metadata.get("bookshelf_rows") or _synthesised_rows(netlist, canvas, x0, y0)
     terminals: dict[str, str] = dict(netlist.metadata.get("bookshelf_terminals", {}))  # type: ignore[call-overload]

@@ -377,3 +377,16 @@ def test_proxy_cost_survives_the_round_trip(tmp_path: Path) -> None:
     assert after.wirelength == pytest.approx(before.wirelength, rel=1e-12)
     assert after.density == pytest.approx(before.density, rel=1e-12)
     assert after.congestion == pytest.approx(before.congestion, rel=1e-12)
+
+
+def test_names_bookshelf_cannot_hold_are_refused_before_writing(tmp_path: Path) -> None:
+    import dataclasses
+
+    netlist, placement = generate(2, 2, 2, seed=0)
+    macro = int(netlist.macros[0])
+    names = list(netlist.names)
+    names[macro] = "two words"
+    spaced = dataclasses.replace(netlist, names=tuple(names))
+    with pytest.raises(ValueError, match="'two words' cannot be written to Bookshelf"):
+        write_bookshelf(spaced, placement, tmp_path / "out", "d")
+    assert not (tmp_path / "out").exists()
