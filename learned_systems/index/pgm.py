@@ -5,7 +5,8 @@ Level 0 segments the keys' constraint points (see :mod:`learned_systems.index.ke
 ``epsilon_recursive``, until a level has at most ``top_size`` segments, whose first keys are
 searched directly. A lookup walks down the levels, each one a prediction followed by a bounded,
 vectorised last-mile search in a window of ``2 * radius + 1`` entries, where ``radius`` is the
-error measured on the level's constraint points after the build (``<= epsilon`` by construction).
+error measured on the level's constraint points after the build (``<= epsilon``: the segmentation
+checks every line on its points in floating point, see :mod:`learned_systems.index.segmentation`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ lines ``y = a * (x - x0) + b`` of the current run is a convex polygon in the ``(
 each new point clips it with two half-planes, and the segment ends when the polygon becomes
 empty. The line kept is the polygon's vertex average (a point inside it). The slope is kept
 ``>= 0`` so that predictions are monotone in the key, which the error guarantee for absent
-keys relies on. Compiled with numba when available (the pure-Python form gives the same result).
+keys relies on. Each line is then checked on its run in floating point (see :func:`_segment`).
+Compiled with numba when available (the pure-Python form gives the same result).
 """
 
 from __future__ import annotations
@@ -57,11 +58,67 @@ def _clip(pa, pb, count, dx, bound, sign, qa, qb):
 
 
 @njit(cache=True)
+def _fit_prefix(xs, ys, eps, i, limit, pa, pb, qa, qb, ra, rb):
+    """The longest run ``[i, j)`` with ``j <= limit`` one monotone line fits within ``eps``
+    (polygon clipping), and that line: ``(j, slope, intercept)``."""
+    x0 = xs[i]
+    y0 = ys[i]
+    if limit - i < 2:
+        return i + 1, 0.0, y0
+    dx1 = float(xs[i + 1] - x0)
+    a_max = (ys[i + 1] - y0 + 2.0 * eps) / dx1
+    pa[0] = 0.0
+    pb[0] = y0 - eps
+    pa[1] = a_max
+    pb[1] = y0 - eps
+    pa[2] = a_max
+    pb[2] = y0 + eps
+    pa[3] = 0.0
+    pb[3] = y0 + eps
+    vertices = 4
+    j = i + 1
+    while j < limit:
+        dx = float(xs[j] - x0)
+        upper = _clip(pa, pb, vertices, dx, ys[j] + eps, 1.0, qa, qb)
+        if upper <= 0:
+            break
+        both = _clip(qa, qb, upper, dx, ys[j] - eps, -1.0, ra, rb)
+        if both <= 0:
+            break
+        for k in range(both):
+            pa[k] = ra[k]
+            pb[k] = rb[k]
+        vertices = both
+        j += 1
+    sum_a = 0.0
+    sum_b = 0.0
+    for k in range(vertices):
+        sum_a += pa[k]
+        sum_b += pb[k]
+    return j, max(sum_a / vertices, 0.0), sum_b / vertices
+
+
+@njit(cache=True)
+def _first_violation(xs, ys, eps, i, j, slope, intercept):
+    """The first point of ``[i, j)`` the line misses by more than ``eps``, or -1."""
+    x0 = xs[i]
+    for k in range(i, j):
+        if abs(float(xs[k] - x0) * slope + intercept - ys[k]) > eps:
+            return k
+    return -1
+
+
+@njit(cache=True)
 def _segment(xs, ys, eps):
     """Greedy optimal segmentation of strictly increasing ``xs`` (uint64) with ``ys`` (float).
 
     Returns ``(starts, slopes, intercepts, count)``: segment ``s`` covers points from
     ``starts[s]`` and predicts ``slopes[s] * (x - xs[starts[s]]) + intercepts[s]``.
+
+    Every segment's line is checked on its points with the prediction's own arithmetic. Where
+    keys lie ~1e16 apart the feasible slopes span ~1e-16, the size of the clipping's rounding
+    error, and the vertex average can miss a point: the run is then cut before that point and
+    fitted again, so the bound holds for every point, not only in exact arithmetic.
     """
     n = xs.shape[0]
     starts = np.empty(n, np.int64)
@@ -76,46 +133,16 @@ def _segment(xs, ys, eps):
     count = 0
     i = 0
     while i < n:
-        x0 = xs[i]
-        y0 = ys[i]
+        limit = n
+        while True:
+            j, slope, intercept = _fit_prefix(xs, ys, eps, i, limit, pa, pb, qa, qb, ra, rb)
+            missed = _first_violation(xs, ys, eps, i, j, slope, intercept)
+            if missed < 0:
+                break
+            limit = max(missed, i + 1)  # a single point always fits: slope 0 through it
         starts[count] = i
-        if i == n - 1:
-            slopes[count] = 0.0
-            intercepts[count] = y0
-            count += 1
-            break
-        dx1 = float(xs[i + 1] - x0)
-        a_max = (ys[i + 1] - y0 + 2.0 * eps) / dx1
-        pa[0] = 0.0
-        pb[0] = y0 - eps
-        pa[1] = a_max
-        pb[1] = y0 - eps
-        pa[2] = a_max
-        pb[2] = y0 + eps
-        pa[3] = 0.0
-        pb[3] = y0 + eps
-        vertices = 4
-        j = i + 1
-        while j < n:
-            dx = float(xs[j] - x0)
-            upper = _clip(pa, pb, vertices, dx, ys[j] + eps, 1.0, qa, qb)
-            if upper <= 0:
-                break
-            both = _clip(qa, qb, upper, dx, ys[j] - eps, -1.0, ra, rb)
-            if both <= 0:
-                break
-            for k in range(both):
-                pa[k] = ra[k]
-                pb[k] = rb[k]
-            vertices = both
-            j += 1
-        sum_a = 0.0
-        sum_b = 0.0
-        for k in range(vertices):
-            sum_a += pa[k]
-            sum_b += pb[k]
-        slopes[count] = max(sum_a / vertices, 0.0)
-        intercepts[count] = sum_b / vertices
+        slopes[count] = slope
+        intercepts[count] = intercept
         count += 1
         i = j
     return starts, slopes, intercepts, count

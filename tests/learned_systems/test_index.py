@@ -11,6 +11,7 @@ from learned_systems.datasets import GENERATORS, generate_keys, generate_queries
 from learned_systems.index import PGMIndex, RMIIndex, UnsortedKeysError, build_index
 from learned_systems.index.keys import UINT64_MAX, constraint_points
 from learned_systems.index.search import CACHE_BATCH, bounded_lower_bound, in_batches
+from learned_systems.index.segmentation import segment
 
 BUILDERS = {
     "pgm-eps4": lambda keys: PGMIndex(keys, epsilon=4, epsilon_recursive=2, top_size=4),
@@ -69,6 +70,27 @@ def test_pgm_error_bound_is_guaranteed(epsilon):
     assert np.abs(level.predict(xs, segment_ids) - ys).max() <= epsilon
     for upper in index.levels[1:]:
         assert upper.radius <= index.epsilon_recursive
+
+
+def test_segmentation_bound_holds_in_floating_point_across_huge_key_gaps():
+    # a stretch of clustered keys: two keys, a gap of ~1.2e16, then keys ~1e8 apart; the
+    # feasible slopes span ~1e-16 and the clipped polygon's average missed a point by 0.55
+    xs = np.array([466417172110264896, 466417172110264897, 478066286423832960,
+                   478066286423832961, 478066286598895424, 478066286598895425,
+                   478066286697027328, 478066286697027329, 478066286754330368,
+                   478066286754330369, 478066286809957184, 478066286809957185], dtype=np.uint64)  # fmt: skip
+    ys = np.array([0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6], dtype=np.float64)
+    starts, slopes, intercepts = segment(xs, ys, 1.45)
+    owner = np.repeat(np.arange(starts.size), np.diff(np.append(starts, xs.size)))
+    offsets = (xs - xs[starts][owner]).astype(np.float64)
+    assert np.abs(offsets * slopes[owner] + intercepts[owner] - ys).max() <= 1.45
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_pgm_bound_holds_on_clustered_keys(seed):
+    keys = generate_keys("clustered", 300_000, seed=seed)  # seeds where it once missed by 1
+    for epsilon in (1, 8):
+        assert PGMIndex(keys, epsilon=epsilon).max_error <= epsilon
 
 
 def test_pgm_larger_epsilon_means_fewer_segments():
