@@ -126,6 +126,10 @@ class ResultStore:
         if not self.read_only:
             return sqlite3.connect(self.path, timeout=30.0)
         uri = self.path.absolute().as_uri()
+        if not self.path.with_name(self.path.name + "-wal").exists():
+            # nothing written but not yet merged: read the file as it is, creating no -shm/-wal
+            # beside it (a finished runs folder may be read-only, or tracked by git)
+            return sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=30.0)
         try:
             conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30.0)
             conn.execute("SELECT 1 FROM sqlite_master").fetchall()

@@ -16,10 +16,28 @@ The policy code is imported lazily: ``placer.rl`` sits above the algorithms laye
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
 from typing import Any
 
 from netlists.model import Netlist, Placement
 from placer.algorithms.base import Deadline, Placer, ProgressCallback, option_flag, register_placer
+
+
+def _check_model_path(model: str | None) -> None:
+    """Refuse, before any work, a model option that cannot name a trained policy: missing, a
+    path that does not exist, a run folder without ``best.zip`` or ``last.zip``, or a file that
+    is not a zip archive (SB3 saves models as zip files)."""
+    if not model:
+        raise ValueError("the rl placer needs option model=PATH (a trained .zip or run folder)")
+    path = Path(model)
+    if path.is_dir():
+        if not ((path / "best.zip").is_file() or (path / "last.zip").is_file()):
+            raise ValueError(f"model={model}: the folder holds no best.zip or last.zip")
+    elif not path.is_file():
+        raise ValueError(f"model={model}: no such file or folder")
+    elif not zipfile.is_zipfile(path):
+        raise ValueError(f"model={model}: not a trained model (expected a .zip saved by placer train)")
 
 
 @register_placer
@@ -59,12 +77,11 @@ class RLPlacer(Placer):
         self.sample_share = float(sample_share)
         if not 0.0 < self.sample_share <= 1.0:
             raise ValueError(f"sample_share must be in (0, 1], got {sample_share!r}")
+        _check_model_path(model)
 
     def run(
         self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback
     ) -> Placement:
-        if not self.model_path:
-            raise ValueError("the rl placer needs option model=PATH (a trained .zip or run folder)")
         from placer.rl.inference import env_for_model, load_model, place_and_refine
 
         deadline = Deadline(budget_s)

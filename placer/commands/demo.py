@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from placer.commands.common import check_output_folder, clean_errors, console
+from placer.commands.common import UsageError, check_output_folder, clean_errors, console
 
 
 def register(app: typer.Typer) -> None:
@@ -53,6 +53,12 @@ def demo_command(
     from placer.plot import save_placement_plot
 
     check_output_folder(out)
+    try:
+        method = get_placer(algo)
+    except KeyError as exc:
+        raise UsageError(f"--algo: {exc.args[0]}") from None
+    except ValueError as exc:  # a method that needs options (rl needs a model): use placer place
+        raise UsageError(f"--algo {algo}: {exc}; run it with placer place --option") from None
     netlist, start = default_design()
     table = Table(title=f"placer demo: {algo} on the embedded default design ({budget_s:g} s)")
     for col in ("placement", "wirelen.", "density", "congest.", "proxy", "timing", "s"):
@@ -63,7 +69,7 @@ def demo_command(
 
     t = time.perf_counter()
     with console.status(f"placing with {algo} for {budget_s:g} s ..."):
-        placed = get_placer(algo).place(netlist, start, budget_s=budget_s, seed=seed)
+        placed = method.place(netlist, start, budget_s=budget_s, seed=seed)
     seconds = time.perf_counter() - t
     after = evaluate(netlist, placed)
     _row(table, f"default, {algo}", after, timing_cost(netlist, placed).worst, seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 from pathlib import Path
@@ -21,7 +22,7 @@ def load_model(path: str | Path, device: str = "cpu") -> Any:
     if p.is_dir():
         p = p / "best.zip" if (p / "best.zip").exists() else p / "last.zip"
     if not p.exists():
-        raise FileNotFoundError(str(p))
+        raise FileNotFoundError(errno.ENOENT, "no trained model here", str(p))
     return MaskablePPO.load(p, device=device)
 
 

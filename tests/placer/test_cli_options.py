@@ -101,3 +101,25 @@ def test_an_os_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) 
         writes_into_a_folder()
     assert info.value.exit_code == 2
     assert capsys.readouterr().err == "placer: error: out.plc: Is a directory\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["demo", "--algo", "nope"], "unknown placement method 'nope'"),
+        (["demo", "--algo", "rl"], "needs option model=PATH"),
+        (["place", ARIANE, "--algo", "rl"], "needs option model=PATH"),
+        (["place", ARIANE, "--algo", "rl", "--option", f"model={ARIANE}"], "not a trained model"),
+        (["place", ARIANE, "--algo", "rl", "--option", "model=/no/such.zip"], "no such file or folder"),
+    ],
+)
+def test_methods_that_cannot_run_are_refused_before_any_work(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "out"
+    target = ["--out", str(out / "p.plc")] if args[0] == "place" else ["--out", str(out)]
+    result = runner.invoke(app, [*args, *target])
+    assert result.exit_code == 2, result.output
+    assert message in result.output.replace("\n", "")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not out.exists()

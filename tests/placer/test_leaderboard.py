@@ -192,12 +192,15 @@ def test_reading_never_writes_and_reads_an_older_file(tmp_path: Path) -> None:
 
     db = tmp_path / "runs" / "results.sqlite"
     ResultStore(db).write(record("d1", "aa", 0, 0.9))
-    with sqlite3.connect(db) as conn:  # an older file: no timing column yet
+    conn = sqlite3.connect(db)
+    with conn:  # an older file: no timing column yet
         conn.execute("ALTER TABLE runs DROP COLUMN timing")
+    conn.close()
     before = db.read_bytes()
     table = build(tmp_path / "runs")
     assert cell(table, "d1", "aa", "proxy") == pytest.approx(0.9)
     assert db.read_bytes() == before  # no column added, no journal mode set
+    assert sorted(p.name for p in db.parent.iterdir()) == ["results.sqlite"]  # no -shm, -wal
     assert list(ResultStore(db, read_only=True).records())[0].timing is None
 
 
