@@ -53,6 +53,8 @@ class IndexTuningEnv(gym.Env):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unsupported render_mode {render_mode!r}: expected None or 'ansi'")
         check_index_settings(datasets, keys, queries, mode, time_weight, size_weight, seed)
+        if isinstance(sketch_points, bool) or int(sketch_points) != sketch_points or sketch_points < 1:
+            raise ValueError(f"sketch_points must be a whole number >= 1, got {sketch_points!r}")
         self.datasets = tuple(datasets)
         self._objective_args = dict(
             keys=keys,

@@ -123,8 +123,13 @@ def place_command(
         typer.Option("--suite", help="place every design found under this folder (recursively)"),
     ] = None,
     budget_s: Annotated[float, typer.Option("--budget-s", min=0.0, help="seconds per run")] = 60.0,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="random seed (one design)")] = 0,
-    seeds: Annotated[int, typer.Option("--seeds", min=1, help="seeds 0..N-1 per design and method (suite)")] = 1,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="random seed (one design; default 0)")
+    ] = None,
+    seeds: Annotated[
+        int | None,
+        typer.Option("--seeds", min=1, help="seeds 0..N-1 per design and method (suite; default 1)"),
+    ] = None,
     jobs: Annotated[
         int | None,
         typer.Option("--jobs", min=1, help="parallel worker processes (suite; default: CPU count)"),
@@ -176,16 +181,18 @@ def place_command(
         assert netlist is not None
         if len(methods) != 1:
             raise UsageError("one design takes one method; use --suite for several")
-        if ray_address or resume or designs:
-            raise UsageError("--ray, --resume and --designs apply to --suite only")
+        if ray_address or resume or designs or seeds is not None or jobs is not None:
+            raise UsageError("--ray, --resume, --designs, --seeds and --jobs apply to --suite only")
         check_output_file(out)
-        _place_one(netlist, plc, methods[0], options[methods[0]], budget_s, seed, out, quiet)
+        _place_one(netlist, plc, methods[0], options[methods[0]], budget_s, seed or 0, out, quiet)
     else:
         if plc is not None:
             raise UsageError("--plc applies to one design; a suite uses each design's initial.plc")
+        if seed is not None:
+            raise UsageError("--seed applies to one design; a suite runs seeds 0..N-1 (--seeds N)")
         check_output_folder(out)
         _place_suite(
-            suite, methods, options, budget_s, seeds, jobs or (os.cpu_count() or 1), out, resume,
+            suite, methods, options, budget_s, seeds or 1, jobs or (os.cpu_count() or 1), out, resume,
             ray_address, _split_list(designs) or None, plugins, quiet,
         )
 

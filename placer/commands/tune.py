@@ -42,29 +42,15 @@ def _objective(
     out: Path,
 ):
     from learned_systems.config.factory import make_backend
-    from learned_systems.config.workloads import WORKLOAD_NAMES
-    from learned_systems.datasets import GENERATORS
     from learned_systems.objectives import ConfigObjective, IndexObjective
 
     if system == "index":
-        if workload not in GENERATORS:
-            raise _BadInput(
-                f"unknown dataset {workload!r} for --system index: expected one of {sorted(GENERATORS)}"
-            )
         return IndexObjective(
             workload, keys=rows or 1_000_000, queries=100_000, seed=seed, repeats=repeats
         )
-    if system == "sqlite" and workload not in WORKLOAD_NAMES:
-        raise _BadInput(
-            f"unknown workload {workload!r} for sqlite: expected one of {list(WORKLOAD_NAMES)}"
-        )
     if system == "postgres":
-        from learned_systems.config.postgres_backend import POSTGRES_WORKLOADS, find_binaries
+        from learned_systems.config.postgres_backend import find_binaries
 
-        if workload not in POSTGRES_WORKLOADS:
-            raise _BadInput(
-                f"unknown workload {workload!r} for postgres: expected one of {list(POSTGRES_WORKLOADS)}"
-            )
         find_binaries()  # raises a clear error when PostgreSQL is not installed
     backend = make_backend(
         system,
@@ -79,15 +65,35 @@ def _objective(
     return ConfigObjective(backend)
 
 
+#: The workload each system tunes when --workload is not given.
+DEFAULT_WORKLOADS = {"sqlite": "ycsb-a", "postgres": "tpcb", "index": "lognormal"}
+
+
+def _workloads(system: str) -> list[str]:
+    """The workload (or dataset) names ``system`` offers."""
+    if system == "index":
+        from learned_systems.datasets import GENERATORS
+
+        return sorted(GENERATORS)
+    if system == "postgres":
+        from learned_systems.config.postgres_backend import POSTGRES_WORKLOADS
+
+        return list(POSTGRES_WORKLOADS)
+    from learned_systems.config.workloads import WORKLOAD_NAMES
+
+    return list(WORKLOAD_NAMES)
+
+
 def tune(
     system: Annotated[str, typer.Option(help="sqlite | postgres | index")] = "sqlite",
     workload: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="sqlite: ycsb-a|ycsb-b|ycsb-c|ycsb-f|orders|analytical; "
-            "postgres: tpcb|select-only|simple-update|analytical; index: a dataset name"
+            help="sqlite: ycsb-a|ycsb-b|ycsb-c|ycsb-f|orders|analytical (default ycsb-a); "
+            "postgres: tpcb|select-only|simple-update|analytical (default tpcb); "
+            "index: lognormal|uniform|normal|books|clustered (default lognormal)"
         ),
-    ] = "ycsb-a",
+    ] = None,
     tuner: Annotated[
         str, typer.Option(help="random | optuna | rl (comma-separated for several)")
     ] = "optuna",
@@ -97,7 +103,11 @@ def tune(
         "tune-out"
     ),
     rows: Annotated[
-        int, typer.Option(help="database rows / pgbench scale / index keys (0 = default)")
+        int,
+        typer.Option(
+            help="SQLite rows (default 200000) / pgbench scale (default 10) / index keys "
+            "(default 1000000); 0 = the default"
+        ),
     ] = 0,
     duration: Annotated[float, typer.Option(help="seconds per measurement")] = 1.0,
     repeats: Annotated[
@@ -151,6 +161,12 @@ def _run(
 
     if system not in SYSTEMS:
         raise _BadInput(f"unknown system {system!r}: expected one of {list(SYSTEMS)}")
+    workload = workload or DEFAULT_WORKLOADS[system]
+    if workload not in _workloads(system):
+        what = "dataset" if system == "index" else "workload"
+        raise _BadInput(
+            f"unknown {what} {workload!r} for {system}: expected one of {_workloads(system)}"
+        )
     tuners = [t.strip() for t in tuner.split(",") if t.strip()]
     for name in tuners or [tuner]:
         if name not in TUNERS:

@@ -75,6 +75,7 @@ def test_bad_arguments_are_refused():
         ({"time_weight": float("nan")}, "time_weight must be a finite number"),
         ({"seed": -1}, "seed must be"),
         ({"render_mode": "human"}, "unsupported render_mode"),
+        ({"sketch_points": -3}, "sketch_points must be"),
     ]
     for setting, message in refused:
         with pytest.raises(ValueError, match=message):

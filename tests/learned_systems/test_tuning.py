@@ -351,10 +351,19 @@ def test_cli_sqlite_small_run(tmp_path):
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
-    result = CliRunner().invoke(_app(), ["tune", *args, "--out", str(tmp_path)])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(_app(), ["tune", *args, "--out", str(out)])
     assert result.exit_code == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not out.exists()  # refused before the folder (and its lock) was made
+
+
+def test_cli_default_workload_follows_the_system(tmp_path):
+    args = ["tune", "--system", "index", "--trials", "1", "--rows", "2000", "--repeats", "1"]
+    result = CliRunner().invoke(_app(), [*args, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "best_config.json").read_text())["workload"] == "lognormal"
 
 
 def test_optuna_resumed_anywhere_proposes_what_the_straight_run_did():

@@ -96,6 +96,9 @@ def test_suite_batch_in_process(design: Path, tmp_path: Path) -> None:
         (["NOFILE", "--algo", METHOD, "--out", "x.plc"], "no such file"),
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--option", "sa.max_step=3"], "has no option 'max_step'"),
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--plugin", "no_such_plugin_module"], "could not load it"),
+        (["NETLIST", "--algo", "sa", "--out", "x.plc", "--seeds", "3"], "apply to --suite only"),
+        (["NETLIST", "--algo", "sa", "--out", "x.plc", "--jobs", "2"], "apply to --suite only"),
+        (["--suite", "SUITE", "--algo", METHOD, "--out", "runs", "--seed", "5"], "--seed applies to one design"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
