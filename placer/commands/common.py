@@ -42,7 +42,9 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except (NetlistError, UsageError) as exc:
             raise fail(str(exc)) from None
         except FileNotFoundError as exc:
-            raise fail(f"{exc.filename}: no such file") from None
+            if exc.filename is None:  # raised with a message only
+                raise fail(str(exc)) from None
+            raise fail(f"{exc.filename}: {exc.strerror or 'no such file'}") from None
         except sqlite3.Error as exc:  # a results database that cannot be read or written
             raise fail(f"results database: {exc}") from None
         except OSError as exc:  # e.g. an output path that is a folder, a full or read-only disk

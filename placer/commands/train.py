@@ -63,6 +63,14 @@ def parse_settings(items: list[str]) -> dict[str, Any]:
     return out
 
 
+#: Options a resumed run keeps from its config.json (only --timesteps and --device may change).
+_FIXED_ON_RESUME = (
+    "--netlist", "--suite", "--generated", "--eval-netlist", "--n-envs", "--seed",
+    "--checkpoint-every", "--eval-every", "--threads", "--max-grid", "--max-nodes",
+    "--no-wiremask", "--no-graph", "--dense-shaping", "--w-timing", "--set",
+)  # fmt: skip
+
+
 @clean_errors
 def train_command(
     out: Annotated[
@@ -73,30 +81,46 @@ def train_command(
     ] = None,
     suite: Annotated[Path | None, typer.Option("--suite", help="folder of design folders")] = None,
     generated: Annotated[
-        int, typer.Option("--generated", min=0, help="number of synthetic designs")
-    ] = 0,
+        int | None, typer.Option("--generated", min=0, help="number of synthetic designs [default: 0]")
+    ] = None,
     eval_netlist: Annotated[
         Path | None,
         typer.Option("--eval-netlist", help="design for evaluation (default: the first)"),
     ] = None,
     timesteps: Annotated[
-        int, typer.Option("--timesteps", min=1, help="total environment steps")
-    ] = 100_000,
-    n_envs: Annotated[int, typer.Option("--n-envs", min=1, help="parallel environments")] = 2,
+        int | None,
+        typer.Option(
+            "--timesteps",
+            min=1,
+            help="total environment steps, rounded up to whole rollouts of n_steps x n_envs "
+            "[default: 100000; on --resume the run's own]",
+        ),
+    ] = None,
+    n_envs: Annotated[
+        int | None, typer.Option("--n-envs", min=1, help="parallel environments [default: 2]")
+    ] = None,
     device: Annotated[
-        str, typer.Option("--device", help="auto (CUDA when present), cpu or cuda")
-    ] = "auto",
-    seed: Annotated[int, typer.Option("--seed", min=0, help="seed of every random choice")] = 0,
+        str | None,
+        typer.Option("--device", help="auto (CUDA when present), cpu, cuda or cuda:N [default: auto]"),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="seed of every random choice [default: 0]")
+    ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue from OUT/last.zip")] = False,
-    checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", min=1)] = 10_000,
-    eval_every: Annotated[int, typer.Option("--eval-every", min=1)] = 5_000,
-    threads: Annotated[int, typer.Option("--threads", min=1, help="torch CPU threads")] = 1,
+    checkpoint_every: Annotated[
+        int | None, typer.Option("--checkpoint-every", min=1, help="[default: 10000]")
+    ] = None,
+    eval_every: Annotated[int | None, typer.Option("--eval-every", min=1, help="[default: 5000]")] = None,
+    threads: Annotated[
+        int | None, typer.Option("--threads", min=1, help="torch CPU threads [default: 1]")
+    ] = None,
     max_grid: Annotated[
-        int, typer.Option("--max-grid", min=8, help="padded grid side (multiple of 8)")
-    ] = 64,
+        int | None,
+        typer.Option("--max-grid", min=8, help="padded grid side (multiple of 8) [default: 64]"),
+    ] = None,
     max_nodes: Annotated[
-        int, typer.Option("--max-nodes", min=1, help="padded hard-macro count")
-    ] = 256,
+        int | None, typer.Option("--max-nodes", min=1, help="padded hard-macro count [default: 256]")
+    ] = None,
     no_wiremask: Annotated[
         bool, typer.Option("--no-wiremask", help="ablation: blank wire-mask channel")
     ] = False,
@@ -107,8 +131,8 @@ def train_command(
         bool, typer.Option("--dense-shaping", help="per-step wire-mask reward")
     ] = False,
     w_timing: Annotated[
-        float, typer.Option("--w-timing", help="timing weight in the reward")
-    ] = 0.0,
+        float | None, typer.Option("--w-timing", help="timing weight in the reward [default: 0]")
+    ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="progress bar")] = True,
     settings: Annotated[
         list[str] | None,
@@ -120,56 +144,81 @@ def train_command(
     ] = None,
 ) -> None:
     """Train a placement policy (MaskablePPO, CNN + graph encoder, deconvolution head)."""
+    from placer.folder_lock import FolderBusy
     from placer.rl.train import TrainConfig, resolve_device, train
 
-    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
-        raise UsageError(f"--device must be auto, cpu or cuda, got {device!r}")
-    if max_grid % 8:
-        raise UsageError(f"--max-grid must be a multiple of 8, got {max_grid}")
-    if resume and settings:
-        raise UsageError("--set cannot change a run being resumed (its config.json is kept)")
     check_output_folder(out)
     if resume:
-        saved = out / "config.json"
-        if not saved.exists():
-            raise UsageError(f"{out}: no config.json to resume from")
-        config = TrainConfig(**json.loads(saved.read_text()))
-        config.timesteps, config.device = timesteps, device
+        given = (netlist, suite, generated, eval_netlist, n_envs, seed, checkpoint_every,
+                 eval_every, threads, max_grid, max_nodes, no_wiremask or None, no_graph or None,
+                 dense_shaping or None, w_timing, settings)  # fmt: skip
+        changed = [name for name, value in zip(_FIXED_ON_RESUME, given, strict=True) if value]
+        if changed:
+            raise UsageError(
+                f"{', '.join(changed)} cannot change a run being resumed (its config.json is "
+                "kept; only --timesteps and --device may change)"
+            )
+        config = _saved_config(out)
+        config.out = str(out)  # the folder given now, even if the run was moved or copied
+        if timesteps is not None:
+            config.timesteps = timesteps
+        if device is not None:
+            config.device = device
     else:
-        if not netlist and suite is None and generated == 0:
+        if not netlist and suite is None and not generated:
             raise UsageError("give training designs: --netlist FILE, --suite DIR or --generated N")
-        if (out / "last.zip").exists():
-            raise UsageError(f"{out} already holds a run: pass --resume or another --out")
         config = TrainConfig(
             out=str(out),
-            netlists=[str(p) for p in netlist or []],
-            suite=str(suite) if suite else None,
-            generated=generated,
-            eval_netlist=str(eval_netlist) if eval_netlist else None,
-            timesteps=timesteps,
-            n_envs=n_envs,
-            device=device,
-            seed=seed,
-            threads=threads,
-            checkpoint_every=checkpoint_every,
-            eval_every=eval_every,
-            max_grid=max_grid,
-            max_nodes=max_nodes,
-            use_wiremask=not no_wiremask,
-            use_graph=not no_graph,
-            dense_shaping=dense_shaping,
-            w_timing=w_timing,
+            netlists=[str(p.absolute()) for p in netlist or []],  # resumable from anywhere
+            suite=str(suite.absolute()) if suite else None,
+            generated=generated or 0,
+            eval_netlist=str(eval_netlist.absolute()) if eval_netlist else None,
         )
+        for key, value in (("timesteps", timesteps), ("n_envs", n_envs), ("device", device),
+                           ("seed", seed), ("threads", threads), ("checkpoint_every", checkpoint_every),
+                           ("eval_every", eval_every), ("max_grid", max_grid),
+                           ("max_nodes", max_nodes), ("w_timing", w_timing)):  # fmt: skip
+            if value is not None:
+                setattr(config, key, value)
+        config.use_wiremask, config.use_graph = not no_wiremask, not no_graph
+        config.dense_shaping = dense_shaping
         for key, value in parse_settings(settings or []).items():
             setattr(config, key, value)
-    console.print(f"training on {resolve_device(config.device)}; run folder {out}")
     try:
+        config.validate()
+        console.print(f"training on {resolve_device(config.device)}; run folder {out}")
         train(config, progress_bar=progress, resume=resume)
-    except ValueError as exc:
+    except (ValueError, FileExistsError, FolderBusy) as exc:
         raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        console.print(f"interrupted: the run is saved in {out}; rerun with --resume to go on")
+        raise typer.Exit(130) from None
     best = out / "best.json"
     if best.exists():
         info = json.loads(best.read_text())
         console.print(
             f"best evaluation proxy {info['proxy']:.4f} at step {info['steps']} -> {out / 'best.plc'}"
         )
+    else:
+        console.print(
+            "no evaluation episode placed every hard macro, so there is no best.plc yet; "
+            "a larger --max-grid gives finer cells"
+        )
+
+
+def _saved_config(out: Path):  # type: ignore[no-untyped-def]
+    """The TrainConfig stored in ``out/config.json``, or a one-line error saying why not."""
+    from placer.rl.train import TrainConfig
+
+    saved = out / "config.json"
+    if not saved.exists():
+        raise UsageError(f"{out}: no config.json to resume from")
+    if not (out / "last.zip").exists():
+        raise UsageError(
+            f"{out}: no last.zip to resume from (the run stopped before its first checkpoint; "
+            "remove the folder and start again)"
+        )
+    try:
+        return TrainConfig(**json.loads(saved.read_text()))
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise UsageError(f"{saved}: not a training config ({exc})") from None

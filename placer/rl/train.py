@@ -25,6 +25,7 @@ explore among its best few percent of cells, instead of starting from masked-ran
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import math
 import time
@@ -101,6 +102,50 @@ class TrainConfig:
     w_cong: float = 0.5
     w_timing: float = 0.0
 
+    def validate(self) -> None:
+        """Refuse settings under which training would crash mid-run, learn from NaN or do
+        nothing (each named with what is allowed), before anything is written.
+
+        Raises:
+            ValueError: the first bad setting.
+        """
+        def whole(name: str, low: int) -> None:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+
+        def number(name: str, low: float, high: float = math.inf, low_open: bool = False) -> None:
+            value = getattr(self, name)
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            ok = ok and (value > low if low_open else value >= low) and value <= high
+            if not ok:
+                bracket = "(" if low_open else "["
+                raise ValueError(f"{name} must be a finite number in {bracket}{low:g}, {high:g}], got {value!r}")
+
+        for name, low in (("timesteps", 1), ("n_envs", 1), ("seed", 0), ("threads", 1),
+                          ("checkpoint_every", 1), ("eval_every", 1), ("n_steps", 1),
+                          ("batch_size", 2), ("n_epochs", 1), ("max_grid", 8), ("max_nodes", 1),
+                          ("max_edges", 0), ("generated", 0)):  # fmt: skip
+            whole(name, low)
+        if self.n_steps * self.n_envs < 2:
+            raise ValueError("n_steps x n_envs must be >= 2 (a rollout of one step has no advantage spread)")
+        if self.max_grid % 8:
+            raise ValueError(f"max_grid must be a multiple of 8, got {self.max_grid}")
+        number("learning_rate", 0.0, low_open=True)
+        number("ent_coef", 0.0)
+        number("gamma", 0.0, 1.0, low_open=True)
+        number("gae_lambda", 0.0, 1.0)
+        number("wiremask_prior", 0.0)
+        for name in ("density_weight", "w_wl", "w_den", "w_cong", "w_timing"):
+            number(name, -math.inf)
+        if self.time_limit_s is not None:
+            number("time_limit_s", 0.0, low_open=True)
+        if self.vec not in ("dummy", "subproc"):
+            raise ValueError(f"vec must be 'dummy' or 'subproc', got {self.vec!r}")
+        if self.soft_placement not in ("fd", "keep"):
+            raise ValueError(f"soft_placement must be 'fd' or 'keep', got {self.soft_placement!r}")
+        resolve_device(self.device)
+
     def env_kwargs(self) -> dict[str, Any]:
         return {
             "max_grid": self.max_grid,
@@ -120,9 +165,27 @@ class TrainConfig:
 
 
 def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when available, else ``cpu``."""
+    """``auto`` -> ``cuda`` when available, else ``cpu``; ``cpu``, ``cuda`` and ``cuda:N`` as
+    they are when this machine has them.
+
+    Raises:
+        ValueError: another name, or CUDA asked for where there is none (stable-baselines3
+            would quietly train on the CPU instead).
+    """
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        return device
+    try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        parsed = None
+    if parsed is None or parsed.type != "cuda":
+        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {device!r}")
+    if not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: CUDA is not available on this machine (use auto or cpu)")
+    if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     return device
 
 
@@ -142,9 +205,11 @@ def generated_designs(n: int, seed: int = 0, hard: tuple[int, int] = (8, 24)) ->
 def find_suite(folder: str | Path) -> list[Path]:
     """Design folders under ``folder`` that hold a ``netlist.pb.txt`` (or ``.gz``)."""
     root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no such folder", str(root))
     found = sorted({p.parent for p in root.rglob("netlist.pb.txt*")})
     if not found:
-        raise FileNotFoundError(f"{root}: no netlist.pb.txt under this folder")
+        raise FileNotFoundError(errno.ENOENT, "no netlist.pb.txt under this folder", str(root))
     return [p / "netlist.pb.txt" if (p / "netlist.pb.txt").exists() else p / "netlist.pb.txt.gz" for p in found]
 
 
@@ -208,6 +273,7 @@ class TrainingMonitor(BaseCallback):
         self.eval_env = MacroPlacementEnv(designs=[eval_design], **config.env_kwargs())
         self.recent_proxy: deque[float] = deque(maxlen=50)
         self.best = self._read_best()
+        self.last_eval_step = -1
         self._next_ckpt = 0
         self._next_eval = 0
         self._t0 = time.perf_counter()
@@ -241,6 +307,7 @@ class TrainingMonitor(BaseCallback):
 
     def evaluate(self) -> float:
         """Deterministic episode on the evaluation design; keeps the best placement."""
+        self.last_eval_step = self.num_timesteps
         result = run_episode(self.model, self.eval_env, deterministic=True, seed=self.config.seed)
         proxy = result["cost"]["proxy"] if "cost" in result else math.inf
         self.logger.record("eval/proxy", proxy)
@@ -248,7 +315,7 @@ class TrainingMonitor(BaseCallback):
         self._append_curve(mean, proxy)
         if proxy < self.best:
             self.best = proxy
-            self.model.save(self.out / "best.zip")
+            _save_model(self.model, self.out / "best.zip")
             self.eval_env.write_plc(self.out / "best.plc", result["placement"])
             _write_json(self.out / "best.json", {"proxy": proxy, "steps": self.num_timesteps, "cost": result["cost"], "design": result["design"]})
         return proxy
@@ -272,14 +339,38 @@ def _write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
+def _save_model(model: Any, path: Path) -> None:
+    """``model.save`` through a temporary name, so a reader never sees half a zip."""
+    tmp = path.with_name(path.stem + ".tmp.zip")
+    model.save(tmp)
+    tmp.replace(path)
+
+
 def save_checkpoint(model: Any, out: Path, steps: int) -> Path:
     """Write ``checkpoints/step_N.zip`` and ``last.zip`` (atomically)."""
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     model.save(out / "checkpoints" / f"step_{steps}.zip")
-    tmp = out / "last.tmp.zip"
-    model.save(tmp)
-    tmp.replace(out / "last.zip")
+    _save_model(model, out / "last.zip")
     return out / "last.zip"
+
+
+#: Files a run writes into its folder; a new run refuses a folder holding any of them.
+RUN_FILES = ("config.json", "last.zip", "best.json", "best.zip", "best.plc", "curve.csv")
+
+
+def _drop_curve_rows_after(path: Path, steps: int) -> None:
+    """Remove learning-curve rows past ``steps`` (written after the checkpoint a killed run
+    resumes from: they will be measured again)."""
+    if not path.exists():
+        return
+    with path.open(newline="") as f:
+        rows = list(csv.reader(f))
+    kept = rows[:1] + [r for r in rows[1:] if r and int(float(r[0])) <= steps]
+    if len(kept) != len(rows):
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("w", newline="") as f:
+            csv.writer(f).writerows(kept)
+        tmp.replace(path)
 
 
 def train(
@@ -287,71 +378,96 @@ def train(
 ) -> Path:
     """Train (or, with ``resume``, continue from ``out/last.zip``) and return ``out``.
 
-    Ctrl-C saves ``last.zip`` and returns. Without ``resume`` an existing ``last.zip`` is an
-    error (no silent overwrite of a run).
+    Ctrl-C (or SIGTERM under :func:`placer.interrupts.sigterm_as_interrupt`) saves ``last.zip``
+    and re-raises ``KeyboardInterrupt``. Without ``resume`` a folder holding an earlier run's
+    files is refused (no silent overwrite, no best placement taken over from another design).
+    A resumed run draws fresh episode seeds (``seed + steps done``): it continues training,
+    but is not bit-identical to a run that was never interrupted. One run per folder at a time.
+
+    Raises:
+        ValueError: bad settings (:meth:`TrainConfig.validate`), no training design.
+        FileExistsError, FileNotFoundError: an earlier run without ``resume``, nothing to resume.
+        FolderBusy: another run is writing into ``out``.
     """
     from sb3_contrib import MaskablePPO
 
+    from placer.folder_lock import exclusive_folder
     from placer.rl.policy import PlacementPolicy
 
+    config.validate()
     torch.set_num_threads(max(1, config.threads))
     out = Path(config.out)
     last = out / "last.zip"
-    if last.exists() and not resume:
-        raise FileExistsError(f"{out} already holds a run (last.zip): pass resume=True / --resume, or another --out")
-    if resume and not last.exists():
-        raise FileNotFoundError(f"{last}: nothing to resume")
-    out.mkdir(parents=True, exist_ok=True)
-    designs = list(designs) if designs is not None else load_designs(config)
-    if config.eval_netlist:
-        from netlists.io import load_design
-
-        eval_design = load_design(config.eval_netlist)
-    else:
-        eval_design = designs[0]
-    _write_json(out / "config.json", asdict(config))
-    _write_json(out / "env_kwargs.json", {k: v for k, v in config.env_kwargs().items() if k in ENV_OPTION_KEYS})
-    device = resolve_device(config.device)
-    vec = make_vec_env(designs, config, config.seed)
-    tb = str(out / "tb") if _has_tensorboard() else None
-    if resume:
-        model = MaskablePPO.load(last, env=vec, device=device, tensorboard_log=tb)
-    else:
-        model = MaskablePPO(
-            PlacementPolicy,
-            vec,
-            n_steps=config.n_steps,
-            batch_size=config.batch_size,
-            n_epochs=config.n_epochs,
-            learning_rate=config.learning_rate,
-            ent_coef=config.ent_coef,
-            gamma=config.gamma,
-            gae_lambda=config.gae_lambda,
-            policy_kwargs=policy_kwargs(config),
-            tensorboard_log=tb,
-            seed=config.seed,
-            device=device,
-            verbose=0,
-        )
-    if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
-        model.set_logger(Logger(folder=None, output_formats=[]))
-    remaining = config.timesteps - model.num_timesteps
-    monitor = TrainingMonitor(config, eval_design)
-    try:
-        if remaining > 0:
-            model.learn(
-                remaining,
-                callback=CallbackList([monitor]),
-                progress_bar=progress_bar and _has_progress_bar(),
-                reset_num_timesteps=False,
-                tb_log_name="ppo",
+    with exclusive_folder(out):
+        earlier = [name for name in RUN_FILES if (out / name).exists()]
+        if earlier and not resume:
+            raise FileExistsError(
+                f"{out} already holds a run ({', '.join(earlier)}): pass resume=True / --resume, "
+                "or another --out"
             )
-            monitor.evaluate()
-    except KeyboardInterrupt:
-        print(f"interrupted at step {model.num_timesteps}: saving {last}")
-    finally:
-        save_checkpoint(model, out, model.num_timesteps)
-        vec.close()
+        if resume and not last.exists():
+            raise FileNotFoundError(
+                errno.ENOENT,
+                "nothing to resume: no last.zip (a run killed before its first checkpoint; "
+                "remove the folder and start again)",
+                str(last),
+            )
+        designs = list(designs) if designs is not None else load_designs(config)
+        if config.eval_netlist:
+            from netlists.io import load_design
+
+            eval_design = load_design(config.eval_netlist)
+        else:
+            eval_design = designs[0]
+        _write_json(out / "config.json", asdict(config))
+        _write_json(out / "env_kwargs.json", {k: v for k, v in config.env_kwargs().items() if k in ENV_OPTION_KEYS})
+        device = resolve_device(config.device)
+        tb = str(out / "tb") if _has_tensorboard() else None
+        if resume:
+            model = MaskablePPO.load(last, device=device, tensorboard_log=tb)
+            _drop_curve_rows_after(out / "curve.csv", model.num_timesteps)
+            vec = make_vec_env(designs, config, config.seed + model.num_timesteps)
+            model.set_env(vec)
+        else:
+            vec = make_vec_env(designs, config, config.seed)
+            model = MaskablePPO(
+                PlacementPolicy,
+                vec,
+                n_steps=config.n_steps,
+                batch_size=config.batch_size,
+                n_epochs=config.n_epochs,
+                learning_rate=config.learning_rate,
+                ent_coef=config.ent_coef,
+                gamma=config.gamma,
+                gae_lambda=config.gae_lambda,
+                policy_kwargs=policy_kwargs(config),
+                tensorboard_log=tb,
+                seed=config.seed,
+                device=device,
+                verbose=0,
+            )
+        if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
+            model.set_logger(Logger(folder=None, output_formats=[]))
+        remaining = config.timesteps - model.num_timesteps
+        monitor = TrainingMonitor(config, eval_design)
+        try:
+            if remaining > 0:
+                model.learn(
+                    remaining,
+                    callback=CallbackList([monitor]),
+                    progress_bar=progress_bar and _has_progress_bar(),
+                    reset_num_timesteps=False,
+                    tb_log_name="ppo",
+                )
+                if monitor.last_eval_step != model.num_timesteps:
+                    monitor.evaluate()
+        except KeyboardInterrupt:
+            print(f"interrupted at step {model.num_timesteps}: saving {last}")
+            save_checkpoint(model, out, model.num_timesteps)
+            raise
+        finally:
+            vec.close()
+        save_checkpoint(model, out, model.num_timesteps)  # not after a crash: no broken last.zip
     return out
 
 

@@ -177,3 +177,90 @@ def test_train_cli_set_converts_and_validates_settings() -> None:
         parse_settings(["n_steps=many"])
     with pytest.raises(UsageError, match="KEY one of"):
         parse_settings(["out=elsewhere"])  # the run folder is --out's job
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"batch_size": 1}, "batch_size must be a whole number >= 2"),
+        ({"checkpoint_every": 0}, "checkpoint_every must be"),
+        ({"gamma": 2.0}, r"gamma must be a finite number in \(0, 1\]"),
+        ({"ent_coef": float("inf")}, "ent_coef must be a finite number"),
+        ({"vec": "xx"}, "vec must be 'dummy' or 'subproc'"),
+        ({"device": "tpu"}, "device must be auto, cpu, cuda or cuda:N"),
+        ({"max_grid": 12}, "max_grid must be a multiple of 8"),
+    ],
+)
+def test_bad_settings_are_refused_before_anything_is_written(tmp_path, tiny_design, setting, message):
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, **{**TINY, **setting})
+    with pytest.raises(ValueError, match=message):
+        train(cfg, progress_bar=False, designs=[tiny_design])
+    assert not (tmp_path / "run").exists()
+
+
+def test_cuda_where_there_is_none_is_refused():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        train_module.resolve_device("cuda")
+
+
+def test_curve_has_one_row_per_evaluation(trained_run):
+    _, out = trained_run
+    steps = [line.split(",")[0] for line in (out / "curve.csv").read_text().splitlines()[1:]]
+    assert steps == ["0", "128", "256"]  # the last evaluation is not written twice
+
+
+def test_an_interrupt_saves_the_run_and_a_resume_drops_the_lost_curve_rows(tiny_design, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=4096, checkpoint_every=10_000, eval_every=64, **TINY)
+    original = train_module.TrainingMonitor._on_step
+
+    def stop_at_200(self):  # a Ctrl-C in the middle of training
+        if self.num_timesteps >= 200:
+            raise KeyboardInterrupt
+        return original(self)
+
+    monkeypatch.setattr(train_module.TrainingMonitor, "_on_step", stop_at_200)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, progress_bar=False, designs=[tiny_design])
+    from sb3_contrib import MaskablePPO
+
+    assert MaskablePPO.load(out / "last.zip", device="cpu").num_timesteps == 200
+    with (out / "curve.csv").open("a") as f:  # rows a killed run wrote after its checkpoint
+        f.write("256,1.0,0.5,0.5\n320,1.0,0.5,0.5\n")
+    train_module._drop_curve_rows_after(out / "curve.csv", 200)
+    assert [r.split(",")[0] for r in (out / "curve.csv").read_text().splitlines()[1:]] == ["0", "64", "128", "192"]
+
+
+def test_train_cli_resumes_the_folder_given_and_keeps_its_target(tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    out = tmp_path / "first"
+    tiny = ["--generated", "1", "--timesteps", "64", "--n-envs", "1", "--max-grid", "16",
+            "--max-nodes", "32", "--device", "cpu", "--no-progress", "--set", "n_steps=64",
+            "--set", "batch_size=32", "--set", "soft_placement=keep"]  # fmt: skip
+    first = CliRunner().invoke(app, ["train", "--out", str(out), *tiny])
+    assert first.exit_code == 0, first.output
+    moved = tmp_path / "moved"
+    shutil.copytree(out, moved)
+    before = sorted(p.name for p in (out / "checkpoints").iterdir())
+    more = ["train", "--out", str(moved), "--resume", "--timesteps", "128", "--no-progress"]
+    result = CliRunner().invoke(app, more)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == before  # the original untouched
+    assert (moved / "checkpoints" / "step_128.zip").exists()
+    again = CliRunner().invoke(app, ["train", "--out", str(moved), "--resume", "--no-progress"])
+    assert again.exit_code == 0, again.output
+    assert json.loads((moved / "config.json").read_text())["timesteps"] == 128  # kept
+    refused = CliRunner().invoke(app, ["train", "--out", str(moved), "--resume", "--seed", "3"])
+    assert refused.exit_code == 2 and "--seed cannot change a run being resumed" in refused.output
+    leftover = tmp_path / "leftover"
+    leftover.mkdir()
+    (leftover / "best.json").write_text('{"proxy": 0.5}')  # another run's best, no last.zip
+    fresh = CliRunner().invoke(app, ["train", "--out", str(leftover), "--generated", "1"])
+    assert fresh.exit_code == 2 and "already holds a run (best.json)" in fresh.output
