@@ -10,7 +10,10 @@ Every tuner's best configuration (one per seed) is then
 re-measured next to the rule of thumb (interleaved, ``--validate-repeats`` rounds), because the
 best of 50 noisy measurements overstates itself; the targets (>= 1.15 x the rule, Optuna above
 random search) are judged on those re-measured figures. Every trial goes to a SQLite results
-store (``--store``), so a killed run resumes. Writes
+store (``--store``, by default ``config_tuning_bench.sqlite`` in the ``--out`` folder), so a
+killed run resumes; the store keeps each workload's measurement settings (the duration as used,
+repeats, rows or scale, minimum transactions or clients) and refuses to add trials measured
+with other ones. Writes
 ``experiments/results/config_tuning_<system>.{md,json}`` and one best-so-far plot per workload.
 
 Run: ``nice -n 10 python experiments/bench/config_tuning_bench.py --system sqlite``; or two
@@ -30,8 +33,21 @@ import tempfile
 import time
 from pathlib import Path
 
+from _cli import (
+    fail,
+    make_parser,
+    non_negative_int,
+    output_folder,
+    positive_float,
+    positive_int,
+    repeated,
+    run,
+)
+
+from learned_systems.config import postgres_backend
 from learned_systems.config.factory import make_backend
-from learned_systems.config.sqlite_backend import DEFAULT_MIN_TRANSACTIONS
+from learned_systems.config.sqlite_backend import DEFAULT_MIN_TRANSACTIONS, SQLiteBackend
+from learned_systems.config.workloads import MIN_ROWS, WORKLOAD_NAMES
 from learned_systems.objectives import ConfigObjective
 from learned_systems.plots import plot_best_so_far
 from learned_systems.results import ResultsStore
@@ -41,6 +57,8 @@ from placer.interrupts import sigterm_as_interrupt
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 SQLITE_WORKLOADS = ["ycsb-a", "ycsb-b", "ycsb-c", "ycsb-f", "orders", "analytical"]
 POSTGRES_WORKLOADS = ["tpcb", "analytical"]
+TUNERS = ("random", "optuna", "rl")
+Backend = SQLiteBackend | postgres_backend.PostgresBackend
 
 
 def _validate(
@@ -84,8 +102,15 @@ def _validate(
     }
 
 
-def bench_workload(args, workload: str, store: ResultsStore, template_dir: str) -> dict:
-    backend = make_backend(
+def run_id(system: str, workload: str) -> str:
+    """The results store's run of ``workload``; its measurement settings are claimed in the
+    store (:func:`measurement_settings`), so a run with other settings is refused, not mixed."""
+    return f"bench-{system}-{workload}"
+
+
+def make_workload_backend(args: argparse.Namespace, workload: str, template_dir: str) -> Backend:
+    """The backend measuring ``workload`` with the settings of ``args``."""
+    return make_backend(
         args.system,
         workload,
         rows=args.rows,
@@ -95,8 +120,26 @@ def bench_workload(args, workload: str, store: ResultsStore, template_dir: str) 
         seed=0,
         min_transactions=args.min_transactions,
     )
+
+
+def measurement_settings(backend: Backend) -> dict[str, float | int]:
+    """What a trial's measurement depends on besides its configuration and seed, as the
+    backend applies it (PostgreSQL rounds the duration to whole seconds)."""
+    settings = {"duration_s": backend.duration_s, "repeats": backend.repeats}
+    if backend.system == "sqlite":
+        settings |= {"rows": backend.workload.rows, "min_transactions": backend.min_transactions}
+    else:
+        settings |= {"scale": backend.scale, "clients": backend.clients}
+    return settings
+
+
+def bench_workload(
+    args: argparse.Namespace, workload: str, backend: Backend, store: ResultsStore
+) -> dict:
+    """Tune ``workload`` with every tuner and seed, re-measure the best configurations and
+    plot the best-so-far curves; the workload's record."""
     objective = ConfigObjective(backend)
-    run = f"bench-{args.system}-{workload}"
+    run = run_id(args.system, workload)
     summaries = []
     started = time.perf_counter()
     for tuner in args.tuners:
@@ -166,8 +209,9 @@ def bench_workload(args, workload: str, store: ResultsStore, template_dir: str) 
         record["tuners"][tuner]["median_remeasured_vs_rule"] = (
             statistics.median(valid) if valid else None
         )
-    record["best_config"] = record["validation"].get("best_config", finalists[0][1])
-    record["best_found_by"] = record["validation"].get("best_found_by", finalists[0][0])
+    first_found = finalists[0] if finalists else (None, None)  # none when every trial failed
+    record["best_config"] = record["validation"].get("best_config", first_found[1])
+    record["best_found_by"] = record["validation"].get("best_found_by", first_found[0])
     record["seconds"] = time.perf_counter() - started
     curves = {}
     for tuner, group in by_tuner.items():
@@ -297,45 +341,131 @@ def merge_runs(system: str, folders: list[Path], out: Path) -> None:
             if record.get("plot"):
                 shutil.copyfile(folder / record["plot"], out / record["plot"])
     meta = next((r["meta"] for r in reversed(records) if r.get("meta")), meta)
+    out.mkdir(parents=True, exist_ok=True)
     (out / f"config_tuning_{system}.md").write_text(markdown(records, meta))
     json_path.write_text(json.dumps({"meta": meta, "workloads": records}, indent=2, default=str))
     print(f"merged {len(folders)} run(s) into {json_path}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--system", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--workloads", nargs="*")
-    parser.add_argument("--tuners", nargs="*", default=["random", "optuna", "rl"])
-    parser.add_argument("--trials", type=int, default=50)
-    parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
-    parser.add_argument("--duration", type=float, default=0.15)
-    parser.add_argument("--repeats", type=int, default=3)
+def workload_names(system: str) -> list[str]:
+    """Every workload ``system`` can run (the default set is a subset)."""
+    return list(WORKLOAD_NAMES) if system == "sqlite" else list(postgres_backend.POSTGRES_WORKLOADS)
+
+
+def parse_args() -> argparse.Namespace:
+    """The command line, checked: a bad value is refused before anything is measured."""
+    parser = make_parser(__doc__)
+    parser.add_argument(
+        "--system", choices=["sqlite", "postgres"], default="sqlite", help="database to tune"
+    )
+    parser.add_argument(
+        "--workloads",
+        nargs="+",
+        metavar="NAME",
+        help=f"workloads to run (default: sqlite {', '.join(SQLITE_WORKLOADS)}; postgres "
+        f"{', '.join(POSTGRES_WORKLOADS)}; postgres can also run "
+        f"{', '.join(sorted(set(workload_names('postgres')) - set(POSTGRES_WORKLOADS)))}); "
+        "the other workloads' records are kept from the existing results file",
+    )
+    parser.add_argument(
+        "--tuners",
+        nargs="+",
+        choices=TUNERS,
+        default=list(TUNERS),
+        metavar="TUNER",
+        help=f"tuners to run, of {', '.join(TUNERS)} (default: all)",
+    )
+    parser.add_argument("--trials", type=positive_int, default=50, help="trials per tuner and seed")
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=non_negative_int,
+        default=[0, 1, 2],
+        metavar="SEED",
+        help="seeds of every tuner (rl: the first only; default: 0 1 2)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=positive_float,
+        default=0.15,
+        help="seconds per measurement window (postgres: rounded to whole seconds, at least 1; "
+        "the report states the duration used)",
+    )
+    parser.add_argument(
+        "--repeats", type=positive_int, default=3, help="measurement windows per trial"
+    )
     parser.add_argument(
         "--min-transactions",
-        type=int,
+        type=positive_int,
         default=DEFAULT_MIN_TRANSACTIONS,
         help="SQLite: least transactions per measurement window (slow analytical transactions)",
     )
     parser.add_argument(
         "--rows",
-        type=int,
+        type=positive_int,
         default=None,
-        help="SQLite rows (default 200k: 21-37 MB) or pgbench scale (default 10)",
+        help=f"SQLite rows (default 200k: 21-37 MB; at least {MIN_ROWS}) or pgbench scale "
+        "(default 10)",
     )
-    parser.add_argument("--validate-repeats", type=int, default=5)
     parser.add_argument(
-        "--store", type=Path, default=Path(tempfile.gettempdir()) / "config_tuning_bench.sqlite"
+        "--validate-repeats",
+        type=positive_int,
+        default=5,
+        help="rounds re-measuring the best configurations next to the rule of thumb",
     )
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="SQLite results store, every trial kept there so a killed run resumes; a run "
+        "with other measurement settings is refused (default: OUT/config_tuning_bench.sqlite, "
+        "OUT the --out folder)",
+    )
+    parser.add_argument(
+        "--out",
+        type=output_folder,
+        default=RESULTS,
+        help="folder of the results (config_tuning_SYSTEM.md and .json) and the plots",
+    )
     parser.add_argument(
         "--merge",
         type=Path,
         nargs="+",
         help="only merge the records (and plots) of runs written to these --out folders into "
-        "--out, e.g. after running two workload groups at once, one per core",
+        "--out, e.g. after running two workload groups at once, one per core (default: run "
+        "the benchmark)",
     )
     args = parser.parse_args()
+    if args.merge:
+        for folder in args.merge:
+            if not (folder / f"config_tuning_{args.system}.json").is_file():
+                parser.error(f"--merge: no config_tuning_{args.system}.json in {folder}")
+        return args
+    known = workload_names(args.system)
+    for workload in args.workloads or []:
+        if workload not in known:
+            parser.error(
+                f"--workloads: unknown {args.system} workload {workload!r} "
+                f"(expected some of {', '.join(known)})"
+            )
+    for option, values in (
+        ("--workloads", args.workloads or []),
+        ("--tuners", args.tuners),
+        ("--seeds", args.seeds),
+    ):
+        twice = repeated(values)
+        if twice is not None:
+            parser.error(f"{option}: {twice!r} given twice")
+    if args.system == "sqlite" and args.rows is not None and args.rows < MIN_ROWS:
+        parser.error(f"--rows: SQLite needs at least {MIN_ROWS} rows, got {args.rows}")
+    if args.store is not None and args.store.is_dir():
+        parser.error(f"--store: {args.store} is a folder: give a file name")
+    return args
+
+
+def main() -> None:
+    """Run the benchmark (or ``--merge``) and write the results into ``--out``."""
+    args = parse_args()
     if args.merge:
         merge_runs(args.system, args.merge, args.out)
         return
@@ -343,36 +473,52 @@ def main() -> None:
         SQLITE_WORKLOADS if args.system == "sqlite" else POSTGRES_WORKLOADS
     )
     args.out.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "system": args.system,
-        "trials": args.trials,
-        "tuners": args.tuners,
-        "seeds": args.seeds,
-        "duration": args.duration,
-        "repeats": args.repeats,
-        "min_transactions": args.min_transactions if args.system == "sqlite" else None,
-        "rows": args.rows,
-        "validate_repeats": args.validate_repeats,
-        "machine": f"{platform.machine()}, Python {platform.python_version()}",
-    }
     json_path = args.out / f"config_tuning_{args.system}.json"
     kept = _earlier_records(json_path, set(workloads))
     records = []
+    backends: dict[str, Backend] = {}
     with (
-        ResultsStore(args.store) as store,
+        ResultsStore(args.store or args.out / "config_tuning_bench.sqlite") as store,
         tempfile.TemporaryDirectory(prefix="bench-templates-") as templates,
     ):
-        for workload in workloads:
-            records.append({**bench_workload(args, workload, store, templates), "meta": meta})
-            merged = kept + records
-            text = markdown(merged, meta)  # written after every workload: partial results survive
-            (args.out / f"config_tuning_{args.system}.md").write_text(text)
-            json_path.write_text(
-                json.dumps({"meta": meta, "workloads": merged}, indent=2, default=str)
-            )
+        try:
+            # every workload's settings are claimed before the first trial: a run with other
+            # settings is refused at once, not after the workloads before it
+            for workload in workloads:
+                backends[workload] = make_workload_backend(args, workload, templates)
+                store.claim_settings(
+                    run_id(args.system, workload), measurement_settings(backends[workload])
+                )
+            meta = {
+                "system": args.system,
+                "trials": args.trials,
+                "tuners": args.tuners,
+                "seeds": args.seeds,
+                # as measured: PostgreSQL rounds it to whole seconds
+                "duration": backends[workloads[0]].duration_s,
+                "repeats": args.repeats,
+                "min_transactions": args.min_transactions if args.system == "sqlite" else None,
+                "rows": args.rows,
+                "validate_repeats": args.validate_repeats,
+                "machine": f"{platform.machine()}, Python {platform.python_version()}",
+            }
+            for workload in workloads:
+                record = bench_workload(args, workload, backends[workload], store)
+                records.append({**record, "meta": meta})
+                merged = kept + records
+                text = markdown(merged, meta)  # written after every workload: partial results
+                (args.out / f"config_tuning_{args.system}.md").write_text(text)
+                json_path.write_text(
+                    json.dumps({"meta": meta, "workloads": merged}, indent=2, default=str)
+                )
+        except postgres_backend.PostgresUnavailable as error:
+            fail(f"--system postgres: {error}", 1)
+        finally:
+            for backend in backends.values():
+                backend.close()
     print(text)
 
 
 if __name__ == "__main__":
     with sigterm_as_interrupt():  # kill stops a PostgreSQL trial's server too
-        main()
+        run(main)

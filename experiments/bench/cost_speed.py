@@ -14,16 +14,15 @@ Targets (issue #3): full evaluation <= 0.2 s on ibm17 and <= 20 ms on ibm01; par
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _cli import make_parser, output_file, positive_int, run
 
 from netlists.formats.circuit_training import read_netlist
 from netlists.formats.plc import read_plc
@@ -81,16 +80,18 @@ def bench_design(suite: Path, entry: dict, moves: int, repeats: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--suite", type=Path, default=DEFAULT_SUITE)
-    ap.add_argument("--moves", type=int, default=600)
-    ap.add_argument("--repeats", type=int, default=7)
-    ap.add_argument("--out", type=Path, default=None, help="write the Markdown table here too")
+    """Benchmark every design of the suite; print the table (and write it with ``--out``)."""
+    ap = make_parser(__doc__)
+    ap.add_argument("--suite", type=Path, default=DEFAULT_SUITE,
+                    help="the shared benchmark suite (with reference_costs.json)")
+    ap.add_argument("--moves", type=positive_int, default=600, help="incremental moves timed per design")
+    ap.add_argument("--repeats", type=positive_int, default=7, help="full evaluations timed per design")
+    ap.add_argument("--out", type=output_file, default=None,
+                    help="also write the Markdown table here (and its .json beside it); default: print only")
     args = ap.parse_args(argv)
     ref_file = args.suite / "reference_costs.json"
     if not ref_file.exists():
-        print(f"benchmark suite not found at {args.suite} (pass --suite)", file=sys.stderr)
-        return 2
+        raise ValueError(f"--suite: benchmark suite not found at {args.suite} (no reference_costs.json)")
     ref = json.loads(ref_file.read_text())["benchmarks"]
     rows = {}
     load_before = os.getloadavg()[0]
@@ -123,4 +124,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run(main)

@@ -2,27 +2,30 @@
 
 Runs masked-random episodes (the policy's cost excluded: a random legal cell per step) on
 ibm01 (from ``/work/shared/benchmarks``; skipped with a message when absent), on the built-in
-ariane133 and on the embedded default design, and writes ``experiments/results/env_speed.md`` (+ ``.json``).
+ariane133 and on the embedded default design, and writes ``experiments/results/env_speed.md`` (+ ``.json``;
+``--out`` writes elsewhere).
 The final reward uses ``soft_placement="keep"`` so only the per-step work is timed; the
 end-of-episode exact cost is timed separately. Target: >= 300 steps/s on ibm01.
 
-    python experiments/bench/env_speed.py [--episodes 3] [--benchmarks DIR]
+    python experiments/bench/env_speed.py [--episodes 3] [--benchmarks DIR] [--out FILE.md]
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _cli import make_parser, output_file, positive_int, run
 
 from envs.macro_placement import MacroPlacementEnv
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
+DEFAULT_BENCHMARKS = "/work/shared/benchmarks"
 TARGET_STEPS_PER_S = 300.0
 
 
@@ -52,18 +55,29 @@ def measure(env: MacroPlacementEnv, episodes: int, seed: int = 0) -> dict[str, f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--episodes", type=int, default=3)
-    parser.add_argument("--benchmarks", type=Path, default=Path(os.environ.get("PLACER_BENCHMARKS", "/work/shared/benchmarks")))
+    """Measure every design and write the table (``--out``) and its ``.json`` beside it."""
+    parser = make_parser(__doc__)
+    parser.add_argument("--episodes", type=positive_int, default=3, help="masked-random episodes per design")
+    parser.add_argument("--benchmarks", type=Path, default=None,
+                        help="the shared benchmark suite, for ibm01 (default: $PLACER_BENCHMARKS, else "
+                        f"{DEFAULT_BENCHMARKS}; skipped with a message when that is absent, refused when "
+                        "given here and ibm01 is not in it)")
+    parser.add_argument("--out", type=output_file, default=RESULTS / "env_speed.md",
+                        help="the Markdown table to write (its .json beside it)")
     args = parser.parse_args()
+    benchmarks = args.benchmarks or Path(os.environ.get("PLACER_BENCHMARKS", DEFAULT_BENCHMARKS))
+    ibm01 = benchmarks / "iccad04" / "ibm01" / "netlist.pb.txt"
+    if args.benchmarks is not None and not ibm01.exists():
+        raise ValueError(f"--benchmarks: {ibm01} not found (give the shared benchmark suite)")
 
     rows: list[dict[str, object]] = []
-    ibm01 = args.benchmarks / "iccad04" / "ibm01" / "netlist.pb.txt"
+    skipped = ""
     if ibm01.exists():
         env = MacroPlacementEnv(str(ibm01), soft_placement="keep")
         rows.append({"design": "ibm01", **measure(env, args.episodes), "grid": env._designs[0].grid})
     else:
-        print(f"skipping ibm01: {ibm01} not found (set PLACER_BENCHMARKS)")
+        skipped = f"ibm01 skipped: {ibm01} not found (set PLACER_BENCHMARKS or pass --benchmarks)"
+        print(skipped, file=sys.stderr)
     from netlists.designs import load_builtin
 
     for name, design in (("ariane133 (built-in)", load_builtin("ariane133")), ("default", None)):
@@ -83,12 +97,14 @@ def main() -> None:
         lines.append(
             f"| {r['design']} | {r['grid'][0]}x{r['grid'][1]} | {r['steps']} | {r['steps_per_s']:.0f} | {r['final_cost_s']:.3f} |"
         )
+    if skipped:
+        lines += ["", skipped + "."]
     text = "\n".join(lines) + "\n"
     print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "env_speed.md").write_text(text)
-    (RESULTS / "env_speed.json").write_text(json.dumps(rows, indent=2, default=list))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    args.out.with_suffix(".json").write_text(json.dumps(rows, indent=2, default=list))
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -5,14 +5,14 @@ indexes, ``numpy.searchsorted``, ``bisect``, sortedcontainers, BTrees and the ``
 package. Vectorised structures answer the whole query batch; per-query Python structures
 (bisect, sortedcontainers, BTrees, pygm) are timed on a subsample of the queries (stated in the
 table) because a Python loop over a million queries would dominate the run. Every answer is
-checked against ``numpy.searchsorted``. Writes ``experiments/results/index_bench.{md,json}``.
+checked against ``numpy.searchsorted``. Writes ``index_bench.md`` and ``index_bench.json`` into the
+folder ``--out`` (default ``experiments/results``).
 
 Run: ``nice -n 10 python experiments/bench/index_bench.py [--keys 10000000 --queries 1000000]``.
 """
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import gc
 import json
@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _cli import make_parser, non_negative_int, output_folder, positive_int, repeated, run
 
 from learned_systems.datasets import GENERATORS, generate_keys, generate_queries
 from learned_systems.index import PGMIndex, RMIIndex
@@ -220,14 +221,40 @@ def markdown(rows: list[dict], meta: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keys", type=int, default=10_000_000)
-    parser.add_argument("--queries", type=int, default=1_000_000)
-    parser.add_argument("--subsample", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--datasets", nargs="*", default=sorted(GENERATORS))
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    """Benchmark every dataset; write ``index_bench.md`` and ``index_bench.json`` into --out."""
+    parser = make_parser(__doc__)
+    parser.add_argument("--keys", type=positive_int, default=10_000_000, help="keys per dataset")
+    parser.add_argument(
+        "--queries", type=positive_int, default=1_000_000, help="lookups per dataset"
+    )
+    parser.add_argument(
+        "--subsample",
+        type=positive_int,
+        default=100_000,
+        help="queries timed for the per-query Python structures (at most --queries)",
+    )
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of the keys (queries: seed + 1)"
+    )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        choices=sorted(GENERATORS),
+        default=sorted(GENERATORS),
+        metavar="NAME",
+        help=f"datasets to run (default: all of {', '.join(sorted(GENERATORS))})",
+    )
+    parser.add_argument(
+        "--out",
+        type=output_folder,
+        default=RESULTS,
+        help="the folder to write index_bench.md and index_bench.json into (a folder, not a "
+        "file name)",
+    )
     args = parser.parse_args()
+    twice = repeated(args.datasets)
+    if twice is not None:
+        parser.error(f"argument --datasets: {twice!r} given twice")
     meta = {
         "keys": args.keys,
         "queries": args.queries,
@@ -268,4 +295,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

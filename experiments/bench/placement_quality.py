@@ -28,13 +28,13 @@ or, in one go (resumable: rerun the same command after an interruption)::
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _cli import make_parser, name_list, output_file, positive_float, positive_int, run
 
 from netlists.formats.plc import read_plc
 from netlists.io import load_design
@@ -76,14 +76,13 @@ def verify(runs_dirs: list[Path]) -> pd.DataFrame:
             }
         )
     if not rows:
-        raise SystemExit(f"{', '.join(map(str, runs_dirs))}: no finished runs")
+        raise ValueError(f"{', '.join(map(str, runs_dirs))}: no finished runs")
     return pd.DataFrame(rows)
 
 
-def kept_columns(csv: Path, methods: list[str], designs: pd.Index) -> pd.DataFrame:
-    """Proxy per design of ``methods`` from an earlier ``leaderboard.csv`` (runs made and
-    checked before, whose folders are gone), as columns beside the verified ones."""
-    table = read_leaderboard_csv(csv)
+def kept_columns(table: pd.DataFrame, methods: list[str], designs: pd.Index) -> pd.DataFrame:
+    """Proxy per design of ``methods`` from an earlier ``leaderboard.csv`` (``table``: runs
+    made and checked before, whose folders are gone), as columns beside the verified ones."""
     table = table[table["method"].isin(methods)]
     return table.pivot(index="design", columns="method", values="proxy").reindex(designs)
 
@@ -143,7 +142,8 @@ def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    """Check the runs (made first with ``--run``) and print or write the report."""
+    parser = make_parser(__doc__)
     parser.add_argument(
         "--runs",
         type=Path,
@@ -152,31 +152,66 @@ def main() -> int:
         help="runs folder(s) (placer place --suite --out); several are reported together",
     )
     parser.add_argument(
-        "--run", action="store_true", help="first run (or resume) the batch into --runs"
+        "--run",
+        action="store_true",
+        help="first run (or resume) the batch into --runs, with python -m placer.cli place",
     )
-    parser.add_argument("--suite", type=Path, default=DEFAULT_SUITE)
-    parser.add_argument("--methods", default="refine,sa")
-    parser.add_argument("--budget-s", type=float, default=600.0)
-    parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--out", type=Path, help="write the report here (Markdown)")
+    parser.add_argument(
+        "--suite", type=Path, default=DEFAULT_SUITE, help="the benchmark suite --run places"
+    )
+    parser.add_argument(
+        "--methods", type=name_list, default="refine,sa", help="methods --run runs, comma-separated"
+    )
+    parser.add_argument(
+        "--budget-s", type=positive_float, default=600.0, help="seconds per run, with --run"
+    )
+    parser.add_argument(
+        "--seeds", type=positive_int, default=1, help="seeds per design, with --run"
+    )
+    parser.add_argument(
+        "--jobs", type=positive_int, default=2, help="runs at once (processes), with --run"
+    )
+    parser.add_argument(
+        "--out", type=output_file, help="write the report here (Markdown); default: print only"
+    )
     parser.add_argument(
         "--keep",
         type=Path,
-        help="an earlier leaderboard.csv: add the proxies of --keep-methods from it",
+        help="an earlier leaderboard.csv: add the proxies of --keep-methods from it "
+        "(default: none)",
     )
-    parser.add_argument("--keep-methods", default="refine,sa")
+    parser.add_argument(
+        "--keep-methods",
+        type=name_list,
+        default="refine,sa",
+        help="methods whose proxies --keep adds, comma-separated",
+    )
     args = parser.parse_args()
     if args.run and len(args.runs) != 1:
         parser.error("--run writes into one runs folder: give one --runs")
+    if args.run and not args.suite.is_dir():
+        parser.error(f"--suite: benchmark suite not found at {args.suite}")
+    if not args.run:
+        for folder in args.runs:
+            if not folder.is_dir():
+                parser.error(f"--runs: no such folder {folder} (make it with --run)")
+    # the earlier table is read before the (slow) checks, so a bad one is refused at once
+    kept_table = None
+    if args.keep is not None:
+        try:
+            kept_table = read_leaderboard_csv(args.keep)
+        except ValueError as error:
+            parser.error(f"--keep: {error}")
     if args.run:
         cmd = [
-            "placer",
+            sys.executable,
+            "-m",
+            "placer.cli",
             "place",
             "--suite",
             str(args.suite),
             "--algo",
-            args.methods,
+            ",".join(args.methods),
             "--budget-s",
             str(args.budget_s),
             "--seeds",
@@ -191,9 +226,9 @@ def main() -> int:
         subprocess.run(cmd, check=True)
     runs = verify(args.runs)
     kept = None
-    if args.keep is not None:
+    if kept_table is not None:
         designs = pd.Index(sorted(runs["design"].unique()), name="design")
-        kept = kept_columns(args.keep, args.keep_methods.split(","), designs)
+        kept = kept_columns(kept_table, args.keep_methods, designs)
     text = "# Placement quality (generated by experiments/bench/placement_quality.py)\n\n" + report(
         runs, kept, str(args.keep)
     )
@@ -205,4 +240,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

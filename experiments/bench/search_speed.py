@@ -30,19 +30,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _cli import make_parser, name_list, non_negative_float, output_file, positive_int, run
 
 from netlists.io import load_design
+from placer.algorithms import local_search
 from placer.algorithms.legalize import legalize
 from placer.algorithms.local_search import AnnealSchedule, SearchState, anneal
 from placer.cost.incremental import IncrementalEvaluator
 
 DEFAULT_SUITE = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+DEFAULT_DESIGNS = "ibm01,ibm06,ibm12,ibm17"
 REFINE_MOVES = {"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "mirror": 0.04, "region": 0.2}
 
 
@@ -75,10 +79,8 @@ def _run(
     }
 
 
-def bench_design(
-    suite: Path, name: str, steps: int, moves: dict[str, float], lookahead: float
-) -> dict:
-    netlist_path = next((suite).glob(f"*/{name}/netlist.pb.txt*"))
+def bench_design(netlist_path: Path, steps: int, moves: dict[str, float], lookahead: float) -> dict:
+    """Proposals per second of the loop and per move kind's legal / accepted counts."""
     netlist, placement = load_design(netlist_path)
     start = legalize(netlist, placement)
     state = SearchState(netlist, start, np.random.default_rng(0))
@@ -105,23 +107,84 @@ def bench_design(
     }
 
 
+def move_mix(text: str) -> dict[str, float]:
+    """argparse type: a JSON object of move kind -> weight (>= 0, not all 0), kinds known to
+    the ``placer`` package imported (it may be an older commit's, see above)."""
+    try:
+        moves = json.loads(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not JSON: {text!r}") from None
+    if not isinstance(moves, dict) or not moves:
+        raise argparse.ArgumentTypeError(f"expected a JSON object of kind -> weight, got {text!r}")
+    known = getattr(local_search, "MOVES", None)  # older commits may not name the table
+    for kind, weight in moves.items():
+        if known is not None and kind not in known:
+            raise argparse.ArgumentTypeError(
+                f"unknown move kind {kind!r}: expected some of {', '.join(known)}"
+            )
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise argparse.ArgumentTypeError(f"weight of {kind!r} is not a number: {weight!r}")
+        if not (math.isfinite(weight) and weight >= 0):
+            raise argparse.ArgumentTypeError(f"weight of {kind!r} must be >= 0, got {weight}")
+    if sum(moves.values()) <= 0:
+        raise argparse.ArgumentTypeError("the weights must not all be 0")
+    return moves
+
+
+def design_paths(suite: Path, names: list[str]) -> dict[str, Path]:
+    """The netlist of each design called ``names`` in ``suite``; ValueError naming the missing
+    ones and the designs there are."""
+    found: dict[str, Path] = {}
+    for path in sorted(suite.glob("*/*/netlist.pb.txt*")):
+        found.setdefault(path.parent.name, path)
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise ValueError(
+            f"--designs: {', '.join(missing)} not in {suite} (it has {', '.join(found) or 'none'})"
+        )
+    return {name: found[name] for name in names}
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    """Benchmark every design; write the tables (``--out``) and the ``.json`` beside them."""
+    ap = make_parser(__doc__)
+    ap.add_argument("--suite", type=Path, default=DEFAULT_SUITE, help="the shared benchmark suite")
+    ap.add_argument(
+        "--designs",
+        type=name_list,
+        default=DEFAULT_DESIGNS,
+        help="designs of the suite, comma-separated",
     )
-    ap.add_argument("--suite", type=Path, default=DEFAULT_SUITE)
-    ap.add_argument("--designs", default="ibm01,ibm06,ibm12,ibm17")
-    ap.add_argument("--steps", type=int, default=30000)
-    ap.add_argument("--moves", type=json.loads, default=REFINE_MOVES, help="move mix (JSON)")
-    ap.add_argument("--lookahead", type=float, default=0.5, help="look-ahead weight (refine's)")
-    ap.add_argument("--out", type=Path, default=Path("experiments/results/search_speed.md"))
+    ap.add_argument(
+        "--steps", type=positive_int, default=30000, help="proposals per design and pass"
+    )
+    ap.add_argument(
+        "--moves",
+        type=move_mix,
+        default=REFINE_MOVES,
+        help="move mix, a JSON object of kind -> weight (default: refine's, "
+        + json.dumps(REFINE_MOVES).replace("%", "%%")
+        + ")",
+    )
+    ap.add_argument(
+        "--lookahead",
+        type=non_negative_float,
+        default=0.5,
+        help="look-ahead weight (refine's; 0: off)",
+    )
+    ap.add_argument(
+        "--out",
+        type=output_file,
+        default=RESULTS / "search_speed.md",
+        help="the Markdown tables to write (their .json beside them)",
+    )
     args = ap.parse_args()
     if not args.suite.is_dir():
-        print(f"benchmark suite not found at {args.suite} (pass --suite)", file=sys.stderr)
-        raise SystemExit(2)
+        raise ValueError(f"--suite: benchmark suite not found at {args.suite}")
+    designs = design_paths(args.suite, args.designs)
     rows = {}
-    for name in args.designs.split(","):
-        rows[name] = bench_design(args.suite, name, args.steps, args.moves, args.lookahead)
+    for name, netlist_path in designs.items():
+        rows[name] = bench_design(netlist_path, args.steps, args.moves, args.lookahead)
         r = rows[name]
         print(
             f"{name}: {r['per_second']:.0f} proposals/s (checked pricing {r['checked_per_second']:.0f}/s)"
@@ -165,4 +228,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

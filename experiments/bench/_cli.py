@@ -1,0 +1,193 @@
+"""Command-line plumbing shared by the benchmark scripts of this folder.
+
+Argument types that refuse bad values with a one-line message naming the option, a parser
+whose ``--help`` shows every default and whose errors are one line (exit status 2), and
+:func:`run`, which turns the errors a benchmark raises on bad input into one line too::
+
+    from _cli import make_parser, positive_int, run
+
+    def main() -> int: ...
+
+    if __name__ == "__main__":
+        run(main)
+
+The scripts run as ``python experiments/bench/NAME.py``, so this module is found beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Keeps the description's layout and appends ``(default: X)`` to every option's help,
+    except where the help already states its default or there is none to state; a default
+    path inside the repository is shown relative to it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default is None or "default" in text.lower():
+            return text
+        if isinstance(action.default, Path) and action.default.is_relative_to(REPO):
+            where = action.default.relative_to(REPO).as_posix().replace("%", "%%")
+            return f"{text} (default: {where} in the repository)"
+        return super()._get_help_string(action)
+
+
+class BenchParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: ``PROG: error: MESSAGE``, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def make_parser(description: str | None) -> BenchParser:
+    """A parser with the defaults formatter, ``description`` (a script's docstring) kept as
+    written."""
+    return BenchParser(description=description, formatter_class=_Formatter)
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number >= 0."""
+    value = _whole(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0."""
+    value = _finite(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def name_list(text: str) -> list[str]:
+    """argparse type: comma-separated names, none empty and none twice."""
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
+    twice = repeated(names)
+    if twice is not None:
+        raise argparse.ArgumentTypeError(f"{twice!r} given twice")
+    return names
+
+
+def repeated(values: Sequence[object]) -> object | None:
+    """The first value given twice in ``values``, or None."""
+    seen: list[object] = []
+    for value in values:
+        if value in seen:
+            return value
+        seen.append(value)
+    return None
+
+
+def output_file(text: str) -> Path:
+    """argparse type: a file to write (not an existing folder)."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder: give a file name")
+    return path
+
+
+def output_folder(text: str) -> Path:
+    """argparse type: a folder to write into (not an existing file, not a ``.md`` or ``.json``
+    file name)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file: give a folder")
+    if path.suffix.lower() in (".md", ".json"):
+        raise argparse.ArgumentTypeError(
+            f"{text} looks like a file name: give the folder to write into"
+        )
+    return path
+
+
+def _exit_status(returncode: int) -> int:
+    """A child's return code as ours: itself, 128 + N for a child killed by signal N."""
+    if returncode < 0:
+        return 128 - returncode
+    return returncode if 0 < returncode < 256 else 1
+
+
+def _command(cmd: object) -> str:
+    """A command line for a message, its program shortened to its name."""
+    if isinstance(cmd, str | Path):
+        return str(cmd)
+    parts = [str(part) for part in cmd]  # type: ignore[union-attr]
+    if parts:
+        parts[0] = Path(parts[0]).name
+    return " ".join(parts)
+
+
+def fail(message: str, status: int = 2) -> NoReturn:
+    """Print ``PROG: error: MESSAGE`` (one line) on stderr and exit with ``status``."""
+    prog = Path(sys.argv[0]).name
+    one_line = " ".join(str(message).split())
+    print(f"{prog}: error: {one_line}", file=sys.stderr)
+    sys.exit(status)
+
+
+def run(main: Callable[[], int | None]) -> NoReturn:
+    """Call ``main`` and exit with its status; bad input becomes a one-line error instead of a
+    traceback: ValueError and OSError (a missing file, a folder that cannot be written) exit
+    2, a failed subprocess exits with its status, an interrupt exits 130."""
+    try:
+        status = main()
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except subprocess.CalledProcessError as exc:
+        fail(
+            f"{_command(exc.cmd)} failed with exit status {exc.returncode}",
+            _exit_status(exc.returncode),
+        )
+    except OSError as exc:
+        if exc.filename is not None and exc.strerror:
+            fail(f"{exc.filename}: {exc.strerror}")
+        fail(str(exc))
+    except ValueError as exc:
+        fail(str(exc))
+    sys.exit(status or 0)

@@ -1,0 +1,98 @@
+"""The benchmark scripts refuse bad arguments with one line (exit 2), before any work, and
+their --help states the defaults."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BENCH = REPO / "experiments" / "bench"
+RESULTS = REPO / "experiments" / "results"
+SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if not p.name.startswith("_"))
+
+# script, arguments ({out}: a path under a folder that must stay absent, {suite}: an empty
+# folder), and the option the message must name
+BAD = [
+    ("cost_speed.py", ["--moves", "0", "--out", "{out}/cost.md"], "--moves"),
+    ("env_speed.py", ["--episodes", "-2", "--out", "{out}/env.md"], "--episodes"),
+    ("env_speed.py", ["--benchmarks", "{suite}", "--out", "{out}/env.md"], "--benchmarks"),
+    ("index_bench.py", ["--datasets", "bogus", "--out", "{out}"], "--datasets"),
+    ("index_bench.py", ["--queries", "0", "--out", "{out}"], "--queries"),
+    ("index_bench.py", ["--out", "{out}/index_bench.md"], "--out"),
+    ("search_speed.py", ["--steps", "0", "--out", "{out}/s.md"], "--steps"),
+    ("search_speed.py", ["--moves", '{"bogus": 1}', "--out", "{out}/s.md"], "--moves"),
+    (
+        "search_speed.py",
+        ["--suite", "{suite}", "--designs", "nosuch", "--out", "{out}/s.md"],
+        "--designs",
+    ),
+    ("placement_quality.py", ["--runs", "{out}/runs", "--out", "{out}/q.md"], "--runs"),
+    ("placement_quality.py", ["--runs", "{suite}", "--keep", "{out}/gone.csv"], "--keep"),
+    ("config_tuning_bench.py", ["--tuners", "--out", "{out}"], "--tuners"),
+    ("config_tuning_bench.py", ["--trials", "0", "--out", "{out}"], "--trials"),
+    ("config_tuning_bench.py", ["--workloads", "bogus", "--out", "{out}"], "--workloads"),
+    ("postgres_commit_bound.py", ["--duration", "-1", "--out", "{out}/p.md"], "--duration"),
+    ("postgres_commit_bound.py", ["--clients", "0", "--out", "{out}/p.md"], "--clients"),
+]
+
+
+def _results_state() -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in RESULTS.iterdir()} if RESULTS.is_dir() else {}
+
+
+def _run(script: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(("script", "args", "option"), BAD, ids=lambda v: str(v))
+def test_bad_argument_is_one_line_exit_2(
+    script: str, args: list[str], option: str, tmp_path: Path
+) -> None:
+    out, suite = tmp_path / "out", tmp_path / "suite"
+    suite.mkdir()
+    before = _results_state()
+    filled = [a.replace("{out}", str(out)).replace("{suite}", str(suite)) for a in args]
+    done = _run(script, filled, tmp_path)  # cwd: stray relative writes would land in tmp_path
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"{script}: error:") and option in lines[0], lines[0]
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["suite"]
+    assert not any(suite.iterdir())
+    assert _results_state() == before
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_help_states_defaults(script: str, tmp_path: Path) -> None:
+    done = _run(script, ["--help"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "default" in done.stdout
+    assert not any(tmp_path.iterdir())
+
+
+def test_failed_placer_run_is_one_line_with_its_status(tmp_path: Path) -> None:
+    """placement_quality.py --run: a failing ``placer place`` ends the script with its exit
+    status and one line of ours after the child's own message, no traceback."""
+    done = _run(
+        "placement_quality.py",
+        ["--run", "--runs", str(tmp_path / "runs"), "--suite", str(tmp_path), "--methods", "bogus"],
+        tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("placement_quality.py: error:") and "placer.cli place" in last
+    assert "exit status 2" in last
+    assert not (tmp_path / "runs").exists()
