@@ -192,7 +192,7 @@ def _run(
         # what the measurements depend on besides the configuration (the seed is kept per row)
         settings: dict[str, Any] = {"rows": rows, "repeats": repeats}
         if system != "index":
-            settings["duration_s"] = duration
+            settings["duration_s"] = objective.backend.duration_s  # pgbench rounds to whole seconds
         console = Console(stderr=True)
         summaries = []
         with ResultsStore(out / "results.sqlite") as store:
