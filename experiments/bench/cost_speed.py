@@ -8,8 +8,8 @@ same run. Also checks each cost against ``reference_costs.json`` (max relative e
     python experiments/bench/cost_speed.py [--suite ../shared/benchmarks] [--out experiments/results/cost_speed.md]
 
 Targets (issue #3): full evaluation <= 0.2 s on ibm17 and <= 20 ms on ibm01; parse of ibm17
-<= 3 s; incremental move <= 2 ms median on ibm17. The public TILOS Python evaluator takes about
-127 s (ibm17) and 2.7 s (ibm01) for one full evaluation.
+<= 3 s; incremental move <= 2 ms median on ibm17. Issue #3 quotes the public TILOS Python evaluator at
+about 127 s (ibm17) and 2.7 s (ibm01) per full evaluation (not re-timed here: not on PyPI).
 """
 
 from __future__ import annotations
