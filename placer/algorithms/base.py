@@ -97,15 +97,29 @@ class Placer(ABC):
         seed: int = 0,
         progress: ProgressCallback | None = None,
     ) -> Placement:
-        """Place ``netlist`` from ``placement`` within about ``budget_s`` seconds; legal output."""
+        """Place ``netlist`` from ``placement`` within about ``budget_s`` seconds; legal output.
+
+        When the legaliser cannot fit the method's result (hard macros packed so tightly that
+        only some arrangements fit), the given placement, legalised, is returned instead: a
+        method never makes a legal start worse than itself. Raises ValueError only when the
+        given placement cannot be legalised either.
+        """
         from placer.algorithms.legalize import legalize
 
         netlist.require_canvas()
         work_budget = budget_s * (1.0 - self.legalize_reserve)
         result = self.run(netlist, placement.copy(), work_budget, seed, progress or (lambda p: None))
-        result = legalize(netlist, result, reference=placement)
+        note = "done"
+        try:
+            result = legalize(netlist, result, reference=placement)
+        except ValueError as failure:
+            try:
+                result = legalize(netlist, placement)
+            except ValueError:
+                raise failure from None
+            note = f"done: {self.name}'s placement could not be legalised ({failure}); kept the given one"
         if progress is not None:
-            progress(Progress(1.0, None, "done"))
+            progress(Progress(1.0, None, note))
         return result
 
     @abstractmethod

@@ -37,7 +37,10 @@ from placer.commands.common import (
 )
 
 if TYPE_CHECKING:
-    from placer.algorithms.base import Placer
+    from collections.abc import Callable
+
+    from netlists.model import Netlist, Placement
+    from placer.algorithms.base import Placer, Progress
 
 
 def register(app: typer.Typer) -> None:
@@ -211,7 +214,7 @@ def _place_one(
     import time
 
     from netlists.formats.plc import write_plc
-    from placer.algorithms.base import Progress, get_placer
+    from placer.algorithms.base import get_placer
     from placer.algorithms.legalize import check_legality
     from placer.commands.common import load
     from placer.cost.proxy import evaluate
@@ -224,22 +227,19 @@ def _place_one(
     before_legal = check_legality(nl, initial)
 
     t0 = time.perf_counter()
-    if quiet:
-        placement = placer.place(nl, initial, budget_s=budget_s, seed=seed)
-    else:
-        from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
-        from rich.progress import Progress as Bar
+    notes: list[str] = []  # what the method says at the end (e.g. that it kept the start)
 
-        with Bar(TextColumn(f"[bold]{method}"), BarColumn(), TimeElapsedColumn(),
-                 TextColumn("{task.description}"), console=console, transient=True) as bar:
-            task_id = bar.add_task("", total=1.0)
+    def remember(p: Progress) -> None:
+        if p.fraction >= 1.0 and p.message.startswith("done:"):
+            notes.append(p.message.removeprefix("done: "))
 
-            def report(p: Progress) -> None:
-                text = f"best {p.best_proxy:.4f}" if p.best_proxy is not None else p.message
-                bar.update(task_id, completed=p.fraction, description=text)
-
-            placement = placer.place(nl, initial, budget_s=budget_s, seed=seed, progress=report)
+    try:
+        placement = _run_method(placer, method, nl, initial, budget_s, seed, quiet, remember)
+    except ValueError as exc:  # the hard macros cannot be made legal at all
+        raise UsageError(f"{netlist_path}: {exc}") from None
     seconds = time.perf_counter() - t0
+    for note in notes:
+        console.print(f"note: {note}")
     after = evaluate(nl, placement)
     after_timing = timing_cost(nl, placement).worst
     after_legal = check_legality(nl, placement)
@@ -262,6 +262,29 @@ def _place_one(
     table.add_row("macros outside canvas", str(before_legal.outside_macros), str(after_legal.outside_macros))
     console.print(table)
     console.print(f"wrote {out}")
+
+
+def _run_method(
+    placer: Placer, method: str, nl: Netlist, initial: Placement, budget_s: float, seed: int,
+    quiet: bool, on_progress: Callable[[Progress], None],
+) -> Placement:
+    """``placer.place`` with a progress bar unless ``quiet``; every report also goes to
+    ``on_progress``."""
+    if quiet:
+        return placer.place(nl, initial, budget_s=budget_s, seed=seed, progress=on_progress)
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
+    with Bar(TextColumn(f"[bold]{method}"), BarColumn(), TimeElapsedColumn(),
+             TextColumn("{task.description}"), console=console, transient=True) as bar:
+        task_id = bar.add_task("", total=1.0)
+
+        def report(p: Progress) -> None:
+            on_progress(p)
+            text = f"best {p.best_proxy:.4f}" if p.best_proxy is not None else p.message
+            bar.update(task_id, completed=p.fraction, description=text)
+
+        return placer.place(nl, initial, budget_s=budget_s, seed=seed, progress=report)
 
 
 def _place_suite(
