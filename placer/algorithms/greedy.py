@@ -81,7 +81,10 @@ class Greedy(Placer):
         anchor = ctx.entry_anchor
         by_anchor = np.argsort(anchor, kind="stable")
         ptr = np.searchsorted(anchor[by_anchor], np.arange(netlist.n_nodes + 1))
-        boxes = np.empty((4, 0))
+        fixed = hard[p.fixed[hard]]  # they stay: no macro may be put on top of them
+        half_w, half_h = netlist.width[fixed] / 2, netlist.height[fixed] / 2
+        boxes = np.array([p.x[fixed] - half_w, p.x[fixed] + half_w, p.y[fixed] - half_h, p.y[fixed] + half_h])
+        boxes = boxes.reshape(4, fixed.size)
         for step, i in enumerate(order.tolist()):
             w, h = netlist.width[i], netlist.height[i]
             legal = (cx - w / 2 >= 0) & (cx + w / 2 <= c.width) & (cy - h / 2 >= 0) & (cy + h / 2 <= c.height)

@@ -190,3 +190,16 @@ def test_a_legal_start_too_dense_to_relegalise_is_kept(method: str) -> None:
     assert check_legality(netlist, out).legal
     assert "could not be legalised" in notes[-1] and "kept the given one" in notes[-1]
     np.testing.assert_array_equal(out.x, start.x)
+
+
+def test_greedy_never_picks_a_cell_on_a_fixed_macro() -> None:
+    netlist, placement = generate(12, 20, 8, seed=11)
+    hard = netlist.hard_macros
+    placement.fixed[hard[:4]] = True
+    raw = get_placer("greedy", fd=False).run(netlist, placement.copy(), 10.0, 0, lambda p: None)
+    w, h = netlist.width, netlist.height
+    for f in hard[:4]:
+        for m in hard[4:]:
+            ox = min(raw.x[f] + w[f] / 2, raw.x[m] + w[m] / 2) - max(raw.x[f] - w[f] / 2, raw.x[m] - w[m] / 2)
+            oy = min(raw.y[f] + h[f] / 2, raw.y[m] + h[m] / 2) - max(raw.y[f] - h[f] / 2, raw.y[m] - h[m] / 2)
+            assert not (ox > 1e-9 and oy > 1e-9), (int(f), int(m))
