@@ -51,6 +51,9 @@ class Greedy(Placer):
             sub-second constructive placer; True gives it the same soft-macro step as the
             ``rl`` placer's ``soft_refine`` in equal-budget comparisons).
         refine: options of that search (e.g. ``{"max_steps": 2000}``; default none).
+
+    When the budget runs out, the hard macros not reached yet keep their place (the legaliser
+    then fits them in).
     """
 
     name = "greedy"
@@ -86,6 +89,8 @@ class Greedy(Placer):
         boxes = np.array([p.x[fixed] - half_w, p.x[fixed] + half_w, p.y[fixed] - half_h, p.y[fixed] + half_h])
         boxes = boxes.reshape(4, fixed.size)
         for step, i in enumerate(order.tolist()):
+            if deadline.expired():  # the macros not reached keep their place; legalised after
+                break
             w, h = netlist.width[i], netlist.height[i]
             legal = (cx - w / 2 >= 0) & (cx + w / 2 <= c.width) & (cy - h / 2 >= 0) & (cy + h / 2 <= c.height)
             if boxes.shape[1]:

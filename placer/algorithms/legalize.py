@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from netlists.model import Netlist, Placement
 
@@ -213,6 +214,44 @@ def _hits(cx, cy, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
     return np.any((ox > tol) & (oy > tol), axis=1)
 
 
+@njit(cache=True)
+def _nearest_free(xs, ys, x0, y0, radius, searched, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
+    """The candidate centre ``(xs[i], ys[j])`` with Manhattan distance to ``(x0, y0)`` in
+    ``(searched, radius]`` where a ``w x h`` box overlaps no placed box, nearest first, ties to
+    the lower ``i`` then ``j``; ``(-1, -1)`` when there is none.
+
+    The same answer as testing the candidates in sorted order with :func:`_hits`, without the
+    sort or the candidate-by-box arrays: a candidate is tested only when it would beat the best
+    free one found so far, and its test stops at its first overlapping box (in a crowded region
+    most candidates hit one at once). The vectorised form made legalising ibm17's spread
+    placement take 20 s.
+    """
+    half_w = w / 2
+    half_h = h / 2
+    best_i = -1
+    best_j = -1
+    best_cost = np.inf
+    for i in range(xs.shape[0]):
+        dx = abs(xs[i] - x0)
+        if dx > radius:
+            continue
+        for j in range(ys.shape[0]):
+            cost = dx + abs(ys[j] - y0)
+            if cost > radius or cost <= searched or cost >= best_cost:
+                continue  # ties keep the earlier (lower i, then j) candidate
+            free = True
+            for b in range(xl.shape[0]):
+                ox = min(xs[i] + half_w, xh[b]) - max(xs[i] - half_w, xl[b])
+                if ox > tol:
+                    oy = min(ys[j] + half_h, yh[b]) - max(ys[j] - half_h, yl[b])
+                    if oy > tol:
+                        free = False
+                        break
+            if free:
+                best_i, best_j, best_cost = i, j, cost
+    return best_i, best_j
+
+
 def _nearest_legal(x0, y0, w, h, xl, xh, yl, yh, W, H, gap, tol):  # type: ignore[no-untyped-def]
     """Nearest (Manhattan) legal centre among abutting candidate coordinates (None: none).
 
@@ -236,20 +275,12 @@ def _nearest_legal(x0, y0, w, h, xl, xh, yl, yh, W, H, gap, tol):  # type: ignor
     while True:
         xs = xs_all[np.abs(xs_all - x0) <= radius]
         ys = ys_all[np.abs(ys_all - y0) <= radius]
-        cost = (np.abs(xs - x0)[:, None] + np.abs(ys - y0)[None, :]).ravel()
-        ring = np.flatnonzero((cost <= radius) & (cost > searched))
-        ring = ring[np.argsort(cost[ring], kind="stable")]
         near = (xh > x0 - radius - w / 2) & (xl < x0 + radius + w / 2)
         near &= (yh > y0 - radius - h / 2) & (yl < y0 + radius + h / 2)
         bxl, bxh, byl, byh = xl[near], xh[near], yl[near], yh[near]
-        for start in range(0, ring.size, 4096):
-            chunk = ring[start : start + 4096]
-            cx = xs[chunk // ys.size]
-            cy = ys[chunk % ys.size]
-            ok = ~_hits(cx, cy, w, h, bxl, bxh, byl, byh, tol)
-            if np.any(ok):
-                k = int(np.argmax(ok))
-                return float(cx[k]), float(cy[k])
+        i, j = _nearest_free(xs, ys, x0, y0, radius, searched, w, h, bxl, bxh, byl, byh, tol)
+        if i >= 0:
+            return float(xs[i]), float(ys[j])
         if radius >= widest:
             return None
         searched = radius

@@ -426,6 +426,8 @@ def anneal(
         _, mv = MOVES[names[int(rng.choice(len(names), p=weights))]](state, ctx)
         if mv is not None and mv.proxy > cur:
             ups.append(mv.proxy - cur)
+        if deadline.expired():  # a move can cost 0.3 s on a grid of millions of cells
+            break
     t0 = schedule.start_factor * (float(np.mean(ups)) if ups else 1e-3 * max(cur, 1e-9))
     best_cost = cur
     # The best placement is snapshotted lazily: only when an uphill move leaves it (rare at the
