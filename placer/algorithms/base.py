@@ -19,7 +19,9 @@ from netlists.model import Netlist, Placement
 
 @dataclass(frozen=True)
 class Progress:
-    """What a method reports while it runs: fraction of the budget used, best cost so far."""
+    """What a method reports while it runs: fraction of the budget used, best cost so far; a
+    message starting with ``note: `` is something the user should read (``placer place`` prints
+    it after the run), e.g. that the method kept the given placement."""
 
     fraction: float
     best_proxy: float | None = None
@@ -109,7 +111,6 @@ class Placer(ABC):
         netlist.require_canvas()
         work_budget = budget_s * (1.0 - self.legalize_reserve)
         result = self.run(netlist, placement.copy(), work_budget, seed, progress or (lambda p: None))
-        note = "done"
         try:
             result = legalize(netlist, result, reference=placement)
         except ValueError as failure:
@@ -117,9 +118,11 @@ class Placer(ABC):
                 result = legalize(netlist, placement)
             except ValueError:
                 raise failure from None
-            note = f"done: {self.name}'s placement could not be legalised ({failure}); kept the given one"
+            if progress is not None:
+                progress(Progress(1.0, None, f"note: {self.name}'s placement could not be "
+                                  f"legalised ({failure}); kept the given one"))  # fmt: skip
         if progress is not None:
-            progress(Progress(1.0, None, note))
+            progress(Progress(1.0, None, "done"))
         return result
 
     @abstractmethod

@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from netlists.model import Netlist, Placement
-from placer.algorithms.base import Deadline, Placer, ProgressCallback, option_flag, register_placer
+from placer.algorithms.base import (
+    Deadline,
+    Placer,
+    Progress,
+    ProgressCallback,
+    option_flag,
+    register_placer,
+)
 
 
 def _check_model_path(model: str | None) -> None:
@@ -86,10 +93,14 @@ class RLPlacer(Placer):
 
         deadline = Deadline(budget_s)
         model = load_model(self.model_path, self.device)
-        env = env_for_model(model, netlist, placement, self.model_path)
-        best, info = place_and_refine(
-            model, env, deadline, self.samples, seed, self.soft_refine, self.sample_share, progress,
-            self.refine_options,
-        )
+        try:
+            env = env_for_model(model, netlist, placement, self.model_path)
+            best, info = place_and_refine(
+                model, env, deadline, self.samples, seed, self.soft_refine, self.sample_share,
+                progress, self.refine_options,
+            )  # fmt: skip
+        except ValueError as reason:  # no hard macro to place, one that fits no cell of the grid
+            progress(Progress(1.0, None, f"note: the policy cannot place this design ({reason}); kept the given placement"))
+            return placement
         return placement if best is None else best
 

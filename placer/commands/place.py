@@ -227,11 +227,11 @@ def _place_one(
     before_legal = check_legality(nl, initial)
 
     t0 = time.perf_counter()
-    notes: list[str] = []  # what the method says at the end (e.g. that it kept the start)
+    notes: list[str] = []  # what the method wants the user to know (e.g. that it kept the start)
 
     def remember(p: Progress) -> None:
-        if p.fraction >= 1.0 and p.message.startswith("done:"):
-            notes.append(p.message.removeprefix("done: "))
+        if p.message.startswith("note: "):
+            notes.append(p.message.removeprefix("note: "))
 
     try:
         placement = _run_method(placer, method, nl, initial, budget_s, seed, quiet, remember)

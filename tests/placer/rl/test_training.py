@@ -264,3 +264,16 @@ def test_train_cli_resumes_the_folder_given_and_keeps_its_target(tmp_path):
     (leftover / "best.json").write_text('{"proxy": 0.5}')  # another run's best, no last.zip
     fresh = CliRunner().invoke(app, ["train", "--out", str(leftover), "--generated", "1"])
     assert fresh.exit_code == 2 and "already holds a run (best.json)" in fresh.output
+
+
+def test_rl_placer_keeps_designs_its_policy_cannot_place(trained_run):
+    from placer.algorithms.base import get_placer
+
+    _, out = trained_run
+    netlist, placement = generate(0, 10, 6, seed=2)  # soft macros only: nothing for the policy
+    notes: list[str] = []
+    result = get_placer("rl", model=str(out)).place(
+        netlist, placement, 10, seed=0, progress=lambda p: notes.append(p.message)
+    )
+    assert any(n.startswith("note: the policy cannot place this design") for n in notes)
+    np.testing.assert_array_equal(result.x[netlist.hard_macros], placement.x[netlist.hard_macros])
