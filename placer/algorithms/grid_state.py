@@ -120,7 +120,27 @@ def auto_grid(netlist: Netlist, max_grid: int = 64) -> tuple[int, int]:
         short = float(np.median(np.minimum(netlist.width[hard], netlist.height[hard])))
         cols = max(c.cols, int(np.ceil(3 * c.width / short)))
         rows = max(c.rows, int(np.ceil(3 * c.height / short)))
-    return min(cols, max_grid), min(rows, max_grid)
+    cols = _count_where_all_fit(min(cols, max_grid), c.width, netlist.width[hard], max_grid)
+    rows = _count_where_all_fit(min(rows, max_grid), c.height, netlist.height[hard], max_grid)
+    return cols, rows
+
+
+def _count_where_all_fit(count: int, length: float, sizes: np.ndarray, most: int) -> int:
+    """``count`` cells along a side of ``length``, or the nearest count up to ``most`` at which
+    every macro size fits centred on some cell centre (a macro nearly as wide as the canvas
+    fits only a centre near the middle: an even count has none there); ``count`` when none."""
+
+    def all_fit(n: int) -> bool:
+        cell = length / n
+        lo = np.ceil(sizes / 2 / cell - 0.5 - 1e-9)  # first centre index with room on the left
+        hi = np.floor((length - sizes / 2) / cell - 0.5 + 1e-9)  # last with room on the right
+        return bool(np.all(lo <= hi))
+
+    for step in range(most):
+        for n in (count + step, count - step):
+            if 1 <= n <= most and all_fit(n):
+                return n
+    return count
 
 
 def footprint_sums(

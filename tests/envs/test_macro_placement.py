@@ -323,3 +323,13 @@ def test_actions_outside_the_space_are_refused_and_episodes_end_for_good(design)
 def test_bad_settings_are_refused_at_construction(setting, message):
     with pytest.raises(ValueError, match=message):
         MacroPlacementEnv(**setting)
+
+
+def test_a_macro_nearly_as_wide_as_the_canvas_gets_a_grid_it_fits():
+    netlist, placement = generate(1, 0, 4, seed=1)  # one 29.29-wide macro on a 30.31 canvas
+    cols, rows = auto_grid(netlist, 64)
+    assert cols % 2 == 1  # an odd count puts a cell centre in the middle
+    env = MacroPlacementEnv((netlist, placement), max_grid=16, max_nodes=4, max_edges=8, soft_placement="keep")
+    env.reset(seed=0)
+    _, _, terminated, _, info = env.step(int(np.flatnonzero(env.action_masks())[0]))
+    assert terminated and "cost" in info
