@@ -304,6 +304,9 @@ class MacroPlacementEnv(gym.Env):
         if hard.size > self.max_nodes:
             raise ValueError(f"{netlist.name}: {hard.size} hard macros exceed max_nodes={self.max_nodes}")
         order = placement_order(netlist, self.order_option)
+        order = order[~placement.fixed[order]]  # fixed hard macros stay: obstacles from the start
+        if order.size == 0:
+            raise ValueError(f"{netlist.name}: every hard macro is fixed, nothing to place")
         degree_norm = pins.degree / max(int(pins.degree.max()), 1)
 
         node_static = np.zeros((self.max_nodes, NODE_FEATURES), np.float32)
@@ -472,7 +475,7 @@ class MacroPlacementEnv(gym.Env):
         macro = np.zeros(MACRO_FEATURES, np.float32)
         node_feats = static.node_static.copy()
         n_hard = state.order.size
-        placed = state.order[: state.n_placed]
+        placed = np.concatenate([state.preplaced, state.order[: state.n_placed]])
         slots = state._slot
         node_feats[slots[placed], 4] = 1.0
         node_feats[slots[placed], 5] = state.placement.x[placed] / canvas.width

@@ -175,8 +175,9 @@ class SequentialGridState:
 
     Args:
         netlist: the design; its canvas sets the grid.
-        placement: positions of ports and soft macros, and orientations of all nodes
-            (hard macro positions are ignored: they are all unplaced at the start).
+        placement: positions of ports and soft macros, and orientations of all nodes; hard
+            macros of ``order`` start unplaced (their positions are ignored), the others (e.g.
+            fixed ones) stay where ``placement`` has them and count as placed from the start.
         order: hard macro node indices in placing order (default :func:`placement_order`).
         soft_macros_placed: count soft-macro pins, at their given positions, as placed pins in
             the wire mask (default False: only ports and placed hard macros).
@@ -208,13 +209,19 @@ class SequentialGridState:
         slot[self.pins.hard] = np.arange(self.pins.hard.size)
         self._slot = slot
         self.step_index = 0
-        # placed hard-macro rectangles (centre and size), in placing order
-        n = self.order.size
-        self._px = np.zeros(n)
-        self._py = np.zeros(n)
-        self._pw = np.zeros(n)
-        self._ph = np.zeros(n)
+        #: hard macros outside ``order``: in place from the start (obstacles, placed pins)
+        self.preplaced = np.setdiff1d(netlist.hard_macros, self.order)
+        # placed hard-macro rectangles (centre and size): the pre-placed ones, then in placing order
+        k = self._base = self.preplaced.size
+        n = k + self.order.size
+        pre = self.preplaced
+        self._px = np.concatenate([placement.x[pre], np.zeros(n - k)])
+        self._py = np.concatenate([placement.y[pre], np.zeros(n - k)])
+        self._pw = np.concatenate([netlist.width[pre], np.zeros(n - k)])
+        self._ph = np.concatenate([netlist.height[pre], np.zeros(n - k)])
         self._occupancy = np.zeros((self.rows, self.cols))
+        if k:
+            self._occupancy += density_grid(self._grid_canvas, self._px[:k], self._py[:k], self._pw[:k], self._ph[:k])
         # per-net box of placed pins (+inf / -inf when empty)
         self._lo_x = np.full(ctx.n_nets, np.inf)
         self._hi_x = np.full(ctx.n_nets, -np.inf)
@@ -224,6 +231,9 @@ class SequentialGridState:
         fixed_kinds = [0] + ([2] if soft_macros_placed else [])  # PORT, SOFT_MACRO
         seed_entries = np.flatnonzero(np.isin(anchor_type, fixed_kinds))
         self._add_entries(seed_entries)
+        for node in pre:
+            i = slot[node]
+            self._add_entries(self.pins.entries[self.pins.ptr[i] : self.pins.ptr[i + 1]])
         # soft-macro density of the given placement on the proxy's density grid (for the density
         # mask: hard macros covering dense soft-macro areas push those cells up)
         soft = netlist.soft_macros
@@ -254,7 +264,7 @@ class SequentialGridState:
         inside_x = (self.col_x - w / 2 >= -eps) & (self.col_x + w / 2 <= c.width + eps)
         inside_y = (self.row_y - h / 2 >= -eps) & (self.row_y + h / 2 <= c.height + eps)
         mask = inside_y[:, None] & inside_x[None, :]
-        n = self.step_index
+        n = self._base + self.step_index
         if n == 0 or not mask.any():
             return mask
         px, py, pw, ph = self._px[:n], self._py[:n], self._pw[:n], self._ph[:n]
@@ -378,7 +388,7 @@ class SequentialGridState:
         x, y = self.cell_centre(row, col)
         self.placement.x[node] = x
         self.placement.y[node] = y
-        n = self.step_index
+        n = self._base + self.step_index
         w, h = float(self.netlist.width[node]), float(self.netlist.height[node])
         self._px[n], self._py[n], self._pw[n], self._ph[n] = x, y, w, h
         self._occupancy += density_grid(self._grid_canvas, np.array([x]), np.array([y]), np.array([w]), np.array([h]))

@@ -333,3 +333,24 @@ def test_a_macro_nearly_as_wide_as_the_canvas_gets_a_grid_it_fits():
     env.reset(seed=0)
     _, _, terminated, _, info = env.step(int(np.flatnonzero(env.action_masks())[0]))
     assert terminated and "cost" in info
+
+
+def test_fixed_hard_macros_stay_put_as_obstacles_and_placed_pins():
+    netlist, placement = generate(8, 20, 8, seed=3)
+    hard = netlist.hard_macros
+    placement.fixed[hard[:3]] = True
+    env = MacroPlacementEnv((netlist, placement), max_grid=32, max_nodes=16, max_edges=64,
+                            soft_placement="keep")  # fmt: skip
+    obs, _ = env.reset(seed=0)
+    assert obs["graph_nodes"][:, 4].sum() == 3  # the fixed ones count as placed from the start
+    steps, done, info = 0, False, {}
+    while not done:
+        _, _, done, _, info = env.step(int(np.flatnonzero(env.action_masks())[0]))
+        steps += 1
+    assert steps == 5 and "cost" in info  # only the movable macros are placed
+    final = info["placement"]
+    np.testing.assert_array_equal(final.x[hard[:3]], placement.x[hard[:3]])
+    assert check_legality(netlist, final).legal  # nothing was put on top of them
+    placement.fixed[hard] = True
+    with pytest.raises(ValueError, match="every hard macro is fixed"):
+        MacroPlacementEnv((netlist, placement), max_grid=32, max_nodes=16, max_edges=64)
