@@ -125,6 +125,11 @@ class _DesignStatic:
     wl_norm: float  # (W + H) * net_cnt
 
 
+class NothingToPlace(ValueError):
+    """A design this environment has no episode for: no movable hard macro, or one that fits
+    no cell of the empty grid. A placer built on the env may keep such a design as it is."""
+
+
 def _as_int_action(action: Any) -> Any:
     """A whole-number action as ``int`` (numpy scalars and one-element arrays included);
     anything else unchanged, so that ``Discrete.contains`` refuses it."""
@@ -300,13 +305,13 @@ class MacroPlacementEnv(gym.Env):
         pins = hard_macro_pins(netlist)
         hard = pins.hard
         if hard.size == 0:
-            raise ValueError(f"{netlist.name}: no hard macros to place")
+            raise NothingToPlace(f"{netlist.name}: no hard macros to place")
         if hard.size > self.max_nodes:
             raise ValueError(f"{netlist.name}: {hard.size} hard macros exceed max_nodes={self.max_nodes}")
         order = placement_order(netlist, self.order_option)
         order = order[~placement.fixed[order]]  # fixed hard macros stay: obstacles from the start
         if order.size == 0:
-            raise ValueError(f"{netlist.name}: every hard macro is fixed, nothing to place")
+            raise NothingToPlace(f"{netlist.name}: every hard macro is fixed, nothing to place")
         degree_norm = pins.degree / max(int(pins.degree.max()), 1)
 
         node_static = np.zeros((self.max_nodes, NODE_FEATURES), np.float32)
@@ -373,7 +378,7 @@ class MacroPlacementEnv(gym.Env):
         self._terminated = False
         if not self._mask.any():  # type: ignore[union-attr]
             name = static.netlist.names[self._state.current]
-            raise ValueError(f"{static.netlist.name}: macro {name} fits nowhere on the empty canvas")
+            raise NothingToPlace(f"{static.netlist.name}: macro {name} fits nowhere on the empty canvas")
         self.last_info = {"design": static.netlist.name}
         return self._observation(), dict(self.last_info)
 

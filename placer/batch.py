@@ -196,9 +196,18 @@ def run_task(task: PlacementTask) -> RunRecord:
         record.initial_congestion = start_cost.congestion
         record.initial_proxy = start_cost.proxy
         placer = get_placer(task.method, **dict(task.options))
+        notes: list[str] = []  # e.g. that the method kept the given placement
+
+        def remember(p: Any) -> None:
+            if p.message.startswith("note: "):
+                notes.append(p.message.removeprefix("note: "))
+
         t0 = time.perf_counter()
-        placement = placer.place(netlist, initial, budget_s=task.budget_s, seed=int(task.seed))
+        placement = placer.place(
+            netlist, initial, budget_s=task.budget_s, seed=int(task.seed), progress=remember
+        )
         record.seconds = time.perf_counter() - t0
+        record.note = "; ".join(notes) or None
         cost = evaluate(netlist, placement)
         legality = check_legality(netlist, placement)
         record.wirelength, record.density = cost.wirelength, cost.density

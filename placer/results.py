@@ -13,6 +13,7 @@ folder can be moved as a whole.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
@@ -56,6 +57,7 @@ class RunRecord:
     git_commit: str | None = None
     status: str = STATUS_OK
     error: str | None = None
+    note: str | None = None  # what the method said of an ok run (e.g. it kept the given placement)
     started: str = ""  # ISO 8601, UTC
     finished: str = ""
 
@@ -125,11 +127,11 @@ class ResultStore:
     def _open(self) -> sqlite3.Connection:
         if not self.read_only:
             return sqlite3.connect(self.path, timeout=30.0)
-        uri = self.path.absolute().as_uri()
-        if not self.path.with_name(self.path.name + "-wal").exists():
-            # nothing written but not yet merged: read the file as it is, creating no -shm/-wal
-            # beside it (a finished runs folder may be read-only, or tracked by git)
-            return sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=30.0)
+        if os.access(self.path.parent, os.W_OK) and os.access(self.path, os.W_OK):
+            # a plain connection that only reads: it sees a batch writing right now consistently,
+            # and closing it (the last one) removes the -wal and -shm files it needed
+            return sqlite3.connect(self.path, timeout=30.0)
+        uri = self.path.absolute().as_uri()  # a folder this user cannot write: read it as it is
         try:
             conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30.0)
             conn.execute("SELECT 1 FROM sqlite_master").fetchall()

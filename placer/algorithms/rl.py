@@ -89,6 +89,7 @@ class RLPlacer(Placer):
     def run(
         self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback
     ) -> Placement:
+        from envs.macro_placement import NothingToPlace
         from placer.rl.inference import env_for_model, load_model, place_and_refine
 
         deadline = Deadline(budget_s)
@@ -99,7 +100,7 @@ class RLPlacer(Placer):
                 model, env, deadline, self.samples, seed, self.soft_refine, self.sample_share,
                 progress, self.refine_options,
             )  # fmt: skip
-        except ValueError as reason:  # no hard macro to place, one that fits no cell of the grid
+        except NothingToPlace as reason:  # other errors (a model too small for it) propagate
             progress(Progress(1.0, None, f"note: the policy cannot place this design ({reason}); kept the given placement"))
             return placement
         return placement if best is None else best

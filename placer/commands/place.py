@@ -318,6 +318,8 @@ def _place_suite(
         f"of {summary.total} runs; results in {runs_dir / 'results.sqlite'}"
     )
     for record in summary.records:
+        if record.status == "ok" and record.note:
+            console.print(f"  note: {record.design}/{record.method}/seed{record.seed}: {record.note}")
         if record.status != "ok":
             first_line = (record.error or "").splitlines()[0] if record.error else "unknown error"
             console.print(f"  failed: {record.design}/{record.method}/seed{record.seed}: {first_line}")

@@ -152,7 +152,9 @@ def train_command(
         given = (netlist, suite, generated, eval_netlist, n_envs, seed, checkpoint_every,
                  eval_every, threads, max_grid, max_nodes, no_wiremask or None, no_graph or None,
                  dense_shaping or None, w_timing, settings)  # fmt: skip
-        changed = [name for name, value in zip(_FIXED_ON_RESUME, given, strict=True) if value]
+        changed = [
+            name for name, value in zip(_FIXED_ON_RESUME, given, strict=True) if value is not None
+        ]
         if changed:
             raise UsageError(
                 f"{', '.join(changed)} cannot change a run being resumed (its config.json is "

@@ -69,6 +69,15 @@ def _objective(
 DEFAULT_WORKLOADS = {"sqlite": "ycsb-a", "postgres": "tpcb", "index": "lognormal"}
 
 
+def _effective_size(objective: Any) -> int:
+    """The size measured (index keys, SQLite rows or pgbench scale), not the ``--rows`` that
+    asked for it (0 = the default): a run resumed with the default spelt out is the same run."""
+    if hasattr(objective, "keys"):
+        return int(objective.keys.size)
+    backend = objective.backend
+    return int(backend.scale if hasattr(backend, "scale") else backend.workload.rows)
+
+
 def _workloads(system: str) -> list[str]:
     """The workload (or dataset) names ``system`` offers."""
     if system == "index":
@@ -190,7 +199,7 @@ def _run(
         )
         run = f"{system}-{workload}-{objective.space.name}"
         # what the measurements depend on besides the configuration (the seed is kept per row)
-        settings: dict[str, Any] = {"rows": rows, "repeats": repeats}
+        settings: dict[str, Any] = {"rows": _effective_size(objective), "repeats": repeats}
         if system != "index":
             settings["duration_s"] = objective.backend.duration_s  # pgbench rounds to whole seconds
         console = Console(stderr=True)

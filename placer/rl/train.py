@@ -401,9 +401,15 @@ def train(
     with exclusive_folder(out):
         earlier = [name for name in RUN_FILES if (out / name).exists()]
         if earlier and not resume:
+            if last.exists():
+                raise FileExistsError(
+                    f"{out} already holds a run ({', '.join(earlier)}): pass resume=True / "
+                    "--resume, or another --out"
+                )
             raise FileExistsError(
-                f"{out} already holds a run ({', '.join(earlier)}): pass resume=True / --resume, "
-                "or another --out"
+                f"{out} holds files of a run that stopped before its first checkpoint "
+                f"({', '.join(earlier)}): nothing there can be resumed; remove them or use "
+                "another --out"
             )
         if resume and not last.exists():
             raise FileNotFoundError(
@@ -419,8 +425,6 @@ def train(
             eval_design = load_design(config.eval_netlist)
         else:
             eval_design = designs[0]
-        _write_json(out / "config.json", asdict(config))
-        _write_json(out / "env_kwargs.json", {k: v for k, v in config.env_kwargs().items() if k in ENV_OPTION_KEYS})
         device = resolve_device(config.device)
         tb = str(out / "tb") if _has_tensorboard() else None
         if resume:
@@ -446,6 +450,10 @@ def train(
                 device=device,
                 verbose=0,
             )
+        # written once the designs load and the model builds: a run that fails before leaves
+        # no config.json behind to block its corrected rerun
+        _write_json(out / "config.json", asdict(config))
+        _write_json(out / "env_kwargs.json", {k: v for k, v in config.env_kwargs().items() if k in ENV_OPTION_KEYS})
         if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
             model.set_logger(Logger(folder=None, output_formats=[]))
         remaining = config.timesteps - model.num_timesteps

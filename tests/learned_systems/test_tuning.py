@@ -360,10 +360,13 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
 
 
 def test_cli_default_workload_follows_the_system(tmp_path):
-    args = ["tune", "--system", "index", "--trials", "1", "--rows", "2000", "--repeats", "1"]
-    result = CliRunner().invoke(_app(), [*args, "--out", str(tmp_path)])
+    args = ["tune", "--system", "index", "--trials", "1", "--repeats", "1", "--out", str(tmp_path)]
+    result = CliRunner().invoke(_app(), args)
     assert result.exit_code == 0, result.output
-    assert json.loads((tmp_path / "best_config.json").read_text())["workload"] == "lognormal"
+    report = json.loads((tmp_path / "best_config.json").read_text())
+    assert report["workload"] == "lognormal" and report["settings"]["rows"] == 1_000_000
+    spelt_out = CliRunner().invoke(_app(), [*args, "--rows", "1000000"])  # the same run
+    assert spelt_out.exit_code == 0, spelt_out.output
 
 
 def test_optuna_resumed_anywhere_proposes_what_the_straight_run_did():

@@ -253,3 +253,19 @@ def test_a_corrupt_results_database_is_a_clear_error(suite: Path, plugin: str, t
     tasks = make_tasks(find_designs(suite), [METHOD], [0], runs, 1.0, plugins=[plugin])
     with pytest.raises(ValueError, match="not a readable results database"):
         run_batch(tasks, runs, resume=True, show_progress=False)
+
+
+def test_a_run_that_kept_the_given_placement_says_so_in_its_row(
+    tmp_path: Path, dense_legal_design
+) -> None:  # type: ignore[no-untyped-def]
+    netlist, start = dense_legal_design
+    folder = tmp_path / "suite" / "dense"
+    folder.mkdir(parents=True)
+    write_netlist(netlist, folder / "netlist.pb.txt")
+    write_plc(folder / "initial.plc", netlist, start)
+    runs = tmp_path / "runs"
+    tasks = make_tasks(find_designs(tmp_path / "suite"), ["greedy"], [0], runs, 1.0)
+    summary = run_batch(tasks, runs, show_progress=False)
+    row = rows(runs)[("dense", "greedy", 0)]
+    assert summary.ok == 1 and row.status == "ok"
+    assert "could not be legalised" in row.note and "kept the given one" in row.note

@@ -156,34 +156,9 @@ def test_greedy_soft_refine_option_only_moves_soft_macros(design) -> None:  # ty
         get_placer("greedy", soft_refine="maybe").place(netlist, placement, 10, seed=0)
 
 
-def _tiling(rng: np.random.Generator, x0: float, y0: float, w: float, h: float, depth: int) -> list:
-    """Rectangles cutting ``(x0, y0, w, h)`` into pieces by random guillotine cuts (mostly
-    across the longer side)."""
-    if depth == 0 or min(w, h) < 6:
-        return [(x0, y0, w, h)]
-    if (w > h) if rng.random() < 0.8 else (w <= h):
-        cut = rng.uniform(0.3, 0.7) * w
-        return _tiling(rng, x0, y0, cut, h, depth - 1) + _tiling(rng, x0 + cut, y0, w - cut, h, depth - 1)
-    cut = rng.uniform(0.3, 0.7) * h
-    return _tiling(rng, x0, y0, w, cut, depth - 1) + _tiling(rng, x0, y0 + cut, w, h - cut, depth - 1)
-
-
 @pytest.mark.parametrize("method", ["greedy", "analytical"])
-def test_a_legal_start_too_dense_to_relegalise_is_kept(method: str) -> None:
-    from netlists.builder import NetlistBuilder
-    from netlists.model import Canvas, NodeType
-
-    builder = NetlistBuilder("dense")
-    builder.add_node("p0", NodeType.PORT, x=0.0, y=50.0)
-    shrink = np.sqrt(0.8)  # 16 macros covering 80% of the canvas, one per tile
-    tiles = _tiling(np.random.default_rng(0), 0.0, 0.0, 100.0, 100.0, 4)
-    for k, (x, y, w, h) in enumerate(tiles):
-        builder.add_node(f"h{k}", NodeType.HARD_MACRO, width=w * shrink, height=h * shrink,
-                         x=x + w / 2, y=y + h / 2)  # fmt: skip
-        builder.add_node(f"h{k}/P0", NodeType.HARD_PIN, macro_name=f"h{k}", x=x + w / 2, y=y + h / 2)
-    builder.add_net(0, [2 * k + 2 for k in range(len(tiles))])
-    netlist = builder.build(Canvas(width=100.0, height=100.0, cols=8, rows=8))
-    start = netlist.initial_placement()
+def test_a_legal_start_too_dense_to_relegalise_is_kept(method: str, dense_legal_design) -> None:  # type: ignore[no-untyped-def]
+    netlist, start = dense_legal_design
     assert check_legality(netlist, start).legal
     notes: list[str] = []
     out = get_placer(method).place(netlist, start, budget_s=1.0, seed=0, progress=lambda p: notes.append(p.message))

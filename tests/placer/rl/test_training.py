@@ -257,13 +257,27 @@ def test_train_cli_resumes_the_folder_given_and_keeps_its_target(tmp_path):
     again = CliRunner().invoke(app, ["train", "--out", str(moved), "--resume", "--no-progress"])
     assert again.exit_code == 0, again.output
     assert json.loads((moved / "config.json").read_text())["timesteps"] == 128  # kept
-    refused = CliRunner().invoke(app, ["train", "--out", str(moved), "--resume", "--seed", "3"])
-    assert refused.exit_code == 2 and "--seed cannot change a run being resumed" in refused.output
+    for option in (["--seed", "3"], ["--seed", "0"], ["--w-timing", "0"]):  # 0 is a value too
+        refused = CliRunner().invoke(app, ["train", "--out", str(moved), "--resume", *option])
+        assert refused.exit_code == 2, option
+        assert f"{option[0]} cannot change a run being resumed" in refused.output
     leftover = tmp_path / "leftover"
     leftover.mkdir()
     (leftover / "best.json").write_text('{"proxy": 0.5}')  # another run's best, no last.zip
     fresh = CliRunner().invoke(app, ["train", "--out", str(leftover), "--generated", "1"])
-    assert fresh.exit_code == 2 and "already holds a run (best.json)" in fresh.output
+    assert fresh.exit_code == 2 and "stopped before its first checkpoint (best.json)" in fresh.output
+
+
+def test_a_run_failing_before_training_leaves_nothing_that_blocks_its_rerun(tmp_path):
+    from envs.macro_placement import NothingToPlace
+
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=64, **TINY)
+    with pytest.raises(NothingToPlace):
+        train(cfg, progress_bar=False, designs=[generate(0, 4, 2, seed=0)])  # soft macros only
+    assert not (out / "config.json").exists()
+    train(cfg, progress_bar=False, designs=[generate(4, 8, 6, seed=2)])  # the corrected rerun
+    assert (out / "last.zip").exists()
 
 
 def test_rl_placer_keeps_designs_its_policy_cannot_place(trained_run):
