@@ -30,8 +30,9 @@ Mapping into :class:`~netlists.model.Netlist`:
 Writing lists ports and macros as nodes (ports 0 x 0, ``terminal``) and every net pin by its
 owner; the driver is written ``O``, the other pins ``I`` (``B`` directions are not kept). Netlists
 that did not come from Bookshelf get rows synthesised over the canvas with the tallest soft macro
-as row height (hard macros not taller than that come back as soft macros) and net names from
-their drivers. The canvas grid and routing figures are written as a ``# placer-gym canvas``
+as row height and net names from their drivers; a macro the reader's height rule would class
+otherwise (a hard macro no taller than a row) is named in a ``# placer-gym kind : NAME hard``
+comment of the ``.nodes``, which the reader applies, so hard macros stay hard. The canvas grid and routing figures are written as a ``# placer-gym canvas``
 comment in the ``.scl`` and read back from it, so read -> write -> read gives the same netlist,
 placement and canvas.
 """
@@ -71,6 +72,7 @@ _CANVAS_FIELDS = (
 )  # fmt: skip
 _INTEGER_CANVAS_FIELDS = ("cols", "rows", "smooth_range")
 _BAD_NAME = re.compile(r"[\s#:]")
+_KIND_COMMENT = re.compile(r"^#\s*placer-gym kind\s*:\s*(\S+)\s+(hard|soft)$")
 
 
 # ----------------------------------------------------------------------------- reading helpers
@@ -154,11 +156,21 @@ def _read_aux(aux: Path) -> dict[str, Path]:
     return files
 
 
-def _read_nodes(path: Path) -> list[_Node]:
+def _read_nodes(path: Path) -> tuple[list[_Node], dict[str, str]]:
+    """The nodes, and the ``# placer-gym kind : NAME hard|soft`` comments by name (macros
+    placer-gym wrote whose kind the height rule would get wrong)."""
     nodes: list[_Node] = []
     seen: set[str] = set()
     num_nodes = num_terminals = None
-    for lineno, tok in _lines(path):
+    text = read_text(path)
+    kinds: dict[str, str] = {}
+    kind_lines: dict[str, int] = {}
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        match = _KIND_COMMENT.match(raw.strip())
+        if match:
+            kinds[match.group(1)] = match.group(2)
+            kind_lines[match.group(1)] = lineno
+    for lineno, tok in _lines(path, text):
         key = tok[0].lower()
         if key == "numnodes":
             num_nodes = (_count(tok, path, lineno), lineno)
@@ -192,7 +204,10 @@ def _read_nodes(path: Path) -> list[_Node]:
     _check_count(
         num_terminals, sum(1 for n in nodes if n.terminal), "NumTerminals", "terminals", path
     )
-    return nodes
+    for name, lineno in kind_lines.items():
+        if name not in seen:
+            raise NetlistError(f"the kind comment names {name!r}, which is no node here", path, lineno)
+    return nodes, kinds
 
 
 def _read_nets(path: Path, index: dict[str, int], nodes_file: Path) -> list[_Net]:
@@ -430,7 +445,7 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
     """
     aux = Path(aux_path)
     files = _read_aux(aux)
-    raw = _read_nodes(files[".nodes"])
+    raw, kinds = _read_nodes(files[".nodes"])
     index = {node.name: i for i, node in enumerate(raw)}
     nets = _read_nets(files[".nets"], index, files[".nodes"])
     llx, lly, orient, pl_fixed = _read_pl(files[".pl"], index, files[".nodes"])
@@ -454,6 +469,8 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
     terminal = np.array([bool(node.terminal) for node in raw])
     node_type = np.full(n, int(NodeType.SOFT_MACRO), dtype=np.int8)
     node_type[(height > row_height) | terminal] = NodeType.HARD_MACRO
+    for name, kind in kinds.items():  # placer-gym's record of macros the rule gets wrong
+        node_type[index[name]] = NodeType.HARD_MACRO if kind == "hard" else NodeType.SOFT_MACRO
     node_type[terminal & (width * height == 0)] = NodeType.PORT
     is_port = node_type == NodeType.PORT
     width[is_port] = 0.0
@@ -685,6 +702,14 @@ def write_bookshelf(
             kind[i] = terminals.get(names[i], "")
     lines = ["UCLA nodes 1.0", header, "", f"NumNodes : {placeable.size}",
              f"NumTerminals : {sum(1 for k in kind.values() if k)}", ""]  # fmt: skip
+    # macros the reader's height rule would class otherwise: named in comments it reads back
+    row_height = max(float(r["height"]) for r in rows)  # type: ignore[arg-type]
+    for i in placeable:
+        if types[i] == NodeType.PORT:
+            continue
+        read_hard = bool(kind[i]) or netlist.height[i] > row_height
+        if read_hard != (types[i] == NodeType.HARD_MACRO):
+            lines.append(f"# placer-gym kind : {names[i]} {'hard' if not read_hard else 'soft'}")
     for i in placeable:
         w, h = (0.0, 0.0) if types[i] == NodeType.PORT else (netlist.width[i], netlist.height[i])
         lines.append(f"  {names[i]} {_fmt(w)} {_fmt(h)}" + (f" {kind[i]}" if kind[i] else ""))

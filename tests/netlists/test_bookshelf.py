@@ -390,3 +390,20 @@ def test_names_bookshelf_cannot_hold_are_refused_before_writing(tmp_path: Path) 
     with pytest.raises(ValueError, match="'two words' cannot be written to Bookshelf"):
         write_bookshelf(spaced, placement, tmp_path / "out", "d")
     assert not (tmp_path / "out").exists()
+
+
+def test_hard_macros_no_taller_than_a_row_stay_hard(tmp_path: Path) -> None:
+    import dataclasses
+
+    from placer.cost.proxy import evaluate
+
+    netlist, placement = generate(4, 8, 4, seed=1)
+    height = netlist.height.copy()
+    tallest_hard = height[netlist.hard_macros].max()
+    height[netlist.soft_macros[0]] = 2 * tallest_hard  # rows now taller than every hard macro
+    tall_soft = dataclasses.replace(netlist, height=height)
+    aux = write_bookshelf(tall_soft, placement, tmp_path, "d")
+    assert "# placer-gym kind :" in (tmp_path / "d.nodes").read_text()
+    back, back_placement = read_bookshelf(aux)
+    assert (back.node_type == NodeType.HARD_MACRO).sum() == tall_soft.hard_macros.size
+    assert evaluate(back, back_placement).proxy == pytest.approx(evaluate(tall_soft, placement).proxy, rel=1e-12)
