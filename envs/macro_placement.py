@@ -529,13 +529,18 @@ class MacroPlacementEnv(gym.Env):
         return self._static.netlist if self._static is not None else None
 
     def write_plc(self, path: str | Path, placement: Placement | None = None) -> Path:
-        """Write ``placement`` (default: the last episode's final placement) as a ``.plc``."""
+        """Write ``placement`` (default: the last episode's final placement) as a ``.plc``, its
+        costs in the header."""
         from netlists.formats.plc import write_plc
+        from placer.cost.proxy import evaluate
 
         placement = placement if placement is not None else self.last_info.get("placement")
         if placement is None or self._static is None:
             raise RuntimeError("no finished episode: nothing to write")
-        return write_plc(path, self._static.netlist, placement)
+        cost = evaluate(self._static.netlist, placement)
+        costs = {"wirelength": cost.hpwl, "wirelength_cost": cost.wirelength,
+                 "congestion_cost": cost.congestion, "density_cost": cost.density}  # fmt: skip
+        return write_plc(path, self._static.netlist, placement, costs=costs)
 
     def render(self) -> np.ndarray | None:
         """``rgb_array``: occupancy (red), legal cells (green) and wire mask (blue), rows up."""

@@ -193,12 +193,14 @@ def pivot(table: pd.DataFrame, metric: str = "proxy", methods: list[str] | None 
 
 
 def summary_rows(wide: pd.DataFrame) -> pd.DataFrame:
-    """``mean`` and ``mean rank`` of each column over the designs where all columns have a value.
+    """``mean`` and ``mean rank`` of each column over the designs where every method has a value.
 
-    Ranks are among the methods only (``initial`` gets none), 1 = lowest.
+    Ranks are among the methods only (``initial`` gets none), 1 = lowest. ``initial`` does not
+    decide which designs count (it has no timing or seconds, and a design may lack an initial
+    cost): its mean is over the counted designs where it has a value.
     """
-    complete = wide.dropna()
     competitors = [c for c in wide.columns if c != INITIAL]
+    complete = wide.loc[wide[competitors].dropna().index] if competitors else wide.dropna()
     ranks = complete[competitors].rank(axis=1, method="min")
     rows = pd.DataFrame(
         [complete.mean(), ranks.mean().reindex(wide.columns)], index=["mean", "mean rank"]

@@ -270,7 +270,7 @@ def write_plc(
 
     Every port and macro is listed. ``costs`` may give ``wirelength`` (weighted HPWL),
     ``wirelength_cost``, ``congestion_cost`` and ``density_cost`` for the header; they are
-    informational only. The file is written to a temporary name and renamed, so a reader never
+    informational only, and a cost not given has no header line. The file is written to a temporary name and renamed, so a reader never
     sees half a file.
     """
     path = Path(path)
@@ -286,10 +286,16 @@ def write_plc(
         f"Columns : {canvas.cols}  Rows : {canvas.rows}",
         f"Width : {_fmt(canvas.width)}  Height : {_fmt(canvas.height)}",
         f"Area : {_fmt(area)}",
-        f"Wirelength : {costs.get('wirelength', 0.0):.3f}",
-        f"Wirelength cost : {costs.get('wirelength_cost', 0.0):.4f}",
-        f"Congestion cost : {costs.get('congestion_cost', 0.0):.4f}",
-        f"Density cost : {costs.get('density_cost', 0.0):.4f}",
+        *(
+            f"{label} : {costs[key]:{digits}}"  # only the costs given: no made-up zeros
+            for key, label, digits in (
+                ("wirelength", "Wirelength", ".3f"),
+                ("wirelength_cost", "Wirelength cost", ".4f"),
+                ("congestion_cost", "Congestion cost", ".4f"),
+                ("density_cost", "Density cost", ".4f"),
+            )
+            if key in costs
+        ),
         "Project : circuit_training",
         f"Block : {netlist.name}",
         f"Routes per micron, hor : {_fmt(canvas.hroutes_per_micron)}  ver : {_fmt(canvas.vroutes_per_micron)}",

@@ -22,7 +22,16 @@ def register(app: typer.Typer) -> None:
 def eval_command(
     netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz] or Bookshelf .aux")],
     plc: Annotated[Path | None, typer.Argument(help=".plc placement (default: initial.plc beside the netlist)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="print one JSON object: design; wirelength, density, congestion and proxy "
+            "(unitless costs, proxy = wirelength + 0.5 density + 0.5 congestion); timing and "
+            "timing_tail10 (worst and worst-10% path proxy over canvas W + H); hpwl (weighted "
+            "HPWL, microns); seconds.parse and seconds.cost (wall time)",
+        ),
+    ] = False,
 ) -> None:
     """Print wirelength, density, congestion, proxy and timing of a placement."""
     from placer.cost.proxy import evaluate

@@ -33,6 +33,7 @@ def generate_command(
     from netlists.formats.circuit_training import write_netlist
     from netlists.formats.plc import write_plc
     from netlists.generate import generate
+    from placer.cost.proxy import evaluate
 
     if hard + soft == 0:
         raise UsageError("need at least one macro (--hard or --soft > 0)")
@@ -40,7 +41,10 @@ def generate_command(
     netlist, placement = generate(hard, soft, ports, seed=seed, name=name)
     out_dir.mkdir(parents=True, exist_ok=True)
     netlist_path = write_netlist(netlist, out_dir / "netlist.pb.txt")
-    plc_path = write_plc(out_dir / "initial.plc", netlist, placement)
+    cost = evaluate(netlist, placement)
+    plc_path = write_plc(out_dir / "initial.plc", netlist, placement, costs={
+        "wirelength": cost.hpwl, "wirelength_cost": cost.wirelength,
+        "congestion_cost": cost.congestion, "density_cost": cost.density})  # fmt: skip
     counts = netlist.counts()
     canvas = netlist.require_canvas()
     console.print(

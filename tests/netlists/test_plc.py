@@ -35,7 +35,10 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     m = nl.macros
     pl.x[m] += rng.normal(0, 1e-3, m.size) / 3  # awkward floats
     pl.orientation[nl.hard_macros] = rng.integers(0, 8, nl.hard_macros.size)
-    out = write_plc(tmp_path / "out.plc", nl, pl, costs=evaluate(nl, pl).as_dict())
+    cost = evaluate(nl, pl)
+    costs = {"wirelength": cost.hpwl, "wirelength_cost": cost.wirelength,
+             "congestion_cost": cost.congestion, "density_cost": cost.density}  # fmt: skip
+    out = write_plc(tmp_path / "out.plc", nl, pl, costs=costs)
     canvas, back, header = read_plc(out, nl)
     assert canvas == nl.canvas
     p = nl.placeable
@@ -132,3 +135,10 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         write_plc(target, nl, pl)
     assert not (tmp_path / "taken.plc.tmp").exists()
+
+
+def test_costs_not_given_get_no_header_line(tmp_path: Path) -> None:
+    nl, pl = load_builtin()
+    text = write_plc(tmp_path / "bare.plc", nl, pl).read_text()
+    assert "Wirelength" not in text and "cost :" not in text  # no made-up zeros
+    assert read_plc(tmp_path / "bare.plc", nl)[2].costs == {}

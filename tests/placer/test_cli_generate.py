@@ -56,3 +56,18 @@ def test_generate_rejects_an_empty_design(tmp_path: Path) -> None:
         make_app(), ["generate", str(tmp_path), "--hard", "0", "--soft", "0"]
     )
     assert result.exit_code == 2
+
+
+def test_generated_plc_header_states_the_real_costs(tmp_path: Path) -> None:
+    from netlists.formats.plc import read_plc
+    from netlists.io import load_design
+    from placer.cost.proxy import evaluate
+
+    result = CliRunner().invoke(make_app(), ["generate", str(tmp_path / "g"), "--hard", "3",
+                                             "--soft", "6", "--ports", "4", "--seed", "3"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    netlist, placement = load_design(tmp_path / "g" / "netlist.pb.txt")
+    header = read_plc(tmp_path / "g" / "initial.plc", netlist)[2]
+    cost = evaluate(netlist, placement)
+    assert header.costs["density_cost"] == pytest.approx(cost.density, abs=1e-4)
+    assert header.costs["wirelength"] == pytest.approx(cost.hpwl, abs=1e-3)

@@ -81,6 +81,13 @@ def test_mean_aggregate_and_summary_rows(runs: Path) -> None:
         build(runs, aggregate="median")
 
 
+def test_timing_means_do_not_wait_for_the_initial_column(runs: Path) -> None:
+    timing = summary_rows(pivot(build(runs), "timing"))  # initial has no timing at all
+    assert timing.attrs["n_designs"] == 1  # d1: the one design every method finished
+    assert timing.loc["mean", "aa"] == pytest.approx(0.5) and timing.loc["mean rank", "aa"] == 1
+    assert pd.isna(timing.loc["mean", "initial"])
+
+
 def test_written_files(runs: Path, tmp_path: Path) -> None:
     paths = write_leaderboard(runs, tmp_path / "board")
     markdown = paths["markdown"].read_text()
