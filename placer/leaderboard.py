@@ -197,10 +197,12 @@ def summary_rows(wide: pd.DataFrame) -> pd.DataFrame:
 
     Ranks are among the methods only (``initial`` gets none), 1 = lowest. ``initial`` does not
     decide which designs count (it has no timing or seconds, and a design may lack an initial
-    cost): its mean is over the counted designs where it has a value.
+    cost): its mean is over the counted designs where it has a value. Neither does a method
+    with no value at all (failed on every design): it gets no mean and no rank.
     """
     competitors = [c for c in wide.columns if c != INITIAL]
-    complete = wide.loc[wide[competitors].dropna().index] if competitors else wide.dropna()
+    counted = [c for c in competitors if wide[c].notna().any()]  # a method failed everywhere
+    complete = wide.loc[wide[counted].dropna().index] if counted else wide.dropna()  # does not
     ranks = complete[competitors].rank(axis=1, method="min")
     rows = pd.DataFrame(
         [complete.mean(), ranks.mean().reindex(wide.columns)], index=["mean", "mean rank"]

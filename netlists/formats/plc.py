@@ -2,7 +2,8 @@
 
 Body lines read ``<node index> <x> <y> <orientation or -> <fixed 0/1>`` with centre
 coordinates. The header carries the canvas, grid and routing parameters the proxy cost needs;
-:func:`write_plc` writes every header field the format has, in the layout the public
+:func:`write_plc` writes every header field the format has (the informational cost lines only
+when it is given the costs), in the layout the public
 evaluators parse, and floats with ``repr`` so that reading back is exact.
 """
 

@@ -217,3 +217,14 @@ def test_a_corrupt_results_database_is_one_line_and_exit_2(runs: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "not a readable results database" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_method_that_failed_everywhere_leaves_the_others_their_means(tmp_path: Path) -> None:
+    store = ResultStore.in_runs_dir(tmp_path)
+    for design in ("d1", "d2"):
+        store.write(record(design, "aa", 0, 0.8))
+        store.write(record(design, "bb", 0, None))  # failed on every design
+    summary = summary_rows(pivot(build(tmp_path), "proxy"))
+    assert summary.attrs["n_designs"] == 2
+    assert summary.loc["mean", "aa"] == pytest.approx(0.8) and summary.loc["mean rank", "aa"] == 1
+    assert pd.isna(summary.loc["mean", "bb"])
