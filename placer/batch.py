@@ -170,7 +170,7 @@ def run_task(task: PlacementTask) -> RunRecord:
     """Run one task in this process: place, evaluate, write the ``.plc``; never raises on a
     design or placer error (the record says ``failed`` with the error instead)."""
     from netlists.formats.plc import write_plc
-    from placer.algorithms.base import get_placer
+    from placer.algorithms.base import NoteCollector, get_placer
     from placer.algorithms.legalize import check_legality
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost
@@ -196,18 +196,13 @@ def run_task(task: PlacementTask) -> RunRecord:
         record.initial_congestion = start_cost.congestion
         record.initial_proxy = start_cost.proxy
         placer = get_placer(task.method, **dict(task.options))
-        notes: list[str] = []  # e.g. that the method kept the given placement
-
-        def remember(p: Any) -> None:
-            if p.message.startswith("note: "):
-                notes.append(p.message.removeprefix("note: "))
-
+        notes = NoteCollector()  # e.g. that the method kept the given placement
         t0 = time.perf_counter()
         placement = placer.place(
-            netlist, initial, budget_s=task.budget_s, seed=int(task.seed), progress=remember
+            netlist, initial, budget_s=task.budget_s, seed=int(task.seed), progress=notes
         )
         record.seconds = time.perf_counter() - t0
-        record.note = "; ".join(notes) or None
+        record.note = "; ".join(notes.texts) or None
         cost = evaluate(netlist, placement)
         legality = check_legality(netlist, placement)
         record.wirelength, record.density = cost.wirelength, cost.density

@@ -16,6 +16,9 @@ from typing import Any, ClassVar
 
 from netlists.model import Netlist, Placement
 
+#: Start of a progress message the user should read (see :class:`Progress`).
+NOTE_PREFIX = "note: "
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -27,8 +30,29 @@ class Progress:
     best_proxy: float | None = None
     message: str = ""
 
+    @classmethod
+    def noting(cls, text: str) -> Progress:
+        """A final report carrying a note for the user."""
+        return cls(1.0, None, NOTE_PREFIX + text)
+
+    @property
+    def note(self) -> str | None:
+        """The text of a note, or None for an ordinary report."""
+        return self.message.removeprefix(NOTE_PREFIX) if self.message.startswith(NOTE_PREFIX) else None
+
 
 ProgressCallback = Callable[[Progress], None]
+
+
+class NoteCollector:
+    """A progress callback that keeps the notes a method reports, in order (``texts``)."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def __call__(self, progress: Progress) -> None:
+        if progress.note is not None:
+            self.texts.append(progress.note)
 
 
 class Deadline:
@@ -119,8 +143,8 @@ class Placer(ABC):
             except ValueError:
                 raise failure from None
             if progress is not None:
-                progress(Progress(1.0, None, f"note: {self.name}'s placement could not be "
-                                  f"legalised ({failure}); kept the given one"))  # fmt: skip
+                progress(Progress.noting(f"{self.name}'s placement could not be legalised "
+                                         f"({failure}); kept the given one"))  # fmt: skip
         if progress is not None:
             progress(Progress(1.0, None, "done"))
         return result

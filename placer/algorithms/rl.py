@@ -101,7 +101,7 @@ class RLPlacer(Placer):
                 progress, self.refine_options,
             )  # fmt: skip
         except NothingToPlace as reason:  # other errors (a model too small for it) propagate
-            progress(Progress(1.0, None, f"note: the policy cannot place this design ({reason}); kept the given placement"))
+            progress(Progress.noting(f"the policy cannot place this design ({reason}); kept the given placement"))
             return placement
         return placement if best is None else best
 

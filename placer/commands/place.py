@@ -214,7 +214,7 @@ def _place_one(
     import time
 
     from netlists.formats.plc import write_plc
-    from placer.algorithms.base import get_placer
+    from placer.algorithms.base import NoteCollector, get_placer
     from placer.algorithms.legalize import check_legality
     from placer.commands.common import load
     from placer.cost.proxy import evaluate
@@ -227,18 +227,13 @@ def _place_one(
     before_legal = check_legality(nl, initial)
 
     t0 = time.perf_counter()
-    notes: list[str] = []  # what the method wants the user to know (e.g. that it kept the start)
-
-    def remember(p: Progress) -> None:
-        if p.message.startswith("note: "):
-            notes.append(p.message.removeprefix("note: "))
-
+    notes = NoteCollector()  # what the method wants the user to know (e.g. it kept the start)
     try:
-        placement = _run_method(placer, method, nl, initial, budget_s, seed, quiet, remember)
+        placement = _run_method(placer, method, nl, initial, budget_s, seed, quiet, notes)
     except ValueError as exc:  # the hard macros cannot be made legal at all
         raise UsageError(f"{netlist_path}: {exc}") from None
     seconds = time.perf_counter() - t0
-    for note in notes:
+    for note in notes.texts:
         console.print(f"note: {note}")
     after = evaluate(nl, placement)
     after_timing = timing_cost(nl, placement).worst
