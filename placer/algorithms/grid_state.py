@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netlists.model import Canvas, Netlist, Placement, orient_offsets
+from netlists.model import Netlist, Placement, orient_offsets
 from placer.cost.context import cost_context
 from placer.cost.density import density_grid, top_count
 
@@ -143,21 +143,8 @@ def _count_where_all_fit(count: int, length: float, sizes: np.ndarray, most: int
     return count
 
 
-def footprint_sums(
-    canvas: Canvas, prefix: np.ndarray, cx: np.ndarray, cy: np.ndarray, w: float, h: float
-) -> np.ndarray:
-    """Sum of a per-cell map over the canvas-grid cells that a ``w x h`` footprint centred at
-    each ``(cx, cy)`` touches; ``prefix`` is the map's 2-D prefix sum, shape ``(R + 1, C + 1)``."""
-    cw, ch = canvas.width / canvas.cols, canvas.height / canvas.rows
-    r0 = np.clip(np.floor((cy - h / 2) / ch).astype(int), 0, canvas.rows - 1)
-    r1 = np.clip(np.ceil((cy + h / 2) / ch).astype(int), 1, canvas.rows)
-    c0 = np.clip(np.floor((cx - w / 2) / cw).astype(int), 0, canvas.cols - 1)
-    c1 = np.clip(np.ceil((cx + w / 2) / cw).astype(int), 1, canvas.cols)
-    return prefix[r1, c1] - prefix[r0, c1] - prefix[r1, c0] + prefix[r0, c0]
-
-
 def prefix_sum(grid: np.ndarray) -> np.ndarray:
-    """2-D prefix sum with a zero first row and column (for :func:`footprint_sums`)."""
+    """2-D prefix sum with a zero first row and column (for window sums in O(1) each)."""
     out = np.zeros((grid.shape[0] + 1, grid.shape[1] + 1))
     out[1:, 1:] = grid.cumsum(0).cumsum(1)
     return out
@@ -219,6 +206,7 @@ class SequentialGridState:
         self._py = np.concatenate([placement.y[pre], np.zeros(n - k)])
         self._pw = np.concatenate([netlist.width[pre], np.zeros(n - k)])
         self._ph = np.concatenate([netlist.height[pre], np.zeros(n - k)])
+        self._obstacle = np.ones(n, dtype=bool)  # False for macros passed over by :meth:`skip`
         self._occupancy = np.zeros((self.rows, self.cols))
         if k:
             self._occupancy += density_grid(self._grid_canvas, self._px[:k], self._py[:k], self._pw[:k], self._ph[:k])
@@ -271,7 +259,7 @@ class SequentialGridState:
         # centres closer than (w + pw)/2 - eps in x AND (h + ph)/2 - eps in y overlap
         c0, c1 = _index_ranges(px - (w + pw) / 2 + eps, px + (w + pw) / 2 - eps, self.cell_w, self.cols)
         r0, r1 = _index_ranges(py - (h + ph) / 2 + eps, py + (h + ph) / 2 - eps, self.cell_h, self.rows)
-        ok = (c0 <= c1) & (r0 <= r1)
+        ok = (c0 <= c1) & (r0 <= r1) & self._obstacle[:n]
         c0, c1, r0, r1 = c0[ok], c1[ok] + 1, r0[ok], r1[ok] + 1
         width = self.cols + 1
         idx = np.concatenate([r0 * width + c0, r0 * width + c1, r1 * width + c0, r1 * width + c1])
@@ -322,11 +310,21 @@ class SequentialGridState:
     def density_mask(self, node: int | None = None) -> np.ndarray:
         """``(rows, cols)`` soft-macro density (sum of cell fractions of the proxy's density
         grid, soft macros where the given placement has them) that ``node`` (default: the
-        current macro) would cover if centred at each cell."""
+        current macro) would cover if centred at each cell.
+
+        The covered density-grid rows depend only on the placing-grid row and the columns only
+        on its column, so the map is four gathers of the prefix sum (O(rows + cols) index work,
+        then O(rows x cols) gathers)."""
         node = self.current if node is None else node
         w, h = float(self.netlist.width[node]), float(self.netlist.height[node])
-        cx, cy = np.meshgrid(self.col_x, self.row_y)
-        return footprint_sums(self.canvas, self._soft_prefix, cx.ravel(), cy.ravel(), w, h).reshape(self.rows, self.cols)
+        c = self.canvas
+        cw, ch = c.width / c.cols, c.height / c.rows
+        r0 = np.clip(np.floor((self.row_y - h / 2) / ch).astype(int), 0, c.rows - 1)
+        r1 = np.clip(np.ceil((self.row_y + h / 2) / ch).astype(int), 1, c.rows)
+        c0 = np.clip(np.floor((self.col_x - w / 2) / cw).astype(int), 0, c.cols - 1)
+        c1 = np.clip(np.ceil((self.col_x + w / 2) / cw).astype(int), 1, c.cols)
+        pre = self._soft_prefix
+        return pre[np.ix_(r1, c1)] - pre[np.ix_(r0, c1)] - pre[np.ix_(r1, c0)] + pre[np.ix_(r0, c0)]
 
     def cost_mask(self, density_weight: float = 0.0, node: int | None = None) -> np.ndarray:
         """``(rows, cols)`` the greedy placer's cell score: the wire mask over ``(W + H) x``
@@ -376,6 +374,20 @@ class SequentialGridState:
         np.maximum.at(self._hi_x, nets, x)
         np.minimum.at(self._lo_y, nets, y)
         np.maximum.at(self._hi_y, nets, y)
+
+    def skip(self) -> int:
+        """Pass over the current macro, which keeps its given position: no obstacle for the
+        macros after it (a legaliser fits it in later), but its pins count as placed there.
+        Returns its node."""
+        if self.done:
+            raise RuntimeError("all hard macros are already placed")
+        node = self.current
+        n = self._base + self.step_index
+        self._obstacle[n] = False
+        i = self._slot[node]
+        self._add_entries(self.pins.entries[self.pins.ptr[i] : self.pins.ptr[i + 1]])
+        self.step_index += 1
+        return node
 
     def place(self, row: int, col: int) -> int:
         """Put the current macro's centre at cell ``(row, col)``'s centre; returns its node.
