@@ -152,7 +152,7 @@ class IncrementalEvaluator:
         self._m_nets = np.zeros(max(N, 1), dtype=np.int64)
         self._m_hpwl = np.zeros(max(N, 1))
         self._cells = np.zeros(max(max_net, 1), dtype=np.int64)
-        self._deltas = [np.zeros((R, C)) for _ in range(7)]  # dV dH dVm dHm dD dVt dHt
+        self._deltas = [np.zeros((R, C)) for _ in range(8)]  # dV dH dVm dHm dD dVt dHt dN
         self._zero_map = np.zeros((R, C))  # stays zero: the unused map of density_excess_delta
         self._box = np.array([0, -1, 0, -1], dtype=np.int64)
         self._counts = np.zeros(2, dtype=np.int64)
@@ -206,6 +206,10 @@ class IncrementalEvaluator:
         m = ctx.macros
         oy, ox = macro_overlaps(c, p.x[m], p.y[m], nl.width[m], nl.height[m])
         self._dens_area = np.ascontiguousarray(oy.T @ ox)
+        # macros covering each cell (a positive area): a cell is nonzero exactly when some do
+        self._cover = np.ascontiguousarray(
+            (oy > 0).T.astype(np.float64) @ (ox > 0).astype(np.float64)
+        )
         hard = ctx.hard
         self._vm, self._hm = macro_blockage(
             c, p.x[hard], p.y[hard], nl.width[hard], nl.height[hard]
@@ -240,7 +244,14 @@ class IncrementalEvaluator:
 
     def _refresh_thresholds(self, which: int) -> None:
         if which & 1:
-            _, self._dens_t, self._dens_exact = top_mean_density(self._dens_area, self._cell_area)
+            _, threshold, self._dens_exact = top_mean_density(self._dens_area, self._cell_area)
+            # compared in area units inside the kernel: threshold * cell_area can round one step
+            # above the threshold cell's own area (1993.0 -> 1993.0000000000002), and a drop of
+            # that cell then went unnoticed; the smallest area of a cell at the threshold is
+            # exact (or lower: a recompute more, never one missed)
+            area = self._dens_area.ravel()
+            at = area[area / self._cell_area == threshold]
+            self._dens_t_area = float(at.min()) if at.size else threshold * self._cell_area
         if which & 2:
             _, self._cong_t = top_mean_congestion(self._vt, self._ht)
 
@@ -321,12 +332,13 @@ class IncrementalEvaluator:
             self._cols,
             self._hpwl,
             self._dens_area,
+            self._cover,
             self._vt,
             self._ht,
             self._cost.congestion,
             self._cong_t,
             self._cost.density,
-            self._dens_t,
+            self._dens_t_area,
             self._dens_exact,
             self._slot,
             self._m_ent,
@@ -435,6 +447,7 @@ class IncrementalEvaluator:
             self._vm,
             self._hm,
             self._dens_area,
+            self._cover,
             self._vt,
             self._ht,
             self._m_ent,

@@ -251,9 +251,11 @@ def _add_rect_area(
     R: int,
     C: int,
     dD: np.ndarray,
+    dN: np.ndarray,
     box: np.ndarray,
 ) -> None:
-    """Area of the rectangle centred at (x, y) in every cell, times ``sign``, into ``dD``."""
+    """Area of the rectangle centred at (x, y) in every cell, times ``sign``, into ``dD``, and
+    ``sign`` into ``dN`` for every cell it covers (a positive area)."""
     xl, xh, yl, yh = x - w / 2, x + w / 2, y - h / 2, y + h / 2
     c0 = max(int(np.floor(xl / cw)), 0)
     c1 = min(int(np.floor(xh / cw)), C - 1)
@@ -270,6 +272,36 @@ def _add_rect_area(
             ox = _overlap(xl, xh, c, cw)
             if ox > 0.0:
                 dD[r, c] += sign * (oy * ox)
+                dN[r, c] += sign
+
+
+@njit(cache=True)
+def _empty_left_cells(
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    cw: float,
+    ch: float,
+    R: int,
+    C: int,
+    dens: np.ndarray,
+    cover: np.ndarray,
+    dD: np.ndarray,
+    dN: np.ndarray,
+) -> None:
+    """Make the cells of the rectangle a macro leaves that no macro covers after the move
+    exactly empty, as in a fresh evaluation: the added and subtracted areas leave rounding
+    crumbs (2.8e-17) that would count as nonzero cells (the density of a grid under 10 cells
+    is the mean over its nonzero cells)."""
+    c0 = max(int(np.floor((x - w / 2) / cw)), 0)
+    c1 = min(int(np.floor((x + w / 2) / cw)), C - 1)
+    r0 = max(int(np.floor((y - h / 2) / ch)), 0)
+    r1 = min(int(np.floor((y + h / 2) / ch)), R - 1)
+    for r in range(r0, r1 + 1):
+        for c in range(c0, c1 + 1):
+            if dN[r, c] != 0.0 and cover[r, c] + dN[r, c] == 0.0:
+                dD[r, c] = -dens[r, c]
 
 
 @njit(cache=True)
@@ -407,12 +439,13 @@ def price(
     ec: np.ndarray,
     hpwl: np.ndarray,
     dens: np.ndarray,
+    cover: np.ndarray,
     vt: np.ndarray,
     ht: np.ndarray,
     cong_now: float,
     cong_t: float,
     dens_now: float,
-    dens_t: float,
+    dens_t_area: float,
     dens_t_exact: bool,
     # scratch (also read by apply)
     slot: np.ndarray,
@@ -432,6 +465,7 @@ def price(
     dD: np.ndarray,
     dVt: np.ndarray,
     dHt: np.ndarray,
+    dN: np.ndarray,
     box: np.ndarray,
     counts: np.ndarray,
     # top-k candidate sets (see placer.cost.topk_kernel): indices, [n congestion, n density]
@@ -455,6 +489,7 @@ def price(
                 dD[r, c] = 0.0
                 dVt[r, c] = 0.0
                 dHt[r, c] = 0.0
+                dN[r, c] = 0.0
     box[0], box[1], box[2], box[3] = R, -1, C, -1
 
     # moved entries: new positions and cells
@@ -524,8 +559,8 @@ def price(
         i = nodes[k]
         if is_macro[i]:
             moved_area = True
-            _add_rect_area(px[i], py[i], width[i], height[i], -1.0, cw, ch, R, C, dD, box)
-            _add_rect_area(nx[k], ny[k], width[i], height[i], 1.0, cw, ch, R, C, dD, box)
+            _add_rect_area(px[i], py[i], width[i], height[i], -1.0, cw, ch, R, C, dD, dN, box)
+            _add_rect_area(nx[k], ny[k], width[i], height[i], 1.0, cw, ch, R, C, dD, dN, box)
             if is_hard[i]:
                 hard_moved = True
                 _add_blockage(
@@ -537,6 +572,13 @@ def price(
     counts[0], counts[1] = n_ent, n_nets
     if box[1] < box[0]:
         return dwl, dens_now, cong_now, 0
+    if moved_area:
+        for k in range(nodes.size):
+            i = nodes[k]
+            if is_macro[i]:
+                _empty_left_cells(
+                    px[i], py[i], width[i], height[i], cw, ch, R, C, dens, cover, dD, dN
+                )
     # smoothing spreads V along rows and H along columns by s cells
     box[0] = max(box[0] - s, 0)
     box[1] = min(box[1] + s, R - 1)
@@ -592,7 +634,7 @@ def price(
     if moved_area:
         need = not dens_t_exact
         if not need:
-            t_area = dens_t * cell_area
+            t_area = dens_t_area
             for r in range(r0, r1 + 1):
                 for c in range(c0, c1 + 1):
                     d = dD[r, c]
@@ -638,6 +680,7 @@ def apply(
     vm: np.ndarray,
     hm: np.ndarray,
     dens: np.ndarray,
+    cover: np.ndarray,
     vt: np.ndarray,
     ht: np.ndarray,
     m_ent: np.ndarray,
@@ -654,6 +697,7 @@ def apply(
     dD: np.ndarray,
     dVt: np.ndarray,
     dHt: np.ndarray,
+    dN: np.ndarray,
     box: np.ndarray,
     counts: np.ndarray,
 ) -> None:
@@ -675,6 +719,7 @@ def apply(
             vm[r, c] += dVm[r, c]
             hm[r, c] += dHm[r, c]
             dens[r, c] += dD[r, c]
+            cover[r, c] += dN[r, c]
             vt[r, c] += dVt[r, c]
             ht[r, c] += dHt[r, c]
 
