@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -29,7 +31,8 @@ def eval_command(
             help="print one JSON object: design; wirelength, density, congestion and proxy "
             "(unitless costs, proxy = wirelength + 0.5 density + 0.5 congestion); timing and "
             "timing_tail10 (worst and worst-10% path proxy over canvas W + H); hpwl (weighted "
-            "HPWL, microns); seconds.parse and seconds.cost (wall time)",
+            "HPWL, microns); seconds.parse and seconds.cost (wall time); a value that overflows "
+            "(coordinates near 1e308) is null, as JSON has no infinity",
         ),
     ] = False,
 ) -> None:
@@ -40,9 +43,10 @@ def eval_command(
     t0 = time.perf_counter()
     nl, placement = load(netlist, plc)
     t1 = time.perf_counter()
-    cost = evaluate(nl, placement)
-    t2 = time.perf_counter()
-    timing = timing_cost(nl, placement)
+    with np.errstate(over="ignore"):  # coordinates near 1e308 overflow to inf: shown as such
+        cost = evaluate(nl, placement)
+        t2 = time.perf_counter()
+        timing = timing_cost(nl, placement)
     result = {
         "design": nl.name,
         "wirelength": cost.wirelength,
@@ -55,7 +59,7 @@ def eval_command(
         "seconds": {"parse": t1 - t0, "cost": t2 - t1},
     }
     if as_json:
-        print(json.dumps(result))
+        print(json.dumps(_finite_or_null(result), allow_nan=False))
         return
     table = Table(title=f"{nl.name}: proxy cost")
     table.add_column("term")
@@ -68,6 +72,15 @@ def eval_command(
     table.add_row("parse seconds", f"{t1 - t0:.3f}")
     table.add_row("cost seconds", f"{t2 - t1:.4f}")
     console.print(table)
+
+
+def _finite_or_null(value: object) -> object:
+    """``value`` with every non-finite float (an overflowed cost) turned into None."""
+    if isinstance(value, dict):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 @clean_errors

@@ -15,10 +15,9 @@ def cell_rows_cols(canvas: Canvas, x: np.ndarray, y: np.ndarray) -> tuple[np.nda
     """
     cw = canvas.width / canvas.cols
     ch = canvas.height / canvas.rows
-    row = np.floor(np.asarray(y) / ch).astype(np.int64)
-    col = np.floor(np.asarray(x) / cw).astype(np.int64)
-    np.clip(row, 0, canvas.rows - 1, out=row)
-    np.clip(col, 0, canvas.cols - 1, out=col)
+    # clamped before the cast: a coordinate past ~9e18 cells would wrap to the first cell
+    row = np.clip(np.floor(np.asarray(y) / ch), 0, canvas.rows - 1).astype(np.int64)
+    col = np.clip(np.floor(np.asarray(x) / cw), 0, canvas.cols - 1).astype(np.int64)
     return row, col
 
 

@@ -29,12 +29,20 @@ from placer.cost.topk_kernel import gather_top_values, top_sum, top_sum_if_posit
 
 @njit(cache=True, inline="always")
 def _cell(v: float, step: float, n: int) -> int:
-    k = int(np.floor(v / step))
-    if k < 0:
-        return 0
-    if k > n - 1:
-        return n - 1
-    return k
+    """``floor(v / step)`` clamped to ``[0, n - 1]`` (in floating point first: a coordinate
+    past ~9e18 cells would wrap to a negative integer)."""
+    return _floor_clamped(v, step, 0, n - 1)
+
+
+@njit(cache=True, inline="always")
+def _floor_clamped(v: float, step: float, lo: int, hi: int) -> int:
+    """``floor(v / step)`` clamped to ``[lo, hi]`` before it becomes an integer."""
+    k = np.floor(v / step)
+    if k < lo:
+        return lo
+    if k > hi:
+        return hi
+    return int(k)
 
 
 @njit(cache=True, inline="always")
@@ -257,10 +265,8 @@ def _add_rect_area(
     """Area of the rectangle centred at (x, y) in every cell, times ``sign``, into ``dD``, and
     ``sign`` into ``dN`` for every cell it covers (a positive area)."""
     xl, xh, yl, yh = x - w / 2, x + w / 2, y - h / 2, y + h / 2
-    c0 = max(int(np.floor(xl / cw)), 0)
-    c1 = min(int(np.floor(xh / cw)), C - 1)
-    r0 = max(int(np.floor(yl / ch)), 0)
-    r1 = min(int(np.floor(yh / ch)), R - 1)
+    c0, c1 = _floor_clamped(xl, cw, 0, C), _floor_clamped(xh, cw, -1, C - 1)
+    r0, r1 = _floor_clamped(yl, ch, 0, R), _floor_clamped(yh, ch, -1, R - 1)
     if c0 > c1 or r0 > r1:
         return
     _grow(box, r0, r1, c0, c1)
@@ -294,10 +300,8 @@ def _empty_left_cells(
     exactly empty, as in a fresh evaluation: the added and subtracted areas leave rounding
     crumbs (2.8e-17) that would count as nonzero cells (the density of a grid under 10 cells
     is the mean over its nonzero cells)."""
-    c0 = max(int(np.floor((x - w / 2) / cw)), 0)
-    c1 = min(int(np.floor((x + w / 2) / cw)), C - 1)
-    r0 = max(int(np.floor((y - h / 2) / ch)), 0)
-    r1 = min(int(np.floor((y + h / 2) / ch)), R - 1)
+    c0, c1 = _floor_clamped(x - w / 2, cw, 0, C), _floor_clamped(x + w / 2, cw, -1, C - 1)
+    r0, r1 = _floor_clamped(y - h / 2, ch, 0, R), _floor_clamped(y + h / 2, ch, -1, R - 1)
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
             if dN[r, c] != 0.0 and cover[r, c] + dN[r, c] == 0.0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from netlists.designs import builtin_path
@@ -23,6 +24,22 @@ def test_eval_json_has_documented_keys() -> None:
     assert set(out["seconds"]) == {"parse", "cost"}
     assert abs(out["proxy"] - (out["wirelength"] + 0.5 * out["density"] + 0.5 * out["congestion"])) < 1e-12
     assert abs(out["density"] - 0.6067) < 1e-4  # header value of the real design
+
+
+def test_eval_json_stays_valid_json_when_a_cost_overflows(tmp_path: Path) -> None:
+    """A coordinate near 1e308 makes the wirelength infinite; JSON has no infinity, so it is
+    null (json.dumps wrote the invalid token Infinity)."""
+    from netlists.formats.plc import write_plc
+    from netlists.io import load_design
+
+    netlist, placement = load_design(ARIANE)
+    h = netlist.hard_macros[0]
+    placement.x[h] = placement.y[h] = 1e308
+    write_plc(tmp_path / "far.plc", netlist, placement)
+    res = runner.invoke(app, ["eval", str(ARIANE), str(tmp_path / "far.plc"), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout, parse_constant=lambda token: pytest.fail(f"invalid JSON token {token}"))
+    assert out["wirelength"] is None and out["proxy"] is None and out["density"] > 0
 
 
 def test_eval_table_and_info() -> None:

@@ -155,6 +155,26 @@ def test_macro_outside_canvas_counts_nowhere(tiny_builder) -> None:  # type: ign
     assert cost.maps.vertical.sum() == 0 and cost.maps.horizontal.sum() == 0
 
 
+def test_a_macro_astronomically_far_out_lands_in_the_edge_cells_like_one_just_outside(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    """Cells are clamped before the cast to integers: at 1e30 (past ~9e18 cells) the cast
+    wrapped to the first cell, and the far macro's pin routed from the wrong corner."""
+    from placer.cost.incremental import IncrementalEvaluator
+
+    def design(x: float):  # type: ignore[no-untyped-def]
+        return tiny_builder(ports=[("a", 1.0, 1.0)], hard=[("h", 2.0, 2.0, x, x, [(0, 0)])],
+                            nets=[("a", ["h/P0"], 1.0)], canvas=CANVAS)
+
+    near, far = evaluate(*design(1e3), with_maps=True), evaluate(*design(1e30), with_maps=True)
+    assert near.maps is not None and far.maps is not None
+    np.testing.assert_array_equal(far.maps.vertical, near.maps.vertical)
+    np.testing.assert_array_equal(far.maps.horizontal, near.maps.horizontal)
+    assert far.congestion == near.congestion and far.density == near.density
+    nl, pl = design(5.0)
+    ev = IncrementalEvaluator(nl, pl)
+    mv = ev.move(int(nl.hard_macros[0]), 1e30, 1e30)
+    assert (mv.cost.congestion, mv.cost.density) == (far.congestion, far.density)
+
+
 def test_every_orientation_turns_pin_offsets_as_specified(tiny_builder) -> None:  # type: ignore[no-untyped-def]
     expected = {0: (1, 2), 1: (-1, 2), 2: (-1, -2), 3: (1, -2), 4: (2, -1), 5: (-2, -1), 6: (-2, 1), 7: (2, 1)}
     nl, pl = tiny_builder(ports=[("a", 0.0, 0.0)], hard=[("h", 4.0, 4.0, 5.0, 5.0, [(1.0, 2.0)])],
