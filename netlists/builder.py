@@ -170,7 +170,11 @@ class NetlistBuilder:
             net_driver=net_driver,
             net_ptr=net_ptr,
             net_pins=net_pins,
-            net_weight=weight[net_driver] if n_nets else np.zeros(0),
+            # PROXY_COST.md: a net weighs its driver's weight, and ports weigh 1 (a port's own
+            # weight attribute does not count)
+            net_weight=np.where(types[net_driver] == int(NodeType.PORT), 1.0, weight[net_driver])
+            if n_nets
+            else np.zeros(0),
             canvas=canvas,
             metadata=dict(self.metadata),
         )

@@ -51,7 +51,7 @@ def oracle_cost(nl: Netlist, p: Placement) -> dict[str, float]:
     for k in range(nl.n_nets):
         pins = [int(v) for v in nl.net(k)]
         xs, ys = zip(*(_pos(nl, p, i) for i in pins), strict=True)
-        w = float(nl.weight[pins[0]])
+        w = _driver_weight(nl, pins[0])
         total += w * ((max(xs) - min(xs)) + (max(ys) - min(ys)))
         cnt += w
     if cnt == 0:
@@ -98,7 +98,7 @@ def oracle_cost(nl: Netlist, p: Placement) -> dict[str, float]:
         cells = [cell(*_pos(nl, p, i)) for i in pins]
         src = cells[0]
         G = set(cells)
-        r = max(float(nl.weight[pins[0]]), 1.0)
+        r = max(_driver_weight(nl, pins[0]), 1.0)
         if len(G) == 1:
             continue
         if len(G) == 3:
@@ -183,3 +183,8 @@ def oracle_cost(nl: Netlist, p: Placement) -> dict[str, float]:
     k = math.floor(0.05 * 2 * R * C)
     cong = allv[0] if k == 0 else sum(allv[:k]) / k
     return {"wirelength": wl, "density": den, "congestion": cong, "hpwl": total}
+
+
+def _driver_weight(nl, driver: int) -> float:  # type: ignore[no-untyped-def]
+    """The spec's net weight: the driver's ``weight``; ports weigh 1."""
+    return 1.0 if nl.node_type[driver] == NodeType.PORT else float(nl.weight[driver])

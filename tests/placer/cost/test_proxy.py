@@ -110,8 +110,9 @@ def test_pin_on_top_right_edge_falls_in_last_cell(tiny_builder) -> None:  # type
 
 
 def test_net_within_one_cell_adds_no_congestion(tiny_builder) -> None:  # type: ignore[no-untyped-def]
-    nl, pl = tiny_builder(ports=[("a", 0.5, 0.5), ("b", 1.5, 1.9), ("c", 1.0, 0.1)],
-                          nets=[("a", ["b", "c"], 3.0)], canvas=CANVAS)
+    # a soft macro drives (a port driver would weigh 1)
+    nl, pl = tiny_builder(ports=[("b", 1.5, 1.9), ("c", 1.0, 0.1)], soft=[("a", 0.2, 0.2, 0.5, 0.5)],
+                          nets=[("a/P", ["b", "c"], 3.0)], canvas=CANVAS)
     cost = evaluate(nl, pl, with_maps=True)
     assert cost.maps is not None and cost.maps.vertical.sum() == 0 and cost.maps.horizontal.sum() == 0
     assert cost.hpwl == pytest.approx(3.0 * (1.0 + 1.8))
@@ -124,9 +125,19 @@ def test_driver_listed_among_its_sinks_routes_once(tiny_builder) -> None:  # typ
     assert ca.congestion == cb.congestion and ca.hpwl == cb.hpwl
 
 
+def test_a_port_driver_weighs_one_whatever_its_weight_attribute(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    """PROXY_COST.md: a net weighs its driver's ``weight``, and ports weigh 1."""
+    plain = tiny_builder(ports=[("a", 1, 1), ("b", 9, 1)], nets=[("a", ["b"], 1.0)], canvas=CANVAS)
+    weighted = tiny_builder(ports=[("a", 1, 1), ("b", 9, 1)], nets=[("a", ["b"], 3.0)], canvas=CANVAS)
+    assert weighted[0].weight[0] == 3.0  # kept on the node (written back to files) ...
+    a, b = evaluate(*plain), evaluate(*weighted)
+    assert (b.hpwl, b.net_cnt, b.congestion) == (a.hpwl, a.net_cnt, a.congestion) == (8.0, 1.0, a.congestion)
+
+
 def test_zero_weight_net_routes_with_weight_one_but_adds_no_wirelength(tiny_builder) -> None:  # type: ignore[no-untyped-def]
-    nl, pl = tiny_builder(ports=[("a", 1, 1), ("b", 9, 1), ("c", 1, 9), ("d", 1, 5)],
-                          nets=[("a", ["b"], 0.0), ("c", ["d"], 2.0)], canvas=CANVAS)
+    # soft macros drive (a port driver would weigh 1)
+    nl, pl = tiny_builder(ports=[("b", 9, 1), ("d", 1, 5)], soft=[("a", 0.2, 0.2, 1, 1), ("c", 0.2, 0.2, 1, 9)],
+                          nets=[("a/P", ["b"], 0.0), ("c/P", ["d"], 2.0)], canvas=CANVAS)
     cost = evaluate(nl, pl, with_maps=True)
     assert cost.net_cnt == 2.0 and cost.hpwl == pytest.approx(2.0 * 4.0)
     assert cost.maps is not None
