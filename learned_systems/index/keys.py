@@ -18,28 +18,49 @@ class UnsortedKeysError(ValueError):
     """Raised when an index is built over keys that are not sorted ascending."""
 
 
+def _integer_array(values, what: str) -> np.ndarray:
+    """``values`` as an array; a Python sequence of integers beyond int64 (up to 2**64 - 1) is
+    read as uint64 (numpy alone turns a list mixing keys below and above 2**63 into floats)."""
+    if isinstance(values, np.ndarray):
+        return values
+    array = np.asarray(values)
+    if array.dtype.kind in "fO" and array.ndim == 1 and array.size:
+        items = list(values)
+        if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in items):
+            try:
+                return np.array(items, dtype=np.uint64)
+            except OverflowError:
+                raise ValueError(
+                    f"{what} must be 64-bit unsigned integers (0 to 2**64 - 1)"
+                ) from None
+    return array
+
+
 def as_sorted_keys(keys) -> np.ndarray:
-    """Return ``keys`` as a contiguous uint64 array, refusing unsorted or invalid input."""
-    array = np.asarray(keys)
+    """Return ``keys`` as a read-only contiguous uint64 copy, refusing unsorted or invalid
+    input. A copy: an index over the caller's array would answer wrongly, silently, after the
+    caller changed it."""
+    array = _integer_array(keys, "keys")
     if array.ndim != 1:
         raise ValueError(f"keys must be a 1-D array, got shape {array.shape}")
     if array.size and array.dtype.kind not in "iu":
         raise TypeError(f"keys must be integers (64-bit keys), got dtype {array.dtype}")
     if array.size and array.dtype.kind == "i" and array.min() < 0:
         raise ValueError("keys must be non-negative (they are stored as unsigned 64-bit)")
-    array = np.ascontiguousarray(array, dtype=np.uint64)
+    array = np.array(array, dtype=np.uint64, order="C", copy=True)
     if array.size > 1 and bool(np.any(array[1:] < array[:-1])):
         first_bad = int(np.argmax(array[1:] < array[:-1])) + 1
         raise UnsortedKeysError(
             f"keys must be sorted ascending: keys[{first_bad - 1}]={array[first_bad - 1]} > "
             f"keys[{first_bad}]={array[first_bad]} (sort them first, e.g. numpy.sort)"
         )
+    array.flags.writeable = False
     return array
 
 
 def as_queries(queries) -> np.ndarray:
     """Return query keys as a contiguous uint64 array (negative integers are refused)."""
-    array = np.asarray(queries)
+    array = _integer_array(queries, "queries")
     if array.ndim == 0:
         array = array.reshape(1)
     if array.ndim != 1:
@@ -49,6 +70,21 @@ def as_queries(queries) -> np.ndarray:
     if array.size and array.dtype.kind == "i" and array.min() < 0:
         raise ValueError("queries must be non-negative 64-bit keys")
     return np.ascontiguousarray(array, dtype=np.uint64)
+
+
+def whole_number(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an int when it is a whole number in ``[minimum, maximum]``; else a
+    ValueError naming the parameter (None, NaN, infinity, True, 2.5 and strings included)."""
+    ok = isinstance(value, int | np.integer | float | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+    if ok and isinstance(value, float | np.floating):
+        ok = bool(np.isfinite(value)) and float(value).is_integer()
+    number = int(value) if ok else None  # type: ignore[call-overload]
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        span = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise ValueError(f"{name} must be a whole number {span}, got {value!r}")
+    return number
 
 
 def constraint_points(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from learned_systems.index.keys import UINT64_MAX, as_queries, as_sorted_keys, constraint_points
+from learned_systems.index.keys import (
+    UINT64_MAX,
+    as_queries,
+    as_sorted_keys,
+    constraint_points,
+    whole_number,
+)
 from learned_systems.index.search import bounded_lower_bound, in_batches, windows_around
 from learned_systems.index.segmentation import segment
 
@@ -67,13 +73,9 @@ class PGMIndex:
         epsilon_recursive: int = 8,
         top_size: int = 256,
     ) -> None:
-        for name, value in (("epsilon", epsilon), ("epsilon_recursive", epsilon_recursive)):
-            if int(value) != value or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-        if int(top_size) != top_size or top_size < 1:
-            raise ValueError(f"top_size must be a positive integer, got {top_size!r}")
-        self.epsilon = int(epsilon)
-        self.epsilon_recursive = int(epsilon_recursive)
+        self.epsilon = whole_number("epsilon", epsilon, 0)
+        self.epsilon_recursive = whole_number("epsilon_recursive", epsilon_recursive, 0)
+        top_size = whole_number("top_size", top_size, 1)
         started = time.perf_counter()
         self.keys = as_sorted_keys(keys)
         self.levels: list[_Level] = []

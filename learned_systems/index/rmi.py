@@ -16,21 +16,23 @@ import warnings
 
 import numpy as np
 
-from learned_systems.index.keys import as_queries, as_sorted_keys, constraint_points
+from learned_systems.index.keys import as_queries, as_sorted_keys, constraint_points, whole_number
 from learned_systems.index.search import bounded_lower_bound, in_batches
 
 ROOT_MODELS = ("linear", "cubic")
+
+#: Most leaf models (16.7M; each holds a few float64 parameters).
+MAX_MODELS = 2**24
 
 
 class RMIIndex:
     """Two-stage RMI over sorted uint64 keys: ``root`` model, ``num_models`` linear leaves."""
 
     def __init__(self, keys, num_models: int = 4096, root: str = "linear") -> None:
-        if int(num_models) != num_models or num_models < 1:
-            raise ValueError(f"num_models must be a positive integer, got {num_models!r}")
+        num_models = whole_number("num_models", num_models, 1, MAX_MODELS)
         if root not in ROOT_MODELS:
             raise ValueError(f"root must be one of {ROOT_MODELS}, got {root!r}")
-        self.num_models = int(num_models)
+        self.num_models = num_models
         self.root = root
         started = time.perf_counter()
         self.keys = as_sorted_keys(keys)

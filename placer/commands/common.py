@@ -50,6 +50,8 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except OSError as exc:  # e.g. an output path that is a folder, a full or read-only disk
             where = f"{exc.filename}: " if exc.filename else ""
             raise fail(f"{where}{exc.strerror or exc}") from None
+        except MemoryError as exc:  # sizes asked for that this machine cannot hold
+            raise fail(f"out of memory: {exc or 'a smaller size is needed'}") from None
 
     return wrapper
 

@@ -143,7 +143,7 @@ def tune(
         raise typer.Exit(code=130) from None
     except _BadInput as error:
         _fail(str(error))
-    except (ValueError, OSError, RuntimeError, sqlite3.Error) as error:
+    except (ValueError, OSError, RuntimeError, sqlite3.Error, MemoryError) as error:
         _fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
 
 
@@ -170,7 +170,7 @@ def _run(
 
     if system not in SYSTEMS:
         raise _BadInput(f"unknown system {system!r}: expected one of {list(SYSTEMS)}")
-    workload = workload or DEFAULT_WORKLOADS[system]
+    workload = DEFAULT_WORKLOADS[system] if workload is None else workload
     if workload not in _workloads(system):
         what = "dataset" if system == "index" else "workload"
         raise _BadInput(

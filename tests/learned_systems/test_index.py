@@ -168,12 +168,38 @@ def test_bad_input_is_refused(kind):
         build_index("btree", np.array([1], np.uint64))
 
 
+@pytest.mark.parametrize("kind", ["pgm", "rmi"])
+def test_a_python_list_of_keys_past_2_63_is_read_as_uint64(kind):
+    """numpy alone reads [1, 2**63] as float64, and the keys were refused as not integers."""
+    index = build_index(kind, [0, 1, 2**63, 2**64 - 1])
+    expected = np.searchsorted(
+        np.array([0, 1, 2**63, 2**64 - 1], np.uint64), np.array([5, 2**63], np.uint64)
+    )
+    assert index.lookup([5, 2**63]).tolist() == expected.tolist() == [2, 2]
+    with pytest.raises(ValueError, match="64-bit unsigned"):
+        build_index(kind, [-1, 2**64 - 1])
+
+
+@pytest.mark.parametrize("kind", ["pgm", "rmi"])
+def test_the_index_keeps_its_own_copy_of_the_keys(kind):
+    keys = np.arange(100, dtype=np.uint64) * 2
+    index = build_index(kind, keys)
+    keys[:] = 0  # the caller reuses its array
+    assert index.lookup([50]).tolist() == [25]
+
+
 def test_bad_parameters_are_refused():
     keys = np.arange(10, dtype=np.uint64)
     with pytest.raises(ValueError, match="epsilon"):
         PGMIndex(keys, epsilon=-1)
+    for bad in (None, float("nan"), float("inf"), True, 2.5, "8"):
+        with pytest.raises(ValueError, match="epsilon must be a whole number"):
+            PGMIndex(keys, epsilon=bad)
+    assert PGMIndex(keys, epsilon=8.0).epsilon == 8
     with pytest.raises(ValueError, match="num_models"):
         RMIIndex(keys, num_models=0)
+    with pytest.raises(ValueError, match="num_models must be a whole number from 1 to"):
+        RMIIndex(keys, num_models=10**12)  # 29 TiB of leaf models
     with pytest.raises(ValueError, match="root"):
         RMIIndex(keys, root="quartic")
 

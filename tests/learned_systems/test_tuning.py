@@ -348,6 +348,7 @@ def test_cli_sqlite_small_run(tmp_path):
         (["--trials", "0"], "--trials must be >= 1"),
         (["--seed", "-1"], "--seed must be >= 0"),
         (["--system", "index", "--workload", "zipf"], "unknown dataset 'zipf'"),
+        (["--system", "index", "--workload", ""], "unknown dataset ''"),  # not the default
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
@@ -357,6 +358,15 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not out.exists()  # refused before the folder (and its lock) was made
+
+
+def test_cli_a_size_too_big_for_memory_is_one_line_and_exit_2(tmp_path):
+    """10**16 keys (80 PB) cannot be allocated anywhere: one line, no traceback."""
+    args = ["tune", "--system", "index", "--rows", str(10**16), "--trials", "1", "--tuner", "random"]
+    result = CliRunner().invoke(_app(), [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "allocate" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_cli_default_workload_follows_the_system(tmp_path):
