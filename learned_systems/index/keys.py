@@ -59,7 +59,8 @@ def as_sorted_keys(keys) -> np.ndarray:
 
 
 def as_queries(queries) -> np.ndarray:
-    """Return query keys as a contiguous uint64 array (negative integers are refused)."""
+    """Return query keys as a contiguous uint64 array (a negative query asks for position 0,
+    as query 0 does: every key is >= 0)."""
     array = _integer_array(queries, "queries")
     if array.ndim == 0:
         array = array.reshape(1)
@@ -68,7 +69,8 @@ def as_queries(queries) -> np.ndarray:
     if array.size and array.dtype.kind not in "iu":
         raise TypeError(f"queries must be integers, got dtype {array.dtype}")
     if array.size and array.dtype.kind == "i" and array.min() < 0:
-        raise ValueError("queries must be non-negative 64-bit keys")
+        # below every (unsigned) key: lower bound 0, the answer of query 0, as searchsorted gives
+        array = np.maximum(array, 0)
     return np.ascontiguousarray(array, dtype=np.uint64)
 
 

@@ -181,6 +181,13 @@ def test_a_python_list_of_keys_past_2_63_is_read_as_uint64(kind):
 
 
 @pytest.mark.parametrize("kind", ["pgm", "rmi"])
+def test_negative_queries_are_below_every_key_like_searchsorted(kind):
+    keys = np.array([1, 5, 5, 9], np.int64)
+    queries = np.array([-(2**63), -1, 0, 5, 10], np.int64)
+    assert build_index(kind, keys).lookup(queries).tolist() == np.searchsorted(keys, queries).tolist()
+
+
+@pytest.mark.parametrize("kind", ["pgm", "rmi"])
 def test_the_index_keeps_its_own_copy_of_the_keys(kind):
     keys = np.arange(100, dtype=np.uint64) * 2
     index = build_index(kind, keys)
