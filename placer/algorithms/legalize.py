@@ -218,37 +218,86 @@ def _hits(cx, cy, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
 def _nearest_free(xs, ys, x0, y0, radius, searched, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
     """The candidate centre ``(xs[i], ys[j])`` with Manhattan distance to ``(x0, y0)`` in
     ``(searched, radius]`` where a ``w x h`` box overlaps no placed box, nearest first, ties to
-    the lower ``i`` then ``j``; ``(-1, -1)`` when there is none.
+    the lower ``i`` then ``j``; ``(-1, -1)`` when there is none. ``xs`` and ``ys`` are sorted.
 
-    The same answer as testing the candidates in sorted order with :func:`_hits`, without the
-    sort or the candidate-by-box arrays: a candidate is tested only when it would beat the best
-    free one found so far, and its test stops at its first overlapping box (in a crowded region
-    most candidates hit one at once). The vectorised form made legalising ibm17's spread
-    placement take 20 s.
+    The same answer as testing the candidates in sorted order with :func:`_hits`, at a fraction
+    of the tests: columns ``xs[i]`` are visited nearest first and the search stops at the first
+    column farther than the best free candidate found; in a column, the boxes the candidate
+    box meets in x are gathered once, and the rows ``ys[j]`` are walked outward from ``y0``
+    until the first free one (the column's best), each test starting with the box that
+    blocked the row before (in a crowded region the same box blocks many rows in a row).
+    Costs are compared as computed, so rounding ties still go to the lower ``i``, then ``j``.
+    Testing every candidate against the boxes made legalising ibm17's spread placement take
+    20 s vectorised and 0.8 s compiled.
     """
     half_w = w / 2
     half_h = h / 2
-    best_i = -1
-    best_j = -1
+    jumps = h > 4 * tol  # blocked rows come in intervals (for boxes and macros above the tolerance)
+    nx, ny, nb = xs.shape[0], ys.shape[0], xl.shape[0]
+    best_i, best_j = -1, -1
     best_cost = np.inf
-    for i in range(xs.shape[0]):
+    cols = np.empty(nb, dtype=np.int64)
+    ix = np.searchsorted(xs, x0)  # columns walked outward: left pointer ix - 1, right ix
+    jy = np.searchsorted(ys, y0)
+    left, right = ix - 1, ix
+    while left >= 0 or right < nx:
+        # the nearer of the two next columns; ties to the left (lower index)
+        if right >= nx or (left >= 0 and x0 - xs[left] <= xs[right] - x0):
+            i = left
+            left -= 1
+        else:
+            i = right
+            right += 1
         dx = abs(xs[i] - x0)
-        if dx > radius:
-            continue
-        for j in range(ys.shape[0]):
+        if dx > radius or dx > best_cost:
+            break  # every column left is at least as far
+        # boxes met in x by a candidate box centred on this column
+        k = 0
+        for b in range(nb):
+            if min(xs[i] + half_w, xh[b]) - max(xs[i] - half_w, xl[b]) > tol:
+                cols[k] = b
+                k += 1
+        last = 0  # position in cols of the box that blocked the previous row
+        down, up = jy - 1, jy
+        while down >= 0 or up < ny:
+            going_up = not (up >= ny or (down >= 0 and y0 - ys[down] <= ys[up] - y0))
+            if going_up:
+                j = up
+                up += 1
+            else:
+                j = down
+                down -= 1
             cost = dx + abs(ys[j] - y0)
-            if cost > radius or cost <= searched or cost >= best_cost:
-                continue  # ties keep the earlier (lower i, then j) candidate
+            if cost > radius or cost > best_cost:
+                break  # rows farther out cost more
+            if cost <= searched:
+                continue  # checked (and blocked) in a smaller window
             free = True
-            for b in range(xl.shape[0]):
-                ox = min(xs[i] + half_w, xh[b]) - max(xs[i] - half_w, xl[b])
-                if ox > tol:
-                    oy = min(ys[j] + half_h, yh[b]) - max(ys[j] - half_h, yl[b])
-                    if oy > tol:
-                        free = False
-                        break
-            if free:
-                best_i, best_j, best_cost = i, j, cost
+            for t in range(k):
+                b = cols[(last + t) % k]
+                if min(ys[j] + half_h, yh[b]) - max(ys[j] - half_h, yl[b]) > tol:
+                    free = False
+                    last = (last + t) % k
+                    if jumps and yh[b] - yl[b] > 4 * tol:
+                        # the rows a box blocks form one interval, (yl - h/2 + tol, yh + h/2 - tol)
+                        # (the overlap is concave in the row): skip the rest of it in this
+                        # direction, short of its ends by far more than rounding, where the
+                        # rows are tested as usual
+                        margin = 1e-12 * (abs(yl[b]) + abs(yh[b]) + h)
+                        if going_up:
+                            up = max(up, np.searchsorted(ys, yh[b] + half_h - tol - margin))
+                        else:
+                            down = min(
+                                down,
+                                np.searchsorted(ys, yl[b] - half_h + tol + margin, side="right")
+                                - 1,
+                            )
+                    break
+            if free and (
+                cost < best_cost
+                or (cost == best_cost and (i < best_i or (i == best_i and j < best_j)))
+            ):
+                best_i, best_j, best_cost = i, j, cost  # the walk goes on only through equal costs
     return best_i, best_j
 
 

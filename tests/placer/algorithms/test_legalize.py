@@ -120,3 +120,21 @@ def test_windowed_nearest_legal_matches_the_exhaustive_search(seed: int) -> None
         x0, y0 = rng.uniform(w / 2, W - w / 2), rng.uniform(h / 2, H - h / 2)
         args = (x0, y0, w, h, xl, xh, yl, yh, W, H, 1e-6, 1e-9)
         assert _nearest_legal(*args) == _nearest_legal_brute_force(*args)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_nearest_legal_matches_the_exhaustive_search_on_a_lattice(seed: int) -> None:
+    """Boxes and wanted centres on a quarter-unit lattice: edges coincide exactly, so candidate
+    rows sit right at the ends of the row intervals a box blocks (where the search's skips
+    over blocked rows must stop), and many candidates tie."""
+    rng = np.random.default_rng(100 + seed)
+    W, H, n = 40.0, 30.0, int(rng.integers(5, 60))
+    cx, cy = rng.integers(0, 160, n) / 4, rng.integers(0, 120, n) / 4
+    bw, bh = rng.integers(1, 24, n) / 4, rng.integers(1, 24, n) / 4
+    xl, xh, yl, yh = cx - bw / 2, cx + bw / 2, cy - bh / 2, cy + bh / 2
+    for _ in range(25):
+        w, h = rng.integers(1, 30) / 4, rng.integers(1, 30) / 4
+        x0 = rng.integers(int(w * 2), int((W - w / 2) * 4) + 1) / 4
+        y0 = rng.integers(int(h * 2), int((H - h / 2) * 4) + 1) / 4
+        args = (x0, y0, w, h, xl, xh, yl, yh, W, H, float(rng.choice([0.0, 1e-6])), 1e-9)
+        assert _nearest_legal(*args) == _nearest_legal_brute_force(*args)
