@@ -355,7 +355,11 @@ def save_checkpoint(model: Any, out: Path, steps: int) -> Path:
 
 
 #: Files a run writes into its folder; a new run refuses a folder holding any of them.
-RUN_FILES = ("config.json", "last.zip", "best.json", "best.zip", "best.plc", "curve.csv")
+RUN_FILES = ("config.json", "last.zip", "best.json", "best.zip", "best.plc", "curve.csv", "api_designs.json")
+
+#: Names of the designs a run was given through ``train(designs=...)``: they are in memory, not
+#: files its config.json could name, so only the API can resume such a run.
+API_DESIGNS = "api_designs.json"
 
 
 def _drop_curve_rows_after(path: Path, steps: int) -> None:
@@ -383,9 +387,12 @@ def train(
     files is refused (no silent overwrite, no best placement taken over from another design).
     A resumed run draws fresh episode seeds (``seed + steps done``): it continues training,
     but is not bit-identical to a run that was never interrupted. One run per folder at a time.
+    ``designs`` given here are in memory, not files ``config.json`` could name: such a run
+    (its folder gets ``api_designs.json``) resumes only through this function with them again.
 
     Raises:
-        ValueError: bad settings (:meth:`TrainConfig.validate`), no training design.
+        ValueError: bad settings (:meth:`TrainConfig.validate`), no training design, a resume
+            without the ``designs`` the run was started with.
         FileExistsError, FileNotFoundError: an earlier run without ``resume``, nothing to resume.
         FolderBusy: another run is writing into ``out``.
     """
@@ -417,6 +424,14 @@ def train(
                 "nothing to resume: no last.zip (a run killed before its first checkpoint; "
                 "remove the folder and start again)",
                 str(last),
+            )
+        from_api = designs is not None
+        if resume and not from_api and (out / API_DESIGNS).exists():
+            names = json.loads((out / API_DESIGNS).read_text()).get("names", [])
+            raise ValueError(
+                f"{out} was trained on designs given to train(designs=...) ({', '.join(names)}), "
+                "which its config.json cannot name: resume it the same way, "
+                "train(config, designs=..., resume=True)"
             )
         designs = list(designs) if designs is not None else load_designs(config)
         if config.eval_netlist:
@@ -453,6 +468,8 @@ def train(
         # written once the designs load and the model builds: a run that fails before leaves
         # no config.json behind to block its corrected rerun
         _write_json(out / "config.json", asdict(config))
+        if from_api:
+            _write_json(out / API_DESIGNS, {"names": [netlist.name for netlist, _ in designs]})
         _write_json(out / "env_kwargs.json", {k: v for k, v in config.env_kwargs().items() if k in ENV_OPTION_KEYS})
         if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
             model.set_logger(Logger(folder=None, output_formats=[]))

@@ -71,6 +71,9 @@ def test_resume_continues_from_last_checkpoint(trained_run, tiny_design, tmp_pat
     import shutil
 
     from sb3_contrib import MaskablePPO
+    from typer.testing import CliRunner
+
+    from placer.cli import app
 
     cfg, out = trained_run
     run = tmp_path / "resumed"
@@ -79,6 +82,11 @@ def test_resume_continues_from_last_checkpoint(trained_run, tiny_design, tmp_pat
     cfg2 = TrainConfig(**{**cfg.__dict__, "out": str(run), "timesteps": 320})
     with pytest.raises(FileExistsError):
         train(cfg2, progress_bar=False, designs=[tiny_design])
+    # its designs came through the API: config.json cannot name them, so neither can --resume
+    with pytest.raises(ValueError, match=r"train\(designs=...\).*resume it the same way"):
+        train(cfg2, progress_bar=False, resume=True)
+    result = CliRunner().invoke(app, ["train", "--out", str(run), "--resume"])
+    assert result.exit_code == 2 and "resume it the same way" in result.stderr, result.output
     train(cfg2, progress_bar=False, designs=[tiny_design], resume=True)
     after = MaskablePPO.load(run / "last.zip", device="cpu")
     assert after.num_timesteps >= 320
