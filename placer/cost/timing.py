@@ -15,8 +15,11 @@ Model
 * **Combinational cycles** can only run through soft macros. They are broken
   deterministically, independent of the placement: strongly connected components of the
   soft-macro graph are found, and inside a component only arcs from a lower to a higher node
-  index are kept (arcs between components, and self-arcs' removal, follow from that). The
-  kept graph is acyclic, so arrival times are well defined.
+  index are kept (arcs between components follow from that). The kept graph is acyclic, so
+  arrival times are well defined.
+* **Self-arcs** (a node driving itself) are dropped for every kind of node: a net listing its
+  driver among its sinks, as Circuit Training files often do for ports (278 in ariane133), is
+  no path; nor, in this model, is a macro pin driving another pin of the same macro.
 * **Outputs**: ``worst`` = the largest endpoint arrival divided by the canvas half-perimeter
   ``W + H``; ``tail`` = the mean of the worst 10 % (at least one) endpoint arrivals, divided
   likewise.
@@ -44,6 +47,14 @@ class TimingParams:
 
     wire_delay: float = 1.0
     soft_macro_delay: float | None = None
+
+    def __post_init__(self) -> None:
+        delays = [("wire_delay", self.wire_delay)]
+        if self.soft_macro_delay is not None:
+            delays.append(("soft_macro_delay", self.soft_macro_delay))
+        for name, value in delays:
+            if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -186,7 +197,11 @@ def timing_cost(
     ends = g.dst_node[g.endpoint_arcs]
     per_end = np.full(g.n_nodes, -np.inf)
     np.maximum.at(per_end, ends, arc_time)
-    vals = per_end[np.isfinite(per_end)]
+    is_end = np.zeros(g.n_nodes, dtype=bool)
+    is_end[ends] = True
+    # by the endpoint mask, not by finiteness: an arrival that overflowed to inf (coordinates
+    # near 1e308) must stay the worst, not vanish and leave a better-looking figure
+    vals = per_end[is_end]
     k = max(1, int(np.floor(0.1 * vals.size)))
     top = np.sort(vals)[::-1][:k]
     scale = c.width + c.height

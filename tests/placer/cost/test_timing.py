@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from netlists.model import Canvas
@@ -13,7 +14,7 @@ P = TimingParams(wire_delay=1.0, soft_macro_delay=1.0)
 
 def _chain(tiny_builder, extra_nets=()):  # type: ignore[no-untyped-def]
     return tiny_builder(
-        ports=[("a", 0.0, 0.0), ("b", 3.0, 9.0)],
+        ports=[("a", 0.0, 0.0), ("b", 3.0, 9.0), ("c", 5.0, 5.0)],
         soft=[("s1", 1, 1, 3.0, 0.0), ("s2", 1, 1, 3.0, 4.0)],
         nets=[("a", ["s1/P"], 1.0), ("s1/P", ["s2/P"], 1.0), ("s2/P", ["b"], 1.0), *extra_nets],
         canvas=CANVAS,
@@ -61,3 +62,33 @@ def test_soft_macro_delay_default_scales_with_canvas(tiny_builder) -> None:  # t
     nl, pl = _chain(tiny_builder)
     r = timing_cost(nl, pl)  # default: 1 % of W + H = 0.2 per soft macro
     assert r.worst_delay == pytest.approx(3 + 4 + 5 + 2 * 0.2)
+
+
+def test_an_arrival_that_overflows_stays_the_worst(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    """Endpoints are picked by a mask, not by finiteness: an endpoint 1e308 away overflowed
+    to inf and was dropped, so the timing looked better (or, with every endpoint dropped,
+    raised IndexError)."""
+    nl, pl = _chain(tiny_builder, extra_nets=[("a", ["c"], 1.0)])
+    pl.x[nl.names.index("c")] = pl.y[nl.names.index("c")] = 1.7e308  # |dx| + |dy| overflows
+    with np.errstate(over="ignore"):
+        r = timing_cost(nl, pl, P)
+    assert r.worst == np.inf and r.n_endpoints == 2
+    pl.x[nl.names.index("s1")] = pl.y[nl.names.index("s1")] = (
+        1.7e308  # every path passes it: every arrival is inf
+    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert timing_cost(nl, pl, P).worst_delay == np.inf
+
+
+def test_a_node_driving_itself_is_no_path(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    """A net listing its driver among its sinks (Circuit Training files do this for ports)."""
+    nl, pl = _chain(tiny_builder, extra_nets=[("b", ["b"], 1.0)])
+    assert timing_cost(nl, pl, P) == timing_cost(*_chain(tiny_builder), P)
+
+
+@pytest.mark.parametrize(
+    "bad", [dict(wire_delay=-1.0), dict(soft_macro_delay=-10.0), dict(wire_delay=float("nan"))]
+)
+def test_negative_or_nan_delays_are_refused(bad) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="must be a finite number >= 0"):
+        TimingParams(**bad)
