@@ -8,10 +8,11 @@ cannot see. Numba kernels are compiled before timing.
 
     python experiments/bench/budget_adherence.py [--suite ../shared/benchmarks] \\
         [--designs ibm01,ibm10,ibm17] [--methods sa,refine,global_refine,greedy,fd,analytical] \\
-        [--budgets 1,5] [--out experiments/results/budget_adherence.md]
+        [--budgets 1,5] [--baseline OLD.json] [--out experiments/results/budget_adherence.md]
 
 To compare with another commit, run this script against that commit's package (a
-``git worktree`` on ``PYTHONPATH``), one run after the other on an idle machine.
+``git worktree`` on ``PYTHONPATH``) with ``--out OLD.md``, then here with ``--baseline OLD.json``,
+one run after the other on an idle machine: the table gains that commit's figures.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def main() -> int:
     parser.add_argument("--designs", default="ibm01,ibm10,ibm17", help="comma-separated designs")
     parser.add_argument("--methods", default=METHODS, help="comma-separated methods")
     parser.add_argument("--budgets", default="1,5", help="comma-separated budgets in seconds")
+    parser.add_argument("--baseline", type=Path, default=None, help="this script's .json from another commit")
     parser.add_argument("--out", type=output_file, default=RESULTS / "budget_adherence.md",
                         help="the Markdown table to write (its .json beside it)")  # fmt: skip
     args = parser.parse_args()
@@ -84,6 +86,9 @@ def main() -> int:
         placer_class(method)  # unknown names fail here, before any work
     budgets = _budgets(args.budgets)
     files = _design_files(args.suite, name_list(args.designs))
+    baseline = {}
+    if args.baseline is not None:
+        baseline = {(r["design"], r["method"], r["budget_s"]): r for r in json.loads(args.baseline.read_text())}
 
     warm, warm_start = load_design(next(iter(files.values())))
     for method in methods:  # compile the numba kernels outside the timings
@@ -107,17 +112,29 @@ def main() -> int:
         f"cores, load average {load:.1f} at the end. `x budget` = wall time of `Placer.place` "
         "(method + legaliser) / budget; `legalise s` = the legaliser alone on that method's output.",
         "",
-        "| design | method | budget s | wall s | x budget | legalise s |",
-        "|---|---|---:|---:|---:|---:|",
     ]
+    if baseline:
+        lines += [f"Baseline (`--baseline`): `{args.baseline}`, measured before this run.", "",
+                  "| design | method | budget s | wall s | x budget | legalise s | x budget baseline | legalise s baseline |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    else:
+        lines += ["| design | method | budget s | wall s | x budget | legalise s |", "|---|---|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(
+        line = (
             f"| {r['design']} | {r['method']} | {r['budget_s']:g} | {r['wall_s']:.2f} | "
             f"{r['x_budget']:.2f} | {r['legalise_s']:.2f} |"
         )
+        if baseline:
+            old = baseline.get((r["design"], r["method"], r["budget_s"]))
+            line += f" {old['x_budget']:.2f} | {old['legalise_s']:.2f} |" if old else " | |"
+        lines.append(line)
     worst = max(rows, key=lambda r: r["x_budget"])
     lines += ["", f"Worst: {worst['method']} on {worst['design']} at {worst['budget_s']:g} s took "
               f"{worst['x_budget']:.2f}x its budget."]  # fmt: skip
+    if baseline:
+        was = max(baseline.values(), key=lambda r: r["x_budget"])
+        lines.append(f"Worst in the baseline: {was['method']} on {was['design']} at {was['budget_s']:g} s, "
+                     f"{was['x_budget']:.2f}x.")  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     args.out.with_suffix(".json").write_text(json.dumps(rows, indent=2))

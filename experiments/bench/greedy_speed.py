@@ -7,7 +7,7 @@ most expensive), and reports seconds and the proxy of the result. Numba kernels 
 before timing; each design is timed ``--repeats`` times and the fastest kept.
 
     python experiments/bench/greedy_speed.py [--suite ../shared/benchmarks] \\
-        [--designs ibm01,ibm10,ibm17,ariane133] [--fine-grid 1500] [--baseline OLD.json] \\
+        [--designs ibm01,ibm10,ibm17,ariane133] [--fine-grid 1000] [--baseline OLD.json] \\
         [--out experiments/results/greedy_speed.md]
 
 ``--baseline`` takes the ``.json`` this script wrote for another commit (run it with that
@@ -58,7 +58,7 @@ def main() -> int:
     parser.add_argument(
         "--designs", default="ibm01,ibm10,ibm17,ariane133", help="comma-separated suite designs"
     )
-    parser.add_argument("--fine-grid", type=non_negative_int, default=1500,
+    parser.add_argument("--fine-grid", type=non_negative_int, default=1000,
                         help="grid cells per side of the generated design (0: leave it out)")  # fmt: skip
     parser.add_argument(
         "--repeats", type=positive_int, default=2, help="timings per design (the fastest is kept)"
