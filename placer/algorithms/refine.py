@@ -97,19 +97,21 @@ class Refine(Placer):
         seed: int,
         progress: ProgressCallback,
     ) -> Placement:
+        deadline = Deadline(budget_s)  # the set-up (legaliser, evaluator) counts too
         start = legalize(netlist, placement)
-        return _refine(netlist, start, budget_s, seed, progress, self.options)
+        return _refine(netlist, start, deadline, seed, progress, self.options)
 
 
 def _refine(
     netlist: Netlist,
     start: Placement,
-    budget_s: float,
+    deadline: Deadline,
     seed: int,
     progress: ProgressCallback,
     options: dict[str, Any],
 ) -> Placement:
-    """The ``refine`` search from the legal placement ``start`` with ``options``."""
+    """The ``refine`` search from the legal placement ``start`` with ``options``, until
+    ``deadline`` (its evaluator's set-up included)."""
     o = options
     moves = o.get(
         "moves", {"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "mirror": 0.04, "region": 0.2}
@@ -128,7 +130,7 @@ def _refine(
     anneal(
         state,
         moves,
-        budget_s,
+        deadline.remaining(),
         progress,
         schedule,
         pool=pool,
@@ -161,8 +163,9 @@ def refine_soft_macros(
     o = dict(options or {})
     o["pool"] = "soft"
     o.setdefault("moves", {"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "region": 0.2})  # no mirror
+    deadline = Deadline(budget_s)
     start = legalize(netlist, placement)
-    return _refine(netlist, start, budget_s, seed, progress or (lambda _p: None), o)
+    return _refine(netlist, start, deadline, seed, progress or (lambda _p: None), o)
 
 
 def _rescaled(progress: ProgressCallback, low: float, high: float) -> ProgressCallback:
@@ -211,7 +214,7 @@ class GlobalRefine(Placer):
         return _refine(
             netlist,
             starts[start_name],
-            deadline.remaining(),
+            deadline,
             seed,
             _rescaled(progress, used, 1.0),
             refine_options,

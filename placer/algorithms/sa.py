@@ -14,20 +14,25 @@ from __future__ import annotations
 import numpy as np
 
 from netlists.model import Netlist, Placement
-from placer.algorithms.base import Placer, ProgressCallback, register_placer
+from placer.algorithms.base import Deadline, Placer, ProgressCallback, register_placer
 from placer.algorithms.legalize import legalize
 from placer.algorithms.local_search import AnnealSchedule, SearchState, anneal
 
 
-def soft_macro_step(budget_s: float | None = None):  # type: ignore[no-untyped-def]
-    """A hook that re-places the soft macros by the force-directed placer (if installed)."""
+def soft_macro_step(deadline: Deadline | None = None):  # type: ignore[no-untyped-def]
+    """A hook that re-places the soft macros by the force-directed placer (if installed),
+    within what is left of ``deadline`` (none: unbounded)."""
     try:
         from placer.algorithms.fd import place_soft_macros
     except ImportError:  # pragma: no cover - fd ships with the package
         return None
 
     def hook(state: SearchState) -> None:
-        new = place_soft_macros(state.netlist, state.placement, seed=int(state.rng.integers(2**31)), budget_s=budget_s)
+        budget = None if deadline is None else deadline.remaining()
+        if budget is not None and budget <= 0:
+            return
+        seed = int(state.rng.integers(2**31))
+        new = place_soft_macros(state.netlist, state.placement, seed=seed, budget_s=budget)
         soft = state.soft
         state.ev.placement.x[soft] = new.x[soft]
         state.ev.placement.y[soft] = new.y[soft]
@@ -60,9 +65,10 @@ class SimulatedAnnealing(Placer):
             start_factor=float(o.get("start_factor", 0.1)), final_ratio=float(o.get("final_ratio", 1e-3))
         )
         fd_every = float(o.get("fd_every", 0.1))
+        deadline = Deadline(budget_s)  # the set-up (legaliser, evaluator) counts too
         start = legalize(netlist, placement)
         state = SearchState(netlist, start, np.random.default_rng(seed))
-        hook = soft_macro_step() if fd_every > 0 else None
-        anneal(state, moves, budget_s, progress, schedule, pool=state.hard,
+        hook = soft_macro_step(deadline) if fd_every > 0 else None
+        anneal(state, moves, deadline.remaining(), progress, schedule, pool=state.hard,
                hook_every=fd_every if hook else None, hook=hook, max_steps=o.get("max_steps"))
         return state.placement.copy()
