@@ -18,21 +18,26 @@ class UnsortedKeysError(ValueError):
     """Raised when an index is built over keys that are not sorted ascending."""
 
 
-def _integer_array(values, what: str) -> np.ndarray:
+def _integer_array(values, what: str, negatives_to_zero: bool = False) -> np.ndarray:
     """``values`` as an array; a Python sequence of integers beyond int64 (up to 2**64 - 1) is
-    read as uint64 (numpy alone turns a list mixing keys below and above 2**63 into floats)."""
+    read as uint64 (numpy alone turns a list mixing keys below and above 2**63 into floats).
+    Negative items of such a sequence become 0 with ``negatives_to_zero``, else are refused."""
     if isinstance(values, np.ndarray):
         return values
     array = np.asarray(values)
     if array.dtype.kind in "fO" and array.ndim == 1 and array.size:
         items = list(values)
         if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in items):
-            try:
-                return np.array(items, dtype=np.uint64)
-            except OverflowError:
-                raise ValueError(
-                    f"{what} must be 64-bit unsigned integers (0 to 2**64 - 1)"
-                ) from None
+            numbers = [int(v) for v in items]  # exact, whatever each item's numpy type
+            if min(numbers) < 0:
+                if not negatives_to_zero:
+                    raise ValueError(
+                        f"{what} must be non-negative (they are stored as unsigned 64-bit)"
+                    )
+                numbers = [max(v, 0) for v in numbers]
+            if max(numbers) > int(UINT64_MAX):
+                raise ValueError(f"{what} must be 64-bit unsigned integers (0 to 2**64 - 1)")
+            return np.array(numbers, dtype=np.uint64)
     return array
 
 
@@ -61,7 +66,7 @@ def as_sorted_keys(keys) -> np.ndarray:
 def as_queries(queries) -> np.ndarray:
     """Return query keys as a contiguous uint64 array (a negative query asks for position 0,
     as query 0 does: every key is >= 0)."""
-    array = _integer_array(queries, "queries")
+    array = _integer_array(queries, "queries", negatives_to_zero=True)
     if array.ndim == 0:
         array = array.reshape(1)
     if array.ndim != 1:

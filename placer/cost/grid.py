@@ -16,8 +16,9 @@ def cell_rows_cols(canvas: Canvas, x: np.ndarray, y: np.ndarray) -> tuple[np.nda
     cw = canvas.width / canvas.cols
     ch = canvas.height / canvas.rows
     # clamped before the cast: a coordinate past ~9e18 cells would wrap to the first cell
-    row = np.clip(np.floor(np.asarray(y) / ch), 0, canvas.rows - 1).astype(np.int64)
-    col = np.clip(np.floor(np.asarray(x) / cw), 0, canvas.cols - 1).astype(np.int64)
+    # (fmax / fmin also send NaN to the first cell instead of a negative index)
+    row = np.fmin(np.fmax(np.floor(np.asarray(y) / ch), 0), canvas.rows - 1).astype(np.int64)
+    col = np.fmin(np.fmax(np.floor(np.asarray(x) / cw), 0), canvas.cols - 1).astype(np.int64)
     return row, col
 
 

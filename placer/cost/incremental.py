@@ -244,7 +244,7 @@ class IncrementalEvaluator:
 
     def _refresh_thresholds(self, which: int) -> None:
         if which & 1:
-            _, threshold, self._dens_exact = top_mean_density(self._dens_area, self._cell_area)
+            _, threshold, self._dens_exact = top_mean_density(self._dens_area, self._cell_area, self._cover)
             # compared in area units inside the kernel: threshold * cell_area can round one step
             # above the threshold cell's own area (1993.0 -> 1993.0000000000002), and a drop of
             # that cell then went unnoticed; the smallest area of a cell at the threshold is
@@ -287,6 +287,8 @@ class IncrementalEvaluator:
             raise ValueError("only ports and macros can be moved; pins follow their macro")
         if nodes.size > 1 and np.unique(nodes).size != nodes.size:
             raise ValueError("a node appears twice in one move")
+        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+            raise ValueError("a move's coordinates must be finite numbers")
         return self._price(nodes, x, y, orient)
 
     def propose_trusted(

@@ -36,9 +36,9 @@ def _cell(v: float, step: float, n: int) -> int:
 
 @njit(cache=True, inline="always")
 def _floor_clamped(v: float, step: float, lo: int, hi: int) -> int:
-    """``floor(v / step)`` clamped to ``[lo, hi]`` before it becomes an integer."""
+    """``floor(v / step)`` clamped to ``[lo, hi]`` before it becomes an integer (NaN: ``lo``)."""
     k = np.floor(v / step)
-    if k < lo:
+    if not k >= lo:  # also NaN, which int() would turn into -2**63
         return lo
     if k > hi:
         return hi
@@ -247,6 +247,21 @@ def _star_update(
     return True
 
 
+@njit(cache=True, inline="always")
+def _rect_cells(
+    xl: float, xh: float, yl: float, yh: float, cw: float, ch: float, R: int, C: int
+) -> tuple[int, int, int, int]:
+    """``(c0, c1, r0, r1)``: the cells a rectangle may overlap, one more on each side than its
+    corners' cells: a cell edge ``k * cw`` can round a hair past ``xl`` (``3 * 1.3 > 3.9``),
+    and the full evaluator, which measures every cell, then gives that neighbour a 4e-16 sliver
+    that the per-cell overlap test here must see as well (empty ones are skipped)."""
+    c0 = _floor_clamped(xl, cw, 1, C) - 1
+    c1 = _floor_clamped(xh, cw, -1, C - 2) + 1
+    r0 = _floor_clamped(yl, ch, 1, R) - 1
+    r1 = _floor_clamped(yh, ch, -1, R - 2) + 1
+    return c0, c1, r0, r1
+
+
 @njit(cache=True)
 def _add_rect_area(
     x: float,
@@ -265,8 +280,7 @@ def _add_rect_area(
     """Area of the rectangle centred at (x, y) in every cell, times ``sign``, into ``dD``, and
     ``sign`` into ``dN`` for every cell it covers (a positive area)."""
     xl, xh, yl, yh = x - w / 2, x + w / 2, y - h / 2, y + h / 2
-    c0, c1 = _floor_clamped(xl, cw, 0, C), _floor_clamped(xh, cw, -1, C - 1)
-    r0, r1 = _floor_clamped(yl, ch, 0, R), _floor_clamped(yh, ch, -1, R - 1)
+    c0, c1, r0, r1 = _rect_cells(xl, xh, yl, yh, cw, ch, R, C)
     if c0 > c1 or r0 > r1:
         return
     _grow(box, r0, r1, c0, c1)
@@ -300,8 +314,7 @@ def _empty_left_cells(
     exactly empty, as in a fresh evaluation: the added and subtracted areas leave rounding
     crumbs (2.8e-17) that would count as nonzero cells (the density of a grid under 10 cells
     is the mean over its nonzero cells)."""
-    c0, c1 = _floor_clamped(x - w / 2, cw, 0, C), _floor_clamped(x + w / 2, cw, -1, C - 1)
-    r0, r1 = _floor_clamped(y - h / 2, ch, 0, R), _floor_clamped(y + h / 2, ch, -1, R - 1)
+    c0, c1, r0, r1 = _rect_cells(x - w / 2, x + w / 2, y - h / 2, y + h / 2, cw, ch, R, C)
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
             if dN[r, c] != 0.0 and cover[r, c] + dN[r, c] == 0.0:
@@ -386,12 +399,16 @@ def top_mean_congestion(vt: np.ndarray, ht: np.ndarray) -> tuple[float, float]:
 
 
 @njit(cache=True)
-def top_mean_density(area: np.ndarray, cell_area: float) -> tuple[float, float, bool]:
+def top_mean_density(
+    area: np.ndarray, cell_area: float, cover: np.ndarray
+) -> tuple[float, float, bool]:
     """``(cost, threshold, exact_threshold)``: the density cost of PROXY_COST.md, the smallest
     value among the top cells, and whether that threshold alone decides (more nonzero cells
-    than the count: otherwise every nonzero cell is in the sum)."""
+    than the count: otherwise every nonzero cell is in the sum). A cell is nonzero when some
+    macro covers it (``cover``, a count per cell), as in a fresh evaluation: added and
+    subtracted areas can leave a 4e-16 sliver at 0, or a crumb where nothing is."""
     flat = area.ravel() / cell_area
-    nz = flat[flat != 0.0]
+    nz = flat[cover.ravel() > 0.0]
     if flat.size < 10:
         if nz.size == 0:
             return 0.0, 0.0, False
@@ -642,12 +659,11 @@ def price(
             for r in range(r0, r1 + 1):
                 for c in range(c0, c1 + 1):
                     d = dD[r, c]
-                    if d != 0.0 and (
-                        max(dens[r, c], dens[r, c] + d) >= t_area
-                        or dens[r, c] + d == 0.0
-                        or dens[r, c] == 0.0
-                    ):
+                    if d != 0.0 and max(dens[r, c], dens[r, c] + d) >= t_area:
                         need = True
+                    dn = dN[r, c]
+                    if dn != 0.0 and (cover[r, c] == 0.0 or cover[r, c] + dn == 0.0):
+                        need = True  # a cell turns nonzero or empty: the count changes
         if need:
             k = int(np.floor(DENSITY_TOP_FRACTION * dens.size))
             count = -1
@@ -660,7 +676,7 @@ def price(
                 top, positive = top_sum_if_positive(topk_buf, count, k)
                 dcost = 0.5 * top / k
             if not positive:
-                dcost, _, _ = top_mean_density(dens + dD, cell_area)
+                dcost, _, _ = top_mean_density(dens + dD, cell_area, cover + dN)
             flags |= 1
     return dwl, dcost, cong, flags
 

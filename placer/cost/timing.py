@@ -31,6 +31,7 @@ passed).
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +54,9 @@ class TimingParams:
         if self.soft_macro_delay is not None:
             delays.append(("soft_macro_delay", self.soft_macro_delay))
         for name, value in delays:
-            if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
+            if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+            if not (np.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
 

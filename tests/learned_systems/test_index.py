@@ -176,15 +176,23 @@ def test_a_python_list_of_keys_past_2_63_is_read_as_uint64(kind):
         np.array([0, 1, 2**63, 2**64 - 1], np.uint64), np.array([5, 2**63], np.uint64)
     )
     assert index.lookup([5, 2**63]).tolist() == expected.tolist() == [2, 2]
-    with pytest.raises(ValueError, match="64-bit unsigned"):
+    with pytest.raises(ValueError, match="non-negative"):
         build_index(kind, [-1, 2**64 - 1])
+    with pytest.raises(ValueError, match="non-negative"):  # numpy scalars too: no wrap to 2**64 - 1
+        build_index(kind, [np.uint64(2**63), np.int64(-1)])
+    with pytest.raises(ValueError, match="64-bit unsigned"):
+        build_index(kind, [0, 2**64])
+    assert index.lookup([np.int64(-1), np.uint64(2**63)]).tolist() == [0, 2]
+    assert index.lookup([-1, 2**63]).tolist() == [0, 2]
 
 
 @pytest.mark.parametrize("kind", ["pgm", "rmi"])
 def test_negative_queries_are_below_every_key_like_searchsorted(kind):
     keys = np.array([1, 5, 5, 9], np.int64)
     queries = np.array([-(2**63), -1, 0, 5, 10], np.int64)
-    assert build_index(kind, keys).lookup(queries).tolist() == np.searchsorted(keys, queries).tolist()
+    assert (
+        build_index(kind, keys).lookup(queries).tolist() == np.searchsorted(keys, queries).tolist()
+    )
 
 
 @pytest.mark.parametrize("kind", ["pgm", "rmi"])

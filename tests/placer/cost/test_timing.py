@@ -92,3 +92,6 @@ def test_a_node_driving_itself_is_no_path(tiny_builder) -> None:  # type: ignore
 def test_negative_or_nan_delays_are_refused(bad) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="must be a finite number >= 0"):
         TimingParams(**bad)
+    with pytest.raises(ValueError, match="must be a finite number >= 0"):
+        TimingParams(wire_delay=True)
+    assert TimingParams(np.float32(2.0), np.int64(1)).wire_delay == 2.0  # numpy numbers are numbers
