@@ -278,30 +278,62 @@ def test_coordinates_must_be_finite():
         ev.move(int(nl.hard_macros[0]), float("nan"), 1.0)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: where a moved macro goes, along one axis: a canvas fraction, or its low or high edge on
+#: grid line k, computed as the cost computes cell edges (k * cell size) or as k / cells of
+#: the canvas (which rounds differently: 3 * 1.3 > 3.9), or just beside it
+_ON_LINES = st.one_of(
+    st.tuples(st.just("anywhere"), st.floats(-0.3, 1.3), st.just(0.0), st.just(0.0)),
+    st.tuples(
+        st.sampled_from(["low edge", "high edge"]),
+        st.integers(-1, 6),
+        st.sampled_from([0.0, 1e-15, -1e-15]),
+        st.booleans(),
+    ),
+)
+
+
+#: macro sides: round decimals (x +- side / 2 then gives the edge back exactly) or any
+_SIZE = st.one_of(st.sampled_from([0.1, 0.2, 0.3, 0.5, 1.1]), st.floats(0.05, 1.5))
+
+
+def _axis(spec, extent: float, cells: int, size: float) -> float:  # type: ignore[no-untyped-def]
+    kind, value, nudge, by_fraction = spec
+    if kind == "anywhere":
+        return value * extent
+    line = value * extent / cells if by_fraction else value * (extent / cells)
+    return line + (size / 2 if kind == "low edge" else -size / 2) + nudge
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cols=st.integers(1, 5),
     rows=st.integers(1, 4),
-    sizes=st.lists(st.tuples(st.floats(0.05, 1.5), st.floats(0.05, 1.5)), min_size=1, max_size=4),
+    canvas_size=st.tuples(
+        st.sampled_from([3.9, 9.3, 7.8, 2.7, 1.3]), st.sampled_from([3.9, 1.7, 17.3, 0.3])
+    ),
+    sizes=st.lists(st.tuples(_SIZE, _SIZE), min_size=1, max_size=4),
     moves=st.lists(
-        st.tuples(st.integers(0, 3), st.floats(-0.3, 1.3), st.floats(-0.3, 1.3), st.booleans()),
-        min_size=1,
-        max_size=10,
+        st.tuples(st.integers(0, 3), _ON_LINES, _ON_LINES, st.booleans()), min_size=1, max_size=10
     ),
 )
-def test_density_on_small_grids_matches_full_evaluation(cols, rows, sizes, moves) -> None:  # type: ignore[no-untyped-def]
+def test_density_on_small_grids_matches_full_evaluation(
+    cols, rows, canvas_size, sizes, moves
+) -> None:  # type: ignore[no-untyped-def]
     """Grids of 1 to 20 cells, where the density is the mean of the nonzero cells (under 10) or
-    of a top count of 1 or 2: every priced and committed density equals a fresh evaluation."""
+    of a top count of 1 or 2, and macro edges on grid lines or a hair beside them (slivers of
+    1e-16 of a cell, which the full evaluator counts as nonzero cells): every priced and
+    committed density equals a fresh evaluation."""
     from netlists.model import Canvas
 
-    W, H = 1.0 * cols, 1.3 * rows
+    W, H = canvas_size  # decimal sizes: k * (W / cols) and k * W / cols round apart
     canvas = Canvas(W, H, cols, rows, 10.0, 10.0, 0.0, 0.0, 0, 0.0)
     nl, pl = _macros_on(
         canvas, [(w, h, (k + 0.5) * W / len(sizes), H / 2) for k, (w, h) in enumerate(sizes)]
     )
     ev = IncrementalEvaluator(nl, pl, resync_every=0)
-    for k, fx, fy, commit in moves:
-        mv = ev.move(k % len(sizes), fx * W, fy * H)
+    for k, sx, sy, commit in moves:
+        w, h = sizes[k % len(sizes)]
+        mv = ev.move(k % len(sizes), _axis(sx, W, cols, w), _axis(sy, H, rows, h))
         _assert_priced_like_full(nl, ev, mv)
         if commit:
             ev.commit(mv)
