@@ -17,6 +17,7 @@ The scripts run as ``python experiments/bench/NAME.py``, so this module is found
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import subprocess
 import sys
@@ -144,6 +145,23 @@ def output_folder(text: str) -> Path:
             f"{text} looks like a file name: give the folder to write into"
         )
     return path
+
+
+def suite_designs(suite: Path, names: Sequence[str]) -> dict[str, Path]:
+    """The netlist file of each named design under the benchmark ``suite`` (by folder name);
+    a ValueError listing what is there when one is missing."""
+    found = {p.parent.name: p for p in sorted(suite.rglob("netlist.pb.txt*"))}
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise ValueError(f"designs not under {suite}: {', '.join(missing)}; found: {', '.join(sorted(found))}")
+    return {n: found[n] for n in names}
+
+
+def baseline_rows(path: Path | None, key: Callable[[dict], object]) -> dict[object, dict]:
+    """The rows of another commit's ``.json`` (``--baseline``), by ``key``; empty without one."""
+    if path is None:
+        return {}
+    return {key(row): row for row in json.loads(path.read_text())}
 
 
 def _exit_status(returncode: int) -> int:

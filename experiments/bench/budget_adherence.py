@@ -23,7 +23,7 @@ import platform
 import time
 from pathlib import Path
 
-from _cli import make_parser, name_list, output_file, run
+from _cli import baseline_rows, make_parser, name_list, output_file, run, suite_designs
 
 from netlists.io import load_design
 from placer.algorithms.base import get_placer, placer_class
@@ -32,15 +32,6 @@ from placer.algorithms.legalize import legalize
 DEFAULT_SUITE = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 METHODS = "sa,refine,global_refine,greedy,fd,analytical"
-
-
-def _design_files(suite: Path, names: list[str]) -> dict[str, Path]:
-    """The netlist of each named design found under ``suite``."""
-    found = {p.parent.name: p for p in sorted(suite.rglob("netlist.pb.txt*"))}
-    missing = [n for n in names if n not in found]
-    if missing:
-        raise ValueError(f"designs not under {suite}: {', '.join(missing)}; found: {', '.join(sorted(found))}")
-    return {n: found[n] for n in names}
 
 
 def _budgets(text: str) -> list[float]:
@@ -85,10 +76,8 @@ def main() -> int:
     for method in methods:
         placer_class(method)  # unknown names fail here, before any work
     budgets = _budgets(args.budgets)
-    files = _design_files(args.suite, name_list(args.designs))
-    baseline = {}
-    if args.baseline is not None:
-        baseline = {(r["design"], r["method"], r["budget_s"]): r for r in json.loads(args.baseline.read_text())}
+    files = suite_designs(args.suite, name_list(args.designs))
+    baseline = baseline_rows(args.baseline, lambda r: (r["design"], r["method"], r["budget_s"]))
 
     warm, warm_start = load_design(next(iter(files.values())))
     for method in methods:  # compile the numba kernels outside the timings

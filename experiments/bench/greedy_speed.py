@@ -23,7 +23,16 @@ import platform
 import time
 from pathlib import Path
 
-from _cli import make_parser, name_list, non_negative_int, output_file, positive_int, run
+from _cli import (
+    baseline_rows,
+    make_parser,
+    name_list,
+    non_negative_int,
+    output_file,
+    positive_int,
+    run,
+    suite_designs,
+)
 
 from netlists.generate import generate
 from netlists.io import load_design
@@ -32,17 +41,6 @@ from placer.cost.proxy import evaluate
 
 DEFAULT_SUITE = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-
-
-def _design_files(suite: Path, names: list[str]) -> dict[str, Path]:
-    """The netlist of each named design found under ``suite``."""
-    found = {p.parent.name: p for p in sorted(suite.rglob("netlist.pb.txt*"))}
-    missing = [n for n in names if n not in found]
-    if missing:
-        raise ValueError(
-            f"designs not under {suite}: {', '.join(missing)}; found: {', '.join(sorted(found))}"
-        )
-    return {n: found[n] for n in names}
 
 
 def _fine_grid_design(cells: int):  # type: ignore[no-untyped-def]
@@ -69,9 +67,7 @@ def main() -> int:
     parser.add_argument("--out", type=output_file, default=RESULTS / "greedy_speed.md",
                         help="the Markdown table to write (its .json beside it)")  # fmt: skip
     args = parser.parse_args()
-    baseline = (
-        {r["design"]: r for r in json.loads(args.baseline.read_text())} if args.baseline else {}
-    )
+    baseline = baseline_rows(args.baseline, lambda r: r["design"])
     designs = {}
     if args.designs:
         if not args.suite.is_dir():
@@ -80,7 +76,7 @@ def main() -> int:
             )
         designs = {
             name: (lambda p=path: load_design(p))
-            for name, path in _design_files(args.suite, name_list(args.designs)).items()
+            for name, path in suite_designs(args.suite, name_list(args.designs)).items()
         }
     if args.fine_grid:
         designs[f"synthetic {args.fine_grid}x{args.fine_grid} grid"] = lambda: _fine_grid_design(
