@@ -99,18 +99,24 @@ class ConfigTuningEnv(gym.Env):
             )
         return self.space.from_mixed(action)
 
-    def run_config(self, config: dict[str, Any]) -> tuple[TrialResult, float]:
-        """Measure one configuration (bad knob values raise ``KnobError``) and its reward."""
-        if self.reference is None:
+    def _measure_reference(self) -> None:
+        """Measure the defaults when they have no good measurement yet (a failed one is tried
+        again: rewards are relative to it)."""
+        if self.reference is None or not self.reference.ok:
             self.reference = self.objective.evaluate(self.space.defaults())
+
+    def run_config(self, config: dict[str, Any]) -> tuple[TrialResult, float]:
+        """Measure one configuration (bad knob values raise ``KnobError``) and its reward:
+        throughput over the defaults', 0 for a failed trial and while the defaults could not
+        be measured (``info["reference_ok"]`` says which)."""
+        self._measure_reference()
         result = self.objective.evaluate(config)
         score = self.objective.score(result, self.reference)
         return result, 0.0 if score is None else float(score)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        if self.reference is None:
-            self.reference = self.objective.evaluate(self.space.defaults())
+        self._measure_reference()
         self._steps = 0
         self._last = np.append(self.space.to_unit(self.space.defaults()), [0.5, 0.0]).astype(
             np.float32
@@ -140,6 +146,7 @@ class ConfigTuningEnv(gym.Env):
             "throughput_mean": result.throughput_mean,
             "throughput_std": result.throughput_std,
             "unit": result.unit,
+            "reference_ok": self.reference.ok,
         }
         return self._last.copy(), reward, False, self._steps >= self.horizon, self._last_info
 

@@ -43,11 +43,13 @@ class ConfigObjective:
         return self.backend.run_trial(config)
 
     def score(self, result: TrialResult, reference: TrialResult | None) -> float | None:
-        """Throughput relative to the defaults (``None`` for a failed trial)."""
+        """Throughput relative to the defaults; ``None`` for a failed trial, and for any trial
+        while the defaults have no measurement to be relative to (a raw ops/s figure would
+        pass for a ratio thousands of times the defaults)."""
         if not result.ok:
             return None
         if reference is None or not reference.ok or reference.throughput_mean <= 0:
-            return result.throughput_mean
+            return None
         return result.throughput_mean / reference.throughput_mean
 
 
@@ -255,7 +257,10 @@ class MemoizedObjective:
         full = self.space.validate(config)
         key = config_key(full)
         if key not in self._results:
-            self._results[key] = self.inner.evaluate(full)
+            result = self.inner.evaluate(full)
+            if not result.ok:  # a failure may be passing (a server slow to start): not kept
+                return result
+            self._results[key] = result
         return self._results[key]
 
     def score(self, result: TrialResult, reference: TrialResult | None = None) -> float | None:

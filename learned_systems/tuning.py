@@ -35,6 +35,10 @@ class TuningSummary:
     best_measurements: int = 0
 
 
+#: Measurements of the defaults tried before a run gives up (every score is relative to them).
+REFERENCE_ATTEMPTS = 3
+
+
 def run_tuning(
     objective,
     tuner_name: str,
@@ -47,12 +51,26 @@ def run_tuning(
     """Tune ``objective`` with ``tuner_name`` for ``trials`` trials, storing into ``store``."""
     baselines: dict[str, TrialResult] = {}
     for role, config in objective.baselines().items():
-        stored = store.rows(run=run, tuner="baseline", seed=seed, role=role)
-        if stored:
-            baselines[role] = ResultsStore.to_result(stored[0])
-        else:
+        stored = [
+            ResultsStore.to_result(row)
+            for row in store.rows(run=run, tuner="baseline", seed=seed, role=role)
+        ]
+        kept = [result for result in stored if result.ok] or stored[:1]
+        if kept and (kept[0].ok or role != "default"):
+            baselines[role] = kept[0]
+            continue
+        # every score is relative to the defaults: a failed measurement of them is tried again
+        for _ in range(REFERENCE_ATTEMPTS - (1 if stored else 0)):
             baselines[role] = objective.evaluate(config)
             store.add(run, "baseline", seed, 0, role, baselines[role], None)
+            if baselines[role].ok or role != "default":
+                break
+        if role == "default" and not baselines[role].ok:
+            raise RuntimeError(
+                f"the defaults could not be measured ({baselines[role].error}) after "
+                f"{REFERENCE_ATTEMPTS} attempts: every score is relative to them, so the run "
+                "stops here (the trials done are kept; rerun to resume)"
+            )
     reference = baselines.get("default")
     baseline_scores = {
         role: objective.score(result, reference) for role, result in baselines.items()

@@ -146,3 +146,29 @@ def test_close_removes_the_templates_it_made():
     env.close()
     assert not folder.exists()
     env.close()  # twice is fine
+
+
+class _FlakyWorkload(_BrokenWorkload):
+    """Fails while ``broken`` is set (e.g. a server slow to start), works after."""
+
+    name = "flaky"
+    broken = True
+
+    def transaction(self, conn):
+        conn.execute("SELECT * FROM missing_table" if self.broken else "SELECT * FROM t")
+        return 1
+
+
+def test_a_failed_reference_is_measured_again_and_never_gives_raw_throughput(tmp_path):
+    from learned_systems.config.sqlite_backend import SQLiteBackend
+
+    workload = _FlakyWorkload()
+    backend = SQLiteBackend(workload, duration_s=0.05, repeats=1, template_dir=tmp_path)
+    env = ConfigTuningEnv(backend=backend)
+    _, info = env.reset(seed=0)
+    assert info["reference_ok"] is False
+    workload.broken = False  # the first trial now works, but the defaults were not measured yet
+    _, reward, _, _, step_info = env.step(env.space.to_unit({"journal_mode": "WAL"}))
+    assert step_info["ok"] and step_info["reference_ok"]
+    assert reward == pytest.approx(step_info["throughput_mean"] / env.reference.throughput_mean)
+    assert reward < 100  # a ratio (the raw figure is thousands of transactions per second)

@@ -362,7 +362,17 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
 
 def test_cli_a_size_too_big_for_memory_is_one_line_and_exit_2(tmp_path):
     """10**16 keys (80 PB) cannot be allocated anywhere: one line, no traceback."""
-    args = ["tune", "--system", "index", "--rows", str(10**16), "--trials", "1", "--tuner", "random"]
+    args = [
+        "tune",
+        "--system",
+        "index",
+        "--rows",
+        str(10**16),
+        "--trials",
+        "1",
+        "--tuner",
+        "random",
+    ]
     result = CliRunner().invoke(_app(), [*args, "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
     assert "allocate" in result.stderr and "Traceback" not in result.stderr
@@ -383,7 +393,9 @@ def test_optuna_resumed_anywhere_proposes_what_the_straight_run_did():
     space = sqlite_space()
 
     def score_of(config, i):
-        return None if config["journal_mode"] == "TRUNCATE" else float(np.log2(config["cache_size"]))
+        return (
+            None if config["journal_mode"] == "TRUNCATE" else float(np.log2(config["cache_size"]))
+        )
 
     straight = make_tuner("optuna", space, 5, trials=24)
     history = []
@@ -409,3 +421,45 @@ def test_cli_corrupt_results_database_is_one_line_and_exit_2(tmp_path):
     assert result.exit_code == 2, result.output
     assert "not a usable results database" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+class FlakyDefaults(QuadraticObjective):
+    """The quadratic objective whose first ``failures`` measurements of the defaults fail."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def evaluate(self, config):
+        full = self.space.validate(config)
+        if full == self.space.defaults() and self.failures > 0:
+            self.failures -= 1
+            return TrialResult.failed(self.system, self.workload, self.space.name, full, "timeout")
+        return super().evaluate(config)
+
+
+def test_a_failed_measurement_of_the_defaults_is_tried_again(tmp_path):
+    objective = FlakyDefaults(failures=2)
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        summary = run_tuning(objective, "random", 4, 0, store, "flaky")
+        defaults = store.rows(run="flaky", tuner="baseline", role="default")
+    assert objective.failures == 0 and [row["ok"] for row in defaults] == [True]  # the third
+    assert summary.baselines["default"].ok and summary.best_score is not None
+    assert summary.best_score < 10  # a ratio to the defaults, not ops/s
+
+
+def test_defaults_that_cannot_be_measured_stop_the_run_with_a_clear_error(tmp_path):
+    from learned_systems.objectives import ConfigObjective
+
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        with pytest.raises(
+            RuntimeError, match=r"defaults could not be measured \(timeout\) after 3"
+        ):
+            run_tuning(FlakyDefaults(failures=99), "random", 4, 0, store, "down")
+    ok = TrialResult("s", "w", "durable", {}, True, 500.0, 0.0, [500.0])
+    failed = TrialResult.failed("s", "w", "durable", {}, "timeout")
+    # a raw ops/s figure must never pass for a ratio to the defaults
+    assert (
+        ConfigObjective.score(None, ok, failed) is None
+        and ConfigObjective.score(None, ok, None) is None
+    )
