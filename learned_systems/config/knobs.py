@@ -105,8 +105,12 @@ class Knob:
                 f"bad value {value!r} for knob {self.name!r}: expected an integer "
                 f"in [{self.low}, {self.high}]"
             )
-        if float(value) != int(value):
-            raise KnobError(f"bad value {value!r} for knob {self.name!r}: expected an integer")
+        if not isinstance(value, int | np.integer):  # a float: finite and whole
+            if not (math.isfinite(value) and float(value).is_integer()):
+                raise KnobError(
+                    f"bad value {value!r} for knob {self.name!r}: expected an integer "
+                    f"in [{self.low}, {self.high}]"
+                )
         value = int(value)
         if not (self.low <= value <= self.high or (self.zero_allowed and value == 0)):
             zero = " or 0" if self.zero_allowed else ""

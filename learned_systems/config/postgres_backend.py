@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from learned_systems.config.knobs import Knob, KnobSpace
+from learned_systems.config.knobs import Knob, KnobError, KnobSpace
 from learned_systems.config.scratch import make_scratch, sweep_stale
 from learned_systems.config.trial import TrialResult, mean_and_spread
 
@@ -369,6 +369,12 @@ class PostgresBackend:
             raise ValueError(
                 f"duration_s must be finite and > 0 and repeats >= 1, got {duration_s}, {repeats}"
             )
+        if scale is not None and (isinstance(scale, bool) or int(scale) != scale or scale < 0):
+            raise ValueError(
+                f"scale must be a whole number >= 0 (0: the default 10), got {scale!r}"
+            )
+        if isinstance(clients, bool) or int(clients) != clients or clients < 1:
+            raise ValueError(f"clients must be a whole number >= 1, got {clients!r}")
         self.workload = workload
         self.scale = int(scale or 10)
         self.duration_s = max(int(round(duration_s)), 1)  # pgbench -T takes whole seconds
@@ -401,6 +407,16 @@ class PostgresBackend:
         if self._template is not None:
             return self._template
         work = Path(tempfile.mkdtemp(prefix="template-", dir=self._root.name))
+        try:
+            data = self._build_template(work)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)  # a failed build leaves no 38 MB cluster
+            raise
+        self._template = data
+        return data
+
+    def _build_template(self, work: Path) -> Path:
+        """initdb into ``work/data`` and load pgbench's tables at the backend's scale."""
         self.run_as.own(work)
         data = work / "data"
         created = self.run_as.run(
@@ -423,7 +439,6 @@ class PostgresBackend:
             loaded = server.pgbench(["-U", "postgres", "-i", "-q", "-s", str(self.scale)])
             if loaded.returncode != 0:
                 raise RuntimeError(f"pgbench -i failed: {loaded.stderr.strip()[-500:]}")
-        self._template = data
         return data
 
     def _workload_args(self) -> list[str]:
@@ -441,9 +456,10 @@ class PostgresBackend:
         return args
 
     def _copy(self) -> Path:
+        template = self.template()  # first: a failed build leaves no empty trial folder
         trial = Path(tempfile.mkdtemp(prefix="trial-", dir=self._root.name))
         self.run_as.own(trial)
-        copied = self.run_as.run(["cp", "-a", str(self.template()), str(trial / "data")])
+        copied = self.run_as.run(["cp", "-a", str(template), str(trial / "data")])
         if copied.returncode != 0:
             shutil.rmtree(trial, ignore_errors=True)
             raise RuntimeError(f"copying the template failed: {copied.stderr.strip()}")
@@ -462,7 +478,12 @@ class PostgresBackend:
         verbatim).
         """
         full = dict(settings)
-        space = space or self.space.name
+        if space is None:  # named by the space only when it holds these settings
+            try:
+                self.space.validate(full)
+                space = self.space.name
+            except KnobError:
+                space = "outside"
         started = time.perf_counter()
         samples = []
         try:

@@ -123,6 +123,32 @@ def test_measure_times_settings_outside_the_space(backend):
 
 
 @needs_postgres
+def test_settings_measured_without_a_space_name_say_whether_they_are_in_it(backend):
+    assert backend.measure({"fsync": "off"}).space == "outside"  # it was labelled durable
+
+
+@needs_postgres
+def test_a_template_that_cannot_be_built_fails_its_trials_and_leaves_nothing(monkeypatch):
+    failing = PostgresBackend("tpcb", scale=1, duration_s=1, repeats=1, clients=1)
+    monkeypatch.setattr(
+        failing,
+        "_build_template",
+        lambda work: (_ for _ in ()).throw(RuntimeError("pgbench -i failed")),
+    )
+    for _ in range(2):
+        result = failing.run_trial({})
+        assert not result.ok and "pgbench -i failed" in result.error
+    assert _leftovers(failing) == []  # no 38 MB cluster and no empty trial folder per trial
+    failing.close()
+
+
+@pytest.mark.parametrize("bad", [dict(scale=-1), dict(scale=2.5), dict(clients=0)])
+def test_bad_sizes_are_refused(bad):
+    with pytest.raises(ValueError, match="whole number"):
+        PostgresBackend("tpcb", **bad)
+
+
+@needs_postgres
 def test_server_that_does_not_start_is_a_failed_trial(backend, monkeypatch):
     monkeypatch.setattr(postgres_backend, "_settings", lambda config: ["-c", "max_connections=0"])
     result = backend.run_trial({})
