@@ -79,7 +79,10 @@ TRIAL_PREFIX = "sqlite-trial-"
 
 def sqlite_space(allow_unsafe: bool = False) -> KnobSpace:
     """SQLite knobs; durable unless ``allow_unsafe`` (which opens synchronous=OFF and the
-    OFF/MEMORY journals, both able to lose or corrupt committed data on a crash)."""
+    OFF/MEMORY journals, able to lose or corrupt committed data on an operating-system crash or
+    power loss, the journals also on a process crash). Durable means no committed transaction
+    is lost when the process crashes; WAL with synchronous=NORMAL, in the space, may still roll
+    back the last commits after a power loss (never corrupting the file)."""
     return KnobSpace.build("sqlite", SQLITE_KNOBS, allow_unsafe, RULE_OF_THUMB)
 
 
