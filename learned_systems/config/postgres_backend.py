@@ -344,6 +344,10 @@ def parse_tps(output: str) -> float:
     return float(match.group(1))
 
 
+#: Disk taken by pgbench's tables per unit of scale (scale 10 is about 160 MB with its WAL).
+BYTES_PER_SCALE = 16_000_000
+
+
 class PostgresBackend:
     """Runs pgbench ``workload`` trials ("tpcb", "select-only", "simple-update", "analytical")
     at ``scale`` with ``clients`` connections."""
@@ -388,6 +392,15 @@ class PostgresBackend:
         self._root = make_scratch(SCRATCH_PREFIX)  # removed with the backend
         root = Path(self._root.name)
         root.chmod(0o755)
+        needed = 2 * self.scale * BYTES_PER_SCALE  # the template and one trial copy
+        free = shutil.disk_usage(root).free
+        if needed > free:
+            self._root.cleanup()
+            raise ValueError(
+                f"pgbench scale {self.scale} needs about {needed / 1e9:.1f} GB of disk (a "
+                f"{self.scale * BYTES_PER_SCALE / 1e9:.1f} GB database and a copy per trial), "
+                f"but {root.parent} has {free / 1e9:.1f} GB free"
+            )
         self._template: Path | None = None
 
     def _stop_leftover_servers(self, root: Path) -> None:

@@ -142,6 +142,12 @@ def test_a_template_that_cannot_be_built_fails_its_trials_and_leaves_nothing(mon
     failing.close()
 
 
+@needs_postgres
+def test_a_scale_the_disk_cannot_hold_is_refused_before_any_work():
+    with pytest.raises(ValueError, match=r"pgbench scale 100000000 needs about .* GB free"):
+        PostgresBackend("tpcb", scale=10**8)  # 1.6 PB
+
+
 @pytest.mark.parametrize("bad", [dict(scale=-1), dict(scale=2.5), dict(clients=0)])
 def test_bad_sizes_are_refused(bad):
     with pytest.raises(ValueError, match="whole number"):
