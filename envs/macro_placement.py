@@ -330,7 +330,8 @@ class MacroPlacementEnv(gym.Env):
         edges[0, :k], edges[1, :k] = u[keep], v[keep]
         edges[0, k : 2 * k], edges[1, k : 2 * k] = v[keep], u[keep]
         if k:
-            wn = (w[keep] / w[keep].max()).astype(np.float32)
+            top = float(w[keep].max())  # 0 when every kept net has weight 0 (allowed by the format)
+            wn = (w[keep] / top if top > 0 else np.zeros(k)).astype(np.float32)
             weight[:k], weight[k : 2 * k] = wn, wn
 
         counts = netlist.counts()

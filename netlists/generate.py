@@ -9,7 +9,9 @@ The structure follows the "Synthetic connectivity" rules of ``shared/benchmarks/
 * a hard-macro pin drives a net with probability 1/3, otherwise it is the sink of exactly one
   net; a port drives with probability 1/2, otherwise it is the sink of exactly one net;
   every ``Poutput`` drives a net; ``Pinput`` collects any number of nets (at least one when
-  the design allows it);
+  the design allows it); a pin picked to drive that finds no free sink left (designs with
+  fewer than two soft macros have no ``Pinput`` to share) becomes the sink of a nearby net
+  instead, so no pin is left out of every net;
 * fanout f drawn from P(f) ~ f^-alpha, f = 1..max_fanout; sinks drawn without replacement
   with probability ~ exp(-d / L), d the Manhattan distance in the initial placement,
   L = locality * (W + H) / 2, so the initial placement is a good one;
@@ -328,11 +330,25 @@ def generate(
         used[chosen] = True
         sinks_of.append([int(c) for c in chosen])
 
+    # A driver that found no free sink (few or no soft macros: no Pinput to share) would be in
+    # no net: it becomes the sink of a nearby net whose driver sits on another macro instead.
+    converted = np.zeros(drivers.shape[0], dtype=bool)
+    for j, drv in enumerate(drivers):
+        if sinks_of[j]:
+            continue
+        ok = np.flatnonzero((anchor[drivers] != anchor[drv]) & ~converted)
+        if ok.size == 0:
+            continue
+        d = np.abs(x[drivers[ok]] - x[drv]) + np.abs(y[drivers[ok]] - y[drv])
+        k = int(ok[_gumbel_top_k(rng, -d / scale, 1)[0]])
+        sinks_of[k].append(int(drv))
+        converted[j] = True
+
     # Every exclusive sink in exactly one net; every Pinput in at least one: attach leftovers
     # to a nearby net whose driver sits on another macro.
     leftovers = np.flatnonzero((exclusive | shared) & ~used)
     for node in leftovers:
-        ok = np.flatnonzero(anchor[drivers] != anchor[node])
+        ok = np.flatnonzero((anchor[drivers] != anchor[node]) & ~converted)
         if ok.size == 0:
             continue
         d = np.abs(x[drivers[ok]] - x[node]) + np.abs(y[drivers[ok]] - y[node])

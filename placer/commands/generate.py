@@ -9,6 +9,10 @@ import typer
 
 from placer.commands.common import UsageError, check_output_folder, clean_errors, console
 
+#: Most macros or ports of each kind (the net generation grows about with the square of the
+#: count: 20,000 soft macros take about a minute).
+MOST = 100_000
+
 
 def register(app: typer.Typer) -> None:
     app.command("generate")(generate_command)
@@ -19,9 +23,13 @@ def generate_command(
     out_dir: Annotated[
         Path, typer.Argument(help="Folder to write netlist.pb.txt and initial.plc into.")
     ],
-    hard: Annotated[int, typer.Option("--hard", min=0, help="Number of hard macros.")] = 16,
-    soft: Annotated[int, typer.Option("--soft", min=0, help="Number of soft macros.")] = 64,
-    ports: Annotated[int, typer.Option("--ports", min=0, help="Number of ports.")] = 32,
+    hard: Annotated[
+        int, typer.Option("--hard", min=0, max=MOST, help="Number of hard macros.")
+    ] = 16,
+    soft: Annotated[
+        int, typer.Option("--soft", min=0, max=MOST, help="Number of soft macros.")
+    ] = 64,
+    ports: Annotated[int, typer.Option("--ports", min=0, max=MOST, help="Number of ports.")] = 32,
     seed: Annotated[
         int, typer.Option("--seed", min=0, help="Random seed; the same seed gives the same design.")
     ] = 0,
@@ -37,6 +45,8 @@ def generate_command(
 
     if hard + soft == 0:
         raise UsageError("need at least one macro (--hard or --soft > 0)")
+    if name is not None and (not name.strip() or not name.isprintable()):
+        raise UsageError(f"--name must be printable text on one line, got {name!r}")
     check_output_folder(out_dir, "OUT_DIR")
     netlist, placement = generate(hard, soft, ports, seed=seed, name=name)
     out_dir.mkdir(parents=True, exist_ok=True)

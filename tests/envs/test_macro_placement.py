@@ -354,3 +354,20 @@ def test_fixed_hard_macros_stay_put_as_obstacles_and_placed_pins():
     placement.fixed[hard] = True
     with pytest.raises(ValueError, match="every hard macro is fixed"):
         MacroPlacementEnv((netlist, placement), max_grid=32, max_nodes=16, max_edges=64)
+
+
+def test_zero_weight_nets_give_finite_graph_weights():
+    """The format allows weight 0; the edge weights were divided by their maximum, 0 / 0."""
+    from netlists.builder import NetlistBuilder
+    from netlists.model import Canvas, NodeType
+
+    b = NetlistBuilder("zero-weight")
+    for name, x in (("A", 20.0), ("B", 60.0)):
+        b.add_node(name, NodeType.HARD_MACRO, width=10, height=10, x=x, y=50)
+    driver = b.add_node("A/P0", NodeType.HARD_PIN, macro_name="A", weight=0.0)
+    sink = b.add_node("B/P0", NodeType.HARD_PIN, macro_name="B")
+    b.add_net(driver, [sink])
+    netlist = b.build(Canvas(100, 100, 10, 10))
+    env = MacroPlacementEnv(netlist, soft_placement="keep")
+    obs, _ = env.reset(seed=0)
+    assert np.all(np.isfinite(obs["graph_edge_weight"])) and env.observation_space.contains(obs)

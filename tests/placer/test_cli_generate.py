@@ -71,3 +71,17 @@ def test_generated_plc_header_states_the_real_costs(tmp_path: Path) -> None:
     cost = evaluate(netlist, placement)
     assert header.costs["density_cost"] == pytest.approx(cost.density, abs=1e-4)
     assert header.costs["wirelength"] == pytest.approx(cost.hpwl, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hard", str(10**19)], "--hard"),  # past int64: a traceback before
+        (["--soft", "100001"], "--soft"),
+        (["--name", "a\nb"], "printable text on one line"),  # wrote an unreadable initial.plc
+    ],
+)
+def test_generate_refuses_sizes_and_names_it_cannot_write(tmp_path: Path, args, message) -> None:
+    result = CliRunner().invoke(make_app(), ["generate", str(tmp_path / "d"), *args])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "d").exists()
