@@ -21,7 +21,11 @@ def register(app: typer.Typer) -> None:
 @clean_errors
 def generate_command(
     out_dir: Annotated[
-        Path, typer.Argument(help="Folder to write netlist.pb.txt and initial.plc into.")
+        Path,
+        typer.Argument(
+            help="Folder to write netlist.pb.txt and initial.plc into (files of those names "
+            "there are replaced)."
+        ),
     ],
     hard: Annotated[
         int, typer.Option("--hard", min=0, max=MOST, help="Number of hard macros.")
