@@ -330,30 +330,25 @@ def generate(
         used[chosen] = True
         sinks_of.append([int(c) for c in chosen])
 
-    # A driver that found no free sink (few or no soft macros: no Pinput to share) would be in
-    # no net: it becomes the sink of a nearby net whose driver sits on another macro instead.
-    converted = np.zeros(drivers.shape[0], dtype=bool)
-    for j, drv in enumerate(drivers):
-        if sinks_of[j]:
-            continue
-        ok = np.flatnonzero((anchor[drivers] != anchor[drv]) & ~converted)
-        if ok.size == 0:
-            continue
-        d = np.abs(x[drivers[ok]] - x[drv]) + np.abs(y[drivers[ok]] - y[drv])
-        k = int(ok[_gumbel_top_k(rng, -d / scale, 1)[0]])
-        sinks_of[k].append(int(drv))
-        converted[j] = True
-
-    # Every exclusive sink in exactly one net; every Pinput in at least one: attach leftovers
-    # to a nearby net whose driver sits on another macro.
-    leftovers = np.flatnonzero((exclusive | shared) & ~used)
-    for node in leftovers:
+    def join_nearby_net(node: int) -> bool:
+        """Make ``node`` a sink of a nearby net whose driver sits on another macro (and still
+        drives); False when there is none."""
         ok = np.flatnonzero((anchor[drivers] != anchor[node]) & ~converted)
         if ok.size == 0:
-            continue
+            return False
         d = np.abs(x[drivers[ok]] - x[node]) + np.abs(y[drivers[ok]] - y[node])
-        k = int(ok[_gumbel_top_k(rng, -d / scale, 1)[0]])
-        sinks_of[k].append(int(node))
+        sinks_of[int(ok[_gumbel_top_k(rng, -d / scale, 1)[0]])].append(int(node))
+        return True
+
+    # A driver that found no free sink (few or no soft macros: no Pinput to share) would be in
+    # no net: it becomes the sink of a nearby net instead.
+    converted = np.zeros(drivers.shape[0], dtype=bool)
+    for j, drv in enumerate(drivers):
+        if not sinks_of[j]:
+            converted[j] = join_nearby_net(int(drv))
+    # Every exclusive sink in exactly one net; every Pinput in at least one: attach leftovers.
+    for node in np.flatnonzero((exclusive | shared) & ~used):
+        join_nearby_net(int(node))
     for drv, sinks in zip(drivers, sinks_of, strict=True):
         if sinks:
             b.add_net(int(drv), sinks)
