@@ -2,8 +2,9 @@
 
 Thin adapter over :mod:`learned_systems.config`: the backend copies a fresh database per trial,
 applies the knobs and measures the workload; this env only maps actions to configurations and
-results to rewards. Reward = mean throughput / mean throughput of the defaults (measured once, on
-the first reset). Each configuration is measured once per env and its result reused, so the
+results to rewards. Reward = mean throughput / mean throughput of the defaults (measured on the
+first reset, and again while that failed). Each configuration is measured once per env and its
+result reused (a failed one is measured again), so the
 same action gives the same reward. A failed trial (bad start, workload error) gives reward 0 and ``info["ok"] =
 False``, never an exception. The knob space is durable unless ``allow_unsafe=True``; every info
 dict names the space used.

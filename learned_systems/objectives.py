@@ -230,7 +230,8 @@ class IndexObjective:
 
 
 class MemoizedObjective:
-    """Wraps an objective so a configuration is measured once and its result reused.
+    """Wraps an objective so a configuration is measured once and its result reused (a failed
+    measurement is not kept: the next request measures again).
 
     Real measurements are noisy; reusing the first measurement makes equal configurations give
     equal rewards (what Gymnasium's determinism check and most tuners expect) and saves trials.

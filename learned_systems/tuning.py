@@ -60,7 +60,7 @@ def run_tuning(
             baselines[role] = kept[0]
             continue
         # every score is relative to the defaults: a failed measurement of them is tried again
-        for _ in range(REFERENCE_ATTEMPTS - (1 if stored else 0)):
+        for _ in range(max(REFERENCE_ATTEMPTS - (1 if stored else 0), 1)):
             baselines[role] = objective.evaluate(config)
             store.add(run, "baseline", seed, 0, role, baselines[role], None)
             if baselines[role].ok or role != "default":
@@ -85,10 +85,13 @@ def run_tuning(
     previous = store.rows(run=run, tuner=tuner_name, seed=seed, role="trial")[:trials]
     try:
         for row in previous:
-            tuner.replay(row["config"], row["score"])
+            tuner.replay(row["config"], objective.score(ResultsStore.to_result(row), reference))
         for index in range(trials):
             if index < len(previous):
-                result, score = ResultsStore.to_result(previous[index]), previous[index]["score"]
+                # scored again against this run's defaults, not taken from the store: a store
+                # written while the defaults failed holds raw throughput as scores
+                result = ResultsStore.to_result(previous[index])
+                score = objective.score(result, reference)
             else:
                 config = tuner.ask()
                 result = objective.evaluate(config)

@@ -192,7 +192,8 @@ def fail(message: str, status: int = 2) -> NoReturn:
 def run(main: Callable[[], int | None]) -> NoReturn:
     """Call ``main`` and exit with its status; bad input becomes a one-line error instead of a
     traceback: ValueError and OSError (a missing file, a folder that cannot be written) exit
-    2, a failed subprocess exits with its status, an interrupt exits 130."""
+    2, a failed subprocess exits with its status, a RuntimeError (a system that cannot be
+    measured) exits 1, an interrupt exits 130."""
     try:
         status = main()
     except KeyboardInterrupt:
@@ -208,4 +209,6 @@ def run(main: Callable[[], int | None]) -> NoReturn:
         fail(str(exc))
     except ValueError as exc:
         fail(str(exc))
+    except RuntimeError as exc:  # e.g. a system that cannot be measured at all (its defaults)
+        fail(str(exc), 1)
     sys.exit(status or 0)

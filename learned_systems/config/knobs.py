@@ -114,8 +114,11 @@ class Knob:
         value = int(value)
         if not (self.low <= value <= self.high or (self.zero_allowed and value == 0)):
             zero = " or 0" if self.zero_allowed else ""
+            shown = (
+                value if value.bit_length() <= 64 else f"(an integer of {value.bit_length()} bits)"
+            )
             raise KnobError(
-                f"bad value {value} for knob {self.name!r}: expected an integer in "
+                f"bad value {shown} for knob {self.name!r}: expected an integer in "
                 f"[{self.low}, {self.high}]{zero}"
             )
         return value

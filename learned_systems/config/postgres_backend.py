@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import glob
 import math
+import numbers
 import os
 import pwd
 import re
@@ -344,6 +345,13 @@ def parse_tps(output: str) -> float:
     return float(match.group(1))
 
 
+def _whole_at_least(value: object, least: int) -> bool:
+    """Whether ``value`` is a whole number (not a bool, finite) of at least ``least``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return math.isfinite(value) and float(value).is_integer() and value >= least
+
+
 #: Disk taken by pgbench's tables per unit of scale (scale 10 is about 160 MB with its WAL).
 BYTES_PER_SCALE = 16_000_000
 
@@ -373,11 +381,11 @@ class PostgresBackend:
             raise ValueError(
                 f"duration_s must be finite and > 0 and repeats >= 1, got {duration_s}, {repeats}"
             )
-        if scale is not None and (isinstance(scale, bool) or int(scale) != scale or scale < 0):
+        if scale is not None and not _whole_at_least(scale, 0):
             raise ValueError(
                 f"scale must be a whole number >= 0 (0: the default 10), got {scale!r}"
             )
-        if isinstance(clients, bool) or int(clients) != clients or clients < 1:
+        if not _whole_at_least(clients, 1):
             raise ValueError(f"clients must be a whole number >= 1, got {clients!r}")
         self.workload = workload
         self.scale = int(scale or 10)

@@ -463,3 +463,19 @@ def test_defaults_that_cannot_be_measured_stop_the_run_with_a_clear_error(tmp_pa
         ConfigObjective.score(None, ok, failed) is None
         and ConfigObjective.score(None, ok, None) is None
     )
+
+
+def test_a_resumed_run_scores_stored_trials_against_its_defaults_again(tmp_path):
+    """A store written while the defaults failed (before they were measured again) holds raw
+    throughput as trial scores; a resume must not rank those next to ratios."""
+    objective = QuadraticObjective()
+    trial = objective.evaluate({"journal_mode": "WAL"})
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        failed = TrialResult.failed(
+            objective.system, objective.workload, "durable", objective.space.defaults(), "timeout"
+        )
+        store.add("old", "baseline", 0, 0, "default", failed, None)
+        store.add("old", "random", 0, 0, "trial", trial, trial.throughput_mean)  # a raw score
+        summary = run_tuning(objective, "random", 3, 0, store, "old")
+    default = summary.baselines["default"]
+    assert default.ok and summary.best_so_far[0] == trial.throughput_mean / default.throughput_mean

@@ -148,7 +148,16 @@ def test_a_scale_the_disk_cannot_hold_is_refused_before_any_work():
         PostgresBackend("tpcb", scale=10**8)  # 1.6 PB
 
 
-@pytest.mark.parametrize("bad", [dict(scale=-1), dict(scale=2.5), dict(clients=0)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(scale=-1),
+        dict(scale=2.5),
+        dict(clients=0),
+        dict(scale=float("inf")),
+        dict(clients=None),
+    ],
+)
 def test_bad_sizes_are_refused(bad):
     with pytest.raises(ValueError, match="whole number"):
         PostgresBackend("tpcb", **bad)
