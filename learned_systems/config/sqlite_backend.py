@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -104,6 +105,11 @@ def apply_knobs(conn: sqlite3.Connection, config: Mapping[str, Any]) -> None:
     conn.execute(f"PRAGMA automatic_index = {'ON' if config['automatic_index'] else 'OFF'}")
 
 
+#: Disk per row of the largest workload's database, rounded up (200,000 rows: YCSB 21 MB,
+#: order entry 36 MB).
+BYTES_PER_ROW = 250
+
+
 class SQLiteBackend:
     """Runs ``workload`` trials on SQLite; ``template_dir`` caches the built databases."""
 
@@ -139,6 +145,16 @@ class SQLiteBackend:
         self._owned_dir = None
         for prefix in (TEMPLATES_PREFIX, TRIAL_PREFIX):
             sweep_stale(prefix)
+        needed = 2 * int(getattr(workload, "rows", 0)) * BYTES_PER_ROW  # template + a trial copy
+        where = Path(template_dir or tempfile.gettempdir()).absolute()
+        while not where.exists():  # the folder may be made later: its nearest existing parent
+            where = where.parent
+        free = shutil.disk_usage(where).free
+        if needed > free:
+            raise ValueError(
+                f"{workload.rows} rows need about {needed / 1e9:.1f} GB of disk (a database of "
+                f"~{needed / 2e9:.1f} GB and a copy per trial), but only {free / 1e9:.1f} GB is free"
+            )
         if template_dir is None:
             self._owned_dir = make_scratch(TEMPLATES_PREFIX)
             template_dir = self._owned_dir.name

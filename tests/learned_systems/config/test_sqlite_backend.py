@@ -131,3 +131,9 @@ def test_the_durable_space_loses_no_commit_when_the_process_is_killed(tmp_path, 
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert int(conn.execute("SELECT v FROM t WHERE k = 0").fetchone()[0]) >= committed
+
+
+def test_a_size_the_disk_cannot_hold_is_refused_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match=r"10000000000000 rows need about .* GB is free"):
+        SQLiteBackend(make_workload("ycsb-a", rows=10**13), template_dir=tmp_path / "later")
+    assert not (tmp_path / "later").exists()
