@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import glob
 import math
-import numbers
 import os
 import pwd
 import re
@@ -34,6 +33,7 @@ from typing import Any
 from learned_systems.config.knobs import Knob, KnobError, KnobSpace
 from learned_systems.config.scratch import make_scratch, sweep_stale
 from learned_systems.config.trial import TrialResult, mean_and_spread
+from learned_systems.validation import whole_number
 
 BINARIES = ("initdb", "pg_ctl", "postgres", "pgbench")
 #: pgbench's built-in scripts by workload name; "analytical" runs :data:`ANALYTICAL_QUERIES`.
@@ -345,13 +345,6 @@ def parse_tps(output: str) -> float:
     return float(match.group(1))
 
 
-def _whole_at_least(value: object, least: int) -> bool:
-    """Whether ``value`` is a whole number (not a bool, finite) of at least ``least``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return False
-    return math.isfinite(value) and float(value).is_integer() and value >= least
-
-
 #: Disk taken by pgbench's tables per unit of scale (scale 10 is about 160 MB with its WAL).
 BYTES_PER_SCALE = 16_000_000
 
@@ -381,12 +374,9 @@ class PostgresBackend:
             raise ValueError(
                 f"duration_s must be finite and > 0 and repeats >= 1, got {duration_s}, {repeats}"
             )
-        if scale is not None and not _whole_at_least(scale, 0):
-            raise ValueError(
-                f"scale must be a whole number >= 0 (0: the default 10), got {scale!r}"
-            )
-        if not _whole_at_least(clients, 1):
-            raise ValueError(f"clients must be a whole number >= 1, got {clients!r}")
+        if scale is not None:
+            whole_number("scale (0: the default 10)", scale, 0)
+        whole_number("clients", clients, 1)
         self.workload = workload
         self.scale = int(scale or 10)
         self.duration_s = max(int(round(duration_s)), 1)  # pgbench -T takes whole seconds

@@ -79,21 +79,6 @@ def as_queries(queries) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=np.uint64)
 
 
-def whole_number(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
-    """``value`` as an int when it is a whole number in ``[minimum, maximum]``; else a
-    ValueError naming the parameter (None, NaN, infinity, True, 2.5 and strings included)."""
-    ok = isinstance(value, int | np.integer | float | np.floating) and not isinstance(
-        value, bool | np.bool_
-    )
-    if ok and isinstance(value, float | np.floating):
-        ok = bool(np.isfinite(value)) and float(value).is_integer()
-    number = int(value) if ok else None  # type: ignore[call-overload]
-    if number is None or number < minimum or (maximum is not None and number > maximum):
-        span = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-        raise ValueError(f"{name} must be a whole number {span}, got {value!r}")
-    return number
-
-
 def constraint_points(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Points ``(x, lower_bound(x))`` that bound the error of a monotone model for every query.
 

@@ -16,15 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from learned_systems.index.keys import (
-    UINT64_MAX,
-    as_queries,
-    as_sorted_keys,
-    constraint_points,
-    whole_number,
-)
+from learned_systems.index.keys import UINT64_MAX, as_queries, as_sorted_keys, constraint_points
 from learned_systems.index.search import bounded_lower_bound, in_batches, windows_around
 from learned_systems.index.segmentation import segment
+from learned_systems.validation import whole_number
 
 
 @dataclass(frozen=True)

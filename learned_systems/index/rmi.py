@@ -16,8 +16,9 @@ import warnings
 
 import numpy as np
 
-from learned_systems.index.keys import as_queries, as_sorted_keys, constraint_points, whole_number
+from learned_systems.index.keys import as_queries, as_sorted_keys, constraint_points
 from learned_systems.index.search import bounded_lower_bound, in_batches
+from learned_systems.validation import whole_number
 
 ROOT_MODELS = ("linear", "cubic")
 

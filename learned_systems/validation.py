@@ -1,0 +1,20 @@
+"""Argument checks shared by the learned-systems modules (indexes, database backends)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def whole_number(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an int when it is a whole number in ``[minimum, maximum]``; else a
+    ValueError naming the parameter (None, NaN, infinity, True, 2.5 and strings included)."""
+    ok = isinstance(value, int | np.integer | float | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+    if ok and isinstance(value, float | np.floating):
+        ok = bool(np.isfinite(value)) and float(value).is_integer()
+    number = int(value) if ok else None  # type: ignore[call-overload]
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        span = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise ValueError(f"{name} must be a whole number {span}, got {value!r}")
+    return number
