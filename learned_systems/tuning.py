@@ -51,16 +51,14 @@ def run_tuning(
     """Tune ``objective`` with ``tuner_name`` for ``trials`` trials, storing into ``store``."""
     baselines: dict[str, TrialResult] = {}
     for role, config in objective.baselines().items():
-        stored = [
-            ResultsStore.to_result(row)
-            for row in store.rows(run=run, tuner="baseline", seed=seed, role=role)
-        ]
-        kept = [result for result in stored if result.ok] or stored[:1]
-        if kept and (kept[0].ok or role != "default"):
-            baselines[role] = kept[0]
+        # one row per role (each measurement replaces the one before)
+        rows = store.rows(run=run, tuner="baseline", seed=seed, role=role)
+        stored = ResultsStore.to_result(rows[0]) if rows else None
+        if stored is not None and (stored.ok or role != "default"):
+            baselines[role] = stored
             continue
         # every score is relative to the defaults: a failed measurement of them is tried again
-        for _ in range(max(REFERENCE_ATTEMPTS - (1 if stored else 0), 1)):
+        for _ in range(max(REFERENCE_ATTEMPTS - (stored is not None), 1)):
             baselines[role] = objective.evaluate(config)
             store.add(run, "baseline", seed, 0, role, baselines[role], None)
             if baselines[role].ok or role != "default":

@@ -19,17 +19,17 @@ from placer.algorithms.legalize import legalize
 from placer.algorithms.local_search import AnnealSchedule, SearchState, anneal
 
 
-def soft_macro_step(deadline: Deadline | None = None):  # type: ignore[no-untyped-def]
+def soft_macro_step(deadline: Deadline):  # type: ignore[no-untyped-def]
     """A hook that re-places the soft macros by the force-directed placer (if installed),
-    within what is left of ``deadline`` (none: unbounded)."""
+    within what is left of ``deadline``."""
     try:
         from placer.algorithms.fd import place_soft_macros
     except ImportError:  # pragma: no cover - fd ships with the package
         return None
 
     def hook(state: SearchState) -> None:
-        budget = None if deadline is None else deadline.remaining()
-        if budget is not None and budget <= 0:
+        budget = deadline.remaining()
+        if budget <= 0:
             return
         seed = int(state.rng.integers(2**31))
         new = place_soft_macros(state.netlist, state.placement, seed=seed, budget_s=budget)
