@@ -24,6 +24,7 @@ from learned_systems.objectives import (
     check_index_settings,
     index_space,
 )
+from learned_systems.validation import whole_number
 
 FAILED_TRIAL_REWARD = -10.0
 
@@ -48,13 +49,11 @@ class IndexTuningEnv(gym.Env):
             datasets = (datasets,)
         if not datasets:
             raise ValueError("datasets must name at least one key distribution")
-        if horizon < 1:
-            raise ValueError(f"horizon must be >= 1, got {horizon}")
+        whole_number("horizon", horizon, 1)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unsupported render_mode {render_mode!r}: expected None or 'ansi'")
         check_index_settings(datasets, keys, queries, mode, time_weight, size_weight, seed)
-        if isinstance(sketch_points, bool) or int(sketch_points) != sketch_points or sketch_points < 1:
-            raise ValueError(f"sketch_points must be a whole number >= 1, got {sketch_points!r}")
+        whole_number("sketch_points", sketch_points, 1)
         self.datasets = tuple(datasets)
         self._objective_args = dict(
             keys=keys,

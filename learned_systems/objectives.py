@@ -19,6 +19,7 @@ from learned_systems.config.knobs import Knob, KnobSpace, config_key
 from learned_systems.config.trial import TrialResult
 from learned_systems.datasets import GENERATORS, generate_keys, generate_queries
 from learned_systems.index import PGMIndex, RMIIndex, build_index
+from learned_systems.validation import finite_number, whole_number
 
 
 class ConfigObjective:
@@ -105,16 +106,13 @@ def check_index_settings(
     unknown = [d for d in datasets if d not in GENERATORS]
     if unknown:
         raise ValueError(f"unknown dataset {unknown[0]!r}: expected one of {sorted(GENERATORS)}")
-    for name, value in (("keys", keys), ("queries", queries)):
-        if isinstance(value, bool) or int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    whole_number("keys", keys, 1)
+    whole_number("queries", queries, 1)
     if mode not in ("measured", "cost"):
         raise ValueError(f"mode must be 'measured' or 'cost', got {mode!r}")
-    for name, value in (("time_weight", time_weight), ("size_weight", size_weight)):
-        if not (math.isfinite(float(value)) and value >= 0):
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    if int(seed) != seed or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    finite_number("time_weight", time_weight, 0.0)
+    finite_number("size_weight", size_weight, 0.0)
+    whole_number("seed", seed, 0)
 
 
 class IndexObjective:
@@ -136,8 +134,7 @@ class IndexObjective:
         repeats: int = 3,
     ) -> None:
         check_index_settings([dataset], keys, queries, mode, time_weight, size_weight, seed)
-        if int(repeats) != repeats or repeats < 1:
-            raise ValueError(f"repeats must be a whole number >= 1, got {repeats!r}")
+        whole_number("repeats", repeats, 1)
         self.space = index_space()
         self.workload = dataset
         self.mode = mode

@@ -18,3 +18,16 @@ def whole_number(name: str, value: object, minimum: int, maximum: int | None = N
         span = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
         raise ValueError(f"{name} must be a whole number {span}, got {value!r}")
     return number
+
+
+def finite_number(name: str, value: object, minimum: float = -np.inf) -> float:
+    """``value`` as a float when it is a finite real number ``>= minimum``; else a ValueError
+    naming the parameter (None, NaN, infinity, True and strings included)."""
+    ok = isinstance(value, int | np.integer | float | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+    number = float(value) if ok else None  # type: ignore[arg-type]
+    if number is None or not np.isfinite(number) or number < minimum:
+        span = "" if minimum == -np.inf else f" >= {minimum:g}"
+        raise ValueError(f"{name} must be a finite number{span}, got {value!r}")
+    return number

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from learned_systems.validation import whole_number
+
 FIELD_BYTES = 100  # YCSB records: one 100-byte payload field per row (plus the key)
 
 
@@ -267,13 +269,10 @@ def make_workload(name: str, rows: int | None = None, ops_per_transaction: int =
         ValueError: an unknown name, fewer than :data:`MIN_ROWS` rows, or fewer than one
             operation per transaction.
     """
-    if rows is not None and not (int(rows) == rows and rows >= MIN_ROWS):
-        raise ValueError(f"rows must be a whole number >= {MIN_ROWS}, got {rows!r}")
-    if not (int(ops_per_transaction) == ops_per_transaction and ops_per_transaction >= 1):
-        raise ValueError(
-            f"ops_per_transaction must be a whole number >= 1, got {ops_per_transaction!r}"
-        )
-    size = {} if rows is None else {"rows": int(rows)}
+    if rows is not None:
+        rows = whole_number("rows", rows, MIN_ROWS)
+    ops_per_transaction = whole_number("ops_per_transaction", ops_per_transaction, 1)
+    size = {} if rows is None else {"rows": rows}
     if name == "ycsb-a":
         return YCSB(name, read_fraction=0.5, ops_per_transaction=ops_per_transaction, **size)
     if name == "ycsb-b":

@@ -130,6 +130,8 @@ def test_step_before_reset_and_bad_mixed_actions_are_refused(template_dir):
         ({"rows": 0}, "rows must be a whole number >= 100"),
         ({"seed": -1}, "seed must be >= 0"),
         ({"ops_per_transaction": 0}, "ops_per_transaction must be"),
+        ({"ops_per_transaction": float("inf")}, "ops_per_transaction must be a whole number >= 1, got inf"),
+        ({"rows": float("nan")}, "rows must be a whole number >= 100, got nan"),
         ({"render_mode": "human"}, "unsupported render_mode"),
     ],
 )

@@ -76,6 +76,12 @@ def test_bad_arguments_are_refused():
         ({"seed": -1}, "seed must be"),
         ({"render_mode": "human"}, "unsupported render_mode"),
         ({"sketch_points": -3}, "sketch_points must be"),
+        # None, infinity and NaN get the same one line, not a raw TypeError or OverflowError
+        ({"keys": None}, "keys must be a whole number >= 1, got None"),
+        ({"seed": float("inf")}, "seed must be a whole number >= 0, got inf"),
+        ({"size_weight": None}, "size_weight must be a finite number >= 0, got None"),
+        ({"horizon": None}, "horizon must be a whole number >= 1, got None"),
+        ({"sketch_points": float("nan")}, "sketch_points must be a whole number >= 1, got nan"),
     ]
     for setting, message in refused:
         with pytest.raises(ValueError, match=message):
