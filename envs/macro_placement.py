@@ -525,6 +525,12 @@ class MacroPlacementEnv(gym.Env):
 
     # ----------------------------------------------------------------- extras
     @property
+    def prepared_designs(self) -> tuple[_DesignStatic, ...]:
+        """The designs episodes are drawn from, as prepared once at construction (empty for a
+        ``generator`` env); a training checkpoint refers to them instead of copying them."""
+        return tuple(self._designs)
+
+    @property
     def netlist(self) -> Netlist | None:
         """The design of the current episode."""
         return self._static.netlist if self._static is not None else None

@@ -5,8 +5,9 @@
 
 Writes checkpoints (``last.zip``, ``checkpoints/``), the best evaluated placement
 (``best.zip``, ``best.plc``), ``curve.csv`` and TensorBoard logs under ``--out``. Ctrl-C saves
-a checkpoint; ``--resume`` continues from it (reading the run's ``config.json``; only
-``--timesteps`` and ``--device`` may change).
+a checkpoint at the last completed update; ``--resume`` continues from it (reading the run's
+``config.json``; only ``--timesteps`` and ``--device`` may change), bit-identically to a run
+that was never stopped when the device stays the same.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ Output folder layout (``out``)::
     config.json           the TrainConfig (resume reads it back)
     env_kwargs.json       environment options a placer needs to rebuild the same env
     last.zip              latest checkpoint (every ``checkpoint_every`` steps, at the end and on Ctrl-C)
+    last_state.pkl        what last.zip leaves out for an exact resume (generators, episodes in
+                          progress; :mod:`placer.rl.resume`)
     checkpoints/step_N.zip
     best.zip best.plc best.json   best deterministic evaluation so far (its placement as .plc)
     curve.csv             steps, mean episode proxy of recent training episodes, eval proxy
@@ -39,11 +41,20 @@ import numpy as np
 import torch
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import Logger
-from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from envs.macro_placement import MacroPlacementEnv
 from netlists.model import Netlist, Placement
+from placer.rl.resume import (
+    SnapshotMonitor,
+    TrainingState,
+    apply,
+    capture,
+    load_state,
+    restore_monitor,
+    rewind,
+    save_state,
+)
 
 Design = tuple[Netlist, Placement]
 
@@ -227,18 +238,27 @@ def load_designs(config: TrainConfig) -> list[Design]:
     return designs
 
 
-def make_vec_env(designs: Sequence[Design], config: TrainConfig, seed: int, n_envs: int | None = None) -> VecEnv:
-    """``n_envs`` monitored environments over ``designs``, seeded ``seed + rank``."""
+def make_vec_env(
+    designs: Sequence[Design],
+    config: TrainConfig,
+    seed: int,
+    n_envs: int | None = None,
+    snapshots: Sequence[bytes] | None = None,
+) -> VecEnv:
+    """``n_envs`` monitored environments over ``designs``, seeded ``seed + rank``; with
+    ``snapshots`` (one per env, from :meth:`SnapshotMonitor.snapshot`) each env continues the
+    episode saved in its snapshot instead."""
 
-    def factory(rank: int) -> Callable[[], Monitor]:
-        def make() -> Monitor:
+    def factory(rank: int) -> Callable[[], SnapshotMonitor]:
+        def make() -> SnapshotMonitor:
             env = MacroPlacementEnv(designs=list(designs), **config.env_kwargs())
             env.reset(seed=seed + rank)
-            return Monitor(env)
+            fresh = SnapshotMonitor(env)
+            return fresh if snapshots is None else restore_monitor(snapshots[rank], fresh)
 
         return make
 
-    n = n_envs or config.n_envs
+    n = len(snapshots) if snapshots is not None else n_envs or config.n_envs
     cls = SubprocVecEnv if config.vec == "subproc" and n > 1 else DummyVecEnv
     vec = cls([factory(r) for r in range(n)])
     vec.seed(seed)
@@ -264,16 +284,22 @@ def run_episode(model: Any, env: MacroPlacementEnv, deterministic: bool, seed: i
 
 
 class TrainingMonitor(BaseCallback):
-    """Checkpoints, evaluation keeping the best placement, learning curve and TB scalars."""
+    """Checkpoints, evaluation keeping the best placement, learning curve and TB scalars.
 
-    def __init__(self, config: TrainConfig, eval_design: Design) -> None:
+    At each rollout boundary (after an update, before the next rollout) it captures the run's
+    :class:`~placer.rl.resume.TrainingState`; checkpoints are written there, so a run resumed
+    from any checkpoint continues exactly as if it had never stopped."""
+
+    def __init__(self, config: TrainConfig, eval_design: Design, recent_proxy: Sequence[float] = ()) -> None:
         super().__init__()
         self.config = config
         self.out = Path(config.out)
         self.eval_env = MacroPlacementEnv(designs=[eval_design], **config.env_kwargs())
-        self.recent_proxy: deque[float] = deque(maxlen=50)
+        self.recent_proxy: deque[float] = deque(recent_proxy, maxlen=50)
         self.best = self._read_best()
         self.last_eval_step = -1
+        self.boundary: TrainingState | None = None  # the latest rollout boundary
+        self.in_rollout = False
         self._next_ckpt = 0
         self._next_eval = 0
         self._t0 = time.perf_counter()
@@ -286,8 +312,34 @@ class TrainingMonitor(BaseCallback):
         n = self.num_timesteps
         self._next_ckpt = (n // self.config.checkpoint_every + 1) * self.config.checkpoint_every
         self._next_eval = (n // self.config.eval_every + 1) * self.config.eval_every
+        self.boundary = capture(self.model, list(self.recent_proxy))
         if n == 0:
             self.evaluate()
+
+    def _on_rollout_start(self) -> None:
+        self.boundary = capture(self.model, list(self.recent_proxy))
+        self.in_rollout = True
+        if self.num_timesteps >= self._next_ckpt:
+            every = self.config.checkpoint_every
+            self._next_ckpt = (self.num_timesteps // every + 1) * every
+            save_checkpoint(self.model, self.out, self.num_timesteps, self.boundary)
+
+    def _on_rollout_end(self) -> None:
+        self.in_rollout = False
+
+    def save_last_boundary(self, completed: bool) -> None:
+        """Checkpoint at the latest rollout boundary: now, when ``learn`` ``completed`` with
+        an update; else (Ctrl-C anywhere, or the time limit mid-rollout) the last boundary,
+        the model rewound to it: the unfinished rollout or update is redone on resume."""
+        if self.boundary is None:  # stopped before training started: nothing has changed
+            if not (self.out / "last.zip").exists():  # (a resumed run keeps its checkpoint)
+                save_checkpoint(self.model, self.out, self.model.num_timesteps)
+            return
+        if completed and not self.in_rollout:
+            self.boundary = capture(self.model, list(self.recent_proxy))
+        else:
+            rewind(self.model, self.boundary)
+        save_checkpoint(self.model, self.out, self.model.num_timesteps, self.boundary)
 
     def _on_step(self) -> bool:
         for info, done in zip(self.locals.get("infos", []), self.locals.get("dones", []), strict=False):
@@ -299,9 +351,6 @@ class TrainingMonitor(BaseCallback):
         if self.num_timesteps >= self._next_eval:
             self._next_eval += self.config.eval_every
             self.evaluate()
-        if self.num_timesteps >= self._next_ckpt:
-            self._next_ckpt += self.config.checkpoint_every
-            self.checkpoint()
         limit = self.config.time_limit_s
         return not (limit is not None and time.perf_counter() - self._t0 > limit)
 
@@ -329,9 +378,6 @@ class TrainingMonitor(BaseCallback):
                 w.writerow(["steps", "wall_s", "train_mean_proxy", "eval_proxy"])
             w.writerow([self.num_timesteps, round(time.perf_counter() - self._t0, 2), mean_proxy, eval_proxy])
 
-    def checkpoint(self) -> None:
-        save_checkpoint(self.model, self.out, self.num_timesteps)
-
 
 def _write_json(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -346,16 +392,26 @@ def _save_model(model: Any, path: Path) -> None:
     tmp.replace(path)
 
 
-def save_checkpoint(model: Any, out: Path, steps: int) -> Path:
-    """Write ``checkpoints/step_N.zip`` and ``last.zip`` (atomically)."""
+#: Beside ``last.zip``: the :class:`~placer.rl.resume.TrainingState` of the same step.
+LAST_STATE = "last_state.pkl"
+
+
+def save_checkpoint(model: Any, out: Path, steps: int, state: TrainingState | None = None) -> Path:
+    """Write ``checkpoints/step_N.zip`` and ``last.zip`` (atomically), and ``state`` (the
+    training state at these steps) as ``last_state.pkl`` first; without ``state`` an earlier
+    ``last_state.pkl`` is removed (it belongs to an older step)."""
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     model.save(out / "checkpoints" / f"step_{steps}.zip")
+    if state is not None:
+        save_state(out / LAST_STATE, state)
+    else:
+        (out / LAST_STATE).unlink(missing_ok=True)
     _save_model(model, out / "last.zip")
     return out / "last.zip"
 
 
 #: Files a run writes into its folder; a new run refuses a folder holding any of them.
-RUN_FILES = ("config.json", "last.zip", "best.json", "best.zip", "best.plc", "curve.csv", "api_designs.json")
+RUN_FILES = ("config.json", "last.zip", "best.json", "best.zip", "best.plc", "curve.csv", "api_designs.json", LAST_STATE)
 
 #: Names of the designs a run was given through ``train(designs=...)``: they are in memory, not
 #: files its config.json could name, so only the API can resume such a run.
@@ -385,8 +441,11 @@ def train(
     Ctrl-C (or SIGTERM under :func:`placer.interrupts.sigterm_as_interrupt`) saves ``last.zip``
     and re-raises ``KeyboardInterrupt``. Without ``resume`` a folder holding an earlier run's
     files is refused (no silent overwrite, no best placement taken over from another design).
-    A resumed run draws fresh episode seeds (``seed + steps done``): it continues training,
-    but is not bit-identical to a run that was never interrupted. One run per folder at a time.
+    Checkpoints are taken at rollout boundaries with the state :mod:`placer.rl.resume` saves,
+    so a resumed run with the same config is bit-identical to a run that was never stopped
+    (Ctrl-C and the time limit drop the unfinished rollout: at most ``n_steps x n_envs`` steps
+    are redone). A checkpoint without that state (written by an older version) resumes with
+    fresh episode seeds (``seed + steps done``). One run per folder at a time.
     ``designs`` given here are in memory, not files ``config.json`` could name: such a run
     (its folder gets ``api_designs.json``) resumes only through this function with them again.
 
@@ -442,11 +501,22 @@ def train(
             eval_design = designs[0]
         device = resolve_device(config.device)
         tb = str(out / "tb") if _has_tensorboard() else None
+        state: TrainingState | None = None
         if resume:
             model = MaskablePPO.load(last, device=device, tensorboard_log=tb)
             _drop_curve_rows_after(out / "curve.csv", model.num_timesteps)
-            vec = make_vec_env(designs, config, config.seed + model.num_timesteps)
-            model.set_env(vec)
+            state = load_state(out / LAST_STATE, model.num_timesteps)
+            if state is not None and len(state.envs) != config.n_envs:
+                state = None  # another n_envs: the saved episodes do not map onto these envs
+            if state is None:
+                print(f"{out}: no saved training state for step {model.num_timesteps}: "
+                      "resuming with fresh episode seeds (not bit-identical to an unbroken run)")
+                vec = make_vec_env(designs, config, config.seed + model.num_timesteps)
+                model.set_env(vec)
+            else:
+                vec = make_vec_env(designs, config, config.seed, snapshots=state.envs)
+                model.set_env(vec)
+                apply(model, state)
         else:
             vec = make_vec_env(designs, config, config.seed)
             model = MaskablePPO(
@@ -474,7 +544,7 @@ def train(
         if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
             model.set_logger(Logger(folder=None, output_formats=[]))
         remaining = config.timesteps - model.num_timesteps
-        monitor = TrainingMonitor(config, eval_design)
+        monitor = TrainingMonitor(config, eval_design, state.recent_proxy if state is not None else ())
         try:
             if remaining > 0:
                 model.learn(
@@ -486,13 +556,13 @@ def train(
                 )
                 if monitor.last_eval_step != model.num_timesteps:
                     monitor.evaluate()
+                monitor.save_last_boundary(completed=True)  # not after a crash: no broken last.zip
         except KeyboardInterrupt:
-            print(f"interrupted at step {model.num_timesteps}: saving {last}")
-            save_checkpoint(model, out, model.num_timesteps)
+            monitor.save_last_boundary(completed=False)
+            print(f"interrupted: saved {last} at step {model.num_timesteps} (the last completed update)")
             raise
         finally:
             vec.close()
-        save_checkpoint(model, out, model.num_timesteps)  # not after a crash: no broken last.zip
     return out
 
 

@@ -234,11 +234,81 @@ def test_an_interrupt_saves_the_run_and_a_resume_drops_the_lost_curve_rows(tiny_
         train(cfg, progress_bar=False, designs=[tiny_design])
     from sb3_contrib import MaskablePPO
 
-    assert MaskablePPO.load(out / "last.zip", device="cpu").num_timesteps == 200
+    # saved at the last completed update (rollouts of 64 steps): 200 - 192 steps are redone
+    assert MaskablePPO.load(out / "last.zip", device="cpu").num_timesteps == 192
     with (out / "curve.csv").open("a") as f:  # rows a killed run wrote after its checkpoint
         f.write("256,1.0,0.5,0.5\n320,1.0,0.5,0.5\n")
-    train_module._drop_curve_rows_after(out / "curve.csv", 200)
+    train_module._drop_curve_rows_after(out / "curve.csv", 192)
     assert [r.split(",")[0] for r in (out / "curve.csv").read_text().splitlines()[1:]] == ["0", "64", "128", "192"]
+
+
+#: Two envs, rollouts of 2 x 30 steps over 4-macro episodes: every boundary is mid-episode.
+EXACT = {**TINY, "n_envs": 2, "n_steps": 30, "batch_size": 20, "n_epochs": 2}
+
+
+def _curve_without_wall_time(out):
+    return [row.split(",")[:1] + row.split(",")[2:] for row in (out / "curve.csv").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("stop", ["mid-rollout", "mid-update", "completed"])
+def test_a_resumed_run_is_bit_identical_to_an_unbroken_one(tiny_design, tmp_path, monkeypatch, stop):
+    from sb3_contrib import MaskablePPO
+
+    def run(out, timesteps, resume=False):
+        cfg = TrainConfig(out=str(out), timesteps=timesteps, checkpoint_every=1000, eval_every=50, **EXACT)
+        train(cfg, progress_bar=False, designs=[tiny_design], resume=resume)
+
+    run(tmp_path / "unbroken", 240)
+    broken = tmp_path / "broken"
+    if stop == "completed":  # a finished run extended (the learning rate is constant)
+        run(broken, 120)
+    else:
+        with monkeypatch.context() as patch:
+            if stop == "mid-rollout":
+                original_step = train_module.TrainingMonitor._on_step
+
+                def interrupt(self):
+                    if self.num_timesteps >= 150:
+                        raise KeyboardInterrupt
+                    return original_step(self)
+
+                patch.setattr(train_module.TrainingMonitor, "_on_step", interrupt)
+            else:  # the third update runs to its end, then Ctrl-C before it returns
+                original_train = MaskablePPO.train
+                updates = []
+
+                def interrupt(self):
+                    original_train(self)
+                    updates.append(1)
+                    if len(updates) == 3:
+                        raise KeyboardInterrupt
+
+                patch.setattr(MaskablePPO, "train", interrupt)
+            with pytest.raises(KeyboardInterrupt):
+                run(broken, 240)
+        # both stops fall in the third rollout or its update: rewound to its start
+        assert MaskablePPO.load(broken / "last.zip", device="cpu").num_timesteps == 120
+    run(broken, 240, resume=True)
+    a = MaskablePPO.load(tmp_path / "unbroken" / "last.zip", device="cpu")
+    b = MaskablePPO.load(broken / "last.zip", device="cpu")
+    assert a.num_timesteps == b.num_timesteps == 240
+    pa, pb = a.policy.state_dict(), b.policy.state_dict()
+    assert all(torch.equal(pa[k], pb[k]) for k in pa)
+    curve = _curve_without_wall_time(broken)
+    if stop == "completed":  # the shorter run's own final evaluation, at its last step
+        curve = [row for row in curve if row[0] != "120"]
+    assert _curve_without_wall_time(tmp_path / "unbroken") == curve
+    assert (tmp_path / "unbroken" / "best.json").read_text() == (broken / "best.json").read_text()
+
+
+def test_a_checkpoint_without_its_state_resumes_with_fresh_seeds(tiny_design, tmp_path, capsys):
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=60, checkpoint_every=1000, eval_every=1000, **EXACT)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    (out / train_module.LAST_STATE).unlink()  # as an older version wrote it
+    train(TrainConfig(**{**cfg.__dict__, "timesteps": 120}), progress_bar=False, designs=[tiny_design], resume=True)
+    assert "resuming with fresh episode seeds" in capsys.readouterr().out
+    assert (out / train_module.LAST_STATE).exists()
 
 
 def test_train_cli_resumes_the_folder_given_and_keeps_its_target(tmp_path):

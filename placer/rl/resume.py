@@ -1,0 +1,177 @@
+"""Exact resume of a training run: everything besides the model that decides what happens next.
+
+A PPO run is a pure function of its state at a rollout boundary (after an update, before the
+next rollout): the model (policy, optimiser, step count, saved by stable-baselines3 in the
+``.zip``) plus what the ``.zip`` leaves out, captured here as a :class:`TrainingState`:
+
+* the global random generators stable-baselines3 draws from (torch samples the actions, numpy
+  shuffles the minibatches, Python's ``random`` for completeness);
+* each environment as it stands mid-episode (its design, partial placement, own generator and
+  its ``Monitor`` statistics), pickled with the training designs as references, so a state file
+  holds the episodes in progress, not copies of the netlists;
+* the last observation and episode-start flags the next rollout begins from, and the recent
+  episode proxies behind ``curve.csv``'s training mean.
+
+Restoring all of it after ``MaskablePPO.load`` makes a resumed run bit-identical to one that
+was never stopped (for the same config; checked by ``tests/placer/rl/test_training.py``).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import pickle
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from stable_baselines3.common.monitor import Monitor
+
+#: Bumped when the layout of :class:`TrainingState` changes; other versions are not used.
+STATE_VERSION = 1
+
+
+class SnapshotMonitor(Monitor):
+    """A ``Monitor`` that can hand out its whole state (wrapped env included) as bytes.
+
+    It runs wherever the env runs (a ``SubprocVecEnv`` worker too, through ``env_method``).
+    The env's prepared designs are pickled as references (``("design", k, part)``), resolved
+    against the same designs on restore (:func:`restore_monitor`)."""
+
+    def snapshot(self) -> bytes:
+        buffer = io.BytesIO()
+        _DesignPickler(buffer, _design_parts(self)).dump(self)
+        return buffer.getvalue()
+
+
+def restore_monitor(blob: bytes, fresh: SnapshotMonitor) -> SnapshotMonitor:
+    """The monitor pickled in ``blob``, its design references resolved to ``fresh``'s designs
+    (``fresh`` is a new monitor over the same training designs, in the same order)."""
+    return _DesignUnpickler(io.BytesIO(blob), _design_parts(fresh)).load()
+
+
+def _design_parts(monitor: Monitor) -> dict[tuple[int, str], Any]:
+    """The large immutable per-design objects of ``monitor``'s env, by (index, part)."""
+    parts: dict[tuple[int, str], Any] = {}
+    for k, static in enumerate(getattr(monitor.unwrapped, "prepared_designs", ())):
+        parts[(k, "static")] = static
+        parts[(k, "netlist")] = static.netlist
+        parts[(k, "placement")] = static.placement
+    return parts
+
+
+class _DesignPickler(pickle.Pickler):
+    def __init__(self, file: io.BytesIO, parts: dict[tuple[int, str], Any]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._refs = {id(obj): key for key, obj in parts.items()}
+
+    def persistent_id(self, obj: Any) -> tuple[int, str] | None:
+        return self._refs.get(id(obj))
+
+
+class _DesignUnpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, parts: dict[tuple[int, str], Any]) -> None:
+        super().__init__(file)
+        self._parts = parts
+
+    def persistent_load(self, pid: Any) -> Any:
+        try:
+            return self._parts[tuple(pid)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"the saved episode refers to design part {pid!r}, which these designs lack") from None
+
+
+@dataclass
+class TrainingState:
+    """What a model ``.zip`` leaves out, at one rollout boundary (see the module docstring)."""
+
+    steps: int
+    n_updates: int
+    rng: dict[str, Any]
+    last_obs: Any
+    last_episode_starts: np.ndarray
+    ep_info_buffer: list[dict[str, Any]]
+    envs: list[bytes]
+    recent_proxy: list[float]
+    # the model's own parameters at the boundary: kept in memory only, to rewind a model
+    # stopped mid-update (a Ctrl-C during ``train()``); the saved ``.zip`` holds them on disk
+    policy: dict[str, torch.Tensor] | None = field(default=None, repr=False)
+    optimizer: dict[str, Any] | None = field(default=None, repr=False)
+    version: int = STATE_VERSION
+
+
+def capture(model: Any, recent_proxy: list[float]) -> TrainingState:
+    """The state of ``model`` (and its envs) now; call it at a rollout boundary only."""
+    rng = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+    }
+    return TrainingState(
+        steps=int(model.num_timesteps),
+        n_updates=int(model._n_updates),
+        rng=rng,
+        last_obs=copy.deepcopy(model._last_obs),
+        last_episode_starts=np.array(model._last_episode_starts, copy=True),
+        ep_info_buffer=list(model.ep_info_buffer or ()),
+        envs=list(model.get_env().env_method("snapshot")),
+        recent_proxy=list(recent_proxy),
+        policy={k: v.detach().clone() for k, v in model.policy.state_dict().items()},
+        optimizer=copy.deepcopy(model.policy.optimizer.state_dict()),
+    )
+
+
+def rewind(model: Any, state: TrainingState) -> None:
+    """Put ``model``'s parameters and counters back to ``state`` (undoes a partial rollout or
+    a partial update before the model is saved)."""
+    if state.policy is not None:
+        model.policy.load_state_dict(state.policy)
+    if state.optimizer is not None:
+        model.policy.optimizer.load_state_dict(state.optimizer)
+    model.num_timesteps = state.steps
+    model._n_updates = state.n_updates
+
+
+def apply(model: Any, state: TrainingState) -> None:
+    """Restore the generators, next observation and episode statistics of ``state`` into a
+    freshly loaded ``model`` (its envs are rebuilt with :func:`restore_monitor`)."""
+    random.setstate(state.rng["python"])
+    np.random.set_state(state.rng["numpy"])
+    torch.set_rng_state(state.rng["torch"])
+    if state.rng["cuda"] is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state.rng["cuda"])
+    model._last_obs = copy.deepcopy(state.last_obs)
+    model._last_episode_starts = np.array(state.last_episode_starts, copy=True)
+    model.ep_info_buffer.clear()
+    model.ep_info_buffer.extend(state.ep_info_buffer)
+    model._n_updates = state.n_updates
+
+
+def save_state(path: Path, state: TrainingState) -> None:
+    """Write ``state`` (without the in-memory parameter copies) atomically to ``path``."""
+    on_disk = copy.copy(state)
+    on_disk.policy = on_disk.optimizer = None
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        pickle.dump(on_disk, f, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+
+
+def load_state(path: Path, steps: int) -> TrainingState | None:
+    """The state saved at ``path`` when it belongs to a model at ``steps`` steps; None when
+    there is none, or it is from another step count or version (a run killed between writing
+    the state and its model), so the caller resumes without it."""
+    if not path.exists():
+        return None
+    try:
+        with path.open("rb") as f:
+            state = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    if not isinstance(state, TrainingState) or state.version != STATE_VERSION or state.steps != steps:
+        return None
+    return state
