@@ -21,7 +21,8 @@ Mapping into :class:`~netlists.model.Netlist`:
   order. The ``.wts`` weight (1 when absent) goes into ``net_weight`` and the driver's
   ``weight``. (A port may drive several nets; its ``weight`` is that of the first.)
 * positions are centres: lower-left + half the footprint (width and height swapped for E, FE,
-  W, FW), shifted so that the lower-left corner of the rows' bounding box is the origin. The
+  W, FW), shifted so that the lower-left corner of the rows' bounding box is the origin (the
+  sum rounded once). The
   canvas is that bounding box; grid and routing follow :mod:`netlists.defaults`.
 * ``metadata`` keeps what the model has no field for, so that writing restores it:
   ``bookshelf_origin`` (the shift), ``bookshelf_rows``, ``bookshelf_row_height``,
@@ -33,8 +34,11 @@ that did not come from Bookshelf get rows synthesised over the canvas with the t
 as row height and net names from their drivers; a macro the reader's height rule would class
 otherwise (a hard macro no taller than a row) is named in a ``# placer-gym kind : NAME hard``
 comment of the ``.nodes``, which the reader applies, so hard macros stay hard. The canvas grid and routing figures are written as a ``# placer-gym canvas``
-comment in the ``.scl`` and read back from it, so read -> write -> read gives the same netlist,
-placement and canvas.
+comment in the ``.scl`` and read back from it, so for a design read from Bookshelf, read ->
+write -> read gives the same netlist, placement and canvas (corners are written so that the
+centres read back exactly). A design from another format comes back in Bookshelf's own shape:
+ports are fixed terminals and every net pin is its own pin node, so node indices (and the
+design's ``.plc`` files) do not carry over.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -78,14 +84,21 @@ _KIND_COMMENT = re.compile(r"^#\s*placer-gym kind\s*:\s*(\S+)\s+(hard|soft)$")
 # ----------------------------------------------------------------------------- reading helpers
 def _lines(path: Path, text: str | None = None) -> Iterator[tuple[int, list[str]]]:
     """``(line number, tokens)`` of the meaningful lines of ``path`` (or of its already read
-    ``text``): comments, blanks and ``UCLA`` dropped."""
+    ``text``): comments, blanks and the ``UCLA <kind> <version>`` header dropped (only as the
+    first such line: a node or net may be named ``UCLA_x``)."""
     if text is None:
         text = read_text(path)
+    first = True
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
-        if not line or line.startswith("UCLA"):
+        if not line:
             continue
-        yield lineno, line.replace(":", " : ").split()
+        tokens = line.replace(":", " : ").split()
+        if first and tokens[0] == "UCLA":
+            first = False
+            continue
+        first = False
+        yield lineno, tokens
 
 
 def _number(token: str, what: str, path: Path, line: int) -> float:
@@ -269,9 +282,12 @@ def _read_nets(path: Path, index: dict[str, int], nodes_file: Path) -> list[_Net
 
 def _read_pl(
     path: Path, index: dict[str, int], nodes_file: Path
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Lower-left x, y, orientation codes and fixed flags; every node must be listed once."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[tuple[int, int], str]]:
+    """Lower-left x, y, orientation codes and fixed flags; every node must be listed once.
+    Also the coordinates written with more digits than a float holds, by (node, axis): their
+    centres are computed from the exact decimal (see :func:`_corners`)."""
     n = len(index)
+    exact: dict[tuple[int, int], str] = {}
     x = np.zeros(n)
     y = np.zeros(n)
     orient = np.zeros(n, dtype=np.int8)
@@ -288,6 +304,9 @@ def _read_pl(
         seen[node] = True
         x[node] = _number(tok[1], f"the x of {tok[0]!r}", path, lineno)
         y[node] = _number(tok[2], f"the y of {tok[0]!r}", path, lineno)
+        for axis in (0, 1):
+            if len(tok[1 + axis]) > _FLOAT_CHARS:
+                exact[(node, axis)] = tok[1 + axis]
         for extra in tok[4:]:
             if extra.upper() in ("/FIXED", "/FIXED_NI"):
                 fixed[node] = True
@@ -307,7 +326,7 @@ def _read_pl(
             f"{names[missing[0]]!r} (is the file truncated?)",
             path,
         )
-    return x, y, orient, fixed
+    return x, y, orient, fixed, exact
 
 
 _ROW_NUMBERS = ("coordinate", "height", "sitewidth", "sitespacing", "subroworigin", "numsites")
@@ -448,7 +467,7 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
     raw, kinds = _read_nodes(files[".nodes"])
     index = {node.name: i for i, node in enumerate(raw)}
     nets = _read_nets(files[".nets"], index, files[".nodes"])
-    llx, lly, orient, pl_fixed = _read_pl(files[".pl"], index, files[".nodes"])
+    llx, lly, orient, pl_fixed, exact = _read_pl(files[".pl"], index, files[".nodes"])
     rows, canvas_fields, canvas_line = _read_scl(files[".scl"])
     net_weight = _read_wts(files[".wts"], nets, index) if ".wts" in files else np.ones(len(nets))
 
@@ -458,9 +477,9 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
     x1 = max(float(r["subroworigin"]) + int(r["numsites"]) * float(r["sitespacing"]) for r in rows)  # type: ignore[arg-type]
     y1 = max(float(r["coordinate"]) + float(r["height"]) for r in rows)  # type: ignore[arg-type]
     canvas_w, canvas_h = x1 - x0, y1 - y0
-    if not (canvas_w > 0 and canvas_h > 0):
+    if not (0 < canvas_w < math.inf and 0 < canvas_h < math.inf):
         raise NetlistError(
-            f"rows span {canvas_w} x {canvas_h}: expected a positive area", files[".scl"]
+            f"rows span {canvas_w} x {canvas_h}: expected a positive, finite area", files[".scl"]
         )
 
     n = len(raw)
@@ -476,8 +495,11 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
     width[is_port] = 0.0
     height[is_port] = 0.0
     foot_w, foot_h = _footprint(width, height, orient)
-    cx = llx + foot_w / 2 - x0
-    cy = lly + foot_h / 2 - y0
+    cx = _centres(llx, foot_w / 2, x0)
+    cy = _centres(lly, foot_h / 2, y0)
+    for (node, axis), token in exact.items():
+        half, origin, centre = (foot_w, x0, cx) if axis == 0 else (foot_h, y0, cy)
+        centre[node] = float(Fraction(token) + Fraction(half[node] / 2) - Fraction(origin))
     fixed = terminal | pl_fixed
 
     # pins of every node, in net order (driver first within a net)
@@ -599,6 +621,34 @@ def _canvas(width: float, height: float, n_macros: int, fields: dict[str, float]
 
 
 # ---------------------------------------------------------------------------------- writer
+#: The longest ``repr`` of a float (``-1.2345678901234567e-308``); a longer coordinate is an
+#: exact decimal written by :func:`_corners`.
+_FLOAT_CHARS = 24
+
+
+def _centres(corner: np.ndarray, half: np.ndarray, origin: float) -> np.ndarray:
+    """``corner + half - origin`` rounded once (``math.fsum``): the centre of each node."""
+    return np.array(
+        [math.fsum((c, h, -origin)) for c, h in zip(corner.tolist(), half.tolist(), strict=True)],
+        dtype=np.float64,
+    )
+
+
+def _corners(center: np.ndarray, half: np.ndarray, origin: float) -> tuple[np.ndarray, dict[int, str]]:
+    """Lower-left corners that read back as exactly ``center``: floats (``center - half +
+    origin`` rounded once), and, by position, the exact decimal of the corner where no float
+    reads back exactly (about one position in a hundred; e.g. a macro whose corner lies far
+    further from the origin than its centre), which the reader sums exactly."""
+    corner = _centres(center, -half, -origin)
+    exact: dict[int, str] = {}
+    with localcontext() as context:
+        context.prec = 2200  # enough for the exact sum of any three floats
+        for k in np.flatnonzero(_centres(corner, half, origin) != center):
+            value = Decimal(float(center[k])) - Decimal(float(half[k])) + Decimal(float(origin))
+            exact[int(k)] = format(value.normalize(), "f") if value else "0"
+    return corner, exact
+
+
 def _fmt(value: float) -> str:
     """Integers without a fraction, other numbers exactly (``repr``)."""
     v = float(value)
@@ -742,8 +792,8 @@ def write_bookshelf(
     height = np.where(types[placeable] == NodeType.PORT, 0.0, netlist.height[placeable])
     orient = placement.orientation[placeable]
     foot_w, foot_h = _footprint(width, height, orient)
-    llx = (placement.x[placeable] - foot_w / 2) + x0
-    lly = (placement.y[placeable] - foot_h / 2) + y0
+    llx, exact_x = _corners(placement.x[placeable], foot_w / 2, x0)
+    lly, exact_y = _corners(placement.y[placeable], foot_h / 2, y0)
     lines = ["UCLA pl 1.0", header, ""]
     for j, i in enumerate(placeable):
         flag = ""
@@ -752,7 +802,8 @@ def write_bookshelf(
         elif kind[i] or placement.fixed[i]:
             flag = " /FIXED"
         lines.append(
-            f"  {names[i]} {_fmt(llx[j])} {_fmt(lly[j])} : {ORIENTATIONS[int(orient[j])]}{flag}"
+            f"  {names[i]} {exact_x.get(j) or _fmt(llx[j])} {exact_y.get(j) or _fmt(lly[j])} : "
+            f"{ORIENTATIONS[int(orient[j])]}{flag}"
         )
     (directory / f"{design_name}.pl").write_text("\n".join(lines) + "\n")
 

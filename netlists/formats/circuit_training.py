@@ -14,6 +14,8 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
+
 from netlists.builder import NetlistBuilder
 from netlists.errors import NetlistError
 from netlists.formats.textio import open_text, read_text
@@ -379,13 +381,51 @@ def _fmt(v: float) -> str:
     return repr(float(v))
 
 
+def _check_writable(netlist: Netlist) -> None:
+    """Refuse a netlist the format cannot hold as it is (e.g. one read from Bookshelf), where
+    the file read back would score another cost: a net is a driver pin's ``input:`` list, so
+    two nets with one driver would merge, a net of one pin would vanish (and ``net_cnt`` with
+    it), and a net weighs its driver's weight (a port's: 1)."""
+    names = netlist.names
+    drivers = netlist.net_driver
+    sizes = np.diff(netlist.net_ptr)
+    order = np.argsort(drivers, kind="stable")
+    repeated = np.flatnonzero(drivers[order][1:] == drivers[order][:-1])
+    if repeated.size:
+        first, second = int(order[repeated[0]]), int(order[repeated[0] + 1])
+        raise ValueError(
+            f"{netlist.name}: nets {first} and {second} are both driven by {names[drivers[first]]!r}; "
+            "the Circuit Training format has one net per driver pin, so they would merge"
+        )
+    lone = np.flatnonzero(sizes < 2)
+    if lone.size:
+        raise ValueError(
+            f"{netlist.name}: net {int(lone[0])} (driver {names[drivers[lone[0]]]!r}) has no sink; "
+            "the Circuit Training format cannot hold it, and dropping it would change net_cnt"
+        )
+    read_back = np.where(netlist.node_type[drivers] == int(NodeType.PORT), 1.0, netlist.weight[drivers])
+    off = np.flatnonzero(read_back != netlist.net_weight)
+    if off.size:
+        k = int(off[0])
+        raise ValueError(
+            f"{netlist.name}: net {k} weighs {float(netlist.net_weight[k])!r} but would read back "
+            f"as {float(read_back[k])!r} (a net weighs its driver's weight, a port's is 1)"
+        )
+
+
 def write_netlist(netlist: Netlist, path: str | Path) -> Path:
     """Write ``netlist`` as Circuit Training text (gzip when the name ends in ``.gz``).
 
     Positions and orientations written are the netlist's own (``Netlist.x/y/orientation``);
     floats are written with ``repr`` so that reading back is exact.
+
+    Raises:
+        ValueError: a netlist whose nets the format cannot hold as they are (two nets with one
+            driver, a net without sinks, a net weight other than its driver's): written, it
+            would read back as another design with another cost.
     """
     path = Path(path)
+    _check_writable(netlist)
     out: list[str] = []
     meta = netlist.metadata.get("ct_metadata")
     if isinstance(meta, dict) and meta:

@@ -324,7 +324,7 @@ def write_plc(
         out.append(
             f"{i} {_fmt(placement.x[i])} {_fmt(placement.y[i])} {orient} {int(bool(placement.fixed[i]))}"
         )
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(path.stem + ".tmp" + path.suffix)  # keeps ".gz" last: compressed too
     try:
         with open_text(tmp, "w") as fh:
             fh.write("\n".join(out) + "\n")

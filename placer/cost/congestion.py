@@ -165,9 +165,8 @@ def _spread(a: np.ndarray, s: int, axis: int) -> np.ndarray:
     shape[axis] = n
     share = a / count.reshape(shape)
     out = np.zeros_like(a)
-    for d in range(-s, s + 1):
-        if abs(d) >= n:
-            continue
+    reach = min(s, n - 1)  # a shift of n or more cells lands outside: O(n) work for any s
+    for d in range(-reach, reach + 1):
         if axis == 1:
             if d >= 0:
                 out[:, d:] += share[:, : n - d]

@@ -399,3 +399,37 @@ def test_names_with_quotes_backslashes_and_escapes_round_trip(tmp_path: Path) ->
     assert parse_netlist(text).names == ("aéA\t",)
     with pytest.raises(NetlistError, match=r"unknown escape '\\q'"):
         parse_netlist(text.replace("\\t", "\\q"))
+
+
+def test_nets_the_format_cannot_hold_are_refused_before_writing(tmp_path: Path) -> None:
+    """Nets as Bookshelf has them: written as they are they would read back as another design
+    (merged nets, a lost net and net_cnt, another weight), so another cost."""
+    import dataclasses
+
+    from netlists.builder import NetlistBuilder
+    from netlists.model import Canvas
+
+    def design(nets: list[tuple[int, list[int]]], weights: list[float] | None = None):  # type: ignore[no-untyped-def]
+        b = NetlistBuilder("nets")
+        b.add_node("p", NodeType.PORT, x=0.0, y=5.0)  # 0
+        for k, name in enumerate(("a", "c")):  # macros 1 and 3, their pins 2 and 4
+            b.add_node(name, NodeType.HARD_MACRO, width=2.0, height=2.0, x=3.0 + 4 * k, y=5.0)
+            b.add_node(f"{name}/o", NodeType.HARD_PIN, macro_name=name)
+        for driver, sinks in nets:
+            b.add_net(driver, sinks)
+        netlist = b.build(canvas=Canvas(10.0, 10.0, 2, 2, 1.0, 1.0, 0.0, 0.0, 0, 0.0))
+        if weights is not None:  # a weight per net, as Bookshelf's .wts gives
+            netlist = dataclasses.replace(netlist, net_weight=np.array(weights))
+        return netlist
+
+    refused = [
+        (design([(0, [2]), (0, [4])]), "nets 0 and 1 are both driven by 'p'"),
+        (design([(2, [4]), (4, [])]), "net 1 \\(driver 'c/o'\\) has no sink"),
+        (design([(0, [2, 4])], weights=[3.0]), "net 0 weighs 3.0 but would read back as 1.0"),
+    ]
+    for netlist, message in refused:
+        with pytest.raises(ValueError, match=message):
+            write_netlist(netlist, tmp_path / "x.pb.txt")
+        assert not (tmp_path / "x.pb.txt").exists()
+    write_netlist(design([(0, [2, 4])]), tmp_path / "ok.pb.txt")
+    assert read_netlist(tmp_path / "ok.pb.txt").n_nets == 1

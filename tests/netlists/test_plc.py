@@ -50,7 +50,7 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     for field in ("Columns", "Width", "Area", "Routes per micron", "Routes used by macros",
                   "Smoothing factor", "Overlap threshold", "Wirelength cost", "Density cost"):
         assert f"# {field}" in text
-    assert not (tmp_path / "out.plc.tmp").exists()
+    assert not list(tmp_path.glob("*.tmp*"))
 
 
 def test_reference_plc_round_trip_keeps_cost(tmp_path: Path) -> None:
@@ -142,3 +142,12 @@ def test_costs_not_given_get_no_header_line(tmp_path: Path) -> None:
     text = write_plc(tmp_path / "bare.plc", nl, pl).read_text()
     assert "Wirelength" not in text and "cost :" not in text  # no made-up zeros
     assert read_plc(tmp_path / "bare.plc", nl)[2].costs == {}
+
+
+def test_a_gz_name_writes_a_compressed_file_that_reads_back(tmp_path: Path) -> None:
+    nl, pl = load_builtin()
+    out = write_plc(tmp_path / "out.plc.gz", nl, pl)
+    assert out.read_bytes()[:2] == b"\x1f\x8b"  # gzip magic: the temporary file was compressed too
+    _, back, _ = read_plc(out, nl)
+    assert np.array_equal(back.x[nl.placeable], pl.x[nl.placeable])
+    assert not list(tmp_path.glob("*.tmp*"))

@@ -262,3 +262,16 @@ def test_placement_defaults_come_from_netlist_when_plc_omits_nodes(tmp_path: Pat
     _, placed, _ = read_plc(plc, nl)
     assert isinstance(placed, Placement)
     assert (placed.x[0], placed.x[1]) == (3.0, 9.0)
+
+
+def test_a_smoothing_range_past_the_grid_costs_what_the_whole_grid_does() -> None:
+    """Beyond the grid's size a wider range spreads over the same cells; it must neither change
+    the cost nor take time in proportion to the range (10**9 used to loop 2 * 10**9 times)."""
+    from netlists.generate import generate
+
+    nl, pl = generate(6, 20, 8, seed=3)
+    c = nl.require_canvas()
+    whole = max(c.cols, c.rows)
+    costs = [evaluate(nl.with_canvas(c.replace(smooth_range=s)), pl).congestion for s in (whole, whole + 1, 10**9)]
+    assert costs[0] == costs[1] == costs[2]
+    assert costs[0] != evaluate(nl.with_canvas(c.replace(smooth_range=1)), pl).congestion
