@@ -5,12 +5,15 @@ under a suite folder (its name is the folder's name). Every task runs one method
 on one design, within ``budget_s`` seconds. As soon as a task finishes:
 
 * the worker has already written its placement atomically to
-  ``RUNS_DIR/<design>/<method>/seed<k>.plc``;
-* the parent writes its row (costs, legality, timing, provenance, or the error of a failed run)
-  to ``RUNS_DIR/results.sqlite`` in its own transaction (:mod:`placer.results`).
+  ``RUNS_DIR/<design>/<method>/seed<k>.plc.staged``, its header naming the attempt;
+* the parent writes its row (costs, legality, timing, provenance and that attempt, or the error
+  of a failed run) to ``RUNS_DIR/results.sqlite`` in its own transaction
+  (:mod:`placer.results`), then renames the file to ``seed<k>.plc``.
 
 So Ctrl-C or a kill loses at most the runs in flight, and ``resume=True`` skips every task that
-has a row with status ``ok``. A design that fails (bad file, placer error) gets a ``failed``
+has a row with status ``ok``. A ``.plc`` never disagrees with its row: the next batch in the
+folder moves a staged file whose attempt its row names into place and removes any other
+(:func:`recover_staged`), and workers exit when the batch process is killed. A design that fails (bad file, placer error) gets a ``failed``
 row with its error, and the batch goes on.
 
 Tasks run in local worker processes (``concurrent.futures.ProcessPoolExecutor`` with the
@@ -32,10 +35,14 @@ import importlib
 import importlib.util
 import json
 import multiprocessing
+import os
+import re
 import subprocess
 import sys
+import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -218,9 +225,11 @@ def run_task(task: PlacementTask) -> RunRecord:
             "density_cost": cost.density,
             "congestion_cost": cost.congestion,
         }
+        record.plc_attempt = uuid.uuid4().hex
         comments = [f"Placed by placer-gym {task.version}: method {task.method}, seed {task.seed}, "
-                    f"budget {task.budget_s:g} s, options {record.options}"]
-        write_plc(out, netlist, placement, costs=header_costs, comments=comments)
+                    f"budget {task.budget_s:g} s, options {record.options}",
+                    f"{ATTEMPT_LABEL} {record.plc_attempt}"]
+        write_plc(staged_path(out), netlist, placement, costs=header_costs, comments=comments)
         record.plc_path = task.plc_relpath.as_posix()
     except Exception as exc:  # noqa: BLE001 - a failed design is recorded, the batch goes on
         if caused_by_interrupt(exc):  # a Ctrl-C inside a numba kernel surfaces as SystemError
@@ -229,6 +238,59 @@ def run_task(task: PlacementTask) -> RunRecord:
         record.error = _error_text(exc)
     record.finished = _now()
     return record
+
+
+#: A worker writes its ``.plc`` under this suffix; the batch renames it into place right after
+#: committing the run's row, so a kill never leaves a ``.plc`` that disagrees with its row.
+STAGED_SUFFIX = ".staged"
+
+#: Header comment naming the attempt that wrote a ``.plc`` (the row's ``plc_attempt``).
+ATTEMPT_LABEL = "placer-gym attempt"
+_ATTEMPT_LINE = re.compile(r"^#\s*" + re.escape(ATTEMPT_LABEL) + r"\s+([0-9a-f]{32})\s*$")
+
+
+def staged_path(plc: Path) -> Path:
+    """Where a worker writes the ``.plc`` that will become ``plc``."""
+    return plc.with_name(plc.name + STAGED_SUFFIX)
+
+
+def publish(runs_dir: Path, record: RunRecord) -> None:
+    """Move ``record``'s staged ``.plc`` into place (call once its row is committed)."""
+    if record.status == STATUS_OK and record.plc_path:
+        final = runs_dir / record.plc_path
+        staged = staged_path(final)
+        if staged.exists():
+            staged.replace(final)
+
+
+def _attempt_of(path: Path) -> str | None:
+    """The attempt id in a ``.plc`` header (None when it names none)."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if not line.startswith("#"):
+                break
+            found = _ATTEMPT_LINE.match(line.strip())
+            if found:
+                return found.group(1)
+    return None
+
+
+def recover_staged(runs_dir: Path, store: ResultStore) -> None:
+    """Settle the staged ``.plc`` files a killed batch left behind: one whose row was committed
+    (same attempt id) is moved into place, any other is removed, so every ok row's ``.plc``
+    holds the placement its numbers were measured on."""
+    rows = {r.plc_path: r.plc_attempt for r in store.records(STATUS_OK) if r.plc_path}
+    for staged in runs_dir.rglob("*.plc" + STAGED_SUFFIX):
+        final = staged.with_name(staged.name[: -len(STAGED_SUFFIX)])
+        attempt = rows.get(final.relative_to(runs_dir).as_posix())
+        try:
+            matches = attempt is not None and _attempt_of(staged) == attempt
+        except OSError:  # an unreadable file
+            matches = False
+        if matches:
+            staged.replace(final)
+        else:
+            staged.unlink(missing_ok=True)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -393,6 +455,7 @@ def _run_batch_locked(
     on_record: OnRecord | None,
 ) -> BatchSummary:
     store = ResultStore.in_runs_dir(runs_dir)
+    recover_staged(Path(runs_dir), store)
     check_conflicts(store, tasks, resume)
     done_keys = store.ok_keys() if resume else set()
     todo = [t for t in tasks if t.key not in done_keys]
@@ -412,6 +475,7 @@ def _run_batch_locked(
 
         def record_done(record: RunRecord) -> None:
             store.write(record)
+            publish(Path(runs_dir), record)
             summary.records.append(record)
             if record.status == STATUS_OK:
                 summary.ok += 1
@@ -467,11 +531,18 @@ def _run_in_pool(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecor
 
 
 def _worker_init() -> None:
-    """One math thread per worker: the workers are the parallelism (no oversubscription)."""
-    import os
-
+    """One math thread per worker: the workers are the parallelism (no oversubscription).
+    A worker exits when the batch process is gone (a ``kill -9`` leaves no worker running on)."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ.setdefault(var, "1")
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int, poll_s: float = 0.5) -> None:
+    """Poll until ``parent`` is no longer this process's parent, then exit at once."""
+    while os.getppid() == parent:
+        time.sleep(poll_s)
+    os._exit(1)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:

@@ -53,6 +53,7 @@ class RunRecord:
     initial_congestion: float | None = None
     initial_proxy: float | None = None  # proxy of the design's initial.plc
     plc_path: str | None = None  # relative to the runs folder
+    plc_attempt: str | None = None  # id in the header of the .plc this row's numbers belong to
     version: str = ""  # placer.__version__
     git_commit: str | None = None
     status: str = STATUS_OK

@@ -269,3 +269,69 @@ def test_a_run_that_kept_the_given_placement_says_so_in_its_row(
     row = rows(runs)[("dense", "greedy", 0)]
     assert summary.ok == 1 and row.status == "ok"
     assert "could not be legalised" in row.note and "kept the given one" in row.note
+
+
+def test_a_kill_between_a_workers_file_and_its_row_leaves_files_that_match_their_rows(
+    suite: Path, plugin: str, tmp_path: Path
+) -> None:
+    """Workers write ``.plc.staged``; the batch moves it into place once the row is committed.
+    Here the two states a kill can leave are made by hand, and the next batch settles both."""
+    from placer.batch import STAGED_SUFFIX, _attempt_of, run_task
+
+    runs = tmp_path / "runs"
+    designs = find_designs(suite, ["tiny_a"])
+    tasks = make_tasks(designs, [METHOD], [0, 1], runs, 1.0, {METHOD: {"scale": 0.3}}, [plugin])
+    run_batch(tasks, runs, show_progress=False)
+    first = rows(runs)
+    store = ResultStore.in_runs_dir(runs)
+    # seed 0: a rerun's worker finished, the batch was killed before writing the row
+    orphan = run_task(tasks[0])
+    # seed 1: the row was committed, the batch was killed before moving the file into place
+    committed = run_task(tasks[1])
+    store.write(committed)
+    staged = sorted(p.name for p in runs.rglob("*" + STAGED_SUFFIX))
+    assert staged == ["seed0.plc" + STAGED_SUFFIX, "seed1.plc" + STAGED_SUFFIX]
+    assert orphan.plc_attempt != first[("tiny_a", METHOD, 0)].plc_attempt
+
+    run_batch(tasks, runs, resume=True, show_progress=False)  # nothing to run: only settles
+    assert not list(runs.rglob("*" + STAGED_SUFFIX))
+    final = rows(runs)
+    assert final[("tiny_a", METHOD, 0)].plc_attempt == first[("tiny_a", METHOD, 0)].plc_attempt
+    assert final[("tiny_a", METHOD, 1)].plc_attempt == committed.plc_attempt
+    for record in final.values():
+        assert _attempt_of(runs / record.plc_path) == record.plc_attempt
+        netlist, placement = load_design(record.netlist_path, runs / record.plc_path)
+        assert evaluate(netlist, placement).proxy == record.proxy
+
+
+def test_a_worker_exits_when_the_batch_process_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "orphan.py"
+    script.write_text(
+        "import multiprocessing, sys, time\n"
+        "from placer.batch import _worker_init\n"
+        "def work():\n    _worker_init()\n    time.sleep(120)\n"
+        "if __name__ == '__main__':\n"
+        "    child = multiprocessing.get_context('spawn').Process(target=work)\n"
+        "    child.start()\n    print(child.pid, flush=True)\n    time.sleep(120)\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    time.sleep(1.0)  # the worker's watch has started
+    parent.kill()
+    parent.wait()
+
+    def running(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"  # an exited worker no one has reaped yet counts as gone
+
+    deadline = time.monotonic() + 10
+    while running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = running(child)
+    if alive:
+        os.kill(child, signal.SIGKILL)
+    assert not alive, "the worker kept running after its batch process was killed"
