@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from netlists.model import Netlist, Placement, orient_offsets
+from placer.algorithms import options as opt
 from placer.algorithms.base import Deadline, Placer, Progress, ProgressCallback, register_placer
 from placer.cost.context import cost_context
 
@@ -284,6 +285,22 @@ class Analytical(Placer):
             "learning_rate",
         }
     )
+    option_checks = {
+        "wirelength": opt.choice("wa", "lse"),
+        "optimizer": opt.choice("nesterov", "adam"),
+        "device": opt.text(),
+        "dtype": opt.choice("float64", "float32"),
+        "bins": opt.whole(2, none_ok=True),
+        "target_density": opt.number(0.0, low_open=True),
+        "stop_overflow": opt.number(0.0),
+        "max_iterations": opt.whole(0),
+        "density_weight": opt.number(0.0, low_open=True),
+        "density_growth": opt.number(1.0),
+        "hpwl_ref": opt.number(0.0),
+        "max_step_bins": opt.number(0.0, low_open=True),
+        "gamma_factor": opt.number(0.0, low_open=True),
+        "learning_rate": opt.number(0.0, low_open=True),
+    }
     #: Global placement leaves many hard-macro overlaps; the legaliser then needs seconds
     #: (about 4 s on ibm01), so a quarter of the budget is kept for it.
     legalize_reserve = 0.25

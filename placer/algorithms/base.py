@@ -103,6 +103,9 @@ class Placer(ABC):
     option_names: ClassVar[frozenset[str] | None] = None
     #: Options whose value is a dict of another method's options, by that method's name.
     nested_options: ClassVar[Mapping[str, str]] = {}
+    #: Checks of option values (:mod:`placer.algorithms.options`), by option name: a value of
+    #: the wrong kind is refused when the method is built, not deep inside a run.
+    option_checks: ClassVar[Mapping[str, Callable[[str, Any], None]]] = {}
 
     @classmethod
     def reads(cls, option: str) -> bool:
@@ -113,6 +116,7 @@ class Placer(ABC):
         unknown = unknown_options(type(self), options)
         if unknown:
             raise TypeError(_unknown_message(type(self), unknown))
+        check_option_values(type(self), options)
         self.options = options
 
     def place(
@@ -174,6 +178,18 @@ def unknown_options(cls: type[Placer], options: Mapping[str, Any]) -> list[str]:
                 f"option {outer!r} of {cls.name} takes a dict of {method} options, got {inner!r}"
             )
     return unknown
+
+
+def check_option_values(cls: type[Placer], options: Mapping[str, Any], prefix: str = "") -> None:
+    """Run ``cls``'s value checks on ``options``, and on a nested option's dict those of its
+    method (ValueError naming the first bad value, as ``outer.inner`` inside a dict)."""
+    for name, value in options.items():
+        check = cls.option_checks.get(name)
+        if check is not None:
+            check(prefix + name, value)
+        method = cls.nested_options.get(name)
+        if method is not None and isinstance(value, Mapping):
+            check_option_values(placer_class(method), value, f"{prefix}{name}.")
 
 
 def _unknown_message(cls: type[Placer], unknown: list[str]) -> str:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from netlists.model import Netlist, NodeType, Placement
+from placer.algorithms import options as opt
 from placer.algorithms.base import Deadline, Placer, Progress, ProgressCallback, register_placer
 from placer.cost.context import cost_context, per_netlist
 from placer.cost.grid import interval_overlaps
@@ -280,6 +281,13 @@ class ForceDirected(Placer):
 
     name = "fd"
     option_names = frozenset({"iterations", "repulsions", "start_move", "end_move", "attraction"})
+    option_checks = {
+        "iterations": opt.whole(1),
+        "repulsions": opt.numbers(0.0),
+        "start_move": opt.number(0.0),
+        "end_move": opt.number(0.0),
+        "attraction": opt.number(0.0),
+    }
 
     def run(
         self,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from netlists.model import Netlist, Placement
+from placer.algorithms import options as opt
 from placer.algorithms.base import (
     Deadline,
     Placer,
@@ -49,6 +50,7 @@ class Greedy(Placer):
 
     name = "greedy"
     option_names = frozenset({"density_weight", "fd", "soft_refine", "refine"})
+    option_checks = {"density_weight": opt.number(), "fd": opt.flag(), "soft_refine": opt.flag()}
     nested_options = {"refine": "refine"}
 
     def run(
@@ -80,7 +82,7 @@ class Greedy(Placer):
             if state.n_placed % 20 == 1:
                 progress(Progress(state.n_placed / max(order.size, 1) * 0.8))
         p = state.placement
-        if self.options.get("fd", True) and not deadline.expired():
+        if option_flag(self.options.get("fd", True)) and not deadline.expired():
             try:
                 from placer.algorithms.fd import place_soft_macros
             except ImportError:  # pragma: no cover

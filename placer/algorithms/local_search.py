@@ -175,6 +175,9 @@ class SearchContext:
     heat: np.ndarray | None = None  # per-pool-node heat of the cell under it (for refine)
     heat_cdf: np.ndarray = field(default_factory=lambda: np.zeros(1))
     net_heat_cdf: np.ndarray | None = None  # per-pool-node weight from the nets crossing hot cells
+    # the pool's hard and soft macros (mirror, shuffle and swap stay within the pool)
+    pool_hard: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    pool_soft: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def _pick(state: SearchState, ctx: SearchContext) -> int:
@@ -203,7 +206,7 @@ def move_anywhere(state: SearchState, ctx: SearchContext) -> tuple[str, Move | N
 def move_swap(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
     """Exchange the centres of two macros of the same kind."""
     i = _pick(state, ctx)
-    same = state.hard if state._slot[i] >= 0 else state.soft
+    same = ctx.pool_hard if state._slot[i] >= 0 else ctx.pool_soft
     if same.size < 2:
         return "swap", None
     j = int(same[state.rng.integers(same.size)])
@@ -217,9 +220,9 @@ def move_swap(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]
 
 def move_mirror(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
     """Flip a hard macro about its vertical axis (its pins' x offsets change sign)."""
-    if state.hard.size == 0:
+    if ctx.pool_hard.size == 0:
         return "mirror", None
-    i = int(state.hard[state.rng.integers(state.hard.size)])
+    i = int(ctx.pool_hard[state.rng.integers(ctx.pool_hard.size)])
     p = state.placement
     o = np.array(
         [MIRROR[p.orientation[i]] if state.rng.random() < 0.5 else MIRROR[p.orientation[i]] ^ 2],
@@ -230,9 +233,9 @@ def move_mirror(state: SearchState, ctx: SearchContext) -> tuple[str, Move | Non
 
 def move_shuffle(state: SearchState, ctx: SearchContext) -> tuple[str, Move | None]:
     """Permute the centres of four hard macros."""
-    if state.hard.size < 4:
+    if ctx.pool_hard.size < 4:
         return "shuffle", None
-    nodes = state.rng.choice(state.hard, 4, replace=False)
+    nodes = state.rng.choice(ctx.pool_hard, 4, replace=False)
     perm = state.rng.permutation(4)
     p = state.placement
     x, y = p.x[nodes][perm].copy(), p.y[nodes][perm].copy()
@@ -411,6 +414,8 @@ def anneal(
     stats = SearchStats()
     rng = state.rng
     ctx = SearchContext(pool=pool if pool is not None else state.hard)
+    ctx.pool_hard = state.hard[np.isin(state.hard, ctx.pool)]
+    ctx.pool_soft = state.soft[np.isin(state.soft, ctx.pool)]
     if ctx.pool.size == 0:
         return stats
     names = list(moves)
@@ -457,23 +462,23 @@ def anneal(
         )
         kind, mv = makers[kind_index](state, ctx)
         stats.count(stats.proposed, kind)
-        if mv is None:
+        if mv is None:  # no legal move drawn; the periodic work below still runs
             stats.count(stats.illegal, kind)
-            continue
-        delta = mv.proxy - cur
-        if lookahead > 0:
-            delta += excess_scale * state.ev.congestion_excess_delta(mv, excess_t)
-        if density_lookahead > 0:
-            delta += density_scale * state.ev.density_excess_delta(mv, density_t)
-        if delta <= 0 or rng.random() < math.exp(-delta / max(temp, 1e-300)):
-            if best is None and mv.proxy > best_cost:
-                best = state.placement.copy()
-            state.ev.commit(mv)
-            cur = mv.proxy
-            stats.count(stats.accepted, kind)
-            if cur < best_cost - 1e-15 or (best is not None and cur <= best_cost):
-                best_cost = min(best_cost, cur)
-                best = None
+        else:
+            delta = mv.proxy - cur
+            if lookahead > 0:
+                delta += excess_scale * state.ev.congestion_excess_delta(mv, excess_t)
+            if density_lookahead > 0:
+                delta += density_scale * state.ev.density_excess_delta(mv, density_t)
+            if delta <= 0 or rng.random() < math.exp(-delta / max(temp, 1e-300)):
+                if best is None and mv.proxy > best_cost:
+                    best = state.placement.copy()
+                state.ev.commit(mv)
+                cur = mv.proxy
+                stats.count(stats.accepted, kind)
+                if cur < best_cost - 1e-15 or (best is not None and cur <= best_cost):
+                    best_cost = min(best_cost, cur)
+                    best = None
         if heat_every and step % heat_every == 0:
             update_heat(state, ctx)
         if step % refresh_every == 0:

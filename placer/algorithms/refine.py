@@ -25,16 +25,18 @@ from typing import Any
 import numpy as np
 
 from netlists.model import Netlist, Placement
+from placer.algorithms import options as opt
 from placer.algorithms.base import (
     Deadline,
     Placer,
     Progress,
     ProgressCallback,
     get_placer,
+    option_flag,
     register_placer,
 )
 from placer.algorithms.legalize import legalize
-from placer.algorithms.local_search import AnnealSchedule, SearchState, anneal
+from placer.algorithms.local_search import MOVES, AnnealSchedule, SearchState, anneal
 
 #: The options ``refine``'s search reads (``refine``, ``global_refine``, and the soft-macro step
 #: of ``greedy`` and ``rl``).
@@ -54,6 +56,22 @@ REFINE_OPTIONS = frozenset(
         "density_lookahead_quantile",
     }
 )
+
+#: Value checks of :data:`REFINE_OPTIONS`.
+REFINE_CHECKS = {
+    "moves": opt.move_weights(MOVES),
+    "start_factor": opt.number(0.0, low_open=True),
+    "final_ratio": opt.number(0.0, 1.0, low_open=True),
+    "radius_start": opt.number(0.0, low_open=True),
+    "radius_end": opt.number(0.0, low_open=True),
+    "heat_every": opt.whole(0),
+    "soft": opt.flag(),
+    "max_steps": opt.whole(1, none_ok=True),
+    "lookahead": opt.number(0.0),
+    "lookahead_quantile": opt.number(0.0, 1.0),
+    "density_lookahead": opt.number(0.0),
+    "density_lookahead_quantile": opt.number(0.0, 1.0),
+}
 
 
 @register_placer
@@ -88,6 +106,7 @@ class Refine(Placer):
 
     name = "refine"
     option_names = REFINE_OPTIONS
+    option_checks = REFINE_CHECKS
 
     def run(
         self,
@@ -126,7 +145,7 @@ def _refine(
     if o.get("pool") == "soft":
         pool = state.soft
     else:
-        pool = np.concatenate([state.hard, state.soft]) if o.get("soft", True) else state.hard
+        pool = np.concatenate([state.hard, state.soft]) if option_flag(o.get("soft", True)) else state.hard
     anneal(
         state,
         moves,
@@ -185,6 +204,7 @@ class GlobalRefine(Placer):
 
     name = "global_refine"
     option_names = REFINE_OPTIONS | {"global_share", "analytical"}
+    option_checks = {**REFINE_CHECKS, "global_share": opt.number(0.0, 1.0)}
     nested_options = {"analytical": "analytical"}
 
     def run(

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from netlists.model import Netlist, Placement
+from placer.algorithms import options as opt
 from placer.algorithms.base import (
     Deadline,
     Placer,
@@ -56,6 +57,13 @@ class RLPlacer(Placer):
         {"model", "samples", "device", "soft_refine", "sample_share", "refine"}
     )
     nested_options = {"refine": "refine"}
+    option_checks = {
+        "model": opt.text(none_ok=True),
+        "samples": opt.whole(0),
+        "device": opt.text(),
+        "soft_refine": opt.flag(),
+        "sample_share": opt.number(0.0, 1.0),
+    }
 
     def __init__(
         self,

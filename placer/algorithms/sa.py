@@ -14,9 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 from netlists.model import Netlist, Placement
+from placer.algorithms import options as opt
 from placer.algorithms.base import Deadline, Placer, ProgressCallback, register_placer
 from placer.algorithms.legalize import legalize
-from placer.algorithms.local_search import AnnealSchedule, SearchState, anneal
+from placer.algorithms.local_search import MOVES, AnnealSchedule, SearchState, anneal
 
 
 def soft_macro_step(deadline: Deadline):  # type: ignore[no-untyped-def]
@@ -57,6 +58,13 @@ class SimulatedAnnealing(Placer):
 
     name = "sa"
     option_names = frozenset({"moves", "start_factor", "final_ratio", "fd_every", "max_steps"})
+    option_checks = {
+        "moves": opt.move_weights(MOVES),
+        "start_factor": opt.number(0.0, low_open=True),
+        "final_ratio": opt.number(0.0, 1.0, low_open=True),
+        "fd_every": opt.number(0.0, 1.0),
+        "max_steps": opt.whole(1, none_ok=True),
+    }
 
     def run(self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback) -> Placement:
         o = self.options

@@ -69,3 +69,22 @@ def test_anneal_ends_on_the_best_placement_it_saw_even_when_it_wandered_uphill(
     best = min([start, *seen])
     assert abs(state.ev.cost.proxy - best) < 1e-12
     assert abs(evaluate(netlist, state.placement).proxy - best) < 1e-9
+
+
+def test_a_drawn_move_that_is_illegal_still_counts_for_the_periodic_refreshes(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An illegal draw used to skip the step's refreshes: a step count that is a multiple of
+    ``heat_every`` but fell on an illegal draw never refreshed the heat map."""
+    import placer.algorithms.local_search as search
+    from netlists.generate import generate
+    from placer.algorithms.legalize import legalize
+    from placer.algorithms.local_search import SearchState, anneal
+
+    netlist, placement = generate(30, 60, 16, seed=2, utilisation=0.7)
+    state = SearchState(netlist, legalize(netlist, placement), np.random.default_rng(0))
+    calls = []
+    original = search.update_heat
+    monkeypatch.setattr(search, "update_heat", lambda s, c: (calls.append(1), original(s, c)))
+    stats = anneal(state, {"shift": 1.0, "swap": 1.0}, 600.0, lambda p: None,
+                   pool=np.concatenate([state.hard, state.soft]), heat_every=500, max_steps=20000)
+    assert sum(stats.illegal.values()) > 0  # the case at hand: some draws were illegal
+    assert len(calls) == 1 + 20000 // 500  # once at the start, then every 500 steps

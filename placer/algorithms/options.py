@@ -1,0 +1,126 @@
+"""Checks of method option values, declared per method (``Placer.option_checks``).
+
+A value of the wrong kind used to surface deep inside a run as a raw ``TypeError`` or, worse,
+run quietly (``max_steps=-5``, ``start_factor=nan``); each check here refuses it when the method
+is built, naming the option and what it takes. A check returns nothing: the method still reads
+the value it was given (so a run's stored options are exactly what the user passed).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+#: ``check(name, value)`` raises ValueError naming the option when ``value`` is not allowed.
+OptionCheck = Callable[[str, Any], None]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def number(low: float = -math.inf, high: float = math.inf, *, low_open: bool = False) -> OptionCheck:
+    """A finite real number in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
+
+    def check(name: str, value: Any) -> None:
+        ok = _is_number(value) and math.isfinite(value) and value <= high
+        ok = ok and (value > low if low_open else value >= low)
+        if not ok:
+            span = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+            raise ValueError(f"option {name!r} takes a finite number in {span}, got {value!r}")
+
+    return check
+
+
+def whole(low: int, *, none_ok: bool = False) -> OptionCheck:
+    """A whole number ``>= low`` (or None, the method's default, with ``none_ok``)."""
+
+    def check(name: str, value: Any) -> None:
+        if value is None and none_ok:
+            return
+        integral = _is_number(value) and math.isfinite(value) and float(value).is_integer()
+        if not (integral and value >= low):
+            extra = " (or none)" if none_ok else ""
+            raise ValueError(f"option {name!r} takes a whole number >= {low}{extra}, got {value!r}")
+
+    return check
+
+
+def flag() -> OptionCheck:
+    """True or false (also the text ``true``/``false``/``1``/``0``/``yes``/``no``)."""
+    from placer.algorithms.base import option_flag
+
+    def check(name: str, value: Any) -> None:
+        if isinstance(value, str):
+            try:
+                option_flag(value)
+            except ValueError:
+                raise ValueError(f"option {name!r} takes true or false, got {value!r}") from None
+        elif not isinstance(value, bool | int) or value not in (0, 1):
+            raise ValueError(f"option {name!r} takes true or false, got {value!r}")
+
+    return check
+
+
+def choice(*allowed: str) -> OptionCheck:
+    """One of the given words."""
+
+    def check(name: str, value: Any) -> None:
+        if value not in allowed:
+            raise ValueError(f"option {name!r} takes one of {', '.join(allowed)}, got {value!r}")
+
+    return check
+
+
+def text(*, none_ok: bool = False) -> OptionCheck:
+    """Any text (a path, a device name), or None (the method's default) with ``none_ok``."""
+
+    def check(name: str, value: Any) -> None:
+        if not (isinstance(value, str) or (value is None and none_ok)):
+            raise ValueError(f"option {name!r} takes text, got {value!r}")
+
+    return check
+
+
+def numbers(low: float = 0.0, *, low_open: bool = False) -> OptionCheck:
+    """A non-empty list of finite numbers, each ``>= low`` (``> low`` with ``low_open``)."""
+    each = number(low, low_open=low_open)
+
+    def check(name: str, value: Any) -> None:
+        if isinstance(value, str | bytes) or not isinstance(value, Sequence) or not value:
+            raise ValueError(f"option {name!r} takes a non-empty list of numbers, got {value!r}")
+        for item in value:
+            each(name, item)
+
+    return check
+
+
+def move_weights(moves: Iterable[str]) -> OptionCheck:
+    """A dict of move name -> finite weight >= 0, some weight positive."""
+    known = sorted(moves)
+
+    def check(name: str, value: Any) -> None:
+        if not isinstance(value, Mapping) or not value:
+            raise ValueError(
+                f"option {name!r} takes a dict of move weights (moves: {', '.join(known)}), got {value!r}"
+            )
+        unknown = sorted(str(k) for k in value if k not in known)
+        if unknown:
+            raise ValueError(
+                f"option {name!r}: no move {', '.join(map(repr, unknown))} (moves: {', '.join(known)})"
+            )
+        for move, weight in value.items():
+            number(0.0)(f"{name}.{move}", weight)
+        if not any(weight > 0 for weight in value.values()):
+            raise ValueError(f"option {name!r}: every weight is 0, so no move could be drawn")
+
+    return check
+
+
+def check_values(checks: Mapping[str, OptionCheck], options: Mapping[str, Any]) -> None:
+    """Run the declared check of every option given (ValueError on the first bad value)."""
+    for name, value in options.items():
+        check = checks.get(name)
+        if check is not None:
+            check(name, value)
