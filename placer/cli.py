@@ -7,6 +7,7 @@ here; modules of features not installed yet are skipped.
 from __future__ import annotations
 
 import importlib
+import sys
 
 import typer
 
@@ -30,8 +31,28 @@ for _name in _COMMAND_MODULES:
     _module.register(app)
 
 
+#: The usage-error class of the click Typer runs on (Typer bundles its own copy of click, so it
+#: is found through the exception Typer exports rather than imported from either).
+_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
 def main() -> None:
-    app()
+    """Run ``placer``; a usage error (a bad option value, an unknown option) is one line on
+    stderr and exit status 2, like every other input error."""
+    try:
+        code = app(standalone_mode=False)
+    except _USAGE_ERROR as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare command: its help, as before
+            app(args=[*sys.argv[1:], "--help"], standalone_mode=False)
+            sys.exit(2)
+        ctx = getattr(exc, "ctx", None)
+        where = f"{ctx.command_path}: " if ctx is not None else ""
+        print(f"placer: error: {where}{exc.format_message()} (see --help)", file=sys.stderr)
+        sys.exit(2)
+    except typer.Abort:  # Ctrl-C outside a command's own handling
+        print("placer: interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

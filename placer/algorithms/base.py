@@ -8,6 +8,7 @@ hard macros overlap, every macro lies inside the canvas, fixed nodes stay where 
 
 from __future__ import annotations
 
+import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -137,6 +138,8 @@ class Placer(ABC):
         from placer.algorithms.legalize import legalize
 
         netlist.require_canvas()
+        if not math.isfinite(budget_s):  # NaN never expires, infinity runs until killed
+            raise ValueError(f"budget_s must be a finite number of seconds, got {budget_s!r}")
         work_budget = budget_s * (1.0 - self.legalize_reserve)
         result = self.run(netlist, placement.copy(), work_budget, seed, progress or (lambda p: None))
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sqlite3
 import sys
@@ -54,6 +55,13 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise fail(f"out of memory: {exc or 'a smaller size is needed'}") from None
 
     return wrapper
+
+
+def finite_seconds(value: float) -> float:
+    """Typer callback: a time budget must be finite (``inf`` would run until killed)."""
+    if not math.isfinite(value):
+        raise typer.BadParameter(f"expected a finite number of seconds, got {value}")
+    return value
 
 
 def _check_parents(path: Path, option: str) -> None:

@@ -14,7 +14,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from placer.commands.common import UsageError, check_output_folder, clean_errors, console
+from placer.commands.common import (
+    UsageError,
+    check_output_folder,
+    clean_errors,
+    console,
+    finite_seconds,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -37,7 +43,8 @@ def _row(table: Table, label: str, cost, timing: float, seconds: float) -> None:
 def demo_command(
     algo: Annotated[str, typer.Option(help="placement method")] = "refine",
     budget_s: Annotated[
-        float, typer.Option("--budget-s", min=0.0, help="placement budget in seconds")
+        float,
+        typer.Option("--budget-s", min=0.0, callback=finite_seconds, help="placement budget in seconds"),
     ] = 10.0,
     seed: Annotated[int, typer.Option(min=0, help="random seed")] = 0,
     out: Annotated[Path, typer.Option(help="folder for the .plc and the picture")] = Path("demo_output"),

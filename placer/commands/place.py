@@ -34,6 +34,7 @@ from placer.commands.common import (
     check_output_folder,
     clean_errors,
     console,
+    finite_seconds,
 )
 
 if TYPE_CHECKING:
@@ -125,7 +126,9 @@ def place_command(
         Path | None,
         typer.Option("--suite", help="place every design found under this folder (recursively)"),
     ] = None,
-    budget_s: Annotated[float, typer.Option("--budget-s", min=0.0, help="seconds per run")] = 60.0,
+    budget_s: Annotated[
+        float, typer.Option("--budget-s", min=0.0, callback=finite_seconds, help="seconds per run")
+    ] = 60.0,
     seed: Annotated[
         int | None, typer.Option("--seed", min=0, help="random seed (one design; default 0)")
     ] = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -150,3 +151,35 @@ def test_parse_options_refuses_options_no_method_reads(
 ) -> None:
     with pytest.raises(UsageError, match=message):
         parse_options(items, methods)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["place", "x.pb.txt", "--budget-s", "inf"], "expected a finite number of seconds, got inf"),
+        (["place", "x.pb.txt", "--budget-s", "-1"], "Invalid value for '--budget-s'"),
+        (["demo", "--budget-s", "inf"], "expected a finite number of seconds"),
+        (["place", "--bogus"], "No such option: --bogus"),
+        (["nosuch"], "No such command 'nosuch'"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args, message) -> None:  # type: ignore[no-untyped-def]
+    """What Typer itself refuses (ranges, unknown options) also gets the one line every other
+    input error gets, not Typer's boxed usage message."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "placer.cli", *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("placer: error: ") and message in lines[0], result.stderr
+
+
+def test_an_infinite_or_nan_budget_is_refused_by_every_method() -> None:
+    from netlists.generate import generate
+    from placer.algorithms.base import get_placer
+
+    netlist, placement = generate(3, 6, 4, seed=1)
+    for budget in (math.inf, math.nan):
+        with pytest.raises(ValueError, match="budget_s must be a finite number of seconds"):
+            get_placer("sa").place(netlist, placement, budget_s=budget)
