@@ -135,9 +135,10 @@ class Placer(ABC):
         method never makes a legal start worse than itself. Raises ValueError only when the
         given placement cannot be legalised either.
         """
-        from placer.algorithms.legalize import legalize
+        from placer.algorithms.legalize import check_finite_positions, legalize
 
         netlist.require_canvas()
+        check_finite_positions(netlist, placement)
         if not math.isfinite(budget_s):  # NaN never expires, infinity runs until killed
             raise ValueError(f"budget_s must be a finite number of seconds, got {budget_s!r}")
         work_budget = budget_s * (1.0 - self.legalize_reserve)

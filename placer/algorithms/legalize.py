@@ -108,15 +108,30 @@ def check_legality(
     return LegalityReport(area, pairs, int(outside_canvas(netlist, placement).size), moved)
 
 
+def check_finite_positions(netlist: Netlist, placement: Placement) -> None:
+    """Refuse a placement with a NaN or infinite coordinate of a port or macro (comparisons
+    with NaN are false: such a macro would pass every legality test and poison the cost)."""
+    nodes = netlist.placeable
+    bad = nodes[~(np.isfinite(placement.x[nodes]) & np.isfinite(placement.y[nodes]))]
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(
+            f"node {netlist.names[i]} is at ({float(placement.x[i])!r}, {float(placement.y[i])!r}): positions "
+            f"must be finite ({bad.size} node(s) are not)"
+        )
+
+
 def legalize(
     netlist: Netlist, placement: Placement, reference: Placement | None = None
 ) -> Placement:
     """A legal placement close to ``placement`` (a new object; the input is not changed).
 
     Fixed nodes are restored to their ``reference`` position (default: ``placement``'s own).
-    Raises ValueError when the hard macros cannot all fit (fixed ones overlapping, or no room).
+    Raises ValueError when the hard macros cannot all fit (fixed ones overlapping, a movable
+    one larger than the canvas, or no room) or a position is not a finite number.
     """
     c = netlist.require_canvas()
+    check_finite_positions(netlist, placement)
     out = placement.copy()
     ref = reference if reference is not None else placement
     fixed = ref.fixed.copy()
@@ -141,6 +156,13 @@ def legalize(
     hard = netlist.hard_macros
     if hard.size == 0:
         return out
+    too_big = hard[~fixed[hard] & ((netlist.width[hard] > c.width) | (netlist.height[hard] > c.height))]
+    if too_big.size:
+        i = int(too_big[0])
+        raise ValueError(
+            f"hard macro {netlist.names[i]} ({netlist.width[i]:g} x {netlist.height[i]:g}) is larger "
+            f"than the canvas ({c.width:g} x {c.height:g}): no placement of it is legal"
+        )
     is_fixed = fixed[hard]
     pinned, movable_hard = hard[is_fixed], hard[~is_fixed]
     area = netlist.width[movable_hard] * netlist.height[movable_hard]

@@ -77,6 +77,14 @@ class SimulatedAnnealing(Placer):
         start = legalize(netlist, placement)
         state = SearchState(netlist, start, np.random.default_rng(seed))
         hook = soft_macro_step(deadline) if fd_every > 0 else None
+        if state.hard.size == 0:  # nothing to anneal: the soft-macro step alone, if it helps
+            if hook is not None:
+                before, cost = state.placement.copy(), state.ev.cost.proxy
+                hook(state)
+                if state.ev.cost.proxy > cost:
+                    state.ev.placement.x[:], state.ev.placement.y[:] = before.x, before.y
+                    state.ev.resync()
+            return state.placement.copy()
         anneal(state, moves, deadline.remaining(), progress, schedule, pool=state.hard,
                hook_every=fd_every if hook else None, hook=hook, max_steps=o.get("max_steps"))
         return state.placement.copy()

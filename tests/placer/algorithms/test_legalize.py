@@ -50,12 +50,13 @@ def test_a_pile_the_largest_first_greedy_fragments_is_still_legalised(seed: int)
 
 
 def test_hard_macros_larger_than_the_canvas_are_a_clear_error() -> None:
-    nl, pl = generate(3, 2, 2, seed=0)
-    c = nl.canvas
-    small = nl.with_canvas(c.replace(width=0.4 * c.width, height=0.4 * c.height))
+    nl, pl = generate(6, 2, 2, seed=0)
+    c = nl.require_canvas()
     h = nl.hard_macros
-    share = (nl.width[h] * nl.height[h]).sum() / (0.16 * c.width * c.height)
-    assert share > 1.0
+    scale = 1.01 * max((nl.width[h] / c.width).max(), (nl.height[h] / c.height).max())
+    small = nl.with_canvas(c.replace(width=scale * c.width, height=scale * c.height))
+    share = (nl.width[h] * nl.height[h]).sum() / (scale**2 * c.width * c.height)
+    assert share > 1.0  # each macro fits the smaller canvas on its own, all together do not
     with pytest.raises(ValueError, match=rf"with any strategy .* cover {share:.0%} of the canvas"):
         legalize(small, pl)
 
@@ -138,3 +139,26 @@ def test_nearest_legal_matches_the_exhaustive_search_on_a_lattice(seed: int) -> 
         y0 = rng.integers(int(h * 2), int((H - h / 2) * 4) + 1) / 4
         args = (x0, y0, w, h, xl, xh, yl, yh, W, H, float(rng.choice([0.0, 1e-6])), 1e-9)
         assert _nearest_legal(*args) == _nearest_legal_brute_force(*args)
+
+
+def test_one_macro_wider_than_the_canvas_is_a_clear_error() -> None:
+    """Its area fits, its width does not: it used to be clamped to the centre and returned
+    sticking out of the canvas as if legal."""
+    nl, pl = generate(3, 2, 2, seed=0)
+    c = nl.require_canvas()
+    wide = nl.hard_macros[0]
+    width = nl.width.copy()
+    width[wide] = 1.5 * c.width
+    import dataclasses
+
+    nl = dataclasses.replace(nl, width=width, height=np.where(np.arange(nl.n_nodes) == wide, 0.01 * c.height, nl.height))
+    with pytest.raises(ValueError, match=rf"hard macro {nl.names[wide]} .* is larger than the canvas"):
+        legalize(nl, pl)
+
+
+def test_a_non_finite_position_is_refused() -> None:
+    nl, pl = generate(4, 6, 2, seed=0)
+    bad = pl.copy()
+    bad.y[nl.soft_macros[0]] = np.inf
+    with pytest.raises(ValueError, match=r"positions must be finite \(1 node\(s\) are not\)"):
+        legalize(nl, bad)

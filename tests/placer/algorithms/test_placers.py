@@ -178,3 +178,19 @@ def test_greedy_never_picks_a_cell_on_a_fixed_macro() -> None:
             ox = min(raw.x[f] + w[f] / 2, raw.x[m] + w[m] / 2) - max(raw.x[f] - w[f] / 2, raw.x[m] - w[m] / 2)
             oy = min(raw.y[f] + h[f] / 2, raw.y[m] + h[m] / 2) - max(raw.y[f] - h[f] / 2, raw.y[m] - h[m] / 2)
             assert not (ox > 1e-9 and oy > 1e-9), (int(f), int(m))
+
+
+def test_sa_places_soft_macros_when_no_hard_macro_can_move() -> None:
+    """With nothing to anneal, sa used to return the input as it was; its soft-macro step
+    still runs (and is kept only if it lowers the cost)."""
+    from netlists.generate import generate
+
+    netlist, placement = generate(0, 30, 8, seed=3)
+    c = netlist.require_canvas()
+    soft = netlist.soft_macros
+    rng = np.random.default_rng(0)  # soft macros scattered: plenty for the step to gain
+    placement.x[soft] = rng.uniform(0, c.width, soft.size)
+    placement.y[soft] = rng.uniform(0, c.height, soft.size)
+    before = evaluate(netlist, placement).proxy
+    after = evaluate(netlist, get_placer("sa").place(netlist, placement, budget_s=5, seed=0)).proxy
+    assert after < before
