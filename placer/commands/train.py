@@ -187,10 +187,13 @@ def train_command(
         config.dense_shaping = dense_shaping
         for key, value in parse_settings(settings or []).items():
             setattr(config, key, value)
+    from placer.interrupts import sigterm_as_interrupt
+
     try:
         config.validate()
         console.print(f"training on {resolve_device(config.device)}; run folder {out}")
-        train(config, progress_bar=progress, resume=resume)
+        with sigterm_as_interrupt():  # a plain kill saves the run too, like Ctrl-C
+            train(config, progress_bar=progress, resume=resume)
     except (ValueError, FileExistsError, FolderBusy) as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:

@@ -28,26 +28,34 @@ def load_model(path: str | Path, device: str = "cpu") -> Any:
 
 def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path: str | Path | None = None,
                   **overrides: Any) -> MacroPlacementEnv:
-    """An environment whose spaces match ``model``'s (sizes from its observation space, other
-    options from ``env_kwargs.json`` beside the model when present)."""
+    """An environment whose spaces match ``model``'s: sizes from its observation space (they
+    win over any file), other options from the run's ``env_kwargs.json``, found beside the
+    model or, for ``RUN/checkpoints/step_N.zip``, in ``RUN``."""
     space = model.observation_space
-    kwargs: dict[str, Any] = {
+    sizes: dict[str, Any] = {
         "max_grid": int(space["grid"].shape[-1]),
         "max_nodes": int(space["graph_nodes"].shape[0]),
         "max_edges": int(space["graph_edges"].shape[-1]),
     }
-    if model_path is not None:
-        folder = Path(model_path)
-        folder = folder if folder.is_dir() else folder.parent
-        saved = folder / "env_kwargs.json"
-        if saved.exists():
-            options = json.loads(saved.read_text())
-            options.setdefault("soft_macros_placed", False)  # models saved before the option
-            kwargs.update(options)
+    kwargs: dict[str, Any] = {}
+    saved = _env_kwargs_file(Path(model_path)) if model_path is not None else None
+    if saved is not None:
+        kwargs.update(json.loads(saved.read_text()))
+        kwargs.setdefault("soft_macros_placed", False)  # models saved before the option
+    kwargs.update(sizes)
     kwargs.update(overrides)
     if isinstance(kwargs.get("grid"), list):
         kwargs["grid"] = tuple(kwargs["grid"])
     return MacroPlacementEnv((netlist, placement), **kwargs)
+
+
+def _env_kwargs_file(model_path: Path) -> Path | None:
+    """The ``env_kwargs.json`` of the run a model belongs to (None when there is none)."""
+    folder = model_path if model_path.is_dir() else model_path.parent
+    for candidate in (folder, folder.parent if folder.name == "checkpoints" else None):
+        if candidate is not None and (candidate / "env_kwargs.json").exists():
+            return candidate / "env_kwargs.json"
+    return None
 
 
 def place_with_policy(

@@ -136,7 +136,7 @@ class TrainConfig:
         for name, low in (("timesteps", 1), ("n_envs", 1), ("seed", 0), ("threads", 1),
                           ("checkpoint_every", 1), ("eval_every", 1), ("n_steps", 1),
                           ("batch_size", 2), ("n_epochs", 1), ("max_grid", 8), ("max_nodes", 1),
-                          ("max_edges", 0), ("generated", 0)):  # fmt: skip
+                          ("max_edges", 1), ("generated", 0)):  # fmt: skip
             whole(name, low)
         if self.n_steps * self.n_envs < 2:
             raise ValueError("n_steps x n_envs must be >= 2 (a rollout of one step has no advantage spread)")
@@ -151,6 +151,8 @@ class TrainConfig:
             number(name, -math.inf)
         if self.time_limit_s is not None:
             number("time_limit_s", 0.0, low_open=True)
+        if self.order not in ("area", "degree", "file"):
+            raise ValueError(f"order must be 'area', 'degree' or 'file', got {self.order!r}")
         if self.vec not in ("dummy", "subproc"):
             raise ValueError(f"vec must be 'dummy' or 'subproc', got {self.vec!r}")
         if self.soft_placement not in ("fd", "keep"):
@@ -411,11 +413,49 @@ def save_checkpoint(model: Any, out: Path, steps: int, state: TrainingState | No
 
 
 #: Files a run writes into its folder; a new run refuses a folder holding any of them.
-RUN_FILES = ("config.json", "last.zip", "best.json", "best.zip", "best.plc", "curve.csv", "api_designs.json", LAST_STATE)
+RUN_FILES = ("config.json", "last.zip", "best.json", "best.zip", "best.plc", "curve.csv", "api_designs.json", LAST_STATE,
+             "designs.json")
 
 #: Names of the designs a run was given through ``train(designs=...)``: they are in memory, not
 #: files its config.json could name, so only the API can resume such a run.
 API_DESIGNS = "api_designs.json"
+
+#: Names of a run's training designs, in order: a resume over other designs is refused (its
+#: saved episodes refer to the designs by position, and the evaluation design would change).
+DESIGNS = "designs.json"
+
+#: The settings a resumed run may change; any other difference from its config.json is refused.
+RESUMABLE_CHANGES = frozenset({"out", "timesteps", "device", "time_limit_s"})
+
+
+def _check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design]) -> None:
+    """Refuse resuming ``out`` with settings or designs other than the run's own (the model
+    keeps its own, so config.json would then describe another run; a changed suite would put
+    saved episodes on other designs).
+
+    Raises:
+        ValueError: naming the first differences.
+    """
+    saved_path = out / "config.json"
+    if saved_path.exists():
+        saved = json.loads(saved_path.read_text())
+        now = json.loads(json.dumps(asdict(config)))  # tuples as lists, as stored
+        changed = [k for k in now if k not in RESUMABLE_CHANGES and k in saved and saved[k] != now[k]]
+        if changed:
+            detail = ", ".join(f"{k} ({saved[k]!r} -> {now[k]!r})" for k in changed[:4])
+            raise ValueError(
+                f"{out}: a resumed run keeps its own settings, but {detail} differ from its "
+                f"config.json; only {', '.join(sorted(RESUMABLE_CHANGES - {'out'}))} may change"
+            )
+    names_path = out / DESIGNS
+    if names_path.exists():
+        before = json.loads(names_path.read_text()).get("names", [])
+        now_names = [netlist.name for netlist, _ in designs]
+        if before != now_names:
+            raise ValueError(
+                f"{out}: the training designs changed since the run started (was "
+                f"{', '.join(before)}; now {', '.join(now_names)}): restore them or start a new run"
+            )
 
 
 def _drop_curve_rows_after(path: Path, steps: int) -> None:
@@ -493,6 +533,8 @@ def train(
                 "train(config, designs=..., resume=True)"
             )
         designs = list(designs) if designs is not None else load_designs(config)
+        if resume:
+            _check_resumable(out, config, designs)
         if config.eval_netlist:
             from netlists.io import load_design
 
@@ -535,16 +577,19 @@ def train(
                 device=device,
                 verbose=0,
             )
-        # written once the designs load and the model builds: a run that fails before leaves
-        # no config.json behind to block its corrected rerun
+        monitor = TrainingMonitor(config, eval_design, state.recent_proxy if state is not None else ())
+        # written once the designs load and the model and the evaluation env build: a run that
+        # fails before leaves no config.json behind to block its corrected rerun
         _write_json(out / "config.json", asdict(config))
+        names = {"names": [netlist.name for netlist, _ in designs]}
         if from_api:
-            _write_json(out / API_DESIGNS, {"names": [netlist.name for netlist, _ in designs]})
+            _write_json(out / API_DESIGNS, names)
+        if not resume or not (out / DESIGNS).exists():
+            _write_json(out / DESIGNS, names)
         _write_json(out / "env_kwargs.json", {k: v for k, v in config.env_kwargs().items() if k in ENV_OPTION_KEYS})
         if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
             model.set_logger(Logger(folder=None, output_formats=[]))
         remaining = config.timesteps - model.num_timesteps
-        monitor = TrainingMonitor(config, eval_design, state.recent_proxy if state is not None else ())
         try:
             if remaining > 0:
                 model.learn(

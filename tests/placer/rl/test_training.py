@@ -197,6 +197,8 @@ def test_train_cli_set_converts_and_validates_settings() -> None:
         ({"vec": "xx"}, "vec must be 'dummy' or 'subproc'"),
         ({"device": "tpu"}, "device must be auto, cpu, cuda or cuda:N"),
         ({"max_grid": 12}, "max_grid must be a multiple of 8"),
+        ({"max_edges": 0}, "max_edges must be a whole number >= 1"),  # SB3 cannot batch (2, 0)
+        ({"order": "bogus"}, "order must be 'area', 'degree' or 'file'"),
     ],
 )
 def test_bad_settings_are_refused_before_anything_is_written(tmp_path, tiny_design, setting, message):
@@ -369,3 +371,74 @@ def test_rl_placer_keeps_designs_its_policy_cannot_place(trained_run):
     )
     assert any(n.startswith("note: the policy cannot place this design") for n in notes)
     np.testing.assert_array_equal(result.x[netlist.hard_macros], placement.x[netlist.hard_macros])
+
+
+def test_a_checkpoint_is_placed_with_its_runs_env_options(tiny_design, tmp_path):
+    """``checkpoints/step_N.zip`` has no env_kwargs.json beside it: the run's, one folder up,
+    is used (defaults used to be, so the same weights placed differently from last.zip)."""
+    from placer.rl.inference import env_for_model, load_model
+
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=64, checkpoint_every=64, eval_every=1000,
+                      **{**TINY, "use_wiremask": False, "order": "degree", "soft_macros_placed": False})
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    checkpoint = next((out / "checkpoints").glob("step_*.zip"))
+    envs = [env_for_model(load_model(p), *tiny_design, model_path=p) for p in (out / "last.zip", checkpoint)]
+    for env in envs:
+        assert (env.use_wiremask, env.order_option, env.soft_macros_placed) == (False, "degree", False)
+        assert env.max_grid == TINY["max_grid"]
+
+
+def test_a_resume_with_other_settings_or_other_designs_is_refused(tiny_design, tmp_path):
+    """The model keeps its own n_steps and learning rate and its saved episodes refer to the
+    designs by position: such a resume used to rewrite config.json to describe another run."""
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=60, checkpoint_every=1000, eval_every=1000, **EXACT)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    saved = (out / "config.json").read_text()
+    for change, message in (({"n_steps": 64}, r"n_steps \(30 -> 64\)"), ({"learning_rate": 0.5}, "learning_rate")):
+        with pytest.raises(ValueError, match=message):
+            train(TrainConfig(**{**cfg.__dict__, **change, "timesteps": 120}), progress_bar=False,
+                  designs=[tiny_design], resume=True)
+    other = generate(4, 8, 6, seed=9, name="other")
+    with pytest.raises(ValueError, match="the training designs changed since the run started"):
+        train(TrainConfig(**{**cfg.__dict__, "timesteps": 120}), progress_bar=False, designs=[other], resume=True)
+    assert (out / "config.json").read_text() == saved
+    train(TrainConfig(**{**cfg.__dict__, "timesteps": 120, "time_limit_s": 600.0}), progress_bar=False,
+          designs=[tiny_design], resume=True)  # the settings that may change
+
+
+def test_an_evaluation_design_that_does_not_fit_leaves_nothing_behind(tiny_design, tmp_path):
+    from netlists.formats.circuit_training import write_netlist
+    from netlists.formats.plc import write_plc
+
+    big, big_placement = generate(20, 8, 6, seed=3, name="big")
+    folder = tmp_path / "big"
+    folder.mkdir()
+    write_netlist(big, folder / "netlist.pb.txt")
+    write_plc(folder / "initial.plc", big, big_placement)
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, eval_netlist=str(folder / "netlist.pb.txt"), **TINY)
+    with pytest.raises(ValueError, match="max_nodes"):
+        train(cfg, progress_bar=False, designs=[tiny_design])
+    assert not any((tmp_path / "run").glob("*.json"))
+
+
+def test_a_plain_kill_saves_a_cli_run(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "placer.cli", "train", "--generated", "1", "--max-grid", "16",
+               "--timesteps", "100000", "--set", "n_steps=32", "--set", "batch_size=32",
+               "--set", "max_nodes=64", "--device", "cpu", "--no-progress", "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "curve.csv").exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert (out / "last.zip").exists() and (out / "last_state.pkl").exists()
