@@ -350,6 +350,10 @@ class MacroPlacementEnv(gym.Env):
             np.float32,
         )
         ctx_cnt = float(np.sum(netlist.net_weight)) or 1.0
+        first = SequentialGridState(netlist, placement, order, soft_macros_placed=self.soft_macros_placed, grid=grid)
+        if not first.legal_mask().any():  # found now, not at some reset deep into training
+            name = netlist.names[first.current]
+            raise NothingToPlace(f"{netlist.name}: macro {name} fits nowhere on the empty canvas")
         return _DesignStatic(
             netlist, placement, grid, order, node_static, edges, weight, np.clip(design_vec, 0, 1),
             degree_norm, (c.width + c.height) * ctx_cnt,
@@ -503,13 +507,14 @@ class MacroPlacementEnv(gym.Env):
             grid[6, :R, :C] = np.clip(self._density / cells, 0.0, 1.0)  # prefix sums leave -1e-16s
             hard = netlist.hard_macros
             areas = netlist.width[state.order] * netlist.height[state.order]
+            hard_area = float(np.sum(netlist.width[hard] * netlist.height[hard]))
             macro[:] = [
                 w / canvas.width,
                 h / canvas.height,
-                w * h / float(np.sum(netlist.width[hard] * netlist.height[hard])),
+                w * h / hard_area if hard_area > 0 else 0.0,  # zero-area macros: the format allows them
                 static.degree_norm[slots[node]],
                 state.n_placed / n_hard,
-                float(areas[state.n_placed :].sum() / areas.sum()),
+                float(areas[state.n_placed :].sum() / areas.sum()) if areas.sum() > 0 else 1.0 - state.n_placed / n_hard,
                 fw / G,
                 fh / G,
             ]

@@ -111,13 +111,14 @@ def auto_grid(netlist: Netlist, max_grid: int = 64) -> tuple[int, int]:
     """
     c = netlist.require_canvas()
     hard = netlist.hard_macros
-    if hard.size == 0:
+    sized = hard[(netlist.width[hard] > 0) & (netlist.height[hard] > 0)]  # zero-size ones fit anywhere
+    if sized.size == 0:
         return min(c.cols, max_grid), min(c.rows, max_grid)
-    side = float(np.median(np.sqrt(netlist.width[hard] * netlist.height[hard])))
+    side = float(np.median(np.sqrt(netlist.width[sized] * netlist.height[sized])))
     if c.width / c.cols <= 0.65 * side and c.height / c.rows <= 0.65 * side:
         cols, rows = c.cols, c.rows
     else:
-        short = float(np.median(np.minimum(netlist.width[hard], netlist.height[hard])))
+        short = float(np.median(np.minimum(netlist.width[sized], netlist.height[sized])))
         cols = max(c.cols, int(np.ceil(3 * c.width / short)))
         rows = max(c.rows, int(np.ceil(3 * c.height / short)))
     cols = _count_where_all_fit(min(cols, max_grid), c.width, netlist.width[hard], max_grid)

@@ -371,3 +371,48 @@ def test_zero_weight_nets_give_finite_graph_weights():
     env = MacroPlacementEnv(netlist, soft_placement="keep")
     obs, _ = env.reset(seed=0)
     assert np.all(np.isfinite(obs["graph_edge_weight"])) and env.observation_space.contains(obs)
+
+
+@pytest.mark.parametrize("fixed_big", [False, True])
+def test_zero_size_hard_macros_give_episodes_with_finite_observations(fixed_big) -> None:  # type: ignore[no-untyped-def]
+    """The format allows hard macros of width or height 0: auto_grid divided by their median
+    size (ZeroDivisionError) and the macro features by their total area (NaN)."""
+    import dataclasses
+
+    netlist, placement = generate(4, 8, 4, seed=5)
+    hard = netlist.hard_macros
+    width, height = netlist.width.copy(), netlist.height.copy()
+    width[hard[:3]] = 0.0  # three of four: the median size is 0
+    if fixed_big:  # the only macro with area is fixed: every movable one has none
+        placement.fixed[hard[3]] = True
+    else:
+        height[hard[3]] = 0.0
+    netlist = dataclasses.replace(netlist, width=width, height=height)
+    grid = auto_grid(netlist, 16)
+    assert 1 <= min(grid) and max(grid) <= 16
+    env = MacroPlacementEnv((netlist, placement), max_grid=16, max_nodes=8, max_edges=32)
+    obs, _ = env.reset(seed=0)
+    done = False
+    while not done:
+        assert env.observation_space.contains(obs)
+        assert all(np.isfinite(v).all() for v in obs.values())
+        obs, _, done, _, _ = env.step(int(np.flatnonzero(env.action_masks())[0]))
+
+
+def test_a_design_that_can_never_start_an_episode_is_refused_at_construction() -> None:
+    """A fixed macro covering the canvas leaves the others no cell: with several designs, such
+    a one used to surface only at the reset that drew it, deep into a training run."""
+    import dataclasses
+
+    from envs.macro_placement import NothingToPlace
+
+    good = generate(4, 8, 4, seed=5)
+    netlist, placement = generate(4, 8, 4, seed=6, name="blocked")
+    c = netlist.require_canvas()
+    wall = netlist.hard_macros[0]
+    width, height = netlist.width.copy(), netlist.height.copy()
+    width[wall], height[wall] = c.width, c.height
+    placement.x[wall], placement.y[wall], placement.fixed[wall] = c.width / 2, c.height / 2, True
+    blocked = (dataclasses.replace(netlist, width=width, height=height), placement)
+    with pytest.raises(NothingToPlace, match="blocked: macro .* fits nowhere on the empty canvas"):
+        MacroPlacementEnv(designs=[good, blocked], max_grid=16, max_nodes=8, max_edges=32)
