@@ -28,7 +28,6 @@ the budget, so a batch refuses to mix budgets there (use another folder for anot
 from __future__ import annotations
 
 import datetime as _dt
-import filecmp
 import functools
 import hashlib
 import importlib
@@ -52,7 +51,7 @@ from typing import Any
 
 from placer.folder_lock import exclusive_folder
 from placer.interrupts import caused_by_interrupt, sigterm_as_interrupt
-from placer.results import STATUS_FAILED, STATUS_OK, ResultStore, RunRecord
+from placer.results import STATUS_FAILED, STATUS_OK, ResultStore, RunRecord, same_design_file
 
 NETLIST_NAMES = ("netlist.pb.txt", "netlist.pb.txt.gz")
 INITIAL_PLC = "initial.plc"
@@ -372,15 +371,6 @@ def make_tasks(
     ]
 
 
-def _same_design_file(stored: str, asked: Path) -> bool:
-    """Whether a stored netlist path and the one asked for now are the same design: the same
-    file, or (a suite copied or moved) a file with the same bytes or one no longer there."""
-    before, now = Path(stored), Path(asked)
-    if not stored or before.resolve() == now.resolve() or not before.is_file():
-        return True
-    return filecmp.cmp(before, now, shallow=False)
-
-
 def check_conflicts(
     store: ResultStore, tasks: Sequence[PlacementTask], resume: bool = False
 ) -> None:
@@ -410,7 +400,7 @@ def check_conflicts(
                 f"{what} with options {other.options} (asked: {asked}); --resume would keep "
                 "it: rerun without --resume to replace it, or use another runs folder"
             )
-        if not _same_design_file(other.netlist_path, t.design.netlist):
+        if not same_design_file(other.netlist_path, t.design.netlist):
             raise ValueError(
                 f"{what} placed from {other.netlist_path}, another file than "
                 f"{t.design.netlist}; use another runs folder for this suite"
@@ -475,6 +465,7 @@ def _run_batch_locked(
 
         def record_done(record: RunRecord) -> None:
             store.write(record)
+            store.delete_failed_at_other_budgets(record)  # superseded by this attempt
             publish(Path(runs_dir), record)
             summary.records.append(record)
             if record.status == STATUS_OK:

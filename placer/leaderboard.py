@@ -36,7 +36,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from placer.results import DB_NAME, KEY_COLUMNS, STATUS_OK, ResultStore, records_as_dicts
+from placer.results import (
+    DB_NAME,
+    KEY_COLUMNS,
+    STATUS_FAILED,
+    STATUS_OK,
+    ResultStore,
+    records_as_dicts,
+    same_design_file,
+)
 
 RunsDirs = str | Path | Sequence[str | Path]
 
@@ -81,8 +89,11 @@ def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
     runs = pd.concat(frames, ignore_index=True)
     if runs.empty:
         return runs.drop(columns="_folder")
-    runs = runs.assign(_failed=runs["status"] != STATUS_OK)
+    # an ok row without a cost (written by hand or by another tool) counts as failed
+    runs = runs.assign(_failed=(runs["status"] != STATUS_OK) | runs["proxy"].isna())
+    runs.loc[runs["_failed"] & (runs["status"] == STATUS_OK), "status"] = STATUS_FAILED
     _refuse_option_clashes(runs[~runs["_failed"]])
+    _refuse_design_clashes(runs)
     runs = runs.sort_values(["_failed", "_folder"], kind="stable")
     runs = runs.drop_duplicates(subset=list(KEY_COLUMNS), keep="first")
     runs = runs.drop(columns=["_failed", "_folder"])
@@ -106,6 +117,25 @@ def _refuse_option_clashes(ok: pd.DataFrame) -> None:
         f"{method} on {design} seed {seed} ({budget:g} s) was run with different options: "
         f"{found}; pool only folders run with the same options"
     )
+
+
+def _refuse_design_clashes(runs: pd.DataFrame) -> None:
+    """Refuse to put two different designs that share a name in one row: their costs and
+    their ``initial`` would be pooled as one design's."""
+    for design, rows in runs[runs["netlist_path"].fillna("") != ""].groupby("design"):
+        paths = list(dict.fromkeys(rows["netlist_path"]))
+        for other in paths[1:]:
+            if not same_design_file(paths[0], other):
+                raise ValueError(
+                    f"design {design!r} comes from two different netlists, {paths[0]} and {other}: "
+                    "pool only runs of the same designs (or give one of them another name)"
+                )
+
+
+def _ranking_value(value: float) -> float:
+    """A cost rounded to 12 significant digits for ranking: the same placement scored by two
+    evaluation orders differs in its last bits, and such costs must tie."""
+    return float(f"{value:.12g}") if np.isfinite(value) else value
 
 
 def _method_labels(runs: pd.DataFrame) -> pd.Series:
@@ -164,8 +194,9 @@ def _marked_and_sorted(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with ``best`` marking the lowest proxy among each design's methods (never
     ``initial``), sorted by design then method (``initial`` first)."""
     competing = table["method"] != INITIAL
-    best_proxy = table[competing].groupby("design")["proxy"].transform("min")
-    table["best"] = competing & table["proxy"].notna() & (table["proxy"] == best_proxy.reindex(table.index))
+    ranked = table["proxy"].astype(float).map(_ranking_value)
+    best_proxy = ranked[competing].groupby(table.loc[competing, "design"]).transform("min")
+    table["best"] = competing & table["proxy"].notna() & (ranked == best_proxy.reindex(table.index))
     return table.sort_values(["design", "method"], key=_initial_first).reset_index(drop=True)
 
 
@@ -203,7 +234,7 @@ def summary_rows(wide: pd.DataFrame) -> pd.DataFrame:
     competitors = [c for c in wide.columns if c != INITIAL]
     counted = [c for c in competitors if wide[c].notna().any()]  # a method failed everywhere
     complete = wide.loc[wide[counted].dropna().index] if counted else wide.dropna()  # does not
-    ranks = complete[competitors].rank(axis=1, method="min")
+    ranks = complete[competitors].map(_ranking_value).rank(axis=1, method="min")
     rows = pd.DataFrame(
         [complete.mean(), ranks.mean().reindex(wide.columns)], index=["mean", "mean rank"]
     )

@@ -12,6 +12,7 @@ folder can be moved as a whole.
 
 from __future__ import annotations
 
+import filecmp
 import json
 import os
 import sqlite3
@@ -167,6 +168,16 @@ class ResultStore:
                 [values[c] for c in _COLUMNS],
             )
 
+    def delete_failed_at_other_budgets(self, record: RunRecord) -> None:
+        """Remove failed rows of ``record``'s design, method and seed at another budget: the
+        folder holds one budget per run, and a later attempt supersedes a failure."""
+        with self._connect() as conn:
+            conn.execute(
+                "DELETE FROM runs WHERE design = ? AND method = ? AND seed = ? AND budget_s != ? "
+                "AND status != ?",
+                (record.design, record.method, int(record.seed), float(record.budget_s), STATUS_OK),
+            )
+
     def records(self, status: str | None = None) -> list[RunRecord]:
         """All rows (optionally of one status), ordered by design, method, seed."""
         with closing(self._open()) as conn:
@@ -184,6 +195,15 @@ class ResultStore:
     def ok_keys(self) -> set[tuple[str, str, int, float]]:
         """Keys of the runs that finished with status ok (what ``--resume`` skips)."""
         return {r.key for r in self.records(STATUS_OK)}
+
+
+def same_design_file(stored: str, asked: str | Path) -> bool:
+    """Whether a stored netlist path and another are the same design: the same file, or (a
+    suite copied or moved) a file with the same bytes or one no longer there to compare."""
+    before, now = Path(stored), Path(asked)
+    if not stored or before.resolve() == now.resolve() or not before.is_file() or not now.is_file():
+        return True
+    return filecmp.cmp(before, now, shallow=False)
 
 
 def records_as_dicts(records: Iterable[RunRecord]) -> list[dict[str, Any]]:

@@ -104,7 +104,8 @@ def _option_list(cls: type[Placer]) -> str:
 
 
 def _split_list(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").split(",") if part.strip()]
+    """Comma-separated names, each once (in the order first given)."""
+    return list(dict.fromkeys(part.strip() for part in (text or "").split(",") if part.strip()))
 
 
 @clean_errors

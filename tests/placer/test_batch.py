@@ -335,3 +335,21 @@ def test_a_worker_exits_when_the_batch_process_is_killed(tmp_path: Path) -> None
     if alive:
         os.kill(child, signal.SIGKILL)
     assert not alive, "the worker kept running after its batch process was killed"
+
+
+def test_a_run_at_another_budget_supersedes_an_old_failure(suite: Path, plugin: str, tmp_path: Path) -> None:
+    from placer.results import RunRecord
+
+    runs = tmp_path / "runs"
+    store = ResultStore.in_runs_dir(runs)
+    store.write(RunRecord(design="tiny_a", method=METHOD, seed=0, budget_s=1.0, status="failed", error="boom"))
+    tasks = make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0], runs, 2.0, plugins=[plugin])
+    run_batch(tasks, runs, show_progress=False)
+    left = [(r.budget_s, r.status) for r in store.records()]
+    assert left == [(2.0, "ok")]  # the failure at 1 s no longer splits the table
+
+
+def test_a_method_named_twice_runs_once() -> None:
+    from placer.commands.place import _split_list
+
+    assert _split_list("sa, refine,sa,,greedy") == ["sa", "refine", "greedy"]

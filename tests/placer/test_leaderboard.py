@@ -228,3 +228,39 @@ def test_a_method_that_failed_everywhere_leaves_the_others_their_means(tmp_path:
     assert summary.attrs["n_designs"] == 2
     assert summary.loc["mean", "aa"] == pytest.approx(0.8) and summary.loc["mean rank", "aa"] == 1
     assert pd.isna(summary.loc["mean", "bb"])
+
+
+def test_two_different_designs_sharing_a_name_are_not_pooled(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.pb.txt", tmp_path / "b.pb.txt"
+    a.write_text("node { name: \"x\" }\n")
+    b.write_text("node { name: \"y\" }\n")
+    for folder, netlist, method in (("runA", a, "aa"), ("runB", b, "bb")):
+        r = record("d1", method, 0, 0.5)
+        r.netlist_path = str(netlist)
+        ResultStore.in_runs_dir(tmp_path / folder).write(r)
+    with pytest.raises(ValueError, match="design 'd1' comes from two different netlists"):
+        build([tmp_path / "runA", tmp_path / "runB"])
+    b.write_text(a.read_text())  # the same design in two places: pooled
+    assert set(build([tmp_path / "runA", tmp_path / "runB"])["method"]) == {"initial", "aa", "bb"}
+
+
+def test_an_ok_row_without_a_cost_counts_as_failed(tmp_path: Path) -> None:
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    store.write(record("d1", "aa", 0, 0.5))
+    hollow = record("d1", "bb", 0, 0.4)
+    hollow.proxy = None  # as another tool or a hand edit could leave it
+    store.write(hollow)
+    table = build(tmp_path / "runs")
+    assert cell(table, "d1", "bb", "failed") == 1 and pd.isna(cell(table, "d1", "bb", "proxy"))
+    assert bool(cell(table, "d1", "aa", "best"))
+
+
+def test_costs_equal_but_for_their_last_bits_tie(tmp_path: Path) -> None:
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for method, proxy in (("aa", 0.3257826790703804), ("bb", 0.3257826790703805), ("cc", 0.32578267907038055),
+                          ("dd", 0.4)):
+        store.write(record("d1", method, 0, proxy))
+    table = build(tmp_path / "runs")
+    assert set(table[table["best"]]["method"]) == {"aa", "bb", "cc"}
+    ranks = summary_rows(pivot(table, "proxy")).loc["mean rank"]
+    assert (ranks["aa"], ranks["bb"], ranks["cc"], ranks["dd"]) == (1, 1, 1, 4)
