@@ -559,7 +559,13 @@ def _run_on_ray(tasks: Sequence[PlacementTask], address: str, record_done: OnRec
         ) from None
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        except ConnectionError as exc:  # Ray's own text names flags of its CLI, not ours
+            raise RuntimeError(
+                f"--ray {address}: no Ray cluster found there ({str(exc).split('.')[0]}); start one "
+                "with `ray start --head`, pass its address, or use --ray local"
+            ) from None
     remote_run = ray.remote(num_cpus=1, max_retries=0)(run_task)
     pending = {remote_run.remote(task): task for task in tasks}
     try:

@@ -246,6 +246,8 @@ def summary_rows(wide: pd.DataFrame) -> pd.DataFrame:
 def _cell(value: float, metric: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "—"
+    if abs(value) >= 1e6:  # an exploded cost: 1e+300, not three hundred digits
+        return f"{value:.4g}"
     return f"{value:.2f}" if metric == "seconds" else f"{value:.4f}"
 
 
@@ -353,8 +355,9 @@ def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     try:
         table = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ValueError(f"{path}: cannot read an earlier leaderboard CSV ({exc})") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        reason = " ".join(str(exc).split())  # one line, whatever the parser said
+        raise ValueError(f"{path}: cannot read an earlier leaderboard CSV ({reason})") from None
     missing = [c for c in ("design", "method", "proxy") if c not in table.columns]
     if missing:
         raise ValueError(f"{path}: not a leaderboard CSV (no column {', '.join(missing)})")

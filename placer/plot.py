@@ -97,9 +97,14 @@ def draw_map(ax: Axes, netlist: Netlist, values: np.ndarray, title: str, cmap: s
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=7)
 
 
+def _number(value: float) -> str:
+    """Four decimals, or four significant digits for an exploded cost (not 300 digits)."""
+    return f"{value:.4g}" if abs(value) >= 1e6 else f"{value:.4f}"
+
+
 def cost_title(name: str, cost: ProxyCost) -> str:
-    return (f"{name}: proxy {cost.proxy:.4f} = wirelength {cost.wirelength:.4f} "
-            f"+ 0.5 x density {cost.density:.4f} + 0.5 x congestion {cost.congestion:.4f}")
+    return (f"{name}: proxy {_number(cost.proxy)} = wirelength {_number(cost.wirelength)} "
+            f"+ 0.5 x density {_number(cost.density)} + 0.5 x congestion {_number(cost.congestion)}")
 
 
 def plot_placement(

@@ -264,3 +264,17 @@ def test_costs_equal_but_for_their_last_bits_tie(tmp_path: Path) -> None:
     assert set(table[table["best"]]["method"]) == {"aa", "bb", "cc"}
     ranks = summary_rows(pivot(table, "proxy")).loc["mean rank"]
     assert (ranks["aa"], ranks["bb"], ranks["cc"], ranks["dd"]) == (1, 1, 1, 4)
+
+
+def test_an_exploded_cost_prints_in_a_few_digits_and_a_binary_keep_file_in_one_line(runs: Path, tmp_path: Path) -> None:
+    from placer.cost.proxy import ProxyCost
+    from placer.leaderboard import _cell, read_leaderboard_csv
+    from placer.plot import cost_title
+
+    assert _cell(1.234e300, "proxy") == "1.234e+300" and _cell(0.5, "proxy") == "0.5000"
+    assert "proxy 2e+300 = wirelength 1e+300" in cost_title("d", ProxyCost(1e300, 2e300, 0.0, 1.0, 1.0))
+    binary = tmp_path / "binary.bin"
+    binary.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(ValueError) as info:
+        read_leaderboard_csv(binary)
+    assert str(binary) in str(info.value) and "\n" not in str(info.value)
