@@ -42,7 +42,7 @@ Reward: at the last step, the soft macros are placed by the force-directed place
 Defaults 1 / 0.5 / 0.5 / 0: minus the proxy cost. With ``dense_shaping=True`` every step also
 gets ``-w_wl * wire-mask increase / ((W + H) * net_cnt)`` (the step's share of the wirelength
 term over placed pins). If the next macro has no legal cell, the episode ends with reward
-``-infeasible_penalty * (1 + unplaced / hard macros)`` and ``info["infeasible"]`` names the macro.
+``-infeasible_penalty * (1 + unplaced / movable hard macros)`` and ``info["infeasible"]`` names the macro.
 
 ``info`` at the end holds ``cost`` (the breakdown), ``placement`` (a
 :class:`~netlists.model.Placement`, writable with :meth:`MacroPlacementEnv.write_plc`) and

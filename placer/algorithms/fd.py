@@ -297,12 +297,16 @@ class ForceDirected(Placer):
         seed: int,
         progress: ProgressCallback,
     ) -> Placement:
+        from placer.algorithms.legalize import legalize
         from placer.cost.proxy import evaluate
 
         deadline = Deadline(budget_s)
         options = dict(self.options)
         repulsions = tuple(options.pop("repulsions", (0.5, 0.25, 1.0, 2.0, 0.1)))
         iterations = int(options.pop("iterations", 80))
+        # the hard macros stay, so make them legal first: the costs compared (and reported)
+        # are then those of placements the final legalisation leaves as they are
+        placement = legalize(netlist, placement)
         best = placement
         best_cost = evaluate(netlist, placement).proxy
         progress(Progress(0.0, best_cost, "start"))

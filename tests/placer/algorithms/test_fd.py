@@ -111,3 +111,21 @@ def test_registered_placer_is_legal_and_not_worse(design):
     assert check_legality(netlist, result, reference=start).legal
     assert evaluate(netlist, result).proxy < evaluate(netlist, start).proxy
     assert seen and seen[-1].fraction == 1.0
+
+
+def test_fd_reports_the_cost_of_what_it_returns_from_an_illegal_start() -> None:
+    """ariane133's initial.plc has macros outside the canvas: fd compared and reported costs
+    of placements the final legalisation then changed (best 0.7109 reported, 0.7530 returned)."""
+    from netlists.designs import load_builtin
+    from placer.algorithms.base import get_placer
+    from placer.algorithms.legalize import check_legality
+    from placer.cost.proxy import evaluate
+
+    netlist, placement = load_builtin()
+    assert check_legality(netlist, placement).outside_macros > 0
+    reports: list[float] = []
+    out = get_placer("fd", iterations=10, repulsions=[0.5]).place(
+        netlist, placement, budget_s=60, seed=0, progress=lambda p: reports.append(p.best_proxy)
+    )
+    reported = [r for r in reports if r is not None]
+    assert reported[-1] == evaluate(netlist, out).proxy
