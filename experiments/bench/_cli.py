@@ -17,11 +17,13 @@ The scripts run as ``python experiments/bench/NAME.py``, so this module is found
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
+import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -161,7 +163,40 @@ def baseline_rows(path: Path | None, key: Callable[[dict], object]) -> dict[obje
     """The rows of another commit's ``.json`` (``--baseline``), by ``key``; empty without one."""
     if path is None:
         return {}
-    return {key(row): row for row in json.loads(path.read_text())}
+    try:
+        return {key(row): row for row in json.loads(path.read_text())}
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError) as exc:
+        raise ValueError(f"--baseline {path}: not this script's .json from another commit ({exc})") from None
+
+
+def check_outputs(*paths: Path) -> None:
+    """Refuse, before any work, output files that could not be written (a folder in the way,
+    a parent that is a file or not writable)."""
+    for path in paths:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+        for parent in path.absolute().parents:
+            if parent.exists():
+                if not parent.is_dir() or not os.access(parent, os.W_OK):
+                    raise PermissionError(errno.EACCES, f"cannot write into {parent}", str(path))
+                break
+
+
+def write_results(files: Mapping[Path, str]) -> None:
+    """Write each file's text through a temporary name, renaming only once all are written:
+    an interrupted or failed write leaves the earlier results (a table and its .json) as a pair."""
+    check_outputs(*files)
+    temporary: dict[Path, Path] = {}
+    try:
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary[path] = path.with_name(f".{path.name}.tmp")
+            temporary[path].write_text(text)
+        for path, tmp in temporary.items():
+            tmp.replace(path)
+    finally:
+        for tmp in temporary.values():
+            tmp.unlink(missing_ok=True)
 
 
 def _exit_status(returncode: int) -> int:
@@ -207,8 +242,10 @@ def run(main: Callable[[], int | None]) -> NoReturn:
         if exc.filename is not None and exc.strerror:
             fail(f"{exc.filename}: {exc.strerror}")
         fail(str(exc))
-    except ValueError as exc:
+    except (ValueError, argparse.ArgumentTypeError) as exc:  # e.g. a list option checked late
         fail(str(exc))
+    except KeyError as exc:  # a registry lookup (an unknown method) says what is available
+        fail(str(exc.args[0]) if exc.args else "unknown name")
     except RuntimeError as exc:  # e.g. a system that cannot be measured at all (its defaults)
         fail(str(exc), 1)
     sys.exit(status or 0)

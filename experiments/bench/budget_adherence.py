@@ -17,13 +17,24 @@ one run after the other on an idle machine: the table gains that commit's figure
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import os
 import platform
 import time
 from pathlib import Path
 
-from _cli import baseline_rows, make_parser, name_list, output_file, run, suite_designs
+from _cli import (
+    baseline_rows,
+    check_outputs,
+    make_parser,
+    name_list,
+    output_file,
+    run,
+    suite_designs,
+    write_results,
+)
 
 from netlists.io import load_design
 from placer.algorithms.base import get_placer, placer_class
@@ -37,9 +48,12 @@ METHODS = "sa,refine,global_refine,greedy,fd,analytical"
 def _budgets(text: str) -> list[float]:
     values = []
     for part in name_list(text):
-        value = float(part)
-        if not value > 0:
-            raise ValueError(f"--budgets must be positive seconds, got {part!r}")
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated seconds, got {part!r}") from None
+        if not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"expected positive, finite seconds, got {part!r}")
         values.append(value)
     return values
 
@@ -63,20 +77,23 @@ def _measure(method: str, netlist, placement, budget_s: float) -> dict:  # type:
 def main() -> int:
     parser = make_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--suite", type=Path, default=DEFAULT_SUITE, help="the benchmark suite")
-    parser.add_argument("--designs", default="ibm01,ibm10,ibm17", help="comma-separated designs")
-    parser.add_argument("--methods", default=METHODS, help="comma-separated methods")
-    parser.add_argument("--budgets", default="1,5", help="comma-separated budgets in seconds")
+    parser.add_argument("--designs", type=name_list, default="ibm01,ibm10,ibm17", help="comma-separated designs")
+    parser.add_argument("--methods", type=name_list, default=METHODS, help="comma-separated methods")
+    parser.add_argument("--budgets", type=_budgets, default="1,5", help="comma-separated budgets in seconds")
     parser.add_argument("--baseline", type=Path, default=None, help="this script's .json from another commit")
     parser.add_argument("--out", type=output_file, default=RESULTS / "budget_adherence.md",
                         help="the Markdown table to write (its .json beside it)")  # fmt: skip
     args = parser.parse_args()
+    check_outputs(args.out, args.out.with_suffix(".json"))
     if not args.suite.is_dir():
         raise FileNotFoundError(2, "no benchmark suite here (give --suite)", str(args.suite))
-    methods = name_list(args.methods)
+    methods, budgets = args.methods, args.budgets
     for method in methods:
-        placer_class(method)  # unknown names fail here, before any work
-    budgets = _budgets(args.budgets)
-    files = suite_designs(args.suite, name_list(args.designs))
+        try:
+            placer_class(method)  # unknown names fail here, before any work
+        except KeyError as exc:
+            raise ValueError(f"--methods: {exc.args[0]}") from None
+    files = suite_designs(args.suite, args.designs)
     baseline = baseline_rows(args.baseline, lambda r: (r["design"], r["method"], r["budget_s"]))
 
     warm, warm_start = load_design(next(iter(files.values())))
@@ -126,8 +143,7 @@ def main() -> int:
         lines.append(f"Worst in the baseline: {was['method']} on {was['design']} at {was['budget_s']:g} s, "
                      f"{was['x_budget']:.2f}x.")  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
-    args.out.with_suffix(".json").write_text(json.dumps(rows, indent=2))
+    write_results({args.out: "\n".join(lines) + "\n", args.out.with_suffix(".json"): json.dumps(rows, indent=2)})
     print(f"wrote {args.out}")
     return 0
 

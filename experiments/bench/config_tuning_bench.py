@@ -42,6 +42,7 @@ from _cli import (
     positive_int,
     repeated,
     run,
+    write_results,
 )
 
 from learned_systems.config import postgres_backend
@@ -342,8 +343,8 @@ def merge_runs(system: str, folders: list[Path], out: Path) -> None:
                 shutil.copyfile(folder / record["plot"], out / record["plot"])
     meta = next((r["meta"] for r in reversed(records) if r.get("meta")), meta)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"config_tuning_{system}.md").write_text(markdown(records, meta))
-    json_path.write_text(json.dumps({"meta": meta, "workloads": records}, indent=2, default=str))
+    write_results({out / f"config_tuning_{system}.md": markdown(records, meta),
+                   json_path: json.dumps({"meta": meta, "workloads": records}, indent=2, default=str)})
     print(f"merged {len(folders)} run(s) into {json_path}")
 
 
@@ -507,10 +508,10 @@ def main() -> None:
                 records.append({**record, "meta": meta})
                 merged = kept + records
                 text = markdown(merged, meta)  # written after every workload: partial results
-                (args.out / f"config_tuning_{args.system}.md").write_text(text)
-                json_path.write_text(
-                    json.dumps({"meta": meta, "workloads": merged}, indent=2, default=str)
-                )
+                write_results({
+                    args.out / f"config_tuning_{args.system}.md": text,
+                    json_path: json.dumps({"meta": meta, "workloads": merged}, indent=2, default=str),
+                })
         except postgres_backend.PostgresUnavailable as error:
             fail(f"--system postgres: {error}", 1)
         finally:

@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _cli import make_parser, output_file, positive_int, run
+from _cli import check_outputs, make_parser, output_file, positive_int, run, write_results
 
 from envs.macro_placement import MacroPlacementEnv
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-DEFAULT_BENCHMARKS = "/work/shared/benchmarks"
+DEFAULT_BENCHMARKS = str(Path(__file__).resolve().parents[3] / "shared" / "benchmarks")  # ../shared beside the repository
 TARGET_STEPS_PER_S = 300.0
 
 
@@ -65,6 +65,7 @@ def main() -> None:
     parser.add_argument("--out", type=output_file, default=RESULTS / "env_speed.md",
                         help="the Markdown table to write (its .json beside it)")
     args = parser.parse_args()
+    check_outputs(args.out, args.out.with_suffix(".json"))
     benchmarks = args.benchmarks or Path(os.environ.get("PLACER_BENCHMARKS", DEFAULT_BENCHMARKS))
     ibm01 = benchmarks / "iccad04" / "ibm01" / "netlist.pb.txt"
     if args.benchmarks is not None and not ibm01.exists():
@@ -102,8 +103,7 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    args.out.with_suffix(".json").write_text(json.dumps(rows, indent=2, default=list))
+    write_results({args.out: text, args.out.with_suffix(".json"): json.dumps(rows, indent=2, default=list)})
 
 
 if __name__ == "__main__":

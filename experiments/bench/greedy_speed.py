@@ -25,6 +25,7 @@ from pathlib import Path
 
 from _cli import (
     baseline_rows,
+    check_outputs,
     make_parser,
     name_list,
     non_negative_int,
@@ -32,6 +33,7 @@ from _cli import (
     positive_int,
     run,
     suite_designs,
+    write_results,
 )
 
 from netlists.generate import generate
@@ -54,7 +56,8 @@ def main() -> int:
     parser = make_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--suite", type=Path, default=DEFAULT_SUITE, help="the benchmark suite")
     parser.add_argument(
-        "--designs", default="ibm01,ibm10,ibm17,ariane133", help="comma-separated suite designs"
+        "--designs", type=lambda text: name_list(text) if text else [], default="ibm01,ibm10,ibm17,ariane133",
+        help="comma-separated suite designs"
     )
     parser.add_argument("--fine-grid", type=non_negative_int, default=1000,
                         help="grid cells per side of the generated design (0: leave it out)")  # fmt: skip
@@ -67,6 +70,7 @@ def main() -> int:
     parser.add_argument("--out", type=output_file, default=RESULTS / "greedy_speed.md",
                         help="the Markdown table to write (its .json beside it)")  # fmt: skip
     args = parser.parse_args()
+    check_outputs(args.out, args.out.with_suffix(".json"))
     baseline = baseline_rows(args.baseline, lambda r: r["design"])
     designs = {}
     if args.designs:
@@ -76,7 +80,7 @@ def main() -> int:
             )
         designs = {
             name: (lambda p=path: load_design(p))
-            for name, path in suite_designs(args.suite, name_list(args.designs)).items()
+            for name, path in suite_designs(args.suite, args.designs).items()
         }
     if args.fine_grid:
         designs[f"synthetic {args.fine_grid}x{args.fine_grid} grid"] = lambda: _fine_grid_design(
@@ -124,8 +128,7 @@ def main() -> int:
             )
         lines.append(line)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
-    args.out.with_suffix(".json").write_text(json.dumps(rows, indent=2))
+    write_results({args.out: "\n".join(lines) + "\n", args.out.with_suffix(".json"): json.dumps(rows, indent=2)})
     print(f"wrote {args.out}")
     return 0
 

@@ -22,7 +22,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from _cli import make_parser, non_negative_int, output_folder, positive_int, repeated, run
+from _cli import (
+    check_outputs,
+    make_parser,
+    non_negative_int,
+    output_folder,
+    positive_int,
+    repeated,
+    run,
+    write_results,
+)
 
 from learned_systems.datasets import GENERATORS, generate_keys, generate_queries
 from learned_systems.index import PGMIndex, RMIIndex
@@ -252,6 +261,7 @@ def main() -> None:
         "file name)",
     )
     args = parser.parse_args()
+    check_outputs(args.out / "index_bench.md", args.out / "index_bench.json")
     twice = repeated(args.datasets)
     if twice is not None:
         parser.error(f"argument --datasets: {twice!r} given twice")
@@ -289,8 +299,8 @@ def main() -> None:
         )
         + "\n"
     )
-    (args.out / "index_bench.md").write_text(text)
-    (args.out / "index_bench.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    write_results({args.out / "index_bench.md": text,
+                   args.out / "index_bench.json": json.dumps({"meta": meta, "rows": rows}, indent=2)})
     print(text)
 
 

@@ -34,7 +34,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _cli import make_parser, name_list, output_file, positive_float, positive_int, run
+from _cli import (
+    check_outputs,
+    make_parser,
+    name_list,
+    output_file,
+    positive_float,
+    positive_int,
+    run,
+    write_results,
+)
 
 from netlists.formats.plc import read_plc
 from netlists.io import load_design
@@ -187,6 +196,8 @@ def main() -> int:
         help="methods whose proxies --keep adds, comma-separated",
     )
     args = parser.parse_args()
+    if args.out:
+        check_outputs(args.out)
     if args.run and len(args.runs) != 1:
         parser.error("--run writes into one runs folder: give one --runs")
     if args.run and not args.suite.is_dir():
@@ -234,8 +245,7 @@ def main() -> int:
     )
     print(text)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+        write_results({args.out: text})
     return 0
 
 

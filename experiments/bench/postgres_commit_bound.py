@@ -31,7 +31,16 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from _cli import make_parser, non_negative_int, output_file, positive_float, positive_int, run
+from _cli import (
+    check_outputs,
+    make_parser,
+    non_negative_int,
+    output_file,
+    positive_float,
+    positive_int,
+    run,
+    write_results,
+)
 
 from learned_systems.config.postgres_backend import PostgresBackend, PostgresUnavailable
 from learned_systems.config.trial import mean_and_spread
@@ -182,6 +191,7 @@ def main() -> None:
         help="pg_test_fsync runs before and after the rounds (~15 s per run; 0: none)",
     )
     args = parser.parse_args()
+    check_outputs(args.out)
     if args.recorded.exists():  # read now: a bad file is refused before the slow measurements
         try:
             json.loads(args.recorded.read_text())
@@ -279,7 +289,7 @@ def main() -> None:
         *flush_table(flushes),
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
+    write_results({args.out: "\n".join(lines) + "\n"})
     print(f"wrote {args.out}")
 
 

@@ -36,7 +36,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _cli import make_parser, name_list, non_negative_float, output_file, positive_int, run
+from _cli import (
+    check_outputs,
+    make_parser,
+    name_list,
+    non_negative_float,
+    output_file,
+    positive_int,
+    run,
+    write_results,
+)
 
 from netlists.io import load_design
 from placer.algorithms import local_search
@@ -179,6 +188,7 @@ def main() -> None:
         help="the Markdown tables to write (their .json beside them)",
     )
     args = ap.parse_args()
+    check_outputs(args.out, args.out.with_suffix(".json"))
     if not args.suite.is_dir():
         raise ValueError(f"--suite: benchmark suite not found at {args.suite}")
     designs = design_paths(args.suite, args.designs)
@@ -222,8 +232,7 @@ def main() -> None:
             )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
-    args.out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
+    write_results({args.out: "\n".join(lines) + "\n", args.out.with_suffix(".json"): json.dumps(rows, indent=1)})
     print(f"wrote {args.out}")
 
 

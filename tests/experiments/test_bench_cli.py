@@ -37,6 +37,11 @@ BAD = [
     ("config_tuning_bench.py", ["--workloads", "bogus", "--out", "{out}"], "--workloads"),
     ("postgres_commit_bound.py", ["--duration", "-1", "--out", "{out}/p.md"], "--duration"),
     ("postgres_commit_bound.py", ["--clients", "0", "--out", "{out}/p.md"], "--clients"),
+    ("budget_adherence.py", ["--designs", "ibm01,ibm01", "--out", "{out}/b.md"], "--designs"),
+    ("budget_adherence.py", ["--budgets", "abc", "--out", "{out}/b.md"], "--budgets"),
+    ("budget_adherence.py", ["--suite", "{suite}", "--methods", "foo", "--out", "{out}/b.md"], "--methods"),
+    ("greedy_speed.py", ["--designs", "ibm01,,ibm10", "--out", "{out}/g.md"], "--designs"),
+    ("greedy_speed.py", ["--baseline", "{suite}/none.json", "--out", "{out}/g.md"], "none.json"),
 ]
 
 
@@ -96,3 +101,37 @@ def test_failed_placer_run_is_one_line_with_its_status(tmp_path: Path) -> None:
     assert last.startswith("placement_quality.py: error:") and "placer.cli place" in last
     assert "exit status 2" in last
     assert not (tmp_path / "runs").exists()
+
+
+def test_an_unwritable_result_pair_is_refused_before_any_work_and_results_stay_paired(tmp_path: Path) -> None:
+    """``env.json`` a folder: the table used to be overwritten, then the .json write failed,
+    leaving a table without its data; now nothing is measured or written."""
+    (tmp_path / "env.json").mkdir()
+    (tmp_path / "env.md").write_text("earlier table\n")
+    done = _run("env_speed.py", ["--episodes", "1", "--out", str(tmp_path / "env.md")], tmp_path)
+    assert done.returncode == 2 and "env.json: is a folder" in done.stderr, done.stderr
+    assert (tmp_path / "env.md").read_text() == "earlier table\n"
+
+
+def test_write_results_replaces_a_pair_only_once_both_are_written(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sys.path.insert(0, str(BENCH))
+    try:
+        import _cli
+    finally:
+        sys.path.remove(str(BENCH))
+    table, data = tmp_path / "t.md", tmp_path / "t.json"
+    table.write_text("old\n")
+    data.write_text("[]")
+    original = Path.write_text
+
+    def fail_on_json(self: Path, text: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.name.endswith(".json.tmp"):
+            raise OSError(28, "No space left on device", str(self))
+        return original(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", fail_on_json)
+    with pytest.raises(OSError):
+        _cli.write_results({table: "new\n", data: "[1]"})
+    monkeypatch.undo()
+    assert table.read_text() == "old\n" and data.read_text() == "[]"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.json", "t.md"]
