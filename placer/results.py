@@ -203,7 +203,13 @@ def same_design_file(stored: str, asked: str | Path) -> bool:
     before, now = Path(stored), Path(asked)
     if not stored or before.resolve() == now.resolve() or not before.is_file() or not now.is_file():
         return True
-    return filecmp.cmp(before, now, shallow=False)
+    if filecmp.cmp(before, now, shallow=False):
+        return True
+    if before.suffix == ".gz" or now.suffix == ".gz":  # the same text compressed differently
+        from netlists.formats.textio import read_text
+
+        return read_text(before) == read_text(now)
+    return False
 
 
 def records_as_dicts(records: Iterable[RunRecord]) -> list[dict[str, Any]]:

@@ -304,8 +304,8 @@ def _read_pl(
         seen[node] = True
         x[node] = _number(tok[1], f"the x of {tok[0]!r}", path, lineno)
         y[node] = _number(tok[2], f"the y of {tok[0]!r}", path, lineno)
-        for axis in (0, 1):
-            if len(tok[1 + axis]) > _FLOAT_CHARS:
+        for axis, value in ((0, x[node]), (1, y[node])):
+            if _needs_exact(tok[1 + axis], value):
                 exact[(node, axis)] = tok[1 + axis]
         for extra in tok[4:]:
             if extra.upper() in ("/FIXED", "/FIXED_NI"):
@@ -621,9 +621,24 @@ def _canvas(width: float, height: float, n_macros: int, fields: dict[str, float]
 
 
 # ---------------------------------------------------------------------------------- writer
-#: The longest ``repr`` of a float (``-1.2345678901234567e-308``); a longer coordinate is an
-#: exact decimal written by :func:`_corners`.
-_FLOAT_CHARS = 24
+#: A plain decimal (no exponent): the form :func:`_corners` writes exact corners in.
+_PLAIN_DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def _needs_exact(token: str, value: float) -> bool:
+    """Whether a coordinate token is an exact corner written by :func:`_corners`: a binary
+    fraction (a whole number, or decimals ending in 5) that no float equals; every such token
+    has at least 16 significant digits. Its centre is then summed from the exact value. A
+    float's shortest ``repr`` is not one (it only rounds to its float), and tokens with an
+    exponent are read as floats (a huge exponent would make the exact value astronomically long)."""
+    if len(token) < 16 or _PLAIN_DECIMAL.match(token) is None:
+        return False
+    if "." in token and not token.endswith("5"):  # k / 2**m with m decimals ends in 5
+        return False
+    if Decimal(token) == Decimal(value):
+        return False
+    denominator = Fraction(token).denominator
+    return denominator & (denominator - 1) == 0  # a power of two
 
 
 def _centres(corner: np.ndarray, half: np.ndarray, origin: float) -> np.ndarray:

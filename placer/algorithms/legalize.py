@@ -156,7 +156,8 @@ def legalize(
     hard = netlist.hard_macros
     if hard.size == 0:
         return out
-    too_big = hard[~fixed[hard] & ((netlist.width[hard] > c.width) | (netlist.height[hard] > c.height))]
+    eps = 2e-9 * max(c.width, c.height)  # what check_legality tolerates on both sides
+    too_big = hard[~fixed[hard] & ((netlist.width[hard] > c.width + eps) | (netlist.height[hard] > c.height + eps))]
     if too_big.size:
         i = int(too_big[0])
         raise ValueError(

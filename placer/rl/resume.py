@@ -31,7 +31,7 @@ import torch
 from stable_baselines3.common.monitor import Monitor
 
 #: Bumped when the layout of :class:`TrainingState` changes; other versions are not used.
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 class SnapshotMonitor(Monitor):
@@ -54,12 +54,19 @@ def restore_monitor(blob: bytes, fresh: SnapshotMonitor) -> SnapshotMonitor:
 
 
 def _design_parts(monitor: Monitor) -> dict[tuple[int, str], Any]:
-    """The large immutable per-design objects of ``monitor``'s env, by (index, part)."""
+    """The large immutable per-design objects of ``monitor``'s env, by (index, part): the
+    prepared design and the per-netlist caches an episode's state holds (its cost context is
+    most of an ibm17 episode's bytes)."""
+    from placer.algorithms.grid_state import hard_macro_pins
+    from placer.cost.context import cost_context
+
     parts: dict[tuple[int, str], Any] = {}
     for k, static in enumerate(getattr(monitor.unwrapped, "prepared_designs", ())):
         parts[(k, "static")] = static
         parts[(k, "netlist")] = static.netlist
         parts[(k, "placement")] = static.placement
+        parts[(k, "cost_context")] = cost_context(static.netlist)
+        parts[(k, "pins")] = hard_macro_pins(static.netlist)
     return parts
 
 

@@ -484,7 +484,8 @@ def train(
     Checkpoints are taken at rollout boundaries with the state :mod:`placer.rl.resume` saves,
     so a resumed run with the same config is bit-identical to a run that was never stopped
     (Ctrl-C and the time limit drop the unfinished rollout: at most ``n_steps x n_envs`` steps
-    are redone). A checkpoint without that state (written by an older version) resumes with
+    are redone). A run that ended at its ``timesteps`` and is then extended has had one more
+    evaluation (at its old end) than an unbroken run: its ``best.*`` may come from that one. A checkpoint without that state (written by an older version) resumes with
     fresh episode seeds (``seed + steps done``). One run per folder at a time.
     ``designs`` given here are in memory, not files ``config.json`` could name: such a run
     (its folder gets ``api_designs.json``) resumes only through this function with them again.
@@ -599,7 +600,10 @@ def train(
                     reset_num_timesteps=False,
                     tb_log_name="ppo",
                 )
-                if monitor.last_eval_step != model.num_timesteps:
+                # the final evaluation, unless the time limit stopped a rollout: the model is
+                # then rewound to its last boundary, and evaluating it here would record (and
+                # maybe keep as best) an evaluation an unbroken run never makes
+                if monitor.last_eval_step != model.num_timesteps and not monitor.in_rollout:
                     monitor.evaluate()
                 monitor.save_last_boundary(completed=True)  # not after a crash: no broken last.zip
         except KeyboardInterrupt:

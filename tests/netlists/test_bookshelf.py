@@ -445,3 +445,22 @@ def test_rows_that_overflow_to_infinity_are_refused(tmp_path: Path) -> None:
     huge = SCL.replace("Sitespacing : 2", "Sitespacing : 1e300").replace("NumSites : 50", "NumSites : 10000000000")
     with pytest.raises(NetlistError, match="expected a positive, finite area"):
         read_bookshelf(write_design(tmp_path, **{"d.scl": huge}))
+
+
+def test_exact_corners_far_from_the_origin_and_odd_tokens_read_right(tmp_path: Path) -> None:
+    """Rows at x = 2**44: an exact corner can be a short token (24 characters), which the
+    reader must still sum exactly; a long token with a huge exponent is an ordinary float (its
+    exact value would have a million digits)."""
+    far = SCL.replace("SubrowOrigin : 1", "SubrowOrigin : 17592186045128")
+    netlist, placement = read_bookshelf(write_design(tmp_path, **{"d.scl": far}))
+    rng = np.random.default_rng(3)
+    placeable = netlist.placeable
+    for trial in range(20):
+        moved = placement.copy()
+        moved.x[placeable] = rng.integers(0, 10**6, placeable.size) / 2.0 ** rng.integers(1, 12, placeable.size)
+        back_netlist, back = read_bookshelf(write_bookshelf(netlist, moved, tmp_path / f"t{trial}", "d"))
+        np.testing.assert_array_equal(back.x[placeable], moved.x[placeable])
+    (tmp_path / "odd").mkdir()
+    odd = PL.replace("p0 100 50 : N", "p0 100 0.0e-00000000000000999999999 : N")
+    _, read = read_bookshelf(write_design(tmp_path / "odd", **{"d.pl": odd}))  # at once, not minutes
+    assert np.isfinite(read.y).all()

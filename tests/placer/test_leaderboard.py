@@ -278,3 +278,19 @@ def test_an_exploded_cost_prints_in_a_few_digits_and_a_binary_keep_file_in_one_l
     with pytest.raises(ValueError) as info:
         read_leaderboard_csv(binary)
     assert str(binary) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_one_design_gzipped_twice_is_pooled(tmp_path: Path) -> None:
+    """Two gzip copies of one netlist differ in their header bytes (the time written in it)."""
+    import gzip
+
+    text = b'node { name: "x" }\n'
+    a, b = tmp_path / "a.pb.txt.gz", tmp_path / "b.pb.txt.gz"
+    a.write_bytes(gzip.compress(text, mtime=1))
+    b.write_bytes(gzip.compress(text, mtime=2))
+    assert a.read_bytes() != b.read_bytes()
+    for folder, netlist, method in (("runA", a, "aa"), ("runB", b, "bb")):
+        r = record("d1", method, 0, 0.5)
+        r.netlist_path = str(netlist)
+        ResultStore.in_runs_dir(tmp_path / folder).write(r)
+    assert set(build([tmp_path / "runA", tmp_path / "runB"])["method"]) == {"initial", "aa", "bb"}

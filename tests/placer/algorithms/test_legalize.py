@@ -162,3 +162,19 @@ def test_a_non_finite_position_is_refused() -> None:
     bad.y[nl.soft_macros[0]] = np.inf
     with pytest.raises(ValueError, match=r"positions must be finite \(1 node\(s\) are not\)"):
         legalize(nl, bad)
+
+
+def test_a_macro_as_wide_as_the_canvas_up_to_rounding_is_accepted() -> None:
+    """check_legality tolerates 1e-9 of the canvas; the size check must not be stricter (a
+    canvas width from row arithmetic, 0.19999999999999998, is as wide as a 0.2 macro)."""
+    import dataclasses
+
+    nl, pl = generate(3, 2, 2, seed=0)
+    c = nl.require_canvas()
+    wide = nl.hard_macros[0]
+    width = nl.width.copy()
+    width[wide] = c.width * (1 + 1e-12)
+    height = np.where(np.arange(nl.n_nodes) == wide, 0.01 * c.height, nl.height)
+    nl = dataclasses.replace(nl, width=width, height=height)
+    out = legalize(nl, pl)
+    assert check_legality(nl, out).outside_macros == 0

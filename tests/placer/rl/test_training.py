@@ -252,13 +252,18 @@ def _curve_without_wall_time(out):
     return [row.split(",")[:1] + row.split(",")[2:] for row in (out / "curve.csv").read_text().splitlines()]
 
 
-@pytest.mark.parametrize("stop", ["mid-rollout", "mid-update", "completed"])
-def test_a_resumed_run_is_bit_identical_to_an_unbroken_one(tiny_design, tmp_path, monkeypatch, stop):
+@pytest.mark.parametrize("stop", ["mid-rollout", "mid-update", "time-limit", "completed"])
+def test_a_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path, monkeypatch, stop):
     from sb3_contrib import MaskablePPO
 
+    # 7-macro episodes, no wire-mask prior and a large step: the evaluations differ from one
+    # another, so best.json says which one won
+    design = generate(7, 12, 8, seed=17)
+    settings = {**EXACT, "wiremask_prior": 0.0, "learning_rate": 3e-3}
+
     def run(out, timesteps, resume=False):
-        cfg = TrainConfig(out=str(out), timesteps=timesteps, checkpoint_every=1000, eval_every=50, **EXACT)
-        train(cfg, progress_bar=False, designs=[tiny_design], resume=resume)
+        cfg = TrainConfig(out=str(out), timesteps=timesteps, checkpoint_every=1000, eval_every=50, **settings)
+        train(cfg, progress_bar=False, designs=[design], resume=resume)
 
     run(tmp_path / "unbroken", 240)
     broken = tmp_path / "broken"
@@ -266,11 +271,13 @@ def test_a_resumed_run_is_bit_identical_to_an_unbroken_one(tiny_design, tmp_path
         run(broken, 120)
     else:
         with monkeypatch.context() as patch:
-            if stop == "mid-rollout":
+            if stop in ("mid-rollout", "time-limit"):
                 original_step = train_module.TrainingMonitor._on_step
 
                 def interrupt(self):
                     if self.num_timesteps >= 150:
+                        if stop == "time-limit":  # what the time limit does: stop the rollout
+                            return False
                         raise KeyboardInterrupt
                     return original_step(self)
 
@@ -286,9 +293,14 @@ def test_a_resumed_run_is_bit_identical_to_an_unbroken_one(tiny_design, tmp_path
                         raise KeyboardInterrupt
 
                 patch.setattr(MaskablePPO, "train", interrupt)
-            with pytest.raises(KeyboardInterrupt):
+            if stop == "time-limit":
                 run(broken, 240)
-        # both stops fall in the third rollout or its update: rewound to its start
+                # no evaluation of the rewound model at the stop (it could become best.*)
+                assert [row.split(",")[0] for row in (broken / "curve.csv").read_text().splitlines()[1:]] == ["0", "50", "100"]
+            else:
+                with pytest.raises(KeyboardInterrupt):
+                    run(broken, 240)
+        # every stop falls in the third rollout or its update: rewound to its start
         assert MaskablePPO.load(broken / "last.zip", device="cpu").num_timesteps == 120
     run(broken, 240, resume=True)
     a = MaskablePPO.load(tmp_path / "unbroken" / "last.zip", device="cpu")
@@ -300,7 +312,9 @@ def test_a_resumed_run_is_bit_identical_to_an_unbroken_one(tiny_design, tmp_path
     if stop == "completed":  # the shorter run's own final evaluation, at its last step
         curve = [row for row in curve if row[0] != "120"]
     assert _curve_without_wall_time(tmp_path / "unbroken") == curve
-    assert (tmp_path / "unbroken" / "best.json").read_text() == (broken / "best.json").read_text()
+    if stop != "completed":  # (an extended run had one more evaluation, at its old end)
+        assert (tmp_path / "unbroken" / "best.json").read_text() == (broken / "best.json").read_text()
+    assert json.loads((tmp_path / "unbroken" / "best.json").read_text())["steps"] > 0  # not vacuous
 
 
 def test_a_checkpoint_without_its_state_resumes_with_fresh_seeds(tiny_design, tmp_path, capsys):
@@ -442,3 +456,23 @@ def test_a_plain_kill_saves_a_cli_run(tmp_path):
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert (out / "last.zip").exists() and (out / "last_state.pkl").exists()
+
+
+def test_a_saved_episode_refers_to_its_designs_caches_instead_of_copying_them(tiny_design):
+    """The cost context is most of an episode's bytes on a large design (7 MB of ibm17's
+    11 MB per env): it is pickled as a reference to the same design's cached one."""
+    from envs.macro_placement import MacroPlacementEnv
+    from placer.cost.context import cost_context
+    from placer.rl.resume import SnapshotMonitor, restore_monitor
+
+    def monitor():  # type: ignore[no-untyped-def]
+        return SnapshotMonitor(MacroPlacementEnv(designs=[tiny_design], max_grid=16, max_nodes=8, max_edges=32))
+
+    live = monitor()
+    live.reset(seed=0)
+    live.step(int(live.unwrapped.action_masks().nonzero()[0][0]))
+    fresh = monitor()
+    restored = restore_monitor(live.snapshot(), fresh)
+    state = restored.unwrapped._state
+    assert state.ctx is cost_context(fresh.unwrapped.prepared_designs[0].netlist)
+    assert state.n_placed == live.unwrapped._state.n_placed == 1
