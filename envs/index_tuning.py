@@ -7,6 +7,7 @@ builds and evaluates the index, and rewards ``-(time_weight * relative lookup ti
 * index size in % of the keys)``. ``mode="cost"`` counts search steps instead of timing, so
 rewards are deterministic (tests); ``mode="measured"`` (default) times lookups against searchsorted
 (each configuration measured once per dataset and reused, so equal actions give equal rewards).
+A failed trial is rewarded below anything seen so far (see :data:`FAILED_TRIAL_REWARD`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from learned_systems.objectives import (
 )
 from learned_systems.validation import whole_number
 
+#: A failed trial's reward: at most this, and below twice the lowest reward seen so far (a
+#: huge RMI scores about -1000 with the default weights: a fixed -10 made failing pay).
 FAILED_TRIAL_REWARD = -10.0
 
 
@@ -73,6 +76,7 @@ class IndexTuningEnv(gym.Env):
             0.0, 1.0, (self.sketch_points + 2 + size,), np.float32
         )
         self._objectives: dict[str, MemoizedObjective] = {}
+        self._lowest_reward = 0.0
         self.objective: MemoizedObjective | None = None
         self._last_choice = self.space.to_unit(self.space.defaults())
         self._steps = 0
@@ -106,7 +110,11 @@ class IndexTuningEnv(gym.Env):
         config = self.space.from_unit(unit)
         result = self.objective.evaluate(config)
         score = self.objective.score(result)
-        reward = FAILED_TRIAL_REWARD if score is None else float(score)
+        if score is None:
+            reward = min(FAILED_TRIAL_REWARD, 2.0 * self._lowest_reward)
+        else:
+            reward = float(score)
+            self._lowest_reward = min(self._lowest_reward, reward)
         self._last_choice = self.space.to_unit(config)
         self._steps += 1
         self._last_info = {

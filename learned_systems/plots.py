@@ -18,20 +18,34 @@ def plot_best_so_far(
     ylabel: str = "best mean score so far",
     baselines: Mapping[str, float] | None = None,
 ) -> Path:
-    """Write a PNG with one best-so-far line per label (``None`` = nothing successful yet)."""
+    """Write a PNG with one best-so-far line per label (``None`` = nothing successful yet).
+
+    Baselines are dashed lines labelled at the left edge (labels of equal values stacked, not
+    drawn over each other); the trial axis has whole-number ticks and spans every trial, also
+    when none succeeded."""
+    from matplotlib.ticker import MaxNLocator
+
     figure, axes = plt.subplots(figsize=(6, 4))
+    longest = max((len(curve) for curve in curves.values()), default=0)
     for label, curve in curves.items():
         xs = [i + 1 for i, v in enumerate(curve) if v is not None]
         ys = [v for v in curve if v is not None]
         axes.plot(xs, ys, marker=".", label=label)
+    drawn: list[float] = []
     for label, value in (baselines or {}).items():
         if value is not None:
             axes.axhline(value, linestyle="--", linewidth=1, color="grey")
-            axes.annotate(label, (1, value), fontsize=8, color="grey")
+            stacked = sum(1 for other in drawn if abs(other - value) <= 1e-2 * max(abs(value), 1e-12))
+            axes.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), fontsize=8, color="grey",
+                          xytext=(0, 2 + 9 * stacked), textcoords="offset points")
+            drawn.append(value)
+    axes.set_xlim(0.5, max(longest, 1) + 0.5)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("trials")
     axes.set_ylabel(ylabel)
     axes.set_title(title)
-    axes.legend()
+    if any(line.get_label() and not line.get_label().startswith("_") for line in axes.get_lines()):
+        axes.legend()
     figure.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

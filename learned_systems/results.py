@@ -22,6 +22,15 @@ CREATE TABLE IF NOT EXISTS run_settings (run TEXT PRIMARY KEY, settings TEXT NOT
 """
 
 
+#: The columns of each table, in order (a database of another layout is refused when opened).
+_COLUMNS = {
+    "trials": ["run", "tuner", "seed", "trial", "role", "system", "workload", "space", "config", "ok",
+               "score", "throughput_mean", "throughput_std", "throughputs", "unit", "error",
+               "wall_seconds", "metrics"],
+    "run_settings": ["run", "settings"],
+}
+
+
 class SettingsMismatch(ValueError):
     """A run stored under other measurement settings than the ones asked for now."""
 
@@ -36,11 +45,20 @@ class ResultsStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, isolation_level=None)
+        if self.path.is_dir():
+            raise ValueError(f"{self.path} is a folder, not a results database")
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise ValueError(f"{self.path}: cannot open a results database ({exc})") from None
         try:
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.executescript(_SCHEMA)
+            for table, columns in _COLUMNS.items():
+                have = [row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")]
+                if have != columns:
+                    raise sqlite3.DatabaseError(f"its {table} table has other columns ({', '.join(have)})")
         except sqlite3.DatabaseError as exc:  # corrupt, truncated, another file, read-only
             self._conn.close()
             raise ValueError(f"{self.path}: not a usable results database ({exc})") from None
@@ -106,7 +124,10 @@ class ResultsStore:
                 (run, json.dumps(settings, sort_keys=True)),
             )
             return
-        before = json.loads(stored[0])
+        try:
+            before = json.loads(stored[0])
+        except (json.JSONDecodeError, TypeError):
+            raise ValueError(f"{self.path}: the stored settings of run {run!r} are not readable") from None
         changed = [
             f"{key} {before.get(key)!r} then, {settings.get(key)!r} now"
             for key in sorted(set(before) | set(settings))

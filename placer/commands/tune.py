@@ -118,12 +118,12 @@ def tune(
             "(default 1000000); 0 = the default"
         ),
     ] = 0,
-    duration: Annotated[float, typer.Option(help="seconds per measurement")] = 1.0,
+    duration: Annotated[float, typer.Option(help="seconds per measurement (sqlite, postgres)")] = 1.0,
     repeats: Annotated[
         int, typer.Option(help="measurements per trial (mean and spread reported)")
     ] = 3,
     allow_unsafe: Annotated[
-        bool, typer.Option("--allow-unsafe", help="open settings that can lose committed data")
+        bool, typer.Option("--allow-unsafe", help="open settings that can lose committed data (sqlite, postgres)")
     ] = False,
 ) -> None:
     """Tune knobs with random search, Optuna TPE or an RL agent; resumable, plotted."""
@@ -145,6 +145,10 @@ def tune(
         _fail(str(error))
     except (ValueError, OSError, RuntimeError, sqlite3.Error, MemoryError) as error:
         _fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
+
+
+#: The largest --seed: Optuna's sampler and the RL agent take 32-bit seeds.
+MAX_SEED = 2**32 - 1
 
 
 def _run(
@@ -176,22 +180,30 @@ def _run(
         raise _BadInput(
             f"unknown {what} {workload!r} for {system}: expected one of {_workloads(system)}"
         )
-    tuners = [t.strip() for t in tuner.split(",") if t.strip()]
+    tuners = list(dict.fromkeys(t.strip() for t in tuner.split(",") if t.strip()))  # each once
     for name in tuners or [tuner]:
         if name not in TUNERS:
             raise _BadInput(f"unknown tuner {name!r}: expected one of {list(TUNERS)}")
     if trials < 1:
         raise _BadInput(f"--trials must be >= 1, got {trials}")
-    if seed < 0:
-        raise _BadInput(f"--seed must be >= 0, got {seed}")
+    if not 0 <= seed <= MAX_SEED:  # Optuna's and the agent's generators take 32-bit seeds
+        raise _BadInput(f"--seed must be a whole number from 0 to {MAX_SEED}, got {seed}")
     if duration <= 0 or repeats < 1:
         raise _BadInput("--duration must be > 0 and --repeats >= 1")
     if rows < 0:
         raise _BadInput(f"--rows must be >= 0, got {rows}")
+    if system == "index" and (duration != 1.0 or allow_unsafe):  # not silently ignored
+        given = "--duration" if duration != 1.0 else "--allow-unsafe"
+        raise _BadInput(f"{given} does not apply to --system index (it times a fixed query batch; every index is safe)")
     try:
         check_output_folder(out)
     except UsageError as exc:
         raise _BadInput(str(exc)) from None
+    for name, want in (("results.sqlite", "file"), ("best_config.json", "file"), ("best_so_far.png", "file"),
+                       ("templates", "folder")):  # refused now, not after every trial has run
+        path = out / name
+        if path.exists() and path.is_dir() != (want == "folder"):
+            raise _BadInput(f"--out {out}: {path} is in the way (expected a {want} or nothing there)")
     with exclusive_folder(out):  # one writer per folder, from its templates to its report
         out.mkdir(parents=True, exist_ok=True)
         objective = _objective(
@@ -239,12 +251,8 @@ def _run(
                     continue  # this command's runs are drawn to --trials, as their summaries are
                 ranking = rankings.setdefault(label, ConfigRanking())
                 curves.setdefault(label, []).append(ranking.add(row["config"], row["score"]))
-        best = max(
-            (s for s in summaries if s.best_score is not None),
-            key=lambda s: s.best_score,
-            default=None,
-        )
         reference = summaries[0].baseline_scores
+        best = _best_overall(summaries)
         plot_best_so_far(
             curves,
             out / "best_so_far.png",
@@ -278,19 +286,11 @@ def _run(
                 }
                 for s in summaries
             },
-            "best": None
-            if best is None
-            else {
-                "tuner": best.tuner,
-                "score": best.best_score,
-                "config": best.best_config,
-                "throughput_mean": best.best_result.throughput_mean,
-                "throughput_std": best.best_result.throughput_std,
-                "unit": best.best_result.unit,
-                "metrics": best.best_result.metrics,
-            },
+            "best": best,
         }
-        (out / "best_config.json").write_text(json.dumps(report, indent=2, default=str))
+        tmp = out / ".best_config.json.tmp"
+        tmp.write_text(json.dumps(report, indent=2, default=str))
+        tmp.replace(out / "best_config.json")
         lines = [f"space: {objective.space.name}"]
         for role, score in reference.items():
             lines.append(f"{role}: score {score if score is None else f'{score:.3f}'}")
@@ -299,10 +299,39 @@ def _run(
                 f"{s.tuner}: best score {s.best_score if s.best_score is None else f'{s.best_score:.3f}'}"
                 f" ({s.failed} failed, {s.resumed} resumed)"
             )
+        if best is not None:
+            lines.append(f"best: {best['found_by']} (score {best['score']:.3f})")
         lines.append(
             f"best configuration -> {out / 'best_config.json'}; plot -> {out / 'best_so_far.png'}"
         )
         typer.echo("\n".join(lines))
+
+
+def _best_overall(summaries: list[Any]) -> dict[str, Any] | None:
+    """The best configuration measured in this run, baselines included: a tuner's best that
+    scores below the defaults or the rule of thumb is not the one to apply. ``found_by`` names
+    the tuner or the baseline (``tuner`` repeats it when a tuner found it)."""
+    candidates = [
+        (s.best_score, s.tuner, s.best_config, s.best_result) for s in summaries if s.best_score is not None
+    ]
+    reference = summaries[0]
+    for role, result in reference.baselines.items():
+        score = reference.baseline_scores.get(role)
+        if score is not None and result.ok:
+            candidates.append((score, role, result.config, result))
+    if not candidates:
+        return None
+    score, found_by, config, result = max(candidates, key=lambda c: c[0])  # first of ties: a tuner
+    return {
+        "found_by": found_by,
+        "tuner": found_by if found_by not in reference.baselines else None,
+        "score": score,
+        "config": config,
+        "throughput_mean": result.throughput_mean,
+        "throughput_std": result.throughput_std,
+        "unit": result.unit,
+        "metrics": result.metrics,
+    }
 
 
 def register(app: typer.Typer) -> None:

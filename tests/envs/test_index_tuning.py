@@ -103,3 +103,15 @@ def test_non_finite_actions_are_refused_and_the_env_copies():
     action = np.full(5, 0.4, np.float32)
     for twin in (copy.deepcopy(env), pickle.loads(pickle.dumps(env))):
         assert twin.step(action)[1] == env.step(action)[1]
+
+
+def test_a_failed_trial_is_rewarded_below_anything_seen(monkeypatch):
+    """A fixed -10 for a failure paid better than a huge RMI (about -1000): failing was a
+    choice worth learning."""
+    env = IndexTuningEnv(mode="cost", keys=3000, queries=500, size_weight=1000.0)
+    env.reset(seed=0)
+    _, reward, *_ = env.step(np.full(5, 0.99, np.float32))  # the largest RMI: a big index
+    assert reward < -10
+    monkeypatch.setattr(env.objective, "score", lambda result: None)
+    _, failed, *_ = env.step(np.full(5, 0.5, np.float32))
+    assert failed <= 2 * reward

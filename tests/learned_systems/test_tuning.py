@@ -346,9 +346,13 @@ def test_cli_sqlite_small_run(tmp_path):
         (["--workload", "ycsb-z"], "unknown workload 'ycsb-z'"),
         (["--tuner", "grid"], "unknown tuner 'grid'"),
         (["--trials", "0"], "--trials must be >= 1"),
-        (["--seed", "-1"], "--seed must be >= 0"),
+        (["--seed", "-1"], "--seed must be a whole number from 0 to 4294967295"),
         (["--system", "index", "--workload", "zipf"], "unknown dataset 'zipf'"),
         (["--system", "index", "--workload", ""], "unknown dataset ''"),  # not the default
+        (["--seed", str(2**63)], "--seed must be a whole number from 0 to 4294967295"),  # SQLite overflowed
+        (["--seed", str(2**32)], "--seed must be a whole number"),  # Optuna took it only after the baselines
+        (["--system", "index", "--duration", "5"], "--duration does not apply to --system index"),
+        (["--system", "index", "--allow-unsafe"], "--allow-unsafe does not apply to --system index"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
@@ -479,3 +483,43 @@ def test_a_resumed_run_scores_stored_trials_against_its_defaults_again(tmp_path)
         summary = run_tuning(objective, "random", 3, 0, store, "old")
     default = summary.baselines["default"]
     assert default.ok and summary.best_so_far[0] == trial.throughput_mean / default.throughput_mean
+
+
+def test_cli_refuses_output_paths_in_the_way_before_any_trial(tmp_path):
+    out = tmp_path / "out"
+    (out / "best_config.json").mkdir(parents=True)
+    result = CliRunner().invoke(_app(), ["tune", "--system", "index", "--rows", "2000", "--trials", "1", "--out", str(out)])
+    assert result.exit_code == 2 and "best_config.json is in the way" in result.stderr
+    assert not (out / "results.sqlite").exists()
+
+
+def test_a_results_database_of_another_layout_is_named_in_one_line(tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    from learned_systems.results import ResultsStore
+
+    path = tmp_path / "results.sqlite"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE trials (x INTEGER)")
+        conn.commit()
+    with pytest.raises(ValueError, match=rf"{path}: not a usable results database .*other columns"):
+        ResultsStore(path)
+    with pytest.raises(ValueError, match="is a folder, not a results database"):
+        ResultsStore(tmp_path)
+
+
+def test_the_best_configuration_written_is_never_worse_than_a_baseline(tmp_path):
+    """Three random trials rarely beat the rule of thumb: best_config.json then names the
+    baseline instead of a tuner's slower configuration."""
+    import json
+
+    out = tmp_path / "out"
+    args = ["tune", "--system", "index", "--rows", "5000", "--trials", "2", "--tuner", "random,random",
+            "--out", str(out)]
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "best_config.json").read_text())
+    scores = [b["score"] for b in report["baselines"].values()] + [t["best_score"] for t in report["tuners"].values()]
+    assert report["best"]["score"] == max(s for s in scores if s is not None)
+    assert list(report["tuners"]) == ["random"]  # named twice, run once
