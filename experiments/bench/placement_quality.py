@@ -113,7 +113,8 @@ def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str 
         f"{len(runs)} runs; best seed per design and method."
         + (
             f" Columns {', '.join(kept_methods)}: kept from {kept_from} (earlier runs, checked "
-            "when they were made; their .plc files are not re-read here)."
+            "when they were made; their .plc files are not re-read here, and the CSV does not "
+            "record their budget: the budget above is that of the runs checked here)."
             if kept_methods
             else ""
         ),
@@ -144,9 +145,9 @@ def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str 
         if others:
             best_other = max(others, key=lambda m: per_method[m])
             gap = float((1 - wide[best_other] / wide["sa"]).mean())
-            lines.append(
-                f"- {best_other} vs sa at the same budget: {gap * 100:.1f}% lower proxy on average"
-            )
+            same = not ({best_other, "sa"} & set(kept_methods))
+            where = "at the same budget" if same else "(a kept column: its budget is not known here)"
+            lines.append(f"- {best_other} vs sa {where}: {gap * 100:.1f}% lower proxy on average")
     return "\n".join(lines) + "\n"
 
 

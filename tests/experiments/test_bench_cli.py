@@ -135,3 +135,24 @@ def test_write_results_replaces_a_pair_only_once_both_are_written(tmp_path: Path
     monkeypatch.undo()
     assert table.read_text() == "old\n" and data.read_text() == "[]"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.json", "t.md"]
+
+
+def test_a_comparison_with_a_kept_column_does_not_claim_the_same_budget() -> None:
+    """leaderboard.csv records no budget: 2 s runs beside kept 600 s cells were reported as
+    'at the same budget'."""
+    import pandas as pd
+
+    sys.path.insert(0, str(BENCH))
+    try:
+        import placement_quality
+    finally:
+        sys.path.remove(str(BENCH))
+    runs = pd.DataFrame(
+        {"design": ["d1", "d1"], "method": ["refine", "sa"], "proxy": [0.8, 0.9], "initial": [1.0, 1.0],
+         "same_cost": [True, True], "legal": [True, True], "budget_s": [2.0, 2.0]}
+    )
+    assert "refine vs sa at the same budget" in placement_quality.report(runs)
+    kept = pd.DataFrame({"global_refine": [0.5]}, index=pd.Index(["d1"], name="design"))
+    text = placement_quality.report(runs[runs["method"] == "sa"], kept, "old.csv")
+    assert "global_refine vs sa (a kept column: its budget is not known here)" in text
+    assert "the CSV does not record their budget" in text
