@@ -6,8 +6,8 @@ dataset (seeded) and observes its CDF sketch plus the last choice; each step dec
 builds and evaluates the index, and rewards ``-(time_weight * relative lookup time + size_weight
 * index size in % of the keys)``. ``mode="cost"`` counts search steps instead of timing, so
 rewards are deterministic (tests); ``mode="measured"`` (default) times lookups against searchsorted
-(each configuration measured once per dataset and reused, so equal actions give equal rewards).
-A failed trial is rewarded below anything seen so far (see :data:`FAILED_TRIAL_REWARD`).
+(each configuration measured once per dataset and reused, so equal actions give equal rewards;
+a failed trial aside: it is rewarded below anything seen so far, see :data:`FAILED_TRIAL_REWARD`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from learned_systems.objectives import (
 )
 from learned_systems.validation import whole_number
 
-#: A failed trial's reward: at most this, and below twice the lowest reward seen so far (a
+#: A failed trial's reward is at most this and at most twice the lowest reward seen so far (a
 #: huge RMI scores about -1000 with the default weights: a fixed -10 made failing pay).
 FAILED_TRIAL_REWARD = -10.0
 

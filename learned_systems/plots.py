@@ -31,14 +31,16 @@ def plot_best_so_far(
         xs = [i + 1 for i, v in enumerate(curve) if v is not None]
         ys = [v for v in curve if v is not None]
         axes.plot(xs, ys, marker=".", label=label)
+    shown = {label: value for label, value in (baselines or {}).items() if value is not None}
+    for value in shown.values():
+        axes.axhline(value, linestyle="--", linewidth=1, color="grey")
+    low, high = axes.get_ylim()  # the final range: labels closer than 4 % of it are stacked
     drawn: list[float] = []
-    for label, value in (baselines or {}).items():
-        if value is not None:
-            axes.axhline(value, linestyle="--", linewidth=1, color="grey")
-            stacked = sum(1 for other in drawn if abs(other - value) <= 1e-2 * max(abs(value), 1e-12))
-            axes.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), fontsize=8, color="grey",
-                          xytext=(0, 2 + 9 * stacked), textcoords="offset points")
-            drawn.append(value)
+    for label, value in shown.items():
+        stacked = sum(1 for other in drawn if abs(other - value) <= 0.04 * (high - low))
+        axes.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), fontsize=8, color="grey",
+                      xytext=(0, 2 + 9 * stacked), textcoords="offset points")
+        drawn.append(value)
     axes.set_xlim(0.5, max(longest, 1) + 0.5)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("trials")

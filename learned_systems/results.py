@@ -126,8 +126,10 @@ class ResultsStore:
             return
         try:
             before = json.loads(stored[0])
-        except (json.JSONDecodeError, TypeError):
-            raise ValueError(f"{self.path}: the stored settings of run {run!r} are not readable") from None
+        except json.JSONDecodeError:
+            before = None
+        if not isinstance(before, dict):
+            raise ValueError(f"{self.path}: the stored settings of run {run!r} are not readable")
         changed = [
             f"{key} {before.get(key)!r} then, {settings.get(key)!r} now"
             for key in sorted(set(before) | set(settings))

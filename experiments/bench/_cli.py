@@ -81,6 +81,14 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def seed_32bit(text: str) -> int:
+    """argparse type: a seed from 0 to 2**32 - 1 (Optuna's and the RL agent's range)."""
+    value = _whole(text)
+    if not 0 <= value <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {2**32 - 1}, got {value}")
+    return value
+
+
 def _finite(text: str) -> float:
     try:
         value = float(text)

@@ -34,14 +34,15 @@ import time
 from pathlib import Path
 
 from _cli import (
+    check_outputs,
     fail,
     make_parser,
-    non_negative_int,
     output_folder,
     positive_float,
     positive_int,
     repeated,
     run,
+    seed_32bit,
     write_results,
 )
 
@@ -380,7 +381,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--seeds",
         nargs="+",
-        type=non_negative_int,
+        type=seed_32bit,
         default=[0, 1, 2],
         metavar="SEED",
         help="seeds of every tuner (rl: the first only; default: 0 1 2)",
@@ -473,8 +474,9 @@ def main() -> None:
     workloads = args.workloads or (
         SQLITE_WORKLOADS if args.system == "sqlite" else POSTGRES_WORKLOADS
     )
-    args.out.mkdir(parents=True, exist_ok=True)
     json_path = args.out / f"config_tuning_{args.system}.json"
+    check_outputs(args.out / f"config_tuning_{args.system}.md", json_path)  # before any trial
+    args.out.mkdir(parents=True, exist_ok=True)
     kept = _earlier_records(json_path, set(workloads))
     records = []
     backends: dict[str, Backend] = {}

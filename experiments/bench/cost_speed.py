@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _cli import make_parser, output_file, positive_int, run, write_results
+from _cli import check_outputs, make_parser, output_file, positive_int, run, write_results
 
 from netlists.formats.circuit_training import read_netlist
 from netlists.formats.plc import read_plc
@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=output_file, default=None,
                     help="also write the Markdown table here (and its .json beside it); default: print only")
     args = ap.parse_args(argv)
+    if args.out:
+        check_outputs(args.out, args.out.with_suffix(".json"))
     ref_file = args.suite / "reference_costs.json"
     if not ref_file.exists():
         raise ValueError(f"--suite: benchmark suite not found at {args.suite} (no reference_costs.json)")

@@ -145,8 +145,12 @@ def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str 
         if others:
             best_other = max(others, key=lambda m: per_method[m])
             gap = float((1 - wide[best_other] / wide["sa"]).mean())
-            same = not ({best_other, "sa"} & set(kept_methods))
-            where = "at the same budget" if same else "(a kept column: its budget is not known here)"
+            budgets = runs[runs["method"].isin([best_other, "sa"])]["budget_s"]
+            same = not ({best_other, "sa"} & set(kept_methods)) and budgets.nunique() == 1
+            where = "at the same budget" if same else (
+                "(a kept column: its budget is not known here)" if {best_other, "sa"} & set(kept_methods)
+                else "(at different budgets)"
+            )
             lines.append(f"- {best_other} vs sa {where}: {gap * 100:.1f}% lower proxy on average")
     return "\n".join(lines) + "\n"
 

@@ -59,6 +59,7 @@ class RLAgentTuner:
         from stable_baselines3.common.logger import Logger
 
         self.space = space
+        self._lowest = 0.0  # the lowest score told so far (a failure is rewarded below it)
         self._actions: queue.Queue = queue.Queue()
         self._rewards: queue.Queue = queue.Queue()
         env = _ProposalEnv(space, self._actions, self._rewards, horizon)
@@ -92,7 +93,15 @@ class RLAgentTuner:
         return self.space.from_unit(unit)
 
     def tell(self, config: dict[str, Any], score: float | None) -> None:
-        self._rewards.put(0.0 if score is None else float(score))
+        self._rewards.put(self.reward(score))
+
+    def reward(self, score: float | None) -> float:
+        """The reward of a trial: its score; for a failed one at most 0 and at most twice the
+        lowest score seen (index scores are negative: a flat 0 made failing pay)."""
+        if score is None:
+            return min(0.0, 2.0 * self._lowest)
+        self._lowest = min(self._lowest, float(score))
+        return float(score)
 
     def observe(self, config: dict[str, Any], score: float | None) -> None:
         """The agent learns from its own proposals only (the baselines are not its actions)."""

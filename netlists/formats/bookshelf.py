@@ -625,13 +625,18 @@ def _canvas(width: float, height: float, n_macros: int, fields: dict[str, float]
 _PLAIN_DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
+#: Longer than any exact corner (a float's exact decimal has at most 767 significant digits,
+#: plus zeros after the point): a longer token is read as a float, not summed exactly.
+_LONGEST_EXACT = 1500
+
+
 def _needs_exact(token: str, value: float) -> bool:
     """Whether a coordinate token is an exact corner written by :func:`_corners`: a binary
     fraction (a whole number, or decimals ending in 5) that no float equals; every such token
     has at least 16 significant digits. Its centre is then summed from the exact value. A
     float's shortest ``repr`` is not one (it only rounds to its float), and tokens with an
     exponent are read as floats (a huge exponent would make the exact value astronomically long)."""
-    if len(token) < 16 or _PLAIN_DECIMAL.match(token) is None:
+    if not 16 <= len(token) <= _LONGEST_EXACT or _PLAIN_DECIMAL.match(token) is None:
         return False
     if "." in token and not token.endswith("5"):  # k / 2**m with m decimals ends in 5
         return False

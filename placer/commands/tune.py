@@ -1,8 +1,9 @@
 """``placer tune``: tune a real system's knobs (SQLite, PostgreSQL) or a learned index.
 
 Every trial is written to ``OUT/results.sqlite`` the moment it finishes, so a killed run resumes
-when the same command is run again; the best configuration (the best mean score over its trials:
-Optuna measures its leaders again) goes to ``OUT/best_config.json`` and a best-so-far plot (one
+when the same command is run again; the best configuration measured (a tuner's best mean score
+over its trials, Optuna measuring its leaders again, or a baseline when none beat it) goes to
+``OUT/best_config.json`` with who found it, and a best-so-far plot (one
 line per tuner run into the same OUT) to ``OUT/best_so_far.png``.
 Bad input prints one line on stderr and exits with code 2.
 """

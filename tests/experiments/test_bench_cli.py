@@ -35,6 +35,7 @@ BAD = [
     ("config_tuning_bench.py", ["--tuners", "--out", "{out}"], "--tuners"),
     ("config_tuning_bench.py", ["--trials", "0", "--out", "{out}"], "--trials"),
     ("config_tuning_bench.py", ["--workloads", "bogus", "--out", "{out}"], "--workloads"),
+    ("config_tuning_bench.py", ["--seeds", "4294967296", "--out", "{out}"], "--seeds"),  # Optuna's limit
     ("postgres_commit_bound.py", ["--duration", "-1", "--out", "{out}/p.md"], "--duration"),
     ("postgres_commit_bound.py", ["--clients", "0", "--out", "{out}/p.md"], "--clients"),
     ("budget_adherence.py", ["--designs", "ibm01,ibm01", "--out", "{out}/b.md"], "--designs"),
@@ -156,3 +157,18 @@ def test_a_comparison_with_a_kept_column_does_not_claim_the_same_budget() -> Non
     text = placement_quality.report(runs[runs["method"] == "sa"], kept, "old.csv")
     assert "global_refine vs sa (a kept column: its budget is not known here)" in text
     assert "the CSV does not record their budget" in text
+
+
+def test_methods_run_at_different_budgets_are_not_said_to_share_one() -> None:
+    import pandas as pd
+
+    sys.path.insert(0, str(BENCH))
+    try:
+        import placement_quality
+    finally:
+        sys.path.remove(str(BENCH))
+    runs = pd.DataFrame(
+        {"design": ["d1", "d1"], "method": ["refine", "sa"], "proxy": [0.8, 0.9], "initial": [1.0, 1.0],
+         "same_cost": [True, True], "legal": [True, True], "budget_s": [600.0, 2.0]}
+    )
+    assert "refine vs sa (at different budgets)" in placement_quality.report(runs)

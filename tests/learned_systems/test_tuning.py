@@ -523,3 +523,33 @@ def test_the_best_configuration_written_is_never_worse_than_a_baseline(tmp_path)
     scores = [b["score"] for b in report["baselines"].values()] + [t["best_score"] for t in report["tuners"].values()]
     assert report["best"]["score"] == max(s for s in scores if s is not None)
     assert list(report["tuners"]) == ["random"]  # named twice, run once
+
+
+def test_the_rl_tuner_rewards_a_failure_below_every_score_seen():
+    """Index scores are negative: a failure rewarded 0 paid better than every success."""
+    from learned_systems.objectives import index_space
+
+    tuner = make_tuner("rl", index_space(), 0, trials=4)
+    try:
+        assert tuner.reward(None) == 0.0  # nothing seen yet
+        assert tuner.reward(-5.0) == -5.0
+        assert tuner.reward(None) == -10.0
+        assert tuner.reward(3.0) == 3.0 and tuner.reward(None) == -10.0  # ratios of a database: >= 0
+    finally:
+        tuner.close()
+
+
+def test_stored_settings_that_are_not_an_object_are_one_line(tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    from learned_systems.results import ResultsStore
+
+    path = tmp_path / "results.sqlite"
+    with ResultsStore(path) as store:
+        store.claim_settings("run", {"rows": 1})
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("UPDATE run_settings SET settings = 'null'")
+        conn.commit()
+    with ResultsStore(path) as store, pytest.raises(ValueError, match="stored settings of run 'run' are not readable"):
+        store.claim_settings("run", {"rows": 1})

@@ -464,3 +464,7 @@ def test_exact_corners_far_from_the_origin_and_odd_tokens_read_right(tmp_path: P
     odd = PL.replace("p0 100 50 : N", "p0 100 0.0e-00000000000000999999999 : N")
     _, read = read_bookshelf(write_design(tmp_path / "odd", **{"d.pl": odd}))  # at once, not minutes
     assert np.isfinite(read.y).all()
+    (tmp_path / "long").mkdir()
+    long = PL.replace("p0 100 50 : N", "p0 100 0." + "0" * 5000 + "5 : N")  # past int parsing's limit
+    _, read = read_bookshelf(write_design(tmp_path / "long", **{"d.pl": long}))
+    assert np.isfinite(read.y).all()
