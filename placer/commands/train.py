@@ -64,14 +64,6 @@ def parse_settings(items: list[str]) -> dict[str, Any]:
     return out
 
 
-#: Options a resumed run keeps from its config.json (only --timesteps and --device may change).
-_FIXED_ON_RESUME = (
-    "--netlist", "--suite", "--generated", "--eval-netlist", "--n-envs", "--seed",
-    "--checkpoint-every", "--eval-every", "--threads", "--max-grid", "--max-nodes",
-    "--no-wiremask", "--no-graph", "--dense-shaping", "--w-timing", "--set",
-)  # fmt: skip
-
-
 @clean_errors
 def train_command(
     out: Annotated[
@@ -82,7 +74,7 @@ def train_command(
     ] = None,
     suite: Annotated[Path | None, typer.Option("--suite", help="folder of design folders")] = None,
     generated: Annotated[
-        int | None, typer.Option("--generated", min=0, help="number of synthetic designs [default: 0]")
+        int | None, typer.Option("--generated", min=0, help="number of synthetic designs \\[default: 0]")
     ] = None,
     eval_netlist: Annotated[
         Path | None,
@@ -94,33 +86,33 @@ def train_command(
             "--timesteps",
             min=1,
             help="total environment steps, rounded up to whole rollouts of n_steps x n_envs "
-            "[default: 100000; on --resume the run's own]",
+            "\\[default: 100000; on --resume the run's own]",
         ),
     ] = None,
     n_envs: Annotated[
-        int | None, typer.Option("--n-envs", min=1, help="parallel environments [default: 2]")
+        int | None, typer.Option("--n-envs", min=1, help="parallel environments \\[default: 2]")
     ] = None,
     device: Annotated[
         str | None,
-        typer.Option("--device", help="auto (CUDA when present), cpu, cuda or cuda:N [default: auto]"),
+        typer.Option("--device", help="auto (CUDA when present), cpu, cuda or cuda:N \\[default: auto]"),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", min=0, help="seed of every random choice [default: 0]")
+        int | None, typer.Option("--seed", min=0, help="seed of every random choice \\[default: 0]")
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue from OUT/last.zip")] = False,
     checkpoint_every: Annotated[
-        int | None, typer.Option("--checkpoint-every", min=1, help="[default: 10000]")
+        int | None, typer.Option("--checkpoint-every", min=1, help="steps between checkpoints \\[default: 10000]")
     ] = None,
-    eval_every: Annotated[int | None, typer.Option("--eval-every", min=1, help="[default: 5000]")] = None,
+    eval_every: Annotated[int | None, typer.Option("--eval-every", min=1, help="steps between evaluations \\[default: 5000]")] = None,
     threads: Annotated[
-        int | None, typer.Option("--threads", min=1, help="torch CPU threads [default: 1]")
+        int | None, typer.Option("--threads", min=1, help="torch CPU threads \\[default: 1]")
     ] = None,
     max_grid: Annotated[
         int | None,
-        typer.Option("--max-grid", min=8, help="padded grid side (multiple of 8) [default: 64]"),
+        typer.Option("--max-grid", min=8, help="padded grid side (multiple of 8) \\[default: 64]"),
     ] = None,
     max_nodes: Annotated[
-        int | None, typer.Option("--max-nodes", min=1, help="padded hard-macro count [default: 256]")
+        int | None, typer.Option("--max-nodes", min=1, help="padded hard-macro count \\[default: 256]")
     ] = None,
     no_wiremask: Annotated[
         bool, typer.Option("--no-wiremask", help="ablation: blank wire-mask channel")
@@ -132,7 +124,7 @@ def train_command(
         bool, typer.Option("--dense-shaping", help="per-step wire-mask reward")
     ] = False,
     w_timing: Annotated[
-        float | None, typer.Option("--w-timing", help="timing weight in the reward [default: 0]")
+        float | None, typer.Option("--w-timing", help="timing weight in the reward \\[default: 0]")
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="progress bar")] = True,
     settings: Annotated[
@@ -150,18 +142,33 @@ def train_command(
 
     check_output_folder(out)
     if resume:
-        given = (netlist, suite, generated, eval_netlist, n_envs, seed, checkpoint_every,
-                 eval_every, threads, max_grid, max_nodes, no_wiremask or None, no_graph or None,
-                 dense_shaping or None, w_timing, settings)  # fmt: skip
-        changed = [
-            name for name, value in zip(_FIXED_ON_RESUME, given, strict=True) if value is not None
-        ]
+        config = _saved_config(out)
+        # the original command with --resume added is fine: only a value that differs is refused
+        given = {
+            "--netlist": (None if netlist is None else [str(p.absolute()) for p in netlist], config.netlists),
+            "--suite": (None if suite is None else str(suite.absolute()), config.suite),
+            "--generated": (generated, config.generated),
+            "--eval-netlist": (None if eval_netlist is None else str(eval_netlist.absolute()), config.eval_netlist),
+            "--n-envs": (n_envs, config.n_envs),
+            "--seed": (seed, config.seed),
+            "--checkpoint-every": (checkpoint_every, config.checkpoint_every),
+            "--eval-every": (eval_every, config.eval_every),
+            "--threads": (threads, config.threads),
+            "--max-grid": (max_grid, config.max_grid),
+            "--max-nodes": (max_nodes, config.max_nodes),
+            "--no-wiremask": (False if no_wiremask else None, config.use_wiremask),
+            "--no-graph": (False if no_graph else None, config.use_graph),
+            "--dense-shaping": (True if dense_shaping else None, config.dense_shaping),
+            "--w-timing": (w_timing, config.w_timing),
+        }
+        changed = [name for name, (now, then) in given.items() if now is not None and now != then]
+        changed += [f"--set {key}" for key, value in parse_settings(settings or []).items()
+                    if getattr(config, key) != value]  # fmt: skip
         if changed:
             raise UsageError(
                 f"{', '.join(changed)} cannot change a run being resumed (its config.json is "
                 "kept; only --timesteps and --device may change)"
             )
-        config = _saved_config(out)
         config.out = str(out)  # the folder given now, even if the run was moved or copied
         if timesteps is not None:
             config.timesteps = timesteps

@@ -304,7 +304,17 @@ class TrainingMonitor(BaseCallback):
         self.in_rollout = False
         self._next_ckpt = 0
         self._next_eval = 0
-        self._t0 = time.perf_counter()
+        self._started = time.perf_counter()  # time_limit_s counts from here
+        self._t0 = self._started - self._wall_so_far()  # curve.csv's wall_s runs on across resumes
+
+    def _wall_so_far(self) -> float:
+        """The wall time of the curve's last row (0 for a new run)."""
+        path = self.out / "curve.csv"
+        if not path.exists():
+            return 0.0
+        with path.open(newline="") as f:
+            rows = list(csv.reader(f))[1:]
+        return float(rows[-1][1]) if rows and len(rows[-1]) > 1 else 0.0
 
     def _read_best(self) -> float:
         path = self.out / "best.json"
@@ -354,7 +364,7 @@ class TrainingMonitor(BaseCallback):
             self._next_eval += self.config.eval_every
             self.evaluate()
         limit = self.config.time_limit_s
-        return not (limit is not None and time.perf_counter() - self._t0 > limit)
+        return not (limit is not None and time.perf_counter() - self._started > limit)
 
     def evaluate(self) -> float:
         """Deterministic episode on the evaluation design; keeps the best placement."""
@@ -547,7 +557,8 @@ def train(
         state: TrainingState | None = None
         if resume:
             model = MaskablePPO.load(last, device=device, tensorboard_log=tb)
-            _drop_curve_rows_after(out / "curve.csv", model.num_timesteps)
+            # (a run saved at step 0 evaluates step 0 again when it starts: drop that row too)
+            _drop_curve_rows_after(out / "curve.csv", model.num_timesteps if model.num_timesteps else -1)
             state = load_state(out / LAST_STATE, model.num_timesteps)
             if state is not None and len(state.envs) != config.n_envs:
                 state = None  # another n_envs: the saved episodes do not map onto these envs
@@ -590,7 +601,9 @@ def train(
         _write_json(out / "env_kwargs.json", {k: v for k, v in config.env_kwargs().items() if k in ENV_OPTION_KEYS})
         if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
             model.set_logger(Logger(folder=None, output_formats=[]))
-        remaining = config.timesteps - model.num_timesteps
+        # learn() runs whole rollouts: ask for what it will run, so its progress bar adds up
+        rollout = config.n_steps * config.n_envs
+        remaining = -(-(config.timesteps - model.num_timesteps) // rollout) * rollout
         try:
             if remaining > 0:
                 model.learn(

@@ -351,10 +351,15 @@ def test_train_cli_resumes_the_folder_given_and_keeps_its_target(tmp_path):
     again = CliRunner().invoke(app, ["train", "--out", str(moved), "--resume", "--no-progress"])
     assert again.exit_code == 0, again.output
     assert json.loads((moved / "config.json").read_text())["timesteps"] == 128  # kept
-    for option in (["--seed", "3"], ["--seed", "0"], ["--w-timing", "0"]):  # 0 is a value too
+    for option in (["--seed", "3"], ["--w-timing", "1"], ["--max-grid", "24"], ["--set", "n_steps=128"]):
         refused = CliRunner().invoke(app, ["train", "--out", str(moved), "--resume", *option])
         assert refused.exit_code == 2, option
-        assert f"{option[0]} cannot change a run being resumed" in refused.output
+        assert f"{' '.join(option).split('=')[0] if option[0] == '--set' else option[0]} cannot change" in refused.output
+    # the original command with --resume added: its values are the run's own, so it goes on
+    same = [a if a != "64" else "192" for a in tiny]  # --timesteps 192 (n_steps=64 stays)
+    again = CliRunner().invoke(app, ["train", "--out", str(moved), "--resume", "--seed", "0", "--w-timing", "0", *same])
+    assert again.exit_code == 0, again.output
+    assert (moved / "checkpoints" / "step_192.zip").exists()
     leftover = tmp_path / "leftover"
     leftover.mkdir()
     (leftover / "best.json").write_text('{"proxy": 0.5}')  # another run's best, no last.zip
@@ -476,3 +481,28 @@ def test_a_saved_episode_refers_to_its_designs_caches_instead_of_copying_them(ti
     state = restored.unwrapped._state
     assert state.ctx is cost_context(fresh.unwrapped.prepared_designs[0].netlist)
     assert state.n_placed == live.unwrapped._state.n_placed == 1
+
+
+def test_a_run_saved_at_step_0_resumes_without_a_second_step_0_row(tiny_design, tmp_path, monkeypatch):
+    """A kill right after the start saves step 0; the resume evaluates step 0 again. Its
+    curve also keeps counting wall time instead of starting again from 0."""
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=120, checkpoint_every=1000, eval_every=50, **EXACT)
+    original = train_module.TrainingMonitor._on_step
+
+    def stop_at_once(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module.TrainingMonitor, "_on_step", stop_at_once)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, progress_bar=False, designs=[tiny_design])
+    monkeypatch.setattr(train_module.TrainingMonitor, "_on_step", original)
+    train(TrainConfig(**{**cfg.__dict__, "timesteps": 60}), progress_bar=False, designs=[tiny_design], resume=True)
+    rows = [r.split(",") for r in (out / "curve.csv").read_text().splitlines()[1:]]
+    assert [r[0] for r in rows] == ["0", "50", "60"]
+    text = (out / "curve.csv").read_text().replace(f",{rows[-1][1]},", ",1000.0,")  # as if it had run long
+    (out / "curve.csv").write_text(text)
+    train(cfg, progress_bar=False, designs=[tiny_design], resume=True)
+    rows = [r.split(",") for r in (out / "curve.csv").read_text().splitlines()[1:]]
+    assert [r[0] for r in rows] == ["0", "50", "60", "100", "120"]
+    assert float(rows[-1][1]) >= 1000.0  # wall time went on from the resumed run's
