@@ -176,7 +176,7 @@ def run_task(task: PlacementTask) -> RunRecord:
     """Run one task in this process: place, evaluate, write the ``.plc``; never raises on a
     design or placer error (the record says ``failed`` with the error instead)."""
     from netlists.formats.plc import write_plc
-    from placer.algorithms.base import NoteCollector, get_placer
+    from placer.algorithms.base import NoteCollector, get_placer, warm_up
     from placer.algorithms.legalize import check_legality
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost
@@ -202,6 +202,7 @@ def run_task(task: PlacementTask) -> RunRecord:
         record.initial_congestion = start_cost.congestion
         record.initial_proxy = start_cost.proxy
         placer = get_placer(task.method, **dict(task.options))
+        warm_up(task.method, task.options)  # once per worker, outside the timed run
         notes = NoteCollector()  # e.g. that the method kept the given placement
         t0 = time.perf_counter()
         placement = placer.place(

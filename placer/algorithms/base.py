@@ -248,6 +248,32 @@ def get_placer(name: str, **options: Any) -> Placer:
     return placer_class(name)(**options)
 
 
+_WARMED: set[str] = set()
+
+
+def warm_up(name: str, options: Mapping[str, Any] | None = None) -> bool:
+    """Run method ``name`` once, briefly, on a tiny generated design (once per process), so
+    that its compiled kernels are built (the first run after an install: tens of seconds) or
+    loaded from disk (about a second) before a timed run, not inside its budget. Returns whether
+    it ran now; a method that cannot place the tiny design (an rl model for other sizes) is
+    simply not warmed."""
+    if name in _WARMED:
+        return False
+    _WARMED.add(name)
+    from netlists.generate import generate
+
+    cls = placer_class(name)
+    chosen = dict(options or {})
+    if cls.reads("max_steps"):  # a few hundred moves run every move kernel, then stop
+        chosen["max_steps"] = 200
+    netlist, placement = generate(6, 12, 6, seed=0)
+    try:
+        cls(**chosen).place(netlist, placement, budget_s=60.0, seed=0)
+    except Exception:  # noqa: BLE001 - warming is best effort; the real run reports errors
+        pass
+    return True
+
+
 def placer_class(name: str) -> type[Placer]:
     """The class of the method called ``name`` (KeyError listing the choices otherwise)."""
     _load_builtin_methods()

@@ -28,7 +28,7 @@ class _BadInput(Exception):
 
 
 def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"placer: error: {message}", err=True)
     raise typer.Exit(code=2)
 
 
@@ -257,7 +257,7 @@ def _run(
         plot_best_so_far(
             curves,
             out / "best_so_far.png",
-            f"{system} {workload} ({objective.space.name} space)",
+            f"{system} {workload}" + ("" if system == "index" else f" ({objective.space.name} space)"),
             baselines={k: v for k, v in reference.items() if v is not None},
         )
         report: dict[str, Any] = {
@@ -292,7 +292,12 @@ def _run(
         tmp = out / ".best_config.json.tmp"
         tmp.write_text(json.dumps(report, indent=2, default=str))
         tmp.replace(out / "best_config.json")
-        lines = [f"space: {objective.space.name}"]
+        lines = [
+            "space: index parameters (every value is safe); score = -(relative lookup time + "
+            "size in % of the keys), higher is better"
+            if system == "index"
+            else f"space: {objective.space.name}; score = throughput / the defaults' throughput"
+        ]
         for role, score in reference.items():
             lines.append(f"{role}: score {score if score is None else f'{score:.3f}'}")
         for s in summaries:
@@ -323,6 +328,9 @@ def _best_overall(summaries: list[Any]) -> dict[str, Any] | None:
     if not candidates:
         return None
     score, found_by, config, result = max(candidates, key=lambda c: c[0])  # first of ties: a tuner
+    default = reference.baselines.get("default")
+    if default is not None and config == default.config:  # the same settings: no one's find
+        found_by = "default"
     return {
         "found_by": found_by,
         "tuner": found_by if found_by not in reference.baselines else None,

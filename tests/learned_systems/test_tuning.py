@@ -523,6 +523,9 @@ def test_the_best_configuration_written_is_never_worse_than_a_baseline(tmp_path)
     scores = [b["score"] for b in report["baselines"].values()] + [t["best_score"] for t in report["tuners"].values()]
     assert report["best"]["score"] == max(s for s in scores if s is not None)
     assert list(report["tuners"]) == ["random"]  # named twice, run once
+    if report["best"]["config"] == report["baselines"]["default"]["config"]:  # index: rule = defaults
+        assert report["best"]["found_by"] == "default"
+    assert "space: index parameters (every value is safe)" in result.output
 
 
 def test_the_rl_tuner_rewards_a_failure_below_every_score_seen():

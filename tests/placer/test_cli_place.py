@@ -183,3 +183,17 @@ def test_an_infinite_or_nan_budget_is_refused_by_every_method() -> None:
     for budget in (math.inf, math.nan):
         with pytest.raises(ValueError, match="budget_s must be a finite number of seconds"):
             get_placer("sa").place(netlist, placement, budget_s=budget)
+
+
+def test_an_illegal_initial_placement_is_noted(tmp_path: Path) -> None:
+    """ariane133's initial.plc has macros outside the canvas: a legal result can cost more."""
+    from netlists.designs import builtin_path
+    from placer.cli import app
+
+    netlist = builtin_path("ariane133")
+    result = CliRunner().invoke(
+        app, ["place", str(netlist), "--algo", "greedy", "--budget-s", "5", "--out", str(tmp_path / "o.plc"), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "note: the initial placement is not legal (36 macro(s) outside the canvas" in text

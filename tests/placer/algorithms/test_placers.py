@@ -194,3 +194,18 @@ def test_sa_places_soft_macros_when_no_hard_macro_can_move() -> None:
     before = evaluate(netlist, placement).proxy
     after = evaluate(netlist, get_placer("sa").place(netlist, placement, budget_s=5, seed=0)).proxy
     assert after < before
+
+
+def test_warm_up_runs_a_method_once_per_process_and_never_raises(monkeypatch) -> None:
+    """Kernels are built (first run after an install) or loaded before a timed run: the first
+    demo after an install spent its whole 10 s budget compiling and improved nothing."""
+    import placer.algorithms.base as base
+
+    monkeypatch.setattr(base, "_WARMED", set())
+    calls = []
+    original = base.Placer.place
+    monkeypatch.setattr(base.Placer, "place", lambda self, *a, **k: (calls.append(self.options), original(self, *a, **k))[1])
+    assert base.warm_up("refine", {"soft": False}) is True
+    assert base.warm_up("refine") is False  # once per process
+    assert calls == [{"soft": False, "max_steps": 200}]  # a few hundred moves, then it stops
+    assert base.warm_up("rl", {"model": "/nonexistent/model.zip"}) is True  # cannot run: no error
