@@ -38,7 +38,8 @@ Observation (``Dict``, fixed shapes):
 Reward: at the last step, the soft macros are placed by the force-directed placer
 (:func:`place_soft_macros_or_keep`) and the reward is
 ``-(w_wl * wirelength + w_den * density + w_cong * congestion + w_timing * timing)`` from
-:func:`placer.cost.proxy.evaluate` (and :func:`placer.cost.timing.timing_cost` ``.worst``).
+:func:`placer.cost.proxy.evaluate` (and :func:`placer.cost.timing.timing_cost` ``.worst``, computed
+only when ``w_timing`` is not 0: ``info["cost"]["timing"]`` is None otherwise).
 Defaults 1 / 0.5 / 0.5 / 0: minus the proxy cost. With ``dense_shaping=True`` every step also
 gets ``-w_wl * wire-mask increase / ((W + H) * net_cnt)`` (the step's share of the wirelength
 term over placed pins). If the next macro has no legal cell, the episode ends with reward
@@ -445,8 +446,9 @@ class MacroPlacementEnv(gym.Env):
 
             terms["timing"] = timing_cost(static.netlist, placement).worst
         else:
-            terms["timing"] = 0.0
-        info["cost"] = {**terms, "proxy": cost.proxy, "hpwl": cost.hpwl}
+            terms["timing"] = 0.0  # weighs nothing: not computed (info says None, not a 0 cost)
+        info["cost"] = {**terms, "timing": terms["timing"] if self.weights["timing"] != 0.0 else None,
+                        "proxy": cost.proxy, "hpwl": cost.hpwl}
         info["placement"] = placement
         return -float(sum(self.weights[k] * v for k, v in terms.items()))
 

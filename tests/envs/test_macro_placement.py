@@ -416,3 +416,15 @@ def test_a_design_that_can_never_start_an_episode_is_refused_at_construction() -
     blocked = (dataclasses.replace(netlist, width=width, height=height), placement)
     with pytest.raises(NothingToPlace, match="blocked: macro .* fits nowhere on the empty canvas"):
         MacroPlacementEnv(designs=[good, blocked], max_grid=16, max_nodes=8, max_edges=32)
+
+
+def test_timing_is_none_in_the_info_unless_it_weighs_something() -> None:  # type: ignore[no-untyped-def]
+    """0.0 read as a perfect timing; it was only not computed."""
+    design = generate(4, 8, 4, seed=5)
+    for weight, computed in ((0.0, False), (0.1, True)):
+        env = MacroPlacementEnv(design, max_grid=16, max_nodes=8, max_edges=32, w_timing=weight)
+        env.reset(seed=0)
+        done, info = False, {}
+        while not done:
+            _, _, done, _, info = env.step(int(np.flatnonzero(env.action_masks())[0]))
+        assert (info["cost"]["timing"] is not None) == computed
