@@ -264,11 +264,17 @@ def warm_up(name: str, options: Mapping[str, Any] | None = None) -> bool:
 
     cls = placer_class(name)
     chosen = dict(options or {})
-    if cls.reads("max_steps"):  # a few hundred moves run every move kernel, then stop
-        chosen["max_steps"] = 200
+    budget = 60.0  # room for a first compile; each method stops on its own long before
+    if cls.option_names is None:  # a plugin that names no options: nothing to stop it early
+        budget = 3.0
+    else:
+        # options that spend whatever budget is left are set so the run stops by itself
+        for option, value in (("max_steps", 200), ("max_iterations", 50), ("samples", 0), ("soft_refine", False)):
+            if cls.reads(option):
+                chosen[option] = value
     netlist, placement = generate(6, 12, 6, seed=0)
     try:
-        cls(**chosen).place(netlist, placement, budget_s=60.0, seed=0)
+        cls(**chosen).place(netlist, placement, budget_s=budget, seed=0)
     except Exception:  # noqa: BLE001 - warming is best effort; the real run reports errors
         pass
     return True

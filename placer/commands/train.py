@@ -64,6 +64,11 @@ def parse_settings(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def _same(path: str | Path) -> str:
+    """A path as compared on --resume: ``..`` and symlinks resolved (one file, one name)."""
+    return str(Path(path).resolve())
+
+
 @clean_errors
 def train_command(
     out: Annotated[
@@ -145,10 +150,11 @@ def train_command(
         config = _saved_config(out)
         # the original command with --resume added is fine: only a value that differs is refused
         given = {
-            "--netlist": (None if netlist is None else [str(p.absolute()) for p in netlist], config.netlists),
-            "--suite": (None if suite is None else str(suite.absolute()), config.suite),
+            "--netlist": (None if netlist is None else [_same(p) for p in netlist], [_same(p) for p in config.netlists]),
+            "--suite": (None if suite is None else _same(suite), None if config.suite is None else _same(config.suite)),
             "--generated": (generated, config.generated),
-            "--eval-netlist": (None if eval_netlist is None else str(eval_netlist.absolute()), config.eval_netlist),
+            "--eval-netlist": (None if eval_netlist is None else _same(eval_netlist),
+                               None if config.eval_netlist is None else _same(config.eval_netlist)),
             "--n-envs": (n_envs, config.n_envs),
             "--seed": (seed, config.seed),
             "--checkpoint-every": (checkpoint_every, config.checkpoint_every),

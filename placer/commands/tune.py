@@ -329,8 +329,10 @@ def _best_overall(summaries: list[Any]) -> dict[str, Any] | None:
         return None
     score, found_by, config, result = max(candidates, key=lambda c: c[0])  # first of ties: a tuner
     default = reference.baselines.get("default")
-    if default is not None and config == default.config:  # the same settings: no one's find
-        found_by = "default"
+    default_score = reference.baseline_scores.get("default")
+    if default is not None and default_score is not None and default.ok and config == default.config:
+        # the same settings as the defaults: no one's find (reported with their own measurement)
+        score, found_by, result = default_score, "default", default
     return {
         "found_by": found_by,
         "tuner": found_by if found_by not in reference.baselines else None,

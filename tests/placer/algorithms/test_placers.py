@@ -209,3 +209,7 @@ def test_warm_up_runs_a_method_once_per_process_and_never_raises(monkeypatch) ->
     assert base.warm_up("refine") is False  # once per process
     assert calls == [{"soft": False, "max_steps": 200}]  # a few hundred moves, then it stops
     assert base.warm_up("rl", {"model": "/nonexistent/model.zip"}) is True  # cannot run: no error
+    # an option that spends the rest of the budget is turned off: greedy's soft refinement ran
+    # the warm-up's whole 60 s
+    assert base.warm_up("greedy", {"soft_refine": True}) is True
+    assert calls[-1] == {"soft_refine": False}

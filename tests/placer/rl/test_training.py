@@ -506,3 +506,16 @@ def test_a_run_saved_at_step_0_resumes_without_a_second_step_0_row(tiny_design, 
     rows = [r.split(",") for r in (out / "curve.csv").read_text().splitlines()[1:]]
     assert [r[0] for r in rows] == ["0", "50", "60", "100", "120"]
     assert float(rows[-1][1]) >= 1000.0  # wall time went on from the resumed run's
+
+
+def test_resume_compares_paths_as_files_not_as_text(tmp_path):
+    """The same netlist named through '..' or a symlink is the run's own, not a change."""
+    from placer.commands.train import _same
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "n.pb.txt").write_text("x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "link").symlink_to(tmp_path / "d")
+    names = {_same(tmp_path / "sub" / ".." / "d" / "n.pb.txt"), _same(tmp_path / "sub" / "link" / "n.pb.txt"),
+             _same(tmp_path / "d" / "n.pb.txt")}
+    assert len(names) == 1
