@@ -115,11 +115,7 @@ def test_an_unwritable_result_pair_is_refused_before_any_work_and_results_stay_p
 
 
 def test_write_results_replaces_a_pair_only_once_both_are_written(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    sys.path.insert(0, str(BENCH))
-    try:
-        import _cli
-    finally:
-        sys.path.remove(str(BENCH))
+    _cli = _bench_module("_cli")
     table, data = tmp_path / "t.md", tmp_path / "t.json"
     table.write_text("old\n")
     data.write_text("[]")
@@ -138,20 +134,34 @@ def test_write_results_replaces_a_pair_only_once_both_are_written(tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.json", "t.md"]
 
 
+def _bench_module(name: str):  # type: ignore[no-untyped-def]
+    """A bench script imported as a module (they run beside ``_cli.py``, not as a package)."""
+    import importlib
+
+    sys.path.insert(0, str(BENCH))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def _two_runs(budgets: tuple[float, float]):  # type: ignore[no-untyped-def]
+    """refine and sa on one design, at the given budgets, as placement_quality reads them."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {"design": ["d1", "d1"], "method": ["refine", "sa"], "proxy": [0.8, 0.9], "initial": [1.0, 1.0],
+         "same_cost": [True, True], "legal": [True, True], "budget_s": list(budgets)}
+    )
+
+
 def test_a_comparison_with_a_kept_column_does_not_claim_the_same_budget() -> None:
     """leaderboard.csv records no budget: 2 s runs beside kept 600 s cells were reported as
     'at the same budget'."""
     import pandas as pd
 
-    sys.path.insert(0, str(BENCH))
-    try:
-        import placement_quality
-    finally:
-        sys.path.remove(str(BENCH))
-    runs = pd.DataFrame(
-        {"design": ["d1", "d1"], "method": ["refine", "sa"], "proxy": [0.8, 0.9], "initial": [1.0, 1.0],
-         "same_cost": [True, True], "legal": [True, True], "budget_s": [2.0, 2.0]}
-    )
+    placement_quality = _bench_module("placement_quality")
+    runs = _two_runs((2.0, 2.0))
     assert "refine vs sa at the same budget" in placement_quality.report(runs)
     kept = pd.DataFrame({"global_refine": [0.5]}, index=pd.Index(["d1"], name="design"))
     text = placement_quality.report(runs[runs["method"] == "sa"], kept, "old.csv")
@@ -160,15 +170,5 @@ def test_a_comparison_with_a_kept_column_does_not_claim_the_same_budget() -> Non
 
 
 def test_methods_run_at_different_budgets_are_not_said_to_share_one() -> None:
-    import pandas as pd
-
-    sys.path.insert(0, str(BENCH))
-    try:
-        import placement_quality
-    finally:
-        sys.path.remove(str(BENCH))
-    runs = pd.DataFrame(
-        {"design": ["d1", "d1"], "method": ["refine", "sa"], "proxy": [0.8, 0.9], "initial": [1.0, 1.0],
-         "same_cost": [True, True], "legal": [True, True], "budget_s": [600.0, 2.0]}
-    )
-    assert "refine vs sa (at different budgets)" in placement_quality.report(runs)
+    report = _bench_module("placement_quality").report(_two_runs((600.0, 2.0)))
+    assert "refine vs sa (at different budgets)" in report
