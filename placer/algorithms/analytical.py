@@ -369,6 +369,8 @@ class Analytical(Placer):
             return g_wl, g_den, rho.detach()
 
         g_wl, g_den, rho = gradients(start)
+        if deadline.expired():  # the set-up took the budget: no iteration fits, keep the start
+            return placement
         state["overflow"] = overflow_of(rho)
         lam = (
             float(o.get("density_weight", 0.1))
@@ -422,6 +424,8 @@ class Analytical(Placer):
         elif method == "nesterov":
             u = v.clone()
             g = total_grad(v)
+            if deadline.expired():
+                return placement
             # first step length from a small probe (ePlace's initial Lipschitz estimate)
             probe = project(v - 0.01 * bin_size * g / g.abs().max().clamp(min=1e-30))
             g_probe = total_grad(probe)

@@ -117,3 +117,18 @@ def test_place_gives_legal_output(random_start):
     assert check_legality(netlist, result, reference=start).legal
     assert evaluate(netlist, result).proxy < evaluate(netlist, start).proxy
     assert any(p.best_proxy is not None for p in seen)
+
+
+def test_a_budget_spent_on_set_up_keeps_the_start() -> None:
+    """No iteration fits: the three gradient passes before the loop used to run anyway (0.5 s
+    at a 0.01 s budget on ibm01) and return the jittered start."""
+    import numpy as np
+
+    from netlists.generate import generate
+    from placer.algorithms.base import get_placer
+    from placer.algorithms.legalize import legalize
+
+    netlist, placement = generate(8, 30, 8, seed=2)
+    out = get_placer("analytical").place(netlist, placement, budget_s=0.0, seed=0)
+    start = legalize(netlist, placement)
+    assert np.array_equal(out.x, start.x) and np.array_equal(out.y, start.y)
