@@ -244,6 +244,7 @@ def _run(
                     summaries.append(
                         run_tuning(objective, name, trials, seed, store, run, on_trial=advance)
                     )
+            other_runs = sorted({row["run"] for row in store.rows()} - {run})
             curves: dict[str, list] = {}
             rankings: dict[str, ConfigRanking] = {}
             for row in store.rows(run=run, role="trial"):
@@ -261,6 +262,7 @@ def _run(
             baselines={k: v for k, v in reference.items() if v is not None},
         )
         report: dict[str, Any] = {
+            "run": run,
             "system": system,
             "workload": workload,
             "space": objective.space.name,
@@ -307,6 +309,11 @@ def _run(
             )
         if best is not None:
             lines.append(f"best: {best['found_by']} (score {best['score']:.3f})")
+        if other_runs:  # their trials stay in results.sqlite; the summary files are this run's
+            lines.append(
+                f"note: {out} also holds {', '.join(other_runs)}; best_config.json and "
+                f"best_so_far.png now describe {run} (rerun a command to get its summary back)"
+            )
         lines.append(
             f"best configuration -> {out / 'best_config.json'}; plot -> {out / 'best_so_far.png'}"
         )

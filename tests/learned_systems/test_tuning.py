@@ -559,3 +559,15 @@ def test_stored_settings_that_are_not_an_object_are_one_line(tmp_path):
         conn.commit()
     with ResultsStore(path) as store, pytest.raises(ValueError, match="stored settings of run 'run' are not readable"):
         store.claim_settings("run", {"rows": 1})
+
+
+def test_a_second_run_in_one_folder_says_whose_summary_the_files_hold(tmp_path):
+    import json
+
+    out = tmp_path / "out"
+    base = ["tune", "--system", "index", "--rows", "3000", "--trials", "1", "--tuner", "random", "--out", str(out)]
+    assert CliRunner().invoke(_app(), [*base, "--workload", "uniform"]).exit_code == 0
+    second = CliRunner().invoke(_app(), [*base, "--workload", "normal"])
+    assert second.exit_code == 0, second.output
+    assert "also holds index-uniform-durable" in " ".join(second.output.split())
+    assert json.loads((out / "best_config.json").read_text())["run"] == "index-normal-durable"
