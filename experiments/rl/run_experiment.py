@@ -31,7 +31,7 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -171,11 +171,18 @@ def plot_curves(runs: dict[str, Path], out: Path) -> None:
     plt.close(fig)
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line (``run_experiment.py: error: ...``), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def main() -> None:
     from placer.rl.inference import load_model
     from placer.rl.train import TrainConfig, generated_designs, train
 
-    parser = argparse.ArgumentParser(description="RL learning experiment (see module docstring)")
+    parser = _OneLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--design", default="ibm01")
     parser.add_argument("--unseen", default="ariane133")
     parser.add_argument("--generated", type=int, default=0, help="extra synthetic training designs")
@@ -199,7 +206,10 @@ def main() -> None:
         "--table-only", action="store_true", help="rewrite table.md from results.json"
     )
     args = parser.parse_args()
+    _check_arguments(parser, args)
     if args.table_only:
+        if not (args.out / "results.json").exists():
+            parser.error(f"--table-only: no {args.out / 'results.json'} to rewrite the table from")
         rewrite_table(args.out)
         print((args.out / "table.md").read_text())
         return
@@ -226,7 +236,7 @@ def main() -> None:
             device="auto",
             seed=args.seed,
             time_limit_s=args.minutes * 60,
-            checkpoint_every=20_000,
+            checkpoint_every=2_048,  # a killed run resumes from at most this far back
             eval_every=5_000,
             max_nodes=max_nodes,
             **VARIANTS[variant],
@@ -367,5 +377,34 @@ def rewrite_table(out: Path) -> None:
     write_table(data["rows"], args, out / "table.md")
 
 
+def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse, before any work, what would fail after an hour of training (one line, exit 2)."""
+    import math
+
+    unknown = [v for v in args.variants.split(",") if v not in VARIANTS]
+    if unknown or not args.variants:
+        parser.error(f"--variants: unknown {', '.join(map(repr, unknown))}; choose from {', '.join(VARIANTS)}")
+    if not (math.isfinite(args.minutes) and args.minutes > 0):
+        parser.error(f"--minutes must be a finite number > 0, got {args.minutes}")
+    if not (math.isfinite(args.eval_budget_s) and args.eval_budget_s > 0):
+        parser.error(f"--eval-budget-s must be a finite number > 0, got {args.eval_budget_s}")
+    for name, value, low in (("--n-envs", args.n_envs, 1), ("--generated", args.generated, 0), ("--seed", args.seed, 0)):
+        if value < low:
+            parser.error(f"{name} must be >= {low}, got {value}")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    from netlists.errors import NetlistError
+    from placer.interrupts import sigterm_as_interrupt
+
+    try:
+        with sigterm_as_interrupt():  # a plain kill saves the run too, like Ctrl-C
+            main()
+    except KeyboardInterrupt:
+        print("run_experiment.py: interrupted; rerun the same command to resume", file=sys.stderr)
+        sys.exit(130)
+    except (NetlistError, ValueError, KeyError, FileNotFoundError, FileExistsError) as error:
+        print(f"run_experiment.py: error: {error}", file=sys.stderr)
+        sys.exit(2)

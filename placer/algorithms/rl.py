@@ -111,5 +111,9 @@ class RLPlacer(Placer):
         except NothingToPlace as reason:  # other errors (a model too small for it) propagate
             progress(Progress.noting(f"the policy cannot place this design ({reason}); kept the given placement"))
             return placement
-        return placement if best is None else best
+        if best is None:  # every episode ended with a macro that had no legal cell
+            progress(Progress.noting("every episode of the policy was infeasible (a macro found no legal "
+                                     "cell); kept the given placement"))
+            return placement
+        return best
 

@@ -519,3 +519,15 @@ def test_resume_compares_paths_as_files_not_as_text(tmp_path):
     names = {_same(tmp_path / "sub" / ".." / "d" / "n.pb.txt"), _same(tmp_path / "sub" / "link" / "n.pb.txt"),
              _same(tmp_path / "d" / "n.pb.txt")}
     assert len(names) == 1
+
+
+def test_rl_placer_says_so_when_every_episode_was_infeasible(trained_run, tiny_design, monkeypatch):
+    """It fell back to the given placement under the name rl, without a word."""
+    import placer.rl.inference as inference
+    from placer.algorithms.base import get_placer
+
+    _, out = trained_run
+    monkeypatch.setattr(inference, "place_and_refine", lambda *args, **kwargs: (None, {}))
+    notes: list[str] = []
+    get_placer("rl", model=str(out)).place(*tiny_design, 10, seed=0, progress=lambda p: notes.append(p.message))
+    assert any("every episode of the policy was infeasible" in n for n in notes)

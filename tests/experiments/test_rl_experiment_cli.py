@@ -1,0 +1,32 @@
+"""experiments/rl/run_experiment.py refuses bad arguments in one line, before any training."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "rl" / "run_experiment.py"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--variants", "full,bogus"], "--variants: unknown 'bogus'"),  # used to train full first
+        (["--minutes", "-1"], "--minutes must be a finite number > 0"),
+        (["--eval-budget-s", "nan"], "--eval-budget-s must be a finite number > 0"),  # hung
+        (["--n-envs", "0"], "--n-envs must be >= 1"),
+        (["--design", "nosuch"], "nosuch"),
+        (["--table-only"], "no "),
+    ],
+)
+def test_bad_arguments_are_one_line_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, str(SCRIPT), *args, "--out", str(out)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr and message in lines[0], done.stderr
+    assert not out.exists()
