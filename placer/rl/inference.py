@@ -66,7 +66,8 @@ def place_with_policy(
     deadline: Any | None = None,
 ) -> tuple[Placement | None, dict[str, Any]]:
     """Run the deterministic episode, then up to ``samples`` stochastic ones (seeded
-    ``seed + k``, stopping early when ``deadline.expired()``); the best by proxy wins.
+    ``seed + k``, stopping when ``deadline.expired()``, also within an episode, which is then
+    dropped); the best by proxy wins.
 
     Returns the best final placement (None when every episode was infeasible) and its info.
     """
@@ -77,7 +78,9 @@ def place_with_policy(
         if k and deadline is not None and deadline.expired():
             break
         torch.manual_seed(seed + k)
-        result = run_episode(model, env, deterministic=(k == 0), seed=seed + k)
+        # a sampled episode stops with the deadline (the deterministic one always completes)
+        stop = deadline.expired if k and deadline is not None else None
+        result = run_episode(model, env, deterministic=(k == 0), seed=seed + k, stop=stop)
         proxy = result["cost"]["proxy"] if "cost" in result else math.inf
         if proxy < best[0] or best[1] is None and "placement" in result:
             best = (proxy, result.get("placement"), result)

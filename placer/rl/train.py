@@ -274,11 +274,16 @@ def policy_kwargs(config: TrainConfig) -> dict[str, Any]:
     }
 
 
-def run_episode(model: Any, env: MacroPlacementEnv, deterministic: bool, seed: int) -> dict[str, Any]:
-    """One episode of ``model`` on ``env``; returns the final info (with ``cost``) and reward."""
+def run_episode(
+    model: Any, env: MacroPlacementEnv, deterministic: bool, seed: int, stop: Callable[[], bool] | None = None
+) -> dict[str, Any]:
+    """One episode of ``model`` on ``env``; returns the final info (with ``cost``) and reward.
+    With ``stop`` (e.g. a deadline's ``expired``), an episode it interrupts returns ``{}``."""
     obs, _ = env.reset(seed=seed)
     total, done, info = 0.0, False, {}
     while not done:
+        if stop is not None and stop():
+            return {}
         action, _ = model.predict(obs, deterministic=deterministic, action_masks=env.action_masks())
         obs, reward, done, _, info = env.step(int(action))
         total += reward

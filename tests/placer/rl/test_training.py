@@ -531,3 +531,28 @@ def test_rl_placer_says_so_when_every_episode_was_infeasible(trained_run, tiny_d
     notes: list[str] = []
     get_placer("rl", model=str(out)).place(*tiny_design, 10, seed=0, progress=lambda p: notes.append(p.message))
     assert any("every episode of the policy was infeasible" in n for n in notes)
+
+
+def test_a_sampled_episode_stops_with_the_deadline(trained_run, tiny_design):
+    """The deadline was checked between episodes only: rl overran a 1.5 s budget by 0.4 s on
+    ibm01 with many samples. An episode it interrupts is dropped; the deterministic one always
+    completes."""
+    from placer.rl.inference import env_for_model, load_model, place_with_policy
+    from placer.rl.train import run_episode
+
+    _, out = trained_run
+    model = load_model(out)
+    env = env_for_model(model, *tiny_design, model_path=out)
+    assert run_episode(model, env, deterministic=False, seed=0, stop=lambda: True) == {}
+
+    class FlipsDuringTheSecondEpisode:
+        calls = 0
+
+        def expired(self) -> bool:
+            self.calls += 1
+            return self.calls > 2  # the check before episode 1, then one step of it
+
+    deadline = FlipsDuringTheSecondEpisode()
+    best, info = place_with_policy(model, env, samples=10**6, seed=0, deadline=deadline)
+    assert best is not None and "cost" in info  # the deterministic episode's
+    assert deadline.calls <= 4
