@@ -5,12 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def _is_real(value: object) -> bool:
+    """A Python or numpy int or float, not a bool."""
+    return isinstance(value, int | np.integer | float | np.floating) and not isinstance(value, bool | np.bool_)
+
+
 def whole_number(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
     """``value`` as an int when it is a whole number in ``[minimum, maximum]``; else a
     ValueError naming the parameter (None, NaN, infinity, True, 2.5 and strings included)."""
-    ok = isinstance(value, int | np.integer | float | np.floating) and not isinstance(
-        value, bool | np.bool_
-    )
+    ok = _is_real(value)
     if ok and isinstance(value, float | np.floating):
         ok = bool(np.isfinite(value)) and float(value).is_integer()
     number = int(value) if ok else None  # type: ignore[call-overload]
@@ -23,10 +26,7 @@ def whole_number(name: str, value: object, minimum: int, maximum: int | None = N
 def finite_number(name: str, value: object, minimum: float = -np.inf) -> float:
     """``value`` as a float when it is a finite real number ``>= minimum``; else a ValueError
     naming the parameter (None, NaN, infinity, True and strings included)."""
-    ok = isinstance(value, int | np.integer | float | np.floating) and not isinstance(
-        value, bool | np.bool_
-    )
-    number = float(value) if ok else None  # type: ignore[arg-type]
+    number = float(value) if _is_real(value) else None  # type: ignore[arg-type]
     if number is None or not np.isfinite(number) or number < minimum:
         span = "" if minimum == -np.inf else f" >= {minimum:g}"
         raise ValueError(f"{name} must be a finite number{span}, got {value!r}")

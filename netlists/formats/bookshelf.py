@@ -498,8 +498,8 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
     cx = _centres(llx, foot_w / 2, x0)
     cy = _centres(lly, foot_h / 2, y0)
     for (node, axis), token in exact.items():
-        half, origin, centre = (foot_w, x0, cx) if axis == 0 else (foot_h, y0, cy)
-        centre[node] = float(Fraction(token) + Fraction(half[node] / 2) - Fraction(origin))
+        foot, origin, centre = (foot_w, x0, cx) if axis == 0 else (foot_h, y0, cy)
+        centre[node] = float(Fraction(token) + Fraction(foot[node] / 2) - Fraction(origin))
     fixed = terminal | pl_fixed
 
     # pins of every node, in net order (driver first within a net)

@@ -117,10 +117,3 @@ def move_weights(moves: Iterable[str]) -> OptionCheck:
 
     return check
 
-
-def check_values(checks: Mapping[str, OptionCheck], options: Mapping[str, Any]) -> None:
-    """Run the declared check of every option given (ValueError on the first bad value)."""
-    for name, value in options.items():
-        check = checks.get(name)
-        if check is not None:
-            check(name, value)

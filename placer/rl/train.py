@@ -427,10 +427,6 @@ def save_checkpoint(model: Any, out: Path, steps: int, state: TrainingState | No
     return out / "last.zip"
 
 
-#: Files a run writes into its folder; a new run refuses a folder holding any of them.
-RUN_FILES = ("config.json", "last.zip", "best.json", "best.zip", "best.plc", "curve.csv", "api_designs.json", LAST_STATE,
-             "designs.json")
-
 #: Names of the designs a run was given through ``train(designs=...)``: they are in memory, not
 #: files its config.json could name, so only the API can resume such a run.
 API_DESIGNS = "api_designs.json"
@@ -438,6 +434,10 @@ API_DESIGNS = "api_designs.json"
 #: Names of a run's training designs, in order: a resume over other designs is refused (its
 #: saved episodes refer to the designs by position, and the evaluation design would change).
 DESIGNS = "designs.json"
+
+#: Files a run writes into its folder; a new run refuses a folder holding any of them.
+RUN_FILES = ("config.json", "last.zip", "best.json", "best.zip", "best.plc", "curve.csv", API_DESIGNS, LAST_STATE,
+             DESIGNS)
 
 #: The settings a resumed run may change; any other difference from its config.json is refused.
 RESUMABLE_CHANGES = frozenset({"out", "timesteps", "device", "time_limit_s"})
