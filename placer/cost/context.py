@@ -15,7 +15,15 @@ from typing import TypeVar
 
 import numpy as np
 
-from netlists.model import Canvas, Netlist, NodeType, Placement, orient_offsets
+from netlists.model import (
+    ORIENTATIONS,
+    Canvas,
+    Netlist,
+    NodeType,
+    Placement,
+    canvas_problem,
+    orient_offsets,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +44,7 @@ class CostContext:
     hard: np.ndarray  # hard macro node indices
     macros: np.ndarray  # hard and soft macro node indices
     macro_is_hard: np.ndarray  # (len(macros),) bool
+    positioned: np.ndarray  # nodes whose position the cost reads (entry anchors and macros)
 
     @property
     def n_nets(self) -> int:
@@ -85,6 +94,9 @@ def cost_context(netlist: Netlist) -> CostContext:
 
 def _build(netlist: Netlist) -> CostContext:
     canvas = netlist.require_canvas()
+    problem = canvas_problem(canvas)
+    if problem is not None:
+        raise ValueError(f"netlist {netlist.name!r}: no cost can be computed: {problem[1]}")
     pins = netlist.net_pins
     anchor_of_node = netlist.anchor()
     entry_anchor = anchor_of_node[pins]
@@ -111,4 +123,33 @@ def _build(netlist: Netlist) -> CostContext:
         hard=netlist.hard_macros,
         macros=macros,
         macro_is_hard=netlist.node_type[macros] == NodeType.HARD_MACRO,
+        positioned=np.union1d(entry_anchor, macros).astype(np.int64),
     )
+
+
+def check_placement(ctx: CostContext, placement: Placement) -> None:
+    """Refuse a placement no cost can be computed from: another length than the netlist,
+    a non-finite position of a node the cost reads, or an orientation code outside 0-7
+    (the kernels would read past their tables)."""
+    nl = ctx.netlist
+    sizes = {len(a) for a in (placement.x, placement.y, placement.orientation)}
+    if sizes != {nl.n_nodes}:
+        raise ValueError(
+            f"placement has {sorted(sizes)} positions, netlist {nl.name!r} has {nl.n_nodes} nodes"
+        )
+    nodes = ctx.positioned
+    bad = ~(np.isfinite(placement.x[nodes]) & np.isfinite(placement.y[nodes]))
+    if np.any(bad):
+        k = int(nodes[np.argmax(bad)])
+        raise ValueError(
+            f"node {nl.names[k]!r} has a non-finite position "
+            f"({placement.x[k]}, {placement.y[k]}); {int(bad.sum())} such node(s) in all"
+        )
+    orient = placement.orientation[ctx.hard]
+    bad = (orient < 0) | (orient > 7)
+    if np.any(bad):
+        k = int(ctx.hard[np.argmax(bad)])
+        raise ValueError(
+            f"macro {nl.names[k]!r} has orientation code {int(placement.orientation[k])}; "
+            f"codes are 0-7 ({', '.join(ORIENTATIONS)})"
+        )

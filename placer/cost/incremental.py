@@ -27,7 +27,7 @@ from placer.cost.congestion import (
     route_nets,
     top_count,
 )
-from placer.cost.context import cost_context
+from placer.cost.context import check_placement, cost_context
 from placer.cost.density import density_cost, macro_overlaps
 from placer.cost.density import top_count as density_top_count
 from placer.cost.grid import cell_rows_cols
@@ -103,6 +103,7 @@ class IncrementalEvaluator:
     ) -> None:
         self.netlist = netlist
         self.ctx = cost_context(netlist)
+        check_placement(self.ctx, placement)
         p = placement.copy()
         self.placement = Placement(
             np.ascontiguousarray(p.x, dtype=np.float64),
@@ -273,16 +274,29 @@ class IncrementalEvaluator:
         y: np.ndarray | list[float],
         orientation: np.ndarray | list[int] | None = None,
     ) -> Move:
-        """Price moving ``nodes`` (ports or macros) to centres ``(x, y)`` (and orientations)."""
-        nodes = np.atleast_1d(np.asarray(nodes, dtype=np.int64))
-        x = np.atleast_1d(np.asarray(x, dtype=np.float64))
-        y = np.atleast_1d(np.asarray(y, dtype=np.float64))
+        """Price moving ``nodes`` (ports or macros) to centres ``(x, y)`` (and orientations).
+
+        The arrays are copied, so the caller may reuse its buffers before committing.
+        """
+        nodes = np.array(nodes, dtype=np.int64, ndmin=1)
+        x = np.array(x, dtype=np.float64, ndmin=1)
+        y = np.array(y, dtype=np.float64, ndmin=1)
         p = self.placement
-        orient = (
-            p.orientation[nodes].copy()
-            if orientation is None
-            else np.atleast_1d(np.asarray(orientation, dtype=np.int8))
-        )
+        if np.any((nodes < 0) | (nodes >= self.netlist.n_nodes)):
+            raise ValueError(f"node indices are 0-{self.netlist.n_nodes - 1}, got {nodes.tolist()}")
+        if orientation is None:
+            orient = p.orientation[nodes]
+        else:
+            codes = np.array(orientation, ndmin=1)
+            if codes.shape == nodes.shape and np.any((codes < 0) | (codes > 7)):
+                raise ValueError(f"orientation codes are 0-7, got {codes.tolist()}")
+            orient = codes.astype(np.int8)
+        shapes = {a.shape for a in (nodes, x, y, orient)}
+        if len(shapes) != 1 or nodes.ndim != 1:
+            raise ValueError(
+                "nodes, x, y and orientation must be flat and of one length, got shapes "
+                f"{nodes.shape}, {x.shape}, {y.shape}, {orient.shape}"
+            )
         if np.any(self.netlist.node_type[nodes] >= NodeType.HARD_PIN):
             raise ValueError("only ports and macros can be moved; pins follow their macro")
         if nodes.size > 1 and np.unique(nodes).size != nodes.size:
@@ -294,9 +308,10 @@ class IncrementalEvaluator:
     def propose_trusted(
         self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray, orientation: np.ndarray | None
     ) -> Move:
-        """:meth:`propose` without its input checks, for search loops that build their moves
-        from distinct movable macros as int64 / float64 / int8 arrays (saves their cost on
-        millions of proposals)."""
+        """:meth:`propose` without its input checks or copies, for search loops that build
+        their moves from distinct movable macros as int64 / float64 / int8 arrays of one length
+        (saves their cost on millions of proposals). The move keeps the arrays: leave them
+        unchanged until it is committed or dropped."""
         orient = self.placement.orientation[nodes] if orientation is None else orientation
         return self._price(nodes, x, y, orient)
 

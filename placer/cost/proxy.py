@@ -12,7 +12,7 @@ import numpy as np
 
 from netlists.model import Netlist, Placement
 from placer.cost.congestion import congestion_cost, integrate, macro_blockage, route_nets, smooth
-from placer.cost.context import CostContext, cost_context
+from placer.cost.context import CostContext, check_placement, cost_context
 from placer.cost.density import density_cost, density_grid
 from placer.cost.grid import cell_rows_cols
 from placer.cost.wirelength import net_hpwl, wirelength_cost
@@ -72,6 +72,7 @@ def congestion_maps(
 def evaluate(netlist: Netlist, placement: Placement, with_maps: bool = False) -> ProxyCost:
     """Exact proxy cost of ``placement`` on ``netlist`` (whose canvas must be set)."""
     ctx = cost_context(netlist)
+    check_placement(ctx, placement)
     c = ctx.canvas
     ex, ey = ctx.entry_positions(placement)
     hpwl_total, wl = wirelength_cost(ctx, net_hpwl(ex, ey, ctx.net_start))

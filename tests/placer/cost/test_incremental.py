@@ -338,3 +338,32 @@ def test_density_on_small_grids_matches_full_evaluation(
         if commit:
             ev.commit(mv)
             _assert_same(ev.cost, ev.full_cost())
+
+
+def test_malformed_proposals_are_refused_before_the_kernel_reads_them():
+    nl, start = _DESIGN
+    ev = IncrementalEvaluator(nl, start)
+    h0, h1 = (int(i) for i in nl.hard_macros[:2])
+    with pytest.raises(ValueError, match="orientation codes are 0-7"):
+        ev.propose([h0], [1.0], [1.0], [9])
+    with pytest.raises(ValueError, match="orientation codes are 0-7"):
+        ev.propose([h0], [1.0], [1.0], [-1])
+    with pytest.raises(ValueError, match="one length"):
+        ev.propose([h0, h1], [1.0], [1.0])
+    with pytest.raises(ValueError, match="node indices"):
+        ev.propose([nl.n_nodes], [1.0], [1.0])
+    with pytest.raises(ValueError, match="node indices"):
+        ev.propose([-1], [1.0], [1.0])
+    _assert_same(ev.cost, ev.full_cost())
+
+
+def test_a_priced_move_keeps_its_own_copy_of_the_callers_arrays():
+    nl, start = _DESIGN
+    ev = IncrementalEvaluator(nl, start, resync_every=0)
+    h = int(nl.hard_macros[0])
+    x, y = np.array([5.0]), np.array([5.0])
+    mv = ev.propose([h], x, y)
+    x[0] = 15.0  # the caller reuses its buffer before committing
+    ev.commit(mv)
+    assert ev.placement.x[h] == 5.0
+    _assert_same(ev.cost, ev.full_cost())

@@ -275,3 +275,34 @@ def test_a_smoothing_range_past_the_grid_costs_what_the_whole_grid_does() -> Non
     costs = [evaluate(nl.with_canvas(c.replace(smooth_range=s)), pl).congestion for s in (whole, whole + 1, 10**9)]
     assert costs[0] == costs[1] == costs[2]
     assert costs[0] != evaluate(nl.with_canvas(c.replace(smooth_range=1)), pl).congestion
+
+
+def test_placements_no_cost_can_be_computed_from_are_refused(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    from placer.cost.incremental import IncrementalEvaluator
+
+    nl, p = tiny_builder(ports=[("a", 0.0, 0.0)], hard=[("h", 4.0, 4.0, 5.0, 5.0, [(1.0, 2.0)])],
+                         nets=[("a", ["h/P0"], 1.0)], canvas=CANVAS)
+    h = int(nl.hard_macros[0])
+    bad_nan = p.copy()
+    bad_nan.x[h] = np.nan
+    bad_orient = p.copy()
+    bad_orient.orientation[h] = 9
+    short = Placement(p.x[:-1], p.y[:-1], p.orientation[:-1], p.fixed[:-1])
+    for bad, match in ((bad_nan, "non-finite position"), (bad_orient, "orientation code 9"),
+                       (short, "positions, netlist")):
+        with pytest.raises(ValueError, match=match):
+            evaluate(nl, bad)
+        with pytest.raises(ValueError, match=match):
+            IncrementalEvaluator(nl, bad)
+
+
+def test_a_canvas_no_cost_can_be_computed_on_is_refused(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    nl, p = tiny_builder(ports=[("a", 1.0, 1.0), ("b", 9.0, 1.0)], nets=[("a", ["b"], 1.0)],
+                         canvas=CANVAS)
+    for change, match in (({"vroutes_per_micron": 0.0}, "routes per micron"),
+                          ({"width": -5.0}, "finite positive size"), ({"cols": 0}, "grid")):
+        broken = nl.with_canvas(dataclasses.replace(nl.require_canvas(), **change))
+        with pytest.raises(ValueError, match=match):
+            evaluate(broken, p)
