@@ -120,7 +120,8 @@ def plot_placement(
     draw_map(ax_density, netlist, cost.maps.density, "density (per cell)", "viridis")
     congestion = np.maximum(cost.maps.vertical, cost.maps.horizontal)
     draw_map(ax_congestion, netlist, congestion, "congestion (max of V and H, per cell)", "magma")
-    fig.suptitle(cost_title(title or netlist.name, cost), fontsize=10)
+    # parse_math=False: a "$" in a design or folder name is text, not TeX markup
+    fig.suptitle(cost_title(title or netlist.name, cost), fontsize=10, parse_math=False)
     return fig
 
 

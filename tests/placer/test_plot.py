@@ -14,7 +14,7 @@ from netlists.formats.plc import write_plc
 from netlists.generate import generate
 from placer.commands.plot import register
 from placer.cost.proxy import evaluate
-from placer.plot import plot_placement
+from placer.plot import plot_placement, save_placement_plot
 
 
 def make_app() -> typer.Typer:
@@ -65,3 +65,10 @@ def test_cli_writes_png_and_reports_bad_input(tmp_path: Path) -> None:
         make_app(), ["plot", str(tmp_path / "netlist.pb.txt"), "--out", str(tmp_path / "x.txt")]
     )
     assert bad_suffix.exit_code == 2 and "--out must end in" in bad_suffix.output
+
+
+def test_a_dollar_in_the_title_is_drawn_as_text(tmp_path: Path) -> None:
+    netlist, placement = generate(2, 2, 2, seed=3, name="tiny_plot")
+    for title in (r"$\foo{$", "cost $5 and $6"):
+        out = save_placement_plot(tmp_path / "t.png", netlist, placement, title=title)
+        assert out.stat().st_size > 0
