@@ -186,6 +186,11 @@ class Netlist:
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)
 
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Unpickling and ``copy.deepcopy`` make fresh, writable arrays: freeze them again."""
+        self.__dict__.update(state)
+        self.__post_init__()
+
     # ----------------------------------------------------------------- sizes
     @property
     def n_nodes(self) -> int:

@@ -1,0 +1,23 @@
+"""The immutable netlist model."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+from netlists.generate import generate
+
+
+@pytest.mark.parametrize(
+    "clone", [lambda n: n, lambda n: pickle.loads(pickle.dumps(n)), copy.deepcopy, copy.copy]
+)
+def test_netlist_arrays_stay_read_only_through_pickling_and_copies(clone) -> None:  # type: ignore[no-untyped-def]
+    netlist, _ = generate(3, 2, 2, seed=1)
+    twin = clone(netlist)
+    np.testing.assert_array_equal(twin.width, netlist.width)
+    assert not twin.width.flags.writeable and not twin.net_pins.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        twin.x[0] = 1.0
