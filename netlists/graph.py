@@ -32,6 +32,10 @@ _INCLUDE_TYPES: dict[str, tuple[NodeType, ...]] = {
     "ports": (NodeType.PORT,),
 }
 
+#: Most node pairs a clique expansion may build (a k-node net makes k(k-1)/2 of them, so one
+#: 10,000-pin clock net alone would need ~50 million, several GB).
+MAX_CLIQUE_PAIRS = 20_000_000
+
 #: Node feature columns of :func:`to_tensors` (the last two only when a placement is given).
 FEATURE_NAMES: tuple[str, ...] = (
     "is_port",  # one-hot node type
@@ -111,6 +115,14 @@ def _clique_edges(netlist: Netlist, include: str) -> tuple[np.ndarray, np.ndarra
     np.cumsum(k, out=start[1:])
     pos = np.arange(net.shape[0], dtype=np.int64) - start[net]  # position within its net
     partners = k[net] - 1 - pos  # members after this one in the same net
+    pairs = int(partners.sum())
+    if pairs > MAX_CLIQUE_PAIRS:
+        widest = int(k.max())
+        raise ValueError(
+            f"clique expansion of {netlist.name!r} ({include}) needs {pairs:,} node pairs "
+            f"(its widest net touches {widest:,} nodes), more than the {MAX_CLIQUE_PAIRS:,} "
+            "allowed here (~64 bytes each): use the star expansion or include fewer node kinds"
+        )
     first = np.repeat(np.arange(net.shape[0], dtype=np.int64), partners)
     pair_start = np.zeros(partners.shape[0] + 1, dtype=np.int64)
     np.cumsum(partners, out=pair_start[1:])

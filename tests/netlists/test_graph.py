@@ -156,3 +156,13 @@ def test_without_canvas_features_use_the_netlist_extent() -> None:
     t = to_tensors(bare)
     # extent: x from P at 0 to Q at 10, y from T's bottom 1.0 ... top of S at 8 and P at 5: 1..8
     np.testing.assert_allclose(t.node_features[1, 3:5], [4 / 10, 2 / 7])
+
+
+def test_a_clique_over_the_pair_budget_is_refused_before_it_is_built(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import netlists.graph as graph
+
+    nl = small_netlist()  # 7 node pairs in all: 3 + 3 from the 3-node nets, 1 from T -> Q
+    monkeypatch.setattr(graph, "MAX_CLIQUE_PAIRS", 4)
+    with pytest.raises(ValueError, match="use the star expansion"):
+        to_tensors(nl, None)
+    assert to_networkx(nl, expansion="star").number_of_nodes() > 0
