@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import math
 
-from netlists.model import Canvas
+import numpy as np
+
+from netlists.model import Canvas, canvas_problem
 
 MAX_GRID = 128
 #: Horizontal / vertical routing tracks per grid cell (ibm01: 65.957 * 23.04/41, 106.957 * 22.95/45).
@@ -47,13 +49,15 @@ def default_canvas(
 ) -> Canvas:
     """A canvas of ``width x height`` with the default grid (unless ``grid``) and routing."""
     cols, rows = grid if grid is not None else default_grid(width, height, n_macros)
+    if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in (cols, rows)):
+        raise ValueError(f"grid must be whole numbers of columns and rows, got {cols} x {rows}")
     if cols < 1 or rows < 1:
         raise ValueError(f"grid must have at least one column and row, got {cols} x {rows}")
     cell_w = width / cols
     cell_h = height / rows
     hroutes = H_TRACKS_PER_CELL / cell_h
     vroutes = V_TRACKS_PER_CELL / cell_w
-    return Canvas(
+    canvas = Canvas(
         width=float(width),
         height=float(height),
         cols=int(cols),
@@ -65,3 +69,7 @@ def default_canvas(
         smooth_range=SMOOTH_RANGE,
         overlap_threshold=OVERLAP_THRESHOLD,
     )
+    problem = canvas_problem(canvas)
+    if problem is not None:
+        raise ValueError(problem[1])
+    return canvas

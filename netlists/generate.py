@@ -42,6 +42,8 @@ HARD_AREA_MEAN = 400.0
 SOFT_AREA_MEAN = 25.0
 _SIZE_DECIMALS = 2
 _REJECTION_TRIES = 300
+#: Largest ``max_fanout`` accepted (the fanout law is tabulated over 1..max_fanout).
+MAX_FANOUT = 100_000
 
 #: The embedded default design: small enough that evaluation and short runs take seconds.
 DEFAULT_DESIGN = {"n_hard": 24, "n_soft": 120, "n_ports": 48, "seed": 0, "name": "default"}
@@ -203,9 +205,15 @@ def generate(
         0 <= outputs_per_soft[0] <= outputs_per_soft[1]
     ):
         raise ValueError("pin ranges must be (low, high) with 1 <= low <= high (outputs: 0 <= low)")
-    if max_fanout < 1 or locality <= 0 or max_weight < 2 or not 0 <= weighted_fraction <= 1:
+    if (
+        not 1 <= max_fanout <= MAX_FANOUT
+        or not 0 < locality < math.inf
+        or max_weight < 2
+        or not 0 <= weighted_fraction <= 1
+    ):
         raise ValueError(
-            "need max_fanout >= 1, locality > 0, max_weight >= 2, weighted_fraction in [0, 1]"
+            f"need 1 <= max_fanout <= {MAX_FANOUT}, 0 < locality < inf, max_weight >= 2, "
+            "weighted_fraction in [0, 1]"
         )
     rng = np.random.default_rng(seed)
     name = name or f"synthetic_h{n_hard}_s{n_soft}_p{n_ports}_seed{seed}"
@@ -215,6 +223,8 @@ def generate(
     sw, sh = _sizes(rng, n_soft, SOFT_AREA_MEAN, 0.3, 1.5)
     total_area = float(np.sum(hw * hh) + np.sum(sw * sh))
     side = math.sqrt(total_area / utilisation)
+    if not math.isfinite(side):
+        raise ValueError(f"utilisation {utilisation} makes the canvas infinitely large")
     side = max(side, *(float(np.max(a, initial=0)) for a in (hw, hh, sw, sh)))  # every macro fits
     while True:
         W = H = math.ceil(side * 100) / 100

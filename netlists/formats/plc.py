@@ -266,8 +266,11 @@ def write_plc(
     canvas: Canvas | None = None,
     costs: dict[str, float] | None = None,
     comments: list[str] | None = None,
+    dated: bool = True,
 ) -> Path:
     """Write ``placement`` of ``netlist`` as a ``.plc`` with a complete header.
+
+    ``dated=False`` leaves out the header's ``Date`` line, so equal inputs give equal files.
 
     Every port and macro is listed. ``costs`` may give ``wirelength`` (weighted HPWL),
     ``wirelength_cost``, ``congestion_cost`` and ``density_cost`` for the header; they are
@@ -283,7 +286,7 @@ def write_plc(
         "Placement file for Circuit Training",
         f"Source input file(s) : {netlist.name}",
         f"This file : {path.name}",
-        f"Date : {_dt.datetime.now().strftime('%Y-%m-%d %H:%M:%S')}",
+        *([f"Date : {_dt.datetime.now().strftime('%Y-%m-%d %H:%M:%S')}"] if dated else []),
         f"Columns : {canvas.cols}  Rows : {canvas.rows}",
         f"Width : {_fmt(canvas.width)}  Height : {_fmt(canvas.height)}",
         f"Area : {_fmt(area)}",

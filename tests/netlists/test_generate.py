@@ -191,6 +191,16 @@ def test_bad_arguments_are_rejected() -> None:
         generate(2, 2, 2, utilisation=0)
     with pytest.raises(ValueError):
         generate(2, 2, 2, pins_per_hard=(5, 3))
+    for kwargs, match in (
+        ({"locality": float("nan")}, "locality"),
+        ({"locality": float("inf")}, "locality"),
+        ({"max_fanout": 10**9}, "max_fanout"),
+        ({"utilisation": 5e-324}, "infinitely large"),
+        ({"grid": (2.5, 3)}, "whole numbers"),
+        ({"grid": (100_000, 100_000)}, "cells any cost map"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            generate(2, 2, 2, **kwargs)  # type: ignore[arg-type]
 
 
 @settings(max_examples=25, deadline=None)
