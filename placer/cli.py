@@ -46,7 +46,8 @@ def main() -> None:
             app(args=[*sys.argv[1:], "--help"], standalone_mode=False)
             sys.exit(2)
         ctx = getattr(exc, "ctx", None)
-        where = f"{ctx.command_path}: " if ctx is not None else ""
+        # the sub-command it happened in ("placer eval: ..."), not the program name again
+        where = f"{ctx.command_path}: " if ctx is not None and ctx.parent is not None else ""
         print(f"placer: error: {where}{exc.format_message()} (see --help)", file=sys.stderr)
         sys.exit(2)
     except typer.Abort:  # Ctrl-C outside a command's own handling

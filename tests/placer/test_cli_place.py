@@ -173,6 +173,7 @@ def test_usage_errors_are_one_line_and_exit_2(args, message) -> None:  # type: i
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("placer: error: ") and message in lines[0], result.stderr
+    assert not lines[0].startswith("placer: error: placer: "), "the program named twice"
 
 
 def test_an_infinite_or_nan_budget_is_refused_by_every_method() -> None:
