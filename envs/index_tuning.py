@@ -95,9 +95,9 @@ class IndexTuningEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        dataset = (options or {}).get("dataset") or self.datasets[
-            int(self.np_random.integers(len(self.datasets)))
-        ]
+        dataset = (options or {}).get("dataset")
+        if dataset is None:
+            dataset = self.datasets[int(self.np_random.integers(len(self.datasets)))]
         self.objective = self._objective_for(dataset)
         self._last_choice = self.space.to_unit(self.space.defaults())
         self._steps = 0

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Sequence
@@ -56,10 +57,14 @@ class ConfigObjective:
 
 INDEX_KNOBS = (
     Knob("kind", "pgm", choices=("pgm", "rmi"), help="index family"),
-    Knob("epsilon", 64, low=2, high=4096, log=True, help="PGM error bound"),
-    Knob("epsilon_recursive", 8, low=2, high=256, log=True, help="PGM upper-level error bound"),
-    Knob("num_models", 4096, low=16, high=262_144, log=True, help="RMI leaf models"),
-    Knob("root", "linear", choices=("linear", "cubic"), help="RMI root model"),
+    Knob("epsilon", 64, low=2, high=4096, log=True, help="PGM error bound",
+         applies_when=("kind", "pgm")),
+    Knob("epsilon_recursive", 8, low=2, high=256, log=True, help="PGM upper-level error bound",
+         applies_when=("kind", "pgm")),
+    Knob("num_models", 4096, low=16, high=262_144, log=True, help="RMI leaf models",
+         applies_when=("kind", "rmi")),
+    Knob("root", "linear", choices=("linear", "cubic"), help="RMI root model",
+         applies_when=("kind", "rmi")),
 )
 
 
@@ -232,6 +237,8 @@ class MemoizedObjective:
 
     Real measurements are noisy; reusing the first measurement makes equal configurations give
     equal rewards (what Gymnasium's determinism check and most tuners expect) and saves trials.
+    Configurations are equal when they differ only in knobs that do not apply
+    (:meth:`KnobSpace.effective`); the result returned names the configuration asked for.
     """
 
     def __init__(self, objective) -> None:
@@ -253,13 +260,13 @@ class MemoizedObjective:
 
     def evaluate(self, config: dict[str, Any]) -> TrialResult:
         full = self.space.validate(config)
-        key = config_key(full)
+        key = config_key(self.space.effective(full))
         if key not in self._results:
             result = self.inner.evaluate(full)
             if not result.ok:  # a failure may be passing (a server slow to start): not kept
                 return result
             self._results[key] = result
-        return self._results[key]
+        return dataclasses.replace(self._results[key], config=full)
 
     def score(self, result: TrialResult, reference: TrialResult | None = None) -> float | None:
         return self.inner.score(result, reference)

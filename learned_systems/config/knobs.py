@@ -8,6 +8,7 @@ crash) are only present when the space is built with ``allow_unsafe=True``, and 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,8 @@ class Knob:
 
     ``unsafe`` lists values that break durability; ``log`` samples numeric knobs log-uniformly
     (cache sizes span orders of magnitude); ``zero_allowed`` admits 0 (e.g. "mmap off") below a
-    log range.
+    log range; ``applies_when`` ``(knob, value)`` marks a knob that only matters when another
+    knob has that value (an RMI's model count under a PGM index).
     """
 
     name: str
@@ -43,6 +45,7 @@ class Knob:
     unsafe: tuple = ()
     zero_allowed: bool = False
     help: str = ""
+    applies_when: tuple[str, Any] | None = None
 
     @property
     def categorical(self) -> bool:
@@ -60,16 +63,8 @@ class Knob:
         """This knob without its unsafe choices (unless ``allow_unsafe``)."""
         if allow_unsafe or not self.unsafe:
             return self
-        return Knob(
-            self.name,
-            self.default,
-            tuple(c for c in self.choices if c not in self.unsafe),
-            self.low,
-            self.high,
-            self.log,
-            self.unsafe,
-            self.zero_allowed,
-            self.help,
+        return dataclasses.replace(
+            self, choices=tuple(c for c in self.choices if c not in self.unsafe)
         )
 
     def validate(self, value: Any, space_name: str) -> Any:
@@ -214,6 +209,17 @@ class KnobSpace:
         for name, value in config.items():
             result[name] = self.knob(name).validate(value, self.name)
         return result
+
+    def effective(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """:meth:`validate`, with every knob that does not apply (see ``Knob.applies_when``)
+        at its default: configurations that differ only there run the same system."""
+        full = self.validate(config)
+        for knob in self.knobs:
+            if knob.applies_when is not None:
+                other, value = knob.applies_when
+                if full[other] != value:
+                    full[knob.name] = knob.default
+        return full
 
     def sample(self, rng: np.random.Generator) -> dict[str, Any]:
         """A uniformly random configuration (log-uniform for log knobs)."""

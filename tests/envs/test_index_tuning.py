@@ -115,3 +115,24 @@ def test_a_failed_trial_is_rewarded_below_anything_seen(monkeypatch):
     monkeypatch.setattr(env.objective, "score", lambda result: None)
     _, failed, *_ = env.step(np.full(5, 0.5, np.float32))
     assert failed <= 2 * reward
+
+
+def test_knobs_of_the_other_index_kind_do_not_change_the_measurement():
+    """Actions that differ only in the RMI knobs all build the same PGM index: one measurement
+    and one reward (measured rewards are noisy, so a fresh one each time would differ)."""
+    env = IndexTuningEnv(datasets=("lognormal",), keys=5_000, queries=500, horizon=10)
+    env.reset(seed=0)
+    rewards, configs = set(), []
+    for models in (0.0, 0.3, 0.6, 0.9):
+        _, reward, _, _, info = env.step(np.array([0.1, 0.5, 0.3, models, 0.8], np.float32))
+        rewards.add(reward)
+        configs.append(info["config"])
+    assert len(rewards) == 1
+    assert len({c["num_models"] for c in configs}) == 4  # each step reports what it was asked
+    assert len(env.objective._results) == 1
+
+
+def test_an_unknown_dataset_in_reset_options_is_refused():
+    env = IndexTuningEnv(datasets=("uniform",), keys=1_000, queries=100, mode="cost")
+    with pytest.raises(ValueError, match="unknown dataset"):
+        env.reset(seed=0, options={"dataset": ""})
