@@ -6,7 +6,8 @@ largest errors below and above its predictions. A lookup predicts, then runs the
 bounded search inside ``[p - error_below, p + error_above]`` of its leaf. Unlike the PGM index,
 an RMI only bounds the error on points it was trained on; a query absent from the keys may land
 in a leaf whose window misses its answer, so each result is verified (two comparisons) and the
-rare misses fall back to a full binary search. ``max_error`` is measured over all leaves.
+misses fall back to a full binary search. A leaf no key reaches answers with the first position
+of the next leaf, which is exact for absent keys under a monotone root. ``max_error`` is measured over all leaves.
 """
 
 from __future__ import annotations
@@ -83,9 +84,17 @@ class RMIIndex:
         slope = np.divide(covariance, variance, out=np.zeros(models), where=variance > 0)
         params[:, 0] = slope
         params[:, 1] = mean_y - slope * mean_x
-        # Empty leaves copy the previous non-empty leaf, so stray queries still land close by.
-        filled = np.maximum.accumulate(np.where(counts > 0, np.arange(models), 0))
-        params[:, :2] = params[filled, :2]
+        # An empty leaf only receives keys absent from the set. Under a monotone root they lie
+        # between the last training key of the leaves before it and the first of the leaves
+        # after it, so their answer is the first position of the next non-empty leaf: a
+        # constant model with no error (a non-monotone cubic root may break this; the
+        # verification below repairs such misses).
+        first = np.full(models, float(self.keys.size))
+        np.minimum.at(first, leaves, positions)
+        next_first = np.minimum.accumulate(first[::-1])[::-1]
+        empty = counts == 0
+        params[empty, 0] = 0.0
+        params[empty, 1] = next_first[empty]
         predicted = self._predict(unit, leaves, params)
         error = predicted - positions.astype(np.int64)
         below = np.zeros(models, np.int64)

@@ -247,3 +247,14 @@ def test_datasets_are_seeded_sorted_and_sized():
         assert not np.array_equal(first, generate_keys(name, 1_000, seed=8))
     with pytest.raises(ValueError, match="unknown dataset"):
         generate_keys("zipf", 10)
+
+
+@pytest.mark.parametrize("dataset", ["clustered", "books"])
+def test_rmi_leaves_no_key_reaches_answer_absent_keys_without_a_full_search(dataset):
+    """Clustered keys leave most leaves empty; absent queries landing there are answered by the
+    leaf itself (they used to fall back to a full binary search almost every time)."""
+    keys = generate_keys(dataset, 20_000, seed=1)
+    queries = generate_queries(keys, 10_000, seed=2, absent_fraction=1.0)
+    index = RMIIndex(keys, num_models=1024)
+    np.testing.assert_array_equal(index.lookup(queries), np.searchsorted(keys, queries))
+    assert index.fallbacks < 0.1 * queries.size
