@@ -79,8 +79,12 @@ class PGMIndex:
             eps = self.epsilon
             while True:
                 level = _fit_level(current, eps)
+                if self.levels and 2 * level.first_keys.size > current.size:
+                    # an upper level that does not halve the keys it indexes costs more bytes
+                    # (and search steps) than a binary search over those keys: stop below it
+                    break
                 self.levels.append(level)
-                if level.first_keys.size <= top_size or level.first_keys.size >= current.size:
+                if level.first_keys.size <= top_size:
                     break
                 current, eps = level.first_keys, self.epsilon_recursive
         self.build_seconds = time.perf_counter() - started

@@ -258,3 +258,15 @@ def test_rmi_leaves_no_key_reaches_answer_absent_keys_without_a_full_search(data
     index = RMIIndex(keys, num_models=1024)
     np.testing.assert_array_equal(index.lookup(queries), np.searchsorted(keys, queries))
     assert index.fallbacks < 0.1 * queries.size
+
+
+def test_pgm_keeps_no_upper_level_that_does_not_halve_the_level_below():
+    rng = np.random.default_rng(0)
+    keys = np.sort((2.0 ** rng.uniform(0, 63.999, size=20_000)).astype(np.uint64))
+    index = PGMIndex(keys, epsilon=0, epsilon_recursive=0, top_size=1)
+    sizes = [keys.size] + [level.first_keys.size for level in index.levels]
+    assert all(2 * upper <= lower for lower, upper in zip(sizes[1:], sizes[2:], strict=False))
+    level0 = index.levels[0]
+    assert index.size_bytes <= 2 * (level0.first_keys.nbytes + level0.params.nbytes)
+    queries = np.concatenate([keys, keys + np.uint64(1), rng.integers(0, 2**63, 1000).astype(np.uint64)])
+    np.testing.assert_array_equal(index.lookup(queries), np.searchsorted(keys, queries))
