@@ -50,6 +50,12 @@ class IndexTuningEnv(gym.Env):
     ) -> None:
         if isinstance(datasets, str):  # one name, not its letters
             datasets = (datasets,)
+        try:
+            datasets = tuple(datasets)
+        except TypeError:
+            raise ValueError(
+                f"datasets must be a sequence of dataset names, got {datasets!r}"
+            ) from None
         if not datasets:
             raise ValueError("datasets must name at least one key distribution")
         whole_number("horizon", horizon, 1)

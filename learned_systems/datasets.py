@@ -12,6 +12,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from learned_systems.index.keys import as_sorted_keys
+from learned_systems.validation import whole_number
+
 _SCALE = 2.0**52  # keys span ~2^52..2^62, like 64-bit ids
 
 
@@ -53,6 +56,9 @@ def _clustered(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.clip(values, 0, 2.0**63).astype(np.uint64)
 
 
+#: Most keys (or queries) generated at once: 8 GB of uint64.
+MAX_KEYS = 1_000_000_000
+
 GENERATORS: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
     "uniform": _uniform,
     "normal": _normal,
@@ -66,10 +72,9 @@ def generate_keys(name: str, size: int, seed: int = 0) -> np.ndarray:
     """Sorted uint64 keys of distribution ``name`` (see :data:`GENERATORS`), reproducible by seed."""
     if name not in GENERATORS:
         raise ValueError(f"unknown dataset {name!r}: expected one of {sorted(GENERATORS)}")
-    if int(size) != size or size < 0:
-        raise ValueError(f"size must be a non-negative integer, got {size!r}")
+    size = whole_number("size", size, 0, MAX_KEYS)
     rng = np.random.default_rng(seed)
-    keys = GENERATORS[name](rng, int(size)) if size else np.zeros(0, np.uint64)
+    keys = GENERATORS[name](rng, size) if size else np.zeros(0, np.uint64)
     keys.sort()
     return keys
 
@@ -81,6 +86,8 @@ def generate_queries(
     values between the smallest and largest key (mostly absent from the set)."""
     if not 0.0 <= absent_fraction <= 1.0:
         raise ValueError(f"absent_fraction must be in [0, 1], got {absent_fraction}")
+    size = whole_number("size", size, 0, MAX_KEYS)
+    keys = as_sorted_keys(keys)
     rng = np.random.default_rng(seed)
     if keys.size == 0:
         return rng.integers(0, 2**63, size=size, dtype=np.uint64)

@@ -18,7 +18,7 @@ import numpy as np
 
 from learned_systems.config.knobs import Knob, KnobSpace, config_key
 from learned_systems.config.trial import TrialResult
-from learned_systems.datasets import GENERATORS, generate_keys, generate_queries
+from learned_systems.datasets import GENERATORS, MAX_KEYS, generate_keys, generate_queries
 from learned_systems.index import PGMIndex, RMIIndex, build_index
 from learned_systems.validation import finite_number, whole_number
 
@@ -111,8 +111,8 @@ def check_index_settings(
     unknown = [d for d in datasets if d not in GENERATORS]
     if unknown:
         raise ValueError(f"unknown dataset {unknown[0]!r}: expected one of {sorted(GENERATORS)}")
-    whole_number("keys", keys, 1)
-    whole_number("queries", queries, 1)
+    whole_number("keys", keys, 1, MAX_KEYS)
+    whole_number("queries", queries, 1, MAX_KEYS)
     if mode not in ("measured", "cost"):
         raise ValueError(f"mode must be 'measured' or 'cost', got {mode!r}")
     finite_number("time_weight", time_weight, 0.0)

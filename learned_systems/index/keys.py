@@ -65,7 +65,10 @@ def as_sorted_keys(keys) -> np.ndarray:
 
 def as_queries(queries) -> np.ndarray:
     """Return query keys as a contiguous uint64 array (a negative query asks for position 0,
-    as query 0 does: every key is >= 0)."""
+    as query 0 does: every key is >= 0). Queries are integers: floats are refused, and so are
+    values above 2**64 - 1, which no 64-bit key can be compared with exactly."""
+    if isinstance(queries, int) and not isinstance(queries, bool):
+        queries = [queries]  # a Python int beyond int64 would become an object array
     array = _integer_array(queries, "queries", negatives_to_zero=True)
     if array.ndim == 0:
         array = array.reshape(1)

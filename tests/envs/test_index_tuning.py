@@ -70,14 +70,16 @@ def test_bad_arguments_are_refused():
         IndexTuningEnv(datasets=())
     refused = [
         ({"datasets": ("bogus",)}, "unknown dataset 'bogus'"),
-        ({"keys": 0}, "keys must be a whole number >= 1"),
-        ({"queries": 0}, "queries must be a whole number >= 1"),
+        ({"keys": 0}, "keys must be a whole number from 1 to"),
+        ({"queries": 0}, "queries must be a whole number from 1 to"),
+        ({"keys": 10**13}, "keys must be a whole number from 1 to 1000000000"),
+        ({"datasets": 5}, "datasets must be a sequence"),
         ({"time_weight": float("nan")}, "time_weight must be a finite number"),
         ({"seed": -1}, "seed must be"),
         ({"render_mode": "human"}, "unsupported render_mode"),
         ({"sketch_points": -3}, "sketch_points must be"),
         # None, infinity and NaN get the same one line, not a raw TypeError or OverflowError
-        ({"keys": None}, "keys must be a whole number >= 1, got None"),
+        ({"keys": None}, "keys must be a whole number from 1 to 1000000000, got None"),
         ({"seed": float("inf")}, "seed must be a whole number >= 0, got inf"),
         ({"size_weight": None}, "size_weight must be a finite number >= 0, got None"),
         ({"horizon": None}, "horizon must be a whole number >= 1, got None"),

@@ -270,3 +270,23 @@ def test_pgm_keeps_no_upper_level_that_does_not_halve_the_level_below():
     assert index.size_bytes <= 2 * (level0.first_keys.nbytes + level0.params.nbytes)
     queries = np.concatenate([keys, keys + np.uint64(1), rng.integers(0, 2**63, 1000).astype(np.uint64)])
     np.testing.assert_array_equal(index.lookup(queries), np.searchsorted(keys, queries))
+
+
+def test_python_int_queries_outside_int64_are_answered_or_clearly_refused():
+    index = PGMIndex(np.arange(5, dtype=np.uint64))
+    assert index.lookup(2**64 - 1).tolist() == [5]
+    assert index.lookup(-(2**63) - 1).tolist() == [0]
+    with pytest.raises(ValueError, match="64-bit unsigned"):
+        index.lookup(2**64)
+
+
+def test_dataset_generators_refuse_bad_sizes_in_one_line():
+    for size in (None, float("nan"), True, -1, 2.5, 10**10):
+        with pytest.raises(ValueError, match="size must be a whole number"):
+            generate_keys("uniform", size)
+    with pytest.raises(ValueError, match="size must be a whole number"):
+        generate_queries(np.arange(3, dtype=np.uint64), -1)
+    queries = generate_queries([1, 2, 3], 4, seed=0)  # a plain list of keys is fine
+    assert queries.dtype == np.uint64 and set(queries.tolist()) <= {1, 2, 3}
+    with pytest.raises(UnsortedKeysError):
+        generate_queries([3, 1], 4)
