@@ -61,6 +61,13 @@ def _row(name, build_s, lookup_s, queries, size_bytes, max_error, correct, note=
     }
 
 
+def _missing(name: str) -> dict:
+    """The row of a package that is not installed: no figures at all (a 0 would read as instant)."""
+    row = _row(name, 0, 0, 1, None, None, False, "not installed")
+    row.update(build_s=None, ns_per_lookup=None, queries_timed=0, correct=None)
+    return row
+
+
 def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: int) -> list[dict]:
     """All structures on one dataset; ratios are taken against searchsorted of the same run."""
     keys = generate_keys(name, n_keys, seed=seed)
@@ -135,7 +142,7 @@ def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: 
         )
         sorted_list = None
     except ImportError:
-        rows.append(_row("sortedcontainers", 0, 0, 1, None, None, False, "not installed"))
+        rows.append(_missing("sortedcontainers"))
     try:
         from BTrees.QQBTree import QQBTree
 
@@ -169,7 +176,7 @@ def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: 
         )
         tree = None
     except ImportError:
-        rows.append(_row("BTrees", 0, 0, 1, None, None, False, "not installed"))
+        rows.append(_missing("BTrees"))
     try:
         import pygm
 
@@ -193,13 +200,14 @@ def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: 
         )
         pgm_list = None
     except ImportError:
-        rows.append(_row("pygm", 0, 0, 1, None, None, False, "not installed"))
+        rows.append(_missing("pygm"))
     key_list = None
     gc.collect()
     base = rows[0]["ns_per_lookup"]
     for row in rows:
         row["dataset"] = name
-        row["vs_searchsorted"] = round(row["ns_per_lookup"] / base, 3) if base else None
+        timed = base and row["ns_per_lookup"] is not None
+        row["vs_searchsorted"] = round(row["ns_per_lookup"] / base, 3) if timed else None
         row["index_pct_of_keys"] = (
             None if row["index_bytes"] is None else round(100 * row["index_bytes"] / keys.nbytes, 4)
         )
@@ -220,12 +228,12 @@ def markdown(rows: list[dict], meta: dict) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
-        lines.append(
-            f"| {r['dataset']} | {r['structure']} | {r['build_s']} | {r['ns_per_lookup']} | "
-            f"{r['vs_searchsorted']} | {r['index_bytes'] if r['index_bytes'] is not None else '-'} | "
-            f"{r['index_pct_of_keys'] if r['index_pct_of_keys'] is not None else '-'} | "
-            f"{r['max_error'] if r['max_error'] is not None else '-'} | {r['correct']} | {r['note']} |"
-        )
+        cells = [r["dataset"], r["structure"]] + [
+            "-" if r[k] is None else r[k]
+            for k in ("build_s", "ns_per_lookup", "vs_searchsorted", "index_bytes",
+                      "index_pct_of_keys", "max_error", "correct")
+        ] + [r["note"]]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -172,3 +172,15 @@ def test_a_comparison_with_a_kept_column_does_not_claim_the_same_budget() -> Non
 def test_methods_run_at_different_budgets_are_not_said_to_share_one() -> None:
     report = _bench_module("placement_quality").report(_two_runs((600.0, 2.0)))
     assert "refine vs sa (at different budgets)" in report
+
+
+def test_a_package_that_is_not_installed_has_no_figures(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A missing package's row read 0.0 ns and 0.0 x searchsorted: infinitely fast."""
+    index_bench = _bench_module("index_bench")
+    monkeypatch.setitem(sys.modules, "pygm", None)  # import pygm now raises ImportError
+    rows = index_bench.bench_dataset("uniform", 2_000, 200, 50, 0)
+    missing = [r for r in rows if r["note"] == "not installed"]
+    assert [r["structure"] for r in missing] == ["pygm"]
+    assert missing[0]["ns_per_lookup"] is None and missing[0]["vs_searchsorted"] is None
+    table = index_bench.markdown(rows, {"keys": 2_000, "queries": 200, "subsample": 50, "seed": 0, "machine": "m"})
+    assert "| uniform | pygm | - | - | - | - | - | - | - | not installed |" in table
