@@ -12,6 +12,7 @@ its own templates) are removed by the next backend (:mod:`learned_systems.config
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -174,18 +175,25 @@ class SQLiteBackend:
         path = self.template_dir / f"{self.workload.template_key()}-seed{self.seed}.db"
         if not path.exists():
             self.template_dir.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".building")
-            partial.unlink(missing_ok=True)
-            conn = sqlite3.connect(partial, isolation_level=None)
+            # a name of its own: processes sharing the folder may build the same template at
+            # once; each publishes a complete (and identical) file by an atomic rename
+            handle, name = tempfile.mkstemp(prefix=f"{path.stem}-", suffix=".building",
+                                            dir=self.template_dir)
+            os.close(handle)
+            partial = Path(name)
             try:
-                conn.execute("PRAGMA journal_mode = OFF")  # building only: not a measured trial
-                conn.execute("BEGIN")
-                self.workload.setup(conn, seed=self.seed)
-                conn.execute("COMMIT")
-                conn.execute("PRAGMA journal_mode = DELETE")
+                conn = sqlite3.connect(partial, isolation_level=None)
+                try:
+                    conn.execute("PRAGMA journal_mode = OFF")  # building only: not measured
+                    conn.execute("BEGIN")
+                    self.workload.setup(conn, seed=self.seed)
+                    conn.execute("COMMIT")
+                    conn.execute("PRAGMA journal_mode = DELETE")
+                finally:
+                    conn.close()
+                partial.replace(path)
             finally:
-                conn.close()
-            partial.replace(path)
+                partial.unlink(missing_ok=True)
         return path
 
     def run_trial(self, config: Mapping[str, Any]) -> TrialResult:

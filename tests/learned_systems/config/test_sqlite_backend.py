@@ -73,6 +73,25 @@ def test_runs_of_other_seeds_sharing_a_folder_get_their_own_data(tmp_path):
     assert first.read_bytes() != other.read_bytes()
 
 
+def test_two_builders_of_one_template_in_a_shared_folder_do_not_break_each_other(tmp_path):
+    """Another process building the same template while this one builds (here: nested inside
+    this build's setup) used to delete this build's file, then fail its rename."""
+    workload = make_workload("ycsb-a", rows=500)
+    other = SQLiteBackend(make_workload("ycsb-a", rows=500), template_dir=tmp_path)
+    setup = workload.setup
+
+    def setup_while_another_builds(conn, seed):  # type: ignore[no-untyped-def]
+        setup(conn, seed=seed)
+        other.template()  # the other builder finishes first and publishes
+
+    workload.setup = setup_while_another_builds  # type: ignore[method-assign]
+    path = SQLiteBackend(workload, template_dir=tmp_path).template()
+    assert path == other.template()
+    rows = sqlite3.connect(path).execute("SELECT count(*) FROM usertable").fetchone()[0]
+    assert rows == 500
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no half-built file left
+
+
 _WRITER = """
 import json, sqlite3, sys
 from learned_systems.config.sqlite_backend import apply_knobs
