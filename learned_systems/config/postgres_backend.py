@@ -57,6 +57,8 @@ DEFAULT_USER = "placer-pg"
 SCRATCH_PREFIX = "placer-pg-"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 60.0
+#: Longest Unix socket path used as is (sun_path holds 107 bytes on Linux, 103 on macOS).
+SOCKET_PATH_MAX = 103
 
 
 class PostgresUnavailable(RuntimeError):
@@ -241,8 +243,14 @@ class PostgresServer:
         self.log = data_dir.parent / "server.log"
         self._process: subprocess.Popen | None = None
         self._log_file = None
+        self._short_socket_dir: Path | None = None
 
     def __enter__(self) -> PostgresServer:
+        if len(str(self.socket_dir / f".s.PGSQL.{self.port}.lock")) > SOCKET_PATH_MAX:
+            # a Unix socket's path must fit sun_path (107 bytes on Linux, 103 on macOS): under
+            # a long TMPDIR the server could not listen at all, so use a short private folder
+            self._short_socket_dir = Path(tempfile.mkdtemp(prefix="placer-pgs-", dir="/tmp"))
+            self.socket_dir = self._short_socket_dir
         self.socket_dir.mkdir(exist_ok=True)
         self.run_as.own(self.socket_dir)
         command = [
@@ -319,6 +327,9 @@ class PostgresServer:
                 self._log_file = None
             if self.remove:
                 shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+            if self._short_socket_dir is not None:
+                shutil.rmtree(self._short_socket_dir, ignore_errors=True)
+                self._short_socket_dir = None
 
     def pgbench(self, args: list[str], timeout: float = 600) -> subprocess.CompletedProcess:
         return self.run_as.run(

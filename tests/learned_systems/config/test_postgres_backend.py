@@ -281,3 +281,24 @@ def test_a_killed_run_leaves_no_server_and_its_files_are_swept():
     assert postgres_backend.Path(root).exists()  # left behind by the kill ...
     PostgresBackend("tpcb", scale=1)
     assert not postgres_backend.Path(root).exists()  # ... and removed by the next backend
+
+
+@needs_postgres
+def test_a_long_temporary_folder_does_not_stop_the_server(monkeypatch):
+    """The socket lives under the scratch folder; a TMPDIR of 49+ characters made its path too
+    long for a Unix socket, and every trial failed."""
+    import shutil
+    import tempfile
+
+    long_tmp = tempfile.mkdtemp(prefix="placer-test-" + "x" * 60 + "-", dir="/tmp")
+    postgres_backend.Path(long_tmp).chmod(0o755)  # reachable by an unprivileged server user
+    monkeypatch.setattr(tempfile, "tempdir", long_tmp)
+    try:
+        backend = PostgresBackend("select-only", scale=1, duration_s=0.5, repeats=1, clients=1)
+        assert str(backend._root.name).startswith(long_tmp)
+        result = backend.run_trial({})
+        assert result.ok, result.error
+        backend.close()
+    finally:
+        shutil.rmtree(long_tmp, ignore_errors=True)
+    assert not list(postgres_backend.Path("/tmp").glob("placer-pgs-*"))  # socket folders removed
