@@ -24,6 +24,8 @@ def make_backend(
 
     ``min_transactions`` is SQLite's least number of transactions per measurement window
     (None: the backend's default; pgbench windows are timed by pgbench itself).
+    ``template_dir`` keeps SQLite's template databases; PostgreSQL builds its template cluster
+    in the backend's own scratch folder, so it is refused there.
     """
     if system == "sqlite":
         from learned_systems.config.sqlite_backend import SQLiteBackend
@@ -40,6 +42,9 @@ def make_backend(
         )
     if system == "postgres":
         from learned_systems.config.postgres_backend import PostgresBackend
+
+        if template_dir is not None:
+            raise ValueError("template_dir is for SQLite; a PostgreSQL backend keeps its own")
 
         return PostgresBackend(
             workload,

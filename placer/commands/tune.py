@@ -60,7 +60,7 @@ def _objective(
         duration_s=duration,
         repeats=repeats,
         allow_unsafe=allow_unsafe,
-        template_dir=out / "templates",
+        template_dir=out / "templates" if system == "sqlite" else None,
         seed=seed,
     )
     return ConfigObjective(backend)

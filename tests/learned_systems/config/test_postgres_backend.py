@@ -16,6 +16,7 @@ from learned_systems.config.knobs import KnobError
 from learned_systems.config.postgres_backend import (
     ANALYTICAL_QUERIES,
     PostgresBackend,
+    PostgresServer,
     PostgresUnavailable,
     find_binaries,
     parse_tps,
@@ -302,3 +303,26 @@ def test_a_long_temporary_folder_does_not_stop_the_server(monkeypatch):
     finally:
         shutil.rmtree(long_tmp, ignore_errors=True)
     assert not list(postgres_backend.Path("/tmp").glob("placer-pgs-*"))  # socket folders removed
+
+
+@needs_postgres
+def test_a_trial_warms_the_server_up_before_its_measured_windows(backend, monkeypatch):
+    """The first window ran on a cold buffer pool (~15% lower): it is now run and dropped."""
+    windows = []
+    pgbench = PostgresServer.pgbench
+
+    def recording(self, args, timeout=600):  # type: ignore[no-untyped-def]
+        windows.append(args[args.index("-T") + 1])
+        return pgbench(self, args, timeout)
+
+    monkeypatch.setattr(PostgresServer, "pgbench", recording)
+    result = backend.run_trial({})
+    assert result.ok, result.error
+    assert windows == ["1", "1", "1"] and len(result.throughputs) == 2
+
+
+def test_template_dir_is_refused_for_postgres():
+    from learned_systems.config.factory import make_backend
+
+    with pytest.raises(ValueError, match="template_dir is for SQLite"):
+        make_backend("postgres", "tpcb", template_dir="/tmp/t")
