@@ -26,6 +26,7 @@ from learned_systems.config.factory import make_backend
 from learned_systems.config.knobs import KnobError
 from learned_systems.config.trial import TrialResult
 from learned_systems.objectives import ConfigObjective, MemoizedObjective
+from learned_systems.validation import whole_number
 
 
 class ConfigTuningEnv(gym.Env):
@@ -48,8 +49,7 @@ class ConfigTuningEnv(gym.Env):
     ) -> None:
         if action_mode not in ("box", "dict"):
             raise ValueError(f"action_mode must be 'box' or 'dict', got {action_mode!r}")
-        if horizon < 1:
-            raise ValueError(f"horizon must be >= 1, got {horizon}")
+        whole_number("horizon", horizon, 1)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unsupported render_mode {render_mode!r}: expected None or 'ansi'")
         self._owns_backend = backend is None  # one passed in belongs to the caller
@@ -91,9 +91,7 @@ class ConfigTuningEnv(gym.Env):
     def decode(self, action) -> dict[str, Any]:
         """The configuration an action stands for."""
         if self.action_mode == "box":
-            return self.space.from_unit(
-                np.clip(np.asarray(action, np.float64).reshape(-1), 0.0, 1.0)
-            )
+            return self.space.from_box(action)
         if not isinstance(action, Mapping):
             raise KnobError(
                 f"action_mode='dict' takes a dict of knob values, got {type(action).__name__}"

@@ -112,8 +112,7 @@ class IndexTuningEnv(gym.Env):
     def step(self, action):
         if self.objective is None:
             raise RuntimeError("call reset() before step()")
-        unit = np.clip(np.asarray(action, dtype=np.float64).reshape(-1), 0.0, 1.0)
-        config = self.space.from_unit(unit)
+        config = self.space.from_box(action)
         result = self.objective.evaluate(config)
         score = self.objective.score(result)
         if score is None:

@@ -31,3 +31,12 @@ def finite_number(name: str, value: object, minimum: float = -np.inf) -> float:
         span = "" if minimum == -np.inf else f" >= {minimum:g}"
         raise ValueError(f"{name} must be a finite number{span}, got {value!r}")
     return number
+
+
+def positive_seconds(name: str, value: object) -> float:
+    """``value`` as a float when it is a finite number of seconds above 0; else a ValueError
+    naming the parameter."""
+    number = finite_number(name, value)
+    if number <= 0:
+        raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
+    return number

@@ -6,6 +6,9 @@ from pathlib import Path
 
 SYSTEMS = ("sqlite", "postgres")
 
+#: Options each system's backend takes beyond the common ones.
+OPTIONS = {"sqlite": {"ops_per_transaction"}, "postgres": {"clients", "warmup_s"}}
+
 
 def make_backend(
     system: str,
@@ -27,6 +30,11 @@ def make_backend(
     ``template_dir`` keeps SQLite's template databases; PostgreSQL builds its template cluster
     in the backend's own scratch folder, so it is refused there.
     """
+    if system in OPTIONS and set(options) - OPTIONS[system]:
+        unknown = sorted(set(options) - OPTIONS[system])[0]
+        raise ValueError(
+            f"unknown option {unknown!r} for {system}: expected one of {sorted(OPTIONS[system])}"
+        )
     if system == "sqlite":
         from learned_systems.config.sqlite_backend import SQLiteBackend
         from learned_systems.config.workloads import make_workload

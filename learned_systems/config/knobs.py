@@ -231,6 +231,18 @@ class KnobSpace:
             raise KnobError(f"expected {len(self.knobs)} values, got {len(vector)}")
         return {k.name: k.from_unit(u) for k, u in zip(self.knobs, vector, strict=True)}
 
+    def from_box(self, action: Any) -> dict[str, Any]:
+        """The configuration a Box action stands for: a point of ``[0, 1]^n``, finite values
+        outside clipped (what a Gaussian policy emits), NaN or infinity refused.
+
+        Raises:
+            KnobError: a NaN or infinite value, or a length other than the number of knobs.
+        """
+        unit = np.asarray(action, np.float64).reshape(-1)
+        if not np.all(np.isfinite(unit)):
+            raise KnobError(f"action values must be finite numbers, got {unit.tolist()}")
+        return self.from_unit(np.clip(unit, 0.0, 1.0))
+
     def from_mixed(self, action: Mapping[str, Any]) -> dict[str, Any]:
         """The configuration a mixed action stands for: per knob, the index of a choice for
         categorical knobs, a value in ``[0, 1]`` (or a one-element array) for numeric ones.

@@ -15,7 +15,6 @@ dies (:func:`_dies_with_us`), and the next backend removes the dead run's direct
 from __future__ import annotations
 
 import glob
-import math
 import os
 import pwd
 import re
@@ -33,7 +32,7 @@ from typing import Any
 from learned_systems.config.knobs import Knob, KnobError, KnobSpace
 from learned_systems.config.scratch import make_scratch, sweep_stale
 from learned_systems.config.trial import TrialResult, mean_and_spread
-from learned_systems.validation import whole_number
+from learned_systems.validation import positive_seconds, whole_number
 
 BINARIES = ("initdb", "pg_ctl", "postgres", "pgbench")
 #: pgbench's built-in scripts by workload name; "analytical" runs :data:`ANALYTICAL_QUERIES`.
@@ -382,10 +381,8 @@ class PostgresBackend:
             raise ValueError(
                 f"unknown postgres workload {workload!r}: expected one of {list(POSTGRES_WORKLOADS)}"
             )
-        if repeats < 1 or not (math.isfinite(duration_s) and duration_s > 0):
-            raise ValueError(
-                f"duration_s must be finite and > 0 and repeats >= 1, got {duration_s}, {repeats}"
-            )
+        duration_s = positive_seconds("duration_s", duration_s)
+        repeats = whole_number("repeats", repeats, 1)
         if scale is not None:
             whole_number("scale (0: the default 10)", scale, 0)
         whole_number("clients", clients, 1)

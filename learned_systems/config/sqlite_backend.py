@@ -11,7 +11,6 @@ its own templates) are removed by the next backend (:mod:`learned_systems.config
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import sqlite3
@@ -25,6 +24,7 @@ from learned_systems.config.knobs import Knob, KnobSpace
 from learned_systems.config.scratch import make_scratch, sweep_stale
 from learned_systems.config.trial import TrialResult, repeat_throughput, timed_loop
 from learned_systems.config.workloads import Workload
+from learned_systems.validation import positive_seconds, whole_number
 
 SQLITE_KNOBS = (
     Knob(
@@ -126,15 +126,9 @@ class SQLiteBackend:
         seed: int = 0,
         min_transactions: int = DEFAULT_MIN_TRANSACTIONS,
     ) -> None:
-        if (
-            not (math.isfinite(duration_s) and duration_s > 0)
-            or repeats < 1
-            or min_transactions < 1
-        ):
-            raise ValueError(
-                "duration_s must be finite and > 0, repeats >= 1 and min_transactions >= 1, got "
-                f"{duration_s}, {repeats}, {min_transactions}"
-            )
+        duration_s = positive_seconds("duration_s", duration_s)
+        repeats = whole_number("repeats", repeats, 1)
+        min_transactions = whole_number("min_transactions", min_transactions, 1)
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
         self.workload = workload

@@ -262,16 +262,28 @@ WORKLOAD_NAMES = ("ycsb-a", "ycsb-b", "ycsb-c", "ycsb-f", "orders", "analytical"
 MIN_ROWS = 100
 
 
-def make_workload(name: str, rows: int | None = None, ops_per_transaction: int = 20) -> Workload:
-    """The workload called ``name`` (see :data:`WORKLOAD_NAMES`), ``rows`` sizing its database.
+def make_workload(
+    name: str, rows: int | None = None, ops_per_transaction: int | None = None
+) -> Workload:
+    """The workload called ``name`` (see :data:`WORKLOAD_NAMES`), ``rows`` sizing its database;
+    ``ops_per_transaction`` sizes a YCSB transaction (default 20; the order-entry and
+    analytical mixes have transactions of their own shape).
 
     Raises:
-        ValueError: an unknown name, fewer than :data:`MIN_ROWS` rows, or fewer than one
-            operation per transaction.
+        ValueError: an unknown name, fewer than :data:`MIN_ROWS` rows, fewer than one
+            operation per transaction, or operations per transaction for a non-YCSB mix.
     """
     if rows is not None:
         rows = whole_number("rows", rows, MIN_ROWS)
-    ops_per_transaction = whole_number("ops_per_transaction", ops_per_transaction, 1)
+    if ops_per_transaction is None:
+        ops_per_transaction = 20
+    else:
+        ops_per_transaction = whole_number("ops_per_transaction", ops_per_transaction, 1)
+        if name in ("orders", "analytical"):
+            raise ValueError(
+                f"ops_per_transaction sizes the YCSB workloads; {name!r} transactions have a "
+                "fixed shape"
+            )
     size = {} if rows is None else {"rows": rows}
     if name == "ycsb-a":
         return YCSB(name, read_fraction=0.5, ops_per_transaction=ops_per_transaction, **size)

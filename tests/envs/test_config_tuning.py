@@ -119,14 +119,24 @@ def test_step_before_reset_and_bad_mixed_actions_are_refused(template_dir):
     with pytest.raises(KnobError, match=r"missing: \['journal_mode'\]"):
         env.decode({k: v for k, v in good.items() if k != "journal_mode"})
     box = ConfigTuningEnv(template_dir=template_dir, **TINY)
-    with pytest.raises(KnobError, match="bad action value nan"):
-        box.decode(np.full(len(box.space.knobs), np.nan))
+    for bad in (np.nan, np.inf):  # infinity used to be clipped to the knob's top silently
+        with pytest.raises(KnobError, match="action values must be finite"):
+            box.decode(np.full(len(box.space.knobs), bad))
+    with pytest.raises(KnobError, match="bad action value inf"):  # the same in dict mode
+        env.decode({**good, "cache_size": np.array([np.inf])})
 
 
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
-        ({"duration_s": float("nan")}, "duration_s must be finite"),
+        ({"duration_s": float("nan")}, "duration_s must be a finite number"),
+        ({"duration_s": "1"}, "duration_s must be a finite number, got '1'"),
+        ({"duration_s": 0}, "duration_s must be a finite number of seconds > 0"),
+        ({"repeats": float("nan")}, "repeats must be a whole number >= 1, got nan"),
+        ({"repeats": 1.5}, "repeats must be a whole number >= 1, got 1.5"),
+        ({"horizon": float("nan")}, "horizon must be a whole number >= 1, got nan"),
+        ({"clients": 4}, "unknown option 'clients' for sqlite"),
+        ({"workload": "orders", "ops_per_transaction": 5}, "ops_per_transaction sizes the YCSB"),
         ({"rows": 0}, "rows must be a whole number >= 100"),
         ({"seed": -1}, "seed must be >= 0"),
         ({"ops_per_transaction": 0}, "ops_per_transaction must be"),
