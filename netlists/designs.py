@@ -1,4 +1,5 @@
-"""Designs that ship with the package: the real ``ariane133`` and the generated default."""
+"""Designs that ship with the package: the real ``ariane133`` (the generated default design is
+made on demand by :func:`netlists.generate.generate`, not shipped)."""
 
 from __future__ import annotations
 

@@ -246,6 +246,8 @@ class Netlist:
 
     def net(self, k: int) -> np.ndarray:
         """Node indices of net ``k``: driver first, then sinks."""
+        if not 0 <= k < self.n_nets:  # -1 would slice an empty net silently
+            raise IndexError(f"net {k} out of range: {self.name!r} has {self.n_nets} nets")
         return self.net_pins[self.net_ptr[k] : self.net_ptr[k + 1]]
 
     def with_canvas(self, canvas: Canvas) -> Netlist:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -22,18 +23,24 @@ def plot_command(
     plc: Annotated[
         Path | None, typer.Argument(help=".plc placement (default: initial.plc beside the netlist)")
     ] = None,
-    out: Annotated[Path, typer.Option("--out", help="picture to write (.png, .pdf, .svg)")] = Path(
+    out: Annotated[Path, typer.Option("--out", help="picture to write (.png, .pdf, .svg, .jpg)")] = Path(
         "placement.png"
     ),
     title: Annotated[str | None, typer.Option("--title", help="title (default: design name)")] = None,
     dpi: Annotated[int, typer.Option("--dpi", min=20, max=1200, help="resolution")] = 120,
 ) -> None:
     """Draw macros and ports to scale beside the density and congestion maps, with the cost."""
+    import numpy as np
+
     from placer.plot import save_placement_plot
 
     if out.suffix.lower() not in _FORMATS:
         raise UsageError(f"--out must end in one of {', '.join(_FORMATS)}, got {out.name!r}")
     check_output_file(out)
     nl, placement = load(netlist, plc)
-    save_placement_plot(out, nl, placement, title=title, dpi=dpi)
+    # coordinates near 1e308 overflow to inf while drawn: the title shows the cost as inf,
+    # so numpy's and matplotlib's warnings about it would only repeat that
+    with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        save_placement_plot(out, nl, placement, title=title, dpi=dpi)
     console.print(f"wrote {out}")

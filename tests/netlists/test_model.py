@@ -21,3 +21,11 @@ def test_netlist_arrays_stay_read_only_through_pickling_and_copies(clone) -> Non
     assert not twin.width.flags.writeable and not twin.net_pins.flags.writeable
     with pytest.raises(ValueError, match="read-only"):
         twin.x[0] = 1.0
+
+
+def test_a_net_index_out_of_range_is_an_error_not_an_empty_net() -> None:
+    netlist, _ = generate(3, 2, 2, seed=1)
+    assert netlist.net(0).size >= 2
+    for k in (-1, netlist.n_nets):
+        with pytest.raises(IndexError, match="out of range"):
+            netlist.net(k)
