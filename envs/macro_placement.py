@@ -156,7 +156,7 @@ def _check_settings(
 ) -> None:
     """Refuse constructor settings that would fail late (mid-episode) or give NaN rewards."""
     for name, value, low in (("max_grid", max_grid, 1), ("max_nodes", max_nodes, 1),
-                             ("max_edges", max_edges, 0)):  # fmt: skip
+                             ("max_edges", max_edges, 1)):  # fmt: skip  # SB3 cannot batch (2, 0)
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
     if grid not in ("auto", "canvas"):

@@ -2,10 +2,11 @@
 
 Options: ``model`` (path to a ``.zip`` or a training run folder; required), ``samples``
 (stochastic episodes tried after the deterministic one, best proxy kept; default 0),
-``device`` (default "cpu"), ``soft_refine`` (default False), ``sample_share`` (default 0.5) and
+``device`` (cpu, cuda, cuda:N or auto; default "cpu"), ``soft_refine`` (default False), ``sample_share`` (default 0.5) and
 ``refine`` (options of the soft-macro search, e.g. ``{"max_steps": 2000}`` for a reproducible
 run; default none).
-Soft macros are placed as in the environment's final reward (force-directed when available);
+Soft macros are placed force-directed (the environment's default final placement), whatever
+the run trained with: its ``soft_placement`` is not applied here;
 with ``soft_refine`` the episodes stop at ``sample_share`` of the budget and the rest goes to
 :func:`~placer.algorithms.refine.refine_soft_macros` on the best episode's placement (the
 policy's hard macros stay). An infeasible episode (a macro with no legal cell) falls back to
@@ -93,6 +94,9 @@ class RLPlacer(Placer):
         if not 0.0 < self.sample_share <= 1.0:
             raise ValueError(f"sample_share must be in (0, 1], got {sample_share!r}")
         _check_model_path(model)
+        from placer.rl.device import resolve_device  # torch only: placer.rl sits above us
+
+        self.device = resolve_device(device)  # SB3 would quietly run "cuda" on the CPU
 
     def run(
         self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback

@@ -143,7 +143,8 @@ def train_command(
 ) -> None:
     """Train a placement policy (MaskablePPO, CNN + graph encoder, deconvolution head)."""
     from placer.folder_lock import FolderBusy
-    from placer.rl.train import TrainConfig, resolve_device, train
+    from placer.rl.device import resolve_device
+    from placer.rl.train import TrainConfig, train
 
     check_output_folder(out)
     if resume:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import errno
+import inspect
 import json
 import math
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import torch
 
-from envs.macro_placement import MacroPlacementEnv
+from envs.macro_placement import MacroPlacementEnv, NothingToPlace
 from netlists.model import Netlist, Placement
+
+#: Observation keys of :class:`~placer.rl.policy.PlacementPolicy`.
+POLICY_INPUTS = frozenset({"grid", "graph_nodes", "graph_edges"})
 
 
 def load_model(path: str | Path, device: str = "cpu") -> Any:
@@ -23,7 +28,19 @@ def load_model(path: str | Path, device: str = "cpu") -> Any:
         p = p / "best.zip" if (p / "best.zip").exists() else p / "last.zip"
     if not p.exists():
         raise FileNotFoundError(errno.ENOENT, "no trained model here", str(p))
-    return MaskablePPO.load(p, device=device)
+    try:
+        model = MaskablePPO.load(p, device=device)
+    except Exception as error:  # a zip of something else, a damaged or foreign file
+        raise ValueError(
+            f"model {p}: not a trained placement policy ({type(error).__name__}: {error})"
+        ) from None
+    space = model.observation_space
+    if not (isinstance(space, gym.spaces.Dict) and POLICY_INPUTS <= set(space.spaces)):
+        raise ValueError(
+            f"model {p}: not a placement policy (it observes {space}, not "
+            f"{', '.join(sorted(POLICY_INPUTS))})"
+        )
+    return model
 
 
 def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path: str | Path | None = None,
@@ -40,13 +57,36 @@ def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path
     kwargs: dict[str, Any] = {}
     saved = _env_kwargs_file(Path(model_path)) if model_path is not None else None
     if saved is not None:
-        kwargs.update(json.loads(saved.read_text()))
+        kwargs.update(_read_env_kwargs(saved))
         kwargs.setdefault("soft_macros_placed", False)  # models saved before the option
     kwargs.update(sizes)
     kwargs.update(overrides)
     if isinstance(kwargs.get("grid"), list):
         kwargs["grid"] = tuple(kwargs["grid"])
-    return MacroPlacementEnv((netlist, placement), **kwargs)
+    try:
+        return MacroPlacementEnv((netlist, placement), **kwargs)
+    except NothingToPlace:
+        raise
+    except ValueError as error:  # the model's settings do not fit this design
+        origin = f"its sizes and {saved}" if saved is not None else "its sizes"
+        raise ValueError(f"the model's environment ({origin}): {error}") from None
+
+
+def _read_env_kwargs(path: Path) -> dict[str, Any]:
+    """A run's saved environment options, refused in one line naming the file when unreadable
+    or naming options the environment does not take."""
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: not readable JSON ({error})") from None
+    if not isinstance(saved, dict):
+        raise ValueError(f"{path}: expected a JSON object of environment options")
+    sources = {"self", "netlist", "designs", "generator"}  # the design comes from the caller
+    known = set(inspect.signature(MacroPlacementEnv.__init__).parameters) - sources
+    unknown = sorted(set(saved) - known)
+    if unknown:
+        raise ValueError(f"{path}: unknown environment option(s) {unknown}")
+    return saved
 
 
 def _env_kwargs_file(model_path: Path) -> Path | None:

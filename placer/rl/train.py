@@ -45,6 +45,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from envs.macro_placement import MacroPlacementEnv
 from netlists.model import Netlist, Placement
+from placer.rl.device import resolve_device
 from placer.rl.resume import (
     SnapshotMonitor,
     TrainingState,
@@ -175,31 +176,6 @@ class TrainConfig:
             "w_cong": self.w_cong,
             "w_timing": self.w_timing,
         }
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when available, else ``cpu``; ``cpu``, ``cuda`` and ``cuda:N`` as
-    they are when this machine has them.
-
-    Raises:
-        ValueError: another name, or CUDA asked for where there is none (stable-baselines3
-            would quietly train on the CPU instead).
-    """
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cpu":
-        return device
-    try:
-        parsed = torch.device(device)
-    except RuntimeError:
-        parsed = None
-    if parsed is None or parsed.type != "cuda":
-        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {device!r}")
-    if not torch.cuda.is_available():
-        raise ValueError(f"device {device!r}: CUDA is not available on this machine (use auto or cpu)")
-    if parsed.index is not None and parsed.index >= torch.cuda.device_count():
-        raise ValueError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    return device
 
 
 def generated_designs(n: int, seed: int = 0, hard: tuple[int, int] = (8, 24)) -> list[Design]:

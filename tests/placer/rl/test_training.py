@@ -556,3 +556,56 @@ def test_a_sampled_episode_stops_with_the_deadline(trained_run, tiny_design):
     best, info = place_with_policy(model, env, samples=10**6, seed=0, deadline=deadline)
     assert best is not None and "cost" in info  # the deterministic episode's
     assert deadline.calls <= 4
+
+
+def _zip_without(source, target, drop: str, replace: dict[str, bytes] | None = None):  # type: ignore[no-untyped-def]
+    """A copy of the SB3 zip ``source`` without entry ``drop`` and with entries replaced."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as dst:
+        for item in src.infolist():
+            if item.filename != drop:
+                dst.writestr(item, (replace or {}).get(item.filename, src.read(item.filename)))
+    return target
+
+
+def test_damaged_or_foreign_models_are_one_line_naming_the_model(trained_run, tiny_design, tmp_path):
+    import shutil
+    import zipfile
+
+    from placer.algorithms.base import get_placer
+
+    _, out = trained_run
+    netlist, placement = tiny_design
+    garbage = tmp_path / "garbage.zip"
+    with zipfile.ZipFile(garbage, "w") as z:
+        z.writestr("readme.txt", "hello")
+    broken = {
+        "no policy": _zip_without(out / "last.zip", tmp_path / "nopolicy.zip", "policy.pth"),
+        "bad weights": _zip_without(out / "last.zip", tmp_path / "badpth.zip", "",
+                                    {"policy.pth": b"not a torch file"}),
+        "bad data": _zip_without(out / "last.zip", tmp_path / "baddata.zip", "", {"data": b"{not json"}),
+        "foreign zip": garbage,
+    }
+    for model in broken.values():
+        with pytest.raises(ValueError, match=f"model {model}: not a trained placement policy"):
+            get_placer("rl", model=str(model)).place(netlist, placement, 10, seed=0)
+    run = tmp_path / "run_copy"
+    shutil.copytree(out, run, ignore=shutil.ignore_patterns("checkpoints"))
+    for text, message in (("{not json", "not readable JSON"), ('{"foo": 1}', r"unknown environment option\(s\) \['foo'\]"),
+                          ('{"order": "random"}', "env_kwargs.json")):
+        (run / "env_kwargs.json").write_text(text)
+        with pytest.raises(ValueError, match=message):
+            get_placer("rl", model=str(run)).place(netlist, placement, 10, seed=0)
+
+
+@pytest.mark.parametrize("device", ["bogus", "mps", "cuda:x"])
+def test_the_rl_placers_device_is_checked_with_its_options(trained_run, device):
+    from placer.algorithms.base import get_placer
+
+    _, out = trained_run
+    with pytest.raises(ValueError, match="device must be auto, cpu, cuda or cuda:N"):
+        get_placer("rl", model=str(out), device=device)
+    if not torch.cuda.is_available():  # SB3 would quietly run "cuda" on the CPU
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            get_placer("rl", model=str(out), device="cuda")
