@@ -87,7 +87,10 @@ def generate_queries(
     if not 0.0 <= absent_fraction <= 1.0:
         raise ValueError(f"absent_fraction must be in [0, 1], got {absent_fraction}")
     size = whole_number("size", size, 0, MAX_KEYS)
-    keys = as_sorted_keys(keys)
+    if not (isinstance(keys, np.ndarray) and keys.dtype == np.uint64 and keys.ndim == 1):
+        keys = as_sorted_keys(keys)  # checked and converted (a copy)
+    elif keys.size > 1 and bool(np.any(keys[1:] < keys[:-1])):  # checked without a copy
+        keys = as_sorted_keys(keys)  # raises, naming the first unsorted pair
     rng = np.random.default_rng(seed)
     if keys.size == 0:
         return rng.integers(0, 2**63, size=size, dtype=np.uint64)

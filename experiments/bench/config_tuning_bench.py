@@ -12,7 +12,7 @@ best of 50 noisy measurements overstates itself; the targets (>= 1.15 x the rule
 random search) are judged on those re-measured figures. Every trial goes to a SQLite results
 store (``--store``, by default ``config_tuning_bench.sqlite`` in the ``--out`` folder), so a
 killed run resumes; the store keeps each workload's measurement settings (the duration as used,
-repeats, rows or scale, minimum transactions or clients) and refuses to add trials measured
+repeats, rows or scale, minimum transactions or clients and warm-up) and refuses to add trials measured
 with other ones. Writes
 ``experiments/results/config_tuning_<system>.{md,json}`` and one best-so-far plot per workload.
 
@@ -118,7 +118,7 @@ def make_workload_backend(args: argparse.Namespace, workload: str, template_dir:
         rows=args.rows,
         duration_s=args.duration,
         repeats=args.repeats,
-        template_dir=template_dir,
+        template_dir=template_dir if args.system == "sqlite" else None,  # postgres: its own
         seed=0,
         min_transactions=args.min_transactions,
     )
@@ -131,7 +131,8 @@ def measurement_settings(backend: Backend) -> dict[str, float | int]:
     if backend.system == "sqlite":
         settings |= {"rows": backend.workload.rows, "min_transactions": backend.min_transactions}
     else:
-        settings |= {"scale": backend.scale, "clients": backend.clients}
+        settings |= {"scale": backend.scale, "clients": backend.clients,
+                     "warmup_s": backend.warmup_s}
     return settings
 
 

@@ -3,8 +3,8 @@
 The backend ``initdb``s a template cluster into a temporary directory and loads it with
 ``pgbench -i`` once; every trial copies the template, starts ``postgres`` on a Unix socket in a
 private directory (``listen_addresses=''``, a free port number) with the trial's knobs as ``-c``
-settings, runs ``pgbench`` ``repeats`` times, then stops the server and removes everything, also
-on error. ``initdb`` refuses to run as root, so when started as root every server command runs as
+settings, runs ``pgbench`` once unmeasured (``warmup_s``) and then ``repeats`` measured times,
+then stops the server and removes everything, also on error. ``initdb`` refuses to run as root, so when started as root every server command runs as
 an unprivileged system user (``PLACER_PG_USER``, default ``placer-pg``; created with ``useradd``
 when missing). A server that does not start or a failing ``pgbench`` makes a failed trial.
 A killed run leaves nothing running: each server gets SIGQUIT from the kernel when its parent
@@ -58,6 +58,9 @@ START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 60.0
 #: Longest Unix socket path used as is (sun_path holds 107 bytes on Linux, 103 on macOS).
 SOCKET_PATH_MAX = 103
+#: Where a socket goes when the scratch folder's path is too long for one, and its prefix.
+SHORT_TMP = "/tmp"
+SOCKET_PREFIX = "placer-pgs-"
 
 
 class PostgresUnavailable(RuntimeError):
@@ -242,16 +245,22 @@ class PostgresServer:
         self.log = data_dir.parent / "server.log"
         self._process: subprocess.Popen | None = None
         self._log_file = None
-        self._short_socket_dir: Path | None = None
+        self._short_socket_dir: tempfile.TemporaryDirectory | None = None
 
     def __enter__(self) -> PostgresServer:
-        if len(str(self.socket_dir / f".s.PGSQL.{self.port}.lock")) > SOCKET_PATH_MAX:
-            # a Unix socket's path must fit sun_path (107 bytes on Linux, 103 on macOS): under
-            # a long TMPDIR the server could not listen at all, so use a short private folder
-            self._short_socket_dir = Path(tempfile.mkdtemp(prefix="placer-pgs-", dir="/tmp"))
-            self.socket_dir = self._short_socket_dir
-        self.socket_dir.mkdir(exist_ok=True)
-        self.run_as.own(self.socket_dir)
+        try:
+            socket_path = self.socket_dir / f".s.PGSQL.{self.port}.lock"
+            if len(os.fsencode(socket_path)) > SOCKET_PATH_MAX:
+                # a Unix socket's path must fit sun_path (107 bytes on Linux, 103 on macOS):
+                # under a long TMPDIR the server could not listen at all, so use a short
+                # private folder (owned like other scratch, so a killed run's is swept)
+                self._short_socket_dir = make_scratch(SOCKET_PREFIX, SHORT_TMP)
+                self.socket_dir = Path(self._short_socket_dir.name)
+            self.socket_dir.mkdir(exist_ok=True)
+            self.run_as.own(self.socket_dir)
+        except BaseException:
+            self._cleanup()
+            raise
         command = [
             self.binaries["postgres"],
             "-D",
@@ -327,7 +336,7 @@ class PostgresServer:
             if self.remove:
                 shutil.rmtree(self.data_dir.parent, ignore_errors=True)
             if self._short_socket_dir is not None:
-                shutil.rmtree(self._short_socket_dir, ignore_errors=True)
+                self._short_socket_dir.cleanup()
                 self._short_socket_dir = None
 
     def pgbench(self, args: list[str], timeout: float = 600) -> subprocess.CompletedProcess:
@@ -397,6 +406,7 @@ class PostgresBackend:
         self.binaries = find_binaries()
         self.run_as = _RunAs.resolve()
         sweep_stale(SCRATCH_PREFIX, self._stop_leftover_servers)
+        sweep_stale(SOCKET_PREFIX, parent=SHORT_TMP)
         self._root = make_scratch(SCRATCH_PREFIX)  # removed with the backend
         root = Path(self._root.name)
         root.chmod(0o755)

@@ -52,9 +52,10 @@ def _alive(pid: int, started: str | None) -> bool:
     return started is None or fields[_START_TIME] == started
 
 
-def make_scratch(prefix: str) -> tempfile.TemporaryDirectory:
-    """A temporary directory named ``prefix...`` that records this process as its owner."""
-    scratch = tempfile.TemporaryDirectory(prefix=prefix)
+def make_scratch(prefix: str, parent: str | Path | None = None) -> tempfile.TemporaryDirectory:
+    """A temporary directory named ``prefix...`` (under ``parent``, default the temporary
+    directory) that records this process as its owner."""
+    scratch = tempfile.TemporaryDirectory(prefix=prefix, dir=parent)
     pid = os.getpid()
     (Path(scratch.name) / OWNER_FILE).write_text(f"{pid} {_start_time(pid) or '-'}\n")
     return scratch

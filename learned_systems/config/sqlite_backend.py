@@ -6,12 +6,12 @@ measures the workload's throughput ``repeats`` times for ``duration_s`` each (an
 ``min_transactions`` transactions each, so that slow analytical transactions are not measured
 two at a time). Any error while applying knobs or running the workload makes a failed
 :class:`TrialResult`, never an exception. Directories a killed run left behind (trial copies,
-its own templates) are removed by the next backend (:mod:`learned_systems.config.scratch`).
+its own templates, half-built templates in a shared template folder) are removed by the next
+backend (:mod:`learned_systems.config.scratch`).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import tempfile
@@ -77,6 +77,7 @@ DEFAULT_MIN_TRANSACTIONS = 20
 
 TEMPLATES_PREFIX = "sqlite-templates-"
 TRIAL_PREFIX = "sqlite-trial-"
+BUILD_PREFIX = "sqlite-building-"  # a template being built, inside the template folder
 
 
 def sqlite_space(allow_unsafe: bool = False) -> KnobSpace:
@@ -169,13 +170,11 @@ class SQLiteBackend:
         path = self.template_dir / f"{self.workload.template_key()}-seed{self.seed}.db"
         if not path.exists():
             self.template_dir.mkdir(parents=True, exist_ok=True)
-            # a name of its own: processes sharing the folder may build the same template at
+            sweep_stale(BUILD_PREFIX, parent=self.template_dir)  # builds of killed runs
+            # a folder of its own: processes sharing the folder may build the same template at
             # once; each publishes a complete (and identical) file by an atomic rename
-            handle, name = tempfile.mkstemp(prefix=f"{path.stem}-", suffix=".building",
-                                            dir=self.template_dir)
-            os.close(handle)
-            partial = Path(name)
-            try:
+            with make_scratch(BUILD_PREFIX, self.template_dir) as building:
+                partial = Path(building) / path.name
                 conn = sqlite3.connect(partial, isolation_level=None)
                 try:
                     conn.execute("PRAGMA journal_mode = OFF")  # building only: not measured
@@ -186,8 +185,6 @@ class SQLiteBackend:
                 finally:
                     conn.close()
                 partial.replace(path)
-            finally:
-                partial.unlink(missing_ok=True)
         return path
 
     def run_trial(self, config: Mapping[str, Any]) -> TrialResult:

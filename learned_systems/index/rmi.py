@@ -7,7 +7,7 @@ bounded search inside ``[p - error_below, p + error_above]`` of its leaf. Unlike
 an RMI only bounds the error on points it was trained on; a query absent from the keys may land
 in a leaf whose window misses its answer, so each result is verified (two comparisons) and the
 misses fall back to a full binary search. A leaf no key reaches answers with the first position
-of the next leaf, which is exact for absent keys under a monotone root. ``max_error`` is measured over all leaves.
+of the next non-empty leaf, which is exact for absent keys under a monotone root. ``max_error`` is measured over all leaves.
 """
 
 from __future__ import annotations

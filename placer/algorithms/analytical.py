@@ -43,7 +43,14 @@ import torch
 
 from netlists.model import Netlist, Placement, orient_offsets
 from placer.algorithms import options as opt
-from placer.algorithms.base import Deadline, Placer, Progress, ProgressCallback, register_placer
+from placer.algorithms.base import (
+    Deadline,
+    Placer,
+    Progress,
+    ProgressCallback,
+    proxy_or_nan,
+    register_placer,
+)
 from placer.cost.context import cost_context
 
 
@@ -313,7 +320,6 @@ class Analytical(Placer):
         seed: int,
         progress: ProgressCallback,
     ) -> Placement:
-        from placer.cost.proxy import evaluate
 
         deadline = Deadline(budget_s)
         o = self.options
@@ -467,7 +473,7 @@ class Analytical(Placer):
         progress(
             Progress(
                 deadline.fraction(),
-                evaluate(netlist, result).proxy,
+                proxy_or_nan(netlist, result),
                 f"{iteration} iterations, overflow {state['overflow']:.3f}",
             )
         )

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
 from netlists.model import Netlist, Placement
 
 #: Start of a progress message the user should read (see :class:`Progress`).
@@ -167,6 +169,18 @@ class Placer(ABC):
         progress: ProgressCallback,
     ) -> Placement:
         """The method itself; may modify and return ``placement`` (a private copy)."""
+
+
+def proxy_or_nan(netlist: Netlist, placement: Placement) -> float:
+    """The proxy cost of a method's intermediate ``placement``, or NaN when the method left a
+    non-finite position (the cost refuses those; :meth:`Placer.place` then keeps the given
+    placement, since legalisation refuses them too)."""
+    from placer.cost.proxy import evaluate
+
+    nodes = netlist.placeable
+    if not (np.all(np.isfinite(placement.x[nodes])) and np.all(np.isfinite(placement.y[nodes]))):
+        return math.nan
+    return evaluate(netlist, placement).proxy
 
 
 def unknown_options(cls: type[Placer], options: Mapping[str, Any]) -> list[str]:

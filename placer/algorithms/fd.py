@@ -36,7 +36,14 @@ import numpy as np
 
 from netlists.model import Netlist, NodeType, Placement
 from placer.algorithms import options as opt
-from placer.algorithms.base import Deadline, Placer, Progress, ProgressCallback, register_placer
+from placer.algorithms.base import (
+    Deadline,
+    Placer,
+    Progress,
+    ProgressCallback,
+    proxy_or_nan,
+    register_placer,
+)
 from placer.cost.context import cost_context, per_netlist
 from placer.cost.grid import interval_overlaps
 
@@ -322,7 +329,7 @@ class ForceDirected(Placer):
                 budget_s=deadline.remaining(),
                 **options,
             )
-            cost = evaluate(netlist, candidate).proxy
+            cost = proxy_or_nan(netlist, candidate)  # NaN (a diverged run) never wins
             if cost < best_cost:
                 best, best_cost = candidate, cost
             progress(Progress(deadline.fraction(), best_cost, f"repulsion {strength}"))

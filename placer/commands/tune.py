@@ -215,6 +215,8 @@ def _run(
         settings: dict[str, Any] = {"rows": _effective_size(objective), "repeats": repeats}
         if system != "index":
             settings["duration_s"] = objective.backend.duration_s  # pgbench rounds to whole seconds
+            if hasattr(objective.backend, "warmup_s"):  # trials measured without one differ
+                settings["warmup_s"] = objective.backend.warmup_s
         console = Console(stderr=True)
         summaries = []
         with ResultsStore(out / "results.sqlite") as store:

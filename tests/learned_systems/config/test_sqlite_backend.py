@@ -92,6 +92,24 @@ def test_two_builders_of_one_template_in_a_shared_folder_do_not_break_each_other
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no half-built file left
 
 
+def test_a_build_a_killed_run_left_in_the_template_folder_is_removed(tmp_path):
+    import subprocess
+    import sys
+
+    from learned_systems.config.scratch import OWNER_FILE
+    from learned_systems.config.sqlite_backend import BUILD_PREFIX
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # its pid now names no process: the owner of the build below is gone
+    left = tmp_path / f"{BUILD_PREFIX}killed"
+    left.mkdir()
+    (left / OWNER_FILE).write_text(f"{child.pid} 1\n")
+    (left / "ycsb-500-seed0.db").write_bytes(b"half a database")
+    path = SQLiteBackend(make_workload("ycsb-a", rows=500), template_dir=tmp_path).template()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    assert path.stat().st_mode & 0o044  # readable by others sharing the folder, as before
+
+
 _WRITER = """
 import json, sqlite3, sys
 from learned_systems.config.sqlite_backend import apply_knobs

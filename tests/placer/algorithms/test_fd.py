@@ -117,7 +117,6 @@ def test_fd_reports_the_cost_of_what_it_returns_from_an_illegal_start() -> None:
     """ariane133's initial.plc has macros outside the canvas: fd compared and reported costs
     of placements the final legalisation then changed (best 0.7109 reported, 0.7530 returned)."""
     from netlists.designs import load_builtin
-    from placer.algorithms.base import get_placer
     from placer.algorithms.legalize import check_legality
     from placer.cost.proxy import evaluate
 
@@ -129,3 +128,20 @@ def test_fd_reports_the_cost_of_what_it_returns_from_an_illegal_start() -> None:
     )
     reported = [r for r in reports if r is not None]
     assert reported[-1] == evaluate(netlist, out).proxy
+
+
+def test_a_diverged_soft_macro_run_never_wins_and_does_not_crash(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The cost refuses non-finite positions: a trial that diverged to NaN is skipped (its
+    cost is NaN), not raised out of the placer."""
+    import placer.algorithms.fd as fd_module
+
+    netlist, placement = generate(3, 6, 4, seed=1)
+
+    def diverged(netlist, placement, **_):  # type: ignore[no-untyped-def]
+        out = placement.copy()
+        out.x[netlist.soft_macros] = np.nan
+        return out
+
+    monkeypatch.setattr(fd_module, "place_soft_macros", diverged)
+    result = get_placer("fd").place(netlist, placement, 5, seed=0)
+    assert np.all(np.isfinite(result.x[netlist.soft_macros]))
