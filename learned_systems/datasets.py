@@ -1,4 +1,5 @@
-"""Seeded key distributions in the style of SOSD, at any size, as sorted uint64 arrays.
+"""Seeded key distributions in the style of SOSD, at any size up to 1e9 keys (8 GB), as sorted
+uint64 arrays.
 
 ``uniform``, ``normal``, ``lognormal`` mirror the SOSD synthetic sets; ``books`` is a
 heavy-tailed mix standing in for the popularity-skewed real ``books`` set (a lognormal body, a

@@ -258,7 +258,9 @@ def _ops(value: float) -> str:
 
 def _window_minimum(meta: dict) -> str:
     minimum = meta.get("min_transactions")  # absent in records from before the option
-    return f" (and >= {minimum} transactions per window)" if minimum else ""
+    warmup = meta.get("warmup_s")  # PostgreSQL's, absent in records from before it
+    return (f" (and >= {minimum} transactions per window)" if minimum else "") + (
+        f" after an unmeasured {warmup} s warm-up" if warmup else "")
 
 
 def markdown(records: list[dict], meta: dict) -> str:
@@ -502,6 +504,7 @@ def main() -> None:
                 "duration": backends[workloads[0]].duration_s,
                 "repeats": args.repeats,
                 "min_transactions": args.min_transactions if args.system == "sqlite" else None,
+                "warmup_s": getattr(backends[workloads[0]], "warmup_s", None),
                 "rows": args.rows,
                 "validate_repeats": args.validate_repeats,
                 "machine": f"{platform.machine()}, Python {platform.python_version()}",

@@ -161,8 +161,10 @@ def _total_memory_mb() -> int:
 
 
 def postgres_space(allow_unsafe: bool = False) -> KnobSpace:
-    """PostgreSQL knobs (memory sizes in MB). Durability settings are part of the space but stay
-    ``on`` unless ``allow_unsafe``; the rule of thumb is shared_buffers = a quarter of RAM."""
+    """PostgreSQL knobs (memory sizes in MB). Durability settings are part of the space but keep
+    the commit flush unless ``allow_unsafe``: ``fsync`` and ``full_page_writes`` stay ``on``,
+    ``synchronous_commit`` is ``on`` or ``local`` (the same local flush without standbys). The
+    rule of thumb is shared_buffers = a quarter of RAM."""
     memory = _total_memory_mb()
     knobs = (
         Knob("shared_buffers", 128, low=16, high=max(memory // 2, 64), log=True, help="MB"),

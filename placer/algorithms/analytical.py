@@ -52,6 +52,7 @@ from placer.algorithms.base import (
     register_placer,
 )
 from placer.cost.context import cost_context
+from placer.device import resolve_device
 
 
 # ------------------------------------------------------------------ spectral Poisson solver
@@ -141,9 +142,8 @@ class _Model:
 
 
 def _choose_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``, refused in one line where it does not exist."""
+    return torch.device(resolve_device(device))
 
 
 def default_bins(n_macros: int) -> int:
@@ -256,7 +256,8 @@ class Analytical(Placer):
     Options (keyword arguments):
         wirelength: "wa" (weighted average, default) or "lse" (log-sum-exp).
         optimizer: "nesterov" (default, Lipschitz step and preconditioner) or "adam".
-        device: "auto" (CUDA when available, default), "cpu" or "cuda".
+        device: "auto" (CUDA when available, default), "cpu", "cuda" or "cuda:N" (refused
+            where this machine has no such device).
         dtype: "float64" / "float32" (default float64 on the CPU, float32 on CUDA).
         bins: bins per side of the density grid (default :func:`default_bins`).
         target_density: bin density counted as overflow above it (1.0).
@@ -295,7 +296,7 @@ class Analytical(Placer):
     option_checks = {
         "wirelength": opt.choice("wa", "lse"),
         "optimizer": opt.choice("nesterov", "adam"),
-        "device": opt.text(),
+        "device": opt.device(),
         "dtype": opt.choice("float64", "float32"),
         "bins": opt.whole(2, none_ok=True),
         "target_density": opt.number(0.0, low_open=True),

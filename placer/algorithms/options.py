@@ -83,6 +83,23 @@ def text(*, none_ok: bool = False) -> OptionCheck:
     return check
 
 
+def device() -> OptionCheck:
+    """A torch device this machine has: auto, cpu, cuda or cuda:N (see
+    :func:`placer.device.resolve_device`; "cuda" without CUDA is refused, not run on the CPU)."""
+
+    def check(name: str, value: Any) -> None:
+        from placer.device import resolve_device  # imports torch: only when a device is given
+
+        if not isinstance(value, str):
+            raise ValueError(f"option {name!r} takes a device name, got {value!r}")
+        try:
+            resolve_device(value)
+        except ValueError as error:
+            raise ValueError(f"option {name!r}: {error}") from None
+
+    return check
+
+
 def numbers(low: float = 0.0, *, low_open: bool = False) -> OptionCheck:
     """A non-empty list of finite numbers, each ``>= low`` (``> low`` with ``low_open``)."""
     each = number(low, low_open=low_open)

@@ -61,7 +61,7 @@ class RLPlacer(Placer):
     option_checks = {
         "model": opt.text(none_ok=True),
         "samples": opt.whole(0),
-        "device": opt.text(),
+        "device": opt.device(),
         "soft_refine": opt.flag(),
         "sample_share": opt.number(0.0, 1.0),
     }
@@ -94,7 +94,7 @@ class RLPlacer(Placer):
         if not 0.0 < self.sample_share <= 1.0:
             raise ValueError(f"sample_share must be in (0, 1], got {sample_share!r}")
         _check_model_path(model)
-        from placer.rl.device import resolve_device  # torch only: placer.rl sits above us
+        from placer.device import resolve_device
 
         self.device = resolve_device(device)  # SB3 would quietly run "cuda" on the CPU
 

@@ -142,8 +142,8 @@ def train_command(
     ] = None,
 ) -> None:
     """Train a placement policy (MaskablePPO, CNN + graph encoder, deconvolution head)."""
+    from placer.device import resolve_device
     from placer.folder_lock import FolderBusy
-    from placer.rl.device import resolve_device
     from placer.rl.train import TrainConfig, train
 
     check_output_folder(out)

@@ -119,7 +119,7 @@ def tune(
             "(default 1000000); 0 = the default"
         ),
     ] = 0,
-    duration: Annotated[float, typer.Option(help="seconds per measurement (sqlite, postgres)")] = 1.0,
+    duration: Annotated[float, typer.Option(help="seconds per measurement (sqlite; postgres rounds it to whole seconds, at least 1, after a 1 s warm-up)")] = 1.0,
     repeats: Annotated[
         int, typer.Option(help="measurements per trial (mean and spread reported)")
     ] = 3,

@@ -45,7 +45,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from envs.macro_placement import MacroPlacementEnv
 from netlists.model import Netlist, Placement
-from placer.rl.device import resolve_device
+from placer.device import resolve_device
 from placer.rl.resume import (
     SnapshotMonitor,
     TrainingState,

@@ -31,6 +31,10 @@ from placer.algorithms.base import get_placer
         ("analytical", {"max_iterations": math.inf}, "option 'max_iterations' takes a whole number"),
         ("fd", {"repulsions": []}, "option 'repulsions' takes a non-empty list of numbers"),
         ("rl", {"samples": -1}, "option 'samples' takes a whole number >= 0"),
+        # torch's own error was a traceback from inside the run
+        ("analytical", {"device": "bogus"}, "option 'device': device must be auto, cpu, cuda"),
+        ("global_refine", {"analytical": {"device": "tpu"}}, "option 'analytical.device'"),
+        ("analytical", {"device": 3}, "option 'device' takes a device name"),
     ],
 )
 def test_bad_values_are_refused_when_the_method_is_built(method, options, message) -> None:  # type: ignore[no-untyped-def]
@@ -43,6 +47,16 @@ def test_good_values_pass_and_text_flags_are_read() -> None:
     get_placer("refine", soft="no", heat_every=0, max_steps=None)
     get_placer("global_refine", analytical={"bins": 64, "dtype": "float32"})
     get_placer("fd", repulsions=[0.5, 1])
+
+
+def test_a_device_this_machine_lacks_is_refused_not_run_on_the_cpu_or_crashed() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ValueError, match="option 'device': device 'cuda': CUDA is not available"):
+        get_placer("analytical", device="cuda")
+    get_placer("analytical", device="auto")  # falls back to the CPU, as documented
 
 
 def test_a_text_false_turns_greedys_force_directed_step_off() -> None:
