@@ -51,6 +51,8 @@ def plot_best_so_far(
     figure.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
+    partial = path.with_name(f".{path.name}.tmp{path.suffix}")  # a kill leaves no half picture
+    figure.savefig(partial, dpi=100)
     plt.close(figure)
+    partial.replace(path)
     return path

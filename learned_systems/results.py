@@ -52,6 +52,12 @@ class ResultsStore:
         except sqlite3.Error as exc:
             raise ValueError(f"{self.path}: cannot open a results database ({exc})") from None
         try:
+            tables = {row[0] for row in self._conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables and "trials" not in tables:  # e.g. a placer batch's results.sqlite
+                raise sqlite3.DatabaseError(
+                    f"it holds other tables ({', '.join(sorted(tables))}), not tuning trials"
+                )
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.executescript(_SCHEMA)
@@ -156,19 +162,33 @@ class ResultsStore:
                 clauses.append(f"{column} = ?")
                 values.append(value)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        cursor = self._conn.execute(
-            f"SELECT * FROM trials {where} ORDER BY run, tuner, seed, trial", values
-        )
-        names = [d[0] for d in cursor.description]
-        out = []
-        for row in cursor.fetchall():
-            record = dict(zip(names, row, strict=True))
+        try:
+            cursor = self._conn.execute(
+                f"SELECT * FROM trials {where} ORDER BY run, tuner, seed, trial", values
+            )
+            names = [d[0] for d in cursor.description]
+            fetched = cursor.fetchall()
+        except sqlite3.DatabaseError as exc:  # damaged pages show up only when read
+            raise ValueError(f"{self.path}: not a usable results database ({exc})") from None
+        return [self._parsed(dict(zip(names, row, strict=True))) for row in fetched]
+
+    def _parsed(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A stored row with its JSON columns read, or a ValueError naming the file and row."""
+        try:
             record["config"] = json.loads(record["config"])
             record["throughputs"] = json.loads(record["throughputs"] or "[]")
             record["metrics"] = json.loads(record["metrics"] or "{}")
-            record["ok"] = bool(record["ok"])
-            out.append(record)
-        return out
+            kinds = (("config", dict), ("throughputs", list), ("metrics", dict))
+            wrong = [name for name, kind in kinds if not isinstance(record[name], kind)]
+            if wrong:
+                raise ValueError(f"{', '.join(wrong)} of the wrong kind")
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{self.path}: stored trial {record['trial']} of {record['tuner']} seed "
+                f"{record['seed']} in run {record['run']!r} is not readable ({exc})"
+            ) from None
+        record["ok"] = bool(record["ok"])
+        return record
 
     @staticmethod
     def to_result(row: dict[str, Any]) -> TrialResult:

@@ -7,6 +7,7 @@ three times."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,12 @@ class TuningSummary:
 
 #: Measurements of the defaults tried before a run gives up (every score is relative to them).
 REFERENCE_ATTEMPTS = 3
+
+
+def finite_or_none(score: float | None) -> float | None:
+    """A score a tuner and the ranking can use: a NaN or infinite one (a custom objective's
+    division by zero) counts as a failed trial, like None."""
+    return score if score is not None and math.isfinite(score) else None
 
 
 def run_tuning(
@@ -71,7 +78,7 @@ def run_tuning(
             )
     reference = baselines.get("default")
     baseline_scores = {
-        role: objective.score(result, reference) for role, result in baselines.items()
+        role: finite_or_none(objective.score(result, reference)) for role, result in baselines.items()
     }
 
     tuner = make_tuner(tuner_name, objective.space, seed, trials)
@@ -83,17 +90,24 @@ def run_tuning(
     previous = store.rows(run=run, tuner=tuner_name, seed=seed, role="trial")[:trials]
     try:
         for row in previous:
-            tuner.replay(row["config"], objective.score(ResultsStore.to_result(row), reference))
+            try:
+                stored_score = finite_or_none(objective.score(ResultsStore.to_result(row), reference))
+            except (KeyError, TypeError, ValueError) as error:  # a row edited or damaged
+                raise ValueError(
+                    f"{store.path}: stored trial {row['trial']} of {tuner_name} seed {seed} "
+                    f"cannot be scored again ({type(error).__name__}: {error})"
+                ) from None
+            tuner.replay(row["config"], stored_score)
         for index in range(trials):
             if index < len(previous):
                 # scored again against this run's defaults, not taken from the store: a store
                 # written while the defaults failed holds raw throughput as scores
                 result = ResultsStore.to_result(previous[index])
-                score = objective.score(result, reference)
+                score = finite_or_none(objective.score(result, reference))
             else:
                 config = tuner.ask()
                 result = objective.evaluate(config)
-                score = objective.score(result, reference)
+                score = finite_or_none(objective.score(result, reference))
                 store.add(run, tuner_name, seed, index, "trial", result, score)
                 tuner.tell(config, score)
             failed += score is None

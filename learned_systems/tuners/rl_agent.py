@@ -79,6 +79,7 @@ class RLAgentTuner:
         # no logger folder: SB3 would otherwise leave an empty tempdir/SB3-<time> per tuner
         self.model.set_logger(Logger(folder=None, output_formats=[]))
         total = max(trials, 1) * 4  # more than needed: the loop stops asking when done
+        self._error: Exception | None = None
         self._thread = threading.Thread(target=self._learn, args=(total,), daemon=True)
         self._thread.start()
 
@@ -87,10 +88,23 @@ class RLAgentTuner:
             self.model.learn(total_timesteps=total)
         except SystemExit:
             pass
+        except Exception as error:  # noqa: BLE001 - handed to the asking thread, not lost
+            self._error = error
+
+    def _next_action(self) -> Any:
+        """The agent's next proposal; a RuntimeError (not a 10-minute wait) once its training
+        thread has died."""
+        while True:
+            try:
+                return self._actions.get(timeout=0.2)
+            except queue.Empty:
+                if not self._thread.is_alive():
+                    raise RuntimeError(
+                        f"the RL tuner's agent stopped: {self._error!r}"
+                    ) from self._error
 
     def ask(self) -> dict[str, Any]:
-        unit = self._actions.get(timeout=600)
-        return self.space.from_unit(unit)
+        return self.space.from_unit(self._next_action())
 
     def tell(self, config: dict[str, Any], score: float | None) -> None:
         self._rewards.put(self.reward(score))
@@ -108,7 +122,7 @@ class RLAgentTuner:
 
     def replay(self, config: dict[str, Any], score: float | None) -> None:
         """Resuming: the agent is retrained on the stored trials, in order, as if proposed."""
-        self._actions.get(timeout=600)
+        self._next_action()
         self.tell(config, score)
 
     def close(self) -> None:

@@ -255,14 +255,10 @@ def _run(
                     continue  # this command's runs are drawn to --trials, as their summaries are
                 ranking = rankings.setdefault(label, ConfigRanking())
                 curves.setdefault(label, []).append(ranking.add(row["config"], row["score"]))
+            mine = {f"{name} seed {seed}" for name in tuners}
+            others = sorted(set(curves) - mine)  # earlier commands' tuners or seeds: drawn only
         reference = summaries[0].baseline_scores
         best = _best_overall(summaries)
-        plot_best_so_far(
-            curves,
-            out / "best_so_far.png",
-            f"{system} {workload}" + ("" if system == "index" else f" ({objective.space.name} space)"),
-            baselines={k: v for k, v in reference.items() if v is not None},
-        )
         report: dict[str, Any] = {
             "run": run,
             "system": system,
@@ -292,10 +288,18 @@ def _run(
                 for s in summaries
             },
             "best": best,
+            "covers": {"tuners": list(tuners), "seed": seed, "not_covered": others},
         }
         tmp = out / ".best_config.json.tmp"
         tmp.write_text(json.dumps(report, indent=2, default=str))
         tmp.replace(out / "best_config.json")
+        # after the summary it belongs to: a kill between them leaves the older plot
+        plot_best_so_far(
+            curves,
+            out / "best_so_far.png",
+            f"{system} {workload}" + ("" if system == "index" else f" ({objective.space.name} space)"),
+            baselines={k: v for k, v in reference.items() if v is not None},
+        )
         lines = [
             "space: index parameters (every value is safe); score = -(relative lookup time + "
             "size in % of the keys), higher is better"
@@ -311,6 +315,12 @@ def _run(
             )
         if best is not None:
             lines.append(f"best: {best['found_by']} (score {best['score']:.3f})")
+        if others:
+            lines.append(
+                f"note: best_config.json covers this command's tuners and seed; the plot also "
+                f"draws {', '.join(others)} of {run} from earlier commands (their trials are in "
+                "results.sqlite, their best is not compared here)"
+            )
         if other_runs:  # their trials stay in results.sqlite; the summary files are this run's
             lines.append(
                 f"note: {out} also holds {', '.join(other_runs)}; best_config.json and "

@@ -571,3 +571,97 @@ def test_a_second_run_in_one_folder_says_whose_summary_the_files_hold(tmp_path):
     assert second.exit_code == 0, second.output
     assert "also holds index-uniform-durable" in " ".join(second.output.split())
     assert json.loads((out / "best_config.json").read_text())["run"] == "index-normal-durable"
+
+
+def test_a_summary_says_which_tuners_and_seeds_of_its_run_it_covers(tmp_path):
+    """The plot draws every tuner and seed stored for the run; best_config.json only this
+    command's: it says so rather than leave a better earlier find unmentioned."""
+    import json
+
+    out = tmp_path / "out"
+    base = ["tune", "--system", "index", "--rows", "3000", "--trials", "1", "--out", str(out)]
+    assert CliRunner().invoke(_app(), [*base, "--tuner", "random"]).exit_code == 0
+    second = CliRunner().invoke(_app(), [*base, "--tuner", "optuna", "--seed", "1"])
+    assert second.exit_code == 0, second.output
+    assert "the plot also draws random seed 0" in " ".join(second.output.split())
+    covers = json.loads((out / "best_config.json").read_text())["covers"]
+    assert covers == {"tuners": ["optuna"], "seed": 1, "not_covered": ["random seed 0"]}
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("config", "[]", "config of the wrong kind"),
+        ("config", "not json", "is not readable"),
+        ("metrics", "{}", "cannot be scored again"),
+        ("metrics", "[]", "metrics of the wrong kind"),
+    ],
+)
+def test_a_damaged_stored_trial_is_one_line_naming_the_file(tmp_path, column, value, message):
+    import sqlite3
+    from contextlib import closing
+
+    out = tmp_path / "out"
+    args = ["tune", "--system", "index", "--rows", "3000", "--trials", "2", "--tuner", "random", "--out", str(out)]
+    assert CliRunner().invoke(_app(), args).exit_code == 0
+    with closing(sqlite3.connect(out / "results.sqlite")) as conn:
+        conn.execute(f"UPDATE trials SET {column} = ? WHERE role = 'trial' AND trial = 0", (value,))
+        conn.commit()
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("placer: error:")]
+    assert "Traceback" not in result.stderr and len(errors) == 1, result.stderr  # (and its bar)
+    assert str(out / "results.sqlite") in errors[0] and message in errors[0], result.stderr
+
+
+def test_a_results_file_of_another_kind_is_refused_not_given_tuning_tables(tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with closing(sqlite3.connect(out / "results.sqlite")) as conn:
+        conn.execute("CREATE TABLE runs (design TEXT)")  # e.g. a placer batch's database
+        conn.commit()
+    args = ["tune", "--system", "index", "--rows", "3000", "--trials", "1", "--tuner", "random", "--out", str(out)]
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code == 2 and "holds other tables (runs), not tuning trials" in result.stderr
+    with closing(sqlite3.connect(out / "results.sqlite")) as conn:
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["runs"]
+
+
+class NaNObjective(QuadraticObjective):
+    """Scores NaN for the DELETE journal (a custom objective dividing by zero)."""
+
+    def score(self, result, reference=None):  # type: ignore[no-untyped-def]
+        if result.ok and result.config["journal_mode"] == "DELETE":
+            return float("nan")
+        return super().score(result, reference)
+
+
+@pytest.mark.parametrize("tuner", ["random", "rl"])
+def test_a_non_finite_score_counts_as_a_failed_trial(tuner, tmp_path):
+    """A NaN score added first stayed best for good, and killed the RL agent's thread (then
+    ask() waited 10 minutes)."""
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        summary = run_tuning(NaNObjective(), tuner, 12, 0, store, "run")
+    assert summary.best_score is not None and np.isfinite(summary.best_score)
+    assert all(s is None or np.isfinite(s) for s in summary.best_so_far)
+
+
+def test_the_rl_tuner_says_so_when_its_agent_died():
+    import time
+
+    from learned_systems.objectives import index_space
+
+    tuner = make_tuner("rl", index_space(), 0, trials=4)
+    tuner.ask()
+    tuner.tell({}, None)
+    tuner._rewards.put("not a reward")  # the agent's next step fails on it
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="the RL tuner's agent stopped"):
+        for _ in range(20):
+            tuner.ask()
+            tuner.tell({}, None)
+    assert time.monotonic() - started < 30
+    tuner.close()
