@@ -51,8 +51,10 @@ def plot_best_so_far(
     figure.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.tmp{path.suffix}")  # a kill leaves no half picture
-    figure.savefig(partial, dpi=100)
-    plt.close(figure)
+    partial = path.with_name(f".{path.name}.tmp")  # a kill leaves no half picture
+    try:
+        figure.savefig(partial, dpi=100, format=path.suffix[1:].lower() or "png")
+    finally:
+        plt.close(figure)
     partial.replace(path)
     return path

@@ -52,21 +52,38 @@ class ResultsStore:
         except sqlite3.Error as exc:
             raise ValueError(f"{self.path}: cannot open a results database ({exc})") from None
         try:
-            tables = {row[0] for row in self._conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if tables and "trials" not in tables:  # e.g. a placer batch's results.sqlite
-                raise sqlite3.DatabaseError(
-                    f"it holds other tables ({', '.join(sorted(tables))}), not tuning trials"
-                )
+            self._check_layout()  # before anything is written to a file of another kind
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.executescript(_SCHEMA)
-            for table, columns in _COLUMNS.items():
-                have = [row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")]
-                if have != columns:
-                    raise sqlite3.DatabaseError(f"its {table} table has other columns ({', '.join(have)})")
+            self._check_layout()
         except sqlite3.DatabaseError as exc:  # corrupt, truncated, another file, read-only
             self._conn.close()
+            raise ValueError(f"{self.path}: not a usable results database ({exc})") from None
+
+    def _check_layout(self) -> None:
+        """Refuse (sqlite3.DatabaseError) a database holding tables of another layout: another
+        program's file (a placer batch's results.sqlite, Optuna's own storage) is not changed."""
+        tables = {row[0] for row in self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "trials" not in tables:
+            raise sqlite3.DatabaseError(
+                f"it holds other tables ({', '.join(sorted(tables))}), not tuning trials"
+            )
+        for table, columns in _COLUMNS.items():
+            if table in tables or "trials" in tables:
+                have = [row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")]
+                if have and have != columns:
+                    raise sqlite3.DatabaseError(
+                        f"its {table} table has other columns ({', '.join(have)})"
+                    )
+
+    def runs(self) -> list[str]:
+        """The runs stored (their rows are not read, so one damaged row elsewhere is no bar)."""
+        try:
+            return [row[0] for row in self._conn.execute(
+                "SELECT DISTINCT run FROM trials ORDER BY run")]
+        except sqlite3.DatabaseError as exc:
             raise ValueError(f"{self.path}: not a usable results database ({exc})") from None
 
     def close(self) -> None:

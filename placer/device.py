@@ -17,14 +17,26 @@ def resolve_device(device: str) -> str:
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu":
         return device
-    try:
-        parsed = torch.device(device)
-    except RuntimeError:
-        parsed = None
-    if parsed is None or parsed.type != "cuda":
-        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {device!r}")
+    parsed = _cuda_device(device)
     if not torch.cuda.is_available():
         raise ValueError(f"device {device!r}: CUDA is not available on this machine (use auto or cpu)")
     if parsed.index is not None and parsed.index >= torch.cuda.device_count():
         raise ValueError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     return device
+
+
+def check_device_name(device: str) -> None:
+    """Refuse a device name that is none of auto, cpu, cuda or cuda:N (a ValueError), without
+    asking whether this machine has it: a run may go to other machines (Ray workers)."""
+    if device not in ("auto", "cpu"):
+        _cuda_device(device)
+
+
+def _cuda_device(device: str) -> torch.device:
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        parsed = None
+    if parsed is None or parsed.type != "cuda":
+        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {device!r}")
+    return parsed

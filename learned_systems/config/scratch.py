@@ -3,19 +3,24 @@
 Trials work in temporary directories (database copies, PostgreSQL clusters), which Python
 removes on a normal exit or an exception, but not when the process is killed (``kill -9``, the
 OOM killer, a closed terminal). Each scratch directory therefore records its owner, the process
-id and that process's start time (so a reused pid is not mistaken for the owner), and the next
-backend of the same kind removes every directory whose owner is gone.
+id, that process's start time (so a reused pid is not mistaken for the owner) and the machine,
+and the next backend of the same kind on that machine removes every directory whose owner is
+gone.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 OWNER_FILE = ".placer-owner"
+#: This machine's name in owner records: a folder shared between machines (NFS, a /tmp bound
+#: into containers) is swept only by the machine that made it.
+_HOST = socket.gethostname().replace(" ", "_") or "-"
 # positions in the fields of /proc/<pid>/stat after the process name (stat's fields 3 and 22)
 _STATE, _START_TIME = 0, 19
 
@@ -57,7 +62,9 @@ def make_scratch(prefix: str, parent: str | Path | None = None) -> tempfile.Temp
     directory) that records this process as its owner."""
     scratch = tempfile.TemporaryDirectory(prefix=prefix, dir=parent)
     pid = os.getpid()
-    (Path(scratch.name) / OWNER_FILE).write_text(f"{pid} {_start_time(pid) or '-'}\n")
+    (Path(scratch.name) / OWNER_FILE).write_text(
+        f"{pid} {_start_time(pid) or '-'} {_HOST}\n"
+    )
     return scratch
 
 
@@ -67,7 +74,9 @@ def stale_scratch(prefix: str, parent: str | Path | None = None) -> list[Path]:
     stale = []
     for folder in Path(parent or tempfile.gettempdir()).glob(f"{prefix}*"):
         try:
-            pid, started = (folder / OWNER_FILE).read_text().split()
+            pid, started, *host = (folder / OWNER_FILE).read_text().split()
+            if host and host != [_HOST]:
+                continue  # another machine's (a shared folder): its pids mean nothing here
             owner_alive = _alive(int(pid), None if started == "-" else started)
         except (OSError, ValueError):
             continue

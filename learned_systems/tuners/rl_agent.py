@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from typing import Any
 
 import gymnasium as gym
@@ -92,8 +93,9 @@ class RLAgentTuner:
             self._error = error
 
     def _next_action(self) -> Any:
-        """The agent's next proposal; a RuntimeError (not a 10-minute wait) once its training
-        thread has died."""
+        """The agent's next proposal; a RuntimeError at once when its training thread has died,
+        and after 10 minutes when it is stuck (asked twice without a ``tell``)."""
+        deadline = time.monotonic() + 600.0
         while True:
             try:
                 return self._actions.get(timeout=0.2)
@@ -102,6 +104,11 @@ class RLAgentTuner:
                     raise RuntimeError(
                         f"the RL tuner's agent stopped: {self._error!r}"
                     ) from self._error
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "the RL tuner's agent proposed nothing for 10 minutes (was a trial "
+                        "asked for twice without tell()?)"
+                    ) from None
 
     def ask(self) -> dict[str, Any]:
         return self.space.from_unit(self._next_action())

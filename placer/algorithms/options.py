@@ -84,16 +84,17 @@ def text(*, none_ok: bool = False) -> OptionCheck:
 
 
 def device() -> OptionCheck:
-    """A torch device this machine has: auto, cpu, cuda or cuda:N (see
-    :func:`placer.device.resolve_device`; "cuda" without CUDA is refused, not run on the CPU)."""
+    """A torch device name: auto, cpu, cuda or cuda:N. Whether the machine has it is checked
+    where the method runs (:func:`placer.device.resolve_device`: "cuda" without CUDA is then
+    refused, not run on the CPU), since a batch may run on other machines."""
 
     def check(name: str, value: Any) -> None:
-        from placer.device import resolve_device  # imports torch: only when a device is given
+        from placer.device import check_device_name  # imports torch: only when one is given
 
         if not isinstance(value, str):
             raise ValueError(f"option {name!r} takes a device name, got {value!r}")
         try:
-            resolve_device(value)
+            check_device_name(value)
         except ValueError as error:
             raise ValueError(f"option {name!r}: {error}") from None
 

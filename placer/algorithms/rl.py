@@ -94,18 +94,17 @@ class RLPlacer(Placer):
         if not 0.0 < self.sample_share <= 1.0:
             raise ValueError(f"sample_share must be in (0, 1], got {sample_share!r}")
         _check_model_path(model)
-        from placer.device import resolve_device
-
-        self.device = resolve_device(device)  # SB3 would quietly run "cuda" on the CPU
 
     def run(
         self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback
     ) -> Placement:
         from envs.macro_placement import NothingToPlace
+        from placer.device import resolve_device
         from placer.rl.inference import env_for_model, load_model, place_and_refine
 
         deadline = Deadline(budget_s)
-        model = load_model(self.model_path, self.device)
+        # resolved here, where it runs: SB3 would quietly run "cuda" on a CPU-only machine
+        model = load_model(self.model_path, resolve_device(self.device))
         try:
             env = env_for_model(model, netlist, placement, self.model_path)
             best, info = place_and_refine(

@@ -246,7 +246,7 @@ def _run(
                     summaries.append(
                         run_tuning(objective, name, trials, seed, store, run, on_trial=advance)
                     )
-            other_runs = sorted({row["run"] for row in store.rows()} - {run})
+            other_runs = sorted(set(store.runs()) - {run})
             curves: dict[str, list] = {}
             rankings: dict[str, ConfigRanking] = {}
             for row in store.rows(run=run, role="trial"):

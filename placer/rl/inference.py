@@ -30,9 +30,10 @@ def load_model(path: str | Path, device: str = "cpu") -> Any:
         raise FileNotFoundError(errno.ENOENT, "no trained model here", str(p))
     try:
         model = MaskablePPO.load(p, device=device)
-    except Exception as error:  # a zip of something else, a damaged or foreign file
+    except Exception as error:  # a zip of something else, a damaged or foreign file, ...
         raise ValueError(
-            f"model {p}: not a trained placement policy ({type(error).__name__}: {error})"
+            f"model {p}: cannot be loaded as a trained placement policy "
+            f"({type(error).__name__}: {error})"
         ) from None
     space = model.observation_space
     if not (isinstance(space, gym.spaces.Dict) and POLICY_INPUTS <= set(space.spaces)):

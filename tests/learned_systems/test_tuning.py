@@ -628,13 +628,45 @@ def test_a_results_file_of_another_kind_is_refused_not_given_tuning_tables(tmp_p
     assert result.exit_code == 2 and "holds other tables (runs), not tuning trials" in result.stderr
     with closing(sqlite3.connect(out / "results.sqlite")) as conn:
         assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["runs"]
+    optuna_like = tmp_path / "optuna" / "results.sqlite"  # Optuna's storage has a trials table
+    optuna_like.parent.mkdir()
+    with closing(sqlite3.connect(optuna_like)) as conn:
+        conn.execute("CREATE TABLE studies (study_id INTEGER)")
+        conn.execute("CREATE TABLE trials (trial_id INTEGER, study_id INTEGER, state TEXT)")
+        conn.commit()
+    result = CliRunner().invoke(_app(), [*args[:-1], str(optuna_like.parent)])
+    assert result.exit_code == 2 and "its trials table has other columns" in result.stderr
+    with closing(sqlite3.connect(optuna_like)) as conn:
+        names = sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master"))
+        assert names == ["studies", "trials"]
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_a_damaged_row_of_another_run_does_not_stop_this_ones_summary(tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    out = tmp_path / "out"
+    base = ["tune", "--system", "index", "--rows", "3000", "--trials", "1", "--tuner", "random", "--out", str(out)]
+    assert CliRunner().invoke(_app(), [*base, "--workload", "uniform"]).exit_code == 0
+    with closing(sqlite3.connect(out / "results.sqlite")) as conn:
+        conn.execute("UPDATE trials SET config = '[]' WHERE role = 'trial'")
+        conn.commit()
+    second = CliRunner().invoke(_app(), [*base, "--workload", "normal"])
+    assert second.exit_code == 0, second.stderr
 
 
 class NaNObjective(QuadraticObjective):
-    """Scores NaN for the DELETE journal (a custom objective dividing by zero)."""
+    """Scores NaN for every other measured configuration, the defaults included (a custom
+    objective dividing by zero)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scored = 0
 
     def score(self, result, reference=None):  # type: ignore[no-untyped-def]
-        if result.ok and result.config["journal_mode"] == "DELETE":
+        self.scored += 1
+        if result.ok and self.scored % 2 == 1:
             return float("nan")
         return super().score(result, reference)
 
@@ -645,6 +677,7 @@ def test_a_non_finite_score_counts_as_a_failed_trial(tuner, tmp_path):
     ask() waited 10 minutes)."""
     with ResultsStore(tmp_path / "r.sqlite") as store:
         summary = run_tuning(NaNObjective(), tuner, 12, 0, store, "run")
+    assert summary.baseline_scores["default"] is None  # the first score made was NaN
     assert summary.best_score is not None and np.isfinite(summary.best_score)
     assert all(s is None or np.isfinite(s) for s in summary.best_so_far)
 
@@ -665,3 +698,13 @@ def test_the_rl_tuner_says_so_when_its_agent_died():
             tuner.tell({}, None)
     assert time.monotonic() - started < 30
     tuner.close()
+
+
+def test_the_best_so_far_plot_is_written_in_the_format_its_name_asks_for(tmp_path):
+    from learned_systems.plots import plot_best_so_far
+
+    heads = {"c": b"\x89PNG", "c.pdf": b"%PDF", "c.svg": b"<?xml", "c.PNG": b"\x89PNG"}
+    for name, head in heads.items():
+        path = plot_best_so_far({"random seed 0": [1.0, 2.0, None]}, tmp_path / name, "t")
+        assert path.read_bytes().startswith(head), name
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(heads)  # no temporary left

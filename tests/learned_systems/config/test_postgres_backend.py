@@ -291,7 +291,7 @@ def test_a_long_temporary_folder_does_not_stop_the_server(monkeypatch):
     import shutil
     import tempfile
 
-    sockets = set(postgres_backend.Path("/tmp").glob("placer-pgs-*"))  # other tests' too
+    made = _record_socket_folders(monkeypatch)
     long_tmp = tempfile.mkdtemp(prefix="placer-test-" + "x" * 60 + "-", dir="/tmp")
     postgres_backend.Path(long_tmp).chmod(0o755)  # reachable by an unprivileged server user
     monkeypatch.setattr(tempfile, "tempdir", long_tmp)
@@ -303,7 +303,7 @@ def test_a_long_temporary_folder_does_not_stop_the_server(monkeypatch):
         backend.close()
     finally:
         shutil.rmtree(long_tmp, ignore_errors=True)
-    assert set(postgres_backend.Path("/tmp").glob("placer-pgs-*")) <= sockets  # ours removed
+    assert made and not any(postgres_backend.Path(p).exists() for p in made)  # ours removed
 
 
 @needs_postgres
@@ -329,16 +329,31 @@ def test_template_dir_is_refused_for_postgres():
         make_backend("postgres", "tpcb", template_dir="/tmp/t")
 
 
+def _record_socket_folders(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """The short socket folders this test makes (other tests may make theirs meanwhile)."""
+    made: list[str] = []
+    make = postgres_backend.make_scratch
+
+    def recording(prefix, parent=None):  # type: ignore[no-untyped-def]
+        folder = make(prefix, parent)
+        if prefix == postgres_backend.SOCKET_PREFIX:
+            made.append(folder.name)
+        return folder
+
+    monkeypatch.setattr(postgres_backend, "make_scratch", recording)
+    return made
+
+
 @needs_postgres
-def test_a_server_that_fails_before_starting_leaves_no_socket_folder(tmp_path):
+def test_a_server_that_fails_before_starting_leaves_no_socket_folder(tmp_path, monkeypatch):
     class Refusing:
         def own(self, path):  # type: ignore[no-untyped-def]
             raise PermissionError(f"cannot hand {path} over")
 
     data = tmp_path / ("x" * 120) / "data"  # too long a socket path: a short folder is made
     data.mkdir(parents=True)
-    sockets = set(postgres_backend.Path("/tmp").glob("placer-pgs-*"))
+    made = _record_socket_folders(monkeypatch)
     with pytest.raises(PermissionError, match="cannot hand"):
         with PostgresServer(find_binaries(), Refusing(), data, remove=False):
             pass
-    assert set(postgres_backend.Path("/tmp").glob("placer-pgs-*")) <= sockets
+    assert made and not any(postgres_backend.Path(p).exists() for p in made)

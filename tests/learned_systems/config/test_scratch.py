@@ -33,8 +33,8 @@ def _gone_pid() -> int:
 
 def test_owner_record_names_this_process():
     with make_scratch("placer-test-") as folder:
-        pid, started = (Path(folder) / OWNER_FILE).read_text().split()
-        assert int(pid) == os.getpid()
+        pid, started, host = (Path(folder) / OWNER_FILE).read_text().split()
+        assert int(pid) == os.getpid() and host == scratch._HOST
         assert started == (scratch._start_time(os.getpid()) or "-")
         assert Path(folder) not in stale_scratch("placer-test-")
 
@@ -47,9 +47,12 @@ def test_only_directories_of_dead_owners_are_stale(tmp_path):
     unknown = _folder(tmp_path, "run-unknown", None)  # not ours, or still being created
     garbled = _folder(tmp_path, "run-garbled", "not a pid")
     _folder(tmp_path, "other-dead", f"{_gone_pid()} 1")  # another prefix
+    this_host = _folder(tmp_path, "run-dead-here", f"{_gone_pid()} 1 {scratch._HOST}")
+    # a folder shared with another machine: a pid of theirs means nothing here
+    elsewhere = _folder(tmp_path, "run-elsewhere", f"{_gone_pid()} 1 another-machine")
     stale = set(stale_scratch("run-", tmp_path))
-    assert stale == {dead, reused}
-    assert {ours, unknown, garbled}.isdisjoint(stale)
+    assert stale == {dead, reused, this_host}
+    assert {ours, unknown, garbled, elsewhere}.isdisjoint(stale)
 
 
 def test_an_exited_owner_not_yet_reaped_is_dead(tmp_path):

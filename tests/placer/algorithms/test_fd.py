@@ -145,3 +145,13 @@ def test_a_diverged_soft_macro_run_never_wins_and_does_not_crash(monkeypatch) ->
     monkeypatch.setattr(fd_module, "place_soft_macros", diverged)
     result = get_placer("fd").place(netlist, placement, 5, seed=0)
     assert np.all(np.isfinite(result.x[netlist.soft_macros]))
+
+
+def test_proxy_or_nan_prices_finite_placements_and_marks_diverged_ones() -> None:
+    from placer.algorithms.base import proxy_or_nan
+
+    netlist, placement = generate(3, 6, 4, seed=1)
+    assert proxy_or_nan(netlist, placement) == evaluate(netlist, placement).proxy
+    diverged = placement.copy()
+    diverged.y[int(netlist.hard_macros[0])] = np.inf
+    assert np.isnan(proxy_or_nan(netlist, diverged))

@@ -588,7 +588,7 @@ def test_damaged_or_foreign_models_are_one_line_naming_the_model(trained_run, ti
         "foreign zip": garbage,
     }
     for model in broken.values():
-        with pytest.raises(ValueError, match=f"model {model}: not a trained placement policy"):
+        with pytest.raises(ValueError, match=f"model {model}: cannot be loaded as a trained placement policy"):
             get_placer("rl", model=str(model)).place(netlist, placement, 10, seed=0)
     run = tmp_path / "run_copy"
     shutil.copytree(out, run, ignore=shutil.ignore_patterns("checkpoints"))
@@ -607,5 +607,7 @@ def test_the_rl_placers_device_is_checked_with_its_options(trained_run, device):
     with pytest.raises(ValueError, match="device must be auto, cpu, cuda or cuda:N"):
         get_placer("rl", model=str(out), device=device)
     if not torch.cuda.is_available():  # SB3 would quietly run "cuda" on the CPU
+        netlist, placement = generate(4, 8, 6, seed=2)
+        placer = get_placer("rl", model=str(out), device="cuda")  # a batch may run elsewhere
         with pytest.raises(ValueError, match="CUDA is not available"):
-            get_placer("rl", model=str(out), device="cuda")
+            placer.place(netlist, placement, 10, seed=0)
