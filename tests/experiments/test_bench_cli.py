@@ -179,8 +179,8 @@ def test_a_package_that_is_not_installed_has_no_figures(monkeypatch) -> None:  #
     index_bench = _bench_module("index_bench")
     monkeypatch.setitem(sys.modules, "pygm", None)  # import pygm now raises ImportError
     rows = index_bench.bench_dataset("uniform", 2_000, 200, 50, 0)
-    missing = [r for r in rows if r["note"] == "not installed"]
-    assert [r["structure"] for r in missing] == ["pygm"]
-    assert missing[0]["ns_per_lookup"] is None and missing[0]["vs_searchsorted"] is None
+    missing = [r for r in rows if r["note"] == "not installed"]  # others too without [bench]
+    assert "pygm" in [r["structure"] for r in missing]
+    assert all(r["ns_per_lookup"] is None and r["vs_searchsorted"] is None for r in missing)
     table = index_bench.markdown(rows, {"keys": 2_000, "queries": 200, "subsample": 50, "seed": 0, "machine": "m"})
     assert "| uniform | pygm | - | - | - | - | - | - | - | not installed |" in table
