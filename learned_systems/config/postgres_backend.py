@@ -156,8 +156,23 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+#: Memory limits of this process's control group (v2, then v1), read when present.
+CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
 def _total_memory_mb() -> int:
-    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20)
+    """The memory this process may use, in MB: the machine's, or its container's limit when
+    lower (a quarter of the host's RAM can be more than a whole container has)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for path in CGROUP_LIMITS:
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < total:  # "max", or v1's near-2**63: no limit
+            total = int(text)
+        break
+    return int(total // 2**20)
 
 
 def postgres_space(allow_unsafe: bool = False) -> KnobSpace:
@@ -469,7 +484,10 @@ class PostgresBackend:
         if created.returncode != 0:
             raise RuntimeError(f"initdb failed: {created.stderr.strip()[-500:]}")
         with PostgresServer(self.binaries, self.run_as, data, remove=False) as server:
-            loaded = server.pgbench(["-U", "postgres", "-i", "-q", "-s", str(self.scale)])
+            loaded = server.pgbench(  # ~16 MB per scale unit: large scales load for a while
+                ["-U", "postgres", "-i", "-q", "-s", str(self.scale)],
+                timeout=max(600.0, 2.0 * self.scale),
+            )
             if loaded.returncode != 0:
                 raise RuntimeError(f"pgbench -i failed: {loaded.stderr.strip()[-500:]}")
         return data

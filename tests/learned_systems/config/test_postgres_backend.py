@@ -357,3 +357,14 @@ def test_a_server_that_fails_before_starting_leaves_no_socket_folder(tmp_path, m
         with PostgresServer(find_binaries(), Refusing(), data, remove=False):
             pass
     assert made and not any(postgres_backend.Path(p).exists() for p in made)
+
+
+def test_the_memory_rule_of_thumb_follows_a_container_limit(tmp_path, monkeypatch):
+    """shared_buffers = a quarter of RAM: of the container's RAM when it has a lower limit."""
+    limit = tmp_path / "memory.max"
+    limit.write_text(f"{2 * 2**30}\n")  # a 2 GiB container
+    monkeypatch.setattr(postgres_backend, "CGROUP_LIMITS", (str(limit),))
+    assert postgres_space().rule_of_thumb["shared_buffers"] == 512
+    limit.write_text("max\n")  # no limit: the machine's memory
+    host = postgres_backend.os.sysconf("SC_PAGE_SIZE") * postgres_backend.os.sysconf("SC_PHYS_PAGES")
+    assert postgres_space().rule_of_thumb["shared_buffers"] == max(host // 2**20 // 4, 16)
