@@ -43,9 +43,13 @@ only when ``w_timing`` is not 0: ``info["cost"]["timing"]`` is None otherwise).
 Defaults 1 / 0.5 / 0.5 / 0: minus the proxy cost. With ``dense_shaping=True`` every step also
 gets ``-w_wl * wire-mask increase / ((W + H) * net_cnt)`` (the step's share of the wirelength
 term over placed pins). If the next macro has no legal cell, the episode ends with reward
-``-infeasible_penalty * (1 + unplaced / movable hard macros)`` and ``info["infeasible"]`` names the macro.
+``-(partial_cost + infeasible_penalty * (1 + unplaced / movable hard macros))``, where
+``partial_cost`` is the weighted cost above of the placement reached, its unplaced hard macros
+stacked at the canvas centre and its soft macros kept (so getting stuck costs more than the
+design's placements do); ``info["infeasible"]`` names the macro and ``info["partial_cost"]``
+holds that cost (``cost`` and ``placement`` are only given for complete placements).
 
-``info`` at the end holds ``cost`` (the breakdown), ``placement`` (a
+``info`` at the end of a complete episode holds ``cost`` (the breakdown), ``placement`` (a
 :class:`~netlists.model.Placement`, writable with :meth:`MacroPlacementEnv.write_plc`) and
 ``design``.
 
@@ -351,10 +355,19 @@ class MacroPlacementEnv(gym.Env):
             np.float32,
         )
         ctx_cnt = float(np.sum(netlist.net_weight)) or 1.0
+        # ports, soft and fixed macros keep their given positions (the env places the rest):
+        # a NaN there made NaN observations, then failed the cost at the episode's last step
+        kept = np.setdiff1d(netlist.placeable, order)
+        bad = kept[~(np.isfinite(placement.x[kept]) & np.isfinite(placement.y[kept]))]
+        if bad.size:
+            raise ValueError(f"{netlist.name}: node {netlist.names[int(bad[0])]} has a non-finite "
+                             f"position ({bad.size} such node(s))")
         first = SequentialGridState(netlist, placement, order, soft_macros_placed=self.soft_macros_placed, grid=grid)
-        if not first.legal_mask().any():  # found now, not at some reset deep into training
-            name = netlist.names[first.current]
-            raise NothingToPlace(f"{netlist.name}: macro {name} fits nowhere on the empty canvas")
+        for node in order:  # found now, not at some reset deep into training
+            if not first.legal_mask(int(node)).any():
+                raise NothingToPlace(
+                    f"{netlist.name}: macro {netlist.names[int(node)]} fits nowhere on the empty canvas"
+                )
         return _DesignStatic(
             netlist, placement, grid, order, node_static, edges, weight, np.clip(design_vec, 0, 1),
             degree_norm, (c.width + c.height) * ctx_cnt,
@@ -418,7 +431,10 @@ class MacroPlacementEnv(gym.Env):
                 unplaced = state.order.size - state.n_placed
                 info["infeasible"] = static.netlist.names[state.current]
                 info["unplaced"] = unplaced
-                reward -= self.infeasible_penalty * (1.0 + unplaced / state.order.size)
+                info["partial_cost"] = self._partial_cost()
+                reward -= info["partial_cost"] + self.infeasible_penalty * (
+                    1.0 + unplaced / state.order.size
+                )
         self._terminated = terminated
         self.last_info = info
         return self._observation(), float(reward), terminated, False, info
@@ -429,6 +445,28 @@ class MacroPlacementEnv(gym.Env):
         d = (cells[:, 0] - row) ** 2 + (cells[:, 1] - col) ** 2
         r, c = cells[int(np.argmin(d))]
         return int(r), int(c)
+
+    def _partial_cost(self) -> float:
+        """The weighted cost of an infeasible episode's placement, its unplaced hard macros
+        stacked at the canvas centre and the soft macros kept (no placement of it is
+        returned): a penalty on the scale of this design's costs, so that getting stuck never
+        pays more than finishing (a fixed penalty of 2-4 did on designs costing over 2)."""
+        from placer.cost.proxy import evaluate
+
+        state, static = self._state, self._static
+        assert state is not None and static is not None
+        placement = state.placement.copy()
+        canvas = static.netlist.require_canvas()
+        rest = state.order[state.step_index:]
+        placement.x[rest], placement.y[rest] = canvas.width / 2, canvas.height / 2
+        cost = evaluate(static.netlist, placement)
+        total = (self.weights["wirelength"] * cost.wirelength + self.weights["density"] * cost.density
+                 + self.weights["congestion"] * cost.congestion)
+        if self.weights["timing"] != 0.0:
+            from placer.cost.timing import timing_cost
+
+            total += self.weights["timing"] * timing_cost(static.netlist, placement).worst
+        return float(total)
 
     def _final_reward(self, info: dict[str, Any]) -> float:
         """Exact cost of the final placement (soft macros by FD first) as a reward."""

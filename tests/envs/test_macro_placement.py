@@ -207,8 +207,18 @@ def test_infeasible_episode_ends_with_penalty():
     while not done:
         _, reward, done, _, info = env.step(int(np.flatnonzero(env.action_masks())[0]))
     assert info["infeasible"] in netlist.names and info["unplaced"] > 0
-    assert reward <= -env.infeasible_penalty
     assert env.action_masks().any()  # the terminal mask stays a valid distribution
+    assert "placement" not in info and "cost" not in info  # no placement to keep
+    # the penalty sits on the design's own cost scale: the cost of the placement reached, the
+    # unplaced macros at the canvas centre (a flat 2-4 paid getting stuck on costly designs)
+    reached = env._state.placement.copy()
+    rest = env._state.order[env._state.step_index:]
+    canvas = netlist.require_canvas()
+    reached.x[rest], reached.y[rest] = canvas.width / 2, canvas.height / 2
+    assert info["partial_cost"] == pytest.approx(evaluate(netlist, reached).proxy, rel=1e-12)
+    n = env._state.order.size
+    expected = -(info["partial_cost"] + env.infeasible_penalty * (1 + info["unplaced"] / n))
+    assert reward == pytest.approx(expected, rel=1e-12)
 
 
 def test_generator_source():
@@ -429,3 +439,34 @@ def test_timing_is_none_in_the_info_unless_it_weighs_something() -> None:  # typ
         while not done:
             _, _, done, _, info = env.step(int(np.flatnonzero(env.action_masks())[0]))
         assert (info["cost"]["timing"] is not None) == computed
+
+
+def test_a_later_macro_that_fits_nowhere_is_found_at_construction() -> None:
+    """Only the first macro of the order was checked: a later one too wide for the canvas made
+    every episode end infeasible."""
+    import dataclasses
+
+    from envs.macro_placement import NothingToPlace
+
+    netlist, placement = generate(6, 12, 6, seed=0, name="wide")
+    c = netlist.require_canvas()
+    hard = netlist.hard_macros
+    smallest = hard[np.argmin(netlist.width[hard] * netlist.height[hard])]  # placed last by area
+    width, height = netlist.width.copy(), netlist.height.copy()
+    area = width[smallest] * height[smallest]
+    width[smallest] = 1.2 * c.width  # too wide, and thin: still the smallest area, placed last
+    height[smallest] = 0.5 * area / width[smallest]
+    wide = (dataclasses.replace(netlist, width=width, height=height), placement)
+    with pytest.raises(NothingToPlace, match="wide: macro .* fits nowhere on the empty canvas"):
+        MacroPlacementEnv(wide, max_grid=16, max_nodes=8, max_edges=32)
+
+
+def test_a_non_finite_kept_position_is_refused_at_construction() -> None:
+    netlist, placement = generate(6, 12, 6, seed=0)
+    bad = placement.copy()
+    bad.x[netlist.soft_macros[0]] = np.nan  # soft macros are kept: NaN observations followed
+    with pytest.raises(ValueError, match="has a non-finite position"):
+        MacroPlacementEnv((netlist, bad), max_grid=16, max_nodes=8, max_edges=32)
+    ignored = placement.copy()
+    ignored.x[netlist.hard_macros[0]] = np.nan  # a movable hard macro's is never read
+    MacroPlacementEnv((netlist, ignored), max_grid=16, max_nodes=8, max_edges=32).reset(seed=0)
