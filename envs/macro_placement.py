@@ -24,8 +24,10 @@ Observation (``Dict``, fixed shapes):
   (:meth:`~placer.algorithms.grid_state.SequentialGridState.cost_mask`); min-max normalised
   over legal cells, 1 on illegal cells; zeros when ``use_wiremask=False``), the legal mask, a
   RUDY congestion estimate (divided by its maximum), the design's extent inside the padded
-  grid, and a density estimate: the mean soft-macro density under the current macro's
-  footprint centred at each cell (clipped to [0, 1]);
+  grid, and a density estimate: the soft-macro density of the whole density-grid cells the
+  current macro's footprint touches, centred at each cell, over the footprint's area in cells
+  (an upper estimate of the mean density under it: partly covered boundary cells count whole,
+  so it reads high where the footprint is small against the cells; clipped to [0, 1]);
 * ``macro`` ``(8,)``: current macro width, height (canvas fractions), area share, distinct
   nets / max over macros, episode progress, area still to place, footprint in grid cells / G;
 * ``design`` ``(8,)``: hard macros / ``max_nodes``, soft macros, ports and nets (log-scaled),
