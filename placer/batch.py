@@ -493,23 +493,55 @@ def _run_batch_locked(
 
 
 def _run_in_pool(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord) -> None:
-    """Run tasks on ``jobs`` spawned worker processes, handing each record over as it comes."""
+    """Run tasks on ``jobs`` spawned worker processes, handing each record over as it comes.
+
+    A worker that dies (killed, out of memory, a crash in compiled code) breaks the whole pool:
+    the tasks it had not started go to a fresh pool, and those that were under way are run
+    again one at a time, so that only a task that kills its worker again is recorded as failed.
+    """
+    queue: list[PlacementTask] = list(tasks)
+    alone: list[PlacementTask] = []
+    lost_once: set[tuple] = set()  # lost without being seen under way (a very quick death)
+    while queue or alone:
+        if alone:
+            task = alone.pop(0)
+            for lost in sum(_pool_round([task], 1, record_done), []):
+                record_done(failed_record(lost, "its worker process died while running it "
+                                                "(killed, out of memory or a crash)"))
+            continue
+        under_way, not_started = _pool_round(queue, jobs, record_done)
+        again = [t for t in not_started if t.key in lost_once]  # lost twice: run alone
+        lost_once.update(t.key for t in not_started)
+        alone = under_way + again
+        queue = [t for t in not_started if t.key not in {a.key for a in again}]
+
+
+def _pool_round(
+    tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord
+) -> tuple[list[PlacementTask], list[PlacementTask]]:
+    """One pool over ``tasks``; when it breaks, the tasks it lost: ``(under way, not started)``
+    (a task counts as under way once the pool handed it to a worker, as polled every 0.2 s)."""
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
         max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_worker_init
     )
     pending: dict[Future[RunRecord], PlacementTask] = {}
+    started: set[Future[RunRecord]] = set()
+    under_way: list[PlacementTask] = []
+    not_started: list[PlacementTask] = []
     try:
         for task in tasks:
             pending[pool.submit(run_task, task)] = task
         while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            started.update(f for f in pending if f.running())
             for future in finished:
                 task = pending.pop(future)
                 try:
                     record = future.result()
-                except BrokenProcessPool as exc:
-                    record = failed_record(task, f"worker process died: {exc}")
+                except BrokenProcessPool:
+                    (under_way if future in started else not_started).append(task)
+                    continue
                 except Exception as exc:  # noqa: BLE001 - e.g. a result that does not unpickle
                     record = failed_record(task, _error_text(exc))
                 record_done(record)
@@ -520,6 +552,7 @@ def _run_in_pool(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecor
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    return under_way, not_started
 
 
 def _worker_init() -> None:

@@ -39,6 +39,9 @@ class JitterForBatchTests(Placer):
     name = "test_batch_jitter"
 
     def run(self, netlist, placement, budget_s, seed, progress):
+        if self.options.get("die_on") == [netlist.name, seed]:  # a crash / an OOM kill
+            import os, signal
+            os.kill(os.getpid(), signal.SIGKILL)
         time.sleep(float(self.options.get("sleep_s", 0.0)))
         rng = np.random.default_rng(seed)
         m = netlist.macros
@@ -353,3 +356,16 @@ def test_a_method_named_twice_runs_once() -> None:
     from placer.commands.place import _split_list
 
     assert _split_list("sa, refine,sa,,greedy") == ["sa", "refine", "greedy"]
+
+
+def test_a_task_that_kills_its_worker_fails_alone(suite: Path, plugin: str, tmp_path: Path) -> None:
+    """A dead worker broke the pool and every queued task was recorded as failed ("worker
+    process died"), on every rerun too: now only the task that kills its worker fails."""
+    runs = tmp_path / "runs"
+    options = {METHOD: {"die_on": ["tiny_a", 0], "sleep_s": 0.3}}
+    tasks = make_tasks(find_designs(suite), [METHOD], [0, 1, 2], runs, 1.0, options, [plugin])
+    summary = run_batch(tasks, runs, jobs=2, show_progress=False)
+    assert (summary.ok, summary.failed) == (5, 1)
+    failed = [r for r in rows(runs).values() if r.status != "ok"]
+    assert [(r.design, r.seed) for r in failed] == [("tiny_a", 0)]
+    assert "its worker process died while running it" in failed[0].error
