@@ -291,6 +291,8 @@ def recover_staged(runs_dir: Path, store: ResultStore) -> None:
             staged.replace(final)
         else:
             staged.unlink(missing_ok=True)
+    for partial in runs_dir.rglob("*.plc.tmp" + STAGED_SUFFIX):  # a write cut short by a kill
+        partial.unlink(missing_ok=True)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -489,6 +491,8 @@ def _run_batch_locked(
                 _run_in_pool(todo, jobs, record_done)
         except KeyboardInterrupt:
             summary.interrupted = True
+        finally:  # a stop between a row's commit and its publish leaves no row without a file
+            recover_staged(Path(runs_dir), store)
     return summary
 
 

@@ -369,3 +369,26 @@ def test_a_task_that_kills_its_worker_fails_alone(suite: Path, plugin: str, tmp_
     failed = [r for r in rows(runs).values() if r.status != "ok"]
     assert [(r.design, r.seed) for r in failed] == [("tiny_a", 0)]
     assert "its worker process died while running it" in failed[0].error
+
+
+def test_a_stop_between_a_rows_commit_and_its_publish_leaves_no_row_without_a_file(
+    suite: Path, plugin: str, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C or SIGTERM there used to leave an ok row whose .plc was still only staged until
+    some later batch ran in the folder; a write cut short left a .plc.tmp.staged for good."""
+    import placer.batch as batch
+
+    runs = tmp_path / "runs"
+    tasks = make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0, 1], runs, 1.0, {}, [plugin])
+
+    def stopped(runs_dir, record):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt  # arrives right after the row was committed
+
+    monkeypatch.setattr(batch, "publish", stopped)
+    leftover = runs / "tiny_a" / METHOD / ("seed9.plc.tmp" + batch.STAGED_SUFFIX)
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text("half a file")
+    assert run_batch(tasks, runs, show_progress=False).interrupted
+    found = rows(runs)
+    assert found and all((runs / r.plc_path).is_file() for r in found.values() if r.status == "ok")
+    assert not list(runs.rglob("*" + batch.STAGED_SUFFIX))
