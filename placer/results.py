@@ -115,6 +115,12 @@ class ResultStore:
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as conn:
+                tables = {row[0] for row in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                if tables and "runs" not in tables:  # e.g. a placer tune results.sqlite
+                    raise sqlite3.DatabaseError(
+                        f"it holds other tables ({', '.join(sorted(tables))}), not placement runs"
+                    )
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute(_schema())
                 self._add_missing_columns(conn)

@@ -392,3 +392,18 @@ def test_a_stop_between_a_rows_commit_and_its_publish_leaves_no_row_without_a_fi
     found = rows(runs)
     assert found and all((runs / r.plc_path).is_file() for r in found.values() if r.status == "ok")
     assert not list(runs.rglob("*" + batch.STAGED_SUFFIX))
+
+
+def test_a_results_file_of_another_kind_is_refused_not_given_a_runs_table(tmp_path: Path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    path = tmp_path / "results.sqlite"
+    with closing(sqlite3.connect(path)) as conn:  # e.g. a placer tune results database
+        conn.execute("CREATE TABLE trials (run TEXT)")
+        conn.commit()
+    with pytest.raises(ValueError, match=r"holds other tables \(trials\), not placement runs"):
+        ResultStore(path)
+    with closing(sqlite3.connect(path)) as conn:
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["trials"]
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
