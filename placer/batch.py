@@ -379,12 +379,15 @@ def check_conflicts(
 ) -> None:
     """Refuse tasks that would silently mix with other runs in the folder.
 
-    Always: a task whose ``.plc`` would overwrite an ok run of another budget. With ``resume``
+    Always: a task whose ``.plc`` would overwrite an ok run of another budget, a design name
+    the folder holds from another netlist file, and options other than those of the ok runs of
+    the same method and design that stay. With ``resume``
     (which skips finished runs): a finished run made with other method options or from another
     design file of the same name, since skipping it would report that run as this one.
     """
     existing = {(r.design, r.method, int(r.seed)): r for r in store.records(STATUS_OK)}
     where = store.path.parent
+    _refuse_mixed_designs_and_options(existing, tasks, resume, where)
     for t in tasks:
         other = existing.get((t.design.name, t.method, int(t.seed)))
         if other is None:
@@ -408,6 +411,41 @@ def check_conflicts(
                 f"{what} placed from {other.netlist_path}, another file than "
                 f"{t.design.netlist}; use another runs folder for this suite"
             )
+
+
+def _refuse_mixed_designs_and_options(
+    existing: dict[tuple[str, str, int], RunRecord],
+    tasks: Sequence[PlacementTask],
+    resume: bool,
+    where: Path,
+) -> None:
+    """Refuse tasks that would put two netlists under one design name in the folder (its
+    leaderboard then refuses the folder), or runs of one method on one design with other
+    options than the ok runs that stay (one table cell would mix two settings)."""
+    file_of = {r.design: r.netlist_path for r in existing.values()}
+    replaced = set() if resume else {(t.design.name, t.method, int(t.seed)) for t in tasks}
+    same: dict[tuple[str, str], bool] = {}
+    for t in tasks:
+        stored = file_of.get(t.design.name)
+        if stored is not None:
+            pair = (str(stored), str(t.design.netlist))
+            if pair not in same:
+                same[pair] = same_design_file(stored, t.design.netlist)
+            if not same[pair]:
+                raise ValueError(
+                    f"{where} holds runs of design {t.design.name} placed from {stored}, another "
+                    f"file than {t.design.netlist}; use another runs folder for this suite"
+                )
+        asked = json.loads(_options_json(t.options))
+        for key, row in existing.items():
+            if key[:2] == (t.design.name, t.method) and key not in replaced and (
+                row.options_dict() != asked
+            ):
+                raise ValueError(
+                    f"{where} holds {t.method} on {t.design.name} seed {row.seed} with options "
+                    f"{row.options} (asked: {json.dumps(asked, sort_keys=True)}): one leaderboard "
+                    "cell would mix them; use the same options or another runs folder"
+                )
 
 
 def run_batch(

@@ -407,3 +407,24 @@ def test_a_results_file_of_another_kind_is_refused_not_given_a_runs_table(tmp_pa
     with closing(sqlite3.connect(path)) as conn:
         assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["trials"]
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_a_folder_never_mixes_two_netlists_of_one_name_or_two_option_sets_in_one_cell(
+    suite: Path, plugin: str, tmp_path: Path
+) -> None:
+    """Only a --resume of the same run was checked: a new seed with other options went into
+    the same leaderboard cell, and a new method on another netlist of the same name was
+    accepted (the folder's leaderboard then refused the whole folder)."""
+    runs = tmp_path / "runs"
+    designs = find_designs(suite, ["tiny_a"])
+    first = make_tasks(designs, [METHOD], [0], runs, 1.0, {METHOD: {"scale": 0.3}}, [plugin])
+    assert run_batch(first, runs, show_progress=False).ok == 1
+    other_seed = make_tasks(designs, [METHOD], [1], runs, 1.0, {METHOD: {"scale": 0.9}}, [plugin])
+    with pytest.raises(ValueError, match="one leaderboard cell would mix them"):
+        run_batch(other_seed, runs, show_progress=False)
+    both = make_tasks(designs, [METHOD], [0, 1], runs, 1.0, {METHOD: {"scale": 0.9}}, [plugin])
+    assert run_batch(both, runs, show_progress=False).ok == 2  # every run of the cell replaced
+    write_design(tmp_path / "other" / "tiny_a", 7, "tiny_a")
+    elsewhere = make_tasks(find_designs(tmp_path / "other"), ["greedy"], [0], runs, 1.0, {}, [plugin])
+    with pytest.raises(ValueError, match="holds runs of design tiny_a placed from .* another file"):
+        run_batch(elsewhere, runs, show_progress=False)
