@@ -314,8 +314,9 @@ def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
         f"and method; each cell is {how}.",
         f"placer-gym {versions or 'unknown'}, git commit {commits}.",
         "`initial` is each design's `initial.plc` (a reference: not ranked, never marked best). "
-        "Bold: lowest proxy per design. `mean` is over the designs where every column has a "
-        "result; `mean rank` ranks the methods per design (1 = lowest proxy).",
+        "Bold: lowest proxy per design. `mean` is over the designs where every method with "
+        "any result has one (a method that failed everywhere gets no mean, rank or bar); "
+        "`mean rank` ranks the methods per design (1 = lowest proxy).",
     ]
 
 
@@ -406,8 +407,12 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     page = ["<h1>Leaderboard</h1>", *[f"<p>{html.escape(n).replace('**', '')}</p>" for n in notes]]
     for metric in METRICS:
         text, n_complete = _formatted(table, metric, methods)
-        md += [f"## {_METRIC_TITLES[metric]}", "", markdown_table(text), ""]
-        page += [f"<h2>{html.escape(_METRIC_TITLES[metric])}</h2>", _html_table(text)]
+        n_designs = len(text) - 2  # the two summary rows
+        covered = (f"`mean` and `mean rank` are over {n_complete} of {n_designs} design(s)."
+                   if n_complete < n_designs else "")
+        md += [f"## {_METRIC_TITLES[metric]}", "", markdown_table(text), "", *([covered, ""] if covered else [])]
+        page += [f"<h2>{html.escape(_METRIC_TITLES[metric])}</h2>", _html_table(text),
+                 *([f"<p>{html.escape(covered)}</p>"] if covered else [])]
     failures = runs[runs["status"] != "ok"]
     if not failures.empty:
         md += ["## Failed runs", ""]

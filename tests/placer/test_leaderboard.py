@@ -96,6 +96,8 @@ def test_written_files(runs: Path, tmp_path: Path) -> None:
     assert "| d1 | 1.0000 | **0.5000** | 0.6000 | 0.7000 |" in proxy_table
     assert "| d2 | 2.0000 | failed | 1.5000 | **1.2000** |" in proxy_table
     assert "| **mean rank** | — | 1.00 | 2.00 | 3.00 |" in proxy_table
+    assert "`mean` and `mean rank` are over 1 of 2 design(s)." in proxy_table  # d2 lacks cc
+    assert "are over 1 of 2 design(s).</p>" in paths["html"].read_text()
     assert "d2 / cc / seed 0: RuntimeError: boom" in markdown and "more detail" not in markdown
     assert "best seed" in markdown
     csv = pd.read_csv(paths["csv"])
