@@ -424,6 +424,10 @@ def _refuse_mixed_designs_and_options(
     options than the ok runs that stay (one table cell would mix two settings)."""
     file_of = {r.design: r.netlist_path for r in existing.values()}
     replaced = set() if resume else {(t.design.name, t.method, int(t.seed)) for t in tasks}
+    staying: dict[tuple[str, str], list[RunRecord]] = {}  # parsed once, grouped by cell
+    for key, row in existing.items():
+        if key not in replaced:
+            staying.setdefault(key[:2], []).append(row)
     same: dict[tuple[str, str], bool] = {}
     for t in tasks:
         stored = file_of.get(t.design.name)
@@ -437,10 +441,8 @@ def _refuse_mixed_designs_and_options(
                     f"file than {t.design.netlist}; use another runs folder for this suite"
                 )
         asked = json.loads(_options_json(t.options))
-        for key, row in existing.items():
-            if key[:2] == (t.design.name, t.method) and key not in replaced and (
-                row.options_dict() != asked
-            ):
+        for row in staying.get((t.design.name, t.method), []):
+            if row.options_dict() != asked:
                 raise ValueError(
                     f"{where} holds {t.method} on {t.design.name} seed {row.seed} with options "
                     f"{row.options} (asked: {json.dumps(asked, sort_keys=True)}): one leaderboard "
@@ -538,18 +540,17 @@ def _run_in_pool(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecor
     """Run tasks on ``jobs`` spawned worker processes, handing each record over as it comes.
 
     A worker that dies (killed, out of memory, a crash in compiled code) breaks the whole pool:
-    the tasks it had not started go to a fresh pool, and those that were under way are run
-    again one at a time, so that only a task that kills its worker again is recorded as failed.
+    the tasks it had not started go to a fresh pool, and those that may have been under way are
+    run again each in a pool of its own (``jobs`` at once), so that only a task that kills its
+    worker again is recorded as failed.
     """
     queue: list[PlacementTask] = list(tasks)
     alone: list[PlacementTask] = []
     lost_once: set[tuple] = set()  # lost without being seen under way (a very quick death)
     while queue or alone:
         if alone:
-            task = alone.pop(0)
-            for lost in sum(_pool_round([task], 1, record_done), []):
-                record_done(failed_record(lost, "its worker process died while running it "
-                                                "(killed, out of memory or a crash)"))
+            _run_alone(alone, jobs, record_done)
+            alone = []
             continue
         under_way, not_started = _pool_round(queue, jobs, record_done)
         again = [t for t in not_started if t.key in lost_once]  # lost twice: run alone
@@ -562,7 +563,8 @@ def _pool_round(
     tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord
 ) -> tuple[list[PlacementTask], list[PlacementTask]]:
     """One pool over ``tasks``; when it breaks, the tasks it lost: ``(under way, not started)``
-    (a task counts as under way once the pool handed it to a worker, as polled every 0.2 s)."""
+    (under way: the pool had queued it for a worker, as polled every 0.2 s; that includes up to
+    one task per worker not yet begun, which then only runs alone)."""
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
         max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_worker_init
@@ -595,6 +597,38 @@ def _pool_round(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return under_way, not_started
+
+
+def _run_alone(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord) -> None:
+    """Run each task in a single-worker pool of its own, ``jobs`` at once: a worker that dies
+    then names its task, which is recorded as failed with the pool's error."""
+    context = multiprocessing.get_context("spawn")
+    todo = list(tasks)
+    running: dict[Future[RunRecord], tuple[PlacementTask, ProcessPoolExecutor]] = {}
+    try:
+        while todo or running:
+            while todo and len(running) < max(jobs, 1):
+                task = todo.pop(0)
+                pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_worker_init)
+                running[pool.submit(run_task, task)] = (task, pool)
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                task, pool = running.pop(future)
+                try:
+                    record = future.result()
+                except BrokenProcessPool as exc:
+                    record = failed_record(task, "its worker process died while running it "
+                                                 f"(killed, out of memory or a crash): {exc}")
+                except Exception as exc:  # noqa: BLE001 - e.g. a result that does not unpickle
+                    record = failed_record(task, _error_text(exc))
+                pool.shutdown(wait=True)
+                record_done(record)
+    except BaseException:
+        for future, (_, pool) in running.items():
+            future.cancel()
+            _stop_workers(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
+        raise
 
 
 def _worker_init() -> None:
