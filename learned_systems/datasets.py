@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from learned_systems.index.keys import as_sorted_keys
-from learned_systems.validation import whole_number
+from learned_systems.validation import finite_number, whole_number
 
 _SCALE = 2.0**52  # keys span ~2^52..2^62, like 64-bit ids
 
@@ -74,7 +74,7 @@ def generate_keys(name: str, size: int, seed: int = 0) -> np.ndarray:
     if name not in GENERATORS:
         raise ValueError(f"unknown dataset {name!r}: expected one of {sorted(GENERATORS)}")
     size = whole_number("size", size, 0, MAX_KEYS)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(whole_number("seed", seed, 0))
     keys = GENERATORS[name](rng, size) if size else np.zeros(0, np.uint64)
     keys.sort()
     return keys
@@ -85,9 +85,11 @@ def generate_queries(
 ) -> np.ndarray:
     """Query keys: drawn uniformly from ``keys`` (SOSD style), a fraction replaced by random
     values between the smallest and largest key (mostly absent from the set)."""
-    if not 0.0 <= absent_fraction <= 1.0:
+    absent_fraction = finite_number("absent_fraction", absent_fraction, 0.0)
+    if absent_fraction > 1.0:
         raise ValueError(f"absent_fraction must be in [0, 1], got {absent_fraction}")
     size = whole_number("size", size, 0, MAX_KEYS)
+    seed = whole_number("seed", seed, 0)
     if not (isinstance(keys, np.ndarray) and keys.dtype == np.uint64 and keys.ndim == 1):
         keys = as_sorted_keys(keys)  # checked and converted (a copy)
     elif keys.size > 1 and bool(np.any(keys[1:] < keys[:-1])):  # checked without a copy

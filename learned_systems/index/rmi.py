@@ -41,6 +41,7 @@ class RMIIndex:
         self.fallbacks = 0  # queries answered by the verification fallback in the last lookup
         xs, ys = constraint_points(self.keys)
         self._min_key = xs[0] if xs.size else np.uint64(0)
+        self._max_key = xs[-1] if xs.size else np.uint64(0)
         self._span = float(xs[-1] - xs[0]) if xs.size else 1.0
         self._span = self._span or 1.0
         positions = ys.astype(np.float64)
@@ -58,7 +59,14 @@ class RMIIndex:
 
     # -- model pieces -----------------------------------------------------------------------
     def _normalise(self, keys: np.ndarray) -> np.ndarray:
-        return (np.maximum(keys, self._min_key) - self._min_key).astype(np.float64) / self._span
+        """Keys to [0, 1], clamped to the training range.
+
+        Clamping matters above the range too: a cubic root extrapolated past its last training
+        point can turn back down and send every larger query to a far leaf; clamped, such a
+        query lands on the last point ``(max key + 1, n)``, whose leaf window holds ``n``.
+        """
+        clamped = np.minimum(np.maximum(keys, self._min_key), self._max_key)
+        return (clamped - self._min_key).astype(np.float64) / self._span
 
     def _leaf_of(self, unit: np.ndarray) -> np.ndarray:
         scale = self.num_models / max(self.keys.size, 1)

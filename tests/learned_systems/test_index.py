@@ -290,3 +290,30 @@ def test_dataset_generators_refuse_bad_sizes_in_one_line():
     assert queries.dtype == np.uint64 and set(queries.tolist()) <= {1, 2, 3}
     with pytest.raises(UnsortedKeysError):
         generate_queries([3, 1], 4)
+
+
+def test_dataset_generators_refuse_bad_seeds_and_fractions_naming_them():
+    keys = np.arange(3, dtype=np.uint64)
+    for seed in (-1, 2.5, "0"):
+        with pytest.raises(ValueError, match="seed must be a whole number"):
+            generate_keys("uniform", 10, seed=seed)
+        with pytest.raises(ValueError, match="seed must be a whole number"):
+            generate_queries(keys, 4, seed=seed)
+    for fraction in ("0.5", float("nan"), -0.1):
+        with pytest.raises(ValueError, match="absent_fraction must be a finite number"):
+            generate_queries(keys, 4, absent_fraction=fraction)
+    with pytest.raises(ValueError, match=r"absent_fraction must be in \[0, 1\]"):
+        generate_queries(keys, 4, absent_fraction=1.5)
+
+
+@pytest.mark.parametrize("root", ["linear", "cubic"])
+def test_rmi_queries_above_the_largest_key_need_no_full_search(root):
+    """A cubic root extrapolated past the last key used to turn down and send every larger
+    query to leaf 0, answered only by the full-search repair; clamped, they land on the last
+    training point, whose leaf window holds ``n``."""
+    rng = np.random.default_rng(0)
+    keys = np.sort(rng.integers(2**40, 2**41, 100_000, dtype=np.uint64))
+    above = rng.integers(2**41, 2**62, 10_000, dtype=np.uint64)
+    index = RMIIndex(keys, num_models=1024, root=root)
+    np.testing.assert_array_equal(index.lookup(above), np.full(above.size, keys.size))
+    assert index.fallbacks == 0
