@@ -99,6 +99,13 @@ class Canvas:
     def cell_height(self) -> float:
         return self.height / self.rows
 
+    @property
+    def smoothing_reach(self) -> int:
+        """``smooth_range`` capped at the grid's larger side: a wider range spreads every row
+        and column over all of it, exactly as this one does, and a huge header value such as
+        ``2**63`` would overflow the cost's integer arithmetic."""
+        return int(min(self.smooth_range, max(self.cols, self.rows)))
+
     def replace(self, **changes: object) -> Canvas:
         return dataclasses.replace(self, **changes)
 

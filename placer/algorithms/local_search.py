@@ -367,7 +367,7 @@ def net_heat(state: SearchState, v: np.ndarray, h: np.ndarray) -> np.ndarray:
     rmax = np.maximum.reduceat(ev._rows, starts)
     cmin = np.minimum.reduceat(ev._cols, starts)
     cmax = np.maximum.reduceat(ev._cols, starts)
-    s = int(c.smooth_range)
+    s = c.smoothing_reach
     dr = ev._rows[starts]
     heat = _box_sums(oh, dr - s, dr + s, cmin, cmax) + _box_sums(ov, rmin, rmax, cmin - s, cmax + s)
     heat *= ctx.route_weight

@@ -340,7 +340,7 @@ class IncrementalEvaluator:
             self._geo,
             c.rows,
             c.cols,
-            int(c.smooth_range),
+            c.smoothing_reach,
             p.x,
             p.y,
             self._ex,

@@ -65,7 +65,7 @@ def congestion_maps(
     c = ctx.canvas
     cw, ch = c.width / c.cols, c.height / c.rows
     vcap, hcap = cw * c.vroutes_per_micron, ch * c.hroutes_per_micron
-    v, h = smooth(v_raw / vcap, h_raw / hcap, c.smooth_range)
+    v, h = smooth(v_raw / vcap, h_raw / hcap, c.smoothing_reach)
     return v + vm_raw / vcap, h + hm_raw / hcap
 
 

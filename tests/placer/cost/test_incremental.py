@@ -367,3 +367,21 @@ def test_a_priced_move_keeps_its_own_copy_of_the_callers_arrays():
     ev.commit(mv)
     assert ev.placement.x[h] == 5.0
     _assert_same(ev.cost, ev.full_cost())
+
+
+def test_a_smoothing_range_past_the_grid_prices_like_the_grid_size() -> None:
+    """A range at least the grid's larger side spreads over whole rows and columns; a header
+    value past int64 (``2**63``) used to crash the cost, and ``2**63 - 1`` to wrap silently."""
+    import dataclasses
+
+    nl, start = _generated()
+    c = nl.canvas
+    side = max(c.cols, c.rows)
+    expected = evaluate(dataclasses.replace(nl, canvas=c.replace(smooth_range=side)), start)
+    for huge in (side + 1, 10**18, 2**63 - 1, 2**63, 10**40):
+        wide = dataclasses.replace(nl, canvas=c.replace(smooth_range=huge))
+        _assert_same(evaluate(wide, start), expected)
+        ev = IncrementalEvaluator(wide, start)
+        _assert_same(ev.cost, expected)
+        i = int(wide.hard_macros[0])
+        _assert_priced_like_full(wide, ev, ev.propose([i], [c.width / 2], [c.height / 2]))
