@@ -38,7 +38,11 @@ def default_grid(width: float, height: float, n_macros: int) -> tuple[int, int]:
     if not (width > 0 and height > 0):
         raise ValueError(f"canvas must have a positive size, got {width} x {height}")
     n = max(1, math.ceil(math.sqrt(max(n_macros, 1))))
-    side = math.sqrt(width * height) / n
+    area = width * height
+    if 0 < area < math.inf:
+        side = math.sqrt(area) / n
+    else:  # the product under- or overflows: the same side, without the product
+        side = math.sqrt(width) * math.sqrt(height) / n
     cols = min(MAX_GRID, max(1, round(width / side)))
     rows = min(MAX_GRID, max(1, round(height / side)))
     return cols, rows

@@ -15,7 +15,7 @@ def read_any_netlist(path: str | Path) -> tuple[Netlist, Placement | None]:
     netlists return ``None`` for the placement (it comes from a ``.plc``).
     """
     path = Path(path)
-    if path.suffix == ".aux":
+    if path.suffix.lower() == ".aux":
         from netlists.formats.bookshelf import read_bookshelf
 
         return read_bookshelf(path)

@@ -89,7 +89,7 @@ def _lines(path: Path, text: str | None = None) -> Iterator[tuple[int, list[str]
     if text is None:
         text = read_text(path)
     first = True
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    for lineno, raw in enumerate(text.split("\n"), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
@@ -101,13 +101,25 @@ def _lines(path: Path, text: str | None = None) -> Iterator[tuple[int, list[str]
         yield lineno, tokens
 
 
+#: Largest magnitude of any number in a Bookshelf file: far beyond any real design in any
+#: unit (1e15 database units), and small enough that sums and areas of such numbers stay
+#: finite (``1e308`` sizes overflowed the centre and area arithmetic).
+MAX_MAGNITUDE = 1e15
+
+
 def _number(token: str, what: str, path: Path, line: int) -> float:
     try:
+        if "_" in token:  # Python's digit grouping ("3_0"), not a number in this format
+            raise ValueError(token)
         value = float(token)
     except ValueError:
         raise NetlistError(f"expected a number for {what}, got {token!r}", path, line) from None
     if not math.isfinite(value):
         raise NetlistError(f"expected a finite number for {what}, got {token!r}", path, line)
+    if abs(value) > MAX_MAGNITUDE:
+        raise NetlistError(
+            f"{what} is {token}: expected a magnitude of at most {MAX_MAGNITUDE:g}", path, line
+        )
     return value
 
 
@@ -152,6 +164,8 @@ class _Net:
 
 
 def _read_aux(aux: Path) -> dict[str, Path]:
+    if aux.is_dir():
+        raise NetlistError("is a folder: expected a Bookshelf .aux file", aux)
     if not aux.is_file():
         raise NetlistError("no such file", aux)
     files: dict[str, Path] = {}
@@ -160,6 +174,8 @@ def _read_aux(aux: Path) -> dict[str, Path]:
             raise NetlistError("expected 'RowBasedPlacement : <files>'", aux, lineno)
         for name in tokens[2:]:
             path = aux.parent / name
+            if path.is_dir():
+                raise NetlistError(f"{name!r} listed here is a folder, not a file", aux, lineno)
             if not path.is_file():
                 raise NetlistError(f"file {name!r} listed here does not exist", aux, lineno)
             files[path.suffix.lower()] = path
@@ -178,7 +194,7 @@ def _read_nodes(path: Path) -> tuple[list[_Node], dict[str, str]]:
     text = read_text(path)
     kinds: dict[str, str] = {}
     kind_lines: dict[str, int] = {}
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    for lineno, raw in enumerate(text.split("\n"), 1):
         match = _KIND_COMMENT.match(raw.strip())
         if match:
             kinds[match.group(1)] = match.group(2)
@@ -376,7 +392,7 @@ def _read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | N
         raise NetlistError("expected at least one CoreRow", path)
     canvas_fields = None
     canvas_line = 0
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    for lineno, raw in enumerate(text.split("\n"), 1):
         match = _CANVAS_COMMENT.match(raw.strip())
         if match:
             values = match.group(1).split()
@@ -580,12 +596,14 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
     kept = [k for k, pins in enumerate(ordered) if pins]
     for k in kept:
         builder.add_net(net_node[k][0], net_node[k][1:])
-    canvas = _canvas(
-        canvas_w,
-        canvas_h,
-        int(np.sum((node_type == NodeType.HARD_MACRO) | (node_type == NodeType.SOFT_MACRO))),
-        canvas_fields,
-    )
+    n_macros = int(np.sum((node_type == NodeType.HARD_MACRO) | (node_type == NodeType.SOFT_MACRO)))
+    try:
+        canvas = _canvas(canvas_w, canvas_h, n_macros, canvas_fields)
+    except ValueError as exc:  # default routing of rows too small (or large) to price
+        raise NetlistError(
+            f"rows span {canvas_w} x {canvas_h}, which no default grid fits: {exc}",
+            files[".scl"],
+        ) from None
     problem = canvas_problem(canvas)
     if problem is not None:  # only a canvas comment can make it so: row extents are checked
         raise NetlistError(problem[1], files[".scl"], canvas_line or None)

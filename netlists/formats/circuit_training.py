@@ -104,7 +104,7 @@ def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
         for key, ph, num in _ATTR_RE.findall(m.group(3)):
             if num:
                 try:
-                    attrs[key] = float(num)
+                    attrs[key] = _float(num)
                 except ValueError:
                     return None  # the strict parser reports it with its line
             else:
@@ -155,6 +155,7 @@ def _quote(text: str) -> str:
     return f'"{escaped}"'
 
 
+_STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _TOKEN_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}]|[^\s{}"#:]+:?|:|#[^\n]*|\n|[ \t\r\f\v]+|"[^\n]*')
 _EXPECTED_FIELD = "expected one of 'name:', 'input:', 'attr {', 'key:', 'value {', 'placeholder:', 'f:', 'i:' or '}'"
 
@@ -169,9 +170,23 @@ def _tokens(text: str) -> list[tuple[str, int]]:
             line += 1
         elif tok[0] in " \t\r\f\v#":
             continue
+        elif tok == ":" and out and _is_bare_field(out[-1][0]):
+            out[-1] = (out[-1][0] + ":", out[-1][1])  # 'name : "x"' is 'name: "x"'
         else:
             out.append((tok, line))
     return out
+
+
+def _is_bare_field(token: str) -> bool:
+    """A field name without its colon yet (not a string, brace or ``field:``)."""
+    return token[0] not in '"{}' and not token.endswith(":")
+
+
+def _float(text: str) -> float:
+    """A protobuf text number; Python's digit grouping (``2_0.5``) is not one."""
+    if "_" in text:
+        raise ValueError(text)
+    return float(text)
 
 
 def _parse_strict(text: str, name: str, path: str) -> Netlist:
@@ -193,6 +208,8 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
     def take_string(what: str) -> str:
         nonlocal pos
         tok, line = peek()
+        if tok[:1] == '"' and _STRING_RE.fullmatch(tok) is None:
+            raise NetlistError(f"unterminated string after {what!r}: {tok}", path, line)
         if not (len(tok) >= 2 and tok[0] == '"' and tok[-1] == '"'):
             raise NetlistError(
                 f"expected a quoted string after {what!r}, got {tok or 'end of file'!r}", path, line
@@ -260,7 +277,7 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
                                 num, num_line = peek()
                                 pos += 1
                                 try:
-                                    value, value_line = float(num), num_line
+                                    value, value_line = _float(num), num_line
                                 except ValueError:
                                     raise NetlistError(
                                         f"attribute {key!r} must be a number, got {num or 'end of file'!r}",

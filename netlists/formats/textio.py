@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import zlib
 from pathlib import Path
 from typing import IO
@@ -17,7 +18,8 @@ def is_gzip(path: Path) -> bool:
 
 def read_text(path: str | Path) -> str:
     """Whole text of ``path`` (gunzipped when it ends in ``.gz`` or starts like gzip, a UTF-8
-    byte-order mark dropped); NetlistError when unreadable."""
+    byte-order mark dropped, ``\r\n`` and lone ``\r`` line ends made ``\n`` so that every
+    reader numbers lines alike); NetlistError when unreadable."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -31,10 +33,17 @@ def read_text(path: str | Path) -> str:
         except (OSError, EOFError, zlib.error) as exc:
             raise NetlistError(f"corrupt gzip data ({exc})", path) from None
     try:
-        return data.decode("utf-8-sig")  # a leading byte-order mark is not part of the text
+        text = data.decode("utf-8-sig")  # a leading byte-order mark is not part of the text
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = len(_LINE_END.split(data[: exc.start]))
         raise NetlistError("expected UTF-8 text, found undecodable bytes", path, line) from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+#: A line end as Python's universal newlines read it (``\r\n``, ``\r`` or ``\n``).
+_LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 def open_text(path: str | Path, mode: str = "w") -> IO[str]:

@@ -441,10 +441,73 @@ def test_a_node_or_net_named_like_the_header_is_read(tmp_path: Path) -> None:
     assert 3.0 in netlist.net_weight  # the weight of UCLA_n1 was not dropped with the header
 
 
-def test_rows_that_overflow_to_infinity_are_refused(tmp_path: Path) -> None:
-    huge = SCL.replace("Sitespacing : 2", "Sitespacing : 1e300").replace("NumSites : 50", "NumSites : 10000000000")
-    with pytest.raises(NetlistError, match="expected a positive, finite area"):
-        read_bookshelf(write_design(tmp_path, **{"d.scl": huge}))
+def test_numbers_whose_sums_or_areas_would_overflow_are_refused(tmp_path: Path) -> None:
+    """Rows, sizes and positions near 1e308 used to overflow the extent, area and centre
+    arithmetic (an OverflowError traceback, or infinities); any magnitude past 1e15 is refused
+    on its line."""
+    cases = {
+        "spacing": {"d.scl": SCL.replace("Sitespacing : 2", "Sitespacing : 1e300")},
+        "size": {"d.nodes": NODES.replace("m0 10 8", "m0 1e308 1e308")},
+        "x": {"d.pl": PL.replace("m0 30 8", "m0 1.5e308 8")},
+        "long": {"d.pl": PL.replace("m0 30 8", "m0 1" + "0" * 308 + " 8")},
+    }
+    for name, changes in cases.items():
+        (tmp_path / name).mkdir()
+        with pytest.raises(NetlistError, match="expected a magnitude of at most 1e\\+15") as info:
+            read_bookshelf(write_design(tmp_path / name, **changes))
+        assert info.value.line is not None
+
+
+def test_rows_too_thin_for_a_default_grid_are_refused_on_the_scl(tmp_path: Path) -> None:
+    """A row 1e-200 high used to divide by zero choosing the default grid, and 1e-307 to give
+    an error without the file."""
+    for height in ("1e-200", "1e-307"):
+        thin = (
+            "UCLA scl 1.0\nNumRows : 1\nCoreRow Horizontal\n  Coordinate : 0\n"
+            f"  Height : {height}\n  Sitespacing : 1e-200\n  SubrowOrigin : 0  NumSites : 1\nEnd\n"
+        )
+        (tmp_path / height).mkdir()
+        with pytest.raises(NetlistError, match="no default grid fits") as info:
+            read_bookshelf(write_design(tmp_path / height, **{"d.scl": thin}))
+        assert Path(info.value.path or "").name == "d.scl"
+
+
+def test_digit_grouping_is_not_a_number(tmp_path: Path) -> None:
+    with pytest.raises(NetlistError, match="expected a number for the x of 'c1', got '2_0'"):
+        read_bookshelf(write_design(tmp_path, **{"d.pl": PL.replace("c1 20 4", "c1 2_0 4")}))
+
+
+def test_lines_end_only_at_line_ends(tmp_path: Path) -> None:
+    """A form feed or vertical tab (which str.splitlines breaks at) inside a comment stays in
+    the comment, and errors after it keep their line numbers; lone CR line ends are lines."""
+    plain = read_bookshelf(write_design(tmp_path))
+    (tmp_path / "ff").mkdir()
+    fed = NODES.replace("UCLA nodes 1.0\n", "UCLA nodes 1.0\n# see\x0cpage 2 \x0b x\n")
+    assert_same(plain, read_bookshelf(write_design(tmp_path / "ff", **{"d.nodes": fed})))
+    (tmp_path / "bad").mkdir()
+    bad = fed.replace("c1 3 4", "c1 3 abc")
+    with pytest.raises(NetlistError) as info:
+        read_bookshelf(write_design(tmp_path / "bad", **{"d.nodes": bad}))
+    assert info.value.line == 7
+    (tmp_path / "cr").mkdir()
+    cr = {name: text.replace("\n", "\r") for name, text in FILES.items()}
+    assert_same(plain, read_bookshelf(write_design(tmp_path / "cr", **cr)))
+    (tmp_path / "crbad").mkdir()
+    with pytest.raises(NetlistError) as info:
+        read_bookshelf(write_design(tmp_path / "crbad", **{"d.nodes": bad.replace("\n", "\r")}))
+    assert info.value.line == 7
+
+
+def test_folders_are_not_reported_as_missing_files(tmp_path: Path) -> None:
+    (tmp_path / "x.aux").mkdir()
+    with pytest.raises(NetlistError, match="is a folder"):
+        read_bookshelf(tmp_path / "x.aux")
+    (tmp_path / "d").mkdir()
+    aux = write_design(tmp_path / "d")
+    (tmp_path / "d" / "d.wts").unlink()
+    (tmp_path / "d" / "d.wts").mkdir()
+    with pytest.raises(NetlistError, match="'d.wts' listed here is a folder"):
+        read_bookshelf(aux)
 
 
 def test_exact_corners_far_from_the_origin_and_odd_tokens_read_right(tmp_path: Path) -> None:
@@ -468,3 +531,13 @@ def test_exact_corners_far_from_the_origin_and_odd_tokens_read_right(tmp_path: P
     long = PL.replace("p0 100 50 : N", "p0 100 0." + "0" * 5000 + "5 : N")  # past int parsing's limit
     _, read = read_bookshelf(write_design(tmp_path / "long", **{"d.pl": long}))
     assert np.isfinite(read.y).all()
+
+
+def test_an_upper_case_aux_name_is_read_as_bookshelf(tmp_path: Path) -> None:
+    from netlists.io import read_any_netlist
+
+    aux = write_design(tmp_path)
+    upper = aux.rename(tmp_path / "D.AUX")
+    netlist, placement = read_any_netlist(upper)
+    assert placement is not None
+    assert_same(read_bookshelf(upper), (netlist, placement))

@@ -227,6 +227,22 @@ def test_other_protobuf_text_layouts_read_the_same(assert_same_netlist) -> None:
     assert_same_netlist(parse_netlist(compact, "x"), reference)
     colons = GOOD.replace("attr {", "attr: {").replace("value {", "value: {")
     assert_same_netlist(parse_netlist(colons, "x"), reference)
+    spaced = re.sub(r"(\w):", r"\1 :", GOOD)  # 'name : "x"', 'f : 1.0': also protobuf text
+    assert 'name : "' in spaced and "f : " in spaced
+    assert_same_netlist(parse_netlist(spaced, "x"), reference)
+
+
+def test_lone_cr_line_ends_are_line_ends(tmp_path: Path, assert_same_netlist) -> None:  # type: ignore[no-untyped-def]
+    """Old Mac line ends: the file reads the same and errors name their line (a ``#`` comment
+    used to swallow the whole file, or every error was at line 1)."""
+    path = tmp_path / "netlist.pb.txt"
+    path.write_bytes(GOOD.replace("\n", "\r").encode())
+    assert_same_netlist(read_netlist(path), parse_netlist(GOOD, "netlist"))
+    bad = _mutate('placeholder: "MACRO"\n', 'placeholder: "BLOCK"\n')
+    path.write_bytes(bad.replace("\n", "\r").encode())
+    with pytest.raises(NetlistError, match="unknown type 'BLOCK'") as info:
+        read_netlist(path)
+    assert info.value.line == bad[: bad.index("BLOCK")].count("\n") + 1
 
 
 def test_errors_in_one_line_files_name_the_line(tmp_path: Path) -> None:
@@ -288,6 +304,11 @@ BAD_CASES = {
     ),
     "non-finite position": (_mutate("f: 7.0\n", "f: inf\n"), "x of node 's0' must be a finite number"),
     "non-finite pin offset": (_mutate("f: 1.5\n", "f: nan\n"), "x_offset of node 'm0/P0'"),
+    "unterminated string ending in an escaped quote": (
+        _mutate('name: "s0"', 'name: "s0\\"'),
+        "unterminated string after 'name:'",
+    ),
+    "digit grouping": (_mutate("f: 4.0\n", "f: 4_0.0\n"), "must be a number, got '4_0.0'"),
     "pin names a soft macro as hard": (
         _mutate('placeholder: "m0"\n', 'placeholder: "s0"\n'),
         "not a HARD_MACRO",

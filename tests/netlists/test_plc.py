@@ -99,12 +99,14 @@ def test_bad_plc_is_a_clear_error(tmp_path: Path, body: str, header: str, expect
     assert str(info.value).startswith(str(path))
 
 
-def test_indented_header_and_byte_order_mark_read_the_same(tmp_path: Path) -> None:
+def test_indented_header_byte_order_mark_and_any_line_end_read_the_same(tmp_path: Path) -> None:
     nl, _ = load_builtin()
     plain = read_plc(_tiny_plc(tmp_path, "0 1 1 - 1\n"), nl)
-    for variant in ("  " + HEADER.replace("\n#", "\n  #"), "\ufeff" + HEADER):
+    body = "0 1 1 - 1\n"
+    crlf, cr = ((HEADER + body).replace("\n", end) for end in ("\r\n", "\r"))  # old Mac: CR only
+    for text in ("  " + HEADER.replace("\n#", "\n  #") + body, "\ufeff" + HEADER + body, crlf, cr):
         path = tmp_path / "variant.plc"
-        path.write_text(variant + "0 1 1 - 1\n", encoding="utf-8")
+        path.write_bytes(text.encode("utf-8"))
         canvas, placement, _ = read_plc(path, nl)
         assert canvas == plain[0]
         assert placement.x[0] == plain[1].x[0] == 1.0
