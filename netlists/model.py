@@ -110,6 +110,11 @@ class Canvas:
         return dataclasses.replace(self, **changes)
 
 
+#: Largest magnitude of any coordinate, size or canvas figure a design file may hold: far past
+#: any real design in any unit, and small enough that sums, areas and products of such
+#: numbers stay finite (``1e308`` in a file used to overflow the cost into NaN).
+MAX_MAGNITUDE = 1e15
+
 #: Most grid cells a canvas may declare. Real designs use at most a few hundred columns and
 #: rows; every cost map holds one float per cell, so a typo such as ``Columns : 100000000``
 #: would otherwise ask for hundreds of GiB.
@@ -132,19 +137,25 @@ def canvas_problem(canvas: Canvas) -> tuple[str, str] | None:
             f"grid of {c.cols} x {c.rows} = {cells} cells is larger than the {MAX_GRID_CELLS} "
             "cells any cost map here allows"
         )
-    if not (np.isfinite(c.width) and np.isfinite(c.height) and c.width > 0 and c.height > 0):
-        return "size", f"canvas must have a finite positive size, got {c.width} x {c.height}"
+    if not (0 < c.width <= MAX_MAGNITUDE and 0 < c.height <= MAX_MAGNITUDE):
+        return "size", (
+            f"canvas must have a positive size of at most {MAX_MAGNITUDE:g}, got {c.width} x {c.height}"
+        )
     if not c.cell_width * c.cell_height > 0:
         return "size", (
             f"grid cells of a {c.width} x {c.height} canvas in {c.cols} x {c.rows} cells have "
             "no area (the size underflows)"
         )
     hr, vr = c.hroutes_per_micron, c.vroutes_per_micron
-    if not (np.isfinite(hr) and np.isfinite(vr) and hr > 0 and vr > 0):
-        return "routes", f"routes per micron must be finite and positive, got {hr}, {vr}"
+    if not (0 < hr <= MAX_MAGNITUDE and 0 < vr <= MAX_MAGNITUDE):
+        return "routes", (
+            f"routes per micron must be positive and at most {MAX_MAGNITUDE:g}, got {hr}, {vr}"
+        )
     ha, va = c.hrouting_alloc, c.vrouting_alloc
-    if not (np.isfinite(ha) and np.isfinite(va) and ha >= 0 and va >= 0):
-        return "alloc", f"routes used by macros must be finite and >= 0, got {ha}, {va}"
+    if not (0 <= ha <= MAX_MAGNITUDE and 0 <= va <= MAX_MAGNITUDE):
+        return "alloc", (
+            f"routes used by macros must be from 0 to {MAX_MAGNITUDE:g}, got {ha}, {va}"
+        )
     if c.smooth_range < 0:
         return "smooth", f"smoothing factor must be >= 0, got {c.smooth_range}"
     if not (np.isfinite(c.overlap_threshold) and c.overlap_threshold >= 0):

@@ -59,6 +59,7 @@ from netlists.defaults import default_canvas
 from netlists.errors import NetlistError
 from netlists.formats.textio import read_text
 from netlists.model import (
+    MAX_MAGNITUDE,
     ORIENTATION_CODE,
     ORIENTATIONS,
     Canvas,
@@ -99,12 +100,6 @@ def _lines(path: Path, text: str | None = None) -> Iterator[tuple[int, list[str]
             continue
         first = False
         yield lineno, tokens
-
-
-#: Largest magnitude of any number in a Bookshelf file: far beyond any real design in any
-#: unit (1e15 database units), and small enough that sums and areas of such numbers stay
-#: finite (``1e308`` sizes overflowed the centre and area arithmetic).
-MAX_MAGNITUDE = 1e15
 
 
 def _number(token: str, what: str, path: Path, line: int) -> float:

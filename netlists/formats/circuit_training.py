@@ -22,6 +22,7 @@ from netlists.formats.textio import open_text, read_text
 from netlists.model import (
     CT_TYPE_NAMES,
     CT_TYPES,
+    MAX_MAGNITUDE,
     ORIENTATION_CODE,
     ORIENTATIONS,
     Netlist,
@@ -343,18 +344,19 @@ def _add_node(
             )
     for k in ("x", "y", "x_offset", "y_offset"):
         v = attrs.get(k)
-        if v is not None and not math.isfinite(v):  # type: ignore[arg-type]
+        if v is not None and not abs(v) <= MAX_MAGNITUDE:  # type: ignore[arg-type]
             raise NetlistError(
-                f"{k} of node {node_name!r} must be a finite number, got {v}",
+                f"{k} of node {node_name!r} must be a finite number of at most "
+                f"{MAX_MAGNITUDE:g} in size, got {v}",
                 path,
                 attr_lines.get(k),
             )
     width = attrs.get("width", 0.0)
     height = attrs.get("height", 0.0)
     for k, v in (("width", width), ("height", height)):
-        if not (v >= 0.0 and math.isfinite(v)):  # type: ignore[operator]
+        if not 0.0 <= v <= MAX_MAGNITUDE:  # type: ignore[operator]
             raise NetlistError(
-                f"{k} of node {node_name!r} must be a finite number >= 0, got {v}",
+                f"{k} of node {node_name!r} must be a finite number from 0 to {MAX_MAGNITUDE:g}, got {v}",
                 path,
                 attr_lines.get(k),
             )

@@ -19,6 +19,7 @@ import numpy as np
 from netlists.errors import NetlistError
 from netlists.formats.textio import open_text, read_text
 from netlists.model import (
+    MAX_MAGNITUDE,
     ORIENTATION_CODE,
     ORIENTATIONS,
     Canvas,
@@ -86,6 +87,8 @@ def _number(text: str, what: str, path: str, line: int, integer: bool = False) -
         raise NetlistError(f"{what} must be {kind}, got {text!r}", path, line) from None
     if not integer and not np.isfinite(value):
         raise NetlistError(f"{what} must be finite, got {text!r}", path, line)
+    if not integer and abs(value) > MAX_MAGNITUDE:
+        raise NetlistError(f"{what} must be at most {MAX_MAGNITUDE:g} in size, got {text!r}", path, line)
     return value
 
 

@@ -296,7 +296,9 @@ BAD_CASES = {
         "unknown macro 'm9'",
     ),
     "non-numeric": (_mutate("f: 4.0\n", "f: four\n"), "must be a number"),
-    "negative size": (_mutate("f: 4.0\n", "f: -4.0\n"), "must be a finite number >= 0"),
+    "negative size": (_mutate("f: 4.0\n", "f: -4.0\n"), "must be a finite number from 0 to 1e+15"),
+    "huge size": (_mutate("f: 4.0\n", "f: 1e308\n"), "must be a finite number from 0 to 1e+15"),
+    "huge position": (_mutate("f: 7.0\n", "f: -1e16\n"), "of at most 1e+15 in size"),
     "bad orientation": (_mutate('placeholder: "FS"', 'placeholder: "Q"'), "orientation"),
     "garbage line": (
         _mutate('  attr {\n    key: "side"', '  wat\n  attr {\n    key: "side"'),

@@ -81,11 +81,13 @@ def _tiny_plc(tmp_path: Path, body: str, header: str = HEADER) -> Path:
         ("", HEADER + "# HARD_MACROs     :       3\n", "counts 3 HARD_MACROs but netlist"),
         ("", HEADER + "# PORTs :  7\n", "counts 7 PORTs but netlist 'ariane133' has 495"),
         ("0 1 1 - 1\n0 2 2 - 1\n", HEADER, r"node 0 \('.*'\) is listed twice \(first at line 7\)"),
-        ("", HEADER.replace("hor : 0.5", "hor : -0.5"), "routes used by macros must be finite and >= 0"),
+        ("", HEADER.replace("hor : 0.5", "hor : -0.5"), "routes used by macros must be from 0 to 1e\\+15"),
         ("", HEADER.replace("5  Rows : 4", "100000000  Rows : 100000000"), "larger than the"),
         ("", HEADER.replace("10.5  Height : 8", "1e-300  Height : 1e-300"), "have no area"),
         ("", HEADER + "# Columns : 2  Rows : 2\n", r"'Columns / Rows' given twice \(first at line 1\)"),
         ("2_0 1 1 - 1\n", HEADER, "node index must be an integer, got '2_0'"),
+        ("0 1e308 1 - 1\n", HEADER, "x must be at most 1e\\+15 in size"),
+        ("", HEADER.replace("hor : 0.5  ver : 0.25", "hor : 1e308  ver : 1e308"), r"must be at most 1e\+15"),
     ],
 )
 def test_bad_plc_is_a_clear_error(tmp_path: Path, body: str, header: str, expect: str) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from netlists.designs import builtin_path
@@ -26,20 +26,22 @@ def test_eval_json_has_documented_keys() -> None:
     assert abs(out["density"] - 0.6067) < 1e-4  # header value of the real design
 
 
-def test_eval_json_stays_valid_json_when_a_cost_overflows(tmp_path: Path) -> None:
-    """A coordinate near 1e308 makes the wirelength infinite; JSON has no infinity, so it is
-    null (json.dumps wrote the invalid token Infinity)."""
+def test_eval_refuses_a_position_past_1e15_and_json_has_no_infinity(tmp_path: Path) -> None:
+    """A coordinate near 1e308 made the wirelength infinite; the .plc reader now refuses it on
+    its line, and the JSON writer still turns any non-finite figure into null (json.dumps
+    writes the invalid token Infinity)."""
     from netlists.formats.plc import write_plc
     from netlists.io import load_design
+    from placer.commands.evaluate import _finite_or_null
 
     netlist, placement = load_design(ARIANE)
     h = netlist.hard_macros[0]
     placement.x[h] = placement.y[h] = 1e308
     write_plc(tmp_path / "far.plc", netlist, placement)
     res = runner.invoke(app, ["eval", str(ARIANE), str(tmp_path / "far.plc"), "--json"])
-    assert res.exit_code == 0, res.output
-    out = json.loads(res.stdout, parse_constant=lambda token: pytest.fail(f"invalid JSON token {token}"))
-    assert out["wirelength"] is None and out["proxy"] is None and out["density"] > 0
+    assert res.exit_code == 2 and "x must be at most 1e+15 in size" in res.output
+    assert _finite_or_null({"proxy": math.inf, "timing": {"tail": math.nan, "mean": 1.0}}) == {
+        "proxy": None, "timing": {"tail": None, "mean": 1.0}}
 
 
 def test_eval_table_and_info() -> None:

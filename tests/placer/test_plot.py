@@ -76,16 +76,12 @@ def test_a_dollar_in_the_title_is_drawn_as_text(tmp_path: Path) -> None:
     assert title is not None and not title.get_parse_math()
 
 
-def test_cli_plots_a_macro_near_1e308_without_warnings(tmp_path: Path) -> None:
-    import warnings
-
+def test_cli_refuses_a_plc_position_past_1e15_in_one_line(tmp_path: Path) -> None:
     netlist, placement = generate(2, 2, 2, seed=3, name="tiny_far")
     placement.x[int(netlist.hard_macros[0])] = 1e308
     write_netlist(netlist, tmp_path / "netlist.pb.txt")
     write_plc(tmp_path / "far.plc", netlist, placement)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)  # a warning printed would now fail
-        result = CliRunner().invoke(make_app(), [
-            "plot", str(tmp_path / "netlist.pb.txt"), str(tmp_path / "far.plc"),
-            "--out", str(tmp_path / "far.png")])
-    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(make_app(), [
+        "plot", str(tmp_path / "netlist.pb.txt"), str(tmp_path / "far.plc"),
+        "--out", str(tmp_path / "far.png")])  # fmt: skip
+    assert result.exit_code == 2 and "must be at most 1e+15" in result.output

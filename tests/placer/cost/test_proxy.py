@@ -302,7 +302,7 @@ def test_a_canvas_no_cost_can_be_computed_on_is_refused(tiny_builder) -> None:  
     nl, p = tiny_builder(ports=[("a", 1.0, 1.0), ("b", 9.0, 1.0)], nets=[("a", ["b"], 1.0)],
                          canvas=CANVAS)
     for change, match in (({"vroutes_per_micron": 0.0}, "routes per micron"),
-                          ({"width": -5.0}, "finite positive size"), ({"cols": 0}, "grid")):
+                          ({"width": -5.0}, "positive size of at most"), ({"cols": 0}, "grid")):
         broken = nl.with_canvas(dataclasses.replace(nl.require_canvas(), **change))
         with pytest.raises(ValueError, match=match):
             evaluate(broken, p)
