@@ -89,6 +89,9 @@ class OptunaTPE:
         return config
 
     def _to_params(self, config: dict[str, Any]) -> dict[str, Any]:
+        """TPE's parameters of ``config``; knobs it lacks (a store written before a knob was
+        added) take their defaults, as everywhere else a configuration is read."""
+        config = self.space.validate(config)
         params = {}
         for knob in self.space.knobs:
             value = config[knob.name]

@@ -195,6 +195,20 @@ def test_optuna_learns_from_baselines_without_remeasuring_them():
         tuner.tell(config, 1.0)
 
 
+def test_optuna_reads_stored_configurations_that_lack_a_knob():
+    """A store written before a knob was added: the missing knob is at its default (it was a
+    KeyError traceback on resume, at the first stored baseline)."""
+    space = sqlite_space()
+    tuner = make_tuner("optuna", space, 0, trials=12)
+    partial = {k: v for k, v in space.validate(space.rule_of_thumb).items() if k != "automatic_index"}
+    tuner.observe(partial, 10.0)
+    for _ in range(3):
+        tuner.replay(partial, 5.0)
+    complete = [t for t in tuner.study.trials if t.state.name == "COMPLETE"]
+    assert len(complete) == 4  # the baseline and the three replayed trials
+    assert all(t.params["automatic_index"] == space.defaults()["automatic_index"] for t in complete)
+
+
 def test_resume_after_kill_continues_where_it_stopped(tmp_path):
     path = tmp_path / "r.sqlite"
     with ResultsStore(path) as store, pytest.raises(KeyboardInterrupt):
