@@ -11,6 +11,8 @@ Bad input prints one line on stderr and exits with code 2.
 from __future__ import annotations
 
 import json
+import math
+import os
 import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
@@ -148,6 +150,19 @@ def tune(
         _fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
 
 
+def _check_rows(system: str, rows: int) -> None:
+    """Refuse a --rows the system cannot measure, in the flag's own words."""
+    from learned_systems.config.workloads import MIN_ROWS
+    from learned_systems.datasets import MAX_KEYS
+
+    if rows < 0:
+        raise _BadInput(f"--rows must be >= 0 (0: the default), got {rows}")
+    if system == "sqlite" and 0 < rows < MIN_ROWS:
+        raise _BadInput(f"--rows must be 0 (the default) or at least {MIN_ROWS} SQLite rows, got {rows}")
+    if system == "index" and rows > MAX_KEYS:
+        raise _BadInput(f"--rows must be at most {MAX_KEYS} index keys, got {rows}")
+
+
 #: The largest --seed: Optuna's sampler and the RL agent take 32-bit seeds.
 MAX_SEED = 2**32 - 1
 
@@ -189,10 +204,9 @@ def _run(
         raise _BadInput(f"--trials must be >= 1, got {trials}")
     if not 0 <= seed <= MAX_SEED:  # Optuna's and the agent's generators take 32-bit seeds
         raise _BadInput(f"--seed must be a whole number from 0 to {MAX_SEED}, got {seed}")
-    if duration <= 0 or repeats < 1:
-        raise _BadInput("--duration must be > 0 and --repeats >= 1")
-    if rows < 0:
-        raise _BadInput(f"--rows must be >= 0, got {rows}")
+    if not (0 < duration < math.inf) or repeats < 1:
+        raise _BadInput("--duration must be a finite number > 0 and --repeats >= 1")
+    _check_rows(system, rows)
     if system == "index" and (duration != 1.0 or allow_unsafe):  # not silently ignored
         given = "--duration" if duration != 1.0 else "--allow-unsafe"
         raise _BadInput(f"{given} does not apply to --system index (it times a fixed query batch; every index is safe)")
@@ -205,11 +219,14 @@ def _run(
         path = out / name
         if path.exists() and path.is_dir() != (want == "folder"):
             raise _BadInput(f"--out {out}: {path} is in the way (expected a {want} or nothing there)")
+    results = out / "results.sqlite"
+    if results.exists() and not os.access(results, os.R_OK | os.W_OK):
+        raise _BadInput(f"--out {out}: {results} cannot be written (resuming adds trials to it)")
+    # built before the folder is made, so that a value it refuses leaves nothing behind (the
+    # SQLite templates are built into OUT at the first trial, under the lock)
+    objective = _objective(system, workload, rows or None, duration, repeats, allow_unsafe, seed, out)
     with exclusive_folder(out):  # one writer per folder, from its templates to its report
         out.mkdir(parents=True, exist_ok=True)
-        objective = _objective(
-            system, workload, rows or None, duration, repeats, allow_unsafe, seed, out
-        )
         run = f"{system}-{workload}-{objective.space.name}"
         # what the measurements depend on besides the configuration (the seed is kept per row)
         settings: dict[str, Any] = {"rows": _effective_size(objective), "repeats": repeats}

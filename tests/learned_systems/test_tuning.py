@@ -367,6 +367,10 @@ def test_cli_sqlite_small_run(tmp_path):
         (["--seed", str(2**32)], "--seed must be a whole number"),  # Optuna took it only after the baselines
         (["--system", "index", "--duration", "5"], "--duration does not apply to --system index"),
         (["--system", "index", "--allow-unsafe"], "--allow-unsafe does not apply to --system index"),
+        (["--duration", "nan"], "--duration must be a finite number > 0"),  # left an empty OUT
+        (["--duration", "inf"], "--duration must be a finite number > 0"),
+        (["--rows", "50"], "--rows must be 0 (the default) or at least 100 SQLite rows"),
+        (["--system", "index", "--rows", "99999999999"], "--rows must be at most 1000000000 index keys"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
@@ -393,7 +397,7 @@ def test_cli_a_size_too_big_for_memory_is_one_line_and_exit_2(tmp_path):
     ]
     result = CliRunner().invoke(_app(), [*args, "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
-    assert "keys must be a whole number from 1 to" in result.stderr
+    assert "--rows must be at most 1000000000 index keys" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
@@ -722,3 +726,15 @@ def test_the_best_so_far_plot_is_written_in_the_format_its_name_asks_for(tmp_pat
         path = plot_best_so_far({"random seed 0": [1.0, 2.0, None]}, tmp_path / name, "t")
         assert path.read_bytes().startswith(head), name
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(heads)  # no temporary left
+
+
+def test_a_results_database_that_cannot_be_written_is_refused_before_any_trial(tmp_path, monkeypatch):
+    """Checked up front (a read-only file was found only when the first trial was stored)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.sqlite").write_bytes(b"")
+    real_access = tune_command.os.access
+    monkeypatch.setattr(tune_command.os, "access", lambda path, mode: False if str(path).endswith("results.sqlite") else real_access(path, mode))
+    result = CliRunner().invoke(_app(), ["tune", "--system", "index", "--rows", "2000", "--trials", "1", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "results.sqlite cannot be written" in result.stderr and len(result.stderr.strip().splitlines()) == 1
