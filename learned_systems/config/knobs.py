@@ -236,9 +236,17 @@ class KnobSpace:
         outside clipped (what a Gaussian policy emits), NaN or infinity refused.
 
         Raises:
-            KnobError: a NaN or infinite value, or a length other than the number of knobs.
+            KnobError: values that are not numbers, NaN or infinite, or a shape other than
+                one value per knob.
         """
-        unit = np.asarray(action, np.float64).reshape(-1)
+        given = np.asarray(action)
+        if given.dtype.kind not in "iuf":  # None, strings, booleans: not points of the box
+            raise KnobError(f"action must be an array of numbers, got {action!r}")
+        if given.shape != (len(self.knobs),):
+            raise KnobError(
+                f"action must have shape ({len(self.knobs)},), one value per knob, got {given.shape}"
+            )
+        unit = given.astype(np.float64)
         if not np.all(np.isfinite(unit)):
             raise KnobError(f"action values must be finite numbers, got {unit.tolist()}")
         return self.from_unit(np.clip(unit, 0.0, 1.0))
@@ -265,6 +273,10 @@ class KnobSpace:
                 raise KnobError(
                     f"action for knob {knob.name!r} must be one value, got {value.size}"
                 )
+            if value.dtype.kind not in "iuf":  # a choice's name, a boolean, None
+                what = "a choice index" if knob.categorical else "a number in [0, 1]"
+                shown = value[0].item() if isinstance(value[0], np.generic) else value[0]
+                raise KnobError(f"action for knob {knob.name!r} must be {what}, got {shown!r}")
             number = float(value[0])
             if knob.categorical:
                 if not (number.is_integer() and 0 <= number < len(knob.choices)):

@@ -113,6 +113,9 @@ def test_step_before_reset_and_bad_mixed_actions_are_refused(template_dir):
         ("journal_mode", 99, "choice index"),
         ("journal_mode", 1.7, "choice index"),
         ("cache_size", np.array([np.nan]), "bad action value nan"),
+        ("journal_mode", "WAL", "must be a choice index, got 'WAL'"),  # was numpy's message
+        ("journal_mode", True, "must be a choice index, got True"),  # was read as index 1
+        ("cache_size", None, r"must be a number in \[0, 1\], got None"),
     ]:
         with pytest.raises(KnobError, match=message):
             env.decode({**good, knob: value})
@@ -122,6 +125,15 @@ def test_step_before_reset_and_bad_mixed_actions_are_refused(template_dir):
     for bad in (np.nan, np.inf):  # infinity used to be clipped to the knob's top silently
         with pytest.raises(KnobError, match="action values must be finite"):
             box.decode(np.full(len(box.space.knobs), bad))
+    n = len(box.space.knobs)
+    for bad, message in [
+        (np.full((n, 1), 0.5), rf"shape \({n},\), one value per knob, got \({n}, 1\)"),  # was flattened
+        (np.full(n + 1, 0.5), rf"got \({n + 1},\)"),
+        (None, "must be an array of numbers, got None"),  # was reported as 'got [nan]'
+        (["a"] * n, "must be an array of numbers"),
+    ]:
+        with pytest.raises(KnobError, match=message):
+            box.decode(bad)
     with pytest.raises(KnobError, match="bad action value inf"):  # the same in dict mode
         env.decode({**good, "cache_size": np.array([np.inf])})
 
