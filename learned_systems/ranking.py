@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
+from collections.abc import Callable
 from typing import Any
 
 from learned_systems.config.knobs import config_key
@@ -17,9 +18,15 @@ from learned_systems.config.trial import TrialResult, mean_and_spread
 
 
 class ConfigRanking:
-    """Configurations ranked by the mean score of their successful trials."""
+    """Configurations ranked by the mean score of their successful trials.
 
-    def __init__(self) -> None:
+    ``canonical`` maps a configuration to the one it runs (e.g. ``KnobSpace.effective``, which
+    resets knobs that do not apply): configurations that run the same system pool their
+    measurements instead of ranking apart.
+    """
+
+    def __init__(self, canonical: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+        self.canonical = canonical
         self.scores: dict[str, list[float]] = {}
         self.configs: dict[str, dict[str, Any]] = {}
         self.results: dict[str, list[TrialResult]] = {}
@@ -31,7 +38,7 @@ class ConfigRanking:
     def add(self, config: dict[str, Any], score: float | None, result: TrialResult | None = None):
         """Count one trial (``None`` score: failed, ignored); the best mean score so far."""
         if score is not None:
-            key = config_key(config)
+            key = config_key(config if self.canonical is None else self.canonical(config))
             self.scores.setdefault(key, []).append(float(score))
             self.configs.setdefault(key, dict(config))
             if result is not None:

@@ -84,7 +84,7 @@ def run_tuning(
     tuner = make_tuner(tuner_name, objective.space, seed, trials)
     for role, result in baselines.items():
         tuner.observe(result.config, baseline_scores[role])
-    ranking = ConfigRanking()
+    ranking = ConfigRanking(objective.space.effective)
     curve: list[float | None] = []
     failed = 0
     previous = store.rows(run=run, tuner=tuner_name, seed=seed, role="trial")[:trials]

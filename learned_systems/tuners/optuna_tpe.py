@@ -73,7 +73,7 @@ class OptunaTPE:
         self.random_every = int(random_every)
         self._rng = np.random.default_rng([seed, 1])  # its own stream, not random search's
         self._asked = 0
-        self._own = ConfigRanking()  # the tuner's own proposals (not the baselines)
+        self._own = ConfigRanking(space.effective)  # the tuner's own proposals (not the baselines)
         self._pending: dict[str, optuna.trial.Trial | None] = {}
 
     def _to_config(self, params: dict[str, Any]) -> dict[str, Any]:

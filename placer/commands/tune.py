@@ -252,7 +252,7 @@ def _run(
                 ) as bar:
                     task = bar.add_task(name, total=trials, best="-")
 
-                    ranking = ConfigRanking()
+                    ranking = ConfigRanking(objective.space.effective)
 
                     def advance(
                         index: int, result, score, *, _task=task, _bar=bar, _rank=ranking
@@ -270,12 +270,12 @@ def _run(
                 label = f"{row['tuner']} seed {row['seed']}"
                 if row["seed"] == seed and row["tuner"] in tuners and row["trial"] >= trials:
                     continue  # this command's runs are drawn to --trials, as their summaries are
-                ranking = rankings.setdefault(label, ConfigRanking())
+                ranking = rankings.setdefault(label, ConfigRanking(objective.space.effective))
                 curves.setdefault(label, []).append(ranking.add(row["config"], row["score"]))
             mine = {f"{name} seed {seed}" for name in tuners}
             others = sorted(set(curves) - mine)  # earlier commands' tuners or seeds: drawn only
         reference = summaries[0].baseline_scores
-        best = _best_overall(summaries)
+        best = _best_overall(summaries, objective.space.effective)
         report: dict[str, Any] = {
             "run": run,
             "system": system,
@@ -349,10 +349,11 @@ def _run(
         typer.echo("\n".join(lines))
 
 
-def _best_overall(summaries: list[Any]) -> dict[str, Any] | None:
+def _best_overall(summaries: list[Any], effective: Any) -> dict[str, Any] | None:
     """The best configuration measured in this run, baselines included: a tuner's best that
     scores below the defaults or the rule of thumb is not the one to apply. ``found_by`` names
-    the tuner or the baseline (``tuner`` repeats it when a tuner found it)."""
+    the tuner or the baseline (``tuner`` repeats it when a tuner found it); a configuration
+    that runs as the defaults do (``effective``, see ``KnobSpace.effective``) is no one's find."""
     candidates = [
         (s.best_score, s.tuner, s.best_config, s.best_result) for s in summaries if s.best_score is not None
     ]
@@ -366,7 +367,8 @@ def _best_overall(summaries: list[Any]) -> dict[str, Any] | None:
     score, found_by, config, result = max(candidates, key=lambda c: c[0])  # first of ties: a tuner
     default = reference.baselines.get("default")
     default_score = reference.baseline_scores.get("default")
-    if default is not None and default_score is not None and default.ok and config == default.config:
+    runs_as_defaults = default is not None and effective(config) == effective(default.config)
+    if runs_as_defaults and default_score is not None and default.ok:
         # the same settings as the defaults: no one's find (reported with their own measurement)
         score, found_by, result = default_score, "default", default
     return {

@@ -31,3 +31,22 @@ def test_empty_ranking_has_no_best():
     ranking = ConfigRanking()
     assert ranking.add({"a": 1}, None) is None
     assert ranking.best_result() is None and ranking.best_measurements == 0
+
+
+def test_configurations_that_run_the_same_system_pool_their_measurements():
+    """Under kind=pgm the RMI knobs do not apply: two such configurations are one index and
+    rank as one (they ranked apart, so a tuner could be credited with the defaults' index)."""
+    from learned_systems.objectives import index_space
+
+    space = index_space()
+    ranking = ConfigRanking(space.effective)
+    first = space.validate({"kind": "pgm", "epsilon": 32, "num_models": 64})
+    second = space.validate({"kind": "pgm", "epsilon": 32, "num_models": 8192})
+    ranking.add(first, 2.0)
+    ranking.add(second, 1.0)
+    assert len(ranking.scores) == 1 and ranking.best_measurements == 2
+    assert ranking.best_score == pytest.approx(1.5)
+    plain = ConfigRanking()
+    plain.add(first, 2.0)
+    plain.add(second, 1.0)
+    assert len(plain.scores) == 2

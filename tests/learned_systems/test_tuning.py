@@ -738,3 +738,23 @@ def test_a_results_database_that_cannot_be_written_is_refused_before_any_trial(t
     result = CliRunner().invoke(_app(), ["tune", "--system", "index", "--rows", "2000", "--trials", "1", "--out", str(out)])
     assert result.exit_code == 2
     assert "results.sqlite cannot be written" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_tuner_best_that_runs_as_the_defaults_is_credited_to_the_defaults():
+    """An index configuration equal to the defaults but for a knob that does not apply (RMI
+    leaves under kind=pgm) is the defaults' index, reported with their own measurement."""
+    from types import SimpleNamespace
+
+    from learned_systems.objectives import index_space
+
+    space = index_space()
+    default_config = space.defaults()
+    default = TrialResult("index", "lognormal", "index", default_config, True, 10.0, 0.0, [10.0])
+    twin_config = {**default_config, "num_models": 64}
+    twin = TrialResult("index", "lognormal", "index", twin_config, True, 11.0, 0.0, [11.0])
+    summary = SimpleNamespace(
+        best_score=-0.9, tuner="random", best_config=twin_config, best_result=twin,
+        baselines={"default": default}, baseline_scores={"default": -1.0},
+    )  # fmt: skip
+    best = tune_command._best_overall([summary], space.effective)
+    assert best["found_by"] == "default" and best["tuner"] is None and best["score"] == -1.0
