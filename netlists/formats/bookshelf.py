@@ -318,10 +318,14 @@ def _read_pl(
         for axis, value in ((0, x[node]), (1, y[node])):
             if _needs_exact(tok[1 + axis], value):
                 exact[(node, axis)] = tok[1 + axis]
+        oriented = False
         for extra in tok[4:]:
             if extra.upper() in ("/FIXED", "/FIXED_NI"):
                 fixed[node] = True
             elif extra.upper() in ORIENTATION_CODE:
+                if oriented:
+                    raise NetlistError(f"{tok[0]!r} has two orientations", path, lineno)
+                oriented = True
                 orient[node] = ORIENTATION_CODE[extra.upper()]
             else:
                 raise NetlistError(
@@ -377,6 +381,8 @@ def _read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | N
                 raise NetlistError("expected 'Key : value' pairs", path, lineno)
             for i in range(0, len(tok), 3):
                 k = tok[i].lower()
+                if k in current:
+                    raise NetlistError(f"{tok[i]!r} given twice in one row", path, lineno)
                 current[k] = (
                     _number(tok[i + 2], tok[i], path, lineno) if k in _ROW_NUMBERS else tok[i + 2]
                 )

@@ -255,6 +255,8 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
         while (item := next_in_block(node_start)) is not None:
             tok, line = item
             if tok == "name:":
+                if node_name is not None:  # protobuf refuses a second value of a singular field
+                    raise NetlistError(f"node {node_name!r} has a second 'name:'", path, line)
                 node_name = take_string("name:")
             elif tok == "input:":
                 inputs.append(take_string("input:"))

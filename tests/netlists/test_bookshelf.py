@@ -272,6 +272,8 @@ def test_generated_netlist_survives_bookshelf(tmp_path: Path) -> None:
         ({"d.pl": PL.replace("m0 30 8 : E /FIXED\n", "")}, "d.pl", None, "1 of 5 nodes of d.nodes have no position here, the first 'm0'"),
         ({"d.pl": "UCLA pl 1.0\n"}, "d.pl", None, "5 of 5 nodes"),
         ({"d.scl": SCL.replace("CoreRow Horizontal", "CoreRow Vertical", 1)}, "d.scl", 3, "only 'CoreRow Horizontal'"),
+        ({"d.pl": PL.replace("c1 20 4 : FS", "c1 20 4 : FS N")}, "d.pl", 3, "'c1' has two orientations"),
+        ({"d.scl": SCL.replace("  Height : 4\n", "  Height : 4\n  Height : 8\n", 1)}, "d.scl", 6, "'Height' given twice in one row"),
         ({"d.scl": SCL_WITH_CANVAS.format("0 4")}, "d.scl", 2, "at least one column and row"),
         ({"d.scl": SCL_WITH_CANVAS.format("4.5 4")}, "d.scl", 2, "expected an integer cols"),
         ({"d.scl": SCL_WITH_CANVAS.format("4 4").replace(" 1 1 0 0", " 0 1 0 0")}, "d.scl", 2, "routes per micron"),

@@ -310,6 +310,7 @@ BAD_CASES = {
         _mutate('name: "s0"', 'name: "s0\\"'),
         "unterminated string after 'name:'",
     ),
+    "two names": (_mutate('name: "s0"', 'name: "s0"\n  name: "s1"'), "node 's0' has a second 'name:'"),
     "digit grouping": (_mutate("f: 4.0\n", "f: 4_0.0\n"), "must be a number, got '4_0.0'"),
     "pin names a soft macro as hard": (
         _mutate('placeholder: "m0"\n', 'placeholder: "s0"\n'),
