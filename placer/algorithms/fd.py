@@ -291,7 +291,7 @@ class ForceDirected(Placer):
     option_checks = {
         "iterations": opt.whole(1),
         "repulsions": opt.numbers(0.0),
-        "start_move": opt.number(0.0),
+        "start_move": opt.number(0.0, low_open=True),  # divides the decay
         "end_move": opt.number(0.0),
         "attraction": opt.number(0.0),
     }

@@ -219,7 +219,7 @@ class GlobalRefine(Placer):
 
         deadline = Deadline(budget_s)
         share = float(self.options.get("global_share", 0.25))
-        stage = get_placer("analytical", **dict(self.options.get("analytical", {})))
+        stage = get_placer("analytical", **dict(self.options.get("analytical") or {}))  # null: none
         spread = stage.place(
             netlist, placement, budget_s * share, seed, _rescaled(progress, 0.0, share)
         )

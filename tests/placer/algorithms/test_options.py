@@ -30,6 +30,7 @@ from placer.algorithms.base import get_placer
         ("analytical", {"dtype": "float16"}, "option 'dtype' takes one of float64, float32"),
         ("analytical", {"max_iterations": math.inf}, "option 'max_iterations' takes a whole number"),
         ("fd", {"repulsions": []}, "option 'repulsions' takes a non-empty list of numbers"),
+        ("fd", {"start_move": 0}, r"option 'start_move' takes a finite number in \(0, inf\]"),  # divided by
         ("rl", {"samples": -1}, "option 'samples' takes a whole number >= 0"),
         # torch's own error was a traceback from inside the run
         ("analytical", {"device": "bogus"}, "option 'device': device must be auto, cpu, cuda"),
@@ -47,6 +48,15 @@ def test_good_values_pass_and_text_flags_are_read() -> None:
     get_placer("refine", soft="no", heat_every=0, max_steps=None)
     get_placer("global_refine", analytical={"bins": 64, "dtype": "float32"})
     get_placer("fd", repulsions=[0.5, 1])
+
+
+def test_a_null_nested_option_means_the_defaults() -> None:
+    """``--option analytical=null`` passed the check (null: not given) and then crashed the run."""
+    from netlists.generate import generate
+
+    netlist, placement = generate(3, 4, 3, seed=0)
+    result = get_placer("global_refine", analytical=None, max_steps=20).place(netlist, placement, budget_s=5, seed=0)
+    assert np.isfinite(result.x).all()
 
 
 def test_a_device_this_machine_lacks_is_refused_not_run_on_the_cpu_or_crashed() -> None:
