@@ -57,7 +57,7 @@ import numpy as np
 from netlists.builder import NetlistBuilder
 from netlists.defaults import default_canvas
 from netlists.errors import NetlistError
-from netlists.formats.textio import read_text
+from netlists.formats.textio import plain_number, read_text
 from netlists.model import (
     MAX_MAGNITUDE,
     ORIENTATION_CODE,
@@ -104,9 +104,7 @@ def _lines(path: Path, text: str | None = None) -> Iterator[tuple[int, list[str]
 
 def _number(token: str, what: str, path: Path, line: int) -> float:
     try:
-        if "_" in token:  # Python's digit grouping ("3_0"), not a number in this format
-            raise ValueError(token)
-        value = float(token)
+        value = plain_number(token)
     except ValueError:
         raise NetlistError(f"expected a number for {what}, got {token!r}", path, line) from None
     if not math.isfinite(value):

@@ -18,7 +18,7 @@ import numpy as np
 
 from netlists.builder import NetlistBuilder
 from netlists.errors import NetlistError
-from netlists.formats.textio import open_text, read_text
+from netlists.formats.textio import open_text, plain_number, read_text
 from netlists.model import (
     CT_TYPE_NAMES,
     CT_TYPES,
@@ -105,7 +105,7 @@ def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
         for key, ph, num in _ATTR_RE.findall(m.group(3)):
             if num:
                 try:
-                    attrs[key] = _float(num)
+                    attrs[key] = plain_number(num)
                 except ValueError:
                     return None  # the strict parser reports it with its line
             else:
@@ -157,7 +157,7 @@ def _quote(text: str) -> str:
 
 
 _STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"')
-_TOKEN_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}]|[^\s{}"#:]+:?|:|#[^\n]*|\n|[ \t\r\f\v]+|"[^\n]*')
+_TOKEN_RE = re.compile(_STRING_RE.pattern + r'|[{}]|[^\s{}"#:]+:?|:|#[^\n]*|\n|[ \t\r\f\v]+|"[^\n]*')
 _EXPECTED_FIELD = "expected one of 'name:', 'input:', 'attr {', 'key:', 'value {', 'placeholder:', 'f:', 'i:' or '}'"
 
 
@@ -181,13 +181,6 @@ def _tokens(text: str) -> list[tuple[str, int]]:
 def _is_bare_field(token: str) -> bool:
     """A field name without its colon yet (not a string, brace or ``field:``)."""
     return token[0] not in '"{}' and not token.endswith(":")
-
-
-def _float(text: str) -> float:
-    """A protobuf text number; Python's digit grouping (``2_0.5``) is not one."""
-    if "_" in text:
-        raise ValueError(text)
-    return float(text)
 
 
 def _parse_strict(text: str, name: str, path: str) -> Netlist:
@@ -280,7 +273,7 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
                                 num, num_line = peek()
                                 pos += 1
                                 try:
-                                    value, value_line = _float(num), num_line
+                                    value, value_line = plain_number(num), num_line
                                 except ValueError:
                                     raise NetlistError(
                                         f"attribute {key!r} must be a number, got {num or 'end of file'!r}",

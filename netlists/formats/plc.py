@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from netlists.errors import NetlistError
-from netlists.formats.textio import open_text, read_text
+from netlists.formats.textio import open_text, plain_number, read_text
 from netlists.model import (
     MAX_MAGNITUDE,
     ORIENTATION_CODE,
@@ -79,9 +79,7 @@ class PlcHeader:
 
 def _number(text: str, what: str, path: str, line: int, integer: bool = False) -> float:
     try:
-        if "_" in text:  # Python's own digit grouping ("2_46"), not a number in this format
-            raise ValueError(text)
-        value = int(text) if integer else float(text)
+        value = plain_number(text, integer)
     except ValueError:
         kind = "an integer" if integer else "a number"
         raise NetlistError(f"{what} must be {kind}, got {text!r}", path, line) from None

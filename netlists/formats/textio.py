@@ -46,6 +46,14 @@ def read_text(path: str | Path) -> str:
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
+def plain_number(text: str, integer: bool = False) -> float:
+    """``text`` as a float (an int with ``integer``), as every design format writes numbers:
+    ValueError for Python's digit grouping (``"3_0"``), which ``float`` and ``int`` accept."""
+    if "_" in text:
+        raise ValueError(text)
+    return int(text) if integer else float(text)
+
+
 def open_text(path: str | Path, mode: str = "w") -> IO[str]:
     """Open for text writing, through gzip when the name ends in ``.gz``."""
     path = Path(path)
