@@ -6,7 +6,7 @@
 Writes checkpoints (``last.zip``, ``checkpoints/``), the best evaluated placement
 (``best.zip``, ``best.plc``), ``curve.csv`` and TensorBoard logs under ``--out``. Ctrl-C saves
 a checkpoint at the last completed update; ``--resume`` continues from it (reading the run's
-``config.json``; only ``--timesteps`` and ``--device`` may change), bit-identically to a run
+``config.json``; only ``--timesteps``, ``--device`` and ``--set time_limit_s`` may change), bit-identically to a run
 that was never stopped when the device stays the same.
 """
 
@@ -144,7 +144,7 @@ def train_command(
     """Train a placement policy (MaskablePPO, CNN + graph encoder, deconvolution head)."""
     from placer.device import resolve_device
     from placer.folder_lock import FolderBusy
-    from placer.rl.train import TrainConfig, train
+    from placer.rl.train import RESUMABLE_CHANGES, TrainConfig, train
 
     check_output_folder(out)
     if resume:
@@ -169,18 +169,21 @@ def train_command(
             "--w-timing": (w_timing, config.w_timing),
         }
         changed = [name for name, (now, then) in given.items() if now is not None and now != then]
-        changed += [f"--set {key}" for key, value in parse_settings(settings or []).items()
-                    if getattr(config, key) != value]  # fmt: skip
+        extra = parse_settings(settings or [])
+        resumable = {key: extra.pop(key) for key in list(extra) if key in RESUMABLE_CHANGES}
+        changed += [f"--set {key}" for key, value in extra.items() if getattr(config, key) != value]
         if changed:
             raise UsageError(
                 f"{', '.join(changed)} cannot change a run being resumed (its config.json is "
-                "kept; only --timesteps and --device may change)"
+                "kept; only --timesteps, --device and --set time_limit_s may change)"
             )
         config.out = str(out)  # the folder given now, even if the run was moved or copied
         if timesteps is not None:
             config.timesteps = timesteps
         if device is not None:
             config.device = device
+        for key, value in resumable.items():  # e.g. --set time_limit_s=3600
+            setattr(config, key, value)
     else:
         if not netlist and suite is None and not generated:
             raise UsageError("give training designs: --netlist FILE, --suite DIR or --generated N")
@@ -211,7 +214,10 @@ def train_command(
     except (ValueError, FileExistsError, FolderBusy) as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
-        console.print(f"interrupted: the run is saved in {out}; rerun with --resume to go on")
+        if (out / "last.zip").exists():
+            console.print(f"interrupted: the run is saved in {out}; rerun with --resume to go on")
+        else:
+            console.print("interrupted before the first checkpoint: nothing to resume")
         raise typer.Exit(130) from None
     best = out / "best.json"
     if best.exists():

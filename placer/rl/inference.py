@@ -19,8 +19,14 @@ from netlists.model import Netlist, Placement
 POLICY_INPUTS = frozenset({"grid", "graph_nodes", "graph_edges"})
 
 
-def load_model(path: str | Path, device: str = "cpu") -> Any:
-    """A MaskablePPO model from ``path`` (a ``.zip``, or a run folder: its best.zip, else last.zip)."""
+def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | None = None) -> Any:
+    """A MaskablePPO model from ``path`` (a ``.zip``, or a run folder: its best.zip, else
+    last.zip); ``tensorboard_log`` for a model that goes on training.
+
+    Raises:
+        FileNotFoundError: no model there.
+        ValueError: the file is no placement policy (damaged, foreign), naming it.
+    """
     from sb3_contrib import MaskablePPO
 
     p = Path(path)
@@ -29,7 +35,7 @@ def load_model(path: str | Path, device: str = "cpu") -> Any:
     if not p.exists():
         raise FileNotFoundError(errno.ENOENT, "no trained model here", str(p))
     try:
-        model = MaskablePPO.load(p, device=device)
+        model = MaskablePPO.load(p, device=device, tensorboard_log=tensorboard_log)
     except Exception as error:  # a zip of something else, a damaged or foreign file, ...
         raise ValueError(
             f"model {p}: cannot be loaded as a trained placement policy "

@@ -168,10 +168,10 @@ def save_state(path: Path, state: TrainingState) -> None:
     tmp.replace(path)
 
 
-def load_state(path: Path, steps: int) -> TrainingState | None:
-    """The state saved at ``path`` when it belongs to a model at ``steps`` steps; None when
-    there is none, or it is from another step count or version (a run killed between writing
-    the state and its model), so the caller resumes without it."""
+def load_state(path: Path) -> TrainingState | None:
+    """The state saved at ``path``; None when there is none, it is unreadable or from another
+    version, so the caller resumes without it (the caller checks that its step count is the
+    model's: a run killed between writing the two leaves them apart)."""
     if not path.exists():
         return None
     try:
@@ -179,6 +179,6 @@ def load_state(path: Path, steps: int) -> TrainingState | None:
             state = pickle.load(f)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         return None
-    if not isinstance(state, TrainingState) or state.version != STATE_VERSION or state.steps != steps:
+    if not isinstance(state, TrainingState) or state.version != STATE_VERSION:
         return None
     return state

@@ -44,8 +44,10 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from envs.macro_placement import MacroPlacementEnv
+from netlists.digest import design_digest
 from netlists.model import Netlist, Placement
 from placer.device import resolve_device
+from placer.rl.inference import load_model
 from placer.rl.resume import (
     SnapshotMonitor,
     TrainingState,
@@ -295,11 +297,16 @@ class TrainingMonitor(BaseCallback):
             return 0.0
         with path.open(newline="") as f:
             rows = list(csv.reader(f))[1:]
-        return float(rows[-1][1]) if rows and len(rows[-1]) > 1 else 0.0
+        return _curve_number(path, rows[-1], 1) if rows and len(rows[-1]) > 1 else 0.0
 
     def _read_best(self) -> float:
         path = self.out / "best.json"
-        return json.loads(path.read_text())["proxy"] if path.exists() else math.inf
+        if not path.exists():
+            return math.inf
+        proxy = _read_json(path).get("proxy")
+        if isinstance(proxy, bool) or not isinstance(proxy, int | float):
+            raise ValueError(f"{path}: damaged (no proxy number); restore it or remove best.*")
+        return float(proxy)
 
     def _on_training_start(self) -> None:
         n = self.num_timesteps
@@ -394,7 +401,7 @@ def save_checkpoint(model: Any, out: Path, steps: int, state: TrainingState | No
     training state at these steps) as ``last_state.pkl`` first; without ``state`` an earlier
     ``last_state.pkl`` is removed (it belongs to an older step)."""
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    model.save(out / "checkpoints" / f"step_{steps}.zip")
+    _save_model(model, out / "checkpoints" / f"step_{steps}.zip")
     if state is not None:
         save_state(out / LAST_STATE, state)
     else:
@@ -407,8 +414,9 @@ def save_checkpoint(model: Any, out: Path, steps: int, state: TrainingState | No
 #: files its config.json could name, so only the API can resume such a run.
 API_DESIGNS = "api_designs.json"
 
-#: Names of a run's training designs, in order: a resume over other designs is refused (its
-#: saved episodes refer to the designs by position, and the evaluation design would change).
+#: Names and content digests of a run's training designs, in order: a resume over other designs,
+#: or over one edited in place, is refused (its saved episodes refer to the designs by position,
+#: and the evaluation design would change).
 DESIGNS = "designs.json"
 
 #: Files a run writes into its folder; a new run refuses a folder holding any of them.
@@ -429,7 +437,7 @@ def _check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design]) 
     """
     saved_path = out / "config.json"
     if saved_path.exists():
-        saved = json.loads(saved_path.read_text())
+        saved = _read_json(saved_path)
         now = json.loads(json.dumps(asdict(config)))  # tuples as lists, as stored
         changed = [k for k in now if k not in RESUMABLE_CHANGES and k in saved and saved[k] != now[k]]
         if changed:
@@ -440,13 +448,66 @@ def _check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design]) 
             )
     names_path = out / DESIGNS
     if names_path.exists():
-        before = json.loads(names_path.read_text()).get("names", [])
+        saved_designs = _read_json(names_path)
+        before = saved_designs.get("names", [])
         now_names = [netlist.name for netlist, _ in designs]
         if before != now_names:
             raise ValueError(
                 f"{out}: the training designs changed since the run started (was "
                 f"{', '.join(before)}; now {', '.join(now_names)}): restore them or start a new run"
             )
+        digests = saved_designs.get("digests")  # (absent in runs from before the digests)
+        if digests is not None:
+            edited = [name for name, digest, (netlist, placement) in zip(before, digests, designs, strict=False)
+                      if digest != design_digest(netlist, placement)]
+            if edited:
+                raise ValueError(
+                    f"{out}: {', '.join(edited)} changed since the run started (same name, other "
+                    "content: its netlist or initial placement was edited): restore it or start a new run"
+                )
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A JSON object the run wrote; a damaged one is named with what to do."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: damaged ({error}); restore it or start a new run") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: damaged (not a JSON object); restore it or start a new run")
+    return data
+
+
+def _curve_number(path: Path, row: list[str], column: int) -> float:
+    """One number of a curve.csv row; a damaged row is named with its file."""
+    try:
+        return float(row[column])
+    except (IndexError, ValueError):
+        raise ValueError(f"{path}: damaged row {','.join(row)!r}; restore the file or remove the row") from None
+
+
+def _designs_record(designs: Sequence[Design]) -> dict[str, list[str]]:
+    """What designs.json holds: the training designs' names and content digests, in order."""
+    return {
+        "names": [netlist.name for netlist, _ in designs],
+        "digests": [design_digest(netlist, placement) for netlist, placement in designs],
+    }
+
+
+def _resume_point(out: Path) -> tuple[Path, TrainingState | None]:
+    """The model to resume from and its training state.
+
+    Normally ``last.zip`` and ``last_state.pkl`` of the same step. A run killed after writing
+    the state of step N but before ``last.zip`` of step N leaves ``last.zip`` one checkpoint
+    behind; ``checkpoints/step_N.zip`` (written, atomically, before the state) then goes with
+    the state, so the resume stays exact."""
+    last = out / "last.zip"
+    state = load_state(out / LAST_STATE)
+    if state is not None:
+        matching = out / "checkpoints" / f"step_{state.steps}.zip"
+        if matching.exists():
+            return matching, state
+    return last, state
 
 
 def _drop_curve_rows_after(path: Path, steps: int) -> None:
@@ -456,7 +517,7 @@ def _drop_curve_rows_after(path: Path, steps: int) -> None:
         return
     with path.open(newline="") as f:
         rows = list(csv.reader(f))
-    kept = rows[:1] + [r for r in rows[1:] if r and int(float(r[0])) <= steps]
+    kept = rows[:1] + [r for r in rows[1:] if r and _curve_number(path, r, 0) <= steps]
     if len(kept) != len(rows):
         tmp = path.with_suffix(".tmp")
         with tmp.open("w", newline="") as f:
@@ -518,7 +579,7 @@ def train(
             )
         from_api = designs is not None
         if resume and not from_api and (out / API_DESIGNS).exists():
-            names = json.loads((out / API_DESIGNS).read_text()).get("names", [])
+            names = _read_json(out / API_DESIGNS).get("names", [])
             raise ValueError(
                 f"{out} was trained on designs given to train(designs=...) ({', '.join(names)}), "
                 "which its config.json cannot name: resume it the same way, "
@@ -537,10 +598,12 @@ def train(
         tb = str(out / "tb") if _has_tensorboard() else None
         state: TrainingState | None = None
         if resume:
-            model = MaskablePPO.load(last, device=device, tensorboard_log=tb)
+            source, state = _resume_point(out)
+            model = load_model(source, device=device, tensorboard_log=tb)
             # (a run saved at step 0 evaluates step 0 again when it starts: drop that row too)
             _drop_curve_rows_after(out / "curve.csv", model.num_timesteps if model.num_timesteps else -1)
-            state = load_state(out / LAST_STATE, model.num_timesteps)
+            if state is not None and state.steps != model.num_timesteps:
+                state = None  # an older version's state, or one whose model is gone
             if state is not None and len(state.envs) != config.n_envs:
                 state = None  # another n_envs: the saved episodes do not map onto these envs
             if state is None:
@@ -574,11 +637,11 @@ def train(
         # written once the designs load and the model and the evaluation env build: a run that
         # fails before leaves no config.json behind to block its corrected rerun
         _write_json(out / "config.json", asdict(config))
-        names = {"names": [netlist.name for netlist, _ in designs]}
+        record = _designs_record(designs)
         if from_api:
-            _write_json(out / API_DESIGNS, names)
+            _write_json(out / API_DESIGNS, {"names": record["names"]})
         if not resume or not (out / DESIGNS).exists():
-            _write_json(out / DESIGNS, names)
+            _write_json(out / DESIGNS, record)
         _write_json(out / "env_kwargs.json", {k: v for k, v in config.env_kwargs().items() if k in ENV_OPTION_KEYS})
         if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
             model.set_logger(Logger(folder=None, output_formats=[]))
@@ -603,10 +666,23 @@ def train(
         except KeyboardInterrupt:
             monitor.save_last_boundary(completed=False)
             print(f"interrupted: saved {last} at step {model.num_timesteps} (the last completed update)")
+            _close_after_interrupt(vec)
             raise
-        finally:
-            vec.close()
+        except BaseException:
+            _close_after_interrupt(vec)
+            raise
+        vec.close()
     return out
+
+
+def _close_after_interrupt(vec: VecEnv) -> None:
+    """Close ``vec`` while an exception is on its way out. A Ctrl-C reaches ``SubprocVecEnv``'s
+    workers too (same process group): they are gone, and closing them fails on the broken pipe;
+    that failure must not replace the interrupt (the run is saved; exit 130, not an error)."""
+    try:
+        vec.close()
+    except (OSError, EOFError):
+        pass
 
 
 def _has_tensorboard() -> bool:

@@ -317,6 +317,38 @@ def test_a_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path, monkeypatch
     assert json.loads((tmp_path / "unbroken" / "best.json").read_text())["steps"] > 0  # not vacuous
 
 
+def test_a_kill_between_the_state_and_last_zip_still_resumes_exactly(tmp_path, monkeypatch):
+    """The state of step 120 is on disk, last.zip still at 60: the resume goes on from
+    checkpoints/step_120.zip with that state (it used to fall back to fresh episode seeds)."""
+    from sb3_contrib import MaskablePPO
+
+    design = generate(7, 12, 8, seed=17)
+
+    def run(out, resume=False):
+        cfg = TrainConfig(out=str(out), timesteps=240, checkpoint_every=60, eval_every=50, **EXACT)
+        train(cfg, progress_bar=False, designs=[design], resume=resume)
+
+    run(tmp_path / "unbroken")
+    broken = tmp_path / "broken"
+    original_save = train_module._save_model
+
+    def killed_before_last_zip(model, path):
+        if path.name == "last.zip" and model.num_timesteps == 120:
+            raise SystemExit("killed")
+        original_save(model, path)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(train_module, "_save_model", killed_before_last_zip)
+        with pytest.raises(SystemExit):
+            run(broken)
+    assert MaskablePPO.load(broken / "last.zip", device="cpu").num_timesteps == 60
+    run(broken, resume=True)
+    a = MaskablePPO.load(tmp_path / "unbroken" / "last.zip", device="cpu").policy.state_dict()
+    b = MaskablePPO.load(broken / "last.zip", device="cpu").policy.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert _curve_without_wall_time(tmp_path / "unbroken") == _curve_without_wall_time(broken)
+
+
 def test_a_checkpoint_without_its_state_resumes_with_fresh_seeds(tiny_design, tmp_path, capsys):
     out = tmp_path / "run"
     cfg = TrainConfig(out=str(out), timesteps=60, checkpoint_every=1000, eval_every=1000, **EXACT)
@@ -360,11 +392,30 @@ def test_train_cli_resumes_the_folder_given_and_keeps_its_target(tmp_path):
     again = CliRunner().invoke(app, ["train", "--out", str(moved), "--resume", "--seed", "0", "--w-timing", "0", *same])
     assert again.exit_code == 0, again.output
     assert (moved / "checkpoints" / "step_192.zip").exists()
+    # the settings a resume may change may also come through --set (they were refused)
+    longer = CliRunner().invoke(app, ["train", "--out", str(moved), "--resume", "--no-progress",
+                                      "--set", "timesteps=256", "--set", "time_limit_s=600"])
+    assert longer.exit_code == 0, longer.output
+    assert (moved / "checkpoints" / "step_256.zip").exists()
     leftover = tmp_path / "leftover"
     leftover.mkdir()
     (leftover / "best.json").write_text('{"proxy": 0.5}')  # another run's best, no last.zip
     fresh = CliRunner().invoke(app, ["train", "--out", str(leftover), "--generated", "1"])
     assert fresh.exit_code == 2 and "stopped before its first checkpoint (best.json)" in fresh.output
+
+
+def test_ctrl_c_before_the_first_checkpoint_does_not_claim_a_saved_run(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    def interrupted_while_loading(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "train", interrupted_while_loading)
+    result = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "run"), "--generated", "1", "--device", "cpu"])
+    assert result.exit_code == 130
+    assert "nothing to resume" in result.output and "is saved" not in result.output
 
 
 def test_a_run_failing_before_training_leaves_nothing_that_blocks_its_rerun(tmp_path):
@@ -425,6 +476,55 @@ def test_a_resume_with_other_settings_or_other_designs_is_refused(tiny_design, t
     assert (out / "config.json").read_text() == saved
     train(TrainConfig(**{**cfg.__dict__, "timesteps": 120, "time_limit_s": 600.0}), progress_bar=False,
           designs=[tiny_design], resume=True)  # the settings that may change
+
+
+def test_a_design_edited_in_place_or_a_damaged_run_file_is_refused_on_resume(tiny_design, tmp_path):
+    """Same name, other content (a netlist or initial.plc edited in place) used to resume onto
+    saved episodes of the old design (an IndexError traceback, or silently wrong episodes); a
+    last.zip that is no model and a damaged designs.json were tracebacks."""
+    import zipfile
+
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=60, checkpoint_every=1000, eval_every=1000, **EXACT)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    again = TrainConfig(**{**cfg.__dict__, "timesteps": 120})
+    netlist, placement = tiny_design
+    edited = placement.copy()
+    edited.fixed[netlist.hard_macros[0]] = True
+    with pytest.raises(ValueError, match=f"{netlist.name} changed since the run started"):
+        train(again, progress_bar=False, designs=[(netlist, edited)], resume=True)
+
+    (out / train_module.LAST_STATE).unlink()
+    (out / "last.zip").unlink()
+    with zipfile.ZipFile(out / "last.zip", "w") as archive:
+        archive.writestr("readme.txt", "not a model")
+    with pytest.raises(ValueError, match="last.zip: cannot be loaded as a trained placement policy"):
+        train(again, progress_bar=False, designs=[tiny_design], resume=True)
+
+    (out / "designs.json").write_text('{"names": [')
+    with pytest.raises(ValueError, match="designs.json: damaged"):
+        train(again, progress_bar=False, designs=[tiny_design], resume=True)
+
+
+def test_ctrl_c_with_subprocess_envs_ends_as_an_interrupt(tiny_design, tmp_path, monkeypatch):
+    """Ctrl-C reaches the SubprocVecEnv workers too: closing them then failed on the broken
+    pipe and the CLI ended 'placer: error: Broken pipe' (exit 2) instead of an interrupt."""
+    original_step = train_module.TrainingMonitor._on_step
+
+    def interrupt(self):
+        if self.num_timesteps >= 80:
+            for process in self.training_env.processes:  # what the terminal's SIGINT does
+                process.terminate()
+                process.join()
+            raise KeyboardInterrupt
+        return original_step(self)
+
+    monkeypatch.setattr(train_module.TrainingMonitor, "_on_step", interrupt)
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=240, checkpoint_every=1000, eval_every=1000,
+                      **{**EXACT, "vec": "subproc"})
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, progress_bar=False, designs=[tiny_design])
+    assert (tmp_path / "run" / "last.zip").exists()
 
 
 def test_an_evaluation_design_that_does_not_fit_leaves_nothing_behind(tiny_design, tmp_path):

@@ -1,0 +1,51 @@
+"""A content digest of a design (netlist plus placement): the same design read twice gives
+the same digest, an edit to any node, net, canvas field or placement gives another.
+
+Runs that are resumed (training, batch placement, leaderboards pooling results) key their
+designs by it rather than by name or path: a file edited in place under the same name is then
+recognised as another design instead of being treated as the one already done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import numpy as np
+
+from netlists.model import Netlist, Placement
+
+
+def design_digest(netlist: Netlist, placement: Placement | None = None) -> str:
+    """Hex SHA-256 of everything that defines the design (``metadata`` aside: it holds
+    provenance such as file paths, not content)."""
+    h = hashlib.sha256()
+
+    def add_text(text: str) -> None:
+        data = text.encode("utf-8")
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+
+    def add_array(array: np.ndarray) -> None:
+        contiguous = np.ascontiguousarray(array)
+        add_text(f"{contiguous.dtype.str}{contiguous.shape}")
+        h.update(contiguous.tobytes())
+
+    for f in dataclasses.fields(netlist):
+        value = getattr(netlist, f.name)
+        if f.name == "metadata":
+            continue
+        add_text(f.name)
+        if isinstance(value, np.ndarray):
+            add_array(value)
+        elif isinstance(value, tuple):
+            add_text(str(len(value)))
+            for item in value:
+                add_text(item)
+        else:  # the name and the canvas (a dataclass of numbers, or None)
+            add_text(repr(dataclasses.astuple(value)) if dataclasses.is_dataclass(value) else repr(value))
+    if placement is not None:
+        for name in ("x", "y", "orientation", "fixed"):
+            add_text(name)
+            add_array(getattr(placement, name))
+    return h.hexdigest()
