@@ -51,7 +51,14 @@ from typing import Any
 
 from placer.folder_lock import exclusive_folder
 from placer.interrupts import caused_by_interrupt, sigterm_as_interrupt
-from placer.results import STATUS_FAILED, STATUS_OK, ResultStore, RunRecord, same_design_file
+from placer.results import (
+    STATUS_FAILED,
+    STATUS_OK,
+    ResultStore,
+    RunRecord,
+    same_design,
+    same_design_file,
+)
 
 NETLIST_NAMES = ("netlist.pb.txt", "netlist.pb.txt.gz")
 INITIAL_PLC = "initial.plc"
@@ -118,6 +125,7 @@ class PlacementTask:
     plugins: tuple[str, ...] = ()
     version: str = ""
     git_commit: str | None = None
+    design_digest: str = ""  # of the design's files when the tasks were made (design_files_digest)
 
     @property
     def key(self) -> tuple[str, str, int, float]:
@@ -127,6 +135,19 @@ class PlacementTask:
     def plc_relpath(self) -> Path:
         """Where the result goes, relative to the runs folder."""
         return Path(self.design.name) / self.method / f"seed{self.seed}.plc"
+
+
+def design_files_digest(design: DesignFiles) -> str:
+    """Digest of the design's netlist and initial .plc texts: what tells a resumed or pooled
+    run's design from the same name with edited files ("" when a file cannot be read: the
+    run then fails on that file with a clear error, and nothing is compared)."""
+    from netlists.digest import files_digest
+    from netlists.errors import NetlistError
+
+    try:
+        return files_digest([design.netlist, design.plc])
+    except NetlistError:
+        return ""
 
 
 def _options_json(options: Mapping[str, Any]) -> str:
@@ -188,6 +209,7 @@ def run_task(task: PlacementTask) -> RunRecord:
         budget_s=float(task.budget_s),
         suite=str(task.design.suite),
         netlist_path=str(task.design.netlist),
+        design_digest=task.design_digest,
         options=_options_json(task.options),
         version=task.version,
         git_commit=task.git_commit,
@@ -307,7 +329,7 @@ def failed_record(task: PlacementTask, error: str) -> RunRecord:
     return RunRecord(
         design=task.design.name, method=task.method, seed=int(task.seed),
         budget_s=float(task.budget_s), suite=str(task.design.suite),
-        netlist_path=str(task.design.netlist),
+        netlist_path=str(task.design.netlist), design_digest=task.design_digest,
         options=_options_json(task.options), version=task.version,
         git_commit=task.git_commit, status=STATUS_FAILED, error=error, started="", finished=_now(),
     )
@@ -367,9 +389,10 @@ def make_tasks(
     version, commit = package_version(), git_commit()
     runs = Path(runs_dir).resolve()
     plugins = tuple(str(Path(p).resolve()) if p.endswith(".py") else p for p in plugins)
+    digests = {d.name: design_files_digest(d) for d in designs}
     return [
         PlacementTask(d, m, int(s), float(budget_s), runs, dict(options.get(m, {})),
-                      plugins, version, commit)
+                      plugins, version, commit, digests[d.name])
         for d in designs for m in methods for s in seeds
     ]
 
@@ -380,10 +403,11 @@ def check_conflicts(
     """Refuse tasks that would silently mix with other runs in the folder.
 
     Always: a task whose ``.plc`` would overwrite an ok run of another budget, a design name
-    the folder holds from another netlist file, and options other than those of the ok runs of
-    the same method and design that stay. With ``resume``
-    (which skips finished runs): a finished run made with other method options or from another
-    design file of the same name, since skipping it would report that run as this one.
+    the folder holds from another netlist file or from other contents of the same files (its
+    netlist or initial .plc edited since: :func:`design_files_digest`), and options other than
+    those of the ok runs of the same method and design that stay. With ``resume`` (which skips
+    finished runs): a finished run made with other method options or from another design of
+    the same name, since skipping it would report that run as this one.
     """
     existing = {(r.design, r.method, int(r.seed)): r for r in store.records(STATUS_OK)}
     where = store.path.parent
@@ -406,10 +430,10 @@ def check_conflicts(
                 f"{what} with options {other.options} (asked: {asked}); --resume would keep "
                 "it: rerun without --resume to replace it, or use another runs folder"
             )
-        if not same_design_file(other.netlist_path, t.design.netlist):
+        if not same_design(other, t.design.netlist, t.design_digest):
             raise ValueError(
-                f"{what} placed from {other.netlist_path}, another file than "
-                f"{t.design.netlist}; use another runs folder for this suite"
+                f"{what} placed from {_other_design_text(other, t)}; use another runs folder "
+                "for this suite"
             )
 
 
@@ -422,23 +446,23 @@ def _refuse_mixed_designs_and_options(
     """Refuse tasks that would put two netlists under one design name in the folder (its
     leaderboard then refuses the folder), or runs of one method on one design with other
     options than the ok runs that stay (one table cell would mix two settings)."""
-    file_of = {r.design: r.netlist_path for r in existing.values()}
+    row_of = {r.design: r for r in existing.values()}
     replaced = set() if resume else {(t.design.name, t.method, int(t.seed)) for t in tasks}
     staying: dict[tuple[str, str], list[RunRecord]] = {}  # parsed once, grouped by cell
     for key, row in existing.items():
         if key not in replaced:
             staying.setdefault(key[:2], []).append(row)
-    same: dict[tuple[str, str], bool] = {}
+    same: dict[tuple[str, str, str], bool] = {}
     for t in tasks:
-        stored = file_of.get(t.design.name)
+        stored = row_of.get(t.design.name)
         if stored is not None:
-            pair = (str(stored), str(t.design.netlist))
+            pair = (t.design.name, str(t.design.netlist), t.design_digest)
             if pair not in same:
-                same[pair] = same_design_file(stored, t.design.netlist)
+                same[pair] = same_design(stored, t.design.netlist, t.design_digest)
             if not same[pair]:
                 raise ValueError(
-                    f"{where} holds runs of design {t.design.name} placed from {stored}, another "
-                    f"file than {t.design.netlist}; use another runs folder for this suite"
+                    f"{where} holds runs of design {t.design.name} placed from "
+                    f"{_other_design_text(stored, t)}; use another runs folder for this suite"
                 )
         asked = json.loads(_options_json(t.options))
         for row in staying.get((t.design.name, t.method), []):
@@ -448,6 +472,14 @@ def _refuse_mixed_designs_and_options(
                     f"{row.options} (asked: {json.dumps(asked, sort_keys=True)}): one leaderboard "
                     "cell would mix them; use the same options or another runs folder"
                 )
+
+
+def _other_design_text(row: RunRecord, task: PlacementTask) -> str:
+    """How ``row``'s design differs from ``task``'s, for an error message."""
+    if same_design_file(row.netlist_path, task.design.netlist):
+        return (f"{row.netlist_path} as it was before: its netlist or {INITIAL_PLC} has been "
+                "edited since")
+    return f"{row.netlist_path}, another file than {task.design.netlist}"
 
 
 def run_batch(

@@ -130,6 +130,18 @@ def _refuse_design_clashes(runs: pd.DataFrame) -> None:
                     f"design {design!r} comes from two different netlists, {paths[0]} and {other}: "
                     "pool only runs of the same designs (or give one of them another name)"
                 )
+        # the same files edited between ok runs (rows written by older versions have no digest;
+        # a failed run measured nothing, and a folder's resume only guards its ok runs)
+        scored = rows[~rows["_failed"] & (rows["design_digest"].fillna("") != "")]
+        digests = scored.drop_duplicates("design_digest")
+        if len(digests) > 1:
+            first, second = digests.iloc[0], digests.iloc[1]
+            raise ValueError(
+                f"design {design!r} was placed from two versions of its files (netlist or "
+                f"initial .plc edited in between): runs in {first['runs_dir']} and in "
+                f"{second['runs_dir']} ({first['method']} seed {first['seed']}, {second['method']} "
+                f"seed {second['seed']}); pool only runs of the same designs"
+            )
 
 
 def _ranking_value(value: float) -> float:

@@ -39,6 +39,7 @@ class RunRecord:
     budget_s: float
     suite: str = ""  # the suite folder the design was found under
     netlist_path: str = ""  # absolute path of the design's netlist
+    design_digest: str = ""  # of the netlist and initial .plc texts (netlists.digest.files_digest)
     options: str = "{}"  # the method's options as JSON
     wirelength: float | None = None
     density: float | None = None
@@ -201,6 +202,15 @@ class ResultStore:
     def ok_keys(self) -> set[tuple[str, str, int, float]]:
         """Keys of the runs that finished with status ok (what ``--resume`` skips)."""
         return {r.key for r in self.records(STATUS_OK)}
+
+
+def same_design(row: RunRecord, netlist: str | Path, digest: str) -> bool:
+    """Whether ``row`` was placed from the design now at ``netlist`` with files ``digest``:
+    their digests agree (an edit in place of the netlist or its initial .plc is another
+    design), or, for rows written before digests were kept, :func:`same_design_file`."""
+    if row.design_digest and digest:
+        return row.design_digest == digest
+    return same_design_file(row.netlist_path, netlist)
 
 
 def same_design_file(stored: str, asked: str | Path) -> bool:

@@ -148,6 +148,35 @@ def test_resume_refuses_finished_runs_of_other_options_or_another_design_file(
         batch({"scale": 0.9}, find_designs(tmp_path / "other", ["tiny_a"]))
 
 
+def test_a_design_edited_in_place_is_not_taken_for_the_one_already_placed(
+    suite: Path, plugin: str, tmp_path: Path
+) -> None:
+    """Same folder, same netlist file, its initial.plc edited (a macro fixed, the canvas
+    changed): --resume skipped it as done and a rerun mixed both versions in one folder."""
+    runs = tmp_path / "runs"
+    designs = find_designs(suite)
+
+    def batch(found, seeds=(0,), resume=True):  # type: ignore[no-untyped-def]
+        tasks = make_tasks(found, [METHOD], list(seeds), runs, 1.0, plugins=[plugin])
+        return run_batch(tasks, runs, resume=resume, show_progress=False)
+
+    assert batch(designs).ok == 2
+    digest = rows(runs)[("tiny_a", METHOD, 0)].design_digest
+    assert len(digest) == 64 and digest != rows(runs)[("tiny_b", METHOD, 0)].design_digest
+    plc = suite / "gen" / "tiny_a" / "initial.plc"
+    text = plc.read_text()
+    plc.write_text(text.replace("\n", "\r\n"))  # the same text with other line ends: same design
+    assert batch(designs).skipped == 2
+    netlist, placement = load_design(suite / "gen" / "tiny_a" / "netlist.pb.txt")
+    placement.fixed[netlist.hard_macros[0]] = True
+    write_plc(plc, netlist, placement)
+    with pytest.raises(ValueError, match="initial.plc has been edited since"):
+        batch(designs)
+    with pytest.raises(ValueError, match="initial.plc has been edited since"):
+        batch(designs, seeds=(1,), resume=False)  # seed 0 of the old version would stay
+    assert batch(find_designs(suite, ["tiny_b"])).skipped == 1  # the other design still resumes
+
+
 def test_failing_design_is_recorded_and_the_batch_goes_on(
     suite: Path, plugin: str, tmp_path: Path
 ) -> None:

@@ -246,6 +246,21 @@ def test_two_different_designs_sharing_a_name_are_not_pooled(tmp_path: Path) -> 
     assert set(build([tmp_path / "runA", tmp_path / "runB"])["method"]) == {"initial", "aa", "bb"}
 
 
+def test_one_design_file_edited_between_two_folders_runs_is_not_pooled(tmp_path: Path) -> None:
+    """Same path, same name, but its initial.plc edited between the runs: the digests differ
+    (pooling compared paths only and pooled them, and their `initial` disagreed)."""
+    for folder, method, digest in (("runA", "aa", "1" * 64), ("runB", "bb", "2" * 64)):
+        r = record("d1", method, 0, 0.5)
+        r.netlist_path, r.design_digest = str(tmp_path / "netlist.pb.txt"), digest
+        ResultStore.in_runs_dir(tmp_path / folder).write(r)
+    failed = record("d1", "cc", 0, None)  # a failed run of a third version measured nothing
+    failed.netlist_path, failed.design_digest = str(tmp_path / "netlist.pb.txt"), "3" * 64
+    ResultStore.in_runs_dir(tmp_path / "runA").write(failed)
+    with pytest.raises(ValueError, match="design 'd1' was placed from two versions of its files"):
+        build([tmp_path / "runA", tmp_path / "runB"])
+    assert set(build(tmp_path / "runA")["method"]) == {"initial", "aa", "cc"}
+
+
 def test_an_ok_row_without_a_cost_counts_as_failed(tmp_path: Path) -> None:
     store = ResultStore.in_runs_dir(tmp_path / "runs")
     store.write(record("d1", "aa", 0, 0.5))
