@@ -146,6 +146,11 @@ def _choose_device(device: str) -> torch.device:
     return torch.device(resolve_device(device))
 
 
+#: Most bins per side: a 2048 x 2048 grid already takes dozens of density and field arrays of
+#: 32 MB each (float64); a larger one is an out-of-memory crash, not a finer placement.
+MAX_BINS = 2048
+
+
 def default_bins(n_macros: int) -> int:
     """Bins per side: the power of two at or above ``2 sqrt(macros)``, between 64 and 128
     (finer bins than macros spread soft macros better for the proxy's density term)."""
@@ -259,7 +264,8 @@ class Analytical(Placer):
         device: "auto" (CUDA when available, default), "cpu", "cuda" or "cuda:N" (refused
             where this machine has no such device).
         dtype: "float64" / "float32" (default float64 on the CPU, float32 on CUDA).
-        bins: bins per side of the density grid (default :func:`default_bins`).
+        bins: bins per side of the density grid (default :func:`default_bins`; at most
+            :data:`MAX_BINS`).
         target_density: bin density counted as overflow above it (1.0).
         stop_overflow: stop when the overflow falls below it (0.1, as ePlace).
         max_iterations: at most this many iterations (1000); the budget also stops it.
@@ -298,7 +304,7 @@ class Analytical(Placer):
         "optimizer": opt.choice("nesterov", "adam"),
         "device": opt.device(),
         "dtype": opt.choice("float64", "float32"),
-        "bins": opt.whole(2, none_ok=True),
+        "bins": opt.whole(2, MAX_BINS, none_ok=True),
         "target_density": opt.number(0.0, low_open=True),
         "stop_overflow": opt.number(0.0),
         "max_iterations": opt.whole(0),
@@ -392,8 +398,11 @@ class Analytical(Placer):
             previous = state.get("previous_hpwl", state["hpwl"])
             relative_rise = (state["hpwl"] - previous) / max(previous, 1e-30)
             state["previous_hpwl"] = state["hpwl"]
-            mu = density_growth ** (1.0 - relative_rise / hpwl_ref)
-            return lam * min(max(mu, 0.95), density_growth)
+            # density_growth ** (1 - rise / hpwl_ref) clipped to [0.95, density_growth], in
+            # logarithms: a tiny hpwl_ref makes the power overflow before it is clipped
+            exponent = min(1.0 - relative_rise / hpwl_ref, 1.0)
+            log_mu = max(exponent * math.log(density_growth), math.log(0.95)) if density_growth > 1 else 0.0
+            return lam * math.exp(log_mu)
 
         def total_grad(v: torch.Tensor) -> torch.Tensor:
             g_wl, g_den, rho = gradients(v)

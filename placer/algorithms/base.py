@@ -277,21 +277,38 @@ def warm_up(name: str, options: Mapping[str, Any] | None = None) -> bool:
     from netlists.generate import generate
 
     cls = placer_class(name)
-    chosen = dict(options or {})
     budget = 60.0  # room for a first compile; each method stops on its own long before
     if cls.option_names is None:  # a plugin that names no options: nothing to stop it early
         budget = 3.0
-    else:
-        # options that spend whatever budget is left are set so the run stops by itself
-        for option, value in (("max_steps", 200), ("max_iterations", 50), ("samples", 0), ("soft_refine", False)):
-            if cls.reads(option):
-                chosen[option] = value
     netlist, placement = generate(6, 12, 6, seed=0)
     try:
-        cls(**chosen).place(netlist, placement, budget_s=budget, seed=0)
+        cls(**_short_run_options(cls, options or {})).place(netlist, placement, budget_s=budget, seed=0)
     except Exception:  # noqa: BLE001 - warming is best effort; the real run reports errors
         pass
     return True
+
+
+#: Options that make a method's run short whatever budget it has (for :func:`warm_up`): the
+#: run's length options set small, the steps that spend whatever budget is left turned off.
+_SHORT_RUN = {"max_steps": 200, "max_iterations": 50, "iterations": 5, "repulsions": [0.5], "samples": 0,
+              "soft_refine": False}
+
+
+def _short_run_options(cls: type[Placer], options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with :data:`_SHORT_RUN` over them where ``cls`` reads them, inside nested
+    methods' dicts too (e.g. ``global_refine``'s ``analytical``); unchanged for a method that
+    names no options (it may read those names otherwise)."""
+    if cls.option_names is None:
+        return dict(options)
+    chosen = dict(options)
+    for option, value in _SHORT_RUN.items():
+        if cls.reads(option):
+            chosen[option] = value
+    for outer, method in cls.nested_options.items():
+        inner = chosen.get(outer)
+        if isinstance(inner, Mapping):
+            chosen[outer] = _short_run_options(placer_class(method), inner)
+    return chosen
 
 
 def placer_class(name: str) -> type[Placer]:

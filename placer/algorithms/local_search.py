@@ -443,6 +443,10 @@ def anneal(
     draws = np.zeros(0, dtype=np.int64)  # move kinds drawn in batches (one draw is slow)
     refresh_every = heat_every or 2000
     c = state.canvas
+    # a shift never needs to reach past the grid: radii beyond it are capped (a radius of 1e300
+    # cells made the shift's random range overflow)
+    reach = float(max(c.cols, c.rows))
+    radius_start, radius_end = min(schedule.radius_start, reach), min(schedule.radius_end, reach)
     excess_scale = 0.5 * lookahead / max(top_count(2 * c.rows * c.cols), 1)
     excess_t = state.ev.congestion_quantile(lookahead_quantile) if lookahead > 0 else 0.0
     density_scale = 0.25 * density_lookahead / max(density_top_count(c.rows * c.cols), 1)
@@ -457,9 +461,7 @@ def anneal(
         step += 1
         frac = step / max_steps if max_steps else deadline.fraction()
         temp = t0 * schedule.final_ratio**frac
-        ctx.radius_cells = (
-            schedule.radius_start * (schedule.radius_end / schedule.radius_start) ** frac
-        )
+        ctx.radius_cells = min(radius_start * (radius_end / radius_start) ** frac, reach)
         kind, mv = makers[kind_index](state, ctx)
         stats.count(stats.proposed, kind)
         if mv is None:  # no legal move drawn; the periodic work below still runs

@@ -33,16 +33,18 @@ def number(low: float = -math.inf, high: float = math.inf, *, low_open: bool = F
     return check
 
 
-def whole(low: int, *, none_ok: bool = False) -> OptionCheck:
-    """A whole number ``>= low`` (or None, the method's default, with ``none_ok``)."""
+def whole(low: int, high: int | None = None, *, none_ok: bool = False) -> OptionCheck:
+    """A whole number ``>= low`` (and ``<= high`` when given; or None, the method's default,
+    with ``none_ok``)."""
 
     def check(name: str, value: Any) -> None:
         if value is None and none_ok:
             return
         integral = _is_number(value) and math.isfinite(value) and float(value).is_integer()
-        if not (integral and value >= low):
+        if not (integral and value >= low and (high is None or value <= high)):
             extra = " (or none)" if none_ok else ""
-            raise ValueError(f"option {name!r} takes a whole number >= {low}{extra}, got {value!r}")
+            span = f">= {low}" if high is None else f"in [{low}, {high}]"
+            raise ValueError(f"option {name!r} takes a whole number {span}{extra}, got {value!r}")
 
     return check
 

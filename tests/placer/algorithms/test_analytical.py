@@ -132,3 +132,13 @@ def test_a_budget_spent_on_set_up_keeps_the_start() -> None:
     out = get_placer("analytical").place(netlist, placement, budget_s=0.0, seed=0)
     start = legalize(netlist, placement)
     assert np.array_equal(out.x, start.x) and np.array_equal(out.y, start.y)
+
+
+def test_a_tiny_hpwl_ref_or_a_huge_bins_is_no_crash(random_start):
+    """hpwl_ref = 1e-9 made ePlace's multiplier overflow (OverflowError mid-run); bins had no
+    upper bound (a 10**6-bin grid is an out-of-memory crash), now refused when built."""
+    netlist, start = random_start
+    placed = run(netlist, start, max_iterations=40, hpwl_ref=1e-9)
+    assert np.isfinite(placed.x).all() and np.isfinite(placed.y).all()
+    with pytest.raises(ValueError, match=r"option 'bins' takes a whole number in \[2, 2048\]"):
+        get_placer("analytical", bins=10**6)

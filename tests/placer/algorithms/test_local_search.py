@@ -88,3 +88,16 @@ def test_a_drawn_move_that_is_illegal_still_counts_for_the_periodic_refreshes(mo
                    pool=np.concatenate([state.hard, state.soft]), heat_every=500, max_steps=20000)
     assert sum(stats.illegal.values()) > 0  # the case at hand: some draws were illegal
     assert len(calls) == 1 + 20000 // 500  # once at the start, then every 500 steps
+
+
+def test_shift_radii_past_the_grid_are_capped_not_overflowed() -> None:
+    """radius_start 1e-300 to radius_end 1e300 cells: the radius grew past the float range and
+    the shift's random range overflowed (OverflowError); a shift never needs to cross more
+    than the grid."""
+    from placer.algorithms.base import get_placer
+    from placer.algorithms.legalize import check_legality
+
+    netlist, placement = generate(6, 20, 8, seed=4)
+    placed = get_placer("refine", radius_start=1e-300, radius_end=1e300, max_steps=400).place(
+        netlist, placement, budget_s=30, seed=0)
+    assert check_legality(netlist, placed).overlap_area == 0.0

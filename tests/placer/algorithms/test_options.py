@@ -24,7 +24,7 @@ from placer.algorithms.base import get_placer
         ("refine", {"heat_every": 2.5}, "option 'heat_every' takes a whole number >= 0"),
         ("refine", {"soft": "maybe"}, "option 'soft' takes true or false"),
         ("refine", {"lookahead_quantile": 2}, r"option 'lookahead_quantile' takes a finite number in \[0, 1\]"),
-        ("global_refine", {"analytical": {"bins": 1}}, "option 'analytical.bins' takes a whole number >= 2"),
+        ("global_refine", {"analytical": {"bins": 1}}, "option 'analytical.bins' takes a whole number in \\[2, 2048\\]"),
         ("greedy", {"refine": {"max_steps": 0}}, "option 'refine.max_steps'"),
         ("greedy", {"fd": "nope"}, "option 'fd' takes true or false"),
         ("analytical", {"dtype": "float16"}, "option 'dtype' takes one of float64, float32"),

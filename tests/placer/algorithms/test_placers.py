@@ -213,3 +213,10 @@ def test_warm_up_runs_a_method_once_per_process_and_never_raises(monkeypatch) ->
     # the warm-up's whole 60 s
     assert base.warm_up("greedy", {"soft_refine": True}) is True
     assert calls[-1] == {"soft_refine": False}
+    # fd's length options (its warm-up ran a million iterations for 60 s), and those inside a
+    # nested method's dict
+    assert base.warm_up("fd", {"iterations": 10**6, "repulsions": [0.5, 1, 2]}) is True
+    assert calls[-1] == {"iterations": 5, "repulsions": [0.5]}
+    assert base.warm_up("global_refine", {"analytical": {"max_iterations": 10**6, "bins": 64}}) is True
+    outer = next(options for options in calls if "analytical" in options)
+    assert outer["analytical"] == {"max_iterations": 50, "bins": 64}
