@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from placer.folder_lock import exclusive_folder
-from placer.interrupts import caused_by_interrupt, sigterm_as_interrupt
+from placer.interrupts import caused_by_interrupt, interrupts_deferred, sigterm_as_interrupt
 from placer.results import (
     STATUS_FAILED,
     STATUS_OK,
@@ -539,14 +539,15 @@ def _run_batch_locked(
     with _BatchProgress(len(todo), enabled=show_progress) as bar, sigterm_as_interrupt():
 
         def record_done(record: RunRecord) -> None:
-            store.write(record)
-            store.delete_failed_at_other_budgets(record)  # superseded by this attempt
-            publish(Path(runs_dir), record)
-            summary.records.append(record)
-            if record.status == STATUS_OK:
-                summary.ok += 1
-            else:
-                summary.failed += 1
+            with interrupts_deferred():  # a Ctrl-C here would leave a saved run uncounted
+                store.write(record)
+                store.delete_failed_at_other_budgets(record)  # superseded by this attempt
+                publish(Path(runs_dir), record)
+                summary.records.append(record)
+                if record.status == STATUS_OK:
+                    summary.ok += 1
+                else:
+                    summary.failed += 1
             bar.update(record)
             if on_record is not None:
                 on_record(record)

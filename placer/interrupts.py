@@ -33,6 +33,29 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Within the block, Ctrl-C (SIGINT) and SIGTERM wait: each is delivered again, to the
+    handlers in place before, when the block ends. For short bookkeeping that must not stop
+    half done (a result committed but not yet counted). Main thread only; elsewhere a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        caught.append(signum)
+
+    previous = {signum: signal.signal(signum, hold) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(caught):
+            signal.raise_signal(signum)
+
+
 def caused_by_interrupt(error: BaseException) -> bool:
     """Whether ``error`` is, or was raised because of, a ``KeyboardInterrupt``: numba kernels
     turn a Ctrl-C that lands inside them into a ``SystemError`` caused by it, which a handler

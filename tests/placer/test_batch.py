@@ -177,6 +177,25 @@ def test_a_design_edited_in_place_is_not_taken_for_the_one_already_placed(
     assert batch(find_designs(suite, ["tiny_b"])).skipped == 1  # the other design still resumes
 
 
+def test_a_ctrl_c_right_after_a_rows_commit_still_counts_that_run(
+    suite: Path, plugin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interrupted batch's summary said one ok run fewer than its folder held."""
+    runs = tmp_path / "runs"
+    original = ResultStore.write
+
+    def write_then_ctrl_c(self, record):  # type: ignore[no-untyped-def]
+        original(self, record)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)
+
+    monkeypatch.setattr(ResultStore, "write", write_then_ctrl_c)
+    tasks = make_tasks(find_designs(suite), [METHOD], [0], runs, 1.0, plugins=[plugin])
+    summary = run_batch(tasks, runs, show_progress=False)
+    assert summary.interrupted and summary.ok == 1 == len(rows(runs))
+    assert (runs / "tiny_a" / METHOD / "seed0.plc").exists()
+
+
 def test_failing_design_is_recorded_and_the_batch_goes_on(
     suite: Path, plugin: str, tmp_path: Path
 ) -> None:

@@ -31,3 +31,18 @@ def test_an_error_caused_by_a_ctrl_c_is_recognised() -> None:
     except SystemError as error:
         assert caused_by_interrupt(error)
     assert not caused_by_interrupt(ValueError("unrelated"))
+
+
+def test_deferred_interrupts_arrive_when_the_block_ends() -> None:
+    from placer.interrupts import interrupts_deferred
+
+    finished = []
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with sigterm_as_interrupt(), interrupts_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.2)  # (the handlers have run by now: they only hold the signals)
+            finished.append(True)
+    assert finished == [True]
+    assert signal.getsignal(signal.SIGINT) is before
