@@ -63,6 +63,7 @@ with the env's seeded generator. Default: :func:`netlists.generate.default_desig
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,7 @@ from gymnasium import spaces
 
 from netlists.model import Netlist, Placement
 from placer.algorithms.grid_state import (
+    ORDERS,
     SequentialGridState,
     auto_grid,
     hard_macro_pins,
@@ -140,6 +142,8 @@ class NothingToPlace(ValueError):
 def _as_int_action(action: Any) -> Any:
     """A whole-number action as ``int`` (numpy scalars and one-element arrays included);
     anything else unchanged, so that ``Discrete.contains`` refuses it."""
+    if isinstance(action, bool | np.bool_):  # True is no cell number (Discrete would take it as 1)
+        return action
     value = np.asarray(action)
     if value.size == 1:
         value = value.reshape(())
@@ -148,6 +152,22 @@ def _as_int_action(action: Any) -> Any:
     if value.shape == () and np.issubdtype(value.dtype, np.floating) and float(value).is_integer():
         return int(value)
     return action
+
+
+def _check_placement_fits(netlist: Netlist, placement: Placement) -> None:
+    """Refuse a placement of another design (other length) or with an orientation code the
+    wire mask and the cost cannot read, before it is used (it failed at an episode's end)."""
+    sizes = {len(a) for a in (placement.x, placement.y, placement.orientation, placement.fixed)}
+    if sizes != {netlist.n_nodes}:
+        raise ValueError(f"{netlist.name}: the placement has {sorted(sizes)} entries for "
+                         f"{netlist.n_nodes} nodes (a placement of another design?)")
+    hard = netlist.hard_macros
+    orientation = np.asarray(placement.orientation)[hard]
+    bad = hard[(orientation < 0) | (orientation > 7)]
+    if bad.size:
+        node = int(bad[0])
+        raise ValueError(f"{netlist.name}: macro {netlist.names[node]} has orientation code "
+                         f"{int(placement.orientation[node])}; codes are 0-7")
 
 
 def _check_settings(
@@ -159,15 +179,21 @@ def _check_settings(
     weights: tuple[Any, ...],
     flags: tuple[Any, ...],
     fd_iterations: Any,
+    order: Any,
 ) -> None:
     """Refuse constructor settings that would fail late (mid-episode) or give NaN rewards."""
+    if not isinstance(order, str) or order not in ORDERS:
+        raise ValueError(f"order must be one of {', '.join(map(repr, ORDERS))}, got {order!r}")
     for name, value, low in (("max_grid", max_grid, 1), ("max_nodes", max_nodes, 1),
                              ("max_edges", max_edges, 1)):  # fmt: skip  # SB3 cannot batch (2, 0)
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
-    if grid not in ("auto", "canvas"):
+    if isinstance(grid, str):
+        if grid not in ("auto", "canvas"):
+            raise ValueError(f"grid must be 'auto', 'canvas' or (cols, rows) >= 1, got {grid!r}")
+    else:
         ok = (
-            isinstance(grid, tuple | list) and len(grid) == 2
+            isinstance(grid, tuple | list | np.ndarray) and len(grid) == 2
             and all(isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1 for n in grid)
         )  # fmt: skip
         if not ok:
@@ -249,7 +275,10 @@ class MacroPlacementEnv(gym.Env):
             max_grid=max_grid, max_nodes=max_nodes, max_edges=max_edges, grid=grid,
             weights=(w_wl, w_den, w_cong, w_timing, density_weight, infeasible_penalty),
             flags=(dense_shaping, use_wiremask, soft_macros_placed), fd_iterations=fd_iterations,
+            order=order,
         )  # fmt: skip
+        if isinstance(grid, np.ndarray):
+            grid = tuple(int(n) for n in grid)  # (checked above: whole numbers)
         self.max_grid, self.max_nodes, self.max_edges = int(max_grid), int(max_nodes), int(max_edges)
         self.grid_option, self.order_option = grid, order
         self.weights = {"wirelength": w_wl, "density": w_den, "congestion": w_cong, "timing": w_timing}
@@ -260,6 +289,8 @@ class MacroPlacementEnv(gym.Env):
         self.infeasible_penalty = float(infeasible_penalty)
         self.render_mode = render_mode
         self._generator = generator
+        if isinstance(designs, str | os.PathLike | Netlist):
+            designs = [designs]  # one design, not a sequence of its characters
         if generator is None:
             if designs is None:
                 if netlist is None:
@@ -300,6 +331,7 @@ class MacroPlacementEnv(gym.Env):
         from netlists.graph import to_tensors
 
         c = netlist.require_canvas()
+        _check_placement_fits(netlist, placement)
         G = self.max_grid
         if self.grid_option == "auto":
             grid = auto_grid(netlist, G)
@@ -409,7 +441,7 @@ class MacroPlacementEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         G = self.max_grid
         number = _as_int_action(action)
-        if not self.action_space.contains(number):
+        if isinstance(number, bool | np.bool_) or not self.action_space.contains(number):
             raise ValueError(f"action must be a whole number in [0, {G * G}), got {action!r}")
         row, col = divmod(number, G)
         info: dict[str, Any] = {"design": static.netlist.name}
@@ -439,7 +471,7 @@ class MacroPlacementEnv(gym.Env):
                 )
         self._terminated = terminated
         self.last_info = info
-        return self._observation(), float(reward), terminated, False, info
+        return self._observation(), float(reward), terminated, False, dict(info)
 
     def _nearest_legal(self, row: int, col: int) -> tuple[int, int]:
         """The legal cell closest (Euclidean, in cells) to ``(row, col)``; ties: lowest index."""
@@ -544,6 +576,7 @@ class MacroPlacementEnv(gym.Env):
                 wm = self._score
                 lo, hi = wm[mask].min(), wm[mask].max()
                 norm = np.where(mask, (wm - lo) / (hi - lo) if hi > lo else 0.0, 1.0)
+                grid[2] = 1.0  # the padding is illegal too
                 grid[2, :R, :C] = norm
             cells = max(w * h / (canvas.width * canvas.height) * canvas.rows * canvas.cols, 1e-12)
             grid[6, :R, :C] = np.clip(self._density / cells, 0.0, 1.0)  # prefix sums leave -1e-16s

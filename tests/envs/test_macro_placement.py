@@ -470,3 +470,57 @@ def test_a_non_finite_kept_position_is_refused_at_construction() -> None:
     ignored = placement.copy()
     ignored.x[netlist.hard_macros[0]] = np.nan  # a movable hard macro's is never read
     MacroPlacementEnv((netlist, ignored), max_grid=16, max_nodes=8, max_edges=32).reset(seed=0)
+
+
+def test_a_placement_of_another_design_or_a_bad_orientation_is_refused_at_construction(design) -> None:
+    """It used to run whole episodes on wrong positions and fail at the last step (or raise a
+    bare IndexError), and an orientation of -1 was read as 7 by the wire mask."""
+    netlist, placement = design
+    longer, _ = generate(12, 30, 12, seed=4)
+    with pytest.raises(ValueError, match="a placement of another design"):
+        make((netlist, longer.initial_placement()))
+    with pytest.raises(ValueError, match="a placement of another design"):
+        make((longer, placement))
+    for code in (-1, 8):
+        turned = placement.copy()
+        turned.orientation[netlist.hard_macros[0]] = code
+        with pytest.raises(ValueError, match=f"orientation code {code}; codes are 0-7"):
+            make((netlist, turned))
+
+
+def test_the_wiremask_channel_reads_illegal_on_the_padding_too(design) -> None:
+    env = make(design)
+    obs, _ = env.reset(seed=0)
+    wiremask = obs["grid"][2]
+    rows, cols = env._state.rows, env._state.cols
+    assert rows < env.max_grid  # the case at hand: there is padding
+    padding = np.ones_like(wiremask, dtype=bool)
+    padding[:rows, :cols] = False
+    assert (wiremask[padding] == 1.0).all()
+    assert wiremask[env.action_masks().reshape(wiremask.shape)].min() == 0.0  # the best legal cell
+
+
+def test_one_design_path_a_grid_array_and_a_bad_order_are_taken_or_refused_as_meant(tmp_path) -> None:
+    from netlists.formats.circuit_training import write_netlist
+    from netlists.formats.plc import write_plc
+
+    netlist, placement = generate(4, 8, 6, seed=2)
+    write_netlist(netlist, tmp_path / "netlist.pb.txt")
+    write_plc(tmp_path / "initial.plc", netlist, placement)
+    env = MacroPlacementEnv(designs=str(tmp_path / "netlist.pb.txt"), **SMALL)  # not its characters
+    assert env.prepared_designs[0].netlist.n_nodes == netlist.n_nodes
+    env = MacroPlacementEnv(netlist, grid=np.array([8, 8]), **SMALL)
+    assert env.prepared_designs[0].grid == (8, 8)
+    with pytest.raises(ValueError, match="order must be one of 'area', 'degree', 'file', got 'Area'"):
+        MacroPlacementEnv(generator=lambda rng: generate(4, 8, 6, seed=2), order="Area", **SMALL)
+
+
+def test_a_boolean_action_is_refused_and_the_info_is_the_callers_own(design) -> None:
+    env = make(design)
+    env.reset(seed=0)
+    for action in (True, np.True_):
+        with pytest.raises(ValueError, match="action must be a whole number"):
+            env.step(action)
+    _, _, _, _, info = env.step(int(np.flatnonzero(env.action_masks())[0]))
+    info["cell"] = "changed by the caller"
+    assert env.last_info["cell"] != "changed by the caller"
