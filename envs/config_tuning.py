@@ -87,6 +87,7 @@ class ConfigTuningEnv(gym.Env):
         self._steps = 0
         self._last = np.zeros(size + 2, np.float32)
         self._last_info: dict[str, Any] = {}
+        self._closed = False
 
     def decode(self, action) -> dict[str, Any]:
         """The configuration an action stands for."""
@@ -113,10 +114,16 @@ class ConfigTuningEnv(gym.Env):
         score = self.objective.score(result, self.reference)
         return result, 0.0 if score is None else float(score)
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("this environment is closed (its scratch databases are gone): make a new one")
+
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        self._check_open()
         super().reset(seed=seed)
         self._measure_reference()
         self._steps = 0
+        self._last_info = {}
         self._last = np.append(self.space.to_unit(self.space.defaults()), [0.5, 0.0]).astype(
             np.float32
         )
@@ -127,6 +134,7 @@ class ConfigTuningEnv(gym.Env):
         }
 
     def step(self, action):
+        self._check_open()
         if self.reference is None:
             raise RuntimeError("call reset() before step()")
         config = self.decode(action)
@@ -155,6 +163,7 @@ class ConfigTuningEnv(gym.Env):
         close = getattr(self.objective.inner.backend, "close", None)
         if self._owns_backend and close is not None:
             close()
+        self._closed = True
         super().close()
 
     def render(self) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from learned_systems.datasets import cdf_sketch
+from learned_systems.datasets import GENERATORS, cdf_sketch
 from learned_systems.objectives import (
     IndexObjective,
     MemoizedObjective,
@@ -104,9 +104,12 @@ class IndexTuningEnv(gym.Env):
         dataset = (options or {}).get("dataset")
         if dataset is None:
             dataset = self.datasets[int(self.np_random.integers(len(self.datasets)))]
+        if not isinstance(dataset, str) or dataset not in GENERATORS:
+            raise ValueError(f"unknown dataset {dataset!r}: expected one of {sorted(GENERATORS)}")
         self.objective = self._objective_for(dataset)
         self._last_choice = self.space.to_unit(self.space.defaults())
         self._steps = 0
+        self._last_info = {}
         return self._observation(), {"dataset": dataset}
 
     def step(self, action):

@@ -108,7 +108,7 @@ def check_index_settings(
     Raises:
         ValueError: naming the first bad setting and what is allowed.
     """
-    unknown = [d for d in datasets if d not in GENERATORS]
+    unknown = [d for d in datasets if not isinstance(d, str) or d not in GENERATORS]
     if unknown:
         raise ValueError(f"unknown dataset {unknown[0]!r}: expected one of {sorted(GENERATORS)}")
     whole_number("keys", keys, 1, MAX_KEYS)

@@ -40,3 +40,12 @@ def positive_seconds(name: str, value: object) -> float:
     if number <= 0:
         raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
     return number
+
+
+def flag(name: str, value: object) -> bool:
+    """``value`` when it is True or False (numpy's included); else a ValueError naming the
+    parameter: the text "false" is truthy, and a flag that opens data-losing settings must not
+    be switched on by it."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from learned_systems.validation import flag
+
 
 def config_key(config: Mapping[str, Any]) -> str:
     """A configuration's identity, independent of key order (to spot a repeated configuration)."""
@@ -178,6 +180,7 @@ class KnobSpace:
         allow_unsafe: bool = False,
         rule_of_thumb: Mapping[str, Any] | None = None,
     ) -> KnobSpace:
+        allow_unsafe = flag("allow_unsafe", allow_unsafe)
         return cls(
             system,
             tuple(k.restricted(allow_unsafe) for k in knobs),

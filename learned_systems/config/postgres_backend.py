@@ -412,6 +412,7 @@ class PostgresBackend:
         if scale is not None:
             whole_number("scale (0: the default 10)", scale, 0)
         whole_number("clients", clients, 1)
+        whole_number("seed", seed, 0)  # (pgbench took -1 as 2**64 - 1)
         self.warmup_s = whole_number("warmup_s", warmup_s, 0)
         self.workload = workload
         self.scale = int(scale or 10)

@@ -130,8 +130,7 @@ class SQLiteBackend:
         duration_s = positive_seconds("duration_s", duration_s)
         repeats = whole_number("repeats", repeats, 1)
         min_transactions = whole_number("min_transactions", min_transactions, 1)
-        if seed < 0:
-            raise ValueError(f"seed must be >= 0, got {seed}")
+        seed = whole_number("seed", seed, 0)
         self.workload = workload
         self.duration_s = float(duration_s)
         self.repeats = int(repeats)

@@ -150,7 +150,12 @@ def test_step_before_reset_and_bad_mixed_actions_are_refused(template_dir):
         ({"clients": 4}, "unknown option 'clients' for sqlite"),
         ({"workload": "orders", "ops_per_transaction": 5}, "ops_per_transaction sizes the YCSB"),
         ({"rows": 0}, "rows must be a whole number >= 100"),
-        ({"seed": -1}, "seed must be >= 0"),
+        ({"seed": -1}, "seed must be a whole number >= 0"),
+        ({"seed": None}, "seed must be a whole number >= 0, got None"),  # (a TypeError)
+        ({"seed": 1.5}, "seed must be a whole number >= 0, got 1.5"),  # (taken as seed 1)
+        # the text "false" is truthy: it opened the settings that lose committed data
+        ({"allow_unsafe": "false"}, "allow_unsafe must be True or False, got 'false'"),
+        ({"allow_unsafe": 0}, "allow_unsafe must be True or False, got 0"),
         ({"ops_per_transaction": 0}, "ops_per_transaction must be"),
         ({"ops_per_transaction": float("inf")}, "ops_per_transaction must be a whole number >= 1, got inf"),
         ({"rows": float("nan")}, "rows must be a whole number >= 100, got nan"),
@@ -173,6 +178,21 @@ def test_close_removes_the_templates_it_made():
     env.close()
     assert not folder.exists()
     env.close()  # twice is fine
+    # a step after close() silently rebuilt the templates and left them on disk
+    with pytest.raises(RuntimeError, match="this environment is closed"):
+        env.step(np.zeros(len(env.space.knobs), np.float32))
+    with pytest.raises(RuntimeError, match="this environment is closed"):
+        env.reset(seed=0)
+    assert not folder.exists()
+
+
+def test_render_after_reset_shows_no_step_of_the_previous_episode(template_dir):
+    env = ConfigTuningEnv(template_dir=template_dir, render_mode="ansi", **TINY)
+    env.reset(seed=0)
+    env.step(np.full(len(env.space.knobs), 0.5, np.float32))
+    assert "config" in env.render()
+    env.reset(seed=1)
+    assert env.render() == "step 0: {}"
 
 
 class _FlakyWorkload(_BrokenWorkload):

@@ -139,3 +139,17 @@ def test_an_unknown_dataset_in_reset_options_is_refused():
     env = IndexTuningEnv(datasets=("uniform",), keys=1_000, queries=100, mode="cost")
     with pytest.raises(ValueError, match="unknown dataset"):
         env.reset(seed=0, options={"dataset": ""})
+    # a list (unhashable) gave a bare TypeError, here and in the constructor
+    with pytest.raises(ValueError, match=r"unknown dataset \['uniform'\]"):
+        env.reset(seed=0, options={"dataset": ["uniform"]})
+    with pytest.raises(ValueError, match=r"unknown dataset \['uniform'\]"):
+        IndexTuningEnv(datasets=(["uniform"],), keys=1_000, queries=100, mode="cost")
+
+
+def test_render_after_reset_shows_no_step_of_the_previous_episode():
+    env = IndexTuningEnv(datasets=("uniform", "books"), keys=1_000, queries=100, mode="cost",
+                         render_mode="ansi")
+    env.reset(seed=0, options={"dataset": "uniform"})
+    env.step(np.full(env.action_space.shape, 0.5, np.float32))
+    env.reset(seed=0, options={"dataset": "books"})
+    assert "uniform" not in env.render()
