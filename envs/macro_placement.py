@@ -202,6 +202,8 @@ def _check_settings(
     for name, value in zip(names, weights, strict=True):
         if isinstance(value, bool) or not isinstance(value, int | float | np.number) or not math.isfinite(value):
             raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if weights[-1] < 0:  # a negative penalty would reward getting stuck
+        raise ValueError(f"infeasible_penalty must be >= 0, got {weights[-1]!r}")
     for name, value in zip(("dense_shaping", "use_wiremask", "soft_macros_placed"), flags, strict=True):
         if not isinstance(value, bool | np.bool_):
             raise ValueError(f"{name} must be True or False, got {value!r}")

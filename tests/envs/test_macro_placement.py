@@ -329,6 +329,7 @@ def test_actions_outside_the_space_are_refused_and_episodes_end_for_good(design)
         ({"w_den": None}, "w_den must be a finite number"),
         ({"fd_iterations": -1}, "fd_iterations must be None or"),
         ({"dense_shaping": "no"}, "dense_shaping must be True or False"),
+        ({"infeasible_penalty": -1.0}, "infeasible_penalty must be >= 0"),  # (rewarded getting stuck)
     ],
 )
 def test_bad_settings_are_refused_at_construction(setting, message):
