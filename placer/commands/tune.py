@@ -364,13 +364,17 @@ def _best_overall(summaries: list[Any], effective: Any) -> dict[str, Any] | None
             candidates.append((score, role, result.config, result))
     if not candidates:
         return None
-    score, found_by, config, result = max(candidates, key=lambda c: c[0])  # first of ties: a tuner
     default = reference.baselines.get("default")
     default_score = reference.baseline_scores.get("default")
-    runs_as_defaults = default is not None and effective(config) == effective(default.config)
-    if runs_as_defaults and default_score is not None and default.ok:
-        # the same settings as the defaults: no one's find (reported with their own measurement)
-        score, found_by, result = default_score, "default", default
+    if default is not None and default.ok and default_score is not None:
+        # the same settings as the defaults are no one's find: they count with the defaults'
+        # own measurement (before choosing: another measurement of them, luckier or not, must
+        # neither win nor, replaced after winning, hide a better configuration)
+        candidates = [
+            (default_score, "default", c[2], default) if effective(c[2]) == effective(default.config) else c
+            for c in candidates
+        ]
+    score, found_by, config, result = max(candidates, key=lambda c: c[0])  # first of ties: a tuner
     return {
         "found_by": found_by,
         "tuner": found_by if found_by not in reference.baselines else None,

@@ -758,3 +758,26 @@ def test_a_tuner_best_that_runs_as_the_defaults_is_credited_to_the_defaults():
     )  # fmt: skip
     best = tune_command._best_overall([summary], space.effective)
     assert best["found_by"] == "default" and best["tuner"] is None and best["score"] == -1.0
+
+
+def test_a_luckier_measurement_of_the_defaults_does_not_hide_a_better_find():
+    """The rule of thumb of the index space is the defaults: its luckier measurement won, was
+    replaced by the defaults' own score, and the tuner's better configuration was dropped."""
+    from types import SimpleNamespace
+
+    from learned_systems.objectives import index_space
+
+    space = index_space()
+    default_config = space.defaults()
+    found = {**default_config, "epsilon": 128}
+
+    def result(config):
+        return TrialResult("index", "lognormal", "durable", config, True, 1.0, 0.0, [1.0])
+
+    summary = SimpleNamespace(
+        best_score=-2.85, tuner="random", best_config=found, best_result=result(found),
+        baselines={"default": result(default_config), "rule_of_thumb": result(space.validate(space.rule_of_thumb))},
+        baseline_scores={"default": -2.90, "rule_of_thumb": -2.80},
+    )  # fmt: skip
+    best = tune_command._best_overall([summary], space.effective)
+    assert (best["found_by"], best["score"], best["config"]["epsilon"]) == ("random", -2.85, 128)
