@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from learned_systems.config.knobs import Knob, KnobSpace, config_key
-from learned_systems.config.trial import TrialResult
+from learned_systems.config.trial import TrialResult, mean_and_spread
 from learned_systems.datasets import GENERATORS, MAX_KEYS, generate_keys, generate_queries
 from learned_systems.index import PGMIndex, RMIIndex, build_index
 from learned_systems.validation import finite_number, whole_number
@@ -201,14 +201,15 @@ class IndexObjective:
             )
         size_pct = 100.0 * index.size_bytes / max(self.keys.nbytes, 1)
         per_second = [1.0 / max(s, 1e-12) for s in samples]  # lookups per searchsorted-time
+        mean, spread = mean_and_spread(per_second)  # the sample spread, as the databases report
         return TrialResult(
             self.system,
             self.workload,
             self.space.name,
             full,
             ok=True,
-            throughput_mean=float(np.mean(per_second)),
-            throughput_std=float(np.std(per_second)),
+            throughput_mean=mean,
+            throughput_std=spread,
             throughputs=per_second,
             unit="x searchsorted speed",
             wall_seconds=time.perf_counter() - started,

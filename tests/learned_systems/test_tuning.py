@@ -781,3 +781,14 @@ def test_a_luckier_measurement_of_the_defaults_does_not_hide_a_better_find():
     )  # fmt: skip
     best = tune_command._best_overall([summary], space.effective)
     assert (best["found_by"], best["score"], best["config"]["epsilon"]) == ("random", -2.85, 128)
+
+
+def test_index_trials_report_the_sample_spread_like_the_databases():
+    """np.std (population) was stored for index trials, statistics.stdev for all others."""
+    import statistics
+
+    objective = IndexObjective("uniform", keys=5_000, queries=500, mode="measured", repeats=4)
+    result = objective.evaluate({"kind": "pgm", "epsilon": 32})
+    assert result.ok and len(result.throughputs) == 4
+    assert result.throughput_std == pytest.approx(statistics.stdev(result.throughputs), rel=1e-12)
+    assert result.throughput_std > 0
