@@ -112,6 +112,43 @@ def apply_knobs(conn: sqlite3.Connection, config: Mapping[str, Any]) -> None:
 BYTES_PER_ROW = 250
 
 
+def _existing_folder(path: Path) -> Path:
+    """``path`` or, when it is not made yet, its nearest existing parent."""
+    path = path.absolute()
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def _file_system(folder: Path) -> int:
+    """The device id of the file system ``folder`` is on."""
+    return folder.stat().st_dev
+
+
+def _check_disk_space(rows: int, template_dir: str | Path | None) -> None:
+    """Refuse a workload whose template (in ``template_dir``) and trial copy (in the system's
+    temporary folder) do not fit on their file systems, one line up front rather than trials
+    failing on a full disk.
+
+    Raises:
+        ValueError: naming the rows, the space needed and the space free.
+    """
+    database = rows * BYTES_PER_ROW
+    templates = _existing_folder(Path(template_dir or tempfile.gettempdir()))
+    trials = _existing_folder(Path(tempfile.gettempdir()))
+    needs = {templates: database}  # per file system: the template, then a copy per trial
+    same = _file_system(templates) == _file_system(trials)
+    needs[templates if same else trials] = needs.get(templates if same else trials, 0) + database
+    for folder, needed in needs.items():
+        free = shutil.disk_usage(folder).free
+        if needed > free:
+            raise ValueError(
+                f"{rows} rows need about {needed / 1e9:.1f} GB of disk under {folder} (a database "
+                f"of ~{database / 1e9:.1f} GB{' and a copy per trial' if needed > database else ''}), "
+                f"but only {free / 1e9:.1f} GB is free"
+            )
+
+
 class SQLiteBackend:
     """Runs ``workload`` trials on SQLite; ``template_dir`` caches the built databases."""
 
@@ -140,16 +177,7 @@ class SQLiteBackend:
         self._owned_dir = None
         for prefix in (TEMPLATES_PREFIX, TRIAL_PREFIX):
             sweep_stale(prefix)
-        needed = 2 * int(getattr(workload, "rows", 0)) * BYTES_PER_ROW  # template + a trial copy
-        where = Path(template_dir or tempfile.gettempdir()).absolute()
-        while not where.exists():  # the folder may be made later: its nearest existing parent
-            where = where.parent
-        free = shutil.disk_usage(where).free
-        if needed > free:
-            raise ValueError(
-                f"{workload.rows} rows need about {needed / 1e9:.1f} GB of disk (a database of "
-                f"~{needed / 2e9:.1f} GB and a copy per trial), but only {free / 1e9:.1f} GB is free"
-            )
+        _check_disk_space(int(getattr(workload, "rows", 0)), template_dir)
         if template_dir is None:
             self._owned_dir = make_scratch(TEMPLATES_PREFIX)
             template_dir = self._owned_dir.name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -174,3 +175,23 @@ def test_a_size_the_disk_cannot_hold_is_refused_before_any_work(tmp_path):
     with pytest.raises(ValueError, match=r"10000000000000 rows need about .* GB is free"):
         SQLiteBackend(make_workload("ycsb-a", rows=10**13), template_dir=tmp_path / "later")
     assert not (tmp_path / "later").exists()
+
+
+def test_the_trial_copies_folder_is_checked_for_space_too(tmp_path, monkeypatch):
+    """Only the template folder was checked: with the temporary folder on a small file system
+    of its own, every trial then failed on a full disk (or the run ended with all failed)."""
+    import shutil
+    import tempfile
+    from collections import namedtuple
+
+    import learned_systems.config.sqlite_backend as backend
+
+    small_tmp = tmp_path / "small_tmp"
+    small_tmp.mkdir()
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(tempfile, "tempdir", str(small_tmp))
+    monkeypatch.setattr(backend, "_file_system", lambda folder: 1 if folder == small_tmp else 2)
+    monkeypatch.setattr(shutil, "disk_usage",
+                        lambda folder: usage(10**12, 0, 10**5 if Path(folder) == small_tmp else 10**12))
+    with pytest.raises(ValueError, match=f"rows need about .* GB of disk under {small_tmp}"):
+        SQLiteBackend(make_workload("ycsb-a", rows=2_000), template_dir=tmp_path / "templates")
