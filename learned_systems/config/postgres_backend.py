@@ -184,7 +184,10 @@ def postgres_space(allow_unsafe: bool = False) -> KnobSpace:
     knobs = (
         Knob("shared_buffers", 128, low=16, high=max(memory // 2, 64), log=True, help="MB"),
         Knob("work_mem", 4, low=1, high=1024, log=True, help="MB per sort/hash"),
-        Knob("wal_buffers", 4, low=1, high=256, log=True, help="MB"),
+        # 0 is PostgreSQL's own default, -1: shared_buffers / 32 up to 16 MB (a fixed 4 MB
+        # default kept it at 4 MB whatever shared_buffers the rule of thumb or a trial set)
+        Knob("wal_buffers", 0, low=1, high=256, log=True, zero_allowed=True,
+             help="MB (0 = automatic: shared_buffers / 32, at most 16 MB)"),
         Knob("checkpoint_timeout", 300, low=30, high=3600, log=True, help="seconds"),
         Knob("max_wal_size", 1024, low=64, high=16384, log=True, help="MB"),
         Knob("effective_io_concurrency", 1, low=0, high=512, help="concurrent I/O requests"),
@@ -236,7 +239,10 @@ def _settings(config: Mapping[str, Any]) -> list[str]:
     }
     args = []
     for name, value in config.items():
-        args += ["-c", f"{name}={value}{units.get(name, '')}"]
+        if name == "wal_buffers" and value == 0:
+            args += ["-c", "wal_buffers=-1"]  # automatic
+        else:
+            args += ["-c", f"{name}={value}{units.get(name, '')}"]
     return args
 
 

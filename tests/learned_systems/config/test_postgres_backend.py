@@ -103,6 +103,11 @@ def test_query_knobs_default_to_postgres_defaults():
     assert defaults["jit"] == "on" and defaults["max_parallel_workers_per_gather"] == 2
     assert defaults["commit_siblings"] == 5
     assert defaults["wal_compression"] == "off" and defaults["wal_sync_method"] == "fdatasync"
+    # PostgreSQL sizes wal_buffers from shared_buffers by default (-1); a fixed 4 MB was passed
+    assert defaults["wal_buffers"] == 0
+    settings = postgres_backend._settings({"shared_buffers": 512, "wal_buffers": 0})
+    assert settings == ["-c", "shared_buffers=512MB", "-c", "wal_buffers=-1"]
+    assert postgres_backend._settings({"wal_buffers": 8}) == ["-c", "wal_buffers=8MB"]
 
 
 @needs_postgres
