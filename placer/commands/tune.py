@@ -138,11 +138,14 @@ def tune(
     except typer.Exit:
         raise
     except KeyboardInterrupt:
-        typer.echo(
-            f"interrupted: every finished trial is saved in {out / 'results.sqlite'}; "
-            "rerun the same command to resume",
-            err=True,
-        )
+        if (out / "results.sqlite").exists():
+            typer.echo(
+                f"interrupted: every finished trial is saved in {out / 'results.sqlite'}; "
+                "rerun the same command to resume",
+                err=True,
+            )
+        else:
+            typer.echo("interrupted before the first trial: nothing was saved", err=True)
         raise typer.Exit(code=130) from None
     except _BadInput as error:
         _fail(str(error))

@@ -792,3 +792,13 @@ def test_index_trials_report_the_sample_spread_like_the_databases():
     assert result.ok and len(result.throughputs) == 4
     assert result.throughput_std == pytest.approx(statistics.stdev(result.throughputs), rel=1e-12)
     assert result.throughput_std > 0
+
+
+def test_ctrl_c_before_the_first_trial_does_not_claim_saved_trials(tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tune_command, "_run", interrupted)
+    result = CliRunner().invoke(_app(), ["tune", "--system", "index", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 130
+    assert "nothing was saved" in result.stderr and "is saved in" not in result.stderr
