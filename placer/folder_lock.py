@@ -31,6 +31,8 @@ def exclusive_folder(folder: str | Path) -> Iterator[None]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_NAME
+    if path.exists() and not path.is_file():
+        raise OSError(f"{path}: the lock file of this folder is not a file; remove it")
     with open(path, "a+", encoding="utf-8") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

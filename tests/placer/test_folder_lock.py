@@ -44,3 +44,10 @@ def test_tune_into_a_busy_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "is in use by pid" in result.output
     assert not (tmp_path / "results.sqlite").exists()
+
+
+def test_a_lock_path_that_is_a_folder_is_named(tmp_path: Path) -> None:
+    (tmp_path / ".placer.lock").mkdir()
+    with pytest.raises(OSError, match=r"\.placer\.lock: the lock file of this folder is not a file"):
+        with exclusive_folder(tmp_path):
+            pass
