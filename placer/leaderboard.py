@@ -101,21 +101,20 @@ def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
 
 
 def _refuse_option_clashes(ok: pd.DataFrame) -> None:
-    """Refuse to pool one run key finished with different method options in several folders:
-    keeping either would put a number in the table for options it does not name."""
-    options = ok.groupby(list(KEY_COLUMNS))["options"].nunique()
+    """Refuse to pool runs of one method on one design (at one budget) made with different
+    method options, in one folder or several: one table cell would mix two settings, and name
+    neither (the same seed twice, or two seeds each with its own options)."""
+    cell = ["design", "method", "budget_s"]
+    options = ok.groupby(cell)["options"].nunique()
     clashes = options[options > 1]
     if clashes.empty:
         return
-    design, method, seed, budget = clashes.index[0]
-    same = ok[
-        (ok["design"] == design) & (ok["method"] == method) & (ok["seed"] == seed)
-        & (ok["budget_s"] == budget)
-    ]  # fmt: skip
-    found = "; ".join(f"{r.options} in {r.runs_dir}" for r in same.itertuples())
+    design, method, budget = clashes.index[0]
+    same = ok[(ok["design"] == design) & (ok["method"] == method) & (ok["budget_s"] == budget)]
+    found = "; ".join(f"seed {r.seed}: {r.options} in {r.runs_dir}" for r in same.itertuples())
     raise ValueError(
-        f"{method} on {design} seed {seed} ({budget:g} s) was run with different options: "
-        f"{found}; pool only folders run with the same options"
+        f"{method} on {design} ({budget:g} s) was run with different options ({found}); one "
+        "cell would mix them: pool only runs made with the same options"
     )
 
 
@@ -279,21 +278,42 @@ def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd
                 cell = f"**{cell}**"
             text.at[design, method] = cell
     summary = summary_rows(wide)
-    for name in summary.index:
-        digits = "{:.2f}" if name == "mean rank" else None
-        text.loc[name] = [
-            "—" if np.isnan(v) else (digits.format(v) if digits else _cell(v, metric))
-            for v in summary.loc[name]
-        ]
+    summary_text = pd.DataFrame(
+        [
+            ["—" if np.isnan(v) else (f"{v:.2f}" if name == "mean rank" else _cell(v, metric))
+             for v in summary.loc[name]]
+            for name in summary.index
+        ],
+        index=summary.index,
+        columns=text.columns,
+        dtype=object,
+    )  # fmt: skip
+    # rows of their own: a design may be called "mean" too (its row was overwritten)
+    text = pd.concat([text, summary_text])
+    text.attrs["summary_rows"] = len(summary_text)
     return text, int(summary.attrs["n_designs"])
 
 
+def _markdown_text(text: object) -> str:
+    """``text`` as literal Markdown table text: ``|`` would split the cell, ``<``/``&`` be HTML."""
+    return html.escape(str(text), quote=False).replace("|", "\\|")
+
+
+def _summary_from(text: pd.DataFrame) -> int:
+    """Position of the first summary row (``mean``, ``mean rank``) of a formatted table."""
+    return len(text) - int(text.attrs.get("summary_rows", 0))
+
+
 def markdown_table(text: pd.DataFrame, index_name: str = "design") -> str:
-    """A GitHub Markdown table of string cells (numbers right-aligned)."""
-    header = [index_name, *map(str, text.columns)]
-    lines = ["| " + " | ".join(header) + " |", "|:---|" + "---:|" * len(text.columns)]
-    for name, row in text.iterrows():
-        label = f"**{name}**" if name in ("mean", "mean rank") else str(name)
+    """A GitHub Markdown table of string cells (numbers right-aligned); the summary rows of a
+    formatted table (``text.attrs["summary_rows"]``, the last ones) in bold."""
+    header = [index_name, *text.columns]
+    lines = ["| " + " | ".join(map(_markdown_text, header)) + " |", "|:---|" + "---:|" * len(text.columns)]
+    first_summary = _summary_from(text)
+    for position, (name, row) in enumerate(text.iterrows()):
+        label = _markdown_text(name)
+        if position >= first_summary:
+            label = f"**{label}**"
         lines.append("| " + " | ".join([label, *map(str, row)]) + " |")
     return "\n".join(lines)
 
@@ -367,7 +387,8 @@ def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
     without its design / method / proxy columns."""
     path = Path(path)
     try:
-        table = pd.read_csv(path)
+        # names as text: "007" stays 007 and "NA" a design (pandas would guess 7.0 and NaN)
+        table = pd.read_csv(path, dtype={"design": str, "method": str}, keep_default_na=False, na_values=[""])
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         reason = " ".join(str(exc).split())  # one line, whatever the parser said
         raise ValueError(f"{path}: cannot read an earlier leaderboard CSV ({reason})") from None

@@ -192,8 +192,12 @@ def test_pooling_one_run_made_with_other_options_is_refused(tmp_path: Path) -> N
         run = record("d1", "aa", 0, 0.9)
         run.options = options
         ResultStore.in_runs_dir(tmp_path / folder).write(run)
-    with pytest.raises(ValueError, match=r"aa on d1 seed 0 \(5 s\) was run with different options"):
+    with pytest.raises(ValueError, match=r"aa on d1 \(5 s\) was run with different options \(seed 0"):
         build([tmp_path / "a", tmp_path / "b"])
+    # two seeds, each with its own options, in one cell: refused too (they were pooled)
+    ResultStore.in_runs_dir(tmp_path / "c").write(record("d1", "aa", 1, 0.8))  # options "{}"
+    with pytest.raises(ValueError, match=r"seed 0: \{\"scale\": 0.3\} .*seed 1: \{\} .*one cell would mix them"):
+        build([tmp_path / "a", tmp_path / "c"])
 
 
 def test_reading_never_writes_and_reads_an_older_file(tmp_path: Path) -> None:
@@ -311,3 +315,38 @@ def test_one_design_gzipped_twice_is_pooled(tmp_path: Path) -> None:
         r.netlist_path = str(netlist)
         ResultStore.in_runs_dir(tmp_path / folder).write(r)
     assert set(build([tmp_path / "runA", tmp_path / "runB"])["method"]) == {"initial", "aa", "bb"}
+
+
+def _named(design: str, method: str, proxy: float) -> RunRecord:
+    r = RunRecord(design=design, method=method, seed=0, budget_s=5.0, initial_proxy=1.0,
+                  initial_wirelength=0.1, initial_density=0.5, initial_congestion=0.5)
+    r.proxy, r.wirelength, r.density, r.congestion = proxy, proxy / 10, proxy / 2, proxy / 2
+    r.timing, r.seconds, r.overlap_area, r.out_of_canvas = 0.5, 1.0, 0.0, 0
+    return r
+
+
+def test_designs_called_mean_or_holding_markdown_keep_their_rows(tmp_path: Path) -> None:
+    """A design named "mean" lost its row to the summary row; "a|b" split its Markdown row."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for design, proxy in (("mean", 0.8227), ("a|b", 0.7), ("<i>x&y", 0.6)):
+        store.write(_named(design, "greedy", proxy))
+    markdown = write_leaderboard(tmp_path / "runs")["markdown"].read_text()
+    assert "| mean | 1.0000 | **0.8227** |" in markdown  # the design, not bold
+    assert "| **mean** |" in markdown  # and the summary row
+    assert "| a\\|b | 1.0000 | **0.7000** |" in markdown
+    assert "| &lt;i&gt;x&amp;y |" in markdown
+
+
+def test_keep_reads_design_names_as_written(tmp_path: Path) -> None:
+    """--keep read "007" as 7.0 and "NA" as a missing name: each design split into two rows."""
+    store = ResultStore.in_runs_dir(tmp_path / "first")
+    for design in ("007", "NA"):
+        store.write(_named(design, "greedy", 0.8))
+    earlier = write_leaderboard(tmp_path / "first")["csv"]
+    store = ResultStore.in_runs_dir(tmp_path / "second")
+    for design in ("007", "NA"):
+        store.write(_named(design, "fd", 0.9))
+    table = pd.read_csv(write_leaderboard(tmp_path / "second", keep=earlier)["csv"], dtype={"design": str},
+                        keep_default_na=False)
+    assert sorted(set(table["design"])) == ["007", "NA"]
+    assert cell(table, "007", "greedy", "proxy") == pytest.approx(0.8)
