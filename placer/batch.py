@@ -687,6 +687,37 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
             process.terminate()
 
 
+def ray_endpoint(address: str) -> tuple[str, int] | None:
+    """The ``(host, port)`` a Ray address connects to ("host:port", "ray://host:port"); None
+    for the addresses Ray resolves itself ("auto", "local") or that carry no port."""
+    rest = address.removeprefix("ray://")
+    host, sep, port = rest.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return None
+    return host.strip("[]"), int(port)
+
+
+def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
+    """Refuse a Ray address nothing answers on within ``timeout_s`` (``ray.init`` waits on an
+    unreachable one for many minutes without a word).
+
+    Raises:
+        RuntimeError: naming the address and what to do.
+    """
+    import socket
+
+    endpoint = ray_endpoint(address)
+    if endpoint is None:
+        return
+    try:
+        socket.create_connection(endpoint, timeout=timeout_s).close()
+    except OSError as exc:
+        raise RuntimeError(
+            f"--ray {address}: nothing answers there ({exc.strerror or exc}); start a cluster with "
+            "`ray start --head`, pass its address, or use --ray local"
+        ) from None
+
+
 def _run_on_ray(tasks: Sequence[PlacementTask], address: str, record_done: OnRecord) -> None:
     """Run tasks on a Ray cluster (one CPU each), handing each record over as it comes.
 
@@ -702,6 +733,7 @@ def _run_on_ray(tasks: Sequence[PlacementTask], address: str, record_done: OnRec
         ) from None
     started_here = not ray.is_initialized()
     if started_here:
+        _check_reachable(address)
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
         except ConnectionError as exc:  # Ray's own text names flags of its CLI, not ours

@@ -476,3 +476,18 @@ def test_a_folder_never_mixes_two_netlists_of_one_name_or_two_option_sets_in_one
     elsewhere = make_tasks(find_designs(tmp_path / "other"), ["greedy"], [0], runs, 1.0, {}, [plugin])
     with pytest.raises(ValueError, match="holds runs of design tiny_a placed from .* another file"):
         run_batch(elsewhere, runs, show_progress=False)
+
+
+def test_a_ray_address_nothing_answers_on_is_refused_at_once(suite: Path, plugin: str, tmp_path: Path) -> None:
+    """ray.init waited many minutes on an unreachable host:port without a word."""
+    from placer.batch import ray_endpoint
+
+    assert ray_endpoint("10.0.0.5:6379") == ("10.0.0.5", 6379)
+    assert ray_endpoint("ray://head:10001") == ("head", 10001)
+    assert ray_endpoint("auto") is None and ray_endpoint("local") is None
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'placer-gym[ray]')")
+    tasks = make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0], tmp_path / "runs", 1.0, plugins=[plugin])
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="--ray 127.0.0.1:1: nothing answers there"):
+        run_batch(tasks, tmp_path / "runs", ray_address="127.0.0.1:1", show_progress=False)
+    assert time.monotonic() - started < 30
