@@ -134,6 +134,9 @@ def move_weights(moves: Iterable[str]) -> OptionCheck:
             number(0.0)(f"{name}.{move}", weight)
         if not any(weight > 0 for weight in value.values()):
             raise ValueError(f"option {name!r}: every weight is 0, so no move could be drawn")
+        if not math.isfinite(sum(float(weight) for weight in value.values())):
+            raise ValueError(f"option {name!r}: the weights add up past the float range; use smaller ones "
+                             "(only their ratios count)")
 
     return check
 
