@@ -251,7 +251,7 @@ def run_task(task: PlacementTask) -> RunRecord:
         comments = [f"Placed by placer-gym {task.version}: method {task.method}, seed {task.seed}, "
                     f"budget {task.budget_s:g} s, options {record.options}",
                     f"{ATTEMPT_LABEL} {record.plc_attempt}"]
-        write_plc(staged_path(out), netlist, placement, costs=header_costs, comments=comments)
+        write_plc(staged_path(out), netlist, placement, costs=header_costs, comments=comments, file_name=out.name)
         record.plc_path = task.plc_relpath.as_posix()
     except Exception as exc:  # noqa: BLE001 - a failed design is recorded, the batch goes on
         if caused_by_interrupt(exc):  # a Ctrl-C inside a numba kernel surfaces as SystemError

@@ -39,8 +39,11 @@ _USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "Usag
 def main() -> None:
     """Run ``placer``; a usage error (a bad option value, an unknown option) is one line on
     stderr and exit status 2, like every other input error."""
+    from placer.interrupts import sigterm_as_interrupt
+
     try:
-        code = app(standalone_mode=False)
+        with sigterm_as_interrupt():  # a plain kill ends a command as Ctrl-C does, not mid-write
+            code = app(standalone_mode=False)
     except _USAGE_ERROR as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # a bare command: its help, as before
             app(args=[*sys.argv[1:], "--help"], standalone_mode=False)

@@ -268,10 +268,13 @@ def write_plc(
     costs: dict[str, float] | None = None,
     comments: list[str] | None = None,
     dated: bool = True,
+    file_name: str | None = None,
 ) -> Path:
     """Write ``placement`` of ``netlist`` as a ``.plc`` with a complete header.
 
     ``dated=False`` leaves out the header's ``Date`` line, so equal inputs give equal files.
+    ``file_name`` is the name the header gives the file (default: ``path``'s; a file written
+    under a staging name and moved later names its final one).
 
     Every port and macro is listed. ``costs`` may give ``wirelength`` (weighted HPWL),
     ``wirelength_cost``, ``congestion_cost`` and ``density_cost`` for the header; they are
@@ -286,7 +289,7 @@ def write_plc(
     hdr = [
         "Placement file for Circuit Training",
         f"Source input file(s) : {netlist.name}",
-        f"This file : {path.name}",
+        f"This file : {file_name or path.name}",
         *([f"Date : {_dt.datetime.now().strftime('%Y-%m-%d %H:%M:%S')}"] if dated else []),
         f"Columns : {canvas.cols}  Rows : {canvas.rows}",
         f"Width : {_fmt(canvas.width)}  Height : {_fmt(canvas.height)}",

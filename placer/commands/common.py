@@ -49,10 +49,15 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except sqlite3.Error as exc:  # a results database that cannot be read or written
             raise fail(f"results database: {exc}") from None
         except OSError as exc:  # e.g. an output path that is a folder, a full or read-only disk
-            where = f"{exc.filename}: " if exc.filename else ""
+            # a failed rename names the target (filename2), not the temporary file it came from
+            target = getattr(exc, "filename2", None) or exc.filename
+            where = f"{target}: " if target else ""
             raise fail(f"{where}{exc.strerror or exc}") from None
         except MemoryError as exc:  # sizes asked for that this machine cannot hold
-            raise fail(f"out of memory: {exc or 'a smaller size is needed'}") from None
+            raise fail(f"out of memory: {str(exc) or 'a smaller size is needed'}") from None
+        except KeyboardInterrupt:  # Ctrl-C (or a kill, see main) in a command without its own
+            print("placer: interrupted", file=sys.stderr)
+            raise typer.Exit(130) from None
 
     return wrapper
 

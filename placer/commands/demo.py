@@ -16,6 +16,7 @@ from rich.table import Table
 
 from placer.commands.common import (
     UsageError,
+    check_output_file,
     check_output_folder,
     clean_errors,
     console,
@@ -60,6 +61,8 @@ def demo_command(
     from placer.plot import save_placement_plot
 
     check_output_folder(out)
+    for name in ("default.plc", "default.png"):  # found now, not after the placement
+        check_output_file(out / name, "--out")
     try:
         method = get_placer(algo)
     except KeyError as exc:

@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from placer.commands.common import UsageError, check_output_folder, clean_errors, console
+from placer.commands.common import (
+    UsageError,
+    check_output_file,
+    check_output_folder,
+    clean_errors,
+    console,
+)
 
 #: Most macros or ports of each kind (the net generation grows about with the square of the
 #: count: 20,000 soft macros take about a minute).
@@ -58,6 +64,8 @@ def generate_command(
     if name is not None and (not name.strip() or not name.isprintable()):
         raise UsageError(f"--name must be printable text on one line, got {name!r}")
     check_output_folder(out_dir, "OUT_DIR")
+    for file in ("netlist.pb.txt", "initial.plc"):  # both checked before either is written
+        check_output_file(out_dir / file, "OUT_DIR")
     netlist, placement = generate(hard, soft, ports, seed=seed, name=name)
     out_dir.mkdir(parents=True, exist_ok=True)
     netlist_path = write_netlist(netlist, out_dir / "netlist.pb.txt")

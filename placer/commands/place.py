@@ -176,12 +176,14 @@ def place_command(
         raise UsageError("--algo is required (e.g. --algo sa, or --algo sa,greedy with --suite)")
     if out is None:
         raise UsageError("--out is required (OUT.plc for one design, a runs folder with --suite)")
-    if (netlist is None) == (suite is None):
+    if netlist is None and suite is None:
+        raise UsageError("give NETLIST (one design) or --suite DIR (a batch)")
+    if netlist is not None and suite is not None:
         raise UsageError("give either NETLIST (one design) or --suite DIR (a batch), not both")
     plugins = list(plugin or [])
     try:
         load_plugins(plugins)  # plugin methods and their options are known before parsing
-    except (ImportError, SyntaxError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever a plugin raises while it is imported
         raise UsageError(f"--plugin: could not load it: {type(exc).__name__}: {exc}") from None
     options = parse_options(option or [], methods)
     if suite is None:
@@ -198,9 +200,12 @@ def place_command(
         if seed is not None:
             raise UsageError("--seed applies to one design; a suite runs seeds 0..N-1 (--seeds N)")
         check_output_folder(out)
+        chosen = _split_list(designs) if designs is not None else None
+        if chosen is not None and not chosen:
+            raise UsageError(f"--designs {designs!r} names no design (a comma-separated list of names)")
         _place_suite(
             suite, methods, options, budget_s, seeds or 1, jobs or (os.cpu_count() or 1), out, resume,
-            ray_address, _split_list(designs) or None, plugins, quiet,
+            ray_address, chosen, plugins, quiet,
         )
 
 

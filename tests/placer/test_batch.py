@@ -491,3 +491,15 @@ def test_a_ray_address_nothing_answers_on_is_refused_at_once(suite: Path, plugin
     with pytest.raises(RuntimeError, match="--ray 127.0.0.1:1: nothing answers there"):
         run_batch(tasks, tmp_path / "runs", ray_address="127.0.0.1:1", show_progress=False)
     assert time.monotonic() - started < 30
+
+
+def test_a_suite_plc_header_names_its_own_file(tmp_path: Path) -> None:
+    """The header said 'This file : seed0.plc.staged' (the staging name)."""
+    netlist, placement = generate(3, 6, 4, seed=1, name="d")
+    (tmp_path / "suite" / "d").mkdir(parents=True)
+    write_netlist(netlist, tmp_path / "suite" / "d" / "netlist.pb.txt")
+    write_plc(tmp_path / "suite" / "d" / "initial.plc", netlist, placement)
+    tasks = make_tasks(find_designs(tmp_path / "suite"), ["greedy"], [0], tmp_path / "runs", 1.0)
+    assert run_batch(tasks, tmp_path / "runs", show_progress=False).ok == 1
+    header = (tmp_path / "runs" / "d" / "greedy" / "seed0.plc").read_text().splitlines()[:4]
+    assert "# This file : seed0.plc" in header

@@ -97,3 +97,12 @@ def test_the_same_seed_writes_byte_identical_files(tmp_path: Path) -> None:
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     for name in ("netlist.pb.txt", "initial.plc"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_an_output_file_that_cannot_be_written_is_found_before_anything_is(tmp_path: Path) -> None:
+    """initial.plc being a folder was found after netlist.pb.txt was written, and named as the
+    temporary file the rename came from (initial.tmp.plc)."""
+    (tmp_path / "g" / "initial.plc").mkdir(parents=True)
+    result = CliRunner().invoke(make_app(), ["generate", str(tmp_path / "g"), "--hard", "2", "--soft", "2"])
+    assert result.exit_code == 2 and "initial.plc is a folder" in result.output, result.output
+    assert not (tmp_path / "g" / "netlist.pb.txt").exists()

@@ -88,7 +88,10 @@ def test_suite_batch_in_process(design: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--algo", METHOD, "--out", "x.plc"], "either NETLIST"),
+        (["--algo", METHOD, "--out", "x.plc"], "give NETLIST (one design) or --suite DIR (a batch)"),
+        (["NETLIST", "--suite", "SUITE", "--algo", METHOD, "--out", "x.plc"], "not both"),
+        (["--suite", "SUITE", "--algo", METHOD, "--out", "runs", "--designs", " , "], "names no design"),
+        (["NETLIST", "--algo", "sa", "--out", "x.plc", "--plugin", "RAISING"], "could not load it: RuntimeError: boom"),
         (["NETLIST", "--out", "x.plc"], "--algo is required"),
         (["NETLIST", "--algo", "no_such_method", "--out", "x.plc"], "unknown placement method"),
         (["NETLIST", "--algo", METHOD, "--out", "x.plc", "--option", "novalue"], "key=value"),
@@ -107,7 +110,9 @@ def test_bad_input_is_one_line_and_exit_2(
 ) -> None:
     subs = {"NETLIST": str(design / "netlist.pb.txt"), "SUITE": str(design.parent),
             "MISSING": str(tmp_path / "missing"), "NOFILE": str(tmp_path / "none.pb.txt"),
-            "x.plc": str(tmp_path / "x.plc"), "runs": str(tmp_path / "runs")}
+            "x.plc": str(tmp_path / "x.plc"), "runs": str(tmp_path / "runs"),
+            "RAISING": str(tmp_path / "raising_plugin.py")}
+    (tmp_path / "raising_plugin.py").write_text("raise RuntimeError('boom')\n")
     result = CliRunner().invoke(make_app(), ["place", *[subs.get(a, a) for a in args]])
     assert result.exit_code == 2, result.output
     assert message in result.output

@@ -1,0 +1,59 @@
+"""Shared CLI error handling: one line and an exit status, never a traceback or an empty text."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+import typer
+
+from placer.commands.common import clean_errors
+
+
+def _raising(error: BaseException):  # type: ignore[no-untyped-def]
+    @clean_errors
+    def command() -> None:
+        raise error
+
+    return command
+
+
+def test_a_rename_failure_names_its_target_and_memory_errors_say_something(capsys) -> None:
+    with pytest.raises(typer.Exit) as exit_info:
+        _raising(IsADirectoryError(21, "Is a directory", "out/initial.tmp.plc", None, "out/initial.plc"))()
+    assert exit_info.value.exit_code == 2
+    assert "placer: error: out/initial.plc: Is a directory" in capsys.readouterr().err
+    with pytest.raises(typer.Exit):
+        _raising(MemoryError())()
+    assert "out of memory: a smaller size is needed" in capsys.readouterr().err  # was empty
+
+
+def test_ctrl_c_and_a_kill_end_a_command_with_a_word_and_130(monkeypatch, capsys) -> None:
+    """Typer turned Ctrl-C into a silent exit 130; a kill (SIGTERM) ended the process at once."""
+    import placer.cli as cli
+
+    app = typer.Typer()
+
+    handlers = []
+
+    @app.command()
+    @clean_errors
+    def slow() -> None:
+        handlers.append(signal.getsignal(signal.SIGTERM))  # a kill is turned into Ctrl-C here
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)
+        pytest.fail("Ctrl-C did not stop the command")
+
+    @app.command()
+    def other() -> None:  # keeps "slow" a named sub-command
+        pass
+
+    monkeypatch.setattr(cli, "app", app)
+    monkeypatch.setattr("sys.argv", ["placer", "slow"])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 130
+    assert "placer: interrupted" in capsys.readouterr().err
+    assert handlers and handlers[0] not in (signal.SIG_DFL, signal.SIG_IGN, None)
