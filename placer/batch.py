@@ -83,6 +83,8 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
         ValueError: two designs share a name, a requested name is absent, or none is found.
     """
     suite = Path(suite_dir).resolve()
+    if suite.exists() and not suite.is_dir():
+        raise ValueError(f"{suite_dir} is a file; --suite takes a folder of design folders")
     if not suite.is_dir():
         raise FileNotFoundError(2, "no such folder", str(suite_dir))
     found: dict[str, DesignFiles] = {}

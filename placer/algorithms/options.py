@@ -27,8 +27,14 @@ def number(low: float = -math.inf, high: float = math.inf, *, low_open: bool = F
         ok = _is_number(value) and math.isfinite(value) and value <= high
         ok = ok and (value > low if low_open else value >= low)
         if not ok:
-            span = f"{'(' if low_open else '['}{low:g}, {high:g}]"
-            raise ValueError(f"option {name!r} takes a finite number in {span}, got {value!r}")
+            if high == math.inf and low == -math.inf:
+                span = "(any)"
+            elif high == math.inf:  # "in (0, inf]" read as if infinity were allowed
+                span = f"{'>' if low_open else '>='} {low:g}"
+            else:
+                span = f"in {'(' if low_open else '['}{low:g}, {high:g}]"
+            raise ValueError(f"option {name!r} takes a finite number{'' if span == '(any)' else ' ' + span}, "
+                             f"got {value!r}")
 
     return check
 

@@ -31,8 +31,8 @@ def eval_command(
             help="print one JSON object: design; wirelength, density, congestion and proxy "
             "(unitless costs, proxy = wirelength + 0.5 density + 0.5 congestion); timing and "
             "timing_tail10 (worst and worst-10% path proxy over canvas W + H); hpwl (weighted "
-            "HPWL, microns); seconds.parse and seconds.cost (wall time); a value that overflows "
-            "(coordinates near 1e308) is null, as JSON has no infinity",
+            "HPWL, microns); seconds.parse and seconds.cost (wall time); a value that is not "
+            "finite would be null, as JSON has no infinity",
         ),
     ] = False,
 ) -> None:
@@ -43,7 +43,7 @@ def eval_command(
     t0 = time.perf_counter()
     nl, placement = load(netlist, plc)
     t1 = time.perf_counter()
-    with np.errstate(over="ignore"):  # coordinates near 1e308 overflow to inf: shown as such
+    with np.errstate(over="ignore"):  # a cost past the float range is shown as inf (null in JSON)
         cost = evaluate(nl, placement)
         t2 = time.perf_counter()
         timing = timing_cost(nl, placement)

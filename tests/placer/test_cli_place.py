@@ -97,6 +97,7 @@ def test_suite_batch_in_process(design: Path, tmp_path: Path) -> None:
         (["NETLIST", "--algo", METHOD, "--out", "x.plc", "--option", "novalue"], "key=value"),
         (["--suite", "SUITE", "--algo", METHOD, "--out", "runs", "--designs", "nope"], "no design called"),
         (["--suite", "MISSING", "--algo", METHOD, "--out", "runs"], "no such"),
+        (["--suite", "NETLIST", "--algo", METHOD, "--out", "runs"], "is a file; --suite takes a folder"),
         (["NOFILE", "--algo", METHOD, "--out", "x.plc"], "no such file"),
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--option", "sa.max_step=3"], "has no option 'max_step'"),
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--plugin", "no_such_plugin_module"], "could not load it"),

@@ -31,7 +31,7 @@ from placer.algorithms.base import get_placer
         ("analytical", {"dtype": "float16"}, "option 'dtype' takes one of float64, float32"),
         ("analytical", {"max_iterations": math.inf}, "option 'max_iterations' takes a whole number"),
         ("fd", {"repulsions": []}, "option 'repulsions' takes a non-empty list of numbers"),
-        ("fd", {"start_move": 0}, r"option 'start_move' takes a finite number in \(0, inf\]"),  # divided by
+        ("fd", {"start_move": 0}, r"option 'start_move' takes a finite number > 0, got 0"),  # divided by
         ("rl", {"samples": -1}, "option 'samples' takes a whole number >= 0"),
         # torch's own error was a traceback from inside the run
         ("analytical", {"device": "bogus"}, "option 'device': device must be auto, cpu, cuda"),
