@@ -74,6 +74,7 @@ import numpy as np
 from gymnasium import spaces
 
 from netlists.model import Netlist, Placement
+from placer.algorithms.base import check_placement_fits
 from placer.algorithms.grid_state import (
     ORDERS,
     SequentialGridState,
@@ -152,22 +153,6 @@ def _as_int_action(action: Any) -> Any:
     if value.shape == () and np.issubdtype(value.dtype, np.floating) and float(value).is_integer():
         return int(value)
     return action
-
-
-def _check_placement_fits(netlist: Netlist, placement: Placement) -> None:
-    """Refuse a placement of another design (other length) or with an orientation code the
-    wire mask and the cost cannot read, before it is used (it failed at an episode's end)."""
-    sizes = {len(a) for a in (placement.x, placement.y, placement.orientation, placement.fixed)}
-    if sizes != {netlist.n_nodes}:
-        raise ValueError(f"{netlist.name}: the placement has {sorted(sizes)} entries for "
-                         f"{netlist.n_nodes} nodes (a placement of another design?)")
-    hard = netlist.hard_macros
-    orientation = np.asarray(placement.orientation)[hard]
-    bad = hard[(orientation < 0) | (orientation > 7)]
-    if bad.size:
-        node = int(bad[0])
-        raise ValueError(f"{netlist.name}: macro {netlist.names[node]} has orientation code "
-                         f"{int(placement.orientation[node])}; codes are 0-7")
 
 
 def _check_settings(
@@ -333,7 +318,10 @@ class MacroPlacementEnv(gym.Env):
         from netlists.graph import to_tensors
 
         c = netlist.require_canvas()
-        _check_placement_fits(netlist, placement)
+        try:
+            check_placement_fits(netlist, placement)
+        except ValueError as error:
+            raise ValueError(f"{netlist.name}: {error}") from None
         G = self.max_grid
         if self.grid_option == "auto":
             grid = auto_grid(netlist, G)

@@ -318,6 +318,17 @@ class Placement:
     def copy(self) -> Placement:
         return Placement(self.x.copy(), self.y.copy(), self.orientation.copy(), self.fixed.copy())
 
+    def standardised(self) -> Placement:
+        """A copy with the standard dtypes: float64 positions, int8 orientation codes, bool
+        fixed flags (integer positions would cut every move to whole microns, and 0/1 integer
+        flags would index nodes 0 and 1 instead of masking)."""
+        return Placement(
+            np.array(self.x, dtype=np.float64),
+            np.array(self.y, dtype=np.float64),
+            np.array(self.orientation, dtype=np.int8),
+            np.array(self.fixed, dtype=bool),
+        )
+
     def __len__(self) -> int:
         return int(self.x.shape[0])
 

@@ -385,11 +385,10 @@ class Analytical(Placer):
         if deadline.expired():  # the set-up took the budget: no iteration fits, keep the start
             return placement
         state["overflow"] = overflow_of(rho)
-        lam = (
-            float(o.get("density_weight", 0.1))
-            * float(g_wl.abs().sum())
-            / max(float(g_den.abs().sum()), 1e-30)
-        )
+        wl_norm, den_norm = float(g_wl.abs().sum()), float(g_den.abs().sum())
+        # balanced against the wirelength pull; without one (no nets on the movable macros) any
+        # positive weight spreads alike (the steps are scale-free), and 0 never grew from 0
+        lam = float(o.get("density_weight", 0.1)) * (wl_norm if wl_norm > 0 else 1.0) / max(den_norm, 1e-30)
 
         def grow(lam: float) -> float:
             """ePlace's lambda update: faster while the HPWL holds, slower when it climbs."""

@@ -140,13 +140,17 @@ class Placer(ABC):
         from placer.algorithms.legalize import check_finite_positions, legalize
 
         netlist.require_canvas()
+        check_placement_fits(netlist, placement)
         check_finite_positions(netlist, placement)
         if not math.isfinite(budget_s):  # NaN never expires, infinity runs until killed
             raise ValueError(f"budget_s must be a finite number of seconds, got {budget_s!r}")
+        placement = placement.standardised()  # (a copy: the caller's object is not changed)
         work_budget = budget_s * (1.0 - self.legalize_reserve)
         result = self.run(netlist, placement.copy(), work_budget, seed, progress or (lambda p: None))
         try:
-            result = legalize(netlist, result, reference=placement)
+            # not packed from the corner: that keeps nothing of the method's result, and the
+            # given placement, legalised, is the better fallback
+            result = legalize(netlist, result, reference=placement, last_resort=False)
         except ValueError as failure:
             try:
                 result = legalize(netlist, placement)
@@ -169,6 +173,26 @@ class Placer(ABC):
         progress: ProgressCallback,
     ) -> Placement:
         """The method itself; may modify and return ``placement`` (a private copy)."""
+
+
+def check_placement_fits(netlist: Netlist, placement: Placement) -> None:
+    """Refuse, before a method runs, a placement of another length than the netlist or with
+    a macro orientation code outside 0-7 (methods indexed past their tables: IndexError).
+
+    Raises:
+        ValueError: naming the first problem.
+    """
+    sizes = {len(a) for a in (placement.x, placement.y, placement.orientation, placement.fixed)}
+    if sizes != {netlist.n_nodes}:
+        raise ValueError(f"the placement has {sorted(sizes)} entries for the {netlist.n_nodes} nodes "
+                         f"of {netlist.name} (a placement of another design?)")
+    macros = netlist.macros
+    orientation = np.asarray(placement.orientation)[macros]
+    bad = macros[(orientation < 0) | (orientation > 7)]
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"macro {netlist.names[i]} has orientation code {int(placement.orientation[i])}; "
+                         "codes are 0-7")
 
 
 def proxy_or_nan(netlist: Netlist, placement: Placement) -> float:

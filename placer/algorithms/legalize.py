@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from netlists.model import Netlist, Placement
+from netlists.model import Netlist, NodeType, Placement
 
 #: Overlap below this length (relative to the canvas size) in x or y is floating-point noise,
 #: not overlap: the published initial placements abut macros with ~1e-13 errors.
@@ -122,18 +122,22 @@ def check_finite_positions(netlist: Netlist, placement: Placement) -> None:
 
 
 def legalize(
-    netlist: Netlist, placement: Placement, reference: Placement | None = None
+    netlist: Netlist, placement: Placement, reference: Placement | None = None, last_resort: bool = True
 ) -> Placement:
     """A legal placement close to ``placement`` (a new object; the input is not changed).
 
     Fixed nodes are restored to their ``reference`` position (default: ``placement``'s own).
-    Raises ValueError when the hard macros cannot all fit (fixed ones overlapping, a movable
-    one larger than the canvas, or no room) or a position is not a finite number.
+    ``last_resort=False`` leaves out the last strategy, packing every movable hard macro from
+    the lower-left corner: it fits where the others fail, but keeps nothing of where the
+    macros were (a caller with a better fallback, such as the given placement, tries that).
+    Raises ValueError when the macros cannot all fit (fixed ones overlapping or outside the
+    canvas, a movable one larger than the canvas, or no room) or a position is not a finite
+    number.
     """
     c = netlist.require_canvas()
     check_finite_positions(netlist, placement)
-    out = placement.copy()
-    ref = reference if reference is not None else placement
+    out = placement.standardised()
+    ref = reference.standardised() if reference is not None else out.copy()
     fixed = ref.fixed.copy()
     out.x[fixed], out.y[fixed], out.orientation[fixed] = (
         ref.x[fixed],
@@ -144,6 +148,22 @@ def legalize(
 
     # every movable macro inside the canvas
     m = netlist.macros
+    stuck_out = np.intersect1d(outside_canvas(netlist, out), m[fixed[m]])
+    if stuck_out.size:
+        i = int(stuck_out[0])
+        raise ValueError(
+            f"fixed macro {netlist.names[i]} sticks out of the canvas: no legal placement keeps it "
+            "where it is fixed"
+        )
+    eps = 2e-9 * max(c.width, c.height)  # what check_legality tolerates on both sides
+    too_big = m[~fixed[m] & ((netlist.width[m] > c.width + eps) | (netlist.height[m] > c.height + eps))]
+    if too_big.size:
+        i = int(too_big[0])
+        kind = "hard macro" if netlist.node_type[i] == NodeType.HARD_MACRO else "soft macro"
+        raise ValueError(
+            f"{kind} {netlist.names[i]} ({netlist.width[i]:g} x {netlist.height[i]:g}) is larger "
+            f"than the canvas ({c.width:g} x {c.height:g}): no placement of it is legal"
+        )
     movable = m[~fixed[m]]
     w, h = netlist.width[movable], netlist.height[movable]
     out.x[movable] = np.clip(
@@ -156,14 +176,6 @@ def legalize(
     hard = netlist.hard_macros
     if hard.size == 0:
         return out
-    eps = 2e-9 * max(c.width, c.height)  # what check_legality tolerates on both sides
-    too_big = hard[~fixed[hard] & ((netlist.width[hard] > c.width + eps) | (netlist.height[hard] > c.height + eps))]
-    if too_big.size:
-        i = int(too_big[0])
-        raise ValueError(
-            f"hard macro {netlist.names[i]} ({netlist.width[i]:g} x {netlist.height[i]:g}) is larger "
-            f"than the canvas ({c.width:g} x {c.height:g}): no placement of it is legal"
-        )
     is_fixed = fixed[hard]
     pinned, movable_hard = hard[is_fixed], hard[~is_fixed]
     area = netlist.width[movable_hard] * netlist.height[movable_hard]
@@ -179,7 +191,7 @@ def legalize(
         (largest_first, False),
         (np.lexsort((wanted_y, wanted_x)), False),
         (np.lexsort((wanted_x, wanted_y)), False),
-        (largest_first, True),
+        *([(largest_first, True)] if last_resort else []),
     ]
     corner_x = np.minimum(netlist.width[movable_hard] / 2, c.width / 2)
     corner_y = np.minimum(netlist.height[movable_hard] / 2, c.height / 2)
@@ -190,10 +202,10 @@ def legalize(
         stuck = _place_in_order(netlist, out, np.concatenate([pinned, movable_hard[order]]), fixed)
         if not stuck:
             return out
+    tried = "largest first, swept in x, swept in y" + (", packed from the corner" if last_resort else "")
     raise ValueError(
-        f"no legal position left for hard macro {stuck!r} with any strategy (largest first, "
-        "swept in x, swept in y, packed from the corner): the hard macros cover "
-        f"{_hard_area_share(netlist):.0%} of the canvas"
+        f"no legal position left for hard macro {stuck!r} with any strategy ({tried}): the hard "
+        f"macros cover {_hard_area_share(netlist):.0%} of the canvas"
     )
 
 

@@ -178,3 +178,38 @@ def test_a_macro_as_wide_as_the_canvas_up_to_rounding_is_accepted() -> None:
     nl = dataclasses.replace(nl, width=width, height=height)
     out = legalize(nl, pl)
     assert check_legality(nl, out).outside_macros == 0
+
+
+def test_integer_positions_and_flags_are_legalised_as_numbers() -> None:
+    """Integer x/y cut every legalised position to whole microns (overlaps left), and 0/1
+    integer fixed flags indexed nodes 0 and 1 instead of masking."""
+    from netlists.model import Placement
+
+    netlist, placement = generate(6, 10, 4, seed=6)
+    hard = netlist.hard_macros
+    stacked = Placement(np.round(placement.x).astype(np.int64), np.round(placement.y).astype(np.int64),
+                        placement.orientation.copy(), placement.fixed.astype(np.int64))
+    stacked.x[hard] = int(netlist.canvas.width // 2)
+    stacked.y[hard] = int(netlist.canvas.height // 2)
+    out = legalize(netlist, stacked)
+    assert out.x.dtype == np.float64 and out.fixed.dtype == bool
+    assert check_legality(netlist, out).legal
+
+
+def test_a_fixed_macro_outside_the_canvas_or_a_soft_macro_wider_than_it_is_an_error() -> None:
+    """Both gave output that check_legality called illegal, without a word."""
+    from netlists.builder import NetlistBuilder
+    from netlists.model import Canvas, NodeType
+
+    netlist, placement = generate(6, 10, 4, seed=6)
+    placement.x[netlist.hard_macros[0]] = -5.0
+    placement.fixed[netlist.hard_macros[0]] = True
+    with pytest.raises(ValueError, match="fixed macro .* sticks out of the canvas"):
+        legalize(netlist, placement)
+    builder = NetlistBuilder("wide_soft")
+    builder.add_node("p", NodeType.PORT, x=0.0, y=20.0)
+    builder.add_node("h", NodeType.HARD_MACRO, width=5.0, height=5.0, x=10.0, y=10.0)
+    builder.add_node("s", NodeType.SOFT_MACRO, width=60.0, height=10.0, x=20.0, y=20.0)
+    wide = builder.build(Canvas(width=40.0, height=40.0, cols=4, rows=4))
+    with pytest.raises(ValueError, match="soft macro s .* is larger than the canvas"):
+        legalize(wide, wide.initial_placement())

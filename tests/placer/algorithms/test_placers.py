@@ -224,3 +224,53 @@ def test_warm_up_runs_a_method_once_per_process_and_never_raises(monkeypatch) ->
     assert base.warm_up("global_refine", {"analytical": {"max_iterations": 10**6, "bins": 64}}) is True
     outer = next(options for options in calls if "analytical" in options)
     assert outer["analytical"] == {"max_iterations": 50, "bins": 64}
+
+
+@pytest.mark.parametrize("method", ["greedy", "analytical"])
+def test_a_result_only_corner_packing_can_legalise_gives_way_to_the_legal_start(method: str) -> None:
+    """On a tight design the legaliser's last resort (every macro packed from the corner) fit
+    the method's result: both methods returned the same corner packing, worse than the legal
+    input, without a note."""
+    from placer.cost.proxy import evaluate
+
+    netlist, start = generate(10, 0, 4, seed=1, utilisation=1.0)
+    assert check_legality(netlist, start).legal
+    notes: list[str] = []
+    options, budget = ({"max_iterations": 300}, 10.0) if method == "analytical" else ({}, 2.0)  # not the clock
+    out = get_placer(method, **options).place(netlist, start, budget_s=budget, seed=0,
+                                              progress=lambda p: notes.append(p.message))
+    assert check_legality(netlist, out).legal
+    assert evaluate(netlist, out).proxy <= evaluate(netlist, start).proxy
+    assert any("kept the given one" in n for n in notes)
+
+
+@pytest.mark.parametrize("method", ["greedy", "analytical", "global_refine", "sa"])
+def test_a_placement_that_does_not_fit_the_netlist_is_refused_before_the_run(method: str) -> None:
+    """Orientation 9 was an IndexError in three methods; a short placement ran and returned
+    something evaluate() refused."""
+    from netlists.model import Placement
+
+    netlist, placement = generate(6, 10, 4, seed=6)
+    turned = placement.copy()
+    turned.orientation[netlist.hard_macros[0]] = 9
+    with pytest.raises(ValueError, match="orientation code 9; codes are 0-7"):
+        get_placer(method).place(netlist, turned, budget_s=0.3, seed=0)
+    short = Placement(placement.x[:-3], placement.y[:-3], placement.orientation[:-3], placement.fixed[:-3])
+    with pytest.raises(ValueError, match="a placement of another design"):
+        get_placer(method).place(netlist, short, budget_s=0.3, seed=0)
+
+
+def test_analytical_spreads_macros_that_no_net_pulls() -> None:
+    """With no wirelength gradient the density weight started at 0 and stayed there."""
+    from netlists.builder import NetlistBuilder
+    from netlists.model import Canvas, NodeType
+    from placer.cost.proxy import evaluate
+
+    builder = NetlistBuilder("no_nets")
+    builder.add_node("p", NodeType.PORT, x=0.0, y=50.0)
+    for k in range(30):
+        builder.add_node(f"s{k}", NodeType.SOFT_MACRO, width=8.0, height=8.0, x=50.0 + k % 3, y=50.0 + k % 5)
+    netlist = builder.build(Canvas(width=100.0, height=100.0, cols=10, rows=10))
+    start = netlist.initial_placement()
+    out = get_placer("analytical", device="cpu").place(netlist, start, budget_s=5.0, seed=0)
+    assert evaluate(netlist, out).density < 0.5 * evaluate(netlist, start).density
