@@ -106,7 +106,8 @@ class RLPlacer(Placer):
         # resolved here, where it runs: SB3 would quietly run "cuda" on a CPU-only machine
         model = load_model(self.model_path, resolve_device(self.device))
         try:
-            env = env_for_model(model, netlist, placement, self.model_path)
+            env = env_for_model(model, netlist, placement, self.model_path,
+                                note=lambda text: progress(Progress.noting(text)))
             best, info = place_and_refine(
                 model, env, deadline, self.samples, seed, self.soft_refine, self.sample_share,
                 progress, self.refine_options,

@@ -6,6 +6,7 @@ import errno
 import inspect
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +52,11 @@ def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | Non
 
 
 def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path: str | Path | None = None,
-                  **overrides: Any) -> MacroPlacementEnv:
+                  note: Callable[[str], None] | None = None, **overrides: Any) -> MacroPlacementEnv:
     """An environment whose spaces match ``model``'s: sizes from its observation space (they
     win over any file), other options from the run's ``env_kwargs.json``, found beside the
-    model or, for ``RUN/checkpoints/step_N.zip``, in ``RUN``."""
+    model or, for ``RUN/checkpoints/step_N.zip``, in ``RUN``; else those saved in the model
+    itself (models trained since they are); else the defaults, said through ``note``."""
     space = model.observation_space
     sizes: dict[str, Any] = {
         "max_grid": int(space["grid"].shape[-1]),
@@ -66,6 +68,11 @@ def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path
     if saved is not None:
         kwargs.update(_read_env_kwargs(saved))
         kwargs.setdefault("soft_macros_placed", False)  # models saved before the option
+    elif isinstance(getattr(model, "env_options", None), dict):
+        kwargs.update(_checked_env_options(model.env_options, f"model {model_path}"))
+    elif note is not None:
+        note("the model carries no environment options and no env_kwargs.json of its run was found "
+             "beside it: placed with the environment defaults (order, wire mask, density weight)")
     kwargs.update(sizes)
     kwargs.update(overrides)
     if isinstance(kwargs.get("grid"), list):
@@ -86,18 +93,27 @@ def _read_env_kwargs(path: Path) -> dict[str, Any]:
         saved = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise ValueError(f"{path}: not readable JSON ({error})") from None
+    return _checked_env_options(saved, str(path))
+
+
+def _checked_env_options(saved: object, where: str) -> dict[str, Any]:
+    """``saved`` when it is a dict of options the environment takes; else ValueError naming
+    ``where`` they came from."""
     if not isinstance(saved, dict):
-        raise ValueError(f"{path}: expected a JSON object of environment options")
+        raise ValueError(f"{where}: expected a JSON object of environment options")
     sources = {"self", "netlist", "designs", "generator"}  # the design comes from the caller
     known = set(inspect.signature(MacroPlacementEnv.__init__).parameters) - sources
     unknown = sorted(set(saved) - known)
     if unknown:
-        raise ValueError(f"{path}: unknown environment option(s) {unknown}")
-    return saved
+        raise ValueError(f"{where}: unknown environment option(s) {unknown}")
+    return dict(saved)
 
 
 def _env_kwargs_file(model_path: Path) -> Path | None:
-    """The ``env_kwargs.json`` of the run a model belongs to (None when there is none)."""
+    """The ``env_kwargs.json`` of the run a model belongs to (None when there is none); the
+    path resolved first, so ``step_N.zip`` named from inside ``checkpoints/`` or through a
+    link finds its run too."""
+    model_path = model_path.resolve()
     folder = model_path if model_path.is_dir() else model_path.parent
     for candidate in (folder, folder.parent if folder.name == "checkpoints" else None):
         if candidate is not None and (candidate / "env_kwargs.json").exists():

@@ -149,7 +149,7 @@ class TrainConfig:
         number("ent_coef", 0.0)
         number("gamma", 0.0, 1.0, low_open=True)
         number("gae_lambda", 0.0, 1.0)
-        number("wiremask_prior", 0.0)
+        number("wiremask_prior", 0.0, 1e6)  # (float32 logits: 1e39 became -inf, then NaN)
         for name in ("density_weight", "w_wl", "w_den", "w_cong", "w_timing"):
             number(name, -math.inf)
         if self.time_limit_s is not None:
@@ -377,6 +377,11 @@ class TrainingMonitor(BaseCallback):
             if new:
                 w.writerow(["steps", "wall_s", "train_mean_proxy", "eval_proxy"])
             w.writerow([self.num_timesteps, round(time.perf_counter() - self._t0, 2), mean_proxy, eval_proxy])
+
+
+def env_options(config: TrainConfig) -> dict[str, Any]:
+    """The environment options a placer needs to rebuild a run's env (:data:`ENV_OPTION_KEYS`)."""
+    return {k: v for k, v in config.env_kwargs().items() if k in ENV_OPTION_KEYS}
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -633,6 +638,9 @@ def train(
                 device=device,
                 verbose=0,
             )
+        # saved inside every .zip (SB3 keeps plain attributes): a model copied away from its run
+        # folder is still placed with the environment it was trained in
+        model.env_options = env_options(config)
         monitor = TrainingMonitor(config, eval_design, state.recent_proxy if state is not None else ())
         # written once the designs load and the model and the evaluation env build: a run that
         # fails before leaves no config.json behind to block its corrected rerun
@@ -642,7 +650,7 @@ def train(
             _write_json(out / API_DESIGNS, {"names": record["names"]})
         if not resume or not (out / DESIGNS).exists():
             _write_json(out / DESIGNS, record)
-        _write_json(out / "env_kwargs.json", {k: v for k, v in config.env_kwargs().items() if k in ENV_OPTION_KEYS})
+        _write_json(out / "env_kwargs.json", env_options(config))
         if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
             model.set_logger(Logger(folder=None, output_formats=[]))
         # learn() runs whole rollouts: ask for what it will run, so its progress bar adds up

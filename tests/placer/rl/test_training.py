@@ -199,6 +199,7 @@ def test_train_cli_set_converts_and_validates_settings() -> None:
         ({"max_grid": 12}, "max_grid must be a multiple of 8"),
         ({"max_edges": 0}, "max_edges must be a whole number >= 1"),  # SB3 cannot batch (2, 0)
         ({"order": "bogus"}, "order must be 'area', 'degree' or 'file'"),
+        ({"wiremask_prior": 1e39}, r"wiremask_prior must be a finite number in \[0, 1e\+06\]"),  # NaN logits
     ],
 )
 def test_bad_settings_are_refused_before_anything_is_written(tmp_path, tiny_design, setting, message):
@@ -443,9 +444,12 @@ def test_rl_placer_keeps_designs_its_policy_cannot_place(trained_run):
     np.testing.assert_array_equal(result.x[netlist.hard_macros], placement.x[netlist.hard_macros])
 
 
-def test_a_checkpoint_is_placed_with_its_runs_env_options(tiny_design, tmp_path):
+def test_a_checkpoint_is_placed_with_its_runs_env_options(tiny_design, tmp_path, monkeypatch):
     """``checkpoints/step_N.zip`` has no env_kwargs.json beside it: the run's, one folder up,
     is used (defaults used to be, so the same weights placed differently from last.zip)."""
+    import shutil
+    from pathlib import Path
+
     from placer.rl.inference import env_for_model, load_model
 
     out = tmp_path / "run"
@@ -454,9 +458,23 @@ def test_a_checkpoint_is_placed_with_its_runs_env_options(tiny_design, tmp_path)
     train(cfg, progress_bar=False, designs=[tiny_design])
     checkpoint = next((out / "checkpoints").glob("step_*.zip"))
     envs = [env_for_model(load_model(p), *tiny_design, model_path=p) for p in (out / "last.zip", checkpoint)]
+    # named from inside checkpoints/ or through a link (the run folder was not found: defaults)
+    monkeypatch.chdir(out / "checkpoints")
+    (tmp_path / "link.zip").symlink_to(checkpoint)
+    for named in (Path(checkpoint.name), tmp_path / "link.zip"):
+        envs.append(env_for_model(load_model(named), *tiny_design, model_path=named))
+    # a copy away from its run: the options saved in the model itself (defaults before, silently)
+    shutil.copy(out / "best.zip", tmp_path / "copied.zip")
+    envs.append(env_for_model(load_model(tmp_path / "copied.zip"), *tiny_design, model_path=tmp_path / "copied.zip"))
     for env in envs:
         assert (env.use_wiremask, env.order_option, env.soft_macros_placed) == (False, "degree", False)
         assert env.max_grid == TINY["max_grid"]
+    # a model without options anywhere is placed with the defaults, and says so
+    bare = load_model(tmp_path / "copied.zip")
+    del bare.env_options
+    notes = []
+    env_for_model(bare, *tiny_design, model_path=tmp_path / "copied.zip", note=notes.append)
+    assert notes and "placed with the environment defaults" in notes[0]
 
 
 def test_a_resume_with_other_settings_or_other_designs_is_refused(tiny_design, tmp_path):
