@@ -10,7 +10,8 @@ the run trained with: its ``soft_placement`` is not applied here;
 with ``soft_refine`` the episodes stop at ``sample_share`` of the budget and the rest goes to
 :func:`~placer.algorithms.refine.refine_soft_macros` on the best episode's placement (the
 policy's hard macros stay). An infeasible episode (a macro with no legal cell) falls back to
-the input placement, which the base class legalises.
+the input placement, which the base class legalises. A design with no movable hard macro
+keeps its hard macros; with ``soft_refine`` its soft macros are still refined.
 
 The policy code is imported lazily: ``placer.rl`` sits above the algorithms layer.
 """
@@ -113,6 +114,14 @@ class RLPlacer(Placer):
                 progress, self.refine_options,
             )  # fmt: skip
         except NothingToPlace as reason:  # other errors (a model too small for it) propagate
+            if self.soft_refine and netlist.soft_macros.size and not deadline.expired():
+                from placer.algorithms.refine import refine_soft_macros
+
+                # what soft_refine asks for still applies to the soft macros (as sa does)
+                progress(Progress.noting(f"the policy cannot place this design ({reason}); kept its hard "
+                                         "macros and refined the soft macros"))
+                return refine_soft_macros(netlist, placement, deadline.remaining(), seed,
+                                          options=self.refine_options)
             progress(Progress.noting(f"the policy cannot place this design ({reason}); kept the given placement"))
             return placement
         if best is None:  # every episode ended with a macro that had no legal cell

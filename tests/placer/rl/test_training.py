@@ -442,6 +442,12 @@ def test_rl_placer_keeps_designs_its_policy_cannot_place(trained_run):
     )
     assert any(n.startswith("note: the policy cannot place this design") for n in notes)
     np.testing.assert_array_equal(result.x[netlist.hard_macros], placement.x[netlist.hard_macros])
+    # soft_refine still refines the soft macros (it was ignored and the input came back)
+    from placer.cost.proxy import evaluate
+
+    refined = get_placer("rl", model=str(out), soft_refine=True, refine={"max_steps": 300}).place(
+        netlist, placement, 10, seed=0)
+    assert evaluate(netlist, refined).proxy < evaluate(netlist, placement).proxy
 
 
 def test_a_checkpoint_is_placed_with_its_runs_env_options(tiny_design, tmp_path, monkeypatch):
