@@ -39,7 +39,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from netlists.model import Netlist, NodeType, Placement
-from placer.cost.context import cost_context, per_netlist
+from placer.cost.context import check_placement, cost_context, per_netlist
 
 
 @dataclass(frozen=True)
@@ -166,8 +166,13 @@ def timing_graph(netlist: Netlist) -> TimingGraph:
 def arrival_times(
     netlist: Netlist, placement: Placement, params: TimingParams = TimingParams()
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(node_arrival, endpoint_arrival_per_arc)``: soft-macro arrivals and endpoint arc times."""
+    """``(node_arrival, endpoint_arrival_per_arc)``: soft-macro arrivals and endpoint arc times.
+
+    Raises:
+        ValueError: a placement no cost can be computed from (as :func:`~placer.cost.proxy.evaluate`).
+    """
     ctx = cost_context(netlist)
+    check_placement(ctx, placement)  # orientation -1 read table row 7, 9 an IndexError, NaN a NaN
     g = timing_graph(netlist)
     c = ctx.canvas
     soft_delay = 0.01 * (c.width + c.height) if params.soft_macro_delay is None else params.soft_macro_delay

@@ -95,3 +95,17 @@ def test_negative_or_nan_delays_are_refused(bad) -> None:  # type: ignore[no-unt
     with pytest.raises(ValueError, match="must be a finite number >= 0"):
         TimingParams(wire_delay=True)
     assert TimingParams(np.float32(2.0), np.int64(1)).wire_delay == 2.0  # numpy numbers are numbers
+
+
+def test_a_placement_no_cost_can_read_is_refused_like_evaluate() -> None:
+    """Orientation -1 was read as the last table row, 9 an IndexError, a NaN a NaN result."""
+    from netlists.generate import generate
+
+    netlist, placement = generate(4, 8, 6, seed=2)
+    macro = netlist.hard_macros[0]
+    for change, message in ((("orientation", -1), "orientation code -1"), (("orientation", 9), "orientation code 9"),
+                            (("x", float("nan")), "non-finite position")):
+        bad = placement.copy()
+        getattr(bad, change[0])[macro] = change[1]
+        with pytest.raises(ValueError, match=message):
+            timing_cost(netlist, bad)
