@@ -2,8 +2,8 @@
 
 Runs masked-random episodes (the policy's cost excluded: a random legal cell per step) on
 ibm01 (from ``/work/shared/benchmarks``; skipped with a message when absent), on the built-in
-ariane133 and on the embedded default design, and writes ``experiments/results/env_speed.md`` (+ ``.json``;
-``--out`` writes elsewhere).
+ariane133 and on the embedded default design, and prints the table (``--out
+experiments/results/env_speed.md`` writes it there, ``.json`` beside it).
 The final reward uses ``soft_placement="keep"`` so only the per-step work is timed; the
 end-of-episode exact cost is timed separately. Target: >= 300 steps/s on ibm01.
 
@@ -62,10 +62,11 @@ def main() -> None:
                         help="the shared benchmark suite, for ibm01 (default: $PLACER_BENCHMARKS, else "
                         f"{DEFAULT_BENCHMARKS}; skipped with a message when that is absent, refused when "
                         "given here and ibm01 is not in it)")
-    parser.add_argument("--out", type=output_file, default=RESULTS / "env_speed.md",
-                        help="the Markdown table to write (its .json beside it)")
+    parser.add_argument("--out", type=output_file, default=None,
+                        help="the Markdown table to write (its .json beside it); default: print only (a test run never replaces the recorded results)")
     args = parser.parse_args()
-    check_outputs(args.out, args.out.with_suffix(".json"))
+    if args.out is not None:
+        check_outputs(args.out, args.out.with_suffix(".json"))
     benchmarks = args.benchmarks or Path(os.environ.get("PLACER_BENCHMARKS", DEFAULT_BENCHMARKS))
     ibm01 = benchmarks / "iccad04" / "ibm01" / "netlist.pb.txt"
     if args.benchmarks is not None and not ibm01.exists():
@@ -102,6 +103,8 @@ def main() -> None:
         lines += ["", skipped + "."]
     text = "\n".join(lines) + "\n"
     print(text)
+    if args.out is None:
+        return  # (the table is printed above)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_results({args.out: text, args.out.with_suffix(".json"): json.dumps(rows, indent=2, default=list)})
 

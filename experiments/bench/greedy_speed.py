@@ -67,10 +67,11 @@ def main() -> int:
     parser.add_argument(
         "--baseline", type=Path, default=None, help="this script's .json from another commit"
     )
-    parser.add_argument("--out", type=output_file, default=RESULTS / "greedy_speed.md",
-                        help="the Markdown table to write (its .json beside it)")  # fmt: skip
+    parser.add_argument("--out", type=output_file, default=None,
+                        help="the Markdown table to write (its .json beside it); default: print only (a test run never replaces the recorded results)")  # fmt: skip
     args = parser.parse_args()
-    check_outputs(args.out, args.out.with_suffix(".json"))
+    if args.out is not None:
+        check_outputs(args.out, args.out.with_suffix(".json"))
     baseline = baseline_rows(args.baseline, lambda r: r["design"])
     designs = {}
     if args.designs:
@@ -127,6 +128,9 @@ def main() -> int:
                 else " | | |"
             )
         lines.append(line)
+    if args.out is None:
+        print("\n".join(lines))
+        return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_results({args.out: "\n".join(lines) + "\n", args.out.with_suffix(".json"): json.dumps(rows, indent=2)})
     print(f"wrote {args.out}")

@@ -174,8 +174,8 @@ def main() -> None:
     parser.add_argument(
         "--out",
         type=output_file,
-        default=RESULTS / "postgres_commit_bound.md",
-        help="the Markdown report to write",
+        default=None,
+        help="the Markdown report to write; default: print only (a test run never replaces the recorded results)",
     )
     parser.add_argument(
         "--recorded",
@@ -191,7 +191,8 @@ def main() -> None:
         help="pg_test_fsync runs before and after the rounds (~15 s per run; 0: none)",
     )
     args = parser.parse_args()
-    check_outputs(args.out)
+    if args.out is not None:
+        check_outputs(args.out)
     if args.recorded.exists():  # read now: a bad file is refused before the slow measurements
         try:
             json.loads(args.recorded.read_text())
@@ -289,6 +290,9 @@ def main() -> None:
         "",
         *flush_table(flushes),
     ]
+    if args.out is None:
+        print("\n".join(lines))
+        return
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_results({args.out: "\n".join(lines) + "\n"})
     print(f"wrote {args.out}")

@@ -184,11 +184,12 @@ def main() -> None:
     ap.add_argument(
         "--out",
         type=output_file,
-        default=RESULTS / "search_speed.md",
-        help="the Markdown tables to write (their .json beside them)",
+        default=None,
+        help="the Markdown tables to write (their .json beside them); default: print only (a test run never replaces the recorded results)",
     )
     args = ap.parse_args()
-    check_outputs(args.out, args.out.with_suffix(".json"))
+    if args.out is not None:
+        check_outputs(args.out, args.out.with_suffix(".json"))
     if not args.suite.is_dir():
         raise ValueError(f"--suite: benchmark suite not found at {args.suite}")
     designs = design_paths(args.suite, args.designs)
@@ -231,6 +232,9 @@ def main() -> None:
                 else f"{s['legal'] / s['proposed']:.0%} / {s['accepted'] / s['proposed']:.1%}"
             )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if args.out is None:
+        print("\n".join(lines))
+        return
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_results({args.out: "\n".join(lines) + "\n", args.out.with_suffix(".json"): json.dumps(rows, indent=1)})
     print(f"wrote {args.out}")

@@ -184,3 +184,19 @@ def test_a_package_that_is_not_installed_has_no_figures(monkeypatch) -> None:  #
     assert all(r["ns_per_lookup"] is None and r["vs_searchsorted"] is None for r in missing)
     table = index_bench.markdown(rows, {"keys": 2_000, "queries": 200, "subsample": 50, "seed": 0, "machine": "m"})
     assert "| uniform | pygm | - | - | - | - | - | - | - | not installed |" in table
+
+
+def test_a_small_run_prints_its_table_and_leaves_the_recorded_results_alone() -> None:
+    """greedy_speed on one design replaced the recorded five-design table (and its .json)."""
+    suite = REPO.parent / "shared" / "benchmarks"
+    if not (suite / "iccad04" / "ibm01").exists():
+        pytest.skip(f"benchmark suite absent: {suite}")
+    recorded = {p: p.read_bytes() for p in RESULTS.glob("greedy_speed.*")}
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "greedy_speed.py"), "--suite", str(suite), "--designs", "ibm01",
+         "--fine-grid", "0", "--repeats", "1"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "| ibm01 |" in done.stdout and "wrote" not in done.stdout
+    assert {p: p.read_bytes() for p in RESULTS.glob("greedy_speed.*")} == recorded
