@@ -198,6 +198,16 @@ def generate(
     Returns:
         The netlist (its ``x``/``y`` hold the initial placement, canvas set) and that placement.
     """
+    for label, count in (("n_hard", n_hard), ("n_soft", n_soft), ("n_ports", n_ports), ("max_fanout", max_fanout),
+                         ("max_weight", max_weight)):  # fmt: skip
+        if isinstance(count, bool) or not isinstance(count, int | np.integer):
+            raise ValueError(f"{label} must be a whole number, got {count!r}")
+    for label, pair in (("pins_per_hard", pins_per_hard), ("outputs_per_soft", outputs_per_soft)):
+        if not (isinstance(pair, tuple | list) and len(pair) == 2
+                and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in pair)):
+            raise ValueError(f"{label} must be a (low, high) pair of whole numbers, got {pair!r}")
+    if not (isinstance(fanout_alpha, int | float) and math.isfinite(fanout_alpha)):
+        raise ValueError(f"fanout_alpha must be a finite number, got {fanout_alpha!r}")
     if min(n_hard, n_soft, n_ports) < 0 or n_hard + n_soft == 0:
         raise ValueError("need n_hard, n_soft, n_ports >= 0 and at least one macro")
     if not 0 < utilisation <= 1:

@@ -198,9 +198,15 @@ def test_bad_arguments_are_rejected() -> None:
         ({"utilisation": 5e-324}, "infinitely large"),
         ({"grid": (2.5, 3)}, "whole numbers"),
         ({"grid": (100_000, 100_000)}, "cells any cost map"),
+        # numpy's errors (or an OverflowError) deep inside the generator before
+        ({"fanout_alpha": float("nan")}, "fanout_alpha must be a finite number"),
+        ({"fanout_alpha": -float("inf")}, "fanout_alpha must be a finite number"),
+        ({"n_hard": 2.5}, "n_hard must be a whole number"),
+        ({"pins_per_hard": (4,)}, r"pins_per_hard must be a \(low, high\) pair"),
+        ({"max_weight": float("inf"), "weighted_fraction": 0.5}, "max_weight must be a whole number"),
     ):
         with pytest.raises(ValueError, match=match):
-            generate(2, 2, 2, **kwargs)  # type: ignore[arg-type]
+            generate(**{"n_hard": 2, "n_soft": 2, "n_ports": 2, **kwargs})  # type: ignore[arg-type]
 
 
 @settings(max_examples=25, deadline=None)
