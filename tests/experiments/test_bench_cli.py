@@ -200,3 +200,17 @@ def test_a_small_run_prints_its_table_and_leaves_the_recorded_results_alone() ->
     assert done.returncode == 0, done.stderr
     assert "| ibm01 |" in done.stdout and "wrote" not in done.stdout
     assert {p: p.read_bytes() for p in RESULTS.glob("greedy_speed.*")} == recorded
+
+
+def test_methods_are_averaged_over_the_designs_they_all_cover() -> None:
+    """refine ran on d1 only: its mean (d1) was set beside sa's (d1 and d2) and its 'lower
+    proxy than sa' covered one design while the line said nothing of it."""
+    import pandas as pd
+
+    runs = pd.DataFrame(
+        {"design": ["d1", "d1", "d2"], "method": ["refine", "sa", "sa"], "proxy": [0.8, 0.9, 1.2],
+         "initial": [1.0, 1.0, 1.0], "same_cost": [True] * 3, "legal": [True] * 3, "budget_s": [2.0] * 3}
+    )
+    report = _bench_module("placement_quality").report(runs)
+    assert "| mean below initial (1 of 2 designs) | | 20.0% | 10.0% | | 20.0% |" in report
+    assert "over the 1 of 2 designs every method covers" in report
