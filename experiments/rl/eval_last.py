@@ -22,12 +22,13 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--design", default="ibm01")
-    parser.add_argument("--unseen", default="ariane133")
+    parser.add_argument("--design", help="default: the experiment's own (its results.json), else ibm01")
+    parser.add_argument("--unseen", help="default: the experiment's own, else ariane133")
     parser.add_argument("--variants", default="full,no_wiremask,no_graph")
-    parser.add_argument("--eval-budget-s", type=float, default=60.0)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--eval-budget-s", type=float, help="default: the experiment's own, else 60")
+    parser.add_argument("--seed", type=int, help="default: the experiment's own, else 0")
     args = parser.parse_args()
+    _take_the_experiments_settings(parser, args)
     rows = []
     designs = (("target", load_named(args.design)[0]), ("unseen", load_named(args.unseen)[0]))
     for variant in args.variants.split(","):
@@ -47,6 +48,26 @@ def main() -> None:
     earlier = json.loads(path.read_text()) if path.exists() else []
     kept = [r for r in earlier if r["method"].split("]")[0] not in done]
     path.write_text(json.dumps(kept + rows, indent=2))
+
+
+#: The settings the last checkpoints must be evaluated with to stand beside the experiment's
+#: rows (its baselines were measured with them), and their defaults without a results.json.
+SHARED = {"design": "ibm01", "unseen": "ariane133", "eval_budget_s": 60.0, "seed": 0}
+
+
+def _take_the_experiments_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Fill the unset :data:`SHARED` settings from ``OUT/results.json`` and refuse given ones
+    that differ: rows evaluated on another design, budget or seed were compared with the
+    experiment's baselines as if measured alike."""
+    results = args.out / "results.json"
+    recorded = json.loads(results.read_text()).get("args", {}) if results.exists() else {}
+    for name, default in SHARED.items():
+        given, kind = getattr(args, name), type(default)
+        then = kind(recorded[name]) if name in recorded else None
+        if given is not None and then is not None and kind(given) != then:
+            parser.error(f"--{name.replace('_', '-')} {given} differs from the experiment's {then} "
+                         f"({results}): its baselines were measured with {then}")
+        setattr(args, name, given if given is not None else then if then is not None else default)
 
 
 if __name__ == "__main__":

@@ -30,3 +30,22 @@ def test_bad_arguments_are_one_line_exit_2(args: list[str], message: str, tmp_pa
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr and message in lines[0], done.stderr
     assert not out.exists()
+
+
+def test_eval_last_keeps_to_the_experiments_design_budget_and_seed(tmp_path: Path) -> None:
+    """eval_last.py evaluated ibm01 at 60 s by default beside an experiment whose baselines
+    were measured on another design at 2 s, and the table compared them."""
+    import json
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text(json.dumps(
+        {"args": {"design": "default", "unseen": "generated:7", "eval_budget_s": "2.0", "seed": "0"}, "rows": []}))
+    eval_last = SCRIPT.parent / "eval_last.py"
+    done = subprocess.run([sys.executable, str(eval_last), "--out", str(out), "--design", "ibm01"],
+                          capture_output=True, text=True, timeout=120, cwd=SCRIPT.parent)
+    assert done.returncode == 2 and "--design ibm01 differs from the experiment's default" in done.stderr
+    done = subprocess.run([sys.executable, str(eval_last), "--out", str(out), "--variants", "full"],
+                          capture_output=True, text=True, timeout=120, cwd=SCRIPT.parent)
+    assert done.returncode == 0, done.stderr  # its own settings: no run to evaluate, nothing wrong
+    assert "full: no last.zip, skipped" in done.stdout
