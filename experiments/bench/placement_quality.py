@@ -97,6 +97,12 @@ def kept_columns(table: pd.DataFrame, methods: list[str], designs: pd.Index) -> 
 
 
 def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str = "") -> str:
+    budgets = runs.groupby(["design", "method"])["budget_s"].nunique()
+    if (budgets > 1).any():  # the best seed would be taken across budgets, unsaid
+        design, method = budgets[budgets > 1].index[0]
+        found = sorted(runs[(runs["design"] == design) & (runs["method"] == method)]["budget_s"].unique())
+        raise ValueError(f"{method} on {design} was run at several budgets ({', '.join(f'{b:g} s' for b in found)}): "
+                         "check one budget per method at a time")
     best_seed = runs.loc[runs.groupby(["design", "method"])["proxy"].idxmin()]
     wide = best_seed.pivot(index="design", columns="method", values="proxy")
     initial = runs.groupby("design")["initial"].first()

@@ -214,3 +214,14 @@ def test_methods_are_averaged_over_the_designs_they_all_cover() -> None:
     report = _bench_module("placement_quality").report(runs)
     assert "| mean below initial (1 of 2 designs) | | 20.0% | 10.0% | | 20.0% |" in report
     assert "over the 1 of 2 designs every method covers" in report
+
+
+def test_one_method_at_several_budgets_is_refused_not_mixed() -> None:
+    import pandas as pd
+
+    runs = pd.DataFrame(
+        {"design": ["d1", "d1"], "method": ["sa", "sa"], "proxy": [0.8, 0.9], "initial": [1.0, 1.0],
+         "same_cost": [True, True], "legal": [True, True], "budget_s": [600.0, 2.0], "seed": [0, 0]}
+    )
+    with pytest.raises(ValueError, match=r"sa on d1 was run at several budgets \(2 s, 600 s\)"):
+        _bench_module("placement_quality").report(runs)
