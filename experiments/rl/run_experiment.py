@@ -241,14 +241,23 @@ def main() -> None:
             max_nodes=max_nodes,
             **VARIANTS[variant],
         )
+        # what a finished training stands for: a rerun with other values must not reuse it
+        trained_with = {"design": args.design, "extra": args.extra, "generated": args.generated,
+                        "minutes": args.minutes, "seed": args.seed, "n_envs": args.n_envs}
         if (run / "done.json").exists():
+            done = json.loads((run / "done.json").read_text()).get("trained_with")
+            if done is not None and done != trained_with:
+                changed = ", ".join(f"{k} {done.get(k)!r} -> {v!r}" for k, v in trained_with.items() if done.get(k) != v)
+                parser.error(f"{run} was trained with other settings ({changed}): use another --out")
             print(f"{variant}: already trained")
         else:
             t0 = time.perf_counter()
             train(
                 cfg, progress_bar=False, designs=train_designs, resume=(run / "last.zip").exists()
             )
-            (run / "done.json").write_text(json.dumps({"train_s": time.perf_counter() - t0}))
+            (run / "done.json").write_text(
+                json.dumps({"train_s": time.perf_counter() - t0, "trained_with": trained_with})
+            )
         if args.train_only:
             continue
         model = load_model(run, "cpu")

@@ -49,3 +49,18 @@ def test_eval_last_keeps_to_the_experiments_design_budget_and_seed(tmp_path: Pat
                           capture_output=True, text=True, timeout=120, cwd=SCRIPT.parent)
     assert done.returncode == 0, done.stderr  # its own settings: no run to evaluate, nothing wrong
     assert "full: no last.zip, skipped" in done.stdout
+
+
+def test_a_finished_training_with_other_settings_is_not_reused(tmp_path: Path) -> None:
+    """A rerun with another --design or --minutes said 'already trained' and reused the old
+    policy while the table header named the new settings."""
+    import json
+
+    out = tmp_path / "out"
+    (out / "runs" / "full").mkdir(parents=True)
+    trained_with = {"design": "default", "extra": "", "generated": 0, "minutes": 5.0, "seed": 0, "n_envs": 2}
+    (out / "runs" / "full" / "done.json").write_text(json.dumps({"train_s": 1.0, "trained_with": trained_with}))
+    done = subprocess.run([sys.executable, str(SCRIPT), "--design", "default", "--minutes", "0.1",
+                           "--variants", "full", "--train-only", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "was trained with other settings (minutes 5.0 -> 0.1)" in done.stderr, done.stderr
