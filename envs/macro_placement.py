@@ -407,6 +407,7 @@ class MacroPlacementEnv(gym.Env):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         super().reset(seed=seed)
+        self._state = self._static = None  # a reset that fails leaves no old episode to step
         static = self._sample_design()
         self._static = static
         self._episode_seed = int(self.np_random.integers(2**31 - 1))
@@ -421,6 +422,7 @@ class MacroPlacementEnv(gym.Env):
         self._terminated = False
         if not self._mask.any():  # type: ignore[union-attr]
             name = static.netlist.names[self._state.current]
+            self._state = None
             raise NothingToPlace(f"{static.netlist.name}: macro {name} fits nowhere on the empty canvas")
         self.last_info = {"design": static.netlist.name}
         return self._observation(), dict(self.last_info)

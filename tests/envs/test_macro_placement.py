@@ -525,3 +525,20 @@ def test_a_boolean_action_is_refused_and_the_info_is_the_callers_own(design) -> 
     _, _, _, _, info = env.step(int(np.flatnonzero(env.action_masks())[0]))
     info["cell"] = "changed by the caller"
     assert env.last_info["cell"] != "changed by the caller"
+
+
+def test_a_failed_reset_leaves_no_old_episode_to_step() -> None:
+    calls = []
+
+    def generator(rng):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("the design source failed")
+        return generate(4, 8, 6, seed=2)
+
+    env = MacroPlacementEnv(generator=generator, **SMALL)
+    env.reset(seed=0)
+    with pytest.raises(RuntimeError, match="the design source failed"):
+        env.reset(seed=1)
+    with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
+        env.step(0)
