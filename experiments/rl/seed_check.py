@@ -30,8 +30,15 @@ def main() -> None:
     parser.add_argument("--methods", default="greedy", help="baselines: greedy, random, sa")
     parser.add_argument("--eval-budget-s", type=float, default=60.0)
     args = parser.parse_args()
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--seeds takes comma-separated whole numbers, got {args.seeds!r}")
+    if not seeds:
+        parser.error("--seeds names no seed")
+    if not [v for v in args.variants.split(",") if v] + [m for m in args.methods.split(",") if m]:
+        parser.error("--variants and --methods name nothing to evaluate")
     design = load_named(args.design)[0]
-    seeds = [int(s) for s in args.seeds.split(",") if s]
     rows: list[dict[str, Any]] = []
     for variant in [v for v in args.variants.split(",") if v]:
         run = args.out / "runs" / variant

@@ -64,3 +64,14 @@ def test_a_finished_training_with_other_settings_is_not_reused(tmp_path: Path) -
                            "--variants", "full", "--train-only", "--out", str(out)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "was trained with other settings (minutes 5.0 -> 0.1)" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--variants", "", "--methods", ""], "name nothing to evaluate"),  # an IndexError on rows[0]
+    (["--seeds", "a"], "--seeds takes comma-separated whole numbers"),
+])
+def test_seed_check_refuses_an_empty_or_unreadable_request(args: list[str], message: str, tmp_path: Path) -> None:
+    seed_check = SCRIPT.parent / "seed_check.py"
+    done = subprocess.run([sys.executable, str(seed_check), *args, "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120, cwd=SCRIPT.parent)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
