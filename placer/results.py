@@ -124,6 +124,7 @@ class ResultStore:
                     )
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute(_schema())
+                self._check_run_key(conn)
                 self._add_missing_columns(conn)
         except sqlite3.DatabaseError as exc:
             raise ValueError(f"{self.path}: not a readable results database ({exc})") from None
@@ -156,6 +157,18 @@ class ResultStore:
                 yield conn
         finally:
             conn.close()
+
+    @staticmethod
+    def _check_run_key(conn: sqlite3.Connection) -> None:
+        """Refuse a ``runs`` table another tool made without the run key's UNIQUE constraint:
+        re-runs would add rows instead of replacing them (INSERT OR REPLACE needs the key)."""
+        for _, name, unique, *_ in conn.execute("PRAGMA index_list(runs)"):
+            columns = tuple(row[2] for row in conn.execute(f"PRAGMA index_info('{name}')"))
+            if unique and columns == KEY_COLUMNS:
+                return
+        raise sqlite3.DatabaseError(
+            f"its runs table has no UNIQUE ({', '.join(KEY_COLUMNS)}): not made by placer-gym"
+        )
 
     @staticmethod
     def _add_missing_columns(conn: sqlite3.Connection) -> None:

@@ -455,6 +455,13 @@ def test_a_results_file_of_another_kind_is_refused_not_given_a_runs_table(tmp_pa
     with closing(sqlite3.connect(path)) as conn:
         assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["trials"]
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    # a runs table of another tool, without the run key: re-runs would have added rows
+    other = tmp_path / "other.sqlite"
+    with closing(sqlite3.connect(other)) as conn:
+        conn.execute("CREATE TABLE runs (design TEXT, method TEXT, seed INTEGER, budget_s REAL, status TEXT)")
+        conn.commit()
+    with pytest.raises(ValueError, match=r"no UNIQUE \(design, method, seed, budget_s\): not made by placer-gym"):
+        ResultStore(other)
 
 
 def test_a_folder_never_mixes_two_netlists_of_one_name_or_two_option_sets_in_one_cell(
