@@ -429,8 +429,8 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
         if kept_methods:
             notes.append(
                 f"Cells of {', '.join(f'`{m}`' for m in kept_methods)} are kept from an earlier "
-                f"table ({Path(keep).name}), not from these runs: their runs' commits are not "
-                "in the header above."
+                f"table ({Path(keep).name}), not from these runs: their runs' commits and budget "
+                "are not in the header above (leaderboard.csv does not record the budget)."
             )
     methods = method_order(table)
     if _uses_shared_suite(runs):
