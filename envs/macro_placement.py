@@ -6,8 +6,8 @@ lives here.
 
 Episode: the hard macros are placed in a fixed order (decreasing area by default,
 ``order=``), one per step. The action is a cell index ``row * max_grid + col`` of a
-``max_grid x max_grid`` grid (default 64 x 64, enough for every ICCAD04 design: the largest
-canvas grid is 55 x 41); the design's own placing grid (:func:`auto_grid`) sits in the lower-left
+``max_grid x max_grid`` grid (default 64 x 64, enough for every ICCAD04 design: their canvas
+grids have at most 57 columns (ibm15) and 48 rows (ibm16)); the design's own placing grid (:func:`auto_grid`) sits in the lower-left
 corner and the padding is always masked. :meth:`MacroPlacementEnv.action_masks` marks the cells
 where the current macro, centred on the cell, lies inside the canvas and overlaps no placed
 macro, so the env never reaches an overlapping state: an action outside the mask (only
