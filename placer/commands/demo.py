@@ -99,6 +99,12 @@ def demo_command(
     png = save_placement_plot(out / "default.png", netlist, placed, title=f"default design, {algo}")
     legal = check_legality(netlist, placed, start)
     console.print(
-        f"proxy {before.proxy:.4f} -> {after.proxy:.4f} ({100 * (1 - after.proxy / before.proxy):+.1f}% lower), "
+        f"proxy {before.proxy:.4f} -> {after.proxy:.4f} ({_change(before.proxy, after.proxy)}), "
         f"legal: {legal.legal}; wrote {plc} and {png}"
     )
+
+
+def _change(before: float, after: float) -> str:
+    """``after`` against ``before`` in words: "31.7% lower" or "2.0% higher"."""
+    drop = 100 * (1 - after / before)
+    return f"{abs(drop):.1f}% {'lower' if drop >= 0 else 'higher'}"

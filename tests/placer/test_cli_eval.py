@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -74,5 +75,6 @@ def test_demo_places_the_default_design_and_saves_plc_and_picture(tmp_path: Path
     res = runner.invoke(app, ["demo", "--budget-s", "2", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "ariane133" in res.stdout and "proxy" in res.stdout and "legal: True" in res.stdout
+    assert re.search(r"\(\d+\.\d% (lower|higher)\)", res.stdout)  # not "(+31.7% lower)"
     assert (tmp_path / "default.plc").stat().st_size > 0
     assert (tmp_path / "default.png").read_bytes()[:4] == b"\x89PNG"
