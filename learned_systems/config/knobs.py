@@ -135,13 +135,13 @@ class Knob:
             if unit < 0.1:
                 return 0
             unit = (unit - 0.1) / 0.9
+        # one bin of [0, 1] per whole value (log-sized when ``log``): rounding a continuous
+        # value gave the lowest and highest values half a bin each (uniform was not uniform)
         if self.log:
-            return int(
-                round(
-                    math.exp(math.log(self.low) + unit * (math.log(self.high) - math.log(self.low)))
-                )
-            )
-        return int(round(self.low + unit * (self.high - self.low)))
+            span = math.log(self.high + 1) - math.log(self.low)
+            value = int(math.floor(math.exp(math.log(self.low) + unit * span)))
+            return min(max(value, self.low), self.high)  # (exp(log(low)) may come out below low)
+        return min(self.low + int(math.floor(unit * (self.high - self.low + 1))), self.high)
 
     def to_unit(self, value: Any) -> float:
         """Inverse of :meth:`from_unit` (bin centre for choices)."""
@@ -154,13 +154,11 @@ class Knob:
         return self._numeric_unit(value)
 
     def _numeric_unit(self, value: int) -> float:
-        if self.high == self.low:
-            return 0.0
+        """The centre of ``value``'s bin (see :meth:`from_unit`)."""
         if self.log:
-            return (math.log(value) - math.log(self.low)) / (
-                math.log(self.high) - math.log(self.low)
-            )
-        return (value - self.low) / (self.high - self.low)
+            centre = (math.log(value) + math.log(value + 1)) / 2
+            return (centre - math.log(self.low)) / (math.log(self.high + 1) - math.log(self.low))
+        return (value - self.low + 0.5) / (self.high - self.low + 1)
 
 
 @dataclass(frozen=True)
