@@ -4,7 +4,9 @@ SB3 drives its own loop (``learn`` calls ``env.step``), while tuners are driven 
 agent therefore runs in a background thread on a small proposal environment whose ``step``
 hands the action to ``ask`` and waits for the score from ``tell``; the two threads strictly
 alternate, so the run stays deterministic for a seed. Observation: the last configuration (unit
-vector) and its score; action: the next configuration in ``[0, 1]^knobs``; reward: the score.
+vector) and its score squashed into (-1, 1) (``s / (1 + |s|)``: scores of every system stay
+apart, index scores below -1 included); action: the next configuration in ``[0, 1]^knobs``;
+reward: the score.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ class _ProposalEnv(gym.Env):
         self.horizon = horizon
         size = len(space.knobs)
         self.action_space = gym.spaces.Box(0.0, 1.0, (size,), np.float32)
-        self.observation_space = gym.spaces.Box(-1.0, 10.0, (size + 1,), np.float32)
+        self.observation_space = gym.spaces.Box(-1.0, 1.0, (size + 1,), np.float32)
         self._steps = 0
-        self._last = np.append(space.to_unit(space.defaults()), 1.0).astype(np.float32)
+        self._last = np.append(space.to_unit(space.defaults()), 0.5).astype(np.float32)  # (score 1)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -48,7 +50,8 @@ class _ProposalEnv(gym.Env):
         if reward is None:  # the tuner was closed
             raise SystemExit
         self._steps += 1
-        self._last = np.append(unit, np.clip(reward, -1.0, 10.0)).astype(np.float32)
+        # squashed, not clipped: a clip to [-1, 10] showed every index score (all < -1) as -1
+        self._last = np.append(unit, reward / (1.0 + abs(reward))).astype(np.float32)
         return self._last.copy(), float(reward), False, self._steps >= self.horizon, {}
 
 
@@ -60,7 +63,7 @@ class RLAgentTuner:
         from stable_baselines3.common.logger import Logger
 
         self.space = space
-        self._lowest = 0.0  # the lowest score told so far (a failure is rewarded below it)
+        self._lowest: float | None = None  # the lowest score seen so far (failures get less)
         self._actions: queue.Queue = queue.Queue()
         self._rewards: queue.Queue = queue.Queue()
         env = _ProposalEnv(space, self._actions, self._rewards, horizon)
@@ -117,15 +120,22 @@ class RLAgentTuner:
         self._rewards.put(self.reward(score))
 
     def reward(self, score: float | None) -> float:
-        """The reward of a trial: its score; for a failed one at most 0 and at most twice the
-        lowest score seen (index scores are negative: a flat 0 made failing pay)."""
+        """The reward of a trial: its score; for a failed one below every score seen, the
+        baselines' included: at most 0 and at most twice the lowest (index scores are negative:
+        a flat 0 made failing pay), -1 before any score is known."""
         if score is None:
-            return min(0.0, 2.0 * self._lowest)
-        self._lowest = min(self._lowest, float(score))
+            return -1.0 if self._lowest is None else min(0.0, 2.0 * self._lowest, self._lowest - 1.0)
+        self._see(score)
         return float(score)
 
+    def _see(self, score: float) -> None:
+        self._lowest = float(score) if self._lowest is None else min(self._lowest, float(score))
+
     def observe(self, config: dict[str, Any], score: float | None) -> None:
-        """The agent learns from its own proposals only (the baselines are not its actions)."""
+        """The agent learns from its own proposals only (the baselines are not its actions),
+        but their scores set how low a failure's reward goes."""
+        if score is not None:
+            self._see(score)
 
     def replay(self, config: dict[str, Any], score: float | None) -> None:
         """Resuming: the agent is retrained on the stored trials, in order, as if proposed."""
@@ -133,4 +143,7 @@ class RLAgentTuner:
         self.tell(config, score)
 
     def close(self) -> None:
+        """Stop the agent's thread and wait for it: left running (in a PPO update, say) it was
+        torn down with the interpreter and the process aborted (exit 134) after a good run."""
         self._rewards.put(None)
+        self._thread.join(timeout=60.0)

@@ -802,3 +802,45 @@ def test_ctrl_c_before_the_first_trial_does_not_claim_saved_trials(tmp_path, mon
     result = CliRunner().invoke(_app(), ["tune", "--system", "index", "--out", str(tmp_path / "out")])
     assert result.exit_code == 130
     assert "nothing was saved" in result.stderr and "is saved in" not in result.stderr
+
+
+def test_the_rl_tuner_rewards_failure_below_every_score_sees_them_apart_and_stops_cleanly():
+    """A failure before any trial's score earned 0, above every (negative) index score; the
+    observation clipped all index scores to -1; close() left the agent's thread running, and
+    the process aborted at exit (134) after a good run."""
+    from learned_systems.objectives import index_space
+    from learned_systems.tuners.rl_agent import _ProposalEnv
+
+    space = index_space()
+    tuner = make_tuner("rl", space, 0, trials=8)
+    tuner.observe(space.defaults(), -1.2)  # the baselines' scores ground the failure reward
+    assert tuner.reward(None) < -1.2
+    config = tuner.ask()
+    tuner.tell(config, -1.5)
+    tuner.close()
+    assert not tuner._thread.is_alive()
+
+    import queue
+
+    actions, rewards = queue.Queue(), queue.Queue()
+    env = _ProposalEnv(space, actions, rewards, horizon=8)
+    seen = []
+    for score in (-1.12, -1.25, -1.5):
+        rewards.put(score)
+        obs, *_ = env.step(np.full(len(space.knobs), 0.5, np.float32))
+        assert env.observation_space.contains(obs)
+        seen.append(float(obs[-1]))
+    assert len(set(seen)) == 3
+
+
+def test_a_uniform_unit_draw_gives_every_whole_value_its_share():
+    """Rounding gave the lowest and highest values of a knob half a bin each (0 workers per
+    gather, the setting that matters on 2 cores, 12.7% instead of 20%)."""
+    from learned_systems.config.postgres_backend import postgres_space
+
+    knob = next(k for k in postgres_space().knobs if k.name == "max_parallel_workers_per_gather")
+    units = (np.arange(10_000) + 0.5) / 10_000
+    counts = np.bincount([knob.from_unit(u) for u in units], minlength=5)
+    assert counts.tolist() == [2000] * 5
+    for value in range(knob.low, knob.high + 1):
+        assert knob.from_unit(knob.to_unit(value)) == value
