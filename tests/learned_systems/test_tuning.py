@@ -555,7 +555,7 @@ def test_the_rl_tuner_rewards_a_failure_below_every_score_seen():
 
     tuner = make_tuner("rl", index_space(), 0, trials=4)
     try:
-        assert tuner.reward(None) == 0.0  # nothing seen yet
+        assert tuner.reward(None) == -1.0  # nothing seen yet: below any ratio of a database (>= 0)
         assert tuner.reward(-5.0) == -5.0
         assert tuner.reward(None) == -10.0
         assert tuner.reward(3.0) == 3.0 and tuner.reward(None) == -10.0  # ratios of a database: >= 0
