@@ -137,6 +137,8 @@ class ConfigTuningEnv(gym.Env):
         self._check_open()
         if self.reference is None:
             raise RuntimeError("call reset() before step()")
+        if self._steps >= self.horizon:  # as the macro env: an ended episode takes no more steps
+            raise RuntimeError(f"the episode ended after {self.horizon} steps: call reset()")
         config = self.decode(action)
         result, reward = self.run_config(config)
         self._steps += 1

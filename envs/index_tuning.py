@@ -115,6 +115,8 @@ class IndexTuningEnv(gym.Env):
     def step(self, action):
         if self.objective is None:
             raise RuntimeError("call reset() before step()")
+        if self._steps >= self.horizon:  # as the macro env: an ended episode takes no more steps
+            raise RuntimeError(f"the episode ended after {self.horizon} steps: call reset()")
         config = self.space.from_box(action)
         result = self.objective.evaluate(config)
         score = self.objective.score(result)

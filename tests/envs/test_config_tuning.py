@@ -219,3 +219,12 @@ def test_a_failed_reference_is_measured_again_and_never_gives_raw_throughput(tmp
     assert step_info["ok"] and step_info["reference_ok"]
     assert reward == pytest.approx(step_info["throughput_mean"] / env.reference.throughput_mean)
     assert reward < 100  # a ratio (the raw figure is thousands of transactions per second)
+
+
+def test_an_ended_config_episode_takes_no_more_steps(template_dir):
+    env = ConfigTuningEnv(template_dir=template_dir, horizon=1, **TINY)
+    env.reset(seed=0)
+    action = np.full(len(env.space.knobs), 0.5, np.float32)
+    assert env.step(action)[3]
+    with pytest.raises(RuntimeError, match=r"the episode ended after 1 steps: call reset\(\)"):
+        env.step(action)

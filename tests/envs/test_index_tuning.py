@@ -153,3 +153,15 @@ def test_render_after_reset_shows_no_step_of_the_previous_episode():
     env.step(np.full(env.action_space.shape, 0.5, np.float32))
     env.reset(seed=0, options={"dataset": "books"})
     assert "uniform" not in env.render()
+
+
+def test_an_ended_episode_takes_no_more_steps():
+    """It went on stepping past its horizon (truncated=True with a reward on step 5 of 4)."""
+    env = IndexTuningEnv(datasets=("uniform",), keys=1_000, queries=100, mode="cost", horizon=2)
+    env.reset(seed=0)
+    action = np.full(env.action_space.shape, 0.5, np.float32)
+    assert not env.step(action)[3] and env.step(action)[3]
+    with pytest.raises(RuntimeError, match=r"the episode ended after 2 steps: call reset\(\)"):
+        env.step(action)
+    env.reset(seed=0)
+    env.step(action)  # a new episode steps again
