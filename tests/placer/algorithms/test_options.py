@@ -19,6 +19,7 @@ from placer.algorithms.base import get_placer
         ("sa", {"moves": {"swap": 0, "shift": 0}}, "every weight is 0"),
         ("sa", {"moves": {"swap": -1}}, "option 'moves.swap' takes a finite number"),
         ("sa", {"moves": {"swap": 1e308, "shift": 1e308}}, "option 'moves': the weights add up past"),
+        ("greedy", {"density_weight": -1.0}, "option 'density_weight' takes a finite number >= 0"),  # sought density
         ("sa", {"max_steps": "abc"}, "option 'max_steps' takes a whole number >= 1"),
         ("sa", {"max_steps": -5}, "option 'max_steps' takes a whole number >= 1"),
         ("sa", {"start_factor": math.nan}, "option 'start_factor' takes a finite number"),
