@@ -207,6 +207,19 @@ def write_results(files: Mapping[Path, str]) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def print_or_write(out: Path | None, lines: Sequence[str], json_text: str | None = None) -> None:
+    """Print a table (the default: a quick run never replaces the recorded results) or, with
+    ``out``, write it there, ``json_text`` beside it as ``.json``, and say where."""
+    if out is None:
+        print("\n".join(lines))
+        return
+    files = {out: "\n".join(lines) + "\n"}
+    if json_text is not None:
+        files[out.with_suffix(".json")] = json_text
+    write_results(files)
+    print(f"wrote {out}")
+
+
 def _exit_status(returncode: int) -> int:
     """A child's return code as ours: itself, 128 + N for a child killed by signal N."""
     if returncode < 0:

@@ -31,9 +31,9 @@ from _cli import (
     make_parser,
     name_list,
     output_file,
+    print_or_write,
     run,
     suite_designs,
-    write_results,
 )
 
 from netlists.io import load_design
@@ -41,7 +41,6 @@ from placer.algorithms.base import get_placer, placer_class
 from placer.algorithms.legalize import legalize
 
 DEFAULT_SUITE = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 METHODS = "sa,refine,global_refine,greedy,fd,analytical"
 
 
@@ -143,12 +142,7 @@ def main() -> int:
         was = max(measured or baseline.values(), key=lambda r: r["x_budget"])  # the rows run here
         lines.append(f"Worst in the baseline: {was['method']} on {was['design']} at {was['budget_s']:g} s, "
                      f"{was['x_budget']:.2f}x.")  # fmt: skip
-    if args.out is None:
-        print("\n".join(lines))
-        return 0
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_results({args.out: "\n".join(lines) + "\n", args.out.with_suffix(".json"): json.dumps(rows, indent=2)})
-    print(f"wrote {args.out}")
+    print_or_write(args.out, lines, json.dumps(rows, indent=2))
     return 0
 
 

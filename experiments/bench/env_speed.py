@@ -24,7 +24,6 @@ from _cli import check_outputs, make_parser, output_file, positive_int, run, wri
 
 from envs.macro_placement import MacroPlacementEnv
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 DEFAULT_BENCHMARKS = str(Path(__file__).resolve().parents[3] / "shared" / "benchmarks")  # ../shared beside the repository
 TARGET_STEPS_PER_S = 300.0
 

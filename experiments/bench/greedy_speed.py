@@ -31,9 +31,9 @@ from _cli import (
     non_negative_int,
     output_file,
     positive_int,
+    print_or_write,
     run,
     suite_designs,
-    write_results,
 )
 
 from netlists.generate import generate
@@ -42,7 +42,6 @@ from placer.algorithms.base import get_placer
 from placer.cost.proxy import evaluate
 
 DEFAULT_SUITE = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 def _fine_grid_design(cells: int):  # type: ignore[no-untyped-def]
@@ -128,12 +127,7 @@ def main() -> int:
                 else " | | |"
             )
         lines.append(line)
-    if args.out is None:
-        print("\n".join(lines))
-        return 0
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_results({args.out: "\n".join(lines) + "\n", args.out.with_suffix(".json"): json.dumps(rows, indent=2)})
-    print(f"wrote {args.out}")
+    print_or_write(args.out, lines, json.dumps(rows, indent=2))
     return 0
 
 

@@ -38,8 +38,8 @@ from _cli import (
     output_file,
     positive_float,
     positive_int,
+    print_or_write,
     run,
-    write_results,
 )
 
 from learned_systems.config.postgres_backend import PostgresBackend, PostgresUnavailable
@@ -290,12 +290,7 @@ def main() -> None:
         "",
         *flush_table(flushes),
     ]
-    if args.out is None:
-        print("\n".join(lines))
-        return
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_results({args.out: "\n".join(lines) + "\n"})
-    print(f"wrote {args.out}")
+    print_or_write(args.out, lines)
 
 
 if __name__ == "__main__":

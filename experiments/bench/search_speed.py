@@ -43,8 +43,8 @@ from _cli import (
     non_negative_float,
     output_file,
     positive_int,
+    print_or_write,
     run,
-    write_results,
 )
 
 from netlists.io import load_design
@@ -54,7 +54,6 @@ from placer.algorithms.local_search import AnnealSchedule, SearchState, anneal
 from placer.cost.incremental import IncrementalEvaluator
 
 DEFAULT_SUITE = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 DEFAULT_DESIGNS = "ibm01,ibm06,ibm12,ibm17"
 REFINE_MOVES = {"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "mirror": 0.04, "region": 0.2}
 
@@ -232,12 +231,7 @@ def main() -> None:
                 else f"{s['legal'] / s['proposed']:.0%} / {s['accepted'] / s['proposed']:.1%}"
             )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    if args.out is None:
-        print("\n".join(lines))
-        return
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_results({args.out: "\n".join(lines) + "\n", args.out.with_suffix(".json"): json.dumps(rows, indent=1)})
-    print(f"wrote {args.out}")
+    print_or_write(args.out, lines, json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":
