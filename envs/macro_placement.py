@@ -143,8 +143,6 @@ class NothingToPlace(ValueError):
 def _as_int_action(action: Any) -> Any:
     """A whole-number action as ``int`` (numpy scalars and one-element arrays included);
     anything else unchanged, so that ``Discrete.contains`` refuses it."""
-    if isinstance(action, bool | np.bool_):  # True is no cell number (Discrete would take it as 1)
-        return action
     value = np.asarray(action)
     if value.size == 1:
         value = value.reshape(())
@@ -433,6 +431,7 @@ class MacroPlacementEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         G = self.max_grid
         number = _as_int_action(action)
+        # (Discrete takes True as cell 1: a boolean is no cell number)
         if isinstance(number, bool | np.bool_) or not self.action_space.contains(number):
             raise ValueError(f"action must be a whole number in [0, {G * G}), got {action!r}")
         row, col = divmod(number, G)
