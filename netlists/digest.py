@@ -18,15 +18,19 @@ import numpy as np
 from netlists.model import Netlist, Placement
 
 
+def _add(h: hashlib._Hash, data: bytes) -> None:
+    """Feed ``data`` to ``h`` with its length first, so that no two sequences of parts hash alike."""
+    h.update(len(data).to_bytes(8, "little"))
+    h.update(data)
+
+
 def design_digest(netlist: Netlist, placement: Placement | None = None) -> str:
     """Hex SHA-256 of everything that defines the design (``metadata`` aside: it holds
     provenance such as file paths, not content)."""
     h = hashlib.sha256()
 
     def add_text(text: str) -> None:
-        data = text.encode("utf-8")
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
+        _add(h, text.encode("utf-8"))
 
     def add_array(array: np.ndarray) -> None:
         contiguous = np.ascontiguousarray(array)
@@ -65,7 +69,5 @@ def files_digest(paths: Sequence[str | Path]) -> str:
 
     h = hashlib.sha256()
     for path in paths:
-        data = read_text(path).encode("utf-8")
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
+        _add(h, read_text(path).encode("utf-8"))
     return h.hexdigest()
