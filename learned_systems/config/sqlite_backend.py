@@ -136,9 +136,10 @@ def _check_disk_space(rows: int, template_dir: str | Path | None) -> None:
     database = rows * BYTES_PER_ROW
     templates = _existing_folder(Path(template_dir or tempfile.gettempdir()))
     trials = _existing_folder(Path(tempfile.gettempdir()))
-    needs = {templates: database}  # per file system: the template, then a copy per trial
-    same = _file_system(templates) == _file_system(trials)
-    needs[templates if same else trials] = needs.get(templates if same else trials, 0) + database
+    if _file_system(templates) == _file_system(trials):  # the template and a trial copy
+        needs = {templates: 2 * database}
+    else:
+        needs = {templates: database, trials: database}
     for folder, needed in needs.items():
         free = shutil.disk_usage(folder).free
         if needed > free:
