@@ -1,14 +1,14 @@
-"""Best-so-far curves of tuning runs, one line per tuner (matplotlib, headless)."""
+"""Best-so-far curves of tuning runs, one line per tuner (matplotlib, headless: the figure is
+built on the Agg canvas without pyplot)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def plot_best_so_far(
@@ -20,12 +20,28 @@ def plot_best_so_far(
 ) -> Path:
     """Write a PNG with one best-so-far line per label (``None`` = nothing successful yet).
 
-    Baselines are dashed lines labelled at the left edge (labels of equal values stacked, not
-    drawn over each other); the trial axis has whole-number ticks and spans every trial, also
-    when none succeeded."""
-    from matplotlib.ticker import MaxNLocator
+    Baselines are dashed lines labelled at the left edge (labels of close values stacked in the
+    order of their values, not drawn over each other); the trial axis has whole-number ticks and
+    spans every trial, also when none succeeded, which the chart then says."""
+    path = Path(path)
+    figure = best_so_far_figure(curves, title, ylabel, baselines)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.tmp")  # a kill leaves no half picture
+    figure.savefig(partial, dpi=100, format=path.suffix[1:].lower() or "png")
+    partial.replace(path)
+    return path
 
-    figure, axes = plt.subplots(figsize=(6, 4))
+
+def best_so_far_figure(
+    curves: Mapping[str, Sequence[float | None]],
+    title: str,
+    ylabel: str = "best mean score so far",
+    baselines: Mapping[str, float] | None = None,
+) -> Figure:
+    """The figure :func:`plot_best_so_far` writes."""
+    figure = Figure(figsize=(6, 4))
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
     longest = max((len(curve) for curve in curves.values()), default=0)
     for label, curve in curves.items():
         xs = [i + 1 for i, v in enumerate(curve) if v is not None]
@@ -36,25 +52,20 @@ def plot_best_so_far(
         axes.axhline(value, linestyle="--", linewidth=1, color="grey")
     low, high = axes.get_ylim()  # the final range: labels closer than 4 % of it are stacked
     drawn: list[float] = []
-    for label, value in shown.items():
+    for label, value in sorted(shown.items(), key=lambda item: item[1]):  # stacked upwards
         stacked = sum(1 for other in drawn if abs(other - value) <= 0.04 * (high - low))
         axes.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), fontsize=8, color="grey",
                       xytext=(0, 2 + 9 * stacked), textcoords="offset points")
         drawn.append(value)
     axes.set_xlim(0.5, max(longest, 1) + 0.5)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    if not any(v is not None for curve in curves.values() for v in curve):
+        axes.text(0.5, 0.5, "no successful trial", transform=axes.transAxes, ha="center",
+                  va="center", color="grey")
     axes.set_xlabel("trials")
     axes.set_ylabel(ylabel)
     axes.set_title(title)
     if any(line.get_label() and not line.get_label().startswith("_") for line in axes.get_lines()):
         axes.legend()
     figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.tmp")  # a kill leaves no half picture
-    try:
-        figure.savefig(partial, dpi=100, format=path.suffix[1:].lower() or "png")
-    finally:
-        plt.close(figure)
-    partial.replace(path)
-    return path
+    return figure
