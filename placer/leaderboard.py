@@ -32,6 +32,7 @@ import datetime as _dt
 import html
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,9 @@ from placer.results import (
     records_as_dicts,
     same_design_file,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 RunsDirs = str | Path | Sequence[str | Path]
 
@@ -363,6 +367,13 @@ def _uses_shared_suite(runs: pd.DataFrame) -> bool:
 
 def bar_chart(table: pd.DataFrame, path: str | Path, methods: list[str]) -> Path:
     """PNG bar chart of the mean proxy per method over the designs every method has."""
+    path = Path(path)
+    bar_figure(table, methods).savefig(path, dpi=120)
+    return path
+
+
+def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
+    """The figure of :func:`bar_chart` (says so when no method has a mean to draw)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -374,12 +385,13 @@ def bar_chart(table: pd.DataFrame, path: str | Path, methods: list[str]) -> Path
     colors = ["#9e9e9e" if m == INITIAL else "#1f5fa8" for m in means.index]
     bars = ax.bar([str(m) for m in means.index], means.to_numpy(dtype=float), color=colors)
     ax.bar_label(bars, fmt="%.4f", fontsize=8)
+    if not np.isfinite(means.to_numpy(dtype=float)).any():  # every method failed everywhere
+        ax.text(0.5, 0.5, "no successful run to chart", transform=ax.transAxes,
+                ha="center", va="center", color="grey")
     ax.set_ylabel("mean proxy cost (lower is better)")
     ax.set_title(f"Mean proxy per method over {summary.attrs['n_designs']} design(s)", fontsize=10)
     ax.tick_params(axis="x", labelrotation=20, labelsize=8)
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    return path
+    return fig
 
 
 def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:

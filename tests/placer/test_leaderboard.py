@@ -350,3 +350,17 @@ def test_keep_reads_design_names_as_written(tmp_path: Path) -> None:
                         keep_default_na=False)
     assert sorted(set(table["design"])) == ["007", "NA"]
     assert cell(table, "007", "greedy", "proxy") == pytest.approx(0.8)
+
+
+def test_the_chart_says_so_when_no_method_has_a_result(tmp_path: Path) -> None:
+    """Every run failed: the chart said nothing (a tick, no bar, an empty axis)."""
+    from placer.leaderboard import bar_figure
+
+    store = ResultStore.in_runs_dir(tmp_path)
+    store.write(record("d1", "aa", 0, None))
+    table = build(tmp_path)
+    texts = [t.get_text() for t in bar_figure(table, ["aa"]).axes[0].texts]
+    assert "no successful run to chart" in texts
+    store.write(record("d1", "bb", 0, 0.7))
+    texts = [t.get_text() for t in bar_figure(build(tmp_path), ["aa", "bb"]).axes[0].texts]
+    assert "no successful run to chart" not in texts
