@@ -61,21 +61,24 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
         ax.scatter(placement.x[ports], placement.y[ports], s=6, color=PORT_COLOR, zorder=3,
                    label="ports")
     _frame(ax, netlist, placement)
+    if soft.size or hard.size or ports.size:  # the colours say which is which
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=3, fontsize=7,
+                  frameon=False)  # below the axes: over them it hid macros
     ax.set_title(f"layout: {hard.size} hard, {soft.size} soft macros, {ports.size} ports",
                  fontsize=9)
 
 
 def _frame(ax: Axes, netlist: Netlist, placement: Placement | None = None) -> None:
-    """Axes limits covering the canvas and any macro placed outside it, equal aspect."""
+    """Axes limits covering the canvas and any macro or port placed outside it, equal aspect."""
     c = netlist.require_canvas()
     x_lo, x_hi, y_lo, y_hi = 0.0, c.width, 0.0, c.height
-    m = netlist.macros
-    if placement is not None and m.size:
-        w, h = netlist.width[m] / 2, netlist.height[m] / 2
-        x_lo = min(x_lo, float(np.min(placement.x[m] - w)))
-        x_hi = max(x_hi, float(np.max(placement.x[m] + w)))
-        y_lo = min(y_lo, float(np.min(placement.y[m] - h)))
-        y_hi = max(y_hi, float(np.max(placement.y[m] + h)))
+    shown = np.concatenate([netlist.macros, netlist.ports])
+    if placement is not None and shown.size:
+        w, h = netlist.width[shown] / 2, netlist.height[shown] / 2  # ports: zero size
+        x_lo = min(x_lo, float(np.min(placement.x[shown] - w)))
+        x_hi = max(x_hi, float(np.max(placement.x[shown] + w)))
+        y_lo = min(y_lo, float(np.min(placement.y[shown] - h)))
+        y_hi = max(y_hi, float(np.max(placement.y[shown] + h)))
     margin = 0.02 * max(c.width, c.height)
     ax.set_xlim(x_lo - margin, x_hi + margin)
     ax.set_ylim(y_lo - margin, y_hi + margin)

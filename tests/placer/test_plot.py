@@ -85,3 +85,16 @@ def test_cli_refuses_a_plc_position_past_1e15_in_one_line(tmp_path: Path) -> Non
         "plot", str(tmp_path / "netlist.pb.txt"), str(tmp_path / "far.plc"),
         "--out", str(tmp_path / "far.png")])  # fmt: skip
     assert result.exit_code == 2 and "must be at most 1e+15" in result.output
+
+
+def test_a_port_outside_the_canvas_is_inside_the_frame_and_the_layout_has_a_legend() -> None:
+    """A port moved off the canvas was drawn outside the axes (its dot was missing)."""
+    netlist, placement = generate(3, 6, 4, seed=1, name="tiny_port_out")
+    port = int(netlist.ports[0])
+    placement.x[port] = -30.0
+    fig = plot_placement(netlist, placement)
+    layout = fig.axes[0]
+    assert layout.get_xlim()[0] < -30.0
+    legend = layout.get_legend()
+    assert legend is not None
+    assert sorted(t.get_text() for t in legend.get_texts()) == ["hard macros", "ports", "soft macros"]
