@@ -10,7 +10,6 @@ and any other layout protobuf's text format allows goes through a token-based pa
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
@@ -151,9 +150,19 @@ def _unescape(body: str, path: str, line: int) -> str:
 
 
 def _quote(text: str) -> str:
-    """``text`` as a protobuf text string literal (inverse of :func:`_unescape`)."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+    """``text`` as a protobuf text string literal (inverse of :func:`_unescape`): control
+    characters as three-digit octal escapes (a raw carriage return read back as a line end)."""
+    return '"' + _CONTROL_RE.sub(_escape_char, text) + '"'
+
+
+_CONTROL_RE = re.compile(r'[\\"\x00-\x1f\x7f]')
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in '\\"':
+        return "\\" + char
+    return "\\n" if char == "\n" else f"\\{ord(char):03o}"
 
 
 _STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"')
@@ -365,9 +374,9 @@ def _add_node(
             attr_lines.get("orientation"),
         )
     weight = attrs.get("weight", 1.0)
-    if not (weight >= 0.0 and math.isfinite(weight)):  # type: ignore[operator]
+    if not 0.0 <= weight <= MAX_MAGNITUDE:  # type: ignore[operator]  # 1e308 overflowed the cost
         raise NetlistError(
-            f"weight of node {node_name!r} must be a finite number >= 0, got {weight}",
+            f"weight of node {node_name!r} must be a number from 0 to {MAX_MAGNITUDE:g}, got {weight}",
             path,
             attr_lines.get("weight"),
         )
@@ -458,10 +467,13 @@ def write_netlist(netlist: Netlist, path: str | Path) -> Path:
         for s in sinks_of.get(i, ()):
             out.append(f"  input: {_quote(names[s])}\n")
         attrs: dict[str, object] = {"type": CT_TYPE_NAMES[t]}
-        if t in (NodeType.HARD_MACRO, NodeType.SOFT_MACRO):
-            attrs["width"] = float(netlist.width[i])
-            attrs["height"] = float(netlist.height[i])
-        if t == NodeType.HARD_MACRO:
+        # a macro's size and a hard macro's orientation always; any other node's only where
+        # it has one (the reader keeps them: a port's width, a soft macro's orientation)
+        macro = t in (NodeType.HARD_MACRO, NodeType.SOFT_MACRO)
+        for key, value in (("width", netlist.width[i]), ("height", netlist.height[i])):
+            if macro or value != 0.0:
+                attrs[key] = float(value)
+        if t == NodeType.HARD_MACRO or netlist.orientation[i] != 0:
             attrs["orientation"] = ORIENTATIONS[int(netlist.orientation[i])]
         if t == NodeType.PORT and netlist.side[i]:
             attrs["side"] = netlist.side[i]

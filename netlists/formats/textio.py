@@ -48,8 +48,9 @@ _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 def plain_number(text: str, integer: bool = False) -> float:
     """``text`` as a float (an int with ``integer``), as every design format writes numbers:
-    ValueError for Python's digit grouping (``"3_0"``), which ``float`` and ``int`` accept."""
-    if "_" in text:
+    ValueError for Python's digit grouping (``"3_0"``) and for digits other than ASCII ones
+    (``"٣"``, ``"８"``), which ``float`` and ``int`` accept."""
+    if "_" in text or not text.isascii():
         raise ValueError(text)
     return int(text) if integer else float(text)
 

@@ -312,6 +312,11 @@ BAD_CASES = {
     ),
     "two names": (_mutate('name: "s0"', 'name: "s0"\n  name: "s1"'), "node 's0' has a second 'name:'"),
     "digit grouping": (_mutate("f: 4.0\n", "f: 4_0.0\n"), "must be a number, got '4_0.0'"),
+    "digits other than ASCII": (_mutate("f: 4.0\n", "f: \uff14.0\n"), "must be a number, got '\uff14.0'"),
+    "huge weight": (  # 1e308 read, then overflowed the cost into NaN
+        _mutate('  attr {\n    key: "side"', '  attr { key: "weight" value { f: 1e308 } }\n  attr {\n    key: "side"'),
+        "weight of node 'p0' must be a number from 0 to 1e+15",
+    ),
     "pin names a soft macro as hard": (
         _mutate('placeholder: "m0"\n', 'placeholder: "s0"\n'),
         "not a HARD_MACRO",
@@ -457,3 +462,22 @@ def test_nets_the_format_cannot_hold_are_refused_before_writing(tmp_path: Path) 
         assert not (tmp_path / "x.pb.txt").exists()
     write_netlist(design([(0, [2, 4])]), tmp_path / "ok.pb.txt")
     assert read_netlist(tmp_path / "ok.pb.txt").n_nets == 1
+
+
+def test_control_characters_in_names_and_attributes_other_nodes_keep_round_trip(tmp_path: Path) -> None:
+    """A raw carriage return in a written name read back as a line end (unreadable file); a
+    port's width and a soft macro's orientation, which the reader keeps, were not written."""
+    import dataclasses
+
+    from netlists.generate import generate
+
+    netlist, _ = generate(2, 2, 2, seed=0)
+    names = list(netlist.names)
+    names[0] = "a\rb\x00c\x7fd\x1b"
+    width, orientation = netlist.width.copy(), netlist.orientation.copy()
+    port, soft = int(netlist.ports[0]), int(netlist.soft_macros[0])
+    width[port], orientation[soft] = 3.0, 1
+    odd = dataclasses.replace(netlist, names=tuple(names), width=width, orientation=orientation)
+    back = read_netlist(write_netlist(odd, tmp_path / "netlist.pb.txt"))
+    assert back.names == odd.names
+    assert back.width[port] == 3.0 and back.orientation[soft] == 1
