@@ -239,8 +239,9 @@ def _read_nets(path: Path, index: dict[str, int], nodes_file: Path) -> list[_Net
 
     def finish() -> None:
         if current is not None and len(current.pins) != current.degree:
+            label = repr(current.name) if current.name else "(no name)"
             raise NetlistError(
-                f"net {current.name!r} has NetDegree {current.degree} but {len(current.pins)} pin lines",
+                f"net {label} has NetDegree {current.degree} but {len(current.pins)} pin lines",
                 path,
                 current.line,
             )
@@ -262,8 +263,7 @@ def _read_nets(path: Path, index: dict[str, int], nodes_file: Path) -> list[_Net
                 raise NetlistError(
                     f"expected a non-negative integer NetDegree, got {tok[2]!r}", path, lineno
                 )
-            name = tok[3] if len(tok) == 4 else f"net{len(nets)}"
-            current = _Net(name, lineno, degree=int(degree))
+            current = _Net(tok[3] if len(tok) == 4 else "", lineno, degree=int(degree))
             nets.append(current)
             continue
         if current is None or not expecting_pins:
@@ -286,7 +286,27 @@ def _read_nets(path: Path, index: dict[str, int], nodes_file: Path) -> list[_Net
     finish()
     _check_count(num_nets, len(nets), "NumNets", "nets", path)
     _check_count(num_pins, sum(len(n.pins) for n in nets), "NumPins", "pins", path)
+    _name_unnamed_nets(nets)
     return nets
+
+
+def _name_unnamed_nets(nets: list[_Net]) -> None:
+    """Name each net without a name ``net<k>`` (its position), made unique against the names
+    the file gives (an unnamed net took a named one's ``.wts`` weight before)."""
+    taken = {net.name for net in nets if net.name}
+    for k, net in enumerate(nets):
+        if not net.name:
+            net.name = _unique(f"net{k}", taken)
+            taken.add(net.name)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name~1``, ``name~2``, ... whichever ``taken`` lacks first."""
+    candidate, count = name, 0
+    while candidate in taken:
+        count += 1
+        candidate = f"{name}~{count}"
+    return candidate
 
 
 def _read_pl(
@@ -451,8 +471,15 @@ def _read_wts(path: Path, nets: list[_Net], index: dict[str, int]) -> np.ndarray
         value = _number(tok[1], f"the weight of {tok[0]!r}", path, lineno)
         if value < 0:
             raise NetlistError(f"weight of {tok[0]!r} is negative", path, lineno)
-        if tok[0] in by_name:
-            weight[by_name[tok[0]]] = value
+        named = by_name.get(tok[0], [])
+        if len(named) > 1:
+            lines = ", ".join(str(nets[k].line) for k in named)
+            raise NetlistError(
+                f"net name {tok[0]!r} is given to {len(named)} nets of the .nets file (lines "
+                f"{lines}): its weight cannot name one of them", path, lineno,
+            )  # fmt: skip
+        if named:
+            weight[named] = value
         elif tok[0] not in index:  # node weights have no meaning here
             raise NetlistError(f"unknown net {tok[0]!r}", path, lineno)
     return weight
@@ -538,7 +565,8 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
         if pins and is_port[pins[0][0]]:
             port_weight.setdefault(pins[0][0], float(net_weight[k]))
 
-    builder = NetlistBuilder(aux.stem, str(aux))
+    builder = NetlistBuilder(aux.stem, str(files[".nodes"]))  # its errors name .nodes lines
+    taken = set(index)  # pin names must not collide with a node's name ("a/P0" in the .nodes)
     net_node: list[list[int]] = [[0] * len(p) for p in ordered]
     place_x: list[float] = []
     place_y: list[float] = []
@@ -577,8 +605,10 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
         else:
             ox, oy = np.zeros_like(pdx), np.zeros_like(pdy)
         for j, (k, slot, dx, dy) in enumerate(pins_of[i]):
+            pin_name = _unique(f"{node.name}/P{j}", taken)
+            taken.add(pin_name)
             pin = builder.add_node(
-                f"{node.name}/P{j}", pin_type, macro_name=node.name, dx=dx, dy=dy,
+                pin_name, pin_type, macro_name=node.name, dx=dx, dy=dy,
                 x=float(cx[i] + ox[j]), y=float(cy[i] + oy[j]),
                 weight=float(net_weight[k]) if slot == 0 else 1.0,
             )  # fmt: skip
@@ -747,8 +777,8 @@ def _synthesised_rows(
 
 def _net_names(netlist: Netlist) -> list[str]:
     names = netlist.metadata.get("bookshelf_net_names")
-    if isinstance(names, tuple | list) and len(names) == netlist.n_nets:
-        return [str(s) for s in names]
+    if isinstance(names, tuple | list) and len(names) == netlist.n_nets and len(set(names)) == len(names):
+        return [str(s) for s in names]  # (names given twice could not carry a .wts weight)
     drivers = [netlist.names[d] for d in netlist.net_driver]
     if len(set(drivers)) == len(drivers) and all(d and not _BAD_NAME.search(d) for d in drivers):
         return drivers

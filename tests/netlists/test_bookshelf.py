@@ -543,3 +543,30 @@ def test_an_upper_case_aux_name_is_read_as_bookshelf(tmp_path: Path) -> None:
     netlist, placement = read_any_netlist(upper)
     assert placement is not None
     assert_same(read_bookshelf(upper), (netlist, placement))
+
+
+def test_a_wts_weight_names_one_net_or_is_refused(tmp_path: Path) -> None:
+    """An unnamed net was named net<k> and took the weight of a net the file names so; a name
+    given to two nets spread one weight over both."""
+    unnamed = NETS.replace("NetDegree : 3 n0", "NetDegree : 3").replace("NetDegree : 3 n1", "NetDegree : 3 net0")
+    (tmp_path / "a").mkdir()
+    netlist, _ = read_bookshelf(write_design(tmp_path / "a", **{"d.nets": unnamed, "d.wts": "UCLA wts 1.0\nnet0 3\n"}))
+    names = netlist.metadata["bookshelf_net_names"]
+    assert len(set(names)) == len(names) and names[1] == "net0"
+    assert sorted(netlist.net_weight.tolist()) == [1.0, 1.0, 3.0]
+    twice = NETS.replace("NetDegree : 3 n1", "NetDegree : 3 n0")
+    (tmp_path / "b").mkdir()
+    with pytest.raises(NetlistError, match=r"net name 'n0' is given to 2 nets .*lines 4, 8") as info:
+        read_bookshelf(write_design(tmp_path / "b", **{"d.nets": twice, "d.wts": "UCLA wts 1.0\nn0 3\n"}))
+    assert Path(info.value.path or "").name == "d.wts"
+
+
+def test_a_node_named_like_a_pin_of_another_is_read(tmp_path: Path) -> None:
+    """Nodes 'm0' and 'm0/P0' were refused as a duplicate 'm0/P0' (the reader's pin name)."""
+    nodes = NODES.replace("NumNodes : 5", "NumNodes : 6").replace("  c1 3 4\n", "  c1 3 4\n  m0/P0 3 4\n")
+    pl = PL.replace("c1 20 4 : FS\n", "c1 20 4 : FS\nm0/P0 40 4 : N\n")
+    netlist, placement = read_bookshelf(write_design(tmp_path, **{"d.nodes": nodes, "d.pl": pl}))
+    assert len(set(netlist.names)) == len(netlist.names) and "m0/P0" in netlist.names
+    (tmp_path / "back").mkdir()
+    back, _ = read_bookshelf(write_bookshelf(netlist, placement, tmp_path / "back", "d"))
+    assert back.n_nets == netlist.n_nets
