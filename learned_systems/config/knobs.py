@@ -53,6 +53,13 @@ class Knob:
     def categorical(self) -> bool:
         return bool(self.choices)
 
+    def values_text(self) -> str:
+        """The values the knob takes, for people: ``WAL, DELETE`` or ``0 or 1..512 (log)``."""
+        if self.categorical:
+            return ", ".join(str(c) for c in self.choices)
+        zero = "0 or " if self.zero_allowed else ""
+        return f"{zero}{self.low}..{self.high}{' (log)' if self.log else ''}"
+
     @property
     def ordinal(self) -> bool:
         """Choices that are ordered numbers (page sizes, cost factors), not labels or flags:
@@ -295,4 +302,8 @@ class KnobSpace:
         return np.array([k.to_unit(full[k.name]) for k in self.knobs], dtype=np.float32)
 
     def describe(self) -> str:
-        return f"{self.system} knob space '{self.name}' ({len(self.knobs)} knobs)"
+        """A heading line, then one line per knob: its values and default."""
+        lines = [f"{self.system} knob space '{self.name}' ({len(self.knobs)} knobs)"]
+        width = max((len(k.name) for k in self.knobs), default=0)
+        lines += [f"  {k.name:<{width}}  {k.values_text()}  (default {k.default})" for k in self.knobs]
+        return "\n".join(lines)

@@ -1,0 +1,19 @@
+"""Knob spaces described for people: every knob's values and default."""
+
+from __future__ import annotations
+
+from learned_systems.config.knobs import Knob, KnobSpace
+
+
+def test_describe_lists_each_knob_with_its_values_and_default():
+    """A printed (1, 512) range hid that mmap_size also takes 0, the value the tuner found."""
+    space = KnobSpace.build("sqlite", [
+        Knob("journal_mode", "DELETE", choices=("DELETE", "WAL")),
+        Knob("mmap_size", 0, low=1, high=512, log=True, zero_allowed=True),
+        Knob("wal_autocheckpoint", 1000, low=100, high=100000),
+    ])  # fmt: skip
+    lines = space.describe().splitlines()
+    assert lines[0] == "sqlite knob space 'durable' (3 knobs)"
+    assert lines[1].split() == ["journal_mode", "DELETE,", "WAL", "(default", "DELETE)"]
+    assert lines[2].split() == ["mmap_size", "0", "or", "1..512", "(log)", "(default", "0)"]
+    assert lines[3].split() == ["wal_autocheckpoint", "100..100000", "(default", "1000)"]
