@@ -15,11 +15,12 @@ This is the hot path of simulated annealing, local search and the RL environment
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
-from netlists.model import ORIENTATIONS, Netlist, NodeType, Placement, orient_offsets
+from netlists.model import MAX_MAGNITUDE, ORIENTATIONS, Netlist, NodeType, Placement, orient_offsets
 from placer.cost.congestion import (
     congestion_cost,
     integrate,
@@ -58,6 +59,11 @@ def _orientation_matrix() -> np.ndarray:
     ax, ay = orient_offsets(one, zero, codes)
     bx, by = orient_offsets(zero, one, codes)
     return np.ascontiguousarray(np.stack([ax, bx, ay, by], axis=1), dtype=np.float64)
+
+
+#: Pricing tokens, unique across evaluators: a move priced by another evaluator (of the same
+#: netlist, say) never passes for this one's latest pricing, whose deltas its scratch holds.
+_PRICINGS = itertools.count(1)
 
 
 @dataclass
@@ -157,7 +163,7 @@ class IncrementalEvaluator:
         self._zero_map = np.zeros((R, C))  # stays zero: the unused map of density_excess_delta
         self._box = np.array([0, -1, 0, -1], dtype=np.int64)
         self._counts = np.zeros(2, dtype=np.int64)
-        self._token = 0
+        self._token = next(_PRICINGS)
         self._commits = 0
         # top-k candidate sets: about twice the top count of each cost (0: always in full)
         n_cells = R * C
@@ -228,7 +234,7 @@ class IncrementalEvaluator:
         )
         self._refresh_thresholds(3)
         self._rebuild_candidates(3)
-        self._token += 1
+        self._token = next(_PRICINGS)
 
     def _rebuild_candidates(self, which: int) -> None:
         """Rebuild the density (bit 0) / congestion (bit 1) top-k candidate sets."""
@@ -301,8 +307,11 @@ class IncrementalEvaluator:
             raise ValueError("only ports and macros can be moved; pins follow their macro")
         if nodes.size > 1 and np.unique(nodes).size != nodes.size:
             raise ValueError("a node appears twice in one move")
-        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-            raise ValueError("a move's coordinates must be finite numbers")
+        if not (np.all(np.abs(x) <= MAX_MAGNITUDE) and np.all(np.abs(y) <= MAX_MAGNITUDE)):
+            # as the file readers: far beyond, the running wirelength sum loses its small terms
+            raise ValueError(
+                f"a move's coordinates must be finite numbers of at most {MAX_MAGNITUDE:g} in size"
+            )
         return self._price(nodes, x, y, orient)
 
     def propose_trusted(
@@ -375,7 +384,7 @@ class IncrementalEvaluator:
             self._cand_n,
             self._topk_buf,
         )
-        self._token += 1
+        self._token = next(_PRICINGS)
         total = self._total + dwl
         cost = ProxyCost(
             wirelength=total / ((c.width + c.height) * ctx.net_cnt),
@@ -482,7 +491,7 @@ class IncrementalEvaluator:
         self._cost = move.cost
         self._refresh_thresholds(move._flags)
         self._rebuild_candidates(stale)
-        self._token += 1  # the scratch arrays are spent
+        self._token = next(_PRICINGS)  # the scratch arrays are spent
         self._commits += 1
         if self.resync_every and self._commits % self.resync_every == 0:
             self.resync()

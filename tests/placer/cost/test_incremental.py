@@ -276,6 +276,27 @@ def test_coordinates_must_be_finite():
     ev = IncrementalEvaluator(nl, start)
     with pytest.raises(ValueError, match="finite"):
         ev.move(int(nl.hard_macros[0]), float("nan"), 1.0)
+    # as the file readers: at 1e17 a trip there and back left 4e-6 of the wirelength wrong
+    with pytest.raises(ValueError, match="at most 1e\\+15 in size"):
+        ev.move(int(nl.hard_macros[0]), 1.0, -1e17)
+    ev.move(int(nl.hard_macros[0]), 1e15, 1.0)  # the cap itself is a position
+
+
+def test_a_move_priced_by_another_evaluator_is_priced_again():
+    """Two evaluators of one design counted their pricings alike, so one took the other's move
+    for its own latest and applied its own scratch deltas (a density map 0.8 off)."""
+    nl, start = _generated()
+    first, second = IncrementalEvaluator(nl, start), IncrementalEvaluator(nl, start)
+    a, b = int(nl.hard_macros[0]), int(nl.hard_macros[1])
+    first.move(a, 1.0, 1.0)  # leaves its own deltas in first's scratch arrays
+    foreign = second.move(b, 2.0, 2.0)
+    first.commit(foreign)
+    expected = start.copy()
+    expected.x[b], expected.y[b] = 2.0, 2.0
+    _assert_same(first.cost, evaluate(nl, expected))
+    nxt = first.move(a, 3.0, 3.0)
+    expected.x[a], expected.y[a] = 3.0, 3.0
+    _assert_same(nxt.cost, evaluate(nl, expected))
 
 
 #: where a moved macro goes, along one axis: a canvas fraction, or its low or high edge on
