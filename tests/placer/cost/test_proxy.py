@@ -182,7 +182,10 @@ def test_a_macro_astronomically_far_out_lands_in_the_edge_cells_like_one_just_ou
     assert far.congestion == near.congestion and far.density == near.density
     nl, pl = design(5.0)
     ev = IncrementalEvaluator(nl, pl)
-    mv = ev.move(int(nl.hard_macros[0]), 1e30, 1e30)
+    with pytest.raises(ValueError, match="at most 1e\\+15"):  # propose refuses it, as the readers
+        ev.move(int(nl.hard_macros[0]), 1e30, 1e30)
+    far_away = np.array([1e30])  # the kernel the placers call unchecked still clamps
+    mv = ev.propose_trusted(nl.hard_macros[:1].astype(np.int64), far_away, far_away, None)
     assert (mv.cost.congestion, mv.cost.density) == (far.congestion, far.density)
 
 
