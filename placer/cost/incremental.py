@@ -15,6 +15,7 @@ This is the hot path of simulated annealing, local search and the RL environment
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 
@@ -235,6 +236,18 @@ class IncrementalEvaluator:
         self._refresh_thresholds(3)
         self._rebuild_candidates(3)
         self._token = next(_PRICINGS)
+
+    def _resum_wirelength(self) -> None:
+        """Sum the weighted wirelength afresh from the per-net HPWLs: after a change that dwarfs
+        the new total (a node from a far start brought back), the running sum keeps the far
+        terms' rounding error, which can exceed the whole remaining total."""
+        ctx, c = self.ctx, self.ctx.canvas
+        self._total = float(np.sum(ctx.net_weight * self._hpwl))
+        self._cost = dataclasses.replace(
+            self._cost,
+            wirelength=self._total / ((c.width + c.height) * ctx.net_cnt),
+            hpwl=self._total,
+        )
 
     def _rebuild_candidates(self, which: int) -> None:
         """Rebuild the density (bit 0) / congestion (bit 1) top-k candidate sets."""
@@ -489,6 +502,8 @@ class IncrementalEvaluator:
         )
         self._total += move._dwl
         self._cost = move.cost
+        if abs(move._dwl) > 1e6 * abs(self._total):  # a far node came back: the sum cancelled
+            self._resum_wirelength()
         self._refresh_thresholds(move._flags)
         self._rebuild_candidates(stale)
         self._token = next(_PRICINGS)  # the scratch arrays are spent

@@ -406,3 +406,15 @@ def test_a_smoothing_range_past_the_grid_prices_like_the_grid_size() -> None:
         _assert_same(ev.cost, expected)
         i = int(wide.hard_macros[0])
         _assert_priced_like_full(wide, ev, ev.propose([i], [c.width / 2], [c.height / 2]))
+
+
+def test_a_node_brought_back_from_far_away_leaves_the_wirelength_exact():
+    """From a start 1e15 away, the running sum kept that far net's rounding: 8e-6 relative
+    wirelength error after the port came back (until the next resync, 5000 commits later)."""
+    nl, start = _generated()
+    port = int(nl.ports[0])
+    far = start.copy()
+    far.x[port], far.y[port] = 1e15, -1e15
+    ev = IncrementalEvaluator(nl, far)
+    ev.commit(ev.move(port, float(start.x[port]), float(start.y[port])))
+    _assert_same(ev.cost, evaluate(nl, start))
