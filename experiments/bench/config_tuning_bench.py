@@ -13,10 +13,12 @@ random search) are judged on those re-measured figures. Every trial goes to a SQ
 store (``--store``, by default ``config_tuning_bench.sqlite`` in the ``--out`` folder), so a
 killed run resumes; the store keeps each workload's measurement settings (the duration as used,
 repeats, rows or scale, minimum transactions or clients and warm-up) and refuses to add trials measured
-with other ones. Writes
-``experiments/results/config_tuning_<system>.{md,json}`` and one best-so-far plot per workload.
+with other ones. Writes ``config_tuning_<system>.{md,json}`` and one best-so-far plot per workload
+into the folder ``--out`` (required; the recorded results are in ``experiments/results``).
 
-Run: ``nice -n 10 python experiments/bench/config_tuning_bench.py --system sqlite``; or two
+Run: ``nice -n 10 python experiments/bench/config_tuning_bench.py --system sqlite --out
+experiments/results`` (the recorded tables also used ``--validate-repeats 8`` for SQLite and
+``--duration 2 --repeats 2 --validate-repeats 6`` for PostgreSQL); or two
 workload groups at once (one per core), the second with ``--out DIR``, then ``--merge DIR``.
 ``--workloads A B`` re-runs those workloads and keeps the others' records from the existing
 results file (listed with the settings they were measured with).
@@ -56,7 +58,6 @@ from learned_systems.results import ResultsStore
 from learned_systems.tuning import run_tuning
 from placer.interrupts import sigterm_as_interrupt
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 SQLITE_WORKLOADS = ["ycsb-a", "ycsb-b", "ycsb-c", "ycsb-f", "orders", "analytical"]
 POSTGRES_WORKLOADS = ["tpcb", "analytical"]
 TUNERS = ("random", "optuna", "rl")
@@ -429,8 +430,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--out",
         type=output_folder,
-        default=RESULTS,
-        help="folder of the results (config_tuning_SYSTEM.md and .json) and the plots",
+        required=True,
+        help="folder of the results (config_tuning_SYSTEM.md and .json) and the plots; "
+        "required, so that a quick run never replaces the recorded results (experiments/results)",
     )
     parser.add_argument(
         "--merge",

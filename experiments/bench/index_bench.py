@@ -5,10 +5,10 @@ indexes, ``numpy.searchsorted``, ``bisect``, sortedcontainers, BTrees and the ``
 package. Vectorised structures answer the whole query batch; per-query Python structures
 (bisect, sortedcontainers, BTrees, pygm) are timed on a subsample of the queries (stated in the
 table) because a Python loop over a million queries would dominate the run. Every answer is
-checked against ``numpy.searchsorted``. Writes ``index_bench.md`` and ``index_bench.json`` into the
-folder ``--out`` (default ``experiments/results``).
+checked against ``numpy.searchsorted``. Prints the table; with ``--out DIR`` writes
+``index_bench.md`` and ``index_bench.json`` into that folder instead.
 
-Run: ``nice -n 10 python experiments/bench/index_bench.py [--keys 10000000 --queries 1000000]``.
+Run (the recorded table): ``nice -n 10 python experiments/bench/index_bench.py --out experiments/results``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import json
 import platform
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from _cli import (
@@ -35,8 +34,6 @@ from _cli import (
 
 from learned_systems.datasets import GENERATORS, generate_keys, generate_queries
 from learned_systems.index import PGMIndex, RMIIndex
-
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 def _best_of(repeats: int, run: Callable[[], np.ndarray]) -> tuple[float, np.ndarray]:
@@ -264,12 +261,14 @@ def main() -> None:
     parser.add_argument(
         "--out",
         type=output_folder,
-        default=RESULTS,
+        default=None,
         help="the folder to write index_bench.md and index_bench.json into (a folder, not a "
-        "file name)",
+        "file name; the recorded results: experiments/results); default: print only (a quick "
+        "run never replaces the recorded table)",
     )
     args = parser.parse_args()
-    check_outputs(args.out / "index_bench.md", args.out / "index_bench.json")
+    if args.out is not None:
+        check_outputs(args.out / "index_bench.md", args.out / "index_bench.json")
     twice = repeated(args.datasets)
     if twice is not None:
         parser.error(f"argument --datasets: {twice!r} given twice")
@@ -296,7 +295,6 @@ def main() -> None:
         }
         for r in lognormal
     ]
-    args.out.mkdir(parents=True, exist_ok=True)
     text = markdown(rows, meta)
     text += "\nTarget (lognormal: <= 0.5x searchsorted time, index <= 1% of keys):\n\n"
     text += (
@@ -305,11 +303,14 @@ def main() -> None:
             f"{'met' if t['met'] else 'missed'}"
             for t in meta["target_lognormal"]
         )
-        + "\n"
-    )
+        or "- not judged: lognormal is not among --datasets"
+    ) + "\n"
+    if args.out is None:
+        print(text)
+        return
     write_results({args.out / "index_bench.md": text,
                    args.out / "index_bench.json": json.dumps({"meta": meta, "rows": rows}, indent=2)})
-    print(text)
+    print(f"wrote {args.out / 'index_bench.md'}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ BAD = [
     ("config_tuning_bench.py", ["--trials", "0", "--out", "{out}"], "--trials"),
     ("config_tuning_bench.py", ["--workloads", "bogus", "--out", "{out}"], "--workloads"),
     ("config_tuning_bench.py", ["--seeds", "4294967296", "--out", "{out}"], "--seeds"),  # Optuna's limit
+    ("config_tuning_bench.py", ["--trials", "1"], "--out"),  # it wrote into the recorded results
     ("postgres_commit_bound.py", ["--duration", "-1", "--out", "{out}/p.md"], "--duration"),
     ("postgres_commit_bound.py", ["--clients", "0", "--out", "{out}/p.md"], "--clients"),
     ("budget_adherence.py", ["--designs", "ibm01,ibm01", "--out", "{out}/b.md"], "--designs"),
@@ -225,3 +226,20 @@ def test_one_method_at_several_budgets_is_refused_not_mixed() -> None:
     )
     with pytest.raises(ValueError, match=r"sa on d1 was run at several budgets \(2 s, 600 s\)"):
         _bench_module("placement_quality").report(runs)
+
+
+def test_index_bench_prints_by_default_and_a_written_table_names_its_command(tmp_path: Path) -> None:
+    """index_bench.py wrote into experiments/results by default: a 1,000-key trial run replaced
+    the recorded 10M-key table. With --out, the table says how it was made."""
+    before = _results_state()
+    small = ["--keys", "2000", "--queries", "200", "--subsample", "20", "--datasets", "uniform"]
+    done = _run("index_bench.py", small, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "| uniform |" in done.stdout and "not judged: lognormal is not among --datasets" in done.stdout
+    assert _results_state() == before and not any(tmp_path.iterdir())
+    done = _run("index_bench.py", [*small, "--out", str(tmp_path / "out")], tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = (tmp_path / "out" / "index_bench.md").read_text().splitlines()
+    assert lines[0] == "# Learned index benchmark" and lines[1] == ""
+    assert lines[2] == (f"Made by `python experiments/bench/index_bench.py {' '.join(small)} "
+                        f"--out {tmp_path / 'out'}`.")
