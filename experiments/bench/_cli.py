@@ -28,6 +28,9 @@ from pathlib import Path
 from typing import NoReturn
 
 REPO = Path(__file__).resolve().parents[2]
+#: The shared benchmark suite: ``$PLACER_BENCHMARKS``, else ``../shared/benchmarks`` beside the
+#: repository (as the tests look for it).
+DEFAULT_SUITE = Path(os.environ.get("PLACER_BENCHMARKS", REPO.parent / "shared" / "benchmarks"))
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -190,10 +193,15 @@ def check_outputs(*paths: Path) -> None:
                 break
 
 
-def write_results(files: Mapping[Path, str]) -> None:
+def write_results(files: Mapping[Path, str], command: str | None = None) -> None:
     """Write each file's text through a temporary name, renaming only once all are written:
-    an interrupted or failed write leaves the earlier results (a table and its .json) as a pair."""
+    an interrupted or failed write leaves the earlier results (a table and its .json) as a pair.
+    A Markdown file gets the command that made it (``command``, by default this process's:
+    :func:`command_line`) under its title line."""
     check_outputs(*files)
+    made_by = f"Made by `{command or command_line()}`."
+    files = {path: _under_title(text, made_by) if path.suffix == ".md" else text
+             for path, text in files.items()}
     temporary: dict[Path, Path] = {}
     try:
         for path, text in files.items():
@@ -207,6 +215,12 @@ def write_results(files: Mapping[Path, str]) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def _under_title(text: str, line: str) -> str:
+    """``text`` with ``line`` as a paragraph after its first line (a Markdown title)."""
+    title, _, rest = text.partition("\n")
+    return f"{title}\n\n{line}\n" + (rest if rest.startswith("\n") else "\n" + rest)
+
+
 def print_or_write(out: Path | None, lines: Sequence[str], json_text: str | None = None) -> None:
     """Print a table (the default: a quick run never replaces the recorded results) or, with
     ``out``, write it there, ``json_text`` beside it as ``.json``, and say where."""
@@ -218,6 +232,17 @@ def print_or_write(out: Path | None, lines: Sequence[str], json_text: str | None
         files[out.with_suffix(".json")] = json_text
     write_results(files)
     print(f"wrote {out}")
+
+
+def command_line(argv: Sequence[str] | None = None) -> str:
+    """This run's command as ``python PATH ARGS`` (the script's path relative to the repository
+    when inside it, arguments shell-quoted): recorded in a table, it says how to remake it."""
+    import shlex
+
+    argv = list(sys.argv if argv is None else argv)
+    script = Path(argv[0]).resolve()
+    shown = script.relative_to(REPO).as_posix() if script.is_relative_to(REPO) else str(argv[0])
+    return shlex.join(["python", shown, *argv[1:]])
 
 
 def _exit_status(returncode: int) -> int:

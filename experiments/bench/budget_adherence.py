@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from _cli import (
+    DEFAULT_SUITE,
     baseline_rows,
     check_outputs,
     make_parser,
@@ -40,7 +41,6 @@ from netlists.io import load_design
 from placer.algorithms.base import get_placer, placer_class
 from placer.algorithms.legalize import legalize
 
-DEFAULT_SUITE = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
 METHODS = "sa,refine,global_refine,greedy,fd,analytical"
 
 

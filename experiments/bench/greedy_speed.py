@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from _cli import (
+    DEFAULT_SUITE,
     baseline_rows,
     check_outputs,
     make_parser,
@@ -40,8 +41,6 @@ from netlists.generate import generate
 from netlists.io import load_design
 from placer.algorithms.base import get_placer
 from placer.cost.proxy import evaluate
-
-DEFAULT_SUITE = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
 
 
 def _fine_grid_design(cells: int):  # type: ignore[no-untyped-def]

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from _cli import (
+    DEFAULT_SUITE,
     check_outputs,
     make_parser,
     name_list,
@@ -53,7 +54,6 @@ from placer.cost.proxy import evaluate
 from placer.leaderboard import load_runs, read_leaderboard_csv
 from placer.results import DB_NAME
 
-DEFAULT_SUITE = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
 TARGET = 0.30
 
 

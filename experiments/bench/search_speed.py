@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 from _cli import (
+    DEFAULT_SUITE,
     check_outputs,
     make_parser,
     name_list,
@@ -53,7 +54,6 @@ from placer.algorithms.legalize import legalize
 from placer.algorithms.local_search import AnnealSchedule, SearchState, anneal
 from placer.cost.incremental import IncrementalEvaluator
 
-DEFAULT_SUITE = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
 DEFAULT_DESIGNS = "ibm01,ibm06,ibm12,ibm17"
 REFINE_MOVES = {"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "mirror": 0.04, "region": 0.2}
 
