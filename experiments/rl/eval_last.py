@@ -14,24 +14,31 @@ import argparse
 import json
 from pathlib import Path
 
-from run_experiment import HERE, eval_policy, load_named
+import run_experiment  # noqa: F401 - first: it puts experiments/bench (_cli) on the path
+from _cli import make_parser, name_list, non_negative_int, positive_float, run
+from run_experiment import eval_policy, load_named
 
 
 def main() -> None:
     from placer.rl.inference import load_model
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser = make_parser(__doc__)
+    parser.add_argument("--out", type=Path, required=True,
+                        help="the experiment's folder (the recorded one: experiments/rl/results)")
     parser.add_argument("--design", help="default: the experiment's own (its results.json), else ibm01")
     parser.add_argument("--unseen", help="default: the experiment's own, else ariane133")
-    parser.add_argument("--variants", default="full,no_wiremask,no_graph")
-    parser.add_argument("--eval-budget-s", type=float, help="default: the experiment's own, else 60")
-    parser.add_argument("--seed", type=int, help="default: the experiment's own, else 0")
+    parser.add_argument("--variants", type=name_list, default=["full", "no_wiremask", "no_graph"],
+                        help="comma-separated variants (their runs/<variant>/last.zip)")
+    parser.add_argument("--eval-budget-s", type=positive_float,
+                        help="default: the experiment's own, else 60")
+    parser.add_argument("--seed", type=non_negative_int, help="default: the experiment's own, else 0")
     args = parser.parse_args()
+    if not args.out.is_dir():
+        parser.error(f"--out {args.out}: no such experiment folder")
     _take_the_experiments_settings(parser, args)
     rows = []
     designs = (("target", load_named(args.design)[0]), ("unseen", load_named(args.unseen)[0]))
-    for variant in args.variants.split(","):
+    for variant in args.variants:
         run = args.out / "runs" / variant
         if not (run / "last.zip").exists():
             print(f"{variant}: no last.zip, skipped")
@@ -71,4 +78,4 @@ def _take_the_experiments_settings(parser: argparse.ArgumentParser, args: argpar
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

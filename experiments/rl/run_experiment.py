@@ -10,12 +10,13 @@ on a design never seen in training (``--unseen``, default the built-in ariane133
 * ``random``: masked-random episodes through the same environment until the budget, best kept;
 * ``greedy`` and ``sa`` from the placer registry (``sa`` gets the budget).
 
-Outputs under ``--out`` (default ``experiments/rl/results``): ``runs/<variant>/`` (training
-runs, resumable), ``learning_curves.png``, ``table.md`` and ``results.json``.
+Outputs under ``--out`` (required; the recorded experiment is ``experiments/rl/results``):
+``runs/<variant>/`` (training runs, resumable), ``curves/`` (each run's curve and best record,
+small enough to commit), ``learning_curves.png``, ``table.md`` and ``results.json``.
 
 Full run (about 3 x 1 hour of training plus evaluation)::
 
-    nice python experiments/rl/run_experiment.py --minutes 60
+    nice python experiments/rl/run_experiment.py --minutes 60 --out experiments/rl/results
 
 Smoke run (a minute or two)::
 
@@ -29,18 +30,23 @@ import argparse
 import json
 import math
 import os
+import sys
 import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))  # the scripts' _cli
+from _cli import make_parser  # noqa: E402
 
 from envs.macro_placement import MacroPlacementEnv
 from netlists.model import Netlist, Placement
 from placer.cost.proxy import evaluate
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = Path(os.environ.get("PLACER_BENCHMARKS", "/work/shared/benchmarks"))
+#: the shared suite: $PLACER_BENCHMARKS, else ../shared/benchmarks beside the repository
+BENCHMARKS = Path(os.environ.get("PLACER_BENCHMARKS", HERE.parents[2] / "shared" / "benchmarks"))
 VARIANTS = {
     "full": {},
     "no_wiremask": {"use_wiremask": False},
@@ -60,7 +66,10 @@ def load_named(spec: str) -> tuple[Design, str | None]:
     if spec == "default":
         return default_design(), None
     if spec.startswith("generated:"):
-        return generate(24, 96, 48, seed=int(spec.split(":", 1)[1])), None
+        seed = spec.split(":", 1)[1]
+        if not seed.isdigit():
+            raise ValueError(f"design {spec!r}: expected generated:SEED with a whole SEED >= 0")
+        return generate(24, 96, 48, seed=int(seed)), None
     if spec == "ariane133":
         return load_builtin("ariane133"), None
     for suite in ("iccad04", "ng45"):
@@ -70,6 +79,11 @@ def load_named(spec: str) -> tuple[Design, str | None]:
             if not path.exists():
                 path = folder / "netlist.pb.txt.gz"
             return load_design(path), str(path)
+    if not Path(spec).exists():
+        raise ValueError(
+            f"design {spec!r}: not a file, nor default, generated:SEED, ariane133 or a design of "
+            f"{BENCHMARKS} (iccad04/ or ng45/)"
+        )
     return load_design(spec), spec
 
 
@@ -171,20 +185,13 @@ def plot_curves(runs: dict[str, Path], out: Path) -> None:
     plt.close(fig)
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """Argument errors as one line (``run_experiment.py: error: ...``), exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def main() -> None:
     from placer.rl.inference import load_model
     from placer.rl.train import TrainConfig, generated_designs, train
 
-    parser = _OneLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--design", default="ibm01")
-    parser.add_argument("--unseen", default="ariane133")
+    parser = make_parser(__doc__)  # errors in one line, defaults in --help
+    parser.add_argument("--design", default="ibm01", help="the target design (training and evaluation)")
+    parser.add_argument("--unseen", default="ariane133", help="the design never seen in training")
     parser.add_argument("--generated", type=int, default=0, help="extra synthetic training designs")
     parser.add_argument(
         "--extra",
@@ -197,11 +204,14 @@ def main() -> None:
     parser.add_argument(
         "--minutes", type=float, default=60.0, help="training wall time per variant"
     )
-    parser.add_argument("--eval-budget-s", type=float, default=60.0)
-    parser.add_argument("--variants", default="full,no_wiremask,no_graph")
-    parser.add_argument("--n-envs", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--eval-budget-s", type=float, default=60.0, help="seconds per method and design")
+    parser.add_argument("--variants", default="full,no_wiremask,no_graph", help="comma-separated variants to train")
+    parser.add_argument("--n-envs", type=int, default=2, help="training environments")
+    parser.add_argument("--seed", type=int, default=0, help="training and evaluation seed")
+    parser.add_argument(
+        "--out", type=Path, required=True,
+        help="the experiment's folder (required: the recorded one is experiments/rl/results)",
+    )  # fmt: skip
     parser.add_argument(
         "--table-only", action="store_true", help="rewrite table.md from results.json"
     )
@@ -304,6 +314,7 @@ def main() -> None:
         print(rows[-3:], flush=True)
 
     plot_curves(runs, args.out / "learning_curves.png")
+    keep_curves(runs, args.out)
     (args.out / "results.json").write_text(
         json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=2)
     )
@@ -354,13 +365,10 @@ def write_table(rows: list[dict[str, Any]], args: argparse.Namespace, path: Path
         }
         for r in sub:
             method = r["method"]
-            best = (
-                args.out / "runs" / method[3:-1] / "best.json"
-                if method.startswith("rl[") and method.endswith("]")
-                else None
-            )
-            if best is not None and best.exists():
-                method += f" (step {json.loads(best.read_text())['steps']})"
+            if method.startswith("rl[") and method.endswith("]"):
+                best = _best_record(args.out, method[3:-1])
+                if best is not None:
+                    method += f" (step {best['steps']})"
             lines.append(
                 f"| {r['design']} | {split} | {method} | {_cell(r.get('proxy_fd', math.nan))} | "
                 f"{_cell(r['proxy'])} | {_relative(r['proxy'], ref['random'])} | "
@@ -368,6 +376,27 @@ def write_table(rows: list[dict[str, Any]], args: argparse.Namespace, path: Path
                 f"{r['eval_s']:.1f} |"
             )
     path.write_text("\n".join(lines) + "\n")
+
+
+def _best_record(out: Path, variant: str) -> dict[str, Any] | None:
+    """A variant's ``best.json``: from its training run, else the copy kept in ``curves/`` (the
+    runs themselves are not committed)."""
+    for path in (out / "runs" / variant / "best.json", out / "curves" / f"{variant}_best.json"):
+        if path.exists():
+            return json.loads(path.read_text())
+    return None
+
+
+def keep_curves(runs: dict[str, Path], out: Path) -> None:
+    """Copy each run's ``curve.csv`` and ``best.json`` into ``out/curves/`` (as
+    ``<variant>.csv`` and ``<variant>_best.json``): small files to commit beside the table."""
+    import shutil
+
+    (out / "curves").mkdir(exist_ok=True)
+    for variant, run in runs.items():
+        for name, kept in (("curve.csv", f"{variant}.csv"), ("best.json", f"{variant}_best.json")):
+            if (run / name).exists():
+                shutil.copyfile(run / name, out / "curves" / kept)
 
 
 def rewrite_table(out: Path) -> None:
@@ -403,8 +432,6 @@ def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) 
 
 
 if __name__ == "__main__":
-    import sys
-
     from netlists.errors import NetlistError
     from placer.interrupts import sigterm_as_interrupt
 

@@ -15,32 +15,58 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from run_experiment import HERE, baseline_final, eval_policy, load_named
+import run_experiment  # noqa: F401 - first: it puts experiments/bench (_cli) on the path
+from _cli import make_parser, name_list, positive_float, run
+from run_experiment import baseline_final, eval_policy, load_named
+
+#: baselines the check can run (run_experiment.py's)
+METHODS = ("greedy", "random", "sa")
+
+
+def _names(text: str) -> list[str]:
+    """argparse type: comma-separated names, or none (an empty text)."""
+    return name_list(text) if text.strip() else []
+
+
+def _seeds(text: str) -> list[int]:
+    """argparse type: comma-separated whole seeds >= 0, at least one."""
+    try:
+        seeds = [int(s) for s in _names(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"expected seeds >= 0, at least one, got {text!r}")
+    return seeds
 
 
 def main() -> None:
     from placer.rl.inference import load_model
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--design", default="ariane133")
+    parser = make_parser(__doc__)
+    parser.add_argument("--out", type=Path, required=True,
+                        help="the experiment's folder (the recorded one: experiments/rl/results)")
+    parser.add_argument("--design", default="ariane133", help="the design to evaluate on")
     parser.add_argument("--split", default="unseen", help="label of the design in the table")
-    parser.add_argument("--seeds", default="1,2", help="comma-separated evaluation seeds")
-    parser.add_argument("--variants", default="full")
-    parser.add_argument("--methods", default="greedy", help="baselines: greedy, random, sa")
-    parser.add_argument("--eval-budget-s", type=float, default=60.0)
+    parser.add_argument("--seeds", type=_seeds, default=[1, 2], help="comma-separated evaluation seeds")
+    parser.add_argument("--variants", type=_names, default=["full"],
+                        help="comma-separated trained variants (their runs/<variant>), or ''")
+    parser.add_argument("--methods", type=_names, default=["greedy"],
+                        help=f"comma-separated baselines ({', '.join(METHODS)}), or ''")
+    parser.add_argument("--eval-budget-s", type=positive_float, default=60.0,
+                        help="seconds per method and seed")
     args = parser.parse_args()
-    try:
-        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-    except ValueError:
-        parser.error(f"--seeds takes comma-separated whole numbers, got {args.seeds!r}")
-    if not seeds:
-        parser.error("--seeds names no seed")
-    if not [v for v in args.variants.split(",") if v] + [m for m in args.methods.split(",") if m]:
+    seeds = args.seeds
+    if not args.variants + args.methods:
         parser.error("--variants and --methods name nothing to evaluate")
+    unknown = [m for m in args.methods if m not in METHODS]
+    if unknown:
+        parser.error(f"--methods: unknown {', '.join(map(repr, unknown))}; choose from {', '.join(METHODS)}")
+    missing = [v for v in args.variants if not (args.out / "runs" / v).is_dir()]
+    if missing:
+        parser.error(f"--variants: no training run {args.out / 'runs' / missing[0]}")
     design = load_named(args.design)[0]
     rows: list[dict[str, Any]] = []
-    for variant in [v for v in args.variants.split(",") if v]:
+    for variant in args.variants:
         run = args.out / "runs" / variant
         model = load_model(run, "cpu")
         for seed in seeds:
@@ -49,7 +75,7 @@ def main() -> None:
             )
             rows.append(row | {"seed": seed})
     env_kwargs = {"max_nodes": max(256, design[0].hard_macros.size)}
-    for method in [m for m in args.methods.split(",") if m]:
+    for method in args.methods:
         for seed in seeds:
             proxy = baseline_final(method, design, args.eval_budget_s, seed, env_kwargs)
             rows.append({"design": design[0].name, "method": method, "seed": seed, "proxy": proxy})
@@ -74,11 +100,11 @@ def write_summary(rows: list[dict[str, Any]], path: Path, budget_s: float) -> No
         values = {r["seed"]: r["proxy"] for r in rows if r["method"] == method}
         finite = [v for v in values.values() if math.isfinite(v)]
         mean = statistics.fmean(finite) if finite else math.nan
-        spread = statistics.stdev(finite) if len(finite) > 1 else math.nan
+        spread = f"{statistics.stdev(finite):.4f}" if len(finite) > 1 else "n/a (one seed)"
         cells = " | ".join(f"{values.get(s, math.nan):.4f}" for s in seeds)
-        lines.append(f"| {method} | {cells} | {mean:.4f} | {spread:.4f} |")
+        lines.append(f"| {method} | {cells} | {mean:.4f} | {spread} |")
     path.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

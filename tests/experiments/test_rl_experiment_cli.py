@@ -66,12 +66,48 @@ def test_a_finished_training_with_other_settings_is_not_reused(tmp_path: Path) -
     assert done.returncode == 2 and "was trained with other settings (minutes 5.0 -> 0.1)" in done.stderr, done.stderr
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--variants", "", "--methods", ""], "name nothing to evaluate"),  # an IndexError on rows[0]
-    (["--seeds", "a"], "--seeds takes comma-separated whole numbers"),
+@pytest.mark.parametrize(("script", "args", "message"), [
+    ("seed_check.py", ["--variants", "", "--methods", ""], "name nothing to evaluate"),  # an IndexError on rows[0]
+    ("seed_check.py", ["--seeds", "a"], "--seeds: expected comma-separated whole numbers"),
+    # a traceback, or a table made before the failure
+    ("seed_check.py", ["--methods", "foo", "--variants", ""], "--methods: unknown 'foo'"),
+    ("seed_check.py", ["--variants", "full"], "--variants: no training run"),
+    ("seed_check.py", ["--design", "nosuch", "--variants", ""], "design 'nosuch': not a file"),
+    ("seed_check.py", ["--eval-budget-s", "-1", "--variants", ""], "--eval-budget-s: must be > 0"),  # ran
+    ("eval_last.py", ["--eval-budget-s", "-5"], "--eval-budget-s: must be > 0"),  # ran
+    ("eval_last.py", ["--seed", "abc"], "--seed: expected a whole number"),
+    ("eval_last.py", ["--unseen", "nosuch"], "design 'nosuch': not a file"),
+    ("run_experiment.py", ["--design", "generated:x"], "expected generated:SEED"),
 ])
-def test_seed_check_refuses_an_empty_or_unreadable_request(args: list[str], message: str, tmp_path: Path) -> None:
-    seed_check = SCRIPT.parent / "seed_check.py"
-    done = subprocess.run([sys.executable, str(seed_check), *args, "--out", str(tmp_path / "out")],
+def test_the_helpers_refuse_bad_requests_in_one_line(script: str, args: list[str], message: str, tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    done = subprocess.run([sys.executable, str(SCRIPT.parent / script), *args, "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, timeout=120, cwd=SCRIPT.parent)
-    assert done.returncode == 2 and message in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and message in lines[0], done.stderr
+    assert not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("script", ["run_experiment.py", "eval_last.py", "seed_check.py"])
+def test_the_recorded_experiment_is_written_only_when_named(script: str, tmp_path: Path) -> None:
+    """Without --out they wrote into experiments/rl/results (a --table-only run dropped the
+    recorded table's step labels)."""
+    done = subprocess.run([sys.executable, str(SCRIPT.parent / script)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 2 and "required: --out" in done.stderr, done.stderr
+
+
+def test_table_only_reads_the_step_labels_from_the_kept_curves(tmp_path: Path) -> None:
+    """runs/ is not committed: the labels come from curves/<variant>_best.json."""
+    import json
+
+    out = tmp_path / "out"
+    (out / "curves").mkdir(parents=True)
+    row = {"design": "d", "split": "target", "method": "rl[full]", "proxy_fd": 1.0, "proxy": 0.9, "eval_s": 1.0}
+    args = {"minutes": "1.0", "design": "d", "extra": "", "generated": "0", "eval_budget_s": "1.0", "seed": "0"}
+    (out / "results.json").write_text(json.dumps({"args": args, "rows": [row]}))
+    (out / "curves" / "full_best.json").write_text(json.dumps({"proxy": 0.9, "steps": 34818}))
+    done = subprocess.run([sys.executable, str(SCRIPT), "--table-only", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "| rl[full] (step 34818) |" in (out / "table.md").read_text()
