@@ -85,6 +85,8 @@ def main() -> int:
         designs[f"synthetic {args.fine_grid}x{args.fine_grid} grid"] = lambda: _fine_grid_design(
             args.fine_grid
         )
+    if not designs:
+        raise ValueError("nothing to measure: --designs '' and --fine-grid 0")
 
     warm_netlist, warm_start = generate(8, 20, 8, seed=0)
     get_placer("greedy", fd=False).place(

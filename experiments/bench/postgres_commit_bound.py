@@ -129,6 +129,15 @@ def flush_rates(postgres_binary: str, seconds: int = 1) -> dict[str, float]:
     return rates
 
 
+def table_row(name: str, runs: list[float], base: float, rule: float) -> str:
+    """One configuration's Markdown row: mean, runs, spread (``n/a`` for one run: a spread of
+    0 would claim a steady disk), and the mean over the defaults' and the rule's."""
+    mean, spread = mean_and_spread(runs)
+    relative = f"{spread / mean:.2f}" if len(runs) > 1 else "n/a"
+    shown = ", ".join(f"{v:.0f}" for v in runs)
+    return f"| {name} | {mean:.0f} | {shown} | {relative} | {mean / base:.2f} | {mean / rule:.2f} |"
+
+
 def flush_table(samples: list[dict[str, float]]) -> list[str]:
     """Markdown rows: per sync method, median, lowest and highest flush latency over samples."""
     methods = [m for m in samples[0] if all(m in s for s in samples)] if samples else []
@@ -248,12 +257,7 @@ def main() -> None:
         "| configuration | mean tps | runs | sd / mean | x defaults | x rule of thumb |",
         "|---|---:|---|---:|---:|---:|",
     ]
-    for name, (mean, spread) in summary.items():
-        runs = ", ".join(f"{v:.0f}" for v in tps[name])
-        lines.append(
-            f"| {name} | {mean:.0f} | {runs} | {spread / mean:.2f} | {mean / base:.2f} | "
-            f"{mean / rule:.2f} |"
-        )
+    lines += [table_row(name, tps[name], base, rule) for name in summary]
     ceiling = max(summary[name][0] for name in unsafe) / rule
     best = max(durable, key=lambda name: summary[name][0])
     lines += [
@@ -279,16 +283,17 @@ def main() -> None:
             "defaults: delaying a commit to share its flush pays only where the delay is cheaper "
             "than the flushes it saves.",
         ]
-    lines += [
-        "",
-        "## The disk's flush latency",
-        "",
-        f"`pg_test_fsync -s 1`, {args.flush_samples} runs before and {args.flush_samples} after "
-        "the rounds: one 8 kB write and its flush per sync method (a durable commit waits for "
-        "at least one).",
-        "",
-        *flush_table(flushes),
-    ]
+    if args.flush_samples:
+        lines += [
+            "",
+            "## The disk's flush latency",
+            "",
+            f"`pg_test_fsync -s 1`, {args.flush_samples} runs before and {args.flush_samples} "
+            "after the rounds: one 8 kB write and its flush per sync method (a durable commit "
+            "waits for at least one).",
+            "",
+            *flush_table(flushes),
+        ]
     print_or_write(args.out, lines)
 
 

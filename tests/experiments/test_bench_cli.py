@@ -43,6 +43,7 @@ BAD = [
     ("budget_adherence.py", ["--budgets", "abc", "--out", "{out}/b.md"], "--budgets"),
     ("budget_adherence.py", ["--suite", "{suite}", "--methods", "foo", "--out", "{out}/b.md"], "--methods"),
     ("greedy_speed.py", ["--designs", "ibm01,,ibm10", "--out", "{out}/g.md"], "--designs"),
+    ("greedy_speed.py", ["--designs", "", "--fine-grid", "0", "--out", "{out}/g.md"], "--fine-grid 0"),  # an empty table
     ("greedy_speed.py", ["--baseline", "{suite}/none.json", "--out", "{out}/g.md"], "none.json"),
 ]
 
@@ -243,3 +244,10 @@ def test_index_bench_prints_by_default_and_a_written_table_names_its_command(tmp
     assert lines[0] == "# Learned index benchmark" and lines[1] == ""
     assert lines[2] == (f"Made by `python experiments/bench/index_bench.py {' '.join(small)} "
                         f"--out {tmp_path / 'out'}`.")
+
+
+def test_one_round_of_the_commit_bound_has_no_spread_to_report() -> None:
+    """--rounds 1 reported 'sd / mean 0.00' for every configuration, as if the disk were steady."""
+    bound = _bench_module("postgres_commit_bound")
+    assert bound.table_row("defaults", [3000.0], 3000.0, 2500.0) == "| defaults | 3000 | 3000 | n/a | 1.00 | 1.20 |"
+    assert bound.table_row("rule", [3000.0, 3300.0], 3000.0, 3150.0).split(" | ")[3] == "0.07"
