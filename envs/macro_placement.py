@@ -51,7 +51,8 @@ stacked at the canvas centre and its soft macros kept (so getting stuck costs mo
 design's placements do); ``info["infeasible"]`` names the macro and ``info["partial_cost"]``
 holds that cost (``cost`` and ``placement`` are only given for complete placements).
 
-``info`` at the end of a complete episode holds ``cost`` (the breakdown), ``placement`` (a
+``info`` at the end of a complete episode holds ``cost`` (the breakdown, ``proxy`` and
+``objective``, the weighted cost the reward is minus of), ``placement`` (a
 :class:`~netlists.model.Placement`, writable with :meth:`MacroPlacementEnv.write_plc`) and
 ``design``.
 
@@ -87,6 +88,8 @@ GRID_CHANNELS = ("occupancy", "footprint", "wiremask", "legal", "congestion", "c
 MACRO_FEATURES = 8
 DESIGN_FEATURES = 8
 NODE_FEATURES = 8
+#: the largest reward weight or ``density_weight`` taken
+MAX_WEIGHT = 1e6
 
 DesignLike = Netlist | tuple[Netlist, Placement] | str | Path
 DesignGenerator = Callable[[np.random.Generator], tuple[Netlist, Placement]]
@@ -187,6 +190,11 @@ def _check_settings(
             raise ValueError(f"{name} must be a finite number, got {value!r}")
     if weights[-1] < 0:  # a negative penalty would reward getting stuck
         raise ValueError(f"infeasible_penalty must be >= 0, got {weights[-1]!r}")
+    for name, value in zip(names[:-1], weights[:-1], strict=True):
+        # a negative weight rewards a worse cost (and can make getting stuck pay); past 1e6
+        # the cell scores and rewards overflow float32 (NaN in the observation)
+        if not 0 <= value <= MAX_WEIGHT:
+            raise ValueError(f"{name} must be from 0 to {MAX_WEIGHT:g}, got {value!r}")
     for name, value in zip(("dense_shaping", "use_wiremask", "soft_macros_placed"), flags, strict=True):
         if not isinstance(value, bool | np.bool_):
             raise ValueError(f"{name} must be True or False, got {value!r}")
@@ -207,11 +215,12 @@ class MacroPlacementEnv(gym.Env):
         max_edges: padded number of directed graph edges (default 4096; heaviest kept).
         grid: placing grid ``(cols, rows)``, or "auto" (:func:`auto_grid`) or "canvas".
         order: hard-macro order, "area" | "degree" | "file".
-        w_wl, w_den, w_cong, w_timing: reward weights (default the proxy: 1, 0.5, 0.5, 0).
+        w_wl, w_den, w_cong, w_timing: reward weights (default the proxy: 1, 0.5, 0.5, 0;
+            each from 0 to 1e6).
         dense_shaping: add the per-step wire-mask shaping reward (default False).
         use_wiremask: fill the wire-mask channel (False for the ablation; shapes unchanged).
         density_weight: weight of the covered soft-macro density in the wire-mask channel
-            (default 0.05, the ``greedy`` placer's; 0: the pure HPWL wire mask). On ariane133
+            (default 0.05, the ``greedy`` placer's; 0: the pure HPWL wire mask; at most 1e6). On ariane133
             the pure wire mask packs the SRAMs onto the soft-macro region (greedy without the
             term: 0.852 proxy, with it 0.778).
         soft_macros_placed: the wire mask and RUDY channels count soft-macro pins where the
@@ -510,10 +519,11 @@ class MacroPlacementEnv(gym.Env):
             terms["timing"] = timing_cost(static.netlist, placement).worst
         else:
             terms["timing"] = 0.0  # weighs nothing: not computed (info says None, not a 0 cost)
+        objective = float(sum(self.weights[k] * v for k, v in terms.items()))
         info["cost"] = {**terms, "timing": terms["timing"] if self.weights["timing"] != 0.0 else None,
-                        "proxy": cost.proxy, "hpwl": cost.hpwl}
+                        "proxy": cost.proxy, "hpwl": cost.hpwl, "objective": objective}
         info["placement"] = placement
-        return -float(sum(self.weights[k] * v for k, v in terms.items()))
+        return -objective
 
     def action_masks(self) -> np.ndarray:
         """Flat bool mask over the ``G * G`` actions (never all False while an episode runs)."""

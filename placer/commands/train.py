@@ -3,8 +3,9 @@
     placer train (--netlist FILE ... | --suite DIR | --generated N) --timesteps T
                  [--n-envs K] [--device auto|cpu|cuda] [--set KEY=VALUE ...] --out runs/NAME [--resume]
 
-Writes checkpoints (``last.zip``, ``checkpoints/``), the best evaluated placement
-(``best.zip``, ``best.plc``), ``curve.csv`` and TensorBoard logs under ``--out``. Ctrl-C saves
+Writes checkpoints (``last.zip``, ``checkpoints/``), the best evaluated placement by the
+objective trained on (``best.zip``, ``best.plc``; the proxy unless the reward weights are set),
+``curve.csv`` and TensorBoard logs under ``--out``. Ctrl-C saves
 a checkpoint at the last completed update; ``--resume`` continues from it (reading the run's
 ``config.json``; only ``--timesteps``, ``--device`` and ``--set time_limit_s`` may change), bit-identically to a run
 that was never stopped when the device stays the same.
@@ -129,7 +130,7 @@ def train_command(
         bool, typer.Option("--dense-shaping", help="per-step wire-mask reward")
     ] = False,
     w_timing: Annotated[
-        float | None, typer.Option("--w-timing", help="timing weight in the reward \\[default: 0]")
+        float | None, typer.Option("--w-timing", help="timing weight in the reward, 0 to 1e6 \\[default: 0]")
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="progress bar")] = True,
     settings: Annotated[

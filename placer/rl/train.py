@@ -8,7 +8,8 @@ Output folder layout (``out``)::
     last_state.pkl        what last.zip leaves out for an exact resume (generators, episodes in
                           progress; :mod:`placer.rl.resume`)
     checkpoints/step_N.zip
-    best.zip best.plc best.json   best deterministic evaluation so far (its placement as .plc)
+    best.zip best.plc best.json   best deterministic evaluation so far by the trained objective
+                                  (the weighted cost; its placement as .plc)
     curve.csv             steps, mean episode proxy of recent training episodes, eval proxy
     tb/                   TensorBoard logs (when tensorboard is installed)
 
@@ -43,7 +44,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
-from envs.macro_placement import MacroPlacementEnv
+from envs.macro_placement import MAX_WEIGHT, MacroPlacementEnv
 from netlists.digest import design_digest
 from netlists.model import Netlist, Placement
 from placer.device import resolve_device
@@ -151,7 +152,7 @@ class TrainConfig:
         number("gae_lambda", 0.0, 1.0)
         number("wiremask_prior", 0.0, 1e6)  # (float32 logits: 1e39 became -inf, then NaN)
         for name in ("density_weight", "w_wl", "w_den", "w_cong", "w_timing"):
-            number(name, -math.inf)
+            number(name, 0.0, MAX_WEIGHT)  # (negative: a worse cost rewarded; the env's range)
         if self.time_limit_s is not None:
             number("time_limit_s", 0.0, low_open=True)
         if self.order not in ("area", "degree", "file"):
@@ -300,13 +301,16 @@ class TrainingMonitor(BaseCallback):
         return _curve_number(path, rows[-1], 1) if rows and len(rows[-1]) > 1 else 0.0
 
     def _read_best(self) -> float:
+        """The best objective so far (runs from before the objective was recorded: their
+        proxy, by which they kept their best)."""
         path = self.out / "best.json"
         if not path.exists():
             return math.inf
-        proxy = _read_json(path).get("proxy")
-        if isinstance(proxy, bool) or not isinstance(proxy, int | float):
+        record = _read_json(path)
+        best = record.get("objective", record.get("proxy"))
+        if isinstance(best, bool) or not isinstance(best, int | float):
             raise ValueError(f"{path}: damaged (no proxy number); restore it or remove best.*")
-        return float(proxy)
+        return float(best)
 
     def _on_training_start(self) -> None:
         n = self.num_timesteps
@@ -355,18 +359,21 @@ class TrainingMonitor(BaseCallback):
         return not (limit is not None and time.perf_counter() - self._started > limit)
 
     def evaluate(self) -> float:
-        """Deterministic episode on the evaluation design; keeps the best placement."""
+        """Deterministic episode on the evaluation design; keeps the best placement by the
+        objective trained on (the weighted cost: the proxy under the default weights)."""
         self.last_eval_step = self.num_timesteps
         result = run_episode(self.model, self.eval_env, deterministic=True, seed=self.config.seed)
         proxy = result["cost"]["proxy"] if "cost" in result else math.inf
+        objective = result["cost"]["objective"] if "cost" in result else math.inf
         self.logger.record("eval/proxy", proxy)
         mean = float(np.mean(self.recent_proxy)) if self.recent_proxy else math.nan
         self._append_curve(mean, proxy)
-        if proxy < self.best:
-            self.best = proxy
+        if objective < self.best:
+            self.best = objective
             _save_model(self.model, self.out / "best.zip")
             self.eval_env.write_plc(self.out / "best.plc", result["placement"])
-            _write_json(self.out / "best.json", {"proxy": proxy, "steps": self.num_timesteps, "cost": result["cost"], "design": result["design"]})
+            _write_json(self.out / "best.json", {"proxy": proxy, "objective": objective, "steps": self.num_timesteps,
+                                                 "cost": result["cost"], "design": result["design"]})
         return proxy
 
     def _append_curve(self, mean_proxy: float, eval_proxy: float) -> None:

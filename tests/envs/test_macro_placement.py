@@ -330,6 +330,8 @@ def test_actions_outside_the_space_are_refused_and_episodes_end_for_good(design)
         ({"fd_iterations": -1}, "fd_iterations must be None or"),
         ({"dense_shaping": "no"}, "dense_shaping must be True or False"),
         ({"infeasible_penalty": -1.0}, "infeasible_penalty must be >= 0"),  # (rewarded getting stuck)
+        ({"w_timing": -5.0}, "w_timing must be from 0 to 1e"),  # worse timing earned +5.8
+        ({"density_weight": 1e308}, "density_weight must be from 0 to 1e"),  # NaN in the grid channel
     ],
 )
 def test_bad_settings_are_refused_at_construction(setting, message):
@@ -542,3 +544,18 @@ def test_a_failed_reset_leaves_no_old_episode_to_step() -> None:
         env.reset(seed=1)
     with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
         env.step(0)
+
+
+def test_the_final_info_names_the_objective_the_reward_is_minus_of():
+    netlist, placement = generate(3, 6, 4, seed=1)
+    env = MacroPlacementEnv((netlist, placement), max_grid=16, max_nodes=4, max_edges=8,
+                            soft_placement="keep", w_timing=1.0, w_cong=0.25)
+    env.reset(seed=0)
+    done, reward, info = False, 0.0, {}
+    while not done:
+        _, reward, terminated, truncated, info = env.step(int(np.flatnonzero(env.action_masks())[0]))
+        done = terminated or truncated
+    cost = info["cost"]
+    assert cost["objective"] == -reward
+    expected = cost["wirelength"] + 0.5 * cost["density"] + 0.25 * cost["congestion"] + cost["timing"]
+    assert cost["objective"] == pytest.approx(expected, rel=1e-12)

@@ -200,6 +200,8 @@ def test_train_cli_set_converts_and_validates_settings() -> None:
         ({"max_edges": 0}, "max_edges must be a whole number >= 1"),  # SB3 cannot batch (2, 0)
         ({"order": "bogus"}, "order must be 'area', 'degree' or 'file'"),
         ({"wiremask_prior": 1e39}, r"wiremask_prior must be a finite number in \[0, 1e\+06\]"),  # NaN logits
+        ({"w_timing": -1.0}, r"w_timing must be a finite number in \[0, 1e\+06\]"),  # rewarded worse timing
+        ({"density_weight": 1e308}, r"density_weight must be a finite number in \[0, 1e\+06\]"),  # NaN grid
     ],
 )
 def test_bad_settings_are_refused_before_anything_is_written(tmp_path, tiny_design, setting, message):
@@ -735,3 +737,26 @@ def test_the_rl_placers_device_is_checked_with_its_options(trained_run, device):
         placer = get_placer("rl", model=str(out), device="cuda")  # a batch may run elsewhere
         with pytest.raises(ValueError, match="CUDA is not available"):
             placer.place(netlist, placement, 10, seed=0)
+
+
+def test_the_best_checkpoint_is_kept_by_the_objective_trained_on(tiny_design, tmp_path, monkeypatch):
+    """best.zip followed the plain proxy also when training weighed timing: a placement with a
+    lower proxy but a higher weighted cost replaced the better one."""
+    episodes = iter([
+        {"cost": {"proxy": 0.95, "objective": 1.50}, "placement": tiny_design[1], "design": "d"},
+        {"cost": {"proxy": 0.80, "objective": 1.60}, "placement": tiny_design[1], "design": "d"},
+    ])  # fmt: skip
+    monkeypatch.setattr(train_module, "run_episode", lambda *a, **k: next(episodes))
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, w_timing=1.0, **TINY)
+    monitor = train_module.TrainingMonitor(cfg, tiny_design, [])
+    from stable_baselines3.common.logger import Logger
+
+    monitor.model = type("M", (), {"num_timesteps": 0, "logger": Logger(None, [])})()
+    monkeypatch.setattr(train_module, "_save_model", lambda model, path: path.write_text("model"))
+    monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement: path.write_text("plc"))
+    (tmp_path / "run").mkdir()
+    monitor.evaluate()
+    monitor.evaluate()
+    best = json.loads((tmp_path / "run" / "best.json").read_text())
+    assert (best["proxy"], best["objective"]) == (0.95, 1.50)
+    assert train_module.TrainingMonitor(cfg, tiny_design, [])._read_best() == 1.50
