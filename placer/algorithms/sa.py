@@ -22,7 +22,9 @@ from placer.algorithms.local_search import MOVES, AnnealSchedule, SearchState, a
 
 def soft_macro_step(deadline: Deadline):  # type: ignore[no-untyped-def]
     """A hook that re-places the soft macros by the force-directed placer (if installed),
-    within what is left of ``deadline``."""
+    within what is left of ``deadline``, and keeps the result only where it lowers the proxy
+    (a worse one, kept, left the anneal above its start for good: ibm01 at 20 s ended at its
+    initial 1.0177, with this rule at 1.0056)."""
     try:
         from placer.algorithms.fd import place_soft_macros
     except ImportError:  # pragma: no cover - fd ships with the package
@@ -35,9 +37,14 @@ def soft_macro_step(deadline: Deadline):  # type: ignore[no-untyped-def]
         seed = int(state.rng.integers(2**31))
         new = place_soft_macros(state.netlist, state.placement, seed=seed, budget_s=budget)
         soft = state.soft
+        before_x, before_y, before = state.placement.x[soft], state.placement.y[soft], state.ev.cost.proxy
         state.ev.placement.x[soft] = new.x[soft]
         state.ev.placement.y[soft] = new.y[soft]
         state.ev.resync()
+        if state.ev.cost.proxy > before:  # kept only where it helps: a worse soft placement
+            state.ev.placement.x[soft] = before_x  # left the anneal above its start for good
+            state.ev.placement.y[soft] = before_y
+            state.ev.resync()
 
     return hook
 
@@ -51,7 +58,8 @@ class SimulatedAnnealing(Placer):
         start_factor: initial temperature as a multiple of the mean uphill delta (0.1: hot
             enough to climb out of the start, cool enough to end below it within minutes).
         final_ratio: final / initial temperature (1e-3).
-        fd_every: fraction of the run between force-directed soft-macro steps (0.1; 0 = never).
+        fd_every: fraction of the run between force-directed soft-macro steps (0.1; 0 = never);
+            a step's soft placement is kept only where it lowers the proxy.
         max_steps: stop after this many proposals (None: run to the budget); makes a run
             reproducible for a seed.
     """
