@@ -1,9 +1,11 @@
-"""``kill`` (SIGTERM) treated like Ctrl-C, so long jobs clean up and keep what they finished.
+"""``kill`` (SIGTERM) and a closed terminal (SIGHUP) treated like Ctrl-C, so long jobs clean up
+and keep what they finished.
 
-Python's default SIGTERM handling ends the process at once: no ``finally`` block, no context
-manager exit. A batch would lose its workers' bookkeeping and a tuning run would leave its
-throwaway database server running. Inside :func:`sigterm_as_interrupt`, SIGTERM raises
-``KeyboardInterrupt`` instead, which the long jobs already handle like Ctrl-C.
+Python's default SIGTERM and SIGHUP handling ends the process at once: no ``finally`` block, no
+context manager exit. A batch would lose its workers' bookkeeping and a tuning run would leave
+its throwaway database server's files behind. Inside :func:`sigterm_as_interrupt`, both raise
+``KeyboardInterrupt`` instead, which the long jobs already handle like Ctrl-C. SIGHUP is left
+alone where it is ignored (a job started with ``nohup`` keeps running when its terminal closes).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from contextlib import contextmanager
 
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM raises ``KeyboardInterrupt`` (main thread only; elsewhere a
-    no-op, since Python delivers signals to the main thread); the previous handler returns
-    afterwards."""
+    """Within the block, SIGTERM and SIGHUP (unless ignored) raise ``KeyboardInterrupt`` (main
+    thread only; elsewhere a no-op, since Python delivers signals to the main thread); the
+    previous handlers return afterwards."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -26,16 +28,26 @@ def sigterm_as_interrupt() -> Iterator[None]:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {signum: signal.signal(signum, interrupt) for signum in _stopping_signals()}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _stopping_signals() -> list[int]:
+    """SIGTERM, and SIGHUP unless it is ignored (``nohup``) or absent (Windows)."""
+    found = [signal.SIGTERM]
+    hangup = getattr(signal, "SIGHUP", None)
+    if hangup is not None and signal.getsignal(hangup) is not signal.SIG_IGN:
+        found.append(hangup)
+    return found
 
 
 @contextmanager
 def interrupts_deferred() -> Iterator[None]:
-    """Within the block, Ctrl-C (SIGINT) and SIGTERM wait: each is delivered again, to the
+    """Within the block, Ctrl-C (SIGINT), SIGTERM and SIGHUP wait: each is delivered again, to the
     handlers in place before, when the block ends. For short bookkeeping that must not stop
     half done (a result committed but not yet counted). Main thread only; elsewhere a no-op."""
     if threading.current_thread() is not threading.main_thread():
@@ -46,7 +58,7 @@ def interrupts_deferred() -> Iterator[None]:
     def hold(signum: int, frame: object) -> None:
         caught.append(signum)
 
-    previous = {signum: signal.signal(signum, hold) for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous = {signum: signal.signal(signum, hold) for signum in (signal.SIGINT, *_stopping_signals())}
     try:
         yield
     finally:
