@@ -335,10 +335,9 @@ class PostgresServer:
 
     def _log_tail(self) -> str:
         try:
-            lines = self.log.read_text(errors="replace").strip().splitlines()
+            return error_summary(self.log.read_text(errors="replace"))
         except OSError:
             return ""
-        return " | ".join(line for line in lines[-3:])
 
     def _cleanup(self) -> None:
         """Stop the server (immediate shutdown for a throwaway copy; a fast one, with its
@@ -377,6 +376,19 @@ class PostgresServer:
         )
 
 
+_SEVERE = re.compile(r"\b(?:PANIC|FATAL|ERROR|HINT|DETAIL|error|No space left)\b")
+
+
+def error_summary(text: str, lines: int = 3) -> str:
+    """One line of what a PostgreSQL tool's output says went wrong: its last ``lines`` lines
+    naming an error (PANIC, FATAL, ERROR with their HINT / DETAIL), else its last lines. The
+    plain tail could be NOTICE chatter, the real cause cut off above it ("disk full" lost
+    behind "... does not exist, skipping")."""
+    found = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    severe = [line for line in found if _SEVERE.search(line)]
+    return " | ".join((severe or found)[-lines:])[-500:]
+
+
 def parse_tps(output: str) -> float:
     """The tps figure pgbench prints (excluding connection time)."""
     match = re.search(r"tps = ([0-9.]+) \((?:without|excluding)", output) or re.search(
@@ -387,8 +399,11 @@ def parse_tps(output: str) -> float:
     return float(match.group(1))
 
 
-#: Disk taken by pgbench's tables per unit of scale (scale 10 is about 160 MB with its WAL).
-BYTES_PER_SCALE = 16_000_000
+#: Disk a cluster takes per unit of pgbench scale, and besides it (catalogs, WAL segments), with
+#: room for the WAL a trial writes: measured, a template and one trial copy took 139 MB at
+#: scale 1 and 633 MB at scale 10 (about 27 MB per unit and 42 MB besides, each cluster).
+BYTES_PER_SCALE = 32_000_000
+BYTES_PER_CLUSTER = 64_000_000
 
 
 class PostgresBackend:
@@ -434,14 +449,15 @@ class PostgresBackend:
         self._root = make_scratch(SCRATCH_PREFIX)  # removed with the backend
         root = Path(self._root.name)
         root.chmod(0o755)
-        needed = 2 * self.scale * BYTES_PER_SCALE  # the template and one trial copy
+        cluster = BYTES_PER_CLUSTER + self.scale * BYTES_PER_SCALE
+        needed = 2 * cluster  # the template and one trial copy
         free = shutil.disk_usage(root).free
         if needed > free:
             self._root.cleanup()
             raise ValueError(
-                f"pgbench scale {self.scale} needs about {needed / 1e9:.1f} GB of disk (a "
-                f"{self.scale * BYTES_PER_SCALE / 1e9:.1f} GB database and a copy per trial), "
-                f"but {root.parent} has {free / 1e9:.1f} GB free"
+                f"pgbench scale {self.scale} needs about {needed / 1e9:.2f} GB of disk (a "
+                f"{cluster / 1e9:.2f} GB cluster and a copy per trial), "
+                f"but {root.parent} has {free / 1e9:.2f} GB free"
             )
         self._template: Path | None = None
 
@@ -489,14 +505,14 @@ class PostgresBackend:
             ]
         )
         if created.returncode != 0:
-            raise RuntimeError(f"initdb failed: {created.stderr.strip()[-500:]}")
+            raise RuntimeError(f"initdb failed: {error_summary(created.stderr)}")
         with PostgresServer(self.binaries, self.run_as, data, remove=False) as server:
             loaded = server.pgbench(  # ~16 MB per scale unit: large scales load for a while
                 ["-U", "postgres", "-i", "-q", "-s", str(self.scale)],
                 timeout=max(600.0, 2.0 * self.scale),
             )
             if loaded.returncode != 0:
-                raise RuntimeError(f"pgbench -i failed: {loaded.stderr.strip()[-500:]}")
+                raise RuntimeError(f"pgbench -i failed: {error_summary(loaded.stderr)}")
         return data
 
     def _workload_args(self) -> list[str]:
@@ -569,7 +585,7 @@ class PostgresBackend:
                         timeout=seconds * 10 + 60,
                     )
                     if ran.returncode != 0:
-                        raise RuntimeError(f"pgbench failed: {ran.stderr.strip()[-500:]}")
+                        raise RuntimeError(f"pgbench failed: {error_summary(ran.stderr)}")
                     if window or not self.warmup_s:
                         samples.append(parse_tps(ran.stdout))
         except Exception as error:

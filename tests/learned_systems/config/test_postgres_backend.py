@@ -373,3 +373,29 @@ def test_the_memory_rule_of_thumb_follows_a_container_limit(tmp_path, monkeypatc
     limit.write_text("max\n")  # no limit: the machine's memory
     host = postgres_backend.os.sysconf("SC_PAGE_SIZE") * postgres_backend.os.sysconf("SC_PHYS_PAGES")
     assert postgres_space().rule_of_thumb["shared_buffers"] == max(host // 2**20 // 4, 16)
+
+
+def test_a_tools_error_summary_keeps_the_cause_not_the_notices_after_it():
+    """A disk-full template build reported 'pgbench -i failed: ist, skipping' (the tail of a
+    NOTICE), the PANIC naming the full disk cut off above it."""
+    from learned_systems.config.postgres_backend import error_summary
+
+    stderr = (
+        'NOTICE:  table "pgbench_branches" does not exist, skipping\n'
+        'PANIC:  could not write to file "pg_wal/xlogtemp.1159": No space left on device\n'
+        "pgbench: error: connection to server lost\n"
+        + 'NOTICE:  table "pgbench_history" does not exist, skipping\n' * 20
+    )
+    summary = error_summary(stderr)
+    assert "No space left on device" in summary and "\n" not in summary
+    assert "skipping" not in summary
+    assert error_summary("only chatter\nlast line\n") == "only chatter | last line"
+
+
+def test_the_disk_check_counts_each_clusters_own_files():
+    """2 x scale x 16 MB (32 MB at scale 1) let runs start on disks too small for the 139 MB a
+    template and one trial copy took at scale 1."""
+    needed = 2 * (postgres_backend.BYTES_PER_CLUSTER + 1 * postgres_backend.BYTES_PER_SCALE)
+    assert needed >= 139e6 * 1.2
+    needed_10 = 2 * (postgres_backend.BYTES_PER_CLUSTER + 10 * postgres_backend.BYTES_PER_SCALE)
+    assert needed_10 >= 633e6 * 1.2
