@@ -21,7 +21,8 @@ experiments/results`` (the recorded tables also used ``--validate-repeats 8`` fo
 ``--duration 2 --repeats 2 --validate-repeats 6`` for PostgreSQL); or two
 workload groups at once (one per core), the second with ``--out DIR``, then ``--merge DIR``.
 ``--workloads A B`` re-runs those workloads and keeps the others' records from the existing
-results file (listed with the settings they were measured with).
+results file (listed with the settings they were measured with). ``--recheck FILE.json``
+measures a recorded file's best configurations again next to the rule of thumb, on today's code.
 """
 
 from __future__ import annotations
@@ -334,6 +335,57 @@ def markdown(records: list[dict], meta: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def recheck(system: str, recorded: Path, workloads: list[str] | None, rounds: int, out: Path) -> None:
+    """Measure a recorded results file's best configurations again next to the rule of thumb
+    (interleaved, ``rounds`` rounds, each workload with the settings it was recorded with), on
+    today's code and machine; write ``config_tuning_<system>_recheck.md`` into ``out``."""
+    try:
+        records = json.loads(recorded.read_text())["workloads"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"--recheck {recorded}: not this script's results .json ({exc})") from None
+    chosen = [r for r in records if r.get("validation", {}).get("ok")
+              and (workloads is None or r["workload"] in workloads)]
+    if not chosen:
+        raise ValueError(f"--recheck {recorded}: no re-measured best configuration for {workloads or 'any workload'}")
+    lines = [
+        f"# Knob tuning benchmark: {system}, recorded bests measured again",
+        "",
+        f"Each workload's best configuration from `{recorded.name}` measured again next to the "
+        f"rule of thumb, {rounds} interleaved rounds, with the settings it was recorded with.",
+        "",
+        "| workload | best found by | recorded x rule | again x rule | again: best ops/s | again: rule ops/s |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    with tempfile.TemporaryDirectory(prefix="bench-templates-") as templates:
+        for record in chosen:
+            meta = record.get("meta", {})
+            backend = make_backend(
+                system, record["workload"], rows=meta.get("rows"), duration_s=meta.get("duration", 0.15),
+                repeats=meta.get("repeats", 3), template_dir=templates if system == "sqlite" else None,
+                seed=0, min_transactions=meta.get("min_transactions") or DEFAULT_MIN_TRANSACTIONS,
+            )  # fmt: skip
+            try:
+                objective = ConfigObjective(backend)
+                validation = record["validation"]
+                print(f"[config_bench] recheck {record['workload']}", flush=True)
+                again = _validate(
+                    objective, [(validation["best_found_by"], validation["best_config"])],
+                    objective.space.validate(objective.space.rule_of_thumb), rounds,
+                )  # fmt: skip
+            finally:
+                backend.close()
+            if not again["ok"]:
+                lines.append(f"| {record['workload']} | {validation['best_found_by']} | "
+                             f"{validation['ratio']:.2f} | failed | - | - |")
+                continue
+            lines.append(
+                f"| {record['workload']} | {validation['best_found_by']} | {validation['ratio']:.2f} | "
+                f"{again['ratio']:.2f} | {again['best_mean']:.0f} | {again['rule_mean']:.0f} |"
+            )
+    write_results({out / f"config_tuning_{system}_recheck.md": "\n".join(lines) + "\n"})
+    print("\n".join(lines))
+
+
 def merge_runs(system: str, folders: list[Path], out: Path) -> None:
     """Merge the workload records of other runs' results into ``out`` (theirs replace ours)."""
     json_path = out / f"config_tuning_{system}.json"
@@ -442,7 +494,17 @@ def parse_args() -> argparse.Namespace:
         "--out, e.g. after running two workload groups at once, one per core (default: run "
         "the benchmark)",
     )
+    parser.add_argument(
+        "--recheck",
+        type=Path,
+        default=None,
+        help="only measure the best configurations recorded in this results .json again next "
+        "to the rule of thumb (--validate-repeats rounds; --workloads to choose), writing "
+        "config_tuning_SYSTEM_recheck.md into --out",
+    )
     args = parser.parse_args()
+    if args.recheck is not None and args.merge:
+        parser.error("--recheck and --merge: choose one")
     if args.merge:
         for folder in args.merge:
             if not (folder / f"config_tuning_{args.system}.json").is_file():
@@ -475,6 +537,9 @@ def main() -> None:
     args = parse_args()
     if args.merge:
         merge_runs(args.system, args.merge, args.out)
+        return
+    if args.recheck is not None:
+        recheck(args.system, args.recheck, args.workloads, args.validate_repeats, args.out)
         return
     workloads = args.workloads or (
         SQLITE_WORKLOADS if args.system == "sqlite" else POSTGRES_WORKLOADS

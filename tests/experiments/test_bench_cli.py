@@ -37,6 +37,7 @@ BAD = [
     ("config_tuning_bench.py", ["--workloads", "bogus", "--out", "{out}"], "--workloads"),
     ("config_tuning_bench.py", ["--seeds", "4294967296", "--out", "{out}"], "--seeds"),  # Optuna's limit
     ("config_tuning_bench.py", ["--trials", "1"], "--out"),  # it wrote into the recorded results
+    ("config_tuning_bench.py", ["--recheck", "{suite}/none.json", "--out", "{out}"], "--recheck"),
     ("postgres_commit_bound.py", ["--duration", "-1", "--out", "{out}/p.md"], "--duration"),
     ("postgres_commit_bound.py", ["--clients", "0", "--out", "{out}/p.md"], "--clients"),
     ("budget_adherence.py", ["--designs", "ibm01,ibm01", "--out", "{out}/b.md"], "--designs"),
