@@ -335,6 +335,11 @@ def markdown(records: list[dict], meta: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _rate(value: float) -> str:
+    """A throughput for a table: whole numbers, three significant digits below 100."""
+    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def recheck(system: str, recorded: Path, workloads: list[str] | None, rounds: int, out: Path) -> None:
     """Measure a recorded results file's best configurations again next to the rule of thumb
     (interleaved, ``rounds`` rounds, each workload with the settings it was recorded with), on
@@ -380,7 +385,7 @@ def recheck(system: str, recorded: Path, workloads: list[str] | None, rounds: in
                 continue
             lines.append(
                 f"| {record['workload']} | {validation['best_found_by']} | {validation['ratio']:.2f} | "
-                f"{again['ratio']:.2f} | {again['best_mean']:.0f} | {again['rule_mean']:.0f} |"
+                f"{again['ratio']:.2f} | {_rate(again['best_mean'])} | {_rate(again['rule_mean'])} |"
             )
     write_results({out / f"config_tuning_{system}_recheck.md": "\n".join(lines) + "\n"})
     print("\n".join(lines))
