@@ -22,14 +22,19 @@ POLICY_INPUTS = frozenset({"grid", "graph_nodes", "graph_edges"})
 
 def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | None = None) -> Any:
     """A MaskablePPO model from ``path`` (a ``.zip``, or a run folder: its best.zip, else
-    last.zip); ``tensorboard_log`` for a model that goes on training.
+    last.zip) on ``device`` (auto, cpu, cuda, cuda:N; see :func:`placer.device.resolve_device`);
+    ``tensorboard_log`` for a model that goes on training.
 
     Raises:
         FileNotFoundError: no model there.
-        ValueError: the file is no placement policy (damaged, foreign), naming it.
+        ValueError: the file is no placement policy (damaged, foreign), naming it; a device
+            this machine lacks.
     """
     from sb3_contrib import MaskablePPO
 
+    from placer.device import resolve_device
+
+    device = resolve_device(device)  # "cuda" where there is none: refused, not loaded on the CPU
     p = Path(path)
     if p.is_dir():
         p = p / "best.zip" if (p / "best.zip").exists() else p / "last.zip"
@@ -73,8 +78,12 @@ def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path
     elif note is not None:
         note("the model carries no environment options and no env_kwargs.json of its run was found "
              "beside it: placed with the environment defaults (order, wire mask, density weight)")
-    kwargs.update(sizes)
+    clashing = {k: v for k, v in overrides.items() if k in sizes and v != sizes[k]}
+    if clashing:  # the model's network takes inputs of its own sizes only
+        name, value = next(iter(clashing.items()))
+        raise ValueError(f"{name}={value!r}: the model was trained with {name}={sizes[name]}")
     kwargs.update(overrides)
+    kwargs.update(sizes)
     if isinstance(kwargs.get("grid"), list):
         kwargs["grid"] = tuple(kwargs["grid"])
     try:

@@ -760,3 +760,19 @@ def test_the_best_checkpoint_is_kept_by_the_objective_trained_on(tiny_design, tm
     best = json.loads((tmp_path / "run" / "best.json").read_text())
     assert (best["proxy"], best["objective"]) == (0.95, 1.50)
     assert train_module.TrainingMonitor(cfg, tiny_design, [])._read_best() == 1.50
+
+
+def test_loading_on_a_missing_device_or_resizing_a_models_env_is_refused(trained_run, tiny_design):
+    """load_model(..., "cuda") without CUDA loaded on the CPU without a word; env_for_model let
+    max_nodes=32 replace a 16-node model's size (SB3's shape error came at the first step)."""
+    from placer.rl.inference import env_for_model, load_model
+
+    _, out = trained_run
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            load_model(out, "cuda")
+    model = load_model(out, "cpu")
+    netlist, placement = tiny_design
+    with pytest.raises(ValueError, match=r"max_nodes=32: the model was trained with max_nodes=8"):
+        env_for_model(model, netlist, placement, None, max_nodes=32)
+    assert env_for_model(model, netlist, placement, None, max_nodes=8).max_nodes == 8  # its own size
