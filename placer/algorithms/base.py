@@ -159,8 +159,10 @@ class Placer(ABC):
             if progress is not None:
                 progress(Progress.noting(f"{self.name}'s placement could not be legalised "
                                          f"({failure}); kept the given one"))  # fmt: skip
-        if progress is not None:
-            progress(Progress(1.0, None, "done"))
+        if progress is not None:  # the cost delivered: a method's last report may predate
+            from placer.cost.proxy import evaluate  # legalisation (analytical's overlaps)
+
+            progress(Progress(1.0, evaluate(netlist, result).proxy, "done"))
         return result
 
     @abstractmethod

@@ -198,7 +198,9 @@ class GlobalRefine(Placer):
 
     Options: those of ``refine``, plus
         global_share: at most this fraction of the budget for the global placement (0.25; it
-            usually stops earlier, when its density overflow is low).
+            usually stops earlier, when its density overflow is low). With ``max_steps`` (a
+            reproducible run) the global placement is not cut by this share but runs to its own
+            end (its iterations or convergence), the whole budget still capping it.
         analytical: options of the ``analytical`` stage (a dict; default its own defaults).
     """
 
@@ -220,8 +222,10 @@ class GlobalRefine(Placer):
         deadline = Deadline(budget_s)
         share = float(self.options.get("global_share", 0.25))
         stage = get_placer("analytical", **dict(self.options.get("analytical") or {}))  # null: none
+        # cut by the clock, the stage's length (and then the whole run) would vary run to run
+        stage_budget = budget_s if self.options.get("max_steps") is not None else budget_s * share
         spread = stage.place(
-            netlist, placement, budget_s * share, seed, _rescaled(progress, 0.0, share)
+            netlist, placement, stage_budget, seed, _rescaled(progress, 0.0, share)
         )
         starts = {"given": legalize(netlist, placement), "analytical": spread}  # both legal
         costs = {name: evaluate(netlist, start).proxy for name, start in starts.items()}
