@@ -112,11 +112,12 @@ def cdf_sketch(keys: np.ndarray, points: int = 32) -> np.ndarray:
     sketch = np.zeros(points + 2, dtype=np.float32)
     if keys.size == 0:
         return sketch
-    low, high = float(keys[0]), float(keys[-1])
-    picks = keys[np.round(np.linspace(0, keys.size - 1, points)).astype(np.int64)].astype(
-        np.float64
-    )
-    sketch[:points] = (picks - low) / (high - low) if high > low else 0.0
+    picks = keys[np.round(np.linspace(0, keys.size - 1, points)).astype(np.int64)]
+    # offsets from the smallest key taken in integers first: keys near 2**63 are 2048 apart as
+    # float64, so converting them first flattened a 1000-wide key range to all zeros
+    span = float(keys[-1] - keys[0])
+    offsets = (picks - keys[0]).astype(np.float64)
+    sketch[:points] = offsets / span if span > 0 else 0.0
     sketch[points] = (
         1.0 - np.count_nonzero(np.diff(keys)) / max(keys.size - 1, 1) if keys.size > 1 else 0.0
     )

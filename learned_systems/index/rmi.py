@@ -138,18 +138,23 @@ class RMIIndex:
             return np.zeros(queries.size, dtype=np.int64)
         return in_batches(self._lookup_batch, queries)
 
-    def _lookup_batch(self, queries: np.ndarray) -> np.ndarray:
-        """:meth:`lookup` of one cache-sized slice (adds its repairs to ``fallbacks``)."""
+    def windows(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each query's last-mile window ``(start, length)``: its leaf's prediction widened by
+        the leaf's error bounds, clipped to the keys (non-empty keys, uint64 queries)."""
         n = self.keys.size
         unit = self._normalise(queries)
-        leaves = self._leaf_of(unit)
-        rows = self._leaf_params[leaves]
+        rows = self._leaf_params[self._leaf_of(unit)]
         predicted = unit * rows[:, 0] + rows[:, 1]
         np.clip(predicted + 0.5, 0, n, out=predicted)
         centre = predicted.astype(np.int64)
         start = np.clip(centre - rows[:, 2].astype(np.int64), 0, n - 1)
         stop = np.clip(centre + rows[:, 3].astype(np.int64) + 1, 1, n)
-        length = np.maximum(stop - start, 1)
+        return start, np.maximum(stop - start, 1)
+
+    def _lookup_batch(self, queries: np.ndarray) -> np.ndarray:
+        """:meth:`lookup` of one cache-sized slice (adds its repairs to ``fallbacks``)."""
+        n = self.keys.size
+        start, length = self.windows(queries)
         positions = bounded_lower_bound(self.keys, queries, start, length)
         # Verify: keys[pos - 1] < q <= keys[pos]; repair the (rare) misses with a full search.
         below_ok = (positions == 0) | (self.keys.take(np.maximum(positions - 1, 0)) < queries)

@@ -1,0 +1,16 @@
+"""The CDF sketch agents observe: exact for keys anywhere in the uint64 range."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from learned_systems.datasets import cdf_sketch
+
+
+def test_the_sketch_of_large_close_keys_keeps_their_shape():
+    """Keys converted to float64 before subtracting the smallest: 2**63 + [0, 999] gave all zeros."""
+    keys = np.uint64(2**63) + np.arange(1000, dtype=np.uint64)
+    sketch = cdf_sketch(keys, points=8)
+    np.testing.assert_allclose(sketch[:8], np.round(np.linspace(0, 999, 8)) / 999, rtol=1e-6)
+    squared = np.uint64(2**64 - 10**6 - 1) + (np.arange(1000, dtype=np.uint64) ** 2)
+    assert not np.allclose(cdf_sketch(squared, points=8)[:8], sketch[:8], atol=1e-3)  # told apart
