@@ -8,3 +8,7 @@ try:
     __version__ = version("placer-gym")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
+
+from placer.numba_cache import ensure_numba_cache_dir  # noqa: E402
+
+ensure_numba_cache_dir()  # before any kernel module is imported (placer's or learned_systems')

@@ -1,0 +1,37 @@
+"""A writable numba cache folder where the package and the user's cache folder are not."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numba
+import pytest
+
+from placer.numba_cache import ensure_numba_cache_dir
+
+
+def test_a_read_only_install_without_a_home_gets_a_private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither beside the package nor in ~/.cache: importing the kernels raised 'cannot cache
+    function ...: no locator available' (a traceback from placer place and placer demo)."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")  # a folder cannot be made under a file: not writable
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setattr("tempfile.tempdir", None)  # re-read TMPDIR
+    monkeypatch.setattr(numba.config, "CACHE_DIR", numba.config.CACHE_DIR)  # restored after
+    chosen = ensure_numba_cache_dir([blocker / "package"])
+    assert chosen is not None and chosen.parent == tmp_path / "tmp"
+    assert os.environ["NUMBA_CACHE_DIR"] == str(chosen) == numba.config.CACHE_DIR
+    assert chosen.is_dir()
+
+
+def test_a_writable_package_or_a_users_choice_is_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    assert ensure_numba_cache_dir([tmp_path / "package"]) is None
+    assert "NUMBA_CACHE_DIR" not in os.environ
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
+    assert ensure_numba_cache_dir([tmp_path / "a_file_blocks" / "x"]) is None
+    assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "mine")
