@@ -339,16 +339,34 @@ def failed_record(task: PlacementTask, error: str) -> RunRecord:
 
 # ----------------------------------------------------------------------------- provenance
 def git_commit() -> str | None:
-    """``git rev-parse HEAD`` of the package's checkout, None when it is not a git checkout."""
+    """``git rev-parse HEAD`` of the package's checkout, None when it is not a git checkout of
+    placer-gym (an install inside another project's repository would record that project's
+    commit as placer's)."""
     package_dir = Path(__file__).resolve().parent
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=package_dir, capture_output=True, text=True, timeout=10
-        )
+            ["git", "rev-parse", "--show-toplevel", "HEAD"], cwd=package_dir, capture_output=True,
+            text=True, timeout=10,
+        )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return None
-    commit = out.stdout.strip()
-    return commit if out.returncode == 0 and commit else None
+    lines = out.stdout.split("\n")
+    if out.returncode != 0 or len(lines) < 2 or not lines[1].strip():
+        return None
+    top, commit = Path(lines[0].strip()), lines[1].strip()
+    if package_dir.parent != top.resolve() or not _is_placer_gym(top / "pyproject.toml"):
+        return None
+    return commit
+
+
+def _is_placer_gym(pyproject: Path) -> bool:
+    """Whether ``pyproject`` is placer-gym's own."""
+    try:
+        import tomllib
+
+        return tomllib.loads(pyproject.read_text()).get("project", {}).get("name") == "placer-gym"
+    except (OSError, ValueError):
+        return False
 
 
 def package_version() -> str:

@@ -510,3 +510,22 @@ def test_a_suite_plc_header_names_its_own_file(tmp_path: Path) -> None:
     assert run_batch(tasks, tmp_path / "runs", show_progress=False).ok == 1
     header = (tmp_path / "runs" / "d" / "greedy" / "seed0.plc").read_text().splitlines()[:4]
     assert "# This file : seed0.plc" in header
+
+
+def test_an_install_inside_another_projects_repository_records_no_commit(tmp_path, monkeypatch) -> None:
+    """git rev-parse from the installed package's folder gave the user's own repository's HEAD,
+    stored and printed as placer's commit."""
+    import subprocess
+
+    import placer.batch as batch_module
+
+    if (Path(batch_module.__file__).resolve().parents[1] / ".git").exists():
+        assert batch_module.git_commit() is not None  # this checkout: placer-gym's own commit
+    other = tmp_path / "someone_else"
+    (other / "venv" / "site" / "placer").mkdir(parents=True)
+    (other / "pyproject.toml").write_text('[project]\nname = "their-app"\n')
+    for args in (["init", "-q"], ["-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "x"]):
+        subprocess.run(["git", *args], cwd=other, check=True, capture_output=True)
+    fake_module = other / "venv" / "site" / "placer" / "batch.py"
+    monkeypatch.setattr(batch_module, "__file__", str(fake_module))
+    assert batch_module.git_commit() is None
