@@ -27,8 +27,11 @@ def plot_best_so_far(
     figure = best_so_far_figure(curves, title, ylabel, baselines)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.tmp")  # a kill leaves no half picture
-    figure.savefig(partial, dpi=100, format=path.suffix[1:].lower() or "png")
-    partial.replace(path)
+    try:
+        figure.savefig(partial, dpi=100, format=path.suffix[1:].lower() or "png")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)  # (a failed write's remains)
     return path
 
 
