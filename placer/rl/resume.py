@@ -177,7 +177,8 @@ def load_state(path: Path) -> TrainingState | None:
     try:
         with path.open("rb") as f:
             state = pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError,
+            TypeError, IndexError, KeyError):  # damaged bytes fail in any of these
         return None
     if not isinstance(state, TrainingState) or state.version != STATE_VERSION:
         return None

@@ -431,9 +431,11 @@ API_DESIGNS = "api_designs.json"
 #: and the evaluation design would change).
 DESIGNS = "designs.json"
 
-#: Files a run writes into its folder; a new run refuses a folder holding any of them.
+#: Files a run writes into its folder; a new run refuses a folder holding any of them (also its
+#: checkpoints/ and tb/ folders: left by `rm RUN/*`, they mixed an old run's checkpoints and
+#: TensorBoard curve into the new one's).
 RUN_FILES = ("config.json", "last.zip", "best.json", "best.zip", "best.plc", "curve.csv", API_DESIGNS, LAST_STATE,
-             DESIGNS)
+             DESIGNS, "env_kwargs.json", "checkpoints", "tb")
 
 #: The settings a resumed run may change; any other difference from its config.json is refused.
 RESUMABLE_CHANGES = frozenset({"out", "timesteps", "device", "time_limit_s"})
@@ -578,9 +580,8 @@ def train(
                     "--resume, or another --out"
                 )
             raise FileExistsError(
-                f"{out} holds files of a run that stopped before its first checkpoint "
-                f"({', '.join(earlier)}): nothing there can be resumed; remove them or use "
-                "another --out"
+                f"{out} holds files of an earlier run without a checkpoint to resume "
+                f"({', '.join(earlier)}): remove them or use another --out"
             )
         if resume and not last.exists():
             raise FileNotFoundError(
@@ -612,6 +613,11 @@ def train(
         if resume:
             source, state = _resume_point(out)
             model = load_model(source, device=device, tensorboard_log=tb)
+            if config.timesteps < model.num_timesteps:  # (its config.json would say it ended there)
+                raise ValueError(
+                    f"{out} is at step {model.num_timesteps}: timesteps {config.timesteps} would "
+                    f"train nothing; give more than {model.num_timesteps} to go on"
+                )
             # (a run saved at step 0 evaluates step 0 again when it starts: drop that row too)
             _drop_curve_rows_after(out / "curve.csv", model.num_timesteps if model.num_timesteps else -1)
             if state is not None and state.steps != model.num_timesteps:
@@ -678,6 +684,12 @@ def train(
                 if monitor.last_eval_step != model.num_timesteps and not monitor.in_rollout:
                     monitor.evaluate()
                 monitor.save_last_boundary(completed=True)  # not after a crash: no broken last.zip
+                if model.num_timesteps < config.timesteps:  # the time limit ended it early
+                    limit = config.time_limit_s
+                    why = f"by time_limit_s ({limit:g} s) " if limit is not None else ""
+                    print(f"stopped {why}at step {model.num_timesteps} of {config.timesteps}: "
+                          f"saved {last}; resume to go on (--resume, with --set "
+                          "time_limit_s=... for more time)")
         except KeyboardInterrupt:
             monitor.save_last_boundary(completed=False)
             print(f"interrupted: saved {last} at step {model.num_timesteps} (the last completed update)")

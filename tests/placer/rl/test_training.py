@@ -404,7 +404,7 @@ def test_train_cli_resumes_the_folder_given_and_keeps_its_target(tmp_path):
     leftover.mkdir()
     (leftover / "best.json").write_text('{"proxy": 0.5}')  # another run's best, no last.zip
     fresh = CliRunner().invoke(app, ["train", "--out", str(leftover), "--generated", "1"])
-    assert fresh.exit_code == 2 and "stopped before its first checkpoint (best.json)" in fresh.output
+    assert fresh.exit_code == 2 and "without a checkpoint to resume (best.json)" in fresh.output
 
 
 def test_ctrl_c_before_the_first_checkpoint_does_not_claim_a_saved_run(tmp_path, monkeypatch):
@@ -776,3 +776,33 @@ def test_loading_on_a_missing_device_or_resizing_a_models_env_is_refused(trained
     with pytest.raises(ValueError, match=r"max_nodes=32: the model was trained with max_nodes=8"):
         env_for_model(model, netlist, placement, None, max_nodes=32)
     assert env_for_model(model, netlist, placement, None, max_nodes=8).max_nodes == 8  # its own size
+
+
+def test_leftover_folders_a_shrinking_resume_and_a_damaged_state_are_handled(tiny_design, tmp_path, capsys):
+    """`rm RUN/*` left checkpoints/ and tb/, which a new run mixed with its own; --resume with
+    fewer timesteps than done trained nothing and rewrote config.json to say so; a damaged
+    last_state.pkl ended in "invalid literal for int()" instead of resuming with fresh seeds."""
+    leftover = tmp_path / "leftover"
+    (leftover / "checkpoints").mkdir(parents=True)
+    (leftover / "checkpoints" / "step_256.zip").write_bytes(b"old")
+    with pytest.raises(FileExistsError, match=r"holds files of an earlier run .*checkpoints"):
+        train(TrainConfig(out=str(leftover), timesteps=64, **TINY), progress_bar=False, designs=[tiny_design])
+
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=128, checkpoint_every=64, eval_every=64, **TINY)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    config_before = (out / "config.json").read_text()
+    with pytest.raises(ValueError, match="is at step 128: timesteps 64 would train nothing"):
+        train(TrainConfig(**{**json.loads(config_before), "timesteps": 64}), progress_bar=False,
+              designs=[tiny_design], resume=True)
+    assert (out / "config.json").read_text() == config_before
+    (out / "last_state.pkl").write_bytes(b"garbage\n")
+    train(TrainConfig(**{**json.loads(config_before), "timesteps": 192}), progress_bar=False,
+          designs=[tiny_design], resume=True)
+    assert "resuming with fresh episode seeds" in capsys.readouterr().out
+
+
+def test_a_run_ended_by_its_time_limit_says_so(tiny_design, tmp_path, capsys):
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=10**6, time_limit_s=0.5, **TINY)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    assert "stopped by time_limit_s (0.5 s) at step" in capsys.readouterr().out
