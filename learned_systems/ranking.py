@@ -60,6 +60,12 @@ class ConfigRanking:
             return None
         return _pooled(self.results[self.best_key])
 
+    def ranked(self) -> list[tuple[float, TrialResult]]:
+        """Every configuration with stored trials as ``(mean score, pooled result)``, best
+        first (ties in the order they were first measured)."""
+        keys = sorted(self.results, key=self.mean, reverse=True)
+        return [(self.mean(key), _pooled(self.results[key])) for key in keys]
+
 
 def _pooled(results: list[TrialResult]) -> TrialResult:
     """One configuration's trials as one result: all their measurements together."""

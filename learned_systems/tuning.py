@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from learned_systems.config.trial import TrialResult
@@ -34,6 +34,8 @@ class TuningSummary:
     failed: int
     resumed: int
     best_measurements: int = 0
+    #: every configuration measured, ``(mean score, pooled result)``, best first
+    ranked: list[tuple[float, TrialResult]] = field(default_factory=list)
 
 
 #: Measurements of the defaults tried before a run gives up (every score is relative to them).
@@ -131,4 +133,5 @@ def run_tuning(
         failed,
         len(previous),
         ranking.best_measurements,
+        ranking.ranked(),
     )

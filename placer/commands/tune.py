@@ -357,8 +357,10 @@ def _best_overall(summaries: list[Any], effective: Any) -> dict[str, Any] | None
     scores below the defaults or the rule of thumb is not the one to apply. ``found_by`` names
     the tuner or the baseline (``tuner`` repeats it when a tuner found it); a configuration
     that runs as the defaults do (``effective``, see ``KnobSpace.effective``) is no one's find."""
+    # every configuration a tuner measured, not only its best: a best that runs as the defaults
+    # counts as the defaults below, and the tuner's next one may still beat them
     candidates = [
-        (s.best_score, s.tuner, s.best_config, s.best_result) for s in summaries if s.best_score is not None
+        (score, s.tuner, result.config, result) for s in summaries for score, result in s.ranked
     ]
     reference = summaries[0]
     for role, result in reference.baselines.items():

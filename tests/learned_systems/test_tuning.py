@@ -753,7 +753,7 @@ def test_a_tuner_best_that_runs_as_the_defaults_is_credited_to_the_defaults():
     twin_config = {**default_config, "num_models": 64}
     twin = TrialResult("index", "lognormal", "index", twin_config, True, 11.0, 0.0, [11.0])
     summary = SimpleNamespace(
-        best_score=-0.9, tuner="random", best_config=twin_config, best_result=twin,
+        best_score=-0.9, tuner="random", best_config=twin_config, best_result=twin, ranked=[(-0.9, twin)],
         baselines={"default": default}, baseline_scores={"default": -1.0},
     )  # fmt: skip
     best = tune_command._best_overall([summary], space.effective)
@@ -775,12 +775,36 @@ def test_a_luckier_measurement_of_the_defaults_does_not_hide_a_better_find():
         return TrialResult("index", "lognormal", "durable", config, True, 1.0, 0.0, [1.0])
 
     summary = SimpleNamespace(
-        best_score=-2.85, tuner="random", best_config=found, best_result=result(found),
+        best_score=-2.85, tuner="random", best_config=found, best_result=result(found), ranked=[(-2.85, result(found))],
         baselines={"default": result(default_config), "rule_of_thumb": result(space.validate(space.rule_of_thumb))},
         baseline_scores={"default": -2.90, "rule_of_thumb": -2.80},
     )  # fmt: skip
     best = tune_command._best_overall([summary], space.effective)
     assert (best["found_by"], best["score"], best["config"]["epsilon"]) == ("random", -2.85, 128)
+
+
+def test_a_tuners_runner_up_beats_the_defaults_when_its_best_runs_as_them():
+    """A tuner's best that runs as the defaults counts with the defaults' own score; its second
+    configuration, better than the defaults, was never considered (best_config.json named the
+    defaults)."""
+    from types import SimpleNamespace
+
+    from learned_systems.objectives import index_space
+
+    space = index_space()
+    default_config = space.defaults()
+    runner_up = {**default_config, "epsilon": 128}
+
+    def result(config):
+        return TrialResult("index", "lognormal", "durable", config, True, 1.0, 0.0, [1.0])
+
+    summary = SimpleNamespace(
+        best_score=1.10, tuner="random", best_config=default_config, best_result=result(default_config),
+        ranked=[(1.10, result(default_config)), (1.05, result(runner_up))],
+        baselines={"default": result(default_config)}, baseline_scores={"default": 1.0},
+    )  # fmt: skip
+    best = tune_command._best_overall([summary], space.effective)
+    assert (best["found_by"], best["score"], best["config"]["epsilon"]) == ("random", 1.05, 128)
 
 
 def test_index_trials_report_the_sample_spread_like_the_databases():
