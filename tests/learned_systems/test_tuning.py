@@ -760,26 +760,34 @@ def test_a_tuner_best_that_runs_as_the_defaults_is_credited_to_the_defaults():
     assert best["found_by"] == "default" and best["tuner"] is None and best["score"] == -1.0
 
 
-def test_a_luckier_measurement_of_the_defaults_does_not_hide_a_better_find():
-    """The rule of thumb of the index space is the defaults: its luckier measurement won, was
-    replaced by the defaults' own score, and the tuner's better configuration was dropped."""
+def _index_result(config):  # type: ignore[no-untyped-def]
+    return TrialResult("index", "lognormal", "durable", config, True, 1.0, 0.0, [1.0])
+
+
+def _best_of_one_random_run(ranked, baseline_scores):  # type: ignore[no-untyped-def]
+    """``_best_overall`` over one random-search run that measured ``ranked`` ((score, config),
+    best first) beside the index space's baselines scored ``baseline_scores``."""
     from types import SimpleNamespace
 
     from learned_systems.objectives import index_space
 
     space = index_space()
-    default_config = space.defaults()
-    found = {**default_config, "epsilon": 128}
-
-    def result(config):
-        return TrialResult("index", "lognormal", "durable", config, True, 1.0, 0.0, [1.0])
-
+    baselines = {"default": _index_result(space.defaults()),
+                 "rule_of_thumb": _index_result(space.validate(space.rule_of_thumb))}
     summary = SimpleNamespace(
-        best_score=-2.85, tuner="random", best_config=found, best_result=result(found), ranked=[(-2.85, result(found))],
-        baselines={"default": result(default_config), "rule_of_thumb": result(space.validate(space.rule_of_thumb))},
-        baseline_scores={"default": -2.90, "rule_of_thumb": -2.80},
+        tuner="random", ranked=[(score, _index_result(config)) for score, config in ranked],
+        baselines={role: baselines[role] for role in baseline_scores}, baseline_scores=baseline_scores,
     )  # fmt: skip
-    best = tune_command._best_overall([summary], space.effective)
+    return tune_command._best_overall([summary], space.effective)
+
+
+def test_a_luckier_measurement_of_the_defaults_does_not_hide_a_better_find():
+    """The rule of thumb of the index space is the defaults: its luckier measurement won, was
+    replaced by the defaults' own score, and the tuner's better configuration was dropped."""
+    from learned_systems.objectives import index_space
+
+    found = {**index_space().defaults(), "epsilon": 128}
+    best = _best_of_one_random_run([(-2.85, found)], {"default": -2.90, "rule_of_thumb": -2.80})
     assert (best["found_by"], best["score"], best["config"]["epsilon"]) == ("random", -2.85, 128)
 
 
@@ -787,23 +795,11 @@ def test_a_tuners_runner_up_beats_the_defaults_when_its_best_runs_as_them():
     """A tuner's best that runs as the defaults counts with the defaults' own score; its second
     configuration, better than the defaults, was never considered (best_config.json named the
     defaults)."""
-    from types import SimpleNamespace
-
     from learned_systems.objectives import index_space
 
-    space = index_space()
-    default_config = space.defaults()
+    default_config = index_space().defaults()
     runner_up = {**default_config, "epsilon": 128}
-
-    def result(config):
-        return TrialResult("index", "lognormal", "durable", config, True, 1.0, 0.0, [1.0])
-
-    summary = SimpleNamespace(
-        best_score=1.10, tuner="random", best_config=default_config, best_result=result(default_config),
-        ranked=[(1.10, result(default_config)), (1.05, result(runner_up))],
-        baselines={"default": result(default_config)}, baseline_scores={"default": 1.0},
-    )  # fmt: skip
-    best = tune_command._best_overall([summary], space.effective)
+    best = _best_of_one_random_run([(1.10, default_config), (1.05, runner_up)], {"default": 1.0})
     assert (best["found_by"], best["score"], best["config"]["epsilon"]) == ("random", 1.05, 128)
 
 
