@@ -1,9 +1,12 @@
-"""Shared fixtures: the benchmark suite location and small hand-built netlists."""
+"""Shared fixtures: the benchmark suite location, small hand-built netlists and SQLite files
+of other tools."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -71,3 +74,18 @@ def build_netlist(
 @pytest.fixture
 def tiny_builder() -> Callable[..., tuple[Netlist, Placement]]:
     return build_netlist
+
+
+def write_sqlite(path: Path, *statements: str) -> Path:
+    """A SQLite file at ``path`` made by ``statements`` (e.g. another tool's tables)."""
+    with closing(sqlite3.connect(path)) as conn:
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()
+    return path
+
+
+@pytest.fixture
+def sqlite_file() -> Callable[..., Path]:
+    """:func:`write_sqlite`, for tests of stores that must refuse a foreign database."""
+    return write_sqlite

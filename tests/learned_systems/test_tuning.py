@@ -511,16 +511,10 @@ def test_cli_refuses_output_paths_in_the_way_before_any_trial(tmp_path):
     assert not (out / "results.sqlite").exists()
 
 
-def test_a_results_database_of_another_layout_is_named_in_one_line(tmp_path):
-    import sqlite3
-    from contextlib import closing
-
+def test_a_results_database_of_another_layout_is_named_in_one_line(tmp_path, sqlite_file):
     from learned_systems.results import ResultsStore
 
-    path = tmp_path / "results.sqlite"
-    with closing(sqlite3.connect(path)) as conn:
-        conn.execute("CREATE TABLE trials (x INTEGER)")
-        conn.commit()
+    path = sqlite_file(tmp_path / "results.sqlite", "CREATE TABLE trials (x INTEGER)")
     with pytest.raises(ValueError, match=rf"{path}: not a usable results database .*other columns"):
         ResultsStore(path)
     with pytest.raises(ValueError, match="is a folder, not a results database"):
@@ -632,15 +626,13 @@ def test_a_damaged_stored_trial_is_one_line_naming_the_file(tmp_path, column, va
     assert str(out / "results.sqlite") in errors[0] and message in errors[0], result.stderr
 
 
-def test_a_results_file_of_another_kind_is_refused_not_given_tuning_tables(tmp_path):
+def test_a_results_file_of_another_kind_is_refused_not_given_tuning_tables(tmp_path, sqlite_file):
     import sqlite3
     from contextlib import closing
 
     out = tmp_path / "out"
     out.mkdir()
-    with closing(sqlite3.connect(out / "results.sqlite")) as conn:
-        conn.execute("CREATE TABLE runs (design TEXT)")  # e.g. a placer batch's database
-        conn.commit()
+    sqlite_file(out / "results.sqlite", "CREATE TABLE runs (design TEXT)")  # e.g. a placer batch's database
     args = ["tune", "--system", "index", "--rows", "3000", "--trials", "1", "--tuner", "random", "--out", str(out)]
     result = CliRunner().invoke(_app(), args)
     assert result.exit_code == 2 and "holds other tables (runs), not tuning trials" in result.stderr
@@ -648,10 +640,8 @@ def test_a_results_file_of_another_kind_is_refused_not_given_tuning_tables(tmp_p
         assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["runs"]
     optuna_like = tmp_path / "optuna" / "results.sqlite"  # Optuna's storage has a trials table
     optuna_like.parent.mkdir()
-    with closing(sqlite3.connect(optuna_like)) as conn:
-        conn.execute("CREATE TABLE studies (study_id INTEGER)")
-        conn.execute("CREATE TABLE trials (trial_id INTEGER, study_id INTEGER, state TEXT)")
-        conn.commit()
+    sqlite_file(optuna_like, "CREATE TABLE studies (study_id INTEGER)",
+                "CREATE TABLE trials (trial_id INTEGER, study_id INTEGER, state TEXT)")
     result = CliRunner().invoke(_app(), [*args[:-1], str(optuna_like.parent)])
     assert result.exit_code == 2 and "its trials table has other columns" in result.stderr
     with closing(sqlite3.connect(optuna_like)) as conn:

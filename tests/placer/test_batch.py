@@ -442,24 +442,20 @@ def test_a_stop_between_a_rows_commit_and_its_publish_leaves_no_row_without_a_fi
     assert not list(runs.rglob("*" + batch.STAGED_SUFFIX))
 
 
-def test_a_results_file_of_another_kind_is_refused_not_given_a_runs_table(tmp_path: Path) -> None:
+def test_a_results_file_of_another_kind_is_refused_not_given_a_runs_table(tmp_path: Path, sqlite_file) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
     from contextlib import closing
 
-    path = tmp_path / "results.sqlite"
-    with closing(sqlite3.connect(path)) as conn:  # e.g. a placer tune results database
-        conn.execute("CREATE TABLE trials (run TEXT)")
-        conn.commit()
+    path = sqlite_file(tmp_path / "results.sqlite", "CREATE TABLE trials (run TEXT)")  # e.g. placer tune's
     with pytest.raises(ValueError, match=r"holds other tables \(trials\), not placement runs"):
         ResultStore(path)
     with closing(sqlite3.connect(path)) as conn:
         assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["trials"]
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     # a runs table of another tool, without the run key: re-runs would have added rows
-    other = tmp_path / "other.sqlite"
-    with closing(sqlite3.connect(other)) as conn:
-        conn.execute("CREATE TABLE runs (design TEXT, method TEXT, seed INTEGER, budget_s REAL, status TEXT)")
-        conn.commit()
+    other = sqlite_file(
+        tmp_path / "other.sqlite", "CREATE TABLE runs (design TEXT, method TEXT, seed INTEGER, budget_s REAL, status TEXT)"
+    )
     with pytest.raises(ValueError, match=r"no UNIQUE \(design, method, seed, budget_s\): not made by placer-gym"):
         ResultStore(other)
 
