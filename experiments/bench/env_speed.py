@@ -20,11 +20,18 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _cli import check_outputs, make_parser, output_file, positive_int, run, write_results
+from _cli import (
+    DEFAULT_SUITE,
+    check_outputs,
+    make_parser,
+    output_file,
+    positive_int,
+    run,
+    write_results,
+)
 
 from envs.macro_placement import MacroPlacementEnv
 
-DEFAULT_BENCHMARKS = str(Path(__file__).resolve().parents[3] / "shared" / "benchmarks")  # ../shared beside the repository
 TARGET_STEPS_PER_S = 300.0
 
 
@@ -58,15 +65,15 @@ def main() -> None:
     parser = make_parser(__doc__)
     parser.add_argument("--episodes", type=positive_int, default=3, help="masked-random episodes per design")
     parser.add_argument("--benchmarks", type=Path, default=None,
-                        help="the shared benchmark suite, for ibm01 (default: $PLACER_BENCHMARKS, else "
-                        f"{DEFAULT_BENCHMARKS}; skipped with a message when that is absent, refused when "
+                        help="the shared benchmark suite, for ibm01 (default: "
+                        f"{DEFAULT_SUITE}, $PLACER_BENCHMARKS or ../shared/benchmarks; skipped with a message when that is absent, refused when "
                         "given here and ibm01 is not in it)")
     parser.add_argument("--out", type=output_file, default=None,
                         help="the Markdown table to write (its .json beside it); default: print only (a test run never replaces the recorded results)")
     args = parser.parse_args()
     if args.out is not None:
         check_outputs(args.out, args.out.with_suffix(".json"))
-    benchmarks = args.benchmarks or Path(os.environ.get("PLACER_BENCHMARKS", DEFAULT_BENCHMARKS))
+    benchmarks = args.benchmarks or DEFAULT_SUITE
     ibm01 = benchmarks / "iccad04" / "ibm01" / "netlist.pb.txt"
     if args.benchmarks is not None and not ibm01.exists():
         raise ValueError(f"--benchmarks: {ibm01} not found (give the shared benchmark suite)")

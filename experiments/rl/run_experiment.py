@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -38,15 +37,14 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))  # the scripts' _cli
-from _cli import make_parser  # noqa: E402
+from _cli import DEFAULT_SUITE, make_parser  # noqa: E402
 
 from envs.macro_placement import MacroPlacementEnv
 from netlists.model import Netlist, Placement
 from placer.cost.proxy import evaluate
 
 HERE = Path(__file__).resolve().parent
-#: the shared suite: $PLACER_BENCHMARKS, else ../shared/benchmarks beside the repository
-BENCHMARKS = Path(os.environ.get("PLACER_BENCHMARKS", HERE.parents[2] / "shared" / "benchmarks"))
+BENCHMARKS = DEFAULT_SUITE  # $PLACER_BENCHMARKS, else ../shared/benchmarks beside the repository
 VARIANTS = {
     "full": {},
     "no_wiremask": {"use_wiremask": False},
