@@ -69,6 +69,22 @@ def finite_seconds(value: float) -> float:
     return value
 
 
+def output_path(value: str | Path) -> Path:
+    """Typer parser for ``--out``: an empty string (``--out "$DIR"`` with ``DIR`` unset) is refused
+    rather than read as the current folder, where it would write or overwrite files unasked.
+    Defaults arrive here as paths already."""
+    if isinstance(value, Path):
+        return value
+    if not value.strip():
+        raise typer.BadParameter("empty path (an unset variable?); give a path, or . for here")
+    return Path(value)
+
+
+def output_option(help_text: str) -> typer.models.OptionInfo:
+    """The ``--out`` option every command shares: its path parsed by :func:`output_path`."""
+    return typer.Option("--out", parser=output_path, metavar="<path>", help=help_text)
+
+
 def _check_parents(path: Path, option: str) -> None:
     """Refuse ``path`` when its nearest existing ancestor is a file or is not writable."""
     for parent in path.absolute().parents:

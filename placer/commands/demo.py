@@ -21,6 +21,7 @@ from placer.commands.common import (
     clean_errors,
     console,
     finite_seconds,
+    output_option,
 )
 
 
@@ -48,7 +49,7 @@ def demo_command(
         typer.Option("--budget-s", min=0.0, callback=finite_seconds, help="placement budget in seconds"),
     ] = 10.0,
     seed: Annotated[int, typer.Option(min=0, help="random seed")] = 0,
-    out: Annotated[Path, typer.Option(help="folder for the .plc and the picture")] = Path("demo_output"),
+    out: Annotated[Path, output_option("folder for the .plc and the picture")] = Path("demo_output"),
 ) -> None:
     """Place the embedded default design, print the cost table, save the .plc and a picture."""
     from netlists.designs import load_builtin

@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from placer.commands.common import UsageError, check_output_folder, clean_errors, console
+from placer.commands.common import (
+    UsageError,
+    check_output_folder,
+    clean_errors,
+    console,
+    output_option,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -24,7 +30,7 @@ def leaderboard_command(
     ],
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="folder for the tables and chart (default: the first RUNS_DIR)"),
+        output_option("folder for the tables and chart (default: the first RUNS_DIR)"),
     ] = None,
     aggregate: Annotated[
         str, typer.Option("--aggregate", help="several seeds: 'best' seed (default) or 'mean'")

@@ -35,6 +35,7 @@ from placer.commands.common import (
     clean_errors,
     console,
     finite_seconds,
+    output_option,
 )
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ def place_command(
     ] = "",
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="OUT.plc for one design; the runs folder with --suite"),
+        output_option("OUT.plc for one design; the runs folder with --suite"),
     ] = None,
     plc: Annotated[
         Path | None, typer.Option("--plc", help="initial .plc (default: initial.plc beside NETLIST)")

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from placer.commands.common import UsageError, check_output_file, clean_errors, console, load
+from placer.commands.common import (
+    UsageError,
+    check_output_file,
+    clean_errors,
+    console,
+    load,
+    output_option,
+)
 
 _FORMATS = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
@@ -23,7 +30,7 @@ def plot_command(
     plc: Annotated[
         Path | None, typer.Argument(help=".plc placement (default: initial.plc beside the netlist)")
     ] = None,
-    out: Annotated[Path, typer.Option("--out", help="picture to write (.png, .pdf, .svg, .jpg)")] = Path(
+    out: Annotated[Path, output_option("picture to write (.png, .pdf, .svg, .jpg)")] = Path(
         "placement.png"
     ),
     title: Annotated[str | None, typer.Option("--title", help="title (default: design name)")] = None,

@@ -20,7 +20,13 @@ from typing import Annotated, Any
 
 import typer
 
-from placer.commands.common import UsageError, check_output_folder, clean_errors, console
+from placer.commands.common import (
+    UsageError,
+    check_output_folder,
+    clean_errors,
+    console,
+    output_option,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -73,7 +79,7 @@ def _same(path: str | Path) -> str:
 @clean_errors
 def train_command(
     out: Annotated[
-        Path, typer.Option("--out", help="run folder (checkpoints, logs, best placement)")
+        Path, output_option("run folder (checkpoints, logs, best placement)")
     ],
     netlist: Annotated[
         list[Path] | None, typer.Option("--netlist", help="training design (repeatable)")

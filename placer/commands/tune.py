@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from placer.commands.common import UsageError, check_output_folder
+from placer.commands.common import UsageError, check_output_folder, output_option
 
 SYSTEMS = ("sqlite", "postgres", "index")
 TUNERS = ("random", "optuna", "rl")
@@ -111,7 +111,7 @@ def tune(
     ] = "optuna",
     trials: Annotated[int, typer.Option(help="trials per tuner")] = 50,
     seed: Annotated[int, typer.Option(help="seed of every random choice")] = 0,
-    out: Annotated[Path, typer.Option(help="output directory (results, best config, plot)")] = Path(
+    out: Annotated[Path, output_option("output directory (results, best config, plot)")] = Path(
         "tune-out"
     ),
     rows: Annotated[

@@ -74,6 +74,29 @@ def test_output_under_a_file_is_refused_before_any_work(tmp_path: Path, command:
 @pytest.mark.parametrize(
     "args",
     [
+        ["demo", "--budget-s", "0.1", "--out", ""],
+        ["place", ARIANE, "--algo", "sa", "--budget-s", "0.1", "--out", ""],
+        ["train", "--out", "", "--generated", "1", "--timesteps", "8"],
+        ["tune", "--system", "index", "--workload", "uniform", "--trials", "1", "--out", ""],
+        ["plot", ARIANE, "--out", ""],
+        ["leaderboard", "runs", "--out", ""],
+    ],
+    ids=["demo", "place", "train", "tune", "plot", "leaderboard"],
+)
+def test_an_empty_output_path_is_refused_not_read_as_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """``--out "$DIR"`` with DIR unset must not write into the current folder."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "empty path" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
         ["place", ARIANE, "--algo", "sa", "--budget-s", "0.1", "--out"],
         ["plot", ARIANE, "--out"],
     ],
