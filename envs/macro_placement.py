@@ -58,7 +58,13 @@ holds that cost (``cost`` and ``placement`` are only given for complete placemen
 
 Designs: ``netlist=`` (a Netlist, a ``(Netlist, Placement)`` pair or a path), ``designs=``
 (a list of those) or ``generator=`` (``rng -> (Netlist, Placement)``); each reset samples one
-with the env's seeded generator. Default: :func:`netlists.generate.default_design`.
+with the env's seeded generator, or takes ``reset(options={"design": i})``, the ``i``-th of
+``designs=`` (the only reset option; others are refused). Default:
+:func:`netlists.generate.default_design`.
+
+Through ``gymnasium.make`` the env is wrapped and Gymnasium 1.x wrappers do not forward
+``action_masks``: call ``env.unwrapped.action_masks()`` (sb3-contrib and ``vector.call`` find
+it themselves). ``render()`` draws the design's own grid, so its size follows the design.
 """
 
 from __future__ import annotations
@@ -112,14 +118,30 @@ def place_soft_macros_or_keep(
     return place_soft_macros(netlist, placement, **kwargs)
 
 
+def _is_pair(design: object) -> bool:
+    """Whether ``design`` is one design given as a ``(Netlist, Placement)`` pair."""
+    return (
+        isinstance(design, tuple)
+        and len(design) == 2
+        and isinstance(design[0], Netlist)
+        and isinstance(design[1], Placement)
+    )
+
+
 def _load(design: DesignLike) -> tuple[Netlist, Placement]:
+    """The design and its starting placement; anything but the accepted forms is refused."""
     if isinstance(design, Netlist):
         return design, design.initial_placement()
-    if isinstance(design, tuple):
-        return design
-    from netlists.io import load_design
+    if _is_pair(design):
+        return design  # type: ignore[return-value]
+    if isinstance(design, str | os.PathLike):
+        from netlists.io import load_design
 
-    return load_design(design)
+        return load_design(design)
+    raise ValueError(
+        "a design must be a Netlist, a (Netlist, Placement) pair or a path, "
+        f"got {type(design).__name__}"
+    )
 
 
 @dataclass(eq=False)
@@ -283,8 +305,12 @@ class MacroPlacementEnv(gym.Env):
         self.infeasible_penalty = float(infeasible_penalty)
         self.render_mode = render_mode
         self._generator = generator
-        if isinstance(designs, str | os.PathLike | Netlist):
-            designs = [designs]  # one design, not a sequence of its characters
+        if isinstance(designs, str | os.PathLike | Netlist) or _is_pair(designs):
+            designs = [designs]  # one design, not a sequence of its characters or parts
+        if designs is not None and not isinstance(designs, Sequence):
+            raise ValueError(f"designs= must be a list of designs, got {type(designs).__name__}")
+        if generator is not None and not callable(generator):
+            raise ValueError(f"generator= must be a function rng -> (Netlist, Placement), got {generator!r}")
         if generator is None:
             if designs is None:
                 if netlist is None:
@@ -318,6 +344,8 @@ class MacroPlacementEnv(gym.Env):
         self._episode_seed = 0
         self._terminated = False
         self.last_info: dict[str, Any] = {}
+        #: design and placement of the last complete episode (kept across resets for write_plc)
+        self._last_result: tuple[Netlist, Placement] | None = None
 
     # ----------------------------------------------------------------- design prep
     def _prepare(self, netlist: Netlist, placement: Placement) -> _DesignStatic:
@@ -404,7 +432,23 @@ class MacroPlacementEnv(gym.Env):
             degree_norm, (c.width + c.height) * ctx_cnt,
         )
 
-    def _sample_design(self) -> _DesignStatic:
+    def _sample_design(self, options: dict[str, Any] | None) -> _DesignStatic:
+        """The episode's design: ``options["design"]`` (an index into the env's designs) when
+        given, else drawn with the env's seeded generator."""
+        options = dict(options or {})
+        choice = options.pop("design", None)
+        if options:
+            raise ValueError(f"unknown reset options {sorted(options)}: the only one is 'design'")
+        if choice is not None:
+            if self._generator is not None:
+                raise ValueError("reset option 'design' needs designs=, not a generator= env")
+            if isinstance(choice, bool) or not isinstance(choice, int | np.integer) or not (
+                0 <= choice < len(self._designs)
+            ):
+                raise ValueError(
+                    f"reset option 'design' must be an index in [0, {len(self._designs)}), got {choice!r}"
+                )
+            return self._designs[int(choice)]
         if self._generator is not None:
             return self._prepare(*self._generator(self.np_random))
         return self._designs[int(self.np_random.integers(len(self._designs)))]
@@ -415,7 +459,7 @@ class MacroPlacementEnv(gym.Env):
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         super().reset(seed=seed)
         self._state = self._static = None  # a reset that fails leaves no old episode to step
-        static = self._sample_design()
+        static = self._sample_design(options)
         self._static = static
         self._episode_seed = int(self.np_random.integers(2**31 - 1))
         self._state = SequentialGridState(
@@ -523,6 +567,7 @@ class MacroPlacementEnv(gym.Env):
         info["cost"] = {**terms, "timing": terms["timing"] if self.weights["timing"] != 0.0 else None,
                         "proxy": cost.proxy, "hpwl": cost.hpwl, "objective": objective}
         info["placement"] = placement
+        self._last_result = (static.netlist, placement)
         return -objective
 
     def action_masks(self) -> np.ndarray:
@@ -617,18 +662,25 @@ class MacroPlacementEnv(gym.Env):
         return self._static.netlist if self._static is not None else None
 
     def write_plc(self, path: str | Path, placement: Placement | None = None) -> Path:
-        """Write ``placement`` (default: the last episode's final placement) as a ``.plc``, its
-        costs in the header."""
+        """Write ``placement`` (default: the final placement of the last complete episode) as a
+        ``.plc`` of that episode's design, its costs in the header. The last complete episode is
+        kept across resets, so this works under vector envs that reset on their own."""
         from netlists.formats.plc import write_plc
         from placer.cost.proxy import evaluate
 
-        placement = placement if placement is not None else self.last_info.get("placement")
-        if placement is None or self._static is None:
-            raise RuntimeError("no finished episode: nothing to write")
-        cost = evaluate(self._static.netlist, placement)
+        if self._last_result is None:
+            raise RuntimeError("no complete episode yet: nothing to write")
+        netlist, last = self._last_result
+        placement = placement if placement is not None else last
+        if placement.x.shape != (netlist.n_nodes,):
+            raise ValueError(
+                f"placement has {placement.x.size} nodes; the last episode's design "
+                f"{netlist.name} has {netlist.n_nodes}"
+            )
+        cost = evaluate(netlist, placement)
         costs = {"wirelength": cost.hpwl, "wirelength_cost": cost.wirelength,
                  "congestion_cost": cost.congestion, "density_cost": cost.density}  # fmt: skip
-        return write_plc(path, self._static.netlist, placement, costs=costs)
+        return write_plc(path, netlist, placement, costs=costs)
 
     def render(self) -> np.ndarray | None:
         """``rgb_array``: occupancy (red), legal cells (green) and wire mask (blue), rows up."""

@@ -234,6 +234,53 @@ def test_write_plc(design, tmp_path):
     assert path.exists() and path.stat().st_size > 0
 
 
+def test_write_plc_after_the_next_reset_writes_the_finished_episode(design, tmp_path):
+    """Vector envs reset on their own: the finished placement must survive the reset, written
+    against its own design (the next episode's may be another one)."""
+    from netlists.formats.plc import read_plc
+
+    other = generate(3, 10, 6, seed=8)
+    env = MacroPlacementEnv(designs=[design, other], **SMALL)
+    _, _, info = random_episode(env, 0)
+    finished = env.last_info["placement"]
+    for seed in range(1, 6):  # draw other designs too
+        env.reset(seed=seed)
+        path = env.write_plc(tmp_path / f"after_reset_{seed}.plc")
+        _, back, _ = read_plc(path, design[0] if info["design"] == design[0].name else other[0])
+        np.testing.assert_allclose(back.x, finished.x, atol=1e-6)
+    with pytest.raises(RuntimeError, match="no complete episode"):
+        make(design).write_plc(tmp_path / "none.plc")
+
+
+def test_designs_of_the_wrong_form_are_one_line_errors(design):
+    netlist, placement = design
+    env = MacroPlacementEnv(designs=(netlist, placement), **SMALL)  # one design as a pair
+    assert len(env.prepared_designs) == 1
+    for bad in ((placement, netlist), [123], [None]):
+        with pytest.raises(ValueError, match="a design must be a Netlist"):
+            MacroPlacementEnv(designs=bad, **SMALL)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="designs= must be a list"):
+        MacroPlacementEnv(designs=5, **SMALL)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="generator= must be a function"):
+        MacroPlacementEnv(generator=5, **SMALL)  # type: ignore[arg-type]
+
+
+def test_reset_option_design_picks_a_design_and_others_are_refused(design):
+    other = generate(3, 10, 6, seed=8)
+    env = MacroPlacementEnv(designs=[design, other], **SMALL)
+    for index, (netlist, _) in enumerate((design, other)):
+        for seed in range(4):
+            _, info = env.reset(seed=seed, options={"design": index})
+            assert info["design"] == netlist.name
+    for options, message in (({"design": 2}, r"index in \[0, 2\)"), ({"desing": 0}, "unknown reset options")):
+        with pytest.raises(ValueError, match=message):
+            env.reset(seed=0, options=options)
+    generated = MacroPlacementEnv(generator=lambda rng: other, **SMALL)
+    with pytest.raises(ValueError, match="needs designs="):
+        generated.reset(seed=0, options={"design": 0})
+    env.reset(seed=0, options={})  # empty options, as vector envs pass them
+
+
 def test_density_mask_sums_the_soft_density_under_each_footprint(design):
     from placer.cost.density import density_grid
 
