@@ -120,6 +120,8 @@ class ConfigTuningEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         self._check_open()
+        if options:
+            raise ValueError(f"unknown reset options {sorted(options)}: this env takes none")
         super().reset(seed=seed)
         self._measure_reference()
         self._steps = 0

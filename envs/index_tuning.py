@@ -1,7 +1,7 @@
 """``placer/IndexTuning-v0``: pick a learned index and its parameters for a key distribution.
 
 Thin adapter over :class:`learned_systems.objectives.IndexObjective`. Each reset draws a
-dataset (seeded) and observes its CDF sketch plus the last choice; each step decodes the action
+dataset (seeded; ``reset(options={"dataset": name})`` picks one, the only reset option) and observes its CDF sketch plus the last choice; each step decodes the action
 (a point of ``[0, 1]^5``: kind, epsilon, recursive epsilon, models, root) into index parameters,
 builds and evaluates the index, and rewards ``-(time_weight * relative lookup time + size_weight
 * index size in % of the keys)``. ``mode="cost"`` counts search steps instead of timing, so
@@ -101,6 +101,9 @@ class IndexTuningEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
+        unknown = sorted(set(options or {}) - {"dataset"})
+        if unknown:
+            raise ValueError(f"unknown reset options {unknown}: the only one is 'dataset'")
         dataset = (options or {}).get("dataset")
         if dataset is None:
             dataset = self.datasets[int(self.np_random.integers(len(self.datasets)))]

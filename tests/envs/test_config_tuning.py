@@ -107,6 +107,8 @@ def test_step_before_reset_and_bad_mixed_actions_are_refused(template_dir):
     env = ConfigTuningEnv(action_mode="dict", template_dir=template_dir, **TINY)
     with pytest.raises(RuntimeError, match="reset"):
         env.step(env.action_space.sample())
+    with pytest.raises(ValueError, match=r"unknown reset options \['workload'\]"):
+        env.reset(seed=0, options={"workload": "ycsb-a"})  # not silently the env's own workload
     good = env.action_space.sample()
     for knob, value, message in [
         ("journal_mode", -1, "choice index 0...3, got -1"),

@@ -144,6 +144,8 @@ def test_an_unknown_dataset_in_reset_options_is_refused():
         env.reset(seed=0, options={"dataset": ["uniform"]})
     with pytest.raises(ValueError, match=r"unknown dataset \['uniform'\]"):
         IndexTuningEnv(datasets=(["uniform"],), keys=1_000, queries=100, mode="cost")
+    with pytest.raises(ValueError, match=r"unknown reset options \['datset'\]"):  # a typo
+        env.reset(seed=0, options={"datset": "uniform"})
 
 
 def test_render_after_reset_shows_no_step_of_the_previous_episode():
