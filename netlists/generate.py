@@ -51,8 +51,11 @@ DEFAULT_DESIGN = {"n_hard": 24, "n_soft": 120, "n_ports": 48, "seed": 0, "name":
 
 
 def _fanout_probabilities(alpha: float, max_fanout: int) -> np.ndarray:
-    f = np.arange(1, max_fanout + 1, dtype=np.float64)
-    p = f**-alpha
+    """P(f) ~ f^-alpha on 1..max_fanout, computed in log space: a large ``|alpha|`` (f^500
+    overflows) gives the limit law, not NaN."""
+    alpha = min(max(alpha, -1e4), 1e4)  # beyond, the law is its limit already (2^-1e4 is 0)
+    log_p = -alpha * np.log(np.arange(1, max_fanout + 1, dtype=np.float64))
+    p = np.exp(log_p - log_p.max())
     return p / p.sum()
 
 
@@ -199,9 +202,13 @@ def generate(
         The netlist (its ``x``/``y`` hold the initial placement, canvas set) and that placement.
     """
     for label, count in (("n_hard", n_hard), ("n_soft", n_soft), ("n_ports", n_ports), ("max_fanout", max_fanout),
-                         ("max_weight", max_weight)):  # fmt: skip
+                         ("max_weight", max_weight), ("seed", seed)):  # fmt: skip
         if isinstance(count, bool) or not isinstance(count, int | np.integer):
             raise ValueError(f"{label} must be a whole number, got {count!r}")
+    if seed < 0:  # (None would draw a new design each call: the seed is the only randomness)
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    if max_weight > 2**62:  # weights are drawn as int64
+        raise ValueError(f"max_weight must be at most 2**62, got {max_weight}")
     for label, pair in (("pins_per_hard", pins_per_hard), ("outputs_per_soft", outputs_per_soft)):
         if not (isinstance(pair, tuple | list) and len(pair) == 2
                 and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in pair)):

@@ -17,7 +17,7 @@ import numpy as np
 
 from netlists.builder import NetlistBuilder
 from netlists.errors import NetlistError
-from netlists.formats.textio import open_text, plain_number, read_text
+from netlists.formats.textio import plain_number, read_text, write_text_atomic
 from netlists.model import (
     CT_TYPE_NAMES,
     CT_TYPES,
@@ -488,9 +488,7 @@ def write_netlist(netlist: Netlist, path: str | Path) -> Path:
         for k in sorted(attrs):
             out.append(_attr(k, attrs[k]))
         out.append("}\n")
-    with open_text(path, "w") as fh:
-        fh.write("".join(out))
-    return path
+    return write_text_atomic(path, "".join(out))  # a kill never leaves half a netlist
 
 
 def _attr(key: str, value: object) -> str:

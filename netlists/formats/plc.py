@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from netlists.errors import NetlistError
-from netlists.formats.textio import open_text, plain_number, read_text
+from netlists.formats.textio import plain_number, read_text, write_text_atomic
 from netlists.model import (
     MAX_MAGNITUDE,
     ORIENTATION_CODE,
@@ -331,12 +331,4 @@ def write_plc(
         out.append(
             f"{i} {_fmt(placement.x[i])} {_fmt(placement.y[i])} {orient} {int(bool(placement.fixed[i]))}"
         )
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)  # keeps ".gz" last: compressed too
-    try:
-        with open_text(tmp, "w") as fh:
-            fh.write("\n".join(out) + "\n")
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # no half-written file left behind
-        raise
-    return path
+    return write_text_atomic(path, "\n".join(out) + "\n")

@@ -55,6 +55,21 @@ def plain_number(text: str, integer: bool = False) -> float:
     return int(text) if integer else float(text)
 
 
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` (gzip when the name ends in ``.gz``) through a temporary file beside
+    ``path``, renamed over it at the end: a kill or a full disk never leaves half a file."""
+    path = Path(path)
+    tmp = path.with_name(path.stem + ".tmp" + path.suffix)  # keeps ".gz" last: compressed too
+    try:
+        with open_text(tmp, "w") as fh:
+            fh.write(text)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # no half-written file left behind
+        raise
+    return path
+
+
 def open_text(path: str | Path, mode: str = "w") -> IO[str]:
     """Open for text writing, through gzip when the name ends in ``.gz``."""
     path = Path(path)

@@ -107,6 +107,8 @@ def check_output_file(path: Path, option: str = "--out") -> None:
 
 def check_output_folder(path: Path, option: str = "--out") -> None:
     """Refuse, before any work is done, an output folder that could not be created or written."""
+    if path.is_symlink() and not path.exists():
+        raise UsageError(f"{option} {path} is a broken symbolic link (to {os.readlink(path)})")
     if path.exists():
         if not path.is_dir():
             raise UsageError(f"{option} {path} exists and is not a folder")

@@ -481,3 +481,24 @@ def test_control_characters_in_names_and_attributes_other_nodes_keep_round_trip(
     back = read_netlist(write_netlist(odd, tmp_path / "netlist.pb.txt"))
     assert back.names == odd.names
     assert back.width[port] == 3.0 and back.orientation[soft] == 1
+
+
+def test_a_write_that_fails_midway_leaves_the_old_file_whole(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A kill or a full disk while writing left half a netlist where the old one was."""
+    import io
+
+    from netlists.formats import textio
+
+    nl = read_netlist(builtin_path() / "netlist.pb.txt.gz")
+    path = write_netlist(nl, tmp_path / "netlist.pb.txt")
+    old = path.read_bytes()
+
+    class FullDisk(io.StringIO):
+        def write(self, text: str) -> int:
+            super().write(text[: len(text) // 2])
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(textio, "open_text", lambda p, mode="w": FullDisk())
+    with pytest.raises(OSError, match="No space left"):
+        write_netlist(nl, path)
+    assert path.read_bytes() == old and [p.name for p in tmp_path.iterdir()] == ["netlist.pb.txt"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -204,6 +206,11 @@ def test_bad_arguments_are_rejected() -> None:
         ({"n_hard": 2.5}, "n_hard must be a whole number"),
         ({"pins_per_hard": (4,)}, r"pins_per_hard must be a \(low, high\) pair"),
         ({"max_weight": float("inf"), "weighted_fraction": 0.5}, "max_weight must be a whole number"),
+        ({"max_weight": 10**20, "weighted_fraction": 0.5}, r"max_weight must be at most 2\*\*62"),
+        # a seed of None made another design at every call, named ..._seedNone
+        ({"seed": None}, "seed must be a whole number"),
+        ({"seed": 1.5}, "seed must be a whole number"),
+        ({"seed": -1}, "seed must be >= 0"),
     ):
         with pytest.raises(ValueError, match=match):
             generate(**{"n_hard": 2, "n_soft": 2, "n_ports": 2, **kwargs})  # type: ignore[arg-type]
@@ -227,3 +234,16 @@ def test_any_size_is_legal_and_consistent(
     assert netlist.net_pins.size == 0 or netlist.net_pins.max() < netlist.n_nodes
     assert np.all(netlist.node_type[netlist.net_pins] != NodeType.HARD_MACRO)
     assert np.all(netlist.node_type[netlist.net_pins] != NodeType.SOFT_MACRO)
+
+
+def test_an_extreme_fanout_exponent_gives_the_limit_law_not_nan() -> None:
+    """f ** 500 overflowed: numpy's "probabilities contain NaN" from deep inside the generator."""
+    mean_sinks = {}
+    for alpha in (-1e308, -500.0, 500.0, 1e308):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no overflow on the way either
+            netlist, _ = generate(8, 40, 8, fanout_alpha=alpha, max_fanout=20, seed=0)
+        mean_sinks[alpha] = np.mean([netlist.net(k).size - 1 for k in range(netlist.n_nets)])
+    # all drivers ask for 20 sinks (some find fewer free ones) against for one
+    assert mean_sinks[-500.0] == mean_sinks[-1e308] > 3 * mean_sinks[500.0]
+    assert mean_sinks[500.0] == mean_sinks[1e308]

@@ -106,3 +106,26 @@ def test_an_output_file_that_cannot_be_written_is_found_before_anything_is(tmp_p
     result = CliRunner().invoke(make_app(), ["generate", str(tmp_path / "g"), "--hard", "2", "--soft", "2"])
     assert result.exit_code == 2 and "initial.plc is a folder" in result.output, result.output
     assert not (tmp_path / "g" / "netlist.pb.txt").exists()
+
+
+def test_a_failed_write_leaves_the_earlier_pair_as_it_was(tmp_path: Path, monkeypatch) -> None:
+    """The new netlist.pb.txt was written before initial.plc failed: a 10-macro netlist beside
+    a 3-macro placement that no command could read together."""
+    out = tmp_path / "g"
+    first = CliRunner().invoke(make_app(), ["generate", str(out), "--hard", "3", "--soft", "5"])
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plc, "write_plc", full_disk)
+    second = CliRunner().invoke(make_app(), ["generate", str(out), "--hard", "10", "--soft", "40"])
+    assert second.exit_code == 2 and "No space left" in second.output, second.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no staging folder either
+
+
+def test_a_broken_symbolic_link_as_out_dir_is_refused_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "link").symlink_to(tmp_path / "gone" / "d")
+    result = CliRunner().invoke(make_app(), ["generate", str(tmp_path / "link")])
+    assert result.exit_code == 2 and "broken symbolic link" in result.output, result.output
