@@ -12,8 +12,10 @@ The structure follows the "Synthetic connectivity" rules of ``shared/benchmarks/
   the design allows it); a pin picked to drive that finds no free sink left (designs with
   fewer than two soft macros have no ``Pinput`` to share) becomes the sink of a nearby net
   instead, so no pin is left out of every net when the design allows it (a pin whose every
-  possible partner sits on its own macro stays out, and in the tiniest designs a sink may find
-  no driver: with two hard macros and nothing else, the pins of one may all be drawn as sinks);
+  possible partner sits on its own macro stays out, and in designs with a handful of nodes and
+  at most one soft macro a sink may find no driver on another node: with two hard macros and
+  nothing else the pins of one may all be drawn as sinks, and one soft macro beside one port or
+  hard macro leaves a pin out for some seeds);
 * fanout f drawn from P(f) ~ f^-alpha, f = 1..max_fanout; sinks drawn without replacement
   with probability ~ exp(-d / L), d the Manhattan distance in the initial placement,
   L = locality * (W + H) / 2, so the initial placement is a good one;
