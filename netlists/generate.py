@@ -92,15 +92,15 @@ def _place_hard_random(
     n = w.shape[0]
     x = np.zeros(n)
     y = np.zeros(n)
-    placed: list[int] = []
-    for i in np.argsort(-(w * h), kind="stable"):
+    # the macros placed so far, in placing order: slices of these are views, not copies
+    px, py, pw, ph = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    for k, i in enumerate(np.argsort(-(w * h), kind="stable")):
         for _ in range(_REJECTION_TRIES):
             cx = rng.uniform(w[i] / 2, W - w[i] / 2)
             cy = rng.uniform(h[i] / 2, H - h[i] / 2)
-            p = np.array(placed, dtype=np.intp)
-            if not _overlaps(cx, cy, w[i], h[i], x[p], y[p], w[p], h[p]):
+            if not _overlaps(cx, cy, w[i], h[i], px[:k], py[:k], pw[:k], ph[:k]):
                 x[i], y[i] = cx, cy
-                placed.append(int(i))
+                px[k], py[k], pw[k], ph[k] = cx, cy, w[i], h[i]
                 break
         else:
             return None
