@@ -1,4 +1,5 @@
-"""The one error type of the netlist layer: bad input, reported with file, line and expectation."""
+"""The netlist layer's error for bad input (file, line, what was expected) and its warning for
+input that reads but looks damaged."""
 
 from __future__ import annotations
 
@@ -21,3 +22,8 @@ class NetlistError(ValueError):
             where = self.path if line is None else f"{self.path}:{line}"
             where += ": "
         super().__init__(where + message)
+
+
+class NetlistWarning(UserWarning):
+    """Input that reads as specified but looks damaged (e.g. a ``.plc`` whose body lists fewer
+    nodes than its header counts); the CLI prints it as one ``placer: warning:`` line."""

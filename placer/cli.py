@@ -36,11 +36,30 @@ for _name in _COMMAND_MODULES:
 _USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
+def _one_line_warnings() -> None:
+    """Show the netlist layer's warnings (input that reads but looks damaged) as one
+    ``placer: warning:`` line each, not as Python's file:line report."""
+    import warnings
+
+    from netlists.errors import NetlistWarning
+
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        if issubclass(category, NetlistWarning):
+            print(f"placer: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main() -> None:
     """Run ``placer``; a usage error (a bad option value, an unknown option) is one line on
     stderr and exit status 2, like every other input error."""
     from placer.interrupts import sigterm_as_interrupt
 
+    _one_line_warnings()
     try:
         with sigterm_as_interrupt():  # a plain kill ends a command as Ctrl-C does, not mid-write
             code = app(standalone_mode=False)

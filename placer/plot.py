@@ -91,8 +91,12 @@ def _frame(ax: Axes, netlist: Netlist, placement: Placement | None = None) -> No
 def draw_map(ax: Axes, netlist: Netlist, values: np.ndarray, title: str, cmap: str) -> None:
     """A per-cell ``(rows, cols)`` map as a heat map over the canvas, with a colour bar."""
     c = netlist.require_canvas()
+    scale: dict[str, float] = {}
+    if values.size and np.ptp(values) == 0:  # a flat map (all 0: no macro on the canvas) got a
+        level = float(values.flat[0])  # mid-scale colour and a -0.1..0.1 bar; from 0 instead
+        scale = {"vmin": min(level, 0.0), "vmax": level if level > 0 else 1.0}
     image = ax.imshow(values, origin="lower", extent=(0.0, c.width, 0.0, c.height), cmap=cmap,
-                      interpolation="nearest", aspect="equal")
+                      interpolation="nearest", aspect="equal", **scale)
     ax.add_patch(Rectangle((0, 0), c.width, c.height, fill=False, edgecolor="black", linewidth=1.0))
     _frame(ax, netlist)
     ax.set_title(title, fontsize=9)

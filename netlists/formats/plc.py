@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from netlists.errors import NetlistError
+from netlists.errors import NetlistError, NetlistWarning
 from netlists.formats.textio import plain_number, read_text, write_text_atomic
 from netlists.model import (
     MAX_MAGNITUDE,
@@ -166,7 +167,7 @@ def read_plc(path: str | Path, netlist: Netlist) -> tuple[Canvas, Placement, Plc
     path = Path(path)
     lines = read_text(path).split("\n")
     canvas, header = parse_header(lines, str(path))
-    _check_header_counts(lines, netlist, str(path))
+    counted = _check_header_counts(lines, netlist, str(path))
     placement = netlist.initial_placement()
     placement.fixed[:] = False
     n = netlist.n_nodes
@@ -228,14 +229,26 @@ def read_plc(path: str | Path, netlist: Netlist) -> tuple[Canvas, Placement, Plc
         placement.fixed[idx] = parts[4] == "1"
         listed.append(idx)
     header.listed = np.array(listed, dtype=np.int64)
+    missing = netlist.placeable.size - len(listed)
+    if counted and missing > 0:  # the header says which design; the body stops short of it
+        warnings.warn(
+            NetlistWarning(
+                f"{path}: lists {len(listed)} of the {netlist.placeable.size} ports and macros "
+                f"its header counts; the other {missing} keep the netlist's positions "
+                "(a truncated file?)"
+            ),
+            stacklevel=2,
+        )
     return canvas, placement, header
 
 
-def _check_header_counts(lines: list[str], netlist: Netlist, path: str) -> None:
+def _check_header_counts(lines: list[str], netlist: Netlist, path: str) -> bool:
     """Refuse a ``.plc`` whose header counts hard macros, soft macros or ports differently from
     ``netlist``: it was written for another design, and its canvas and positions would give a
-    cost for nothing. Counts the header does not state are not checked."""
+    cost for nothing. Counts the header does not state are not checked. True when the header
+    states all three (it describes the whole design)."""
     counts = netlist.counts()  # what write_plc writes into these header lines
+    stated_labels: set[str] = set()
     for lineno, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line.startswith("#"):
@@ -246,6 +259,7 @@ def _check_header_counts(lines: list[str], netlist: Netlist, path: str) -> None:
         if not match:
             continue
         label, stated = match.group(1), int(match.group(2))
+        stated_labels.add(label)
         actual = counts[_COUNT_KEY[label]]
         if stated != actual:
             raise NetlistError(
@@ -254,6 +268,7 @@ def _check_header_counts(lines: list[str], netlist: Netlist, path: str) -> None:
                 path,
                 lineno,
             )
+    return stated_labels == set(_COUNT_KEY)
 
 
 def _fmt(v: float) -> str:

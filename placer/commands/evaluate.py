@@ -105,10 +105,11 @@ def info_command(
         table.add_row(k.replace("_", " "), str(v))
     c = nl.canvas
     if c is not None:
-        table.add_row("canvas (W x H)", f"{c.width:g} x {c.height:g}")
+        # as the .plc gives them (:g kept six digits: 1433.406 read 1433.41)
+        table.add_row("canvas (W x H)", f"{c.width:.15g} x {c.height:.15g}")
         table.add_row("grid (cols x rows)", f"{c.cols} x {c.rows}")
-        table.add_row("routes per micron (h, v)", f"{c.hroutes_per_micron:g}, {c.vroutes_per_micron:g}")
-        table.add_row("macro routes (h, v)", f"{c.hrouting_alloc:g}, {c.vrouting_alloc:g}")
+        table.add_row("routes per micron (h, v)", f"{c.hroutes_per_micron:.15g}, {c.vroutes_per_micron:.15g}")
+        table.add_row("macro routes (h, v)", f"{c.hrouting_alloc:.15g}, {c.vrouting_alloc:.15g}")
         table.add_row("smoothing range", str(c.smooth_range))
     else:
         table.add_row("canvas", "unknown (no .plc)")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from netlists.designs import builtin_path, load_builtin
-from netlists.errors import NetlistError
+from netlists.errors import NetlistError, NetlistWarning
 from netlists.formats.plc import read_plc, write_plc
 from netlists.io import load_design
 from placer.cost.proxy import evaluate
@@ -117,8 +117,28 @@ def test_indented_header_byte_order_mark_and_any_line_end_read_the_same(tmp_path
 def test_header_counts_that_match_are_accepted(tmp_path: Path) -> None:
     nl, _ = load_builtin()
     counts = "# HARD_MACROs : 133\n# SOFT_MACROs : 782\n# PORTs : 495\n# STDCELLs : 0\n"
-    canvas, _, _ = read_plc(_tiny_plc(tmp_path, "0 1 1 - 1\n", HEADER + counts), nl)
+    with pytest.warns(NetlistWarning, match="lists 1 of the 1410 ports and macros"):  # below
+        canvas, _, _ = read_plc(_tiny_plc(tmp_path, "0 1 1 - 1\n", HEADER + counts), nl)
     assert (canvas.cols, canvas.rows) == (5, 4)
+
+
+def test_a_body_shorter_than_its_header_counts_is_read_with_a_warning(tmp_path: Path) -> None:
+    """A .plc cut off at a line end scored a mix of its positions and the netlist's with no
+    word; a body that omits nodes stays valid (the spec: they keep the netlist's positions)."""
+    import warnings
+
+    nl, placement = load_builtin()
+    full = write_plc(tmp_path / "full.plc", nl, placement).read_text().splitlines()
+    cut = tmp_path / "cut.plc"
+    cut.write_text("\n".join(full[:-100]) + "\n")
+    with pytest.warns(NetlistWarning, match=r"cut.plc: lists 1310 of the 1410 .* the other 100 keep"):
+        read_plc(cut, nl)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_plc(tmp_path / "full.plc", nl)  # complete: no warning
+        partial = tmp_path / "partial.plc"  # no counts in its header: nothing to fall short of
+        partial.write_text("\n".join(line for line in full[:-100] if "MACROs" not in line) + "\n")
+        read_plc(partial, nl)
 
 
 def test_a_plc_of_another_design_is_refused(tmp_path: Path) -> None:

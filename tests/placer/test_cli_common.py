@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 import typer
@@ -57,3 +58,26 @@ def test_ctrl_c_and_a_kill_end_a_command_with_a_word_and_130(monkeypatch, capsys
     assert exit_info.value.code == 130
     assert "placer: interrupted" in capsys.readouterr().err
     assert handlers and handlers[0] not in (signal.SIG_DFL, signal.SIG_IGN, None)
+
+
+def test_a_netlist_warning_is_one_line_on_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import warnings
+
+    from netlists.designs import builtin_path, load_builtin
+    from netlists.formats.plc import write_plc
+    from placer import cli
+
+    nl, placement = load_builtin()
+    lines = write_plc(tmp_path / "full.plc", nl, placement).read_text().splitlines()
+    (tmp_path / "cut.plc").write_text("\n".join(lines[:-10]) + "\n")
+    monkeypatch.setattr("sys.argv", ["placer", "eval", str(builtin_path()), str(tmp_path / "cut.plc")])
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # main replaces it
+    with warnings.catch_warnings(), pytest.raises(SystemExit) as exit_info:
+        warnings.simplefilter("always")
+        cli.main()
+    assert exit_info.value.code == 0
+    err = capsys.readouterr().err
+    assert err.startswith("placer: warning: ") and "the other 10 keep" in err
+    assert len(err.strip().splitlines()) == 1

@@ -51,6 +51,7 @@ def test_eval_table_and_info() -> None:
     res = runner.invoke(app, ["info", str(ARIANE)])
     assert res.exit_code == 0
     assert "133" in res.stdout and "24 x 21" in res.stdout
+    assert "1433.406 x 1433.406" in res.stdout  # as the .plc gives it, not rounded to 1433.41
 
 
 def test_info_without_plc_still_counts(tmp_path: Path) -> None:

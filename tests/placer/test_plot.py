@@ -98,3 +98,17 @@ def test_a_port_outside_the_canvas_is_inside_the_frame_and_the_layout_has_a_lege
     legend = layout.get_legend()
     assert legend is not None
     assert sorted(t.get_text() for t in legend.get_texts()) == ["hard macros", "ports", "soft macros"]
+
+
+def test_a_flat_map_is_scaled_from_zero_not_around_its_value() -> None:
+    """With every macro off the canvas the density map is all 0: it was drawn mid-scale with a
+    -0.1..0.1 colour bar, as if there were density, some of it negative."""
+    netlist, placement = generate(2, 4, 2, seed=1)
+    canvas = netlist.require_canvas()
+    off = placement.copy()
+    off.x[netlist.hard_macros] = 3 * canvas.width
+    off.x[netlist.soft_macros] = 3 * canvas.width
+    fig = plot_placement(netlist, off)
+    density = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"][1].images[0]
+    assert not np.any(density.get_array())
+    assert density.norm.vmin == 0.0 and density.norm.vmax == 1.0
