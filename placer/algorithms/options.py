@@ -20,11 +20,20 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _finite(value: int | float) -> bool:
+    """``math.isfinite`` that says False for an int past the float range (10**400) instead of
+    raising OverflowError."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def number(low: float = -math.inf, high: float = math.inf, *, low_open: bool = False) -> OptionCheck:
     """A finite real number in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
 
     def check(name: str, value: Any) -> None:
-        ok = _is_number(value) and math.isfinite(value) and value <= high
+        ok = _is_number(value) and _finite(value) and value <= high
         ok = ok and (value > low if low_open else value >= low)
         if not ok:
             if high == math.inf and low == -math.inf:
@@ -46,7 +55,7 @@ def whole(low: int, high: int | None = None, *, none_ok: bool = False) -> Option
     def check(name: str, value: Any) -> None:
         if value is None and none_ok:
             return
-        integral = _is_number(value) and math.isfinite(value) and float(value).is_integer()
+        integral = _is_number(value) and _finite(value) and float(value).is_integer()
         if not (integral and value >= low and (high is None or value <= high)):
             extra = " (or none)" if none_ok else ""
             span = f">= {low}" if high is None else f"in [{low}, {high}]"

@@ -38,6 +38,10 @@ from placer.algorithms.base import get_placer
         ("analytical", {"device": "bogus"}, "option 'device': device must be auto, cpu, cuda"),
         ("global_refine", {"analytical": {"device": "tpu"}}, "option 'analytical.device'"),
         ("analytical", {"device": 3}, "option 'device' takes a device name"),
+        # past the float range: OverflowError from math.isfinite, a traceback at the CLI
+        ("sa", {"max_steps": 10**400}, "option 'max_steps' takes a whole number >= 1"),
+        ("greedy", {"density_weight": 10**400}, "option 'density_weight' takes a finite number"),
+        ("sa", {"moves": {"swap": 10**400}}, "option 'moves.swap' takes a finite number"),
     ],
 )
 def test_bad_values_are_refused_when_the_method_is_built(method, options, message) -> None:  # type: ignore[no-untyped-def]
