@@ -498,6 +498,11 @@ def anneal(
             next_hook += hook_every  # type: ignore[operator]
         if step % 500 == 0:
             progress(Progress(frac, best_cost, f"T={temp:.2e}"))
+    if max_steps is not None and step < max_steps:  # the schedule ran on steps, not the clock
+        progress(Progress.noting(
+            f"the budget ran out after {step:,} of max_steps {max_steps:,} proposals: the run "
+            "stopped before it cooled and is not reproducible (a larger budget or smaller "
+            "max_steps is)"))  # fmt: skip
     if best is not None:
         state.ev.placement.x[:] = best.x
         state.ev.placement.y[:] = best.y
