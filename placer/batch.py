@@ -128,6 +128,7 @@ class PlacementTask:
     version: str = ""
     git_commit: str | None = None
     design_digest: str = ""  # of the design's files when the tasks were made (design_files_digest)
+    method_source: str = ""  # a plugin method's class, file and digest (base.method_source)
 
     @property
     def key(self) -> tuple[str, str, int, float]:
@@ -176,7 +177,11 @@ def load_plugins(plugins: Iterable[str]) -> None:
             assert spec is not None and spec.loader is not None
             module = importlib.util.module_from_spec(spec)
             sys.modules[module_name] = module
-            spec.loader.exec_module(module)
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:  # a fixed file must load on the next try, not count as loaded
+                sys.modules.pop(module_name, None)
+                raise
         else:
             importlib.import_module(plugin)
 
@@ -215,6 +220,7 @@ def run_task(task: PlacementTask) -> RunRecord:
         options=_options_json(task.options),
         version=task.version,
         git_commit=task.git_commit,
+        method_source=task.method_source,
         started=_now(),
     )
     try:
@@ -253,6 +259,8 @@ def run_task(task: PlacementTask) -> RunRecord:
         comments = [f"Placed by placer-gym {task.version}: method {task.method}, seed {task.seed}, "
                     f"budget {task.budget_s:g} s, options {record.options}",
                     f"{ATTEMPT_LABEL} {record.plc_attempt}"]
+        if task.method_source:  # a plugin: which code made it
+            comments.insert(1, f"Method code: {task.method_source}")
         write_plc(staged_path(out), netlist, placement, costs=header_costs, comments=comments, file_name=out.name)
         record.plc_path = task.plc_relpath.as_posix()
     except Exception as exc:  # noqa: BLE001 - a failed design is recorded, the batch goes on
@@ -333,7 +341,7 @@ def failed_record(task: PlacementTask, error: str) -> RunRecord:
         budget_s=float(task.budget_s), suite=str(task.design.suite),
         netlist_path=str(task.design.netlist), design_digest=task.design_digest,
         options=_options_json(task.options), version=task.version,
-        git_commit=task.git_commit, status=STATUS_FAILED, error=error, started="", finished=_now(),
+        git_commit=task.git_commit, method_source=task.method_source, status=STATUS_FAILED, error=error, started="", finished=_now(),
     )
 
 
@@ -410,9 +418,16 @@ def make_tasks(
     runs = Path(runs_dir).resolve()
     plugins = tuple(str(Path(p).resolve()) if p.endswith(".py") else p for p in plugins)
     digests = {d.name: design_files_digest(d) for d in designs}
+    from placer.algorithms.base import method_source
+
+    load_plugins(plugins)  # (method_source reads the classes they register)
+    try:
+        sources = {m: method_source(m) for m in methods}
+    except KeyError as exc:  # an unknown method: refused before any work, as run_batch does
+        raise ValueError(exc.args[0]) from None
     return [
         PlacementTask(d, m, int(s), float(budget_s), runs, dict(options.get(m, {})),
-                      plugins, version, commit, digests[d.name])
+                      plugins, version, commit, digests[d.name], sources[m])
         for d in designs for m in methods for s in seeds
     ]
 
@@ -429,6 +444,8 @@ def check_conflicts(
     finished runs): a finished run made with other method options or from another design of
     the same name, since skipping it would report that run as this one.
     """
+    from placer.algorithms.base import same_method_source
+
     existing = {(r.design, r.method, int(r.seed)): r for r in store.records(STATUS_OK)}
     where = store.path.parent
     _refuse_mixed_designs_and_options(existing, tasks, resume, where)
@@ -449,6 +466,13 @@ def check_conflicts(
             raise ValueError(
                 f"{what} with options {other.options} (asked: {asked}); --resume would keep "
                 "it: rerun without --resume to replace it, or use another runs folder"
+            )
+        if not same_method_source(other.method_source or "", t.method_source):
+            own = "placer-gym's own code"
+            raise ValueError(
+                f"{what} made by {other.method_source or own} (asked: {t.method_source or own}); "
+                "--resume would keep it: rerun without --resume to replace it, or use another "
+                "runs folder"
             )
         if not same_design(other, t.design.netlist, t.design_digest):
             raise ValueError(

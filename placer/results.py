@@ -58,6 +58,7 @@ class RunRecord:
     plc_attempt: str | None = None  # id in the header of the .plc this row's numbers belong to
     version: str = ""  # placer.__version__
     git_commit: str | None = None
+    method_source: str = ""  # a plugin method's class, file and digest; empty for built-ins
     status: str = STATUS_OK
     error: str | None = None
     note: str | None = None  # what the method said of an ok run (e.g. it kept the given placement)

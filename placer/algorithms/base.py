@@ -147,6 +147,7 @@ class Placer(ABC):
         placement = placement.standardised()  # (a copy: the caller's object is not changed)
         work_budget = budget_s * (1.0 - self.legalize_reserve)
         result = self.run(netlist, placement.copy(), work_budget, seed, progress or (lambda p: None))
+        _check_result(self, netlist, result)
         try:
             # not packed from the corner: that keeps nothing of the method's result, and the
             # given placement, legalised, is the better fallback
@@ -254,15 +255,111 @@ def _unknown_message(cls: type[Placer], unknown: list[str]) -> str:
     return "; ".join(clauses)
 
 
+class MethodResultError(TypeError):
+    """A method's ``run`` returned something other than a placement of the design: the
+    method's fault (a plugin's, typically), not the design's."""
+
+
+def _check_result(method: Placer, netlist: Netlist, result: object) -> None:
+    """Refuse a ``run`` result that is not a placement of ``netlist`` (None, another design's),
+    naming the method: it used to fail inside the legaliser with an AttributeError."""
+    if not isinstance(result, Placement):
+        raise MethodResultError(
+            f"method {method.name!r} returned {type(result).__name__}, not a Placement"
+        )
+    sizes = {len(getattr(result, f)) for f in ("x", "y", "orientation", "fixed")}
+    if sizes != {netlist.n_nodes}:
+        raise MethodResultError(
+            f"method {method.name!r} returned a placement of {sorted(sizes)} nodes; the design "
+            f"has {netlist.n_nodes}"
+        )
+    codes = np.asarray(result.orientation)
+    if codes.size and not (np.issubdtype(codes.dtype, np.integer) and codes.min() >= 0 and codes.max() <= 7):
+        raise MethodResultError(f"method {method.name!r} returned orientation codes outside 0-7")
+
+
 _REGISTRY: dict[str, type[Placer]] = {}
 
 
 def register_placer(cls: type[Placer]) -> type[Placer]:
-    """Class decorator adding a method to the registry under ``cls.name``."""
+    """Class decorator adding a method to the registry under ``cls.name``.
+
+    Raises:
+        ValueError: the name is taken by another class (a plugin subclassing ``sa`` without a
+            name of its own would run in place of the real ``sa``, its results labelled sa).
+            The same class registered again (its module reloaded) is allowed.
+    """
     if not cls.name:
         raise ValueError(f"{cls.__name__} has no name")
+    if not _is_builtin(cls):  # the built-in methods first, whatever was imported before
+        _load_builtin_methods()
+    taken = _REGISTRY.get(cls.name)
+    if taken is not None and not _same_code(taken, cls):
+        raise ValueError(
+            f"placement method {cls.name!r} is already registered by {_qualified(taken)}; "
+            f"give {_qualified(cls)} a name of its own (class attribute name)"
+        )
     _REGISTRY[cls.name] = cls
+    if not _is_builtin(cls):  # the code as loaded, whatever its file says later
+        _LOADED_SOURCE[cls] = _source_bytes(cls)
     return cls
+
+
+#: The text of each plugin class's file when it was registered (see :func:`method_source`).
+_LOADED_SOURCE: dict[type, bytes | None] = {}
+
+
+def _qualified(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _same_code(a: type, b: type) -> bool:
+    """Whether two classes are one method: the same class reloaded, or the same class of two
+    copies of one plugin file (same text)."""
+    if _qualified(a) == _qualified(b):
+        return True
+    source = _LOADED_SOURCE.get(a)
+    return a.__qualname__ == b.__qualname__ and source is not None and source == _source_bytes(b)
+
+
+def _source_bytes(cls: type) -> bytes | None:
+    """The text of the file that defines ``cls`` (None when it has none or cannot be read)."""
+    import sys
+
+    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    try:
+        return open(file, "rb").read() if file else None  # noqa: SIM115 - read at once
+    except OSError:
+        return None
+
+
+def _is_builtin(cls: type) -> bool:
+    return cls.__module__ == "placer" or cls.__module__.startswith("placer.")
+
+
+def method_source(name: str) -> str:
+    """Where method ``name``'s code comes from, for provenance: empty for placer-gym's own
+    methods (the package version and commit say it), else the class, its file and a digest of
+    the file's text as it was loaded, so that a run of a plugin can be told from a run of an
+    edited plugin."""
+    import hashlib
+    import sys
+
+    cls = placer_class(name)
+    if _is_builtin(cls):
+        return ""
+    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if not file:
+        return f"{cls.__qualname__} from module {cls.__module__}"
+    text = _LOADED_SOURCE.get(cls)
+    digest = hashlib.sha1(text).hexdigest()[:12] if text is not None else "unreadable"
+    return f"{cls.__qualname__} (sha1 {digest}) from {file}"
+
+
+def same_method_source(a: str, b: str) -> bool:
+    """Whether two :func:`method_source` texts name the same code: the class and the digest
+    of its file's text, wherever the file lies (a plugin moved or copied is the same method)."""
+    return a.partition(" from ")[0] == b.partition(" from ")[0]
 
 
 def _load_builtin_methods() -> None:

@@ -15,7 +15,8 @@ its row in ``RUNS_DIR/results.sqlite`` as soon as it finishes.
 Method options: ``--option key=value`` (repeatable) gives ``key`` to every method that reads
 it; ``--option sa.key=value`` to the method ``sa`` only. Values are read as JSON when they parse
 (``3``, ``0.5``, ``true``, ``[1, 2]``) and as text otherwise. An option no method reads (a
-misspelt name) is refused with the names each method reads.
+misspelt name) is refused with the names each method reads. A plugin method that declares no
+option names gets shared options only when it runs alone; beside others, ``name.key=value``.
 """
 
 from __future__ import annotations
@@ -81,7 +82,19 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
                 raise UsageError(f"--option {item!r} names no option after {method!r}.")
             scoped.append((method, name, value))
             continue
-        readers = [m for m in methods if classes[m].reads(key)]
+        # a method that declares no option names (a plugin's) reads any name: it gets a
+        # shared option only when it runs alone, or a misspelt option of the others would
+        # silently go to it alone
+        undeclared = [m for m in methods if classes[m].option_names is None]
+        readers = [m for m in methods if m not in undeclared and classes[m].reads(key)]
+        if not readers and len(undeclared) == len(methods):
+            readers = undeclared
+        if not readers and undeclared:
+            raise UsageError(
+                f"--option {key}: no method of {', '.join(methods)} declares it "
+                f"({'; '.join(f'{m}: {_option_list(classes[m])}' for m in methods)}); for "
+                f"{', '.join(undeclared)}, which declare none, give it as {undeclared[0]}.{key}=..."
+            )
         if not readers:
             raise UsageError(
                 f"--option {key}: no method of {', '.join(methods)} reads it "
@@ -224,7 +237,13 @@ def _place_one(
     import time
 
     from netlists.formats.plc import write_plc
-    from placer.algorithms.base import NoteCollector, get_placer, warm_up
+    from placer.algorithms.base import (
+        MethodResultError,
+        NoteCollector,
+        get_placer,
+        method_source,
+        warm_up,
+    )
     from placer.algorithms.legalize import check_legality
     from placer.commands.common import load
     from placer.cost.proxy import evaluate
@@ -245,8 +264,10 @@ def _place_one(
     notes = NoteCollector()  # what the method wants the user to know (e.g. it kept the start)
     try:
         placement = _run_method(placer, method, nl, initial, budget_s, seed, quiet, notes)
-    except ValueError as exc:  # the hard macros cannot be made legal at all
-        raise UsageError(f"{netlist_path}: {exc}") from None
+    except (ValueError, MethodResultError) as exc:  # e.g. the hard macros cannot be made legal
+        # at all, a device this machine lacks, a plugin's bad result: the method is named, not
+        # only the design (its file was not always at fault)
+        raise UsageError(f"{method} on {netlist_path}: {exc}") from None
     seconds = time.perf_counter() - t0
     for note in notes.texts:
         console.print(f"note: {note}")
@@ -259,7 +280,8 @@ def _place_one(
         costs={"wirelength": after.hpwl, "wirelength_cost": after.wirelength,
                "density_cost": after.density, "congestion_cost": after.congestion},
         comments=[f"Placed by placer-gym: method {method}, seed {seed}, budget {budget_s:g} s, "
-                  f"options {json.dumps(options, sort_keys=True)}"],
+                  f"options {json.dumps(options, sort_keys=True)}",
+                  *([f"Method code: {source}"] if (source := method_source(method)) else [])],
     )
     table = Table(title=f"{nl.name}: {method}, seed {seed}, {seconds:.1f} s")
     table.add_column("term")

@@ -121,6 +121,39 @@ def test_resume_skips_finished_runs(suite: Path, plugin: str, tmp_path: Path) ->
     assert rows(runs)[("tiny_a", METHOD, 0)].finished == before.finished
 
 
+def test_resume_refuses_runs_an_edited_plugin_made_and_rows_name_the_plugin_code(
+    suite: Path, plugin: str, tmp_path: Path
+) -> None:
+    """Rows did not say which plugin code made them, and --resume kept runs of an edited one."""
+    runs = tmp_path / "runs"
+    designs = find_designs(suite, ["tiny_a"])
+
+    def batch(plugins: list[str]):  # type: ignore[no-untyped-def]
+        return run_batch(make_tasks(designs, [METHOD], [0], runs, 1.0, plugins=plugins), runs,
+                         resume=True, show_progress=False)
+
+    assert batch([plugin]).ok == 1
+    source = rows(runs)[("tiny_a", METHOD, 0)].method_source
+    assert source.startswith("JitterForBatchTests (sha1 ") and source.endswith(f"from {plugin}")
+    header = (runs / "tiny_a" / METHOD / "seed0.plc").read_text()
+    assert f"# Method code: {source}" in header
+    copy = tmp_path / "elsewhere" / "batch_test_placers.py"  # the same code moved: resumed
+    copy.parent.mkdir()
+    copy.write_text(Path(plugin).read_text())
+    assert batch([str(copy)]).skipped == 1
+    Path(plugin).write_text(Path(plugin).read_text() + "# edited\n")  # run by a new process
+    edited = subprocess.run(
+        [sys.executable, "-m", "placer.cli", "place", "--suite", str(suite), "--designs", "tiny_a",
+         "--algo", METHOD, "--budget-s", "1", "--out", str(runs), "--plugin", plugin, "--resume",
+         "--quiet"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert edited.returncode == 2, edited.stdout + edited.stderr
+    assert "made by JitterForBatchTests" in edited.stderr and "--resume would keep it" in edited.stderr
+    sa = run_batch(make_tasks(designs, ["sa"], [0], runs, 0.3), runs, resume=True, show_progress=False)
+    assert sa.ok == 1 and rows(runs)[("tiny_a", "sa", 0)].method_source == ""
+
+
 def test_resume_refuses_finished_runs_of_other_options_or_another_design_file(
     suite: Path, plugin: str, tmp_path: Path
 ) -> None:

@@ -204,3 +204,97 @@ def test_an_illegal_initial_placement_is_noted(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "note: the initial placement is not legal (36 macro(s) outside the canvas" in text
+
+
+PLUGINS = {
+    # forgot its own name: inherits "sa", and used to run in place of the real sa, labelled sa
+    "nameless_sa.py": (
+        "from placer.algorithms.base import register_placer\n"
+        "from placer.algorithms.sa import SimulatedAnnealing\n"
+        "@register_placer\n"
+        "class MySA(SimulatedAnnealing):\n"
+        "    pass\n"
+    ),
+    "bad_results.py": (
+        "from placer.algorithms.base import Placer, register_placer\n"
+        "@register_placer\n"
+        "class ReturnsNone(Placer):\n"
+        "    name = 'test_returns_none'\n"
+        "    def run(self, netlist, placement, budget_s, seed, progress):\n"
+        "        return None\n"
+        "@register_placer\n"
+        "class BadOrientation(Placer):\n"
+        "    name = 'test_bad_orientation'\n"
+        "    def run(self, netlist, placement, budget_s, seed, progress):\n"
+        "        placement.orientation[netlist.hard_macros] = 42\n"
+        "        return placement\n"
+        "@register_placer\n"
+        "class AnyOptions(Placer):\n"
+        "    name = 'test_any_options'\n"
+        "    def run(self, netlist, placement, budget_s, seed, progress):\n"
+        "        return placement\n"
+    ),
+}
+
+
+@pytest.fixture
+def plugin_files(tmp_path: Path) -> dict[str, str]:
+    for name, text in PLUGINS.items():
+        (tmp_path / name).write_text(text)
+    return {name: str(tmp_path / name) for name in PLUGINS}
+
+
+def test_a_plugin_taking_a_built_in_methods_name_is_refused(design: Path, tmp_path: Path, plugin_files) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "x.plc"
+    args = ["place", str(design / "netlist.pb.txt"), "--algo", "sa", "--budget-s", "0.2",
+            "--out", str(out), "--plugin", plugin_files["nameless_sa.py"]]
+    result = CliRunner().invoke(make_app(), args)
+    assert result.exit_code == 2, result.output
+    assert "'sa' is already registered by placer.algorithms.sa.SimulatedAnnealing" in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "message"),
+    [
+        ("test_returns_none", "method 'test_returns_none' returned NoneType, not a Placement"),
+        ("test_bad_orientation", "returned orientation codes outside 0-7"),
+    ],
+)
+def test_a_method_returning_no_placement_of_the_design_is_named_not_the_design(  # type: ignore[no-untyped-def]
+    design: Path, tmp_path: Path, plugin_files, method: str, message: str
+) -> None:
+    """A traceback from inside the legaliser, or "NETLIST: orientation code 42" blaming the
+    design's file for the plugin's result."""
+    netlist = str(design / "netlist.pb.txt")
+    result = CliRunner().invoke(make_app(), [
+        "place", netlist, "--algo", method, "--budget-s", "0.2", "--out", str(tmp_path / "x.plc"),
+        "--plugin", plugin_files["bad_results.py"], "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert f"{method} on {netlist}: " in result.output.replace("\n", "") and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_method_declaring_no_options_takes_shared_ones_only_alone(plugin_files) -> None:  # type: ignore[no-untyped-def]
+    """A misspelt option of sa (max_stpes) went silently to the plugin beside it."""
+    from placer.batch import load_plugins
+
+    load_plugins([plugin_files["bad_results.py"]])
+    with pytest.raises(UsageError, match=r"give it as test_any_options.max_stpes=\.\.\."):
+        parse_options(["max_stpes=50"], ["sa", "test_any_options"])
+    both = parse_options(["max_steps=50", "test_any_options.foo=1"], ["sa", "test_any_options"])
+    assert both == {"sa": {"max_steps": 50}, "test_any_options": {"foo": 1}}
+    assert parse_options(["foo=1"], ["test_any_options"]) == {"test_any_options": {"foo": 1}}
+
+
+def test_a_plugin_file_that_failed_to_load_loads_once_fixed(tmp_path: Path) -> None:
+    from placer.algorithms.base import available_placers
+    from placer.batch import load_plugins
+
+    path = tmp_path / "fixed_later.py"
+    path.write_text("def broken(:\n")
+    with pytest.raises(SyntaxError):
+        load_plugins([str(path)])
+    path.write_text(PLUGINS["bad_results.py"].replace("test_", "test_fixed_"))
+    load_plugins([str(path)])  # was skipped: the failed module stayed in sys.modules
+    assert "test_fixed_returns_none" in available_placers()
