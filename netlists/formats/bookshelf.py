@@ -20,8 +20,9 @@ Mapping into :class:`~netlists.model.Netlist`:
 * a net's driver is its first ``O`` pin (else its first pin); the other pins follow in file
   order. The ``.wts`` weight (1 when absent) goes into ``net_weight`` and the driver's
   ``weight``. (A port may drive several nets; its ``weight`` is that of the first.)
-* positions are centres: lower-left + half the footprint (width and height swapped for E, FE,
-  W, FW), shifted so that the lower-left corner of the rows' bounding box is the origin (the
+* sizes are the footprint as placed: a node turned E, FE, W or FW gets the ``.nodes`` width
+  and height swapped (the cost reads sizes whatever the orientation; writing swaps them back).
+  Positions are centres: lower-left + half the footprint, shifted so that the lower-left corner of the rows' bounding box is the origin (the
   sum rounded once). The
   canvas is that bounding box; grid and routing follow :mod:`netlists.defaults`.
 * ``metadata`` keeps what the model has no field for, so that writing restores it:
@@ -537,6 +538,9 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
     width[is_port] = 0.0
     height[is_port] = 0.0
     foot_w, foot_h = _footprint(width, height, orient)
+    # the model's sizes are the footprint as placed (the cost uses them whatever the
+    # orientation): a turned macro's .nodes sizes swapped
+    width, height = foot_w, foot_h
     cx = _centres(llx, foot_w / 2, x0)
     cy = _centres(lly, foot_h / 2, y0)
     for (node, axis), token in exact.items():
@@ -819,16 +823,18 @@ def write_bookshelf(
             kind[i] = terminals.get(names[i], "")
     lines = ["UCLA nodes 1.0", header, "", f"NumNodes : {placeable.size}",
              f"NumTerminals : {sum(1 for k in kind.values() if k)}", ""]  # fmt: skip
+    # .nodes sizes are those of orientation N: a turned macro's footprint turned back
+    node_w, node_h = _footprint(netlist.width, netlist.height, placement.orientation)
     # macros the reader's height rule would class otherwise: named in comments it reads back
     row_height = max(float(r["height"]) for r in rows)  # type: ignore[arg-type]
     for i in placeable:
         if types[i] == NodeType.PORT:
             continue
-        read_hard = bool(kind[i]) or netlist.height[i] > row_height
+        read_hard = bool(kind[i]) or node_h[i] > row_height
         if read_hard != (types[i] == NodeType.HARD_MACRO):
             lines.append(f"# placer-gym kind : {names[i]} {'hard' if not read_hard else 'soft'}")
     for i in placeable:
-        w, h = (0.0, 0.0) if types[i] == NodeType.PORT else (netlist.width[i], netlist.height[i])
+        w, h = (0.0, 0.0) if types[i] == NodeType.PORT else (node_w[i], node_h[i])
         lines.append(f"  {names[i]} {_fmt(w)} {_fmt(h)}" + (f" {kind[i]}" if kind[i] else ""))
     (directory / f"{design_name}.nodes").write_text("\n".join(lines) + "\n")
 
@@ -858,9 +864,8 @@ def write_bookshelf(
     width = np.where(types[placeable] == NodeType.PORT, 0.0, netlist.width[placeable])
     height = np.where(types[placeable] == NodeType.PORT, 0.0, netlist.height[placeable])
     orient = placement.orientation[placeable]
-    foot_w, foot_h = _footprint(width, height, orient)
-    llx, exact_x = _corners(placement.x[placeable], foot_w / 2, x0)
-    lly, exact_y = _corners(placement.y[placeable], foot_h / 2, y0)
+    llx, exact_x = _corners(placement.x[placeable], width / 2, x0)  # (sizes: the footprint)
+    lly, exact_y = _corners(placement.y[placeable], height / 2, y0)
     lines = ["UCLA pl 1.0", header, ""]
     for j, i in enumerate(placeable):
         flag = ""

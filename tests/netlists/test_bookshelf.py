@@ -123,6 +123,9 @@ def test_hand_checked_design(tmp_path: Path) -> None:
     np.testing.assert_array_equal(placement.x[macros], [10, 20.5, 33, 2, 99])
     np.testing.assert_array_equal(placement.y[macros], [12, 4, 11, 31, 48])
     assert [ORIENTATIONS[o] for o in placement.orientation[macros]] == ["N", "FS", "E", "N", "N"]
+    # sizes are the footprints as placed: m0 (10 x 8 in the .nodes) turned E covers 8 x 10 (the
+    # cost and the legaliser read sizes whatever the orientation: they drew 10 x 8)
+    assert (netlist.width[5], netlist.height[5]) == (8, 10)
     assert placement.fixed[macros].tolist() == [False, False, True, True, True]
     # hard pin m0/P0 (offset (-2, 3)) turned E -> (3, 2); soft pins sit at the centre
     assert (placement.x[6], placement.y[6]) == (36, 13)
@@ -142,6 +145,7 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     # origin restored in the written coordinates
     pl = (tmp_path / "out" / "again.pl").read_text()
     assert "m0 30 8 : E /FIXED" in pl and "p0 100 50 : N /FIXED" in pl
+    assert "  m0 10 8\n" in (tmp_path / "out" / "again.nodes").read_text()  # N sizes again
     assert "CoreRow Horizontal" in (tmp_path / "out" / "again.scl").read_text()
 
 
