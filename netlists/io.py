@@ -14,16 +14,20 @@ def read_any_netlist(path: str | Path) -> tuple[Netlist, Placement | None]:
     Bookshelf carries its own placement and canvas, which are returned; Circuit Training
     netlists return ``None`` for the placement (it comes from a ``.plc``).
     """
-    path = Path(path)
-    if path.suffix.lower() == ".aux":
-        from netlists.formats.bookshelf import read_bookshelf
+    from netlists.formats.bookshelf import is_bookshelf_aux, read_bookshelf
 
+    path = Path(path)
+    if is_bookshelf_aux(path):
         return read_bookshelf(path)
     if path.is_dir():
         for cand in ("netlist.pb.txt", "netlist.pb.txt.gz"):
             if (path / cand).exists():
                 return read_any_netlist(path / cand)
-        raise NetlistError("directory holds no netlist.pb.txt[.gz]", path)
+        auxes = sorted(p for p in path.iterdir() if p.is_file() and is_bookshelf_aux(p))
+        if len(auxes) == 1:  # a Bookshelf design's folder
+            return read_bookshelf(auxes[0])
+        found = f" but {len(auxes)} .aux files: name one" if auxes else ""
+        raise NetlistError(f"directory holds no netlist.pb.txt[.gz] nor one Bookshelf .aux{found}", path)
     from netlists.formats.circuit_training import read_netlist
 
     return read_netlist(path), None

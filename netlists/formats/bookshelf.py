@@ -157,6 +157,20 @@ class _Net:
     degree: int = 0
 
 
+def _kind_suffix(path: Path) -> str:
+    """A Bookshelf file's kind by its suffix, a gzip ``.gz`` after it looked through
+    (``d.nodes.gz`` is a ``.nodes``; the readers decompress it)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if len(suffixes) >= 2 and suffixes[-1] == ".gz":
+        return suffixes[-2]
+    return path.suffix.lower()
+
+
+def is_bookshelf_aux(path: str | Path) -> bool:
+    """Whether ``path`` names a Bookshelf ``.aux`` (``.aux.gz`` too)."""
+    return _kind_suffix(Path(path)) == ".aux"
+
+
 def _read_aux(aux: Path) -> dict[str, Path]:
     if aux.is_dir():
         raise NetlistError("is a folder: expected a Bookshelf .aux file", aux)
@@ -172,7 +186,7 @@ def _read_aux(aux: Path) -> dict[str, Path]:
                 raise NetlistError(f"{name!r} listed here is a folder, not a file", aux, lineno)
             if not path.is_file():
                 raise NetlistError(f"file {name!r} listed here does not exist", aux, lineno)
-            files[path.suffix.lower()] = path
+            files[_kind_suffix(path)] = path
     for ext in _EXTENSIONS:
         if ext not in files:
             raise NetlistError(f"expected a {ext} file among the files listed", aux)
@@ -370,8 +384,10 @@ def _read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | N
     """Rows as dicts (numbers as floats, ``numsites`` int), the placer-gym canvas comment's
     fields (``None`` when absent) and that comment's line."""
     rows: list[dict[str, object]] = []
+    core_rows = 0
     num_rows = None
     current: dict[str, object] | None = None
+    subrows: list[dict[str, object]] = []  # a row may be split: SubrowOrigin / NumSites pairs
     text = read_text(path)
     for lineno, tok in _lines(path, text):
         key = tok[0].lower()
@@ -389,8 +405,10 @@ def _read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | N
         elif key == "end":
             if current is None:
                 raise NetlistError("'End' without a 'CoreRow'", path, lineno)
-            rows.append(_finish_row(current, path))
-            current = None
+            for sub in subrows or [{}]:  # each sub-row a row of its own (same y, height)
+                rows.append(_finish_row({**current, **sub}, path))
+            core_rows += 1
+            current, subrows = None, []
         else:
             if current is None:
                 raise NetlistError(
@@ -400,14 +418,18 @@ def _read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | N
                 raise NetlistError("expected 'Key : value' pairs", path, lineno)
             for i in range(0, len(tok), 3):
                 k = tok[i].lower()
+                value = _number(tok[i + 2], tok[i], path, lineno) if k in _ROW_NUMBERS else tok[i + 2]
+                if k in ("subroworigin", "numsites"):
+                    if not subrows or k in subrows[-1]:
+                        subrows.append({})
+                    subrows[-1][k] = value
+                    continue
                 if k in current:
                     raise NetlistError(f"{tok[i]!r} given twice in one row", path, lineno)
-                current[k] = (
-                    _number(tok[i + 2], tok[i], path, lineno) if k in _ROW_NUMBERS else tok[i + 2]
-                )
+                current[k] = value
     if current is not None:
         raise NetlistError("expected 'End' after the last CoreRow", path, int(current["_line"]))  # type: ignore[call-overload]
-    _check_count(num_rows, len(rows), "NumRows", "rows", path)
+    _check_count(num_rows, core_rows, "NumRows", "rows", path)
     if not rows:
         raise NetlistError("expected at least one CoreRow", path)
     canvas_fields = None
@@ -569,7 +591,8 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
         if pins and is_port[pins[0][0]]:
             port_weight.setdefault(pins[0][0], float(net_weight[k]))
 
-    builder = NetlistBuilder(aux.stem, str(files[".nodes"]))  # its errors name .nodes lines
+    design_name = aux.name[: -len(".aux.gz")] if aux.name.lower().endswith(".aux.gz") else aux.stem
+    builder = NetlistBuilder(design_name, str(files[".nodes"]))  # its errors name .nodes lines
     taken = set(index)  # pin names must not collide with a node's name ("a/P0" in the .nodes)
     net_node: list[list[int]] = [[0] * len(p) for p in ordered]
     place_x: list[float] = []

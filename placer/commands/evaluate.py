@@ -22,8 +22,11 @@ def register(app: typer.Typer) -> None:
 
 @clean_errors
 def eval_command(
-    netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz] or Bookshelf .aux")],
-    plc: Annotated[Path | None, typer.Argument(help=".plc placement (default: initial.plc beside the netlist)")] = None,
+    netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz], a Bookshelf .aux or a design's folder")],
+    plc: Annotated[
+        Path | None,
+        typer.Argument(help=".plc placement (default: initial.plc beside a netlist.pb.txt; a Bookshelf design's own .pl)"),
+    ] = None,
     as_json: Annotated[
         bool,
         typer.Option(

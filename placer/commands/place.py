@@ -125,7 +125,7 @@ def _split_list(text: str | None) -> list[str]:
 @clean_errors
 def place_command(
     netlist: Annotated[
-        Path | None, typer.Argument(help="netlist.pb.txt[.gz] of one design (omit with --suite)")
+        Path | None, typer.Argument(help="netlist.pb.txt[.gz], Bookshelf .aux or folder of one design (omit with --suite)")
     ] = None,
     algo: Annotated[
         str, typer.Option("--algo", help="placement method; with --suite a comma-separated list")
@@ -135,7 +135,7 @@ def place_command(
         output_option("OUT.plc for one design; the runs folder with --suite"),
     ] = None,
     plc: Annotated[
-        Path | None, typer.Option("--plc", help="initial .plc (default: initial.plc beside NETLIST)")
+        Path | None, typer.Option("--plc", help="initial .plc (default: initial.plc beside NETLIST; a Bookshelf design's own .pl)")
     ] = None,
     suite: Annotated[
         Path | None,
@@ -207,6 +207,13 @@ def place_command(
         if ray_address or resume or designs or seeds is not None or jobs is not None:
             raise UsageError("--ray, --resume, --designs, --seeds and --jobs apply to --suite only")
         check_output_file(out)
+        if not out.name.lower().endswith((".plc", ".plc.gz")):  # it is written as a .plc
+            raise UsageError(f"--out {out}: expected a .plc (or .plc.gz) file name")
+        from netlists.io import default_plc_for
+
+        inputs = [netlist, plc if plc is not None else default_plc_for(netlist)]
+        if any(p is not None and out.exists() and p.exists() and out.samefile(p) for p in inputs):
+            raise UsageError(f"--out {out} is an input of this run; write the result elsewhere")
         _place_one(netlist, plc, methods[0], options[methods[0]], budget_s, seed or 0, out, quiet)
     else:
         if plc is not None:

@@ -574,3 +574,42 @@ def test_a_node_named_like_a_pin_of_another_is_read(tmp_path: Path) -> None:
     (tmp_path / "back").mkdir()
     back, _ = read_bookshelf(write_bookshelf(netlist, placement, tmp_path / "back", "d"))
     assert back.n_nets == netlist.n_nets
+
+
+def test_a_design_folder_and_gzipped_files_are_read(tmp_path: Path) -> None:
+    """A folder holding one .aux read "holds no netlist.pb.txt"; d.aux.gz went to the Circuit
+    Training reader and d.nodes.gz listed in an .aux was "expected a .nodes file"."""
+    import gzip
+
+    from netlists.io import load_design
+
+    (tmp_path / "plain").mkdir()
+    aux = write_design(tmp_path / "plain")
+    expected = read_bookshelf(aux)
+    assert_same(load_design(tmp_path / "plain"), expected)
+    zipped = tmp_path / "zipped"
+    zipped.mkdir()
+    for name, text in FILES.items():
+        (zipped / f"{name}.gz").write_bytes(gzip.compress(text.encode()))
+    listed = " ".join(f"{n}.gz" for n in FILES)
+    (zipped / "d.aux.gz").write_bytes(gzip.compress(f"RowBasedPlacement : {listed}\n".encode()))
+    assert_same(load_design(zipped / "d.aux.gz"), expected)
+    assert load_design(zipped / "d.aux.gz")[0].name == "d"
+    assert_same(load_design(zipped), expected)
+    (zipped / "e.aux").write_text(AUX)
+    with pytest.raises(NetlistError, match="but 2 .aux files: name one"):
+        load_design(zipped)
+
+
+def test_a_row_split_into_sub_rows_is_read_and_spans_them_all(tmp_path: Path) -> None:
+    """Several SubrowOrigin / NumSites pairs in one CoreRow (legal Bookshelf) were refused."""
+    split = ROW.replace("  SubrowOrigin : 1  NumSites : 50\n",
+                        "  SubrowOrigin : 1  NumSites : 20\n  SubrowOrigin : 61  NumSites : 25\n")
+    scl = "UCLA scl 1.0\nNumRows : 12\n" + "".join(
+        (split if r == 5 else ROW).format(y=2 + 4 * r) for r in range(12))  # fmt: skip
+    netlist, placement = read_bookshelf(write_design(tmp_path, **{"d.scl": scl}))
+    assert netlist.require_canvas().width == 110  # x from 1 to 61 + 25 x 2
+    back = read_bookshelf(write_bookshelf(netlist, placement, tmp_path / "out", "d"))
+    assert_same((netlist, placement), back)
+    with pytest.raises(NetlistError, match="'Height' given twice in one row"):
+        read_bookshelf(write_design(tmp_path, **{"d.scl": scl.replace("Height : 4\n", "Height : 4\n  Height : 4\n", 1)}))

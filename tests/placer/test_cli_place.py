@@ -104,6 +104,9 @@ def test_suite_batch_in_process(design: Path, tmp_path: Path) -> None:
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--seeds", "3"], "apply to --suite only"),
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--jobs", "2"], "apply to --suite only"),
         (["--suite", "SUITE", "--algo", METHOD, "--out", "runs", "--seed", "5"], "--seed applies to one design"),
+        # a .plc written under a Bookshelf .pl name replaced the input design's placement file
+        (["NETLIST", "--algo", METHOD, "--out", "x.pl"], "expected a .plc (or .plc.gz) file name"),
+        (["NETLIST", "--algo", METHOD, "--out", "INITIAL"], "is an input of this run"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -112,7 +115,8 @@ def test_bad_input_is_one_line_and_exit_2(
     subs = {"NETLIST": str(design / "netlist.pb.txt"), "SUITE": str(design.parent),
             "MISSING": str(tmp_path / "missing"), "NOFILE": str(tmp_path / "none.pb.txt"),
             "x.plc": str(tmp_path / "x.plc"), "runs": str(tmp_path / "runs"),
-            "RAISING": str(tmp_path / "raising_plugin.py")}
+            "RAISING": str(tmp_path / "raising_plugin.py"), "x.pl": str(tmp_path / "x.pl"),
+            "INITIAL": str(design / "initial.plc")}
     (tmp_path / "raising_plugin.py").write_text("raise RuntimeError('boom')\n")
     result = CliRunner().invoke(make_app(), ["place", *[subs.get(a, a) for a in args]])
     assert result.exit_code == 2, result.output
