@@ -11,9 +11,13 @@ lines naming a node are node weights and are ignored).
 
 Mapping into :class:`~netlists.model.Netlist`:
 
-* row height = the largest row ``Height``; a terminal of zero area is a PORT; other terminals
-  and every node taller than the row height are hard macros; the rest are soft macros
-  (standard cells or clusters). Terminals are fixed, as are ``/FIXED`` and ``/FIXED_NI`` nodes.
+* row height = the largest row ``Height``; a terminal of zero area is a PORT, and so is a pad:
+  a terminal with an area that lies wholly outside the rows (I/O pads around the core) or is
+  ``terminal_NI`` (allowed to overlap anything), at its centre (its pins meet there; its size
+  is kept in ``metadata`` for writing); other terminals and every node taller than the row
+  height are hard macros (fixed blockages); the rest are soft macros (standard cells or
+  clusters; a cell of double height or more is a hard macro). Terminals are fixed, as are
+  ``/FIXED`` and ``/FIXED_NI`` nodes.
 * every pin line of a net becomes a pin node ``<node>/P<j>`` (j counts that node's pins in net
   order), placed right after its node: HARD_PIN with the offset for a hard macro, SOFT_PIN for
   a soft macro (offset kept, though the cost puts soft pins at the centre); a port is its own pin.
@@ -27,12 +31,15 @@ Mapping into :class:`~netlists.model.Netlist`:
   canvas is that bounding box; grid and routing follow :mod:`netlists.defaults`.
 * ``metadata`` keeps what the model has no field for, so that writing restores it:
   ``bookshelf_origin`` (the shift), ``bookshelf_rows``, ``bookshelf_row_height``,
-  ``bookshelf_net_names`` and ``bookshelf_terminals`` (name -> ``terminal``/``terminal_NI``).
+  ``bookshelf_net_names``, ``bookshelf_terminals`` (name -> ``terminal``/``terminal_NI``) and
+  ``bookshelf_pad_sizes`` (name -> ``.nodes`` width and height of each pad).
 
-Writing lists ports and macros as nodes (ports 0 x 0, ``terminal``) and every net pin by its
+Writing lists ports and macros as nodes (ports 0 x 0, ``terminal``; pads with their size and a
+``# placer-gym kind : NAME pad`` comment, so they stay ports wherever they lie) and every net pin by its
 owner; the driver is written ``O``, the other pins ``I`` (``B`` directions are not kept). Netlists
 that did not come from Bookshelf get rows synthesised over the canvas with the tallest soft macro
-as row height and net names from their drivers; a macro the reader's height rule would class
+as row height (so hard macros no taller than that are standard cells to other Bookshelf tools,
+which do not read the kind comments below) and net names from their drivers; a macro the reader's height rule would class
 otherwise (a hard macro no taller than a row) is named in a ``# placer-gym kind : NAME hard``
 comment of the ``.nodes``, which the reader applies, so hard macros stay hard. The canvas grid and routing figures are written as a ``# placer-gym canvas``
 comment in the ``.scl`` and read back from it, so for a design read from Bookshelf, read ->
@@ -80,7 +87,7 @@ _CANVAS_FIELDS = (
 )  # fmt: skip
 _INTEGER_CANVAS_FIELDS = ("cols", "rows", "smooth_range")
 _BAD_NAME = re.compile(r"[\s#:]")
-_KIND_COMMENT = re.compile(r"^#\s*placer-gym kind\s*:\s*(\S+)\s+(hard|soft)$")
+_KIND_COMMENT = re.compile(r"^#\s*placer-gym kind\s*:\s*(\S+)\s+(hard|soft|pad)$")
 
 
 # ----------------------------------------------------------------------------- reading helpers
@@ -554,15 +561,22 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
     node_type = np.full(n, int(NodeType.SOFT_MACRO), dtype=np.int8)
     node_type[(height > row_height) | terminal] = NodeType.HARD_MACRO
     for name, kind in kinds.items():  # placer-gym's record of macros the rule gets wrong
-        node_type[index[name]] = NodeType.HARD_MACRO if kind == "hard" else NodeType.SOFT_MACRO
-    node_type[terminal & (width * height == 0)] = NodeType.PORT
-    is_port = node_type == NodeType.PORT
-    width[is_port] = 0.0
-    height[is_port] = 0.0
+        if kind != "pad":
+            node_type[index[name]] = NodeType.HARD_MACRO if kind == "hard" else NodeType.SOFT_MACRO
     foot_w, foot_h = _footprint(width, height, orient)
+    # pads: terminals wholly outside the rows (I/O pads around the core) and terminal_NI ones
+    # (allowed to overlap anything) are ports at their centres, not fixed blockages that no
+    # legal placement could keep
+    outside_rows = (llx + foot_w <= x0) | (llx >= x1) | (lly + foot_h <= y0) | (lly >= y1)
+    kind_ni = np.array([node.terminal == "terminal_NI" for node in raw], dtype=bool)
+    written_pad = np.array([kinds.get(node.name) == "pad" for node in raw], dtype=bool)  # moved in
+    pads = terminal & (width * height > 0) & (outside_rows | kind_ni | written_pad)
+    node_type[terminal & ((width * height == 0) | pads)] = NodeType.PORT
+    is_port = node_type == NodeType.PORT
+    pad_sizes = {raw[i].name: (float(width[i]), float(height[i])) for i in np.flatnonzero(pads)}
     # the model's sizes are the footprint as placed (the cost uses them whatever the
-    # orientation): a turned macro's .nodes sizes swapped
-    width, height = foot_w, foot_h
+    # orientation): a turned macro's .nodes sizes swapped; ports have none
+    width, height = np.where(is_port, 0.0, foot_w), np.where(is_port, 0.0, foot_h)
     cx = _centres(llx, foot_w / 2, x0)
     cy = _centres(lly, foot_h / 2, y0)
     for (node, axis), token in exact.items():
@@ -670,6 +684,7 @@ def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
             "bookshelf_row_height": row_height,
             "bookshelf_net_names": tuple(nets[k].name for k in kept),
             "bookshelf_terminals": {node.name: node.terminal for node in raw if node.terminal},
+            "bookshelf_pad_sizes": pad_sizes,
         }
     )
     netlist = builder.build(canvas)
@@ -846,18 +861,28 @@ def write_bookshelf(
             kind[i] = terminals.get(names[i], "")
     lines = ["UCLA nodes 1.0", header, "", f"NumNodes : {placeable.size}",
              f"NumTerminals : {sum(1 for k in kind.values() if k)}", ""]  # fmt: skip
-    # .nodes sizes are those of orientation N: a turned macro's footprint turned back
-    node_w, node_h = _footprint(netlist.width, netlist.height, placement.orientation)
+    # .nodes sizes are those of orientation N: a turned macro's footprint turned back; pads
+    # (ports read from terminals with an area) get theirs again
+    pad_sizes: dict[str, tuple[float, float]] = dict(netlist.metadata.get("bookshelf_pad_sizes", {}))  # type: ignore[call-overload]
+    size_w, size_h = netlist.width.copy(), netlist.height.copy()
+    for i in placeable:
+        if types[i] == NodeType.PORT:
+            size_w[i], size_h[i] = pad_sizes.get(names[i], (0.0, 0.0))
+    node_w, node_h = size_w, size_h
+    turned = np.isin(placement.orientation, list(_TURNED)) & (types != NodeType.PORT)
+    node_w, node_h = np.where(turned, size_h, size_w), np.where(turned, size_w, size_h)
     # macros the reader's height rule would class otherwise: named in comments it reads back
     row_height = max(float(r["height"]) for r in rows)  # type: ignore[arg-type]
     for i in placeable:
         if types[i] == NodeType.PORT:
+            if names[i] in pad_sizes:  # a pad stays a port wherever it lies now
+                lines.append(f"# placer-gym kind : {names[i]} pad")
             continue
         read_hard = bool(kind[i]) or node_h[i] > row_height
         if read_hard != (types[i] == NodeType.HARD_MACRO):
             lines.append(f"# placer-gym kind : {names[i]} {'hard' if not read_hard else 'soft'}")
     for i in placeable:
-        w, h = (0.0, 0.0) if types[i] == NodeType.PORT else (node_w[i], node_h[i])
+        w, h = node_w[i], node_h[i]
         lines.append(f"  {names[i]} {_fmt(w)} {_fmt(h)}" + (f" {kind[i]}" if kind[i] else ""))
     (directory / f"{design_name}.nodes").write_text("\n".join(lines) + "\n")
 
@@ -884,9 +909,8 @@ def write_bookshelf(
         lines.append(f"  {net_names[k]} {_fmt(netlist.net_weight[k])}")
     (directory / f"{design_name}.wts").write_text("\n".join(lines) + "\n")
 
-    width = np.where(types[placeable] == NodeType.PORT, 0.0, netlist.width[placeable])
-    height = np.where(types[placeable] == NodeType.PORT, 0.0, netlist.height[placeable])
     orient = placement.orientation[placeable]
+    width, height = _footprint(node_w[placeable], node_h[placeable], orient)  # as placed
     llx, exact_x = _corners(placement.x[placeable], width / 2, x0)  # (sizes: the footprint)
     lly, exact_y = _corners(placement.y[placeable], height / 2, y0)
     lines = ["UCLA pl 1.0", header, ""]

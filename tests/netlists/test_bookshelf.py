@@ -613,3 +613,32 @@ def test_a_row_split_into_sub_rows_is_read_and_spans_them_all(tmp_path: Path) ->
     assert_same((netlist, placement), back)
     with pytest.raises(NetlistError, match="'Height' given twice in one row"):
         read_bookshelf(write_design(tmp_path, **{"d.scl": scl.replace("Height : 4\n", "Height : 4\n  Height : 4\n", 1)}))
+
+
+def test_pads_outside_the_rows_and_ni_terminals_are_ports_that_stay_ports(tmp_path: Path) -> None:
+    """A pad outside the core rows, or a terminal_NI overlapping a fixed macro, was a fixed
+    hard macro no legal placement could keep: placer place refused the whole design."""
+    from placer.algorithms.base import get_placer
+    from placer.algorithms.legalize import check_legality
+
+    nodes = NODES.replace("NumTerminals : 2", "NumTerminals : 4") + "  pad 4 4 terminal\n  ni 6 6 terminal_NI\n"
+    nodes = nodes.replace("NumNodes : 5", "NumNodes : 7")
+    # rows span x 1..101, y 2..50 (t0 moved wholly inside them: partly out, it blocks no legal
+    # placement could keep)
+    pl = PL.replace("t0 0 30", "t0 2 30") + "pad 101 60 : N /FIXED\nni 28 6 : N /FIXED_NI\n"
+    nets = NETS.replace("NumNets : 3", "NumNets : 4").replace("NumPins : 8", "NumPins : 10")
+    nets += "NetDegree : 2 n3\n  pad O : 1 1\n  ni I : 0 0\n"
+    netlist, placement = read_bookshelf(write_design(tmp_path, **{"d.nodes": nodes, "d.pl": pl, "d.nets": nets}))
+    pad, ni, t0 = (netlist.names.index(n) for n in ("pad", "ni", "t0"))
+    assert netlist.node_type[[pad, ni]].tolist() == [NodeType.PORT, NodeType.PORT]
+    assert netlist.node_type[t0] == NodeType.HARD_MACRO  # a terminal inside the rows blocks
+    assert (placement.x[pad], placement.y[pad]) == (102, 60)  # centre (101 + 2, 60 + 2) - origin
+    placed = get_placer("sa").place(netlist, placement, budget_s=0.3, seed=0)
+    assert check_legality(netlist, placed).legal
+    moved = placement.copy()
+    moved.x[pad], moved.y[pad] = 50.0, 20.0  # into the rows: still a pad when read back
+    out = write_bookshelf(netlist, moved, tmp_path / "out", "d")
+    assert "  pad 4 4 terminal\n" in (tmp_path / "out" / "d.nodes").read_text()
+    back, back_placement = read_bookshelf(out)
+    assert back.node_type[back.names.index("pad")] == NodeType.PORT
+    assert (back_placement.x[back.names.index("pad")], back_placement.y[back.names.index("pad")]) == (50, 20)
