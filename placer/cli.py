@@ -19,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_COMMAND_MODULES = ("evaluate", "demo", "generate", "place", "plot", "leaderboard", "train", "tune")
+_COMMAND_MODULES = ("evaluate", "demo", "generate", "place", "methods", "plot", "leaderboard", "train", "tune")
 
 for _name in _COMMAND_MODULES:
     try:

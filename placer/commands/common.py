@@ -46,6 +46,10 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
             if exc.filename is None:  # raised with a message only
                 raise fail(str(exc)) from None
             raise fail(f"{exc.filename}: {exc.strerror or 'no such file'}") from None
+        except BrokenPipeError:  # the reader went away (placer ... | head): no error to tell
+            devnull = os.open(os.devnull, os.O_WRONLY)  # Python's own recipe: what is still
+            os.dup2(devnull, sys.stdout.fileno())  # buffered is dropped, not raised at exit
+            raise typer.Exit(141) from None
         except sqlite3.Error as exc:  # a results database that cannot be read or written
             raise fail(f"results database: {exc}") from None
         except OSError as exc:  # e.g. an output path that is a folder, a full or read-only disk

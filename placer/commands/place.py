@@ -15,7 +15,8 @@ its row in ``RUNS_DIR/results.sqlite`` as soon as it finishes.
 Method options: ``--option key=value`` (repeatable) gives ``key`` to every method that reads
 it; ``--option sa.key=value`` to the method ``sa`` only. Values are read as JSON when they parse
 (``3``, ``0.5``, ``true``, ``[1, 2]``) and as text otherwise. An option no method reads (a
-misspelt name) is refused with the names each method reads. A plugin method that declares no
+misspelt name) is refused with the names each method reads (``placer methods [NAME]`` lists
+them with their defaults). A plugin method that declares no
 option names gets shared options only when it runs alone; beside others, ``name.key=value``.
 """
 
@@ -181,7 +182,7 @@ def place_command(
 
     A suite: placer place --suite DIR --algo sa,greedy --seeds 3 --jobs 2 --out RUNS_DIR (each run's .plc and its row in RUNS_DIR/results.sqlite are written as it finishes; --resume skips finished runs).
 
-    Method options: --option key=value goes to every method that reads it, --option sa.key=value to sa only; values are read as JSON when they parse (3, 0.5, true, [1, 2]), as text otherwise. An option no method reads is refused.
+    Method options: --option key=value goes to every method that reads it, --option sa.key=value to sa only; values are read as JSON when they parse (3, 0.5, true, [1, 2]), as text otherwise. An option no method reads is refused. `placer methods [NAME]` lists the methods and their options.
     """
     from placer.batch import load_plugins
 

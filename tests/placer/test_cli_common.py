@@ -81,3 +81,28 @@ def test_a_netlist_warning_is_one_line_on_stderr(
     err = capsys.readouterr().err
     assert err.startswith("placer: warning: ") and "the other 10 keep" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_reader_that_goes_away_is_no_error() -> None:
+    """``placer ... | head``: the closed pipe printed "placer: error: Broken pipe"."""
+    import subprocess
+    import sys
+
+    code = (
+        "import typer\n"
+        "from placer.commands.common import clean_errors\n"
+        "@clean_errors\n"
+        "def talk():\n"
+        "    for _ in range(10**6):\n"
+        "        print('x' * 100)\n"
+        "try:\n"
+        "    talk()\n"
+        "except typer.Exit as stop:\n"
+        "    raise SystemExit(stop.exit_code)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()
+    assert process.wait(timeout=60) == 141
+    assert process.stderr.read() == b""

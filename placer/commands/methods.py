@@ -1,0 +1,66 @@
+"""``placer methods [NAME] [--plugin P]``: the placement methods and the options each reads.
+
+Without NAME, one line per method (its summary and option names); with NAME, the method's
+documentation: what it does and every option with its default, as ``--option`` takes them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from typing import Annotated
+
+import typer
+
+from placer.commands.common import UsageError, clean_errors
+
+
+def register(app: typer.Typer) -> None:
+    app.command("methods")(methods_command)
+
+
+def method_doc(cls: type) -> str:
+    """A method's documentation: its class docstring, or its module's when only that one
+    lists the options (``rl``)."""
+    doc = inspect.getdoc(cls) or ""
+    module_doc = inspect.getdoc(sys.modules.get(cls.__module__)) or ""
+    if ("Options" not in doc and "Options" in module_doc) or "see module docstring" in doc:
+        doc = f"{doc}\n\n{module_doc}".strip()
+    return doc
+
+
+@clean_errors
+def methods_command(
+    name: Annotated[str | None, typer.Argument(help="a method to document (default: list them all)")] = None,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option("--plugin", help="module or .py file registering extra methods (repeatable)"),
+    ] = None,
+) -> None:
+    """List the placement methods and their options, or document one (NAME)."""
+    from placer.algorithms.base import available_placers, placer_class
+    from placer.batch import load_plugins
+
+    try:
+        load_plugins(list(plugin or []))
+    except Exception as exc:  # noqa: BLE001 - whatever a plugin raises while it is imported
+        raise UsageError(f"--plugin: could not load it: {type(exc).__name__}: {exc}") from None
+    if name is not None:
+        try:
+            cls = placer_class(name)
+        except KeyError as exc:
+            raise UsageError(str(exc.args[0])) from None
+        names = cls.option_names
+        # plain text, not wrapped to the terminal: the docstrings are laid out already
+        typer.echo(f"{name}\n\n{method_doc(cls)}\n")
+        typer.echo("option names: " + (", ".join(sorted(names)) if names is not None else "not declared (any)"))
+        return
+    for method in available_placers():
+        cls = placer_class(method)
+        summary = method_doc(cls).split("\n", 1)[0]
+        names = ", ".join(sorted(cls.option_names)) if cls.option_names is not None else "any"
+        typer.echo(f"{method}: {summary}\n    options: {names or 'none'}")
+    typer.echo(
+        "\n`placer methods NAME` documents one (defaults included); give options to `placer "
+        "place` as --option key=value or --option NAME.key=value."
+    )

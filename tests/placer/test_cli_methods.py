@@ -1,0 +1,49 @@
+"""``placer methods``: every method with its options, one documented, unknown names refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from placer.algorithms.base import available_placers, placer_class
+from placer.cli import app
+
+runner = CliRunner()
+
+
+def test_the_list_names_every_method_and_every_option_it_reads() -> None:
+    result = runner.invoke(app, ["methods"])
+    assert result.exit_code == 0, result.output
+    for method in available_placers():
+        line = next(line for line in result.output.splitlines() if line.startswith(f"{method}: "))
+        options = result.output.split(line, 1)[1].splitlines()[1]
+        for option in placer_class(method).option_names or ():
+            assert option in options, (method, option)
+
+
+def test_one_method_is_documented_with_its_defaults() -> None:
+    result = runner.invoke(app, ["methods", "sa"])
+    assert result.exit_code == 0, result.output
+    assert "max_steps: stop after this many proposals" in result.output
+    assert "final_ratio: final / initial temperature (1e-3)" in result.output
+    assert "option names: fd_every, final_ratio, max_steps, moves, start_factor" in result.output
+    rl = runner.invoke(app, ["methods", "rl"])  # its options are documented by its module
+    assert "``model`` (path to a ``.zip`` or a training run folder; required)" in rl.output
+
+
+def test_an_unknown_method_is_one_line_and_plugins_are_listed(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["methods", "nope"])
+    assert result.exit_code == 2 and "unknown placement method 'nope'; available:" in result.output
+    plugin = tmp_path / "methods_plugin.py"
+    plugin.write_text(
+        "from placer.algorithms.base import Placer, register_placer\n"
+        "@register_placer\n"
+        "class Listed(Placer):\n"
+        '    """Keeps the start (a test plugin)."""\n'
+        "    name = 'test_methods_listed'\n"
+        "    def run(self, netlist, placement, budget_s, seed, progress):\n"
+        "        return placement\n"
+    )
+    listed = runner.invoke(app, ["methods", "--plugin", str(plugin)])
+    assert "test_methods_listed: Keeps the start (a test plugin).\n    options: any" in listed.output
