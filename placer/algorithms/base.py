@@ -109,6 +109,9 @@ class Placer(ABC):
     #: Checks of option values (:mod:`placer.algorithms.options`), by option name: a value of
     #: the wrong kind is refused when the method is built, not deep inside a run.
     option_checks: ClassVar[Mapping[str, Callable[[str, Any], None]]] = {}
+    #: Options that act only when a flag option is true, by name: given without it they are
+    #: refused (an option accepted and then ignored reads as a setting that made no difference).
+    option_requires: ClassVar[Mapping[str, str]] = {}
 
     @classmethod
     def reads(cls, option: str) -> bool:
@@ -120,6 +123,9 @@ class Placer(ABC):
         if unknown:
             raise TypeError(_unknown_message(type(self), unknown))
         check_option_values(type(self), options)
+        for name, flag_name in self.option_requires.items():
+            if options.get(name) is not None and not option_flag(options.get(flag_name, False)):
+                raise ValueError(f"option {name!r} acts only with {flag_name}=true")
         self.options = options
 
     def place(

@@ -52,6 +52,7 @@ class Greedy(Placer):
     option_names = frozenset({"density_weight", "fd", "soft_refine", "refine"})
     option_checks = {"density_weight": opt.number(0.0), "fd": opt.flag(), "soft_refine": opt.flag()}  # < 0 sought density
     nested_options = {"refine": "refine"}
+    option_requires = {"refine": "soft_refine"}
 
     def run(
         self,

@@ -59,6 +59,7 @@ class RLPlacer(Placer):
         {"model", "samples", "device", "soft_refine", "sample_share", "refine"}
     )
     nested_options = {"refine": "refine"}
+    option_requires = {"refine": "soft_refine"}
     option_checks = {
         "model": opt.text(none_ok=True),
         "samples": opt.whole(0),
@@ -94,6 +95,8 @@ class RLPlacer(Placer):
         self.sample_share = float(sample_share)
         if not 0.0 < self.sample_share <= 1.0:
             raise ValueError(f"sample_share must be in (0, 1], got {sample_share!r}")
+        if self.sample_share != 0.5 and not self.soft_refine:  # (0.5: the default, given or not)
+            raise ValueError("option 'sample_share' acts only with soft_refine=true")
         _check_model_path(model)
 
     def run(

@@ -42,6 +42,10 @@ from placer.algorithms.base import get_placer
         ("sa", {"max_steps": 10**400}, "option 'max_steps' takes a whole number >= 1"),
         ("greedy", {"density_weight": 10**400}, "option 'density_weight' takes a finite number"),
         ("sa", {"moves": {"swap": 10**400}}, "option 'moves.swap' takes a finite number"),
+        # accepted and then ignored: a setting that made no difference
+        ("greedy", {"refine": {"max_steps": 5}}, "option 'refine' acts only with soft_refine=true"),
+        ("rl", {"refine": {"max_steps": 5}}, "option 'refine' acts only with soft_refine=true"),
+        ("rl", {"sample_share": 0.3}, "option 'sample_share' acts only with soft_refine=true"),
     ],
 )
 def test_bad_values_are_refused_when_the_method_is_built(method, options, message) -> None:  # type: ignore[no-untyped-def]

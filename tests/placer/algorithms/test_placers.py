@@ -65,7 +65,8 @@ def test_a_misspelt_option_is_refused_with_the_known_names() -> None:
         get_placer("global_refine", analytical={"bin": 8})
     with pytest.raises(TypeError, match="takes a dict of refine options"):
         get_placer("rl", refine=5)
-    assert get_placer("greedy", refine={"max_steps": 100}).options == {"refine": {"max_steps": 100}}
+    refined = get_placer("greedy", soft_refine=True, refine={"max_steps": 100})
+    assert refined.options == {"soft_refine": True, "refine": {"max_steps": 100}}
 
 
 def test_a_method_without_declared_options_takes_any() -> None:
