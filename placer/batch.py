@@ -188,16 +188,23 @@ def load_plugins(plugins: Iterable[str]) -> None:
 
 @functools.lru_cache(maxsize=2)
 def _load_design_cached(netlist: str, plc: str, mtime_ns: int):  # type: ignore[no-untyped-def]
+    import warnings
+
+    from netlists.errors import NetlistWarning
     from netlists.io import load_design
 
-    return load_design(netlist, plc)
+    with warnings.catch_warnings(record=True) as caught:  # kept for every run of the design
+        warnings.simplefilter("always", NetlistWarning)
+        loaded = load_design(netlist, plc)
+    return (*loaded, tuple(str(w.message) for w in caught if issubclass(w.category, NetlistWarning)))
 
 
 def _load_design(design: DesignFiles):  # type: ignore[no-untyped-def]
-    """Netlist and initial placement, cached per worker (several seeds / methods per design)."""
+    """Netlist, initial placement and the reader's warnings (a truncated .plc), cached per
+    worker (several seeds / methods per design)."""
     mtime = design.netlist.stat().st_mtime_ns ^ design.plc.stat().st_mtime_ns
-    netlist, placement = _load_design_cached(str(design.netlist), str(design.plc), mtime)
-    return netlist, placement.copy()
+    netlist, placement, warned = _load_design_cached(str(design.netlist), str(design.plc), mtime)
+    return netlist, placement.copy(), warned
 
 
 def run_task(task: PlacementTask) -> RunRecord:
@@ -225,7 +232,7 @@ def run_task(task: PlacementTask) -> RunRecord:
     )
     try:
         load_plugins(task.plugins)
-        netlist, initial = _load_design(task.design)
+        netlist, initial, warned = _load_design(task.design)
         start_cost = evaluate(netlist, initial)
         record.initial_wirelength = start_cost.wirelength
         record.initial_density = start_cost.density
@@ -239,7 +246,7 @@ def run_task(task: PlacementTask) -> RunRecord:
             netlist, initial, budget_s=task.budget_s, seed=int(task.seed), progress=notes
         )
         record.seconds = time.perf_counter() - t0
-        record.note = "; ".join(notes.texts) or None
+        record.note = "; ".join([*warned, *notes.texts]) or None  # the design's, the method's
         cost = evaluate(netlist, placement)
         legality = check_legality(netlist, placement)
         record.wirelength, record.density = cost.wirelength, cost.density

@@ -331,10 +331,11 @@ def _same_code(a: type, b: type) -> bool:
 def _source_bytes(cls: type) -> bytes | None:
     """The text of the file that defines ``cls`` (None when it has none or cannot be read)."""
     import sys
+    from pathlib import Path
 
     file = getattr(sys.modules.get(cls.__module__), "__file__", None)
     try:
-        return open(file, "rb").read() if file else None  # noqa: SIM115 - read at once
+        return Path(file).read_bytes() if file else None
     except OSError:
         return None
 

@@ -355,6 +355,20 @@ def test_a_run_that_kept_the_given_placement_says_so_in_its_row(
     assert "could not be legalised" in row.note and "kept the given one" in row.note
 
 
+def test_a_truncated_initial_plc_is_noted_in_every_row_of_the_design(
+    suite: Path, plugin: str, tmp_path: Path
+) -> None:
+    """The reader's warning (its body lists fewer nodes than its header counts) went to the
+    worker's stderr in Python's format, once per worker, and into no row."""
+    plc = suite / "gen" / "tiny_a" / "initial.plc"
+    plc.write_text("\n".join(plc.read_text().splitlines()[:-3]) + "\n")
+    runs = tmp_path / "runs"
+    tasks = make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0, 1], runs, 1.0, plugins=[plugin])
+    assert run_batch(tasks, runs, show_progress=False, jobs=1).ok == 2
+    for seed in (0, 1):
+        assert "the other 3 keep the netlist's positions" in rows(runs)[("tiny_a", METHOD, seed)].note
+
+
 def test_a_kill_between_a_workers_file_and_its_row_leaves_files_that_match_their_rows(
     suite: Path, plugin: str, tmp_path: Path
 ) -> None:
