@@ -35,7 +35,6 @@ import importlib.util
 import json
 import multiprocessing
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -52,10 +51,13 @@ from typing import Any
 from placer.folder_lock import exclusive_folder
 from placer.interrupts import caused_by_interrupt, interrupts_deferred, sigterm_as_interrupt
 from placer.results import (
+    ATTEMPT_LABEL,
     STATUS_FAILED,
     STATUS_OK,
     ResultStore,
     RunRecord,
+    attempt_of,
+    plc_of_row_is_there,
     same_design,
     same_design_file,
 )
@@ -114,6 +116,11 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
 
 
 # ----------------------------------------------------------------------------- tasks
+def run_plc_path(design: str, method: str, seed: int) -> Path:
+    """Where a run's ``.plc`` lies, relative to the runs folder."""
+    return Path(design) / method / f"seed{int(seed)}.plc"
+
+
 @dataclass(frozen=True)
 class PlacementTask:
     """One run: a method with its options and a seed on one design (picklable)."""
@@ -137,7 +144,7 @@ class PlacementTask:
     @property
     def plc_relpath(self) -> Path:
         """Where the result goes, relative to the runs folder."""
-        return Path(self.design.name) / self.method / f"seed{self.seed}.plc"
+        return run_plc_path(self.design.name, self.method, self.seed)
 
 
 def design_files_digest(design: DesignFiles) -> str:
@@ -283,11 +290,6 @@ def run_task(task: PlacementTask) -> RunRecord:
 #: committing the run's row, so a kill never leaves a ``.plc`` that disagrees with its row.
 STAGED_SUFFIX = ".staged"
 
-#: Header comment naming the attempt that wrote a ``.plc`` (the row's ``plc_attempt``).
-ATTEMPT_LABEL = "placer-gym attempt"
-_ATTEMPT_LINE = re.compile(r"^#\s*" + re.escape(ATTEMPT_LABEL) + r"\s+([0-9a-f]{32})\s*$")
-
-
 def staged_path(plc: Path) -> Path:
     """Where a worker writes the ``.plc`` that will become ``plc``."""
     return plc.with_name(plc.name + STAGED_SUFFIX)
@@ -302,16 +304,17 @@ def publish(runs_dir: Path, record: RunRecord) -> None:
             staged.replace(final)
 
 
-def _attempt_of(path: Path) -> str | None:
-    """The attempt id in a ``.plc`` header (None when it names none)."""
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            if not line.startswith("#"):
-                break
-            found = _ATTEMPT_LINE.match(line.strip())
-            if found:
-                return found.group(1)
-    return None
+def finished_keys(runs_dir: Path, store: ResultStore) -> set[tuple[str, str, int, float]]:
+    """Keys of the ok runs that ``--resume`` skips: those whose ``.plc`` is still there (a run
+    whose file was deleted or replaced by hand is placed again)."""
+    return {r.key for r in store.records(STATUS_OK) if plc_of_row_is_there(runs_dir, r)}
+
+
+def remove_superseded_plc(runs_dir: Path, record: RunRecord) -> None:
+    """A failed attempt replaces the run's row: its earlier ``.plc`` goes too, so no file
+    stays beside a row that no longer describes it."""
+    if record.status != STATUS_OK:
+        (runs_dir / run_plc_path(record.design, record.method, record.seed)).unlink(missing_ok=True)
 
 
 def recover_staged(runs_dir: Path, store: ResultStore) -> None:
@@ -323,7 +326,7 @@ def recover_staged(runs_dir: Path, store: ResultStore) -> None:
         final = staged.with_name(staged.name[: -len(STAGED_SUFFIX)])
         attempt = rows.get(final.relative_to(runs_dir).as_posix())
         try:
-            matches = attempt is not None and _attempt_of(staged) == attempt
+            matches = attempt is not None and attempt_of(staged) == attempt
         except OSError:  # an unreadable file
             matches = False
         if matches:
@@ -573,7 +576,7 @@ def _run_batch_locked(
     store = ResultStore.in_runs_dir(runs_dir)
     recover_staged(Path(runs_dir), store)
     check_conflicts(store, tasks, resume)
-    done_keys = store.ok_keys() if resume else set()
+    done_keys = finished_keys(Path(runs_dir), store) if resume else set()
     todo = [t for t in tasks if t.key not in done_keys]
     summary = BatchSummary(total=len(tasks), skipped=len(tasks) - len(todo))
     if todo:
@@ -594,6 +597,7 @@ def _run_batch_locked(
                 store.write(record)
                 store.delete_failed_at_other_budgets(record)  # superseded by this attempt
                 publish(Path(runs_dir), record)
+                remove_superseded_plc(Path(runs_dir), record)
                 summary.records.append(record)
                 if record.status == STATUS_OK:
                     summary.ok += 1

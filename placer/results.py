@@ -15,6 +15,7 @@ from __future__ import annotations
 import filecmp
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
@@ -250,3 +251,32 @@ def records_as_dicts(records: Iterable[RunRecord]) -> list[dict[str, Any]]:
 def record_from_mapping(values: Mapping[str, Any]) -> RunRecord:
     """A record from a mapping that may hold extra keys (ignored)."""
     return RunRecord(**{k: values[k] for k in _COLUMNS if k in values})
+
+
+#: Header comment naming the attempt that wrote a ``.plc`` (the row's ``plc_attempt``).
+ATTEMPT_LABEL = "placer-gym attempt"
+_ATTEMPT_LINE = re.compile(r"^#\s*" + re.escape(ATTEMPT_LABEL) + r"\s+([0-9a-f]{32})\s*$")
+
+
+def attempt_of(path: Path) -> str | None:
+    """The attempt id in a ``.plc`` header (None when it names none)."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if not line.startswith("#"):
+                break
+            found = _ATTEMPT_LINE.match(line.strip())
+            if found:
+                return found.group(1)
+    return None
+
+
+def plc_of_row_is_there(runs_dir: Path, record: RunRecord) -> bool:
+    """Whether an ok row's ``.plc`` is in the runs folder and is the one its numbers were
+    measured on (its header names the row's attempt; rows from before attempts: any file)."""
+    if not record.plc_path:
+        return False
+    path = runs_dir / record.plc_path
+    try:
+        return path.is_file() and (record.plc_attempt is None or attempt_of(path) == record.plc_attempt)
+    except OSError:  # unreadable
+        return False

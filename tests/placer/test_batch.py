@@ -121,6 +121,37 @@ def test_resume_skips_finished_runs(suite: Path, plugin: str, tmp_path: Path) ->
     assert rows(runs)[("tiny_a", METHOD, 0)].finished == before.finished
 
 
+def test_resume_places_again_a_run_whose_plc_was_deleted_or_replaced(
+    suite: Path, plugin: str, tmp_path: Path
+) -> None:
+    """--resume trusted the row: a run whose file was gone stayed "finished" for good."""
+    runs = tmp_path / "runs"
+    designs = find_designs(suite, ["tiny_a"])
+
+    def batch():  # type: ignore[no-untyped-def]
+        return run_batch(make_tasks(designs, [METHOD], [0, 1, 2], runs, 1.0, plugins=[plugin]), runs,
+                         resume=True, show_progress=False)
+
+    assert batch().ok == 3
+    (runs / "tiny_a" / METHOD / "seed0.plc").unlink()
+    (runs / "tiny_a" / METHOD / "seed1.plc").write_text((suite / "gen" / "tiny_a" / "initial.plc").read_text())
+    again = batch()
+    assert (again.skipped, again.ok) == (1, 2) and sorted(r.seed for r in again.records) == [0, 1]
+    assert batch().skipped == 3
+
+
+def test_a_failed_attempt_takes_the_earlier_plc_with_its_row(suite: Path, plugin: str, tmp_path: Path) -> None:
+    """The row became failed but the earlier attempt's .plc stayed, matching no row."""
+    runs = tmp_path / "runs"
+    designs = find_designs(suite, ["tiny_a"])
+    run_batch(make_tasks(designs, [METHOD], [0], runs, 1.0, plugins=[plugin]), runs, show_progress=False)
+    plc = runs / "tiny_a" / METHOD / "seed0.plc"
+    assert plc.is_file()
+    failing = make_tasks(designs, [METHOD], [0], runs, 1.0, {METHOD: {"scale": "not a number"}}, [plugin])
+    assert run_batch(failing, runs, show_progress=False).failed == 1
+    assert rows(runs)[("tiny_a", METHOD, 0)].status == "failed" and not plc.exists()
+
+
 def test_resume_refuses_runs_an_edited_plugin_made_and_rows_name_the_plugin_code(
     suite: Path, plugin: str, tmp_path: Path
 ) -> None:
@@ -374,7 +405,8 @@ def test_a_kill_between_a_workers_file_and_its_row_leaves_files_that_match_their
 ) -> None:
     """Workers write ``.plc.staged``; the batch moves it into place once the row is committed.
     Here the two states a kill can leave are made by hand, and the next batch settles both."""
-    from placer.batch import STAGED_SUFFIX, _attempt_of, run_task
+    from placer.batch import STAGED_SUFFIX, run_task
+    from placer.results import attempt_of
 
     runs = tmp_path / "runs"
     designs = find_designs(suite, ["tiny_a"])
@@ -397,7 +429,7 @@ def test_a_kill_between_a_workers_file_and_its_row_leaves_files_that_match_their
     assert final[("tiny_a", METHOD, 0)].plc_attempt == first[("tiny_a", METHOD, 0)].plc_attempt
     assert final[("tiny_a", METHOD, 1)].plc_attempt == committed.plc_attempt
     for record in final.values():
-        assert _attempt_of(runs / record.plc_path) == record.plc_attempt
+        assert attempt_of(runs / record.plc_path) == record.plc_attempt
         netlist, placement = load_design(record.netlist_path, runs / record.plc_path)
         assert evaluate(netlist, placement).proxy == record.proxy
 
