@@ -43,6 +43,8 @@ from placer.results import (
     STATUS_FAILED,
     STATUS_OK,
     ResultStore,
+    RunRecord,
+    plc_of_row_is_there,
     records_as_dicts,
     same_design_file,
 )
@@ -155,7 +157,7 @@ def _ranking_value(value: float) -> float:
 
 def _method_labels(runs: pd.DataFrame) -> pd.Series:
     if runs["budget_s"].nunique() > 1:
-        return runs["method"] + "@" + runs["budget_s"].map(lambda b: f"{b:g}s")
+        return runs["method"] + "@" + runs["budget_s"].map(lambda b: f"{b:.12g}s")  # :g merged 1 and 1.0000001
     return runs["method"]
 
 
@@ -173,7 +175,7 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     if aggregate not in AGGREGATES:
         raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
     columns = ["design", "method", *METRICS, "seeds", "failed", "proxy_mean", "proxy_std",
-               "overlap_area", "out_of_canvas", "best"]
+               "overlap_area", "out_of_canvas", "budget_s", "aggregate", "best"]
     if runs.empty:
         return pd.DataFrame(columns=columns)
     runs = runs.assign(method=_method_labels(runs))
@@ -193,6 +195,9 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     table = table.join(failed, how="outer")
     table["seeds"] = table["seeds"].fillna(0).astype(int)
     table["failed"] = table["failed"].fillna(0).astype(int)
+    # what a kept cell (--keep) must match to share a column with these runs
+    table = table.join(runs.groupby(["design", "method"])["budget_s"].first())
+    table["aggregate"] = aggregate
     table = table.reset_index()
 
     initial = (
@@ -356,6 +361,35 @@ def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
     ]
 
 
+def _unchecked_runs(runs: pd.DataFrame) -> list[str]:
+    """A note naming the ok runs whose ``.plc`` is gone or is not theirs (removed or replaced
+    by hand): their numbers stand in the tables but no placement backs them any more."""
+    fields = set(RunRecord.__dataclass_fields__)
+    lost = [
+        f"{row['design']}/{row['method']}/seed{int(row['seed'])}"
+        for row in runs[(runs["status"] == STATUS_OK) & runs["plc_path"].notna()].to_dict("records")
+        if not plc_of_row_is_there(Path(row["runs_dir"]), RunRecord(**{k: v for k, v in row.items() if k in fields}))
+    ]
+    if not lost:
+        return []
+    shown = ", ".join(lost[:8]) + (f" and {len(lost) - 8} more" if len(lost) > 8 else "")
+    return [f"{len(lost)} run(s) no longer have their .plc (removed or replaced): {shown}; their "
+            "numbers are in the tables, but no placement file backs them."]
+
+
+def _uneven_seeds(table: pd.DataFrame) -> list[str]:
+    """A note naming the cells made from fewer ok seeds than the most any cell has (a best of
+    one against a best of three, or a mean over the seeds that did not fail)."""
+    competing = table[(table["method"] != INITIAL) & (table["seeds"] > 0)]
+    if competing.empty or competing["seeds"].nunique() == 1:
+        return []
+    most = int(competing["seeds"].max())
+    fewer = competing[competing["seeds"] < most]
+    cells = [f"{r.design}/{r.method} ({int(r.seeds)} of {most})" for r in fewer.itertuples()]
+    shown = ", ".join(cells[:8]) + (f" and {len(cells) - 8} more" if len(cells) > 8 else "")
+    return [f"Cells from fewer ok seeds than others: {shown}."]
+
+
 def _uses_shared_suite(runs: pd.DataFrame) -> bool:
     """Whether some design came from the shared suite (a folder under its reference_costs.json)."""
     for suite in runs["suite"].dropna().unique():
@@ -383,15 +417,27 @@ def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
     FigureCanvasAgg(fig)
     ax = fig.subplots()
     colors = ["#9e9e9e" if m == INITIAL else "#1f5fa8" for m in means.index]
-    bars = ax.bar([str(m) for m in means.index], means.to_numpy(dtype=float), color=colors)
-    ax.bar_label(bars, fmt="%.4f", fontsize=8)
-    if not np.isfinite(means.to_numpy(dtype=float)).any():  # every method failed everywhere
+    values = means.to_numpy(dtype=float)
+    # an exploded (>= 1e6) or infinite mean gets no bar, which would flatten every other one
+    # to nothing, but its label says what it is
+    drawable = np.isfinite(values) & (np.abs(values) < 1e6)
+    bars = ax.bar([_short(str(m)) for m in means.index], np.where(drawable, values, 0.0), color=colors)
+    ax.bar_label(bars, labels=[_cell(v, "proxy") if np.isfinite(v) or np.isinf(v) else "" for v in values],
+                 fontsize=8)
+    if not np.isfinite(values).any():  # every method failed everywhere
         ax.text(0.5, 0.5, "no successful run to chart", transform=ax.transAxes,
                 ha="center", va="center", color="grey")
     ax.set_ylabel("mean proxy cost (lower is better)")
     ax.set_title(f"Mean proxy per method over {summary.attrs['n_designs']} design(s)", fontsize=10)
-    ax.tick_params(axis="x", labelrotation=20, labelsize=8)
+    ax.tick_params(axis="x", labelsize=8)
+    for label in ax.get_xticklabels():  # the label's end under its bar, not centred across two
+        label.set(rotation=20, ha="right", rotation_mode="anchor")
     return fig
+
+
+def _short(name: str, most: int = 28) -> str:
+    """A method label short enough to sit under its bar (the tables keep the full name)."""
+    return name if len(name) <= most else name[: most - 1] + "…"
 
 
 def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
@@ -418,8 +464,34 @@ def keep_cells(table: pd.DataFrame, kept_csv: str | Path) -> tuple[pd.DataFrame,
     kept = read_leaderboard_csv(kept_csv)
     have = set(zip(table["design"], table["method"], strict=True))
     new = kept[[(d, m) not in have for d, m in zip(kept["design"], kept["method"], strict=True)]]
+    _refuse_mixed_columns(table, new, Path(kept_csv))
     merged = pd.concat([table, new.reindex(columns=table.columns)], ignore_index=True)
     return _marked_and_sorted(merged), sorted(set(new["method"]) - {INITIAL})
+
+
+def _refuse_mixed_columns(table: pd.DataFrame, kept: pd.DataFrame, path: Path) -> None:
+    """Refuse kept cells of a method these runs also have unless their budget and aggregation
+    are the runs' (one column would mix a 2 s best seed with a 1 s mean, under one header)."""
+    ran = table[table["method"] != INITIAL].groupby("method")["budget_s"].first()
+    shared = kept[kept["method"].isin(ran.index)]
+    if shared.empty:
+        return
+    method = str(shared["method"].iloc[0])
+    if "budget_s" not in kept.columns or "aggregate" not in kept.columns:
+        raise ValueError(
+            f"{path}: keeps cells of {method!r}, which these runs also have, but records no budget "
+            "or aggregation (an older table): its cells could mix settings with the runs' in one "
+            "column; leave those runs out or regenerate that table"
+        )
+    how = str(table.loc[table["method"] != INITIAL, "aggregate"].iloc[0])
+    for row in shared.itertuples():
+        budget = float(ran[row.method])
+        if float(row.budget_s) != budget or str(row.aggregate) != how:
+            raise ValueError(
+                f"{path}: its {row.method!r} cell of {row.design} is the {row.aggregate} at "
+                f"{float(row.budget_s):g} s; these runs' {row.method!r} is the {how} at {budget:g} s: "
+                "one column would mix them"
+            )
 
 
 def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
@@ -439,11 +511,15 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     if keep is not None:
         table, kept_methods = keep_cells(table, keep)
         if kept_methods:
+            budgets = table.loc[table["method"].isin(kept_methods), "budget_s"].dropna().unique()
+            budget = (f"budget {', '.join(f'{b:g} s' for b in sorted(budgets))}" if len(budgets)
+                      else "budget not recorded (an older leaderboard.csv)")
             notes.append(
                 f"Cells of {', '.join(f'`{m}`' for m in kept_methods)} are kept from an earlier "
-                f"table ({Path(keep).name}), not from these runs: their runs' commits and budget "
-                "are not in the header above (leaderboard.csv does not record the budget)."
+                f"table ({Path(keep).name}), not from these runs ({budget}; their commits are not "
+                "in the header above)."
             )
+    notes += _unchecked_runs(runs) + _uneven_seeds(table)
     methods = method_order(table)
     if _uses_shared_suite(runs):
         notes.insert(0, f"**Note:** {_SHARED_SUITE_NOTE}")
@@ -464,7 +540,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
         page.append("<h2>Failed runs</h2><ul>")
         for row in failures.itertuples():
             first = str(row.error or "").splitlines()[0] if row.error else "unknown error"
-            md.append(f"- {row.design} / {row.method} / seed {row.seed}: {first}")
+            md.append(_markdown_text(f"- {row.design} / {row.method} / seed {row.seed}: {first}"))
             page.append(f"<li>{html.escape(f'{row.design} / {row.method} / seed {row.seed}: {first}')}</li>")
         page.append("</ul>")
         md.append("")

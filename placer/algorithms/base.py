@@ -9,6 +9,7 @@ hard macros overlap, every macro lies inside the canvas, fixed nodes stay where 
 from __future__ import annotations
 
 import math
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -297,6 +298,12 @@ def register_placer(cls: type[Placer]) -> type[Placer]:
     """
     if not cls.name:
         raise ValueError(f"{cls.__name__} has no name")
+    if not _METHOD_NAME.fullmatch(cls.name) or ".." in cls.name or cls.name in _RESERVED_NAMES:
+        raise ValueError(
+            f"{cls.__name__}: method name {cls.name!r} cannot be used: it names a folder of the "
+            "runs, an entry of --algo a,b and a leaderboard column, so letters, digits, _ . - "
+            f"(not first, no '..'), and none of {', '.join(sorted(_RESERVED_NAMES))}"
+        )
     if not _is_builtin(cls):  # the built-in methods first, whatever was imported before
         _load_builtin_methods()
     taken = _REGISTRY.get(cls.name)
@@ -310,6 +317,11 @@ def register_placer(cls: type[Placer]) -> type[Placer]:
         _LOADED_SOURCE[cls] = _source_bytes(cls)
     return cls
 
+
+#: What a method name may be: a folder name in every runs folder and an --algo list entry.
+_METHOD_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+#: Names the leaderboard uses itself (``initial``: each design's initial placement).
+_RESERVED_NAMES = frozenset({"initial"})
 
 #: The text of each plugin class's file when it was registered (see :func:`method_source`).
 _LOADED_SOURCE: dict[type, bytes | None] = {}

@@ -364,3 +364,64 @@ def test_the_chart_says_so_when_no_method_has_a_result(tmp_path: Path) -> None:
     store.write(record("d1", "bb", 0, 0.7))
     texts = [t.get_text() for t in bar_figure(build(tmp_path), ["aa", "bb"]).axes[0].texts]
     assert "no successful run to chart" not in texts
+
+
+def test_runs_whose_plc_is_gone_or_uneven_seed_counts_are_named(tmp_path: Path) -> None:
+    """A deleted .plc and a best-of-one beside bests-of-two went unmentioned."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for seed in (0, 1):
+        store.write(record("d1", "aa", seed, 0.8 - 0.1 * seed))
+    gone = record("d1", "bb", 0, 0.7)
+    gone.plc_path = "d1/bb/seed0.plc"  # never written here: as if removed by hand
+    store.write(gone)
+    store.write(record("d1", "bb", 1, None))
+    text = write_leaderboard(tmp_path / "runs", tmp_path / "page")["markdown"].read_text()
+    assert "1 run(s) no longer have their .plc (removed or replaced): d1/bb/seed0" in text
+    assert "Cells from fewer ok seeds than others: d1/bb (1 of 2)." in text
+
+
+def test_keep_refuses_cells_that_would_share_a_column_at_another_budget_or_aggregation(
+    runs: Path, tmp_path: Path
+) -> None:
+    """A 2 s best seed and 1 s means were mixed in one column under the runs' header."""
+    earlier = write_leaderboard(runs, tmp_path / "earlier", aggregate="mean")["csv"]
+    store = ResultStore.in_runs_dir(tmp_path / "new")
+    store.write(record("d1", "aa", 0, 0.9))  # aa on d1 only: d2's aa would come from the CSV
+    with pytest.raises(ValueError, match="'aa' cell of d2 is the mean at 5 s; these runs' 'aa' is the best at 5 s"):
+        write_leaderboard(tmp_path / "new", tmp_path / "page", keep=earlier)
+    older = pd.read_csv(earlier).drop(columns=["budget_s", "aggregate"])  # a table from before
+    older.to_csv(tmp_path / "older.csv", index=False)
+    with pytest.raises(ValueError, match="records no budget or aggregation"):
+        write_leaderboard(tmp_path / "new", tmp_path / "page", keep=tmp_path / "older.csv")
+    same = write_leaderboard(runs, tmp_path / "same")["csv"]  # best at 5 s like the new runs
+    table = pd.read_csv(write_leaderboard(tmp_path / "new", tmp_path / "page", keep=same)["csv"])
+    assert cell(table, "d2", "aa", "proxy") == pytest.approx(1.5)
+
+
+def test_the_chart_labels_an_exploded_mean_without_flattening_the_others(tmp_path: Path) -> None:
+    from placer.leaderboard import bar_figure
+
+    store = ResultStore.in_runs_dir(tmp_path)
+    store.write(record("d1", "aa", 0, 0.7))
+    store.write(record("d1", "bb", 0, 1e300))
+    axes = bar_figure(build(tmp_path), ["aa", "bb"]).axes[0]
+    assert sorted(p.get_height() for p in axes.patches) == [0.0, 0.7]  # no 1e300 bar
+    labels = [t.get_text() for t in axes.texts]
+    assert "1e+300" in labels and "0.7000" in labels and max(map(len, labels)) < 10
+
+
+def test_budgets_apart_by_less_than_g_shows_are_separate_columns(tmp_path: Path) -> None:
+    store = ResultStore.in_runs_dir(tmp_path)
+    store.write(record("d1", "aa", 0, 0.7, budget=1.0))
+    store.write(record("d1", "aa", 0, 0.6, budget=1.0000001))
+    assert {"aa@1s", "aa@1.0000001s"} <= set(build(tmp_path)["method"])
+
+
+def test_failed_runs_in_markdown_are_text(tmp_path: Path) -> None:
+    store = ResultStore.in_runs_dir(tmp_path)
+    failed = record("d1", "aa", 0, None)
+    failed.error = "ValueError: <b>bold</b> | piped"
+    store.write(failed)
+    store.write(record("d1", "bb", 0, 0.7))
+    text = write_leaderboard(tmp_path, tmp_path / "page")["markdown"].read_text()
+    assert "&lt;b&gt;bold&lt;/b&gt; \\| piped" in text

@@ -307,3 +307,19 @@ def test_the_last_report_is_the_cost_of_the_placement_returned(design):
     out = get_placer("analytical", max_iterations=20).place(netlist, placement, budget_s=5.0, seed=0,
                                                             progress=reports.append)
     assert reports[-1].fraction == 1.0 and reports[-1].best_proxy == evaluate(netlist, out).proxy
+
+
+@pytest.mark.parametrize("name", ["initial", "a/b", "../up", "sa@1s", "a,b", ".hidden", "two words"])
+def test_a_method_name_that_would_break_runs_folders_or_the_leaderboard_is_refused(name: str) -> None:
+    """'initial' collided with the leaderboard's reference column (a pandas reshape error);
+    '/' and '..' put .plc files outside the method's folder; ',' and '@' broke --algo lists and
+    budget labels."""
+    from placer.algorithms.base import register_placer
+
+    class Named(Placer):
+        def run(self, netlist, placement, budget_s, seed, progress):  # type: ignore[no-untyped-def]
+            return placement
+
+    Named.name = name
+    with pytest.raises(ValueError, match=f"method name {name!r} cannot be used"):
+        register_placer(Named)
