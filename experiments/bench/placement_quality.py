@@ -52,7 +52,7 @@ from netlists.model import Netlist, Placement
 from placer.algorithms.legalize import check_legality
 from placer.cost.proxy import evaluate
 from placer.leaderboard import load_runs, read_leaderboard_csv
-from placer.results import DB_NAME
+from placer.results import DB_NAME, attempt_of
 
 TARGET = 0.30
 
@@ -67,7 +67,8 @@ def verify(runs_dirs: list[Path]) -> pd.DataFrame:
         if r["netlist_path"] not in designs:
             designs[r["netlist_path"]] = load_design(r["netlist_path"])  # canvas, initial.plc
         netlist, start = designs[r["netlist_path"]]  # fixed nodes must stay where start has them
-        _, placement, _ = read_plc(Path(r["runs_dir"]) / r["plc_path"], netlist)
+        plc = Path(r["runs_dir"]) / r["plc_path"]
+        _, placement, _ = read_plc(plc, netlist)
         fresh = evaluate(netlist, placement).proxy
         legal = check_legality(netlist, placement, reference=start)
         rows.append(
@@ -80,6 +81,9 @@ def verify(runs_dirs: list[Path]) -> pd.DataFrame:
                 "fresh": fresh,
                 "initial": r["initial_proxy"],
                 "same_cost": abs(fresh - r["proxy"]) <= 1e-9 * max(abs(fresh), 1e-12),
+                # the file its row was measured on (a file swapped in with the same cost passes
+                # the cost check); rows from before attempt ids: any file
+                "own_file": not r.get("plc_attempt") or attempt_of(plc) == r["plc_attempt"],
                 "legal": legal.legal,
                 "seconds": r["seconds"],
             }
@@ -87,6 +91,12 @@ def verify(runs_dirs: list[Path]) -> pd.DataFrame:
     if not rows:
         raise ValueError(f"{', '.join(map(str, runs_dirs))}: no finished runs")
     return pd.DataFrame(rows)
+
+
+def failing_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The verified runs that fail a check: stored cost not the file's, a file not the row's
+    own, an illegal output."""
+    return runs[~(runs["same_cost"] & runs["own_file"] & runs["legal"])]
 
 
 def kept_columns(table: pd.DataFrame, methods: list[str], designs: pd.Index) -> pd.DataFrame:
@@ -146,10 +156,23 @@ def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str 
         "",
         f"- every stored cost equals a fresh evaluation of its .plc: {bool(runs['same_cost'].all())} "
         f"({int((~runs['same_cost']).sum())} mismatches)",
+        f"- every .plc the one its row was measured on: {bool(runs['own_file'].all())} "
+        f"({int((~runs['own_file']).sum())} not)",
         f"- every output legal: {bool(runs['legal'].all())} ({int((~runs['legal']).sum())} illegal)",
         f"- best method >= {TARGET:.0%} below initial on average ({covered}): {mean_below * 100:.1f}% -> "
         + ("met" if mean_below >= TARGET else "missed"),
     ]
+    failing = failing_runs(runs)
+    if len(failing):  # named, so that each can be looked at (the counts alone said nothing)
+        why = [
+            f"{r.design}/{r.method}/seed{r.seed}: "
+            + ", ".join(w for w, bad in (
+                (f"stored {r.proxy:.6g}, its .plc {r.fresh:.6g}", not r.same_cost),
+                ("not the .plc its row was measured on", not r.own_file),
+                ("illegal", not r.legal)) if bad)  # fmt: skip
+            for r in failing.itertuples()
+        ]
+        lines += ["- runs failing a check: " + "; ".join(why)]
     if "sa" in methods:
         others = [m for m in methods if m != "sa"]
         if others:
@@ -261,7 +284,7 @@ def main() -> int:
     print(text)
     if args.out:
         write_results({args.out: text})
-    return 0
+    return 1 if len(failing_runs(runs)) else 0  # a check failed: the table is not to be trusted
 
 
 if __name__ == "__main__":

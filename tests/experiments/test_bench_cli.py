@@ -154,7 +154,8 @@ def _two_runs(budgets: tuple[float, float]):  # type: ignore[no-untyped-def]
 
     return pd.DataFrame(
         {"design": ["d1", "d1"], "method": ["refine", "sa"], "proxy": [0.8, 0.9], "initial": [1.0, 1.0],
-         "same_cost": [True, True], "legal": [True, True], "budget_s": list(budgets)}
+         "same_cost": [True, True], "own_file": [True, True], "legal": [True, True],
+         "budget_s": list(budgets), "seed": [0, 0], "fresh": [0.8, 0.9]}
     )
 
 
@@ -170,6 +171,16 @@ def test_a_comparison_with_a_kept_column_does_not_claim_the_same_budget() -> Non
     text = placement_quality.report(runs[runs["method"] == "sa"], kept, "old.csv")
     assert "global_refine vs sa (a kept column: its budget is not known here)" in text
     assert "the CSV does not record their budget" in text
+
+
+def test_runs_failing_a_check_are_named_and_fail_the_script() -> None:
+    """The report said "False (1 mismatches)" without naming the run, and exited 0."""
+    placement_quality = _bench_module("placement_quality")
+    runs = _two_runs((2.0, 2.0))
+    runs.loc[1, ["same_cost", "own_file", "fresh"]] = [False, False, 0.95]
+    text = placement_quality.report(runs)
+    assert "runs failing a check: d1/sa/seed0: stored 0.9, its .plc 0.95, not the .plc its row was measured on" in text
+    assert len(placement_quality.failing_runs(runs)) == 1
 
 
 def test_methods_run_at_different_budgets_are_not_said_to_share_one() -> None:
@@ -212,7 +223,8 @@ def test_methods_are_averaged_over_the_designs_they_all_cover() -> None:
 
     runs = pd.DataFrame(
         {"design": ["d1", "d1", "d2"], "method": ["refine", "sa", "sa"], "proxy": [0.8, 0.9, 1.2],
-         "initial": [1.0, 1.0, 1.0], "same_cost": [True] * 3, "legal": [True] * 3, "budget_s": [2.0] * 3}
+         "initial": [1.0, 1.0, 1.0], "same_cost": [True] * 3, "own_file": [True] * 3, "legal": [True] * 3,
+         "budget_s": [2.0] * 3}
     )
     report = _bench_module("placement_quality").report(runs)
     assert "| mean below initial (1 of 2 designs) | | 20.0% | 10.0% | | 20.0% |" in report
