@@ -141,9 +141,15 @@ class ResultsStore:
         stored = self._conn.execute(
             "SELECT settings FROM run_settings WHERE run = ?", (run,)
         ).fetchone()
-        if stored is None:
-            self._conn.execute(
-                "INSERT INTO run_settings VALUES (?, ?)",
+        measured = self.count(run)
+        if stored is None and measured:  # a store from before settings were kept
+            raise SettingsMismatch(
+                f"{self.path} holds {measured} trials of run {run!r} whose measurement settings "
+                "were not recorded: they cannot be ranked with new ones; use another --out"
+            )
+        if stored is None or not measured:  # settings bind a run from its first stored row:
+            self._conn.execute(  # one stopped before any (a wrong --duration) is not stuck
+                "INSERT OR REPLACE INTO run_settings VALUES (?, ?)",
                 (run, json.dumps(settings, sort_keys=True)),
             )
             return
@@ -164,6 +170,10 @@ class ResultsStore:
                 + "; ".join(changed)
                 + "): rerun with the same settings to resume it, or use another --out"
             )
+
+    def count(self, run: str) -> int:
+        """How many rows (baselines and trials, ok or failed) ``run`` has."""
+        return int(self._conn.execute("SELECT COUNT(*) FROM trials WHERE run = ?", (run,)).fetchone()[0])
 
     def rows(
         self,

@@ -11,9 +11,9 @@ Bad input prints one line on stderr and exits with code 2.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +22,9 @@ import typer
 from placer.commands.common import UsageError, check_output_folder, output_option
 
 SYSTEMS = ("sqlite", "postgres", "index")
+#: Longest measurement window and most windows per trial taken (an hour; a thousand).
+MAX_DURATION_S = 3600.0
+MAX_REPEATS = 1000
 TUNERS = ("random", "optuna", "rl")
 
 
@@ -138,7 +141,7 @@ def tune(
     except typer.Exit:
         raise
     except KeyboardInterrupt:
-        if (out / "results.sqlite").exists():
+        if _stored_rows(out / "results.sqlite"):
             typer.echo(
                 f"interrupted: every finished trial is saved in {out / 'results.sqlite'}; "
                 "rerun the same command to resume",
@@ -151,6 +154,17 @@ def tune(
         _fail(str(error))
     except (ValueError, OSError, RuntimeError, sqlite3.Error, MemoryError) as error:
         _fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
+
+
+def _stored_rows(path: Path) -> int:
+    """How many trials (baselines included) the results file holds; 0 when there is none."""
+    if not path.is_file():
+        return 0
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM trials").fetchone()[0])
+    except sqlite3.Error:
+        return 0
 
 
 def _check_rows(system: str, rows: int) -> None:
@@ -207,8 +221,12 @@ def _run(
         raise _BadInput(f"--trials must be >= 1, got {trials}")
     if not 0 <= seed <= MAX_SEED:  # Optuna's and the agent's generators take 32-bit seeds
         raise _BadInput(f"--seed must be a whole number from 0 to {MAX_SEED}, got {seed}")
-    if not (0 < duration < math.inf) or repeats < 1:
-        raise _BadInput("--duration must be a finite number > 0 and --repeats >= 1")
+    if not (0 < duration <= MAX_DURATION_S) or not 1 <= repeats <= MAX_REPEATS:
+        # (10**20 repeats hung silently before the first trial)
+        raise _BadInput(
+            f"--duration must be a number of seconds in (0, {MAX_DURATION_S:g}] and --repeats a "
+            f"whole number from 1 to {MAX_REPEATS}"
+        )
     _check_rows(system, rows)
     if system == "index" and (duration != 1.0 or allow_unsafe):  # not silently ignored
         given = "--duration" if duration != 1.0 else "--allow-unsafe"

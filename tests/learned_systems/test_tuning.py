@@ -367,8 +367,10 @@ def test_cli_sqlite_small_run(tmp_path):
         (["--seed", str(2**32)], "--seed must be a whole number"),  # Optuna took it only after the baselines
         (["--system", "index", "--duration", "5"], "--duration does not apply to --system index"),
         (["--system", "index", "--allow-unsafe"], "--allow-unsafe does not apply to --system index"),
-        (["--duration", "nan"], "--duration must be a finite number > 0"),  # left an empty OUT
-        (["--duration", "inf"], "--duration must be a finite number > 0"),
+        (["--duration", "nan"], "--duration must be a number of seconds in (0, 3600]"),  # left an empty OUT
+        (["--duration", "inf"], "--duration must be a number of seconds in (0, 3600]"),
+        (["--duration", "3601"], "--duration must be a number of seconds in (0, 3600]"),
+        (["--repeats", str(10**20)], "--repeats a whole number from 1 to 1000"),  # hung silently
         (["--rows", "50"], "--rows must be 0 (the default) or at least 100 SQLite rows"),
         (["--system", "index", "--rows", "99999999999"], "--rows must be at most 1000000000 index keys"),
     ],
@@ -566,11 +568,36 @@ def test_stored_settings_that_are_not_an_object_are_one_line(tmp_path):
     path = tmp_path / "results.sqlite"
     with ResultsStore(path) as store:
         store.claim_settings("run", {"rows": 1})
+        store.add("run", "random", 0, 0, "trial", TrialResult("s", "w", "durable", {}, True, 1.0), 1.0)
     with closing(sqlite3.connect(path)) as conn:
         conn.execute("UPDATE run_settings SET settings = 'null'")
         conn.commit()
     with ResultsStore(path) as store, pytest.raises(ValueError, match="stored settings of run 'run' are not readable"):
         store.claim_settings("run", {"rows": 1})
+
+
+def test_settings_bind_a_run_from_its_first_stored_row(tmp_path):
+    """A run stopped before any trial (a wrong --duration noticed at once) fixed its settings:
+    the corrected rerun was refused. A store from before settings were kept, holding trials,
+    adopted the new settings for trials measured under unknown ones."""
+    import sqlite3
+    from contextlib import closing
+
+    from learned_systems.results import ResultsStore, SettingsMismatch
+
+    path = tmp_path / "results.sqlite"
+    with ResultsStore(path) as store:
+        store.claim_settings("run", {"duration_s": 5.0})
+    with ResultsStore(path) as store:
+        store.claim_settings("run", {"duration_s": 0.1})  # nothing measured: taken
+        store.add("run", "random", 0, 0, "trial", TrialResult("s", "w", "durable", {}, True, 1.0), 1.0)
+        with pytest.raises(SettingsMismatch, match="duration_s 0.1 then, 5.0 now"):
+            store.claim_settings("run", {"duration_s": 5.0})
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("DELETE FROM run_settings")
+        conn.commit()
+    with ResultsStore(path) as store, pytest.raises(SettingsMismatch, match="were not recorded"):
+        store.claim_settings("run", {"duration_s": 0.1})
 
 
 def test_a_second_run_in_one_folder_says_whose_summary_the_files_hold(tmp_path):
@@ -854,3 +881,19 @@ def test_a_uniform_unit_draw_gives_every_whole_value_its_share():
     assert counts.tolist() == [2000] * 5
     for value in range(knob.low, knob.high + 1):
         assert knob.from_unit(knob.to_unit(value)) == value
+
+
+def test_an_interrupt_before_any_stored_trial_does_not_claim_saved_trials(tmp_path):
+    """The message said "every finished trial is saved ... rerun to resume" whenever the
+    results file existed, though nothing had been measured yet."""
+    from learned_systems.results import ResultsStore
+    from placer.commands.tune import _stored_rows
+
+    path = tmp_path / "results.sqlite"
+    assert _stored_rows(path) == 0
+    with ResultsStore(path) as store:
+        store.claim_settings("run", {"rows": 1})
+    assert _stored_rows(path) == 0
+    with ResultsStore(path) as store:
+        store.add("run", "random", 0, 0, "default", TrialResult("s", "w", "durable", {}, True, 1.0), 1.0)
+    assert _stored_rows(path) == 1
