@@ -129,6 +129,14 @@ def check_index_settings(
     whole_number("seed", seed, 0)
 
 
+def index_parameters(config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The index kind and the :func:`~learned_systems.index.build_index` parameters of a
+    validated configuration of :func:`index_space` (the knobs of the other kind dropped)."""
+    if config["kind"] == "pgm":
+        return "pgm", {"epsilon": config["epsilon"], "epsilon_recursive": config["epsilon_recursive"]}
+    return "rmi", {"num_models": config["num_models"], "root": config["root"]}
+
+
 class IndexObjective:
     """Choose an index for one key set. ``score = -(time_weight * relative_time +
     size_weight * 100 * index_bytes / key_bytes)``; relative_time is measured lookup time over
@@ -179,17 +187,8 @@ class IndexObjective:
         full = self.space.validate(config)
         started = time.perf_counter()
         try:
-            if full["kind"] == "pgm":
-                index = build_index(
-                    "pgm",
-                    self.keys,
-                    epsilon=full["epsilon"],
-                    epsilon_recursive=full["epsilon_recursive"],
-                )
-            else:
-                index = build_index(
-                    "rmi", self.keys, num_models=full["num_models"], root=full["root"]
-                )
+            kind, params = index_parameters(full)
+            index = build_index(kind, self.keys, **params)
             if not np.array_equal(index.lookup(self.queries), self.expected):
                 raise RuntimeError("index returned wrong positions")
             if self.mode == "cost":

@@ -229,7 +229,9 @@ def postgres_space(allow_unsafe: bool = False) -> KnobSpace:
     )
 
 
-def _settings(config: Mapping[str, Any]) -> list[str]:
+def server_settings(config: Mapping[str, Any]) -> dict[str, str]:
+    """A validated configuration as PostgreSQL settings with their units (``wal_buffers`` 0:
+    automatic, -1 to the server), as ``postgresql.conf`` or ``-c`` takes them."""
     units = {
         "shared_buffers": "MB",
         "work_mem": "MB",
@@ -237,12 +239,17 @@ def _settings(config: Mapping[str, Any]) -> list[str]:
         "max_wal_size": "MB",
         "checkpoint_timeout": "s",
     }
+    return {
+        name: "-1" if name == "wal_buffers" and value == 0 else f"{value}{units.get(name, '')}"
+        for name, value in config.items()
+    }
+
+
+def _settings(config: Mapping[str, Any]) -> list[str]:
+    """``-c name=value`` arguments of the server for ``config``."""
     args = []
-    for name, value in config.items():
-        if name == "wal_buffers" and value == 0:
-            args += ["-c", "wal_buffers=-1"]  # automatic
-        else:
-            args += ["-c", f"{name}={value}{units.get(name, '')}"]
+    for name, value in server_settings(config).items():
+        args += ["-c", f"{name}={value}"]
     return args
 
 

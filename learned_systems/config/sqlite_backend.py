@@ -94,22 +94,43 @@ def sqlite_space(allow_unsafe: bool = False) -> KnobSpace:
     return KnobSpace.build("sqlite", SQLITE_KNOBS, allow_unsafe, RULE_OF_THUMB)
 
 
+def pragma_values(config: Mapping[str, Any]) -> dict[str, str]:
+    """A validated configuration as PRAGMA values, in the order they are applied (page size
+    first: it needs a VACUUM; cache_size in KiB, given negative; mmap_size in bytes)."""
+    return {
+        "page_size": str(int(config["page_size"])),
+        "journal_mode": str(config["journal_mode"]),
+        "synchronous": str(config["synchronous"]),
+        "cache_size": str(-int(config["cache_size"])),
+        "mmap_size": str(int(config["mmap_size"]) * 2**20),
+        "temp_store": str(config["temp_store"]),
+        "locking_mode": str(config["locking_mode"]),
+        "wal_autocheckpoint": str(int(config["wal_autocheckpoint"])),
+        "automatic_index": "ON" if config["automatic_index"] else "OFF",
+    }
+
+
+def pragma_statements(config: Mapping[str, Any]) -> list[str]:
+    """The SQL that gives one's own database a configuration: page_size and journal_mode stay
+    with the file; the others hold per connection, so every connection runs them."""
+    values = pragma_values(config)
+    lines = [f"PRAGMA page_size = {values.pop('page_size')};", "VACUUM;  -- a new page size takes effect here"]
+    return lines + [f"PRAGMA {name} = {value};" for name, value in values.items()]
+
+
 def apply_knobs(conn: sqlite3.Connection, config: Mapping[str, Any]) -> None:
     """Apply a validated configuration to an open connection, page size first."""
-    current_page = conn.execute("PRAGMA page_size").fetchone()[0]
-    if config["page_size"] != current_page:
-        conn.execute(f"PRAGMA page_size = {int(config['page_size'])}")
+    values = pragma_values(config)
+    page_size = int(values.pop("page_size"))
+    if page_size != conn.execute("PRAGMA page_size").fetchone()[0]:
+        conn.execute(f"PRAGMA page_size = {page_size}")
         conn.execute("VACUUM")
-    mode = conn.execute(f"PRAGMA journal_mode = {config['journal_mode']}").fetchone()[0]
-    if mode.upper() != config["journal_mode"]:
-        raise RuntimeError(f"journal_mode {config['journal_mode']} was not applied (got {mode})")
-    conn.execute(f"PRAGMA synchronous = {config['synchronous']}")
-    conn.execute(f"PRAGMA cache_size = {-int(config['cache_size'])}")
-    conn.execute(f"PRAGMA mmap_size = {int(config['mmap_size']) * 2**20}")
-    conn.execute(f"PRAGMA temp_store = {config['temp_store']}")
-    conn.execute(f"PRAGMA locking_mode = {config['locking_mode']}")
-    conn.execute(f"PRAGMA wal_autocheckpoint = {int(config['wal_autocheckpoint'])}")
-    conn.execute(f"PRAGMA automatic_index = {'ON' if config['automatic_index'] else 'OFF'}")
+    wanted = values.pop("journal_mode")
+    mode = conn.execute(f"PRAGMA journal_mode = {wanted}").fetchone()[0]
+    if mode.upper() != wanted:
+        raise RuntimeError(f"journal_mode {wanted} was not applied (got {mode})")
+    for name, value in values.items():
+        conn.execute(f"PRAGMA {name} = {value}")
 
 
 #: Disk per row of the largest workload's database, rounded up (200,000 rows: YCSB 21 MB,

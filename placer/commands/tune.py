@@ -3,7 +3,8 @@
 Every trial is written to ``OUT/results.sqlite`` the moment it finishes, so a killed run resumes
 when the same command is run again; the best configuration measured (a tuner's best mean score
 over its trials, Optuna measuring its leaders again, or a baseline when none beat it) goes to
-``OUT/best_config.json`` with who found it, and a best-so-far plot (one
+``OUT/best_config.json`` with who found it and how to apply it (``apply``: SQL, ``postgresql.conf``
+lines or the ``build_index`` call), and a best-so-far plot (one
 line per tuner run into the same OUT) to ``OUT/best_so_far.png``.
 Bad input prints one line on stderr and exits with code 2.
 """
@@ -199,6 +200,7 @@ def _run(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from learned_systems.apply import how_to_apply
     from learned_systems.plots import plot_best_so_far
     from learned_systems.ranking import ConfigRanking
     from learned_systems.results import ResultsStore, SettingsMismatch
@@ -326,6 +328,8 @@ def _run(
                 for s in summaries
             },
             "best": best,
+            # the best configuration as its user applies it (SQL, postgresql.conf, build_index)
+            "apply": how_to_apply(system, objective.space.validate(best["config"])) if best else None,
             "covers": {"tuners": list(tuners), "seed": seed, "not_covered": others},
         }
         tmp = out / ".best_config.json.tmp"

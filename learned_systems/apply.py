@@ -1,0 +1,38 @@
+"""A tuned configuration in the form its user applies: SQL for SQLite, ``postgresql.conf``
+lines for PostgreSQL, the ``build_index`` call for a learned index (``placer tune`` writes it
+into ``best_config.json`` as ``apply``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def how_to_apply(system: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"how": ..., "lines": [...]}`` for a validated ``config`` of ``system``."""
+    if system == "sqlite":
+        from learned_systems.config.sqlite_backend import pragma_statements
+
+        return {
+            "how": "run on the database file; page_size and journal_mode WAL stay with the file, "
+            "the other PRAGMAs (and other journal modes) hold per connection: run them on every "
+            "connection",
+            "lines": pragma_statements(config),
+        }
+    if system == "postgres":
+        from learned_systems.config.postgres_backend import server_settings
+
+        return {
+            "how": "add to postgresql.conf (or ALTER SYSTEM SET each) and restart the server",
+            "lines": [f"{name} = '{value}'" for name, value in server_settings(config).items()],
+        }
+    if system == "index":
+        from learned_systems.objectives import index_parameters
+
+        kind, params = index_parameters(dict(config))
+        args = ", ".join(f"{name}={value!r}" for name, value in params.items())
+        return {
+            "how": "build it over the sorted uint64 keys (learned_systems.index)",
+            "lines": [f"build_index({kind!r}, keys, {args})"],
+        }
+    raise ValueError(f"unknown system {system!r}")

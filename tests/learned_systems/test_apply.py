@@ -1,0 +1,52 @@
+"""best_config.json's ``apply``: the tuned configuration in the form its user applies."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from learned_systems.apply import how_to_apply
+from learned_systems.config.postgres_backend import postgres_space
+from learned_systems.config.sqlite_backend import pragma_values, sqlite_space
+from learned_systems.objectives import index_space
+
+TUNED = {"journal_mode": "WAL", "synchronous": "NORMAL", "page_size": 8192, "cache_size": 4096,
+         "mmap_size": 64, "temp_store": "MEMORY", "automatic_index": False}  # fmt: skip
+
+
+def test_the_sqlite_lines_give_a_database_the_configuration(tmp_path: Path) -> None:
+    config = sqlite_space().validate(TUNED)
+    lines = how_to_apply("sqlite", config)["lines"]
+    with closing(sqlite3.connect(tmp_path / "own.db")) as conn:
+        conn.execute("CREATE TABLE t (x)")
+        conn.executescript("\n".join(lines))
+        for name, value in pragma_values(config).items():
+            got = str(conn.execute(f"PRAGMA {name}").fetchone()[0])
+            expected = {"ON": "1", "OFF": "0", "MEMORY": "2", "NORMAL": "1"}.get(value, value)
+            if name == "locking_mode":
+                expected = value.lower()
+            assert got.lower() == expected.lower(), name
+
+
+def test_the_postgres_lines_are_conf_settings_with_units() -> None:
+    config = postgres_space().validate({"shared_buffers": 256, "wal_buffers": 0, "checkpoint_timeout": 600})
+    lines = how_to_apply("postgres", config)["lines"]
+    assert "shared_buffers = '256MB'" in lines and "wal_buffers = '-1'" in lines
+    assert "checkpoint_timeout = '600s'" in lines
+    assert all(line.count(" = ") == 1 for line in lines)
+
+
+@pytest.mark.parametrize("kind", ["pgm", "rmi"])
+def test_the_index_line_builds_the_index(kind: str) -> None:
+    from learned_systems.index import build_index
+
+    config = index_space().validate({"kind": kind})
+    line = how_to_apply("index", config)["lines"][0]
+    keys = np.sort(np.random.default_rng(0).integers(0, 2**40, 5000, dtype=np.uint64))
+    index = eval(line, {"build_index": build_index, "keys": keys})  # noqa: S307 - our own text
+    queries = keys[::7]
+    np.testing.assert_array_equal(index.lookup(queries), np.searchsorted(keys, queries))
