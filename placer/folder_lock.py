@@ -23,12 +23,14 @@ class FolderBusy(RuntimeError):
 
 @contextmanager
 def exclusive_folder(folder: str | Path) -> Iterator[None]:
-    """Hold the folder's lock for the block (the folder is created if needed).
+    """Hold the folder's lock for the block (the folder is created if needed; one made here
+    that holds only the lock when the block ends, e.g. a run refused at once, is removed).
 
     Raises:
         FolderBusy: another live process holds it, naming that process.
     """
     folder = Path(folder)
+    made = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_NAME
     if path.exists() and not path.is_file():
@@ -51,4 +53,7 @@ def exclusive_folder(folder: str | Path) -> Iterator[None]:
         finally:
             handle.seek(0)
             handle.truncate()
+            if made and [p.name for p in folder.iterdir()] == [LOCK_NAME]:
+                path.unlink(missing_ok=True)  # (still locked: no one else took it meanwhile)
+                folder.rmdir()
             fcntl.flock(handle, fcntl.LOCK_UN)

@@ -51,3 +51,24 @@ def test_a_lock_path_that_is_a_folder_is_named(tmp_path: Path) -> None:
     with pytest.raises(OSError, match=r"\.placer\.lock: the lock file of this folder is not a file"):
         with exclusive_folder(tmp_path):
             pass
+
+
+def test_a_folder_made_for_a_run_refused_at_once_is_removed_again(tmp_path: Path) -> None:
+    """placer train with an unreadable design left OUT holding only .placer.lock."""
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    (tmp_path / "bad.pb.txt").write_text("garbage\n")
+    result = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "run"), "--netlist",
+                                      str(tmp_path / "bad.pb.txt"), "--timesteps", "8"])
+    assert result.exit_code == 2, result.output
+    assert not (tmp_path / "run").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    with exclusive_folder(kept):  # a folder that was there stays, lock file aside
+        pass
+    assert kept.is_dir()
+    with exclusive_folder(tmp_path / "used"):
+        (tmp_path / "used" / "result.txt").write_text("x")
+    assert (tmp_path / "used" / "result.txt").is_file()
