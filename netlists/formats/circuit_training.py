@@ -11,12 +11,13 @@ and any other layout protobuf's text format allows goes through a token-based pa
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from netlists.builder import NetlistBuilder
-from netlists.errors import NetlistError
+from netlists.errors import NetlistError, NetlistWarning
 from netlists.formats.textio import plain_number, read_text, write_text_atomic
 from netlists.model import (
     CT_TYPE_NAMES,
@@ -71,7 +72,29 @@ def parse_netlist(text: str, name: str = "netlist", path: str = "<string>") -> N
     netlist = fast if fast is not None else _parse_strict(text, name, path)
     if netlist.n_nodes == 0:
         raise NetlistError("no nodes: expected 'node { name: ... }' blocks", path)
+    _warn_of_odd_sides(netlist, path)
     return netlist
+
+
+#: The sides Circuit Training gives a port.
+PORT_SIDES = ("LEFT", "RIGHT", "TOP", "BOTTOM")
+
+
+def _warn_of_odd_sides(netlist: Netlist, path: str) -> None:
+    """One warning for ports whose ``side`` is none of :data:`PORT_SIDES` (a misspelling kept
+    as it is: the cost does not read it, other tools may)."""
+    ports = np.flatnonzero(netlist.node_type == int(NodeType.PORT))
+    odd = [int(i) for i in ports if netlist.side[i] and netlist.side[i] not in PORT_SIDES]
+    if odd:
+        first = odd[0]
+        warnings.warn(
+            NetlistWarning(
+                f"{path}: {len(odd)} port(s) have a side other than {', '.join(PORT_SIDES)} "
+                f"(first {netlist.names[first]!r}: {netlist.side[first]!r}); kept as written, "
+                "unused by the cost"
+            ),
+            stacklevel=3,
+        )
 
 
 _COMMENT_RE = re.compile(r"^[ \t]*#[^\n]*\n?", re.M)

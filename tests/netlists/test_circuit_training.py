@@ -502,3 +502,18 @@ def test_a_write_that_fails_midway_leaves_the_old_file_whole(tmp_path: Path, mon
     with pytest.raises(OSError, match="No space left"):
         write_netlist(nl, path)
     assert path.read_bytes() == old and [p.name for p in tmp_path.iterdir()] == ["netlist.pb.txt"]
+
+
+def test_a_port_side_that_is_no_side_is_kept_with_one_warning() -> None:
+    """A misspelt side ('Left') was read without a word (the cost does not read it)."""
+    import warnings
+
+    from netlists.errors import NetlistWarning
+
+    odd = GOOD.replace('placeholder: "LEFT"', 'placeholder: "Left"')
+    with pytest.warns(NetlistWarning, match=r"1 port\(s\) have a side other than LEFT, RIGHT, TOP, BOTTOM \(first 'p0': 'Left'\)"):
+        nl = parse_netlist(odd, "t")
+    assert nl.side[0] == "Left"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parse_netlist(GOOD, "t")
