@@ -455,8 +455,10 @@ class IncrementalEvaluator:
 
     def commit(self, move: Move) -> None:
         """Apply a move returned by :meth:`propose` on the current placement."""
-        if move._token != self._token:  # another move was priced since: price this one again
-            move = self._price(move.nodes, move.x, move.y, move.orientation)
+        if move._token != self._token:  # another move was priced since: price this one again,
+            # checked as a new proposal (a move of another design's evaluator could name nodes
+            # that are pins here, or past this design's end: out of bounds in the kernels)
+            move = self.propose(move.nodes, move.x, move.y, move.orientation)
         p = self.placement
         d = self._deltas
         stale = 0  # candidate sets whose floor a value of this move crosses

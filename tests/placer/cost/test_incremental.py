@@ -299,6 +299,23 @@ def test_a_move_priced_by_another_evaluator_is_priced_again():
     _assert_same(nxt.cost, evaluate(nl, expected))
 
 
+def test_a_move_of_another_design_is_refused_not_run_out_of_bounds():
+    """commit re-priced a foreign move without propose's checks: a node past this design's
+    end was read and written out of bounds by the kernels (a segfault), a pin here moved."""
+    from netlists.generate import generate
+
+    nl, start = _generated()
+    big, big_start = generate(40, 60, 40, seed=4)
+    mine, theirs = IncrementalEvaluator(nl, start), IncrementalEvaluator(big, big_start)
+    with pytest.raises(ValueError, match=f"node indices are 0-{nl.n_nodes - 1}"):
+        mine.commit(theirs.move(int(big.soft_macros[-1]), 5.0, 5.0))
+    # a node that is a macro there and a pin here
+    pin = int(np.flatnonzero((nl.node_type >= NodeType.HARD_PIN) & (big.node_type[: nl.n_nodes] <= NodeType.SOFT_MACRO))[0])
+    with pytest.raises(ValueError, match="only ports and macros can be moved"):
+        mine.commit(theirs.move(pin, 5.0, 5.0))
+    _assert_same(mine.cost, evaluate(nl, start))  # nothing was applied
+
+
 #: where a moved macro goes, along one axis: a canvas fraction, or its low or high edge on
 #: grid line k, computed as the cost computes cell edges (k * cell size) or as k / cells of
 #: the canvas (which rounds differently: 3 * 1.3 > 3.9), or just beside it
