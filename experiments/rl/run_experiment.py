@@ -157,27 +157,34 @@ def baseline_final(
     return eval_placer(method, design, budget_s, seed, **options)
 
 
-def plot_curves(runs: dict[str, Path], out: Path) -> None:
+def plot_curves(curves: dict[str, Path], design: str, out: Path) -> None:
+    """Learning curves, one colour and line style per variant: the training episodes (mean of
+    the last 50 over the mixed training designs) and the deterministic evaluation on
+    ``design`` in panels of their own, as they are costs of different designs (curves that
+    coincide are drawn one over the other: the styles tell them apart where they part)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for variant, run in runs.items():
-        path = run / "curve.csv"
+    fig, (train_ax, eval_ax) = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
+    styles = ["-", "--", ":", "-."]
+    for k, (variant, path) in enumerate(curves.items()):
         if not path.exists():
             continue
         df = pd.read_csv(path)
-        ax.plot(
-            df["steps"], df["train_mean_proxy"], label=f"{variant} (train episodes, mean of 50)"
-        )
-        ax.plot(df["steps"], df["eval_proxy"], "--", label=f"{variant} (deterministic eval)")
-    ax.set_xlabel("environment steps")
-    ax.set_ylabel("proxy cost")
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
+        style = {"color": f"C{k}", "linestyle": styles[k % len(styles)], "label": variant}
+        train_ax.plot(df["steps"], df["train_mean_proxy"], **style)
+        eval_ax.plot(df["steps"], df["eval_proxy"], marker="o", markersize=3, **style)
+    train_ax.set_title("training episodes (mean of the last 50, mixed designs)", fontsize=9)
+    eval_ax.set_title(f"deterministic episode on {design}", fontsize=9)
+    for ax in (train_ax, eval_ax):
+        ax.set_xlabel("environment steps")
+        ax.set_ylabel("proxy cost (lower is better)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("Learning curves per variant", fontsize=10)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)
@@ -219,6 +226,10 @@ def main() -> None:
         if not (args.out / "results.json").exists():
             parser.error(f"--table-only: no {args.out / 'results.json'} to rewrite the table from")
         rewrite_table(args.out)
+        kept = sorted((args.out / "curves").glob("*.csv"))
+        if kept:  # the plot again, from the curves kept beside the table
+            design = json.loads((args.out / "results.json").read_text())["args"]["design"]
+            plot_curves({p.stem: p for p in kept}, design, args.out / "learning_curves.png")
         print((args.out / "table.md").read_text())
         return
 
@@ -311,10 +322,12 @@ def main() -> None:
         )
         print(rows[-3:], flush=True)
 
-    plot_curves(runs, args.out / "learning_curves.png")
+    plot_curves({v: run / "curve.csv" for v, run in runs.items()}, args.design, args.out / "learning_curves.png")
     keep_curves(runs, args.out)
+    # strict JSON: a missing figure (sa has no FD placement) is null, not NaN
+    strict = [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in rows]
     (args.out / "results.json").write_text(
-        json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=2)
+        json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": strict}, indent=2, allow_nan=False)
     )
     write_table(rows, args, args.out / "table.md")
     print((args.out / "table.md").read_text())
@@ -326,8 +339,10 @@ def _relative(value: float, reference: float) -> str:
     return f"{(value / reference - 1) * 100:+.1f}%"
 
 
-def _cell(value: float) -> str:
-    return "-" if math.isnan(value) else "inf" if math.isinf(value) else f"{value:.4f}"
+def _cell(value: float | None) -> str:
+    if value is None or math.isnan(value):  # (null in results.json, NaN in older ones)
+        return "-"
+    return "inf" if math.isinf(value) else f"{value:.4f}"
 
 
 def write_table(rows: list[dict[str, Any]], args: argparse.Namespace, path: Path) -> None:

@@ -688,8 +688,8 @@ def train(
                     limit = config.time_limit_s
                     why = f"by time_limit_s ({limit:g} s) " if limit is not None else ""
                     print(f"stopped {why}at step {model.num_timesteps} of {config.timesteps}: "
-                          f"saved {last}; resume to go on (--resume, with --set "
-                          "time_limit_s=... for more time)")
+                          f"saved {last}; resume to go on (placer train: --resume, with --set "
+                          "time_limit_s=... for more time; train(config, resume=True) from Python)")
         except KeyboardInterrupt:
             monitor.save_last_boundary(completed=False)
             print(f"interrupted: saved {last} at step {model.num_timesteps} (the last completed update)")

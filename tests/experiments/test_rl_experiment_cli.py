@@ -111,3 +111,22 @@ def test_table_only_reads_the_step_labels_from_the_kept_curves(tmp_path: Path) -
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "| rl[full] (step 34818) |" in (out / "table.md").read_text()
+
+
+def test_table_only_draws_the_kept_curves_and_reads_a_null_figure(tmp_path: Path) -> None:
+    """The plot was made only by a full run (its curves drawn from runs/, not committed), and
+    results.json held bare NaN, which strict JSON readers refuse: null now, read as a dash."""
+    import json
+
+    out = tmp_path / "out"
+    (out / "curves").mkdir(parents=True)
+    rows = [{"design": "d", "split": "target", "method": m, "proxy_fd": fd, "proxy": p, "eval_s": 1.0}
+            for m, fd, p in (("rl[full]", 1.0, 0.9), ("sa", None, 0.95))]
+    args = {"minutes": "1.0", "design": "d", "extra": "", "generated": "0", "eval_budget_s": "1.0", "seed": "0"}
+    (out / "results.json").write_text(json.dumps({"args": args, "rows": rows}))
+    (out / "curves" / "full.csv").write_text("steps,train_mean_proxy,eval_proxy\n0,,1.3\n2048,1.2,1.25\n")
+    done = subprocess.run([sys.executable, str(SCRIPT), "--table-only", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (out / "learning_curves.png").stat().st_size > 0
+    assert "| d | target | sa | - | 0.9500 |" in (out / "table.md").read_text()
