@@ -14,6 +14,7 @@ the returned :class:`~matplotlib.figure.Figure` displays itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -88,11 +89,16 @@ def _frame(ax: Axes, netlist: Netlist, placement: Placement | None = None) -> No
     ax.tick_params(labelsize=7)
 
 
-def draw_map(ax: Axes, netlist: Netlist, values: np.ndarray, title: str, cmap: str) -> None:
-    """A per-cell ``(rows, cols)`` map as a heat map over the canvas, with a colour bar."""
+def draw_map(
+    ax: Axes, netlist: Netlist, values: np.ndarray, title: str, cmap: str, limits: tuple[float, float] | None = None
+) -> None:
+    """A per-cell ``(rows, cols)`` map as a heat map over the canvas, with a colour bar
+    (``limits``: its range, shared by pictures to be compared; default the map's own)."""
     c = netlist.require_canvas()
     scale: dict[str, float] = {}
-    if values.size and np.ptp(values) == 0:  # a flat map (all 0: no macro on the canvas) got a
+    if limits is not None:
+        scale = {"vmin": limits[0], "vmax": limits[1]}
+    elif values.size and np.ptp(values) == 0:  # a flat map (all 0: no macro on the canvas) got a
         level = float(values.flat[0])  # mid-scale colour and a -0.1..0.1 bar; from 0 instead
         scale = {"vmin": min(level, 0.0), "vmax": level if level > 0 else 1.0}
     image = ax.imshow(values, origin="lower", extent=(0.0, c.width, 0.0, c.height), cmap=cmap,
@@ -114,19 +120,40 @@ def cost_title(name: str, cost: ProxyCost) -> str:
             f"+ 0.5 x density {_number(cost.density)} + 0.5 x congestion {_number(cost.congestion)}")
 
 
+def map_limits(netlist: Netlist, placements: Iterable[Placement]) -> dict[str, tuple[float, float]]:
+    """One colour range per map (``density``, ``congestion``) over several placements of a
+    design, for :func:`plot_placement` pictures meant to be compared: each picture scaled to
+    its own maximum made a cooler placement look as hot as a hotter one."""
+    highs = {"density": 0.0, "congestion": 0.0}
+    for placement in placements:
+        maps = evaluate(netlist, placement, with_maps=True).maps
+        assert maps is not None
+        highs["density"] = max(highs["density"], float(maps.density.max(initial=0.0)))
+        congestion = np.maximum(maps.vertical, maps.horizontal)
+        highs["congestion"] = max(highs["congestion"], float(congestion.max(initial=0.0)))
+    return {name: (0.0, high if high > 0 else 1.0) for name, high in highs.items()}
+
+
 def plot_placement(
-    netlist: Netlist, placement: Placement, title: str | None = None, width_in: float = 15.0
+    netlist: Netlist,
+    placement: Placement,
+    title: str | None = None,
+    width_in: float = 15.0,
+    limits: dict[str, tuple[float, float]] | None = None,
 ) -> Figure:
-    """The three-panel figure of ``placement`` (layout, density, congestion), cost in the title."""
+    """The three-panel figure of ``placement`` (layout, density, congestion), cost in the title;
+    ``limits`` (:func:`map_limits`) gives the maps' colour ranges, default each map's own."""
     cost = evaluate(netlist, placement, with_maps=True)
     assert cost.maps is not None
+    limits = limits or {}
     fig = Figure(figsize=(width_in, width_in * 0.36), layout="constrained")
     FigureCanvasAgg(fig)
     ax_layout, ax_density, ax_congestion = fig.subplots(1, 3)
     draw_layout(ax_layout, netlist, placement)
-    draw_map(ax_density, netlist, cost.maps.density, "density (per cell)", "viridis")
+    draw_map(ax_density, netlist, cost.maps.density, "density (per cell)", "viridis", limits.get("density"))
     congestion = np.maximum(cost.maps.vertical, cost.maps.horizontal)
-    draw_map(ax_congestion, netlist, congestion, "congestion (max of V and H, per cell)", "magma")
+    draw_map(ax_congestion, netlist, congestion, "congestion (max of V and H, per cell)", "magma",
+             limits.get("congestion"))
     # parse_math=False: a "$" in a design or folder name is text, not TeX markup
     fig.suptitle(cost_title(title or netlist.name, cost), fontsize=10, parse_math=False)
     return fig

@@ -112,3 +112,20 @@ def test_a_flat_map_is_scaled_from_zero_not_around_its_value() -> None:
     density = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"][1].images[0]
     assert not np.any(density.get_array())
     assert density.norm.vmin == 0.0 and density.norm.vmax == 1.0
+
+
+def test_pictures_to_compare_share_one_colour_range_per_map() -> None:
+    """Each picture scaled to its own maximum made a cooler placement look as hot."""
+    from placer.plot import map_limits
+
+    netlist, placement = generate(4, 10, 6, seed=3)
+    spread = placement.copy()
+    spread.x[netlist.soft_macros] = netlist.require_canvas().width / 2  # soft macros piled up
+    limits = map_limits(netlist, [placement, spread])
+    for p in (placement, spread):
+        fig = plot_placement(netlist, p, limits=limits)
+        density, congestion = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"][1:]
+        assert (density.images[0].norm.vmin, density.images[0].norm.vmax) == limits["density"]
+        assert (congestion.images[0].norm.vmin, congestion.images[0].norm.vmax) == limits["congestion"]
+    dens = [evaluate(netlist, p, with_maps=True).maps.density.max() for p in (placement, spread)]
+    assert limits["density"] == (0.0, max(dens))
