@@ -253,6 +253,17 @@ def _settings(config: Mapping[str, Any]) -> list[str]:
     return args
 
 
+def serves_from(pid_file: Path) -> bool:
+    """Whether the process ``pid_file`` (a ``postmaster.pid``) names is alive and runs in that
+    file's data directory (a postmaster works there), read from ``/proc``; False when it
+    cannot be told (no such process, no ``/proc``, an unreadable file)."""
+    try:
+        pid = int(pid_file.read_text().split("\n", 1)[0])
+        return pid > 0 and Path(f"/proc/{pid}/cwd").resolve() == pid_file.parent.resolve()
+    except (OSError, ValueError):
+        return False
+
+
 class PostgresServer:
     """A throwaway server over a data directory; ``with`` starts it and always stops and removes
     it (the data directory's parent is deleted on exit)."""
@@ -469,12 +480,16 @@ class PostgresBackend:
         self._template: Path | None = None
 
     def _stop_leftover_servers(self, root: Path) -> None:
-        """Immediate stop of any server still running in a dead run's directory ``root``."""
+        """Immediate stop of any server still running in a dead run's directory ``root``: only
+        where the pid its ``postmaster.pid`` names is a live postmaster of that very directory
+        (after an OOM kill or a reboot the file outlives its server, and its pid may be anyone
+        else's by now: ``pg_ctl`` would signal that process)."""
         for pid_file in root.glob("*/data/postmaster.pid"):
-            self.run_as.run(
-                [self.binaries["pg_ctl"], "-D", str(pid_file.parent), "-m", "immediate", "stop"],
-                timeout=STOP_TIMEOUT_S,
-            )
+            if serves_from(pid_file):
+                self.run_as.run(
+                    [self.binaries["pg_ctl"], "-D", str(pid_file.parent), "-m", "immediate", "stop"],
+                    timeout=STOP_TIMEOUT_S,
+                )
 
     def close(self) -> None:
         """Remove this backend's scratch folder (template cluster, trial copies); safe twice."""

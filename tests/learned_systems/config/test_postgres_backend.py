@@ -399,3 +399,30 @@ def test_the_disk_check_counts_each_clusters_own_files():
     assert needed >= 139e6 * 1.2
     needed_10 = 2 * (postgres_backend.BYTES_PER_CLUSTER + 10 * postgres_backend.BYTES_PER_SCALE)
     assert needed_10 >= 633e6 * 1.2
+
+
+def test_a_stale_pid_file_names_a_server_only_when_it_runs_there(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """After an OOM kill or a reboot a dead run's postmaster.pid outlives its server and its
+    pid may be reused: the sweep's pg_ctl stop sent SIGQUIT to whoever had it (a user's own
+    cluster shut down). Only a live process working in that data directory is a server."""
+    import os
+    import subprocess
+    import sys
+
+    from learned_systems.config.postgres_backend import serves_from
+
+    data = tmp_path / "trial-1" / "data"
+    data.mkdir(parents=True)
+    pid_file = data / "postmaster.pid"
+    pid_file.write_text(f"{os.getpid()}\n{data}\n")  # a live process elsewhere: not a server here
+    assert not serves_from(pid_file)
+    there = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], cwd=data)
+    try:
+        pid_file.write_text(f"{there.pid}\n{data}\n")
+        assert serves_from(pid_file)
+    finally:
+        there.kill()
+        there.wait()
+    assert not serves_from(pid_file)  # gone
+    pid_file.write_text("not a pid\n")
+    assert not serves_from(pid_file)
