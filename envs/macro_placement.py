@@ -677,10 +677,7 @@ class MacroPlacementEnv(gym.Env):
                 f"placement has {placement.x.size} nodes; the last episode's design "
                 f"{netlist.name} has {netlist.n_nodes}"
             )
-        cost = evaluate(netlist, placement)
-        costs = {"wirelength": cost.hpwl, "wirelength_cost": cost.wirelength,
-                 "congestion_cost": cost.congestion, "density_cost": cost.density}  # fmt: skip
-        return write_plc(path, netlist, placement, costs=costs)
+        return write_plc(path, netlist, placement, costs=evaluate(netlist, placement).plc_header())
 
     def render(self) -> np.ndarray | None:
         """``rgb_array``: occupancy (red), legal cells (green) and wire mask (blue), rows up."""

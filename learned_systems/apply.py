@@ -8,8 +8,15 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def how_to_apply(system: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"how": ..., "lines": [...]}`` for a validated ``config`` of ``system``."""
+def how_to_apply(system: str, config: Mapping[str, Any], allow_unsafe: bool = False) -> dict[str, Any]:
+    """``{"how": ..., "lines": [...]}`` for ``config`` of ``system``, validated first against the
+    system's knob space (a misspelt knob would go into postgresql.conf as it is; knobs not
+    given take their defaults). ``allow_unsafe``: the space that can lose data.
+
+    Raises:
+        KnobError: a knob the space does not have or a value it does not take.
+    """
+    config = _space(system, allow_unsafe).validate(dict(config))
     if system == "sqlite":
         from learned_systems.config.sqlite_backend import pragma_statements
 
@@ -36,3 +43,20 @@ def how_to_apply(system: str, config: Mapping[str, Any]) -> dict[str, Any]:
             "lines": [f"build_index({kind!r}, keys, {args})"],
         }
     raise ValueError(f"unknown system {system!r}")
+
+
+def _space(system: str, allow_unsafe: bool):  # type: ignore[no-untyped-def]
+    """The knob space of ``system``."""
+    if system == "sqlite":
+        from learned_systems.config.sqlite_backend import sqlite_space
+
+        return sqlite_space(allow_unsafe)
+    if system == "postgres":
+        from learned_systems.config.postgres_backend import postgres_space
+
+        return postgres_space(allow_unsafe)
+    if system == "index":
+        from learned_systems.objectives import index_space
+
+        return index_space()
+    raise ValueError(f"unknown system {system!r}: expected sqlite, postgres or index")

@@ -276,7 +276,7 @@ class Netlist:
         if self.canvas is None:
             raise ValueError(
                 f"netlist {self.name!r} has no canvas: load it with a .plc file "
-                "(netlists.load_design) or give one with Netlist.with_canvas"
+                "(netlists.io.load_design) or give one with Netlist.with_canvas"
             )
         return self.canvas
 

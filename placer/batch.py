@@ -263,12 +263,7 @@ def run_task(task: PlacementTask) -> RunRecord:
         record.out_of_canvas = int(legality.outside_macros > 0)
         out = task.runs_dir / task.plc_relpath
         out.parent.mkdir(parents=True, exist_ok=True)
-        header_costs = {
-            "wirelength": cost.hpwl,
-            "wirelength_cost": cost.wirelength,
-            "density_cost": cost.density,
-            "congestion_cost": cost.congestion,
-        }
+        header_costs = cost.plc_header()
         record.plc_attempt = uuid.uuid4().hex
         comments = [f"Placed by placer-gym {task.version}: method {task.method}, seed {task.seed}, "
                     f"budget {task.budget_s:g} s, options {record.options}",

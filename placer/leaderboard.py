@@ -165,7 +165,8 @@ def build(runs_dirs: RunsDirs, aggregate: str = "best") -> pd.DataFrame:
     """One row per (design, method), ``initial`` included (see module doc for ``aggregate``).
 
     Columns: design, method, the :data:`METRICS`, seeds, failed, proxy_mean, proxy_std,
-    overlap_area, out_of_canvas, best (lowest proxy among the methods of that design).
+    overlap_area, out_of_canvas, budget_s, aggregate, best (lowest proxy among the methods of
+    that design).
     """
     return table_of_runs(load_runs(runs_dirs), aggregate)
 

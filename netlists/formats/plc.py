@@ -275,6 +275,10 @@ def _fmt(v: float) -> str:
     return repr(float(v))
 
 
+#: The cost lines a ``.plc`` header holds, by ``write_plc``'s ``costs`` key.
+_HEADER_COSTS = ("wirelength", "wirelength_cost", "density_cost", "congestion_cost")
+
+
 def write_plc(
     path: str | Path,
     netlist: Netlist,
@@ -292,11 +296,18 @@ def write_plc(
     under a staging name and moved later names its final one).
 
     Every port and macro is listed. ``costs`` may give ``wirelength`` (weighted HPWL),
-    ``wirelength_cost``, ``congestion_cost`` and ``density_cost`` for the header; they are
+    ``wirelength_cost``, ``congestion_cost`` and ``density_cost`` for the header
+    (``placer.cost.proxy.ProxyCost.plc_header()`` gives them; another key is refused); they are
     informational only, and a cost not given has no header line. The file is written to a temporary name and renamed, so a reader never
     sees half a file.
     """
     path = Path(path)
+    unknown = sorted(set(costs or {}) - set(_HEADER_COSTS))
+    if unknown:  # (a ProxyCost.as_dict() names its terms otherwise: use ProxyCost.plc_header())
+        raise ValueError(
+            f"write_plc costs: unknown {', '.join(map(repr, unknown))}; the header takes "
+            f"{', '.join(_HEADER_COSTS)}"
+        )
     canvas = canvas or netlist.require_canvas()
     costs = costs or {}
     counts = netlist.counts()

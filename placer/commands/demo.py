@@ -94,9 +94,7 @@ def demo_command(
     console.print(table)
 
     out.mkdir(parents=True, exist_ok=True)
-    plc = write_plc(out / "default.plc", netlist, placed, costs={
-        "wirelength": after.hpwl, "wirelength_cost": after.wirelength,
-        "congestion_cost": after.congestion, "density_cost": after.density})
+    plc = write_plc(out / "default.plc", netlist, placed, costs=after.plc_header())
     png = save_placement_plot(out / "default.png", netlist, placed, title=f"default design, {algo}")
     legal = check_legality(netlist, placed, start)
     console.print(

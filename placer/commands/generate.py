@@ -78,9 +78,7 @@ def generate_command(
     staging = Path(tempfile.mkdtemp(prefix=".generate-", dir=out_dir))
     try:
         write_netlist(netlist, staging / "netlist.pb.txt")
-        write_plc(staging / "initial.plc", netlist, placement, dated=False, costs={
-            "wirelength": cost.hpwl, "wirelength_cost": cost.wirelength,
-            "congestion_cost": cost.congestion, "density_cost": cost.density})  # fmt: skip
+        write_plc(staging / "initial.plc", netlist, placement, dated=False, costs=cost.plc_header())
         netlist_path, plc_path = out_dir / "netlist.pb.txt", out_dir / "initial.plc"
         (staging / "initial.plc").replace(plc_path)
         (staging / "netlist.pb.txt").replace(netlist_path)

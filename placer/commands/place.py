@@ -285,8 +285,7 @@ def _place_one(
     out.parent.mkdir(parents=True, exist_ok=True)
     write_plc(
         out, nl, placement,
-        costs={"wirelength": after.hpwl, "wirelength_cost": after.wirelength,
-               "density_cost": after.density, "congestion_cost": after.congestion},
+        costs=after.plc_header(),
         comments=[f"Placed by placer-gym: method {method}, seed {seed}, budget {budget_s:g} s, "
                   f"options {json.dumps(options, sort_keys=True)}",
                   *([f"Method code: {source}"] if (source := method_source(method)) else [])],

@@ -329,7 +329,7 @@ def _run(
             },
             "best": best,
             # the best configuration as its user applies it (SQL, postgresql.conf, build_index)
-            "apply": how_to_apply(system, objective.space.validate(best["config"])) if best else None,
+            "apply": how_to_apply(system, best["config"], allow_unsafe) if best else None,
             "covers": {"tuners": list(tuners), "seed": seed, "not_covered": others},
         }
         tmp = out / ".best_config.json.tmp"

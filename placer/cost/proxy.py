@@ -48,6 +48,12 @@ class ProxyCost:
         d["proxy"] = self.proxy
         return d
 
+    def plc_header(self) -> dict[str, float]:
+        """The costs as :func:`netlists.formats.plc.write_plc` writes them into a ``.plc``
+        header (Circuit Training's names: ``wirelength`` there is the weighted HPWL)."""
+        return {"wirelength": self.hpwl, "wirelength_cost": self.wirelength,
+                "density_cost": self.density, "congestion_cost": self.congestion}  # fmt: skip
+
 
 def net_demand(ctx: CostContext, ex: np.ndarray, ey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Raw (unnormalised, unsmoothed) ``(V, H)`` routing demand of every net."""

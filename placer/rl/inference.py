@@ -141,7 +141,8 @@ def place_with_policy(
     ``seed + k``, stopping when ``deadline.expired()``, also within an episode, which is then
     dropped); the best by proxy wins.
 
-    Returns the best final placement (None when every episode was infeasible) and its info.
+    Returns the best final placement and its info; ``(None, {})`` when every episode was
+    infeasible (a macro found no legal cell).
     """
     from placer.rl.train import run_episode
 

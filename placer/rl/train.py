@@ -3,7 +3,10 @@
 Output folder layout (``out``)::
 
     config.json           the TrainConfig (resume reads it back)
+    designs.json          the training designs' names and content digests (a resume on edited
+                          designs is refused); api_designs.json instead for train(designs=...)
     env_kwargs.json       environment options a placer needs to rebuild the same env
+    .placer.lock          one run per folder at a time (placer.folder_lock)
     last.zip              latest checkpoint (every ``checkpoint_every`` steps, at the end and on Ctrl-C)
     last_state.pkl        what last.zip leaves out for an exact resume (generators, episodes in
                           progress; :mod:`placer.rl.resume`)

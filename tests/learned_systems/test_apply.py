@@ -50,3 +50,18 @@ def test_the_index_line_builds_the_index(kind: str) -> None:
     index = eval(line, {"build_index": build_index, "keys": keys})  # noqa: S307 - our own text
     queries = keys[::7]
     np.testing.assert_array_equal(index.lookup(queries), np.searchsorted(keys, queries))
+
+
+def test_a_misspelt_knob_or_a_bad_value_is_refused_not_written() -> None:
+    """A typo went into postgresql.conf as it was; a partial SQLite config was a KeyError."""
+    from learned_systems.config.knobs import KnobError
+
+    with pytest.raises(KnobError):
+        how_to_apply("postgres", {"shared_buffersx": 1024})
+    with pytest.raises(KnobError):
+        how_to_apply("sqlite", {"journal_mode": "OFF"})  # outside the durable space
+    assert any("journal_mode = OFF" in line for line in how_to_apply("sqlite", {"journal_mode": "OFF"}, allow_unsafe=True)["lines"])
+    assert how_to_apply("sqlite", {"cache_size": 5000})["lines"][0] == "PRAGMA page_size = 4096;"  # defaults fill in
+    assert how_to_apply("index", {"kind": "pgm"})["lines"] == [how_to_apply("index", index_space().validate({"kind": "pgm"}))["lines"][0]]
+    with pytest.raises(ValueError, match="unknown system 'mysql'"):
+        how_to_apply("mysql", {})

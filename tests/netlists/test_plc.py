@@ -36,8 +36,7 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     pl.x[m] += rng.normal(0, 1e-3, m.size) / 3  # awkward floats
     pl.orientation[nl.hard_macros] = rng.integers(0, 8, nl.hard_macros.size)
     cost = evaluate(nl, pl)
-    costs = {"wirelength": cost.hpwl, "wirelength_cost": cost.wirelength,
-             "congestion_cost": cost.congestion, "density_cost": cost.density}  # fmt: skip
+    costs = cost.plc_header()
     out = write_plc(tmp_path / "out.plc", nl, pl, costs=costs)
     canvas, back, header = read_plc(out, nl)
     assert canvas == nl.canvas
@@ -175,3 +174,16 @@ def test_a_gz_name_writes_a_compressed_file_that_reads_back(tmp_path: Path) -> N
     _, back, _ = read_plc(out, nl)
     assert np.array_equal(back.x[nl.placeable], pl.x[nl.placeable])
     assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_costs_under_other_names_are_refused_not_dropped(tmp_path: Path) -> None:
+    """ProxyCost.as_dict() names its terms wirelength (the normalised cost), density and
+    congestion: passed as costs, the header read "Wirelength : 0.275" for an HPWL of 6633 and
+    had no density or congestion line, silently."""
+    nl, pl = load_builtin()
+    cost = evaluate(nl, pl)
+    with pytest.raises(ValueError, match="unknown 'congestion', 'density', 'hpwl', 'net_cnt', 'proxy'"):
+        write_plc(tmp_path / "x.plc", nl, pl, costs=cost.as_dict())
+    assert not (tmp_path / "x.plc").exists()
+    header = read_plc(write_plc(tmp_path / "y.plc", nl, pl, costs=cost.plc_header()), nl)[2]
+    assert header.costs["wirelength"] == pytest.approx(cost.hpwl, abs=1e-3)
