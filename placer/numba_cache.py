@@ -28,6 +28,19 @@ def _writable(folder: Path) -> bool:
         return False
 
 
+def _private(folder: Path, uid: int) -> bool:
+    """Whether ``folder`` is (made now, mode 700, or already) a real folder of ``uid`` that no
+    one else can write into."""
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(folder)
+    except OSError:
+        return False
+    import stat
+
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == uid and not info.st_mode & 0o022
+
+
 def kernel_package_dirs() -> list[Path]:
     """The folders of the packages with numba kernels (placer, learned_systems), not imported."""
     found = []
@@ -51,6 +64,11 @@ def ensure_numba_cache_dir(package_dirs: Iterable[Path] | None = None) -> Path |
         return None
     uid = getattr(os, "getuid", lambda: 0)()
     fallback = Path(tempfile.gettempdir()) / f"placer-gym-numba-{uid}"
+    if not _private(fallback, uid):  # planted by another user (its cache files are pickles
+        try:  # numba loads: code run as us), or a link: a fresh folder of our own instead
+            fallback = Path(tempfile.mkdtemp(prefix="placer-gym-numba-"))
+        except OSError:
+            return None
     if not _writable(fallback):
         return None  # nothing writable at all: numba will say so
     os.environ["NUMBA_CACHE_DIR"] = str(fallback)

@@ -485,7 +485,9 @@ class PostgresBackend:
         (after an OOM kill or a reboot the file outlives its server, and its pid may be anyone
         else's by now: ``pg_ctl`` would signal that process)."""
         for pid_file in root.glob("*/data/postmaster.pid"):
-            if serves_from(pid_file):
+            # not through a link planted in the folder: a cluster elsewhere is no leftover
+            inside = pid_file.resolve().is_relative_to(root.resolve()) and not pid_file.parent.is_symlink()
+            if inside and serves_from(pid_file):
                 self.run_as.run(
                     [self.binaries["pg_ctl"], "-D", str(pid_file.parent), "-m", "immediate", "stop"],
                     timeout=STOP_TIMEOUT_S,

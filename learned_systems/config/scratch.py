@@ -4,12 +4,16 @@ Trials work in temporary directories (database copies, PostgreSQL clusters), whi
 removes on a normal exit or an exception, but not when the process is killed (``kill -9``, the
 OOM killer, a closed terminal). Each scratch directory therefore records its owner, the process
 id, that process's start time (so a reused pid is not mistaken for the owner) and the machine,
-and the next backend of the same kind on that machine removes every directory whose owner is
-gone.
+and holds an advisory lock on that record while it lives (released by the kernel on any exit,
+``kill -9`` included, and seen from every process sharing the folder: a process in another
+PID namespace, a container sharing ``/tmp``, whose pid means nothing here). The next backend
+of the same kind on that machine removes every directory whose owner is gone by both counts;
+symbolic links and folders of other users are never touched.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -57,15 +61,42 @@ def _alive(pid: int, started: str | None) -> bool:
     return started is None or fields[_START_TIME] == started
 
 
+class _OwnedScratch(tempfile.TemporaryDirectory):
+    """A temporary directory holding the lock on its owner record until it is cleaned up."""
+
+    _owner: int | None = None
+
+    def cleanup(self) -> None:
+        if self._owner is not None:
+            os.close(self._owner)  # (the kernel would release it at exit anyway)
+            self._owner = None
+        super().cleanup()
+
+
 def make_scratch(prefix: str, parent: str | Path | None = None) -> tempfile.TemporaryDirectory:
     """A temporary directory named ``prefix...`` (under ``parent``, default the temporary
-    directory) that records this process as its owner."""
-    scratch = tempfile.TemporaryDirectory(prefix=prefix, dir=parent)
+    directory) that records this process as its owner and holds the record's lock."""
+    scratch = _OwnedScratch(prefix=prefix, dir=parent)
     pid = os.getpid()
-    (Path(scratch.name) / OWNER_FILE).write_text(
-        f"{pid} {_start_time(pid) or '-'} {_HOST}\n"
-    )
+    fd = os.open(Path(scratch.name) / OWNER_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # before the record: a readable record is a locked one
+    os.write(fd, f"{pid} {_start_time(pid) or '-'} {_HOST}\n".encode())
+    scratch._owner = fd
     return scratch
+
+
+def _record_locked(fd: int) -> bool:
+    """Whether another process holds the lock of the owner record open as ``fd``."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return False
+
+
+#: Largest pid an owner record may name (Linux's pid_max is at most 2**22).
+_MAX_PID = 2**22
 
 
 def stale_scratch(prefix: str, parent: str | Path | None = None) -> list[Path]:
@@ -73,15 +104,26 @@ def stale_scratch(prefix: str, parent: str | Path | None = None) -> list[Path]:
     directories without an owner record (not ours, or still being created) are left alone."""
     stale = []
     for folder in Path(parent or tempfile.gettempdir()).glob(f"{prefix}*"):
+        if folder.is_symlink() or not folder.is_dir():
+            continue  # a link: its target is no scratch of ours
         try:
-            pid, started, *host = (folder / OWNER_FILE).read_text().split()
-            if host and host != [_HOST]:
-                continue  # another machine's (a shared folder): its pids mean nothing here
-            owner_alive = _alive(int(pid), None if started == "-" else started)
-        except (OSError, ValueError):
+            fd = os.open(folder / OWNER_FILE, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
             continue
-        if not owner_alive:
-            stale.append(folder)
+        try:
+            if os.fstat(fd).st_uid != os.geteuid():  # a record another user wrote: not ours
+                continue  # (the folder itself may be lent to the server's user)
+            pid_text, started, *host = os.read(fd, 256).decode().split()
+            pid = int(pid_text)
+            if not 0 < pid <= _MAX_PID or (host and host != [_HOST]):
+                continue  # garbled, or another machine's (a shared folder): its pids mean nothing
+            if _record_locked(fd) or _alive(pid, None if started == "-" else started):
+                continue
+        except (OSError, ValueError, UnicodeDecodeError):
+            continue
+        finally:
+            os.close(fd)
+        stale.append(folder)
     return stale
 
 

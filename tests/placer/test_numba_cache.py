@@ -35,3 +35,27 @@ def test_a_writable_package_or_a_users_choice_is_left_alone(tmp_path: Path, monk
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
     assert ensure_numba_cache_dir([tmp_path / "a_file_blocks" / "x"]) is None
     assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "mine")
+
+
+def test_a_fallback_folder_planted_by_someone_else_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback name is predictable: another user could make it first, world-writable (or a
+    link to a folder of theirs), and put cache files there that numba unpickles as us."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", numba.config.CACHE_DIR)
+    planted = tmp_path / "tmp" / f"placer-gym-numba-{os.getuid()}"
+    planted.mkdir()
+    planted.chmod(0o777)  # anyone may write there
+    chosen = ensure_numba_cache_dir([blocker / "package"])
+    assert chosen is not None and chosen != planted and chosen.parent == tmp_path / "tmp"
+    assert (os.lstat(chosen).st_mode & 0o077) == 0  # a fresh private folder
+    planted.rmdir()
+    planted.symlink_to(tmp_path)  # a link to someone's folder
+    monkeypatch.delenv("NUMBA_CACHE_DIR")  # (set by the call above)
+    again = ensure_numba_cache_dir([blocker / "package"])
+    assert again is not None and again != planted and not again.is_symlink()

@@ -426,3 +426,39 @@ def test_a_stale_pid_file_names_a_server_only_when_it_runs_there(tmp_path) -> No
     assert not serves_from(pid_file)  # gone
     pid_file.write_text("not a pid\n")
     assert not serves_from(pid_file)
+
+
+def test_the_leftover_stop_never_follows_a_link_out_of_the_dead_runs_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A folder made to look stale with data -> someone's live cluster: pg_ctl stopped it."""
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from learned_systems.config.postgres_backend import PostgresBackend
+
+    cluster = tmp_path / "users_cluster"
+    cluster.mkdir()
+    server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], cwd=cluster)
+    try:
+        (cluster / "postmaster.pid").write_text(f"{server.pid}\n{cluster}\n")
+        root = tmp_path / "placer-pg-fake"
+        (root / "trial-1").mkdir(parents=True)
+        (root / "trial-1" / "data").symlink_to(cluster)
+        calls: list = []
+        fake = SimpleNamespace(run_as=SimpleNamespace(run=lambda args, **kw: calls.append(args)),
+                               binaries={"pg_ctl": "pg_ctl"})
+        PostgresBackend._stop_leftover_servers(fake, root)  # type: ignore[arg-type]
+        assert calls == []
+        own = root / "trial-2" / "data"  # a real leftover inside the folder is still stopped
+        own.mkdir(parents=True)
+        helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], cwd=own)
+        try:
+            (own / "postmaster.pid").write_text(f"{helper.pid}\n{own}\n")
+            PostgresBackend._stop_leftover_servers(fake, root)  # type: ignore[arg-type]
+            assert [a[2] for a in calls] == [str(own)]
+        finally:
+            helper.kill()
+            helper.wait()
+    finally:
+        server.kill()
+        server.wait()

@@ -88,3 +88,48 @@ def test_sqlite_backend_sweeps_trial_copies_of_a_killed_run(tmp_path):
     (leftover / "trial.db").write_bytes(b"\0" * 1024)
     SQLiteBackend(make_workload("ycsb-a", rows=100), template_dir=tmp_path)
     assert not leftover.exists()
+
+
+def test_a_live_owner_whose_pid_means_nothing_here_keeps_its_folder(tmp_path):
+    """A process in another PID namespace (a container sharing /tmp, same host name): its pid
+    looked dead or reused here, and the sweep deleted the folder of a running trial. The
+    owner's lock on its record is seen from here."""
+    code = (
+        "import sys, time\n"
+        "from learned_systems.config.scratch import make_scratch\n"
+        f"s = make_scratch('run-', {str(tmp_path)!r})\n"
+        "print(s.name, flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        folder = Path(owner.stdout.readline().strip())
+        with open(folder / OWNER_FILE, "r+") as record:  # as seen from another namespace
+            record.write(f"{_gone_pid()} 1 {scratch._HOST}\n")
+            record.truncate()
+        assert stale_scratch("run-", tmp_path) == []
+        assert sweep_stale("run-", parent=tmp_path) == 0 and folder.is_dir()
+    finally:
+        owner.kill()
+        owner.wait()
+    assert stale_scratch("run-", tmp_path) == [folder]  # its lock went with it
+
+
+def test_links_other_users_records_and_garbled_pids_are_left_alone(tmp_path):
+    """A link named like a stale folder (its target's cluster was stopped by the PostgreSQL
+    hook), a record another user wrote, and a pid past any pid (an OverflowError traceback at
+    every run) are not ours to sweep."""
+    target = _folder(tmp_path, "elsewhere", f"{_gone_pid()} 1")
+    (tmp_path / "run-link").symlink_to(target)
+    huge = _folder(tmp_path, "run-huge", f"{10**20} 1 {scratch._HOST}")
+    theirs = _folder(tmp_path, "run-theirs", f"{_gone_pid()} 1 {scratch._HOST}")
+    if os.geteuid() == 0:
+        os.chown(theirs / OWNER_FILE, 65534, 65534)
+        expected = []
+    else:
+        expected = [theirs]  # (only root can give a file away)
+    calls = []
+    assert stale_scratch("run-", tmp_path) == expected
+    sweep_stale("run-", before_removal=calls.append, parent=tmp_path)
+    assert target.is_dir() and (target / "data").is_file() and huge.is_dir()
+    assert calls == expected
