@@ -149,7 +149,6 @@ def train_command(
     ] = None,
 ) -> None:
     """Train a placement policy (MaskablePPO, CNN + graph encoder, deconvolution head)."""
-    from placer.device import resolve_device
     from placer.folder_lock import FolderBusy
     from placer.rl.train import RESUMABLE_CHANGES, TrainConfig, train
 
@@ -214,8 +213,7 @@ def train_command(
     from placer.interrupts import sigterm_as_interrupt
 
     try:
-        config.validate()
-        console.print(f"training on {resolve_device(config.device)}; run folder {out}")
+        config.validate()  # (train says where it trains once it has taken the folder)
         with sigterm_as_interrupt():  # a plain kill saves the run too, like Ctrl-C
             train(config, progress_bar=progress, resume=resume)
     except (ValueError, FileExistsError, FolderBusy) as exc:

@@ -621,6 +621,10 @@ def train(
                     f"{out} is at step {model.num_timesteps}: timesteps {config.timesteps} would "
                     f"train nothing; give more than {model.num_timesteps} to go on"
                 )
+            if config.timesteps == model.num_timesteps:  # finished: said so, not run as if trained
+                print(f"{out} has finished: step {model.num_timesteps} of {config.timesteps}; "
+                      "nothing to train (give more timesteps to go on)")
+                return out
             # (a run saved at step 0 evaluates step 0 again when it starts: drop that row too)
             _drop_curve_rows_after(out / "curve.csv", model.num_timesteps if model.num_timesteps else -1)
             if state is not None and state.steps != model.num_timesteps:
@@ -658,6 +662,7 @@ def train(
         # folder is still placed with the environment it was trained in
         model.env_options = env_options(config)
         monitor = TrainingMonitor(config, eval_design, state.recent_proxy if state is not None else ())
+        print(f"training on {device}; run folder {out}")  # once every check has passed
         # written once the designs load and the model and the evaluation env build: a run that
         # fails before leaves no config.json behind to block its corrected rerun
         _write_json(out / "config.json", asdict(config))

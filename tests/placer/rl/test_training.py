@@ -795,6 +795,11 @@ def test_leftover_folders_a_shrinking_resume_and_a_damaged_state_are_handled(tin
     with pytest.raises(ValueError, match="is at step 128: timesteps 64 would train nothing"):
         train(TrainConfig(**{**json.loads(config_before), "timesteps": 64}), progress_bar=False,
               designs=[tiny_design], resume=True)
+    capsys.readouterr()
+    train(TrainConfig(**json.loads(config_before)), progress_bar=False, designs=[tiny_design], resume=True)
+    said = capsys.readouterr().out  # a finished run resumed: said so, not a no-op that looked
+    assert "has finished: step 128 of 128; nothing to train" in said  # like training
+    assert "training on" not in said and (out / "config.json").read_text() == config_before
     assert (out / "config.json").read_text() == config_before
     (out / "last_state.pkl").write_bytes(b"garbage\n")
     train(TrainConfig(**{**json.loads(config_before), "timesteps": 192}), progress_bar=False,
