@@ -219,3 +219,21 @@ def test_wal_autocheckpoint_counts_only_in_wal_mode():
     space = sqlite_space()
     assert space.effective({"journal_mode": "DELETE", "wal_autocheckpoint": 5000})["wal_autocheckpoint"] == 1000
     assert space.effective({"journal_mode": "WAL", "wal_autocheckpoint": 5000})["wal_autocheckpoint"] == 5000
+
+
+def test_the_space_check_counts_a_vacuums_second_copy(tmp_path, monkeypatch):
+    """A page_size trial's VACUUM writes a second copy while it runs: with room for one copy
+    only, the check passed and page_size trials failed one by one on a full disk."""
+    import shutil
+    from collections import namedtuple
+
+    import learned_systems.config.sqlite_backend as backend
+
+    rows = 200_000
+    database = rows * backend.BYTES_PER_ROW
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: usage(10**12, 0, int(2.5 * database)))
+    with pytest.raises(ValueError, match="room for a trial"):
+        backend._check_disk_space(rows, tmp_path)  # template + copy fit, a VACUUM's copy not
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: usage(10**12, 0, int(3.1 * database)))
+    backend._check_disk_space(rows, tmp_path)
