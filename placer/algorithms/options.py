@@ -80,6 +80,17 @@ def flag() -> OptionCheck:
     return check
 
 
+def takes_text(check: OptionCheck) -> bool:
+    """Whether an option checked by ``check`` is text (a path, a device, a word): the CLI then
+    reads its value as written (a run folder called ``123`` is no number)."""
+    return bool(getattr(check, "takes_text", False))
+
+
+def _text_check(check: OptionCheck) -> OptionCheck:
+    check.takes_text = True  # type: ignore[attr-defined]
+    return check
+
+
 def choice(*allowed: str) -> OptionCheck:
     """One of the given words."""
 
@@ -87,7 +98,7 @@ def choice(*allowed: str) -> OptionCheck:
         if value not in allowed:
             raise ValueError(f"option {name!r} takes one of {', '.join(allowed)}, got {value!r}")
 
-    return check
+    return _text_check(check)
 
 
 def text(*, none_ok: bool = False) -> OptionCheck:
@@ -97,7 +108,7 @@ def text(*, none_ok: bool = False) -> OptionCheck:
         if not (isinstance(value, str) or (value is None and none_ok)):
             raise ValueError(f"option {name!r} takes text, got {value!r}")
 
-    return check
+    return _text_check(check)
 
 
 def device() -> OptionCheck:
@@ -115,7 +126,7 @@ def device() -> OptionCheck:
         except ValueError as error:
             raise ValueError(f"option {name!r}: {error}") from None
 
-    return check
+    return _text_check(check)
 
 
 def numbers(low: float = 0.0, *, low_open: bool = False) -> OptionCheck:

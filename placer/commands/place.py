@@ -81,7 +81,7 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
         if dot and method in per_method:
             if not name:
                 raise UsageError(f"--option {item!r} names no option after {method!r}.")
-            scoped.append((method, name, value))
+            scoped.append((method, name, value, text))
             continue
         # a method that declares no option names (a plugin's) reads any name: it gets a
         # shared option only when it runs alone, or a misspelt option of the others would
@@ -102,15 +102,24 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
                 f"({'; '.join(f'{m}: {_option_list(classes[m])}' for m in methods)})"
             )
         for m in readers:
-            per_method[m][key] = value
-    for method, name, value in scoped:  # method-specific options win over shared ones
-        per_method[method][name] = value
+            per_method[m][key] = _as_read_by(classes[m], key, value, text)
+    for method, name, value, raw in scoped:  # method-specific options win over shared ones
+        per_method[method][name] = _as_read_by(classes[method], name, value, raw)
     for m in methods:
         try:
             classes[m](**per_method[m])  # checks names, nested dicts and the method's own rules
         except (TypeError, ValueError) as exc:
             raise UsageError(f"bad option for {m!r}: {exc}") from None
     return per_method
+
+
+def _as_read_by(cls: type[Placer], name: str, value: Any, text: str) -> Any:
+    """The value as method ``cls`` reads option ``name``: as written for a text option (a run
+    folder ``123``, read as JSON, was the number 123 and refused), else as parsed."""
+    from placer.algorithms.options import takes_text
+
+    check = cls.option_checks.get(name)
+    return text if check is not None and takes_text(check) and not isinstance(value, str) else value
 
 
 def _option_list(cls: type[Placer]) -> str:

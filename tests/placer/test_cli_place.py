@@ -302,3 +302,12 @@ def test_a_plugin_file_that_failed_to_load_loads_once_fixed(tmp_path: Path) -> N
     path.write_text(PLUGINS["bad_results.py"].replace("test_", "test_fixed_"))
     load_plugins([str(path)])  # was skipped: the failed module stayed in sys.modules
     assert "test_fixed_returns_none" in available_placers()
+
+
+def test_a_text_option_is_read_as_written(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A run folder called 123 was read as the number 123 ("model takes text, got 123")."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError, match="model=123: no such file or folder"):  # text, then looked for
+        parse_options(["model=123"], ["rl"])
+    assert parse_options(["sa.max_steps=5", "analytical.dtype=float32"], ["sa", "analytical"]) == {
+        "sa": {"max_steps": 5}, "analytical": {"dtype": "float32"}}
