@@ -13,7 +13,8 @@ runs every design x method x seed (see :mod:`placer.batch`), writing each run's 
 its row in ``RUNS_DIR/results.sqlite`` as soon as it finishes.
 
 Method options: ``--option key=value`` (repeatable) gives ``key`` to every method that reads
-it; ``--option sa.key=value`` to the method ``sa`` only. Values are read as JSON when they parse
+it; ``--option sa.key=value`` to the method ``sa`` only; ``--option global_refine.analytical.key=value``
+one key of a nested method's options (as ``analytical={"key": value}``). Values are read as JSON when they parse
 (``3``, ``0.5``, ``true``, ``[1, 2]``) and as text otherwise. An option no method reads (a
 misspelt name) is refused with the names each method reads (``placer methods [NAME]`` lists
 them with their defaults). A plugin method that declares no
@@ -104,7 +105,20 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
         for m in readers:
             per_method[m][key] = _as_read_by(classes[m], key, value, text)
     for method, name, value, raw in scoped:  # method-specific options win over shared ones
-        per_method[method][name] = _as_read_by(classes[method], name, value, raw)
+        outer, dot, inner = name.partition(".")
+        nested = classes[method].nested_options.get(outer) if dot else None
+        if nested is not None:  # global_refine.analytical.max_iterations=5: one key of a dict
+            from placer.algorithms.base import placer_class
+
+            given = per_method[method].get(outer)
+            if given is not None and not isinstance(given, dict):
+                raise UsageError(f"--option {method}.{name}: {method}.{outer} is given as {given!r}, not a dict")
+            per_method[method][outer] = {**(given or {}), inner: _as_read_by(placer_class(nested), inner, value, raw)}
+        else:
+            given = per_method[method].get(name)
+            if name in classes[method].nested_options and isinstance(given, dict) and isinstance(value, dict):
+                value = {**given, **value}  # a whole dict and dotted keys of it add up, the later wins
+            per_method[method][name] = _as_read_by(classes[method], name, value, raw)
     for m in methods:
         try:
             classes[m](**per_method[m])  # checks names, nested dicts and the method's own rules

@@ -311,3 +311,18 @@ def test_a_text_option_is_read_as_written(tmp_path: Path, monkeypatch) -> None: 
         parse_options(["model=123"], ["rl"])
     assert parse_options(["sa.max_steps=5", "analytical.dtype=float32"], ["sa", "analytical"]) == {
         "sa": {"max_steps": 5}, "analytical": {"dtype": "float32"}}
+
+
+def test_a_nested_methods_option_can_be_given_by_its_dotted_name() -> None:
+    """--option global_refine.analytical.max_iterations=5 was refused ("no option
+    'analytical.max_iterations'") though the message then listed max_iterations among them."""
+    options = parse_options(
+        ["global_refine.analytical.max_iterations=5", "global_refine.analytical.dtype=float32",
+         'global_refine.analytical={"bins": 32}'],  # fmt: skip
+        ["global_refine"],
+    )
+    assert options["global_refine"]["analytical"] == {"bins": 32, "max_iterations": 5, "dtype": "float32"}
+    with pytest.raises(UsageError, match=r"no option 'analytical.bin' \(analytical options: bins"):
+        parse_options(["global_refine.analytical.bin=5"], ["global_refine"])
+    with pytest.raises(UsageError, match="is given as 3, not a dict"):
+        parse_options(["global_refine.analytical=3", "global_refine.analytical.bins=5"], ["global_refine"])
