@@ -302,7 +302,9 @@ def publish(runs_dir: Path, record: RunRecord) -> None:
 def finished_keys(runs_dir: Path, store: ResultStore) -> set[tuple[str, str, int, float]]:
     """Keys of the ok runs that ``--resume`` skips: those whose ``.plc`` is still there (a run
     whose file was deleted or replaced by hand is placed again)."""
-    return {r.key for r in store.records(STATUS_OK) if plc_of_row_is_there(runs_dir, r)}
+    return {
+        r.key for r in store.records(STATUS_OK) if plc_of_row_is_there(runs_dir, r.plc_path, r.plc_attempt)
+    }
 
 
 def remove_superseded_plc(runs_dir: Path, record: RunRecord) -> None:

@@ -43,7 +43,6 @@ from placer.results import (
     STATUS_FAILED,
     STATUS_OK,
     ResultStore,
-    RunRecord,
     plc_of_row_is_there,
     records_as_dicts,
     same_design_file,
@@ -365,11 +364,12 @@ def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
 def _unchecked_runs(runs: pd.DataFrame) -> list[str]:
     """A note naming the ok runs whose ``.plc`` is gone or is not theirs (removed or replaced
     by hand): their numbers stand in the tables but no placement backs them any more."""
-    fields = set(RunRecord.__dataclass_fields__)
     lost = [
-        f"{row['design']}/{row['method']}/seed{int(row['seed'])}"
-        for row in runs[(runs["status"] == STATUS_OK) & runs["plc_path"].notna()].to_dict("records")
-        if not plc_of_row_is_there(Path(row["runs_dir"]), RunRecord(**{k: v for k, v in row.items() if k in fields}))
+        f"{row.design}/{row.method}/seed{int(row.seed)}"
+        for row in runs[(runs["status"] == STATUS_OK) & runs["plc_path"].notna()].itertuples()
+        if not plc_of_row_is_there(
+            Path(row.runs_dir), row.plc_path, None if pd.isna(row.plc_attempt) else row.plc_attempt
+        )
     ]
     if not lost:
         return []

@@ -270,13 +270,14 @@ def attempt_of(path: Path) -> str | None:
     return None
 
 
-def plc_of_row_is_there(runs_dir: Path, record: RunRecord) -> bool:
-    """Whether an ok row's ``.plc`` is in the runs folder and is the one its numbers were
-    measured on (its header names the row's attempt; rows from before attempts: any file)."""
-    if not record.plc_path:
+def plc_of_row_is_there(runs_dir: Path, plc_path: str | None, plc_attempt: str | None) -> bool:
+    """Whether an ok row's ``.plc`` (its ``plc_path`` and ``plc_attempt``) is in the runs folder
+    and is the one its numbers were measured on (its header names the row's attempt; rows from
+    before attempts: any file)."""
+    if not plc_path:
         return False
-    path = runs_dir / record.plc_path
+    path = runs_dir / plc_path
     try:
-        return path.is_file() and (record.plc_attempt is None or attempt_of(path) == record.plc_attempt)
+        return path.is_file() and (plc_attempt is None or attempt_of(path) == plc_attempt)
     except OSError:  # unreadable
         return False

@@ -275,8 +275,13 @@ def _fmt(v: float) -> str:
     return repr(float(v))
 
 
-#: The cost lines a ``.plc`` header holds, by ``write_plc``'s ``costs`` key.
-_HEADER_COSTS = ("wirelength", "wirelength_cost", "density_cost", "congestion_cost")
+#: The cost lines a ``.plc`` header holds: ``write_plc``'s ``costs`` key, label, format.
+_HEADER_COSTS = (
+    ("wirelength", "Wirelength", ".3f"),
+    ("wirelength_cost", "Wirelength cost", ".4f"),
+    ("congestion_cost", "Congestion cost", ".4f"),
+    ("density_cost", "Density cost", ".4f"),
+)
 
 
 def write_plc(
@@ -302,11 +307,12 @@ def write_plc(
     sees half a file.
     """
     path = Path(path)
-    unknown = sorted(set(costs or {}) - set(_HEADER_COSTS))
+    taken = [key for key, _, _ in _HEADER_COSTS]
+    unknown = sorted(set(costs or {}) - set(taken))
     if unknown:  # (a ProxyCost.as_dict() names its terms otherwise: use ProxyCost.plc_header())
         raise ValueError(
             f"write_plc costs: unknown {', '.join(map(repr, unknown))}; the header takes "
-            f"{', '.join(_HEADER_COSTS)}"
+            f"{', '.join(taken)}"
         )
     canvas = canvas or netlist.require_canvas()
     costs = costs or {}
@@ -322,12 +328,7 @@ def write_plc(
         f"Area : {_fmt(area)}",
         *(
             f"{label} : {costs[key]:{digits}}"  # only the costs given: no made-up zeros
-            for key, label, digits in (
-                ("wirelength", "Wirelength", ".3f"),
-                ("wirelength_cost", "Wirelength cost", ".4f"),
-                ("congestion_cost", "Congestion cost", ".4f"),
-                ("density_cost", "Density cost", ".4f"),
-            )
+            for key, label, digits in _HEADER_COSTS
             if key in costs
         ),
         "Project : circuit_training",

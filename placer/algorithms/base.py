@@ -340,12 +340,19 @@ def _same_code(a: type, b: type) -> bool:
     return a.__qualname__ == b.__qualname__ and source is not None and source == _source_bytes(b)
 
 
+def _source_file(cls: type) -> str | None:
+    """The file that defines ``cls`` (None for a module without one, e.g. ``__main__`` in a
+    notebook)."""
+    import sys
+
+    return getattr(sys.modules.get(cls.__module__), "__file__", None)
+
+
 def _source_bytes(cls: type) -> bytes | None:
     """The text of the file that defines ``cls`` (None when it has none or cannot be read)."""
-    import sys
     from pathlib import Path
 
-    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    file = _source_file(cls)
     try:
         return Path(file).read_bytes() if file else None
     except OSError:
@@ -362,12 +369,11 @@ def method_source(name: str) -> str:
     the file's text as it was loaded, so that a run of a plugin can be told from a run of an
     edited plugin."""
     import hashlib
-    import sys
 
     cls = placer_class(name)
     if _is_builtin(cls):
         return ""
-    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    file = _source_file(cls)
     if not file:
         return f"{cls.__qualname__} from module {cls.__module__}"
     text = _LOADED_SOURCE.get(cls)
