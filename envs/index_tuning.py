@@ -1,7 +1,9 @@
 """``placer/IndexTuning-v0``: pick a learned index and its parameters for a key distribution.
 
 Thin adapter over :class:`learned_systems.objectives.IndexObjective`. Each reset draws a
-dataset (seeded; ``reset(options={"dataset": name})`` picks one, the only reset option) and observes its CDF sketch plus the last choice; each step decodes the action
+dataset among ``datasets`` (seeded; ``reset(options={"dataset": name})`` picks one, the only
+reset option, and may name any known distribution: a held-out one to test a trained policy on)
+and observes its CDF sketch plus the last choice; each step decodes the action
 (a point of ``[0, 1]^5``: kind, epsilon, recursive epsilon, models, root) into index parameters,
 builds and evaluates the index, and rewards ``-(time_weight * relative lookup time + size_weight
 * index size in % of the keys)``. ``mode="cost"`` counts search steps instead of timing, so

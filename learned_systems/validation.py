@@ -10,6 +10,12 @@ def _is_real(value: object) -> bool:
     return isinstance(value, int | np.integer | float | np.floating) and not isinstance(value, bool | np.bool_)
 
 
+def _shown(value: object) -> str:
+    """``repr(value)``, cut to one readable line (10**400 has 401 digits)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text)} characters)"
+
+
 def whole_number(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
     """``value`` as an int when it is a whole number in ``[minimum, maximum]``; else a
     ValueError naming the parameter (None, NaN, infinity, True, 2.5 and strings included)."""
@@ -19,7 +25,7 @@ def whole_number(name: str, value: object, minimum: int, maximum: int | None = N
     number = int(value) if ok else None  # type: ignore[call-overload]
     if number is None or number < minimum or (maximum is not None and number > maximum):
         span = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-        raise ValueError(f"{name} must be a whole number {span}, got {value!r}")
+        raise ValueError(f"{name} must be a whole number {span}, got {_shown(value)}")
     return number
 
 

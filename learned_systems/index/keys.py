@@ -22,11 +22,14 @@ def _integer_array(values, what: str, negatives_to_zero: bool = False) -> np.nda
     """``values`` as an array; a Python sequence of integers beyond int64 (up to 2**64 - 1) is
     read as uint64 (numpy alone turns a list mixing keys below and above 2**63 into floats).
     Negative items of such a sequence become 0 with ``negatives_to_zero``, else are refused."""
-    if isinstance(values, np.ndarray):
+    if isinstance(values, np.ma.MaskedArray):  # np.array would keep the hidden values
+        raise TypeError(f"{what} must not be a masked array (pass the values to use, "
+                        "e.g. array.compressed())")  # fmt: skip
+    if isinstance(values, np.ndarray) and values.dtype.kind != "O":
         return values
     array = np.asarray(values)
     if array.dtype.kind in "fO" and array.ndim == 1 and array.size:
-        items = list(values)
+        items = list(array if isinstance(values, np.ndarray) else values)
         if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in items):
             numbers = [int(v) for v in items]  # exact, whatever each item's numpy type
             if min(numbers) < 0:
@@ -80,6 +83,12 @@ def as_queries(queries) -> np.ndarray:
         # below every (unsigned) key: lower bound 0, the answer of query 0, as searchsorted gives
         array = np.maximum(array, 0)
     return np.ascontiguousarray(array, dtype=np.uint64)
+
+
+def shaped_like(queries, positions: np.ndarray) -> np.ndarray | np.int64:
+    """``positions`` answering ``queries`` as given: one number for one query (a Python or
+    numpy scalar, or a 0-d array), as ``numpy.searchsorted`` answers, else the array."""
+    return positions[0] if np.ndim(queries) == 0 else positions
 
 
 def constraint_points(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

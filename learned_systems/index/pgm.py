@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from learned_systems.index.keys import UINT64_MAX, as_queries, as_sorted_keys, constraint_points
+from learned_systems.index.keys import (
+    UINT64_MAX,
+    as_queries,
+    as_sorted_keys,
+    constraint_points,
+    shaped_like,
+)
 from learned_systems.index.search import bounded_lower_bound, in_batches, windows_around
 from learned_systems.index.segmentation import segment
 from learned_systems.validation import whole_number
@@ -58,6 +64,11 @@ def _fit_level(keys: np.ndarray, epsilon: int) -> _Level:
     return _Level(keys, first_keys, params, int(errors.max(initial=0)))
 
 
+#: Largest error bound taken: any bound at or above the number of keys gives one segment, and
+#: the fit works in float64, exact for whole numbers up to 2**53.
+MAX_EPSILON = 2**53
+
+
 class PGMIndex:
     """Piecewise geometric model index over sorted uint64 keys with error bound ``epsilon``."""
 
@@ -68,8 +79,8 @@ class PGMIndex:
         epsilon_recursive: int = 8,
         top_size: int = 256,
     ) -> None:
-        self.epsilon = whole_number("epsilon", epsilon, 0)
-        self.epsilon_recursive = whole_number("epsilon_recursive", epsilon_recursive, 0)
+        self.epsilon = whole_number("epsilon", epsilon, 0, MAX_EPSILON)
+        self.epsilon_recursive = whole_number("epsilon_recursive", epsilon_recursive, 0, MAX_EPSILON)
         top_size = whole_number("top_size", top_size, 1)
         started = time.perf_counter()
         self.keys = as_sorted_keys(keys)
@@ -104,12 +115,13 @@ class PGMIndex:
         """Segments on the key level."""
         return int(self.levels[0].first_keys.size) if self.levels else 0
 
-    def lookup(self, queries) -> np.ndarray:
-        """Lower-bound positions of ``queries`` (same as ``numpy.searchsorted(keys, q, 'left')``)."""
-        queries = as_queries(queries)
+    def lookup(self, queries) -> np.ndarray | np.int64:
+        """Lower-bound positions of ``queries`` (same as ``numpy.searchsorted(keys, q, 'left')``,
+        one number for one query)."""
+        given, queries = queries, as_queries(queries)
         if self.keys.size == 0 or queries.size == 0:
-            return np.zeros(queries.size, dtype=np.int64)
-        return in_batches(self._lookup_batch, queries)
+            return shaped_like(given, np.zeros(queries.size, dtype=np.int64))
+        return shaped_like(given, in_batches(self._lookup_batch, queries))
 
     def _lookup_batch(self, queries: np.ndarray) -> np.ndarray:
         """:meth:`lookup` of one cache-sized slice of a non-empty batch over non-empty keys."""

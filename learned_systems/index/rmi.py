@@ -1,13 +1,18 @@
 """A two-stage recursive model index (RMI): a root model picks one of many linear leaf models.
 
 The root (linear or cubic in the normalised key) predicts a position, which selects a leaf;
-each leaf is a least-squares line over the constraint points routed to it and stores the
-largest errors below and above its predictions. A lookup predicts, then runs the vectorised
-bounded search inside ``[p - error_below, p + error_above]`` of its leaf. Unlike the PGM index,
-an RMI only bounds the error on points it was trained on; a query absent from the keys may land
-in a leaf whose window misses its answer, so each result is verified (two comparisons) and the
-misses fall back to a full binary search. A leaf no key reaches answers with the first position
-of the next non-empty leaf, which is exact for absent keys under a monotone root. ``max_error`` is measured over all leaves.
+each leaf is a least-squares line over the constraint points routed to it, clamped to the
+positions those points span, and stores the largest errors below and above its predictions. A
+lookup predicts, then runs the vectorised bounded search inside
+``[p - error_below, p + error_above]`` of its leaf.
+
+The root never decreases over the keys (a least-squares cubic that turns back is blended
+toward the line until it rises), so every query's answer lies in its leaf's span and the clamped
+line errs on it no more than on the training points around it: the windows hold every answer.
+Each result is still verified (two comparisons) and a miss, which only float rounding could
+cause, falls back to a full binary search (``fallbacks`` counts them). A leaf no key reaches answers with the first position of the
+next non-empty leaf, which is exact for absent keys under a monotone root. ``max_error`` is
+measured over all leaves.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from learned_systems.index.keys import as_queries, as_sorted_keys, constraint_points
+from learned_systems.index.keys import as_queries, as_sorted_keys, constraint_points, shaped_like
 from learned_systems.index.search import bounded_lower_bound, in_batches
 from learned_systems.validation import whole_number
 
@@ -25,6 +30,49 @@ ROOT_MODELS = ("linear", "cubic")
 
 #: Most leaf models (16.7M; each holds a few float64 parameters).
 MAX_MODELS = 2**24
+
+
+def _polyfit(unit: np.ndarray, positions: np.ndarray, degree: int) -> np.ndarray:
+    """Least-squares polynomial coefficients (highest power first); zeros without enough points."""
+    if unit.size <= degree:
+        return np.zeros(degree + 1)
+    with warnings.catch_warnings():  # few distinct keys: a lower-degree fit is fine
+        warnings.simplefilter("ignore", np.exceptions.RankWarning)
+        return np.polyfit(unit, positions, degree)
+
+
+def _rises_on_unit_interval(cubic: np.ndarray) -> bool:
+    """Whether the cubic ``a t^3 + b t^2 + c t + d`` never decreases on ``[0, 1]``."""
+    a, b, c, _ = cubic
+    slopes = [c, 3 * a + 2 * b + c]  # the derivative at both ends
+    if a > 0 and 0 < -b / (3 * a) < 1:  # and at its minimum inside
+        slopes.append(c - b * b / (3 * a))
+    return min(slopes) >= 0
+
+
+def _fit_root(unit: np.ndarray, positions: np.ndarray, root: str) -> np.ndarray:
+    """The root model's coefficients, made to never decrease over the keys.
+
+    A monotone root sends every query to a leaf whose span holds its answer; a cubic that
+    turns back sends queries far from their keys (the verification's full searches, up to a
+    fifth of the queries on skewed keys). A least-squares cubic that turns back is replaced by
+    the nearest rising blend of it and the least-squares line (which rises on sorted keys).
+    """
+    line = _polyfit(unit, positions, 1)
+    if root == "linear":
+        return line
+    cubic = _polyfit(unit, positions, 3)
+    if _rises_on_unit_interval(cubic):
+        return cubic
+    as_cubic = np.concatenate(([0.0, 0.0], line))
+    lo, hi = 0.0, 1.0  # blend weights of the line: lo turns back, hi rises
+    for _ in range(50):
+        middle = 0.5 * (lo + hi)
+        if _rises_on_unit_interval((1 - middle) * cubic + middle * as_cubic):
+            hi = middle
+        else:
+            lo = middle
+    return (1 - hi) * cubic + hi * as_cubic
 
 
 class RMIIndex:
@@ -46,13 +94,7 @@ class RMIIndex:
         self._span = self._span or 1.0
         positions = ys.astype(np.float64)
         unit = self._normalise(xs)
-        degree = 1 if root == "linear" else 3
-        if xs.size > degree:
-            with warnings.catch_warnings():  # few distinct keys: a lower-degree fit is fine
-                warnings.simplefilter("ignore", np.exceptions.RankWarning)
-                self._root_coefficients = np.polyfit(unit, positions, degree)
-        else:
-            self._root_coefficients = np.zeros(degree + 1)
+        self._root_coefficients = _fit_root(unit, positions, root)
         leaves = self._leaf_of(unit)
         self._leaf_params = self._fit_leaves(unit, positions, leaves)
         self.build_seconds = time.perf_counter() - started
@@ -78,7 +120,8 @@ class RMIIndex:
     ) -> np.ndarray:
         """Least-squares line per leaf (vectorised with bincount) and its error bounds."""
         models = self.num_models
-        params = np.zeros((models, 4))  # slope, intercept, error below, error above
+        # slope, intercept, error below, error above, lowest and highest position
+        params = np.zeros((models, 6))
         if unit.size == 0:
             return params
         counts = np.bincount(leaves, minlength=models).astype(np.float64)
@@ -103,6 +146,13 @@ class RMIIndex:
         empty = counts == 0
         params[empty, 0] = 0.0
         params[empty, 1] = next_first[empty]
+        # The span clamps a line extrapolated past its leaf's last (or before its first) point:
+        # a query there answers with that point's position (see constraint_points), while the
+        # unclamped line could run thousands of positions beyond it and miss its window.
+        last = np.full(models, -1.0)
+        np.maximum.at(last, leaves, positions)
+        params[:, 4] = np.where(empty, next_first, first)
+        params[:, 5] = np.where(empty, next_first, last)
         predicted = self._predict(unit, leaves, params)
         error = predicted - positions.astype(np.int64)
         below = np.zeros(models, np.int64)
@@ -116,37 +166,38 @@ class RMIIndex:
     def _predict(self, unit: np.ndarray, leaves: np.ndarray, params: np.ndarray) -> np.ndarray:
         rows = params[leaves]
         predicted = unit * rows[:, 0] + rows[:, 1]
-        np.clip(predicted + 0.5, 0, self.keys.size, out=predicted)
-        return predicted.astype(np.int64)
+        np.clip(predicted, rows[:, 4], rows[:, 5], out=predicted)
+        predicted += 0.5
+        return np.floor(predicted, out=predicted).astype(np.int64)
 
     # -- public API ---------------------------------------------------------------------------
     @property
     def max_error(self) -> int:
         """Largest leaf error (below or above) measured on the training points."""
-        return int(self._leaf_params[:, 2:].max(initial=0))
+        return int(self._leaf_params[:, 2:4].max(initial=0))
 
     @property
     def size_bytes(self) -> int:
         """Bytes of the models (root coefficients and leaf parameters), not the key array."""
         return int(self._leaf_params.nbytes + self._root_coefficients.nbytes)
 
-    def lookup(self, queries) -> np.ndarray:
-        """Lower-bound positions of ``queries`` (same as ``numpy.searchsorted(keys, q, 'left')``)."""
-        queries = as_queries(queries)
+    def lookup(self, queries) -> np.ndarray | np.int64:
+        """Lower-bound positions of ``queries`` (same as ``numpy.searchsorted(keys, q, 'left')``,
+        one number for one query)."""
+        given, queries = queries, as_queries(queries)
         self.fallbacks = 0
         if self.keys.size == 0 or queries.size == 0:
-            return np.zeros(queries.size, dtype=np.int64)
-        return in_batches(self._lookup_batch, queries)
+            return shaped_like(given, np.zeros(queries.size, dtype=np.int64))
+        return shaped_like(given, in_batches(self._lookup_batch, queries))
 
     def windows(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each query's last-mile window ``(start, length)``: its leaf's prediction widened by
         the leaf's error bounds, clipped to the keys (non-empty keys, uint64 queries)."""
         n = self.keys.size
         unit = self._normalise(queries)
-        rows = self._leaf_params[self._leaf_of(unit)]
-        predicted = unit * rows[:, 0] + rows[:, 1]
-        np.clip(predicted + 0.5, 0, n, out=predicted)
-        centre = predicted.astype(np.int64)
+        leaves = self._leaf_of(unit)
+        centre = self._predict(unit, leaves, self._leaf_params)
+        rows = self._leaf_params[leaves]
         start = np.clip(centre - rows[:, 2].astype(np.int64), 0, n - 1)
         stop = np.clip(centre + rows[:, 3].astype(np.int64) + 1, 1, n)
         return start, np.maximum(stop - start, 1)
