@@ -110,12 +110,25 @@ def pragma_values(config: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+#: Said beside locking_mode=EXCLUSIVE in the applied lines: measured with the workload's one
+#: connection it is free, but it locks every other connection out of the database.
+EXCLUSIVE_NOTE = "holds the file's lock while the connection lives: only for a database one connection uses"
+
+
 def pragma_statements(config: Mapping[str, Any]) -> list[str]:
     """The SQL that gives one's own database a configuration: page_size and journal_mode stay
-    with the file; the others hold per connection, so every connection runs them."""
+    with the file; the others hold per connection, so every connection runs them. The page
+    size is set out of WAL mode (SQLite keeps a WAL file's page size, silently)."""
     values = pragma_values(config)
-    lines = [f"PRAGMA page_size = {values.pop('page_size')};", "VACUUM;  -- a new page size takes effect here"]
-    return lines + [f"PRAGMA {name} = {value};" for name, value in values.items()]
+    lines = [
+        "PRAGMA journal_mode = DELETE;  -- out of WAL mode, where the page size cannot change",
+        f"PRAGMA page_size = {values.pop('page_size')};",
+        "VACUUM;  -- a new page size takes effect here",
+    ]
+    for name, value in values.items():
+        note = f"  -- {EXCLUSIVE_NOTE}" if (name, value) == ("locking_mode", "EXCLUSIVE") else ""
+        lines.append(f"PRAGMA {name} = {value};{note}")
+    return lines
 
 
 def apply_knobs(conn: sqlite3.Connection, config: Mapping[str, Any]) -> None:
@@ -123,6 +136,8 @@ def apply_knobs(conn: sqlite3.Connection, config: Mapping[str, Any]) -> None:
     values = pragma_values(config)
     page_size = int(values.pop("page_size"))
     if page_size != conn.execute("PRAGMA page_size").fetchone()[0]:
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].upper() == "WAL":
+            conn.execute("PRAGMA journal_mode = DELETE")  # a WAL file keeps its page size
         conn.execute(f"PRAGMA page_size = {page_size}")
         conn.execute("VACUUM")
     wanted = values.pop("journal_mode")

@@ -3,7 +3,9 @@
 SB3 drives its own loop (``learn`` calls ``env.step``), while tuners are driven by ask/tell. The
 agent therefore runs in a background thread on a small proposal environment whose ``step``
 hands the action to ``ask`` and waits for the score from ``tell``; the two threads strictly
-alternate, so the run stays deterministic for a seed. Observation: the last configuration (unit
+alternate, so a seed gives the same proposals for the same scores (measured scores differ
+from run to run, and from the second trial on the proposals with them; so do optuna's, while
+random search's never read a score). Observation: the last configuration (unit
 vector) and its score squashed into (-1, 1) (``s / (1 + |s|)``: scores of every system stay
 apart, index scores below -1 included); action: the next configuration in ``[0, 1]^knobs``;
 reward: the score.

@@ -18,18 +18,48 @@ TUNED = {"journal_mode": "WAL", "synchronous": "NORMAL", "page_size": 8192, "cac
          "mmap_size": 64, "temp_store": "MEMORY", "automatic_index": False}  # fmt: skip
 
 
-def test_the_sqlite_lines_give_a_database_the_configuration(tmp_path: Path) -> None:
-    config = sqlite_space().validate(TUNED)
+def _assert_configured(conn: sqlite3.Connection, config: dict) -> None:
+    for name, value in pragma_values(config).items():
+        got = str(conn.execute(f"PRAGMA {name}").fetchone()[0])
+        expected = {"ON": "1", "OFF": "0", "MEMORY": "2", "NORMAL": "1"}.get(value, value)
+        if name == "locking_mode":
+            expected = value.lower()
+        assert got.lower() == expected.lower(), name
+
+
+@pytest.mark.parametrize("journal", ["DELETE", "WAL"])
+@pytest.mark.parametrize("tuned_journal", ["WAL", "TRUNCATE"])
+def test_the_sqlite_lines_give_a_database_the_configuration(
+    tmp_path: Path, journal: str, tuned_journal: str
+) -> None:
+    """Also on a database already in WAL mode, which kept its page size silently when the
+    lines set it there."""
+    config = sqlite_space().validate({**TUNED, "journal_mode": tuned_journal})
     lines = how_to_apply("sqlite", config)["lines"]
-    with closing(sqlite3.connect(tmp_path / "own.db")) as conn:
+    with closing(sqlite3.connect(tmp_path / "own.db", isolation_level=None)) as conn:
+        conn.execute(f"PRAGMA journal_mode = {journal}")
         conn.execute("CREATE TABLE t (x)")
+        conn.execute("INSERT INTO t VALUES (1)")
         conn.executescript("\n".join(lines))
-        for name, value in pragma_values(config).items():
-            got = str(conn.execute(f"PRAGMA {name}").fetchone()[0])
-            expected = {"ON": "1", "OFF": "0", "MEMORY": "2", "NORMAL": "1"}.get(value, value)
-            if name == "locking_mode":
-                expected = value.lower()
-            assert got.lower() == expected.lower(), name
+        _assert_configured(conn, config)
+        assert conn.execute("SELECT x FROM t").fetchall() == [(1,)]
+
+
+def test_apply_knobs_changes_the_page_size_of_a_wal_database(tmp_path: Path) -> None:
+    from learned_systems.config.sqlite_backend import apply_knobs
+
+    config = sqlite_space().validate(TUNED)
+    with closing(sqlite3.connect(tmp_path / "own.db", isolation_level=None)) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("CREATE TABLE t (x)")
+        apply_knobs(conn, config)
+        _assert_configured(conn, config)
+
+
+def test_exclusive_locking_is_applied_with_its_warning() -> None:
+    config = sqlite_space().validate({**TUNED, "locking_mode": "EXCLUSIVE"})
+    (line,) = [x for x in how_to_apply("sqlite", config)["lines"] if "locking_mode" in x]
+    assert line.startswith("PRAGMA locking_mode = EXCLUSIVE;") and "one connection" in line
 
 
 def test_the_postgres_lines_are_conf_settings_with_units() -> None:
@@ -61,7 +91,7 @@ def test_a_misspelt_knob_or_a_bad_value_is_refused_not_written() -> None:
     with pytest.raises(KnobError):
         how_to_apply("sqlite", {"journal_mode": "OFF"})  # outside the durable space
     assert any("journal_mode = OFF" in line for line in how_to_apply("sqlite", {"journal_mode": "OFF"}, allow_unsafe=True)["lines"])
-    assert how_to_apply("sqlite", {"cache_size": 5000})["lines"][0] == "PRAGMA page_size = 4096;"  # defaults fill in
+    assert "PRAGMA page_size = 4096;" in how_to_apply("sqlite", {"cache_size": 5000})["lines"]  # defaults fill in
     assert how_to_apply("index", {"kind": "pgm"})["lines"] == [how_to_apply("index", index_space().validate({"kind": "pgm"}))["lines"][0]]
     with pytest.raises(ValueError, match="unknown system 'mysql'"):
         how_to_apply("mysql", {})
