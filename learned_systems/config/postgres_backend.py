@@ -135,6 +135,10 @@ class _RunAs:
     def popen(self, args: list[str], **kwargs) -> subprocess.Popen:
         return subprocess.Popen(args, cwd="/", **self._identity(), **kwargs)
 
+    def can_enter(self, folder: Path) -> bool:
+        """Whether this user can enter ``folder`` (and so every folder above it)."""
+        return self.run([shutil.which("test") or "test", "-x", str(folder)], timeout=30).returncode == 0
+
     def own(self, path: Path) -> None:
         if self.uid is not None:
             os.chown(path, self.uid, self.gid)
@@ -467,6 +471,13 @@ class PostgresBackend:
         self._root = make_scratch(SCRATCH_PREFIX)  # removed with the backend
         root = Path(self._root.name)
         root.chmod(0o755)
+        if self.run_as.uid is not None and not self.run_as.can_enter(root):
+            self._root.cleanup()
+            raise ValueError(
+                f"the server user cannot enter {root.parent} (a folder on its path is private, "
+                "such as pytest's or a home folder): set TMPDIR to a folder every user can "
+                "enter, e.g. /tmp"
+            )
         cluster = BYTES_PER_CLUSTER + self.scale * BYTES_PER_SCALE
         needed = 2 * cluster  # the template and one trial copy
         free = shutil.disk_usage(root).free

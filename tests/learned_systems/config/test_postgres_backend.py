@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from gymnasium.utils.env_checker import check_env
@@ -188,8 +192,9 @@ def test_config_tuning_env_over_postgres(backend):
     assert info["reference_ok"] and info["space"] == "durable"
 
 
-def _our_servers() -> set[int]:
-    """PIDs of running postmasters over a throwaway data directory of this package."""
+def _our_servers(inside: Path | None = None) -> set[int]:
+    """PIDs of running postmasters over a throwaway data directory of this package (``inside``
+    that folder: other runs on the machine start and stop their own meanwhile)."""
     pids = set()
     for entry in postgres_backend.Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -202,14 +207,19 @@ def _our_servers() -> set[int]:
             cmdline
             and cmdline[0].endswith(b"postgres")
             and any(b"placer-pg-" in a for a in cmdline)
+            and (inside is None or any(os.fsencode(inside) in a for a in cmdline))
         ):
             pids.add(int(entry.name))
     return pids
 
 
 @needs_postgres
-def test_killed_tuning_run_stops_its_server_and_keeps_its_trials(tmp_path):
-    before = _our_servers()
+def test_killed_tuning_run_stops_its_server_and_keeps_its_trials(tmp_path, request):
+    # the run's servers, told apart from any other run's; one the server user can enter (when
+    # we are root, it is another user, and pytest's folders are private)
+    scratch = Path(tempfile.mkdtemp(prefix="placer-test-"))
+    scratch.chmod(0o755)
+    request.addfinalizer(lambda: shutil.rmtree(scratch, ignore_errors=True))
     out = tmp_path / "tune"
     command = [
         sys.executable,
@@ -233,7 +243,8 @@ def test_killed_tuning_run_stops_its_server_and_keeps_its_trials(tmp_path):
         "--out",
         str(out),
     ]
-    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "TMPDIR": str(scratch)})  # fmt: skip
     try:
         deadline = time.monotonic() + 240
         finished = 0
@@ -246,7 +257,9 @@ def test_killed_tuning_run_stops_its_server_and_keeps_its_trials(tmp_path):
                     except sqlite3.OperationalError:  # table not created yet
                         finished = 0
         assert run.poll() is None and finished >= 2, "the tuning run did not get going"
-        time.sleep(1.2)  # most likely inside a trial now: a server is up
+        while not _our_servers(inside=scratch) and time.monotonic() < deadline:
+            time.sleep(0.05)  # killed inside a trial: with a server up
+        assert _our_servers(inside=scratch), "no server of the run was seen"
         run.send_signal(signal.SIGTERM)
         _, stderr = run.communicate(timeout=120)
     finally:
@@ -254,7 +267,7 @@ def test_killed_tuning_run_stops_its_server_and_keeps_its_trials(tmp_path):
             run.kill()
     assert run.returncode == 130, stderr
     assert "interrupted" in stderr and "resume" in stderr
-    assert _our_servers() - before == set()  # no server left behind
+    assert _our_servers(inside=scratch) == set()  # no server left behind
     with sqlite3.connect(out / "results.sqlite") as db:
         assert db.execute("SELECT count(*) FROM trials").fetchone()[0] >= finished
 
@@ -462,3 +475,16 @@ def test_the_leftover_stop_never_follows_a_link_out_of_the_dead_runs_folder(tmp_
     finally:
         server.kill()
         server.wait()
+
+
+@needs_postgres
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as another user")
+def test_a_scratch_folder_the_server_user_cannot_enter_is_refused_up_front(tmp_path, monkeypatch):
+    """Under a private TMPDIR (pytest's own, a home folder) initdb failed three times, with a
+    message about the defaults."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    with pytest.raises(ValueError, match="cannot enter .*set TMPDIR"):
+        PostgresBackend("tpcb", scale=1, duration_s=1)
+    assert list(private.iterdir()) == []  # its scratch folder removed
