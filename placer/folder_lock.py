@@ -21,6 +21,33 @@ class FolderBusy(RuntimeError):
     """Another process is writing into the folder."""
 
 
+def _busy_message(folder: Path, holder: str) -> str:
+    return f"{folder} is in use by {holder or 'another process'}: wait for it to finish or use another --out"
+
+
+def check_not_busy(folder: str | Path) -> None:
+    """Refuse at once a folder another live process holds, before a command reads the files
+    it is writing (a resume's "nothing saved yet" said "remove the folder" of a live run);
+    creates nothing. :func:`exclusive_folder` still takes the lock for the work itself.
+
+    Raises:
+        FolderBusy: naming the holder.
+    """
+    path = Path(folder) / LOCK_NAME
+    if not path.is_file():
+        return
+    try:
+        handle = open(path, encoding="utf-8")
+    except OSError:
+        return  # unreadable: exclusive_folder says why when it takes the lock
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FolderBusy(_busy_message(Path(folder), handle.read().strip())) from None
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @contextmanager
 def exclusive_folder(folder: str | Path) -> Iterator[None]:
     """Hold the folder's lock for the block (the folder is created if needed; one made here
@@ -40,10 +67,7 @@ def exclusive_folder(folder: str | Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise FolderBusy(
-                f"{folder} is in use by {holder}: wait for it to finish or use another --out"
-            ) from None
+            raise FolderBusy(_busy_message(folder, handle.read().strip())) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")

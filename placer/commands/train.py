@@ -3,7 +3,8 @@
     placer train (--netlist FILE ... | --suite DIR | --generated N) --timesteps T
                  [--n-envs K] [--device auto|cpu|cuda] [--set KEY=VALUE ...] --out runs/NAME [--resume]
 
-Writes checkpoints (``last.zip``, ``checkpoints/``), the best evaluated placement by the
+Writes checkpoints (``last.zip``, ``checkpoints/``: at step 0, every ``--checkpoint-every``
+steps and at the end), the best evaluated placement by the
 objective trained on (``best.zip``, ``best.plc``; the proxy unless the reward weights are set),
 ``curve.csv`` and TensorBoard logs under ``--out``. Ctrl-C saves
 a checkpoint at the last completed update; ``--resume`` continues from it (reading the run's
@@ -149,11 +150,15 @@ def train_command(
     ] = None,
 ) -> None:
     """Train a placement policy (MaskablePPO, CNN + graph encoder, deconvolution head)."""
-    from placer.folder_lock import FolderBusy
+    from placer.folder_lock import FolderBusy, check_not_busy
     from placer.rl.train import RESUMABLE_CHANGES, TrainConfig, train
 
     check_output_folder(out)
     if resume:
+        try:
+            check_not_busy(out)  # a live run has written no checkpoint yet: not "remove it"
+        except FolderBusy as exc:
+            raise UsageError(str(exc)) from None
         config = _saved_config(out)
         # the original command with --resume added is fine: only a value that differs is refused
         given = {
@@ -246,10 +251,14 @@ def _saved_config(out: Path):  # type: ignore[no-untyped-def]
         raise UsageError(f"{out}: no config.json to resume from")
     if not (out / "last.zip").exists():
         raise UsageError(
-            f"{out}: no last.zip to resume from (the run stopped before its first checkpoint; "
+            f"{out}: no last.zip to resume from (the run stopped before its step-0 checkpoint; "
             "remove the folder and start again)"
         )
     try:
-        return TrainConfig(**json.loads(saved.read_text()))
-    except (json.JSONDecodeError, TypeError) as exc:
+        config = TrainConfig(**json.loads(saved.read_text()))
+        # a hand-edited field of the wrong kind: one line, not a traceback (the device is
+        # checked once --device has had its say: a GPU run resumes on a CPU with --device cpu)
+        dataclasses.replace(config, device="cpu").validate()
+    except (json.JSONDecodeError, TypeError, ValueError) as exc:
         raise UsageError(f"{saved}: not a training config ({exc})") from None
+    return config

@@ -59,9 +59,11 @@ def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | Non
 def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path: str | Path | None = None,
                   note: Callable[[str], None] | None = None, **overrides: Any) -> MacroPlacementEnv:
     """An environment whose spaces match ``model``'s: sizes from its observation space (they
-    win over any file), other options from the run's ``env_kwargs.json``, found beside the
-    model or, for ``RUN/checkpoints/step_N.zip``, in ``RUN``; else those saved in the model
-    itself (models trained since they are); else the defaults, said through ``note``."""
+    win over any file), other options those saved in the model itself (models trained since
+    they are); for older models, the run's ``env_kwargs.json``, found beside the model or, for
+    ``RUN/checkpoints/step_N.zip``, in ``RUN``; else the defaults, said through ``note``. A
+    model copied into another run's folder keeps its own options (that run's file, which
+    differs, is said through ``note``)."""
     space = model.observation_space
     sizes: dict[str, Any] = {
         "max_grid": int(space["grid"].shape[-1]),
@@ -70,11 +72,22 @@ def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path
     }
     kwargs: dict[str, Any] = {}
     saved = _env_kwargs_file(Path(model_path)) if model_path is not None else None
-    if saved is not None:
+    own = getattr(model, "env_options", None)
+    if isinstance(own, dict):
+        kwargs.update(_checked_env_options(own, f"model {model_path}"))
+        kwargs.setdefault("soft_macros_placed", False)  # models saved before the option
+        if saved is not None and note is not None:
+            try:
+                beside = {k: v for k, v in _read_env_kwargs(saved).items() if k not in sizes}
+            except ValueError:
+                beside = {"(unreadable)": True}
+            if any(json.loads(json.dumps(kwargs.get(k))) != v for k, v in beside.items()):
+                note(f"{saved} differs from the environment options saved in the model (a model "
+                     "of another run?): placed with the model's own")  # fmt: skip
+        saved = None  # (not the source of the options)
+    elif saved is not None:
         kwargs.update(_read_env_kwargs(saved))
         kwargs.setdefault("soft_macros_placed", False)  # models saved before the option
-    elif isinstance(getattr(model, "env_options", None), dict):
-        kwargs.update(_checked_env_options(model.env_options, f"model {model_path}"))
     elif note is not None:
         note("the model carries no environment options and no env_kwargs.json of its run was found "
              "beside it: placed with the environment defaults (order, wire mask, density weight)")

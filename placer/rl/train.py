@@ -78,6 +78,15 @@ ENV_OPTION_KEYS = (
 )
 
 
+#: Largest learning rate taken: Adam steps of that size already wreck a network; past it a
+#: run's weights blew up to ~1e30 within one update and every output became NaN.
+MAX_LEARNING_RATE = 1.0
+
+
+class TrainingDiverged(ValueError):
+    """The policy's weights or outputs stopped being finite numbers during training."""
+
+
 @dataclass
 class TrainConfig:
     """Everything a training run needs; stored as ``config.json`` in the output folder."""
@@ -140,6 +149,20 @@ class TrainConfig:
                 bracket = "(" if low_open else "["
                 raise ValueError(f"{name} must be a finite number in {bracket}{low:g}, {high:g}], got {value!r}")
 
+        def text(name: str, optional: bool = False) -> None:
+            value = getattr(self, name)
+            if not (isinstance(value, str) or optional and value is None):
+                kind = "a path or None" if optional else "a path"
+                raise ValueError(f"{name} must be {kind}, got {value!r}")
+
+        text("out")
+        text("suite", optional=True)
+        text("eval_netlist", optional=True)
+        if not isinstance(self.netlists, list | tuple) or not all(isinstance(p, str) for p in self.netlists):
+            raise ValueError(f"netlists must be a list of paths, got {self.netlists!r}")
+        for name in ("use_wiremask", "soft_macros_placed", "use_graph", "dense_shaping"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         for name, low in (("timesteps", 1), ("n_envs", 1), ("seed", 0), ("threads", 1),
                           ("checkpoint_every", 1), ("eval_every", 1), ("n_steps", 1),
                           ("batch_size", 2), ("n_epochs", 1), ("max_grid", 8), ("max_nodes", 1),
@@ -149,7 +172,7 @@ class TrainConfig:
             raise ValueError("n_steps x n_envs must be >= 2 (a rollout of one step has no advantage spread)")
         if self.max_grid % 8:
             raise ValueError(f"max_grid must be a multiple of 8, got {self.max_grid}")
-        number("learning_rate", 0.0, low_open=True)
+        number("learning_rate", 0.0, MAX_LEARNING_RATE, low_open=True)
         number("ent_coef", 0.0)
         number("gamma", 0.0, 1.0, low_open=True)
         number("gae_lambda", 0.0, 1.0)
@@ -321,6 +344,9 @@ class TrainingMonitor(BaseCallback):
         self._next_eval = (n // self.config.eval_every + 1) * self.config.eval_every
         self.boundary = capture(self.model, list(self.recent_proxy))
         if n == 0:
+            # a checkpoint at step 0: a run killed (kill -9) before its first periodic one
+            # resumes, instead of leaving a folder that can be neither resumed nor reused
+            save_checkpoint(self.model, self.out, 0, self.boundary)
             self.evaluate()
 
     def _on_rollout_start(self) -> None:
@@ -329,6 +355,7 @@ class TrainingMonitor(BaseCallback):
         if self.num_timesteps >= self._next_ckpt:
             every = self.config.checkpoint_every
             self._next_ckpt = (self.num_timesteps // every + 1) * every
+            check_sound(self.model, self.out)  # a diverged policy is not saved over a sound one
             save_checkpoint(self.model, self.out, self.num_timesteps, self.boundary)
 
     def _on_rollout_end(self) -> None:
@@ -401,10 +428,51 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _save_model(model: Any, path: Path) -> None:
-    """``model.save`` through a temporary name, so a reader never sees half a zip."""
+    """``model.save`` through a temporary name, so a reader never sees half a zip; a failed
+    save (a full disk) removes its partial file and names the file it was writing."""
     tmp = path.with_name(path.stem + ".tmp.zip")
-    model.save(tmp)
-    tmp.replace(path)
+    try:
+        model.save(tmp)
+        tmp.replace(path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise OSError(error.errno, f"cannot save the model ({error.strerror or error})", str(path)) from None
+
+
+def _weights_finite(model: Any) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in model.policy.parameters())
+
+
+def check_sound(model: Any, out: Path) -> None:
+    """Refuse to go on (and to checkpoint) with a policy whose weights are no longer finite or
+    whose outputs on the current observations are not numbers: training diverged.
+
+    Raises:
+        TrainingDiverged: naming the step and what to do.
+    """
+    sound = _weights_finite(model)
+    observation = getattr(model, "_last_obs", None)
+    if sound and observation is not None:
+        with torch.no_grad():
+            obs, _ = model.policy.obs_to_tensor(observation)
+            try:
+                logits = model.policy.get_distribution(obs).distribution.logits
+            except ValueError:  # torch refuses a distribution over NaN logits
+                sound = False
+            else:
+                sound = not bool(torch.isnan(logits).any())
+    if not sound:
+        raise diverged(model, out)
+
+
+def diverged(model: Any, out: Path) -> TrainingDiverged:
+    """The one-line error of a run whose policy stopped being numbers."""
+    lr = model.learning_rate
+    return TrainingDiverged(
+        f"training diverged by step {model.num_timesteps}: the policy's weights or outputs are not "
+        f"finite numbers (learning_rate {lr!r} too high?); {out / 'last.zip'} holds the last sound "
+        "checkpoint; start a new run with a lower learning_rate (a resumed run keeps its settings)"
+    )
 
 
 #: Beside ``last.zip``: the :class:`~placer.rl.resume.TrainingState` of the same step.
@@ -415,13 +483,16 @@ def save_checkpoint(model: Any, out: Path, steps: int, state: TrainingState | No
     """Write ``checkpoints/step_N.zip`` and ``last.zip`` (atomically), and ``state`` (the
     training state at these steps) as ``last_state.pkl`` first; without ``state`` an earlier
     ``last_state.pkl`` is removed (it belongs to an older step)."""
-    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    _save_model(model, out / "checkpoints" / f"step_{steps}.zip")
-    if state is not None:
-        save_state(out / LAST_STATE, state)
-    else:
-        (out / LAST_STATE).unlink(missing_ok=True)
-    _save_model(model, out / "last.zip")
+    from placer.interrupts import interrupts_deferred
+
+    with interrupts_deferred():  # a second Ctrl-C waits for the save it would break
+        (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+        _save_model(model, out / "checkpoints" / f"step_{steps}.zip")
+        if state is not None:
+            save_state(out / LAST_STATE, state)
+        else:
+            (out / LAST_STATE).unlink(missing_ok=True)
+        _save_model(model, out / "last.zip")
     return out / "last.zip"
 
 
@@ -615,7 +686,13 @@ def train(
         state: TrainingState | None = None
         if resume:
             source, state = _resume_point(out)
-            model = load_model(source, device=device, tensorboard_log=tb)
+            try:
+                model = load_model(source, device=device, tensorboard_log=tb)
+            except ValueError as error:
+                raise ValueError(
+                    f"{error}; to resume from an earlier checkpoint, copy one of "
+                    f"{out / 'checkpoints'}/step_*.zip over last.zip and remove {LAST_STATE}"
+                ) from None
             if config.timesteps < model.num_timesteps:  # (its config.json would say it ended there)
                 raise ValueError(
                     f"{out} is at step {model.num_timesteps}: timesteps {config.timesteps} would "
@@ -698,6 +775,15 @@ def train(
                     print(f"stopped {why}at step {model.num_timesteps} of {config.timesteps}: "
                           f"saved {last}; resume to go on (placer train: --resume, with --set "
                           "time_limit_s=... for more time; train(config, resume=True) from Python)")
+        except TrainingDiverged:
+            _close_after_interrupt(vec)
+            raise
+        except ValueError as error:
+            # a NaN policy output met inside SB3's rollout or an evaluation episode
+            _close_after_interrupt(vec)
+            if not _weights_finite(model) or "found invalid values" in str(error):
+                raise diverged(model, out) from None
+            raise
         except KeyboardInterrupt:
             monitor.save_last_boundary(completed=False)
             print(f"interrupted: saved {last} at step {model.num_timesteps} (the last completed update)")

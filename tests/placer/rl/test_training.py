@@ -716,13 +716,43 @@ def test_damaged_or_foreign_models_are_one_line_naming_the_model(trained_run, ti
     for model in broken.values():
         with pytest.raises(ValueError, match=f"model {model}: cannot be loaded as a trained placement policy"):
             get_placer("rl", model=str(model)).place(netlist, placement, 10, seed=0)
+    # a model from before models carried their options reads its run's env_kwargs.json
     run = tmp_path / "run_copy"
     shutil.copytree(out, run, ignore=shutil.ignore_patterns("checkpoints"))
+    with zipfile.ZipFile(out / "best.zip") as z:
+        data = json.loads(z.read("data"))
+    del data["env_options"]
+    _zip_without(out / "best.zip", run / "best.zip", "", {"data": json.dumps(data).encode()})
     for text, message in (("{not json", "not readable JSON"), ('{"foo": 1}', r"unknown environment option\(s\) \['foo'\]"),
                           ('{"order": "random"}', "env_kwargs.json")):
         (run / "env_kwargs.json").write_text(text)
         with pytest.raises(ValueError, match=message):
             get_placer("rl", model=str(run)).place(netlist, placement, 10, seed=0)
+
+
+def test_a_model_in_another_runs_folder_keeps_its_own_env_options(tiny_design, tmp_path):
+    """A model copied into another run's folder was placed with that run's env_kwargs.json
+    (other wire mask and order), silently."""
+    import shutil
+
+    from placer.rl.inference import env_for_model, load_model
+
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=64, checkpoint_every=64, eval_every=1000,
+                      **{**TINY, "use_wiremask": False, "order": "degree"})
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "env_kwargs.json").write_text(json.dumps({"order": "area", "use_wiremask": True}))
+    shutil.copy(out / "last.zip", other / "foreign.zip")
+    notes: list[str] = []
+    env = env_for_model(load_model(other / "foreign.zip"), *tiny_design, model_path=other / "foreign.zip",
+                        note=notes.append)
+    assert (env.use_wiremask, env.order_option) == (False, "degree")
+    assert len(notes) == 1 and "placed with the model's own" in notes[0]
+    notes.clear()  # its own run's file agrees: nothing said
+    env_for_model(load_model(out / "last.zip"), *tiny_design, model_path=out / "last.zip", note=notes.append)
+    assert notes == []
 
 
 @pytest.mark.parametrize("device", ["bogus", "mps", "cuda:x"])
@@ -811,3 +841,127 @@ def test_a_run_ended_by_its_time_limit_says_so(tiny_design, tmp_path, capsys):
     cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=10**6, time_limit_s=0.5, **TINY)
     train(cfg, progress_bar=False, designs=[tiny_design])
     assert "stopped by time_limit_s (0.5 s) at step" in capsys.readouterr().out
+
+
+def test_a_run_killed_before_its_first_periodic_checkpoint_resumes_exactly(tmp_path, monkeypatch):
+    """A checkpoint is taken at step 0: a kill -9 before the first periodic one (10,000 steps by
+    default, minutes) left a folder that could be neither resumed nor started again."""
+    from sb3_contrib import MaskablePPO
+
+    design = generate(7, 12, 8, seed=17)
+
+    def run(out, resume=False):
+        cfg = TrainConfig(out=str(out), timesteps=120, checkpoint_every=1000, eval_every=50, **EXACT)
+        train(cfg, progress_bar=False, designs=[design], resume=resume)
+
+    run(tmp_path / "unbroken")
+    broken = tmp_path / "broken"
+    original_step = train_module.TrainingMonitor._on_step
+
+    def killed(self):  # a SystemExit: nothing is saved on the way out, as under kill -9
+        if self.num_timesteps >= 40:
+            raise SystemExit("killed")
+        return original_step(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(train_module.TrainingMonitor, "_on_step", killed)
+        with pytest.raises(SystemExit):
+            run(broken)
+    assert MaskablePPO.load(broken / "last.zip", device="cpu").num_timesteps == 0
+    run(broken, resume=True)
+    a = MaskablePPO.load(tmp_path / "unbroken" / "last.zip", device="cpu").policy.state_dict()
+    b = MaskablePPO.load(broken / "last.zip", device="cpu").policy.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert _curve_without_wall_time(tmp_path / "unbroken") == _curve_without_wall_time(broken)
+
+
+def test_a_diverged_policy_stops_the_run_in_one_line_and_is_not_saved(tiny_design, tmp_path):
+    """A learning rate of 1e30 was taken; the run then saved weights of ~1e30 as last.zip and
+    stopped with a torch message holding a tensor dump."""
+    from sb3_contrib import MaskablePPO
+
+    with pytest.raises(ValueError, match=r"learning_rate must be a finite number in \(0, 1\]"):
+        TrainConfig(out=str(tmp_path / "x"), learning_rate=1e30).validate()
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=64, checkpoint_every=64, eval_every=1000, **TINY)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    model = MaskablePPO.load(out / "last.zip", device="cpu")
+    with torch.no_grad():
+        for parameter in model.policy.parameters():
+            parameter.fill_(float("nan"))
+    with pytest.raises(train_module.TrainingDiverged, match="diverged") as caught:
+        train_module.check_sound(model, out)
+    assert "\n" not in str(caught.value)
+    model.save(out / "last.zip")
+    (out / train_module.LAST_STATE).unlink()
+    poisoned = (out / "last.zip").read_bytes()
+    more = TrainConfig(**{**cfg.__dict__, "timesteps": 256})
+    with pytest.raises(train_module.TrainingDiverged) as caught:
+        train(more, progress_bar=False, designs=[tiny_design], resume=True)
+    assert "\n" not in str(caught.value) and "lower learning_rate" in str(caught.value)
+    assert (out / "last.zip").read_bytes() == poisoned  # no later checkpoint of it
+
+
+def test_a_failed_model_save_names_its_file_and_leaves_no_partial_zip(tiny_design, tmp_path):
+    import errno
+
+    class FullDisk:
+        def save(self, path):
+            Path(path).write_bytes(b"half a zip")
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    from pathlib import Path
+
+    with pytest.raises(OSError, match="last.zip") as caught:
+        train_module._save_model(FullDisk(), tmp_path / "last.zip")
+    assert caught.value.errno == errno.ENOSPC
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_resume_cli_says_a_live_run_is_busy_and_a_damaged_config_is_one_line(tmp_path):
+    """--resume into a folder a live run writes said "no last.zip ... remove the folder"; a
+    config.json with "netlists": null was a TypeError traceback."""
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+    from placer.folder_lock import exclusive_folder
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps({"out": str(out), "netlists": ["a"]}))
+    with exclusive_folder(out):
+        result = CliRunner().invoke(app, ["train", "--out", str(out), "--resume"])
+    assert result.exit_code == 2 and "in use by pid" in result.stderr, result.output
+    (out / "last.zip").write_bytes(b"")
+    (out / "config.json").write_text(json.dumps({"out": str(out), "netlists": None}))
+    result = CliRunner().invoke(app, ["train", "--out", str(out), "--resume"])
+    assert result.exit_code == 2 and "netlists must be a list of paths" in result.stderr, result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_damaged_checkpoint_says_how_to_resume_from_an_earlier_one(tiny_design, tmp_path):
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=64, checkpoint_every=1000, eval_every=1000, **TINY)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    (out / "last.zip").write_bytes(b"damaged")
+    (out / train_module.LAST_STATE).unlink()
+    with pytest.raises(ValueError, match=r"copy one of .*step_\*\.zip over last.zip and remove last_state.pkl"):
+        train(TrainConfig(**{**cfg.__dict__, "timesteps": 128}), progress_bar=False, designs=[tiny_design], resume=True)
+
+
+def test_a_ctrl_c_during_a_checkpoint_waits_for_the_checkpoint(tmp_path, monkeypatch):
+    """A second Ctrl-C landing inside the save broke it off (last.zip of an older step, while
+    the message said the run was saved)."""
+    import signal
+
+    written = []
+
+    def save(model, path):
+        if not written:
+            signal.raise_signal(signal.SIGINT)  # the second Ctrl-C, mid-save
+        written.append(path.name)
+
+    monkeypatch.setattr(train_module, "_save_model", save)
+    with pytest.raises(KeyboardInterrupt):
+        train_module.save_checkpoint(object(), tmp_path, 7)
+    assert written == ["step_7.zip", "last.zip"]  # both written, then the interrupt
