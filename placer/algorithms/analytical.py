@@ -264,8 +264,8 @@ class Analytical(Placer):
         device: "auto" (CUDA when available, default), "cpu", "cuda" or "cuda:N" (refused
             where this machine has no such device).
         dtype: "float64" / "float32" (default float64 on the CPU, float32 on CUDA).
-        bins: bins per side of the density grid (default :func:`default_bins`; at most
-            :data:`MAX_BINS`).
+        bins: bins per side of the density grid (default: the power of two at or above
+            2 sqrt(macros), between 64 and 128, :func:`default_bins`; at most :data:`MAX_BINS`).
         target_density: bin density counted as overflow above it (1.0).
         stop_overflow: stop when the overflow falls below it (0.1, as ePlace).
         max_iterations: at most this many iterations (1000); the budget also stops it.

@@ -283,7 +283,9 @@ class ForceDirected(Placer):
             fast default of :func:`place_soft_macros`, which callers in loops rely on).
         repulsions: repulsion strengths tried in turn while the budget lasts; the placement
             with the lowest proxy cost is kept (default (0.5, 0.25, 1.0, 2.0, 0.1)).
-        Any other :func:`place_soft_macros` option (start_move, end_move, attraction) is passed on.
+        start_move, end_move: largest move per iteration at the first / last iteration, as a
+            fraction of the canvas size (0.1 and 0.005; geometric in between).
+        attraction: fraction of the way to the spring equilibrium taken per iteration (0.5).
     """
 
     name = "fd"

@@ -83,7 +83,7 @@ class Refine(Placer):
             normalised); any move of :data:`~placer.algorithms.local_search.MOVES` may be
             named. Swaps are left out by default: on the IBM designs about 2 in 1,000 were
             accepted, for almost no gain. Region moves (a macro into its optimal region) are
-            accepted 2-6x as often as shifts (``experiments/bench/search_speed.py``) and
+            accepted 1.8-3.6x as often as shifts (``experiments/results/search_speed.md``) and
             lowered the 90 s proxy of ibm01/03/08/10 by 0.006 on average.
         start_factor: initial temperature, multiple of the mean uphill delta (0.002).
         final_ratio: final / initial temperature (1e-3).
@@ -96,8 +96,9 @@ class Refine(Placer):
         lookahead, lookahead_quantile: weight (0.5; 0 turns it off) and threshold quantile
             (0.8) of the look-ahead congestion term of
             :func:`~placer.algorithms.local_search.anneal`. With it, ``global_refine`` at 60 s
-            per design was 2.3 points further below ``initial`` on the shared suite (see
-            ``experiments/results/placement_quality_60s.md``).
+            per design went 27.8 % below ``initial`` on the shared suite
+            (``experiments/results/placement_quality_60s.md``), 25.5 % without it in the run
+            before (commit 6f9d953; that run's table was not kept).
         density_lookahead, density_lookahead_quantile: the same term for the density cost
             (weight 0.0, i.e. off; quantile 0.8). Measured with ``global_refine`` at 90 s on
             ibm01/03/08/10 (sum of proxies): 0 -> 3.3340, 0.5 -> 3.3375, 1.0 -> 3.3565; it

@@ -88,8 +88,11 @@ def _finite_or_null(value: object) -> object:
 
 @clean_errors
 def info_command(
-    netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz] or Bookshelf .aux")],
-    plc: Annotated[Path | None, typer.Argument(help=".plc for canvas and grid (default: initial.plc beside)")] = None,
+    netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz], a Bookshelf .aux or a design's folder")],
+    plc: Annotated[
+        Path | None,
+        typer.Argument(help=".plc for canvas and grid (default: initial.plc beside a netlist.pb.txt; a Bookshelf design's own .pl)"),
+    ] = None,
 ) -> None:
     """Print node and net counts, canvas and grid of a netlist."""
     from netlists.errors import NetlistError

@@ -26,9 +26,9 @@ def register(app: typer.Typer) -> None:
 
 @clean_errors
 def plot_command(
-    netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz] or Bookshelf .aux")],
+    netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz], a Bookshelf .aux or a design's folder")],
     plc: Annotated[
-        Path | None, typer.Argument(help=".plc placement (default: initial.plc beside the netlist)")
+        Path | None, typer.Argument(help=".plc placement (default: initial.plc beside a netlist.pb.txt; a Bookshelf design's own .pl)")
     ] = None,
     out: Annotated[Path, output_option("picture to write (.png, .pdf, .svg, .jpg)")] = Path(
         "placement.png"
