@@ -53,6 +53,8 @@ def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | Non
             f"model {p}: not a placement policy (it observes {space}, not "
             f"{', '.join(sorted(POLICY_INPUTS))})"
         )
+    if not all(bool(torch.isfinite(w).all()) for w in model.policy.parameters()):
+        raise ValueError(f"model {p}: its weights are not all finite numbers (a diverged training run)")
     return model
 
 

@@ -875,7 +875,7 @@ def test_a_run_killed_before_its_first_periodic_checkpoint_resumes_exactly(tmp_p
     assert _curve_without_wall_time(tmp_path / "unbroken") == _curve_without_wall_time(broken)
 
 
-def test_a_diverged_policy_stops_the_run_in_one_line_and_is_not_saved(tiny_design, tmp_path):
+def test_a_diverged_policy_stops_the_run_in_one_line_and_is_not_saved(tiny_design, tmp_path, monkeypatch):
     """A learning rate of 1e30 was taken; the run then saved weights of ~1e30 as last.zip and
     stopped with a torch message holding a tensor dump."""
     from sb3_contrib import MaskablePPO
@@ -892,8 +892,21 @@ def test_a_diverged_policy_stops_the_run_in_one_line_and_is_not_saved(tiny_desig
     with pytest.raises(train_module.TrainingDiverged, match="diverged") as caught:
         train_module.check_sound(model, out)
     assert "\n" not in str(caught.value)
-    model.save(out / "last.zip")
-    (out / train_module.LAST_STATE).unlink()
+    from placer.algorithms.base import get_placer
+
+    model.save(tmp_path / "diverged.zip")
+    with pytest.raises(ValueError, match="weights are not all finite numbers"):  # placed
+        get_placer("rl", model=str(tmp_path / "diverged.zip")).place(*tiny_design, 10, seed=0)
+    original_load = train_module.load_model
+
+    def load_diverged(*args, **kwargs):  # as if the update after the checkpoint blew up
+        loaded = original_load(*args, **kwargs)
+        with torch.no_grad():
+            for parameter in loaded.policy.parameters():
+                parameter.fill_(float("nan"))
+        return loaded
+
+    monkeypatch.setattr(train_module, "load_model", load_diverged)
     poisoned = (out / "last.zip").read_bytes()
     more = TrainConfig(**{**cfg.__dict__, "timesteps": 256})
     with pytest.raises(train_module.TrainingDiverged) as caught:
