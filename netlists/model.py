@@ -59,6 +59,26 @@ _ORIENT_MATRIX = np.array(
 )
 
 
+def invalid_orientation_codes(codes: np.ndarray) -> np.ndarray:
+    """Mask of entries of ``codes`` that are no orientation code: outside 0-7, not a whole
+    number (NaN, 2.5: casting to int8 made them N or truncated them, silently) or not a number
+    at all (names such as "N": :data:`ORIENTATION_CODE` maps them to codes)."""
+    codes = np.asarray(codes)
+    if codes.dtype.kind in "iub":
+        return (codes < 0) | (codes > 7)
+    if codes.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            return ~np.isfinite(codes) | (codes != np.round(codes)) | (codes < 0) | (codes > 7)
+    return np.ones(codes.shape, dtype=bool)
+
+
+def code_text(value: object) -> str:
+    """An orientation code as a message shows it: ``9``, ``2.5``, ``nan``, ``'N'`` (not
+    ``np.int8(9)``)."""
+    item = value.item() if isinstance(value, np.generic) else value
+    return repr(item) if isinstance(item, str) else str(item)
+
+
 def orient_offsets(
     dx: np.ndarray, dy: np.ndarray, orientation: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -256,11 +276,13 @@ class Netlist:
 
     def index(self, name: str) -> int:
         """Index of the node called ``name`` (KeyError when absent)."""
-        lookup = self.metadata.get("_name_index")
-        if lookup is None:
-            lookup = {n: i for i, n in enumerate(self.names)}
-            self.metadata["_name_index"] = lookup
-        return lookup[name]  # type: ignore[index]
+        cached = self.metadata.get("_name_index")
+        # kept with the names it was made from: dataclasses.replace(names=...) shares metadata,
+        # and the old lookup then named the wrong nodes
+        if not (isinstance(cached, tuple) and cached[0] is self.names):
+            cached = (self.names, {n: i for i, n in enumerate(self.names)})
+            self.metadata["_name_index"] = cached
+        return cached[1][name]
 
     def net(self, k: int) -> np.ndarray:
         """Node indices of net ``k``: driver first, then sinks."""

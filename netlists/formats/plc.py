@@ -28,6 +28,8 @@ from netlists.model import (
     NodeType,
     Placement,
     canvas_problem,
+    code_text,
+    invalid_orientation_codes,
 )
 
 _NUM = r"([-+0-9.eE]+|nan|inf)"
@@ -284,6 +286,31 @@ _HEADER_COSTS = (
 )
 
 
+def _check_writable(netlist: Netlist, placement: Placement) -> None:
+    """Refuse a placement whose file would not read back as it is: a non-finite position
+    (written as ``nan``, which the reader refuses) or a macro orientation code that is no code
+    (-1 was written as FW, indexing the names from the end).
+
+    Raises:
+        ValueError: naming the first such node.
+    """
+    if len(placement) != netlist.n_nodes:
+        raise ValueError(f"the placement has {len(placement)} entries for the {netlist.n_nodes} nodes of {netlist.name}")
+    nodes = np.asarray(netlist.placeable)
+    bad = ~(np.isfinite(np.asarray(placement.x, dtype=np.float64)[nodes])
+            & np.isfinite(np.asarray(placement.y, dtype=np.float64)[nodes]))  # fmt: skip
+    if np.any(bad):
+        k = int(nodes[np.argmax(bad)])
+        raise ValueError(f"node {netlist.names[k]!r} has a non-finite position "
+                         f"({placement.x[k]}, {placement.y[k]}): not written")  # fmt: skip
+    macros = nodes[netlist.node_type[nodes] != NodeType.PORT]
+    bad = invalid_orientation_codes(np.asarray(placement.orientation)[macros])
+    if np.any(bad):
+        k = int(macros[np.argmax(bad)])
+        raise ValueError(f"macro {netlist.names[k]!r} has orientation code {code_text(placement.orientation[k])}; "
+                         f"codes are whole numbers 0-7 ({', '.join(ORIENTATIONS)}): not written")  # fmt: skip
+
+
 def write_plc(
     path: str | Path,
     netlist: Netlist,
@@ -353,6 +380,7 @@ def write_plc(
         hdr.append(c)
     out = ["# " + h if h else "#" for h in hdr]
     types = netlist.node_type
+    _check_writable(netlist, placement)
     for i in netlist.placeable:
         orient = "-" if types[i] == NodeType.PORT else ORIENTATIONS[int(placement.orientation[i])]
         out.append(

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from netlists.model import Netlist, Placement
+from netlists.model import Netlist, Placement, code_text, invalid_orientation_codes
 
 #: Start of a progress message the user should read (see :class:`Progress`).
 NOTE_PREFIX = "note: "
@@ -148,10 +148,12 @@ class Placer(ABC):
 
         netlist.require_canvas()
         check_placement_fits(netlist, placement)
+        # (a copy: the caller's object is not changed; lists become arrays)
+        placement = placement.standardised()
         check_finite_positions(netlist, placement)
-        if not math.isfinite(budget_s):  # NaN never expires, infinity runs until killed
-            raise ValueError(f"budget_s must be a finite number of seconds, got {budget_s!r}")
-        placement = placement.standardised()  # (a copy: the caller's object is not changed)
+        if not (math.isfinite(budget_s) and budget_s >= 0):  # NaN never expires, infinity
+            # runs until killed, and a negative budget returned the start as if it had run
+            raise ValueError(f"budget_s must be a finite number of seconds >= 0, got {budget_s!r}")
         work_budget = budget_s * (1.0 - self.legalize_reserve)
         result = self.run(netlist, placement.copy(), work_budget, seed, progress or (lambda p: None))
         _check_result(self, netlist, result)
@@ -197,12 +199,11 @@ def check_placement_fits(netlist: Netlist, placement: Placement) -> None:
         raise ValueError(f"the placement has {sorted(sizes)} entries for the {netlist.n_nodes} nodes "
                          f"of {netlist.name} (a placement of another design?)")
     macros = netlist.macros
-    orientation = np.asarray(placement.orientation)[macros]
-    bad = macros[(orientation < 0) | (orientation > 7)]
+    bad = macros[invalid_orientation_codes(np.asarray(placement.orientation)[macros])]
     if bad.size:
         i = int(bad[0])
-        raise ValueError(f"macro {netlist.names[i]} has orientation code {int(placement.orientation[i])}; "
-                         "codes are 0-7")
+        raise ValueError(f"macro {netlist.names[i]} has orientation code {code_text(placement.orientation[i])}; "
+                         "codes are whole numbers 0-7")
 
 
 def proxy_or_nan(netlist: Netlist, placement: Placement) -> float:

@@ -504,8 +504,7 @@ def anneal(
             "stopped before it cooled and is not reproducible (a larger budget or smaller "
             "max_steps is)"))  # fmt: skip
     if best is not None:
-        state.ev.placement.x[:] = best.x
-        state.ev.placement.y[:] = best.y
-        state.ev.placement.orientation[:] = best.orientation
-    state.ev.resync()
+        state.ev.set_positions(slice(None), best.x, best.y, best.orientation)
+    else:
+        state.ev.resync()
     return stats

@@ -38,13 +38,9 @@ def soft_macro_step(deadline: Deadline):  # type: ignore[no-untyped-def]
         new = place_soft_macros(state.netlist, state.placement, seed=seed, budget_s=budget)
         soft = state.soft
         before_x, before_y, before = state.placement.x[soft], state.placement.y[soft], state.ev.cost.proxy
-        state.ev.placement.x[soft] = new.x[soft]
-        state.ev.placement.y[soft] = new.y[soft]
-        state.ev.resync()
+        state.ev.set_positions(soft, new.x[soft], new.y[soft])
         if state.ev.cost.proxy > before:  # kept only where it helps: a worse soft placement
-            state.ev.placement.x[soft] = before_x  # left the anneal above its start for good
-            state.ev.placement.y[soft] = before_y
-            state.ev.resync()
+            state.ev.set_positions(soft, before_x, before_y)  # left the anneal above its start for good
 
     return hook
 
@@ -90,8 +86,7 @@ class SimulatedAnnealing(Placer):
                 before, cost = state.placement.copy(), state.ev.cost.proxy
                 hook(state)
                 if state.ev.cost.proxy > cost:
-                    state.ev.placement.x[:], state.ev.placement.y[:] = before.x, before.y
-                    state.ev.resync()
+                    state.ev.set_positions(slice(None), before.x, before.y)
             return state.placement.copy()
         anneal(state, moves, deadline.remaining(), progress, schedule, pool=state.hard,
                hook_every=fd_every if hook else None, hook=hook, max_steps=o.get("max_steps"))

@@ -22,6 +22,8 @@ from netlists.model import (
     NodeType,
     Placement,
     canvas_problem,
+    code_text,
+    invalid_orientation_codes,
     orient_offsets,
 )
 
@@ -132,6 +134,12 @@ def check_placement(ctx: CostContext, placement: Placement) -> None:
     a non-finite position of a node the cost reads, or an orientation code outside 0-7
     (the kernels would read past their tables)."""
     nl = ctx.netlist
+    for field in ("x", "y", "orientation"):
+        if not isinstance(getattr(placement, field), np.ndarray):
+            raise TypeError(
+                f"placement.{field} is a {type(getattr(placement, field)).__name__}: a Placement "
+                "holds numpy arrays (numpy.asarray each, or placement.standardised())"
+            )
     sizes = {len(a) for a in (placement.x, placement.y, placement.orientation)}
     if sizes != {nl.n_nodes}:
         raise ValueError(
@@ -145,11 +153,11 @@ def check_placement(ctx: CostContext, placement: Placement) -> None:
             f"node {nl.names[k]!r} has a non-finite position "
             f"({placement.x[k]}, {placement.y[k]}); {int(bad.sum())} such node(s) in all"
         )
-    orient = placement.orientation[ctx.hard]
-    bad = (orient < 0) | (orient > 7)
+    bad = invalid_orientation_codes(placement.orientation[ctx.hard])
     if np.any(bad):
         k = int(ctx.hard[np.argmax(bad)])
         raise ValueError(
-            f"macro {nl.names[k]!r} has orientation code {int(placement.orientation[k])}; "
-            f"codes are 0-7 ({', '.join(ORIENTATIONS)})"
+            f"macro {nl.names[k]!r} has orientation code {code_text(placement.orientation[k])}; "
+            f"codes are whole numbers 0-7 ({', '.join(ORIENTATIONS)}; netlists.model."
+            "ORIENTATION_CODE maps the names)"
         )

@@ -21,7 +21,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netlists.model import MAX_MAGNITUDE, ORIENTATIONS, Netlist, NodeType, Placement, orient_offsets
+from netlists.model import (
+    MAX_MAGNITUDE,
+    ORIENTATIONS,
+    Netlist,
+    NodeType,
+    Placement,
+    code_text,
+    invalid_orientation_codes,
+    orient_offsets,
+)
 from placer.cost.congestion import (
     congestion_cost,
     integrate,
@@ -43,6 +52,13 @@ from placer.cost.move_kernel import (
 from placer.cost.proxy import CostMaps, ProxyCost, congestion_maps, evaluate
 from placer.cost.topk_kernel import build_candidates, crosses_floor
 from placer.cost.wirelength import net_hpwl
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view of ``array`` (the array itself stays writable)."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def _csr(keys: np.ndarray, values: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
@@ -111,13 +127,20 @@ class IncrementalEvaluator:
         self.netlist = netlist
         self.ctx = cost_context(netlist)
         check_placement(self.ctx, placement)
+        macros = netlist.macros
+        bad = invalid_orientation_codes(placement.orientation[macros])
+        if np.any(bad):  # (soft macros too: their codes are kept and written into .plc files)
+            k = int(macros[np.argmax(bad)])
+            raise ValueError(f"macro {netlist.names[k]!r} has orientation code "
+                             f"{code_text(placement.orientation[k])}; codes are whole numbers 0-7")  # fmt: skip
         p = placement.copy()
-        self.placement = Placement(
+        self._placement = Placement(  # the evaluator's own, written by commits
             np.ascontiguousarray(p.x, dtype=np.float64),
             np.ascontiguousarray(p.y, dtype=np.float64),
             np.ascontiguousarray(p.orientation, dtype=np.int8),
             p.fixed,
         )
+        self._expose_placement()
         self.resync_every = resync_every
         ctx = self.ctx
         n = netlist.n_nodes
@@ -191,14 +214,52 @@ class IncrementalEvaluator:
         if movable.size == 0:
             return
         i = movable[:1]
-        p = self.placement
+        p = self._placement
         self.commit(self._price(i, p.x[i].copy(), p.y[i].copy(), p.orientation[i].copy()))
         self._commits = 0
 
     # ------------------------------------------------------------------ state
+    def _expose_placement(self) -> None:
+        """``placement``: read-only views of the evaluator's own arrays (a write there left
+        every cached array stale, the costs silently wrong; see :meth:`set_positions`)."""
+        own = self._placement
+        self.placement = Placement(*(_read_only(a) for a in (own.x, own.y, own.orientation, own.fixed)))
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickled or deep-copied: ``placement`` views this copy's arrays again."""
+        self.__dict__.update(state)
+        self._expose_placement()
+
+    def set_positions(
+        self,
+        nodes: np.ndarray | slice,
+        x: np.ndarray | float,
+        y: np.ndarray | float,
+        orientation: np.ndarray | int | None = None,
+    ) -> None:
+        """Set ``nodes``' centres (and orientations) without pricing, then recompute every
+        cached array (:meth:`resync`): for wholesale changes such as restoring a best
+        placement or a soft-macro pass; single moves go through :meth:`propose`/:meth:`commit`.
+
+        Raises:
+            ValueError: a position or orientation no cost can be computed from (the evaluator
+                is left as it was).
+        """
+        own = self._placement
+        before = own.copy()
+        own.x[nodes], own.y[nodes] = x, y
+        if orientation is not None:
+            own.orientation[nodes] = orientation
+        try:
+            check_placement(self.ctx, own)
+        except ValueError:
+            own.x[:], own.y[:], own.orientation[:] = before.x, before.y, before.orientation
+            raise
+        self.resync()
+
     def resync(self) -> None:
         """Recompute every cached array from the current placement (removes float drift)."""
-        ctx, nl, p = self.ctx, self.netlist, self.placement
+        ctx, nl, p = self.ctx, self.netlist, self._placement
         c = ctx.canvas
         self._ex, self._ey = ctx.entry_positions(p)
         self._rows, self._cols = cell_rows_cols(c, self._ex, self._ey)
@@ -300,15 +361,15 @@ class IncrementalEvaluator:
         nodes = np.array(nodes, dtype=np.int64, ndmin=1)
         x = np.array(x, dtype=np.float64, ndmin=1)
         y = np.array(y, dtype=np.float64, ndmin=1)
-        p = self.placement
+        p = self._placement
         if np.any((nodes < 0) | (nodes >= self.netlist.n_nodes)):
             raise ValueError(f"node indices are 0-{self.netlist.n_nodes - 1}, got {nodes.tolist()}")
         if orientation is None:
             orient = p.orientation[nodes]
         else:
             codes = np.array(orientation, ndmin=1)
-            if codes.shape == nodes.shape and np.any((codes < 0) | (codes > 7)):
-                raise ValueError(f"orientation codes are 0-7, got {codes.tolist()}")
+            if codes.shape == nodes.shape and np.any(invalid_orientation_codes(codes)):
+                raise ValueError(f"orientation codes are whole numbers 0-7, got {codes.tolist()}")
             orient = codes.astype(np.int8)
         shapes = {a.shape for a in (nodes, x, y, orient)}
         if len(shapes) != 1 or nodes.ndim != 1:
@@ -334,11 +395,11 @@ class IncrementalEvaluator:
         their moves from distinct movable macros as int64 / float64 / int8 arrays of one length
         (saves their cost on millions of proposals). The move keeps the arrays: leave them
         unchanged until it is committed or dropped."""
-        orient = self.placement.orientation[nodes] if orientation is None else orientation
+        orient = self._placement.orientation[nodes] if orientation is None else orientation
         return self._price(nodes, x, y, orient)
 
     def _price(self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray, orient: np.ndarray) -> Move:
-        ctx, p, c = self.ctx, self.placement, self.ctx.canvas
+        ctx, p, c = self.ctx, self._placement, self.ctx.canvas
         dwl, dens, cong, flags = price(
             nodes,
             x,
@@ -459,7 +520,7 @@ class IncrementalEvaluator:
             # checked as a new proposal (a move of another design's evaluator could name nodes
             # that are pins here, or past this design's end: out of bounds in the kernels)
             move = self.propose(move.nodes, move.x, move.y, move.orientation)
-        p = self.placement
+        p = self._placement
         d = self._deltas
         stale = 0  # candidate sets whose floor a value of this move crosses
         if self._cand_n[1] and crosses_floor(
@@ -520,12 +581,12 @@ class IncrementalEvaluator:
 
     def rotate(self, node: int, orientation: int) -> Move:
         """Price giving one macro another orientation code (see ``netlists.model.ORIENTATIONS``)."""
-        p = self.placement
+        p = self._placement
         return self.propose([node], [p.x[node]], [p.y[node]], [orientation])
 
     def swap(self, i: int, j: int) -> Move:
         """Price exchanging the centres of two nodes."""
-        p = self.placement
+        p = self._placement
         if i == j:
             return self.propose([i], [p.x[i]], [p.y[i]])
         return self.propose([i, j], [p.x[j], p.x[i]], [p.y[j], p.y[i]])

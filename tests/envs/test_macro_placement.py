@@ -534,7 +534,7 @@ def test_a_placement_of_another_design_or_a_bad_orientation_is_refused_at_constr
     for code in (-1, 8):
         turned = placement.copy()
         turned.orientation[netlist.hard_macros[0]] = code
-        with pytest.raises(ValueError, match=f"orientation code {code}; codes are 0-7"):
+        with pytest.raises(ValueError, match=f"orientation code {code}; codes are whole numbers 0-7"):
             make((netlist, turned))
 
 

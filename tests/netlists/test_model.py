@@ -29,3 +29,18 @@ def test_a_net_index_out_of_range_is_an_error_not_an_empty_net() -> None:
     for k in (-1, netlist.n_nets):
         with pytest.raises(IndexError, match="out of range"):
             netlist.net(k)
+
+
+def test_index_follows_names_replaced_on_a_copy() -> None:
+    """dataclasses.replace shares metadata, where the name lookup was cached: the copy with
+    other names answered with the old positions."""
+    import dataclasses
+
+    from netlists.designs import load_builtin
+
+    nl, _ = load_builtin("ariane133")
+    names = list(nl.names)
+    assert nl.index(names[0]) == 0
+    names[0], names[1] = names[1], names[0]
+    swapped = dataclasses.replace(nl, names=tuple(names))
+    assert swapped.index(names[0]) == 0 and nl.index(names[0]) == 1

@@ -187,3 +187,24 @@ def test_costs_under_other_names_are_refused_not_dropped(tmp_path: Path) -> None
     assert not (tmp_path / "x.plc").exists()
     header = read_plc(write_plc(tmp_path / "y.plc", nl, pl, costs=cost.plc_header()), nl)[2]
     assert header.costs["wirelength"] == pytest.approx(cost.hpwl, abs=1e-3)
+
+
+def test_write_plc_refuses_what_would_not_read_back(tmp_path) -> None:
+    """A soft macro's orientation -1 was written as FW (the names indexed from the end) and a
+    NaN position as nan, which load_design then refused."""
+    import numpy as np
+
+    from netlists.designs import load_builtin
+    from netlists.formats.plc import write_plc
+
+    nl, pl = load_builtin("ariane133")
+    soft = int(nl.soft_macros[0])
+    odd = pl.standardised()
+    odd.orientation[soft] = -1
+    with pytest.raises(ValueError, match="orientation code -1; codes are whole numbers 0-7"):
+        write_plc(tmp_path / "a.plc", nl, odd)
+    odd = pl.standardised()
+    odd.x[soft] = np.nan
+    with pytest.raises(ValueError, match="non-finite position"):
+        write_plc(tmp_path / "a.plc", nl, odd)
+    assert not (tmp_path / "a.plc").exists()

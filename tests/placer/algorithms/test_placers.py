@@ -254,7 +254,7 @@ def test_a_placement_that_does_not_fit_the_netlist_is_refused_before_the_run(met
     netlist, placement = generate(6, 10, 4, seed=6)
     turned = placement.copy()
     turned.orientation[netlist.hard_macros[0]] = 9
-    with pytest.raises(ValueError, match="orientation code 9; codes are 0-7"):
+    with pytest.raises(ValueError, match="orientation code 9; codes are whole numbers 0-7"):
         get_placer(method).place(netlist, turned, budget_s=0.3, seed=0)
     short = Placement(placement.x[:-3], placement.y[:-3], placement.orientation[:-3], placement.fixed[:-3])
     with pytest.raises(ValueError, match="a placement of another design"):

@@ -382,9 +382,9 @@ def test_malformed_proposals_are_refused_before_the_kernel_reads_them():
     nl, start = _DESIGN
     ev = IncrementalEvaluator(nl, start)
     h0, h1 = (int(i) for i in nl.hard_macros[:2])
-    with pytest.raises(ValueError, match="orientation codes are 0-7"):
+    with pytest.raises(ValueError, match="orientation codes are whole numbers 0-7"):
         ev.propose([h0], [1.0], [1.0], [9])
-    with pytest.raises(ValueError, match="orientation codes are 0-7"):
+    with pytest.raises(ValueError, match="orientation codes are whole numbers 0-7"):
         ev.propose([h0], [1.0], [1.0], [-1])
     with pytest.raises(ValueError, match="one length"):
         ev.propose([h0, h1], [1.0], [1.0])
@@ -435,3 +435,64 @@ def test_a_node_brought_back_from_far_away_leaves_the_wirelength_exact():
     ev = IncrementalEvaluator(nl, far)
     ev.commit(ev.move(port, float(start.x[port]), float(start.y[port])))
     _assert_same(ev.cost, evaluate(nl, start))
+
+
+def test_the_evaluators_placement_is_read_only_and_set_positions_keeps_it_exact() -> None:
+    """A write into ``ev.placement`` left every cached array stale: later prices and commits
+    were silently off (0.0004 on ibm01) until the next resync."""
+    import copy
+    import pickle
+
+    nl, pl = load_builtin("ariane133")
+    ev = IncrementalEvaluator(nl, pl)
+    h = int(nl.hard_macros[0])
+    with pytest.raises(ValueError, match="read-only"):
+        ev.placement.x[h] = 1.0
+    soft = nl.soft_macros
+    ev.set_positions(soft, pl.x[soft] + 1.0, pl.y[soft])
+    _assert_same(ev.cost, evaluate(nl, ev.placement))
+    before = ev.placement.copy()
+    with pytest.raises(ValueError, match="non-finite position"):
+        ev.set_positions(soft[:1], np.nan, 0.0)
+    assert np.array_equal(ev.placement.x, before.x)  # left as it was
+    for clone in (pickle.loads(pickle.dumps(ev)), copy.deepcopy(ev)):
+        clone.commit(clone.move(h, float(pl.x[h]) + 0.5, float(pl.y[h])))
+        assert clone.placement.x[h] == float(pl.x[h]) + 0.5  # the copy's placement follows it
+        _assert_same(clone.cost, evaluate(nl, clone.placement))
+    assert ev.placement.x[h] == before.x[h]
+
+
+@pytest.mark.parametrize("code", [np.nan, 2.5, "N"])
+def test_an_orientation_that_is_no_code_is_refused_everywhere(code) -> None:
+    """NaN crashed evaluate (IndexError) and became N in the incremental evaluator; 2.5 was
+    cut to 2; names were a numpy casting error."""
+    from placer.algorithms.base import get_placer
+
+    nl, pl = load_builtin("ariane133")
+    h = int(nl.hard_macros[0])
+    odd = pl.standardised()
+    odd.orientation = odd.orientation.astype(object if isinstance(code, str) else np.float64)
+    odd.orientation[h] = code
+    message = "codes are whole numbers 0-7"
+    with pytest.raises(ValueError, match=message):
+        evaluate(nl, odd)
+    with pytest.raises(ValueError, match=message):
+        IncrementalEvaluator(nl, odd)
+    with pytest.raises(ValueError, match=message):
+        IncrementalEvaluator(nl, pl).propose([h], [pl.x[h]], [pl.y[h]], [code])
+    with pytest.raises(ValueError, match=message):
+        get_placer("fd").place(nl, odd, budget_s=0.1)
+
+
+def test_placements_of_lists_are_placed_or_refused_in_one_line() -> None:
+    from netlists.model import Placement
+    from placer.algorithms.base import get_placer
+
+    nl, pl = load_builtin("ariane133")
+    listed = Placement(list(pl.x), list(pl.y), list(pl.orientation), list(pl.fixed))
+    with pytest.raises(TypeError, match="placement.x is a list: a Placement holds numpy arrays"):
+        evaluate(nl, listed)
+    placed = get_placer("fd").place(nl, listed, budget_s=0.2)  # place() converts them
+    assert np.isfinite(evaluate(nl, placed).proxy)
+    with pytest.raises(ValueError, match="budget_s must be a finite number of seconds >= 0"):
+        get_placer("fd").place(nl, pl, budget_s=-1)
