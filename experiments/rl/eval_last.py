@@ -16,7 +16,7 @@ from pathlib import Path
 
 import run_experiment  # noqa: F401 - first: it puts experiments/bench (_cli) on the path
 from _cli import make_parser, name_list, non_negative_int, positive_float, run
-from run_experiment import eval_policy, load_named
+from run_experiment import VARIANTS, eval_policy, load_named
 
 
 def main() -> None:
@@ -35,6 +35,9 @@ def main() -> None:
     args = parser.parse_args()
     if not args.out.is_dir():
         parser.error(f"--out {args.out}: no such experiment folder")
+    unknown = [v for v in args.variants if v not in VARIANTS]
+    if unknown:  # (a misspelt variant was "skipped", exit 0)
+        parser.error(f"--variants: unknown {', '.join(map(repr, unknown))}; choose from {', '.join(VARIANTS)}")
     _take_the_experiments_settings(parser, args)
     rows = []
     designs = (("target", load_named(args.design)[0]), ("unseen", load_named(args.unseen)[0]))

@@ -174,7 +174,12 @@ class RMIIndex:
     @property
     def max_error(self) -> int:
         """Largest leaf error (below or above) measured on the training points."""
-        return int(self._leaf_params[:, 2:4].max(initial=0))
+        return int(self.leaf_errors.max(initial=0))
+
+    @property
+    def leaf_errors(self) -> np.ndarray:
+        """Each leaf's largest errors below and above its predictions, ``(num_models, 2)``."""
+        return self._leaf_params[:, 2:4].astype(np.int64)
 
     @property
     def size_bytes(self) -> int:

@@ -49,6 +49,9 @@ def test_eval_last_keeps_to_the_experiments_design_budget_and_seed(tmp_path: Pat
                           capture_output=True, text=True, timeout=120, cwd=SCRIPT.parent)
     assert done.returncode == 0, done.stderr  # its own settings: no run to evaluate, nothing wrong
     assert "full: no last.zip, skipped" in done.stdout
+    done = subprocess.run([sys.executable, str(eval_last), "--out", str(out), "--variants", "full,bogus"],
+                          capture_output=True, text=True, timeout=120, cwd=SCRIPT.parent)
+    assert done.returncode == 2 and "--variants: unknown 'bogus'" in done.stderr  # (was "skipped", exit 0)
 
 
 def test_a_finished_training_with_other_settings_is_not_reused(tmp_path: Path) -> None:
