@@ -133,7 +133,11 @@ def eval_policy(
         "proxy_fd": info.get("fd_proxy", math.inf),
         "proxy": info.get("proxy", math.inf),
         "eval_s": time.perf_counter() - t0,
+        "refined": bool(info.get("refined", False)),
     }
+    if not row["refined"]:  # (its final is then its FD cost: not the table's protocol)
+        print(f"warning: {method} on {row['design']}: the episodes took the whole {budget_s:g} s, "
+              "no refine step; a larger --eval-budget-s gives it one", flush=True)
     print(row, flush=True)
     return row
 

@@ -131,5 +131,8 @@ class RLPlacer(Placer):
             progress(Progress.noting("every episode of the policy was infeasible (a macro found no legal "
                                      "cell); kept the given placement"))
             return placement
+        if self.soft_refine and not info.get("refined") and netlist.soft_macros.size:
+            progress(Progress.noting(f"the episodes took the whole {budget_s:.3g} s budget: the soft "
+                                     "macros were not refined (a larger budget refines them)"))  # fmt: skip
         return best
 

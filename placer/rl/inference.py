@@ -192,8 +192,9 @@ def place_and_refine(
     of :func:`~placer.algorithms.refine.refine_soft_macros`).
 
     Returns the placement (None when every episode was infeasible) and the best episode's info
-    with ``fd_proxy`` (its proxy with force-directed soft macros), ``proxy`` (the final one)
-    and ``episodes_s``.
+    with ``fd_proxy`` (its proxy with force-directed soft macros), ``proxy`` (the final one),
+    ``episodes_s`` and ``refined`` (whether the refine step ran: the episodes can take the
+    whole budget, in a fresh process's first episode for one).
     """
     from placer.algorithms.base import Deadline, Progress
     from placer.algorithms.refine import refine_soft_macros
@@ -206,6 +207,7 @@ def place_and_refine(
     info["episodes_s"] = deadline.elapsed()
     fd_proxy = info.get("cost", {}).get("proxy", math.inf)
     info["fd_proxy"] = info["proxy"] = fd_proxy
+    info["refined"] = False
     report(Progress(deadline.fraction(), fd_proxy if best is not None else None, "rl episode(s) done"))
     if best is None or not soft_refine or deadline.expired():
         return best, info
@@ -214,5 +216,6 @@ def place_and_refine(
     best = refine_soft_macros(netlist, best, deadline.remaining(), seed, options=refine_options)
     info["proxy"] = evaluate(netlist, best).proxy
     info["placement"] = best
+    info["refined"] = True
     report(Progress(1.0, info["proxy"], "soft macros refined"))
     return best, info

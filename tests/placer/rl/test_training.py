@@ -978,3 +978,22 @@ def test_a_ctrl_c_during_a_checkpoint_waits_for_the_checkpoint(tmp_path, monkeyp
     with pytest.raises(KeyboardInterrupt):
         train_module.save_checkpoint(object(), tmp_path, 7)
     assert written == ["step_7.zip", "last.zip"]  # both written, then the interrupt
+
+
+def test_rl_says_when_the_episodes_left_no_time_to_refine(trained_run, tiny_design):
+    """The episodes can take the whole budget (a fresh process's first one): the soft macros
+    then went unrefined, silently, and experiment rows reported the FD cost as final."""
+    from placer.algorithms.base import Deadline, get_placer
+    from placer.rl.inference import env_for_model, load_model, place_and_refine
+
+    _, out = trained_run
+    notes: list[str] = []
+    get_placer("rl", model=str(out), soft_refine=True).place(
+        *tiny_design, 1e-4, seed=0, progress=lambda p: notes.append(p.message))
+    assert any("the soft macros were not refined" in n for n in notes), notes
+    model = load_model(out)
+    env = env_for_model(model, *tiny_design, model_path=out)
+    _, info = place_and_refine(model, env, Deadline(1e-4), soft_refine=True)
+    assert info["refined"] is False and info["proxy"] == info["fd_proxy"]
+    _, info = place_and_refine(model, env, Deadline(30), soft_refine=True, refine_options={"max_steps": 50})
+    assert info["refined"] is True
