@@ -320,36 +320,57 @@ def test_a_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path, monkeypatch
     assert json.loads((tmp_path / "unbroken" / "best.json").read_text())["steps"] > 0  # not vacuous
 
 
-def test_a_kill_between_the_state_and_last_zip_still_resumes_exactly(tmp_path, monkeypatch):
-    """The state of step 120 is on disk, last.zip still at 60: the resume goes on from
-    checkpoints/step_120.zip with that state (it used to fall back to fresh episode seeds)."""
+def _assert_same_run(unbroken, broken) -> None:
+    """The two runs' final policies and learning curves are identical."""
+    from sb3_contrib import MaskablePPO
+
+    a = MaskablePPO.load(unbroken / "last.zip", device="cpu").policy.state_dict()
+    b = MaskablePPO.load(broken / "last.zip", device="cpu").policy.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert _curve_without_wall_time(unbroken) == _curve_without_wall_time(broken)
+
+
+@pytest.mark.parametrize("kill", ["between the state and last.zip", "before the first periodic checkpoint"])
+def test_a_killed_run_resumes_exactly(tmp_path, monkeypatch, kill):
+    """A kill -9 (a SystemExit here: nothing is saved on the way out) between writing the state
+    of step 120 and last.zip of step 120 leaves last.zip at 60: the resume goes on from
+    checkpoints/step_120.zip with that state (it fell back to fresh episode seeds). One before
+    the first periodic checkpoint (10,000 steps by default, minutes) left a folder that could
+    be neither resumed nor started again: a checkpoint is taken at step 0."""
     from sb3_contrib import MaskablePPO
 
     design = generate(7, 12, 8, seed=17)
+    between = kill == "between the state and last.zip"
+    steps, every, resumed_from = (240, 60, 60) if between else (120, 1000, 0)
 
     def run(out, resume=False):
-        cfg = TrainConfig(out=str(out), timesteps=240, checkpoint_every=60, eval_every=50, **EXACT)
+        cfg = TrainConfig(out=str(out), timesteps=steps, checkpoint_every=every, eval_every=50, **EXACT)
         train(cfg, progress_bar=False, designs=[design], resume=resume)
 
     run(tmp_path / "unbroken")
     broken = tmp_path / "broken"
-    original_save = train_module._save_model
+    original_save, original_step = train_module._save_model, train_module.TrainingMonitor._on_step
 
     def killed_before_last_zip(model, path):
         if path.name == "last.zip" and model.num_timesteps == 120:
             raise SystemExit("killed")
         original_save(model, path)
 
+    def killed_at_step_40(self):
+        if self.num_timesteps >= 40:
+            raise SystemExit("killed")
+        return original_step(self)
+
     with monkeypatch.context() as patch:
-        patch.setattr(train_module, "_save_model", killed_before_last_zip)
+        if between:
+            patch.setattr(train_module, "_save_model", killed_before_last_zip)
+        else:
+            patch.setattr(train_module.TrainingMonitor, "_on_step", killed_at_step_40)
         with pytest.raises(SystemExit):
             run(broken)
-    assert MaskablePPO.load(broken / "last.zip", device="cpu").num_timesteps == 60
+    assert MaskablePPO.load(broken / "last.zip", device="cpu").num_timesteps == resumed_from
     run(broken, resume=True)
-    a = MaskablePPO.load(tmp_path / "unbroken" / "last.zip", device="cpu").policy.state_dict()
-    b = MaskablePPO.load(broken / "last.zip", device="cpu").policy.state_dict()
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    assert _curve_without_wall_time(tmp_path / "unbroken") == _curve_without_wall_time(broken)
+    _assert_same_run(tmp_path / "unbroken", broken)
 
 
 def test_a_checkpoint_without_its_state_resumes_with_fresh_seeds(tiny_design, tmp_path, capsys):
@@ -841,38 +862,6 @@ def test_a_run_ended_by_its_time_limit_says_so(tiny_design, tmp_path, capsys):
     cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=10**6, time_limit_s=0.5, **TINY)
     train(cfg, progress_bar=False, designs=[tiny_design])
     assert "stopped by time_limit_s (0.5 s) at step" in capsys.readouterr().out
-
-
-def test_a_run_killed_before_its_first_periodic_checkpoint_resumes_exactly(tmp_path, monkeypatch):
-    """A checkpoint is taken at step 0: a kill -9 before the first periodic one (10,000 steps by
-    default, minutes) left a folder that could be neither resumed nor started again."""
-    from sb3_contrib import MaskablePPO
-
-    design = generate(7, 12, 8, seed=17)
-
-    def run(out, resume=False):
-        cfg = TrainConfig(out=str(out), timesteps=120, checkpoint_every=1000, eval_every=50, **EXACT)
-        train(cfg, progress_bar=False, designs=[design], resume=resume)
-
-    run(tmp_path / "unbroken")
-    broken = tmp_path / "broken"
-    original_step = train_module.TrainingMonitor._on_step
-
-    def killed(self):  # a SystemExit: nothing is saved on the way out, as under kill -9
-        if self.num_timesteps >= 40:
-            raise SystemExit("killed")
-        return original_step(self)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(train_module.TrainingMonitor, "_on_step", killed)
-        with pytest.raises(SystemExit):
-            run(broken)
-    assert MaskablePPO.load(broken / "last.zip", device="cpu").num_timesteps == 0
-    run(broken, resume=True)
-    a = MaskablePPO.load(tmp_path / "unbroken" / "last.zip", device="cpu").policy.state_dict()
-    b = MaskablePPO.load(broken / "last.zip", device="cpu").policy.state_dict()
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    assert _curve_without_wall_time(tmp_path / "unbroken") == _curve_without_wall_time(broken)
 
 
 def test_a_diverged_policy_stops_the_run_in_one_line_and_is_not_saved(tiny_design, tmp_path, monkeypatch):
