@@ -276,7 +276,9 @@ class Analytical(Placer):
             with ``hpwl_rise`` the relative HPWL change of the iteration (0: off; on the
             designs tried, the plain growth spread better within short budgets).
         max_step_bins: largest move per Nesterov step, in bins (4.0; caps the Lipschitz step).
-        gamma_factor: wirelength smoothing in bins at overflow 0.1 x 10 (4.0, DREAMPlace).
+        gamma_factor: wirelength smoothing in bins at overflow 0.1 x 10 (4.0, DREAMPlace; at
+            most 1e4: far past the canvas (at most 2048 bins a side) the smoothing flattens
+            every net, and 1e300 made it infinite, silently).
         learning_rate: Adam step in bins (0.5).
     """
 
@@ -312,7 +314,7 @@ class Analytical(Placer):
         "density_growth": opt.number(1.0),
         "hpwl_ref": opt.number(0.0),
         "max_step_bins": opt.number(0.0, low_open=True),
-        "gamma_factor": opt.number(0.0, low_open=True),
+        "gamma_factor": opt.number(0.0, 1e4, low_open=True),
         "learning_rate": opt.number(0.0, low_open=True),
     }
     #: Global placement leaves many hard-macro overlaps; the legaliser then needs seconds

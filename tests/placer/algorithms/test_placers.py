@@ -323,3 +323,10 @@ def test_a_method_name_that_would_break_runs_folders_or_the_leaderboard_is_refus
     Named.name = name
     with pytest.raises(ValueError, match=f"method name {name!r} cannot be used"):
         register_placer(Named)
+
+
+def test_analytical_refuses_a_smoothing_that_flattens_every_net() -> None:
+    """gamma_factor=1e300 made the smoothing infinite: the wirelength pulled nothing, silently."""
+    with pytest.raises(ValueError, match=r"'gamma_factor' takes a finite number in \(0, 10000\]"):
+        get_placer("analytical", gamma_factor=1e300)
+    get_placer("analytical", gamma_factor=1e4)
