@@ -233,7 +233,8 @@ class MacroPlacementEnv(gym.Env):
         netlist, designs, generator: the design source (at most one; default design otherwise).
         max_grid: side G of the padded action grid (default 64).
         max_nodes: padded number of hard macros in the graph observation (default 256: ibm01
-            has 246); a design with more hard macros is refused.
+            has 246, and of the ICCAD04 suite only ibm01, ibm06 and ibm09 fit; ibm15 needs 393,
+            1024 holds every shared design); a design with more hard macros is refused.
         max_edges: padded number of directed graph edges (default 4096; heaviest kept).
         grid: placing grid ``(cols, rows)``, or "auto" (:func:`auto_grid`) or "canvas".
         order: hard-macro order, "area" | "degree" | "file".
@@ -371,7 +372,8 @@ class MacroPlacementEnv(gym.Env):
         if hard.size == 0:
             raise NothingToPlace(f"{netlist.name}: no hard macros to place")
         if hard.size > self.max_nodes:
-            raise ValueError(f"{netlist.name}: {hard.size} hard macros exceed max_nodes={self.max_nodes}")
+            raise ValueError(f"{netlist.name}: {hard.size} hard macros exceed max_nodes={self.max_nodes} "
+                             f"(pass max_nodes={hard.size} or more)")  # fmt: skip
         order = placement_order(netlist, self.order_option)
         order = order[~placement.fixed[order]]  # fixed hard macros stay: obstacles from the start
         if order.size == 0:
@@ -567,14 +569,18 @@ class MacroPlacementEnv(gym.Env):
         info["cost"] = {**terms, "timing": terms["timing"] if self.weights["timing"] != 0.0 else None,
                         "proxy": cost.proxy, "hpwl": cost.hpwl, "objective": objective}
         info["placement"] = placement
-        self._last_result = (static.netlist, placement)
+        # a copy: a caller changing info["placement"] in place (legalising it) must not change
+        # what write_plc writes as the episode's result
+        self._last_result = (static.netlist, placement.copy())
         return -objective
 
     def action_masks(self) -> np.ndarray:
         """Flat bool mask over the ``G * G`` actions (never all False while an episode runs)."""
+        if self._state is None:  # (action 0 read as legal, and step(0) then refused)
+            raise RuntimeError("call reset() before action_masks()")
         G = self.max_grid
         out = np.zeros((G, G), dtype=bool)
-        if self._mask is not None and self._state is not None:
+        if self._mask is not None:
             out[: self._state.rows, : self._state.cols] = self._mask
         flat = out.ravel()
         if not flat.any():  # terminal observation of an infeasible episode: keep the dist valid

@@ -606,3 +606,26 @@ def test_the_final_info_names_the_objective_the_reward_is_minus_of():
     assert cost["objective"] == -reward
     expected = cost["wirelength"] + 0.5 * cost["density"] + 0.25 * cost["congestion"] + cost["timing"]
     assert cost["objective"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_episodes_result_is_kept_apart_from_its_info_and_masks_need_a_reset(design, tmp_path):
+    """A caller legalising info["placement"] in place changed what write_plc wrote as the
+    episode's result; action_masks() before reset marked action 0 legal, which step refused."""
+    from netlists.formats.plc import read_plc
+
+    env = make(design)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.action_masks()
+    _, _, info = random_episode(env, seed=0)
+    result = info["placement"].copy()
+    info["placement"].x[:] = 0.0  # the caller's own use of it
+    env.write_plc(tmp_path / "r.plc")
+    netlist = design[0]
+    _, written, _ = read_plc(tmp_path / "r.plc", netlist)
+    assert np.allclose(written.x[netlist.hard_macros], result.x[netlist.hard_macros])
+
+
+def test_a_design_with_more_hard_macros_than_max_nodes_says_what_to_pass(design):
+    netlist = design[0]
+    with pytest.raises(ValueError, match=f"pass max_nodes={netlist.hard_macros.size} or more"):
+        make(design, max_nodes=netlist.hard_macros.size - 1).reset(seed=0)
