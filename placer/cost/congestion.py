@@ -208,16 +208,19 @@ def macro_blockage(
     hm = (dye * ha).T @ posx.astype(np.float64)
 
     m = np.arange(x.size)
-    any_x_bad = np.any(in_c & ~posx, axis=1)  # a block column whose cells get nothing
-    any_y_bad = np.any(in_r & ~posy, axis=1)
+    # A cell that gets nothing counts as dx = dy = 0, which the tests below find partial only
+    # where a cell is wider (taller) than their 1e-5 tolerance: never on cells of 1e-5 or less.
+    nothing_bad_v, nothing_bad_h = abs(0.0 - ch) > 1e-5, abs(0.0 - cw) > 1e-5
+    any_x_bad = np.any(in_c & ~posx, axis=1) & nothing_bad_v  # a block column getting nothing
+    any_y_bad = np.any(in_r & ~posy, axis=1) & nothing_bad_h
 
     def row_bad(r: np.ndarray) -> np.ndarray:
         d = dy[m, r]
-        return (d <= 0) | (np.abs(d - ch) > 1e-5)
+        return np.where(d > 0, np.abs(d - ch) > 1e-5, nothing_bad_v)
 
     def col_bad(c: np.ndarray) -> np.ndarray:
         d = dx[m, c]
-        return (d <= 0) | (np.abs(d - cw) > 1e-5)
+        return np.where(d > 0, np.abs(d - cw) > 1e-5, nothing_bad_h)
 
     flag_v = (r1 != r0) & (any_x_bad | row_bad(r0) | row_bad(r1))
     flag_v &= dy[m, r1] > 0

@@ -344,14 +344,18 @@ def _add_blockage(
     r0, c0 = _cell(yl, ch, R), _cell(xl, cw, C)
     r1, c1 = _cell(yh, ch, R), _cell(xh, cw, C)
     _grow(box, min(r0, r1), max(r0, r1), min(c0, c1), max(c0, c1))
+    # a cell that gets nothing counts as dx = dy = 0: partial only where the cell is wider
+    # (taller) than the 1e-5 tolerance (congestion.macro_blockage says the same)
+    nothing_bad_v = abs(0.0 - ch) > 1e-5
+    nothing_bad_h = abs(0.0 - cw) > 1e-5
     any_x_bad = False
     for c in range(c0, c1 + 1):
         if not (_overlap(xl, xh, c, cw) > 0.0):
-            any_x_bad = True
+            any_x_bad = nothing_bad_v
     any_y_bad = False
     for r in range(r0, r1 + 1):
         if not (_overlap(yl, yh, r, ch) > 0.0):
-            any_y_bad = True
+            any_y_bad = nothing_bad_h
     for r in range(r0, r1 + 1):
         dy = _overlap(yl, yh, r, ch)
         if dy <= 0.0:
@@ -365,10 +369,10 @@ def _add_blockage(
     dy1 = _overlap(yl, yh, r1, ch)
     dx0 = _overlap(xl, xh, c0, cw)
     dx1 = _overlap(xl, xh, c1, cw)
-    row_bad0 = dy0 <= 0.0 or abs(dy0 - ch) > 1e-5
-    row_bad1 = dy1 <= 0.0 or abs(dy1 - ch) > 1e-5
-    col_bad0 = dx0 <= 0.0 or abs(dx0 - cw) > 1e-5
-    col_bad1 = dx1 <= 0.0 or abs(dx1 - cw) > 1e-5
+    row_bad0 = abs(dy0 - ch) > 1e-5 if dy0 > 0.0 else nothing_bad_v
+    row_bad1 = abs(dy1 - ch) > 1e-5 if dy1 > 0.0 else nothing_bad_v
+    col_bad0 = abs(dx0 - cw) > 1e-5 if dx0 > 0.0 else nothing_bad_h
+    col_bad1 = abs(dx1 - cw) > 1e-5 if dx1 > 0.0 else nothing_bad_h
     if r1 != r0 and (any_x_bad or row_bad0 or row_bad1) and dy1 > 0.0:
         for c in range(c0, c1 + 1):
             dx = _overlap(xl, xh, c, cw)

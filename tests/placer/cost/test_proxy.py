@@ -309,3 +309,30 @@ def test_a_canvas_no_cost_can_be_computed_on_is_refused(tiny_builder) -> None:  
         broken = nl.with_canvas(dataclasses.replace(nl.require_canvas(), **change))
         with pytest.raises(ValueError, match=match):
             evaluate(broken, p)
+
+
+def test_a_cell_that_gets_no_blockage_is_partial_only_above_the_tolerance() -> None:
+    """PROXY_COST.md: a visited cell that gets nothing counts as dx = dy = 0, and a correction
+    fires only on |dy - ch| > 1e-5 (|dx - cw|): on cells of 1e-5 or less it never fires. Such
+    a cell was always taken as partial, and the top row's blockage subtracted (congestion 0.225
+    instead of 0.3). Here the macro's right edge lies on a grid line: column 2 is visited but
+    gets nothing."""
+    from netlists.builder import NetlistBuilder
+    from netlists.model import Canvas, NodeType
+    from placer.cost.incremental import IncrementalEvaluator
+
+    u = 2.0**-18  # a cell's side, exact in binary
+    canvas = Canvas(width=8 * u, height=8 * u, cols=8, rows=8, hroutes_per_micron=1e6,
+                    vroutes_per_micron=1e6, hrouting_alloc=3e5, vrouting_alloc=5e5, smooth_range=0)
+    builder = NetlistBuilder("tiny")
+    builder.add_node("m", NodeType.HARD_MACRO, width=1.5 * u, height=1.0 * u, x=1.25 * u, y=1.0 * u)
+    netlist = builder.build(canvas)
+    placement = netlist.initial_placement()
+    cost = evaluate(netlist, placement, with_maps=True)
+    assert np.allclose(cost.maps.vertical[:2, :2], [[0.25, 0.5], [0.25, 0.5]])  # row 1 kept
+    assert cost.congestion == pytest.approx(0.3, rel=1e-12)
+    moved = placement.copy()
+    moved.x[0], moved.y[0] = 4.25 * u, 4.0 * u
+    ev = IncrementalEvaluator(netlist, moved)  # the kernel's form, moved back onto the case
+    ev.commit(ev.move(0, 1.25 * u, 1.0 * u))
+    assert ev.cost.congestion == pytest.approx(0.3, rel=1e-12)
