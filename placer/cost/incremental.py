@@ -108,6 +108,13 @@ class IncrementalEvaluator:
     proportional to the pins and cells a move touches. Committing the latest priced move is
     immediate; committing an older one prices it again first.
 
+    Precision: the routing and density maps are running sums, exact to rounding (about 1e-15
+    of the cost) while the net weights stay within a few orders of magnitude of one another.
+    Weights spanning many more (1e9 beside 1.1, which the readers take) lose the light nets'
+    low bits in the sums: 1e-8 of the congestion at 1e9, 1e-5 at 1e12, until :meth:`resync`
+    (every ``resync_every`` commits). A term that should be exactly 0 may read as about
+    1e-16, either sign.
+
     Args:
         netlist: netlist with its canvas set.
         placement: starting placement (copied; read the current one from ``.placement``).
