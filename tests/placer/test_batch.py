@@ -350,7 +350,8 @@ def test_ray_runs_the_same_tasks(suite: Path, plugin: str, tmp_path: Path) -> No
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'placer-gym[ray]')")
     runs = tmp_path / "runs"
     tasks = make_tasks(find_designs(suite), [METHOD], [0], runs, 1.0, plugins=[plugin])
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    # a new local instance: "auto" (the default) would join a cluster the machine already runs
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
         summary = run_batch(tasks, runs, ray_address="local", show_progress=False)
     finally:
