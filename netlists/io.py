@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 from netlists.errors import NetlistError
 from netlists.model import Netlist, Placement
+
+
+def files_under(root: str | Path, matches: Callable[[str], bool]) -> list[Path]:
+    """Files under ``root`` whose name ``matches``, sorted, through linked folders too (a suite
+    made of links to designs elsewhere read as empty: Path.rglob does not follow them), each
+    real folder once (a link back up would loop)."""
+    found, seen = [], set()
+    for folder, subfolders, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            subfolders[:] = []
+            continue
+        seen.add(real)
+        found.extend(Path(folder) / name for name in files if matches(name))
+    return sorted(found)
 
 
 def read_any_netlist(path: str | Path) -> tuple[Netlist, Placement | None]:

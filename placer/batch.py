@@ -35,6 +35,8 @@ import importlib.util
 import json
 import multiprocessing
 import os
+import re
+import signal
 import subprocess
 import sys
 import threading
@@ -48,6 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from netlists.io import files_under
 from placer.folder_lock import exclusive_folder
 from placer.interrupts import caused_by_interrupt, interrupts_deferred, sigterm_as_interrupt
 from placer.results import (
@@ -90,7 +93,7 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
     if not suite.is_dir():
         raise FileNotFoundError(2, "no such folder", str(suite_dir))
     found: dict[str, DesignFiles] = {}
-    for plc in sorted(suite.rglob(INITIAL_PLC)):
+    for plc in files_under(suite, lambda name: name == INITIAL_PLC):  # (linked folders too)
         folder = plc.parent
         netlist = next((folder / n for n in NETLIST_NAMES if (folder / n).is_file()), None)
         if netlist is None:
@@ -272,7 +275,8 @@ def run_task(task: PlacementTask) -> RunRecord:
             comments.insert(1, f"Method code: {task.method_source}")
         write_plc(staged_path(out), netlist, placement, costs=header_costs, comments=comments, file_name=out.name)
         record.plc_path = task.plc_relpath.as_posix()
-    except Exception as exc:  # noqa: BLE001 - a failed design is recorded, the batch goes on
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - a failed design is recorded, the
+        # batch goes on (a method calling sys.exit() ended the whole batch, rows lost)
         if caused_by_interrupt(exc):  # a Ctrl-C inside a numba kernel surfaces as SystemError
             raise KeyboardInterrupt from exc
         record.status = STATUS_FAILED
@@ -334,11 +338,16 @@ def recover_staged(runs_dir: Path, store: ResultStore) -> None:
         partial.unlink(missing_ok=True)
 
 
+#: Terminal colour codes (Ray colours the task names in its errors).
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def _error_text(exc: BaseException) -> str:
-    """One line naming the error, then the innermost frames for debugging."""
+    """One line naming the error, then the innermost frames for debugging (without terminal
+    colour codes, which Ray's errors carry into the summary and results.sqlite)."""
     head = f"{type(exc).__name__}: {exc}"
     tail = "".join(traceback.format_exception(exc)[-3:]).strip()
-    return f"{head}\n{tail}" if tail and tail != head else head
+    return _ANSI.sub("", f"{head}\n{tail}" if tail and tail != head else head)
 
 
 def failed_record(task: PlacementTask, error: str) -> RunRecord:
@@ -758,16 +767,33 @@ def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
     """
     import socket
 
-    endpoint = ray_endpoint(address)
+    named = address
+    if address == "auto" and os.environ.get("RAY_ADDRESS"):  # what ray.init then connects to
+        named = os.environ["RAY_ADDRESS"]
+    endpoint = ray_endpoint(named)
     if endpoint is None:
         return
     try:
         socket.create_connection(endpoint, timeout=timeout_s).close()
     except OSError as exc:
+        where = address if named == address else f"{address} (RAY_ADDRESS={named})"
         raise RuntimeError(
-            f"--ray {address}: nothing answers there ({exc.strerror or exc}); start a cluster with "
+            f"--ray {where}: nothing answers there ({exc.strerror or exc}); start a cluster with "
             "`ray start --head`, pass its address, or use --ray local"
         ) from None
+
+
+def _signal_handlers() -> dict[int, object]:
+    """SIGINT's and SIGTERM's handlers now (main thread: elsewhere none can be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore_signal_handlers(handlers: dict[int, object]) -> None:
+    for signum, handler in handlers.items():
+        if handler is not None:
+            signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
 def _run_on_ray(tasks: Sequence[PlacementTask], address: str, record_done: OnRecord) -> None:
@@ -786,13 +812,19 @@ def _run_on_ray(tasks: Sequence[PlacementTask], address: str, record_done: OnRec
     started_here = not ray.is_initialized()
     if started_here:
         _check_reachable(address)
+        handlers = _signal_handlers()
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
         except ConnectionError as exc:  # Ray's own text names flags of its CLI, not ours
+            first = (str(exc).strip().splitlines() or [""])[0].rstrip(".")  # (addresses have dots)
             raise RuntimeError(
-                f"--ray {address}: no Ray cluster found there ({str(exc).split('.')[0]}); start one "
-                "with `ray start --head`, pass its address, or use --ray local"
+                f"--ray {address}: could not connect ({first}); start a cluster with "
+                "`ray start --head`, pass its address, or use --ray local"
             ) from None
+        finally:
+            # ray.init makes SIGTERM a sys.exit: a kill ended the batch with exit 1 and no
+            # summary instead of stopping it as Ctrl-C does (130, rerun with --resume)
+            _restore_signal_handlers(handlers)
     remote_run = ray.remote(num_cpus=1, max_retries=0)(run_task)
     pending = {remote_run.remote(task): task for task in tasks}
     try:

@@ -49,6 +49,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from envs.macro_placement import MAX_WEIGHT, MacroPlacementEnv
 from netlists.digest import design_digest
+from netlists.io import files_under
 from netlists.model import Netlist, Placement
 from placer.device import resolve_device
 from placer.rl.inference import load_model
@@ -225,7 +226,7 @@ def find_suite(folder: str | Path) -> list[Path]:
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no such folder", str(root))
-    found = sorted({p.parent for p in root.rglob("netlist.pb.txt*")})
+    found = sorted({p.parent for p in files_under(root, lambda name: name.startswith("netlist.pb.txt"))})
     if not found:
         raise FileNotFoundError(errno.ENOENT, "no netlist.pb.txt under this folder", str(root))
     return [p / "netlist.pb.txt" if (p / "netlist.pb.txt").exists() else p / "netlist.pb.txt.gz" for p in found]

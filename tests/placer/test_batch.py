@@ -42,6 +42,8 @@ class JitterForBatchTests(Placer):
         if self.options.get("die_on") == [netlist.name, seed]:  # a crash / an OOM kill
             import os, signal
             os.kill(os.getpid(), signal.SIGKILL)
+        if self.options.get("exit_on") == [netlist.name, seed]:  # a method ending its process
+            raise SystemExit(3)
         time.sleep(float(self.options.get("sleep_s", 0.0)))
         rng = np.random.default_rng(seed)
         m = netlist.macros
@@ -605,3 +607,60 @@ def test_an_install_inside_another_projects_repository_records_no_commit(tmp_pat
     fake_module = other / "venv" / "site" / "placer" / "batch.py"
     monkeypatch.setattr(batch_module, "__file__", str(fake_module))
     assert batch_module.git_commit() is None
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_method_calling_sys_exit_fails_its_run_only(suite: Path, plugin: str, tmp_path: Path, jobs: int) -> None:
+    """SystemExit passed the worker's error handling: the batch ended at once with exit 3,
+    the other runs never made and (with --jobs 2) no row recorded."""
+    runs = tmp_path / "runs"
+    options = {METHOD: {"exit_on": ["tiny_a", 1]}}
+    tasks = make_tasks(find_designs(suite), [METHOD], [0, 1, 2], runs, 1.0, options, [plugin])
+    summary = run_batch(tasks, runs, jobs=jobs, show_progress=False)
+    assert (summary.ok, summary.failed) == (5, 1)
+    (failed,) = [r for r in rows(runs).values() if r.status != "ok"]
+    assert (failed.design, failed.seed) == ("tiny_a", 1) and failed.error.startswith("SystemExit: 3")
+
+
+def test_a_suite_of_linked_design_folders_is_found(suite: Path, tmp_path: Path) -> None:
+    """Path.rglob does not follow links: a suite made of links to designs was "no design"
+    (placer place --suite and placer train --suite alike)."""
+    from placer.rl.train import find_suite
+
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "a").symlink_to(suite / "gen" / "tiny_a")
+    (linked / "b").symlink_to(suite / "gen")  # a folder of designs
+    (linked / "gen_again").symlink_to(linked)  # a loop back up is walked once
+    names = sorted(d.netlist.parent.name for d in find_designs(linked))
+    assert names == ["tiny_a", "tiny_b"]
+    assert sorted(p.parent.name for p in find_suite(linked)) == ["tiny_a", "tiny_b"]  # each once
+
+
+def test_ray_errors_lose_colour_codes_and_auto_checks_the_address_ray_reads(monkeypatch) -> None:
+    from placer.batch import _check_reachable, _error_text
+
+    assert "\x1b" not in _error_text(RuntimeError("\x1b[36mray::run_task()\x1b[39m failed"))
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")  # nothing there: ray.init hung for minutes
+    with pytest.raises(RuntimeError, match=r"--ray auto \(RAY_ADDRESS=127.0.0.1:1\): nothing answers there"):
+        _check_reachable("auto", timeout_s=2.0)
+
+
+def test_a_kill_under_ray_stops_the_batch_like_ctrl_c(suite: Path, plugin: str, tmp_path: Path) -> None:
+    """ray.init made SIGTERM a sys.exit: a kill ended the batch with exit 1 and no summary."""
+    import signal
+
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'placer-gym[ray]')")
+    from placer.interrupts import sigterm_as_interrupt
+
+    runs = tmp_path / "runs"
+    tasks = make_tasks(find_designs(suite), [METHOD], [0], runs, 1.0, plugins=[plugin])
+    seen = []
+    try:
+        with sigterm_as_interrupt():
+            run_batch(tasks, runs, ray_address="local", show_progress=False,
+                      on_record=lambda record: seen.append(signal.getsignal(signal.SIGTERM)))
+    finally:
+        ray.shutdown()
+    ours = sigterm_as_interrupt.__name__ + ".<locals>.interrupt"  # (run_batch sets its own)
+    assert seen and all(getattr(handler, "__qualname__", "") == ours for handler in seen), seen
