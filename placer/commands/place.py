@@ -177,7 +177,7 @@ def place_command(
     ] = None,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", min=1, help="parallel worker processes (suite; default: CPU count)"),
+        typer.Option("--jobs", min=1, help="parallel worker processes (suite; default: CPU count; with --ray the cluster's CPUs decide)"),
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="skip runs that already have an ok row (suite)")
