@@ -252,6 +252,8 @@ class IncrementalEvaluator:
             ValueError: a position or orientation no cost can be computed from (the evaluator
                 is left as it was).
         """
+        if orientation is not None and np.any(invalid_orientation_codes(orientation)):
+            raise ValueError(f"orientation codes are whole numbers 0-7, got {orientation!r}")
         own = self._placement
         before = own.copy()
         own.x[nodes], own.y[nodes] = x, y

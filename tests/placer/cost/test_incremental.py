@@ -455,6 +455,8 @@ def test_the_evaluators_placement_is_read_only_and_set_positions_keeps_it_exact(
     with pytest.raises(ValueError, match="non-finite position"):
         ev.set_positions(soft[:1], np.nan, 0.0)
     assert np.array_equal(ev.placement.x, before.x)  # left as it was
+    with pytest.raises(ValueError, match="whole numbers 0-7"):
+        ev.set_positions(h, pl.x[h], pl.y[h], np.nan)  # (cast to int8, NaN became some code)
     for clone in (pickle.loads(pickle.dumps(ev)), copy.deepcopy(ev)):
         clone.commit(clone.move(h, float(pl.x[h]) + 0.5, float(pl.y[h])))
         assert clone.placement.x[h] == float(pl.x[h]) + 0.5  # the copy's placement follows it
