@@ -769,6 +769,7 @@ def train(
                 # maybe keep as best) an evaluation an unbroken run never makes
                 if monitor.last_eval_step != model.num_timesteps and not monitor.in_rollout:
                     monitor.evaluate()
+                check_sound(model, out)  # (the final update may be the one that diverged)
                 monitor.save_last_boundary(completed=True)  # not after a crash: no broken last.zip
                 if model.num_timesteps < config.timesteps:  # the time limit ended it early
                     limit = config.time_limit_s
