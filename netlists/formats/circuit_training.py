@@ -124,7 +124,10 @@ def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
             return None
         pos = m.end()
         attrs: dict[str, object] = {}
-        for key, ph, num in _ATTR_RE.findall(m.group(3)):
+        found = _ATTR_RE.findall(m.group(3))
+        if len({key for key, _, _ in found}) != len(found):
+            return None  # an attribute given twice: the strict parser refuses it with its line
+        for key, ph, num in found:
             if num:
                 try:
                     attrs[key] = plain_number(num)
@@ -294,11 +297,16 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
                 while (item := next_in_block(node_start)) is not None:
                     tok, line = item
                     if tok == "key:":
+                        if key is not None:  # (protobuf refuses a second value of a singular
+                            # field; the last one silently won)
+                            raise NetlistError(f"attr {key!r} has a second 'key:'", path, line)
                         key = take_string("key:")
                     elif tok in ("value", "value:"):
                         open_block("value")
                         while (item := next_in_block(node_start)) is not None:
                             tok, line = item
+                            if value is not None and tok in ("placeholder:", "f:", "i:"):
+                                raise NetlistError(f"attribute {key!r} has a second value", path, line)
                             if tok == "placeholder:":
                                 value, value_line = take_string("placeholder:"), line
                             elif tok in ("f:", "i:"):
@@ -318,6 +326,11 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
                         raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", path, line)
                 if key is None:
                     raise NetlistError("attr block without a 'key'", path, attr_start)
+                if key in attrs:  # (the last one silently won: a second width, type, x ...)
+                    raise NetlistError(
+                        f"node {node_name!r} gives the attribute {key!r} twice (first at line "
+                        f"{attr_lines[key]})", path, attr_start,
+                    )  # fmt: skip
                 if value is not None:
                     attrs[key] = value
                     attr_lines[key] = value_line
@@ -343,6 +356,13 @@ def _add_node(
     if node_name is None:
         raise NetlistError("node has no 'name'", path, node_start)
     if node_name == METADATA_NODE:
+        # the file's settings, not a node: one with a type or inputs (a node renamed) vanished
+        # with its net and shifted every later index; a second one replaced the first
+        if "type" in attrs or inputs:
+            raise NetlistError(f"the {METADATA_NODE} node holds the file's settings: it takes no "
+                               "type and no inputs (a node of that name?)", path, node_start)  # fmt: skip
+        if "ct_metadata" in builder.metadata:
+            raise NetlistError(f"a second {METADATA_NODE} node", path, node_start)
         builder.metadata["ct_metadata"] = dict(attrs)
         return
     type_text = attrs.get("type")
@@ -433,6 +453,9 @@ def _check_writable(netlist: Netlist) -> None:
     two nets with one driver would merge, a net of one pin would vanish (and ``net_cnt`` with
     it), and a net weighs its driver's weight (a port's: 1)."""
     names = netlist.names
+    if METADATA_NODE in names:  # read back as the file's settings: the node would vanish
+        raise ValueError(f"{netlist.name}: a node is called {METADATA_NODE!r}, the name the format "
+                         "keeps for the file's settings; rename it")  # fmt: skip
     drivers = netlist.net_driver
     sizes = np.diff(netlist.net_ptr)
     order = np.argsort(drivers, kind="stable")

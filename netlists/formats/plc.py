@@ -167,7 +167,9 @@ def read_plc(path: str | Path, netlist: Netlist) -> tuple[Canvas, Placement, Plc
             ``netlist`` or is listed twice, a bad orientation.
     """
     path = Path(path)
-    lines = read_text(path).split("\n")
+    # a byte-order mark inside the file (files pasted together) is no text; str.strip keeps
+    # it, and a header line starting with one was read as a body line
+    lines = read_text(path).replace("\ufeff", "").split("\n")
     canvas, header = parse_header(lines, str(path))
     counted = _check_header_counts(lines, netlist, str(path))
     placement = netlist.initial_placement()

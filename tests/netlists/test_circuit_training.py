@@ -517,3 +517,32 @@ def test_a_port_side_that_is_no_side_is_kept_with_one_warning() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         parse_netlist(GOOD, "t")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('      f: 5.0\n', '      f: 5.0\n    }\n  }\n  attr {\n    key: "y"\n    value {\n      f: 9.0\n',
+         r"node 'p0' gives the attribute 'y' twice \(first at line 36\)"),
+        ('      f: 5.0\n', '      f: 5.0\n      f: 9.0\n', "attribute 'y' has a second value"),
+        ('    key: "y"\n', '    key: "y"\n    key: "x"\n', "attr 'y' has a second 'key:'"),
+        ('  name: "p0"\n', '  name: "__metadata__"\n', "takes no type and no inputs"),
+        ('# a comment\n', '# a comment\nnode {\n  name: "__metadata__"\n}\n', "a second __metadata__ node"),
+    ],
+)
+def test_a_value_given_twice_or_a_node_named_like_the_metadata_is_refused(old, new, message) -> None:
+    """Protobuf refuses a second value of a singular field; the reader took the last one (a
+    second width changed the macro, silently), and a node renamed __metadata__ vanished with
+    its net, shifting every later index."""
+    assert old in GOOD
+    with pytest.raises(NetlistError, match=message):
+        parse_netlist(GOOD.replace(old, new, 1), "t")
+
+
+def test_the_writer_refuses_a_node_named_like_the_metadata(tmp_path: Path) -> None:
+    import dataclasses
+
+    netlist = parse_netlist(GOOD, "t")
+    renamed = dataclasses.replace(netlist, names=("__metadata__", *netlist.names[1:]))
+    with pytest.raises(ValueError, match="the name the format keeps for the file's settings"):
+        write_netlist(renamed, tmp_path / "n.pb.txt")

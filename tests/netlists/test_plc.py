@@ -208,3 +208,21 @@ def test_write_plc_refuses_what_would_not_read_back(tmp_path) -> None:
     with pytest.raises(ValueError, match="non-finite position"):
         write_plc(tmp_path / "a.plc", nl, odd)
     assert not (tmp_path / "a.plc").exists()
+
+
+def test_a_byte_order_mark_inside_a_plc_is_no_text(tmp_path) -> None:
+    """A header line starting with U+FEFF (files pasted together) was read as a body line and
+    the header said to lack a field that was there."""
+    import numpy as np
+
+    from netlists.designs import load_builtin
+
+    netlist, _ = load_builtin("ariane133")
+    original = builtin_path("ariane133") / "initial.plc"
+    lines = original.read_text().split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("# Routes used by macros"))
+    lines[at] = "\ufeff" + lines[at]
+    (tmp_path / "bom.plc").write_text("\n".join(lines))
+    canvas, placement, _ = read_plc(tmp_path / "bom.plc", netlist)
+    expected_canvas, expected, _ = read_plc(original, netlist)
+    assert canvas == expected_canvas and np.array_equal(placement.x, expected.x)
