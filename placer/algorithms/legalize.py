@@ -10,8 +10,17 @@ candidate positions that abut an already placed macro or the canvas edge (the ne
 position of a rectangle among axis-aligned obstacles lies on such a coordinate grid).
 When that order leaves a macro no room (the placed ones can fragment the free space), the
 same greedy runs again with the macros swept in x, then in y, then packed from the lower-left
-corner; only when all of these fail is it an error.
+corner, and all of these once more with macros abutting exactly (the small safety gap left
+between abutting macros adds up past the canvas where macros fill it in one direction); only
+when all of these fail is it an error.
 Soft macros are only clamped into the canvas (they may overlap: they are clusters of cells).
+
+A macro's footprint is its ``width x height`` as the netlist gives them, whatever its
+orientation: PROXY_COST.md uses them so ("Macro width/height are used as given, whatever the
+orientation"), and so do the cost, the methods and this check. Orientations E, FE, W and FW
+turn the pin offsets only; a netlist whose macros are turned gives their turned sizes (the
+Bookshelf reader does: a turned macro's size is its footprint). The methods never turn a
+macro by 90 degrees themselves (mirroring keeps N/FN/S/FS and E/FE/W/FW apart).
 """
 
 from __future__ import annotations
@@ -196,12 +205,15 @@ def legalize(
     corner_x = np.minimum(netlist.width[movable_hard] / 2, c.width / 2)
     corner_y = np.minimum(netlist.height[movable_hard] / 2, c.height / 2)
     stuck = ""
-    for order, packed in attempts:
-        out.x[movable_hard] = corner_x if packed else wanted_x
-        out.y[movable_hard] = corner_y if packed else wanted_y
-        stuck = _place_in_order(netlist, out, np.concatenate([pinned, movable_hard[order]]), fixed)
-        if not stuck:
-            return out
+    # the strategies again with macros abutting exactly: the safety gaps add up past the canvas
+    # where macros fill it in one direction (four rows of a quarter of its height each)
+    for gap in (GAP, 0.0):
+        for order, packed in attempts:
+            out.x[movable_hard] = corner_x if packed else wanted_x
+            out.y[movable_hard] = corner_y if packed else wanted_y
+            stuck = _place_in_order(netlist, out, np.concatenate([pinned, movable_hard[order]]), fixed, gap)
+            if not stuck:
+                return out
     tried = "largest first, swept in x, swept in y" + (", packed from the corner" if last_resort else "")
     raise ValueError(
         f"no legal position left for hard macro {stuck!r} with any strategy ({tried}): the hard "
@@ -216,13 +228,16 @@ def _hard_area_share(netlist: Netlist) -> float:
     return float((netlist.width[h] * netlist.height[h]).sum() / (c.width * c.height))
 
 
-def _place_in_order(netlist: Netlist, out: Placement, order: np.ndarray, fixed: np.ndarray) -> str:
+def _place_in_order(
+    netlist: Netlist, out: Placement, order: np.ndarray, fixed: np.ndarray, gap_share: float = GAP
+) -> str:
     """Place the hard macros of ``order`` one by one in ``out``: each stays if legal among the
-    ones before it, else moves to the nearest legal position. Returns "" when all found one,
-    else the name of the first that found none (ValueError when two fixed macros overlap)."""
+    ones before it, else moves to the nearest legal position, ``gap_share`` of the canvas size
+    away from the macros it abuts. Returns "" when all found one, else the name of the first
+    that found none (ValueError when two fixed macros overlap)."""
     c = netlist.require_canvas()
     box = np.empty((4, order.size))  # xl, xh, yl, yh of the macros placed so far
-    gap = GAP * max(c.width, c.height)
+    gap = gap_share * max(c.width, c.height)
     tol = OVERLAP_TOL * max(c.width, c.height)
     for k, i in enumerate(order.tolist()):
         wi, hi = float(netlist.width[i]), float(netlist.height[i])

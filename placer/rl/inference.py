@@ -6,6 +6,7 @@ import errno
 import inspect
 import json
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,11 @@ def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path
         raise
     except ValueError as error:  # the model's settings do not fit this design
         origin = f"its sizes and {saved}" if saved is not None else "its sizes"
-        raise ValueError(f"the model's environment ({origin}): {error}") from None
+        # (the env's own advice, another max_nodes, cannot be taken: the network's inputs
+        # have the model's sizes)
+        text = re.sub(r" \(pass max_nodes=\d+ or more\)", " (this model takes at most "
+                      f"{sizes['max_nodes']}: a model trained with a larger --max-nodes places it)", str(error))  # fmt: skip
+        raise ValueError(f"the model's environment ({origin}): {text}") from None
 
 
 def _read_env_kwargs(path: Path) -> dict[str, Any]:
@@ -165,7 +170,6 @@ def place_with_policy(
     for k in range(samples + 1):
         if k and deadline is not None and deadline.expired():
             break
-        torch.manual_seed(seed + k)
         # a sampled episode stops with the deadline (the deterministic one always completes)
         stop = deadline.expired if k and deadline is not None else None
         result = run_episode(model, env, deterministic=(k == 0), seed=seed + k, stop=stop)

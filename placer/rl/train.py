@@ -284,7 +284,21 @@ def run_episode(
     model: Any, env: MacroPlacementEnv, deterministic: bool, seed: int, stop: Callable[[], bool] | None = None
 ) -> dict[str, Any]:
     """One episode of ``model`` on ``env``; returns the final info (with ``cost``) and reward.
-    With ``stop`` (e.g. a deadline's ``expired``), an episode it interrupts returns ``{}``."""
+    With ``stop`` (e.g. a deadline's ``expired``), an episode it interrupts returns ``{}``.
+    A sampled episode draws its actions from torch's generator seeded with ``seed`` (the same
+    seed, the same episode), and leaves the caller's torch random state as it was."""
+    if deterministic:
+        return _episode(model, env, True, seed, stop)
+    device = getattr(model, "device", torch.device("cpu"))
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(seed)
+        return _episode(model, env, False, seed, stop)
+
+
+def _episode(
+    model: Any, env: MacroPlacementEnv, deterministic: bool, seed: int, stop: Callable[[], bool] | None
+) -> dict[str, Any]:
     obs, _ = env.reset(seed=seed)
     total, done, info = 0.0, False, {}
     while not done:

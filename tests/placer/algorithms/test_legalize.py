@@ -213,3 +213,21 @@ def test_a_fixed_macro_outside_the_canvas_or_a_soft_macro_wider_than_it_is_an_er
     wide = builder.build(Canvas(width=40.0, height=40.0, cols=4, rows=4))
     with pytest.raises(ValueError, match="soft macro s .* is larger than the canvas"):
         legalize(wide, wide.initial_placement())
+
+
+def test_macros_that_fill_the_canvas_in_one_direction_are_legalised() -> None:
+    """Four rows of a quarter of the canvas height: the 1e-8 safety gaps between abutting
+    macros added up past the canvas and every strategy failed with "no legal position left",
+    though an exact tiling is legal."""
+    import dataclasses
+
+    netlist, placement = generate(16, 0, 4, seed=0, utilisation=0.3)
+    c, hard = netlist.require_canvas(), netlist.hard_macros
+    width, height = netlist.width.copy(), netlist.height.copy()
+    width[hard], height[hard] = 0.95 * c.width / 4, c.height / 4
+    netlist = dataclasses.replace(netlist, width=width, height=height)
+    piled = placement.copy()
+    piled.x[hard], piled.y[hard] = c.width / 2, c.height / 2
+    legal = legalize(netlist, piled)
+    report = check_legality(netlist, legal)
+    assert report.overlapping_pairs == 0 and report.outside_macros == 0

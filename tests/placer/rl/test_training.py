@@ -986,3 +986,32 @@ def test_rl_says_when_the_episodes_left_no_time_to_refine(trained_run, tiny_desi
     assert info["refined"] is False and info["proxy"] == info["fd_proxy"]
     _, info = place_and_refine(model, env, Deadline(30), soft_refine=True, refine_options={"max_steps": 50})
     assert info["refined"] is True
+
+
+def test_a_sampled_episode_repeats_for_its_seed_and_keeps_the_callers_random_state(trained_run, tiny_design):
+    """The seed only seeded env.reset: sampled actions came from torch's global generator (two
+    calls differed), and place_with_policy reseeded that generator for its caller."""
+    from placer.rl.inference import env_for_model, load_model
+
+    _, out = trained_run
+    model = load_model(out)
+    env = env_for_model(model, *tiny_design, model_path=out)
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    first = train_module.run_episode(model, env, False, 3)["placement"]
+    assert torch.equal(torch.get_rng_state(), state)  # the caller's random state is its own
+    torch.manual_seed(999)
+    again = train_module.run_episode(model, env, False, 3)["placement"]
+    assert np.array_equal(first.x, again.x) and np.array_equal(first.y, again.y)
+
+
+def test_a_design_too_large_for_the_model_says_what_would_place_it(trained_run, tiny_design):
+    """The refusal advised passing a larger max_nodes, which a model of fixed input sizes refuses."""
+    from placer.rl.inference import env_for_model, load_model
+
+    _, out = trained_run
+    model = load_model(out)
+    big = generate(TINY["max_nodes"] + 1, 6, 4, seed=5)
+    with pytest.raises(ValueError, match="this model takes at most 8: a model trained with a larger --max-nodes") as caught:
+        env_for_model(model, *big, model_path=out)
+    assert "pass max_nodes" not in str(caught.value)
