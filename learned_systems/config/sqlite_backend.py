@@ -69,6 +69,8 @@ SQLITE_KNOBS = (
         "wal_autocheckpoint", 1000, low=100, high=100_000, log=True,
         help="WAL pages per checkpoint (only in WAL mode)", applies_when=("journal_mode", "WAL"),
     ),
+    # (no query of the built-in workloads uses one: a dimension without effect on them, kept
+    # for workloads of one's own)
     Knob("automatic_index", True, choices=(True, False), help="build transient indexes for joins"),
 )
 

@@ -224,7 +224,8 @@ class OrderEntry(Workload):
 
 @dataclass
 class Analytical(Workload):
-    """Read-only analytical mix over the order tables: range scans, aggregates, a join."""
+    """Read-only analytical mix over the order tables: a date-range filter (a full scan:
+    ``created`` has no index), aggregates, a join."""
 
     read_only: bool = True
 

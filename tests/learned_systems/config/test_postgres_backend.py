@@ -93,13 +93,30 @@ def test_trial_measures_and_cleans_up(backend):
 
 
 @needs_postgres
-def test_analytical_workload_runs_its_query_mix():
-    analytical = PostgresBackend("analytical", scale=1, duration_s=1, repeats=1, clients=2)
+def test_analytical_workload_runs_its_query_mix(monkeypatch):
+    """Each window draws its own pgbench seed (the same one replayed the warm-up's accounts in
+    every window) and the sort reads the table's last rows at any scale (its OFFSET fitted
+    scale 10 only: past the end at scale 1)."""
+    from learned_systems.config.postgres_backend import PostgresServer
+
+    seeds = []
+    real_pgbench = PostgresServer.pgbench
+
+    def recording(server, args, timeout=600):
+        if "--random-seed" in args:  # (not pgbench -i, loading the template)
+            seeds.append(args[args.index("--random-seed") + 1])
+        return real_pgbench(server, args, timeout)
+
+    monkeypatch.setattr(PostgresServer, "pgbench", recording)
+    analytical = PostgresBackend("analytical", scale=1, duration_s=1, repeats=2, clients=2)
     result = analytical.run_trial({"work_mem": 64, "jit": "off"})
     assert result.ok, result.error
     assert result.workload == "analytical" and result.throughput_mean > 0
     scripts = sorted(p.name for p in postgres_backend.Path(analytical._root.name).glob("*.sql"))
     assert scripts == sorted(f"analytical-{name}.sql" for name in ANALYTICAL_QUERIES)
+    assert len(seeds) == 3 and len(set(seeds)) == 3  # warm-up and two windows
+    sort = (postgres_backend.Path(analytical._root.name) / "analytical-sort.sql").read_text()
+    assert "OFFSET 99990 LIMIT 10" in sort  # pgbench: 100,000 accounts per unit of scale
 
 
 def test_query_knobs_default_to_postgres_defaults():
