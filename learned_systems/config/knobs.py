@@ -96,7 +96,7 @@ class Knob:
                 shown = value.upper() if isinstance(value, str) else value
                 hint = (
                     " (unsafe for durability: pass allow_unsafe=True to open it)"
-                    if shown in unsafe
+                    if any(shown == u for u in unsafe)  # (a list or dict value is unhashable)
                     else ""
                 )
                 raise KnobError(

@@ -3,12 +3,12 @@
 SB3 drives its own loop (``learn`` calls ``env.step``), while tuners are driven by ask/tell. The
 agent therefore runs in a background thread on a small proposal environment whose ``step``
 hands the action to ``ask`` and waits for the score from ``tell``; the two threads strictly
-alternate, so a seed gives the same proposals for the same scores (measured scores differ
-from run to run, and from the second trial on the proposals with them; so do optuna's, while
-random search's never read a score). Observation: the last configuration (unit
-vector) and its score squashed into (-1, 1) (``s / (1 + |s|)``: scores of every system stay
-apart, index scores below -1 included); action: the next configuration in ``[0, 1]^knobs``;
-reward: the score.
+alternate, so a seed gives the same proposals for the same scores and torch thread count
+(measured scores differ from run to run, and from the second trial on the proposals with them;
+so do optuna's, while random search's never read a score). Observation: the last
+configuration (unit vector) and its score squashed into (-1, 1) (``s / (1 + |s|)``: scores of
+every system stay apart, index scores below -1 included); action: the next configuration in
+``[-1, 1]^knobs``, mapped onto the space's unit cube; reward: the score.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import warnings
 from typing import Any
 
 import gymnasium as gym
@@ -35,7 +36,10 @@ class _ProposalEnv(gym.Env):
         self.rewards = rewards
         self.horizon = horizon
         size = len(space.knobs)
-        self.action_space = gym.spaces.Box(0.0, 1.0, (size,), np.float32)
+        # symmetric around PPO's initial mean 0, mapped onto [0, 1]: over [0, 1] with its std
+        # of 1, half of every proposal's components were clipped to 0 (each knob's lowest
+        # value), and the agent did worse than random search
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (size,), np.float32)
         self.observation_space = gym.spaces.Box(-1.0, 1.0, (size + 1,), np.float32)
         self._steps = 0
         self._last = np.append(space.to_unit(space.defaults()), 0.5).astype(np.float32)  # (score 1)
@@ -46,7 +50,7 @@ class _ProposalEnv(gym.Env):
         return self._last.copy(), {}
 
     def step(self, action):
-        unit = np.clip(np.asarray(action, dtype=np.float64), 0.0, 1.0)
+        unit = (np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0) + 1.0) / 2.0
         self.actions.put(unit)
         reward = self.rewards.get()
         if reward is None:  # the tuner was closed
@@ -66,6 +70,7 @@ class RLAgentTuner:
 
         self.space = space
         self._lowest: float | None = None  # the lowest score seen so far (failures get less)
+        self._diverged = False  # a replayed trial was proposed differently (said once)
         self._actions: queue.Queue = queue.Queue()
         self._rewards: queue.Queue = queue.Queue()
         env = _ProposalEnv(space, self._actions, self._rewards, horizon)
@@ -140,8 +145,20 @@ class RLAgentTuner:
             self._see(score)
 
     def replay(self, config: dict[str, Any], score: float | None) -> None:
-        """Resuming: the agent is retrained on the stored trials, in order, as if proposed."""
-        self._next_action()
+        """Resuming: the agent is retrained on the stored trials, in order, as if proposed. The
+        agent proposes again what it proposed then (same seed, same scores, same torch thread
+        count); where it does not, it learns the stored score for its new proposal, and that is
+        said once (the run goes on, no longer identical to an unbroken one)."""
+        proposed = self.space.from_unit(self._next_action())
+        if not self._diverged and self.space.effective(proposed) != self.space.effective(config):
+            self._diverged = True
+            warnings.warn(
+                "the resumed RL tuner proposed a stored trial differently (another torch thread "
+                "count, or other scores?): it goes on from the stored scores, no longer the "
+                "same run as an unbroken one",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         self.tell(config, score)
 
     def close(self) -> None:

@@ -76,6 +76,20 @@ def _objective(
 DEFAULT_WORKLOADS = {"sqlite": "ycsb-a", "postgres": "tpcb", "index": "lognormal"}
 
 
+def run_settings(system: str, objective: Any, repeats: int) -> dict[str, Any]:
+    """What a run's measurements and search depend on besides the configuration (the seed is
+    kept per row): a resume under other settings is refused (ResultsStore.claim_settings)."""
+    settings: dict[str, Any] = {"rows": _effective_size(objective), "repeats": repeats}
+    if system != "index":
+        settings["duration_s"] = objective.backend.duration_s  # pgbench rounds to whole seconds
+        if hasattr(objective.backend, "warmup_s"):  # trials measured without one differ
+            settings["warmup_s"] = objective.backend.warmup_s
+    if system == "postgres":  # the space's top follows the machine's (or container's) memory:
+        # resumed elsewhere, stored trials fell outside it or the search went on in another one
+        settings["shared_buffers_max_mb"] = objective.space.knob("shared_buffers").high
+    return settings
+
+
 def _effective_size(objective: Any) -> int:
     """The size measured (index keys, SQLite rows or pgbench scale), not the ``--rows`` that
     asked for it (0 = the default): a run resumed with the default spelt out is the same run."""
@@ -251,12 +265,7 @@ def _run(
     with exclusive_folder(out):  # one writer per folder, from its templates to its report
         out.mkdir(parents=True, exist_ok=True)
         run = f"{system}-{workload}-{objective.space.name}"
-        # what the measurements depend on besides the configuration (the seed is kept per row)
-        settings: dict[str, Any] = {"rows": _effective_size(objective), "repeats": repeats}
-        if system != "index":
-            settings["duration_s"] = objective.backend.duration_s  # pgbench rounds to whole seconds
-            if hasattr(objective.backend, "warmup_s"):  # trials measured without one differ
-                settings["warmup_s"] = objective.backend.warmup_s
+        settings = run_settings(system, objective, repeats)
         console = Console(stderr=True)
         summaries = []
         with ResultsStore(out / "results.sqlite") as store:
