@@ -23,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.transforms import offset_copy
 
 from netlists.model import Netlist, Placement
 from placer.cost.proxy import ProxyCost, evaluate
@@ -63,8 +64,11 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
                    label="ports")
     _frame(ax, netlist, placement)
     if soft.size or hard.size or ports.size:  # the colours say which is which
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=3, fontsize=7,
-                  frameon=False)  # below the axes: over them it hid macros
+        # below the axes (over them it hid macros), a fixed distance under the tick labels and
+        # the axis label: 10 % of the panel's height put it over them on a flat canvas
+        below = offset_copy(ax.transAxes, fig=ax.figure, y=-30, units="points")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below, ncols=3,
+                  fontsize=7, frameon=False)
     ax.set_title(f"layout: {hard.size} hard, {soft.size} soft macros, {ports.size} ports",
                  fontsize=9)
 
@@ -90,10 +94,18 @@ def _frame(ax: Axes, netlist: Netlist, placement: Placement | None = None) -> No
 
 
 def draw_map(
-    ax: Axes, netlist: Netlist, values: np.ndarray, title: str, cmap: str, limits: tuple[float, float] | None = None
+    ax: Axes,
+    netlist: Netlist,
+    values: np.ndarray,
+    title: str,
+    cmap: str,
+    limits: tuple[float, float] | None = None,
+    placement: Placement | None = None,
 ) -> None:
     """A per-cell ``(rows, cols)`` map as a heat map over the canvas, with a colour bar
-    (``limits``: its range, shared by pictures to be compared; default the map's own)."""
+    (``limits``: its range, shared by pictures to be compared; default the map's own). With
+    ``placement``, the axes span what the layout panel of that placement spans (macros outside
+    the canvas included), so that the panels line up."""
     c = netlist.require_canvas()
     scale: dict[str, float] = {}
     if limits is not None:
@@ -104,7 +116,7 @@ def draw_map(
     image = ax.imshow(values, origin="lower", extent=(0.0, c.width, 0.0, c.height), cmap=cmap,
                       interpolation="nearest", aspect="equal", **scale)
     ax.add_patch(Rectangle((0, 0), c.width, c.height, fill=False, edgecolor="black", linewidth=1.0))
-    _frame(ax, netlist)
+    _frame(ax, netlist, placement)
     ax.set_title(title, fontsize=9)
     assert ax.figure is not None
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=7)
@@ -150,10 +162,11 @@ def plot_placement(
     FigureCanvasAgg(fig)
     ax_layout, ax_density, ax_congestion = fig.subplots(1, 3)
     draw_layout(ax_layout, netlist, placement)
-    draw_map(ax_density, netlist, cost.maps.density, "density (per cell)", "viridis", limits.get("density"))
+    draw_map(ax_density, netlist, cost.maps.density, "density (per cell)", "viridis", limits.get("density"),
+             placement)  # fmt: skip
     congestion = np.maximum(cost.maps.vertical, cost.maps.horizontal)
     draw_map(ax_congestion, netlist, congestion, "congestion (max of V and H, per cell)", "magma",
-             limits.get("congestion"))
+             limits.get("congestion"), placement)
     # parse_math=False: a "$" in a design or folder name is text, not TeX markup
     fig.suptitle(cost_title(title or netlist.name, cost), fontsize=10, parse_math=False)
     return fig

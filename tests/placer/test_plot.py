@@ -129,3 +129,28 @@ def test_pictures_to_compare_share_one_colour_range_per_map() -> None:
         assert (congestion.images[0].norm.vmin, congestion.images[0].norm.vmax) == limits["congestion"]
     dens = [evaluate(netlist, p, with_maps=True).maps.density.max() for p in (placement, spread)]
     assert limits["density"] == (0.0, max(dens))
+
+
+def test_the_panels_line_up_and_the_legend_clears_the_axis_text_on_a_flat_canvas() -> None:
+    """A macro off the canvas widened the layout panel only (the maps' cells no longer lined up
+    with it); on a flat canvas the legend, placed at 10 % of the panel's height below it, was
+    printed over the x-axis label and ticks."""
+    from netlists.builder import NetlistBuilder
+    from netlists.model import Canvas, NodeType
+
+    builder = NetlistBuilder("flat")  # a 300 x 90 canvas, one macro off it to the right
+    builder.add_node("a", NodeType.HARD_MACRO, width=20.0, height=20.0, x=320.0, y=45.0)
+    builder.add_node("b", NodeType.HARD_MACRO, width=30.0, height=30.0, x=15.0, y=15.0)
+    builder.add_node("p", NodeType.PORT, x=0.0, y=90.0)
+    canvas = Canvas(width=300.0, height=90.0, cols=10, rows=3, hroutes_per_micron=10.0,
+                    vroutes_per_micron=10.0, hrouting_alloc=5.0, vrouting_alloc=5.0, smooth_range=0)
+    netlist = builder.build(canvas)
+    fig = plot_placement(netlist, netlist.initial_placement())
+    layout, density, congestion = fig.axes[:3]
+    assert density.get_xlim() == layout.get_xlim() == congestion.get_xlim()
+    assert density.get_ylim() == layout.get_ylim()
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    legend = layout.get_legend().get_window_extent(renderer)
+    axis_text = layout.xaxis.get_tightbbox(renderer)
+    assert legend.y1 <= axis_text.y0 + 1e-6  # wholly below the ticks and the "x (µm)" label
