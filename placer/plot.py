@@ -22,7 +22,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import offset_copy
 
 from netlists.model import Netlist, Placement
@@ -63,12 +64,19 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
         ax.scatter(placement.x[ports], placement.y[ports], s=6, color=PORT_COLOR, zorder=3,
                    label="ports")
     _frame(ax, netlist, placement)
-    if soft.size or hard.size or ports.size:  # the colours say which is which
+    # drawn handles, not the collections': matplotlib before 3.9 cannot draw a legend entry of
+    # a PatchCollection (it warned and dropped the hard and soft macros from the legend)
+    handles = [handle for count, handle in (
+        (soft.size, Patch(facecolor=SOFT_COLOR, edgecolor=SOFT_COLOR, alpha=0.25, label="soft macros")),
+        (hard.size, Patch(facecolor=HARD_COLOR, edgecolor="black", alpha=0.85, label="hard macros")),
+        (ports.size, Line2D([], [], marker="o", markersize=3, linestyle="", color=PORT_COLOR, label="ports")),
+    ) if count]  # fmt: skip
+    if handles:  # the colours say which is which
         # below the axes (over them it hid macros), a fixed distance under the tick labels and
         # the axis label: 10 % of the panel's height put it over them on a flat canvas
         below = offset_copy(ax.transAxes, fig=ax.figure, y=-30, units="points")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below, ncols=3,
-                  fontsize=7, frameon=False)
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
+                  ncols=3, fontsize=7, frameon=False)
     ax.set_title(f"layout: {hard.size} hard, {soft.size} soft macros, {ports.size} ports",
                  fontsize=9)
 

@@ -28,6 +28,9 @@ from learned_systems.validation import whole_number
 
 ROOT_MODELS = ("linear", "cubic")
 
+#: numpy's polyfit warning of few distinct points (numpy.exceptions from 2.0, numpy before).
+_RANK_WARNING = getattr(np.exceptions, "RankWarning", None) or getattr(np, "RankWarning", Warning)
+
 #: Most leaf models (16.7M; each holds a few float64 parameters).
 MAX_MODELS = 2**24
 
@@ -37,7 +40,7 @@ def _polyfit(unit: np.ndarray, positions: np.ndarray, degree: int) -> np.ndarray
     if unit.size <= degree:
         return np.zeros(degree + 1)
     with warnings.catch_warnings():  # few distinct keys: a lower-degree fit is fine
-        warnings.simplefilter("ignore", np.exceptions.RankWarning)
+        warnings.simplefilter("ignore", _RANK_WARNING)
         return np.polyfit(unit, positions, degree)
 
 
