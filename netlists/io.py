@@ -58,17 +58,31 @@ def default_plc_for(netlist_path: str | Path) -> Path | None:
     return cand if cand.exists() else None
 
 
+def design_path(path: str | Path) -> Path:
+    """``path``, or the folder of the built-in design it names when no such file or folder
+    exists (``placer info ariane133`` from anywhere: an installed package's data folder is
+    nowhere a user would look for it)."""
+    from netlists.designs import BUILTIN, builtin_path
+
+    path = Path(path)
+    if not path.exists() and str(path) in BUILTIN:
+        return builtin_path(str(path))
+    return path
+
+
 def load_design(
     netlist_path: str | Path, plc_path: str | Path | None = None
 ) -> tuple[Netlist, Placement]:
     """Netlist with its canvas set, and the placement to evaluate.
 
+    ``netlist_path`` may also name a built-in design (``ariane133``) where no such file exists.
     For a Circuit Training netlist the canvas comes from ``plc_path`` (default: the
     ``initial.plc`` beside the netlist); for Bookshelf from its ``.scl``, with positions from
     ``.pl`` unless a ``.plc`` is given.
     """
     from netlists.formats.plc import read_plc
 
+    netlist_path = design_path(netlist_path)
     netlist, placement = read_any_netlist(netlist_path)
     if plc_path is None and placement is None:
         plc_path = default_plc_for(netlist_path)

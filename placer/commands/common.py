@@ -124,8 +124,9 @@ def check_output_folder(path: Path, option: str = "--out") -> None:
 
 def load(netlist: Path, plc: Path | None):  # type: ignore[no-untyped-def]
     """Load a design for a command (see ``netlists.io.load_design``)."""
-    from netlists.io import load_design
+    from netlists.io import design_path, load_design
 
+    netlist = design_path(netlist)  # (a built-in design's name reads that design)
     if not netlist.exists():
         raise NetlistError("no such file", netlist)
     return load_design(netlist, plc)

@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 
 @clean_errors
 def eval_command(
-    netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz], a Bookshelf .aux or a design's folder")],
+    netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz], a Bookshelf .aux, a design's folder or a built-in design's name (ariane133)")],
     plc: Annotated[
         Path | None,
         typer.Argument(help=".plc placement (default: initial.plc beside a netlist.pb.txt; a Bookshelf design's own .pl)"),
@@ -88,7 +88,7 @@ def _finite_or_null(value: object) -> object:
 
 @clean_errors
 def info_command(
-    netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz], a Bookshelf .aux or a design's folder")],
+    netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz], a Bookshelf .aux, a design's folder or a built-in design's name (ariane133)")],
     plc: Annotated[
         Path | None,
         typer.Argument(help=".plc for canvas and grid (default: initial.plc beside a netlist.pb.txt; a Bookshelf design's own .pl)"),
@@ -96,8 +96,9 @@ def info_command(
 ) -> None:
     """Print node and net counts, canvas and grid of a netlist."""
     from netlists.errors import NetlistError
-    from netlists.io import default_plc_for, read_any_netlist
+    from netlists.io import default_plc_for, design_path, read_any_netlist
 
+    netlist = design_path(netlist)
     if plc is None and default_plc_for(netlist) is None:
         if not netlist.exists():
             raise NetlistError("no such file", netlist)

@@ -79,3 +79,16 @@ def test_demo_places_the_default_design_and_saves_plc_and_picture(tmp_path: Path
     assert re.search(r"\(\d+\.\d% (lower|higher)\)", res.stdout)  # not "(+31.7% lower)"
     assert (tmp_path / "default.plc").stat().st_size > 0
     assert (tmp_path / "default.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_built_in_designs_name_reads_it_from_anywhere(tmp_path: Path, monkeypatch) -> None:
+    """An installed package keeps ariane133 in its data folder: `placer info ariane133` said
+    "no such file", and only `placer demo` could use it."""
+    monkeypatch.chdir(tmp_path)
+    by_name = runner.invoke(app, ["eval", "ariane133", "--json"])
+    by_path = runner.invoke(app, ["eval", str(ARIANE), "--json"])
+    assert by_name.exit_code == 0, by_name.output
+    assert json.loads(by_name.stdout)["proxy"] == json.loads(by_path.stdout)["proxy"]
+    assert runner.invoke(app, ["info", "ariane133"]).exit_code == 0
+    (tmp_path / "ariane133").mkdir()  # a folder of that name here is what it names
+    assert runner.invoke(app, ["info", "ariane133"]).exit_code == 2
