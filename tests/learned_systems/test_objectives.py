@@ -34,3 +34,21 @@ def test_rmi_cost_counts_the_steps_each_slice_really_searches(monkeypatch):
         searched = sum(size * (steps + 1) for size, steps in ran) / queries.size  # + final compare
         fallback = index.fallbacks * math.log2(keys.size) / queries.size
         assert counted_steps(index, queries) == searched + 1 + fallback
+
+
+def test_measured_ratios_time_searchsorted_back_to_back_with_the_index(monkeypatch):
+    """searchsorted was timed once, when the objective was made, and every ratio after divided
+    by it: a machine that slowed down (load, clock) read as slower indexes (10 % in an audit)."""
+    import time as real_time
+
+    from learned_systems import objectives
+
+    objective = objectives.IndexObjective("lognormal", keys=200_000, queries=20_000, repeats=3)
+    config = objective.space.validate({"kind": "pgm"})
+    before = objective.evaluate(config).metrics["relative_time"]
+    clock = real_time.perf_counter
+    monkeypatch.setattr(objectives.time, "perf_counter", lambda: 2.0 * clock())  # twice as slow
+    after = objective.evaluate(config)
+    assert after.metrics["relative_time"] < 1.5 * before  # (was about 2x: the old baseline)
+    ratios = [1.0 / t for t in after.throughputs]
+    assert math.isclose(after.metrics["relative_time"], float(np.median(ratios)), rel_tol=1e-12)
