@@ -255,10 +255,8 @@ def _check_header_counts(lines: list[str], netlist: Netlist, path: str) -> bool:
     stated_labels: set[str] = set()
     for lineno, raw in enumerate(lines, start=1):
         line = raw.strip()
-        if not line.startswith("#"):
-            if line:
-                break  # the header ends at the first body line
-            continue
+        if not line.startswith("#"):  # (every comment line, as parse_header reads them: a
+            continue  # count after the body was ignored while a canvas field there was read)
         match = _COUNT_PATTERN.match(line)
         if not match:
             continue

@@ -226,3 +226,15 @@ def test_a_byte_order_mark_inside_a_plc_is_no_text(tmp_path) -> None:
     canvas, placement, _ = read_plc(tmp_path / "bom.plc", netlist)
     expected_canvas, expected, _ = read_plc(original, netlist)
     assert canvas == expected_canvas and np.array_equal(placement.x, expected.x)
+
+
+def test_a_count_line_after_the_body_is_checked_like_the_other_header_lines(tmp_path) -> None:
+    """Header fields after the body were read (a canvas field there took effect) while count
+    lines there were ignored: a wrong port count slipped through."""
+    from netlists.designs import load_builtin
+
+    netlist, _ = load_builtin("ariane133")
+    text = (builtin_path("ariane133") / "initial.plc").read_text()
+    (tmp_path / "late.plc").write_text(text.rstrip("\n") + f"\n# PORTs : {netlist.ports.size + 7}\n")
+    with pytest.raises(NetlistError, match="the header counts"):
+        read_plc(tmp_path / "late.plc", netlist)
