@@ -79,6 +79,23 @@ def code_text(value: object) -> str:
     return repr(item) if isinstance(item, str) else str(item)
 
 
+def check_orientation_codes(netlist: Netlist, placement: Placement, macros: np.ndarray, suffix: str = "") -> None:
+    """Refuse a placement giving one of ``macros`` an orientation code that is no code (see
+    :func:`invalid_orientation_codes`); ``suffix`` ends the message.
+
+    Raises:
+        ValueError: naming the first such macro and its code.
+    """
+    bad = invalid_orientation_codes(np.asarray(placement.orientation)[macros])
+    if np.any(bad):
+        k = int(macros[np.argmax(bad)])
+        raise ValueError(
+            f"macro {netlist.names[k]!r} has orientation code {code_text(placement.orientation[k])}; "
+            f"codes are whole numbers 0-7 ({', '.join(ORIENTATIONS)}; netlists.model."
+            f"ORIENTATION_CODE maps the names){suffix}"
+        )
+
+
 def orient_offsets(
     dx: np.ndarray, dy: np.ndarray, orientation: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -28,8 +28,7 @@ from netlists.model import (
     NodeType,
     Placement,
     canvas_problem,
-    code_text,
-    invalid_orientation_codes,
+    check_orientation_codes,
 )
 
 _NUM = r"([-+0-9.eE]+|nan|inf)"
@@ -303,12 +302,7 @@ def _check_writable(netlist: Netlist, placement: Placement) -> None:
         k = int(nodes[np.argmax(bad)])
         raise ValueError(f"node {netlist.names[k]!r} has a non-finite position "
                          f"({placement.x[k]}, {placement.y[k]}): not written")  # fmt: skip
-    macros = nodes[netlist.node_type[nodes] != NodeType.PORT]
-    bad = invalid_orientation_codes(np.asarray(placement.orientation)[macros])
-    if np.any(bad):
-        k = int(macros[np.argmax(bad)])
-        raise ValueError(f"macro {netlist.names[k]!r} has orientation code {code_text(placement.orientation[k])}; "
-                         f"codes are whole numbers 0-7 ({', '.join(ORIENTATIONS)}): not written")  # fmt: skip
+    check_orientation_codes(netlist, placement, nodes[netlist.node_type[nodes] != NodeType.PORT], ": not written")
 
 
 def write_plc(

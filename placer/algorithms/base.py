@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from netlists.model import Netlist, Placement, code_text, invalid_orientation_codes
+from netlists.model import Netlist, Placement, check_orientation_codes
 
 #: Start of a progress message the user should read (see :class:`Progress`).
 NOTE_PREFIX = "note: "
@@ -198,12 +198,7 @@ def check_placement_fits(netlist: Netlist, placement: Placement) -> None:
     if sizes != {netlist.n_nodes}:
         raise ValueError(f"the placement has {sorted(sizes)} entries for the {netlist.n_nodes} nodes "
                          f"of {netlist.name} (a placement of another design?)")
-    macros = netlist.macros
-    bad = macros[invalid_orientation_codes(np.asarray(placement.orientation)[macros])]
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"macro {netlist.names[i]} has orientation code {code_text(placement.orientation[i])}; "
-                         "codes are whole numbers 0-7")
+    check_orientation_codes(netlist, placement, netlist.macros)
 
 
 def proxy_or_nan(netlist: Netlist, placement: Placement) -> float:

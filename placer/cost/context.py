@@ -16,14 +16,12 @@ from typing import TypeVar
 import numpy as np
 
 from netlists.model import (
-    ORIENTATIONS,
     Canvas,
     Netlist,
     NodeType,
     Placement,
     canvas_problem,
-    code_text,
-    invalid_orientation_codes,
+    check_orientation_codes,
     orient_offsets,
 )
 
@@ -153,11 +151,4 @@ def check_placement(ctx: CostContext, placement: Placement) -> None:
             f"node {nl.names[k]!r} has a non-finite position "
             f"({placement.x[k]}, {placement.y[k]}); {int(bad.sum())} such node(s) in all"
         )
-    bad = invalid_orientation_codes(placement.orientation[ctx.hard])
-    if np.any(bad):
-        k = int(ctx.hard[np.argmax(bad)])
-        raise ValueError(
-            f"macro {nl.names[k]!r} has orientation code {code_text(placement.orientation[k])}; "
-            f"codes are whole numbers 0-7 ({', '.join(ORIENTATIONS)}; netlists.model."
-            "ORIENTATION_CODE maps the names)"
-        )
+    check_orientation_codes(nl, placement, ctx.hard)

@@ -27,7 +27,7 @@ from netlists.model import (
     Netlist,
     NodeType,
     Placement,
-    code_text,
+    check_orientation_codes,
     invalid_orientation_codes,
     orient_offsets,
 )
@@ -134,12 +134,8 @@ class IncrementalEvaluator:
         self.netlist = netlist
         self.ctx = cost_context(netlist)
         check_placement(self.ctx, placement)
-        macros = netlist.macros
-        bad = invalid_orientation_codes(placement.orientation[macros])
-        if np.any(bad):  # (soft macros too: their codes are kept and written into .plc files)
-            k = int(macros[np.argmax(bad)])
-            raise ValueError(f"macro {netlist.names[k]!r} has orientation code "
-                             f"{code_text(placement.orientation[k])}; codes are whole numbers 0-7")  # fmt: skip
+        # (soft macros too: their codes are kept and written into .plc files)
+        check_orientation_codes(netlist, placement, netlist.macros)
         p = placement.copy()
         self._placement = Placement(  # the evaluator's own, written by commits
             np.ascontiguousarray(p.x, dtype=np.float64),
