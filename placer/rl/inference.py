@@ -54,9 +54,14 @@ def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | Non
             f"model {p}: not a placement policy (it observes {space}, not "
             f"{', '.join(sorted(POLICY_INPUTS))})"
         )
-    if not all(bool(torch.isfinite(w).all()) for w in model.policy.parameters()):
+    if not weights_finite(model):
         raise ValueError(f"model {p}: its weights are not all finite numbers (a diverged training run)")
     return model
+
+
+def weights_finite(model: Any) -> bool:
+    """Whether every weight of ``model``'s policy is a finite number (not after divergence)."""
+    return all(bool(torch.isfinite(w).all()) for w in model.policy.parameters())
 
 
 def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path: str | Path | None = None,

@@ -52,7 +52,7 @@ from netlists.digest import design_digest
 from netlists.io import files_under
 from netlists.model import Netlist, Placement
 from placer.device import resolve_device
-from placer.rl.inference import load_model
+from placer.rl.inference import load_model, weights_finite
 from placer.rl.resume import (
     SnapshotMonitor,
     TrainingState,
@@ -454,10 +454,6 @@ def _save_model(model: Any, path: Path) -> None:
         raise OSError(error.errno, f"cannot save the model ({error.strerror or error})", str(path)) from None
 
 
-def _weights_finite(model: Any) -> bool:
-    return all(bool(torch.isfinite(p).all()) for p in model.policy.parameters())
-
-
 def check_sound(model: Any, out: Path) -> None:
     """Refuse to go on (and to checkpoint) with a policy whose weights are no longer finite or
     whose outputs on the current observations are not numbers: training diverged.
@@ -465,7 +461,7 @@ def check_sound(model: Any, out: Path) -> None:
     Raises:
         TrainingDiverged: naming the step and what to do.
     """
-    sound = _weights_finite(model)
+    sound = weights_finite(model)
     observation = getattr(model, "_last_obs", None)
     if sound and observation is not None:
         with torch.no_grad():
@@ -791,13 +787,12 @@ def train(
                     print(f"stopped {why}at step {model.num_timesteps} of {config.timesteps}: "
                           f"saved {last}; resume to go on (placer train: --resume, with --set "
                           "time_limit_s=... for more time; train(config, resume=True) from Python)")
-        except TrainingDiverged:
-            _close_after_interrupt(vec)
-            raise
         except ValueError as error:
-            # a NaN policy output met inside SB3's rollout or an evaluation episode
             _close_after_interrupt(vec)
-            if not _weights_finite(model) or "found invalid values" in str(error):
+            if isinstance(error, TrainingDiverged):  # (said already, by check_sound)
+                raise
+            # a NaN policy output met inside SB3's rollout or an evaluation episode
+            if not weights_finite(model) or "found invalid values" in str(error):
                 raise diverged(model, out) from None
             raise
         except KeyboardInterrupt:
