@@ -36,7 +36,6 @@ import json
 import multiprocessing
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -52,7 +51,12 @@ from typing import Any
 
 from netlists.io import files_under
 from placer.folder_lock import exclusive_folder
-from placer.interrupts import caused_by_interrupt, interrupts_deferred, sigterm_as_interrupt
+from placer.interrupts import (
+    caused_by_interrupt,
+    handlers_kept,
+    interrupts_deferred,
+    sigterm_as_interrupt,
+)
 from placer.results import (
     ATTEMPT_LABEL,
     STATUS_FAILED,
@@ -783,19 +787,6 @@ def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
         ) from None
 
 
-def _signal_handlers() -> dict[int, object]:
-    """SIGINT's and SIGTERM's handlers now (main thread: elsewhere none can be set)."""
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    return {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-
-
-def _restore_signal_handlers(handlers: dict[int, object]) -> None:
-    for signum, handler in handlers.items():
-        if handler is not None:
-            signal.signal(signum, handler)  # type: ignore[arg-type]
-
-
 def _run_on_ray(tasks: Sequence[PlacementTask], address: str, record_done: OnRecord) -> None:
     """Run tasks on a Ray cluster (one CPU each), handing each record over as it comes.
 
@@ -812,19 +803,17 @@ def _run_on_ray(tasks: Sequence[PlacementTask], address: str, record_done: OnRec
     started_here = not ray.is_initialized()
     if started_here:
         _check_reachable(address)
-        handlers = _signal_handlers()
+        # ray.init makes SIGTERM a sys.exit: a kill ended the batch with exit 1 and no summary
+        # instead of stopping it as Ctrl-C does (130, rerun with --resume)
         try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            with handlers_kept():
+                ray.init(address=address, include_dashboard=False, log_to_driver=False)
         except ConnectionError as exc:  # Ray's own text names flags of its CLI, not ours
             first = (str(exc).strip().splitlines() or [""])[0].rstrip(".")  # (addresses have dots)
             raise RuntimeError(
                 f"--ray {address}: could not connect ({first}); start a cluster with "
                 "`ray start --head`, pass its address, or use --ray local"
             ) from None
-        finally:
-            # ray.init makes SIGTERM a sys.exit: a kill ended the batch with exit 1 and no
-            # summary instead of stopping it as Ctrl-C does (130, rerun with --resume)
-            _restore_signal_handlers(handlers)
     remote_run = ray.remote(num_cpus=1, max_retries=0)(run_task)
     pending = {remote_run.remote(task): task for task in tasks}
     try:

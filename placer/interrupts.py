@@ -68,6 +68,23 @@ def interrupts_deferred() -> Iterator[None]:
             signal.raise_signal(signum)
 
 
+@contextmanager
+def handlers_kept() -> Iterator[None]:
+    """Within the block, code may install its own SIGINT and SIGTERM handlers (``ray.init``
+    makes SIGTERM a ``sys.exit``); the handlers in place before are put back when it ends.
+    Main thread only; elsewhere a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            if handler is not None:  # (None: set from outside Python, cannot be restored)
+                signal.signal(signum, handler)
+
+
 def caused_by_interrupt(error: BaseException) -> bool:
     """Whether ``error`` is, or was raised because of, a ``KeyboardInterrupt``: numba kernels
     turn a Ctrl-C that lands inside them into a ``SystemError`` caused by it, which a handler

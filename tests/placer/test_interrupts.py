@@ -65,3 +65,18 @@ def test_a_closed_terminal_interrupts_like_ctrl_c_unless_hangups_are_ignored() -
         assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGHUP, before)
+
+
+def test_handlers_kept_puts_back_what_a_block_replaced() -> None:
+    """ray.init makes SIGTERM a sys.exit; the batch's own handler must come back after it."""
+    import signal
+
+    from placer.interrupts import handlers_kept, sigterm_as_interrupt
+
+    with sigterm_as_interrupt():
+        ours = signal.getsignal(signal.SIGTERM)
+        with handlers_kept():
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        assert signal.getsignal(signal.SIGTERM) is ours
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
