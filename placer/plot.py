@@ -53,16 +53,15 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
     if soft.size:
         ax.add_collection(PatchCollection(
             _rectangles(netlist, placement, soft), facecolor=SOFT_COLOR, edgecolor=SOFT_COLOR,
-            alpha=0.25, linewidths=0.3, zorder=1, label="soft macros"))
+            alpha=0.25, linewidths=0.3, zorder=1))
     hard = netlist.hard_macros
     if hard.size:
         ax.add_collection(PatchCollection(
             _rectangles(netlist, placement, hard), facecolor=HARD_COLOR, edgecolor="black",
-            alpha=0.85, linewidths=0.4, zorder=2, label="hard macros"))
+            alpha=0.85, linewidths=0.4, zorder=2))
     ports = netlist.ports
     if ports.size:
-        ax.scatter(placement.x[ports], placement.y[ports], s=6, color=PORT_COLOR, zorder=3,
-                   label="ports")
+        ax.scatter(placement.x[ports], placement.y[ports], s=6, color=PORT_COLOR, zorder=3)
     _frame(ax, netlist, placement)
     # drawn handles, not the collections': matplotlib before 3.9 cannot draw a legend entry of
     # a PatchCollection (it warned and dropped the hard and soft macros from the legend)
