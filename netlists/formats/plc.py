@@ -33,12 +33,22 @@ from netlists.model import (
 
 _NUM = r"([-+0-9.eE]+|nan|inf)"
 _HEADER_PATTERNS: dict[str, re.Pattern[str]] = {
-    "grid": re.compile(r"^#\s*Columns\s*:\s*(\S+)\s+Rows\s*:\s*(\S+)"),
-    "size": re.compile(r"^#\s*Width\s*:\s*(\S+)\s+Height\s*:\s*(\S+)"),
-    "routes": re.compile(r"^#\s*Routes per micron, hor\s*:\s*(\S+)\s+ver\s*:\s*(\S+)"),
-    "alloc": re.compile(r"^#\s*Routes used by macros, hor\s*:\s*(\S+)\s+ver\s*:\s*(\S+)"),
-    "smooth": re.compile(r"^#\s*Smoothing factor\s*:\s*(\S+)"),
-    "overlap": re.compile(r"^#\s*Overlap threshold\s*:\s*(\S+)"),
+    "grid": re.compile(r"^#\s*Columns\s*:\s*(\S+)\s+Rows\s*:\s*(\S+)\s*$"),
+    "size": re.compile(r"^#\s*Width\s*:\s*(\S+)\s+Height\s*:\s*(\S+)\s*$"),
+    "routes": re.compile(r"^#\s*Routes per micron, hor\s*:\s*(\S+)\s+ver\s*:\s*(\S+)\s*$"),
+    "alloc": re.compile(r"^#\s*Routes used by macros, hor\s*:\s*(\S+)\s+ver\s*:\s*(\S+)\s*$"),
+    "smooth": re.compile(r"^#\s*Smoothing factor\s*:\s*(\S+)\s*$"),
+    "overlap": re.compile(r"^#\s*Overlap threshold\s*:\s*(\S+)\s*$"),
+}
+#: How each field's line starts: a line that starts so but does not match its whole pattern
+#: (a value missing, a word too many) is refused rather than read in part or skipped.
+_HEADER_STARTS: dict[str, re.Pattern[str]] = {
+    "grid": re.compile(r"^#\s*Columns\s*:"),
+    "size": re.compile(r"^#\s*Width\s*:"),
+    "routes": re.compile(r"^#\s*Routes per micron\b"),
+    "alloc": re.compile(r"^#\s*Routes used by macros\b"),
+    "smooth": re.compile(r"^#\s*Smoothing factor\b"),
+    "overlap": re.compile(r"^#\s*Overlap threshold\b"),
 }
 _FIELD_LABEL = {
     "grid": "Columns / Rows",
@@ -48,13 +58,15 @@ _FIELD_LABEL = {
     "smooth": "Smoothing factor",
     "overlap": "Overlap threshold",
 }
-_REQUIRED_HEADER = {
+_HEADER_FORM = {
     "grid": "'# Columns : C  Rows : R'",
     "size": "'# Width : W  Height : H'",
     "routes": "'# Routes per micron, hor : h  ver : v'",
     "alloc": "'# Routes used by macros, hor : a  ver : b'",
     "smooth": "'# Smoothing factor : s'",
+    "overlap": "'# Overlap threshold : t'",
 }
+_REQUIRED_HEADER = ("grid", "size", "routes", "alloc", "smooth")
 _COST_PATTERNS = {
     "wirelength": re.compile(r"^#\s*Wirelength\s*:\s*(\S+)"),
     "wirelength_cost": re.compile(r"^#\s*Wirelength cost\s*:\s*(\S+)"),
@@ -118,6 +130,13 @@ def parse_header(lines: list[str], path: str) -> tuple[Canvas, PlcHeader]:
                     )
                 found[key] = (m.groups(), lineno)
                 break
+            if _HEADER_STARTS[key].match(line):
+                raise NetlistError(
+                    f"header field {_FIELD_LABEL[key]!r} must read {_HEADER_FORM[key]}, got "
+                    f"{line[:120]!r}",
+                    path,
+                    lineno,
+                )
         else:
             for key, pat in _COST_PATTERNS.items():
                 m = pat.match(line)
@@ -127,9 +146,9 @@ def parse_header(lines: list[str], path: str) -> tuple[Canvas, PlcHeader]:
                     except ValueError:
                         pass
                     break
-    for key, expectation in _REQUIRED_HEADER.items():
+    for key in _REQUIRED_HEADER:
         if key not in found:
-            raise NetlistError(f"header lacks the field {expectation}", path)
+            raise NetlistError(f"header lacks the field {_HEADER_FORM[key]}", path)
     (cols_s, rows_s), ln = found["grid"]
     cols = int(_number(cols_s, "Columns", path, ln, integer=True))
     rows = int(_number(rows_s, "Rows", path, ln, integer=True))

@@ -87,6 +87,12 @@ def _tiny_plc(tmp_path: Path, body: str, header: str = HEADER) -> Path:
         ("2_0 1 1 - 1\n", HEADER, "node index must be an integer, got '2_0'"),
         ("0 1e308 1 - 1\n", HEADER, "x must be at most 1e\\+15 in size"),
         ("", HEADER.replace("hor : 0.5  ver : 0.25", "hor : 1e308  ver : 1e308"), r"must be at most 1e\+15"),
+        # a word too many or a value missing is refused, never read in part
+        ("", HEADER.replace("Smoothing factor : 1", "Smoothing factor : 1 5"), r"must read '# Smoothing factor : s'"),
+        ("", HEADER.replace("Rows : 4", "Rows : 4 x"), r"'Columns / Rows' must read"),
+        ("", HEADER.replace("Height : 8", "Height :"), r"'Width / Height' must read"),
+        ("", HEADER.replace("Overlap threshold : 0.01", "Overlap threshold : 0.01 0.02"), r"Overlap threshold : t"),
+        ("", HEADER.replace("ver : 0.25", "ver : 0.25 0.3"), r"'Routes used by macros' must read"),
     ],
 )
 def test_bad_plc_is_a_clear_error(tmp_path: Path, body: str, header: str, expect: str) -> None:
