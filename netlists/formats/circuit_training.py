@@ -10,6 +10,7 @@ and any other layout protobuf's text format allows goes through a token-based pa
 
 from __future__ import annotations
 
+import difflib
 import re
 import warnings
 from pathlib import Path
@@ -73,7 +74,33 @@ def parse_netlist(text: str, name: str = "netlist", path: str = "<string>") -> N
     if netlist.n_nodes == 0:
         raise NetlistError("no nodes: expected 'node { name: ... }' blocks", path)
     _warn_of_odd_sides(netlist, path)
+    _warn_of_misspelt_keys(text, path)
     return netlist
+
+
+#: The attribute keys the format defines (what the readers use, and ``side``, kept as written).
+KNOWN_KEYS = (*_NUMERIC_KEYS, "type", "orientation", "macro_name", "side")
+#: An attribute key that is none of the known ones (the look-ahead keeps the scan to ~2 % of a read).
+_UNKNOWN_KEY_RE = re.compile(
+    r'key\s*:\s*"(?!(?:' + "|".join(sorted(KNOWN_KEYS, key=len, reverse=True)) + r')")([^"\n]*)"'
+)
+
+
+def _warn_of_misspelt_keys(text: str, path: str) -> None:
+    """One warning for attribute keys that look like a misspelling of a known one ('wieght'):
+    like protobuf, the format keeps any key and the reader ignores the unknown ones, so the
+    node silently got the default (weight 1, orientation N) the misspelt value meant to change.
+    Keys unlike every known one (another tool's extras) pass in silence."""
+    unknown = set(_UNKNOWN_KEY_RE.findall(text))
+    near = {key: difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.75) for key in sorted(unknown)}
+    near = {key: match[0] for key, match in near.items() if match}
+    if near:
+        guesses = ", ".join(f"{key!r} (meant {known!r}?)" for key, known in near.items())
+        warnings.warn(
+            NetlistWarning(f"{path}: attribute key(s) the format does not define: {guesses}; "
+                           "ignored, so those nodes keep the default"),
+            stacklevel=3,
+        )
 
 
 #: The sides Circuit Training gives a port.

@@ -546,3 +546,18 @@ def test_the_writer_refuses_a_node_named_like_the_metadata(tmp_path: Path) -> No
     renamed = dataclasses.replace(netlist, names=("__metadata__", *netlist.names[1:]))
     with pytest.raises(ValueError, match="the name the format keeps for the file's settings"):
         write_netlist(renamed, tmp_path / "n.pb.txt")
+
+
+def test_a_misspelt_attribute_key_is_named_in_one_warning_and_another_tools_key_passes() -> None:
+    """'orientaton' left the macro at N and 'wieght' left the net at weight 1, without a word."""
+    import warnings
+
+    from netlists.errors import NetlistWarning
+
+    odd = GOOD.replace('key: "orientation"', 'key: "orientaton"').replace('key: "weight"', 'key: "wieght"')
+    with pytest.warns(NetlistWarning, match=r"'orientaton' \(meant 'orientation'\?\), 'wieght' \(meant 'weight'\?\)") as caught:
+        parse_netlist(odd, "t")
+    assert len(caught) == 1
+    with warnings.catch_warnings():  # a key unlike every known one (and the metadata's) is kept quietly
+        warnings.simplefilter("error")
+        parse_netlist(GOOD.replace('key: "side"', 'key: "sub_type"', 1), "t")
