@@ -13,7 +13,8 @@ Output folder layout (``out``)::
     checkpoints/step_N.zip
     best.zip best.plc best.json   best deterministic evaluation so far by the trained objective
                                   (the weighted cost; its placement as .plc)
-    curve.csv             steps, mean episode proxy of recent training episodes, eval proxy
+    curve.csv             steps, mean episode proxy of recent training episodes, eval proxy,
+                          eval objective (the weighted cost best.zip is chosen by)
     tb/                   TensorBoard logs (when tensorboard is installed)
 
 Defaults are sized for a 2-core CPU: 2 environments in one process (``DummyVecEnv``), one torch
@@ -395,6 +396,7 @@ class TrainingMonitor(BaseCallback):
             if done and "cost" in info:
                 self.recent_proxy.append(info["cost"]["proxy"])
                 self.logger.record_mean("rollout/ep_proxy", info["cost"]["proxy"])
+                self.logger.record_mean("rollout/ep_objective", info["cost"]["objective"])
             elif done and "infeasible" in info:
                 self.logger.record_mean("rollout/infeasible", 1.0)
         if self.num_timesteps >= self._next_eval:
@@ -411,8 +413,11 @@ class TrainingMonitor(BaseCallback):
         proxy = result["cost"]["proxy"] if "cost" in result else math.inf
         objective = result["cost"]["objective"] if "cost" in result else math.inf
         self.logger.record("eval/proxy", proxy)
+        self.logger.record("eval/objective", objective)  # what best.zip is chosen by
+        if "cost" in result and result["cost"].get("timing") is not None:
+            self.logger.record("eval/timing", result["cost"]["timing"])
         mean = float(np.mean(self.recent_proxy)) if self.recent_proxy else math.nan
-        self._append_curve(mean, proxy)
+        self._append_curve(mean, proxy, objective)
         if objective < self.best:
             self.best = objective
             _save_model(self.model, self.out / "best.zip")
@@ -421,14 +426,20 @@ class TrainingMonitor(BaseCallback):
                                                  "cost": result["cost"], "design": result["design"]})
         return proxy
 
-    def _append_curve(self, mean_proxy: float, eval_proxy: float) -> None:
+    def _append_curve(self, mean_proxy: float, eval_proxy: float, eval_objective: float) -> None:
+        """One row of curve.csv; eval_objective is the weighted cost best.zip is chosen by (the
+        proxy under the default weights). A curve begun before that column keeps its four."""
         path = self.out / "curve.csv"
         new = not path.exists()
+        if not new:
+            with path.open(newline="") as f:
+                header = next(csv.reader(f), CURVE_COLUMNS)
         with path.open("a", newline="") as f:
             w = csv.writer(f)
             if new:
-                w.writerow(["steps", "wall_s", "train_mean_proxy", "eval_proxy"])
-            w.writerow([self.num_timesteps, round(time.perf_counter() - self._t0, 2), mean_proxy, eval_proxy])
+                w.writerow(CURVE_COLUMNS)
+            row = [self.num_timesteps, round(time.perf_counter() - self._t0, 2), mean_proxy, eval_proxy, eval_objective]
+            w.writerow(row if new or len(header) == len(CURVE_COLUMNS) else row[: len(header)])
 
 
 def env_options(config: TrainConfig) -> dict[str, Any]:
@@ -519,6 +530,9 @@ DESIGNS = "designs.json"
 #: Files a run writes into its folder; a new run refuses a folder holding any of them (also its
 #: checkpoints/ and tb/ folders: left by `rm RUN/*`, they mixed an old run's checkpoints and
 #: TensorBoard curve into the new one's).
+#: The columns of a run's curve.csv (one row per evaluation).
+CURVE_COLUMNS = ["steps", "wall_s", "train_mean_proxy", "eval_proxy", "eval_objective"]
+
 RUN_FILES = ("config.json", "last.zip", "best.json", "best.zip", "best.plc", "curve.csv", API_DESIGNS, LAST_STATE,
              DESIGNS, "env_kwargs.json", "checkpoints", "tb")
 

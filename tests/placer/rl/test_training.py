@@ -811,6 +811,29 @@ def test_the_best_checkpoint_is_kept_by_the_objective_trained_on(tiny_design, tm
     best = json.loads((tmp_path / "run" / "best.json").read_text())
     assert (best["proxy"], best["objective"]) == (0.95, 1.50)
     assert train_module.TrainingMonitor(cfg, tiny_design, [])._read_best() == 1.50
+    # the curve shows what best.zip is chosen by, beside the proxy (it showed the proxy only:
+    # the curve improved while best.zip stayed put)
+    rows = [line.split(",") for line in (tmp_path / "run" / "curve.csv").read_text().splitlines()]
+    assert rows[0] == ["steps", "wall_s", "train_mean_proxy", "eval_proxy", "eval_objective"]
+    assert [(float(r[3]), float(r[4])) for r in rows[1:]] == [(0.95, 1.50), (0.80, 1.60)]
+
+
+def test_a_curve_begun_before_the_objective_column_keeps_its_four(tiny_design, tmp_path, monkeypatch):
+    """A run resumed from an older curve.csv goes on with its columns, not a ragged fifth."""
+    monkeypatch.setattr(train_module, "run_episode", lambda *a, **k: {
+        "cost": {"proxy": 0.9, "objective": 0.9}, "placement": tiny_design[1], "design": "d"})
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, **TINY)
+    monitor = train_module.TrainingMonitor(cfg, tiny_design, [])
+    from stable_baselines3.common.logger import Logger
+
+    monitor.model = type("M", (), {"num_timesteps": 64, "logger": Logger(None, [])})()
+    monkeypatch.setattr(train_module, "_save_model", lambda model, path: path.write_text("model"))
+    monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement: path.write_text("plc"))
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "curve.csv").write_text("steps,wall_s,train_mean_proxy,eval_proxy\n0,0.1,nan,1.0\n")
+    monitor.evaluate()
+    rows = [line.split(",") for line in (tmp_path / "run" / "curve.csv").read_text().splitlines()]
+    assert [len(r) for r in rows] == [4, 4, 4] and rows[2][3] == "0.9"
 
 
 def test_loading_on_a_missing_device_or_resizing_a_models_env_is_refused(trained_run, tiny_design):
