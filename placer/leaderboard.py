@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,6 +65,11 @@ _METRIC_TITLES = {
     "timing": "Timing (worst path / (W + H))",
     "seconds": "Seconds (wall time of the placement)",
 }
+#: The number columns of a runs table.
+_NUMERIC_COLUMNS = (*METRICS, "overlap_area", "out_of_canvas", "budget_s", "initial_proxy",
+                    "initial_wirelength", "initial_density", "initial_congestion")
+#: How an illegal cell is marked in the tables (see :func:`illegal_cells`).
+ILLEGAL_MARK = "†"
 _SHARED_SUITE_NOTE = (
     "Only `ng45/ariane133` of the shared suite has its real nets; the other designs keep real "
     "geometry with synthetic nets, so their costs must never be compared with published numbers."
@@ -94,6 +100,10 @@ def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
     runs = pd.concat(frames, ignore_index=True)
     if runs.empty:
         return runs.drop(columns="_folder")
+    # numbers as floats: a metric no ok row has (NULL everywhere) came back as an object column
+    for column in _NUMERIC_COLUMNS:
+        if column in runs.columns:
+            runs[column] = pd.to_numeric(runs[column], errors="coerce").astype(float)
     # an ok row without a cost (written by hand or by another tool) counts as failed
     runs = runs.assign(_failed=(runs["status"] != STATUS_OK) | runs["proxy"].isna())
     runs.loc[runs["_failed"] & (runs["status"] == STATUS_OK), "status"] = STATUS_FAILED
@@ -110,7 +120,8 @@ def _refuse_option_clashes(ok: pd.DataFrame) -> None:
     method options, in one folder or several: one table cell would mix two settings, and name
     neither (the same seed twice, or two seeds each with its own options)."""
     cell = ["design", "method", "budget_s"]
-    options = ok.groupby(cell)["options"].nunique()
+    # as the batch compares them: {"w": 1} and {"w": 1.0} are the same options
+    options = ok.assign(options=ok["options"].map(canonical_options)).groupby(cell)["options"].nunique()
     clashes = options[options > 1]
     if clashes.empty:
         return
@@ -121,6 +132,29 @@ def _refuse_option_clashes(ok: pd.DataFrame) -> None:
         f"{method} on {design} ({budget:g} s) was run with different options ({found}); one "
         "cell would mix them: pool only runs made with the same options"
     )
+
+
+def canonical_options(text: object) -> str:
+    """A run's options JSON in one spelling per meaning (keys sorted, a whole float written as
+    the integer: the batch takes ``w=1`` and ``w=1.0`` as the same options); text that is no
+    JSON stays as it is."""
+    if not isinstance(text, str):
+        return "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+
+    def same_number(v: object) -> object:
+        if isinstance(v, dict):
+            return {k: same_number(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [same_number(x) for x in v]
+        if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+            return int(v)  # 1.0 reads as 1
+        return v
+
+    return json.dumps(same_number(value), sort_keys=True)
 
 
 def _refuse_design_clashes(runs: pd.DataFrame) -> None:
@@ -163,9 +197,10 @@ def _method_labels(runs: pd.DataFrame) -> pd.Series:
 def build(runs_dirs: RunsDirs, aggregate: str = "best") -> pd.DataFrame:
     """One row per (design, method), ``initial`` included (see module doc for ``aggregate``).
 
-    Columns: design, method, the :data:`METRICS`, seeds, failed, proxy_mean, proxy_std,
-    overlap_area, out_of_canvas, budget_s, aggregate, best (lowest proxy among the methods of
-    that design).
+    Columns: design, method, the :data:`METRICS`, seeds, failed, proxy_mean, proxy_std (blank
+    for one seed), overlap_area, out_of_canvas, budget_s, aggregate, options (the method's
+    options, :func:`canonical_options`), best (lowest proxy among the legal methods of that
+    design, see :func:`illegal_cells`).
     """
     return table_of_runs(load_runs(runs_dirs), aggregate)
 
@@ -175,7 +210,7 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     if aggregate not in AGGREGATES:
         raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
     columns = ["design", "method", *METRICS, "seeds", "failed", "proxy_mean", "proxy_std",
-               "overlap_area", "out_of_canvas", "budget_s", "aggregate", "best"]
+               "overlap_area", "out_of_canvas", "budget_s", "aggregate", "options", "best"]
     if runs.empty:
         return pd.DataFrame(columns=columns)
     runs = runs.assign(method=_method_labels(runs))
@@ -184,19 +219,21 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
 
     numeric = [*METRICS, "overlap_area", "out_of_canvas"]
     groups = ok.groupby(["design", "method"])
-    if aggregate == "best":
-        table = ok.loc[groups["proxy"].idxmin(), ["design", "method", *numeric]]
+    if aggregate == "best":  # the lowest proxy among the legal seeds (among all when none is)
+        order = ok.assign(_illegal=illegal_cells(ok)).sort_values(["_illegal", "proxy"], kind="stable")
+        table = order.drop_duplicates(["design", "method"])[["design", "method", *numeric]]
         table = table.set_index(["design", "method"])
     else:
         table = groups[numeric].mean()
     table["seeds"] = groups.size()
     table["proxy_mean"] = groups["proxy"].mean()
-    table["proxy_std"] = groups["proxy"].std(ddof=0)
+    table["proxy_std"] = groups["proxy"].std(ddof=1)  # blank for one seed (0 read as no spread)
     table = table.join(failed, how="outer")
     table["seeds"] = table["seeds"].fillna(0).astype(int)
     table["failed"] = table["failed"].fillna(0).astype(int)
     # what a kept cell (--keep) must match to share a column with these runs
     table = table.join(runs.groupby(["design", "method"])["budget_s"].first())
+    table = table.join(ok.groupby(["design", "method"])["options"].first().map(canonical_options))
     table["aggregate"] = aggregate
     table = table.reset_index()
 
@@ -210,13 +247,28 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     return _marked_and_sorted(table.reindex(columns=columns))
 
 
+def illegal_cells(table: pd.DataFrame) -> pd.Series:
+    """Rows whose placement is not legal: hard macros overlapping or outside the canvas, as the
+    batch measured them (a method that does not legalise, e.g. a plugin returning its input).
+    A row that records neither (an older leaderboard.csv) counts as legal."""
+    overlap = table["overlap_area"] if "overlap_area" in table.columns else pd.Series(0.0, table.index)
+    outside = table["out_of_canvas"] if "out_of_canvas" in table.columns else pd.Series(0.0, table.index)
+    overlap = pd.to_numeric(overlap, errors="coerce").fillna(0.0)
+    outside = pd.to_numeric(outside, errors="coerce").fillna(0.0)
+    return (overlap > 0) | (outside > 0)
+
+
 def _marked_and_sorted(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with ``best`` marking the lowest proxy among each design's methods (never
-    ``initial``), sorted by design then method (``initial`` first)."""
-    competing = table["method"] != INITIAL
+    """``table`` with ``best`` marking the lowest proxy among each design's legal methods (among
+    all of them when none is legal; never ``initial``), sorted by design then method
+    (``initial`` first)."""
+    competing = (table["method"] != INITIAL) & table["proxy"].notna()
+    illegal = illegal_cells(table)
+    any_legal = (competing & ~illegal).groupby(table["design"]).transform("any")
+    eligible = competing & (~illegal | ~any_legal)
     ranked = table["proxy"].astype(float).map(_ranking_value)
-    best_proxy = ranked[competing].groupby(table.loc[competing, "design"]).transform("min")
-    table["best"] = competing & table["proxy"].notna() & (ranked == best_proxy.reindex(table.index))
+    best_proxy = ranked[eligible].groupby(table.loc[eligible, "design"]).transform("min")
+    table["best"] = eligible & (ranked == best_proxy.reindex(table.index))
     return table.sort_values(["design", "method"], key=_initial_first).reset_index(drop=True)
 
 
@@ -229,7 +281,7 @@ def _initial_first(column: pd.Series) -> pd.Series:
 def method_order(table: pd.DataFrame) -> list[str]:
     """``initial`` first, then the methods by mean rank (best first), then by name."""
     methods = sorted(m for m in table["method"].unique() if m != INITIAL)
-    ranks = summary_rows(pivot(table, "proxy", methods)).loc["mean rank"]
+    ranks = summary_rows(pivot(table, "proxy", methods), _illegal_pivot(table, methods)).loc["mean rank"]
     methods.sort(key=lambda m: (np.nan_to_num(ranks.get(m, np.nan), nan=np.inf), m))
     return ([INITIAL] if (table["method"] == INITIAL).any() else []) + methods
 
@@ -243,18 +295,32 @@ def pivot(table: pd.DataFrame, metric: str = "proxy", methods: list[str] | None 
     return wide
 
 
-def summary_rows(wide: pd.DataFrame) -> pd.DataFrame:
+def _illegal_pivot(table: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
+    """Designs x methods: whether the cell's placement is illegal (:func:`illegal_cells`)."""
+    return pivot(table.assign(_illegal=illegal_cells(table).astype(float)), "_illegal", methods).fillna(0) > 0
+
+
+def summary_rows(wide: pd.DataFrame, illegal: pd.DataFrame | None = None) -> pd.DataFrame:
     """``mean`` and ``mean rank`` of each column over the designs where every method has a value.
 
-    Ranks are among the methods only (``initial`` gets none), 1 = lowest. ``initial`` does not
-    decide which designs count (it has no timing or seconds, and a design may lack an initial
-    cost): its mean is over the counted designs where it has a value. Neither does a method
-    with no value at all (failed on every design): it gets no mean and no rank.
+    Ranks are among the methods only (``initial`` gets none), 1 = lowest; a cell marked in
+    ``illegal`` (designs x methods, see :func:`illegal_cells`) ranks after every legal one of
+    its design. ``initial`` does not decide which designs count (it has no timing or seconds,
+    and a design may lack an initial cost): its mean is over the counted designs where it has
+    a value. Neither does a method with no value at all (failed on every design): it gets no
+    mean and no rank.
     """
     competitors = [c for c in wide.columns if c != INITIAL]
     counted = [c for c in competitors if wide[c].notna().any()]  # a method failed everywhere
     complete = wide.loc[wide[counted].dropna().index] if counted else wide.dropna()  # does not
-    ranks = complete[competitors].map(_ranking_value).rank(axis=1, method="min")
+    values = complete[competitors].map(_ranking_value)
+    if illegal is not None and not complete.empty:
+        late = illegal.reindex(index=complete.index, columns=competitors).fillna(False).astype(bool)
+        legal_ranks = values.where(~late).rank(axis=1, method="min")
+        illegal_ranks = values.where(late).rank(axis=1, method="min")
+        ranks = legal_ranks.fillna(illegal_ranks.add((~late).sum(axis=1), axis=0))
+    else:
+        ranks = values.rank(axis=1, method="min")
     rows = pd.DataFrame(
         [complete.mean(), ranks.mean().reindex(wide.columns)], index=["mean", "mean rank"]
     )
@@ -276,6 +342,7 @@ def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd
     wide = pivot(table, metric, methods)
     best = pivot(table.assign(best=table["best"].astype(float)), "best", methods).fillna(0) > 0
     failed = pivot(table, "failed", methods).fillna(0)
+    illegal = _illegal_pivot(table, methods)
     text = wide.astype(object)
     for design in wide.index:
         for method in wide.columns:
@@ -285,8 +352,10 @@ def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd
                 cell = "failed"
             elif best.at[design, method] and metric == "proxy":
                 cell = f"**{cell}**"
+            if not np.isnan(value) and illegal.at[design, method]:
+                cell += ILLEGAL_MARK
             text.at[design, method] = cell
-    summary = summary_rows(wide)
+    summary = summary_rows(wide, illegal)
     summary_text = pd.DataFrame(
         [
             ["—" if np.isnan(v) else (f"{v:.2f}" if name == "mean rank" else _cell(v, metric))
@@ -357,7 +426,7 @@ def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
         "`initial` is each design's `initial.plc` (a reference: not ranked, never marked best). "
         "Bold: lowest proxy per design. `mean` is over the designs where every method with "
         "any result has one (a method that failed everywhere gets no mean, rank or bar); "
-        "`mean rank` ranks the methods per design (1 = lowest proxy).",
+        "`mean rank` ranks the methods per design by the table's own figure (1 = lowest).",
     ]
 
 
@@ -376,6 +445,18 @@ def _unchecked_runs(runs: pd.DataFrame) -> list[str]:
     shown = ", ".join(lost[:8]) + (f" and {len(lost) - 8} more" if len(lost) > 8 else "")
     return [f"{len(lost)} run(s) no longer have their .plc (removed or replaced): {shown}; their "
             "numbers are in the tables, but no placement file backs them."]
+
+
+def _illegal_note(table: pd.DataFrame) -> list[str]:
+    """A note naming the cells whose placement is not legal (marked with :data:`ILLEGAL_MARK`)."""
+    bad = table[(table["method"] != INITIAL) & table["proxy"].notna() & illegal_cells(table)]
+    if bad.empty:
+        return []
+    cells = [f"{r.design}/{r.method}" for r in bad.itertuples()]
+    shown = ", ".join(cells[:8]) + (f" and {len(cells) - 8} more" if len(cells) > 8 else "")
+    return [f"{ILLEGAL_MARK} the placement is not legal (hard macros overlap or stick out of the "
+            f"canvas): {shown}. Such a cell is shown, never bold, and ranks after every legal "
+            "one of its design; `mean` still counts it."]
 
 
 def _uneven_seeds(table: pd.DataFrame) -> list[str]:
@@ -412,8 +493,11 @@ def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    summary = summary_rows(pivot(table, "proxy", methods))
+    wide = pivot(table, "proxy", methods)
+    illegal = _illegal_pivot(table, methods)
+    summary = summary_rows(wide, illegal)
     means = summary.loc["mean"]
+    marked = {m for m in illegal.columns if m != INITIAL and illegal[m].any()}
     fig = Figure(figsize=(max(4.0, 1.1 * len(means) + 2), 3.6), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()
@@ -422,7 +506,8 @@ def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
     # an exploded (>= 1e6) or infinite mean gets no bar, which would flatten every other one
     # to nothing, but its label says what it is
     drawable = np.isfinite(values) & (np.abs(values) < 1e6)
-    bars = ax.bar([_short(str(m)) for m in means.index], np.where(drawable, values, 0.0), color=colors)
+    names = [_short(str(m)) + (ILLEGAL_MARK if m in marked else "") for m in means.index]
+    bars = ax.bar(names, np.where(drawable, values, 0.0), color=colors)
     ax.bar_label(bars, labels=[_cell(v, "proxy") if np.isfinite(v) or np.isinf(v) else "" for v in values],
                  fontsize=8)
     if not np.isfinite(values).any():  # every method failed everywhere
@@ -454,6 +539,21 @@ def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
     missing = [c for c in ("design", "method", "proxy") if c not in table.columns]
     if missing:
         raise ValueError(f"{path}: not a leaderboard CSV (no column {', '.join(missing)})")
+    twice = table[table.duplicated(["design", "method"], keep=False)]
+    if not twice.empty:
+        row = twice.iloc[0]
+        raise ValueError(f"{path}: the cell of {row['method']!r} on {row['design']!r} is given "
+                         f"{len(twice[(twice['design'] == row['design']) & (twice['method'] == row['method'])])} "
+                         "times (line(s) " + ", ".join(str(i + 2) for i in twice.index[:4]) + ")")
+    for column in [c for c in (*_NUMERIC_COLUMNS, "proxy_mean", "proxy_std", "seeds", "failed") if c in table.columns]:
+        numbers = pd.to_numeric(table[column], errors="coerce")
+        bad = numbers.isna() & table[column].notna()
+        if bad.any():
+            line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+            raise ValueError(f"{path}: line {line}: {column} must be a number, got {table[column][bad].iloc[0]!r}")
+        table[column] = numbers.astype(float)
+    if "options" in table.columns:
+        table["options"] = table["options"].map(canonical_options)
     return table
 
 
@@ -471,8 +571,9 @@ def keep_cells(table: pd.DataFrame, kept_csv: str | Path) -> tuple[pd.DataFrame,
 
 
 def _refuse_mixed_columns(table: pd.DataFrame, kept: pd.DataFrame, path: Path) -> None:
-    """Refuse kept cells of a method these runs also have unless their budget and aggregation
-    are the runs' (one column would mix a 2 s best seed with a 1 s mean, under one header)."""
+    """Refuse kept cells of a method these runs also have unless their budget, aggregation and
+    options are the runs' (one column would mix a 2 s best seed with a 1 s mean, or two
+    settings of the method, under one header)."""
     ran = table[table["method"] != INITIAL].groupby("method")["budget_s"].first()
     shared = kept[kept["method"].isin(ran.index)]
     if shared.empty:
@@ -485,6 +586,7 @@ def _refuse_mixed_columns(table: pd.DataFrame, kept: pd.DataFrame, path: Path) -
             "column; leave those runs out or regenerate that table"
         )
     how = str(table.loc[table["method"] != INITIAL, "aggregate"].iloc[0])
+    ran_options = table[table["method"] != INITIAL].groupby("method")["options"].first()
     for row in shared.itertuples():
         budget = float(ran[row.method])
         if float(row.budget_s) != budget or str(row.aggregate) != how:
@@ -492,6 +594,19 @@ def _refuse_mixed_columns(table: pd.DataFrame, kept: pd.DataFrame, path: Path) -
                 f"{path}: its {row.method!r} cell of {row.design} is the {row.aggregate} at "
                 f"{float(row.budget_s):g} s; these runs' {row.method!r} is the {how} at {budget:g} s: "
                 "one column would mix them"
+            )
+        kept_options = getattr(row, "options", None)
+        if not isinstance(kept_options, str):
+            raise ValueError(
+                f"{path}: keeps cells of {row.method!r}, which these runs also have, but records "
+                "no options (an older table): its cells could mix two settings of the method in "
+                "one column; leave those runs out or regenerate that table"
+            )
+        if kept_options != ran_options[row.method]:
+            raise ValueError(
+                f"{path}: its {row.method!r} cell of {row.design} was run with options "
+                f"{kept_options}; these runs' {row.method!r} with {ran_options[row.method]}: one "
+                "column would mix them"
             )
 
 
@@ -513,14 +628,19 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
         table, kept_methods = keep_cells(table, keep)
         if kept_methods:
             budgets = table.loc[table["method"].isin(kept_methods), "budget_s"].dropna().unique()
-            budget = (f"budget {', '.join(f'{b:g} s' for b in sorted(budgets))}" if len(budgets)
-                      else "budget not recorded (an older leaderboard.csv)")
+            hows = table.loc[table["method"].isin(kept_methods), "aggregate"].dropna().unique()
+            if len(budgets) and len(hows):
+                budget = (f"budget {', '.join(f'{b:g} s' for b in sorted(budgets))}; each cell the "
+                          + " or ".join("best seed" if h == "best" else "mean over seeds"
+                                        for h in sorted(map(str, hows))))
+            else:
+                budget = "budget and aggregation not recorded: an older leaderboard.csv"
             notes.append(
                 f"Cells of {', '.join(f'`{m}`' for m in kept_methods)} are kept from an earlier "
                 f"table ({Path(keep).name}), not from these runs ({budget}; their commits are not "
                 "in the header above)."
             )
-    notes += _unchecked_runs(runs) + _uneven_seeds(table)
+    notes += _unchecked_runs(runs) + _uneven_seeds(table) + _illegal_note(table)
     methods = method_order(table)
     if _uses_shared_suite(runs):
         notes.insert(0, f"**Note:** {_SHARED_SUITE_NOTE}")

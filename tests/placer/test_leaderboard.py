@@ -9,6 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from placer import leaderboard
 from placer.commands.leaderboard import register
 from placer.leaderboard import build, pivot, summary_rows, write_leaderboard
 from placer.results import ResultStore, RunRecord
@@ -425,3 +426,83 @@ def test_failed_runs_in_markdown_are_text(tmp_path: Path) -> None:
     store.write(record("d1", "bb", 0, 0.7))
     text = write_leaderboard(tmp_path, tmp_path / "page")["markdown"].read_text()
     assert "&lt;b&gt;bold&lt;/b&gt; \\| piped" in text
+
+
+def test_an_illegal_placement_is_marked_never_bold_and_ranks_after_every_legal_one(tmp_path: Path) -> None:
+    """A plugin returning its input unlegalised (macros out of the canvas) won the table: bold,
+    mean rank 1, not a word on the page."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for design in ("d1", "d2"):
+        store.write(record(design, "legal", 0, 0.9))
+        cheat = record(design, "cheat", 0, 0.5)
+        cheat.out_of_canvas = 1
+        store.write(cheat)
+        both = record(design, "mixed", 0, 0.4)  # an illegal seed better than its legal one
+        both.overlap_area = 3.0
+        store.write(both)
+        store.write(record(design, "mixed", 1, 0.95))
+    table = build(tmp_path / "runs")
+    best = table[table["best"]]
+    assert set(best["method"]) == {"legal"}
+    assert cell(table, "d1", "mixed", "proxy") == pytest.approx(0.95)  # its best legal seed
+    ranks = summary_rows(pivot(table, "proxy"), leaderboard._illegal_pivot(table, ["cheat", "legal", "mixed"]))
+    assert ranks.loc["mean rank", ["legal", "mixed", "cheat"]].tolist() == [1.0, 2.0, 3.0]
+    page = write_leaderboard(tmp_path / "runs", tmp_path / "page")["markdown"].read_text()
+    assert "| 0.5000† |" in page and "**0.9000** |" in page and "**0.5000" not in page
+    assert "† the placement is not legal (hard macros overlap or stick out of the canvas): d1/cheat, d2/cheat" in page
+    # when no method of a design is legal, the lowest proxy is still the best
+    alone = ResultStore.in_runs_dir(tmp_path / "alone")
+    alone.write(cheat)
+    assert bool(cell(build(tmp_path / "alone"), "d2", "cheat", "best"))
+
+
+def test_options_spelt_1_and_1_0_pool_as_the_batch_takes_them(tmp_path: Path) -> None:
+    for seed, options in ((0, '{"w": 1}'), (1, '{"w": 1.0}')):
+        run = record("d1", "aa", seed, 0.9 - seed / 10)
+        run.options = options
+        ResultStore.in_runs_dir(tmp_path / "runs").write(run)
+    table = build(tmp_path / "runs")  # was refused: "run with different options"
+    assert cell(table, "d1", "aa", "seeds") == 2 and cell(table, "d1", "aa", "options") == '{"w": 1}'
+
+
+def test_a_metric_no_run_recorded_is_blank_not_a_traceback(tmp_path: Path) -> None:
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for method in ("aa", "bb"):
+        run = record("d1", method, 0, 0.9 if method == "aa" else 0.8)
+        run.timing = None  # a row written by another tool, or an older version
+        store.write(run)
+    for aggregate in ("best", "mean"):  # TypeError: ufunc 'isnan' not supported
+        page = write_leaderboard(tmp_path / "runs", tmp_path / aggregate, aggregate=aggregate)["markdown"].read_text()
+        assert "## Timing" in page
+
+
+def test_one_seed_has_no_spread_and_the_page_says_what_mean_rank_ranks_by(runs: Path, tmp_path: Path) -> None:
+    table = build(runs)
+    assert pd.isna(cell(table, "d1", "cc", "proxy_std"))  # 0.0 read as "no spread at all"
+    assert cell(table, "d1", "aa", "proxy_std") == pytest.approx(0.1414213562)
+    page = write_leaderboard(runs, tmp_path / "page")["markdown"].read_text()
+    assert "ranks the methods per design by the table's own figure" in page
+
+
+def test_keep_refuses_other_options_and_names_the_kept_aggregation_and_a_bad_file(runs: Path, tmp_path: Path) -> None:
+    earlier = write_leaderboard(runs, tmp_path / "earlier")["csv"]
+    other = pd.read_csv(earlier)
+    other.loc[other["method"] == "aa", "options"] = '{"iterations": 5}'
+    other.to_csv(tmp_path / "other.csv", index=False)
+    store = ResultStore.in_runs_dir(tmp_path / "new")
+    store.write(record("d1", "aa", 0, 0.9))  # d2's aa would come from the CSV, other options
+    with pytest.raises(ValueError, match=r"'aa' cell of d2 was run with options \{\"iterations\": 5\}; these runs' 'aa' with \{\}"):
+        write_leaderboard(tmp_path / "new", tmp_path / "page", keep=tmp_path / "other.csv")
+    mean = pd.read_csv(write_leaderboard(runs, tmp_path / "mean", aggregate="mean")["csv"])
+    mean[mean["method"] != "aa"].to_csv(tmp_path / "mean.csv", index=False)  # bb, cc: not in the runs
+    page = write_leaderboard(tmp_path / "new", tmp_path / "page2", keep=tmp_path / "mean.csv")
+    assert "(budget 5 s; each cell the mean over seeds; their commits" in page["markdown"].read_text()
+    twice = pd.read_csv(earlier)
+    pd.concat([twice, twice.iloc[[3]]]).to_csv(tmp_path / "twice.csv", index=False)
+    with pytest.raises(ValueError, match=r"twice.csv: the cell of .* is given 2 times"):
+        write_leaderboard(tmp_path / "new", tmp_path / "page", keep=tmp_path / "twice.csv")
+    text = pd.read_csv(earlier, dtype=str)
+    text.loc[2, "proxy"] = "abc"
+    text.to_csv(tmp_path / "text.csv", index=False)
+    with pytest.raises(ValueError, match=r"text.csv: line 4: proxy must be a number, got 'abc'"):
+        write_leaderboard(tmp_path / "new", tmp_path / "page", keep=tmp_path / "text.csv")
