@@ -2,7 +2,8 @@
 
 :func:`build` reads the ok runs and keeps one row per (design, method):
 
-* ``aggregate="best"`` (the default): the seed with the lowest proxy; its wirelength, density,
+* ``aggregate="best"`` (the default): the seed with the lowest proxy (among its legal seeds,
+  see :func:`illegal_cells`); its wirelength, density,
   congestion, timing and seconds are that run's. This is what a user of a method would keep.
 * ``aggregate="mean"``: the mean of each column over the seeds.
 
@@ -13,7 +14,8 @@ marked best (on some designs the initial placement is not even legal).
 
 :func:`write_leaderboard` writes Markdown, CSV and HTML tables (proxy, then each of its parts,
 timing and seconds; best per design in bold; a ``mean`` row over the designs where every method
-has a result and a ``mean rank`` row, rank 1 = lowest proxy among the methods) and a bar chart
+has a result and a ``mean rank`` row, rank 1 = the lowest figure of that table among the methods,
+an illegal placement after every legal one) and a bar chart
 of the mean proxy per method.
 
 When a runs folder holds several budgets, methods are labelled ``method@<budget>s``.
@@ -424,7 +426,7 @@ def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
         f"and method; each cell is {how}.",
         f"placer-gym {versions or 'unknown'}, git commit {commits}.",
         "`initial` is each design's `initial.plc` (a reference: not ranked, never marked best). "
-        "Bold: lowest proxy per design. `mean` is over the designs where every method with "
+        "Bold: lowest proxy per design among the legal placements. `mean` is over the designs where every method with "
         "any result has one (a method that failed everywhere gets no mean, rank or bar); "
         "`mean rank` ranks the methods per design by the table's own figure (1 = lowest).",
     ]
