@@ -4,6 +4,7 @@ of other tools."""
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import closing
@@ -21,6 +22,15 @@ from netlists.model import Canvas, Netlist, NodeType, Placement
 settings.register_profile("deterministic", derandomize=True)
 settings.register_profile("explore", derandomize=False, max_examples=200)
 settings.load_profile("deterministic")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as Python sets it up in a terminal: a process started with SIGINT ignored (``cmd &``
+    in a non-interactive shell, some CI runners) never gets Python's handler, and the tests of
+    the interrupt handling would test that instead."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = Path(os.environ.get("PLACER_BENCHMARKS", REPO.parent / "shared" / "benchmarks"))

@@ -228,10 +228,15 @@ def test_generator_source():
 
 
 def test_write_plc(design, tmp_path):
+    """The written .plc is the episode's placement: read back, it scores what info said."""
+    from netlists.formats.plc import read_plc
+    from placer.cost.proxy import evaluate
+
     env = make(design)
-    random_episode(env, 0)
+    _, _, info = random_episode(env, 0)
     path = env.write_plc(tmp_path / "out.plc")
-    assert path.exists() and path.stat().st_size > 0
+    _, placement, _ = read_plc(path, env.netlist)
+    assert evaluate(env.netlist, placement).proxy == info["cost"]["proxy"]
 
 
 def test_write_plc_after_the_next_reset_writes_the_finished_episode(design, tmp_path):

@@ -689,6 +689,8 @@ def test_a_damaged_row_of_another_run_does_not_stop_this_ones_summary(tmp_path):
         conn.commit()
     second = CliRunner().invoke(_app(), [*base, "--workload", "normal"])
     assert second.exit_code == 0, second.stderr
+    assert "random: best score -" in second.stdout and "best configuration -> " in second.stdout  # its summary
+    assert json.loads((out / "best_config.json").read_text())["workload"] == "normal"
 
 
 class NaNObjective(QuadraticObjective):

@@ -9,11 +9,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from netlists.formats import circuit_training, plc
 from netlists.generate import generate
 from placer.commands.generate import register
-
-circuit_training = pytest.importorskip("netlists.formats.circuit_training")
-plc = pytest.importorskip("netlists.formats.plc")
 
 
 def make_app() -> typer.Typer:

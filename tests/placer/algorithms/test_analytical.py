@@ -92,7 +92,9 @@ def test_respects_budget(random_start):
     netlist, start = random_start
     t0 = time.perf_counter()
     run(netlist, start, budget_s=0.3, max_iterations=10**6, stop_overflow=0.0)
-    assert time.perf_counter() - t0 < 2.0
+    # a million iterations take minutes: 6 s leaves a loaded 2-core CI room and still catches
+    # a budget that is not read
+    assert time.perf_counter() - t0 < 6.0
 
 
 def test_fixed_nodes_and_ports_stay(random_start):

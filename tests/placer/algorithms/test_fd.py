@@ -85,11 +85,23 @@ def test_seeded_and_fast(design):
     assert elapsed < 0.5  # tens of ms unloaded
 
 
-def test_budget_stops_early(design):
+def test_budget_stops_early(design, monkeypatch):
+    """On a clock that moves 10 ms per reading, a 50 ms budget allows a handful of the 10,000
+    iterations (the test checked only that a placement came back: ignoring the budget passed)."""
+    import types
+
+    import placer.algorithms.fd as fd
+
     netlist, placement = design
     start = random_soft(netlist, placement)
+    ticks = iter(range(10**9))
+    monkeypatch.setattr(fd, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks) * 0.01))
+    calls = []
+    real = fd._window_overlaps
+    monkeypatch.setattr(fd, "_window_overlaps", lambda *a: calls.append(1) or real(*a))
     result = place_soft_macros(netlist, start, iterations=10_000, budget_s=0.05)
-    assert result is not start
+    assert 0 < len(calls) // 2 <= 10  # two calls per iteration
+    assert np.any(result.x[netlist.soft_macros] != start.x[netlist.soft_macros])
 
 
 def test_field_points_away_from_a_charge():

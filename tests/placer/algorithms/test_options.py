@@ -54,10 +54,21 @@ def test_bad_values_are_refused_when_the_method_is_built(method, options, messag
 
 
 def test_good_values_pass_and_text_flags_are_read() -> None:
-    get_placer("sa", moves={"swap": 1, "shift": 0}, max_steps=10, start_factor=0.5)
-    get_placer("refine", soft="no", heat_every=0, max_steps=None)
-    get_placer("global_refine", analytical={"bins": 64, "dtype": "float32"})
-    get_placer("fd", repulsions=[0.5, 1])
+    """Good values build; refine's soft="no" (text, as from --option) keeps every soft macro
+    where it was, while the default moves them (ignoring the flag passed every other test)."""
+    from netlists.generate import generate
+
+    for method, options in [("sa", {"moves": {"swap": 1, "shift": 0}, "max_steps": 10, "start_factor": 0.5}),
+                            ("global_refine", {"analytical": {"bins": 64, "dtype": "float32"}}),
+                            ("fd", {"repulsions": [0.5, 1]})]:
+        assert get_placer(method, **options).name == method
+    netlist, placement = generate(4, 12, 4, seed=3)
+    soft = netlist.soft_macros
+    kept = get_placer("refine", soft="no", heat_every=0, max_steps=300).place(netlist, placement, budget_s=20, seed=0)
+    np.testing.assert_array_equal(kept.x[soft], placement.x[soft])
+    np.testing.assert_array_equal(kept.y[soft], placement.y[soft])
+    moved = get_placer("refine", heat_every=0, max_steps=300).place(netlist, placement, budget_s=20, seed=0)
+    assert np.any(moved.x[soft] != placement.x[soft]) or np.any(moved.y[soft] != placement.y[soft])
 
 
 def test_a_null_nested_option_means_the_defaults() -> None:

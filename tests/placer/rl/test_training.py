@@ -55,13 +55,13 @@ def test_ppo_runs_end_to_end_and_writes_outputs(trained_run):
     assert list((out / "checkpoints").glob("step_*.zip"))
 
 
-def test_checkpoint_load_gives_same_model_state(trained_run, tiny_design):
+def test_checkpoint_load_gives_same_model_state(trained_run, tiny_design, tmp_path):
     from sb3_contrib import MaskablePPO
 
     _, out = trained_run
     model = MaskablePPO.load(out / "last.zip", device="cpu")
-    model.save(out / "copy.zip")
-    again = MaskablePPO.load(out / "copy.zip", device="cpu")
+    model.save(tmp_path / "copy.zip")  # (not into the shared run: later tests copy that folder)
+    again = MaskablePPO.load(tmp_path / "copy.zip", device="cpu")
     a, b = model.policy.state_dict(), again.policy.state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert model.num_timesteps == again.num_timesteps == 256
@@ -134,6 +134,25 @@ def test_graph_encoder_ablation_builds(tiny_design, tmp_path):
     )
     train(cfg, progress_bar=False, designs=[tiny_design])
     assert (tmp_path / "nog" / "last.zip").exists()
+    # the ablation holds in the trained model: its features ignore the graph entirely
+    from sb3_contrib import MaskablePPO
+
+    extractor = MaskablePPO.load(tmp_path / "nog" / "last.zip", device="cpu").policy.features_extractor
+    assert extractor.use_graph is False
+    obs = {k: torch.as_tensor(v[None]) for k, v in extractor_sample(cfg, tiny_design).items()}
+    noisy = dict(obs, graph_nodes=obs["graph_nodes"] + torch.randn_like(obs["graph_nodes"]),
+                 graph_edge_weight=obs["graph_edge_weight"] * 3)
+    with torch.no_grad():
+        assert torch.equal(extractor(obs), extractor(noisy))
+
+
+def extractor_sample(cfg, design):  # type: ignore[no-untyped-def]
+    """The first observation of ``design`` in the run's environment (float32, as SB3 feeds it)."""
+    from envs.macro_placement import MacroPlacementEnv
+
+    env = MacroPlacementEnv(design, **train_module.env_options(cfg))
+    obs, _ = env.reset(seed=0)
+    return {k: np.asarray(v, dtype=np.float32) for k, v in obs.items()}
 
 
 def test_training_without_tensorboard_leaves_no_logger_folder(tiny_design, tmp_path, monkeypatch):
