@@ -39,7 +39,7 @@ import numpy as np
 
 from netlists.builder import NetlistBuilder
 from netlists.defaults import default_canvas
-from netlists.model import Canvas, Netlist, NodeType, Placement
+from netlists.model import MAX_MAGNITUDE, Canvas, Netlist, NodeType, Placement
 
 HARD_AREA_MEAN = 400.0
 SOFT_AREA_MEAN = 25.0
@@ -47,6 +47,9 @@ _SIZE_DECIMALS = 2
 _REJECTION_TRIES = 300
 #: Largest ``max_fanout`` accepted (the fanout law is tabulated over 1..max_fanout).
 MAX_FANOUT = 100_000
+#: The smallest ``locality``: below any that makes a difference (from about 1e-6 down, every
+#: sink is the nearest free one: the same nets), far above where ``-d / L`` overflows.
+MIN_LOCALITY = 1e-12
 
 #: The embedded default design: small enough that evaluation and short runs take seconds.
 DEFAULT_DESIGN = {"n_hard": 24, "n_soft": 120, "n_ports": 48, "seed": 0, "name": "default"}
@@ -215,7 +218,11 @@ def generate(
         if not (isinstance(pair, tuple | list) and len(pair) == 2
                 and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in pair)):
             raise ValueError(f"{label} must be a (low, high) pair of whole numbers, got {pair!r}")
-    if not (isinstance(fanout_alpha, int | float) and math.isfinite(fanout_alpha)):
+    for label, number in (("fanout_alpha", fanout_alpha), ("utilisation", utilisation), ("locality", locality),
+                          ("weighted_fraction", weighted_fraction)):  # fmt: skip
+        if isinstance(number, bool | np.bool_) or not isinstance(number, int | float | np.integer | np.floating):
+            raise ValueError(f"{label} must be a number, got {number!r}")  # (True passed as 1)
+    if not math.isfinite(fanout_alpha):
         raise ValueError(f"fanout_alpha must be a finite number, got {fanout_alpha!r}")
     if min(n_hard, n_soft, n_ports) < 0 or n_hard + n_soft == 0:
         raise ValueError("need n_hard, n_soft, n_ports >= 0 and at least one macro")
@@ -227,13 +234,15 @@ def generate(
         raise ValueError("pin ranges must be (low, high) with 1 <= low <= high (outputs: 0 <= low)")
     if (
         not 1 <= max_fanout <= MAX_FANOUT
-        or not 0 < locality < math.inf
+        or not MIN_LOCALITY <= locality < math.inf
         or max_weight < 2
         or not 0 <= weighted_fraction <= 1
     ):
+        # (a locality near 5e-324 made -d / L overflow to -inf for every candidate: all tied,
+        # the sinks drawn at random, the least local nets instead of the most local)
         raise ValueError(
-            f"need 1 <= max_fanout <= {MAX_FANOUT}, 0 < locality < inf, max_weight >= 2, "
-            "weighted_fraction in [0, 1]"
+            f"need 1 <= max_fanout <= {MAX_FANOUT}, {MIN_LOCALITY:g} <= locality < inf, "
+            "max_weight >= 2, weighted_fraction in [0, 1]"
         )
     rng = np.random.default_rng(seed)
     name = name or f"synthetic_h{n_hard}_s{n_soft}_p{n_ports}_seed{seed}"
@@ -243,8 +252,8 @@ def generate(
     sw, sh = _sizes(rng, n_soft, SOFT_AREA_MEAN, 0.3, 1.5)
     total_area = float(np.sum(hw * hh) + np.sum(sw * sh))
     side = math.sqrt(total_area / utilisation)
-    if not math.isfinite(side):
-        raise ValueError(f"utilisation {utilisation} makes the canvas infinitely large")
+    if not side <= MAX_MAGNITUDE:  # (1e-300 passed here and failed later, naming the canvas)
+        raise ValueError(f"utilisation {utilisation} makes the canvas wider than {MAX_MAGNITUDE:g}")
     side = max(side, *(float(np.max(a, initial=0)) for a in (hw, hh, sw, sh)))  # every macro fits
     while True:
         W = H = math.ceil(side * 100) / 100

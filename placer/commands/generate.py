@@ -92,3 +92,6 @@ def generate_command(
         f"{canvas.height:g}, grid {canvas.cols} x {canvas.rows}"
     )
     console.print(f"wrote {netlist_path} and {plc_path}")
+    if counts["nets"] == 0:  # (a design every placement scores the same wirelength on)
+        console.print("note: the design has no nets (too few pins for a net with a sink): its "
+                      "wirelength is 0 for every placement; add macros or ports")

@@ -197,7 +197,11 @@ def test_bad_arguments_are_rejected() -> None:
         ({"locality": float("nan")}, "locality"),
         ({"locality": float("inf")}, "locality"),
         ({"max_fanout": 10**9}, "max_fanout"),
-        ({"utilisation": 5e-324}, "infinitely large"),
+        ({"utilisation": 5e-324}, r"makes the canvas wider than 1e\+15"),
+        ({"utilisation": 1e-300}, r"makes the canvas wider than 1e\+15"),  # (blamed the canvas)
+        ({"locality": 5e-324}, r"1e-12 <= locality"),  # overflowed: the least local nets
+        ({"utilisation": True}, "utilisation must be a number"),  # (read as 1)
+        ({"fanout_alpha": True}, "fanout_alpha must be a number"),
         ({"grid": (2.5, 3)}, "whole numbers"),
         ({"grid": (100_000, 100_000)}, "cells any cost map"),
         # numpy's errors (or an OverflowError) deep inside the generator before

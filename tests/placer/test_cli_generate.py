@@ -56,6 +56,14 @@ def test_generate_rejects_an_empty_design(tmp_path: Path) -> None:
     assert result.exit_code == 2
 
 
+def test_a_design_without_nets_is_written_with_a_note(tmp_path: Path) -> None:
+    result = CliRunner().invoke(make_app(), ["generate", str(tmp_path / "d"), "--hard", "1", "--soft", "0", "--ports", "0"])
+    assert result.exit_code == 0, result.output
+    assert "0 nets" in result.output and "note: the design has no nets" in " ".join(result.output.split())
+    busy = CliRunner().invoke(make_app(), ["generate", str(tmp_path / "e"), "--hard", "3", "--soft", "10"])
+    assert "no nets" not in busy.output
+
+
 def test_generated_plc_header_states_the_real_costs(tmp_path: Path) -> None:
     from netlists.formats.plc import read_plc
     from netlists.io import load_design
