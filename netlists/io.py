@@ -70,20 +70,35 @@ def design_path(path: str | Path) -> Path:
     return path
 
 
+#: The name that reads the embedded default design (generated, :func:`netlists.generate.default_design`).
+DEFAULT_NAME = "default"
+
+
+def names_generated_default(path: str | Path) -> bool:
+    """Whether ``path`` is the name of the embedded default design and no such file exists."""
+    return str(path) == DEFAULT_NAME and not Path(path).exists()
+
+
 def load_design(
     netlist_path: str | Path, plc_path: str | Path | None = None
 ) -> tuple[Netlist, Placement]:
     """Netlist with its canvas set, and the placement to evaluate.
 
-    ``netlist_path`` may also name a built-in design (``ariane133``) where no such file exists.
+    ``netlist_path`` may also name a built-in design (``ariane133``), or ``default`` the
+    embedded generated one (what ``placer demo`` places), where no such file exists.
     For a Circuit Training netlist the canvas comes from ``plc_path`` (default: the
     ``initial.plc`` beside the netlist); for Bookshelf from its ``.scl``, with positions from
     ``.pl`` unless a ``.plc`` is given.
     """
     from netlists.formats.plc import read_plc
 
-    netlist_path = design_path(netlist_path)
-    netlist, placement = read_any_netlist(netlist_path)
+    if names_generated_default(netlist_path):
+        from netlists.generate import default_design
+
+        netlist, placement = default_design()
+    else:
+        netlist_path = design_path(netlist_path)
+        netlist, placement = read_any_netlist(netlist_path)
     if plc_path is None and placement is None:
         plc_path = default_plc_for(netlist_path)
         if plc_path is None:

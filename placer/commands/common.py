@@ -124,9 +124,12 @@ def check_output_folder(path: Path, option: str = "--out") -> None:
 
 def load(netlist: Path, plc: Path | None):  # type: ignore[no-untyped-def]
     """Load a design for a command (see ``netlists.io.load_design``)."""
-    from netlists.io import design_path, load_design
+    from netlists.designs import BUILTIN
+    from netlists.io import DEFAULT_NAME, design_path, load_design, names_generated_default
 
+    if names_generated_default(netlist):
+        return load_design(netlist, plc)  # the embedded default design, generated
     netlist = design_path(netlist)  # (a built-in design's name reads that design)
     if not netlist.exists():
-        raise NetlistError("no such file", netlist)
+        raise NetlistError(f"no such file (or built-in design: {', '.join((*BUILTIN, DEFAULT_NAME))})", netlist)
     return load_design(netlist, plc)

@@ -96,10 +96,10 @@ def info_command(
 ) -> None:
     """Print node and net counts, canvas and grid of a netlist."""
     from netlists.errors import NetlistError
-    from netlists.io import default_plc_for, design_path, read_any_netlist
+    from netlists.io import default_plc_for, design_path, names_generated_default, read_any_netlist
 
-    netlist = design_path(netlist)
-    if plc is None and default_plc_for(netlist) is None:
+    netlist = netlist if names_generated_default(netlist) else design_path(netlist)
+    if plc is None and default_plc_for(netlist) is None and not names_generated_default(netlist):
         if not netlist.exists():
             raise NetlistError("no such file", netlist)
         nl, _ = read_any_netlist(netlist)

@@ -92,3 +92,23 @@ def test_a_built_in_designs_name_reads_it_from_anywhere(tmp_path: Path, monkeypa
     assert runner.invoke(app, ["info", "ariane133"]).exit_code == 0
     (tmp_path / "ariane133").mkdir()  # a folder of that name here is what it names
     assert runner.invoke(app, ["info", "ariane133"]).exit_code == 2
+
+
+def test_default_names_the_embedded_design_the_demo_places(tmp_path: Path, monkeypatch) -> None:
+    """`placer eval default` said "no such file": the main job's design could not be evaluated,
+    placed or plotted by name."""
+    from netlists.generate import default_design
+    from placer.cost.proxy import evaluate
+
+    monkeypatch.chdir(tmp_path)
+    netlist, placement = default_design()
+    shown = runner.invoke(app, ["eval", "default", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["proxy"] == evaluate(netlist, placement).proxy
+    assert runner.invoke(app, ["info", "default"]).exit_code == 0
+    placed = runner.invoke(app, ["place", "default", "--algo", "fd", "--budget-s", "1", "--out", "p.plc", "--quiet"])
+    assert placed.exit_code == 0, placed.output
+    again = runner.invoke(app, ["eval", "default", "p.plc", "--json"])
+    assert json.loads(again.stdout)["proxy"] != json.loads(shown.stdout)["proxy"]
+    missing = runner.invoke(app, ["eval", "nosuch"])
+    assert missing.exit_code == 2 and "no such file (or built-in design: ariane133, default)" in missing.stderr
