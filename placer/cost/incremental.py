@@ -61,8 +61,8 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return view
 
 
-def _csr(keys: np.ndarray, values: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
-    """Group ``values`` by ``keys`` into (ptr, values) CSR arrays."""
+def csr_groups(keys: np.ndarray, values: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """Group ``values`` by ``keys`` into (ptr, values) CSR arrays, each group in ``values``' order."""
     order = np.argsort(keys, kind="stable")
     ptr = np.zeros(n_keys + 1, dtype=np.int64)
     np.cumsum(np.bincount(keys, minlength=n_keys), out=ptr[1:])
@@ -81,6 +81,51 @@ def _orientation_matrix() -> np.ndarray:
 #: Pricing tokens, unique across evaluators: a move priced by another evaluator (of the same
 #: netlist, say) never passes for this one's latest pricing, whose deltas its scratch holds.
 _PRICINGS = itertools.count(1)
+
+
+def checked_move(
+    netlist: Netlist,
+    placement: Placement,
+    nodes: np.ndarray | list[int],
+    x: np.ndarray | list[float],
+    y: np.ndarray | list[float],
+    orientation: np.ndarray | list[int] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A move's ``(nodes, x, y, orientation)`` as fresh int64 / float64 / int8 arrays, checked:
+    distinct ports or macros, one length, finite coordinates of at most ``MAX_MAGNITUDE``,
+    orientation codes 0-7 (``None``: the nodes' own in ``placement``).
+
+    Raises:
+        ValueError: naming what is wrong.
+    """
+    nodes = np.array(nodes, dtype=np.int64, ndmin=1)
+    x = np.array(x, dtype=np.float64, ndmin=1)
+    y = np.array(y, dtype=np.float64, ndmin=1)
+    if np.any((nodes < 0) | (nodes >= netlist.n_nodes)):
+        raise ValueError(f"node indices are 0-{netlist.n_nodes - 1}, got {nodes.tolist()}")
+    if orientation is None:
+        orient = placement.orientation[nodes]
+    else:
+        codes = np.array(orientation, ndmin=1)
+        if codes.shape == nodes.shape and np.any(invalid_orientation_codes(codes)):
+            raise ValueError(f"orientation codes are whole numbers 0-7, got {codes.tolist()}")
+        orient = codes.astype(np.int8)
+    shapes = {a.shape for a in (nodes, x, y, orient)}
+    if len(shapes) != 1 or nodes.ndim != 1:
+        raise ValueError(
+            "nodes, x, y and orientation must be flat and of one length, got shapes "
+            f"{nodes.shape}, {x.shape}, {y.shape}, {orient.shape}"
+        )
+    if np.any(netlist.node_type[nodes] >= NodeType.HARD_PIN):
+        raise ValueError("only ports and macros can be moved; pins follow their macro")
+    if nodes.size > 1 and np.unique(nodes).size != nodes.size:
+        raise ValueError("a node appears twice in one move")
+    if not (np.all(np.abs(x) <= MAX_MAGNITUDE) and np.all(np.abs(y) <= MAX_MAGNITUDE)):
+        # as the file readers: far beyond, the running wirelength sum loses its small terms
+        raise ValueError(
+            f"a move's coordinates must be finite numbers of at most {MAX_MAGNITUDE:g} in size"
+        )
+    return nodes, x, y, orient
 
 
 @dataclass
@@ -147,11 +192,11 @@ class IncrementalEvaluator:
         self.resync_every = resync_every
         ctx = self.ctx
         n = netlist.n_nodes
-        self._entry_ptr, self._entry_of = _csr(
+        self._entry_ptr, self._entry_of = csr_groups(
             ctx.entry_anchor, np.arange(ctx.entry_anchor.size, dtype=np.int64), n
         )
         pairs = np.unique(ctx.entry_anchor * max(ctx.n_nets, 1) + ctx.entry_net)
-        self._net_ptr, self._nets_of = _csr(
+        self._net_ptr, self._nets_of = csr_groups(
             pairs // max(ctx.n_nets, 1), pairs % max(ctx.n_nets, 1), n
         )
         self._net_entries = np.append(ctx.net_start, ctx.entry_anchor.size).astype(np.int64)
@@ -363,34 +408,7 @@ class IncrementalEvaluator:
 
         The arrays are copied, so the caller may reuse its buffers before committing.
         """
-        nodes = np.array(nodes, dtype=np.int64, ndmin=1)
-        x = np.array(x, dtype=np.float64, ndmin=1)
-        y = np.array(y, dtype=np.float64, ndmin=1)
-        p = self._placement
-        if np.any((nodes < 0) | (nodes >= self.netlist.n_nodes)):
-            raise ValueError(f"node indices are 0-{self.netlist.n_nodes - 1}, got {nodes.tolist()}")
-        if orientation is None:
-            orient = p.orientation[nodes]
-        else:
-            codes = np.array(orientation, ndmin=1)
-            if codes.shape == nodes.shape and np.any(invalid_orientation_codes(codes)):
-                raise ValueError(f"orientation codes are whole numbers 0-7, got {codes.tolist()}")
-            orient = codes.astype(np.int8)
-        shapes = {a.shape for a in (nodes, x, y, orient)}
-        if len(shapes) != 1 or nodes.ndim != 1:
-            raise ValueError(
-                "nodes, x, y and orientation must be flat and of one length, got shapes "
-                f"{nodes.shape}, {x.shape}, {y.shape}, {orient.shape}"
-            )
-        if np.any(self.netlist.node_type[nodes] >= NodeType.HARD_PIN):
-            raise ValueError("only ports and macros can be moved; pins follow their macro")
-        if nodes.size > 1 and np.unique(nodes).size != nodes.size:
-            raise ValueError("a node appears twice in one move")
-        if not (np.all(np.abs(x) <= MAX_MAGNITUDE) and np.all(np.abs(y) <= MAX_MAGNITUDE)):
-            # as the file readers: far beyond, the running wirelength sum loses its small terms
-            raise ValueError(
-                f"a move's coordinates must be finite numbers of at most {MAX_MAGNITUDE:g} in size"
-            )
+        nodes, x, y, orient = checked_move(self.netlist, self._placement, nodes, x, y, orientation)
         return self._price(nodes, x, y, orient)
 
     def propose_trusted(

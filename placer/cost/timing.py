@@ -97,8 +97,10 @@ class TimingGraph:
     dst_node: np.ndarray
     dst_soft: np.ndarray  # bool: the sink node is a soft macro
     level_ptr: np.ndarray  # arcs into soft macros grouped by the level of their sink
-    endpoint_arcs: np.ndarray  # arcs into ports / hard macros
+    endpoint_arcs: np.ndarray  # arcs into ports / hard macros (and sequential soft macros)
+    endpoints: np.ndarray  # the nodes those arcs end at, sorted
     n_nodes: int
+    n_entries: int  # net-pin entries of the netlist
 
 
 def build_timing_graph(netlist: Netlist) -> TimingGraph:
@@ -155,10 +157,10 @@ def build_timing_graph(netlist: Netlist) -> TimingGraph:
     o = np.argsort(lv, kind="stable")
     into_soft = into_soft[o]
     level_ptr = np.searchsorted(lv[o], np.arange(depth + 2), side="left")
-    return _graph(src_e, dst_e, src_n, dst_n, dst_soft, dst_comb, into_soft, level_ptr, n)
+    return _graph(src_e, dst_e, src_n, dst_n, dst_soft, dst_comb, into_soft, level_ptr, n, entries.size)
 
 
-def _graph(src_e, dst_e, src_n, dst_n, dst_soft, dst_comb, into_soft, level_ptr, n) -> TimingGraph:  # type: ignore[no-untyped-def]
+def _graph(src_e, dst_e, src_n, dst_n, dst_soft, dst_comb, into_soft, level_ptr, n, n_entries) -> TimingGraph:  # type: ignore[no-untyped-def]
     # reorder arcs: arcs into combinational soft macros by level first, then endpoint arcs
     endpoint = np.flatnonzero(~dst_comb)
     order = np.concatenate([into_soft, endpoint])
@@ -170,7 +172,9 @@ def _graph(src_e, dst_e, src_n, dst_n, dst_soft, dst_comb, into_soft, level_ptr,
         dst_soft=dst_soft[order],
         level_ptr=level_ptr,
         endpoint_arcs=np.arange(into_soft.size, order.size),
+        endpoints=np.unique(dst_n[endpoint]),
         n_nodes=n,
+        n_entries=int(n_entries),
     )
 
 
@@ -178,6 +182,45 @@ def _graph(src_e, dst_e, src_n, dst_n, dst_soft, dst_comb, into_soft, level_ptr,
 def timing_graph(netlist: Netlist) -> TimingGraph:
     """Cached :func:`build_timing_graph`."""
     return build_timing_graph(netlist)
+
+
+def soft_macro_delay(netlist: Netlist, params: TimingParams) -> float:
+    """The delay a path gets passing a soft macro (``params``' or 1 % of ``W + H``)."""
+    c = netlist.require_canvas()
+    return 0.01 * (c.width + c.height) if params.soft_macro_delay is None else params.soft_macro_delay
+
+
+def arc_delays(
+    g: TimingGraph,
+    ex: np.ndarray,
+    ey: np.ndarray,
+    params: TimingParams,
+    soft_delay: float,
+    arcs: np.ndarray | slice = slice(None),
+) -> np.ndarray:
+    """Delays of ``arcs`` of ``g`` from the entry positions ``ex``/``ey`` (indexed like the
+    arcs' entries: all of them, or those of ``arcs`` only when ``ex`` is that short)."""
+    src, dst = g.src_entry[arcs], g.dst_entry[arcs]
+    if ex.size != g.n_entries:  # positions of these arcs' entries only: sources, then sinks
+        n = src.size
+        sx, sy, dx, dy = ex[:n], ey[:n], ex[n:], ey[n:]
+    else:
+        sx, sy, dx, dy = ex[src], ey[src], ex[dst], ey[dst]
+    delay = params.wire_delay * (np.abs(sx - dx) + np.abs(sy - dy))
+    return delay + np.where(g.dst_soft[arcs], soft_delay, 0.0)
+
+
+def propagate(g: TimingGraph, delay: np.ndarray) -> np.ndarray:
+    """Arrival times of the combinational soft macros (0 elsewhere), level by level."""
+    arrival = np.zeros(g.n_nodes)
+    lp = g.level_ptr
+    for k in range(lp.size - 1):
+        a, b = lp[k], lp[k + 1]
+        if a == b:
+            continue
+        t = arrival[g.src_node[a:b]] + delay[a:b]
+        np.maximum.at(arrival, g.dst_node[a:b], t)
+    return arrival
 
 
 def arrival_times(
@@ -191,23 +234,24 @@ def arrival_times(
     ctx = cost_context(netlist)
     check_placement(ctx, placement)  # orientation -1 read table row 7, 9 an IndexError, NaN a NaN
     g = timing_graph(netlist)
-    c = ctx.canvas
-    soft_delay = 0.01 * (c.width + c.height) if params.soft_macro_delay is None else params.soft_macro_delay
     ex, ey = ctx.entry_positions(placement)
-    delay = params.wire_delay * (
-        np.abs(ex[g.src_entry] - ex[g.dst_entry]) + np.abs(ey[g.src_entry] - ey[g.dst_entry])
-    )
-    delay = delay + np.where(g.dst_soft, soft_delay, 0.0)
-    arrival = np.zeros(g.n_nodes)
-    lp = g.level_ptr
-    for k in range(lp.size - 1):
-        a, b = lp[k], lp[k + 1]
-        if a == b:
-            continue
-        t = arrival[g.src_node[a:b]] + delay[a:b]
-        np.maximum.at(arrival, g.dst_node[a:b], t)
+    delay = arc_delays(g, ex, ey, params, soft_macro_delay(netlist, params))
+    arrival = propagate(g, delay)
     e = g.endpoint_arcs
     return arrival, arrival[g.src_node[e]] + delay[e]
+
+
+def summarise(endpoint_arrival: np.ndarray, scale: float) -> TimingResult:
+    """``worst`` and ``tail`` of the endpoints' arrival times (one value per endpoint)."""
+    if endpoint_arrival.size == 0:
+        return TimingResult(0.0, 0.0, 0.0, 0)
+    k = max(1, int(np.floor(0.1 * endpoint_arrival.size)))
+    # the k largest, largest first (a partition, then a sort of those only: the same array
+    # as a full sort's first k, so the same mean to the last bit)
+    top = np.partition(endpoint_arrival, endpoint_arrival.size - k)[endpoint_arrival.size - k :]
+    top = np.sort(top)[::-1]
+    worst = float(top[0])
+    return TimingResult(worst / scale, float(np.mean(top)) / scale, worst, int(endpoint_arrival.size))
 
 
 def timing_cost(
@@ -217,18 +261,8 @@ def timing_cost(
     c = netlist.require_canvas()
     g = timing_graph(netlist)
     _, arc_time = arrival_times(netlist, placement, params)
-    if arc_time.size == 0:
-        return TimingResult(0.0, 0.0, 0.0, 0)
-    ends = g.dst_node[g.endpoint_arcs]
     per_end = np.full(g.n_nodes, -np.inf)
-    np.maximum.at(per_end, ends, arc_time)
-    is_end = np.zeros(g.n_nodes, dtype=bool)
-    is_end[ends] = True
+    np.maximum.at(per_end, g.dst_node[g.endpoint_arcs], arc_time)
     # by the endpoint mask, not by finiteness: an arrival that overflowed to inf (coordinates
     # near 1e308) must stay the worst, not vanish and leave a better-looking figure
-    vals = per_end[is_end]
-    k = max(1, int(np.floor(0.1 * vals.size)))
-    top = np.sort(vals)[::-1][:k]
-    scale = c.width + c.height
-    worst = float(top[0])
-    return TimingResult(worst / scale, float(np.mean(top)) / scale, worst, int(vals.size))
+    return summarise(per_end[g.endpoints], c.width + c.height)

@@ -1,0 +1,189 @@
+"""Incremental timing proxy: price a move of a few nodes without recomputing every path.
+
+:class:`IncrementalTiming` holds a placement with each arc's delay, the arrival times of the
+combinational soft macros and every endpoint's arrival (see :mod:`placer.cost.timing` for the
+model). :meth:`~IncrementalTiming.propose` prices a move: only the arcs touching the moved
+nodes get new delays; the soft-macro arrivals are propagated again only when one of those arcs
+feeds the combinational logic (few arcs on clustered designs, where nearly every soft macro is
+sequential); only the endpoints those arcs (or changed arrivals) reach take a new maximum. The
+result is exactly :func:`~placer.cost.timing.timing_cost`'s: every number is computed by the
+same operations on the same operands (maxima and one sum per arc), so nothing drifts.
+
+The timing counterpart of :class:`placer.cost.incremental.IncrementalEvaluator`, for search
+methods that weigh timing beside the proxy cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from netlists.model import Netlist, Placement
+from placer.cost.context import check_placement, cost_context
+from placer.cost.incremental import checked_move, csr_groups
+from placer.cost.timing import (
+    TimingParams,
+    TimingResult,
+    arc_delays,
+    propagate,
+    soft_macro_delay,
+    summarise,
+    timing_graph,
+)
+
+
+def _gather(ptr: np.ndarray, values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The groups of ``keys`` concatenated, and where each group starts in that array."""
+    lens = ptr[keys + 1] - ptr[keys]
+    starts = np.zeros(keys.size, dtype=np.int64)
+    np.cumsum(lens[:-1], out=starts[1:])
+    index = np.repeat(ptr[keys] - starts, lens) + np.arange(int(lens.sum()))
+    return values[index], starts
+
+
+@dataclass(frozen=True)
+class TimingMove:
+    """A priced move: the new positions and everything :meth:`IncrementalTiming.commit` sets."""
+
+    nodes: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    orientation: np.ndarray
+    arcs: np.ndarray  # arcs whose delay changes
+    delays: np.ndarray
+    arrival: np.ndarray | None  # new soft-macro arrivals (None: unchanged)
+    endpoint_arcs: np.ndarray  # endpoint arcs whose arrival changes
+    arc_times: np.ndarray
+    endpoints: np.ndarray  # positions in IncrementalTiming.endpoints whose arrival changes
+    endpoint_arrival: np.ndarray
+    result: TimingResult
+
+
+class IncrementalTiming:
+    """The timing proxy of a placement kept up to date move by move (see module doc).
+
+    ``placement`` is copied; :attr:`placement` is the committed state.
+    """
+
+    def __init__(self, netlist: Netlist, placement: Placement, params: TimingParams | None = None) -> None:
+        self.netlist = netlist
+        self.params = params = params if params is not None else TimingParams()
+        self._ctx = cost_context(netlist)
+        check_placement(self._ctx, placement)
+        self.graph = g = timing_graph(netlist)
+        c = netlist.require_canvas()
+        self._scale = c.width + c.height
+        self._soft_delay = soft_macro_delay(netlist, params)
+        self.placement = placement.copy()
+        n_arcs = g.src_node.size
+        arc_ids = np.arange(n_arcs)
+        # arcs by node they touch (an arc between two moved nodes is listed once per node)
+        self._node_ptr, self._node_arcs = csr_groups(
+            np.concatenate([g.src_node, g.dst_node]), np.concatenate([arc_ids, arc_ids]), g.n_nodes
+        )
+        self._n_inner = int(g.endpoint_arcs[0]) if g.endpoint_arcs.size else n_arcs  # arcs into logic
+        ends = g.endpoint_arcs
+        self.endpoints = g.endpoints
+        self._end_of_node = np.full(g.n_nodes, -1, dtype=np.int64)
+        self._end_of_node[self.endpoints] = np.arange(self.endpoints.size)
+        # endpoint arcs by endpoint (position in self.endpoints) and by source node
+        self._end_ptr, self._end_arcs = csr_groups(self._end_of_node[g.dst_node[ends]], ends, self.endpoints.size)
+        self._out_ptr, self._out_arcs = csr_groups(g.src_node[ends], ends, g.n_nodes)
+        self.resync()
+
+    def resync(self) -> None:
+        """Recompute every delay and arrival from the committed placement."""
+        g = self.graph
+        ex, ey = self._ctx.entry_positions(self.placement)
+        self._delay = arc_delays(g, ex, ey, self.params, self._soft_delay)
+        self._arrival = propagate(g, self._delay)
+        self._arc_time = np.full(g.src_node.size, -np.inf)
+        e = g.endpoint_arcs
+        self._arc_time[e] = self._arrival[g.src_node[e]] + self._delay[e]
+        per_node = np.full(g.n_nodes, -np.inf)
+        np.maximum.at(per_node, g.dst_node[e], self._arc_time[e])
+        self._endpoint_arrival = per_node[self.endpoints]
+        self._result = summarise(self._endpoint_arrival, self._scale)
+
+    def cost(self) -> TimingResult:
+        """The timing proxy of the committed placement."""
+        return self._result
+
+    def propose(
+        self,
+        nodes: np.ndarray | list[int],
+        x: np.ndarray | list[float],
+        y: np.ndarray | list[float],
+        orientation: np.ndarray | list[int] | None = None,
+    ) -> TimingMove:
+        """The timing proxy with ``nodes`` (ports or macros) at centres ``x``, ``y`` (and
+        ``orientation``); the committed state is unchanged. Checked as
+        :func:`placer.cost.incremental.checked_move` checks."""
+        nodes, x, y, orient = checked_move(self.netlist, self.placement, nodes, x, y, orientation)
+        p = self.placement
+        g = self.graph
+        arcs = np.unique(_gather(self._node_ptr, self._node_arcs, nodes)[0]) if nodes.size else nodes
+        # the arcs' entries under the moved positions (set in place, read, put back)
+        old = p.x[nodes].copy(), p.y[nodes].copy(), p.orientation[nodes].copy()
+        p.x[nodes], p.y[nodes], p.orientation[nodes] = x, y, orient
+        try:
+            entries = np.concatenate([g.src_entry[arcs], g.dst_entry[arcs]])
+            ex, ey = self._ctx.entry_positions(p, entries)
+        finally:
+            p.x[nodes], p.y[nodes], p.orientation[nodes] = old
+        delays = arc_delays(g, ex, ey, self.params, self._soft_delay, arcs)
+        changed = delays != self._delay[arcs]
+        arcs, delays = arcs[changed], delays[changed]
+
+        arrival = None
+        from_logic = np.empty(0, dtype=np.int64)
+        if arcs.size and arcs.min() < self._n_inner:  # the logic's arrivals may change
+            delay = self._delay[: self._n_inner].copy()  # (propagate reads the arcs into logic only)
+            inner = arcs < self._n_inner
+            delay[arcs[inner]] = delays[inner]
+            arrival = propagate(g, delay)
+            moved_logic = np.flatnonzero(arrival != self._arrival)
+            if moved_logic.size:
+                from_logic = _gather(self._out_ptr, self._out_arcs, moved_logic)[0]
+            else:
+                arrival = None
+        ends = np.union1d(arcs[arcs >= self._n_inner], from_logic)
+        source = self._arrival if arrival is None else arrival
+        new_delay = self._delay[ends].copy()
+        in_arcs = np.searchsorted(arcs, ends)
+        hit = in_arcs < arcs.size
+        hit[hit] = arcs[in_arcs[hit]] == ends[hit]
+        new_delay[hit] = delays[in_arcs[hit]]
+        arc_times = source[g.src_node[ends]] + new_delay
+
+        # the endpoints those arcs end at: their maximum over every incoming arc, again
+        touched = np.unique(self._end_of_node[g.dst_node[ends]])
+        endpoint_arrival = self._endpoint_arrival.copy()
+        if touched.size:
+            incoming, starts = _gather(self._end_ptr, self._end_arcs, touched)
+            times = self._arc_time[incoming]
+            pos = np.searchsorted(ends, incoming)
+            mine = pos < ends.size
+            mine[mine] = ends[pos[mine]] == incoming[mine]
+            times[mine] = arc_times[pos[mine]]
+            endpoint_arrival[touched] = np.maximum.reduceat(times, starts)
+        return TimingMove(
+            nodes, x, y, orient, arcs, delays, arrival, ends, arc_times, touched,
+            endpoint_arrival[touched], summarise(endpoint_arrival, self._scale),
+        )  # fmt: skip
+
+    def commit(self, move: TimingMove) -> None:
+        """Make ``move`` (from :meth:`propose` on the current state) the committed state."""
+        p = self.placement
+        p.x[move.nodes], p.y[move.nodes], p.orientation[move.nodes] = move.x, move.y, move.orientation
+        self._delay[move.arcs] = move.delays
+        if move.arrival is not None:
+            self._arrival = move.arrival
+        self._arc_time[move.endpoint_arcs] = move.arc_times
+        self._endpoint_arrival[move.endpoints] = move.endpoint_arrival
+        self._result = move.result
+
+    def move(self, node: int, x: float, y: float) -> TimingMove:
+        """:meth:`propose` for one node moved to ``(x, y)``."""
+        return self.propose([node], [x], [y])

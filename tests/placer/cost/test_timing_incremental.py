@@ -1,0 +1,92 @@
+"""Incremental timing: every proposed and committed move equals a full timing_cost exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from netlists.designs import load_builtin
+from netlists.generate import generate
+from netlists.model import Canvas, Netlist, Placement
+from placer.cost.timing import TimingParams, timing_cost
+from placer.cost.timing_incremental import IncrementalTiming
+
+CANVAS = Canvas(10.0, 10.0, 5, 5, 1.0, 1.0, 0.0, 0.0, 0, 0.0)
+P = TimingParams(wire_delay=1.0, soft_macro_delay=1.0)
+
+
+def _same(a, b) -> bool:  # type: ignore[no-untyped-def]
+    return (a.worst, a.tail, a.worst_delay, a.n_endpoints) == (b.worst, b.tail, b.worst_delay, b.n_endpoints)
+
+
+def _random_moves(netlist: Netlist, placement: Placement, params: TimingParams, n: int, seed: int) -> int:
+    """Propose ``n`` random moves of one to three nodes (with rotations), commit most; the
+    number of mismatches against a full recomputation."""
+    rng = np.random.default_rng(seed)
+    timing = IncrementalTiming(netlist, placement, params)
+    c = netlist.require_canvas()
+    movable = netlist.placeable
+    wrong = 0
+    for _ in range(n):
+        nodes = rng.choice(movable, size=int(rng.integers(1, 4)), replace=False)
+        x, y = rng.uniform(0, c.width, nodes.size), rng.uniform(0, c.height, nodes.size)
+        orient = rng.integers(0, 8, nodes.size)
+        before = timing.cost()
+        move = timing.propose(nodes, x, y, orient)
+        moved = timing.placement.copy()
+        moved.x[nodes], moved.y[nodes], moved.orientation[nodes] = x, y, orient
+        wrong += not _same(move.result, timing_cost(netlist, moved, params))
+        wrong += not _same(timing.cost(), before)  # a proposal leaves the state alone
+        if rng.random() < 0.7:
+            timing.commit(move)
+        wrong += not _same(timing.cost(), timing_cost(netlist, timing.placement, params))
+    return wrong
+
+
+def test_moves_on_the_builtin_design_match_the_full_timing_exactly() -> None:
+    netlist, placement = load_builtin()
+    assert _random_moves(netlist, placement, TimingParams(), 60, seed=0) == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_moves_on_generated_designs_with_logic_chains_match_exactly(seed: int) -> None:
+    """Small generated designs keep combinational soft macros (paths of several arcs), so the
+    arrivals are propagated again on many moves."""
+    netlist, placement = generate(4, 30, 8, seed=seed, outputs_per_soft=(0, 2))  # (few outputs: few loops)
+    params = TimingParams(wire_delay=0.7, soft_macro_delay=2.5)
+    assert IncrementalTiming(netlist, placement).graph.endpoint_arcs[0] >= 30  # arcs into logic
+    assert _random_moves(netlist, placement, params, 80, seed) == 0
+
+
+def test_a_move_along_a_logic_chain_changes_the_path_through_it(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    nl, pl = tiny_builder(
+        ports=[("a", 0.0, 0.0), ("b", 3.0, 9.0)],
+        soft=[("s1", 1, 1, 3.0, 0.0), ("s2", 1, 1, 3.0, 4.0)],
+        nets=[("a", ["s1/P"], 1.0), ("s1/P", ["s2/P"], 1.0), ("s2/P", ["b"], 1.0)],
+        canvas=CANVAS,
+    )
+    timing = IncrementalTiming(nl, pl, P)
+    assert timing.cost().worst_delay == pytest.approx(14.0)  # 3 + 1, 4 + 1, 5
+    move = timing.move(nl.index("s1"), 3.0, 4.0)  # s1 onto s2: a->s1 7 + 1, s1->s2 0 + 1, s2->b 5
+    assert move.result.worst_delay == pytest.approx(14.0) and move.arrival is not None
+    timing.commit(move)
+    move = timing.move(nl.index("s2"), 3.0, 9.0)  # s2 onto b: 7 + 1, 5 + 1, 0
+    assert move.result.worst_delay == pytest.approx(14.0)
+    timing.commit(timing.move(nl.index("a"), 3.0, 2.0))  # a->s1 2 + 1, s1->s2 5 + 1, s2->b 0
+    assert timing.cost().worst_delay == pytest.approx(9.0)
+    assert _same(timing.cost(), timing_cost(nl, timing.placement, P))
+
+
+def test_bad_moves_are_refused_as_the_proxy_evaluator_refuses_them() -> None:
+    netlist, placement = generate(2, 6, 4, seed=1)
+    timing = IncrementalTiming(netlist, placement)
+    node = int(netlist.hard_macros[0])
+    with pytest.raises(ValueError, match="orientation codes are whole numbers 0-7"):
+        timing.propose([node], [1.0], [1.0], [9])
+    with pytest.raises(ValueError, match="a node appears twice"):
+        timing.propose([node, node], [1.0, 2.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="finite numbers"):
+        timing.propose([node], [np.nan], [1.0])
+    pin = int(np.flatnonzero(netlist.node_type >= 3)[0])
+    with pytest.raises(ValueError, match="pins follow their macro"):
+        timing.propose([pin], [1.0], [1.0])
