@@ -9,6 +9,10 @@ with the congestion and density of the cell under it, *hot-net* one picked by th
 overflow its nets are routed through, and *region* moves a macro into its optimal region (where
 its nets are shortest). Acceptance is Metropolis at a temperature that decays
 exponentially over the time budget.
+
+The objective is the proxy cost; with ``w_timing > 0`` it is the proxy plus ``w_timing`` times
+the timing proxy's ``worst`` (:mod:`placer.cost.timing`), each move priced by
+:class:`~placer.cost.timing_incremental.IncrementalTiming` beside the proxy evaluator.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ from placer.algorithms.optimal_region import optimal_region
 from placer.cost.congestion import top_count
 from placer.cost.density import top_count as density_top_count
 from placer.cost.incremental import IncrementalEvaluator, Move
+from placer.cost.timing_incremental import IncrementalTiming, TimingMove
+
+#: The largest timing weight a search takes (as the RL reward's ``w_timing``).
+MAX_TIMING_WEIGHT = 1e6
 
 #: Mirror of each orientation about the vertical axis (N <-> FN, S <-> FS, E <-> FE, W <-> FW).
 MIRROR = np.array([1, 0, 3, 2, 5, 4, 7, 6], dtype=np.int8)
@@ -46,11 +54,16 @@ class SearchStats:
 class SearchState:
     """Evaluator plus legality bookkeeping for hard macros."""
 
-    def __init__(self, netlist: Netlist, placement: Placement, rng: np.random.Generator) -> None:
+    def __init__(
+        self, netlist: Netlist, placement: Placement, rng: np.random.Generator, w_timing: float = 0.0
+    ) -> None:
         self.netlist = netlist
         self.canvas = netlist.require_canvas()
         self.ev = IncrementalEvaluator(netlist, placement)
         self.rng = rng
+        self.w_timing = float(w_timing)
+        # the timing proxy beside the proxy cost, only when the objective weighs it
+        self.timing = IncrementalTiming(netlist, placement) if self.w_timing > 0 else None
         fixed = placement.fixed
         t = netlist.node_type
         self.hard = np.flatnonzero((t == NodeType.HARD_MACRO) & ~fixed)
@@ -153,6 +166,35 @@ class SearchState:
             return True
         sel = self._slot[nodes] >= 0
         return self.hard_free(hard, x[sel], y[sel])
+
+    # ------------------------------------------------------------------ objective
+    def objective(self) -> float:
+        """The searched objective of the current placement: the proxy cost, plus ``w_timing``
+        times the timing proxy's worst path when weighted."""
+        if self.timing is None:
+            return self.ev.cost.proxy
+        return self.ev.cost.proxy + self.w_timing * self.timing.cost().worst
+
+    def price(self, mv: Move) -> tuple[float, TimingMove | None]:
+        """The objective after ``mv`` (proposed on the current placement), and its timing move."""
+        if self.timing is None:
+            return mv.proxy, None
+        tm = self.timing.propose_trusted(mv.nodes, mv.x, mv.y, mv.orientation)
+        return mv.proxy + self.w_timing * tm.result.worst, tm
+
+    def commit(self, mv: Move, tm: TimingMove | None) -> None:
+        """Apply ``mv`` (and its timing move from :meth:`price`)."""
+        self.ev.commit(mv)
+        if tm is not None and self.timing is not None:
+            self.timing.commit(tm)
+
+    def set_positions(
+        self, nodes: np.ndarray | slice, x: np.ndarray, y: np.ndarray, orientation: np.ndarray | None = None
+    ) -> None:
+        """Move many nodes at once (a force-directed step, a restored best), timing too."""
+        self.ev.set_positions(nodes, x, y, orientation)
+        if self.timing is not None:
+            self.timing.set_positions(nodes, x, y, orientation)
 
     # ------------------------------------------------------------------ moves
     def propose_move(
@@ -407,7 +449,8 @@ def anneal(
     next top cells; the look-ahead keeps pressing them down. ``density_lookahead`` adds the
     same term for the density cost (its top 10 % of cells, proxy weight 0.25 / k each) with
     threshold the ``density_lookahead_quantile`` of the cell densities. The best placement is
-    still the one with the lowest proxy.
+    still the one with the lowest objective (:meth:`SearchState.objective`: the proxy, plus the
+    weighted timing proxy when ``state.w_timing > 0``).
     """
     schedule = schedule or AnnealSchedule()
     deadline = Deadline(budget_s)
@@ -425,12 +468,12 @@ def anneal(
         update_heat(state, ctx)
 
     # initial temperature from the uphill deltas of a sample of moves
-    cur = state.ev.cost.proxy
+    cur = state.objective()
     ups = []
     for _ in range(40):
         _, mv = MOVES[names[int(rng.choice(len(names), p=weights))]](state, ctx)
-        if mv is not None and mv.proxy > cur:
-            ups.append(mv.proxy - cur)
+        if mv is not None and (value := state.price(mv)[0]) > cur:
+            ups.append(value - cur)
         if deadline.expired():  # a move can cost 0.3 s on a grid of millions of cells
             break
     t0 = schedule.start_factor * (float(np.mean(ups)) if ups else 1e-3 * max(cur, 1e-9))
@@ -467,16 +510,17 @@ def anneal(
         if mv is None:  # no legal move drawn; the periodic work below still runs
             stats.count(stats.illegal, kind)
         else:
-            delta = mv.proxy - cur
+            value, tm = state.price(mv)
+            delta = value - cur
             if lookahead > 0:
                 delta += excess_scale * state.ev.congestion_excess_delta(mv, excess_t)
             if density_lookahead > 0:
                 delta += density_scale * state.ev.density_excess_delta(mv, density_t)
             if delta <= 0 or rng.random() < math.exp(-delta / max(temp, 1e-300)):
-                if best is None and mv.proxy > best_cost:
+                if best is None and value > best_cost:
                     best = state.placement.copy()
-                state.ev.commit(mv)
-                cur = mv.proxy
+                state.commit(mv, tm)
+                cur = value
                 stats.count(stats.accepted, kind)
                 if cur < best_cost - 1e-15 or (best is not None and cur <= best_cost):
                     best_cost = min(best_cost, cur)
@@ -492,7 +536,7 @@ def anneal(
             if best is None:
                 best = state.placement.copy()
             hook(state)
-            cur = state.ev.cost.proxy
+            cur = state.objective()
             if cur <= best_cost:
                 best_cost, best = cur, None
             next_hook += hook_every  # type: ignore[operator]
@@ -504,7 +548,7 @@ def anneal(
             "stopped before it cooled and is not reproducible (a larger budget or smaller "
             "max_steps is)"))  # fmt: skip
     if best is not None:
-        state.ev.set_positions(slice(None), best.x, best.y, best.orientation)
+        state.set_positions(slice(None), best.x, best.y, best.orientation)
     else:
         state.ev.resync()
     return stats

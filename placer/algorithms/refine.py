@@ -36,7 +36,13 @@ from placer.algorithms.base import (
     register_placer,
 )
 from placer.algorithms.legalize import legalize
-from placer.algorithms.local_search import MOVES, AnnealSchedule, SearchState, anneal
+from placer.algorithms.local_search import (
+    MAX_TIMING_WEIGHT,
+    MOVES,
+    AnnealSchedule,
+    SearchState,
+    anneal,
+)
 
 #: The options ``refine``'s search reads (``refine``, ``global_refine``, and the soft-macro step
 #: of ``greedy`` and ``rl``).
@@ -54,6 +60,7 @@ REFINE_OPTIONS = frozenset(
         "lookahead_quantile",
         "density_lookahead",
         "density_lookahead_quantile",
+        "w_timing",
     }
 )
 
@@ -71,6 +78,7 @@ REFINE_CHECKS = {
     "lookahead_quantile": opt.number(0.0, 1.0),
     "density_lookahead": opt.number(0.0),
     "density_lookahead_quantile": opt.number(0.0, 1.0),
+    "w_timing": opt.number(0.0, MAX_TIMING_WEIGHT),
 }
 
 
@@ -103,6 +111,8 @@ class Refine(Placer):
             (weight 0.0, i.e. off; quantile 0.8). Measured with ``global_refine`` at 90 s on
             ibm01/03/08/10 (sum of proxies): 0 -> 3.3340, 0.5 -> 3.3375, 1.0 -> 3.3565; it
             lowers density but congestion rises more, so it stays off by default.
+        w_timing: weight of the timing proxy's worst path in the objective (0: the proxy
+            alone; the best placement kept is the lowest objective).
     """
 
     name = "refine"
@@ -142,7 +152,7 @@ def _refine(
         radius_start=float(o.get("radius_start", 2.0)),
         radius_end=float(o.get("radius_end", 0.3)),
     )
-    state = SearchState(netlist, start, np.random.default_rng(seed))
+    state = SearchState(netlist, start, np.random.default_rng(seed), float(o.get("w_timing", 0.0)))
     if o.get("pool") == "soft":
         pool = state.soft
     else:

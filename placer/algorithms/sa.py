@@ -17,7 +17,13 @@ from netlists.model import Netlist, Placement
 from placer.algorithms import options as opt
 from placer.algorithms.base import Deadline, Placer, ProgressCallback, register_placer
 from placer.algorithms.legalize import legalize
-from placer.algorithms.local_search import MOVES, AnnealSchedule, SearchState, anneal
+from placer.algorithms.local_search import (
+    MAX_TIMING_WEIGHT,
+    MOVES,
+    AnnealSchedule,
+    SearchState,
+    anneal,
+)
 
 
 def soft_macro_step(deadline: Deadline):  # type: ignore[no-untyped-def]
@@ -37,10 +43,10 @@ def soft_macro_step(deadline: Deadline):  # type: ignore[no-untyped-def]
         seed = int(state.rng.integers(2**31))
         new = place_soft_macros(state.netlist, state.placement, seed=seed, budget_s=budget)
         soft = state.soft
-        before_x, before_y, before = state.placement.x[soft], state.placement.y[soft], state.ev.cost.proxy
-        state.ev.set_positions(soft, new.x[soft], new.y[soft])
-        if state.ev.cost.proxy > before:  # kept only where it helps: a worse soft placement
-            state.ev.set_positions(soft, before_x, before_y)  # left the anneal above its start for good
+        before_x, before_y, before = state.placement.x[soft], state.placement.y[soft], state.objective()
+        state.set_positions(soft, new.x[soft], new.y[soft])
+        if state.objective() > before:  # kept only where it helps: a worse soft placement
+            state.set_positions(soft, before_x, before_y)  # left the anneal above its start for good
 
     return hook
 
@@ -58,16 +64,19 @@ class SimulatedAnnealing(Placer):
             a step's soft placement is kept only where it lowers the proxy.
         max_steps: stop after this many proposals (None: run to the budget); makes a run
             reproducible for a seed.
+        w_timing: weight of the timing proxy's worst path in the objective (0: the proxy
+            alone); see :mod:`placer.algorithms.local_search`.
     """
 
     name = "sa"
-    option_names = frozenset({"moves", "start_factor", "final_ratio", "fd_every", "max_steps"})
+    option_names = frozenset({"moves", "start_factor", "final_ratio", "fd_every", "max_steps", "w_timing"})
     option_checks = {
         "moves": opt.move_weights(MOVES),
         "start_factor": opt.number(0.0, low_open=True),
         "final_ratio": opt.number(0.0, 1.0, low_open=True),
         "fd_every": opt.number(0.0, 1.0),
         "max_steps": opt.whole(1, none_ok=True),
+        "w_timing": opt.number(0.0, MAX_TIMING_WEIGHT),
     }
 
     def run(self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback) -> Placement:
@@ -79,14 +88,11 @@ class SimulatedAnnealing(Placer):
         fd_every = float(o.get("fd_every", 0.1))
         deadline = Deadline(budget_s)  # the set-up (legaliser, evaluator) counts too
         start = legalize(netlist, placement)
-        state = SearchState(netlist, start, np.random.default_rng(seed))
+        state = SearchState(netlist, start, np.random.default_rng(seed), float(o.get("w_timing", 0.0)))
         hook = soft_macro_step(deadline) if fd_every > 0 else None
         if state.hard.size == 0:  # nothing to anneal: the soft-macro step alone, if it helps
             if hook is not None:
-                before, cost = state.placement.copy(), state.ev.cost.proxy
-                hook(state)
-                if state.ev.cost.proxy > cost:
-                    state.ev.set_positions(slice(None), before.x, before.y)
+                hook(state)  # (it keeps its placement only where the objective is lower)
             return state.placement.copy()
         anneal(state, moves, deadline.remaining(), progress, schedule, pool=state.hard,
                hook_every=fd_every if hook else None, hook=hook, max_steps=o.get("max_steps"))

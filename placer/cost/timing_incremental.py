@@ -121,7 +121,15 @@ class IncrementalTiming:
         ``orientation``); the committed state is unchanged. Checked as
         :func:`placer.cost.incremental.checked_move` checks."""
         nodes, x, y, orient = checked_move(self.netlist, self.placement, nodes, x, y, orientation)
+        return self.propose_trusted(nodes, x, y, orient)
+
+    def propose_trusted(
+        self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray, orientation: np.ndarray | None
+    ) -> TimingMove:
+        """:meth:`propose` without its checks, for search loops whose moves are already checked
+        (those of :meth:`placer.cost.incremental.IncrementalEvaluator.propose_trusted`)."""
         p = self.placement
+        orient = p.orientation[nodes] if orientation is None else orientation
         g = self.graph
         arcs = np.unique(_gather(self._node_ptr, self._node_arcs, nodes)[0]) if nodes.size else nodes
         # the arcs' entries under the moved positions (set in place, read, put back)
@@ -183,6 +191,17 @@ class IncrementalTiming:
         self._arc_time[move.endpoint_arcs] = move.arc_times
         self._endpoint_arrival[move.endpoints] = move.endpoint_arrival
         self._result = move.result
+
+    def set_positions(
+        self, nodes: np.ndarray | slice, x: np.ndarray, y: np.ndarray, orientation: np.ndarray | None = None
+    ) -> None:
+        """Move many nodes at once (e.g. every soft macro after a force-directed step) and
+        recompute from scratch (cheaper than pricing a move of that many)."""
+        p = self.placement
+        p.x[nodes], p.y[nodes] = x, y
+        if orientation is not None:
+            p.orientation[nodes] = orientation
+        self.resync()
 
     def move(self, node: int, x: float, y: float) -> TimingMove:
         """:meth:`propose` for one node moved to ``(x, y)``."""

@@ -1,0 +1,56 @@
+"""Searches that weigh the timing proxy (``w_timing``): the objective, its bookkeeping, its effect."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from netlists.generate import generate
+from placer.algorithms.base import get_placer
+from placer.algorithms.legalize import legalize
+from placer.algorithms.local_search import SearchState, anneal
+from placer.cost.proxy import evaluate
+from placer.cost.timing import timing_cost
+
+
+@pytest.fixture(scope="module")
+def design():  # type: ignore[no-untyped-def]
+    return generate(24, 120, 48, seed=0)  # the embedded default design
+
+
+def test_the_objective_adds_the_weighted_worst_path_and_stays_exact_through_a_search(design) -> None:  # type: ignore[no-untyped-def]
+    netlist, placement = design
+    state = SearchState(netlist, legalize(netlist, placement), np.random.default_rng(0), w_timing=2.0)
+    start = state.placement.copy()
+    assert state.objective() == evaluate(netlist, start).proxy + 2.0 * timing_cost(netlist, start).worst
+
+    def shake(s: SearchState) -> None:  # a hook moving every soft macro at once, as fd's step does
+        soft = s.soft
+        s.set_positions(soft, s.placement.x[soft] + 0.1, s.placement.y[soft])
+
+    anneal(state, {"shift": 0.5, "swap": 0.5}, 30.0, lambda _p: None, pool=state.hard,
+           max_steps=1500, hook=shake, hook_every=0.3)
+    final = state.placement
+    # the timing evaluator followed every commit, the hook and the restored best
+    assert state.timing is not None
+    assert state.timing.cost() == timing_cost(netlist, final)
+    assert state.objective() == pytest.approx(evaluate(netlist, final).proxy + 2.0 * timing_cost(netlist, final).worst, rel=1e-12)
+
+
+@pytest.mark.parametrize("method", ["sa", "refine"])
+def test_weighing_timing_shortens_the_worst_path(design, method: str) -> None:  # type: ignore[no-untyped-def]
+    """The same seeded run (max_steps: reproducible) with and without the timing term."""
+    netlist, placement = design
+    plain = get_placer(method, max_steps=3000).place(netlist, placement, budget_s=60, seed=0)
+    timed = get_placer(method, max_steps=3000, w_timing=5.0).place(netlist, placement, budget_s=60, seed=0)
+    assert timing_cost(netlist, timed).worst < 0.8 * timing_cost(netlist, plain).worst
+    again = get_placer(method, max_steps=3000, w_timing=5.0).place(netlist, placement, budget_s=60, seed=0)
+    np.testing.assert_array_equal(timed.x, again.x)
+
+
+def test_a_timing_weight_off_its_range_is_refused() -> None:
+    for method in ("sa", "refine", "global_refine"):
+        with pytest.raises(ValueError, match="w_timing"):
+            get_placer(method, w_timing=-1.0)
+        with pytest.raises(ValueError, match="w_timing"):
+            get_placer(method, w_timing=float("nan"))
