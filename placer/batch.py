@@ -862,7 +862,7 @@ class _BatchProgress:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 transient=False,
             )
             self._progress.start()

@@ -19,8 +19,10 @@ from netlists.errors import NetlistError
 P = ParamSpec("P")
 R = TypeVar("R")
 
-console = Console()
-err_console = Console(stderr=True)
+# markup off: what the commands print holds users' text (error messages, notes, file and
+# design names), where "[x]" vanished and "[/x]" raised a MarkupError traceback
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
 
 
 class UsageError(Exception):

@@ -340,11 +340,12 @@ def _run_method(
     ``on_progress``."""
     if quiet:
         return placer.place(nl, initial, budget_s=budget_s, seed=seed, progress=on_progress)
+    from rich.markup import escape
     from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as Bar
 
-    with Bar(TextColumn(f"[bold]{method}"), BarColumn(), TimeElapsedColumn(),
-             TextColumn("{task.description}"), console=console, transient=True) as bar:
+    with Bar(TextColumn(f"[bold]{escape(method)}"), BarColumn(), TimeElapsedColumn(),
+             TextColumn("{task.description}", markup=False), console=console, transient=True) as bar:
         task_id = bar.add_task("", total=1.0)
 
         def report(p: Progress) -> None:

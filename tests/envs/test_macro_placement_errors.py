@@ -1,0 +1,151 @@
+"""MacroPlacementEnv: constructor refusals (design sources, soft placement, render mode, no
+designs) and ``render()`` in each mode it declares."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from envs.macro_placement import MacroPlacementEnv
+from netlists.generate import generate
+from netlists.model import Netlist, Placement
+
+SMALL: dict[str, Any] = {"max_grid": 32, "max_nodes": 16, "max_edges": 64, "soft_placement": "keep"}
+
+
+@pytest.fixture(scope="module")
+def design() -> tuple[Netlist, Placement]:
+    return generate(6, 20, 12, seed=3)
+
+
+def finish_episode(env: MacroPlacementEnv) -> dict[str, Any]:
+    """Place every macro at its first legal cell; the final info."""
+    done, info = False, {}
+    while not done:
+        _, _, done, _, info = env.step(int(np.flatnonzero(env.action_masks())[0]))
+    return info
+
+
+@pytest.mark.parametrize("sources", [("netlist", "designs"), ("netlist", "generator"), ("designs", "generator"),
+                                     ("netlist", "designs", "generator")])  # fmt: skip
+def test_more_than_one_design_source_is_refused(design: tuple[Netlist, Placement], sources: tuple[str, ...]) -> None:
+    """Two design sources would leave one silently unused: refused, naming the three options."""
+    given = {"netlist": design, "designs": [design], "generator": lambda rng: design}
+    with pytest.raises(ValueError) as caught:
+        MacroPlacementEnv(**{name: given[name] for name in sources}, **SMALL)
+    assert str(caught.value) == "give at most one of netlist=, designs=, generator="
+
+
+def test_an_empty_designs_list_still_counts_as_a_source(design: tuple[Netlist, Placement]) -> None:
+    """designs=[] beside a generator is two sources (checked by `is not None`, not truthiness)."""
+    with pytest.raises(ValueError, match="^give at most one of netlist=, designs=, generator=$"):
+        MacroPlacementEnv(designs=[], generator=lambda rng: design, **SMALL)
+
+
+@pytest.mark.parametrize("empty", [[], ()])
+def test_an_empty_designs_list_is_refused(empty: list[Any] | tuple[Any, ...]) -> None:
+    """designs=[] has no episode to draw: refused at construction, not at the first reset."""
+    with pytest.raises(ValueError) as caught:
+        MacroPlacementEnv(designs=empty, **SMALL)
+    assert str(caught.value) == "designs= is empty"
+
+
+@pytest.mark.parametrize("value", ["FD", "force", None, ""])
+def test_an_unknown_soft_placement_is_refused(design: tuple[Netlist, Placement], value: Any) -> None:
+    """Only "fd" and "keep" place the soft macros before the final cost; anything else is named."""
+    with pytest.raises(ValueError) as caught:
+        MacroPlacementEnv(design, **{**SMALL, "soft_placement": value})
+    assert str(caught.value) == f"soft_placement must be 'fd' or 'keep', got {value!r}"
+
+
+@pytest.mark.parametrize("mode", ["human", "ansi", "rgb", ""])
+def test_a_render_mode_not_in_the_metadata_is_refused(design: tuple[Netlist, Placement], mode: str) -> None:
+    """Only the render modes the metadata declares are taken."""
+    assert MacroPlacementEnv.metadata["render_modes"] == ["rgb_array"]
+    with pytest.raises(ValueError) as caught:
+        MacroPlacementEnv(design, render_mode=mode, **SMALL)
+    assert str(caught.value) == f"unsupported render_mode {mode!r}"
+
+
+def test_the_design_sources_are_checked_before_the_other_settings(design: tuple[Netlist, Placement]) -> None:
+    """Several bad arguments: the sources are named first, then soft_placement, then render_mode."""
+    with pytest.raises(ValueError, match="^give at most one"):
+        MacroPlacementEnv(design, designs=[design], soft_placement="x", render_mode="human")
+    with pytest.raises(ValueError, match="^soft_placement must be"):
+        MacroPlacementEnv(design, soft_placement="x", render_mode="human", max_grid=0)
+    with pytest.raises(ValueError, match="^unsupported render_mode"):
+        MacroPlacementEnv(design, render_mode="human", max_grid=0)
+
+
+def test_render_without_rgb_array_mode_returns_none(design: tuple[Netlist, Placement]) -> None:
+    """render_mode None (the default) draws nothing, before and during an episode."""
+    env = MacroPlacementEnv(design, **SMALL)
+    assert env.render_mode is None and env.render() is None
+    env.reset(seed=0)
+    assert env.render() is None
+
+
+def test_render_before_reset_returns_none(design: tuple[Netlist, Placement]) -> None:
+    """No episode yet: nothing to draw (None, not an error)."""
+    assert MacroPlacementEnv(design, render_mode="rgb_array", **SMALL).render() is None
+
+
+def test_render_draws_the_designs_own_grid_as_rgb_rows_up(design: tuple[Netlist, Placement]) -> None:
+    """rgb_array: a (rows, cols, 3) uint8 image of the design's grid (no padding), red occupancy,
+    green legal cells, blue the inverted wire mask, row 0 at the bottom."""
+    env = MacroPlacementEnv(design, render_mode="rgb_array", **SMALL)
+    obs, _ = env.reset(seed=0)
+    cols, rows = env.prepared_designs[0].grid
+    image = env.render()
+    assert image is not None and image.shape == (rows, cols, 3) and image.dtype == np.uint8
+    assert (rows, cols) != (SMALL["max_grid"], SMALL["max_grid"])  # the padding is left out
+    grid = obs["grid"][:, :rows, :cols]
+    np.testing.assert_array_equal(image[::-1, :, 0], (grid[0] * 255).astype(np.uint8))
+    np.testing.assert_array_equal(image[::-1, :, 1], (grid[3] * 255).astype(np.uint8))
+    np.testing.assert_array_equal(image[::-1, :, 2], ((1.0 - grid[2]) * 255).astype(np.uint8))
+    assert image[..., 0].max() == 0 and image[..., 1].max() == 255  # nothing placed, cells legal
+
+    action = int(np.flatnonzero(env.action_masks())[0])
+    row, col = divmod(action, SMALL["max_grid"])
+    env.step(action)
+    image = env.render()
+    assert image is not None
+    assert tuple(image[rows - 1 - row, col]) == (255, 0, 0)  # the placed macro's cell, rows up
+
+
+def test_render_follows_a_non_square_grid(design: tuple[Netlist, Placement]) -> None:
+    """A (cols, rows) grid option gives a rows x cols image: not transposed."""
+    env = MacroPlacementEnv(design, render_mode="rgb_array", grid=(9, 5), **SMALL)
+    env.reset(seed=0)
+    image = env.render()
+    assert image is not None and image.shape == (5, 9, 3)
+
+
+def test_render_after_the_last_macro_shows_no_legal_cell(design: tuple[Netlist, Placement]) -> None:
+    """At the end of a complete episode the image is still drawn, with no cell left legal."""
+    env = MacroPlacementEnv(design, render_mode="rgb_array", **SMALL)
+    env.reset(seed=0)
+    assert "cost" in finish_episode(env)
+    image = env.render()
+    assert image is not None and image.dtype == np.uint8
+    assert image[..., 1].max() == 0 and image[..., 0].max() == 255
+
+
+def test_render_through_gym_make_and_the_gymnasium_checker(design: tuple[Netlist, Placement]) -> None:
+    """The registered env takes render_mode and renders through Gymnasium's wrappers and checker."""
+    from gymnasium.utils.env_checker import check_env
+
+    import envs  # noqa: F401  (registers the ids)
+
+    env = gym.make("placer/MacroPlacement-v0", netlist=design, render_mode="rgb_array", **SMALL)
+    env.reset(seed=0)
+    cols, rows = env.unwrapped.prepared_designs[0].grid  # type: ignore[attr-defined]
+    image = env.render()
+    assert isinstance(image, np.ndarray) and image.shape == (rows, cols, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_env(MacroPlacementEnv(design, render_mode="rgb_array", **SMALL))  # render checked too

@@ -1,0 +1,170 @@
+"""placer.rl.train before any training: finding a suite's designs, loading the training designs
+and the TrainConfig checks, each refusal with its exact message."""
+
+from __future__ import annotations
+
+import errno
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netlists.formats.circuit_training import write_netlist
+from netlists.formats.plc import write_plc
+from netlists.generate import generate
+from placer.rl.train import TrainConfig, find_suite, generated_designs, load_designs
+
+ARIANE = Path(__file__).resolve().parents[3] / "netlists" / "data" / "ariane133"
+
+
+def write_design(folder: Path, seed: int) -> Path:
+    """A tiny generated design as ``folder/netlist.pb.txt`` + ``initial.plc``; its netlist."""
+    netlist, placement = generate(3, 6, 4, seed=seed, name=folder.name)
+    folder.mkdir(parents=True)
+    write_netlist(netlist, folder / "netlist.pb.txt")
+    write_plc(folder / "initial.plc", netlist, placement)
+    return folder / "netlist.pb.txt"
+
+
+@pytest.fixture
+def suite(tmp_path: Path) -> Path:
+    """A suite laid out like the shared benchmarks: a plain design, a gzipped one (ariane133,
+    copied), and a folder without any netlist that must be passed over."""
+    root = tmp_path / "suite"
+    write_design(root / "gen" / "tiny_b", seed=1)
+    shutil.copytree(ARIANE, root / "builtin" / "ariane133")
+    (root / "notes").mkdir()
+    (root / "notes" / "README.md").write_text("no design here\n")
+    return root
+
+
+def test_find_suite_names_a_missing_folder(tmp_path: Path) -> None:
+    """A mistyped --suite is a FileNotFoundError naming the folder, not an empty run."""
+    missing = tmp_path / "no_such_suite"
+    with pytest.raises(FileNotFoundError) as caught:
+        find_suite(missing)
+    assert (caught.value.errno, caught.value.strerror, caught.value.filename) == (
+        errno.ENOENT, "no such folder", str(missing)
+    )
+
+
+def test_find_suite_refuses_a_file_as_the_suite_folder(tmp_path: Path) -> None:
+    """A netlist file given where a folder of designs belongs is 'no such folder', not its parent."""
+    netlist = write_design(tmp_path / "one", seed=0)
+    with pytest.raises(FileNotFoundError, match="no such folder") as caught:
+        find_suite(netlist)
+    assert caught.value.filename == str(netlist)
+
+
+def test_find_suite_refuses_a_folder_without_any_netlist(tmp_path: Path) -> None:
+    """A folder holding files but no netlist.pb.txt[.gz] is refused, naming that folder."""
+    root = tmp_path / "empty_suite"
+    (root / "design").mkdir(parents=True)
+    (root / "design" / "initial.plc").write_text("# a placement without its netlist\n")
+    with pytest.raises(FileNotFoundError) as caught:
+        find_suite(root)
+    assert (caught.value.errno, caught.value.strerror, caught.value.filename) == (
+        errno.ENOENT, "no netlist.pb.txt under this folder", str(root)
+    )
+
+
+def test_find_suite_lists_plain_and_gzipped_netlists_recursively_in_folder_order(suite: Path) -> None:
+    """Design folders at any depth are found, sorted, with .gz taken where no plain file is."""
+    assert find_suite(suite) == [
+        suite / "builtin" / "ariane133" / "netlist.pb.txt.gz",
+        suite / "gen" / "tiny_b" / "netlist.pb.txt",
+    ]
+
+
+def test_find_suite_prefers_the_plain_netlist_beside_a_gzipped_one(tmp_path: Path) -> None:
+    """A folder holding both forms is one design (listed once), read from the plain file."""
+    netlist = write_design(tmp_path / "suite" / "both", seed=2)
+    shutil.copy(ARIANE / "netlist.pb.txt.gz", netlist.parent / "netlist.pb.txt.gz")
+    assert find_suite(tmp_path / "suite") == [netlist]
+
+
+def test_load_designs_reads_files_then_the_suite_then_generated(suite: Path, tmp_path: Path) -> None:
+    """The training designs come in the documented order: --netlist files, the suite, generated."""
+    single = write_design(tmp_path / "single" / "tiny_a", seed=3)
+    config = TrainConfig(out=str(tmp_path / "run"), netlists=[str(single)], suite=str(suite), generated=1, seed=7)
+    designs = load_designs(config)
+    expected_generated = generated_designs(1, 7)[0][0].name
+    assert [netlist.name for netlist, _ in designs] == ["tiny_a", "ariane133", "tiny_b", expected_generated]
+    assert expected_generated.endswith("_seed7")  # generated from the config's seed
+    ariane, placement = designs[1]
+    assert ariane.n_nodes == 19887 and placement.x.shape == (19887,)
+
+
+def test_load_designs_without_any_source_is_a_one_line_value_error(tmp_path: Path) -> None:
+    """No --netlist, --suite or --generated: a ValueError that says which options give designs."""
+    with pytest.raises(ValueError) as caught:
+        load_designs(TrainConfig(out=str(tmp_path / "run")))
+    assert str(caught.value) == "no training design: give --netlist, --suite or --generated"
+
+
+def test_load_designs_passes_on_a_missing_suite_naming_it(tmp_path: Path) -> None:
+    """A missing suite folder stops the load with its name, before any design is generated."""
+    missing = tmp_path / "gone"
+    with pytest.raises(FileNotFoundError, match=re.escape(f"no such folder: '{missing}'")):
+        load_designs(TrainConfig(out=str(tmp_path / "run"), suite=str(missing), generated=1))
+
+
+def test_an_empty_suite_string_counts_as_no_suite(tmp_path: Path) -> None:
+    """suite="" passes the type check and is skipped (falsy), leaving only the generated designs."""
+    config = TrainConfig(out=str(tmp_path / "run"), suite="", generated=1, device="cpu")
+    config.validate()
+    assert [netlist.name for netlist, _ in load_designs(config)] == ["synthetic_h22_s88_p44_seed0"]
+
+
+def test_a_default_config_is_valid() -> None:
+    """The defaults themselves pass every check (on a machine without CUDA too)."""
+    TrainConfig(out="run", device="cpu").validate()
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"out": None}, "out must be a path, got None"),
+        ({"out": 5}, "out must be a path, got 5"),
+        ({"suite": 3}, "suite must be a path or None, got 3"),
+        ({"suite": ["a", "b"]}, "suite must be a path or None, got ['a', 'b']"),
+        ({"eval_netlist": Path("x.pb.txt")}, f"eval_netlist must be a path or None, got {Path('x.pb.txt')!r}"),
+        ({"netlists": "a.pb.txt"}, "netlists must be a list of paths, got 'a.pb.txt'"),
+        ({"netlists": ["a.pb.txt", 2]}, "netlists must be a list of paths, got ['a.pb.txt', 2]"),
+        ({"use_wiremask": 1}, "use_wiremask must be true or false, got 1"),
+        ({"soft_macros_placed": "yes"}, "soft_macros_placed must be true or false, got 'yes'"),
+        ({"use_graph": None}, "use_graph must be true or false, got None"),
+        ({"dense_shaping": 0}, "dense_shaping must be true or false, got 0"),
+        ({"n_envs": True}, "n_envs must be a whole number >= 1, got True"),
+        ({"seed": -1}, "seed must be a whole number >= 0, got -1"),
+        ({"generated": 1.5}, "generated must be a whole number >= 0, got 1.5"),
+        ({"n_steps": 1, "n_envs": 1},
+         "n_steps x n_envs must be >= 2 (a rollout of one step has no advantage spread)"),
+        ({"vec": "Subproc"}, "vec must be 'dummy' or 'subproc', got 'Subproc'"),
+        ({"vec": None}, "vec must be 'dummy' or 'subproc', got None"),
+        ({"soft_placement": "none"}, "soft_placement must be 'fd' or 'keep', got 'none'"),
+        ({"time_limit_s": 0.0}, "time_limit_s must be a finite number in (0, inf], got 0.0"),
+        ({"learning_rate": True}, "learning_rate must be a finite number in (0, 1], got True"),
+        ({"gae_lambda": float("nan")}, "gae_lambda must be a finite number in [0, 1], got nan"),
+    ],
+)
+def test_bad_settings_are_refused_with_what_is_allowed(setting: dict[str, Any], message: str) -> None:
+    """Each TrainConfig.validate refusal names the setting, what it takes and the value given."""
+    config = TrainConfig(**{"out": "run", "device": "cpu", **setting})
+    with pytest.raises(ValueError) as caught:
+        config.validate()
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(("n_steps", "n_envs"), [(2, 1), (1, 2)])
+def test_a_rollout_of_two_steps_is_enough(n_steps: int, n_envs: int) -> None:
+    """n_steps x n_envs = 2 is the smallest rollout taken, however it is made up."""
+    TrainConfig(out="run", device="cpu", n_steps=n_steps, n_envs=n_envs).validate()
+
+
+def test_the_first_bad_setting_is_the_one_named() -> None:
+    """With several bad settings the paths come first (out before vec), one error at a time."""
+    with pytest.raises(ValueError, match="^out must be a path, got None$"):
+        TrainConfig(out=None, vec="bogus", n_steps=1, n_envs=1, device="cpu").validate()  # type: ignore[arg-type]

@@ -1,0 +1,249 @@
+"""``placer place``: the suite summary and its exit status (failed runs: 1, an interrupt: 130),
+and one design placed with the progress display on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import rich.progress
+import typer
+from click.testing import Result
+from typer.testing import CliRunner
+
+from netlists.formats.circuit_training import write_netlist
+from netlists.formats.plc import write_plc
+from netlists.generate import generate
+from placer.algorithms.base import Placer, Progress, register_placer
+from placer.commands.place import register
+from placer.results import ResultStore
+
+METHOD = "test_cli_place_summary_scripted"
+
+
+@register_placer
+class ScriptedForSummaryTests(Placer):
+    """Keeps the given placement; by option: raises on the design named ``fail_on`` (a two-line
+    error), is interrupted (Ctrl-C) on ``interrupt_on``, reports ``note``."""
+
+    name = METHOD
+    option_names = frozenset({"fail_on", "interrupt_on", "note"})
+
+    def run(self, netlist, placement, budget_s, seed, progress):  # type: ignore[no-untyped-def]
+        if netlist.name == self.options.get("interrupt_on"):
+            raise KeyboardInterrupt
+        if netlist.name == self.options.get("fail_on"):
+            raise RuntimeError(f"cannot place {netlist.name}\nsecond line of the error")
+        progress(Progress(0.5, None, "halfway"))
+        progress(Progress(0.75, 1.25))
+        if self.options.get("note"):
+            progress(Progress.noting(str(self.options["note"])))
+        return placement
+
+
+def make_app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def _root() -> None:  # keeps "place" a named sub-command
+        pass
+
+    return app
+
+
+def write_design(folder: Path, seed: int) -> Path:
+    netlist, placement = generate(3, 6, 4, seed=seed, name=folder.name)
+    folder.mkdir(parents=True)
+    write_netlist(netlist, folder / "netlist.pb.txt")
+    write_plc(folder / "initial.plc", netlist, placement)
+    return folder / "netlist.pb.txt"
+
+
+@pytest.fixture
+def suite(tmp_path: Path) -> Path:
+    """Two tiny designs, tiny_a and tiny_b (placed in that order)."""
+    root = tmp_path / "suite"
+    write_design(root / "tiny_a", seed=1)
+    write_design(root / "tiny_b", seed=2)
+    return root
+
+
+def place(*args: str) -> Result:
+    """``placer place ARGS`` on a console wide enough that no summary line wraps; a Ctrl-C that
+    escapes the command fails the test instead of stopping the whole session."""
+    try:
+        return CliRunner().invoke(make_app(), ["place", *args], env={"COLUMNS": "1000"})
+    except KeyboardInterrupt:
+        pytest.fail("KeyboardInterrupt escaped `placer place`")
+
+
+def place_suite(suite: Path, runs: Path, *extra: str) -> Result:
+    return place("--suite", str(suite), "--algo", METHOD, "--jobs", "1", "--budget-s", "1",
+                 "--out", str(runs), *extra)  # fmt: skip
+
+
+def statuses(runs: Path) -> list[tuple[str, int, str]]:
+    return sorted((r.design, r.seed, r.status) for r in ResultStore.in_runs_dir(runs).records())
+
+
+class BarUpdates:
+    """Records the keyword arguments of every rich progress-bar update (still drawn as usual)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[dict[str, Any]] = []
+        original = rich.progress.Progress.update
+
+        def update(bar: rich.progress.Progress, task_id: rich.progress.TaskID, **kwargs: Any) -> None:
+            self.calls.append(kwargs)
+            original(bar, task_id, **kwargs)
+
+        monkeypatch.setattr(rich.progress.Progress, "update", update)
+
+    @property
+    def descriptions(self) -> list[str]:
+        return [c["description"] for c in self.calls if "description" in c]
+
+
+def test_failed_runs_are_listed_one_line_each_and_exit_1(suite: Path, tmp_path: Path) -> None:
+    """Each failed run gets one "failed:" line with the first line of its error, and the batch
+    exits 1 (a script must see that runs failed), while the other runs are saved."""
+    runs = tmp_path / "runs"
+    result = place_suite(suite, runs, "--seeds", "2", "--quiet", "--option", "fail_on=tiny_b")
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert lines == [
+        f"2 ok, 2 failed, 0 skipped (already done) of 4 runs; results in {runs / 'results.sqlite'}",
+        f"  failed: tiny_b/{METHOD}/seed0: RuntimeError: cannot place tiny_b",
+        f"  failed: tiny_b/{METHOD}/seed1: RuntimeError: cannot place tiny_b",
+    ]
+    assert statuses(runs) == [("tiny_a", 0, "ok"), ("tiny_a", 1, "ok"), ("tiny_b", 0, "failed"),
+                              ("tiny_b", 1, "failed")]  # fmt: skip
+    failed = [r for r in ResultStore.in_runs_dir(runs).records() if r.status == "failed"]
+    assert all("second line of the error" in (r.error or "") for r in failed)  # kept in the row only
+
+
+def test_a_suite_without_failures_prints_its_notes_and_exits_0(suite: Path, tmp_path: Path) -> None:
+    """Runs that went well exit 0; a method's note is printed under the summary, per run."""
+    runs = tmp_path / "runs"
+    result = place_suite(suite, runs, "--quiet", "--option", "note=kept the start")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"2 ok, 0 failed, 0 skipped (already done) of 2 runs; results in {runs / 'results.sqlite'}",
+        f"  note: tiny_a/{METHOD}/seed0: kept the start",
+        f"  note: tiny_b/{METHOD}/seed0: kept the start",
+    ]
+    again = place_suite(suite, runs, "--quiet", "--option", "note=kept the start", "--resume")
+    assert again.exit_code == 0, again.output
+    assert again.output.splitlines() == [
+        f"0 ok, 0 failed, 2 skipped (already done) of 2 runs; results in {runs / 'results.sqlite'}"
+    ]
+
+
+def test_failures_with_the_progress_bar_on_still_exit_1(
+    suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --quiet the batch bar counts the failure as it happens, and the summary and
+    status are the same as with --quiet."""
+    bar = BarUpdates(monkeypatch)
+    runs = tmp_path / "runs"
+    result = place_suite(suite, runs, "--option", "fail_on=tiny_a")
+    assert result.exit_code == 1, result.output
+    assert bar.descriptions[0] == f"tiny_a/{METHOD}/seed0: failed | 1 failed"
+    assert bar.descriptions[1].startswith(f"tiny_b/{METHOD}/seed0: ")
+    assert bar.descriptions[1].endswith(" | 1 failed") and "| best on tiny_b: " in bar.descriptions[1]
+    assert "0 ok, 1 failed, 0 skipped (already done) of 2 runs" not in result.output  # tiny_b went on
+    assert "1 ok, 1 failed, 0 skipped (already done) of 2 runs" in result.output
+    assert f"  failed: tiny_a/{METHOD}/seed0: RuntimeError: cannot place tiny_a" in result.output.splitlines()
+
+
+def test_an_interrupted_suite_keeps_its_finished_runs_and_exits_130(suite: Path, tmp_path: Path) -> None:
+    """A Ctrl-C in the middle of a run: the runs finished before it are saved and counted, the
+    summary says how to go on, and the exit status is 130 (not 0: the suite is not done)."""
+    runs = tmp_path / "runs"
+    result = place_suite(suite, runs, "--quiet", "--option", "interrupt_on=tiny_b")
+    assert result.exit_code == 130, result.output
+    assert result.output.splitlines() == [
+        f"1 ok, 0 failed, 0 skipped (already done) of 2 runs; results in {runs / 'results.sqlite'}",
+        "interrupted: finished runs are saved; rerun with --resume to go on",
+    ]
+    assert statuses(runs) == [("tiny_a", 0, "ok")]
+    assert (runs / "tiny_a" / METHOD / "seed0.plc").is_file()
+    assert not (runs / "tiny_b").exists()
+
+
+def test_an_interrupt_after_a_failure_exits_130_not_1(suite: Path, tmp_path: Path) -> None:
+    """An interrupted batch says so (130) even when a run had already failed; the failure is
+    still listed."""
+    runs = tmp_path / "runs"
+    result = place_suite(suite, runs, "--quiet", "--option", "fail_on=tiny_a", "--option", "interrupt_on=tiny_b")
+    assert result.exit_code == 130, result.output
+    assert result.output.splitlines() == [
+        f"0 ok, 1 failed, 0 skipped (already done) of 2 runs; results in {runs / 'results.sqlite'}",
+        f"  failed: tiny_a/{METHOD}/seed0: RuntimeError: cannot place tiny_a",
+        "interrupted: finished runs are saved; rerun with --resume to go on",
+    ]
+
+
+@pytest.mark.parametrize("text", ["expected a list, got [x]", "no closing tag [/x] here"])
+def test_a_failed_runs_error_is_printed_as_written(suite: Path, tmp_path: Path, text: str) -> None:
+    """An error text with square brackets is shown as written, not read as console markup
+    ('[x]' vanished from the failed: line and '[/x]' raised a MarkupError traceback)."""
+    plugin = tmp_path / "bracket_errors.py"
+    plugin.write_text(
+        "from placer.algorithms.base import Placer, register_placer\n\n\n"
+        "@register_placer\n"
+        "class BracketErrorForSummaryTests(Placer):\n"
+        "    name = 'test_cli_place_summary_brackets'\n\n"
+        "    def run(self, netlist, placement, budget_s, seed, progress):\n"
+        "        if netlist.name == 'tiny_b':\n"
+        "            raise ValueError(self.options['text'])\n"
+        "        return placement\n"
+    )
+    runs = tmp_path / "runs"
+    result = place("--suite", str(suite), "--algo", "test_cli_place_summary_brackets", "--jobs", "1",
+                   "--budget-s", "1", "--out", str(runs), "--quiet", "--plugin", str(plugin),
+                   "--option", f"text={text}")  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert f"  failed: tiny_b/test_cli_place_summary_brackets/seed0: ValueError: {text}" in result.output.splitlines()
+
+
+def test_one_design_with_the_progress_bar_reports_progress_and_notes(
+    suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --quiet each report moves the bar (best cost, or the message when there is
+    none) and still reaches the note collector: the method's note is printed after the run."""
+    bar = BarUpdates(monkeypatch)
+    out = tmp_path / "placed.plc"
+    result = place(str(suite / "tiny_a" / "netlist.pb.txt"), "--algo", METHOD, "--budget-s", "1",
+                   "--out", str(out), "--option", "note=kept the start")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    reports = [c for c in bar.calls if "completed" in c]
+    assert [(c["completed"], c["description"]) for c in reports[:3]] == [
+        (0.5, "halfway"), (0.75, "best 1.2500"), (1.0, "note: kept the start")  # (no best cost: the text)
+    ]
+    assert reports[-1]["completed"] == 1.0 and reports[-1]["description"].startswith("best ")
+    assert len(reports) == 4  # the method's three reports and the final "done" with the cost
+    lines = result.output.splitlines()
+    assert "note: kept the start" in lines and f"wrote {out}" in lines
+    assert out.is_file()
+
+
+def test_one_design_interrupted_with_the_progress_bar_exits_130(suite: Path, tmp_path: Path) -> None:
+    """A Ctrl-C during a single run (bar shown) is one line and exit 130, no .plc written."""
+    out = tmp_path / "placed.plc"
+    result = place(str(suite / "tiny_b" / "netlist.pb.txt"), "--algo", METHOD, "--budget-s", "1",
+                   "--out", str(out), "--option", "interrupt_on=tiny_b")  # fmt: skip
+    assert result.exit_code == 130, result.output
+    assert result.stderr == "placer: interrupted\n"
+    assert "Traceback" not in result.output and not out.exists()
+
+
+def test_a_progress_message_with_brackets_is_shown_as_written(suite: Path, tmp_path: Path) -> None:
+    """The bar's text column read a method's message as markup: '[/x]' raised MarkupError."""
+    out = tmp_path / "placed.plc"
+    result = place(str(suite / "tiny_a" / "netlist.pb.txt"), "--algo", METHOD, "--budget-s", "1",
+                   "--out", str(out), "--option", "note=closing [/x] tag")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "note: closing [/x] tag" in result.output.splitlines()
