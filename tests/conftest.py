@@ -99,3 +99,24 @@ def write_sqlite(path: Path, *statements: str) -> Path:
 def sqlite_file() -> Callable[..., Path]:
     """:func:`write_sqlite`, for tests of stores that must refuse a foreign database."""
     return write_sqlite
+
+
+def write_generated_design(folder: Path, seed: int, name: str | None = None, n_soft: int = 6) -> Path:
+    """A tiny generated design (3 hard, ``n_soft`` soft macros, 4 ports) written as
+    ``folder/netlist.pb.txt`` + ``initial.plc``, named ``name`` (default: the folder's); its
+    netlist file."""
+    from netlists.formats.circuit_training import write_netlist
+    from netlists.formats.plc import write_plc
+    from netlists.generate import generate
+
+    netlist, placement = generate(3, n_soft, 4, seed=seed, name=name or folder.name)
+    folder.mkdir(parents=True)
+    write_netlist(netlist, folder / "netlist.pb.txt")
+    write_plc(folder / "initial.plc", netlist, placement)
+    return folder / "netlist.pb.txt"
+
+
+@pytest.fixture
+def design_writer() -> Callable[..., Path]:
+    """:func:`write_generated_design`, for suites of design folders made in a test."""
+    return write_generated_design

@@ -54,19 +54,12 @@ class JitterForBatchTests(Placer):
 '''
 
 
-def write_design(folder: Path, seed: int, name: str) -> None:
-    netlist, placement = generate(3, 8, 4, seed=seed, name=name)
-    folder.mkdir(parents=True)
-    write_netlist(netlist, folder / "netlist.pb.txt")
-    write_plc(folder / "initial.plc", netlist, placement)
-
-
 @pytest.fixture
-def suite(tmp_path: Path) -> Path:
+def suite(tmp_path: Path, design_writer) -> Path:  # type: ignore[no-untyped-def]
     """Two tiny generated designs in a suite laid out like the shared benchmarks."""
     root = tmp_path / "suite"
-    write_design(root / "gen" / "tiny_a", 1, "tiny_a")
-    write_design(root / "gen" / "tiny_b", 2, "tiny_b")
+    design_writer(root / "gen" / "tiny_a", 1, "tiny_a", n_soft=8)
+    design_writer(root / "gen" / "tiny_b", 2, "tiny_b", n_soft=8)
     return root
 
 
@@ -188,7 +181,7 @@ def test_resume_refuses_runs_an_edited_plugin_made_and_rows_name_the_plugin_code
 
 
 def test_resume_refuses_finished_runs_of_other_options_or_another_design_file(
-    suite: Path, plugin: str, tmp_path: Path
+    suite: Path, plugin: str, tmp_path: Path, design_writer  # type: ignore[no-untyped-def]
 ) -> None:
     runs = tmp_path / "runs"
     designs = find_designs(suite, ["tiny_a"])
@@ -208,7 +201,7 @@ def test_resume_refuses_finished_runs_of_other_options_or_another_design_file(
     copied.mkdir()
     os.rename(suite, copied / "suite")
     assert batch({"scale": 0.9}, find_designs(copied / "suite", ["tiny_a"])).skipped == 1
-    write_design(tmp_path / "other" / "tiny_a", 7, "tiny_a")
+    design_writer(tmp_path / "other" / "tiny_a", 7, "tiny_a", n_soft=8)
     os.rename(copied / "suite", suite)  # the stored file exists again, and differs
     with pytest.raises(ValueError, match="another file than"):
         batch({"scale": 0.9}, find_designs(tmp_path / "other", ["tiny_a"]))
@@ -543,7 +536,7 @@ def test_a_results_file_of_another_kind_is_refused_not_given_a_runs_table(tmp_pa
 
 
 def test_a_folder_never_mixes_two_netlists_of_one_name_or_two_option_sets_in_one_cell(
-    suite: Path, plugin: str, tmp_path: Path
+    suite: Path, plugin: str, tmp_path: Path, design_writer  # type: ignore[no-untyped-def]
 ) -> None:
     """Only a --resume of the same run was checked: a new seed with other options went into
     the same leaderboard cell, and a new method on another netlist of the same name was
@@ -557,7 +550,7 @@ def test_a_folder_never_mixes_two_netlists_of_one_name_or_two_option_sets_in_one
         run_batch(other_seed, runs, show_progress=False)
     both = make_tasks(designs, [METHOD], [0, 1], runs, 1.0, {METHOD: {"scale": 0.9}}, [plugin])
     assert run_batch(both, runs, show_progress=False).ok == 2  # every run of the cell replaced
-    write_design(tmp_path / "other" / "tiny_a", 7, "tiny_a")
+    design_writer(tmp_path / "other" / "tiny_a", 7, "tiny_a", n_soft=8)
     elsewhere = make_tasks(find_designs(tmp_path / "other"), ["greedy"], [0], runs, 1.0, {}, [plugin])
     with pytest.raises(ValueError, match="holds runs of design tiny_a placed from .* another file"):
         run_batch(elsewhere, runs, show_progress=False)

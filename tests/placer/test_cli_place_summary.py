@@ -12,9 +12,6 @@ import typer
 from click.testing import Result
 from typer.testing import CliRunner
 
-from netlists.formats.circuit_training import write_netlist
-from netlists.formats.plc import write_plc
-from netlists.generate import generate
 from placer.algorithms.base import Placer, Progress, register_placer
 from placer.commands.place import register
 from placer.results import ResultStore
@@ -53,28 +50,29 @@ def make_app() -> typer.Typer:
     return app
 
 
-def write_design(folder: Path, seed: int) -> Path:
-    netlist, placement = generate(3, 6, 4, seed=seed, name=folder.name)
-    folder.mkdir(parents=True)
-    write_netlist(netlist, folder / "netlist.pb.txt")
-    write_plc(folder / "initial.plc", netlist, placement)
-    return folder / "netlist.pb.txt"
-
-
 @pytest.fixture
-def suite(tmp_path: Path) -> Path:
+def suite(tmp_path: Path, design_writer) -> Path:  # type: ignore[no-untyped-def]
     """Two tiny designs, tiny_a and tiny_b (placed in that order)."""
     root = tmp_path / "suite"
-    write_design(root / "tiny_a", seed=1)
-    write_design(root / "tiny_b", seed=2)
+    design_writer(root / "tiny_a", seed=1)
+    design_writer(root / "tiny_b", seed=2)
     return root
 
 
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No summary line wraps: the commands' console is made before a test can set COLUMNS (and
+    pytest-xdist's workers run with COLUMNS=80, which the console reads when it is made)."""
+    from placer.commands import common
+
+    monkeypatch.setattr(common.console, "_width", 1000)
+
+
 def place(*args: str) -> Result:
-    """``placer place ARGS`` on a console wide enough that no summary line wraps; a Ctrl-C that
-    escapes the command fails the test instead of stopping the whole session."""
+    """``placer place ARGS``; a Ctrl-C that escapes the command fails the test instead of
+    stopping the whole session."""
     try:
-        return CliRunner().invoke(make_app(), ["place", *args], env={"COLUMNS": "1000"})
+        return CliRunner().invoke(make_app(), ["place", *args])
     except KeyboardInterrupt:
         pytest.fail("KeyboardInterrupt escaped `placer place`")
 

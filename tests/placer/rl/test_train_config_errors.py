@@ -11,29 +11,17 @@ from typing import Any
 
 import pytest
 
-from netlists.formats.circuit_training import write_netlist
-from netlists.formats.plc import write_plc
-from netlists.generate import generate
 from placer.rl.train import TrainConfig, find_suite, generated_designs, load_designs
 
 ARIANE = Path(__file__).resolve().parents[3] / "netlists" / "data" / "ariane133"
 
 
-def write_design(folder: Path, seed: int) -> Path:
-    """A tiny generated design as ``folder/netlist.pb.txt`` + ``initial.plc``; its netlist."""
-    netlist, placement = generate(3, 6, 4, seed=seed, name=folder.name)
-    folder.mkdir(parents=True)
-    write_netlist(netlist, folder / "netlist.pb.txt")
-    write_plc(folder / "initial.plc", netlist, placement)
-    return folder / "netlist.pb.txt"
-
-
 @pytest.fixture
-def suite(tmp_path: Path) -> Path:
+def suite(tmp_path: Path, design_writer) -> Path:  # type: ignore[no-untyped-def]
     """A suite laid out like the shared benchmarks: a plain design, a gzipped one (ariane133,
     copied), and a folder without any netlist that must be passed over."""
     root = tmp_path / "suite"
-    write_design(root / "gen" / "tiny_b", seed=1)
+    design_writer(root / "gen" / "tiny_b", seed=1)
     shutil.copytree(ARIANE, root / "builtin" / "ariane133")
     (root / "notes").mkdir()
     (root / "notes" / "README.md").write_text("no design here\n")
@@ -50,9 +38,9 @@ def test_find_suite_names_a_missing_folder(tmp_path: Path) -> None:
     )
 
 
-def test_find_suite_refuses_a_file_as_the_suite_folder(tmp_path: Path) -> None:
+def test_find_suite_refuses_a_file_as_the_suite_folder(tmp_path: Path, design_writer) -> None:  # type: ignore[no-untyped-def]
     """A netlist file given where a folder of designs belongs is 'no such folder', not its parent."""
-    netlist = write_design(tmp_path / "one", seed=0)
+    netlist = design_writer(tmp_path / "one", seed=0)
     with pytest.raises(FileNotFoundError, match="no such folder") as caught:
         find_suite(netlist)
     assert caught.value.filename == str(netlist)
@@ -78,16 +66,16 @@ def test_find_suite_lists_plain_and_gzipped_netlists_recursively_in_folder_order
     ]
 
 
-def test_find_suite_prefers_the_plain_netlist_beside_a_gzipped_one(tmp_path: Path) -> None:
+def test_find_suite_prefers_the_plain_netlist_beside_a_gzipped_one(tmp_path: Path, design_writer) -> None:  # type: ignore[no-untyped-def]
     """A folder holding both forms is one design (listed once), read from the plain file."""
-    netlist = write_design(tmp_path / "suite" / "both", seed=2)
+    netlist = design_writer(tmp_path / "suite" / "both", seed=2)
     shutil.copy(ARIANE / "netlist.pb.txt.gz", netlist.parent / "netlist.pb.txt.gz")
     assert find_suite(tmp_path / "suite") == [netlist]
 
 
-def test_load_designs_reads_files_then_the_suite_then_generated(suite: Path, tmp_path: Path) -> None:
+def test_load_designs_reads_files_then_the_suite_then_generated(suite: Path, tmp_path: Path, design_writer) -> None:  # type: ignore[no-untyped-def]
     """The training designs come in the documented order: --netlist files, the suite, generated."""
-    single = write_design(tmp_path / "single" / "tiny_a", seed=3)
+    single = design_writer(tmp_path / "single" / "tiny_a", seed=3)
     config = TrainConfig(out=str(tmp_path / "run"), netlists=[str(single)], suite=str(suite), generated=1, seed=7)
     designs = load_designs(config)
     expected_generated = generated_designs(1, 7)[0][0].name
