@@ -234,6 +234,50 @@ def print_or_write(out: Path | None, lines: Sequence[str], json_text: str | None
     print(f"wrote {out}")
 
 
+def reference_benchmarks(suite: Path) -> dict[str, dict]:
+    """The designs of ``suite``'s ``reference_costs.json`` (name -> entry with its files and
+    reference costs); ValueError naming ``--suite`` where it is not there."""
+    import json
+
+    ref_file = suite / "reference_costs.json"
+    if not ref_file.exists():
+        raise ValueError(f"--suite: benchmark suite not found at {suite} (no reference_costs.json)")
+    return json.loads(ref_file.read_text())["benchmarks"]
+
+
+def suite_speed_parser(description: str | None, timed: str) -> BenchParser:
+    """The options of a per-design speed table over the shared suite: ``--suite``, ``--moves``
+    (incremental moves timed per design), ``--repeats`` (full evaluations of ``timed``, timed
+    per design) and ``--out``."""
+    ap = make_parser(description)
+    ap.add_argument("--suite", type=Path, default=DEFAULT_SUITE,
+                    help="the shared benchmark suite (with reference_costs.json)")
+    ap.add_argument("--moves", type=positive_int, default=600, help="incremental moves timed per design")
+    ap.add_argument("--repeats", type=positive_int, default=7, help=f"full {timed} timed per design")
+    ap.add_argument("--out", type=output_file, default=None,
+                    help="also write the Markdown table here (and its .json beside it); default: print only")
+    return ap
+
+
+def report_timed_table(out: Path | None, title: str, header: Sequence[str], body: Sequence[str],
+                       rows: object, load_before: float, command: str | None) -> None:
+    """Print a speed table (``header`` lines, then ``body`` rows) and, with ``out``, write it
+    there under ``title`` with the machine and its load average before (``load_before``) and
+    now, and ``rows`` as JSON beside it."""
+    import json
+    import platform
+
+    table = "\n".join([*header, *body])
+    print()
+    print(table)
+    if out is None:
+        return
+    load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores"
+    markdown = (f"# {title}\n\nMachine: {platform.machine()}, {load} (other jobs slow the timings).\n\n"
+                + table + "\n")
+    write_results({out: markdown, out.with_suffix(".json"): json.dumps(rows, indent=1)}, command)
+
+
 def command_line(argv: Sequence[str] | None = None) -> str:
     """This run's command as ``python PATH ARGS`` (the script's path relative to the repository
     when inside it, arguments shell-quoted): recorded in a table, it says how to remake it."""
