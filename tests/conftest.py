@@ -11,6 +11,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+import typer
 from hypothesis import settings
 
 from netlists.builder import NetlistBuilder
@@ -120,3 +121,21 @@ def write_generated_design(folder: Path, seed: int, name: str | None = None, n_s
 def design_writer() -> Callable[..., Path]:
     """:func:`write_generated_design`, for suites of design folders made in a test."""
     return write_generated_design
+
+
+@pytest.fixture
+def cli_app() -> Callable[[Callable[[typer.Typer], None]], typer.Typer]:
+    """An app holding the commands a ``register`` function adds, each a named sub-command
+    (as under ``placer``)."""
+
+    def make(register: Callable[[typer.Typer], None]) -> typer.Typer:
+        app = typer.Typer()
+        register(app)
+
+        @app.callback()
+        def _root() -> None:  # keeps the command a named sub-command
+            pass
+
+        return app
+
+    return make

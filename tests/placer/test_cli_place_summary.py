@@ -3,12 +3,12 @@ and one design placed with the progress display on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import rich.progress
-import typer
 from click.testing import Result
 from typer.testing import CliRunner
 
@@ -39,17 +39,6 @@ class ScriptedForSummaryTests(Placer):
         return placement
 
 
-def make_app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-
-    @app.callback()
-    def _root() -> None:  # keeps "place" a named sub-command
-        pass
-
-    return app
-
-
 @pytest.fixture
 def suite(tmp_path: Path, design_writer) -> Path:  # type: ignore[no-untyped-def]
     """Two tiny designs, tiny_a and tiny_b (placed in that order)."""
@@ -59,27 +48,35 @@ def suite(tmp_path: Path, design_writer) -> Path:  # type: ignore[no-untyped-def
     return root
 
 
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No summary line wraps: the commands' console is made before a test can set COLUMNS (and
-    pytest-xdist's workers run with COLUMNS=80, which the console reads when it is made)."""
+@pytest.fixture
+def place(monkeypatch: pytest.MonkeyPatch, cli_app) -> Callable[..., Result]:  # type: ignore[no-untyped-def]
+    """``placer place ARGS`` as a function; a Ctrl-C that escapes the command fails the test
+    instead of stopping the whole session. No summary line wraps: the commands' console is made
+    before a test could set COLUMNS (pytest-xdist's workers run with COLUMNS=80, which the
+    console reads when it is made), so its width is set here."""
     from placer.commands import common
 
     monkeypatch.setattr(common.console, "_width", 1000)
+    app = cli_app(register)
+
+    def run(*args: str) -> Result:
+        try:
+            return CliRunner().invoke(app, ["place", *args])
+        except KeyboardInterrupt:
+            pytest.fail("KeyboardInterrupt escaped `placer place`")
+
+    return run
 
 
-def place(*args: str) -> Result:
-    """``placer place ARGS``; a Ctrl-C that escapes the command fails the test instead of
-    stopping the whole session."""
-    try:
-        return CliRunner().invoke(make_app(), ["place", *args])
-    except KeyboardInterrupt:
-        pytest.fail("KeyboardInterrupt escaped `placer place`")
+@pytest.fixture
+def place_suite(place: Callable[..., Result]) -> Callable[..., Result]:
+    """``placer place --suite SUITE --out RUNS`` with the scripted method, one job, 1 s."""
 
+    def run(suite: Path, runs: Path, *extra: str) -> Result:
+        return place("--suite", str(suite), "--algo", METHOD, "--jobs", "1", "--budget-s", "1",
+                     "--out", str(runs), *extra)  # fmt: skip
 
-def place_suite(suite: Path, runs: Path, *extra: str) -> Result:
-    return place("--suite", str(suite), "--algo", METHOD, "--jobs", "1", "--budget-s", "1",
-                 "--out", str(runs), *extra)  # fmt: skip
+    return run
 
 
 def statuses(runs: Path) -> list[tuple[str, int, str]]:
@@ -104,7 +101,7 @@ class BarUpdates:
         return [c["description"] for c in self.calls if "description" in c]
 
 
-def test_failed_runs_are_listed_one_line_each_and_exit_1(suite: Path, tmp_path: Path) -> None:
+def test_failed_runs_are_listed_one_line_each_and_exit_1(suite: Path, tmp_path: Path, place_suite) -> None:  # type: ignore[no-untyped-def]
     """Each failed run gets one "failed:" line with the first line of its error, and the batch
     exits 1 (a script must see that runs failed), while the other runs are saved."""
     runs = tmp_path / "runs"
@@ -122,7 +119,7 @@ def test_failed_runs_are_listed_one_line_each_and_exit_1(suite: Path, tmp_path: 
     assert all("second line of the error" in (r.error or "") for r in failed)  # kept in the row only
 
 
-def test_a_suite_without_failures_prints_its_notes_and_exits_0(suite: Path, tmp_path: Path) -> None:
+def test_a_suite_without_failures_prints_its_notes_and_exits_0(suite: Path, tmp_path: Path, place_suite) -> None:  # type: ignore[no-untyped-def]
     """Runs that went well exit 0; a method's note is printed under the summary, per run."""
     runs = tmp_path / "runs"
     result = place_suite(suite, runs, "--quiet", "--option", "note=kept the start")
@@ -140,7 +137,7 @@ def test_a_suite_without_failures_prints_its_notes_and_exits_0(suite: Path, tmp_
 
 
 def test_failures_with_the_progress_bar_on_still_exit_1(
-    suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, place_suite  # type: ignore[no-untyped-def]
 ) -> None:
     """Without --quiet the batch bar counts the failure as it happens, and the summary and
     status are the same as with --quiet."""
@@ -156,7 +153,7 @@ def test_failures_with_the_progress_bar_on_still_exit_1(
     assert f"  failed: tiny_a/{METHOD}/seed0: RuntimeError: cannot place tiny_a" in result.output.splitlines()
 
 
-def test_an_interrupted_suite_keeps_its_finished_runs_and_exits_130(suite: Path, tmp_path: Path) -> None:
+def test_an_interrupted_suite_keeps_its_finished_runs_and_exits_130(suite: Path, tmp_path: Path, place_suite) -> None:  # type: ignore[no-untyped-def]
     """A Ctrl-C in the middle of a run: the runs finished before it are saved and counted, the
     summary says how to go on, and the exit status is 130 (not 0: the suite is not done)."""
     runs = tmp_path / "runs"
@@ -171,7 +168,7 @@ def test_an_interrupted_suite_keeps_its_finished_runs_and_exits_130(suite: Path,
     assert not (runs / "tiny_b").exists()
 
 
-def test_an_interrupt_after_a_failure_exits_130_not_1(suite: Path, tmp_path: Path) -> None:
+def test_an_interrupt_after_a_failure_exits_130_not_1(suite: Path, tmp_path: Path, place_suite) -> None:  # type: ignore[no-untyped-def]
     """An interrupted batch says so (130) even when a run had already failed; the failure is
     still listed."""
     runs = tmp_path / "runs"
@@ -185,7 +182,7 @@ def test_an_interrupt_after_a_failure_exits_130_not_1(suite: Path, tmp_path: Pat
 
 
 @pytest.mark.parametrize("text", ["expected a list, got [x]", "no closing tag [/x] here"])
-def test_a_failed_runs_error_is_printed_as_written(suite: Path, tmp_path: Path, text: str) -> None:
+def test_a_failed_runs_error_is_printed_as_written(suite: Path, tmp_path: Path, text: str, place) -> None:  # type: ignore[no-untyped-def]
     """An error text with square brackets is shown as written, not read as console markup
     ('[x]' vanished from the failed: line and '[/x]' raised a MarkupError traceback)."""
     plugin = tmp_path / "bracket_errors.py"
@@ -208,7 +205,7 @@ def test_a_failed_runs_error_is_printed_as_written(suite: Path, tmp_path: Path, 
 
 
 def test_one_design_with_the_progress_bar_reports_progress_and_notes(
-    suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, place  # type: ignore[no-untyped-def]
 ) -> None:
     """Without --quiet each report moves the bar (best cost, or the message when there is
     none) and still reaches the note collector: the method's note is printed after the run."""
@@ -228,7 +225,7 @@ def test_one_design_with_the_progress_bar_reports_progress_and_notes(
     assert out.is_file()
 
 
-def test_one_design_interrupted_with_the_progress_bar_exits_130(suite: Path, tmp_path: Path) -> None:
+def test_one_design_interrupted_with_the_progress_bar_exits_130(suite: Path, tmp_path: Path, place) -> None:  # type: ignore[no-untyped-def]
     """A Ctrl-C during a single run (bar shown) is one line and exit 130, no .plc written."""
     out = tmp_path / "placed.plc"
     result = place(str(suite / "tiny_b" / "netlist.pb.txt"), "--algo", METHOD, "--budget-s", "1",
@@ -238,7 +235,7 @@ def test_one_design_interrupted_with_the_progress_bar_exits_130(suite: Path, tmp
     assert "Traceback" not in result.output and not out.exists()
 
 
-def test_a_progress_message_with_brackets_is_shown_as_written(suite: Path, tmp_path: Path) -> None:
+def test_a_progress_message_with_brackets_is_shown_as_written(suite: Path, tmp_path: Path, place) -> None:  # type: ignore[no-untyped-def]
     """The bar's text column read a method's message as markup: '[/x]' raised MarkupError."""
     out = tmp_path / "placed.plc"
     result = place(str(suite / "tiny_a" / "netlist.pb.txt"), "--algo", METHOD, "--budget-s", "1",
