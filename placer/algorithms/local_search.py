@@ -542,7 +542,11 @@ def anneal(
             next_hook += hook_every  # type: ignore[operator]
         if step % 500 == 0:
             progress(Progress(frac, best_cost, f"T={temp:.2e}"))
-    if max_steps is not None and step < max_steps:  # the schedule ran on steps, not the clock
+    if step == 0:
+        progress(Progress.noting(
+            "the budget was spent before the search's first proposal (set-up, or compiling the "
+            "kernels on a first run, took it): the placement is the start, unsearched"))  # fmt: skip
+    elif max_steps is not None and step < max_steps:  # the schedule ran on steps, not the clock
         progress(Progress.noting(
             f"the budget ran out after {step:,} of max_steps {max_steps:,} proposals: the run "
             "stopped before it cooled and is not reproducible (a larger budget or smaller "

@@ -49,3 +49,20 @@ def test_a_max_steps_the_budget_cannot_reach_is_noted() -> None:
     reached = NoteCollector()
     get_placer("sa", max_steps=50).place(netlist, placement, budget_s=5.0, seed=0, progress=reached)
     assert not any("budget ran out" in n for n in reached.texts)
+
+
+def test_a_search_the_budget_never_reached_says_so() -> None:
+    """A budget spent before the first proposal (a cold compile in the notebook) handed the
+    start back as sa's result without a word."""
+    from netlists.generate import generate
+    from placer.algorithms.base import NoteCollector
+    from placer.algorithms.local_search import SearchState, anneal
+
+    netlist, placement = generate(6, 30, 8, seed=2)
+    state = SearchState(netlist, placement, np.random.default_rng(0))
+    notes = NoteCollector()
+    anneal(state, {"shift": 1.0}, 0.0, notes)
+    assert any("spent before the search's first proposal" in n for n in notes.texts)
+    searched = NoteCollector()
+    anneal(state, {"shift": 1.0}, 5.0, searched, max_steps=20)
+    assert not any("first proposal" in n for n in searched.texts)
