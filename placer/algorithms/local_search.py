@@ -27,6 +27,7 @@ from netlists.model import Netlist, NodeType, Placement
 from placer.algorithms.base import Deadline, Progress, ProgressCallback
 from placer.algorithms.legalize import GAP, OVERLAP_TOL
 from placer.algorithms.optimal_region import optimal_region
+from placer.algorithms.overlap_kernel import hard_free as hard_free_kernel
 from placer.cost.congestion import top_count
 from placer.cost.density import top_count as density_top_count
 from placer.cost.incremental import IncrementalEvaluator, Move
@@ -130,33 +131,10 @@ class SearchState:
     def hard_free(self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray) -> bool:
         """Whether hard macros ``nodes`` at ``(x, y)`` overlap no other hard macro (nor each other)."""
         p = self.placement
-        h = self.all_hard
-        others = np.ones(h.size, dtype=bool)
-        others[self._slot[nodes]] = False
-        hx, hy = p.x[h], p.y[h]
-        hw, hh = self.half_w[h], self.half_h[h]
-        for k, i in enumerate(nodes.tolist()):
-            ox = np.minimum(x[k] + self.half_w[i], hx + hw) - np.maximum(
-                x[k] - self.half_w[i], hx - hw
-            )
-            oy = np.minimum(y[k] + self.half_h[i], hy + hh) - np.maximum(
-                y[k] - self.half_h[i], hy - hh
-            )
-            if np.any((ox > self.tol) & (oy > self.tol) & others):
-                return False
-        if nodes.size > 1:
-            for a in range(nodes.size):
-                for b in range(a + 1, nodes.size):
-                    i, j = nodes[a], nodes[b]
-                    ox = min(x[a] + self.half_w[i], x[b] + self.half_w[j]) - max(
-                        x[a] - self.half_w[i], x[b] - self.half_w[j]
-                    )
-                    oy = min(y[a] + self.half_h[i], y[b] + self.half_h[j]) - max(
-                        y[a] - self.half_h[i], y[b] - self.half_h[j]
-                    )
-                    if ox > self.tol and oy > self.tol:
-                        return False
-        return True
+        return hard_free_kernel(
+            nodes, np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), self.all_hard,
+            self._slot, p.x, p.y, self.half_w, self.half_h, self.tol,
+        )  # fmt: skip
 
     def legal(self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray) -> bool:
         if not self.inside(nodes, x, y):
