@@ -1,0 +1,376 @@
+"""The torch side of ``analytical`` (:mod:`placer.algorithms.analytical`): the spectral Poisson
+solver, the smoothed wirelength and the Nesterov / Adam descent. Imported only when the method
+runs, so that ``placer place`` with any other method does not load torch (about a second).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from netlists.model import Netlist, Placement, orient_offsets
+from placer.algorithms.analytical import default_bins
+from placer.algorithms.base import Deadline, Progress, ProgressCallback, proxy_or_nan
+from placer.cost.context import cost_context
+from placer.device import resolve_device
+
+
+# ------------------------------------------------------------------ spectral Poisson solver
+def dct_last(x: torch.Tensor) -> torch.Tensor:
+    """Unnormalised DCT-II along the last dimension, ``X_k = sum_n x_n cos(pi k (2n+1) / 2N)``,
+    through one FFT of the even extension."""
+    n = x.shape[-1]
+    spectrum = torch.fft.fft(torch.cat([x, x.flip(-1)], dim=-1), dim=-1)[..., :n]
+    k = torch.arange(n, device=x.device, dtype=x.dtype)
+    twiddle = torch.exp(-1j * math.pi * k / (2 * n))
+    return (spectrum * twiddle).real / 2
+
+
+def cosine_series_last(c: torch.Tensor) -> torch.Tensor:
+    """``sum_k c_k cos(pi k (2n+1) / 2N)`` for ``n < N`` along the last dimension (the inverse
+    cosine series), through one inverse FFT of length ``2N``."""
+    n = c.shape[-1]
+    k = torch.arange(n, device=c.device, dtype=c.dtype)
+    z = c * torch.exp(1j * math.pi * k / (2 * n))
+    z = torch.cat([z, torch.zeros_like(z)], dim=-1)
+    return (torch.fft.ifft(z, dim=-1)[..., :n] * (2 * n)).real
+
+
+class Electrostatics:
+    """Potential and field of a charge density on a ``rows x cols`` bin grid (Neumann boundary).
+
+    ``rho`` is expanded in cosines, ``rho = sum a_uv cos(w_u x) cos(w_v y)`` (bin centres,
+    ``w_u = pi u / W``); then ``phi = sum a_uv / (w_u^2 + w_v^2) cos cos`` with the mean
+    dropped (a neutral system). The field is ``-grad(phi)`` by central differences.
+    """
+
+    def __init__(
+        self,
+        rows: int,
+        cols: int,
+        width: float,
+        height: float,
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> None:
+        self.rows, self.cols = rows, cols
+        self.bin_w, self.bin_h = width / cols, height / rows
+        wu = math.pi * torch.arange(cols, device=device, dtype=dtype) / width
+        wv = math.pi * torch.arange(rows, device=device, dtype=dtype) / height
+        scale_u = torch.where(torch.arange(cols, device=device) == 0, 1.0, 2.0).to(dtype) / cols
+        scale_v = torch.where(torch.arange(rows, device=device) == 0, 1.0, 2.0).to(dtype) / rows
+        denom = wv[:, None] ** 2 + wu[None, :] ** 2
+        denom[0, 0] = 1.0
+        coef = scale_v[:, None] * scale_u[None, :] / denom
+        coef[0, 0] = 0.0
+        self.coef = coef
+
+    def potential(self, rho: torch.Tensor) -> torch.Tensor:
+        """``phi`` at bin centres, shape ``(rows, cols)``."""
+        a = dct_last(dct_last(rho).transpose(0, 1)).transpose(0, 1)  # (v, u)
+        c = a * self.coef
+        return cosine_series_last(cosine_series_last(c).transpose(0, 1)).transpose(0, 1)
+
+    def field(self, rho: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(phi, Ex, Ey)`` at bin centres."""
+        phi = self.potential(rho)
+        grad_y, grad_x = torch.gradient(phi, spacing=(self.bin_h, self.bin_w))
+        return phi, -grad_x, -grad_y
+
+
+# ------------------------------------------------------------------ the model
+@dataclass
+class _Model:
+    """Tensors of one design: movable macros, fixed positions, pins, nets, footprints."""
+
+    movable: torch.Tensor  # (M,) node indices of movable macros
+    base_xy: torch.Tensor  # (n_nodes, 2) positions of everything (fixed ones are used)
+    entry_anchor: torch.Tensor  # (P,) node each pin follows
+    entry_offset: torch.Tensor  # (P, 2) pin offset turned by the orientation
+    entry_net: torch.Tensor  # (P,)
+    net_weight: torch.Tensor  # (N,)
+    n_nets: int
+    macros: torch.Tensor  # (K,) all hard and soft macros (fixed ones are fixed charges)
+    half_w: torch.Tensor  # (K,) half of the stretched footprint
+    half_h: torch.Tensor
+    charge_scale: torch.Tensor  # (K,) true area / stretched area
+    lo: torch.Tensor  # (M, 2) lowest allowed centre of each movable macro
+    hi: torch.Tensor  # (M, 2)
+    movable_area: float
+    pins_per_movable: torch.Tensor  # (M,) weighted pin count (preconditioner)
+    charge_per_movable: torch.Tensor  # (M,) area / bin area (preconditioner)
+
+
+def _choose_device(device: str) -> torch.device:
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``, refused in one line where it does not exist."""
+    return torch.device(resolve_device(device))
+
+
+def _build_model(
+    netlist: Netlist, placement: Placement, bins: int, device: torch.device, dtype: torch.dtype
+) -> _Model:
+    c = netlist.require_canvas()
+    ctx = cost_context(netlist)
+    as_t = lambda a: torch.as_tensor(np.array(a), device=device)  # noqa: E731
+    macros = ctx.macros
+    movable = macros[~placement.fixed[macros]]
+    ox, oy = orient_offsets(ctx.entry_dx, ctx.entry_dy, placement.orientation[ctx.entry_anchor])
+    bw, bh = c.width / bins, c.height / bins
+    w, h = netlist.width[macros].astype(np.float64), netlist.height[macros].astype(np.float64)
+    fw, fh = np.maximum(w, math.sqrt(2) * bw), np.maximum(h, math.sqrt(2) * bh)
+    mw, mh = netlist.width[movable].astype(np.float64), netlist.height[movable].astype(np.float64)
+    lo = np.stack([mw / 2, mh / 2], axis=1)
+    hi = np.maximum(np.stack([c.width - mw / 2, c.height - mh / 2], axis=1), lo)
+    local = np.full(netlist.n_nodes, -1)
+    local[movable] = np.arange(movable.size)
+    owner = local[ctx.entry_anchor]
+    pins = np.bincount(
+        owner[owner >= 0], ctx.net_weight[ctx.entry_net[owner >= 0]], minlength=movable.size
+    )
+    return _Model(
+        movable=as_t(movable),
+        base_xy=as_t(np.stack([placement.x, placement.y], axis=1)).to(dtype),
+        entry_anchor=as_t(ctx.entry_anchor),
+        entry_offset=as_t(np.stack([ox, oy], axis=1)).to(dtype),
+        entry_net=as_t(ctx.entry_net),
+        net_weight=as_t(ctx.net_weight).to(dtype),
+        n_nets=ctx.n_nets,
+        macros=as_t(macros),
+        half_w=as_t(fw / 2).to(dtype),
+        half_h=as_t(fh / 2).to(dtype),
+        charge_scale=as_t(w * h / (fw * fh)).to(dtype),
+        lo=as_t(lo).to(dtype),
+        hi=as_t(hi).to(dtype),
+        movable_area=float(np.sum(mw * mh)) or 1.0,
+        pins_per_movable=as_t(pins).to(dtype),
+        charge_per_movable=as_t(mw * mh / (bw * bh)).to(dtype),
+    )
+
+
+def smooth_wirelength(
+    model: _Model,
+    xy: torch.Tensor,
+    gamma: float,
+    kind: str = "wa",
+    exact: dict[str, float] | None = None,
+) -> torch.Tensor:
+    """Weighted smooth wirelength (``"wa"`` weighted-average or ``"lse"`` log-sum-exp) of all nets.
+
+    When ``exact`` is given, the exact weighted HPWL is stored in it under ``"hpwl"`` (free here).
+    """
+    pins = xy[model.entry_anchor] + model.entry_offset  # (P, 2)
+    net = model.entry_net
+    n = model.n_nets
+    idx = net[:, None].expand(-1, 2)
+    hi = torch.full((n, 2), -torch.inf, dtype=xy.dtype, device=xy.device).scatter_reduce(
+        0, idx, pins.detach(), "amax"
+    )
+    lo = torch.full((n, 2), torch.inf, dtype=xy.dtype, device=xy.device).scatter_reduce(
+        0, idx, pins.detach(), "amin"
+    )
+    e_pos = torch.exp((pins - hi[net]) / gamma)
+    e_neg = torch.exp((lo[net] - pins) / gamma)
+    zeros = torch.zeros((n, 2), dtype=xy.dtype, device=xy.device)
+    s_pos = zeros.index_add(0, net, e_pos)
+    s_neg = zeros.index_add(0, net, e_neg)
+    if kind == "wa":
+        top = zeros.index_add(0, net, pins * e_pos) / s_pos
+        bottom = zeros.index_add(0, net, pins * e_neg) / s_neg
+        span = top - bottom
+    elif kind == "lse":
+        span = gamma * (torch.log(s_pos) + torch.log(s_neg)) + hi - lo
+    else:
+        raise ValueError(f"unknown wirelength model {kind!r}: 'wa' or 'lse'")
+    if exact is not None:
+        exact["hpwl"] = float(torch.sum(model.net_weight * (hi - lo).sum(dim=1)))
+    return torch.sum(model.net_weight * span.sum(dim=1))
+
+
+def density_map(model: _Model, xy: torch.Tensor, field: Electrostatics) -> torch.Tensor:
+    """``(rows, cols)`` macro area per bin over the bin area (differentiable in ``xy``)."""
+    centres = xy[model.macros]
+    left = torch.arange(field.cols, device=xy.device, dtype=xy.dtype) * field.bin_w
+    bottom = torch.arange(field.rows, device=xy.device, dtype=xy.dtype) * field.bin_h
+    cx, cy = centres[:, :1], centres[:, 1:]
+    over_x = (
+        torch.minimum(cx + model.half_w[:, None], left + field.bin_w)
+        - torch.maximum(cx - model.half_w[:, None], left)
+    ).clamp(min=0)
+    over_y = (
+        torch.minimum(cy + model.half_h[:, None], bottom + field.bin_h)
+        - torch.maximum(cy - model.half_h[:, None], bottom)
+    ).clamp(min=0)
+    return (over_y * model.charge_scale[:, None]).T @ over_x / (field.bin_w * field.bin_h)
+
+
+def global_place(
+    netlist: Netlist,
+    placement: Placement,
+    budget_s: float,
+    seed: int,
+    progress: ProgressCallback,
+    o: Mapping[str, Any],
+) -> Placement:
+    """``analytical``'s run with options ``o`` (see :class:`~placer.algorithms.analytical.Analytical`)."""
+    deadline = Deadline(budget_s)
+    device = _choose_device(str(o.get("device", "auto")))
+    dtype = getattr(
+        torch, str(o.get("dtype", "float64" if device.type == "cpu" else "float32"))
+    )
+    kind = str(o.get("wirelength", "wa"))
+    method = str(o.get("optimizer", "nesterov"))
+    target_density = float(o.get("target_density", 1.0))
+    stop_overflow = float(o.get("stop_overflow", 0.1))
+    max_iterations = int(o.get("max_iterations", 1000))
+    density_growth = float(o.get("density_growth", 1.05))
+    gamma_factor = float(o.get("gamma_factor", 4.0))
+    max_step = float(o.get("max_step_bins", 4.0))
+    hpwl_ref = float(o.get("hpwl_ref", 0.0))
+    c = netlist.require_canvas()
+    ctx = cost_context(netlist)
+    bins = int(o.get("bins") or default_bins(ctx.macros.size))
+
+    model = _build_model(netlist, placement, bins, device, dtype)
+    if model.movable.numel() == 0:
+        return placement
+    field = Electrostatics(bins, bins, c.width, c.height, device, dtype)
+    bin_size = 0.5 * (field.bin_w + field.bin_h)
+    rng = np.random.default_rng(seed)
+    start = model.base_xy[model.movable]
+    jitter = (
+        torch.as_tensor(
+            rng.uniform(-1e-3, 1e-3, tuple(start.shape)), device=device, dtype=dtype
+        )
+        * bin_size
+    )
+    start = torch.minimum(torch.maximum(start + jitter, model.lo), model.hi)
+
+    def overflow_of(rho: torch.Tensor) -> float:
+        excess = (rho - target_density).clamp(min=0).sum() * field.bin_w * field.bin_h
+        return float(excess) / model.movable_area
+
+    state: dict[str, float] = {"overflow": 1.0}
+
+    def gradients(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Gradients of the wirelength and of the density energy at ``v``, and the density."""
+        v = v.detach().requires_grad_(True)
+        xy = model.base_xy.index_put((model.movable,), v)
+        gamma = gamma_factor * bin_size * 10.0 ** ((state["overflow"] - 0.1) * 20.0 / 9.0 - 1.0)
+        (g_wl,) = torch.autograd.grad(
+            smooth_wirelength(model, xy, gamma, kind, state), v, retain_graph=True
+        )
+        rho = density_map(model, xy, field)
+        phi = field.potential(rho.detach())
+        (g_den,) = torch.autograd.grad(torch.sum(rho * phi), v)
+        return g_wl, g_den, rho.detach()
+
+    g_wl, g_den, rho = gradients(start)
+    if deadline.expired():  # the set-up took the budget: no iteration fits, keep the start
+        return placement
+    state["overflow"] = overflow_of(rho)
+    wl_norm, den_norm = float(g_wl.abs().sum()), float(g_den.abs().sum())
+    # balanced against the wirelength pull; without one (no nets on the movable macros) any
+    # positive weight spreads alike (the steps are scale-free), and 0 never grew from 0
+    lam = float(o.get("density_weight", 0.1)) * (wl_norm if wl_norm > 0 else 1.0) / max(den_norm, 1e-30)
+
+    def grow(lam: float) -> float:
+        """ePlace's lambda update: faster while the HPWL holds, slower when it climbs."""
+        if hpwl_ref <= 0:
+            return lam * density_growth
+        previous = state.get("previous_hpwl", state["hpwl"])
+        relative_rise = (state["hpwl"] - previous) / max(previous, 1e-30)
+        state["previous_hpwl"] = state["hpwl"]
+        # density_growth ** (1 - rise / hpwl_ref) clipped to [0.95, density_growth], in
+        # logarithms: a tiny hpwl_ref makes the power overflow before it is clipped
+        exponent = min(1.0 - relative_rise / hpwl_ref, 1.0)
+        log_mu = max(exponent * math.log(density_growth), math.log(0.95)) if density_growth > 1 else 0.0
+        return lam * math.exp(log_mu)
+
+    def total_grad(v: torch.Tensor) -> torch.Tensor:
+        g_wl, g_den, rho = gradients(v)
+        state["overflow"] = overflow_of(rho)
+        precondition = torch.clamp(
+            model.pins_per_movable + lam * model.charge_per_movable, min=1.0
+        )[:, None]
+        return (g_wl + lam * g_den) / precondition
+
+    project = lambda v: torch.minimum(torch.maximum(v, model.lo), model.hi)  # noqa: E731
+    v = start.clone()
+    iteration = 0
+    if method == "adam":
+        param = v.clone().requires_grad_(True)
+        opt = torch.optim.Adam([param], lr=float(o.get("learning_rate", 0.5)) * bin_size)
+        while iteration < max_iterations and not deadline.expired():
+            opt.zero_grad()
+            param.grad = total_grad(param.detach())
+            opt.step()
+            with torch.no_grad():
+                param.copy_(project(param))
+            lam = grow(lam)
+            iteration += 1
+            if iteration % 20 == 0:
+                progress(
+                    Progress(
+                        deadline.fraction(),
+                        None,
+                        f"iteration {iteration} overflow {state['overflow']:.3f}",
+                    )
+                )
+            if state["overflow"] < stop_overflow and iteration > 20:
+                break
+        v = param.detach()
+    elif method == "nesterov":
+        u = v.clone()
+        g = total_grad(v)
+        if deadline.expired():
+            return placement
+        # first step length from a small probe (ePlace's initial Lipschitz estimate)
+        probe = project(v - 0.01 * bin_size * g / g.abs().max().clamp(min=1e-30))
+        g_probe = total_grad(probe)
+        step = float((v - probe).norm() / (g - g_probe).norm().clamp(min=1e-30))
+        a = 1.0
+        while iteration < max_iterations and not deadline.expired():
+            u_next = project(v - step * g)
+            a_next = (1.0 + math.sqrt(4.0 * a * a + 1.0)) / 2.0
+            v_next = project(u_next + (a - 1.0) / a_next * (u_next - u))
+            g_next = total_grad(v_next)
+            diff = float((g_next - g).norm())
+            if diff > 0:
+                step = float((v_next - v).norm()) / diff
+            # no backtracking: cap the move instead, so a bad estimate cannot scatter macros
+            step = min(step, max_step * bin_size / max(float(g_next.abs().max()), 1e-30))
+            u, v, g, a = u_next, v_next, g_next, a_next
+            lam = grow(lam)
+            iteration += 1
+            if iteration % 20 == 0:
+                progress(
+                    Progress(
+                        deadline.fraction(),
+                        None,
+                        f"iteration {iteration} overflow {state['overflow']:.3f}",
+                    )
+                )
+            if state["overflow"] < stop_overflow and iteration > 20:
+                break
+        v = u
+    else:
+        raise ValueError(f"unknown optimizer {method!r}: 'nesterov' or 'adam'")
+
+    result = placement.copy()
+    final = project(v).detach().cpu().numpy().astype(np.float64)
+    movable = model.movable.cpu().numpy()
+    result.x[movable] = final[:, 0]
+    result.y[movable] = final[:, 1]
+    progress(
+        Progress(
+            deadline.fraction(),
+            proxy_or_nan(netlist, result),
+            f"{iteration} iterations, overflow {state['overflow']:.3f}",
+        )
+    )
+    return result
