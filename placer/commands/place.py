@@ -166,7 +166,12 @@ def place_command(
         typer.Option("--suite", help="place every design found under this folder (recursively)"),
     ] = None,
     budget_s: Annotated[
-        float, typer.Option("--budget-s", min=0.0, callback=finite_seconds, help="seconds per run")
+        float, typer.Option(
+            "--budget-s", min=0.0, callback=finite_seconds,
+            help="seconds of each run's placement method (its set-up and final legalisation "
+            "included; loading the design, compiling or loading the kernels beforehand and "
+            "writing the result are not)",
+        )
     ] = 60.0,
     seed: Annotated[
         int | None, typer.Option("--seed", min=0, help="random seed (one design; default 0)")
