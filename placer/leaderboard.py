@@ -320,7 +320,7 @@ def summary_rows(wide: pd.DataFrame, illegal: pd.DataFrame | None = None) -> pd.
         late = illegal.reindex(index=complete.index, columns=competitors).fillna(False).astype(bool)
         legal_ranks = values.where(~late).rank(axis=1, method="min")
         illegal_ranks = values.where(late).rank(axis=1, method="min")
-        ranks = legal_ranks.fillna(illegal_ranks.add((~late).sum(axis=1), axis=0))
+        ranks = legal_ranks.fillna(illegal_ranks.add(legal_ranks.notna().sum(axis=1), axis=0))
     else:
         ranks = values.rank(axis=1, method="min")
     rows = pd.DataFrame(

@@ -15,6 +15,7 @@ methods that weigh timing beside the proxy cost.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,10 @@ def _gather(ptr: np.ndarray, values: np.ndarray, keys: np.ndarray) -> tuple[np.n
     return values[index], starts
 
 
+#: Numbers for the evaluators' states, unique across them (a move of one is never current in another).
+_STATES = itertools.count(1)
+
+
 @dataclass(frozen=True)
 class TimingMove:
     """A priced move: the new positions and everything :meth:`IncrementalTiming.commit` sets."""
@@ -58,6 +63,7 @@ class TimingMove:
     endpoints: np.ndarray  # positions in IncrementalTiming.endpoints whose arrival changes
     endpoint_arrival: np.ndarray
     result: TimingResult
+    state: int  # the evaluator's state it was priced on (see IncrementalTiming.commit)
 
 
 class IncrementalTiming:
@@ -94,6 +100,7 @@ class IncrementalTiming:
 
     def resync(self) -> None:
         """Recompute every delay and arrival from the committed placement."""
+        self._state = next(_STATES)
         g = self.graph
         ex, ey = self._ctx.entry_positions(self.placement)
         self._delay = arc_delays(g, ex, ey, self.params, self._soft_delay)
@@ -178,11 +185,14 @@ class IncrementalTiming:
             endpoint_arrival[touched] = np.maximum.reduceat(times, starts)
         return TimingMove(
             nodes, x, y, orient, arcs, delays, arrival, ends, arc_times, touched,
-            endpoint_arrival[touched], summarise(endpoint_arrival, self._scale),
+            endpoint_arrival[touched], summarise(endpoint_arrival, self._scale), self._state,
         )  # fmt: skip
 
     def commit(self, move: TimingMove) -> None:
-        """Make ``move`` (from :meth:`propose` on the current state) the committed state."""
+        """Apply ``move``; one priced before another commit or :meth:`set_positions` is priced
+        again on the current state first (its changes were computed against the old one)."""
+        if move.state != self._state:
+            move = self.propose(move.nodes, move.x, move.y, move.orientation)
         p = self.placement
         p.x[move.nodes], p.y[move.nodes], p.orientation[move.nodes] = move.x, move.y, move.orientation
         self._delay[move.arcs] = move.delays
@@ -191,6 +201,7 @@ class IncrementalTiming:
         self._arc_time[move.endpoint_arcs] = move.arc_times
         self._endpoint_arrival[move.endpoints] = move.endpoint_arrival
         self._result = move.result
+        self._state = next(_STATES)
 
     def set_positions(
         self, nodes: np.ndarray | slice, x: np.ndarray, y: np.ndarray, orientation: np.ndarray | None = None

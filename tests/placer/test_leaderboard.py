@@ -506,3 +506,15 @@ def test_keep_refuses_other_options_and_names_the_kept_aggregation_and_a_bad_fil
     text.to_csv(tmp_path / "text.csv", index=False)
     with pytest.raises(ValueError, match=r"text.csv: line 4: proxy must be a number, got 'abc'"):
         write_leaderboard(tmp_path / "new", tmp_path / "page", keep=tmp_path / "text.csv")
+
+
+def test_an_illegal_cell_ranks_just_after_the_legal_ones_beside_a_method_that_always_failed(tmp_path: Path) -> None:
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    store.write(record("d1", "aa", 0, 0.9))
+    cheat = record("d1", "bb", 0, 0.5)
+    cheat.overlap_area = 3.0
+    store.write(cheat)
+    store.write(record("d1", "cc", 0, None))  # failed everywhere: no rank, and no place ahead
+    table = build(tmp_path / "runs")
+    ranks = summary_rows(pivot(table, "proxy"), leaderboard._illegal_pivot(table, ["aa", "bb", "cc"])).loc["mean rank"]
+    assert (ranks["aa"], ranks["bb"]) == (1.0, 2.0) and pd.isna(ranks["cc"])  # bb was 3

@@ -90,3 +90,24 @@ def test_bad_moves_are_refused_as_the_proxy_evaluator_refuses_them() -> None:
     pin = int(np.flatnonzero(netlist.node_type >= 3)[0])
     with pytest.raises(ValueError, match="pins follow their macro"):
         timing.propose([pin], [1.0], [1.0])
+
+
+def test_a_move_priced_before_another_commit_is_priced_again_when_committed() -> None:
+    """Two proposals, both committed: the second was applied with changes computed against the
+    state before the first (the cached figures went wrong until a resync)."""
+    netlist, placement = generate(4, 30, 8, seed=0, outputs_per_soft=(0, 2))
+    rng = np.random.default_rng(0)
+    timing = IncrementalTiming(netlist, placement)
+    c = netlist.require_canvas()
+    for _ in range(40):
+        a, b = rng.choice(netlist.placeable, size=2, replace=False)
+        first = timing.move(int(a), rng.uniform(0, c.width), rng.uniform(0, c.height))
+        second = timing.move(int(b), rng.uniform(0, c.width), rng.uniform(0, c.height))
+        timing.commit(first)
+        timing.commit(second)
+        assert _same(timing.cost(), timing_cost(netlist, timing.placement))
+        old = timing.move(int(a), rng.uniform(0, c.width), rng.uniform(0, c.height))
+        soft = netlist.soft_macros
+        timing.set_positions(soft, timing.placement.x[soft] + 0.5, timing.placement.y[soft])
+        timing.commit(old)
+        assert _same(timing.cost(), timing_cost(netlist, timing.placement))
