@@ -445,16 +445,19 @@ def anneal(
     if heat_every:
         update_heat(state, ctx)
 
-    # initial temperature from the uphill deltas of a sample of moves
+    # initial temperature from the uphill proxy deltas of a sample of moves (the proxy's alone:
+    # a weighted timing term jumps by whole wire lengths, a max over paths, and set the
+    # temperature so high that sa wandered for the whole run and handed back its start)
     cur = state.objective()
+    start_proxy = state.ev.cost.proxy
     ups = []
     for _ in range(40):
         _, mv = MOVES[names[int(rng.choice(len(names), p=weights))]](state, ctx)
-        if mv is not None and (value := state.price(mv)[0]) > cur:
-            ups.append(value - cur)
+        if mv is not None and mv.proxy > start_proxy:
+            ups.append(mv.proxy - start_proxy)
         if deadline.expired():  # a move can cost 0.3 s on a grid of millions of cells
             break
-    t0 = schedule.start_factor * (float(np.mean(ups)) if ups else 1e-3 * max(cur, 1e-9))
+    t0 = schedule.start_factor * (float(np.mean(ups)) if ups else 1e-3 * max(start_proxy, 1e-9))
     best_cost = cur
     # The best placement is snapshotted lazily: only when an uphill move leaves it (rare at the
     # low temperatures of a descent), not at every improvement.
