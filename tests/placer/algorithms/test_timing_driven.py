@@ -54,3 +54,18 @@ def test_a_timing_weight_off_its_range_is_refused() -> None:
             get_placer(method, w_timing=-1.0)
         with pytest.raises(ValueError, match="w_timing"):
             get_placer(method, w_timing=float("nan"))
+
+
+def test_sa_weighing_timing_still_searches_a_suite_design(benchmarks_dir) -> None:  # type: ignore[no-untyped-def]
+    """The start temperature came from the weighted objective's deltas: the timing term's jumps
+    (whole wire lengths) made it so hot that sa wandered and handed back its (legalised) start."""
+    from netlists.io import load_design
+
+    netlist, placement = load_design(benchmarks_dir / "iccad04" / "ibm01")
+    start = legalize(netlist, placement)
+    result = get_placer("sa", max_steps=5000, w_timing=2.0, fd_every=0).place(netlist, placement, budget_s=60, seed=1)
+
+    def objective(p):  # type: ignore[no-untyped-def]
+        return evaluate(netlist, p).proxy + 2.0 * timing_cost(netlist, p).worst
+
+    assert objective(result) < objective(start) - 1e-3
