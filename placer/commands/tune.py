@@ -12,6 +12,7 @@ Bad input prints one line on stderr and exits with code 2.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 from contextlib import closing
@@ -306,6 +307,7 @@ def _run(
                 curves.setdefault(label, []).append(ranking.add(row["config"], row["score"]))
             mine = {f"{name} seed {seed}" for name in tuners}
             others = sorted(set(curves) - mine)  # earlier commands' tuners or seeds: drawn only
+            plotted = _plotted_baselines(store, run, seed, curves, summaries[0].baseline_scores, objective)
         reference = summaries[0].baseline_scores
         best = _best_overall(summaries, objective.space.effective)
         report: dict[str, Any] = {
@@ -349,7 +351,7 @@ def _run(
             curves,
             out / "best_so_far.png",
             f"{system} {workload}" + ("" if system == "index" else f" ({objective.space.name} space)"),
-            baselines={k: v for k, v in reference.items() if v is not None},
+            baselines=plotted,
         )
         lines = [
             "space: index parameters (every value is safe); score = -(relative lookup time + "
@@ -381,6 +383,30 @@ def _run(
             f"best configuration -> {out / 'best_config.json'}; plot -> {out / 'best_so_far.png'}"
         )
         typer.echo("\n".join(lines))
+
+
+def _plotted_baselines(
+    store: Any, run: str, seed: int, curves: dict[str, list], reference: dict[str, float | None], objective: Any
+) -> dict[str, float]:
+    """The baselines drawn beside the curves: this seed's, and each other drawn seed's own,
+    labelled with its seed (every score is relative to its seed's measurement of the defaults:
+    one seed's rule of thumb beside another seed's curves said the opposite of the data)."""
+    from learned_systems.results import ResultsStore
+
+    lines = {k: v for k, v in reference.items() if v is not None}
+    drawn = sorted({int(label.rsplit(" seed ", 1)[1]) for label in curves} - {seed})
+    for other in drawn:
+        rows = {row["role"]: ResultsStore.to_result(row) for row in store.rows(run=run, tuner="baseline", seed=other)}
+        default = rows.get("default")
+        if default is None or not default.ok:
+            continue
+        for role, result in rows.items():
+            score = objective.score(result, default) if result.ok else None
+            if score is not None and math.isfinite(score):
+                lines[f"{role} (seed {other})"] = float(score)
+    if drawn:
+        lines = {(f"{k} (seed {seed})" if " (seed " not in k else k): v for k, v in lines.items()}
+    return lines
 
 
 def _best_overall(summaries: list[Any], effective: Any) -> dict[str, Any] | None:

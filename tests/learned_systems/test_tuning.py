@@ -960,3 +960,27 @@ def test_a_postgres_run_records_the_memory_bound_of_its_space(monkeypatch):
 
     assert settings_with(4096)["shared_buffers_max_mb"] == 2048
     assert settings_with(24000)["shared_buffers_max_mb"] == 12000
+
+
+def test_the_plot_draws_each_drawn_seeds_own_baselines(tmp_path, monkeypatch):
+    """Another seed's curves were drawn beside this seed's baselines only, though every score is
+    relative to its own seed's measurement of the defaults (a rule of thumb at 18.3 above curves
+    that beat their own 9.3)."""
+    import learned_systems.plots as plots
+
+    drawn = {}
+    real = plots.plot_best_so_far
+
+    def spy(curves, path, title, ylabel="best mean score so far", baselines=None):  # type: ignore[no-untyped-def]
+        drawn["curves"], drawn["baselines"] = dict(curves), dict(baselines or {})
+        return real(curves, path, title, ylabel, baselines)
+
+    monkeypatch.setattr(plots, "plot_best_so_far", spy)
+    base = ["tune", "--system", "index", "--rows", "3000", "--trials", "2", "--tuner", "random", "--out", str(tmp_path)]
+    first = CliRunner().invoke(_app(), [*base, "--seed", "0"])
+    assert first.exit_code == 0, first.output
+    assert set(drawn["baselines"]) == {"default", "rule_of_thumb"}  # one seed: unlabelled
+    assert CliRunner().invoke(_app(), [*base, "--seed", "1"]).exit_code == 0
+    assert set(drawn["curves"]) == {"random seed 0", "random seed 1"}
+    assert set(drawn["baselines"]) == {"default (seed 0)", "rule_of_thumb (seed 0)", "default (seed 1)",
+                                       "rule_of_thumb (seed 1)"}
