@@ -979,8 +979,9 @@ def test_the_plot_draws_each_drawn_seeds_own_baselines(tmp_path, monkeypatch):
     base = ["tune", "--system", "index", "--rows", "3000", "--trials", "2", "--tuner", "random", "--out", str(tmp_path)]
     first = CliRunner().invoke(_app(), [*base, "--seed", "0"])
     assert first.exit_code == 0, first.output
-    assert set(drawn["baselines"]) == {"default", "rule_of_thumb"}  # one seed: unlabelled
+    # one seed: unlabelled; the index has no rule of thumb beside its defaults (it was the
+    # defaults, measured twice: the best reported scored below a baseline of the same config)
+    assert set(drawn["baselines"]) == {"default"}
     assert CliRunner().invoke(_app(), [*base, "--seed", "1"]).exit_code == 0
     assert set(drawn["curves"]) == {"random seed 0", "random seed 1"}
-    assert set(drawn["baselines"]) == {"default (seed 0)", "rule_of_thumb (seed 0)", "default (seed 1)",
-                                       "rule_of_thumb (seed 1)"}
+    assert set(drawn["baselines"]) == {"default (seed 0)", "default (seed 1)"}
