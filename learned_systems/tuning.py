@@ -87,12 +87,16 @@ def run_tuning(
     for role, result in baselines.items():
         tuner.observe(result.config, baseline_scores[role])
     ranking = ConfigRanking(objective.space.effective)
+    # a trial that runs as the defaults do is no one's find: it ranks with the defaults' own
+    # score (a luckier re-measurement of them credited the tuner with the defaults)
+    as_defaults = objective.space.effective(baselines["default"].config) if "default" in baselines else None
     curve: list[float | None] = []
     failed = 0
     previous = store.rows(run=run, tuner=tuner_name, seed=seed, role="trial")[:trials]
     try:
         for row in previous:
             try:
+                objective.space.validate(row["config"])  # (an unknown knob named the user's input)
                 stored_score = finite_or_none(objective.score(ResultsStore.to_result(row), reference))
             except (KeyError, TypeError, ValueError) as error:  # a row edited or damaged
                 raise ValueError(
@@ -113,7 +117,10 @@ def run_tuning(
                 store.add(run, tuner_name, seed, index, "trial", result, score)
                 tuner.tell(config, score)
             failed += score is None
-            curve.append(ranking.add(result.config, score, result))
+            ranked_score = score
+            if score is not None and as_defaults is not None and objective.space.effective(result.config) == as_defaults:
+                ranked_score = baseline_scores.get("default")
+            curve.append(ranking.add(result.config, ranked_score, result))
             if on_trial is not None:
                 on_trial(index, result, score)
     finally:

@@ -985,3 +985,64 @@ def test_the_plot_draws_each_drawn_seeds_own_baselines(tmp_path, monkeypatch):
     assert CliRunner().invoke(_app(), [*base, "--seed", "1"]).exit_code == 0
     assert set(drawn["curves"]) == {"random seed 0", "random seed 1"}
     assert set(drawn["baselines"]) == {"default (seed 0)", "default (seed 1)"}
+
+
+class LuckyDefaultsObjective:
+    """Three settings: the defaults (x) measure 100 the first time and 150 every time after
+    (a noisy disk), y measures 120, z 90."""
+
+    system, workload = "fake", "w"
+
+    def __init__(self) -> None:
+        from learned_systems.config.knobs import Knob
+
+        self.space = KnobSpace.build("fake", (Knob("a", "x", choices=("x", "y", "z")),), False, {"a": "y"})
+        self.calls = 0
+
+    def baselines(self):  # type: ignore[no-untyped-def]
+        return {"default": self.space.defaults()}
+
+    def evaluate(self, config):  # type: ignore[no-untyped-def]
+        config = self.space.validate(config)
+        self.calls += 1
+        value = (100.0 if self.calls == 1 else 150.0) if config["a"] == "x" else {"y": 120.0, "z": 90.0}[config["a"]]
+        return TrialResult(self.system, self.workload, "durable", config, True, value, 0.0, [value])
+
+    def score(self, result, reference):  # type: ignore[no-untyped-def]
+        return result.throughput_mean / reference.throughput_mean
+
+
+def test_a_tuners_lucky_measurement_of_the_defaults_is_not_its_best(tmp_path):
+    """The run's best was y (1.2), but the tuner's own summary (printed beside it, and its
+    curve) credited it with the defaults re-measured at 1.5."""
+    from learned_systems.results import ResultsStore
+
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        summary = run_tuning(LuckyDefaultsObjective(), "random", 8, 0, store, "r")
+    measured = {config_key(c["config"]) for c in store_rows(tmp_path / "r.sqlite")}
+    assert config_key({"a": "x"}) in measured  # the tuner did measure the defaults again
+    assert summary.best_config == {"a": "y"} and summary.best_score == pytest.approx(1.2)
+    assert max(s for s in summary.best_so_far if s is not None) == pytest.approx(1.2)
+
+
+def store_rows(path):  # type: ignore[no-untyped-def]
+    from learned_systems.results import ResultsStore
+
+    with ResultsStore(path) as store:
+        return store.rows(role="trial")
+
+
+def test_a_stored_trial_with_an_unknown_knob_names_the_store(tmp_path):
+    """An edited row's unknown knob read like the user's own input: 'unknown knob 'foo''."""
+    import sqlite3
+    from contextlib import closing
+
+    from learned_systems.results import ResultsStore
+
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        run_tuning(QuadraticObjective(), "random", 3, 0, store, "r")
+    with closing(sqlite3.connect(tmp_path / "r.sqlite")) as conn:
+        conn.execute("""UPDATE trials SET config = '{"foo": 1}' WHERE role = 'trial' AND trial = 1""")
+        conn.commit()
+    with ResultsStore(tmp_path / "r.sqlite") as store, pytest.raises(ValueError, match=r"r.sqlite: stored trial 1 of random seed 0 cannot be scored again \(KnobError: unknown knob 'foo'"):
+        run_tuning(QuadraticObjective(), "random", 3, 0, store, "r")
