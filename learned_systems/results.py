@@ -219,18 +219,20 @@ class ResultsStore:
 
     @staticmethod
     def to_result(row: dict[str, Any]) -> TrialResult:
-        """Rebuild a :class:`TrialResult` from a stored row (used when resuming)."""
+        """Rebuild a :class:`TrialResult` from a stored row (used when resuming); an ok row
+        without a throughput (written by hand or another tool) is a failed trial, not 0."""
+        measured = row["throughput_mean"] is not None
         return TrialResult(
             row["system"],
             row["workload"],
             row["space"],
             row["config"],
-            row["ok"],
+            bool(row["ok"]) and measured,
             row["throughput_mean"] or 0.0,
             row["throughput_std"] or 0.0,
             row["throughputs"],
             row["unit"] or "",
-            row["error"],
+            row["error"] if measured or not row["ok"] else "stored without a throughput",
             row["wall_seconds"] or 0.0,
             row["metrics"],
         )

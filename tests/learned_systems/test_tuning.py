@@ -1046,3 +1046,22 @@ def test_a_stored_trial_with_an_unknown_knob_names_the_store(tmp_path):
         conn.commit()
     with ResultsStore(tmp_path / "r.sqlite") as store, pytest.raises(ValueError, match=r"r.sqlite: stored trial 1 of random seed 0 cannot be scored again \(KnobError: unknown knob 'foo'"):
         run_tuning(QuadraticObjective(), "random", 3, 0, store, "r")
+
+
+def test_an_ok_row_without_a_throughput_is_a_failed_trial(tmp_path):
+    """It was read back as a throughput of 0 (score 0.0, '0 failed')."""
+    import sqlite3
+    from contextlib import closing
+
+    from learned_systems.results import ResultsStore
+
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        run_tuning(QuadraticObjective(), "random", 3, 0, store, "r")
+    with closing(sqlite3.connect(tmp_path / "r.sqlite")) as conn:
+        conn.execute("UPDATE trials SET throughput_mean = NULL WHERE role = 'trial' AND trial = 1")
+        conn.commit()
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        summary = run_tuning(QuadraticObjective(), "random", 3, 0, store, "r")
+        row = store.rows(role="trial")[1]
+    assert not ResultsStore.to_result(row).ok and ResultsStore.to_result(row).error == "stored without a throughput"
+    assert summary.failed >= 1 and summary.best_so_far[1] == summary.best_so_far[0]  # trial 1 counts as failed
