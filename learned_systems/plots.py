@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -35,6 +36,27 @@ def plot_best_so_far(
     return path
 
 
+def _clip_early_outliers(axes: Any, curves: Mapping[str, Sequence[float | None]], baselines: Any) -> None:
+    """Keep the axis on what matters when a curve starts far below the rest (a first trial
+    scoring -30,000 beside baselines near -2 flattened every line to the top edge): the range
+    then spans the baselines and each curve's final value with a margin, and the chart says how
+    many earlier points lie below it and the lowest of them."""
+    values = [v for curve in curves.values() for v in curve if v is not None]
+    finals = [next((v for v in reversed(curve) if v is not None), None) for curve in curves.values()]
+    anchors = [v for v in [*baselines, *finals] if v is not None]
+    if not values or not anchors:
+        return
+    top, floor = max([*values, *anchors]), min(anchors)
+    span = max(top - floor, 1e-12 * max(abs(top), 1.0))
+    bottom = floor - 0.5 * span
+    below = [v for v in values if v < bottom]
+    if not below or min(values) > floor - 3.0 * span:  # nothing far below: matplotlib's range
+        return
+    axes.set_ylim(bottom, top + 0.15 * span)
+    axes.text(0.99, 0.02, f"{len(below)} earlier point(s) below the axis (lowest {min(below):.4g})",
+              transform=axes.transAxes, ha="right", va="bottom", fontsize=8, color="grey")
+
+
 def best_so_far_figure(
     curves: Mapping[str, Sequence[float | None]],
     title: str,
@@ -53,6 +75,7 @@ def best_so_far_figure(
     shown = {label: value for label, value in (baselines or {}).items() if value is not None}
     for value in shown.values():
         axes.axhline(value, linestyle="--", linewidth=1, color="grey")
+    _clip_early_outliers(axes, curves, shown.values())
     low, high = axes.get_ylim()  # the final range: labels closer than 4 % of it are stacked
     drawn: list[float] = []
     for label, value in sorted(shown.items(), key=lambda item: item[1]):  # stacked upwards

@@ -27,3 +27,17 @@ def test_a_run_where_every_trial_failed_says_so():
     assert failed.axes[0].get_xlim() == (0.5, 5.5)
     one_success = best_so_far_figure({"optuna seed 0": [None, 2.0]}, "t")
     assert "no successful trial" not in [t.get_text() for t in one_success.axes[0].texts]
+
+
+def test_a_curve_starting_far_below_keeps_the_axis_on_the_rest_and_says_so():
+    """A first trial at -31,800 beside baselines near -2 flattened every line to the top edge."""
+    curves = {"random seed 0": [-2.2, -2.19, -2.1], "random seed 1": [-31800.0, -1.9, -1.8]}
+    figure = best_so_far_figure(curves, "t", baselines={"default": -2.19})
+    axes = figure.axes[0]
+    low, high = axes.get_ylim()
+    assert -3.0 < low < -2.2 and -1.8 < high < -1.5
+    assert [t.get_text() for t in axes.texts if "below the axis" in t.get_text()] == [
+        "1 earlier point(s) below the axis (lowest -3.18e+04)"
+    ]
+    plain = best_so_far_figure({"random seed 0": [-2.2, -2.19, -2.1]}, "t", baselines={"default": -2.19})
+    assert not any("below the axis" in t.get_text() for t in plain.axes[0].texts)
