@@ -86,7 +86,7 @@ def best_so_far_figure(
     axes.set_xlim(0.5, max(longest, 1) + 0.5)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     if not any(v is not None for curve in curves.values() for v in curve):
-        axes.text(0.5, 0.5, "no successful trial", transform=axes.transAxes, ha="center",
+        axes.text(0.5, 0.75, "no successful trial", transform=axes.transAxes, ha="center",  # (off the baselines, drawn mid-axis)
                   va="center", color="grey")
     axes.set_xlabel("trials")
     axes.set_ylabel(ylabel)
