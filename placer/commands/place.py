@@ -149,7 +149,7 @@ def _split_list(text: str | None) -> list[str]:
 @clean_errors
 def place_command(
     netlist: Annotated[
-        Path | None, typer.Argument(help="netlist.pb.txt[.gz], Bookshelf .aux, folder of one design or a built-in design's name (ariane133); omit with --suite")
+        Path | None, typer.Argument(help="netlist.pb.txt[.gz], Bookshelf .aux, folder of one design or a built-in design's name (ariane133; default, the embedded generated one); omit with --suite")
     ] = None,
     algo: Annotated[
         str, typer.Option("--algo", help="placement method; with --suite a comma-separated list")

@@ -30,6 +30,17 @@ from placer.commands.common import (
 )
 
 
+def _design_argument(path: Path) -> str:
+    """A design as the run records it: a file made absolute (the run resumes from anywhere), a
+    built-in design's name or ``default`` kept as given where no such file exists."""
+    from netlists.designs import BUILTIN
+    from netlists.io import names_generated_default
+
+    if not path.exists() and (names_generated_default(path) or str(path) in BUILTIN):
+        return str(path)
+    return str(path.absolute())
+
+
 def register(app: typer.Typer) -> None:
     app.command("train")(train_command)
 
@@ -83,7 +94,11 @@ def train_command(
         Path, output_option("run folder (checkpoints, logs, best placement)")
     ],
     netlist: Annotated[
-        list[Path] | None, typer.Option("--netlist", help="training design (repeatable)")
+        list[Path] | None, typer.Option(
+            "--netlist",
+            help="training design (repeatable): a .pb.txt[.gz], a design folder, or a built-in "
+            "design by name (ariane133; default, the embedded generated one)",
+        )
     ] = None,
     suite: Annotated[Path | None, typer.Option("--suite", help="folder of design folders")] = None,
     generated: Annotated[
@@ -200,10 +215,10 @@ def train_command(
             raise UsageError("give training designs: --netlist FILE, --suite DIR or --generated N")
         config = TrainConfig(
             out=str(out),
-            netlists=[str(p.absolute()) for p in netlist or []],  # resumable from anywhere
+            netlists=[_design_argument(p) for p in netlist or []],  # resumable from anywhere
             suite=str(suite.absolute()) if suite else None,
             generated=generated or 0,
-            eval_netlist=str(eval_netlist.absolute()) if eval_netlist else None,
+            eval_netlist=_design_argument(eval_netlist) if eval_netlist else None,
         )
         for key, value in (("timesteps", timesteps), ("n_envs", n_envs), ("device", device),
                            ("seed", seed), ("threads", threads), ("checkpoint_every", checkpoint_every),
@@ -232,9 +247,16 @@ def train_command(
     best = out / "best.json"
     if best.exists():
         info = json.loads(best.read_text())
-        console.print(
-            f"best evaluation proxy {info['proxy']:.4f} at step {info['steps']} -> {out / 'best.plc'}"
-        )
+        if info.get("objective") is not None and info["objective"] != info["proxy"]:
+            # weighed otherwise than the proxy (--w-timing, other weights): best is chosen by it
+            console.print(
+                f"best evaluation objective {info['objective']:.4f} (proxy {info['proxy']:.4f}), the "
+                f"weighted cost best.zip is chosen by, at step {info['steps']} -> {out / 'best.plc'}"
+            )
+        else:
+            console.print(
+                f"best evaluation proxy {info['proxy']:.4f} at step {info['steps']} -> {out / 'best.plc'}"
+            )
     else:
         console.print(
             "no evaluation episode placed every hard macro, so there is no best.plc yet; "

@@ -430,7 +430,7 @@ class TrainingMonitor(BaseCallback):
         """One row of curve.csv; eval_objective is the weighted cost best.zip is chosen by (the
         proxy under the default weights). A curve begun before that column keeps its four."""
         path = self.out / "curve.csv"
-        new = not path.exists()
+        new = not path.exists() or path.stat().st_size == 0  # (an emptied file gets its header)
         if not new:
             with path.open(newline="") as f:
                 header = next(csv.reader(f), CURVE_COLUMNS)
@@ -527,12 +527,12 @@ API_DESIGNS = "api_designs.json"
 #: and the evaluation design would change).
 DESIGNS = "designs.json"
 
-#: Files a run writes into its folder; a new run refuses a folder holding any of them (also its
-#: checkpoints/ and tb/ folders: left by `rm RUN/*`, they mixed an old run's checkpoints and
-#: TensorBoard curve into the new one's).
 #: The columns of a run's curve.csv (one row per evaluation).
 CURVE_COLUMNS = ["steps", "wall_s", "train_mean_proxy", "eval_proxy", "eval_objective"]
 
+#: Files a run writes into its folder; a new run refuses a folder holding any of them (also its
+#: checkpoints/ and tb/ folders: left by `rm RUN/*`, they mixed an old run's checkpoints and
+#: TensorBoard curve into the new one's).
 RUN_FILES = ("config.json", "last.zip", "best.json", "best.zip", "best.plc", "curve.csv", API_DESIGNS, LAST_STATE,
              DESIGNS, "env_kwargs.json", "checkpoints", "tb")
 

@@ -1057,3 +1057,37 @@ def test_a_design_too_large_for_the_model_says_what_would_place_it(trained_run, 
     with pytest.raises(ValueError, match="this model takes at most 8: a model trained with a larger --max-nodes") as caught:
         env_for_model(model, *big, model_path=out)
     assert "pass max_nodes" not in str(caught.value)
+
+
+def test_train_takes_a_built_in_design_name_and_says_what_best_is_chosen_by(tmp_path, monkeypatch):
+    """--netlist default became <cwd>/default ('no such file'); with --w-timing the closing line
+    named the best proxy, though best.zip is chosen by the weighted objective."""
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "--netlist", "default", "--timesteps", "64", "--w-timing", "2", "--set", "n_steps=64",
+            "--set", "batch_size=32", "--set", "n_epochs=1", "--n-envs", "1", "--no-progress", "--out", "run",
+            "--eval-every", "64", "--checkpoint-every", "1000", "--max-grid", "16", "--threads", "1"]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["netlists"] == ["default"]
+    best = json.loads((tmp_path / "run" / "best.json").read_text())
+    assert f"best evaluation objective {best['objective']:.4f} (proxy {best['proxy']:.4f})" in " ".join(result.output.split())
+
+
+def test_an_emptied_curve_gets_its_header_again(tiny_design, tmp_path, monkeypatch):
+    monkeypatch.setattr(train_module, "run_episode", lambda *a, **k: {
+        "cost": {"proxy": 0.9, "objective": 0.9}, "placement": tiny_design[1], "design": "d"})
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, **TINY)
+    monitor = train_module.TrainingMonitor(cfg, tiny_design, [])
+    from stable_baselines3.common.logger import Logger
+
+    monitor.model = type("M", (), {"num_timesteps": 64, "logger": Logger(None, [])})()
+    monkeypatch.setattr(train_module, "_save_model", lambda model, path: path.write_text("model"))
+    monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement: path.write_text("plc"))
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "curve.csv").write_text("")  # (a copy cut short, a disk that was full)
+    monitor.evaluate()
+    assert (tmp_path / "run" / "curve.csv").read_text().splitlines()[0] == ",".join(train_module.CURVE_COLUMNS)
