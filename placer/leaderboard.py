@@ -418,7 +418,7 @@ def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
     seeds = int(ok.groupby(["design", "method"]).size().max()) if not ok.empty else 0
     versions = ", ".join(sorted(set(runs["version"].dropna())))
     commits = ", ".join(sorted({str(c)[:10] for c in runs["git_commit"].dropna()})) or "none"
-    how = ("the best seed (lowest proxy) per design and method" if aggregate == "best"
+    how = ("the best seed (lowest proxy among its legal seeds) per design and method" if aggregate == "best"
            else "the mean over seeds per design and method")
     return [
         f"Generated {_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} from "
