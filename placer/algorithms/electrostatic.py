@@ -300,6 +300,13 @@ def global_place(
         return (g_wl + lam * g_den) / precondition
 
     project = lambda v: torch.minimum(torch.maximum(v, model.lo), model.hi)  # noqa: E731
+
+    def converged(iteration: int) -> bool:
+        """Report every 20 iterations; whether the overflow is down to ``stop_overflow``."""
+        if iteration % 20 == 0:
+            progress(Progress(deadline.fraction(), None, f"iteration {iteration} overflow {state['overflow']:.3f}"))
+        return state["overflow"] < stop_overflow and iteration > 20
+
     v = start.clone()
     iteration = 0
     if method == "adam":
@@ -313,15 +320,7 @@ def global_place(
                 param.copy_(project(param))
             lam = grow(lam)
             iteration += 1
-            if iteration % 20 == 0:
-                progress(
-                    Progress(
-                        deadline.fraction(),
-                        None,
-                        f"iteration {iteration} overflow {state['overflow']:.3f}",
-                    )
-                )
-            if state["overflow"] < stop_overflow and iteration > 20:
+            if converged(iteration):
                 break
         v = param.detach()
     elif method == "nesterov":
@@ -347,15 +346,7 @@ def global_place(
             u, v, g, a = u_next, v_next, g_next, a_next
             lam = grow(lam)
             iteration += 1
-            if iteration % 20 == 0:
-                progress(
-                    Progress(
-                        deadline.fraction(),
-                        None,
-                        f"iteration {iteration} overflow {state['overflow']:.3f}",
-                    )
-                )
-            if state["overflow"] < stop_overflow and iteration > 20:
+            if converged(iteration):
                 break
         v = u
     else:

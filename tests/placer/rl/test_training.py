@@ -839,16 +839,7 @@ def test_the_best_checkpoint_is_kept_by_the_objective_trained_on(tiny_design, tm
 
 def test_a_curve_begun_before_the_objective_column_keeps_its_four(tiny_design, tmp_path, monkeypatch):
     """A run resumed from an older curve.csv goes on with its columns, not a ragged fifth."""
-    monkeypatch.setattr(train_module, "run_episode", lambda *a, **k: {
-        "cost": {"proxy": 0.9, "objective": 0.9}, "placement": tiny_design[1], "design": "d"})
-    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, **TINY)
-    monitor = train_module.TrainingMonitor(cfg, tiny_design, [])
-    from stable_baselines3.common.logger import Logger
-
-    monitor.model = type("M", (), {"num_timesteps": 64, "logger": Logger(None, [])})()
-    monkeypatch.setattr(train_module, "_save_model", lambda model, path: path.write_text("model"))
-    monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement: path.write_text("plc"))
-    (tmp_path / "run").mkdir()
+    monitor = stubbed_monitor(tiny_design, tmp_path, monkeypatch)
     (tmp_path / "run" / "curve.csv").write_text("steps,wall_s,train_mean_proxy,eval_proxy\n0,0.1,nan,1.0\n")
     monitor.evaluate()
     rows = [line.split(",") for line in (tmp_path / "run" / "curve.csv").read_text().splitlines()]
@@ -1078,16 +1069,23 @@ def test_train_takes_a_built_in_design_name_and_says_what_best_is_chosen_by(tmp_
 
 
 def test_an_emptied_curve_gets_its_header_again(tiny_design, tmp_path, monkeypatch):
+    monitor = stubbed_monitor(tiny_design, tmp_path, monkeypatch)
+    (tmp_path / "run" / "curve.csv").write_text("")  # (a copy cut short, a disk that was full)
+    monitor.evaluate()
+    assert (tmp_path / "run" / "curve.csv").read_text().splitlines()[0] == ",".join(train_module.CURVE_COLUMNS)
+
+
+def stubbed_monitor(tiny_design, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """A TrainingMonitor of a run in tmp_path/run at step 64 whose evaluation episodes score
+    proxy = objective = 0.9 and whose saves write placeholders (no model, no env steps)."""
+    from stable_baselines3.common.logger import Logger
+
     monkeypatch.setattr(train_module, "run_episode", lambda *a, **k: {
         "cost": {"proxy": 0.9, "objective": 0.9}, "placement": tiny_design[1], "design": "d"})
     cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, **TINY)
     monitor = train_module.TrainingMonitor(cfg, tiny_design, [])
-    from stable_baselines3.common.logger import Logger
-
     monitor.model = type("M", (), {"num_timesteps": 64, "logger": Logger(None, [])})()
     monkeypatch.setattr(train_module, "_save_model", lambda model, path: path.write_text("model"))
     monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement: path.write_text("plc"))
     (tmp_path / "run").mkdir()
-    (tmp_path / "run" / "curve.csv").write_text("")  # (a copy cut short, a disk that was full)
-    monitor.evaluate()
-    assert (tmp_path / "run" / "curve.csv").read_text().splitlines()[0] == ",".join(train_module.CURVE_COLUMNS)
+    return monitor
