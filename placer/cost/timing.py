@@ -100,7 +100,6 @@ class TimingGraph:
     endpoint_arcs: np.ndarray  # arcs into ports / hard macros (and sequential soft macros)
     endpoints: np.ndarray  # the nodes those arcs end at, sorted
     n_nodes: int
-    n_entries: int  # net-pin entries of the netlist
 
 
 def build_timing_graph(netlist: Netlist) -> TimingGraph:
@@ -157,10 +156,10 @@ def build_timing_graph(netlist: Netlist) -> TimingGraph:
     o = np.argsort(lv, kind="stable")
     into_soft = into_soft[o]
     level_ptr = np.searchsorted(lv[o], np.arange(depth + 2), side="left")
-    return _graph(src_e, dst_e, src_n, dst_n, dst_soft, dst_comb, into_soft, level_ptr, n, entries.size)
+    return _graph(src_e, dst_e, src_n, dst_n, dst_soft, dst_comb, into_soft, level_ptr, n)
 
 
-def _graph(src_e, dst_e, src_n, dst_n, dst_soft, dst_comb, into_soft, level_ptr, n, n_entries) -> TimingGraph:  # type: ignore[no-untyped-def]
+def _graph(src_e, dst_e, src_n, dst_n, dst_soft, dst_comb, into_soft, level_ptr, n) -> TimingGraph:  # type: ignore[no-untyped-def]
     # reorder arcs: arcs into combinational soft macros by level first, then endpoint arcs
     endpoint = np.flatnonzero(~dst_comb)
     order = np.concatenate([into_soft, endpoint])
@@ -174,7 +173,6 @@ def _graph(src_e, dst_e, src_n, dst_n, dst_soft, dst_comb, into_soft, level_ptr,
         endpoint_arcs=np.arange(into_soft.size, order.size),
         endpoints=np.unique(dst_n[endpoint]),
         n_nodes=n,
-        n_entries=int(n_entries),
     )
 
 
@@ -197,11 +195,13 @@ def arc_delays(
     params: TimingParams,
     soft_delay: float,
     arcs: np.ndarray | slice = slice(None),
+    *,
+    arcs_only: bool = False,
 ) -> np.ndarray:
-    """Delays of ``arcs`` of ``g`` from the entry positions ``ex``/``ey`` (indexed like the
-    arcs' entries: all of them, or those of ``arcs`` only when ``ex`` is that short)."""
+    """Delays of ``arcs`` of ``g`` from entry positions ``ex``/``ey``: every entry's (indexed
+    by entry), or with ``arcs_only`` just those of ``arcs``' sources followed by their sinks."""
     src, dst = g.src_entry[arcs], g.dst_entry[arcs]
-    if ex.size != g.n_entries:  # positions of these arcs' entries only: sources, then sinks
+    if arcs_only:  # (said, not guessed from the length: 2 x arcs can equal the entry count)
         n = src.size
         sx, sy, dx, dy = ex[:n], ey[:n], ex[n:], ey[n:]
     else:

@@ -147,7 +147,7 @@ class IncrementalTiming:
             ex, ey = self._ctx.entry_positions(p, entries)
         finally:
             p.x[nodes], p.y[nodes], p.orientation[nodes] = old
-        delays = arc_delays(g, ex, ey, self.params, self._soft_delay, arcs)
+        delays = arc_delays(g, ex, ey, self.params, self._soft_delay, arcs, arcs_only=True)
         changed = delays != self._delay[arcs]
         arcs, delays = arcs[changed], delays[changed]
 

@@ -111,3 +111,19 @@ def test_a_move_priced_before_another_commit_is_priced_again_when_committed() ->
         timing.set_positions(soft, timing.placement.x[soft] + 0.5, timing.placement.y[soft])
         timing.commit(old)
         assert _same(timing.cost(), timing_cost(netlist, timing.placement))
+
+
+def test_a_move_touching_as_many_arc_ends_as_the_design_has_entries_is_priced_right(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    """The moved arcs' positions were told from all entries' by their count: two arcs (four
+    ends) on a four-entry design were read as every entry's, and the delays came out wrong
+    (18 instead of 1)."""
+    nl, pl = tiny_builder(
+        ports=[("a", 0.0, 0.0), ("b", 1.0, 0.0), ("c", 9.0, 9.0), ("d", 9.0, 8.0)],
+        nets=[("a", ["b"], 1.0), ("c", ["d"], 1.0)],
+        canvas=CANVAS,
+    )
+    timing = IncrementalTiming(nl, pl, P)
+    move = timing.propose([nl.index("a"), nl.index("c")], [0.0, 9.0], [1.0, 9.0])
+    moved = pl.copy()
+    moved.y[nl.index("a")] = 1.0
+    assert _same(move.result, timing_cost(nl, moved, P)) and move.result.worst_delay == pytest.approx(2.0)
