@@ -57,7 +57,11 @@ def run_tuning(
     run: str,
     on_trial: Callable[[int, TrialResult, float | None], None] | None = None,
 ) -> TuningSummary:
-    """Tune ``objective`` with ``tuner_name`` for ``trials`` trials, storing into ``store``."""
+    """Tune ``objective`` with ``tuner_name`` for ``trials`` trials, storing into ``store``.
+
+    ``on_trial(index, result, score)`` follows each trial with its score as ranked: a trial that
+    runs as the defaults do counts with the defaults' own score (the store keeps its measured
+    one)."""
     baselines: dict[str, TrialResult] = {}
     for role, config in objective.baselines().items():
         # one row per role (each measurement replaces the one before)
@@ -122,7 +126,7 @@ def run_tuning(
                 ranked_score = baseline_scores.get("default")
             curve.append(ranking.add(result.config, ranked_score, result))
             if on_trial is not None:
-                on_trial(index, result, score)
+                on_trial(index, result, ranked_score)
     finally:
         close = getattr(tuner, "close", None)
         if close is not None:

@@ -299,15 +299,22 @@ def _run(
             other_runs = sorted(set(store.runs()) - {run})
             curves: dict[str, list] = {}
             rankings: dict[str, ConfigRanking] = {}
+            mine = {f"{s.tuner} seed {seed}": s.best_so_far for s in summaries}  # as ranked
+            defaults = objective.space.effective(objective.space.defaults())
+            seed_baselines = _seed_baselines(store, run, objective)
+            default_scores = {k: v.get("default") for k, v in seed_baselines.items()}
             for row in store.rows(run=run, role="trial"):
                 label = f"{row['tuner']} seed {row['seed']}"
-                if row["seed"] == seed and row["tuner"] in tuners and row["trial"] >= trials:
-                    continue  # this command's runs are drawn to --trials, as their summaries are
+                if label in mine:
+                    curves.setdefault(label, list(mine[label]))  # this command's: to --trials
+                    continue
                 ranking = rankings.setdefault(label, ConfigRanking(objective.space.effective))
-                curves.setdefault(label, []).append(ranking.add(row["config"], row["score"]))
-            mine = {f"{name} seed {seed}" for name in tuners}
-            others = sorted(set(curves) - mine)  # earlier commands' tuners or seeds: drawn only
-            plotted = _plotted_baselines(store, run, seed, curves, summaries[0].baseline_scores, objective)
+                score = row["score"]  # an earlier command's: the defaults count as themselves
+                if score is not None and objective.space.effective(row["config"]) == defaults:
+                    score = default_scores.get(row["seed"])
+                curves.setdefault(label, []).append(ranking.add(row["config"], score))
+            others = sorted(set(curves) - set(mine))  # earlier commands' tuners or seeds: drawn only
+            plotted = _plotted_baselines(seed, curves, summaries[0].baseline_scores, seed_baselines)
         reference = summaries[0].baseline_scores
         best = _best_overall(summaries, objective.space.effective)
         report: dict[str, Any] = {
@@ -385,25 +392,36 @@ def _run(
         typer.echo("\n".join(lines))
 
 
+def _seed_baselines(store: Any, run: str, objective: Any) -> dict[int, dict[str, float]]:
+    """Each seed's baseline scores (role -> score against that seed's own measurement of the
+    defaults) as stored in ``run``; roles that failed are left out."""
+    from learned_systems.results import ResultsStore
+
+    by_seed: dict[int, dict[str, Any]] = {}
+    for row in store.rows(run=run, tuner="baseline"):
+        by_seed.setdefault(int(row["seed"]), {})[row["role"]] = ResultsStore.to_result(row)
+    scores: dict[int, dict[str, float]] = {}
+    for seed, results in by_seed.items():
+        default = results.get("default")
+        if default is None or not default.ok:
+            continue
+        scores[seed] = {role: float(score) for role, result in results.items()
+                        if result.ok and (score := objective.score(result, default)) is not None
+                        and math.isfinite(score)}  # fmt: skip
+    return scores
+
+
 def _plotted_baselines(
-    store: Any, run: str, seed: int, curves: dict[str, list], reference: dict[str, float | None], objective: Any
+    seed: int, curves: dict[str, list], reference: dict[str, float | None], seed_baselines: dict[int, dict[str, float]]
 ) -> dict[str, float]:
     """The baselines drawn beside the curves: this seed's, and each other drawn seed's own,
     labelled with its seed (every score is relative to its seed's measurement of the defaults:
     one seed's rule of thumb beside another seed's curves said the opposite of the data)."""
-    from learned_systems.results import ResultsStore
-
     lines = {k: v for k, v in reference.items() if v is not None}
     drawn = sorted({int(label.rsplit(" seed ", 1)[1]) for label in curves} - {seed})
     for other in drawn:
-        rows = {row["role"]: ResultsStore.to_result(row) for row in store.rows(run=run, tuner="baseline", seed=other)}
-        default = rows.get("default")
-        if default is None or not default.ok:
-            continue
-        for role, result in rows.items():
-            score = objective.score(result, default) if result.ok else None
-            if score is not None and math.isfinite(score):
-                lines[f"{role} (seed {other})"] = float(score)
+        for role, score in seed_baselines.get(other, {}).items():
+            lines[f"{role} (seed {other})"] = score
     if drawn:
         lines = {(f"{k} (seed {seed})" if " (seed " not in k else k): v for k, v in lines.items()}
     return lines
