@@ -598,6 +598,8 @@ def _refuse_mixed_columns(table: pd.DataFrame, kept: pd.DataFrame, path: Path) -
                 "one column would mix them"
             )
         kept_options = getattr(row, "options", None)
+        if kept_options == "" or not ran_options[row.method]:
+            continue  # a cell with no ok run (here or there) records no options: nothing to mix
         if not isinstance(kept_options, str):
             raise ValueError(
                 f"{path}: keeps cells of {row.method!r}, which these runs also have, but records "

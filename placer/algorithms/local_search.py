@@ -53,7 +53,8 @@ class SearchStats:
 
 
 class SearchState:
-    """Evaluator plus legality bookkeeping for hard macros."""
+    """Evaluator plus legality bookkeeping for hard macros, and the timing evaluator when the
+    objective weighs timing (``w_timing > 0``)."""
 
     def __init__(
         self, netlist: Netlist, placement: Placement, rng: np.random.Generator, w_timing: float = 0.0
@@ -428,7 +429,8 @@ def anneal(
     same term for the density cost (its top 10 % of cells, proxy weight 0.25 / k each) with
     threshold the ``density_lookahead_quantile`` of the cell densities. The best placement is
     still the one with the lowest objective (:meth:`SearchState.objective`: the proxy, plus the
-    weighted timing proxy when ``state.w_timing > 0``).
+    weighted timing proxy when ``state.w_timing > 0``); ``progress`` reports that objective in
+    ``Progress.best_proxy`` (the proxy itself when timing is not weighed).
     """
     schedule = schedule or AnnealSchedule()
     deadline = Deadline(budget_s)

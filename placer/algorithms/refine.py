@@ -43,6 +43,7 @@ from placer.algorithms.local_search import (
     SearchState,
     anneal,
 )
+from placer.cost.timing import timing_cost
 
 #: The options ``refine``'s search reads (``refine``, ``global_refine``, and the soft-macro step
 #: of ``greedy`` and ``rl``).
@@ -239,7 +240,13 @@ class GlobalRefine(Placer):
             netlist, placement, stage_budget, seed, _rescaled(progress, 0.0, share)
         )
         starts = {"given": legalize(netlist, placement), "analytical": spread}  # both legal
-        costs = {name: evaluate(netlist, start).proxy for name, start in starts.items()}
+        w_timing = float(self.options.get("w_timing", 0.0))  # by the objective refine searches
+
+        def objective(start: Placement) -> float:
+            cost = evaluate(netlist, start).proxy
+            return cost + w_timing * timing_cost(netlist, start).worst if w_timing > 0 else cost
+
+        costs = {name: objective(start) for name, start in starts.items()}
         start_name = min(costs, key=costs.__getitem__)  # a tie keeps the given placement
         used = deadline.fraction()
         progress(Progress(used, costs[start_name], f"refine from the {start_name} placement"))

@@ -28,7 +28,8 @@ from placer.algorithms.local_search import (
 
 def soft_macro_step(deadline: Deadline):  # type: ignore[no-untyped-def]
     """A hook that re-places the soft macros by the force-directed placer (if installed),
-    within what is left of ``deadline``, and keeps the result only where it lowers the proxy
+    within what is left of ``deadline``, and keeps the result only where it lowers the search's
+    objective (the proxy, plus the weighted timing proxy with ``w_timing``)
     (a worse one, kept, left the anneal above its start for good: ibm01 at 20 s ended at its
     initial 1.0177, with this rule at 1.0056)."""
     try:
@@ -61,7 +62,7 @@ class SimulatedAnnealing(Placer):
             enough to climb out of the start, cool enough to end below it within minutes).
         final_ratio: final / initial temperature (1e-3).
         fd_every: fraction of the run between force-directed soft-macro steps (0.1; 0 = never);
-            a step's soft placement is kept only where it lowers the proxy.
+            a step's soft placement is kept only where it lowers the objective.
         max_steps: stop after this many proposals (None: run to the budget); makes a run
             reproducible for a seed.
         w_timing: weight of the timing proxy's worst path in the objective (0: the proxy

@@ -518,3 +518,16 @@ def test_an_illegal_cell_ranks_just_after_the_legal_ones_beside_a_method_that_al
     table = build(tmp_path / "runs")
     ranks = summary_rows(pivot(table, "proxy"), leaderboard._illegal_pivot(table, ["aa", "bb", "cc"])).loc["mean rank"]
     assert (ranks["aa"], ranks["bb"]) == (1.0, 2.0) and pd.isna(ranks["cc"])  # bb was 3
+
+
+def test_keep_takes_a_kept_cell_that_only_failed(tmp_path: Path) -> None:
+    """A failed cell records no options (no ok run): it was refused as a clash ('run with
+    options ; these runs' ... with {}')."""
+    old = ResultStore.in_runs_dir(tmp_path / "old")
+    old.write(record("d1", "aa", 0, 0.9))
+    old.write(record("d2", "aa", 0, None))
+    earlier = write_leaderboard(tmp_path / "old", tmp_path / "earlier")["csv"]
+    new = ResultStore.in_runs_dir(tmp_path / "new")
+    new.write(record("d1", "aa", 0, 0.8))
+    table = pd.read_csv(write_leaderboard(tmp_path / "new", tmp_path / "page", keep=earlier)["csv"])
+    assert cell(table, "d2", "aa", "failed") == 1 and cell(table, "d1", "aa", "proxy") == pytest.approx(0.8)
