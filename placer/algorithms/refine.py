@@ -43,6 +43,7 @@ from placer.algorithms.local_search import (
     SearchState,
     anneal,
 )
+from placer.cost.proxy import evaluate
 from placer.cost.timing import timing_cost
 
 #: The options ``refine``'s search reads (``refine``, ``global_refine``, and the soft-macro step
@@ -229,8 +230,6 @@ class GlobalRefine(Placer):
         seed: int,
         progress: ProgressCallback,
     ) -> Placement:
-        from placer.cost.proxy import evaluate
-
         deadline = Deadline(budget_s)
         share = float(self.options.get("global_share", 0.25))
         stage = get_placer("analytical", **dict(self.options.get("analytical") or {}))  # null: none

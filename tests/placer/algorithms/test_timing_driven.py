@@ -69,3 +69,25 @@ def test_sa_weighing_timing_still_searches_a_suite_design(benchmarks_dir) -> Non
         return evaluate(netlist, p).proxy + 2.0 * timing_cost(netlist, p).worst
 
     assert objective(result) < objective(start) - 1e-3
+
+
+def test_global_refine_picks_its_start_by_the_objective_it_refines(monkeypatch) -> None:
+    """The start (given or analytical) was chosen by proxy alone, also when refine then weighs
+    timing: here the analytical start has the lower proxy but the far longer worst path."""
+    from types import SimpleNamespace
+
+    from placer.algorithms import refine as refine_module
+
+    netlist, placement = generate(4, 12, 4, seed=3)
+    given = legalize(netlist, placement)
+
+    def is_given(p) -> bool:  # type: ignore[no-untyped-def]
+        return bool(np.array_equal(p.x, given.x) and np.array_equal(p.y, given.y))
+
+    monkeypatch.setattr(refine_module, "evaluate", lambda n, p: SimpleNamespace(proxy=1.0 if is_given(p) else 0.5))
+    monkeypatch.setattr(refine_module, "timing_cost", lambda n, p: SimpleNamespace(worst=0.0 if is_given(p) else 1.0))
+    for w_timing, expected in ((0.0, "analytical"), (5.0, "given")):
+        messages = []
+        get_placer("global_refine", max_steps=20, w_timing=w_timing, analytical={"max_iterations": 5}).place(
+            netlist, placement, budget_s=30, seed=0, progress=lambda p, m=messages: m.append(p.message))
+        assert f"refine from the {expected} placement" in messages, (w_timing, messages)
