@@ -102,6 +102,16 @@ class TimingGraph:
     n_nodes: int
 
 
+def csr_gather(ptr: np.ndarray, values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The CSR groups (``ptr``, ``values``) of ``keys`` concatenated, and where each group
+    starts in that array."""
+    lens = ptr[keys + 1] - ptr[keys]
+    starts = np.zeros(keys.size, dtype=np.int64)
+    np.cumsum(lens[:-1], out=starts[1:])
+    index = np.repeat(ptr[keys] - starts, lens) + np.arange(int(lens.sum()))
+    return values[index], starts
+
+
 def build_timing_graph(netlist: Netlist) -> TimingGraph:
     """Arcs of every net, with combinational cycles broken as documented above."""
     ctx = cost_context(netlist)
@@ -142,11 +152,9 @@ def build_timing_graph(netlist: Netlist) -> TimingGraph:
     depth = 0
     while frontier.size:
         level[frontier] = depth
-        lens = out_ptr[frontier + 1] - out_ptr[frontier]
-        if lens.sum() == 0:
+        targets, _ = csr_gather(out_ptr, out_dst, frontier)
+        if targets.size == 0:
             break
-        idx = np.repeat(out_ptr[frontier] - (np.cumsum(lens) - lens), lens) + np.arange(lens.sum())
-        targets = out_dst[idx]
         np.subtract.at(remaining, targets, 1)
         cand = np.unique(targets)
         frontier = cand[remaining[cand] == 0]
@@ -261,8 +269,14 @@ def timing_cost(
     c = netlist.require_canvas()
     g = timing_graph(netlist)
     _, arc_time = arrival_times(netlist, placement, params)
+    return summarise(endpoint_arrivals(g, arc_time), c.width + c.height)
+
+
+def endpoint_arrivals(g: TimingGraph, arc_time: np.ndarray) -> np.ndarray:
+    """Each endpoint's arrival (``g.endpoints`` order): the largest time of the endpoint arcs
+    into it (``arc_time``, one per arc of ``g.endpoint_arcs``)."""
     per_end = np.full(g.n_nodes, -np.inf)
     np.maximum.at(per_end, g.dst_node[g.endpoint_arcs], arc_time)
-    # by the endpoint mask, not by finiteness: an arrival that overflowed to inf (coordinates
+    # by the endpoint list, not by finiteness: an arrival that overflowed to inf (coordinates
     # near 1e308) must stay the worst, not vanish and leave a better-looking figure
-    return summarise(per_end[g.endpoints], c.width + c.height)
+    return per_end[g.endpoints]

@@ -27,6 +27,8 @@ from placer.cost.timing import (
     TimingParams,
     TimingResult,
     arc_delays,
+    csr_gather,
+    endpoint_arrivals,
     propagate,
     soft_macro_delay,
     summarise,
@@ -34,13 +36,14 @@ from placer.cost.timing import (
 )
 
 
-def _gather(ptr: np.ndarray, values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The groups of ``keys`` concatenated, and where each group starts in that array."""
-    lens = ptr[keys + 1] - ptr[keys]
-    starts = np.zeros(keys.size, dtype=np.int64)
-    np.cumsum(lens[:-1], out=starts[1:])
-    index = np.repeat(ptr[keys] - starts, lens) + np.arange(int(lens.sum()))
-    return values[index], starts
+def _overlaid(base: np.ndarray, keys: np.ndarray, new_keys: np.ndarray, new_values: np.ndarray) -> np.ndarray:
+    """``base`` (one value per key of ``keys``, a fresh array: written in place) with the value
+    of each key found in the sorted ``new_keys`` replaced by its ``new_values`` one."""
+    at = np.searchsorted(new_keys, keys)
+    found = at < new_keys.size
+    found[found] = new_keys[at[found]] == keys[found]
+    base[found] = new_values[at[found]]
+    return base
 
 
 #: Numbers for the evaluators' states, unique across them (a move of one is never current in another).
@@ -108,9 +111,7 @@ class IncrementalTiming:
         self._arc_time = np.full(g.src_node.size, -np.inf)
         e = g.endpoint_arcs
         self._arc_time[e] = self._arrival[g.src_node[e]] + self._delay[e]
-        per_node = np.full(g.n_nodes, -np.inf)
-        np.maximum.at(per_node, g.dst_node[e], self._arc_time[e])
-        self._endpoint_arrival = per_node[self.endpoints]
+        self._endpoint_arrival = endpoint_arrivals(g, self._arc_time[e])
         self._result = summarise(self._endpoint_arrival, self._scale)
 
     def cost(self) -> TimingResult:
@@ -138,7 +139,7 @@ class IncrementalTiming:
         p = self.placement
         orient = p.orientation[nodes] if orientation is None else orientation
         g = self.graph
-        arcs = np.unique(_gather(self._node_ptr, self._node_arcs, nodes)[0]) if nodes.size else nodes
+        arcs = np.unique(csr_gather(self._node_ptr, self._node_arcs, nodes)[0]) if nodes.size else nodes
         # the arcs' entries under the moved positions (set in place, read, put back)
         old = p.x[nodes].copy(), p.y[nodes].copy(), p.orientation[nodes].copy()
         p.x[nodes], p.y[nodes], p.orientation[nodes] = x, y, orient
@@ -160,28 +161,19 @@ class IncrementalTiming:
             arrival = propagate(g, delay)
             moved_logic = np.flatnonzero(arrival != self._arrival)
             if moved_logic.size:
-                from_logic = _gather(self._out_ptr, self._out_arcs, moved_logic)[0]
+                from_logic = csr_gather(self._out_ptr, self._out_arcs, moved_logic)[0]
             else:
                 arrival = None
         ends = np.union1d(arcs[arcs >= self._n_inner], from_logic)
         source = self._arrival if arrival is None else arrival
-        new_delay = self._delay[ends].copy()
-        in_arcs = np.searchsorted(arcs, ends)
-        hit = in_arcs < arcs.size
-        hit[hit] = arcs[in_arcs[hit]] == ends[hit]
-        new_delay[hit] = delays[in_arcs[hit]]
-        arc_times = source[g.src_node[ends]] + new_delay
+        arc_times = source[g.src_node[ends]] + _overlaid(self._delay[ends], ends, arcs, delays)
 
         # the endpoints those arcs end at: their maximum over every incoming arc, again
         touched = np.unique(self._end_of_node[g.dst_node[ends]])
         endpoint_arrival = self._endpoint_arrival.copy()
         if touched.size:
-            incoming, starts = _gather(self._end_ptr, self._end_arcs, touched)
-            times = self._arc_time[incoming]
-            pos = np.searchsorted(ends, incoming)
-            mine = pos < ends.size
-            mine[mine] = ends[pos[mine]] == incoming[mine]
-            times[mine] = arc_times[pos[mine]]
+            incoming, starts = csr_gather(self._end_ptr, self._end_arcs, touched)
+            times = _overlaid(self._arc_time[incoming], incoming, ends, arc_times)
             endpoint_arrival[touched] = np.maximum.reduceat(times, starts)
         return TimingMove(
             nodes, x, y, orient, arcs, delays, arrival, ends, arc_times, touched,
