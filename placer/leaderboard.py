@@ -236,6 +236,7 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     # what a kept cell (--keep) must match to share a column with these runs
     table = table.join(runs.groupby(["design", "method"])["budget_s"].first())
     table = table.join(ok.groupby(["design", "method"])["options"].first().map(canonical_options))
+    table["options"] = table["options"].fillna("")  # no ok run: no options (as a CSV reads back)
     table["aggregate"] = aggregate
     table = table.reset_index()
 
@@ -543,10 +544,10 @@ def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
         raise ValueError(f"{path}: not a leaderboard CSV (no column {', '.join(missing)})")
     twice = table[table.duplicated(["design", "method"], keep=False)]
     if not twice.empty:
-        row = twice.iloc[0]
-        raise ValueError(f"{path}: the cell of {row['method']!r} on {row['design']!r} is given "
-                         f"{len(twice[(twice['design'] == row['design']) & (twice['method'] == row['method'])])} "
-                         "times (line(s) " + ", ".join(str(i + 2) for i in twice.index[:4]) + ")")
+        design, method = twice.iloc[0]["design"], twice.iloc[0]["method"]
+        lines = twice.index[(twice["design"] == design) & (twice["method"] == method)]
+        raise ValueError(f"{path}: the cell of {method!r} on {design!r} is given {len(lines)} times "
+                         "(line(s) " + ", ".join(str(i + 2) for i in lines[:4]) + ")")
     for column in [c for c in (*_NUMERIC_COLUMNS, "proxy_mean", "proxy_std", "seeds", "failed") if c in table.columns]:
         numbers = pd.to_numeric(table[column], errors="coerce")
         bad = numbers.isna() & table[column].notna()
@@ -598,7 +599,7 @@ def _refuse_mixed_columns(table: pd.DataFrame, kept: pd.DataFrame, path: Path) -
                 "one column would mix them"
             )
         kept_options = getattr(row, "options", None)
-        if kept_options == "" or not ran_options[row.method]:
+        if kept_options == "" or ran_options[row.method] == "":
             continue  # a cell with no ok run (here or there) records no options: nothing to mix
         if not isinstance(kept_options, str):
             raise ValueError(
