@@ -22,7 +22,8 @@ class ConfigRanking:
 
     ``canonical`` maps a configuration to the one it runs (e.g. ``KnobSpace.effective``, which
     resets knobs that do not apply): configurations that run the same system pool their
-    measurements instead of ranking apart.
+    measurements instead of ranking apart. :meth:`fix` gives a configuration a score of its own
+    (the defaults: a tuner's re-measurement of them is no find and counts as their baseline).
     """
 
     def __init__(self, canonical: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
@@ -31,14 +32,29 @@ class ConfigRanking:
         self.configs: dict[str, dict[str, Any]] = {}
         self.results: dict[str, list[TrialResult]] = {}
         self.best_key: str | None = None
+        self._fixed: dict[str, float | None] = {}
+
+    def _key(self, config: dict[str, Any]) -> str:
+        return config_key(config if self.canonical is None else self.canonical(config))
+
+    def fix(self, config: dict[str, Any], score: float | None) -> None:
+        """Count every successful trial of ``config`` (as it runs) with ``score`` instead of its
+        own measurement."""
+        self._fixed[self._key(config)] = score
+
+    def as_ranked(self, config: dict[str, Any], score: float | None) -> float | None:
+        """The score a trial of ``config`` measured at ``score`` counts with (see :meth:`fix`)."""
+        return score if score is None else self._fixed.get(self._key(config), score)
 
     def mean(self, key: str) -> float:
         return statistics.fmean(self.scores[key])
 
     def add(self, config: dict[str, Any], score: float | None, result: TrialResult | None = None):
-        """Count one trial (``None`` score: failed, ignored); the best mean score so far."""
+        """Count one trial (``None`` score: failed, ignored), as ranked (:meth:`as_ranked`); the
+        best mean score so far."""
+        score = self.as_ranked(config, score)
         if score is not None:
-            key = config_key(config if self.canonical is None else self.canonical(config))
+            key = self._key(config)
             self.scores.setdefault(key, []).append(float(score))
             self.configs.setdefault(key, dict(config))
             if result is not None:

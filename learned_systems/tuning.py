@@ -91,9 +91,9 @@ def run_tuning(
     for role, result in baselines.items():
         tuner.observe(result.config, baseline_scores[role])
     ranking = ConfigRanking(objective.space.effective)
-    # a trial that runs as the defaults do is no one's find: it ranks with the defaults' own
-    # score (a luckier re-measurement of them credited the tuner with the defaults)
-    as_defaults = objective.space.effective(baselines["default"].config) if "default" in baselines else None
+    if "default" in baselines:  # a trial that runs as the defaults do is no one's find: it ranks
+        # with the defaults' own score (a luckier re-measurement credited the tuner with them)
+        ranking.fix(baselines["default"].config, baseline_scores.get("default"))
     curve: list[float | None] = []
     failed = 0
     previous = store.rows(run=run, tuner=tuner_name, seed=seed, role="trial")[:trials]
@@ -121,12 +121,9 @@ def run_tuning(
                 store.add(run, tuner_name, seed, index, "trial", result, score)
                 tuner.tell(config, score)
             failed += score is None
-            ranked_score = score
-            if score is not None and as_defaults is not None and objective.space.effective(result.config) == as_defaults:
-                ranked_score = baseline_scores.get("default")
-            curve.append(ranking.add(result.config, ranked_score, result))
+            curve.append(ranking.add(result.config, score, result))
             if on_trial is not None:
-                on_trial(index, result, ranked_score)
+                on_trial(index, result, ranking.as_ranked(result.config, score))
     finally:
         close = getattr(tuner, "close", None)
         if close is not None:

@@ -300,19 +300,16 @@ def _run(
             curves: dict[str, list] = {}
             rankings: dict[str, ConfigRanking] = {}
             mine = {f"{s.tuner} seed {seed}": s.best_so_far for s in summaries}  # as ranked
-            defaults = objective.space.effective(objective.space.defaults())
             seed_baselines = _seed_baselines(store, run, objective)
-            default_scores = {k: v.get("default") for k, v in seed_baselines.items()}
             for row in store.rows(run=run, role="trial"):
                 label = f"{row['tuner']} seed {row['seed']}"
                 if label in mine:
                     curves.setdefault(label, list(mine[label]))  # this command's: to --trials
                     continue
-                ranking = rankings.setdefault(label, ConfigRanking(objective.space.effective))
-                score = row["score"]  # an earlier command's: the defaults count as themselves
-                if score is not None and objective.space.effective(row["config"]) == defaults:
-                    score = default_scores.get(row["seed"])
-                curves.setdefault(label, []).append(ranking.add(row["config"], score))
+                if label not in rankings:  # an earlier command's, ranked as its own run was
+                    rankings[label] = ConfigRanking(objective.space.effective)
+                    rankings[label].fix(objective.space.defaults(), seed_baselines.get(row["seed"], {}).get("default"))
+                curves.setdefault(label, []).append(rankings[label].add(row["config"], row["score"]))
             others = sorted(set(curves) - set(mine))  # earlier commands' tuners or seeds: drawn only
             plotted = _plotted_baselines(seed, curves, summaries[0].baseline_scores, seed_baselines)
         reference = summaries[0].baseline_scores
