@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from netlists.model import Netlist, Placement, check_orientation_codes
+from placer.algorithms import options as opt_checks
 
 #: Start of a progress message the user should read (see :class:`Progress`).
 NOTE_PREFIX = "note: "
@@ -110,8 +111,9 @@ class Placer(ABC):
     #: Checks of option values (:mod:`placer.algorithms.options`), by option name: a value of
     #: the wrong kind is refused when the method is built, not deep inside a run.
     option_checks: ClassVar[Mapping[str, Callable[[str, Any], None]]] = {}
-    #: Options that act only when a flag option is true, by name: given without it they are
-    #: refused (an option accepted and then ignored reads as a setting that made no difference).
+    #: Options that act only when a flag option is true (or a number option is not 0), by
+    #: name: given without it they are refused (an option accepted and then ignored reads as a
+    #: setting that made no difference).
     option_requires: ClassVar[Mapping[str, str]] = {}
 
     @classmethod
@@ -124,9 +126,6 @@ class Placer(ABC):
         if unknown:
             raise TypeError(_unknown_message(type(self), unknown))
         check_option_values(type(self), options)
-        for name, flag_name in self.option_requires.items():
-            if options.get(name) is not None and not option_flag(options.get(flag_name, False)):
-                raise ValueError(f"option {name!r} acts only with {flag_name}=true")
         self.options = options
 
     def place(
@@ -238,6 +237,11 @@ def check_option_values(cls: type[Placer], options: Mapping[str, Any], prefix: s
         method = cls.nested_options.get(name)
         if method is not None and isinstance(value, Mapping):
             check_option_values(placer_class(method), value, f"{prefix}{name}.")
+    for name, switch in cls.option_requires.items():
+        if options.get(name) is not None and not option_flag(options.get(switch, False)):
+            is_flag = cls.option_checks.get(switch) is None or opt_checks.is_flag(cls.option_checks[switch])
+            needed = f"{prefix}{switch}=true" if is_flag else f"{prefix}{switch} > 0"
+            raise ValueError(f"option {prefix + name!r} acts only with {needed}")
 
 
 def _unknown_message(cls: type[Placer], unknown: list[str]) -> str:

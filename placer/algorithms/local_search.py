@@ -11,7 +11,9 @@ its nets are shortest). Acceptance is Metropolis at a temperature that decays
 exponentially over the time budget.
 
 The objective is the proxy cost; with ``w_timing > 0`` it is the proxy plus ``w_timing`` times
-the timing proxy's ``worst`` (:mod:`placer.cost.timing`), each move priced by
+the timing proxy's ``worst`` (or, with ``timing_metric="tail"``, its ``tail``: the mean of the
+worst 10 % of endpoint arrivals, which moves with many wires where ``worst`` moves with one;
+:mod:`placer.cost.timing`), each move priced by
 :class:`~placer.cost.timing_incremental.IncrementalTiming` beside the proxy evaluator.
 """
 
@@ -36,6 +38,9 @@ from placer.cost.timing_incremental import IncrementalTiming, TimingMove
 #: The largest timing weight a search takes (as the RL reward's ``w_timing``).
 MAX_TIMING_WEIGHT = 1e6
 
+#: The timing proxy's figures a search objective may weigh (:class:`~placer.cost.timing.TimingResult`).
+TIMING_METRICS = ("worst", "tail")
+
 #: Mirror of each orientation about the vertical axis (N <-> FN, S <-> FS, E <-> FE, W <-> FW).
 MIRROR = np.array([1, 0, 3, 2, 5, 4, 7, 6], dtype=np.int8)
 
@@ -54,16 +59,24 @@ class SearchStats:
 
 class SearchState:
     """Evaluator plus legality bookkeeping for hard macros, and the timing evaluator when the
-    objective weighs timing (``w_timing > 0``)."""
+    objective weighs timing (``w_timing > 0``; ``timing_metric`` names the figure weighed)."""
 
     def __init__(
-        self, netlist: Netlist, placement: Placement, rng: np.random.Generator, w_timing: float = 0.0
+        self,
+        netlist: Netlist,
+        placement: Placement,
+        rng: np.random.Generator,
+        w_timing: float = 0.0,
+        timing_metric: str = "worst",
     ) -> None:
+        if timing_metric not in TIMING_METRICS:
+            raise ValueError(f"timing_metric must be one of {', '.join(TIMING_METRICS)}, got {timing_metric!r}")
         self.netlist = netlist
         self.canvas = netlist.require_canvas()
         self.ev = IncrementalEvaluator(netlist, placement)
         self.rng = rng
         self.w_timing = float(w_timing)
+        self.timing_metric = timing_metric
         # the timing proxy beside the proxy cost, only when the objective weighs it
         self.timing = IncrementalTiming(netlist, placement) if self.w_timing > 0 else None
         fixed = placement.fixed
@@ -149,17 +162,17 @@ class SearchState:
     # ------------------------------------------------------------------ objective
     def objective(self) -> float:
         """The searched objective of the current placement: the proxy cost, plus ``w_timing``
-        times the timing proxy's worst path when weighted."""
+        times the timing proxy's ``timing_metric`` when weighted."""
         if self.timing is None:
             return self.ev.cost.proxy
-        return self.ev.cost.proxy + self.w_timing * self.timing.cost().worst
+        return self.ev.cost.proxy + self.w_timing * getattr(self.timing.cost(), self.timing_metric)
 
     def price(self, mv: Move) -> tuple[float, TimingMove | None]:
         """The objective after ``mv`` (proposed on the current placement), and its timing move."""
         if self.timing is None:
             return mv.proxy, None
         tm = self.timing.propose_trusted(mv.nodes, mv.x, mv.y, mv.orientation)
-        return mv.proxy + self.w_timing * tm.result.worst, tm
+        return mv.proxy + self.w_timing * getattr(tm.result, self.timing_metric), tm
 
     def commit(self, mv: Move, tm: TimingMove | None) -> None:
         """Apply ``mv`` (and its timing move from :meth:`price`)."""

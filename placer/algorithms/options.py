@@ -77,7 +77,13 @@ def flag() -> OptionCheck:
         elif not isinstance(value, bool | int) or value not in (0, 1):
             raise ValueError(f"option {name!r} takes true or false, got {value!r}")
 
+    check.is_flag = True  # type: ignore[attr-defined]
     return check
+
+
+def is_flag(check: OptionCheck) -> bool:
+    """Whether ``check`` is a :func:`flag` check (an on/off switch, not a number)."""
+    return bool(getattr(check, "is_flag", False))
 
 
 def takes_text(check: OptionCheck) -> bool:

@@ -20,6 +20,7 @@ from placer.algorithms.legalize import legalize
 from placer.algorithms.local_search import (
     MAX_TIMING_WEIGHT,
     MOVES,
+    TIMING_METRICS,
     AnnealSchedule,
     SearchState,
     anneal,
@@ -65,12 +66,15 @@ class SimulatedAnnealing(Placer):
             a step's soft placement is kept only where it lowers the objective.
         max_steps: stop after this many proposals (None: run to the budget); makes a run
             reproducible for a seed.
-        w_timing: weight of the timing proxy's worst path in the objective (0: the proxy
-            alone); see :mod:`placer.algorithms.local_search`.
+        w_timing: weight of the timing proxy in the objective (0: the proxy alone); see
+            :mod:`placer.algorithms.local_search`.
+        timing_metric: the timing figure weighed, ``worst`` (default) or ``tail`` (the mean
+            of the worst 10 % of endpoints).
     """
 
     name = "sa"
-    option_names = frozenset({"moves", "start_factor", "final_ratio", "fd_every", "max_steps", "w_timing"})
+    option_names = frozenset({"moves", "start_factor", "final_ratio", "fd_every", "max_steps", "w_timing",
+                              "timing_metric"})
     option_checks = {
         "moves": opt.move_weights(MOVES),
         "start_factor": opt.number(0.0, low_open=True),
@@ -78,7 +82,9 @@ class SimulatedAnnealing(Placer):
         "fd_every": opt.number(0.0, 1.0),
         "max_steps": opt.whole(1, none_ok=True),
         "w_timing": opt.number(0.0, MAX_TIMING_WEIGHT),
+        "timing_metric": opt.choice(*TIMING_METRICS),
     }
+    option_requires = {"timing_metric": "w_timing"}
 
     def run(self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback) -> Placement:
         o = self.options
@@ -89,7 +95,10 @@ class SimulatedAnnealing(Placer):
         fd_every = float(o.get("fd_every", 0.1))
         deadline = Deadline(budget_s)  # the set-up (legaliser, evaluator) counts too
         start = legalize(netlist, placement)
-        state = SearchState(netlist, start, np.random.default_rng(seed), float(o.get("w_timing", 0.0)))
+        state = SearchState(
+            netlist, start, np.random.default_rng(seed), float(o.get("w_timing", 0.0)),
+            str(o.get("timing_metric", "worst")),
+        )  # fmt: skip
         hook = soft_macro_step(deadline) if fd_every > 0 else None
         if state.hard.size == 0:  # nothing to anneal: the soft-macro step alone, if it helps
             if hook is not None:

@@ -46,6 +46,7 @@ BAD = [
     ("greedy_speed.py", ["--designs", "ibm01,,ibm10", "--out", "{out}/g.md"], "--designs"),
     ("greedy_speed.py", ["--designs", "", "--fine-grid", "0", "--out", "{out}/g.md"], "--fine-grid 0"),  # an empty table
     ("greedy_speed.py", ["--baseline", "{suite}/none.json", "--out", "{out}/g.md"], "none.json"),
+    ("timing_tradeoff.py", ["--metrics", "worst,mean", "--out", "{out}/t.md"], "--metrics"),
 ]
 
 
@@ -264,3 +265,8 @@ def test_one_round_of_the_commit_bound_has_no_spread_to_report() -> None:
     bound = _bench_module("postgres_commit_bound")
     assert bound.table_row("defaults", [3000.0], 3000.0, 2500.0) == "| defaults | 3000 | 3000 | n/a | 1.00 | 1.20 |"
     assert bound.table_row("rule", [3000.0, 3300.0], 3000.0, 3150.0).split(" | ")[3] == "0.07"
+
+
+def test_timing_tradeoff_runs_a_zero_weight_once_and_every_other_weight_per_metric() -> None:
+    runs_of = _bench_module("timing_tradeoff").runs_of
+    assert runs_of([0.0, 2.0, 2.0], ["worst", "tail"]) == [(0.0, "worst"), (2.0, "worst"), (2.0, "tail")]

@@ -18,11 +18,13 @@ def design():  # type: ignore[no-untyped-def]
     return generate(24, 120, 48, seed=0)  # the embedded default design
 
 
-def test_the_objective_adds_the_weighted_worst_path_and_stays_exact_through_a_search(design) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("metric", ["worst", "tail"])
+def test_the_objective_adds_the_weighted_timing_figure_and_stays_exact_through_a_search(design, metric: str) -> None:  # type: ignore[no-untyped-def]
     netlist, placement = design
-    state = SearchState(netlist, legalize(netlist, placement), np.random.default_rng(0), w_timing=2.0)
+    state = SearchState(netlist, legalize(netlist, placement), np.random.default_rng(0), 2.0, metric)
     start = state.placement.copy()
-    assert state.objective() == evaluate(netlist, start).proxy + 2.0 * timing_cost(netlist, start).worst
+    figure = getattr(timing_cost(netlist, start), metric)
+    assert state.objective() == evaluate(netlist, start).proxy + 2.0 * figure
 
     def shake(s: SearchState) -> None:  # a hook moving every soft macro at once, as fd's step does
         soft = s.soft
@@ -34,7 +36,8 @@ def test_the_objective_adds_the_weighted_worst_path_and_stays_exact_through_a_se
     # the timing evaluator followed every commit, the hook and the restored best
     assert state.timing is not None
     assert state.timing.cost() == timing_cost(netlist, final)
-    assert state.objective() == pytest.approx(evaluate(netlist, final).proxy + 2.0 * timing_cost(netlist, final).worst, rel=1e-12)
+    figure = getattr(timing_cost(netlist, final), metric)
+    assert state.objective() == pytest.approx(evaluate(netlist, final).proxy + 2.0 * figure, rel=1e-12)
 
 
 @pytest.mark.parametrize("method", ["sa", "refine"])
@@ -48,12 +51,40 @@ def test_weighing_timing_shortens_the_worst_path(design, method: str) -> None:  
     np.testing.assert_array_equal(timed.x, again.x)
 
 
+@pytest.mark.parametrize("method", ["sa", "refine"])
+def test_weighing_the_tail_shortens_the_tail(design, method: str) -> None:  # type: ignore[no-untyped-def]
+    netlist, placement = design
+    plain = get_placer(method, max_steps=3000).place(netlist, placement, budget_s=60, seed=0)
+    timed = get_placer(method, max_steps=3000, w_timing=5.0, timing_metric="tail").place(
+        netlist, placement, budget_s=60, seed=0)
+    assert timing_cost(netlist, timed).tail < 0.9 * timing_cost(netlist, plain).tail
+
+
 def test_a_timing_weight_off_its_range_is_refused() -> None:
     for method in ("sa", "refine", "global_refine"):
         with pytest.raises(ValueError, match="w_timing"):
             get_placer(method, w_timing=-1.0)
         with pytest.raises(ValueError, match="w_timing"):
             get_placer(method, w_timing=float("nan"))
+
+
+@pytest.mark.parametrize(
+    ("method", "options", "message"),
+    [
+        ("sa", {"timing_metric": "tail"}, "option 'timing_metric' acts only with w_timing > 0"),
+        ("refine", {"timing_metric": "worst", "w_timing": 0}, "acts only with w_timing > 0"),
+        ("global_refine", {"timing_metric": "tail", "w_timing": 0.0}, "acts only with w_timing > 0"),
+        ("sa", {"timing_metric": "mean", "w_timing": 1.0}, "'timing_metric' takes one of worst, tail, got 'mean'"),
+        # a nested refine's options are checked as the method's own
+        ("greedy", {"soft_refine": True, "refine": {"timing_metric": "tail"}},
+         "option 'refine.timing_metric' acts only with refine.w_timing > 0"),
+    ],
+)
+def test_a_timing_metric_without_a_weight_or_unknown_is_refused(method: str, options: dict, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        get_placer(method, **options)
+    with pytest.raises(ValueError, match="timing_metric must be one of worst, tail"):
+        SearchState(*generate(2, 4, 2, seed=0), np.random.default_rng(0), 1.0, "mean")
 
 
 def test_sa_weighing_timing_still_searches_a_suite_design(benchmarks_dir) -> None:  # type: ignore[no-untyped-def]
@@ -85,9 +116,12 @@ def test_global_refine_picks_its_start_by_the_objective_it_refines(monkeypatch) 
         return bool(np.array_equal(p.x, given.x) and np.array_equal(p.y, given.y))
 
     monkeypatch.setattr(refine_module, "evaluate", lambda n, p: SimpleNamespace(proxy=1.0 if is_given(p) else 0.5))
-    monkeypatch.setattr(refine_module, "timing_cost", lambda n, p: SimpleNamespace(worst=0.0 if is_given(p) else 1.0))
-    for w_timing, expected in ((0.0, "analytical"), (5.0, "given")):
+    # worst favours the analytical start, tail the given one
+    monkeypatch.setattr(refine_module, "timing_cost", lambda n, p: SimpleNamespace(
+        worst=0.0 if is_given(p) else 1.0, tail=1.0 if is_given(p) else 0.0))
+    for options, expected in (({"w_timing": 0.0}, "analytical"), ({"w_timing": 5.0}, "given"),
+                              ({"w_timing": 5.0, "timing_metric": "tail"}, "analytical")):
         messages = []
-        get_placer("global_refine", max_steps=20, w_timing=w_timing, analytical={"max_iterations": 5}).place(
+        get_placer("global_refine", max_steps=20, analytical={"max_iterations": 5}, **options).place(
             netlist, placement, budget_s=30, seed=0, progress=lambda p, m=messages: m.append(p.message))
-        assert f"refine from the {expected} placement" in messages, (w_timing, messages)
+        assert f"refine from the {expected} placement" in messages, (options, messages)
