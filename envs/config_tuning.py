@@ -7,7 +7,8 @@ first reset, and again while that failed). Each configuration is measured once p
 result reused (a failed one is measured again), so the
 same action gives the same reward. A failed trial (bad start, workload error) gives reward 0 and ``info["ok"] =
 False``, never an exception. The knob space is durable unless ``allow_unsafe=True``; every info
-dict names the space used.
+dict names the space used. ``workload`` None runs the system's default (SQLite ycsb-a,
+PostgreSQL tpcb).
 
 ``action_mode="box"`` (default, for SB3 agents): one value in ``[0, 1]`` per knob (categorical
 knobs are binned, numeric ones mapped linearly or log-scaled). ``action_mode="dict"``: the mixed
@@ -35,7 +36,7 @@ class ConfigTuningEnv(gym.Env):
     def __init__(
         self,
         system: str = "sqlite",
-        workload: str = "ycsb-a",
+        workload: str | None = None,
         rows: int | None = None,
         duration_s: float = 0.5,
         repeats: int = 3,

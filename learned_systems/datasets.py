@@ -108,7 +108,9 @@ def generate_queries(
 def cdf_sketch(keys: np.ndarray, points: int = 32) -> np.ndarray:
     """A fixed-size summary of the key distribution for agents: the normalised key value at
     ``points`` evenly spaced quantiles (the inverse CDF), then the duplicate fraction and
-    ``log10(n) / 10``. All entries lie in [0, 1]."""
+    ``log10(n) / 10``. All entries lie in [0, 1]. ``keys`` as :func:`as_sorted_keys` takes
+    them (a list too)."""
+    keys = as_sorted_keys(keys)
     sketch = np.zeros(points + 2, dtype=np.float32)
     if keys.size == 0:
         return sketch

@@ -130,6 +130,24 @@ class ResultsStore:
             ),
         )
 
+    def rename_run(self, old: str, new: str, space: str) -> int:
+        """Store ``old``'s rows and settings as run ``new`` of space ``space`` when ``new`` has
+        none yet (a run named by an earlier version, resumed under its current name); returns
+        the number of trials moved."""
+        if self.count(new) or not self.count(old):
+            return 0
+        self._conn.execute("BEGIN IMMEDIATE")  # both tables or neither (a kill in between)
+        try:
+            moved = self._conn.execute(
+                "UPDATE trials SET run = ?, space = ? WHERE run = ?", (new, space, old)
+            ).rowcount
+            self._conn.execute("UPDATE OR REPLACE run_settings SET run = ? WHERE run = ?", (new, old))
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+        return int(moved)
+
     def claim_settings(self, run: str, settings: dict[str, Any]) -> None:
         """Record the measurement settings of ``run`` (sizes, durations, repeats), or check them
         against those already recorded: resuming under other settings would rank new trials

@@ -6,13 +6,16 @@ from pathlib import Path
 
 SYSTEMS = ("sqlite", "postgres")
 
+#: The workload each system runs when none is named.
+DEFAULT_WORKLOADS = {"sqlite": "ycsb-a", "postgres": "tpcb"}
+
 #: Options each system's backend takes beyond the common ones.
 OPTIONS = {"sqlite": {"ops_per_transaction"}, "postgres": {"clients", "warmup_s"}}
 
 
 def make_backend(
     system: str,
-    workload: str,
+    workload: str | None = None,
     *,
     rows: int | None = None,
     duration_s: float = 1.0,
@@ -23,7 +26,8 @@ def make_backend(
     min_transactions: int | None = None,
     **options,
 ):
-    """The backend for ``system`` ("sqlite" or "postgres") running ``workload``.
+    """The backend for ``system`` ("sqlite" or "postgres") running ``workload`` (None: the
+    system's :data:`DEFAULT_WORKLOADS` entry).
 
     ``min_transactions`` is SQLite's least number of transactions per measurement window
     (None: the backend's default; pgbench windows are timed by pgbench itself).
@@ -35,6 +39,8 @@ def make_backend(
         raise ValueError(
             f"unknown option {unknown!r} for {system}: expected one of {sorted(OPTIONS[system])}"
         )
+    if workload is None and system in DEFAULT_WORKLOADS:
+        workload = DEFAULT_WORKLOADS[system]
     if system == "sqlite":
         from learned_systems.config.sqlite_backend import SQLiteBackend
         from learned_systems.config.workloads import make_workload

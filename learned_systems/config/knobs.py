@@ -195,7 +195,11 @@ class KnobSpace:
 
     @property
     def name(self) -> str:
-        """ "durable" or "unsafe": recorded with every result."""
+        """Recorded with every result: "durable" or "unsafe" for a database's knobs, "safe" for
+        a space no value of which can lose data (a learned index's: "durable" named a guarantee
+        that means nothing there)."""
+        if not any(k.unsafe for k in self.knobs) and not self.allow_unsafe:
+            return "safe"
         return "unsafe" if self.allow_unsafe else "durable"
 
     @property

@@ -194,7 +194,9 @@ def postgres_space(allow_unsafe: bool = False) -> KnobSpace:
     rule of thumb is shared_buffers = a quarter of RAM."""
     memory = _total_memory_mb()
     knobs = (
-        Knob("shared_buffers", 128, low=16, high=max(memory // 2, 64), log=True, help="MB"),
+        # the top never below PostgreSQL's own 128 MB default, which the defaults trial sets
+        # (a container under 256 MB put it outside the space: the run stopped on it)
+        Knob("shared_buffers", 128, low=16, high=max(memory // 2, 128), log=True, help="MB"),
         Knob("work_mem", 4, low=1, high=1024, log=True, help="MB per sort/hash"),
         # 0 is PostgreSQL's own default, -1: shared_buffers / 32 up to 16 MB (a fixed 4 MB
         # default kept it at 4 MB whatever shared_buffers the rule of thumb or a trial set)

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 import typer
 
+from learned_systems.config.factory import DEFAULT_WORKLOADS as BACKEND_DEFAULT_WORKLOADS
 from placer.commands.common import UsageError, check_output_folder, output_option
 
 SYSTEMS = ("sqlite", "postgres", "index")
@@ -48,13 +49,15 @@ def _objective(
     allow_unsafe: bool,
     seed: int,
     out: Path,
+    index_cost: str = "measured",
 ):
     from learned_systems.config.factory import make_backend
     from learned_systems.objectives import ConfigObjective, IndexObjective
 
     if system == "index":
         return IndexObjective(
-            workload, keys=rows or 1_000_000, queries=100_000, seed=seed, repeats=repeats
+            workload, keys=rows or 1_000_000, queries=100_000, seed=seed, repeats=repeats,
+            mode="cost" if index_cost == "counted" else "measured",
         )
     if system == "postgres":
         from learned_systems.config.postgres_backend import find_binaries
@@ -74,7 +77,7 @@ def _objective(
 
 
 #: The workload each system tunes when --workload is not given.
-DEFAULT_WORKLOADS = {"sqlite": "ycsb-a", "postgres": "tpcb", "index": "lognormal"}
+DEFAULT_WORKLOADS = {**BACKEND_DEFAULT_WORKLOADS, "index": "lognormal"}
 
 
 def run_settings(system: str, objective: Any, repeats: int) -> dict[str, Any]:
@@ -85,6 +88,8 @@ def run_settings(system: str, objective: Any, repeats: int) -> dict[str, Any]:
         settings["duration_s"] = objective.backend.duration_s  # pgbench rounds to whole seconds
         if hasattr(objective.backend, "warmup_s"):  # trials measured without one differ
             settings["warmup_s"] = objective.backend.warmup_s
+    if system == "index" and objective.mode != "measured":  # (absent: measured, as stored
+        settings["mode"] = objective.mode  # before the counted cost was offered)
     if system == "postgres":  # the space's top follows the machine's (or container's) memory:
         # resumed elsewhere, stored trials fell outside it or the search went on in another one
         settings["shared_buffers_max_mb"] = objective.space.knob("shared_buffers").high
@@ -129,7 +134,7 @@ def tune(
         str, typer.Option(help="random | optuna | rl (comma-separated for several)")
     ] = "optuna",
     trials: Annotated[int, typer.Option(help="trials per tuner")] = 50,
-    seed: Annotated[int, typer.Option(help="seed of every random choice")] = 0,
+    seed: Annotated[int, typer.Option(help="seed of every random choice (the same trials again only where the scores repeat: measured throughputs vary, --index-cost counted does not)")] = 0,
     out: Annotated[Path, output_option("output directory (results, best config, plot)")] = Path(
         "tune-out"
     ),
@@ -147,13 +152,21 @@ def tune(
     allow_unsafe: Annotated[
         bool, typer.Option("--allow-unsafe", help="open settings that can lose committed data (sqlite, postgres)")
     ] = False,
+    index_cost: Annotated[
+        str,
+        typer.Option(
+            help="index: measured (lookup time over numpy.searchsorted's, timed: the scores and "
+            "so the tuners' choices vary run to run) or counted (search steps counted: a run "
+            "reproducible for a seed)"
+        ),
+    ] = "measured",
 ) -> None:
     """Tune knobs with random search, Optuna TPE or an RL agent; resumable, plotted."""
     from placer.interrupts import sigterm_as_interrupt
 
     try:
         with sigterm_as_interrupt():  # kill cleans up too (a PostgreSQL trial stops its server)
-            _run(system, workload, tuner, trials, seed, out, rows, duration, repeats, allow_unsafe)
+            _run(system, workload, tuner, trials, seed, out, rows, duration, repeats, allow_unsafe, index_cost)
     except typer.Exit:
         raise
     except KeyboardInterrupt:
@@ -211,6 +224,7 @@ def _run(
     duration: float,
     repeats: int,
     allow_unsafe: bool,
+    index_cost: str = "measured",
 ) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -245,6 +259,10 @@ def _run(
             f"whole number from 1 to {MAX_REPEATS}"
         )
     _check_rows(system, rows)
+    if index_cost not in ("measured", "counted"):
+        raise _BadInput(f"--index-cost must be measured or counted, got {index_cost!r}")
+    if system != "index" and index_cost != "measured":
+        raise _BadInput(f"--index-cost applies to --system index only (got --system {system})")
     if system == "index" and (duration != 1.0 or allow_unsafe):  # not silently ignored
         given = "--duration" if duration != 1.0 else "--allow-unsafe"
         raise _BadInput(f"{given} does not apply to --system index (it times a fixed query batch; every index is safe)")
@@ -262,7 +280,7 @@ def _run(
         raise _BadInput(f"--out {out}: {results} cannot be written (resuming adds trials to it)")
     # built before the folder is made, so that a value it refuses leaves nothing behind (the
     # SQLite templates are built into OUT at the first trial, under the lock)
-    objective = _objective(system, workload, rows or None, duration, repeats, allow_unsafe, seed, out)
+    objective = _objective(system, workload, rows or None, duration, repeats, allow_unsafe, seed, out, index_cost)
     with exclusive_folder(out):  # one writer per folder, from its templates to its report
         out.mkdir(parents=True, exist_ok=True)
         run = f"{system}-{workload}-{objective.space.name}"
@@ -270,6 +288,8 @@ def _run(
         console = Console(stderr=True)
         summaries = []
         with ResultsStore(out / "results.sqlite") as store:
+            if system == "index":  # earlier versions named the index's space "durable"
+                store.rename_run(f"{system}-{workload}-durable", run, objective.space.name)
             try:
                 store.claim_settings(run, settings)
             except SettingsMismatch as exc:
@@ -358,8 +378,9 @@ def _run(
             baselines=plotted,
         )
         lines = [
-            "space: index parameters (every value is safe); score = -(relative lookup time + "
-            "size in % of the keys), higher is better"
+            "space: index parameters (every value is safe); score = -(relative lookup "
+            f"{'time' if index_cost == 'measured' else 'steps (counted)'} + size in % of the keys), "
+            "higher is better"
             if system == "index"
             else f"space: {objective.space.name}; score = throughput / the defaults' throughput"
         ]

@@ -14,3 +14,15 @@ def test_the_sketch_of_large_close_keys_keeps_their_shape():
     np.testing.assert_allclose(sketch[:8], np.round(np.linspace(0, 999, 8)) / 999, rtol=1e-6)
     squared = np.uint64(2**64 - 10**6 - 1) + (np.arange(1000, dtype=np.uint64) ** 2)
     assert not np.allclose(cdf_sketch(squared, points=8)[:8], sketch[:8], atol=1e-3)  # told apart
+
+
+def test_the_sketch_takes_a_list_and_refuses_unsorted_keys_by_name():
+    """A list raised AttributeError ('list' object has no attribute 'size'), where every other
+    entry point takes one."""
+    import pytest
+
+    from learned_systems.index.keys import UnsortedKeysError
+
+    np.testing.assert_array_equal(cdf_sketch([1, 2, 3], 3), cdf_sketch(np.array([1, 2, 3], dtype=np.uint64), 3))
+    with pytest.raises(UnsortedKeysError, match="sorted ascending"):
+        cdf_sketch([3, 1, 2], 3)

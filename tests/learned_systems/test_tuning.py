@@ -298,7 +298,7 @@ def test_cli_tunes_index_writes_results_and_resumes(tmp_path, monkeypatch):
     result = runner.invoke(_app(), args)
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "best_config.json").read_text())
-    assert report["space"] == "durable" and set(report["tuners"]) == {"random", "optuna"}
+    assert report["space"] == "safe" and set(report["tuners"]) == {"random", "optuna"}
     assert (tmp_path / "best_so_far.png").stat().st_size > 0
     with ResultsStore(tmp_path / "results.sqlite") as store:
         assert len(store.rows(role="trial")) == 6
@@ -608,8 +608,54 @@ def test_a_second_run_in_one_folder_says_whose_summary_the_files_hold(tmp_path):
     assert CliRunner().invoke(_app(), [*base, "--workload", "uniform"]).exit_code == 0
     second = CliRunner().invoke(_app(), [*base, "--workload", "normal"])
     assert second.exit_code == 0, second.output
-    assert "also holds index-uniform-durable" in " ".join(second.output.split())
-    assert json.loads((out / "best_config.json").read_text())["run"] == "index-normal-durable"
+    assert "also holds index-uniform-safe" in " ".join(second.output.split())
+    assert json.loads((out / "best_config.json").read_text())["run"] == "index-normal-safe"
+
+
+def test_an_index_run_stored_under_its_old_durable_name_is_resumed_as_safe(tmp_path):
+    """The index's space was labelled "durable" (a database guarantee that means nothing for
+    an index); a folder written then resumes its trials under the new name."""
+    import sqlite3
+    from contextlib import closing
+
+    out = tmp_path / "out"
+    args = ["tune", "--system", "index", "--workload", "normal", "--rows", "3000", "--tuner", "random",
+            "--out", str(out)]
+    assert CliRunner().invoke(_app(), [*args, "--trials", "2"]).exit_code == 0
+    with closing(sqlite3.connect(out / "results.sqlite")) as conn, conn:
+        conn.execute("UPDATE trials SET run = 'index-normal-durable', space = 'durable'")
+        conn.execute("UPDATE run_settings SET run = 'index-normal-durable'")
+    again = CliRunner().invoke(_app(), [*args, "--trials", "3"])
+    assert again.exit_code == 0, again.output
+    report = json.loads((out / "best_config.json").read_text())
+    assert report["run"] == "index-normal-safe" and report["tuners"]["random"]["resumed_trials"] == 2
+    with ResultsStore(out / "results.sqlite") as store:
+        assert store.count("index-normal-durable") == 0
+        assert {r["space"] for r in store.rows(run="index-normal-safe")} == {"safe"}
+
+
+def test_index_tuning_by_counted_steps_repeats_for_a_seed(tmp_path):
+    """Measured lookup times vary run to run, and so do the tuners' choices after them;
+    --index-cost counted scores counted search steps: the same trials and scores again."""
+    args = ["tune", "--system", "index", "--workload", "lognormal", "--rows", "5000", "--trials", "4",
+            "--tuner", "optuna,rl", "--index-cost", "counted", "--seed", "3"]
+    stored = []
+    for name in ("a", "b"):
+        result = CliRunner().invoke(_app(), [*args, "--out", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        assert "relative lookup steps (counted)" in " ".join(result.output.split())
+        with ResultsStore(tmp_path / name / "results.sqlite") as store:
+            stored.append([(r["tuner"], r["trial"], r["config"], r["score"]) for r in store.rows()])
+    assert stored[0] == stored[1] and len(stored[0]) == 9  # the defaults and 4 trials per tuner
+    # a measured run is another experiment: resuming it counted is refused, and the option
+    # means nothing to a database
+    measured = CliRunner().invoke(_app(), [*args[:-6], "--tuner", "random", "--out", str(tmp_path / "a")])
+    assert measured.exit_code == 2 and "mode" in measured.output
+    for bad, message in ((["--index-cost", "timed"], "must be measured or counted"),
+                         (["--system", "sqlite", "--index-cost", "counted"], "applies to --system index only")):
+        refused = CliRunner().invoke(_app(), ["tune", *bad, "--out", str(tmp_path / "c")])
+        assert refused.exit_code == 2 and message in " ".join(refused.output.split()), refused.output
+    assert not (tmp_path / "c").exists()
 
 
 def test_a_summary_says_which_tuners_and_seeds_of_its_run_it_covers(tmp_path):

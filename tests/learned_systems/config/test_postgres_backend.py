@@ -505,3 +505,26 @@ def test_a_scratch_folder_the_server_user_cannot_enter_is_refused_up_front(tmp_p
     with pytest.raises(ValueError, match="cannot enter .*set TMPDIR"):
         PostgresBackend("tpcb", scale=1, duration_s=1)
     assert list(private.iterdir()) == []  # its scratch folder removed
+
+
+def test_a_small_machine_keeps_postgres_own_defaults_inside_the_space(monkeypatch):
+    """Under 256 MB the top of shared_buffers (half the memory) fell below PostgreSQL's own
+    128 MB default, which the defaults trial sets: the run stopped on a value nobody chose."""
+    monkeypatch.setattr(postgres_backend, "_total_memory_mb", lambda: 200)
+    space = postgres_space()
+    assert space.validate(space.defaults())["shared_buffers"] == 128
+    assert space.validate(space.rule_of_thumb)["shared_buffers"] == 50
+
+
+@needs_postgres
+def test_a_backend_and_the_env_without_a_workload_run_the_systems_default():
+    """The env's workload defaulted to SQLite's ycsb-a whatever the system: PostgreSQL refused it."""
+    from envs.config_tuning import ConfigTuningEnv
+    from learned_systems.config.factory import make_backend
+
+    assert make_backend("postgres", rows=1).workload == "tpcb"
+    env = ConfigTuningEnv(system="postgres", rows=1)
+    try:
+        assert env.objective.workload == "tpcb"
+    finally:
+        env.close()
