@@ -54,6 +54,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
@@ -64,8 +65,9 @@ import numpy as np
 
 from netlists.builder import NetlistBuilder
 from netlists.defaults import default_canvas
-from netlists.errors import NetlistError
-from netlists.formats.textio import plain_number, read_text
+from netlists.errors import NetlistError, NetlistWarning
+from netlists.formats.plc import check_writable
+from netlists.formats.textio import open_text, plain_number, read_text
 from netlists.model import (
     MAX_MAGNITUDE,
     ORIENTATION_CODE,
@@ -87,6 +89,9 @@ _CANVAS_FIELDS = (
 )  # fmt: skip
 _INTEGER_CANVAS_FIELDS = ("cols", "rows", "smooth_range")
 _BAD_NAME = re.compile(r"[\s#:]")
+#: Files whose last line, cut inside a number, still reads as a line of the format (no end
+#: marker, optional last field): one without a final line end is named in a warning.
+_CUT_SILENTLY = (".nodes", ".nets", ".pl", ".wts")
 _KIND_COMMENT = re.compile(r"^#\s*placer-gym kind\s*:\s*(\S+)\s+(hard|soft|pad)$")
 
 
@@ -97,8 +102,14 @@ def _lines(path: Path, text: str | None = None) -> Iterator[tuple[int, list[str]
     first such line: a node or net may be named ``UCLA_x``)."""
     if text is None:
         text = read_text(path)
+    lines = text.split("\n")
+    if path.suffix in _CUT_SILENTLY and lines[-1].split("#", 1)[0].strip():
+        warnings.warn(NetlistWarning(
+            f"{path}:{len(lines)}: the file does not end with a line end: was it cut short? (its "
+            "last line is read as it stands; a number cut inside it still reads as a number)"
+        ), stacklevel=2)
     first = True
-    for lineno, raw in enumerate(text.split("\n"), 1):
+    for lineno, raw in enumerate(lines, 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
@@ -832,9 +843,12 @@ def write_bookshelf(
 ) -> Path:
     """Write ``design_name.{aux,nodes,nets,pl,scl,wts}`` into ``directory``; returns the ``.aux``.
 
+    The files are written in UTF-8 and renamed into place together at the end.
+
     Raises:
         ValueError: a node name Bookshelf cannot hold (whitespace, ``#`` or ``:`` would split or
-            end its line), naming the node.
+            end its line), or a non-finite position or orientation code that is no code
+            (neither would read back), naming the node.
     """
     canvas = netlist.require_canvas()
     for i in netlist.placeable:
@@ -843,8 +857,10 @@ def write_bookshelf(
                 f"node {netlist.names[i]!r} cannot be written to Bookshelf: names may not be "
                 "empty or hold whitespace, '#' or ':'"
             )
+    check_writable(netlist, placement)  # a nan position its own reader refuses
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    texts: dict[str, str] = {}
     x0, y0 = netlist.metadata.get("bookshelf_origin", (0.0, 0.0))  # type: ignore[misc]
     rows = netlist.metadata.get("bookshelf_rows") or _synthesised_rows(netlist, canvas, x0, y0)
     terminals: dict[str, str] = dict(netlist.metadata.get("bookshelf_terminals", {}))  # type: ignore[call-overload]
@@ -884,7 +900,7 @@ def write_bookshelf(
     for i in placeable:
         w, h = node_w[i], node_h[i]
         lines.append(f"  {names[i]} {_fmt(w)} {_fmt(h)}" + (f" {kind[i]}" if kind[i] else ""))
-    (directory / f"{design_name}.nodes").write_text("\n".join(lines) + "\n")
+    texts[f"{design_name}.nodes"] = "\n".join(lines) + "\n"
 
     net_names = _net_names(netlist)
     lines = [
@@ -902,12 +918,12 @@ def write_bookshelf(
             owner = int(netlist.pin_macro[p]) if netlist.pin_macro[p] >= 0 else int(p)
             dx, dy = (netlist.pin_dx[p], netlist.pin_dy[p]) if owner != p else (0.0, 0.0)
             lines.append(f"  {names[owner]} {'O' if slot == 0 else 'I'} : {_fmt(dx)} {_fmt(dy)}")
-    (directory / f"{design_name}.nets").write_text("\n".join(lines) + "\n")
+    texts[f"{design_name}.nets"] = "\n".join(lines) + "\n"
 
     lines = ["UCLA wts 1.0", header, ""]
     for k in np.flatnonzero(netlist.net_weight != 1.0):
         lines.append(f"  {net_names[k]} {_fmt(netlist.net_weight[k])}")
-    (directory / f"{design_name}.wts").write_text("\n".join(lines) + "\n")
+    texts[f"{design_name}.wts"] = "\n".join(lines) + "\n"
 
     orient = placement.orientation[placeable]
     width, height = _footprint(node_w[placeable], node_h[placeable], orient)  # as placed
@@ -924,7 +940,7 @@ def write_bookshelf(
             f"  {names[i]} {exact_x.get(j) or _fmt(llx[j])} {exact_y.get(j) or _fmt(lly[j])} : "
             f"{ORIENTATIONS[int(orient[j])]}{flag}"
         )
-    (directory / f"{design_name}.pl").write_text("\n".join(lines) + "\n")
+    texts[f"{design_name}.pl"] = "\n".join(lines) + "\n"
 
     values = [getattr(canvas, f) for f in _CANVAS_FIELDS]
     lines = ["UCLA scl 1.0", header, "# placer-gym canvas : " + " ".join(_fmt(v) for v in values), "",
@@ -941,9 +957,26 @@ def write_bookshelf(
             f"  SubrowOrigin : {_fmt(row['subroworigin'])}  NumSites : {int(row['numsites'])}",
             "End",
         ]
-    (directory / f"{design_name}.scl").write_text("\n".join(lines) + "\n")
+    texts[f"{design_name}.scl"] = "\n".join(lines) + "\n"
 
-    aux = directory / f"{design_name}.aux"
     files = " ".join(f"{design_name}{ext}" for ext in (".nodes", ".nets", ".wts", ".pl", ".scl"))
-    aux.write_text(f"RowBasedPlacement : {files}\n")
-    return aux
+    texts[f"{design_name}.aux"] = f"RowBasedPlacement : {files}\n"
+    _write_all(directory, texts)
+    return directory / f"{design_name}.aux"
+
+
+def _write_all(directory: Path, texts: dict[str, str]) -> None:
+    """Write every file (UTF-8, as the reader reads them) to a temporary name first, then
+    rename them all into place: a kill or a full disk while writing leaves the folder's
+    earlier design whole, never empty or half-written files (renames alone can be cut
+    between two files)."""
+    staged = {name: directory / f".{name}.tmp" for name in texts}
+    try:
+        for name, text in texts.items():
+            with open_text(staged[name], "w") as fh:
+                fh.write(text)
+        for name, tmp in staged.items():
+            tmp.replace(directory / name)
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)

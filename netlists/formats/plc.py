@@ -304,7 +304,7 @@ _HEADER_COSTS = (
 )
 
 
-def _check_writable(netlist: Netlist, placement: Placement) -> None:
+def check_writable(netlist: Netlist, placement: Placement) -> None:
     """Refuse a placement whose file would not read back as it is: a non-finite position
     (written as ``nan``, which the reader refuses) or a macro orientation code that is no code
     (-1 was written as FW, indexing the names from the end).
@@ -393,7 +393,7 @@ def write_plc(
         hdr.append(c)
     out = ["# " + h if h else "#" for h in hdr]
     types = netlist.node_type
-    _check_writable(netlist, placement)
+    check_writable(netlist, placement)
     for i in netlist.placeable:
         orient = "-" if types[i] == NodeType.PORT else ORIENTATIONS[int(placement.orientation[i])]
         out.append(

@@ -642,3 +642,65 @@ def test_pads_outside_the_rows_and_ni_terminals_are_ports_that_stay_ports(tmp_pa
     back, back_placement = read_bookshelf(out)
     assert back.node_type[back.names.index("pad")] == NodeType.PORT
     assert (back_placement.x[back.names.index("pad")], back_placement.y[back.names.index("pad")]) == (50, 20)
+
+
+def test_a_file_cut_inside_its_last_number_is_named_in_a_warning(tmp_path: Path) -> None:
+    """Cut inside its last line, a .pl or .nodes still read (the orientation is optional, the
+    node count matched) and the design was scored with the shortened number, without a word."""
+    from netlists.errors import NetlistWarning
+
+    netlist, placement = generate(3, 6, 2, seed=0)
+    aux = write_bookshelf(netlist, placement, tmp_path, "d")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NetlistWarning)  # the writer ends every file with a line end
+        read_bookshelf(aux)
+    for ext in (".pl", ".nodes"):
+        path = tmp_path / f"d{ext}"
+        whole = path.read_text()
+        path.write_text(whole.rstrip("\n")[:-2])  # cut inside the last line's last number
+        with pytest.warns(NetlistWarning, match=rf"d\{ext}:\d+: the file does not end with a line end"):
+            read_bookshelf(aux)
+        path.write_text(whole)
+
+
+def test_a_placement_that_would_not_read_back_is_refused_and_an_old_design_survives(tmp_path: Path) -> None:
+    """A nan position was written as 'NaN', which the reader refuses; a failed write (here a
+    name the locale cannot encode was the case) left empty or half-new files in place of the
+    folder's design: every file is now UTF-8 and renamed into place once all are written."""
+    netlist, placement = generate(3, 6, 2, seed=0)
+    aux = write_bookshelf(netlist, placement, tmp_path, "d")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    broken = placement.copy()
+    broken.x[netlist.hard_macros[0]] = np.nan
+    with pytest.raises(ValueError, match="non-finite position"):
+        write_bookshelf(netlist, broken, tmp_path, "d")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+    import netlists.formats.bookshelf as bookshelf
+
+    calls = []
+
+    def failing_open(path, mode="w"):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        if len(calls) == 4:  # the fourth file fails (a full disk)
+            raise OSError(28, "No space left on device")
+        return open(path, mode, encoding="utf-8")
+
+    moved = placement.copy()
+    moved.x[netlist.hard_macros[0]] += 1.0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(bookshelf, "open_text", failing_open)
+        with pytest.raises(OSError, match="No space"):
+            write_bookshelf(netlist, moved, tmp_path, "d")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temporary left
+    names = list(netlist.names)
+    names[netlist.hard_macros[0]] = "mém_0"  # written as UTF-8 whatever the locale
+    import dataclasses
+
+    renamed = dataclasses.replace(netlist, names=type(netlist.names)(names))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("locale.getpreferredencoding", lambda *a: "ascii")
+        aux = write_bookshelf(renamed, placement, tmp_path, "d")
+    assert "mém_0" in read_bookshelf(aux)[0].names

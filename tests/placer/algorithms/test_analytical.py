@@ -11,8 +11,8 @@ import torch
 
 from netlists.generate import generate
 from placer.algorithms.analytical import Analytical
-from placer.algorithms.electrostatic import Electrostatics, dct_last
 from placer.algorithms.base import get_placer
+from placer.algorithms.electrostatic import Electrostatics, dct_last
 from placer.algorithms.legalize import check_legality
 from placer.cost.proxy import evaluate
 

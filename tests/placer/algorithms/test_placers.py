@@ -227,6 +227,21 @@ def test_warm_up_runs_a_method_once_per_process_and_never_raises(monkeypatch) ->
     assert outer["analytical"] == {"max_iterations": 50, "bins": 64}
 
 
+def test_warm_up_builds_the_legaliser_search_a_real_start_needs(monkeypatch) -> None:
+    """The tiny design's start is legal, so the legaliser's search kernel was first compiled
+    inside a real run: sa's first run on ariane133 (whose start overlaps) spent its whole
+    second there and was stored as an ok, unsearched run."""
+    import placer.algorithms.base as base
+    import placer.algorithms.legalize as legalize_module
+
+    monkeypatch.setattr(base, "_WARMED", set())
+    starts = []
+    original = legalize_module.legalize
+    monkeypatch.setattr(legalize_module, "legalize", lambda n, p, *a, **k: (starts.append((n, p.copy())), original(n, p, *a, **k))[1])
+    assert base.warm_up("sa") is True
+    assert any(check_legality(n, p).overlap_area > 0 for n, p in starts)
+
+
 @pytest.mark.parametrize("method", ["greedy", "analytical"])
 def test_a_result_only_corner_packing_can_legalise_gives_way_to_the_legal_start(method: str) -> None:
     """On a tight design the legaliser's last resort (every macro packed from the corner) fit
