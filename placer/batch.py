@@ -540,10 +540,14 @@ def _refuse_mixed_designs_and_options(
 
 def _other_design_text(row: RunRecord, task: PlacementTask) -> str:
     """How ``row``'s design differs from ``task``'s, for an error message."""
-    if same_design_file(row.netlist_path, task.design.netlist):
+    if not same_design_file(row.netlist_path, task.design.netlist):
+        return f"{row.netlist_path}, another file than {task.design.netlist}"
+    if Path(row.netlist_path).resolve() == Path(task.design.netlist).resolve() or not row.netlist_path:
         return (f"{row.netlist_path} as it was before: its netlist or {INITIAL_PLC} has been "
                 "edited since")
-    return f"{row.netlist_path}, another file than {task.design.netlist}"
+    # (a copy of the suite: the same netlist bytes; the one edited is not known)
+    return (f"{row.netlist_path}, whose netlist or {INITIAL_PLC} differs from those of "
+            f"{task.design.netlist}")
 
 
 def run_batch(
@@ -568,6 +572,8 @@ def run_batch(
         ValueError: tasks that clash with runs already in the folder (:func:`check_conflicts`),
             unknown methods.
     """
+    if ray_address is not None:  # refused before the runs folder and its store are made
+        check_ray_address(ray_address)
     with exclusive_folder(runs_dir):  # a second batch into this folder is refused at once
         return _run_batch_locked(
             tasks, runs_dir, jobs, resume, ray_address, show_progress, on_record
@@ -762,6 +768,26 @@ def ray_endpoint(address: str) -> tuple[str, int] | None:
     return host.strip("[]"), int(port)
 
 
+def check_ray_address(address: str) -> None:
+    """Refuse a ``--ray`` address Ray cannot take ("bogus": Ray's own "Invalid address
+    format"), Ray not installed, or an address nothing answers on, before any work.
+
+    Raises:
+        ValueError: the address is no Ray address.
+        RuntimeError: Ray is missing, or nothing answers at the address.
+    """
+    if address not in ("auto", "local") and not address.startswith("ray://") and ray_endpoint(address) is None:
+        raise ValueError(f"--ray {address}: expected local, auto, HOST:PORT or ray://HOST[:PORT]")
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError(
+            "Ray is not installed: pip install 'placer-gym[ray]' (or drop --ray to run locally)"
+        ) from None
+    if not ray.is_initialized():  # a session of this process is used as it is
+        _check_reachable(address)
+
+
 def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
     """Refuse a Ray address nothing answers on within ``timeout_s`` (``ray.init`` waits on an
     unreachable one for many minutes without a word).
@@ -801,8 +827,7 @@ def _run_on_ray(tasks: Sequence[PlacementTask], address: str, record_done: OnRec
             "Ray is not installed: pip install 'placer-gym[ray]' (or drop --ray to run locally)"
         ) from None
     started_here = not ray.is_initialized()
-    if started_here:
-        _check_reachable(address)
+    if started_here:  # (the address was checked by check_ray_address)
         # ray.init makes SIGTERM a sys.exit: a kill ended the batch with exit 1 and no summary
         # instead of stopping it as Ctrl-C does (130, rerun with --resume)
         try:

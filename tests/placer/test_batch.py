@@ -234,6 +234,17 @@ def test_a_design_edited_in_place_is_not_taken_for_the_one_already_placed(
     with pytest.raises(ValueError, match="initial.plc has been edited since"):
         batch(designs, seeds=(1,), resume=False)  # seed 0 of the old version would stay
     assert batch(find_designs(suite, ["tiny_b"])).skipped == 1  # the other design still resumes
+    # a copy of the suite whose initial.plc differs: the copy is not said to be an edit of the
+    # file the runs came from (that one was never touched)
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(suite, copy)
+    write_plc(plc, netlist, load_design(suite / "gen" / "tiny_a" / "netlist.pb.txt")[1])
+    plc.write_text(text)
+    with pytest.raises(ValueError, match=r"runs of design tiny_a placed from .*, whose netlist or initial.plc differs from those of .*copy") as refused:
+        batch(find_designs(copy), resume=True)
+    assert "edited since" not in str(refused.value)
 
 
 def test_a_ctrl_c_right_after_a_rows_commit_still_counts_that_run(
@@ -569,6 +580,11 @@ def test_a_ray_address_nothing_answers_on_is_refused_at_once(suite: Path, plugin
     with pytest.raises(RuntimeError, match="--ray 127.0.0.1:1: nothing answers there"):
         run_batch(tasks, tmp_path / "runs", ray_address="127.0.0.1:1", show_progress=False)
     assert time.monotonic() - started < 30
+    # refused before the runs folder is made (an empty results.sqlite and a lock were left),
+    # and an address Ray cannot read in our words (Ray's: "Invalid address format: bogus")
+    with pytest.raises(ValueError, match=r"--ray bogus: expected local, auto, HOST:PORT or ray://HOST\[:PORT\]"):
+        run_batch(tasks, tmp_path / "runs", ray_address="bogus", show_progress=False)
+    assert not (tmp_path / "runs").exists()
 
 
 def test_a_suite_plc_header_names_its_own_file(tmp_path: Path) -> None:
