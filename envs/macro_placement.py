@@ -624,12 +624,12 @@ class MacroPlacementEnv(gym.Env):
             grid[1, :fh, :fw] = 1.0
             mask = self._mask
             grid[3, :R, :C] = mask
+            if self._score is not None:
+                grid[2] = 1.0  # illegal cells, the padding too (and every cell when none is legal)
             if self._score is not None and mask.any():
                 wm = self._score
                 lo, hi = wm[mask].min(), wm[mask].max()
-                norm = np.where(mask, (wm - lo) / (hi - lo) if hi > lo else 0.0, 1.0)
-                grid[2] = 1.0  # the padding is illegal too
-                grid[2, :R, :C] = norm
+                grid[2, :R, :C] = np.where(mask, (wm - lo) / (hi - lo) if hi > lo else 0.0, 1.0)
             cells = max(w * h / (canvas.width * canvas.height) * canvas.rows * canvas.cols, 1e-12)
             grid[6, :R, :C] = np.clip(self._density / cells, 0.0, 1.0)  # prefix sums leave -1e-16s
             hard = netlist.hard_macros

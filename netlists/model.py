@@ -354,6 +354,21 @@ class Placement:
     orientation: np.ndarray
     fixed: np.ndarray
 
+    def __eq__(self, other: object) -> bool:
+        """Equal positions (NaN equal to NaN), orientations and fixed flags: two placements of
+        the same values compared unequal (by identity), so gymnasium's ``check_env`` took an
+        env whose first step ends the episode (one macro) for a nondeterministic one."""
+        if not isinstance(other, Placement):
+            return NotImplemented
+        return (
+            np.array_equal(self.x, other.x, equal_nan=True)
+            and np.array_equal(self.y, other.y, equal_nan=True)
+            and np.array_equal(self.orientation, other.orientation)
+            and np.array_equal(self.fixed, other.fixed)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: no hash (as a list)
+
     def copy(self) -> Placement:
         return Placement(self.x.copy(), self.y.copy(), self.orientation.copy(), self.fixed.copy())
 
