@@ -31,6 +31,8 @@ import json
 import math
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,62 @@ VARIANTS = {
 }
 
 Design = tuple[Netlist, Placement]
+
+
+#: Per run: the training seconds spent so far and, while a segment runs, when it started.
+TRAINING_TIME = "training_time.json"
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """A JSON object this script wrote; a damaged one is named with what to do."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SystemExit(f"{path}: damaged ({error}); remove it (and its run) to train again") from None
+    if not isinstance(data, dict):
+        raise SystemExit(f"{path}: damaged (not a JSON object); remove it (and its run) to train again")
+    return data
+
+
+def write_record(path: Path, data: dict[str, Any]) -> None:
+    """Write through a temporary file: a kill never leaves half a record."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)
+
+
+class TrainingTime:
+    """The wall seconds a run has trained, over every invocation: ``--minutes`` is a variant's
+    whole training, not each resume's (a run stopped k times trained up to k + 1 times it, and
+    done.json named the last segment only). A segment ended by a ``kill -9`` counts up to
+    its last checkpoint (the work after it is redone)."""
+
+    def __init__(self, run: Path, trained_with: dict[str, Any]) -> None:
+        self.path = run / TRAINING_TIME
+        self.trained_with = trained_with
+        record = read_record(self.path) if self.path.exists() else {}
+        self.spent = float(record.get("train_s", 0.0))
+        started = record.get("segment_started")
+        if started is not None:  # a segment that never closed: killed
+            saved = [p.stat().st_mtime for p in (run / "last_state.pkl", run / "last.zip") if p.exists()]
+            self.spent += max(0.0, max(saved, default=started) - float(started))
+            self._write(None)
+
+    def _write(self, segment_started: float | None) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_record(self.path, {"train_s": self.spent, "trained_with": self.trained_with,
+                                 **({} if segment_started is None else {"segment_started": segment_started})})
+
+    @contextmanager
+    def segment(self) -> Iterator[None]:
+        """Count the time inside the block (also when it ends by Ctrl-C or an error)."""
+        started, clock = time.time(), time.perf_counter()
+        self._write(started)
+        try:
+            yield
+        finally:
+            self.spent += time.perf_counter() - clock
+            self._write(None)
 
 
 def load_named(spec: str) -> tuple[Design, str | None]:
@@ -211,7 +269,7 @@ def main() -> None:
         "--train-only", action="store_true", help="train the variants, evaluate nothing"
     )
     parser.add_argument(
-        "--minutes", type=float, default=60.0, help="training wall time per variant"
+        "--minutes", type=float, default=60.0, help="training wall time per variant, in all (over resumes)"
     )
     parser.add_argument("--eval-budget-s", type=float, default=60.0, help="seconds per method and design")
     parser.add_argument("--variants", default="full,no_wiremask,no_graph", help="comma-separated variants to train")
@@ -267,20 +325,23 @@ def main() -> None:
         # what a finished training stands for: a rerun with other values must not reuse it
         trained_with = {"design": args.design, "extra": args.extra, "generated": args.generated,
                         "minutes": args.minutes, "seed": args.seed, "n_envs": args.n_envs}
+        for record in (run / "done.json", run / TRAINING_TIME):
+            if record.exists():
+                before = read_record(record).get("trained_with")
+                if before is not None and before != trained_with:
+                    changed = ", ".join(f"{k} {before.get(k)!r} -> {v!r}"
+                                        for k, v in trained_with.items() if before.get(k) != v)
+                    parser.error(f"{run} was trained with other settings ({changed}): use another --out")
         if (run / "done.json").exists():
-            done = json.loads((run / "done.json").read_text()).get("trained_with")
-            if done is not None and done != trained_with:
-                changed = ", ".join(f"{k} {done.get(k)!r} -> {v!r}" for k, v in trained_with.items() if done.get(k) != v)
-                parser.error(f"{run} was trained with other settings ({changed}): use another --out")
             print(f"{variant}: already trained")
         else:
-            t0 = time.perf_counter()
-            train(
-                cfg, progress_bar=False, designs=train_designs, resume=(run / "last.zip").exists()
-            )
-            (run / "done.json").write_text(
-                json.dumps({"train_s": time.perf_counter() - t0, "trained_with": trained_with})
-            )
+            ledger = TrainingTime(run, trained_with)
+            left = args.minutes * 60 - ledger.spent
+            if left > 0:  # --minutes is the variant's whole training, across resumes
+                cfg.time_limit_s = left
+                with ledger.segment():
+                    train(cfg, progress_bar=False, designs=train_designs, resume=(run / "last.zip").exists())
+            write_record(run / "done.json", {"train_s": ledger.spent, "trained_with": trained_with})
         if args.train_only:
             continue
         model = load_model(run, "cpu")

@@ -328,6 +328,7 @@ class TrainingMonitor(BaseCallback):
         self.last_eval_step = -1
         self.boundary: TrainingState | None = None  # the latest rollout boundary
         self.in_rollout = False
+        self.rewound = False  # rewind_to_boundary ran: the boundary is the model's state
         self._next_ckpt = 0
         self._next_eval = 0
         self._started = time.perf_counter()  # time_limit_s counts from here
@@ -368,11 +369,30 @@ class TrainingMonitor(BaseCallback):
     def _on_rollout_start(self) -> None:
         self.boundary = capture(self.model, list(self.recent_proxy))
         self.in_rollout = True
+        # evaluations at boundaries too, labelled with the steps the policy was trained on (one
+        # inside a rollout evaluated the last update's policy under a later step count, and
+        # its best.zip matched no checkpoint of that step); before the checkpoint, so that a
+        # run resumed from it has every evaluation up to its step
+        if self.num_timesteps >= self._next_eval:
+            every = self.config.eval_every
+            self._next_eval = (self.num_timesteps // every + 1) * every
+            self.evaluate()
         if self.num_timesteps >= self._next_ckpt:
             every = self.config.checkpoint_every
             self._next_ckpt = (self.num_timesteps // every + 1) * every
             check_sound(self.model, self.out)  # a diverged policy is not saved over a sound one
             save_checkpoint(self.model, self.out, self.num_timesteps, self.boundary)
+
+    def rewind_to_boundary(self) -> None:
+        """Put the model (and the recent episodes) back to the last rollout boundary: a
+        rollout the time limit cut short is dropped, to be redone on resume."""
+        if self.boundary is None or not self.in_rollout:
+            return
+        rewind(self.model, self.boundary)
+        self.recent_proxy = deque(self.boundary.recent_proxy, maxlen=50)
+        self.num_timesteps = self.model.num_timesteps
+        self.in_rollout = False
+        self.rewound = True
 
     def _on_rollout_end(self) -> None:
         self.in_rollout = False
@@ -385,7 +405,9 @@ class TrainingMonitor(BaseCallback):
             if not (self.out / "last.zip").exists():  # (a resumed run keeps its checkpoint)
                 save_checkpoint(self.model, self.out, self.model.num_timesteps)
             return
-        if completed and not self.in_rollout:
+        if self.rewound:  # (already at the boundary)
+            pass
+        elif completed and not self.in_rollout:
             self.boundary = capture(self.model, list(self.recent_proxy))
         else:
             rewind(self.model, self.boundary)
@@ -399,9 +421,6 @@ class TrainingMonitor(BaseCallback):
                 self.logger.record_mean("rollout/ep_objective", info["cost"]["objective"])
             elif done and "infeasible" in info:
                 self.logger.record_mean("rollout/infeasible", 1.0)
-        if self.num_timesteps >= self._next_eval:
-            self._next_eval += self.config.eval_every
-            self.evaluate()
         limit = self.config.time_limit_s
         return not (limit is not None and time.perf_counter() - self._started > limit)
 
@@ -540,7 +559,7 @@ RUN_FILES = ("config.json", "last.zip", "best.json", "best.zip", "best.plc", "cu
 RESUMABLE_CHANGES = frozenset({"out", "timesteps", "device", "time_limit_s"})
 
 
-def _check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design]) -> None:
+def _check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design], eval_design: Design) -> None:
     """Refuse resuming ``out`` with settings or designs other than the run's own (the model
     keeps its own, so config.json would then describe another run; a changed suite would put
     saved episodes on other designs).
@@ -578,6 +597,13 @@ def _check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design]) 
                     f"{out}: {', '.join(edited)} changed since the run started (same name, other "
                     "content: its netlist or initial placement was edited): restore it or start a new run"
                 )
+        evaluated = saved_designs.get("eval")  # (absent in runs from before it was recorded)
+        if isinstance(evaluated, dict) and evaluated.get("digest") != design_digest(*eval_design):
+            raise ValueError(
+                f"{out}: the evaluation design {evaluated.get('name')} changed since the run "
+                "started (its netlist or initial placement was edited): the curve and best.* would "
+                "compare placements of two designs; restore it or start a new run"
+            )
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -599,11 +625,13 @@ def _curve_number(path: Path, row: list[str], column: int) -> float:
         raise ValueError(f"{path}: damaged row {','.join(row)!r}; restore the file or remove the row") from None
 
 
-def _designs_record(designs: Sequence[Design]) -> dict[str, list[str]]:
-    """What designs.json holds: the training designs' names and content digests, in order."""
+def _designs_record(designs: Sequence[Design], eval_design: Design) -> dict[str, Any]:
+    """What designs.json holds: the training designs' names and content digests, in order,
+    and the evaluation design's."""
     return {
         "names": [netlist.name for netlist, _ in designs],
         "digests": [design_digest(netlist, placement) for netlist, placement in designs],
+        "eval": {"name": eval_design[0].name, "digest": design_digest(*eval_design)},
     }
 
 
@@ -649,8 +677,10 @@ def train(
     Checkpoints are taken at rollout boundaries with the state :mod:`placer.rl.resume` saves,
     so a resumed run with the same config is bit-identical to a run that was never stopped
     (Ctrl-C and the time limit drop the unfinished rollout: at most ``n_steps x n_envs`` steps
-    are redone). A run that ended at its ``timesteps`` and is then extended has had one more
-    evaluation (at its old end) than an unbroken run: its ``best.*`` may come from that one. A checkpoint without that state (written by an older version) resumes with
+    are redone). Evaluations run at the first rollout boundary at or past each multiple of
+    ``eval_every``, and at the end. A run that ended at its ``timesteps`` or its
+    ``time_limit_s`` and is then extended has had one more evaluation (at its old end) than an
+    unbroken run: its ``best.*`` may come from that one. A checkpoint without that state (written by an older version) resumes with
     fresh episode seeds (``seed + steps done``). One run per folder at a time.
     ``designs`` given here are in memory, not files ``config.json`` could name: such a run
     (its folder gets ``api_designs.json``) resumes only through this function with them again.
@@ -698,14 +728,14 @@ def train(
                 "train(config, designs=..., resume=True)"
             )
         designs = list(designs) if designs is not None else load_designs(config)
-        if resume:
-            _check_resumable(out, config, designs)
         if config.eval_netlist:
             from netlists.io import load_design
 
             eval_design = load_design(config.eval_netlist)
         else:
             eval_design = designs[0]
+        if resume:
+            _check_resumable(out, config, designs, eval_design)
         device = resolve_device(config.device)
         tb = str(out / "tb") if _has_tensorboard() else None
         state: TrainingState | None = None
@@ -768,11 +798,13 @@ def train(
         # written once the designs load and the model and the evaluation env build: a run that
         # fails before leaves no config.json behind to block its corrected rerun
         _write_json(out / "config.json", asdict(config))
-        record = _designs_record(designs)
+        record = _designs_record(designs, eval_design)
         if from_api:
             _write_json(out / API_DESIGNS, {"names": record["names"]})
         if not resume or not (out / DESIGNS).exists():
             _write_json(out / DESIGNS, record)
+        elif "eval" not in _read_json(out / DESIGNS):  # a run from before: recorded from now on
+            _write_json(out / DESIGNS, {**_read_json(out / DESIGNS), "eval": record["eval"]})
         _write_json(out / "env_kwargs.json", env_options(config))
         if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
             model.set_logger(Logger(folder=None, output_formats=[]))
@@ -788,10 +820,12 @@ def train(
                     reset_num_timesteps=False,
                     tb_log_name="ppo",
                 )
-                # the final evaluation, unless the time limit stopped a rollout: the model is
-                # then rewound to its last boundary, and evaluating it here would record (and
-                # maybe keep as best) an evaluation an unbroken run never makes
-                if monitor.last_eval_step != model.num_timesteps and not monitor.in_rollout:
+                # the time limit stops a rollout: the model goes back to its last boundary;
+                # then the final evaluation, of that model when the time limit stopped it (its
+                # last steps were never evaluated: up to eval_every steps of training lost to
+                # best.zip; resumed, the run has this one evaluation more than an unbroken one)
+                monitor.rewind_to_boundary()
+                if monitor.last_eval_step != model.num_timesteps:
                     monitor.evaluate()
                 check_sound(model, out)  # (the final update may be the one that diverged)
                 monitor.save_last_boundary(completed=True)  # not after a crash: no broken last.zip

@@ -133,3 +133,60 @@ def test_table_only_draws_the_kept_curves_and_reads_a_null_figure(tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert (out / "learning_curves.png").stat().st_size > 0
     assert "| d | target | sa | - | 0.9500 |" in (out / "table.md").read_text()
+
+
+def _experiment_module():  # type: ignore[no-untyped-def]
+    import importlib
+
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        return importlib.import_module("run_experiment")
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+
+
+def test_training_time_adds_up_over_resumes_and_a_killed_segment_counts_to_its_checkpoint(tmp_path: Path) -> None:
+    """--minutes started again on every resume (a run stopped k times trained up to k + 1
+    times it) and done.json's train_s named the last segment only."""
+    import json
+    import os
+    import time
+
+    module = _experiment_module()
+    run = tmp_path / "run"
+    settings = {"minutes": 1.0}
+    ledger = module.TrainingTime(run, settings)
+    with ledger.segment():
+        time.sleep(0.05)
+    with pytest.raises(KeyboardInterrupt), module.TrainingTime(run, settings).segment():
+        time.sleep(0.05)
+        raise KeyboardInterrupt  # Ctrl-C: the segment still counts
+    spent = module.TrainingTime(run, settings).spent
+    assert spent >= 0.1
+    # a kill -9: the record says a segment started and never closed; it counts up to the
+    # last checkpoint written
+    record = json.loads((run / "training_time.json").read_text())
+    started = time.time() - 100
+    (run / "training_time.json").write_text(json.dumps({**record, "segment_started": started}))
+    (run / "last.zip").write_bytes(b"")
+    os.utime(run / "last.zip", (started + 30, started + 30))
+    after = module.TrainingTime(run, settings)
+    assert after.spent == pytest.approx(spent + 30, abs=0.01)
+    assert "segment_started" not in json.loads((run / "training_time.json").read_text())
+
+
+def test_a_variant_whose_minutes_are_spent_is_done_without_training_and_others_refused(tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "out"
+    run = out / "runs" / "full"
+    run.mkdir(parents=True)
+    trained_with = {"design": "default", "extra": "", "generated": 0, "minutes": 0.1, "seed": 0, "n_envs": 2}
+    (run / "training_time.json").write_text(json.dumps({"train_s": 7.0, "trained_with": trained_with}))
+    args = [sys.executable, str(SCRIPT), "--design", "default", "--variants", "full", "--train-only", "--out", str(out)]
+    refused = subprocess.run([*args, "--minutes", "0.2"], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "other settings (minutes 0.1 -> 0.2)" in refused.stderr, refused.stderr
+    done = subprocess.run([*args, "--minutes", "0.1"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((run / "done.json").read_text()) == {"train_s": 7.0, "trained_with": trained_with}
+    assert not (run / "last.zip").exists()  # 7 s spent of 0.1 min (6 s): nothing trained

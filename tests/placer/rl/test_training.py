@@ -317,8 +317,9 @@ def test_a_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path, monkeypatch
                 patch.setattr(MaskablePPO, "train", interrupt)
             if stop == "time-limit":
                 run(broken, 240)
-                # no evaluation of the rewound model at the stop (it could become best.*)
-                assert [row.split(",")[0] for row in (broken / "curve.csv").read_text().splitlines()[1:]] == ["0", "50", "100"]
+                # evaluations at the boundaries past each 50 steps (60, 120: rollouts of 60);
+                # the stop's rewound model is that of step 120, evaluated already
+                assert [row.split(",")[0] for row in (broken / "curve.csv").read_text().splitlines()[1:]] == ["0", "60", "120"]
             else:
                 with pytest.raises(KeyboardInterrupt):
                     run(broken, 240)
@@ -330,13 +331,44 @@ def test_a_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path, monkeypatch
     assert a.num_timesteps == b.num_timesteps == 240
     pa, pb = a.policy.state_dict(), b.policy.state_dict()
     assert all(torch.equal(pa[k], pb[k]) for k in pa)
-    curve = _curve_without_wall_time(broken)
-    if stop == "completed":  # the shorter run's own final evaluation, at its last step
-        curve = [row for row in curve if row[0] != "120"]
-    assert _curve_without_wall_time(tmp_path / "unbroken") == curve
-    if stop != "completed":  # (an extended run had one more evaluation, at its old end)
-        assert (tmp_path / "unbroken" / "best.json").read_text() == (broken / "best.json").read_text()
+    # (the shorter run's own final evaluation, at step 120, is also a boundary evaluation of
+    # the unbroken run here: the same rows)
+    assert _curve_without_wall_time(tmp_path / "unbroken") == _curve_without_wall_time(broken)
+    assert (tmp_path / "unbroken" / "best.json").read_text() == (broken / "best.json").read_text()
     assert json.loads((tmp_path / "unbroken" / "best.json").read_text())["steps"] > 0  # not vacuous
+
+
+def test_a_run_stopped_by_its_time_limit_evaluates_the_model_it_saves(tmp_path, monkeypatch):
+    """The time limit stops a rollout; the model went back to its last boundary and was never
+    evaluated: up to eval_every steps of training never reached best.zip (run_experiment's
+    runs always end so)."""
+    from sb3_contrib import MaskablePPO
+
+    original_step = train_module.TrainingMonitor._on_step
+    monkeypatch.setattr(train_module.TrainingMonitor, "_on_step",
+                        lambda self: False if self.num_timesteps >= 150 else original_step(self))
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=240, checkpoint_every=1000, eval_every=1000, **EXACT)
+    train(cfg, progress_bar=False, designs=[generate(7, 12, 8, seed=17)])
+    assert MaskablePPO.load(out / "last.zip", device="cpu").num_timesteps == 120
+    assert [row.split(",")[0] for row in (out / "curve.csv").read_text().splitlines()[1:]] == ["0", "120"]
+
+
+def test_evaluations_are_labelled_with_the_steps_their_policy_was_trained_on(tmp_path, monkeypatch):
+    """An evaluation inside a rollout ran the last update's policy under a later step count
+    (50, for the policy of step 0 here), so best.zip matched no checkpoint of its step."""
+    evaluated = []
+    original = train_module.TrainingMonitor.evaluate
+
+    def spy(self):  # type: ignore[no-untyped-def]
+        evaluated.append((self.num_timesteps, self.model._n_updates))
+        return original(self)
+
+    monkeypatch.setattr(train_module.TrainingMonitor, "evaluate", spy)
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=180, checkpoint_every=1000, eval_every=50, **EXACT)
+    train(cfg, progress_bar=False, designs=[generate(7, 12, 8, seed=17)])
+    # rollouts of 60 steps, 2 epochs each: the policy evaluated at step 60k has 2k updates
+    assert evaluated == [(0, 0), (60, 2), (120, 4), (180, 6)]
 
 
 def _assert_same_run(unbroken, broken) -> None:
@@ -572,6 +604,34 @@ def test_a_design_edited_in_place_or_a_damaged_run_file_is_refused_on_resume(tin
         train(again, progress_bar=False, designs=[tiny_design], resume=True)
 
 
+def test_an_evaluation_design_edited_in_place_is_refused_on_resume(tiny_design, tmp_path):
+    """Only the training designs were checked: the curve's eval_proxy and best.* went on with
+    another design under the same file name."""
+    import json
+
+    from netlists.formats.circuit_training import write_netlist
+    from netlists.formats.plc import write_plc
+
+    netlist, placement = generate(5, 10, 6, seed=2, name="ev")
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_netlist(netlist, folder / "netlist.pb.txt")
+    write_plc(folder / "initial.plc", netlist, placement)
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=60, checkpoint_every=1000, eval_every=1000,
+                      eval_netlist=str(folder / "netlist.pb.txt"), **EXACT)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    assert json.loads((out / "designs.json").read_text())["eval"]["name"] == "ev"
+    again = TrainConfig(**{**cfg.__dict__, "timesteps": 120})
+    moved = placement.copy()
+    moved.x[netlist.hard_macros[0]] += 1.0
+    write_plc(folder / "initial.plc", netlist, moved)
+    with pytest.raises(ValueError, match="the evaluation design ev changed since the run started"):
+        train(again, progress_bar=False, designs=[tiny_design], resume=True)
+    write_plc(folder / "initial.plc", netlist, placement)  # restored: the run goes on
+    train(again, progress_bar=False, designs=[tiny_design], resume=True)
+
+
 def test_ctrl_c_with_subprocess_envs_ends_as_an_interrupt(tiny_design, tmp_path, monkeypatch):
     """Ctrl-C reaches the SubprocVecEnv workers too: closing them then failed on the broken
     pipe and the CLI ended 'placer: error: Broken pipe' (exit 2) instead of an interrupt."""
@@ -665,12 +725,12 @@ def test_a_run_saved_at_step_0_resumes_without_a_second_step_0_row(tiny_design, 
     monkeypatch.setattr(train_module.TrainingMonitor, "_on_step", original)
     train(TrainConfig(**{**cfg.__dict__, "timesteps": 60}), progress_bar=False, designs=[tiny_design], resume=True)
     rows = [r.split(",") for r in (out / "curve.csv").read_text().splitlines()[1:]]
-    assert [r[0] for r in rows] == ["0", "50", "60"]
+    assert [r[0] for r in rows] == ["0", "60"]  # (evaluations at rollout boundaries: 60 steps)
     text = (out / "curve.csv").read_text().replace(f",{rows[-1][1]},", ",1000.0,")  # as if it had run long
     (out / "curve.csv").write_text(text)
     train(cfg, progress_bar=False, designs=[tiny_design], resume=True)
     rows = [r.split(",") for r in (out / "curve.csv").read_text().splitlines()[1:]]
-    assert [r[0] for r in rows] == ["0", "50", "60", "100", "120"]
+    assert [r[0] for r in rows] == ["0", "60", "120"]
     assert float(rows[-1][1]) >= 1000.0  # wall time went on from the resumed run's
 
 
