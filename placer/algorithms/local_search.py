@@ -33,13 +33,11 @@ from placer.algorithms.overlap_kernel import hard_free as hard_free_kernel
 from placer.cost.congestion import top_count
 from placer.cost.density import top_count as density_top_count
 from placer.cost.incremental import IncrementalEvaluator, Move
+from placer.cost.timing import TIMING_METRICS
 from placer.cost.timing_incremental import IncrementalTiming, TimingMove
 
 #: The largest timing weight a search takes (as the RL reward's ``w_timing``).
 MAX_TIMING_WEIGHT = 1e6
-
-#: The timing proxy's figures a search objective may weigh (:class:`~placer.cost.timing.TimingResult`).
-TIMING_METRICS = ("worst", "tail")
 
 #: Mirror of each orientation about the vertical axis (N <-> FN, S <-> FS, E <-> FE, W <-> FW).
 MIRROR = np.array([1, 0, 3, 2, 5, 4, 7, 6], dtype=np.int8)

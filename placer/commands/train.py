@@ -154,6 +154,11 @@ def train_command(
     w_timing: Annotated[
         float | None, typer.Option("--w-timing", help="timing weight in the reward, 0 to 1e6 \\[default: 0]")
     ] = None,
+    timing_metric: Annotated[
+        str | None,
+        typer.Option("--timing-metric", help="the timing figure --w-timing weighs: worst (the worst path) "
+                     "or tail (the mean of the worst 10 % of endpoints) \\[default: worst]"),
+    ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="progress bar")] = True,
     settings: Annotated[
         list[str] | None,
@@ -193,6 +198,7 @@ def train_command(
             "--no-graph": (False if no_graph else None, config.use_graph),
             "--dense-shaping": (True if dense_shaping else None, config.dense_shaping),
             "--w-timing": (w_timing, config.w_timing),
+            "--timing-metric": (timing_metric, config.timing_metric),
         }
         changed = [name for name, (now, then) in given.items() if now is not None and now != then]
         extra = parse_settings(settings or [])
@@ -223,7 +229,8 @@ def train_command(
         for key, value in (("timesteps", timesteps), ("n_envs", n_envs), ("device", device),
                            ("seed", seed), ("threads", threads), ("checkpoint_every", checkpoint_every),
                            ("eval_every", eval_every), ("max_grid", max_grid),
-                           ("max_nodes", max_nodes), ("w_timing", w_timing)):  # fmt: skip
+                           ("max_nodes", max_nodes), ("w_timing", w_timing),
+                           ("timing_metric", timing_metric)):  # fmt: skip
             if value is not None:
                 setattr(config, key, value)
         config.use_wiremask, config.use_graph = not no_wiremask, not no_graph

@@ -77,6 +77,10 @@ class TimingParams:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
+#: The figures of :class:`TimingResult` an objective or a reward may weigh.
+TIMING_METRICS = ("worst", "tail")
+
+
 @dataclass(frozen=True)
 class TimingResult:
     """Normalised worst path delay, normalised mean of the worst 10 % endpoints, raw worst."""

@@ -52,6 +52,7 @@ from envs.macro_placement import MAX_WEIGHT, MacroPlacementEnv
 from netlists.digest import design_digest
 from netlists.io import files_under
 from netlists.model import Netlist, Placement
+from placer.cost.timing import TIMING_METRICS
 from placer.device import resolve_device
 from placer.rl.inference import load_model, weights_finite
 from placer.rl.resume import (
@@ -130,6 +131,7 @@ class TrainConfig:
     w_den: float = 0.5
     w_cong: float = 0.5
     w_timing: float = 0.0
+    timing_metric: str = "worst"
 
     def validate(self) -> None:
         """Refuse settings under which training would crash mid-run, learn from NaN or do
@@ -189,6 +191,11 @@ class TrainConfig:
             raise ValueError(f"vec must be 'dummy' or 'subproc', got {self.vec!r}")
         if self.soft_placement not in ("fd", "keep"):
             raise ValueError(f"soft_placement must be 'fd' or 'keep', got {self.soft_placement!r}")
+        if self.timing_metric not in TIMING_METRICS:
+            raise ValueError(f"timing_metric must be one of {', '.join(map(repr, TIMING_METRICS))}, "
+                             f"got {self.timing_metric!r}")
+        if self.timing_metric != "worst" and self.w_timing == 0:  # accepted, then weighing nothing
+            raise ValueError("timing_metric acts only with w_timing > 0")
         resolve_device(self.device)
 
     def env_kwargs(self) -> dict[str, Any]:
@@ -206,6 +213,7 @@ class TrainConfig:
             "w_den": self.w_den,
             "w_cong": self.w_cong,
             "w_timing": self.w_timing,
+            "timing_metric": self.timing_metric,
         }
 
 

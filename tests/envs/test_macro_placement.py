@@ -412,6 +412,7 @@ def test_actions_outside_the_space_are_refused_and_episodes_end_for_good(design)
         ({"infeasible_penalty": -1.0}, "infeasible_penalty must be >= 0"),  # (rewarded getting stuck)
         ({"w_timing": -5.0}, "w_timing must be from 0 to 1e"),  # worse timing earned +5.8
         ({"density_weight": 1e308}, "density_weight must be from 0 to 1e"),  # NaN in the grid channel
+        ({"timing_metric": "mean"}, "timing_metric must be one of 'worst', 'tail'"),
     ],
 )
 def test_bad_settings_are_refused_at_construction(setting, message):
@@ -522,6 +523,24 @@ def test_timing_is_none_in_the_info_unless_it_weighs_something() -> None:  # typ
         while not done:
             _, _, done, _, info = env.step(int(np.flatnonzero(env.action_masks())[0]))
         assert (info["cost"]["timing"] is not None) == computed
+
+
+@pytest.mark.parametrize("metric", ["worst", "tail"])
+def test_the_reward_weighs_the_timing_figure_asked_for(metric: str) -> None:
+    from placer.cost.timing import timing_cost
+
+    design = generate(4, 8, 4, seed=5)
+    env = MacroPlacementEnv(design, max_grid=16, max_nodes=8, max_edges=32, w_timing=2.0,
+                            timing_metric=metric, soft_placement="keep")
+    env.reset(seed=0)
+    done, reward, info = False, 0.0, {}
+    while not done:
+        _, reward, done, _, info = env.step(int(np.flatnonzero(env.action_masks())[0]))
+    netlist, placement = design[0], info["placement"]
+    figure = getattr(timing_cost(netlist, placement), metric)
+    cost = evaluate(netlist, placement)
+    assert info["cost"]["timing"] == figure
+    assert reward == pytest.approx(-(cost.wirelength + 0.5 * cost.density + 0.5 * cost.congestion + 2.0 * figure), rel=1e-12)
 
 
 def test_a_later_macro_that_fits_nowhere_is_found_at_construction() -> None:

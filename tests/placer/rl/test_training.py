@@ -221,6 +221,8 @@ def test_train_cli_set_converts_and_validates_settings() -> None:
         ({"wiremask_prior": 1e39}, r"wiremask_prior must be a finite number in \[0, 1e\+06\]"),  # NaN logits
         ({"w_timing": -1.0}, r"w_timing must be a finite number in \[0, 1e\+06\]"),  # rewarded worse timing
         ({"density_weight": 1e308}, r"density_weight must be a finite number in \[0, 1e\+06\]"),  # NaN grid
+        ({"timing_metric": "mean", "w_timing": 1.0}, "timing_metric must be one of 'worst', 'tail'"),
+        ({"timing_metric": "tail"}, "timing_metric acts only with w_timing > 0"),  # weighed nothing
     ],
 )
 def test_bad_settings_are_refused_before_anything_is_written(tmp_path, tiny_design, setting, message):
@@ -458,7 +460,8 @@ def test_train_cli_resumes_the_folder_given_and_keeps_its_target(tmp_path):
     again = CliRunner().invoke(app, ["train", "--out", str(moved), "--resume", "--no-progress"])
     assert again.exit_code == 0, again.output
     assert json.loads((moved / "config.json").read_text())["timesteps"] == 128  # kept
-    for option in (["--seed", "3"], ["--w-timing", "1"], ["--max-grid", "24"], ["--set", "n_steps=128"]):
+    for option in (["--seed", "3"], ["--w-timing", "1"], ["--timing-metric", "tail"], ["--max-grid", "24"],
+                   ["--set", "n_steps=128"]):
         refused = CliRunner().invoke(app, ["train", "--out", str(moved), "--resume", *option])
         assert refused.exit_code == 2, option
         assert f"{' '.join(option).split('=')[0] if option[0] == '--set' else option[0]} cannot change" in refused.output
@@ -1118,13 +1121,21 @@ def test_train_takes_a_built_in_design_name_and_says_what_best_is_chosen_by(tmp_
     from placer.cli import app
 
     monkeypatch.chdir(tmp_path)
-    args = ["train", "--netlist", "default", "--timesteps", "64", "--w-timing", "2", "--set", "n_steps=64",
+    args = ["train", "--netlist", "default", "--timesteps", "64", "--w-timing", "2", "--timing-metric", "tail",
+            "--set", "n_steps=64",
             "--set", "batch_size=32", "--set", "n_epochs=1", "--n-envs", "1", "--no-progress", "--out", "run",
             "--eval-every", "64", "--checkpoint-every", "1000", "--max-grid", "16", "--threads", "1"]
     result = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
-    assert json.loads((tmp_path / "run" / "config.json").read_text())["netlists"] == ["default"]
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["netlists"] == ["default"] and config["timing_metric"] == "tail"
     best = json.loads((tmp_path / "run" / "best.json").read_text())
+    from netlists.formats.plc import read_plc
+    from netlists.generate import default_design
+    from placer.cost.timing import timing_cost
+
+    netlist = default_design()[0]
+    assert best["cost"]["timing"] == pytest.approx(timing_cost(netlist, read_plc(tmp_path / "run" / "best.plc", netlist)[1]).tail, rel=1e-12)
     assert f"best evaluation objective {best['objective']:.4f} (proxy {best['proxy']:.4f})" in " ".join(result.output.split())
 
 
