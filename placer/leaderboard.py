@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -416,7 +417,9 @@ def _html_table(text: pd.DataFrame) -> str:
 def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
     ok = runs[runs["status"] == "ok"]
     budgets = ", ".join(f"{b:g} s" for b in sorted(runs["budget_s"].unique()))
-    seeds = int(ok.groupby(["design", "method"]).size().max()) if not ok.empty else 0
+    # per table column: a method run at two budgets is two columns (2 + 3 seeds read as 5)
+    labels = _method_labels(runs).loc[ok.index]
+    seeds = int(ok.assign(method=labels).groupby(["design", "method"]).size().max()) if not ok.empty else 0
     versions = ", ".join(sorted(set(runs["version"].dropna())))
     commits = ", ".join(sorted({str(c)[:10] for c in runs["git_commit"].dropna()})) or "none"
     how = ("the best seed (lowest proxy among its legal seeds) per design and method" if aggregate == "best"
@@ -623,7 +626,6 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     whose cells the runs do not cover are kept (see :func:`keep_cells`; the page says which)."""
     folders = runs_folders(runs_dirs)
     out = Path(out_dir if out_dir is not None else folders[0])
-    out.mkdir(parents=True, exist_ok=True)
     runs = load_runs(folders)  # read once: the table and the page notes both use it
     table = table_of_runs(runs, aggregate)
     if table.empty:
@@ -651,7 +653,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
         notes.insert(0, f"**Note:** {_SHARED_SUITE_NOTE}")
 
     md = ["# Leaderboard", "", *[f"{n}  " for n in notes], ""]
-    page = ["<h1>Leaderboard</h1>", *[f"<p>{html.escape(n).replace('**', '')}</p>" for n in notes]]
+    page = ["<h1>Leaderboard</h1>", *[f"<p>{_html_text(n)}</p>" for n in notes]]
     for metric in METRICS:
         text, n_complete = _formatted(table, metric, methods)
         n_designs = len(text) - 2  # the two summary rows
@@ -659,7 +661,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
                    if n_complete < n_designs else "")
         md += [f"## {_METRIC_TITLES[metric]}", "", markdown_table(text), "", *([covered, ""] if covered else [])]
         page += [f"<h2>{html.escape(_METRIC_TITLES[metric])}</h2>", _html_table(text),
-                 *([f"<p>{html.escape(covered)}</p>"] if covered else [])]
+                 *([f"<p>{_html_text(covered)}</p>"] if covered else [])]
     failures = runs[runs["status"] != "ok"]
     if not failures.empty:
         md += ["## Failed runs", ""]
@@ -677,6 +679,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
         "html": out / "leaderboard.html",
         "png": out / "leaderboard.png",
     }
+    out.mkdir(parents=True, exist_ok=True)  # (only now: a refused --keep left an empty folder)
     _write_text(paths["markdown"], "\n".join(md))
     _write_text(paths["csv"], table.to_csv(index=False))
     style = "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
@@ -684,6 +687,12 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
                 f"</title><style>{style}</style></head><body>{''.join(page)}</body></html>\n")
     bar_chart(table, paths["png"], methods)
     return paths
+
+
+def _html_text(note: str) -> str:
+    """A page note as HTML: escaped, Markdown's `code` as <code>, its **bold** marks dropped
+    (the notes are written for the Markdown page)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(note).replace("**", ""))
 
 
 def _write_text(path: Path, text: str) -> None:

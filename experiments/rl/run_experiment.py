@@ -82,12 +82,17 @@ class TrainingTime:
     """The wall seconds a run has trained, over every invocation: ``--minutes`` is a variant's
     whole training, not each resume's (a run stopped k times trained up to k + 1 times it, and
     done.json named the last segment only). A segment ended by a ``kill -9`` counts up to
-    its last checkpoint (the work after it is redone)."""
+    its last checkpoint (the work after it is redone); a run folder from before the ledger
+    starts from its curve's wall time. Read only when no live process holds the folder (a
+    second command took the live run's open segment for a killed one)."""
 
     def __init__(self, run: Path, trained_with: dict[str, Any]) -> None:
+        from placer.folder_lock import check_not_busy
+
+        check_not_busy(run)  # FolderBusy naming the live run
         self.path = run / TRAINING_TIME
         self.trained_with = trained_with
-        record = read_record(self.path) if self.path.exists() else {}
+        record = read_record(self.path) if self.path.exists() else {"train_s": _curve_wall_time(run)}
         self.spent = float(record.get("train_s", 0.0))
         started = record.get("segment_started")
         if started is not None:  # a segment that never closed: killed
@@ -110,6 +115,22 @@ class TrainingTime:
         finally:
             self.spent += time.perf_counter() - clock
             self._write(None)
+
+
+def _curve_wall_time(run: Path) -> float:
+    """The wall seconds of a run's last curve row (0 without one): its training time so far,
+    for a run folder from before :class:`TrainingTime`."""
+    import csv
+
+    path = run / "curve.csv"
+    if not path.exists():
+        return 0.0
+    with path.open(newline="") as f:
+        rows = [r for r in list(csv.reader(f))[1:] if len(r) > 1]
+    try:
+        return float(rows[-1][1]) if rows else 0.0
+    except ValueError:
+        return 0.0
 
 
 def load_named(spec: str) -> tuple[Design, str | None]:
@@ -341,6 +362,9 @@ def main() -> None:
                 cfg.time_limit_s = left
                 with ledger.segment():
                     train(cfg, progress_bar=False, designs=train_designs, resume=(run / "last.zip").exists())
+            if not (run / "last.zip").exists():  # (its minutes went before anything was saved)
+                raise ValueError(f"{run}: --minutes {args.minutes:g} spent and no model saved; "
+                                 "remove the run folder and give more --minutes")
             write_record(run / "done.json", {"train_s": ledger.spent, "trained_with": trained_with})
         if args.train_only:
             continue
@@ -511,6 +535,7 @@ def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) 
 
 if __name__ == "__main__":
     from netlists.errors import NetlistError
+    from placer.folder_lock import FolderBusy
     from placer.interrupts import sigterm_as_interrupt
 
     try:
@@ -519,6 +544,6 @@ if __name__ == "__main__":
     except KeyboardInterrupt:
         print("run_experiment.py: interrupted; rerun the same command to resume", file=sys.stderr)
         sys.exit(130)
-    except (NetlistError, ValueError, KeyError, FileNotFoundError, FileExistsError) as error:
+    except (NetlistError, ValueError, KeyError, FileNotFoundError, FileExistsError, FolderBusy) as error:
         print(f"run_experiment.py: error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -54,6 +54,7 @@ from netlists.io import files_under
 from netlists.model import Netlist, Placement
 from placer.cost.timing import TIMING_METRICS
 from placer.device import resolve_device
+from placer.interrupts import interrupts_deferred
 from placer.rl.inference import load_model, weights_finite
 from placer.rl.resume import (
     SnapshotMonitor,
@@ -363,10 +364,26 @@ class TrainingMonitor(BaseCallback):
             raise ValueError(f"{path}: damaged (no proxy number); restore it or remove best.*")
         return float(best)
 
+    def _last_curve_step(self) -> int | None:
+        """The step of curve.csv's last row (None: no row)."""
+        path = self.out / "curve.csv"
+        if not path.exists():
+            return None
+        with path.open(newline="") as f:
+            rows = [r for r in list(csv.reader(f))[1:] if r]
+        return int(_curve_number(path, rows[-1], 0)) if rows else None
+
     def _on_training_start(self) -> None:
         n = self.num_timesteps
         self._next_ckpt = (n // self.config.checkpoint_every + 1) * self.config.checkpoint_every
-        self._next_eval = (n // self.config.eval_every + 1) * self.config.eval_every
+        # evaluations go on from the curve's last row: a resume from a boundary whose
+        # evaluation a Ctrl-C stopped evaluates it (the next was past it: lost for good), and
+        # one whose row is there is not evaluated twice (a time limit in the first rollout)
+        last = self._last_curve_step() if n > 0 else None
+        if last is not None:
+            self.last_eval_step = last
+        every = self.config.eval_every
+        self._next_eval = ((n if last is None else last) // every + 1) * every
         self.boundary = capture(self.model, list(self.recent_proxy))
         if n == 0:
             # a checkpoint at step 0: a run killed (kill -9) before its first periodic one
@@ -444,13 +461,15 @@ class TrainingMonitor(BaseCallback):
         if "cost" in result and result["cost"].get("timing") is not None:
             self.logger.record("eval/timing", result["cost"]["timing"])
         mean = float(np.mean(self.recent_proxy)) if self.recent_proxy else math.nan
-        self._append_curve(mean, proxy, objective)
-        if objective < self.best:
-            self.best = objective
-            _save_model(self.model, self.out / "best.zip")
-            self.eval_env.write_plc(self.out / "best.plc", result["placement"])
-            _write_json(self.out / "best.json", {"proxy": proxy, "objective": objective, "steps": self.num_timesteps,
-                                                 "cost": result["cost"], "design": result["design"]})
+        with interrupts_deferred():  # the row and best.* together (a resume trusts the row)
+            self._append_curve(mean, proxy, objective)
+            if objective < self.best:
+                self.best = objective
+                _save_model(self.model, self.out / "best.zip")
+                self.eval_env.write_plc(self.out / "best.plc", result["placement"])
+                _write_json(self.out / "best.json", {"proxy": proxy, "objective": objective,
+                                                     "steps": self.num_timesteps, "cost": result["cost"],
+                                                     "design": result["design"]})
         return proxy
 
     def _append_curve(self, mean_proxy: float, eval_proxy: float, eval_objective: float) -> None:

@@ -186,7 +186,25 @@ def test_a_variant_whose_minutes_are_spent_is_done_without_training_and_others_r
     args = [sys.executable, str(SCRIPT), "--design", "default", "--variants", "full", "--train-only", "--out", str(out)]
     refused = subprocess.run([*args, "--minutes", "0.2"], capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "other settings (minutes 0.1 -> 0.2)" in refused.stderr, refused.stderr
+    # 7 s spent of 0.1 min (6 s) and no model saved: said so (done.json, then a failed load)
+    stuck = subprocess.run([*args, "--minutes", "0.1"], capture_output=True, text=True, timeout=120)
+    assert stuck.returncode == 2 and "spent and no model saved" in stuck.stderr, stuck.stderr
+    (run / "last.zip").write_bytes(b"")  # a saved model: done without training more
     done = subprocess.run([*args, "--minutes", "0.1"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads((run / "done.json").read_text()) == {"train_s": 7.0, "trained_with": trained_with}
-    assert not (run / "last.zip").exists()  # 7 s spent of 0.1 min (6 s): nothing trained
+    assert (run / "last.zip").read_bytes() == b""  # nothing trained
+
+
+def test_the_ledger_leaves_a_live_run_alone_and_an_old_run_starts_from_its_curve(tmp_path: Path) -> None:
+    """A second command on a live run's folder took its open segment for a killed one (and
+    dropped the marker); a run folder from before the ledger got its whole --minutes again."""
+    from placer.folder_lock import FolderBusy, exclusive_folder
+
+    module = _experiment_module()
+    run = tmp_path / "run"
+    run.mkdir()
+    with exclusive_folder(run), pytest.raises(FolderBusy):
+        module.TrainingTime(run, {})
+    (run / "curve.csv").write_text("steps,wall_s,train_mean_proxy,eval_proxy\n0,0.1,nan,1.0\n5000,3000.5,1.0,1.0\n")
+    assert module.TrainingTime(run, {}).spent == 3000.5

@@ -186,6 +186,21 @@ def test_keep_rejects_a_file_that_is_not_a_leaderboard(runs: Path, tmp_path: Pat
     bad.write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="not a leaderboard CSV"):
         write_leaderboard(runs, tmp_path / "page", keep=bad)
+    assert not (tmp_path / "page").exists()  # (an empty --out folder was left)
+
+
+def test_the_header_counts_seeds_per_column_and_the_html_renders_code(tmp_path: Path) -> None:
+    """sa at 1 s (2 seeds) and at 2 s (3 seeds) are two columns: the header said 'up to 5
+    seed(s)'; the HTML showed the notes' Markdown backticks as text."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for seed in range(2):
+        store.write(record("d1", "sa", seed, 0.9, budget=1.0))
+    for seed in range(3):
+        store.write(record("d1", "sa", seed, 0.8, budget=2.0))
+    paths = write_leaderboard(tmp_path / "runs", tmp_path / "page")
+    assert "up to 3 seed(s) per design and method" in paths["markdown"].read_text()
+    page = paths["html"].read_text()
+    assert "<code>initial.plc</code>" in page and "`" not in page
 
 
 def test_pooling_one_run_made_with_other_options_is_refused(tmp_path: Path) -> None:

@@ -356,6 +356,47 @@ def test_a_run_stopped_by_its_time_limit_evaluates_the_model_it_saves(tmp_path, 
     assert [row.split(",")[0] for row in (out / "curve.csv").read_text().splitlines()[1:]] == ["0", "120"]
 
 
+@pytest.mark.parametrize("stop", ["ctrl-c in a boundary evaluation", "time limit twice in one rollout"])
+def test_a_resume_neither_loses_nor_repeats_an_evaluation(tmp_path, monkeypatch, stop):
+    """A Ctrl-C inside the evaluation at boundary 120 saved step 120, and the resume's next
+    evaluation was past it: 120's row (and maybe best.*) was lost for good. A resumed run
+    stopped by its time limit inside its first rollout evaluated its resume step again."""
+    design = generate(7, 12, 8, seed=17)
+    settings = {**EXACT, "wiremask_prior": 0.0, "learning_rate": 3e-3}
+
+    def run(out, timesteps=240, resume=False):
+        cfg = TrainConfig(out=str(out), timesteps=timesteps, checkpoint_every=1000, eval_every=50, **settings)
+        train(cfg, progress_bar=False, designs=[design], resume=resume)
+
+    run(tmp_path / "unbroken")
+    broken = tmp_path / "broken"
+    with monkeypatch.context() as patch:
+        if stop.startswith("ctrl-c"):
+            original = train_module.run_episode
+            raised = []
+
+            def interrupted(model, env, **kwargs):  # type: ignore[no-untyped-def]
+                if model.num_timesteps == 120 and not raised:
+                    raised.append(1)
+                    raise KeyboardInterrupt
+                return original(model, env, **kwargs)
+
+            patch.setattr(train_module, "run_episode", interrupted)
+            with pytest.raises(KeyboardInterrupt):
+                run(broken)
+        else:
+            original_step = train_module.TrainingMonitor._on_step
+            patch.setattr(train_module.TrainingMonitor, "_on_step",
+                          lambda self: False if self.num_timesteps >= 150 else original_step(self))
+            run(broken)
+            run(broken, resume=True)  # stopped again in its first rollout: back to 120
+    assert [row[0] for row in _curve_without_wall_time(broken)[1:]] == (
+        ["0", "60"] if stop.startswith("ctrl-c") else ["0", "60", "120"])
+    run(broken, resume=True)
+    assert _curve_without_wall_time(tmp_path / "unbroken") == _curve_without_wall_time(broken)
+    assert (tmp_path / "unbroken" / "best.json").read_text() == (broken / "best.json").read_text()
+
+
 def test_evaluations_are_labelled_with_the_steps_their_policy_was_trained_on(tmp_path, monkeypatch):
     """An evaluation inside a rollout ran the last update's policy under a later step count
     (50, for the policy of step 0 here), so best.zip matched no checkpoint of its step."""
