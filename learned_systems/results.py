@@ -148,10 +148,11 @@ class ResultsStore:
         self._conn.execute("COMMIT")
         return int(moved)
 
-    def claim_settings(self, run: str, settings: dict[str, Any]) -> None:
+    def claim_settings(self, run: str, settings: dict[str, Any], absent: dict[str, Any] | None = None) -> None:
         """Record the measurement settings of ``run`` (sizes, durations, repeats), or check them
         against those already recorded: resuming under other settings would rank new trials
-        against old ones measured differently.
+        against old ones measured differently. ``absent``: what a setting missing from the
+        stored ones means (a setting added since: the behaviour before it).
 
         Raises:
             SettingsMismatch: ``run`` was stored with other settings, naming each difference.
@@ -177,6 +178,7 @@ class ResultsStore:
             before = None
         if not isinstance(before, dict):
             raise ValueError(f"{self.path}: the stored settings of run {run!r} are not readable")
+        before = {**(absent or {}), **before}
         changed = [
             f"{key} {before.get(key)!r} then, {settings.get(key)!r} now"
             for key in sorted(set(before) | set(settings))

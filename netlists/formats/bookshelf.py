@@ -103,7 +103,7 @@ def _lines(path: Path, text: str | None = None) -> Iterator[tuple[int, list[str]
     if text is None:
         text = read_text(path)
     lines = text.split("\n")
-    if path.suffix in _CUT_SILENTLY and lines[-1].split("#", 1)[0].strip():
+    if _kind_suffix(path) in _CUT_SILENTLY and lines[-1].split("#", 1)[0].strip():
         warnings.warn(NetlistWarning(
             f"{path}:{len(lines)}: the file does not end with a line end: was it cut short? (its "
             "last line is read as it stands; a number cut inside it still reads as a number)"

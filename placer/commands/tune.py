@@ -80,6 +80,10 @@ def _objective(
 DEFAULT_WORKLOADS = {**BACKEND_DEFAULT_WORKLOADS, "index": "lognormal"}
 
 
+#: What a run setting missing from a stored run (made before the setting was recorded) means.
+SETTINGS_BEFORE = {"index_cost": "measured"}
+
+
 def run_settings(system: str, objective: Any, repeats: int) -> dict[str, Any]:
     """What a run's measurements and search depend on besides the configuration (the seed is
     kept per row): a resume under other settings is refused (ResultsStore.claim_settings)."""
@@ -88,8 +92,8 @@ def run_settings(system: str, objective: Any, repeats: int) -> dict[str, Any]:
         settings["duration_s"] = objective.backend.duration_s  # pgbench rounds to whole seconds
         if hasattr(objective.backend, "warmup_s"):  # trials measured without one differ
             settings["warmup_s"] = objective.backend.warmup_s
-    if system == "index" and objective.mode != "measured":  # (absent: measured, as stored
-        settings["mode"] = objective.mode  # before the counted cost was offered)
+    if system == "index":  # in the option's words (stored runs from before it: measured)
+        settings["index_cost"] = "measured" if objective.mode == "measured" else "counted"
     if system == "postgres":  # the space's top follows the machine's (or container's) memory:
         # resumed elsewhere, stored trials fell outside it or the search went on in another one
         settings["shared_buffers_max_mb"] = objective.space.knob("shared_buffers").high
@@ -291,7 +295,7 @@ def _run(
             if system == "index":  # earlier versions named the index's space "durable"
                 store.rename_run(f"{system}-{workload}-durable", run, objective.space.name)
             try:
-                store.claim_settings(run, settings)
+                store.claim_settings(run, settings, absent=SETTINGS_BEFORE)
             except SettingsMismatch as exc:
                 raise _BadInput(str(exc)) from None
             for name in tuners:

@@ -8,7 +8,9 @@ move reaches are visited) and returns a :class:`Move` with the new cost;
 :meth:`~IncrementalEvaluator.commit` applies it. Route demand is integer-valued on the
 benchmarks (exact); the float sums (weighted HPWL, density, smoothed congestion) are
 re-synchronised from scratch every ``resync_every`` commits so rounding never drifts (the
-result equals :func:`placer.cost.proxy.evaluate` to ~1e-12 relative).
+result equals :func:`placer.cost.proxy.evaluate` to ~1e-12 relative while the net weights
+span up to about 1e6; wider spans drift more between re-syncs: see
+:class:`IncrementalEvaluator`).
 
 This is the hot path of simulated annealing, local search and the RL environment.
 """

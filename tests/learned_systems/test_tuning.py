@@ -306,7 +306,7 @@ def test_cli_tunes_index_writes_results_and_resumes(tmp_path, monkeypatch):
     assert again.exit_code == 0
     report = json.loads((tmp_path / "best_config.json").read_text())
     assert report["tuners"]["random"]["resumed_trials"] == 3
-    assert report["settings"] == {"rows": 20000, "repeats": 1}
+    assert report["settings"] == {"rows": 20000, "repeats": 1, "index_cost": "measured"}
     # other measurement settings are another experiment: refused, not silently resumed
     changed = runner.invoke(_app(), [*args[:-4], "--repeats", "3", "--out", str(tmp_path)])
     assert changed.exit_code == 2
@@ -650,7 +650,16 @@ def test_index_tuning_by_counted_steps_repeats_for_a_seed(tmp_path):
     # a measured run is another experiment: resuming it counted is refused, and the option
     # means nothing to a database
     measured = CliRunner().invoke(_app(), [*args[:-6], "--tuner", "random", "--out", str(tmp_path / "a")])
-    assert measured.exit_code == 2 and "mode" in measured.output
+    assert measured.exit_code == 2
+    assert "index_cost 'counted' then, 'measured' now" in " ".join(measured.output.split()), measured.output
+    # a run stored before the setting was recorded was measured: it resumes as such
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(tmp_path / "a" / "results.sqlite")) as conn, conn:
+        conn.execute("UPDATE run_settings SET settings = '{\"repeats\": 3, \"rows\": 5000}'")
+    resumed = CliRunner().invoke(_app(), [*args[:-6], "--tuner", "random", "--out", str(tmp_path / "a")])
+    assert resumed.exit_code == 0, resumed.output
     for bad, message in ((["--index-cost", "timed"], "must be measured or counted"),
                          (["--system", "sqlite", "--index-cost", "counted"], "applies to --system index only")):
         refused = CliRunner().invoke(_app(), ["tune", *bad, "--out", str(tmp_path / "c")])

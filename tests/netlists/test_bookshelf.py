@@ -663,6 +663,16 @@ def test_a_file_cut_inside_its_last_number_is_named_in_a_warning(tmp_path: Path)
         with pytest.warns(NetlistWarning, match=rf"d\{ext}:\d+: the file does not end with a line end"):
             read_bookshelf(aux)
         path.write_text(whole)
+    # gzipped too (its suffix is .gz: it was not looked at)
+    import gzip
+
+    cut = (tmp_path / "d.pl").read_text().rstrip("\n")[:-2]
+    (tmp_path / "d.pl").unlink()
+    with gzip.open(tmp_path / "d.pl.gz", "wt") as fh:
+        fh.write(cut)
+    (tmp_path / "d.aux").write_text((tmp_path / "d.aux").read_text().replace("d.pl", "d.pl.gz"))
+    with pytest.warns(NetlistWarning, match=r"d\.pl\.gz:\d+: the file does not end with a line end"):
+        read_bookshelf(aux)
 
 
 def test_a_placement_that_would_not_read_back_is_refused_and_an_old_design_survives(tmp_path: Path) -> None:
