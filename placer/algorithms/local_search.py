@@ -471,7 +471,7 @@ def anneal(
         if deadline.expired():  # a move can cost 0.3 s on a grid of millions of cells
             break
     t0 = schedule.start_factor * (float(np.mean(ups)) if ups else 1e-3 * max(start_proxy, 1e-9))
-    best_cost = cur
+    best_cost = start_objective = cur
     # The best placement is snapshotted lazily: only when an uphill move leaves it (rare at the
     # low temperatures of a descent), not at every improvement.
     best: Placement | None = None  # None: the current placement is the best one
@@ -545,6 +545,11 @@ def anneal(
             f"the budget ran out after {step:,} of max_steps {max_steps:,} proposals: the run "
             "stopped before it cooled and is not reproducible (a larger budget or smaller "
             "max_steps is)"))  # fmt: skip
+    if step > 0 and best_cost >= start_objective:  # (a result equal to its start said nothing)
+        accepted = sum(stats.accepted.values())
+        progress(Progress.noting(
+            f"no move lowered the objective ({step:,} proposals, {accepted:,} accepted): the "
+            "placement is the search's start; a larger budget may find one"))  # fmt: skip
     if best is not None:
         state.set_positions(slice(None), best.x, best.y, best.orientation)
     else:

@@ -11,6 +11,8 @@ kept legal (inside the canvas, no hard-macro overlap).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from netlists.model import Netlist, Placement
@@ -26,22 +28,42 @@ from placer.algorithms.local_search import (
     anneal,
 )
 
+#: The largest share of an ``sa`` run its force-directed soft-macro steps may take.
+MAX_SOFT_STEP_SHARE = 0.25
 
-def soft_macro_step(deadline: Deadline):  # type: ignore[no-untyped-def]
+
+def soft_macro_step(deadline: Deadline, capped: bool = True):  # type: ignore[no-untyped-def]
     """A hook that re-places the soft macros by the force-directed placer (if installed),
     within what is left of ``deadline``, and keeps the result only where it lowers the search's
     objective (the proxy, plus the weighted timing proxy with ``w_timing``)
     (a worse one, kept, left the anneal above its start for good: ibm01 at 20 s ended at its
-    initial 1.0177, with this rule at 1.0056)."""
+    initial 1.0177, with this rule at 1.0056). ``capped``: a step is skipped while the steps
+    so far took over :data:`MAX_SOFT_STEP_SHARE` of the run's time (not for a run on
+    ``max_steps``: which steps ran would then vary with the machine's speed)."""
     try:
         from placer.algorithms.fd import place_soft_macros
     except ImportError:  # pragma: no cover - fd ships with the package
         return None
 
+    started = time.perf_counter()
+    spent = [0.0]  # seconds in the step so far
+
     def hook(state: SearchState) -> None:
         budget = deadline.remaining()
         if budget <= 0:
             return
+        # at most a quarter of the run: on ibm17 a step (force-directed placement and two
+        # evaluator re-syncs when refused) takes ~0.15 s, and ten of them were half of a 3 s
+        # run, which then handed back its start
+        if capped and spent[0] > MAX_SOFT_STEP_SHARE * (time.perf_counter() - started):
+            return
+        clock = time.perf_counter()
+        try:
+            _soft_step(state, budget)
+        finally:
+            spent[0] += time.perf_counter() - clock
+
+    def _soft_step(state: SearchState, budget: float) -> None:
         seed = int(state.rng.integers(2**31))
         new = place_soft_macros(state.netlist, state.placement, seed=seed, budget_s=budget)
         soft = state.soft
@@ -99,7 +121,7 @@ class SimulatedAnnealing(Placer):
             netlist, start, np.random.default_rng(seed), float(o.get("w_timing", 0.0)),
             str(o.get("timing_metric", "worst")),
         )  # fmt: skip
-        hook = soft_macro_step(deadline) if fd_every > 0 else None
+        hook = soft_macro_step(deadline, capped=o.get("max_steps") is None) if fd_every > 0 else None
         if state.hard.size == 0:  # nothing to anneal: the soft-macro step alone, if it helps
             if hook is not None:
                 hook(state)  # (it keeps its placement only where the objective is lower)

@@ -66,3 +66,51 @@ def test_a_search_the_budget_never_reached_says_so() -> None:
     searched = NoteCollector()
     anneal(state, {"shift": 1.0}, 5.0, searched, max_steps=20)
     assert not any("first proposal" in n for n in searched.texts)
+
+
+def test_a_search_that_found_nothing_better_says_so() -> None:
+    """A run that handed back its (legalised) start, every move refused, printed nothing: the
+    user read sa's result as searched."""
+    from placer.algorithms.base import NoteCollector, get_placer
+
+    netlist, placement = generate(6, 30, 8, seed=2)
+    notes = NoteCollector()
+
+    def worse(self, mv):  # type: ignore[no-untyped-def]
+        return mv.proxy + 1.0, None  # every move raises the objective
+
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SearchState, "price", worse)
+        get_placer("sa", max_steps=300, fd_every=0).place(netlist, placement, budget_s=30, seed=0, progress=notes)
+    assert any("no move lowered the objective (300 proposals, 0 accepted)" in n for n in notes.texts), notes.texts
+    searched = NoteCollector()
+    get_placer("sa", max_steps=300, fd_every=0).place(netlist, placement, budget_s=30, seed=0, progress=searched)
+    assert not any("no move lowered" in n for n in searched.texts)
+
+
+def test_soft_macro_steps_take_at_most_a_quarter_of_a_clock_bound_run(monkeypatch) -> None:
+    """On ibm17 ten steps (~0.15 s each) were half of a 3 s run, which then handed back its
+    start. A run on max_steps keeps every step (which ran would vary with the machine)."""
+    import time
+
+    from placer.algorithms import sa
+
+    netlist, placement = generate(8, 60, 16, seed=1)
+    calls = []
+
+    def slow(netlist, placement, **_):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        time.sleep(0.05)
+        return placement.copy()
+
+    monkeypatch.setattr(fd, "place_soft_macros", slow)
+    state = SearchState(netlist, legalize(netlist, placement), np.random.default_rng(0))
+    for capped, expected in ((True, range(1, 4)), (False, range(8, 9))):
+        calls.clear()
+        hook = sa.soft_macro_step(Deadline(60.0), capped=capped)
+        start = time.perf_counter()
+        for _ in range(8):  # back to back: 0.05 s steps with no search between them
+            hook(state)
+        assert len(calls) in expected, (capped, len(calls), time.perf_counter() - start)
