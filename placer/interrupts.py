@@ -14,6 +14,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 
 @contextmanager
@@ -34,6 +35,51 @@ def sigterm_as_interrupt() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+#: Set by a first interrupt inside :func:`stop_gracefully`: the work under way finishes early
+#: with what it has (every :class:`placer.algorithms.base.Deadline` then reads as expired).
+_STOP = threading.Event()
+
+
+def stop_requested() -> bool:
+    """Whether a first interrupt asked the work under way to stop early (see :func:`stop_gracefully`)."""
+    return _STOP.is_set()
+
+
+@dataclass
+class StopRequest:
+    """What :func:`stop_gracefully` yields: ``stopped`` says, once the block has ended, whether
+    an interrupt stopped it early."""
+
+    stopped: bool = False
+
+
+@contextmanager
+def stop_gracefully() -> Iterator[StopRequest]:
+    """Within the block, a first Ctrl-C, SIGTERM or SIGHUP does not raise: it asks the work to
+    stop (:func:`stop_requested`; every deadline expires), so a search ends as at the end of its
+    budget and hands back its best placement instead of losing it. A second one raises
+    ``KeyboardInterrupt`` (a method that never looks at its deadline). Main thread only;
+    elsewhere a no-op."""
+    request = StopRequest()
+    if threading.current_thread() is not threading.main_thread():
+        yield request
+        return
+
+    def first(signum: int, frame: object) -> None:
+        if _STOP.is_set():
+            raise KeyboardInterrupt
+        _STOP.set()
+
+    previous = {signum: signal.signal(signum, first) for signum in (signal.SIGINT, *_stopping_signals())}
+    try:
+        yield request
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        request.stopped = _STOP.is_set()
+        _STOP.clear()
 
 
 def _stopping_signals() -> list[int]:

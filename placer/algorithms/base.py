@@ -20,6 +20,7 @@ import numpy as np
 
 from netlists.model import Netlist, Placement, check_orientation_codes
 from placer.algorithms import options as opt_checks
+from placer.interrupts import stop_requested
 
 #: Start of a progress message the user should read (see :class:`Progress`).
 NOTE_PREFIX = "note: "
@@ -61,7 +62,9 @@ class NoteCollector:
 
 
 class Deadline:
-    """Wall-clock budget helper: ``remaining()``, ``fraction()``, ``expired()``."""
+    """Wall-clock budget helper: ``remaining()``, ``fraction()``, ``expired()``. A stop asked by
+    an interrupt (:func:`placer.interrupts.stop_gracefully`) expires every deadline: a method
+    then ends as at its budget's end, with its best placement."""
 
     def __init__(self, budget_s: float) -> None:
         self.start = time.perf_counter()
@@ -71,13 +74,13 @@ class Deadline:
         return time.perf_counter() - self.start
 
     def remaining(self) -> float:
-        return max(self.budget_s - self.elapsed(), 0.0)
+        return 0.0 if stop_requested() else max(self.budget_s - self.elapsed(), 0.0)
 
     def fraction(self) -> float:
         return 1.0 if self.budget_s <= 0 else min(self.elapsed() / self.budget_s, 1.0)
 
     def expired(self) -> bool:
-        return self.elapsed() >= self.budget_s
+        return stop_requested() or self.elapsed() >= self.budget_s
 
 
 def option_flag(value: Any) -> bool:

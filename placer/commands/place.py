@@ -284,6 +284,7 @@ def _place_one(
     from placer.commands.common import load
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost
+    from placer.interrupts import stop_gracefully
 
     placer = get_placer(method, **options)  # name and options already checked by parse_options
     nl, initial = load(netlist_path, plc)
@@ -299,12 +300,18 @@ def _place_one(
     t0 = time.perf_counter()
     notes = NoteCollector()  # what the method wants the user to know (e.g. it kept the start)
     try:
-        placement = _run_method(placer, method, nl, initial, budget_s, seed, quiet, notes)
+        # a first Ctrl-C (or kill) ends the search as at its budget's end: its best placement
+        # is written, then exit 130 (it was lost); a second one stops at once
+        with stop_gracefully() as stop:
+            placement = _run_method(placer, method, nl, initial, budget_s, seed, quiet, notes)
     except (ValueError, MethodResultError) as exc:  # e.g. the hard macros cannot be made legal
         # at all, a device this machine lacks, a plugin's bad result: the method is named, not
         # only the design (its file was not always at fault)
         raise UsageError(f"{method} on {netlist_path}: {exc}") from None
     seconds = time.perf_counter() - t0
+    if stop.stopped:
+        notes.texts.append(f"interrupted after {seconds:.1f} s of the {budget_s:g} s budget: the result "
+                           "is the best placement the method had found by then")
     for note in notes.texts:
         console.print(f"note: {note}")
     after = evaluate(nl, placement)
@@ -316,6 +323,7 @@ def _place_one(
         costs=after.plc_header(),
         comments=[f"Placed by placer-gym: method {method}, seed {seed}, budget {budget_s:g} s, "
                   f"options {json.dumps(options, sort_keys=True)}",
+                  *([f"Stopped by an interrupt after {seconds:.1f} s"] if stop.stopped else []),
                   *([f"Method code: {source}"] if (source := method_source(method)) else [])],
     )
     table = Table(title=f"{nl.name}: {method}, seed {seed}, {seconds:.1f} s")
@@ -335,6 +343,8 @@ def _place_one(
             "returns a legal one, which can cost more than it"
         )
     console.print(f"wrote {out}")
+    if stop.stopped:
+        raise typer.Exit(130)  # interrupted, though its best placement is kept
 
 
 def _run_method(

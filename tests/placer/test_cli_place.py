@@ -72,6 +72,31 @@ def test_one_design_prints_costs_and_writes_plc(design: Path, tmp_path: Path) ->
     assert not np.array_equal(placement.x[netlist.macros], initial.x[netlist.macros])
 
 
+def test_an_interrupted_search_writes_its_best_placement_and_exits_130(design: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The search's best-so-far was lost on Ctrl-C: nothing written, 'placer: interrupted'."""
+    import signal
+
+    from placer.commands import place as place_command
+
+    real = place_command._run_method
+
+    def interrupted(placer, *args, **kwargs):  # type: ignore[no-untyped-def]
+        signal.raise_signal(signal.SIGINT)  # as a Ctrl-C at the search's start
+        return real(placer, *args, **kwargs)
+
+    monkeypatch.setattr(place_command, "_run_method", interrupted)
+    out = tmp_path / "placed.plc"
+    result = CliRunner().invoke(make_app(), ["place", str(design / "netlist.pb.txt"), "--algo", "sa",
+                                             "--budget-s", "3600", "--out", str(out), "--quiet"])
+    assert result.exit_code == 130, result.output
+    assert "interrupted after" in " ".join(result.output.split())
+    assert "# Stopped by an interrupt after" in out.read_text()
+    netlist, placement = load_design(design / "netlist.pb.txt", out)
+    from placer.algorithms.legalize import check_legality
+
+    assert check_legality(netlist, placement).legal
+
+
 def test_suite_batch_in_process(design: Path, tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     result = CliRunner().invoke(make_app(), [

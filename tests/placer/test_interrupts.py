@@ -80,3 +80,21 @@ def test_handlers_kept_puts_back_what_a_block_replaced() -> None:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         assert signal.getsignal(signal.SIGTERM) is ours
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_first_interrupt_expires_every_deadline_and_a_second_raises() -> None:
+    """A Ctrl-C of a single-design `placer place` lost the whole search: a first one now ends
+    the search as at its budget's end (its best placement kept), a second stops at once."""
+    from placer.algorithms.base import Deadline
+    from placer.interrupts import stop_gracefully, stop_requested
+
+    before = signal.getsignal(signal.SIGINT)
+    deadline = Deadline(3600.0)
+    with stop_gracefully() as stop:
+        assert not deadline.expired()
+        signal.raise_signal(signal.SIGINT)
+        assert stop_requested() and deadline.expired() and deadline.remaining() == 0.0
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+    assert stop.stopped and not stop_requested() and not deadline.expired()  # cleared after
+    assert signal.getsignal(signal.SIGINT) is before
