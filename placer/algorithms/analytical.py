@@ -45,6 +45,11 @@ from placer.algorithms.base import Placer, ProgressCallback, register_placer
 #: 32 MB each (float64); a larger one is an out-of-memory crash, not a finer placement.
 MAX_BINS = 2048
 
+#: Notes of a run the budget cut short (``global_refine`` reads them).
+SETUP_TOOK_THE_BUDGET = ("the analytical placement's set-up took the whole budget: no iteration ran, "
+                         "the result is its start")
+CUT_BY_THE_BUDGET = "the analytical placement stopped at its budget"
+
 
 def default_bins(n_macros: int) -> int:
     """Bins per side: the power of two at or above ``2 sqrt(macros)``, between 64 and 128

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from netlists.model import Netlist, Placement, orient_offsets
-from placer.algorithms.analytical import default_bins
+from placer.algorithms.analytical import CUT_BY_THE_BUDGET, SETUP_TOOK_THE_BUDGET, default_bins
 from placer.algorithms.base import Deadline, Progress, ProgressCallback, proxy_or_nan
 from placer.cost.context import cost_context
 from placer.device import resolve_device
@@ -271,6 +271,7 @@ def global_place(
 
     g_wl, g_den, rho = gradients(start)
     if deadline.expired():  # the set-up took the budget: no iteration fits, keep the start
+        progress(Progress.noting(SETUP_TOOK_THE_BUDGET))
         return placement
     state["overflow"] = overflow_of(rho)
     wl_norm, den_norm = float(g_wl.abs().sum()), float(g_den.abs().sum())
@@ -327,6 +328,7 @@ def global_place(
         u = v.clone()
         g = total_grad(v)
         if deadline.expired():
+            progress(Progress.noting(SETUP_TOOK_THE_BUDGET))
             return placement
         # first step length from a small probe (ePlace's initial Lipschitz estimate)
         probe = project(v - 0.01 * bin_size * g / g.abs().max().clamp(min=1e-30))
@@ -352,6 +354,10 @@ def global_place(
     else:
         raise ValueError(f"unknown optimizer {method!r}: 'nesterov' or 'adam'")
 
+    if iteration < max_iterations and deadline.expired() and not state["overflow"] < stop_overflow:
+        progress(Progress.noting(
+            f"{CUT_BY_THE_BUDGET} after {iteration} of at most {max_iterations} iterations, its "
+            f"density overflow {state['overflow']:.3f} (it stops at {stop_overflow:g})"))  # fmt: skip
     result = placement.copy()
     final = project(v).detach().cpu().numpy().astype(np.float64)
     movable = model.movable.cpu().numpy()

@@ -319,6 +319,7 @@ class ForceDirected(Placer):
         best = placement
         best_cost = evaluate(netlist, placement).proxy
         progress(Progress(0.0, best_cost, "start"))
+        tried = 0
         for trial, strength in enumerate(repulsions):
             if trial > 0 and deadline.fraction() > 0.5:
                 break  # a trial takes about as long as the ones before: keep the reserve
@@ -331,10 +332,15 @@ class ForceDirected(Placer):
                 budget_s=deadline.remaining(),
                 **options,
             )
+            tried += 1
             cost = proxy_or_nan(netlist, candidate)  # NaN (a diverged run) never wins
             if cost < best_cost:
                 best, best_cost = candidate, cost
             progress(Progress(deadline.fraction(), best_cost, f"repulsion {strength}"))
             if deadline.expired():
                 break
+        if best is placement:  # (the result equal to its start said nothing)
+            progress(Progress.noting(
+                f"no repulsion strength tried ({tried} of {len(repulsions)}) lowered the proxy: "
+                "the soft macros stay where they were (the hard macros are legalised only)"))  # fmt: skip
         return best.copy()

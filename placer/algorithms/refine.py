@@ -26,6 +26,7 @@ import numpy as np
 
 from netlists.model import Netlist, Placement
 from placer.algorithms import options as opt
+from placer.algorithms.analytical import CUT_BY_THE_BUDGET, SETUP_TOOK_THE_BUDGET
 from placer.algorithms.base import (
     Deadline,
     Placer,
@@ -246,9 +247,20 @@ class GlobalRefine(Placer):
         stage = get_placer("analytical", **dict(self.options.get("analytical") or {}))  # null: none
         # cut by the clock, the stage's length (and then the whole run) would vary run to run
         stage_budget = budget_s if self.options.get("max_steps") is not None else budget_s * share
-        spread = stage.place(
-            netlist, placement, stage_budget, seed, _rescaled(progress, 0.0, share)
-        )
+        stage_progress = _rescaled(progress, 0.0, share)
+        cut = []
+
+        def watched(p: Progress) -> None:  # (a stage cut by the clock differs run to run)
+            if p.note is not None and p.note.startswith((CUT_BY_THE_BUDGET, SETUP_TOOK_THE_BUDGET)):
+                cut.append(p.note)
+            stage_progress(p)
+
+        spread = stage.place(netlist, placement, stage_budget, seed, watched)
+        if cut and self.options.get("max_steps") is not None:
+            progress(Progress.noting(
+                "the analytical stage was cut by the budget, not by its own end: with max_steps "
+                "the run is still not reproducible (give analytical.max_iterations small enough "
+                "to finish within the budget)"))  # fmt: skip
         starts = {"given": legalize(netlist, placement), "analytical": spread}  # both legal
         w_timing = float(self.options.get("w_timing", 0.0))  # by the objective refine searches
         metric = str(self.options.get("timing_metric", "worst"))

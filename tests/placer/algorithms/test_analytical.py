@@ -145,3 +145,23 @@ def test_a_tiny_hpwl_ref_or_a_huge_bins_is_no_crash(random_start):
     assert np.isfinite(placed.x).all() and np.isfinite(placed.y).all()
     with pytest.raises(ValueError, match=r"option 'bins' takes a whole number in \[2, 2048\]"):
         get_placer("analytical", bins=10**6)
+
+
+def test_a_stage_cut_by_the_clock_is_noted_and_global_refine_says_it_is_not_reproducible(monkeypatch):
+    """analytical handed back its start, or stopped far from its overflow target, with no word;
+    global_refine with max_steps promised a reproducible run it was not."""
+    from placer.algorithms import electrostatic
+    from placer.algorithms.base import NoteCollector
+
+    netlist, placement = generate(8, 40, 8, seed=2)
+    expired = iter([False, False] + [True] * 10**6)  # two checks, then the budget is gone
+    monkeypatch.setattr(electrostatic.Deadline, "expired", lambda self: next(expired))
+    notes = NoteCollector()
+    get_placer("global_refine", max_steps=50, analytical={"stop_overflow": 1e-9}).place(
+        netlist, placement, budget_s=60, seed=0, progress=notes)
+    assert any(n.startswith("the analytical placement stopped at its budget after") for n in notes.texts), notes.texts
+    assert any("with max_steps the run is still not reproducible" in n for n in notes.texts)
+    monkeypatch.setattr(electrostatic.Deadline, "expired", lambda self: True)  # set-up took it all
+    notes = NoteCollector()
+    get_placer("analytical").place(netlist, placement, budget_s=60, seed=0, progress=notes)
+    assert any("set-up took the whole budget: no iteration ran" in n for n in notes.texts), notes.texts

@@ -167,3 +167,16 @@ def test_proxy_or_nan_prices_finite_placements_and_marks_diverged_ones() -> None
     diverged = placement.copy()
     diverged.y[int(netlist.hard_macros[0])] = np.inf
     assert np.isnan(proxy_or_nan(netlist, diverged))
+
+
+def test_a_start_no_repulsion_improves_is_noted(monkeypatch):
+    """fd handed back its (legalised) start with no word when no strength lowered the proxy."""
+    from netlists.generate import generate
+    from placer.algorithms import fd as fd_module
+    from placer.algorithms.base import NoteCollector, get_placer
+
+    netlist, placement = generate(4, 16, 6, seed=1)
+    monkeypatch.setattr(fd_module, "proxy_or_nan", lambda n, p: float("nan"))  # nothing ever wins
+    notes = NoteCollector()
+    get_placer("fd", repulsions=[0.5, 1.0]).place(netlist, placement, budget_s=30, seed=0, progress=notes)
+    assert any("no repulsion strength tried (2 of 2) lowered the proxy" in n for n in notes.texts), notes.texts
