@@ -39,7 +39,7 @@ import math
 
 from netlists.model import Netlist, Placement
 from placer.algorithms import options as opt
-from placer.algorithms.base import Placer, ProgressCallback, register_placer
+from placer.algorithms.base import Placer, ProgressCallback, Requirement, register_placer
 
 #: Most bins per side: a 2048 x 2048 grid already takes dozens of density and field arrays of
 #: 32 MB each (float64); a larger one is an out-of-memory crash, not a finer placement.
@@ -82,7 +82,8 @@ class Analytical(Placer):
         gamma_factor: wirelength smoothing in bins at overflow 0.1 x 10 (4.0, DREAMPlace; at
             most 1e4: far past the canvas (at most 2048 bins a side) the smoothing flattens
             every net, and 1e300 made it infinite, silently).
-        learning_rate: Adam step in bins (0.5).
+        learning_rate: Adam step in bins (0.5; with optimizer="adam" only, as max_step_bins
+            with "nesterov" only: the other optimiser ignored it).
     """
 
     name = "analytical"
@@ -119,6 +120,11 @@ class Analytical(Placer):
         "max_step_bins": opt.number(0.0, low_open=True),
         "gamma_factor": opt.number(0.0, 1e4, low_open=True),
         "learning_rate": opt.number(0.0, low_open=True),
+    }
+    # each optimiser reads its own step option (the other one's was accepted, then ignored)
+    option_requires = {
+        "learning_rate": Requirement("optimizer", lambda v: v == "adam", "nesterov", "=adam"),
+        "max_step_bins": Requirement("optimizer", lambda v: v == "nesterov", "nesterov", "=nesterov"),
     }
     #: Global placement leaves many hard-macro overlaps; the legaliser then needs seconds
     #: (about 4 s on ibm01), so a quarter of the budget is kept for it.

@@ -94,6 +94,18 @@ def option_flag(value: Any) -> bool:
     return bool(value)
 
 
+@dataclass(frozen=True)
+class Requirement:
+    """What another option must be for an option to act (:attr:`Placer.option_requires`):
+    ``holds(value)`` on ``option``'s value (``default`` when not given); ``text`` says it in
+    the refusal, after the option's name (e.g. ``"=adam"``, ``" > 1"``)."""
+
+    option: str
+    holds: Callable[[Any], bool]
+    default: Any
+    text: str
+
+
 class Placer(ABC):
     """Base class of placement methods (see module docstring).
 
@@ -117,7 +129,7 @@ class Placer(ABC):
     #: Options that act only when a flag option is true (or a number option is not 0), by
     #: name: given without it they are refused (an option accepted and then ignored reads as a
     #: setting that made no difference).
-    option_requires: ClassVar[Mapping[str, str]] = {}
+    option_requires: ClassVar[Mapping[str, str | Requirement]] = {}
 
     @classmethod
     def reads(cls, option: str) -> bool:
@@ -241,7 +253,12 @@ def check_option_values(cls: type[Placer], options: Mapping[str, Any], prefix: s
         if method is not None and isinstance(value, Mapping):
             check_option_values(placer_class(method), value, f"{prefix}{name}.")
     for name, switch in cls.option_requires.items():
-        if options.get(name) is not None and not option_flag(options.get(switch, False)):
+        if options.get(name) is None:
+            continue
+        if isinstance(switch, Requirement):
+            if not switch.holds(options.get(switch.option, switch.default)):
+                raise ValueError(f"option {prefix + name!r} acts only with {prefix}{switch.option}{switch.text}")
+        elif not option_flag(options.get(switch, False)):
             is_flag = cls.option_checks.get(switch) is None or opt_checks.is_flag(cls.option_checks[switch])
             needed = f"{prefix}{switch}=true" if is_flag else f"{prefix}{switch} > 0"
             raise ValueError(f"option {prefix + name!r} acts only with {needed}")

@@ -46,6 +46,11 @@ from placer.algorithms.base import get_placer
         ("greedy", {"refine": {"max_steps": 5}}, "option 'refine' acts only with soft_refine=true"),
         ("rl", {"refine": {"max_steps": 5}}, "option 'refine' acts only with soft_refine=true"),
         ("rl", {"sample_share": 0.3}, "option 'sample_share' acts only with soft_refine=true"),
+        # each optimiser's step option, given to the other one, was ignored
+        ("analytical", {"learning_rate": 0.3}, "option 'learning_rate' acts only with optimizer=adam"),
+        ("analytical", {"optimizer": "adam", "max_step_bins": 2.0}, "'max_step_bins' acts only with optimizer=nesterov"),
+        ("global_refine", {"analytical": {"learning_rate": 0.3}},
+         "option 'analytical.learning_rate' acts only with analytical.optimizer=adam"),
     ],
 )
 def test_bad_values_are_refused_when_the_method_is_built(method, options, message) -> None:  # type: ignore[no-untyped-def]
