@@ -62,7 +62,12 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
     ports = netlist.ports
     if ports.size:
         ax.scatter(placement.x[ports], placement.y[ports], s=6, color=PORT_COLOR, zorder=3)
-    _frame(ax, netlist, placement)
+    hidden, farthest = _frame(ax, netlist, placement)
+    if hidden:  # said on the picture: a panel sized to them showed nothing else
+        ax.text(0.5, 0.97, f"{hidden} macro(s) / port(s) beyond this frame, not shown\n"
+                f"(up to {farthest:.3g} µm outside the canvas)", transform=ax.transAxes,
+                ha="center", va="top", fontsize=7, color=PORT_COLOR, zorder=5,
+                bbox={"facecolor": "white", "edgecolor": PORT_COLOR, "alpha": 0.9, "pad": 2})
     # drawn handles, not the collections': matplotlib before 3.9 cannot draw a legend entry of
     # a PatchCollection (it warned and dropped the hard and soft macros from the legend)
     handles = [handle for count, handle in (
@@ -80,17 +85,34 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
                  fontsize=9)
 
 
-def _frame(ax: Axes, netlist: Netlist, placement: Placement | None = None) -> None:
-    """Axes limits covering the canvas and any macro or port placed outside it, equal aspect."""
+#: How far past the canvas (a fraction of its width / height) the panels reach to show macros
+#: and ports placed outside it; anything farther is counted in the layout panel, not drawn
+#: (one port at -1e5 shrank every panel to a line).
+MAX_OVERHANG = 0.5
+
+
+def _frame(ax: Axes, netlist: Netlist, placement: Placement | None = None) -> tuple[int, float]:
+    """Axes limits covering the canvas and any macro or port placed outside it (up to
+    :data:`MAX_OVERHANG` beyond it), equal aspect. Returns how many macros and ports reach past
+    those limits and the farthest distance from the canvas any of them reaches (0, 0.0: none)."""
     c = netlist.require_canvas()
     x_lo, x_hi, y_lo, y_hi = 0.0, c.width, 0.0, c.height
     shown = np.concatenate([netlist.macros, netlist.ports])
+    hidden, farthest = 0, 0.0
     if placement is not None and shown.size:
         w, h = netlist.width[shown] / 2, netlist.height[shown] / 2  # ports: zero size
-        x_lo = min(x_lo, float(np.min(placement.x[shown] - w)))
-        x_hi = max(x_hi, float(np.max(placement.x[shown] + w)))
-        y_lo = min(y_lo, float(np.min(placement.y[shown] - h)))
-        y_hi = max(y_hi, float(np.max(placement.y[shown] + h)))
+        lo_x, hi_x = placement.x[shown] - w, placement.x[shown] + w
+        lo_y, hi_y = placement.y[shown] - h, placement.y[shown] + h
+        reach_x, reach_y = MAX_OVERHANG * c.width, MAX_OVERHANG * c.height
+        x_lo = max(min(x_lo, float(np.min(lo_x))), -reach_x)
+        x_hi = min(max(x_hi, float(np.max(hi_x))), c.width + reach_x)
+        y_lo = max(min(y_lo, float(np.min(lo_y))), -reach_y)
+        y_hi = min(max(y_hi, float(np.max(hi_y))), c.height + reach_y)
+        beyond = (lo_x < x_lo) | (hi_x > x_hi) | (lo_y < y_lo) | (hi_y > y_hi)
+        hidden = int(np.count_nonzero(beyond))
+        if hidden:
+            out = np.maximum.reduce([-lo_x, hi_x - c.width, -lo_y, hi_y - c.height])
+            farthest = float(np.max(out[beyond]))
     margin = 0.02 * max(c.width, c.height)
     ax.set_xlim(x_lo - margin, x_hi + margin)
     ax.set_ylim(y_lo - margin, y_hi + margin)
@@ -98,6 +120,7 @@ def _frame(ax: Axes, netlist: Netlist, placement: Placement | None = None) -> No
     ax.set_xlabel("x (µm)", fontsize=8)
     ax.set_ylabel("y (µm)", fontsize=8)
     ax.tick_params(labelsize=7)
+    return hidden, farthest
 
 
 def draw_map(
@@ -120,6 +143,8 @@ def draw_map(
     elif values.size and np.ptp(values) == 0:  # a flat map (all 0: no macro on the canvas) got a
         level = float(values.flat[0])  # mid-scale colour and a -0.1..0.1 bar; from 0 instead
         scale = {"vmin": min(level, 0.0), "vmax": level if level > 0 else 1.0}
+    elif values.size:  # from 0: the darkest cell read as empty when it held the map's minimum
+        scale = {"vmin": min(float(values.min()), 0.0)}
     image = ax.imshow(values, origin="lower", extent=(0.0, c.width, 0.0, c.height), cmap=cmap,
                       interpolation="nearest", aspect="equal", **scale)
     ax.add_patch(Rectangle((0, 0), c.width, c.height, fill=False, edgecolor="black", linewidth=1.0))

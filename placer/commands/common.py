@@ -69,9 +69,10 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def finite_seconds(value: float) -> float:
-    """Typer callback: a time budget must be finite (``inf`` would run until killed)."""
-    if not math.isfinite(value):
-        raise typer.BadParameter(f"expected a finite number of seconds, got {value}")
+    """Typer callback: a time budget must be a finite number >= 0 (``inf`` would run until
+    killed; ``nan`` was refused as out of range, naming a bound it does not break)."""
+    if not math.isfinite(value) or value < 0:
+        raise typer.BadParameter(f"expected a finite number of seconds >= 0, got {value}")
     return value
 
 

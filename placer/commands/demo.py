@@ -46,7 +46,7 @@ def demo_command(
     algo: Annotated[str, typer.Option(help="placement method")] = "refine",
     budget_s: Annotated[
         float,
-        typer.Option("--budget-s", min=0.0, callback=finite_seconds, help="placement budget in seconds"),
+        typer.Option("--budget-s", callback=finite_seconds, help="placement budget in seconds"),
     ] = 10.0,
     seed: Annotated[int, typer.Option(min=0, help="random seed")] = 0,
     out: Annotated[Path, output_option("folder for the .plc and the picture")] = Path("demo_output"),

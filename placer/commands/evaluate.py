@@ -34,12 +34,16 @@ def eval_command(
             help="print one JSON object: design; wirelength, density, congestion and proxy "
             "(unitless costs, proxy = wirelength + 0.5 density + 0.5 congestion); timing and "
             "timing_tail10 (worst and worst-10% path proxy over canvas W + H); hpwl (weighted "
-            "HPWL, microns); seconds.parse and seconds.cost (wall time); a value that is not "
+            "HPWL, microns); overlap_area (hard-macro overlap, square microns), "
+            "overlapping_pairs and outside_macros (macros not wholly inside the canvas); "
+            "seconds.parse and seconds.cost (wall time); a value that is not "
             "finite would be null, as JSON has no infinity",
         ),
     ] = False,
 ) -> None:
-    """Print wirelength, density, congestion, proxy and timing of a placement."""
+    """Print wirelength, density, congestion, proxy and timing of a placement, and whether it
+    is legal (the proxy cost does not say: a macro far off the canvas still gets a cost)."""
+    from placer.algorithms.legalize import check_legality
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost
 
@@ -50,6 +54,7 @@ def eval_command(
         cost = evaluate(nl, placement)
         t2 = time.perf_counter()
         timing = timing_cost(nl, placement)
+        legality = check_legality(nl, placement)
     result = {
         "design": nl.name,
         "wirelength": cost.wirelength,
@@ -59,6 +64,9 @@ def eval_command(
         "timing": timing.worst,
         "timing_tail10": timing.tail,
         "hpwl": cost.hpwl,
+        "overlap_area": legality.overlap_area,
+        "overlapping_pairs": legality.overlapping_pairs,
+        "outside_macros": legality.outside_macros,
         "seconds": {"parse": t1 - t0, "cost": t2 - t1},
     }
     if as_json:
@@ -72,9 +80,14 @@ def eval_command(
     table.add_row("timing (worst / (W+H))", f"{timing.worst:.4f}")
     table.add_row("timing (worst 10% / (W+H))", f"{timing.tail:.4f}")
     table.add_row("weighted HPWL", f"{cost.hpwl:.3f}")
+    table.add_row("hard-macro overlap area", f"{legality.overlap_area:.4g}")
+    table.add_row("macros outside canvas", str(legality.outside_macros))
     table.add_row("parse seconds", f"{t1 - t0:.3f}")
     table.add_row("cost seconds", f"{t2 - t1:.4f}")
     console.print(table)
+    if not legality.legal:
+        console.print(f"note: not a legal placement ({legality.outside_macros} macro(s) outside the canvas, "
+                      f"{legality.overlapping_pairs} overlapping hard-macro pair(s)); its cost is still computed")
 
 
 def _finite_or_null(value: object) -> object:

@@ -167,7 +167,7 @@ def place_command(
     ] = None,
     budget_s: Annotated[
         float, typer.Option(
-            "--budget-s", min=0.0, callback=finite_seconds,
+            "--budget-s", callback=finite_seconds,
             help="seconds of each run's placement method (its set-up and final legalisation "
             "included; loading the design, compiling or loading the kernels beforehand and "
             "writing the result are not)",
@@ -250,6 +250,9 @@ def place_command(
         if seed is not None:
             raise UsageError("--seed applies to one design; a suite runs seeds 0..N-1 (--seeds N)")
         check_output_folder(out)
+        if out.suffix.lower() in (".plc", ".gz", ".png", ".csv", ".json", ".sqlite"):  # a file's name
+            raise UsageError(f"--out {out}: with --suite it is a runs folder (one .plc per run inside), "
+                             "not a file name")
         chosen = _split_list(designs) if designs is not None else None
         if chosen is not None and not chosen:
             raise UsageError(f"--designs {designs!r} names no design (a comma-separated list of names)")

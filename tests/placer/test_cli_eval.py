@@ -25,6 +25,11 @@ def test_eval_json_has_documented_keys() -> None:
     assert set(out["seconds"]) == {"parse", "cost"}
     assert abs(out["proxy"] - (out["wirelength"] + 0.5 * out["density"] + 0.5 * out["congestion"])) < 1e-12
     assert abs(out["density"] - 0.6067) < 1e-4  # header value of the real design
+    # legality beside the cost: ariane133's initial.plc has 36 macros over the canvas edge
+    # (a macro 10 canvases away got a cost and not a word)
+    assert (out["outside_macros"], out["overlapping_pairs"], out["overlap_area"]) == (36, 0, 0.0)
+    table = runner.invoke(app, ["eval", str(ARIANE)])
+    assert "note: not a legal placement (36 macro(s) outside the canvas" in " ".join(table.output.split())
 
 
 def test_eval_refuses_a_position_past_1e15_and_json_has_no_infinity(tmp_path: Path) -> None:

@@ -191,8 +191,12 @@ def test_parse_options_refuses_options_no_method_reads(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["place", "x.pb.txt", "--budget-s", "inf"], "expected a finite number of seconds, got inf"),
+        (["place", "x.pb.txt", "--budget-s", "inf"], "expected a finite number of seconds >= 0, got inf"),
         (["place", "x.pb.txt", "--budget-s", "-1"], "Invalid value for '--budget-s'"),
+        # (nan was "Input should be greater than or equal to 0")
+        (["place", "x.pb.txt", "--budget-s", "nan"], "expected a finite number of seconds >= 0, got nan"),
+        # a file's name as a runs folder: quietly a folder called x.plc
+        (["place", "--suite", ".", "--algo", "sa", "--out", "x.plc"], "with --suite it is a runs folder"),
         (["demo", "--budget-s", "inf"], "expected a finite number of seconds"),
         (["place", "--bogus"], "No such option: --bogus"),
         (["nosuch"], "No such command 'nosuch'"),

@@ -91,13 +91,28 @@ def test_a_port_outside_the_canvas_is_inside_the_frame_and_the_layout_has_a_lege
     """A port moved off the canvas was drawn outside the axes (its dot was missing)."""
     netlist, placement = generate(3, 6, 4, seed=1, name="tiny_port_out")
     port = int(netlist.ports[0])
-    placement.x[port] = -30.0
+    placement.x[port] = -0.3 * netlist.require_canvas().width  # (within MAX_OVERHANG)
     fig = plot_placement(netlist, placement)
     layout = fig.axes[0]
-    assert layout.get_xlim()[0] < -30.0
+    assert layout.get_xlim()[0] < placement.x[port] and not layout.texts
     legend = layout.get_legend()
     assert legend is not None
     assert sorted(t.get_text() for t in legend.get_texts()) == ["hard macros", "ports", "soft macros"]
+
+
+def test_one_object_far_off_the_canvas_is_counted_not_framed_and_maps_start_at_zero() -> None:
+    """A port at -1e5 sized every panel to it: the canvas and the maps were a flat line. The
+    density map's darkest colour was its minimum, not 0 (read as an empty cell)."""
+    netlist, placement = generate(6, 20, 8, seed=1)
+    canvas = netlist.require_canvas()
+    placement.x[int(netlist.ports[0])] = -1e5
+    fig = plot_placement(netlist, placement)
+    layout, density = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"][:2]
+    assert layout.get_xlim()[0] >= -0.6 * canvas.width
+    notes = [t.get_text() for t in layout.texts]
+    assert any("1 macro(s) / port(s) beyond this frame, not shown" in t and "1e+05" in t for t in notes), notes
+    image = density.images[0]
+    assert float(np.min(image.get_array())) > 0 and image.norm.vmin == 0.0
 
 
 def test_a_flat_map_is_scaled_from_zero_not_around_its_value() -> None:
