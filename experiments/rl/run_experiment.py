@@ -60,24 +60,6 @@ Design = tuple[Netlist, Placement]
 TRAINING_TIME = "training_time.json"
 
 
-def read_record(path: Path) -> dict[str, Any]:
-    """A JSON object this script wrote; a damaged one is named with what to do."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SystemExit(f"{path}: damaged ({error}); remove it (and its run) to train again") from None
-    if not isinstance(data, dict):
-        raise SystemExit(f"{path}: damaged (not a JSON object); remove it (and its run) to train again")
-    return data
-
-
-def write_record(path: Path, data: dict[str, Any]) -> None:
-    """Write through a temporary file: a kill never leaves half a record."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data))
-    tmp.replace(path)
-
-
 class TrainingTime:
     """The wall seconds a run has trained, over every invocation: ``--minutes`` is a variant's
     whole training, not each resume's (a run stopped k times trained up to k + 1 times it, and
@@ -88,11 +70,12 @@ class TrainingTime:
 
     def __init__(self, run: Path, trained_with: dict[str, Any]) -> None:
         from placer.folder_lock import check_not_busy
+        from placer.rl.train import read_run_json
 
         check_not_busy(run)  # FolderBusy naming the live run
         self.path = run / TRAINING_TIME
         self.trained_with = trained_with
-        record = read_record(self.path) if self.path.exists() else {"train_s": _curve_wall_time(run)}
+        record = read_run_json(self.path) if self.path.exists() else {"train_s": _curve_wall_time(run)}
         self.spent = float(record.get("train_s", 0.0))
         started = record.get("segment_started")
         if started is not None:  # a segment that never closed: killed
@@ -101,9 +84,11 @@ class TrainingTime:
             self._write(None)
 
     def _write(self, segment_started: float | None) -> None:
+        from placer.rl.train import write_run_json
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_record(self.path, {"train_s": self.spent, "trained_with": self.trained_with,
-                                 **({} if segment_started is None else {"segment_started": segment_started})})
+        write_run_json(self.path, {"train_s": self.spent, "trained_with": self.trained_with,
+                                  **({} if segment_started is None else {"segment_started": segment_started})})
 
     @contextmanager
     def segment(self) -> Iterator[None]:
@@ -275,7 +260,7 @@ def plot_curves(curves: dict[str, Path], design: str, out: Path) -> None:
 
 def main() -> None:
     from placer.rl.inference import load_model
-    from placer.rl.train import TrainConfig, generated_designs, train
+    from placer.rl.train import TrainConfig, generated_designs, read_run_json, train, write_run_json
 
     parser = make_parser(__doc__)  # errors in one line, defaults in --help
     parser.add_argument("--design", default="ibm01", help="the target design (training and evaluation)")
@@ -348,7 +333,7 @@ def main() -> None:
                         "minutes": args.minutes, "seed": args.seed, "n_envs": args.n_envs}
         for record in (run / "done.json", run / TRAINING_TIME):
             if record.exists():
-                before = read_record(record).get("trained_with")
+                before = read_run_json(record).get("trained_with")
                 if before is not None and before != trained_with:
                     changed = ", ".join(f"{k} {before.get(k)!r} -> {v!r}"
                                         for k, v in trained_with.items() if before.get(k) != v)
@@ -365,7 +350,7 @@ def main() -> None:
             if not (run / "last.zip").exists():  # (its minutes went before anything was saved)
                 raise ValueError(f"{run}: --minutes {args.minutes:g} spent and no model saved; "
                                  "remove the run folder and give more --minutes")
-            write_record(run / "done.json", {"train_s": ledger.spent, "trained_with": trained_with})
+            write_run_json(run / "done.json", {"train_s": ledger.spent, "trained_with": trained_with})
         if args.train_only:
             continue
         model = load_model(run, "cpu")

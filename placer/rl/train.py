@@ -358,7 +358,7 @@ class TrainingMonitor(BaseCallback):
         path = self.out / "best.json"
         if not path.exists():
             return math.inf
-        record = _read_json(path)
+        record = read_run_json(path)
         best = record.get("objective", record.get("proxy"))
         if isinstance(best, bool) or not isinstance(best, int | float):
             raise ValueError(f"{path}: damaged (no proxy number); restore it or remove best.*")
@@ -467,7 +467,7 @@ class TrainingMonitor(BaseCallback):
                 self.best = objective
                 _save_model(self.model, self.out / "best.zip")
                 self.eval_env.write_plc(self.out / "best.plc", result["placement"])
-                _write_json(self.out / "best.json", {"proxy": proxy, "objective": objective,
+                write_run_json(self.out / "best.json", {"proxy": proxy, "objective": objective,
                                                      "steps": self.num_timesteps, "cost": result["cost"],
                                                      "design": result["design"]})
         return proxy
@@ -493,7 +493,7 @@ def env_options(config: TrainConfig) -> dict[str, Any]:
     return {k: v for k, v in config.env_kwargs().items() if k in ENV_OPTION_KEYS}
 
 
-def _write_json(path: Path, data: Any) -> None:
+def write_run_json(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str))
     tmp.replace(path)
@@ -596,7 +596,7 @@ def _check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design], 
     """
     saved_path = out / "config.json"
     if saved_path.exists():
-        saved = _read_json(saved_path)
+        saved = read_run_json(saved_path)
         now = json.loads(json.dumps(asdict(config)))  # tuples as lists, as stored
         changed = [k for k in now if k not in RESUMABLE_CHANGES and k in saved and saved[k] != now[k]]
         if changed:
@@ -607,7 +607,7 @@ def _check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design], 
             )
     names_path = out / DESIGNS
     if names_path.exists():
-        saved_designs = _read_json(names_path)
+        saved_designs = read_run_json(names_path)
         before = saved_designs.get("names", [])
         now_names = [netlist.name for netlist, _ in designs]
         if before != now_names:
@@ -633,7 +633,7 @@ def _check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design], 
             )
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def read_run_json(path: Path) -> dict[str, Any]:
     """A JSON object the run wrote; a damaged one is named with what to do."""
     try:
         data = json.loads(path.read_text())
@@ -748,7 +748,7 @@ def train(
             )
         from_api = designs is not None
         if resume and not from_api and (out / API_DESIGNS).exists():
-            names = _read_json(out / API_DESIGNS).get("names", [])
+            names = read_run_json(out / API_DESIGNS).get("names", [])
             raise ValueError(
                 f"{out} was trained on designs given to train(designs=...) ({', '.join(names)}), "
                 "which its config.json cannot name: resume it the same way, "
@@ -824,15 +824,15 @@ def train(
         print(f"training on {device}; run folder {out}")  # once every check has passed
         # written once the designs load and the model and the evaluation env build: a run that
         # fails before leaves no config.json behind to block its corrected rerun
-        _write_json(out / "config.json", asdict(config))
+        write_run_json(out / "config.json", asdict(config))
         record = _designs_record(designs, eval_design)
         if from_api:
-            _write_json(out / API_DESIGNS, {"names": record["names"]})
+            write_run_json(out / API_DESIGNS, {"names": record["names"]})
         if not resume or not (out / DESIGNS).exists():
-            _write_json(out / DESIGNS, record)
-        elif "eval" not in _read_json(out / DESIGNS):  # a run from before: recorded from now on
-            _write_json(out / DESIGNS, {**_read_json(out / DESIGNS), "eval": record["eval"]})
-        _write_json(out / "env_kwargs.json", env_options(config))
+            write_run_json(out / DESIGNS, record)
+        elif "eval" not in read_run_json(out / DESIGNS):  # a run from before: recorded from now on
+            write_run_json(out / DESIGNS, {**read_run_json(out / DESIGNS), "eval": record["eval"]})
+        write_run_json(out / "env_kwargs.json", env_options(config))
         if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
             model.set_logger(Logger(folder=None, output_formats=[]))
         # learn() runs whole rollouts: ask for what it will run, so its progress bar adds up
