@@ -28,6 +28,7 @@ from _cli import (
     check_outputs,
     make_parser,
     name_list,
+    non_negative_int,
     output_file,
     positive_int,
     print_or_write,
@@ -36,7 +37,7 @@ from _cli import (
 )
 
 from netlists.io import load_design
-from placer.algorithms.base import get_placer, warm_up
+from placer.algorithms.base import get_placer, placer_class, warm_up
 from placer.algorithms.local_search import TIMING_METRICS
 from placer.cost.proxy import evaluate
 from placer.cost.timing import timing_cost
@@ -85,10 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--metrics", type=metric_list, default=metric_list("worst,tail"),
                     help="timing figures weighed (option timing_metric; comma-separated)")
     ap.add_argument("--steps", type=positive_int, default=20_000, help="proposals per run (max_steps)")
-    ap.add_argument("--seed", type=positive_int, default=1, help="seed of every run")
+    ap.add_argument("--seed", type=non_negative_int, default=1, help="seed of every run (>= 0)")
     ap.add_argument("--out", type=output_file, default=None,
                     help="also write the Markdown table here (and its .json beside it); default: print only")
     args = ap.parse_args(argv)
+    for method in args.methods:  # refused before any work (a traceback after the first runs)
+        try:
+            cls = placer_class(method)
+        except KeyError as error:
+            ap.error(f"--methods: {error.args[0]}")
+        if not (cls.reads("w_timing") and cls.reads("max_steps")):
+            ap.error(f"--methods: {method} does not take w_timing and max_steps (sa, refine and "
+                     "global_refine do)")
     if args.out:
         check_outputs(args.out, args.out.with_suffix(".json"))
     folders = suite_designs(args.suite, args.designs)
