@@ -32,6 +32,7 @@ import json
 import platform
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -408,15 +409,18 @@ def merge_runs(system: str, folders: list[Path], out: Path) -> None:
     json_path = out / f"config_tuning_{system}.json"
     records = json.loads(json_path.read_text())["workloads"] if json_path.exists() else []
     meta = None
+    out.mkdir(parents=True, exist_ok=True)  # (before the plots are copied in: a new --out failed)
     for folder in folders:
         other = json.loads((folder / f"config_tuning_{system}.json").read_text())
         meta = meta or other["meta"]
         for record in other["workloads"]:
             records = [r for r in records if r["workload"] != record["workload"]] + [record]
-            if record.get("plot"):
-                shutil.copyfile(folder / record["plot"], out / record["plot"])
+            plot = folder / record["plot"] if record.get("plot") else None
+            if plot is not None and not plot.is_file():
+                print(f"note: {plot} is missing: the merged record keeps its name only", file=sys.stderr)
+            elif plot is not None and plot.resolve() != (out / plot.name).resolve():
+                shutil.copyfile(plot, out / plot.name)
     meta = next((r["meta"] for r in reversed(records) if r.get("meta")), meta)
-    out.mkdir(parents=True, exist_ok=True)
     write_results({out / f"config_tuning_{system}.md": markdown(records, meta),
                    json_path: json.dumps({"meta": meta, "workloads": records}, indent=2, default=str)})
     print(f"merged {len(folders)} run(s) into {json_path}")

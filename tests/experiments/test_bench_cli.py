@@ -278,3 +278,20 @@ def test_optuna_against_random_within_two_percent_is_a_tie() -> None:
     """1.3291 vs 1.3289 re-measured read as 'optuna > random: yes'."""
     compared = _bench_module("config_tuning_bench")._compared
     assert (compared(1.32914, 1.32893), compared(1.40, 1.30), compared(1.30, 1.40)) == ("tie", "yes", "no")
+
+
+def test_merge_writes_into_a_new_folder_and_names_a_missing_plot(tmp_path: Path) -> None:
+    """A --merge into a folder not yet there failed copying the first plot (a traceback-free
+    'No such file or directory' for a file that was fine); a missing plot stopped the merge."""
+    import json
+    import shutil
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    shutil.copyfile(RESULTS / "config_tuning_sqlite.json", run_dir / "config_tuning_sqlite.json")
+    done = _run("config_tuning_bench.py", ["--system", "sqlite", "--merge", str(run_dir), "--out",
+                                            str(tmp_path / "new")], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "is missing: the merged record keeps its name only" in done.stderr
+    merged = json.loads((tmp_path / "new" / "config_tuning_sqlite.json").read_text())
+    assert len(merged["workloads"]) == len(json.loads((RESULTS / "config_tuning_sqlite.json").read_text())["workloads"])
