@@ -18,6 +18,7 @@ from placer.algorithms.analytical import CUT_BY_THE_BUDGET, SETUP_TOOK_THE_BUDGE
 from placer.algorithms.base import Deadline, Progress, ProgressCallback, proxy_or_nan
 from placer.cost.context import cost_context
 from placer.device import resolve_device
+from placer.interrupts import stop_requested
 
 
 # ------------------------------------------------------------------ spectral Poisson solver
@@ -355,9 +356,12 @@ def global_place(
         raise ValueError(f"unknown optimizer {method!r}: 'nesterov' or 'adam'")
 
     if iteration < max_iterations and deadline.expired() and not state["overflow"] < stop_overflow:
+        why = "was stopped by an interrupt" if stop_requested() else CUT_BY_THE_BUDGET.removeprefix(
+            "the analytical placement ")
         progress(Progress.noting(
-            f"{CUT_BY_THE_BUDGET} after {iteration} of at most {max_iterations} iterations, its "
-            f"density overflow {state['overflow']:.3f} (it stops at {stop_overflow:g})"))  # fmt: skip
+            f"the analytical placement {why} after {iteration} of at most {max_iterations} "
+            f"iterations, its density overflow {state['overflow']:.3f} (it stops at {stop_overflow:g}); "
+            "the result is its last iterate"))  # fmt: skip
     result = placement.copy()
     final = project(v).detach().cpu().numpy().astype(np.float64)
     movable = model.movable.cpu().numpy()

@@ -35,6 +35,7 @@ from placer.cost.density import top_count as density_top_count
 from placer.cost.incremental import IncrementalEvaluator, Move
 from placer.cost.timing import TIMING_METRICS
 from placer.cost.timing_incremental import IncrementalTiming, TimingMove
+from placer.interrupts import stop_requested
 
 #: The largest timing weight a search takes (as the RL reward's ``w_timing``).
 MAX_TIMING_WEIGHT = 1e6
@@ -536,7 +537,9 @@ def anneal(
             next_hook += hook_every  # type: ignore[operator]
         if step % 500 == 0:
             progress(Progress(frac, best_cost, f"T={temp:.2e}"))
-    if step == 0:
+    if stop_requested():
+        pass  # an interrupt ended it: the budget's notes would blame the budget (the caller says why)
+    elif step == 0:
         progress(Progress.noting(
             "the budget was spent before the search's first proposal (set-up, or compiling the "
             "kernels on a first run, took it): the placement is the start, unsearched"))  # fmt: skip

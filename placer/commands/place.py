@@ -287,7 +287,7 @@ def _place_one(
     from placer.commands.common import load
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost
-    from placer.interrupts import stop_gracefully
+    from placer.interrupts import interrupts_deferred, stop_gracefully
 
     placer = get_placer(method, **options)  # name and options already checked by parse_options
     nl, initial = load(netlist_path, plc)
@@ -314,21 +314,22 @@ def _place_one(
     seconds = time.perf_counter() - t0
     if stop.stopped:
         notes.texts.append(f"interrupted after {seconds:.1f} s of the {budget_s:g} s budget: the result "
-                           "is the best placement the method had found by then")
+                           "is the placement the method had when stopped (a search's best so far)")
     for note in notes.texts:
         console.print(f"note: {note}")
-    after = evaluate(nl, placement)
-    after_timing = timing_cost(nl, placement).worst
-    after_legal = check_legality(nl, placement)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_plc(
-        out, nl, placement,
-        costs=after.plc_header(),
-        comments=[f"Placed by placer-gym: method {method}, seed {seed}, budget {budget_s:g} s, "
-                  f"options {json.dumps(options, sort_keys=True)}",
-                  *([f"Stopped by an interrupt after {seconds:.1f} s"] if stop.stopped else []),
-                  *([f"Method code: {source}"] if (source := method_source(method)) else [])],
-    )
+    with interrupts_deferred():  # a Ctrl-C now waits for the finished result to be written
+        after = evaluate(nl, placement)
+        after_timing = timing_cost(nl, placement).worst
+        after_legal = check_legality(nl, placement)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_plc(
+            out, nl, placement,
+            costs=after.plc_header(),
+            comments=[f"Placed by placer-gym: method {method}, seed {seed}, budget {budget_s:g} s, "
+                      f"options {json.dumps(options, sort_keys=True)}",
+                      *([f"Stopped by an interrupt after {seconds:.1f} s"] if stop.stopped else []),
+                      *([f"Method code: {source}"] if (source := method_source(method)) else [])],
+        )
     table = Table(title=f"{nl.name}: {method}, seed {seed}, {seconds:.1f} s")
     table.add_column("term")
     table.add_column("initial", justify="right")

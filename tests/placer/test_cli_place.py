@@ -202,13 +202,15 @@ def test_parse_options_refuses_options_no_method_reads(
         (["nosuch"], "No such command 'nosuch'"),
     ],
 )
-def test_usage_errors_are_one_line_and_exit_2(args, message) -> None:  # type: ignore[no-untyped-def]
+def test_usage_errors_are_one_line_and_exit_2(args, message, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """What Typer itself refuses (ranges, unknown options) also gets the one line every other
     input error gets, not Typer's boxed usage message."""
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "placer.cli", *args], capture_output=True, text=True, timeout=120)
+    # in a folder of its own: a command that is not refused must not write into the checkout
+    result = subprocess.run([sys.executable, "-m", "placer.cli", *args], capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("placer: error: ") and message in lines[0], result.stderr

@@ -161,6 +161,13 @@ def test_a_stage_cut_by_the_clock_is_noted_and_global_refine_says_it_is_not_repr
         netlist, placement, budget_s=60, seed=0, progress=notes)
     assert any(n.startswith("the analytical placement stopped at its budget after") for n in notes.texts), notes.texts
     assert any("with max_steps the run is still not reproducible" in n for n in notes.texts)
+    # stopped by an interrupt, the note does not blame the budget
+    monkeypatch.setattr(electrostatic, "stop_requested", lambda: True)
+    notes = NoteCollector()
+    expired = iter([False, False] + [True] * 10**6)
+    get_placer("analytical", stop_overflow=1e-9).place(netlist, placement, budget_s=60, seed=0, progress=notes)
+    assert any("the analytical placement was stopped by an interrupt after" in n for n in notes.texts), notes.texts
+    monkeypatch.setattr(electrostatic, "stop_requested", lambda: False)
     monkeypatch.setattr(electrostatic.Deadline, "expired", lambda self: True)  # set-up took it all
     notes = NoteCollector()
     get_placer("analytical").place(netlist, placement, budget_s=60, seed=0, progress=notes)
