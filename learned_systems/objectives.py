@@ -81,7 +81,7 @@ def index_space() -> KnobSpace:
     """Index parameters; every value is safe, so there is only one space. No rule of thumb
     beside the defaults: the one a user would apply first (a PGM index at epsilon 64, the
     PGM-index library's own default) is the defaults, so it would be measured twice."""
-    return KnobSpace.build("index", INDEX_KNOBS, allow_unsafe=False)
+    return KnobSpace.build("index", INDEX_KNOBS, allow_unsafe=False, guarantee="safe")
 
 
 def counted_steps(index: PGMIndex | RMIIndex, queries: np.ndarray) -> float:

@@ -176,6 +176,9 @@ class KnobSpace:
     knobs: tuple[Knob, ...]
     allow_unsafe: bool = False
     rule_of_thumb: Mapping[str, Any] = field(default_factory=dict)
+    #: The space's name unless opened: "durable" for a database's; "safe" for a system no value
+    #: of which can lose data (a learned index: "durable" named a guarantee meaningless there).
+    guarantee: str = "durable"
 
     @classmethod
     def build(
@@ -184,6 +187,7 @@ class KnobSpace:
         knobs: Sequence[Knob],
         allow_unsafe: bool = False,
         rule_of_thumb: Mapping[str, Any] | None = None,
+        guarantee: str = "durable",
     ) -> KnobSpace:
         allow_unsafe = flag("allow_unsafe", allow_unsafe)
         return cls(
@@ -191,16 +195,13 @@ class KnobSpace:
             tuple(k.restricted(allow_unsafe) for k in knobs),
             allow_unsafe,
             dict(rule_of_thumb or {}),
+            guarantee,
         )
 
     @property
     def name(self) -> str:
-        """Recorded with every result: "durable" or "unsafe" for a database's knobs, "safe" for
-        a space no value of which can lose data (a learned index's: "durable" named a guarantee
-        that means nothing there)."""
-        if not any(k.unsafe for k in self.knobs) and not self.allow_unsafe:
-            return "safe"
-        return "unsafe" if self.allow_unsafe else "durable"
+        """Recorded with every result: "unsafe" when opened, else :attr:`guarantee`."""
+        return "unsafe" if self.allow_unsafe else self.guarantee
 
     @property
     def names(self) -> list[str]:
