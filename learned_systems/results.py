@@ -178,7 +178,8 @@ class ResultsStore:
             before = None
         if not isinstance(before, dict):
             raise ValueError(f"{self.path}: the stored settings of run {run!r} are not readable")
-        before = {**(absent or {}), **before}
+        # (only settings these runs record: a database run has no index_cost at all)
+        before = {**{k: v for k, v in (absent or {}).items() if k in settings}, **before}
         changed = [
             f"{key} {before.get(key)!r} then, {settings.get(key)!r} now"
             for key in sorted(set(before) | set(settings))

@@ -351,6 +351,13 @@ def test_cli_sqlite_small_run(tmp_path):
     report = json.loads((tmp_path / "best_config.json").read_text())
     assert report["baselines"]["rule_of_thumb"]["config"]["journal_mode"] == "WAL"
     assert report["best"]["config"]["synchronous"] != "OFF"
+    # the same command again resumes (an index-only setting's default made every database
+    # run's settings differ from its stored ones: 'index_cost measured then, None now')
+    args = ["tune", "--system", "sqlite", "--workload", "ycsb-b", "--tuner", "random", "--trials", "3", "--rows",
+            "2000", "--duration", "0.05", "--repeats", "2", "--out", str(tmp_path)]
+    again = CliRunner().invoke(_app(), args)
+    assert again.exit_code == 0, again.output
+    assert json.loads((tmp_path / "best_config.json").read_text())["tuners"]["random"]["resumed_trials"] == 2
 
 
 @pytest.mark.parametrize(
