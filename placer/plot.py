@@ -108,7 +108,8 @@ def _frame(ax: Axes, netlist: Netlist, placement: Placement | None = None) -> tu
         x_hi = min(max(x_hi, float(np.max(hi_x))), c.width + reach_x)
         y_lo = max(min(y_lo, float(np.min(lo_y))), -reach_y)
         y_hi = min(max(y_hi, float(np.max(hi_y))), c.height + reach_y)
-        beyond = (lo_x < x_lo) | (hi_x > x_hi) | (lo_y < y_lo) | (hi_y > y_hi)
+        # wholly past the limits (one partly inside is drawn, cut at the frame)
+        beyond = (hi_x < x_lo) | (lo_x > x_hi) | (hi_y < y_lo) | (lo_y > y_hi)
         hidden = int(np.count_nonzero(beyond))
         if hidden:
             out = np.maximum.reduce([-lo_x, hi_x - c.width, -lo_y, hi_y - c.height])

@@ -76,8 +76,13 @@ class TrainingTime:
         self.path = run / TRAINING_TIME
         self.trained_with = trained_with
         record = read_run_json(self.path) if self.path.exists() else {"train_s": _curve_wall_time(run)}
-        self.spent = float(record.get("train_s", 0.0))
         started = record.get("segment_started")
+        for key, value, optional in (("train_s", record.get("train_s", 0.0), False),
+                                     ("segment_started", started, True)):
+            if not (optional and value is None) and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise ValueError(f"{self.path}: damaged ({key} is {value!r}, not a number); restore it or "
+                                 "remove the run folder to train again")
+        self.spent = float(record.get("train_s", 0.0))
         if started is not None:  # a segment that never closed: killed
             saved = [p.stat().st_mtime for p in (run / "last_state.pkl", run / "last.zip") if p.exists()]
             self.spent += max(0.0, max(saved, default=started) - float(started))

@@ -81,7 +81,7 @@ def eval_command(
     table.add_row("timing (worst 10% / (W+H))", f"{timing.tail:.4f}")
     table.add_row("weighted HPWL", f"{cost.hpwl:.3f}")
     table.add_row("hard-macro overlap area", f"{legality.overlap_area:.4g}")
-    table.add_row("macros outside canvas", str(legality.outside_macros))
+    table.add_row("macros outside canvas (hard or soft)", str(legality.outside_macros))
     table.add_row("parse seconds", f"{t1 - t0:.3f}")
     table.add_row("cost seconds", f"{t2 - t1:.4f}")
     console.print(table)

@@ -189,7 +189,8 @@ def place_command(
     ] = False,
     ray_address: Annotated[
         str | None,
-        typer.Option("--ray", help="run the suite on this Ray cluster (e.g. auto, host:6379)"),
+        typer.Option("--ray", help="run the suite on Ray: local (a fresh instance on this machine), "
+                     "auto, or a cluster's HOST:PORT / ray://HOST:PORT"),
     ] = None,
     designs: Annotated[
         str | None, typer.Option("--designs", help="only these designs, comma-separated (suite)")
@@ -292,7 +293,7 @@ def _place_one(
     placer = get_placer(method, **options)  # name and options already checked by parse_options
     nl, initial = load(netlist_path, plc)
     before = evaluate(nl, initial)
-    before_timing = timing_cost(nl, initial).worst
+    before_timing = timing_cost(nl, initial)
     before_legal = check_legality(nl, initial)
 
     if quiet:
@@ -319,7 +320,7 @@ def _place_one(
         console.print(f"note: {note}")
     with interrupts_deferred():  # a Ctrl-C now waits for the finished result to be written
         after = evaluate(nl, placement)
-        after_timing = timing_cost(nl, placement).worst
+        after_timing = timing_cost(nl, placement)
         after_legal = check_legality(nl, placement)
         out.parent.mkdir(parents=True, exist_ok=True)
         write_plc(
@@ -336,9 +337,10 @@ def _place_one(
     table.add_column(method, justify="right")
     for key in ("wirelength", "density", "congestion", "proxy"):
         table.add_row(key, f"{getattr(before, key):.6f}", f"{getattr(after, key):.6f}")
-    table.add_row("timing (worst / (W+H))", f"{before_timing:.4f}", f"{after_timing:.4f}")
+    table.add_row("timing (worst / (W+H))", f"{before_timing.worst:.4f}", f"{after_timing.worst:.4f}")
+    table.add_row("timing (worst 10% / (W+H))", f"{before_timing.tail:.4f}", f"{after_timing.tail:.4f}")
     table.add_row("hard-macro overlap area", f"{before_legal.overlap_area:.4g}", f"{after_legal.overlap_area:.4g}")
-    table.add_row("macros outside canvas", str(before_legal.outside_macros), str(after_legal.outside_macros))
+    table.add_row("macros outside canvas (hard or soft)", str(before_legal.outside_macros), str(after_legal.outside_macros))
     console.print(table)
     if not before_legal.legal:  # its cost is no bar a legal placement must clear
         console.print(

@@ -208,3 +208,14 @@ def test_the_ledger_leaves_a_live_run_alone_and_an_old_run_starts_from_its_curve
         module.TrainingTime(run, {})
     (run / "curve.csv").write_text("steps,wall_s,train_mean_proxy,eval_proxy\n0,0.1,nan,1.0\n5000,3000.5,1.0,1.0\n")
     assert module.TrainingTime(run, {}).spent == 3000.5
+
+
+def test_a_damaged_training_time_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """{"train_s": null} ended in a TypeError traceback; "abc" in a ValueError naming no file."""
+    module = _experiment_module()
+    run = tmp_path / "run"
+    run.mkdir()
+    for bad in ('{"train_s": null}', '{"train_s": "abc"}', '{"train_s": 1.0, "segment_started": "x"}'):
+        (run / "training_time.json").write_text(bad)
+        with pytest.raises(ValueError, match=r"training_time.json: damaged \((train_s|segment_started) is"):
+            module.TrainingTime(run, {})

@@ -113,6 +113,11 @@ def test_one_object_far_off_the_canvas_is_counted_not_framed_and_maps_start_at_z
     assert any("1 macro(s) / port(s) beyond this frame, not shown" in t and "1e+05" in t for t in notes), notes
     image = density.images[0]
     assert float(np.min(image.get_array())) > 0 and image.norm.vmin == 0.0
+    # a macro straddling the limit is drawn (cut at the frame), so it is not counted as unseen
+    hard = int(netlist.hard_macros[0])
+    placement.x[hard] = -0.5 * canvas.width
+    notes = [t.get_text() for t in plot_placement(netlist, placement).axes[0].texts]
+    assert any(t.startswith("1 macro(s) / port(s) beyond") for t in notes), notes
 
 
 def test_a_flat_map_is_scaled_from_zero_not_around_its_value() -> None:
