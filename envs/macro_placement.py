@@ -259,6 +259,9 @@ class MacroPlacementEnv(gym.Env):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
+    #: (a class default too: an env pickled in a training run's state before this option existed
+    #: has no such attribute, and its resume crashed on the first timing-weighted episode)
+    timing_metric: str = "worst"
 
     def __init__(
         self,

@@ -111,6 +111,12 @@ def _frame(ax: Axes, netlist: Netlist, placement: Placement | None = None) -> tu
         # wholly past the limits (one partly inside is drawn, cut at the frame)
         beyond = (hi_x < x_lo) | (lo_x > x_hi) | (hi_y < y_lo) | (lo_y > y_hi)
         hidden = int(np.count_nonzero(beyond))
+        if hidden:  # the limits again from what is drawn (one far off in y widened x for nothing)
+            seen = ~beyond
+            x_lo = max(min(0.0, float(np.min(lo_x[seen], initial=0.0))), -reach_x)
+            x_hi = min(max(c.width, float(np.max(hi_x[seen], initial=c.width))), c.width + reach_x)
+            y_lo = max(min(0.0, float(np.min(lo_y[seen], initial=0.0))), -reach_y)
+            y_hi = min(max(c.height, float(np.max(hi_y[seen], initial=c.height))), c.height + reach_y)
         if hidden:
             out = np.maximum.reduce([-lo_x, hi_x - c.width, -lo_y, hi_y - c.height])
             farthest = float(np.max(out[beyond]))

@@ -491,6 +491,9 @@ def _short_run_options(cls: type[Placer], options: Mapping[str, Any]) -> dict[st
         inner = chosen.get(outer)
         if isinstance(inner, Mapping):
             chosen[outer] = _short_run_options(placer_class(method), inner)
+    for name, switch in cls.option_requires.items():  # a switch turned off: what needs it goes
+        if isinstance(switch, str) and switch in _SHORT_RUN and chosen.get(switch) is False:
+            chosen.pop(name, None)  # (greedy's refine={...} with soft_refine=False was refused)
     return chosen
 
 

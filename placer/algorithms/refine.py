@@ -253,6 +253,8 @@ class GlobalRefine(Placer):
         def watched(p: Progress) -> None:  # (a stage cut by the clock differs run to run)
             if p.note is not None and p.note.startswith((CUT_BY_THE_BUDGET, SETUP_TOOK_THE_BUDGET)):
                 cut.append(p.note)
+                if p.note.startswith(CUT_BY_THE_BUDGET):
+                    return  # its share of the budget is meant to cut it: no alarm (max_steps: below)
             stage_progress(p)
 
         spread = stage.place(netlist, placement, stage_budget, seed, watched)

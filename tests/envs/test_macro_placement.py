@@ -543,6 +543,25 @@ def test_the_reward_weighs_the_timing_figure_asked_for(metric: str) -> None:
     assert reward == pytest.approx(-(cost.wirelength + 0.5 * cost.density + 0.5 * cost.congestion + 2.0 * figure), rel=1e-12)
 
 
+def test_an_env_restored_from_before_the_timing_metric_weighs_the_worst_path() -> None:
+    """A training run's saved state pickles its envs: one saved before timing_metric existed
+    has no such attribute, and its resume crashed (AttributeError) on the first timing-weighted
+    episode, every time."""
+    import pickle
+
+    from placer.cost.timing import timing_cost
+
+    design = generate(4, 8, 4, seed=5)
+    env = MacroPlacementEnv(design, max_grid=16, max_nodes=8, max_edges=32, w_timing=1.0, soft_placement="keep")
+    del env.__dict__["timing_metric"]  # as an env pickled by an older version
+    restored = pickle.loads(pickle.dumps(env))
+    restored.reset(seed=0)
+    done, info = False, {}
+    while not done:
+        _, _, done, _, info = restored.step(int(np.flatnonzero(restored.action_masks())[0]))
+    assert info["cost"]["timing"] == timing_cost(design[0], info["placement"]).worst
+
+
 def test_a_later_macro_that_fits_nowhere_is_found_at_construction() -> None:
     """Only the first macro of the order was checked: a later one too wide for the canvas made
     every episode end infeasible."""

@@ -118,6 +118,11 @@ def test_one_object_far_off_the_canvas_is_counted_not_framed_and_maps_start_at_z
     placement.x[hard] = -0.5 * canvas.width
     notes = [t.get_text() for t in plot_placement(netlist, placement).axes[0].texts]
     assert any(t.startswith("1 macro(s) / port(s) beyond") for t in notes), notes
+    # one far off in y only: x keeps to the canvas (it was widened for a macro not drawn)
+    placement.x[hard], placement.y[hard] = 1.4 * canvas.width, 3 * canvas.height
+    placement.x[int(netlist.ports[0])] = canvas.width / 2
+    layout = plot_placement(netlist, placement).axes[0]
+    assert layout.get_xlim()[1] < 1.1 * canvas.width and layout.texts
 
 
 def test_a_flat_map_is_scaled_from_zero_not_around_its_value() -> None:

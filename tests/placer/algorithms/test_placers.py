@@ -216,8 +216,8 @@ def test_warm_up_runs_a_method_once_per_process_and_never_raises(monkeypatch) ->
     assert base.warm_up("rl", {"model": "/nonexistent/model.zip"}) is True  # cannot run: no error
     # an option that spends the rest of the budget is turned off: greedy's soft refinement ran
     # the warm-up's whole 60 s
-    assert base.warm_up("greedy", {"soft_refine": True}) is True
-    assert calls[-1] == {"soft_refine": False}
+    assert base.warm_up("greedy", {"soft_refine": True, "refine": {"max_steps": 5}}) is True
+    assert calls[-1] == {"soft_refine": False}  # (its refine options, kept, were refused: no warm-up)
     # fd's length options (its warm-up ran a million iterations for 60 s), and those inside a
     # nested method's dict
     assert base.warm_up("fd", {"iterations": 10**6, "repulsions": [0.5, 1, 2]}) is True
