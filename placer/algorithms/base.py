@@ -127,8 +127,9 @@ class Placer(ABC):
     #: the wrong kind is refused when the method is built, not deep inside a run.
     option_checks: ClassVar[Mapping[str, Callable[[str, Any], None]]] = {}
     #: Options that act only when a flag option is true (or a number option is not 0), by
-    #: name: given without it they are refused (an option accepted and then ignored reads as a
-    #: setting that made no difference).
+    #: name, or when another option's value meets a :class:`Requirement`: given otherwise they
+    #: are refused, nested options' too (an option accepted and then ignored reads as a setting
+    #: that made no difference).
     option_requires: ClassVar[Mapping[str, str | Requirement]] = {}
 
     @classmethod
