@@ -20,12 +20,14 @@ worst 10 % of endpoint arrivals, which moves with many wires where ``worst`` mov
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from netlists.model import Netlist, NodeType, Placement
+from placer.algorithms import options as opt
 from placer.algorithms.base import Deadline, Progress, ProgressCallback
 from placer.algorithms.legalize import GAP, OVERLAP_TOL
 from placer.algorithms.optimal_region import optimal_region
@@ -39,6 +41,15 @@ from placer.interrupts import stop_requested
 
 #: The largest timing weight a search takes (as the RL reward's ``w_timing``).
 MAX_TIMING_WEIGHT = 1e6
+
+#: Value checks and requirement of the timing options every search method reads.
+TIMING_OPTION_CHECKS = {"w_timing": opt.number(0.0, MAX_TIMING_WEIGHT), "timing_metric": opt.choice(*TIMING_METRICS)}
+TIMING_OPTION_REQUIRES = {"timing_metric": "w_timing"}
+
+
+def timing_options(options: Mapping[str, Any]) -> tuple[float, str]:
+    """The objective's timing weight and metric from a method's options (default 0, "worst")."""
+    return float(options.get("w_timing", 0.0)), str(options.get("timing_metric", "worst"))
 
 #: Mirror of each orientation about the vertical axis (N <-> FN, S <-> FS, E <-> FE, W <-> FW).
 MIRROR = np.array([1, 0, 3, 2, 5, 4, 7, 6], dtype=np.int8)

@@ -38,12 +38,13 @@ from placer.algorithms.base import (
 )
 from placer.algorithms.legalize import legalize
 from placer.algorithms.local_search import (
-    MAX_TIMING_WEIGHT,
     MOVES,
-    TIMING_METRICS,
+    TIMING_OPTION_CHECKS,
+    TIMING_OPTION_REQUIRES,
     AnnealSchedule,
     SearchState,
     anneal,
+    timing_options,
 )
 from placer.cost.proxy import evaluate
 from placer.cost.timing import timing_cost
@@ -64,8 +65,7 @@ REFINE_OPTIONS = frozenset(
         "lookahead_quantile",
         "density_lookahead",
         "density_lookahead_quantile",
-        "w_timing",
-        "timing_metric",
+        *TIMING_OPTION_CHECKS,
     }
 )
 
@@ -83,8 +83,7 @@ REFINE_CHECKS = {
     "lookahead_quantile": opt.number(0.0, 1.0),
     "density_lookahead": opt.number(0.0),
     "density_lookahead_quantile": opt.number(0.0, 1.0),
-    "w_timing": opt.number(0.0, MAX_TIMING_WEIGHT),
-    "timing_metric": opt.choice(*TIMING_METRICS),
+    **TIMING_OPTION_CHECKS,
 }
 
 
@@ -127,7 +126,7 @@ class Refine(Placer):
     name = "refine"
     option_names = REFINE_OPTIONS
     option_checks = REFINE_CHECKS
-    option_requires = {"timing_metric": "w_timing"}
+    option_requires = TIMING_OPTION_REQUIRES
 
     def run(
         self,
@@ -162,10 +161,7 @@ def _refine(
         radius_start=float(o.get("radius_start", 2.0)),
         radius_end=float(o.get("radius_end", 0.3)),
     )
-    state = SearchState(
-        netlist, start, np.random.default_rng(seed), float(o.get("w_timing", 0.0)),
-        str(o.get("timing_metric", "worst")),
-    )  # fmt: skip
+    state = SearchState(netlist, start, np.random.default_rng(seed), *timing_options(o))
     if o.get("pool") == "soft":
         pool = state.soft
     else:
@@ -231,7 +227,7 @@ class GlobalRefine(Placer):
     name = "global_refine"
     option_names = REFINE_OPTIONS | {"global_share", "analytical"}
     option_checks = {**REFINE_CHECKS, "global_share": opt.number(0.0, 1.0)}
-    option_requires = {"timing_metric": "w_timing"}
+    option_requires = TIMING_OPTION_REQUIRES
     nested_options = {"analytical": "analytical"}
 
     def run(
@@ -264,8 +260,7 @@ class GlobalRefine(Placer):
                 "the run is still not reproducible (give analytical.max_iterations small enough "
                 "to finish within the budget)"))  # fmt: skip
         starts = {"given": legalize(netlist, placement), "analytical": spread}  # both legal
-        w_timing = float(self.options.get("w_timing", 0.0))  # by the objective refine searches
-        metric = str(self.options.get("timing_metric", "worst"))
+        w_timing, metric = timing_options(self.options)  # by the objective refine searches
 
         def objective(start: Placement) -> float:
             cost = evaluate(netlist, start).proxy

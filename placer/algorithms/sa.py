@@ -20,12 +20,13 @@ from placer.algorithms import options as opt
 from placer.algorithms.base import Deadline, Placer, ProgressCallback, register_placer
 from placer.algorithms.legalize import legalize
 from placer.algorithms.local_search import (
-    MAX_TIMING_WEIGHT,
     MOVES,
-    TIMING_METRICS,
+    TIMING_OPTION_CHECKS,
+    TIMING_OPTION_REQUIRES,
     AnnealSchedule,
     SearchState,
     anneal,
+    timing_options,
 )
 
 #: The largest share of an ``sa`` run its force-directed soft-macro steps may take.
@@ -95,18 +96,16 @@ class SimulatedAnnealing(Placer):
     """
 
     name = "sa"
-    option_names = frozenset({"moves", "start_factor", "final_ratio", "fd_every", "max_steps", "w_timing",
-                              "timing_metric"})
+    option_names = frozenset({"moves", "start_factor", "final_ratio", "fd_every", "max_steps", *TIMING_OPTION_CHECKS})
     option_checks = {
         "moves": opt.move_weights(MOVES),
         "start_factor": opt.number(0.0, low_open=True),
         "final_ratio": opt.number(0.0, 1.0, low_open=True),
         "fd_every": opt.number(0.0, 1.0),
         "max_steps": opt.whole(1, none_ok=True),
-        "w_timing": opt.number(0.0, MAX_TIMING_WEIGHT),
-        "timing_metric": opt.choice(*TIMING_METRICS),
+        **TIMING_OPTION_CHECKS,
     }
-    option_requires = {"timing_metric": "w_timing"}
+    option_requires = TIMING_OPTION_REQUIRES
 
     def run(self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback) -> Placement:
         o = self.options
@@ -117,10 +116,7 @@ class SimulatedAnnealing(Placer):
         fd_every = float(o.get("fd_every", 0.1))
         deadline = Deadline(budget_s)  # the set-up (legaliser, evaluator) counts too
         start = legalize(netlist, placement)
-        state = SearchState(
-            netlist, start, np.random.default_rng(seed), float(o.get("w_timing", 0.0)),
-            str(o.get("timing_metric", "worst")),
-        )  # fmt: skip
+        state = SearchState(netlist, start, np.random.default_rng(seed), *timing_options(o))
         hook = soft_macro_step(deadline, capped=o.get("max_steps") is None) if fd_every > 0 else None
         if state.hard.size == 0:  # nothing to anneal: the soft-macro step alone, if it helps
             if hook is not None:
