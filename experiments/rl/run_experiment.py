@@ -70,12 +70,12 @@ class TrainingTime:
 
     def __init__(self, run: Path, trained_with: dict[str, Any]) -> None:
         from placer.folder_lock import check_not_busy
-        from placer.rl.train import read_run_json
+        from placer.rl.train import curve_wall_time, read_run_json
 
         check_not_busy(run)  # FolderBusy naming the live run
         self.path = run / TRAINING_TIME
         self.trained_with = trained_with
-        record = read_run_json(self.path) if self.path.exists() else {"train_s": _curve_wall_time(run)}
+        record = read_run_json(self.path) if self.path.exists() else {"train_s": curve_wall_time(run)}
         started = record.get("segment_started")
         for key, value, optional in (("train_s", record.get("train_s", 0.0), False),
                                      ("segment_started", started, True)):
@@ -105,22 +105,6 @@ class TrainingTime:
         finally:
             self.spent += time.perf_counter() - clock
             self._write(None)
-
-
-def _curve_wall_time(run: Path) -> float:
-    """The wall seconds of a run's last curve row (0 without one): its training time so far,
-    for a run folder from before :class:`TrainingTime`."""
-    import csv
-
-    path = run / "curve.csv"
-    if not path.exists():
-        return 0.0
-    with path.open(newline="") as f:
-        rows = [r for r in list(csv.reader(f))[1:] if len(r) > 1]
-    try:
-        return float(rows[-1][1]) if rows else 0.0
-    except ValueError:
-        return 0.0
 
 
 def load_named(spec: str) -> tuple[Design, str | None]:

@@ -356,10 +356,9 @@ def global_place(
         raise ValueError(f"unknown optimizer {method!r}: 'nesterov' or 'adam'")
 
     if iteration < max_iterations and deadline.expired() and not state["overflow"] < stop_overflow:
-        why = "was stopped by an interrupt" if stop_requested() else CUT_BY_THE_BUDGET.removeprefix(
-            "the analytical placement ")
+        cut = "the analytical placement was stopped by an interrupt" if stop_requested() else CUT_BY_THE_BUDGET
         progress(Progress.noting(
-            f"the analytical placement {why} after {iteration} of at most {max_iterations} "
+            f"{cut} after {iteration} of at most {max_iterations} "
             f"iterations, its density overflow {state['overflow']:.3f} (it stops at {stop_overflow:g}); "
             "the result is its last iterate"))  # fmt: skip
     result = placement.copy()

@@ -341,16 +341,7 @@ class TrainingMonitor(BaseCallback):
         self._next_ckpt = 0
         self._next_eval = 0
         self._started = time.perf_counter()  # time_limit_s counts from here
-        self._t0 = self._started - self._wall_so_far()  # curve.csv's wall_s runs on across resumes
-
-    def _wall_so_far(self) -> float:
-        """The wall time of the curve's last row (0 for a new run)."""
-        path = self.out / "curve.csv"
-        if not path.exists():
-            return 0.0
-        with path.open(newline="") as f:
-            rows = list(csv.reader(f))[1:]
-        return _curve_number(path, rows[-1], 1) if rows and len(rows[-1]) > 1 else 0.0
+        self._t0 = self._started - curve_wall_time(self.out)  # curve.csv's wall_s runs on across resumes
 
     def _read_best(self) -> float:
         """The best objective so far (runs from before the objective was recorded: their
@@ -364,22 +355,14 @@ class TrainingMonitor(BaseCallback):
             raise ValueError(f"{path}: damaged (no proxy number); restore it or remove best.*")
         return float(best)
 
-    def _last_curve_step(self) -> int | None:
-        """The step of curve.csv's last row (None: no row)."""
-        path = self.out / "curve.csv"
-        if not path.exists():
-            return None
-        with path.open(newline="") as f:
-            rows = [r for r in list(csv.reader(f))[1:] if r]
-        return int(_curve_number(path, rows[-1], 0)) if rows else None
-
     def _on_training_start(self) -> None:
         n = self.num_timesteps
         self._next_ckpt = (n // self.config.checkpoint_every + 1) * self.config.checkpoint_every
         # evaluations go on from the curve's last row: a resume from a boundary whose
         # evaluation a Ctrl-C stopped evaluates it (the next was past it: lost for good), and
         # one whose row is there is not evaluated twice (a time limit in the first rollout)
-        last = self._last_curve_step() if n > 0 else None
+        row = last_curve_row(self.out) if n > 0 else None
+        last = None if row is None else int(_curve_number(self.out / "curve.csv", row, 0))
         if last is not None:
             self.last_eval_step = last
         every = self.config.eval_every
@@ -642,6 +625,23 @@ def read_run_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: damaged (not a JSON object); restore it or start a new run")
     return data
+
+
+def last_curve_row(out: Path) -> list[str] | None:
+    """The last row of a run's curve.csv (None: no curve, or no row yet)."""
+    path = out / "curve.csv"
+    if not path.exists():
+        return None
+    with path.open(newline="") as f:
+        rows = [r for r in list(csv.reader(f))[1:] if r]
+    return rows[-1] if rows else None
+
+
+def curve_wall_time(out: Path) -> float:
+    """The wall seconds of a run's last curve row (0 without one): its training time so far
+    (curve.csv's wall_s runs on across resumes)."""
+    row = last_curve_row(out)
+    return _curve_number(out / "curve.csv", row, 1) if row is not None and len(row) > 1 else 0.0
 
 
 def _curve_number(path: Path, row: list[str], column: int) -> float:
