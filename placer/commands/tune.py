@@ -21,7 +21,6 @@ from typing import Annotated, Any
 
 import typer
 
-from learned_systems.config.factory import DEFAULT_WORKLOADS as BACKEND_DEFAULT_WORKLOADS
 from placer.commands.common import UsageError, check_output_folder, output_option
 
 SYSTEMS = ("sqlite", "postgres", "index")
@@ -76,8 +75,9 @@ def _objective(
     return ConfigObjective(backend)
 
 
-#: The workload each system tunes when --workload is not given.
-DEFAULT_WORKLOADS = {**BACKEND_DEFAULT_WORKLOADS, "index": "lognormal"}
+#: The dataset the index tunes for when --workload is not given (a database's default
+#: workload is its backend's: learned_systems.config.factory.DEFAULT_WORKLOADS).
+DEFAULT_INDEX_DATASET = "lognormal"
 
 
 #: What a run setting missing from a stored run (made before the setting was recorded) means.
@@ -234,6 +234,7 @@ def _run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from learned_systems.apply import how_to_apply
+    from learned_systems.config.factory import DEFAULT_WORKLOADS
     from learned_systems.plots import plot_best_so_far
     from learned_systems.ranking import ConfigRanking
     from learned_systems.results import ResultsStore, SettingsMismatch
@@ -242,7 +243,8 @@ def _run(
 
     if system not in SYSTEMS:
         raise _BadInput(f"unknown system {system!r}: expected one of {list(SYSTEMS)}")
-    workload = DEFAULT_WORKLOADS[system] if workload is None else workload
+    if workload is None:
+        workload = DEFAULT_INDEX_DATASET if system == "index" else DEFAULT_WORKLOADS[system]
     if workload not in _workloads(system):
         what = "dataset" if system == "index" else "workload"
         raise _BadInput(
