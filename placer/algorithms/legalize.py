@@ -53,6 +53,11 @@ class LegalityReport:
     def legal(self) -> bool:
         return self.overlapping_pairs == 0 and self.outside_macros == 0 and self.moved_fixed == 0
 
+    def problems(self) -> str:
+        """What makes the placement illegal, in words (for the CLI's notes)."""
+        return (f"{self.outside_macros} macro(s) outside the canvas, {self.overlapping_pairs} overlapping "
+                "hard-macro pair(s)")
+
 
 def hard_overlap(netlist: Netlist, placement: Placement) -> tuple[float, int]:
     """Total pairwise overlap area of hard macros and the number of overlapping pairs.

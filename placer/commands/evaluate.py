@@ -86,8 +86,7 @@ def eval_command(
     table.add_row("cost seconds", f"{t2 - t1:.4f}")
     console.print(table)
     if not legality.legal:
-        console.print(f"note: not a legal placement ({legality.outside_macros} macro(s) outside the canvas, "
-                      f"{legality.overlapping_pairs} overlapping hard-macro pair(s)); its cost is still computed")
+        console.print(f"note: not a legal placement ({legality.problems()}); its cost is still computed")
 
 
 def _finite_or_null(value: object) -> object:

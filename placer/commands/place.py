@@ -344,8 +344,7 @@ def _place_one(
     console.print(table)
     if not before_legal.legal:  # its cost is no bar a legal placement must clear
         console.print(
-            f"note: the initial placement is not legal ({before_legal.outside_macros} macro(s) outside "
-            f"the canvas, {before_legal.overlapping_pairs} overlapping hard-macro pair(s)); every method "
+            f"note: the initial placement is not legal ({before_legal.problems()}); every method "
             "returns a legal one, which can cost more than it"
         )
     console.print(f"wrote {out}")
