@@ -228,7 +228,7 @@ def run_task(task: PlacementTask) -> RunRecord:
     from placer.algorithms.base import NoteCollector, get_placer, warm_up
     from placer.algorithms.legalize import check_legality
     from placer.cost.proxy import evaluate
-    from placer.cost.timing import timing_cost
+    from placer.cost.timing import TIMING_MODEL, timing_cost
 
     record = RunRecord(
         design=task.design.name,
@@ -265,7 +265,7 @@ def run_task(task: PlacementTask) -> RunRecord:
         legality = check_legality(netlist, placement)
         record.wirelength, record.density = cost.wirelength, cost.density
         record.congestion, record.proxy, record.hpwl = cost.congestion, cost.proxy, cost.hpwl
-        record.timing = timing_cost(netlist, placement).worst
+        record.timing, record.timing_model = timing_cost(netlist, placement).worst, TIMING_MODEL
         record.overlap_area = float(legality.overlap_area)
         record.out_of_canvas = int(legality.outside_macros > 0)
         out = task.runs_dir / task.plc_relpath

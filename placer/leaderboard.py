@@ -20,6 +20,11 @@ of the mean proxy per method.
 
 When a runs folder holds several budgets, methods are labelled ``method@<budget>s``.
 
+Each run records the timing model its timing figure was made with
+(:data:`placer.cost.timing.TIMING_MODEL`, in the ``timing_model`` column): a figure of another
+model than today's is left blank (in a mean: the whole cell), and the page names those cells and
+the ones that record no model (runs made before it was recorded).
+
 Every function taking ``runs_dirs`` accepts one runs folder or several (methods run as separate
 batches, e.g. one per core, each into its own folder): their rows are pooled, and a run found in
 more than one folder (same design, method, seed and budget) is counted once, from the first
@@ -41,6 +46,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from placer.cost.timing import TIMING_MODEL
 from placer.results import (
     DB_NAME,
     KEY_COLUMNS,
@@ -69,7 +75,7 @@ _METRIC_TITLES = {
     "seconds": "Seconds (wall time of the placement)",
 }
 #: The number columns of a runs table.
-_NUMERIC_COLUMNS = (*METRICS, "overlap_area", "out_of_canvas", "budget_s", "initial_proxy",
+_NUMERIC_COLUMNS = (*METRICS, "timing_model", "overlap_area", "out_of_canvas", "budget_s", "initial_proxy",
                     "initial_wirelength", "initial_density", "initial_congestion")
 #: How an illegal cell is marked in the tables (see :func:`illegal_cells`).
 ILLEGAL_MARK = "†"
@@ -212,22 +218,27 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     """:func:`build` over rows already read by :func:`load_runs`."""
     if aggregate not in AGGREGATES:
         raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
-    columns = ["design", "method", *METRICS, "seeds", "failed", "proxy_mean", "proxy_std",
-               "overlap_area", "out_of_canvas", "budget_s", "aggregate", "options", "best"]
+    columns = ["design", "method", *METRICS, "timing_model", "seeds", "failed", "proxy_mean",
+               "proxy_std", "overlap_area", "out_of_canvas", "budget_s", "aggregate", "options", "best"]
     if runs.empty:
         return pd.DataFrame(columns=columns)
     runs = runs.assign(method=_method_labels(runs))
     ok = runs[runs["status"] == "ok"]
+    ok = ok.assign(timing=ok["timing"].where(~_other_timing_model(ok)))  # never two models' figures
     failed = runs[runs["status"] != "ok"].groupby(["design", "method"]).size().rename("failed")
 
     numeric = [*METRICS, "overlap_area", "out_of_canvas"]
     groups = ok.groupby(["design", "method"])
     if aggregate == "best":  # the lowest proxy among the legal seeds (among all when none is)
         order = ok.assign(_illegal=illegal_cells(ok)).sort_values(["_illegal", "proxy"], kind="stable")
-        table = order.drop_duplicates(["design", "method"])[["design", "method", *numeric]]
+        table = order.drop_duplicates(["design", "method"])[["design", "method", *numeric, "timing_model"]]
         table = table.set_index(["design", "method"])
     else:
         table = groups[numeric].mean()
+        # a seed of another model blanks the cell's mean (a mean over fewer seeds would mislead)
+        other = groups["timing_model"].agg(lambda m: m[m != TIMING_MODEL].min())
+        table["timing_model"] = other.fillna(groups["timing_model"].max())
+        table.loc[other.notna(), "timing"] = np.nan
     table["seeds"] = groups.size()
     table["proxy_mean"] = groups["proxy"].mean()
     table["proxy_std"] = groups["proxy"].std(ddof=1)  # blank for one seed (0 read as no spread)
@@ -249,6 +260,39 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     )
     table = pd.concat([initial, table], ignore_index=True) if not initial.empty else table
     return _marked_and_sorted(table.reindex(columns=columns))
+
+
+def _other_timing_model(rows: pd.DataFrame) -> pd.Series:
+    """Rows whose timing figure was made by another timing model than today's
+    (:data:`placer.cost.timing.TIMING_MODEL`; a row that records none is not one of them)."""
+    model = rows["timing_model"] if "timing_model" in rows.columns else pd.Series(np.nan, index=rows.index)
+    model = pd.to_numeric(model, errors="coerce")
+    return model.notna() & (model != TIMING_MODEL)
+
+
+def _timing_model_notes(table: pd.DataFrame) -> list[str]:
+    """Notes on the timing column's cells of another model (left blank) or of no recorded model
+    (runs made before the model was recorded: those before 2026-12-04 used model 1)."""
+    cells = table[(table["method"] != INITIAL) & table["proxy"].notna()]
+    notes = []
+    other = cells[_other_timing_model(cells)]
+    if not other.empty:
+        names = [f"{r.design}/{r.method} (model {int(r.timing_model)})" for r in other.itertuples()]
+        notes.append(f"Timing is left blank where the runs used another timing model than today's "
+                     f"(model {TIMING_MODEL}, `placer.cost.timing.TIMING_MODEL`): {_listed(names)}; "
+                     "re-run those cells to compare their timing.")
+    unknown = cells[cells["timing"].notna() & cells["timing_model"].isna()]
+    if not unknown.empty:
+        names = [f"{r.design}/{r.method}" for r in unknown.itertuples()]
+        notes.append(f"The timing of {_listed(names)} records no timing model (runs made before it "
+                     "was recorded): a run made before 2026-12-04 (commit 1dc7b0e) used model 1, "
+                     f"whose figures do not compare with model {TIMING_MODEL}'s.")
+    return notes
+
+
+def _listed(names: list[str], most: int = 8) -> str:
+    """``names`` joined, the first ``most`` of them and how many more."""
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def illegal_cells(table: pd.DataFrame) -> pd.Series:
@@ -572,7 +616,9 @@ def keep_cells(table: pd.DataFrame, kept_csv: str | Path) -> tuple[pd.DataFrame,
     have = set(zip(table["design"], table["method"], strict=True))
     new = kept[[(d, m) not in have for d, m in zip(kept["design"], kept["method"], strict=True)]]
     _refuse_mixed_columns(table, new, Path(kept_csv))
-    merged = pd.concat([table, new.reindex(columns=table.columns)], ignore_index=True)
+    new = new.reindex(columns=table.columns)
+    new["timing"] = new["timing"].where(~_other_timing_model(new))
+    merged = pd.concat([table, new], ignore_index=True)
     return _marked_and_sorted(merged), sorted(set(new["method"]) - {INITIAL})
 
 
@@ -647,7 +693,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
                 f"table ({Path(keep).name}), not from these runs ({budget}; their commits are not "
                 "in the header above)."
             )
-    notes += _unchecked_runs(runs) + _uneven_seeds(table) + _illegal_note(table)
+    notes += _unchecked_runs(runs) + _uneven_seeds(table) + _illegal_note(table) + _timing_model_notes(table)
     methods = method_order(table)
     if _uses_shared_suite(runs):
         notes.insert(0, f"**Note:** {_SHARED_SUITE_NOTE}")

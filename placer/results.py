@@ -48,6 +48,7 @@ class RunRecord:
     proxy: float | None = None
     hpwl: float | None = None
     timing: float | None = None  # placer.cost.timing worst, normalised by W + H
+    timing_model: int | None = None  # placer.cost.timing.TIMING_MODEL of that figure
     seconds: float | None = None  # wall time of the placement itself
     overlap_area: float | None = None  # total hard-macro overlap area (check_legality)
     out_of_canvas: int | None = None  # 1 when some macro sticks out of the canvas

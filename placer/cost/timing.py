@@ -77,6 +77,12 @@ class TimingParams:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
+#: The version of the model above, stored beside every recorded timing figure (``placer place``'s
+#: results, the leaderboard's CSV) so that no table compares the figures of two models:
+#: 1 cut the soft macros' cycles by node index (before 2026-12-04, commit 1dc7b0e), 2 takes the
+#: soft macros on a cycle as sequential. Raise it whenever a placement's figures change.
+TIMING_MODEL = 2
+
 #: The figures of :class:`TimingResult` an objective or a reward may weigh.
 TIMING_METRICS = ("worst", "tail")
 

@@ -19,6 +19,7 @@ from netlists.generate import generate
 from netlists.io import load_design
 from placer.batch import find_designs, load_plugins, make_tasks, run_batch
 from placer.cost.proxy import evaluate
+from placer.cost.timing import TIMING_MODEL
 from placer.results import ResultStore
 
 METHOD = "test_batch_jitter"
@@ -92,6 +93,7 @@ def test_parallel_batch_writes_every_row_and_plc(suite: Path, plugin: str, tmp_p
         assert record.seconds is not None and record.seconds >= 0
         assert record.overlap_area == 0.0 and record.out_of_canvas == 0
         assert record.timing is not None and record.initial_proxy is not None
+        assert record.timing_model == TIMING_MODEL  # which model made that figure
         assert record.version and record.started <= record.finished
         netlist, placement = load_design(record.netlist_path, runs / record.plc_path)
         fresh = evaluate(netlist, placement)

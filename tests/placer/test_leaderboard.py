@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from placer import leaderboard
 from placer.commands.leaderboard import register
+from placer.cost.timing import TIMING_MODEL
 from placer.leaderboard import build, pivot, summary_rows, write_leaderboard
 from placer.results import ResultStore, RunRecord
 
@@ -34,6 +35,7 @@ def record(design: str, method: str, seed: int, proxy: float | None, budget: flo
     else:
         r.proxy, r.wirelength, r.density, r.congestion = proxy, proxy / 10, proxy / 2, proxy / 2
         r.timing, r.seconds, r.overlap_area, r.out_of_canvas = 0.5, 4.0 + seed, 0.0, 0
+        r.timing_model = TIMING_MODEL
     return r
 
 
@@ -546,3 +548,39 @@ def test_keep_takes_a_kept_cell_that_only_failed(tmp_path: Path) -> None:
     new.write(record("d1", "aa", 0, 0.8))
     table = pd.read_csv(write_leaderboard(tmp_path / "new", tmp_path / "page", keep=earlier)["csv"])
     assert cell(table, "d2", "aa", "failed") == 1 and cell(table, "d1", "aa", "proxy") == pytest.approx(0.8)
+
+
+def test_timing_of_another_or_no_recorded_model_is_blank_or_named(runs: Path, tmp_path: Path) -> None:
+    """The timing model changed (1dc7b0e): a table and a --keep mixed both models' figures in
+    one column, with nothing to say which was which."""
+    store = ResultStore(runs / leaderboard.DB_NAME)
+    older = record("d1", "aa", 1, 0.60)  # d1/aa's best seed, from the model before today's
+    older.timing_model = TIMING_MODEL - 1
+    store.write(older)
+    unknown = record("d2", "bb", 0, 1.20)  # d2/bb's best seed, made before models were recorded
+    unknown.timing_model = None
+    store.write(unknown)
+    best = build(runs)
+    assert pd.isna(cell(best, "d1", "aa", "timing")) and cell(best, "d1", "bb", "timing") == 0.5
+    assert cell(best, "d1", "aa", "timing_model") == TIMING_MODEL - 1
+    assert cell(best, "d2", "bb", "timing") == 0.5 and pd.isna(cell(best, "d2", "bb", "timing_model"))
+    mean = build(runs, aggregate="mean")  # one seed of another model blanks the mean
+    assert pd.isna(cell(mean, "d1", "aa", "timing")) and cell(mean, "d2", "aa", "timing") == 0.5
+    paths = write_leaderboard(runs, tmp_path / "page")
+    text = paths["markdown"].read_text()
+    assert f"d1/aa (model {TIMING_MODEL - 1})" in text and "timing of d2/bb records no timing model" in text
+
+    kept = pd.read_csv(paths["csv"])  # kept cells: one of another model, one with none recorded
+    kept.loc[kept["method"] == "bb", "method"] = "zz"
+    kept.loc[kept["method"] == "zz", "timing_model"] = TIMING_MODEL - 1
+    kept.drop(columns="timing_model").to_csv(tmp_path / "no_model.csv", index=False)
+    kept.to_csv(tmp_path / "older.csv", index=False)
+    fresh = ResultStore.in_runs_dir(tmp_path / "new")
+    fresh.write(record("d1", "aa", 0, 0.9))
+    page = write_leaderboard(tmp_path / "new", tmp_path / "page2", keep=tmp_path / "older.csv")
+    table = pd.read_csv(page["csv"])
+    assert pd.isna(cell(table, "d1", "zz", "timing")) and cell(table, "d1", "aa", "timing") == 0.5
+    assert "d1/zz (model" in page["markdown"].read_text()
+    page = write_leaderboard(tmp_path / "new", tmp_path / "page3", keep=tmp_path / "no_model.csv")
+    assert cell(pd.read_csv(page["csv"]), "d1", "zz", "timing") == 0.5
+    assert "d1/cc, d1/zz, d2/aa, d2/zz records no timing model" in page["markdown"].read_text()
