@@ -1,7 +1,9 @@
 """The ``rl`` placer: hard macros by a trained MaskablePPO policy (see :mod:`placer.rl`).
 
 Options: ``model`` (path to a ``.zip`` or a training run folder; required), ``samples``
-(stochastic episodes tried after the deterministic one, best proxy kept; default 0),
+(stochastic episodes tried after the deterministic one; the one with the lowest objective of
+the model's reward is kept: the proxy, unless the model was trained with other weights or a
+timing weight; default 0),
 ``device`` (cpu, cuda, cuda:N or auto; default "cpu"), ``soft_refine`` (default False), ``sample_share`` (default 0.5) and
 ``refine`` (options of the soft-macro search, e.g. ``{"max_steps": 2000}`` for a reproducible
 run; default none).

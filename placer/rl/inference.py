@@ -164,7 +164,8 @@ def place_with_policy(
 ) -> tuple[Placement | None, dict[str, Any]]:
     """Run the deterministic episode, then up to ``samples`` stochastic ones (seeded
     ``seed + k``, stopping when ``deadline.expired()``, also within an episode, which is then
-    dropped); the best by proxy wins.
+    dropped); the best by the model's own objective wins (the weighted cost its reward is minus
+    of: the proxy, unless it was trained with other weights or a timing weight).
 
     Returns the best final placement and its info; ``(None, {})`` when every episode was
     infeasible (a macro found no legal cell).
@@ -178,9 +179,9 @@ def place_with_policy(
         # a sampled episode stops with the deadline (the deterministic one always completes)
         stop = deadline.expired if k and deadline is not None else None
         result = run_episode(model, env, deterministic=(k == 0), seed=seed + k, stop=stop)
-        proxy = result["cost"]["proxy"] if "cost" in result else math.inf
-        if proxy < best[0] or best[1] is None and "placement" in result:
-            best = (proxy, result.get("placement"), result)
+        objective = result["cost"]["objective"] if "cost" in result else math.inf
+        if objective < best[0] or best[1] is None and "placement" in result:
+            best = (objective, result.get("placement"), result)
     return best[1], best[2]
 
 

@@ -1201,3 +1201,19 @@ def stubbed_monitor(tiny_design, tmp_path, monkeypatch):  # type: ignore[no-unty
     monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement: path.write_text("plc"))
     (tmp_path / "run").mkdir()
     return monitor
+
+
+def test_the_sampled_episode_kept_is_the_best_by_the_models_objective(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A model trained with a timing weight had its episodes picked by proxy alone: the one
+    its reward ranked best lost to one with a lower proxy and a longer worst path."""
+    from placer.rl import inference, train
+
+    episodes = {0: {"proxy": 1.0, "objective": 1.5}, 1: {"proxy": 1.1, "objective": 1.2},
+                2: {"proxy": 0.9, "objective": 1.4}}
+
+    def fake_episode(model, env, deterministic, seed, stop=None):  # type: ignore[no-untyped-def]
+        return {"placement": f"episode {seed}", "cost": episodes[seed]}
+
+    monkeypatch.setattr(train, "run_episode", fake_episode)
+    best, info = inference.place_with_policy(object(), object(), samples=2, seed=0)  # type: ignore[arg-type]
+    assert best == "episode 1" and info["cost"]["proxy"] == 1.1
