@@ -9,13 +9,19 @@ from pathlib import Path
 from netlists.errors import NetlistError
 from netlists.model import Netlist, Placement
 
+#: File names of a design folder's netlist (the plain text one first) and its placement.
+NETLIST_NAMES = ("netlist.pb.txt", "netlist.pb.txt.gz")
+INITIAL_PLC = "initial.plc"
+
 
 def files_under(root: str | Path, matches: Callable[[str], bool]) -> list[Path]:
     """Files under ``root`` whose name ``matches``, sorted, through linked folders too (a suite
     made of links to designs elsewhere read as empty: Path.rglob does not follow them), each
-    real folder once (a link back up would loop)."""
+    real folder once (a link back up would loop), reached by the first of its paths in sorted
+    order (not the file system's listing order, which differs between copies of a suite)."""
     found, seen = [], set()
     for folder, subfolders, files in os.walk(root, followlinks=True):
+        subfolders.sort()  # (os.walk goes on into them in this order)
         real = os.path.realpath(folder)
         if real in seen:
             subfolders[:] = []
@@ -23,6 +29,18 @@ def files_under(root: str | Path, matches: Callable[[str], bool]) -> list[Path]:
         seen.add(real)
         found.extend(Path(folder) / name for name in files if matches(name))
     return sorted(found)
+
+
+def design_files_under(root: str | Path) -> list[tuple[Path, Path]]:
+    """``(netlist, initial.plc)`` of every design folder under ``root`` (see :func:`files_under`):
+    a folder where both are files (:data:`NETLIST_NAMES`, the plain text one preferred). A
+    backup such as ``netlist.pb.txt.bak``, or a link to a file that is gone, is no design."""
+    designs = []
+    for plc in files_under(root, lambda name: name == INITIAL_PLC):
+        netlist = next((plc.parent / n for n in NETLIST_NAMES if (plc.parent / n).is_file()), None)
+        if netlist is not None and plc.is_file():
+            designs.append((netlist, plc))
+    return designs
 
 
 def read_any_netlist(path: str | Path) -> tuple[Netlist, Placement | None]:
@@ -37,7 +55,7 @@ def read_any_netlist(path: str | Path) -> tuple[Netlist, Placement | None]:
     if is_bookshelf_aux(path):
         return read_bookshelf(path)
     if path.is_dir():
-        for cand in ("netlist.pb.txt", "netlist.pb.txt.gz"):
+        for cand in NETLIST_NAMES:
             if (path / cand).exists():
                 return read_any_netlist(path / cand)
         auxes = sorted(p for p in path.iterdir() if p.is_file() and is_bookshelf_aux(p))

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from netlists.io import files_under
+from netlists.io import INITIAL_PLC, design_files_under
 from placer.folder_lock import exclusive_folder
 from placer.interrupts import (
     caused_by_interrupt,
@@ -69,9 +69,6 @@ from placer.results import (
     same_design_file,
 )
 
-NETLIST_NAMES = ("netlist.pb.txt", "netlist.pb.txt.gz")
-INITIAL_PLC = "initial.plc"
-
 
 # ----------------------------------------------------------------------------- designs
 @dataclass(frozen=True)
@@ -85,7 +82,9 @@ class DesignFiles:
 
 
 def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> list[DesignFiles]:
-    """Designs under ``suite_dir`` (recursively), sorted by name; optionally only ``names``.
+    """Designs under ``suite_dir`` (recursively, through linked folders), sorted by name;
+    optionally only ``names``. A design folder reached by several paths (links) counts once,
+    named by the first of them in sorted order (a link's own name).
 
     Raises:
         FileNotFoundError: ``suite_dir`` does not exist.
@@ -97,11 +96,8 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
     if not suite.is_dir():
         raise FileNotFoundError(2, "no such folder", str(suite_dir))
     found: dict[str, DesignFiles] = {}
-    for plc in files_under(suite, lambda name: name == INITIAL_PLC):  # (linked folders too)
+    for netlist, plc in design_files_under(suite):  # (linked folders too)
         folder = plc.parent
-        netlist = next((folder / n for n in NETLIST_NAMES if (folder / n).is_file()), None)
-        if netlist is None:
-            continue
         if folder.name in found:
             raise ValueError(
                 f"two designs are called {folder.name!r}: {found[folder.name].netlist.parent} "

@@ -50,7 +50,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from envs.macro_placement import MAX_WEIGHT, MacroPlacementEnv
 from netlists.digest import design_digest
-from netlists.io import files_under
+from netlists.io import design_files_under
 from netlists.model import Netlist, Placement
 from placer.cost.timing import TIMING_METRICS
 from placer.device import resolve_device
@@ -232,14 +232,17 @@ def generated_designs(n: int, seed: int = 0, hard: tuple[int, int] = (8, 24)) ->
 
 
 def find_suite(folder: str | Path) -> list[Path]:
-    """Design folders under ``folder`` that hold a ``netlist.pb.txt`` (or ``.gz``)."""
+    """The netlists of the design folders under ``folder``: those holding a
+    ``netlist.pb.txt[.gz]`` and an ``initial.plc`` (as ``placer place --suite`` finds them)."""
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no such folder", str(root))
-    found = sorted({p.parent for p in files_under(root, lambda name: name.startswith("netlist.pb.txt"))})
+    found = [netlist for netlist, _ in design_files_under(root)]
     if not found:
-        raise FileNotFoundError(errno.ENOENT, "no netlist.pb.txt under this folder", str(root))
-    return [p / "netlist.pb.txt" if (p / "netlist.pb.txt").exists() else p / "netlist.pb.txt.gz" for p in found]
+        raise FileNotFoundError(
+            errno.ENOENT, "no design (a folder with netlist.pb.txt[.gz] and initial.plc) under this folder", str(root)
+        )
+    return found
 
 
 def load_designs(config: TrainConfig) -> list[Design]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from placer.batch import find_designs
 from placer.rl.train import TrainConfig, find_suite, generated_designs, load_designs
 
 ARIANE = Path(__file__).resolve().parents[3] / "netlists" / "data" / "ariane133"
@@ -54,8 +55,26 @@ def test_find_suite_refuses_a_folder_without_any_netlist(tmp_path: Path) -> None
     with pytest.raises(FileNotFoundError) as caught:
         find_suite(root)
     assert (caught.value.errno, caught.value.strerror, caught.value.filename) == (
-        errno.ENOENT, "no netlist.pb.txt under this folder", str(root)
+        errno.ENOENT, "no design (a folder with netlist.pb.txt[.gz] and initial.plc) under this folder", str(root)
     )
+
+
+def test_find_suite_finds_the_designs_placer_place_finds(tmp_path: Path, design_writer) -> None:  # type: ignore[no-untyped-def]
+    """A folder holding only a netlist.pb.txt.bak was a design (a netlist.pb.txt.gz that is not
+    there), and one without an initial.plc, or with a link to one that is gone, stopped
+    training at load time: placer place --suite skips such folders."""
+    root = tmp_path / "suite"
+    good = design_writer(root / "good", seed=0)
+    (root / "backup").mkdir()
+    (root / "backup" / "netlist.pb.txt.bak").write_text(good.read_text())
+    (root / "backup" / "initial.plc").write_text((good.parent / "initial.plc").read_text())
+    (root / "no_plc").mkdir()
+    (root / "no_plc" / "netlist.pb.txt").write_text(good.read_text())
+    (root / "gone").mkdir()
+    (root / "gone" / "netlist.pb.txt").write_text(good.read_text())
+    (root / "gone" / "initial.plc").symlink_to(tmp_path / "nowhere.plc")
+    assert find_suite(root) == [good]
+    assert [d.netlist for d in find_designs(root)] == [good.resolve()]
 
 
 def test_find_suite_lists_plain_and_gzipped_netlists_recursively_in_folder_order(suite: Path) -> None:
