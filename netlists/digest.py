@@ -49,12 +49,21 @@ def design_digest(netlist: Netlist, placement: Placement | None = None) -> str:
             for item in value:
                 add_text(item)
         else:  # the name and the canvas (a dataclass of numbers, or None)
-            add_text(repr(dataclasses.astuple(value)) if dataclasses.is_dataclass(value) else repr(value))
+            add_text(repr(_canvas_numbers(value)) if dataclasses.is_dataclass(value) else repr(value))
     if placement is not None:
+        standard = placement.standardised()  # an int64 orientation is the same placement
         for name in ("x", "y", "orientation", "fixed"):
             add_text(name)
-            add_array(getattr(placement, name))
+            add_array(getattr(standard, name))
     return h.hexdigest()
+
+
+def _canvas_numbers(canvas: object) -> tuple[object, ...]:
+    """The canvas fields as the readers make them (Python floats and ints): a canvas holding
+    ``np.float64(47.49)`` or a width given as ``100`` is the same canvas."""
+    kinds = {"float": float, "int": int}
+    return tuple(kinds.get(str(f.type), lambda v: v)(getattr(canvas, f.name))
+                 for f in dataclasses.fields(canvas))  # type: ignore[arg-type]
 
 
 def files_digest(paths: Sequence[str | Path]) -> str:

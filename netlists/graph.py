@@ -43,7 +43,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "is_soft_macro",
     "width",  # width / canvas width
     "height",  # height / canvas height
-    "degree",  # number of distinct nets touching the node (after collapsing pins), raw count
+    "degree",  # distinct nets touching the node (after collapsing pins), raw count: a net with
+    # no other included node counts too, though it adds no edge
     "x",  # centre x / canvas width
     "y",  # centre y / canvas height
 )

@@ -40,3 +40,16 @@ def test_the_same_design_read_twice_has_one_digest_and_any_edit_changes_it(tmp_p
     assert base not in variants and len(variants) == 6
     # provenance is not content
     assert design_digest(dataclasses.replace(netlist, metadata={"path": "/elsewhere"}), placement) == base
+
+
+def test_equal_numbers_of_other_types_are_the_same_design() -> None:
+    """A canvas of numpy numbers, or an int64 orientation, gave another digest for the same
+    design (a resume keyed by it would have called the design edited)."""
+    netlist, placement = generate(4, 8, 6, seed=2)
+    canvas = netlist.canvas
+    numpy_canvas = dataclasses.replace(canvas, width=np.float64(canvas.width), cols=np.int64(canvas.cols))
+    wide_codes = dataclasses.replace(placement, orientation=placement.orientation.astype(np.int64))
+    base = design_digest(netlist, placement)
+    assert design_digest(netlist.with_canvas(numpy_canvas), placement) == base
+    assert design_digest(netlist, wide_codes) == base
+    assert design_digest(netlist.with_canvas(dataclasses.replace(canvas, cols=canvas.cols + 1)), placement) != base
