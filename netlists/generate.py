@@ -172,6 +172,13 @@ def _gumbel_top_k(rng: np.random.Generator, log_weight: np.ndarray, k: int) -> n
     return top[np.argsort(-keys[top], kind="stable")]
 
 
+#: Most macros or ports of each kind (the net generation grows about with the square of the
+#: node count: 8,000 hard macros take about 20 s, 20,000 about two minutes).
+MOST_PER_KIND = 20_000
+#: Most pins a pin range may give one macro.
+MOST_PINS_PER_MACRO = 10_000
+
+
 def generate(
     n_hard: int = 16,
     n_soft: int = 64,
@@ -212,6 +219,13 @@ def generate(
             raise ValueError(f"{label} must be a whole number, got {count!r}")
     if seed < 0:  # (None would draw a new design each call: the seed is the only randomness)
         raise ValueError(f"seed must be >= 0, got {seed}")
+    if max(n_hard, n_soft, n_ports) > MOST_PER_KIND:
+        raise ValueError(f"need n_hard, n_soft, n_ports <= {MOST_PER_KIND:,} (the nets take time growing "
+                         f"with the square of the count), got {n_hard}, {n_soft}, {n_ports}")
+    if grid is not None and not (isinstance(grid, tuple | list) and len(grid) == 2):
+        raise ValueError(f"grid must be a (cols, rows) pair, got {grid!r}")
+    if name is not None and not (isinstance(name, str) and name.strip()):
+        raise ValueError(f"name must be a non-empty text (or None for the default), got {name!r}")
     if max_weight > 2**62:  # weights are drawn as int64
         raise ValueError(f"max_weight must be at most 2**62, got {max_weight}")
     for label, pair in (("pins_per_hard", pins_per_hard), ("outputs_per_soft", outputs_per_soft)):
@@ -232,6 +246,9 @@ def generate(
         0 <= outputs_per_soft[0] <= outputs_per_soft[1]
     ):
         raise ValueError("pin ranges must be (low, high) with 1 <= low <= high (outputs: 0 <= low)")
+    if max(pins_per_hard[1], outputs_per_soft[1]) > MOST_PINS_PER_MACRO:
+        raise ValueError(f"pin ranges must end at most at {MOST_PINS_PER_MACRO:,} pins per macro, got "
+                         f"{pins_per_hard} and {outputs_per_soft}")
     if (
         not 1 <= max_fanout <= MAX_FANOUT
         or not MIN_LOCALITY <= locality < math.inf
@@ -245,7 +262,7 @@ def generate(
             "max_weight >= 2, weighted_fraction in [0, 1]"
         )
     rng = np.random.default_rng(seed)
-    name = name or f"synthetic_h{n_hard}_s{n_soft}_p{n_ports}_seed{seed}"
+    name = name if name is not None else f"synthetic_h{n_hard}_s{n_soft}_p{n_ports}_seed{seed}"
 
     # ---------------------------------------------------------------- geometry
     hw, hh = _sizes(rng, n_hard, HARD_AREA_MEAN, 0.4, 2.0)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from netlists.generate import MOST_PER_KIND
 from placer.commands.common import (
     UsageError,
     check_output_file,
@@ -18,9 +19,7 @@ from placer.commands.common import (
     output_path,
 )
 
-#: Most macros or ports of each kind (the net generation grows about with the square of the
-#: node count: 8,000 hard macros take about 20 s, 20,000 about two minutes).
-MOST = 20_000
+MOST = MOST_PER_KIND  # (netlists.generate refuses more)
 
 
 def register(app: typer.Typer) -> None:

@@ -215,6 +215,12 @@ def test_bad_arguments_are_rejected() -> None:
         ({"seed": None}, "seed must be a whole number"),
         ({"seed": 1.5}, "seed must be a whole number"),
         ({"seed": -1}, "seed must be >= 0"),
+        # no limit but the CLI's: these ran for minutes; a bare unpacking error; a silent default
+        ({"n_ports": 10**8}, r"n_ports <= 20,000"),
+        ({"n_hard": 10**7}, r"n_ports <= 20,000 .* got 10000000"),
+        ({"pins_per_hard": (1, 10**9)}, r"at most at 10,000 pins"),
+        ({"grid": (3,)}, r"grid must be a \(cols, rows\) pair"),
+        ({"name": ""}, "name must be a non-empty text"),
     ):
         with pytest.raises(ValueError, match=match):
             generate(**{"n_hard": 2, "n_soft": 2, "n_ports": 2, **kwargs})  # type: ignore[arg-type]
