@@ -17,8 +17,27 @@ from learned_systems.config.knobs import config_key
 from learned_systems.config.trial import TrialResult, mean_and_spread
 
 
+@dataclasses.dataclass(frozen=True)
+class RankedConfig:
+    """One configuration's standing: its mean score over its successful trials, those trials
+    pooled into one result, and how many trials of it failed."""
+
+    score: float
+    result: TrialResult
+    measurements: int
+    failures: int = 0
+
+    @property
+    def standing(self) -> tuple[float, float]:
+        """What ranks it: the share of its trials that failed first (a configuration that
+        fails now and then is no recommendation, however well it scored when it ran), then
+        its mean score."""
+        return (-self.failures / (self.failures + self.measurements), self.score)
+
+
 class ConfigRanking:
-    """Configurations ranked by the mean score of their successful trials.
+    """Configurations ranked by the mean score of their successful trials, after the share of
+    their trials that failed (:attr:`RankedConfig.standing`).
 
     ``canonical`` maps a configuration to the one it runs (e.g. ``KnobSpace.effective``, which
     resets knobs that do not apply): configurations that run the same system pool their
@@ -31,6 +50,7 @@ class ConfigRanking:
         self.scores: dict[str, list[float]] = {}
         self.configs: dict[str, dict[str, Any]] = {}
         self.results: dict[str, list[TrialResult]] = {}
+        self.failures: dict[str, int] = {}  # failed trials per configuration
         self.best_key: str | None = None
         self._fixed: dict[str, float | None] = {}
 
@@ -49,17 +69,29 @@ class ConfigRanking:
     def mean(self, key: str) -> float:
         return statistics.fmean(self.scores[key])
 
+    def attempts(self, key: str) -> int:
+        """Trials of ``key``, failed ones included."""
+        return len(self.scores.get(key, ())) + self.failures.get(key, 0)
+
+    def standing(self, key: str) -> tuple[float, float]:
+        """What ranks a configuration with a successful trial (:attr:`RankedConfig.standing`)."""
+        failures = self.failures.get(key, 0)
+        return (-failures / (failures + len(self.scores[key])), self.mean(key))
+
     def add(self, config: dict[str, Any], score: float | None, result: TrialResult | None = None):
-        """Count one trial (``None`` score: failed, ignored), as ranked (:meth:`as_ranked`); the
-        best mean score so far."""
+        """Count one trial (``None`` score: failed), as ranked (:meth:`as_ranked`); the best
+        mean score so far (of the configuration ranked first)."""
         score = self.as_ranked(config, score)
-        if score is not None:
-            key = self._key(config)
+        key = self._key(config)
+        self.configs.setdefault(key, dict(config))
+        if score is None:
+            self.failures[key] = self.failures.get(key, 0) + 1
+        else:
             self.scores.setdefault(key, []).append(float(score))
-            self.configs.setdefault(key, dict(config))
             if result is not None:
                 self.results.setdefault(key, []).append(result)
-            self.best_key = max(self.scores, key=self.mean)
+        if self.scores:
+            self.best_key = max(self.scores, key=self.standing)
         return self.best_score
 
     @property
@@ -70,17 +102,22 @@ class ConfigRanking:
     def best_measurements(self) -> int:
         return 0 if self.best_key is None else len(self.scores[self.best_key])
 
+    @property
+    def best_failures(self) -> int:
+        return 0 if self.best_key is None else self.failures.get(self.best_key, 0)
+
     def best_result(self) -> TrialResult | None:
         """The best configuration's trials pooled into one result."""
         if self.best_key is None or self.best_key not in self.results:
             return None
         return _pooled(self.results[self.best_key])
 
-    def ranked(self) -> list[tuple[float, TrialResult]]:
-        """Every configuration with stored trials as ``(mean score, pooled result)``, best
-        first (ties in the order they were first measured)."""
-        keys = sorted(self.results, key=self.mean, reverse=True)
-        return [(self.mean(key), _pooled(self.results[key])) for key in keys]
+    def ranked(self) -> list[RankedConfig]:
+        """Every configuration with stored successful trials, best first (ties in the order
+        they were first measured)."""
+        keys = sorted(self.results, key=self.standing, reverse=True)
+        return [RankedConfig(self.mean(key), _pooled(self.results[key]), len(self.scores[key]),
+                             self.failures.get(key, 0)) for key in keys]
 
 
 def _pooled(results: list[TrialResult]) -> TrialResult:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from learned_systems.config.trial import TrialResult
-from learned_systems.ranking import ConfigRanking
+from learned_systems.ranking import ConfigRanking, RankedConfig
 from learned_systems.results import ResultsStore
 from learned_systems.tuners import make_tuner
 
@@ -34,8 +34,9 @@ class TuningSummary:
     failed: int
     resumed: int
     best_measurements: int = 0
-    #: every configuration measured, ``(mean score, pooled result)``, best first
-    ranked: list[tuple[float, TrialResult]] = field(default_factory=list)
+    #: every configuration measured successfully, best first
+    ranked: list[RankedConfig] = field(default_factory=list)
+    best_failures: int = 0  # failed trials of the best configuration
 
 
 #: Measurements of the defaults tried before a run gives up (every score is relative to them).
@@ -142,4 +143,5 @@ def run_tuning(
         len(previous),
         ranking.best_measurements,
         ranking.ranked(),
+        ranking.best_failures,
     )

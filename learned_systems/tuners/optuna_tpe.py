@@ -118,11 +118,13 @@ class OptunaTPE:
         )
         if not (final or periodic):
             return None
-        scores = self._own.scores
-        open_ = [k for k, s in scores.items() if len(s) < self.max_measurements]
+        # a configuration that failed is measured no more (its failures rank it down, and one
+        # that fails now and then took every re-measurement: its failures never counted)
+        own = self._own
+        open_ = [k for k in own.scores if own.attempts(k) < self.max_measurements and not own.failures.get(k)]
         if not open_:
             return None
-        best = max(open_, key=self._own.mean)
+        best = max(open_, key=own.mean)
         if periodic and not final and best != self._own.best_key:
             return None  # mid-run, only the incumbent is worth a trial
         return dict(self._own.configs[best])

@@ -80,6 +80,9 @@ def _objective(
 DEFAULT_INDEX_DATASET = "lognormal"
 
 
+#: Measurements per trial unless --repeats says otherwise.
+DEFAULT_REPEATS = 3
+
 #: What a run setting missing from a stored run (made before the setting was recorded) means.
 SETTINGS_BEFORE = {"index_cost": "measured"}
 
@@ -152,7 +155,7 @@ def tune(
     duration: Annotated[float, typer.Option(help="seconds per measurement (sqlite; postgres rounds it to whole seconds, at least 1, after a 1 s warm-up)")] = 1.0,
     repeats: Annotated[
         int, typer.Option(help="measurements per trial (mean and spread reported)")
-    ] = 3,
+    ] = DEFAULT_REPEATS,
     allow_unsafe: Annotated[
         bool, typer.Option("--allow-unsafe", help="open settings that can lose committed data (sqlite, postgres)")
     ] = False,
@@ -174,12 +177,15 @@ def tune(
     except typer.Exit:
         raise
     except KeyboardInterrupt:
-        if _stored_rows(out / "results.sqlite"):
+        if _stored_rows(out / "results.sqlite", trials_only=True):
             typer.echo(
                 f"interrupted: every finished trial is saved in {out / 'results.sqlite'}; "
                 "rerun the same command to resume",
                 err=True,
             )
+        elif _stored_rows(out / "results.sqlite"):  # (said "every finished trial is saved")
+            typer.echo(f"interrupted before the first trial: the baselines' measurements are saved in "
+                       f"{out / 'results.sqlite'}; rerun the same command to resume", err=True)
         else:
             typer.echo("interrupted before the first trial: nothing was saved", err=True)
         raise typer.Exit(code=130) from None
@@ -189,13 +195,15 @@ def tune(
         _fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
 
 
-def _stored_rows(path: Path) -> int:
-    """How many trials (baselines included) the results file holds; 0 when there is none."""
+def _stored_rows(path: Path, trials_only: bool = False) -> int:
+    """How many trials the results file holds (baselines included unless ``trials_only``); 0
+    when there is none."""
     if not path.is_file():
         return 0
+    where = " WHERE role = 'trial'" if trials_only else ""
     try:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM trials").fetchone()[0])
+            return int(conn.execute(f"SELECT COUNT(*) FROM trials{where}").fetchone()[0])
     except sqlite3.Error:
         return 0
 
@@ -272,6 +280,9 @@ def _run(
     if system == "index" and (duration != 1.0 or allow_unsafe):  # not silently ignored
         given = "--duration" if duration != 1.0 else "--allow-unsafe"
         raise _BadInput(f"{given} does not apply to --system index (it times a fixed query batch; every index is safe)")
+    if index_cost == "counted" and repeats != DEFAULT_REPEATS:  # (kept in the run's settings:
+        # a resume with another --repeats was refused for a setting that changed nothing)
+        raise _BadInput("--repeats does not apply to --index-cost counted (a count is the same every time)")
     try:
         check_output_folder(out)
     except UsageError as exc:
@@ -293,6 +304,7 @@ def _run(
         settings = run_settings(system, objective, repeats)
         console = Console(stderr=True)
         summaries = []
+        beyond: dict[str, int] = {}  # stored trials past --trials, per tuner
         with ResultsStore(out / "results.sqlite") as store:
             if system == "index":  # earlier versions named the index's space "durable"
                 store.rename_run(f"{system}-{workload}-durable", run, objective.space.name)
@@ -322,6 +334,7 @@ def _run(
                     summaries.append(
                         run_tuning(objective, name, trials, seed, store, run, on_trial=advance)
                     )
+                beyond[name] = len(store.rows(run=run, tuner=name, seed=seed, role="trial")) - trials
             other_runs = sorted(set(store.runs()) - {run})
             curves: dict[str, list] = {}
             rankings: dict[str, ConfigRanking] = {}
@@ -363,6 +376,7 @@ def _run(
                     "best_score": s.best_score,
                     "best_config": s.best_config,
                     "best_measurements": s.best_measurements,
+                    "best_failed_trials": s.best_failures,
                     "failed": s.failed,
                     "resumed_trials": s.resumed,
                 }
@@ -397,6 +411,10 @@ def _run(
                 f"{s.tuner}: best score {s.best_score if s.best_score is None else f'{s.best_score:.3f}'}"
                 f" ({s.failed} failed, {s.resumed} resumed)"
             )
+            if beyond[s.tuner] > 0:  # (the summary shrank to the first --trials without a word)
+                lines.append(f"note: {s.tuner} seed {seed} has {beyond[s.tuner]} more stored trial(s) than "
+                             f"--trials {trials}: left out of this summary (rerun with --trials "
+                             f"{trials + beyond[s.tuner]} to count them)")
         if best is not None:
             lines.append(f"best: {best['found_by']} (score {best['score']:.3f})")
         if others:
@@ -454,40 +472,45 @@ def _plotted_baselines(
 def _best_overall(summaries: list[Any], effective: Any) -> dict[str, Any] | None:
     """The best configuration measured in this run, baselines included: a tuner's best that
     scores below the defaults or the rule of thumb is not the one to apply. ``found_by`` names
-    the tuner or the baseline (``tuner`` repeats it when a tuner found it); a configuration
-    that runs as the defaults do (``effective``, see ``KnobSpace.effective``) is no one's find."""
-    # every configuration a tuner measured, not only its best: a best that runs as the defaults
-    # counts as the defaults below, and the tuner's next one may still beat them
-    candidates = [
-        (score, s.tuner, result.config, result) for s in summaries for score, result in s.ranked
-    ]
+    the tuner or the baseline (``tuner`` repeats it when a tuner found it). A configuration
+    that runs as a baseline does (``effective``, see ``KnobSpace.effective``) is no one's find:
+    it counts as that baseline, with the baseline's own measurement. Configurations rank by
+    :attr:`~learned_systems.ranking.RankedConfig.standing` (one whose trials failed now and then
+    ranks below every one that never failed); a tie goes to the baseline, then to the tuner
+    listed first."""
+    from learned_systems.config.knobs import config_key
+    from learned_systems.ranking import RankedConfig
+
     reference = summaries[0]
-    for role, result in reference.baselines.items():
+    baselines: dict[str, RankedConfig] = {}
+    as_run: dict[str, str] = {}  # a configuration as it runs -> the baseline it counts as
+    for role, result in sorted(reference.baselines.items(), key=lambda item: item[0] != "default"):
+        key = config_key(effective(result.config))
         score = reference.baseline_scores.get(role)
-        if score is not None and result.ok:
-            candidates.append((score, role, result.config, result))
+        if result.ok and score is not None and key not in as_run:  # (a rule of thumb that runs
+            baselines[role] = RankedConfig(score, result, 1)  # as the defaults is the defaults)
+            as_run[key] = role
+    # every configuration a tuner measured, not only its best: a best that runs as a baseline
+    # counts as that baseline, and the tuner's next one may still beat them
+    candidates = [(entry, role) for role, entry in baselines.items()]  # first: they win ties
+    for summary in summaries:
+        for entry in summary.ranked:
+            if config_key(effective(entry.result.config)) not in as_run:
+                candidates.append((entry, summary.tuner))
     if not candidates:
         return None
-    default = reference.baselines.get("default")
-    default_score = reference.baseline_scores.get("default")
-    if default is not None and default.ok and default_score is not None:
-        # the same settings as the defaults are no one's find: they count with the defaults'
-        # own measurement (before choosing: another measurement of them, luckier or not, must
-        # neither win nor, replaced after winning, hide a better configuration)
-        candidates = [
-            (default_score, "default", c[2], default) if effective(c[2]) == effective(default.config) else c
-            for c in candidates
-        ]
-    score, found_by, config, result = max(candidates, key=lambda c: c[0])  # first of ties: a tuner
+    best, found_by = max(candidates, key=lambda c: c[0].standing)  # (max keeps the first of ties)
     return {
         "found_by": found_by,
         "tuner": found_by if found_by not in reference.baselines else None,
-        "score": score,
-        "config": config,
-        "throughput_mean": result.throughput_mean,
-        "throughput_std": result.throughput_std,
-        "unit": result.unit,
-        "metrics": result.metrics,
+        "score": best.score,
+        "config": best.result.config,
+        "measurements": best.measurements,
+        "failed_trials": best.failures,
+        "throughput_mean": best.result.throughput_mean,
+        "throughput_std": best.result.throughput_std,
+        "unit": best.result.unit,
+        "metrics": best.result.metrics,
     }
 
 

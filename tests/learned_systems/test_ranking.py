@@ -20,11 +20,26 @@ def test_a_lucky_single_measurement_falls_back_once_measured_again():
     assert ranking.add(lucky, 2.0, _result(lucky, 200.0)) == 2.0
     assert ranking.add({"b": 2, "a": 2}, 0.6) == 1.5  # key order ignored: lucky now averages 1.3
     assert ranking.best_key == config_key(steady) and ranking.best_measurements == 1
-    assert ranking.add(steady, None) == 1.5  # a failed trial counts for nothing
     assert ranking.add(steady, 1.7, _result(steady, 170.0)) == pytest.approx(1.6)
     pooled = ranking.best_result()
     assert pooled.throughputs == [150.0, 170.0] and pooled.throughput_mean == pytest.approx(160.0)
     assert ranking.configs[ranking.best_key] == steady
+
+
+def test_a_configuration_that_fails_now_and_then_ranks_below_every_one_that_never_failed():
+    """A failed trial counted for nothing: a configuration that scored well once and then
+    failed ten times stayed the best (and Optuna spent every re-measurement on it)."""
+    ranking = ConfigRanking()
+    flaky, steady = {"a": 1}, {"a": 2}
+    ranking.add(flaky, 3.0, _result(flaky, 300.0))
+    ranking.add(steady, 1.2, _result(steady, 120.0))
+    assert ranking.best_key == config_key(flaky)
+    assert ranking.add(flaky, None) == 1.2 and ranking.best_key == config_key(steady)
+    assert ranking.attempts(config_key(flaky)) == 2 and ranking.failures == {config_key(flaky): 1}
+    first, second = ranking.ranked()
+    assert (first.score, first.failures, second.score, second.failures) == (1.2, 0, 3.0, 1)
+    ranking.add(steady, None)  # both failed half the time: the score decides again
+    assert ranking.best_key == config_key(flaky) and ranking.best_failures == 1
 
 
 def test_empty_ranking_has_no_best():
