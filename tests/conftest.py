@@ -33,6 +33,13 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``shared`` every test that reads the shared benchmark suite (``-m "not shared"``)."""
+    for item in items:
+        if "benchmarks_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared)
+
+
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = Path(os.environ.get("PLACER_BENCHMARKS", REPO.parent / "shared" / "benchmarks"))
 

@@ -248,9 +248,6 @@ def plot_curves(curves: dict[str, Path], design: str, out: Path) -> None:
 
 
 def main() -> None:
-    from placer.rl.inference import load_model
-    from placer.rl.train import TrainConfig, generated_designs, read_run_json, train, write_run_json
-
     parser = make_parser(__doc__)  # errors in one line, defaults in --help
     parser.add_argument("--design", default="ibm01", help="the target design (training and evaluation)")
     parser.add_argument("--unseen", default="ariane133", help="the design never seen in training")
@@ -289,6 +286,9 @@ def main() -> None:
             plot_curves({p.stem: p for p in kept}, design, args.out / "learning_curves.png")
         print((args.out / "table.md").read_text())
         return
+    # torch and the policy only now: a refused argument answers at once (it took ~2 s to import)
+    from placer.rl.inference import load_model
+    from placer.rl.train import TrainConfig, generated_designs, read_run_json, train, write_run_json
 
     target, target_path = load_named(args.design)
     unseen, _ = load_named(args.unseen)

@@ -75,7 +75,7 @@ def test_an_infeasible_end_marks_every_cell_illegal_in_the_wiremask_channel():
             assert obs["grid"][GRID_CHANNELS.index("legal")].max() == 0.0
             assert wiremask.min() == 1.0
             return
-    pytest.skip("no random episode got stuck on this design")
+    pytest.fail("no random episode got stuck on this design: pick one where some does")
 
 
 def test_registered_ids(design):

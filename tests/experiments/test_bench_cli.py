@@ -203,7 +203,7 @@ def test_a_package_that_is_not_installed_has_no_figures(monkeypatch) -> None:  #
     assert "| uniform | pygm | - | - | - | - | - | - | - | not installed |" in table
 
 
-def test_a_small_run_prints_its_table_and_leaves_the_recorded_results_alone(benchmarks_dir: Path) -> None:
+def test_a_small_run_prints_its_table_and_leaves_the_recorded_results_alone(benchmarks_dir: Path, tmp_path: Path) -> None:
     """greedy_speed on one design replaced the recorded five-design table (and its .json)."""
     suite = benchmarks_dir  # ($PLACER_BENCHMARKS when set: a fixed path skipped with it set)
     if not (suite / "iccad04" / "ibm01").exists():
@@ -212,7 +212,7 @@ def test_a_small_run_prints_its_table_and_leaves_the_recorded_results_alone(benc
     done = subprocess.run(
         [sys.executable, str(BENCH / "greedy_speed.py"), "--suite", str(suite), "--designs", "ibm01",
          "--fine-grid", "0", "--repeats", "1"],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "| ibm01 |" in done.stdout and "wrote" not in done.stdout

@@ -19,13 +19,13 @@ SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "rl" / "run_exper
         (["--eval-budget-s", "nan"], "--eval-budget-s must be a finite number > 0"),  # hung
         (["--n-envs", "0"], "--n-envs must be >= 1"),
         (["--design", "nosuch"], "nosuch"),
-        (["--table-only"], "no "),
+        (["--table-only"], "results.json to rewrite the table from"),
     ],
 )
 def test_bad_arguments_are_one_line_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, str(SCRIPT), *args, "--out", str(out)], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr and message in lines[0], done.stderr
@@ -43,14 +43,14 @@ def test_eval_last_keeps_to_the_experiments_design_budget_and_seed(tmp_path: Pat
         {"args": {"design": "default", "unseen": "generated:7", "eval_budget_s": "2.0", "seed": "0"}, "rows": []}))
     eval_last = SCRIPT.parent / "eval_last.py"
     done = subprocess.run([sys.executable, str(eval_last), "--out", str(out), "--design", "ibm01"],
-                          capture_output=True, text=True, timeout=120, cwd=SCRIPT.parent)
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 2 and "--design ibm01 differs from the experiment's default" in done.stderr
     done = subprocess.run([sys.executable, str(eval_last), "--out", str(out), "--variants", "full"],
-                          capture_output=True, text=True, timeout=120, cwd=SCRIPT.parent)
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr  # its own settings: no run to evaluate, nothing wrong
     assert "full: no last.zip, skipped" in done.stdout
     done = subprocess.run([sys.executable, str(eval_last), "--out", str(out), "--variants", "full,bogus"],
-                          capture_output=True, text=True, timeout=120, cwd=SCRIPT.parent)
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 2 and "--variants: unknown 'bogus'" in done.stderr  # (was "skipped", exit 0)
 
 
@@ -65,7 +65,7 @@ def test_a_finished_training_with_other_settings_is_not_reused(tmp_path: Path) -
     (out / "runs" / "full" / "done.json").write_text(json.dumps({"train_s": 1.0, "trained_with": trained_with}))
     done = subprocess.run([sys.executable, str(SCRIPT), "--design", "default", "--minutes", "0.1",
                            "--variants", "full", "--train-only", "--out", str(out)],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 2 and "was trained with other settings (minutes 5.0 -> 0.1)" in done.stderr, done.stderr
 
 
@@ -85,7 +85,7 @@ def test_a_finished_training_with_other_settings_is_not_reused(tmp_path: Path) -
 def test_the_helpers_refuse_bad_requests_in_one_line(script: str, args: list[str], message: str, tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     done = subprocess.run([sys.executable, str(SCRIPT.parent / script), *args, "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=120, cwd=SCRIPT.parent)
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1 and message in lines[0], done.stderr
     assert not any((tmp_path / "out").iterdir())
@@ -111,7 +111,7 @@ def test_table_only_reads_the_step_labels_from_the_kept_curves(tmp_path: Path) -
     (out / "results.json").write_text(json.dumps({"args": args, "rows": [row]}))
     (out / "curves" / "full_best.json").write_text(json.dumps({"proxy": 0.9, "steps": 34818}))
     done = subprocess.run([sys.executable, str(SCRIPT), "--table-only", "--out", str(out)],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "| rl[full] (step 34818) |" in (out / "table.md").read_text()
 
@@ -129,7 +129,7 @@ def test_table_only_draws_the_kept_curves_and_reads_a_null_figure(tmp_path: Path
     (out / "results.json").write_text(json.dumps({"args": args, "rows": rows}))
     (out / "curves" / "full.csv").write_text("steps,train_mean_proxy,eval_proxy\n0,,1.3\n2048,1.2,1.25\n")
     done = subprocess.run([sys.executable, str(SCRIPT), "--table-only", "--out", str(out)],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (out / "learning_curves.png").stat().st_size > 0
     assert "| d | target | sa | - | 0.9500 |" in (out / "table.md").read_text()
@@ -184,13 +184,13 @@ def test_a_variant_whose_minutes_are_spent_is_done_without_training_and_others_r
     trained_with = {"design": "default", "extra": "", "generated": 0, "minutes": 0.1, "seed": 0, "n_envs": 2}
     (run / "training_time.json").write_text(json.dumps({"train_s": 7.0, "trained_with": trained_with}))
     args = [sys.executable, str(SCRIPT), "--design", "default", "--variants", "full", "--train-only", "--out", str(out)]
-    refused = subprocess.run([*args, "--minutes", "0.2"], capture_output=True, text=True, timeout=120)
+    refused = subprocess.run([*args, "--minutes", "0.2"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert refused.returncode == 2 and "other settings (minutes 0.1 -> 0.2)" in refused.stderr, refused.stderr
     # 7 s spent of 0.1 min (6 s) and no model saved: said so (done.json, then a failed load)
-    stuck = subprocess.run([*args, "--minutes", "0.1"], capture_output=True, text=True, timeout=120)
+    stuck = subprocess.run([*args, "--minutes", "0.1"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert stuck.returncode == 2 and "spent and no model saved" in stuck.stderr, stuck.stderr
     (run / "last.zip").write_bytes(b"")  # a saved model: done without training more
-    done = subprocess.run([*args, "--minutes", "0.1"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([*args, "--minutes", "0.1"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads((run / "done.json").read_text()) == {"train_s": 7.0, "trained_with": trained_with}
     assert (run / "last.zip").read_bytes() == b""  # nothing trained

@@ -86,9 +86,9 @@ def test_a_misspelt_knob_or_a_bad_value_is_refused_not_written() -> None:
     """A typo went into postgresql.conf as it was; a partial SQLite config was a KeyError."""
     from learned_systems.config.knobs import KnobError
 
-    with pytest.raises(KnobError):
+    with pytest.raises(KnobError, match="unknown knob 'shared_buffersx' for postgres"):
         how_to_apply("postgres", {"shared_buffersx": 1024})
-    with pytest.raises(KnobError):
+    with pytest.raises(KnobError, match="bad value 'OFF' for knob 'journal_mode' in the durable space"):
         how_to_apply("sqlite", {"journal_mode": "OFF"})  # outside the durable space
     assert any("journal_mode = OFF" in line for line in how_to_apply("sqlite", {"journal_mode": "OFF"}, allow_unsafe=True)["lines"])
     assert "PRAGMA page_size = 4096;" in how_to_apply("sqlite", {"cache_size": 5000})["lines"]  # defaults fill in

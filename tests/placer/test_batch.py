@@ -354,6 +354,7 @@ def test_killed_batch_keeps_finished_rows_and_resumes(
         assert final[key].finished == record.finished and final[key].proxy == record.proxy
 
 
+@pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
 def test_ray_runs_the_same_tasks(suite: Path, plugin: str, tmp_path: Path) -> None:
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'placer-gym[ray]')")
     runs = tmp_path / "runs"
@@ -494,6 +495,7 @@ def test_a_method_named_twice_runs_once() -> None:
     assert _split_list("sa, refine,sa,,greedy") == ["sa", "refine", "greedy"]
 
 
+@pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
 def test_a_task_that_kills_its_worker_fails_alone(suite: Path, plugin: str, tmp_path: Path) -> None:
     """A dead worker broke the pool and every queued task was recorded as failed ("worker
     process died"), on every rerun too: now only the task that kills its worker fails."""
@@ -659,6 +661,7 @@ def test_ray_errors_lose_colour_codes_and_auto_checks_the_address_ray_reads(monk
         _check_reachable("auto", timeout_s=2.0)
 
 
+@pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
 def test_a_kill_under_ray_stops_the_batch_like_ctrl_c(suite: Path, plugin: str, tmp_path: Path) -> None:
     """ray.init made SIGTERM a sys.exit: a kill ended the batch with exit 1 and no summary."""
     import signal

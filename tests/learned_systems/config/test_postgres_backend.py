@@ -200,6 +200,7 @@ def test_server_that_does_not_start_is_a_failed_trial(backend, monkeypatch):
 
 
 @needs_postgres
+@pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
 def test_config_tuning_env_over_postgres(backend):
     from envs.config_tuning import ConfigTuningEnv
 

@@ -29,6 +29,7 @@ def _reference(benchmarks: Path) -> dict:
     return json.loads((benchmarks / "reference_costs.json").read_text())["benchmarks"]
 
 
+@pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
 def test_matches_reference_costs_on_every_shared_design(benchmarks_dir: Path) -> None:
     ref = _reference(benchmarks_dir)
     assert len(ref) >= 19

@@ -357,6 +357,7 @@ def test_a_run_stopped_by_its_time_limit_evaluates_the_model_it_saves(tmp_path, 
 
 
 @pytest.mark.parametrize("stop", ["ctrl-c in a boundary evaluation", "time limit twice in one rollout"])
+@pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
 def test_a_resume_neither_loses_nor_repeats_an_evaluation(tmp_path, monkeypatch, stop):
     """A Ctrl-C inside the evaluation at boundary 120 saved step 120, and the resume's next
     evaluation was past it: 120's row (and maybe best.*) was lost for good. A resumed run
@@ -477,6 +478,7 @@ def test_a_checkpoint_without_its_state_resumes_with_fresh_seeds(tiny_design, tm
     assert (out / train_module.LAST_STATE).exists()
 
 
+@pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
 def test_train_cli_resumes_the_folder_given_and_keeps_its_target(tmp_path):
     import shutil
 
@@ -676,6 +678,7 @@ def test_an_evaluation_design_edited_in_place_is_refused_on_resume(tiny_design, 
     train(again, progress_bar=False, designs=[tiny_design], resume=True)
 
 
+@pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
 def test_ctrl_c_with_subprocess_envs_ends_as_an_interrupt(tiny_design, tmp_path, monkeypatch):
     """Ctrl-C reaches the SubprocVecEnv workers too: closing them then failed on the broken
     pipe and the CLI ended 'placer: error: Broken pipe' (exit 2) instead of an interrupt."""
@@ -712,6 +715,7 @@ def test_an_evaluation_design_that_does_not_fit_leaves_nothing_behind(tiny_desig
     assert not any((tmp_path / "run").glob("*.json"))
 
 
+@pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
 def test_a_plain_kill_saves_a_cli_run(tmp_path):
     import signal
     import subprocess
