@@ -4,7 +4,9 @@ Per design: the median milliseconds of a full :func:`placer.cost.timing.timing_c
 incremental move of :class:`placer.cost.timing_incremental.IncrementalTiming` (one hard macro
 moved, rotated or swapped and priced; half of the moves then committed, untimed), the speed-up
 of one over the other measured in the same run, and how many of the priced moves differed from
-a full recomputation of the same placement (0 expected: the incremental figures are exact).
+a full recomputation of the same placement (0 expected: the incremental figures are exact);
+beside it the same moves priced by numpy alone (``IncrementalTiming(compiled=False)``, the path
+before the compiled kernel), its median and how many of its figures differ (0 expected).
 
     python experiments/bench/timing_speed.py [--suite ../shared/benchmarks] [--out experiments/results/timing_speed.md]
 """
@@ -42,10 +44,11 @@ def bench_design(folder: Path, moves: int, repeats: int, checked: int) -> dict:
         timing_cost(netlist, placement)
         full.append(time.perf_counter() - t)
     inc = IncrementalTiming(netlist, placement)
+    baseline = IncrementalTiming(netlist, placement, compiled=False)  # every move in numpy
     rng = np.random.default_rng(0)
     hard = netlist.hard_macros
     c = netlist.require_canvas()
-    times, wrong = [], 0
+    times, numpy_times, wrong, differ = [], [], 0, 0
     for k in range(moves):
         i = int(rng.choice(hard))
         p = inc.placement
@@ -59,6 +62,10 @@ def bench_design(folder: Path, moves: int, repeats: int, checked: int) -> dict:
         t = time.perf_counter()
         move = inc.propose(nodes, x, y, o)
         times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        numpy_move = baseline.propose(nodes, x, y, o)
+        numpy_times.append(time.perf_counter() - t)
+        differ += numpy_move.result != move.result  # (the two paths: the same figures)
         if k < checked:
             moved = p.copy()
             moved.x[nodes], moved.y[nodes] = x, y
@@ -68,7 +75,9 @@ def bench_design(folder: Path, moves: int, repeats: int, checked: int) -> dict:
             wrong += (ref.worst, ref.tail) != (move.result.worst, move.result.tail)
         if k % 2 == 0:
             inc.commit(move)
+            baseline.commit(numpy_move)
     full_ms, move_ms = 1000 * statistics.median(full), 1000 * statistics.median(times)
+    numpy_ms = 1000 * statistics.median(numpy_times)
     graph = inc.graph
     return {
         "nodes": netlist.n_nodes,
@@ -77,8 +86,12 @@ def bench_design(folder: Path, moves: int, repeats: int, checked: int) -> dict:
         "full_ms": full_ms,
         "move_ms": move_ms,
         "speedup": full_ms / move_ms,
+        "numpy_move_ms": numpy_ms,
+        "compiled_speedup": numpy_ms / move_ms,
         "checked": min(checked, moves),
         "mismatches": wrong,
+        "moves": moves,
+        "numpy_differs": differ,
     }
 
 
@@ -97,15 +110,17 @@ def main(argv: list[str] | None = None) -> int:
         folder = (args.suite / entry["netlist"]).parent
         rows[name] = r = bench_design(folder, args.moves, args.repeats, args.checked)
         print(f"{name:13s} full {r['full_ms']:6.2f}ms  move {r['move_ms']:5.3f}ms  x{r['speedup']:5.1f}  "
-              f"mismatches {r['mismatches']}/{r['checked']}", flush=True)
+              f"numpy move {r['numpy_move_ms']:5.3f}ms  mismatches {r['mismatches']}/{r['checked']}  "
+              f"compiled != numpy {r['numpy_differs']}/{r['moves']}", flush=True)
     header = [
         "| design | nodes | timing arcs | arcs into logic | full timing (ms) | incremental move (ms, median) | "
-        "full / move | moves checked | mismatches |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "full / move | numpy move (ms) | numpy / compiled | moves checked | mismatches | compiled != numpy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     body = [
         f"| {name} | {r['nodes']} | {r['arcs']} | {r['arcs_into_logic']} | {r['full_ms']:.2f} | "
-        f"{r['move_ms']:.3f} | {r['speedup']:.0f}x | {r['checked']} | {r['mismatches']} |"
+        f"{r['move_ms']:.3f} | {r['speedup']:.0f}x | {r['numpy_move_ms']:.3f} | {r['compiled_speedup']:.1f}x | "
+        f"{r['checked']} | {r['mismatches']} | {r['numpy_differs']} of {r['moves']} |"
         for name, r in rows.items()
     ]
     command = None if argv is None else command_line([__file__, *argv])
