@@ -268,14 +268,16 @@ def check_option_values(cls: type[Placer], options: Mapping[str, Any], prefix: s
 def _unknown_message(cls: type[Placer], unknown: list[str]) -> str:
     """One clause per level (the method, or a nested option's dict): the names it does not
     read, and the ones it does."""
-    by_level: dict[str, list[str]] = {}
+    by_level: dict[str, tuple[type[Placer], list[str]]] = {}
     for dotted in unknown:
-        by_level.setdefault(dotted.rpartition(".")[0], []).append(dotted)
+        known, walked = cls, []
+        for outer in dotted.split(".")[:-1]:  # the nested options the name lies in (a dotted
+            if outer not in known.nested_options:  # name of no nested option is the method's:
+                break  # sa.foo.bar=1 was a KeyError)
+            known, walked = placer_class(known.nested_options[outer]), [*walked, outer]
+        by_level.setdefault(".".join(walked), (known, []))[1].append(dotted)
     clauses = []
-    for level, names in by_level.items():
-        known = cls
-        for outer in level.split(".") if level else []:
-            known = placer_class(known.nested_options[outer])
+    for level, (known, names) in by_level.items():
         clauses.append(
             f"{cls.name or cls.__name__} has no option {', '.join(map(repr, names))} "
             f"({f'{level} ' if level else ''}options: {', '.join(sorted(known.option_names or ()))})"

@@ -69,11 +69,15 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
             raise UsageError(str(exc.args[0])) from None
     per_method: dict[str, dict[str, Any]] = {m: {} for m in methods}
     scoped: list[tuple[str, str, Any]] = []
+    given: dict[str, str] = {}  # key -> its value as written
     for item in items:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key:
             raise UsageError(f"--option must look like key=value or method.key=value, got {item!r}")
+        if key in given and given[key] != text:  # (the last one was taken without a word)
+            raise UsageError(f"--option {key} is given twice ({given[key]} and {text}): give it once")
+        given[key] = text
         try:
             value: Any = json.loads(text)
         except ValueError:
@@ -98,8 +102,18 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
                 f"{', '.join(undeclared)}, which declare none, give it as {undeclared[0]}.{key}=..."
             )
         if not readers:
+            from placer.algorithms.base import available_placers
+
+            prefix = ""  # a method's option for a method not run, or for no method at all
+            nesting = [m for m in methods if method in classes[m].nested_options] if dot else []
+            if nesting:
+                prefix = f"an option of {nesting[0]}'s {method!r} is given as {nesting[0]}.{key}=...; "
+            elif dot and method in available_placers():
+                prefix = f"{method!r} is not among the methods run ({', '.join(methods)}); "
+            elif dot:
+                prefix = f"{method!r} is no method (methods: {', '.join(available_placers())}); "
             raise UsageError(
-                f"--option {key}: no method of {', '.join(methods)} reads it "
+                f"--option {key}: {prefix}no method of {', '.join(methods)} reads it "
                 f"({'; '.join(f'{m}: {_option_list(classes[m])}' for m in methods)})"
             )
         for m in readers:

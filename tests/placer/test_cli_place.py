@@ -357,3 +357,22 @@ def test_a_nested_methods_option_can_be_given_by_its_dotted_name() -> None:
         parse_options(["global_refine.analytical.bin=5"], ["global_refine"])
     with pytest.raises(UsageError, match="is given as 3, not a dict"):
         parse_options(["global_refine.analytical=3", "global_refine.analytical.bins=5"], ["global_refine"])
+
+
+def test_parse_options_refuses_a_key_given_twice_and_names_a_prefix_that_is_no_method_run() -> None:
+    """sa.max_steps=1 then =2 took the last without a word; nosuch.x=1 said only that sa does
+    not read it; sa.foo.bar=1 (a dotted name of no nested option) was a KeyError traceback."""
+    with pytest.raises(UsageError, match=r"--option sa.max_steps is given twice \(1 and 2\)"):
+        parse_options(["sa.max_steps=1", "sa.max_steps=2"], ["sa"])
+    assert parse_options(["sa.max_steps=5", "sa.max_steps=5"], ["sa"])["sa"] == {"max_steps": 5}
+    with pytest.raises(UsageError, match="'nosuch' is no method"):
+        parse_options(["nosuch.x=1"], ["sa"])
+    with pytest.raises(UsageError, match=r"'refine' is not among the methods run \(sa\)"):
+        parse_options(["refine.max_steps=1"], ["sa"])
+    with pytest.raises(UsageError, match="sa has no option 'foo.bar'"):
+        parse_options(["sa.foo.bar=1"], ["sa"])
+    with pytest.raises(UsageError, match=r"given as global_refine.analytical.max_iterations=\.\.\."):
+        parse_options(["analytical.max_iterations=5"], ["global_refine"])
+    assert parse_options(["global_refine.analytical.max_iterations=5"], ["global_refine"])["global_refine"] == {
+        "analytical": {"max_iterations": 5}
+    }
