@@ -105,6 +105,7 @@ def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
                 2, "no results database (run placer place --suite first)", str(db)
             )
         frame = pd.DataFrame(records_as_dicts(ResultStore(db, read_only=True).records()))
+        _refuse_bad_rows(frame, db)
         frames.append(frame.assign(runs_dir=str(folder), _folder=order))
     runs = pd.concat(frames, ignore_index=True)
     if runs.empty:
@@ -122,6 +123,37 @@ def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
     runs = runs.drop_duplicates(subset=list(KEY_COLUMNS), keep="first")
     runs = runs.drop(columns=["_failed", "_folder"])
     return runs.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+
+
+def _refuse_bad_rows(frame: pd.DataFrame, db: Path) -> None:
+    """ValueError naming the first row of ``db`` that no batch writes (edited by hand, another
+    tool): a status other than ok / failed, a figure that is text or infinite, a budget that
+    is no number of seconds. (An inf proxy made its method's mean inf; text or an unknown status
+    read as a failed run, and an out_of_canvas of 'x' as legal.) A missing figure is allowed:
+    an ok row without a proxy counts as failed."""
+    if frame.empty:
+        return
+
+    def where(i: int) -> str:
+        row = frame.iloc[i]
+        return f"{db}: the run {row['design']}/{row['method']}/seed {row['seed']}"
+
+    bad_status = ~frame["status"].isin([STATUS_OK, STATUS_FAILED])
+    if bad_status.any():
+        i = int(np.flatnonzero(bad_status.to_numpy())[0])
+        raise ValueError(f"{where(i)} has status {frame['status'].iloc[i]!r} (expected ok or failed)")
+    for column in [c for c in (*_NUMERIC_COLUMNS, "seed") if c in frame.columns]:
+        values = frame[column]
+        numbers = pd.to_numeric(values, errors="coerce").astype(float)
+        bad = values.notna() & ~np.isfinite(numbers)
+        if column == "budget_s":
+            bad |= numbers < 0
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            expected = "a number of seconds >= 0" if column == "budget_s" else "a finite number"
+            value = values.iloc[i]
+            shown = repr(value) if isinstance(value, str) else f"{float(value):g}"
+            raise ValueError(f"{where(i)} has {column} {shown} (expected {expected})")
 
 
 def _refuse_option_clashes(ok: pd.DataFrame) -> None:

@@ -53,6 +53,10 @@ def leaderboard_command(
     if aggregate not in AGGREGATES:
         raise UsageError(f"--aggregate must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
     for runs_dir in runs_dirs:
+        if runs_dir.is_file():  # (the advice was to run a batch into it)
+            raise UsageError(f"{runs_dir} is a file; expected a runs folder (placer place --suite ... --out FOLDER)")
+        if not runs_dir.exists():
+            raise UsageError(f"{runs_dir}: no such folder")
         if not (runs_dir / DB_NAME).is_file():
             raise UsageError(
                 f"{runs_dir}: no results database {DB_NAME} (run placer place --suite ... --out "

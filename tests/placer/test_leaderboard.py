@@ -150,6 +150,7 @@ def test_cli(runs: Path, tmp_path: Path) -> None:
     result = runner.invoke(make_app(), ["leaderboard", str(runs), "--out", str(tmp_path / "b")])
     assert result.exit_code == 0, result.output
     assert "**0.5000**" in result.output and (tmp_path / "b" / "leaderboard.md").is_file()
+    (tmp_path / "none").mkdir()
     missing = runner.invoke(make_app(), ["leaderboard", str(tmp_path / "none")])
     assert missing.exit_code == 2 and "no results database" in missing.output
     other = tmp_path / "other"
@@ -584,3 +585,32 @@ def test_timing_of_another_or_no_recorded_model_is_blank_or_named(runs: Path, tm
     page = write_leaderboard(tmp_path / "new", tmp_path / "page3", keep=tmp_path / "no_model.csv")
     assert cell(pd.read_csv(page["csv"]), "d1", "zz", "timing") == 0.5
     assert "d1/cc, d1/zz, d2/aa, d2/zz records no timing model" in page["markdown"].read_text()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ("proxy = 1e999", "has proxy inf (expected a finite number)"),  # made sa's mean inf
+        ("proxy = 'abc'", "has proxy 'abc' (expected a finite number)"),  # read as failed
+        ("status = 'weird'", "has status 'weird' (expected ok or failed)"),
+        ("out_of_canvas = 'x'", "has out_of_canvas 'x'"),  # read as legal
+        ("budget_s = -1", "has budget_s -1 (expected a number of seconds >= 0)"),  # a column sa@-1s
+    ],
+)
+def test_a_row_no_batch_writes_is_refused_in_one_line(runs: Path, edit: str, message: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(runs / "results.sqlite") as conn:
+        conn.execute(f"UPDATE runs SET {edit} WHERE design = 'd1' AND method = 'aa' AND seed = 0")
+    result = CliRunner().invoke(make_app(), ["leaderboard", str(runs)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "the run d1/aa/seed 0 " + message in " ".join(result.output.split())
+
+
+def test_a_missing_folder_or_a_file_is_named_as_such(tmp_path: Path) -> None:
+    """Both read 'no results database (run placer place --suite ... --out X first)'."""
+    (tmp_path / "a.plc").write_text("")
+    missing = CliRunner().invoke(make_app(), ["leaderboard", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "nowhere: no such folder" in missing.output
+    a_file = CliRunner().invoke(make_app(), ["leaderboard", str(tmp_path / "a.plc")])
+    assert a_file.exit_code == 2 and "a.plc is a file; expected a runs folder" in " ".join(a_file.output.split())
