@@ -172,6 +172,14 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
+def plugin_module_name(plugin: str) -> str:
+    """The module name a plugin (a dotted name or a ``.py`` file) is imported under."""
+    if not plugin.endswith(".py"):
+        return plugin
+    path = Path(plugin).resolve()
+    return f"_placer_plugin_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:12]}"
+
+
 def load_plugins(plugins: Iterable[str]) -> None:
     """Import modules (dotted names or ``.py`` files) that register extra placers."""
     for plugin in plugins:
@@ -179,8 +187,7 @@ def load_plugins(plugins: Iterable[str]) -> None:
             path = Path(plugin).resolve()
             if not path.is_file():
                 raise FileNotFoundError(2, "no such plugin file", str(path))
-            digest = hashlib.sha1(str(path).encode()).hexdigest()[:12]
-            module_name = f"_placer_plugin_{path.stem}_{digest}"
+            module_name = plugin_module_name(plugin)
             if module_name in sys.modules:
                 continue
             spec = importlib.util.spec_from_file_location(module_name, path)

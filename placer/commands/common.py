@@ -136,3 +136,19 @@ def load(netlist: Path, plc: Path | None):  # type: ignore[no-untyped-def]
     if not netlist.exists():
         raise NetlistError(f"no such file (or built-in design: {', '.join((*BUILTIN, DEFAULT_NAME))})", netlist)
     return load_design(netlist, plc)
+
+
+def load_plugins_named(plugins: list[str]) -> None:
+    """Load ``--plugin`` modules one by one: UsageError naming the one that fails, and a note
+    for one that registers no placement method (a module name mistyped as another module)."""
+    from placer.algorithms.base import available_placers, placer_class
+    from placer.batch import load_plugins, plugin_module_name
+
+    for plugin in plugins:
+        try:
+            load_plugins([plugin])
+        except Exception as exc:  # noqa: BLE001 - whatever a plugin raises while it is imported
+            raise UsageError(f"--plugin {plugin}: could not load it: {type(exc).__name__}: {exc}") from None
+        module = plugin_module_name(plugin)
+        if not any(placer_class(name).__module__ == module for name in available_placers()):
+            console.print(f"note: --plugin {plugin} registered no placement method", markup=False, highlight=False)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from placer.commands.common import UsageError, clean_errors
+from placer.commands.common import UsageError, clean_errors, load_plugins_named
 
 
 def register(app: typer.Typer) -> None:
@@ -39,12 +39,8 @@ def methods_command(
 ) -> None:
     """List the placement methods and their options, or document one (NAME)."""
     from placer.algorithms.base import available_placers, placer_class
-    from placer.batch import load_plugins
 
-    try:
-        load_plugins(list(plugin or []))
-    except Exception as exc:  # noqa: BLE001 - whatever a plugin raises while it is imported
-        raise UsageError(f"--plugin: could not load it: {type(exc).__name__}: {exc}") from None
+    load_plugins_named(list(plugin or []))
     if name is not None:
         try:
             cls = placer_class(name)

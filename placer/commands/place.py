@@ -38,6 +38,7 @@ from placer.commands.common import (
     clean_errors,
     console,
     finite_seconds,
+    load_plugins_named,
     output_option,
 )
 
@@ -227,7 +228,6 @@ def place_command(
 
     Method options: --option key=value goes to every method that reads it, --option sa.key=value to sa only; values are read as JSON when they parse (3, 0.5, true, [1, 2]), as text otherwise. An option no method reads is refused. `placer methods [NAME]` lists the methods and their options.
     """
-    from placer.batch import load_plugins
 
     methods = _split_list(algo)
     if not methods:
@@ -239,10 +239,7 @@ def place_command(
     if netlist is not None and suite is not None:
         raise UsageError("give either NETLIST (one design) or --suite DIR (a batch), not both")
     plugins = list(plugin or [])
-    try:
-        load_plugins(plugins)  # plugin methods and their options are known before parsing
-    except Exception as exc:  # noqa: BLE001 - whatever a plugin raises while it is imported
-        raise UsageError(f"--plugin: could not load it: {type(exc).__name__}: {exc}") from None
+    load_plugins_named(plugins)  # plugin methods and their options are known before parsing
     options = parse_options(option or [], methods)
     if suite is None:
         assert netlist is not None

@@ -125,7 +125,8 @@ def test_suite_batch_in_process(design: Path, tmp_path: Path) -> None:
         (["--suite", "NETLIST", "--algo", METHOD, "--out", "runs"], "is a file; --suite takes a folder"),
         (["NOFILE", "--algo", METHOD, "--out", "x.plc"], "no such file"),
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--option", "sa.max_step=3"], "has no option 'max_step'"),
-        (["NETLIST", "--algo", "sa", "--out", "x.plc", "--plugin", "no_such_plugin_module"], "could not load it"),
+        (["NETLIST", "--algo", "sa", "--out", "x.plc", "--plugin", "no_such_plugin_module"],
+         "--plugin no_such_plugin_module: could not load it"),  # (which of several failed: unsaid)
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--seeds", "3"], "apply to --suite only"),
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--jobs", "2"], "apply to --suite only"),
         (["--suite", "SUITE", "--algo", METHOD, "--out", "runs", "--seed", "5"], "--seed applies to one design"),
@@ -376,3 +377,14 @@ def test_parse_options_refuses_a_key_given_twice_and_names_a_prefix_that_is_no_m
     assert parse_options(["global_refine.analytical.max_iterations=5"], ["global_refine"])["global_refine"] == {
         "analytical": {"max_iterations": 5}
     }
+
+
+def test_a_plugin_that_registers_no_method_is_noted(design: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """--plugin os loaded, registered nothing and the run went on without a word."""
+    from placer.commands import common
+
+    monkeypatch.setattr(common.console, "_width", 1000)
+    result = CliRunner().invoke(make_app(), ["place", str(design / "netlist.pb.txt"), "--algo", METHOD,
+                                             "--budget-s", "0.2", "--out", str(tmp_path / "x.plc"), "--plugin", "os"])
+    assert result.exit_code == 0, result.output
+    assert "note: --plugin os registered no placement method" in result.output
