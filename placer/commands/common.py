@@ -7,6 +7,7 @@ import math
 import os
 import sqlite3
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -92,13 +93,25 @@ def output_option(help_text: str) -> typer.models.OptionInfo:
     return typer.Option("--out", parser=output_path, metavar="<path>", help=help_text)
 
 
+def _can_create_in(folder: Path) -> bool:
+    """Whether a file can be made in ``folder`` (tried: os.access says yes to root on /proc or
+    a read-only mount, and the command then failed at its first write with a bare OSError)."""
+    if not os.access(folder, os.W_OK):
+        return False
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
 def _check_parents(path: Path, option: str) -> None:
     """Refuse ``path`` when its nearest existing ancestor is a file or is not writable."""
     for parent in path.absolute().parents:
         if parent.exists():
             if not parent.is_dir():
                 raise UsageError(f"{option} {path}: {parent} is a file, not a folder")
-            if not os.access(parent, os.W_OK):
+            if not _can_create_in(parent):
                 raise UsageError(f"{option} {path}: cannot write into {parent}")
             return
 
@@ -119,7 +132,7 @@ def check_output_folder(path: Path, option: str = "--out") -> None:
     if path.exists():
         if not path.is_dir():
             raise UsageError(f"{option} {path} exists and is not a folder")
-        if not os.access(path, os.W_OK):
+        if not _can_create_in(path):
             raise UsageError(f"{option} {path}: cannot write into it")
         return
     _check_parents(path, option)

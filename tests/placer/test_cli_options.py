@@ -146,3 +146,14 @@ def test_methods_that_cannot_run_are_refused_before_any_work(
     assert message in result.output.replace("\n", "")
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not out.exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_output_under_a_folder_no_file_can_be_made_in_names_the_option(tmp_path: Path) -> None:
+    """As root, os.access said /proc was writable: the run failed at its first write with
+    '/proc/xx: No such file or directory', naming no option."""
+    for args in (["place", ARIANE, "--algo", "sa", "--budget-s", "0.1", "--out", "/proc/no_such_dir/p.plc"],
+                 ["train", "--generated", "1", "--timesteps", "8", "--out", "/proc/no_such_dir"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and "--out /proc/no_such_dir" in result.output, result.output
+        assert "cannot write into /proc" in result.output
