@@ -358,9 +358,11 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
                         f"node {node_name!r} gives the attribute {key!r} twice (first at line "
                         f"{attr_lines[key]})", path, attr_start,
                     )  # fmt: skip
-                if value is not None:
-                    attrs[key] = value
-                    attr_lines[key] = value_line
+                if value is None:  # (read as no attribute: 'lacks the x attribute' at the node's line)
+                    raise NetlistError(f"attribute {key!r} of node {node_name!r} has no value (expected "
+                                       "f:, i: or placeholder: inside value { })", path, attr_start)
+                attrs[key] = value
+                attr_lines[key] = value_line
             else:
                 raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", path, line)
         _add_node(builder, node_name, inputs, attrs, attr_lines, node_start, path, nodes_inputs)

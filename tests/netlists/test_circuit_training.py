@@ -317,6 +317,10 @@ BAD_CASES = {
         _mutate('  attr {\n    key: "side"', '  attr { key: "weight" value { f: 1e308 } }\n  attr {\n    key: "side"'),
         "weight of node 'p0' must be a number from 0 to 1e+15",
     ),
+    "attribute without a value": (  # read as missing: 'lacks the x attribute' at the node's line
+        _mutate("f: 7.0\n", ""),
+        "attribute 'x' of node 's0' has no value (expected f:, i: or placeholder: inside value { })",
+    ),
     "pin names a soft macro as hard": (
         _mutate('placeholder: "m0"\n', 'placeholder: "s0"\n'),
         "not a HARD_MACRO",
