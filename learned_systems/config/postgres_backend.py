@@ -514,6 +514,19 @@ class PostgresBackend:
                     timeout=STOP_TIMEOUT_S,
                 )
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy (or a pickle sent to another process) gets a scratch folder and a template
+        cluster of its own (see :meth:`__setstate__`): it shared the original's, which the
+        first of them to close removed under the other."""
+        state = self.__dict__.copy()
+        state["_root"] = state["_template"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._root = make_scratch(SCRATCH_PREFIX)
+        Path(self._root.name).chmod(0o755)
+
     def close(self) -> None:
         """Remove this backend's scratch folder (template cluster, trial copies); safe twice."""
         self._root.cleanup()

@@ -62,9 +62,22 @@ def _alive(pid: int, started: str | None) -> bool:
 
 
 class _OwnedScratch(tempfile.TemporaryDirectory):
-    """A temporary directory holding the lock on its owner record until it is cleaned up."""
+    """A temporary directory holding the lock on its owner record until it is cleaned up.
+
+    A copy (of a backend or an environment holding it; a pickle sent to another process) is a
+    new scratch folder of its own, empty, owned by the process that makes it: a copy of the
+    folder itself removed the folder under its original and closed the original's lock
+    descriptor, whose number the process may by then have given to another file."""
 
     _owner: int | None = None
+    _prefix: str = ""
+    _parent: str | None = None
+
+    def __reduce_ex__(self, protocol: object) -> tuple[object, tuple[str, str | None]]:
+        return make_scratch, (self._prefix, self._parent)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> tempfile.TemporaryDirectory:
+        return make_scratch(self._prefix, self._parent)
 
     def cleanup(self) -> None:
         if self._owner is not None:
@@ -77,6 +90,7 @@ def make_scratch(prefix: str, parent: str | Path | None = None) -> tempfile.Temp
     """A temporary directory named ``prefix...`` (under ``parent``, default the temporary
     directory) that records this process as its owner and holds the record's lock."""
     scratch = _OwnedScratch(prefix=prefix, dir=parent)
+    scratch._prefix, scratch._parent = prefix, None if parent is None else str(parent)
     pid = os.getpid()
     fd = os.open(Path(scratch.name) / OWNER_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     fcntl.flock(fd, fcntl.LOCK_EX)  # before the record: a readable record is a locked one

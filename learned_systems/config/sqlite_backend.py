@@ -229,6 +229,14 @@ class SQLiteBackend:
             template_dir = self._owned_dir.name
         self.template_dir = Path(template_dir)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A copy (or a pickle sent to another process) builds its templates in a folder of its
+        own (its scratch folder is a new one: see ``scratch._OwnedScratch``); a ``template_dir``
+        passed in is shared, as it was given."""
+        self.__dict__.update(state)
+        if self._owned_dir is not None:
+            self.template_dir = Path(self._owned_dir.name)
+
     def close(self) -> None:
         """Remove the template folder this backend made itself (a ``template_dir`` passed in
         belongs to the caller and stays); safe to call twice."""

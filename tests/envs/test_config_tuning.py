@@ -230,3 +230,27 @@ def test_an_ended_config_episode_takes_no_more_steps(template_dir):
     assert env.step(action)[3]
     with pytest.raises(RuntimeError, match=r"the episode ended after 1 steps: call reset\(\)"):
         env.step(action)
+
+
+def test_a_copy_has_a_scratch_folder_of_its_own_and_closing_it_leaves_the_original_alone(tmp_path):
+    """A copy (deepcopy, or a pickle sent to a vector env's worker) shared the original's
+    template folder and lock descriptor: closing it removed the folder under the original and
+    closed a descriptor number the process had since given to another file."""
+    import copy
+    import pickle
+
+    env = ConfigTuningEnv(**TINY)
+    env.reset(seed=0)
+    folder = env.objective.inner.backend.template_dir
+    for duplicate in (copy.deepcopy(env), pickle.loads(pickle.dumps(env))):
+        other = duplicate.objective.inner.backend.template_dir
+        assert other != folder and other.is_dir()
+        duplicate.reset(seed=0)
+        duplicate.step(np.full(len(duplicate.space.knobs), 0.5, np.float32))
+        duplicate.close()
+        assert not other.exists() and any(folder.iterdir())
+    with open(tmp_path / "bystander.txt", "w") as bystander:  # may take the number a copy freed
+        env.step(np.full(len(env.space.knobs), 0.5, np.float32))
+        env.close()
+        bystander.write("still open")  # (EBADF when the original closed the copy's descriptor)
+    assert not folder.exists() and (tmp_path / "bystander.txt").read_text() == "still open"

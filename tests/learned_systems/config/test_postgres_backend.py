@@ -529,3 +529,21 @@ def test_a_backend_and_the_env_without_a_workload_run_the_systems_default():
         assert env.objective.workload == "tpcb"
     finally:
         env.close()
+
+
+@needs_postgres
+def test_a_copied_backend_has_a_scratch_folder_of_its_own() -> None:
+    """A copy shared the original's scratch folder and template cluster: the first to close
+    removed them under the other (and closed a lock descriptor number reused since)."""
+    import copy
+    import pickle
+
+    backend = PostgresBackend(scale=1, duration_s=1, repeats=1)
+    try:
+        for duplicate in (copy.deepcopy(backend), pickle.loads(pickle.dumps(backend))):
+            assert duplicate._root.name != backend._root.name and duplicate._template is None
+            assert oct(Path(duplicate._root.name).stat().st_mode & 0o777) == "0o755"  # the server user enters
+            duplicate.close()
+            assert not Path(duplicate._root.name).exists() and Path(backend._root.name).is_dir()
+    finally:
+        backend.close()
