@@ -10,6 +10,8 @@ False``, never an exception. The knob space is durable unless ``allow_unsafe=Tru
 dict names the space used. ``workload`` None runs the system's default (SQLite ycsb-a,
 PostgreSQL tpcb).
 
+An episode ends (``terminated``) after ``horizon`` steps, which the observation counts.
+
 ``action_mode="box"`` (default, for SB3 agents): one value in ``[0, 1]`` per knob (categorical
 knobs are binned, numeric ones mapped linearly or log-scaled). ``action_mode="dict"``: the mixed
 space itself, ``Discrete`` for categorical knobs and ``Box(0, 1)`` for numeric ones.
@@ -160,7 +162,9 @@ class ConfigTuningEnv(gym.Env):
             "unit": result.unit,
             "reference_ok": self.reference.ok,
         }
-        return self._last.copy(), reward, False, self._steps >= self.horizon, self._last_info
+        # the observation shows the episode's progress (steps / horizon), so its end is part of
+        # the task: terminated, not truncated (check_env refused horizon=1 as "truncates after 1 step")
+        return self._last.copy(), reward, self._steps >= self.horizon, False, self._last_info
 
     def close(self) -> None:
         """Remove the scratch files of the backend this env made, now rather than at garbage

@@ -10,6 +10,7 @@ builds and evaluates the index, and rewards ``-(time_weight * relative lookup ti
 rewards are deterministic (tests); ``mode="measured"`` (default) times lookups against searchsorted
 (each configuration measured once per dataset and reused, so equal actions give equal rewards;
 a failed trial aside: it is rewarded below anything seen so far, see :data:`FAILED_TRIAL_REWARD`).
+An episode is truncated after ``horizon`` steps (terminated with ``horizon=1``: a bandit).
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from learned_systems.objectives import (
 )
 from learned_systems.validation import whole_number
 
-#: A failed trial's reward is at most this and at most twice the lowest reward seen so far (a
-#: huge RMI scores about -1000 with the default weights: a fixed -10 made failing pay).
+#: A failed trial's reward is at most this and at most twice the lowest reward seen so far in
+#: the episode (a huge RMI scores about -1000 with the default weights: a fixed -10 made failing
+#: pay; counted over the env's whole life, the same seed and actions were rewarded differently
+#: after another episode had tried a huge index).
 FAILED_TRIAL_REWARD = -10.0
 
 
@@ -113,6 +116,7 @@ class IndexTuningEnv(gym.Env):
             raise ValueError(f"unknown dataset {dataset!r}: expected one of {sorted(GENERATORS)}")
         self.objective = self._objective_for(dataset)
         self._last_choice = self.space.to_unit(self.space.defaults())
+        self._lowest_reward = 0.0  # (per episode: see FAILED_TRIAL_REWARD)
         self._steps = 0
         self._last_info = {}
         return self._observation(), {"dataset": dataset}
@@ -139,7 +143,10 @@ class IndexTuningEnv(gym.Env):
             "dataset": self.objective.workload,
             **result.metrics,
         }
-        return self._observation(), reward, False, self._steps >= self.horizon, self._last_info
+        ended = self._steps >= self.horizon  # a time limit (the observation has no clock), but a
+        # one-step episode is a bandit that ends (check_env refused "truncates after 1 step")
+        one_step = self.horizon == 1
+        return self._observation(), reward, ended and one_step, ended and not one_step, self._last_info
 
     def render(self) -> str | None:
         if self.render_mode == "ansi":

@@ -227,7 +227,7 @@ def test_an_ended_config_episode_takes_no_more_steps(template_dir):
     env = ConfigTuningEnv(template_dir=template_dir, horizon=1, **TINY)
     env.reset(seed=0)
     action = np.full(len(env.space.knobs), 0.5, np.float32)
-    assert env.step(action)[3]
+    assert env.step(action)[2]  # terminated
     with pytest.raises(RuntimeError, match=r"the episode ended after 1 steps: call reset\(\)"):
         env.step(action)
 
@@ -254,3 +254,16 @@ def test_a_copy_has_a_scratch_folder_of_its_own_and_closing_it_leaves_the_origin
         env.close()
         bystander.write("still open")  # (EBADF when the original closed the copy's descriptor)
     assert not folder.exists() and (tmp_path / "bystander.txt").read_text() == "still open"
+
+
+def test_the_episode_ends_terminated_at_its_horizon_which_the_observation_counts(template_dir):
+    """It was truncated: check_env refused horizon=1 ('truncates after 1 step'), and the
+    observation's progress makes the end part of the task."""
+    from gymnasium.utils.env_checker import check_env
+
+    env = ConfigTuningEnv(template_dir=template_dir, horizon=1, **TINY)
+    check_env(env, skip_render_check=True)
+    env.reset(seed=0)
+    _, _, terminated, truncated, _ = env.step(np.full(len(env.space.knobs), 0.5, np.float32))
+    assert terminated and not truncated
+    env.close()

@@ -167,3 +167,25 @@ def test_an_ended_episode_takes_no_more_steps():
         env.step(action)
     env.reset(seed=0)
     env.step(action)  # a new episode steps again
+
+
+def test_a_failed_trials_reward_does_not_depend_on_earlier_episodes(monkeypatch):
+    """The lowest reward was kept over the env's life: the same seed and action were rewarded
+    -10 in a fresh env and about -63,000 after an episode had tried a huge RMI."""
+    env = IndexTuningEnv(mode="cost", keys=3000, queries=500, size_weight=1000.0, horizon=3)
+    env.reset(seed=0)
+    env.step(np.full(5, 0.99, np.float32))  # a huge index, in an earlier episode
+    env.reset(seed=0)
+    monkeypatch.setattr(env.objective, "score", lambda result: None)
+    assert env.step(np.full(5, 0.5, np.float32))[1] == -10.0  # as the episode's first step anywhere
+
+
+def test_a_one_step_episode_passes_check_env():
+    """horizon=1 truncated after its one step: check_env's 'something has gone very wrong'."""
+    from gymnasium.utils.env_checker import check_env
+
+    env = IndexTuningEnv(mode="cost", keys=3000, queries=500, horizon=1)
+    check_env(env, skip_render_check=True)
+    env.reset(seed=0)
+    _, _, terminated, truncated, _ = env.step(np.full(5, 0.4, np.float32))
+    assert terminated and not truncated
