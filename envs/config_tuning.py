@@ -12,7 +12,8 @@ PostgreSQL tpcb).
 
 An episode ends (``terminated``) after ``horizon`` steps, which the observation counts.
 
-``action_mode="box"`` (default, for SB3 agents): one value in ``[0, 1]`` per knob (categorical
+``action_mode="box"`` (default, for SB3 agents): one value in ``[0, 1]`` per knob (finite
+values outside are clipped to it) (categorical
 knobs are binned, numeric ones mapped linearly or log-scaled). ``action_mode="dict"``: the mixed
 space itself, ``Discrete`` for categorical knobs and ``Box(0, 1)`` for numeric ones.
 """

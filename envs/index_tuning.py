@@ -4,7 +4,8 @@ Thin adapter over :class:`learned_systems.objectives.IndexObjective`. Each reset
 dataset among ``datasets`` (seeded; ``reset(options={"dataset": name})`` picks one, the only
 reset option, and may name any known distribution: a held-out one to test a trained policy on)
 and observes its CDF sketch plus the last choice; each step decodes the action
-(a point of ``[0, 1]^5``: kind, epsilon, recursive epsilon, models, root) into index parameters,
+(a point of ``[0, 1]^5``: kind, epsilon, recursive epsilon, models, root; finite values
+outside are clipped to it, as a Gaussian policy's are) into index parameters,
 builds and evaluates the index, and rewards ``-(time_weight * relative lookup time + size_weight
 * index size in % of the keys)``. ``mode="cost"`` counts search steps instead of timing, so
 rewards are deterministic (tests); ``mode="measured"`` (default) times lookups against searchsorted
