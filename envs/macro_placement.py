@@ -605,8 +605,9 @@ class MacroPlacementEnv(gym.Env):
         assert state is not None
         self._mask = state.legal_mask()
         self._wiremask = state.wire_mask() if self.dense_shaping else None
-        self._score = state.cost_mask(self.density_weight) if self.use_wiremask else None
         self._density = state.density_mask()
+        self._score = (state.cost_mask(self.density_weight, wire=self._wiremask, density=self._density)
+                       if self.use_wiremask else None)  # (each mask computed once per step)
 
     def _observation(self) -> dict[str, np.ndarray]:
         state, static = self._state, self._static

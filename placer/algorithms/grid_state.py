@@ -327,13 +327,17 @@ class SequentialGridState:
         pre = self._soft_prefix
         return pre[np.ix_(r1, c1)] - pre[np.ix_(r0, c1)] - pre[np.ix_(r1, c0)] + pre[np.ix_(r0, c0)]
 
-    def cost_mask(self, density_weight: float = 0.0, node: int | None = None) -> np.ndarray:
+    def cost_mask(
+        self, density_weight: float = 0.0, node: int | None = None,
+        wire: np.ndarray | None = None, density: np.ndarray | None = None,
+    ) -> np.ndarray:
         """``(rows, cols)`` the greedy placer's cell score: the wire mask over ``(W + H) x``
         net count (the proxy's wirelength normaliser) plus ``density_weight`` x the density mask
-        over the number of cells the density cost averages."""
-        score = self.wire_mask(node) / self.wl_norm
+        over the number of cells the density cost averages. ``wire`` / ``density``: those
+        masks of ``node`` when the caller has them already (the RL env computed each twice)."""
+        score = (self.wire_mask(node) if wire is None else wire) / self.wl_norm
         if density_weight:
-            score = score + density_weight * self.density_mask(node) / self._density_top
+            score = score + density_weight * (self.density_mask(node) if density is None else density) / self._density_top
         return score
 
     def occupancy(self) -> np.ndarray:

@@ -70,3 +70,14 @@ def test_density_mask_matches_window_sums_of_the_soft_density_on_a_finer_placing
             )
             want = prefix[r1, c1] - prefix[r0, c1] - prefix[r1, c0] + prefix[r0, c0]
             assert abs(got[r, col] - want) < 1e-12, (r, col)
+
+
+def test_the_cost_mask_from_masks_given_equals_the_one_it_computes():
+    """The RL env hands cost_mask the wire and density masks it already has (each was computed
+    twice per step): the score must be the same to the last bit."""
+    netlist, placement = generate(12, 30, 12, seed=3)
+    state = SequentialGridState(netlist, placement)
+    state.place(1, 1)
+    for weight in (0.0, 0.7):
+        given = state.cost_mask(weight, wire=state.wire_mask(), density=state.density_mask())
+        np.testing.assert_array_equal(given, state.cost_mask(weight))
