@@ -96,7 +96,9 @@ class IncrementalTiming:
         c = netlist.require_canvas()
         self._scale = c.width + c.height
         self._soft_delay = soft_macro_delay(netlist, params)
-        self.placement = placement.copy()
+        # float64 positions and int8 codes, as the proxy evaluator keeps them (the kernel read a
+        # float32 placement's moved nodes unrounded, and a float orientation code failed in it)
+        self.placement = placement.standardised()
         n_arcs = g.src_node.size
         arc_ids = np.arange(n_arcs)
         # arcs by node they touch (an arc between two moved nodes is listed once per node)
@@ -162,7 +164,9 @@ class IncrementalTiming:
         self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray, orientation: np.ndarray | None
     ) -> TimingMove:
         """:meth:`propose` without its checks, for search loops whose moves are already checked
-        (those of :meth:`placer.cost.incremental.IncrementalEvaluator.propose_trusted`)."""
+        (those of :meth:`placer.cost.incremental.IncrementalEvaluator.propose_trusted`): node
+        indices in range, orientation codes 0-7 and finite coordinates are the caller's to ensure
+        (the compiled path reads whatever it is given)."""
         p = self.placement
         orient = p.orientation[nodes] if orientation is None else orientation
         if not self.compiled:

@@ -163,3 +163,20 @@ def test_the_compiled_kernel_and_numpy_price_every_move_alike(seed: int, monkeyp
             compiled.commit(a)
             plain.commit(b)
     assert taken[True] > 0 and taken[False] > 0
+
+
+def test_a_placement_of_other_dtypes_is_kept_as_float64_and_int8() -> None:
+    """A float32 placement: the compiled path read a moved node unrounded where numpy wrote it
+    into the float32 array, and the evaluator then disagreed with its own placement; a float
+    orientation code (which check_placement accepts) failed to type in the kernel."""
+    netlist, placement = generate(4, 30, 8, seed=0, outputs_per_soft=(0, 2))
+    odd = placement.copy()
+    odd.x, odd.y = odd.x.astype(np.float32), odd.y.astype(np.float32)
+    odd.orientation = odd.orientation.astype(np.float64)
+    compiled, plain = IncrementalTiming(netlist, odd, P), IncrementalTiming(netlist, odd, P, compiled=False)
+    assert compiled.placement.x.dtype == np.float64 and compiled.placement.orientation.dtype == np.int8
+    node, c = int(netlist.hard_macros[0]), netlist.require_canvas()
+    a = compiled.propose([node], [c.width / 3], [0.123456789])
+    assert a.result == plain.propose([node], [c.width / 3], [0.123456789]).result
+    compiled.commit(a)
+    assert _same(compiled.cost(), timing_cost(netlist, compiled.placement, P))
