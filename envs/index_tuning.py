@@ -10,7 +10,8 @@ builds and evaluates the index, and rewards ``-(time_weight * relative lookup ti
 * index size in % of the keys)``. ``mode="cost"`` counts search steps instead of timing, so
 rewards are deterministic (tests); ``mode="measured"`` (default) times lookups against searchsorted
 (each configuration measured once per dataset and reused, so equal actions give equal rewards;
-a failed trial aside: it is rewarded below anything seen so far, see :data:`FAILED_TRIAL_REWARD`).
+a failed trial aside: it is rewarded below anything seen so far in the episode, see
+:data:`FAILED_TRIAL_REWARD`).
 An episode is truncated after ``horizon`` steps (terminated with ``horizon=1``: a bandit).
 """
 

@@ -19,7 +19,9 @@ def plot_best_so_far(
     ylabel: str = "best mean score so far",
     baselines: Mapping[str, float] | None = None,
 ) -> Path:
-    """Write a PNG with one best-so-far line per label (``None`` = nothing successful yet).
+    """Write a PNG with one best-so-far line per label (``None`` = nothing successful yet): the
+    mean score of the configuration ranked first so far (see ``learned_systems.ranking``), which
+    a re-measurement or a failed trial of it can lower.
 
     Baselines are dashed lines labelled at the left edge (labels of close values stacked in the
     order of their values, not drawn over each other); the trial axis has whole-number ticks and

@@ -148,11 +148,14 @@ class ResultsStore:
         self._conn.execute("COMMIT")
         return int(moved)
 
-    def claim_settings(self, run: str, settings: dict[str, Any], absent: dict[str, Any] | None = None) -> None:
+    def claim_settings(
+        self, run: str, settings: dict[str, Any], absent: dict[str, Any] | None = None, ignore: tuple[str, ...] = ()
+    ) -> None:
         """Record the measurement settings of ``run`` (sizes, durations, repeats), or check them
         against those already recorded: resuming under other settings would rank new trials
         against old ones measured differently. ``absent``: what a setting missing from the
-        stored ones means (a setting added since: the behaviour before it).
+        stored ones means (a setting added since: the behaviour before it). ``ignore``: settings
+        these runs do not depend on (left out of the comparison, e.g. repeats of counted costs).
 
         Raises:
             SettingsMismatch: ``run`` was stored with other settings, naming each difference.
@@ -182,7 +185,7 @@ class ResultsStore:
         before = {**{k: v for k, v in (absent or {}).items() if k in settings}, **before}
         changed = [
             f"{key} {before.get(key)!r} then, {settings.get(key)!r} now"
-            for key in sorted(set(before) | set(settings))
+            for key in sorted((set(before) | set(settings)) - set(ignore))
             if before.get(key) != settings.get(key)
         ]
         if changed:

@@ -49,6 +49,20 @@ def finite_or_none(score: float | None) -> float | None:
     return score if score is not None and math.isfinite(score) else None
 
 
+def fixed_to_baselines(
+    ranking: ConfigRanking, configs: dict[str, dict[str, Any]], scores: dict[str, float | None]
+) -> ConfigRanking:
+    """``ranking`` with each measured baseline's configuration fixed at its own score: a trial
+    that runs as the defaults or the rule of thumb do is no one's find and ranks with that
+    baseline's measurement (a luckier re-measurement credited the tuner with it, and
+    best_config.json then named the baseline beside a summary naming the tuner). The defaults
+    are fixed last: where the rule of thumb runs as the defaults, their own score holds."""
+    for role in sorted(configs, key=lambda r: r == "default"):
+        if scores.get(role) is not None:
+            ranking.fix(configs[role], scores[role])
+    return ranking
+
+
 def run_tuning(
     objective,
     tuner_name: str,
@@ -91,10 +105,9 @@ def run_tuning(
     tuner = make_tuner(tuner_name, objective.space, seed, trials)
     for role, result in baselines.items():
         tuner.observe(result.config, baseline_scores[role])
-    ranking = ConfigRanking(objective.space.effective)
-    if "default" in baselines:  # a trial that runs as the defaults do is no one's find: it ranks
-        # with the defaults' own score (a luckier re-measurement credited the tuner with them)
-        ranking.fix(baselines["default"].config, baseline_scores.get("default"))
+    ranking = fixed_to_baselines(
+        ConfigRanking(objective.space.effective), {r: b.config for r, b in baselines.items()}, baseline_scores
+    )
     curve: list[float | None] = []
     failed = 0
     previous = store.rows(run=run, tuner=tuner_name, seed=seed, role="trial")[:trials]

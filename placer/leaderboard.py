@@ -22,8 +22,9 @@ When a runs folder holds several budgets, methods are labelled ``method@<budget>
 
 Each run records the timing model its timing figure was made with
 (:data:`placer.cost.timing.TIMING_MODEL`, in the ``timing_model`` column): a figure of another
-model than today's is left blank (in a mean: the whole cell), and the page names those cells and
-the ones that record no model (runs made before it was recorded).
+model than today's is left blank, as is a mean over seeds of two models (one recording none
+counts as another; ``timing_model`` :data:`MIXED_TIMING_MODELS`), and the page names those cells
+and the ones that record no model (runs made before it was recorded).
 
 Every function taking ``runs_dirs`` accepts one runs folder or several (methods run as separate
 batches, e.g. one per core, each into its own folder): their rows are pooled, and a run found in
@@ -267,10 +268,11 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
         table = table.set_index(["design", "method"])
     else:
         table = groups[numeric].mean()
-        # a seed of another model blanks the cell's mean (a mean over fewer seeds would mislead)
-        other = groups["timing_model"].agg(lambda m: m[m != TIMING_MODEL].min())
-        table["timing_model"] = other.fillna(groups["timing_model"].max())
-        table.loc[other.notna(), "timing"] = np.nan
+        # seeds of two models (one that records none counting as another) blank the cell's mean
+        # (a mean over fewer seeds, or over both models, would mislead): model MIXED_TIMING_MODELS
+        mixed = groups["timing_model"].nunique(dropna=False) > 1
+        table["timing_model"] = groups["timing_model"].max().where(~mixed, MIXED_TIMING_MODELS)
+        table.loc[mixed, "timing"] = np.nan
     table["seeds"] = groups.size()
     table["proxy_mean"] = groups["proxy"].mean()
     table["proxy_std"] = groups["proxy"].std(ddof=1)  # blank for one seed (0 read as no spread)
@@ -294,6 +296,11 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     return _marked_and_sorted(table.reindex(columns=columns))
 
 
+#: The ``timing_model`` of a mean over seeds measured with different timing models (or some
+#: with none recorded): its timing is left blank.
+MIXED_TIMING_MODELS = 0
+
+
 def _other_timing_model(rows: pd.DataFrame) -> pd.Series:
     """Rows whose timing figure was made by another timing model than today's
     (:data:`placer.cost.timing.TIMING_MODEL`; a row that records none is not one of them)."""
@@ -309,7 +316,8 @@ def _timing_model_notes(table: pd.DataFrame) -> list[str]:
     notes = []
     other = cells[_other_timing_model(cells)]
     if not other.empty:
-        names = [f"{r.design}/{r.method} (model {int(r.timing_model)})" for r in other.itertuples()]
+        names = [f"{r.design}/{r.method} (" + ("seeds of several models" if r.timing_model == MIXED_TIMING_MODELS
+                                              else f"model {int(r.timing_model)}") + ")" for r in other.itertuples()]
         notes.append(f"Timing is left blank where the runs used another timing model than today's "
                      f"(model {TIMING_MODEL}, `placer.cost.timing.TIMING_MODEL`): {_listed(names)}; "
                      "re-run those cells to compare their timing.")

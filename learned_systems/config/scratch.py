@@ -18,6 +18,7 @@ import os
 import shutil
 import socket
 import tempfile
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -79,9 +80,11 @@ class _OwnedScratch(tempfile.TemporaryDirectory):
     def __deepcopy__(self, memo: dict[int, object]) -> tempfile.TemporaryDirectory:
         return make_scratch(self._prefix, self._parent)
 
+    _close_owner: Callable[[], object] | None = None  # closes the record's descriptor, once
+
     def cleanup(self) -> None:
-        if self._owner is not None:
-            os.close(self._owner)  # (the kernel would release it at exit anyway)
+        if self._close_owner is not None:
+            self._close_owner()  # (the kernel would release it at exit anyway)
             self._owner = None
         super().cleanup()
 
@@ -96,6 +99,10 @@ def make_scratch(prefix: str, parent: str | Path | None = None) -> tempfile.Temp
     fcntl.flock(fd, fcntl.LOCK_EX)  # before the record: a readable record is a locked one
     os.write(fd, f"{pid} {_start_time(pid) or '-'} {_HOST}\n".encode())
     scratch._owner = fd
+    # closed when the folder is cleaned up or, if no one does, when the object goes (a dropped
+    # copy kept its descriptor open for the process's life); never twice (the number may be
+    # another file's by then)
+    scratch._close_owner = weakref.finalize(scratch, os.close, fd)
     return scratch
 
 

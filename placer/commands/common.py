@@ -163,5 +163,6 @@ def load_plugins_named(plugins: list[str]) -> None:
         except Exception as exc:  # noqa: BLE001 - whatever a plugin raises while it is imported
             raise UsageError(f"--plugin {plugin}: could not load it: {type(exc).__name__}: {exc}") from None
         module = plugin_module_name(plugin)
-        if not any(placer_class(name).__module__ == module for name in available_placers()):
+        modules = {placer_class(name).__module__ for name in available_placers()}  # (a package's
+        if not any(m == module or m.startswith(module + ".") for m in modules):  # own modules too)
             console.print(f"note: --plugin {plugin} registered no placement method", markup=False, highlight=False)

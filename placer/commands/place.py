@@ -70,19 +70,19 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
             raise UsageError(str(exc.args[0])) from None
     per_method: dict[str, dict[str, Any]] = {m: {} for m in methods}
     scoped: list[tuple[str, str, Any]] = []
-    given: dict[str, str] = {}  # key -> its value as written
+    given: dict[str, tuple[str, Any]] = {}  # key -> its value as written and as read
     for item in items:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key:
             raise UsageError(f"--option must look like key=value or method.key=value, got {item!r}")
-        if key in given and given[key] != text:  # (the last one was taken without a word)
-            raise UsageError(f"--option {key} is given twice ({given[key]} and {text}): give it once")
-        given[key] = text
         try:
             value: Any = json.loads(text)
         except ValueError:
             value = text
+        if key in given and given[key][1] != value:  # (the last one was taken without a word)
+            raise UsageError(f"--option {key} is given twice ({given[key][0]} and {text}): give it once")
+        given[key] = (text, value)
         method, dot, name = key.partition(".")
         if dot and method in per_method:
             if not name:

@@ -246,7 +246,7 @@ def _run(
     from learned_systems.plots import plot_best_so_far
     from learned_systems.ranking import ConfigRanking
     from learned_systems.results import ResultsStore, SettingsMismatch
-    from learned_systems.tuning import run_tuning
+    from learned_systems.tuning import fixed_to_baselines, run_tuning
     from placer.folder_lock import exclusive_folder
 
     if system not in SYSTEMS:
@@ -309,7 +309,10 @@ def _run(
             if system == "index":  # earlier versions named the index's space "durable"
                 store.rename_run(f"{system}-{workload}-durable", run, objective.space.name)
             try:
-                store.claim_settings(run, settings, absent=SETTINGS_BEFORE)
+                # (counted costs take one count per trial: a run made with another --repeats,
+                # before it was refused with them, resumes)
+                store.claim_settings(run, settings, absent=SETTINGS_BEFORE,
+                                     ignore=("repeats",) if index_cost == "counted" else ())
             except SettingsMismatch as exc:
                 raise _BadInput(str(exc)) from None
             for name in tuners:
@@ -346,8 +349,9 @@ def _run(
                     curves.setdefault(label, list(mine[label]))  # this command's: to --trials
                     continue
                 if label not in rankings:  # an earlier command's, ranked as its own run was
-                    rankings[label] = ConfigRanking(objective.space.effective)
-                    rankings[label].fix(objective.space.defaults(), seed_baselines.get(row["seed"], {}).get("default"))
+                    rankings[label] = fixed_to_baselines(
+                        ConfigRanking(objective.space.effective), objective.baselines(), seed_baselines.get(row["seed"], {})
+                    )
                 curves.setdefault(label, []).append(rankings[label].add(row["config"], row["score"]))
             others = sorted(set(curves) - set(mine))  # earlier commands' tuners or seeds: drawn only
             plotted = _plotted_baselines(seed, curves, summaries[0].baseline_scores, seed_baselines)

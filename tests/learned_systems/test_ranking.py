@@ -65,3 +65,20 @@ def test_configurations_that_run_the_same_system_pool_their_measurements():
     plain.add(first, 2.0)
     plain.add(second, 1.0)
     assert len(plain.scores) == 2
+
+
+def test_a_tuners_measurement_of_a_baseline_counts_with_the_baselines_own_score():
+    """Only the defaults were fixed: a tuner's luckier measurement of the rule of thumb set its
+    best score while best_config.json named the rule of thumb with the baseline's."""
+    from learned_systems.tuning import fixed_to_baselines
+
+    defaults, thumb = {"a": 1}, {"a": 2}
+    ranking = fixed_to_baselines(ConfigRanking(), {"default": defaults, "rule_of_thumb": thumb},
+                                 {"default": 1.0, "rule_of_thumb": 1.2})
+    assert ranking.add(thumb, 1.9) == 1.2 and ranking.add(defaults, 1.5) == 1.2
+    same = fixed_to_baselines(ConfigRanking(), {"default": defaults, "rule_of_thumb": defaults},
+                              {"default": 1.0, "rule_of_thumb": 1.3})  # a rule that runs as the defaults
+    assert same.add(defaults, 2.0) == 1.0
+    failed = fixed_to_baselines(ConfigRanking(), {"default": defaults, "rule_of_thumb": thumb},
+                                {"default": 1.0, "rule_of_thumb": None})  # its measurement failed
+    assert failed.add(thumb, 1.9) == 1.9

@@ -1233,3 +1233,21 @@ def test_counted_index_costs_refuse_repeats_and_a_shorter_rerun_names_the_trials
     shorter = CliRunner().invoke(_app(), [*base, "--trials", "2"])
     assert shorter.exit_code == 0
     assert "note: random seed 0 has 1 more stored trial(s) than --trials 2" in shorter.stdout
+
+
+def test_a_counted_run_made_with_other_repeats_resumes(tmp_path):
+    """--repeats is refused with --index-cost counted now, but runs made before with --repeats 5
+    stored it and were then refused for 'repeats 5 then, 3 now': stuck either way."""
+    import json
+    import sqlite3
+
+    out = tmp_path / "out"
+    args = ["tune", "--system", "index", "--rows", "2000", "--index-cost", "counted", "--tuner", "random",
+            "--out", str(out)]
+    assert CliRunner().invoke(_app(), [*args, "--trials", "2"]).exit_code == 0
+    with sqlite3.connect(out / "results.sqlite") as conn:  # as a run made with --repeats 5 stored it
+        (text,) = conn.execute("SELECT settings FROM run_settings").fetchone()
+        conn.execute("UPDATE run_settings SET settings = ?", (json.dumps({**json.loads(text), "repeats": 5}),))
+    resumed = CliRunner().invoke(_app(), [*args, "--trials", "3"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "random: best score" in resumed.stdout and "2 resumed" in resumed.stdout

@@ -47,3 +47,24 @@ def test_an_unknown_method_is_one_line_and_plugins_are_listed(tmp_path: Path) ->
     )
     listed = runner.invoke(app, ["methods", "--plugin", str(plugin)])
     assert "test_methods_listed: Keeps the start (a test plugin).\n    options: any" in listed.output
+
+
+def test_a_package_plugin_whose_module_registers_the_method_is_not_noted(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A package importing the module that registers its method read as 'registered no
+    placement method' (only the package's own module was looked at)."""
+    package = tmp_path / "pkg_plugin_cli_methods"
+    package.mkdir()
+    (package / "__init__.py").write_text("from . import impl  # noqa: F401\n")
+    (package / "impl.py").write_text(
+        "from placer.algorithms.base import Placer, register_placer\n"
+        "@register_placer\n"
+        "class Packaged(Placer):\n"
+        '    """Keeps the start (a packaged test plugin)."""\n'
+        "    name = 'test_methods_packaged'\n"
+        "    def run(self, netlist, placement, budget_s, seed, progress):\n"
+        "        return placement\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    listed = runner.invoke(app, ["methods", "--plugin", "pkg_plugin_cli_methods"])
+    assert listed.exit_code == 0 and "test_methods_packaged" in listed.output
+    assert "registered no placement method" not in listed.output

@@ -388,3 +388,8 @@ def test_a_plugin_that_registers_no_method_is_noted(design: Path, tmp_path: Path
                                              "--budget-s", "0.2", "--out", str(tmp_path / "x.plc"), "--plugin", "os"])
     assert result.exit_code == 0, result.output
     assert "note: --plugin os registered no placement method" in result.output
+
+
+def test_an_option_given_twice_with_one_value_in_two_spellings_is_taken() -> None:
+    """w_timing=1 and w_timing=1.0 read the same: refused as two values."""
+    assert parse_options(["sa.w_timing=1", "sa.w_timing=1.0"], ["sa"])["sa"] == {"w_timing": 1.0}

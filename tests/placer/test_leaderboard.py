@@ -614,3 +614,17 @@ def test_a_missing_folder_or_a_file_is_named_as_such(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "nowhere: no such folder" in missing.output
     a_file = CliRunner().invoke(make_app(), ["leaderboard", str(tmp_path / "a.plc")])
     assert a_file.exit_code == 2 and "a.plc is a file; expected a runs folder" in " ".join(a_file.output.split())
+
+
+def test_a_mean_over_seeds_of_a_model_and_of_none_recorded_is_blank(runs: Path, tmp_path: Path) -> None:
+    """An older seed (no model recorded) beside a seed of today's model was averaged into one
+    timing figure labelled today's model, with no note."""
+    store = ResultStore(runs / leaderboard.DB_NAME)
+    older = record("d1", "aa", 1, 0.60)
+    older.timing_model, older.timing = None, 5.0
+    store.write(older)
+    mean = build(runs, aggregate="mean")
+    assert pd.isna(cell(mean, "d1", "aa", "timing")) and cell(mean, "d1", "aa", "timing_model") == 0
+    assert cell(mean, "d1", "bb", "timing") == 0.5  # one model throughout
+    text = write_leaderboard(runs, tmp_path / "page", aggregate="mean")["markdown"].read_text()
+    assert "d1/aa (seeds of several models)" in text

@@ -133,3 +133,28 @@ def test_links_other_users_records_and_garbled_pids_are_left_alone(tmp_path):
     sweep_stale("run-", before_removal=calls.append, parent=tmp_path)
     assert target.is_dir() and (target / "data").is_file() and huge.is_dir()
     assert calls == expected
+
+
+def test_a_scratch_dropped_without_cleanup_closes_its_descriptor_once(tmp_path: Path) -> None:
+    """A copy of a backend dropped without close() kept its owner-record descriptor open for the
+    process's life (one per copy); cleanup then a drop must not close the number twice."""
+    import copy
+    import gc
+
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    original = make_scratch("test-drop-", tmp_path)
+    before = open_fds()
+    for _ in range(5):
+        duplicate = copy.deepcopy(original)
+        assert duplicate.name != original.name
+        del duplicate
+        gc.collect()
+    assert open_fds() == before
+    original.cleanup()
+    with open(tmp_path / "bystander.txt", "w") as bystander:  # may reuse the freed number
+        del original
+        gc.collect()
+        bystander.write("still open")
+    assert (tmp_path / "bystander.txt").read_text() == "still open"
