@@ -319,6 +319,9 @@ def _place_one(
         # is written, then exit 130 (it was lost); a second one stops at once
         with stop_gracefully() as stop:
             placement = _run_method(placer, method, nl, initial, budget_s, seed, quiet, notes)
+    except KeyboardInterrupt:  # a second Ctrl-C (or a method that raised it): at once
+        typer.echo(f"placer: interrupted: stopped at once, nothing was written to {out}", err=True)
+        raise typer.Exit(130) from None
     except (ValueError, MethodResultError) as exc:  # e.g. the hard macros cannot be made legal
         # at all, a device this machine lacks, a plugin's bad result: the method is named, not
         # only the design (its file was not always at fault)
@@ -329,19 +332,23 @@ def _place_one(
                            "is the placement the method had when stopped (a search's best so far)")
     for note in notes.texts:
         console.print(f"note: {note}")
-    with interrupts_deferred():  # a Ctrl-C now waits for the finished result to be written
-        after = evaluate(nl, placement)
-        after_timing = timing_cost(nl, placement)
-        after_legal = check_legality(nl, placement)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_plc(
-            out, nl, placement,
-            costs=after.plc_header(),
-            comments=[f"Placed by placer-gym: method {method}, seed {seed}, budget {budget_s:g} s, "
-                      f"options {json.dumps(options, sort_keys=True)}",
-                      *([f"Stopped by an interrupt after {seconds:.1f} s"] if stop.stopped else []),
-                      *([f"Method code: {source}"] if (source := method_source(method)) else [])],
-        )
+    try:
+        with interrupts_deferred():  # a Ctrl-C now waits for the finished result to be written
+            after = evaluate(nl, placement)
+            after_timing = timing_cost(nl, placement)
+            after_legal = check_legality(nl, placement)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            write_plc(
+                out, nl, placement,
+                costs=after.plc_header(),
+                comments=[f"Placed by placer-gym: method {method}, seed {seed}, budget {budget_s:g} s, "
+                          f"options {json.dumps(options, sort_keys=True)}",
+                          *([f"Stopped by an interrupt after {seconds:.1f} s"] if stop.stopped else []),
+                          *([f"Method code: {source}"] if (source := method_source(method)) else [])],
+            )
+    except KeyboardInterrupt:  # one held while the result was written: it was (said bare before)
+        typer.echo(f"placer: interrupted: the placement was written to {out} first", err=True)
+        raise typer.Exit(130) from None
     table = Table(title=f"{nl.name}: {method}, seed {seed}, {seconds:.1f} s")
     table.add_column("term")
     table.add_column("initial", justify="right")

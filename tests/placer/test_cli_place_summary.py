@@ -231,7 +231,7 @@ def test_one_design_interrupted_with_the_progress_bar_exits_130(suite: Path, tmp
     result = place(str(suite / "tiny_b" / "netlist.pb.txt"), "--algo", METHOD, "--budget-s", "1",
                    "--out", str(out), "--option", "interrupt_on=tiny_b")  # fmt: skip
     assert result.exit_code == 130, result.output
-    assert result.stderr == "placer: interrupted\n"
+    assert result.stderr == f"placer: interrupted: stopped at once, nothing was written to {out}\n"
     assert "Traceback" not in result.output and not out.exists()
 
 
@@ -242,3 +242,27 @@ def test_a_progress_message_with_brackets_is_shown_as_written(suite: Path, tmp_p
                    "--out", str(out), "--option", "note=closing [/x] tag")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "note: closing [/x] tag" in result.output.splitlines()
+
+
+def test_a_ctrl_c_while_the_result_is_written_says_it_was_written(suite: Path, tmp_path: Path, place, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A Ctrl-C held while the .plc was written was raised after it as a bare 'placer:
+    interrupted': the file was there, unsaid."""
+    import signal
+
+    from placer.cost import timing
+
+    real = timing.timing_cost
+    calls = []
+
+    def interrupted_once_written(netlist, placement, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:  # the result's timing, inside the write's block
+            signal.raise_signal(signal.SIGINT)
+        return real(netlist, placement, *args, **kwargs)
+
+    monkeypatch.setattr(timing, "timing_cost", interrupted_once_written)
+    out = tmp_path / "placed.plc"
+    result = place(str(suite / "tiny_b" / "netlist.pb.txt"), "--algo", METHOD, "--budget-s", "1", "--out", str(out))
+    assert result.exit_code == 130, result.output
+    assert result.stderr == f"placer: interrupted: the placement was written to {out} first\n"
+    assert out.is_file()
