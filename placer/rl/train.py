@@ -36,6 +36,7 @@ import errno
 import json
 import math
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -44,7 +45,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList, ProgressBarCallback
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
@@ -841,15 +842,19 @@ def train(
         # learn() runs whole rollouts: ask for what it will run, so its progress bar adds up
         rollout = config.n_steps * config.n_envs
         remaining = -(-(config.timesteps - model.num_timesteps) // rollout) * rollout
+        # the bar made here, not by learn(): an interrupt closes it before saying what was saved
+        # (learn() left its bar live, and the messages were drawn into it)
+        bar = ProgressBarCallback() if progress_bar and _has_progress_bar() else None
         try:
             if remaining > 0:
-                model.learn(
-                    remaining,
-                    callback=CallbackList([monitor]),
-                    progress_bar=progress_bar and _has_progress_bar(),
-                    reset_num_timesteps=False,
-                    tb_log_name="ppo",
-                )
+                with warnings.catch_warnings():  # tqdm's note that its rich bar is "experimental"
+                    warnings.filterwarnings("ignore", message="rich is experimental")  # (every run)
+                    model.learn(
+                        remaining,
+                        callback=CallbackList([monitor, *([bar] if bar is not None else [])]),
+                        reset_num_timesteps=False,
+                        tb_log_name="ppo",
+                    )
                 # the time limit stops a rollout: the model goes back to its last boundary;
                 # then the final evaluation, of that model when the time limit stopped it (its
                 # last steps were never evaluated: up to eval_every steps of training lost to
@@ -874,11 +879,16 @@ def train(
                 raise diverged(model, out) from None
             raise
         except KeyboardInterrupt:
+            if bar is not None and getattr(bar, "pbar", None) is not None:
+                bar.pbar.close()
             monitor.save_last_boundary(completed=False)
-            print(f"interrupted: saved {last} at step {model.num_timesteps} (the last completed update)")
+            print(f"interrupted: saved {last} at step {model.num_timesteps} (the last completed update; "
+                  "the steps after it are run again on resume)")
             _close_after_interrupt(vec)
             raise
         except BaseException:
+            if bar is not None and getattr(bar, "pbar", None) is not None:
+                bar.pbar.close()
             _close_after_interrupt(vec)
             raise
         vec.close()

@@ -1221,3 +1221,29 @@ def test_the_sampled_episode_kept_is_the_best_by_the_models_objective(monkeypatc
     monkeypatch.setattr(train, "run_episode", fake_episode)
     best, info = inference.place_with_policy(object(), object(), samples=2, seed=0)  # type: ignore[arg-type]
     assert best == "episode 1" and info["cost"]["proxy"] == 1.1
+
+
+def test_an_interrupt_closes_the_progress_bar_before_saying_what_was_saved(tiny_design, tmp_path, monkeypatch, capsys):
+    """learn() left its progress bar live on Ctrl-C: the saved-at line was drawn into it."""
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=4096, checkpoint_every=10_000, eval_every=64, **TINY)
+    original = train_module.TrainingMonitor._on_step
+    bars = []
+
+    class RecordedBar(train_module.ProgressBarCallback):
+        def _on_training_start(self) -> None:
+            super()._on_training_start()
+            bars.append(self)
+
+    def stop_at_200(self):  # type: ignore[no-untyped-def]
+        if self.num_timesteps >= 200:
+            raise KeyboardInterrupt
+        return original(self)
+
+    monkeypatch.setattr(train_module, "ProgressBarCallback", RecordedBar)
+    monkeypatch.setattr(train_module, "_has_progress_bar", lambda: True)
+    monkeypatch.setattr(train_module.TrainingMonitor, "_on_step", stop_at_200)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, progress_bar=True, designs=[tiny_design])
+    assert len(bars) == 1 and bars[0].pbar.disable  # closed
+    assert "at step 192 (the last completed update" in capsys.readouterr().out
