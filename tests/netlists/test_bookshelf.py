@@ -714,3 +714,34 @@ def test_a_placement_that_would_not_read_back_is_refused_and_an_old_design_survi
         mp.setattr("locale.getpreferredencoding", lambda *a: "ascii")
         aux = write_bookshelf(renamed, placement, tmp_path, "d")
     assert "mém_0" in read_bookshelf(aux)[0].names
+
+
+def test_two_files_of_a_kind_a_pin_far_off_its_node_and_an_empty_movable_node_are_named(tmp_path: Path) -> None:
+    """All three read silently: the .aux's last .nodes won; an offset of 11697 for 11.697
+    doubled the proxy; a movable node of zero size became a soft macro of no area."""
+    import warnings
+
+    from netlists.errors import NetlistWarning
+
+    aux = write_bookshelf(*generate(4, 8, 4, seed=1), tmp_path, "d")
+    text = aux.read_text()
+    (tmp_path / "e.nodes").write_text((tmp_path / "d.nodes").read_text())
+    aux.write_text(text.rstrip("\n") + " e.nodes\n")
+    with pytest.raises(NetlistError, match=r"d.aux:\d+: lists two .nodes files \(d.nodes, e.nodes\)"):
+        read_bookshelf(aux)
+    aux.write_text(text)
+    nets = (tmp_path / "d.nets").read_text().splitlines()
+    at = next(i for i, line in enumerate(nets) if line.strip().startswith("a0 ") and ":" in line)
+    name, direction, _, dx, dy = nets[at].split()
+    nets[at] = f"  {name} {direction} : {float(dx) * 1000 + 5000:g} {dy}"
+    (tmp_path / "d.nets").write_text("\n".join(nets) + "\n")
+    nodes = (tmp_path / "d.nodes").read_text().splitlines()
+    soft = next(i for i, line in enumerate(nodes) if line.split()[:1] == ["Grp_0"])
+    nodes[soft] = "  Grp_0 0 0"
+    (tmp_path / "d.nodes").write_text("\n".join(nodes) + "\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NetlistWarning)
+        read_bookshelf(aux)
+    said = " ".join(str(w.message) for w in caught)
+    assert f"d.nets: 1 pin(s) lie far outside their node, e.g. line {at + 1}: 'a0'" in said
+    assert f"d.nodes: 1 movable node(s) of zero size, e.g. 'Grp_0' (line {soft + 1})" in said
