@@ -27,6 +27,10 @@ SYSTEMS = ("sqlite", "postgres", "index")
 #: Longest measurement window and most windows per trial taken (an hour; a thousand).
 MAX_DURATION_S = 3600.0
 MAX_REPEATS = 1000
+#: The most --trials per tuner (a million trials of the cheapest, counted index cost run for days).
+MAX_TRIALS = 1_000_000
+#: The fewest index keys --rows may ask for (fewer gave meaningless scores: -575,601 on 1 key).
+MIN_INDEX_KEYS = 1000
 TUNERS = ("random", "optuna", "rl")
 
 
@@ -219,6 +223,8 @@ def _check_rows(system: str, rows: int) -> None:
         raise _BadInput(f"--rows must be 0 (the default) or at least {MIN_ROWS} SQLite rows, got {rows}")
     if system == "index" and rows > MAX_KEYS:
         raise _BadInput(f"--rows must be at most {MAX_KEYS} index keys, got {rows}")
+    if system == "index" and 0 < rows < MIN_INDEX_KEYS:
+        raise _BadInput(f"--rows must be 0 (the default) or at least {MIN_INDEX_KEYS} index keys, got {rows}")
 
 
 #: The largest --seed: Optuna's sampler and the RL agent take 32-bit seeds.
@@ -258,20 +264,21 @@ def _run(
         raise _BadInput(
             f"unknown {what} {workload!r} for {system}: expected one of {_workloads(system)}"
         )
-    tuners = list(dict.fromkeys(t.strip() for t in tuner.split(",") if t.strip()))  # each once
-    for name in tuners or [tuner]:
+    names = [t.strip() for t in tuner.split(",")]
+    if "" in names:  # ('random,,optuna' was taken, '' refused)
+        raise _BadInput(f"--tuner names an empty tuner in {tuner!r}: expected names from {list(TUNERS)}, comma-separated")
+    tuners = list(dict.fromkeys(names))  # each once (random,random: one run, said in the summary)
+    for name in tuners:
         if name not in TUNERS:
             raise _BadInput(f"unknown tuner {name!r}: expected one of {list(TUNERS)}")
-    if trials < 1:
-        raise _BadInput(f"--trials must be >= 1, got {trials}")
+    if not 1 <= trials <= MAX_TRIALS:
+        raise _BadInput(f"--trials must be a whole number from 1 to {MAX_TRIALS:,}, got {trials}")
     if not 0 <= seed <= MAX_SEED:  # Optuna's and the agent's generators take 32-bit seeds
         raise _BadInput(f"--seed must be a whole number from 0 to {MAX_SEED}, got {seed}")
-    if not (0 < duration <= MAX_DURATION_S) or not 1 <= repeats <= MAX_REPEATS:
-        # (10**20 repeats hung silently before the first trial)
-        raise _BadInput(
-            f"--duration must be a number of seconds in (0, {MAX_DURATION_S:g}] and --repeats a "
-            f"whole number from 1 to {MAX_REPEATS}"
-        )
+    if not 0 < duration <= MAX_DURATION_S:  # (one message for both named neither)
+        raise _BadInput(f"--duration must be a number of seconds in (0, {MAX_DURATION_S:g}], got {duration}")
+    if not 1 <= repeats <= MAX_REPEATS:  # (10**20 repeats hung silently before the first trial)
+        raise _BadInput(f"--repeats must be a whole number from 1 to {MAX_REPEATS}, got {repeats}")
     _check_rows(system, rows)
     if index_cost not in ("measured", "counted"):
         raise _BadInput(f"--index-cost must be measured or counted, got {index_cost!r}")

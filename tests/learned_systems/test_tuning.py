@@ -400,7 +400,7 @@ def test_cli_sqlite_small_run(tmp_path):
         (["--system", "mysql"], "unknown system 'mysql'"),
         (["--workload", "ycsb-z"], "unknown workload 'ycsb-z'"),
         (["--tuner", "grid"], "unknown tuner 'grid'"),
-        (["--trials", "0"], "--trials must be >= 1"),
+        (["--trials", "0"], "--trials must be a whole number from 1 to 1,000,000, got 0"),
         (["--seed", "-1"], "--seed must be a whole number from 0 to 4294967295"),
         (["--system", "index", "--workload", "zipf"], "unknown dataset 'zipf'"),
         (["--system", "index", "--workload", ""], "unknown dataset ''"),  # not the default
@@ -411,7 +411,11 @@ def test_cli_sqlite_small_run(tmp_path):
         (["--duration", "nan"], "--duration must be a number of seconds in (0, 3600]"),  # left an empty OUT
         (["--duration", "inf"], "--duration must be a number of seconds in (0, 3600]"),
         (["--duration", "3601"], "--duration must be a number of seconds in (0, 3600]"),
-        (["--repeats", str(10**20)], "--repeats a whole number from 1 to 1000"),  # hung silently
+        (["--repeats", str(10**20)], "--repeats must be a whole number from 1 to 1000"),  # hung silently
+        (["--repeats", "0"], "--repeats must be a whole number from 1 to 1000, got 0"),  # (named --duration too)
+        (["--tuner", "random,,optuna"], "--tuner names an empty tuner"),  # (taken)
+        (["--trials", str(10**20)], "--trials must be a whole number from 1 to 1,000,000"),
+        (["--system", "index", "--rows", "1"], "at least 1000 index keys, got 1"),  # (scored -575,601)
         (["--rows", "50"], "--rows must be 0 (the default) or at least 100 SQLite rows"),
         (["--system", "index", "--rows", "99999999999"], "--rows must be at most 1000000000 index keys"),
     ],
