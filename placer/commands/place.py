@@ -332,6 +332,7 @@ def _place_one(
                            "is the placement the method had when stopped (a search's best so far)")
     for note in notes.texts:
         console.print(f"note: {note}")
+    written = False
     try:
         with interrupts_deferred():  # a Ctrl-C now waits for the finished result to be written
             after = evaluate(nl, placement)
@@ -346,8 +347,13 @@ def _place_one(
                           *([f"Stopped by an interrupt after {seconds:.1f} s"] if stop.stopped else []),
                           *([f"Method code: {source}"] if (source := method_source(method)) else [])],
             )
-    except KeyboardInterrupt:  # one held while the result was written: it was (said bare before)
-        typer.echo(f"placer: interrupted: the placement was written to {out} first", err=True)
+            written = True
+    except KeyboardInterrupt as interrupt:  # one held while the result was written (said bare before)
+        failed = interrupt.__context__  # the block's own error, which the held signal replaced
+        if not written and isinstance(failed, Exception):
+            raise failed from None  # (a full disk said "written")
+        said = f"the placement was written to {out} first" if written else f"nothing was written to {out}"
+        typer.echo(f"placer: interrupted: {said}", err=True)
         raise typer.Exit(130) from None
     table = Table(title=f"{nl.name}: {method}, seed {seed}, {seconds:.1f} s")
     table.add_column("term")

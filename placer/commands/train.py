@@ -247,7 +247,7 @@ def train_command(
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
         if (out / "last.zip").exists():
-            console.print(f"rerun the same command with --resume to go on from {out / 'last.zip'}")
+            console.print(f"interrupted: rerun the same command with --resume to go on from {out / 'last.zip'}")
         else:
             console.print("interrupted before the first checkpoint: nothing to resume")
         raise typer.Exit(130) from None

@@ -871,6 +871,7 @@ def train(
                           f"saved {last}; resume to go on (placer train: --resume, with --set "
                           "time_limit_s=... for more time; train(config, resume=True) from Python)")
         except ValueError as error:
+            _close_bar(bar)  # (before the one-line error: it was drawn into the live bar)
             _close_after_interrupt(vec)
             if isinstance(error, TrainingDiverged):  # (said already, by check_sound)
                 raise
@@ -879,16 +880,14 @@ def train(
                 raise diverged(model, out) from None
             raise
         except KeyboardInterrupt:
-            if bar is not None and getattr(bar, "pbar", None) is not None:
-                bar.pbar.close()
+            _close_bar(bar)
             monitor.save_last_boundary(completed=False)
             print(f"interrupted: saved {last} at step {model.num_timesteps} (the last completed update; "
                   "the steps after it are run again on resume)")
             _close_after_interrupt(vec)
             raise
         except BaseException:
-            if bar is not None and getattr(bar, "pbar", None) is not None:
-                bar.pbar.close()
+            _close_bar(bar)
             _close_after_interrupt(vec)
             raise
         vec.close()
@@ -911,6 +910,13 @@ def _has_tensorboard() -> bool:
     except ImportError:
         return False
     return True
+
+
+def _close_bar(bar: ProgressBarCallback | None) -> None:
+    """Close a progress bar that ``learn()`` left live by raising (it closes it only at a
+    normal end), so that the next line is not drawn into it."""
+    if bar is not None and getattr(bar, "pbar", None) is not None:
+        bar.pbar.close()
 
 
 def _has_progress_bar() -> bool:

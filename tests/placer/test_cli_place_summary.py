@@ -266,3 +266,22 @@ def test_a_ctrl_c_while_the_result_is_written_says_it_was_written(suite: Path, t
     assert result.exit_code == 130, result.output
     assert result.stderr == f"placer: interrupted: the placement was written to {out} first\n"
     assert out.is_file()
+
+
+def test_a_write_that_fails_under_a_held_ctrl_c_reports_the_failure(suite: Path, tmp_path: Path, place, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The held Ctrl-C, raised when the block ended, replaced the write's own error: a full
+    disk read 'the placement was written' and no file was there."""
+    import errno
+    import signal
+
+    from netlists.formats import plc
+
+    def full_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        signal.raise_signal(signal.SIGINT)
+        raise OSError(errno.ENOSPC, "No space left on device", str(out))
+
+    monkeypatch.setattr(plc, "write_plc", full_disk)
+    out = tmp_path / "placed.plc"
+    result = place(str(suite / "tiny_b" / "netlist.pb.txt"), "--algo", METHOD, "--budget-s", "1", "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert "No space left on device" in result.stderr and "written" not in result.stderr

@@ -1247,3 +1247,28 @@ def test_an_interrupt_closes_the_progress_bar_before_saying_what_was_saved(tiny_
         train(cfg, progress_bar=True, designs=[tiny_design])
     assert len(bars) == 1 and bars[0].pbar.disable  # closed
     assert "at step 192 (the last completed update" in capsys.readouterr().out
+
+
+def test_a_diverged_run_closes_the_progress_bar_too(tiny_design, tmp_path, monkeypatch):
+    """Only a Ctrl-C closed the bar: the one-line 'diverged' error was drawn into it."""
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=4096, checkpoint_every=10_000, eval_every=64, **TINY)
+    original = train_module.TrainingMonitor._on_step
+    bars = []
+
+    class RecordedBar(train_module.ProgressBarCallback):
+        def _on_training_start(self) -> None:
+            super()._on_training_start()
+            bars.append(self)
+
+    def fails_at_200(self):  # type: ignore[no-untyped-def]
+        if self.num_timesteps >= 200:
+            raise ValueError("something broke inside a rollout")
+        return original(self)
+
+    monkeypatch.setattr(train_module, "ProgressBarCallback", RecordedBar)
+    monkeypatch.setattr(train_module, "_has_progress_bar", lambda: True)
+    monkeypatch.setattr(train_module.TrainingMonitor, "_on_step", fails_at_200)
+    with pytest.raises(ValueError, match="something broke"):
+        train(cfg, progress_bar=True, designs=[tiny_design])
+    assert len(bars) == 1 and bars[0].pbar.disable
