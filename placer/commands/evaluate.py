@@ -35,7 +35,8 @@ def eval_command(
             "(unitless costs, proxy = wirelength + 0.5 density + 0.5 congestion); timing and "
             "timing_tail10 (worst and worst-10% path proxy over canvas W + H); hpwl (weighted "
             "HPWL, microns); overlap_area (hard-macro overlap, square microns), "
-            "overlapping_pairs and outside_macros (macros not wholly inside the canvas); "
+            "overlapping_pairs and outside_macros (macros not wholly inside the canvas), legal "
+            "(true when both are none); "
             "seconds.parse and seconds.cost (wall time); a value that is not "
             "finite would be null, as JSON has no infinity",
         ),
@@ -67,6 +68,7 @@ def eval_command(
         "overlap_area": legality.overlap_area,
         "overlapping_pairs": legality.overlapping_pairs,
         "outside_macros": legality.outside_macros,
+        "legal": bool(legality.legal),
         "seconds": {"parse": t1 - t0, "cost": t2 - t1},
     }
     if as_json:

@@ -50,6 +50,13 @@ def methods_command(
         # plain text, not wrapped to the terminal: the docstrings are laid out already
         typer.echo(f"{name}\n\n{method_doc(cls)}\n")
         typer.echo("option names: " + (", ".join(sorted(names)) if names is not None else "not declared (any)"))
+        shared = sorted(  # a method taking another's options (global_refine: refine's) documents only its own
+            other for other in available_placers()
+            if other != name and names and placer_class(other).option_names
+            and set(placer_class(other).option_names) < set(names)
+        )
+        for other in shared:
+            typer.echo(f"it takes the options of {other} too: `placer methods {other}` documents them, defaults included")
         return
     for method in available_placers():
         cls = placer_class(method)

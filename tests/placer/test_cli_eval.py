@@ -28,6 +28,7 @@ def test_eval_json_has_documented_keys() -> None:
     # legality beside the cost: ariane133's initial.plc has 36 macros over the canvas edge
     # (a macro 10 canvases away got a cost and not a word)
     assert (out["outside_macros"], out["overlapping_pairs"], out["overlap_area"]) == (36, 0, 0.0)
+    assert out["legal"] is False  # (the README says eval tells whether it is legal: no such key)
     table = runner.invoke(app, ["eval", str(ARIANE)])
     assert "note: not a legal placement (36 macro(s) outside the canvas" in " ".join(table.output.split())
 
@@ -82,6 +83,8 @@ def test_demo_places_the_default_design_and_saves_plc_and_picture(tmp_path: Path
     assert res.exit_code == 0, res.output
     assert "ariane133" in res.stdout and "proxy" in res.stdout and "legal: True" in res.stdout
     assert re.search(r"\(\d+\.\d% (lower|higher)\)", res.stdout)  # not "(+31.7% lower)"
+    # ariane133's shipped placement is not legal: its cost is no bar to clear (said without a word)
+    assert "† not a legal placement as shipped: 36 macro(s) outside the canvas" in " ".join(res.stdout.split())
     assert (tmp_path / "default.plc").stat().st_size > 0
     assert (tmp_path / "default.png").read_bytes()[:4] == b"\x89PNG"
 

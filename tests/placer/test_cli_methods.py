@@ -68,3 +68,10 @@ def test_a_package_plugin_whose_module_registers_the_method_is_not_noted(tmp_pat
     listed = runner.invoke(app, ["methods", "--plugin", "pkg_plugin_cli_methods"])
     assert listed.exit_code == 0 and "test_methods_packaged" in listed.output
     assert "registered no placement method" not in listed.output
+
+
+def test_a_method_taking_anothers_options_points_to_their_documentation() -> None:
+    """global_refine listed refine's option names but documented none of them, nor said where."""
+    result = runner.invoke(app, ["methods", "global_refine"])
+    assert "it takes the options of refine too: `placer methods refine` documents them" in result.output
+    assert "takes the options of" not in runner.invoke(app, ["methods", "sa"]).output

@@ -130,7 +130,7 @@ def test_an_os_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) 
     ("args", "message"),
     [
         (["demo", "--algo", "nope"], "unknown placement method 'nope'"),
-        (["demo", "--algo", "rl"], "needs option model=PATH"),
+        (["demo", "--algo", "rl"], "needs option model=PATH (a trained .zip or run folder); the demo takes no options: run it with placer place default --algo rl --option KEY=VALUE"),
         (["place", ARIANE, "--algo", "rl"], "needs option model=PATH"),
         (["place", ARIANE, "--algo", "rl", "--option", f"model={ARIANE}"], "not a trained model"),
         (["place", ARIANE, "--algo", "rl", "--option", "model=/no/such.zip"], "no such file or folder"),
