@@ -205,7 +205,7 @@ def _read_aux(aux: Path) -> dict[str, Path]:
             if not path.is_file():
                 raise NetlistError(f"file {name!r} listed here does not exist", aux, lineno)
             kind = _kind_suffix(path)
-            if kind in files and kind in (*_EXTENSIONS, ".wts"):  # (the last was read unsaid; files
+            if kind in files and files[kind] != path and kind in (*_EXTENSIONS, ".wts"):  # (the last was read unsaid; files
                 # of kinds not read, a README or .shapes, may come in any number)
                 raise NetlistError(f"lists two {kind} files ({files[kind].name}, {name})", aux, lineno)
             files[kind] = path

@@ -55,7 +55,7 @@ def demo_command(
     from netlists.designs import load_builtin
     from netlists.formats.plc import write_plc
     from netlists.generate import default_design
-    from placer.algorithms.base import get_placer, warm_up
+    from placer.algorithms.base import available_placers, get_placer, placer_class, warm_up
     from placer.algorithms.legalize import check_legality
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost
@@ -96,8 +96,9 @@ def demo_command(
     console.print(table)
     if not real_legal.legal:  # (its cost read as a bar to clear: eval says it is not legal)
         console.print(f"† not a legal placement as shipped: {real_legal.problems()}")
-    console.print("timing: the worst path over W + H (placer.cost.timing); a search weighs it only "
-                  "when asked (placer place --option w_timing=...)")
+    weighing = [m for m in available_placers() if "w_timing" in (placer_class(m).option_names or ())]
+    console.print("timing: the worst path over W + H (placer.cost.timing); weighed only when asked, by "
+                  f"{', '.join(weighing)} (placer place --algo METHOD --option w_timing=...)")
 
     out.mkdir(parents=True, exist_ok=True)
     plc = write_plc(out / "default.plc", netlist, placed, costs=after.plc_header())

@@ -38,7 +38,7 @@ def methods_command(
     ] = None,
 ) -> None:
     """List the placement methods and their options, or document one (NAME)."""
-    from placer.algorithms.base import available_placers, placer_class
+    from placer.algorithms.base import available_placers, method_source, placer_class
 
     load_plugins_named(list(plugin or []))
     if name is not None:
@@ -51,8 +51,9 @@ def methods_command(
         typer.echo(f"{name}\n\n{method_doc(cls)}\n")
         typer.echo("option names: " + (", ".join(sorted(names)) if names is not None else "not declared (any)"))
         shared = sorted(  # a method taking another's options (global_refine: refine's) documents only its own
-            other for other in available_placers()
+            other for other in available_placers()  # (built-in ones: a plugin's few names matched too)
             if other != name and names and placer_class(other).option_names
+            and not method_source(name) and not method_source(other)
             and set(placer_class(other).option_names) < set(names)
         )
         for other in shared:

@@ -753,5 +753,5 @@ def test_files_of_kinds_not_read_may_be_listed_twice(tmp_path: Path) -> None:
     aux = write_bookshelf(*generate(4, 8, 4, seed=1), tmp_path, "d")
     for name in ("README", "LICENSE", "x.shapes", "y.shapes"):
         (tmp_path / name).write_text("not read\n")
-    aux.write_text(aux.read_text().rstrip("\n") + " README LICENSE x.shapes y.shapes\n")
-    read_bookshelf(aux)
+    aux.write_text(aux.read_text().rstrip("\n") + " README LICENSE x.shapes y.shapes d.nodes\n")
+    read_bookshelf(aux)  # (d.nodes named twice is one file: 'two .nodes files (d.nodes, d.nodes)')

@@ -75,3 +75,20 @@ def test_a_method_taking_anothers_options_points_to_their_documentation() -> Non
     result = runner.invoke(app, ["methods", "global_refine"])
     assert "it takes the options of refine too: `placer methods refine` documents them" in result.output
     assert "takes the options of" not in runner.invoke(app, ["methods", "sa"]).output
+
+
+def test_a_plugins_few_option_names_are_not_read_as_a_shared_option_set(tmp_path: Path) -> None:
+    """A plugin declaring only 'device' made analytical and rl 'take the options of' it."""
+    plugin = tmp_path / "device_plugin.py"
+    plugin.write_text(
+        "from placer.algorithms.base import Placer, register_placer\n"
+        "@register_placer\n"
+        "class OnDevice(Placer):\n"
+        '    """Keeps the start (a test plugin)."""\n'
+        "    name = 'test_methods_on_device'\n"
+        "    option_names = frozenset({'device'})\n"
+        "    def run(self, netlist, placement, budget_s, seed, progress):\n"
+        "        return placement\n"
+    )
+    result = runner.invoke(app, ["methods", "analytical", "--plugin", str(plugin)])
+    assert result.exit_code == 0 and "takes the options of" not in result.output
