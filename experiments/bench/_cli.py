@@ -234,15 +234,24 @@ def print_or_write(out: Path | None, lines: Sequence[str], json_text: str | None
     print(f"wrote {out}")
 
 
-def reference_benchmarks(suite: Path) -> dict[str, dict]:
+def reference_benchmarks(suite: Path, designs: str | None = None) -> dict[str, dict]:
     """The designs of ``suite``'s ``reference_costs.json`` (name -> entry with its files and
-    reference costs); ValueError naming ``--suite`` where it is not there."""
+    reference costs), only those of ``designs`` (comma-separated names) when given; ValueError
+    naming ``--suite`` where it is not there, or ``--designs`` naming a design it lacks."""
     import json
 
     ref_file = suite / "reference_costs.json"
     if not ref_file.exists():
         raise ValueError(f"--suite: benchmark suite not found at {suite} (no reference_costs.json)")
-    return json.loads(ref_file.read_text())["benchmarks"]
+    benchmarks = json.loads(ref_file.read_text())["benchmarks"]
+    if designs is None:
+        return benchmarks
+    wanted = [d.strip() for d in designs.split(",") if d.strip()]
+    missing = [d for d in wanted if d not in benchmarks]
+    if missing or not wanted:
+        raise ValueError(f"--designs: {', '.join(map(repr, missing)) or 'no name'} not in {ref_file} "
+                         f"(its designs: {', '.join(benchmarks)})")
+    return {d: benchmarks[d] for d in dict.fromkeys(wanted)}
 
 
 def suite_speed_parser(description: str | None, timed: str) -> BenchParser:
@@ -252,6 +261,8 @@ def suite_speed_parser(description: str | None, timed: str) -> BenchParser:
     ap = make_parser(description)
     ap.add_argument("--suite", type=Path, default=DEFAULT_SUITE,
                     help="the shared benchmark suite (with reference_costs.json)")
+    ap.add_argument("--designs", default=None,
+                    help="comma-separated design names of the suite's reference_costs.json (default: all)")
     ap.add_argument("--moves", type=positive_int, default=600, help="incremental moves timed per design")
     ap.add_argument("--repeats", type=positive_int, default=7, help=f"full {timed} timed per design")
     ap.add_argument("--out", type=output_file, default=None,

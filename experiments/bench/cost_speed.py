@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.out:
         check_outputs(args.out, args.out.with_suffix(".json"))
-    ref = reference_benchmarks(args.suite)
+    ref = reference_benchmarks(args.suite, args.designs)
     rows = {}
     load_before = os.getloadavg()[0]
     for name, entry in ref.items():

@@ -295,3 +295,20 @@ def test_merge_writes_into_a_new_folder_and_names_a_missing_plot(tmp_path: Path)
     assert "is missing: the merged record keeps its name only" in done.stderr
     merged = json.loads((tmp_path / "new" / "config_tuning_sqlite.json").read_text())
     assert len(merged["workloads"]) == len(json.loads((RESULTS / "config_tuning_sqlite.json").read_text())["workloads"])
+
+
+def test_the_suite_speed_tables_take_a_subset_of_designs(benchmarks_dir: Path, tmp_path: Path) -> None:
+    """cost_speed and timing_speed ran every design of reference_costs.json: a suite holding
+    only some of them failed with 'no such file' (no --designs to name the ones there)."""
+    for script in ("cost_speed.py", "timing_speed.py"):
+        done = subprocess.run(
+            [sys.executable, str(BENCH / script), "--suite", str(benchmarks_dir), "--designs", "ibm01",
+             "--moves", "5", "--repeats", "1"],
+            capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        rows = [line for line in done.stdout.splitlines() if line.startswith("| ibm")]
+        assert [r.split("|")[1].strip() for r in rows] == ["ibm01"]
+    refused = subprocess.run([sys.executable, str(BENCH / "cost_speed.py"), "--suite", str(benchmarks_dir),
+                              "--designs", "nope"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert refused.returncode == 2 and "--designs: 'nope' not in" in refused.stderr
