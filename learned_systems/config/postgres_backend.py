@@ -478,16 +478,8 @@ class PostgresBackend:
         self.run_as = _RunAs.resolve()
         sweep_stale(SCRATCH_PREFIX, self._stop_leftover_servers)
         sweep_stale(SOCKET_PREFIX, parent=SHORT_TMP)
-        self._root = make_scratch(SCRATCH_PREFIX)  # removed with the backend
+        self._root = self._make_root()  # removed with the backend
         root = Path(self._root.name)
-        root.chmod(0o755)
-        if self.run_as.uid is not None and not self.run_as.can_enter(root):
-            self._root.cleanup()
-            raise ValueError(
-                f"the server user cannot enter {root.parent} (a folder on its path is private, "
-                "such as pytest's or a home folder): set TMPDIR to a folder every user can "
-                "enter, e.g. /tmp"
-            )
         cluster = BYTES_PER_CLUSTER + self.scale * BYTES_PER_SCALE
         needed = 2 * cluster  # the template and one trial copy
         free = shutil.disk_usage(root).free
@@ -524,8 +516,21 @@ class PostgresBackend:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._root = make_scratch(SCRATCH_PREFIX)
-        Path(self._root.name).chmod(0o755)
+        self._root = self._make_root()
+
+    def _make_root(self) -> tempfile.TemporaryDirectory:
+        """This backend's scratch folder, which the server user can enter."""
+        scratch = make_scratch(SCRATCH_PREFIX)
+        root = Path(scratch.name)
+        root.chmod(0o755)
+        if self.run_as.uid is not None and not self.run_as.can_enter(root):
+            scratch.cleanup()
+            raise ValueError(
+                f"the server user cannot enter {root.parent} (a folder on its path is private, "
+                "such as pytest's or a home folder): set TMPDIR to a folder every user can "
+                "enter, e.g. /tmp"
+            )
+        return scratch
 
     def close(self) -> None:
         """Remove this backend's scratch folder (template cluster, trial copies); safe twice."""
