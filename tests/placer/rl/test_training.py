@@ -1223,10 +1223,9 @@ def test_the_sampled_episode_kept_is_the_best_by_the_models_objective(monkeypatc
     assert best == "episode 1" and info["cost"]["proxy"] == 1.1
 
 
-def test_an_interrupt_closes_the_progress_bar_before_saying_what_was_saved(tiny_design, tmp_path, monkeypatch, capsys):
-    """learn() left its progress bar live on Ctrl-C: the saved-at line was drawn into it."""
-    out = tmp_path / "run"
-    cfg = TrainConfig(out=str(out), timesteps=4096, checkpoint_every=10_000, eval_every=64, **TINY)
+def _train_raising_at_200(tiny_design, tmp_path, monkeypatch, error: BaseException) -> list:  # type: ignore[no-untyped-def]
+    """Train with a recorded progress bar until step 200, where ``error`` is raised; the bars."""
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=4096, checkpoint_every=10_000, eval_every=64, **TINY)
     original = train_module.TrainingMonitor._on_step
     bars = []
 
@@ -1235,40 +1234,27 @@ def test_an_interrupt_closes_the_progress_bar_before_saying_what_was_saved(tiny_
             super()._on_training_start()
             bars.append(self)
 
-    def stop_at_200(self):  # type: ignore[no-untyped-def]
+    def raise_at_200(self):  # type: ignore[no-untyped-def]
         if self.num_timesteps >= 200:
-            raise KeyboardInterrupt
+            raise error
         return original(self)
 
     monkeypatch.setattr(train_module, "ProgressBarCallback", RecordedBar)
     monkeypatch.setattr(train_module, "_has_progress_bar", lambda: True)
-    monkeypatch.setattr(train_module.TrainingMonitor, "_on_step", stop_at_200)
-    with pytest.raises(KeyboardInterrupt):
+    monkeypatch.setattr(train_module.TrainingMonitor, "_on_step", raise_at_200)
+    with pytest.raises(type(error)):
         train(cfg, progress_bar=True, designs=[tiny_design])
+    return bars
+
+
+def test_an_interrupt_closes_the_progress_bar_before_saying_what_was_saved(tiny_design, tmp_path, monkeypatch, capsys):
+    """learn() left its progress bar live on Ctrl-C: the saved-at line was drawn into it."""
+    bars = _train_raising_at_200(tiny_design, tmp_path, monkeypatch, KeyboardInterrupt())
     assert len(bars) == 1 and bars[0].pbar.disable  # closed
     assert "at step 192 (the last completed update" in capsys.readouterr().out
 
 
 def test_a_diverged_run_closes_the_progress_bar_too(tiny_design, tmp_path, monkeypatch):
     """Only a Ctrl-C closed the bar: the one-line 'diverged' error was drawn into it."""
-    out = tmp_path / "run"
-    cfg = TrainConfig(out=str(out), timesteps=4096, checkpoint_every=10_000, eval_every=64, **TINY)
-    original = train_module.TrainingMonitor._on_step
-    bars = []
-
-    class RecordedBar(train_module.ProgressBarCallback):
-        def _on_training_start(self) -> None:
-            super()._on_training_start()
-            bars.append(self)
-
-    def fails_at_200(self):  # type: ignore[no-untyped-def]
-        if self.num_timesteps >= 200:
-            raise ValueError("something broke inside a rollout")
-        return original(self)
-
-    monkeypatch.setattr(train_module, "ProgressBarCallback", RecordedBar)
-    monkeypatch.setattr(train_module, "_has_progress_bar", lambda: True)
-    monkeypatch.setattr(train_module.TrainingMonitor, "_on_step", fails_at_200)
-    with pytest.raises(ValueError, match="something broke"):
-        train(cfg, progress_bar=True, designs=[tiny_design])
+    bars = _train_raising_at_200(tiny_design, tmp_path, monkeypatch, ValueError("something broke inside a rollout"))
     assert len(bars) == 1 and bars[0].pbar.disable
