@@ -206,8 +206,12 @@ def plot_placement(
     congestion = np.maximum(cost.maps.vertical, cost.maps.horizontal)
     draw_map(ax_congestion, netlist, congestion, "congestion (max of V and H, per cell)", "magma",
              limits.get("congestion"), placement)
+    from placer.algorithms.legalize import check_legality
+
+    legality = check_legality(netlist, placement)  # (a cost alone reads as a bar to clear)
+    illegal = "" if legality.legal else f"\nnot a legal placement: {legality.problems()}"
     # parse_math=False: a "$" in a design or folder name is text, not TeX markup
-    fig.suptitle(cost_title(title or netlist.name, cost), fontsize=10, parse_math=False)
+    fig.suptitle(cost_title(title or netlist.name, cost) + illegal, fontsize=10, parse_math=False)
     return fig
 
 

@@ -179,3 +179,15 @@ def test_the_panels_line_up_and_the_legend_clears_the_axis_text_on_a_flat_canvas
     legend = layout.get_legend().get_window_extent(renderer)
     axis_text = layout.xaxis.get_tightbbox(renderer)
     assert legend.y1 <= axis_text.y0 + 1e-6  # wholly below the ticks and the "x (µm)" label
+
+
+def test_the_title_says_when_the_placement_is_not_legal() -> None:
+    """ariane133 as shipped (36 macros over the canvas edge) was pictured with its cost only."""
+    from netlists.designs import load_builtin
+    from placer.plot import plot_placement
+
+    netlist, placement = load_builtin("ariane133")
+    title = plot_placement(netlist, placement).get_suptitle()
+    assert "not a legal placement: 36 macro(s) outside the canvas" in title
+    legal = generate(4, 8, 4, seed=0)
+    assert "not a legal" not in plot_placement(*legal).get_suptitle()
