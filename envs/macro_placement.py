@@ -193,8 +193,9 @@ def _check_settings(
     """Refuse constructor settings that would fail late (mid-episode) or give NaN rewards."""
     if not isinstance(order, str) or order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(map(repr, ORDERS))}, got {order!r}")
+    # max_edges >= 2: an undirected edge takes two slots (1 kept none, unsaid); SB3 cannot batch (2, 0)
     for name, value, low in (("max_grid", max_grid, 1), ("max_nodes", max_nodes, 1),
-                             ("max_edges", max_edges, 1)):  # fmt: skip  # SB3 cannot batch (2, 0)
+                             ("max_edges", max_edges, 2)):  # fmt: skip
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
     if isinstance(grid, str):

@@ -24,7 +24,10 @@ import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
-WIREMASK_CHANNEL = 2  # index in envs.macro_placement.GRID_CHANNELS
+WIREMASK_CHANNEL = 2  # index in envs.macro_placement.GRID_CHANNELS (checked by the tests)
+#: Columns of envs.macro_placement's node features the encoder reads: the node is a real one
+#: (not padding), and it is the macro being placed now.
+VALID_COLUMN, CURRENT_COLUMN = 0, 7
 
 
 class GraphEncoder(nn.Module):
@@ -40,14 +43,16 @@ class GraphEncoder(nn.Module):
     def forward(self, nodes: torch.Tensor, edges: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         """``nodes (B, N, F)``, ``edges (B, 2, E)``, ``weight (B, E)`` -> ``(B, 2 * hidden)``."""
         B, N, _ = nodes.shape
-        valid = nodes[..., 0:1]
-        current = nodes[..., 7:8]
+        valid = nodes[..., VALID_COLUMN : VALID_COLUMN + 1]
+        current = nodes[..., CURRENT_COLUMN : CURRENT_COLUMN + 1]
         h = torch.relu(self.embed(nodes)) * valid
         offset = (torch.arange(B, device=nodes.device) * N).view(B, 1)
         src = (edges[:, 0].long() + offset).reshape(-1)
         dst = (edges[:, 1].long() + offset).reshape(-1)
         w = weight.reshape(-1, 1)
-        norm = torch.zeros(B * N, 1, device=nodes.device).index_add_(0, dst, w).clamp_min(1e-6)
+        norm = torch.zeros(B * N, 1, device=nodes.device).index_add_(0, dst, w)
+        norm = torch.where(norm > 0, norm, torch.ones_like(norm))  # (a clamp at 1e-6 shrank, not
+        # averaged, the messages of a node whose weights were all under it)
         for lin_self, lin_nbr in zip(self.self_layers, self.nbr_layers, strict=True):
             flat = h.reshape(B * N, -1)
             agg = torch.zeros_like(flat).index_add_(0, dst, flat[src] * w) / norm

@@ -172,7 +172,7 @@ class TrainConfig:
         for name, low in (("timesteps", 1), ("n_envs", 1), ("seed", 0), ("threads", 1),
                           ("checkpoint_every", 1), ("eval_every", 1), ("n_steps", 1),
                           ("batch_size", 2), ("n_epochs", 1), ("max_grid", 8), ("max_nodes", 1),
-                          ("max_edges", 1), ("generated", 0)):  # fmt: skip
+                          ("max_edges", 2), ("generated", 0)):  # fmt: skip
             whole(name, low)
         if self.n_steps * self.n_envs < 2:
             raise ValueError("n_steps x n_envs must be >= 2 (a rollout of one step has no advantage spread)")

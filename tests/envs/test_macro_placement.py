@@ -402,7 +402,7 @@ def test_actions_outside_the_space_are_refused_and_episodes_end_for_good(design)
     [
         ({"max_grid": 0}, "max_grid must be a whole number >= 1"),
         ({"max_edges": -2}, "max_edges must be"),
-        ({"max_edges": 0}, "max_edges must be a whole number >= 1"),  # a policy could not place
+        ({"max_edges": 0}, "max_edges must be a whole number >= 2"),  # a policy could not place
         ({"grid": (0, 0)}, "grid must be"),
         ({"grid": "bogus"}, "grid must be"),
         ({"w_wl": float("nan")}, "w_wl must be a finite number"),

@@ -216,7 +216,7 @@ def test_train_cli_set_converts_and_validates_settings() -> None:
         ({"vec": "xx"}, "vec must be 'dummy' or 'subproc'"),
         ({"device": "tpu"}, "device must be auto, cpu, cuda or cuda:N"),
         ({"max_grid": 12}, "max_grid must be a multiple of 8"),
-        ({"max_edges": 0}, "max_edges must be a whole number >= 1"),  # SB3 cannot batch (2, 0)
+        ({"max_edges": 0}, "max_edges must be a whole number >= 2"),  # SB3 cannot batch (2, 0)
         ({"order": "bogus"}, "order must be 'area', 'degree' or 'file'"),
         ({"wiremask_prior": 1e39}, r"wiremask_prior must be a finite number in \[0, 1e\+06\]"),  # NaN logits
         ({"w_timing": -1.0}, r"w_timing must be a finite number in \[0, 1e\+06\]"),  # rewarded worse timing

@@ -1,0 +1,40 @@
+"""The policy's feature extractor against the observation the environment builds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from envs.macro_placement import GRID_CHANNELS, MacroPlacementEnv
+from netlists.generate import generate
+from placer.rl.features import CURRENT_COLUMN, VALID_COLUMN, WIREMASK_CHANNEL, GraphEncoder
+
+
+def test_the_columns_and_channel_the_encoder_reads_are_the_envs() -> None:
+    """Hard-coded indices: a reordered observation would have been read silently wrong."""
+    assert GRID_CHANNELS[WIREMASK_CHANNEL] == "wiremask"
+    env = MacroPlacementEnv(generate(5, 10, 4, seed=0), max_grid=16, max_nodes=8, max_edges=16)
+    obs, _ = env.reset(seed=0)
+    nodes = obs["graph_nodes"]
+    assert nodes[:5, VALID_COLUMN].tolist() == [1.0] * 5 and not nodes[5:, VALID_COLUMN].any()
+    assert nodes[:, CURRENT_COLUMN].sum() == 1.0
+
+
+def test_one_edge_slot_is_refused() -> None:
+    """max_edges=1 kept no edge at all (an undirected edge takes two slots), unsaid."""
+    with pytest.raises(ValueError, match="max_edges must be a whole number >= 2, got 1"):
+        MacroPlacementEnv(generate(2, 4, 2, seed=0), max_edges=1)
+
+
+def test_messages_are_a_weighted_mean_however_small_the_weights() -> None:
+    """Incoming weights summing under 1e-6 were divided by 1e-6: messages shrank, not averaged."""
+    torch.manual_seed(0)
+    encoder = GraphEncoder(node_features=8)
+    nodes = torch.zeros(1, 3, 8)
+    nodes[0, :, VALID_COLUMN] = 1.0
+    nodes[0, :, 1:4] = torch.rand(3, 3)
+    edges = torch.tensor([[[0, 1, 1, 2], [1, 0, 2, 1]]])
+    weights = torch.tensor([[1.0, 1.0, 0.5, 0.5]])
+    np.testing.assert_allclose(encoder(nodes, edges, weights).detach().numpy(),
+                               encoder(nodes, edges, weights * 1e-8).detach().numpy(), rtol=1e-5, atol=1e-6)
