@@ -60,7 +60,11 @@ class PlacementPolicy(MaskableActorCriticPolicy):
     """MaskableActorCriticPolicy with :class:`PlacementFeatures` and :class:`DeconvHead`.
 
     Extra keyword ``wiremask_prior`` (default 20.0): initial weight of the wire-mask prior in
-    the logits (0 disables it).
+    the logits (0 disables it). The layers keep torch's default initialisation: SB3's
+    ``ortho_init`` is not applied (``_build`` is this class's own), whatever it is set to.
+    At initialisation the logits are in effect the wire-mask prior: the coarse and global path
+    (the graph encoder's included) moves them by ~1e-6 and takes some 10k steps to matter (an
+    audit's measurement; a per-cell route for the global vector is left for a future model).
     """
 
     def __init__(self, *args: Any, wiremask_prior: float = 20.0, **kwargs: Any) -> None:
