@@ -33,6 +33,7 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import logging
 import multiprocessing
 import os
 import re
@@ -835,7 +836,9 @@ def _run_on_ray(tasks: Sequence[PlacementTask], address: str, record_done: OnRec
         # instead of stopping it as Ctrl-C does (130, rerun with --resume)
         try:
             with handlers_kept():
-                ray.init(address=address, include_dashboard=False, log_to_driver=False)
+                # (Ray's own INFO and WARNING lines, e.g. about its token authentication, are
+                # not ours to print: its errors still are)
+                ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
         except ConnectionError as exc:  # Ray's own text names flags of its CLI, not ours
             first = (str(exc).strip().splitlines() or [""])[0].rstrip(".")  # (addresses have dots)
             raise RuntimeError(

@@ -680,3 +680,23 @@ def test_a_kill_under_ray_stops_the_batch_like_ctrl_c(suite: Path, plugin: str, 
         ray.shutdown()
     ours = sigterm_as_interrupt.__name__ + ".<locals>.interrupt"  # (run_batch sets its own)
     assert seen and all(getattr(handler, "__qualname__", "") == ours for handler in seen), seen
+
+
+def test_a_ray_instance_started_here_prints_only_its_errors(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """--ray local printed Ray's WARNING (token authentication) and INFO lines into the batch."""
+    import logging
+
+    from placer import batch
+
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'placer-gym[ray]')")
+    given = {}
+
+    def refuse(**kwargs):  # type: ignore[no-untyped-def]
+        given.update(kwargs)
+        raise ConnectionError("no cluster here")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", refuse)
+    with pytest.raises(RuntimeError, match="could not connect"):
+        batch._run_on_ray([], "local", lambda record: None)
+    assert given["logging_level"] == logging.ERROR and given["log_to_driver"] is False
