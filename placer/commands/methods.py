@@ -7,6 +7,7 @@ documentation: what it does and every option with its default, as ``--option`` t
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 from typing import Annotated
 
@@ -26,7 +27,15 @@ def method_doc(cls: type) -> str:
     module_doc = inspect.getdoc(sys.modules.get(cls.__module__)) or ""
     if ("Options" not in doc and "Options" in module_doc) or "see module docstring" in doc:
         doc = f"{doc}\n\n{module_doc}".strip()
-    return doc
+    return _plain(doc)
+
+
+def _plain(doc: str) -> str:
+    """reStructuredText markup read as text on a terminal: ``x`` as `x`, :func:`~a.b` as `b`,
+    :mod:`a.b` as `a.b` (the roles and double backticks were printed as they stand)."""
+    doc = re.sub(r":[a-z]+:`~[\w.]*?\.?(\w+)`", r"`\1`", doc)
+    doc = re.sub(r":[a-z]+:`([^`]+)`", r"`\1`", doc)
+    return doc.replace("``", "`")
 
 
 @clean_errors
