@@ -32,7 +32,12 @@ class RankedConfig:
         """What ranks it: the share of its trials that failed first (a configuration that
         fails now and then is no recommendation, however well it scored when it ran), then
         its mean score."""
-        return (-self.failures / (self.failures + self.measurements), self.score)
+        return _standing(self.failures, self.measurements, self.score)
+
+
+def _standing(failures: int, measurements: int, mean: float) -> tuple[float, float]:
+    """A configuration's rank key: minus the share of its trials that failed, then its mean."""
+    return (-failures / (failures + measurements), mean)
 
 
 class ConfigRanking:
@@ -75,8 +80,7 @@ class ConfigRanking:
 
     def standing(self, key: str) -> tuple[float, float]:
         """What ranks a configuration with a successful trial (:attr:`RankedConfig.standing`)."""
-        failures = self.failures.get(key, 0)
-        return (-failures / (failures + len(self.scores[key])), self.mean(key))
+        return _standing(self.failures.get(key, 0), len(self.scores[key]), self.mean(key))
 
     def add(self, config: dict[str, Any], score: float | None, result: TrialResult | None = None):
         """Count one trial (``None`` score: failed), as ranked (:meth:`as_ranked`); the best

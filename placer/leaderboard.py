@@ -304,8 +304,7 @@ MIXED_TIMING_MODELS = 0
 def _other_timing_model(rows: pd.DataFrame) -> pd.Series:
     """Rows whose timing figure was made by another timing model than today's
     (:data:`placer.cost.timing.TIMING_MODEL`; a row that records none is not one of them)."""
-    model = rows["timing_model"] if "timing_model" in rows.columns else pd.Series(np.nan, index=rows.index)
-    model = pd.to_numeric(model, errors="coerce")
+    model = pd.to_numeric(rows["timing_model"], errors="coerce")
     return model.notna() & (model != TIMING_MODEL)
 
 
@@ -532,7 +531,7 @@ def _unchecked_runs(runs: pd.DataFrame) -> list[str]:
     ]
     if not lost:
         return []
-    shown = ", ".join(lost[:8]) + (f" and {len(lost) - 8} more" if len(lost) > 8 else "")
+    shown = _listed(lost)
     return [f"{len(lost)} run(s) no longer have their .plc (removed or replaced): {shown}; their "
             "numbers are in the tables, but no placement file backs them."]
 
@@ -543,7 +542,7 @@ def _illegal_note(table: pd.DataFrame) -> list[str]:
     if bad.empty:
         return []
     cells = [f"{r.design}/{r.method}" for r in bad.itertuples()]
-    shown = ", ".join(cells[:8]) + (f" and {len(cells) - 8} more" if len(cells) > 8 else "")
+    shown = _listed(cells)
     return [f"{ILLEGAL_MARK} the placement is not legal (hard macros overlap or stick out of the "
             f"canvas): {shown}. Such a cell is shown, never bold, and ranks after every legal "
             "one of its design; `mean` still counts it."]
@@ -558,7 +557,7 @@ def _uneven_seeds(table: pd.DataFrame) -> list[str]:
     most = int(competing["seeds"].max())
     fewer = competing[competing["seeds"] < most]
     cells = [f"{r.design}/{r.method} ({int(r.seeds)} of {most})" for r in fewer.itertuples()]
-    shown = ", ".join(cells[:8]) + (f" and {len(cells) - 8} more" if len(cells) > 8 else "")
+    shown = _listed(cells)
     return [f"Cells from fewer ok seeds than others: {shown}."]
 
 
