@@ -104,20 +104,20 @@ def _frame(ax: Axes, netlist: Netlist, placement: Placement | None = None) -> tu
         lo_x, hi_x = placement.x[shown] - w, placement.x[shown] + w
         lo_y, hi_y = placement.y[shown] - h, placement.y[shown] + h
         reach_x, reach_y = MAX_OVERHANG * c.width, MAX_OVERHANG * c.height
-        x_lo = max(min(x_lo, float(np.min(lo_x))), -reach_x)
-        x_hi = min(max(x_hi, float(np.max(hi_x))), c.width + reach_x)
-        y_lo = max(min(y_lo, float(np.min(lo_y))), -reach_y)
-        y_hi = min(max(y_hi, float(np.max(hi_y))), c.height + reach_y)
+
+        def limits(drawn: np.ndarray) -> tuple[float, float, float, float]:
+            """The canvas and the ``drawn`` rectangles, at most the reach past the canvas."""
+            return (max(float(np.min(lo_x[drawn], initial=0.0)), -reach_x),
+                    min(float(np.max(hi_x[drawn], initial=c.width)), c.width + reach_x),
+                    max(float(np.min(lo_y[drawn], initial=0.0)), -reach_y),
+                    min(float(np.max(hi_y[drawn], initial=c.height)), c.height + reach_y))
+
+        x_lo, x_hi, y_lo, y_hi = limits(np.ones(shown.size, dtype=bool))
         # wholly past the limits (one partly inside is drawn, cut at the frame)
         beyond = (hi_x < x_lo) | (lo_x > x_hi) | (hi_y < y_lo) | (lo_y > y_hi)
         hidden = int(np.count_nonzero(beyond))
         if hidden:  # the limits again from what is drawn (one far off in y widened x for nothing)
-            seen = ~beyond
-            x_lo = max(min(0.0, float(np.min(lo_x[seen], initial=0.0))), -reach_x)
-            x_hi = min(max(c.width, float(np.max(hi_x[seen], initial=c.width))), c.width + reach_x)
-            y_lo = max(min(0.0, float(np.min(lo_y[seen], initial=0.0))), -reach_y)
-            y_hi = min(max(c.height, float(np.max(hi_y[seen], initial=c.height))), c.height + reach_y)
-        if hidden:
+            x_lo, x_hi, y_lo, y_hi = limits(~beyond)
             out = np.maximum.reduce([-lo_x, hi_x - c.width, -lo_y, hi_y - c.height])
             farthest = float(np.max(out[beyond]))
     margin = 0.02 * max(c.width, c.height)

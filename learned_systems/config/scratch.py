@@ -70,22 +70,16 @@ class _OwnedScratch(tempfile.TemporaryDirectory):
     folder itself removed the folder under its original and closed the original's lock
     descriptor, whose number the process may by then have given to another file."""
 
-    _owner: int | None = None
     _prefix: str = ""
     _parent: str | None = None
+    _close_owner: Callable[[], object] | None = None  # closes the record's descriptor, once
 
     def __reduce_ex__(self, protocol: object) -> tuple[object, tuple[str, str | None]]:
-        return make_scratch, (self._prefix, self._parent)
-
-    def __deepcopy__(self, memo: dict[int, object]) -> tempfile.TemporaryDirectory:
-        return make_scratch(self._prefix, self._parent)
-
-    _close_owner: Callable[[], object] | None = None  # closes the record's descriptor, once
+        return make_scratch, (self._prefix, self._parent)  # (copy.deepcopy goes through it too)
 
     def cleanup(self) -> None:
         if self._close_owner is not None:
             self._close_owner()  # (the kernel would release it at exit anyway)
-            self._owner = None
         super().cleanup()
 
 
@@ -98,7 +92,6 @@ def make_scratch(prefix: str, parent: str | Path | None = None) -> tempfile.Temp
     fd = os.open(Path(scratch.name) / OWNER_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     fcntl.flock(fd, fcntl.LOCK_EX)  # before the record: a readable record is a locked one
     os.write(fd, f"{pid} {_start_time(pid) or '-'} {_HOST}\n".encode())
-    scratch._owner = fd
     # closed when the folder is cleaned up or, if no one does, when the object goes (a dropped
     # copy kept its descriptor open for the process's life); never twice (the number may be
     # another file's by then)

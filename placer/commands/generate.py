@@ -19,8 +19,6 @@ from placer.commands.common import (
     output_path,
 )
 
-MOST = MOST_PER_KIND  # (netlists.generate refuses more)
-
 
 def register(app: typer.Typer) -> None:
     app.command("generate")(generate_command)
@@ -37,14 +35,14 @@ def generate_command(
         ),
     ],
     hard: Annotated[
-        int, typer.Option("--hard", min=0, max=MOST, help="Number of hard macros (time grows with the square of the "
+        int, typer.Option("--hard", min=0, max=MOST_PER_KIND, help="Number of hard macros (time grows with the square of the "
                      "count: ~2 s for 2,000, ~20 s for 8,000, ~2 min for 20,000).")
     ] = 16,
     soft: Annotated[
-        int, typer.Option("--soft", min=0, max=MOST, help="Number of soft macros (time grows with the square of the "
+        int, typer.Option("--soft", min=0, max=MOST_PER_KIND, help="Number of soft macros (time grows with the square of the "
                      "count: ~3 s for 4,000, ~1 min for 20,000).")
     ] = 64,
-    ports: Annotated[int, typer.Option("--ports", min=0, max=MOST, help="Number of ports.")] = 32,
+    ports: Annotated[int, typer.Option("--ports", min=0, max=MOST_PER_KIND, help="Number of ports.")] = 32,
     seed: Annotated[
         int, typer.Option("--seed", min=0, help="Random seed; the same seed gives the same design.")
     ] = 0,

@@ -12,7 +12,7 @@ same operations on the same operands (maxima and one sum per arc), so nothing dr
 The common move, whose changed arcs all end at endpoints, is priced by one compiled kernel
 (:mod:`placer.cost.timing_kernel`); a move that changes an arc into the logic goes on in numpy
 with the kernel's new delays (``experiments/bench/timing_speed.py`` times both paths on the same
-moves: 1.1-2.1x faster, the same figures).
+moves: 1.2-3.2x faster on the shared suite, the same figures).
 
 The timing counterpart of :class:`placer.cost.incremental.IncrementalEvaluator`, for search
 methods that weigh timing beside the proxy cost.

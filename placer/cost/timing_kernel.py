@@ -89,30 +89,23 @@ def price_endpoint_move(
                 ok = False
     for k in range(nodes.size):
         moved_slot[nodes[k]] = -1
-    n_changed = int(changed.sum())
+    out_arcs, out_delay = arcs[changed], new_delay[changed]
+    n_changed = out_arcs.size
     if not ok:  # the changed arcs and their delays: the caller propagates the logic's arrivals
         empty_f = np.empty(0)
-        return False, arcs[changed], new_delay[changed], empty_f, np.empty(0, dtype=np.int64), empty_f
-    out_arcs = np.empty(n_changed, dtype=np.int64)
-    out_delay = np.empty(n_changed)
+        return False, out_arcs, out_delay, empty_f, np.empty(0, dtype=np.int64), empty_f
     out_time = np.empty(n_changed)
     touched = np.empty(n_changed, dtype=np.int64)
     n_touched = 0
-    m = 0
-    for i in range(n_found):
-        if not changed[i]:
-            continue
-        arc = arcs[i]
-        out_arcs[m] = arc
-        out_delay[m] = new_delay[i]
-        out_time[m] = arrival[src_node[arc]] + new_delay[i]
+    for m in range(n_changed):
+        arc = out_arcs[m]
+        out_time[m] = arrival[src_node[arc]] + out_delay[m]
         arc_slot[arc] = m
         end = end_of_node[dst_node[arc]]
         if not endpoint_seen[end]:
             endpoint_seen[end] = True
             touched[n_touched] = end
             n_touched += 1
-        m += 1
     touched = np.sort(touched[:n_touched])
     new_arrival = np.empty(n_touched)
     for t in range(n_touched):  # each touched endpoint's maximum over its incoming arcs, again

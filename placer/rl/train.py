@@ -832,10 +832,11 @@ def train(
         record = _designs_record(designs, eval_design)
         if from_api:
             write_run_json(out / API_DESIGNS, {"names": record["names"]})
-        if not resume or not (out / DESIGNS).exists():
+        saved_designs = read_run_json(out / DESIGNS) if resume and (out / DESIGNS).exists() else None
+        if saved_designs is None:
             write_run_json(out / DESIGNS, record)
-        elif "eval" not in read_run_json(out / DESIGNS):  # a run from before: recorded from now on
-            write_run_json(out / DESIGNS, {**read_run_json(out / DESIGNS), "eval": record["eval"]})
+        elif "eval" not in saved_designs:  # a run from before: recorded from now on
+            write_run_json(out / DESIGNS, {**saved_designs, "eval": record["eval"]})
         write_run_json(out / "env_kwargs.json", env_options(config))
         if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
             model.set_logger(Logger(folder=None, output_formats=[]))
