@@ -52,7 +52,12 @@ from _cli import (
 
 from learned_systems.config import postgres_backend
 from learned_systems.config.factory import make_backend
-from learned_systems.config.sqlite_backend import DEFAULT_MIN_TRANSACTIONS, SQLiteBackend
+from learned_systems.config.sqlite_backend import (
+    DEFAULT_MIN_TRANSACTIONS,
+    WAL_CHECKPOINT,
+    WAL_CHECKPOINT_BEFORE,
+    SQLiteBackend,
+)
 from learned_systems.config.workloads import MIN_ROWS, WORKLOAD_NAMES
 from learned_systems.objectives import ConfigObjective
 from learned_systems.plots import plot_best_so_far
@@ -144,7 +149,8 @@ def measurement_settings(backend: Backend) -> dict[str, float | int]:
     backend applies it (PostgreSQL rounds the duration to whole seconds)."""
     settings = {"duration_s": backend.duration_s, "repeats": backend.repeats}
     if backend.system == "sqlite":
-        settings |= {"rows": backend.workload.rows, "min_transactions": backend.min_transactions}
+        settings |= {"rows": backend.workload.rows, "min_transactions": backend.min_transactions,
+                     "wal_checkpoint": WAL_CHECKPOINT}
     else:
         settings |= {"scale": backend.scale, "clients": backend.clients,
                      "warmup_s": backend.warmup_s}
@@ -581,7 +587,9 @@ def main() -> None:
             for workload in workloads:
                 backends[workload] = make_workload_backend(args, workload, templates)
                 store.claim_settings(
-                    run_id(args.system, workload), measurement_settings(backends[workload])
+                    run_id(args.system, workload),
+                    measurement_settings(backends[workload]),
+                    absent={"wal_checkpoint": WAL_CHECKPOINT_BEFORE},
                 )
             meta = {
                 "system": args.system,

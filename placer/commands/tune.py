@@ -87,8 +87,12 @@ DEFAULT_INDEX_DATASET = "lognormal"
 #: Measurements per trial unless --repeats says otherwise.
 DEFAULT_REPEATS = 3
 
-#: What a run setting missing from a stored run (made before the setting was recorded) means.
-SETTINGS_BEFORE = {"index_cost": "measured"}
+def settings_before() -> dict[str, str]:
+    """What a run setting missing from a stored run (made before the setting was recorded)
+    means."""
+    from learned_systems.config.sqlite_backend import WAL_CHECKPOINT_BEFORE
+
+    return {"index_cost": "measured", "wal_checkpoint": WAL_CHECKPOINT_BEFORE}
 
 
 def run_settings(system: str, objective: Any, repeats: int) -> dict[str, Any]:
@@ -99,6 +103,10 @@ def run_settings(system: str, objective: Any, repeats: int) -> dict[str, Any]:
         settings["duration_s"] = objective.backend.duration_s  # pgbench rounds to whole seconds
         if hasattr(objective.backend, "warmup_s"):  # trials measured without one differ
             settings["warmup_s"] = objective.backend.warmup_s
+    if system == "sqlite":  # trials timed without their checkpoint rank deferring too high
+        from learned_systems.config.sqlite_backend import WAL_CHECKPOINT
+
+        settings["wal_checkpoint"] = WAL_CHECKPOINT
     if system == "index":  # in the option's words (stored runs from before it: measured)
         settings["index_cost"] = "measured" if objective.mode == "measured" else "counted"
     if system == "postgres":  # the space's top follows the machine's (or container's) memory:
@@ -318,7 +326,7 @@ def _run(
             try:
                 # (counted costs take one count per trial: a run made with another --repeats,
                 # before it was refused with them, resumes)
-                store.claim_settings(run, settings, absent=SETTINGS_BEFORE,
+                store.claim_settings(run, settings, absent=settings_before(),
                                      ignore=("repeats",) if index_cost == "counted" else ())
             except SettingsMismatch as exc:
                 raise _BadInput(str(exc)) from None

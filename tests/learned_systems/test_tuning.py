@@ -1255,3 +1255,24 @@ def test_a_counted_run_made_with_other_repeats_resumes(tmp_path):
     resumed = CliRunner().invoke(_app(), [*args, "--trials", "3"])
     assert resumed.exit_code == 0, resumed.output
     assert "random: best score" in resumed.stdout and "2 resumed" in resumed.stdout
+
+
+def test_a_sqlite_run_measured_before_the_timed_checkpoint_is_not_resumed(tmp_path):
+    """Trials timed without their WAL checkpoint rank a deferring wal_autocheckpoint too high:
+    a run stored then (its settings name no wal_checkpoint) is refused, naming why."""
+    import json
+    import sqlite3
+
+    args = ["tune", "--system", "sqlite", "--workload", "ycsb-b", "--tuner", "random", "--rows", "2000",
+            "--duration", "0.02", "--repeats", "1", "--out", str(tmp_path)]
+    first = CliRunner().invoke(_app(), [*args, "--trials", "1"])
+    assert first.exit_code == 0, first.output
+    with sqlite3.connect(tmp_path / "results.sqlite") as conn:
+        (text,) = conn.execute("SELECT settings FROM run_settings").fetchone()
+        stored = json.loads(text)
+        assert stored["wal_checkpoint"] == "timed, each window"
+        del stored["wal_checkpoint"]  # as runs stored before it was recorded
+        conn.execute("UPDATE run_settings SET settings = ?", (json.dumps(stored),))
+    resumed = CliRunner().invoke(_app(), [*args, "--trials", "2"])
+    assert resumed.exit_code == 2
+    assert "wal_checkpoint 'untimed, at close' then, 'timed, each window' now" in resumed.output

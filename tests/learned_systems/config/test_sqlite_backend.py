@@ -237,3 +237,26 @@ def test_the_space_check_counts_a_vacuums_second_copy(tmp_path, monkeypatch):
         backend._check_disk_space(rows, tmp_path)  # template + copy fit, a VACUUM's copy not
     monkeypatch.setattr(shutil, "disk_usage", lambda folder: usage(10**12, 0, int(3.1 * database)))
     backend._check_disk_space(rows, tmp_path)
+
+
+def test_every_measured_window_ends_with_a_timed_wal_checkpoint(tmp_path, monkeypatch):
+    """A large wal_autocheckpoint defers the copy of the WAL into the database past a short
+    window; each window (the warm-up's too) ends with that copy, so deferring is not faster."""
+    workload = make_workload("ycsb-a", rows=2_000)
+    backend = SQLiteBackend(workload, duration_s=0.02, repeats=3, template_dir=tmp_path)
+    statements: list[str] = []
+    real_transaction = workload.transaction
+
+    def traced(conn: sqlite3.Connection) -> int:
+        if not statements:
+            conn.set_trace_callback(statements.append)
+        statements.append("<transaction>")
+        return real_transaction(conn)
+
+    monkeypatch.setattr(workload, "transaction", traced)
+    result = backend.run_trial({**TUNED, "wal_autocheckpoint": 100_000})
+    assert result.ok, result.error
+    # T: a transaction, C: a checkpoint; one C closes the warm-up and each of the 3 windows
+    windows = "".join("T" if s == "<transaction>" else "C" if "wal_checkpoint" in s else ""
+                      for s in statements)
+    assert windows.endswith("C") and "CC" not in windows and windows.count("C") == 4

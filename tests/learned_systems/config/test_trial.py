@@ -82,3 +82,19 @@ def test_a_ctrl_c_is_never_recorded_as_a_failed_trial() -> None:
         TrialResult.failed("index", "w", "durable", {}, _numba_style_interrupt())
     plain = TrialResult.failed("index", "w", "durable", {}, SystemError("a real bug"))
     assert not plain.ok and plain.error == "SystemError: a real bug"
+
+
+def test_timed_loop_times_its_finish_once_after_the_last_step():
+    order: list[str] = []
+
+    def step() -> int:
+        order.append("step")
+        return 1
+
+    def finish() -> None:
+        order.append("finish")
+        time.sleep(0.03)
+
+    operations, seconds = timed_loop(step, 0.0, min_steps=2, finish=finish)
+    assert order == ["step", "step", "finish"] and operations == 2
+    assert seconds >= 0.03  # the deferred work counts against the window
