@@ -32,6 +32,32 @@ from learned_systems.config.trial import TrialResult
 from learned_systems.objectives import ConfigObjective, MemoizedObjective
 from learned_systems.validation import whole_number
 
+#: The arguments that build a backend, with their defaults: given beside ``backend=``, they would
+#: be ignored (the backend passed in already holds its own).
+_BACKEND_ARGUMENTS = {"system": "sqlite", "workload": None, "rows": None, "duration_s": 0.5, "repeats": 3,
+                      "seed": 0}
+
+
+def _check_passed_backend(
+    backend, system, workload, rows, duration_s, repeats, allow_unsafe, seed, backend_options
+) -> None:
+    """Refuse arguments a ``backend`` passed in would silently override, and an unsafe space the
+    caller did not open (the knob space is durable unless ``allow_unsafe=True``)."""
+    given = dict(system=system, workload=workload, rows=rows, duration_s=duration_s, repeats=repeats, seed=seed)
+    ignored = [name for name, default in _BACKEND_ARGUMENTS.items() if given[name] != default]
+    ignored += sorted(backend_options)
+    if ignored:
+        raise ValueError(
+            f"{', '.join(ignored)} build a backend: with backend= passed in they would be ignored "
+            "(set them on the backend instead)"
+        )
+    opened = bool(getattr(getattr(backend, "space", None), "allow_unsafe", False))
+    if opened != bool(allow_unsafe):
+        raise ValueError(
+            f"the backend's knob space is {'unsafe' if opened else 'durable'} but allow_unsafe="
+            f"{allow_unsafe!r}: pass allow_unsafe={opened} to use it"
+        )
+
 
 class ConfigTuningEnv(gym.Env):
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
@@ -57,7 +83,11 @@ class ConfigTuningEnv(gym.Env):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unsupported render_mode {render_mode!r}: expected None or 'ansi'")
         self._owns_backend = backend is None  # one passed in belongs to the caller
-        if backend is None:
+        if backend is not None:
+            _check_passed_backend(
+                backend, system, workload, rows, duration_s, repeats, allow_unsafe, seed, backend_options
+            )
+        else:
             backend = make_backend(
                 system,
                 workload,

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from learned_systems.config.knobs import KnobError
+
 
 def how_to_apply(system: str, config: Mapping[str, Any], allow_unsafe: bool = False) -> dict[str, Any]:
     """``{"how": ..., "lines": [...]}`` for ``config`` of ``system``, validated first against the
@@ -16,6 +18,8 @@ def how_to_apply(system: str, config: Mapping[str, Any], allow_unsafe: bool = Fa
     Raises:
         KnobError: a knob the space does not have or a value it does not take.
     """
+    if not isinstance(config, Mapping):
+        raise KnobError(f"a configuration is a dict of knob values, got {type(config).__name__}")
     config = _space(system, allow_unsafe).validate(dict(config))
     if system == "sqlite":
         from learned_systems.config.sqlite_backend import pragma_statements

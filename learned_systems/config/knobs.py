@@ -104,27 +104,18 @@ class Knob:
                     f"space: expected one of {list(self.choices)}{hint}"
                 )
             return matches[0]
+        expected = f"expected an integer in [{self.low}, {self.high}]" + (" or 0" if self.zero_allowed else "")
         if isinstance(value, bool) or not isinstance(value, int | np.integer | float | np.floating):
-            raise KnobError(
-                f"bad value {value!r} for knob {self.name!r}: expected an integer "
-                f"in [{self.low}, {self.high}]"
-            )
+            raise KnobError(f"bad value {value!r} for knob {self.name!r}: {expected}")
         if not isinstance(value, int | np.integer):  # a float: finite and whole
             if not (math.isfinite(value) and float(value).is_integer()):
-                raise KnobError(
-                    f"bad value {value!r} for knob {self.name!r}: expected an integer "
-                    f"in [{self.low}, {self.high}]"
-                )
+                raise KnobError(f"bad value {value!r} for knob {self.name!r}: {expected}")
         value = int(value)
         if not (self.low <= value <= self.high or (self.zero_allowed and value == 0)):
-            zero = " or 0" if self.zero_allowed else ""
             shown = (
                 value if value.bit_length() <= 64 else f"(an integer of {value.bit_length()} bits)"
             )
-            raise KnobError(
-                f"bad value {shown} for knob {self.name!r}: expected an integer in "
-                f"[{self.low}, {self.high}]{zero}"
-            )
+            raise KnobError(f"bad value {shown} for knob {self.name!r}: {expected}")
         return value
 
     def from_unit(self, unit: float) -> Any:

@@ -2,9 +2,11 @@
 
 A workload knows how to build its database (``setup``, done once into a template file) and how
 to run one transaction (``transaction``), returning how many operations it performed. Keys follow
-a scrambled Zipf distribution (theta 0.99, as in YCSB) so hot rows spread over many pages; every
-transaction groups many operations. Sizes are set by ``rows`` so the database is larger than
-SQLite's default 2 MB page cache while trials stay short.
+a scrambled Zipf distribution (theta 0.99, as in YCSB) so hot rows spread over many pages; a YCSB
+transaction groups many operations (``ops_per_transaction``); the order-entry mix runs TPC-C-like
+transactions of 1 to 46 statements (about 16 on average: a payment runs 3, an order status 1 or
+2). Sizes are set by ``rows`` so the database is larger than SQLite's default 2 MB page cache
+while trials stay short.
 """
 
 from __future__ import annotations

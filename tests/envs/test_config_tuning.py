@@ -267,3 +267,31 @@ def test_the_episode_ends_terminated_at_its_horizon_which_the_observation_counts
     _, _, terminated, truncated, _ = env.step(np.full(len(env.space.knobs), 0.5, np.float32))
     assert terminated and not truncated
     env.close()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"workload": "orders"}, "workload build a backend"),
+        ({"rows": 5000, "duration_s": 9.0}, "rows, duration_s build a backend"),
+        ({"ops_per_transaction": 3}, "ops_per_transaction build a backend"),
+        ({"allow_unsafe": True}, "the backend's knob space is durable but allow_unsafe=True"),
+    ],
+)
+def test_arguments_a_passed_backend_would_override_are_refused(tmp_path, extra, message):
+    from learned_systems.config.factory import make_backend
+
+    backend = make_backend("sqlite", "ycsb-b", rows=1000, duration_s=0.02, repeats=1, template_dir=tmp_path)
+    with pytest.raises(ValueError, match=message):
+        ConfigTuningEnv(backend=backend, **extra)
+
+
+def test_an_unsafe_backend_needs_allow_unsafe(tmp_path):
+    from learned_systems.config.factory import make_backend
+
+    backend = make_backend("sqlite", "ycsb-b", rows=1000, duration_s=0.02, repeats=1, allow_unsafe=True,
+                           template_dir=tmp_path)
+    with pytest.raises(ValueError, match="knob space is unsafe but allow_unsafe=False"):
+        ConfigTuningEnv(backend=backend)
+    env = ConfigTuningEnv(backend=backend, allow_unsafe=True)
+    assert env.space.name == "unsafe"

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from learned_systems.apply import how_to_apply
+from learned_systems.config.knobs import KnobError
 from learned_systems.config.postgres_backend import postgres_space
 from learned_systems.config.sqlite_backend import pragma_values, sqlite_space
 from learned_systems.objectives import index_space
@@ -95,3 +96,9 @@ def test_a_misspelt_knob_or_a_bad_value_is_refused_not_written() -> None:
     assert how_to_apply("index", {"kind": "pgm"})["lines"] == [how_to_apply("index", index_space().validate({"kind": "pgm"}))["lines"][0]]
     with pytest.raises(ValueError, match="unknown system 'mysql'"):
         how_to_apply("mysql", {})
+
+
+@pytest.mark.parametrize("config", ["notadict", None, [("journal_mode", "WAL")]])
+def test_a_configuration_that_is_no_dict_is_refused_in_words(config):
+    with pytest.raises(KnobError, match="a configuration is a dict of knob values"):
+        how_to_apply("sqlite", config)

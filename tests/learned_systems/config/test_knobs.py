@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from learned_systems.config.knobs import Knob, KnobSpace
+import pytest
+
+from learned_systems.config.knobs import Knob, KnobError, KnobSpace
 
 
 def test_describe_lists_each_knob_with_its_values_and_default():
@@ -17,3 +19,12 @@ def test_describe_lists_each_knob_with_its_values_and_default():
     assert lines[1].split() == ["journal_mode", "DELETE,", "WAL", "(default", "DELETE)"]
     assert lines[2].split() == ["mmap_size", "0", "or", "1..512", "(log)", "(default", "0)"]
     assert lines[3].split() == ["wal_autocheckpoint", "100..100000", "(default", "1000)"]
+
+
+@pytest.mark.parametrize("value", [0.5, "64", -1, 513])
+def test_every_refusal_of_a_knob_taking_zero_names_the_zero(value):
+    """A half (or a text) was refused with 'expected an integer in [1, 512]', hiding the 0 that
+    mmap_size takes too."""
+    knob = Knob("mmap_size", 0, low=1, high=512, log=True, zero_allowed=True)
+    with pytest.raises(KnobError, match=r"expected an integer in \[1, 512\] or 0"):
+        knob.validate(value, "durable")
