@@ -429,13 +429,15 @@ def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd
     wide = pivot(table, metric, methods)
     best = pivot(table.assign(best=table["best"].astype(float)), "best", methods).fillna(0) > 0
     failed = pivot(table, "failed", methods).fillna(0)
+    seeds = pivot(table, "seeds", methods).fillna(0)  # ok runs
     illegal = _illegal_pivot(table, methods)
     text = wide.astype(object)
     for design in wide.index:
         for method in wide.columns:
             value = wide.at[design, method]
             cell = _cell(value, metric)
-            if np.isnan(value) and failed.at[design, method] > 0:
+            # (a cell with ok runs but no figure, e.g. a timing of another model, is blank)
+            if np.isnan(value) and failed.at[design, method] > 0 and seeds.at[design, method] == 0:
                 cell = "failed"
             elif best.at[design, method] and metric == "proxy":
                 cell = f"**{cell}**"
@@ -490,9 +492,11 @@ def _html_table(text: pd.DataFrame) -> str:
         cells = [f"<th>{html.escape(str(name))}</th>"]
         for value in row:
             value = str(value)
-            bold = value.startswith("**")
-            value = html.escape(value.strip("*"))
-            cells.append(f"<td><b>{value}</b></td>" if bold else f"<td>{value}</td>")
+            if value.startswith("**"):  # **figure** and any mark after it
+                figure, _, mark = value[2:].partition("**")
+                cells.append(f"<td><b>{html.escape(figure)}</b>{html.escape(mark)}</td>")
+            else:
+                cells.append(f"<td>{html.escape(value)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -513,7 +517,7 @@ def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
         f"and method; each cell is {how}.",
         f"placer-gym {versions or 'unknown'}, git commit {commits}.",
         "`initial` is each design's `initial.plc` (a reference: not ranked, never marked best). "
-        "Bold: lowest proxy per design among the legal placements. `mean` is over the designs where every method with "
+        "Bold: lowest proxy per design among the legal placements (among all where none is legal). `mean` is over the designs where every method with "
         "any result has one (a method that failed everywhere gets no mean, rank or bar); "
         "`mean rank` ranks the methods per design by the table's own figure (1 = lowest).",
     ]
@@ -544,8 +548,8 @@ def _illegal_note(table: pd.DataFrame) -> list[str]:
     cells = [f"{r.design}/{r.method}" for r in bad.itertuples()]
     shown = _listed(cells)
     return [f"{ILLEGAL_MARK} the placement is not legal (hard macros overlap or stick out of the "
-            f"canvas): {shown}. Such a cell is shown, never bold, and ranks after every legal "
-            "one of its design; `mean` still counts it."]
+            f"canvas): {shown}. Such a cell is shown, bold only where no placement of its design is "
+            "legal, and ranks after every legal one of its design; `mean` still counts it."]
 
 
 def _uneven_seeds(table: pd.DataFrame) -> list[str]:

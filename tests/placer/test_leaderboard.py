@@ -628,3 +628,34 @@ def test_a_mean_over_seeds_of_a_model_and_of_none_recorded_is_blank(runs: Path, 
     assert cell(mean, "d1", "bb", "timing") == 0.5  # one model throughout
     text = write_leaderboard(runs, tmp_path / "page", aggregate="mean")["markdown"].read_text()
     assert "d1/aa (seeds of several models)" in text
+
+
+def test_a_bold_illegal_cell_reads_the_same_in_html_and_markdown(tmp_path: Path) -> None:
+    """Where no placement of a design is legal its best is bold and marked: the HTML cell kept
+    the closing ** in its text, and the note said such a cell was never bold."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for method, proxy in (("aa", 0.6), ("bb", 0.7)):
+        run = record("d1", method, 0, proxy)
+        run.overlap_area = 1.5
+        store.write(run)
+    files = write_leaderboard(tmp_path / "runs", tmp_path / "page")
+    markdown, page = files["markdown"].read_text(), files["html"].read_text()
+    assert "**0.6000**†" in markdown
+    assert "<td><b>0.6000</b>†</td>" in page and "**" not in page.split("<table>", 1)[1]
+    assert "bold only where no placement of its design is legal" in markdown
+    assert "(among all where none is legal)" in markdown
+
+
+def test_a_cell_with_ok_runs_and_no_timing_of_its_model_is_blank_not_failed(tmp_path: Path) -> None:
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    older = record("d1", "aa", 0, 0.6)
+    older.timing_model = TIMING_MODEL - 1  # its timing is blanked: another model's figure
+    store.write(older)
+    store.write(record("d1", "aa", 1, None))  # and a failed seed beside it
+    store.write(record("d1", "bb", 0, 0.7))
+    markdown = write_leaderboard(tmp_path / "runs", tmp_path / "page")["markdown"].read_text()
+    timing = markdown.split("## Timing", 1)[1].split("##", 1)[0]
+    row = next(line for line in timing.splitlines() if line.startswith("| d1 "))
+    assert "failed" not in row and "—" in row
+    proxy = markdown.split("## Proxy", 1)[1].split("##", 1)[0]
+    assert "0.6000" in proxy
