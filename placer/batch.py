@@ -471,6 +471,11 @@ def check_conflicts(
     from placer.algorithms.base import same_method_source
 
     existing = {(r.design, r.method, int(r.seed)): r for r in store.records(STATUS_OK)}
+    for row in existing.values():  # parsed by the checks below: a hand-edited row named here
+        try:
+            row.options_dict()
+        except ValueError as error:
+            raise ValueError(f"{store.path}: {error}") from None
     where = store.path.parent
     _refuse_mixed_designs_and_options(existing, tasks, resume, where)
     for t in tasks:
@@ -480,7 +485,7 @@ def check_conflicts(
         what = f"{where} already holds {t.method} on {t.design.name} seed {t.seed}"
         if float(other.budget_s) != float(t.budget_s):
             raise ValueError(
-                f"{what} with budget {other.budget_s:g} s (asked: {t.budget_s:g} s); use "
+                f"{what} with budget {other.budget_s:.12g} s (asked: {t.budget_s:.12g} s); use "
                 "another runs folder for another budget"
             )
         if not resume:

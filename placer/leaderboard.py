@@ -155,6 +155,17 @@ def _refuse_bad_rows(frame: pd.DataFrame, db: Path) -> None:
             value = values.iloc[i]
             shown = repr(value) if isinstance(value, str) else f"{float(value):g}"
             raise ValueError(f"{where(i)} has {column} {shown} (expected {expected})")
+    if "options" in frame.columns:  # (text that is no JSON read as one more spelling of them)
+        for i, text in enumerate(frame["options"]):
+            if isinstance(text, str) and text and not isinstance(_json_or_none(text), dict):
+                raise ValueError(f"{where(i)} has options {text!r} (expected a JSON object)")
+
+
+def _json_or_none(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def _refuse_option_clashes(ok: pd.DataFrame) -> None:
@@ -399,7 +410,7 @@ def summary_rows(wide: pd.DataFrame, illegal: pd.DataFrame | None = None) -> pd.
     """
     competitors = [c for c in wide.columns if c != INITIAL]
     counted = [c for c in competitors if wide[c].notna().any()]  # a method failed everywhere
-    complete = wide.loc[wide[counted].dropna().index] if counted else wide.dropna()  # does not
+    complete = wide.loc[wide[counted].dropna().index] if counted else wide  # does not
     values = complete[competitors].map(_ranking_value)
     if illegal is not None and not complete.empty:
         late = illegal.reindex(index=complete.index, columns=competitors).fillna(False).astype(bool)

@@ -72,7 +72,18 @@ class RunRecord:
         return (self.design, self.method, int(self.seed), float(self.budget_s))
 
     def options_dict(self) -> dict[str, Any]:
-        return json.loads(self.options or "{}")
+        """The method options the run was made with (ValueError naming the run when they are no
+        JSON object: a row edited by hand or written by another tool)."""
+        try:
+            options = json.loads(self.options or "{}")
+        except json.JSONDecodeError:
+            options = None
+        if not isinstance(options, dict):
+            raise ValueError(
+                f"the run {self.design}/{self.method}/seed {self.seed} has options "
+                f"{self.options!r} (expected a JSON object)"
+            )
+        return options
 
 
 _COLUMNS = [f.name for f in fields(RunRecord)]

@@ -30,7 +30,9 @@ over the centres of the movable macros (hard and soft, not fixed; ports and fixe
 
 Hard-macro overlap left at the end is removed by the legaliser that :meth:`Placer.place` runs.
 Runs on CUDA when available (``device="auto"``) and on the CPU otherwise; on the CPU it uses
-float64 and is deterministic for a seed (the seed only jitters the start by a hair).
+float64 and is deterministic for a seed (the seed only jitters the start by a hair) when the
+run ends by itself (``max_iterations`` or ``stop_overflow``): one the budget cuts stops at an
+iteration that varies run to run, and says so.
 """
 
 from __future__ import annotations

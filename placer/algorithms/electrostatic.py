@@ -360,7 +360,9 @@ def global_place(
         progress(Progress.noting(
             f"{cut} after {iteration} of at most {max_iterations} "
             f"iterations, its density overflow {state['overflow']:.3f} (it stops at {stop_overflow:g}); "
-            "the result is its last iterate"))  # fmt: skip
+            "the result is its last iterate"
+            + ("" if stop_requested() else ", not reproducible (a max_iterations it reaches within "
+               "the budget is)")))  # fmt: skip
     result = placement.copy()
     final = project(v).detach().cpu().numpy().astype(np.float64)
     movable = model.movable.cpu().numpy()

@@ -189,7 +189,9 @@ def place_command(
         )
     ] = 60.0,
     seed: Annotated[
-        int | None, typer.Option("--seed", min=0, help="random seed (one design; default 0)")
+        int | None, typer.Option("--seed", min=0, help="random seed (one design; default 0): a run repeats for a seed when it ends "
+                     "by its own steps, not by the budget (see `placer methods NAME`: max_steps, "
+                     "max_iterations)")
     ] = None,
     seeds: Annotated[
         int | None,

@@ -700,3 +700,26 @@ def test_a_ray_instance_started_here_prints_only_its_errors(monkeypatch) -> None
     with pytest.raises(RuntimeError, match="could not connect"):
         batch._run_on_ray([], "local", lambda record: None)
     assert given["logging_level"] == logging.ERROR and given["log_to_driver"] is False
+
+
+def test_a_row_whose_options_are_no_json_is_named_with_its_file(suite: Path, plugin: str, tmp_path: Path) -> None:
+    """A hand-edited options cell stopped the resume with json's bare 'Expecting value: line 1
+    column 1 (char 0)', naming neither the file nor the run."""
+    runs = tmp_path / "runs"
+    designs = find_designs(suite, ["tiny_a"])
+    run_batch(make_tasks(designs, [METHOD], [0], runs, 1.0, plugins=[plugin]), runs, show_progress=False)
+    with closing(sqlite3.connect(runs / "results.sqlite")) as conn, conn:
+        conn.execute("UPDATE runs SET options = 'not json{'")
+    tasks = make_tasks(designs, [METHOD], [0], runs, 1.0, plugins=[plugin])
+    with pytest.raises(ValueError, match=r"results.sqlite: the run tiny_a/test_batch_jitter/seed 0 has options "
+                                         r"'not json\{' \(expected a JSON object\)"):
+        run_batch(tasks, runs, resume=True, show_progress=False)
+
+
+def test_a_budget_clash_shows_budgets_that_differ_beyond_g(suite: Path, plugin: str, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    designs = find_designs(suite, ["tiny_a"])
+    run_batch(make_tasks(designs, [METHOD], [0], runs, 2.0, plugins=[plugin]), runs, show_progress=False)
+    with pytest.raises(ValueError, match=r"budget 2 s \(asked: 2.0000001 s\)"):  # read '2 s (asked: 2 s)'
+        run_batch(make_tasks(designs, [METHOD], [0], runs, 2.0000001, plugins=[plugin]), runs,
+                  show_progress=False)

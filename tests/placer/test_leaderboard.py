@@ -659,3 +659,23 @@ def test_a_cell_with_ok_runs_and_no_timing_of_its_model_is_blank_not_failed(tmp_
     assert "failed" not in row and "—" in row
     proxy = markdown.split("## Proxy", 1)[1].split("##", 1)[0]
     assert "0.6000" in proxy
+
+
+def test_a_results_row_whose_options_are_no_json_is_refused_naming_it(tmp_path: Path) -> None:
+    """Garbage in every seed of a cell was read as one more spelling of options: accepted."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for seed in (0, 1):
+        run = record("d1", "aa", seed, 0.6)
+        run.options = "not json{"
+        store.write(run)
+    with pytest.raises(ValueError, match=r"the run d1/aa/seed 0 has options 'not json\{' \(expected a JSON object\)"):
+        build(tmp_path / "runs")
+
+
+def test_initial_keeps_its_mean_when_every_method_failed(tmp_path: Path) -> None:
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for design in ("d1", "d2"):
+        store.write(record(design, "aa", 0, None))
+    summary = summary_rows(pivot(build(tmp_path / "runs"), "proxy"))
+    assert summary.at["mean", "initial"] == pytest.approx(1.5)  # was blank: every row dropped
+    assert pd.isna(summary.at["mean", "aa"]) and pd.isna(summary.at["mean rank", "aa"])
