@@ -16,7 +16,7 @@ import numpy as np
 from learned_systems.index.keys import as_sorted_keys
 from learned_systems.validation import finite_number, whole_number
 
-_SCALE = 2.0**52  # keys span ~2^52..2^62, like 64-bit ids
+_SCALE = 2.0**52  # key units per standard deviation of the normal keys (they span 0..~2^55)
 
 
 def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -110,6 +110,7 @@ def cdf_sketch(keys: np.ndarray, points: int = 32) -> np.ndarray:
     ``points`` evenly spaced quantiles (the inverse CDF), then the duplicate fraction and
     ``log10(n) / 10``. All entries lie in [0, 1]. ``keys`` as :func:`as_sorted_keys` takes
     them (a list too)."""
+    points = whole_number("points", points, 1)
     keys = as_sorted_keys(keys)
     sketch = np.zeros(points + 2, dtype=np.float32)
     if keys.size == 0:

@@ -27,7 +27,19 @@ def _integer_array(values, what: str, negatives_to_zero: bool = False) -> np.nda
                         "e.g. array.compressed())")  # fmt: skip
     if isinstance(values, np.ndarray) and values.dtype.kind != "O":
         return values
-    array = np.asarray(values)
+    if isinstance(values, set | frozenset | dict) or (
+        not isinstance(values, np.ndarray | list | tuple | range | int | np.integer)
+        and hasattr(values, "__next__")
+    ):  # numpy made a 0-d object array of them: "must be a 1-D array, got shape ()"
+        raise TypeError(f"{what} must be an array or a list of integers, got {type(values).__name__}")
+    try:
+        array = np.asarray(values)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"{what} must be a 1-D array or list of integers ({error})") from None
+    if isinstance(values, list | tuple) and array.dtype.kind in "iub" and any(
+        isinstance(v, bool | np.bool_) for v in values
+    ):  # numpy reads [1, True] as [1, 1]; a bool array is refused below
+        raise TypeError(f"{what} must be integers, not booleans")
     if array.dtype.kind in "fO" and array.ndim == 1 and array.size:
         items = list(array if isinstance(values, np.ndarray) else values)
         if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in items):
@@ -72,6 +84,8 @@ def as_queries(queries) -> np.ndarray:
     values above 2**64 - 1, which no 64-bit key can be compared with exactly."""
     if isinstance(queries, int) and not isinstance(queries, bool):
         queries = [queries]  # a Python int beyond int64 would become an object array
+    elif isinstance(queries, np.ndarray) and queries.dtype.kind == "O" and queries.ndim == 0:
+        queries = [queries.item()]  # one Python int held in an array, read as the int itself
     array = _integer_array(queries, "queries", negatives_to_zero=True)
     if array.ndim == 0:
         array = array.reshape(1)

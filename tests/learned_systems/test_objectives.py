@@ -57,3 +57,13 @@ def test_measured_ratios_time_searchsorted_back_to_back_with_the_index(monkeypat
     after = objective.evaluate(config)
     assert before.metrics["relative_time"] == after.metrics["relative_time"] == 1.0  # (was 2.0)
     assert after.throughputs == [1.0, 1.0, 1.0]
+
+
+def test_a_counted_index_trial_is_not_labelled_a_timed_speed():
+    """Counted trials stored 'x searchsorted speed', which read as a measured lookup speed."""
+    from learned_systems import objectives
+
+    counted = objectives.IndexObjective("lognormal", keys=5_000, queries=500, mode="cost")
+    result = counted.evaluate(counted.space.defaults())
+    assert result.ok and result.unit == "x fewer search steps (counted)"
+    assert result.throughput_mean == 1 / result.metrics["relative_time"]
