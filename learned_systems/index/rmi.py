@@ -1,7 +1,9 @@
 """A two-stage recursive model index (RMI): a root model picks one of many linear leaf models.
 
 The root (linear or cubic in the normalised key) predicts a position, which selects a leaf;
-each leaf is a least-squares line over the constraint points routed to it, clamped to the
+each leaf is a least-squares line over the constraint points routed to it, in the key's offset
+from the leaf's first key (an exact integer difference: keys a few apart in a range of 2^63
+stay apart, where the normalised key had rounded ~1000 of them to one number), clamped to the
 positions those points span, and stores the largest errors below and above its predictions. A
 lookup predicts, then runs the vectorised bounded search inside
 ``[p - error_below, p + error_above]`` of its leaf.
@@ -99,7 +101,11 @@ class RMIIndex:
         unit = self._normalise(xs)
         self._root_coefficients = _fit_root(unit, positions, root)
         leaves = self._leaf_of(unit)
-        self._leaf_params = self._fit_leaves(unit, positions, leaves)
+        # each leaf's first key (0 for a leaf no key reaches: its model is a constant)
+        self._anchors = np.full(num_models, np.iinfo(np.uint64).max, dtype=np.uint64)
+        np.minimum.at(self._anchors, leaves, xs)
+        self._anchors[np.bincount(leaves, minlength=num_models) == 0] = 0
+        self._leaf_params, self._leaf_errors = self._fit_leaves(self._offsets(xs, leaves), positions, leaves)
         self.build_seconds = time.perf_counter() - started
 
     # -- model pieces -----------------------------------------------------------------------
@@ -113,25 +119,34 @@ class RMIIndex:
         clamped = np.minimum(np.maximum(keys, self._min_key), self._max_key)
         return (clamped - self._min_key).astype(np.float64) / self._span
 
+    def _offsets(self, keys: np.ndarray, leaves: np.ndarray) -> np.ndarray:
+        """Each key's distance above its leaf's first key, as float64 (a key below it, absent
+        from the set, answers as that first key does: the leaf's first position)."""
+        anchors = self._anchors[leaves]
+        return (np.maximum(keys, anchors) - anchors).astype(np.float64)
+
     def _leaf_of(self, unit: np.ndarray) -> np.ndarray:
         scale = self.num_models / max(self.keys.size, 1)
         predicted = np.polyval(self._root_coefficients, unit) * scale
         return np.clip(predicted, 0, self.num_models - 1).astype(np.int64)
 
     def _fit_leaves(
-        self, unit: np.ndarray, positions: np.ndarray, leaves: np.ndarray
-    ) -> np.ndarray:
-        """Least-squares line per leaf (vectorised with bincount) and its error bounds."""
+        self, offsets: np.ndarray, positions: np.ndarray, leaves: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Least-squares line per leaf over the keys' offsets (vectorised with bincount): slope,
+        intercept, lowest and highest position (float64, ``(models, 4)``); and its largest
+        errors below and above (``(models, 2)``, int32 while the keys' positions fit in it:
+        with the first key, a leaf takes 48 bytes)."""
         models = self.num_models
-        # slope, intercept, error below, error above, lowest and highest position
-        params = np.zeros((models, 6))
-        if unit.size == 0:
-            return params
+        params = np.zeros((models, 4))
+        errors = np.zeros((models, 2), np.int32 if self.keys.size < 2**31 else np.int64)
+        if offsets.size == 0:
+            return params, errors
         counts = np.bincount(leaves, minlength=models).astype(np.float64)
         safe_counts = np.maximum(counts, 1.0)
-        mean_x = np.bincount(leaves, unit, models) / safe_counts
+        mean_x = np.bincount(leaves, offsets, models) / safe_counts
         mean_y = np.bincount(leaves, positions, models) / safe_counts
-        dx = unit - mean_x[leaves]
+        dx = offsets - mean_x[leaves]
         dy = positions - mean_y[leaves]
         variance = np.bincount(leaves, dx * dx, models)
         covariance = np.bincount(leaves, dx * dy, models)
@@ -154,22 +169,22 @@ class RMIIndex:
         # unclamped line could run thousands of positions beyond it and miss its window.
         last = np.full(models, -1.0)
         np.maximum.at(last, leaves, positions)
-        params[:, 4] = np.where(empty, next_first, first)
-        params[:, 5] = np.where(empty, next_first, last)
-        predicted = self._predict(unit, leaves, params)
+        params[:, 2] = np.where(empty, next_first, first)
+        params[:, 3] = np.where(empty, next_first, last)
+        predicted = self._predict(offsets, leaves, params)
         error = predicted - positions.astype(np.int64)
         below = np.zeros(models, np.int64)
         above = np.zeros(models, np.int64)
         np.maximum.at(below, leaves, error)
         np.maximum.at(above, leaves, -error)
-        params[:, 2] = below
-        params[:, 3] = above
-        return params
+        errors[:, 0] = below
+        errors[:, 1] = above
+        return params, errors
 
-    def _predict(self, unit: np.ndarray, leaves: np.ndarray, params: np.ndarray) -> np.ndarray:
+    def _predict(self, offsets: np.ndarray, leaves: np.ndarray, params: np.ndarray) -> np.ndarray:
         rows = params[leaves]
-        predicted = unit * rows[:, 0] + rows[:, 1]
-        np.clip(predicted, rows[:, 4], rows[:, 5], out=predicted)
+        predicted = offsets * rows[:, 0] + rows[:, 1]
+        np.clip(predicted, rows[:, 2], rows[:, 3], out=predicted)
         predicted += 0.5
         return np.floor(predicted, out=predicted).astype(np.int64)
 
@@ -182,12 +197,18 @@ class RMIIndex:
     @property
     def leaf_errors(self) -> np.ndarray:
         """Each leaf's largest errors below and above its predictions, ``(num_models, 2)``."""
-        return self._leaf_params[:, 2:4].astype(np.int64)
+        return self._leaf_errors.astype(np.int64)
 
     @property
     def size_bytes(self) -> int:
-        """Bytes of the models (root coefficients and leaf parameters), not the key array."""
-        return int(self._leaf_params.nbytes + self._root_coefficients.nbytes)
+        """Bytes of the models (root coefficients, leaf parameters and first keys), not the key
+        array."""
+        return int(
+            self._leaf_params.nbytes
+            + self._leaf_errors.nbytes
+            + self._anchors.nbytes
+            + self._root_coefficients.nbytes
+        )
 
     def lookup(self, queries) -> np.ndarray | np.int64:
         """Lower-bound positions of ``queries`` (same as ``numpy.searchsorted(keys, q, 'left')``,
@@ -202,12 +223,11 @@ class RMIIndex:
         """Each query's last-mile window ``(start, length)``: its leaf's prediction widened by
         the leaf's error bounds, clipped to the keys (non-empty keys, uint64 queries)."""
         n = self.keys.size
-        unit = self._normalise(queries)
-        leaves = self._leaf_of(unit)
-        centre = self._predict(unit, leaves, self._leaf_params)
-        rows = self._leaf_params[leaves]
-        start = np.clip(centre - rows[:, 2].astype(np.int64), 0, n - 1)
-        stop = np.clip(centre + rows[:, 3].astype(np.int64) + 1, 1, n)
+        leaves = self._leaf_of(self._normalise(queries))
+        centre = self._predict(self._offsets(queries, leaves), leaves, self._leaf_params)
+        errors = self._leaf_errors[leaves].astype(np.int64)
+        start = np.clip(centre - errors[:, 0], 0, n - 1)
+        stop = np.clip(centre + errors[:, 1] + 1, 1, n)
         return start, np.maximum(stop - start, 1)
 
     def _lookup_batch(self, queries: np.ndarray) -> np.ndarray:

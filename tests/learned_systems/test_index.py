@@ -111,7 +111,9 @@ def test_rmi_reports_fallbacks_and_error():
     queries = generate_queries(keys, 2_000, seed=5)
     np.testing.assert_array_equal(index.lookup(queries), np.searchsorted(keys, queries))
     assert index.max_error >= 0 and index.fallbacks <= queries.size
-    assert index.size_bytes == 128 * 6 * 8 + 4 * 8  # six numbers a leaf, four root coefficients
+    # a leaf: four float64 (slope, intercept, its positions' span), two int32 errors, its first
+    # key; four root coefficients
+    assert index.size_bytes == 128 * (4 * 8 + 2 * 4 + 8) + 4 * 8
 
 
 @pytest.mark.parametrize("kind", ["pgm", "rmi"])
@@ -361,3 +363,41 @@ def test_pgm_refuses_an_error_bound_past_float_precision_in_one_line():
     for name in ("epsilon", "epsilon_recursive"):
         with pytest.raises(ValueError, match=f"{name} must be a whole number from 0 to"):
             PGMIndex([1, 2, 3], **{name: 10**400})
+
+
+def test_rmi_leaves_fit_dense_keys_in_a_huge_range_exactly():
+    """Normalised over a range of 2^63, keys one apart rounded ~1000 to one float: the leaf
+    holding a run of 100,000 consecutive keys (beside one outlier at 0) erred by ~49,000."""
+    keys = np.concatenate([[np.uint64(0)], np.arange(2**63, 2**63 + 100_000, dtype=np.uint64)])
+    index = RMIIndex(keys, num_models=1024)
+    assert index.max_error <= 1
+    queries = np.concatenate([keys, keys + np.uint64(1), keys[1:] - np.uint64(1), [np.uint64(UINT64_MAX)]])
+    assert np.array_equal(index.lookup(queries), np.searchsorted(keys, queries, side="left"))
+    assert index.fallbacks == 0
+    assert index.size_bytes == 1024 * 48 + index._root_coefficients.nbytes  # 48 bytes a leaf, as before
+
+
+@pytest.mark.parametrize("kind", ["pgm", "rmi"])
+def test_inputs_numpy_misreads_are_refused_or_read_as_meant(kind):
+    """[1, True] was read as [1, 1]; a set or a generator of keys was 'a 1-D array, got shape
+    ()'; one Python int in an object array was refused as 'dtype object' while the int itself
+    was answered."""
+    with pytest.raises(TypeError, match="keys must be integers, not booleans"):
+        build_index(kind, [1, True])
+    for keys in ({1, 2}, (k for k in (1, 2)), {1: 2}):
+        with pytest.raises(TypeError, match="keys must be an array or a list of integers, got"):
+            build_index(kind, keys)
+    with pytest.raises(ValueError, match="keys must be a 1-D array or list of integers"):
+        build_index(kind, [[1, 2], [3]])
+    index = build_index(kind, [1, 5, 2**64 - 1])
+    with pytest.raises(TypeError, match="queries must be integers, not booleans"):
+        index.lookup([3, False])
+    assert index.lookup(np.array(2**64 - 1, dtype=object)) == index.lookup(2**64 - 1) == 2
+
+
+def test_cdf_sketch_refuses_a_bad_number_of_points_in_words():
+    from learned_systems.datasets import cdf_sketch
+
+    for points in (-1, 0, 2.5, "3"):
+        with pytest.raises((TypeError, ValueError), match="points"):
+            cdf_sketch(np.arange(10, dtype=np.uint64), points)
