@@ -1,0 +1,19 @@
+"""The ``placer`` console script: loads the command line inside a Ctrl-C guard.
+
+Loading :mod:`placer.cli` (Typer, Rich, every command's module) takes most of a second; a
+Ctrl-C in that window printed a Python traceback rather than the one line every command gives.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    """Run ``placer``; a Ctrl-C while the command line loads exits 130 with one line."""
+    try:
+        from placer.cli import main as run_cli
+    except KeyboardInterrupt:
+        print("placer: interrupted", file=sys.stderr)
+        sys.exit(130)
+    run_cli()

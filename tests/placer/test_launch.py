@@ -1,0 +1,35 @@
+"""The console script: a Ctrl-C while the command line loads is one line and exit 130."""
+
+from __future__ import annotations
+
+import importlib.abc
+import sys
+
+import pytest
+
+from placer import launch
+
+
+class _InterruptedImport(importlib.abc.MetaPathFinder):
+    """Raises KeyboardInterrupt when placer.cli is imported: a Ctrl-C while it loads."""
+
+    def find_spec(self, name, path=None, target=None):  # type: ignore[no-untyped-def]
+        if name == "placer.cli":
+            raise KeyboardInterrupt
+        return None
+
+
+def test_a_ctrl_c_while_the_cli_loads_is_one_line_and_130(monkeypatch, capsys):
+    monkeypatch.delitem(sys.modules, "placer.cli", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_InterruptedImport(), *sys.meta_path])
+    with pytest.raises(SystemExit) as stopped:
+        launch.main()
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == "placer: interrupted\n"
+
+
+def test_the_console_script_runs_the_cli(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["placer", "methods"])
+    with pytest.raises(SystemExit) as ended:
+        launch.main()
+    assert ended.value.code == 0 and "sa" in capsys.readouterr().out
