@@ -39,6 +39,7 @@ from pathlib import Path
 
 from _cli import (
     check_outputs,
+    command_line,
     fail,
     make_parser,
     output_folder,
@@ -284,7 +285,9 @@ def _window_minimum(meta: dict) -> str:
         f" after an unmeasured {warmup} s warm-up" if warmup else "")
 
 
-def markdown(records: list[dict], meta: dict) -> str:
+def markdown(records: list[dict], meta: dict, merged: bool = False) -> str:
+    """The table of ``records``; ``merged``: it pools records of several runs (``--merge``),
+    so it names the command that measured each workload."""
     rl_seeds = f" (rl: seed {meta['seeds'][0]} only)" if "rl" in meta["tuners"] else ""
     lines = [
         f"# Knob tuning benchmark: {meta['system']}",
@@ -300,6 +303,7 @@ def markdown(records: list[dict], meta: dict) -> str:
         "seeds of those re-measured means, `best re-measured` the best of all of them, and "
         "`optuna > random` compares the re-measured medians (the honest figures); the last "
         "column is each tuner's worst seed, re-measured.",
+        *(["", _measured_by(records)] if merged else []),
         "",
         "| workload | defaults ops/s | rule x defaults | found x rule (random / optuna / rl) | "
         "re-measured x rule (random / optuna / rl) | best re-measured x rule | >= 1.15 | "
@@ -410,8 +414,31 @@ def recheck(system: str, recorded: Path, workloads: list[str] | None, rounds: in
     print("\n".join(lines))
 
 
+def _measured_by(records: list[dict]) -> str:
+    """Which command measured which workloads (merged tables: the title's command only merged)."""
+    by_command: dict[str, list[str]] = {}
+    for record in records:
+        by_command.setdefault(record.get("command") or "not recorded", []).append(record["workload"])
+    return "Measured by: " + "; ".join(
+        f"`{command}` ({', '.join(workloads)})" if command != "not recorded"
+        else f"a command not recorded ({', '.join(workloads)})"
+        for command, workloads in by_command.items()
+    ) + "; merged into this table by the command above."
+
+
+def _made_by(markdown_path: Path) -> str | None:
+    """The command named under a results table's title (runs before records kept their own)."""
+    if not markdown_path.is_file():
+        return None
+    for line in markdown_path.read_text().splitlines()[:5]:
+        if line.startswith("Made by `") and line.endswith("`."):
+            return line[len("Made by `"):-2]
+    return None
+
+
 def merge_runs(system: str, folders: list[Path], out: Path) -> None:
-    """Merge the workload records of other runs' results into ``out`` (theirs replace ours)."""
+    """Merge the workload records of other runs' results into ``out`` (theirs replace ours); the
+    table names the command that measured each workload."""
     json_path = out / f"config_tuning_{system}.json"
     records = json.loads(json_path.read_text())["workloads"] if json_path.exists() else []
     meta = None
@@ -419,7 +446,10 @@ def merge_runs(system: str, folders: list[Path], out: Path) -> None:
     for folder in folders:
         other = json.loads((folder / f"config_tuning_{system}.json").read_text())
         meta = meta or other["meta"]
+        command = _made_by(folder / f"config_tuning_{system}.md")
         for record in other["workloads"]:
+            if command is not None:
+                record.setdefault("command", command)
             records = [r for r in records if r["workload"] != record["workload"]] + [record]
             plot = folder / record["plot"] if record.get("plot") else None
             if plot is not None and not plot.is_file():
@@ -427,7 +457,7 @@ def merge_runs(system: str, folders: list[Path], out: Path) -> None:
             elif plot is not None and plot.resolve() != (out / plot.name).resolve():
                 shutil.copyfile(plot, out / plot.name)
     meta = next((r["meta"] for r in reversed(records) if r.get("meta")), meta)
-    write_results({out / f"config_tuning_{system}.md": markdown(records, meta),
+    write_results({out / f"config_tuning_{system}.md": markdown(records, meta, merged=True),
                    json_path: json.dumps({"meta": meta, "workloads": records}, indent=2, default=str)})
     print(f"merged {len(folders)} run(s) into {json_path}")
 
@@ -607,7 +637,7 @@ def main() -> None:
             }
             for workload in workloads:
                 record = bench_workload(args, workload, backends[workload], store)
-                records.append({**record, "meta": meta})
+                records.append({**record, "meta": meta, "command": command_line()})
                 merged = kept + records
                 text = markdown(merged, meta)  # written after every workload: partial results
                 write_results({

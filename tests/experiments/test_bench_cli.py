@@ -312,3 +312,26 @@ def test_the_suite_speed_tables_take_a_subset_of_designs(benchmarks_dir: Path, t
     refused = subprocess.run([sys.executable, str(BENCH / "cost_speed.py"), "--suite", str(benchmarks_dir),
                               "--designs", "nope"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert refused.returncode == 2 and "--designs: 'nope' not in" in refused.stderr
+
+
+def test_a_merged_table_names_the_command_that_measured_each_workload(tmp_path: Path) -> None:
+    """A merged table named only the --merge command: which runs measured it was lost."""
+    import json
+
+    recorded = json.loads((RESULTS / "config_tuning_sqlite.json").read_text())
+    halves = {"a": recorded["workloads"][:2], "b": recorded["workloads"][2:]}
+    for name, records in halves.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        for record in records:
+            record.pop("command", None)  # as runs before records kept their command
+            record.pop("plot", None)
+        (folder / "config_tuning_sqlite.json").write_text(json.dumps({**recorded, "workloads": records}))
+        (folder / "config_tuning_sqlite.md").write_text(f"# Knob tuning\n\nMade by `bench run {name}`.\n")
+    done = _run("config_tuning_bench.py", ["--system", "sqlite", "--merge", str(tmp_path / "a"), str(tmp_path / "b"),
+                                            "--out", str(tmp_path / "new")], tmp_path)
+    assert done.returncode == 0, done.stderr
+    table = (tmp_path / "new" / "config_tuning_sqlite.md").read_text()
+    first = ", ".join(r["workload"] for r in halves["a"])
+    rest = ", ".join(r["workload"] for r in halves["b"])
+    assert f"Measured by: `bench run a` ({first}); `bench run b` ({rest}); merged into this table" in table
