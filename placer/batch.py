@@ -60,6 +60,7 @@ from placer.interrupts import (
 )
 from placer.results import (
     ATTEMPT_LABEL,
+    DB_NAME,
     STATUS_FAILED,
     STATUS_OK,
     ResultStore,
@@ -471,11 +472,6 @@ def check_conflicts(
     from placer.algorithms.base import same_method_source
 
     existing = {(r.design, r.method, int(r.seed)): r for r in store.records(STATUS_OK)}
-    for row in existing.values():  # parsed by the checks below: a hand-edited row named here
-        try:
-            row.options_dict()
-        except ValueError as error:
-            raise ValueError(f"{store.path}: {error}") from None
     where = store.path.parent
     _refuse_mixed_designs_and_options(existing, tasks, resume, where)
     for t in tasks:
@@ -491,7 +487,7 @@ def check_conflicts(
         if not resume:
             continue  # the run is placed again and its row replaced
         asked = _options_json(t.options)
-        if other.options_dict() != json.loads(asked):
+        if _stored_options(other, where) != json.loads(asked):
             raise ValueError(
                 f"{what} with options {other.options} (asked: {asked}); --resume would keep "
                 "it: rerun without --resume to replace it, or use another runs folder"
@@ -539,12 +535,22 @@ def _refuse_mixed_designs_and_options(
                 )
         asked = json.loads(_options_json(t.options))
         for row in staying.get((t.design.name, t.method), []):
-            if row.options_dict() != asked:
+            if _stored_options(row, where) != asked:
                 raise ValueError(
                     f"{where} holds {t.method} on {t.design.name} seed {row.seed} with options "
                     f"{row.options} (asked: {json.dumps(asked, sort_keys=True)}): one leaderboard "
                     "cell would mix them; use the same options or another runs folder"
                 )
+
+
+def _stored_options(row: RunRecord, where: Path) -> dict:
+    """The options of a stored run the batch compares with its own: a row edited into text that
+    is no JSON object is named with its file (only rows the batch reads: one it replaces or
+    never touches is no obstacle)."""
+    try:
+        return row.options_dict()
+    except ValueError as error:
+        raise ValueError(f"{where / DB_NAME}: {error}") from None
 
 
 def _other_design_text(row: RunRecord, task: PlacementTask) -> str:

@@ -1,7 +1,8 @@
 """The ``placer`` console script: loads the command line inside a Ctrl-C guard.
 
-Loading :mod:`placer.cli` (Typer, Rich, every command's module) takes most of a second; a
-Ctrl-C in that window printed a Python traceback rather than the one line every command gives.
+Loading :mod:`placer.cli` (Typer, Rich, every command's module) and Typer's building of the
+commands take most of a second; a Ctrl-C in that window printed a Python traceback rather than
+the one line every command gives.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ import sys
 
 
 def main() -> None:
-    """Run ``placer``; a Ctrl-C while the command line loads exits 130 with one line."""
+    """Run ``placer``; a Ctrl-C no command handled (while the command line loads, or while Typer
+    builds the commands before any runs) exits 130 with one line."""
     try:
         from placer.cli import main as run_cli
+
+        run_cli()
     except KeyboardInterrupt:
         print("placer: interrupted", file=sys.stderr)
         sys.exit(130)
-    run_cli()

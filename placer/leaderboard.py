@@ -155,8 +155,10 @@ def _refuse_bad_rows(frame: pd.DataFrame, db: Path) -> None:
             value = values.iloc[i]
             shown = repr(value) if isinstance(value, str) else f"{float(value):g}"
             raise ValueError(f"{where(i)} has {column} {shown} (expected {expected})")
-    if "options" in frame.columns:  # (text that is no JSON read as one more spelling of them)
-        for i, text in enumerate(frame["options"]):
+    if "options" in frame.columns:  # (text that is no JSON read as one more spelling of them;
+        for i, (text, status) in enumerate(zip(frame["options"], frame["status"], strict=True)):
+            if status != STATUS_OK:  # a failed run's options pool with nothing)
+                continue
             if isinstance(text, str) and text and not isinstance(_json_or_none(text), dict):
                 raise ValueError(f"{where(i)} has options {text!r} (expected a JSON object)")
 

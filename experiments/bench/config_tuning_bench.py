@@ -432,7 +432,9 @@ def _made_by(markdown_path: Path) -> str | None:
         return None
     for line in markdown_path.read_text().splitlines()[:5]:
         if line.startswith("Made by `") and line.endswith("`."):
-            return line[len("Made by `"):-2]
+            command = line[len("Made by `"):-2]
+            # a merged table's title names the merge, not the runs that measured its workloads
+            return None if "--merge" in command.split() else command
     return None
 
 
@@ -639,7 +641,8 @@ def main() -> None:
                 record = bench_workload(args, workload, backends[workload], store)
                 records.append({**record, "meta": meta, "command": command_line()})
                 merged = kept + records
-                text = markdown(merged, meta)  # written after every workload: partial results
+                # written after every workload (partial results); kept records name their runs
+                text = markdown(merged, meta, merged=bool(kept))
                 write_results({
                     args.out / f"config_tuning_{args.system}.md": text,
                     json_path: json.dumps({"meta": meta, "workloads": merged}, indent=2, default=str),

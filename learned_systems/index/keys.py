@@ -27,15 +27,14 @@ def _integer_array(values, what: str, negatives_to_zero: bool = False) -> np.nda
                         "e.g. array.compressed())")  # fmt: skip
     if isinstance(values, np.ndarray) and values.dtype.kind != "O":
         return values
-    if isinstance(values, set | frozenset | dict) or (
-        not isinstance(values, np.ndarray | list | tuple | range | int | np.integer)
-        and hasattr(values, "__next__")
-    ):  # numpy made a 0-d object array of them: "must be a 1-D array, got shape ()"
-        raise TypeError(f"{what} must be an array or a list of integers, got {type(values).__name__}")
     try:
         array = np.asarray(values)
     except ValueError as error:  # ragged nested lists
         raise ValueError(f"{what} must be a 1-D array or list of integers ({error})") from None
+    if array.ndim == 0 and array.dtype.kind == "O" and not isinstance(values, np.ndarray):
+        # a set, a dict or its views, a generator: numpy holds the object itself ("must be a
+        # 1-D array, got shape ()")
+        raise TypeError(f"{what} must be an array or a list of integers, got {type(values).__name__}")
     if isinstance(values, list | tuple) and array.dtype.kind in "iub" and any(
         isinstance(v, bool | np.bool_) for v in values
     ):  # numpy reads [1, True] as [1, 1]; a bool array is refused below

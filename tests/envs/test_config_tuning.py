@@ -284,6 +284,7 @@ def test_arguments_a_passed_backend_would_override_are_refused(tmp_path, extra, 
     backend = make_backend("sqlite", "ycsb-b", rows=1000, duration_s=0.02, repeats=1, template_dir=tmp_path)
     with pytest.raises(ValueError, match=message):
         ConfigTuningEnv(backend=backend, **extra)
+    assert ConfigTuningEnv(backend=backend, system="sqlite").space.system == "sqlite"  # its own
 
 
 def test_an_unsafe_backend_needs_allow_unsafe(tmp_path):

@@ -335,3 +335,9 @@ def test_a_merged_table_names_the_command_that_measured_each_workload(tmp_path: 
     first = ", ".join(r["workload"] for r in halves["a"])
     rest = ", ".join(r["workload"] for r in halves["b"])
     assert f"Measured by: `bench run a` ({first}); `bench run b` ({rest}); merged into this table" in table
+    # a folder written by --merge names the merge, not the runs that measured its records
+    (tmp_path / "a" / "config_tuning_sqlite.md").write_text("# Knob tuning\n\nMade by `bench --merge x`.\n")
+    again = _run("config_tuning_bench.py", ["--system", "sqlite", "--merge", str(tmp_path / "a"), "--out",
+                                             str(tmp_path / "again")], tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert f"a command not recorded ({first})" in (tmp_path / "again" / "config_tuning_sqlite.md").read_text()

@@ -714,6 +714,12 @@ def test_a_row_whose_options_are_no_json_is_named_with_its_file(suite: Path, plu
     with pytest.raises(ValueError, match=r"results.sqlite: the run tiny_a/test_batch_jitter/seed 0 has options "
                                          r"'not json\{' \(expected a JSON object\)"):
         run_batch(tasks, runs, resume=True, show_progress=False)
+    # the batch reads only the rows it compares with: another design runs, and a rerun without
+    # --resume replaces the damaged row
+    other = make_tasks(find_designs(suite, ["tiny_b"]), [METHOD], [0], runs, 1.0, plugins=[plugin])
+    run_batch(other, runs, resume=True, show_progress=False)
+    run_batch(tasks, runs, show_progress=False)
+    assert rows(runs)[("tiny_a", METHOD, 0)].options_dict() == {}
 
 
 def test_a_budget_clash_shows_budgets_that_differ_beyond_g(suite: Path, plugin: str, tmp_path: Path) -> None:

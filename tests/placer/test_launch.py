@@ -33,3 +33,16 @@ def test_the_console_script_runs_the_cli(monkeypatch, capsys):
     with pytest.raises(SystemExit) as ended:
         launch.main()
     assert ended.value.code == 0 and "sa" in capsys.readouterr().out
+
+
+def test_a_ctrl_c_before_any_command_handles_it_is_one_line_and_130(monkeypatch, capsys):
+    """A Ctrl-C while Typer built the commands (after the import) still printed a traceback."""
+    import placer.cli
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(placer.cli, "main", interrupted)
+    with pytest.raises(SystemExit) as stopped:
+        launch.main()
+    assert stopped.value.code == 130 and capsys.readouterr().err == "placer: interrupted\n"

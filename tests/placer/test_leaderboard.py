@@ -670,6 +670,12 @@ def test_a_results_row_whose_options_are_no_json_is_refused_naming_it(tmp_path: 
         store.write(run)
     with pytest.raises(ValueError, match=r"the run d1/aa/seed 0 has options 'not json\{' \(expected a JSON object\)"):
         build(tmp_path / "runs")
+    failed = ResultStore.in_runs_dir(tmp_path / "failed")  # a failed run's options pool with nothing
+    broken = record("d1", "aa", 0, None)
+    broken.options = "not json{"
+    failed.write(broken)
+    failed.write(record("d1", "aa", 1, 0.6))
+    assert cell(build(tmp_path / "failed"), "d1", "aa", "seeds") == 1
 
 
 def test_initial_keeps_its_mean_when_every_method_failed(tmp_path: Path) -> None:
