@@ -155,9 +155,11 @@ class Placer(ABC):
         """Place ``netlist`` from ``placement`` within about ``budget_s`` seconds; legal output.
 
         When the legaliser cannot fit the method's result (hard macros packed so tightly that
-        only some arrangements fit), the given placement, legalised, is returned instead: a
-        method never makes a legal start worse than itself. Raises ValueError only when the
-        given placement cannot be legalised either.
+        only some arrangements fit), the given placement, legalised, is returned instead (and
+        a note says so). A legal result may still cost more than the start: a method building
+        its own placement (greedy, analytical) does not keep a better given one, and ``placer
+        place`` notes when that happens. Raises ValueError only when the given placement cannot
+        be legalised either.
         """
         from placer.algorithms.legalize import check_finite_positions, legalize
 

@@ -142,8 +142,8 @@ def numbers(low: float = 0.0, *, low_open: bool = False) -> OptionCheck:
     def check(name: str, value: Any) -> None:
         if isinstance(value, str | bytes) or not isinstance(value, Sequence) or not value:
             raise ValueError(f"option {name!r} takes a non-empty list of numbers, got {value!r}")
-        for item in value:
-            each(name, item)
+        for k, item in enumerate(value):
+            each(f"{name}[{k}]", item)  # option 'repulsions[0]' takes ...: an item, not the list
 
     return check
 

@@ -368,14 +368,40 @@ def _place_one(
     table.add_row("hard-macro overlap area", f"{before_legal.overlap_area:.4g}", f"{after_legal.overlap_area:.4g}")
     table.add_row("macros outside canvas (hard or soft)", str(before_legal.outside_macros), str(after_legal.outside_macros))
     console.print(table)
-    if not before_legal.legal:  # its cost is no bar a legal placement must clear
-        console.print(
-            f"note: the initial placement is not legal ({before_legal.problems()}); every method "
-            "returns a legal one, which can cost more than it"
-        )
+    for note in _costlier_than_the_start(nl, initial, before, before_legal, after.proxy, method, options):
+        console.print(f"note: {note}")
     console.print(f"wrote {out}")
     if stop.stopped:
         raise typer.Exit(130)  # interrupted, though its best placement is kept
+
+
+def _costlier_than_the_start(
+    nl: Netlist, initial: Placement, before: Any, before_legal: Any, proxy: float, method: str,
+    options: dict[str, Any],
+) -> list[str]:
+    """Notes when the result costs more than the start a user could have kept: the initial
+    placement, or where that is not legal (its cost is no bar a legal placement must clear),
+    the initial placement merely legalised. A method building its own placement (greedy,
+    analytical) can end above a good start, and said nothing."""
+    from placer.algorithms.legalize import legalize
+    from placer.cost.proxy import evaluate
+
+    notes = []
+    reference, what = before.proxy, "the initial placement"
+    if not before_legal.legal:
+        notes.append(f"the initial placement is not legal ({before_legal.problems()}); every method "
+                     "returns a legal one, which can cost more than it")
+        try:
+            reference = evaluate(nl, legalize(nl, initial)).proxy
+            what = "the initial placement merely legalised"
+        except ValueError:  # (the method's result was legalised, so this rarely fails)
+            return notes
+    if proxy > reference:
+        why = ("its objective weighs timing, not the proxy alone" if options.get("w_timing")
+               else f"{method} does not keep the given placement when it finds a costlier one; "
+               "to improve a good placement, run a method that searches from it (sa, refine)")
+        notes.append(f"the result costs more than {what} (proxy {proxy:.6f} against {reference:.6f}): {why}")
+    return notes
 
 
 def _run_method(

@@ -285,3 +285,26 @@ def test_a_write_that_fails_under_a_held_ctrl_c_reports_the_failure(suite: Path,
     result = place(str(suite / "tiny_b" / "netlist.pb.txt"), "--algo", METHOD, "--budget-s", "1", "--out", str(out))
     assert result.exit_code == 2, result.output
     assert "No space left on device" in result.stderr and "written" not in result.stderr
+
+
+def test_a_result_costlier_than_the_start_is_noted_with_why() -> None:
+    """greedy and analytical build their own placement: ibm01's 1.0177 start came back 1.3479
+    (greedy) with no word, and ariane133's note blamed only the start's illegality."""
+    from netlists.generate import generate
+    from placer.algorithms.legalize import check_legality
+    from placer.commands.place import _costlier_than_the_start
+    from placer.cost.proxy import evaluate
+
+    nl, start = generate(6, 20, 8, seed=3)
+    before, legal = evaluate(nl, start), check_legality(nl, start)
+    assert _costlier_than_the_start(nl, start, before, legal, before.proxy - 0.01, "greedy", {}) == []
+    worse = _costlier_than_the_start(nl, start, before, legal, before.proxy + 0.01, "greedy", {})
+    assert len(worse) == 1 and worse[0].startswith("the result costs more than the initial placement (proxy")
+    assert "greedy does not keep the given placement" in worse[0]
+    timed = _costlier_than_the_start(nl, start, before, legal, before.proxy + 0.01, "sa", {"w_timing": 1.0})
+    assert "its objective weighs timing" in timed[0]
+    outside = start.copy()
+    outside.x[nl.hard_macros[0]] = -50.0  # not legal: the bar is the start merely legalised
+    notes = _costlier_than_the_start(nl, outside, evaluate(nl, outside), check_legality(nl, outside), 10.0, "greedy", {})
+    assert notes[0].startswith("the initial placement is not legal")
+    assert notes[1].startswith("the result costs more than the initial placement merely legalised")

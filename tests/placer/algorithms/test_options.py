@@ -32,6 +32,7 @@ from placer.algorithms.base import get_placer
         ("analytical", {"dtype": "float16"}, "option 'dtype' takes one of float64, float32"),
         ("analytical", {"max_iterations": math.inf}, "option 'max_iterations' takes a whole number"),
         ("fd", {"repulsions": []}, "option 'repulsions' takes a non-empty list of numbers"),
+        ("fd", {"repulsions": [0.5, -1]}, r"option 'repulsions\[1\]' takes a finite number >= 0, got -1"),
         ("fd", {"start_move": 0}, r"option 'start_move' takes a finite number > 0, got 0"),  # divided by
         ("rl", {"samples": -1}, "option 'samples' takes a whole number >= 0"),
         # torch's own error was a traceback from inside the run
