@@ -15,6 +15,7 @@ dies (:func:`_dies_with_us`), and the next backend removes the dead run's direct
 from __future__ import annotations
 
 import glob
+import math
 import os
 import pwd
 import re
@@ -93,6 +94,14 @@ def find_binaries() -> dict[str, str]:
     return found
 
 
+def server_environment() -> dict[str, str]:
+    """This process's environment without libpq's and the server's own variables (``PG*``):
+    ``PGOPTIONS="-c synchronous_commit=off"`` reached every measured pgbench session, so a
+    'durable' trial ran without its commit flush (as did a ``PGSERVICE`` entry's options,
+    ``PGTZ`` and the like); every setting a trial measures is the one it records."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("PG")}
+
+
 @dataclass(frozen=True)
 class _RunAs:
     """Who runs the server: the current user, or an unprivileged one when we are root."""
@@ -130,12 +139,13 @@ class _RunAs:
             text=True,
             timeout=timeout,
             cwd="/",
+            env=server_environment(),
             **self._identity(),
             **kwargs,
         )
 
     def popen(self, args: list[str], **kwargs) -> subprocess.Popen:
-        return subprocess.Popen(args, cwd="/", **self._identity(), **kwargs)
+        return subprocess.Popen(args, cwd="/", env=server_environment(), **self._identity(), **kwargs)
 
     def can_enter(self, folder: Path) -> bool:
         """Whether this user can enter ``folder`` (and so every folder above it)."""
@@ -305,10 +315,11 @@ class PostgresServer:
     def __enter__(self) -> PostgresServer:
         try:
             socket_path = self.socket_dir / f".s.PGSQL.{self.port}.lock"
-            if len(os.fsencode(socket_path)) > SOCKET_PATH_MAX:
+            if len(os.fsencode(socket_path)) > SOCKET_PATH_MAX or "," in str(self.socket_dir):
                 # a Unix socket's path must fit sun_path (107 bytes on Linux, 103 on macOS):
                 # under a long TMPDIR the server could not listen at all, so use a short
-                # private folder (owned like other scratch, so a killed run's is swept)
+                # private folder (owned like other scratch, so a killed run's is swept); the
+                # same for a comma, which unix_socket_directories reads as a list separator
                 self._short_socket_dir = make_scratch(SOCKET_PREFIX, SHORT_TMP)
                 self.socket_dir = Path(self._short_socket_dir.name)
             self.socket_dir.mkdir(exist_ok=True)
@@ -422,7 +433,12 @@ def error_summary(text: str, lines: int = 3) -> str:
 
 
 def parse_tps(output: str) -> float:
-    """The tps figure pgbench prints (excluding connection time)."""
+    """The tps figure pgbench prints (excluding connection time); a run that counts failed
+    transactions (serialisation or deadlock failures, which pgbench 15 reports and leaves out
+    of its tps, exiting 0) raises: its figure measures fewer transactions than it ran."""
+    failed = re.search(r"number of failed transactions: (\d+)", output)
+    if failed and int(failed.group(1)) > 0:
+        raise RuntimeError(f"pgbench counted {failed.group(1)} failed transactions")
     match = re.search(r"tps = ([0-9.]+) \((?:without|excluding)", output) or re.search(
         r"tps = ([0-9.]+)", output
     )
@@ -469,7 +485,8 @@ class PostgresBackend:
         self.warmup_s = whole_number("warmup_s", warmup_s, 0)
         self.workload = workload
         self.scale = int(scale or 10)
-        self.duration_s = max(int(round(duration_s)), 1)  # pgbench -T takes whole seconds
+        # pgbench -T takes whole seconds: halves round up (round() took 2.5 to 2, 3.5 to 4)
+        self.duration_s = max(int(math.floor(duration_s + 0.5)), 1)
         self.repeats = int(repeats)
         self.seed = int(seed)
         self.clients = int(clients)

@@ -79,6 +79,20 @@ def test_parse_tps():
     )
     with pytest.raises(RuntimeError, match="no tps"):
         parse_tps("connection refused")
+    ok = "number of failed transactions: 0 (0.000%)\ntps = 10.0 (without initial connection time)\n"
+    assert parse_tps(ok) == 10.0
+    with pytest.raises(RuntimeError, match="pgbench counted 3 failed transactions"):
+        parse_tps(ok.replace(": 0 (0.000%)", ": 3 (0.100%)"))
+
+
+@needs_postgres
+def test_a_duration_rounds_halves_up_to_whole_seconds():
+    rounded = []
+    for seconds in (0.2, 1.5, 2.5, 3.5, 2.49):
+        backend = PostgresBackend(duration_s=seconds)
+        rounded.append(backend.duration_s)
+        backend.close()
+    assert rounded == [1, 2, 3, 4, 2]
 
 
 @needs_postgres
@@ -321,14 +335,16 @@ def test_a_killed_run_leaves_no_server_and_its_files_are_swept():
 
 
 @needs_postgres
-def test_a_long_temporary_folder_does_not_stop_the_server(monkeypatch):
+@pytest.mark.parametrize("name", ["placer-test-" + "x" * 60 + "-", "placer-test-a,b-"])
+def test_a_long_temporary_folder_does_not_stop_the_server(monkeypatch, name):
     """The socket lives under the scratch folder; a TMPDIR of 49+ characters made its path too
-    long for a Unix socket, and every trial failed."""
+    long for a Unix socket, and every trial failed; so did a comma in it (the server reads
+    unix_socket_directories as a list)."""
     import shutil
     import tempfile
 
     made = _record_socket_folders(monkeypatch)
-    long_tmp = tempfile.mkdtemp(prefix="placer-test-" + "x" * 60 + "-", dir="/tmp")
+    long_tmp = tempfile.mkdtemp(prefix=name, dir="/tmp")
     postgres_backend.Path(long_tmp).chmod(0o755)  # reachable by an unprivileged server user
     monkeypatch.setattr(tempfile, "tempdir", long_tmp)
     try:
@@ -547,3 +563,28 @@ def test_a_copied_backend_has_a_scratch_folder_of_its_own() -> None:
             assert not Path(duplicate._root.name).exists() and Path(backend._root.name).is_dir()
     finally:
         backend.close()
+
+
+@needs_postgres
+def test_libpq_variables_of_the_caller_never_reach_a_measured_session(backend, monkeypatch):
+    """PGOPTIONS="-c synchronous_commit=off" reached every pgbench session: a 'durable' trial
+    measured without its commit flush (2198 tps against 389-956)."""
+    from learned_systems.config.postgres_backend import PostgresServer
+
+    monkeypatch.setenv("PGOPTIONS", "-c synchronous_commit=off -c work_mem=77MB")
+    monkeypatch.setenv("PGTZ", "Pacific/Auckland")
+    script = Path(backend._root.name) / "settings.sql"
+    # divides by zero where a caller's variable took effect
+    script.write_text(
+        "SELECT 1 / (CASE WHEN current_setting('synchronous_commit') = 'off' "
+        "OR current_setting('work_mem') = '77MB' OR current_setting('TimeZone') = 'Pacific/Auckland' "
+        "THEN 0 ELSE 1 END);\n"
+    )
+    script.chmod(0o644)
+    data = backend._copy()
+    try:
+        with PostgresServer(backend.binaries, backend.run_as, data, backend.space.defaults()) as server:
+            ran = server.pgbench(["-U", "postgres", "-n", "-f", str(script), "-t", "1"])
+    finally:
+        shutil.rmtree(data.parent, ignore_errors=True)
+    assert ran.returncode == 0, ran.stderr
