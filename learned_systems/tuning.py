@@ -95,7 +95,8 @@ def run_tuning(
             raise RuntimeError(
                 f"the defaults could not be measured ({baselines[role].error}) after "
                 f"{REFERENCE_ATTEMPTS} attempts: every score is relative to them, so the run "
-                "stops here (the trials done are kept; rerun to resume)"
+                "stops here (the trials done are kept; rerun to resume once the cause is fixed: "
+                "a server that cannot start or a workload that cannot load fails every attempt)"
             )
     reference = baselines.get("default")
     baseline_scores = {
