@@ -105,9 +105,19 @@ def _can_create_in(folder: Path) -> bool:
         return False
 
 
+def _refuse_broken_link(path: Path, option: str, given: Path) -> None:
+    """Refuse ``path`` when it is a symbolic link to nothing: the folders under it cannot be
+    made (``mkdir`` says "File exists" after all the work is done)."""
+    if path.is_symlink() and not path.exists():
+        where = "" if path == given else f": {path}"
+        raise UsageError(f"{option} {given}{where} is a broken symbolic link (to {os.readlink(path)})")
+
+
 def _check_parents(path: Path, option: str) -> None:
-    """Refuse ``path`` when its nearest existing ancestor is a file or is not writable."""
+    """Refuse ``path`` when its nearest existing ancestor is a file or is not writable, or an
+    ancestor on the way is a broken symbolic link."""
     for parent in path.absolute().parents:
+        _refuse_broken_link(parent, option, path)
         if parent.exists():
             if not parent.is_dir():
                 raise UsageError(f"{option} {path}: {parent} is a file, not a folder")
@@ -118,6 +128,7 @@ def _check_parents(path: Path, option: str) -> None:
 
 def check_output_file(path: Path, option: str = "--out") -> None:
     """Refuse, before any work is done, an output file that could not be written."""
+    _refuse_broken_link(path, option, path)
     if path.is_dir():
         raise UsageError(f"{option} {path} is a folder; expected a file name")
     if path.exists() and not os.access(path, os.W_OK):
@@ -127,8 +138,7 @@ def check_output_file(path: Path, option: str = "--out") -> None:
 
 def check_output_folder(path: Path, option: str = "--out") -> None:
     """Refuse, before any work is done, an output folder that could not be created or written."""
-    if path.is_symlink() and not path.exists():
-        raise UsageError(f"{option} {path} is a broken symbolic link (to {os.readlink(path)})")
+    _refuse_broken_link(path, option, path)
     if path.exists():
         if not path.is_dir():
             raise UsageError(f"{option} {path} exists and is not a folder")

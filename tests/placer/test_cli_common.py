@@ -106,3 +106,18 @@ def test_a_reader_that_goes_away_is_no_error() -> None:
     process.stdout.close()
     assert process.wait(timeout=60) == 141
     assert process.stderr.read() == b""
+
+
+def test_a_broken_symbolic_link_on_the_way_to_an_output_is_refused_up_front(tmp_path: Path) -> None:
+    """demo, plot and generate approved brokenlink/sub (the nearest existing ancestor was
+    writable), did all their work, then failed with 'brokenlink: File exists'."""
+    from placer.commands.common import UsageError, check_output_file, check_output_folder
+
+    (tmp_path / "brokenlink").symlink_to(tmp_path / "nowhere" / "dir")
+    for check, path in ((check_output_folder, tmp_path / "brokenlink" / "sub"),
+                        (check_output_file, tmp_path / "brokenlink" / "x.png"),
+                        (check_output_file, tmp_path / "brokenlink")):
+        with pytest.raises(UsageError, match="broken symbolic link"):
+            check(path)
+    (tmp_path / "fine").mkdir()
+    check_output_folder(tmp_path / "fine" / "sub")  # a real folder on the way: no complaint
