@@ -114,26 +114,32 @@ def constraint_points(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = keys.size
     if n == 0:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    # (built with few temporaries alive at once: a 10M-key build's peak was set here)
     is_first = np.empty(n, dtype=bool)
     is_first[0] = True
     np.not_equal(keys[1:], keys[:-1], out=is_first[1:])
-    first_pos = np.flatnonzero(is_first).astype(np.int64)
+    first_pos = np.flatnonzero(is_first).astype(np.int64, copy=False)
+    del is_first
     unique = keys[first_pos]
-    next_pos = np.empty_like(first_pos)
-    next_pos[:-1] = first_pos[1:]
-    next_pos[-1] = n
-    successor = unique + np.uint64(1)  # wraps only for UINT64_MAX, masked below
-    has_gap = np.ones(unique.size, dtype=bool)
-    has_gap[:-1] = successor[:-1] != unique[1:]
-    if unique[-1] == UINT64_MAX:
+    has_gap = np.ones(unique.size, dtype=bool)  # the successor u_i + 1 is not the next key
+    np.not_equal(unique[:-1] + np.uint64(1), unique[1:], out=has_gap[:-1])
+    if unique[-1] == UINT64_MAX:  # (its successor wraps: no point past the largest key)
         has_gap[-1] = False
     xs = np.empty(unique.size + int(has_gap.sum()), dtype=np.uint64)
     ys = np.empty(xs.size, dtype=np.int64)
     # Interleave: each key, followed by its successor point when there is a gap.
-    slots = np.arange(unique.size) + np.concatenate(([0], np.cumsum(has_gap)[:-1]))
+    slots = np.empty(unique.size, dtype=np.int64)
+    slots[0] = 0
+    np.cumsum(has_gap[:-1], out=slots[1:])
+    slots += np.arange(unique.size)
     xs[slots] = unique
     ys[slots] = first_pos
-    gap_slots = slots[has_gap] + 1
-    xs[gap_slots] = successor[has_gap]
+    gap_slots = slots[has_gap]
+    del slots
+    gap_slots += 1
+    xs[gap_slots] = unique[has_gap] + np.uint64(1)
+    del unique
+    next_pos = np.append(first_pos[1:], n)  # the first position of the next distinct key
+    del first_pos
     ys[gap_slots] = next_pos[has_gap]
     return xs, ys

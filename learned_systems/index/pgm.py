@@ -23,7 +23,12 @@ from learned_systems.index.keys import (
     constraint_points,
     shaped_like,
 )
-from learned_systems.index.search import bounded_lower_bound, in_batches, windows_around
+from learned_systems.index.search import (
+    bounded_lower_bound,
+    build_chunks,
+    in_batches,
+    windows_around,
+)
 from learned_systems.index.segmentation import segment
 from learned_systems.validation import whole_number
 
@@ -59,9 +64,12 @@ def _fit_level(keys: np.ndarray, epsilon: int) -> _Level:
     highest[-1] = keys.size
     params = np.column_stack([slopes, intercepts, lowest, highest])
     level = _Level(keys=keys, first_keys=first_keys, params=params, radius=0)
-    segment_of_point = np.repeat(np.arange(starts.size), np.diff(np.append(starts, xs.size)))
-    errors = np.abs(level.predict(xs, segment_of_point) - ys)
-    return _Level(keys, first_keys, params, int(errors.max(initial=0)))
+    radius = 0
+    for part in build_chunks(xs.size):  # (the whole at once held ~16x the key array)
+        segment_of_point = np.searchsorted(starts, np.arange(part.start, part.stop), side="right") - 1
+        errors = np.abs(level.predict(xs[part], segment_of_point) - ys[part])
+        radius = max(radius, int(errors.max(initial=0)))
+    return _Level(keys, first_keys, params, radius)
 
 
 #: Largest error bound taken: any bound at or above the number of keys gives one segment, and

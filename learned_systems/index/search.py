@@ -20,6 +20,15 @@ import numpy as np
 # machine, one day); slices of 4K-64K queries all gave about the same.
 CACHE_BATCH = 16_384
 
+#: Points per slice while an index is built: the per-point temporaries of a fit or an error
+#: check stay a few MB, not many times the key array (a 10M-key PGM build peaked at 21x it).
+BUILD_CHUNK = 1 << 20
+
+
+def build_chunks(size: int, chunk: int = BUILD_CHUNK) -> list[slice]:
+    """Consecutive slices covering ``range(size)``, ``chunk`` points each (the last fewer)."""
+    return [slice(lo, min(lo + chunk, size)) for lo in range(0, size, chunk)]
+
 
 def in_batches(
     answer: Callable[[np.ndarray], np.ndarray], queries: np.ndarray, batch: int = CACHE_BATCH
