@@ -100,6 +100,13 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
     found: dict[str, DesignFiles] = {}
     for netlist, plc in design_files_under(suite):  # (linked folders too)
         folder = plc.parent
+        try:
+            folder.name.encode("utf-8")
+        except UnicodeEncodeError:  # the name goes into results.sqlite and every table
+            raise ValueError(
+                f"design folder {str(folder).encode('utf-8', 'surrogateescape')!r}: its name is "
+                "not UTF-8 text; rename it"
+            ) from None
         if folder.name in found:
             raise ValueError(
                 f"two designs are called {folder.name!r}: {found[folder.name].netlist.parent} "

@@ -589,9 +589,9 @@ def _uses_shared_suite(runs: pd.DataFrame) -> bool:
 
 def bar_chart(table: pd.DataFrame, path: str | Path, methods: list[str]) -> Path:
     """PNG bar chart of the mean proxy per method over the designs every method has."""
-    path = Path(path)
-    bar_figure(table, methods).savefig(path, dpi=120)
-    return path
+    from placer.plot import save_figure
+
+    return save_figure(bar_figure(table, methods), Path(path), 120)
 
 
 def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:

@@ -211,7 +211,10 @@ def plot_placement(
     legality = check_legality(netlist, placement)  # (a cost alone reads as a bar to clear)
     illegal = "" if legality.legal else f"\nnot a legal placement: {legality.problems()}"
     # parse_math=False: a "$" in a design or folder name is text, not TeX markup
-    fig.suptitle(cost_title(title or netlist.name, cost) + illegal, fontsize=10, parse_math=False)
+    text = cost_title(title or netlist.name, cost) + illegal
+    # a name from a folder whose name is not UTF-8 holds surrogates matplotlib cannot draw
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    fig.suptitle(text, fontsize=10, parse_math=False)
     return fig
 
 
@@ -221,5 +224,18 @@ def save_placement_plot(
     """Write :func:`plot_placement` to ``path`` (PNG, PDF, SVG by its suffix)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    plot_placement(netlist, placement, title).savefig(path, dpi=dpi)
+    return save_figure(plot_placement(netlist, placement, title), path, dpi)
+
+
+def save_figure(figure: Figure, path: Path, dpi: int) -> Path:
+    """``figure`` written through a temporary file renamed over ``path`` (format by its suffix):
+    a full disk or a kill left the earlier picture a truncated file with a valid header."""
+    from netlists.formats.textio import temporary_beside
+
+    partial = temporary_beside(path)
+    try:
+        figure.savefig(partial, dpi=dpi, format=path.suffix[1:].lower() or "png")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path

@@ -67,7 +67,7 @@ from netlists.builder import NetlistBuilder
 from netlists.defaults import default_canvas
 from netlists.errors import NetlistError, NetlistWarning
 from netlists.formats.plc import check_writable
-from netlists.formats.textio import open_text, plain_number, read_text
+from netlists.formats.textio import open_text, plain_number, read_text, temporary_beside
 from netlists.model import (
     MAX_MAGNITUDE,
     ORIENTATION_CODE,
@@ -1004,10 +1004,10 @@ def _write_all(directory: Path, texts: dict[str, str]) -> None:
     rename them all into place: a kill or a full disk while writing leaves the folder's
     earlier design whole, never empty or half-written files (renames alone can be cut
     between two files)."""
-    staged = {name: directory / f".{name}.tmp" for name in texts}
+    staged = {name: temporary_beside(directory / name) for name in texts}
     try:
         for name, text in texts.items():
-            with open_text(staged[name], "w") as fh:
+            with open_text(staged[name], "x") as fh:
                 fh.write(text)
         for name, tmp in staged.items():
             tmp.replace(directory / name)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import re
+import secrets
+import stat
 import zlib
 from pathlib import Path
 from typing import IO
@@ -22,6 +25,8 @@ def read_text(path: str | Path) -> str:
     reader numbers lines alike); NetlistError when unreadable."""
     path = Path(path)
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO waited forever, /dev/zero filled
+            raise NetlistError("not a regular file (a folder, a pipe or a device)", path)  # memory
         data = path.read_bytes()
     except FileNotFoundError:
         raise NetlistError("no such file", path) from None
@@ -55,13 +60,22 @@ def plain_number(text: str, integer: bool = False) -> float:
     return int(text) if integer else float(text)
 
 
+def temporary_beside(path: Path, suffix: str = ".tmp") -> Path:
+    """A fresh hidden name in ``path``'s folder for writing ``path`` through (a short prefix of
+    its name, the process and a random part: a fixed ``NAME.tmp`` name overwrote and removed a
+    user's file of that name, wrote through a link of that name, and made a 255-byte name
+    too long); ``suffix`` last (``.gz`` keeps a temporary compressed)."""
+    return path.with_name(f".{path.name[:60]}.{os.getpid()}-{secrets.token_hex(4)}{suffix}")
+
+
 def write_text_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` (gzip when the name ends in ``.gz``) through a temporary file beside
-    ``path``, renamed over it at the end: a kill or a full disk never leaves half a file."""
+    ``path``, renamed over it at the end: a kill or a full disk never leaves half a file.
+    Text that names a file whose name is not UTF-8 keeps its bytes (surrogate escapes)."""
     path = Path(path)
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)  # keeps ".gz" last: compressed too
+    tmp = temporary_beside(path, ".tmp.gz" if is_gzip(path) else ".tmp")
     try:
-        with open_text(tmp, "w") as fh:
+        with open_text(tmp, "x") as fh:  # (exclusive: never through a link or over a file)
             fh.write(text)
         tmp.replace(path)
     except BaseException:
@@ -74,5 +88,5 @@ def open_text(path: str | Path, mode: str = "w") -> IO[str]:
     """Open for text writing, through gzip when the name ends in ``.gz``."""
     path = Path(path)
     if is_gzip(path):
-        return io.TextIOWrapper(gzip.open(path, mode + "b"), encoding="utf-8")
-    return open(path, mode, encoding="utf-8")
+        return io.TextIOWrapper(gzip.open(path, mode + "b"), encoding="utf-8", errors="surrogateescape")
+    return open(path, mode, encoding="utf-8", errors="surrogateescape")

@@ -729,3 +729,13 @@ def test_a_budget_clash_shows_budgets_that_differ_beyond_g(suite: Path, plugin: 
     with pytest.raises(ValueError, match=r"budget 2 s \(asked: 2.0000001 s\)"):  # read '2 s (asked: 2 s)'
         run_batch(make_tasks(designs, [METHOD], [0], runs, 2.0000001, plugins=[plugin]), runs,
                   show_progress=False)
+
+
+def test_a_design_folder_whose_name_is_not_utf8_is_refused_before_any_work(suite: Path, tmp_path: Path) -> None:
+    """The whole suite stopped with "'utf-8' codec can't encode characters", naming no path."""
+    import os
+    import shutil
+
+    shutil.copytree(suite / "gen" / "tiny_a", Path(os.fsdecode(bytes(suite / "gen") + b"/d\xff\xfe")))
+    with pytest.raises(ValueError, match=r"design folder b'.*/gen/d\\xff\\xfe': its name is not UTF-8 text"):
+        find_designs(suite)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import typer
 from matplotlib.collections import PatchCollection
 from typer.testing import CliRunner
@@ -191,3 +192,36 @@ def test_the_title_says_when_the_placement_is_not_legal() -> None:
     assert "not a legal placement: 36 macro(s) outside the canvas" in title
     legal = generate(4, 8, 4, seed=0)
     assert "not a legal" not in plot_placement(*legal).get_suptitle()
+
+
+def test_a_failed_picture_write_leaves_the_earlier_picture_whole(tmp_path, monkeypatch) -> None:
+    """savefig wrote over the final name: a full disk left a truncated PNG with a valid header."""
+    from matplotlib.figure import Figure
+
+    from netlists.generate import generate
+    from placer.plot import save_placement_plot
+
+    netlist, placement = generate(3, 6, 4, seed=1)
+    path = save_placement_plot(tmp_path / "p.png", netlist, placement)
+    before = path.read_bytes()
+
+    def full_disk(self, fname, **kwargs):  # type: ignore[no-untyped-def]
+        Path(fname).write_bytes(b"\x89PNG half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        save_placement_plot(path, netlist, placement)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["p.png"]
+
+
+def test_a_design_named_by_a_folder_that_is_not_utf8_is_drawn(tmp_path) -> None:
+    """Its surrogates in the title made matplotlib raise TypeError."""
+    import os
+
+    from netlists.generate import generate
+    from placer.plot import save_placement_plot
+
+    netlist, placement = generate(3, 6, 4, seed=1)
+    save_placement_plot(tmp_path / "p.png", netlist, placement, title=os.fsdecode(b"d\xff\xfe"))
+    assert (tmp_path / "p.png").stat().st_size > 0
