@@ -739,3 +739,13 @@ def test_a_design_folder_whose_name_is_not_utf8_is_refused_before_any_work(suite
     shutil.copytree(suite / "gen" / "tiny_a", Path(os.fsdecode(bytes(suite / "gen") + b"/d\xff\xfe")))
     with pytest.raises(ValueError, match=r"design folder b'.*/gen/d\\xff\\xfe': its name is not UTF-8 text"):
         find_designs(suite)
+
+
+def test_a_folder_where_a_runs_plc_goes_is_refused_before_any_work(suite: Path, plugin: str, tmp_path: Path) -> None:
+    """The run's ok row was committed, then publishing its .plc failed: a row pointing at a folder."""
+    runs = tmp_path / "runs"
+    tasks = make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0], runs, 1.0, plugins=[plugin])
+    (runs / tasks[0].plc_relpath).mkdir(parents=True)
+    with pytest.raises(ValueError, match=r"is in the way of run tiny_a/test_batch_jitter/seed 0's \.plc"):
+        run_batch(tasks, runs, show_progress=False)
+    assert not rows(runs)
