@@ -798,7 +798,8 @@ def _html_text(note: str) -> str:
 
 
 def _write_text(path: Path, text: str) -> None:
-    """Write atomically (temporary name, then rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    """Write atomically (a fresh temporary name, then rename; removed when the write fails: a
+    full disk left a 0-byte leaderboard.html.tmp)."""
+    from netlists.formats.textio import write_text_atomic
+
+    write_text_atomic(path, text)

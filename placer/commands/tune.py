@@ -406,9 +406,10 @@ def _run(
             "apply": how_to_apply(system, best["config"], allow_unsafe) if best else None,
             "covers": {"tuners": list(tuners), "seed": seed, "not_covered": others},
         }
-        tmp = out / ".best_config.json.tmp"
-        tmp.write_text(json.dumps(report, indent=2, default=str))
-        tmp.replace(out / "best_config.json")
+        from netlists.formats.textio import write_text_atomic
+
+        # (a fresh temporary, removed when the write fails: a full disk left a 0-byte one)
+        write_text_atomic(out / "best_config.json", json.dumps(report, indent=2, default=str))
         # after the summary it belongs to: a kill between them leaves the older plot
         plot_best_so_far(
             curves,

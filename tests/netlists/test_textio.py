@@ -51,3 +51,35 @@ def test_a_longest_file_name_and_a_name_that_is_not_utf8_are_written(tmp_path: P
     assert odd.read_bytes() == b"# \xff\xfe.plc\n"
     write_text_atomic(tmp_path / "z.plc.gz", "compressed\n")
     assert read_text(tmp_path / "z.plc.gz") == "compressed\n"
+
+
+def test_a_failed_write_leaves_the_earlier_file_and_no_temporary(tmp_path: Path, monkeypatch) -> None:
+    """(The leaderboard's and placer tune's own writers left a 0-byte .tmp on a full disk; they
+    write through this one now.)"""
+    from netlists.formats import textio
+
+    path = write_text_atomic(tmp_path / "leaderboard.html", "earlier\n")
+
+    class FullDisk:
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *exc) -> None:  # type: ignore[no-untyped-def]
+            return None
+
+        def write(self, text: str) -> int:
+            raise OSError(28, "No space left on device")
+
+    real = textio.open_text
+
+    def opening(name, mode="w"):  # type: ignore[no-untyped-def]
+        real(name, mode).close()  # the temporary exists, then the disk is full
+        return FullDisk()
+
+    monkeypatch.setattr(textio, "open_text", opening)
+    with pytest.raises(OSError, match="No space left"):
+        write_text_atomic(path, "new\n")
+    assert path.read_text() == "earlier\n" and [p.name for p in tmp_path.iterdir()] == ["leaderboard.html"]
