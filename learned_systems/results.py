@@ -3,6 +3,7 @@ tuning run resumes where it stopped. One row per trial, keyed by run, tuner, see
 
 from __future__ import annotations
 
+import errno
 import json
 import sqlite3
 from pathlib import Path
@@ -29,6 +30,17 @@ _COLUMNS = {
                "wall_seconds", "metrics"],
     "run_settings": ["run", "settings"],
 }
+
+
+def unusable_database(path: Path, exc: sqlite3.DatabaseError, otherwise: str) -> Exception:
+    """An OSError naming ``path`` for a full disk or an I/O error (SQLite's SQLITE_FULL and
+    SQLITE_IOERR, which read as a damaged database), else ValueError(``path: otherwise (exc)``)."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code == sqlite3.SQLITE_FULL:
+        return OSError(errno.ENOSPC, f"cannot write the results database: the disk is full ({exc})", str(path))
+    if code == sqlite3.SQLITE_IOERR:
+        return OSError(errno.EIO, f"cannot read or write the results database ({exc})", str(path))
+    return ValueError(f"{path}: {otherwise} ({exc})")
 
 
 class SettingsMismatch(ValueError):
@@ -59,7 +71,12 @@ class ResultsStore:
             self._check_layout()
         except sqlite3.DatabaseError as exc:  # corrupt, truncated, another file, read-only
             self._conn.close()
-            raise ValueError(f"{self.path}: not a usable results database ({exc})") from None
+            raise self._unusable(exc) from None
+
+    def _unusable(self, exc: sqlite3.DatabaseError) -> Exception:
+        """The error to raise for ``exc``: a full disk or a failed read or write is an OSError
+        naming the file (it read as a damaged database), anything else a ValueError."""
+        return unusable_database(self.path, exc, "not a usable results database")
 
     def _check_layout(self) -> None:
         """Refuse (sqlite3.DatabaseError) a database holding tables of another layout: another
@@ -84,7 +101,7 @@ class ResultsStore:
             return [row[0] for row in self._conn.execute(
                 "SELECT DISTINCT run FROM trials ORDER BY run")]
         except sqlite3.DatabaseError as exc:
-            raise ValueError(f"{self.path}: not a usable results database ({exc})") from None
+            raise self._unusable(exc) from None
 
     def close(self) -> None:
         self._conn.close()
@@ -220,7 +237,7 @@ class ResultsStore:
             names = [d[0] for d in cursor.description]
             fetched = cursor.fetchall()
         except sqlite3.DatabaseError as exc:  # damaged pages show up only when read
-            raise ValueError(f"{self.path}: not a usable results database ({exc})") from None
+            raise self._unusable(exc) from None
         return [self._parsed(dict(zip(names, row, strict=True))) for row in fetched]
 
     def _parsed(self, record: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ folder can be moved as a whole.
 
 from __future__ import annotations
 
+import errno
 import filecmp
 import json
 import os
@@ -141,6 +142,9 @@ class ResultStore:
                 self._check_run_key(conn)
                 self._add_missing_columns(conn)
         except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+                # a full disk read as "not a readable results database (database or disk is full)"
+                raise OSError(errno.EIO, f"cannot write the results database ({exc})", str(self.path)) from None
             raise ValueError(f"{self.path}: not a readable results database ({exc})") from None
 
     @classmethod

@@ -1276,3 +1276,20 @@ def test_a_sqlite_run_measured_before_the_timed_checkpoint_is_not_resumed(tmp_pa
     resumed = CliRunner().invoke(_app(), [*args, "--trials", "2"])
     assert resumed.exit_code == 2
     assert "wal_checkpoint 'untimed, at close' then, 'timed, each window' now" in resumed.output
+
+
+def test_a_full_disk_is_named_as_such_not_as_a_damaged_results_database(tmp_path):
+    """A full disk read 'not a usable results database (database or disk is full)'."""
+    import errno
+    import sqlite3
+
+    from learned_systems.results import unusable_database
+
+    full = sqlite3.OperationalError("database or disk is full")
+    full.sqlite_errorcode = sqlite3.SQLITE_FULL
+    error = unusable_database(tmp_path / "results.sqlite", full, "not a usable results database")
+    assert isinstance(error, OSError) and error.errno == errno.ENOSPC and error.filename == str(tmp_path / "results.sqlite")
+    damaged = sqlite3.DatabaseError("file is not a database")
+    damaged.sqlite_errorcode = sqlite3.SQLITE_NOTADB
+    assert str(unusable_database(tmp_path / "r", damaged, "not a usable results database")).endswith(
+        "r: not a usable results database (file is not a database)")
