@@ -3,6 +3,8 @@ built on the Agg canvas without pyplot)."""
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,8 @@ def plot_best_so_far(
     path = Path(path)
     figure = best_so_far_figure(curves, title, ylabel, baselines)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.tmp")  # a kill leaves no half picture
+    # a kill leaves no half picture; a fresh name never meets a file or link of the user's
+    partial = path.with_name(f".{os.fsdecode(os.fsencode(path.name)[:100])}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
         figure.savefig(partial, dpi=100, format=path.suffix[1:].lower() or "png")
         partial.replace(path)

@@ -100,13 +100,6 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
     found: dict[str, DesignFiles] = {}
     for netlist, plc in design_files_under(suite):  # (linked folders too)
         folder = plc.parent
-        try:
-            folder.name.encode("utf-8")
-        except UnicodeEncodeError:  # the name goes into results.sqlite and every table
-            raise ValueError(
-                f"design folder {str(folder).encode('utf-8', 'surrogateescape')!r}: its name is "
-                "not UTF-8 text; rename it"
-            ) from None
         if folder.name in found:
             raise ValueError(
                 f"two designs are called {folder.name!r}: {found[folder.name].netlist.parent} "
@@ -117,11 +110,20 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
         wanted = list(dict.fromkeys(names))
         missing = [n for n in wanted if n not in found]
         if missing:
+            shown = (n.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for n in sorted(found))
             raise ValueError(
                 f"no design called {', '.join(map(repr, missing))} under {suite_dir}; "
-                f"found: {', '.join(sorted(found)) or 'none'}"
+                f"found: {', '.join(shown) or 'none'}"
             )
         found = {n: found[n] for n in wanted}
+    for design in found.values():  # (only those run: --designs may leave such a folder out)
+        try:
+            design.name.encode("utf-8")
+        except UnicodeEncodeError:  # the name goes into results.sqlite and every table
+            raise ValueError(
+                f"design folder {str(design.plc.parent).encode('utf-8', 'surrogateescape')!r}: its "
+                "name is not UTF-8 text; rename it (or leave it out with --designs)"
+            ) from None
     if not found:
         raise ValueError(f"no design (a folder with netlist.pb.txt[.gz] and initial.plc) under {suite_dir}")
     return [found[n] for n in sorted(found)]

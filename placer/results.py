@@ -142,9 +142,12 @@ class ResultStore:
                 self._check_run_key(conn)
                 self._add_missing_columns(conn)
         except sqlite3.DatabaseError as exc:
-            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
-                # a full disk read as "not a readable results database (database or disk is full)"
-                raise OSError(errno.EIO, f"cannot write the results database ({exc})", str(self.path)) from None
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            # a full disk read as "not a readable results database (database or disk is full)"
+            if code == sqlite3.SQLITE_FULL:
+                raise OSError(errno.ENOSPC, f"the disk is full ({exc})", str(self.path)) from None
+            if code == sqlite3.SQLITE_IOERR:
+                raise OSError(errno.EIO, f"cannot read or write the results database ({exc})", str(self.path)) from None
             raise ValueError(f"{self.path}: not a readable results database ({exc})") from None
 
     @classmethod

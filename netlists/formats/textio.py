@@ -65,7 +65,8 @@ def temporary_beside(path: Path, suffix: str = ".tmp") -> Path:
     its name, the process and a random part: a fixed ``NAME.tmp`` name overwrote and removed a
     user's file of that name, wrote through a link of that name, and made a 255-byte name
     too long); ``suffix`` last (``.gz`` keeps a temporary compressed)."""
-    return path.with_name(f".{path.name[:60]}.{os.getpid()}-{secrets.token_hex(4)}{suffix}")
+    start = os.fsdecode(os.fsencode(path.name)[:100])  # bytes, not characters: 60 emoji are 240
+    return path.with_name(f".{start}.{os.getpid()}-{secrets.token_hex(4)}{suffix}")
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

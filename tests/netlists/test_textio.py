@@ -43,12 +43,15 @@ def test_a_write_never_touches_a_file_or_link_named_like_its_old_temporary(tmp_p
 def test_a_longest_file_name_and_a_name_that_is_not_utf8_are_written(tmp_path: Path) -> None:
     """A 255-byte name failed ('File name too long': its temporary was longer); text naming a
     file whose name is not UTF-8 raised UnicodeEncodeError after the work was done."""
-    longest = tmp_path / ("a" * 251 + ".plc")
-    write_text_atomic(longest, "x\n")
-    assert longest.read_text() == "x\n"
+    for name in ("a" * 251 + ".plc", "\U0001f600" * 60 + ".plc"):  # (60 emoji: 240 bytes)
+        longest = tmp_path / name
+        write_text_atomic(longest, "x\n")
+        assert longest.read_text() == "x\n"
     odd = Path(os.fsdecode(bytes(tmp_path) + b"/\xff\xfe.plc"))
     write_text_atomic(odd, f"# {odd.name}\n")
     assert odd.read_bytes() == b"# \xff\xfe.plc\n"
+    for written in (longest, odd):
+        written.unlink()
     write_text_atomic(tmp_path / "z.plc.gz", "compressed\n")
     assert read_text(tmp_path / "z.plc.gz") == "compressed\n"
 

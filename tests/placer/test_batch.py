@@ -739,6 +739,7 @@ def test_a_design_folder_whose_name_is_not_utf8_is_refused_before_any_work(suite
     shutil.copytree(suite / "gen" / "tiny_a", Path(os.fsdecode(bytes(suite / "gen") + b"/d\xff\xfe")))
     with pytest.raises(ValueError, match=r"design folder b'.*/gen/d\\xff\\xfe': its name is not UTF-8 text"):
         find_designs(suite)
+    assert [d.name for d in find_designs(suite, ["tiny_a"])] == ["tiny_a"]  # left out: no bar
 
 
 def test_a_folder_where_a_runs_plc_goes_is_refused_before_any_work(suite: Path, plugin: str, tmp_path: Path) -> None:
