@@ -40,7 +40,7 @@ def generate_command(
     ] = 16,
     soft: Annotated[
         int, typer.Option("--soft", min=0, max=MOST_PER_KIND, help="Number of soft macros (time grows with the square of the "
-                     "count: ~3 s for 4,000, ~1 min for 20,000).")
+                     "count: ~4 s for 4,000, ~70 s for 20,000).")
     ] = 64,
     ports: Annotated[int, typer.Option("--ports", min=0, max=MOST_PER_KIND, help="Number of ports.")] = 32,
     seed: Annotated[
