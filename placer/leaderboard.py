@@ -782,24 +782,37 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
         "png": out / "leaderboard.png",
     }
     out.mkdir(parents=True, exist_ok=True)  # (only now: a refused --keep left an empty folder)
-    _write_text(paths["markdown"], "\n".join(md))
-    _write_text(paths["csv"], table.to_csv(index=False))
     style = "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
-    _write_text(paths["html"], f"<!doctype html><html><head><meta charset='utf-8'><title>Leaderboard"
-                f"</title><style>{style}</style></head><body>{''.join(page)}</body></html>\n")
-    bar_chart(table, paths["png"], methods)
+    texts = {
+        paths["markdown"]: "\n".join(md),
+        paths["csv"]: table.to_csv(index=False),
+        paths["html"]: f"<!doctype html><html><head><meta charset='utf-8'><title>Leaderboard"
+        f"</title><style>{style}</style></head><body>{''.join(page)}</body></html>\n",
+    }
+    _write_set(texts, bar_figure(table, methods), paths["png"])
     return paths
+
+
+def _write_set(texts: dict[Path, str], figure: Figure, picture: Path) -> None:
+    """Write the page's files as one set: each to a fresh temporary name, then all renamed into
+    place (a full disk between two files left a new table beside an older chart, or a 0-byte
+    .tmp); nothing is renamed unless every file was written."""
+    from netlists.formats.textio import temporary_beside
+
+    staged = {path: temporary_beside(path) for path in [*texts, picture]}
+    try:
+        for path, text in texts.items():
+            with open(staged[path], "x", encoding="utf-8", errors="surrogateescape") as fh:
+                fh.write(text)
+        figure.savefig(staged[picture], dpi=120, format="png")
+        for path, tmp in staged.items():
+            tmp.replace(path)
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
 
 
 def _html_text(note: str) -> str:
     """A page note as HTML: escaped, Markdown's `code` as <code>, its **bold** marks dropped
     (the notes are written for the Markdown page)."""
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(note).replace("**", ""))
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write atomically (a fresh temporary name, then rename; removed when the write fails: a
-    full disk left a 0-byte leaderboard.html.tmp)."""
-    from netlists.formats.textio import write_text_atomic
-
-    write_text_atomic(path, text)

@@ -57,6 +57,8 @@ def leaderboard_command(
             raise UsageError(f"{runs_dir} is a file; expected a runs folder (placer place --suite ... --out FOLDER)")
         if not runs_dir.exists():
             raise UsageError(f"{runs_dir}: no such folder")
+        if (runs_dir / DB_NAME).exists() and not (runs_dir / DB_NAME).is_file():
+            raise UsageError(f"{runs_dir / DB_NAME} is not a file (a folder, a pipe or a device)")
         if not (runs_dir / DB_NAME).is_file():
             raise UsageError(
                 f"{runs_dir}: no results database {DB_NAME} (run placer place --suite ... --out "
@@ -64,7 +66,8 @@ def leaderboard_command(
             )
     check_output_folder(out if out is not None else runs_dirs[0])
     if keep is not None and not keep.is_file():
-        raise UsageError(f"--keep {keep}: no such file")
+        what = "not a file (a folder, a pipe or a device)" if keep.exists() else "no such file"
+        raise UsageError(f"--keep {keep}: {what}")
     try:
         paths = write_leaderboard(runs_dirs, out, aggregate, keep)
     except ValueError as exc:

@@ -696,3 +696,31 @@ def test_records_as_dicts_gives_what_asdict_gives() -> None:
     rows = [record("d1", "aa", 0, 0.6), record("d2", "bb", 1, None)]
     assert records_as_dicts(rows) == [asdict(r) for r in rows]
     assert list(records_as_dicts(rows)[0]) == list(asdict(rows[0]))  # the same column order
+
+
+def test_the_page_is_written_as_one_set_or_not_at_all(runs: Path, tmp_path: Path, monkeypatch) -> None:
+    """A full disk between two files left a new table beside an older chart (or a 0-byte .tmp)."""
+    from matplotlib.figure import Figure
+
+    out = tmp_path / "page"
+    earlier = {name: path.read_bytes() for name, path in write_leaderboard(runs, out).items()}
+    ResultStore(runs / leaderboard.DB_NAME).write(record("d1", "dd", 0, 0.3))  # a new cell
+
+    def full_disk(self, fname, **kwargs):  # type: ignore[no-untyped-def]
+        Path(fname).write_bytes(b"\x89PNG half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        write_leaderboard(runs, out)
+    files = {"markdown": "leaderboard.md", "csv": "leaderboard.csv", "html": "leaderboard.html", "png": "leaderboard.png"}
+    assert {name: (out / file).read_bytes() for name, file in files.items()} == earlier
+    assert sorted(p.name for p in out.iterdir()) == sorted(files.values())
+
+
+def test_a_keep_that_is_a_folder_is_named_as_such(runs: Path, tmp_path: Path) -> None:
+    app = typer.Typer()
+    register(app)
+    (tmp_path / "kept").mkdir()
+    result = CliRunner().invoke(app, [str(runs), "--out", str(tmp_path / "page"), "--keep", str(tmp_path / "kept")])
+    assert result.exit_code != 0 and "not a file (a folder, a pipe or a device)" in result.output, result.output
