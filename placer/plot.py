@@ -230,12 +230,17 @@ def save_placement_plot(
 def save_figure(figure: Figure, path: Path, dpi: int) -> Path:
     """``figure`` written through a temporary file renamed over ``path`` (format by its suffix):
     a full disk or a kill left the earlier picture a truncated file with a valid header."""
-    from netlists.formats.textio import temporary_beside
+    from netlists.formats.textio import naming, temporary_beside
 
     partial = temporary_beside(path)
     try:
         figure.savefig(partial, dpi=dpi, format=path.suffix[1:].lower() or "png")
         partial.replace(path)
+    except OSError as error:
+        named = naming(error, path)
+        if named is error:
+            raise
+        raise named from None
     finally:
         partial.unlink(missing_ok=True)
     return path

@@ -79,10 +79,21 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
         with open_text(tmp, "x") as fh:  # (exclusive: never through a link or over a file)
             fh.write(text)
         tmp.replace(path)
-    except BaseException:
+    except BaseException as error:
         tmp.unlink(missing_ok=True)  # no half-written file left behind
-        raise
+        named = naming(error, path)
+        if named is error:  # (a Ctrl-C, or an error naming its file: as it was)
+            raise
+        raise named from None
     return path
+
+
+def naming(error: BaseException, path: Path) -> BaseException:
+    """``error`` with ``path`` as its file when it is an OSError that names none (a full disk's
+    "No space left on device" was printed without saying which output)."""
+    if isinstance(error, OSError) and error.filename is None and error.errno is not None:
+        return OSError(error.errno, error.strerror or str(error), str(path))
+    return error
 
 
 def open_text(path: str | Path, mode: str = "w") -> IO[str]:

@@ -83,6 +83,7 @@ def test_a_failed_write_leaves_the_earlier_file_and_no_temporary(tmp_path: Path,
         return FullDisk()
 
     monkeypatch.setattr(textio, "open_text", opening)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OSError, match="No space left") as failed:
         write_text_atomic(path, "new\n")
+    assert failed.value.filename == str(path)  # which output: the bare error named none
     assert path.read_text() == "earlier\n" and [p.name for p in tmp_path.iterdir()] == ["leaderboard.html"]

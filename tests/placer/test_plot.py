@@ -210,8 +210,9 @@ def test_a_failed_picture_write_leaves_the_earlier_picture_whole(tmp_path, monke
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Figure, "savefig", full_disk)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OSError, match="No space left") as failed:
         save_placement_plot(path, netlist, placement)
+    assert failed.value.filename == str(path)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["p.png"]
 
 
