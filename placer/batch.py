@@ -196,6 +196,8 @@ def load_plugins(plugins: Iterable[str]) -> None:
     for plugin in plugins:
         if plugin.endswith(".py"):
             path = Path(plugin).resolve()
+            if path.exists() and not path.is_file():
+                raise ValueError(f"plugin {path} is not a file (a folder, a pipe or a device)")
             if not path.is_file():
                 raise FileNotFoundError(2, "no such plugin file", str(path))
             module_name = plugin_module_name(plugin)

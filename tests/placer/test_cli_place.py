@@ -393,3 +393,14 @@ def test_a_plugin_that_registers_no_method_is_noted(design: Path, tmp_path: Path
 def test_an_option_given_twice_with_one_value_in_two_spellings_is_taken() -> None:
     """w_timing=1 and w_timing=1.0 read the same: refused as two values."""
     assert parse_options(["sa.w_timing=1", "sa.w_timing=1.0"], ["sa"])["sa"] == {"w_timing": 1.0}
+
+
+def test_a_plugin_path_that_is_a_folder_is_named_as_such(tmp_path: Path) -> None:
+    """A folder (or a FIFO) named like a plugin file read 'no such plugin file'."""
+    from placer.batch import load_plugins
+
+    (tmp_path / "plug.py").mkdir()
+    with pytest.raises(ValueError, match=r"plugin .*plug\.py is not a file \(a folder, a pipe or a device\)"):
+        load_plugins([str(tmp_path / "plug.py")])
+    with pytest.raises(FileNotFoundError, match="no such plugin file"):
+        load_plugins([str(tmp_path / "absent.py")])
