@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from netlists.formats.textio import text_writer, write_atomically
 from placer.cost.timing import TIMING_MODEL
 from placer.results import (
     DB_NAME,
@@ -587,15 +588,9 @@ def _uses_shared_suite(runs: pd.DataFrame) -> bool:
     return False
 
 
-def bar_chart(table: pd.DataFrame, path: str | Path, methods: list[str]) -> Path:
-    """PNG bar chart of the mean proxy per method over the designs every method has."""
-    from placer.plot import save_figure
-
-    return save_figure(bar_figure(table, methods), Path(path), 120)
-
-
 def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
-    """The figure of :func:`bar_chart` (says so when no method has a mean to draw)."""
+    """The page's bar chart of the mean proxy per method over the designs every method has (says
+    so when no method has a mean to draw)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -789,27 +784,14 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
         paths["html"]: f"<!doctype html><html><head><meta charset='utf-8'><title>Leaderboard"
         f"</title><style>{style}</style></head><body>{''.join(page)}</body></html>\n",
     }
-    _write_set(texts, bar_figure(table, methods), paths["png"])
+    figure = bar_figure(table, methods)
+    # one set: nothing renamed into place unless every file was written (a full disk between
+    # two left a new table beside an older chart, or a 0-byte .tmp)
+    write_atomically({
+        **{path: text_writer(text) for path, text in texts.items()},
+        paths["png"]: lambda temporary: figure.savefig(temporary, dpi=120, format="png"),
+    })
     return paths
-
-
-def _write_set(texts: dict[Path, str], figure: Figure, picture: Path) -> None:
-    """Write the page's files as one set: each to a fresh temporary name, then all renamed into
-    place (a full disk between two files left a new table beside an older chart, or a 0-byte
-    .tmp); nothing is renamed unless every file was written."""
-    from netlists.formats.textio import temporary_beside
-
-    staged = {path: temporary_beside(path) for path in [*texts, picture]}
-    try:
-        for path, text in texts.items():
-            with open(staged[path], "x", encoding="utf-8", errors="surrogateescape") as fh:
-                fh.write(text)
-        figure.savefig(staged[picture], dpi=120, format="png")
-        for path, tmp in staged.items():
-            tmp.replace(path)
-    finally:
-        for tmp in staged.values():
-            tmp.unlink(missing_ok=True)
 
 
 def _html_text(note: str) -> str:

@@ -26,6 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import offset_copy
 
+from netlists.formats.textio import write_atomically
 from netlists.model import Netlist, Placement
 from placer.cost.proxy import ProxyCost, evaluate
 
@@ -224,23 +225,8 @@ def save_placement_plot(
     """Write :func:`plot_placement` to ``path`` (PNG, PDF, SVG by its suffix)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return save_figure(plot_placement(netlist, placement, title), path, dpi)
-
-
-def save_figure(figure: Figure, path: Path, dpi: int) -> Path:
-    """``figure`` written through a temporary file renamed over ``path`` (format by its suffix):
-    a full disk or a kill left the earlier picture a truncated file with a valid header."""
-    from netlists.formats.textio import naming, temporary_beside
-
-    partial = temporary_beside(path)
-    try:
-        figure.savefig(partial, dpi=dpi, format=path.suffix[1:].lower() or "png")
-        partial.replace(path)
-    except OSError as error:
-        named = naming(error, path)
-        if named is error:
-            raise
-        raise named from None
-    finally:
-        partial.unlink(missing_ok=True)
+    figure = plot_placement(netlist, placement, title)
+    # through a temporary renamed over ``path`` (format by its suffix): a full disk or a kill
+    # left the earlier picture a truncated file with a valid header
+    write_atomically({path: lambda temporary: figure.savefig(temporary, dpi=dpi, format=path.suffix[1:].lower() or "png")})
     return path

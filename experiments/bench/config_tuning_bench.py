@@ -416,12 +416,11 @@ def recheck(system: str, recorded: Path, workloads: list[str] | None, rounds: in
 
 def _measured_by(records: list[dict]) -> str:
     """Which command measured which workloads (merged tables: the title's command only merged)."""
-    by_command: dict[str, list[str]] = {}
+    by_command: dict[str | None, list[str]] = {}
     for record in records:
-        by_command.setdefault(record.get("command") or "not recorded", []).append(record["workload"])
+        by_command.setdefault(record.get("command"), []).append(record["workload"])
     return "Measured by: " + "; ".join(
-        f"`{command}` ({', '.join(workloads)})" if command != "not recorded"
-        else f"a command not recorded ({', '.join(workloads)})"
+        f"{f'`{command}`' if command else 'a command not recorded'} ({', '.join(workloads)})"
         for command, workloads in by_command.items()
     ) + "; merged into this table by the command above."
 

@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 from learned_systems.index.keys import as_queries, as_sorted_keys, constraint_points, shaped_like
-from learned_systems.index.search import BUILD_CHUNK, bounded_lower_bound, build_chunks, in_batches
+from learned_systems.index.search import bounded_lower_bound, build_chunks, in_batches
 from learned_systems.validation import whole_number
 
 ROOT_MODELS = ("linear", "cubic")
@@ -40,18 +40,18 @@ MAX_MODELS = 2**24
 def _polyfit(unit: np.ndarray, positions: np.ndarray, degree: int) -> np.ndarray:
     """Least-squares polynomial coefficients (highest power first); zeros without enough points.
 
-    Up to :data:`BUILD_CHUNK` points numpy's polyfit; beyond, the normal equations summed slice
-    by slice (polyfit's Vandermonde matrix for 20M points took 8x the key array; on ``unit``
+    In one build slice numpy's polyfit; over several, the normal equations summed slice by slice (polyfit's Vandermonde matrix for 20M points took 8x the key array; on ``unit``
     in [0, 1] at degree 3 the normal equations lose ~5 of float64's 16 digits)."""
     if unit.size <= degree:
         return np.zeros(degree + 1)
-    if unit.size <= BUILD_CHUNK:
+    parts = build_chunks(unit.size)
+    if len(parts) == 1:
         with warnings.catch_warnings():  # few distinct keys: a lower-degree fit is fine
             warnings.simplefilter("ignore", _RANK_WARNING)
             return np.polyfit(unit, positions, degree)
     gram = np.zeros((degree + 1, degree + 1))
     moments = np.zeros(degree + 1)
-    for part in build_chunks(unit.size):
+    for part in parts:
         powers = np.vander(unit[part], degree + 1)
         gram += powers.T @ powers
         moments += powers.T @ positions[part]
@@ -114,10 +114,10 @@ class RMIIndex:
         self._root_coefficients = _fit_root(unit, positions, root)
         leaves = self._leaf_of(unit)
         del unit  # (2x the keys, not needed past the routing)
-        # each leaf's first key (0 for a leaf no key reaches: its model is a constant)
+        # each leaf's first key (the largest key value for a leaf no key reaches: its model is
+        # a constant, which every offset leaves alone)
         self._anchors = np.full(num_models, np.iinfo(np.uint64).max, dtype=np.uint64)
         np.minimum.at(self._anchors, leaves, xs)
-        self._anchors[np.bincount(leaves, minlength=num_models) == 0] = 0
         self._leaf_params, self._leaf_errors = self._fit_leaves(self._offsets(xs, leaves), positions, leaves)
         self.build_seconds = time.perf_counter() - started
 

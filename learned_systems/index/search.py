@@ -25,9 +25,10 @@ CACHE_BATCH = 16_384
 BUILD_CHUNK = 1 << 20
 
 
-def build_chunks(size: int, chunk: int = BUILD_CHUNK) -> list[slice]:
-    """Consecutive slices covering ``range(size)``, ``chunk`` points each (the last fewer)."""
-    return [slice(lo, min(lo + chunk, size)) for lo in range(0, size, chunk)]
+def build_chunks(size: int) -> list[slice]:
+    """Consecutive slices covering ``range(size)``, :data:`BUILD_CHUNK` points each (the last
+    fewer)."""
+    return [slice(lo, min(lo + BUILD_CHUNK, size)) for lo in range(0, size, BUILD_CHUNK)]
 
 
 def in_batches(

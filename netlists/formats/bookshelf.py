@@ -67,7 +67,7 @@ from netlists.builder import NetlistBuilder
 from netlists.defaults import default_canvas
 from netlists.errors import NetlistError, NetlistWarning
 from netlists.formats.plc import check_writable
-from netlists.formats.textio import open_text, plain_number, read_text, temporary_beside
+from netlists.formats.textio import plain_number, read_text, text_writer, write_atomically
 from netlists.model import (
     MAX_MAGNITUDE,
     ORIENTATION_CODE,
@@ -995,22 +995,9 @@ def write_bookshelf(
 
     files = " ".join(f"{design_name}{ext}" for ext in (".nodes", ".nets", ".wts", ".pl", ".scl"))
     texts[f"{design_name}.aux"] = f"RowBasedPlacement : {files}\n"
-    _write_all(directory, texts)
+    # every file (UTF-8, as the reader reads them) written before any is renamed into place: a
+    # kill or a full disk leaves the folder's earlier design whole (renames alone can be cut
+    # between two files)
+    write_atomically({directory / name: text_writer(text) for name, text in texts.items()})
     return directory / f"{design_name}.aux"
 
-
-def _write_all(directory: Path, texts: dict[str, str]) -> None:
-    """Write every file (UTF-8, as the reader reads them) to a temporary name first, then
-    rename them all into place: a kill or a full disk while writing leaves the folder's
-    earlier design whole, never empty or half-written files (renames alone can be cut
-    between two files)."""
-    staged = {name: temporary_beside(directory / name) for name in texts}
-    try:
-        for name, text in texts.items():
-            with open_text(staged[name], "x") as fh:
-                fh.write(text)
-        for name, tmp in staged.items():
-            tmp.replace(directory / name)
-    finally:
-        for tmp in staged.values():
-            tmp.unlink(missing_ok=True)

@@ -9,6 +9,7 @@ import re
 import secrets
 import stat
 import zlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -69,31 +70,44 @@ def temporary_beside(path: Path, suffix: str = ".tmp") -> Path:
     return path.with_name(f".{start}.{os.getpid()}-{secrets.token_hex(4)}{suffix}")
 
 
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` (gzip when the name ends in ``.gz``) through a temporary file beside
-    ``path``, renamed over it at the end: a kill or a full disk never leaves half a file.
-    Text that names a file whose name is not UTF-8 keeps its bytes (surrogate escapes)."""
-    path = Path(path)
-    tmp = temporary_beside(path, ".tmp.gz" if is_gzip(path) else ".tmp")
+def write_atomically(writers: Mapping[Path, Callable[[Path], object]]) -> None:
+    """Write files as one set: each writer fills a fresh temporary beside its path
+    (:func:`temporary_beside`), and only once every one succeeded are they renamed into place:
+    a kill or a full disk leaves the earlier files whole, never half a file or a new one beside
+    an old one of the set; the temporaries are removed. An OSError naming no file (a full
+    disk's "No space left on device") is raised naming the output it was writing."""
+    staged = {path: temporary_beside(path, ".tmp.gz" if is_gzip(path) else ".tmp") for path in writers}
+    current: Path | None = None
     try:
-        with open_text(tmp, "x") as fh:  # (exclusive: never through a link or over a file)
+        for current, write in writers.items():
+            write(staged[current])
+        for current, tmp in staged.items():
+            tmp.replace(current)
+    except OSError as error:
+        if error.filename is None and error.errno is not None and current is not None:
+            raise OSError(error.errno, error.strerror or str(error), str(current)) from None
+        raise
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+
+
+def text_writer(text: str) -> Callable[[Path], None]:
+    """A :func:`write_atomically` writer of ``text`` (gzip when the name ends in ``.gz``);
+    text that names a file whose name is not UTF-8 keeps its bytes (surrogate escapes)."""
+
+    def write(temporary: Path) -> None:
+        with open_text(temporary, "x") as fh:  # (exclusive: never through a link or over a file)
             fh.write(text)
-        tmp.replace(path)
-    except BaseException as error:
-        tmp.unlink(missing_ok=True)  # no half-written file left behind
-        named = naming(error, path)
-        if named is error:  # (a Ctrl-C, or an error naming its file: as it was)
-            raise
-        raise named from None
+
+    return write
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file (:func:`write_atomically`)."""
+    path = Path(path)
+    write_atomically({path: text_writer(text)})
     return path
-
-
-def naming(error: BaseException, path: Path) -> BaseException:
-    """``error`` with ``path`` as its file when it is an OSError that names none (a full disk's
-    "No space left on device" was printed without saying which output)."""
-    if isinstance(error, OSError) and error.filename is None and error.errno is not None:
-        return OSError(error.errno, error.strerror or str(error), str(path))
-    return error
 
 
 def open_text(path: str | Path, mode: str = "w") -> IO[str]:

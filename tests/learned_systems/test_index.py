@@ -408,7 +408,7 @@ def test_an_index_built_in_slices_is_the_index_built_whole(kind, monkeypatch):
     """Builds measure their errors (and the RMI fits its leaves and root) slice by slice, so the
     per-point temporaries stay small (a 10M-key build peaked at 21-29x the key array); the
     slices change nothing but rounding in the root's normal equations."""
-    from learned_systems.index import pgm, rmi, search
+    from learned_systems.index import search
 
     keys = generate_keys("lognormal", 30_000, seed=4)
     queries = generate_queries(keys, 3_000, seed=5)
@@ -419,10 +419,7 @@ def test_an_index_built_in_slices_is_the_index_built_whole(kind, monkeypatch):
         return RMIIndex(keys, num_models=256, root=kind.split("-")[1])
 
     whole = build()
-    for module in (search, pgm, rmi):
-        if hasattr(module, "BUILD_CHUNK"):
-            monkeypatch.setattr(module, "BUILD_CHUNK", 1_000)
-    monkeypatch.setattr(search.build_chunks, "__defaults__", (1_000,))
+    monkeypatch.setattr(search, "BUILD_CHUNK", 1_000)
     sliced = build()
     assert sliced.max_error == whole.max_error
     np.testing.assert_array_equal(sliced.lookup(queries), np.searchsorted(keys, queries))
