@@ -14,7 +14,7 @@ the returned :class:`~matplotlib.figure.Figure` displays itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -225,8 +225,18 @@ def save_placement_plot(
     """Write :func:`plot_placement` to ``path`` (PNG, PDF, SVG by its suffix)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure = plot_placement(netlist, placement, title)
-    # through a temporary renamed over ``path`` (format by its suffix): a full disk or a kill
-    # left the earlier picture a truncated file with a valid header
-    write_atomically({path: lambda temporary: figure.savefig(temporary, dpi=dpi, format=path.suffix[1:].lower() or "png")})
+    # through a temporary renamed over ``path``: a full disk or a kill left the earlier picture
+    # a truncated file with a valid header
+    write_atomically({path: picture_writer(plot_placement(netlist, placement, title), path, dpi)})
     return path
+
+
+def picture_writer(figure: Figure, path: Path, dpi: int = 120) -> Callable[[Path], None]:
+    """A :func:`~netlists.formats.textio.write_atomically` writer of ``figure`` in ``path``'s
+    format (by its suffix; PNG without one), so a picture joins a set of files written as one."""
+    image_format = path.suffix[1:].lower() or "png"
+
+    def write(temporary: Path) -> None:
+        figure.savefig(temporary, dpi=dpi, format=image_format)
+
+    return write

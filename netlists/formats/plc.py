@@ -334,19 +334,33 @@ def write_plc(
     dated: bool = True,
     file_name: str | None = None,
 ) -> Path:
-    """Write ``placement`` of ``netlist`` as a ``.plc`` with a complete header.
+    """Write :func:`plc_text` to ``path`` through a temporary file renamed over it, so a reader
+    never sees half a file; ``file_name`` defaults to ``path``'s name."""
+    path = Path(path)
+    text = plc_text(netlist, placement, file_name or path.name, canvas, costs, comments, dated)
+    return write_text_atomic(path, text)
+
+
+def plc_text(
+    netlist: Netlist,
+    placement: Placement,
+    file_name: str,
+    canvas: Canvas | None = None,
+    costs: dict[str, float] | None = None,
+    comments: list[str] | None = None,
+    dated: bool = True,
+) -> str:
+    """``placement`` of ``netlist`` as a ``.plc`` text with a complete header.
 
     ``dated=False`` leaves out the header's ``Date`` line, so equal inputs give equal files.
-    ``file_name`` is the name the header gives the file (default: ``path``'s; a file written
-    under a staging name and moved later names its final one).
+    ``file_name`` is the name the header gives the file (a file written under a staging name
+    and moved later names its final one).
 
     Every port and macro is listed. ``costs`` may give ``wirelength`` (weighted HPWL),
     ``wirelength_cost``, ``congestion_cost`` and ``density_cost`` for the header
     (``placer.cost.proxy.ProxyCost.plc_header()`` gives them; another key is refused); they are
-    informational only, and a cost not given has no header line. The file is written to a temporary name and renamed, so a reader never
-    sees half a file.
+    informational only, and a cost not given has no header line.
     """
-    path = Path(path)
     taken = [key for key, _, _ in _HEADER_COSTS]
     unknown = sorted(set(costs or {}) - set(taken))
     if unknown:  # (a ProxyCost.as_dict() names its terms otherwise: use ProxyCost.plc_header())
@@ -361,7 +375,7 @@ def write_plc(
     hdr = [
         "Placement file for Circuit Training",
         f"Source input file(s) : {netlist.name}",
-        f"This file : {file_name or path.name}",
+        f"This file : {file_name}",
         *([f"Date : {_dt.datetime.now().strftime('%Y-%m-%d %H:%M:%S')}"] if dated else []),
         f"Columns : {canvas.cols}  Rows : {canvas.rows}",
         f"Width : {_fmt(canvas.width)}  Height : {_fmt(canvas.height)}",
@@ -399,4 +413,4 @@ def write_plc(
         out.append(
             f"{i} {_fmt(placement.x[i])} {_fmt(placement.y[i])} {orient} {int(bool(placement.fixed[i]))}"
         )
-    return write_text_atomic(path, "\n".join(out) + "\n")
+    return "\n".join(out) + "\n"

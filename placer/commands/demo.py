@@ -53,13 +53,14 @@ def demo_command(
 ) -> None:
     """Place the embedded default design, print the cost table, save the .plc and a picture."""
     from netlists.designs import load_builtin
-    from netlists.formats.plc import write_plc
+    from netlists.formats.plc import plc_text
+    from netlists.formats.textio import text_writer, write_atomically
     from netlists.generate import default_design
     from placer.algorithms.base import available_placers, get_placer, placer_class, warm_up
     from placer.algorithms.legalize import check_legality
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost
-    from placer.plot import save_placement_plot
+    from placer.plot import picture_writer, plot_placement
 
     check_output_folder(out)
     for name in ("default.plc", "default.png"):  # found now, not after the placement
@@ -101,8 +102,12 @@ def demo_command(
                   f"{', '.join(weighing)} (placer place --algo METHOD --option w_timing=...)")
 
     out.mkdir(parents=True, exist_ok=True)
-    plc = write_plc(out / "default.plc", netlist, placed, costs=after.plc_header())
-    png = save_placement_plot(out / "default.png", netlist, placed, title=f"default design, {algo}")
+    plc, png = out / "default.plc", out / "default.png"
+    figure = plot_placement(netlist, placed, title=f"default design, {algo}")
+    write_atomically({  # one set: a kill or a full disk never leaves a new .plc beside an old picture
+        plc: text_writer(plc_text(netlist, placed, plc.name, costs=after.plc_header())),
+        png: picture_writer(figure, png),
+    })
     legal = check_legality(netlist, placed, start)
     console.print(
         f"proxy {before.proxy:.4f} -> {after.proxy:.4f} ({_change(before.proxy, after.proxy)}), "

@@ -87,6 +87,28 @@ def test_demo_places_the_default_design_and_saves_plc_and_picture(tmp_path: Path
     assert "† not a legal placement as shipped: 36 macro(s) outside the canvas" in " ".join(res.stdout.split())
     assert (tmp_path / "default.plc").stat().st_size > 0
     assert (tmp_path / "default.png").read_bytes()[:4] == b"\x89PNG"
+    assert "# This file : default.plc" in (tmp_path / "default.plc").read_text().splitlines()
+
+
+def test_demo_writes_its_plc_and_picture_as_one_set(tmp_path: Path, monkeypatch) -> None:
+    """A picture that cannot be written (a full disk) leaves the earlier .plc and picture as
+    they were: the demo wrote its .plc first, so a failure left a new .plc beside an old picture."""
+    import errno
+
+    from matplotlib.figure import Figure
+
+    (tmp_path / "default.plc").write_text("earlier\n")
+    (tmp_path / "default.png").write_bytes(b"earlier picture")
+
+    def full_disk(*args, **kwargs) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    res = runner.invoke(app, ["demo", "--budget-s", "0.2", "--out", str(tmp_path)])
+    assert res.exit_code != 0 and "No space left on device" in res.output, res.output
+    assert (tmp_path / "default.plc").read_text() == "earlier\n"
+    assert (tmp_path / "default.png").read_bytes() == b"earlier picture"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["default.plc", "default.png"]
 
 
 def test_a_built_in_designs_name_reads_it_from_anywhere(tmp_path: Path, monkeypatch) -> None:
