@@ -106,7 +106,8 @@ def load_design(
     embedded generated one (what ``placer demo`` places), where no such file exists.
     For a Circuit Training netlist the canvas comes from ``plc_path`` (default: the
     ``initial.plc`` beside the netlist); for Bookshelf from its ``.scl``, with positions from
-    ``.pl`` unless a ``.plc`` is given.
+    ``.pl`` unless a ``.plc`` is given (nodes the ``.plc`` leaves out keep their ``.pl``
+    position, orientation and fixed flag).
     """
     from netlists.formats.plc import read_plc
 
@@ -125,7 +126,7 @@ def load_design(
                 netlist_path,
             )
     if plc_path is not None:
-        canvas, placement, _ = read_plc(plc_path, netlist)
+        canvas, placement, _ = read_plc(plc_path, netlist, base=placement)
         netlist = netlist.with_canvas(canvas)
     assert placement is not None
     return netlist, placement

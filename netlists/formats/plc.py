@@ -75,8 +75,11 @@ _COST_PATTERNS = {
 }
 
 #: Node counts a header may state ("# HARD_MACROs : 133"), by their key in ``Netlist.counts()``.
-_COUNT_PATTERN = re.compile(r"^#\s*(HARD_MACROs|SOFT_MACROs|PORTs)\s*:\s*(\d+)\s*$")
+#: The label in any case and any value (a count read as ``7.0`` or ``Hard_Macros`` was
+#: skipped without a word: no check, no truncation warning); the value must be a whole number.
+_COUNT_PATTERN = re.compile(r"^#\s*(HARD_MACROs|SOFT_MACROs|PORTs)\s*:\s*(\S*)\s*$", re.IGNORECASE)
 _COUNT_KEY = {"HARD_MACROs": "hard_macros", "SOFT_MACROs": "soft_macros", "PORTs": "ports"}
+_COUNT_LABEL = {label.lower(): label for label in _COUNT_KEY}
 
 #: Overlap threshold when a header omits it (Circuit Training's default).
 DEFAULT_OVERLAP_THRESHOLD = 0.004
@@ -176,8 +179,12 @@ def parse_header(lines: list[str], path: str) -> tuple[Canvas, PlcHeader]:
     return canvas, header
 
 
-def read_plc(path: str | Path, netlist: Netlist) -> tuple[Canvas, Placement, PlcHeader]:
-    """Read a ``.plc`` for ``netlist``; nodes it omits keep the netlist's own positions.
+def read_plc(
+    path: str | Path, netlist: Netlist, base: Placement | None = None
+) -> tuple[Canvas, Placement, PlcHeader]:
+    """Read a ``.plc`` for ``netlist``; nodes it omits keep ``base``'s positions, orientations
+    and fixed flags (default: the netlist's own positions, not fixed; a Bookshelf design passes
+    its ``.pl`` placement, so a fixed terminal left out stays fixed).
 
     Raises:
         NetlistError: bad header, header node counts that are not ``netlist``'s, a body line
@@ -190,8 +197,7 @@ def read_plc(path: str | Path, netlist: Netlist) -> tuple[Canvas, Placement, Plc
     lines = read_text(path).replace("\ufeff", "").split("\n")
     canvas, header = parse_header(lines, str(path))
     counted = _check_header_counts(lines, netlist, str(path))
-    placement = netlist.initial_placement()
-    placement.fixed[:] = False
+    placement = netlist.initial_placement() if base is None else base.copy()
     n = netlist.n_nodes
     types = netlist.node_type
     listed: list[int] = []
@@ -256,8 +262,9 @@ def read_plc(path: str | Path, netlist: Netlist) -> tuple[Canvas, Placement, Plc
         warnings.warn(
             NetlistWarning(
                 f"{path}: lists {len(listed)} of the {netlist.placeable.size} ports and macros "
-                f"its header counts; the other {missing} keep the netlist's positions "
-                "(a truncated file?)"
+                f"its header counts; the other {missing} keep the "
+                f"{'netlist' if base is None else 'design'}'s positions"
+                f"{'' if base is None else ', orientations and fixed flags'} (a truncated file?)"
             ),
             stacklevel=2,
         )
@@ -278,7 +285,8 @@ def _check_header_counts(lines: list[str], netlist: Netlist, path: str) -> bool:
         match = _COUNT_PATTERN.match(line)
         if not match:
             continue
-        label, stated = match.group(1), int(match.group(2))
+        label = _COUNT_LABEL[match.group(1).lower()]
+        stated = int(_number(match.group(2), f"the count of {label}", path, lineno, integer=True))
         stated_labels.add(label)
         actual = counts[_COUNT_KEY[label]]
         if stated != actual:

@@ -755,3 +755,26 @@ def test_files_of_kinds_not_read_may_be_listed_twice(tmp_path: Path) -> None:
         (tmp_path / name).write_text("not read\n")
     aux.write_text(aux.read_text().rstrip("\n") + " README LICENSE x.shapes y.shapes d.nodes\n")
     read_bookshelf(aux)  # (d.nodes named twice is one file: 'two .nodes files (d.nodes, d.nodes)')
+
+
+def test_nodes_a_plc_leaves_out_keep_their_pl_position_and_fixed_flag(tmp_path: Path) -> None:
+    """A .plc given for a Bookshelf design that leaves out a fixed terminal and a /FIXED macro:
+    they kept their positions but lost their fixed flags, and a placer moved them."""
+    from netlists.formats.plc import write_plc
+    from netlists.io import load_design
+
+    aux = write_design(tmp_path)
+    netlist, pl = load_design(aux)
+    moved = pl.copy()
+    moved.x[0] += 1.0
+    plc = write_plc(tmp_path / "all.plc", netlist, moved)
+    kept = [line for line in plc.read_text().splitlines() if line.split()[0] not in ("5", "8")]
+    partial = tmp_path / "partial.plc"
+    partial.write_text("\n".join(kept) + "\n")
+    with pytest.warns(UserWarning, match="keep the design's positions, orientations and fixed flags"):
+        _, placement = load_design(aux, partial)
+    assert placement.x[0] == pl.x[0] + 1.0  # listed: read from the .plc
+    for node in (5, 8):  # left out: as the .pl has them, fixed included
+        assert (placement.x[node], placement.y[node], placement.orientation[node]) == (
+            pl.x[node], pl.y[node], pl.orientation[node])
+        assert placement.fixed[node]

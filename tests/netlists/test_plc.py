@@ -79,6 +79,9 @@ def _tiny_plc(tmp_path: Path, body: str, header: str = HEADER) -> Path:
         ("", HEADER.replace("Width : 10.5", "Width : -3"), "positive size"),
         ("", HEADER + "# HARD_MACROs     :       3\n", "counts 3 HARD_MACROs but netlist"),
         ("", HEADER + "# PORTs :  7\n", "counts 7 PORTs but netlist 'ariane133' has 495"),
+        # a count in another case or written as a float was skipped without a word
+        ("", HEADER + "# Hard_Macros : 7\n", "counts 7 HARD_MACROs but netlist"),
+        ("", HEADER + "# HARD_MACROs : 133.0\n", "the count of HARD_MACROs must be an integer, got '133.0'"),
         ("0 1 1 - 1\n0 2 2 - 1\n", HEADER, r"node 0 \('.*'\) is listed twice \(first at line 7\)"),
         ("", HEADER.replace("hor : 0.5", "hor : -0.5"), "routes used by macros must be from 0 to 1e\\+15"),
         ("", HEADER.replace("5  Rows : 4", "100000000  Rows : 100000000"), "larger than the"),
