@@ -133,7 +133,7 @@ _NODE_RE = re.compile(
 )
 _INPUT_RE = re.compile(r'input: "([^"\n]*)"')
 _ATTR_RE = re.compile(
-    r'key: "([^"\n]*)"\n[ \t]*value \{\n[ \t]*(?:placeholder: "([^"\n]*)"|[fi]: ([^\n]*))'
+    r'key: "([^"\n]*)"\n[ \t]*value \{\n[ \t]*(?:placeholder: "([^"\n]*)"|([fi]): ([^\n]*))'
 )
 
 
@@ -152,12 +152,12 @@ def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
         pos = m.end()
         attrs: dict[str, object] = {}
         found = _ATTR_RE.findall(m.group(3))
-        if len({key for key, _, _ in found}) != len(found):
+        if len({key for key, *_ in found}) != len(found):
             return None  # an attribute given twice: the strict parser refuses it with its line
-        for key, ph, num in found:
-            if num:
+        for key, ph, kind, num in found:
+            if kind:
                 try:
-                    attrs[key] = plain_number(num)
+                    attrs[key] = float(plain_number(num, integer=kind == "i"))
                 except ValueError:
                     return None  # the strict parser reports it with its line
             else:
@@ -339,11 +339,12 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
                             elif tok in ("f:", "i:"):
                                 num, num_line = peek()
                                 pos += 1
-                                try:
-                                    value, value_line = plain_number(num), num_line
+                                try:  # (i: is protobuf's integer field: 2.5 there is no value)
+                                    value, value_line = float(plain_number(num, integer=tok == "i:")), num_line
                                 except ValueError:
+                                    kind = "an integer (i:)" if tok == "i:" else "a number"
                                     raise NetlistError(
-                                        f"attribute {key!r} must be a number, got {num or 'end of file'!r}",
+                                        f"attribute {key!r} must be {kind}, got {num or 'end of file'!r}",
                                         path,
                                         num_line,
                                     ) from None

@@ -17,7 +17,29 @@ from netlists.errors import NetlistError
 
 
 def is_gzip(path: Path) -> bool:
-    return path.suffix == ".gz"
+    """Whether ``path`` is named as gzip data (``.gz`` in any case: ``OUT.PLC.GZ`` was
+    accepted as a compressed output and written as plain text)."""
+    return path.suffix.lower() == ".gz"
+
+
+class _ReproducibleGzipFile(gzip.GzipFile):
+    """A gzip file written with no name and no time in its header, closing the file it writes
+    into: ``gzip.open`` recorded the hidden temporary's name (``gzip -N`` restores that name)
+    and the time, so equal inputs never gave equal ``.gz`` files."""
+
+    def __init__(self, path: Path, mode: str) -> None:
+        self._raw = open(path, mode)
+        try:
+            super().__init__(filename="", mode=mode, fileobj=self._raw, mtime=0)
+        except BaseException:
+            self._raw.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
 
 
 def read_text(path: str | Path) -> str:
@@ -114,5 +136,5 @@ def open_text(path: str | Path, mode: str = "w") -> IO[str]:
     """Open for text writing, through gzip when the name ends in ``.gz``."""
     path = Path(path)
     if is_gzip(path):
-        return io.TextIOWrapper(gzip.open(path, mode + "b"), encoding="utf-8", errors="surrogateescape")
+        return io.TextIOWrapper(_ReproducibleGzipFile(path, mode + "b"), encoding="utf-8", errors="surrogateescape")
     return open(path, mode, encoding="utf-8", errors="surrogateescape")

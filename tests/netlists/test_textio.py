@@ -87,3 +87,15 @@ def test_a_failed_write_leaves_the_earlier_file_and_no_temporary(tmp_path: Path,
         write_text_atomic(path, "new\n")
     assert failed.value.filename == str(path)  # which output: the bare error named none
     assert path.read_text() == "earlier\n" and [p.name for p in tmp_path.iterdir()] == ["leaderboard.html"]
+
+
+def test_gzip_outputs_are_compressed_in_any_case_and_reproducible(tmp_path: Path) -> None:
+    """``OUT.PLC.GZ`` was written as plain text; every ``.gz`` held its hidden temporary's name
+    and the time in its header, so equal inputs never gave equal files."""
+    first, second = tmp_path / "a.PLC.GZ", tmp_path / "b.plc.gz"
+    for path in (first, second):
+        write_text_atomic(path, "node 1\n")
+    data = first.read_bytes()
+    assert data[:2] == b"\x1f\x8b" and data == second.read_bytes()
+    assert data[3] == 0 and data[4:8] == bytes(4)  # no name, no comment flags; no time
+    assert read_text(first) == "node 1\n"
