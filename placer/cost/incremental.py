@@ -339,6 +339,7 @@ class IncrementalEvaluator:
         vt, ht = congestion_maps(ctx, self._v_raw, self._h_raw, self._vm, self._hm)
         self._vt, self._ht = np.ascontiguousarray(vt), np.ascontiguousarray(ht)
         self._total = float(np.sum(ctx.net_weight * self._hpwl))
+        self._total_peak = abs(self._total)  # the largest running total since this sum
         self._cost = ProxyCost(
             wirelength=self._total / ((c.width + c.height) * ctx.net_cnt),
             density=density_cost(self._dens_area / self._cell_area),
@@ -351,11 +352,13 @@ class IncrementalEvaluator:
         self._token = next(_PRICINGS)
 
     def _resum_wirelength(self) -> None:
-        """Sum the weighted wirelength afresh from the per-net HPWLs: after a change that dwarfs
-        the new total (a node from a far start brought back), the running sum keeps the far
-        terms' rounding error, which can exceed the whole remaining total."""
+        """Sum the weighted wirelength afresh from the per-net HPWLs: once the total falls far
+        below its largest value since the last sum (a node from a far start brought back, in
+        one move or in steps), the running sum keeps the far terms' rounding error, which can
+        exceed the whole remaining total."""
         ctx, c = self.ctx, self.ctx.canvas
         self._total = float(np.sum(ctx.net_weight * self._hpwl))
+        self._total_peak = abs(self._total)
         self._cost = dataclasses.replace(
             self._cost,
             wirelength=self._total / ((c.width + c.height) * ctx.net_cnt),
@@ -590,7 +593,9 @@ class IncrementalEvaluator:
         )
         self._total += move._dwl
         self._cost = move.cost
-        if abs(move._dwl) > 1e6 * abs(self._total):  # a far node came back: the sum cancelled
+        self._total_peak = max(self._total_peak, abs(self._total))
+        # the sum's rounding is ~1e-16 of its peak: re-summed before it reaches 1e-13 of today's
+        if self._total_peak > 1e3 * abs(self._total):  # a far node came back, the sum cancelled
             self._resum_wirelength()
         self._refresh_thresholds(move._flags)
         self._rebuild_candidates(stale)

@@ -337,3 +337,13 @@ def test_a_cell_that_gets_no_blockage_is_partial_only_above_the_tolerance() -> N
     ev = IncrementalEvaluator(netlist, moved)  # the kernel's form, moved back onto the case
     ev.commit(ev.move(0, 1.25 * u, 1.0 * u))
     assert ev.cost.congestion == pytest.approx(0.3, rel=1e-12)
+
+
+def test_a_small_net_far_from_the_origin_keeps_its_digits() -> None:
+    """HPWL is (max x - min x) + (max y - min y) as the spec groups it: adding max y before
+    taking min y off lost 6e-8 of a 1e-7 net at y = 90 (and disagreed with the incremental
+    kernel's grouping)."""
+    from placer.cost.wirelength import net_hpwl
+
+    x, y = np.array([0.1, 0.1 + 1e-7]), np.array([90.0, 90.0])
+    assert net_hpwl(x, y, np.array([0]))[0] == (0.1 + 1e-7) - 0.1
