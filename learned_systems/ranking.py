@@ -125,7 +125,10 @@ class ConfigRanking:
 
 
 def _pooled(results: list[TrialResult]) -> TrialResult:
-    """One configuration's trials as one result: all their measurements together."""
+    """One configuration's trials as one result: all their measurements together, and each
+    numeric metric the mean over the trials (the last trial's alone disagreed with the mean
+    score that ranks the configuration: an index's relative_time and size_pct no longer added
+    up to its score)."""
     if len(results) == 1:
         return results[0]
     samples = [x for r in results for x in (r.throughputs or [r.throughput_mean])]
@@ -136,4 +139,17 @@ def _pooled(results: list[TrialResult]) -> TrialResult:
         throughput_std=spread,
         throughputs=samples,
         wall_seconds=sum(r.wall_seconds for r in results),
+        metrics=_mean_metrics(results),
     )
+
+
+def _mean_metrics(results: list[TrialResult]) -> dict[str, Any]:
+    """The trials' metrics with every number that differs between them averaged (a value every
+    trial shares, or that is no number, kept as the last trial has it)."""
+    pooled = dict(results[-1].metrics)
+    for key, last in pooled.items():
+        values = [r.metrics.get(key) for r in results]
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        if numbers and any(v != last for v in values):
+            pooled[key] = statistics.fmean(values)
+    return pooled

@@ -82,3 +82,20 @@ def test_a_tuners_measurement_of_a_baseline_counts_with_the_baselines_own_score(
     failed = fixed_to_baselines(ConfigRanking(), {"default": defaults, "rule_of_thumb": thumb},
                                 {"default": 1.0, "rule_of_thumb": None})  # its measurement failed
     assert failed.add(thumb, 1.9) == 1.9
+
+
+def test_a_pooled_result_averages_its_trials_metrics():
+    """best_config.json's metrics were the last trial's: an index measured twice read
+    relative_time 1.06 beside a score of the two trials' mean."""
+    ranking = ConfigRanking()
+    config = {"kind": "pgm", "eps": 64}
+    for relative_time, build in ((1.2, 0.5), (1.0, 0.25)):
+        metrics = {"relative_time": relative_time, "size_pct": 0.2, "max_error": 64,
+                   "build_seconds": build, "mode": "measured"}
+        result = TrialResult("index", "w", "index", config, True, 1 / relative_time, 0.0,
+                             [1 / relative_time], metrics=metrics)
+        ranking.add(config, -(relative_time + 0.2), result)
+    pooled = ranking.best_result().metrics
+    assert pooled["relative_time"] == pytest.approx(1.1) and pooled["build_seconds"] == pytest.approx(0.375)
+    assert -(pooled["relative_time"] + pooled["size_pct"]) == pytest.approx(ranking.best_score)
+    assert (pooled["max_error"], pooled["size_pct"], pooled["mode"]) == (64, 0.2, "measured")
