@@ -98,7 +98,7 @@ def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path
         kwargs.setdefault("soft_macros_placed", False)  # models saved before the option
     elif note is not None:
         note("the model carries no environment options and no env_kwargs.json of its run was found "
-             "beside it: placed with the environment defaults (order, wire mask, density weight)")
+             "beside it: placed with the environment defaults (order, wire mask, density weight, reward weights)")
     clashing = {k: v for k, v in overrides.items() if k in sizes and v != sizes[k]}
     if clashing:  # the model's network takes inputs of its own sizes only
         name, value = next(iter(clashing.items()))

@@ -80,6 +80,12 @@ ENV_OPTION_KEYS = (
     "density_weight",
     "soft_macros_placed",
     "grid",
+    # the reward's weights: a placer ranks sampled episodes by the model's own objective
+    "w_wl",
+    "w_den",
+    "w_cong",
+    "w_timing",
+    "timing_metric",
 )
 
 
@@ -790,13 +796,17 @@ def train(
                 return out
             # (a run saved at step 0 evaluates step 0 again when it starts: drop that row too)
             _drop_curve_rows_after(out / "curve.csv", model.num_timesteps if model.num_timesteps else -1)
+            why = f"no saved training state for step {model.num_timesteps}"
+            if state is None and (out / LAST_STATE).exists():  # (damaged: said, not read as missing)
+                why = f"{out / LAST_STATE} is unreadable (damaged, or from another version)"
             if state is not None and state.steps != model.num_timesteps:
                 state = None  # an older version's state, or one whose model is gone
             if state is not None and len(state.envs) != config.n_envs:
+                why = f"the saved training state holds {len(state.envs)} envs' episodes, not {config.n_envs}"
                 state = None  # another n_envs: the saved episodes do not map onto these envs
             if state is None:
-                print(f"{out}: no saved training state for step {model.num_timesteps}: "
-                      "resuming with fresh episode seeds (not bit-identical to an unbroken run)")
+                print(f"{out}: {why}: resuming with fresh episode seeds (not bit-identical to an "
+                      "unbroken run)")
                 vec = make_vec_env(designs, config, config.seed + model.num_timesteps)
                 model.set_env(vec)
             else:

@@ -580,7 +580,8 @@ def test_a_checkpoint_is_placed_with_its_runs_env_options(tiny_design, tmp_path,
 
     out = tmp_path / "run"
     cfg = TrainConfig(out=str(out), timesteps=64, checkpoint_every=64, eval_every=1000,
-                      **{**TINY, "use_wiremask": False, "order": "degree", "soft_macros_placed": False})
+                      **{**TINY, "use_wiremask": False, "order": "degree", "soft_macros_placed": False,
+                         "w_cong": 1.0, "w_timing": 2.0, "timing_metric": "tail"})
     train(cfg, progress_bar=False, designs=[tiny_design])
     checkpoint = next((out / "checkpoints").glob("step_*.zip"))
     envs = [env_for_model(load_model(p), *tiny_design, model_path=p) for p in (out / "last.zip", checkpoint)]
@@ -595,6 +596,9 @@ def test_a_checkpoint_is_placed_with_its_runs_env_options(tiny_design, tmp_path,
     for env in envs:
         assert (env.use_wiremask, env.order_option, env.soft_macros_placed) == (False, "degree", False)
         assert env.max_grid == TINY["max_grid"]
+        # the reward's weights too: samples were ranked by the plain proxy, not the model's reward
+        assert env.weights == {"wirelength": 1.0, "density": 0.5, "congestion": 1.0, "timing": 2.0}
+        assert env.timing_metric == "tail"
     # a model without options anywhere is placed with the defaults, and says so
     bare = load_model(tmp_path / "copied.zip")
     del bare.env_options
@@ -996,7 +1000,8 @@ def test_leftover_folders_a_shrinking_resume_and_a_damaged_state_are_handled(tin
     (out / "last_state.pkl").write_bytes(b"garbage\n")
     train(TrainConfig(**{**json.loads(config_before), "timesteps": 192}), progress_bar=False,
           designs=[tiny_design], resume=True)
-    assert "resuming with fresh episode seeds" in capsys.readouterr().out
+    said = capsys.readouterr().out  # (named as damaged: it read "no saved training state")
+    assert f"{out / 'last_state.pkl'} is unreadable (damaged, or from another version): resuming with fresh episode seeds" in said
 
 
 def test_a_run_ended_by_its_time_limit_says_so(tiny_design, tmp_path, capsys):
