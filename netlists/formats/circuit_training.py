@@ -419,6 +419,14 @@ def _add_node(
                 path,
                 attr_lines.get(k),
             )
+    for k in ("macro_name", "side", "orientation"):  # (a number there became the text "5.0")
+        v = attrs.get(k)
+        if v is not None and not isinstance(v, str):
+            raise NetlistError(
+                f"attribute {k!r} of node {node_name!r} must be text (placeholder: \"...\"), got the number {v:g}",
+                path,
+                attr_lines.get(k),
+            )
     for k in ("x", "y", "x_offset", "y_offset"):
         v = attrs.get(k)
         if v is not None and not abs(v) <= MAX_MAGNITUDE:  # type: ignore[arg-type]

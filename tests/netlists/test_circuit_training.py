@@ -291,6 +291,10 @@ BAD_CASES = {
         _mutate('input: "s0/Pin"', 'input: "nowhere"'),
         "'nowhere', which is no node",
     ),
+    "number for a text attribute": (
+        _mutate('placeholder: "m0"\n', "f: 5\n"),
+        "attribute 'macro_name' of node 'm0/P0' must be text (placeholder: \"...\"), got the number 5",
+    ),
     "pin of unknown macro": (
         _mutate('placeholder: "m0"\n', 'placeholder: "m9"\n'),
         "unknown macro 'm9'",
