@@ -177,6 +177,10 @@ def _gumbel_top_k(rng: np.random.Generator, log_weight: np.ndarray, k: int) -> n
 MOST_PER_KIND = 20_000
 #: Most pins a pin range may give one macro.
 MOST_PINS_PER_MACRO = 10_000
+#: Most pins the pin ranges may give a design in all (hard pins plus soft outputs at the top of
+#: their ranges): the per-kind and per-macro caps multiply to 2e8, which never finishes; the
+#: CLI's largest request (20,000 of each kind, default ranges) needs 400,000.
+MOST_PINS = 500_000
 
 
 def generate(
@@ -224,14 +228,20 @@ def generate(
                          f"with the square of the count), got {n_hard}, {n_soft}, {n_ports}")
     if grid is not None and not (isinstance(grid, tuple | list) and len(grid) == 2):
         raise ValueError(f"grid must be a (cols, rows) pair, got {grid!r}")
-    if name is not None and not (isinstance(name, str) and name.strip()):
-        raise ValueError(f"name must be a non-empty text (or None for the default), got {name!r}")
-    if max_weight > 2**62:  # weights are drawn as int64
-        raise ValueError(f"max_weight must be at most 2**62, got {max_weight}")
+    if name is not None and not (isinstance(name, str) and name.strip() and name.isprintable()):
+        # (a line break in the name broke the .plc header it is written into)
+        raise ValueError(f"name must be printable text on one line (or None for the default), got {name!r}")
+    if max_weight > MAX_MAGNITUDE:  # (2**62 passed: files no reader takes, weights not whole)
+        raise ValueError(f"max_weight must be at most {MAX_MAGNITUDE:g}, got {max_weight}")
     for label, pair in (("pins_per_hard", pins_per_hard), ("outputs_per_soft", outputs_per_soft)):
         if not (isinstance(pair, tuple | list) and len(pair) == 2
                 and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in pair)):
             raise ValueError(f"{label} must be a (low, high) pair of whole numbers, got {pair!r}")
+    # Python ints from here: numpy's small ints overflowed (int8 100 + 100 hard and soft macros
+    # sized the canvas for -56) and a range's + 1 failed in numpy's words
+    n_hard, n_soft, n_ports, max_fanout, max_weight, seed = map(int, (n_hard, n_soft, n_ports, max_fanout, max_weight, seed))
+    pins_per_hard = (int(pins_per_hard[0]), int(pins_per_hard[1]))
+    outputs_per_soft = (int(outputs_per_soft[0]), int(outputs_per_soft[1]))
     for label, number in (("fanout_alpha", fanout_alpha), ("utilisation", utilisation), ("locality", locality),
                           ("weighted_fraction", weighted_fraction)):  # fmt: skip
         if isinstance(number, bool | np.bool_) or not isinstance(number, int | float | np.integer | np.floating):
@@ -249,6 +259,11 @@ def generate(
     if max(pins_per_hard[1], outputs_per_soft[1]) > MOST_PINS_PER_MACRO:
         raise ValueError(f"pin ranges must end at most at {MOST_PINS_PER_MACRO:,} pins per macro, got "
                          f"{pins_per_hard} and {outputs_per_soft}")
+    most_pins = n_hard * pins_per_hard[1] + n_soft * outputs_per_soft[1]
+    if most_pins > MOST_PINS:
+        raise ValueError(f"the pin ranges may give {most_pins:,} pins in all (n_hard x pins_per_hard's high + "
+                         f"n_soft x outputs_per_soft's high); at most {MOST_PINS:,} (the nets take time "
+                         "growing with the square of the pins)")
     if (
         not 1 <= max_fanout <= MAX_FANOUT
         or not MIN_LOCALITY <= locality < math.inf

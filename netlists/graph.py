@@ -200,6 +200,10 @@ def to_tensors(
     Sizes and positions are divided by the canvas size (by the extent of the netlist's own
     positions when it has no canvas). ``x``/``y`` columns are present only with a placement.
     """
+    if placement is not None and len(placement) != netlist.n_nodes:  # (another design's
+        # placement gave other nodes' positions, or an IndexError naming no design)
+        raise ValueError(f"the placement has {len(placement)} nodes but netlist {netlist.name!r} "
+                         f"has {netlist.n_nodes}: a placement of another design?")
     mask = included_mask(netlist, include)
     node_index = np.flatnonzero(mask).astype(np.int64)
     position = np.full(netlist.n_nodes, -1, dtype=np.int64)

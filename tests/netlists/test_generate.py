@@ -210,7 +210,12 @@ def test_bad_arguments_are_rejected() -> None:
         ({"n_hard": 2.5}, "n_hard must be a whole number"),
         ({"pins_per_hard": (4,)}, r"pins_per_hard must be a \(low, high\) pair"),
         ({"max_weight": float("inf"), "weighted_fraction": 0.5}, "max_weight must be a whole number"),
-        ({"max_weight": 10**20, "weighted_fraction": 0.5}, r"max_weight must be at most 2\*\*62"),
+        ({"max_weight": 10**20, "weighted_fraction": 0.5}, r"max_weight must be at most 1e\+15"),
+        # 2**62 was taken: weights no reader accepts (over 1e15), not whole past 2**53
+        ({"max_weight": 2**62, "weighted_fraction": 0.5}, r"max_weight must be at most 1e\+15"),
+        # caps that multiply: 2e8 pins within both the per-kind and the per-macro cap
+        ({"n_hard": 20_000, "pins_per_hard": (10_000, 10_000)}, r"200,000,016 pins in all .* at most 500,000"),
+        ({"name": "a\nb"}, "name must be printable text on one line"),  # (broke the .plc header)
         # a seed of None made another design at every call, named ..._seedNone
         ({"seed": None}, "seed must be a whole number"),
         ({"seed": 1.5}, "seed must be a whole number"),
@@ -220,10 +225,19 @@ def test_bad_arguments_are_rejected() -> None:
         ({"n_hard": 10**7}, r"n_ports <= 20,000 .* got 10000000"),
         ({"pins_per_hard": (1, 10**9)}, r"at most at 10,000 pins"),
         ({"grid": (3,)}, r"grid must be a \(cols, rows\) pair"),
-        ({"name": ""}, "name must be a non-empty text"),
+        ({"name": ""}, "name must be printable text on one line"),
     ):
         with pytest.raises(ValueError, match=match):
             generate(**{"n_hard": 2, "n_soft": 2, "n_ports": 2, **kwargs})  # type: ignore[arg-type]
+
+
+def test_numpy_integers_give_the_design_python_integers_give() -> None:
+    """int8 counts overflowed (100 + 100 macros sized the canvas for -56, a 1 x 1 grid) and a
+    range's + 1 failed in numpy's words."""
+    expected = generate(100, 100, 4, seed=3)
+    small = generate(np.int8(100), np.int8(100), np.int8(4), seed=np.int8(3))
+    assert small[0].canvas == expected[0].canvas and small[1] == expected[1]
+    generate(2, 2, 2, pins_per_hard=(np.int8(100), np.int8(127)), max_weight=np.int8(127))
 
 
 @settings(max_examples=25, deadline=None)

@@ -166,3 +166,12 @@ def test_a_clique_over_the_pair_budget_is_refused_before_it_is_built(monkeypatch
     with pytest.raises(ValueError, match="use the star expansion"):
         to_tensors(nl, None)
     assert to_networkx(nl, expansion="star").number_of_nodes() > 0
+
+
+def test_a_placement_of_another_design_is_refused() -> None:
+    """Another design's placement gave other nodes' positions (a longer one) or an IndexError
+    naming no design (a shorter one)."""
+    small, large = generate(4, 4, 4)[0], generate(8, 8, 8)
+    for netlist, placement in ((small, large[1]), (large[0], small.initial_placement())):
+        with pytest.raises(ValueError, match=r"the placement has \d+ nodes but netlist .* has \d+"):
+            to_tensors(netlist, placement)
