@@ -162,7 +162,10 @@ def output_folder(text: str) -> Path:
 
 def suite_designs(suite: Path, names: Sequence[str]) -> dict[str, Path]:
     """The netlist file of each named design under the benchmark ``suite`` (by folder name);
-    a ValueError listing what is there when one is missing."""
+    a ValueError listing what is there when one is missing (saying so when ``suite`` is no
+    folder at all: "designs not under /nonexistent: ...; found: " hid the mistyped path)."""
+    if not suite.is_dir():
+        raise ValueError(f"--suite: benchmark suite not found at {suite} (no such folder)")
     found = {p.parent.name: p for p in sorted(suite.rglob("netlist.pb.txt*"))}
     missing = [n for n in names if n not in found]
     if missing:
@@ -170,14 +173,25 @@ def suite_designs(suite: Path, names: Sequence[str]) -> dict[str, Path]:
     return {n: found[n] for n in names}
 
 
-def baseline_rows(path: Path | None, key: Callable[[dict], object]) -> dict[object, dict]:
-    """The rows of another commit's ``.json`` (``--baseline``), by ``key``; empty without one."""
+def baseline_rows(
+    path: Path | None, key: Callable[[dict], object], numbers: Sequence[str] = ()
+) -> dict[object, dict]:
+    """The rows of another commit's ``.json`` (``--baseline``), by ``key``; empty without one.
+    Each row must hold the ``numbers`` the table reads as numbers (another script's file, or a
+    string there, ran the whole benchmark and then failed at the table naming one field)."""
     if path is None:
         return {}
     try:
-        return {key(row): row for row in json.loads(path.read_text())}
+        rows = json.loads(path.read_text())
+        by_key = {key(row): row for row in rows}
+        for row in rows:
+            for field in numbers:
+                if isinstance(row[field], bool) or not isinstance(row[field], int | float):
+                    raise TypeError(f"{field} is {row[field]!r}, not a number")
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError) as exc:
-        raise ValueError(f"--baseline {path}: not this script's .json from another commit ({exc})") from None
+        reason = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise ValueError(f"--baseline {path}: not this script's .json from another commit ({reason})") from None
+    return by_key
 
 
 def check_outputs(*paths: Path) -> None:

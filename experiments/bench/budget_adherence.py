@@ -97,7 +97,8 @@ def main() -> int:
         except KeyError as exc:
             raise ValueError(f"--methods: {exc.args[0]}") from None
     files = suite_designs(args.suite, args.designs)
-    baseline = baseline_rows(args.baseline, lambda r: (r["design"], r["method"], r["budget_s"]))
+    baseline = baseline_rows(args.baseline, lambda r: (r["design"], r["method"], r["budget_s"]),
+                             numbers=("x_budget", "legalise_s"))
 
     warm, warm_start = load_design(next(iter(files.values())))
     for method in methods:  # compile the numba kernels outside the timings

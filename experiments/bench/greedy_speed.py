@@ -70,7 +70,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.out is not None:
         check_outputs(args.out, args.out.with_suffix(".json"))
-    baseline = baseline_rows(args.baseline, lambda r: r["design"])
+    baseline = baseline_rows(args.baseline, lambda r: r["design"], numbers=("seconds", "proxy"))
     designs = {}
     if args.designs:
         if not args.suite.is_dir():

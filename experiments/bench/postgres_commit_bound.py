@@ -44,6 +44,7 @@ from _cli import (
 
 from learned_systems.config.postgres_backend import PostgresBackend, PostgresUnavailable
 from learned_systems.config.trial import mean_and_spread
+from placer.interrupts import sigterm_as_interrupt
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -298,4 +299,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run(main)
+    with sigterm_as_interrupt():  # a kill or a timeout stops the server and removes its folder
+        run(main)

@@ -125,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Each run: {args.steps:,} proposals (`max_steps`) from the design's `initial.plc`, seed {args.seed}; "
         "`worst` and `tail` as `placer.cost.timing` defines them (over W + H); seconds of wall time "
-        "on this machine. Only ariane133 has real nets.",
+        "on this machine. Only ariane133 has real nets. Weighing `worst`, different weights often give "
+        "identical runs: the worst path changes in steps far larger than a move's proxy change, so "
+        "any weight refuses the same moves (those that lengthen it); the tail responds to the weight.",
         "",
         "| design | method | w_timing | weighs | proxy | worst | tail | seconds |",
         "|---|---|---:|---|---:|---:|---:|---:|",

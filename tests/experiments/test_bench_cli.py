@@ -46,7 +46,11 @@ BAD = [
     ("greedy_speed.py", ["--designs", "ibm01,,ibm10", "--out", "{out}/g.md"], "--designs"),
     ("greedy_speed.py", ["--designs", "", "--fine-grid", "0", "--out", "{out}/g.md"], "--fine-grid 0"),  # an empty table
     ("greedy_speed.py", ["--baseline", "{suite}/none.json", "--out", "{out}/g.md"], "none.json"),
+    # another script's .json ran the whole benchmark, then failed at the table naming a field
+    ("greedy_speed.py", ["--baseline", str(RESULTS / "budget_adherence.json"), "--out", "{out}/g.md"],
+     "not this script's .json from another commit (no 'seconds')"),
     ("timing_tradeoff.py", ["--metrics", "worst,mean", "--out", "{out}/t.md"], "--metrics"),
+    ("timing_tradeoff.py", ["--suite", "{out}/nosuite", "--out", "{out}/t.md"], "--suite: benchmark suite not found"),
     # a method without the options: a traceback after the first methods' runs
     ("timing_tradeoff.py", ["--methods", "refine,fd", "--out", "{out}/t.md"], "fd does not take w_timing"),
 ]
