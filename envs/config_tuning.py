@@ -145,6 +145,7 @@ class ConfigTuningEnv(gym.Env):
         """Measure one configuration (bad knob values raise ``KnobError``) and its reward:
         throughput over the defaults', 0 for a failed trial and while the defaults could not
         be measured (``info["reference_ok"]`` says which)."""
+        self._check_open()  # (a closed env's backend rebuilt its template where no sweep looks)
         self._measure_reference()
         result = self.objective.evaluate(config)
         score = self.objective.score(result, self.reference)
@@ -198,6 +199,13 @@ class ConfigTuningEnv(gym.Env):
         # the observation shows the episode's progress (steps / horizon), so its end is part of
         # the task: terminated, not truncated (check_env refused horizon=1 as "truncates after 1 step")
         return self._last.copy(), reward, self._steps >= self.horizon, False, self._last_info
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A copy (deepcopy, unpickling) owns its backend: the backend was cloned with it, into
+        scratch files of its own, which its close() left on disk when the original's backend
+        had been passed in."""
+        self.__dict__.update(state)
+        self._owns_backend = True
 
     def close(self) -> None:
         """Remove the scratch files of the backend this env made, now rather than at garbage

@@ -465,7 +465,11 @@ class MacroPlacementEnv(gym.Env):
                 )
             return self._designs[int(choice)]
         if self._generator is not None:
-            return self._prepare(*self._generator(self.np_random))
+            made = self._generator(self.np_random)
+            if not _is_pair(made):  # (a bare Netlist or a triple failed in _prepare's words)
+                raise ValueError("generator= must return a (Netlist, Placement) pair, got "
+                                 f"{type(made).__name__}{f' of {len(made)}' if isinstance(made, tuple) else ''}")
+            return self._prepare(*made)
         return self._designs[int(self.np_random.integers(len(self._designs)))]
 
     # ----------------------------------------------------------------- gym API

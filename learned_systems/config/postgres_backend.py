@@ -496,6 +496,7 @@ class PostgresBackend:
         sweep_stale(SCRATCH_PREFIX, self._stop_leftover_servers)
         sweep_stale(SOCKET_PREFIX, parent=SHORT_TMP)
         self._root = self._make_root()  # removed with the backend
+        self._closed = False
         root = Path(self._root.name)
         cluster = BYTES_PER_CLUSTER + self.scale * BYTES_PER_SCALE
         needed = 2 * cluster  # the template and one trial copy
@@ -550,7 +551,9 @@ class PostgresBackend:
         return scratch
 
     def close(self) -> None:
-        """Remove this backend's scratch folder (template cluster, trial copies); safe twice."""
+        """Remove this backend's scratch folder (template cluster, trial copies); safe twice.
+        A closed backend measures nothing."""
+        self._closed = True
         self._root.cleanup()
 
     def template(self) -> Path:
@@ -631,6 +634,8 @@ class PostgresBackend:
         and ``checkpoint_timeout`` in seconds, as in the space; other values go to the server
         verbatim).
         """
+        if self._closed:  # (a failed trial with a copy error named no cause)
+            raise RuntimeError("this PostgreSQL backend is closed (its scratch files are gone): make a new one")
         full = dict(settings)
         if space is None:  # named by the space only when it holds these settings
             try:

@@ -227,6 +227,7 @@ class SQLiteBackend:
         self.space = sqlite_space(allow_unsafe)
         self.seed = int(seed)
         self._owned_dir = None
+        self._closed = False
         for prefix in (TEMPLATES_PREFIX, TRIAL_PREFIX):
             sweep_stale(prefix)
         _check_disk_space(int(getattr(workload, "rows", 0)), template_dir)
@@ -245,7 +246,8 @@ class SQLiteBackend:
 
     def close(self) -> None:
         """Remove the template folder this backend made itself (a ``template_dir`` passed in
-        belongs to the caller and stays); safe to call twice."""
+        belongs to the caller and stays); safe to call twice. A closed backend runs no trials."""
+        self._closed = True
         if self._owned_dir is not None:
             self._owned_dir.cleanup()
             self._owned_dir = None
@@ -280,6 +282,8 @@ class SQLiteBackend:
 
     def run_trial(self, config: Mapping[str, Any]) -> TrialResult:
         """Measure one configuration (validated first: bad knob values raise ``KnobError``)."""
+        if self._closed:  # (its template was rebuilt in a folder no sweep would ever remove)
+            raise RuntimeError("this SQLite backend is closed (its scratch files are gone): make a new one")
         full = self.space.validate(config)
         started = time.perf_counter()
         try:

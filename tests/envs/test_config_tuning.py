@@ -185,7 +185,33 @@ def test_close_removes_the_templates_it_made():
         env.step(np.zeros(len(env.space.knobs), np.float32))
     with pytest.raises(RuntimeError, match="this environment is closed"):
         env.reset(seed=0)
+    # run_config too: it measured, and the backend rebuilt its template where no sweep looks
+    with pytest.raises(RuntimeError, match="this environment is closed"):
+        env.run_config({"journal_mode": "WAL"})
+    with pytest.raises(RuntimeError, match="this SQLite backend is closed"):
+        env.objective.inner.backend.run_trial({"journal_mode": "WAL"})
     assert not folder.exists()
+
+
+def test_a_copy_of_an_env_given_a_backend_removes_its_own_copy_on_close():
+    """The copy cloned the caller's backend into a scratch folder of its own, but took the
+    original's 'the backend is the caller's': its close() left that folder on disk."""
+    import copy
+
+    from learned_systems.config.factory import make_backend
+
+    backend = make_backend("sqlite", "ycsb-b", rows=500, duration_s=0.01, repeats=1)
+    env = ConfigTuningEnv(backend=backend)
+    env.reset(seed=0)
+    duplicate = copy.deepcopy(env)
+    duplicate.reset(seed=0)
+    folder = duplicate.objective.inner.backend.template_dir
+    assert folder != backend.template_dir and any(folder.iterdir())
+    duplicate.close()
+    assert not folder.exists() and any(backend.template_dir.iterdir())  # the caller's stays
+    env.close()
+    assert backend.template_dir.is_dir()
+    backend.close()
 
 
 def test_render_after_reset_shows_no_step_of_the_previous_episode(template_dir):

@@ -149,3 +149,13 @@ def test_render_through_gym_make_and_the_gymnasium_checker(design: tuple[Netlist
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check_env(MacroPlacementEnv(design, render_mode="rgb_array", **SMALL))  # render checked too
+
+
+@pytest.mark.parametrize("made", ["netlist", "pair with None", "triple"])
+def test_a_generator_returning_no_pair_is_refused_in_words(design: tuple[Netlist, Placement], made: str) -> None:
+    """A bare Netlist, (Netlist, None) or a triple failed inside the env in Python's words."""
+    netlist, placement = design
+    result = {"netlist": netlist, "pair with None": (netlist, None), "triple": (netlist, placement, 1)}[made]
+    env = MacroPlacementEnv(generator=lambda rng: result, **SMALL)
+    with pytest.raises(ValueError, match=r"generator= must return a \(Netlist, Placement\) pair, got"):
+        env.reset(seed=0)

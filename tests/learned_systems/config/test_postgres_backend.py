@@ -86,6 +86,15 @@ def test_parse_tps():
 
 
 @needs_postgres
+def test_a_closed_backend_measures_nothing():
+    """It ran the trial into a removed folder: a failed trial whose copy error named no cause."""
+    closed = PostgresBackend("tpcb", scale=1, duration_s=1, repeats=1, clients=1)
+    closed.close()
+    with pytest.raises(RuntimeError, match="this PostgreSQL backend is closed"):
+        closed.run_trial(closed.space.defaults())
+
+
+@needs_postgres
 def test_a_duration_rounds_halves_up_to_whole_seconds():
     rounded = []
     for seconds in (0.2, 1.5, 2.5, 3.5, 2.49):
