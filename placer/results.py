@@ -255,9 +255,9 @@ def same_design_file(stored: str, asked: str | Path) -> bool:
         return True
     if filecmp.cmp(before, now, shallow=False):
         return True
-    if before.suffix == ".gz" or now.suffix == ".gz":  # the same text compressed differently
-        from netlists.formats.textio import read_text
+    from netlists.formats.textio import is_gzip, read_text
 
+    if is_gzip(before) or is_gzip(now):  # the same text compressed differently (.gz in any case)
         return read_text(before) == read_text(now)
     return False
 

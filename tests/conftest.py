@@ -34,13 +34,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark ``shared`` every test that reads the shared benchmark suite (``-m "not shared"``),
-    and ``slow`` the notebooks nbmake runs (9-70 s each: ``-m "not slow"`` ran them)."""
+    """Mark ``shared`` every test that reads the shared benchmark suite (``-m "not shared"``)."""
     for item in items:
         if "benchmarks_dir" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.shared)
-        if item.path.suffix == ".ipynb":
-            item.add_marker(pytest.mark.slow)
 
 
 REPO = Path(__file__).resolve().parents[1]

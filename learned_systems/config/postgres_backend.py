@@ -460,6 +460,7 @@ class PostgresBackend:
     then ``repeats`` measured windows of ``duration_s`` (whole seconds, as pgbench takes)."""
 
     system = "postgres"
+    _closed = False  # close() sets it (a class default: pickles made before it load)
 
     def __init__(
         self,
@@ -496,7 +497,6 @@ class PostgresBackend:
         sweep_stale(SCRATCH_PREFIX, self._stop_leftover_servers)
         sweep_stale(SOCKET_PREFIX, parent=SHORT_TMP)
         self._root = self._make_root()  # removed with the backend
-        self._closed = False
         root = Path(self._root.name)
         cluster = BYTES_PER_CLUSTER + self.scale * BYTES_PER_SCALE
         needed = 2 * cluster  # the template and one trial copy

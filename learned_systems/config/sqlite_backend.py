@@ -205,6 +205,7 @@ class SQLiteBackend:
     """Runs ``workload`` trials on SQLite; ``template_dir`` caches the built databases."""
 
     system = "sqlite"
+    _closed = False  # close() sets it (a class default: pickles made before it load)
 
     def __init__(
         self,
@@ -227,7 +228,6 @@ class SQLiteBackend:
         self.space = sqlite_space(allow_unsafe)
         self.seed = int(seed)
         self._owned_dir = None
-        self._closed = False
         for prefix in (TEMPLATES_PREFIX, TRIAL_PREFIX):
             sweep_stale(prefix)
         _check_disk_space(int(getattr(workload, "rows", 0)), template_dir)
@@ -256,6 +256,8 @@ class SQLiteBackend:
         """The workload's template database for this seed, built on first use (written
         atomically); the seed is in its name, so a folder shared by runs of several seeds never
         measures one seed's run on another seed's data."""
+        if self._closed:  # (it rebuilt its template in a folder no sweep would ever remove)
+            raise RuntimeError("this SQLite backend is closed (its scratch files are gone): make a new one")
         path = self.template_dir / f"{self.workload.template_key()}-seed{self.seed}-{TEMPLATE_LAYOUT}.db"
         if not path.exists():
             self.template_dir.mkdir(parents=True, exist_ok=True)
@@ -282,7 +284,7 @@ class SQLiteBackend:
 
     def run_trial(self, config: Mapping[str, Any]) -> TrialResult:
         """Measure one configuration (validated first: bad knob values raise ``KnobError``)."""
-        if self._closed:  # (its template was rebuilt in a folder no sweep would ever remove)
+        if self._closed:  # (as template(), before the trial's failures are caught as results)
             raise RuntimeError("this SQLite backend is closed (its scratch files are gone): make a new one")
         full = self.space.validate(config)
         started = time.perf_counter()

@@ -158,7 +158,7 @@ def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
             if kind:
                 try:
                     attrs[key] = float(plain_number(num, integer=kind == "i"))
-                except ValueError:
+                except (ValueError, OverflowError):  # (an i: of 400 digits overflows the float)
                     return None  # the strict parser reports it with its line
             else:
                 attrs[key] = ph
@@ -341,7 +341,7 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
                                 pos += 1
                                 try:  # (i: is protobuf's integer field: 2.5 there is no value)
                                     value, value_line = float(plain_number(num, integer=tok == "i:")), num_line
-                                except ValueError:
+                                except (ValueError, OverflowError):
                                     kind = "an integer (i:)" if tok == "i:" else "a number"
                                     raise NetlistError(
                                         f"attribute {key!r} must be {kind}, got {num or 'end of file'!r}",

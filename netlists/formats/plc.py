@@ -376,6 +376,9 @@ def plc_text(
             f"write_plc costs: unknown {', '.join(map(repr, unknown))}; the header takes "
             f"{', '.join(taken)}"
         )
+    for what, text in (("design name", netlist.name), ("file name", file_name)):
+        if "\n" in text or "\r" in text:  # (the header's next line read as a body line)
+            raise ValueError(f"the {what} {text!r} holds a line break: a .plc header cannot hold it")
     canvas = canvas or netlist.require_canvas()
     costs = costs or {}
     counts = netlist.counts()

@@ -188,8 +188,9 @@ def test_close_removes_the_templates_it_made():
     # run_config too: it measured, and the backend rebuilt its template where no sweep looks
     with pytest.raises(RuntimeError, match="this environment is closed"):
         env.run_config({"journal_mode": "WAL"})
-    with pytest.raises(RuntimeError, match="this SQLite backend is closed"):
-        env.objective.inner.backend.run_trial({"journal_mode": "WAL"})
+    for closed_call in (lambda b: b.run_trial({"journal_mode": "WAL"}), lambda b: b.template()):
+        with pytest.raises(RuntimeError, match="this SQLite backend is closed"):
+            closed_call(env.objective.inner.backend)
     assert not folder.exists()
 
 
@@ -209,8 +210,11 @@ def test_a_copy_of_an_env_given_a_backend_removes_its_own_copy_on_close():
     assert folder != backend.template_dir and any(folder.iterdir())
     duplicate.close()
     assert not folder.exists() and any(backend.template_dir.iterdir())  # the caller's stays
+    copy.copy(env).close()  # a shallow copy shares the caller's backend: left to the caller
     env.close()
     assert backend.template_dir.is_dir()
+    env = ConfigTuningEnv(backend=backend)
+    env.reset(seed=0)  # the backend still runs trials
     backend.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -247,3 +248,15 @@ def test_a_count_line_after_the_body_is_checked_like_the_other_header_lines(tmp_
     (tmp_path / "late.plc").write_text(text.rstrip("\n") + f"\n# PORTs : {netlist.ports.size + 7}\n")
     with pytest.raises(NetlistError, match="the header counts"):
         read_plc(tmp_path / "late.plc", netlist)
+
+
+def test_a_name_with_a_line_break_is_refused_before_writing(tmp_path: Path) -> None:
+    """The header's next line was read back as a body line: a .plc that did not read back."""
+    import dataclasses
+
+    nl, pl = load_builtin()
+    with pytest.raises(ValueError, match=re.escape(f"the file name {'a' + chr(10) + 'b.plc'!r} holds a line break")):
+        write_plc(tmp_path / "a\nb.plc", nl, pl)
+    with pytest.raises(ValueError, match=re.escape(f"the design name {'x' + chr(10) + 'y'!r} holds a line break")):
+        write_plc(tmp_path / "ok.plc", dataclasses.replace(nl, name="x\ny"), pl)
+    assert not any(tmp_path.iterdir())

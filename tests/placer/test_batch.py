@@ -750,3 +750,15 @@ def test_a_folder_where_a_runs_plc_goes_is_refused_before_any_work(suite: Path, 
     with pytest.raises(ValueError, match=r"is in the way of run tiny_a/test_batch_jitter/seed 0's \.plc"):
         run_batch(tasks, runs, show_progress=False)
     assert not rows(runs)
+
+
+def test_a_stored_design_compressed_as_GZ_is_the_same_design_as_its_text(tmp_path: Path) -> None:
+    """``.GZ`` in upper case was compared byte for byte with the plain text: 'another design'."""
+    import gzip
+
+    from placer.results import same_design_file
+
+    plain, packed = tmp_path / "netlist.pb.txt", tmp_path / "netlist.pb.txt.GZ"
+    plain.write_text("node {\n}\n")
+    packed.write_bytes(gzip.compress(b"node {\n}\n"))
+    assert same_design_file(str(packed), plain) and same_design_file(str(plain), packed)
