@@ -3,7 +3,7 @@
 Options: ``model`` (path to a ``.zip`` or a training run folder; required), ``samples``
 (stochastic episodes tried after the deterministic one; the one with the lowest objective of
 the model's reward is kept: the proxy, unless the model was trained with other weights or a
-timing weight; default 0),
+timing weight (a model saved before models kept their weights: the proxy, said in a note); default 0),
 ``device`` (cpu, cuda, cuda:N or auto; default "cpu"), ``soft_refine`` (default False), ``sample_share`` (default 0.5) and
 ``refine`` (options of the soft-macro search, e.g. ``{"max_steps": 2000}`` for a reproducible
 run; default none).
@@ -113,7 +113,7 @@ class RLPlacer(Placer):
         model = load_model(self.model_path, resolve_device(self.device))
         try:
             env = env_for_model(model, netlist, placement, self.model_path,
-                                note=lambda text: progress(Progress.noting(text)))
+                                note=lambda text: progress(Progress.noting(text)), ranks_episodes=self.samples > 0)
             best, info = place_and_refine(
                 model, env, deadline, self.samples, seed, self.soft_refine, self.sample_share,
                 progress, self.refine_options,

@@ -65,13 +65,15 @@ def weights_finite(model: Any) -> bool:
 
 
 def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path: str | Path | None = None,
-                  note: Callable[[str], None] | None = None, **overrides: Any) -> MacroPlacementEnv:
+                  note: Callable[[str], None] | None = None, ranks_episodes: bool = True,
+                  **overrides: Any) -> MacroPlacementEnv:
     """An environment whose spaces match ``model``'s: sizes from its observation space (they
     win over any file), other options those saved in the model itself (models trained since
     they are); for older models, the run's ``env_kwargs.json``, found beside the model or, for
     ``RUN/checkpoints/step_N.zip``, in ``RUN``; else the defaults, said through ``note``. A
     model copied into another run's folder keeps its own options (that run's file, which
-    differs, is said through ``note``)."""
+    differs, is said through ``note``). ``ranks_episodes``: the caller ranks sampled episodes
+    by the env's objective, so a model saved without its reward weights is said through ``note``."""
     space = model.observation_space
     sizes: dict[str, Any] = {
         "max_grid": int(space["grid"].shape[-1]),
@@ -99,6 +101,9 @@ def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path
     elif note is not None:
         note("the model carries no environment options and no env_kwargs.json of its run was found "
              "beside it: placed with the environment defaults (order, wire mask, density weight, reward weights)")
+    if (isinstance(own, dict) or saved is not None) and note is not None and ranks_episodes and "w_wl" not in kwargs:
+        note("the model was saved before models kept their reward weights: its sampled episodes "
+             "are ranked by the default weights (the proxy), whatever it was trained with")
     clashing = {k: v for k, v in overrides.items() if k in sizes and v != sizes[k]}
     if clashing:  # the model's network takes inputs of its own sizes only
         name, value = next(iter(clashing.items()))
@@ -108,7 +113,7 @@ def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path
     if isinstance(kwargs.get("grid"), list):
         kwargs["grid"] = tuple(kwargs["grid"])
     try:
-        return MacroPlacementEnv((netlist, placement), **kwargs)
+        env = MacroPlacementEnv((netlist, placement), **kwargs)
     except NothingToPlace:
         raise
     except ValueError as error:  # the model's settings do not fit this design
@@ -118,6 +123,21 @@ def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path
         text = re.sub(r" \(pass max_nodes=\d+ or more\)", " (this model takes at most "
                       f"{sizes['max_nodes']}: a model trained with a larger --max-nodes places it)", str(error))  # fmt: skip
         raise ValueError(f"the model's environment ({origin}): {text}") from None
+    if note is not None and kwargs.get("grid", "auto") == "auto":
+        _note_a_coarser_grid(netlist, sizes["max_grid"], note)
+    return env
+
+
+def _note_a_coarser_grid(netlist: Netlist, max_grid: int, note: Callable[[str], None]) -> None:
+    """Say when the model's ``max_grid`` caps the design's own placing grid (a small model's
+    grid placed a larger design coarsely without a word)."""
+    from placer.algorithms.grid_state import auto_grid
+
+    capped, own = auto_grid(netlist, max_grid), auto_grid(netlist, 4096)
+    if capped != own:
+        note(f"the model's max_grid {max_grid} places {netlist.name} on a {capped[0]} x {capped[1]} "
+             f"grid, coarser than its own {own[0]} x {own[1]} (a model trained with --max-grid "
+             f"{8 * -(-max(own) // 8)} or more places it on its own)")
 
 
 def _read_env_kwargs(path: Path) -> dict[str, Any]:

@@ -449,10 +449,10 @@ class TrainingMonitor(BaseCallback):
         result = run_episode(self.model, self.eval_env, deterministic=True, seed=self.config.seed)
         proxy = result["cost"]["proxy"] if "cost" in result else math.inf
         objective = result["cost"]["objective"] if "cost" in result else math.inf
-        self.logger.record("eval/proxy", proxy)
-        self.logger.record("eval/objective", objective)  # what best.zip is chosen by
+        values = {"eval/proxy": proxy, "eval/objective": objective}  # (objective: best.zip's choice)
         if "cost" in result and result["cost"].get("timing") is not None:
-            self.logger.record("eval/timing", result["cost"]["timing"])
+            values["eval/timing"] = result["cost"]["timing"]
+        _write_now(self.logger, self.num_timesteps, values)
         mean = float(np.mean(self.recent_proxy)) if self.recent_proxy else math.nan
         with interrupts_deferred():  # the row and best.* together (a resume trusts the row)
             self._append_curve(mean, proxy, objective)
@@ -479,6 +479,21 @@ class TrainingMonitor(BaseCallback):
                 w.writerow(CURVE_COLUMNS)
             row = [self.num_timesteps, round(time.perf_counter() - self._t0, 2), mean_proxy, eval_proxy, eval_objective]
             w.writerow(row if new or len(header) == len(CURVE_COLUMNS) else row[: len(header)])
+
+
+def _write_now(logger: Any, step: int, values: dict[str, float]) -> None:
+    """Write ``values`` to the logs under ``step`` at once, leaving what SB3 recorded for its
+    own next write: recorded only, an evaluation reached TensorBoard at the end of the next
+    rollout under that later step count (curve.csv and best.json name the steps the policy was
+    trained on), and the last one of a run never did."""
+    pending = {name: dict(getattr(logger, name)) for name in ("name_to_value", "name_to_count", "name_to_excluded")}
+    for name in pending:
+        getattr(logger, name).clear()
+    for key, value in values.items():
+        logger.record(key, value)
+    logger.dump(step)
+    for name, kept in pending.items():
+        getattr(logger, name).update(kept)
 
 
 def env_options(config: TrainConfig) -> dict[str, Any]:

@@ -605,6 +605,15 @@ def test_a_checkpoint_is_placed_with_its_runs_env_options(tiny_design, tmp_path,
     notes = []
     env_for_model(bare, *tiny_design, model_path=tmp_path / "copied.zip", note=notes.append)
     assert notes and "placed with the environment defaults" in notes[0]
+    # a model saved before models kept their reward weights: ranked by the proxy, said so
+    older = load_model(tmp_path / "copied.zip")
+    older.env_options = {k: v for k, v in older.env_options.items() if not k.startswith(("w_", "timing"))}
+    notes = []
+    env = env_for_model(older, *tiny_design, model_path=tmp_path / "copied.zip", note=notes.append)
+    assert env.weights["timing"] == 0.0 and any("saved before models kept their reward weights" in n for n in notes)
+    notes = []
+    env_for_model(older, *tiny_design, model_path=tmp_path / "copied.zip", note=notes.append, ranks_episodes=False)
+    assert not notes  # nothing ranked: nothing to say
 
 
 def test_a_resume_with_other_settings_or_other_designs_is_refused(tiny_design, tmp_path):
@@ -1263,3 +1272,38 @@ def test_a_diverged_run_closes_the_progress_bar_too(tiny_design, tmp_path, monke
     """Only a Ctrl-C closed the bar: the one-line 'diverged' error was drawn into it."""
     bars = _train_raising_at_200(tiny_design, tmp_path, monkeypatch, ValueError("something broke inside a rollout"))
     assert len(bars) == 1 and bars[0].pbar.disable
+
+
+def test_tensorboard_shows_each_evaluation_at_the_step_curve_csv_gives_it(tiny_design, tmp_path):
+    """Evaluations were only recorded: SB3 wrote them at the end of the next rollout, under its
+    later step count, and the run's last evaluation never reached TensorBoard."""
+    import csv
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=192, checkpoint_every=1000, eval_every=64, **TINY)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    with (out / "curve.csv").open(newline="") as f:
+        curve = [(int(row["steps"]), float(row["eval_proxy"])) for row in csv.DictReader(f)]
+    events = EventAccumulator(str(next((out / "tb").glob("ppo*"))))
+    events.Reload()
+    logged = [(e.step, e.value) for e in events.Scalars("eval/proxy")]
+    assert [step for step, _ in logged] == [step for step, _ in curve] == [0, 64, 128, 192]
+    assert [value for _, value in logged] == pytest.approx([value for _, value in curve], rel=1e-6)
+    assert "train/loss" in events.Tags()["scalars"]  # SB3's own values still written
+
+
+def test_a_model_whose_grid_caps_the_designs_own_says_so(tiny_design):
+    """A model with a small max_grid placed a larger design on its coarse grid without a word."""
+    from placer.algorithms.grid_state import auto_grid
+    from placer.rl.inference import _note_a_coarser_grid
+
+    netlist = tiny_design[0]
+    own = auto_grid(netlist, 4096)
+    assert max(own) > 8  # (11 x 11)
+    notes: list[str] = []
+    _note_a_coarser_grid(netlist, 8, notes.append)
+    assert len(notes) == 1 and f"coarser than its own {own[0]} x {own[1]}" in notes[0] and "--max-grid 16" in notes[0]
+    _note_a_coarser_grid(netlist, 16, notes.append)
+    assert len(notes) == 1  # its own grid fits: nothing to say
