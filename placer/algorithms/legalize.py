@@ -249,9 +249,13 @@ def _place_in_order(
         xl, xh, yl, yh = box[0, :k], box[1, :k], box[2, :k], box[3, :k]
         x0, y0 = float(out.x[i]), float(out.y[i])
         if k and _hits(np.array([x0]), np.array([y0]), wi, hi, xl, xh, yl, yh, tol)[0]:
-            if fixed[i]:
+            if fixed[i]:  # (the fixed ones come first: what it meets is fixed too, named)
+                ox = np.minimum(x0 + wi / 2, xh) - np.maximum(x0 - wi / 2, xl)
+                oy = np.minimum(y0 + hi / 2, yh) - np.maximum(y0 - hi / 2, yl)
+                other = int(order[int(np.flatnonzero((ox > tol) & (oy > tol))[0])])
                 raise ValueError(
-                    f"fixed hard macro {netlist.names[i]!r} overlaps another fixed macro"
+                    f"fixed hard macro {netlist.names[i]!r} overlaps the fixed macro "
+                    f"{netlist.names[other]!r}"
                 )
             found = _nearest_legal(x0, y0, wi, hi, xl, xh, yl, yh, c.width, c.height, gap, tol)
             if found is None:

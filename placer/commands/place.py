@@ -290,6 +290,7 @@ def _place_one(
     import time
 
     from netlists.formats.plc import write_plc
+    from placer import __version__ as placer_version
     from placer.algorithms.base import (
         MethodResultError,
         NoteCollector,
@@ -344,7 +345,7 @@ def _place_one(
             write_plc(
                 out, nl, placement,
                 costs=after.plc_header(),
-                comments=[f"Placed by placer-gym: method {method}, seed {seed}, budget {budget_s:g} s, "
+                comments=[f"Placed by placer-gym {placer_version}: method {method}, seed {seed}, budget {budget_s:g} s, "
                           f"options {json.dumps(options, sort_keys=True)}",
                           *([f"Stopped by an interrupt after {seconds:.1f} s"] if stop.stopped else []),
                           *([f"Method code: {source}"] if (source := method_source(method)) else [])],

@@ -108,6 +108,16 @@ def test_suite_batch_in_process(design: Path, tmp_path: Path) -> None:
     assert [(r.design, r.seed, r.status) for r in records] == [("tiny_cli", 0, "ok"), ("tiny_cli", 1, "ok")]
     assert records[0].options == '{"dx": 0.2}'
     assert (runs / "tiny_cli" / METHOD / "seed1.plc").is_file()
+    # one design's .plc names the version as a batch's does (it said "placer-gym:" alone)
+    import placer
+
+    single = tmp_path / "single.plc"
+    result = CliRunner().invoke(make_app(), ["place", str(design / "netlist.pb.txt"), "--algo", METHOD,
+                                             "--budget-s", "1", "--out", str(single), "--quiet"])
+    assert result.exit_code == 0, result.output
+    stamp = f"# Placed by placer-gym {placer.__version__}: method {METHOD}, seed 0"
+    for plc in (single, runs / "tiny_cli" / METHOD / "seed0.plc"):
+        assert any(line.startswith(stamp) for line in plc.read_text().splitlines()), plc
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -79,14 +81,17 @@ def test_builtin_design_macros_outside_canvas_are_brought_in() -> None:
     assert check_legality(nl, out, pl).legal
 
 
-def test_overlapping_fixed_macros_is_an_error() -> None:
+def test_overlapping_fixed_macros_is_an_error_naming_both() -> None:
+    """It named one of the two ('overlaps another fixed macro'): hard to act on in a big design."""
     nl, pl = generate(3, 2, 2, seed=0)
     h = nl.hard_macros
     pl.fixed[h] = True
-    pl.x[h] = pl.x[h[0]]
-    pl.y[h] = pl.y[h[0]]
-    with pytest.raises(ValueError, match="fixed"):
+    pl.x[h] = nl.canvas.width / 2  # (inside the canvas: one sticking out is refused before)
+    pl.y[h] = nl.canvas.height / 2
+    with pytest.raises(ValueError, match=r"fixed hard macro '(a\d)' overlaps the fixed macro '(a\d)'") as caught:
         legalize(nl, pl)
+    first, second = re.findall(r"'(a\d)'", str(caught.value))
+    assert first != second
 
 
 def _nearest_legal_brute_force(x0, y0, w, h, xl, xh, yl, yh, W, H, gap, tol):  # type: ignore[no-untyped-def]
