@@ -20,7 +20,6 @@ space itself, ``Discrete`` for categorical knobs and ``Box(0, 1)`` for numeric o
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -201,19 +200,18 @@ class ConfigTuningEnv(gym.Env):
         # the task: terminated, not truncated (check_env refused horizon=1 as "truncates after 1 step")
         return self._last.copy(), reward, self._steps >= self.horizon, False, self._last_info
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_copied_backend"] = (os.getpid(), id(self.objective.inner.backend))
-        return state
+    def __copy__(self) -> ConfigTuningEnv:
+        """A shallow copy shares the original's backend, and its ownership as it is."""
+        clone = self.__class__.__new__(self.__class__)
+        clone.__dict__.update(self.__dict__)
+        return clone
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        """A deep copy or an unpickled env owns the backend cloned with it (into scratch files
-        of its own, which its close() left on disk when the original's backend had been passed
-        in); a shallow copy shares the original's backend and takes its ownership as it is."""
-        copied_from = state.pop("_copied_backend", None)
+        """A deep copy or an unpickled env owns the backend cloned with it, into scratch files of
+        its own (its close() left them on disk when the original's backend had been passed in);
+        shallow copies do not come here (:meth:`__copy__`)."""
         self.__dict__.update(state)
-        if copied_from != (os.getpid(), id(self.objective.inner.backend)):  # another object
-            self._owns_backend = True
+        self._owns_backend = True
 
     def close(self) -> None:
         """Remove the scratch files of the backend this env made, now rather than at garbage

@@ -558,6 +558,8 @@ class PostgresBackend:
 
     def template(self) -> Path:
         """initdb + pgbench -i once; trials copy this cluster."""
+        if self._closed:  # (it returned the removed cluster's path, or failed in the removed root)
+            raise RuntimeError("this PostgreSQL backend is closed (its scratch files are gone): make a new one")
         if self._template is not None:
             return self._template
         work = Path(tempfile.mkdtemp(prefix="template-", dir=self._root.name))

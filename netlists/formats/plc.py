@@ -414,8 +414,8 @@ def plc_text(
         "STDCELLs        :       0",
         "",
     ]
-    for c in comments or []:
-        hdr.append(c)
+    for c in comments or []:  # free text: a line break in it (a plugin's path) written as a space
+        hdr.append(" ".join(c.splitlines()))
     out = ["# " + h if h else "#" for h in hdr]
     types = netlist.node_type
     check_writable(netlist, placement)

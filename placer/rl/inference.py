@@ -129,15 +129,21 @@ def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path
 
 
 def _note_a_coarser_grid(netlist: Netlist, max_grid: int, note: Callable[[str], None]) -> None:
-    """Say when the model's ``max_grid`` caps the design's own placing grid (a small model's
-    grid placed a larger design coarsely without a word)."""
+    """Say when a model's ``max_grid``, below the environment's default, caps the design's
+    placing grid (a small model placed a larger design on its coarse grid without a word); the
+    default itself caps most designs' targets by design (enough for every ICCAD04 design)."""
+    import inspect
+
     from placer.algorithms.grid_state import auto_grid
 
-    capped, own = auto_grid(netlist, max_grid), auto_grid(netlist, 4096)
+    default = int(inspect.signature(MacroPlacementEnv.__init__).parameters["max_grid"].default)
+    if max_grid >= default:
+        return
+    capped, own = auto_grid(netlist, max_grid), auto_grid(netlist, default)
     if capped != own:
         note(f"the model's max_grid {max_grid} places {netlist.name} on a {capped[0]} x {capped[1]} "
-             f"grid, coarser than its own {own[0]} x {own[1]} (a model trained with --max-grid "
-             f"{8 * -(-max(own) // 8)} or more places it on its own)")
+             f"grid, coarser than the {own[0]} x {own[1]} of the default max_grid {default} (a model "
+             f"trained with --max-grid {default} places it on that)")
 
 
 def _read_env_kwargs(path: Path) -> dict[str, Any]:

@@ -703,6 +703,21 @@ def _resume_point(out: Path) -> tuple[Path, TrainingState | None]:
     return last, state
 
 
+def _purge_tensorboard_after(tb: Path, steps: int) -> None:
+    """Hide from TensorBoard what a stopped run logged past ``steps``, as curve.csv drops its
+    rows (the resumed run logs those steps again: TensorBoard showed both): a session start at
+    ``steps + 1`` in the folder SB3 goes on writing, which TensorBoard reads as a restart
+    there and drops the earlier events from that step on."""
+    if not tb.is_dir() or not _has_tensorboard():
+        return
+    from stable_baselines3.common.utils import get_latest_run_id
+    from torch.utils.tensorboard import SummaryWriter
+
+    folder = tb / f"ppo_{get_latest_run_id(str(tb), 'ppo')}"  # (SB3's, with reset_num_timesteps off)
+    if folder.is_dir():
+        SummaryWriter(log_dir=str(folder), purge_step=steps + 1).close()
+
+
 def _drop_curve_rows_after(path: Path, steps: int) -> None:
     """Remove learning-curve rows past ``steps`` (written after the checkpoint a killed run
     resumes from: they will be measured again)."""
@@ -811,6 +826,7 @@ def train(
                 return out
             # (a run saved at step 0 evaluates step 0 again when it starts: drop that row too)
             _drop_curve_rows_after(out / "curve.csv", model.num_timesteps if model.num_timesteps else -1)
+            _purge_tensorboard_after(out / "tb", model.num_timesteps if model.num_timesteps else -1)
             why = f"no saved training state for step {model.num_timesteps}"
             if state is None and (out / LAST_STATE).exists():  # (damaged: said, not read as missing)
                 why = f"{out / LAST_STATE} is unreadable (damaged, or from another version)"

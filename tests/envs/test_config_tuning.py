@@ -198,18 +198,19 @@ def test_a_copy_of_an_env_given_a_backend_removes_its_own_copy_on_close():
     """The copy cloned the caller's backend into a scratch folder of its own, but took the
     original's 'the backend is the caller's': its close() left that folder on disk."""
     import copy
+    import pickle
 
     from learned_systems.config.factory import make_backend
 
     backend = make_backend("sqlite", "ycsb-b", rows=500, duration_s=0.01, repeats=1)
     env = ConfigTuningEnv(backend=backend)
     env.reset(seed=0)
-    duplicate = copy.deepcopy(env)
-    duplicate.reset(seed=0)
-    folder = duplicate.objective.inner.backend.template_dir
-    assert folder != backend.template_dir and any(folder.iterdir())
-    duplicate.close()
-    assert not folder.exists() and any(backend.template_dir.iterdir())  # the caller's stays
+    for duplicate in (copy.deepcopy(env), pickle.loads(pickle.dumps(env))):
+        duplicate.reset(seed=0)
+        folder = duplicate.objective.inner.backend.template_dir
+        assert folder != backend.template_dir and any(folder.iterdir())
+        duplicate.close()
+        assert not folder.exists() and any(backend.template_dir.iterdir())  # the caller's stays
     copy.copy(env).close()  # a shallow copy shares the caller's backend: left to the caller
     env.close()
     assert backend.template_dir.is_dir()

@@ -260,3 +260,7 @@ def test_a_name_with_a_line_break_is_refused_before_writing(tmp_path: Path) -> N
     with pytest.raises(ValueError, match=re.escape(f"the design name {'x' + chr(10) + 'y'!r} holds a line break")):
         write_plc(tmp_path / "ok.plc", dataclasses.replace(nl, name="x\ny"), pl)
     assert not any(tmp_path.iterdir())
+    # a comment is free text (a plugin's path in 'Method code: ...'): its line breaks become spaces
+    written = write_plc(tmp_path / "ok.plc", nl, pl, comments=["Method code: /tmp/a\nb.py\r"])
+    assert "# Method code: /tmp/a b.py" in written.read_text().splitlines()
+    assert read_plc(written, nl)[1] == read_plc(builtin_path() / "initial.plc", nl)[1]

@@ -92,6 +92,8 @@ def test_a_closed_backend_measures_nothing():
     closed.close()
     with pytest.raises(RuntimeError, match="this PostgreSQL backend is closed"):
         closed.run_trial(closed.space.defaults())
+    with pytest.raises(RuntimeError, match="this PostgreSQL backend is closed"):
+        closed.template()  # (it failed inside the removed folder)
 
 
 @needs_postgres

@@ -1300,10 +1300,33 @@ def test_a_model_whose_grid_caps_the_designs_own_says_so(tiny_design):
     from placer.rl.inference import _note_a_coarser_grid
 
     netlist = tiny_design[0]
-    own = auto_grid(netlist, 4096)
+    own = auto_grid(netlist, 64)
     assert max(own) > 8  # (11 x 11)
     notes: list[str] = []
     _note_a_coarser_grid(netlist, 8, notes.append)
-    assert len(notes) == 1 and f"coarser than its own {own[0]} x {own[1]}" in notes[0] and "--max-grid 16" in notes[0]
+    assert len(notes) == 1 and f"coarser than the {own[0]} x {own[1]} of the default max_grid 64" in notes[0]
     _note_a_coarser_grid(netlist, 16, notes.append)
-    assert len(notes) == 1  # its own grid fits: nothing to say
+    assert len(notes) == 1  # its grid fits: nothing to say
+    from netlists.designs import load_builtin
+
+    _note_a_coarser_grid(load_builtin("ariane133")[0], 64, notes.append)
+    assert len(notes) == 1  # the default caps by design: no note for every default model
+
+
+def test_a_resumed_run_hides_what_the_stopped_one_logged_past_its_checkpoint(tiny_design, tmp_path):
+    """curve.csv dropped the rows logged past the checkpoint a run resumed from; TensorBoard
+    kept them and showed the resumed run's values beside them."""
+    import shutil
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=128, checkpoint_every=64, eval_every=64, **TINY)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    shutil.copy(out / "checkpoints" / "step_64.zip", out / "last.zip")  # the README's way back
+    (out / train_module.LAST_STATE).unlink()
+    train(cfg, progress_bar=False, designs=[tiny_design], resume=True)
+    events = EventAccumulator(str(out / "tb" / "ppo_0"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("eval/proxy")] == [0, 64, 128]
+    assert len({e.step for e in events.Scalars("rollout/ep_rew_mean")}) == len(events.Scalars("rollout/ep_rew_mean"))
