@@ -452,10 +452,10 @@ class TrainingMonitor(BaseCallback):
         values = {"eval/proxy": proxy, "eval/objective": objective}  # (objective: best.zip's choice)
         if "cost" in result and result["cost"].get("timing") is not None:
             values["eval/timing"] = result["cost"]["timing"]
-        _write_now(self.logger, self.num_timesteps, values)
         mean = float(np.mean(self.recent_proxy)) if self.recent_proxy else math.nan
-        with interrupts_deferred():  # the row and best.* together (a resume trusts the row)
+        with interrupts_deferred():  # the row, its logs and best.* together (a resume trusts the row)
             self._append_curve(mean, proxy, objective)
+            _write_now(self.logger, self.num_timesteps, values)
             if objective < self.best:
                 self.best = objective
                 _save_model(self.model, self.out / "best.zip")
