@@ -3,8 +3,8 @@ best deterministic checkpoint, which is the untrained policy when training never
 
     python experiments/rl/eval_last.py --out experiments/rl/results [--variants full,no_wiremask,no_graph]
 
-Same protocol as ``run_experiment.py``: deterministic episode, then sampled episodes until
-``--eval-budget-s``, best kept; adds its rows to ``last_checkpoint.json`` beside the results
+Same protocol as ``run_experiment.py``: deterministic episode, then sampled episodes for half
+of ``--eval-budget-s``, best kept, its soft macros refined for the rest; adds its rows to ``last_checkpoint.json`` beside the results
 (re-evaluated variants replace their rows).
 """
 

@@ -1,22 +1,28 @@
 """The RL learning experiment: train, compare with baselines, ablate, and record the results.
 
-For each variant (``full``, ``no_wiremask``, ``no_graph``) a policy is trained for at most
-``--minutes`` of wall time (CPU, one torch thread) on the training designs (``--design``, by
-default ibm01, plus ``--generated`` synthetic designs), then every method is evaluated with
+For each variant (``full``, ``no_wiremask``, ``no_graph``) a policy is trained for
+``--minutes`` of wall time (CPU, one torch thread; the PPO update under way at the limit
+finishes) on the training designs (``--design``, by default ibm01, plus ``--generated``
+synthetic designs), then every method is evaluated with
 the same wall-clock evaluation budget ``--eval-budget-s`` per design on the target design and
 on a design never seen in training (``--unseen``, default the built-in ariane133):
 
-* ``rl[variant]``: deterministic episode, then sampled episodes until the budget, best kept;
-* ``random``: masked-random episodes through the same environment until the budget, best kept;
-* ``greedy`` and ``sa`` from the placer registry (``sa`` gets the budget).
+* ``rl[variant]``: deterministic episode, then sampled episodes for half the budget, best
+  kept, its soft macros then refined with the exact proxy for the rest;
+* ``random``: masked-random episodes through the same environment for half the budget, best
+  kept, refined the same way;
+* ``greedy`` (placed once, refined the same way) and ``sa`` (annealing from ``initial.plc``
+  for the whole budget) from the placer registry.
 
 Outputs under ``--out`` (required; the recorded experiment is ``experiments/rl/results``):
 ``runs/<variant>/`` (training runs, resumable), ``curves/`` (each run's curve and best record,
 small enough to commit), ``learning_curves.png``, ``table.md`` and ``results.json``.
 
-Full run (about 3 x 1 hour of training plus evaluation)::
+Full run (about 3 x 1 hour of training plus evaluation; the recorded one, its three variants
+trained side by side first, is in experiments/rl/README.md)::
 
-    nice python experiments/rl/run_experiment.py --minutes 60 --out experiments/rl/results
+    nice python experiments/rl/run_experiment.py --minutes 55 --extra ibm06,ibm09,mempool_tile \
+        --generated 4 --eval-budget-s 60 --out RESULTS
 
 Smoke run (a minute or two)::
 
@@ -425,7 +431,7 @@ def write_table(rows: list[dict[str, Any]], args: argparse.Namespace, path: Path
     lines = [
         "# RL placement: trained policy vs baselines",
         "",
-        f"Training: at most {args.minutes:g} min per variant on {trained_on}"
+        f"Training: {args.minutes:g} min per variant (the update under way at the limit finishes) on {trained_on}"
         + (f" + {args.generated} synthetic designs" if args.generated else "")
         + f"; evaluation budget {args.eval_budget_s:g} s per method and design; seed {args.seed}.",
         "",
@@ -526,6 +532,7 @@ if __name__ == "__main__":
     except KeyboardInterrupt:
         print("run_experiment.py: interrupted; rerun the same command to resume", file=sys.stderr)
         sys.exit(130)
-    except (NetlistError, ValueError, KeyError, FileNotFoundError, FileExistsError, FolderBusy) as error:
+    except (NetlistError, ValueError, KeyError, OSError, FolderBusy) as error:  # (any OSError: an
+        # --out that cannot be made, e.g. under a file or in /sys, printed a traceback)
         print(f"run_experiment.py: error: {error}", file=sys.stderr)
         sys.exit(2)

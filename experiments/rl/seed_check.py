@@ -3,7 +3,7 @@
 as ``run_experiment.py``, and writes ``seeds_<design>.md`` / ``.json`` beside the results.
 
     OMP_NUM_THREADS=1 python experiments/rl/seed_check.py --design ariane133 --seeds 1,2 \\
-        --variants full --methods greedy,random
+        --variants full --methods greedy,random --out experiments/rl/results
 """
 
 from __future__ import annotations

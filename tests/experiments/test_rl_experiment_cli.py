@@ -32,6 +32,17 @@ def test_bad_arguments_are_one_line_exit_2(args: list[str], message: str, tmp_pa
     assert not out.exists()
 
 
+def test_an_out_folder_that_cannot_be_made_is_one_line_exit_2(tmp_path: Path) -> None:
+    """Under a file (or in /sys) the folder's mkdir raised an OSError other than the two caught:
+    a traceback."""
+    (tmp_path / "afile").write_text("x")
+    done = subprocess.run([sys.executable, str(SCRIPT), "--design", "default", "--variants", "full",
+                           "--train-only", "--minutes", "0.01", "--out", str(tmp_path / "afile" / "sub")],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "afile" in done.stderr
+
+
 def test_eval_last_keeps_to_the_experiments_design_budget_and_seed(tmp_path: Path) -> None:
     """eval_last.py evaluated ibm01 at 60 s by default beside an experiment whose baselines
     were measured on another design at 2 s, and the table compared them."""
