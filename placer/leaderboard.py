@@ -121,6 +121,7 @@ def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
     runs.loc[runs["_failed"] & (runs["status"] == STATUS_OK), "status"] = STATUS_FAILED
     _refuse_option_clashes(runs[~runs["_failed"]])
     _refuse_design_clashes(runs)
+    _refuse_runs_numbered_alike(runs[~runs["_failed"]])
     runs = runs.sort_values(["_failed", "_folder"], kind="stable")
     runs = runs.drop_duplicates(subset=list(KEY_COLUMNS), keep="first")
     runs = runs.drop(columns=["_failed", "_folder"])
@@ -171,22 +172,43 @@ def _json_or_none(text: str) -> object:
         return None
 
 
+def _refuse_runs_numbered_alike(ok: pd.DataFrame) -> None:
+    """Refuse two folders holding different runs under one key (design, method, seed, budget):
+    every batch numbers its seeds from 0, so two batches of one method both hold a seed 0, and
+    the first folder's was kept without a word (the table hung on the order of the folders).
+    The same run in two folders (a copy) is kept once."""
+    results = ok.groupby(list(KEY_COLUMNS))["proxy"].nunique()
+    clashes = results[results > 1]
+    if clashes.empty:
+        return
+    design, method, seed, budget = clashes.index[0]
+    same = ok[(ok["design"] == design) & (ok["method"] == method) & (ok["seed"] == seed) & (ok["budget_s"] == budget)]
+    found = "; ".join(f"proxy {r.proxy:.6g} in {r.runs_dir}" for r in same.itertuples())
+    raise ValueError(
+        f"{method} on {design}, seed {seed} ({budget:g} s) is a different run in several folders "
+        f"({found}): each batch numbers its seeds from 0; for more seeds, run one batch with "
+        "--seeds N (or --resume into the same folder with a larger --seeds)"
+    )
+
+
 def _refuse_option_clashes(ok: pd.DataFrame) -> None:
-    """Refuse to pool runs of one method on one design (at one budget) made with different
-    method options, in one folder or several: one table cell would mix two settings, and name
-    neither (the same seed twice, or two seeds each with its own options)."""
-    cell = ["design", "method", "budget_s"]
+    """Refuse to pool runs of one method (at one budget) made with different method options,
+    on one design or across designs, in one folder or several: one table cell or one column
+    would mix two settings, and name neither (the same seed twice, two seeds each with its own
+    options, or one design's runs with other options than the rest of the column)."""
+    cell = ["method", "budget_s"]
     # as the batch compares them: {"w": 1} and {"w": 1.0} are the same options
     options = ok.assign(options=ok["options"].map(canonical_options)).groupby(cell)["options"].nunique()
     clashes = options[options > 1]
     if clashes.empty:
         return
-    design, method, budget = clashes.index[0]
-    same = ok[(ok["design"] == design) & (ok["method"] == method) & (ok["budget_s"] == budget)]
-    found = "; ".join(f"seed {r.seed}: {r.options} in {r.runs_dir}" for r in same.itertuples())
+    method, budget = clashes.index[0]
+    same = ok[(ok["method"] == method) & (ok["budget_s"] == budget)]
+    shown = same.drop_duplicates(subset=["design", "options"]).head(6)
+    found = "; ".join(f"{r.design} seed {r.seed}: {r.options} in {r.runs_dir}" for r in shown.itertuples())
     raise ValueError(
-        f"{method} on {design} ({budget:g} s) was run with different options ({found}); one "
-        "cell would mix them: pool only runs made with the same options"
+        f"{method} ({budget:g} s) was run with different options ({found}); one column would "
+        "mix them: pool only runs made with the same options"
     )
 
 
@@ -611,9 +633,12 @@ def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
     bars = ax.bar(names, np.where(drawable, values, 0.0), color=colors)
     ax.bar_label(bars, labels=[_cell(v, "proxy") if np.isfinite(v) or np.isinf(v) else "" for v in values],
                  fontsize=8)
-    if not np.isfinite(values).any():  # every method failed everywhere
-        ax.text(0.5, 0.5, "no successful run to chart", transform=ax.transAxes,
-                ha="center", va="center", color="grey")
+    if not np.isfinite(values).any():
+        # every method failed everywhere, or (folders pooled over other designs) no design has
+        # a result of every method: it said "no successful run" of runs that all succeeded
+        why = ("no design has a result of every method" if np.isfinite(wide.to_numpy(dtype=float)).any()
+               else "no successful run to chart")
+        ax.text(0.5, 0.5, why, transform=ax.transAxes, ha="center", va="center", color="grey")
     ax.set_ylabel("mean proxy cost (lower is better)")
     ax.set_title(f"Mean proxy per method over {summary.attrs['n_designs']} design(s)", fontsize=10)
     ax.tick_params(axis="x", labelsize=8)
@@ -640,6 +665,10 @@ def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
     missing = [c for c in ("design", "method", "proxy") if c not in table.columns]
     if missing:
         raise ValueError(f"{path}: not a leaderboard CSV (no column {', '.join(missing)})")
+    for column in ("design", "method"):  # (an empty one failed later in pandas' words)
+        empty = table[column].isna()
+        if empty.any():
+            raise ValueError(f"{path}: line {int(np.flatnonzero(empty.to_numpy())[0]) + 2}: the {column} is empty")
     twice = table[table.duplicated(["design", "method"], keep=False)]
     if not twice.empty:
         design, method = twice.iloc[0]["design"], twice.iloc[0]["method"]

@@ -121,7 +121,7 @@ def test_several_runs_folders_are_pooled_and_a_repeated_run_counts_once(tmp_path
     first.write(record("d1", "aa", 0, 0.9))
     first.write(record("d2", "aa", 0, None))  # failed here, finished ok in the second folder
     second = ResultStore.in_runs_dir(tmp_path / "b")
-    second.write(record("d1", "aa", 0, 0.1))  # the same run again: the first folder's row wins
+    second.write(record("d1", "aa", 0, 0.9))  # the same run again (a copy): counted once
     second.write(record("d2", "aa", 0, 1.1))
     second.write(record("d1", "bb", 0, 0.7))
     table = build([tmp_path / "a", tmp_path / "b"])
@@ -132,6 +132,13 @@ def test_several_runs_folders_are_pooled_and_a_repeated_run_counts_once(tmp_path
     assert bool(cell(table, "d1", "bb", "best"))
     with pytest.raises(ValueError, match="no runs folder"):
         build([])
+    # another run numbered alike (each batch numbers its seeds from 0): the first folder's was
+    # kept without a word, so the table hung on the order of the folders
+    ResultStore.in_runs_dir(tmp_path / "c").write(record("d1", "aa", 0, 0.1))
+    for folders in (["a", "c"], ["c", "a"]):
+        with pytest.raises(ValueError, match=r"aa on d1, seed 0 \(5 s\) is a different run in several folders "
+                                             r"\(proxy 0\.\d in .*; proxy 0\.\d in .*\): each batch numbers its seeds from 0"):
+            build([tmp_path / f for f in folders])
 
 
 def make_app() -> typer.Typer:
@@ -211,12 +218,16 @@ def test_pooling_one_run_made_with_other_options_is_refused(tmp_path: Path) -> N
         run = record("d1", "aa", 0, 0.9)
         run.options = options
         ResultStore.in_runs_dir(tmp_path / folder).write(run)
-    with pytest.raises(ValueError, match=r"aa on d1 \(5 s\) was run with different options \(seed 0"):
+    with pytest.raises(ValueError, match=r"aa \(5 s\) was run with different options \(d1 seed 0"):
         build([tmp_path / "a", tmp_path / "b"])
     # two seeds, each with its own options, in one cell: refused too (they were pooled)
     ResultStore.in_runs_dir(tmp_path / "c").write(record("d1", "aa", 1, 0.8))  # options "{}"
-    with pytest.raises(ValueError, match=r"seed 0: \{\"scale\": 0.3\} .*seed 1: \{\} .*one cell would mix them"):
+    with pytest.raises(ValueError, match=r"seed 0: \{\"scale\": 0.3\} .*seed 1: \{\} .*one column would mix them"):
         build([tmp_path / "a", tmp_path / "c"])
+    # one design's runs with other options than the rest of the column (they were averaged in)
+    ResultStore.in_runs_dir(tmp_path / "d").write(record("d2", "aa", 0, 0.8))  # options "{}"
+    with pytest.raises(ValueError, match=r"d1 seed 0: \{\"scale\": 0.3\} .*d2 seed 0: \{\} .*one column would mix them"):
+        build([tmp_path / "a", tmp_path / "d"])
 
 
 def test_reading_never_writes_and_reads_an_older_file(tmp_path: Path) -> None:
@@ -383,6 +394,12 @@ def test_the_chart_says_so_when_no_method_has_a_result(tmp_path: Path) -> None:
     store.write(record("d1", "bb", 0, 0.7))
     texts = [t.get_text() for t in bar_figure(build(tmp_path), ["aa", "bb"]).axes[0].texts]
     assert "no successful run to chart" not in texts
+    # every run succeeded but no design has every method (folders pooled over other designs)
+    other = ResultStore.in_runs_dir(tmp_path / "other")
+    other.write(record("d1", "aa", 0, 0.9))
+    other.write(record("d2", "bb", 0, 0.7))
+    texts = [t.get_text() for t in bar_figure(build(tmp_path / "other"), ["aa", "bb"]).axes[0].texts]
+    assert "no design has a result of every method" in texts and "no successful run to chart" not in texts
 
 
 def test_runs_whose_plc_is_gone_or_uneven_seed_counts_are_named(tmp_path: Path) -> None:
@@ -524,6 +541,11 @@ def test_keep_refuses_other_options_and_names_the_kept_aggregation_and_a_bad_fil
     text.to_csv(tmp_path / "text.csv", index=False)
     with pytest.raises(ValueError, match=r"text.csv: line 4: proxy must be a number, got 'abc'"):
         write_leaderboard(tmp_path / "new", tmp_path / "page", keep=tmp_path / "text.csv")
+    text = pd.read_csv(earlier, dtype=str)
+    text.loc[1, "design"] = ""  # (a TypeError in pandas' words)
+    text.to_csv(tmp_path / "empty.csv", index=False)
+    with pytest.raises(ValueError, match=r"empty.csv: line 3: the design is empty"):
+        write_leaderboard(tmp_path / "new", tmp_path / "page", keep=tmp_path / "empty.csv")
 
 
 def test_an_illegal_cell_ranks_just_after_the_legal_ones_beside_a_method_that_always_failed(tmp_path: Path) -> None:
