@@ -14,7 +14,8 @@ its row in ``RUNS_DIR/results.sqlite`` as soon as it finishes.
 
 Method options: ``--option key=value`` (repeatable) gives ``key`` to every method that reads
 it; ``--option sa.key=value`` to the method ``sa`` only; ``--option global_refine.analytical.key=value``
-one key of a nested method's options (as ``analytical={"key": value}``). Values are read as JSON when they parse
+one key of a nested method's options (as ``analytical={"key": value}``); ``sa.key`` wins over a
+shared ``key`` for ``sa``. Values are read as JSON when they parse
 (``3``, ``0.5``, ``true``, ``[1, 2]``) and as text otherwise. An option no method reads (a
 misspelt name) is refused with the names each method reads (``placer methods [NAME]`` lists
 them with their defaults). A plugin method that declares no
@@ -214,7 +215,7 @@ def place_command(
     ] = None,
     option: Annotated[
         list[str] | None,
-        typer.Option("--option", help="method option key=value or method.key=value (repeatable)"),
+        typer.Option("--option", help="method option key=value or method.key=value (repeatable; method.key wins over a shared key for that method)"),
     ] = None,
     plugin: Annotated[
         list[str] | None,

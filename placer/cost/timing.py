@@ -36,10 +36,11 @@ Model
   0.63 against 0.38 on ariane133, where a few paths pass logic). A cluster of thousands of
   cells holds registers, so this is the model's reading of such a netlist, not an artefact;
   ``tail`` (below) moves with many wires rather than one. The RL reward's timing term is
-  ``worst``.
+  ``worst``, or ``tail`` with ``placer train --timing-metric tail``.
 * **Outputs**: ``worst`` = the largest endpoint arrival divided by the canvas half-perimeter
   ``W + H``; ``tail`` = the mean of the worst 10 % (at least one) endpoint arrivals, divided
-  likewise.
+  likewise. A design with no endpoint (no path from a port or hard macro to another) reads 0
+  for both: weighing timing has no effect on it (``TimingResult.n_endpoints`` is 0).
 
 Parameters (:class:`TimingParams`): ``wire_delay`` per micron (default 1.0, so delays are in
 microns of wire) and ``soft_macro_delay`` (default ``None`` = 1 % of ``W + H`` per soft macro
