@@ -692,7 +692,7 @@ def keep_cells(table: pd.DataFrame, kept_csv: str | Path) -> tuple[pd.DataFrame,
     lacks: the (design, method) pairs the runs do not cover, e.g. methods whose runs folders
     are gone but whose table was kept. ``best`` is marked again over the union. Returns the
     table and the kept methods."""
-    kept = read_leaderboard_csv(kept_csv)
+    kept = _labelled_like(read_leaderboard_csv(kept_csv), table)
     have = set(zip(table["design"], table["method"], strict=True))
     new = kept[[(d, m) not in have for d, m in zip(kept["design"], kept["method"], strict=True)]]
     _refuse_mixed_columns(table, new, Path(kept_csv))
@@ -700,6 +700,22 @@ def keep_cells(table: pd.DataFrame, kept_csv: str | Path) -> tuple[pd.DataFrame,
     new["timing"] = new["timing"].where(~_other_timing_model(new))
     merged = pd.concat([table, new], ignore_index=True)
     return _marked_and_sorted(merged), sorted(set(new["method"]) - {INITIAL})
+
+
+def _labelled_like(kept: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """``kept`` with its plain method names labelled by budget (``sa@600s``) when the runs'
+    columns are (runs at several budgets): a kept ``global_refine`` beside the runs'
+    ``global_refine@600s`` was a second column of the same runs, read as kept from elsewhere."""
+    ran = table[table["method"] != INITIAL]
+    labelled = not ran.empty and all(
+        str(m).endswith(f"@{float(b):.12g}s") for m, b in zip(ran["method"], ran["budget_s"], strict=True)
+    )
+    if not labelled or "budget_s" not in kept.columns:
+        return kept
+    plain = (kept["method"] != INITIAL) & ~kept["method"].str.contains("@", regex=False) & kept["budget_s"].notna()
+    kept = kept.copy()
+    kept.loc[plain, "method"] = kept.loc[plain, "method"] + "@" + kept.loc[plain, "budget_s"].map(lambda b: f"{float(b):.12g}s")
+    return kept
 
 
 def _refuse_mixed_columns(table: pd.DataFrame, kept: pd.DataFrame, path: Path) -> None:

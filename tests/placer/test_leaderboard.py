@@ -434,6 +434,21 @@ def test_keep_refuses_cells_that_would_share_a_column_at_another_budget_or_aggre
     assert cell(table, "d2", "aa", "proxy") == pytest.approx(1.5)
 
 
+def test_kept_cells_take_the_budget_labels_of_runs_at_several_budgets(runs: Path, tmp_path: Path) -> None:
+    """Runs at two budgets label their columns aa@5s; the kept table's plain aa (5 s, the same
+    runs) became a second column beside them, and its note called it kept from elsewhere."""
+    earlier = write_leaderboard(runs, tmp_path / "earlier")["csv"]  # aa, bb, cc at 5 s, plain
+    store = ResultStore.in_runs_dir(tmp_path / "new")
+    store.write(record("d1", "aa", 0, 0.9))
+    store.write(record("d2", "aa", 0, 1.6))
+    store.write(record("d1", "aa", 0, 0.8, budget=1.0))
+    store.write(record("d2", "aa", 0, 1.4, budget=1.0))
+    paths = write_leaderboard(tmp_path / "new", tmp_path / "page", keep=earlier)
+    methods = set(pd.read_csv(paths["csv"])["method"])
+    assert {"aa@5s", "aa@1s", "bb@5s", "cc@5s"} <= methods and "aa" not in methods and "bb" not in methods
+    assert cell(pd.read_csv(paths["csv"]), "d1", "aa@5s", "proxy") == pytest.approx(0.9)  # the runs' own
+
+
 def test_the_chart_labels_an_exploded_mean_without_flattening_the_others(tmp_path: Path) -> None:
     from placer.leaderboard import bar_figure
 
