@@ -588,6 +588,22 @@ def _illegal_note(table: pd.DataFrame) -> list[str]:
             "legal, and ranks after every legal one of its design; `mean` still counts it."]
 
 
+def _illegal_seeds_note(runs: pd.DataFrame, aggregate: str) -> list[str]:
+    """A note naming the best-seed cells shown legal whose other seeds were not (the illegal
+    seeds vanished without a trace, while the CSV's proxy_mean counted them)."""
+    ok = runs[runs["status"] == STATUS_OK]
+    if aggregate != "best" or ok.empty:
+        return []
+    ok = ok.assign(method=_method_labels(runs).loc[ok.index], _illegal=illegal_cells(ok))
+    counts = ok.groupby(["design", "method"])["_illegal"].agg(["sum", "size"])
+    some = counts[(counts["sum"] > 0) & (counts["sum"] < counts["size"])]
+    if some.empty:
+        return []
+    cells = [f"{d}/{m} ({int(r['sum'])} of {int(r['size'])})" for (d, m), r in some.iterrows()]
+    return [f"Some seeds of these cells are not legal; the cell shows the best legal seed (`proxy_mean` "
+            f"in the CSV counts every seed): {_listed(cells)}."]
+
+
 def _uneven_seeds(table: pd.DataFrame) -> list[str]:
     """A note naming the cells made from fewer ok seeds than the most any cell has (a best of
     one against a best of three, or a mean over the seeds that did not fail)."""
@@ -789,7 +805,8 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
                 f"table ({Path(keep).name}), not from these runs ({budget}; their commits are not "
                 "in the header above)."
             )
-    notes += _unchecked_runs(runs) + _uneven_seeds(table) + _illegal_note(table) + _timing_model_notes(table)
+    notes += _unchecked_runs(runs) + _uneven_seeds(table) + _illegal_note(table) + _illegal_seeds_note(runs, aggregate)
+    notes += _timing_model_notes(table)
     methods = method_order(table)
     if _uses_shared_suite(runs):
         notes.insert(0, f"**Note:** {_SHARED_SUITE_NOTE}")

@@ -575,6 +575,21 @@ def test_an_illegal_cell_ranks_just_after_the_legal_ones_beside_a_method_that_al
     assert (ranks["aa"], ranks["bb"]) == (1.0, 2.0) and pd.isna(ranks["cc"])  # bb was 3
 
 
+def test_a_best_cell_whose_other_seeds_were_illegal_is_named(tmp_path: Path) -> None:
+    """The illegal seed vanished without a trace behind the legal best (proxy_mean counted it)."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    store.write(record("d1", "aa", 1, 0.9))
+    cheat = record("d1", "aa", 0, 0.5)
+    cheat.overlap_area = 3.0
+    store.write(cheat)
+    store.write(record("d2", "aa", 0, 1.2))
+    page = write_leaderboard(tmp_path / "runs", tmp_path / "page")["markdown"].read_text()
+    assert "Some seeds of these cells are not legal; the cell shows the best legal seed" in page
+    assert "d1/aa (1 of 2)" in page and "d2/aa" not in page.split("Some seeds")[1].split("\n")[0]
+    mean = write_leaderboard(tmp_path / "runs", tmp_path / "mean", aggregate="mean")["markdown"].read_text()
+    assert "Some seeds of these cells" not in mean  # (a mean is marked illegal as it is)
+
+
 def test_keep_takes_a_kept_cell_that_only_failed(tmp_path: Path) -> None:
     """A failed cell records no options (no ok run): it was refused as a clash ('run with
     options ; these runs' ... with {}')."""
