@@ -237,6 +237,9 @@ def train_command(
         config.dense_shaping = dense_shaping
         for key, value in parse_settings(settings or []).items():
             setattr(config, key, value)
+        if timing_metric is not None and not config.w_timing:  # (worst was taken, then weighed nothing;
+            # as the search methods refuse a timing_metric without a weight)
+            raise UsageError(f"--timing-metric {timing_metric} acts only with --w-timing > 0")
     from placer.interrupts import sigterm_as_interrupt
 
     try:

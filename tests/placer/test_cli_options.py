@@ -157,3 +157,13 @@ def test_an_output_under_a_folder_no_file_can_be_made_in_names_the_option(tmp_pa
         result = runner.invoke(app, args)
         assert result.exit_code == 2 and "--out /proc/no_such_dir" in result.output, result.output
         assert "cannot write into /proc" in result.output
+
+
+@pytest.mark.parametrize("metric", ["worst", "tail"])
+def test_a_timing_metric_without_a_timing_weight_is_refused_by_train(tmp_path: Path, metric: str) -> None:
+    """--timing-metric worst without --w-timing trained on (tail was refused), weighing nothing,
+    where sa and refine refuse timing_metric without w_timing either way."""
+    out = tmp_path / "out"
+    result = runner.invoke(app, [*_commands(out)["train"], "--timing-metric", metric])
+    assert result.exit_code == 2 and "acts only with --w-timing > 0" in result.output, result.output
+    assert not out.exists()
