@@ -529,14 +529,15 @@ def _refuse_mixed_designs_and_options(
     where: Path,
 ) -> None:
     """Refuse tasks that would put two netlists under one design name in the folder (its
-    leaderboard then refuses the folder), or runs of one method on one design with other
-    options than the ok runs that stay (one table cell would mix two settings)."""
+    leaderboard then refuses the folder), or runs of one method (at one budget) with other
+    options than the ok runs that stay, on any design (one table column would mix two
+    settings, which the leaderboard refuses)."""
     row_of = {r.design: r for r in existing.values()}
     replaced = set() if resume else {(t.design.name, t.method, int(t.seed)) for t in tasks}
-    staying: dict[tuple[str, str], list[RunRecord]] = {}  # parsed once, grouped by cell
+    staying: dict[tuple[str, float], list[RunRecord]] = {}  # parsed once, grouped by column
     for key, row in existing.items():
         if key not in replaced:
-            staying.setdefault(key[:2], []).append(row)
+            staying.setdefault((row.method, float(row.budget_s)), []).append(row)
     same: dict[tuple[str, str, str], bool] = {}
     for t in tasks:
         stored = row_of.get(t.design.name)
@@ -550,12 +551,12 @@ def _refuse_mixed_designs_and_options(
                     f"{_other_design_text(stored, t)}; use another runs folder for this suite"
                 )
         asked = json.loads(_options_json(t.options))
-        for row in staying.get((t.design.name, t.method), []):
+        for row in staying.get((t.method, float(t.budget_s)), []):
             if _stored_options(row, where) != asked:
                 raise ValueError(
-                    f"{where} holds {t.method} on {t.design.name} seed {row.seed} with options "
+                    f"{where} holds {t.method} on {row.design} seed {row.seed} with options "
                     f"{row.options} (asked: {json.dumps(asked, sort_keys=True)}): one leaderboard "
-                    "cell would mix them; use the same options or another runs folder"
+                    "column would mix them; use the same options or another runs folder"
                 )
 
 

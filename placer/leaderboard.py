@@ -28,8 +28,10 @@ and the ones that record no model (runs made before it was recorded).
 
 Every function taking ``runs_dirs`` accepts one runs folder or several (methods run as separate
 batches, e.g. one per core, each into its own folder): their rows are pooled, and a run found in
-more than one folder (same design, method, seed and budget) is counted once, from the first
-folder that finished it ok. :func:`keep_cells` (``placer leaderboard --keep``) adds the cells
+more than one folder (a copy: the same attempt, or the same figures for rows that record none)
+is counted once, from the first folder that finished it ok; two different runs under one key
+(design, method, seed, budget: every batch numbers its seeds from 0) are refused, as are runs
+of one method made with different options (one column would mix them). :func:`keep_cells` (``placer leaderboard --keep``) adds the cells
 of an earlier ``leaderboard.csv`` that the runs do not cover, for methods whose runs folders
 are gone; the page says which methods came from there.
 """
@@ -177,13 +179,18 @@ def _refuse_runs_numbered_alike(ok: pd.DataFrame) -> None:
     every batch numbers its seeds from 0, so two batches of one method both hold a seed 0, and
     the first folder's was kept without a word (the table hung on the order of the folders).
     The same run in two folders (a copy) is kept once."""
-    results = ok.groupby(list(KEY_COLUMNS))["proxy"].nunique()
+    if ok.empty:
+        return
+    # a run is its attempt (the id its .plc carries); a row from before attempts, its figures
+    figures = ok["proxy"].map(repr) + "/" + ok["seconds"].map(repr) + "/" + ok["timing"].map(repr)
+    identity = ok["plc_attempt"].where(ok["plc_attempt"].notna(), figures) if "plc_attempt" in ok else figures
+    results = ok.assign(_run=identity).groupby(list(KEY_COLUMNS))["_run"].nunique()
     clashes = results[results > 1]
     if clashes.empty:
         return
     design, method, seed, budget = clashes.index[0]
     same = ok[(ok["design"] == design) & (ok["method"] == method) & (ok["seed"] == seed) & (ok["budget_s"] == budget)]
-    found = "; ".join(f"proxy {r.proxy:.6g} in {r.runs_dir}" for r in same.itertuples())
+    found = "; ".join(f"proxy {r.proxy!r} in {r.runs_dir}" for r in same.itertuples())
     raise ValueError(
         f"{method} on {design}, seed {seed} ({budget:g} s) is a different run in several folders "
         f"({found}): each batch numbers its seeds from 0; for more seeds, run one batch with "
@@ -726,11 +733,18 @@ def _labelled_like(kept: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     labelled = not ran.empty and all(
         str(m).endswith(f"@{float(b):.12g}s") for m, b in zip(ran["method"], ran["budget_s"], strict=True)
     )
-    if not labelled or "budget_s" not in kept.columns:
+    if "budget_s" not in kept.columns or ran.empty:
         return kept
-    plain = (kept["method"] != INITIAL) & ~kept["method"].str.contains("@", regex=False) & kept["budget_s"].notna()
     kept = kept.copy()
-    kept.loc[plain, "method"] = kept.loc[plain, "method"] + "@" + kept.loc[plain, "budget_s"].map(lambda b: f"{float(b):.12g}s")
+    if labelled:
+        plain = (kept["method"] != INITIAL) & ~kept["method"].str.contains("@", regex=False) & kept["budget_s"].notna()
+        kept.loc[plain, "method"] = kept.loc[plain, "method"] + "@" + kept.loc[plain, "budget_s"].map(lambda b: f"{float(b):.12g}s")
+        return kept
+    # runs at one budget, plain, and a kept table labelled by budget: its cells at the runs'
+    # budget of a method the runs have are that method's column (aa@5s beside the runs' aa)
+    budget = f"@{float(ran['budget_s'].iloc[0]):.12g}s"
+    same = kept["method"].str.endswith(budget) & kept["method"].str[: -len(budget)].isin(set(ran["method"]))
+    kept.loc[same, "method"] = kept.loc[same, "method"].str[: -len(budget)]
     return kept
 
 

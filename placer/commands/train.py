@@ -235,11 +235,13 @@ def train_command(
                 setattr(config, key, value)
         config.use_wiremask, config.use_graph = not no_wiremask, not no_graph
         config.dense_shaping = dense_shaping
-        for key, value in parse_settings(settings or []).items():
+        settings_given = parse_settings(settings or [])
+        for key, value in settings_given.items():
             setattr(config, key, value)
-        if timing_metric is not None and not config.w_timing:  # (worst was taken, then weighed nothing;
+        metric = timing_metric if timing_metric is not None else settings_given.get("timing_metric")
+        if metric is not None and not config.w_timing:  # (worst was taken, then weighed nothing;
             # as the search methods refuse a timing_metric without a weight)
-            raise UsageError(f"--timing-metric {timing_metric} acts only with --w-timing > 0")
+            raise UsageError(f"--timing-metric {metric} acts only with --w-timing > 0")
     from placer.interrupts import sigterm_as_interrupt
 
     try:

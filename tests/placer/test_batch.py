@@ -550,7 +550,7 @@ def test_a_results_file_of_another_kind_is_refused_not_given_a_runs_table(tmp_pa
         ResultStore(other)
 
 
-def test_a_folder_never_mixes_two_netlists_of_one_name_or_two_option_sets_in_one_cell(
+def test_a_folder_never_mixes_two_netlists_of_one_name_or_two_option_sets_in_one_column(
     suite: Path, plugin: str, tmp_path: Path, design_writer  # type: ignore[no-untyped-def]
 ) -> None:
     """Only a --resume of the same run was checked: a new seed with other options went into
@@ -561,10 +561,15 @@ def test_a_folder_never_mixes_two_netlists_of_one_name_or_two_option_sets_in_one
     first = make_tasks(designs, [METHOD], [0], runs, 1.0, {METHOD: {"scale": 0.3}}, [plugin])
     assert run_batch(first, runs, show_progress=False).ok == 1
     other_seed = make_tasks(designs, [METHOD], [1], runs, 1.0, {METHOD: {"scale": 0.9}}, [plugin])
-    with pytest.raises(ValueError, match="one leaderboard cell would mix them"):
+    with pytest.raises(ValueError, match="one leaderboard column would mix them"):
         run_batch(other_seed, runs, show_progress=False)
     both = make_tasks(designs, [METHOD], [0, 1], runs, 1.0, {METHOD: {"scale": 0.9}}, [plugin])
     assert run_batch(both, runs, show_progress=False).ok == 2  # every run of the cell replaced
+    # another design with other options: the column would mix them (written, then the folder's
+    # leaderboard refused it)
+    other_design = make_tasks(find_designs(suite, ["tiny_b"]), [METHOD], [0], runs, 1.0, {METHOD: {"scale": 0.3}}, [plugin])
+    with pytest.raises(ValueError, match="holds .* on tiny_a seed 0 with options .*one leaderboard column would mix them"):
+        run_batch(other_design, runs, show_progress=False)
     design_writer(tmp_path / "other" / "tiny_a", 7, "tiny_a", n_soft=8)
     elsewhere = make_tasks(find_designs(tmp_path / "other"), ["greedy"], [0], runs, 1.0, {}, [plugin])
     with pytest.raises(ValueError, match="holds runs of design tiny_a placed from .* another file"):
@@ -714,12 +719,14 @@ def test_a_row_whose_options_are_no_json_is_named_with_its_file(suite: Path, plu
     with pytest.raises(ValueError, match=r"results.sqlite: the run tiny_a/test_batch_jitter/seed 0 has options "
                                          r"'not json\{' \(expected a JSON object\)"):
         run_batch(tasks, runs, resume=True, show_progress=False)
-    # the batch reads only the rows it compares with: another design runs, and a rerun without
-    # --resume replaces the damaged row
+    # the batch reads only the rows it compares with: another design of the method is compared
+    # with the method's column (named too); a rerun without --resume replaces the damaged row
     other = make_tasks(find_designs(suite, ["tiny_b"]), [METHOD], [0], runs, 1.0, plugins=[plugin])
-    run_batch(other, runs, resume=True, show_progress=False)
+    with pytest.raises(ValueError, match=r"the run tiny_a/test_batch_jitter/seed 0 has options 'not json\{'"):
+        run_batch(other, runs, resume=True, show_progress=False)
     run_batch(tasks, runs, show_progress=False)
     assert rows(runs)[("tiny_a", METHOD, 0)].options_dict() == {}
+    assert run_batch(other, runs, resume=True, show_progress=False).ok == 1
 
 
 def test_a_budget_clash_shows_budgets_that_differ_beyond_g(suite: Path, plugin: str, tmp_path: Path) -> None:

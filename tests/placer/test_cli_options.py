@@ -159,11 +159,11 @@ def test_an_output_under_a_folder_no_file_can_be_made_in_names_the_option(tmp_pa
         assert "cannot write into /proc" in result.output
 
 
-@pytest.mark.parametrize("metric", ["worst", "tail"])
-def test_a_timing_metric_without_a_timing_weight_is_refused_by_train(tmp_path: Path, metric: str) -> None:
+@pytest.mark.parametrize("given", [["--timing-metric", "worst"], ["--timing-metric", "tail"], ["--set", "timing_metric=worst"]])
+def test_a_timing_metric_without_a_timing_weight_is_refused_by_train(tmp_path: Path, given: list[str]) -> None:
     """--timing-metric worst without --w-timing trained on (tail was refused), weighing nothing,
     where sa and refine refuse timing_metric without w_timing either way."""
     out = tmp_path / "out"
-    result = runner.invoke(app, [*_commands(out)["train"], "--timing-metric", metric])
+    result = runner.invoke(app, [*_commands(out)["train"], *given])
     assert result.exit_code == 2 and "acts only with --w-timing > 0" in result.output, result.output
     assert not out.exists()

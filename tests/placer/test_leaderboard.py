@@ -139,6 +139,12 @@ def test_several_runs_folders_are_pooled_and_a_repeated_run_counts_once(tmp_path
         with pytest.raises(ValueError, match=r"aa on d1, seed 0 \(5 s\) is a different run in several folders "
                                              r"\(proxy 0\.\d in .*; proxy 0\.\d in .*\): each batch numbers its seeds from 0"):
             build([tmp_path / f for f in folders])
+    # the same proxy, another run (other seconds and timing): the kept row hung on the order
+    twin = record("d1", "aa", 0, 0.9)
+    twin.timing, twin.seconds = 0.1, 40.0
+    ResultStore.in_runs_dir(tmp_path / "e").write(twin)
+    with pytest.raises(ValueError, match=r"is a different run in several folders \(proxy 0\.9 in .*; proxy 0\.9 in"):
+        build([tmp_path / "a", tmp_path / "e"])
 
 
 def make_app() -> typer.Typer:
@@ -447,6 +453,12 @@ def test_kept_cells_take_the_budget_labels_of_runs_at_several_budgets(runs: Path
     methods = set(pd.read_csv(paths["csv"])["method"])
     assert {"aa@5s", "aa@1s", "bb@5s", "cc@5s"} <= methods and "aa" not in methods and "bb" not in methods
     assert cell(pd.read_csv(paths["csv"]), "d1", "aa@5s", "proxy") == pytest.approx(0.9)  # the runs' own
+    # the other way: runs at one budget beside a kept table labelled by budget
+    single = ResultStore.in_runs_dir(tmp_path / "single")
+    single.write(record("d1", "aa", 0, 0.7))
+    single.write(record("d2", "aa", 0, 1.3))
+    methods = set(pd.read_csv(write_leaderboard(tmp_path / "single", tmp_path / "page2", keep=paths["csv"])["csv"])["method"])
+    assert "aa" in methods and "aa@5s" not in methods and "aa@1s" in methods  # 1 s: another column
 
 
 def test_the_chart_labels_an_exploded_mean_without_flattening_the_others(tmp_path: Path) -> None:
