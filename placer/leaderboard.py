@@ -31,9 +31,10 @@ batches, e.g. one per core, each into its own folder): their rows are pooled, an
 more than one folder (a copy: the same attempt, or the same figures for rows that record none)
 is counted once, from the first folder that finished it ok; two different runs under one key
 (design, method, seed, budget: every batch numbers its seeds from 0) are refused, as are runs
-of one method made with different options (one column would mix them). :func:`keep_cells` (``placer leaderboard --keep``) adds the cells
-of an earlier ``leaderboard.csv`` that the runs do not cover, for methods whose runs folders
-are gone; the page says which methods came from there.
+of one method made with different options (one column would mix them). :func:`keep_cells`
+(``placer leaderboard --keep``) adds the cells of an earlier ``leaderboard.csv`` that the runs
+do not cover, for methods whose runs folders are gone; the page says which methods came from
+there.
 """
 
 from __future__ import annotations
