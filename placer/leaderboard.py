@@ -274,9 +274,14 @@ def _ranking_value(value: float) -> float:
     return float(f"{value:.12g}") if np.isfinite(value) else value
 
 
+def _budget_label(budget: float) -> str:
+    """The suffix naming a method's column at ``budget`` when runs span several budgets."""
+    return f"@{float(budget):.12g}s"  # (:g merged 1 and 1.0000001)
+
+
 def _method_labels(runs: pd.DataFrame) -> pd.Series:
     if runs["budget_s"].nunique() > 1:
-        return runs["method"] + "@" + runs["budget_s"].map(lambda b: f"{b:.12g}s")  # :g merged 1 and 1.0000001
+        return runs["method"] + runs["budget_s"].map(_budget_label)
     return runs["method"]
 
 
@@ -732,18 +737,18 @@ def _labelled_like(kept: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     ``global_refine@600s`` was a second column of the same runs, read as kept from elsewhere."""
     ran = table[table["method"] != INITIAL]
     labelled = not ran.empty and all(
-        str(m).endswith(f"@{float(b):.12g}s") for m, b in zip(ran["method"], ran["budget_s"], strict=True)
+        str(m).endswith(_budget_label(b)) for m, b in zip(ran["method"], ran["budget_s"], strict=True)
     )
     if "budget_s" not in kept.columns or ran.empty:
         return kept
     kept = kept.copy()
     if labelled:
         plain = (kept["method"] != INITIAL) & ~kept["method"].str.contains("@", regex=False) & kept["budget_s"].notna()
-        kept.loc[plain, "method"] = kept.loc[plain, "method"] + "@" + kept.loc[plain, "budget_s"].map(lambda b: f"{float(b):.12g}s")
+        kept.loc[plain, "method"] = kept.loc[plain, "method"] + kept.loc[plain, "budget_s"].map(_budget_label)
         return kept
     # runs at one budget, plain, and a kept table labelled by budget: its cells at the runs'
     # budget of a method the runs have are that method's column (aa@5s beside the runs' aa)
-    budget = f"@{float(ran['budget_s'].iloc[0]):.12g}s"
+    budget = _budget_label(ran["budget_s"].iloc[0])
     same = kept["method"].str.endswith(budget) & kept["method"].str[: -len(budget)].isin(set(ran["method"]))
     kept.loc[same, "method"] = kept.loc[same, "method"].str[: -len(budget)]
     return kept

@@ -556,10 +556,13 @@ class PostgresBackend:
         self._closed = True
         self._root.cleanup()
 
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise RuntimeError("this PostgreSQL backend is closed (its scratch files are gone): make a new one")
+
     def template(self) -> Path:
         """initdb + pgbench -i once; trials copy this cluster."""
-        if self._closed:  # (it returned the removed cluster's path, or failed in the removed root)
-            raise RuntimeError("this PostgreSQL backend is closed (its scratch files are gone): make a new one")
+        self._refuse_if_closed()  # (it returned the removed cluster's path, or failed in the removed root)
         if self._template is not None:
             return self._template
         work = Path(tempfile.mkdtemp(prefix="template-", dir=self._root.name))
@@ -636,8 +639,7 @@ class PostgresBackend:
         and ``checkpoint_timeout`` in seconds, as in the space; other values go to the server
         verbatim).
         """
-        if self._closed:  # (a failed trial with a copy error named no cause)
-            raise RuntimeError("this PostgreSQL backend is closed (its scratch files are gone): make a new one")
+        self._refuse_if_closed()  # (a failed trial with a copy error named no cause)
         full = dict(settings)
         if space is None:  # named by the space only when it holds these settings
             try:

@@ -252,12 +252,15 @@ class SQLiteBackend:
             self._owned_dir.cleanup()
             self._owned_dir = None
 
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise RuntimeError("this SQLite backend is closed (its scratch files are gone): make a new one")
+
     def template(self) -> Path:
         """The workload's template database for this seed, built on first use (written
         atomically); the seed is in its name, so a folder shared by runs of several seeds never
         measures one seed's run on another seed's data."""
-        if self._closed:  # (it rebuilt its template in a folder no sweep would ever remove)
-            raise RuntimeError("this SQLite backend is closed (its scratch files are gone): make a new one")
+        self._refuse_if_closed()  # (it rebuilt its template in a folder no sweep would ever remove)
         path = self.template_dir / f"{self.workload.template_key()}-seed{self.seed}-{TEMPLATE_LAYOUT}.db"
         if not path.exists():
             self.template_dir.mkdir(parents=True, exist_ok=True)
@@ -284,8 +287,7 @@ class SQLiteBackend:
 
     def run_trial(self, config: Mapping[str, Any]) -> TrialResult:
         """Measure one configuration (validated first: bad knob values raise ``KnobError``)."""
-        if self._closed:  # (as template(), before the trial's failures are caught as results)
-            raise RuntimeError("this SQLite backend is closed (its scratch files are gone): make a new one")
+        self._refuse_if_closed()  # (as template(), before the trial's failures are caught as results)
         full = self.space.validate(config)
         started = time.perf_counter()
         try:

@@ -137,6 +137,16 @@ _ATTR_RE = re.compile(
 )
 
 
+def _attribute_number(text: str, integer: bool) -> float:
+    """An ``f:`` (or, ``integer``, an ``i:``: protobuf's integer field, where 2.5 is no value)
+    attribute's number as a float; ValueError when it is none (a 400-digit ``i:`` overflowing
+    the float included)."""
+    try:
+        return float(plain_number(text, integer=integer))
+    except OverflowError:
+        raise ValueError(text) from None
+
+
 def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
     """Parse canonical layout only; ``None`` when the text is not entirely canonical."""
     if "\\" in text:  # escaped characters in strings: the strict parser decodes them
@@ -157,8 +167,8 @@ def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
         for key, ph, kind, num in found:
             if kind:
                 try:
-                    attrs[key] = float(plain_number(num, integer=kind == "i"))
-                except (ValueError, OverflowError):  # (an i: of 400 digits overflows the float)
+                    attrs[key] = _attribute_number(num, integer=kind == "i")
+                except ValueError:
                     return None  # the strict parser reports it with its line
             else:
                 attrs[key] = ph
@@ -339,9 +349,9 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
                             elif tok in ("f:", "i:"):
                                 num, num_line = peek()
                                 pos += 1
-                                try:  # (i: is protobuf's integer field: 2.5 there is no value)
-                                    value, value_line = float(plain_number(num, integer=tok == "i:")), num_line
-                                except (ValueError, OverflowError):
+                                try:
+                                    value, value_line = _attribute_number(num, integer=tok == "i:"), num_line
+                                except ValueError:
                                     kind = "an integer (i:)" if tok == "i:" else "a number"
                                     raise NetlistError(
                                         f"attribute {key!r} must be {kind}, got {num or 'end of file'!r}",
@@ -521,7 +531,13 @@ def _check_writable(netlist: Netlist) -> None:
 
 
 def write_netlist(netlist: Netlist, path: str | Path) -> Path:
-    """Write ``netlist`` as Circuit Training text (gzip when the name ends in ``.gz``).
+    """Write :func:`netlist_text` to ``path`` (gzip when the name ends in ``.gz``) through a
+    temporary file renamed over it: a kill never leaves half a netlist."""
+    return write_text_atomic(path, netlist_text(netlist))
+
+
+def netlist_text(netlist: Netlist) -> str:
+    """``netlist`` as Circuit Training text.
 
     Positions and orientations written are the netlist's own (``Netlist.x/y/orientation``);
     floats are written with ``repr`` so that reading back is exact.
@@ -531,7 +547,6 @@ def write_netlist(netlist: Netlist, path: str | Path) -> Path:
             driver, a net without sinks, a net weight other than its driver's): written, it
             would read back as another design with another cost.
     """
-    path = Path(path)
     _check_writable(netlist)
     out: list[str] = []
     meta = netlist.metadata.get("ct_metadata")
@@ -572,7 +587,7 @@ def write_netlist(netlist: Netlist, path: str | Path) -> Path:
         for k in sorted(attrs):
             out.append(_attr(k, attrs[k]))
         out.append("}\n")
-    return write_text_atomic(path, "".join(out))  # a kill never leaves half a netlist
+    return "".join(out)
 
 
 def _attr(key: str, value: object) -> str:

@@ -250,9 +250,8 @@ def _place_in_order(
         x0, y0 = float(out.x[i]), float(out.y[i])
         if k and _hits(np.array([x0]), np.array([y0]), wi, hi, xl, xh, yl, yh, tol)[0]:
             if fixed[i]:  # (the fixed ones come first: what it meets is fixed too, named)
-                ox = np.minimum(x0 + wi / 2, xh) - np.maximum(x0 - wi / 2, xl)
-                oy = np.minimum(y0 + hi / 2, yh) - np.maximum(y0 - hi / 2, yl)
-                other = int(order[int(np.flatnonzero((ox > tol) & (oy > tol))[0])])
+                met = _overlaps(np.array([x0]), np.array([y0]), wi, hi, xl, xh, yl, yh, tol)[0]
+                other = int(order[int(np.flatnonzero(met)[0])])
                 raise ValueError(
                     f"fixed hard macro {netlist.names[i]!r} overlaps the fixed macro "
                     f"{netlist.names[other]!r}"
@@ -266,11 +265,17 @@ def _place_in_order(
     return ""
 
 
-def _hits(cx, cy, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
-    """For each candidate centre, whether a w x h box there overlaps any placed box."""
+def _overlaps(cx, cy, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
+    """For each candidate centre (rows) and placed box (columns), whether a w x h box there
+    overlaps it by more than ``tol`` in both directions."""
     ox = np.minimum(cx[:, None] + w / 2, xh[None, :]) - np.maximum(cx[:, None] - w / 2, xl[None, :])
     oy = np.minimum(cy[:, None] + h / 2, yh[None, :]) - np.maximum(cy[:, None] - h / 2, yl[None, :])
-    return np.any((ox > tol) & (oy > tol), axis=1)
+    return (ox > tol) & (oy > tol)
+
+
+def _hits(cx, cy, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
+    """For each candidate centre, whether a w x h box there overlaps any placed box."""
+    return np.any(_overlaps(cx, cy, w, h, xl, xh, yl, yh, tol), axis=1)
 
 
 @njit(cache=True)

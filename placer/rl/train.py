@@ -825,8 +825,9 @@ def train(
                       "nothing to train (give more timesteps to go on)")
                 return out
             # (a run saved at step 0 evaluates step 0 again when it starts: drop that row too)
-            _drop_curve_rows_after(out / "curve.csv", model.num_timesteps if model.num_timesteps else -1)
-            _purge_tensorboard_after(out / "tb", model.num_timesteps if model.num_timesteps else -1)
+            kept_through = model.num_timesteps or -1
+            _drop_curve_rows_after(out / "curve.csv", kept_through)
+            _purge_tensorboard_after(out / "tb", kept_through)
             why = f"no saved training state for step {model.num_timesteps}"
             if state is None and (out / LAST_STATE).exists():  # (damaged: said, not read as missing)
                 why = f"{out / LAST_STATE} is unreadable (damaged, or from another version)"
