@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -55,8 +53,9 @@ def generate_command(
     ] = None,
 ) -> None:
     """Generate a synthetic netlist with a legal initial placement (see netlists.generate)."""
-    from netlists.formats.circuit_training import write_netlist
-    from netlists.formats.plc import write_plc
+    from netlists.formats.circuit_training import netlist_text
+    from netlists.formats.plc import plc_text
+    from netlists.formats.textio import text_writer, write_atomically
     from netlists.generate import generate
     from placer.cost.proxy import evaluate
 
@@ -70,17 +69,12 @@ def generate_command(
     netlist, placement = generate(hard, soft, ports, seed=seed, name=name)
     cost = evaluate(netlist, placement)
     out_dir.mkdir(parents=True, exist_ok=True)
-    # both files written aside first, then moved in: a failure never leaves a new netlist
-    # beside an old placement
-    staging = Path(tempfile.mkdtemp(prefix=".generate-", dir=out_dir))
-    try:
-        write_netlist(netlist, staging / "netlist.pb.txt")
-        write_plc(staging / "initial.plc", netlist, placement, dated=False, costs=cost.plc_header())
-        netlist_path, plc_path = out_dir / "netlist.pb.txt", out_dir / "initial.plc"
-        (staging / "initial.plc").replace(plc_path)
-        (staging / "netlist.pb.txt").replace(netlist_path)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    netlist_path, plc_path = out_dir / "netlist.pb.txt", out_dir / "initial.plc"
+    # one set: a failure never leaves a new netlist beside an old placement
+    write_atomically({
+        netlist_path: text_writer(netlist_text(netlist)),
+        plc_path: text_writer(plc_text(netlist, placement, plc_path.name, dated=False, costs=cost.plc_header())),
+    })
     counts = netlist.counts()
     canvas = netlist.require_canvas()
     console.print(

@@ -122,10 +122,16 @@ def test_a_failed_write_leaves_the_earlier_pair_as_it_was(tmp_path: Path, monkey
     assert first.exit_code == 0, first.output
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    def full_disk(*args, **kwargs):
-        raise OSError(28, "No space left on device")
+    from netlists.formats import textio
 
-    monkeypatch.setattr(plc, "write_plc", full_disk)
+    real_open = textio.open_text
+
+    def full_disk(path, mode="w"):  # the netlist written, then the disk full at the placement
+        if Path(path).name.startswith(".initial.plc"):
+            raise OSError(28, "No space left on device")
+        return real_open(path, mode)
+
+    monkeypatch.setattr(textio, "open_text", full_disk)
     second = CliRunner().invoke(make_app(), ["generate", str(out), "--hard", "10", "--soft", "40"])
     assert second.exit_code == 2 and "No space left" in second.output, second.output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no staging folder either
