@@ -161,13 +161,14 @@ class Placer(ABC):
         place`` notes when that happens. Raises ValueError only when the given placement cannot
         be legalised either.
         """
-        from placer.algorithms.legalize import check_finite_positions, legalize
+        from placer.algorithms.legalize import check_finite_positions, check_placeable, legalize
 
         netlist.require_canvas()
         check_placement_fits(netlist, placement)
         # (a copy: the caller's object is not changed; lists become arrays)
         placement = placement.standardised()
         check_finite_positions(netlist, placement)
+        check_placeable(netlist, placement)  # at once, not after the budget
         if not (math.isfinite(budget_s) and budget_s >= 0):  # NaN never expires, infinity
             # runs until killed, and a negative budget returned the start as if it had run
             raise ValueError(f"budget_s must be a finite number of seconds >= 0, got {budget_s!r}")

@@ -135,6 +135,49 @@ def check_finite_positions(netlist: Netlist, placement: Placement) -> None:
         )
 
 
+def check_placeable(netlist: Netlist, placement: Placement) -> None:
+    """Raise ValueError when no legal placement can keep ``placement``'s fixed macros where
+    they are: one sticks out of the canvas, two fixed hard macros overlap, or a movable macro is
+    larger than the canvas. :func:`legalize` checks this first; the methods do too, before they
+    run, so a design they cannot place is refused at once rather than after their budget."""
+    c = netlist.require_canvas()
+    m = netlist.macros
+    fixed = np.asarray(placement.fixed, dtype=bool)
+    stuck_out = np.intersect1d(outside_canvas(netlist, placement), m[fixed[m]])
+    if stuck_out.size:
+        i = int(stuck_out[0])
+        raise ValueError(
+            f"fixed macro {netlist.names[i]} sticks out of the canvas: no legal placement keeps it "
+            "where it is fixed"
+        )
+    eps = 2e-9 * max(c.width, c.height)  # what check_legality tolerates on both sides
+    too_big = m[~fixed[m] & ((netlist.width[m] > c.width + eps) | (netlist.height[m] > c.height + eps))]
+    if too_big.size:
+        i = int(too_big[0])
+        kind = "hard macro" if netlist.node_type[i] == NodeType.HARD_MACRO else "soft macro"
+        raise ValueError(
+            f"{kind} {netlist.names[i]} ({netlist.width[i]:g} x {netlist.height[i]:g}) is larger "
+            f"than the canvas ({c.width:g} x {c.height:g}): no placement of it is legal"
+        )
+    pinned = netlist.hard_macros[fixed[netlist.hard_macros]]
+    x, y = np.asarray(placement.x, float)[pinned], np.asarray(placement.y, float)[pinned]
+    half_w, half_h = netlist.width[pinned] / 2, netlist.height[pinned] / 2
+    tol = OVERLAP_TOL * max(c.width, c.height)
+    for start in range(0, pinned.size, 512):  # blocks of rows keep memory bounded
+        s = slice(start, min(start + 512, pinned.size))
+        met = _overlaps(x[s], y[s], half_w[s, None] * 2, half_h[s, None] * 2,
+                        x - half_w, x + half_w, y - half_h, y + half_h, tol)  # fmt: skip
+        met &= np.arange(pinned.size)[None, :] < np.arange(s.start, s.stop)[:, None]  # earlier ones
+        if met.any():
+            row, col = np.argwhere(met)[0]
+            raise ValueError(_fixed_overlap_message(netlist, int(pinned[s.start + row]), int(pinned[col])))
+
+
+def _fixed_overlap_message(netlist: Netlist, i: int, other: int) -> str:
+    """The error for fixed hard macro ``i`` overlapping the fixed macro ``other``."""
+    return f"fixed hard macro {netlist.names[i]!r} overlaps the fixed macro {netlist.names[other]!r}"
+
+
 def legalize(
     netlist: Netlist, placement: Placement, reference: Placement | None = None, last_resort: bool = True
 ) -> Placement:
@@ -160,24 +203,9 @@ def legalize(
     )
     out.fixed[:] = ref.fixed
 
+    check_placeable(netlist, out)
     # every movable macro inside the canvas
     m = netlist.macros
-    stuck_out = np.intersect1d(outside_canvas(netlist, out), m[fixed[m]])
-    if stuck_out.size:
-        i = int(stuck_out[0])
-        raise ValueError(
-            f"fixed macro {netlist.names[i]} sticks out of the canvas: no legal placement keeps it "
-            "where it is fixed"
-        )
-    eps = 2e-9 * max(c.width, c.height)  # what check_legality tolerates on both sides
-    too_big = m[~fixed[m] & ((netlist.width[m] > c.width + eps) | (netlist.height[m] > c.height + eps))]
-    if too_big.size:
-        i = int(too_big[0])
-        kind = "hard macro" if netlist.node_type[i] == NodeType.HARD_MACRO else "soft macro"
-        raise ValueError(
-            f"{kind} {netlist.names[i]} ({netlist.width[i]:g} x {netlist.height[i]:g}) is larger "
-            f"than the canvas ({c.width:g} x {c.height:g}): no placement of it is legal"
-        )
     movable = m[~fixed[m]]
     w, h = netlist.width[movable], netlist.height[movable]
     out.x[movable] = np.clip(
@@ -252,10 +280,7 @@ def _place_in_order(
             if fixed[i]:  # (the fixed ones come first: what it meets is fixed too, named)
                 met = _overlaps(np.array([x0]), np.array([y0]), wi, hi, xl, xh, yl, yh, tol)[0]
                 other = int(order[int(np.flatnonzero(met)[0])])
-                raise ValueError(
-                    f"fixed hard macro {netlist.names[i]!r} overlaps the fixed macro "
-                    f"{netlist.names[other]!r}"
-                )
+                raise ValueError(_fixed_overlap_message(netlist, i, other))
             found = _nearest_legal(x0, y0, wi, hi, xl, xh, yl, yh, c.width, c.height, gap, tol)
             if found is None:
                 return str(netlist.names[i])

@@ -345,3 +345,27 @@ def test_analytical_refuses_a_smoothing_that_flattens_every_net() -> None:
     with pytest.raises(ValueError, match=r"'gamma_factor' takes a finite number in \(0, 10000\]"):
         get_placer("analytical", gamma_factor=1e300)
     get_placer("analytical", gamma_factor=1e4)
+
+
+@pytest.mark.parametrize("problem", ["fixed outside", "fixed overlap"])
+@pytest.mark.parametrize("name", [n for n in available_placers() if n != "rl"])  # (rl needs a model;
+def test_a_design_no_legal_placement_keeps_is_refused_before_the_method_runs(  # same Placer.place)
+    name: str, problem: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """global_refine and analytical spent 6-7 s (greedy and fd 2 s) before the legaliser
+    refused a fixed macro sticking out of the canvas; a budget of minutes went the same way."""
+    netlist, placement = generate(6, 10, 4, seed=6)
+    a, b = netlist.hard_macros[:2]
+    placement.fixed[[a, b]] = True
+    if problem == "fixed outside":
+        placement.x[a] = -5.0
+    else:
+        placement.x[b], placement.y[b] = placement.x[a], placement.y[a]
+    method = get_placer(name)
+
+    def never(*args: object) -> None:
+        raise AssertionError("the method ran")
+
+    monkeypatch.setattr(method, "run", never)
+    with pytest.raises(ValueError, match="sticks out of the canvas|overlaps the fixed macro"):
+        method.place(netlist, placement, budget_s=60.0, seed=0)
