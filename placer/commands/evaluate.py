@@ -33,7 +33,8 @@ def eval_command(
             "--json",
             help="print one JSON object: design; wirelength, density, congestion and proxy "
             "(unitless costs, proxy = wirelength + 0.5 density + 0.5 congestion); timing and "
-            "timing_tail10 (worst and worst-10% path proxy over canvas W + H); hpwl (weighted "
+            "timing_tail10 (worst and worst-10% path proxy over canvas W + H), timing_endpoints (how "
+            "many endpoints they read: with none, both are 0); hpwl (weighted "
             "HPWL, microns); overlap_area (hard-macro overlap, square microns), "
             "overlapping_pairs and outside_macros (macros not wholly inside the canvas), legal "
             "(true when both are none); "
@@ -64,6 +65,7 @@ def eval_command(
         "proxy": cost.proxy,
         "timing": timing.worst,
         "timing_tail10": timing.tail,
+        "timing_endpoints": timing.n_endpoints,
         "hpwl": cost.hpwl,
         "overlap_area": legality.overlap_area,
         "overlapping_pairs": legality.overlapping_pairs,
@@ -81,12 +83,16 @@ def eval_command(
         table.add_row(key, f"{result[key]:.6f}")
     table.add_row("timing (worst / (W+H))", f"{timing.worst:.4f}")
     table.add_row("timing (worst 10% / (W+H))", f"{timing.tail:.4f}")
+    table.add_row("timing endpoints", str(timing.n_endpoints))
     table.add_row("weighted HPWL", f"{cost.hpwl:.3f}")
     table.add_row("hard-macro overlap area", f"{legality.overlap_area:.4g}")
     table.add_row("macros outside canvas (hard or soft)", str(legality.outside_macros))
     table.add_row("parse seconds", f"{t1 - t0:.3f}")
     table.add_row("cost seconds", f"{t2 - t1:.4f}")
     console.print(table)
+    if timing.n_endpoints == 0:
+        console.print("note: no timing endpoint (no path from a port or hard macro to another): "
+                      "timing reads 0 and weighing it changes nothing")  # fmt: skip
     if not legality.legal:
         console.print(f"note: not a legal placement ({legality.problems()}); its cost is still computed")
 

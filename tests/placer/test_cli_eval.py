@@ -142,3 +142,23 @@ def test_default_names_the_embedded_design_the_demo_places(tmp_path: Path, monke
     assert json.loads(again.stdout)["proxy"] != json.loads(shown.stdout)["proxy"]
     missing = runner.invoke(app, ["eval", "nosuch"])
     assert missing.exit_code == 2 and "no such file (or built-in design: ariane133, default)" in missing.stderr
+
+
+def test_eval_says_when_timing_has_no_endpoint(tmp_path: Path, tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    """A design with no path from a port or hard macro to another read timing 0 as if its
+    wires were all short; nothing said that 0 meant no endpoint."""
+    from netlists.formats.circuit_training import write_netlist
+    from netlists.formats.plc import write_plc
+    from netlists.model import Canvas
+
+    nl, pl = tiny_builder(
+        ports=[("a", 0.0, 0.0), ("b", 9.0, 9.0)], soft=[("s1", 1, 1, 3.0, 3.0)],
+        nets=[("a", ["s1/P"], 1.0)], canvas=Canvas(10.0, 10.0, 2, 2),
+    )  # fmt: skip
+    write_netlist(nl, tmp_path / "netlist.pb.txt")
+    write_plc(tmp_path / "initial.plc", nl, pl)
+    out = json.loads(runner.invoke(app, ["eval", str(tmp_path / "netlist.pb.txt"), "--json"]).stdout)
+    assert (out["timing"], out["timing_endpoints"]) == (0.0, 0)
+    res = runner.invoke(app, ["eval", str(tmp_path / "netlist.pb.txt")])
+    assert res.exit_code == 0 and "no timing endpoint" in res.stdout
+    assert json.loads(runner.invoke(app, ["eval", str(ARIANE), "--json"]).stdout)["timing_endpoints"] > 0
