@@ -399,11 +399,27 @@ def _costlier_than_the_start(
         except ValueError:  # (the method's result was legalised, so this rarely fails)
             return notes
     if proxy > reference:
-        why = ("its objective weighs timing, not the proxy alone" if options.get("w_timing")
+        why = ("its objective weighs timing, not the proxy alone" if _weighs_timing(options)
                else f"{method} does not keep the given placement when it finds a costlier one; "
                "to improve a good placement, run a method that searches from it (sa, refine)")
         notes.append(f"the result costs more than {what} (proxy {proxy:.6f} against {reference:.6f}): {why}")
     return notes
+
+
+def _weighs_timing(options: dict[str, Any]) -> bool:
+    """Whether a method's options, or a nested search's (greedy's ``refine={...}``), give
+    ``w_timing`` a positive weight."""
+    return any(
+        (key == "w_timing" and _positive(value)) or (isinstance(value, dict) and _weighs_timing(value))
+        for key, value in options.items()
+    )
+
+
+def _positive(value: Any) -> bool:
+    try:
+        return float(value) > 0
+    except (TypeError, ValueError):
+        return False
 
 
 def _run_method(

@@ -308,3 +308,21 @@ def test_a_result_costlier_than_the_start_is_noted_with_why() -> None:
     notes = _costlier_than_the_start(nl, outside, evaluate(nl, outside), check_legality(nl, outside), 10.0, "greedy", {})
     assert notes[0].startswith("the initial placement is not legal")
     assert notes[1].startswith("the result costs more than the initial placement merely legalised")
+
+
+def test_a_timing_weight_given_to_a_nested_search_is_named_as_why() -> None:
+    """greedy's refine={"w_timing": ...} weighs timing too; the note blamed greedy instead."""
+    from netlists.generate import generate
+    from placer.algorithms.legalize import check_legality
+    from placer.commands.place import _costlier_than_the_start
+    from placer.cost.proxy import evaluate
+
+    nl, start = generate(6, 20, 8, seed=3)
+    before, legal = evaluate(nl, start), check_legality(nl, start)
+    for options, why in [
+        ({"soft_refine": True, "refine": {"w_timing": 2.0}}, "its objective weighs timing"),
+        ({"soft_refine": True, "refine": {"w_timing": 0.0}}, "greedy does not keep"),
+        ({"w_timing": 0}, "greedy does not keep"),
+    ]:
+        notes = _costlier_than_the_start(nl, start, before, legal, before.proxy + 0.01, "greedy", options)
+        assert why in notes[0], options
