@@ -154,6 +154,19 @@ def apply_knobs(conn: sqlite3.Connection, config: Mapping[str, Any]) -> None:
         raise RuntimeError(f"journal_mode {wanted} was not applied (got {mode})")
     for name, value in values.items():
         conn.execute(f"PRAGMA {name} = {value}")
+    values.update(page_size=str(page_size))
+    for name, value in values.items():  # a build may cap or ignore a value (mmap_size's limit)
+        got = conn.execute(f"PRAGMA {name}").fetchone()[0]
+        if str(got).upper() != _READ_BACK.get(name, {}).get(value, value):
+            raise RuntimeError(f"SQLite did not apply {name} = {value} (it reads {got}): this build caps or ignores it")
+
+
+#: What ``PRAGMA name`` reads back for the names it returns as numbers.
+_READ_BACK = {
+    "synchronous": {"OFF": "0", "NORMAL": "1", "FULL": "2", "EXTRA": "3"},
+    "temp_store": {"DEFAULT": "0", "FILE": "1", "MEMORY": "2"},
+    "automatic_index": {"OFF": "0", "ON": "1"},
+}
 
 
 #: Disk per row of the largest workload's database, rounded up (200,000 rows: YCSB 21 MB,

@@ -260,3 +260,25 @@ def test_every_measured_window_ends_with_a_timed_wal_checkpoint(tmp_path, monkey
     windows = "".join("T" if s == "<transaction>" else "C" if "wal_checkpoint" in s else ""
                       for s in statements)
     assert windows.endswith("C") and "CC" not in windows and windows.count("C") == 4
+
+
+def test_a_value_the_build_caps_or_ignores_fails_the_trial_by_name(tmp_path):
+    """Only journal_mode was read back: a build whose mmap limit is 0 (SQLITE_MAX_MMAP_SIZE)
+    ran every mmap configuration without mmap, and the tuner learned noise."""
+
+    class CappingConnection:  # a real connection whose build ignores mmap_size
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+
+        def execute(self, sql: str):  # type: ignore[no-untyped-def]
+            return self.conn.execute("SELECT 1" if sql.startswith("PRAGMA mmap_size =") else sql)
+
+    conn = sqlite3.connect(tmp_path / "db.sqlite", isolation_level=None)
+    conn.execute("CREATE TABLE t (x INTEGER PRIMARY KEY)")
+    config = sqlite_space().validate(TUNED)
+    apply_knobs(conn, config)  # every value read back as set: no error
+    for defaults in (False, True):  # every knob at its default reads back too
+        apply_knobs(sqlite3.connect(tmp_path / f"d{defaults}.sqlite", isolation_level=None),
+                    sqlite_space().validate({}) if defaults else config)  # fmt: skip
+    with pytest.raises(RuntimeError, match=r"did not apply mmap_size = 67108864 \(it reads 0\)"):
+        apply_knobs(CappingConnection(sqlite3.connect(tmp_path / "c.sqlite", isolation_level=None)), config)  # type: ignore[arg-type]
