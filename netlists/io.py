@@ -43,26 +43,30 @@ def design_files_under(root: str | Path) -> list[tuple[Path, Path]]:
     return designs
 
 
-def read_any_netlist(path: str | Path) -> tuple[Netlist, Placement | None]:
+def read_any_netlist(path: str | Path, pl: str | Path | None = None) -> tuple[Netlist, Placement | None]:
     """Read a Circuit Training ``.pb.txt[.gz]`` or a Bookshelf ``.aux`` netlist.
 
-    Bookshelf carries its own placement and canvas, which are returned; Circuit Training
-    netlists return ``None`` for the placement (it comes from a ``.plc``).
+    Bookshelf carries its own placement and canvas, which are returned (``pl``: another
+    ``.pl`` of the design read instead of its own); Circuit Training netlists return ``None``
+    for the placement (it comes from a ``.plc``; a ``pl`` is refused).
     """
     from netlists.formats.bookshelf import is_bookshelf_aux, read_bookshelf
 
     path = Path(path)
     if is_bookshelf_aux(path):
-        return read_bookshelf(path)
+        return read_bookshelf(path, pl)
     if path.is_dir():
         for cand in NETLIST_NAMES:
             if (path / cand).exists():
-                return read_any_netlist(path / cand)
+                return read_any_netlist(path / cand, pl)
         auxes = sorted(p for p in path.iterdir() if p.is_file() and is_bookshelf_aux(p))
         if len(auxes) == 1:  # a Bookshelf design's folder
-            return read_bookshelf(auxes[0])
+            return read_bookshelf(auxes[0], pl)
         found = f" but {len(auxes)} .aux files: name one" if auxes else ""
         raise NetlistError(f"directory holds no netlist.pb.txt[.gz] nor one Bookshelf .aux{found}", path)
+    if pl is not None:
+        raise NetlistError(f"a Bookshelf .pl places a Bookshelf design (.aux), not the netlist {path}: "
+                           "give a .plc", pl)  # fmt: skip
     from netlists.formats.circuit_training import read_netlist
 
     return read_netlist(path), None
@@ -106,18 +110,26 @@ def load_design(
     embedded generated one (what ``placer demo`` places), where no such file exists.
     For a Circuit Training netlist the canvas comes from ``plc_path`` (default: the
     ``initial.plc`` beside the netlist); for Bookshelf from its ``.scl``, with positions from
-    ``.pl`` unless a ``.plc`` is given (nodes the ``.plc`` leaves out keep their ``.pl``
-    position, orientation and fixed flag).
+    its ``.pl``, or another ``.pl`` given as ``plc_path`` (a placer's output), unless a ``.plc``
+    is given (nodes the ``.plc`` leaves out keep their ``.pl`` position, orientation and fixed
+    flag).
     """
+    from netlists.formats.bookshelf import is_bookshelf_pl
     from netlists.formats.plc import read_plc
 
+    pl = None
+    if plc_path is not None and is_bookshelf_pl(plc_path):  # a Bookshelf placement, not a .plc
+        pl, plc_path = plc_path, None
     if names_generated_default(netlist_path):
+        if pl is not None:
+            raise NetlistError("a Bookshelf .pl places a Bookshelf design (.aux), not the embedded default: "
+                               "give a .plc", pl)  # fmt: skip
         from netlists.generate import default_design
 
         netlist, placement = default_design()
     else:
         netlist_path = design_path(netlist_path)
-        netlist, placement = read_any_netlist(netlist_path)
+        netlist, placement = read_any_netlist(netlist_path, pl)
     if plc_path is None and placement is None:
         plc_path = default_plc_for(netlist_path)
         if plc_path is None:

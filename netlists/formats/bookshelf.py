@@ -189,6 +189,20 @@ def is_bookshelf_aux(path: str | Path) -> bool:
     return _kind_suffix(Path(path)) == ".aux"
 
 
+def _existing_file(path: Path) -> Path:
+    """``path``, or a NetlistError when it is a folder or does not exist."""
+    if path.is_dir():
+        raise NetlistError("is a folder: expected a Bookshelf .pl file", path)
+    if not path.exists():
+        raise NetlistError("no such file", path)
+    return path
+
+
+def is_bookshelf_pl(path: str | Path) -> bool:
+    """Whether ``path`` names a Bookshelf ``.pl`` placement (``.pl.gz`` too)."""
+    return _kind_suffix(Path(path)) == ".pl"
+
+
 def _read_aux(aux: Path) -> dict[str, Path]:
     if aux.is_dir():
         raise NetlistError("is a folder: expected a Bookshelf .aux file", aux)
@@ -572,14 +586,18 @@ def _side(x: float, y: float, width: float, height: float) -> str:
 
 
 # ---------------------------------------------------------------------------------- reader
-def read_bookshelf(aux_path: str | Path) -> tuple[Netlist, Placement]:
-    """Read a Bookshelf design given its ``.aux``; the netlist has its canvas set.
+def read_bookshelf(aux_path: str | Path, pl: str | Path | None = None) -> tuple[Netlist, Placement]:
+    """Read a Bookshelf design given its ``.aux``; the netlist has its canvas set. ``pl``: another
+    placement of the design (a placer's output ``.pl``), read instead of the one the ``.aux``
+    lists; it must place every node, as the design's own must.
 
     Raises:
         NetlistError: naming file, line and expectation on any malformed input.
     """
     aux = Path(aux_path)
     files = _read_aux(aux)
+    if pl is not None:
+        files[".pl"] = _existing_file(Path(pl))
     raw, kinds = _read_nodes(files[".nodes"])
     index = {node.name: i for i, node in enumerate(raw)}
     nets = _read_nets(files[".nets"], index, files[".nodes"])

@@ -25,7 +25,7 @@ def eval_command(
     netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz], a Bookshelf .aux, a design's folder or a built-in design's name (ariane133; default, the embedded generated one)")],
     plc: Annotated[
         Path | None,
-        typer.Argument(help=".plc placement (default: initial.plc beside a netlist.pb.txt; a Bookshelf design's own .pl)"),
+        typer.Argument(help=".plc placement (default: initial.plc beside a netlist.pb.txt; a Bookshelf design's own .pl; another .pl of a Bookshelf design is read in its place)"),
     ] = None,
     as_json: Annotated[
         bool,
@@ -111,7 +111,7 @@ def info_command(
     netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz], a Bookshelf .aux, a design's folder or a built-in design's name (ariane133; default, the embedded generated one)")],
     plc: Annotated[
         Path | None,
-        typer.Argument(help=".plc for canvas and grid (default: initial.plc beside a netlist.pb.txt; a Bookshelf design's own .pl)"),
+        typer.Argument(help=".plc for canvas and grid (default: initial.plc beside a netlist.pb.txt; a Bookshelf design's own .pl; another .pl of a Bookshelf design is read in its place)"),
     ] = None,
 ) -> None:
     """Print node and net counts, canvas and grid of a netlist."""

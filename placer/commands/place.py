@@ -175,7 +175,7 @@ def place_command(
         output_option("OUT.plc for one design; the runs folder with --suite"),
     ] = None,
     plc: Annotated[
-        Path | None, typer.Option("--plc", help="initial .plc (default: initial.plc beside NETLIST; a Bookshelf design's own .pl)")
+        Path | None, typer.Option("--plc", help="initial .plc (default: initial.plc beside NETLIST; a Bookshelf design's own .pl; another .pl of a Bookshelf design is read in its place)")
     ] = None,
     suite: Annotated[
         Path | None,

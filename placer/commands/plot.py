@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
 def plot_command(
     netlist: Annotated[Path, typer.Argument(help="netlist.pb.txt[.gz], a Bookshelf .aux, a design's folder or a built-in design's name (ariane133; default, the embedded generated one)")],
     plc: Annotated[
-        Path | None, typer.Argument(help=".plc placement (default: initial.plc beside a netlist.pb.txt; a Bookshelf design's own .pl)")
+        Path | None, typer.Argument(help=".plc placement (default: initial.plc beside a netlist.pb.txt; a Bookshelf design's own .pl; another .pl of a Bookshelf design is read in its place)")
     ] = None,
     out: Annotated[Path, output_option("picture to write (.png, .pdf, .svg, .jpg)")] = Path(
         "placement.png"

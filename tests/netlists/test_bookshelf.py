@@ -778,3 +778,32 @@ def test_nodes_a_plc_leaves_out_keep_their_pl_position_and_fixed_flag(tmp_path: 
         assert (placement.x[node], placement.y[node], placement.orientation[node]) == (
             pl.x[node], pl.y[node], pl.orientation[node])
         assert placement.fixed[node]
+
+
+def test_another_pl_of_the_design_is_read_in_place_of_its_own(tmp_path: Path) -> None:
+    """`placer eval d.aux out.pl` (a placer's output) failed with a .plc header error: a
+    Bookshelf design could only be scored at its own .pl."""
+    from netlists.io import load_design
+
+    nl, pl = generate(4, 8, 4, seed=2, name="d")
+    aux = write_bookshelf(nl, pl, tmp_path / "d", "d")
+    own_nl, own = read_bookshelf(aux)
+    moved = own.copy()
+    m = own_nl.macros[~own.fixed[own_nl.macros]][0]
+    moved.x[m] += 1.0
+    other = write_bookshelf(own_nl, moved, tmp_path / "other", "d").with_suffix(".pl")
+    for design in (aux, aux.parent):
+        got_nl, got = load_design(design, other)
+        macros = own_nl.macros
+        assert np.array_equal(got.x[macros], moved.x[macros]) and got.x[m] != own.x[m]
+        assert got_nl.names == own_nl.names
+    with pytest.raises(NetlistError, match="no such file"):
+        load_design(aux, tmp_path / "missing.pl")
+    (tmp_path / "ct").mkdir()
+    from netlists.formats.circuit_training import write_netlist
+
+    write_netlist(nl, tmp_path / "ct" / "netlist.pb.txt")
+    with pytest.raises(NetlistError, match="places a Bookshelf design"):
+        load_design(tmp_path / "ct" / "netlist.pb.txt", other)
+    with pytest.raises(NetlistError, match="places a Bookshelf design"):
+        load_design("default", other)
