@@ -161,6 +161,22 @@ def load(netlist: Path, plc: Path | None):  # type: ignore[no-untyped-def]
     return load_design(netlist, plc)
 
 
+def load_reporting_warnings(netlist: Path, plc: Path | None):  # type: ignore[no-untyped-def]
+    """:func:`load`, and the texts of the netlist layer's warnings it gave (input that reads
+    but looks damaged, such as a truncated .plc), which are shown as usual too: for output
+    that carries them (``placer eval --json``), where a line on stderr goes unseen."""
+    import warnings
+
+    from netlists.errors import NetlistWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NetlistWarning)
+        loaded = load(netlist, plc)
+    for w in caught:  # shown as they would have been
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return (*loaded, [str(w.message) for w in caught if issubclass(w.category, NetlistWarning)])
+
+
 def load_plugins_named(plugins: list[str]) -> None:
     """Load ``--plugin`` modules one by one: UsageError naming the one that fails, and a note
     for one that registers no placement method (a module name mistyped as another module)."""

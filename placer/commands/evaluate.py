@@ -12,7 +12,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from placer.commands.common import clean_errors, console, load
+from placer.commands.common import clean_errors, console, load, load_reporting_warnings
 
 
 def register(app: typer.Typer) -> None:
@@ -38,7 +38,8 @@ def eval_command(
             "HPWL, microns); overlap_area (hard-macro overlap, square microns), "
             "overlapping_pairs and outside_macros (macros not wholly inside the canvas), legal "
             "(true when both are none); "
-            "seconds.parse and seconds.cost (wall time); a value that is not "
+            "seconds.parse and seconds.cost (wall time); warnings (what reading the files "
+            "warned of, e.g. a .plc that places fewer nodes than its header counts); a value that is not "
             "finite would be null, as JSON has no infinity",
         ),
     ] = False,
@@ -50,7 +51,7 @@ def eval_command(
     from placer.cost.timing import timing_cost
 
     t0 = time.perf_counter()
-    nl, placement = load(netlist, plc)
+    nl, placement, read_warnings = load_reporting_warnings(netlist, plc)
     t1 = time.perf_counter()
     with np.errstate(over="ignore"):  # a cost past the float range is shown as inf (null in JSON)
         cost = evaluate(nl, placement)
@@ -72,6 +73,7 @@ def eval_command(
         "outside_macros": legality.outside_macros,
         "legal": bool(legality.legal),
         "seconds": {"parse": t1 - t0, "cost": t2 - t1},
+        "warnings": read_warnings,
     }
     if as_json:
         print(json.dumps(_finite_or_null(result), allow_nan=False))

@@ -162,3 +162,14 @@ def test_eval_says_when_timing_has_no_endpoint(tmp_path: Path, tiny_builder) -> 
     res = runner.invoke(app, ["eval", str(tmp_path / "netlist.pb.txt")])
     assert res.exit_code == 0 and "no timing endpoint" in res.stdout
     assert json.loads(runner.invoke(app, ["eval", str(ARIANE), "--json"]).stdout)["timing_endpoints"] > 0
+
+
+def test_eval_json_carries_the_warnings_of_reading(tmp_path: Path) -> None:
+    """A truncated .plc was scored with the netlist's positions for the nodes it lost; the only
+    sign was a line on stderr, which a script reading --json never sees."""
+    netlist = builtin_path() / "netlist.pb.txt.gz"
+    lines = (builtin_path() / "initial.plc").read_text().splitlines(keepends=True)
+    (tmp_path / "cut.plc").write_text("".join(lines[:-40]))
+    out = json.loads(runner.invoke(app, ["eval", str(netlist), str(tmp_path / "cut.plc"), "--json"]).stdout)
+    assert len(out["warnings"]) == 1 and "a truncated file?" in out["warnings"][0]
+    assert json.loads(runner.invoke(app, ["eval", str(netlist), "--json"]).stdout)["warnings"] == []
