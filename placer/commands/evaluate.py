@@ -36,7 +36,8 @@ def eval_command(
             "timing_tail10 (worst and worst-10% path proxy over canvas W + H), timing_endpoints (how "
             "many endpoints they read: with none, both are 0); hpwl (weighted "
             "HPWL, microns); overlap_area (hard-macro overlap, square microns), "
-            "overlapping_pairs and outside_macros (macros not wholly inside the canvas), legal "
+            "overlapping_pairs and outside_macros (macros not wholly inside the canvas; "
+            "outside_hard and outside_soft split them by kind), legal "
             "(true when both are none); "
             "seconds.parse and seconds.cost (wall time); warnings (what reading the files "
             "warned of, e.g. a .plc that places fewer nodes than its header counts); a value that is not "
@@ -46,7 +47,8 @@ def eval_command(
 ) -> None:
     """Print wirelength, density, congestion, proxy and timing of a placement, and whether it
     is legal (the proxy cost does not say: a macro far off the canvas still gets a cost)."""
-    from placer.algorithms.legalize import check_legality
+    from netlists.model import NodeType
+    from placer.algorithms.legalize import check_legality, outside_canvas
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost
 
@@ -58,6 +60,8 @@ def eval_command(
         t2 = time.perf_counter()
         timing = timing_cost(nl, placement)
         legality = check_legality(nl, placement)
+        outside = outside_canvas(nl, placement)
+        outside_hard = int(np.count_nonzero(nl.node_type[outside] == NodeType.HARD_MACRO))
     result = {
         "design": nl.name,
         "wirelength": cost.wirelength,
@@ -71,6 +75,8 @@ def eval_command(
         "overlap_area": legality.overlap_area,
         "overlapping_pairs": legality.overlapping_pairs,
         "outside_macros": legality.outside_macros,
+        "outside_hard": outside_hard,
+        "outside_soft": legality.outside_macros - outside_hard,
         "legal": bool(legality.legal),
         "seconds": {"parse": t1 - t0, "cost": t2 - t1},
         "warnings": read_warnings,
@@ -88,7 +94,8 @@ def eval_command(
     table.add_row("timing endpoints", str(timing.n_endpoints))
     table.add_row("weighted HPWL", f"{cost.hpwl:.3f}")
     table.add_row("hard-macro overlap area", f"{legality.overlap_area:.4g}")
-    table.add_row("macros outside canvas (hard or soft)", str(legality.outside_macros))
+    table.add_row("macros outside canvas (hard or soft)",
+                  f"{legality.outside_macros} ({outside_hard} hard)" if legality.outside_macros else "0")  # fmt: skip
     table.add_row("parse seconds", f"{t1 - t0:.3f}")
     table.add_row("cost seconds", f"{t2 - t1:.4f}")
     console.print(table)

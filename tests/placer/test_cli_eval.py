@@ -28,6 +28,7 @@ def test_eval_json_has_documented_keys() -> None:
     # legality beside the cost: ariane133's initial.plc has 36 macros over the canvas edge
     # (a macro 10 canvases away got a cost and not a word)
     assert (out["outside_macros"], out["overlapping_pairs"], out["overlap_area"]) == (36, 0, 0.0)
+    assert (out["outside_hard"], out["outside_soft"]) == (18, 18)  # (nothing split them by kind)
     assert out["legal"] is False  # (the README says eval tells whether it is legal: no such key)
     table = runner.invoke(app, ["eval", str(ARIANE)])
     assert "note: not a legal placement (36 macro(s) outside the canvas" in " ".join(table.output.split())
