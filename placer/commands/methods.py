@@ -22,12 +22,14 @@ def register(app: typer.Typer) -> None:
 
 def method_doc(cls: type) -> str:
     """A method's documentation: its class docstring, or its module's when only that one
-    lists the options (``rl``)."""
-    doc = inspect.getdoc(cls) or ""
+    lists the options (``rl``). Its own docstring only: a plugin class without one was
+    documented by the base class's ("Base class of placement methods")."""
+    own = cls.__dict__.get("__doc__")
+    doc = inspect.cleandoc(own) if isinstance(own, str) else ""
     module_doc = inspect.getdoc(sys.modules.get(cls.__module__)) or ""
     if ("Options" not in doc and "Options" in module_doc) or "see module docstring" in doc:
         doc = f"{doc}\n\n{module_doc}".strip()
-    return _plain(doc)
+    return _plain(doc) or "(undocumented)"
 
 
 def _plain(doc: str) -> str:

@@ -94,3 +94,19 @@ def test_a_plugins_few_option_names_are_not_read_as_a_shared_option_set(tmp_path
     )
     result = runner.invoke(app, ["methods", "analytical", "--plugin", str(plugin)])
     assert result.exit_code == 0 and "takes the options of" not in result.output
+
+
+def test_a_plugin_method_without_a_docstring_is_not_given_the_base_classes(tmp_path: Path) -> None:
+    """It was listed as 'Base class of placement methods (see module docstring).'"""
+    plugin = tmp_path / "undocumented_plugin.py"
+    plugin.write_text(
+        "from placer.algorithms.base import Placer, register_placer\n"
+        "@register_placer\n"
+        "class Quiet(Placer):\n"
+        "    name = 'test_methods_quiet'\n"
+        "    def run(self, netlist, placement, budget_s, seed, progress):\n"
+        "        return placement\n"
+    )
+    listed = runner.invoke(app, ["methods", "--plugin", str(plugin)])
+    assert "test_methods_quiet: (undocumented)" in listed.output
+    assert "Base class" not in runner.invoke(app, ["methods", "test_methods_quiet", "--plugin", str(plugin)]).output
