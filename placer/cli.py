@@ -19,6 +19,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from placer import __version__
+
+        typer.echo(f"placer-gym {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """Learning-driven chip macro placement and ML-for-systems."""
+
+
 _COMMAND_MODULES = ("evaluate", "demo", "generate", "place", "methods", "plot", "leaderboard", "train", "tune")
 
 for _name in _COMMAND_MODULES:

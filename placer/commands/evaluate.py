@@ -45,8 +45,10 @@ def eval_command(
         ),
     ] = False,
 ) -> None:
-    """Print wirelength, density, congestion, proxy and timing of a placement, and whether it
-    is legal (the proxy cost does not say: a macro far off the canvas still gets a cost)."""
+    """Print a placement's proxy cost and its terms, its timing, and whether it is legal.
+
+    Legality is printed beside the cost because the proxy cost does not say: a macro far off
+    the canvas still gets a cost."""
     from netlists.model import NodeType
     from placer.algorithms.legalize import check_legality, outside_canvas
     from placer.cost.proxy import evaluate

@@ -121,3 +121,15 @@ def test_a_broken_symbolic_link_on_the_way_to_an_output_is_refused_up_front(tmp_
             check(path)
     (tmp_path / "fine").mkdir()
     check_output_folder(tmp_path / "fine" / "sub")  # a real folder on the way: no complaint
+
+
+def test_placer_version_prints_the_installed_version(tmp_path: Path) -> None:
+    """There was no --version: a bug report could not say which release it ran."""
+    import subprocess
+    import sys
+
+    from placer import __version__
+
+    done = subprocess.run([sys.executable, "-c", "from placer.launch import main; main()", "--version"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, f"placer-gym {__version__}\n"), done.stderr
