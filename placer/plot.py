@@ -2,8 +2,9 @@
 
 One figure, three panels, all to scale over the canvas:
 
-1. **layout**: hard macros filled, soft macros light and translucent, ports as dots, the
-   placement grid and the canvas outline;
+1. **layout**: hard macros filled (fixed ones grey and hatched, overlapping ones outlined in
+   red), soft macros light and translucent, ports as dots, the placement grid and the canvas
+   outline;
 2. **density**: the per-cell density map of the proxy cost;
 3. **congestion**: the per-cell maximum of the vertical and horizontal congestion maps.
 
@@ -28,11 +29,14 @@ from matplotlib.transforms import offset_copy
 
 from netlists.formats.textio import write_atomically
 from netlists.model import Netlist, Placement
+from placer.algorithms.legalize import overlapping_hard_macros
 from placer.cost.proxy import ProxyCost, evaluate
 
 HARD_COLOR = "#1f5fa8"
 SOFT_COLOR = "#f2a93b"
 PORT_COLOR = "#c0392b"
+FIXED_COLOR = "#7f7f7f"
+OVERLAP_COLOR = "#e31a1c"
 
 
 def _rectangles(netlist: Netlist, placement: Placement, nodes: np.ndarray) -> list[Rectangle]:
@@ -56,10 +60,21 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
             _rectangles(netlist, placement, soft), facecolor=SOFT_COLOR, edgecolor=SOFT_COLOR,
             alpha=0.25, linewidths=0.3, zorder=1))
     hard = netlist.hard_macros
-    if hard.size:
+    fixed = hard[np.asarray(placement.fixed, dtype=bool)[hard]]
+    movable = np.setdiff1d(hard, fixed)
+    if movable.size:
         ax.add_collection(PatchCollection(
-            _rectangles(netlist, placement, hard), facecolor=HARD_COLOR, edgecolor="black",
+            _rectangles(netlist, placement, movable), facecolor=HARD_COLOR, edgecolor="black",
             alpha=0.85, linewidths=0.4, zorder=2))
+    if fixed.size:  # (blockages and pre-placed macros: no method moves them)
+        ax.add_collection(PatchCollection(
+            _rectangles(netlist, placement, fixed), facecolor=FIXED_COLOR, edgecolor="black",
+            hatch="////", alpha=0.85, linewidths=0.4, zorder=2))
+    overlapping = overlapping_hard_macros(netlist, placement)
+    if overlapping.size:  # outlined: the title's count alone did not say which
+        ax.add_collection(PatchCollection(
+            _rectangles(netlist, placement, overlapping), facecolor="none", edgecolor=OVERLAP_COLOR,
+            linewidths=1.2, zorder=4))
     ports = netlist.ports
     if ports.size:
         ax.scatter(placement.x[ports], placement.y[ports], s=6, color=PORT_COLOR, zorder=3)
@@ -73,7 +88,11 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
     # a PatchCollection (it warned and dropped the hard and soft macros from the legend)
     handles = [handle for count, handle in (
         (soft.size, Patch(facecolor=SOFT_COLOR, edgecolor=SOFT_COLOR, alpha=0.25, label="soft macros")),
-        (hard.size, Patch(facecolor=HARD_COLOR, edgecolor="black", alpha=0.85, label="hard macros")),
+        (movable.size, Patch(facecolor=HARD_COLOR, edgecolor="black", alpha=0.85, label="hard macros")),
+        (fixed.size, Patch(facecolor=FIXED_COLOR, edgecolor="black", hatch="////", alpha=0.85,
+                           label="fixed hard macros")),
+        (overlapping.size, Patch(facecolor="none", edgecolor=OVERLAP_COLOR, linewidth=1.2,
+                                 label="overlapping hard macros")),
         (ports.size, Line2D([], [], marker="o", markersize=3, linestyle="", color=PORT_COLOR, label="ports")),
     ) if count]  # fmt: skip
     if handles:  # the colours say which is which

@@ -65,15 +65,35 @@ def hard_overlap(netlist: Netlist, placement: Placement) -> tuple[float, int]:
     Overlaps thinner than ``OVERLAP_TOL`` x canvas size in x or y are floating-point noise and
     not counted.
     """
+    total, pairs = 0.0, 0
+    for _, area in _overlap_blocks(netlist, placement):
+        total += float(area.sum())
+        pairs += int(np.count_nonzero(area))
+    return total, pairs
+
+
+def overlapping_hard_macros(netlist: Netlist, placement: Placement) -> np.ndarray:
+    """Hard macros (node indices, sorted) overlapping another, as :func:`hard_overlap` counts."""
+    h = netlist.hard_macros
+    hit = np.zeros(h.size, dtype=bool)
+    for rows, area in _overlap_blocks(netlist, placement):
+        met = area > 0
+        hit[rows] |= met.any(axis=1)
+        hit |= met.any(axis=0)
+    return h[hit]
+
+
+def _overlap_blocks(netlist: Netlist, placement: Placement):  # type: ignore[no-untyped-def]
+    """For blocks of hard macros (positions in ``netlist.hard_macros``): ``(rows, area)`` with
+    ``area[r, j]`` the overlap of row ``r``'s macro with macro ``j`` for ``j`` after it, else 0;
+    blocks of rows keep memory bounded on large designs."""
     c = netlist.require_canvas()
     tol = OVERLAP_TOL * max(c.width, c.height)
     h = netlist.hard_macros
     if h.size < 2:
-        return 0.0, 0
+        return
     x, y = placement.x[h], placement.y[h]
     w, hh = netlist.width[h], netlist.height[h]
-    total, pairs = 0.0, 0
-    # blocks of rows keep memory bounded on large designs
     for start in range(0, h.size, 512):
         s = slice(start, min(start + 512, h.size))
         ox = np.minimum(x[s, None] + w[s, None] / 2, x[None, :] + w[None, :] / 2) - np.maximum(
@@ -83,12 +103,9 @@ def hard_overlap(netlist: Netlist, placement: Placement) -> tuple[float, int]:
             y[s, None] - hh[s, None] / 2, y[None, :] - hh[None, :] / 2
         )
         area = np.where((ox > tol) & (oy > tol), ox * oy, 0.0)
-        rows = np.arange(s.start, s.stop)[:, None]
-        upper = np.arange(h.size)[None, :] > rows
-        area = np.where(upper, area, 0.0)
-        total += float(area.sum())
-        pairs += int(np.count_nonzero(area))
-    return total, pairs
+        rows = np.arange(s.start, s.stop)
+        upper = np.arange(h.size)[None, :] > rows[:, None]
+        yield rows, np.where(upper, area, 0.0)
 
 
 def outside_canvas(netlist: Netlist, placement: Placement, tol: float = 1e-9) -> np.ndarray:

@@ -226,3 +226,22 @@ def test_a_design_named_by_a_folder_that_is_not_utf8_is_drawn(tmp_path) -> None:
     netlist, placement = generate(3, 6, 4, seed=1)
     save_placement_plot(tmp_path / "p.png", netlist, placement, title=os.fsdecode(b"d\xff\xfe"))
     assert (tmp_path / "p.png").stat().st_size > 0
+
+
+def test_fixed_and_overlapping_hard_macros_are_told_apart() -> None:
+    """A fixed blockage looked like any macro, and the title's overlap count did not say which
+    macros overlap."""
+    netlist, placement = generate(4, 6, 4, seed=1, name="tiny_fixed")
+    a, b, c = (int(i) for i in netlist.hard_macros[:3])
+    placement.fixed[a] = True
+    placement.x[c], placement.y[c] = placement.x[b], placement.y[b]  # b and c overlap
+    layout = plot_placement(netlist, placement).axes[0]
+    labels = sorted(t.get_text() for t in layout.get_legend().get_texts())
+    assert labels == ["fixed hard macros", "hard macros", "overlapping hard macros", "ports", "soft macros"]
+    drawn = {coll.get_hatch(): len(coll.get_paths()) for coll in layout.collections
+             if isinstance(coll, PatchCollection) and coll.get_zorder() == 2}  # fmt: skip
+    assert drawn == {None: netlist.hard_macros.size - 1, "////": 1}
+    outlined = [coll for coll in layout.collections if coll.get_zorder() == 4]
+    assert len(outlined) == 1 and len(outlined[0].get_paths()) == 2
+    plain = plot_placement(*generate(4, 6, 4, seed=1)).axes[0]
+    assert sorted(t.get_text() for t in plain.get_legend().get_texts()) == ["hard macros", "ports", "soft macros"]
