@@ -80,6 +80,27 @@ def default_plc_for(netlist_path: str | Path) -> Path | None:
     return cand if cand.exists() else None
 
 
+def input_files(netlist_path: str | Path, plc_path: str | Path | None = None) -> list[Path]:
+    """The files reading this design reads (those that exist): the netlist, or a Bookshelf
+    design's ``.aux`` and every file it lists, and the placement (default: ``initial.plc``
+    beside a netlist). For refusing an output that would overwrite one of them."""
+    from netlists.formats.bookshelf import is_bookshelf_aux, listed_files
+
+    path = design_path(netlist_path)
+    if path.is_dir():
+        auxes = sorted(p for p in path.iterdir() if p.is_file() and is_bookshelf_aux(p))
+        path = next((path / n for n in NETLIST_NAMES if (path / n).exists()), auxes[0] if len(auxes) == 1 else path)
+    files = [path]
+    if is_bookshelf_aux(path) and path.is_file():
+        try:
+            files += listed_files(path)
+        except NetlistError:  # (reading it will say what is wrong)
+            pass
+    placement = plc_path if plc_path is not None else default_plc_for(path)
+    files += [Path(placement)] if placement is not None else []
+    return [f for f in files if f.exists()]
+
+
 def design_path(path: str | Path) -> Path:
     """``path``, or the folder of the built-in design it names when no such file or folder
     exists (``placer info ariane133`` from anywhere: an installed package's data folder is

@@ -203,6 +203,11 @@ def is_bookshelf_pl(path: str | Path) -> bool:
     return _kind_suffix(Path(path)) == ".pl"
 
 
+def listed_files(aux_path: str | Path) -> list[Path]:
+    """The files a Bookshelf ``.aux`` lists (NetlistError as reading the design would)."""
+    return list(_read_aux(Path(aux_path)).values())
+
+
 def _read_aux(aux: Path) -> dict[str, Path]:
     if aux.is_dir():
         raise NetlistError("is a folder: expected a Bookshelf .aux file", aux)
@@ -902,6 +907,38 @@ def write_bookshelf(
             end its line), or a non-finite position or orientation code that is no code
             (neither would read back), naming the node.
     """
+    texts = bookshelf_texts(netlist, placement, design_name)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    # every file (UTF-8, as the reader reads them) written before any is renamed into place: a
+    # kill or a full disk leaves the folder's earlier design whole (renames alone can be cut
+    # between two files)
+    write_atomically({directory / name: text_writer(text) for name, text in texts.items()})
+    return directory / f"{design_name}.aux"
+
+
+def pl_text(netlist: Netlist, placement: Placement, comments: list[str] | None = None) -> str:
+    """``placement`` as the ``.pl`` of ``netlist``, a design read from Bookshelf: its nodes
+    under their names, in its own coordinates (the origin shift undone), so that other
+    Bookshelf tools, and :func:`read_bookshelf`'s ``pl=``, read it with the design's files.
+    ``comments`` go under the header as ``#`` lines.
+
+    Raises:
+        ValueError: for a netlist that did not come from Bookshelf (its node names and
+            coordinates mean nothing to a Bookshelf design), or what :func:`write_bookshelf`
+            refuses.
+    """
+    if "bookshelf_origin" not in netlist.metadata:
+        raise ValueError(f"design {netlist.name!r} was not read from Bookshelf: a .pl places a Bookshelf "
+                         "design; write a .plc")  # fmt: skip
+    text = bookshelf_texts(netlist, placement, "design")["design.pl"]
+    head, rest = text.split("\n", 1)
+    extra = "".join(f"# {' '.join(line.split())}\n" for line in comments or [])  # one line each
+    return f"{head}\n{extra}{rest}"
+
+
+def bookshelf_texts(netlist: Netlist, placement: Placement, design_name: str) -> dict[str, str]:
+    """The text of each file :func:`write_bookshelf` writes, by file name (same errors)."""
     canvas = netlist.require_canvas()
     for i in netlist.placeable:
         if _BAD_NAME.search(netlist.names[i]) or not netlist.names[i]:
@@ -910,8 +947,6 @@ def write_bookshelf(
                 "empty or hold whitespace, '#' or ':'"
             )
     check_writable(netlist, placement)  # a nan position its own reader refuses
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     texts: dict[str, str] = {}
     x0, y0 = netlist.metadata.get("bookshelf_origin", (0.0, 0.0))  # type: ignore[misc]
     rows = netlist.metadata.get("bookshelf_rows") or _synthesised_rows(netlist, canvas, x0, y0)
@@ -1013,9 +1048,5 @@ def write_bookshelf(
 
     files = " ".join(f"{design_name}{ext}" for ext in (".nodes", ".nets", ".wts", ".pl", ".scl"))
     texts[f"{design_name}.aux"] = f"RowBasedPlacement : {files}\n"
-    # every file (UTF-8, as the reader reads them) written before any is renamed into place: a
-    # kill or a full disk leaves the folder's earlier design whole (renames alone can be cut
-    # between two files)
-    write_atomically({directory / name: text_writer(text) for name, text in texts.items()})
-    return directory / f"{design_name}.aux"
+    return texts
 

@@ -172,7 +172,7 @@ def place_command(
     ] = "",
     out: Annotated[
         Path | None,
-        output_option("OUT.plc for one design; the runs folder with --suite"),
+        output_option("OUT.plc for one design (or OUT.pl, a Bookshelf design's own format); the runs folder with --suite"),
     ] = None,
     plc: Annotated[
         Path | None, typer.Option("--plc", help="initial .plc (default: initial.plc beside NETLIST; a Bookshelf design's own .pl; another .pl of a Bookshelf design is read in its place)")
@@ -251,12 +251,11 @@ def place_command(
         if ray_address or resume or designs or seeds is not None or jobs is not None:
             raise UsageError("--ray, --resume, --designs, --seeds and --jobs apply to --suite only")
         check_output_file(out)
-        if not out.name.lower().endswith((".plc", ".plc.gz")):  # it is written as a .plc
-            raise UsageError(f"--out {out}: expected a .plc (or .plc.gz) file name")
-        from netlists.io import default_plc_for
+        if not out.name.lower().endswith((".plc", ".plc.gz", ".pl", ".pl.gz")):
+            raise UsageError(f"--out {out}: expected a .plc (or .plc.gz) file name, or a .pl for a Bookshelf design")
+        from netlists.io import input_files
 
-        inputs = [netlist, plc if plc is not None else default_plc_for(netlist)]
-        if any(p is not None and out.exists() and p.exists() and out.samefile(p) for p in inputs):
+        if out.exists() and any(out.samefile(p) for p in input_files(netlist, plc)):
             raise UsageError(f"--out {out} is an input of this run; write the result elsewhere")
         _place_one(netlist, plc, methods[0], options[methods[0]], budget_s, seed or 0, out, quiet)
     else:
@@ -290,7 +289,9 @@ def _place_one(
     """Place one design in this process and print its cost before and after."""
     import time
 
+    from netlists.formats.bookshelf import pl_text
     from netlists.formats.plc import write_plc
+    from netlists.formats.textio import write_text_atomic
     from placer import __version__ as placer_version
     from placer.algorithms.base import (
         MethodResultError,
@@ -307,6 +308,9 @@ def _place_one(
 
     placer = get_placer(method, **options)  # name and options already checked by parse_options
     nl, initial = load(netlist_path, plc)
+    as_pl = out.name.lower().endswith((".pl", ".pl.gz"))
+    if as_pl and "bookshelf_origin" not in nl.metadata:  # (before the budget is spent)
+        raise UsageError(f"--out {out}: a .pl places a Bookshelf design; {nl.name} is not one: write a .plc")
     before = evaluate(nl, initial)
     before_timing = timing_cost(nl, initial)
     before_legal = check_legality(nl, initial)
@@ -343,14 +347,16 @@ def _place_one(
             after_timing = timing_cost(nl, placement)
             after_legal = check_legality(nl, placement)
             out.parent.mkdir(parents=True, exist_ok=True)
-            write_plc(
-                out, nl, placement,
-                costs=after.plc_header(),
-                comments=[f"Placed by placer-gym {placer_version}: method {method}, seed {seed}, budget {budget_s:g} s, "
-                          f"options {json.dumps(options, sort_keys=True)}",
-                          *([f"Stopped by an interrupt after {seconds:.1f} s"] if stop.stopped else []),
-                          *([f"Method code: {source}"] if (source := method_source(method)) else [])],
-            )
+            comments = [f"Placed by placer-gym {placer_version}: method {method}, seed {seed}, budget {budget_s:g} s, "
+                        f"options {json.dumps(options, sort_keys=True)}",
+                        *([f"Stopped by an interrupt after {seconds:.1f} s"] if stop.stopped else []),
+                        *([f"Method code: {source}"] if (source := method_source(method)) else [])]
+            if as_pl:  # the design's own format, its costs in a comment (a .pl has no header)
+                costs = (f"Costs: proxy {after.proxy!r}, wirelength {after.wirelength!r}, density {after.density!r}, "
+                         f"congestion {after.congestion!r}, weighted HPWL {after.hpwl!r}")
+                write_text_atomic(out, pl_text(nl, placement, [*comments, costs]))
+            else:
+                write_plc(out, nl, placement, costs=after.plc_header(), comments=comments)
             written = True
     except KeyboardInterrupt as interrupt:  # one held while the result was written (said bare before)
         failed = interrupt.__context__  # the block's own error, which the held signal replaced

@@ -140,8 +140,10 @@ def test_suite_batch_in_process(design: Path, tmp_path: Path) -> None:
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--seeds", "3"], "apply to --suite only"),
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--jobs", "2"], "apply to --suite only"),
         (["--suite", "SUITE", "--algo", METHOD, "--out", "runs", "--seed", "5"], "--seed applies to one design"),
-        # a .plc written under a Bookshelf .pl name replaced the input design's placement file
-        (["NETLIST", "--algo", METHOD, "--out", "x.pl"], "expected a .plc (or .plc.gz) file name"),
+        # a .plc written under a Bookshelf .pl name replaced the input design's placement file;
+        # a .pl is now written as one, of a Bookshelf design only, never over its own files
+        (["NETLIST", "--algo", METHOD, "--out", "x.pl"], "a .pl places a Bookshelf design"),
+        (["NETLIST", "--algo", METHOD, "--out", "x.txt"], "expected a .plc (or .plc.gz) file name"),
         (["NETLIST", "--algo", METHOD, "--out", "INITIAL"], "is an input of this run"),
     ],
 )
@@ -152,7 +154,7 @@ def test_bad_input_is_one_line_and_exit_2(
             "MISSING": str(tmp_path / "missing"), "NOFILE": str(tmp_path / "none.pb.txt"),
             "x.plc": str(tmp_path / "x.plc"), "runs": str(tmp_path / "runs"),
             "RAISING": str(tmp_path / "raising_plugin.py"), "x.pl": str(tmp_path / "x.pl"),
-            "INITIAL": str(design / "initial.plc")}
+            "x.txt": str(tmp_path / "x.txt"),            "INITIAL": str(design / "initial.plc")}
     (tmp_path / "raising_plugin.py").write_text("raise RuntimeError('boom')\n")
     result = CliRunner().invoke(make_app(), ["place", *[subs.get(a, a) for a in args]])
     assert result.exit_code == 2, result.output
@@ -414,3 +416,30 @@ def test_a_plugin_path_that_is_a_folder_is_named_as_such(tmp_path: Path) -> None
         load_plugins([str(tmp_path / "plug.py")])
     with pytest.raises(FileNotFoundError, match="no such plugin file"):
         load_plugins([str(tmp_path / "absent.py")])
+
+
+def test_a_bookshelf_design_is_placed_into_a_pl(design: Path, tmp_path: Path) -> None:
+    """A Bookshelf user got only a .plc, which no Bookshelf tool reads; `--out OUT.pl` writes
+    the design's own format, which eval (and other tools with the design's files) read back."""
+    import re
+
+    from netlists.formats.bookshelf import write_bookshelf
+
+    aux = write_bookshelf(*generate(3, 6, 4, seed=5, name="bs"), tmp_path / "bs", "bs")
+    out = tmp_path / "out" / "placed.pl"
+    args = ["--algo", METHOD, "--budget-s", "1", "--seed", "3", "--quiet"]
+    result = CliRunner().invoke(make_app(), ["place", str(aux), *args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    netlist, placement = load_design(aux, out)
+    _, initial = load_design(aux)
+    assert not np.array_equal(placement.x[netlist.macros], initial.x[netlist.macros])
+    proxy = float(re.search(r"# Costs: proxy (\S+),", out.read_text()).group(1))  # type: ignore[union-attr]
+    assert proxy == evaluate(netlist, placement).proxy and f"{proxy:.6f}" in result.output
+    for target, netlist_arg, message in [
+        (aux.with_suffix(".pl"), aux, "is an input of this run"),  # the design's own .pl
+        (aux.with_suffix(".pl"), aux.parent, "is an input of this run"),
+        (tmp_path / "ct.pl", design / "netlist.pb.txt", "a .pl places a Bookshelf design"),
+    ]:
+        refused = CliRunner().invoke(make_app(), ["place", str(netlist_arg), *args, "--out", str(target)])
+        assert refused.exit_code == 2 and message in refused.output, refused.output
+    assert not (tmp_path / "ct.pl").exists()
