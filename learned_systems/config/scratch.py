@@ -80,6 +80,18 @@ class _OwnedScratch(tempfile.TemporaryDirectory):
     def cleanup(self) -> None:
         if self._close_owner is not None:
             self._close_owner()  # (the kernel would release it at exit anyway)
+        # the owner record last: a removal cut short (a second Ctrl-C, a kill) leaves a folder
+        # the next run's sweep still knows as a scratch folder whose owner is gone; removed
+        # first, it left one without a record, which no sweep touches
+        folder = Path(self.name)
+        if folder.is_dir() and not folder.is_symlink():
+            for entry in folder.iterdir():
+                if entry.name == OWNER_FILE:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)  # (what it leaves, super()'s removes)
+                else:
+                    entry.unlink(missing_ok=True)
         super().cleanup()
 
 

@@ -15,7 +15,8 @@ import json
 import math
 import os
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -313,7 +314,8 @@ def _run(
     # built before the folder is made, so that a value it refuses leaves nothing behind (the
     # SQLite templates are built into OUT at the first trial, under the lock)
     objective = _objective(system, workload, rows or None, duration, repeats, allow_unsafe, seed, out, index_cost)
-    with exclusive_folder(out):  # one writer per folder, from its templates to its report
+    with exclusive_folder(out), _backend_closed_at_end(objective):  # one writer per folder,
+        # from its templates to its report
         out.mkdir(parents=True, exist_ok=True)
         run = f"{system}-{workload}-{objective.space.name}"
         settings = run_settings(system, objective, repeats)
@@ -452,6 +454,22 @@ def _run(
             f"best configuration -> {out / 'best_config.json'}; plot -> {out / 'best_so_far.png'}"
         )
         typer.echo("\n".join(lines))
+
+
+@contextmanager
+def _backend_closed_at_end(objective: Any) -> Iterator[None]:
+    """Close the objective's backend (its scratch folders: templates, a PostgreSQL cluster)
+    when the run ends, however it ends, a second Ctrl-C held until the folders are gone: left
+    to a finaliser at exit, a second Ctrl-C printed a traceback and cut the removal short."""
+    from placer.interrupts import interrupts_deferred
+
+    try:
+        yield
+    finally:
+        backend = getattr(objective, "backend", None)  # (the index objective has none)
+        if backend is not None:
+            with interrupts_deferred():
+                backend.close()
 
 
 def _seed_baselines(store: Any, run: str, objective: Any) -> dict[int, dict[str, float]]:

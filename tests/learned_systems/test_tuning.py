@@ -1293,3 +1293,26 @@ def test_a_full_disk_is_named_as_such_not_as_a_damaged_results_database(tmp_path
     damaged.sqlite_errorcode = sqlite3.SQLITE_NOTADB
     assert str(unusable_database(tmp_path / "r", damaged, "not a usable results database")).endswith(
         "r: not a usable results database (file is not a database)")
+
+
+@pytest.mark.parametrize("interrupted", [False, True])
+def test_a_tuning_run_closes_its_backend_when_it_ends(tmp_path, monkeypatch, interrupted):
+    """The scratch folders were left to a finaliser at exit: a second Ctrl-C there printed a
+    traceback and cut the removal of a PostgreSQL cluster short."""
+    from learned_systems.config.sqlite_backend import SQLiteBackend
+
+    closed = []
+    real_close = SQLiteBackend.close
+    monkeypatch.setattr(SQLiteBackend, "close", lambda self: (closed.append(self), real_close(self)))
+    if interrupted:
+        import learned_systems.tuning as tuning
+
+        def stop(*args, **kwargs):  # type: ignore[no-untyped-def]
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(tuning, "run_tuning", stop)
+    args = ["tune", "--system", "sqlite", "--workload", "ycsb-b", "--tuner", "random", "--rows", "2000",
+            "--duration", "0.02", "--repeats", "1", "--trials", "1", "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code == (130 if interrupted else 0), result.output
+    assert len(closed) == 1 and closed[0]._closed

@@ -9,6 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 from learned_systems.config import scratch
 from learned_systems.config.scratch import OWNER_FILE, make_scratch, stale_scratch, sweep_stale
 from learned_systems.config.sqlite_backend import TRIAL_PREFIX, SQLiteBackend
@@ -159,3 +161,28 @@ def test_a_scratch_dropped_without_cleanup_closes_its_descriptor_once(tmp_path: 
         gc.collect()
         bystander.write("still open")
     assert (tmp_path / "bystander.txt").read_text() == "still open"
+
+
+def test_a_cleanup_cut_short_keeps_the_owner_record_for_the_next_sweep(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A second Ctrl-C during the removal of a PostgreSQL scratch folder often took the owner
+    record first: the folder left had no record, and no sweep ever removed it."""
+    scratch = make_scratch("placer-test-cut-", parent=tmp_path)
+    folder = Path(scratch.name)
+    (folder / "cluster").mkdir()
+    for k in range(10):
+        (folder / f"f{k}").write_text("x")
+        (folder / "cluster" / f"g{k}").write_text("x")
+    unlinked = []
+    real_unlink = os.unlink
+
+    def unlink(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if len(unlinked) == 20:  # every other file is gone: the 21st is the record
+            raise KeyboardInterrupt
+        unlinked.append(os.fspath(path))
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    with pytest.raises(KeyboardInterrupt):
+        scratch.cleanup()
+    monkeypatch.undo()
+    assert (folder / OWNER_FILE).exists() and not any(OWNER_FILE in p for p in unlinked)
