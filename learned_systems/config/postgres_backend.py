@@ -178,22 +178,51 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-#: Memory limits of this process's control group (v2, then v1), read when present.
+#: Memory limits at the top of the control-group trees (v2, v1): a container's own group.
 CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+#: Where the trees are mounted, and which groups this process is in (Linux).
+CGROUP_ROOT = "/sys/fs/cgroup"
+PROC_CGROUP = "/proc/self/cgroup"
+
+
+def _cgroup_limit_files() -> list[Path]:
+    """Memory-limit files that bind this process: the trees' tops (:data:`CGROUP_LIMITS`),
+    and the group ``/proc/self/cgroup`` names with each group above it, in the v2 tree
+    (``memory.max``) and the v1 memory tree (``memory.limit_in_bytes``): a Slurm job or a
+    systemd unit limits a group below the top, where the tops read no limit."""
+    files = [Path(path) for path in CGROUP_LIMITS]
+    try:
+        lines = Path(PROC_CGROUP).read_text().splitlines()
+    except OSError:
+        return files
+    root = Path(CGROUP_ROOT)
+    for line in lines:
+        fields = line.split(":", 2)
+        if len(fields) != 3 or ".." in fields[2].split("/"):
+            continue
+        if fields[1] == "":  # v2 (mounted at the root, or under "unified" beside v1)
+            trees, name = (root, root / "unified"), "memory.max"
+        elif "memory" in fields[1].split(","):
+            trees, name = (root / "memory",), "memory.limit_in_bytes"
+        else:
+            continue
+        parts = [part for part in fields[2].split("/") if part]
+        files += [tree.joinpath(*parts[:k], name) for tree in trees for k in range(len(parts), 0, -1)]
+    return files
 
 
 def _total_memory_mb() -> int:
-    """The memory this process may use, in MB: the machine's, or its container's limit when
-    lower (a quarter of the host's RAM can be more than a whole container has)."""
+    """The memory this process may use, in MB: the machine's, or the lowest limit of a control
+    group it is in when lower (a container's, a job's: a quarter of the host's RAM can be more
+    than a whole container has)."""
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    for path in CGROUP_LIMITS:
+    for path in _cgroup_limit_files():
         try:
-            text = Path(path).read_text().strip()
+            text = path.read_text().strip()
         except OSError:
             continue
         if text.isdigit() and 0 < int(text) < total:  # "max", or v1's near-2**63: no limit
             total = int(text)
-        break
     return int(total // 2**20)
 
 

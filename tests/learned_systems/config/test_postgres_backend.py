@@ -427,10 +427,29 @@ def test_the_memory_rule_of_thumb_follows_a_container_limit(tmp_path, monkeypatc
     limit = tmp_path / "memory.max"
     limit.write_text(f"{2 * 2**30}\n")  # a 2 GiB container
     monkeypatch.setattr(postgres_backend, "CGROUP_LIMITS", (str(limit),))
+    monkeypatch.setattr(postgres_backend, "PROC_CGROUP", str(tmp_path / "no-proc-cgroup"))
     assert postgres_space().rule_of_thumb["shared_buffers"] == 512
     limit.write_text("max\n")  # no limit: the machine's memory
     host = postgres_backend.os.sysconf("SC_PAGE_SIZE") * postgres_backend.os.sysconf("SC_PHYS_PAGES")
     assert postgres_space().rule_of_thumb["shared_buffers"] == max(host // 2**20 // 4, 16)
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_the_memory_rule_of_thumb_follows_the_limit_of_the_processs_own_group(tmp_path, monkeypatch, version):
+    """Only the trees' tops were read: a process in a 300 MB group (a Slurm job, a systemd
+    unit) saw the host's 24 GB and its rule-of-thumb server was killed for lack of memory."""
+    tree = tmp_path / "cgroup" / ("memory" if version == "v1" else "")
+    name = "memory.limit_in_bytes" if version == "v1" else "memory.max"
+    (tree / "job" / "step").mkdir(parents=True)
+    (tree / name).write_text("max\n" if version == "v2" else f"{2**63 - 4096}\n")  # the top: none
+    (tree / "job" / name).write_text(f"{1200 * 2**20}\n")  # the job's: binds its steps
+    (tree / "job" / "step" / name).write_text("max\n")
+    proc = tmp_path / "proc-cgroup"
+    proc.write_text("4:memory:/job/step\n0::/\n" if version == "v1" else "0::/job/step\n")
+    monkeypatch.setattr(postgres_backend, "CGROUP_LIMITS", (str(tree / name),))
+    monkeypatch.setattr(postgres_backend, "CGROUP_ROOT", str(tmp_path / "cgroup"))
+    monkeypatch.setattr(postgres_backend, "PROC_CGROUP", str(proc))
+    assert postgres_space().rule_of_thumb["shared_buffers"] == 300
 
 
 def test_a_tools_error_summary_keeps_the_cause_not_the_notices_after_it():
