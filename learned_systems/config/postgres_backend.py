@@ -127,6 +127,9 @@ class _RunAs:
                     f"cannot create the unprivileged server user {name!r}: {created.stderr.strip()}"
                 ) from None
             entry = pwd.getpwnam(name)
+        if entry.pw_uid == 0:  # (initdb refuses it: three failed defaults trials said so late)
+            raise PostgresUnavailable(f"PLACER_PG_USER={name} is root, and PostgreSQL refuses to run as "
+                                      "root: name an unprivileged user (default placer-pg)")  # fmt: skip
         return cls(entry.pw_uid, entry.pw_gid)
 
     def _identity(self) -> dict[str, Any]:

@@ -618,3 +618,13 @@ def test_libpq_variables_of_the_caller_never_reach_a_measured_session(backend, m
     finally:
         shutil.rmtree(data.parent, ignore_errors=True)
     assert ran.returncode == 0, ran.stderr
+
+
+def test_a_server_user_that_is_root_is_refused_up_front(monkeypatch):
+    """PLACER_PG_USER=root failed three defaults trials with initdb's refusal, then stopped."""
+    from learned_systems.config.postgres_backend import PostgresUnavailable, _RunAs
+
+    monkeypatch.setattr(postgres_backend.os, "geteuid", lambda: 0)
+    monkeypatch.setenv("PLACER_PG_USER", "root")
+    with pytest.raises(PostgresUnavailable, match="PLACER_PG_USER=root is root"):
+        _RunAs.resolve()
