@@ -189,6 +189,25 @@ def is_bookshelf_aux(path: str | Path) -> bool:
     return _kind_suffix(Path(path)) == ".aux"
 
 
+def _warn_of_moved_fixed_nodes(
+    raw: list[_Node], read: tuple[np.ndarray, ...], pl: Path, own_pl: Path, index: dict[str, int], nodes_file: Path
+) -> None:
+    """Warn when another ``.pl`` of a design moves, turns or unfixes a node the design's own
+    ``.pl`` fixes (a terminal, a pad, a ``/FIXED`` blockage): the placement reads, but it is
+    not one of this design (benchmark checkers compare fixed objects with the design's)."""
+    llx, lly, orient, fixed = read
+    own_x, own_y, own_orient, own_fixed, _ = _read_pl(own_pl, index, nodes_file)
+    terminal = np.array([bool(node.terminal) for node in raw], dtype=bool)  # (fixed, flag or not)
+    changed = (terminal | own_fixed) & ((llx != own_x) | (lly != own_y) | (orient != own_orient))
+    changed |= ~terminal & own_fixed & ~fixed
+    if changed.any():
+        first = raw[int(np.flatnonzero(changed)[0])].name
+        warnings.warn(NetlistWarning(
+            f"{pl}: moves, turns or unfixes {int(changed.sum())} node(s) that {own_pl.name} fixes (first: "
+            f"{first!r}): not a placement of this design as given"
+        ), stacklevel=3)
+
+
 def _existing_file(path: Path) -> Path:
     """``path``, or a NetlistError when it is a folder or does not exist."""
     if path.is_dir():
@@ -601,6 +620,7 @@ def read_bookshelf(aux_path: str | Path, pl: str | Path | None = None) -> tuple[
     """
     aux = Path(aux_path)
     files = _read_aux(aux)
+    own_pl = files[".pl"]
     if pl is not None:
         files[".pl"] = _existing_file(Path(pl))
     raw, kinds = _read_nodes(files[".nodes"])
@@ -608,6 +628,8 @@ def read_bookshelf(aux_path: str | Path, pl: str | Path | None = None) -> tuple[
     nets = _read_nets(files[".nets"], index, files[".nodes"])
     _warn_of_odd_sizes_and_pins(raw, nets, files[".nodes"], files[".nets"])
     llx, lly, orient, pl_fixed, exact = _read_pl(files[".pl"], index, files[".nodes"])
+    if files[".pl"] != own_pl:
+        _warn_of_moved_fixed_nodes(raw, (llx, lly, orient, pl_fixed), files[".pl"], own_pl, index, files[".nodes"])
     rows, canvas_fields, canvas_line = _read_scl(files[".scl"])
     net_weight = _read_wts(files[".wts"], nets, index) if ".wts" in files else np.ones(len(nets))
 
@@ -753,6 +775,9 @@ def read_bookshelf(aux_path: str | Path, pl: str | Path | None = None) -> tuple[
             "bookshelf_net_names": tuple(nets[k].name for k in kept),
             "bookshelf_terminals": {node.name: node.terminal for node in raw if node.terminal},
             "bookshelf_pad_sizes": pad_sizes,
+            # macros the .pl read turned by 90 degrees (their footprint is the .nodes size
+            # swapped): a .pl alone can only be written for them turned as here (pl_text)
+            "bookshelf_turned": frozenset(raw[i].name for i in np.flatnonzero(np.isin(orient, list(_TURNED)))),
         }
     )
     netlist = builder.build(canvas)
@@ -928,13 +953,30 @@ def pl_text(netlist: Netlist, placement: Placement, comments: list[str] | None =
             coordinates mean nothing to a Bookshelf design), or what :func:`write_bookshelf`
             refuses.
     """
-    if "bookshelf_origin" not in netlist.metadata:
-        raise ValueError(f"design {netlist.name!r} was not read from Bookshelf: a .pl places a Bookshelf "
-                         "design; write a .plc")  # fmt: skip
+    check_pl_writable(netlist, placement)
     text = bookshelf_texts(netlist, placement, "design")["design.pl"]
     head, rest = text.split("\n", 1)
     extra = "".join(f"# {' '.join(line.split())}\n" for line in comments or [])  # one line each
     return f"{head}\n{extra}{rest}"
+
+
+def check_pl_writable(netlist: Netlist, placement: Placement) -> None:
+    """Raise ValueError unless ``placement`` can be written as a ``.pl`` of ``netlist`` alone
+    (:func:`pl_text`): the design was read from Bookshelf, and no macro is turned by 90 degrees
+    against the ``.pl`` it was read with (the ``.nodes`` sizes stay, so such a ``.pl`` would
+    give it another footprint than the cost used)."""
+    if "bookshelf_origin" not in netlist.metadata:
+        raise ValueError(f"design {netlist.name!r} was not read from Bookshelf: a .pl places a Bookshelf "
+                         "design; write a .plc")  # fmt: skip
+    read_turned = netlist.metadata.get("bookshelf_turned", frozenset())
+    for i in netlist.macros:
+        turned = int(placement.orientation[i]) in _TURNED
+        if netlist.width[i] != netlist.height[i] and turned != (netlist.names[i] in read_turned):  # type: ignore[operator]
+            raise ValueError(
+                f"macro {netlist.names[i]} is turned by 90 degrees against the design's .pl (now "
+                f"{ORIENTATIONS[int(placement.orientation[i])]}): with the design's .nodes, a .pl "
+                "would give it another footprint than the one the cost used; write a .plc"
+            )
 
 
 def bookshelf_texts(netlist: Netlist, placement: Placement, design_name: str) -> dict[str, str]:

@@ -289,7 +289,7 @@ def _place_one(
     """Place one design in this process and print its cost before and after."""
     import time
 
-    from netlists.formats.bookshelf import pl_text
+    from netlists.formats.bookshelf import check_pl_writable, pl_text
     from netlists.formats.plc import write_plc
     from netlists.formats.textio import write_text_atomic
     from placer import __version__ as placer_version
@@ -309,8 +309,11 @@ def _place_one(
     placer = get_placer(method, **options)  # name and options already checked by parse_options
     nl, initial = load(netlist_path, plc)
     as_pl = out.name.lower().endswith((".pl", ".pl.gz"))
-    if as_pl and "bookshelf_origin" not in nl.metadata:  # (before the budget is spent)
-        raise UsageError(f"--out {out}: a .pl places a Bookshelf design; {nl.name} is not one: write a .plc")
+    if as_pl:  # refused before the budget is spent (the methods never turn a macro by 90 degrees)
+        try:
+            check_pl_writable(nl, initial)
+        except ValueError as exc:
+            raise UsageError(f"--out {out}: {exc}") from None
     before = evaluate(nl, initial)
     before_timing = timing_cost(nl, initial)
     before_legal = check_legality(nl, initial)

@@ -807,3 +807,49 @@ def test_another_pl_of_the_design_is_read_in_place_of_its_own(tmp_path: Path) ->
         load_design(tmp_path / "ct" / "netlist.pb.txt", other)
     with pytest.raises(NetlistError, match="places a Bookshelf design"):
         load_design("default", other)
+
+
+def test_another_pl_moving_what_the_design_fixes_is_warned_of(tmp_path: Path) -> None:
+    """Another tool's .pl could move pads or /FIXED blockages and read as a legal, cheaper
+    placement of the design without a word."""
+    import warnings
+
+    from netlists.errors import NetlistWarning
+    from netlists.io import load_design
+
+    nl, pl = generate(4, 8, 4, seed=2, name="d")
+    pl.fixed[nl.hard_macros[0]] = True
+    aux = write_bookshelf(nl, pl, tmp_path / "d", "d")
+    own_nl, own = read_bookshelf(aux)
+    same = write_bookshelf(own_nl, own, tmp_path / "same", "d").with_suffix(".pl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NetlistWarning)
+        load_design(aux, same)  # the design's fixed nodes where it fixes them: no warning
+    for change in ("move port", "unfix macro"):
+        other = own.copy()
+        if change == "move port":
+            other.x[own_nl.ports[0]] += 3.0
+        else:
+            other.fixed[own_nl.hard_macros[0]] = False
+        path = write_bookshelf(own_nl, other, tmp_path / change.replace(" ", "_"), "d").with_suffix(".pl")
+        with pytest.warns(NetlistWarning, match=r"moves, turns or unfixes 1 node\(s\) that d.pl fixes"):
+            load_design(aux, path)
+
+
+def test_a_pl_is_not_written_for_a_macro_turned_against_the_designs_pl(tmp_path: Path) -> None:
+    """The .nodes keeps its sizes: a macro turned from E to N in a .plc came back from the
+    written .pl with another footprint and centre than the cost used."""
+    from netlists.formats.bookshelf import pl_text
+
+    nl, pl = generate(4, 8, 4, seed=2, name="d")
+    m = next(int(i) for i in nl.hard_macros if nl.width[i] != nl.height[i])
+    pl.orientation[m] = ORIENTATIONS.index("E")
+    own_nl, own = read_bookshelf(write_bookshelf(nl, pl, tmp_path / "d", "d"))
+    assert pl_text(own_nl, own)  # turned as read: fine, and so is a mirror of it
+    own.orientation[m] = ORIENTATIONS.index("FW")
+    assert pl_text(own_nl, own)
+    own.orientation[m] = ORIENTATIONS.index("N")
+    with pytest.raises(ValueError, match=f"macro {own_nl.names[m]} is turned by 90 degrees"):
+        pl_text(own_nl, own)
+    with pytest.raises(ValueError, match="was not read from Bookshelf"):
+        pl_text(nl, pl)
