@@ -32,15 +32,31 @@ def files_under(root: str | Path, matches: Callable[[str], bool]) -> list[Path]:
 
 
 def design_files_under(root: str | Path) -> list[tuple[Path, Path]]:
-    """``(netlist, initial.plc)`` of every design folder under ``root`` (see :func:`files_under`):
-    a folder where both are files (:data:`NETLIST_NAMES`, the plain text one preferred). A
-    backup such as ``netlist.pb.txt.bak``, or a link to a file that is gone, is no design."""
+    """``(netlist, placement)`` of every design folder under ``root`` (see :func:`files_under`),
+    sorted: a folder holding a netlist (:data:`NETLIST_NAMES`, the plain text one preferred)
+    and an ``initial.plc``, or else one Bookshelf ``.aux`` (with the ``.pl`` it lists; the
+    ``.aux`` itself when it cannot be read, so that its runs fail naming it). A backup such as
+    ``netlist.pb.txt.bak``, or a link to a file that is gone, is no design."""
+    from netlists.formats.bookshelf import is_bookshelf_aux, is_bookshelf_pl, listed_files
+
     designs = []
     for plc in files_under(root, lambda name: name == INITIAL_PLC):
         netlist = next((plc.parent / n for n in NETLIST_NAMES if (plc.parent / n).is_file()), None)
         if netlist is not None and plc.is_file():
             designs.append((netlist, plc))
-    return designs
+    taken = {netlist.parent for netlist, _ in designs}
+    auxes: dict[Path, list[Path]] = {}
+    for aux in files_under(root, is_bookshelf_aux):
+        if aux.is_file() and aux.parent not in taken and not any((aux.parent / n).is_file() for n in NETLIST_NAMES):
+            auxes.setdefault(aux.parent, []).append(aux)
+    for found in auxes.values():
+        if len(found) == 1:  # (a folder of several is no one design: placer place names one)
+            try:
+                pl = next(f for f in listed_files(found[0]) if is_bookshelf_pl(f))
+            except (NetlistError, StopIteration):
+                pl = found[0]
+            designs.append((found[0], pl))
+    return sorted(designs)
 
 
 def read_any_netlist(path: str | Path, pl: str | Path | None = None) -> tuple[Netlist, Placement | None]:

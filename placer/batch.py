@@ -1,7 +1,8 @@
 """Batch placement: designs x methods x seeds, run in parallel, never losing finished work.
 
-A *design* is a folder holding ``netlist.pb.txt[.gz]`` and ``initial.plc``, found recursively
-under a suite folder (its name is the folder's name). Every task runs one method with one seed
+A *design* is a folder holding ``netlist.pb.txt[.gz]`` and ``initial.plc``, or one Bookshelf
+``.aux`` (started from the ``.pl`` it lists; its runs' ``.plc`` files read back with the
+``.aux``), found recursively under a suite folder (its name is the folder's name). Every task runs one method with one seed
 on one design, within ``budget_s`` seconds. As soon as a task finishes:
 
 * the worker has already written its placement atomically to
@@ -125,7 +126,8 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
                 "name is not UTF-8 text; rename it (or leave it out with --designs)"
             ) from None
     if not found:
-        raise ValueError(f"no design (a folder with netlist.pb.txt[.gz] and initial.plc) under {suite_dir}")
+        raise ValueError(f"no design (a folder with netlist.pb.txt[.gz] and initial.plc, or one Bookshelf .aux) "
+                         f"under {suite_dir}")  # fmt: skip
     return [found[n] for n in sorted(found)]
 
 
@@ -167,9 +169,10 @@ def design_files_digest(design: DesignFiles) -> str:
     run then fails on that file with a clear error, and nothing is compared)."""
     from netlists.digest import files_digest
     from netlists.errors import NetlistError
+    from netlists.io import input_files
 
-    try:
-        return files_digest([design.netlist, design.plc])
+    try:  # (a Bookshelf design's: its .aux and every file it lists)
+        return files_digest(input_files(design.netlist, design.plc))
     except NetlistError:
         return ""
 

@@ -565,7 +565,7 @@ def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
         f"{len(runs)} runs ({len(ok)} ok); budget {budgets}; up to {seeds} seed(s) per design "
         f"and method; each cell is {how}.",
         f"placer-gym {versions or 'unknown'}, git commit {commits}.",
-        "`initial` is each design's `initial.plc` (a reference: not ranked, never marked best). "
+        "`initial` is each design's `initial.plc` (a Bookshelf design's own `.pl`; a reference: not ranked, never marked best). "
         "Bold: lowest proxy per design among the legal placements (among all where none is legal). `mean` is over the designs where every method with "
         "any result has one (a method that failed everywhere gets no mean, rank or bar); "
         "`mean rank` ranks the methods per design by the table's own figure (1 = lowest).",

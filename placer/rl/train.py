@@ -240,14 +240,16 @@ def generated_designs(n: int, seed: int = 0, hard: tuple[int, int] = (8, 24)) ->
 
 def find_suite(folder: str | Path) -> list[Path]:
     """The netlists of the design folders under ``folder``: those holding a
-    ``netlist.pb.txt[.gz]`` and an ``initial.plc`` (as ``placer place --suite`` finds them)."""
+    ``netlist.pb.txt[.gz]`` and an ``initial.plc``, or one Bookshelf ``.aux`` (as ``placer
+    place --suite`` finds them)."""
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no such folder", str(root))
     found = [netlist for netlist, _ in design_files_under(root)]
     if not found:
         raise FileNotFoundError(
-            errno.ENOENT, "no design (a folder with netlist.pb.txt[.gz] and initial.plc) under this folder", str(root)
+            errno.ENOENT, "no design (a folder with netlist.pb.txt[.gz] and initial.plc, or one Bookshelf .aux) "
+            "under this folder", str(root)
         )
     return found
 

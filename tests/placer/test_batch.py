@@ -769,3 +769,32 @@ def test_a_stored_design_compressed_as_GZ_is_the_same_design_as_its_text(tmp_pat
     plain.write_text("node {\n}\n")
     packed.write_bytes(gzip.compress(b"node {\n}\n"))
     assert same_design_file(str(packed), plain) and same_design_file(str(plain), packed)
+
+
+def test_a_suite_runs_bookshelf_designs_beside_circuit_training_ones(suite: Path, plugin: str, tmp_path: Path) -> None:
+    """A folder holding one Bookshelf .aux was no design: a mixed suite dropped it without a
+    word, and a suite of Bookshelf designs alone could not be run."""
+    from netlists.formats.bookshelf import write_bookshelf
+
+    aux = write_bookshelf(*generate(3, 6, 4, seed=7, name="bs"), suite / "bookshelf" / "bs", "bs")
+    (suite / "two_aux").mkdir()  # a folder of two .aux files is no one design
+    for name in ("x", "y"):
+        (suite / "two_aux" / f"{name}.aux").write_text("RowBasedPlacement : x.nodes\n")
+    designs = find_designs(suite)
+    assert [(d.name, d.netlist, d.plc) for d in designs if d.name == "bs"] == [("bs", aux, aux.with_suffix(".pl"))]
+    assert [d.name for d in designs] == ["bs", "tiny_a", "tiny_b"]
+    runs = tmp_path / "runs"
+
+    def batch():  # type: ignore[no-untyped-def]
+        tasks = make_tasks(find_designs(suite, ["bs"]), [METHOD], [0], runs, 1.0, plugins=[plugin])
+        return run_batch(tasks, runs, resume=True, show_progress=False)
+
+    assert batch().ok == 1
+    record = rows(runs)[("bs", METHOD, 0)]
+    netlist, placement = load_design(aux, runs / record.plc_path)  # its .plc reads with the .aux
+    assert record.proxy == evaluate(netlist, placement).proxy
+    assert batch().skipped == 1
+    nodes = aux.with_suffix(".nodes")
+    nodes.write_text(nodes.read_text() + "\n# edited\n")  # any file the .aux lists is the design's
+    with pytest.raises(ValueError, match="edited since"):
+        batch()
