@@ -81,8 +81,11 @@ def main() -> None:
         with sigterm_as_interrupt():  # a plain kill ends a command as Ctrl-C does, not mid-write
             code = app(standalone_mode=False)
     except _USAGE_ERROR as exc:
-        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare command: its help, as before
-            app(args=[*sys.argv[1:], "--help"], standalone_mode=False)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare command: its help, once (Typer's
+            # rich help is printed while the error is made, a plain one is its message; asking
+            # for it again printed it twice)
+            if exc.format_message().strip():
+                print(exc.format_message())
             sys.exit(2)
         ctx = getattr(exc, "ctx", None)
         # the sub-command it happened in ("placer eval: ..."), not the program name again

@@ -25,3 +25,11 @@ def test_learned_systems_example_runs(tmp_path, monkeypatch):
     assert scope["positions"].shape == (100_000,)
     assert scope["info"]["ok"] and scope["reward"] > 0
     assert os.listdir(tmp_path) == []  # the example leaves no files behind
+
+
+def test_cost_example_runs(tmp_path, monkeypatch):
+    """It loaded "netlist.pb.txt.gz" from the current folder: pasted as written, it failed."""
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(_python_block("Using the library"), "README.md", "exec"), scope)  # noqa: S102
+    assert scope["ev"].cost.proxy <= scope["evaluate"](scope["netlist"], scope["placement"]).proxy

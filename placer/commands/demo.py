@@ -99,7 +99,8 @@ def demo_command(
         console.print(f"† not a legal placement as shipped: {real_legal.problems()}")
     weighing = [m for m in available_placers() if "w_timing" in (placer_class(m).option_names or ())]
     console.print("timing: the worst path over W + H (placer.cost.timing); weighed only when asked, by "
-                  f"{', '.join(weighing)} (placer place --algo METHOD --option w_timing=...)")
+                  f"{', '.join(weighing)} (placer place --algo METHOD --option w_timing=...) and by the RL "
+                  "reward (placer train --w-timing ...)")
 
     out.mkdir(parents=True, exist_ok=True)
     plc, png = out / "default.plc", out / "default.png"

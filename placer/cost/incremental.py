@@ -543,7 +543,7 @@ class IncrementalEvaluator:
         return float(area_delta) / self._cell_area
 
     def commit(self, move: Move) -> None:
-        """Apply a move returned by :meth:`propose` on the current placement."""
+        """Apply a move returned by :meth:`propose` (or :meth:`move`) on the current placement."""
         if move._token != self._token:  # another move was priced since: price this one again,
             # checked as a new proposal (a move of another design's evaluator could name nodes
             # that are pins here, or past this design's end: out of bounds in the kernels)

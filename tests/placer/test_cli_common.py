@@ -133,3 +133,13 @@ def test_placer_version_prints_the_installed_version(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", "from placer.launch import main; main()", "--version"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)  # fmt: skip
     assert (done.returncode, done.stdout) == (0, f"placer-gym {__version__}\n"), done.stderr
+
+
+def test_placer_without_a_command_prints_its_help_once_and_exits_2(tmp_path: Path) -> None:
+    """The help was printed twice (Typer prints it while making the error; it was asked again)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "from placer.launch import main; main()"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)  # fmt: skip
+    assert done.returncode == 2 and (done.stdout + done.stderr).count("Usage:") == 1, done.stdout
