@@ -41,9 +41,9 @@ def plot_command(
 
     from placer.plot import save_placement_plot
 
-    if out.suffix.lower() not in _FORMATS:
-        raise UsageError(f"--out must end in one of {', '.join(_FORMATS)}, got {out.name!r}")
-    check_output_file(out)
+    check_output_file(out)  # (a folder is named as such, before its name's ending)
+    if out.suffix.lower() not in _FORMATS:  # (".png" alone is a hidden file's name, no suffix)
+        raise UsageError(f"--out must be a file name ending in one of {', '.join(_FORMATS)}, got {out.name!r}")
     nl, placement = load(netlist, plc)
     # coordinates near 1e308 overflow to inf while drawn: the title shows the cost as inf,
     # so numpy's and matplotlib's warnings about it would only repeat that

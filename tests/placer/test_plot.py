@@ -65,7 +65,10 @@ def test_cli_writes_png_and_reports_bad_input(tmp_path: Path) -> None:
     bad_suffix = runner.invoke(
         make_app(), ["plot", str(tmp_path / "netlist.pb.txt"), "--out", str(tmp_path / "x.txt")]
     )
-    assert bad_suffix.exit_code == 2 and "--out must end in" in bad_suffix.output
+    assert bad_suffix.exit_code == 2 and "--out must be a file name ending in" in bad_suffix.output
+    (tmp_path / "pictures").mkdir()  # it said the name must end in .png
+    folder = runner.invoke(make_app(), ["plot", str(tmp_path / "netlist.pb.txt"), "--out", str(tmp_path / "pictures")])
+    assert folder.exit_code == 2 and "is a folder" in folder.output
 
 
 def test_a_dollar_in_the_title_is_drawn_as_text(tmp_path: Path) -> None:
