@@ -84,6 +84,10 @@ class Electrostatics:
         return phi, -grad_x, -grad_y
 
 
+#: How far analytical's density weight may grow over its start (see ``global_place``).
+MAX_DENSITY_WEIGHT_GROWTH = 1e20
+
+
 # ------------------------------------------------------------------ the model
 @dataclass
 class _Model:
@@ -192,8 +196,9 @@ def smooth_wirelength(
     return torch.sum(model.net_weight * span.sum(dim=1))
 
 
-def density_map(model: _Model, xy: torch.Tensor, field: Electrostatics) -> torch.Tensor:
-    """``(rows, cols)`` macro area per bin over the bin area (differentiable in ``xy``)."""
+def _bin_overlaps(model: _Model, xy: torch.Tensor, field: Electrostatics) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each macro's (stretched) footprint's overlap with each bin column ``(K, cols)`` and row
+    ``(K, rows)``: its overlap with bin ``(r, c)`` is ``over_y[:, r] * over_x[:, c]``."""
     centres = xy[model.macros]
     left = torch.arange(field.cols, device=xy.device, dtype=xy.dtype) * field.bin_w
     bottom = torch.arange(field.rows, device=xy.device, dtype=xy.dtype) * field.bin_h
@@ -206,7 +211,29 @@ def density_map(model: _Model, xy: torch.Tensor, field: Electrostatics) -> torch
         torch.minimum(cy + model.half_h[:, None], bottom + field.bin_h)
         - torch.maximum(cy - model.half_h[:, None], bottom)
     ).clamp(min=0)
+    return over_x, over_y
+
+
+def density_map(model: _Model, xy: torch.Tensor, field: Electrostatics) -> torch.Tensor:
+    """``(rows, cols)`` macro area per bin over the bin area (differentiable in ``xy``)."""
+    over_x, over_y = _bin_overlaps(model, xy, field)
     return (over_y * model.charge_scale[:, None]).T @ over_x / (field.bin_w * field.bin_h)
+
+
+def density_gradient(model: _Model, xy: torch.Tensor, field: Electrostatics, phi: torch.Tensor) -> torch.Tensor:
+    """``(M, 2)``: the density energy's gradient for each movable macro in ePlace's form, its
+    charge times the potential's gradient averaged over its footprint (each bin weighted by
+    the overlap). Smooth in the position: the exact overlaps' own derivative reads the
+    potential at the footprint's edges only, constant in between and jumping each time an
+    edge crossed a bin boundary, so that equal macros stacked on one point were never pulled
+    apart."""
+    grad_y, grad_x = torch.gradient(phi, spacing=(field.bin_h, field.bin_w))
+    over_x, over_y = _bin_overlaps(model, xy, field)
+    scale = model.charge_scale / (field.bin_w * field.bin_h)
+    gx = ((over_y @ grad_x) * over_x).sum(dim=1) * scale
+    gy = ((over_x @ grad_y.T) * over_y).sum(dim=1) * scale
+    per_node = torch.zeros_like(xy).index_put((model.macros,), torch.stack([gx, gy], dim=1))
+    return per_node[model.movable]
 
 
 def global_place(
@@ -265,10 +292,10 @@ def global_place(
         (g_wl,) = torch.autograd.grad(
             smooth_wirelength(model, xy, gamma, kind, state), v, retain_graph=True
         )
-        rho = density_map(model, xy, field)
-        phi = field.potential(rho.detach())
-        (g_den,) = torch.autograd.grad(torch.sum(rho * phi), v)
-        return g_wl, g_den, rho.detach()
+        with torch.no_grad():
+            rho = density_map(model, xy, field)
+            g_den = density_gradient(model, xy, field, field.potential(rho))
+        return g_wl, g_den, rho
 
     g_wl, g_den, rho = gradients(start)
     if deadline.expired():  # the set-up took the budget: no iteration fits, keep the start
@@ -279,9 +306,17 @@ def global_place(
     # balanced against the wirelength pull; without one (no nets on the movable macros) any
     # positive weight spreads alike (the steps are scale-free), and 0 never grew from 0
     lam = float(o.get("density_weight", 0.1)) * (wl_norm if wl_norm > 0 else 1.0) / max(den_norm, 1e-30)
+    # past this the density term is all there is (the steps are preconditioned by it); growing
+    # on where the overflow cannot fall reached infinity, and the positions NaN, after some
+    # thousand iterations: the whole run was thrown away
+    lam_cap = lam * MAX_DENSITY_WEIGHT_GROWTH
 
     def grow(lam: float) -> float:
-        """ePlace's lambda update: faster while the HPWL holds, slower when it climbs."""
+        """ePlace's lambda update: faster while the HPWL holds, slower when it climbs; at most
+        ``lam_cap``."""
+        return min(_grown(lam), lam_cap)
+
+    def _grown(lam: float) -> float:
         if hpwl_ref <= 0:
             return lam * density_growth
         previous = state.get("previous_hpwl", state["hpwl"])

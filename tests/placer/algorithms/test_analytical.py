@@ -182,3 +182,42 @@ def test_a_stage_cut_by_the_clock_is_noted_and_global_refine_says_it_is_not_repr
     notes = NoteCollector()
     get_placer("analytical").place(netlist, placement, budget_s=60, seed=0, progress=notes)
     assert any("set-up took the whole budget: no iteration ran" in n for n in notes.texts), notes.texts
+
+
+def test_the_density_gradient_is_smooth_across_bin_boundaries():
+    """Read through the exact overlaps, a macro's density gradient depended on the potential
+    at its footprint's edges only and jumped (by as much as its whole value) each time an edge crossed a bin."""
+    from netlists.generate import default_design
+    from placer.algorithms.electrostatic import _build_model, density_gradient, density_map
+
+    netlist, placement = default_design()
+    model = _build_model(netlist, placement, 32, torch.device("cpu"), torch.float64)
+    field = Electrostatics(32, 32, netlist.canvas.width, netlist.canvas.height, torch.device("cpu"), torch.float64)
+    phi = field.potential(density_map(model, model.base_xy, field))  # held: only the macro slides
+    node = int(model.movable[0])
+    forces = []
+    for dx in np.linspace(0.0, 3 * field.bin_w, 61):  # three bins in steps of a twentieth
+        xy = model.base_xy.clone()
+        xy[node, 0] += dx
+        forces.append(float(density_gradient(model, xy, field, phi)[0, 0]))
+    steps = np.abs(np.diff(forces)) / np.max(np.abs(forces))
+    assert steps.max() < 0.1  # (the edges' form: constant, then a jump of the whole value)
+
+
+def test_a_density_weight_that_cannot_lower_the_overflow_stops_growing_before_infinity(random_start):
+    """Multiplied every iteration with no cap, it reached infinity and the positions NaN: the
+    whole run was thrown away ('could not be legalised (... at (nan, nan))')."""
+    netlist, start = random_start
+    notes = []
+    result = get_placer(
+        "analytical", stop_overflow=0.0, density_growth=2.5, max_iterations=900
+    ).place(netlist, start, budget_s=600, seed=0, progress=lambda p: notes.append(p.message))
+    assert np.isfinite(result.x).all() and not any("could not be legalised" in n for n in notes)
+    assert any(n.startswith("900 iterations") for n in notes)
+
+
+def test_the_warm_up_runs_analytical_on_a_small_grid():
+    """With --option bins=2048 the warm-up before a timed run took a minute."""
+    from placer.algorithms.base import _short_run_options
+
+    assert _short_run_options(Analytical, {"bins": 2048})["bins"] == 16
