@@ -15,11 +15,12 @@ over the centres of the movable macros (hard and soft, not fixed; ports and fixe
   schedule, ``gamma = gamma_factor * bin * 10^((overflow - 0.1) * 20/9 - 1)``: smooth while
   macros overlap a lot, sharp when they are spread.
 * ``N`` -- the electrostatic potential energy of the macros as charges: a bin density map is
-  built from the (exact, differentiable) overlap of each footprint with every bin (footprints
-  smaller than a bin are stretched to it with the charge kept, as in ePlace); Poisson's
-  equation ``laplacian(phi) = -rho`` with Neumann boundaries is solved spectrally with a
-  cosine transform computed by ``torch.fft``; the gradient of the energy moves each macro
-  along the field ``-grad(phi)`` integrated over its footprint.
+  built from the exact overlap of each footprint with every bin (a side shorter than sqrt(2)
+  bins is stretched to sqrt(2) bins with the charge kept, as in ePlace); Poisson's equation
+  ``laplacian(phi) = -rho`` with Neumann boundaries is solved spectrally with a cosine
+  transform computed by ``torch.fft``; the gradient of the energy moves each macro along the
+  field ``-grad(phi)`` averaged over its footprint, each bin weighted by the overlap (ePlace's
+  form, smooth in the position).
 * ``lambda`` starts at ``density_weight * |grad WL|_1 / |grad N|_1`` (ePlace's balance) and
   grows by ``density_growth`` per iteration until the overflow (area above the target density,
   over the movable area) drops below ``stop_overflow``.

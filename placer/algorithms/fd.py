@@ -295,7 +295,7 @@ class ForceDirected(Placer):
         "repulsions": opt.numbers(0.0),
         "start_move": opt.number(0.0, low_open=True),  # divides the decay
         "end_move": opt.number(0.0),
-        "attraction": opt.number(0.0),
+        "attraction": opt.number(0.0, 1.0),  # (a fraction of the way: above 1 overshoots)
     }
 
     def run(
@@ -319,6 +319,11 @@ class ForceDirected(Placer):
         best = placement
         best_cost = evaluate(netlist, placement).proxy
         progress(Progress(0.0, best_cost, "start"))
+        soft = netlist.soft_macros
+        if not np.any(~placement.fixed[soft]):  # (it said no repulsion strength lowered the proxy)
+            progress(Progress.noting("no movable soft macro: fd has nothing to place (the hard macros are "
+                                     "legalised only)"))  # fmt: skip
+            return best.copy()
         tried = 0
         for trial, strength in enumerate(repulsions):
             if trial > 0 and deadline.fraction() > 0.5:

@@ -154,9 +154,10 @@ def check_finite_positions(netlist: Netlist, placement: Placement) -> None:
 
 def check_placeable(netlist: Netlist, placement: Placement) -> None:
     """Raise ValueError when no legal placement can keep ``placement``'s fixed macros where
-    they are: one sticks out of the canvas, two fixed hard macros overlap, or a movable macro is
-    larger than the canvas. :func:`legalize` checks this first; the methods do too, before they
-    run, so a design they cannot place is refused at once rather than after their budget."""
+    they are: one sticks out of the canvas, two fixed hard macros overlap, a movable macro is
+    larger than the canvas, or the hard macros' area is more than the canvas's.
+    :func:`legalize` checks this first; the methods do too, before they run, so a design they
+    cannot place is refused at once rather than after their budget."""
     c = netlist.require_canvas()
     m = netlist.macros
     fixed = np.asarray(placement.fixed, dtype=bool)
@@ -176,6 +177,9 @@ def check_placeable(netlist: Netlist, placement: Placement) -> None:
             f"{kind} {netlist.names[i]} ({netlist.width[i]:g} x {netlist.height[i]:g}) is larger "
             f"than the canvas ({c.width:g} x {c.height:g}): no placement of it is legal"
         )
+    share = _hard_area_share(netlist)
+    if share > 1 + 1e-9:  # (no arrangement fits: every method ran its whole budget to find that)
+        raise ValueError(f"the hard macros cover {share:.0%} of the canvas: no legal placement fits them")
     pinned = netlist.hard_macros[fixed[netlist.hard_macros]]
     x, y = np.asarray(placement.x, float)[pinned], np.asarray(placement.y, float)[pinned]
     half_w, half_h = netlist.width[pinned] / 2, netlist.height[pinned] / 2

@@ -218,9 +218,10 @@ class GlobalRefine(Placer):
 
     Options: those of ``refine``, plus
         global_share: at most this fraction of the budget for the global placement (0.25; it
-            usually stops earlier, when its density overflow is low). With ``max_steps`` (a
-            reproducible run) the global placement is not cut by this share but runs to its own
-            end (its iterations or convergence), the whole budget still capping it.
+            usually stops earlier, when its density overflow is low; 0: none, refine from the
+            given placement). With ``max_steps`` (a reproducible run) the global placement is
+            not cut by this share but runs to its own end (its iterations or convergence), the
+            whole budget still capping it.
         analytical: options of the ``analytical`` stage (a dict; default its own defaults).
     """
 
@@ -253,13 +254,15 @@ class GlobalRefine(Placer):
                     return  # its share of the budget is meant to cut it: no alarm (max_steps: below)
             stage_progress(p)
 
-        spread = stage.place(netlist, placement, stage_budget, seed, watched)
+        # (share 0: no global placement; it was built and run on no budget, and said the
+        # set-up took the whole budget)
+        spread = stage.place(netlist, placement, stage_budget, seed, watched) if share > 0 else None
         if cut and self.options.get("max_steps") is not None:
             progress(Progress.noting(
                 "the analytical stage was cut by the budget, not by its own end: with max_steps "
                 "the run is still not reproducible (give analytical.max_iterations small enough "
                 "to finish within the budget)"))  # fmt: skip
-        starts = {"given": legalize(netlist, placement), "analytical": spread}  # both legal
+        starts = {"given": legalize(netlist, placement), **({"analytical": spread} if spread is not None else {})}
         w_timing, metric = timing_options(self.options)  # by the objective refine searches
 
         def objective(start: Placement) -> float:

@@ -215,9 +215,3 @@ def test_a_density_weight_that_cannot_lower_the_overflow_stops_growing_before_in
     assert np.isfinite(result.x).all() and not any("could not be legalised" in n for n in notes)
     assert any(n.startswith("900 iterations") for n in notes)
 
-
-def test_the_warm_up_runs_analytical_on_a_small_grid():
-    """With --option bins=2048 the warm-up before a timed run took a minute."""
-    from placer.algorithms.base import _short_run_options
-
-    assert _short_run_options(Analytical, {"bins": 2048})["bins"] == 16

@@ -180,3 +180,18 @@ def test_a_start_no_repulsion_improves_is_noted(monkeypatch):
     notes = NoteCollector()
     get_placer("fd", repulsions=[0.5, 1.0]).place(netlist, placement, budget_s=30, seed=0, progress=notes)
     assert any("no repulsion strength tried (2 of 2) lowered the proxy" in n for n in notes.texts), notes.texts
+
+
+def test_a_design_without_movable_soft_macros_is_named_as_such_and_attraction_is_a_fraction() -> None:
+    """It said no repulsion strength lowered the proxy (none could: nothing to place); and an
+    attraction above 1, documented as a fraction of the way, was taken."""
+    from netlists.generate import generate
+    from placer.algorithms.base import get_placer
+
+    netlist, placement = generate(4, 6, 4, seed=1)
+    placement.fixed[netlist.soft_macros] = True
+    notes = []
+    get_placer("fd").place(netlist, placement, budget_s=5.0, seed=0, progress=lambda p: notes.append(p.message))
+    assert any("no movable soft macro" in n for n in notes) and not any("repulsion strength" in n for n in notes)
+    with pytest.raises(ValueError, match="attraction"):
+        get_placer("fd", attraction=1.5)

@@ -222,9 +222,9 @@ def test_warm_up_runs_a_method_once_per_process_and_never_raises(monkeypatch) ->
     # nested method's dict
     assert base.warm_up("fd", {"iterations": 10**6, "repulsions": [0.5, 1, 2]}) is True
     assert calls[-1] == {"iterations": 5, "repulsions": [0.5]}
-    assert base.warm_up("global_refine", {"analytical": {"max_iterations": 10**6, "bins": 64}}) is True
+    assert base.warm_up("global_refine", {"analytical": {"max_iterations": 10**6, "bins": 2048}}) is True
     outer = next(options for options in calls if "analytical" in options)
-    assert outer["analytical"] == {"max_iterations": 50, "bins": 64}
+    assert outer["analytical"] == {"max_iterations": 50, "bins": 16}  # (bins=2048: a minute)
 
 
 def test_warm_up_builds_the_legaliser_search_a_real_start_needs(monkeypatch) -> None:
@@ -368,4 +368,40 @@ def test_a_design_no_legal_placement_keeps_is_refused_before_the_method_runs(  #
 
     monkeypatch.setattr(method, "run", never)
     with pytest.raises(ValueError, match="sticks out of the canvas|overlaps the fixed macro"):
+        method.place(netlist, placement, budget_s=60.0, seed=0)
+
+
+@pytest.mark.parametrize("max_steps", [None, 300])
+def test_global_refine_with_no_global_share_runs_no_global_placement(design, monkeypatch, max_steps) -> None:  # type: ignore[no-untyped-def]
+    """global_share=0 still built and ran the analytical stage, and said its set-up took the
+    whole budget."""
+    from placer.algorithms.analytical import Analytical
+
+    def never(*args: object) -> None:
+        raise AssertionError("the analytical stage ran")
+
+    monkeypatch.setattr(Analytical, "run", never)
+    netlist, placement = design
+    notes = []
+    options = {"global_share": 0.0, **({"max_steps": max_steps} if max_steps else {})}
+    result = get_placer("global_refine", **options).place(
+        netlist, placement, budget_s=1.0, seed=0, progress=lambda p: notes.append(p.message))
+    assert check_legality(netlist, result).legal and "refine from the given placement" in notes
+    assert not any("set-up" in n for n in notes)
+
+
+def test_hard_macros_larger_in_all_than_the_canvas_are_refused_before_the_method_runs(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every method ran its whole budget before the legaliser found no arrangement fits."""
+    from netlists.builder import NetlistBuilder
+    from netlists.model import Canvas, NodeType
+
+    builder = NetlistBuilder("too_much")
+    builder.add_node("p", NodeType.PORT, x=0.0, y=5.0)
+    for k in range(3):  # three 6 x 6 macros on a 10 x 10 canvas: 108 %
+        builder.add_node(f"h{k}", NodeType.HARD_MACRO, width=6.0, height=6.0, x=5.0, y=5.0)
+    netlist = builder.build(Canvas(10.0, 10.0, 2, 2))
+    placement = netlist.initial_placement()
+    method = get_placer("sa")
+    monkeypatch.setattr(method, "run", lambda *a: (_ for _ in ()).throw(AssertionError("the method ran")))
+    with pytest.raises(ValueError, match="the hard macros cover 108% of the canvas"):
         method.place(netlist, placement, budget_s=60.0, seed=0)
