@@ -161,6 +161,22 @@ class _DesignStatic:
     wl_norm: float  # (W + H) * net_cnt
 
 
+def _fits_nowhere(netlist: Netlist, placement: Placement, state: SequentialGridState, node: int) -> str:
+    """Why macro ``node`` has no legal cell before any is placed, in words: it is larger than
+    the canvas, or else the placing grid's cell centres (its centre goes on one) and the fixed
+    macros where there are any (a gap they leave may hold no cell centre; it read "on the
+    empty canvas")."""
+    c = netlist.require_canvas()
+    if netlist.width[node] > c.width or netlist.height[node] > c.height:
+        return (f"({netlist.width[node]:g} x {netlist.height[node]:g}) is larger than the canvas "
+                f"({c.width:g} x {c.height:g})")
+    hard = netlist.hard_macros
+    fixed = int(np.count_nonzero(np.asarray(placement.fixed, dtype=bool)[hard]))
+    beside = f", beside the {fixed} fixed hard macro(s)" if fixed else " on the empty canvas"
+    return (f"fits at none of the {state.cols} x {state.rows} placing grid's cell centres{beside} "
+            "(a finer grid, max_grid, may have one)")
+
+
 class NothingToPlace(ValueError):
     """A design this environment has no episode for: no movable hard macro, or one that fits
     no cell of the empty grid. A placer built on the env may keep such a design as it is."""
@@ -440,7 +456,7 @@ class MacroPlacementEnv(gym.Env):
         for node in order:  # found now, not at some reset deep into training
             if not first.legal_mask(int(node)).any():
                 raise NothingToPlace(
-                    f"{netlist.name}: macro {netlist.names[int(node)]} fits nowhere on the empty canvas"
+                    f"{netlist.name}: macro {netlist.names[int(node)]} {_fits_nowhere(netlist, placement, first, int(node))}"
                 )
         return _DesignStatic(
             netlist, placement, grid, order, node_static, edges, weight, np.clip(design_vec, 0, 1),
@@ -492,8 +508,9 @@ class MacroPlacementEnv(gym.Env):
         self._terminated = False
         if not self._mask.any():  # type: ignore[union-attr]
             name = static.netlist.names[self._state.current]
+            why = _fits_nowhere(static.netlist, static.placement, self._state, self._state.current)
             self._state = None
-            raise NothingToPlace(f"{static.netlist.name}: macro {name} fits nowhere on the empty canvas")
+            raise NothingToPlace(f"{static.netlist.name}: macro {name} {why}")
         self.last_info = {"design": static.netlist.name}
         return self._observation(), dict(self.last_info)
 

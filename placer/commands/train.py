@@ -272,8 +272,24 @@ def train_command(
     else:
         console.print(
             "no evaluation episode placed every hard macro, so there is no best.plc yet; "
-            "a larger --max-grid gives finer cells"
+            + _finer_grid_advice(config)
         )
+
+
+def _finer_grid_advice(config: Any) -> str:
+    """What may let the episodes place every macro: a larger ``--max-grid`` only where it caps
+    a design's placing grid (it was advised whatever the cause), else more training."""
+    from netlists.io import load_design
+    from placer.algorithms.grid_state import auto_grid
+    from placer.rl.train import load_designs
+
+    designs = [nl for nl, _ in load_designs(config)]
+    designs += [load_design(config.eval_netlist)[0]] if config.eval_netlist else []
+    capped = dict.fromkeys(nl.name for nl in designs if auto_grid(nl, config.max_grid) != auto_grid(nl, 1 << 20))
+    if capped:
+        return f"a larger --max-grid gives finer cells ({', '.join(capped)} placed on a grid it caps)"
+    return ("the policy leaves some macro no legal cell: train longer (no design's placing grid is "
+            "capped by --max-grid)")
 
 
 def _saved_config(out: Path):  # type: ignore[no-untyped-def]

@@ -175,3 +175,15 @@ def test_the_first_bad_setting_is_the_one_named() -> None:
     """With several bad settings the paths come first (out before vec), one error at a time."""
     with pytest.raises(ValueError, match="^out must be a path, got None$"):
         TrainConfig(out=None, vec="bogus", n_steps=1, n_envs=1, device="cpu").validate()  # type: ignore[arg-type]
+
+
+def test_the_finer_grid_advice_is_given_only_where_max_grid_caps_a_grid(tmp_path) -> None:
+    """With no best.plc, train always advised a larger --max-grid, which changes nothing where
+    no design's placing grid is capped by it."""
+    from placer.commands.train import _finer_grid_advice
+    from placer.rl.train import TrainConfig
+
+    assert "train longer" in _finer_grid_advice(TrainConfig(out=str(tmp_path), generated=1))  # 27 x 27 < 64
+    capped = _finer_grid_advice(TrainConfig(out=str(tmp_path), generated=1, max_grid=8))
+    assert capped.startswith("a larger --max-grid gives finer cells (synthetic_")
+    assert "ariane133" in _finer_grid_advice(TrainConfig(out=str(tmp_path), generated=1, eval_netlist="ariane133"))
