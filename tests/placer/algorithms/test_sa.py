@@ -115,3 +115,15 @@ def test_soft_macro_steps_take_at_most_a_quarter_of_a_clock_bound_run(monkeypatc
         for _ in range(8):  # back to back: 0.05 s steps with no search between them
             hook(state)
         assert len(calls) in expected, (capped, len(calls), time.perf_counter() - start)
+
+
+def test_a_design_without_movable_hard_macros_ends_early_with_a_note() -> None:
+    """sa ran one soft-macro step and returned long before its budget, without a word."""
+    from netlists.generate import generate
+    from placer.algorithms.base import get_placer
+
+    netlist, placement = generate(4, 6, 4, seed=1)
+    placement.fixed[netlist.hard_macros] = True
+    notes = []
+    get_placer("sa").place(netlist, placement, budget_s=5.0, seed=0, progress=lambda p: notes.append(p.message))
+    assert any("no movable hard macro to anneal" in n for n in notes)
