@@ -12,6 +12,22 @@ from placer.cli import app
 runner = CliRunner()
 
 
+def _plugin_file(path: Path, method: str, docstring: str | None) -> Path:
+    """A plugin module at ``path`` registering ``method``, a placer that keeps its start, its
+    class documented by ``docstring`` (None: no docstring)."""
+    doc = f'    """{docstring}"""\n' if docstring is not None else ""
+    path.write_text(
+        "from placer.algorithms.base import Placer, register_placer\n"
+        "@register_placer\n"
+        "class KeepsTheStart(Placer):\n"
+        f"{doc}"
+        f"    name = {method!r}\n"
+        "    def run(self, netlist, placement, budget_s, seed, progress):\n"
+        "        return placement\n"
+    )
+    return path
+
+
 def test_the_list_names_every_method_and_every_option_it_reads() -> None:
     result = runner.invoke(app, ["methods"])
     assert result.exit_code == 0, result.output
@@ -37,16 +53,7 @@ def test_one_method_is_documented_with_its_defaults() -> None:
 def test_an_unknown_method_is_one_line_and_plugins_are_listed(tmp_path: Path) -> None:
     result = runner.invoke(app, ["methods", "nope"])
     assert result.exit_code == 2 and "unknown placement method 'nope'; available:" in result.output
-    plugin = tmp_path / "methods_plugin.py"
-    plugin.write_text(
-        "from placer.algorithms.base import Placer, register_placer\n"
-        "@register_placer\n"
-        "class Listed(Placer):\n"
-        '    """Keeps the start (a test plugin)."""\n'
-        "    name = 'test_methods_listed'\n"
-        "    def run(self, netlist, placement, budget_s, seed, progress):\n"
-        "        return placement\n"
-    )
+    plugin = _plugin_file(tmp_path / "methods_plugin.py", "test_methods_listed", "Keeps the start (a test plugin).")
     listed = runner.invoke(app, ["methods", "--plugin", str(plugin)])
     assert "test_methods_listed: Keeps the start (a test plugin).\n    options: any" in listed.output
 
@@ -98,15 +105,7 @@ def test_a_plugins_few_option_names_are_not_read_as_a_shared_option_set(tmp_path
 
 def test_a_plugin_method_without_a_docstring_is_not_given_the_base_classes(tmp_path: Path) -> None:
     """It was listed as 'Base class of placement methods (see module docstring).'"""
-    plugin = tmp_path / "undocumented_plugin.py"
-    plugin.write_text(
-        "from placer.algorithms.base import Placer, register_placer\n"
-        "@register_placer\n"
-        "class Quiet(Placer):\n"
-        "    name = 'test_methods_quiet'\n"
-        "    def run(self, netlist, placement, budget_s, seed, progress):\n"
-        "        return placement\n"
-    )
+    plugin = _plugin_file(tmp_path / "undocumented_plugin.py", "test_methods_quiet", None)
     listed = runner.invoke(app, ["methods", "--plugin", str(plugin)])
     assert "test_methods_quiet: (undocumented)" in listed.output
     assert "Base class" not in runner.invoke(app, ["methods", "test_methods_quiet", "--plugin", str(plugin)]).output
