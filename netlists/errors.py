@@ -3,6 +3,9 @@ input that reads but looks damaged."""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -27,3 +30,19 @@ class NetlistError(ValueError):
 class NetlistWarning(UserWarning):
     """Input that reads as specified but looks damaged (e.g. a ``.plc`` whose body lists fewer
     nodes than its header counts); the CLI prints it as one ``placer: warning:`` line."""
+
+
+@contextmanager
+def netlist_warnings_recorded(show: bool = False) -> Iterator[list[str]]:
+    """Within the block, every :class:`NetlistWarning` is recorded: their texts fill the list
+    it yields when the block ends (and are shown too with ``show``, for a report that carries
+    them beside a line on stderr); other warnings are shown as usual."""
+    texts: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NetlistWarning)
+        yield texts
+    for w in caught:
+        if issubclass(w.category, NetlistWarning):
+            texts.append(str(w.message))
+        if show or not issubclass(w.category, NetlistWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)

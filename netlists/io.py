@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from netlists.errors import NetlistError
+from netlists.errors import NetlistError, NetlistWarning
 from netlists.model import Netlist, Placement
 
 #: File names of a design folder's netlist (the plain text one first) and its placement.
@@ -49,14 +50,25 @@ def design_files_under(root: str | Path) -> list[tuple[Path, Path]]:
     for aux in files_under(root, is_bookshelf_aux):
         if aux.is_file() and aux.parent not in taken and not any((aux.parent / n).is_file() for n in NETLIST_NAMES):
             auxes.setdefault(aux.parent, []).append(aux)
-    for found in auxes.values():
-        if len(found) == 1:  # (a folder of several is no one design: placer place names one)
-            try:
-                pl = next(f for f in listed_files(found[0]) if is_bookshelf_pl(f))
-            except (NetlistError, StopIteration):
-                pl = found[0]
-            designs.append((found[0], pl))
+    for folder, found in auxes.items():
+        if len(found) > 1:  # no one design: said, not dropped without a word
+            _warn_not_a_design(folder, f"holds {len(found)} Bookshelf .aux files")
+            continue
+        try:
+            pl = next(f for f in listed_files(found[0]) if is_bookshelf_pl(f))
+        except (NetlistError, StopIteration):
+            pl = found[0]
+        designs.append((found[0], pl))
+    unplaced = {n.parent for n in files_under(root, lambda name: name in NETLIST_NAMES) if n.is_file()} - taken
+    for folder in sorted(unplaced):
+        _warn_not_a_design(folder, f"holds a netlist but no {INITIAL_PLC}")
     return sorted(designs)
+
+
+def _warn_not_a_design(folder: Path, why: str) -> None:
+    """Say that a suite's ``folder`` is left out, and why."""
+    warnings.warn(NetlistWarning(f"{folder} {why}: not a design of the suite (placer place takes it "
+                                 "as one design, named by its file)"), stacklevel=3)  # fmt: skip
 
 
 def read_any_netlist(path: str | Path, pl: str | Path | None = None) -> tuple[Netlist, Placement | None]:
@@ -69,17 +81,10 @@ def read_any_netlist(path: str | Path, pl: str | Path | None = None) -> tuple[Ne
     from netlists.formats.bookshelf import is_bookshelf_aux, read_bookshelf
 
     path = Path(path)
+    if path.is_dir():
+        path = _design_file_in(path)
     if is_bookshelf_aux(path):
         return read_bookshelf(path, pl)
-    if path.is_dir():
-        for cand in NETLIST_NAMES:
-            if (path / cand).exists():
-                return read_any_netlist(path / cand, pl)
-        auxes = sorted(p for p in path.iterdir() if p.is_file() and is_bookshelf_aux(p))
-        if len(auxes) == 1:  # a Bookshelf design's folder
-            return read_bookshelf(auxes[0], pl)
-        found = f" but {len(auxes)} .aux files: name one" if auxes else ""
-        raise NetlistError(f"directory holds no netlist.pb.txt[.gz] nor one Bookshelf .aux{found}", path)
     if pl is not None:
         raise NetlistError(f"a Bookshelf .pl places a Bookshelf design (.aux), not the netlist {path}: "
                            "give a .plc", pl)  # fmt: skip
@@ -96,23 +101,42 @@ def default_plc_for(netlist_path: str | Path) -> Path | None:
     return cand if cand.exists() else None
 
 
+def _design_file_in(folder: Path) -> Path:
+    """The netlist of a design ``folder``: its ``netlist.pb.txt[.gz]``, else its one Bookshelf
+    ``.aux`` (NetlistError when it holds neither)."""
+    from netlists.formats.bookshelf import is_bookshelf_aux
+
+    for cand in NETLIST_NAMES:
+        if (folder / cand).exists():
+            return folder / cand
+    auxes = sorted(p for p in folder.iterdir() if p.is_file() and is_bookshelf_aux(p))
+    if len(auxes) == 1:  # a Bookshelf design's folder
+        return auxes[0]
+    found = f" but {len(auxes)} .aux files: name one" if auxes else ""
+    raise NetlistError(f"directory holds no netlist.pb.txt[.gz] nor one Bookshelf .aux{found}", folder)
+
+
 def input_files(netlist_path: str | Path, plc_path: str | Path | None = None) -> list[Path]:
     """The files reading this design reads (those that exist): the netlist, or a Bookshelf
     design's ``.aux`` and every file it lists, and the placement (default: ``initial.plc``
-    beside a netlist). For refusing an output that would overwrite one of them."""
+    beside a Circuit Training netlist). For refusing an output that would overwrite one of
+    them, and for telling an edited design."""
     from netlists.formats.bookshelf import is_bookshelf_aux, listed_files
 
     path = design_path(netlist_path)
     if path.is_dir():
-        auxes = sorted(p for p in path.iterdir() if p.is_file() and is_bookshelf_aux(p))
-        path = next((path / n for n in NETLIST_NAMES if (path / n).exists()), auxes[0] if len(auxes) == 1 else path)
+        try:
+            path = _design_file_in(path)
+        except NetlistError:  # (reading it will say what is wrong)
+            return []
     files = [path]
-    if is_bookshelf_aux(path) and path.is_file():
+    bookshelf = is_bookshelf_aux(path)
+    if bookshelf and path.is_file():
         try:
             files += listed_files(path)
         except NetlistError:  # (reading it will say what is wrong)
             pass
-    placement = plc_path if plc_path is not None else default_plc_for(path)
+    placement = plc_path if plc_path is not None or bookshelf else default_plc_for(path)
     files += [Path(placement)] if placement is not None else []
     return [f for f in files if f.exists()]
 

@@ -100,7 +100,7 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
         raise FileNotFoundError(2, "no such folder", str(suite_dir))
     found: dict[str, DesignFiles] = {}
     for netlist, plc in design_files_under(suite):  # (linked folders too)
-        folder = plc.parent
+        folder = netlist.parent  # (a Bookshelf .aux may list a .pl in another folder)
         if folder.name in found:
             raise ValueError(
                 f"two designs are called {folder.name!r}: {found[folder.name].netlist.parent} "
@@ -122,7 +122,7 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
             design.name.encode("utf-8")
         except UnicodeEncodeError:  # the name goes into results.sqlite and every table
             raise ValueError(
-                f"design folder {str(design.plc.parent).encode('utf-8', 'surrogateescape')!r}: its "
+                f"design folder {str(design.netlist.parent).encode('utf-8', 'surrogateescape')!r}: its "
                 "name is not UTF-8 text; rename it (or leave it out with --designs)"
             ) from None
     if not found:
@@ -164,7 +164,8 @@ class PlacementTask:
 
 
 def design_files_digest(design: DesignFiles) -> str:
-    """Digest of the design's netlist and initial .plc texts: what tells a resumed or pooled
+    """Digest of the texts of the design's files (its netlist and initial .plc; a Bookshelf
+    design's .aux, every file it lists and its .pl): what tells a resumed or pooled
     run's design from the same name with edited files ("" when a file cannot be read: the
     run then fails on that file with a clear error, and nothing is compared)."""
     from netlists.digest import files_digest
@@ -220,23 +221,23 @@ def load_plugins(plugins: Iterable[str]) -> None:
 
 
 @functools.lru_cache(maxsize=2)
-def _load_design_cached(netlist: str, plc: str, mtime_ns: int):  # type: ignore[no-untyped-def]
-    import warnings
-
-    from netlists.errors import NetlistWarning
+def _load_design_cached(netlist: str, plc: str, mtimes_ns: tuple[int, ...]):  # type: ignore[no-untyped-def]
+    from netlists.errors import netlist_warnings_recorded
     from netlists.io import load_design
 
-    with warnings.catch_warnings(record=True) as caught:  # kept for every run of the design
-        warnings.simplefilter("always", NetlistWarning)
+    with netlist_warnings_recorded() as texts:  # kept for every run of the design
         loaded = load_design(netlist, plc)
-    return (*loaded, tuple(str(w.message) for w in caught if issubclass(w.category, NetlistWarning)))
+    return (*loaded, tuple(texts))
 
 
 def _load_design(design: DesignFiles):  # type: ignore[no-untyped-def]
     """Netlist, initial placement and the reader's warnings (a truncated .plc), cached per
     worker (several seeds / methods per design)."""
-    mtime = design.netlist.stat().st_mtime_ns ^ design.plc.stat().st_mtime_ns
-    netlist, placement, warned = _load_design_cached(str(design.netlist), str(design.plc), mtime)
+    from netlists.io import input_files
+
+    # (every file it reads: a Bookshelf design's .nodes, .nets, .scl or .wts may be the edited one)
+    mtimes = tuple(path.stat().st_mtime_ns for path in input_files(design.netlist, design.plc))
+    netlist, placement, warned = _load_design_cached(str(design.netlist), str(design.plc), mtimes)
     return netlist, placement.copy(), warned
 
 
@@ -478,7 +479,7 @@ def check_conflicts(
 
     Always: a task whose ``.plc`` would overwrite an ok run of another budget, a design name
     the folder holds from another netlist file or from other contents of the same files (its
-    netlist or initial .plc edited since: :func:`design_files_digest`), and options other than
+    files edited since: :func:`design_files_digest`), and options other than
     those of the ok runs of the same method and design that stay. With ``resume`` (which skips
     finished runs): a finished run made with other method options or from another design of
     the same name, since skipping it would report that run as this one.

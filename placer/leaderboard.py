@@ -9,7 +9,7 @@
 
 Either way ``seeds`` counts the ok runs, ``proxy_mean`` / ``proxy_std`` summarise the seeds and
 ``failed`` counts failed runs. The ``initial`` method is a reference: the proxy of each design's
-``initial.plc`` as the batch recorded it (no timing, no seconds). It is not ranked and never
+``initial.plc`` (a Bookshelf design's own ``.pl``) as the batch recorded it (no timing, no seconds). It is not ranked and never
 marked best (on some designs the initial placement is not even legal).
 
 :func:`write_leaderboard` writes Markdown, CSV and HTML tables (proxy, then each of its parts,

@@ -973,7 +973,7 @@ def check_pl_writable(netlist: Netlist, placement: Placement) -> None:
         turned = int(placement.orientation[i]) in _TURNED
         if netlist.width[i] != netlist.height[i] and turned != (netlist.names[i] in read_turned):  # type: ignore[operator]
             raise ValueError(
-                f"macro {netlist.names[i]} is turned by 90 degrees against the design's .pl (now "
+                f"macro {netlist.names[i]} is turned by 90 degrees against the .pl the design was read with (now "
                 f"{ORIENTATIONS[int(placement.orientation[i])]}): with the design's .nodes, a .pl "
                 "would give it another footprint than the one the cost used; write a .plc"
             )

@@ -165,16 +165,11 @@ def load_reporting_warnings(netlist: Path, plc: Path | None):  # type: ignore[no
     """:func:`load`, and the texts of the netlist layer's warnings it gave (input that reads
     but looks damaged, such as a truncated .plc), which are shown as usual too: for output
     that carries them (``placer eval --json``), where a line on stderr goes unseen."""
-    import warnings
+    from netlists.errors import netlist_warnings_recorded
 
-    from netlists.errors import NetlistWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", NetlistWarning)
+    with netlist_warnings_recorded(show=True) as texts:
         loaded = load(netlist, plc)
-    for w in caught:  # shown as they would have been
-        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    return (*loaded, [str(w.message) for w in caught if issubclass(w.category, NetlistWarning)])
+    return (*loaded, texts)
 
 
 def load_plugins_named(plugins: list[str]) -> None:

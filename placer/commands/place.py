@@ -251,7 +251,9 @@ def place_command(
         if ray_address or resume or designs or seeds is not None or jobs is not None:
             raise UsageError("--ray, --resume, --designs, --seeds and --jobs apply to --suite only")
         check_output_file(out)
-        if not out.name.lower().endswith((".plc", ".plc.gz", ".pl", ".pl.gz")):
+        from netlists.formats.bookshelf import is_bookshelf_pl
+
+        if not (out.name.lower().endswith((".plc", ".plc.gz")) or is_bookshelf_pl(out)):
             raise UsageError(f"--out {out}: expected a .plc (or .plc.gz) file name, or a .pl for a Bookshelf design")
         from netlists.io import input_files
 
@@ -260,7 +262,8 @@ def place_command(
         _place_one(netlist, plc, methods[0], options[methods[0]], budget_s, seed or 0, out, quiet)
     else:
         if plc is not None:
-            raise UsageError("--plc applies to one design; a suite uses each design's initial.plc")
+            raise UsageError("--plc applies to one design; a suite uses each design's initial.plc (a "
+                             "Bookshelf design's own .pl)")
         if seed is not None:
             raise UsageError("--seed applies to one design; a suite runs seeds 0..N-1 (--seeds N)")
         check_output_folder(out)
@@ -289,7 +292,7 @@ def _place_one(
     """Place one design in this process and print its cost before and after."""
     import time
 
-    from netlists.formats.bookshelf import check_pl_writable, pl_text
+    from netlists.formats.bookshelf import check_pl_writable, is_bookshelf_pl, pl_text
     from netlists.formats.plc import write_plc
     from netlists.formats.textio import write_text_atomic
     from placer import __version__ as placer_version
@@ -308,7 +311,7 @@ def _place_one(
 
     placer = get_placer(method, **options)  # name and options already checked by parse_options
     nl, initial = load(netlist_path, plc)
-    as_pl = out.name.lower().endswith((".pl", ".pl.gz"))
+    as_pl = is_bookshelf_pl(out)
     if as_pl:  # refused before the budget is spent (the methods never turn a macro by 90 degrees)
         try:
             check_pl_writable(nl, initial)
@@ -354,10 +357,17 @@ def _place_one(
                         f"options {json.dumps(options, sort_keys=True)}",
                         *([f"Stopped by an interrupt after {seconds:.1f} s"] if stop.stopped else []),
                         *([f"Method code: {source}"] if (source := method_source(method)) else [])]
+            text = None
             if as_pl:  # the design's own format, its costs in a comment (a .pl has no header)
                 costs = (f"Costs: proxy {after.proxy!r}, wirelength {after.wirelength!r}, density {after.density!r}, "
                          f"congestion {after.congestion!r}, weighted HPWL {after.hpwl!r}")
-                write_text_atomic(out, pl_text(nl, placement, [*comments, costs]))
+                try:
+                    text = pl_text(nl, placement, [*comments, costs])
+                except ValueError as exc:  # a plugin turned a macro by 90 degrees: kept as a .plc
+                    wanted, out = out, _as_plc_name(out)
+                    console.print(f"note: --out {wanted}: {exc}; the result goes to {out}")
+            if text is not None:
+                write_text_atomic(out, text)
             else:
                 write_plc(out, nl, placement, costs=after.plc_header(), comments=comments)
             written = True
@@ -384,6 +394,13 @@ def _place_one(
     console.print(f"wrote {out}")
     if stop.stopped:
         raise typer.Exit(130)  # interrupted, though its best placement is kept
+
+
+def _as_plc_name(path: Path) -> Path:
+    """``OUT.pl[.gz]`` as ``OUT.plc[.gz]``."""
+    gz = path.name.lower().endswith(".gz")
+    stem = path.name[: -len(".pl.gz")] if gz else path.name[: -len(".pl")]
+    return path.with_name(stem + (".plc.gz" if gz else ".plc"))
 
 
 def _costlier_than_the_start(

@@ -621,9 +621,16 @@ def _check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design], 
         before = saved_designs.get("names", [])
         now_names = [netlist.name for netlist, _ in designs]
         if before != now_names:
+            from netlists.formats.bookshelf import is_bookshelf_aux
+
+            # a suite's Bookshelf folders are designs since 2026-12-05: a run begun before saw none
+            bookshelf = [p.parent.name for p in find_suite(config.suite) if is_bookshelf_aux(p)] if config.suite else []
+            since = (f" (the suite's Bookshelf designs, {', '.join(bookshelf)}, are found since 2026-12-05; "
+                     "a run begun before did not train on them: move them out of the suite to resume)"
+                     if bookshelf and not set(bookshelf) & set(before) else "")  # fmt: skip
             raise ValueError(
                 f"{out}: the training designs changed since the run started (was "
-                f"{', '.join(before)}; now {', '.join(now_names)}): restore them or start a new run"
+                f"{', '.join(before)}; now {', '.join(now_names)}){since}: restore them or start a new run"
             )
         digests = saved_designs.get("digests")  # (absent in runs from before the digests)
         if digests is not None:

@@ -825,12 +825,14 @@ def test_another_pl_moving_what_the_design_fixes_is_warned_of(tmp_path: Path) ->
     with warnings.catch_warnings():
         warnings.simplefilter("error", NetlistWarning)
         load_design(aux, same)  # the design's fixed nodes where it fixes them: no warning
-    for change in ("move port", "unfix macro"):
+    for change in ("move port", "unfix macro", "turn fixed macro"):
         other = own.copy()
         if change == "move port":
             other.x[own_nl.ports[0]] += 3.0
-        else:
+        elif change == "unfix macro":
             other.fixed[own_nl.hard_macros[0]] = False
+        else:
+            other.orientation[own_nl.hard_macros[0]] = ORIENTATIONS.index("FN")
         path = write_bookshelf(own_nl, other, tmp_path / change.replace(" ", "_"), "d").with_suffix(".pl")
         with pytest.warns(NetlistWarning, match=r"moves, turns or unfixes 1 node\(s\) that d.pl fixes"):
             load_design(aux, path)

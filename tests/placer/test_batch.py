@@ -776,13 +776,28 @@ def test_a_suite_runs_bookshelf_designs_beside_circuit_training_ones(suite: Path
     word, and a suite of Bookshelf designs alone could not be run."""
     from netlists.formats.bookshelf import write_bookshelf
 
+    from netlists.errors import NetlistWarning
+
     aux = write_bookshelf(*generate(3, 6, 4, seed=7, name="bs"), suite / "bookshelf" / "bs", "bs")
-    (suite / "two_aux").mkdir()  # a folder of two .aux files is no one design
+    (suite / "two_aux").mkdir()  # a folder of two .aux files is no one design: said so
     for name in ("x", "y"):
         (suite / "two_aux" / f"{name}.aux").write_text("RowBasedPlacement : x.nodes\n")
-    designs = find_designs(suite)
+    (suite / "no_plc").mkdir()
+    (suite / "no_plc" / "netlist.pb.txt").write_text("")
+    with pytest.warns(NetlistWarning) as warned:
+        designs = find_designs(suite)
+    said = sorted(str(w.message) for w in warned)
+    assert "two_aux holds 2 Bookshelf .aux files: not a design of the suite" in said[1]
+    assert "no_plc holds a netlist but no initial.plc: not a design of the suite" in said[0]
     assert [(d.name, d.netlist, d.plc) for d in designs if d.name == "bs"] == [("bs", aux, aux.with_suffix(".pl"))]
     assert [d.name for d in designs] == ["bs", "tiny_a", "tiny_b"]
+    # named by its .aux's folder, not by the folder of a .pl it lists elsewhere
+    elsewhere = suite / "bookshelf" / "bs2"
+    elsewhere.mkdir()
+    listed = aux.read_text().replace("bs.pl", "../bs/bs.pl").replace("bs.", "../bs/bs.").replace("../bs/../bs/", "../bs/")
+    (elsewhere / "bs2.aux").write_text(listed)
+    with pytest.warns(NetlistWarning):
+        assert "bs2" in [d.name for d in find_designs(suite)]
     runs = tmp_path / "runs"
 
     def batch():  # type: ignore[no-untyped-def]

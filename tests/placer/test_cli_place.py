@@ -443,3 +443,36 @@ def test_a_bookshelf_design_is_placed_into_a_pl(design: Path, tmp_path: Path) ->
         refused = CliRunner().invoke(make_app(), ["place", str(netlist_arg), *args, "--out", str(target)])
         assert refused.exit_code == 2 and message in refused.output, refused.output
     assert not (tmp_path / "ct.pl").exists()
+    stray = aux.parent / "initial.plc"  # not read for a Bookshelf design: no input of it
+    stray.write_text("left here\n")
+    kept = CliRunner().invoke(make_app(), ["place", str(aux.parent), *args, "--out", str(stray)])
+    assert kept.exit_code == 0, kept.output
+
+
+@register_placer
+class TurnForCliTests(Placer):
+    """Turns the first non-square hard macro by 90 degrees (E): no built-in method does."""
+
+    name = "test_cli_place_turn"
+
+    def run(self, netlist, placement, budget_s, seed, progress):  # type: ignore[no-untyped-def]
+        hard = netlist.hard_macros
+        placement.orientation[next(int(i) for i in hard if netlist.width[i] != netlist.height[i])] = 4
+        return placement
+
+
+def test_a_result_no_pl_can_hold_is_written_as_a_plc_not_lost(tmp_path: Path) -> None:
+    """A plugin's result turning a macro by 90 degrees failed at the .pl write, after the whole
+    budget: the result was lost."""
+    from netlists.formats.bookshelf import write_bookshelf
+
+    aux = write_bookshelf(*generate(3, 6, 4, seed=5, name="bs"), tmp_path / "bs", "bs")
+    out = tmp_path / "out" / "placed.pl.gz"
+    result = CliRunner().invoke(make_app(), ["place", str(aux), "--algo", "test_cli_place_turn", "--budget-s", "1",
+                                             "--out", str(out), "--quiet"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    kept = tmp_path / "out" / "placed.plc.gz"
+    assert "is turned by 90 degrees" in result.output and f"the result goes to {kept}" in " ".join(result.output.split())
+    assert kept.exists() and not out.exists()
+    netlist, placement = load_design(aux, kept)
+    assert int(placement.orientation[netlist.hard_macros].max()) == 4

@@ -55,7 +55,7 @@ def test_find_suite_refuses_a_folder_without_any_netlist(tmp_path: Path) -> None
     with pytest.raises(FileNotFoundError) as caught:
         find_suite(root)
     assert (caught.value.errno, caught.value.strerror, caught.value.filename) == (
-        errno.ENOENT, "no design (a folder with netlist.pb.txt[.gz] and initial.plc) under this folder", str(root)
+        errno.ENOENT, "no design (a folder with netlist.pb.txt[.gz] and initial.plc, or one Bookshelf .aux) under this folder", str(root)
     )
 
 

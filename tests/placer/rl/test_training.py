@@ -1330,3 +1330,18 @@ def test_a_resumed_run_hides_what_the_stopped_one_logged_past_its_checkpoint(tin
     events.Reload()
     assert [e.step for e in events.Scalars("eval/proxy")] == [0, 64, 128]
     assert len({e.step for e in events.Scalars("rollout/ep_rew_mean")}) == len(events.Scalars("rollout/ep_rew_mean"))
+
+
+def test_a_suite_run_begun_before_bookshelf_designs_counted_says_why_it_cannot_resume(tmp_path, design_writer):
+    """A suite's Bookshelf folders are designs now; a run begun before did not train on them,
+    and its resume read only 'the training designs changed' as if the user had changed them."""
+    from netlists.formats.bookshelf import write_bookshelf
+
+    suite = tmp_path / "suite"
+    design_writer(suite / "ct", 4, "ct", n_soft=6)
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), suite=str(suite), timesteps=60, checkpoint_every=1000, eval_every=1000, **EXACT)
+    train(cfg, progress_bar=False)
+    write_bookshelf(*generate(3, 6, 4, seed=7, name="bs"), suite / "bs", "bs")
+    with pytest.raises(ValueError, match=r"the suite's Bookshelf designs, bs, are found since 2026-12-05"):
+        train(TrainConfig(**{**cfg.__dict__, "timesteps": 120}), progress_bar=False, resume=True)
