@@ -183,34 +183,56 @@ def _free_port() -> int:
 
 #: Memory limits at the top of the control-group trees (v2, v1): a container's own group.
 CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
-#: Where the trees are mounted, and which groups this process is in (Linux).
-CGROUP_ROOT = "/sys/fs/cgroup"
+#: Which groups this process is in, and where the trees are mounted (Linux).
 PROC_CGROUP = "/proc/self/cgroup"
+PROC_MOUNTINFO = "/proc/self/mountinfo"
+
+
+def _cgroup_mounts() -> list[tuple[str, str, Path]]:
+    """``(kind, root, mount point)`` of each memory control-group tree mounted here: kind
+    ``"v2"`` or ``"memory"`` (v1), root the group the mount shows at its top (``/docker/ID``
+    in a container without its own cgroup namespace, else ``/``)."""
+    try:
+        lines = Path(PROC_MOUNTINFO).read_text().splitlines()
+    except OSError:
+        return []
+    mounts = []
+    for line in lines:
+        before, _, after = line.partition(" - ")
+        fields, tail = before.split(), after.split()
+        if len(fields) < 5 or len(tail) < 3:
+            continue
+        if tail[0] == "cgroup2":
+            mounts.append(("v2", fields[3], Path(fields[4])))
+        elif tail[0] == "cgroup" and "memory" in tail[2].split(","):
+            mounts.append(("memory", fields[3], Path(fields[4])))
+    return mounts
 
 
 def _cgroup_limit_files() -> list[Path]:
     """Memory-limit files that bind this process: the trees' tops (:data:`CGROUP_LIMITS`),
-    and the group ``/proc/self/cgroup`` names with each group above it, in the v2 tree
-    (``memory.max``) and the v1 memory tree (``memory.limit_in_bytes``): a Slurm job or a
-    systemd unit limits a group below the top, where the tops read no limit."""
+    and the group ``/proc/self/cgroup`` names with each group above it that the mounts show,
+    in the v2 tree (``memory.max``) and the v1 memory tree (``memory.limit_in_bytes``): a
+    Slurm job or a systemd unit limits a group below the top, where the tops read no limit."""
     files = [Path(path) for path in CGROUP_LIMITS]
     try:
         lines = Path(PROC_CGROUP).read_text().splitlines()
     except OSError:
         return files
-    root = Path(CGROUP_ROOT)
+    mounts = _cgroup_mounts()
     for line in lines:
         fields = line.split(":", 2)
-        if len(fields) != 3 or ".." in fields[2].split("/"):
+        if len(fields) != 3:
             continue
-        if fields[1] == "":  # v2 (mounted at the root, or under "unified" beside v1)
-            trees, name = (root, root / "unified"), "memory.max"
-        elif "memory" in fields[1].split(","):
-            trees, name = (root / "memory",), "memory.limit_in_bytes"
-        else:
-            continue
-        parts = [part for part in fields[2].split("/") if part]
-        files += [tree.joinpath(*parts[:k], name) for tree in trees for k in range(len(parts), 0, -1)]
+        kind = "v2" if fields[1] == "" else "memory" if "memory" in fields[1].split(",") else None
+        name = "memory.max" if kind == "v2" else "memory.limit_in_bytes"
+        for mount_kind, root, point in mounts:
+            group = fields[2]
+            if mount_kind != kind or not (group == root or group.startswith(root.rstrip("/") + "/")):
+                continue  # (a group outside what the mount shows)
+            parts = [part for part in group[len(root):].split("/") if part]
+            if ".." not in parts:
+                files += [point.joinpath(*parts[:k], name) for k in range(len(parts), 0, -1)]
     return files
 
 

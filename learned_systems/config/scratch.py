@@ -80,19 +80,23 @@ class _OwnedScratch(tempfile.TemporaryDirectory):
     def cleanup(self) -> None:
         if self._close_owner is not None:
             self._close_owner()  # (the kernel would release it at exit anyway)
-        # the owner record last: a removal cut short (a second Ctrl-C, a kill) leaves a folder
-        # the next run's sweep still knows as a scratch folder whose owner is gone; removed
-        # first, it left one without a record, which no sweep touches
-        folder = Path(self.name)
-        if folder.is_dir() and not folder.is_symlink():
-            for entry in folder.iterdir():
-                if entry.name == OWNER_FILE:
-                    continue
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)  # (what it leaves, super()'s removes)
-                else:
-                    entry.unlink(missing_ok=True)
+        _remove_contents_but_the_record(Path(self.name))
         super().cleanup()
+
+
+def _remove_contents_but_the_record(folder: Path) -> None:
+    """Remove what ``folder`` holds but its owner record, which goes last with the folder: a
+    removal cut short (a second Ctrl-C, a kill) leaves a folder the next sweep still knows as
+    a scratch folder whose owner is gone; removed first, it left one without a record, which
+    no sweep touches. What cannot be removed here is left to the caller's removal."""
+    if folder.is_dir() and not folder.is_symlink():
+        for entry in folder.iterdir():
+            if entry.name == OWNER_FILE:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 def make_scratch(prefix: str, parent: str | Path | None = None) -> tempfile.TemporaryDirectory:
@@ -167,6 +171,7 @@ def sweep_stale(
                 before_removal(folder)
             except Exception:  # noqa: BLE001 - cleaning up after someone else must never fail a run
                 pass
+        _remove_contents_but_the_record(folder)  # (the sweep can be cut short too)
         shutil.rmtree(folder, ignore_errors=True)
         removed += not folder.exists()
     return removed

@@ -83,13 +83,13 @@ def overlapping_hard_macros(netlist: Netlist, placement: Placement) -> np.ndarra
     return h[hit]
 
 
-def _overlap_blocks(netlist: Netlist, placement: Placement):  # type: ignore[no-untyped-def]
-    """For blocks of hard macros (positions in ``netlist.hard_macros``): ``(rows, area)`` with
-    ``area[r, j]`` the overlap of row ``r``'s macro with macro ``j`` for ``j`` after it, else 0;
-    blocks of rows keep memory bounded on large designs."""
+def _overlap_blocks(netlist: Netlist, placement: Placement, nodes: np.ndarray | None = None):  # type: ignore[no-untyped-def]
+    """For blocks of ``nodes`` (default the hard macros; positions in ``nodes``): ``(rows,
+    area)`` with ``area[r, j]`` the overlap of row ``r``'s macro with macro ``j`` for ``j``
+    after it, else 0; blocks of rows keep memory bounded on large designs."""
     c = netlist.require_canvas()
     tol = OVERLAP_TOL * max(c.width, c.height)
-    h = netlist.hard_macros
+    h = netlist.hard_macros if nodes is None else nodes
     if h.size < 2:
         return
     x, y = placement.x[h], placement.y[h]
@@ -181,17 +181,10 @@ def check_placeable(netlist: Netlist, placement: Placement) -> None:
     if share > 1 + 1e-9:  # (no arrangement fits: every method ran its whole budget to find that)
         raise ValueError(f"the hard macros cover {share:.0%} of the canvas: no legal placement fits them")
     pinned = netlist.hard_macros[fixed[netlist.hard_macros]]
-    x, y = np.asarray(placement.x, float)[pinned], np.asarray(placement.y, float)[pinned]
-    half_w, half_h = netlist.width[pinned] / 2, netlist.height[pinned] / 2
-    tol = OVERLAP_TOL * max(c.width, c.height)
-    for start in range(0, pinned.size, 512):  # blocks of rows keep memory bounded
-        s = slice(start, min(start + 512, pinned.size))
-        met = _overlaps(x[s], y[s], half_w[s, None] * 2, half_h[s, None] * 2,
-                        x - half_w, x + half_w, y - half_h, y + half_h, tol)  # fmt: skip
-        met &= np.arange(pinned.size)[None, :] < np.arange(s.start, s.stop)[:, None]  # earlier ones
-        if met.any():
-            row, col = np.argwhere(met)[0]
-            raise ValueError(_fixed_overlap_message(netlist, int(pinned[s.start + row]), int(pinned[col])))
+    for rows, area in _overlap_blocks(netlist, placement, pinned):
+        if area.any():
+            row, later = np.argwhere(area > 0)[0]
+            raise ValueError(_fixed_overlap_message(netlist, int(pinned[later]), int(pinned[rows[row]])))
 
 
 def _fixed_overlap_message(netlist: Netlist, i: int, other: int) -> str:

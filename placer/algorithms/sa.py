@@ -121,9 +121,9 @@ class SimulatedAnnealing(Placer):
         if state.hard.size == 0:  # nothing to anneal: the soft-macro step alone, if it helps
             if hook is not None:
                 hook(state)  # (it keeps its placement only where the objective is lower)
-            progress(Progress.noting("no movable hard macro to anneal: sa ran one force-directed step of "
-                                     "the soft macros and ends before its budget (refine searches soft "
-                                     "macros too)"))  # fmt: skip
+            ran = "ran one force-directed step of the soft macros and " if hook is not None else ""
+            progress(Progress.noting(f"no movable hard macro to anneal: sa {ran}ends before its budget "
+                                     "(refine searches soft macros too)"))  # fmt: skip
             return state.placement.copy()
         anneal(state, moves, deadline.remaining(), progress, schedule, pool=state.hard,
                hook_every=fd_every if hook else None, hook=hook, max_steps=o.get("max_steps"))

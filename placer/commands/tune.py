@@ -314,8 +314,9 @@ def _run(
     # built before the folder is made, so that a value it refuses leaves nothing behind (the
     # SQLite templates are built into OUT at the first trial, under the lock)
     objective = _objective(system, workload, rows or None, duration, repeats, allow_unsafe, seed, out, index_cost)
-    with exclusive_folder(out), _backend_closed_at_end(objective):  # one writer per folder,
-        # from its templates to its report
+    # closed however the run ends, a busy folder included; one writer per folder, from its
+    # templates to its report
+    with _backend_closed_at_end(objective), exclusive_folder(out):
         out.mkdir(parents=True, exist_ok=True)
         run = f"{system}-{workload}-{objective.space.name}"
         settings = run_settings(system, objective, repeats)

@@ -1295,15 +1295,27 @@ def test_a_full_disk_is_named_as_such_not_as_a_damaged_results_database(tmp_path
         "r: not a usable results database (file is not a database)")
 
 
-@pytest.mark.parametrize("interrupted", [False, True])
-def test_a_tuning_run_closes_its_backend_when_it_ends(tmp_path, monkeypatch, interrupted):
+@pytest.mark.parametrize("ending", ["done", "interrupted", "busy folder"])
+def test_a_tuning_run_closes_its_backend_when_it_ends(tmp_path, monkeypatch, ending):
     """The scratch folders were left to a finaliser at exit: a second Ctrl-C there printed a
     traceback and cut the removal of a PostgreSQL cluster short."""
+    from contextlib import contextmanager
+
     from learned_systems.config.sqlite_backend import SQLiteBackend
+    from placer.folder_lock import FolderBusy
 
     closed = []
     real_close = SQLiteBackend.close
     monkeypatch.setattr(SQLiteBackend, "close", lambda self: (closed.append(self), real_close(self)))
+    interrupted = ending == "interrupted"
+    if ending == "busy folder":
+
+        @contextmanager
+        def busy(folder):  # type: ignore[no-untyped-def]
+            raise FolderBusy(f"{folder} is in use")
+            yield
+
+        monkeypatch.setattr("placer.folder_lock.exclusive_folder", busy)
     if interrupted:
         import learned_systems.tuning as tuning
 
@@ -1314,5 +1326,5 @@ def test_a_tuning_run_closes_its_backend_when_it_ends(tmp_path, monkeypatch, int
     args = ["tune", "--system", "sqlite", "--workload", "ycsb-b", "--tuner", "random", "--rows", "2000",
             "--duration", "0.02", "--repeats", "1", "--trials", "1", "--out", str(tmp_path / "out")]
     result = CliRunner().invoke(_app(), args)
-    assert result.exit_code == (130 if interrupted else 0), result.output
+    assert result.exit_code == {"done": 0, "interrupted": 130, "busy folder": 2}[ending], result.output
     assert len(closed) == 1 and closed[0]._closed

@@ -774,9 +774,8 @@ def test_a_stored_design_compressed_as_GZ_is_the_same_design_as_its_text(tmp_pat
 def test_a_suite_runs_bookshelf_designs_beside_circuit_training_ones(suite: Path, plugin: str, tmp_path: Path) -> None:
     """A folder holding one Bookshelf .aux was no design: a mixed suite dropped it without a
     word, and a suite of Bookshelf designs alone could not be run."""
-    from netlists.formats.bookshelf import write_bookshelf
-
     from netlists.errors import NetlistWarning
+    from netlists.formats.bookshelf import write_bookshelf
 
     aux = write_bookshelf(*generate(3, 6, 4, seed=7, name="bs"), suite / "bookshelf" / "bs", "bs")
     (suite / "two_aux").mkdir()  # a folder of two .aux files is no one design: said so

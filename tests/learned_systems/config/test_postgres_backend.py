@@ -434,21 +434,28 @@ def test_the_memory_rule_of_thumb_follows_a_container_limit(tmp_path, monkeypatc
     assert postgres_space().rule_of_thumb["shared_buffers"] == max(host // 2**20 // 4, 16)
 
 
-@pytest.mark.parametrize("version", ["v1", "v2"])
+@pytest.mark.parametrize("version", ["v1", "v2", "v1 container"])
 def test_the_memory_rule_of_thumb_follows_the_limit_of_the_processs_own_group(tmp_path, monkeypatch, version):
     """Only the trees' tops were read: a process in a 300 MB group (a Slurm job, a systemd
-    unit) saw the host's 24 GB and its rule-of-thumb server was killed for lack of memory."""
-    tree = tmp_path / "cgroup" / ("memory" if version == "v1" else "")
-    name = "memory.limit_in_bytes" if version == "v1" else "memory.max"
-    (tree / "job" / "step").mkdir(parents=True)
-    (tree / name).write_text("max\n" if version == "v2" else f"{2**63 - 4096}\n")  # the top: none
-    (tree / "job" / name).write_text(f"{1200 * 2**20}\n")  # the job's: binds its steps
-    (tree / "job" / "step" / name).write_text("max\n")
-    proc = tmp_path / "proc-cgroup"
-    proc.write_text("4:memory:/job/step\n0::/\n" if version == "v1" else "0::/job/step\n")
-    monkeypatch.setattr(postgres_backend, "CGROUP_LIMITS", (str(tree / name),))
-    monkeypatch.setattr(postgres_backend, "CGROUP_ROOT", str(tmp_path / "cgroup"))
-    monkeypatch.setattr(postgres_backend, "PROC_CGROUP", str(proc))
+    unit) saw the host's 24 GB and its rule-of-thumb server was killed for lack of memory. In a
+    container without its own cgroup namespace the mount shows the container's group at its
+    top (/proc/self/cgroup names it from the host's root)."""
+    v1 = version.startswith("v1")
+    mount = tmp_path / "cgroup" / ("memory" if v1 else "unified")
+    name = "memory.limit_in_bytes" if v1 else "memory.max"
+    (mount / "job" / "step").mkdir(parents=True)
+    (mount / name).write_text("max\n" if not v1 else f"{2**63 - 4096}\n")  # the top: none
+    (mount / "job" / name).write_text(f"{1200 * 2**20}\n")  # the job's: binds its steps
+    (mount / "job" / "step" / name).write_text("max\n")
+    root = "/docker/abc" if version == "v1 container" else "/"
+    group = f"{root.rstrip('/')}/job/step"
+    (tmp_path / "cgroup-of-self").write_text(f"4:memory:{group}\n0::/\n" if v1 else f"0::{group}\n")
+    (tmp_path / "mountinfo").write_text(
+        f"35 31 0:32 {root} {mount} rw,relatime - cgroup cgroup rw,memory\n" if v1
+        else f"30 23 0:27 {root} {mount} rw,relatime - cgroup2 cgroup2 rw\n")  # fmt: skip
+    monkeypatch.setattr(postgres_backend, "CGROUP_LIMITS", (str(mount / name),))
+    monkeypatch.setattr(postgres_backend, "PROC_CGROUP", str(tmp_path / "cgroup-of-self"))
+    monkeypatch.setattr(postgres_backend, "PROC_MOUNTINFO", str(tmp_path / "mountinfo"))
     assert postgres_space().rule_of_thumb["shared_buffers"] == 300
 
 

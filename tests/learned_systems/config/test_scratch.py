@@ -163,11 +163,17 @@ def test_a_scratch_dropped_without_cleanup_closes_its_descriptor_once(tmp_path: 
     assert (tmp_path / "bystander.txt").read_text() == "still open"
 
 
-def test_a_cleanup_cut_short_keeps_the_owner_record_for_the_next_sweep(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """A second Ctrl-C during the removal of a PostgreSQL scratch folder often took the owner
-    record first: the folder left had no record, and no sweep ever removed it."""
-    scratch = make_scratch("placer-test-cut-", parent=tmp_path)
-    folder = Path(scratch.name)
+@pytest.mark.parametrize("removal", ["cleanup", "sweep"])
+def test_a_removal_cut_short_keeps_the_owner_record_for_the_next_sweep(tmp_path: Path, monkeypatch, removal) -> None:  # type: ignore[no-untyped-def]
+    """A second Ctrl-C during the removal of a PostgreSQL scratch folder (its own, or a dead
+    run's swept) often took the owner record first: the folder left had no record, and no
+    sweep ever removed it."""
+    if removal == "cleanup":
+        scratch = make_scratch("placer-test-cut-", parent=tmp_path)
+        folder = Path(scratch.name)
+    else:
+        folder = _folder(tmp_path, "placer-test-cut-dead", f"{_gone_pid()} 1")
+        (folder / "data").unlink()
     (folder / "cluster").mkdir()
     for k in range(10):
         (folder / f"f{k}").write_text("x")
@@ -183,6 +189,6 @@ def test_a_cleanup_cut_short_keeps_the_owner_record_for_the_next_sweep(tmp_path:
 
     monkeypatch.setattr(os, "unlink", unlink)
     with pytest.raises(KeyboardInterrupt):
-        scratch.cleanup()
+        scratch.cleanup() if removal == "cleanup" else sweep_stale("placer-test-cut-", parent=tmp_path)
     monkeypatch.undo()
     assert (folder / OWNER_FILE).exists() and not any(OWNER_FILE in p for p in unlinked)

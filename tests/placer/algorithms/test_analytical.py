@@ -204,6 +204,17 @@ def test_the_density_gradient_is_smooth_across_bin_boundaries():
     assert steps.max() < 0.1  # (the edges' form: constant, then a jump of the whole value)
 
 
+def test_analytical_moves_the_macros_by_that_gradient(random_start, monkeypatch):
+    """(The smooth form above is the one the descent uses, not only a function beside it.)"""
+    import placer.algorithms.electrostatic as electrostatic
+
+    calls = []
+    real = electrostatic.density_gradient
+    monkeypatch.setattr(electrostatic, "density_gradient", lambda *a: calls.append(1) or real(*a))
+    get_placer("analytical", max_iterations=5).place(*random_start, budget_s=60, seed=0)
+    assert len(calls) >= 5
+
+
 def test_a_density_weight_that_cannot_lower_the_overflow_stops_growing_before_infinity(random_start):
     """Multiplied every iteration with no cap, it reached infinity and the positions NaN: the
     whole run was thrown away ('could not be legalised (... at (nan, nan))')."""

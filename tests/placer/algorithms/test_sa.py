@@ -126,4 +126,7 @@ def test_a_design_without_movable_hard_macros_ends_early_with_a_note() -> None:
     placement.fixed[netlist.hard_macros] = True
     notes = []
     get_placer("sa").place(netlist, placement, budget_s=5.0, seed=0, progress=lambda p: notes.append(p.message))
-    assert any("no movable hard macro to anneal" in n for n in notes)
+    assert any("no movable hard macro to anneal: sa ran one force-directed step" in n for n in notes)
+    notes.clear()  # without the soft-macro step (fd_every=0) it says it ran none
+    get_placer("sa", fd_every=0).place(netlist, placement, budget_s=5.0, seed=0, progress=lambda p: notes.append(p.message))
+    assert any("no movable hard macro to anneal: sa ends before its budget" in n for n in notes)
