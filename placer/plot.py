@@ -3,8 +3,8 @@
 One figure, three panels, all to scale over the canvas:
 
 1. **layout**: hard macros filled (fixed ones grey and hatched, overlapping ones outlined in
-   red), soft macros light and translucent, ports as dots, the placement grid and the canvas
-   outline;
+   red), soft macros light and translucent, ports as dots, the placement grid (up to
+   :data:`MAX_GRID_LINES` cells a side) and the canvas outline;
 2. **density**: the per-cell density map of the proxy cost;
 3. **congestion**: the per-cell maximum of the vertical and horizontal congestion maps.
 
@@ -39,6 +39,11 @@ FIXED_COLOR = "#7f7f7f"
 OVERLAP_COLOR = "#e31a1c"
 
 
+#: Grids with more cells than this per side are not drawn in the layout panel: a 2048 x 2048
+#: grid's lines turned the whole panel solid grey.
+MAX_GRID_LINES = 150
+
+
 def _rectangles(netlist: Netlist, placement: Placement, nodes: np.ndarray) -> list[Rectangle]:
     w, h = netlist.width[nodes], netlist.height[nodes]
     x0, y0 = placement.x[nodes] - w / 2, placement.y[nodes] - h / 2
@@ -48,7 +53,7 @@ def _rectangles(netlist: Netlist, placement: Placement, nodes: np.ndarray) -> li
 def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: bool = True) -> None:
     """Draw macros, ports, grid and canvas of ``placement`` on ``ax`` (to scale)."""
     c = netlist.require_canvas()
-    if show_grid:
+    if show_grid and max(c.cols, c.rows) <= MAX_GRID_LINES:  # (denser, the lines turned it grey)
         xs = np.linspace(0.0, c.width, c.cols + 1)
         ys = np.linspace(0.0, c.height, c.rows + 1)
         lines = [((x, 0.0), (x, c.height)) for x in xs] + [((0.0, y), (c.width, y)) for y in ys]

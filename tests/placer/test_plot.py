@@ -248,3 +248,15 @@ def test_fixed_and_overlapping_hard_macros_are_told_apart() -> None:
     assert len(outlined) == 1 and len(outlined[0].get_paths()) == 2
     plain = plot_placement(*generate(4, 6, 4, seed=1)).axes[0]
     assert sorted(t.get_text() for t in plain.get_legend().get_texts()) == ["hard macros", "ports", "soft macros"]
+
+
+def test_a_grid_too_dense_to_see_is_not_drawn() -> None:
+    """A 2048 x 2048 grid's lines turned the layout panel solid grey."""
+    from matplotlib.collections import LineCollection
+
+    netlist, placement = generate(3, 6, 4, seed=1)
+    coarse = plot_placement(netlist, placement).axes[0]
+    dense_netlist = netlist.with_canvas(netlist.require_canvas().replace(cols=2048, rows=2048))
+    dense = plot_placement(dense_netlist, placement).axes[0]
+    lines = lambda ax: [c for c in ax.collections if isinstance(c, LineCollection)]  # noqa: E731
+    assert len(lines(coarse)) == 1 and not lines(dense)
