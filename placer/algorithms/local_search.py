@@ -104,7 +104,7 @@ class SearchState:
         self.cw, self.ch = c.width / c.cols, c.height / c.rows
         degree = np.diff(self.ev._net_ptr)
         # optimal-region scratch: two box edges per net of the node with the most nets
-        self.scratch = np.zeros((2, 2 * max(int(degree.max(initial=0)), 1)))
+        self.scratch = np.zeros((3, 2 * max(int(degree.max(initial=0)), 1)))  # x, y ends; weights
 
     @property
     def placement(self) -> Placement:
@@ -114,16 +114,21 @@ class SearchState:
         """``(x_lo, x_hi, y_lo, y_hi, found)``: where ``node``'s nets are shortest with every
         other pin where it is now (see :mod:`placer.algorithms.optimal_region`)."""
         ev = self.ev
+        p = ev.placement
         return optimal_region(  # type: ignore[no-any-return]
             node,
             ev._net_ptr,
             ev._nets_of,
             ev._net_entries,
             ev.ctx.entry_anchor,
+            ev.ctx.net_weight,
             ev._ex,
             ev._ey,
+            float(p.x[node]),
+            float(p.y[node]),
             self.scratch[0],
             self.scratch[1],
+            self.scratch[2],
         )
 
     # --------------------------------------------------------------- legality

@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+import pytest
 
 from netlists.generate import generate
 from placer.algorithms.local_search import SearchContext, SearchState, move_region
 
 
 def _hpwl_of_node_nets(state: SearchState, node: int, x: float, y: float) -> float:
-    """HPWL (unweighted, as the optimal region) of ``node``'s nets with the node's pins all at
-    ``(x, y)``."""
+    """Weighted HPWL of ``node``'s nets with its centre moved to ``(x, y)`` (its pins keep
+    their offsets)."""
     ev = state.ev
     ctx = ev.ctx
+    dx, dy = x - state.placement.x[node], y - state.placement.y[node]
     total = 0.0
     for net in ev._nets_of[ev._net_ptr[node] : ev._net_ptr[node + 1]]:
         a, b = ev._net_entries[net], ev._net_entries[net + 1]
         mine = ctx.entry_anchor[a:b] == node
-        xs = np.where(mine, x, ev._ex[a:b])
-        ys = np.where(mine, y, ev._ey[a:b])
-        total += (xs.max() - xs.min()) + (ys.max() - ys.min())
+        xs = np.where(mine, ev._ex[a:b] + dx, ev._ex[a:b])
+        ys = np.where(mine, ev._ey[a:b] + dy, ev._ey[a:b])
+        total += ctx.net_weight[net] * ((xs.max() - xs.min()) + (ys.max() - ys.min()))
     return total
 
 
-def test_optimal_region_minimises_the_node_nets_wirelength() -> None:
+@pytest.mark.parametrize("weighted", [False, True])
+def test_optimal_region_minimises_the_node_nets_wirelength(weighted: bool) -> None:
+    """With net weights and the macro's own pin offsets: it took every net alike and every pin
+    at the centre, and aimed beside the optimum of hard macros with weighted nets."""
     netlist, placement = generate(8, 40, 16, seed=3)
+    if weighted:
+        weights = np.random.default_rng(5).choice([0.0, 0.5, 1.0, 3.0, 10.0], netlist.n_nets)
+        netlist = dataclasses.replace(netlist, net_weight=weights)
     state = SearchState(netlist, placement, np.random.default_rng(0))
     c = netlist.canvas
     assert c is not None
@@ -36,8 +46,8 @@ def test_optimal_region_minimises_the_node_nets_wirelength() -> None:
         checked += 1
         assert x0 <= x1 and y0 <= y1
         inside = _hpwl_of_node_nets(state, node, (x0 + x1) / 2, (y0 + y1) / 2)
-        xs = np.linspace(0, c.width, 41)
-        ys = np.linspace(0, c.height, 41)
+        xs = np.linspace(-c.width / 2, 1.5 * c.width, 81)  # (pin offsets can put it off the canvas)
+        ys = np.linspace(-c.height / 2, 1.5 * c.height, 81)
         grid_best = min(_hpwl_of_node_nets(state, node, x, y) for x in xs for y in ys)
         assert inside <= grid_best + 1e-9
         # every point of the region is optimal (HPWL is flat there)
