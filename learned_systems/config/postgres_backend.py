@@ -202,11 +202,18 @@ def _cgroup_mounts() -> list[tuple[str, str, Path]]:
         fields, tail = before.split(), after.split()
         if len(fields) < 5 or len(tail) < 3:
             continue
+        root, point = _unescaped(fields[3]), Path(_unescaped(fields[4]))
         if tail[0] == "cgroup2":
-            mounts.append(("v2", fields[3], Path(fields[4])))
+            mounts.append(("v2", root, point))
         elif tail[0] == "cgroup" and "memory" in tail[2].split(","):
-            mounts.append(("memory", fields[3], Path(fields[4])))
+            mounts.append(("memory", root, point))
     return mounts
+
+
+def _unescaped(field: str) -> str:
+    """A mountinfo path field as the path: the kernel writes a space as ``\\040``, a
+    backslash as ``\\134`` (octal escapes)."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), field)
 
 
 def _cgroup_limit_files() -> list[Path]:

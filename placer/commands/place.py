@@ -346,7 +346,7 @@ def _place_one(
                            "is the placement the method had when stopped (a search's best so far)")
     for note in notes.texts:
         console.print(f"note: {note}")
-    written = False
+    written = fell_back = False
     try:
         with interrupts_deferred():  # a Ctrl-C now waits for the finished result to be written
             after = evaluate(nl, placement)
@@ -364,8 +364,10 @@ def _place_one(
                 try:
                     text = pl_text(nl, placement, [*comments, costs])
                 except ValueError as exc:  # a plugin turned a macro by 90 degrees: kept as a .plc
-                    wanted, out = out, _as_plc_name(out)
-                    console.print(f"note: --out {wanted}: {exc}; the result goes to {out}")
+                    wanted, out = out, _fallback_plc(out, netlist_path, plc)
+                    fell_back = True
+                    console.print(f"note: --out {wanted}: {exc}; the result goes to {out} (and {wanted} is "
+                                  "not written: exit status 1)")  # fmt: skip
             if text is not None:
                 write_text_atomic(out, text)
             else:
@@ -394,13 +396,20 @@ def _place_one(
     console.print(f"wrote {out}")
     if stop.stopped:
         raise typer.Exit(130)  # interrupted, though its best placement is kept
+    if fell_back:  # (written, but not where asked: a script must not read an older OUT.pl)
+        raise typer.Exit(1)
 
 
-def _as_plc_name(path: Path) -> Path:
-    """``OUT.pl[.gz]`` as ``OUT.plc[.gz]``."""
-    gz = path.name.lower().endswith(".gz")
-    stem = path.name[: -len(".pl.gz")] if gz else path.name[: -len(".pl")]
-    return path.with_name(stem + (".plc.gz" if gz else ".plc"))
+def _fallback_plc(out: Path, netlist_path: Path, plc: Path | None) -> Path:
+    """Where a result no ``.pl`` can hold goes instead of ``OUT.pl[.gz]``: ``OUT.plc[.gz]``, or
+    ``OUT.pl.plc`` where that is a folder or a file this run reads (an input overwritten)."""
+    from netlists.io import input_files
+
+    gz = out.name.lower().endswith(".gz")
+    stem = out.name[: -len(".pl.gz")] if gz else out.name[: -len(".pl")]
+    beside = out.with_name(stem + (".plc.gz" if gz else ".plc"))
+    taken = beside.is_dir() or (beside.exists() and any(beside.samefile(p) for p in input_files(netlist_path, plc)))
+    return out.with_name(out.name + ".plc") if taken else beside
 
 
 def _costlier_than_the_start(

@@ -621,13 +621,12 @@ def _check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design], 
         before = saved_designs.get("names", [])
         now_names = [netlist.name for netlist, _ in designs]
         if before != now_names:
-            from netlists.formats.bookshelf import is_bookshelf_aux
-
             # a suite's Bookshelf folders are designs since 2026-12-05: a run begun before saw none
-            bookshelf = [p.parent.name for p in find_suite(config.suite) if is_bookshelf_aux(p)] if config.suite else []
-            since = (f" (the suite's Bookshelf designs, {', '.join(bookshelf)}, are found since 2026-12-05; "
+            # (said where they are the whole difference)
+            added = [nl.name for nl, _ in designs if "bookshelf_origin" in nl.metadata and nl.name not in before]
+            since = (f" (the suite's Bookshelf designs, {', '.join(added)}, are found since 2026-12-05; "
                      "a run begun before did not train on them: move them out of the suite to resume)"
-                     if bookshelf and not set(bookshelf) & set(before) else "")  # fmt: skip
+                     if config.suite and added and [n for n in now_names if n not in added] == before else "")  # fmt: skip
             raise ValueError(
                 f"{out}: the training designs changed since the run started (was "
                 f"{', '.join(before)}; now {', '.join(now_names)}){since}: restore them or start a new run"

@@ -812,3 +812,24 @@ def test_a_suite_runs_bookshelf_designs_beside_circuit_training_ones(suite: Path
     nodes.write_text(nodes.read_text() + "\n# edited\n")  # any file the .aux lists is the design's
     with pytest.raises(ValueError, match="edited since"):
         batch()
+
+
+def test_a_workers_design_cache_sees_an_edit_of_any_file_a_bookshelf_design_reads(tmp_path: Path) -> None:
+    """The cache was keyed on the netlist's and the placement's times only: an edited .nodes
+    of a Bookshelf design was placed as it was before by a long-lived worker."""
+    from netlists.formats.bookshelf import write_bookshelf
+    from placer.batch import DesignFiles, _load_design
+
+    aux = write_bookshelf(*generate(3, 6, 4, seed=7, name="bs"), tmp_path / "bs", "bs")
+    design = DesignFiles("bs", aux, aux.with_suffix(".pl"), tmp_path)
+    netlist, _, _ = _load_design(design)
+    nodes = aux.with_suffix(".nodes")
+    lines = nodes.read_text().splitlines()
+    k = next(i for i, line in enumerate(lines) if line.split()[:1] == ["a0"])
+    name, width, height = lines[k].split()[:3]
+    lines[k] = f"  {name} {float(width) + 1.0:g} {height}"
+    nodes.write_text("\n".join(lines) + "\n")
+    stamp = nodes.stat().st_mtime_ns + 10**9
+    os.utime(nodes, ns=(stamp, stamp))
+    edited, _, _ = _load_design(design)
+    assert edited.width[edited.index("a0")] == netlist.width[netlist.index("a0")] + 1.0

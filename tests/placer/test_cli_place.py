@@ -470,10 +470,17 @@ def test_a_result_no_pl_can_hold_is_written_as_a_plc_not_lost(tmp_path: Path) ->
     out = tmp_path / "out" / "placed.pl.gz"
     result = CliRunner().invoke(make_app(), ["place", str(aux), "--algo", "test_cli_place_turn", "--budget-s", "1",
                                              "--out", str(out), "--quiet"])  # fmt: skip
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # written, but not where asked
     kept = tmp_path / "out" / "placed.plc.gz"
     said = "".join(result.output.split())  # (the console wraps long paths anywhere)
     assert "isturnedby90degrees" in said and f"theresultgoesto{kept}" in said
     assert kept.exists() and not out.exists()
     netlist, placement = load_design(aux, kept)
     assert int(placement.orientation[netlist.hard_macros].max()) == 4
+    # the .plc beside it is the run's start: not overwritten, the result goes to OUT.pl.plc
+    start = write_plc(tmp_path / "out" / "start.plc", *load_design(aux))
+    before = start.read_bytes()
+    again = CliRunner().invoke(make_app(), ["place", str(aux), "--plc", str(start), "--algo", "test_cli_place_turn",
+                                            "--budget-s", "1", "--out", str(tmp_path / "out" / "start.pl"), "--quiet"])  # fmt: skip
+    assert again.exit_code == 1 and start.read_bytes() == before
+    assert (tmp_path / "out" / "start.pl.plc").exists()

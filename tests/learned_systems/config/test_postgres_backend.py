@@ -434,14 +434,14 @@ def test_the_memory_rule_of_thumb_follows_a_container_limit(tmp_path, monkeypatc
     assert postgres_space().rule_of_thumb["shared_buffers"] == max(host // 2**20 // 4, 16)
 
 
-@pytest.mark.parametrize("version", ["v1", "v2", "v1 container"])
+@pytest.mark.parametrize("version", ["v1", "v2", "v1 container", "v2 mounted at a path with a space"])
 def test_the_memory_rule_of_thumb_follows_the_limit_of_the_processs_own_group(tmp_path, monkeypatch, version):
     """Only the trees' tops were read: a process in a 300 MB group (a Slurm job, a systemd
     unit) saw the host's 24 GB and its rule-of-thumb server was killed for lack of memory. In a
     container without its own cgroup namespace the mount shows the container's group at its
     top (/proc/self/cgroup names it from the host's root)."""
     v1 = version.startswith("v1")
-    mount = tmp_path / "cgroup" / ("memory" if v1 else "unified")
+    mount = tmp_path / ("cgroup x" if "space" in version else "cgroup") / ("memory" if v1 else "unified")
     name = "memory.limit_in_bytes" if v1 else "memory.max"
     (mount / "job" / "step").mkdir(parents=True)
     (mount / name).write_text("max\n" if not v1 else f"{2**63 - 4096}\n")  # the top: none
@@ -450,9 +450,10 @@ def test_the_memory_rule_of_thumb_follows_the_limit_of_the_processs_own_group(tm
     root = "/docker/abc" if version == "v1 container" else "/"
     group = f"{root.rstrip('/')}/job/step"
     (tmp_path / "cgroup-of-self").write_text(f"4:memory:{group}\n0::/\n" if v1 else f"0::{group}\n")
+    point = str(mount).replace(" ", "\\040")  # (as the kernel writes it)
     (tmp_path / "mountinfo").write_text(
-        f"35 31 0:32 {root} {mount} rw,relatime - cgroup cgroup rw,memory\n" if v1
-        else f"30 23 0:27 {root} {mount} rw,relatime - cgroup2 cgroup2 rw\n")  # fmt: skip
+        f"35 31 0:32 {root} {point} rw,relatime shared:9 - cgroup cgroup rw,memory\n" if v1
+        else f"30 23 0:27 {root} {point} rw,relatime - cgroup2 cgroup2 rw\n")  # fmt: skip
     monkeypatch.setattr(postgres_backend, "CGROUP_LIMITS", (str(mount / name),))
     monkeypatch.setattr(postgres_backend, "PROC_CGROUP", str(tmp_path / "cgroup-of-self"))
     monkeypatch.setattr(postgres_backend, "PROC_MOUNTINFO", str(tmp_path / "mountinfo"))

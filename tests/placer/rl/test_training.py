@@ -1342,6 +1342,9 @@ def test_a_suite_run_begun_before_bookshelf_designs_counted_says_why_it_cannot_r
     out = tmp_path / "run"
     cfg = TrainConfig(out=str(out), suite=str(suite), timesteps=60, checkpoint_every=1000, eval_every=1000, **EXACT)
     train(cfg, progress_bar=False)
-    write_bookshelf(*generate(3, 6, 4, seed=7, name="bs"), suite / "bs", "bs")
+    write_bookshelf(*generate(3, 6, 4, seed=7, name="bs"), suite / "bs_folder", "bs")  # (named by its .aux)
     with pytest.raises(ValueError, match=r"the suite's Bookshelf designs, bs, are found since 2026-12-05"):
+        train(TrainConfig(**{**cfg.__dict__, "timesteps": 120}), progress_bar=False, resume=True)
+    design_writer(suite / "ct2", 5, "ct2", n_soft=6)  # another change beside it: not that note
+    with pytest.raises(ValueError, match=r"the training designs changed since the run started \(was ct; now bs, ct, ct2\): restore"):
         train(TrainConfig(**{**cfg.__dict__, "timesteps": 120}), progress_bar=False, resume=True)
