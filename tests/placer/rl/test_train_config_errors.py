@@ -73,8 +73,12 @@ def test_find_suite_finds_the_designs_placer_place_finds(tmp_path: Path, design_
     (root / "gone").mkdir()
     (root / "gone" / "netlist.pb.txt").write_text(good.read_text())
     (root / "gone" / "initial.plc").symlink_to(tmp_path / "nowhere.plc")
-    assert find_suite(root) == [good]
-    assert [d.netlist for d in find_designs(root)] == [good.resolve()]
+    from netlists.errors import NetlistWarning
+
+    for found in (lambda: find_suite(root), lambda: [d.netlist for d in find_designs(root)]):
+        with pytest.warns(NetlistWarning) as warned:  # (skipped, but said: both folders named)
+            assert [p.resolve() for p in found()] == [good.resolve()]
+        assert sorted(str(w.message).split(" holds")[0].rsplit("/", 1)[1] for w in warned) == ["gone", "no_plc"]
 
 
 def test_find_suite_lists_plain_and_gzipped_netlists_recursively_in_folder_order(suite: Path) -> None:
