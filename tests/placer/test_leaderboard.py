@@ -25,7 +25,10 @@ PROXY = {
 }
 
 
-def record(design: str, method: str, seed: int, proxy: float | None, budget: float = 5.0) -> RunRecord:
+def record(
+    design: str, method: str, seed: int, proxy: float | None, budget: float = 5.0, overlap_area: float = 0.0
+) -> RunRecord:
+    """A run's row; ``overlap_area`` > 0 makes its placement illegal."""
     base = INITIAL[design]
     r = RunRecord(design=design, method=method, seed=seed, budget_s=budget, suite="/nowhere",
                   initial_proxy=base, initial_wirelength=base / 10, initial_density=base / 2,
@@ -34,7 +37,7 @@ def record(design: str, method: str, seed: int, proxy: float | None, budget: flo
         r.status, r.error = "failed", "RuntimeError: boom\nmore detail"
     else:
         r.proxy, r.wirelength, r.density, r.congestion = proxy, proxy / 10, proxy / 2, proxy / 2
-        r.timing, r.seconds, r.overlap_area, r.out_of_canvas = 0.5, 4.0 + seed, 0.0, 0
+        r.timing, r.seconds, r.overlap_area, r.out_of_canvas = 0.5, 4.0 + seed, overlap_area, 0
         r.timing_model = TIMING_MODEL
     return r
 
@@ -499,9 +502,7 @@ def test_an_illegal_placement_is_marked_never_bold_and_ranks_after_every_legal_o
         cheat = record(design, "cheat", 0, 0.5)
         cheat.out_of_canvas = 1
         store.write(cheat)
-        both = record(design, "mixed", 0, 0.4)  # an illegal seed better than its legal one
-        both.overlap_area = 3.0
-        store.write(both)
+        store.write(record(design, "mixed", 0, 0.4, overlap_area=3.0))  # an illegal seed better than its legal one
         store.write(record(design, "mixed", 1, 0.95))
     table = build(tmp_path / "runs")
     best = table[table["best"]]
@@ -578,9 +579,7 @@ def test_keep_refuses_other_options_and_names_the_kept_aggregation_and_a_bad_fil
 def test_an_illegal_cell_ranks_just_after_the_legal_ones_beside_a_method_that_always_failed(tmp_path: Path) -> None:
     store = ResultStore.in_runs_dir(tmp_path / "runs")
     store.write(record("d1", "aa", 0, 0.9))
-    cheat = record("d1", "bb", 0, 0.5)
-    cheat.overlap_area = 3.0
-    store.write(cheat)
+    store.write(record("d1", "bb", 0, 0.5, overlap_area=3.0))
     store.write(record("d1", "cc", 0, None))  # failed everywhere: no rank, and no place ahead
     table = build(tmp_path / "runs")
     ranks = summary_rows(pivot(table, "proxy"), leaderboard._illegal_pivot(table, ["aa", "bb", "cc"])).loc["mean rank"]
@@ -591,9 +590,7 @@ def test_a_best_cell_whose_other_seeds_were_illegal_is_named(tmp_path: Path) -> 
     """The illegal seed vanished without a trace behind the legal best (proxy_mean counted it)."""
     store = ResultStore.in_runs_dir(tmp_path / "runs")
     store.write(record("d1", "aa", 1, 0.9))
-    cheat = record("d1", "aa", 0, 0.5)
-    cheat.overlap_area = 3.0
-    store.write(cheat)
+    store.write(record("d1", "aa", 0, 0.5, overlap_area=3.0))
     store.write(record("d2", "aa", 0, 1.2))
     page = write_leaderboard(tmp_path / "runs", tmp_path / "page")["markdown"].read_text()
     assert "Some seeds of these cells are not legal; the cell shows the best legal seed" in page
@@ -699,9 +696,7 @@ def test_a_bold_illegal_cell_reads_the_same_in_html_and_markdown(tmp_path: Path)
     the closing ** in its text, and the note said such a cell was never bold."""
     store = ResultStore.in_runs_dir(tmp_path / "runs")
     for method, proxy in (("aa", 0.6), ("bb", 0.7)):
-        run = record("d1", method, 0, proxy)
-        run.overlap_area = 1.5
-        store.write(run)
+        store.write(record("d1", method, 0, proxy, overlap_area=1.5))
     files = write_leaderboard(tmp_path / "runs", tmp_path / "page")
     markdown, page = files["markdown"].read_text(), files["html"].read_text()
     assert "**0.6000**†" in markdown
