@@ -184,12 +184,8 @@ def check_placeable(netlist: Netlist, placement: Placement) -> None:
     for rows, area in _overlap_blocks(netlist, placement, pinned):
         if area.any():
             row, later = np.argwhere(area > 0)[0]
-            raise ValueError(_fixed_overlap_message(netlist, int(pinned[later]), int(pinned[rows[row]])))
-
-
-def _fixed_overlap_message(netlist: Netlist, i: int, other: int) -> str:
-    """The error for fixed hard macro ``i`` overlapping the fixed macro ``other``."""
-    return f"fixed hard macro {netlist.names[i]!r} overlaps the fixed macro {netlist.names[other]!r}"
+            i, other = int(pinned[later]), int(pinned[rows[row]])
+            raise ValueError(f"fixed hard macro {netlist.names[i]!r} overlaps the fixed macro {netlist.names[other]!r}")
 
 
 def legalize(
@@ -258,7 +254,7 @@ def legalize(
         for order, packed in attempts:
             out.x[movable_hard] = corner_x if packed else wanted_x
             out.y[movable_hard] = corner_y if packed else wanted_y
-            stuck = _place_in_order(netlist, out, np.concatenate([pinned, movable_hard[order]]), fixed, gap)
+            stuck = _place_in_order(netlist, out, np.concatenate([pinned, movable_hard[order]]), gap)
             if not stuck:
                 return out
     tried = "largest first, swept in x, swept in y" + (", packed from the corner" if last_resort else "")
@@ -275,13 +271,12 @@ def _hard_area_share(netlist: Netlist) -> float:
     return float((netlist.width[h] * netlist.height[h]).sum() / (c.width * c.height))
 
 
-def _place_in_order(
-    netlist: Netlist, out: Placement, order: np.ndarray, fixed: np.ndarray, gap_share: float = GAP
-) -> str:
+def _place_in_order(netlist: Netlist, out: Placement, order: np.ndarray, gap_share: float = GAP) -> str:
     """Place the hard macros of ``order`` one by one in ``out``: each stays if legal among the
     ones before it, else moves to the nearest legal position, ``gap_share`` of the canvas size
     away from the macros it abuts. Returns "" when all found one, else the name of the first
-    that found none (ValueError when two fixed macros overlap)."""
+    that found none. The fixed ones come first and stay: :func:`check_placeable` has refused
+    any two of them overlapping, by the same test."""
     c = netlist.require_canvas()
     box = np.empty((4, order.size))  # xl, xh, yl, yh of the macros placed so far
     gap = gap_share * max(c.width, c.height)
@@ -291,10 +286,6 @@ def _place_in_order(
         xl, xh, yl, yh = box[0, :k], box[1, :k], box[2, :k], box[3, :k]
         x0, y0 = float(out.x[i]), float(out.y[i])
         if k and _hits(np.array([x0]), np.array([y0]), wi, hi, xl, xh, yl, yh, tol)[0]:
-            if fixed[i]:  # (the fixed ones come first: what it meets is fixed too, named)
-                met = _overlaps(np.array([x0]), np.array([y0]), wi, hi, xl, xh, yl, yh, tol)[0]
-                other = int(order[int(np.flatnonzero(met)[0])])
-                raise ValueError(_fixed_overlap_message(netlist, i, other))
             found = _nearest_legal(x0, y0, wi, hi, xl, xh, yl, yh, c.width, c.height, gap, tol)
             if found is None:
                 return str(netlist.names[i])
@@ -304,17 +295,12 @@ def _place_in_order(
     return ""
 
 
-def _overlaps(cx, cy, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
-    """For each candidate centre (rows) and placed box (columns), whether a w x h box there
-    overlaps it by more than ``tol`` in both directions."""
+def _hits(cx, cy, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
+    """For each candidate centre, whether a w x h box there overlaps any placed box by more
+    than ``tol`` in both directions."""
     ox = np.minimum(cx[:, None] + w / 2, xh[None, :]) - np.maximum(cx[:, None] - w / 2, xl[None, :])
     oy = np.minimum(cy[:, None] + h / 2, yh[None, :]) - np.maximum(cy[:, None] - h / 2, yl[None, :])
-    return (ox > tol) & (oy > tol)
-
-
-def _hits(cx, cy, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
-    """For each candidate centre, whether a w x h box there overlaps any placed box."""
-    return np.any(_overlaps(cx, cy, w, h, xl, xh, yl, yh, tol), axis=1)
+    return np.any((ox > tol) & (oy > tol), axis=1)
 
 
 @njit(cache=True)
