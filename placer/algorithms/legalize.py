@@ -48,6 +48,7 @@ class LegalityReport:
     overlapping_pairs: int
     outside_macros: int  # macros not entirely inside the canvas
     moved_fixed: int  # fixed nodes away from the reference position
+    outside_hard: int = 0  # of outside_macros, the hard ones
 
     @property
     def legal(self) -> bool:
@@ -136,7 +137,9 @@ def check_legality(
                 (placement.x[f] != reference.x[f]) | (placement.y[f] != reference.y[f])
             )
         )
-    return LegalityReport(area, pairs, int(outside_canvas(netlist, placement).size), moved)
+    outside = outside_canvas(netlist, placement)
+    hard = int(np.count_nonzero(netlist.node_type[outside] == NodeType.HARD_MACRO))
+    return LegalityReport(area, pairs, int(outside.size), moved, hard)
 
 
 def check_finite_positions(netlist: Netlist, placement: Placement) -> None:

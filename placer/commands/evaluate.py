@@ -49,8 +49,7 @@ def eval_command(
 
     Legality is printed beside the cost because the proxy cost does not say: a macro far off
     the canvas still gets a cost."""
-    from netlists.model import NodeType
-    from placer.algorithms.legalize import check_legality, outside_canvas
+    from placer.algorithms.legalize import check_legality
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost
 
@@ -62,8 +61,6 @@ def eval_command(
         t2 = time.perf_counter()
         timing = timing_cost(nl, placement)
         legality = check_legality(nl, placement)
-        outside = outside_canvas(nl, placement)
-        outside_hard = int(np.count_nonzero(nl.node_type[outside] == NodeType.HARD_MACRO))
     result = {
         "design": nl.name,
         "wirelength": cost.wirelength,
@@ -77,8 +74,8 @@ def eval_command(
         "overlap_area": legality.overlap_area,
         "overlapping_pairs": legality.overlapping_pairs,
         "outside_macros": legality.outside_macros,
-        "outside_hard": outside_hard,
-        "outside_soft": legality.outside_macros - outside_hard,
+        "outside_hard": legality.outside_hard,
+        "outside_soft": legality.outside_macros - legality.outside_hard,
         "legal": bool(legality.legal),
         "seconds": {"parse": t1 - t0, "cost": t2 - t1},
         "warnings": read_warnings,
@@ -97,7 +94,7 @@ def eval_command(
     table.add_row("weighted HPWL", f"{cost.hpwl:.3f}")
     table.add_row("hard-macro overlap area", f"{legality.overlap_area:.4g}")
     table.add_row("macros outside canvas (hard or soft)",
-                  f"{legality.outside_macros} ({outside_hard} hard)" if legality.outside_macros else "0")  # fmt: skip
+                  f"{legality.outside_macros} ({legality.outside_hard} hard)" if legality.outside_macros else "0")  # fmt: skip
     table.add_row("parse seconds", f"{t1 - t0:.3f}")
     table.add_row("cost seconds", f"{t2 - t1:.4f}")
     console.print(table)
