@@ -40,26 +40,27 @@ def design_files_under(root: str | Path) -> list[tuple[Path, Path]]:
     ``netlist.pb.txt.bak``, or a link to a file that is gone, is no design."""
     from netlists.formats.bookshelf import is_bookshelf_aux, is_bookshelf_pl, listed_files
 
+    found = files_under(root, lambda name: name == INITIAL_PLC or name in NETLIST_NAMES or is_bookshelf_aux(name))
     designs = []
-    for plc in files_under(root, lambda name: name == INITIAL_PLC):
+    for plc in (f for f in found if f.name == INITIAL_PLC):
         netlist = next((plc.parent / n for n in NETLIST_NAMES if (plc.parent / n).is_file()), None)
         if netlist is not None and plc.is_file():
             designs.append((netlist, plc))
     taken = {netlist.parent for netlist, _ in designs}
     auxes: dict[Path, list[Path]] = {}
-    for aux in files_under(root, is_bookshelf_aux):
+    for aux in (f for f in found if is_bookshelf_aux(f.name)):
         if aux.is_file() and aux.parent not in taken and not any((aux.parent / n).is_file() for n in NETLIST_NAMES):
             auxes.setdefault(aux.parent, []).append(aux)
-    for folder, found in auxes.items():
-        if len(found) > 1:  # no one design: said, not dropped without a word
-            _warn_not_a_design(folder, f"holds {len(found)} Bookshelf .aux files")
+    for folder, listed in auxes.items():
+        if len(listed) > 1:  # no one design: said, not dropped without a word
+            _warn_not_a_design(folder, f"holds {len(listed)} Bookshelf .aux files")
             continue
         try:
-            pl = next(f for f in listed_files(found[0]) if is_bookshelf_pl(f))
+            pl = next(f for f in listed_files(listed[0]) if is_bookshelf_pl(f))
         except (NetlistError, StopIteration):
-            pl = found[0]
-        designs.append((found[0], pl))
-    unplaced = {n.parent for n in files_under(root, lambda name: name in NETLIST_NAMES) if n.is_file()} - taken
+            pl = listed[0]
+        designs.append((listed[0], pl))
+    unplaced = {f.parent for f in found if f.name in NETLIST_NAMES and f.is_file()} - taken
     for folder in sorted(unplaced):
         _warn_not_a_design(folder, f"holds a netlist but no {INITIAL_PLC}")
     return sorted(designs)
