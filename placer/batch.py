@@ -272,6 +272,9 @@ def run_task(task: PlacementTask) -> RunRecord:
         record.initial_density = start_cost.density
         record.initial_congestion = start_cost.congestion
         record.initial_proxy = start_cost.proxy
+        start_legality = check_legality(netlist, initial)  # the leaderboard marks an illegal start
+        record.initial_overlap_area = float(start_legality.overlap_area)
+        record.initial_out_of_canvas = int(start_legality.outside_macros > 0)
         placer = get_placer(task.method, **dict(task.options))
         warm_up(task.method, task.options)  # once per worker, outside the timed run
         notes = NoteCollector()  # e.g. that the method kept the given placement

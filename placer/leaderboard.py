@@ -10,7 +10,8 @@
 Either way ``seeds`` counts the ok runs, ``proxy_mean`` / ``proxy_std`` summarise the seeds and
 ``failed`` counts failed runs. The ``initial`` method is a reference: the proxy of each design's
 ``initial.plc`` (a Bookshelf design's own ``.pl``) as the batch recorded it (no timing, no seconds). It is not ranked and never
-marked best (on some designs the initial placement is not even legal).
+marked best; when it is not legal (ariane133's as shipped) its cells carry the illegal mark
+(runs recorded before the batch checked the initial placement's legality leave it unmarked).
 
 :func:`write_leaderboard` writes Markdown, CSV and HTML tables (proxy, then each of its parts,
 timing and seconds; best per design in bold; a ``mean`` row over the designs where every method
@@ -81,7 +82,8 @@ _METRIC_TITLES = {
 }
 #: The number columns of a runs table.
 _NUMERIC_COLUMNS = (*METRICS, "timing_model", "overlap_area", "out_of_canvas", "budget_s", "initial_proxy",
-                    "initial_wirelength", "initial_density", "initial_congestion")
+                    "initial_wirelength", "initial_density", "initial_congestion", "initial_overlap_area",
+                    "initial_out_of_canvas")
 #: How an illegal cell is marked in the tables (see :func:`illegal_cells`).
 ILLEGAL_MARK = "†"
 _SHARED_SUITE_NOTE = (
@@ -337,7 +339,8 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
 
     initial = (
         runs.dropna(subset=["initial_proxy"]).groupby("design", as_index=False).first()
-        [["design", "initial_proxy", "initial_wirelength", "initial_density", "initial_congestion"]]
+        [["design", "initial_proxy", "initial_wirelength", "initial_density", "initial_congestion",
+          "initial_overlap_area", "initial_out_of_canvas"]]
         .rename(columns=lambda c: c.removeprefix("initial_"))
         .assign(method=INITIAL, seeds=0, failed=0)
     )
@@ -591,14 +594,20 @@ def _unchecked_runs(runs: pd.DataFrame) -> list[str]:
 
 def _illegal_note(table: pd.DataFrame) -> list[str]:
     """A note naming the cells whose placement is not legal (marked with :data:`ILLEGAL_MARK`)."""
-    bad = table[(table["method"] != INITIAL) & table["proxy"].notna() & illegal_cells(table)]
-    if bad.empty:
-        return []
-    cells = [f"{r.design}/{r.method}" for r in bad.itertuples()]
-    shown = _listed(cells)
-    return [f"{ILLEGAL_MARK} the placement is not legal (hard macros overlap or stick out of the "
-            f"canvas): {shown}. Such a cell is shown, bold only where no placement of its design is "
-            "legal, and ranks after every legal one of its design; `mean` still counts it."]
+    marked = table["proxy"].notna() & illegal_cells(table)
+    bad = table[(table["method"] != INITIAL) & marked]
+    notes = []
+    if not bad.empty:
+        shown = _listed([f"{r.design}/{r.method}" for r in bad.itertuples()])
+        notes.append(f"{ILLEGAL_MARK} the placement is not legal (hard macros overlap or stick out of the "
+                     f"canvas): {shown}. Such a cell is shown, bold only where no placement of its design is "
+                     "legal, and ranks after every legal one of its design; `mean` still counts it.")
+    starts = table[(table["method"] == INITIAL) & marked]
+    if not starts.empty:  # the methods' starting point, not a competitor: its own note
+        notes.append(f"{ILLEGAL_MARK} under `{INITIAL}`: the design's given placement is not legal (hard "
+                     f"macros overlap or stick out of the canvas): {_listed(list(starts['design']))}; "
+                     "the methods start from it.")
+    return notes
 
 
 def _illegal_seeds_note(runs: pd.DataFrame, aggregate: str) -> list[str]:

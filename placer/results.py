@@ -57,6 +57,8 @@ class RunRecord:
     initial_density: float | None = None
     initial_congestion: float | None = None
     initial_proxy: float | None = None  # proxy of the design's initial.plc
+    initial_overlap_area: float | None = None  # check_legality of the initial.plc, as above
+    initial_out_of_canvas: int | None = None
     plc_path: str | None = None  # relative to the runs folder
     plc_attempt: str | None = None  # id in the header of the .plc this row's numbers belong to
     version: str = ""  # placer.__version__

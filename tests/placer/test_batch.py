@@ -381,6 +381,24 @@ def test_a_corrupt_results_database_is_a_clear_error(suite: Path, plugin: str, t
         run_batch(tasks, runs, resume=True, show_progress=False)
 
 
+def test_each_row_records_whether_the_designs_initial_placement_is_legal(
+    suite: Path, plugin: str, tmp_path: Path
+) -> None:
+    """The leaderboard's ``initial`` column showed an illegal given placement (ariane133's) like
+    a legal one: the batch recorded its cost only."""
+    plc = suite / "gen" / "tiny_a" / "initial.plc"
+    netlist, placement = load_design(suite / "gen" / "tiny_a" / "netlist.pb.txt")
+    placement.x[netlist.hard_macros[0]] = netlist.canvas.width * 1.5  # out of the canvas
+    write_plc(plc, netlist, placement)
+    runs = tmp_path / "runs"
+    tasks = make_tasks(find_designs(suite), [METHOD], [0], runs, 1.0, {METHOD: {"scale": 0.3}}, [plugin])
+    assert run_batch(tasks, runs, show_progress=False).ok == 2
+    found = rows(runs)
+    moved, kept = found[("tiny_a", METHOD, 0)], found[("tiny_b", METHOD, 0)]
+    assert (moved.initial_out_of_canvas, moved.initial_overlap_area) == (1, 0.0)
+    assert (kept.initial_out_of_canvas, kept.initial_overlap_area) == (0, 0.0)
+
+
 def test_a_run_that_kept_the_given_placement_says_so_in_its_row(
     tmp_path: Path, dense_legal_design
 ) -> None:  # type: ignore[no-untyped-def]

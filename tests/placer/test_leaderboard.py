@@ -519,6 +519,21 @@ def test_an_illegal_placement_is_marked_never_bold_and_ranks_after_every_legal_o
     assert bool(cell(build(tmp_path / "alone"), "d2", "cheat", "best"))
 
 
+def test_an_illegal_initial_placement_is_marked_with_its_own_note(tmp_path: Path) -> None:
+    """ariane133's given placement (macros over the canvas edge) read like a legal one."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for design in ("d1", "d2"):
+        run = record(design, "aa", 0, 0.9)
+        run.initial_out_of_canvas, run.initial_overlap_area = int(design == "d1"), 0.0
+        store.write(run)
+    table = build(tmp_path / "runs")
+    assert leaderboard.illegal_cells(table).tolist() == [True, False, False, False]  # d1's initial only
+    page = write_leaderboard(tmp_path / "runs", tmp_path / "page")["markdown"].read_text()
+    assert "| d1 | 1.0000† | **0.9000** |" in page and "| d2 | 2.0000 | **0.9000** |" in page
+    assert "† under `initial`: the design's given placement is not legal" in page and ": d1;" in page
+    assert "† the placement is not legal" not in page  # no method's cell is
+
+
 def test_options_spelt_1_and_1_0_pool_as_the_batch_takes_them(tmp_path: Path) -> None:
     for seed, options in ((0, '{"w": 1}'), (1, '{"w": 1.0}')):
         run = record("d1", "aa", seed, 0.9 - seed / 10)
