@@ -15,6 +15,7 @@ the returned :class:`~matplotlib.figure.Figure` displays itself.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -196,6 +197,18 @@ def cost_title(name: str, cost: ProxyCost) -> str:
             f"+ 0.5 x density {_number(cost.density)} + 0.5 x congestion {_number(cost.congestion)}")
 
 
+def _fitted(title: str, width_in: float, fontsize: float = 10.0) -> str:
+    """``title`` as lines that fit a figure ``width_in`` inches wide: a long design name (a
+    folder path) pushed the cost out of the picture. The cost part stays whole on its own line;
+    only the name is broken."""
+    per_line = max(int(width_in * 72 / (0.7 * fontsize)), 20)  # 0.7 em: wider than most characters
+    if len(title) <= per_line:
+        return title
+    name, _, cost = title.rpartition(": proxy ")
+    lines = textwrap.wrap(name + ":", per_line, break_on_hyphens=False) if name else []
+    return "\n".join([*lines, *textwrap.wrap("proxy " + cost, per_line)])
+
+
 def map_limits(netlist: Netlist, placements: Iterable[Placement]) -> dict[str, tuple[float, float]]:
     """One colour range per map (``density``, ``congestion``) over several placements of a
     design, for :func:`plot_placement` pictures meant to be compared: each picture scaled to
@@ -236,7 +249,7 @@ def plot_placement(
     legality = check_legality(netlist, placement)  # (a cost alone reads as a bar to clear)
     illegal = "" if legality.legal else f"\nnot a legal placement: {legality.problems()}"
     # parse_math=False: a "$" in a design or folder name is text, not TeX markup
-    text = cost_title(title or netlist.name, cost) + illegal
+    text = _fitted(cost_title(title or netlist.name, cost), width_in) + illegal
     # a name from a folder whose name is not UTF-8 holds surrogates matplotlib cannot draw
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     fig.suptitle(text, fontsize=10, parse_math=False)

@@ -260,3 +260,20 @@ def test_a_grid_too_dense_to_see_is_not_drawn() -> None:
     dense = plot_placement(dense_netlist, placement).axes[0]
     lines = lambda ax: [c for c in ax.collections if isinstance(c, LineCollection)]  # noqa: E731
     assert len(lines(coarse)) == 1 and not lines(dense)
+
+
+def test_a_long_design_name_leaves_the_cost_whole_inside_the_picture() -> None:
+    """A design named by a long folder path pushed the cost text out of the picture."""
+    netlist, placement = generate(4, 8, 4, seed=0)
+    name = "/home/someone/experiments/2026-12-05/a_long_folder_of_runs/ibm17/global_refine/seed3" * 2
+    fig = plot_placement(netlist, placement, title=name)
+    fig.canvas.draw()
+    extent = fig.get_suptitle_artist().get_window_extent() if hasattr(fig, "get_suptitle_artist") else (
+        fig._suptitle.get_window_extent())
+    assert 0 <= extent.x0 and extent.x1 <= fig.bbox.x1
+    lines = fig.get_suptitle().splitlines()
+    cost = evaluate(netlist, placement)
+    assert lines[-1].startswith(f"proxy {cost.proxy:.4f} = wirelength") and lines[-1].endswith(f"{cost.congestion:.4f}")
+    assert "".join(lines[:-1]) == name + ":"  # the name broken, not cut
+    short = plot_placement(netlist, placement, title="tiny").get_suptitle()
+    assert "\n" not in short  # a short title stays one line
