@@ -30,6 +30,7 @@ from learned_systems.config.factory import make_backend
 from learned_systems.config.knobs import KnobError
 from learned_systems.config.trial import TrialResult
 from learned_systems.objectives import ConfigObjective, MemoizedObjective
+from learned_systems.plots import episode_rewards_image
 from learned_systems.validation import whole_number
 
 #: The arguments that build a backend, with their defaults: given beside ``backend=``, they would
@@ -62,7 +63,7 @@ def _check_passed_backend(
 
 
 class ConfigTuningEnv(gym.Env):
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
     def __init__(
         self,
@@ -83,7 +84,7 @@ class ConfigTuningEnv(gym.Env):
             raise ValueError(f"action_mode must be 'box' or 'dict', got {action_mode!r}")
         whole_number("horizon", horizon, 1)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unsupported render_mode {render_mode!r}: expected None or 'ansi'")
+            raise ValueError(f"unsupported render_mode {render_mode!r}: expected None, 'ansi' or 'rgb_array'")
         self._owns_backend = backend is None  # one passed in belongs to the caller
         if backend is not None:
             _check_passed_backend(
@@ -121,6 +122,7 @@ class ConfigTuningEnv(gym.Env):
         self.observation_space = gym.spaces.Box(0.0, 1.0, (size + 2,), np.float32)
         self.reference: TrialResult | None = None
         self._steps = 0
+        self._rewards: list[float] = []  # this episode's, for render("rgb_array")
         self._last = np.zeros(size + 2, np.float32)
         self._last_info: dict[str, Any] = {}
         self._closed = False
@@ -162,6 +164,7 @@ class ConfigTuningEnv(gym.Env):
         super().reset(seed=seed)
         self._measure_reference()
         self._steps = 0
+        self._rewards: list[float] = []  # this episode's, for render("rgb_array")
         self._last_info = {}
         self._last = np.append(self.space.to_unit(self.space.defaults()), [0.5, 0.0]).astype(
             np.float32
@@ -181,6 +184,7 @@ class ConfigTuningEnv(gym.Env):
         config = self.decode(action)
         result, reward = self.run_config(config)
         self._steps += 1
+        self._rewards.append(float(reward))
         self._last = np.append(
             self.space.to_unit(result.config or config),
             [reward / (1.0 + reward), self._steps / self.horizon],
@@ -222,7 +226,14 @@ class ConfigTuningEnv(gym.Env):
         self._closed = True
         super().close()
 
-    def render(self) -> str | None:
+    def _render_title(self) -> str:
+        return f"{self.objective.system} {self.objective.workload}"
+
+    def render(self) -> str | np.ndarray | None:
+        """``ansi``: the last step's info as text; ``rgb_array``: a chart of the episode's
+        rewards and their best so far."""
         if self.render_mode == "ansi":
             return f"step {self._steps}: {self._last_info}"
+        if self.render_mode == "rgb_array":
+            return episode_rewards_image(self._rewards, f"{self._render_title()}: step {self._steps} of {self.horizon}")
         return None

@@ -30,6 +30,7 @@ from learned_systems.objectives import (
     check_index_settings,
     index_space,
 )
+from learned_systems.plots import episode_rewards_image
 from learned_systems.validation import whole_number
 
 #: A failed trial's reward is at most this and at most twice the lowest reward seen so far in
@@ -40,7 +41,7 @@ FAILED_TRIAL_REWARD = -10.0
 
 
 class IndexTuningEnv(gym.Env):
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
     def __init__(
         self,
@@ -67,7 +68,7 @@ class IndexTuningEnv(gym.Env):
             raise ValueError("datasets must name at least one key distribution")
         whole_number("horizon", horizon, 1)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unsupported render_mode {render_mode!r}: expected None or 'ansi'")
+            raise ValueError(f"unsupported render_mode {render_mode!r}: expected None, 'ansi' or 'rgb_array'")
         check_index_settings(datasets, keys, queries, mode, time_weight, size_weight, seed)
         whole_number("sketch_points", sketch_points, 1)
         self.datasets = tuple(datasets)
@@ -93,6 +94,7 @@ class IndexTuningEnv(gym.Env):
         self.objective: MemoizedObjective | None = None
         self._last_choice = self.space.to_unit(self.space.defaults())
         self._steps = 0
+        self._rewards: list[float] = []  # this episode's, for render("rgb_array")
         self._last_info: dict[str, Any] = {}
 
     def _objective_for(self, dataset: str) -> MemoizedObjective:
@@ -120,6 +122,7 @@ class IndexTuningEnv(gym.Env):
         self._last_choice = self.space.to_unit(self.space.defaults())
         self._lowest_reward = 0.0  # (per episode: see FAILED_TRIAL_REWARD)
         self._steps = 0
+        self._rewards: list[float] = []  # this episode's, for render("rgb_array")
         self._last_info = {}
         return self._observation(), {"dataset": dataset}
 
@@ -138,6 +141,7 @@ class IndexTuningEnv(gym.Env):
             self._lowest_reward = min(self._lowest_reward, reward)
         self._last_choice = self.space.to_unit(config)
         self._steps += 1
+        self._rewards.append(float(reward))
         self._last_info = {
             "config": config,
             "ok": result.ok,
@@ -150,7 +154,14 @@ class IndexTuningEnv(gym.Env):
         one_step = self.horizon == 1
         return self._observation(), reward, ended and one_step, ended and not one_step, self._last_info
 
-    def render(self) -> str | None:
+    def _render_title(self) -> str:
+        return f"index on {self.objective.workload}" if self.objective is not None else "index (not reset)"
+
+    def render(self) -> str | np.ndarray | None:
+        """``ansi``: the last step's info as text; ``rgb_array``: a chart of the episode's
+        rewards and their best so far."""
         if self.render_mode == "ansi":
             return f"step {self._steps}: {self._last_info}"
+        if self.render_mode == "rgb_array":
+            return episode_rewards_image(self._rewards, f"{self._render_title()}: step {self._steps} of {self.horizon}")
         return None

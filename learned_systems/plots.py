@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -100,3 +101,14 @@ def best_so_far_figure(
         axes.legend()
     figure.tight_layout()
     return figure
+
+
+def episode_rewards_image(rewards: Sequence[float], title: str) -> np.ndarray:
+    """An RGB picture (height x width x 3, uint8) of an episode's rewards per step and their
+    best so far: what a tuning env's ``render()`` returns in ``rgb_array`` mode (a video
+    recorder's frame; SB3's ``make_vec_env`` asks every env for that mode)."""
+    best = list(np.maximum.accumulate(rewards)) if len(rewards) else []
+    figure = best_so_far_figure({"reward": list(rewards), "best so far": best}, title, ylabel="reward")
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
+

@@ -327,3 +327,18 @@ def test_an_unsafe_backend_needs_allow_unsafe(tmp_path):
         ConfigTuningEnv(backend=backend)
     env = ConfigTuningEnv(backend=backend, allow_unsafe=True)
     assert env.space.name == "unsafe"
+
+
+def test_sb3_make_vec_env_builds_it_and_rgb_array_draws_the_episode(template_dir):
+    """SB3's make_vec_env asks for render_mode="rgb_array" (and retries without it only on a
+    TypeError): the env refused the mode with a ValueError, so the helper could not build it."""
+    from stable_baselines3.common.env_util import make_vec_env
+
+    vec = make_vec_env("placer/ConfigTuning-v0", n_envs=1, seed=0, env_kwargs=dict(template_dir=template_dir, **TINY))
+    vec.reset()
+    image = vec.env_method("render")[0]
+    vec.step(np.full((1, *vec.action_space.shape), 0.5, np.float32))
+    drawn = vec.env_method("render")[0]
+    vec.close()
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    assert drawn.shape == image.shape and not np.array_equal(drawn, image)

@@ -189,3 +189,24 @@ def test_a_one_step_episode_passes_check_env():
     env.reset(seed=0)
     _, _, terminated, truncated, _ = env.step(np.full(5, 0.4, np.float32))
     assert terminated and not truncated
+
+
+def test_sb3_make_vec_env_builds_it_and_rgb_array_draws_the_episode():
+    """SB3's make_vec_env asks every env for render_mode="rgb_array" (retrying without it only on
+    a TypeError): the env refused the mode with a ValueError, so the helper could not build it."""
+    from stable_baselines3.common.env_util import make_vec_env
+
+    vec = make_vec_env("placer/IndexTuning-v0", n_envs=2, seed=0,
+                       env_kwargs=dict(datasets=("uniform",), keys=1_000, queries=100, mode="cost"))
+    vec.reset()
+    vec.step(np.full((2, *vec.action_space.shape), 0.5, np.float32))
+    vec.close()
+    env = IndexTuningEnv(datasets=("uniform",), keys=1_000, queries=100, mode="cost", render_mode="rgb_array")
+    env.reset(seed=0)
+    empty = env.render()
+    assert empty.dtype == np.uint8 and empty.ndim == 3 and empty.shape[2] == 3
+    env.step(np.full(env.action_space.shape, 0.5, np.float32))
+    drawn = env.render()
+    assert drawn.shape == empty.shape and not np.array_equal(drawn, empty)  # the step is drawn
+    env.reset(seed=0)
+    assert np.array_equal(env.render(), empty)  # a new episode starts an empty chart
