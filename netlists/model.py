@@ -391,6 +391,47 @@ class Placement:
         return np.stack([self.x[nodes], self.y[nodes]], axis=1)
 
 
+PLACEMENT_FIELDS = ("x", "y", "orientation", "fixed")
+
+
+def check_placement_matches(
+    netlist: Netlist,
+    placement: Placement,
+    fields: tuple[str, ...] = PLACEMENT_FIELDS,
+    arrays_only: bool = True,
+    label: str = "placement",
+) -> None:
+    """Refuse arguments that are no :class:`Netlist` and :class:`Placement` (swapped, or a path
+    given for the netlist), and a placement whose ``fields`` are not one entry per node in one
+    dimension (a placement of another design, an ``(n, 1)`` column): numpy raised about
+    broadcasting or indexing deep inside, or a shorter placement was silently read as legal.
+    ``arrays_only`` also refuses fields that are no numpy arrays (lists) rather than reading
+    their length; ``label`` names the argument in the message.
+
+    Raises:
+        TypeError: a wrong type, naming what was expected.
+        ValueError: a field of the wrong shape, naming it and the design.
+    """
+    if not isinstance(netlist, Netlist):
+        raise TypeError(f"expected a Netlist (netlists.io.load_design reads one), got a {type(netlist).__name__}")
+    if not isinstance(placement, Placement):
+        raise TypeError(f"expected a Placement as {label} (netlists.io.load_design reads one), "
+                        f"got a {type(placement).__name__}")
+    n = netlist.n_nodes
+    for name in fields:
+        value = getattr(placement, name)
+        if arrays_only and not isinstance(value, np.ndarray):
+            raise TypeError(
+                f"{label}.{name} is a {type(value).__name__}: a Placement holds numpy arrays "
+                "(numpy.asarray each, or placement.standardised())"
+            )
+        shape = np.shape(value)
+        if shape != (n,):
+            why = "a placement of another design?" if len(shape) == 1 else "one-dimensional arrays"
+            raise ValueError(f"{label}.{name} has shape {shape}, but the {n} nodes of {netlist.name!r} "
+                             f"need ({n},): one entry per node ({why})")
+
+
 def pin_positions(
     netlist: Netlist, placement: Placement, nodes: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:

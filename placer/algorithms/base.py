@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from netlists.model import Netlist, Placement, check_orientation_codes
+from netlists.model import Netlist, Placement, check_orientation_codes, check_placement_matches
 from placer.algorithms import options as opt_checks
 from placer.interrupts import stop_requested
 
@@ -163,8 +163,8 @@ class Placer(ABC):
         """
         from placer.algorithms.legalize import check_finite_positions, check_placeable, legalize
 
-        netlist.require_canvas()
         check_placement_fits(netlist, placement)
+        netlist.require_canvas()
         # (a copy: the caller's object is not changed; lists become arrays)
         placement = placement.standardised()
         check_finite_positions(netlist, placement)
@@ -212,10 +212,7 @@ def check_placement_fits(netlist: Netlist, placement: Placement) -> None:
     Raises:
         ValueError: naming the first problem.
     """
-    sizes = {len(a) for a in (placement.x, placement.y, placement.orientation, placement.fixed)}
-    if sizes != {netlist.n_nodes}:
-        raise ValueError(f"the placement has {sorted(sizes)} entries for the {netlist.n_nodes} nodes "
-                         f"of {netlist.name} (a placement of another design?)")
+    check_placement_matches(netlist, placement, arrays_only=False)  # (lists are made arrays after)
     check_orientation_codes(netlist, placement, netlist.macros)
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from netlists.model import Netlist, NodeType, Placement
+from netlists.model import Netlist, NodeType, Placement, check_placement_matches
 
 #: Overlap below this length (relative to the canvas size) in x or y is floating-point noise,
 #: not overlap: the published initial placements abut macros with ~1e-13 errors.
@@ -128,6 +128,9 @@ def check_legality(
     netlist: Netlist, placement: Placement, reference: Placement | None = None
 ) -> LegalityReport:
     """Legality of ``placement``; fixed nodes are checked against ``reference`` when given."""
+    check_placement_matches(netlist, placement, ("x", "y"))
+    if reference is not None:
+        check_placement_matches(netlist, reference, ("x", "y", "fixed"), label="reference")
     area, pairs = hard_overlap(netlist, placement)
     moved = 0
     if reference is not None:
@@ -205,8 +208,12 @@ def legalize(
     number.
     """
     c = netlist.require_canvas()
+    check_placement_matches(netlist, placement, arrays_only=False)
+    if reference is not None:
+        check_placement_matches(netlist, reference, arrays_only=False, label="reference")
+    placement = placement.standardised()  # (lists as arrays)
     check_finite_positions(netlist, placement)
-    out = placement.standardised()
+    out = placement.copy()
     ref = reference.standardised() if reference is not None else out.copy()
     fixed = ref.fixed.copy()
     out.x[fixed], out.y[fixed], out.orientation[fixed] = (

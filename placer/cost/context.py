@@ -22,6 +22,7 @@ from netlists.model import (
     Placement,
     canvas_problem,
     check_orientation_codes,
+    check_placement_matches,
     orient_offsets,
 )
 
@@ -77,6 +78,8 @@ def per_netlist(build: Callable[[Netlist], T]) -> Callable[[Netlist], T]:
 
     @functools.wraps(build)
     def cached(netlist: Netlist) -> T:
+        if not isinstance(netlist, Netlist):  # a path, or the arguments swapped: no weakref error
+            raise TypeError(f"expected a Netlist (netlists.io.load_design reads one), got a {type(netlist).__name__}")
         value = cache.get(netlist)
         if value is None:
             value = build(netlist)
@@ -132,17 +135,7 @@ def check_placement(ctx: CostContext, placement: Placement) -> None:
     a non-finite position of a node the cost reads, or an orientation code outside 0-7
     (the kernels would read past their tables)."""
     nl = ctx.netlist
-    for field in ("x", "y", "orientation"):
-        if not isinstance(getattr(placement, field), np.ndarray):
-            raise TypeError(
-                f"placement.{field} is a {type(getattr(placement, field)).__name__}: a Placement "
-                "holds numpy arrays (numpy.asarray each, or placement.standardised())"
-            )
-    sizes = {len(a) for a in (placement.x, placement.y, placement.orientation)}
-    if sizes != {nl.n_nodes}:
-        raise ValueError(
-            f"placement has {sorted(sizes)} positions, netlist {nl.name!r} has {nl.n_nodes} nodes"
-        )
+    check_placement_matches(nl, placement, ("x", "y", "orientation"))  # (the cost reads no flags)
     nodes = ctx.positioned
     bad = ~(np.isfinite(placement.x[nodes]) & np.isfinite(placement.y[nodes]))
     if np.any(bad):

@@ -236,3 +236,29 @@ def test_macros_that_fill_the_canvas_in_one_direction_are_legalised() -> None:
     legal = legalize(netlist, piled)
     report = check_legality(netlist, legal)
     assert report.overlapping_pairs == 0 and report.outside_macros == 0
+
+
+def test_a_placement_of_another_shape_or_design_is_refused_by_name() -> None:
+    """check_legality read a placement one entry short as legal and another design's as a
+    report of nothing; legalize returned a placement of the wrong length; an (n, 1) column
+    raised numpy's IndexError."""
+    netlist, placement = generate(4, 8, 4, seed=0)
+    other = generate(5, 8, 4, seed=1)[1]
+    short = placement.copy()
+    short.x = short.x[:-1]
+    column = placement.copy()
+    column.y = column.y[:, None]
+    n = netlist.n_nodes
+    for bad, match in ((short, rf"placement.x has shape \({n - 1},\).*another design"),
+                       (other, "another design"), (column, r"placement.y has shape .*one-dimensional")):
+        with pytest.raises(ValueError, match=match):
+            check_legality(netlist, bad)
+        with pytest.raises(ValueError, match=match):
+            legalize(netlist, bad)
+    with pytest.raises(ValueError, match=r"reference.x has shape"):
+        check_legality(netlist, placement, reference=other)
+    with pytest.raises(TypeError, match="expected a Netlist .* got a str"):
+        check_legality("netlist.pb.txt", placement)  # type: ignore[arg-type]
+    listed = placement.copy()
+    listed.x = list(listed.x)
+    assert len(legalize(netlist, listed).x) == n  # lists are arrays to legalize, as to the methods

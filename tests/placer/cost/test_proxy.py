@@ -293,7 +293,7 @@ def test_placements_no_cost_can_be_computed_from_are_refused(tiny_builder) -> No
     bad_orient.orientation[h] = 9
     short = Placement(p.x[:-1], p.y[:-1], p.orientation[:-1], p.fixed[:-1])
     for bad, match in ((bad_nan, "non-finite position"), (bad_orient, "orientation code 9"),
-                       (short, "positions, netlist")):
+                       (short, r"placement.x has shape \(2,\), but the 3 nodes")):
         with pytest.raises(ValueError, match=match):
             evaluate(nl, bad)
         with pytest.raises(ValueError, match=match):
@@ -347,3 +347,17 @@ def test_a_small_net_far_from_the_origin_keeps_its_digits() -> None:
 
     x, y = np.array([0.1, 0.1 + 1e-7]), np.array([90.0, 90.0])
     assert net_hpwl(x, y, np.array([0]))[0] == (0.1 + 1e-7) - 0.1
+
+
+def test_arguments_swapped_or_a_path_for_the_netlist_are_refused_by_name(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    """evaluate(placement, netlist) raised "unhashable type", a path "cannot create weak reference"."""
+    nl, p = tiny_builder(ports=[("a", 0.0, 0.0)], hard=[("h", 4.0, 4.0, 5.0, 5.0, [(1.0, 2.0)])],
+                         nets=[("a", ["h/P0"], 1.0)], canvas=CANVAS)
+    with pytest.raises(TypeError, match="expected a Netlist .* got a Placement"):
+        evaluate(p, nl)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="expected a Netlist .* got a str"):
+        evaluate("netlist.pb.txt", p)  # type: ignore[arg-type]
+    column = p.copy()
+    column.x = column.x[:, None]
+    with pytest.raises(ValueError, match=r"placement.x has shape \(3, 1\).*one-dimensional"):
+        evaluate(nl, column)
