@@ -124,7 +124,25 @@ def _warn_of_odd_sides(netlist: Netlist, path: str) -> None:
         )
 
 
-_COMMENT_RE = re.compile(r"^[ \t]*#[^\n]*\n?", re.M)
+def without_comment_lines(text: str) -> str:
+    """``text`` without its comment lines (a ``#`` after nothing but blanks, to the line's end
+    and its newline). Only the ``#`` characters are visited: a regular expression anchored at
+    every line start took 15 % of ibm17's parse (29 MB, one comment header)."""
+    kept, start, mark = [], 0, text.find("#")
+    while mark >= 0:
+        line_start = text.rfind("\n", 0, mark) + 1
+        if text[line_start:mark].strip(" \t"):  # a '#' inside a line's text: no comment
+            mark = text.find("#", mark + 1)
+            continue
+        line_end = text.find("\n", mark)
+        line_end = len(text) if line_end < 0 else line_end + 1
+        kept.append(text[start:line_start])
+        start = line_end
+        mark = text.find("#", line_end)
+    kept.append(text[start:])
+    return "".join(kept)
+
+
 _NODE_RE = re.compile(
     r'node \{\n[ \t]*name: "([^"\n]*)"\n'
     r'((?:[ \t]*input: "[^"\n]*"\n)*)'
@@ -152,7 +170,7 @@ def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
     if "\\" in text:  # escaped characters in strings: the strict parser decodes them
         return None
     if "#" in text:
-        text = _COMMENT_RE.sub("", text)
+        text = without_comment_lines(text)
     builder = NetlistBuilder(name, path)
     nodes_inputs: list[tuple[int, list[str]]] = []
     pos = 0

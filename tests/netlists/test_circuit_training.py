@@ -17,6 +17,7 @@ from netlists.formats.circuit_training import (
     _parse_strict,
     parse_netlist,
     read_netlist,
+    without_comment_lines,
     write_netlist,
 )
 from netlists.model import NodeType
@@ -571,3 +572,12 @@ def test_a_misspelt_attribute_key_is_named_in_one_warning_and_another_tools_key_
     with warnings.catch_warnings():  # a key unlike every known one (and the metadata's) is kept quietly
         warnings.simplefilter("error")
         parse_netlist(GOOD.replace('key: "side"', 'key: "sub_type"', 1), "t")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=" \t#\nab\"", max_size=60))
+def test_comment_lines_go_as_a_line_anchored_pattern_would_take_them(text: str) -> None:
+    """The fast parser's comment strip (no regular expression: it took 15 % of a big parse)
+    removes exactly the lines such a pattern removes: '#' after blanks only, to the newline."""
+    assert without_comment_lines(text) == re.sub(r"^[ \t]*#[^\n]*\n?", "", text, flags=re.M)
+
