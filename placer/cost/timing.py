@@ -53,8 +53,6 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from netlists.model import Netlist, NodeType, Placement
 from placer.cost.context import check_placement, cost_context, per_netlist
@@ -141,6 +139,11 @@ def build_timing_graph(netlist: Netlist) -> TimingGraph:
     comb = soft.copy()  # combinational: soft macros on no cycle
     both_soft = soft[src_n] & soft[dst_n]
     if np.any(both_soft):
+        # (imported here: the modules reading only TIMING_MODEL or TIMING_METRICS, e.g. for
+        # `placer methods` or the leaderboard, paid ~0.3 s of scipy import for a constant)
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
         g = coo_matrix(
             (np.ones(int(both_soft.sum())), (src_n[both_soft], dst_n[both_soft])), shape=(n, n)
         ).tocsr()
