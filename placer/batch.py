@@ -246,7 +246,7 @@ def run_task(task: PlacementTask) -> RunRecord:
     design or placer error (the record says ``failed`` with the error instead)."""
     from netlists.formats.plc import write_plc
     from placer.algorithms.base import NoteCollector, get_placer, warm_up
-    from placer.algorithms.legalize import check_legality
+    from placer.algorithms.legality import check_legality
     from placer.cost.proxy import evaluate
     from placer.cost.timing import TIMING_MODEL, timing_cost
 

@@ -30,7 +30,7 @@ from matplotlib.transforms import offset_copy
 
 from netlists.formats.textio import write_atomically
 from netlists.model import Netlist, Placement
-from placer.algorithms.legalize import overlapping_hard_macros
+from placer.algorithms.legality import overlapping_hard_macros
 from placer.cost.proxy import ProxyCost, evaluate
 
 HARD_COLOR = "#1f5fa8"
@@ -244,7 +244,7 @@ def plot_placement(
     congestion = np.maximum(cost.maps.vertical, cost.maps.horizontal)
     draw_map(ax_congestion, netlist, congestion, "congestion (max of V and H, per cell)", "magma",
              limits.get("congestion"), placement)
-    from placer.algorithms.legalize import check_legality
+    from placer.algorithms.legality import check_legality
 
     legality = check_legality(netlist, placement)  # (a cost alone reads as a bar to clear)
     illegal = "" if legality.legal else f"\nnot a legal placement: {legality.problems()}"

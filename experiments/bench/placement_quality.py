@@ -49,7 +49,7 @@ from _cli import (
 from netlists.formats.plc import read_plc
 from netlists.io import load_design
 from netlists.model import Netlist, Placement
-from placer.algorithms.legalize import check_legality
+from placer.algorithms.legality import check_legality
 from placer.cost.proxy import evaluate
 from placer.leaderboard import load_runs, read_leaderboard_csv
 from placer.results import DB_NAME, attempt_of

@@ -161,7 +161,8 @@ class Placer(ABC):
         place`` notes when that happens. Raises ValueError only when the given placement cannot
         be legalised either.
         """
-        from placer.algorithms.legalize import check_finite_positions, check_placeable, legalize
+        from placer.algorithms.legality import check_finite_positions, check_placeable
+        from placer.algorithms.legalize import legalize
 
         check_placement_fits(netlist, placement)
         netlist.require_canvas()

@@ -29,7 +29,8 @@ import numpy as np
 from netlists.model import Netlist, NodeType, Placement
 from placer.algorithms import options as opt
 from placer.algorithms.base import Deadline, Progress, ProgressCallback
-from placer.algorithms.legalize import GAP, OVERLAP_TOL
+from placer.algorithms.legality import OVERLAP_TOL
+from placer.algorithms.legalize import GAP
 from placer.algorithms.optimal_region import optimal_region
 from placer.algorithms.overlap_kernel import hard_free as hard_free_kernel
 from placer.cost.congestion import top_count

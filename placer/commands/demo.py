@@ -57,7 +57,7 @@ def demo_command(
     from netlists.formats.textio import text_writer, write_atomically
     from netlists.generate import default_design
     from placer.algorithms.base import available_placers, get_placer, placer_class, warm_up
-    from placer.algorithms.legalize import check_legality
+    from placer.algorithms.legality import check_legality
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost
     from placer.plot import picture_writer, plot_placement

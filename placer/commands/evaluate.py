@@ -49,7 +49,7 @@ def eval_command(
 
     Legality is printed beside the cost because the proxy cost does not say: a macro far off
     the canvas still gets a cost."""
-    from placer.algorithms.legalize import check_legality
+    from placer.algorithms.legality import check_legality
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost
 

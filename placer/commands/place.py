@@ -303,7 +303,7 @@ def _place_one(
         method_source,
         warm_up,
     )
-    from placer.algorithms.legalize import check_legality
+    from placer.algorithms.legality import check_legality
     from placer.commands.common import load
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost

@@ -11,7 +11,7 @@ import pytest
 from envs.macro_placement import GRID_CHANNELS, MacroPlacementEnv
 from netlists.generate import generate
 from placer.algorithms.grid_state import SequentialGridState, auto_grid
-from placer.algorithms.legalize import check_legality
+from placer.algorithms.legality import check_legality
 from placer.cost.context import cost_context
 from placer.cost.proxy import evaluate
 

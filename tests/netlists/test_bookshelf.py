@@ -620,7 +620,7 @@ def test_pads_outside_the_rows_and_ni_terminals_are_ports_that_stay_ports(tmp_pa
     """A pad outside the core rows, or a terminal_NI overlapping a fixed macro, was a fixed
     hard macro no legal placement could keep: placer place refused the whole design."""
     from placer.algorithms.base import get_placer
-    from placer.algorithms.legalize import check_legality
+    from placer.algorithms.legality import check_legality
 
     nodes = NODES.replace("NumTerminals : 2", "NumTerminals : 4") + "  pad 4 4 terminal\n  ni 6 6 terminal_NI\n"
     nodes = nodes.replace("NumNodes : 5", "NumNodes : 7")

@@ -92,7 +92,7 @@ def test_an_interrupted_search_writes_its_best_placement_and_exits_130(design: P
     assert "interrupted after" in " ".join(result.output.split())
     assert "# Stopped by an interrupt after" in out.read_text()
     netlist, placement = load_design(design / "netlist.pb.txt", out)
-    from placer.algorithms.legalize import check_legality
+    from placer.algorithms.legality import check_legality
 
     assert check_legality(netlist, placement).legal
 

@@ -291,7 +291,7 @@ def test_a_result_costlier_than_the_start_is_noted_with_why() -> None:
     """greedy and analytical build their own placement: ibm01's 1.0177 start came back 1.3479
     (greedy) with no word, and ariane133's note blamed only the start's illegality."""
     from netlists.generate import generate
-    from placer.algorithms.legalize import check_legality
+    from placer.algorithms.legality import check_legality
     from placer.commands.place import _costlier_than_the_start
     from placer.cost.proxy import evaluate
 
@@ -313,7 +313,7 @@ def test_a_result_costlier_than_the_start_is_noted_with_why() -> None:
 def test_a_timing_weight_given_to_a_nested_search_is_named_as_why() -> None:
     """greedy's refine={"w_timing": ...} weighs timing too; the note blamed greedy instead."""
     from netlists.generate import generate
-    from placer.algorithms.legalize import check_legality
+    from placer.algorithms.legality import check_legality
     from placer.commands.place import _costlier_than_the_start
     from placer.cost.proxy import evaluate
 

@@ -46,3 +46,23 @@ def test_a_ctrl_c_before_any_command_handles_it_is_one_line_and_130(monkeypatch,
     with pytest.raises(SystemExit) as stopped:
         launch.main()
     assert stopped.value.code == 130 and capsys.readouterr().err == "placer: interrupted\n"
+
+
+def test_commands_load_only_the_heavy_modules_they_use() -> None:
+    """`placer eval` loaded numba (for the legaliser it never runs) and `placer methods` scipy's
+    graph routines (for a constant of the timing module): ~0.2-0.3 s each per command."""
+    import subprocess
+
+    script = (
+        "import sys\n"
+        "from placer.launch import main\n"
+        "sys.argv = ['placer'] + sys.argv[1:]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', ' '.join(m for m in ('numba', 'scipy.sparse.csgraph', 'torch') if m in sys.modules))\n"
+    )
+    loaded = {}
+    for command in (["eval", "ariane133"], ["methods"]):
+        out = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True, check=True).stdout
+        loaded[command[0]] = out.rsplit("LOADED", 1)[1].split()
+    assert "numba" not in loaded["eval"] and "torch" not in loaded["eval"]
+    assert "scipy.sparse.csgraph" not in loaded["methods"] and "torch" not in loaded["methods"]

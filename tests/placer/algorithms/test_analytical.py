@@ -13,7 +13,7 @@ from netlists.generate import generate
 from placer.algorithms.analytical import Analytical
 from placer.algorithms.base import get_placer
 from placer.algorithms.electrostatic import Electrostatics, dct_last
-from placer.algorithms.legalize import check_legality
+from placer.algorithms.legality import check_legality
 from placer.cost.proxy import evaluate
 
 CPU = torch.device("cpu")

@@ -10,7 +10,7 @@ import pytest
 from netlists.generate import generate
 from placer.algorithms.base import get_placer
 from placer.algorithms.fd import PoissonField, place_soft_macros
-from placer.algorithms.legalize import check_legality
+from placer.algorithms.legality import check_legality
 from placer.cost.proxy import evaluate
 
 
@@ -129,7 +129,7 @@ def test_fd_reports_the_cost_of_what_it_returns_from_an_illegal_start() -> None:
     """ariane133's initial.plc has macros outside the canvas: fd compared and reported costs
     of placements the final legalisation then changed (best 0.7109 reported, 0.7530 returned)."""
     from netlists.designs import load_builtin
-    from placer.algorithms.legalize import check_legality
+    from placer.algorithms.legality import check_legality
     from placer.cost.proxy import evaluate
 
     netlist, placement = load_builtin()

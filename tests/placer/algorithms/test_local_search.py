@@ -95,7 +95,7 @@ def test_shift_radii_past_the_grid_are_capped_not_overflowed() -> None:
     the shift's random range overflowed (OverflowError); a shift never needs to cross more
     than the grid."""
     from placer.algorithms.base import get_placer
-    from placer.algorithms.legalize import check_legality
+    from placer.algorithms.legality import check_legality
 
     netlist, placement = generate(6, 20, 8, seed=4)
     placed = get_placer("refine", radius_start=1e-300, radius_end=1e300, max_steps=400).place(

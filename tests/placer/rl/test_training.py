@@ -95,7 +95,7 @@ def test_resume_continues_from_last_checkpoint(trained_run, tiny_design, tmp_pat
 
 def test_rl_placer_is_legal_and_reproducible(trained_run, tiny_design):
     from placer.algorithms.base import available_placers, get_placer
-    from placer.algorithms.legalize import check_legality
+    from placer.algorithms.legality import check_legality
 
     _, out = trained_run
     assert "rl" in available_placers()
