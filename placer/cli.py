@@ -74,7 +74,7 @@ def _one_line_warnings() -> None:
 def main() -> None:
     """Run ``placer``; a usage error (a bad option value, an unknown option) is one line on
     stderr and exit status 2, like every other input error."""
-    from placer.interrupts import sigterm_as_interrupt
+    from placer.interrupts import exit_with, sigterm_as_interrupt
 
     _one_line_warnings()
     try:
@@ -86,16 +86,16 @@ def main() -> None:
             # for it again printed it twice)
             if exc.format_message().strip():
                 print(exc.format_message())
-            sys.exit(2)
+            exit_with(2)
         ctx = getattr(exc, "ctx", None)
         # the sub-command it happened in ("placer eval: ..."), not the program name again
         where = f"{ctx.command_path}: " if ctx is not None and ctx.parent is not None else ""
         print(f"placer: error: {where}{exc.format_message()} (see --help)", file=sys.stderr)
-        sys.exit(2)
+        exit_with(2)
     except typer.Abort:  # Ctrl-C outside a command's own handling
         print("placer: interrupted", file=sys.stderr)
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+        exit_with(130)
+    exit_with(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

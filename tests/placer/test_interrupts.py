@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -98,3 +100,24 @@ def test_a_first_interrupt_expires_every_deadline_and_a_second_raises() -> None:
             signal.raise_signal(signal.SIGINT)
     assert stop.stopped and not stop_requested() and not deadline.expired()  # cleared after
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_kill_while_the_interpreter_shuts_down_keeps_the_commands_status_and_output() -> None:
+    """A kill in the ~0.4 s of shutdown after a finished batch (pool and atexit clean-up) got
+    Python's default handling: exit 143, and the buffered summary on stdout was lost."""
+    script = (
+        "import atexit, sys, time\n"
+        "atexit.register(lambda: (sys.stderr.write('SHUTDOWN\\n'), sys.stderr.flush(), time.sleep(30)))\n"
+        "from placer.launch import main\n"
+        "sys.argv = ['placer', 'methods']\n"
+        "main()\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None and process.stderr.readline() == "SHUTDOWN\n"  # the command is done
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0  # the command's own status, not 143 (-15 here)
+    assert "refine" in out  # its output, flushed
