@@ -518,7 +518,10 @@ def _place_suite(
             first_line = (record.error or "").splitlines()[0] if record.error else "unknown error"
             console.print(f"  failed: {record.design}/{record.method}/seed{record.seed}: {first_line}")
     if summary.interrupted:
-        console.print("interrupted: finished runs are saved; rerun with --resume to go on")
+        if summary.done + summary.skipped >= summary.total:  # the kill came as the batch ended
+            console.print("interrupted as the batch ended: every run had finished (nothing to resume)")
+        else:
+            console.print("interrupted: finished runs are saved; rerun with --resume to go on")
         raise typer.Exit(130)
     if summary.failed:
         raise typer.Exit(1)

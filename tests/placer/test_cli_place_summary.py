@@ -168,6 +168,20 @@ def test_an_interrupted_suite_keeps_its_finished_runs_and_exits_130(suite: Path,
     assert not (runs / "tiny_b").exists()
 
 
+def test_an_interrupt_as_the_batch_ends_says_there_is_nothing_to_resume(
+    suite: Path, tmp_path: Path, place_suite, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A kill while the pool shut down, every run done, told the user to rerun with --resume
+    (which would have had nothing to do)."""
+    import placer.batch as batch
+
+    monkeypatch.setattr(batch, "run_batch", lambda tasks, *a, **k: batch.BatchSummary(
+        total=len(tasks), ok=len(tasks) - 1, skipped=1, interrupted=True))
+    result = place_suite(suite, tmp_path / "runs", "--quiet")
+    assert result.exit_code == 130, result.output
+    assert result.output.splitlines()[-1] == "interrupted as the batch ended: every run had finished (nothing to resume)"
+
+
 def test_an_interrupt_after_a_failure_exits_130_not_1(suite: Path, tmp_path: Path, place_suite) -> None:  # type: ignore[no-untyped-def]
     """An interrupted batch says so (130) even when a run had already failed; the failure is
     still listed."""
