@@ -3,9 +3,9 @@
 Model
 -----
 * **Timing nodes** are ports and macros (pins collapse into their macro). Ports and hard
-  macros are *sequential*: every path starts at one (arrival 0) and ends at one. Soft macros
-  are clusters of *combinational* logic: a path passes through them, unless they lie on a
-  cycle (below).
+  macros are *sequential*: every path ends at one and starts at one (arrival 0; or at a soft
+  macro no net drives, see Arrival times). Soft macros are clusters of *combinational* logic:
+  a path passes through them, unless they lie on a cycle (below).
 * **Arcs**: every net gives one arc from its driver to each of its sinks, between the nodes
   they belong to. Its delay is ``wire_delay * manhattan(driver pin, sink pin)`` with pin
   positions as in the proxy cost (hard-macro pin offsets turned by orientation; soft-macro
@@ -13,8 +13,9 @@ Model
   path passes there, or, for a soft macro taken as sequential below, the logic in front of its
   registers). A net's weight is not read: every net is wire, weight 0 included.
 * **Arrival times**: a combinational soft macro's arrival is the largest ``arrival(source) +
-  delay`` over its incoming arcs (0 if none); an endpoint's (a sequential node with an
-  incoming arc) likewise.
+  delay`` over its incoming arcs (0 if none: a soft macro no net drives starts paths too, at
+  arrival 0, like a sequential node); an endpoint's (a sequential node with an incoming arc)
+  likewise.
 * **Cycles** can only run through soft macros (a path stops at every sequential node). A
   soft macro on one (in a strongly connected component of more than one soft macro: a
   cluster graph has such loops where the clustered logic holds registers) is taken as
@@ -38,9 +39,9 @@ Model
   ``tail`` (below) moves with many wires rather than one. The RL reward's timing term is
   ``worst``, or ``tail`` with ``placer train --timing-metric tail``.
 * **Outputs**: ``worst`` = the largest endpoint arrival divided by the canvas half-perimeter
-  ``W + H``; ``tail`` = the mean of the worst 10 % (at least one) endpoint arrivals, divided
-  likewise. A design with no endpoint (no path from a port or hard macro to another) reads 0
-  for both: weighing timing has no effect on it (``TimingResult.n_endpoints`` is 0).
+  ``W + H``; ``tail`` = the mean of the worst ``max(1, floor(n / 10))`` of the ``n`` endpoint
+  arrivals, divided likewise. A design with no endpoint (no arc into a port, a hard macro or a
+  soft macro on a cycle) reads 0 for both: weighing timing has no effect on it (``TimingResult.n_endpoints`` is 0).
 
 Parameters (:class:`TimingParams`): ``wire_delay`` per micron (default 1.0, so delays are in
 microns of wire) and ``soft_macro_delay`` (default ``None`` = 1 % of ``W + H`` per soft macro
