@@ -19,9 +19,15 @@ def files_under(root: str | Path, matches: Callable[[str], bool]) -> list[Path]:
     """Files under ``root`` whose name ``matches``, sorted, through linked folders too (a suite
     made of links to designs elsewhere read as empty: Path.rglob does not follow them), each
     real folder once (a link back up would loop), reached by the first of its paths in sorted
-    order (not the file system's listing order, which differs between copies of a suite)."""
+    order (not the file system's listing order, which differs between copies of a suite).
+    A folder that cannot be listed is warned of (a design in it was left out without a word)."""
     found, seen = [], set()
-    for folder, subfolders, files in os.walk(root, followlinks=True):
+
+    def unreadable(error: OSError) -> None:
+        warnings.warn(NetlistWarning(f"{error.filename} cannot be read ({error.strerror or error}): "
+                                     "any design in it is left out"), stacklevel=4)
+
+    for folder, subfolders, files in os.walk(root, onerror=unreadable, followlinks=True):
         subfolders.sort()  # (os.walk goes on into them in this order)
         real = os.path.realpath(folder)
         if real in seen:

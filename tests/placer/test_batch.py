@@ -790,6 +790,27 @@ def test_a_stored_design_compressed_as_GZ_is_the_same_design_as_its_text(tmp_pat
     assert same_design_file(str(packed), plain) and same_design_file(str(plain), packed)
 
 
+def test_a_folder_of_the_suite_that_cannot_be_read_is_warned_of(
+    suite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unlistable design folder (mode 000) was left out of the batch without a word, which
+    then reported success over the designs it did read."""
+    from netlists.errors import NetlistWarning
+
+    locked = suite / "gen" / "tiny_b"
+    listing = os.scandir
+
+    def scandir(path="."):  # type: ignore[no-untyped-def]  # as a folder without read permission
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.warns(NetlistWarning, match=r"tiny_b cannot be read \(Permission denied\): any design in it is left out"):
+        designs = find_designs(suite)
+    assert [d.name for d in designs] == ["tiny_a"]
+
+
 def test_a_suite_runs_bookshelf_designs_beside_circuit_training_ones(suite: Path, plugin: str, tmp_path: Path) -> None:
     """A folder holding one Bookshelf .aux was no design: a mixed suite dropped it without a
     word, and a suite of Bookshelf designs alone could not be run."""
