@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from stable_baselines3.common.monitor import Monitor
 
+from netlists.formats.textio import write_atomically
+
 #: Bumped when the layout of :class:`TrainingState` changes; other versions are not used.
 STATE_VERSION = 2
 
@@ -162,10 +164,12 @@ def save_state(path: Path, state: TrainingState) -> None:
     """Write ``state`` (without the in-memory parameter copies) atomically to ``path``."""
     on_disk = copy.copy(state)
     on_disk.policy = on_disk.optimizer = None
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as f:
-        pickle.dump(on_disk, f, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(path)
+
+    def write(temporary: Path) -> None:
+        with temporary.open("xb") as f:
+            pickle.dump(on_disk, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    write_atomically({path: write})
 
 
 def load_state(path: Path) -> TrainingState | None:

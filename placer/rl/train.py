@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import io
 import json
 import math
 import time
@@ -51,6 +52,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from envs.macro_placement import MAX_WEIGHT, MacroPlacementEnv
 from netlists.digest import design_digest
+from netlists.formats.textio import text_writer, write_atomically
 from netlists.io import design_files_under
 from netlists.model import Netlist, Placement
 from placer.cost.timing import TIMING_METRICS
@@ -504,9 +506,9 @@ def env_options(config: TrainConfig) -> dict[str, Any]:
 
 
 def write_run_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    tmp.replace(path)
+    """``data`` as JSON at ``path``, atomically; a full disk names the file and leaves no
+    temporary (a fixed ``NAME.tmp`` was left behind and the error named no file)."""
+    write_atomically({path: text_writer(json.dumps(data, indent=2, default=str))})
 
 
 def _save_model(model: Any, path: Path) -> None:
@@ -735,10 +737,9 @@ def _drop_curve_rows_after(path: Path, steps: int) -> None:
         rows = list(csv.reader(f))
     kept = rows[:1] + [r for r in rows[1:] if r and _curve_number(path, r, 0) <= steps]
     if len(kept) != len(rows):
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("w", newline="") as f:
-            csv.writer(f).writerows(kept)
-        tmp.replace(path)
+        text = io.StringIO(newline="")
+        csv.writer(text).writerows(kept)
+        write_atomically({path: text_writer(text.getvalue())})
 
 
 def train(

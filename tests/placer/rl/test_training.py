@@ -1075,6 +1075,25 @@ def test_a_failed_model_save_names_its_file_and_leaves_no_partial_zip(tiny_desig
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_run_file_written_on_a_full_disk_is_named_and_leaves_no_temporary(tmp_path, monkeypatch):
+    """config.json on a full disk: "placer: error: No space left on device" named no file and
+    left config.json.tmp behind."""
+    import errno
+
+    def full_disk(text):  # type: ignore[no-untyped-def]
+        def write(temporary):  # type: ignore[no-untyped-def]
+            temporary.write_text(text[:10])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        return write
+
+    monkeypatch.setattr(train_module, "text_writer", full_disk)
+    with pytest.raises(OSError, match="No space left on device") as caught:
+        train_module.write_run_json(tmp_path / "config.json", {"a": 1})
+    assert caught.value.filename == str(tmp_path / "config.json")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_resume_cli_says_a_live_run_is_busy_and_a_damaged_config_is_one_line(tmp_path):
     """--resume into a folder a live run writes said "no last.zip ... remove the folder"; a
     config.json with "netlists": null was a TypeError traceback."""
