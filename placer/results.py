@@ -18,6 +18,7 @@ import json
 import os
 import re
 import sqlite3
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -170,6 +171,11 @@ class ResultStore:
             conn.execute("SELECT 1 FROM sqlite_master").fetchall()
             return conn
         except sqlite3.OperationalError:  # WAL needs a -shm file it may not create: read as is
+            wal = self.path.with_name(self.path.name + "-wal")
+            if wal.is_file() and wal.stat().st_size > 0:  # committed runs only the WAL holds
+                warnings.warn(f"{wal} holds runs not yet copied into {self.path.name}, which cannot be read "
+                              "without its -shm file in a folder this user cannot write: the latest runs may "
+                              "be missing (open the folder once with write access to merge them)", stacklevel=4)
             return sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=30.0)
 
     @contextmanager

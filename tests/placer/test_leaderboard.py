@@ -798,3 +798,36 @@ def test_a_keep_that_is_a_folder_is_named_as_such(runs: Path, tmp_path: Path) ->
     (tmp_path / "kept").mkdir()
     result = CliRunner().invoke(app, [str(runs), "--out", str(tmp_path / "page"), "--keep", str(tmp_path / "kept")])
     assert result.exit_code != 0 and "not a file (a folder, a pipe or a device)" in result.output, result.output
+
+
+def test_runs_only_a_wal_holds_are_warned_of_when_the_folder_cannot_be_written(tmp_path: Path, monkeypatch) -> None:
+    """A read-only runs folder whose -wal holds committed runs but whose -shm is gone was read
+    without them, silently (SQLite's immutable read ignores the WAL)."""
+    import shutil
+    import sqlite3
+
+    import placer.results as results
+
+    runs = tmp_path / "live"
+    store = ResultStore.in_runs_dir(runs)
+    store.write(record("d1", "aa", 0, 0.9))
+    holder = sqlite3.connect(runs / "results.sqlite")  # keeps the WAL from being merged on close
+    holder.execute("SELECT 1 FROM runs").fetchall()
+    store.write(record("d1", "aa", 1, 0.8))  # committed to the WAL only
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("results.sqlite", "results.sqlite-wal"):  # no -shm: as a read-only mount may hold
+        shutil.copy(runs / name, copy / name)
+    holder.close()
+    assert (copy / "results.sqlite-wal").stat().st_size > 0
+    monkeypatch.setattr(results.os, "access", lambda path, mode: False)  # a folder this user cannot write
+    connect = sqlite3.connect
+
+    def read_only_connect(database, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if "mode=ro" in str(database):  # as SQLite answers without a -shm it may create
+            raise sqlite3.OperationalError("unable to open database file")
+        return connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(results.sqlite3, "connect", read_only_connect)
+    with pytest.warns(UserWarning, match="results.sqlite-wal holds runs not yet copied"):
+        ResultStore(copy / "results.sqlite", read_only=True)
