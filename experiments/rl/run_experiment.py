@@ -177,9 +177,14 @@ def eval_policy(
     """One results row: the policy's deterministic episode, then sampled ones until half of
     ``budget_s``, then the best one's soft macros refined for the rest (the ``rl`` placer with
     ``soft_refine=true``)."""
+    import torch
+
     from placer.algorithms.base import Deadline
     from placer.rl.inference import env_for_model, place_and_refine
 
+    # one torch thread, as the recorded rows were evaluated (their commands set OMP_NUM_THREADS=1):
+    # eval_last.py run without it took 2.5x its budget on this 2-core machine, never refining
+    torch.set_num_threads(1)
     env = env_for_model(model, *design, model_path=run)
     t0 = time.perf_counter()
     _, info = place_and_refine(

@@ -230,3 +230,26 @@ def test_a_damaged_training_time_is_named_not_a_traceback(tmp_path: Path) -> Non
         (run / "training_time.json").write_text(bad)
         with pytest.raises(ValueError, match=r"training_time.json: damaged \((train_s|segment_started) is"):
             module.TrainingTime(run, {})
+
+
+def test_policies_are_evaluated_on_one_torch_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """eval_last.py (never training, so never limiting torch) evaluated with every thread: on 2
+    busy cores its episodes took 2.5x the budget and the refine step never came."""
+    import torch
+
+    import placer.rl.inference as inference
+
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    import run_experiment
+
+    seen = []
+    monkeypatch.setattr(inference, "env_for_model", lambda *a, **k: None)
+    monkeypatch.setattr(inference, "place_and_refine",
+                        lambda *a, **k: (seen.append(torch.get_num_threads()), (None, {"proxy": 1.0, "refined": True}))[1])
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        row = run_experiment.eval_policy(None, Path("."), (type("N", (), {"name": "d"})(), None), "target", "rl", 1.0, 0)
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [1] and row["proxy"] == 1.0
