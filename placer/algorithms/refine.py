@@ -96,7 +96,7 @@ class Refine(Placer):
             normalised); any move of :data:`~placer.algorithms.local_search.MOVES` may be
             named. Swaps are left out by default: on the IBM designs about 2 in 1,000 were
             accepted, for almost no gain. Region moves (a macro into its optimal region) are
-            accepted 1.8-3.6x as often as shifts (``experiments/results/search_speed.md``) and
+            accepted 2.1-4.4x as often as shifts (``experiments/results/search_speed.md``) and
             lowered the 90 s proxy of ibm01/03/08/10 by 0.006 on average.
         start_factor: initial temperature, multiple of the mean uphill delta (0.002).
         final_ratio: final / initial temperature (1e-3).
