@@ -106,11 +106,13 @@ class RLPlacer(Placer):
     ) -> Placement:
         from envs.macro_placement import NothingToPlace
         from placer.device import resolve_device
-        from placer.rl.inference import env_for_model, load_model, place_and_refine
+        from placer.rl.inference import env_for_model, load_model, model_notes, place_and_refine
 
         deadline = Deadline(budget_s)
         # resolved here, where it runs: SB3 would quietly run "cuda" on a CPU-only machine
         model = load_model(self.model_path, resolve_device(self.device))
+        for text in model_notes(model, self.model_path, netlist):
+            progress(Progress.noting(text))
         try:
             env = env_for_model(model, netlist, placement, self.model_path,
                                 note=lambda text: progress(Progress.noting(text)), ranks_episodes=self.samples > 0)

@@ -170,15 +170,39 @@ def _checked_env_options(saved: object, where: str) -> dict[str, Any]:
 
 
 def _env_kwargs_file(model_path: Path) -> Path | None:
-    """The ``env_kwargs.json`` of the run a model belongs to (None when there is none); the
-    path resolved first, so ``step_N.zip`` named from inside ``checkpoints/`` or through a
-    link finds its run too."""
+    """The ``env_kwargs.json`` of the run a model belongs to (None when there is none)."""
+    return _run_file(model_path, "env_kwargs.json")
+
+
+def _run_file(model_path: Path, name: str) -> Path | None:
+    """The file ``name`` of the run a model belongs to (None when there is none); the path
+    resolved first, so ``step_N.zip`` named from inside ``checkpoints/`` or through a link
+    finds its run too."""
     model_path = model_path.resolve()
     folder = model_path if model_path.is_dir() else model_path.parent
     for candidate in (folder, folder.parent if folder.name == "checkpoints" else None):
-        if candidate is not None and (candidate / "env_kwargs.json").exists():
-            return candidate / "env_kwargs.json"
+        if candidate is not None and (candidate / name).is_file():
+            return candidate / name
     return None
+
+
+def model_notes(model: Any, model_path: str | Path, netlist: Netlist) -> list[str]:
+    """What someone placing ``netlist`` with a model should be told: that it is its run's
+    untrained policy (no evaluation of the run beat step 0, so its best.zip is the starting
+    network), or that its run trained on other designs (its ``designs.json``) than this one."""
+    notes = []
+    if int(getattr(model, "num_timesteps", -1)) == 0:
+        notes.append("the model is its run's untrained policy (step 0: no later evaluation beat it; "
+                     "a run of a few thousand steps rarely moves it off the wire-mask greedy placement)")
+    record = _run_file(Path(model_path), "designs.json")
+    try:
+        names = json.loads(record.read_text()).get("names") if record is not None else None
+    except (OSError, ValueError, AttributeError):
+        names = None  # (an unreadable record: nothing to say)
+    if isinstance(names, list) and names and netlist.name not in names:
+        shown = ", ".join(map(str, names[:3])) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        notes.append(f"the model was trained on {shown}, not on {netlist.name} (its run's designs.json)")
+    return notes
 
 
 def place_with_policy(
