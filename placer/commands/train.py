@@ -34,10 +34,12 @@ def _design_argument(path: Path) -> str:
     """A design as the run records it: a file made absolute (the run resumes from anywhere), a
     built-in design's name or ``default`` kept as given where no such file exists."""
     from netlists.designs import BUILTIN
-    from netlists.io import names_generated_default
+    from netlists.io import DEFAULT_NAME, names_generated_default
 
     if not path.exists() and (names_generated_default(path) or str(path) in BUILTIN):
         return str(path)
+    if not path.exists():  # (as eval and place say it, not a bare absolute path)
+        raise UsageError(f"{path}: no such file (or built-in design: {', '.join((*BUILTIN, DEFAULT_NAME))})")
     return str(path.absolute())
 
 
@@ -200,10 +202,14 @@ def train_command(
             "--w-timing": (w_timing, config.w_timing),
             "--timing-metric": (timing_metric, config.timing_metric),
         }
-        changed = [name for name, (now, then) in given.items() if now is not None and now != then]
+        # each with the run's own value: a resume in the wrong folder shows what that run is
+        as_saved = {"--netlist": config.netlists, "--suite": config.suite, "--eval-netlist": config.eval_netlist}
+        changed = [f"{name} (the run's: {_shown(as_saved.get(name, then))})" for name, (now, then) in given.items()
+                   if now is not None and now != then]
         extra = parse_settings(settings or [])
         resumable = {key: extra.pop(key) for key in list(extra) if key in RESUMABLE_CHANGES}
-        changed += [f"--set {key}" for key, value in extra.items() if getattr(config, key) != value]
+        changed += [f"--set {key} (the run's: {_shown(getattr(config, key))})" for key, value in extra.items()
+                    if getattr(config, key) != value]
         if changed:
             raise UsageError(
                 f"{', '.join(changed)} cannot change a run being resumed (its config.json is "
@@ -269,11 +275,22 @@ def train_command(
             console.print(
                 f"best evaluation proxy {info['proxy']:.4f} at step {info['steps']} -> {out / 'best.plc'}"
             )
+        if info.get("steps") == 0:  # the summary said the best, not that nothing was learnt
+            console.print("no later evaluation beat the untrained policy (step 0), which places close to the "
+                          "wire-mask greedy placement: a run of a few thousand steps rarely moves it; train "
+                          "longer (--timesteps) to see the policy learn")
     else:
         console.print(
             "no evaluation episode placed every hard macro, so there is no best.plc yet; "
             + _finer_grid_advice(config)
         )
+
+
+def _shown(value: Any) -> str:
+    """A run's setting as the resume refusal names it (lists and paths as plain names)."""
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "none"
+    return "none" if value is None else str(value)
 
 
 def _finer_grid_advice(config: Any) -> str:

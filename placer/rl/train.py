@@ -505,6 +505,18 @@ def env_options(config: TrainConfig) -> dict[str, Any]:
     return {k: v for k, v in config.env_kwargs().items() if k in ENV_OPTION_KEYS}
 
 
+class PhaseProgressBar(ProgressBarCallback):
+    """SB3's progress bar (environment steps), labelled with the phase under way: the PPO update
+    after each rollout takes most of a CPU run's time, during which the bar stood still with
+    its time estimate running out and nothing said why."""
+
+    def _on_rollout_start(self) -> None:
+        self.pbar.set_description("collecting episodes")
+
+    def _on_rollout_end(self) -> None:
+        self.pbar.set_description("updating the policy")
+
+
 def write_run_json(path: Path, data: Any) -> None:
     """``data`` as JSON at ``path``, atomically; a full disk names the file and leaves no
     temporary (a fixed ``NAME.tmp`` was left behind and the error named no file)."""
@@ -781,8 +793,8 @@ def train(
         if earlier and not resume:
             if last.exists():
                 raise FileExistsError(
-                    f"{out} already holds a run ({', '.join(earlier)}): pass resume=True / "
-                    "--resume, or another --out"
+                    f"{out} already holds a run ({', '.join(earlier)}): resume it (--resume; "
+                    "resume=True from Python), or use another --out"
                 )
             raise FileExistsError(
                 f"{out} holds files of an earlier run without a checkpoint to resume "
@@ -876,7 +888,8 @@ def train(
         # folder is still placed with the environment it was trained in
         model.env_options = env_options(config)
         monitor = TrainingMonitor(config, eval_design, state.recent_proxy if state is not None else ())
-        print(f"training on {device}; run folder {out}")  # once every check has passed
+        resumed = f", resuming at step {model.num_timesteps}" if resume else ""
+        print(f"training on {device}; run folder {out}{resumed}")  # once every check has passed
         # written once the designs load and the model and the evaluation env build: a run that
         # fails before leaves no config.json behind to block its corrected rerun
         write_run_json(out / "config.json", asdict(config))
@@ -896,7 +909,7 @@ def train(
         remaining = -(-(config.timesteps - model.num_timesteps) // rollout) * rollout
         # the bar made here, not by learn(): an interrupt closes it before saying what was saved
         # (learn() left its bar live, and the messages were drawn into it)
-        bar = ProgressBarCallback() if progress_bar and _has_progress_bar() else None
+        bar = PhaseProgressBar() if progress_bar and _has_progress_bar() else None
         try:
             if remaining > 0:
                 with warnings.catch_warnings():  # tqdm's note that its rich bar is "experimental"

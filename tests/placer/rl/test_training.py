@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -1262,7 +1263,7 @@ def _train_raising_at_200(tiny_design, tmp_path, monkeypatch, error: BaseExcepti
     original = train_module.TrainingMonitor._on_step
     bars = []
 
-    class RecordedBar(train_module.ProgressBarCallback):
+    class RecordedBar(train_module.PhaseProgressBar):
         def _on_training_start(self) -> None:
             super()._on_training_start()
             bars.append(self)
@@ -1272,7 +1273,7 @@ def _train_raising_at_200(tiny_design, tmp_path, monkeypatch, error: BaseExcepti
             raise error
         return original(self)
 
-    monkeypatch.setattr(train_module, "ProgressBarCallback", RecordedBar)
+    monkeypatch.setattr(train_module, "PhaseProgressBar", RecordedBar)
     monkeypatch.setattr(train_module, "_has_progress_bar", lambda: True)
     monkeypatch.setattr(train_module.TrainingMonitor, "_on_step", raise_at_200)
     with pytest.raises(type(error)):
@@ -1367,3 +1368,63 @@ def test_a_suite_run_begun_before_bookshelf_designs_counted_says_why_it_cannot_r
     design_writer(suite / "ct2", 5, "ct2", n_soft=6)  # another change beside it: not that note
     with pytest.raises(ValueError, match=r"the training designs changed since the run started \(was ct; now bs, ct, ct2\): restore"):
         train(TrainConfig(**{**cfg.__dict__, "timesteps": 120}), progress_bar=False, resume=True)
+
+
+def test_train_says_when_nothing_beat_the_untrained_policy_and_names_what_a_resume_clashes_with(tmp_path, monkeypatch):
+    """A 5-minute run whose best was step 0 ended on "best evaluation proxy 0.8016 at step 0"
+    alone; a --resume in another run's folder did not say what that run trains on; a misspelt
+    design was "<cwd>/defualt: no such file" (eval and place name the built-in designs)."""
+    from dataclasses import asdict
+
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    monkeypatch.chdir(tmp_path)
+
+    def trained_nothing(config, **kwargs):  # type: ignore[no-untyped-def]  # best.json as a run whose best is step 0
+        out = Path(config.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(json.dumps(asdict(config)))
+        (out / "last.zip").write_text("model")
+        (out / "best.json").write_text(json.dumps({"proxy": 0.8016, "objective": 0.8016, "steps": 0}))
+
+    monkeypatch.setattr(train_module, "train", trained_nothing)
+    runner = CliRunner()
+    done = runner.invoke(app, ["train", "--netlist", "default", "--timesteps", "64", "--no-progress", "--out", "run"],
+                         env={"COLUMNS": "300"})
+    assert done.exit_code == 0, done.output
+    assert "no later evaluation beat the untrained policy (step 0)" in " ".join(done.output.split())
+    clash = runner.invoke(app, ["train", "--netlist", "ariane133", "--resume", "--out", "run"], env={"COLUMNS": "300"})
+    assert clash.exit_code == 2 and "--netlist (the run's: default) cannot change a run being resumed" in " ".join(
+        clash.output.split())
+    typo = runner.invoke(app, ["train", "--netlist", "defualt", "--timesteps", "64", "--out", "other"],
+                         env={"COLUMNS": "300"})
+    assert typo.exit_code == 2 and "defualt: no such file (or built-in design: ariane133, default)" in " ".join(
+        typo.output.split())
+
+
+def test_placing_with_an_untrained_model_or_one_of_other_designs_is_noted(trained_run, tiny_design):
+    """placer place --algo rl with a run whose best.zip was its step-0 policy, or on a design
+    the run never trained on, said neither."""
+    from placer.rl.inference import load_model, model_notes
+
+    _, out = trained_run
+    model = load_model(out / "last.zip")
+    assert model_notes(model, out / "last.zip", tiny_design[0]) == []  # trained, on this design
+    other = generate(5, 8, 6, seed=3, name="another")[0]
+    assert model_notes(model, out / "last.zip", other) == [
+        f"the model was trained on {tiny_design[0].name}, not on another (its run's designs.json)"]
+    model.num_timesteps = 0
+    assert "untrained policy (step 0" in model_notes(model, out / "checkpoints" / "step_128.zip", tiny_design[0])[0]
+
+
+def test_the_progress_bar_names_the_phase_under_way() -> None:
+    """The bar counts environment steps and stood still, unexplained, through each PPO update
+    (most of a CPU run's time)."""
+    said = []
+    bar = train_module.PhaseProgressBar()
+    bar.pbar = type("Bar", (), {"set_description": lambda self, text: said.append(text)})()
+    bar._on_rollout_start()
+    bar._on_rollout_end()
+    assert said == ["collecting episodes", "updating the policy"]
