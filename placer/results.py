@@ -19,7 +19,7 @@ import os
 import re
 import sqlite3
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -241,11 +241,6 @@ class ResultStore:
             rows = conn.execute(query, args).fetchall()
         return [RunRecord(**dict(zip(columns, row, strict=True))) for row in rows]
 
-    def ok_keys(self) -> set[tuple[str, str, int, float]]:
-        """Keys of the runs that finished with status ok (what ``--resume`` skips)."""
-        return {r.key for r in self.records(STATUS_OK)}
-
-
 def same_design(row: RunRecord, netlist: str | Path, digest: str) -> bool:
     """Whether ``row`` was placed from the design now at ``netlist`` with files ``digest``:
     their digests agree (an edit in place of the netlist or its initial .plc is another
@@ -275,11 +270,6 @@ def records_as_dicts(records: Iterable[RunRecord]) -> list[dict[str, Any]]:
     number or a text, and dataclasses.asdict's deep copy took 10 s of a 50,000-row
     leaderboard's 23)."""
     return [{name: getattr(r, name) for name in _COLUMNS} for r in records]
-
-
-def record_from_mapping(values: Mapping[str, Any]) -> RunRecord:
-    """A record from a mapping that may hold extra keys (ignored)."""
-    return RunRecord(**{k: values[k] for k in _COLUMNS if k in values})
 
 
 #: Header comment naming the attempt that wrote a ``.plc`` (the row's ``plc_attempt``).

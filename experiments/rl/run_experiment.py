@@ -51,7 +51,6 @@ from envs.macro_placement import MacroPlacementEnv
 from netlists.model import Netlist, Placement
 from placer.cost.proxy import evaluate
 
-HERE = Path(__file__).resolve().parent
 BENCHMARKS = DEFAULT_SUITE  # $PLACER_BENCHMARKS, else ../shared/benchmarks beside the repository
 VARIANTS = {
     "full": {},
@@ -304,7 +303,7 @@ def main() -> None:
     from placer.rl.inference import load_model
     from placer.rl.train import TrainConfig, generated_designs, read_run_json, train, write_run_json
 
-    target, target_path = load_named(args.design)
+    target, _ = load_named(args.design)
     unseen, _ = load_named(args.unseen)
     extra = [load_named(name)[0] for name in args.extra.split(",") if name]
     train_designs = [target] + extra + generated_designs(args.generated, args.seed + 1000)

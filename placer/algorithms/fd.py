@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netlists.model import Netlist, NodeType, Placement
+from netlists.model import Netlist, Placement
 from placer.algorithms import options as opt
 from placer.algorithms.base import (
     Deadline,
@@ -62,7 +62,6 @@ class _NetArrays:
     entry_net: np.ndarray  # (P,)
     entry_stiffness: np.ndarray  # (P,) weight / (k - 1) of the entry's net (0 for k < 2)
     net_size: np.ndarray  # (N,) pins per net
-    soft_entries: np.ndarray  # entries whose anchor is a soft macro
 
 
 @per_netlist
@@ -71,14 +70,12 @@ def _net_arrays(netlist: Netlist) -> _NetArrays:
     size = np.diff(netlist.net_ptr).astype(np.float64)
     stiff_net = np.where(size >= 2, ctx.net_weight / np.maximum(size - 1.0, 1.0), 0.0)
     anchor = ctx.entry_anchor
-    is_soft_entry = netlist.node_type[anchor] == NodeType.SOFT_MACRO
     return _NetArrays(
         soft=netlist.soft_macros,
         entry_anchor=anchor,
         entry_net=ctx.entry_net,
         entry_stiffness=stiff_net[ctx.entry_net],
         net_size=size,
-        soft_entries=np.flatnonzero(is_soft_entry),
     )
 
 

@@ -23,7 +23,6 @@ R = TypeVar("R")
 # markup off: what the commands print holds users' text (error messages, notes, file and
 # design names), where "[x]" vanished and "[/x]" raised a MarkupError traceback
 console = Console(markup=False)
-err_console = Console(stderr=True, markup=False)
 
 
 class UsageError(Exception):

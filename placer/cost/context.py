@@ -44,7 +44,6 @@ class CostContext:
     net_cnt: float  # sum of weights, 1 when 0
     hard: np.ndarray  # hard macro node indices
     macros: np.ndarray  # hard and soft macro node indices
-    macro_is_hard: np.ndarray  # (len(macros),) bool
     positioned: np.ndarray  # nodes whose position the cost reads (entry anchors and macros)
 
     @property
@@ -125,7 +124,6 @@ def _build(netlist: Netlist) -> CostContext:
         net_cnt=cnt if cnt != 0 else 1.0,
         hard=netlist.hard_macros,
         macros=macros,
-        macro_is_hard=netlist.node_type[macros] == NodeType.HARD_MACRO,
         positioned=np.union1d(entry_anchor, macros).astype(np.int64),
     )
 
