@@ -153,6 +153,8 @@ def place_soft_macros(
     """Soft macros re-placed by force-directed iterations; a new placement (input untouched).
 
     Args:
+        netlist, placement: the design and the placement to start from (its hard macros,
+            ports and fixed soft macros stay where they are).
         iterations: force-directed iterations (40: about 0.3 s on ibm17, a few ms on small
             designs; the move limit shrinks over exactly this many steps).
         seed: seeds the tiny jitter that separates soft macros sitting on one point.

@@ -71,8 +71,10 @@ def route_nets(
     """Route segments of nets given per entry (pin) cells.
 
     Args:
+        canvas: the grid the cells index (its column count linearises them).
         rows, cols: grid cell of every entry.
         entry_net: local net id (0..n_nets-1) of every entry, non-decreasing.
+        n_nets: how many nets the entries belong to.
         src_entry: index (into the entry arrays) of each net's driver.
         weight: routing weight ``max(weight, 1)`` of each net.
     """
