@@ -518,7 +518,8 @@ def _place_suite(
             first_line = (record.error or "").splitlines()[0] if record.error else "unknown error"
             console.print(f"  failed: {record.design}/{record.method}/seed{record.seed}: {first_line}")
     if summary.interrupted:
-        if summary.done + summary.skipped >= summary.total:  # the kill came as the batch ended
+        if summary.ok + summary.skipped >= summary.total:  # the kill came as the batch ended
+            # (a failed run is run again by --resume: only ok runs count as finished)
             console.print("interrupted as the batch ended: every run had finished (nothing to resume)")
         else:
             console.print("interrupted: finished runs are saved; rerun with --resume to go on")

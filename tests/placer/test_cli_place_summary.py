@@ -180,6 +180,11 @@ def test_an_interrupt_as_the_batch_ends_says_there_is_nothing_to_resume(
     result = place_suite(suite, tmp_path / "runs", "--quiet")
     assert result.exit_code == 130, result.output
     assert result.output.splitlines()[-1] == "interrupted as the batch ended: every run had finished (nothing to resume)"
+    # a failed run is run again by --resume: then the usual advice
+    monkeypatch.setattr(batch, "run_batch", lambda tasks, *a, **k: batch.BatchSummary(
+        total=len(tasks), ok=len(tasks) - 1, failed=1, interrupted=True))
+    result = place_suite(suite, tmp_path / "runs2", "--quiet")
+    assert result.output.splitlines()[-1] == "interrupted: finished runs are saved; rerun with --resume to go on"
 
 
 def test_an_interrupt_after_a_failure_exits_130_not_1(suite: Path, tmp_path: Path, place_suite) -> None:  # type: ignore[no-untyped-def]
