@@ -53,17 +53,20 @@ for _name in _COMMAND_MODULES:
 _USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
-def _one_line_warnings() -> None:
-    """Show the netlist layer's warnings (input that reads but looks damaged) as one
-    ``placer: warning:`` line each, not as Python's file:line report."""
-    import warnings
+#: Packages whose own warning classes are shown as one ``placer: warning:`` line.
+_OWN_PACKAGES = frozenset({"netlists", "placer", "envs", "learned_systems"})
 
-    from netlists.errors import NetlistWarning
+
+def _one_line_warnings() -> None:
+    """Show the project's own warnings (the netlist layer's on input that reads but looks
+    damaged, the results store's) as one ``placer: warning:`` line each, not as Python's
+    file:line report."""
+    import warnings
 
     default = warnings.showwarning
 
     def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
-        if issubclass(category, NetlistWarning):
+        if category.__module__.partition(".")[0] in _OWN_PACKAGES:
             print(f"placer: warning: {message}", file=sys.stderr)
         else:
             default(message, category, filename, lineno, file, line)
@@ -74,7 +77,7 @@ def _one_line_warnings() -> None:
 def main() -> None:
     """Run ``placer``; a usage error (a bad option value, an unknown option) is one line on
     stderr and exit status 2, like every other input error."""
-    from placer.interrupts import exit_with, sigterm_as_interrupt
+    from placer.interrupts import sigterm_as_interrupt
 
     _one_line_warnings()
     try:
@@ -86,16 +89,16 @@ def main() -> None:
             # for it again printed it twice)
             if exc.format_message().strip():
                 print(exc.format_message())
-            exit_with(2)
+            sys.exit(2)
         ctx = getattr(exc, "ctx", None)
         # the sub-command it happened in ("placer eval: ..."), not the program name again
         where = f"{ctx.command_path}: " if ctx is not None and ctx.parent is not None else ""
         print(f"placer: error: {where}{exc.format_message()} (see --help)", file=sys.stderr)
-        exit_with(2)
+        sys.exit(2)
     except typer.Abort:  # Ctrl-C outside a command's own handling
         print("placer: interrupted", file=sys.stderr)
-        exit_with(130)
-    exit_with(code if isinstance(code, int) else 0)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NoReturn
 
 
 @contextmanager
@@ -40,11 +39,14 @@ def sigterm_as_interrupt() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def exit_with(code: int) -> NoReturn:
-    """``sys.exit(code)`` once a command is done; from here on SIGTERM and SIGHUP (unless
-    ignored) end the process at once with ``code``, its output flushed. The interpreter's
-    shutdown (pool and atexit clean-up) takes ~0.4 s after a batch, and a kill landing there got
-    Python's default handling: exit 143 and a finished batch's buffered summary lost."""
+def finish_on_kill(status: object) -> None:
+    """From here on SIGTERM and SIGHUP (unless ignored) end the process at once with the exit
+    status of ``status`` (a ``SystemExit`` code: None is 0, a text 1), its output flushed: for
+    the console script once its command is done. The interpreter's shutdown (pool and atexit
+    clean-up) takes ~0.4 s after a batch, and a kill landing there got Python's default
+    handling: exit 143 and a finished batch's buffered summary lost. Not for a caller that
+    goes on running (the handlers stay)."""
+    code = 0 if status is None else status if isinstance(status, int) else 1
     if threading.current_thread() is threading.main_thread():
 
         def finished(signum: int, frame: object) -> None:
@@ -57,7 +59,6 @@ def exit_with(code: int) -> NoReturn:
 
         for signum in _stopping_signals():
             signal.signal(signum, finished)
-    sys.exit(code)
 
 
 #: Set by a first interrupt inside :func:`stop_gracefully`: the work under way finishes early

@@ -19,4 +19,12 @@ def main() -> None:
         run_cli()
     except KeyboardInterrupt:
         print("placer: interrupted", file=sys.stderr)
-        sys.exit(130)
+        status: object = 130
+    except SystemExit as ending:
+        status = ending.code
+    else:
+        status = 0
+    from placer.interrupts import finish_on_kill
+
+    finish_on_kill(status)  # the command is done: a kill while the interpreter shuts down keeps it
+    sys.exit(status)

@@ -121,3 +121,32 @@ def test_a_kill_while_the_interpreter_shuts_down_keeps_the_commands_status_and_o
         process.kill()
     assert process.returncode == 0  # the command's own status, not 143 (-15 here)
     assert "refine" in out  # its output, flushed
+
+
+def test_the_cli_called_in_process_leaves_the_callers_kill_handling_alone(monkeypatch) -> None:
+    """cli.main() installed the exit-at-once handler in its caller (a test, a notebook), which a
+    later kill then ended with the command's stale status and no clean-up."""
+    from placer import cli
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(sys, "argv", ["placer", "methods"])
+    with pytest.raises(SystemExit):
+        cli.main()
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_the_projects_own_warnings_are_one_line(monkeypatch, capsys) -> None:
+    """The results store's warning (a read-only folder's unread WAL) came out as Python's
+    file:line report, twice; only the netlist layer's were one line."""
+    import warnings
+
+    from placer import cli
+    from placer.results import ResultsWarning
+
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # the CLI replaces it
+    cli._one_line_warnings()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn(ResultsWarning("the latest runs may be missing"), stacklevel=1)
+    assert capsys.readouterr().err == "placer: warning: the latest runs may be missing\n"
+

@@ -10,6 +10,17 @@ import pytest
 from placer import launch
 
 
+@pytest.fixture(autouse=True)
+def _kill_handlers_restored():  # type: ignore[no-untyped-def]
+    """launch.main leaves the finished command's kill handlers (finish_on_kill): not pytest's."""
+    import signal
+
+    kept = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    yield
+    for signum, handler in kept.items():
+        signal.signal(signum, handler)
+
+
 class _InterruptedImport(importlib.abc.MetaPathFinder):
     """Raises KeyboardInterrupt when placer.cli is imported: a Ctrl-C while it loads."""
 
