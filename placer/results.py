@@ -28,6 +28,10 @@ from typing import Any
 #: File name of the results database inside a runs folder.
 DB_NAME = "results.sqlite"
 
+class ResultsWarning(UserWarning):
+    """A results database read as well as it can be, short of what it holds."""
+
+
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 
@@ -127,6 +131,7 @@ class ResultStore:
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self._wal_warned = False
         try:
             if read_only:
                 with self._connect() as conn:
@@ -172,10 +177,12 @@ class ResultStore:
             return conn
         except sqlite3.OperationalError:  # WAL needs a -shm file it may not create: read as is
             wal = self.path.with_name(self.path.name + "-wal")
-            if wal.is_file() and wal.stat().st_size > 0:  # committed runs only the WAL holds
-                warnings.warn(f"{wal} holds runs not yet copied into {self.path.name}, which cannot be read "
-                              "without its -shm file in a folder this user cannot write: the latest runs may "
-                              "be missing (open the folder once with write access to merge them)", stacklevel=4)
+            if wal.is_file() and wal.stat().st_size > 0 and not self._wal_warned:  # runs only the WAL holds
+                self._wal_warned = True  # (once per store: every read opens a connection)
+                warnings.warn(ResultsWarning(
+                    f"{wal} holds runs not yet copied into {self.path.name}, which cannot be read without its "
+                    "-shm file in a folder this user cannot write: the latest runs may be missing (open the "
+                    "folder once with write access to merge them)"), stacklevel=4)
             return sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=30.0)
 
     @contextmanager

@@ -829,5 +829,6 @@ def test_runs_only_a_wal_holds_are_warned_of_when_the_folder_cannot_be_written(t
         return connect(database, *args, **kwargs)
 
     monkeypatch.setattr(results.sqlite3, "connect", read_only_connect)
-    with pytest.warns(UserWarning, match="results.sqlite-wal holds runs not yet copied"):
-        ResultStore(copy / "results.sqlite", read_only=True)
+    with pytest.warns(results.ResultsWarning, match="results.sqlite-wal holds runs not yet copied") as warned:
+        list(ResultStore(copy / "results.sqlite", read_only=True).records())
+    assert len(warned) == 1  # once per store, though every read opens a connection
