@@ -36,11 +36,15 @@ from placer.algorithms.legality import (
     check_finite_positions,
     check_legality,
     check_placeable,
+    hard_overlap,
+    outside_canvas,
+    overlapping_hard_macros,
 )
 
-#: check_legality and LegalityReport live in :mod:`placer.algorithms.legality` (no numba); they
+#: The legality checks live in :mod:`placer.algorithms.legality` (no numba); their public names
 #: are importable from here too, as they were before that module was split off.
-__all__ = ["GAP", "LegalityReport", "check_legality", "legalize"]
+__all__ = ["GAP", "OVERLAP_TOL", "LegalityReport", "check_finite_positions", "check_legality", "check_placeable",
+           "hard_overlap", "legalize", "outside_canvas", "overlapping_hard_macros"]
 
 #: Gap left between macros the legaliser abuts, relative to the canvas size, well above the
 #: tolerance so a legalised placement stays legal after a round trip through text.

@@ -262,3 +262,13 @@ def test_a_placement_of_another_shape_or_design_is_refused_by_name() -> None:
     listed = placement.copy()
     listed.x = list(listed.x)
     assert len(legalize(netlist, listed).x) == n  # lists are arrays to legalize, as to the methods
+
+
+def test_the_legality_checks_are_still_importable_from_legalize() -> None:
+    """They moved to the numba-free placer.algorithms.legality; plugins import them from here."""
+    import placer.algorithms.legality as legality
+    import placer.algorithms.legalize as legalize_module
+
+    for name in ("OVERLAP_TOL", "LegalityReport", "check_finite_positions", "check_legality", "check_placeable",
+                 "hard_overlap", "outside_canvas", "overlapping_hard_macros"):
+        assert getattr(legalize_module, name) is getattr(legality, name)
