@@ -387,9 +387,10 @@ def _listed(names: list[str], most: int = 8) -> str:
 
 
 def illegal_cells(table: pd.DataFrame) -> pd.Series:
-    """Rows whose placement is not legal: hard macros overlapping or outside the canvas, as the
-    batch measured them (a method that does not legalise, e.g. a plugin returning its input).
-    A row that records neither (an older leaderboard.csv) counts as legal."""
+    """Rows whose placement is not legal: hard macros overlapping, or macros (hard or soft)
+    outside the canvas, as the batch measured them (a method that does not legalise, e.g. a
+    plugin returning its input). A row that records neither (an older leaderboard.csv) counts
+    as legal."""
     overlap = table["overlap_area"] if "overlap_area" in table.columns else pd.Series(0.0, table.index)
     outside = table["out_of_canvas"] if "out_of_canvas" in table.columns else pd.Series(0.0, table.index)
     overlap = pd.to_numeric(overlap, errors="coerce").fillna(0.0)
@@ -599,13 +600,13 @@ def _illegal_note(table: pd.DataFrame) -> list[str]:
     notes = []
     if not bad.empty:
         shown = _listed([f"{r.design}/{r.method}" for r in bad.itertuples()])
-        notes.append(f"{ILLEGAL_MARK} the placement is not legal (hard macros overlap or stick out of the "
+        notes.append(f"{ILLEGAL_MARK} the placement is not legal (hard macros overlap, or macros stick out of the "
                      f"canvas): {shown}. Such a cell is shown, bold only where no placement of its design is "
                      "legal, and ranks after every legal one of its design; `mean` still counts it.")
     starts = table[(table["method"] == INITIAL) & marked]
     if not starts.empty:  # the methods' starting point, not a competitor: its own note
         notes.append(f"{ILLEGAL_MARK} under `{INITIAL}`: the design's given placement is not legal (hard "
-                     f"macros overlap or stick out of the canvas): {_listed(list(starts['design']))}; "
+                     f"macros overlap, or macros stick out of the canvas): {_listed(list(starts['design']))}; "
                      "the methods start from it.")
     return notes
 
@@ -658,7 +659,7 @@ def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
     illegal = _illegal_pivot(table, methods)
     summary = summary_rows(wide, illegal)
     means = summary.loc["mean"]
-    marked = {m for m in illegal.columns if m != INITIAL and illegal[m].any()}
+    marked = {m for m in illegal.columns if illegal[m].any()}  # (an illegal start too)
     fig = Figure(figsize=(max(4.0, 1.1 * len(means) + 2), 3.6), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()
@@ -736,8 +737,22 @@ def keep_cells(table: pd.DataFrame, kept_csv: str | Path) -> tuple[pd.DataFrame,
     _refuse_mixed_columns(table, new, Path(kept_csv))
     new = new.reindex(columns=table.columns)
     new["timing"] = new["timing"].where(~_other_timing_model(new))
-    merged = pd.concat([table, new], ignore_index=True)
-    return _marked_and_sorted(merged), sorted(set(new["method"]) - {INITIAL})
+    merged = _labelled_by_budget(pd.concat([table, new.assign(_kept=True)], ignore_index=True))
+    kept_methods = set(merged.loc[merged["_kept"].fillna(False).astype(bool), "method"]) - {INITIAL}
+    return _marked_and_sorted(merged.drop(columns="_kept")), sorted(kept_methods)
+
+
+def _labelled_by_budget(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every plain method name labelled by its budget (``fd@5s``) when its cells
+    span several budgets, as pooled runs are: kept cells at another budget than the runs' sat
+    under plain headers beside them, the page header naming the runs' budget only."""
+    ran = (table["method"] != INITIAL) & table["budget_s"].notna()
+    if table.loc[ran, "budget_s"].nunique() <= 1:
+        return table
+    plain = ran & ~table["method"].astype(str).str.contains("@", regex=False)
+    table = table.copy()
+    table.loc[plain, "method"] = table.loc[plain, "method"] + table.loc[plain, "budget_s"].map(_budget_label)
+    return table
 
 
 def _labelled_like(kept: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:

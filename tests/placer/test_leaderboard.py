@@ -460,8 +460,38 @@ def test_kept_cells_take_the_budget_labels_of_runs_at_several_budgets(runs: Path
     single = ResultStore.in_runs_dir(tmp_path / "single")
     single.write(record("d1", "aa", 0, 0.7))
     single.write(record("d2", "aa", 0, 1.3))
-    methods = set(pd.read_csv(write_leaderboard(tmp_path / "single", tmp_path / "page2", keep=paths["csv"])["csv"])["method"])
-    assert "aa" in methods and "aa@5s" not in methods and "aa@1s" in methods  # 1 s: another column
+    table = pd.read_csv(write_leaderboard(tmp_path / "single", tmp_path / "page2", keep=paths["csv"])["csv"])
+    # one column per method and budget, every one labelled: the page spans two budgets
+    assert {"aa@5s", "aa@1s"} <= set(table["method"]) and "aa" not in set(table["method"])
+    assert cell(table, "d1", "aa@5s", "proxy") == pytest.approx(0.7)  # the runs' own 5 s cell
+
+
+def test_kept_cells_at_another_budget_label_every_column(tmp_path: Path) -> None:
+    """Runs of one method at 1 s beside kept cells of another at 5 s: both columns stood under
+    plain headers, the page header naming 1 s only (pooled folders label them fd@5s, greedy@1s)."""
+    store = ResultStore.in_runs_dir(tmp_path / "five")
+    for design in ("d1", "d2"):
+        store.write(record(design, "fd", 0, 0.9))
+    earlier = write_leaderboard(tmp_path / "five", tmp_path / "earlier")["csv"]
+    one = ResultStore.in_runs_dir(tmp_path / "one")
+    for design in ("d1", "d2"):
+        one.write(record(design, "greedy", 0, 0.8, budget=1.0))
+    paths = write_leaderboard(tmp_path / "one", tmp_path / "page", keep=earlier)
+    assert set(pd.read_csv(paths["csv"])["method"]) == {"initial", "fd@5s", "greedy@1s"}
+    assert "Cells of `fd@5s` are kept from an earlier table" in paths["markdown"].read_text()
+
+
+def test_the_chart_marks_an_initial_bar_over_illegal_starts(tmp_path: Path) -> None:
+    """The table's initial cells and the note carried the † of an illegal given placement; the
+    chart's initial bar, a mean over them, did not."""
+    from placer.leaderboard import bar_figure
+
+    store = ResultStore.in_runs_dir(tmp_path)
+    run = record("d1", "aa", 0, 0.7)
+    run.initial_out_of_canvas = 1
+    store.write(run)
+    axes = bar_figure(build(tmp_path), ["initial", "aa"]).axes[0]
+    assert [t.get_text() for t in axes.get_xticklabels()] == ["initial†", "aa"]
 
 
 def test_the_chart_labels_an_exploded_mean_without_flattening_the_others(tmp_path: Path) -> None:
@@ -512,7 +542,7 @@ def test_an_illegal_placement_is_marked_never_bold_and_ranks_after_every_legal_o
     assert ranks.loc["mean rank", ["legal", "mixed", "cheat"]].tolist() == [1.0, 2.0, 3.0]
     page = write_leaderboard(tmp_path / "runs", tmp_path / "page")["markdown"].read_text()
     assert "| 0.5000† |" in page and "**0.9000** |" in page and "**0.5000" not in page
-    assert "† the placement is not legal (hard macros overlap or stick out of the canvas): d1/cheat, d2/cheat" in page
+    assert "† the placement is not legal (hard macros overlap, or macros stick out of the canvas): d1/cheat, d2/cheat" in page
     # when no method of a design is legal, the lowest proxy is still the best
     alone = ResultStore.in_runs_dir(tmp_path / "alone")
     alone.write(cheat)
