@@ -508,7 +508,8 @@ def test_train_cli_resumes_the_folder_given_and_keeps_its_target(tmp_path):
                    ["--set", "n_steps=128"]):
         refused = CliRunner().invoke(app, ["train", "--out", str(moved), "--resume", *option])
         assert refused.exit_code == 2, option
-        assert f"{' '.join(option).split('=')[0] if option[0] == '--set' else option[0]} cannot change" in refused.output
+        name = ' '.join(option).split('=')[0] if option[0] == '--set' else option[0]
+        assert f"{name} (the run's: " in refused.output and "cannot change a run being resumed" in refused.output
     # the original command with --resume added: its values are the run's own, so it goes on
     same = [a if a != "64" else "192" for a in tiny]  # --timesteps 192 (n_steps=64 stays)
     again = CliRunner().invoke(app, ["train", "--out", str(moved), "--resume", "--seed", "0", "--w-timing", "0", *same])
