@@ -102,3 +102,15 @@ def test_a_misspelt_knob_or_a_bad_value_is_refused_not_written() -> None:
 def test_a_configuration_that_is_no_dict_is_refused_in_words(config):
     with pytest.raises(KnobError, match="a configuration is a dict of knob values"):
         how_to_apply("sqlite", config)
+
+
+def test_an_unsafe_value_is_applied_with_its_warning() -> None:
+    """An --allow-unsafe run's best_config.json gave `PRAGMA synchronous = OFF;` to copy with no
+    word that it gives up durability (locking_mode=EXCLUSIVE had its note)."""
+    config = sqlite_space(allow_unsafe=True).validate({**TUNED, "journal_mode": "OFF", "synchronous": "OFF"})
+    lines = how_to_apply("sqlite", config, allow_unsafe=True)["lines"]
+    for knob in ("journal_mode = OFF", "synchronous = OFF"):
+        (line,) = [x for x in lines if x.startswith(f"PRAGMA {knob};")]
+        assert "NOT DURABLE" in line
+    durable = how_to_apply("sqlite", sqlite_space().validate(TUNED))["lines"]
+    assert not any("NOT DURABLE" in x for x in durable)
