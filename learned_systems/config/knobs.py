@@ -298,8 +298,10 @@ class KnobSpace:
         return np.array([k.to_unit(full[k.name]) for k in self.knobs], dtype=np.float32)
 
     def describe(self) -> str:
-        """A heading line, then one line per knob: its values and default."""
+        """A heading line, then one line per knob: its values, default and help (its unit)."""
         lines = [f"{self.system} knob space '{self.name}' ({len(self.knobs)} knobs)"]
         width = max((len(k.name) for k in self.knobs), default=0)
-        lines += [f"  {k.name:<{width}}  {k.values_text()}  (default {k.default})" for k in self.knobs]
+        # (with each knob's help: its unit, e.g. cache_size in KiB, which SQLite would read as pages)
+        lines += [f"  {k.name:<{width}}  {k.values_text()}  (default {k.default})" + (f": {k.help}" if k.help else "")
+                  for k in self.knobs]
         return "\n".join(lines)

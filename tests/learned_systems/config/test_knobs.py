@@ -28,3 +28,12 @@ def test_every_refusal_of_a_knob_taking_zero_names_the_zero(value):
     knob = Knob("mmap_size", 0, low=1, high=512, log=True, zero_allowed=True)
     with pytest.raises(KnobError, match=r"expected an integer in \[1, 512\] or 0"):
         knob.validate(value, "durable")
+
+
+def test_describe_gives_each_knobs_unit() -> None:
+    """cache_size 256..262144 read as pages (SQLite's unit for a positive value) is 16x the
+    memory at 16 KiB pages: the KiB the knob means was not shown."""
+    from learned_systems.config.sqlite_backend import sqlite_space
+
+    lines = {line.split()[0]: line for line in sqlite_space().describe().splitlines()[1:]}
+    assert lines["cache_size"].endswith(": page cache in KiB") and "in MiB" in lines["mmap_size"]
