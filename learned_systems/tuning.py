@@ -102,6 +102,8 @@ def run_tuning(
     baseline_scores = {
         role: finite_or_none(objective.score(result, reference)) for role, result in baselines.items()
     }
+    for role, result in baselines.items():  # their rows get the scores the run reports (they
+        store.add(run, "baseline", seed, 0, role, result, baseline_scores[role])  # read NULL)
 
     tuner = make_tuner(tuner_name, objective.space, seed, trials)
     for role, result in baselines.items():

@@ -1328,3 +1328,13 @@ def test_a_tuning_run_closes_its_backend_when_it_ends(tmp_path, monkeypatch, end
     result = CliRunner().invoke(_app(), args)
     assert result.exit_code == {"done": 0, "interrupted": 130, "busy folder": 2}[ending], result.output
     assert len(closed) == 1 and closed[0]._closed
+
+
+def test_the_baselines_rows_hold_the_scores_the_run_reports(tmp_path):
+    """results.sqlite's baseline rows read score NULL, though best_config.json gave them (1.0 and
+    the rule of thumb's): an analysis of the store had to rebuild them."""
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        summary = run_tuning(QuadraticObjective(), "random", 3, 0, store, "run")
+        scores = {row["role"]: row["score"] for row in store.rows(run="run", tuner="baseline")}
+    assert scores["default"] == pytest.approx(1.0)
+    assert scores["rule_of_thumb"] == pytest.approx(summary.baseline_scores["rule_of_thumb"])
