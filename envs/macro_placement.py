@@ -4,15 +4,17 @@ A thin Gymnasium adapter over :class:`placer.algorithms.grid_state.SequentialGri
 (masks, wire mask, maps) and :mod:`placer.cost` (the exact reward); no cost or search logic
 lives here.
 
-Episode: the hard macros are placed in a fixed order (decreasing area by default,
-``order=``), one per step. The action is a cell index ``row * max_grid + col`` of a
+Episode: the movable hard macros are placed in a fixed order (decreasing area by default,
+``order=``), one per step (fixed ones stay where they are and take no step). The action is a cell index ``row * max_grid + col`` of a
 ``max_grid x max_grid`` grid (default 64 x 64, enough for every ICCAD04 design: their canvas
 grids have at most 57 columns (ibm15) and 48 rows (ibm16)); the design's own placing grid (:func:`auto_grid`) sits in the lower-left
-corner and the padding is always masked. :meth:`MacroPlacementEnv.action_masks` marks the cells
+corner (:attr:`MacroPlacementEnv.placing_grid` gives its columns and rows and
+:meth:`MacroPlacementEnv.cell_centre` a cell's position) and the padding is always masked.
+:meth:`MacroPlacementEnv.action_masks` marks the cells
 where the current macro, centred on the cell, lies inside the canvas and overlaps no placed
 macro, so the env never reaches an overlapping state: an action outside the mask (only
 unmasked samplers send one) is moved to the nearest legal cell and reported as
-``info["illegal_action"]``.
+``info["illegal_action"]``; ``info["cell"]`` is the ``(row, col)`` each step used.
 
 Observation (``Dict``, fixed shapes):
 
@@ -29,7 +31,8 @@ Observation (``Dict``, fixed shapes):
   (an upper estimate of the mean density under it: partly covered boundary cells count whole,
   so it reads high where the footprint is small against the cells; clipped to [0, 1]);
 * ``macro`` ``(8,)``: current macro width, height (canvas fractions), area share, distinct
-  nets / max over macros, episode progress, area still to place, footprint in grid cells / G;
+  nets / max over macros, episode progress, area still to place, footprint width and height
+  in grid cells / G (two values);
 * ``design`` ``(8,)``: hard macros / ``max_nodes``, soft macros, ports and nets (log-scaled),
   grid cols and rows / G, aspect ratio, hard-macro utilisation;
 * ``graph_nodes`` ``(max_nodes, 8)``: per hard macro [valid, w, h, degree, placed, x, y,
@@ -49,8 +52,10 @@ term over placed pins). If the next macro has no legal cell, the episode ends wi
 ``-(partial_cost + infeasible_penalty * (1 + unplaced / movable hard macros))``, where
 ``partial_cost`` is the weighted cost above of the placement reached, its unplaced hard macros
 stacked at the canvas centre and its soft macros kept (so getting stuck costs more than the
-design's placements do); ``info["infeasible"]`` names the macro and ``info["partial_cost"]``
-holds that cost (``cost`` and ``placement`` are only given for complete placements).
+design's placements do); ``info["infeasible"]`` names the macro, ``info["unplaced"]`` counts
+the hard macros left and ``info["partial_cost"]`` holds that cost (``cost`` and ``placement``
+are only given for complete placements). The force-directed step is seeded by the episode's
+seed (``reset(seed=...)``), so the same actions after another seed may end a few 1e-6 apart.
 
 ``info`` at the end of a complete episode holds ``cost`` (the breakdown, ``proxy`` and
 ``objective``, the weighted cost the reward is minus of), ``placement`` (a
@@ -607,6 +612,24 @@ class MacroPlacementEnv(gym.Env):
         # what write_plc writes as the episode's result
         self._last_result = (static.netlist, placement.copy())
         return -objective
+
+    @property
+    def placing_grid(self) -> tuple[int, int]:
+        """``(cols, rows)`` of this episode's placing grid (the lower-left part of the
+        ``max_grid x max_grid`` action grid); after :meth:`reset`."""
+        if self._state is None:
+            raise RuntimeError("call reset() first: the placing grid is the episode's design's")
+        return int(self._state.cols), int(self._state.rows)
+
+    def cell_centre(self, action: int) -> tuple[float, float]:
+        """The canvas position ``(x, y)`` where ``action`` centres the current macro (a cell of
+        the placing grid; after :meth:`reset`)."""
+        cols, rows = self.placing_grid
+        row, col = divmod(int(action), self.max_grid)
+        if not (0 <= row < rows and 0 <= col < cols):
+            raise ValueError(f"action {action} is no cell of the {cols} x {rows} placing grid "
+                             f"(row * {self.max_grid} + col)")
+        return self._state.cell_centre(row, col)
 
     def action_masks(self) -> np.ndarray:
         """Flat bool mask over the ``G * G`` actions (never all False while an episode runs)."""

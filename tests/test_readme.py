@@ -33,3 +33,11 @@ def test_cost_example_runs(tmp_path, monkeypatch):
     scope: dict = {}
     exec(compile(_python_block("Using the library"), "README.md", "exec"), scope)  # noqa: S102
     assert scope["ev"].cost.proxy <= scope["evaluate"](scope["netlist"], scope["placement"]).proxy
+
+
+def test_agent_example_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(_python_block("Your own placement agent"), "README.md", "exec"), scope)  # noqa: S102
+    assert -scope["reward"] == scope["info"]["cost"]["proxy"] and (tmp_path / "greedy.plc").is_file()
+

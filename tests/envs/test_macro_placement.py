@@ -700,3 +700,21 @@ def test_a_design_with_more_hard_macros_than_max_nodes_says_what_to_pass(design)
     netlist = design[0]
     with pytest.raises(ValueError, match=f"pass max_nodes={netlist.hard_macros.size} or more"):
         make(design, max_nodes=netlist.hard_macros.size - 1).reset(seed=0)
+
+
+def test_the_placing_grid_and_a_cells_position_are_public() -> None:
+    """An outside agent mapping actions to coordinates had to read the private state or call
+    auto_grid itself."""
+    env = MacroPlacementEnv(max_grid=16)
+    with pytest.raises(RuntimeError, match="reset"):
+        _ = env.placing_grid
+    obs, _ = env.reset(seed=0)
+    cols, rows = env.placing_grid
+    assert (cols, rows) == tuple(np.rint(obs["design"][4:6] * env.max_grid).astype(int))
+    action = int(np.flatnonzero(env.action_masks())[0])
+    node = env._state.current
+    x, y = env.cell_centre(action)
+    env.step(action)
+    assert (env._state.placement.x[node], env._state.placement.y[node]) == (x, y)
+    with pytest.raises(ValueError, match="no cell of the"):
+        env.cell_centre(env.max_grid * env.max_grid)  # past the last row
