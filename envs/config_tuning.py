@@ -164,7 +164,7 @@ class ConfigTuningEnv(gym.Env):
         super().reset(seed=seed)
         self._measure_reference()
         self._steps = 0
-        self._rewards: list[float] = []  # this episode's, for render("rgb_array")
+        self._rewards = []
         self._last_info = {}
         self._last = np.append(self.space.to_unit(self.space.defaults()), [0.5, 0.0]).astype(
             np.float32

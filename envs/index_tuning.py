@@ -122,7 +122,7 @@ class IndexTuningEnv(gym.Env):
         self._last_choice = self.space.to_unit(self.space.defaults())
         self._lowest_reward = 0.0  # (per episode: see FAILED_TRIAL_REWARD)
         self._steps = 0
-        self._rewards: list[float] = []  # this episode's, for render("rgb_array")
+        self._rewards = []
         self._last_info = {}
         return self._observation(), {"dataset": dataset}
 

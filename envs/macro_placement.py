@@ -5,8 +5,8 @@ A thin Gymnasium adapter over :class:`placer.algorithms.grid_state.SequentialGri
 lives here.
 
 Episode: the movable hard macros are placed in a fixed order (decreasing area by default,
-``order=``), one per step (fixed ones stay where they are and take no step). The action is a cell index ``row * max_grid + col`` of a
-``max_grid x max_grid`` grid (default 64 x 64, enough for every ICCAD04 design: their canvas
+``order=``), one per step (fixed ones stay where they are and take no step). The action is a
+cell index ``row * max_grid + col`` of a ``max_grid x max_grid`` grid (default 64 x 64, enough for every ICCAD04 design: their canvas
 grids have at most 57 columns (ibm15) and 48 rows (ibm16)); the design's own placing grid (:func:`auto_grid`) sits in the lower-left
 corner (:attr:`MacroPlacementEnv.placing_grid` gives its columns and rows and
 :meth:`MacroPlacementEnv.cell_centre` a cell's position) and the padding is always masked.

@@ -111,4 +111,3 @@ def episode_rewards_image(rewards: Sequence[float], title: str) -> np.ndarray:
     figure = best_so_far_figure({"reward": list(rewards), "best so far": best}, title, ylabel="reward")
     figure.canvas.draw()
     return np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
-

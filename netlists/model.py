@@ -394,6 +394,13 @@ class Placement:
 PLACEMENT_FIELDS = ("x", "y", "orientation", "fixed")
 
 
+def check_is_netlist(netlist: object) -> None:
+    """Refuse anything but a :class:`Netlist` (a path, or arguments given the other way round)
+    with a TypeError saying what was expected."""
+    if not isinstance(netlist, Netlist):
+        raise TypeError(f"expected a Netlist (netlists.io.load_design reads one), got a {type(netlist).__name__}")
+
+
 def check_placement_matches(
     netlist: Netlist,
     placement: Placement,
@@ -412,8 +419,7 @@ def check_placement_matches(
         TypeError: a wrong type, naming what was expected.
         ValueError: a field of the wrong shape, naming it and the design.
     """
-    if not isinstance(netlist, Netlist):
-        raise TypeError(f"expected a Netlist (netlists.io.load_design reads one), got a {type(netlist).__name__}")
+    check_is_netlist(netlist)
     if not isinstance(placement, Placement):
         raise TypeError(f"expected a Placement as {label} (netlists.io.load_design reads one), "
                         f"got a {type(placement).__name__}")

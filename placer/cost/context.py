@@ -21,6 +21,7 @@ from netlists.model import (
     NodeType,
     Placement,
     canvas_problem,
+    check_is_netlist,
     check_orientation_codes,
     check_placement_matches,
     orient_offsets,
@@ -77,8 +78,7 @@ def per_netlist(build: Callable[[Netlist], T]) -> Callable[[Netlist], T]:
 
     @functools.wraps(build)
     def cached(netlist: Netlist) -> T:
-        if not isinstance(netlist, Netlist):  # a path, or the arguments swapped: no weakref error
-            raise TypeError(f"expected a Netlist (netlists.io.load_design reads one), got a {type(netlist).__name__}")
+        check_is_netlist(netlist)  # a path, or the arguments swapped: not a weakref error
         value = cache.get(netlist)
         if value is None:
             value = build(netlist)
