@@ -1,7 +1,5 @@
-"""Legalisation: remove hard-macro overlap and bring every macro inside the canvas.
-
-A placement is **legal** when no two hard macros overlap (with positive area), every macro (hard
-and soft) lies inside the canvas, and fixed nodes are where the reference placement has them.
+"""Legalisation: remove hard-macro overlap and bring every macro inside the canvas (legal as
+:mod:`placer.algorithms.legality` defines it and checks it).
 
 :func:`legalize` is a greedy minimal-displacement legaliser in the spirit of Tetris-style
 macro legalisers: fixed macros first, then the others by decreasing area; each keeps its
