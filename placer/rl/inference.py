@@ -192,8 +192,9 @@ def model_notes(model: Any, model_path: str | Path, netlist: Netlist) -> list[st
     network), or that its run trained on other designs (its ``designs.json``) than this one."""
     notes = []
     if int(getattr(model, "num_timesteps", -1)) == 0:
-        notes.append("the model is its run's untrained policy (step 0: no later evaluation beat it; "
-                     "a run of a few thousand steps rarely moves it off the wire-mask greedy placement)")
+        notes.append("the model is an untrained policy, saved at step 0 (a run's best.zip is when no later "
+                     "evaluation beat it: a run of a few thousand steps rarely moves it off the wire-mask "
+                     "greedy placement)")
     record = _run_file(Path(model_path), "designs.json")
     try:
         names = json.loads(record.read_text()).get("names") if record is not None else None

@@ -1417,7 +1417,7 @@ def test_placing_with_an_untrained_model_or_one_of_other_designs_is_noted(traine
     assert model_notes(model, out / "last.zip", other) == [
         f"the model was trained on {tiny_design[0].name}, not on another (its run's designs.json)"]
     model.num_timesteps = 0
-    assert "untrained policy (step 0" in model_notes(model, out / "checkpoints" / "step_128.zip", tiny_design[0])[0]
+    assert "untrained policy, saved at step 0" in model_notes(model, out / "checkpoints" / "step_128.zip", tiny_design[0])[0]
 
 
 def test_the_progress_bar_names_the_phase_under_way() -> None:
