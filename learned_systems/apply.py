@@ -31,11 +31,15 @@ def how_to_apply(system: str, config: Mapping[str, Any], allow_unsafe: bool = Fa
             "lines": pragma_statements(config),
         }
     if system == "postgres":
+        from learned_systems.config.knobs import UNSAFE_NOTE, unsafe_settings
         from learned_systems.config.postgres_backend import server_settings
+
+        unsafe = unsafe_settings(_space(system, True).knobs, config)
 
         return {
             "how": "add to postgresql.conf (or ALTER SYSTEM SET each) and restart the server",
-            "lines": [f"{name} = '{value}'" for name, value in server_settings(config).items()],
+            "lines": [f"{name} = '{value}'" + (f"  # {UNSAFE_NOTE}" if name in unsafe else "")
+                      for name, value in server_settings(config).items()],
         }
     if system == "index":
         from learned_systems.objectives import index_parameters

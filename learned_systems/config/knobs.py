@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,6 +157,16 @@ class Knob:
             centre = (math.log(value) + math.log(value + 1)) / 2
             return (centre - math.log(self.low)) / (math.log(self.high + 1) - math.log(self.low))
         return (value - self.low + 0.5) / (self.high - self.low + 1)
+
+
+#: Said beside a value that gives up durability wherever a configuration is handed out to apply
+#: (an ``allow_unsafe`` run's best_config.json): copied without a word, it lost durability unnoticed.
+UNSAFE_NOTE = "NOT DURABLE: a crash or power loss can lose or corrupt committed transactions"
+
+
+def unsafe_settings(knobs: Iterable[Knob], config: Mapping[str, Any]) -> set[str]:
+    """Names of the knobs whose value in ``config`` is one of their unsafe values."""
+    return {k.name for k in knobs if k.name in config and str(config[k.name]) in {str(v) for v in k.unsafe}}
 
 
 @dataclass(frozen=True)

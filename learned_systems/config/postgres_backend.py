@@ -305,9 +305,12 @@ def postgres_space(allow_unsafe: bool = False) -> KnobSpace:
         ),
         Knob("max_parallel_workers_per_gather", 2, low=0, high=4, help="parallel query workers"),
         Knob("jit", "on", choices=("on", "off"), help="LLVM JIT compilation of costly queries"),
-        Knob("fsync", "on", choices=("on", "off"), unsafe=("off",)),
-        Knob("synchronous_commit", "on", choices=("on", "local", "off"), unsafe=("off",)),
-        Knob("full_page_writes", "on", choices=("on", "off"), unsafe=("off",)),
+        Knob("fsync", "on", choices=("on", "off"), unsafe=("off",),
+             help="force writes to disk (off: not durable, only with allow_unsafe)"),
+        Knob("synchronous_commit", "on", choices=("on", "local", "off"), unsafe=("off",),
+             help="wait for the WAL flush at commit (off: not durable, only with allow_unsafe)"),
+        Knob("full_page_writes", "on", choices=("on", "off"), unsafe=("off",),
+             help="whole pages into the WAL after a checkpoint (off: torn pages after a crash)"),
     )
     return KnobSpace.build(
         "postgres", knobs, allow_unsafe, {"shared_buffers": max(memory // 4, 16)}

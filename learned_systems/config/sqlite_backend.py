@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from learned_systems.config.knobs import Knob, KnobSpace
+from learned_systems.config.knobs import UNSAFE_NOTE, Knob, KnobSpace, unsafe_settings
 from learned_systems.config.scratch import make_scratch, sweep_stale
 from learned_systems.config.trial import TrialResult, repeat_throughput, timed_loop
 from learned_systems.config.workloads import Workload
@@ -123,11 +123,6 @@ def pragma_values(config: Mapping[str, Any]) -> dict[str, str]:
 EXCLUSIVE_NOTE = "holds the file's lock while the connection lives: only for a database one connection uses"
 
 
-#: Said beside a value of the unsafe space (``allow_unsafe``): copied into one's own database
-#: without a word, it gave up durability unnoticed.
-UNSAFE_NOTE = "NOT DURABLE: a crash or power loss can lose or corrupt committed transactions"
-
-
 def pragma_statements(config: Mapping[str, Any]) -> list[str]:
     """The SQL that gives one's own database a configuration: page_size and journal_mode stay
     with the file; the others hold per connection, so every connection runs them. The page
@@ -138,10 +133,10 @@ def pragma_statements(config: Mapping[str, Any]) -> list[str]:
         f"PRAGMA page_size = {values.pop('page_size')};",
         "VACUUM;  -- a new page size takes effect here",
     ]
-    unsafe = {knob.name: set(knob.unsafe) for knob in SQLITE_KNOBS}
+    unsafe = unsafe_settings(SQLITE_KNOBS, config)  # (only an unsafe space has such values)
     for name, value in values.items():
         note = f"  -- {EXCLUSIVE_NOTE}" if (name, value) == ("locking_mode", "EXCLUSIVE") else ""
-        if str(config.get(name)) in {str(v) for v in unsafe.get(name, ())}:  # (only an unsafe space has them)
+        if name in unsafe:
             note = f"  -- {UNSAFE_NOTE}"
         lines.append(f"PRAGMA {name} = {value};{note}")
     return lines

@@ -114,3 +114,12 @@ def test_an_unsafe_value_is_applied_with_its_warning() -> None:
         assert "NOT DURABLE" in line
     durable = how_to_apply("sqlite", sqlite_space().validate(TUNED))["lines"]
     assert not any("NOT DURABLE" in x for x in durable)
+
+
+def test_an_unsafe_postgres_setting_is_applied_with_its_warning() -> None:
+    """The SQLite lines said it; postgresql.conf lines of fsync = 'off' did not."""
+    config = postgres_space(allow_unsafe=True).validate({"fsync": "off", "synchronous_commit": "off"})
+    lines = how_to_apply("postgres", config, allow_unsafe=True)["lines"]
+    flagged = {line.split(" =")[0] for line in lines if "# NOT DURABLE" in line}
+    assert flagged == {"fsync", "synchronous_commit"}
+    assert not any("NOT DURABLE" in x for x in how_to_apply("postgres", postgres_space().validate({}))["lines"])
