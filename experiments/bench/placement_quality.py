@@ -101,8 +101,20 @@ def failing_runs(runs: pd.DataFrame) -> pd.DataFrame:
 
 def kept_columns(table: pd.DataFrame, methods: list[str], designs: pd.Index) -> pd.DataFrame:
     """Proxy per design of ``methods`` from an earlier ``leaderboard.csv`` (``table``: runs
-    made and checked before, whose folders are gone), as columns beside the verified ones."""
-    table = table[table["method"].isin(methods)]
+    made and checked before, whose folders are gone), as columns beside the verified ones. A
+    name matches its column, or the one column of that method labelled by budget (``fd`` takes
+    ``fd@5s``: a leaderboard spanning budgets labels every column); a name matching no column,
+    or several, is refused (it added nothing, silently)."""
+    labels = table["method"].astype(str)
+    chosen = []
+    for name in methods:
+        found = sorted({name} & set(labels)) or sorted(set(labels[labels.str.split("@").str[0] == name]))
+        if len(found) != 1:
+            have = ", ".join(sorted(set(labels))) or "none"
+            why = "matches no column" if not found else f"matches several columns ({', '.join(found)}): name one"
+            raise ValueError(f"--keep-methods {name}: {why} of the kept table (its columns: {have})")
+        chosen += found
+    table = table[labels.isin(chosen)]
     return table.pivot(index="design", columns="method", values="proxy").reindex(designs)
 
 

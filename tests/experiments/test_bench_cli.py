@@ -345,3 +345,21 @@ def test_a_merged_table_names_the_command_that_measured_each_workload(tmp_path: 
                                              str(tmp_path / "again")], tmp_path)
     assert again.returncode == 0, again.stderr
     assert f"a command not recorded ({first})" in (tmp_path / "again" / "config_tuning_sqlite.md").read_text()
+
+
+def test_keep_methods_takes_a_column_labelled_by_budget_and_refuses_a_name_matching_none(monkeypatch) -> None:
+    """A leaderboard spanning budgets labels its columns (fd@5s): --keep-methods fd then added
+    nothing, silently."""
+    import pandas as pd
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "experiments" / "bench"))
+    from placement_quality import kept_columns
+
+    table = pd.DataFrame({"design": ["d1", "d1", "d1"], "method": ["fd@5s", "sa@1s", "sa@5s"], "proxy": [0.9, 0.8, 0.7]})
+    designs = pd.Index(["d1"], name="design")
+    assert kept_columns(table, ["fd"], designs)["fd@5s"].tolist() == [0.9]
+    assert kept_columns(table, ["sa@1s"], designs)["sa@1s"].tolist() == [0.8]
+    with pytest.raises(ValueError, match="--keep-methods sa: matches several columns"):
+        kept_columns(table, ["sa"], designs)
+    with pytest.raises(ValueError, match="--keep-methods refine: matches no column"):
+        kept_columns(table, ["refine"], designs)
