@@ -101,5 +101,7 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m placer.cli: as the console script (its kill handling too)
+    from placer.launch import main as launch
+
+    launch()

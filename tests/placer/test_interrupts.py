@@ -102,15 +102,17 @@ def test_a_first_interrupt_expires_every_deadline_and_a_second_raises() -> None:
     assert signal.getsignal(signal.SIGINT) is before
 
 
-def test_a_kill_while_the_interpreter_shuts_down_keeps_the_commands_status_and_output() -> None:
+@pytest.mark.parametrize("entry", ["from placer.launch import main; main()",
+                                   "import runpy; runpy.run_module('placer.cli', run_name='__main__')"])
+def test_a_kill_while_the_interpreter_shuts_down_keeps_the_commands_status_and_output(entry: str) -> None:
     """A kill in the ~0.4 s of shutdown after a finished batch (pool and atexit clean-up) got
-    Python's default handling: exit 143, and the buffered summary on stdout was lost."""
+    Python's default handling: exit 143, and the buffered summary on stdout was lost; the
+    console script and ``python -m placer.cli`` (which placement_quality.py runs) alike."""
     script = (
         "import atexit, sys, time\n"
         "atexit.register(lambda: (sys.stderr.write('SHUTDOWN\\n'), sys.stderr.flush(), time.sleep(30)))\n"
-        "from placer.launch import main\n"
         "sys.argv = ['placer', 'methods']\n"
-        "main()\n"
+        f"{entry}\n"
     )
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
