@@ -611,13 +611,19 @@ def _illegal_note(table: pd.DataFrame) -> list[str]:
     return notes
 
 
-def _illegal_seeds_note(runs: pd.DataFrame, aggregate: str) -> list[str]:
+def _illegal_seeds_note(runs: pd.DataFrame, aggregate: str, table: pd.DataFrame | None = None) -> list[str]:
     """A note naming the best-seed cells shown legal whose other seeds were not (the illegal
-    seeds vanished without a trace, while the CSV's proxy_mean counted them)."""
+    seeds vanished without a trace, while the CSV's proxy_mean counted them), by the columns
+    of ``table`` (kept cells can label the runs' columns by budget)."""
     ok = runs[runs["status"] == STATUS_OK]
     if aggregate != "best" or ok.empty:
         return []
-    ok = ok.assign(method=_method_labels(runs).loc[ok.index], _illegal=illegal_cells(ok))
+    labels = _method_labels(runs).loc[ok.index]
+    if table is not None:  # a column the page labelled by budget goes by that label
+        columns = set(table["method"])
+        budgeted = ok["method"] + ok["budget_s"].map(_budget_label)
+        labels = labels.where(labels.isin(columns) | ~budgeted.isin(columns), budgeted)
+    ok = ok.assign(method=labels, _illegal=illegal_cells(ok))
     counts = ok.groupby(["design", "method"])["_illegal"].agg(["sum", "size"])
     some = counts[(counts["sum"] > 0) & (counts["sum"] < counts["size"])]
     if some.empty:
@@ -747,8 +753,9 @@ def _labelled_by_budget(table: pd.DataFrame) -> pd.DataFrame:
     span several budgets, as pooled runs are: kept cells at another budget than the runs' sat
     under plain headers beside them, the page header naming the runs' budget only."""
     ran = (table["method"] != INITIAL) & table["budget_s"].notna()
-    if table.loc[ran, "budget_s"].nunique() <= 1:
-        return table
+    unknown = (table["method"] != INITIAL) & table["budget_s"].isna()  # kept from an older table
+    if table.loc[ran, "budget_s"].nunique() <= 1 or unknown.any():  # (labelling some, not all,
+        return table  # read as two kinds of column)
     plain = ran & ~table["method"].astype(str).str.contains("@", regex=False)
     table = table.copy()
     table.loc[plain, "method"] = table.loc[plain, "method"] + table.loc[plain, "budget_s"].map(_budget_label)
@@ -849,7 +856,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
                 f"table ({Path(keep).name}), not from these runs ({budget}; their commits are not "
                 "in the header above)."
             )
-    notes += _unchecked_runs(runs) + _uneven_seeds(table) + _illegal_note(table) + _illegal_seeds_note(runs, aggregate)
+    notes += _unchecked_runs(runs) + _uneven_seeds(table) + _illegal_note(table) + _illegal_seeds_note(runs, aggregate, table)
     notes += _timing_model_notes(table)
     methods = method_order(table)
     if _uses_shared_suite(runs):

@@ -862,3 +862,22 @@ def test_runs_only_a_wal_holds_are_warned_of_when_the_folder_cannot_be_written(t
     with pytest.warns(results.ResultsWarning, match="results.sqlite-wal holds runs not yet copied") as warned:
         list(ResultStore(copy / "results.sqlite", read_only=True).records())
     assert len(warned) == 1  # once per store, though every read opens a connection
+
+
+def test_budget_labels_name_the_notes_columns_and_wait_for_every_budget(tmp_path: Path) -> None:
+    """After kept cells labelled the columns (aa@1s), the some-seeds-illegal note still named
+    d1/aa; kept cells of an older table (no budget) left half the columns labelled."""
+    five = ResultStore.in_runs_dir(tmp_path / "five")
+    for design in ("d1", "d2"):
+        five.write(record(design, "zz", 0, 0.95))
+    earlier = write_leaderboard(tmp_path / "five", tmp_path / "earlier")["csv"]
+    one = ResultStore.in_runs_dir(tmp_path / "one")
+    for design in ("d1", "d2"):
+        one.write(record(design, "aa", 0, 0.9, budget=1.0))
+        one.write(record(design, "aa", 1, 0.5, budget=1.0, overlap_area=2.0))  # an illegal seed
+    page = write_leaderboard(tmp_path / "one", tmp_path / "page", keep=earlier)["markdown"].read_text()
+    assert "d1/aa@1s (1 of 2)" in page and "d1/aa (" not in page
+    older = pd.read_csv(earlier).drop(columns=["budget_s"])  # a table from before budgets were kept
+    older.to_csv(tmp_path / "older.csv", index=False)
+    table = pd.read_csv(write_leaderboard(tmp_path / "one", tmp_path / "page2", keep=tmp_path / "older.csv")["csv"])
+    assert set(table["method"]) == {"initial", "aa", "zz"}  # none labelled: not some
