@@ -238,9 +238,14 @@ def _read_aux(aux: Path) -> dict[str, Path]:
             raise NetlistError("expected 'RowBasedPlacement : <files>'", aux, lineno)
         for name in tokens[2:]:
             path = aux.parent / name
-            if path.is_dir():
+            try:
+                is_dir, is_file = path.is_dir(), path.is_file()
+            except OSError as error:  # a name too long for the file system: not a bare OSError
+                raise NetlistError(f"file {name[:60]!r}{'...' if len(name) > 60 else ''} listed here cannot be "
+                                   f"looked up ({error.strerror or error})", aux, lineno) from None
+            if is_dir:
                 raise NetlistError(f"{name!r} listed here is a folder, not a file", aux, lineno)
-            if not path.is_file():
+            if not is_file:
                 raise NetlistError(f"file {name!r} listed here does not exist", aux, lineno)
             kind = _kind_suffix(path)
             if kind in files and files[kind] != path and kind in (*_EXTENSIONS, ".wts"):  # (the last was read unsaid; files

@@ -185,6 +185,12 @@ def test_generated_netlist_survives_bookshelf(tmp_path: Path) -> None:
             None,
             "expected a .scl file",
         ),
+        (  # a name longer than the file system takes raised a bare OSError (and ended a suite run)
+            {"d.aux": "RowBasedPlacement : d.nodes d.nets d.pl d.scl" + "x" * 300 + "\n"},
+            "d.aux",
+            1,
+            "listed here cannot be looked up (File name too long)",
+        ),
         (
             {"d.nodes": NODES.replace("NumNodes : 5", "NumNodes : 6")},
             "d.nodes",
