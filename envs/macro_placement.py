@@ -625,7 +625,10 @@ class MacroPlacementEnv(gym.Env):
         """The canvas position ``(x, y)`` where ``action`` centres the current macro (a cell of
         the placing grid; after :meth:`reset`)."""
         cols, rows = self.placing_grid
-        row, col = divmod(int(action), self.max_grid)
+        number = _as_int_action(action)  # (as step() takes actions: 131.7, True or "131" are none)
+        if isinstance(number, bool | np.bool_) or not isinstance(number, int):
+            raise ValueError(f"action must be a whole number, got {action!r}")
+        row, col = divmod(number, self.max_grid)
         if not (0 <= row < rows and 0 <= col < cols):
             raise ValueError(f"action {action} is no cell of the {cols} x {rows} placing grid "
                              f"(row * {self.max_grid} + col)")

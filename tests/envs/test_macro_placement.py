@@ -718,3 +718,7 @@ def test_the_placing_grid_and_a_cells_position_are_public() -> None:
     assert (env._state.placement.x[node], env._state.placement.y[node]) == (x, y)
     with pytest.raises(ValueError, match="no cell of the"):
         env.cell_centre(env.max_grid * env.max_grid)  # past the last row
+    assert env.cell_centre(np.array([action])) == env.cell_centre(action)  # as step() takes it
+    for bad in (action + 0.7, True, str(action)):
+        with pytest.raises(ValueError, match="whole number"):
+            env.cell_centre(bad)
