@@ -11,7 +11,9 @@ builds and evaluates the index, and rewards ``-(time_weight * relative lookup ti
 rewards are deterministic (tests); ``mode="measured"`` (default) times lookups against searchsorted
 (each configuration measured once per dataset and reused, so equal actions give equal rewards;
 a failed trial aside: it is rewarded below anything seen so far in the episode, see
-:data:`FAILED_TRIAL_REWARD`).
+:data:`FAILED_TRIAL_REWARD`). Measured rewards hold with at most one timing process per core:
+six envs vectorised on two cores read one action from -0.3 to -4.0 (preemption between the two
+timings skews their ratio); vectorise with ``mode="cost"``, or no more envs than cores.
 An episode is truncated after ``horizon`` steps (terminated with ``horizon=1``: a bandit).
 """
 

@@ -149,7 +149,8 @@ class IndexObjective:
     size_weight * 100 * index_bytes / key_bytes)``; relative_time is measured lookup time over
     ``numpy.searchsorted`` ("measured": the median over ``repeats`` of the index's time over
     searchsorted's, the two timed back to back each round, so that a drifting machine moves
-    both) or counted steps over ``log2(n) + 1``, the steps of a full binary search ("cost"; its
+    both; several timing processes sharing a core skew it, see :mod:`envs.index_tuning`) or
+    counted steps over ``log2(n) + 1``, the steps of a full binary search ("cost"; its
     conventions differ from the measured cost: PGM's small top-level search counts in full and
     RMI's verification not at all, so the two modes can rank PGM and RMI differently)."""
 
