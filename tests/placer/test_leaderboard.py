@@ -466,13 +466,18 @@ def test_kept_cells_take_the_budget_labels_of_runs_at_several_budgets(runs: Path
     assert cell(table, "d1", "aa@5s", "proxy") == pytest.approx(0.7)  # the runs' own 5 s cell
 
 
+def earlier_table_at_5s(tmp_path: Path, method: str, proxy: float) -> Path:
+    """The leaderboard.csv of ``method`` run at 5 s on d1 and d2 (for --keep)."""
+    store = ResultStore.in_runs_dir(tmp_path / "five")
+    for design in ("d1", "d2"):
+        store.write(record(design, method, 0, proxy))
+    return write_leaderboard(tmp_path / "five", tmp_path / "earlier")["csv"]
+
+
 def test_kept_cells_at_another_budget_label_every_column(tmp_path: Path) -> None:
     """Runs of one method at 1 s beside kept cells of another at 5 s: both columns stood under
     plain headers, the page header naming 1 s only (pooled folders label them fd@5s, greedy@1s)."""
-    store = ResultStore.in_runs_dir(tmp_path / "five")
-    for design in ("d1", "d2"):
-        store.write(record(design, "fd", 0, 0.9))
-    earlier = write_leaderboard(tmp_path / "five", tmp_path / "earlier")["csv"]
+    earlier = earlier_table_at_5s(tmp_path, "fd", 0.9)
     one = ResultStore.in_runs_dir(tmp_path / "one")
     for design in ("d1", "d2"):
         one.write(record(design, "greedy", 0, 0.8, budget=1.0))
@@ -867,10 +872,7 @@ def test_runs_only_a_wal_holds_are_warned_of_when_the_folder_cannot_be_written(t
 def test_budget_labels_name_the_notes_columns_and_wait_for_every_budget(tmp_path: Path) -> None:
     """After kept cells labelled the columns (aa@1s), the some-seeds-illegal note still named
     d1/aa; kept cells of an older table (no budget) left half the columns labelled."""
-    five = ResultStore.in_runs_dir(tmp_path / "five")
-    for design in ("d1", "d2"):
-        five.write(record(design, "zz", 0, 0.95))
-    earlier = write_leaderboard(tmp_path / "five", tmp_path / "earlier")["csv"]
+    earlier = earlier_table_at_5s(tmp_path, "zz", 0.95)
     one = ResultStore.in_runs_dir(tmp_path / "one")
     for design in ("d1", "d2"):
         one.write(record(design, "aa", 0, 0.9, budget=1.0))
