@@ -749,13 +749,12 @@ def keep_cells(table: pd.DataFrame, kept_csv: str | Path) -> tuple[pd.DataFrame,
 
 
 def _labelled_by_budget(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with every plain method name labelled by its budget (``fd@5s``) when its cells
-    span several budgets, as pooled runs are: kept cells at another budget than the runs' sat
-    under plain headers beside them, the page header naming the runs' budget only."""
+    """``table`` with every plain method name of a known budget labelled by it (``fd@5s``) when
+    its cells span several budgets, as pooled runs are: kept cells at another budget than the
+    runs' sat under plain headers beside them, the page header naming the runs' budget only."""
     ran = (table["method"] != INITIAL) & table["budget_s"].notna()
-    unknown = (table["method"] != INITIAL) & table["budget_s"].isna()  # kept from an older table
-    if table.loc[ran, "budget_s"].nunique() <= 1 or unknown.any():  # (labelling some, not all,
-        return table  # read as two kinds of column)
+    if table.loc[ran, "budget_s"].nunique() <= 1:  # (a kept cell of an older table, its budget
+        return table  # not recorded, stays plain: its note says so)
     plain = ran & ~table["method"].astype(str).str.contains("@", regex=False)
     table = table.copy()
     table.loc[plain, "method"] = table.loc[plain, "method"] + table.loc[plain, "budget_s"].map(_budget_label)
@@ -843,12 +842,16 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     if keep is not None:
         table, kept_methods = keep_cells(table, keep)
         if kept_methods:
-            budgets = table.loc[table["method"].isin(kept_methods), "budget_s"].dropna().unique()
-            hows = table.loc[table["method"].isin(kept_methods), "aggregate"].dropna().unique()
+            kept_rows = table[table["method"].isin(kept_methods)]
+            budgets = kept_rows["budget_s"].dropna().unique()
+            hows = kept_rows["aggregate"].dropna().unique()
+            unrecorded = sorted(set(kept_rows.loc[kept_rows["budget_s"].isna(), "method"]))
             if len(budgets) and len(hows):
                 budget = (f"budget {', '.join(f'{b:g} s' for b in sorted(budgets))}; each cell the "
                           + " or ".join("best seed" if h == "best" else "mean over seeds"
                                         for h in sorted(map(str, hows))))
+                if unrecorded:  # (cells of a table that kept an older one)
+                    budget += f"; {', '.join(f'`{m}`' for m in unrecorded)}: budget not recorded"
             else:
                 budget = "budget and aggregation not recorded: an older leaderboard.csv"
             notes.append(

@@ -869,9 +869,10 @@ def test_runs_only_a_wal_holds_are_warned_of_when_the_folder_cannot_be_written(t
     assert len(warned) == 1  # once per store, though every read opens a connection
 
 
-def test_budget_labels_name_the_notes_columns_and_wait_for_every_budget(tmp_path: Path) -> None:
+def test_budget_labels_name_the_notes_columns_and_only_known_budgets(tmp_path: Path) -> None:
     """After kept cells labelled the columns (aa@1s), the some-seeds-illegal note still named
-    d1/aa; kept cells of an older table (no budget) left half the columns labelled."""
+    d1/aa; a kept cell of a known budget beside one of none (a table that kept an older one)
+    must still be labelled, and the note must not give the other that budget."""
     earlier = earlier_table_at_5s(tmp_path, "zz", 0.95)
     one = ResultStore.in_runs_dir(tmp_path / "one")
     for design in ("d1", "d2"):
@@ -882,4 +883,12 @@ def test_budget_labels_name_the_notes_columns_and_wait_for_every_budget(tmp_path
     older = pd.read_csv(earlier).drop(columns=["budget_s"])  # a table from before budgets were kept
     older.to_csv(tmp_path / "older.csv", index=False)
     table = pd.read_csv(write_leaderboard(tmp_path / "one", tmp_path / "page2", keep=tmp_path / "older.csv")["csv"])
-    assert set(table["method"]) == {"initial", "aa", "zz"}  # none labelled: not some
+    assert set(table["method"]) == {"initial", "aa", "zz"}  # one known budget: nothing to tell apart
+    # a kept table holding cells of a known budget (zz, 5 s) and of none (yy, kept from an older
+    # one): the known ones are labelled, zz@5s beside aa@1s; yy stays plain, named in the note
+    mixed = pd.read_csv(earlier)
+    unknown = mixed[mixed["method"] == "zz"].assign(method="yy", budget_s=float("nan"))
+    pd.concat([mixed, unknown]).to_csv(tmp_path / "mixed.csv", index=False)
+    paths = write_leaderboard(tmp_path / "one", tmp_path / "page3", keep=tmp_path / "mixed.csv")
+    assert set(pd.read_csv(paths["csv"])["method"]) == {"initial", "aa@1s", "zz@5s", "yy"}
+    assert "budget 5 s; each cell the best seed; `yy`: budget not recorded" in paths["markdown"].read_text()
