@@ -105,6 +105,13 @@ def kept_columns(table: pd.DataFrame, methods: list[str], designs: pd.Index) -> 
     name matches its column, or the one column of that method labelled by budget (``fd`` takes
     ``fd@5s``: a leaderboard spanning budgets labels every column); a name matching no column,
     or several, is refused (it added nothing, silently)."""
+    table = table[table["method"].astype(str).isin(kept_labels(table, methods))]
+    return table.pivot(index="design", columns="method", values="proxy").reindex(designs)
+
+
+def kept_labels(table: pd.DataFrame, methods: list[str]) -> list[str]:
+    """The kept table's column of each of ``methods`` (see :func:`kept_columns`); ValueError
+    for a name matching no column or several. Checked before the (slow) batch too."""
     labels = table["method"].astype(str)
     chosen = []
     for name in methods:
@@ -114,8 +121,7 @@ def kept_columns(table: pd.DataFrame, methods: list[str], designs: pd.Index) -> 
             why = "matches no column" if not found else f"matches several columns ({', '.join(found)}): name one"
             raise ValueError(f"--keep-methods {name}: {why} of the kept table (its columns: {have})")
         chosen += found
-    table = table[labels.isin(chosen)]
-    return table.pivot(index="design", columns="method", values="proxy").reindex(designs)
+    return chosen
 
 
 def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str = "") -> str:
@@ -141,8 +147,8 @@ def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str 
         f"{len(runs)} runs; best seed per design and method."
         + (
             f" Columns {', '.join(kept_methods)}: kept from {kept_from} (earlier runs, checked "
-            "when they were made; their .plc files are not re-read here, and the CSV does not "
-            "record their budget: the budget above is that of the runs checked here)."
+            "when they were made; their .plc files are not re-read here; the budget above is that "
+            "of the runs checked here, a kept column's is the one its name gives, if any)."
             if kept_methods
             else ""
         ),
@@ -193,7 +199,7 @@ def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str 
             budgets = runs[runs["method"].isin([best_other, "sa"])]["budget_s"]
             same = not ({best_other, "sa"} & set(kept_methods)) and budgets.nunique() == 1
             where = "at the same budget" if same else (
-                "(a kept column: its budget is not known here)" if {best_other, "sa"} & set(kept_methods)
+                "(a kept column, at its own budget)" if {best_other, "sa"} & set(kept_methods)
                 else "(at different budgets)"
             )
             lines.append(f"- {best_other} vs sa {where}: {gap * 100:.1f}% lower proxy on average ({covered})")
@@ -261,8 +267,9 @@ def main() -> int:
     if args.keep is not None:
         try:
             kept_table = read_leaderboard_csv(args.keep)
+            kept_labels(kept_table, args.keep_methods)  # a bad name refused before the batch
         except ValueError as error:
-            parser.error(f"--keep: {error}")
+            parser.error(str(error) if str(error).startswith("--keep-methods") else f"--keep: {error}")
     if args.run:
         cmd = [
             sys.executable,

@@ -98,6 +98,19 @@ def test_help_states_defaults(script: str, tmp_path: Path) -> None:
     assert not any(tmp_path.iterdir())
 
 
+def test_a_keep_method_matching_no_column_is_refused_before_the_batch(tmp_path: Path) -> None:
+    """--keep-methods bogus was refused only after --run's whole batch (hours on the suite)."""
+    (tmp_path / "old.csv").write_text("design,method,proxy\nd1,fd@5s,0.9\n")
+    done = _run(
+        "placement_quality.py",
+        ["--run", "--runs", str(tmp_path / "runs"), "--suite", str(tmp_path), "--keep", str(tmp_path / "old.csv"),
+         "--keep-methods", "bogus"],
+        tmp_path,
+    )
+    assert done.returncode == 2 and "--keep-methods bogus: matches no column" in done.stderr, done.stderr
+    assert not (tmp_path / "runs").exists()
+
+
 def test_failed_placer_run_is_one_line_with_its_status(tmp_path: Path) -> None:
     """placement_quality.py --run: a failing ``placer place`` ends the script with its exit
     status and one line of ours after the child's own message, no traceback."""
@@ -176,8 +189,8 @@ def test_a_comparison_with_a_kept_column_does_not_claim_the_same_budget() -> Non
     assert "refine vs sa at the same budget" in placement_quality.report(runs)
     kept = pd.DataFrame({"global_refine": [0.5]}, index=pd.Index(["d1"], name="design"))
     text = placement_quality.report(runs[runs["method"] == "sa"], kept, "old.csv")
-    assert "global_refine vs sa (a kept column: its budget is not known here)" in text
-    assert "the CSV does not record their budget" in text
+    assert "global_refine vs sa (a kept column, at its own budget)" in text
+    assert "a kept column's is the one its name gives, if any" in text
 
 
 def test_runs_failing_a_check_are_named_and_fail_the_script() -> None:
