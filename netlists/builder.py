@@ -37,6 +37,7 @@ class NetlistBuilder:
         self._net_driver: list[int] = []
         self._net_sinks: list[Sequence[str]] = []
         self._net_sink_idx: list[Sequence[int]] = []
+        self._net_sink_lines: list[Sequence[int] | None] = []  # each named sink's line, if known
         self.metadata: dict[str, object] = {}
 
     def add_node(
@@ -72,17 +73,20 @@ class NetlistBuilder:
         self.lines.append(line)
         return len(self.names) - 1
 
-    def add_net_by_name(self, driver: int, sinks: Sequence[str]) -> None:
-        """A net driven by node ``driver`` whose sinks are given by name."""
+    def add_net_by_name(self, driver: int, sinks: Sequence[str], lines: Sequence[int] | None = None) -> None:
+        """A net driven by node ``driver`` whose sinks are given by name (``lines``: the file
+        line of each, for an error naming a sink that is no node)."""
         self._net_driver.append(driver)
         self._net_sinks.append(sinks)
         self._net_sink_idx.append(())
+        self._net_sink_lines.append(lines)
 
     def add_net(self, driver: int, sinks: Sequence[int]) -> None:
         """A net driven by node ``driver`` whose sinks are given by index."""
         self._net_driver.append(driver)
         self._net_sinks.append(())
         self._net_sink_idx.append(sinks)
+        self._net_sink_lines.append(None)
 
     def _bad_pin(self, i: int, mname: str | None, want: int, index: dict[str, int]) -> None:
         """Raise the NetlistError for pin ``i`` whose macro is missing or of the wrong kind."""
@@ -135,11 +139,12 @@ class NetlistBuilder:
                 try:
                     flat.extend([index[s] for s in names])
                 except KeyError:
-                    missing = next(s for s in names if s not in index)
+                    at = next(i for i, s in enumerate(names) if s not in index)
+                    lines = self._net_sink_lines[k]
                     raise NetlistError(
-                        f"node {self.names[drv]!r} has input {missing!r}, which is no node of the netlist",
+                        f"node {self.names[drv]!r} has input {names[at]!r}, which is no node of the netlist",
                         self.path,
-                        self.lines[drv],
+                        lines[at] if lines else self.lines[drv],  # (the input's line where known)
                     ) from None
                 sizes[k] = len(names) + 1
             else:

@@ -172,7 +172,7 @@ def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
     if "#" in text:
         text = without_comment_lines(text)
     builder = NetlistBuilder(name, path)
-    nodes_inputs: list[tuple[int, list[str]]] = []
+    nodes_inputs: list[tuple[int, list[str], list[int] | None]] = []
     pos = 0
     for m in _NODE_RE.finditer(text):
         if text[pos : m.start()].strip():
@@ -194,7 +194,7 @@ def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
         _add_node(builder, m.group(1), inputs, attrs, {}, None, path, nodes_inputs)
     if text[pos:].strip():
         return None
-    for idx, sinks in nodes_inputs:
+    for idx, sinks, _ in nodes_inputs:
         builder.add_net_by_name(idx, sinks)
     return builder.build()
 
@@ -284,7 +284,7 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
     n = len(toks)
     pos = 0
     last_line = text.count("\n") + 1
-    nodes_inputs: list[tuple[int, list[str]]] = []
+    nodes_inputs: list[tuple[int, list[str], list[int] | None]] = []
 
     def peek() -> tuple[str, int]:
         return toks[pos] if pos < n else ("", last_line)
@@ -333,6 +333,7 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
         open_block("node")
         node_name: str | None = None
         inputs: list[str] = []
+        input_lines: list[int] = []
         attrs: dict[str, object] = {}
         attr_lines: dict[str, int] = {}
         while (item := next_in_block(node_start)) is not None:
@@ -342,6 +343,7 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
                     raise NetlistError(f"node {node_name!r} has a second 'name:'", path, line)
                 node_name = take_string("name:")
             elif tok == "input:":
+                input_lines.append(line)
                 inputs.append(take_string("input:"))
             elif tok in ("attr", "attr:"):
                 attr_start = line
@@ -394,9 +396,9 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
                 attr_lines[key] = value_line
             else:
                 raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", path, line)
-        _add_node(builder, node_name, inputs, attrs, attr_lines, node_start, path, nodes_inputs)
-    for idx, sinks in nodes_inputs:
-        builder.add_net_by_name(idx, sinks)
+        _add_node(builder, node_name, inputs, attrs, attr_lines, node_start, path, nodes_inputs, input_lines)
+    for idx, sinks, lines in nodes_inputs:
+        builder.add_net_by_name(idx, sinks, lines)
     return builder.build()
 
 
@@ -408,9 +410,11 @@ def _add_node(
     attr_lines: dict[str, int],
     node_start: int | None,
     path: str,
-    nodes_inputs: list[tuple[int, list[str]]],
+    nodes_inputs: list[tuple[int, list[str], list[int] | None]],
+    input_lines: list[int] | None = None,
 ) -> None:
-    """Validate one parsed node and append it to ``builder`` (its net is resolved later)."""
+    """Validate one parsed node and append it to ``builder`` (its net is resolved later;
+    ``input_lines``: the line of each input, where the reader knows them)."""
     if node_name is None:
         raise NetlistError("node has no 'name'", path, node_start)
     if node_name == METADATA_NODE:
@@ -506,7 +510,7 @@ def _add_node(
         line=node_start,
     )
     if inputs:
-        nodes_inputs.append((idx, list(inputs)))
+        nodes_inputs.append((idx, list(inputs), input_lines))
 
 
 def _fmt(v: float) -> str:

@@ -581,3 +581,13 @@ def test_comment_lines_go_as_a_line_anchored_pattern_would_take_them(text: str) 
     removes exactly the lines such a pattern removes: '#' after blanks only, to the newline."""
     assert without_comment_lines(text) == re.sub(r"^[ \t]*#[^\n]*\n?", "", text, flags=re.M)
 
+
+
+def test_an_input_naming_no_node_is_reported_at_its_own_line(tmp_path: Path) -> None:
+    """It was reported at its node's first line (up to ~20 input lines above it)."""
+    text = _mutate('input: "s0/Pin"', 'input: "nowhere"')
+    path = tmp_path / "netlist.pb.txt"
+    path.write_text(text)
+    with pytest.raises(NetlistError, match="'nowhere', which is no node") as info:
+        read_netlist(path)
+    assert info.value.line == text[: text.index('input: "nowhere"')].count("\n") + 1
