@@ -230,15 +230,35 @@ def _load_design_cached(netlist: str, plc: str, mtimes_ns: tuple[int, ...]):  # 
     return (*loaded, tuple(texts))
 
 
+def _design_key(design: DesignFiles) -> tuple[str, str, tuple[int, ...]]:
+    """The per-worker caches' key of a design: its two paths and the modification times of
+    every file it reads (a Bookshelf design's .nodes, .nets, .scl or .wts may be the edited one)."""
+    from netlists.io import input_files
+
+    mtimes = tuple(path.stat().st_mtime_ns for path in input_files(design.netlist, design.plc))
+    return str(design.netlist), str(design.plc), mtimes
+
+
 def _load_design(design: DesignFiles):  # type: ignore[no-untyped-def]
     """Netlist, initial placement and the reader's warnings (a truncated .plc), cached per
     worker (several seeds / methods per design)."""
-    from netlists.io import input_files
-
-    # (every file it reads: a Bookshelf design's .nodes, .nets, .scl or .wts may be the edited one)
-    mtimes = tuple(path.stat().st_mtime_ns for path in input_files(design.netlist, design.plc))
-    netlist, placement, warned = _load_design_cached(str(design.netlist), str(design.plc), mtimes)
+    netlist, placement, warned = _load_design_cached(*_design_key(design))
     return netlist, placement.copy(), warned
+
+
+@functools.lru_cache(maxsize=2)
+def _initial_figures_cached(netlist: str, plc: str, mtimes_ns: tuple[int, ...]):  # type: ignore[no-untyped-def]
+    from placer.algorithms.legality import check_legality
+    from placer.cost.proxy import evaluate
+
+    loaded, placement, _ = _load_design_cached(netlist, plc, mtimes_ns)
+    return evaluate(loaded, placement), check_legality(loaded, placement)
+
+
+def _initial_figures(design: DesignFiles):  # type: ignore[no-untyped-def]
+    """Proxy cost and legality of the design's initial placement, once per design and worker
+    (every method and seed of it starts from the same placement: ~55 ms on ibm17 per run)."""
+    return _initial_figures_cached(*_design_key(design))
 
 
 def run_task(task: PlacementTask) -> RunRecord:
@@ -267,12 +287,11 @@ def run_task(task: PlacementTask) -> RunRecord:
     try:
         load_plugins(task.plugins)
         netlist, initial, warned = _load_design(task.design)
-        start_cost = evaluate(netlist, initial)
+        start_cost, start_legality = _initial_figures(task.design)
         record.initial_wirelength = start_cost.wirelength
         record.initial_density = start_cost.density
         record.initial_congestion = start_cost.congestion
         record.initial_proxy = start_cost.proxy
-        start_legality = check_legality(netlist, initial)  # the leaderboard marks an illegal start
         record.initial_overlap_area = float(start_legality.overlap_area)
         record.initial_out_of_canvas = int(start_legality.outside_macros > 0)
         placer = get_placer(task.method, **dict(task.options))
