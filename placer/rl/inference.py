@@ -195,7 +195,9 @@ def model_notes(model: Any, model_path: str | Path, netlist: Netlist) -> list[st
         notes.append("the model is an untrained policy, saved at step 0 (a run's best.zip is when no later "
                      "evaluation beat it: a run of a few thousand steps rarely moves it off the wire-mask "
                      "greedy placement)")
-    record = _run_file(Path(model_path), "designs.json")
+    from placer.rl.train import DESIGNS  # (here: train imports this module)
+
+    record = _run_file(Path(model_path), DESIGNS)
     try:
         names = json.loads(record.read_text()).get("names") if record is not None else None
     except (OSError, ValueError, AttributeError):
