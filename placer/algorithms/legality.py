@@ -163,7 +163,7 @@ def check_placeable(netlist: Netlist, placement: Placement) -> None:
             f"{kind} {netlist.names[i]} ({netlist.width[i]:g} x {netlist.height[i]:g}) is larger "
             f"than the canvas ({c.width:g} x {c.height:g}): no placement of it is legal"
         )
-    share = _hard_area_share(netlist)
+    share = hard_area_share(netlist)
     if share > 1 + 1e-9:  # (no arrangement fits: every method ran its whole budget to find that)
         raise ValueError(f"the hard macros cover {share:.0%} of the canvas: no legal placement fits them")
     pinned = netlist.hard_macros[fixed[netlist.hard_macros]]
@@ -174,7 +174,7 @@ def check_placeable(netlist: Netlist, placement: Placement) -> None:
             raise ValueError(f"fixed hard macro {netlist.names[i]!r} overlaps the fixed macro {netlist.names[other]!r}")
 
 
-def _hard_area_share(netlist: Netlist) -> float:
+def hard_area_share(netlist: Netlist) -> float:
     """Total hard-macro area over the canvas area."""
     c = netlist.require_canvas()
     h = netlist.hard_macros

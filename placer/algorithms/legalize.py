@@ -30,10 +30,10 @@ from netlists.model import Netlist, Placement, check_placement_matches
 from placer.algorithms.legality import (
     OVERLAP_TOL,
     LegalityReport,
-    _hard_area_share,
     check_finite_positions,
     check_legality,
     check_placeable,
+    hard_area_share,
     hard_overlap,
     outside_canvas,
     overlapping_hard_macros,
@@ -42,7 +42,7 @@ from placer.algorithms.legality import (
 #: The legality checks live in :mod:`placer.algorithms.legality` (no numba); their public names
 #: are importable from here too, as they were before that module was split off.
 __all__ = ["GAP", "OVERLAP_TOL", "LegalityReport", "check_finite_positions", "check_legality", "check_placeable",
-           "hard_overlap", "legalize", "outside_canvas", "overlapping_hard_macros"]
+           "hard_area_share", "hard_overlap", "legalize", "outside_canvas", "overlapping_hard_macros"]
 
 #: Gap left between macros the legaliser abuts, relative to the canvas size, well above the
 #: tolerance so a legalised placement stays legal after a round trip through text.
@@ -125,7 +125,7 @@ def legalize(
     tried = "largest first, swept in x, swept in y" + (", packed from the corner" if last_resort else "")
     raise ValueError(
         f"no legal position left for hard macro {stuck!r} with any strategy ({tried}): the hard "
-        f"macros cover {_hard_area_share(netlist):.0%} of the canvas"
+        f"macros cover {hard_area_share(netlist):.0%} of the canvas"
     )
 
 

@@ -272,3 +272,15 @@ def test_the_legality_checks_are_still_importable_from_legalize() -> None:
     for name in ("OVERLAP_TOL", "LegalityReport", "check_finite_positions", "check_legality", "check_placeable",
                  "hard_overlap", "outside_canvas", "overlapping_hard_macros"):
         assert getattr(legalize_module, name) is getattr(legality, name)
+
+
+def test_hard_area_share_is_the_hard_macros_area_over_the_canvas_area() -> None:
+    """Soft macros and ports do not count; the share is what the 'cannot fit' messages quote."""
+    from placer.algorithms.legality import hard_area_share
+
+    netlist, _ = load_builtin("ariane133")
+    c = netlist.require_canvas()
+    h = netlist.hard_macros
+    expected = sum(float(netlist.width[i] * netlist.height[i]) for i in h) / (c.width * c.height)
+    assert hard_area_share(netlist) == pytest.approx(expected, rel=1e-12)
+    assert 0 < hard_area_share(netlist) < 1
