@@ -7,6 +7,7 @@ here; modules of features not installed yet are skipped.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import typer
@@ -74,15 +75,32 @@ def _one_line_warnings() -> None:
     warnings.showwarning = show
 
 
+def _is_null_device(stream: object) -> bool:
+    """Whether ``stream`` writes to the null device (False for streams without a descriptor)."""
+    try:
+        return os.path.samestat(os.fstat(stream.fileno()), os.stat(os.devnull))  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 def main() -> None:
     """Run ``placer``; a usage error (a bad option value, an unknown option) is one line on
     stderr and exit status 2, like every other input error."""
     from placer.interrupts import sigterm_as_interrupt
 
     _one_line_warnings()
+    stdout, stdout_was_null = sys.stdout, _is_null_device(sys.stdout)
     try:
         with sigterm_as_interrupt():  # a plain kill ends a command as Ctrl-C does, not mid-write
             code = app(standalone_mode=False)
+    except SystemExit as ending:
+        # a closed pipe under the help (placer --help | head): Rich points stdout at the null
+        # device, Click swaps it for a quiet wrapper, and both exit 1; the commands' own output
+        # exits 141 there (128 + SIGPIPE), as other tools do
+        pipe_closed = sys.stdout is not stdout or (not stdout_was_null and _is_null_device(sys.stdout))
+        if ending.code == 1 and pipe_closed:
+            sys.exit(141)
+        raise
     except _USAGE_ERROR as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # a bare command: its help, once (Typer's
             # rich help is printed while the error is made, a plain one is its message; asking

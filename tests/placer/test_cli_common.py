@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -143,3 +144,17 @@ def test_placer_without_a_command_prints_its_help_once_and_exits_2(tmp_path: Pat
     done = subprocess.run([sys.executable, "-c", "from placer.launch import main; main()"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)  # fmt: skip
     assert done.returncode == 2 and (done.stdout + done.stderr).count("Usage:") == 1, done.stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["eval", "--help"]])
+def test_help_into_a_closed_pipe_exits_141_quietly(args: list[str]) -> None:
+    """placer --help | head exited 1 (Rich's and Click's broken-pipe handling), unlike the
+    commands' own output, which exits 141 there as other tools do."""
+    import subprocess
+
+    process = subprocess.Popen([sys.executable, "-m", "placer.cli", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before a line is written
+    assert process.wait(timeout=60) == 141
+    assert process.stderr.read() == b""
