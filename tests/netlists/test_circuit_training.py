@@ -591,3 +591,20 @@ def test_an_input_naming_no_node_is_reported_at_its_own_line(tmp_path: Path) -> 
     with pytest.raises(NetlistError, match="'nowhere', which is no node") as info:
         read_netlist(path)
     assert info.value.line == text[: text.index('input: "nowhere"')].count("\n") + 1
+
+
+def test_blank_lines_and_trailing_blanks_keep_the_fast_parser(assert_same_netlist, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Lines ending in ``\\r\\r\\n`` (a blank line after each once read) or with trailing blanks
+    went to the strict parser, ~5x slower on a real design; they read the same, on the fast path."""
+    import netlists.formats.circuit_training as ct
+
+    text = gzip.decompress((builtin_path() / "netlist.pb.txt.gz").read_bytes()).decode()
+    reference = parse_netlist(text, "x")
+
+    def no_strict(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the strict parser was used")
+
+    monkeypatch.setattr(ct, "_parse_strict", no_strict)
+    odd = tmp_path / "netlist.pb.txt"
+    odd.write_bytes(text.replace("\n", " \t\r\r\n").encode())
+    assert_same_netlist(read_netlist(odd, "x"), reference)
