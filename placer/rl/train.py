@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList, ProgressBarCallback
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
@@ -59,6 +59,7 @@ from placer.cost.timing import TIMING_METRICS
 from placer.device import resolve_device
 from placer.interrupts import interrupts_deferred
 from placer.rl.inference import load_model, weights_finite
+from placer.rl.progress import PhaseProgressBar, has_progress_bar
 from placer.rl.resume import (
     SnapshotMonitor,
     TrainingState,
@@ -505,18 +506,6 @@ def env_options(config: TrainConfig) -> dict[str, Any]:
     return {k: v for k, v in config.env_kwargs().items() if k in ENV_OPTION_KEYS}
 
 
-class PhaseProgressBar(ProgressBarCallback):
-    """SB3's progress bar (environment steps), labelled with the phase under way: the PPO update
-    after each rollout takes most of a CPU run's time, during which the bar stood still with
-    its time estimate running out and nothing said why."""
-
-    def _on_rollout_start(self) -> None:
-        self.pbar.set_description("collecting episodes")
-
-    def _on_rollout_end(self) -> None:
-        self.pbar.set_description("updating the policy")
-
-
 def write_run_json(path: Path, data: Any) -> None:
     """``data`` as JSON at ``path``, atomically; a full disk names the file and leaves no
     temporary (a fixed ``NAME.tmp`` was left behind and the error named no file)."""
@@ -909,7 +898,7 @@ def train(
         remaining = -(-(config.timesteps - model.num_timesteps) // rollout) * rollout
         # the bar made here, not by learn(): an interrupt closes it before saying what was saved
         # (learn() left its bar live, and the messages were drawn into it)
-        bar = PhaseProgressBar() if progress_bar and _has_progress_bar() else None
+        bar = PhaseProgressBar() if progress_bar and has_progress_bar() else None
         try:
             if remaining > 0:
                 with warnings.catch_warnings():  # tqdm's note that its rich bar is "experimental"
@@ -977,17 +966,8 @@ def _has_tensorboard() -> bool:
     return True
 
 
-def _close_bar(bar: ProgressBarCallback | None) -> None:
+def _close_bar(bar: PhaseProgressBar | None) -> None:
     """Close a progress bar that ``learn()`` left live by raising (it closes it only at a
     normal end), so that the next line is not drawn into it."""
     if bar is not None and getattr(bar, "pbar", None) is not None:
         bar.pbar.close()
-
-
-def _has_progress_bar() -> bool:
-    try:
-        import rich  # noqa: F401
-        import tqdm  # noqa: F401
-    except ImportError:
-        return False
-    return True

@@ -1275,7 +1275,7 @@ def _train_raising_at_200(tiny_design, tmp_path, monkeypatch, error: BaseExcepti
         return original(self)
 
     monkeypatch.setattr(train_module, "PhaseProgressBar", RecordedBar)
-    monkeypatch.setattr(train_module, "_has_progress_bar", lambda: True)
+    monkeypatch.setattr(train_module, "has_progress_bar", lambda: True)
     monkeypatch.setattr(train_module.TrainingMonitor, "_on_step", raise_at_200)
     with pytest.raises(type(error)):
         train(cfg, progress_bar=True, designs=[tiny_design])
@@ -1418,14 +1418,3 @@ def test_placing_with_an_untrained_model_or_one_of_other_designs_is_noted(traine
         f"the model was trained on {tiny_design[0].name}, not on another (its run's designs.json)"]
     model.num_timesteps = 0
     assert "untrained policy, saved at step 0" in model_notes(model, out / "checkpoints" / "step_128.zip", tiny_design[0])[0]
-
-
-def test_the_progress_bar_names_the_phase_under_way() -> None:
-    """The bar counts environment steps and stood still, unexplained, through each PPO update
-    (most of a CPU run's time)."""
-    said = []
-    bar = train_module.PhaseProgressBar()
-    bar.pbar = type("Bar", (), {"set_description": lambda self, text: said.append(text)})()
-    bar._on_rollout_start()
-    bar._on_rollout_end()
-    assert said == ["collecting episodes", "updating the policy"]

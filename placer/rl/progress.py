@@ -1,0 +1,109 @@
+"""The progress bar of ``placer train``: environment steps, the phase under way, and a time
+left measured over whole rollout-and-update cycles.
+
+SB3's own bar estimates the time left from environment steps alone; on a CPU most of a run is
+the PPO update after each rollout, during which no step is taken, so that estimate was far too
+short and stood still. Here the time left is the remaining rollouts' share of the measured
+collection time plus one measured update per remaining rollout.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from stable_baselines3.common.callbacks import ProgressBarCallback
+
+#: How many recent cycles the time-left estimate averages (training speeds up and slows down as
+#: episodes change; the last few say most about the next).
+RECENT_CYCLES = 5
+
+
+def has_progress_bar() -> bool:
+    """Whether tqdm and rich, which the bar needs, are installed."""
+    try:
+        import rich  # noqa: F401
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def clock_text(seconds: float | None) -> str:
+    """``seconds`` as H:MM:SS, as rich writes times; ``-:--:--`` while unknown."""
+    if seconds is None:
+        return "-:--:--"
+    whole = max(0, int(math.ceil(seconds)))
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+class PhaseProgressBar(ProgressBarCallback):
+    """SB3's progress bar (environment steps), labelled with the phase under way (the PPO update
+    after each rollout takes most of a CPU run's time, during which the bar stood still with
+    nothing said why), its time left from measured collection and update times."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._clock = clock
+        self._collect_s: list[float] = []
+        self._update_s: list[float] = []
+        self._phase_start: float | None = None
+        self._updating = False
+
+    def _on_training_start(self) -> None:
+        from rich.progress import BarColumn, TimeElapsedColumn
+        from tqdm.rich import FractionColumn, RateColumn, tqdm
+
+        self.pbar = tqdm(
+            total=self.locals["total_timesteps"] - self.model.num_timesteps,
+            progress=(
+                "[progress.description]{task.description}[progress.percentage]{task.percentage:>4.0f}%",
+                BarColumn(bar_width=None),
+                FractionColumn(),
+                "[", TimeElapsedColumn(), "<", _time_left_column(self), ",", RateColumn(unit="steps"), "]",
+            ),
+        )
+
+    def _on_rollout_start(self) -> None:
+        now = self._clock()
+        if self._updating and self._phase_start is not None:
+            self._update_s.append(now - self._phase_start)
+        self._phase_start, self._updating = now, False
+        self.pbar.set_description("collecting episodes")
+
+    def _on_rollout_end(self) -> None:
+        now = self._clock()
+        if not self._updating and self._phase_start is not None:
+            self._collect_s.append(now - self._phase_start)
+        self._phase_start, self._updating = now, True
+        self.pbar.set_description("updating the policy")
+
+    def time_left(self) -> float | None:
+        """Seconds until the last rollout's update ends, from the recent cycles' collection and
+        update times; None until one whole cycle has been measured."""
+        if not self._collect_s or not self._update_s or self._phase_start is None:
+            return None
+        collect = sum(self._collect_s[-RECENT_CYCLES:]) / len(self._collect_s[-RECENT_CYCLES:])
+        update = sum(self._update_s[-RECENT_CYCLES:]) / len(self._update_s[-RECENT_CYCLES:])
+        rollout_steps = self.model.n_steps * self.model.n_envs
+        steps_left = max(0, self.pbar.total - self.pbar.n)
+        rollouts_left = math.ceil(steps_left / rollout_steps)  # the one under way included
+        seconds = steps_left / rollout_steps * collect + rollouts_left * update
+        if self._updating:  # the update under way: what its mean leaves of it
+            seconds += max(0.0, update - (self._clock() - self._phase_start))
+        return seconds
+
+
+def _time_left_column(bar: PhaseProgressBar) -> Any:
+    """A rich column showing ``bar``'s time left (made here: rich is imported only with a bar)."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class TimeLeft(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(clock_text(bar.time_left()), style="progress.remaining")
+
+    return TimeLeft()
+
