@@ -34,11 +34,9 @@ import hashlib
 import importlib
 import importlib.util
 import json
-import logging
 import multiprocessing
 import os
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -55,10 +53,10 @@ from netlists.io import INITIAL_PLC, design_files_under
 from placer.folder_lock import exclusive_folder
 from placer.interrupts import (
     caused_by_interrupt,
-    handlers_kept,
     interrupts_deferred,
     sigterm_as_interrupt,
 )
+from placer.provenance import git_commit, package_version
 from placer.results import (
     ATTEMPT_LABEL,
     DB_NAME,
@@ -326,7 +324,7 @@ def run_task(task: PlacementTask) -> RunRecord:
         if caused_by_interrupt(exc):  # a Ctrl-C inside a numba kernel surfaces as SystemError
             raise KeyboardInterrupt from exc
         record.status = STATUS_FAILED
-        record.error = _error_text(exc)
+        record.error = error_text(exc)
     record.finished = _now()
     return record
 
@@ -388,7 +386,7 @@ def recover_staged(runs_dir: Path, store: ResultStore) -> None:
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def _error_text(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
     """One line naming the error, then the innermost frames for debugging (without terminal
     colour codes, which Ray's errors carry into the summary and results.sqlite)."""
     head = f"{type(exc).__name__}: {exc}"
@@ -405,44 +403,6 @@ def failed_record(task: PlacementTask, error: str) -> RunRecord:
         options=_options_json(task.options), version=task.version,
         git_commit=task.git_commit, method_source=task.method_source, status=STATUS_FAILED, error=error, started="", finished=_now(),
     )
-
-
-# ----------------------------------------------------------------------------- provenance
-def git_commit() -> str | None:
-    """``git rev-parse HEAD`` of the package's checkout, None when it is not a git checkout of
-    placer-gym (an install inside another project's repository would record that project's
-    commit as placer's)."""
-    package_dir = Path(__file__).resolve().parent
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel", "HEAD"], cwd=package_dir, capture_output=True,
-            text=True, timeout=10,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None
-    lines = out.stdout.split("\n")
-    if out.returncode != 0 or len(lines) < 2 or not lines[1].strip():
-        return None
-    top, commit = Path(lines[0].strip()), lines[1].strip()
-    if package_dir.parent != top.resolve() or not _is_placer_gym(top / "pyproject.toml"):
-        return None
-    return commit
-
-
-def _is_placer_gym(pyproject: Path) -> bool:
-    """Whether ``pyproject`` is placer-gym's own."""
-    try:
-        import tomllib
-
-        return tomllib.loads(pyproject.read_text()).get("project", {}).get("name") == "placer-gym"
-    except (OSError, ValueError):
-        return False
-
-
-def package_version() -> str:
-    import placer
-
-    return str(placer.__version__)
 
 
 # ----------------------------------------------------------------------------- batch
@@ -631,6 +591,8 @@ def run_batch(
             unknown methods.
     """
     if ray_address is not None:  # refused before the runs folder and its store are made
+        from placer.batch_ray import check_ray_address
+
         check_ray_address(ray_address)
     with exclusive_folder(runs_dir):  # a second batch into this folder is refused at once
         return _run_batch_locked(
@@ -685,7 +647,9 @@ def _run_batch_locked(
             if not todo:
                 pass
             elif ray_address is not None:
-                _run_on_ray(todo, ray_address, record_done)
+                from placer.batch_ray import run_on_ray
+
+                run_on_ray(todo, ray_address, record_done)
             elif jobs <= 1:
                 for task in todo:
                     record_done(run_task(task))
@@ -749,7 +713,7 @@ def _pool_round(
                     (under_way if future in started else not_started).append(task)
                     continue
                 except Exception as exc:  # noqa: BLE001 - e.g. a result that does not unpickle
-                    record = failed_record(task, _error_text(exc))
+                    record = failed_record(task, error_text(exc))
                 record_done(record)
     except BaseException:
         for future in pending:
@@ -782,7 +746,7 @@ def _run_alone(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord)
                     record = failed_record(task, "its worker process died while running it "
                                                  f"(killed, out of memory or a crash): {exc}")
                 except Exception as exc:  # noqa: BLE001 - e.g. a result that does not unpickle
-                    record = failed_record(task, _error_text(exc))
+                    record = failed_record(task, error_text(exc))
                 pool.shutdown(wait=True)
                 record_done(record)
     except BaseException:
@@ -814,110 +778,6 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
     for process in list(processes.values()):
         if process.is_alive():
             process.terminate()
-
-
-def ray_endpoint(address: str) -> tuple[str, int] | None:
-    """The ``(host, port)`` a Ray address connects to ("host:port", "ray://host:port"); None
-    for the addresses Ray resolves itself ("auto", "local") or that carry no port."""
-    rest = address.removeprefix("ray://")
-    host, sep, port = rest.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        return None
-    return host.strip("[]"), int(port)
-
-
-def check_ray_address(address: str) -> None:
-    """Refuse a ``--ray`` address Ray cannot take ("bogus": Ray's own "Invalid address
-    format"), Ray not installed, or an address nothing answers on, before any work.
-
-    Raises:
-        ValueError: the address is no Ray address.
-        RuntimeError: Ray is missing, or nothing answers at the address.
-    """
-    if address not in ("auto", "local") and not address.startswith("ray://") and ray_endpoint(address) is None:
-        raise ValueError(f"--ray {address}: expected local, auto, HOST:PORT or ray://HOST[:PORT]")
-    try:
-        import ray
-    except ImportError:
-        raise RuntimeError(
-            "Ray is not installed: pip install 'placer-gym[ray]' (or drop --ray to run locally)"
-        ) from None
-    if not ray.is_initialized():  # a session of this process is used as it is
-        _check_reachable(address)
-
-
-def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
-    """Refuse a Ray address nothing answers on within ``timeout_s`` (``ray.init`` waits on an
-    unreachable one for many minutes without a word).
-
-    Raises:
-        RuntimeError: naming the address and what to do.
-    """
-    import socket
-
-    named = address
-    if address == "auto" and os.environ.get("RAY_ADDRESS"):  # what ray.init then connects to
-        named = os.environ["RAY_ADDRESS"]
-    endpoint = ray_endpoint(named)
-    if endpoint is None:
-        return
-    try:
-        socket.create_connection(endpoint, timeout=timeout_s).close()
-    except OSError as exc:
-        where = address if named == address else f"{address} (RAY_ADDRESS={named})"
-        raise RuntimeError(
-            f"--ray {where}: nothing answers there ({exc.strerror or exc}); start a cluster with "
-            "`ray start --head`, pass its address, or use --ray local"
-        ) from None
-
-
-def _run_on_ray(tasks: Sequence[PlacementTask], address: str, record_done: OnRecord) -> None:
-    """Run tasks on a Ray cluster (one CPU each), handing each record over as it comes.
-
-    ``address`` is what ``ray.init`` takes ("auto", "host:port", "ray://host:10001", or
-    "local" for a fresh local instance). A Ray session already started in this process is used
-    as it is. Workers need this package installed and the runs folder on a shared file system.
-    """
-    try:
-        import ray
-    except ImportError:
-        raise RuntimeError(
-            "Ray is not installed: pip install 'placer-gym[ray]' (or drop --ray to run locally)"
-        ) from None
-    started_here = not ray.is_initialized()
-    if started_here:  # (the address was checked by check_ray_address)
-        # ray.init makes SIGTERM a sys.exit: a kill ended the batch with exit 1 and no summary
-        # instead of stopping it as Ctrl-C does (130, rerun with --resume)
-        try:
-            with handlers_kept():
-                # (Ray's own INFO and WARNING lines, e.g. about its token authentication, are
-                # not ours to print: its errors still are)
-                ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-        except ConnectionError as exc:  # Ray's own text names flags of its CLI, not ours
-            first = (str(exc).strip().splitlines() or [""])[0].rstrip(".")  # (addresses have dots)
-            raise RuntimeError(
-                f"--ray {address}: could not connect ({first}); start a cluster with "
-                "`ray start --head`, pass its address, or use --ray local"
-            ) from None
-    remote_run = ray.remote(num_cpus=1, max_retries=0)(run_task)
-    pending = {remote_run.remote(task): task for task in tasks}
-    try:
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            for ref in ready:
-                task = pending.pop(ref)
-                try:
-                    record = ray.get(ref)
-                except Exception as exc:  # noqa: BLE001 - a lost worker, a Ray error
-                    record = failed_record(task, _error_text(exc))
-                record_done(record)
-    except BaseException:
-        for ref in pending:
-            ray.cancel(ref, force=True)
-        raise
-    finally:
-        if started_here:
-            ray.shutdown()
 
 
 # ----------------------------------------------------------------------------- progress

@@ -597,7 +597,7 @@ def test_a_folder_never_mixes_two_netlists_of_one_name_or_two_option_sets_in_one
 
 def test_a_ray_address_nothing_answers_on_is_refused_at_once(suite: Path, plugin: str, tmp_path: Path) -> None:
     """ray.init waited many minutes on an unreachable host:port without a word."""
-    from placer.batch import ray_endpoint
+    from placer.batch_ray import ray_endpoint
 
     assert ray_endpoint("10.0.0.5:6379") == ("10.0.0.5", 6379)
     assert ray_endpoint("ray://head:10001") == ("head", 10001)
@@ -632,18 +632,18 @@ def test_an_install_inside_another_projects_repository_records_no_commit(tmp_pat
     stored and printed as placer's commit."""
     import subprocess
 
-    import placer.batch as batch_module
+    import placer.provenance as provenance
 
-    if (Path(batch_module.__file__).resolve().parents[1] / ".git").exists():
-        assert batch_module.git_commit() is not None  # this checkout: placer-gym's own commit
+    if (Path(provenance.__file__).resolve().parents[1] / ".git").exists():
+        assert provenance.git_commit() is not None  # this checkout: placer-gym's own commit
     other = tmp_path / "someone_else"
     (other / "venv" / "site" / "placer").mkdir(parents=True)
     (other / "pyproject.toml").write_text('[project]\nname = "their-app"\n')
     for args in (["init", "-q"], ["-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "x"]):
         subprocess.run(["git", *args], cwd=other, check=True, capture_output=True)
-    fake_module = other / "venv" / "site" / "placer" / "batch.py"
-    monkeypatch.setattr(batch_module, "__file__", str(fake_module))
-    assert batch_module.git_commit() is None
+    fake_module = other / "venv" / "site" / "placer" / "provenance.py"
+    monkeypatch.setattr(provenance, "__file__", str(fake_module))
+    assert provenance.git_commit() is None
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -677,9 +677,10 @@ def test_a_suite_of_linked_design_folders_is_found(suite: Path, tmp_path: Path) 
 
 
 def test_ray_errors_lose_colour_codes_and_auto_checks_the_address_ray_reads(monkeypatch) -> None:
-    from placer.batch import _check_reachable, _error_text
+    from placer.batch import error_text
+    from placer.batch_ray import _check_reachable
 
-    assert "\x1b" not in _error_text(RuntimeError("\x1b[36mray::run_task()\x1b[39m failed"))
+    assert "\x1b" not in error_text(RuntimeError("\x1b[36mray::run_task()\x1b[39m failed"))
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")  # nothing there: ray.init hung for minutes
     with pytest.raises(RuntimeError, match=r"--ray auto \(RAY_ADDRESS=127.0.0.1:1\): nothing answers there"):
         _check_reachable("auto", timeout_s=2.0)
@@ -710,7 +711,7 @@ def test_a_ray_instance_started_here_prints_only_its_errors(monkeypatch) -> None
     """--ray local printed Ray's WARNING (token authentication) and INFO lines into the batch."""
     import logging
 
-    from placer import batch
+    from placer import batch_ray
 
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'placer-gym[ray]')")
     given = {}
@@ -722,7 +723,7 @@ def test_a_ray_instance_started_here_prints_only_its_errors(monkeypatch) -> None
     monkeypatch.setattr(ray, "is_initialized", lambda: False)
     monkeypatch.setattr(ray, "init", refuse)
     with pytest.raises(RuntimeError, match="could not connect"):
-        batch._run_on_ray([], "local", lambda record: None)
+        batch_ray.run_on_ray([], "local", lambda record: None)
     assert given["logging_level"] == logging.ERROR and given["log_to_driver"] is False
 
 

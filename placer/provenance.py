@@ -1,0 +1,44 @@
+"""Provenance of a run: placer-gym's version and the commit of its checkout, stored with every
+batch row so that a result says which code made it."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+def git_commit() -> str | None:
+    """``git rev-parse HEAD`` of the package's checkout, None when it is not a git checkout of
+    placer-gym (an install inside another project's repository would record that project's
+    commit as placer's)."""
+    package_dir = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel", "HEAD"], cwd=package_dir, capture_output=True,
+            text=True, timeout=10,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = out.stdout.split("\n")
+    if out.returncode != 0 or len(lines) < 2 or not lines[1].strip():
+        return None
+    top, commit = Path(lines[0].strip()), lines[1].strip()
+    if package_dir.parent != top.resolve() or not _is_placer_gym(top / "pyproject.toml"):
+        return None
+    return commit
+
+
+def _is_placer_gym(pyproject: Path) -> bool:
+    """Whether ``pyproject`` is placer-gym's own."""
+    try:
+        import tomllib
+
+        return tomllib.loads(pyproject.read_text()).get("project", {}).get("name") == "placer-gym"
+    except (OSError, ValueError):
+        return False
+
+
+def package_version() -> str:
+    import placer
+
+    return str(placer.__version__)
