@@ -75,7 +75,7 @@ class TrainingTime:
 
     def __init__(self, run: Path, trained_with: dict[str, Any]) -> None:
         from placer.folder_lock import check_not_busy
-        from placer.rl.train import curve_wall_time, read_run_json
+        from placer.rl.run_folder import curve_wall_time, read_run_json
 
         check_not_busy(run)  # FolderBusy naming the live run
         self.path = run / TRAINING_TIME
@@ -94,7 +94,7 @@ class TrainingTime:
             self._write(None)
 
     def _write(self, segment_started: float | None) -> None:
-        from placer.rl.train import write_run_json
+        from placer.rl.run_folder import write_run_json
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_run_json(self.path, {"train_s": self.spent, "trained_with": self.trained_with,
@@ -300,8 +300,10 @@ def main() -> None:
         print((args.out / "table.md").read_text())
         return
     # torch and the policy only now: a refused argument answers at once (it took ~2 s to import)
+    from placer.rl.config import TrainConfig
     from placer.rl.inference import load_model
-    from placer.rl.train import TrainConfig, generated_designs, read_run_json, train, write_run_json
+    from placer.rl.run_folder import read_run_json, write_run_json
+    from placer.rl.train import generated_designs, train
 
     target, _ = load_named(args.design)
     unseen, _ = load_named(args.unseen)

@@ -52,7 +52,7 @@ _NOT_SETTABLE = {"out", "netlists", "suite", "generated", "eval_netlist", "resum
 
 def parse_settings(items: list[str]) -> dict[str, Any]:
     """``KEY=VALUE`` strings -> TrainConfig fields, each converted to the field's type."""
-    from placer.rl.train import TrainConfig
+    from placer.rl.config import TrainConfig
 
     fields = {f.name: f for f in dataclasses.fields(TrainConfig) if f.name not in _NOT_SETTABLE}
     out: dict[str, Any] = {}
@@ -173,7 +173,8 @@ def train_command(
 ) -> None:
     """Train a placement policy (MaskablePPO, CNN + graph encoder, deconvolution head)."""
     from placer.folder_lock import FolderBusy, check_not_busy
-    from placer.rl.train import RESUMABLE_CHANGES, TrainConfig, train
+    from placer.rl.config import RESUMABLE_CHANGES, TrainConfig
+    from placer.rl.train import train
 
     check_output_folder(out)
     if resume:
@@ -311,7 +312,7 @@ def _finer_grid_advice(config: Any) -> str:
 
 def _saved_config(out: Path):  # type: ignore[no-untyped-def]
     """The TrainConfig stored in ``out/config.json``, or a one-line error saying why not."""
-    from placer.rl.train import TrainConfig
+    from placer.rl.config import TrainConfig
 
     saved = out / "config.json"
     if not saved.exists():

@@ -195,7 +195,7 @@ def model_notes(model: Any, model_path: str | Path, netlist: Netlist) -> list[st
         notes.append("the model is an untrained policy, saved at step 0 (a run's best.zip is when no later "
                      "evaluation beat it: a run of a few thousand steps rarely moves it off the wire-mask "
                      "greedy placement)")
-    from placer.rl.train import DESIGNS  # (here: train imports this module)
+    from placer.rl.run_folder import DESIGNS  # (here: run_folder is loaded with training)
 
     record = _run_file(Path(model_path), DESIGNS)
     try:
@@ -223,7 +223,7 @@ def place_with_policy(
     Returns the best final placement and its info; ``(None, {})`` when every episode was
     infeasible (a macro found no legal cell).
     """
-    from placer.rl.train import run_episode
+    from placer.rl.monitor import run_episode
 
     best: tuple[float, Placement | None, dict[str, Any]] = (math.inf, None, {})
     for k in range(samples + 1):

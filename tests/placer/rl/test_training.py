@@ -10,9 +10,12 @@ import numpy as np
 import pytest
 import torch
 
+import placer.rl.monitor as monitor_module
+import placer.rl.run_folder as run_folder_module
 import placer.rl.train as train_module
 from netlists.generate import generate
-from placer.rl.train import TrainConfig, train
+from placer.rl.config import TrainConfig
+from placer.rl.train import train
 
 TINY = {
     "max_grid": 16,
@@ -157,7 +160,7 @@ def extractor_sample(cfg, design):  # type: ignore[no-untyped-def]
 
 
 def test_training_without_tensorboard_leaves_no_logger_folder(tiny_design, tmp_path, monkeypatch):
-    monkeypatch.setattr(train_module, "_has_tensorboard", lambda: False)
+    monkeypatch.setattr(train_module, "has_tensorboard", lambda: False)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where SB3 would put SB3-<time>
     cfg = TrainConfig(
         out=str(tmp_path / "run"), timesteps=64, checkpoint_every=1000, eval_every=1000, **TINY
@@ -265,7 +268,7 @@ def test_an_interrupt_saves_the_run_and_a_resume_drops_the_lost_curve_rows(tiny_
     assert MaskablePPO.load(out / "last.zip", device="cpu").num_timesteps == 192
     with (out / "curve.csv").open("a") as f:  # rows a killed run wrote after its checkpoint
         f.write("256,1.0,0.5,0.5\n320,1.0,0.5,0.5\n")
-    train_module._drop_curve_rows_after(out / "curve.csv", 192)
+    run_folder_module.drop_curve_rows_after(out / "curve.csv", 192)
     assert [r.split(",")[0] for r in (out / "curve.csv").read_text().splitlines()[1:]] == ["0", "64", "128", "192"]
 
 
@@ -374,7 +377,7 @@ def test_a_resume_neither_loses_nor_repeats_an_evaluation(tmp_path, monkeypatch,
     broken = tmp_path / "broken"
     with monkeypatch.context() as patch:
         if stop.startswith("ctrl-c"):
-            original = train_module.run_episode
+            original = monitor_module.run_episode
             raised = []
 
             def interrupted(model, env, **kwargs):  # type: ignore[no-untyped-def]
@@ -383,7 +386,7 @@ def test_a_resume_neither_loses_nor_repeats_an_evaluation(tmp_path, monkeypatch,
                     raise KeyboardInterrupt
                 return original(model, env, **kwargs)
 
-            patch.setattr(train_module, "run_episode", interrupted)
+            patch.setattr(monitor_module, "run_episode", interrupted)
             with pytest.raises(KeyboardInterrupt):
                 run(broken)
         else:
@@ -445,7 +448,7 @@ def test_a_killed_run_resumes_exactly(tmp_path, monkeypatch, kill):
 
     run(tmp_path / "unbroken")
     broken = tmp_path / "broken"
-    original_save, original_step = train_module._save_model, train_module.TrainingMonitor._on_step
+    original_save, original_step = run_folder_module.save_model, train_module.TrainingMonitor._on_step
 
     def killed_before_last_zip(model, path):
         if path.name == "last.zip" and model.num_timesteps == 120:
@@ -459,7 +462,7 @@ def test_a_killed_run_resumes_exactly(tmp_path, monkeypatch, kill):
 
     with monkeypatch.context() as patch:
         if between:
-            patch.setattr(train_module, "_save_model", killed_before_last_zip)
+            patch.setattr(run_folder_module, "save_model", killed_before_last_zip)
         else:
             patch.setattr(train_module.TrainingMonitor, "_on_step", killed_at_step_40)
         with pytest.raises(SystemExit):
@@ -939,13 +942,13 @@ def test_the_best_checkpoint_is_kept_by_the_objective_trained_on(tiny_design, tm
         {"cost": {"proxy": 0.95, "objective": 1.50}, "placement": tiny_design[1], "design": "d"},
         {"cost": {"proxy": 0.80, "objective": 1.60}, "placement": tiny_design[1], "design": "d"},
     ])  # fmt: skip
-    monkeypatch.setattr(train_module, "run_episode", lambda *a, **k: next(episodes))
+    monkeypatch.setattr(monitor_module, "run_episode", lambda *a, **k: next(episodes))
     cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, w_timing=1.0, **TINY)
     monitor = train_module.TrainingMonitor(cfg, tiny_design, [])
     from stable_baselines3.common.logger import Logger
 
     monitor.model = type("M", (), {"num_timesteps": 0, "logger": Logger(None, [])})()
-    monkeypatch.setattr(train_module, "_save_model", lambda model, path: path.write_text("model"))
+    monkeypatch.setattr(monitor_module, "save_model", lambda model, path: path.write_text("model"))
     monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement: path.write_text("plc"))
     (tmp_path / "run").mkdir()
     monitor.evaluate()
@@ -1036,7 +1039,7 @@ def test_a_diverged_policy_stops_the_run_in_one_line_and_is_not_saved(tiny_desig
         for parameter in model.policy.parameters():
             parameter.fill_(float("nan"))
     with pytest.raises(train_module.TrainingDiverged, match="diverged") as caught:
-        train_module.check_sound(model, out)
+        monitor_module.check_sound(model, out)
     assert "\n" not in str(caught.value)
     from placer.algorithms.base import get_placer
 
@@ -1072,7 +1075,7 @@ def test_a_failed_model_save_names_its_file_and_leaves_no_partial_zip(tiny_desig
     from pathlib import Path
 
     with pytest.raises(OSError, match="last.zip") as caught:
-        train_module._save_model(FullDisk(), tmp_path / "last.zip")
+        run_folder_module.save_model(FullDisk(), tmp_path / "last.zip")
     assert caught.value.errno == errno.ENOSPC
     assert list(tmp_path.iterdir()) == []
 
@@ -1089,9 +1092,9 @@ def test_a_run_file_written_on_a_full_disk_is_named_and_leaves_no_temporary(tmp_
 
         return write
 
-    monkeypatch.setattr(train_module, "text_writer", full_disk)
+    monkeypatch.setattr(run_folder_module, "text_writer", full_disk)
     with pytest.raises(OSError, match="No space left on device") as caught:
-        train_module.write_run_json(tmp_path / "config.json", {"a": 1})
+        run_folder_module.write_run_json(tmp_path / "config.json", {"a": 1})
     assert caught.value.filename == str(tmp_path / "config.json")
     assert list(tmp_path.iterdir()) == []
 
@@ -1139,9 +1142,9 @@ def test_a_ctrl_c_during_a_checkpoint_waits_for_the_checkpoint(tmp_path, monkeyp
             signal.raise_signal(signal.SIGINT)  # the second Ctrl-C, mid-save
         written.append(path.name)
 
-    monkeypatch.setattr(train_module, "_save_model", save)
+    monkeypatch.setattr(run_folder_module, "save_model", save)
     with pytest.raises(KeyboardInterrupt):
-        train_module.save_checkpoint(object(), tmp_path, 7)
+        run_folder_module.save_checkpoint(object(), tmp_path, 7)
     assert written == ["step_7.zip", "last.zip"]  # both written, then the interrupt
 
 
@@ -1174,10 +1177,10 @@ def test_a_sampled_episode_repeats_for_its_seed_and_keeps_the_callers_random_sta
     env = env_for_model(model, *tiny_design, model_path=out)
     torch.manual_seed(123)
     state = torch.get_rng_state()
-    first = train_module.run_episode(model, env, False, 3)["placement"]
+    first = monitor_module.run_episode(model, env, False, 3)["placement"]
     assert torch.equal(torch.get_rng_state(), state)  # the caller's random state is its own
     torch.manual_seed(999)
-    again = train_module.run_episode(model, env, False, 3)["placement"]
+    again = monitor_module.run_episode(model, env, False, 3)["placement"]
     assert np.array_equal(first.x, again.x) and np.array_equal(first.y, again.y)
 
 
@@ -1223,7 +1226,7 @@ def test_an_emptied_curve_gets_its_header_again(tiny_design, tmp_path, monkeypat
     monitor = stubbed_monitor(tiny_design, tmp_path, monkeypatch)
     (tmp_path / "run" / "curve.csv").write_text("")  # (a copy cut short, a disk that was full)
     monitor.evaluate()
-    assert (tmp_path / "run" / "curve.csv").read_text().splitlines()[0] == ",".join(train_module.CURVE_COLUMNS)
+    assert (tmp_path / "run" / "curve.csv").read_text().splitlines()[0] == ",".join(run_folder_module.CURVE_COLUMNS)
 
 
 def stubbed_monitor(tiny_design, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
@@ -1231,12 +1234,12 @@ def stubbed_monitor(tiny_design, tmp_path, monkeypatch):  # type: ignore[no-unty
     proxy = objective = 0.9 and whose saves write placeholders (no model, no env steps)."""
     from stable_baselines3.common.logger import Logger
 
-    monkeypatch.setattr(train_module, "run_episode", lambda *a, **k: {
+    monkeypatch.setattr(monitor_module, "run_episode", lambda *a, **k: {
         "cost": {"proxy": 0.9, "objective": 0.9}, "placement": tiny_design[1], "design": "d"})
     cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, **TINY)
     monitor = train_module.TrainingMonitor(cfg, tiny_design, [])
     monitor.model = type("M", (), {"num_timesteps": 64, "logger": Logger(None, [])})()
-    monkeypatch.setattr(train_module, "_save_model", lambda model, path: path.write_text("model"))
+    monkeypatch.setattr(monitor_module, "save_model", lambda model, path: path.write_text("model"))
     monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement: path.write_text("plc"))
     (tmp_path / "run").mkdir()
     return monitor
@@ -1245,7 +1248,7 @@ def stubbed_monitor(tiny_design, tmp_path, monkeypatch):  # type: ignore[no-unty
 def test_the_sampled_episode_kept_is_the_best_by_the_models_objective(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A model trained with a timing weight had its episodes picked by proxy alone: the one
     its reward ranked best lost to one with a lower proxy and a longer worst path."""
-    from placer.rl import inference, train
+    from placer.rl import inference, monitor
 
     episodes = {0: {"proxy": 1.0, "objective": 1.5}, 1: {"proxy": 1.1, "objective": 1.2},
                 2: {"proxy": 0.9, "objective": 1.4}}
@@ -1253,7 +1256,7 @@ def test_the_sampled_episode_kept_is_the_best_by_the_models_objective(monkeypatc
     def fake_episode(model, env, deterministic, seed, stop=None):  # type: ignore[no-untyped-def]
         return {"placement": f"episode {seed}", "cost": episodes[seed]}
 
-    monkeypatch.setattr(train, "run_episode", fake_episode)
+    monkeypatch.setattr(monitor, "run_episode", fake_episode)
     best, info = inference.place_with_policy(object(), object(), samples=2, seed=0)  # type: ignore[arg-type]
     assert best == "episode 1" and info["cost"]["proxy"] == 1.1
 

@@ -1,0 +1,252 @@
+"""The files of a training run's folder: writing them atomically, checkpoints, reading them
+back for a resume, and refusing a resume the folder does not match.
+
+Output folder layout (``out``)::
+
+    config.json           the TrainConfig (resume reads it back)
+    designs.json          the training designs' names and content digests (a resume on edited
+                          designs is refused); api_designs.json instead for train(designs=...)
+    env_kwargs.json       environment options a placer needs to rebuild the same env
+    .placer.lock          one run per folder at a time (placer.folder_lock)
+    last.zip              latest checkpoint (every ``checkpoint_every`` steps, at the end and on Ctrl-C)
+    last_state.pkl        what last.zip leaves out for an exact resume (generators, episodes in
+                          progress; :mod:`placer.rl.resume`)
+    checkpoints/step_N.zip
+    best.zip best.plc best.json   best deterministic evaluation so far by the trained objective
+                                  (the weighted cost; its placement as .plc)
+    curve.csv             steps, mean episode proxy of recent training episodes, eval proxy,
+                          eval objective (the weighted cost best.zip is chosen by)
+    tb/                   TensorBoard logs (when tensorboard is installed)
+
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from netlists.digest import design_digest
+from netlists.formats.textio import text_writer, write_atomically
+from placer.interrupts import interrupts_deferred
+from placer.rl.config import RESUMABLE_CHANGES, Design, TrainConfig
+from placer.rl.resume import (
+    TrainingState,
+    load_state,
+    save_state,
+)
+
+#: Beside ``last.zip``: the :class:`~placer.rl.resume.TrainingState` of the same step.
+LAST_STATE = "last_state.pkl"
+
+
+#: Names of the designs a run was given through ``train(designs=...)``: they are in memory, not
+#: files its config.json could name, so only the API can resume such a run.
+API_DESIGNS = "api_designs.json"
+
+
+#: Names and content digests of a run's training designs, in order: a resume over other designs,
+#: or over one edited in place, is refused (its saved episodes refer to the designs by position,
+#: and the evaluation design would change).
+DESIGNS = "designs.json"
+
+
+#: The columns of a run's curve.csv (one row per evaluation).
+CURVE_COLUMNS = ["steps", "wall_s", "train_mean_proxy", "eval_proxy", "eval_objective"]
+
+
+#: Files a run writes into its folder; a new run refuses a folder holding any of them (also its
+#: checkpoints/ and tb/ folders: left by `rm RUN/*`, they mixed an old run's checkpoints and
+#: TensorBoard curve into the new one's).
+RUN_FILES = ("config.json", "last.zip", "best.json", "best.zip", "best.plc", "curve.csv", API_DESIGNS, LAST_STATE,
+             DESIGNS, "env_kwargs.json", "checkpoints", "tb")
+
+
+def write_run_json(path: Path, data: Any) -> None:
+    """``data`` as JSON at ``path``, atomically; a full disk names the file and leaves no
+    temporary (a fixed ``NAME.tmp`` was left behind and the error named no file)."""
+    write_atomically({path: text_writer(json.dumps(data, indent=2, default=str))})
+
+
+def read_run_json(path: Path) -> dict[str, Any]:
+    """A JSON object the run wrote; a damaged one is named with what to do."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: damaged ({error}); restore it or start a new run") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: damaged (not a JSON object); restore it or start a new run")
+    return data
+
+
+def save_model(model: Any, path: Path) -> None:
+    """``model.save`` through a temporary name, so a reader never sees half a zip; a failed
+    save (a full disk) removes its partial file and names the file it was writing."""
+    tmp = path.with_name(path.stem + ".tmp.zip")
+    try:
+        model.save(tmp)
+        tmp.replace(path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise OSError(error.errno, f"cannot save the model ({error.strerror or error})", str(path)) from None
+
+
+def save_checkpoint(model: Any, out: Path, steps: int, state: TrainingState | None = None) -> Path:
+    """Write ``checkpoints/step_N.zip`` and ``last.zip`` (atomically), and ``state`` (the
+    training state at these steps) as ``last_state.pkl`` first; without ``state`` an earlier
+    ``last_state.pkl`` is removed (it belongs to an older step)."""
+
+    with interrupts_deferred():  # a second Ctrl-C waits for the save it would break
+        (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+        save_model(model, out / "checkpoints" / f"step_{steps}.zip")
+        if state is not None:
+            save_state(out / LAST_STATE, state)
+        else:
+            (out / LAST_STATE).unlink(missing_ok=True)
+        save_model(model, out / "last.zip")
+    return out / "last.zip"
+
+
+def check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design], eval_design: Design) -> None:
+    """Refuse resuming ``out`` with settings or designs other than the run's own (the model
+    keeps its own, so config.json would then describe another run; a changed suite would put
+    saved episodes on other designs).
+
+    Raises:
+        ValueError: naming the first differences.
+    """
+    saved_path = out / "config.json"
+    if saved_path.exists():
+        saved = read_run_json(saved_path)
+        now = json.loads(json.dumps(asdict(config)))  # tuples as lists, as stored
+        changed = [k for k in now if k not in RESUMABLE_CHANGES and k in saved and saved[k] != now[k]]
+        if changed:
+            detail = ", ".join(f"{k} ({saved[k]!r} -> {now[k]!r})" for k in changed[:4])
+            raise ValueError(
+                f"{out}: a resumed run keeps its own settings, but {detail} differ from its "
+                f"config.json; only {', '.join(sorted(RESUMABLE_CHANGES - {'out'}))} may change"
+            )
+    names_path = out / DESIGNS
+    if names_path.exists():
+        saved_designs = read_run_json(names_path)
+        before = saved_designs.get("names", [])
+        now_names = [netlist.name for netlist, _ in designs]
+        if before != now_names:
+            # a suite's Bookshelf folders are designs since 2026-12-05: a run begun before saw none
+            # (said where they are the whole difference)
+            added = [nl.name for nl, _ in designs if "bookshelf_origin" in nl.metadata and nl.name not in before]
+            since = (f" (the suite's Bookshelf designs, {', '.join(added)}, are found since 2026-12-05; "
+                     "a run begun before did not train on them: move them out of the suite to resume)"
+                     if config.suite and added and [n for n in now_names if n not in added] == before else "")  # fmt: skip
+            raise ValueError(
+                f"{out}: the training designs changed since the run started (was "
+                f"{', '.join(before)}; now {', '.join(now_names)}){since}: restore them or start a new run"
+            )
+        digests = saved_designs.get("digests")  # (absent in runs from before the digests)
+        if digests is not None:
+            edited = [name for name, digest, (netlist, placement) in zip(before, digests, designs, strict=False)
+                      if digest != design_digest(netlist, placement)]
+            if edited:
+                raise ValueError(
+                    f"{out}: {', '.join(edited)} changed since the run started (same name, other "
+                    "content: its netlist or initial placement was edited): restore it or start a new run"
+                )
+        evaluated = saved_designs.get("eval")  # (absent in runs from before it was recorded)
+        if isinstance(evaluated, dict) and evaluated.get("digest") != design_digest(*eval_design):
+            raise ValueError(
+                f"{out}: the evaluation design {evaluated.get('name')} changed since the run "
+                "started (its netlist or initial placement was edited): the curve and best.* would "
+                "compare placements of two designs; restore it or start a new run"
+            )
+
+
+def last_curve_row(out: Path) -> list[str] | None:
+    """The last row of a run's curve.csv (None: no curve, or no row yet)."""
+    path = out / "curve.csv"
+    if not path.exists():
+        return None
+    with path.open(newline="") as f:
+        rows = [r for r in list(csv.reader(f))[1:] if r]
+    return rows[-1] if rows else None
+
+
+def curve_wall_time(out: Path) -> float:
+    """The wall seconds of a run's last curve row (0 without one): its training time so far
+    (curve.csv's wall_s runs on across resumes)."""
+    row = last_curve_row(out)
+    return curve_number(out / "curve.csv", row, 1) if row is not None and len(row) > 1 else 0.0
+
+
+def curve_number(path: Path, row: list[str], column: int) -> float:
+    """One number of a curve.csv row; a damaged row is named with its file."""
+    try:
+        return float(row[column])
+    except (IndexError, ValueError):
+        raise ValueError(f"{path}: damaged row {','.join(row)!r}; restore the file or remove the row") from None
+
+
+def designs_record(designs: Sequence[Design], eval_design: Design) -> dict[str, Any]:
+    """What designs.json holds: the training designs' names and content digests, in order,
+    and the evaluation design's."""
+    return {
+        "names": [netlist.name for netlist, _ in designs],
+        "digests": [design_digest(netlist, placement) for netlist, placement in designs],
+        "eval": {"name": eval_design[0].name, "digest": design_digest(*eval_design)},
+    }
+
+
+def resume_point(out: Path) -> tuple[Path, TrainingState | None]:
+    """The model to resume from and its training state.
+
+    Normally ``last.zip`` and ``last_state.pkl`` of the same step. A run killed after writing
+    the state of step N but before ``last.zip`` of step N leaves ``last.zip`` one checkpoint
+    behind; ``checkpoints/step_N.zip`` (written, atomically, before the state) then goes with
+    the state, so the resume stays exact."""
+    last = out / "last.zip"
+    state = load_state(out / LAST_STATE)
+    if state is not None:
+        matching = out / "checkpoints" / f"step_{state.steps}.zip"
+        if matching.exists():
+            return matching, state
+    return last, state
+
+
+def purge_tensorboard_after(tb: Path, steps: int) -> None:
+    """Hide from TensorBoard what a stopped run logged past ``steps``, as curve.csv drops its
+    rows (the resumed run logs those steps again: TensorBoard showed both): a session start at
+    ``steps + 1`` in the folder SB3 goes on writing, which TensorBoard reads as a restart
+    there and drops the earlier events from that step on."""
+    if not tb.is_dir() or not has_tensorboard():
+        return
+    from stable_baselines3.common.utils import get_latest_run_id
+    from torch.utils.tensorboard import SummaryWriter
+
+    folder = tb / f"ppo_{get_latest_run_id(str(tb), 'ppo')}"  # (SB3's, with reset_num_timesteps off)
+    if folder.is_dir():
+        SummaryWriter(log_dir=str(folder), purge_step=steps + 1).close()
+
+
+def drop_curve_rows_after(path: Path, steps: int) -> None:
+    """Remove learning-curve rows past ``steps`` (written after the checkpoint a killed run
+    resumes from: they will be measured again)."""
+    if not path.exists():
+        return
+    with path.open(newline="") as f:
+        rows = list(csv.reader(f))
+    kept = rows[:1] + [r for r in rows[1:] if r and curve_number(path, r, 0) <= steps]
+    if len(kept) != len(rows):
+        text = io.StringIO(newline="")
+        csv.writer(text).writerows(kept)
+        write_atomically({path: text_writer(text.getvalue())})
+
+
+def has_tensorboard() -> bool:
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        return False
+    return True
