@@ -199,7 +199,8 @@ class ResultStore:
         """Refuse a ``runs`` table another tool made without the run key's UNIQUE constraint:
         re-runs would add rows instead of replacing them (INSERT OR REPLACE needs the key)."""
         for _, name, unique, *_ in conn.execute("PRAGMA index_list(runs)"):
-            columns = tuple(row[2] for row in conn.execute(f"PRAGMA index_info('{name}')"))
+            # (a parameter, not the name in the text: an index named x'y broke the statement)
+            columns = tuple(row[0] for row in conn.execute("SELECT name FROM pragma_index_info(?) ORDER BY seqno", (name,)))
             if unique and columns == KEY_COLUMNS:
                 return
         raise sqlite3.DatabaseError(

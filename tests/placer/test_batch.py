@@ -569,6 +569,21 @@ def test_a_results_file_of_another_kind_is_refused_not_given_a_runs_table(tmp_pa
         ResultStore(other)
 
 
+def test_an_index_name_with_a_quote_in_the_results_database_is_no_syntax_error(tmp_path: Path) -> None:
+    """The run key check put each index's name into the PRAGMA's text: an index named x'y made
+    the folder 'not a readable results database (near "y": syntax error)'."""
+    import sqlite3
+    from contextlib import closing
+
+    path = tmp_path / "results.sqlite"
+    ResultStore(path)
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("""CREATE INDEX "x'y" ON runs (design)""")
+        conn.execute("""CREATE INDEX "z'); DROP TABLE runs; --" ON runs (method)""")
+    ResultStore(path)  # opens: the run key is there
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'runs'").fetchone()[0] == 1
+
 def test_a_folder_never_mixes_two_netlists_of_one_name_or_two_option_sets_in_one_column(
     suite: Path, plugin: str, tmp_path: Path, design_writer  # type: ignore[no-untyped-def]
 ) -> None:
