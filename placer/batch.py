@@ -135,6 +135,26 @@ def run_plc_path(design: str, method: str, seed: int) -> Path:
     return Path(design) / method / f"seed{int(seed)}.plc"
 
 
+def check_inside_runs_dir(runs_dir: Path, tasks: Iterable[PlacementTask]) -> None:
+    """Refuse a task whose ``.plc`` would land outside ``runs_dir``: a link in the runs folder
+    (``RUNS/d1 -> ../elsewhere``, from a shared folder or an unpacked archive) had the batch
+    overwrite and remove ``.plc`` files wherever it led, without a word.
+
+    Raises:
+        ValueError: naming the link and where it leads.
+    """
+    root = runs_dir.resolve()
+    for folder in sorted({t.plc_relpath.parent for t in tasks}):
+        path = runs_dir
+        for part in folder.parts:
+            path = path / part
+            if path.is_symlink() and not (path.exists() and path.resolve().is_relative_to(root)):
+                raise ValueError(
+                    f"{path} is a link leading outside the runs folder (to {path.resolve()}): runs "
+                    "are written only inside it; remove the link or choose another --out"
+                )
+
+
 @dataclass(frozen=True)
 class PlacementTask:
     """One run: a method with its options and a seed on one design (picklable)."""
@@ -609,6 +629,7 @@ def _run_batch_locked(
     show_progress: bool,
     on_record: OnRecord | None,
 ) -> BatchSummary:
+    check_inside_runs_dir(Path(runs_dir), tasks)
     store = ResultStore.in_runs_dir(runs_dir)
     recover_staged(Path(runs_dir), store)
     check_conflicts(store, tasks, resume)

@@ -551,6 +551,25 @@ def test_a_stop_between_a_rows_commit_and_its_publish_leaves_no_row_without_a_fi
     assert not list(runs.rglob("*" + batch.STAGED_SUFFIX))
 
 
+def test_a_link_in_the_runs_folder_leading_outside_it_is_refused_before_any_write(suite: Path, plugin: str, tmp_path: Path) -> None:
+    """RUNS/tiny_a -> ../victim had the batch overwrite victim/METHOD/seed0.plc (and remove
+    superseded ones there) without a word."""
+    runs, victim = tmp_path / "runs", tmp_path / "victim"
+    (victim / METHOD).mkdir(parents=True)
+    (victim / METHOD / "seed0.plc").write_text("precious")
+    runs.mkdir()
+    (runs / "tiny_a").symlink_to(victim)
+    tasks = make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0], runs, 1.0, {}, [plugin])
+    with pytest.raises(ValueError, match=r"tiny_a is a link leading outside the runs folder .*victim"):
+        run_batch(tasks, runs, show_progress=False)
+    assert (victim / METHOD / "seed0.plc").read_text() == "precious"
+    assert not (runs / "results.sqlite").exists()
+    (runs / "tiny_a").unlink()  # a link inside the folder is fine
+    (runs / "elsewhere").mkdir()
+    (runs / "tiny_a").symlink_to(runs / "elsewhere")
+    assert run_batch(tasks, runs, show_progress=False).ok == 1
+    assert (runs / "elsewhere" / METHOD / "seed0.plc").is_file()
+
 def test_a_results_file_of_another_kind_is_refused_not_given_a_runs_table(tmp_path: Path, sqlite_file) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
     from contextlib import closing
