@@ -1,6 +1,7 @@
 """The ``rl`` placer: hard macros by a trained MaskablePPO policy (see :mod:`placer.rl`).
 
-Options: ``model`` (path to a ``.zip`` or a training run folder; required), ``samples``
+Options: ``model`` (path to a ``.zip`` or a training run folder; required; a model is a
+pickle: load only one you trust, it can run code), ``samples``
 (stochastic episodes tried after the deterministic one; the one with the lowest objective of
 the model's reward is kept: the proxy, unless the model was trained with other weights or a
 timing weight (a model saved before models kept their weights: the proxy, said in a note); default 0),

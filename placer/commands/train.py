@@ -129,7 +129,7 @@ def train_command(
     seed: Annotated[
         int | None, typer.Option("--seed", min=0, help="seed of every random choice \\[default: 0]")
     ] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="continue from OUT/last.zip")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="continue from OUT/last.zip (a run folder you trust: its files are pickles)")] = False,
     checkpoint_every: Annotated[
         int | None, typer.Option("--checkpoint-every", min=1, help="steps between checkpoints \\[default: 10000]")
     ] = None,

@@ -24,7 +24,8 @@ POLICY_INPUTS = frozenset({"grid", "graph_nodes", "graph_edges"})
 def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | None = None) -> Any:
     """A MaskablePPO model from ``path`` (a ``.zip``, or a run folder: its best.zip, else
     last.zip) on ``device`` (auto, cpu, cuda, cuda:N; see :func:`placer.device.resolve_device`);
-    ``tensorboard_log`` for a model that goes on training.
+    ``tensorboard_log`` for a model that goes on training. The file is unpickled (by
+    stable-baselines3): load only models you trust, as loading one can run code.
 
     Raises:
         FileNotFoundError: no model there.

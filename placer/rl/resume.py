@@ -173,7 +173,8 @@ def save_state(path: Path, state: TrainingState) -> None:
 
 
 def load_state(path: Path) -> TrainingState | None:
-    """The state saved at ``path``; None when there is none, it is unreadable or from another
+    """The state saved at ``path`` (a pickle: only a run folder one trusts is resumed, as
+    loading it can run code); None when there is none, it is unreadable or from another
     version, so the caller resumes without it (the caller checks that its step count is the
     model's: a run killed between writing the two leaves them apart)."""
     if not path.exists():
