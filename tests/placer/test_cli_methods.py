@@ -45,7 +45,7 @@ def test_one_method_is_documented_with_its_defaults() -> None:
     assert "final_ratio: final / initial temperature (1e-3)" in result.output
     assert "option names: fd_every, final_ratio, max_steps, moves, start_factor" in result.output
     rl = runner.invoke(app, ["methods", "rl"])  # its options are documented by its module
-    assert "`model` (path to a `.zip` or a training run folder; required)" in rl.output
+    assert "`model` (path to a `.zip` or a training run folder; required;" in rl.output
     # read as text: no reStructuredText roles or double backticks (they were printed as written)
     assert "``" not in rl.output and ":mod:" not in rl.output and ":func:" not in rl.output
 
