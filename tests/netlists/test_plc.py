@@ -110,6 +110,19 @@ def test_bad_plc_is_a_clear_error(tmp_path: Path, body: str, header: str, expect
     assert str(info.value).startswith(str(path))
 
 
+def test_a_node_index_equal_to_the_node_count_is_out_of_range(tmp_path: Path) -> None:
+    """The first index past the last node (an off-by-one would index past the arrays)."""
+    nl, _ = load_builtin()
+    for index in (nl.n_nodes, nl.n_nodes - 1):
+        path = _tiny_plc(tmp_path, f"{index} 1 1 N 0\n")
+        if index == nl.n_nodes:
+            with pytest.raises(NetlistError, match=rf"node index {index} is out of range: .* has {index} nodes"):
+                read_plc(path, nl)
+        else:  # the last node, a pin: refused for being a pin, not for its index
+            with pytest.raises(NetlistError) as info:
+                read_plc(path, nl)
+            assert "out of range" not in str(info.value)
+
 def test_indented_header_byte_order_mark_and_any_line_end_read_the_same(tmp_path: Path) -> None:
     nl, _ = load_builtin()
     plain = read_plc(_tiny_plc(tmp_path, "0 1 1 - 1\n"), nl)
@@ -142,6 +155,10 @@ def test_a_body_shorter_than_its_header_counts_is_read_with_a_warning(tmp_path: 
     cut.write_text("\n".join(full[:-100]) + "\n")
     with pytest.warns(NetlistWarning, match=r"cut.plc: lists 1310 of the 1410 .* the other 100 keep"):
         read_plc(cut, nl)
+    one_short = tmp_path / "one_short.plc"  # the smallest shortfall is worth the warning too
+    one_short.write_text("\n".join(full[:-1]) + "\n")
+    with pytest.warns(NetlistWarning, match=r"one_short.plc: lists 1409 of the 1410 .* the other 1 keep"):
+        read_plc(one_short, nl)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_plc(tmp_path / "full.plc", nl)  # complete: no warning

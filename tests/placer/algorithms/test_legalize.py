@@ -284,3 +284,19 @@ def test_hard_area_share_is_the_hard_macros_area_over_the_canvas_area() -> None:
     expected = sum(float(netlist.width[i] * netlist.height[i]) for i in h) / (c.width * c.height)
     assert hard_area_share(netlist) == pytest.approx(expected, rel=1e-12)
     assert 0 < hard_area_share(netlist) < 1
+
+
+def test_both_macros_of_an_overlapping_pair_are_named() -> None:
+    """Only the first macro of each pair was found with the column test removed: the legaliser
+    and the plot's overlap marks take this list, so the second would be neither moved nor marked."""
+    from placer.algorithms.legality import overlapping_hard_macros
+
+    nl, pl = generate(8, 10, 6, seed=3)
+    assert check_legality(nl, pl).legal
+    h = nl.hard_macros
+    area = nl.width[h] * nl.height[h]
+    a, b = int(h[np.argmax(area)]), int(h[np.argmin(area)])
+    assert nl.width[b] <= nl.width[a] and nl.height[b] <= nl.height[a]
+    moved = pl.copy()
+    moved.x[b], moved.y[b] = pl.x[a], pl.y[a]  # b inside a: they overlap, and nothing else does
+    assert set(overlapping_hard_macros(nl, moved).tolist()) == {a, b}

@@ -102,6 +102,20 @@ def test_maps_match_full_evaluation() -> None:
     maps = ev.maps()
     assert full is not None
     assert np.allclose(maps.density, full.density) and np.allclose(maps.vertical, full.vertical)
+    assert np.allclose(maps.horizontal, full.horizontal)
+
+
+@pytest.mark.parametrize("q", [0.5, 0.9, 0.95])
+def test_look_ahead_quantiles_are_the_quantiles_of_the_maps(q: float) -> None:
+    """The searches' look-ahead thresholds: the congestion one over both the V and H maps (one
+    computed from the V map twice passed every test), the density one over the density map."""
+    nl, start = _generated()
+    ev = IncrementalEvaluator(nl, start)
+    maps = ev.maps()
+    assert not np.allclose(np.sort(maps.vertical.ravel()), np.sort(maps.horizontal.ravel()))
+    both = np.concatenate([maps.vertical.ravel(), maps.horizontal.ravel()])
+    assert ev.congestion_quantile(q) == pytest.approx(float(np.quantile(both, q)), rel=1e-12, abs=1e-15)
+    assert ev.density_quantile(q) == pytest.approx(float(np.quantile(maps.density, q)), rel=1e-12, abs=1e-15)
 
 
 def _generated():  # type: ignore[no-untyped-def]
