@@ -66,6 +66,7 @@ from placer.results import (
     RunRecord,
     attempt_of,
     plc_of_row_is_there,
+    printable,
     same_design,
     same_design_file,
 )
@@ -843,10 +844,10 @@ class _BatchProgress:
         if self._progress is None:
             return
         best = self.best.get(record.design)
-        text = f"{record.design}/{record.method}/seed{record.seed}: "
+        text = f"{printable(record.design)}/{record.method}/seed{record.seed}: "
         text += f"{record.proxy:.4f}" if record.status == STATUS_OK else "failed"
         if best is not None:
-            text += f" | best on {record.design}: {best:.4f}"
+            text += f" | best on {printable(record.design)}: {best:.4f}"
         if self.failed:
             text += f" | {self.failed} failed"
         self._progress.update(self._task_id, advance=1, description=text)

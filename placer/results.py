@@ -273,6 +273,15 @@ def same_design_file(stored: str, asked: str | Path) -> bool:
     return False
 
 
+def printable(text: str) -> str:
+    """``text`` with its unprintable characters written as escapes (``\n``, ``\x1b``): a design
+    folder's name is any name a file system takes, and a line break or a terminal escape in one
+    split the batch's summary lines and coloured the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def records_as_dicts(records: Iterable[RunRecord]) -> list[dict[str, Any]]:
     """Plain dicts, e.g. for ``pandas.DataFrame`` (the fields read directly: every one is a
     number or a text, and dataclasses.asdict's deep copy took 10 s of a 50,000-row

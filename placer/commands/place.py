@@ -497,6 +497,7 @@ def _place_suite(
 ) -> None:
     """Run the batch and print a summary (exit 130 when interrupted, 1 when runs failed)."""
     from placer.batch import find_designs, make_tasks, run_batch
+    from placer.results import printable
 
     try:
         found = find_designs(suite, designs)
@@ -513,10 +514,10 @@ def _place_suite(
     )
     for record in summary.records:
         if record.status == "ok" and record.note:
-            console.print(f"  note: {record.design}/{record.method}/seed{record.seed}: {record.note}")
+            console.print(f"  note: {printable(record.design)}/{record.method}/seed{record.seed}: {record.note}")
         if record.status != "ok":
             first_line = (record.error or "").splitlines()[0] if record.error else "unknown error"
-            console.print(f"  failed: {record.design}/{record.method}/seed{record.seed}: {first_line}")
+            console.print(f"  failed: {printable(record.design)}/{record.method}/seed{record.seed}: {first_line}")
     if summary.interrupted:
         if summary.ok + summary.skipped >= summary.total:  # the kill came as the batch ended
             # (a failed run is run again by --resume: only ok runs count as finished)

@@ -484,3 +484,28 @@ def test_a_result_no_pl_can_hold_is_written_as_a_plc_not_lost(tmp_path: Path) ->
                                             "--budget-s", "1", "--out", str(tmp_path / "out" / "start.pl"), "--quiet"])  # fmt: skip
     assert again.exit_code == 1 and start.read_bytes() == before
     assert (tmp_path / "out" / "start.pl.plc").exists()
+
+
+def test_a_design_name_with_a_line_break_or_an_escape_is_printed_escaped(tmp_path: Path, plugin_files) -> None:  # type: ignore[no-untyped-def]
+    """A folder name is any name a file system takes: a line break in one split the summary's
+    'failed:' line in two and an escape sequence coloured the terminal."""
+    name = "odd\n| fake |\x1b[31mred"
+    folder = tmp_path / "suite" / name
+    folder.mkdir(parents=True)
+    netlist, placement = generate(3, 6, 4, seed=5, name="odd")
+    write_netlist(netlist, folder / "netlist.pb.txt")
+    write_plc(folder / "initial.plc", netlist, placement)
+    result = CliRunner().invoke(make_app(), [
+        "place", "--suite", str(tmp_path / "suite"), "--algo", "test_returns_none", "--seeds", "1",
+        "--budget-s", "0.2", "--out", str(tmp_path / "runs"), "--plugin", plugin_files["bad_results.py"], "--quiet"])
+    assert result.exit_code == 1, result.output
+    failed = [line for line in result.output.splitlines() if "failed:" in line]
+    assert failed and failed[0].startswith("  failed: odd\\n| fake |\\x1b[31mred/test_returns_none/seed0: ")
+    assert "\x1b" not in result.output
+
+
+def test_printable_escapes_only_what_cannot_be_shown() -> None:
+    from placer.results import printable
+
+    assert printable("ibm01 ü 設計") == "ibm01 ü 設計"
+    assert printable("a\tb\r\nc\x00") == "a\\tb\\r\\nc\\x00"
