@@ -158,6 +158,11 @@ MAX_MAGNITUDE = 1e15
 MAX_GRID_CELLS = 2**22
 
 
+def _is_whole_number(value: object) -> bool:
+    """Whether ``value`` is an integer (Python's or numpy's; a bool is no count)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def canvas_problem(canvas: Canvas) -> tuple[str, str] | None:
     """The first field group of ``canvas`` no cost can be computed with, and why; else ``None``.
 
@@ -166,6 +171,9 @@ def canvas_problem(canvas: Canvas) -> tuple[str, str] | None:
     at the line that declared them. Shared by every reader, so all formats refuse the same values.
     """
     c = canvas
+    if not (_is_whole_number(c.cols) and _is_whole_number(c.rows)):  # (an API caller's 2.5 or
+        # True failed deep inside numpy with a cast error)
+        return "grid", f"grid columns and rows must be whole numbers, got {c.cols!r} x {c.rows!r}"
     cells = c.cols * c.rows
     if c.cols < 1 or c.rows < 1:
         return "grid", f"grid must have at least one column and row, got {c.cols} x {c.rows}"
@@ -193,8 +201,9 @@ def canvas_problem(canvas: Canvas) -> tuple[str, str] | None:
         return "alloc", (
             f"routes used by macros must be from 0 to {MAX_MAGNITUDE:g}, got {ha}, {va}"
         )
-    if c.smooth_range < 0:
-        return "smooth", f"smoothing factor must be >= 0, got {c.smooth_range}"
+    if not _is_whole_number(c.smooth_range) or c.smooth_range < 0:  # (NaN failed in int(), 1.5
+        # was taken as 1)
+        return "smooth", f"smoothing factor must be a whole number >= 0, got {c.smooth_range!r}"
     if not (np.isfinite(c.overlap_threshold) and c.overlap_threshold >= 0):
         return "overlap", f"overlap threshold must be finite and >= 0, got {c.overlap_threshold}"
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -44,3 +45,28 @@ def test_index_follows_names_replaced_on_a_copy() -> None:
     names[0], names[1] = names[1], names[0]
     swapped = dataclasses.replace(nl, names=tuple(names))
     assert swapped.index(names[0]) == 0 and nl.index(names[0]) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "expect"),
+    [
+        ({"cols": 2.5}, r"grid columns and rows must be whole numbers, got 2.5 x"),
+        ({"rows": True}, r"grid columns and rows must be whole numbers, got .* x True"),
+        ({"smooth_range": float("nan")}, r"smoothing factor must be a whole number >= 0, got nan"),
+        ({"smooth_range": 1.5}, r"smoothing factor must be a whole number >= 0, got 1.5"),
+    ],
+)
+def test_a_canvas_built_through_the_api_with_no_whole_grid_or_smoothing_is_named(change, expect) -> None:  # type: ignore[no-untyped-def]
+    """The readers only ever make whole numbers; an API caller's cols=2.5 failed deep in numpy
+    with a cast error, smooth_range=nan in int(), and smooth_range=1.5 was taken as 1."""
+    from netlists.model import canvas_problem
+    from placer.cost.proxy import evaluate
+
+    netlist, placement = generate(3, 6, 4, seed=5)
+    canvas = netlist.require_canvas()
+    assert canvas_problem(canvas) is None
+    assert canvas_problem(canvas.replace(cols=np.int64(canvas.cols))) is None  # numpy's integers count
+    problem = canvas_problem(canvas.replace(**change))
+    assert problem is not None and re.search(expect, problem[1])
+    with pytest.raises(ValueError, match=expect):
+        evaluate(netlist.with_canvas(canvas.replace(**change)), placement)
