@@ -1,0 +1,399 @@
+"""The leaderboard page rendered from the table: text cells (best in bold, illegal ones marked),
+Markdown and HTML tables, the notes on what the page holds (provenance, kept cells, illegal
+placements, uneven seeds, timing models, lost ``.plc`` files), the bar chart, and
+:func:`write_leaderboard`, which writes ``leaderboard.md``, ``.csv``, ``.html`` and ``.png``
+together. The figures come from :mod:`placer.leaderboard.table`."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from netlists.formats.textio import text_writer, write_atomically
+from placer.cost.timing import TIMING_MODEL
+from placer.leaderboard.runs import METRICS, RunsDirs, load_runs, runs_folders
+from placer.leaderboard.table import (
+    INITIAL,
+    MIXED_TIMING_MODELS,
+    _budget_label,
+    _illegal_pivot,
+    _method_labels,
+    _other_timing_model,
+    illegal_cells,
+    keep_cells,
+    method_order,
+    pivot,
+    summary_rows,
+    table_of_runs,
+)
+from placer.results import DB_NAME, STATUS_OK, plc_of_row_is_there
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+_METRIC_TITLES = {
+    "proxy": "Proxy cost (wirelength + 0.5 density + 0.5 congestion)",
+    "wirelength": "Wirelength cost",
+    "density": "Density cost",
+    "congestion": "Congestion cost",
+    "timing": "Timing (worst path / (W + H))",
+    "seconds": "Seconds (wall time of the placement)",
+}
+
+
+#: How an illegal cell is marked in the tables (see :func:`illegal_cells`).
+ILLEGAL_MARK = "†"
+_SHARED_SUITE_NOTE = (
+    "Only `ng45/ariane133` of the shared suite has its real nets; the other designs keep real "
+    "geometry with synthetic nets, so their costs must never be compared with published numbers."
+)
+
+
+def _timing_model_notes(table: pd.DataFrame) -> list[str]:
+    """Notes on the timing column's cells of another model (left blank) or of no recorded model
+    (runs made before the model was recorded: those before 2026-12-04 used model 1)."""
+    cells = table[(table["method"] != INITIAL) & table["proxy"].notna()]
+    notes = []
+    other = cells[_other_timing_model(cells)]
+    if not other.empty:
+        names = [f"{r.design}/{r.method} (" + ("seeds of several models" if r.timing_model == MIXED_TIMING_MODELS
+                                              else f"model {int(r.timing_model)}") + ")" for r in other.itertuples()]
+        notes.append(f"Timing is left blank where the runs used another timing model than today's "
+                     f"(model {TIMING_MODEL}, `placer.cost.timing.TIMING_MODEL`): {_listed(names)}; "
+                     "re-run those cells to compare their timing.")
+    unknown = cells[cells["timing"].notna() & cells["timing_model"].isna()]
+    if not unknown.empty:
+        names = [f"{r.design}/{r.method}" for r in unknown.itertuples()]
+        notes.append(f"The timing of {_listed(names)} records no timing model (runs made before it "
+                     "was recorded): a run made before 2026-12-04 (commit 1dc7b0e) used model 1, "
+                     f"whose figures do not compare with model {TIMING_MODEL}'s.")
+    return notes
+
+
+def _listed(names: list[str], most: int = 8) -> str:
+    """``names`` joined, the first ``most`` of them and how many more."""
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _cell(value: float, metric: str) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    if abs(value) >= 1e6:  # an exploded cost: 1e+300, not three hundred digits
+        return f"{value:.4g}"
+    return f"{value:.2f}" if metric == "seconds" else f"{value:.4f}"
+
+
+def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd.DataFrame, int]:
+    """Text cells of a metric's designs x methods table, best in ``**``, then mean rows."""
+    wide = pivot(table, metric, methods)
+    best = pivot(table.assign(best=table["best"].astype(float)), "best", methods).fillna(0) > 0
+    failed = pivot(table, "failed", methods).fillna(0)
+    seeds = pivot(table, "seeds", methods).fillna(0)  # ok runs
+    illegal = _illegal_pivot(table, methods)
+    text = wide.astype(object)
+    for design in wide.index:
+        for method in wide.columns:
+            value = wide.at[design, method]
+            cell = _cell(value, metric)
+            # (a cell with ok runs but no figure, e.g. a timing of another model, is blank)
+            if np.isnan(value) and failed.at[design, method] > 0 and seeds.at[design, method] == 0:
+                cell = "failed"
+            elif best.at[design, method] and metric == "proxy":
+                cell = f"**{cell}**"
+            if not np.isnan(value) and illegal.at[design, method]:
+                cell += ILLEGAL_MARK
+            text.at[design, method] = cell
+    summary = summary_rows(wide, illegal)
+    summary_text = pd.DataFrame(
+        [
+            ["—" if np.isnan(v) else (f"{v:.2f}" if name == "mean rank" else _cell(v, metric))
+             for v in summary.loc[name]]
+            for name in summary.index
+        ],
+        index=summary.index,
+        columns=text.columns,
+        dtype=object,
+    )  # fmt: skip
+    # rows of their own: a design may be called "mean" too (its row was overwritten)
+    text = pd.concat([text, summary_text])
+    text.attrs["summary_rows"] = len(summary_text)
+    return text, int(summary.attrs["n_designs"])
+
+
+def _markdown_text(text: object) -> str:
+    """``text`` as literal Markdown table text: ``|`` would split the cell, ``<``/``&`` be HTML."""
+    return html.escape(str(text), quote=False).replace("|", "\\|")
+
+
+def _summary_from(text: pd.DataFrame) -> int:
+    """Position of the first summary row (``mean``, ``mean rank``) of a formatted table."""
+    return len(text) - int(text.attrs.get("summary_rows", 0))
+
+
+def markdown_table(text: pd.DataFrame, index_name: str = "design") -> str:
+    """A GitHub Markdown table of string cells (numbers right-aligned); the summary rows of a
+    formatted table (``text.attrs["summary_rows"]``, the last ones) in bold."""
+    header = [index_name, *text.columns]
+    lines = ["| " + " | ".join(map(_markdown_text, header)) + " |", "|:---|" + "---:|" * len(text.columns)]
+    first_summary = _summary_from(text)
+    for position, (name, row) in enumerate(text.iterrows()):
+        label = _markdown_text(name)
+        if position >= first_summary:
+            label = f"**{label}**"
+        lines.append("| " + " | ".join([label, *map(str, row)]) + " |")
+    return "\n".join(lines)
+
+
+def _html_table(text: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in ["design", *text.columns])
+    body = []
+    for name, row in text.iterrows():
+        cells = [f"<th>{html.escape(str(name))}</th>"]
+        for value in row:
+            value = str(value)
+            if value.startswith("**"):  # **figure** and any mark after it
+                figure, _, mark = value[2:].partition("**")
+                cells.append(f"<td><b>{html.escape(figure)}</b>{html.escape(mark)}</td>")
+            else:
+                cells.append(f"<td>{html.escape(value)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
+    ok = runs[runs["status"] == "ok"]
+    budgets = ", ".join(f"{b:g} s" for b in sorted(runs["budget_s"].unique()))
+    # per table column: a method run at two budgets is two columns (2 + 3 seeds read as 5)
+    labels = _method_labels(runs).loc[ok.index]
+    seeds = int(ok.assign(method=labels).groupby(["design", "method"]).size().max()) if not ok.empty else 0
+    versions = ", ".join(sorted(set(runs["version"].dropna())))
+    commits = ", ".join(sorted({str(c)[:10] for c in runs["git_commit"].dropna()})) or "none"
+    how = ("the best seed (lowest proxy among its legal seeds) per design and method" if aggregate == "best"
+           else "the mean over seeds per design and method")
+    return [
+        f"Generated {_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} from "
+        f"{len(runs)} runs ({len(ok)} ok); budget {budgets}; up to {seeds} seed(s) per design "
+        f"and method; each cell is {how}.",
+        f"placer-gym {versions or 'unknown'}, git commit {commits}.",
+        "`initial` is each design's `initial.plc` (a Bookshelf design's own `.pl`; a reference: not ranked, never marked best). "
+        "Bold: lowest proxy per design among the legal placements (among all where none is legal). `mean` is over the designs where every method with "
+        "any result has one (a method that failed everywhere gets no mean, rank or bar); "
+        "`mean rank` ranks the methods per design by the table's own figure (1 = lowest).",
+    ]
+
+
+def _unchecked_runs(runs: pd.DataFrame) -> list[str]:
+    """A note naming the ok runs whose ``.plc`` is gone or is not theirs (removed or replaced
+    by hand): their numbers stand in the tables but no placement backs them any more."""
+    lost = [
+        f"{row.design}/{row.method}/seed{int(row.seed)}"
+        for row in runs[(runs["status"] == STATUS_OK) & runs["plc_path"].notna()].itertuples()
+        if not plc_of_row_is_there(
+            Path(row.runs_dir), row.plc_path, None if pd.isna(row.plc_attempt) else row.plc_attempt
+        )
+    ]
+    if not lost:
+        return []
+    shown = _listed(lost)
+    return [f"{len(lost)} run(s) no longer have their .plc (removed or replaced): {shown}; their "
+            "numbers are in the tables, but no placement file backs them."]
+
+
+def _illegal_note(table: pd.DataFrame) -> list[str]:
+    """A note naming the cells whose placement is not legal (marked with :data:`ILLEGAL_MARK`)."""
+    marked = table["proxy"].notna() & illegal_cells(table)
+    bad = table[(table["method"] != INITIAL) & marked]
+    notes = []
+    if not bad.empty:
+        shown = _listed([f"{r.design}/{r.method}" for r in bad.itertuples()])
+        notes.append(f"{ILLEGAL_MARK} the placement is not legal (hard macros overlap, or macros stick out of the "
+                     f"canvas): {shown}. Such a cell is shown, bold only where no placement of its design is "
+                     "legal, and ranks after every legal one of its design; `mean` still counts it.")
+    starts = table[(table["method"] == INITIAL) & marked]
+    if not starts.empty:  # the methods' starting point, not a competitor: its own note
+        notes.append(f"{ILLEGAL_MARK} under `{INITIAL}`: the design's given placement is not legal (hard "
+                     f"macros overlap, or macros stick out of the canvas): {_listed(list(starts['design']))}; "
+                     "the methods start from it.")
+    return notes
+
+
+def _illegal_seeds_note(runs: pd.DataFrame, aggregate: str, table: pd.DataFrame | None = None) -> list[str]:
+    """A note naming the best-seed cells shown legal whose other seeds were not (the illegal
+    seeds vanished without a trace, while the CSV's proxy_mean counted them), by the columns
+    of ``table`` (kept cells can label the runs' columns by budget)."""
+    ok = runs[runs["status"] == STATUS_OK]
+    if aggregate != "best" or ok.empty:
+        return []
+    labels = _method_labels(runs).loc[ok.index]
+    if table is not None:  # a column the page labelled by budget goes by that label
+        columns = set(table["method"])
+        budgeted = ok["method"] + ok["budget_s"].map(_budget_label)
+        labels = labels.where(labels.isin(columns) | ~budgeted.isin(columns), budgeted)
+    ok = ok.assign(method=labels, _illegal=illegal_cells(ok))
+    counts = ok.groupby(["design", "method"])["_illegal"].agg(["sum", "size"])
+    some = counts[(counts["sum"] > 0) & (counts["sum"] < counts["size"])]
+    if some.empty:
+        return []
+    cells = [f"{d}/{m} ({int(r['sum'])} of {int(r['size'])})" for (d, m), r in some.iterrows()]
+    return [f"Some seeds of these cells are not legal; the cell shows the best legal seed (`proxy_mean` "
+            f"in the CSV counts every seed): {_listed(cells)}."]
+
+
+def _uneven_seeds(table: pd.DataFrame) -> list[str]:
+    """A note naming the cells made from fewer ok seeds than the most any cell has (a best of
+    one against a best of three, or a mean over the seeds that did not fail)."""
+    competing = table[(table["method"] != INITIAL) & (table["seeds"] > 0)]
+    if competing.empty or competing["seeds"].nunique() == 1:
+        return []
+    most = int(competing["seeds"].max())
+    fewer = competing[competing["seeds"] < most]
+    cells = [f"{r.design}/{r.method} ({int(r.seeds)} of {most})" for r in fewer.itertuples()]
+    shown = _listed(cells)
+    return [f"Cells from fewer ok seeds than others: {shown}."]
+
+
+def _uses_shared_suite(runs: pd.DataFrame) -> bool:
+    """Whether some design came from the shared suite (a folder under its reference_costs.json)."""
+    for suite in runs["suite"].dropna().unique():
+        folder = Path(suite)
+        if any((p / "reference_costs.json").is_file() for p in (folder, *folder.parents)):
+            return True
+    return False
+
+
+def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
+    """The page's bar chart of the mean proxy per method over the designs every method has (says
+    so when no method has a mean to draw)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    wide = pivot(table, "proxy", methods)
+    illegal = _illegal_pivot(table, methods)
+    summary = summary_rows(wide, illegal)
+    means = summary.loc["mean"]
+    marked = {m for m in illegal.columns if illegal[m].any()}  # (an illegal start too)
+    fig = Figure(figsize=(max(4.0, 1.1 * len(means) + 2), 3.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    colors = ["#9e9e9e" if m == INITIAL else "#1f5fa8" for m in means.index]
+    values = means.to_numpy(dtype=float)
+    # an exploded (>= 1e6) or infinite mean gets no bar, which would flatten every other one
+    # to nothing, but its label says what it is
+    drawable = np.isfinite(values) & (np.abs(values) < 1e6)
+    names = [_short(str(m)) + (ILLEGAL_MARK if m in marked else "") for m in means.index]
+    bars = ax.bar(names, np.where(drawable, values, 0.0), color=colors)
+    ax.bar_label(bars, labels=[_cell(v, "proxy") if np.isfinite(v) or np.isinf(v) else "" for v in values],
+                 fontsize=8)
+    if not np.isfinite(values).any():
+        # every method failed everywhere, or (folders pooled over other designs) no design has
+        # a result of every method: it said "no successful run" of runs that all succeeded
+        why = ("no design has a result of every method" if np.isfinite(wide.to_numpy(dtype=float)).any()
+               else "no successful run to chart")
+        ax.text(0.5, 0.5, why, transform=ax.transAxes, ha="center", va="center", color="grey")
+    ax.set_ylabel("mean proxy cost (lower is better)")
+    ax.set_title(f"Mean proxy per method over {summary.attrs['n_designs']} design(s)", fontsize=10)
+    ax.tick_params(axis="x", labelsize=8)
+    for label in ax.get_xticklabels():  # the label's end under its bar, not centred across two
+        label.set(rotation=20, ha="right", rotation_mode="anchor")
+    return fig
+
+
+def _short(name: str, most: int = 28) -> str:
+    """A method label short enough to sit under its bar (the tables keep the full name)."""
+    return name if len(name) <= most else name[: most - 1] + "…"
+
+
+def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
+                      aggregate: str = "best",
+                      keep: str | Path | None = None) -> dict[str, Path]:
+    """Write ``leaderboard.md``, ``.csv`` (the tidy :func:`build` table), ``.html`` and ``.png``
+    into ``out_dir`` (default: the first runs folder). ``keep``: an earlier ``leaderboard.csv``
+    whose cells the runs do not cover are kept (see :func:`keep_cells`; the page says which)."""
+    folders = runs_folders(runs_dirs)
+    out = Path(out_dir if out_dir is not None else folders[0])
+    runs = load_runs(folders)  # read once: the table and the page notes both use it
+    table = table_of_runs(runs, aggregate)
+    if table.empty:
+        raise ValueError(f"{', '.join(str(f / DB_NAME) for f in folders)} hold(s) no runs")
+    notes = _provenance(runs, aggregate)
+    if keep is not None:
+        table, kept_methods = keep_cells(table, keep)
+        if kept_methods:
+            kept_rows = table[table["method"].isin(kept_methods)]
+            budgets = kept_rows["budget_s"].dropna().unique()
+            hows = kept_rows["aggregate"].dropna().unique()
+            unrecorded = sorted(set(kept_rows.loc[kept_rows["budget_s"].isna(), "method"]))
+            if len(budgets) and len(hows):
+                budget = (f"budget {', '.join(f'{b:g} s' for b in sorted(budgets))}; each cell the "
+                          + " or ".join("best seed" if h == "best" else "mean over seeds"
+                                        for h in sorted(map(str, hows))))
+                if unrecorded:  # (cells of a table that kept an older one)
+                    budget += f"; {', '.join(f'`{m}`' for m in unrecorded)}: budget not recorded"
+            else:
+                budget = "budget and aggregation not recorded: an older leaderboard.csv"
+            notes.append(
+                f"Cells of {', '.join(f'`{m}`' for m in kept_methods)} are kept from an earlier "
+                f"table ({Path(keep).name}), not from these runs ({budget}; their commits are not "
+                "in the header above)."
+            )
+    notes += _unchecked_runs(runs) + _uneven_seeds(table) + _illegal_note(table) + _illegal_seeds_note(runs, aggregate, table)
+    notes += _timing_model_notes(table)
+    methods = method_order(table)
+    if _uses_shared_suite(runs):
+        notes.insert(0, f"**Note:** {_SHARED_SUITE_NOTE}")
+
+    md = ["# Leaderboard", "", *[f"{n}  " for n in notes], ""]
+    page = ["<h1>Leaderboard</h1>", *[f"<p>{_html_text(n)}</p>" for n in notes]]
+    for metric in METRICS:
+        text, n_complete = _formatted(table, metric, methods)
+        n_designs = len(text) - 2  # the two summary rows
+        covered = (f"`mean` and `mean rank` are over {n_complete} of {n_designs} design(s)."
+                   if n_complete < n_designs else "")
+        md += [f"## {_METRIC_TITLES[metric]}", "", markdown_table(text), "", *([covered, ""] if covered else [])]
+        page += [f"<h2>{html.escape(_METRIC_TITLES[metric])}</h2>", _html_table(text),
+                 *([f"<p>{_html_text(covered)}</p>"] if covered else [])]
+    failures = runs[runs["status"] != "ok"]
+    if not failures.empty:
+        md += ["## Failed runs", ""]
+        page.append("<h2>Failed runs</h2><ul>")
+        for row in failures.itertuples():
+            first = str(row.error or "").splitlines()[0] if row.error else "unknown error"
+            md.append(_markdown_text(f"- {row.design} / {row.method} / seed {row.seed}: {first}"))
+            page.append(f"<li>{html.escape(f'{row.design} / {row.method} / seed {row.seed}: {first}')}</li>")
+        page.append("</ul>")
+        md.append("")
+
+    paths = {
+        "markdown": out / "leaderboard.md",
+        "csv": out / "leaderboard.csv",
+        "html": out / "leaderboard.html",
+        "png": out / "leaderboard.png",
+    }
+    out.mkdir(parents=True, exist_ok=True)  # (only now: a refused --keep left an empty folder)
+    style = "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+    texts = {
+        paths["markdown"]: "\n".join(md),
+        paths["csv"]: table.to_csv(index=False),
+        paths["html"]: f"<!doctype html><html><head><meta charset='utf-8'><title>Leaderboard"
+        f"</title><style>{style}</style></head><body>{''.join(page)}</body></html>\n",
+    }
+    figure = bar_figure(table, methods)
+    # one set: nothing renamed into place unless every file was written (a full disk between
+    # two left a new table beside an older chart, or a 0-byte .tmp)
+    write_atomically({
+        **{path: text_writer(text) for path, text in texts.items()},
+        paths["png"]: lambda temporary: figure.savefig(temporary, dpi=120, format="png"),
+    })
+    return paths
+
+
+def _html_text(note: str) -> str:
+    """A page note as HTML: escaped, Markdown's `code` as <code>, its **bold** marks dropped
+    (the notes are written for the Markdown page)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(note).replace("**", ""))

@@ -1,0 +1,212 @@
+"""The runs a leaderboard is made of: every row of one or more runs folders' ``results.sqlite``
+read into one DataFrame (:func:`load_runs`), rows no batch writes refused, and runs that cannot be
+pooled refused: two different runs under one key, one method run with different options, two
+designs under one name. See :mod:`placer.leaderboard`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from placer.results import (
+    DB_NAME,
+    KEY_COLUMNS,
+    STATUS_FAILED,
+    STATUS_OK,
+    ResultStore,
+    records_as_dicts,
+    same_design_file,
+)
+
+RunsDirs = str | Path | Sequence[str | Path]
+
+
+METRICS = ("proxy", "wirelength", "density", "congestion", "timing", "seconds")
+
+
+#: The number columns of a runs table.
+_NUMERIC_COLUMNS = (*METRICS, "timing_model", "overlap_area", "out_of_canvas", "budget_s", "initial_proxy",
+                    "initial_wirelength", "initial_density", "initial_congestion", "initial_overlap_area",
+                    "initial_out_of_canvas")
+
+
+def runs_folders(runs_dirs: RunsDirs) -> list[Path]:
+    """``runs_dirs`` as a non-empty list of folders."""
+    folders = [Path(runs_dirs)] if isinstance(runs_dirs, str | Path) else [Path(d) for d in runs_dirs]
+    if not folders:
+        raise ValueError("no runs folder given")
+    return folders
+
+
+def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
+    """Every row (ok and failed) of each folder's ``results.sqlite`` as one DataFrame, with its
+    folder in ``runs_dir`` (``plc_path`` is relative to it); a run in several folders is kept
+    once (an ok row before a failed one, then the earlier folder)."""
+    frames = []
+    for order, folder in enumerate(runs_folders(runs_dirs)):
+        db = folder / DB_NAME
+        if not db.is_file():
+            raise FileNotFoundError(
+                2, "no results database (run placer place --suite first)", str(db)
+            )
+        frame = pd.DataFrame(records_as_dicts(ResultStore(db, read_only=True).records()))
+        _refuse_bad_rows(frame, db)
+        frames.append(frame.assign(runs_dir=str(folder), _folder=order))
+    runs = pd.concat(frames, ignore_index=True)
+    if runs.empty:
+        return runs.drop(columns="_folder")
+    # numbers as floats: a metric no ok row has (NULL everywhere) came back as an object column
+    for column in _NUMERIC_COLUMNS:
+        if column in runs.columns:
+            runs[column] = pd.to_numeric(runs[column], errors="coerce").astype(float)
+    # an ok row without a cost (written by hand or by another tool) counts as failed
+    runs = runs.assign(_failed=(runs["status"] != STATUS_OK) | runs["proxy"].isna())
+    runs.loc[runs["_failed"] & (runs["status"] == STATUS_OK), "status"] = STATUS_FAILED
+    _refuse_option_clashes(runs[~runs["_failed"]])
+    _refuse_design_clashes(runs)
+    _refuse_runs_numbered_alike(runs[~runs["_failed"]])
+    runs = runs.sort_values(["_failed", "_folder"], kind="stable")
+    runs = runs.drop_duplicates(subset=list(KEY_COLUMNS), keep="first")
+    runs = runs.drop(columns=["_failed", "_folder"])
+    return runs.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+
+
+def _refuse_bad_rows(frame: pd.DataFrame, db: Path) -> None:
+    """ValueError naming the first row of ``db`` that no batch writes (edited by hand, another
+    tool): a status other than ok / failed, a figure that is text or infinite, a budget that
+    is no number of seconds. (An inf proxy made its method's mean inf; text or an unknown status
+    read as a failed run, and an out_of_canvas of 'x' as legal.) A missing figure is allowed:
+    an ok row without a proxy counts as failed."""
+    if frame.empty:
+        return
+
+    def where(i: int) -> str:
+        row = frame.iloc[i]
+        return f"{db}: the run {row['design']}/{row['method']}/seed {row['seed']}"
+
+    bad_status = ~frame["status"].isin([STATUS_OK, STATUS_FAILED])
+    if bad_status.any():
+        i = int(np.flatnonzero(bad_status.to_numpy())[0])
+        raise ValueError(f"{where(i)} has status {frame['status'].iloc[i]!r} (expected ok or failed)")
+    for column in [c for c in (*_NUMERIC_COLUMNS, "seed") if c in frame.columns]:
+        values = frame[column]
+        numbers = pd.to_numeric(values, errors="coerce").astype(float)
+        bad = values.notna() & ~np.isfinite(numbers)
+        if column == "budget_s":
+            bad |= numbers < 0
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            expected = "a number of seconds >= 0" if column == "budget_s" else "a finite number"
+            value = values.iloc[i]
+            shown = repr(value) if isinstance(value, str) else f"{float(value):g}"
+            raise ValueError(f"{where(i)} has {column} {shown} (expected {expected})")
+    if "options" in frame.columns:  # (text that is no JSON read as one more spelling of them;
+        for i, (text, status) in enumerate(zip(frame["options"], frame["status"], strict=True)):
+            if status != STATUS_OK:  # a failed run's options pool with nothing)
+                continue
+            if isinstance(text, str) and text and not isinstance(_json_or_none(text), dict):
+                raise ValueError(f"{where(i)} has options {text!r} (expected a JSON object)")
+
+
+def _json_or_none(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _refuse_runs_numbered_alike(ok: pd.DataFrame) -> None:
+    """Refuse two folders holding different runs under one key (design, method, seed, budget):
+    every batch numbers its seeds from 0, so two batches of one method both hold a seed 0, and
+    the first folder's was kept without a word (the table hung on the order of the folders).
+    The same run in two folders (a copy) is kept once."""
+    if ok.empty:
+        return
+    # a run is its attempt (the id its .plc carries); a row from before attempts, its figures
+    figures = ok["proxy"].map(repr) + "/" + ok["seconds"].map(repr) + "/" + ok["timing"].map(repr)
+    identity = ok["plc_attempt"].where(ok["plc_attempt"].notna(), figures) if "plc_attempt" in ok else figures
+    results = ok.assign(_run=identity).groupby(list(KEY_COLUMNS))["_run"].nunique()
+    clashes = results[results > 1]
+    if clashes.empty:
+        return
+    design, method, seed, budget = clashes.index[0]
+    same = ok[(ok["design"] == design) & (ok["method"] == method) & (ok["seed"] == seed) & (ok["budget_s"] == budget)]
+    found = "; ".join(f"proxy {r.proxy!r} in {r.runs_dir}" for r in same.itertuples())
+    raise ValueError(
+        f"{method} on {design}, seed {seed} ({budget:g} s) is a different run in several folders "
+        f"({found}): each batch numbers its seeds from 0; for more seeds, run one batch with "
+        "--seeds N (or --resume into the same folder with a larger --seeds)"
+    )
+
+
+def _refuse_option_clashes(ok: pd.DataFrame) -> None:
+    """Refuse to pool runs of one method (at one budget) made with different method options,
+    on one design or across designs, in one folder or several: one table cell or one column
+    would mix two settings, and name neither (the same seed twice, two seeds each with its own
+    options, or one design's runs with other options than the rest of the column)."""
+    cell = ["method", "budget_s"]
+    # as the batch compares them: {"w": 1} and {"w": 1.0} are the same options
+    options = ok.assign(options=ok["options"].map(canonical_options)).groupby(cell)["options"].nunique()
+    clashes = options[options > 1]
+    if clashes.empty:
+        return
+    method, budget = clashes.index[0]
+    same = ok[(ok["method"] == method) & (ok["budget_s"] == budget)]
+    shown = same.drop_duplicates(subset=["design", "options"]).head(6)
+    found = "; ".join(f"{r.design} seed {r.seed}: {r.options} in {r.runs_dir}" for r in shown.itertuples())
+    raise ValueError(
+        f"{method} ({budget:g} s) was run with different options ({found}); one column would "
+        "mix them: pool only runs made with the same options"
+    )
+
+
+def canonical_options(text: object) -> str:
+    """A run's options JSON in one spelling per meaning (keys sorted, a whole float written as
+    the integer: the batch takes ``w=1`` and ``w=1.0`` as the same options); text that is no
+    JSON stays as it is."""
+    if not isinstance(text, str):
+        return "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+
+    def same_number(v: object) -> object:
+        if isinstance(v, dict):
+            return {k: same_number(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [same_number(x) for x in v]
+        if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+            return int(v)  # 1.0 reads as 1
+        return v
+
+    return json.dumps(same_number(value), sort_keys=True)
+
+
+def _refuse_design_clashes(runs: pd.DataFrame) -> None:
+    """Refuse to put two different designs that share a name in one row: their costs and
+    their ``initial`` would be pooled as one design's."""
+    for design, rows in runs[runs["netlist_path"].fillna("") != ""].groupby("design"):
+        paths = list(dict.fromkeys(rows["netlist_path"]))
+        for other in paths[1:]:
+            if not same_design_file(paths[0], other):
+                raise ValueError(
+                    f"design {design!r} comes from two different netlists, {paths[0]} and {other}: "
+                    "pool only runs of the same designs (or give one of them another name)"
+                )
+        # the same files edited between ok runs (rows written by older versions have no digest;
+        # a failed run measured nothing, and a folder's resume only guards its ok runs)
+        scored = rows[~rows["_failed"] & (rows["design_digest"].fillna("") != "")]
+        digests = scored.drop_duplicates("design_digest")
+        if len(digests) > 1:
+            first, second = digests.iloc[0], digests.iloc[1]
+            raise ValueError(
+                f"design {design!r} was placed from two versions of its files (netlist or "
+                f"initial .plc edited in between): runs in {first['runs_dir']} and in "
+                f"{second['runs_dir']} ({first['method']} seed {first['seed']}, {second['method']} "
+                f"seed {second['seed']}); pool only runs of the same designs"
+            )

@@ -1,0 +1,325 @@
+"""The leaderboard table computed from the runs: one row per (design, method) (:func:`build`,
+:func:`table_of_runs`), the best cell of each design marked, illegal cells found
+(:func:`illegal_cells`), designs x methods pivots with their ``mean`` and ``mean rank`` rows
+(:func:`summary_rows`), the methods' order, and an earlier ``leaderboard.csv``'s cells merged in
+(:func:`keep_cells`). Numbers only: :mod:`placer.leaderboard.render` writes the page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from placer.cost.timing import TIMING_MODEL
+from placer.leaderboard.runs import (
+    _NUMERIC_COLUMNS,
+    METRICS,
+    RunsDirs,
+    canonical_options,
+    load_runs,
+)
+
+INITIAL = "initial"
+AGGREGATES = ("best", "mean")
+
+
+def _ranking_value(value: float) -> float:
+    """A cost rounded to 12 significant digits for ranking: the same placement scored by two
+    evaluation orders differs in its last bits, and such costs must tie."""
+    return float(f"{value:.12g}") if np.isfinite(value) else value
+
+
+def _budget_label(budget: float) -> str:
+    """The suffix naming a method's column at ``budget`` when runs span several budgets."""
+    return f"@{float(budget):.12g}s"  # (:g merged 1 and 1.0000001)
+
+
+def _method_labels(runs: pd.DataFrame) -> pd.Series:
+    if runs["budget_s"].nunique() > 1:
+        return runs["method"] + runs["budget_s"].map(_budget_label)
+    return runs["method"]
+
+
+def build(runs_dirs: RunsDirs, aggregate: str = "best") -> pd.DataFrame:
+    """One row per (design, method), ``initial`` included (see module doc for ``aggregate``).
+
+    Columns: design, method, the :data:`METRICS`, seeds, failed, proxy_mean, proxy_std (blank
+    for one seed), overlap_area, out_of_canvas, budget_s, aggregate, options (the method's
+    options, :func:`canonical_options`), best (lowest proxy among the legal methods of that
+    design, see :func:`illegal_cells`).
+    """
+    return table_of_runs(load_runs(runs_dirs), aggregate)
+
+
+def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
+    """:func:`build` over rows already read by :func:`load_runs`."""
+    if aggregate not in AGGREGATES:
+        raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
+    columns = ["design", "method", *METRICS, "timing_model", "seeds", "failed", "proxy_mean",
+               "proxy_std", "overlap_area", "out_of_canvas", "budget_s", "aggregate", "options", "best"]
+    if runs.empty:
+        return pd.DataFrame(columns=columns)
+    runs = runs.assign(method=_method_labels(runs))
+    ok = runs[runs["status"] == "ok"]
+    ok = ok.assign(timing=ok["timing"].where(~_other_timing_model(ok)))  # never two models' figures
+    failed = runs[runs["status"] != "ok"].groupby(["design", "method"]).size().rename("failed")
+
+    numeric = [*METRICS, "overlap_area", "out_of_canvas"]
+    groups = ok.groupby(["design", "method"])
+    if aggregate == "best":  # the lowest proxy among the legal seeds (among all when none is)
+        order = ok.assign(_illegal=illegal_cells(ok)).sort_values(["_illegal", "proxy"], kind="stable")
+        table = order.drop_duplicates(["design", "method"])[["design", "method", *numeric, "timing_model"]]
+        table = table.set_index(["design", "method"])
+    else:
+        table = groups[numeric].mean()
+        # seeds of two models (one that records none counting as another) blank the cell's mean
+        # (a mean over fewer seeds, or over both models, would mislead): model MIXED_TIMING_MODELS
+        mixed = groups["timing_model"].nunique(dropna=False) > 1
+        table["timing_model"] = groups["timing_model"].max().where(~mixed, MIXED_TIMING_MODELS)
+        table.loc[mixed, "timing"] = np.nan
+    table["seeds"] = groups.size()
+    table["proxy_mean"] = groups["proxy"].mean()
+    table["proxy_std"] = groups["proxy"].std(ddof=1)  # blank for one seed (0 read as no spread)
+    table = table.join(failed, how="outer")
+    table["seeds"] = table["seeds"].fillna(0).astype(int)
+    table["failed"] = table["failed"].fillna(0).astype(int)
+    # what a kept cell (--keep) must match to share a column with these runs
+    table = table.join(runs.groupby(["design", "method"])["budget_s"].first())
+    table = table.join(ok.groupby(["design", "method"])["options"].first().map(canonical_options))
+    table["options"] = table["options"].fillna("")  # no ok run: no options (as a CSV reads back)
+    table["aggregate"] = aggregate
+    table = table.reset_index()
+
+    initial = (
+        runs.dropna(subset=["initial_proxy"]).groupby("design", as_index=False).first()
+        [["design", "initial_proxy", "initial_wirelength", "initial_density", "initial_congestion",
+          "initial_overlap_area", "initial_out_of_canvas"]]
+        .rename(columns=lambda c: c.removeprefix("initial_"))
+        .assign(method=INITIAL, seeds=0, failed=0)
+    )
+    table = pd.concat([initial, table], ignore_index=True) if not initial.empty else table
+    return _marked_and_sorted(table.reindex(columns=columns))
+
+
+#: The ``timing_model`` of a mean over seeds measured with different timing models (or some
+#: with none recorded): its timing is left blank.
+MIXED_TIMING_MODELS = 0
+
+
+def _other_timing_model(rows: pd.DataFrame) -> pd.Series:
+    """Rows whose timing figure was made by another timing model than today's
+    (:data:`placer.cost.timing.TIMING_MODEL`; a row that records none is not one of them)."""
+    model = pd.to_numeric(rows["timing_model"], errors="coerce")
+    return model.notna() & (model != TIMING_MODEL)
+
+
+def illegal_cells(table: pd.DataFrame) -> pd.Series:
+    """Rows whose placement is not legal: hard macros overlapping, or macros (hard or soft)
+    outside the canvas, as the batch measured them (a method that does not legalise, e.g. a
+    plugin returning its input). A row that records neither (an older leaderboard.csv) counts
+    as legal."""
+    overlap = table["overlap_area"] if "overlap_area" in table.columns else pd.Series(0.0, table.index)
+    outside = table["out_of_canvas"] if "out_of_canvas" in table.columns else pd.Series(0.0, table.index)
+    overlap = pd.to_numeric(overlap, errors="coerce").fillna(0.0)
+    outside = pd.to_numeric(outside, errors="coerce").fillna(0.0)
+    return (overlap > 0) | (outside > 0)
+
+
+def _marked_and_sorted(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``best`` marking the lowest proxy among each design's legal methods (among
+    all of them when none is legal; never ``initial``), sorted by design then method
+    (``initial`` first)."""
+    competing = (table["method"] != INITIAL) & table["proxy"].notna()
+    illegal = illegal_cells(table)
+    any_legal = (competing & ~illegal).groupby(table["design"]).transform("any")
+    eligible = competing & (~illegal | ~any_legal)
+    ranked = table["proxy"].astype(float).map(_ranking_value)
+    best_proxy = ranked[eligible].groupby(table.loc[eligible, "design"]).transform("min")
+    table["best"] = eligible & (ranked == best_proxy.reindex(table.index))
+    return table.sort_values(["design", "method"], key=_initial_first).reset_index(drop=True)
+
+
+def _initial_first(column: pd.Series) -> pd.Series:
+    if column.name == "method":
+        return column.map(lambda m: (m != INITIAL, m))
+    return column
+
+
+def method_order(table: pd.DataFrame) -> list[str]:
+    """``initial`` first, then the methods by mean rank (best first), then by name."""
+    methods = sorted(m for m in table["method"].unique() if m != INITIAL)
+    ranks = summary_rows(pivot(table, "proxy", methods), _illegal_pivot(table, methods)).loc["mean rank"]
+    methods.sort(key=lambda m: (np.nan_to_num(ranks.get(m, np.nan), nan=np.inf), m))
+    return ([INITIAL] if (table["method"] == INITIAL).any() else []) + methods
+
+
+def pivot(table: pd.DataFrame, metric: str = "proxy", methods: list[str] | None = None) -> pd.DataFrame:
+    """Designs x methods of one metric (NaN where a method has no ok run)."""
+    wide = table.pivot(index="design", columns="method", values=metric)
+    if methods is not None:
+        wide = wide.reindex(columns=[m for m in methods if m in wide.columns])
+    wide.columns.name = None
+    return wide
+
+
+def _illegal_pivot(table: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
+    """Designs x methods: whether the cell's placement is illegal (:func:`illegal_cells`)."""
+    return pivot(table.assign(_illegal=illegal_cells(table).astype(float)), "_illegal", methods).fillna(0) > 0
+
+
+def summary_rows(wide: pd.DataFrame, illegal: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``mean`` and ``mean rank`` of each column over the designs where every method has a value.
+
+    Ranks are among the methods only (``initial`` gets none), 1 = lowest; a cell marked in
+    ``illegal`` (designs x methods, see :func:`illegal_cells`) ranks after every legal one of
+    its design. ``initial`` does not decide which designs count (it has no timing or seconds,
+    and a design may lack an initial cost): its mean is over the counted designs where it has
+    a value. Neither does a method with no value at all (failed on every design): it gets no
+    mean and no rank.
+    """
+    competitors = [c for c in wide.columns if c != INITIAL]
+    counted = [c for c in competitors if wide[c].notna().any()]  # a method failed everywhere
+    complete = wide.loc[wide[counted].dropna().index] if counted else wide  # does not
+    values = complete[competitors].map(_ranking_value)
+    if illegal is not None and not complete.empty:
+        late = illegal.reindex(index=complete.index, columns=competitors).fillna(False).astype(bool)
+        legal_ranks = values.where(~late).rank(axis=1, method="min")
+        illegal_ranks = values.where(late).rank(axis=1, method="min")
+        ranks = legal_ranks.fillna(illegal_ranks.add(legal_ranks.notna().sum(axis=1), axis=0))
+    else:
+        ranks = values.rank(axis=1, method="min")
+    rows = pd.DataFrame(
+        [complete.mean(), ranks.mean().reindex(wide.columns)], index=["mean", "mean rank"]
+    )
+    rows.attrs["n_designs"] = len(complete)
+    return rows
+
+
+def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
+    """A ``leaderboard.csv`` written by :func:`write_leaderboard`; ValueError if unreadable or
+    without its design / method / proxy columns."""
+    path = Path(path)
+    try:
+        # names as text: "007" stays 007 and "NA" a design (pandas would guess 7.0 and NaN)
+        table = pd.read_csv(path, dtype={"design": str, "method": str}, keep_default_na=False, na_values=[""])
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        reason = " ".join(str(exc).split())  # one line, whatever the parser said
+        raise ValueError(f"{path}: cannot read an earlier leaderboard CSV ({reason})") from None
+    missing = [c for c in ("design", "method", "proxy") if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: not a leaderboard CSV (no column {', '.join(missing)})")
+    for column in ("design", "method"):  # (an empty one failed later in pandas' words)
+        empty = table[column].isna()
+        if empty.any():
+            raise ValueError(f"{path}: line {int(np.flatnonzero(empty.to_numpy())[0]) + 2}: the {column} is empty")
+    twice = table[table.duplicated(["design", "method"], keep=False)]
+    if not twice.empty:
+        design, method = twice.iloc[0]["design"], twice.iloc[0]["method"]
+        lines = twice.index[(twice["design"] == design) & (twice["method"] == method)]
+        raise ValueError(f"{path}: the cell of {method!r} on {design!r} is given {len(lines)} times "
+                         "(line(s) " + ", ".join(str(i + 2) for i in lines[:4]) + ")")
+    for column in [c for c in (*_NUMERIC_COLUMNS, "proxy_mean", "proxy_std", "seeds", "failed") if c in table.columns]:
+        numbers = pd.to_numeric(table[column], errors="coerce")
+        bad = numbers.isna() & table[column].notna()
+        if bad.any():
+            line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+            raise ValueError(f"{path}: line {line}: {column} must be a number, got {table[column][bad].iloc[0]!r}")
+        table[column] = numbers.astype(float)
+    if "options" in table.columns:
+        table["options"] = table["options"].map(canonical_options)
+    return table
+
+
+def keep_cells(table: pd.DataFrame, kept_csv: str | Path) -> tuple[pd.DataFrame, list[str]]:
+    """``table`` plus the cells of an earlier leaderboard's CSV (``leaderboard.csv``) that it
+    lacks: the (design, method) pairs the runs do not cover, e.g. methods whose runs folders
+    are gone but whose table was kept. ``best`` is marked again over the union. Returns the
+    table and the kept methods."""
+    kept = _labelled_like(read_leaderboard_csv(kept_csv), table)
+    have = set(zip(table["design"], table["method"], strict=True))
+    new = kept[[(d, m) not in have for d, m in zip(kept["design"], kept["method"], strict=True)]]
+    _refuse_mixed_columns(table, new, Path(kept_csv))
+    new = new.reindex(columns=table.columns)
+    new["timing"] = new["timing"].where(~_other_timing_model(new))
+    merged = _labelled_by_budget(pd.concat([table, new.assign(_kept=True)], ignore_index=True))
+    kept_methods = set(merged.loc[merged["_kept"].fillna(False).astype(bool), "method"]) - {INITIAL}
+    return _marked_and_sorted(merged.drop(columns="_kept")), sorted(kept_methods)
+
+
+def _labelled_by_budget(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every plain method name of a known budget labelled by it (``fd@5s``) when
+    its cells span several budgets, as pooled runs are: kept cells at another budget than the
+    runs' sat under plain headers beside them, the page header naming the runs' budget only."""
+    ran = (table["method"] != INITIAL) & table["budget_s"].notna()
+    if table.loc[ran, "budget_s"].nunique() <= 1:  # (a kept cell of an older table, its budget
+        return table  # not recorded, stays plain: its note says so)
+    plain = ran & ~table["method"].astype(str).str.contains("@", regex=False)
+    table = table.copy()
+    table.loc[plain, "method"] = table.loc[plain, "method"] + table.loc[plain, "budget_s"].map(_budget_label)
+    return table
+
+
+def _labelled_like(kept: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """``kept`` with its plain method names labelled by budget (``sa@600s``) when the runs'
+    columns are (runs at several budgets): a kept ``global_refine`` beside the runs'
+    ``global_refine@600s`` was a second column of the same runs, read as kept from elsewhere."""
+    ran = table[table["method"] != INITIAL]
+    labelled = not ran.empty and all(
+        str(m).endswith(_budget_label(b)) for m, b in zip(ran["method"], ran["budget_s"], strict=True)
+    )
+    if "budget_s" not in kept.columns or ran.empty:
+        return kept
+    kept = kept.copy()
+    if labelled:
+        plain = (kept["method"] != INITIAL) & ~kept["method"].str.contains("@", regex=False) & kept["budget_s"].notna()
+        kept.loc[plain, "method"] = kept.loc[plain, "method"] + kept.loc[plain, "budget_s"].map(_budget_label)
+        return kept
+    # runs at one budget, plain, and a kept table labelled by budget: its cells at the runs'
+    # budget of a method the runs have are that method's column (aa@5s beside the runs' aa)
+    budget = _budget_label(ran["budget_s"].iloc[0])
+    same = kept["method"].str.endswith(budget) & kept["method"].str[: -len(budget)].isin(set(ran["method"]))
+    kept.loc[same, "method"] = kept.loc[same, "method"].str[: -len(budget)]
+    return kept
+
+
+def _refuse_mixed_columns(table: pd.DataFrame, kept: pd.DataFrame, path: Path) -> None:
+    """Refuse kept cells of a method these runs also have unless their budget, aggregation and
+    options are the runs' (one column would mix a 2 s best seed with a 1 s mean, or two
+    settings of the method, under one header)."""
+    ran = table[table["method"] != INITIAL].groupby("method")["budget_s"].first()
+    shared = kept[kept["method"].isin(ran.index)]
+    if shared.empty:
+        return
+    method = str(shared["method"].iloc[0])
+    if "budget_s" not in kept.columns or "aggregate" not in kept.columns:
+        raise ValueError(
+            f"{path}: keeps cells of {method!r}, which these runs also have, but records no budget "
+            "or aggregation (an older table): its cells could mix settings with the runs' in one "
+            "column; leave those runs out or regenerate that table"
+        )
+    how = str(table.loc[table["method"] != INITIAL, "aggregate"].iloc[0])
+    ran_options = table[table["method"] != INITIAL].groupby("method")["options"].first()
+    for row in shared.itertuples():
+        budget = float(ran[row.method])
+        if float(row.budget_s) != budget or str(row.aggregate) != how:
+            raise ValueError(
+                f"{path}: its {row.method!r} cell of {row.design} is the {row.aggregate} at "
+                f"{float(row.budget_s):g} s; these runs' {row.method!r} is the {how} at {budget:g} s: "
+                "one column would mix them"
+            )
+        kept_options = getattr(row, "options", None)
+        if kept_options == "" or ran_options[row.method] == "":
+            continue  # a cell with no ok run (here or there) records no options: nothing to mix
+        if not isinstance(kept_options, str):
+            raise ValueError(
+                f"{path}: keeps cells of {row.method!r}, which these runs also have, but records "
+                "no options (an older table): its cells could mix two settings of the method in "
+                "one column; leave those runs out or regenerate that table"
+            )
+        if kept_options != ran_options[row.method]:
+            raise ValueError(
+                f"{path}: its {row.method!r} cell of {row.design} was run with options "
+                f"{kept_options}; these runs' {row.method!r} with {ran_options[row.method]}: one "
+                "column would mix them"
+            )
