@@ -48,7 +48,6 @@ from placer.leaderboard.render import (
     markdown_table,
     write_leaderboard,
 )
-from placer.leaderboard.render import _cell as _cell  # private: the tests use it from here
 from placer.leaderboard.runs import METRICS, RunsDirs, canonical_options, load_runs, runs_folders
 from placer.leaderboard.table import (
     AGGREGATES,
@@ -63,12 +62,9 @@ from placer.leaderboard.table import (
     summary_rows,
     table_of_runs,
 )
-from placer.leaderboard.table import _illegal_pivot as _illegal_pivot  # private: as _cell
-from placer.results import DB_NAME
 
 __all__ = [
     "AGGREGATES",
-    "DB_NAME",
     "ILLEGAL_MARK",
     "INITIAL",
     "METRICS",

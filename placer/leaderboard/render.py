@@ -21,13 +21,13 @@ from placer.leaderboard.runs import METRICS, RunsDirs, load_runs, runs_folders
 from placer.leaderboard.table import (
     INITIAL,
     MIXED_TIMING_MODELS,
-    _budget_label,
-    _illegal_pivot,
-    _method_labels,
-    _other_timing_model,
+    budget_label,
     illegal_cells,
+    illegal_pivot,
     keep_cells,
+    method_labels,
     method_order,
+    other_timing_model,
     pivot,
     summary_rows,
     table_of_runs,
@@ -60,7 +60,7 @@ def _timing_model_notes(table: pd.DataFrame) -> list[str]:
     (runs made before the model was recorded: those before 2026-12-04 used model 1)."""
     cells = table[(table["method"] != INITIAL) & table["proxy"].notna()]
     notes = []
-    other = cells[_other_timing_model(cells)]
+    other = cells[other_timing_model(cells)]
     if not other.empty:
         names = [f"{r.design}/{r.method} (" + ("seeds of several models" if r.timing_model == MIXED_TIMING_MODELS
                                               else f"model {int(r.timing_model)}") + ")" for r in other.itertuples()]
@@ -95,7 +95,7 @@ def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd
     best = pivot(table.assign(best=table["best"].astype(float)), "best", methods).fillna(0) > 0
     failed = pivot(table, "failed", methods).fillna(0)
     seeds = pivot(table, "seeds", methods).fillna(0)  # ok runs
-    illegal = _illegal_pivot(table, methods)
+    illegal = illegal_pivot(table, methods)
     text = wide.astype(object)
     for design in wide.index:
         for method in wide.columns:
@@ -170,7 +170,7 @@ def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
     ok = runs[runs["status"] == "ok"]
     budgets = ", ".join(f"{b:g} s" for b in sorted(runs["budget_s"].unique()))
     # per table column: a method run at two budgets is two columns (2 + 3 seeds read as 5)
-    labels = _method_labels(runs).loc[ok.index]
+    labels = method_labels(runs).loc[ok.index]
     seeds = int(ok.assign(method=labels).groupby(["design", "method"]).size().max()) if not ok.empty else 0
     versions = ", ".join(sorted(set(runs["version"].dropna())))
     commits = ", ".join(sorted({str(c)[:10] for c in runs["git_commit"].dropna()})) or "none"
@@ -230,10 +230,10 @@ def _illegal_seeds_note(runs: pd.DataFrame, aggregate: str, table: pd.DataFrame 
     ok = runs[runs["status"] == STATUS_OK]
     if aggregate != "best" or ok.empty:
         return []
-    labels = _method_labels(runs).loc[ok.index]
+    labels = method_labels(runs).loc[ok.index]
     if table is not None:  # a column the page labelled by budget goes by that label
         columns = set(table["method"])
-        budgeted = ok["method"] + ok["budget_s"].map(_budget_label)
+        budgeted = ok["method"] + ok["budget_s"].map(budget_label)
         labels = labels.where(labels.isin(columns) | ~budgeted.isin(columns), budgeted)
     ok = ok.assign(method=labels, _illegal=illegal_cells(ok))
     counts = ok.groupby(["design", "method"])["_illegal"].agg(["sum", "size"])
@@ -274,7 +274,7 @@ def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
     from matplotlib.figure import Figure
 
     wide = pivot(table, "proxy", methods)
-    illegal = _illegal_pivot(table, methods)
+    illegal = illegal_pivot(table, methods)
     summary = summary_rows(wide, illegal)
     means = summary.loc["mean"]
     marked = {m for m in illegal.columns if illegal[m].any()}  # (an illegal start too)

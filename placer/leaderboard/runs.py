@@ -29,7 +29,7 @@ METRICS = ("proxy", "wirelength", "density", "congestion", "timing", "seconds")
 
 
 #: The number columns of a runs table.
-_NUMERIC_COLUMNS = (*METRICS, "timing_model", "overlap_area", "out_of_canvas", "budget_s", "initial_proxy",
+NUMERIC_COLUMNS = (*METRICS, "timing_model", "overlap_area", "out_of_canvas", "budget_s", "initial_proxy",
                     "initial_wirelength", "initial_density", "initial_congestion", "initial_overlap_area",
                     "initial_out_of_canvas")
 
@@ -60,7 +60,7 @@ def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
     if runs.empty:
         return runs.drop(columns="_folder")
     # numbers as floats: a metric no ok row has (NULL everywhere) came back as an object column
-    for column in _NUMERIC_COLUMNS:
+    for column in NUMERIC_COLUMNS:
         if column in runs.columns:
             runs[column] = pd.to_numeric(runs[column], errors="coerce").astype(float)
     # an ok row without a cost (written by hand or by another tool) counts as failed
@@ -92,7 +92,7 @@ def _refuse_bad_rows(frame: pd.DataFrame, db: Path) -> None:
     if bad_status.any():
         i = int(np.flatnonzero(bad_status.to_numpy())[0])
         raise ValueError(f"{where(i)} has status {frame['status'].iloc[i]!r} (expected ok or failed)")
-    for column in [c for c in (*_NUMERIC_COLUMNS, "seed") if c in frame.columns]:
+    for column in [c for c in (*NUMERIC_COLUMNS, "seed") if c in frame.columns]:
         values = frame[column]
         numbers = pd.to_numeric(values, errors="coerce").astype(float)
         bad = values.notna() & ~np.isfinite(numbers)

@@ -13,8 +13,8 @@ import pandas as pd
 
 from placer.cost.timing import TIMING_MODEL
 from placer.leaderboard.runs import (
-    _NUMERIC_COLUMNS,
     METRICS,
+    NUMERIC_COLUMNS,
     RunsDirs,
     canonical_options,
     load_runs,
@@ -30,14 +30,14 @@ def _ranking_value(value: float) -> float:
     return float(f"{value:.12g}") if np.isfinite(value) else value
 
 
-def _budget_label(budget: float) -> str:
+def budget_label(budget: float) -> str:
     """The suffix naming a method's column at ``budget`` when runs span several budgets."""
     return f"@{float(budget):.12g}s"  # (:g merged 1 and 1.0000001)
 
 
-def _method_labels(runs: pd.DataFrame) -> pd.Series:
+def method_labels(runs: pd.DataFrame) -> pd.Series:
     if runs["budget_s"].nunique() > 1:
-        return runs["method"] + runs["budget_s"].map(_budget_label)
+        return runs["method"] + runs["budget_s"].map(budget_label)
     return runs["method"]
 
 
@@ -60,9 +60,9 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
                "proxy_std", "overlap_area", "out_of_canvas", "budget_s", "aggregate", "options", "best"]
     if runs.empty:
         return pd.DataFrame(columns=columns)
-    runs = runs.assign(method=_method_labels(runs))
+    runs = runs.assign(method=method_labels(runs))
     ok = runs[runs["status"] == "ok"]
-    ok = ok.assign(timing=ok["timing"].where(~_other_timing_model(ok)))  # never two models' figures
+    ok = ok.assign(timing=ok["timing"].where(~other_timing_model(ok)))  # never two models' figures
     failed = runs[runs["status"] != "ok"].groupby(["design", "method"]).size().rename("failed")
 
     numeric = [*METRICS, "overlap_area", "out_of_canvas"]
@@ -107,7 +107,7 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
 MIXED_TIMING_MODELS = 0
 
 
-def _other_timing_model(rows: pd.DataFrame) -> pd.Series:
+def other_timing_model(rows: pd.DataFrame) -> pd.Series:
     """Rows whose timing figure was made by another timing model than today's
     (:data:`placer.cost.timing.TIMING_MODEL`; a row that records none is not one of them)."""
     model = pd.to_numeric(rows["timing_model"], errors="coerce")
@@ -149,7 +149,7 @@ def _initial_first(column: pd.Series) -> pd.Series:
 def method_order(table: pd.DataFrame) -> list[str]:
     """``initial`` first, then the methods by mean rank (best first), then by name."""
     methods = sorted(m for m in table["method"].unique() if m != INITIAL)
-    ranks = summary_rows(pivot(table, "proxy", methods), _illegal_pivot(table, methods)).loc["mean rank"]
+    ranks = summary_rows(pivot(table, "proxy", methods), illegal_pivot(table, methods)).loc["mean rank"]
     methods.sort(key=lambda m: (np.nan_to_num(ranks.get(m, np.nan), nan=np.inf), m))
     return ([INITIAL] if (table["method"] == INITIAL).any() else []) + methods
 
@@ -163,7 +163,7 @@ def pivot(table: pd.DataFrame, metric: str = "proxy", methods: list[str] | None 
     return wide
 
 
-def _illegal_pivot(table: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
+def illegal_pivot(table: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
     """Designs x methods: whether the cell's placement is illegal (:func:`illegal_cells`)."""
     return pivot(table.assign(_illegal=illegal_cells(table).astype(float)), "_illegal", methods).fillna(0) > 0
 
@@ -219,7 +219,7 @@ def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
         lines = twice.index[(twice["design"] == design) & (twice["method"] == method)]
         raise ValueError(f"{path}: the cell of {method!r} on {design!r} is given {len(lines)} times "
                          "(line(s) " + ", ".join(str(i + 2) for i in lines[:4]) + ")")
-    for column in [c for c in (*_NUMERIC_COLUMNS, "proxy_mean", "proxy_std", "seeds", "failed") if c in table.columns]:
+    for column in [c for c in (*NUMERIC_COLUMNS, "proxy_mean", "proxy_std", "seeds", "failed") if c in table.columns]:
         numbers = pd.to_numeric(table[column], errors="coerce")
         bad = numbers.isna() & table[column].notna()
         if bad.any():
@@ -241,7 +241,7 @@ def keep_cells(table: pd.DataFrame, kept_csv: str | Path) -> tuple[pd.DataFrame,
     new = kept[[(d, m) not in have for d, m in zip(kept["design"], kept["method"], strict=True)]]
     _refuse_mixed_columns(table, new, Path(kept_csv))
     new = new.reindex(columns=table.columns)
-    new["timing"] = new["timing"].where(~_other_timing_model(new))
+    new["timing"] = new["timing"].where(~other_timing_model(new))
     merged = _labelled_by_budget(pd.concat([table, new.assign(_kept=True)], ignore_index=True))
     kept_methods = set(merged.loc[merged["_kept"].fillna(False).astype(bool), "method"]) - {INITIAL}
     return _marked_and_sorted(merged.drop(columns="_kept")), sorted(kept_methods)
@@ -256,7 +256,7 @@ def _labelled_by_budget(table: pd.DataFrame) -> pd.DataFrame:
         return table  # not recorded, stays plain: its note says so)
     plain = ran & ~table["method"].astype(str).str.contains("@", regex=False)
     table = table.copy()
-    table.loc[plain, "method"] = table.loc[plain, "method"] + table.loc[plain, "budget_s"].map(_budget_label)
+    table.loc[plain, "method"] = table.loc[plain, "method"] + table.loc[plain, "budget_s"].map(budget_label)
     return table
 
 
@@ -266,18 +266,18 @@ def _labelled_like(kept: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     ``global_refine@600s`` was a second column of the same runs, read as kept from elsewhere."""
     ran = table[table["method"] != INITIAL]
     labelled = not ran.empty and all(
-        str(m).endswith(_budget_label(b)) for m, b in zip(ran["method"], ran["budget_s"], strict=True)
+        str(m).endswith(budget_label(b)) for m, b in zip(ran["method"], ran["budget_s"], strict=True)
     )
     if "budget_s" not in kept.columns or ran.empty:
         return kept
     kept = kept.copy()
     if labelled:
         plain = (kept["method"] != INITIAL) & ~kept["method"].str.contains("@", regex=False) & kept["budget_s"].notna()
-        kept.loc[plain, "method"] = kept.loc[plain, "method"] + kept.loc[plain, "budget_s"].map(_budget_label)
+        kept.loc[plain, "method"] = kept.loc[plain, "method"] + kept.loc[plain, "budget_s"].map(budget_label)
         return kept
     # runs at one budget, plain, and a kept table labelled by budget: its cells at the runs'
     # budget of a method the runs have are that method's column (aa@5s beside the runs' aa)
-    budget = _budget_label(ran["budget_s"].iloc[0])
+    budget = budget_label(ran["budget_s"].iloc[0])
     same = kept["method"].str.endswith(budget) & kept["method"].str[: -len(budget)].isin(set(ran["method"]))
     kept.loc[same, "method"] = kept.loc[same, "method"].str[: -len(budget)]
     return kept

@@ -13,7 +13,8 @@ from placer import leaderboard
 from placer.commands.leaderboard import register
 from placer.cost.timing import TIMING_MODEL
 from placer.leaderboard import build, pivot, summary_rows, write_leaderboard
-from placer.results import ResultStore, RunRecord
+from placer.leaderboard.table import illegal_pivot
+from placer.results import DB_NAME, ResultStore, RunRecord
 
 INITIAL = {"d1": 1.0, "d2": 2.0}
 # (design, method, seed) -> proxy; wirelength = proxy / 10, density = congestion = proxy / 2
@@ -328,7 +329,8 @@ def test_costs_equal_but_for_their_last_bits_tie(tmp_path: Path) -> None:
 
 def test_an_exploded_cost_prints_in_a_few_digits_and_a_binary_keep_file_in_one_line(runs: Path, tmp_path: Path) -> None:
     from placer.cost.proxy import ProxyCost
-    from placer.leaderboard import _cell, read_leaderboard_csv
+    from placer.leaderboard import read_leaderboard_csv
+    from placer.leaderboard.render import _cell
     from placer.plot import cost_title
 
     assert _cell(1.234e300, "proxy") == "1.234e+300" and _cell(0.5, "proxy") == "0.5000"
@@ -543,7 +545,7 @@ def test_an_illegal_placement_is_marked_never_bold_and_ranks_after_every_legal_o
     best = table[table["best"]]
     assert set(best["method"]) == {"legal"}
     assert cell(table, "d1", "mixed", "proxy") == pytest.approx(0.95)  # its best legal seed
-    ranks = summary_rows(pivot(table, "proxy"), leaderboard._illegal_pivot(table, ["cheat", "legal", "mixed"]))
+    ranks = summary_rows(pivot(table, "proxy"), illegal_pivot(table, ["cheat", "legal", "mixed"]))
     assert ranks.loc["mean rank", ["legal", "mixed", "cheat"]].tolist() == [1.0, 2.0, 3.0]
     page = write_leaderboard(tmp_path / "runs", tmp_path / "page")["markdown"].read_text()
     assert "| 0.5000† |" in page and "**0.9000** |" in page and "**0.5000" not in page
@@ -632,7 +634,7 @@ def test_an_illegal_cell_ranks_just_after_the_legal_ones_beside_a_method_that_al
     store.write(record("d1", "bb", 0, 0.5, overlap_area=3.0))
     store.write(record("d1", "cc", 0, None))  # failed everywhere: no rank, and no place ahead
     table = build(tmp_path / "runs")
-    ranks = summary_rows(pivot(table, "proxy"), leaderboard._illegal_pivot(table, ["aa", "bb", "cc"])).loc["mean rank"]
+    ranks = summary_rows(pivot(table, "proxy"), illegal_pivot(table, ["aa", "bb", "cc"])).loc["mean rank"]
     assert (ranks["aa"], ranks["bb"]) == (1.0, 2.0) and pd.isna(ranks["cc"])  # bb was 3
 
 
@@ -665,7 +667,7 @@ def test_keep_takes_a_kept_cell_that_only_failed(tmp_path: Path) -> None:
 def test_timing_of_another_or_no_recorded_model_is_blank_or_named(runs: Path, tmp_path: Path) -> None:
     """The timing model changed (1dc7b0e): a table and a --keep mixed both models' figures in
     one column, with nothing to say which was which."""
-    store = ResultStore(runs / leaderboard.DB_NAME)
+    store = ResultStore(runs / DB_NAME)
     older = record("d1", "aa", 1, 0.60)  # d1/aa's best seed, from the model before today's
     older.timing_model = TIMING_MODEL - 1
     store.write(older)
@@ -730,7 +732,7 @@ def test_a_missing_folder_or_a_file_is_named_as_such(tmp_path: Path) -> None:
 def test_a_mean_over_seeds_of_a_model_and_of_none_recorded_is_blank(runs: Path, tmp_path: Path) -> None:
     """An older seed (no model recorded) beside a seed of today's model was averaged into one
     timing figure labelled today's model, with no note."""
-    store = ResultStore(runs / leaderboard.DB_NAME)
+    store = ResultStore(runs / DB_NAME)
     older = record("d1", "aa", 1, 0.60)
     older.timing_model, older.timing = None, 5.0
     store.write(older)
@@ -813,7 +815,7 @@ def test_the_page_is_written_as_one_set_or_not_at_all(runs: Path, tmp_path: Path
 
     out = tmp_path / "page"
     earlier = {name: path.read_bytes() for name, path in write_leaderboard(runs, out).items()}
-    ResultStore(runs / leaderboard.DB_NAME).write(record("d1", "dd", 0, 0.3))  # a new cell
+    ResultStore(runs / DB_NAME).write(record("d1", "dd", 0, 0.3))  # a new cell
 
     def full_disk(self, fname, **kwargs):  # type: ignore[no-untyped-def]
         Path(fname).write_bytes(b"\x89PNG half")

@@ -13,22 +13,22 @@ import numpy as np
 
 from netlists.model import ORIENTATION_CODE
 
-_EXTENSIONS = (".nodes", ".nets", ".pl", ".scl")
-_TURNED = {ORIENTATION_CODE[o] for o in ("E", "FE", "W", "FW")}
-_CANVAS_COMMENT = re.compile(r"^#\s*placer-gym canvas\s*:(.*)$")
-_CANVAS_FIELDS = (
+EXTENSIONS = (".nodes", ".nets", ".pl", ".scl")
+TURNED = {ORIENTATION_CODE[o] for o in ("E", "FE", "W", "FW")}
+CANVAS_COMMENT = re.compile(r"^#\s*placer-gym canvas\s*:(.*)$")
+CANVAS_FIELDS = (
     "cols", "rows", "hroutes_per_micron", "vroutes_per_micron",
     "hrouting_alloc", "vrouting_alloc", "smooth_range", "overlap_threshold",
 )  # fmt: skip
-_INTEGER_CANVAS_FIELDS = ("cols", "rows", "smooth_range")
-_BAD_NAME = re.compile(r"[\s#:]")
+INTEGER_CANVAS_FIELDS = ("cols", "rows", "smooth_range")
+BAD_NAME = re.compile(r"[\s#:]")
 #: Files whose last line, cut inside a number, still reads as a line of the format (no end
 #: marker, optional last field): one without a final line end is named in a warning.
-_CUT_SILENTLY = (".nodes", ".nets", ".pl", ".wts")
-_KIND_COMMENT = re.compile(r"^#\s*placer-gym kind\s*:\s*(\S+)\s+(hard|soft|pad)$")
+CUT_SILENTLY = (".nodes", ".nets", ".pl", ".wts")
+KIND_COMMENT = re.compile(r"^#\s*placer-gym kind\s*:\s*(\S+)\s+(hard|soft|pad)$")
 
 
-def _kind_suffix(path: Path) -> str:
+def kind_suffix(path: Path) -> str:
     """A Bookshelf file's kind by its suffix, a gzip ``.gz`` after it looked through
     (``d.nodes.gz`` is a ``.nodes``; the readers decompress it)."""
     suffixes = [s.lower() for s in path.suffixes]
@@ -39,16 +39,16 @@ def _kind_suffix(path: Path) -> str:
 
 def is_bookshelf_aux(path: str | Path) -> bool:
     """Whether ``path`` names a Bookshelf ``.aux`` (``.aux.gz`` too)."""
-    return _kind_suffix(Path(path)) == ".aux"
+    return kind_suffix(Path(path)) == ".aux"
 
 
 def is_bookshelf_pl(path: str | Path) -> bool:
     """Whether ``path`` names a Bookshelf ``.pl`` placement (``.pl.gz`` too)."""
-    return _kind_suffix(Path(path)) == ".pl"
+    return kind_suffix(Path(path)) == ".pl"
 
 
-def _footprint(
+def footprint_of(
     width: np.ndarray, height: np.ndarray, orient: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    turned = np.isin(orient, list(_TURNED))
+    turned = np.isin(orient, list(TURNED))
     return np.where(turned, height, width), np.where(turned, width, height)

@@ -1,5 +1,5 @@
 """Each Bookshelf file read into raw records, in file order: the ``.aux``'s file list, the
-``.nodes`` (:class:`_Node`), the ``.nets`` (:class:`_Net`), the ``.pl`` positions, the ``.scl``
+``.nodes`` (:class:`NodeRecord`), the ``.nets`` (:class:`NetRecord`), the ``.pl`` positions, the ``.scl``
 rows and canvas comment, the ``.wts`` weights. Tokens, counts and numbers are checked here: any
 malformed input is a :class:`~netlists.errors.NetlistError` naming file, line and expectation.
 :mod:`netlists.formats.bookshelf.reader` makes a netlist of the records."""
@@ -15,15 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from netlists.errors import NetlistError, NetlistWarning
-from netlists.formats.bookshelf.coordinates import _needs_exact
+from netlists.formats.bookshelf.coordinates import needs_exact
 from netlists.formats.bookshelf.grammar import (
-    _CANVAS_COMMENT,
-    _CANVAS_FIELDS,
-    _CUT_SILENTLY,
-    _EXTENSIONS,
-    _INTEGER_CANVAS_FIELDS,
-    _KIND_COMMENT,
-    _kind_suffix,
+    CANVAS_COMMENT,
+    CANVAS_FIELDS,
+    CUT_SILENTLY,
+    EXTENSIONS,
+    INTEGER_CANVAS_FIELDS,
+    KIND_COMMENT,
+    kind_suffix,
 )
 from netlists.formats.textio import plain_number, read_text
 from netlists.model import MAX_MAGNITUDE, ORIENTATION_CODE, ORIENTATIONS
@@ -36,7 +36,7 @@ def _lines(path: Path, text: str | None = None) -> Iterator[tuple[int, list[str]
     if text is None:
         text = read_text(path)
     lines = text.split("\n")
-    if _kind_suffix(path) in _CUT_SILENTLY and lines[-1].split("#", 1)[0].strip():
+    if kind_suffix(path) in CUT_SILENTLY and lines[-1].split("#", 1)[0].strip():
         warnings.warn(NetlistWarning(
             f"{path}:{len(lines)}: the file does not end with a line end: was it cut short? (its "
             "last line is read as it stands; a number cut inside it still reads as a number)"
@@ -92,7 +92,7 @@ def _check_count(
 
 
 @dataclass
-class _Node:
+class NodeRecord:
     name: str
     width: float
     height: float
@@ -101,14 +101,14 @@ class _Node:
 
 
 @dataclass
-class _Net:
+class NetRecord:
     name: str
     line: int
     pins: list[tuple[int, str, float, float, int]] = field(default_factory=list)  # node, dir, dx, dy, line
     degree: int = 0
 
 
-def _existing_file(path: Path) -> Path:
+def existing_file(path: Path) -> Path:
     """``path``, or a NetlistError when it is a folder or does not exist."""
     if path.is_dir():
         raise NetlistError("is a folder: expected a Bookshelf .pl file", path)
@@ -117,7 +117,7 @@ def _existing_file(path: Path) -> Path:
     return path
 
 
-def _read_aux(aux: Path) -> dict[str, Path]:
+def read_aux(aux: Path) -> dict[str, Path]:
     if aux.is_dir():
         raise NetlistError("is a folder: expected a Bookshelf .aux file", aux)
     if not aux.is_file():
@@ -137,28 +137,28 @@ def _read_aux(aux: Path) -> dict[str, Path]:
                 raise NetlistError(f"{name!r} listed here is a folder, not a file", aux, lineno)
             if not is_file:
                 raise NetlistError(f"file {name!r} listed here does not exist", aux, lineno)
-            kind = _kind_suffix(path)
-            if kind in files and files[kind] != path and kind in (*_EXTENSIONS, ".wts"):  # (the last was read unsaid; files
+            kind = kind_suffix(path)
+            if kind in files and files[kind] != path and kind in (*EXTENSIONS, ".wts"):  # (the last was read unsaid; files
                 # of kinds not read, a README or .shapes, may come in any number)
                 raise NetlistError(f"lists two {kind} files ({files[kind].name}, {name})", aux, lineno)
             files[kind] = path
-    for ext in _EXTENSIONS:
+    for ext in EXTENSIONS:
         if ext not in files:
             raise NetlistError(f"expected a {ext} file among the files listed", aux)
     return files
 
 
-def _read_nodes(path: Path) -> tuple[list[_Node], dict[str, str]]:
+def read_nodes(path: Path) -> tuple[list[NodeRecord], dict[str, str]]:
     """The nodes, and the ``# placer-gym kind : NAME hard|soft`` comments by name (macros
     placer-gym wrote whose kind the height rule would get wrong)."""
-    nodes: list[_Node] = []
+    nodes: list[NodeRecord] = []
     seen: set[str] = set()
     num_nodes = num_terminals = None
     text = read_text(path)
     kinds: dict[str, str] = {}
     kind_lines: dict[str, int] = {}
     for lineno, raw in enumerate(text.split("\n"), 1):
-        match = _KIND_COMMENT.match(raw.strip())
+        match = KIND_COMMENT.match(raw.strip())
         if match:
             kinds[match.group(1)] = match.group(2)
             kind_lines[match.group(1)] = lineno
@@ -191,7 +191,7 @@ def _read_nodes(path: Path) -> tuple[list[_Node], dict[str, str]]:
         if name in seen:
             raise NetlistError(f"node {name!r} is listed twice", path, lineno)
         seen.add(name)
-        nodes.append(_Node(name, width, height, terminal, lineno))
+        nodes.append(NodeRecord(name, width, height, terminal, lineno))
     _check_count(num_nodes, len(nodes), "NumNodes", "nodes", path)
     _check_count(
         num_terminals, sum(1 for n in nodes if n.terminal), "NumTerminals", "terminals", path
@@ -202,10 +202,10 @@ def _read_nodes(path: Path) -> tuple[list[_Node], dict[str, str]]:
     return nodes, kinds
 
 
-def _read_nets(path: Path, index: dict[str, int], nodes_file: Path) -> list[_Net]:
-    nets: list[_Net] = []
+def read_nets(path: Path, index: dict[str, int], nodes_file: Path) -> list[NetRecord]:
+    nets: list[NetRecord] = []
     num_nets = num_pins = None
-    current: _Net | None = None
+    current: NetRecord | None = None
 
     def finish() -> None:
         if current is not None and len(current.pins) != current.degree:
@@ -233,7 +233,7 @@ def _read_nets(path: Path, index: dict[str, int], nodes_file: Path) -> list[_Net
                 raise NetlistError(
                     f"expected a non-negative integer NetDegree, got {tok[2]!r}", path, lineno
                 )
-            current = _Net(tok[3] if len(tok) == 4 else "", lineno, degree=int(degree))
+            current = NetRecord(tok[3] if len(tok) == 4 else "", lineno, degree=int(degree))
             nets.append(current)
             continue
         if current is None or not expecting_pins:
@@ -260,17 +260,17 @@ def _read_nets(path: Path, index: dict[str, int], nodes_file: Path) -> list[_Net
     return nets
 
 
-def _name_unnamed_nets(nets: list[_Net]) -> None:
+def _name_unnamed_nets(nets: list[NetRecord]) -> None:
     """Name each net without a name ``net<k>`` (its position), made unique against the names
     the file gives (an unnamed net took a named one's ``.wts`` weight before)."""
     taken = {net.name for net in nets if net.name}
     for k, net in enumerate(nets):
         if not net.name:
-            net.name = _unique(f"net{k}", taken)
+            net.name = unique_name(f"net{k}", taken)
             taken.add(net.name)
 
 
-def _unique(name: str, taken: set[str]) -> str:
+def unique_name(name: str, taken: set[str]) -> str:
     """``name``, or ``name~1``, ``name~2``, ... whichever ``taken`` lacks first."""
     candidate, count = name, 0
     while candidate in taken:
@@ -279,12 +279,12 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _read_pl(
+def read_pl(
     path: Path, index: dict[str, int], nodes_file: Path
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[tuple[int, int], str]]:
     """Lower-left x, y, orientation codes and fixed flags; every node must be listed once.
     Also the coordinates written with more digits than a float holds, by (node, axis): their
-    centres are computed from the exact decimal (see :func:`_corners`)."""
+    centres are computed from the exact decimal (see :func:`corners_from_centres`)."""
     n = len(index)
     exact: dict[tuple[int, int], str] = {}
     x = np.zeros(n)
@@ -304,7 +304,7 @@ def _read_pl(
         x[node] = _number(tok[1], f"the x of {tok[0]!r}", path, lineno)
         y[node] = _number(tok[2], f"the y of {tok[0]!r}", path, lineno)
         for axis, value in ((0, x[node]), (1, y[node])):
-            if _needs_exact(tok[1 + axis], value):
+            if needs_exact(tok[1 + axis], value):
                 exact[(node, axis)] = tok[1 + axis]
         oriented = False
         for extra in tok[4:]:
@@ -335,7 +335,7 @@ def _read_pl(
 _ROW_NUMBERS = ("coordinate", "height", "sitewidth", "sitespacing", "subroworigin", "numsites")
 
 
-def _read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | None, int]:
+def read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | None, int]:
     """Rows as dicts (numbers as floats, ``numsites`` int), the placer-gym canvas comment's
     fields (``None`` when absent) and that comment's line."""
     rows: list[dict[str, object]] = []
@@ -390,12 +390,12 @@ def _read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | N
     canvas_fields = None
     canvas_line = 0
     for lineno, raw in enumerate(text.split("\n"), 1):
-        match = _CANVAS_COMMENT.match(raw.strip())
+        match = CANVAS_COMMENT.match(raw.strip())
         if match:
             values = match.group(1).split()
-            if len(values) != len(_CANVAS_FIELDS):
+            if len(values) != len(CANVAS_FIELDS):
                 raise NetlistError(
-                    f"expected {len(_CANVAS_FIELDS)} numbers: {' '.join(_CANVAS_FIELDS)}",
+                    f"expected {len(CANVAS_FIELDS)} numbers: {' '.join(CANVAS_FIELDS)}",
                     path,
                     lineno,
                 )
@@ -404,9 +404,9 @@ def _read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | N
                     f"a second canvas comment (the first is at line {canvas_line})", path, lineno
                 )
             canvas_fields = {
-                k: _number(v, k, path, lineno) for k, v in zip(_CANVAS_FIELDS, values, strict=True)
+                k: _number(v, k, path, lineno) for k, v in zip(CANVAS_FIELDS, values, strict=True)
             }
-            for k in _INTEGER_CANVAS_FIELDS:
+            for k in INTEGER_CANVAS_FIELDS:
                 if not canvas_fields[k].is_integer():
                     raise NetlistError(f"expected an integer {k}, got {canvas_fields[k]}", path, lineno)
             canvas_line = lineno
@@ -438,7 +438,7 @@ def _finish_row(row: dict[str, object], path: Path) -> dict[str, object]:
     return row
 
 
-def _read_wts(path: Path, nets: list[_Net], index: dict[str, int]) -> np.ndarray:
+def read_wts(path: Path, nets: list[NetRecord], index: dict[str, int]) -> np.ndarray:
     weight = np.ones(len(nets))
     by_name: dict[str, list[int]] = {}
     for k, net in enumerate(nets):

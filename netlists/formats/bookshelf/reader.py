@@ -17,26 +17,26 @@ import numpy as np
 from netlists.builder import NetlistBuilder
 from netlists.defaults import default_canvas
 from netlists.errors import NetlistError, NetlistWarning
-from netlists.formats.bookshelf.coordinates import _centres
-from netlists.formats.bookshelf.grammar import _TURNED, _footprint
+from netlists.formats.bookshelf.coordinates import centres_from_corners
+from netlists.formats.bookshelf.grammar import TURNED, footprint_of
 from netlists.formats.bookshelf.parse import (
-    _existing_file,
-    _Net,
-    _Node,
-    _read_aux,
-    _read_nets,
-    _read_nodes,
-    _read_pl,
-    _read_scl,
-    _read_wts,
-    _unique,
+    NetRecord,
+    NodeRecord,
+    existing_file,
+    read_aux,
+    read_nets,
+    read_nodes,
+    read_pl,
+    read_scl,
+    read_wts,
+    unique_name,
 )
 from netlists.model import Canvas, Netlist, NodeType, Placement, canvas_problem, orient_offsets
 
 
 def listed_files(aux_path: str | Path) -> list[Path]:
     """The files a Bookshelf ``.aux`` lists (NetlistError as reading the design would)."""
-    return list(_read_aux(Path(aux_path)).values())
+    return list(read_aux(Path(aux_path)).values())
 
 
 def read_bookshelf(aux_path: str | Path, pl: str | Path | None = None) -> tuple[Netlist, Placement]:
@@ -48,19 +48,19 @@ def read_bookshelf(aux_path: str | Path, pl: str | Path | None = None) -> tuple[
         NetlistError: naming file, line and expectation on any malformed input.
     """
     aux = Path(aux_path)
-    files = _read_aux(aux)
+    files = read_aux(aux)
     own_pl = files[".pl"]
     if pl is not None:
-        files[".pl"] = _existing_file(Path(pl))
-    raw, kinds = _read_nodes(files[".nodes"])
+        files[".pl"] = existing_file(Path(pl))
+    raw, kinds = read_nodes(files[".nodes"])
     index = {node.name: i for i, node in enumerate(raw)}
-    nets = _read_nets(files[".nets"], index, files[".nodes"])
+    nets = read_nets(files[".nets"], index, files[".nodes"])
     _warn_of_odd_sizes_and_pins(raw, nets, files[".nodes"], files[".nets"])
-    llx, lly, orient, pl_fixed, exact = _read_pl(files[".pl"], index, files[".nodes"])
+    llx, lly, orient, pl_fixed, exact = read_pl(files[".pl"], index, files[".nodes"])
     if files[".pl"] != own_pl:
         _warn_of_moved_fixed_nodes(raw, (llx, lly, orient, pl_fixed), files[".pl"], own_pl, index, files[".nodes"])
-    rows, canvas_fields, canvas_line = _read_scl(files[".scl"])
-    net_weight = _read_wts(files[".wts"], nets, index) if ".wts" in files else np.ones(len(nets))
+    rows, canvas_fields, canvas_line = read_scl(files[".scl"])
+    net_weight = read_wts(files[".wts"], nets, index) if ".wts" in files else np.ones(len(nets))
 
     row_height, (x0, y0, x1, y1) = _row_extent(rows, files[".scl"])
     canvas_w, canvas_h = x1 - x0, y1 - y0
@@ -89,7 +89,7 @@ def read_bookshelf(aux_path: str | Path, pl: str | Path | None = None) -> tuple[
             "bookshelf_pad_sizes": pad_sizes,
             # macros the .pl read turned by 90 degrees (their footprint is the .nodes size
             # swapped): a .pl alone can only be written for them turned as here (pl_text)
-            "bookshelf_turned": frozenset(raw[i].name for i in np.flatnonzero(np.isin(orient, list(_TURNED)))),
+            "bookshelf_turned": frozenset(raw[i].name for i in np.flatnonzero(np.isin(orient, list(TURNED)))),
         }
     )
     netlist = builder.build(canvas)
@@ -130,7 +130,7 @@ class _PlacedNodes:
 
 
 def _placed_nodes(
-    raw: list[_Node],
+    raw: list[NodeRecord],
     kinds: dict[str, str],
     index: dict[str, int],
     row_height: float,
@@ -153,7 +153,7 @@ def _placed_nodes(
     for name, kind in kinds.items():  # placer-gym's record of macros the rule gets wrong
         if kind != "pad":
             node_type[index[name]] = NodeType.HARD_MACRO if kind == "hard" else NodeType.SOFT_MACRO
-    foot_w, foot_h = _footprint(width, height, orient)
+    foot_w, foot_h = footprint_of(width, height, orient)
     # pads: terminals wholly outside the rows (I/O pads around the core) and terminal_NI ones
     # (allowed to overlap anything) are ports at their centres, not fixed blockages that no
     # legal placement could keep
@@ -167,8 +167,8 @@ def _placed_nodes(
     # the model's sizes are the footprint as placed (the cost uses them whatever the
     # orientation): a turned macro's .nodes sizes swapped; ports have none
     width, height = np.where(is_port, 0.0, foot_w), np.where(is_port, 0.0, foot_h)
-    cx = _centres(llx, foot_w / 2, x0)
-    cy = _centres(lly, foot_h / 2, y0)
+    cx = centres_from_corners(llx, foot_w / 2, x0)
+    cy = centres_from_corners(lly, foot_h / 2, y0)
     for (node, axis), token in exact.items():
         foot, origin, centre = (foot_w, x0, cx) if axis == 0 else (foot_h, y0, cy)
         centre[node] = float(Fraction(token) + Fraction(foot[node] / 2) - Fraction(origin))
@@ -177,7 +177,7 @@ def _placed_nodes(
 
 
 def _pins_in_net_order(
-    nets: list[_Net], is_port: np.ndarray, net_weight: np.ndarray
+    nets: list[NetRecord], is_port: np.ndarray, net_weight: np.ndarray
 ) -> tuple[list[list[tuple[int, float, float]]], list[list[tuple[int, int, float, float]]], dict[int, float]]:
     """Each net's pins as ``(node, dx, dy)``, its driver (the first ``O`` pin, else the first
     pin) first and the others in file order; each node's pins as ``(net, slot, dx, dy)`` in
@@ -208,7 +208,7 @@ def _pins_in_net_order(
 
 def _add_nodes_and_pins(
     builder: NetlistBuilder,
-    raw: list[_Node],
+    raw: list[NodeRecord],
     nodes: _PlacedNodes,
     ordered: list[list[tuple[int, float, float]]],
     pins_of: list[list[tuple[int, int, float, float]]],
@@ -262,7 +262,7 @@ def _add_nodes_and_pins(
         else:
             ox, oy = np.zeros_like(pdx), np.zeros_like(pdy)
         for j, (k, slot, dx, dy) in enumerate(pins_of[i]):
-            pin_name = _unique(f"{node.name}/P{j}", taken)
+            pin_name = unique_name(f"{node.name}/P{j}", taken)
             taken.add(pin_name)
             pin = builder.add_node(
                 pin_name, pin_type, macro_name=node.name, dx=dx, dy=dy,
@@ -329,7 +329,7 @@ def _side(x: float, y: float, width: float, height: float) -> str:
 PIN_OVERHANG = 1.0
 
 
-def _warn_of_odd_sizes_and_pins(raw: list[_Node], nets: list[_Net], nodes_file: Path, nets_file: Path) -> None:
+def _warn_of_odd_sizes_and_pins(raw: list[NodeRecord], nets: list[NetRecord], nodes_file: Path, nets_file: Path) -> None:
     """Warn (naming the first few by file and line) of movable nodes of zero size (no macro of
     any kind: they read as soft macros of no area) and of pins far outside their node (an offset
     of 11697 for 11.697 read silently, doubling the proxy)."""
@@ -354,13 +354,13 @@ def _warn_of_odd_sizes_and_pins(raw: list[_Node], nets: list[_Net], nodes_file: 
 
 
 def _warn_of_moved_fixed_nodes(
-    raw: list[_Node], read: tuple[np.ndarray, ...], pl: Path, own_pl: Path, index: dict[str, int], nodes_file: Path
+    raw: list[NodeRecord], read: tuple[np.ndarray, ...], pl: Path, own_pl: Path, index: dict[str, int], nodes_file: Path
 ) -> None:
     """Warn when another ``.pl`` of a design moves, turns or unfixes a node the design's own
     ``.pl`` fixes (a terminal, a pad, a ``/FIXED`` blockage): the placement reads, but it is
     not one of this design (benchmark checkers compare fixed objects with the design's)."""
     llx, lly, orient, fixed = read
-    own_x, own_y, own_orient, own_fixed, _ = _read_pl(own_pl, index, nodes_file)
+    own_x, own_y, own_orient, own_fixed, _ = read_pl(own_pl, index, nodes_file)
     terminal = np.array([bool(node.terminal) for node in raw], dtype=bool)  # (fixed, flag or not)
     changed = (terminal | own_fixed) & ((llx != own_x) | (lly != own_y) | (orient != own_orient))
     changed |= ~terminal & own_fixed & ~fixed

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from netlists.formats.bookshelf.coordinates import _corners
-from netlists.formats.bookshelf.grammar import _BAD_NAME, _CANVAS_FIELDS, _TURNED, _footprint
+from netlists.formats.bookshelf.coordinates import corners_from_centres
+from netlists.formats.bookshelf.grammar import BAD_NAME, CANVAS_FIELDS, TURNED, footprint_of
 from netlists.formats.plc import check_writable
 from netlists.formats.textio import text_writer, write_atomically
 from netlists.model import ORIENTATIONS, Canvas, Netlist, NodeType, Placement
@@ -43,7 +43,7 @@ def bookshelf_texts(netlist: Netlist, placement: Placement, design_name: str) ->
     """The text of each file :func:`write_bookshelf` writes, by file name (same errors)."""
     canvas = netlist.require_canvas()
     for i in netlist.placeable:
-        if _BAD_NAME.search(netlist.names[i]) or not netlist.names[i]:
+        if BAD_NAME.search(netlist.names[i]) or not netlist.names[i]:
             raise ValueError(
                 f"node {netlist.names[i]!r} cannot be written to Bookshelf: names may not be "
                 "empty or hold whitespace, '#' or ':'"
@@ -74,7 +74,7 @@ def bookshelf_texts(netlist: Netlist, placement: Placement, design_name: str) ->
         if types[i] == NodeType.PORT:
             size_w[i], size_h[i] = pad_sizes.get(names[i], (0.0, 0.0))
     node_w, node_h = size_w, size_h
-    turned = np.isin(placement.orientation, list(_TURNED)) & (types != NodeType.PORT)
+    turned = np.isin(placement.orientation, list(TURNED)) & (types != NodeType.PORT)
     node_w, node_h = np.where(turned, size_h, size_w), np.where(turned, size_w, size_h)
     # macros the reader's height rule would class otherwise: named in comments it reads back
     row_height = max(float(r["height"]) for r in rows)  # type: ignore[arg-type]
@@ -115,9 +115,9 @@ def bookshelf_texts(netlist: Netlist, placement: Placement, design_name: str) ->
     texts[f"{design_name}.wts"] = "\n".join(lines) + "\n"
 
     orient = placement.orientation[placeable]
-    width, height = _footprint(node_w[placeable], node_h[placeable], orient)  # as placed
-    llx, exact_x = _corners(placement.x[placeable], width / 2, x0)  # (sizes: the footprint)
-    lly, exact_y = _corners(placement.y[placeable], height / 2, y0)
+    width, height = footprint_of(node_w[placeable], node_h[placeable], orient)  # as placed
+    llx, exact_x = corners_from_centres(placement.x[placeable], width / 2, x0)  # (sizes: the footprint)
+    lly, exact_y = corners_from_centres(placement.y[placeable], height / 2, y0)
     lines = ["UCLA pl 1.0", header, ""]
     for j, i in enumerate(placeable):
         flag = ""
@@ -131,7 +131,7 @@ def bookshelf_texts(netlist: Netlist, placement: Placement, design_name: str) ->
         )
     texts[f"{design_name}.pl"] = "\n".join(lines) + "\n"
 
-    values = [getattr(canvas, f) for f in _CANVAS_FIELDS]
+    values = [getattr(canvas, f) for f in CANVAS_FIELDS]
     lines = ["UCLA scl 1.0", header, "# placer-gym canvas : " + " ".join(_fmt(v) for v in values), "",
              f"NumRows : {len(rows)}", ""]  # fmt: skip
     for row in rows:  # type: ignore[union-attr]
@@ -181,7 +181,7 @@ def check_pl_writable(netlist: Netlist, placement: Placement) -> None:
                          "design; write a .plc")  # fmt: skip
     read_turned = netlist.metadata.get("bookshelf_turned", frozenset())
     for i in netlist.macros:
-        turned = int(placement.orientation[i]) in _TURNED
+        turned = int(placement.orientation[i]) in TURNED
         if netlist.width[i] != netlist.height[i] and turned != (netlist.names[i] in read_turned):  # type: ignore[operator]
             raise ValueError(
                 f"macro {netlist.names[i]} is turned by 90 degrees against the .pl the design was read with (now "
@@ -254,6 +254,6 @@ def _net_names(netlist: Netlist) -> list[str]:
     if isinstance(names, tuple | list) and len(names) == netlist.n_nets and len(set(names)) == len(names):
         return [str(s) for s in names]  # (names given twice could not carry a .wts weight)
     drivers = [netlist.names[d] for d in netlist.net_driver]
-    if len(set(drivers)) == len(drivers) and all(d and not _BAD_NAME.search(d) for d in drivers):
+    if len(set(drivers)) == len(drivers) and all(d and not BAD_NAME.search(d) for d in drivers):
         return drivers
     return [f"net{k}" for k in range(netlist.n_nets)]
