@@ -120,7 +120,7 @@ def constraint_points(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.not_equal(keys[1:], keys[:-1], out=is_first[1:])
     first_pos = np.flatnonzero(is_first).astype(np.int64, copy=False)
     del is_first
-    unique = keys[first_pos]
+    unique = keys if first_pos.size == n else keys[first_pos]  # (distinct keys: no copy)
     has_gap = np.ones(unique.size, dtype=bool)  # the successor u_i + 1 is not the next key
     np.not_equal(unique[:-1] + np.uint64(1), unique[1:], out=has_gap[:-1])
     if unique[-1] == UINT64_MAX:  # (its successor wraps: no point past the largest key)
@@ -128,18 +128,26 @@ def constraint_points(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     xs = np.empty(unique.size + int(has_gap.sum()), dtype=np.uint64)
     ys = np.empty(xs.size, dtype=np.int64)
     # Interleave: each key, followed by its successor point when there is a gap.
-    slots = np.empty(unique.size, dtype=np.int64)
+    slots = np.empty(unique.size, dtype=np.int64)  # slot i = i + gaps before key i
     slots[0] = 0
-    np.cumsum(has_gap[:-1], out=slots[1:])
-    slots += np.arange(unique.size)
+    np.add(has_gap[:-1], 1, out=slots[1:], dtype=np.int64)  # (in place: an arange added was
+    np.cumsum(slots[1:], out=slots[1:])  # one more array of the keys' size at the peak)
     xs[slots] = unique
     ys[slots] = first_pos
+    del first_pos
     gap_slots = slots[has_gap]
     del slots
     gap_slots += 1
-    xs[gap_slots] = unique[has_gap] + np.uint64(1)
+    successors = unique[has_gap]
+    successors += np.uint64(1)
+    xs[gap_slots] = successors
+    del successors
     del unique
-    next_pos = np.append(first_pos[1:], n)  # the first position of the next distinct key
-    del first_pos
-    ys[gap_slots] = next_pos[has_gap]
+    # a successor point's position is the next distinct key's first one: the point right after
+    # it (n past the last key)
+    last_is_gap = gap_slots.size and gap_slots[-1] == xs.size - 1
+    inner = gap_slots[:-1] if last_is_gap else gap_slots
+    ys[inner] = ys[inner + 1]
+    if last_is_gap:
+        ys[-1] = n
     return xs, ys

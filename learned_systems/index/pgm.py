@@ -55,10 +55,11 @@ class _Level:
 def _fit_level(keys: np.ndarray, epsilon: int) -> _Level:
     """Segment one sorted array within ``epsilon`` and measure the error actually achieved."""
     xs, ys = constraint_points(keys)
+    ys = ys.astype(np.float64)  # (exact below 2**53; the segmentation reads floats: one copy, not two)
     # Fit within eps + 0.45 so the *rounded* prediction is within eps even after float rounding.
     starts, slopes, intercepts = segment(xs, ys, epsilon + 0.45)
     first_keys = xs[starts]
-    lowest = ys[starts].astype(np.float64)
+    lowest = ys[starts]
     highest = np.empty_like(lowest)
     highest[:-1] = ys[starts[1:]]
     highest[-1] = keys.size

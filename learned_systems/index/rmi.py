@@ -109,16 +109,23 @@ class RMIIndex:
         self._max_key = xs[-1] if xs.size else np.uint64(0)
         self._span = float(xs[-1] - xs[0]) if xs.size else 1.0
         self._span = self._span or 1.0
-        positions = ys.astype(np.float64)
-        unit = self._normalise(xs)
+        positions = ys.astype(np.float64)  # (exact: positions are below 2**53)
+        del ys  # (each of these build arrays is 2x the keys: the build's peak was ~15x them)
+        unit = np.empty(xs.size, dtype=np.float64)
+        for part in build_chunks(xs.size):  # (whole, its clamping held two more such arrays)
+            unit[part] = self._normalise(xs[part])
         self._root_coefficients = _fit_root(unit, positions, root)
-        leaves = self._leaf_of(unit)
-        del unit  # (2x the keys, not needed past the routing)
+        del unit  # (the routing below makes it again slice by slice, with the root's temporaries)
+        leaves = np.empty(xs.size, dtype=np.int64)
+        for part in build_chunks(xs.size):
+            leaves[part] = self._leaf_of(self._normalise(xs[part]))
         # each leaf's first key (the largest key value for a leaf no key reaches: its model is
         # a constant, which every offset leaves alone)
         self._anchors = np.full(num_models, np.iinfo(np.uint64).max, dtype=np.uint64)
         np.minimum.at(self._anchors, leaves, xs)
-        self._leaf_params, self._leaf_errors = self._fit_leaves(self._offsets(xs, leaves), positions, leaves)
+        offsets = self._offsets_in_place(xs, leaves)
+        del xs  # (its memory holds the offsets now)
+        self._leaf_params, self._leaf_errors = self._fit_leaves(offsets, positions, leaves)
         self.build_seconds = time.perf_counter() - started
 
     # -- model pieces -----------------------------------------------------------------------
@@ -137,6 +144,16 @@ class RMIIndex:
         from the set, answers as that first key does: the leaf's first position)."""
         anchors = self._anchors[leaves]
         return (np.maximum(keys, anchors) - anchors).astype(np.float64)
+
+    def _offsets_in_place(self, keys: np.ndarray, leaves: np.ndarray) -> np.ndarray:
+        """:meth:`_offsets` of the build's points, written slice by slice over ``keys``' own
+        memory (both 8 bytes a point; each slice is read before it is overwritten): ``keys``
+        is consumed. Whole and beside the keys, the offsets and the gathered anchors were two
+        more arrays of 2x the key array at the build's peak."""
+        offsets = keys.view(np.float64)
+        for part in build_chunks(keys.size):
+            offsets[part] = self._offsets(keys[part], leaves[part])
+        return offsets
 
     def _leaf_of(self, unit: np.ndarray) -> np.ndarray:
         scale = self.num_models / max(self.keys.size, 1)

@@ -121,9 +121,10 @@ def _segment(xs, ys, eps):
     fitted again, so the bound holds for every point, not only in exact arithmetic.
     """
     n = xs.shape[0]
-    starts = np.empty(n, np.int64)
-    slopes = np.empty(n, np.float64)
-    intercepts = np.empty(n, np.float64)
+    capacity = min(n, 4096)  # grown by doubling: sized n at once, the three outputs were 3x the
+    starts = np.empty(capacity, np.int64)  # points (6x the key array) for a few thousand segments
+    slopes = np.empty(capacity, np.float64)
+    intercepts = np.empty(capacity, np.float64)
     pa = np.empty(_MAX_VERTICES, np.float64)
     pb = np.empty(_MAX_VERTICES, np.float64)
     qa = np.empty(_MAX_VERTICES, np.float64)
@@ -140,12 +141,25 @@ def _segment(xs, ys, eps):
             if missed < 0:
                 break
             limit = max(missed, i + 1)  # a single point always fits: slope 0 through it
+        if count == capacity:
+            capacity = min(n, 2 * capacity)
+            starts = _grown(starts, count, capacity)
+            slopes = _grown(slopes, count, capacity)
+            intercepts = _grown(intercepts, count, capacity)
         starts[count] = i
         slopes[count] = slope
         intercepts[count] = intercept
         count += 1
         i = j
     return starts, slopes, intercepts, count
+
+
+@njit(cache=True)
+def _grown(array, count, capacity):
+    """A ``capacity``-long array holding ``array``'s first ``count`` values."""
+    grown = np.empty(capacity, array.dtype)
+    grown[:count] = array[:count]
+    return grown
 
 
 def segment(

@@ -23,6 +23,8 @@ BAD = [
     ("index_bench.py", ["--datasets", "bogus", "--out", "{out}"], "--datasets"),
     ("index_bench.py", ["--queries", "0", "--out", "{out}"], "--queries"),
     ("index_bench.py", ["--out", "{out}/index_bench.md"], "--out"),
+    ("index_build_memory.py", ["--datasets", "bogus", "--out", "{out}/m.md"], "--datasets"),
+    ("index_build_memory.py", ["--keys", "0", "--out", "{out}/m.md"], "--keys"),
     ("search_speed.py", ["--steps", "0", "--out", "{out}/s.md"], "--steps"),
     ("search_speed.py", ["--moves", '{"bogus": 1}', "--out", "{out}/s.md"], "--moves"),
     (
@@ -376,3 +378,15 @@ def test_keep_methods_takes_a_column_labelled_by_budget_and_refuses_a_name_match
         kept_columns(table, ["sa"], designs)
     with pytest.raises(ValueError, match="--keep-methods refine: matches no column"):
         kept_columns(table, ["refine"], designs)
+
+
+def test_index_build_memory_prints_each_build_as_a_multiple_of_the_keys(tmp_path: Path) -> None:
+    """Each index is built in its own process and checked against searchsorted; the default
+    run prints and writes nothing."""
+    before = _results_state()
+    done = _run("index_build_memory.py", ["--keys", "50000", "--datasets", "uniform"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| uniform | ours ")]
+    assert [r.split(" | ")[1] for r in rows] == ["ours PGM eps=64", "ours RMI linear 2^14", "ours RMI cubic 2^14"]
+    assert all(r.endswith("| yes |") and float(r.split(" | ")[3]) >= 0 for r in rows)
+    assert _results_state() == before and not any(tmp_path.iterdir())
