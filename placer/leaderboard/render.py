@@ -22,6 +22,7 @@ from placer.leaderboard.table import (
     INITIAL,
     MIXED_TIMING_MODELS,
     budget_label,
+    guard_formulas,
     illegal_cells,
     illegal_pivot,
     keep_cells,
@@ -32,7 +33,7 @@ from placer.leaderboard.table import (
     summary_rows,
     table_of_runs,
 )
-from placer.results import DB_NAME, STATUS_OK, plc_of_row_is_there
+from placer.results import DB_NAME, STATUS_OK, plc_of_row_is_there, printable
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -127,8 +128,9 @@ def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd
 
 
 def _markdown_text(text: object) -> str:
-    """``text`` as literal Markdown table text: ``|`` would split the cell, ``<``/``&`` be HTML."""
-    return html.escape(str(text), quote=False).replace("|", "\\|")
+    """``text`` as literal Markdown table text: ``|`` would split the cell, ``<``/``&`` be HTML,
+    and line breaks (any unprintable character) are written as escapes."""
+    return html.escape(printable(str(text)), quote=False).replace("|", "\\|")  # (a line break split the row)
 
 
 def _summary_from(text: pd.DataFrame) -> int:
@@ -300,7 +302,8 @@ def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
     ax.set_title(f"Mean proxy per method over {summary.attrs['n_designs']} design(s)", fontsize=10)
     ax.tick_params(axis="x", labelsize=8)
     for label in ax.get_xticklabels():  # the label's end under its bar, not centred across two
-        label.set(rotation=20, ha="right", rotation_mode="anchor")
+        # (and as plain text: a method named m$\x$ was drawn as TeX, m$\undefined{$ stopped the page)
+        label.set(rotation=20, ha="right", rotation_mode="anchor", parse_math=False)
     return fig
 
 
@@ -348,7 +351,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     if _uses_shared_suite(runs):
         notes.insert(0, f"**Note:** {_SHARED_SUITE_NOTE}")
 
-    md = ["# Leaderboard", "", *[f"{n}  " for n in notes], ""]
+    md = ["# Leaderboard", "", *[f"{printable(n)}  " for n in notes], ""]
     page = ["<h1>Leaderboard</h1>", *[f"<p>{_html_text(n)}</p>" for n in notes]]
     for metric in METRICS:
         text, n_complete = _formatted(table, metric, methods)
@@ -379,7 +382,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     style = "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
     texts = {
         paths["markdown"]: "\n".join(md),
-        paths["csv"]: table.to_csv(index=False),
+        paths["csv"]: guard_formulas(table).to_csv(index=False),
         paths["html"]: f"<!doctype html><html><head><meta charset='utf-8'><title>Leaderboard"
         f"</title><style>{style}</style></head><body>{''.join(page)}</body></html>\n",
     }

@@ -23,6 +23,29 @@ from placer.leaderboard.runs import (
 INITIAL = "initial"
 AGGREGATES = ("best", "mean")
 
+#: First characters that make a spreadsheet read a CSV cell as a formula (and ``'``, the guard
+#: itself): a design or method named ``=HYPERLINK(...)`` is written ``'=HYPERLINK(...)``, and
+#: :func:`read_leaderboard_csv` takes the guard off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+NAME_COLUMNS = ("design", "method")
+
+
+def guard_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its design and method names that a spreadsheet would run as formulas
+    written behind a ``'`` (a copy; the CSV only)."""
+    guarded = table.copy()
+    for column in [c for c in NAME_COLUMNS if c in guarded.columns]:
+        guarded[column] = guarded[column].map(
+            lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
+        )
+    return guarded
+
+
+def _unguard_formulas(table: pd.DataFrame) -> None:
+    """Take off the ``'`` :func:`guard_formulas` put before names (in place)."""
+    for column in [c for c in NAME_COLUMNS if c in table.columns]:
+        table[column] = table[column].map(lambda v: v[1:] if isinstance(v, str) and v.startswith("'") else v)
+
 
 def _ranking_value(value: float) -> float:
     """A cost rounded to 12 significant digits for ranking: the same placement scored by two
@@ -209,6 +232,7 @@ def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
     missing = [c for c in ("design", "method", "proxy") if c not in table.columns]
     if missing:
         raise ValueError(f"{path}: not a leaderboard CSV (no column {', '.join(missing)})")
+    _unguard_formulas(table)
     for column in ("design", "method"):  # (an empty one failed later in pandas' words)
         empty = table[column].isna()
         if empty.any():

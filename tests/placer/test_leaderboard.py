@@ -894,3 +894,36 @@ def test_budget_labels_name_the_notes_columns_and_only_known_budgets(tmp_path: P
     paths = write_leaderboard(tmp_path / "one", tmp_path / "page3", keep=tmp_path / "mixed.csv")
     assert set(pd.read_csv(paths["csv"])["method"]) == {"initial", "aa@1s", "zz@5s", "yy"}
     assert "budget 5 s; each cell the best seed; `yy`: budget not recorded" in paths["markdown"].read_text()
+
+
+def test_names_a_spreadsheet_would_run_are_guarded_in_the_csv_and_read_back_as_named(tmp_path: Path) -> None:
+    """A method or design named =HYPERLINK(...) went into leaderboard.csv as a formula; --keep
+    reads the guarded names back as they were."""
+    formula, dashed = '=HYPERLINK("http://x","y")', "-d"
+    store = ResultStore.in_runs_dir(tmp_path / "first")
+    store.write(_named(dashed, formula, 0.8))
+    store.write(_named("'quoted", "greedy", 0.7))
+    earlier = write_leaderboard(tmp_path / "first")["csv"]
+    raw = pd.read_csv(earlier, dtype=str, keep_default_na=False)
+    assert set(raw["method"]) == {"'" + formula, "greedy", "initial"} and set(raw["design"]) == {"'" + dashed, "''quoted"}
+    store = ResultStore.in_runs_dir(tmp_path / "second")
+    store.write(_named(dashed, "fd", 0.9))
+    from placer.leaderboard import read_leaderboard_csv
+
+    kept = read_leaderboard_csv(write_leaderboard(tmp_path / "second", keep=earlier)["csv"])
+    assert cell(kept, dashed, formula, "proxy") == pytest.approx(0.8)
+    assert cell(kept, "'quoted", "greedy", "proxy") == pytest.approx(0.7)
+
+
+def test_names_with_tex_or_line_breaks_stay_plain_text_in_the_chart_and_the_markdown(tmp_path: Path) -> None:
+    """A method named m$\\undefinedcmd{$ stopped the whole page in matplotlib's TeX parser (and
+    $x$ was drawn in italics); a design name's line break split its Markdown row."""
+    store = ResultStore.in_runs_dir(tmp_path)
+    store.write(_named("odd\nname", "m$\\undefinedcmd{$", 0.8))
+    store.write(_named("odd\nname", "greedy", 0.9))
+    paths = write_leaderboard(tmp_path)
+    assert paths["png"].stat().st_size > 0
+    lines = paths["markdown"].read_text().splitlines()
+    rows = [line for line in lines if line.startswith("| odd")]
+    assert rows and all(line.startswith("| odd\\nname |") for line in rows)
+    assert not [line for line in lines if line.startswith("name")]  # no row or note split in two
