@@ -17,7 +17,6 @@ Output folder layout (``out``)::
     curve.csv             steps, mean episode proxy of recent training episodes, eval proxy,
                           eval objective (the weighted cost best.zip is chosen by)
     tb/                   TensorBoard logs (when tensorboard is installed)
-
 """
 
 from __future__ import annotations
