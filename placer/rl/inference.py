@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 import torch
 
-from envs.macro_placement import MacroPlacementEnv, NothingToPlace
+from envs.macro_placement import GRID_CHANNELS, MacroPlacementEnv, NothingToPlace
 from netlists.model import Netlist, Placement
 
 #: Observation keys of :class:`~placer.rl.policy.PlacementPolicy`.
@@ -55,9 +55,22 @@ def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | Non
             f"model {p}: not a placement policy (it observes {space}, not "
             f"{', '.join(sorted(POLICY_INPUTS))})"
         )
+    grid = space.spaces["grid"].shape
+    if len(grid) != 3 or grid[0] != len(GRID_CHANNELS):  # (a model from before the density
+        # channel loaded, then failed in SB3's words: "use (6, 64, 64) for the observation shape")
+        raise IncompatibleModel(
+            f"model {p}: made by an older placer-gym: it observes {grid[0] if grid else 'no'} grid "
+            f"channels, this version's environment {len(GRID_CHANNELS)} ({', '.join(GRID_CHANNELS)}); "
+            "it can be neither used nor resumed here: train a new model"
+        )
     if not weights_finite(model):
         raise ValueError(f"model {p}: its weights are not all finite numbers (a diverged training run)")
     return model
+
+
+class IncompatibleModel(ValueError):
+    """A trained model whose observations this version's environment cannot give (an older
+    layout): no checkpoint of its run can be resumed either."""
 
 
 def weights_finite(model: Any) -> bool:

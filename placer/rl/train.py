@@ -23,7 +23,7 @@ from envs.macro_placement import MacroPlacementEnv
 from netlists.io import design_files_under
 from placer.device import resolve_device
 from placer.rl.config import Design, TrainConfig, TrainingDiverged, env_options, policy_kwargs
-from placer.rl.inference import load_model, weights_finite
+from placer.rl.inference import IncompatibleModel, load_model, weights_finite
 from placer.rl.monitor import TrainingMonitor, check_sound, diverged, run_episode
 from placer.rl.progress import PhaseProgressBar, has_progress_bar
 from placer.rl.resume import (
@@ -200,6 +200,8 @@ def train(
             source, state = resume_point(out)
             try:
                 model = load_model(source, device=device, tensorboard_log=tb)
+            except IncompatibleModel:
+                raise  # (its checkpoints are as old: no earlier one to resume from)
             except ValueError as error:
                 raise ValueError(
                     f"{error}; to resume from an earlier checkpoint, copy one of "

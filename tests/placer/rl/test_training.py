@@ -1421,3 +1421,33 @@ def test_placing_with_an_untrained_model_or_one_of_other_designs_is_noted(traine
         f"the model was trained on {tiny_design[0].name}, not on another (its run's designs.json)"]
     model.num_timesteps = 0
     assert "untrained policy, saved at step 0" in model_notes(model, out / "checkpoints" / "step_128.zip", tiny_design[0])[0]
+
+
+def test_a_model_of_an_older_observation_layout_is_named_as_such(trained_run, tiny_design, tmp_path, monkeypatch):
+    """A model from before the density channel (6 grid channels) loaded, then failed in SB3's
+    words ("use (6, 64, 64) for the observation shape"); a resume of its run also suggested
+    copying an earlier checkpoint, every one of which is as old."""
+    import shutil
+
+    import gymnasium as gym
+    from sb3_contrib import MaskablePPO
+
+    from placer.algorithms.base import get_placer
+    from placer.rl.inference import IncompatibleModel
+
+    cfg, out = trained_run
+    run = tmp_path / "old_run"
+    shutil.copytree(out, run)
+    real = MaskablePPO.load(run / "last.zip", device="cpu")
+    spaces = dict(real.observation_space.spaces)
+    grid = spaces["grid"]
+    spaces["grid"] = gym.spaces.Box(0.0, 1.0, (grid.shape[0] - 1, *grid.shape[1:]), np.float32)
+    real.observation_space = gym.spaces.Dict(spaces)
+    monkeypatch.setattr(MaskablePPO, "load", classmethod(lambda cls, *a, **k: real))
+    message = r"made by an older placer-gym: it observes 6 grid channels, this version's environment 7 .*train a new model"
+    with pytest.raises(IncompatibleModel, match=message):
+        get_placer("rl", model=str(run)).place(*tiny_design, 10, seed=0)
+    cfg2 = TrainConfig(**{**cfg.__dict__, "out": str(run), "timesteps": 320})
+    with pytest.raises(IncompatibleModel, match=message) as info:
+        train(cfg2, progress_bar=False, designs=[tiny_design], resume=True)
+    assert "copy one of" not in str(info.value)
