@@ -166,13 +166,16 @@ class ResultsStore:
         return int(moved)
 
     def claim_settings(
-        self, run: str, settings: dict[str, Any], absent: dict[str, Any] | None = None, ignore: tuple[str, ...] = ()
+        self, run: str, settings: dict[str, Any], absent: dict[str, Any] | None = None, ignore: tuple[str, ...] = (),
+        fixed: tuple[str, ...] = (),
     ) -> None:
         """Record the measurement settings of ``run`` (sizes, durations, repeats), or check them
         against those already recorded: resuming under other settings would rank new trials
         against old ones measured differently. ``absent``: what a setting missing from the
         stored ones means (a setting added since: the behaviour before it). ``ignore``: settings
         these runs do not depend on (left out of the comparison, e.g. repeats of counted costs).
+        ``fixed``: settings no option chooses (they follow the package's version or the machine):
+        a run that differs in one cannot be resumed at all, and the refusal says so.
 
         Raises:
             SettingsMismatch: ``run`` was stored with other settings, naming each difference.
@@ -200,11 +203,15 @@ class ResultsStore:
             raise ValueError(f"{self.path}: the stored settings of run {run!r} are not readable")
         # (only settings these runs record: a database run has no index_cost at all)
         before = {**{k: v for k, v in (absent or {}).items() if k in settings}, **before}
-        changed = [
-            f"{key} {before.get(key)!r} then, {settings.get(key)!r} now"
-            for key in sorted((set(before) | set(settings)) - set(ignore))
-            if before.get(key) != settings.get(key)
-        ]
+        keys = [k for k in sorted((set(before) | set(settings)) - set(ignore)) if before.get(k) != settings.get(k)]
+        changed = [f"{key} {before.get(key)!r} then, {settings.get(key)!r} now" for key in keys]
+        unchosen = [key for key in keys if key in fixed]
+        if unchosen:  # ("rerun with the same settings" named settings no option sets)
+            raise SettingsMismatch(
+                f"{self.path} holds run {run!r} measured with other settings (" + "; ".join(changed)
+                + f"): {', '.join(unchosen)} follow(s) this version of placer-gym and this machine, not an "
+                "option, so that run cannot be resumed here; use another --out"
+            )
         if changed:
             raise SettingsMismatch(
                 f"{self.path} holds run {run!r} measured with other settings ("

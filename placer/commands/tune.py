@@ -88,6 +88,11 @@ DEFAULT_INDEX_DATASET = "lognormal"
 #: Measurements per trial unless --repeats says otherwise.
 DEFAULT_REPEATS = 3
 
+#: Run settings no option of placer tune sets: they follow the version (the SQLite windows'
+#: checkpoint, the warm-up) or the machine (PostgreSQL's memory).
+UNCHOSEN_SETTINGS = ("wal_checkpoint", "warmup_s", "shared_buffers_max_mb")
+
+
 def settings_before() -> dict[str, str]:
     """What a run setting missing from a stored run (made before the setting was recorded)
     means."""
@@ -330,7 +335,8 @@ def _run(
                 # (counted costs take one count per trial: a run made with another --repeats,
                 # before it was refused with them, resumes)
                 store.claim_settings(run, settings, absent=settings_before(),
-                                     ignore=("repeats",) if index_cost == "counted" else ())
+                                     ignore=("repeats",) if index_cost == "counted" else (),
+                                     fixed=UNCHOSEN_SETTINGS)
             except SettingsMismatch as exc:
                 raise _BadInput(str(exc)) from None
             for name in tuners:

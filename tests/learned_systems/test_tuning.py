@@ -634,8 +634,10 @@ def test_settings_bind_a_run_from_its_first_stored_row(tmp_path):
     with ResultsStore(path) as store:
         store.claim_settings("run", {"duration_s": 0.1})  # nothing measured: taken
         store.add("run", "random", 0, 0, "trial", TrialResult("s", "w", "durable", {}, True, 1.0), 1.0)
-        with pytest.raises(SettingsMismatch, match="duration_s 0.1 then, 5.0 now"):
+        with pytest.raises(SettingsMismatch, match="duration_s 0.1 then, 5.0 now.*rerun with the same settings"):
             store.claim_settings("run", {"duration_s": 5.0})
+        with pytest.raises(SettingsMismatch, match=r"duration_s 0.1 then, 5.0 now\): duration_s follow\(s\)"):
+            store.claim_settings("run", {"duration_s": 5.0}, fixed=("duration_s",))
     with closing(sqlite3.connect(path)) as conn:
         conn.execute("DELETE FROM run_settings")
         conn.commit()
@@ -1276,6 +1278,9 @@ def test_a_sqlite_run_measured_before_the_timed_checkpoint_is_not_resumed(tmp_pa
     resumed = CliRunner().invoke(_app(), [*args, "--trials", "2"])
     assert resumed.exit_code == 2
     assert "wal_checkpoint 'untimed, at close' then, 'timed, each window' now" in resumed.output
+    # no option sets it: the refusal said "rerun with the same settings", which no one can
+    assert "follow(s) this version of placer-gym and this machine, not an option" in resumed.output
+    assert "rerun with the same settings" not in resumed.output and "use another --out" in resumed.output
 
 
 def test_a_full_disk_is_named_as_such_not_as_a_damaged_results_database(tmp_path):
