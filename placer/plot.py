@@ -197,11 +197,17 @@ def cost_title(name: str, cost: ProxyCost) -> str:
             f"+ 0.5 x density {_number(cost.density)} + 0.5 x congestion {_number(cost.congestion)}")
 
 
-def _fitted(title: str, width_in: float, fontsize: float = 10.0) -> str:
-    """``title`` as lines that fit a figure ``width_in`` inches wide: a long design name (a
-    folder path) pushed the cost out of the picture. The cost part stays whole on its own line;
-    only the name is broken."""
-    per_line = max(int(width_in * 72 / (0.7 * fontsize)), 20)  # 0.7 em: wider than most characters
+def _fitted(title: str, fig: Figure, fontsize: float = 10.0) -> str:
+    """``title`` as lines that fit ``fig``'s width: a long design name (a folder path) pushed
+    the cost out of the picture. The cost part stays whole on its own line; only the name is
+    broken. A line holds as many characters as the title's widest one fits (measured in the
+    figure's font: a fixed 0.7 em a character let names of W, M or CJK characters run out)."""
+    from matplotlib.font_manager import FontProperties
+
+    renderer = fig.canvas.get_renderer()
+    font = FontProperties(size=fontsize)
+    widest = max(renderer.get_text_width_height_descent(c, font, ismath=False)[0] for c in set(title))
+    per_line = max(int(0.98 * fig.bbox.width / max(widest, 1.0)), 20)
     if len(title) <= per_line:
         return title
     name, _, cost = title.rpartition(": proxy ")
@@ -248,11 +254,10 @@ def plot_placement(
 
     legality = check_legality(netlist, placement)  # (a cost alone reads as a bar to clear)
     illegal = "" if legality.legal else f"\nnot a legal placement: {legality.problems()}"
-    # parse_math=False: a "$" in a design or folder name is text, not TeX markup
-    text = _fitted(cost_title(title or netlist.name, cost), width_in) + illegal
     # a name from a folder whose name is not UTF-8 holds surrogates matplotlib cannot draw
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    fig.suptitle(text, fontsize=10, parse_math=False)
+    text = cost_title(title or netlist.name, cost).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    # parse_math=False: a "$" in a design or folder name is text, not TeX markup
+    fig.suptitle(_fitted(text, fig) + illegal, fontsize=10, parse_math=False)
     return fig
 
 

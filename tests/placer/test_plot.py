@@ -277,3 +277,14 @@ def test_a_long_design_name_leaves_the_cost_whole_inside_the_picture() -> None:
     assert "".join(lines[:-1]) == name + ":"  # the name broken, not cut
     short = plot_placement(netlist, placement, title="tiny").get_suptitle()
     assert "\n" not in short  # a short title stays one line
+
+
+@pytest.mark.parametrize("name", ["W" * 150, "設計" * 60, "M" * 40 + " " + "W" * 110])
+def test_a_name_of_wide_characters_stays_inside_the_picture(name: str) -> None:
+    """Names were broken at 0.7 em a character: one of W, M or CJK characters only ran out."""
+    netlist, placement = generate(4, 8, 4, seed=0)
+    fig = plot_placement(netlist, placement, title=name)
+    fig.canvas.draw()
+    extent = fig._suptitle.get_window_extent()
+    assert 0 <= extent.x0 and extent.x1 <= fig.bbox.x1
+
