@@ -1,0 +1,98 @@
+"""The legality checks (placer.algorithms.legality) on small hand-made designs, each check's
+edge: the tolerance between abutting macros, every canvas side on a non-square canvas, fixed
+macros moved in y only, hard against soft macros, and the placeable-design refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from netlists.builder import NetlistBuilder
+from netlists.model import Canvas, NodeType
+from placer.algorithms.legality import (
+    check_legality,
+    check_placeable,
+    hard_area_share,
+    outside_canvas,
+)
+
+
+def _design(macros: list[tuple[str, NodeType, float, float, float, float]], width: float = 40.0, height: float = 20.0):  # type: ignore[no-untyped-def]
+    """A design of ``(name, kind, width, height, x, y)`` macros on a ``width`` x ``height``
+    canvas (non-square: a check reading the other side shows), one port so it has a net."""
+    builder = NetlistBuilder("legality")
+    port = builder.add_node("p", NodeType.PORT, x=0.0, y=1.0)
+    for name, kind, w, h, x, y in macros:
+        builder.add_node(name, kind, width=w, height=h, x=x, y=y)
+    builder.add_net(port, [1])
+    netlist = builder.build(Canvas(width, height, 4, 2))
+    return netlist, netlist.initial_placement()
+
+
+HARD, SOFT = NodeType.HARD_MACRO, NodeType.SOFT_MACRO
+
+
+def test_macros_abutting_up_to_rounding_do_not_overlap() -> None:
+    """A sliver of 1e-12 between abutting macros is rounding, not an overlap."""
+    netlist, placement = _design([("a", HARD, 10, 10, 5, 5), ("b", HARD, 10, 10, 15 - 1e-12, 5)])
+    report = check_legality(netlist, placement)
+    assert (report.overlapping_pairs, report.legal) == (0, True)
+    placement.x[2] = 15 - 1e-3  # a real overlap
+    assert check_legality(netlist, placement).overlapping_pairs == 1
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "outside"),
+    [
+        (30.0, 10.0, 0),  # right edge at 35 on a 40-wide canvas: inside (its height is 20)
+        (36.0, 10.0, 1),  # right edge at 41: out on the right
+        (4.0, 10.0, 1),  # left edge at -1
+        (20.0, 4.0, 1),  # bottom edge at -1
+        (20.0, 16.0, 1),  # top edge at 21 on a 20-high canvas
+        (20.0, 15.0, 0),  # top edge at 20 exactly
+    ],
+)
+def test_every_canvas_side_is_checked_against_its_own_size(x: float, y: float, outside: int) -> None:
+    netlist, placement = _design([("a", HARD, 10, 10, x, y)])
+    assert outside_canvas(netlist, placement).size == outside
+    assert check_legality(netlist, placement).outside_macros == outside
+
+
+def test_outside_hard_macros_are_counted_apart_from_soft_ones() -> None:
+    netlist, placement = _design([("h", HARD, 10, 10, 20, 10), ("s", SOFT, 4, 4, 20, 10)])
+    placement.x[1] = 38.0  # the hard macro out on the right, the soft one inside
+    report = check_legality(netlist, placement)
+    assert (report.outside_hard, report.outside_macros) == (1, 1)
+    placement.x[1], placement.x[2] = 20.0, 39.0  # now only the soft one is out
+    report = check_legality(netlist, placement)
+    assert (report.outside_hard, report.outside_macros) == (0, 1)
+
+
+def test_a_fixed_macro_moved_in_y_only_is_moved_and_not_legal() -> None:
+    netlist, reference = _design([("a", HARD, 10, 10, 10, 10), ("b", HARD, 10, 10, 30, 10)])
+    reference.fixed[1] = True
+    placement = reference.copy()
+    placement.y[1] += 0.5
+    report = check_legality(netlist, placement, reference)
+    assert report.moved_fixed == 1 and report.outside_macros == 0 and report.overlapping_pairs == 0
+    assert not report.legal
+    placement.y[1] = reference.y[1]
+    assert check_legality(netlist, placement, reference).legal
+
+
+def test_a_macro_taller_than_the_canvas_is_refused_as_unplaceable() -> None:
+    """Only a too-wide macro was tested; a too-tall one is refused the same way."""
+    netlist, placement = _design([("tall", HARD, 5, 30, 20, 10)])
+    with pytest.raises(ValueError, match=r"hard macro tall \(5 x 30\) is larger than the canvas \(40 x 20\)"):
+        check_placeable(netlist, placement)
+
+
+def test_hard_macros_covering_just_over_the_canvas_are_refused() -> None:
+    """The limit is the canvas's area: 101 % is refused, 99 % is not (a looser bound passed)."""
+    over = [(f"h{k}", HARD, 20.0, 10.1, 10.0 + 20 * (k % 2), 5.0) for k in range(4)]  # 808 of 800
+    netlist, placement = _design(over)
+    assert hard_area_share(netlist) == pytest.approx(1.01)
+    with pytest.raises(ValueError, match="the hard macros cover 101% of the canvas"):
+        check_placeable(netlist, placement)
+    under = [(f"h{k}", HARD, 20.0, 9.9, 10.0 + 20 * (k % 2), 5.0 + 10 * (k // 2)) for k in range(4)]
+    netlist, placement = _design(under)
+    check_placeable(netlist, placement)  # no refusal
