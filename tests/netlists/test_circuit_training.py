@@ -475,6 +475,38 @@ def test_nets_the_format_cannot_hold_are_refused_before_writing(tmp_path: Path) 
     assert read_netlist(tmp_path / "ok.pb.txt").n_nets == 1
 
 
+def test_weights_round_trip_below_one_and_a_ports_own_weight_is_not_its_nets(tmp_path: Path) -> None:
+    """A driver weight below 1 must be written (only weight 1 goes without saying); a port's
+    own weight attribute is kept but its net weighs 1 (PROXY_COST.md), so a port weighing 2 on
+    a net of weight 1 writes, and one whose net is made to weigh 2 is refused."""
+    import dataclasses
+
+    from netlists.builder import NetlistBuilder
+    from netlists.model import Canvas
+
+    b = NetlistBuilder("weights")
+    port = b.add_node("p", NodeType.PORT, x=0.0, y=5.0, weight=2.0)
+    b.add_node("a", NodeType.HARD_MACRO, width=2.0, height=2.0, x=3.0, y=5.0)
+    pin = b.add_node("a/o", NodeType.HARD_PIN, macro_name="a", weight=0.5)
+    b.add_node("c", NodeType.HARD_MACRO, width=2.0, height=2.0, x=7.0, y=5.0)
+    sink = b.add_node("c/i", NodeType.HARD_PIN, macro_name="c")
+    b.add_net(port, [pin])
+    b.add_net(pin, [sink])
+    netlist = b.build(canvas=Canvas(10.0, 10.0, 2, 2, 1.0, 1.0, 0.0, 0.0, 0, 0.0))
+    assert list(netlist.net_weight) == [1.0, 0.5]
+    back = read_netlist(write_netlist(netlist, tmp_path / "w.pb.txt"))
+    assert list(back.net_weight) == [1.0, 0.5]
+    assert list(back.weight[[port, pin]]) == [2.0, 0.5]
+    heavy = dataclasses.replace(netlist, net_weight=np.array([2.0, 0.5]))
+    with pytest.raises(ValueError, match="net 0 weighs 2.0 but would read back as 1.0"):
+        write_netlist(heavy, tmp_path / "h.pb.txt")
+
+
+def test_a_negative_node_weight_is_refused_with_its_line() -> None:
+    with pytest.raises(NetlistError, match=r"weight of node 's0/Pout' must be a number from 0 to 1e\+15, got -3") as info:
+        parse_netlist(GOOD.replace("      f: 3\n", "      f: -3\n"))
+    assert info.value.line is not None
+
 def test_control_characters_in_names_and_attributes_other_nodes_keep_round_trip(tmp_path: Path) -> None:
     """A raw carriage return in a written name read back as a line end (unreadable file); a
     port's width and a soft macro's orientation, which the reader keeps, were not written."""

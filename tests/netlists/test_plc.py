@@ -110,6 +110,15 @@ def test_bad_plc_is_a_clear_error(tmp_path: Path, body: str, header: str, expect
     assert str(info.value).startswith(str(path))
 
 
+def test_a_header_without_an_overlap_threshold_takes_the_formats_default(tmp_path: Path) -> None:
+    """Circuit Training's default, 0.004 (kept with the canvas and written back out)."""
+    nl, _ = load_builtin()
+    header = HEADER.replace("# Overlap threshold : 0.01\n", "")
+    canvas, _, _ = read_plc(_tiny_plc(tmp_path, "0 1 1 - 1\n", header), nl)
+    assert canvas.overlap_threshold == 0.004
+    canvas, _, _ = read_plc(_tiny_plc(tmp_path, "0 1 1 - 1\n"), nl)
+    assert canvas.overlap_threshold == 0.01
+
 def test_a_node_index_equal_to_the_node_count_is_out_of_range(tmp_path: Path) -> None:
     """The first index past the last node (an off-by-one would index past the arrays)."""
     nl, _ = load_builtin()

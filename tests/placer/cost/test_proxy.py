@@ -289,10 +289,12 @@ def test_placements_no_cost_can_be_computed_from_are_refused(tiny_builder) -> No
     h = int(nl.hard_macros[0])
     bad_nan = p.copy()
     bad_nan.x[h] = np.nan
+    bad_inf_y = p.copy()  # (a check of x alone passed every test)
+    bad_inf_y.y[h] = np.inf
     bad_orient = p.copy()
     bad_orient.orientation[h] = 9
     short = Placement(p.x[:-1], p.y[:-1], p.orientation[:-1], p.fixed[:-1])
-    for bad, match in ((bad_nan, "non-finite position"), (bad_orient, "orientation code 9"),
+    for bad, match in ((bad_nan, "non-finite position"), (bad_inf_y, "non-finite position"), (bad_orient, "orientation code 9"),
                        (short, r"placement.x has shape \(2,\), but the 3 nodes")):
         with pytest.raises(ValueError, match=match):
             evaluate(nl, bad)
@@ -361,3 +363,25 @@ def test_arguments_swapped_or_a_path_for_the_netlist_are_refused_by_name(tiny_bu
     column.x = column.x[:, None]
     with pytest.raises(ValueError, match=r"placement.x has shape \(3, 1\).*one-dimensional"):
         evaluate(nl, column)
+
+
+@pytest.mark.parametrize("gap", [1e-4, 1e-6])
+def test_a_macro_edge_just_inside_a_row_is_partial_only_past_the_tolerance(oracle, gap: float) -> None:  # type: ignore[no-untyped-def]
+    """PROXY_COST.md's 1e-5: a top edge 1e-4 inside a row boundary leaves that row partial (its
+    blockage taken off again), 1e-6 inside counts as reaching it. A tolerance of 1e-3 passed
+    every test before this one."""
+    from netlists.builder import NetlistBuilder
+    from netlists.model import Canvas, NodeType
+
+    def design(height: float):  # type: ignore[no-untyped-def]
+        canvas = Canvas(10.0, 10.0, 10, 10, 1.0, 1.0, 0.5, 0.5, 0, 0.0)
+        builder = NetlistBuilder("edge")  # bottom edge on the row boundary y = 4
+        builder.add_node("m", NodeType.HARD_MACRO, width=1.5, height=height, x=5.0, y=4.0 + height / 2)
+        netlist = builder.build(canvas)
+        return netlist, netlist.initial_placement()
+
+    netlist, placement = design(2.0 - gap)
+    ours = evaluate(netlist, placement).congestion
+    assert ours == pytest.approx(oracle(netlist, placement)["congestion"], rel=1e-12, abs=1e-15)
+    reaching = evaluate(*design(2.0)).congestion  # the top edge on the boundary y = 6
+    assert (abs(ours - reaching) < 1e-4 * reaching) == (gap < 1e-5), (ours, reaching)
