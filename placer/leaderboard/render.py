@@ -6,6 +6,7 @@ together. The figures come from :mod:`placer.leaderboard.table`."""
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import html
 import re
@@ -288,7 +289,7 @@ def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
     # an exploded (>= 1e6) or infinite mean gets no bar, which would flatten every other one
     # to nothing, but its label says what it is
     drawable = np.isfinite(values) & (np.abs(values) < 1e6)
-    names = [_short(str(m)) + (ILLEGAL_MARK if m in marked else "") for m in means.index]
+    names = [_short(printable(str(m))) + (ILLEGAL_MARK if m in marked else "") for m in means.index]
     bars = ax.bar(names, np.where(drawable, values, 0.0), color=colors)
     ax.bar_label(bars, labels=[_cell(v, "proxy") if np.isfinite(v) or np.isinf(v) else "" for v in values],
                  fontsize=8)
@@ -382,7 +383,8 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     style = "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
     texts = {
         paths["markdown"]: "\n".join(md),
-        paths["csv"]: guard_formulas(table).to_csv(index=False),
+        # (every text field quoted: pandas quotes a \n in a name, not a \r, which split its row)
+        paths["csv"]: guard_formulas(table).to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC),
         paths["html"]: f"<!doctype html><html><head><meta charset='utf-8'><title>Leaderboard"
         f"</title><style>{style}</style></head><body>{''.join(page)}</body></html>\n",
     }

@@ -42,9 +42,12 @@ def guard_formulas(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _unguard_formulas(table: pd.DataFrame) -> None:
-    """Take off the ``'`` :func:`guard_formulas` put before names (in place)."""
+    """Take off the ``'`` :func:`guard_formulas` put before names (in place): only before a
+    character it guards, so a name ``'x`` of a CSV written before the guard stays ``'x``."""
     for column in [c for c in NAME_COLUMNS if c in table.columns]:
-        table[column] = table[column].map(lambda v: v[1:] if isinstance(v, str) and v.startswith("'") else v)
+        table[column] = table[column].map(
+            lambda v: v[1:] if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_STARTS) else v
+        )
 
 
 def _ranking_value(value: float) -> float:

@@ -569,6 +569,10 @@ def test_a_link_in_the_runs_folder_leading_outside_it_is_refused_before_any_writ
     (runs / "tiny_a").symlink_to(runs / "elsewhere")
     assert run_batch(tasks, runs, show_progress=False).ok == 1
     assert (runs / "elsewhere" / METHOD / "seed0.plc").is_file()
+    (runs / "tiny_a").unlink()  # a broken link is named as such, not as leading outside
+    (runs / "tiny_a").symlink_to(runs / "missing")
+    with pytest.raises(ValueError, match=r"tiny_a is a broken link \(to .*missing\): remove it"):
+        run_batch(tasks, runs, show_progress=False)
 
 def test_a_results_file_of_another_kind_is_refused_not_given_a_runs_table(tmp_path: Path, sqlite_file) -> None:  # type: ignore[no-untyped-def]
     import sqlite3

@@ -927,3 +927,18 @@ def test_names_with_tex_or_line_breaks_stay_plain_text_in_the_chart_and_the_mark
     rows = [line for line in lines if line.startswith("| odd")]
     assert rows and all(line.startswith("| odd\\nname |") for line in rows)
     assert not [line for line in lines if line.startswith("name")]  # no row or note split in two
+
+
+def test_a_carriage_return_in_a_name_and_an_older_csvs_quote_read_back_as_written(tmp_path: Path) -> None:
+    """pandas quoted a name's \\n but not its \\r, which split the row (--keep then read 'the
+    method is empty'); a name 'x of a CSV written before the formula guard stays 'x."""
+    from placer.leaderboard import read_leaderboard_csv
+
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    store.write(_named("x\ry", "m\rn", 0.8))
+    kept = read_leaderboard_csv(write_leaderboard(tmp_path / "runs")["csv"])
+    assert cell(kept, "x\ry", "m\rn", "proxy") == pytest.approx(0.8)
+    old = tmp_path / "old.csv"
+    old.write_text("design,method,proxy\n'x,'y,0.5\n")
+    table = read_leaderboard_csv(old)
+    assert (table["design"][0], table["method"][0]) == ("'x", "'y")
