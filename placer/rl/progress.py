@@ -44,15 +44,18 @@ class PhaseProgressBar(ProgressBarCallback):
     after each rollout takes most of a CPU run's time, during which the bar stood still with
     nothing said why), its time left from measured collection and update times."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, time_limit_s: float | None = None) -> None:
         super().__init__()
         self._clock = clock
+        self._time_limit_s = time_limit_s  # the run's own limit (TrainConfig.time_limit_s): it
+        self._training_start = clock()  # stops the run sooner than its steps would
         self._collect_s: list[float] = []
         self._update_s: list[float] = []
         self._phase_start: float | None = None
         self._updating = False
 
     def _on_training_start(self) -> None:
+        self._training_start = self._clock()
         from rich.progress import BarColumn, TimeElapsedColumn
         from tqdm.rich import FractionColumn, RateColumn, tqdm
 
@@ -82,7 +85,8 @@ class PhaseProgressBar(ProgressBarCallback):
 
     def time_left(self) -> float | None:
         """Seconds until the last rollout's update ends, from the recent cycles' collection and
-        update times; None until one whole cycle has been measured."""
+        update times, or until the time limit when that comes first; None until one whole
+        cycle has been measured."""
         if not self._collect_s or not self._update_s or self._phase_start is None:
             return None
         collect = sum(self._collect_s[-RECENT_CYCLES:]) / len(self._collect_s[-RECENT_CYCLES:])
@@ -93,6 +97,8 @@ class PhaseProgressBar(ProgressBarCallback):
         seconds = steps_left / rollout_steps * collect + rollouts_left * update
         if self._updating:  # the update under way: what its mean leaves of it
             seconds += max(0.0, update - (self._clock() - self._phase_start))
+        if self._time_limit_s is not None:
+            seconds = min(seconds, max(0.0, self._time_limit_s - (self._clock() - self._training_start)))
         return seconds
 
 

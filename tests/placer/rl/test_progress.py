@@ -17,10 +17,10 @@ class _Clock:
         return self.now
 
 
-def _bar(total: int) -> tuple[PhaseProgressBar, _Clock, list[str]]:
+def _bar(total: int, time_limit_s: float | None = None) -> tuple[PhaseProgressBar, _Clock, list[str]]:
     """A bar over ``total`` steps of 2 environments x 64 steps a rollout, on a clock of our own."""
     clock, said = _Clock(), []
-    bar = PhaseProgressBar(clock=clock)
+    bar = PhaseProgressBar(clock=clock, time_limit_s=time_limit_s)
     bar.pbar = SimpleNamespace(total=total, n=0, set_description=said.append)  # type: ignore[assignment]
     bar.model = SimpleNamespace(n_steps=64, n_envs=2)  # type: ignore[assignment]
     return bar, clock, said
@@ -76,3 +76,25 @@ def test_clock_text_is_written_as_rich_writes_times() -> None:
     assert clock_text(61.2) == "0:01:02"
     assert clock_text(3 * 3600 + 5) == "3:00:05"
     assert clock_text(-3) == "0:00:00"
+
+
+def test_time_left_ends_at_the_runs_time_limit_when_that_comes_first() -> None:
+    """A run of time_limit_s=12 whose steps would take 25 s stops at 12 s: the bar said 20 s
+    were left at 5 s."""
+    bar, clock, _ = _bar(640, time_limit_s=12.0)
+    bar._on_rollout_start()
+    clock.now, bar.pbar.n = 1.0, 128
+    bar._on_rollout_end()
+    clock.now = 5.0
+    bar._on_rollout_start()
+    assert bar.time_left() == pytest.approx(12.0 - 5.0)
+    clock.now = 30.0
+    assert bar.time_left() == 0.0
+    unlimited, clock, _ = _bar(640)
+    unlimited._on_rollout_start()
+    clock.now, unlimited.pbar.n = 1.0, 128
+    unlimited._on_rollout_end()
+    clock.now = 5.0
+    unlimited._on_rollout_start()
+    assert unlimited.time_left() == pytest.approx(4 * (1 + 4))
+
