@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -46,6 +47,9 @@ from placer.rl.run_folder import (
     resume_point,
     write_run_json,
 )
+
+if TYPE_CHECKING:
+    from sb3_contrib import MaskablePPO
 
 #: Names notebooks and scripts import from here (they moved to placer.rl.config and
 #: placer.rl.monitor when this module was split); the rest of the module's public names too.
@@ -148,186 +152,257 @@ def train(
         FileExistsError, FileNotFoundError: an earlier run without ``resume``, nothing to resume.
         FolderBusy: another run is writing into ``out``.
     """
-    from sb3_contrib import MaskablePPO
-
     from placer.folder_lock import exclusive_folder
-    from placer.rl.policy import PlacementPolicy
 
     config.validate()
     torch.set_num_threads(max(1, config.threads))
     out = Path(config.out)
-    last = out / "last.zip"
     with exclusive_folder(out):
-        earlier = [name for name in RUN_FILES if (out / name).exists()]
-        if earlier and not resume:
-            if last.exists():
-                raise FileExistsError(
-                    f"{out} already holds a run ({', '.join(earlier)}): resume it (--resume; "
-                    "resume=True from Python), or use another --out"
-                )
-            raise FileExistsError(
-                f"{out} holds files of an earlier run without a checkpoint to resume "
-                f"({', '.join(earlier)}): remove them or use another --out"
-            )
-        if resume and not last.exists():
-            raise FileNotFoundError(
-                errno.ENOENT,
-                "nothing to resume: no last.zip (a run killed before its first checkpoint; "
-                "remove the folder and start again)",
-                str(last),
-            )
         from_api = designs is not None
-        if resume and not from_api and (out / API_DESIGNS).exists():
-            names = read_run_json(out / API_DESIGNS).get("names", [])
-            raise ValueError(
-                f"{out} was trained on designs given to train(designs=...) ({', '.join(names)}), "
-                "which its config.json cannot name: resume it the same way, "
-                "train(config, designs=..., resume=True)"
-            )
+        _check_run_folder(out, resume, from_api)
         designs = list(designs) if designs is not None else load_designs(config)
-        if config.eval_netlist:
-            from netlists.io import load_design
-
-            eval_design = load_design(config.eval_netlist)
-        else:
-            eval_design = designs[0]
+        eval_design = _eval_design(config, designs)
         if resume:
             check_resumable(out, config, designs, eval_design)
         device = resolve_device(config.device)
         tb = str(out / "tb") if has_tensorboard() else None
         state: TrainingState | None = None
         if resume:
-            source, state = resume_point(out)
-            try:
-                model = load_model(source, device=device, tensorboard_log=tb)
-            except IncompatibleModel:
-                raise  # (its checkpoints are as old: no earlier one to resume from)
-            except ValueError as error:
-                raise ValueError(
-                    f"{error}; to resume from an earlier checkpoint, copy one of "
-                    f"{out / 'checkpoints'}/step_*.zip over last.zip and remove {LAST_STATE}"
-                ) from None
-            if config.timesteps < model.num_timesteps:  # (its config.json would say it ended there)
-                raise ValueError(
-                    f"{out} is at step {model.num_timesteps}: timesteps {config.timesteps} would "
-                    f"train nothing; give more than {model.num_timesteps} to go on"
-                )
-            if config.timesteps == model.num_timesteps:  # finished: said so, not run as if trained
-                print(f"{out} has finished: step {model.num_timesteps} of {config.timesteps}; "
-                      "nothing to train (give more timesteps to go on)")
+            resumed = _resumed_model(config, out, designs, device, tb)
+            if resumed is None:  # finished already (said so)
                 return out
-            # (a run saved at step 0 evaluates step 0 again when it starts: drop that row too)
-            kept_through = model.num_timesteps or -1
-            drop_curve_rows_after(out / "curve.csv", kept_through)
-            purge_tensorboard_after(out / "tb", kept_through)
-            why = f"no saved training state for step {model.num_timesteps}"
-            if state is None and (out / LAST_STATE).exists():  # (damaged: said, not read as missing)
-                why = f"{out / LAST_STATE} is unreadable (damaged, or from another version)"
-            if state is not None and state.steps != model.num_timesteps:
-                state = None  # an older version's state, or one whose model is gone
-            if state is not None and len(state.envs) != config.n_envs:
-                why = f"the saved training state holds {len(state.envs)} envs' episodes, not {config.n_envs}"
-                state = None  # another n_envs: the saved episodes do not map onto these envs
-            if state is None:
-                print(f"{out}: {why}: resuming with fresh episode seeds (not bit-identical to an "
-                      "unbroken run)")
-                vec = make_vec_env(designs, config, config.seed + model.num_timesteps)
-                model.set_env(vec)
-            else:
-                vec = make_vec_env(designs, config, config.seed, snapshots=state.envs)
-                model.set_env(vec)
-                apply(model, state)
+            model, vec, state = resumed
         else:
-            vec = make_vec_env(designs, config, config.seed)
-            model = MaskablePPO(
-                PlacementPolicy,
-                vec,
-                n_steps=config.n_steps,
-                batch_size=config.batch_size,
-                n_epochs=config.n_epochs,
-                learning_rate=config.learning_rate,
-                ent_coef=config.ent_coef,
-                gamma=config.gamma,
-                gae_lambda=config.gae_lambda,
-                policy_kwargs=policy_kwargs(config),
-                tensorboard_log=tb,
-                seed=config.seed,
-                device=device,
-                verbose=0,
-            )
+            model, vec = _new_model(config, designs, device, tb)
         # saved inside every .zip (SB3 keeps plain attributes): a model copied away from its run
         # folder is still placed with the environment it was trained in
         model.env_options = env_options(config)
         monitor = TrainingMonitor(config, eval_design, state.recent_proxy if state is not None else ())
-        resumed = f", resuming at step {model.num_timesteps}" if resume else ""
-        print(f"training on {device}; run folder {out}{resumed}")  # once every check has passed
-        # written once the designs load and the model and the evaluation env build: a run that
-        # fails before leaves no config.json behind to block its corrected rerun
-        write_run_json(out / "config.json", asdict(config))
-        record = designs_record(designs, eval_design)
-        if from_api:
-            write_run_json(out / API_DESIGNS, {"names": record["names"]})
-        saved_designs = read_run_json(out / DESIGNS) if resume and (out / DESIGNS).exists() else None
-        if saved_designs is None:
-            write_run_json(out / DESIGNS, record)
-        elif "eval" not in saved_designs:  # a run from before: recorded from now on
-            write_run_json(out / DESIGNS, {**saved_designs, "eval": record["eval"]})
-        write_run_json(out / "env_kwargs.json", env_options(config))
+        resuming = f", resuming at step {model.num_timesteps}" if resume else ""
+        print(f"training on {device}; run folder {out}{resuming}")  # once every check has passed
+        _write_run_files(config, out, designs, eval_design, from_api, resume)
         if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
             model.set_logger(Logger(folder=None, output_formats=[]))
-        # learn() runs whole rollouts: ask for what it will run, so its progress bar adds up
-        rollout = config.n_steps * config.n_envs
-        remaining = -(-(config.timesteps - model.num_timesteps) // rollout) * rollout
-        # the bar made here, not by learn(): an interrupt closes it before saying what was saved
-        # (learn() left its bar live, and the messages were drawn into it)
-        bar = PhaseProgressBar() if progress_bar and has_progress_bar() else None
-        try:
-            if remaining > 0:
-                with warnings.catch_warnings():  # tqdm's note that its rich bar is "experimental"
-                    warnings.filterwarnings("ignore", message="rich is experimental")  # (every run)
-                    model.learn(
-                        remaining,
-                        callback=CallbackList([monitor, *([bar] if bar is not None else [])]),
-                        reset_num_timesteps=False,
-                        tb_log_name="ppo",
-                    )
-                # the time limit stops a rollout: the model goes back to its last boundary;
-                # then the final evaluation, of that model when the time limit stopped it (its
-                # last steps were never evaluated: up to eval_every steps of training lost to
-                # best.zip; resumed, the run has this one evaluation more than an unbroken one)
-                monitor.rewind_to_boundary()
-                if monitor.last_eval_step != model.num_timesteps:
-                    monitor.evaluate()
-                check_sound(model, out)  # (the final update may be the one that diverged)
-                monitor.save_last_boundary(completed=True)  # not after a crash: no broken last.zip
-                if model.num_timesteps < config.timesteps:  # the time limit ended it early
-                    limit = config.time_limit_s
-                    why = f"by time_limit_s ({limit:g} s) " if limit is not None else ""
-                    print(f"stopped {why}at step {model.num_timesteps} of {config.timesteps}: "
-                          f"saved {last}; resume to go on (placer train: --resume, with --set "
-                          "time_limit_s=... for more time; train(config, resume=True) from Python)")
-        except ValueError as error:
-            _close_bar(bar)  # (before the one-line error: it was drawn into the live bar)
-            _close_after_interrupt(vec)
-            if isinstance(error, TrainingDiverged):  # (said already, by check_sound)
-                raise
-            # a NaN policy output met inside SB3's rollout or an evaluation episode
-            if not weights_finite(model) or "found invalid values" in str(error):
-                raise diverged(model, out) from None
-            raise
-        except KeyboardInterrupt:
-            _close_bar(bar)
-            monitor.save_last_boundary(completed=False)
-            print(f"interrupted: saved {last} at step {model.num_timesteps} (the last completed update; "
-                  "the steps after it are run again on resume)")
-            _close_after_interrupt(vec)
-            raise
-        except BaseException:
-            _close_bar(bar)
-            _close_after_interrupt(vec)
-            raise
+        _learn_and_finish(config, out, model, vec, monitor, progress_bar)
         vec.close()
     return out
+
+
+def _check_run_folder(out: Path, resume: bool, from_api: bool) -> None:
+    """Refuse a folder holding an earlier run's files without ``resume``, a resume with no
+    ``last.zip``, and a resume of a run trained on in-memory designs without them."""
+    last = out / "last.zip"
+    earlier = [name for name in RUN_FILES if (out / name).exists()]
+    if earlier and not resume:
+        if last.exists():
+            raise FileExistsError(
+                f"{out} already holds a run ({', '.join(earlier)}): resume it (--resume; "
+                "resume=True from Python), or use another --out"
+            )
+        raise FileExistsError(
+            f"{out} holds files of an earlier run without a checkpoint to resume "
+            f"({', '.join(earlier)}): remove them or use another --out"
+        )
+    if resume and not last.exists():
+        raise FileNotFoundError(
+            errno.ENOENT,
+            "nothing to resume: no last.zip (a run killed before its first checkpoint; "
+            "remove the folder and start again)",
+            str(last),
+        )
+    if resume and not from_api and (out / API_DESIGNS).exists():
+        names = read_run_json(out / API_DESIGNS).get("names", [])
+        raise ValueError(
+            f"{out} was trained on designs given to train(designs=...) ({', '.join(names)}), "
+            "which its config.json cannot name: resume it the same way, "
+            "train(config, designs=..., resume=True)"
+        )
+
+
+def _eval_design(config: TrainConfig, designs: Sequence[Design]) -> Design:
+    """The design evaluated on: ``config.eval_netlist`` loaded, else the first training design."""
+    if config.eval_netlist:
+        from netlists.io import load_design
+
+        return load_design(config.eval_netlist)
+    return designs[0]
+
+
+def _resumed_model(
+    config: TrainConfig, out: Path, designs: Sequence[Design], device: str, tb: str | None
+) -> tuple[MaskablePPO, VecEnv, TrainingState | None] | None:
+    """The run's checkpoint loaded with its envs and the training state it resumes with
+    (``None`` where it does not fit the checkpoint); ``None`` in place of all three, said,
+    when the run has already reached ``config.timesteps``. Drops the curve rows and
+    TensorBoard events past the checkpoint."""
+    source, state = resume_point(out)
+    try:
+        model = load_model(source, device=device, tensorboard_log=tb)
+    except IncompatibleModel:
+        raise  # (its checkpoints are as old: no earlier one to resume from)
+    except ValueError as error:
+        raise ValueError(
+            f"{error}; to resume from an earlier checkpoint, copy one of "
+            f"{out / 'checkpoints'}/step_*.zip over last.zip and remove {LAST_STATE}"
+        ) from None
+    if config.timesteps < model.num_timesteps:  # (its config.json would say it ended there)
+        raise ValueError(
+            f"{out} is at step {model.num_timesteps}: timesteps {config.timesteps} would "
+            f"train nothing; give more than {model.num_timesteps} to go on"
+        )
+    if config.timesteps == model.num_timesteps:  # finished: said so, not run as if trained
+        print(f"{out} has finished: step {model.num_timesteps} of {config.timesteps}; "
+              "nothing to train (give more timesteps to go on)")
+        return None
+    # (a run saved at step 0 evaluates step 0 again when it starts: drop that row too)
+    kept_through = model.num_timesteps or -1
+    drop_curve_rows_after(out / "curve.csv", kept_through)
+    purge_tensorboard_after(out / "tb", kept_through)
+    vec, state = _resumed_envs(config, out, designs, model, state)
+    return model, vec, state
+
+
+def _resumed_envs(
+    config: TrainConfig, out: Path, designs: Sequence[Design], model: MaskablePPO, state: TrainingState | None
+) -> tuple[VecEnv, TrainingState | None]:
+    """Give the resumed ``model`` its envs: each continuing its saved episode where ``state``
+    matches the checkpoint and ``n_envs`` (the state applied to the model), else fresh episode
+    seeds, said why; returns the envs and the state kept (or ``None``)."""
+    why = f"no saved training state for step {model.num_timesteps}"
+    if state is None and (out / LAST_STATE).exists():  # (damaged: said, not read as missing)
+        why = f"{out / LAST_STATE} is unreadable (damaged, or from another version)"
+    if state is not None and state.steps != model.num_timesteps:
+        state = None  # an older version's state, or one whose model is gone
+    if state is not None and len(state.envs) != config.n_envs:
+        why = f"the saved training state holds {len(state.envs)} envs' episodes, not {config.n_envs}"
+        state = None  # another n_envs: the saved episodes do not map onto these envs
+    if state is None:
+        print(f"{out}: {why}: resuming with fresh episode seeds (not bit-identical to an "
+              "unbroken run)")
+        vec = make_vec_env(designs, config, config.seed + model.num_timesteps)
+        model.set_env(vec)
+    else:
+        vec = make_vec_env(designs, config, config.seed, snapshots=state.envs)
+        model.set_env(vec)
+        apply(model, state)
+    return vec, state
+
+
+def _new_model(
+    config: TrainConfig, designs: Sequence[Design], device: str, tb: str | None
+) -> tuple[MaskablePPO, VecEnv]:
+    """A fresh MaskablePPO model with the config's settings, on new envs over ``designs``."""
+    from sb3_contrib import MaskablePPO
+
+    from placer.rl.policy import PlacementPolicy
+
+    vec = make_vec_env(designs, config, config.seed)
+    model = MaskablePPO(
+        PlacementPolicy,
+        vec,
+        n_steps=config.n_steps,
+        batch_size=config.batch_size,
+        n_epochs=config.n_epochs,
+        learning_rate=config.learning_rate,
+        ent_coef=config.ent_coef,
+        gamma=config.gamma,
+        gae_lambda=config.gae_lambda,
+        policy_kwargs=policy_kwargs(config),
+        tensorboard_log=tb,
+        seed=config.seed,
+        device=device,
+        verbose=0,
+    )
+    return model, vec
+
+
+def _write_run_files(
+    config: TrainConfig, out: Path, designs: Sequence[Design], eval_design: Design, from_api: bool, resume: bool
+) -> None:
+    """Write the run's ``config.json``, its designs' record (``designs.json``, kept on resume;
+    ``api_designs.json`` for in-memory designs) and ``env_kwargs.json``."""
+    # written once the designs load and the model and the evaluation env build: a run that
+    # fails before leaves no config.json behind to block its corrected rerun
+    write_run_json(out / "config.json", asdict(config))
+    record = designs_record(designs, eval_design)
+    if from_api:
+        write_run_json(out / API_DESIGNS, {"names": record["names"]})
+    saved_designs = read_run_json(out / DESIGNS) if resume and (out / DESIGNS).exists() else None
+    if saved_designs is None:
+        write_run_json(out / DESIGNS, record)
+    elif "eval" not in saved_designs:  # a run from before: recorded from now on
+        write_run_json(out / DESIGNS, {**saved_designs, "eval": record["eval"]})
+    write_run_json(out / "env_kwargs.json", env_options(config))
+
+
+def _learn_and_finish(
+    config: TrainConfig, out: Path, model: MaskablePPO, vec: VecEnv, monitor: TrainingMonitor, progress_bar: bool
+) -> None:
+    """Run the steps left to ``config.timesteps`` and end the run; on the way out by an
+    exception close the progress bar and ``vec`` (an interrupt saves ``last.zip`` first, a NaN
+    met in training is raised as divergence)."""
+    # learn() runs whole rollouts: ask for what it will run, so its progress bar adds up
+    rollout = config.n_steps * config.n_envs
+    remaining = -(-(config.timesteps - model.num_timesteps) // rollout) * rollout
+    # the bar made here, not by learn(): an interrupt closes it before saying what was saved
+    # (learn() left its bar live, and the messages were drawn into it)
+    bar = PhaseProgressBar() if progress_bar and has_progress_bar() else None
+    try:
+        if remaining > 0:
+            _learn(model, monitor, bar, remaining)
+            _finish(config, out, model, monitor)
+    except ValueError as error:
+        _close_bar(bar)  # (before the one-line error: it was drawn into the live bar)
+        _close_after_interrupt(vec)
+        if isinstance(error, TrainingDiverged):  # (said already, by check_sound)
+            raise
+        # a NaN policy output met inside SB3's rollout or an evaluation episode
+        if not weights_finite(model) or "found invalid values" in str(error):
+            raise diverged(model, out) from None
+        raise
+    except KeyboardInterrupt:
+        _close_bar(bar)
+        monitor.save_last_boundary(completed=False)
+        print(f"interrupted: saved {out / 'last.zip'} at step {model.num_timesteps} (the last completed update; "
+              "the steps after it are run again on resume)")
+        _close_after_interrupt(vec)
+        raise
+    except BaseException:
+        _close_bar(bar)
+        _close_after_interrupt(vec)
+        raise
+
+
+def _learn(model: MaskablePPO, monitor: TrainingMonitor, bar: PhaseProgressBar | None, remaining: int) -> None:
+    """The ``learn()`` call: ``remaining`` steps with the monitor (and the bar) as callbacks."""
+    with warnings.catch_warnings():  # tqdm's note that its rich bar is "experimental"
+        warnings.filterwarnings("ignore", message="rich is experimental")  # (every run)
+        model.learn(
+            remaining,
+            callback=CallbackList([monitor, *([bar] if bar is not None else [])]),
+            reset_num_timesteps=False,
+            tb_log_name="ppo",
+        )
+
+
+def _finish(config: TrainConfig, out: Path, model: MaskablePPO, monitor: TrainingMonitor) -> None:
+    """End a run that learned: back to its last rollout boundary, the final evaluation, the
+    soundness check, the final ``last.zip``, and a word when the time limit ended it early."""
+    # the time limit stops a rollout: the model goes back to its last boundary;
+    # then the final evaluation, of that model when the time limit stopped it (its
+    # last steps were never evaluated: up to eval_every steps of training lost to
+    # best.zip; resumed, the run has this one evaluation more than an unbroken one)
+    monitor.rewind_to_boundary()
+    if monitor.last_eval_step != model.num_timesteps:
+        monitor.evaluate()
+    check_sound(model, out)  # (the final update may be the one that diverged)
+    monitor.save_last_boundary(completed=True)  # not after a crash: no broken last.zip
+    if model.num_timesteps < config.timesteps:  # the time limit ended it early
+        limit = config.time_limit_s
+        why = f"by time_limit_s ({limit:g} s) " if limit is not None else ""
+        print(f"stopped {why}at step {model.num_timesteps} of {config.timesteps}: "
+              f"saved {out / 'last.zip'}; resume to go on (placer train: --resume, with --set "
+              "time_limit_s=... for more time; train(config, resume=True) from Python)")
 
 
 def _close_after_interrupt(vec: VecEnv) -> None:
