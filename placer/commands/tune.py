@@ -258,16 +258,68 @@ def _run(
     allow_unsafe: bool,
     index_cost: str = "measured",
 ) -> None:
+    """The command's work: check the options and ``out``, run each tuner into
+    ``out/results.sqlite`` under the folder's lock, then write the report
+    (``best_config.json``, ``best_so_far.png``) and print its summary."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from learned_systems.apply import how_to_apply
-    from learned_systems.config.factory import DEFAULT_WORKLOADS
     from learned_systems.plots import plot_best_so_far
-    from learned_systems.ranking import ConfigRanking
-    from learned_systems.results import ResultsStore, SettingsMismatch
-    from learned_systems.tuning import fixed_to_baselines, run_tuning
+    from learned_systems.results import ResultsStore
     from placer.folder_lock import exclusive_folder
+
+    workload, tuners = _checked_options(
+        system, workload, tuner, trials, seed, rows, duration, repeats, allow_unsafe, index_cost
+    )
+    _check_out_folder(out)
+    # built before the folder is made, so that a value it refuses leaves nothing behind (the
+    # SQLite templates are built into OUT at the first trial, under the lock)
+    objective = _objective(system, workload, rows or None, duration, repeats, allow_unsafe, seed, out, index_cost)
+    # closed however the run ends, a busy folder included; one writer per folder, from its
+    # templates to its report
+    with _backend_closed_at_end(objective), exclusive_folder(out):
+        out.mkdir(parents=True, exist_ok=True)
+        run = f"{system}-{workload}-{objective.space.name}"
+        settings = run_settings(system, objective, repeats)
+        console = Console(stderr=True)
+        with ResultsStore(out / "results.sqlite") as store:
+            _claim_run(store, system, workload, run, objective, settings, index_cost)
+            summaries, beyond = _run_tuners(store, objective, run, tuners, trials, seed, console)
+            other_runs = sorted(set(store.runs()) - {run})
+            curves, others, plotted = _curves(store, run, objective, summaries, seed)
+        best = _best_overall(summaries, objective.space.effective)
+        report = _report(run, system, workload, objective, seed, settings, summaries, best, allow_unsafe,
+                         tuners, others)
+        from netlists.formats.textio import write_text_atomic
+
+        # (a fresh temporary, removed when the write fails: a full disk left a 0-byte one)
+        write_text_atomic(out / "best_config.json", json.dumps(report, indent=2, default=str))
+        # after the summary it belongs to: a kill between them leaves the older plot
+        plot_best_so_far(
+            curves,
+            out / "best_so_far.png",
+            f"{system} {workload}" + ("" if system == "index" else f" ({objective.space.name} space)"),
+            baselines=plotted,
+        )
+        lines = _summary_lines(out, run, system, objective, index_cost, seed, trials, summaries, beyond, best,
+                               others, other_runs)
+        typer.echo("\n".join(lines))
+
+
+def _checked_options(
+    system: str,
+    workload: str | None,
+    tuner: str,
+    trials: int,
+    seed: int,
+    rows: int,
+    duration: float,
+    repeats: int,
+    allow_unsafe: bool,
+    index_cost: str,
+) -> tuple[str, list[str]]:
+    """Refuse an option the run cannot take (:class:`_BadInput`, in the option's words);
+    return the workload (its default where none was given) and the tuners, each once."""
+    from learned_systems.config.factory import DEFAULT_WORKLOADS
 
     if system not in SYSTEMS:
         raise _BadInput(f"unknown system {system!r}: expected one of {list(SYSTEMS)}")
@@ -304,6 +356,11 @@ def _run(
     if index_cost == "counted" and repeats != DEFAULT_REPEATS:  # (kept in the run's settings:
         # a resume with another --repeats was refused for a setting that changed nothing)
         raise _BadInput("--repeats does not apply to --index-cost counted (a count is the same every time)")
+    return workload, tuners
+
+
+def _check_out_folder(out: Path) -> None:
+    """Refuse an ``out`` the run could not write into, or whose files are in the way."""
     try:
         check_output_folder(out)
     except UsageError as exc:
@@ -316,151 +373,198 @@ def _run(
     results = out / "results.sqlite"
     if results.exists() and not os.access(results, os.R_OK | os.W_OK):
         raise _BadInput(f"--out {out}: {results} cannot be written (resuming adds trials to it)")
-    # built before the folder is made, so that a value it refuses leaves nothing behind (the
-    # SQLite templates are built into OUT at the first trial, under the lock)
-    objective = _objective(system, workload, rows or None, duration, repeats, allow_unsafe, seed, out, index_cost)
-    # closed however the run ends, a busy folder included; one writer per folder, from its
-    # templates to its report
-    with _backend_closed_at_end(objective), exclusive_folder(out):
-        out.mkdir(parents=True, exist_ok=True)
-        run = f"{system}-{workload}-{objective.space.name}"
-        settings = run_settings(system, objective, repeats)
-        console = Console(stderr=True)
-        summaries = []
-        beyond: dict[str, int] = {}  # stored trials past --trials, per tuner
-        with ResultsStore(out / "results.sqlite") as store:
-            if system == "index":  # earlier versions named the index's space "durable"
-                store.rename_run(f"{system}-{workload}-durable", run, objective.space.name)
-            try:
-                # (counted costs take one count per trial: a run made with another --repeats,
-                # before it was refused with them, resumes)
-                store.claim_settings(run, settings, absent=settings_before(),
-                                     ignore=("repeats",) if index_cost == "counted" else (),
-                                     fixed=UNCHOSEN_SETTINGS)
-            except SettingsMismatch as exc:
-                raise _BadInput(str(exc)) from None
-            for name in tuners:
-                with Progress(
-                    TextColumn(f"{name} seed {seed}"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TextColumn("best {task.fields[best]}"),
-                    TimeElapsedColumn(),
-                    console=console,
-                ) as bar:
-                    task = bar.add_task(name, total=trials, best="-")
 
-                    ranking = ConfigRanking(objective.space.effective)
 
-                    def advance(
-                        index: int, result, score, *, _task=task, _bar=bar, _rank=ranking
-                    ) -> None:
-                        best = _rank.add(result.config, score)
-                        _bar.update(_task, advance=1, best="-" if best is None else f"{best:.3g}")
+def _claim_run(
+    store: Any, system: str, workload: str, run: str, objective: Any, settings: dict[str, Any], index_cost: str
+) -> None:
+    """Take ``run`` in the store under ``settings``: a resume under other settings is refused."""
+    from learned_systems.results import SettingsMismatch
 
-                    summaries.append(
-                        run_tuning(objective, name, trials, seed, store, run, on_trial=advance)
-                    )
-                beyond[name] = len(store.rows(run=run, tuner=name, seed=seed, role="trial")) - trials
-            other_runs = sorted(set(store.runs()) - {run})
-            curves: dict[str, list] = {}
-            rankings: dict[str, ConfigRanking] = {}
-            mine = {f"{s.tuner} seed {seed}": s.best_so_far for s in summaries}  # as ranked
-            seed_baselines = _seed_baselines(store, run, objective)
-            for row in store.rows(run=run, role="trial"):
-                label = f"{row['tuner']} seed {row['seed']}"
-                if label in mine:
-                    curves.setdefault(label, list(mine[label]))  # this command's: to --trials
-                    continue
-                if label not in rankings:  # an earlier command's, ranked as its own run was
-                    rankings[label] = fixed_to_baselines(
-                        ConfigRanking(objective.space.effective), objective.baselines(), seed_baselines.get(row["seed"], {})
-                    )
-                curves.setdefault(label, []).append(rankings[label].add(row["config"], row["score"]))
-            others = sorted(set(curves) - set(mine))  # earlier commands' tuners or seeds: drawn only
-            plotted = _plotted_baselines(seed, curves, summaries[0].baseline_scores, seed_baselines)
-        reference = summaries[0].baseline_scores
-        best = _best_overall(summaries, objective.space.effective)
-        report: dict[str, Any] = {
-            "run": run,
-            "system": system,
-            "workload": workload,
-            "space": objective.space.name,
-            "seed": seed,
-            "settings": settings,
-            "baselines": {
-                role: {
-                    "config": r.config,
-                    "ok": r.ok,
-                    "throughput_mean": r.throughput_mean,
-                    "throughput_std": r.throughput_std,
-                    "unit": r.unit,
-                    "score": reference.get(role),
-                }
-                for role, r in summaries[0].baselines.items()
-            },
-            "tuners": {
-                s.tuner: {
-                    "best_score": s.best_score,
-                    "best_config": s.best_config,
-                    "best_measurements": s.best_measurements,
-                    "best_failed_trials": s.best_failures,
-                    "failed": s.failed,
-                    "resumed_trials": s.resumed,
-                }
-                for s in summaries
-            },
-            "best": best,
-            # the best configuration as its user applies it (SQL, postgresql.conf, build_index)
-            "apply": how_to_apply(system, best["config"], allow_unsafe) if best else None,
-            "covers": {"tuners": list(tuners), "seed": seed, "not_covered": others},
-        }
-        from netlists.formats.textio import write_text_atomic
+    if system == "index":  # earlier versions named the index's space "durable"
+        store.rename_run(f"{system}-{workload}-durable", run, objective.space.name)
+    try:
+        # (counted costs take one count per trial: a run made with another --repeats,
+        # before it was refused with them, resumes)
+        store.claim_settings(run, settings, absent=settings_before(),
+                             ignore=("repeats",) if index_cost == "counted" else (),
+                             fixed=UNCHOSEN_SETTINGS)
+    except SettingsMismatch as exc:
+        raise _BadInput(str(exc)) from None
 
-        # (a fresh temporary, removed when the write fails: a full disk left a 0-byte one)
-        write_text_atomic(out / "best_config.json", json.dumps(report, indent=2, default=str))
-        # after the summary it belongs to: a kill between them leaves the older plot
-        plot_best_so_far(
-            curves,
-            out / "best_so_far.png",
-            f"{system} {workload}" + ("" if system == "index" else f" ({objective.space.name} space)"),
-            baselines=plotted,
-        )
-        lines = [
-            "space: index parameters (every value is safe); score = -(relative lookup "
-            f"{'time' if index_cost == 'measured' else 'steps (counted)'} + size in % of the keys), "
-            "higher is better"
-            if system == "index"
-            else f"space: {objective.space.name}; score = throughput / the defaults' throughput"
-        ]
-        for role, score in reference.items():
-            lines.append(f"{role}: score {score if score is None else f'{score:.3f}'}")
-        for s in summaries:
-            lines.append(
-                f"{s.tuner}: best score {s.best_score if s.best_score is None else f'{s.best_score:.3f}'}"
-                f" ({s.failed} failed, {s.resumed} resumed)"
+
+def _run_tuners(
+    store: Any, objective: Any, run: str, tuners: list[str], trials: int, seed: int, console: Any
+) -> tuple[list[Any], dict[str, int]]:
+    """Run (or resume) each tuner's ``trials`` trials with a progress bar; return their
+    summaries and, per tuner, how many stored trials lie past ``trials``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from learned_systems.ranking import ConfigRanking
+    from learned_systems.tuning import run_tuning
+
+    summaries = []
+    beyond: dict[str, int] = {}  # stored trials past --trials, per tuner
+    for name in tuners:
+        with Progress(
+            TextColumn(f"{name} seed {seed}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("best {task.fields[best]}"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task(name, total=trials, best="-")
+
+            ranking = ConfigRanking(objective.space.effective)
+
+            def advance(
+                index: int, result, score, *, _task=task, _bar=bar, _rank=ranking
+            ) -> None:
+                best = _rank.add(result.config, score)
+                _bar.update(_task, advance=1, best="-" if best is None else f"{best:.3g}")
+
+            summaries.append(
+                run_tuning(objective, name, trials, seed, store, run, on_trial=advance)
             )
-            if beyond[s.tuner] > 0:  # (the summary shrank to the first --trials without a word)
-                lines.append(f"note: {s.tuner} seed {seed} has {beyond[s.tuner]} more stored trial(s) than "
-                             f"--trials {trials}: left out of this summary (rerun with --trials "
-                             f"{trials + beyond[s.tuner]} to count them)")
-        if best is not None:
-            lines.append(f"best: {best['found_by']} (score {best['score']:.3f})")
-        if others:
-            lines.append(
-                f"note: best_config.json covers this command's tuners and seed; the plot also "
-                f"draws {', '.join(others)} of {run} from earlier commands (their trials are in "
-                "results.sqlite, their best is not compared here)"
+        beyond[name] = len(store.rows(run=run, tuner=name, seed=seed, role="trial")) - trials
+    return summaries, beyond
+
+
+def _curves(
+    store: Any, run: str, objective: Any, summaries: list[Any], seed: int
+) -> tuple[dict[str, list], list[str], dict[str, float]]:
+    """The best-so-far curves to plot (this command's tuners as ranked, earlier commands'
+    tuners or seeds ranked again from the store), those earlier ones' labels, and the
+    baselines drawn beside them."""
+    from learned_systems.ranking import ConfigRanking
+    from learned_systems.tuning import fixed_to_baselines
+
+    curves: dict[str, list] = {}
+    rankings: dict[str, ConfigRanking] = {}
+    mine = {f"{s.tuner} seed {seed}": s.best_so_far for s in summaries}  # as ranked
+    seed_baselines = _seed_baselines(store, run, objective)
+    for row in store.rows(run=run, role="trial"):
+        label = f"{row['tuner']} seed {row['seed']}"
+        if label in mine:
+            curves.setdefault(label, list(mine[label]))  # this command's: to --trials
+            continue
+        if label not in rankings:  # an earlier command's, ranked as its own run was
+            rankings[label] = fixed_to_baselines(
+                ConfigRanking(objective.space.effective), objective.baselines(), seed_baselines.get(row["seed"], {})
             )
-        if other_runs:  # their trials stay in results.sqlite; the summary files are this run's
-            lines.append(
-                f"note: {out} also holds {', '.join(other_runs)}; best_config.json and "
-                f"best_so_far.png now describe {run} (rerun a command to get its summary back)"
-            )
+        curves.setdefault(label, []).append(rankings[label].add(row["config"], row["score"]))
+    others = sorted(set(curves) - set(mine))  # earlier commands' tuners or seeds: drawn only
+    plotted = _plotted_baselines(seed, curves, summaries[0].baseline_scores, seed_baselines)
+    return curves, others, plotted
+
+
+def _report(
+    run: str,
+    system: str,
+    workload: str,
+    objective: Any,
+    seed: int,
+    settings: dict[str, Any],
+    summaries: list[Any],
+    best: dict[str, Any] | None,
+    allow_unsafe: bool,
+    tuners: list[str],
+    others: list[str],
+) -> dict[str, Any]:
+    """The contents of ``best_config.json``: the run, its baselines, each tuner's best, the
+    best overall and how to apply it, and what the report covers."""
+    from learned_systems.apply import how_to_apply
+
+    reference = summaries[0].baseline_scores
+    return {
+        "run": run,
+        "system": system,
+        "workload": workload,
+        "space": objective.space.name,
+        "seed": seed,
+        "settings": settings,
+        "baselines": {
+            role: {
+                "config": r.config,
+                "ok": r.ok,
+                "throughput_mean": r.throughput_mean,
+                "throughput_std": r.throughput_std,
+                "unit": r.unit,
+                "score": reference.get(role),
+            }
+            for role, r in summaries[0].baselines.items()
+        },
+        "tuners": {
+            s.tuner: {
+                "best_score": s.best_score,
+                "best_config": s.best_config,
+                "best_measurements": s.best_measurements,
+                "best_failed_trials": s.best_failures,
+                "failed": s.failed,
+                "resumed_trials": s.resumed,
+            }
+            for s in summaries
+        },
+        "best": best,
+        # the best configuration as its user applies it (SQL, postgresql.conf, build_index)
+        "apply": how_to_apply(system, best["config"], allow_unsafe) if best else None,
+        "covers": {"tuners": list(tuners), "seed": seed, "not_covered": others},
+    }
+
+
+def _summary_lines(
+    out: Path,
+    run: str,
+    system: str,
+    objective: Any,
+    index_cost: str,
+    seed: int,
+    trials: int,
+    summaries: list[Any],
+    beyond: dict[str, int],
+    best: dict[str, Any] | None,
+    others: list[str],
+    other_runs: list[str],
+) -> list[str]:
+    """The summary printed at the end: the score's meaning, the baselines' and each tuner's
+    scores, the best, notes on what the report leaves out, and where the files are."""
+    reference = summaries[0].baseline_scores
+    lines = [
+        "space: index parameters (every value is safe); score = -(relative lookup "
+        f"{'time' if index_cost == 'measured' else 'steps (counted)'} + size in % of the keys), "
+        "higher is better"
+        if system == "index"
+        else f"space: {objective.space.name}; score = throughput / the defaults' throughput"
+    ]
+    for role, score in reference.items():
+        lines.append(f"{role}: score {score if score is None else f'{score:.3f}'}")
+    for s in summaries:
         lines.append(
-            f"best configuration -> {out / 'best_config.json'}; plot -> {out / 'best_so_far.png'}"
+            f"{s.tuner}: best score {s.best_score if s.best_score is None else f'{s.best_score:.3f}'}"
+            f" ({s.failed} failed, {s.resumed} resumed)"
         )
-        typer.echo("\n".join(lines))
+        if beyond[s.tuner] > 0:  # (the summary shrank to the first --trials without a word)
+            lines.append(f"note: {s.tuner} seed {seed} has {beyond[s.tuner]} more stored trial(s) than "
+                         f"--trials {trials}: left out of this summary (rerun with --trials "
+                         f"{trials + beyond[s.tuner]} to count them)")
+    if best is not None:
+        lines.append(f"best: {best['found_by']} (score {best['score']:.3f})")
+    if others:
+        lines.append(
+            f"note: best_config.json covers this command's tuners and seed; the plot also "
+            f"draws {', '.join(others)} of {run} from earlier commands (their trials are in "
+            "results.sqlite, their best is not compared here)"
+        )
+    if other_runs:  # their trials stay in results.sqlite; the summary files are this run's
+        lines.append(
+            f"note: {out} also holds {', '.join(other_runs)}; best_config.json and "
+            f"best_so_far.png now describe {run} (rerun a command to get its summary back)"
+        )
+    lines.append(
+        f"best configuration -> {out / 'best_config.json'}; plot -> {out / 'best_so_far.png'}"
+    )
+    return lines
 
 
 @contextmanager
