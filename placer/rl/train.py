@@ -346,7 +346,7 @@ def _learn_and_finish(
     remaining = -(-(config.timesteps - model.num_timesteps) // rollout) * rollout
     # the bar made here, not by learn(): an interrupt closes it before saying what was saved
     # (learn() left its bar live, and the messages were drawn into it)
-    bar = PhaseProgressBar() if progress_bar and has_progress_bar() else None
+    bar = PhaseProgressBar(time_limit_s=config.time_limit_s) if progress_bar and has_progress_bar() else None
     try:
         if remaining > 0:
             _learn(model, monitor, bar, remaining)
