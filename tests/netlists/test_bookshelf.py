@@ -304,6 +304,90 @@ def test_bad_input_names_file_line_and_expectation(
     assert expect in str(err)
 
 
+#: Edits of a Bookshelf copy of ``generate(2, 3, 2, seed=1)`` written by ``write_bookshelf``:
+#: (file, regex whose first match is replaced, replacement, line of the error relative to the
+#: line where the match starts or None for an error naming no line, the error's reason).
+WRITTEN_EDITS = [
+    ("d.aux", r"RowBasedPlacement :", "RowBasedPlacement", 0, "expected 'RowBasedPlacement : <files>'"),
+    ("d.nodes", r"NumNodes : 7", "NumNodes 7", 0, "expected 'NumNodes : <count>'"),
+    ("d.nodes", r"NumNodes : 7", "NumNodes : 7.5", 0, "expected a non-negative integer for NumNodes, got '7.5'"),
+    ("d.nodes", r"NumTerminals : 2\n", "", None, "expected a 'NumTerminals : <count>' line"),
+    ("d.nodes", r"  a0 16.75 27.43", "  a0 16.75", 0, "expected 'name width height [terminal|terminal_NI]'"),
+    ("d.nodes", r"  a0 16.75", "  a0 inf", 0, "expected a finite number for the width of 'a0', got 'inf'"),
+    ("d.nodes", r"  Grp_2 ", "  Grp_1 ", 0, "node 'Grp_1' is listed twice"),
+    ("d.nodes", r"  port_0 ", "# placer-gym kind : ghost hard\n  port_0 ", 0,
+     "the kind comment names 'ghost', which is no node here"),
+    ("d.nets", r"NetDegree : 2 a0/P5", "NetDegree : 2 a0/P5 extra", 0, "expected 'NetDegree : <k> [name]'"),
+    ("d.nets", r"NetDegree : 2 a0/P5", "NetDegree : -2 a0/P5", 0, "expected a non-negative integer NetDegree, got '-2'"),
+    ("d.nets", r"  a0 O : -5.032", "  a0 Q : -5.032", 0, "expected pin direction I, O or B, got 'Q'"),
+    ("d.nets", r"  a0 O : -5.032", "  a0 O -5.032", 0, "expected 'node I|O|B : x_offset y_offset'"),
+    ("d.pl", r"  a0 15.055 .*", "  a0 15.055", 0, "expected 'name x y : ORIENT [/FIXED|/FIXED_NI]'"),
+    ("d.pl", r"  a1 ", "  a0 ", 0, "node 'a0' is placed twice"),
+    ("d.scl", r"End\n", "", 0, "expected 'End' before the next CoreRow"),  # the CoreRow now here
+    ("d.scl", r"End\n", "End\nEnd\n", 1, "'End' without a 'CoreRow'"),
+    ("d.scl", r"CoreRow Horizontal\n", "\n", 1, "expected 'CoreRow Horizontal', got 'Coordinate : 0'"),
+    ("d.scl", r"End\n\Z", "", -8, "expected 'End' after the last CoreRow"),  # named at its CoreRow
+    ("d.scl", r"  Height : 5.94", "  Height 5.94", 0, "expected 'Key : value' pairs"),
+    ("d.scl", r"  Height : 5.94", "  Height : 0", -2, "row Height must be positive, got 0.0"),
+    ("d.scl", r"  Height : 5.94", "  Height : -5.94", -2, "row Height must be positive, got -5.94"),
+    ("d.scl", r"NumSites : 4686", "NumSites : 4686.5", -7,
+     "expected a non-negative integer NumSites and Sitespacing >= 0"),
+    ("d.scl", r"(?s)NumRows : 8.*", "NumRows : 0\n", None, "expected at least one CoreRow"),
+    ("d.scl", r"canvas : 3 3 ", "canvas : 3 ", 0,
+     "expected 8 numbers: cols rows hroutes_per_micron vroutes_per_micron hrouting_alloc "
+     "vrouting_alloc smooth_range overlap_threshold"),
+    ("d.scl", r"NumRows", "# placer-gym canvas : 3 3 1 1 1 1 2 0.004\nNumRows", 0,
+     "a second canvas comment (the first is at line 3)"),
+    ("d.wts", r"  Grp_0/Poutput_2 4", "  Grp_0/Poutput_2 4 5", 0, "expected 'net_name weight'"),
+    ("d.wts", r"  Grp_0/Poutput_2 4", "  Grp_0/Poutput_2 -4", 0, "weight of 'Grp_0/Poutput_2' is negative"),
+    ("d.wts", r"  Grp_0/Poutput_2 4", "  Grp_0/Poutput_2 nan", 0,
+     "expected a finite number for the weight of 'Grp_0/Poutput_2', got 'nan'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("file", "pattern", "replacement", "offset", "reason"), WRITTEN_EDITS,
+    ids=[f"{e[0]}-{k}" for k, e in enumerate(WRITTEN_EDITS)],
+)
+def test_broken_copies_of_a_written_design_name_file_line_and_reason(
+    tmp_path: Path, file: str, pattern: str, replacement: str, offset: int | None, reason: str
+) -> None:
+    """Each malformed edit of a design the project's own writer wrote (bad count lines,
+    duplicate nodes and placements, bad NetDegree lines and pin directions, missing CoreRow or
+    End, rows of height <= 0, negative or non-finite weights, ...) is a NetlistError naming the
+    edited file, the line (where the error is tied to one) and exactly this reason."""
+    import re
+
+    aux = write_bookshelf(*generate(2, 3, 2, seed=1), tmp_path, "d")
+    read_bookshelf(aux)  # the unedited copy reads
+    path = tmp_path / file
+    text = path.read_text()
+    match = re.search(pattern, text)
+    assert match is not None, f"{pattern!r} is not in the written {file}: the writer changed"
+    path.write_text(text[: match.start()] + replacement + text[match.end() :])
+    with pytest.raises(NetlistError) as info:
+        read_bookshelf(aux)
+    err = info.value
+    assert err.path == str(path)
+    edited_line = text.count("\n", 0, match.start()) + 1
+    assert err.line == (None if offset is None else edited_line + offset)
+    assert err.reason == reason
+    where = str(path) if offset is None else f"{path}:{err.line}"
+    assert str(err) == f"{where}: {reason}"
+
+
+def test_another_pl_that_is_a_folder_is_named_as_one(tmp_path: Path) -> None:
+    """A placement given beside the design (``pl=``) that is a folder is refused naming it, not
+    read as a missing file or a traceback."""
+    aux = write_bookshelf(*generate(2, 3, 2, seed=1), tmp_path, "d")
+    (tmp_path / "other.pl").mkdir()
+    with pytest.raises(NetlistError) as info:
+        read_bookshelf(aux, pl=tmp_path / "other.pl")
+    assert info.value.path == str(tmp_path / "other.pl")
+    assert info.value.line is None
+    assert info.value.reason == "is a folder: expected a Bookshelf .pl file"
+
+
 def test_byte_order_marks_and_a_valid_canvas_comment_are_read(tmp_path: Path) -> None:
     plain = read_bookshelf(write_design(tmp_path))
     marked = tmp_path / "marked"
