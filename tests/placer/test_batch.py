@@ -46,6 +46,9 @@ class JitterForBatchTests(Placer):
             os.kill(os.getpid(), signal.SIGKILL)
         if self.options.get("exit_on") == [netlist.name, seed]:  # a method ending its process
             raise SystemExit(3)
+        if self.options.get("os_exit_on") == [netlist.name, seed]:  # a hard exit, no cleanup
+            import os
+            os._exit(1)
         time.sleep(float(self.options.get("sleep_s", 0.0)))
         rng = np.random.default_rng(seed)
         m = netlist.macros
@@ -528,6 +531,26 @@ def test_a_task_that_kills_its_worker_fails_alone(suite: Path, plugin: str, tmp_
     assert "its worker process died while running it" in failed[0].error
 
 
+def test_a_worker_ending_its_process_fails_its_task_only_with_two_jobs(suite: Path, plugin: str, tmp_path: Path) -> None:
+    """The fast counterpart of the slow kill test above (which covers the same rerun-alone
+    path with 6 tasks): a method that ``os._exit(1)``s its worker on seed 0 breaks the --jobs 2
+    pool; the lost tasks are rerun each alone, so seed 0's row is failed naming the dead worker,
+    seed 1's is ok, and there are exactly 2 rows (none lost, none counted twice)."""
+    runs = tmp_path / "runs"
+    options = {METHOD: {"os_exit_on": ["tiny_a", 0]}}
+    tasks = make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0, 1], runs, 1.0, options, [plugin])
+    summary = run_batch(tasks, runs, jobs=2, show_progress=False)
+    assert (summary.total, summary.ok, summary.failed, summary.interrupted) == (2, 1, 1, False)
+    assert sorted(r.seed for r in summary.records) == [0, 1]
+    with closing(sqlite3.connect(runs / "results.sqlite")) as db:
+        stored = db.execute("SELECT seed, status, error FROM runs ORDER BY seed").fetchall()
+    assert [(seed, status) for seed, status, _ in stored] == [(0, "failed"), (1, "ok")]
+    assert stored[0][2].startswith("its worker process died while running it (killed, out of memory or a crash)")
+    assert stored[1][2] is None
+    assert (runs / "tiny_a" / METHOD / "seed1.plc").is_file()
+    assert not (runs / "tiny_a" / METHOD / "seed0.plc").exists()
+
+
 def test_a_stop_between_a_rows_commit_and_its_publish_leaves_no_row_without_a_file(
     suite: Path, plugin: str, tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
@@ -695,6 +718,35 @@ def test_a_method_calling_sys_exit_fails_its_run_only(suite: Path, plugin: str, 
     assert (summary.ok, summary.failed) == (5, 1)
     (failed,) = [r for r in rows(runs).values() if r.status != "ok"]
     assert (failed.design, failed.seed) == ("tiny_a", 1) and failed.error.startswith("SystemExit: 3")
+
+
+def test_two_designs_of_one_name_or_an_empty_suite_are_refused_before_any_run(
+    tmp_path: Path, design_writer  # type: ignore[no-untyped-def]
+) -> None:
+    """Design names key the results rows and the runs folder: a suite holding a/x and b/x is
+    refused naming both folders, and a suite with no design says what a design is; through
+    ``placer place --suite`` each is one line, exit 2, and no runs folder is made."""
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    twice = tmp_path / "twice"
+    design_writer(twice / "a" / "x", 1, "x")
+    design_writer(twice / "b" / "x", 2, "x")
+    clash = (f"two designs are called 'x': {twice.resolve() / 'a' / 'x'} and {twice.resolve() / 'b' / 'x'} "
+             "(design names must be unique in a suite)")
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    nothing = f"no design (a folder with netlist.pb.txt[.gz] and initial.plc, or one Bookshelf .aux) under {empty}"
+    for folder, message in ((twice, clash), (empty, nothing)):
+        with pytest.raises(ValueError) as info:
+            find_designs(folder)
+        assert str(info.value) == message
+        runs = tmp_path / f"runs_{folder.name}"
+        result = CliRunner().invoke(app, ["place", "--suite", str(folder), "--algo", "greedy", "--out", str(runs)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr == f"placer: error: {message}\n"
+        assert not runs.exists()
 
 
 def test_a_suite_of_linked_design_folders_is_found(suite: Path, tmp_path: Path) -> None:

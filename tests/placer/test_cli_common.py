@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -30,6 +31,43 @@ def test_a_rename_failure_names_its_target_and_memory_errors_say_something(capsy
     with pytest.raises(typer.Exit):
         _raising(MemoryError())()
     assert "out of memory: a smaller size is needed" in capsys.readouterr().err  # was empty
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (FileNotFoundError("no checkpoint to load in run/"), "no checkpoint to load in run/"),  # no file name
+        (FileNotFoundError(2, "No such file or directory", "in/x.plc"), "in/x.plc: No such file or directory"),
+        (sqlite3.OperationalError("database is locked"), "results database: database is locked"),
+        (sqlite3.DatabaseError("file is not a database"), "results database: file is not a database"),
+    ],
+)
+def test_file_and_results_database_errors_are_one_line_and_exit_2(
+    error: BaseException, line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A FileNotFoundError with only a message is printed as that message (not "None: ..."),
+    one with a file name as "FILE: reason"; a SQLite error is named as the results database's."""
+    with pytest.raises(typer.Exit) as exit_info:
+        _raising(error)()
+    assert exit_info.value.exit_code == 2
+    assert capsys.readouterr() == ("", f"placer: error: {line}\n")
+
+
+def test_a_broken_pipe_in_a_command_exits_141_and_drops_what_is_still_buffered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In process (the subprocess test below covers a real pipe): BrokenPipeError ends the
+    command with 141 and no word on stderr, and stdout's descriptor is pointed at /dev/null so
+    that what is still buffered is dropped rather than raised again at exit."""
+    with open(tmp_path / "stdout.txt", "w") as stdout:
+        monkeypatch.setattr(sys, "stdout", stdout)
+        with pytest.raises(typer.Exit) as exit_info:
+            _raising(BrokenPipeError(32, "Broken pipe"))()
+        stdout.write("still buffered\n")
+        stdout.flush()
+    assert exit_info.value.exit_code == 141
+    assert (tmp_path / "stdout.txt").read_text() == ""
+    assert capsys.readouterr().err == ""
 
 
 def test_ctrl_c_and_a_kill_end_a_command_with_a_word_and_130(monkeypatch, capsys) -> None:

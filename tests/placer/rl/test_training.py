@@ -530,6 +530,42 @@ def test_train_cli_resumes_the_folder_given_and_keeps_its_target(tmp_path):
     assert fresh.exit_code == 2 and "without a checkpoint to resume (best.json)" in fresh.output
 
 
+def test_train_cli_resume_takes_a_larger_timesteps_and_refuses_another_learning_rate(tmp_path):
+    """The fast counterpart of the slow resume test above: ``--resume --set learning_rate=...``
+    is refused in one line (exit 2) naming the setting and the run's value, leaving config.json
+    as it was; ``--resume --timesteps 128`` (an allowed change) goes on from the run's 64 steps
+    to the new total, recorded in config.json."""
+    from sb3_contrib import MaskablePPO
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    out = tmp_path / "run"
+    tiny = ["--generated", "1", "--timesteps", "64", "--n-envs", "1", "--max-grid", "16",
+            "--max-nodes", "32", "--device", "cpu", "--no-progress", "--set", "n_steps=64",
+            "--set", "batch_size=32", "--set", "n_epochs=1", "--set", "soft_placement=keep",
+            "--checkpoint-every", "64", "--eval-every", "64"]  # fmt: skip
+    first = CliRunner().invoke(app, ["train", "--out", str(out), *tiny])
+    assert first.exit_code == 0, first.output
+    saved = json.loads((out / "config.json").read_text())
+    assert MaskablePPO.load(out / "last.zip", device="cpu").num_timesteps == 64
+
+    refused = CliRunner().invoke(app, ["train", "--out", str(out), "--resume", "--set", "learning_rate=0.5"])
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        f"placer: error: --set learning_rate (the run's: {saved['learning_rate']}) cannot change a run "
+        "being resumed (its config.json is kept; only --timesteps, --device and --set time_limit_s may "
+        "change)\n"
+    )
+    assert json.loads((out / "config.json").read_text()) == saved
+
+    longer = CliRunner().invoke(app, ["train", "--out", str(out), "--resume", "--timesteps", "128", "--no-progress"])
+    assert longer.exit_code == 0, longer.output
+    assert json.loads((out / "config.json").read_text()) == {**saved, "timesteps": 128}
+    assert MaskablePPO.load(out / "last.zip", device="cpu").num_timesteps == 128
+    assert (out / "checkpoints" / "step_128.zip").exists()
+
+
 def test_ctrl_c_before_the_first_checkpoint_does_not_claim_a_saved_run(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 

@@ -1,0 +1,86 @@
+"""The batch results store: a full disk or an I/O error opening it is named as such (an
+OSError naming the file), not as a damaged results database."""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from placer.results import DB_NAME, ResultStore
+
+
+def _failing_at_wal(monkeypatch: pytest.MonkeyPatch, code: int, message: str) -> None:
+    """Every connection to a results database raises ``sqlite3.OperationalError(message)``
+    with ``sqlite_errorcode`` ``code`` when the store turns WAL on (its first write)."""
+
+    class Failing(sqlite3.Connection):
+        def execute(self, sql, *args):  # type: ignore[no-untyped-def, override]
+            if sql.startswith("PRAGMA journal_mode"):
+                error = sqlite3.OperationalError(message)
+                error.sqlite_errorcode = code
+                raise error
+            return super().execute(sql, *args)
+
+    real_connect = sqlite3.connect
+
+    def connect(database, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if Path(str(database)).name == DB_NAME:
+            kwargs["factory"] = Failing
+        return real_connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "number", "text"),
+    [
+        (sqlite3.SQLITE_FULL, "database or disk is full", errno.ENOSPC,
+         "the disk is full (database or disk is full)"),
+        (sqlite3.SQLITE_IOERR, "disk I/O error", errno.EIO,
+         "cannot read or write the results database (disk I/O error)"),
+        (sqlite3.SQLITE_IOERR_WRITE, "disk I/O error", errno.EIO,  # an extended code: its low byte counts
+         "cannot read or write the results database (disk I/O error)"),
+    ],
+)
+def test_a_full_disk_or_an_io_error_is_an_oserror_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, message: str, number: int, text: str
+) -> None:
+    """SQLITE_FULL becomes OSError(ENOSPC) and SQLITE_IOERR (any extended I/O code) OSError(EIO),
+    each naming the results file: both read "not a readable results database" before."""
+    _failing_at_wal(monkeypatch, code, message)
+    path = tmp_path / "runs" / DB_NAME
+    with pytest.raises(OSError) as info:
+        ResultStore(path)
+    assert (info.value.errno, info.value.strerror, info.value.filename) == (number, text, str(path))
+
+
+def test_another_sqlite_error_is_still_a_damaged_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only disk errors become OSError: another SQLite error (here SQLITE_CORRUPT) stays the
+    ValueError that names the file as not a readable results database."""
+    _failing_at_wal(monkeypatch, sqlite3.SQLITE_CORRUPT, "database disk image is malformed")
+    path = tmp_path / "runs" / DB_NAME
+    with pytest.raises(ValueError) as info:
+        ResultStore(path)
+    assert not isinstance(info.value, OSError)
+    assert str(info.value) == f"{path}: not a readable results database (database disk image is malformed)"
+
+
+def test_a_full_disk_ends_a_batch_in_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, design_writer  # type: ignore[no-untyped-def]
+) -> None:
+    """``placer place --suite`` on a disk that fills as the results database is opened prints
+    one line naming the file and the full disk, and exits 2 (no traceback)."""
+    from placer.cli import app
+
+    suite = tmp_path / "suite"
+    design_writer(suite / "tiny", 1, "tiny", n_soft=8)
+    _failing_at_wal(monkeypatch, sqlite3.SQLITE_FULL, "database or disk is full")
+    runs = tmp_path / "runs"
+    result = CliRunner().invoke(app, ["place", "--suite", str(suite), "--algo", "greedy", "--budget-s", "1",
+                                      "--out", str(runs)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"placer: error: {runs / DB_NAME}: the disk is full (database or disk is full)\n"
