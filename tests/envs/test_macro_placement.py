@@ -582,6 +582,29 @@ def test_a_later_macro_that_fits_nowhere_is_found_at_construction() -> None:
         MacroPlacementEnv(wide, max_grid=16, max_nodes=8, max_edges=32)
 
 
+def test_a_reset_whose_first_macro_fits_nowhere_names_it_and_leaves_no_episode(monkeypatch) -> None:
+    """reset()'s own check (behind the constructor's, which refuses such a design first: it is
+    reached only if the grid state changes under a built env, simulated here by a legal mask
+    with no cell): NothingToPlace names the design and the first macro of the order with why,
+    and the env keeps no episode, so step() asks for a reset rather than stepping the old one."""
+    from envs.macro_placement import NothingToPlace
+
+    env = MacroPlacementEnv(generate(4, 8, 4, seed=5, name="late"), max_grid=16, max_nodes=8, max_edges=32)
+    env.reset(seed=0)  # an episode under way
+    static = env.prepared_designs[0]
+    first = static.netlist.names[int(static.order[0])]
+    cols, rows = static.grid
+    monkeypatch.setattr(SequentialGridState, "legal_mask", lambda self, node=None: np.zeros((self.rows, self.cols), bool))
+    with pytest.raises(NothingToPlace) as info:
+        env.reset(seed=0)
+    assert str(info.value) == (
+        f"late: macro {first} fits at none of the {cols} x {rows} placing grid's cell centres on the "
+        "empty canvas (a finer grid, max_grid, may have one)"
+    )
+    with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
+        env.step(0)
+
+
 def test_a_non_finite_kept_position_is_refused_at_construction() -> None:
     netlist, placement = generate(6, 12, 6, seed=0)
     bad = placement.copy()

@@ -429,6 +429,26 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
     assert not out.exists()  # refused before the folder (and its lock) was made
 
 
+def test_cli_a_sqlite_workload_for_postgres_is_refused_naming_postgres_workloads(tmp_path, monkeypatch):
+    """``--system postgres --workload ycsb-a`` (a SQLite workload) is refused in one line with
+    exit 2, listing PostgreSQL's own workloads, before PostgreSQL is even looked for (no
+    server binaries needed) and before OUT is made."""
+    from learned_systems.config import postgres_backend
+
+    def no_lookup():
+        raise AssertionError("PostgreSQL was looked for before the workload was checked")
+
+    monkeypatch.setattr(postgres_backend, "find_binaries", no_lookup)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(_app(), ["tune", "--system", "postgres", "--workload", "ycsb-a", "--out", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "placer: error: unknown workload 'ycsb-a' for postgres: expected one of "
+        "['tpcb', 'select-only', 'simple-update', 'analytical']\n"
+    )
+    assert not out.exists()
+
+
 def test_cli_a_size_too_big_for_memory_is_one_line_and_exit_2(tmp_path):
     """10**16 keys (80 PB) cannot be allocated anywhere: refused up front in one line."""
     args = [
@@ -566,6 +586,54 @@ def test_a_results_database_of_another_layout_is_named_in_one_line(tmp_path, sql
         ResultsStore(path)
     with pytest.raises(ValueError, match="is a folder, not a results database"):
         ResultsStore(tmp_path)
+
+
+def test_a_results_database_that_cannot_be_opened_is_named_in_one_line(tmp_path):
+    """A results.sqlite SQLite cannot open (here a link to a folder that does not exist, as a
+    read-only folder would for a non-root user) is a ValueError naming the file and SQLite's
+    reason; ``placer tune`` prints it as one line and exits 2."""
+    from learned_systems.results import ResultsStore
+
+    out = tmp_path / "out"
+    out.mkdir()
+    path = out / "results.sqlite"
+    path.symlink_to(tmp_path / "nowhere" / "results.sqlite")
+    with pytest.raises(ValueError) as info:
+        ResultsStore(path)
+    assert str(info.value) == f"{path}: cannot open a results database (unable to open database file)"
+    result = CliRunner().invoke(_app(), ["tune", "--system", "index", "--rows", "2000", "--trials", "1",
+                                         "--out", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr == f"placer: error: {path}: cannot open a results database (unable to open database file)\n"
+
+
+def test_a_rename_of_a_run_that_fails_leaves_its_trials_and_settings_as_they_were(tmp_path):
+    """rename_run moves a run's trials and its settings in one transaction: when the second
+    update fails (here a trigger refuses it), the error propagates, both tables keep the old
+    run, and the store is left usable (no transaction open), so a later rename succeeds."""
+    import sqlite3
+
+    from learned_systems.results import ResultsStore
+
+    path = tmp_path / "results.sqlite"
+    result = TrialResult("index", "uniform", "durable", {"k": 1}, True, 2.0, 0.0, [2.0])
+    with ResultsStore(path) as store:
+        store.claim_settings("old", {"rows": 2000})
+        store.add("old", "random", 0, 0, "trial", result, 1.0)
+        store._conn.execute(
+            "CREATE TRIGGER refuse BEFORE UPDATE ON run_settings BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+        with pytest.raises(sqlite3.IntegrityError, match="refused"):
+            store.rename_run("old", "new", "learned")
+        assert [(r["run"], r["space"]) for r in store.rows()] == [("old", "durable")]
+        assert store._conn.execute("SELECT run, settings FROM run_settings").fetchall() == [
+            ("old", '{"rows": 2000}')
+        ]
+        assert not store._conn.in_transaction
+        store._conn.execute("DROP TRIGGER refuse")
+        assert store.rename_run("old", "new", "learned") == 1
+        assert [(r["run"], r["space"]) for r in store.rows()] == [("new", "learned")]
+        assert store._conn.execute("SELECT run FROM run_settings").fetchall() == [("new",)]
 
 
 def test_the_best_configuration_written_is_never_worse_than_a_baseline(tmp_path):
