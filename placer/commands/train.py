@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -177,38 +178,43 @@ def train_command(
     """Train a placement policy (MaskablePPO, CNN + graph encoder, deconvolution head)."""
     check_output_folder(out)
     make_config = _resumed_config if resume else _new_config
-    config = make_config(
-        out, netlist=netlist, suite=suite, generated=generated, eval_netlist=eval_netlist, timesteps=timesteps,
+    given = _GivenOptions(
+        netlist=netlist, suite=suite, generated=generated, eval_netlist=eval_netlist, timesteps=timesteps,
         n_envs=n_envs, device=device, seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every,
         threads=threads, max_grid=max_grid, max_nodes=max_nodes, no_wiremask=no_wiremask, no_graph=no_graph,
         dense_shaping=dense_shaping, w_timing=w_timing, timing_metric=timing_metric, settings=settings,
     )
+    config = make_config(out, given)
     _run_training(config, out, progress, resume)
     _report_best(config, out)
 
 
-def _resumed_config(
-    out: Path,
-    netlist: list[Path] | None,
-    suite: Path | None,
-    generated: int | None,
-    eval_netlist: Path | None,
-    timesteps: int | None,
-    n_envs: int | None,
-    device: str | None,
-    seed: int | None,
-    checkpoint_every: int | None,
-    eval_every: int | None,
-    threads: int | None,
-    max_grid: int | None,
-    max_nodes: int | None,
-    no_wiremask: bool,
-    no_graph: bool,
-    dense_shaping: bool,
-    w_timing: float | None,
-    timing_metric: str | None,
-    settings: list[str] | None,
-) -> TrainConfig:
+@dataclass(frozen=True)
+class _GivenOptions:
+    """The command's options as given (None or False: not given), for the config steps."""
+
+    netlist: list[Path] | None
+    suite: Path | None
+    generated: int | None
+    eval_netlist: Path | None
+    timesteps: int | None
+    n_envs: int | None
+    device: str | None
+    seed: int | None
+    checkpoint_every: int | None
+    eval_every: int | None
+    threads: int | None
+    max_grid: int | None
+    max_nodes: int | None
+    no_wiremask: bool
+    no_graph: bool
+    dense_shaping: bool
+    w_timing: float | None
+    timing_metric: str | None
+    settings: list[str] | None
+
+
+def _resumed_config(out: Path, given: _GivenOptions) -> TrainConfig:
     """The run's saved config for ``--resume``: an option whose value differs from the run's
     is refused (naming the run's value); ``--timesteps``, ``--device`` and the
     ``RESUMABLE_CHANGES`` ``--set`` keys are taken over, and ``out`` as given now."""
@@ -221,30 +227,30 @@ def _resumed_config(
         raise UsageError(str(exc)) from None
     config = _saved_config(out)
     # the original command with --resume added is fine: only a value that differs is refused
-    given = {
-        "--netlist": (None if netlist is None else [_same(p) for p in netlist], [_same(p) for p in config.netlists]),
-        "--suite": (None if suite is None else _same(suite), None if config.suite is None else _same(config.suite)),
-        "--generated": (generated, config.generated),
-        "--eval-netlist": (None if eval_netlist is None else _same(eval_netlist),
+    compared = {
+        "--netlist": (None if given.netlist is None else [_same(p) for p in given.netlist], [_same(p) for p in config.netlists]),
+        "--suite": (None if given.suite is None else _same(given.suite), None if config.suite is None else _same(config.suite)),
+        "--generated": (given.generated, config.generated),
+        "--eval-netlist": (None if given.eval_netlist is None else _same(given.eval_netlist),
                            None if config.eval_netlist is None else _same(config.eval_netlist)),
-        "--n-envs": (n_envs, config.n_envs),
-        "--seed": (seed, config.seed),
-        "--checkpoint-every": (checkpoint_every, config.checkpoint_every),
-        "--eval-every": (eval_every, config.eval_every),
-        "--threads": (threads, config.threads),
-        "--max-grid": (max_grid, config.max_grid),
-        "--max-nodes": (max_nodes, config.max_nodes),
-        "--no-wiremask": (False if no_wiremask else None, config.use_wiremask),
-        "--no-graph": (False if no_graph else None, config.use_graph),
-        "--dense-shaping": (True if dense_shaping else None, config.dense_shaping),
-        "--w-timing": (w_timing, config.w_timing),
-        "--timing-metric": (timing_metric, config.timing_metric),
+        "--n-envs": (given.n_envs, config.n_envs),
+        "--seed": (given.seed, config.seed),
+        "--checkpoint-every": (given.checkpoint_every, config.checkpoint_every),
+        "--eval-every": (given.eval_every, config.eval_every),
+        "--threads": (given.threads, config.threads),
+        "--max-grid": (given.max_grid, config.max_grid),
+        "--max-nodes": (given.max_nodes, config.max_nodes),
+        "--no-wiremask": (False if given.no_wiremask else None, config.use_wiremask),
+        "--no-graph": (False if given.no_graph else None, config.use_graph),
+        "--dense-shaping": (True if given.dense_shaping else None, config.dense_shaping),
+        "--w-timing": (given.w_timing, config.w_timing),
+        "--timing-metric": (given.timing_metric, config.timing_metric),
     }
     # each with the run's own value: a resume in the wrong folder shows what that run is
     as_saved = {"--netlist": config.netlists, "--suite": config.suite, "--eval-netlist": config.eval_netlist}
-    changed = [f"{name} (the run's: {_shown(as_saved.get(name, then))})" for name, (now, then) in given.items()
+    changed = [f"{name} (the run's: {_shown(as_saved.get(name, then))})" for name, (now, then) in compared.items()
                if now is not None and now != then]
-    extra = parse_settings(settings or [])
+    extra = parse_settings(given.settings or [])
     resumable = {key: extra.pop(key) for key in list(extra) if key in RESUMABLE_CHANGES}
     changed += [f"--set {key} (the run's: {_shown(getattr(config, key))})" for key, value in extra.items()
                 if getattr(config, key) != value]
@@ -254,63 +260,42 @@ def _resumed_config(
             "kept; only --timesteps, --device and --set time_limit_s may change)"
         )
     config.out = str(out)  # the folder given now, even if the run was moved or copied
-    if timesteps is not None:
-        config.timesteps = timesteps
-    if device is not None:
-        config.device = device
+    if given.timesteps is not None:
+        config.timesteps = given.timesteps
+    if given.device is not None:
+        config.device = given.device
     for key, value in resumable.items():  # e.g. --set time_limit_s=3600
         setattr(config, key, value)
     return config
 
 
-def _new_config(
-    out: Path,
-    netlist: list[Path] | None,
-    suite: Path | None,
-    generated: int | None,
-    eval_netlist: Path | None,
-    timesteps: int | None,
-    n_envs: int | None,
-    device: str | None,
-    seed: int | None,
-    checkpoint_every: int | None,
-    eval_every: int | None,
-    threads: int | None,
-    max_grid: int | None,
-    max_nodes: int | None,
-    no_wiremask: bool,
-    no_graph: bool,
-    dense_shaping: bool,
-    w_timing: float | None,
-    timing_metric: str | None,
-    settings: list[str] | None,
-) -> TrainConfig:
+def _new_config(out: Path, given: _GivenOptions) -> TrainConfig:
     """A new run's TrainConfig from the options (the designs recorded to resume from
     anywhere); refuses a run without training designs and a timing metric without a weight."""
     from placer.rl.config import TrainConfig
 
-    if not netlist and suite is None and not generated:
+    if not given.netlist and given.suite is None and not given.generated:
         raise UsageError("give training designs: --netlist FILE, --suite DIR or --generated N")
     config = TrainConfig(
         out=str(out),
-        netlists=[_design_argument(p) for p in netlist or []],  # resumable from anywhere
-        suite=str(suite.absolute()) if suite else None,
-        generated=generated or 0,
-        eval_netlist=_design_argument(eval_netlist) if eval_netlist else None,
+        netlists=[_design_argument(p) for p in given.netlist or []],  # resumable from anywhere
+        suite=str(given.suite.absolute()) if given.suite else None,
+        generated=given.generated or 0,
+        eval_netlist=_design_argument(given.eval_netlist) if given.eval_netlist else None,
     )
-    for key, value in (("timesteps", timesteps), ("n_envs", n_envs), ("device", device),
-                       ("seed", seed), ("threads", threads), ("checkpoint_every", checkpoint_every),
-                       ("eval_every", eval_every), ("max_grid", max_grid),
-                       ("max_nodes", max_nodes), ("w_timing", w_timing),
-                       ("timing_metric", timing_metric)):  # fmt: skip
+    for key, value in (("timesteps", given.timesteps), ("n_envs", given.n_envs), ("device", given.device),
+                       ("seed", given.seed), ("threads", given.threads), ("checkpoint_every", given.checkpoint_every),
+                       ("eval_every", given.eval_every), ("max_grid", given.max_grid),
+                       ("max_nodes", given.max_nodes), ("w_timing", given.w_timing),
+                       ("timing_metric", given.timing_metric)):  # fmt: skip
         if value is not None:
             setattr(config, key, value)
-    config.use_wiremask, config.use_graph = not no_wiremask, not no_graph
-    config.dense_shaping = dense_shaping
-    settings_given = parse_settings(settings or [])
+    config.use_wiremask, config.use_graph = not given.no_wiremask, not given.no_graph
+    config.dense_shaping = given.dense_shaping
+    settings_given = parse_settings(given.settings or [])
     for key, value in settings_given.items():
         setattr(config, key, value)
-    metric = timing_metric if timing_metric is not None else settings_given.get("timing_metric")
+    metric = given.timing_metric if given.timing_metric is not None else settings_given.get("timing_metric")
     if metric is not None and not config.w_timing:  # (worst was taken, then weighed nothing;
         # as the search methods refuse a timing_metric without a weight)
         raise UsageError(f"--timing-metric {metric} acts only with --w-timing > 0")
