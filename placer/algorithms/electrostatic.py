@@ -279,8 +279,17 @@ def global_place(
     start = torch.minimum(torch.maximum(start + jitter, model.lo), model.hi)
 
     def overflow_of(rho: torch.Tensor) -> float:
-        excess = (rho - target_density).clamp(min=0).sum() * field.bin_w * field.bin_h
+        # every node is a macro, whose own interior is density 1: as DREAMPlace does for
+        # macros ("to avoid halos"), their density counts at target_density, so a bin one of
+        # them fills is at the target, not over it (unscaled, a target below ~0.85 made the
+        # stop unreachable: the macros' interiors alone held the overflow above 0.1)
+        excess = (rho * target_density - target_density).clamp(min=0).sum() * field.bin_w * field.bin_h
         return float(excess) / model.movable_area
+
+    def overflow_at(v: torch.Tensor) -> float:
+        """The overflow of the movable macros at ``v`` (the rest where they are)."""
+        with torch.no_grad():
+            return overflow_of(density_map(model, model.base_xy.index_put((model.movable,), v), field))
 
     state: dict[str, float] = {"overflow": 1.0}
 
@@ -385,8 +394,14 @@ def global_place(
             lam = grow(lam)
             iteration += 1
             if converged(iteration):
-                break
+                # that was the look-ahead point's overflow; the result is u: stop on its own
+                look_ahead = state["overflow"]
+                state["overflow"] = overflow_at(u)
+                if state["overflow"] < stop_overflow:
+                    break
+                state["overflow"] = look_ahead  # (the next step's smoothing reads it)
         v = u
+        state["overflow"] = overflow_at(u)  # what the run reports is the result's
     else:
         raise ValueError(f"unknown optimizer {method!r}: 'nesterov' or 'adam'")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import numpy as np
@@ -226,3 +227,45 @@ def test_a_density_weight_that_cannot_lower_the_overflow_stops_growing_before_in
     assert np.isfinite(result.x).all() and not any("could not be legalised" in n for n in notes)
     assert any(n.startswith("900 iterations") for n in notes)
 
+
+
+def _overflow(netlist, placement, target: float = 1.0) -> float:  # type: ignore[no-untyped-def]
+    """The density overflow of ``placement`` as the run measures it, from its own pieces."""
+    from placer.algorithms.analytical import default_bins
+    from placer.algorithms.electrostatic import _build_model, density_map
+
+    bins = default_bins(netlist.macros.size)
+    model = _build_model(netlist, placement, bins, torch.device("cpu"), torch.float64)
+    c = netlist.require_canvas()
+    field = Electrostatics(bins, bins, c.width, c.height, torch.device("cpu"), torch.float64)
+    rho = density_map(model, model.base_xy, field)
+    excess = float((rho * target - target).clamp(min=0).sum()) * field.bin_w * field.bin_h
+    return excess / model.movable_area
+
+
+def _spread_run(target: float | None = None):  # type: ignore[no-untyped-def]
+    netlist, placement = generate(8, 60, 16, seed=5)
+    rng = np.random.default_rng(5)
+    m, c = netlist.macros, netlist.require_canvas()
+    placement.x[m], placement.y[m] = rng.uniform(0, c.width, m.size), rng.uniform(0, c.height, m.size)
+    said: list[str] = []
+    options = {"device": "cpu", "max_iterations": 400} | ({} if target is None else {"target_density": target})
+    out = Analytical(**options).run(netlist, placement, 60.0, 0, lambda p: said.append(p.message))
+    return netlist, out, said[-1]
+
+
+def test_a_converged_run_returns_a_placement_below_the_stop_overflow_and_reports_its_own():
+    """Nesterov stopped on the look-ahead point's overflow but returned the other sequence's:
+    reported 0.099 of a placement at 0.1026, over the stop at 0.1."""
+    netlist, out, last = _spread_run()
+    iterations, reported = re.fullmatch(r"(\d+) iterations, overflow ([\d.]+)", last).groups()
+    assert int(iterations) < 400
+    assert _overflow(netlist, out) < 0.1 and f"{_overflow(netlist, out):.3f}" == reported
+
+
+def test_a_target_density_below_one_can_still_stop():
+    """Each macro's own interior counted over a target below ~0.85: the stop at overflow 0.1
+    was unreachable and the density weight grew for all 400 iterations."""
+    netlist, out, last = _spread_run(0.8)
+    iterations = int(last.split()[0])
+    assert iterations < 400 and _overflow(netlist, out, 0.8) < 0.1
