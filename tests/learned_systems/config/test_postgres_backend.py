@@ -636,3 +636,42 @@ def test_a_server_user_that_is_root_is_refused_up_front(monkeypatch):
     monkeypatch.setenv("PLACER_PG_USER", "root")
     with pytest.raises(PostgresUnavailable, match="PLACER_PG_USER=root is root"):
         _RunAs.resolve()
+
+
+def test_a_server_user_that_cannot_be_created_is_named_with_useradds_reason(monkeypatch):
+    """Run as root, the backend makes an unprivileged server user; when useradd refuses, the
+    run stops with its reason, naming the user (not a KeyError from the user lookup)."""
+    import subprocess
+
+    from learned_systems.config.postgres_backend import PostgresUnavailable, _RunAs
+
+    def no_such_user(name):  # type: ignore[no-untyped-def]
+        raise KeyError(name)
+
+    monkeypatch.setattr(postgres_backend.os, "geteuid", lambda: 0)
+    monkeypatch.setenv("PLACER_PG_USER", "placer-test-nobody")
+    monkeypatch.setattr(postgres_backend.pwd, "getpwnam", no_such_user)
+    monkeypatch.setattr(postgres_backend.subprocess, "run", lambda args, **k: subprocess.CompletedProcess(
+        args, 1, "", "useradd: cannot lock /etc/passwd; try again later.\n"))
+    with pytest.raises(PostgresUnavailable, match=r"cannot create the unprivileged server user "
+                                                  r"'placer-test-nobody': useradd: cannot lock /etc/passwd"):
+        _RunAs.resolve()
+
+
+@needs_postgres
+def test_a_failing_pgbench_window_is_a_failed_trial_naming_its_error(backend, monkeypatch):
+    """A pgbench that exits non-zero (a dropped connection, a disk full mid-run) fails the
+    trial with pgbench's own error line; the run goes on (no exception) and no server is left."""
+    import subprocess
+
+    loading = postgres_backend.PostgresServer.pgbench
+
+    def failing(self, args, timeout=600):  # type: ignore[no-untyped-def]
+        if "-T" not in args:  # the template's pgbench -i loads as before
+            return loading(self, args, timeout)
+        return subprocess.CompletedProcess(args, 1, "", "NOTICE: chatter\npgbench: error: connection to server lost\n")
+
+    monkeypatch.setattr(postgres_backend.PostgresServer, "pgbench", failing)
+    result = backend.run_trial({})
+    assert not result.ok and "pgbench failed: pgbench: error: connection to server lost" in result.error
+    assert all(name.startswith("template-") for name in _leftovers(backend))
