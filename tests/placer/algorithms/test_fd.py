@@ -195,3 +195,103 @@ def test_a_design_without_movable_soft_macros_is_named_as_such_and_attraction_is
     assert any("no movable soft macro" in n for n in notes) and not any("repulsion strength" in n for n in notes)
     with pytest.raises(ValueError, match="attraction"):
         get_placer("fd", attraction=1.5)
+
+
+# --- operator tests: the Poisson solve, the charge map and the spring equilibria ------------
+
+
+@pytest.mark.parametrize("rows, cols", [(12, 20), (7, 13), (3, 3), (2, 2), (5, 64)])
+def test_poisson_field_matches_analytical_electrostatics(rows, cols):
+    """fd's PoissonField and analytical's Electrostatics solve the same Neumann Poisson
+    equation: the same potential and field (to 1e-12) on a random density, odd grids included."""
+    import torch
+
+    from placer.algorithms.electrostatic import Electrostatics
+
+    rho = np.random.default_rng(0).random((rows, cols))
+    ours = PoissonField(rows, cols, 10.0, 7.0)
+    theirs = Electrostatics(rows, cols, 10.0, 7.0, torch.device("cpu"), torch.float64)
+    phi, ex, ey = (t.numpy() for t in theirs.field(torch.tensor(rho)))
+    np.testing.assert_allclose(ours.potential(rho), phi, rtol=0, atol=1e-12)
+    fx, fy = ours.field(rho)
+    np.testing.assert_allclose(fx, ex, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fy, ey, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_charge_map_totals_the_macro_area(seed, monkeypatch):
+    """The density fd hands its Poisson solve, times the bin area, is the macros' area (on a
+    7 x 13 grid: bins that are not square)."""
+    import placer.algorithms.fd as fd
+
+    netlist, placement = generate(6, 40, 8, seed=seed, grid=(7, 13))
+    seen = []
+    real = fd.PoissonField.field
+
+    def spy(self, rho):  # type: ignore[no-untyped-def]
+        seen.append((rho.copy(), self.bin_w * self.bin_h))
+        return real(self, rho)
+
+    monkeypatch.setattr(fd.PoissonField, "field", spy)
+    place_soft_macros(netlist, placement, iterations=3)
+    rho, bin_area = seen[0]
+    area = float(np.sum(netlist.width[netlist.macros] * netlist.height[netlist.macros]))
+    assert float(rho.sum()) * bin_area == pytest.approx(area, rel=1e-9)
+
+
+def _canvas():  # type: ignore[no-untyped-def]
+    from netlists.model import Canvas
+
+    return Canvas(width=100.0, height=100.0, cols=10, rows=10)
+
+
+def test_a_soft_macro_between_two_ports_ends_at_their_midpoint(tiny_builder):
+    """With no repulsion, one soft macro on two 2-pin nets to ports settles at their midpoint."""
+    netlist, placement = tiny_builder(
+        ports=[("A", 10, 50), ("B", 90, 30)], soft=[("s", 2, 2, 80, 80)],
+        nets=[("A", ["s/P"], 1), ("B", ["s/P"], 1)], canvas=_canvas())
+    s = list(netlist.names).index("s")
+    out = place_soft_macros(netlist, placement, iterations=200, repulsion=0.0)
+    assert (out.x[s], out.y[s]) == pytest.approx((50.0, 40.0), abs=1e-6)
+
+
+def test_a_chain_of_two_soft_macros_ends_at_thirds(tiny_builder):
+    """A - s1 - s2 - B with equal springs: s1 and s2 settle at 1/3 and 2/3 of the way."""
+    netlist, placement = tiny_builder(
+        ports=[("A", 10, 50), ("B", 90, 50)], soft=[("s1", 2, 2, 50, 90), ("s2", 2, 2, 50, 10)],
+        nets=[("A", ["s1/P"], 1), ("s1/P", ["s2/P"], 1), ("s2/P", ["B"], 1)], canvas=_canvas())
+    names = list(netlist.names)
+    i1, i2 = names.index("s1"), names.index("s2")
+    out = place_soft_macros(netlist, placement, iterations=300, repulsion=0.0)
+    assert (out.x[i1], out.y[i1]) == pytest.approx((10 + 80 / 3, 50.0), abs=1e-3)
+    assert (out.x[i2], out.y[i2]) == pytest.approx((10 + 160 / 3, 50.0), abs=1e-3)
+
+
+def test_a_soft_macro_is_pulled_to_a_hard_macros_pin_not_its_centre(tiny_builder):
+    """Tied to a hard macro's pin at offset (8, 8) and to a port, a soft macro settles at the
+    midpoint of the pin and the port; the hard macro never moves, nor does a fixed soft macro."""
+    netlist, placement = tiny_builder(
+        ports=[("A", 90, 50)], hard=[("h", 20, 20, 30, 50, [(8.0, 8.0)])], soft=[("s", 2, 2, 70, 20)],
+        nets=[("h/P0", ["s/P"], 1), ("A", ["s/P"], 1)], canvas=_canvas())
+    names = list(netlist.names)
+    s, h = names.index("s"), names.index("h")
+    out = place_soft_macros(netlist, placement, iterations=300, repulsion=0.0)
+    assert (out.x[s], out.y[s]) == pytest.approx((64.0, 54.0), abs=1e-3)  # between (38, 58) and (90, 50)
+    assert (out.x[h], out.y[h]) == (placement.x[h], placement.y[h])
+    pinned = placement.copy()
+    pinned.fixed[s] = True
+    out = place_soft_macros(netlist, pinned, iterations=50)
+    assert (out.x[s], out.y[s]) == (pinned.x[s], pinned.y[s])
+    assert (out.x[h], out.y[h]) == (pinned.x[h], pinned.y[h])
+
+
+def test_weighted_and_multi_pin_nets_give_the_stiffness_weighted_mean(tiny_builder):
+    """Clique springs: a weight-3 two-pin net pulls with stiffness 3, a weight-1 three-pin net
+    with 1/2 to each other pin; the soft macro settles at the stiffness-weighted mean."""
+    netlist, placement = tiny_builder(
+        ports=[("A", 10, 50), ("B", 90, 50), ("C", 50, 90)], soft=[("s", 2, 2, 50, 10)],
+        nets=[("s/P", ["A"], 3), ("B", ["s/P", "C"], 1)], canvas=_canvas())
+    s = list(netlist.names).index("s")
+    out = place_soft_macros(netlist, placement, iterations=300, repulsion=0.0)
+    expected = ((3 * 10 + 0.5 * 90 + 0.5 * 50) / 4, (3 * 50 + 0.5 * 50 + 0.5 * 90) / 4)
+    assert (out.x[s], out.y[s]) == pytest.approx(expected, abs=1e-3)
