@@ -72,9 +72,9 @@ class Analytical(Placer):
         dtype: "float64" / "float32" (default float64 on the CPU, float32 on CUDA).
         bins: bins per side of the density grid (default: the power of two at or above
             2 sqrt(macros), between 64 and 128, :func:`default_bins`; at most :data:`MAX_BINS`).
-        target_density: bin density counted as overflow above it (1.0); each macro's own
-            density counts at it (DREAMPlace's scaling of macros: a bin one macro fills is at
-            the target, not over it, so the stop stays reachable at any target).
+        target_density: bin density counted as overflow above it (1.0; at least 1: every
+            node is a macro, whose own interior is at density 1, so below 1 each macro's
+            interior counted as overflow and the stop at ``stop_overflow`` was out of reach).
         stop_overflow: stop when the overflow falls below it (0.1, as ePlace).
         max_iterations: at most this many iterations (1000); the budget also stops it.
         density_weight: initial lambda relative to the gradient-norm balance (0.1).
@@ -116,7 +116,7 @@ class Analytical(Placer):
         "device": opt.device(),
         "dtype": opt.choice("float64", "float32"),
         "bins": opt.whole(2, MAX_BINS, none_ok=True),
-        "target_density": opt.number(0.0, low_open=True),
+        "target_density": opt.number(1.0),
         "stop_overflow": opt.number(0.0),
         "max_iterations": opt.whole(0),
         "density_weight": opt.number(0.0, low_open=True),

@@ -1299,7 +1299,8 @@ def test_the_sampled_episode_kept_is_the_best_by_the_models_objective(monkeypatc
 
 def _train_raising_at_200(tiny_design, tmp_path, monkeypatch, error: BaseException) -> list:  # type: ignore[no-untyped-def]
     """Train with a recorded progress bar until step 200, where ``error`` is raised; the bars."""
-    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=4096, checkpoint_every=10_000, eval_every=64, **TINY)
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=4096, checkpoint_every=10_000, eval_every=64,
+                      time_limit_s=3600.0, **TINY)
     original = train_module.TrainingMonitor._on_step
     bars = []
 
@@ -1324,6 +1325,7 @@ def _train_raising_at_200(tiny_design, tmp_path, monkeypatch, error: BaseExcepti
 def test_an_interrupt_closes_the_progress_bar_before_saying_what_was_saved(tiny_design, tmp_path, monkeypatch, capsys):
     """learn() left its progress bar live on Ctrl-C: the saved-at line was drawn into it."""
     bars = _train_raising_at_200(tiny_design, tmp_path, monkeypatch, KeyboardInterrupt())
+    assert bars[0]._time_limit_s == 3600.0  # the bar's time left ends at the run's own limit
     assert len(bars) == 1 and bars[0].pbar.disable  # closed
     assert "at step 192 (the last completed update" in capsys.readouterr().out
 
