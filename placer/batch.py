@@ -149,11 +149,14 @@ def check_inside_runs_dir(runs_dir: Path, tasks: Iterable[PlacementTask]) -> Non
         path = runs_dir
         for part in folder.parts:
             path = path / part
-            if path.is_symlink() and not path.exists():
-                raise ValueError(f"{path} is a broken link (to {path.resolve()}): remove it or choose another --out")
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
+            if not path.is_symlink():
+                continue
+            target = path.resolve()
+            if not path.exists():
+                raise ValueError(f"{path} is a broken link (to {target}): remove it or choose another --out")
+            if not target.is_relative_to(root):
                 raise ValueError(
-                    f"{path} is a link leading outside the runs folder (to {path.resolve()}): runs "
+                    f"{path} is a link leading outside the runs folder (to {target}): runs "
                     "are written only inside it; remove the link or choose another --out"
                 )
 

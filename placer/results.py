@@ -28,6 +28,7 @@ from typing import Any
 #: File name of the results database inside a runs folder.
 DB_NAME = "results.sqlite"
 
+
 class ResultsWarning(UserWarning):
     """A results database read as well as it can be, short of what it holds."""
 

@@ -144,8 +144,8 @@ def constraint_points(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     del successors
     del unique
     # a successor point's position is the next distinct key's first one: the point right after
-    # it (n past the last key)
-    last_is_gap = gap_slots.size and gap_slots[-1] == xs.size - 1
+    # it (n past the last key, whose successor point, when it has one, is the last point)
+    last_is_gap = bool(has_gap[-1])
     inner = gap_slots[:-1] if last_is_gap else gap_slots
     ys[inner] = ys[inner + 1]
     if last_is_gap:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,24 +31,24 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 NAME_COLUMNS = ("design", "method")
 
 
+def _map_names(table: pd.DataFrame, change: Callable[[str], str]) -> None:
+    """``change`` applied to every design and method name of ``table`` (in place)."""
+    for column in [c for c in NAME_COLUMNS if c in table.columns]:
+        table[column] = table[column].map(lambda v: change(v) if isinstance(v, str) else v)
+
+
 def guard_formulas(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with its design and method names that a spreadsheet would run as formulas
     written behind a ``'`` (a copy; the CSV only)."""
     guarded = table.copy()
-    for column in [c for c in NAME_COLUMNS if c in guarded.columns]:
-        guarded[column] = guarded[column].map(
-            lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
-        )
+    _map_names(guarded, lambda v: "'" + v if v.startswith(FORMULA_STARTS) else v)
     return guarded
 
 
 def _unguard_formulas(table: pd.DataFrame) -> None:
     """Take off the ``'`` :func:`guard_formulas` put before names (in place): only before a
     character it guards, so a name ``'x`` of a CSV written before the guard stays ``'x``."""
-    for column in [c for c in NAME_COLUMNS if c in table.columns]:
-        table[column] = table[column].map(
-            lambda v: v[1:] if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_STARTS) else v
-        )
+    _map_names(table, lambda v: v[1:] if v.startswith("'") and v[1:].startswith(FORMULA_STARTS) else v)
 
 
 def _ranking_value(value: float) -> float:

@@ -16,6 +16,7 @@ import torch
 
 from envs.macro_placement import GRID_CHANNELS, MacroPlacementEnv, NothingToPlace
 from netlists.model import Netlist, Placement
+from placer.rl.run_folder import DESIGNS
 
 #: Observation keys of :class:`~placer.rl.policy.PlacementPolicy`.
 POLICY_INPUTS = frozenset({"grid", "graph_nodes", "graph_edges"})
@@ -209,8 +210,6 @@ def model_notes(model: Any, model_path: str | Path, netlist: Netlist) -> list[st
         notes.append("the model is an untrained policy, saved at step 0 (a run's best.zip is when no later "
                      "evaluation beat it: a run of a few thousand steps rarely moves it off the wire-mask "
                      "greedy placement)")
-    from placer.rl.run_folder import DESIGNS  # (here: run_folder is loaded with training)
-
     record = _run_file(Path(model_path), DESIGNS)
     try:
         names = json.loads(record.read_text()).get("names") if record is not None else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -49,8 +50,8 @@ class PhaseProgressBar(ProgressBarCallback):
         self._clock = clock
         self._time_limit_s = time_limit_s  # the run's own limit (TrainConfig.time_limit_s): it
         self._training_start = clock()  # stops the run sooner than its steps would
-        self._collect_s: list[float] = []
-        self._update_s: list[float] = []
+        self._collect_s: deque[float] = deque(maxlen=RECENT_CYCLES)
+        self._update_s: deque[float] = deque(maxlen=RECENT_CYCLES)
         self._phase_start: float | None = None
         self._updating = False
 
@@ -71,8 +72,8 @@ class PhaseProgressBar(ProgressBarCallback):
 
     def _on_rollout_start(self) -> None:
         now = self._clock()
-        if self._updating and self._phase_start is not None:
-            self._update_s.append(now - self._phase_start)
+        if self._updating:  # (set with _phase_start)
+            self._update_s.append(now - self._phase_start)  # type: ignore[operator]
         self._phase_start, self._updating = now, False
         self.pbar.set_description("collecting episodes")
 
@@ -89,8 +90,8 @@ class PhaseProgressBar(ProgressBarCallback):
         cycle has been measured."""
         if not self._collect_s or not self._update_s or self._phase_start is None:
             return None
-        collect = sum(self._collect_s[-RECENT_CYCLES:]) / len(self._collect_s[-RECENT_CYCLES:])
-        update = sum(self._update_s[-RECENT_CYCLES:]) / len(self._update_s[-RECENT_CYCLES:])
+        collect = sum(self._collect_s) / len(self._collect_s)
+        update = sum(self._update_s) / len(self._update_s)
         rollout_steps = self.model.n_steps * self.model.n_envs
         steps_left = max(0, self.pbar.total - self.pbar.n)
         rollouts_left = math.ceil(steps_left / rollout_steps)  # the one under way included
