@@ -328,8 +328,8 @@ WRITTEN_EDITS = [
     ("d.scl", r"CoreRow Horizontal\n", "\n", 1, "expected 'CoreRow Horizontal', got 'Coordinate : 0'"),
     ("d.scl", r"End\n\Z", "", -8, "expected 'End' after the last CoreRow"),  # named at its CoreRow
     ("d.scl", r"  Height : 5.94", "  Height 5.94", 0, "expected 'Key : value' pairs"),
-    ("d.scl", r"  Height : 5.94", "  Height : 0", -2, "row Height must be positive, got 0.0"),
-    ("d.scl", r"  Height : 5.94", "  Height : -5.94", -2, "row Height must be positive, got -5.94"),
+    ("d.scl", r"  Height : 5.94", "  Height : 0", 0, "row Height must be positive, got '0'"),
+    ("d.scl", r"  Height : 5.94", "  Height : -5.94", 0, "row Height must be positive, got '-5.94'"),
     ("d.scl", r"NumSites : 4686", "NumSites : 4686.5", -7,
      "expected a non-negative integer NumSites and Sitespacing >= 0"),
     ("d.scl", r"(?s)NumRows : 8.*", "NumRows : 0\n", None, "expected at least one CoreRow"),

@@ -374,6 +374,10 @@ def read_scl(path: Path) -> tuple[list[dict[str, object]], dict[str, float] | No
             for i in range(0, len(tok), 3):
                 k = tok[i].lower()
                 value = _number(tok[i + 2], tok[i], path, lineno) if k in _ROW_NUMBERS else tok[i + 2]
+                if k == "height" and value <= 0:  # type: ignore[operator]
+                    raise NetlistError(
+                        f"row Height must be positive, got {tok[i + 2]!r}", path, lineno
+                    )
                 if k in ("subroworigin", "numsites"):
                     if not subrows or k in subrows[-1]:
                         subrows.append({})
@@ -427,8 +431,6 @@ def _finish_row(row: dict[str, object], path: Path) -> dict[str, object]:
     row.setdefault("sitespacing", row["sitewidth"])
     row.setdefault("siteorient", "1")
     row.setdefault("sitesymmetry", "1")
-    if float(row["height"]) <= 0:  # type: ignore[arg-type]
-        raise NetlistError(f"row Height must be positive, got {row['height']}", path, line)
     sites = float(row["numsites"])  # type: ignore[arg-type]
     if sites < 0 or sites != int(sites) or float(row["sitespacing"]) < 0:  # type: ignore[arg-type]
         raise NetlistError(
