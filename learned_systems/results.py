@@ -47,6 +47,12 @@ class SettingsMismatch(ValueError):
     """A run stored under other measurement settings than the ones asked for now."""
 
 
+def _recorded(value: Any) -> str:
+    """A run setting as a refusal names it: ``not recorded`` where the run that stored it (an
+    older placer-gym) or this run does not have it, rather than Python's ``None``."""
+    return "not recorded" if value is None else repr(value)
+
+
 class ResultsStore:
     """Append-only trial log in SQLite (WAL, synchronous=FULL: a stored trial survives a kill).
 
@@ -204,7 +210,7 @@ class ResultsStore:
         # (only settings these runs record: a database run has no index_cost at all)
         before = {**{k: v for k, v in (absent or {}).items() if k in settings}, **before}
         keys = [k for k in sorted((set(before) | set(settings)) - set(ignore)) if before.get(k) != settings.get(k)]
-        changed = [f"{key} {before.get(key)!r} then, {settings.get(key)!r} now" for key in keys]
+        changed = [f"{key} {_recorded(before.get(key))} then, {_recorded(settings.get(key))} now" for key in keys]
         unchosen = [key for key in keys if key in fixed]
         if unchosen:  # ("rerun with the same settings" named settings no option sets)
             raise SettingsMismatch(

@@ -28,3 +28,7 @@ def main() -> None:
 
     finish_on_kill(status)  # the command is done: a kill while the interpreter shuts down keeps it
     sys.exit(status)
+
+
+if __name__ == "__main__":  # ``python -m placer.launch`` ran nothing and exited 0
+    main()

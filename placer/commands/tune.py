@@ -559,7 +559,8 @@ def _summary_lines(
     if other_runs:  # their trials stay in results.sqlite; the summary files are this run's
         lines.append(
             f"note: {out} also holds {', '.join(other_runs)}; best_config.json and "
-            f"best_so_far.png now describe {run} (rerun a command to get its summary back)"
+            f"best_so_far.png now describe {run} (rerun a command to get its summary back; a run "
+            "an older placer-gym measured may be refused, its trials stay in results.sqlite)"
         )
     lines.append(
         f"best configuration -> {out / 'best_config.json'}; plot -> {out / 'best_so_far.png'}"

@@ -706,6 +706,9 @@ def test_settings_bind_a_run_from_its_first_stored_row(tmp_path):
             store.claim_settings("run", {"duration_s": 5.0})
         with pytest.raises(SettingsMismatch, match=r"duration_s 0.1 then, 5.0 now\): duration_s follow\(s\)"):
             store.claim_settings("run", {"duration_s": 5.0}, fixed=("duration_s",))
+        # a setting the stored run never recorded (made by an older version) is named so, not None
+        with pytest.raises(SettingsMismatch, match=r"\(warmup_s not recorded then, 1 now\)"):
+            store.claim_settings("run", {"duration_s": 0.1, "warmup_s": 1})
     with closing(sqlite3.connect(path)) as conn:
         conn.execute("DELETE FROM run_settings")
         conn.commit()

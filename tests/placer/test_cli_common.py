@@ -174,6 +174,18 @@ def test_placer_version_prints_the_installed_version(tmp_path: Path) -> None:
     assert (done.returncode, done.stdout) == (0, f"placer-gym {__version__}\n"), done.stderr
 
 
+@pytest.mark.parametrize("module", ["placer", "placer.launch"])
+def test_python_m_runs_the_command_line(tmp_path: Path, module: str) -> None:
+    """``python -m placer.launch eval missing`` printed nothing and exited 0 (the module had no
+    main block), and ``python -m placer`` was no module: both run the CLI now."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", module, "eval", "missing.pb.txt"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)  # fmt: skip
+    assert done.returncode == 2 and "missing.pb.txt" in done.stderr, (done.stdout, done.stderr)
+
+
 def test_placer_without_a_command_prints_its_help_once_and_exits_2(tmp_path: Path) -> None:
     """The help was printed twice (Typer prints it while making the error; it was asked again)."""
     import subprocess
