@@ -131,7 +131,7 @@ def train_command(
         typer.Option("--device", help="auto (CUDA when present), cpu, cuda or cuda:N \\[default: auto]"),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", min=0, help="seed of every random choice \\[default: 0]")
+        int | None, typer.Option("--seed", min=0, max=2**32 - 1, help="seed of every random choice \\[default: 0]")
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue from OUT/last.zip (a run folder you trust: its files are pickles)")] = False,
     checkpoint_every: Annotated[
@@ -283,17 +283,20 @@ def _new_config(out: Path, given: _GivenOptions) -> TrainConfig:
         generated=given.generated or 0,
         eval_netlist=_design_argument(given.eval_netlist) if given.eval_netlist else None,
     )
-    for key, value in (("timesteps", given.timesteps), ("n_envs", given.n_envs), ("device", given.device),
-                       ("seed", given.seed), ("threads", given.threads), ("checkpoint_every", given.checkpoint_every),
-                       ("eval_every", given.eval_every), ("max_grid", given.max_grid),
-                       ("max_nodes", given.max_nodes), ("w_timing", given.w_timing),
-                       ("timing_metric", given.timing_metric)):  # fmt: skip
-        if value is not None:
-            setattr(config, key, value)
-    config.use_wiremask, config.use_graph = not given.no_wiremask, not given.no_graph
-    config.dense_shaping = given.dense_shaping
+    flags = {key: value for key, value in (
+        ("timesteps", given.timesteps), ("n_envs", given.n_envs), ("device", given.device), ("seed", given.seed),
+        ("threads", given.threads), ("checkpoint_every", given.checkpoint_every), ("eval_every", given.eval_every),
+        ("max_grid", given.max_grid), ("max_nodes", given.max_nodes), ("w_timing", given.w_timing),
+        ("timing_metric", given.timing_metric), ("use_wiremask", False if given.no_wiremask else None),
+        ("use_graph", False if given.no_graph else None), ("dense_shaping", True if given.dense_shaping else None),
+    ) if value is not None}  # fmt: skip
     settings_given = parse_settings(given.settings or [])
-    for key, value in settings_given.items():
+    clashes = [key for key in flags if key in settings_given and settings_given[key] != flags[key]]
+    if clashes:  # (the --set value won without a word)
+        raise UsageError(
+            f"--set {', '.join(clashes)} contradicts the option(s) given for the same setting: give each once"
+        )
+    for key, value in {**flags, **settings_given}.items():
         setattr(config, key, value)
     metric = given.timing_metric if given.timing_metric is not None else settings_given.get("timing_metric")
     if metric is not None and not config.w_timing:  # (worst was taken, then weighed nothing;

@@ -51,6 +51,9 @@ ENV_OPTION_KEYS = (
 #: run's weights blew up to ~1e30 within one update and every output became NaN.
 MAX_LEARNING_RATE = 1.0
 
+#: The largest training seed: numpy's and SB3's generators take 32-bit seeds.
+MAX_SEED = 2**32 - 1
+
 
 class TrainingDiverged(ValueError):
     """The policy's weights or outputs stopped being finite numbers during training."""
@@ -110,6 +113,8 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+            if name == "seed" and value > MAX_SEED:  # numpy's and SB3's generators: 32 bits
+                raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {value!r}")
 
         def number(name: str, low: float, high: float = math.inf, low_open: bool = False) -> None:
             value = getattr(self, name)

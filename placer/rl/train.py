@@ -75,6 +75,8 @@ def find_suite(folder: str | Path) -> list[Path]:
     ``netlist.pb.txt[.gz]`` and an ``initial.plc``, or one Bookshelf ``.aux`` (as ``placer
     place --suite`` finds them)."""
     root = Path(folder)
+    if root.exists() and not root.is_dir():  # ("no such folder" for a file that exists)
+        raise ValueError(f"{root} is a file; --suite takes a folder of design folders")
     if not root.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no such folder", str(root))
     found = [netlist for netlist, _ in design_files_under(root)]

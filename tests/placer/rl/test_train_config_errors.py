@@ -40,11 +40,12 @@ def test_find_suite_names_a_missing_folder(tmp_path: Path) -> None:
 
 
 def test_find_suite_refuses_a_file_as_the_suite_folder(tmp_path: Path, design_writer) -> None:  # type: ignore[no-untyped-def]
-    """A netlist file given where a folder of designs belongs is 'no such folder', not its parent."""
+    """A netlist file given where a folder of designs belongs is refused naming it as a file (as
+    placer place --suite says it), not 'no such folder' for a path that exists."""
     netlist = design_writer(tmp_path / "one", seed=0)
-    with pytest.raises(FileNotFoundError, match="no such folder") as caught:
+    with pytest.raises(ValueError) as caught:
         find_suite(netlist)
-    assert caught.value.filename == str(netlist)
+    assert str(caught.value) == f"{netlist} is a file; --suite takes a folder of design folders"
 
 
 def test_find_suite_refuses_a_folder_without_any_netlist(tmp_path: Path) -> None:
@@ -150,6 +151,7 @@ def test_a_default_config_is_valid() -> None:
         ({"dense_shaping": 0}, "dense_shaping must be true or false, got 0"),
         ({"n_envs": True}, "n_envs must be a whole number >= 1, got True"),
         ({"seed": -1}, "seed must be a whole number >= 0, got -1"),
+        ({"seed": 2**32}, "seed must be a whole number from 0 to 4294967295, got 4294967296"),
         ({"generated": 1.5}, "generated must be a whole number >= 0, got 1.5"),
         ({"n_steps": 1, "n_envs": 1},
          "n_steps x n_envs must be >= 2 (a rollout of one step has no advantage spread)"),

@@ -182,6 +182,37 @@ def test_train_cli_errors_are_one_line(tmp_path):
     assert result.exit_code == 2
 
 
+@pytest.mark.parametrize(("flags", "setting"), [
+    (["--seed", "1"], "seed=2"), (["--no-graph"], "use_graph=true"), (["--timesteps", "8"], "timesteps=16"),
+])
+def test_train_cli_refuses_a_set_that_contradicts_an_option(tmp_path, flags, setting):
+    """--seed 1 --set seed=2 trained with seed 2 without a word; the same value twice is fine."""
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    # (n_steps=1 fails validation after the clash check: without the check, no training starts)
+    base = ["train", "--netlist", "default", "--out", str(tmp_path / "x"), "--no-progress", "--n-envs", "1", "--set", "n_steps=1"]
+    result = CliRunner().invoke(app, [*base, *flags, "--set", setting])
+    assert result.exit_code == 2 and "contradicts the option(s)" in result.output, result.output
+    assert not (tmp_path / "x").exists()
+
+
+
+def test_train_config_takes_a_set_that_repeats_an_option(tmp_path):
+    """The same value given by an option and by --set is no contradiction."""
+    from placer.commands.train import _GivenOptions, _new_config
+
+    given = _GivenOptions(
+        netlist=[Path("default")], suite=None, generated=None, eval_netlist=None, timesteps=None, n_envs=None,
+        device=None, seed=1, checkpoint_every=None, eval_every=None, threads=None, max_grid=None, max_nodes=None,
+        no_wiremask=False, no_graph=True, dense_shaping=False, w_timing=None, timing_metric=None,
+        settings=["seed=1", "use_graph=false", "n_steps=64"],
+    )
+    config = _new_config(tmp_path / "x", given)
+    assert (config.seed, config.use_graph, config.use_wiremask, config.n_steps) == (1, False, True, 64)
+
+
 def test_train_cli_set_converts_and_validates_settings() -> None:
     import pytest
 
