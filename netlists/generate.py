@@ -34,6 +34,7 @@ boundary with ``side`` the edge they lie on. Grid and routing follow
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -217,6 +218,56 @@ def generate(
     Returns:
         The netlist (its ``x``/``y`` hold the initial placement, canvas set) and that placement.
     """
+    _check_argument_kinds(n_hard, n_soft, n_ports, max_fanout, max_weight, seed, grid, name,
+                          pins_per_hard, outputs_per_soft)  # fmt: skip
+    # Python ints from here: numpy's small ints overflowed (int8 100 + 100 hard and soft macros
+    # sized the canvas for -56) and a range's + 1 failed in numpy's words
+    n_hard, n_soft, n_ports, max_fanout, max_weight, seed = map(int, (n_hard, n_soft, n_ports, max_fanout, max_weight, seed))
+    pins_per_hard = (int(pins_per_hard[0]), int(pins_per_hard[1]))
+    outputs_per_soft = (int(outputs_per_soft[0]), int(outputs_per_soft[1]))
+    _check_numbers(n_hard, n_soft, n_ports, utilisation, fanout_alpha, locality, weighted_fraction)
+    _check_ranges(n_hard, n_soft, pins_per_hard, outputs_per_soft, max_fanout, locality, max_weight,
+                  weighted_fraction)  # fmt: skip
+    rng = np.random.default_rng(seed)
+    name = name if name is not None else f"synthetic_h{n_hard}_s{n_soft}_p{n_ports}_seed{seed}"
+
+    geo = _draw_geometry(rng, n_hard, n_soft, n_ports, utilisation, grid)
+    b = NetlistBuilder(name)
+    ports = _add_ports(b, geo)
+    hard_pins = _add_hard_macros(rng, b, geo, pins_per_hard)
+    soft_outputs, soft_inputs = _add_soft_macros(rng, b, geo, outputs_per_soft, weighted_fraction, max_weight)
+    _add_nets(rng, b, geo, ports, hard_pins, soft_outputs, soft_inputs,
+              fanout_alpha, max_fanout, locality)  # fmt: skip
+
+    b.metadata["generator"] = {
+        "n_hard": n_hard,
+        "n_soft": n_soft,
+        "n_ports": n_ports,
+        "seed": seed,
+        "utilisation": utilisation,
+        "fanout_alpha": fanout_alpha,
+        "locality": locality,
+    }
+    netlist = b.build(geo.canvas)
+    placement = netlist.initial_placement()
+    return netlist, placement
+
+
+# ---------------------------------------------------------------- argument checks
+def _check_argument_kinds(
+    n_hard: int,
+    n_soft: int,
+    n_ports: int,
+    max_fanout: int,
+    max_weight: int,
+    seed: int,
+    grid: tuple[int, int] | None,
+    name: str | None,
+    pins_per_hard: tuple[int, int],
+    outputs_per_soft: tuple[int, int],
+) -> None:
+    """Refuse counts that are not whole numbers, a negative seed, oversized kinds and malformed
+    grid, name and pin ranges: checked before the counts are turned into Python ints."""
     for label, count in (("n_hard", n_hard), ("n_soft", n_soft), ("n_ports", n_ports), ("max_fanout", max_fanout),
                          ("max_weight", max_weight), ("seed", seed)):  # fmt: skip
         if isinstance(count, bool) or not isinstance(count, int | np.integer):
@@ -237,11 +288,19 @@ def generate(
         if not (isinstance(pair, tuple | list) and len(pair) == 2
                 and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in pair)):
             raise ValueError(f"{label} must be a (low, high) pair of whole numbers, got {pair!r}")
-    # Python ints from here: numpy's small ints overflowed (int8 100 + 100 hard and soft macros
-    # sized the canvas for -56) and a range's + 1 failed in numpy's words
-    n_hard, n_soft, n_ports, max_fanout, max_weight, seed = map(int, (n_hard, n_soft, n_ports, max_fanout, max_weight, seed))
-    pins_per_hard = (int(pins_per_hard[0]), int(pins_per_hard[1]))
-    outputs_per_soft = (int(outputs_per_soft[0]), int(outputs_per_soft[1]))
+
+
+def _check_numbers(
+    n_hard: int,
+    n_soft: int,
+    n_ports: int,
+    utilisation: float,
+    fanout_alpha: float,
+    locality: float,
+    weighted_fraction: float,
+) -> None:
+    """Refuse real-valued options that are not numbers (or not finite), negative counts, no
+    macro at all and a utilisation outside (0, 1]."""
     for label, number in (("fanout_alpha", fanout_alpha), ("utilisation", utilisation), ("locality", locality),
                           ("weighted_fraction", weighted_fraction)):  # fmt: skip
         if isinstance(number, bool | np.bool_) or not isinstance(number, int | float | np.integer | np.floating):
@@ -252,6 +311,20 @@ def generate(
         raise ValueError("need n_hard, n_soft, n_ports >= 0 and at least one macro")
     if not 0 < utilisation <= 1:
         raise ValueError(f"utilisation must be in (0, 1], got {utilisation}")
+
+
+def _check_ranges(
+    n_hard: int,
+    n_soft: int,
+    pins_per_hard: tuple[int, int],
+    outputs_per_soft: tuple[int, int],
+    max_fanout: int,
+    locality: float,
+    max_weight: int,
+    weighted_fraction: float,
+) -> None:
+    """Refuse pin ranges out of order or too large (per macro and in all) and fanout, locality
+    and weight options outside their ranges: the nets' time and the files' readers need them."""
     if not (1 <= pins_per_hard[0] <= pins_per_hard[1]) or not (
         0 <= outputs_per_soft[0] <= outputs_per_soft[1]
     ):
@@ -276,37 +349,93 @@ def generate(
             f"need 1 <= max_fanout <= {MAX_FANOUT}, {MIN_LOCALITY:g} <= locality < inf, "
             "max_weight >= 2, weighted_fraction in [0, 1]"
         )
-    rng = np.random.default_rng(seed)
-    name = name if name is not None else f"synthetic_h{n_hard}_s{n_soft}_p{n_ports}_seed{seed}"
 
-    # ---------------------------------------------------------------- geometry
+
+# ---------------------------------------------------------------- geometry
+@dataclass
+class _Geometry:
+    """Sizes and initial positions of every macro and port, and the canvas they sit on."""
+
+    hw: np.ndarray  # hard macros: widths, heights, centres
+    hh: np.ndarray
+    hx: np.ndarray
+    hy: np.ndarray
+    sw: np.ndarray  # soft macros: widths, heights, centres
+    sh: np.ndarray
+    sx: np.ndarray
+    sy: np.ndarray
+    px: np.ndarray  # ports: positions and the canvas edge each lies on
+    py: np.ndarray
+    sides: list[str]
+    W: float
+    H: float
+    canvas: Canvas
+
+
+def _draw_geometry(
+    rng: np.random.Generator,
+    n_hard: int,
+    n_soft: int,
+    n_ports: int,
+    utilisation: float,
+    grid: tuple[int, int] | None,
+) -> _Geometry:
+    """Macro sizes, a canvas they fit, hard macros placed apart, soft macros and ports spread:
+    the legal initial placement the nets are drawn around."""
     hw, hh = _sizes(rng, n_hard, HARD_AREA_MEAN, 0.4, 2.0)
     sw, sh = _sizes(rng, n_soft, SOFT_AREA_MEAN, 0.3, 1.5)
-    total_area = float(np.sum(hw * hh) + np.sum(sw * sh))
-    side = math.sqrt(total_area / utilisation)
-    if not side <= MAX_MAGNITUDE:  # (1e-300 passed here and failed later, naming the canvas)
-        raise ValueError(f"utilisation {utilisation} makes the canvas wider than {MAX_MAGNITUDE:g}")
-    side = max(side, *(float(np.max(a, initial=0)) for a in (hw, hh, sw, sh)))  # every macro fits
-    while True:
-        W = H = math.ceil(side * 100) / 100
-        placed = _place_hard_random(rng, hw, hh, W, H) or _place_hard_shelves(hw, hh, W, H)
-        if placed is not None:
-            break
-        side *= 1.05
-    hx, hy = placed
+    side = _canvas_side(hw, hh, sw, sh, utilisation)
+    W, hx, hy = _place_hard(rng, hw, hh, side)
+    H = W
     sx = rng.uniform(sw / 2, W - sw / 2)
     sy = rng.uniform(sh / 2, H - sh / 2)
     px, py, sides = _boundary_points(rng, n_ports, W, H)
     canvas: Canvas = default_canvas(W, H, n_hard + n_soft, grid)
+    return _Geometry(hw, hh, hx, hy, sw, sh, sx, sy, px, py, sides, W, H, canvas)
 
-    # ------------------------------------------------------------------ nodes
-    b = NetlistBuilder(name)
-    port_idx = [
-        b.add_node(f"port_{k}", NodeType.PORT, x=float(px[k]), y=float(py[k]), side=sides[k])
-        for k in range(n_ports)
+
+def _canvas_side(
+    hw: np.ndarray, hh: np.ndarray, sw: np.ndarray, sh: np.ndarray, utilisation: float
+) -> float:
+    """The square canvas's side for the macro area at ``utilisation``, at least every macro's
+    own width and height (so each fits); refused when it passes ``MAX_MAGNITUDE``."""
+    total_area = float(np.sum(hw * hh) + np.sum(sw * sh))
+    side = math.sqrt(total_area / utilisation)
+    if not side <= MAX_MAGNITUDE:  # (1e-300 passed here and failed later, naming the canvas)
+        raise ValueError(f"utilisation {utilisation} makes the canvas wider than {MAX_MAGNITUDE:g}")
+    return max(side, *(float(np.max(a, initial=0)) for a in (hw, hh, sw, sh)))  # every macro fits
+
+
+def _place_hard(
+    rng: np.random.Generator, hw: np.ndarray, hh: np.ndarray, side: float
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """``(W, x, y)``: the hard macros placed apart on a square canvas of side ``W``, grown from
+    ``side`` by 5 % steps until random placement or shelf packing fits them."""
+    while True:
+        W = H = math.ceil(side * 100) / 100
+        placed = _place_hard_random(rng, hw, hh, W, H) or _place_hard_shelves(hw, hh, W, H)
+        if placed is not None:
+            return W, placed[0], placed[1]
+        side *= 1.05
+
+
+# ------------------------------------------------------------------ nodes
+def _add_ports(b: NetlistBuilder, geo: _Geometry) -> list[int]:
+    """Add the ports ``port_<k>`` on the boundary; their node indices."""
+    return [
+        b.add_node(f"port_{k}", NodeType.PORT, x=float(geo.px[k]), y=float(geo.py[k]), side=geo.sides[k])
+        for k in range(len(geo.sides))
     ]
+
+
+def _add_hard_macros(
+    rng: np.random.Generator, b: NetlistBuilder, geo: _Geometry, pins_per_hard: tuple[int, int]
+) -> list[int]:
+    """Add the hard macros ``a<m>``, each followed by its pins at uniform offsets; the pins'
+    node indices."""
+    hw, hh, hx, hy = geo.hw, geo.hh, geo.hx, geo.hy
     hard_pins: list[int] = []
-    for m in range(n_hard):
+    for m in range(hw.shape[0]):
         mname = f"a{m}"
         b.add_node(
             mname,
@@ -331,12 +460,25 @@ def generate(
                     y=float(hy[m] + dy[j]),
                 )
             )
+    return hard_pins
+
+
+def _add_soft_macros(
+    rng: np.random.Generator,
+    b: NetlistBuilder,
+    geo: _Geometry,
+    outputs_per_soft: tuple[int, int],
+    weighted_fraction: float,
+    max_weight: int,
+) -> tuple[list[int], list[int]]:
+    """Add the soft macros ``Grp_<m>``, each followed by its (sometimes weighted) output pins
+    and its one input pin; the output and input pins' node indices."""
     soft_outputs: list[int] = []
     soft_inputs: list[int] = []
-    for m in range(n_soft):
+    for m in range(geo.sw.shape[0]):
         mname = f"Grp_{m}"
-        pos = {"x": float(sx[m]), "y": float(sy[m])}
-        b.add_node(mname, NodeType.SOFT_MACRO, width=float(sw[m]), height=float(sh[m]), **pos)
+        pos = {"x": float(geo.sx[m]), "y": float(geo.sy[m])}
+        b.add_node(mname, NodeType.SOFT_MACRO, width=float(geo.sw[m]), height=float(geo.sh[m]), **pos)
         n_out = int(rng.integers(outputs_per_soft[0], outputs_per_soft[1] + 1))
         for j in range(1, n_out + 1):
             weight = (
@@ -354,13 +496,58 @@ def generate(
         soft_inputs.append(
             b.add_node(f"{mname}/Pinput", NodeType.SOFT_PIN, macro_name=mname, **pos)
         )
+    return soft_outputs, soft_inputs
 
-    # ------------------------------------------------------------------- nets
+
+# ------------------------------------------------------------------- nets
+@dataclass
+class _NetSpace:
+    """What the sink draws read: each node's position and the macro it sits on, the drivers,
+    the distance scale L and the sinks drawn so far for each driver."""
+
+    x: np.ndarray
+    y: np.ndarray
+    anchor: np.ndarray
+    drivers: np.ndarray
+    scale: float
+    sinks_of: list[list[int]]
+
+
+def _add_nets(
+    rng: np.random.Generator,
+    b: NetlistBuilder,
+    geo: _Geometry,
+    ports: list[int],
+    hard_pins: list[int],
+    soft_outputs: list[int],
+    soft_inputs: list[int],
+    fanout_alpha: float,
+    max_fanout: int,
+    locality: float,
+) -> None:
+    """Draw each pin's role, each driver's fanout and sinks near it, attach the pins left out,
+    and add the nets to ``b``."""
     n = len(b.names)
+    drivers, exclusive, shared = _draw_roles(rng, n, hard_pins, ports, soft_outputs, soft_inputs)
+    space = _NetSpace(np.array(b.x), np.array(b.y), _anchors(b), drivers,
+                      locality * (geo.W + geo.H) / 2, [])  # fmt: skip
+    fanouts = rng.choice(
+        np.arange(1, max_fanout + 1),
+        size=drivers.shape[0],
+        p=_fanout_probabilities(fanout_alpha, max_fanout),
+    )
+    used = _draw_sinks(rng, space, fanouts, exclusive, shared)
+    _attach_left_out(rng, space, exclusive, shared, used)
+    for drv, sinks in zip(drivers, space.sinks_of, strict=True):
+        if sinks:
+            b.add_net(int(drv), sinks)
+
+
+def _anchors(b: NetlistBuilder) -> np.ndarray:
+    """Per node, the macro it moves with (a pin's owner, every other node itself): no net is
+    drawn between two nodes with the same anchor."""
     types = np.array(b.types, dtype=np.int8)
-    x = np.array(b.x)
-    y = np.array(b.y)
-    anchor = np.arange(n)
+    anchor = np.arange(len(b.names))
     owner_of = {
         nm: i
         for i, nm in enumerate(b.names)
@@ -369,8 +556,22 @@ def generate(
     for i, mname in enumerate(b.macro_name):
         if mname is not None:
             anchor[i] = owner_of[mname]
+    return anchor
+
+
+def _draw_roles(
+    rng: np.random.Generator,
+    n: int,
+    hard_pins: list[int],
+    ports: list[int],
+    soft_outputs: list[int],
+    soft_inputs: list[int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(drivers, exclusive, shared)``: the driving pins (sorted; a third of the hard pins, half
+    of the ports, every soft output), the masks of sinks of exactly one net (the other hard
+    pins and ports) and of sinks of any number of nets (the soft inputs)."""
     hard_pins_a = np.array(hard_pins, dtype=np.intp)
-    ports_a = np.array(port_idx, dtype=np.intp)
+    ports_a = np.array(ports, dtype=np.intp)
     hard_drives = rng.random(hard_pins_a.shape[0]) < 1 / 3
     port_drives = rng.random(ports_a.shape[0]) < 1 / 2
     drivers = np.sort(
@@ -383,60 +584,64 @@ def generate(
     exclusive[ports_a[~port_drives]] = True
     shared = np.zeros(n, dtype=bool)  # sink of any number of nets
     shared[np.array(soft_inputs, dtype=np.intp)] = True
-    scale = locality * (W + H) / 2
-    fanouts = rng.choice(
-        np.arange(1, max_fanout + 1),
-        size=drivers.shape[0],
-        p=_fanout_probabilities(fanout_alpha, max_fanout),
-    )
+    return drivers, exclusive, shared
 
-    used = np.zeros(n, dtype=bool)
-    sinks_of: list[list[int]] = []
-    for drv, f in zip(drivers, fanouts, strict=True):
+
+def _draw_sinks(
+    rng: np.random.Generator,
+    space: _NetSpace,
+    fanouts: np.ndarray,
+    exclusive: np.ndarray,
+    shared: np.ndarray,
+) -> np.ndarray:
+    """Draw each driver's sinks among the free ones on other macros, nearer ones likelier
+    (into ``space.sinks_of``); the mask of nodes drawn as a sink."""
+    x, y, anchor, scale = space.x, space.y, space.anchor, space.scale
+    used = np.zeros(x.shape[0], dtype=bool)
+    for drv, f in zip(space.drivers, fanouts, strict=True):
         cand = np.flatnonzero(((exclusive & ~used) | shared) & (anchor != anchor[drv]))
         if cand.size == 0:
-            sinks_of.append([])
+            space.sinks_of.append([])
             continue
         d = np.abs(x[cand] - x[drv]) + np.abs(y[cand] - y[drv])
         chosen = cand[_gumbel_top_k(rng, -d / scale, int(f))]
         used[chosen] = True
-        sinks_of.append([int(c) for c in chosen])
+        space.sinks_of.append([int(c) for c in chosen])
+    return used
 
-    def join_nearby_net(node: int) -> bool:
-        """Make ``node`` a sink of a nearby net whose driver sits on another macro (and still
-        drives); False when there is none."""
-        ok = np.flatnonzero((anchor[drivers] != anchor[node]) & ~converted)
-        if ok.size == 0:
-            return False
-        d = np.abs(x[drivers[ok]] - x[node]) + np.abs(y[drivers[ok]] - y[node])
-        sinks_of[int(ok[_gumbel_top_k(rng, -d / scale, 1)[0]])].append(int(node))
-        return True
 
+def _attach_left_out(
+    rng: np.random.Generator,
+    space: _NetSpace,
+    exclusive: np.ndarray,
+    shared: np.ndarray,
+    used: np.ndarray,
+) -> None:
+    """Make each driver that found no free sink, then each sink in no net, the sink of a nearby
+    net instead, so that no pin is left out of every net when the design allows it."""
     # A driver that found no free sink (few or no soft macros: no Pinput to share) would be in
     # no net: it becomes the sink of a nearby net instead.
-    converted = np.zeros(drivers.shape[0], dtype=bool)
-    for j, drv in enumerate(drivers):
-        if not sinks_of[j]:
-            converted[j] = join_nearby_net(int(drv))
+    converted = np.zeros(space.drivers.shape[0], dtype=bool)
+    for j, drv in enumerate(space.drivers):
+        if not space.sinks_of[j]:
+            converted[j] = _join_nearby_net(rng, space, converted, int(drv))
     # Every exclusive sink in exactly one net; every Pinput in at least one: attach leftovers.
     for node in np.flatnonzero((exclusive | shared) & ~used):
-        join_nearby_net(int(node))
-    for drv, sinks in zip(drivers, sinks_of, strict=True):
-        if sinks:
-            b.add_net(int(drv), sinks)
+        _join_nearby_net(rng, space, converted, int(node))
 
-    b.metadata["generator"] = {
-        "n_hard": n_hard,
-        "n_soft": n_soft,
-        "n_ports": n_ports,
-        "seed": seed,
-        "utilisation": utilisation,
-        "fanout_alpha": fanout_alpha,
-        "locality": locality,
-    }
-    netlist = b.build(canvas)
-    placement = netlist.initial_placement()
-    return netlist, placement
+
+def _join_nearby_net(
+    rng: np.random.Generator, space: _NetSpace, converted: np.ndarray, node: int
+) -> bool:
+    """Make ``node`` a sink of a nearby net whose driver sits on another macro (and still
+    drives); False when there is none."""
+    drivers, x, y = space.drivers, space.x, space.y
+    ok = np.flatnonzero((space.anchor[drivers] != space.anchor[node]) & ~converted)
+    if ok.size == 0:
+        return False
+    d = np.abs(x[drivers[ok]] - x[node]) + np.abs(y[drivers[ok]] - y[node])
+    space.sinks_of[int(ok[_gumbel_top_k(rng, -d / space.scale, 1)[0]])].append(int(node))
+    return True
 
 
 def default_design() -> tuple[Netlist, Placement]:
