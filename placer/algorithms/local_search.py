@@ -464,10 +464,7 @@ def anneal(
     schedule = schedule or AnnealSchedule()
     deadline = Deadline(budget_s)
     stats = SearchStats()
-    rng = state.rng
-    ctx = SearchContext(pool=pool if pool is not None else state.hard)
-    ctx.pool_hard = state.hard[np.isin(state.hard, ctx.pool)]
-    ctx.pool_soft = state.soft[np.isin(state.soft, ctx.pool)]
+    ctx = _anneal_context(state, pool)
     if ctx.pool.size == 0:
         return stats
     names = list(moves)
@@ -475,11 +472,45 @@ def anneal(
     weights /= weights.sum()
     if heat_every:
         update_heat(state, ctx)
-
-    # initial temperature from the uphill proxy deltas of a sample of moves (the proxy's alone:
-    # a weighted timing term jumps by whole wire lengths, a max over paths, and set the
-    # temperature so high that sa wandered for the whole run and handed back its start)
     cur = state.objective()
+    t0 = _start_temperature(state, ctx, names, weights, schedule.start_factor, deadline)
+    reach, radius_start, radius_end = _radius_range(state, schedule)
+    look = _Lookahead.start(state, lookahead, lookahead_quantile, density_lookahead, density_lookahead_quantile)
+    run = _AnnealRun(
+        state, ctx, stats, deadline, [MOVES[n] for n in names], t0, schedule.final_ratio, reach,
+        radius_start, radius_end, look, heat_every, max_steps, hook, hook_every,
+        cur=cur, best_cost=cur, start_objective=cur,
+        next_hook=hook_every if hook is not None and hook_every else None,
+    )  # fmt: skip
+    _search(run, weights, progress)
+    _note_how_it_ended(run, progress)
+    _restore_best(run)
+    return stats
+
+
+def _anneal_context(state: SearchState, pool: np.ndarray | None) -> SearchContext:
+    """The moves' context over ``pool`` (default: the movable hard macros) and its hard and
+    soft macros, which mirror, shuffle and swap stay within."""
+    ctx = SearchContext(pool=pool if pool is not None else state.hard)
+    ctx.pool_hard = state.hard[np.isin(state.hard, ctx.pool)]
+    ctx.pool_soft = state.soft[np.isin(state.soft, ctx.pool)]
+    return ctx
+
+
+def _start_temperature(
+    state: SearchState,
+    ctx: SearchContext,
+    names: list[str],
+    weights: np.ndarray,
+    start_factor: float,
+    deadline: Deadline,
+) -> float:
+    """The initial temperature: ``start_factor`` times the mean uphill proxy delta of a sample
+    of moves (a small share of the proxy when none goes uphill)."""
+    # the proxy's deltas alone: a weighted timing term jumps by whole wire lengths, a max over
+    # paths, and set the temperature so high that sa wandered for the whole run and handed
+    # back its start
+    rng = state.rng
     start_proxy = state.ev.cost.proxy
     ups = []
     for _ in range(40):
@@ -488,72 +519,166 @@ def anneal(
             ups.append(mv.proxy - start_proxy)
         if deadline.expired():  # a move can cost 0.3 s on a grid of millions of cells
             break
-    t0 = schedule.start_factor * (float(np.mean(ups)) if ups else 1e-3 * max(start_proxy, 1e-9))
-    best_cost = start_objective = cur
+    return start_factor * (float(np.mean(ups)) if ups else 1e-3 * max(start_proxy, 1e-9))
+
+
+def _radius_range(state: SearchState, schedule: AnnealSchedule) -> tuple[float, float, float]:
+    """``(reach, radius_start, radius_end)``: the shift radii capped at the grid's larger side
+    (a shift never needs to reach past the grid; a radius of 1e300 cells made the shift's
+    random range overflow)."""
+    c = state.canvas
+    reach = float(max(c.cols, c.rows))
+    return reach, min(schedule.radius_start, reach), min(schedule.radius_end, reach)
+
+
+@dataclass
+class _Lookahead:
+    """The look-ahead congestion and density terms of a move's delta (see :func:`anneal`):
+    weights, threshold quantiles, scales and the current thresholds."""
+
+    congestion: float
+    congestion_quantile: float
+    density: float
+    density_quantile: float
+    congestion_scale: float
+    density_scale: float
+    congestion_t: float = 0.0
+    density_t: float = 0.0
+
+    @classmethod
+    def start(
+        cls,
+        state: SearchState,
+        congestion: float,
+        congestion_quantile: float,
+        density: float,
+        density_quantile: float,
+    ) -> _Lookahead:
+        """The terms for ``state``'s grid with thresholds read from its current maps."""
+        c = state.canvas
+        look = cls(
+            congestion,
+            congestion_quantile,
+            density,
+            density_quantile,
+            congestion_scale=0.5 * congestion / max(top_count(2 * c.rows * c.cols), 1),
+            density_scale=0.25 * density / max(density_top_count(c.rows * c.cols), 1),
+        )
+        look.refresh(state)
+        return look
+
+    def refresh(self, state: SearchState) -> None:
+        """Re-read the thresholds (the quantiles of the current maps) of the terms in use."""
+        if self.congestion > 0:
+            self.congestion_t = state.ev.congestion_quantile(self.congestion_quantile)
+        if self.density > 0:
+            self.density_t = state.ev.density_quantile(self.density_quantile)
+
+    def add(self, state: SearchState, mv: Move, delta: float) -> float:
+        """``delta`` plus the terms in use for ``mv`` (added one after the other)."""
+        if self.congestion > 0:
+            delta += self.congestion_scale * state.ev.congestion_excess_delta(mv, self.congestion_t)
+        if self.density > 0:
+            delta += self.density_scale * state.ev.density_excess_delta(mv, self.density_t)
+        return delta
+
+
+@dataclass
+class _AnnealRun:
+    """One anneal's set-up and what its steps update: the objective now, the lowest seen, the
+    best placement (snapshotted lazily), the proposal count and the next hook point."""
+
+    state: SearchState
+    ctx: SearchContext
+    stats: SearchStats
+    deadline: Deadline
+    makers: list[MoveMaker]
+    t0: float
+    final_ratio: float
+    reach: float
+    radius_start: float
+    radius_end: float
+    look: _Lookahead
+    heat_every: int
+    max_steps: int | None
+    hook: Callable[[SearchState], None] | None
+    hook_every: float | None
+    cur: float
+    best_cost: float
+    start_objective: float
     # The best placement is snapshotted lazily: only when an uphill move leaves it (rare at the
     # low temperatures of a descent), not at every improvement.
     best: Placement | None = None  # None: the current placement is the best one
-    next_hook = hook_every if hook is not None and hook_every else None
-    makers = [MOVES[n] for n in names]
+    step: int = 0
+    next_hook: float | None = None
+
+
+def _search(run: _AnnealRun, weights: np.ndarray, progress: ProgressCallback) -> None:
+    """Propose and judge moves at the scheduled temperature and radius, with the periodic work
+    after each, until the budget or ``max_steps`` ends the run."""
+    rng = run.state.rng
+    max_steps = run.max_steps
     draws = np.zeros(0, dtype=np.int64)  # move kinds drawn in batches (one draw is slow)
-    refresh_every = heat_every or 2000
-    c = state.canvas
-    # a shift never needs to reach past the grid: radii beyond it are capped (a radius of 1e300
-    # cells made the shift's random range overflow)
-    reach = float(max(c.cols, c.rows))
-    radius_start, radius_end = min(schedule.radius_start, reach), min(schedule.radius_end, reach)
-    excess_scale = 0.5 * lookahead / max(top_count(2 * c.rows * c.cols), 1)
-    excess_t = state.ev.congestion_quantile(lookahead_quantile) if lookahead > 0 else 0.0
-    density_scale = 0.25 * density_lookahead / max(density_top_count(c.rows * c.cols), 1)
-    density_t = (
-        state.ev.density_quantile(density_lookahead_quantile) if density_lookahead > 0 else 0.0
-    )
-    step = 0
-    while not deadline.expired() and (max_steps is None or step < max_steps):
-        if step % 4096 == 0:
-            draws = rng.choice(len(names), size=4096, p=weights)
-        kind_index = int(draws[step % 4096])
-        step += 1
-        frac = step / max_steps if max_steps else deadline.fraction()
-        temp = t0 * schedule.final_ratio**frac
-        ctx.radius_cells = min(radius_start * (radius_end / radius_start) ** frac, reach)
-        kind, mv = makers[kind_index](state, ctx)
-        stats.count(stats.proposed, kind)
-        if mv is None:  # no legal move drawn; the periodic work below still runs
-            stats.count(stats.illegal, kind)
-        else:
-            value, tm = state.price(mv)
-            delta = value - cur
-            if lookahead > 0:
-                delta += excess_scale * state.ev.congestion_excess_delta(mv, excess_t)
-            if density_lookahead > 0:
-                delta += density_scale * state.ev.density_excess_delta(mv, density_t)
-            if delta <= 0 or rng.random() < math.exp(-delta / max(temp, 1e-300)):
-                if best is None and value > best_cost:
-                    best = state.placement.copy()
-                state.commit(mv, tm)
-                cur = value
-                stats.count(stats.accepted, kind)
-                if cur < best_cost - 1e-15 or (best is not None and cur <= best_cost):
-                    best_cost = min(best_cost, cur)
-                    best = None
-        if heat_every and step % heat_every == 0:
-            update_heat(state, ctx)
-        if step % refresh_every == 0:
-            if lookahead > 0:
-                excess_t = state.ev.congestion_quantile(lookahead_quantile)
-            if density_lookahead > 0:
-                density_t = state.ev.density_quantile(density_lookahead_quantile)
-        if next_hook is not None and hook is not None and frac >= next_hook:
-            if best is None:
-                best = state.placement.copy()
-            hook(state)
-            cur = state.objective()
-            if cur <= best_cost:
-                best_cost, best = cur, None
-            next_hook += hook_every  # type: ignore[operator]
-        if step % 500 == 0:
-            progress(Progress(frac, best_cost, f"T={temp:.2e}"))
+    refresh_every = run.heat_every or 2000
+    while not run.deadline.expired() and (max_steps is None or run.step < max_steps):
+        if run.step % 4096 == 0:
+            draws = rng.choice(len(run.makers), size=4096, p=weights)
+        kind_index = int(draws[run.step % 4096])
+        run.step += 1
+        frac = run.step / max_steps if max_steps else run.deadline.fraction()
+        temp = run.t0 * run.final_ratio**frac
+        run.ctx.radius_cells = min(run.radius_start * (run.radius_end / run.radius_start) ** frac, run.reach)
+        _propose(run, kind_index, temp)
+        if run.heat_every and run.step % run.heat_every == 0:
+            update_heat(run.state, run.ctx)
+        if run.step % refresh_every == 0:
+            run.look.refresh(run.state)
+        _maybe_run_hook(run, frac)
+        if run.step % 500 == 0:
+            progress(Progress(frac, run.best_cost, f"T={temp:.2e}"))
+
+
+def _propose(run: _AnnealRun, kind_index: int, temp: float) -> None:
+    """Draw one move of the kind ``kind_index`` and accept it by Metropolis at ``temp``,
+    keeping the best objective (and placement) seen."""
+    state, stats = run.state, run.stats
+    kind, mv = run.makers[kind_index](state, run.ctx)
+    stats.count(stats.proposed, kind)
+    if mv is None:  # no legal move drawn; the periodic work still runs
+        stats.count(stats.illegal, kind)
+        return
+    value, tm = state.price(mv)
+    delta = run.look.add(state, mv, value - run.cur)
+    if delta <= 0 or state.rng.random() < math.exp(-delta / max(temp, 1e-300)):
+        if run.best is None and value > run.best_cost:
+            run.best = state.placement.copy()
+        state.commit(mv, tm)
+        run.cur = value
+        stats.count(stats.accepted, kind)
+        if run.cur < run.best_cost - 1e-15 or (run.best is not None and run.cur <= run.best_cost):
+            run.best_cost = min(run.best_cost, run.cur)
+            run.best = None
+
+
+def _maybe_run_hook(run: _AnnealRun, frac: float) -> None:
+    """Run the hook once another ``hook_every`` fraction of the run has passed (the best
+    placement snapshotted first: the hook may raise the objective)."""
+    if not (run.next_hook is not None and run.hook is not None and frac >= run.next_hook):
+        return
+    state = run.state
+    if run.best is None:
+        run.best = state.placement.copy()
+    run.hook(state)
+    run.cur = state.objective()
+    if run.cur <= run.best_cost:
+        run.best_cost, run.best = run.cur, None
+    run.next_hook += run.hook_every  # type: ignore[operator]
+
+
+def _note_how_it_ended(run: _AnnealRun, progress: ProgressCallback) -> None:
+    """Note a run the budget cut (before its first proposal or short of ``max_steps``) and one
+    that lowered nothing."""
+    step, max_steps = run.step, run.max_steps
     if stop_requested():
         pass  # an interrupt ended it: the budget's notes would blame the budget (the caller says why)
     elif step == 0:
@@ -565,13 +690,17 @@ def anneal(
             f"the budget ran out after {step:,} of max_steps {max_steps:,} proposals: the run "
             "stopped before it cooled and is not reproducible (a larger budget or smaller "
             "max_steps is)"))  # fmt: skip
-    if step > 0 and best_cost >= start_objective:  # (a result equal to its start said nothing)
-        accepted = sum(stats.accepted.values())
+    if step > 0 and run.best_cost >= run.start_objective:  # (a result equal to its start said nothing)
+        accepted = sum(run.stats.accepted.values())
         progress(Progress.noting(
             f"no move lowered the objective ({step:,} proposals, {accepted:,} accepted): the "
             "placement is the search's start; a larger budget may find one"))  # fmt: skip
+
+
+def _restore_best(run: _AnnealRun) -> None:
+    """Put back the best placement seen (or resync the evaluator when it is the current one)."""
+    state, best = run.state, run.best
     if best is not None:
         state.set_positions(slice(None), best.x, best.y, best.orientation)
     else:
         state.ev.resync()
-    return stats
