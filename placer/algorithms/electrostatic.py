@@ -246,82 +246,156 @@ def global_place(
 ) -> Placement:
     """``analytical``'s run with options ``o`` (see :class:`~placer.algorithms.analytical.Analytical`)."""
     deadline = Deadline(budget_s)
-    device = _choose_device(str(o.get("device", "auto")))
-    dtype = getattr(
-        torch, str(o.get("dtype", "float64" if device.type == "cpu" else "float32"))
-    )
-    kind = str(o.get("wirelength", "wa"))
-    method = str(o.get("optimizer", "nesterov"))
-    target_density = float(o.get("target_density", 1.0))
-    stop_overflow = float(o.get("stop_overflow", 0.1))
-    max_iterations = int(o.get("max_iterations", 1000))
-    density_growth = float(o.get("density_growth", 1.05))
-    gamma_factor = float(o.get("gamma_factor", 4.0))
-    max_step = float(o.get("max_step_bins", 4.0))
-    hpwl_ref = float(o.get("hpwl_ref", 0.0))
+    opts = _read_options(o)
     c = netlist.require_canvas()
     ctx = cost_context(netlist)
     bins = int(o.get("bins") or default_bins(ctx.macros.size))
 
-    model = _build_model(netlist, placement, bins, device, dtype)
+    model = _build_model(netlist, placement, bins, opts.device, opts.dtype)
     if model.movable.numel() == 0:
         return placement
-    field = Electrostatics(bins, bins, c.width, c.height, device, dtype)
-    bin_size = 0.5 * (field.bin_w + field.bin_h)
-    rng = np.random.default_rng(seed)
-    start = model.base_xy[model.movable]
-    jitter = (
-        torch.as_tensor(
-            rng.uniform(-1e-3, 1e-3, tuple(start.shape)), device=device, dtype=dtype
-        )
-        * bin_size
+    field = Electrostatics(bins, bins, c.width, c.height, opts.device, opts.dtype)
+    descent = _Descent(model, field, opts, deadline, progress)
+    start = descent.jittered_start(seed)
+    g_wl, g_den, rho = descent.gradients(start)
+    if deadline.expired():  # the set-up took the budget: no iteration fits, keep the start
+        progress(Progress.noting(SETUP_TOOK_THE_BUDGET))
+        return placement
+    descent.state["overflow"] = descent.overflow_of(rho)
+    descent.start_density_weight(g_wl, g_den, float(o.get("density_weight", 0.1)))
+    if opts.method == "adam":
+        v, iteration = _descend_adam(descent, start, float(o.get("learning_rate", 0.5)))
+    elif opts.method == "nesterov":
+        ran = _descend_nesterov(descent, start)
+        if ran is None:
+            progress(Progress.noting(SETUP_TOOK_THE_BUDGET))
+            return placement
+        v, iteration = ran
+    else:
+        raise ValueError(f"unknown optimizer {opts.method!r}: 'nesterov' or 'adam'")
+    descent.state["overflow"] = descent.overflow_at(v)  # what the run reports is its result's
+    _note_if_cut(descent, iteration)
+    return _result(netlist, placement, descent, v, iteration)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """``analytical``'s options as the descent reads them (defaults filled in)."""
+
+    device: torch.device
+    dtype: torch.dtype
+    kind: str  # the wirelength model, "wa" or "lse"
+    method: str  # the optimiser, "nesterov" or "adam"
+    target_density: float
+    stop_overflow: float
+    max_iterations: int
+    density_growth: float
+    gamma_factor: float
+    max_step: float  # in bins
+    hpwl_ref: float
+
+
+def _read_options(o: Mapping[str, Any]) -> _Options:
+    """The options of ``o`` with their defaults (float64 on the CPU, float32 elsewhere), read in
+    a fixed order so that a bad one is refused as it always was."""
+    device = _choose_device(str(o.get("device", "auto")))
+    dtype = getattr(
+        torch, str(o.get("dtype", "float64" if device.type == "cpu" else "float32"))
     )
-    start = torch.minimum(torch.maximum(start + jitter, model.lo), model.hi)
+    return _Options(
+        device=device,
+        dtype=dtype,
+        kind=str(o.get("wirelength", "wa")),
+        method=str(o.get("optimizer", "nesterov")),
+        target_density=float(o.get("target_density", 1.0)),
+        stop_overflow=float(o.get("stop_overflow", 0.1)),
+        max_iterations=int(o.get("max_iterations", 1000)),
+        density_growth=float(o.get("density_growth", 1.05)),
+        gamma_factor=float(o.get("gamma_factor", 4.0)),
+        max_step=float(o.get("max_step_bins", 4.0)),
+        hpwl_ref=float(o.get("hpwl_ref", 0.0)),
+    )
 
-    def overflow_of(rho: torch.Tensor) -> float:
-        excess = (rho - target_density).clamp(min=0).sum() * field.bin_w * field.bin_h
-        return float(excess) / model.movable_area
 
-    def overflow_at(v: torch.Tensor) -> float:
+class _Descent:
+    """One descent's model, field and options, and what its iterations update: the density
+    weight ``lam`` and ``state`` (the overflow where the last gradient was taken, the exact
+    HPWL there and, with ``hpwl_ref``, the previous iteration's)."""
+
+    def __init__(
+        self,
+        model: _Model,
+        field: Electrostatics,
+        opts: _Options,
+        deadline: Deadline,
+        progress: ProgressCallback,
+    ) -> None:
+        self.model, self.field, self.opts = model, field, opts
+        self.deadline, self.progress = deadline, progress
+        self.bin_size = 0.5 * (field.bin_w + field.bin_h)
+        self.state: dict[str, float] = {"overflow": 1.0}
+        self.lam = 0.0
+        self.lam_cap = 0.0
+
+    def jittered_start(self, seed: int) -> torch.Tensor:
+        """The movable macros' positions moved by a seeded jitter of a thousandth of a bin (so
+        stacked macros part), kept inside their bounds."""
+        model, opts = self.model, self.opts
+        rng = np.random.default_rng(seed)
+        start = model.base_xy[model.movable]
+        jitter = (
+            torch.as_tensor(
+                rng.uniform(-1e-3, 1e-3, tuple(start.shape)), device=opts.device, dtype=opts.dtype
+            )
+            * self.bin_size
+        )
+        return torch.minimum(torch.maximum(start + jitter, model.lo), model.hi)
+
+    def overflow_of(self, rho: torch.Tensor) -> float:
+        """The density overflow of ``rho`` above the target, over the movable area."""
+        field = self.field
+        excess = (rho - self.opts.target_density).clamp(min=0).sum() * field.bin_w * field.bin_h
+        return float(excess) / self.model.movable_area
+
+    def overflow_at(self, v: torch.Tensor) -> float:
         """The overflow of the movable macros at ``v`` (the rest where they are)."""
+        model = self.model
         with torch.no_grad():
-            return overflow_of(density_map(model, model.base_xy.index_put((model.movable,), v), field))
+            return self.overflow_of(density_map(model, model.base_xy.index_put((model.movable,), v), self.field))
 
-    state: dict[str, float] = {"overflow": 1.0}
-
-    def gradients(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def gradients(self, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Gradients of the wirelength and of the density energy at ``v``, and the density."""
+        model, field, state = self.model, self.field, self.state
         v = v.detach().requires_grad_(True)
         xy = model.base_xy.index_put((model.movable,), v)
-        gamma = gamma_factor * bin_size * 10.0 ** ((state["overflow"] - 0.1) * 20.0 / 9.0 - 1.0)
+        gamma = self.opts.gamma_factor * self.bin_size * 10.0 ** ((state["overflow"] - 0.1) * 20.0 / 9.0 - 1.0)
         (g_wl,) = torch.autograd.grad(
-            smooth_wirelength(model, xy, gamma, kind, state), v, retain_graph=True
+            smooth_wirelength(model, xy, gamma, self.opts.kind, state), v, retain_graph=True
         )
         with torch.no_grad():
             rho = density_map(model, xy, field)
             g_den = density_gradient(model, xy, field, field.potential(rho))
         return g_wl, g_den, rho
 
-    g_wl, g_den, rho = gradients(start)
-    if deadline.expired():  # the set-up took the budget: no iteration fits, keep the start
-        progress(Progress.noting(SETUP_TOOK_THE_BUDGET))
-        return placement
-    state["overflow"] = overflow_of(rho)
-    wl_norm, den_norm = float(g_wl.abs().sum()), float(g_den.abs().sum())
-    # balanced against the wirelength pull; without one (no nets on the movable macros) any
-    # positive weight spreads alike (the steps are scale-free), and 0 never grew from 0
-    lam = float(o.get("density_weight", 0.1)) * (wl_norm if wl_norm > 0 else 1.0) / max(den_norm, 1e-30)
-    # past this the density term is all there is (the steps are preconditioned by it); growing
-    # on where the overflow cannot fall reached infinity, and the positions NaN, after some
-    # thousand iterations: the whole run was thrown away
-    lam_cap = lam * MAX_DENSITY_WEIGHT_GROWTH
+    def start_density_weight(self, g_wl: torch.Tensor, g_den: torch.Tensor, density_weight: float) -> None:
+        """Set ``lam`` from the start's gradients and its cap."""
+        wl_norm, den_norm = float(g_wl.abs().sum()), float(g_den.abs().sum())
+        # balanced against the wirelength pull; without one (no nets on the movable macros) any
+        # positive weight spreads alike (the steps are scale-free), and 0 never grew from 0
+        self.lam = density_weight * (wl_norm if wl_norm > 0 else 1.0) / max(den_norm, 1e-30)
+        # past this the density term is all there is (the steps are preconditioned by it); growing
+        # on where the overflow cannot fall reached infinity, and the positions NaN, after some
+        # thousand iterations: the whole run was thrown away
+        self.lam_cap = self.lam * MAX_DENSITY_WEIGHT_GROWTH
 
-    def grow(lam: float) -> float:
+    def grow(self) -> None:
         """ePlace's lambda update: faster while the HPWL holds, slower when it climbs; at most
         ``lam_cap``."""
-        return min(_grown(lam), lam_cap)
+        self.lam = min(self._grown(self.lam), self.lam_cap)
 
-    def _grown(lam: float) -> float:
+    def _grown(self, lam: float) -> float:
+        """``lam`` times the growth factor (``hpwl_ref``'s adaptive one when it is set)."""
+        state, density_growth, hpwl_ref = self.state, self.opts.density_growth, self.opts.hpwl_ref
         if hpwl_ref <= 0:
             return lam * density_growth
         previous = state.get("previous_hpwl", state["hpwl"])
@@ -333,102 +407,134 @@ def global_place(
         log_mu = max(exponent * math.log(density_growth), math.log(0.95)) if density_growth > 1 else 0.0
         return lam * math.exp(log_mu)
 
-    def total_grad(v: torch.Tensor) -> torch.Tensor:
-        g_wl, g_den, rho = gradients(v)
-        state["overflow"] = overflow_of(rho)
+    def total_grad(self, v: torch.Tensor) -> torch.Tensor:
+        """The preconditioned gradient of wirelength plus ``lam`` times the density energy at
+        ``v`` (the overflow there kept in ``state``)."""
+        model = self.model
+        g_wl, g_den, rho = self.gradients(v)
+        self.state["overflow"] = self.overflow_of(rho)
         precondition = torch.clamp(
-            model.pins_per_movable + lam * model.charge_per_movable, min=1.0
+            model.pins_per_movable + self.lam * model.charge_per_movable, min=1.0
         )[:, None]
-        return (g_wl + lam * g_den) / precondition
+        return (g_wl + self.lam * g_den) / precondition
 
-    project = lambda v: torch.minimum(torch.maximum(v, model.lo), model.hi)  # noqa: E731
+    def project(self, v: torch.Tensor) -> torch.Tensor:
+        """``v`` clamped to the movable macros' bounds."""
+        return torch.minimum(torch.maximum(v, self.model.lo), self.model.hi)
 
-    def converged(iteration: int) -> bool:
+    def converged(self, iteration: int) -> bool:
         """Report every 20 iterations; whether the overflow is down to ``stop_overflow``."""
+        state = self.state
         if iteration % 20 == 0:
-            progress(Progress(deadline.fraction(), None, f"iteration {iteration} overflow {state['overflow']:.3f}"))
-        return state["overflow"] < stop_overflow and iteration > 20
+            self.progress(Progress(self.deadline.fraction(), None, f"iteration {iteration} overflow {state['overflow']:.3f}"))
+        return state["overflow"] < self.opts.stop_overflow and iteration > 20
 
-    def stops_at(point: torch.Tensor, iteration: int) -> bool:
-        """Whether the run stops with ``point`` as its result: :func:`converged` reads the
+    def stops_at(self, point: torch.Tensor, iteration: int) -> bool:
+        """Whether the run stops with ``point`` as its result: :meth:`converged` reads the
         overflow where the last gradient was taken (Nesterov's look-ahead point, Adam's point
         before its step), the result is ``point``, so the stop is decided on ``point``'s own
         overflow (the last gradient's is kept otherwise: the next step's smoothing reads it).
         Reported 0.099 for results at up to 0.105, over the stop at 0.1, before."""
-        if not converged(iteration):
+        state = self.state
+        if not self.converged(iteration):
             return False
         last = state["overflow"]
-        state["overflow"] = overflow_at(point)
-        if state["overflow"] < stop_overflow:
+        state["overflow"] = self.overflow_at(point)
+        if state["overflow"] < self.opts.stop_overflow:
             return True
         state["overflow"] = last
         return False
 
-    v = start.clone()
-    iteration = 0
-    if method == "adam":
-        param = v.clone().requires_grad_(True)
-        opt = torch.optim.Adam([param], lr=float(o.get("learning_rate", 0.5)) * bin_size)
-        while iteration < max_iterations and not deadline.expired():
-            opt.zero_grad()
-            param.grad = total_grad(param.detach())
-            opt.step()
-            with torch.no_grad():
-                param.copy_(project(param))
-            lam = grow(lam)
-            iteration += 1
-            if stops_at(param.detach(), iteration):
-                break
-        v = param.detach()
-    elif method == "nesterov":
-        u = v.clone()
-        g = total_grad(v)
-        if deadline.expired():
-            progress(Progress.noting(SETUP_TOOK_THE_BUDGET))
-            return placement
-        # first step length from a small probe (ePlace's initial Lipschitz estimate)
-        probe = project(v - 0.01 * bin_size * g / g.abs().max().clamp(min=1e-30))
-        g_probe = total_grad(probe)
-        step = float((v - probe).norm() / (g - g_probe).norm().clamp(min=1e-30))
-        a = 1.0
-        while iteration < max_iterations and not deadline.expired():
-            u_next = project(v - step * g)
-            a_next = (1.0 + math.sqrt(4.0 * a * a + 1.0)) / 2.0
-            v_next = project(u_next + (a - 1.0) / a_next * (u_next - u))
-            g_next = total_grad(v_next)
-            diff = float((g_next - g).norm())
-            if diff > 0:
-                step = float((v_next - v).norm()) / diff
-            # no backtracking: cap the move instead, so a bad estimate cannot scatter macros
-            step = min(step, max_step * bin_size / max(float(g_next.abs().max()), 1e-30))
-            u, v, g, a = u_next, v_next, g_next, a_next
-            lam = grow(lam)
-            iteration += 1
-            if stops_at(u, iteration):
-                break
-        v = u
-    else:
-        raise ValueError(f"unknown optimizer {method!r}: 'nesterov' or 'adam'")
-    state["overflow"] = overflow_at(v)  # what the run reports is its result's
 
-    if iteration < max_iterations and deadline.expired() and not state["overflow"] < stop_overflow:
+def _descend_adam(descent: _Descent, start: torch.Tensor, learning_rate: float) -> tuple[torch.Tensor, int]:
+    """Adam steps of ``learning_rate`` bins from ``start`` until it converges, reaches
+    ``max_iterations`` or the budget ends; the last point and the iteration count."""
+    max_iterations, deadline = descent.opts.max_iterations, descent.deadline
+    iteration = 0
+    param = start.clone().requires_grad_(True)
+    opt = torch.optim.Adam([param], lr=learning_rate * descent.bin_size)
+    while iteration < max_iterations and not deadline.expired():
+        opt.zero_grad()
+        param.grad = descent.total_grad(param.detach())
+        opt.step()
+        with torch.no_grad():
+            param.copy_(descent.project(param))
+        descent.grow()
+        iteration += 1
+        if descent.stops_at(param.detach(), iteration):
+            break
+    return param.detach(), iteration
+
+
+def _descend_nesterov(descent: _Descent, start: torch.Tensor) -> tuple[torch.Tensor, int] | None:
+    """Nesterov steps from ``start`` with a Lipschitz step estimate (capped at ``max_step``
+    bins) until it converges, reaches ``max_iterations`` or the budget ends; the last point and
+    the iteration count, or None when the budget ran out before the first iteration."""
+    max_iterations, deadline, project = descent.opts.max_iterations, descent.deadline, descent.project
+    max_move = descent.opts.max_step * descent.bin_size
+    iteration = 0
+    v = start.clone()
+    u = v.clone()
+    g = descent.total_grad(v)
+    if deadline.expired():
+        return None
+    step = _first_step_length(descent, v, g)
+    a = 1.0
+    while iteration < max_iterations and not deadline.expired():
+        u_next = project(v - step * g)
+        a_next = (1.0 + math.sqrt(4.0 * a * a + 1.0)) / 2.0
+        v_next = project(u_next + (a - 1.0) / a_next * (u_next - u))
+        g_next = descent.total_grad(v_next)
+        diff = float((g_next - g).norm())
+        if diff > 0:
+            step = float((v_next - v).norm()) / diff
+        # no backtracking: cap the move instead, so a bad estimate cannot scatter macros
+        step = min(step, max_move / max(float(g_next.abs().max()), 1e-30))
+        u, v, g, a = u_next, v_next, g_next, a_next
+        descent.grow()
+        iteration += 1
+        if descent.stops_at(u, iteration):
+            break
+    return u, iteration
+
+
+def _first_step_length(descent: _Descent, v: torch.Tensor, g: torch.Tensor) -> float:
+    """The first Nesterov step length from a small probe (ePlace's initial Lipschitz estimate)."""
+    probe = descent.project(v - 0.01 * descent.bin_size * g / g.abs().max().clamp(min=1e-30))
+    g_probe = descent.total_grad(probe)
+    return float((v - probe).norm() / (g - g_probe).norm().clamp(min=1e-30))
+
+
+def _note_if_cut(descent: _Descent, iteration: int) -> None:
+    """Note a run an interrupt or the budget stopped short of ``max_iterations`` with its
+    overflow still above ``stop_overflow``."""
+    opts, overflow = descent.opts, descent.state["overflow"]
+    max_iterations, stop_overflow = opts.max_iterations, opts.stop_overflow
+    if iteration < max_iterations and descent.deadline.expired() and not overflow < stop_overflow:
         cut = "the analytical placement was stopped by an interrupt" if stop_requested() else CUT_BY_THE_BUDGET
-        progress(Progress.noting(
+        descent.progress(Progress.noting(
             f"{cut} after {iteration} of at most {max_iterations} "
-            f"iterations, its density overflow {state['overflow']:.3f} (it stops at {stop_overflow:g}); "
+            f"iterations, its density overflow {overflow:.3f} (it stops at {stop_overflow:g}); "
             "the result is its last iterate"
             + ("" if stop_requested() else ", not reproducible (a max_iterations it reaches within "
                "the budget is)")))  # fmt: skip
+
+
+def _result(
+    netlist: Netlist, placement: Placement, descent: _Descent, v: torch.Tensor, iteration: int
+) -> Placement:
+    """``placement`` with the movable macros at ``v`` (within bounds), reported with its proxy."""
+    model = descent.model
     result = placement.copy()
-    final = project(v).detach().cpu().numpy().astype(np.float64)
+    final = descent.project(v).detach().cpu().numpy().astype(np.float64)
     movable = model.movable.cpu().numpy()
     result.x[movable] = final[:, 0]
     result.y[movable] = final[:, 1]
-    progress(
+    descent.progress(
         Progress(
-            deadline.fraction(),
+            descent.deadline.fraction(),
             proxy_or_nan(netlist, result),
-            f"{iteration} iterations, overflow {state['overflow']:.3f}",
+            f"{iteration} iterations, overflow {descent.state['overflow']:.3f}",
         )
     )
     return result
