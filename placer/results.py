@@ -117,6 +117,14 @@ def _schema() -> str:
     )
 
 
+def _refuse_other_tables(conn: sqlite3.Connection) -> None:
+    """Refuse a database that holds tables but no ``runs`` (e.g. a ``placer tune``
+    results.sqlite), naming what it holds."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables and "runs" not in tables:
+        raise sqlite3.DatabaseError(f"it holds other tables ({', '.join(sorted(tables))}), not placement runs")
+
+
 class ResultStore:
     """The ``runs`` table of a ``results.sqlite`` file (created on first use).
 
@@ -136,16 +144,12 @@ class ResultStore:
         try:
             if read_only:
                 with self._connect() as conn:
+                    _refuse_other_tables(conn)  # (read-only said 'no such table: runs')
                     conn.execute("SELECT 1 FROM runs LIMIT 1").fetchall()
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as conn:
-                tables = {row[0] for row in conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
-                if tables and "runs" not in tables:  # e.g. a placer tune results.sqlite
-                    raise sqlite3.DatabaseError(
-                        f"it holds other tables ({', '.join(sorted(tables))}), not placement runs"
-                    )
+                _refuse_other_tables(conn)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute(_schema())
                 self._check_run_key(conn)

@@ -149,15 +149,23 @@ def check_output_folder(path: Path, option: str = "--out") -> None:
 
 def load(netlist: Path, plc: Path | None):  # type: ignore[no-untyped-def]
     """Load a design for a command (see ``netlists.io.load_design``)."""
-    from netlists.designs import BUILTIN
-    from netlists.io import DEFAULT_NAME, design_path, load_design, names_generated_default
+    from netlists.io import design_path, load_design, names_generated_default
 
     if names_generated_default(netlist):
         return load_design(netlist, plc)  # the embedded default design, generated
     netlist = design_path(netlist)  # (a built-in design's name reads that design)
+    require_design_file(netlist)
+    return load_design(netlist, plc)
+
+
+def require_design_file(netlist: Path) -> None:
+    """Refuse a design path that does not exist, naming the built-in designs it could have
+    meant (every command that reads a design says it alike)."""
+    from netlists.designs import BUILTIN
+    from netlists.io import DEFAULT_NAME
+
     if not netlist.exists():
         raise NetlistError(f"no such file (or built-in design: {', '.join((*BUILTIN, DEFAULT_NAME))})", netlist)
-    return load_design(netlist, plc)
 
 
 def load_reporting_warnings(netlist: Path, plc: Path | None):  # type: ignore[no-untyped-def]

@@ -12,7 +12,13 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from placer.commands.common import clean_errors, console, load, load_reporting_warnings
+from placer.commands.common import (
+    clean_errors,
+    console,
+    load,
+    load_reporting_warnings,
+    require_design_file,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -123,13 +129,11 @@ def info_command(
     ] = None,
 ) -> None:
     """Print node and net counts, canvas and grid of a netlist."""
-    from netlists.errors import NetlistError
     from netlists.io import default_plc_for, design_path, names_generated_default, read_any_netlist
 
     netlist = netlist if names_generated_default(netlist) else design_path(netlist)
     if plc is None and default_plc_for(netlist) is None and not names_generated_default(netlist):
-        if not netlist.exists():
-            raise NetlistError("no such file", netlist)
+        require_design_file(netlist)
         nl, _ = read_any_netlist(netlist)
     else:
         nl, _ = load(netlist, plc)

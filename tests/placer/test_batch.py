@@ -604,6 +604,8 @@ def test_a_results_file_of_another_kind_is_refused_not_given_a_runs_table(tmp_pa
     path = sqlite_file(tmp_path / "results.sqlite", "CREATE TABLE trials (run TEXT)")  # e.g. placer tune's
     with pytest.raises(ValueError, match=r"holds other tables \(trials\), not placement runs"):
         ResultStore(path)
+    with pytest.raises(ValueError, match=r"holds other tables \(trials\), not placement runs"):
+        ResultStore(path, read_only=True)  # (the leaderboard's reading said 'no such table: runs')
     with closing(sqlite3.connect(path)) as conn:
         assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["trials"]
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"

@@ -142,8 +142,9 @@ def test_default_names_the_embedded_design_the_demo_places(tmp_path: Path, monke
     assert placed.exit_code == 0, placed.output
     again = runner.invoke(app, ["eval", "default", "p.plc", "--json"])
     assert json.loads(again.stdout)["proxy"] != json.loads(shown.stdout)["proxy"]
-    missing = runner.invoke(app, ["eval", "nosuch"])
-    assert missing.exit_code == 2 and "no such file (or built-in design: ariane133, default)" in missing.stderr
+    for command in ("eval", "info"):  # (info said a bare 'no such file')
+        missing = runner.invoke(app, [command, "nosuch"])
+        assert missing.exit_code == 2 and "no such file (or built-in design: ariane133, default)" in missing.stderr
 
 
 def test_eval_says_when_timing_has_no_endpoint(tmp_path: Path, tiny_builder) -> None:  # type: ignore[no-untyped-def]
