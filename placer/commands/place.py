@@ -521,9 +521,9 @@ def _place_suite(
     if summary.interrupted:
         if summary.ok + summary.skipped >= summary.total:  # the kill came as the batch ended
             # (a failed run is run again by --resume: only ok runs count as finished)
-            console.print("interrupted as the batch ended: every run had finished (nothing to resume)")
-        else:
-            console.print("interrupted: finished runs are saved; rerun with --resume to go on")
+            typer.echo("interrupted as the batch ended: every run had finished (nothing to resume)", err=True)
+        else:  # (on stderr, as every command's interrupt lines: stdout keeps the results)
+            typer.echo("interrupted: finished runs are saved; rerun with --resume to go on", err=True)
         raise typer.Exit(130)
     if summary.failed:
         raise typer.Exit(1)

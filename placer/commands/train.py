@@ -320,9 +320,9 @@ def _run_training(config: TrainConfig, out: Path, progress: bool, resume: bool) 
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
         if (out / "last.zip").exists():
-            console.print(f"interrupted: rerun the same command with --resume to go on from {out / 'last.zip'}")
-        else:
-            console.print("interrupted before the first checkpoint: nothing to resume")
+            typer.echo(f"interrupted: rerun the same command with --resume to go on from {out / 'last.zip'}", err=True)
+        else:  # (on stderr, as every command's interrupt lines)
+            typer.echo("interrupted before the first checkpoint: nothing to resume", err=True)
         raise typer.Exit(130) from None
 
 

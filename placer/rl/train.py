@@ -8,6 +8,7 @@ designs, builds the environments and runs (or resumes) the training.
 from __future__ import annotations
 
 import errno
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -366,7 +367,7 @@ def _learn_and_finish(
         _close_bar(bar)
         monitor.save_last_boundary(completed=False)
         print(f"interrupted: saved {out / 'last.zip'} at step {model.num_timesteps} (the last completed update; "
-              "the steps after it are run again on resume)")
+              "the steps after it are run again on resume)", file=sys.stderr)
         _close_after_interrupt(vec)
         raise
     except BaseException:

@@ -163,6 +163,8 @@ def test_an_interrupted_suite_keeps_its_finished_runs_and_exits_130(suite: Path,
         f"1 ok, 0 failed, 0 skipped (already done) of 2 runs; results in {runs / 'results.sqlite'}",
         "interrupted: finished runs are saved; rerun with --resume to go on",
     ]
+    # the interrupt line on stderr, as every command's (it was on stdout with the results)
+    assert result.stderr == "interrupted: finished runs are saved; rerun with --resume to go on\n"
     assert statuses(runs) == [("tiny_a", 0, "ok")]
     assert (runs / "tiny_a" / METHOD / "seed0.plc").is_file()
     assert not (runs / "tiny_b").exists()
@@ -179,7 +181,7 @@ def test_an_interrupt_as_the_batch_ends_says_there_is_nothing_to_resume(
         total=len(tasks), ok=len(tasks) - 1, skipped=1, interrupted=True))
     result = place_suite(suite, tmp_path / "runs", "--quiet")
     assert result.exit_code == 130, result.output
-    assert result.output.splitlines()[-1] == "interrupted as the batch ended: every run had finished (nothing to resume)"
+    assert result.stderr == "interrupted as the batch ended: every run had finished (nothing to resume)\n"
     # a failed run is run again by --resume: then the usual advice
     monkeypatch.setattr(batch, "run_batch", lambda tasks, *a, **k: batch.BatchSummary(
         total=len(tasks), ok=len(tasks) - 1, failed=1, interrupted=True))

@@ -610,7 +610,7 @@ def test_ctrl_c_before_the_first_checkpoint_does_not_claim_a_saved_run(tmp_path,
     monkeypatch.setattr(train_module, "train", interrupted_while_loading)
     result = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "run"), "--generated", "1", "--device", "cpu"])
     assert result.exit_code == 130
-    assert "nothing to resume" in result.output and "is saved" not in result.output
+    assert "nothing to resume" in result.stderr and "is saved" not in result.output
 
 
 def test_a_run_failing_before_training_leaves_nothing_that_blocks_its_rerun(tmp_path):
@@ -1360,7 +1360,7 @@ def test_an_interrupt_closes_the_progress_bar_before_saying_what_was_saved(tiny_
     bars = _train_raising_at_200(tiny_design, tmp_path, monkeypatch, KeyboardInterrupt())
     assert bars[0]._time_limit_s == 3600.0  # the bar's time left ends at the run's own limit
     assert len(bars) == 1 and bars[0].pbar.disable  # closed
-    assert "at step 192 (the last completed update" in capsys.readouterr().out
+    assert "at step 192 (the last completed update" in capsys.readouterr().err  # (status: stderr)
 
 
 def test_a_diverged_run_closes_the_progress_bar_too(tiny_design, tmp_path, monkeypatch):
