@@ -102,7 +102,7 @@ def train_command(
     netlist: Annotated[
         list[Path] | None, typer.Option(
             "--netlist",
-            help="training design (repeatable): a .pb.txt[.gz], a design folder, or a built-in "
+            help="training design (repeatable): a .pb.txt[.gz], a Bookshelf .aux, a design folder, or a built-in "
             "design by name (ariane133; default, the embedded generated one)",
         )
     ] = None,
@@ -131,7 +131,7 @@ def train_command(
         typer.Option("--device", help="auto (CUDA when present), cpu, cuda or cuda:N \\[default: auto]"),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", min=0, max=2**32 - 1, help="seed of every random choice \\[default: 0]")
+        int | None, typer.Option("--seed", min=0, help="seed of every random choice \\[default: 0]")
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue from OUT/last.zip (a run folder you trust: its files are pickles)")] = False,
     checkpoint_every: Annotated[
@@ -165,7 +165,10 @@ def train_command(
         typer.Option("--timing-metric", help="the timing figure --w-timing weighs: worst (the worst path) "
                      "or tail (the mean of the worst 10 % of endpoints) \\[default: worst]"),
     ] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="progress bar")] = True,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="no progress bar")] = False,
+    # (a --progress/--no-progress pair took a second name column: at 80 columns the help cut
+    # other names short, '--checkpoint-ev…'; --progress, the default, is still taken)
+    _progress: Annotated[bool, typer.Option("--progress", hidden=True)] = False,
     settings: Annotated[
         list[str] | None,
         typer.Option(
@@ -185,7 +188,7 @@ def train_command(
         dense_shaping=dense_shaping, w_timing=w_timing, timing_metric=timing_metric, settings=settings,
     )
     config = make_config(out, given)
-    _run_training(config, out, progress, resume)
+    _run_training(config, out, not no_progress, resume)
     _report_best(config, out)
 
 

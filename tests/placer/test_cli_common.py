@@ -208,3 +208,25 @@ def test_help_into_a_closed_pipe_exits_141_quietly(args: list[str]) -> None:
     process.stdout.close()  # the reader is gone before a line is written
     assert process.wait(timeout=60) == 141
     assert process.stderr.read() == b""
+
+
+def test_every_option_name_is_shown_whole_in_help_at_80_columns() -> None:
+    """A --progress/--no-progress pair took train's help a second name column, and at 80
+    columns (a plain terminal, or help piped) '--checkpoint-every' read '--checkpoint-ev…'."""
+    import typer.main
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        done = CliRunner().invoke(app, [name, "--help"], env={"COLUMNS": "80", "TERM": "dumb"})
+        assert done.exit_code == 0, (name, done.output)
+        assert max(map(len, done.stdout.splitlines())) <= 80, done.stdout  # (the width took)
+        shown = set(done.stdout.replace("│", " ").split())
+        for param in command.params:
+            if getattr(param, "hidden", False):
+                continue
+            for option in [*param.opts, *param.secondary_opts]:
+                if option.startswith("--"):
+                    assert option in shown, (name, option, done.stdout)
