@@ -202,7 +202,8 @@ def load_design(
         plc_path = default_plc_for(netlist_path)
         if plc_path is None:
             raise NetlistError(
-                "no placement given and no initial.plc beside the netlist: pass a .plc file",
+                "no placement given and no initial.plc beside the netlist: put the design's initial.plc "
+                "there or pass a .plc (eval's second argument, place's --plc)",
                 netlist_path,
             )
     if plc_path is not None:

@@ -262,6 +262,12 @@ def _resumed_config(out: Path, given: _GivenOptions) -> TrainConfig:
             f"{', '.join(changed)} cannot change a run being resumed (its config.json is "
             "kept; only --timesteps, --device and --set time_limit_s may change)"
         )
+    flags = {"timesteps": given.timesteps, "device": given.device}
+    clashes = [key for key, value in flags.items() if value is not None and key in resumable and resumable[key] != value]
+    if clashes:  # (as on a new run: the --set value won without a word)
+        raise UsageError(
+            f"--set {', '.join(clashes)} contradicts the option(s) given for the same setting: give each once"
+        )
     config.out = str(out)  # the folder given now, even if the run was moved or copied
     if given.timesteps is not None:
         config.timesteps = given.timesteps

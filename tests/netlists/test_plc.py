@@ -290,3 +290,16 @@ def test_a_name_with_a_line_break_is_refused_before_writing(tmp_path: Path) -> N
     written = write_plc(tmp_path / "ok.plc", nl, pl, comments=["Method code: /tmp/a\nb.py\r"])
     assert "# Method code: /tmp/a b.py" in written.read_text().splitlines()
     assert read_plc(written, nl)[1] == read_plc(builtin_path() / "initial.plc", nl)[1]
+
+
+def test_a_netlist_without_initial_plc_says_where_a_placement_comes_from(tmp_path: Path) -> None:
+    """'pass a .plc file' fit no command alone: place takes it as --plc, train not at all (it
+    needs the design's initial.plc beside the netlist)."""
+    from netlists.formats.circuit_training import write_netlist
+
+    netlist, _ = load_builtin("ariane133")
+    path = tmp_path / "netlist.pb.txt"
+    write_netlist(netlist, path)
+    with pytest.raises(NetlistError, match=r"put the design's initial\.plc there or pass a \.plc \(eval's second "
+                       r"argument, place's --plc\)"):
+        load_design(path)

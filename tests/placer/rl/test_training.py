@@ -591,6 +591,11 @@ def test_train_cli_resume_takes_a_larger_timesteps_and_refuses_another_learning_
         "change)\n"
     )
     assert json.loads((out / "config.json").read_text()) == saved
+    # a --set contradicting --timesteps or --device is refused as on a new run (it won silently)
+    for pair in (["--timesteps", "96", "--set", "timesteps=128"], ["--device", "cpu", "--set", "device=cuda"]):
+        clash = CliRunner().invoke(app, ["train", "--out", str(out), "--resume", "--no-progress", *pair])
+        assert clash.exit_code == 2 and "contradicts the option(s)" in clash.stderr, clash.output
+    assert json.loads((out / "config.json").read_text()) == saved
 
     longer = CliRunner().invoke(app, ["train", "--out", str(out), "--resume", "--timesteps", "128", "--no-progress"])
     assert longer.exit_code == 0, longer.output
