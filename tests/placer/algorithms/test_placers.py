@@ -227,6 +227,35 @@ def test_warm_up_runs_a_method_once_per_process_and_never_raises(monkeypatch) ->
     assert outer["analytical"] == {"max_iterations": 50, "bins": 16}  # (bins=2048: a minute)
 
 
+def test_warm_up_gives_a_built_in_method_a_clock_its_cold_compile_cannot_spend(monkeypatch) -> None:
+    """The warm-up's 60 s counted the set-up's cold compile (over a minute on a loaded machine):
+    refine's search then ran 0 s and compiled its kernels inside the first real budget, handing
+    back its start. Built-in methods get a bound of an hour (their short-run options end them);
+    a plugin keeps 60 s, or 3 s where it names no options."""
+    import placer.algorithms.base as base
+
+    class Unnamed(Placer):
+        name = "warm_unnamed_plugin"
+
+        def run(self, netlist, placement, budget_s, seed, progress):  # type: ignore[no-untyped-def]
+            return placement
+
+    class Named(Unnamed):
+        name = "warm_named_plugin"
+        option_names = ("x",)
+
+    monkeypatch.setattr(base, "_REGISTRY", {**base._REGISTRY, Unnamed.name: Unnamed, Named.name: Named})
+    monkeypatch.setattr(base, "_WARMED", set())
+    budgets: dict[str, float] = {}
+    original = base.Placer.place
+    monkeypatch.setattr(base.Placer, "place", lambda self, *a, **k: (budgets.__setitem__(self.name, k["budget_s"]),
+                                                                      original(self, *a, **k))[1])
+    for name in ("greedy", Named.name, Unnamed.name):
+        base.warm_up(name)
+    assert budgets == {"greedy": base.WARM_UP_BUDGET_S, Named.name: 60.0, Unnamed.name: 3.0}
+    assert base.WARM_UP_BUDGET_S >= 600
+
+
 def test_warm_up_builds_the_legaliser_search_a_real_start_needs(monkeypatch) -> None:
     """The tiny design's start is legal, so the legaliser's search kernel was first compiled
     inside a real run: sa's first run on ariane133 (whose start overlaps) spent its whole
