@@ -10,13 +10,15 @@ alone where it is ignored (a job started with ``nohup`` keeps running when its t
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 
 @contextmanager
@@ -32,11 +34,32 @@ def sigterm_as_interrupt() -> Iterator[None]:
         raise KeyboardInterrupt
 
     previous = {signum: signal.signal(signum, interrupt) for signum in _stopping_signals()}
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _redeliver_lost_interrupts(previous_hook)
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _redeliver_lost_interrupts(previous: Callable[[Any], object]) -> Callable[[Any], None]:
+    """An unraisable-exception hook that delivers a dropped interrupt again. A signal landing
+    while C code runs a Python callback (numba's first compile calls llvmlite's cache callback)
+    raises KeyboardInterrupt inside it, where Python prints 'Exception ignored' and drops it: a
+    single kill or Ctrl-C was lost and the run went on to the end. A SIGINT is sent again from
+    another thread a moment later (sent here, it was raised inside this hook and dropped too),
+    to be raised by the Python code then running, once the callback has returned (should that
+    be a callback again, this hook sends it once more)."""
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            threading.Timer(0.01, _thread.interrupt_main, args=(signal.SIGINT,)).start()
+            return
+        previous(unraisable)
+
+    return hook
 
 
 def finish_on_kill(status: object) -> None:

@@ -22,6 +22,24 @@ def test_sigterm_raises_keyboard_interrupt_inside_and_the_old_handler_returns() 
     assert signal.getsignal(signal.SIGTERM) is before
 
 
+def test_an_interrupt_dropped_inside_a_c_callback_is_delivered_again() -> None:
+    """A SIGTERM landing in llvmlite's cache callback during numba's first compile raised
+    KeyboardInterrupt inside the callback, where Python drops it ('Exception ignored'): the
+    tune run went on to its end. It is raised again by the next Python code."""
+    import ctypes
+
+    def landed_in_the_callback() -> None:
+        raise KeyboardInterrupt  # as the SIGTERM handler does wherever the signal lands
+
+    callback = ctypes.CFUNCTYPE(None)(landed_in_the_callback)
+    hook = sys.unraisablehook
+    with pytest.raises(KeyboardInterrupt), sigterm_as_interrupt():
+        callback()
+        time.sleep(1.0)  # Python code after the callback: where it is raised
+        pytest.fail("the interrupt was lost")
+    assert sys.unraisablehook is hook  # put back: outside the block Python's own handling
+
+
 def test_an_error_caused_by_a_ctrl_c_is_recognised() -> None:
     from placer.interrupts import caused_by_interrupt
 
