@@ -34,32 +34,57 @@ def sigterm_as_interrupt() -> Iterator[None]:
         raise KeyboardInterrupt
 
     previous = {signum: signal.signal(signum, interrupt) for signum in _stopping_signals()}
-    previous_hook = sys.unraisablehook
-    sys.unraisablehook = _redeliver_lost_interrupts(previous_hook)
+    resender = _LostInterruptResender(sys.unraisablehook)
+    sys.unraisablehook = resender.hook
     try:
         yield
     finally:
-        sys.unraisablehook = previous_hook
+        resender.close()
+        sys.unraisablehook = resender.previous
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
 
-def _redeliver_lost_interrupts(previous: Callable[[Any], object]) -> Callable[[Any], None]:
+class _LostInterruptResender:
     """An unraisable-exception hook that delivers a dropped interrupt again. A signal landing
     while C code runs a Python callback (numba's first compile calls llvmlite's cache callback)
     raises KeyboardInterrupt inside it, where Python prints 'Exception ignored' and drops it: a
-    single kill or Ctrl-C was lost and the run went on to the end. A SIGINT is sent again from
-    another thread a moment later (sent here, it was raised inside this hook and dropped too),
-    to be raised by the Python code then running, once the callback has returned (should that
-    be a callback again, this hook sends it once more)."""
+    single kill or Ctrl-C was lost and the run went on to the end. SIGTERM (whose handler in
+    the block is ours; SIGINT may be ignored, as in a job a script started with ``&``) is sent
+    again from another thread a moment later (sent from the hook, it was raised inside the hook
+    and dropped too), to be raised by the Python code then running once the callback has
+    returned (should that be a callback again, the hook sends it once more). Nothing is sent
+    once the block has ended (:meth:`close`)."""
 
-    def hook(unraisable: Any) -> None:
-        if isinstance(unraisable.exc_value, KeyboardInterrupt):
-            threading.Timer(0.01, _thread.interrupt_main, args=(signal.SIGINT,)).start()
+    def __init__(self, previous: Callable[[Any], object]) -> None:
+        self.previous = previous
+        self._lock = threading.Lock()
+        self._open = True
+        self._pending: list[threading.Timer] = []
+
+    def hook(self, unraisable: Any) -> None:
+        """Schedule a dropped KeyboardInterrupt again; pass anything else on."""
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            self.previous(unraisable)
             return
-        previous(unraisable)
+        with self._lock:
+            if self._open:
+                timer = threading.Timer(0.01, self._send)
+                timer.daemon = True  # (the interpreter's shutdown does not wait for it)
+                self._pending.append(timer)
+                timer.start()
 
-    return hook
+    def _send(self) -> None:
+        with self._lock:
+            if self._open:
+                _thread.interrupt_main(signal.SIGTERM)
+
+    def close(self) -> None:
+        """The block has ended: a resend not yet made is dropped."""
+        with self._lock:
+            self._open = False
+            for timer in self._pending:
+                timer.cancel()
 
 
 def finish_on_kill(status: object) -> None:

@@ -40,6 +40,45 @@ def test_an_interrupt_dropped_inside_a_c_callback_is_delivered_again() -> None:
     assert sys.unraisablehook is hook  # put back: outside the block Python's own handling
 
 
+def test_a_dropped_interrupt_is_delivered_again_where_sigint_is_ignored() -> None:
+    """A job a script starts with ``&`` ignores SIGINT: the interrupt was sent again as SIGINT,
+    which did nothing, and the kill was lost without a word. SIGTERM's handler is ours."""
+    import ctypes
+
+    def landed_in_the_callback() -> None:
+        raise KeyboardInterrupt
+
+    callback = ctypes.CFUNCTYPE(None)(landed_in_the_callback)
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with pytest.raises(KeyboardInterrupt), sigterm_as_interrupt():
+            callback()
+            time.sleep(1.0)
+            pytest.fail("the interrupt was lost")
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_a_dropped_interrupt_is_not_delivered_after_the_block() -> None:
+    """An interrupt dropped just before the block ended was sent again after it, into the
+    caller's code (or the interpreter's shutdown, which waited for the timer's thread)."""
+    import ctypes
+
+    def landed_in_the_callback() -> None:
+        raise KeyboardInterrupt
+
+    callback = ctypes.CFUNCTYPE(None)(landed_in_the_callback)
+    received: list[int] = []
+    before = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    try:
+        with sigterm_as_interrupt():
+            callback()  # the block ends at once, within the resend's delay
+        time.sleep(0.3)
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert received == []
+
+
 def test_an_error_caused_by_a_ctrl_c_is_recognised() -> None:
     from placer.interrupts import caused_by_interrupt
 
