@@ -179,6 +179,8 @@ def train_command(
     ] = None,
 ) -> None:
     """Train a placement policy (MaskablePPO, CNN + graph encoder, deconvolution head)."""
+    if no_progress and _progress:  # (the pair of flags let the last win; one cannot tell now)
+        raise UsageError("give --progress or --no-progress, not both")
     check_output_folder(out)
     make_config = _resumed_config if resume else _new_config
     given = _GivenOptions(

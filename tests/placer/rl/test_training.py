@@ -199,6 +199,18 @@ def test_train_cli_refuses_a_set_that_contradicts_an_option(tmp_path, flags, set
 
 
 
+def test_train_cli_refuses_both_progress_flags(tmp_path):
+    """--no-progress --progress (the old pair's last-wins) ran without a bar: refused now."""
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    result = CliRunner().invoke(app, ["train", "--netlist", "default", "--out", str(tmp_path / "x"),
+                                      "--no-progress", "--progress", "--n-envs", "1", "--set", "n_steps=1"])
+    assert result.exit_code == 2 and "give --progress or --no-progress, not both" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
 def test_train_config_takes_a_set_that_repeats_an_option(tmp_path):
     """The same value given by an option and by --set is no contradiction."""
     from placer.commands.train import _GivenOptions, _new_config
