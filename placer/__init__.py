@@ -12,3 +12,6 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 from placer.numba_cache import ensure_numba_cache_dir  # noqa: E402
 
 ensure_numba_cache_dir()  # before any kernel module is imported (placer's or learned_systems')
+
+# (first, so its exit handler runs after the libraries': see placer.interrupts._ignore_kills_in_teardown)
+import placer.interrupts  # noqa: E402, F401

@@ -11,6 +11,7 @@ alone where it is ignored (a job started with ``nohup`` keeps running when its t
 from __future__ import annotations
 
 import _thread
+import atexit
 import os
 import signal
 import sys
@@ -107,6 +108,26 @@ def finish_on_kill(status: object) -> None:
 
         for signum in _stopping_signals():
             signal.signal(signum, finished)
+        _FINISHED.set()
+
+
+#: Set by :func:`finish_on_kill`: the command is done, only the interpreter's shutdown is left.
+_FINISHED = threading.Event()
+
+
+def _ignore_kills_in_teardown() -> None:
+    """The last exit handler (registered when ``placer`` is first imported, before the
+    libraries' own; before it, :func:`finish_on_kill`'s handler ends the process with the
+    command's status): once a command has finished, SIGTERM and SIGHUP are ignored from here on.
+    Python puts back the default handling of every signal it handles before it tears down the
+    modules (torch's and numba's take ~0.2 s), so a kill landing there ended a finished command
+    with 143 instead of its own status; an ignored signal stays ignored through it."""
+    if _FINISHED.is_set() and threading.current_thread() is threading.main_thread():
+        for signum in _stopping_signals():
+            signal.signal(signum, signal.SIG_IGN)
+
+
+atexit.register(_ignore_kills_in_teardown)
 
 
 #: Set by a first interrupt inside :func:`stop_gracefully`: the work under way finishes early
