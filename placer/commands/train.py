@@ -165,7 +165,7 @@ def train_command(
         typer.Option("--timing-metric", help="the timing figure --w-timing weighs: worst (the worst path) "
                      "or tail (the mean of the worst 10 % of endpoints) \\[default: worst]"),
     ] = None,
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="no progress bar")] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", "--quiet", help="no progress bar")] = False,
     # (a --progress/--no-progress pair took a second name column: at 80 columns the help cut
     # other names short, '--checkpoint-ev…'; --progress, the default, is still taken)
     _progress: Annotated[bool, typer.Option("--progress", hidden=True)] = False,
@@ -180,7 +180,7 @@ def train_command(
 ) -> None:
     """Train a placement policy (MaskablePPO, CNN + graph encoder, deconvolution head)."""
     if no_progress and _progress:  # (the pair of flags let the last win; one cannot tell now)
-        raise UsageError("give --progress or --no-progress, not both")
+        raise UsageError("give --progress or --no-progress (--quiet), not both")
     check_output_folder(out)
     make_config = _resumed_config if resume else _new_config
     given = _GivenOptions(

@@ -185,13 +185,14 @@ def tune(
             "reproducible for a seed)"
         ),
     ] = "measured",
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar (as placer place's)")] = False,
 ) -> None:
     """Tune knobs with random search, Optuna TPE or an RL agent; resumable, plotted."""
     from placer.interrupts import sigterm_as_interrupt
 
     try:
         with sigterm_as_interrupt():  # kill cleans up too (a PostgreSQL trial stops its server)
-            _run(system, workload, tuner, trials, seed, out, rows, duration, repeats, allow_unsafe, index_cost)
+            _run(system, workload, tuner, trials, seed, out, rows, duration, repeats, allow_unsafe, index_cost, quiet)
     except typer.Exit:
         raise
     except KeyboardInterrupt:
@@ -257,6 +258,7 @@ def _run(
     repeats: int,
     allow_unsafe: bool,
     index_cost: str = "measured",
+    quiet: bool = False,
 ) -> None:
     """The command's work: check the options and ``out``, run each tuner into
     ``out/results.sqlite`` under the folder's lock, then write the report
@@ -283,7 +285,7 @@ def _run(
         console = Console(stderr=True)
         with ResultsStore(out / "results.sqlite") as store:
             _claim_run(store, system, workload, run, objective, settings, index_cost)
-            summaries, beyond = _run_tuners(store, objective, run, tuners, trials, seed, console)
+            summaries, beyond = _run_tuners(store, objective, run, tuners, trials, seed, console, quiet)
             other_runs = sorted(set(store.runs()) - {run})
             curves, others, plotted = _curves(store, run, objective, summaries, seed)
         best = _best_overall(summaries, objective.space.effective)
@@ -394,9 +396,10 @@ def _claim_run(
 
 
 def _run_tuners(
-    store: Any, objective: Any, run: str, tuners: list[str], trials: int, seed: int, console: Any
+    store: Any, objective: Any, run: str, tuners: list[str], trials: int, seed: int, console: Any,
+    quiet: bool = False,
 ) -> tuple[list[Any], dict[str, int]]:
-    """Run (or resume) each tuner's ``trials`` trials with a progress bar; return their
+    """Run (or resume) each tuner's ``trials`` trials with a progress bar (none if ``quiet``); return their
     summaries and, per tuner, how many stored trials lie past ``trials``."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -413,6 +416,7 @@ def _run_tuners(
             TextColumn("best {task.fields[best]}"),
             TimeElapsedColumn(),
             console=console,
+            disable=quiet,
         ) as bar:
             task = bar.add_task(name, total=trials, best="-")
 

@@ -1414,3 +1414,15 @@ def test_the_baselines_rows_hold_the_scores_the_run_reports(tmp_path):
         scores = {row["role"]: row["score"] for row in store.rows(run="run", tuner="baseline")}
     assert scores["default"] == pytest.approx(1.0)
     assert scores["rule_of_thumb"] == pytest.approx(summary.baseline_scores["rule_of_thumb"])
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_tune_quiet_leaves_out_the_progress_bar(tmp_path, quiet):
+    """tune had no quiet switch (place has --quiet, train --no-progress/--quiet): its bar went
+    to every log."""
+    args = ["tune", "--system", "index", "--rows", "2000", "--index-cost", "counted", "--tuner", "random",
+            "--trials", "2", "--out", str(tmp_path / "out"), *(["--quiet"] if quiet else [])]
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code == 0, result.output
+    assert ("random seed 0" in result.stderr) is not quiet  # the bar's label
+    assert "best: " in result.stdout  # the summary either way

@@ -207,7 +207,7 @@ def test_train_cli_refuses_both_progress_flags(tmp_path):
 
     result = CliRunner().invoke(app, ["train", "--netlist", "default", "--out", str(tmp_path / "x"),
                                       "--no-progress", "--progress", "--n-envs", "1", "--set", "n_steps=1"])
-    assert result.exit_code == 2 and "give --progress or --no-progress, not both" in result.stderr
+    assert result.exit_code == 2 and "give --progress or --no-progress (--quiet), not both" in result.stderr
     assert not (tmp_path / "x").exists()
 
 
