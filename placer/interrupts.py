@@ -10,7 +10,6 @@ alone where it is ignored (a job started with ``nohup`` keeps running when its t
 
 from __future__ import annotations
 
-import _thread
 import atexit
 import os
 import signal
@@ -40,10 +39,12 @@ def sigterm_as_interrupt() -> Iterator[None]:
     try:
         yield
     finally:
-        resender.close()
+        owed = resender.close()
         sys.unraisablehook = resender.previous
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        if owed:  # dropped just before the end: to the handler now in place (an outer block's)
+            signal.raise_signal(signal.SIGTERM)
 
 
 class _LostInterruptResender:
@@ -52,16 +53,18 @@ class _LostInterruptResender:
     raises KeyboardInterrupt inside it, where Python prints 'Exception ignored' and drops it: a
     single kill or Ctrl-C was lost and the run went on to the end. SIGTERM (whose handler in
     the block is ours; SIGINT may be ignored, as in a job a script started with ``&``) is sent
-    again from another thread a moment later (sent from the hook, it was raised inside the hook
-    and dropped too), to be raised by the Python code then running once the callback has
-    returned (should that be a callback again, the hook sends it once more). Nothing is sent
-    once the block has ended (:meth:`close`)."""
+    again to the main thread from another thread a moment later (sent from the hook, it was
+    raised inside the hook and dropped too): a real signal, so that it also breaks a blocking
+    call (a sleep, a lock, a child's wait) as the first one would have, raised by the Python
+    code then running once the callback has returned (should that be a callback again, the
+    hook sends it once more). One not yet sent when the block ends is owed (:meth:`close`)."""
 
     def __init__(self, previous: Callable[[Any], object]) -> None:
         self.previous = previous
         self._lock = threading.Lock()
         self._open = True
-        self._pending: list[threading.Timer] = []
+        self._owed = 0
+        self._timers: list[threading.Timer] = []
 
     def hook(self, unraisable: Any) -> None:
         """Schedule a dropped KeyboardInterrupt again; pass anything else on."""
@@ -72,20 +75,24 @@ class _LostInterruptResender:
             if self._open:
                 timer = threading.Timer(0.01, self._send)
                 timer.daemon = True  # (the interpreter's shutdown does not wait for it)
-                self._pending.append(timer)
+                self._owed += 1
+                self._timers.append(timer)
                 timer.start()
 
     def _send(self) -> None:
         with self._lock:
-            if self._open:
-                _thread.interrupt_main(signal.SIGTERM)
+            if self._open and self._owed:
+                self._owed -= 1
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
 
-    def close(self) -> None:
-        """The block has ended: a resend not yet made is dropped."""
+    def close(self) -> bool:
+        """The block has ended: no resend from here on. Returns whether one was owed (the
+        caller delivers it to the handler it puts back)."""
         with self._lock:
             self._open = False
-            for timer in self._pending:
+            for timer in self._timers:
                 timer.cancel()
+            return self._owed > 0
 
 
 def finish_on_kill(status: object) -> None:
