@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import warnings
 from collections.abc import Callable
@@ -36,6 +37,21 @@ def files_under(root: str | Path, matches: Callable[[str], bool]) -> list[Path]:
         seen.add(real)
         found.extend(Path(folder) / name for name in files if matches(name))
     return sorted(found)
+
+
+def require_suite_folder(folder: str | Path) -> None:
+    """Refuse a suite path that is a file or does not exist, named as given (``placer place``
+    and ``placer train`` take ``--suite`` alike).
+
+    Raises:
+        ValueError: ``folder`` is a file.
+        FileNotFoundError: ``folder`` does not exist.
+    """
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{folder} is a file; --suite takes a folder of design folders")
+    if not path.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no such folder", str(folder))
 
 
 def design_files_under(root: str | Path) -> list[tuple[Path, Path]]:

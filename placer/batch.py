@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from netlists.io import INITIAL_PLC, design_files_under
+from netlists.io import INITIAL_PLC, design_files_under, require_suite_folder
 from placer.folder_lock import exclusive_folder
 from placer.interrupts import (
     caused_by_interrupt,
@@ -92,11 +92,8 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
         FileNotFoundError: ``suite_dir`` does not exist.
         ValueError: two designs share a name, a requested name is absent, or none is found.
     """
+    require_suite_folder(suite_dir)
     suite = Path(suite_dir).resolve()
-    if suite.exists() and not suite.is_dir():
-        raise ValueError(f"{suite_dir} is a file; --suite takes a folder of design folders")
-    if not suite.is_dir():
-        raise FileNotFoundError(2, "no such folder", str(suite_dir))
     found: dict[str, DesignFiles] = {}
     for netlist, plc in design_files_under(suite):  # (linked folders too)
         folder = netlist.parent  # (a Bookshelf .aux may list a .pl in another folder)

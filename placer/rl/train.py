@@ -22,7 +22,7 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from envs.macro_placement import MacroPlacementEnv
-from netlists.io import design_files_under
+from netlists.io import design_files_under, require_suite_folder
 from placer.device import resolve_device
 from placer.rl.config import Design, TrainConfig, TrainingDiverged, env_options, policy_kwargs
 from placer.rl.inference import IncompatibleModel, load_model, weights_finite
@@ -76,10 +76,7 @@ def find_suite(folder: str | Path) -> list[Path]:
     ``netlist.pb.txt[.gz]`` and an ``initial.plc``, or one Bookshelf ``.aux`` (as ``placer
     place --suite`` finds them)."""
     root = Path(folder)
-    if root.exists() and not root.is_dir():  # ("no such folder" for a file that exists)
-        raise ValueError(f"{root} is a file; --suite takes a folder of design folders")
-    if not root.is_dir():
-        raise FileNotFoundError(errno.ENOENT, "no such folder", str(root))
+    require_suite_folder(root)
     found = [netlist for netlist, _ in design_files_under(root)]
     if not found:
         raise FileNotFoundError(
