@@ -264,12 +264,8 @@ def _resumed_config(out: Path, given: _GivenOptions) -> TrainConfig:
             f"{', '.join(changed)} cannot change a run being resumed (its config.json is "
             "kept; only --timesteps, --device and --set time_limit_s may change)"
         )
-    flags = {"timesteps": given.timesteps, "device": given.device}
-    clashes = [key for key, value in flags.items() if value is not None and key in resumable and resumable[key] != value]
-    if clashes:  # (as on a new run: the --set value won without a word)
-        raise UsageError(
-            f"--set {', '.join(clashes)} contradicts the option(s) given for the same setting: give each once"
-        )
+    _refuse_clashes({key: value for key, value in (("timesteps", given.timesteps), ("device", given.device))
+                     if value is not None}, resumable)
     config.out = str(out)  # the folder given now, even if the run was moved or copied
     if given.timesteps is not None:
         config.timesteps = given.timesteps
@@ -302,18 +298,25 @@ def _new_config(out: Path, given: _GivenOptions) -> TrainConfig:
         ("use_graph", False if given.no_graph else None), ("dense_shaping", True if given.dense_shaping else None),
     ) if value is not None}  # fmt: skip
     settings_given = parse_settings(given.settings or [])
-    clashes = [key for key in flags if key in settings_given and settings_given[key] != flags[key]]
-    if clashes:  # (the --set value won without a word)
-        raise UsageError(
-            f"--set {', '.join(clashes)} contradicts the option(s) given for the same setting: give each once"
-        )
-    for key, value in {**flags, **settings_given}.items():
+    _refuse_clashes(flags, settings_given)
+    chosen = {**flags, **settings_given}
+    for key, value in chosen.items():
         setattr(config, key, value)
-    metric = given.timing_metric if given.timing_metric is not None else settings_given.get("timing_metric")
+    metric = chosen.get("timing_metric")
     if metric is not None and not config.w_timing:  # (worst was taken, then weighed nothing;
         # as the search methods refuse a timing_metric without a weight)
         raise UsageError(f"--timing-metric {metric} acts only with --w-timing > 0")
     return config
+
+
+def _refuse_clashes(flags: dict[str, Any], settings: dict[str, Any]) -> None:
+    """Refuse a ``--set`` key whose value differs from the option given for the same setting
+    (``flags``: the options given, as config keys): the ``--set`` value won without a word."""
+    clashes = [key for key, value in flags.items() if key in settings and settings[key] != value]
+    if clashes:
+        raise UsageError(
+            f"--set {', '.join(clashes)} contradicts the option(s) given for the same setting: give each once"
+        )
 
 
 def _run_training(config: TrainConfig, out: Path, progress: bool, resume: bool) -> None:
