@@ -53,8 +53,8 @@ def eval_command(
 ) -> None:
     """Print a placement's proxy cost and its terms, its timing, and whether it is legal.
 
-    Legality is printed beside the cost because the proxy cost does not say: a macro far off
-    the canvas still gets a cost."""
+    Legality is printed beside the cost: the proxy cost prices a macro off the canvas too.
+    """
     from placer.algorithms.legality import check_legality
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost

@@ -230,3 +230,20 @@ def test_every_option_name_is_shown_whole_in_help_at_80_columns() -> None:
             for option in [*param.opts, *param.secondary_opts]:
                 if option.startswith("--"):
                     assert option in shown, (name, option, done.stdout)
+
+
+def test_help_paragraphs_have_no_hard_line_breaks() -> None:
+    """Typer's Rich help keeps a paragraph's single line breaks, so eval's description, wrapped
+    at 100 columns in its docstring, printed 'a macro far off' alone on a line at 80 columns.
+    Every paragraph of every command's help is one line (lists aside: lines starting '- ')."""
+    import inspect
+
+    import typer.main
+
+    from placer.cli import app
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        for paragraph in inspect.cleandoc(command.help or "").split("\n\n"):
+            lines = paragraph.splitlines()
+            assert len(lines) <= 1 or all(line.startswith("- ") for line in lines), (name, paragraph)
