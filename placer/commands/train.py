@@ -131,7 +131,8 @@ def train_command(
         typer.Option("--device", help="auto (CUDA when present), cpu, cuda or cuda:N \\[default: auto]"),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", min=0, help="seed of every random choice \\[default: 0]")
+        int | None,
+        typer.Option("--seed", min=0, max=2**32 - 1, help="seed of every random choice \\[default: 0]"),
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue from OUT/last.zip (a run folder you trust: its files are pickles)")] = False,
     checkpoint_every: Annotated[

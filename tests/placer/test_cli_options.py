@@ -167,3 +167,16 @@ def test_a_timing_metric_without_a_timing_weight_is_refused_by_train(tmp_path: P
     result = runner.invoke(app, [*_commands(out)["train"], *given])
     assert result.exit_code == 2 and "acts only with --w-timing > 0" in result.output, result.output
     assert not out.exists()
+
+
+def test_a_train_seed_over_32_bits_is_refused_in_the_options_words(tmp_path: Path) -> None:
+    """numpy's and SB3's generators take 32-bit seeds; --seed 2**32 was refused by the config's
+    check, in its words ("seed must be ..."), not the option's."""
+    from placer.rl.config import MAX_SEED
+
+    out = tmp_path / "out"
+    for seed in (MAX_SEED + 1, 2**64):
+        result = runner.invoke(app, [*_commands(out)["train"], "--seed", str(seed)])
+        assert result.exit_code == 2, result.output
+        assert "--seed" in result.output and str(MAX_SEED) in result.output, result.output
+    assert not out.exists()
