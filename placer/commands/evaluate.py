@@ -6,7 +6,7 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
@@ -19,6 +19,9 @@ from placer.commands.common import (
     load_reporting_warnings,
     require_design_file,
 )
+
+if TYPE_CHECKING:
+    from netlists.model import Netlist
 
 
 def register(app: typer.Typer) -> None:
@@ -111,6 +114,18 @@ def eval_command(
         console.print(f"note: not a legal placement ({legality.problems()}); its cost is still computed")
 
 
+def _info_record(nl: Netlist) -> dict[str, object]:
+    """What ``info --json`` prints: the design's counts and its canvas (None without one)."""
+    c = nl.canvas
+    canvas = None if c is None else {
+        "width": c.width, "height": c.height, "cols": c.cols, "rows": c.rows,
+        "hroutes_per_micron": c.hroutes_per_micron, "vroutes_per_micron": c.vroutes_per_micron,
+        "hrouting_alloc": c.hrouting_alloc, "vrouting_alloc": c.vrouting_alloc,
+        "smooth_range": c.smooth_range,
+    }  # fmt: skip
+    return {"design": nl.name, "counts": dict(nl.counts()), "canvas": canvas}
+
+
 def _finite_or_null(value: object) -> object:
     """``value`` with every non-finite float (an overflowed cost) turned into None."""
     if isinstance(value, dict):
@@ -127,6 +142,16 @@ def info_command(
         Path | None,
         typer.Argument(help=".plc for canvas and grid (default: initial.plc beside a netlist.pb.txt; a Bookshelf design's own .pl; another .pl of a Bookshelf design is read in its place)"),
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="print one JSON object: design; counts (ports, hard_macros, soft_macros, "
+            "hard_macro_pins, soft_macro_pins, nets, net_pins); canvas (width and height in "
+            "microns, cols, rows, hroutes_per_micron, vroutes_per_micron, hrouting_alloc, "
+            "vrouting_alloc, smooth_range), null when no .plc gives one",
+        ),
+    ] = False,
 ) -> None:
     """Print node and net counts, canvas and grid of a netlist."""
     from netlists.io import default_plc_for, design_path, names_generated_default, read_any_netlist
@@ -137,6 +162,9 @@ def info_command(
         nl, _ = read_any_netlist(netlist)
     else:
         nl, _ = load(netlist, plc)
+    if as_json:
+        print(json.dumps(_info_record(nl), allow_nan=False))
+        return
     table = Table(title=f"{nl.name}")
     table.add_column("what")
     table.add_column("count", justify="right")

@@ -70,6 +70,28 @@ def test_info_without_plc_still_counts(tmp_path: Path) -> None:
     assert res.exit_code == 0 and "no .plc" in res.stdout
 
 
+def test_info_json_gives_counts_and_canvas_and_null_without_a_plc(tmp_path: Path) -> None:
+    """Only eval printed JSON; scripts had to scrape info's table."""
+    import shutil
+
+    from netlists.io import load_design
+
+    netlist, _ = load_design(ARIANE)
+    res = runner.invoke(app, ["info", str(ARIANE), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["design"] == "ariane133" and out["counts"] == dict(netlist.counts())
+    assert out["counts"]["hard_macros"] == 133
+    assert out["canvas"] == {
+        "width": 1433.406, "height": 1433.406, "cols": 24, "rows": 21, "hroutes_per_micron": 57.031,
+        "vroutes_per_micron": 56.818, "hrouting_alloc": 39.583, "vrouting_alloc": 30.303,
+        "smooth_range": 0,
+    }  # fmt: skip
+    shutil.copy(ARIANE, tmp_path / "netlist.pb.txt.gz")
+    res = runner.invoke(app, ["info", str(tmp_path / "netlist.pb.txt.gz"), "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["canvas"] is None, res.output
+
+
 def test_bad_input_is_one_line_on_stderr_and_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "netlist.pb.txt"
     bad.write_text("node {\n  name: \"a\"\n  bogus\n}\n")
