@@ -299,12 +299,12 @@ class IncrementalEvaluator:
             raise ValueError(f"orientation codes are whole numbers 0-7, got {orientation!r}")
         own = self._placement
         before = own.copy()
-        own.x[nodes], own.y[nodes] = x, y
-        if orientation is not None:
-            own.orientation[nodes] = orientation
-        try:
+        try:  # a shape numpy refuses half way (x written, y not) is undone as a bad value is
+            own.x[nodes], own.y[nodes] = x, y
+            if orientation is not None:
+                own.orientation[nodes] = orientation
             check_placement(self.ctx, own)
-        except ValueError:
+        except Exception:  # (numpy's TypeError for a value of no number type too)
             own.x[:], own.y[:], own.orientation[:] = before.x, before.y, before.orientation
             raise
         self.resync()

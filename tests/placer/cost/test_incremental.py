@@ -490,6 +490,23 @@ def test_the_evaluators_placement_is_read_only_and_set_positions_keeps_it_exact(
     assert ev.placement.x[h] == before.x[h]
 
 
+def test_set_positions_refused_by_numpy_half_way_leaves_the_evaluator_as_it_was() -> None:
+    """A y (or orientation) of the wrong length was refused by numpy after x was written, and
+    the cached costs then priced every later move from a placement they did not describe."""
+    nl, pl = load_builtin("ariane133")
+    ev = IncrementalEvaluator(nl, pl)
+    m = nl.hard_macros[:2]
+    for args in (([100.0, 110.0], [1.0, 2.0, 3.0]), ([100.0, 110.0], [50.0, 60.0], [1, 2, 3]),
+                 ([100.0, 110.0], None)):  # fmt: skip
+        with pytest.raises((ValueError, TypeError)):
+            ev.set_positions(m, *args)
+        assert np.array_equal(ev.placement.x, pl.x) and np.array_equal(ev.placement.y, pl.y)
+        assert np.array_equal(ev.placement.orientation, pl.orientation)
+    h = int(nl.hard_macros[5])
+    ev.commit(ev.move(h, float(pl.x[h]) + 3.0, float(pl.y[h])))
+    _assert_same(ev.cost, evaluate(nl, ev.placement))
+
+
 @pytest.mark.parametrize("code", [np.nan, 2.5, "N"])
 def test_an_orientation_that_is_no_code_is_refused_everywhere(code) -> None:
     """NaN crashed evaluate (IndexError) and became N in the incremental evaluator; 2.5 was
