@@ -90,18 +90,19 @@ def _overlap_blocks(netlist: Netlist, placement: Placement, nodes: np.ndarray | 
 
 
 def outside_canvas(netlist: Netlist, placement: Placement, tol: float = 1e-9) -> np.ndarray:
-    """Macros (node indices) not entirely inside the canvas."""
+    """Macros (node indices) not entirely inside the canvas; one at a NaN coordinate is not
+    inside it either (asked as 'inside?', as every comparison with NaN is false)."""
     c = netlist.require_canvas()
     m = netlist.macros
     x, y, w, h = placement.x[m], placement.y[m], netlist.width[m], netlist.height[m]
     eps = tol * max(c.width, c.height)
-    bad = (
-        (x - w / 2 < -eps)
-        | (x + w / 2 > c.width + eps)
-        | (y - h / 2 < -eps)
-        | (y + h / 2 > c.height + eps)
+    inside = (
+        (x - w / 2 >= -eps)
+        & (x + w / 2 <= c.width + eps)
+        & (y - h / 2 >= -eps)
+        & (y + h / 2 <= c.height + eps)
     )
-    return m[bad]
+    return m[~inside]
 
 
 def check_legality(

@@ -49,6 +49,9 @@ def test_macros_abutting_up_to_rounding_do_not_overlap() -> None:
         (20.0, 4.0, 1),  # bottom edge at -1
         (20.0, 16.0, 1),  # top edge at 21 on a 20-high canvas
         (20.0, 15.0, 0),  # top edge at 20 exactly
+        (float("nan"), 10.0, 1),  # at NaN: not inside (every comparison was false: 'legal')
+        (20.0, float("nan"), 1),
+        (float("-inf"), 10.0, 1),
     ],
 )
 def test_every_canvas_side_is_checked_against_its_own_size(x: float, y: float, outside: int) -> None:
