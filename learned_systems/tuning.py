@@ -8,6 +8,7 @@ three times."""
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,10 @@ from typing import Any
 from learned_systems.config.trial import TrialResult
 from learned_systems.ranking import ConfigRanking, RankedConfig
 from learned_systems.results import ResultsStore
-from learned_systems.tuners import make_tuner
+from learned_systems.tuners import TUNER_NAMES, make_tuner
+
+#: The largest seed: Optuna's sampler and the RL agent take 32-bit seeds.
+MAX_SEED = 2**32 - 1
 
 
 @dataclass
@@ -63,6 +67,29 @@ def fixed_to_baselines(
     return ranking
 
 
+def _whole_number(name: str, value: object, low: int, high: int | None = None) -> int:
+    """``value`` as an int from ``low`` to ``high``, or a TypeError / ValueError naming it."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a whole number, got {value!r}")
+    try:
+        number = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name} must be a whole number, got {value!r}") from None
+    if number < low or (high is not None and number > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise ValueError(f"{name} must be a whole number {bounds}, got {number}")
+    return number
+
+
+def check_run_arguments(tuner_name: str, trials: int, seed: int) -> None:
+    """Refuse a tuner, trial count or seed no run can take, before any measurement is made
+    (an unknown tuner was found only after the baselines had been measured and stored)."""
+    if tuner_name not in TUNER_NAMES:
+        raise ValueError(f"unknown tuner {tuner_name!r}: expected one of {', '.join(map(repr, TUNER_NAMES))}")
+    _whole_number("trials", trials, 1)
+    _whole_number("seed", seed, 0, MAX_SEED)
+
+
 def run_tuning(
     objective,
     tuner_name: str,
@@ -76,7 +103,13 @@ def run_tuning(
 
     ``on_trial(index, result, score)`` follows each trial with its score as ranked: a trial that
     runs as the defaults do counts with the defaults' own score (the store keeps its measured
-    one)."""
+    one).
+
+    Raises:
+        ValueError, TypeError: an unknown tuner, or trials or seed no run can take (before any
+            measurement).
+    """
+    check_run_arguments(tuner_name, trials, seed)
     baselines: dict[str, TrialResult] = {}
     for role, config in objective.baselines().items():
         # one row per role (each measurement replaces the one before)

@@ -61,6 +61,32 @@ class QuadraticObjective:
         return None if not result.ok else result.throughput_mean / reference.throughput_mean
 
 
+@pytest.mark.parametrize(
+    ("tuner", "trials", "seed", "error", "words"),
+    [
+        ("optuan", 5, 0, ValueError, "unknown tuner 'optuan'"),
+        ("random", -1, 0, ValueError, "trials must be a whole number of at least 1, got -1"),
+        ("random", 0, 0, ValueError, "trials must be"),
+        ("random", 2.5, 0, TypeError, "trials must be a whole number, got 2.5"),
+        ("random", True, 0, TypeError, "trials must be a whole number"),
+        ("random", 5, -1, ValueError, "seed must be a whole number from 0 to 4294967295, got -1"),
+        ("optuna", 5, 2**32, ValueError, "seed must be"),
+        ("random", 5, None, TypeError, "seed must be a whole number, got None"),
+    ],
+)
+def test_run_tuning_refuses_bad_arguments_before_measuring_anything(tuner, trials, seed, error, words, tmp_path):
+    """An unknown tuner was found after the baselines had been measured and stored; trials=-1
+    ran silently with no result and 2.5 was a slice's TypeError; seed=-1 failed in numpy."""
+    objective = QuadraticObjective()
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        with pytest.raises(error, match=words.replace("(", r"\(")):
+            run_tuning(objective, tuner, trials, seed, store, "run")
+        assert store.rows(run="run") == []
+    assert objective.calls == 0
+    with ResultsStore(tmp_path / "ok.sqlite") as store:  # numpy's integers are whole numbers
+        assert run_tuning(QuadraticObjective(), "random", np.int64(2), np.uint32(1), store, "run").best_score
+
+
 @pytest.mark.parametrize("tuner", ["random", "optuna", "rl"])
 def test_tuners_propose_valid_configs_and_record_failures(tuner, tmp_path):
     objective = QuadraticObjective()
