@@ -9,6 +9,7 @@ hard macros overlap, every macro lies inside the canvas, fixed nodes stay where 
 from __future__ import annotations
 
 import math
+import operator
 import re
 import time
 from abc import ABC, abstractmethod
@@ -158,8 +159,9 @@ class Placer(ABC):
         only some arrangements fit), the given placement, legalised, is returned instead (and
         a note says so). A legal result may still cost more than the start: a method building
         its own placement (greedy, analytical) does not keep a better given one, and ``placer
-        place`` notes when that happens. Raises ValueError only when the given placement cannot
-        be legalised either.
+        place`` notes when that happens. Raises ValueError when the given placement cannot be
+        legalised either, or for a budget or seed no run can take (TypeError for a seed that is
+        not a whole number).
         """
         from placer.algorithms.legality import check_finite_positions, check_placeable
         from placer.algorithms.legalize import legalize
@@ -173,6 +175,7 @@ class Placer(ABC):
         if not (math.isfinite(budget_s) and budget_s >= 0):  # NaN never expires, infinity
             # runs until killed, and a negative budget returned the start as if it had run
             raise ValueError(f"budget_s must be a finite number of seconds >= 0, got {budget_s!r}")
+        seed = check_seed(seed)
         work_budget = budget_s * (1.0 - self.legalize_reserve)
         result = self.run(netlist, placement.copy(), work_budget, seed, progress or (lambda p: None))
         _check_result(self, netlist, result)
@@ -204,6 +207,21 @@ class Placer(ABC):
         progress: ProgressCallback,
     ) -> Placement:
         """The method itself; may modify and return ``placement`` (a private copy)."""
+
+
+def check_seed(seed: object) -> int:
+    """``seed`` as an int, or a TypeError / ValueError naming it: a whole number >= 0 (numpy's
+    generators refuse negative ones deep inside a method; None would not repeat a run)."""
+    if not isinstance(seed, bool):
+        try:
+            whole = operator.index(seed)  # type: ignore[arg-type]
+        except TypeError:
+            pass
+        else:
+            if whole < 0:
+                raise ValueError(f"seed must be a whole number >= 0, got {whole}")
+            return whole
+    raise TypeError(f"seed must be a whole number >= 0, got {seed!r}")
 
 
 def check_placement_fits(netlist: Netlist, placement: Placement) -> None:

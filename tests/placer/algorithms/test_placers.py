@@ -434,3 +434,18 @@ def test_hard_macros_larger_in_all_than_the_canvas_are_refused_before_the_method
     monkeypatch.setattr(method, "run", lambda *a: (_ for _ in ()).throw(AssertionError("the method ran")))
     with pytest.raises(ValueError, match="the hard macros cover 108% of the canvas"):
         method.place(netlist, placement, budget_s=60.0, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("seed", "error", "words"),
+    [(-1, ValueError, "seed must be a whole number >= 0, got -1"), (1.5, TypeError, "got 1.5"),
+     (None, TypeError, "got None"), (True, TypeError, "got True")],
+)  # fmt: skip
+def test_a_seed_no_run_can_take_is_refused_by_name(seed: object, error: type, words: str) -> None:
+    """seed=-1 failed 11 frames deep in numpy without naming the seed, 1.5 inside SeedSequence,
+    and None ran a placement no seed repeats."""
+    netlist, placement = generate(3, 6, 4, seed=1)
+    for name in ("sa", "greedy"):
+        with pytest.raises(error, match=words):
+            get_placer(name).place(netlist, placement, budget_s=0.2, seed=seed)  # type: ignore[arg-type]
+    get_placer("sa").place(netlist, placement, budget_s=0.2, seed=np.int64(3))  # (numpy ints: fine)
