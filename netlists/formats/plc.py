@@ -29,6 +29,7 @@ from netlists.model import (
     Placement,
     canvas_problem,
     check_orientation_codes,
+    check_placement_matches,
 )
 
 _NUM = r"([-+0-9.eE]+|nan|inf)"
@@ -320,8 +321,7 @@ def check_writable(netlist: Netlist, placement: Placement) -> None:
     Raises:
         ValueError: naming the first such node.
     """
-    if len(placement) != netlist.n_nodes:
-        raise ValueError(f"the placement has {len(placement)} entries for the {netlist.n_nodes} nodes of {netlist.name}")
+    check_placement_matches(netlist, placement, arrays_only=False)  # (lists are read as arrays)
     nodes = np.asarray(netlist.placeable)
     bad = ~(np.isfinite(np.asarray(placement.x, dtype=np.float64)[nodes])
             & np.isfinite(np.asarray(placement.y, dtype=np.float64)[nodes]))  # fmt: skip

@@ -303,3 +303,18 @@ def test_a_netlist_without_initial_plc_says_where_a_placement_comes_from(tmp_pat
     with pytest.raises(NetlistError, match=r"put the design's initial\.plc there or pass a \.plc \(eval's second "
                        r"argument, place's --plc\)"):
         load_design(path)
+
+
+def test_write_plc_takes_list_fields_and_names_a_wrong_length(tmp_path: Path) -> None:
+    """A placement holding lists failed in Placement.__len__ ('list' object has no attribute
+    'shape'); everything after the length check reads lists as arrays."""
+    import dataclasses
+
+    netlist, placement = load_builtin("ariane133")
+    listed = dataclasses.replace(placement, x=placement.x.tolist(), orientation=placement.orientation.tolist())
+    _, back, _ = read_plc(write_plc(tmp_path / "l.plc", netlist, listed), netlist)
+    nodes = netlist.placeable
+    assert np.array_equal(back.x[nodes], placement.x[nodes])
+    assert np.array_equal(back.orientation[netlist.macros], placement.orientation[netlist.macros])
+    with pytest.raises(ValueError, match=r"placement.y has shape \(3,\), but the .* nodes of 'ariane133'"):
+        write_plc(tmp_path / "s.plc", netlist, dataclasses.replace(placement, y=[1.0, 2.0, 3.0]))

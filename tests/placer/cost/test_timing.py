@@ -147,3 +147,17 @@ def test_a_placement_no_cost_can_read_is_refused_like_evaluate() -> None:
         getattr(bad, change[0])[macro] = change[1]
         with pytest.raises(ValueError, match=message):
             timing_cost(netlist, bad)
+
+
+def test_timing_cost_names_swapped_arguments_and_a_placement_of_another_length() -> None:
+    """Given (placement, netlist), it said "'Placement' object has no attribute
+    'require_canvas'", where evaluate and check_legality name what they expected."""
+    import dataclasses
+
+    from netlists.designs import load_builtin
+
+    netlist, placement = load_builtin("ariane133")
+    with pytest.raises(TypeError, match="expected a Netlist"):
+        timing_cost(placement, netlist)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"placement.x has shape \(2,\)"):
+        timing_cost(netlist, dataclasses.replace(placement, x=placement.x[:2]))
