@@ -392,6 +392,7 @@ class MacroPlacementEnv(gym.Env):
             check_placement_fits(netlist, placement)
         except ValueError as error:
             raise ValueError(f"{netlist.name}: {error}") from None
+        placement = placement.standardised()  # (lists became arrays, as Placer.place makes them)
         G = self.max_grid
         if self.grid_option == "auto":
             grid = auto_grid(netlist, G)

@@ -159,3 +159,19 @@ def test_a_generator_returning_no_pair_is_refused_in_words(design: tuple[Netlist
     env = MacroPlacementEnv(generator=lambda rng: result, **SMALL)
     with pytest.raises(ValueError, match=r"generator= must return a \(Netlist, Placement\) pair, got"):
         env.reset(seed=0)
+
+
+def test_a_pair_whose_placement_holds_lists_is_read_as_arrays(design: tuple[Netlist, Placement]) -> None:
+    """Lists passed the length check and then failed deep in numpy ('only integer scalar
+    arrays can be converted to a scalar index'); Placer.place reads them as arrays."""
+    import dataclasses
+
+    netlist, placement = design
+    listed = dataclasses.replace(placement, x=placement.x.tolist(), y=placement.y.tolist(),
+                                 orientation=placement.orientation.tolist())  # fmt: skip
+    final_infos = []
+    for pair in ((netlist, placement), (netlist, listed)):
+        env = MacroPlacementEnv(netlist=pair)
+        env.reset(seed=0)
+        final_infos.append(finish_episode(env))
+    assert final_infos[0] == final_infos[1]
