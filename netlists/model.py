@@ -209,6 +209,17 @@ def canvas_problem(canvas: Canvas) -> tuple[str, str] | None:
     return None
 
 
+def _frozen_all_the_way(array: np.ndarray) -> bool:
+    """Whether no one can write ``array``'s data: it and every array it views are read-only
+    (a read-only view of a writable array still changes with it)."""
+    base: object = array
+    while isinstance(base, np.ndarray):
+        if base.flags.writeable:
+            return False
+        base = base.base
+    return base is None or isinstance(base, bytes)  # (not a bytearray, mmap or other buffer)
+
+
 @dataclass(frozen=True, eq=False)
 class Netlist:
     """An immutable, columnar netlist.
@@ -248,6 +259,10 @@ class Netlist:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray):
+                if not _frozen_all_the_way(value):  # (the caller's array, or a view of one,
+                    # would change the netlist under every cached cost; nor is it made read-only)
+                    value = value.copy()
+                    object.__setattr__(self, f.name, value)
                 value.setflags(write=False)
 
     def __setstate__(self, state: dict[str, object]) -> None:

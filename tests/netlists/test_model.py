@@ -24,6 +24,33 @@ def test_netlist_arrays_stay_read_only_through_pickling_and_copies(clone) -> Non
         twin.x[0] = 1.0
 
 
+def test_a_netlist_built_from_the_callers_arrays_is_not_changed_by_them() -> None:
+    """The arrays given were frozen in place, not copied: built from a view of a writable
+    array, the netlist changed with it (and every cached cost went stale), and the caller's
+    own array was made read-only. Arrays already frozen all the way (another netlist's) are
+    kept, so dataclasses.replace copies nothing."""
+    import dataclasses
+
+    from placer.cost.proxy import evaluate
+
+    netlist, placement = generate(3, 6, 4, seed=1)
+    before = evaluate(netlist, placement).proxy
+    mine = np.array(netlist.net_weight)
+    view = dataclasses.replace(netlist, net_weight=mine[:])
+    own = dataclasses.replace(netlist, net_weight=mine)
+    mine[:] = 50.0
+    assert mine.flags.writeable  # still the caller's to write
+    for twin in (view, own):
+        assert np.array_equal(twin.net_weight, netlist.net_weight)
+        assert evaluate(twin, placement).proxy == before
+    hidden = np.array(netlist.width)  # a read-only view of a writable array changes with it
+    frozen_view = hidden[:]
+    frozen_view.setflags(write=False)
+    assert dataclasses.replace(netlist, width=frozen_view).width is not frozen_view
+    same = dataclasses.replace(netlist, name="renamed")
+    assert same.x is netlist.x and same.net_pins is netlist.net_pins
+
+
 def test_a_net_index_out_of_range_is_an_error_not_an_empty_net() -> None:
     netlist, _ = generate(3, 2, 2, seed=1)
     assert netlist.net(0).size >= 2
