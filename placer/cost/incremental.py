@@ -100,7 +100,10 @@ def checked_move(
     Raises:
         ValueError: naming what is wrong.
     """
-    nodes = np.array(nodes, dtype=np.int64, ndmin=1)
+    given = np.asarray(nodes)
+    if given.size and given.dtype.kind not in "iu":  # (48.7 moved node 48, True node 1)
+        raise ValueError(f"node indices are whole numbers, got {given.tolist()!r}")
+    nodes = np.array(given, dtype=np.int64, ndmin=1)
     x = np.array(x, dtype=np.float64, ndmin=1)
     y = np.array(y, dtype=np.float64, ndmin=1)
     if np.any((nodes < 0) | (nodes >= netlist.n_nodes)):

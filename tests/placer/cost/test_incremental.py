@@ -406,6 +406,10 @@ def test_malformed_proposals_are_refused_before_the_kernel_reads_them():
         ev.propose([nl.n_nodes], [1.0], [1.0])
     with pytest.raises(ValueError, match="node indices"):
         ev.propose([-1], [1.0], [1.0])
+    for not_whole in (float(h0) + 0.7, True, [float(h0)]):  # (h0 + 0.7 moved h0, True node 1)
+        with pytest.raises(ValueError, match="node indices are whole numbers"):
+            ev.move(not_whole, 1.0, 1.0)  # type: ignore[arg-type]
+    ev.move(np.int32(h0), 1.0, 1.0)  # numpy's integers are
     _assert_same(ev.cost, ev.full_cost())
 
 
