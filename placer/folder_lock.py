@@ -3,22 +3,37 @@
 Two ``placer tune`` or ``placer place --suite`` runs into one ``--out`` would both do all the
 work and overwrite each other's rows (and a row could end up beside the other run's ``.plc``).
 The lock is an advisory ``flock`` on a file in the folder, so the kernel releases it when its
-process ends, even on ``kill -9``: a stale lock never blocks a resume.
+process ends, even on ``kill -9``: a stale lock never blocks a resume. Windows has no
+``flock``: there the commands that lock a folder refuse in one line (run them under WSL);
+importing this module still works, so the commands that lock nothing do too.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 LOCK_NAME = ".placer.lock"
 
 
 class FolderBusy(RuntimeError):
     """Another process is writing into the folder."""
+
+
+def _flock() -> ModuleType:
+    """The ``fcntl`` module, or an OSError saying that this platform has no ``flock``."""
+    if fcntl is None:
+        raise OSError("writing a runs folder needs POSIX file locks (flock), which Windows lacks: "
+                      "run placer under WSL, Linux or macOS")
+    return fcntl
 
 
 def _busy_message(folder: Path, holder: str) -> str:
@@ -36,16 +51,17 @@ def check_not_busy(folder: str | Path) -> None:
     path = Path(folder) / LOCK_NAME
     if not path.is_file():
         return
+    flock = _flock()
     try:
         handle = open(path, encoding="utf-8")
     except OSError:
         return  # unreadable: exclusive_folder says why when it takes the lock
     with handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            flock.flock(handle, flock.LOCK_SH | flock.LOCK_NB)
         except BlockingIOError:
             raise FolderBusy(_busy_message(Path(folder), handle.read().strip())) from None
-        fcntl.flock(handle, fcntl.LOCK_UN)
+        flock.flock(handle, flock.LOCK_UN)
 
 
 @contextmanager
@@ -56,6 +72,7 @@ def exclusive_folder(folder: str | Path) -> Iterator[None]:
     Raises:
         FolderBusy: another live process holds it, naming that process.
     """
+    flock = _flock()
     folder = Path(folder)
     made = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
@@ -64,7 +81,7 @@ def exclusive_folder(folder: str | Path) -> Iterator[None]:
         raise OSError(f"{path}: the lock file of this folder is not a file; remove it")
     with open(path, "a+", encoding="utf-8") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            flock.flock(handle, flock.LOCK_EX | flock.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             raise FolderBusy(_busy_message(folder, handle.read().strip())) from None
@@ -80,4 +97,4 @@ def exclusive_folder(folder: str | Path) -> Iterator[None]:
             if made and [p.name for p in folder.iterdir()] == [LOCK_NAME]:
                 path.unlink(missing_ok=True)  # (still locked: no one else took it meanwhile)
                 folder.rmdir()
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            flock.flock(handle, flock.LOCK_UN)

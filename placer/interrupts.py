@@ -83,7 +83,10 @@ class _LostInterruptResender:
         with self._lock:
             if self._open and self._owed:
                 self._owed -= 1
-                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
+                if hasattr(signal, "pthread_kill"):
+                    signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
+                else:  # Windows: the C handler notes it, the main thread runs the Python one
+                    signal.raise_signal(signal.SIGTERM)
 
     def close(self) -> bool:
         """The block has ended: no resend from here on. Returns whether one was owed (the

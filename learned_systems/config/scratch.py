@@ -8,12 +8,12 @@ and holds an advisory lock on that record while it lives (released by the kernel
 ``kill -9`` included, and seen from every process sharing the folder: a process in another
 PID namespace, a container sharing ``/tmp``, whose pid means nothing here). The next backend
 of the same kind on that machine removes every directory whose owner is gone by both counts;
-symbolic links and folders of other users are never touched.
+symbolic links and folders of other users are never touched. Windows has no ``flock``:
+there a scratch directory is refused in one line (run the tuning under WSL).
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import socket
@@ -21,6 +21,12 @@ import tempfile
 import weakref
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 OWNER_FILE = ".placer-owner"
 #: This machine's name in owner records: a folder shared between machines (NFS, a /tmp bound
@@ -99,14 +105,23 @@ def _remove_contents_but_the_record(folder: Path) -> None:
                 entry.unlink(missing_ok=True)
 
 
+def _flock() -> ModuleType:
+    """The ``fcntl`` module, or an OSError saying that this platform has no ``flock``."""
+    if fcntl is None:
+        raise OSError("database tuning's scratch folders need POSIX file locks (flock), which "
+                      "Windows lacks: run it under WSL, Linux or macOS")
+    return fcntl
+
+
 def make_scratch(prefix: str, parent: str | Path | None = None) -> tempfile.TemporaryDirectory:
     """A temporary directory named ``prefix...`` (under ``parent``, default the temporary
     directory) that records this process as its owner and holds the record's lock."""
+    flock = _flock()
     scratch = _OwnedScratch(prefix=prefix, dir=parent)
     scratch._prefix, scratch._parent = prefix, None if parent is None else str(parent)
     pid = os.getpid()
     fd = os.open(Path(scratch.name) / OWNER_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-    fcntl.flock(fd, fcntl.LOCK_EX)  # before the record: a readable record is a locked one
+    flock.flock(fd, flock.LOCK_EX)  # before the record: a readable record is a locked one
     os.write(fd, f"{pid} {_start_time(pid) or '-'} {_HOST}\n".encode())
     # closed when the folder is cleaned up or, if no one does, when the object goes (a dropped
     # copy kept its descriptor open for the process's life); never twice (the number may be
@@ -117,11 +132,12 @@ def make_scratch(prefix: str, parent: str | Path | None = None) -> tempfile.Temp
 
 def _record_locked(fd: int) -> bool:
     """Whether another process holds the lock of the owner record open as ``fd``."""
+    flock = _flock()
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        flock.flock(fd, flock.LOCK_SH | flock.LOCK_NB)
     except BlockingIOError:
         return True
-    fcntl.flock(fd, fcntl.LOCK_UN)
+    flock.flock(fd, flock.LOCK_UN)
     return False
 
 

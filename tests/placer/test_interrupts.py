@@ -40,6 +40,24 @@ def test_an_interrupt_dropped_inside_a_c_callback_is_delivered_again() -> None:
     assert sys.unraisablehook is hook  # put back: outside the block Python's own handling
 
 
+def test_a_dropped_interrupt_is_delivered_again_without_pthread_kill(monkeypatch) -> None:
+    """Windows has no signal.pthread_kill: the resend raised AttributeError in its timer thread
+    and the interrupt was lost again. There the signal is raised in that thread instead, and
+    Python's handler runs in the main thread all the same."""
+    import ctypes
+
+    monkeypatch.delattr(signal, "pthread_kill")
+
+    def landed_in_the_callback() -> None:
+        raise KeyboardInterrupt
+
+    callback = ctypes.CFUNCTYPE(None)(landed_in_the_callback)
+    with pytest.raises(KeyboardInterrupt), sigterm_as_interrupt():
+        callback()
+        time.sleep(1.0)
+        pytest.fail("the interrupt was lost")
+
+
 def test_a_dropped_interrupt_is_delivered_again_where_sigint_is_ignored() -> None:
     """A job a script starts with ``&`` ignores SIGINT: the interrupt was sent again as SIGINT,
     which did nothing, and the kill was lost without a word. SIGTERM's handler is ours."""

@@ -192,3 +192,12 @@ def test_a_removal_cut_short_keeps_the_owner_record_for_the_next_sweep(tmp_path:
         scratch.cleanup() if removal == "cleanup" else sweep_stale("placer-test-cut-", parent=tmp_path)
     monkeypatch.undo()
     assert (folder / OWNER_FILE).exists() and not any(OWNER_FILE in p for p in unlinked)
+
+
+def test_without_flock_a_scratch_folder_is_refused_by_name(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Windows has no fcntl: the module's import failed, taking SQLite tuning down with a
+    traceback; now only making a scratch folder is refused, saying why."""
+    monkeypatch.setattr(scratch, "fcntl", None)
+    with pytest.raises(OSError, match="need POSIX file locks .* WSL"):
+        make_scratch("placer-test-", tmp_path)
+    assert list(tmp_path.iterdir()) == []
