@@ -20,8 +20,10 @@ from placer.interrupts import interrupts_deferred
 from placer.rl.config import Design, TrainConfig, TrainingDiverged
 from placer.rl.inference import weights_finite
 from placer.rl.resume import (
+    LOGGER_PENDING,
     TrainingState,
     capture,
+    restore_logger_pending,
     rewind,
 )
 from placer.rl.run_folder import (
@@ -73,8 +75,15 @@ class TrainingMonitor(BaseCallback):
     :class:`~placer.rl.resume.TrainingState`; checkpoints are written there, so a run resumed
     from any checkpoint continues exactly as if it had never stopped."""
 
-    def __init__(self, config: TrainConfig, eval_design: Design, recent_proxy: Sequence[float] = ()) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        eval_design: Design,
+        recent_proxy: Sequence[float] = (),
+        log_pending: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__()
+        self._log_pending = log_pending  # a resumed boundary's unwritten log values
         self.config = config
         self.out = Path(config.out)
         self.eval_env = MacroPlacementEnv(designs=[eval_design], **config.env_kwargs())
@@ -102,6 +111,8 @@ class TrainingMonitor(BaseCallback):
         return float(best)
 
     def _on_training_start(self) -> None:
+        restore_logger_pending(self.model, self._log_pending)  # (learn has made its logger)
+        self._log_pending = None
         n = self.num_timesteps
         self._next_ckpt = (n // self.config.checkpoint_every + 1) * self.config.checkpoint_every
         # evaluations go on from the curve's last row: a resume from a boundary whose
@@ -222,7 +233,7 @@ def _write_now(logger: Any, step: int, values: dict[str, float]) -> None:
     own next write: recorded only, an evaluation reached TensorBoard at the end of the next
     rollout under that later step count (curve.csv and best.json name the steps the policy was
     trained on), and the last one of a run never did."""
-    pending = {name: dict(getattr(logger, name)) for name in ("name_to_value", "name_to_count", "name_to_excluded")}
+    pending = {name: dict(getattr(logger, name)) for name in LOGGER_PENDING}
     for name in pending:
         getattr(logger, name).clear()
     for key, value in values.items():

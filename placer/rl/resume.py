@@ -10,7 +10,9 @@ next rollout): the model (policy, optimiser, step count, saved by stable-baselin
   its ``Monitor`` statistics), pickled with the training designs as references, so a state file
   holds the episodes in progress, not copies of the netlists;
 * the last observation and episode-start flags the next rollout begins from, and the recent
-  episode proxies behind ``curve.csv``'s training mean.
+  episode proxies behind ``curve.csv``'s training mean;
+* what the logger holds unwritten: SB3 writes an update's losses at the end of the next
+  rollout, so without them a resume lost one TensorBoard point of every ``train/*`` scalar.
 
 Restoring all of it after ``MaskablePPO.load`` makes a resumed run bit-identical to one that
 was never stopped (for the same config; checked by ``tests/placer/rl/test_training.py``).
@@ -34,6 +36,9 @@ from netlists.formats.textio import write_atomically
 
 #: Bumped when the layout of :class:`TrainingState` changes; other versions are not used.
 STATE_VERSION = 2
+
+#: The SB3 logger's dicts of values recorded and not yet written.
+LOGGER_PENDING = ("name_to_value", "name_to_count", "name_to_excluded")
 
 
 class SnapshotMonitor(Monitor):
@@ -110,6 +115,24 @@ class TrainingState:
     policy: dict[str, torch.Tensor] | None = field(default=None, repr=False)
     optimizer: dict[str, Any] | None = field(default=None, repr=False)
     version: int = STATE_VERSION
+    #: the logger's unwritten values (:data:`LOGGER_PENDING`); None in states saved before
+    #: they were kept (read as a class default: the layout is otherwise the same)
+    log_pending: dict[str, dict[str, Any]] | None = None
+
+
+def logger_pending(model: Any) -> dict[str, dict[str, Any]] | None:
+    """What ``model``'s logger has recorded and not yet written (None before it has one)."""
+    logger = getattr(model, "_logger", None)
+    if logger is None:
+        return None
+    return {name: dict(getattr(logger, name)) for name in LOGGER_PENDING}
+
+
+def restore_logger_pending(model: Any, pending: dict[str, dict[str, Any]] | None) -> None:
+    """Put the unwritten values of a saved boundary back into ``model``'s logger (the one
+    ``learn`` has set up: a logger made before it is replaced)."""
+    for name, values in (pending or {}).items():
+        getattr(model.logger, name).update(values)
 
 
 def capture(model: Any, recent_proxy: list[float]) -> TrainingState:
@@ -131,6 +154,7 @@ def capture(model: Any, recent_proxy: list[float]) -> TrainingState:
         recent_proxy=list(recent_proxy),
         policy={k: v.detach().clone() for k, v in model.policy.state_dict().items()},
         optimizer=copy.deepcopy(model.policy.optimizer.state_dict()),
+        log_pending=logger_pending(model),
     )
 
 

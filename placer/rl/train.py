@@ -177,7 +177,8 @@ def train(
         # saved inside every .zip (SB3 keeps plain attributes): a model copied away from its run
         # folder is still placed with the environment it was trained in
         model.env_options = env_options(config)
-        monitor = TrainingMonitor(config, eval_design, state.recent_proxy if state is not None else ())
+        monitor = (TrainingMonitor(config, eval_design) if state is None else
+                   TrainingMonitor(config, eval_design, state.recent_proxy, state.log_pending))  # fmt: skip
         resuming = f", resuming at step {model.num_timesteps}" if resume else ""
         print(f"training on {device}; run folder {out}{resuming}")  # once every check has passed
         _write_run_files(config, out, designs, eval_design, from_api, resume)

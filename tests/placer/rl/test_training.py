@@ -387,6 +387,21 @@ def test_a_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path, monkeypatch
     assert _curve_without_wall_time(tmp_path / "unbroken") == _curve_without_wall_time(broken)
     assert (tmp_path / "unbroken" / "best.json").read_text() == (broken / "best.json").read_text()
     assert json.loads((tmp_path / "unbroken" / "best.json").read_text())["steps"] > 0  # not vacuous
+    # TensorBoard too: SB3 writes an update's losses at the end of the next rollout, and a
+    # resume lost them (one point of every train/* scalar per resume)
+    unbroken_scalars = _tensorboard_scalars(tmp_path / "unbroken", "train/")
+    assert unbroken_scalars == _tensorboard_scalars(broken, "train/")
+    assert len(unbroken_scalars["train/loss"]) >= 3  # not vacuous
+
+
+def _tensorboard_scalars(out: Path, prefix: str) -> dict[str, list[tuple[int, float]]]:
+    """The run's TensorBoard scalars whose tags start with ``prefix``, as TensorBoard shows them."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(out / "tb" / "ppo_0"))
+    events.Reload()
+    return {tag: [(e.step, e.value) for e in events.Scalars(tag)]
+            for tag in events.Tags()["scalars"] if tag.startswith(prefix)}  # fmt: skip
 
 
 def test_a_run_stopped_by_its_time_limit_evaluates_the_model_it_saves(tmp_path, monkeypatch):
