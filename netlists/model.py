@@ -256,19 +256,25 @@ class Netlist:
     metadata: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._freeze(private=False)
+
+    def _freeze(self, private: bool) -> None:
+        """Make every array read-only; ones that are not ``private`` and that someone can still
+        write (the caller's, or a view of one: they would change the netlist under every cached
+        cost, and freezing them would change the caller's) are copied first."""
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray):
-                if not _frozen_all_the_way(value):  # (the caller's array, or a view of one,
-                    # would change the netlist under every cached cost; nor is it made read-only)
+                if not (private or _frozen_all_the_way(value)):
                     value = value.copy()
                     object.__setattr__(self, f.name, value)
                 value.setflags(write=False)
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        """Unpickling and ``copy.deepcopy`` make fresh, writable arrays: freeze them again."""
+        """Unpickling and ``copy.deepcopy`` make fresh, writable arrays of their own: freeze
+        them again (no copy needed)."""
         self.__dict__.update(state)
-        self.__post_init__()
+        self._freeze(private=True)
 
     # ----------------------------------------------------------------- sizes
     @property
