@@ -429,6 +429,383 @@ def top_mean_density(
 
 
 @njit(cache=True)
+def _clear_deltas(
+    dV: np.ndarray,
+    dH: np.ndarray,
+    dVm: np.ndarray,
+    dHm: np.ndarray,
+    dD: np.ndarray,
+    dVt: np.ndarray,
+    dHt: np.ndarray,
+    dN: np.ndarray,
+    box: np.ndarray,
+    R: int,
+    C: int,
+) -> None:
+    """Zero the previous move's deltas inside its box (inclusive), then empty the box: only
+    the cells a move reached are ever nonzero, so clearing them is all a new move needs."""
+    if box[1] >= box[0]:
+        for r in range(box[0], box[1] + 1):
+            for c in range(box[2], box[3] + 1):
+                dV[r, c] = 0.0
+                dH[r, c] = 0.0
+                dVm[r, c] = 0.0
+                dHm[r, c] = 0.0
+                dD[r, c] = 0.0
+                dVt[r, c] = 0.0
+                dHt[r, c] = 0.0
+                dN[r, c] = 0.0
+    box[0], box[1], box[2], box[3] = R, -1, C, -1
+
+
+@njit(cache=True)
+def _moved_entries(
+    nodes: np.ndarray,
+    nx: np.ndarray,
+    ny: np.ndarray,
+    no: np.ndarray,
+    ent_ptr: np.ndarray,
+    ent_of: np.ndarray,
+    entry_dx: np.ndarray,
+    entry_dy: np.ndarray,
+    entry_has: np.ndarray,
+    orient_m: np.ndarray,
+    cw: float,
+    ch: float,
+    R: int,
+    C: int,
+    slot: np.ndarray,
+    m_ent: np.ndarray,
+    m_ex: np.ndarray,
+    m_ey: np.ndarray,
+    m_r: np.ndarray,
+    m_c: np.ndarray,
+) -> int:
+    """The new position and cell of every pin entry of the moved nodes (offsets turned by the
+    new orientation) into ``m_ex, m_ey, m_r, m_c``, and ``slot[e]`` its index there, so the
+    net step can tell a moved entry from a still one; returns how many."""
+    n_ent = 0
+    for k in range(nodes.size):
+        i = nodes[k]
+        o = no[k]
+        for q in range(ent_ptr[i], ent_ptr[i + 1]):
+            e = ent_of[q]
+            x, y = nx[k], ny[k]
+            if entry_has[e]:
+                dx, dy = entry_dx[e], entry_dy[e]
+                x += orient_m[o, 0] * dx + orient_m[o, 1] * dy
+                y += orient_m[o, 2] * dx + orient_m[o, 3] * dy
+            slot[e] = n_ent
+            m_ent[n_ent] = e
+            m_ex[n_ent] = x
+            m_ey[n_ent] = y
+            m_r[n_ent] = _cell(y, ch, R)
+            m_c[n_ent] = _cell(x, cw, C)
+            n_ent += 1
+    return n_ent
+
+
+@njit(cache=True)
+def _touched_nets(
+    nodes: np.ndarray,
+    nn_ptr: np.ndarray,
+    nn_of: np.ndarray,
+    net_mark: np.ndarray,
+    m_nets: np.ndarray,
+) -> int:
+    """The distinct nets of the moved nodes into ``m_nets`` (marked in ``net_mark`` so a net
+    shared by two moved nodes is counted once), in first-seen order; returns how many."""
+    n_nets = 0
+    for k in range(nodes.size):
+        i = nodes[k]
+        for q in range(nn_ptr[i], nn_ptr[i + 1]):
+            net = nn_of[q]
+            if not net_mark[net]:
+                net_mark[net] = True
+                m_nets[n_nets] = net
+                n_nets += 1
+    return n_nets
+
+
+@njit(cache=True)
+def _net_deltas(
+    n_nets: int,
+    m_nets: np.ndarray,
+    net_ptr: np.ndarray,
+    net_w: np.ndarray,
+    route_w: np.ndarray,
+    ex: np.ndarray,
+    ey: np.ndarray,
+    er: np.ndarray,
+    ec: np.ndarray,
+    hpwl: np.ndarray,
+    slot: np.ndarray,
+    m_ex: np.ndarray,
+    m_ey: np.ndarray,
+    m_r: np.ndarray,
+    m_c: np.ndarray,
+    m_hpwl: np.ndarray,
+    cells: np.ndarray,
+    C: int,
+    R: int,
+    dV: np.ndarray,
+    dH: np.ndarray,
+    box: np.ndarray,
+) -> float:
+    """Each touched net's new half-perimeter into ``m_hpwl`` and, where a pin changes cell, its
+    route change into ``dV, dH`` (one star route when :func:`_star_update` applies, else the
+    whole net out and back in); returns the weighted HPWL delta."""
+    dwl = 0.0
+    for j in range(n_nets):
+        net = m_nets[j]
+        a, b = net_ptr[net], net_ptr[net + 1]
+        x_lo, x_hi, y_lo, y_hi = np.inf, -np.inf, np.inf, -np.inf
+        recell = False  # does a pin of this net change grid cell? (else its routes stay)
+        for e in range(a, b):
+            sl = slot[e]
+            if sl >= 0:
+                x, y = m_ex[sl], m_ey[sl]
+                if m_r[sl] != er[e] or m_c[sl] != ec[e]:
+                    recell = True
+            else:
+                x, y = ex[e], ey[e]
+            x_lo, x_hi = min(x_lo, x), max(x_hi, x)
+            y_lo, y_hi = min(y_lo, y), max(y_hi, y)
+        new_h = (x_hi - x_lo) + (y_hi - y_lo) if b > a else 0.0
+        m_hpwl[j] = new_h
+        dwl += net_w[net] * new_h - net_w[net] * hpwl[net]
+        if recell:
+            w = route_w[net]
+            if not _star_update(net, w, net_ptr, er, ec, slot, m_r, m_c, C, dV, dH, box):
+                _route_net(
+                    net, False, -w, net_ptr, er, ec, slot, m_r, m_c, cells, C, R, dV, dH, box
+                )
+                _route_net(net, True, w, net_ptr, er, ec, slot, m_r, m_c, cells, C, R, dV, dH, box)
+    return dwl
+
+
+@njit(cache=True)
+def _unmark(
+    n_ent: int,
+    m_ent: np.ndarray,
+    slot: np.ndarray,
+    n_nets: int,
+    m_nets: np.ndarray,
+    net_mark: np.ndarray,
+) -> None:
+    """Reset ``slot`` and ``net_mark`` for the moved entries and touched nets only, so the
+    next move finds them clear without a pass over the whole netlist."""
+    for q in range(n_ent):
+        slot[m_ent[q]] = -1
+    for j in range(n_nets):
+        net_mark[m_nets[j]] = False
+
+
+@njit(cache=True)
+def _macro_deltas(
+    nodes: np.ndarray,
+    nx: np.ndarray,
+    ny: np.ndarray,
+    px: np.ndarray,
+    py: np.ndarray,
+    width: np.ndarray,
+    height: np.ndarray,
+    is_macro: np.ndarray,
+    is_hard: np.ndarray,
+    cw: float,
+    ch: float,
+    R: int,
+    C: int,
+    va: float,
+    ha: float,
+    dD: np.ndarray,
+    dN: np.ndarray,
+    dVm: np.ndarray,
+    dHm: np.ndarray,
+    box: np.ndarray,
+) -> tuple[bool, bool]:
+    """Each moved macro's area (and cover count) out of its old cells and into its new ones
+    in ``dD, dN``, and a hard macro's routing blockage likewise in ``dVm, dHm``; returns
+    ``(moved_area, hard_moved)``, which say whether density / blockage can have changed."""
+    moved_area = False
+    hard_moved = False
+    for k in range(nodes.size):
+        i = nodes[k]
+        if is_macro[i]:
+            moved_area = True
+            _add_rect_area(px[i], py[i], width[i], height[i], -1.0, cw, ch, R, C, dD, dN, box)
+            _add_rect_area(nx[k], ny[k], width[i], height[i], 1.0, cw, ch, R, C, dD, dN, box)
+            if is_hard[i]:
+                hard_moved = True
+                _add_blockage(
+                    px[i], py[i], width[i], height[i], -1.0, cw, ch, R, C, va, ha, dVm, dHm, box
+                )
+                _add_blockage(
+                    nx[k], ny[k], width[i], height[i], 1.0, cw, ch, R, C, va, ha, dVm, dHm, box
+                )
+    return moved_area, hard_moved
+
+
+@njit(cache=True)
+def _empty_left(
+    nodes: np.ndarray,
+    px: np.ndarray,
+    py: np.ndarray,
+    width: np.ndarray,
+    height: np.ndarray,
+    is_macro: np.ndarray,
+    cw: float,
+    ch: float,
+    R: int,
+    C: int,
+    dens: np.ndarray,
+    cover: np.ndarray,
+    dD: np.ndarray,
+    dN: np.ndarray,
+) -> None:
+    """:func:`_empty_left_cells` for every moved macro's old rectangle, once all the area
+    deltas are in (a cell is empty only after every moved macro has left or entered it)."""
+    for k in range(nodes.size):
+        i = nodes[k]
+        if is_macro[i]:
+            _empty_left_cells(px[i], py[i], width[i], height[i], cw, ch, R, C, dens, cover, dD, dN)
+
+
+@njit(cache=True)
+def _congestion_delta(
+    dV: np.ndarray,
+    dH: np.ndarray,
+    dVm: np.ndarray,
+    dHm: np.ndarray,
+    dVt: np.ndarray,
+    dHt: np.ndarray,
+    box: np.ndarray,
+    s: int,
+    R: int,
+    C: int,
+    vcap: float,
+    hcap: float,
+    hard_moved: bool,
+) -> None:
+    """Widen ``box`` by the smoothing reach ``s`` and put the change of the final congestion
+    maps there into ``dVt, dHt``: each raw route change spread over its ``2s+1`` neighbours
+    (V along the row, H along the column), plus the blockage change when a hard macro moved."""
+    # smoothing spreads V along rows and H along columns by s cells
+    box[0] = max(box[0] - s, 0)
+    box[1] = min(box[1] + s, R - 1)
+    box[2] = max(box[2] - s, 0)
+    box[3] = min(box[3] + s, C - 1)
+    r0, r1, c0, c1 = box[0], box[1], box[2], box[3]
+    for r in range(r0, r1 + 1):
+        for c in range(c0, c1 + 1):
+            d = dV[r, c]
+            if d != 0.0:
+                lo, hi = max(0, c - s), min(C - 1, c + s)
+                share = (d / vcap) / (hi - lo + 1)
+                for cc in range(lo, hi + 1):
+                    dVt[r, cc] += share
+            d = dH[r, c]
+            if d != 0.0:
+                lo, hi = max(0, r - s), min(R - 1, r + s)
+                share = (d / hcap) / (hi - lo + 1)
+                for rr in range(lo, hi + 1):
+                    dHt[rr, c] += share
+    if hard_moved:
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                dVt[r, c] += dVm[r, c] / vcap
+                dHt[r, c] += dHm[r, c] / hcap
+
+
+@njit(cache=True)
+def _congestion_cost(
+    vt: np.ndarray,
+    ht: np.ndarray,
+    dVt: np.ndarray,
+    dHt: np.ndarray,
+    box: np.ndarray,
+    cong_now: float,
+    cong_t: float,
+    cong_cand: np.ndarray,
+    cand_n: np.ndarray,
+    topk_buf: np.ndarray,
+) -> tuple[float, bool]:
+    """``(cost, recomputed)``: the congestion cost after the move. Recomputed (from the
+    candidate set, else from the full maps) only when a changed cell reaches the current
+    threshold ``cong_t``; otherwise the top-k set is unchanged and ``cong_now`` stands."""
+    r0, r1, c0, c1 = box[0], box[1], box[2], box[3]
+    cong = cong_now
+    need = False
+    for r in range(r0, r1 + 1):
+        for c in range(c0, c1 + 1):
+            d = dVt[r, c]
+            if d != 0.0 and max(vt[r, c], vt[r, c] + d) >= cong_t:
+                need = True
+            d = dHt[r, c]
+            if d != 0.0 and max(ht[r, c], ht[r, c] + d) >= cong_t:
+                need = True
+    if need:
+        k = int(np.floor(TOP_FRACTION * 2 * vt.size))
+        count = -1
+        if k > 0:
+            count = gather_top_values(
+                vt, ht, dVt, dHt, 2, box, cong_cand, cand_n[0], k, 1.0, topk_buf
+            )
+        if count >= 0:
+            cong = top_sum(topk_buf, count, k) / k
+        else:
+            cong, _ = top_mean_congestion(vt + dVt, ht + dHt)
+    return cong, need
+
+
+@njit(cache=True)
+def _density_cost(
+    dens: np.ndarray,
+    cover: np.ndarray,
+    dD: np.ndarray,
+    dN: np.ndarray,
+    box: np.ndarray,
+    dens_now: float,
+    dens_t_area: float,
+    dens_t_exact: bool,
+    cell_area: float,
+    dens_cand: np.ndarray,
+    cand_n: np.ndarray,
+    topk_buf: np.ndarray,
+) -> tuple[float, bool]:
+    """``(cost, recomputed)``: the density cost after a move of macros. Recomputed (from the
+    candidate set, else in full) when the threshold does not decide alone, a changed cell
+    reaches it, or a cell turns nonzero or empty; otherwise ``dens_now`` stands."""
+    r0, r1, c0, c1 = box[0], box[1], box[2], box[3]
+    dcost = dens_now
+    need = not dens_t_exact
+    if not need:
+        t_area = dens_t_area
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                d = dD[r, c]
+                if d != 0.0 and max(dens[r, c], dens[r, c] + d) >= t_area:
+                    need = True
+                dn = dN[r, c]
+                if dn != 0.0 and (cover[r, c] == 0.0 or cover[r, c] + dn == 0.0):
+                    need = True  # a cell turns nonzero or empty: the count changes
+    if need:
+        k = int(np.floor(DENSITY_TOP_FRACTION * dens.size))
+        count = -1
+        if dens.size >= 10 and k > 0:
+            count = gather_top_values(
+                dens, dens, dD, dD, 1, box, dens_cand, cand_n[1], k + 1, cell_area, topk_buf
+            )
+        positive = False
+        if count >= 0:
+            top, positive = top_sum_if_positive(topk_buf, count, k)
+            dcost = 0.5 * top / k
+        if not positive:
+            dcost, _, _ = top_mean_density(dens + dD, cell_area, cover + dN)
+    return dcost, need
+
+
+@njit(cache=True)
 def price(
     nodes: np.ndarray,
     nx: np.ndarray,
@@ -503,184 +880,40 @@ def price(
     congestion cost, flags)``; flags bit 0 / 1: density / congestion top-k were recomputed.
     Leaves the move's deltas in the scratch arrays for :func:`apply`."""
     cw, ch, vcap, hcap, va, ha, cell_area = geo[0], geo[1], geo[2], geo[3], geo[4], geo[5], geo[6]
-    # clear the previous move's deltas (box = its affected block, inclusive)
-    if box[1] >= box[0]:
-        for r in range(box[0], box[1] + 1):
-            for c in range(box[2], box[3] + 1):
-                dV[r, c] = 0.0
-                dH[r, c] = 0.0
-                dVm[r, c] = 0.0
-                dHm[r, c] = 0.0
-                dD[r, c] = 0.0
-                dVt[r, c] = 0.0
-                dHt[r, c] = 0.0
-                dN[r, c] = 0.0
-    box[0], box[1], box[2], box[3] = R, -1, C, -1
-
-    # moved entries: new positions and cells
-    n_ent = 0
-    for k in range(nodes.size):
-        i = nodes[k]
-        o = no[k]
-        for q in range(ent_ptr[i], ent_ptr[i + 1]):
-            e = ent_of[q]
-            x, y = nx[k], ny[k]
-            if entry_has[e]:
-                dx, dy = entry_dx[e], entry_dy[e]
-                x += orient_m[o, 0] * dx + orient_m[o, 1] * dy
-                y += orient_m[o, 2] * dx + orient_m[o, 3] * dy
-            slot[e] = n_ent
-            m_ent[n_ent] = e
-            m_ex[n_ent] = x
-            m_ey[n_ent] = y
-            m_r[n_ent] = _cell(y, ch, R)
-            m_c[n_ent] = _cell(x, cw, C)
-            n_ent += 1
-    # touched nets
-    n_nets = 0
-    for k in range(nodes.size):
-        i = nodes[k]
-        for q in range(nn_ptr[i], nn_ptr[i + 1]):
-            net = nn_of[q]
-            if not net_mark[net]:
-                net_mark[net] = True
-                m_nets[n_nets] = net
-                n_nets += 1
-    dwl = 0.0
-    for j in range(n_nets):
-        net = m_nets[j]
-        a, b = net_ptr[net], net_ptr[net + 1]
-        x_lo, x_hi, y_lo, y_hi = np.inf, -np.inf, np.inf, -np.inf
-        recell = False  # does a pin of this net change grid cell? (else its routes stay)
-        for e in range(a, b):
-            sl = slot[e]
-            if sl >= 0:
-                x, y = m_ex[sl], m_ey[sl]
-                if m_r[sl] != er[e] or m_c[sl] != ec[e]:
-                    recell = True
-            else:
-                x, y = ex[e], ey[e]
-            x_lo, x_hi = min(x_lo, x), max(x_hi, x)
-            y_lo, y_hi = min(y_lo, y), max(y_hi, y)
-        new_h = (x_hi - x_lo) + (y_hi - y_lo) if b > a else 0.0
-        m_hpwl[j] = new_h
-        dwl += net_w[net] * new_h - net_w[net] * hpwl[net]
-        if recell:
-            w = route_w[net]
-            if not _star_update(net, w, net_ptr, er, ec, slot, m_r, m_c, C, dV, dH, box):
-                _route_net(
-                    net, False, -w, net_ptr, er, ec, slot, m_r, m_c, cells, C, R, dV, dH, box
-                )
-                _route_net(net, True, w, net_ptr, er, ec, slot, m_r, m_c, cells, C, R, dV, dH, box)
-    for q in range(n_ent):
-        slot[m_ent[q]] = -1
-    for j in range(n_nets):
-        net_mark[m_nets[j]] = False
-
-    # density and blockage of moved macros
-    moved_area = False
-    hard_moved = False
-    for k in range(nodes.size):
-        i = nodes[k]
-        if is_macro[i]:
-            moved_area = True
-            _add_rect_area(px[i], py[i], width[i], height[i], -1.0, cw, ch, R, C, dD, dN, box)
-            _add_rect_area(nx[k], ny[k], width[i], height[i], 1.0, cw, ch, R, C, dD, dN, box)
-            if is_hard[i]:
-                hard_moved = True
-                _add_blockage(
-                    px[i], py[i], width[i], height[i], -1.0, cw, ch, R, C, va, ha, dVm, dHm, box
-                )
-                _add_blockage(
-                    nx[k], ny[k], width[i], height[i], 1.0, cw, ch, R, C, va, ha, dVm, dHm, box
-                )
+    _clear_deltas(dV, dH, dVm, dHm, dD, dVt, dHt, dN, box, R, C)
+    n_ent = _moved_entries(
+        nodes, nx, ny, no, ent_ptr, ent_of, entry_dx, entry_dy, entry_has, orient_m,
+        cw, ch, R, C, slot, m_ent, m_ex, m_ey, m_r, m_c,
+    )  # fmt: skip
+    n_nets = _touched_nets(nodes, nn_ptr, nn_of, net_mark, m_nets)
+    dwl = _net_deltas(
+        n_nets, m_nets, net_ptr, net_w, route_w, ex, ey, er, ec, hpwl,
+        slot, m_ex, m_ey, m_r, m_c, m_hpwl, cells, C, R, dV, dH, box,
+    )  # fmt: skip
+    _unmark(n_ent, m_ent, slot, n_nets, m_nets, net_mark)
+    moved_area, hard_moved = _macro_deltas(
+        nodes, nx, ny, px, py, width, height, is_macro, is_hard,
+        cw, ch, R, C, va, ha, dD, dN, dVm, dHm, box,
+    )  # fmt: skip
     counts[0], counts[1] = n_ent, n_nets
     if box[1] < box[0]:
         return dwl, dens_now, cong_now, 0
     if moved_area:
-        for k in range(nodes.size):
-            i = nodes[k]
-            if is_macro[i]:
-                _empty_left_cells(
-                    px[i], py[i], width[i], height[i], cw, ch, R, C, dens, cover, dD, dN
-                )
-    # smoothing spreads V along rows and H along columns by s cells
-    box[0] = max(box[0] - s, 0)
-    box[1] = min(box[1] + s, R - 1)
-    box[2] = max(box[2] - s, 0)
-    box[3] = min(box[3] + s, C - 1)
-
-    # change of the final congestion maps inside the box
-    r0, r1, c0, c1 = box[0], box[1], box[2], box[3]
-    for r in range(r0, r1 + 1):
-        for c in range(c0, c1 + 1):
-            d = dV[r, c]
-            if d != 0.0:
-                lo, hi = max(0, c - s), min(C - 1, c + s)
-                share = (d / vcap) / (hi - lo + 1)
-                for cc in range(lo, hi + 1):
-                    dVt[r, cc] += share
-            d = dH[r, c]
-            if d != 0.0:
-                lo, hi = max(0, r - s), min(R - 1, r + s)
-                share = (d / hcap) / (hi - lo + 1)
-                for rr in range(lo, hi + 1):
-                    dHt[rr, c] += share
-    if hard_moved:
-        for r in range(r0, r1 + 1):
-            for c in range(c0, c1 + 1):
-                dVt[r, c] += dVm[r, c] / vcap
-                dHt[r, c] += dHm[r, c] / hcap
-
+        _empty_left(nodes, px, py, width, height, is_macro, cw, ch, R, C, dens, cover, dD, dN)
+    _congestion_delta(dV, dH, dVm, dHm, dVt, dHt, box, s, R, C, vcap, hcap, hard_moved)
     flags = 0
-    cong = cong_now
-    need = False
-    for r in range(r0, r1 + 1):
-        for c in range(c0, c1 + 1):
-            d = dVt[r, c]
-            if d != 0.0 and max(vt[r, c], vt[r, c] + d) >= cong_t:
-                need = True
-            d = dHt[r, c]
-            if d != 0.0 and max(ht[r, c], ht[r, c] + d) >= cong_t:
-                need = True
-    if need:
-        k = int(np.floor(TOP_FRACTION * 2 * vt.size))
-        count = -1
-        if k > 0:
-            count = gather_top_values(
-                vt, ht, dVt, dHt, 2, box, cong_cand, cand_n[0], k, 1.0, topk_buf
-            )
-        if count >= 0:
-            cong = top_sum(topk_buf, count, k) / k
-        else:
-            cong, _ = top_mean_congestion(vt + dVt, ht + dHt)
+    cong, recomputed = _congestion_cost(
+        vt, ht, dVt, dHt, box, cong_now, cong_t, cong_cand, cand_n, topk_buf
+    )
+    if recomputed:
         flags |= 2
     dcost = dens_now
     if moved_area:
-        need = not dens_t_exact
-        if not need:
-            t_area = dens_t_area
-            for r in range(r0, r1 + 1):
-                for c in range(c0, c1 + 1):
-                    d = dD[r, c]
-                    if d != 0.0 and max(dens[r, c], dens[r, c] + d) >= t_area:
-                        need = True
-                    dn = dN[r, c]
-                    if dn != 0.0 and (cover[r, c] == 0.0 or cover[r, c] + dn == 0.0):
-                        need = True  # a cell turns nonzero or empty: the count changes
-        if need:
-            k = int(np.floor(DENSITY_TOP_FRACTION * dens.size))
-            count = -1
-            if dens.size >= 10 and k > 0:
-                count = gather_top_values(
-                    dens, dens, dD, dD, 1, box, dens_cand, cand_n[1], k + 1, cell_area, topk_buf
-                )
-            positive = False
-            if count >= 0:
-                top, positive = top_sum_if_positive(topk_buf, count, k)
-                dcost = 0.5 * top / k
-            if not positive:
-                dcost, _, _ = top_mean_density(dens + dD, cell_area, cover + dN)
+        dcost, recomputed = _density_cost(
+            dens, cover, dD, dN, box, dens_now, dens_t_area, dens_t_exact,
+            cell_area, dens_cand, cand_n, topk_buf,
+        )  # fmt: skip
+        if recomputed:
             flags |= 1
     return dwl, dcost, cong, flags
 
