@@ -16,8 +16,9 @@ from collections.abc import Callable
 import numpy as np
 
 # Queries per slice: a slice's int64 temporaries (128 KiB each) stay in L2. On 10M lognormal
-# keys and 1M queries, the PGM lookup went from 295 to 206 ns per query (index_bench.py, one
-# machine, one day); slices of 4K-64K queries all gave about the same.
+# keys and 1M queries, the PGM lookup (eps=64) went from 295 to 206 ns per query when slices
+# came in (index_bench.py run twice the same day, not kept); slices of 4K-64K queries all gave
+# about the same. The recorded experiments/results/index_bench.md reads 250 ns (a slower day).
 CACHE_BATCH = 16_384
 
 #: Points per slice while an index is built: the per-point temporaries of a fit or an error

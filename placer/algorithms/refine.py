@@ -96,8 +96,9 @@ class Refine(Placer):
             normalised); any move of :data:`~placer.algorithms.local_search.MOVES` may be
             named. Swaps are left out by default: on the IBM designs about 2 in 1,000 were
             accepted, for almost no gain. Region moves (a macro into its optimal region) are
-            accepted 2.1-4.4x as often as shifts (``experiments/results/search_speed.md``) and
-            lowered the 90 s proxy of ibm01/03/08/10 by 0.006 on average.
+            accepted 2.1-4.4x as often as shifts (``experiments/results/search_speed.md``); in
+            a 90 s run on ibm01/03/08/10 (measured when they were added, not kept as a
+            table) they lowered the proxy by 0.006 on average.
         start_factor: initial temperature, multiple of the mean uphill delta (0.002).
         final_ratio: final / initial temperature (1e-3).
         radius_start, radius_end: largest shift at the start and at the end, in grid cells (2.0
@@ -111,11 +112,12 @@ class Refine(Placer):
             :func:`~placer.algorithms.local_search.anneal`. With it, ``global_refine`` at 60 s
             per design went 27.8 % below ``initial`` on the shared suite
             (``experiments/results/placement_quality_60s.md``), 25.5 % without it in the run
-            before (commit 6f9d953; that run's table was not kept).
+            before (that file as of commit 34c2eba).
         density_lookahead, density_lookahead_quantile: the same term for the density cost
-            (weight 0.0, i.e. off; quantile 0.8). Measured with ``global_refine`` at 90 s on
-            ibm01/03/08/10 (sum of proxies): 0 -> 3.3340, 0.5 -> 3.3375, 1.0 -> 3.3565; it
-            lowers density but congestion rises more, so it stays off by default.
+            (weight 0.0, i.e. off; quantile 0.8). Measured once with ``global_refine`` at 90 s
+            on ibm01/03/08/10 (sum of proxies; not kept as a table): 0 -> 3.3340, 0.5 ->
+            3.3375, 1.0 -> 3.3565; it lowers density but congestion rises more, so it stays
+            off by default.
         w_timing: weight of the timing proxy in the objective (0: the proxy alone; the best
             placement kept is the lowest objective).
         timing_metric: the timing figure weighed, ``worst`` (the worst path; default) or
