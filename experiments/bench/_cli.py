@@ -169,7 +169,7 @@ def suite_designs(suite: Path, names: Sequence[str]) -> dict[str, Path]:
     found = {p.parent.name: p for p in sorted(suite.rglob("netlist.pb.txt*"))}
     missing = [n for n in names if n not in found]
     if missing:
-        raise ValueError(f"designs not under {suite}: {', '.join(missing)}; found: {', '.join(sorted(found))}")
+        raise ValueError(f"--designs: not under {suite}: {', '.join(missing)}; found: {', '.join(sorted(found))}")
     return {n: found[n] for n in names}
 
 

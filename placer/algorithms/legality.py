@@ -46,47 +46,86 @@ def hard_overlap(netlist: Netlist, placement: Placement) -> tuple[float, int]:
     Overlaps thinner than ``OVERLAP_TOL`` x canvas size in x or y are floating-point noise and
     not counted.
     """
-    total, pairs = 0.0, 0
-    for _, area in _overlap_blocks(netlist, placement):
-        total += float(area.sum())
-        pairs += int(np.count_nonzero(area))
-    return total, pairs
+    _, _, area = overlapping_pairs(netlist, placement)
+    return float(area.sum()), int(area.size)
 
 
 def overlapping_hard_macros(netlist: Netlist, placement: Placement) -> np.ndarray:
     """Hard macros (node indices, sorted) overlapping another, as :func:`hard_overlap` counts."""
     h = netlist.hard_macros
+    first, second, _ = overlapping_pairs(netlist, placement)
     hit = np.zeros(h.size, dtype=bool)
-    for rows, area in _overlap_blocks(netlist, placement):
-        met = area > 0
-        hit[rows] |= met.any(axis=1)
-        hit |= met.any(axis=0)
+    hit[first] = hit[second] = True
     return h[hit]
 
 
-def _overlap_blocks(netlist: Netlist, placement: Placement, nodes: np.ndarray | None = None):  # type: ignore[no-untyped-def]
-    """For blocks of ``nodes`` (default the hard macros; positions in ``nodes``): ``(rows,
-    area)`` with ``area[r, j]`` the overlap of row ``r``'s macro with macro ``j`` for ``j``
-    after it, else 0; blocks of rows keep memory bounded on large designs."""
+#: Candidate pairs priced per chunk of :func:`overlapping_pairs` (its temporaries: a dozen
+#: arrays of this many numbers).
+PAIR_CHUNK = 1 << 20
+
+
+def overlapping_pairs(
+    netlist: Netlist, placement: Placement, nodes: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of ``nodes`` (default the hard macros) that overlap by more than the tolerance
+    in both x and y: ``(first, second, area)``, positions in ``nodes``, ``first < second``,
+    sorted by ``(first, second)``.
+
+    A sweep, not every pair: along the axis where fewer intervals meet, macros sorted by their
+    low edge, each is priced only against the later ones whose low edge lies below its high
+    edge (n log n plus those pairs; every pair was priced before, 13 s for 20,000 macros). A
+    pair is priced by the same expressions as ever, so its area is the same to the last bit.
+    A macro at a NaN position overlaps nothing (every comparison with NaN is false).
+    """
     c = netlist.require_canvas()
     tol = OVERLAP_TOL * max(c.width, c.height)
     h = netlist.hard_macros if nodes is None else nodes
-    if h.size < 2:
-        return
     x, y = placement.x[h], placement.y[h]
     w, hh = netlist.width[h], netlist.height[h]
-    for start in range(0, h.size, 512):
-        s = slice(start, min(start + 512, h.size))
-        ox = np.minimum(x[s, None] + w[s, None] / 2, x[None, :] + w[None, :] / 2) - np.maximum(
-            x[s, None] - w[s, None] / 2, x[None, :] - w[None, :] / 2
-        )
-        oy = np.minimum(y[s, None] + hh[s, None] / 2, y[None, :] + hh[None, :] / 2) - np.maximum(
-            y[s, None] - hh[s, None] / 2, y[None, :] - hh[None, :] / 2
-        )
-        area = np.where((ox > tol) & (oy > tol), ox * oy, 0.0)
-        rows = np.arange(s.start, s.stop)
-        upper = np.arange(h.size)[None, :] > rows[:, None]
-        yield rows, np.where(upper, area, 0.0)
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if finite.size >= 2:
+        order, counts = _sweep_candidates(finite, ((x - w / 2, x + w / 2), (y - hh / 2, y + hh / 2)))
+        bounds = np.cumsum(counts)
+        a0 = 0
+        while a0 < order.size:
+            base = int(bounds[a0 - 1]) if a0 else 0
+            a1 = max(int(np.searchsorted(bounds, base + PAIR_CHUNK, side="right")), a0 + 1)
+            many = counts[a0:a1]
+            if many.sum():
+                a = np.repeat(np.arange(a0, a1), many)
+                b = a + 1 + np.arange(a.size) - np.repeat(np.cumsum(many) - many, many)
+                i, j = finite[order[a]], finite[order[b]]
+                ox = np.minimum(x[i] + w[i] / 2, x[j] + w[j] / 2) - np.maximum(x[i] - w[i] / 2, x[j] - w[j] / 2)
+                oy = np.minimum(y[i] + hh[i] / 2, y[j] + hh[j] / 2) - np.maximum(y[i] - hh[i] / 2, y[j] - hh[j] / 2)
+                area = np.where((ox > tol) & (oy > tol), ox * oy, 0.0)
+                met = area > 0
+                found.append((np.minimum(i, j)[met], np.maximum(i, j)[met], area[met]))
+            a0 = a1
+    if not found:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
+    first, second, area = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    by_pair = np.lexsort((second, first))
+    return first[by_pair], second[by_pair], area[by_pair]
+
+
+def _sweep_candidates(
+    finite: np.ndarray, axes: tuple[tuple[np.ndarray, np.ndarray], ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """For the axis with fewer meeting intervals: the ``finite`` macros' order by low edge and,
+    per position in that order, how many later ones start strictly below its high edge (a
+    superset of the pairs overlapping by more than a tolerance >= 0 there: the difference of
+    two floats is positive exactly when the first is larger)."""
+    best: tuple[np.ndarray, np.ndarray] | None = None
+    for low, high in axes:
+        low, high = low[finite], high[finite]
+        order = np.argsort(low, kind="stable")
+        ends = np.searchsorted(low[order], high[order], side="left")
+        counts = np.maximum(ends - np.arange(order.size) - 1, 0)
+        if best is None or counts.sum() < best[1].sum():
+            best = (order, counts)
+    assert best is not None
+    return best
 
 
 def outside_canvas(netlist: Netlist, placement: Placement, tol: float = 1e-9) -> np.ndarray:
@@ -168,11 +207,10 @@ def check_placeable(netlist: Netlist, placement: Placement) -> None:
     if share > 1 + 1e-9:  # (no arrangement fits: every method ran its whole budget to find that)
         raise ValueError(f"the hard macros cover {share:.0%} of the canvas: no legal placement fits them")
     pinned = netlist.hard_macros[fixed[netlist.hard_macros]]
-    for rows, area in _overlap_blocks(netlist, placement, pinned):
-        if area.any():
-            row, later = np.argwhere(area > 0)[0]
-            i, other = int(pinned[later]), int(pinned[rows[row]])
-            raise ValueError(f"fixed hard macro {netlist.names[i]!r} overlaps the fixed macro {netlist.names[other]!r}")
+    first, second, _ = overlapping_pairs(netlist, placement, pinned)
+    if first.size:
+        i, other = int(pinned[second[0]]), int(pinned[first[0]])
+        raise ValueError(f"fixed hard macro {netlist.names[i]!r} overlaps the fixed macro {netlist.names[other]!r}")
 
 
 def hard_area_share(netlist: Netlist) -> float:
