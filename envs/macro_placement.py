@@ -182,6 +182,15 @@ def _fits_nowhere(netlist: Netlist, placement: Placement, state: SequentialGridS
             "(a finer grid, max_grid, may have one)")
 
 
+class TooLargeForSettings(ValueError):
+    """A design larger than the environment's padded sizes allow: ``setting`` (``max_nodes``)
+    must be at least ``needed`` (the CLI says which option gives it)."""
+
+    def __init__(self, message: str, setting: str, needed: int) -> None:
+        super().__init__(message)
+        self.setting, self.needed = setting, needed
+
+
 class NothingToPlace(ValueError):
     """A design this environment has no episode for: no movable hard macro, or one that fits
     no cell of the empty grid. A placer built on the env may keep such a design as it is."""
@@ -407,8 +416,8 @@ class MacroPlacementEnv(gym.Env):
         if hard.size == 0:
             raise NothingToPlace(f"{netlist.name}: no hard macros to place")
         if hard.size > self.max_nodes:
-            raise ValueError(f"{netlist.name}: {hard.size} hard macros exceed max_nodes={self.max_nodes} "
-                             f"(pass max_nodes={hard.size} or more)")  # fmt: skip
+            raise TooLargeForSettings(f"{netlist.name}: {hard.size} hard macros exceed max_nodes={self.max_nodes} "
+                                      f"(pass max_nodes={hard.size} or more)", "max_nodes", int(hard.size))  # fmt: skip
         order = placement_order(netlist, self.order_option)
         order = order[~placement.fixed[order]]  # fixed hard macros stay: obstacles from the start
         if order.size == 0:

@@ -323,6 +323,7 @@ def _refuse_clashes(flags: dict[str, Any], settings: dict[str, Any]) -> None:
 def _run_training(config: TrainConfig, out: Path, progress: bool, resume: bool) -> None:
     """Validate ``config`` and train (SIGTERM handled as Ctrl-C); a refused run becomes a
     one-line usage error, an interrupt says whether there is a checkpoint and exits 130."""
+    from envs.macro_placement import TooLargeForSettings
     from placer.folder_lock import FolderBusy
     from placer.interrupts import sigterm_as_interrupt
     from placer.rl.train import train
@@ -331,6 +332,9 @@ def _run_training(config: TrainConfig, out: Path, progress: bool, resume: bool) 
         config.validate()  # (train says where it trains once it has taken the folder)
         with sigterm_as_interrupt():  # a plain kill saves the run too, like Ctrl-C
             train(config, progress_bar=progress, resume=resume)
+    except TooLargeForSettings as exc:  # (in the options' words, not the env's keywords)
+        option = "--" + exc.setting.replace("_", "-")
+        raise UsageError(f"{str(exc).split(' (pass ')[0]}: give {option} {exc.needed} or more") from None
     except (ValueError, FileExistsError, FolderBusy) as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:

@@ -180,3 +180,14 @@ def test_a_train_seed_over_32_bits_is_refused_in_the_options_words(tmp_path: Pat
         assert result.exit_code == 2, result.output
         assert "--seed" in result.output and str(MAX_SEED) in result.output, result.output
     assert not out.exists()
+
+
+def test_a_design_too_large_for_the_settings_is_refused_in_the_options_words(tmp_path: Path) -> None:
+    """ibm17 on the defaults said 'pass max_nodes=760 or more', the env's keyword, to a user
+    of `placer train`, whose option is --max-nodes."""
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["train", "--netlist", "ariane133", "--max-nodes", "8", "--timesteps", "8",
+                                 "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    words = "ariane133: 133 hard macros exceed max_nodes=8: give --max-nodes 133 or more"
+    assert words in " ".join(result.output.split()), result.output
