@@ -738,10 +738,12 @@ class MacroPlacementEnv(gym.Env):
         """The design of the current episode."""
         return self._static.netlist if self._static is not None else None
 
-    def write_plc(self, path: str | Path, placement: Placement | None = None) -> Path:
+    def write_plc(self, path: str | Path, placement: Placement | None = None, file_name: str | None = None) -> Path:
         """Write ``placement`` (default: the final placement of the last complete episode) as a
-        ``.plc`` of that episode's design, its costs in the header. The last complete episode is
-        kept across resets, so this works under vector envs that reset on their own."""
+        ``.plc`` of that episode's design, its costs in the header (which names the file
+        ``file_name``, default ``path``'s name: a file staged under another name). The last
+        complete episode is kept across resets, so this works under vector envs that reset on
+        their own."""
         from netlists.formats.plc import write_plc
         from placer.cost.proxy import evaluate
 
@@ -754,7 +756,7 @@ class MacroPlacementEnv(gym.Env):
                 f"placement has {placement.x.size} nodes; the last episode's design "
                 f"{netlist.name} has {netlist.n_nodes}"
             )
-        return write_plc(path, netlist, placement, costs=evaluate(netlist, placement).plc_header())
+        return write_plc(path, netlist, placement, costs=evaluate(netlist, placement).plc_header(), file_name=file_name)
 
     def render(self) -> np.ndarray | None:
         """``rgb_array``: occupancy (red), legal cells (green) and wire mask (blue), rows up."""

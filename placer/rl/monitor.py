@@ -32,9 +32,8 @@ from placer.rl.run_folder import (
     curve_wall_time,
     last_curve_row,
     read_run_json,
+    save_best,
     save_checkpoint,
-    save_model,
-    write_run_json,
 )
 
 
@@ -205,11 +204,9 @@ class TrainingMonitor(BaseCallback):
             _write_now(self.logger, self.num_timesteps, values)
             if objective < self.best:
                 self.best = objective
-                save_model(self.model, self.out / "best.zip")
-                self.eval_env.write_plc(self.out / "best.plc", result["placement"])
-                write_run_json(self.out / "best.json", {"proxy": proxy, "objective": objective,
-                                                     "steps": self.num_timesteps, "cost": result["cost"],
-                                                     "design": result["design"]})
+                save_best(self.model, self.eval_env, self.out, result["placement"],
+                          {"proxy": proxy, "objective": objective, "steps": self.num_timesteps,
+                           "cost": result["cost"], "design": result["design"]})  # fmt: skip
         return proxy
 
     def _append_curve(self, mean_proxy: float, eval_proxy: float, eval_objective: float) -> None:

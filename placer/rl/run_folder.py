@@ -94,6 +94,23 @@ def save_model(model: Any, path: Path) -> None:
         raise OSError(error.errno, f"cannot save the model ({error.strerror or error})", str(path)) from None
 
 
+def save_best(model: Any, env: Any, out: Path, placement: Any, record: dict[str, Any]) -> None:
+    """Write ``best.zip`` (``model``), ``best.plc`` (``placement``, through ``env.write_plc``) and
+    ``best.json`` (``record``) as one set: all three are staged first, then renamed in a row, so
+    a kill or a full disk leaves the earlier three together (written one after the other, a kill
+    between them left a new ``best.zip`` beside the older ``best.plc`` and ``best.json``)."""
+
+    def save_model_to(temporary: Path) -> None:
+        with temporary.open("xb") as f:
+            model.save(f)
+
+    write_atomically({
+        out / "best.zip": save_model_to,
+        out / "best.plc": lambda temporary: env.write_plc(temporary, placement, file_name="best.plc"),
+        out / "best.json": text_writer(json.dumps(record, indent=2, default=str)),
+    })  # fmt: skip
+
+
 def save_checkpoint(model: Any, out: Path, steps: int, state: TrainingState | None = None) -> Path:
     """Write ``checkpoints/step_N.zip`` and ``last.zip`` (atomically), and ``state`` (the
     training state at these steps) as ``last_state.pkl`` first; without ``state`` an earlier

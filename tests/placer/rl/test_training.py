@@ -1048,9 +1048,8 @@ def test_the_best_checkpoint_is_kept_by_the_objective_trained_on(tiny_design, tm
     monitor = train_module.TrainingMonitor(cfg, tiny_design, [])
     from stable_baselines3.common.logger import Logger
 
-    monitor.model = type("M", (), {"num_timesteps": 0, "logger": Logger(None, [])})()
-    monkeypatch.setattr(monitor_module, "save_model", lambda model, path: path.write_text("model"))
-    monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement: path.write_text("plc"))
+    monitor.model = type("M", (), {"num_timesteps": 0, "logger": Logger(None, []), "save": lambda self, f: f.write(b"model")})()
+    monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement, file_name=None: path.write_text("plc"))
     (tmp_path / "run").mkdir()
     monitor.evaluate()
     monitor.evaluate()
@@ -1339,9 +1338,8 @@ def stubbed_monitor(tiny_design, tmp_path, monkeypatch):  # type: ignore[no-unty
         "cost": {"proxy": 0.9, "objective": 0.9}, "placement": tiny_design[1], "design": "d"})
     cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, **TINY)
     monitor = train_module.TrainingMonitor(cfg, tiny_design, [])
-    monitor.model = type("M", (), {"num_timesteps": 64, "logger": Logger(None, [])})()
-    monkeypatch.setattr(monitor_module, "save_model", lambda model, path: path.write_text("model"))
-    monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement: path.write_text("plc"))
+    monitor.model = type("M", (), {"num_timesteps": 64, "logger": Logger(None, []), "save": lambda self, f: f.write(b"model")})()
+    monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement, file_name=None: path.write_text("plc"))
     (tmp_path / "run").mkdir()
     return monitor
 
@@ -1554,3 +1552,40 @@ def test_a_model_of_an_older_observation_layout_is_named_as_such(trained_run, ti
     with pytest.raises(IncompatibleModel, match=message) as info:
         train(cfg2, progress_bar=False, designs=[tiny_design], resume=True)
     assert "copy one of" not in str(info.value)
+
+
+def test_best_files_are_written_as_one_set(tmp_path, monkeypatch):
+    """best.zip, best.plc and best.json were written one after the other: a kill or a full disk
+    between them left a new best.zip beside the older best.plc and best.json. Now all three are
+    staged, then renamed together; a failure while staging leaves the earlier set whole."""
+    import errno
+
+    out = tmp_path / "run"
+    out.mkdir()
+    for name in ("best.zip", "best.plc", "best.json"):
+        (out / name).write_text(f"old {name}")
+
+    class Model:
+        def save(self, f) -> None:  # type: ignore[no-untyped-def]
+            f.write(b"new model")
+
+    class Env:
+        def write_plc(self, path, placement, file_name=None):  # type: ignore[no-untyped-def]
+            assert file_name == "best.plc"  # (the header names the file, not its staging name)
+            path.write_text("new plc")
+
+    def full_disk(text):  # type: ignore[no-untyped-def]
+        def write(temporary):  # type: ignore[no-untyped-def]
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write
+
+    with monkeypatch.context() as patch:
+        patch.setattr(run_folder_module, "text_writer", full_disk)
+        with pytest.raises(OSError, match="best.json"):
+            run_folder_module.save_best(Model(), Env(), out, None, {"proxy": 0.5})
+    assert sorted(p.name for p in out.iterdir()) == ["best.json", "best.plc", "best.zip"]  # no temporaries
+    assert [(out / n).read_text() for n in ("best.zip", "best.plc", "best.json")] == [
+        "old best.zip", "old best.plc", "old best.json"]  # fmt: skip
+    run_folder_module.save_best(Model(), Env(), out, None, {"proxy": 0.5})
+    assert (out / "best.zip").read_bytes() == b"new model" and (out / "best.plc").read_text() == "new plc"
+    assert json.loads((out / "best.json").read_text()) == {"proxy": 0.5}
