@@ -231,7 +231,8 @@ def test_warm_up_gives_a_built_in_method_a_clock_its_cold_compile_cannot_spend(m
     """The warm-up's 60 s counted the set-up's cold compile (over a minute on a loaded machine):
     refine's search then ran 0 s and compiled its kernels inside the first real budget, handing
     back its start. Built-in methods get a bound of an hour (their short-run options end them);
-    a plugin keeps 60 s, or 3 s where it names no options."""
+    a plugin keeps 60 s where a short-run option (max_steps, ...) ends it, else 3 s: a plugin
+    honouring its budget spent the whole 60 s before each run."""
     import placer.algorithms.base as base
 
     class Unnamed(Placer):
@@ -242,17 +243,22 @@ def test_warm_up_gives_a_built_in_method_a_clock_its_cold_compile_cannot_spend(m
 
     class Named(Unnamed):
         name = "warm_named_plugin"
-        option_names = ("x",)
+        option_names = frozenset({"x"})
 
-    monkeypatch.setattr(base, "_REGISTRY", {**base._REGISTRY, Unnamed.name: Unnamed, Named.name: Named})
+    class Stoppable(Unnamed):
+        name = "warm_stoppable_plugin"
+        option_names = frozenset({"x", "max_steps"})
+
+    monkeypatch.setattr(base, "_REGISTRY", {**base._REGISTRY, Unnamed.name: Unnamed, Named.name: Named,
+                                            Stoppable.name: Stoppable})  # fmt: skip
     monkeypatch.setattr(base, "_WARMED", set())
     budgets: dict[str, float] = {}
     original = base.Placer.place
     monkeypatch.setattr(base.Placer, "place", lambda self, *a, **k: (budgets.__setitem__(self.name, k["budget_s"]),
                                                                       original(self, *a, **k))[1])
-    for name in ("greedy", Named.name, Unnamed.name):
+    for name in ("greedy", Named.name, Unnamed.name, Stoppable.name):
         base.warm_up(name)
-    assert budgets == {"greedy": base.WARM_UP_BUDGET_S, Named.name: 60.0, Unnamed.name: 3.0}
+    assert budgets == {"greedy": base.WARM_UP_BUDGET_S, Named.name: 3.0, Unnamed.name: 3.0, Stoppable.name: 60.0}
     assert base.WARM_UP_BUDGET_S >= 600
 
 
