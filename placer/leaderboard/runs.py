@@ -67,6 +67,7 @@ def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
     runs = runs.assign(_failed=(runs["status"] != STATUS_OK) | runs["proxy"].isna())
     runs.loc[runs["_failed"] & (runs["status"] == STATUS_OK), "status"] = STATUS_FAILED
     _refuse_option_clashes(runs[~runs["_failed"]])
+    _refuse_code_clashes(runs[~runs["_failed"]])
     _refuse_design_clashes(runs)
     _refuse_runs_numbered_alike(runs[~runs["_failed"]])
     runs = runs.sort_values(["_failed", "_folder"], kind="stable")
@@ -162,6 +163,28 @@ def _refuse_option_clashes(ok: pd.DataFrame) -> None:
         f"{method} ({budget:g} s) was run with different options ({found}); one column would "
         "mix them: pool only runs made with the same options"
     )
+
+
+def _refuse_code_clashes(ok: pd.DataFrame) -> None:
+    """Refuse to pool runs of one plugin method (at one budget) made by different code: the
+    batch records each plugin run's class and file digest (``method_source``) and refuses to
+    resume one folder with edited code, but two folders, one run before an edit and one after,
+    were pooled into one column that named neither. Runs of placer-gym's own methods (no
+    source recorded: the package version says it) are not compared."""
+    if "method_source" not in ok.columns or ok.empty:
+        return
+    from placer.algorithms.base import same_method_source
+
+    recorded = ok[ok["method_source"].fillna("").astype(str) != ""]
+    for (method, budget), runs in recorded.groupby(["method", "budget_s"]):
+        sources = list(dict.fromkeys(runs["method_source"]))
+        other = next((s for s in sources[1:] if not same_method_source(s, sources[0])), None)
+        if other is not None:
+            folders = ", ".join(dict.fromkeys(runs["runs_dir"]))
+            raise ValueError(
+                f"{method} ({budget:g} s) was run by different code ({sources[0]}; {other}) in "
+                f"{folders}; one column would mix them: pool only runs of the same code"
+            )
 
 
 def canonical_options(text: object) -> str:

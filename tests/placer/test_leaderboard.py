@@ -240,6 +240,19 @@ def test_pooling_one_run_made_with_other_options_is_refused(tmp_path: Path) -> N
         build([tmp_path / "a", tmp_path / "d"])
 
 
+def test_pooling_runs_of_a_plugin_edited_in_between_is_refused(tmp_path: Path) -> None:
+    """Two folders of one plugin method, run before and after an edit of its file (each row
+    records the class and the file's digest), were pooled into one column naming neither."""
+    for folder, seed, digest in (("a", 0, "7e8a1e80c0f6"), ("b", 1, "1384e10baef6"), ("c", 1, "7e8a1e80c0f6")):
+        run = record("d1", "mine", seed, 0.9)
+        run.method_source = f"Mine (sha1 {digest}) from /home/me/{folder}/myplug.py"
+        ResultStore.in_runs_dir(tmp_path / folder).write(run)
+    with pytest.raises(ValueError, match=r"mine \(5 s\) was run by different code \(Mine \(sha1 7e8a1e80c0f6\)"):
+        build([tmp_path / "a", tmp_path / "b"])
+    table = build([tmp_path / "a", tmp_path / "c"])  # the same code, moved: pooled
+    assert cell(table, "d1", "mine", "seeds") == 2
+
+
 def test_reading_never_writes_and_reads_an_older_file(tmp_path: Path) -> None:
     import sqlite3
 
