@@ -107,6 +107,12 @@ class Requirement:
     text: str
 
 
+#: The words of the note :meth:`Placer.place` gives when the method's own result could not be
+#: legalised and the given placement, legalised, is returned in its place (the leaderboard
+#: names such runs: their figures are the start's, not the method's).
+COULD_NOT_LEGALISE, KEPT_THE_GIVEN = "could not be legalised", "kept the given one"
+
+
 class Placer(ABC):
     """Base class of placement methods (see module docstring).
 
@@ -189,8 +195,8 @@ class Placer(ABC):
             except ValueError:
                 raise failure from None
             if progress is not None:
-                progress(Progress.noting(f"{self.name}'s placement could not be legalised "
-                                         f"({failure}); kept the given one"))  # fmt: skip
+                progress(Progress.noting(f"{self.name}'s placement {COULD_NOT_LEGALISE} "
+                                         f"({failure}); {KEPT_THE_GIVEN}"))  # fmt: skip
         if progress is not None:  # the cost delivered: a method's last report may predate
             from placer.cost.proxy import evaluate  # legalisation (analytical's overlaps)
 

@@ -208,6 +208,24 @@ def _unchecked_runs(runs: pd.DataFrame) -> list[str]:
             "numbers are in the tables, but no placement file backs them."]
 
 
+def _kept_start_runs(runs: pd.DataFrame) -> list[str]:
+    """A note naming the ok runs whose method's own result could not be legalised, so that
+    ``Placer.place`` returned the given placement, legalised, in its place: their figures are
+    the start's, not the method's (they were ranked with no word)."""
+    from placer.algorithms.base import COULD_NOT_LEGALISE, KEPT_THE_GIVEN
+
+    if "note" not in runs.columns:
+        return []
+    notes = runs["note"].fillna("").astype(str)
+    kept = runs[(runs["status"] == STATUS_OK) & notes.str.contains(COULD_NOT_LEGALISE, regex=False)
+                & notes.str.contains(KEPT_THE_GIVEN, regex=False)]  # fmt: skip
+    if kept.empty:
+        return []
+    shown = _listed([f"{r.design}/{r.method}/seed{int(r.seed)}" for r in kept.itertuples()])
+    return [f"{len(kept)} run(s) returned the given placement, legalised, because the method's own result "
+            f"could not be legalised: {shown}; their numbers are the start's, not the method's."]
+
+
 def _illegal_note(table: pd.DataFrame) -> list[str]:
     """A note naming the cells whose placement is not legal (marked with :data:`ILLEGAL_MARK`)."""
     marked = table["proxy"].notna() & illegal_cells(table)
@@ -346,7 +364,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
                 f"table ({Path(keep).name}), not from these runs ({budget}; their commits are not "
                 "in the header above)."
             )
-    notes += _unchecked_runs(runs) + _uneven_seeds(table) + _illegal_note(table) + _illegal_seeds_note(runs, aggregate, table)
+    notes += _unchecked_runs(runs) + _kept_start_runs(runs) + _uneven_seeds(table) + _illegal_note(table) + _illegal_seeds_note(runs, aggregate, table)
     notes += _timing_model_notes(table)
     methods = method_order(table)
     if _uses_shared_suite(runs):

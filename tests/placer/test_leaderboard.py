@@ -113,6 +113,20 @@ def test_written_files(runs: Path, tmp_path: Path) -> None:
     assert paths["png"].read_bytes()[:4] == b"\x89PNG"
 
 
+def test_runs_that_returned_their_start_are_named(tmp_path: Path) -> None:
+    """A method whose own result could not be legalised hands back the given placement,
+    legalised (its row ok, with a note): the page ranked that cell as the method's own."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for (design, method, seed), proxy in PROXY.items():
+        run = record(design, method, seed, proxy)
+        if (design, method, seed) == ("d1", "bb", 1):
+            run.note = "bb's placement could not be legalised (no cell fits); kept the given one"
+        store.write(run)
+    markdown = write_leaderboard(tmp_path / "runs", tmp_path / "board")["markdown"].read_text()
+    assert ("1 run(s) returned the given placement, legalised, because the method's own result could not be "
+            "legalised: d1/bb/seed1; their numbers are the start's, not the method's.") in markdown  # fmt: skip
+
+
 def test_several_budgets_are_separate_columns(tmp_path: Path) -> None:
     store = ResultStore.in_runs_dir(tmp_path)
     store.write(record("d1", "aa", 0, 0.9, budget=5.0))
