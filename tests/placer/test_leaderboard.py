@@ -127,6 +127,23 @@ def test_runs_that_returned_their_start_are_named(tmp_path: Path) -> None:
             "legalised: d1/bb/seed1; their numbers are the start's, not the method's.") in markdown  # fmt: skip
 
 
+def test_runs_well_past_their_budget_are_named(tmp_path: Path) -> None:
+    """A plugin that slept past its 3 s budget (6 s) was ranked beside methods that stopped on
+    time; only the seconds table showed its time, unmarked. A second over (set-up on a busy
+    machine) is no overrun."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for (design, method, seed), proxy in PROXY.items():
+        run = record(design, method, seed, proxy)  # 5 s budget, 4-5 s
+        if (design, method, seed) == ("d2", "aa", 1):
+            run.seconds = 12.04
+        if (design, method, seed) == ("d1", "bb", 0):
+            run.seconds = 5.9  # under 20 % past
+        store.write(run)
+    markdown = write_leaderboard(tmp_path / "runs", tmp_path / "board")["markdown"].read_text()
+    assert ("1 run(s) took more than 20% past their budget (and over 1 s more): d2/aa/seed1 (12.0 s of 5 s); "
+            "they are compared with runs that stopped on time.") in markdown  # fmt: skip
+
+
 def test_several_budgets_are_separate_columns(tmp_path: Path) -> None:
     store = ResultStore.in_runs_dir(tmp_path)
     store.write(record("d1", "aa", 0, 0.9, budget=5.0))
