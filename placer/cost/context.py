@@ -30,9 +30,10 @@ from netlists.model import (
 
 @dataclass(frozen=True, eq=False)
 class CostContext:
-    """Precomputed index arrays of one netlist (see module docstring)."""
+    """Precomputed index arrays of one netlist (see module docstring). It holds no reference
+    to the netlist: cached per netlist in a weak dictionary, a context that did kept its key
+    alive, and every netlist ever costed stayed in memory (some 17 MB each for ibm17)."""
 
-    netlist: Netlist
     canvas: Canvas
     entry_anchor: np.ndarray  # (P,) node index whose position the entry follows
     entry_dx: np.ndarray  # (P,) offset for orientation N (0 unless a hard-macro pin)
@@ -73,7 +74,8 @@ T = TypeVar("T")
 
 
 def per_netlist(build: Callable[[Netlist], T]) -> Callable[[Netlist], T]:
-    """Cache ``build(netlist)`` for as long as the netlist lives (netlists are immutable)."""
+    """Cache ``build(netlist)`` for as long as the netlist lives (netlists are immutable).
+    ``build``'s value must not refer to the netlist: the weak key would never die."""
     cache: weakref.WeakKeyDictionary[Netlist, T] = weakref.WeakKeyDictionary()
 
     @functools.wraps(build)
@@ -111,7 +113,6 @@ def _build(netlist: Netlist) -> CostContext:
     cnt = float(np.sum(w))
     macros = netlist.macros
     return CostContext(
-        netlist=netlist,
         canvas=canvas,
         entry_anchor=entry_anchor,
         entry_dx=dx,
@@ -128,11 +129,10 @@ def _build(netlist: Netlist) -> CostContext:
     )
 
 
-def check_placement(ctx: CostContext, placement: Placement) -> None:
-    """Refuse a placement no cost can be computed from: another length than the netlist,
-    a non-finite position of a node the cost reads, or an orientation code outside 0-7
-    (the kernels would read past their tables)."""
-    nl = ctx.netlist
+def check_placement(nl: Netlist, ctx: CostContext, placement: Placement) -> None:
+    """Refuse a placement no cost can be computed from: another length than the netlist
+    ``nl`` (whose context ``ctx`` is), a non-finite position of a node the cost reads, or an
+    orientation code outside 0-7 (the kernels would read past their tables)."""
     check_placement_matches(nl, placement, ("x", "y", "orientation"))  # (the cost reads no flags)
     nodes = ctx.positioned
     bad = ~(np.isfinite(placement.x[nodes]) & np.isfinite(placement.y[nodes]))

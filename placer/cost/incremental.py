@@ -183,7 +183,7 @@ class IncrementalEvaluator:
     ) -> None:
         self.netlist = netlist
         self.ctx = cost_context(netlist)
-        check_placement(self.ctx, placement)
+        check_placement(netlist, self.ctx, placement)
         # (soft macros too: their codes are kept and written into .plc files)
         check_orientation_codes(netlist, placement, netlist.macros)
         p = placement.copy()
@@ -306,7 +306,7 @@ class IncrementalEvaluator:
             own.x[nodes], own.y[nodes] = x, y
             if orientation is not None:
                 own.orientation[nodes] = orientation
-            check_placement(self.ctx, own)
+            check_placement(self.netlist, self.ctx, own)
         except Exception:  # (numpy's TypeError for a value of no number type too)
             own.x[:], own.y[:], own.orientation[:] = before.x, before.y, before.orientation
             raise

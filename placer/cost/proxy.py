@@ -78,7 +78,7 @@ def congestion_maps(
 def evaluate(netlist: Netlist, placement: Placement, with_maps: bool = False) -> ProxyCost:
     """Exact proxy cost of ``placement`` on ``netlist`` (whose canvas must be set)."""
     ctx = cost_context(netlist)
-    check_placement(ctx, placement)
+    check_placement(netlist, ctx, placement)
     c = ctx.canvas
     ex, ey = ctx.entry_positions(placement)
     hpwl_total, wl = wirelength_cost(ctx, net_hpwl(ex, ey, ctx.net_start))

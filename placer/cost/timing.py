@@ -255,7 +255,7 @@ def arrival_times(
         ValueError: a placement no cost can be computed from (as :func:`~placer.cost.proxy.evaluate`).
     """
     ctx = cost_context(netlist)
-    check_placement(ctx, placement)  # orientation -1 read table row 7, 9 an IndexError, NaN a NaN
+    check_placement(netlist, ctx, placement)  # orientation -1 read table row 7, 9 an IndexError, NaN a NaN
     g = timing_graph(netlist)
     ex, ey = ctx.entry_positions(placement)
     delay = arc_delays(g, ex, ey, params, soft_macro_delay(netlist, params))

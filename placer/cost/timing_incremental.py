@@ -91,7 +91,7 @@ class IncrementalTiming:
         self.compiled = compiled
         self.params = params = params if params is not None else TimingParams()
         self._ctx = cost_context(netlist)
-        check_placement(self._ctx, placement)
+        check_placement(netlist, self._ctx, placement)
         self.graph = g = timing_graph(netlist)
         c = netlist.require_canvas()
         self._scale = c.width + c.height
