@@ -46,57 +46,20 @@ from _cli import (
     write_results,
 )
 
-from netlists.formats.plc import read_plc
-from netlists.io import load_design
-from netlists.model import Netlist, Placement
-from placer.algorithms.legality import check_legality
-from placer.cost.proxy import evaluate
 from placer.leaderboard import load_runs, read_leaderboard_csv
-from placer.results import DB_NAME, attempt_of
+from placer.leaderboard.verify import failing_runs, verify_runs
+from placer.results import DB_NAME
 
 TARGET = 0.30
 
 
 def verify(runs_dirs: list[Path]) -> pd.DataFrame:
-    """One row per ok run of any of ``runs_dirs``: stored and fresh proxy, legality, initial proxy."""
-    rows = []
-    designs: dict[str, tuple[Netlist, Placement]] = {}  # each netlist parsed once
-    for r in load_runs(runs_dirs).to_dict("records"):  # a run in several folders counts once
-        if r["status"] != "ok" or not r["plc_path"]:
-            continue
-        if r["netlist_path"] not in designs:
-            designs[r["netlist_path"]] = load_design(r["netlist_path"])  # canvas, initial.plc
-        netlist, start = designs[r["netlist_path"]]  # fixed nodes must stay where start has them
-        plc = Path(r["runs_dir"]) / r["plc_path"]
-        _, placement, _ = read_plc(plc, netlist)
-        fresh = evaluate(netlist, placement).proxy
-        legal = check_legality(netlist, placement, reference=start)
-        rows.append(
-            {
-                "design": r["design"],
-                "method": r["method"],
-                "seed": r["seed"],
-                "budget_s": r["budget_s"],
-                "proxy": r["proxy"],
-                "fresh": fresh,
-                "initial": r["initial_proxy"],
-                "same_cost": abs(fresh - r["proxy"]) <= 1e-9 * max(abs(fresh), 1e-12),
-                # the file its row was measured on (a file swapped in with the same cost passes
-                # the cost check); rows from before attempt ids: any file
-                "own_file": not r.get("plc_attempt") or attempt_of(plc) == r["plc_attempt"],
-                "legal": legal.legal,
-                "seconds": r["seconds"],
-            }
-        )
-    if not rows:
+    """One row per ok run of any of ``runs_dirs``: stored and fresh proxy, legality, initial
+    proxy (:func:`placer.leaderboard.verify.verify_runs`)."""
+    runs = verify_runs(load_runs(runs_dirs))  # a run in several folders counts once
+    if runs.empty:
         raise ValueError(f"{', '.join(map(str, runs_dirs))}: no finished runs")
-    return pd.DataFrame(rows)
-
-
-def failing_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """The verified runs that fail a check: stored cost not the file's, a file not the row's
-    own, an illegal output."""
-    return runs[~(runs["same_cost"] & runs["own_file"] & runs["legal"])]
+    return runs
 
 
 def kept_columns(table: pd.DataFrame, methods: list[str], designs: pd.Index) -> pd.DataFrame:

@@ -43,6 +43,14 @@ def leaderboard_command(
             "(methods whose runs folders are gone)",
         ),
     ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="first evaluate every run's .plc afresh (each design is read: seconds per "
+            "design) and refuse a run whose stored cost, file or legality is not its .plc's",
+        ),
+    ] = False,
 ) -> None:
     """Write leaderboard.md, .csv, .html and .png (mean proxy per method) from RUNS_DIR(s).
 
@@ -69,7 +77,7 @@ def leaderboard_command(
         what = "not a file (a folder, a pipe or a device)" if keep.exists() else "no such file"
         raise UsageError(f"--keep {keep}: {what}")
     try:
-        paths = write_leaderboard(runs_dirs, out, aggregate, keep)
+        paths = write_leaderboard(runs_dirs, out, aggregate, keep, verify)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     markdown = paths["markdown"].read_text(encoding="utf-8")

@@ -208,6 +208,20 @@ def _unchecked_runs(runs: pd.DataFrame) -> list[str]:
             "numbers are in the tables, but no placement file backs them."]
 
 
+def _verified(runs: pd.DataFrame) -> str:
+    """The page's note for ``--verify`` once every ok run's ``.plc`` agreed with its row; a
+    ValueError naming the runs that do not."""
+    from placer.leaderboard.verify import failure_text, untrue_runs, verify_runs
+
+    checked = verify_runs(runs)
+    untrue = untrue_runs(checked)
+    if not untrue.empty:
+        raise ValueError(f"--verify: {len(untrue)} run(s) whose stored figures are not their .plc's: "
+                         f"{failure_text(untrue)}; nothing written (rerun them, or leave their folder out)")  # fmt: skip
+    return (f"Verified: each of the {len(checked)} ok runs' .plc was evaluated afresh; its cost, file and "
+            "legality are the ones its row records.")
+
+
 def _kept_start_runs(runs: pd.DataFrame) -> list[str]:
     """A note naming the ok runs whose method's own result could not be legalised, so that
     ``Placer.place`` returned the given placement, legalised, in its place: their figures are
@@ -353,10 +367,13 @@ def _short(name: str, most: int = 28) -> str:
 
 def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
                       aggregate: str = "best",
-                      keep: str | Path | None = None) -> dict[str, Path]:
+                      keep: str | Path | None = None, verify: bool = False) -> dict[str, Path]:
     """Write ``leaderboard.md``, ``.csv`` (the tidy :func:`build` table), ``.html`` and ``.png``
     into ``out_dir`` (default: the first runs folder). ``keep``: an earlier ``leaderboard.csv``
-    whose cells the runs do not cover are kept (see :func:`keep_cells`; the page says which)."""
+    whose cells the runs do not cover are kept (see :func:`keep_cells`; the page says which).
+    ``verify``: every ok run's ``.plc`` is first evaluated afresh
+    (:func:`~placer.leaderboard.verify.verify_runs`); a run whose stored cost, file or legality
+    is not its file's is refused with a ValueError naming it, and nothing is written."""
     folders = runs_folders(runs_dirs)
     out = Path(out_dir if out_dir is not None else folders[0])
     runs = load_runs(folders)  # read once: the table and the page notes both use it
@@ -364,6 +381,8 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     if table.empty:
         raise ValueError(f"{', '.join(str(f / DB_NAME) for f in folders)} hold(s) no runs")
     notes = _provenance(runs, aggregate)
+    if verify:
+        notes.append(_verified(runs))
     if keep is not None:
         table, kept_methods = keep_cells(table, keep)
         if kept_methods:

@@ -986,3 +986,31 @@ def test_a_carriage_return_in_a_name_and_an_older_csvs_quote_read_back_as_writte
     old.write_text("design,method,proxy\n'x,'y,0.5\n")
     table = read_leaderboard_csv(old)
     assert (table["design"][0], table["method"][0]) == ("'x", "'y")
+
+
+def test_verify_refuses_runs_whose_stored_figures_are_not_their_files(tmp_path: Path, design_writer, cli_app) -> None:  # type: ignore[no-untyped-def]
+    """A results.sqlite edited by hand (proxy 0.5 for a .plc costing 1.148) was ranked as it
+    stood, in bold; placement_quality.py caught it, the leaderboard could not."""
+    import sqlite3
+
+    from placer.batch import find_designs, make_tasks, run_batch
+
+    design_writer(tmp_path / "suite" / "tiny_a", 1)
+    design_writer(tmp_path / "suite" / "tiny_b", 2)
+    runs = tmp_path / "runs"
+    run_batch(make_tasks(find_designs(tmp_path / "suite"), ["greedy", "fd"], [0], runs, 2.0), runs,
+              show_progress=False)  # fmt: skip
+    app = cli_app(register)
+    done = CliRunner().invoke(app, ["leaderboard", str(runs), "--verify", "--out", str(tmp_path / "ok")])
+    assert done.exit_code == 0, done.output
+    assert "Verified: each of the 4 ok runs' .plc was evaluated afresh" in (tmp_path / "ok" / "leaderboard.md").read_text()
+    with sqlite3.connect(runs / DB_NAME) as db:
+        db.execute("UPDATE runs SET proxy = 0.5 WHERE design = 'tiny_a' AND method = 'greedy'")
+        db.execute("UPDATE runs SET overlap_area = 0, out_of_canvas = 1 WHERE design = 'tiny_b' AND method = 'fd'")
+    done = CliRunner().invoke(app, ["leaderboard", str(runs), "--verify", "--out", str(tmp_path / "bad")])
+    assert done.exit_code == 2 and not (tmp_path / "bad").exists(), done.output
+    message = " ".join(done.output.split())
+    assert "--verify: 2 run(s) whose stored figures are not their .plc's: tiny_a/greedy/seed0 in" in message
+    assert "(stored proxy 0.5, its .plc " in message
+    assert "tiny_b/fd/seed0 in" in message and "its stored overlap and canvas figures are not its placement's" in message
+    assert CliRunner().invoke(app, ["leaderboard", str(runs), "--out", str(tmp_path / "unchecked")]).exit_code == 0

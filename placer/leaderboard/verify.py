@@ -1,0 +1,87 @@
+"""Runs checked against their files: each ok run's ``.plc`` re-read, evaluated afresh and
+checked for legality, so that a table ranks only figures its placements have.
+
+A run's stored figures are what the batch measured on the placement it wrote; a results
+database edited by hand, or a ``.plc`` replaced since, would be ranked as it stands. These
+checks read every design the runs name (``netlist_path``, as the batch found it) once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from netlists.formats.plc import read_plc
+from netlists.io import load_design
+from netlists.model import Netlist, Placement
+from placer.algorithms.legality import check_legality
+from placer.cost.proxy import evaluate
+from placer.results import STATUS_OK, attempt_of
+
+#: Relative difference at which a stored proxy is not its file's.
+SAME_COST_RTOL = 1e-9
+
+
+def verify_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per ok run of ``runs`` (:func:`~placer.leaderboard.load_runs`' table) that has a
+    ``.plc``: its stored and fresh proxy, the initial proxy, and the checks ``same_cost`` (the
+    stored proxy is the file's), ``own_file`` (the file carries the run's attempt id; rows
+    from before attempt ids: any file) and ``legal`` (fixed nodes where the design's start has
+    them), and ``same_legality`` (the stored overlap and canvas figures, which the tables' marks
+    read, say what the file's placement has)."""
+    rows = []
+    designs: dict[str, tuple[Netlist, Placement]] = {}  # each netlist parsed once
+    for r in runs.to_dict("records"):
+        if r["status"] != STATUS_OK or not r["plc_path"]:
+            continue
+        if r["netlist_path"] not in designs:
+            designs[r["netlist_path"]] = load_design(r["netlist_path"])  # canvas, initial.plc
+        netlist, start = designs[r["netlist_path"]]
+        plc = Path(r["runs_dir"]) / r["plc_path"]
+        _, placement, _ = read_plc(plc, netlist)
+        fresh = evaluate(netlist, placement).proxy
+        attempt = r.get("plc_attempt")
+        as_tables_mark = check_legality(netlist, placement)  # (overlap and canvas, as the batch recorded)
+        stored_illegal = (r.get("overlap_area") or 0) > 0 or (r.get("out_of_canvas") or 0) > 0
+        rows.append({
+            "design": r["design"], "method": r["method"], "seed": r["seed"], "budget_s": r["budget_s"],
+            "proxy": r["proxy"], "fresh": fresh, "initial": r["initial_proxy"],
+            "same_cost": abs(fresh - r["proxy"]) <= SAME_COST_RTOL * max(abs(fresh), 1e-12),
+            "own_file": not (isinstance(attempt, str) and attempt) or attempt_of(plc) == attempt,
+            "legal": check_legality(netlist, placement, reference=start).legal,
+            "same_legality": stored_illegal == (as_tables_mark.overlapping_pairs > 0 or as_tables_mark.outside_macros > 0),
+            "seconds": r["seconds"], "runs_dir": r["runs_dir"],
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def failing_runs(checked: pd.DataFrame) -> pd.DataFrame:
+    """The runs of :func:`verify_runs` that fail a check: a stored cost that is not the file's,
+    a file that is not the run's own, an illegal placement."""
+    return checked[~(checked["same_cost"] & checked["own_file"] & checked["legal"])]
+
+
+def untrue_runs(checked: pd.DataFrame) -> pd.DataFrame:
+    """The runs of :func:`verify_runs` whose stored figures are not their file's: the cost, the
+    file itself, or the legality the tables mark (an illegal placement recorded as illegal is
+    true: the tables mark it)."""
+    return checked[~(checked["same_cost"] & checked["own_file"] & checked["same_legality"])]
+
+
+def failure_text(failing: pd.DataFrame, most: int = 8) -> str:
+    """The failing runs in words, ``most`` of them named."""
+    parts = []
+    for r in failing.head(most).itertuples():
+        why = []
+        if not r.same_cost:
+            why.append(f"stored proxy {r.proxy!r}, its .plc {r.fresh!r}")
+        if not r.own_file:
+            why.append("its .plc is another run's")
+        if not r.same_legality:
+            why.append("its stored overlap and canvas figures are not its placement's")
+        elif not r.legal:
+            why.append("its placement is not legal")
+        parts.append(f"{r.design}/{r.method}/seed{int(r.seed)} in {r.runs_dir} ({'; '.join(why)})")
+    more = f"; and {len(failing) - most} more" if len(failing) > most else ""
+    return "; ".join(parts) + more
