@@ -41,3 +41,26 @@ def test_agent_example_runs(tmp_path, monkeypatch):
     exec(compile(_python_block("Your own placement agent"), "README.md", "exec"), scope)  # noqa: S102
     assert -scope["reward"] == scope["info"]["cost"]["proxy"] and (tmp_path / "greedy.plc").is_file()
 
+
+
+def test_method_example_registers_places_and_runs_from_the_cli(tmp_path, monkeypatch):
+    """The section on writing a method, run as written; then its class saved as a plugin file
+    and placed by the CLI, as the section says."""
+    from typer.testing import CliRunner
+
+    import placer.algorithms.base as base
+    from placer.algorithms.legality import check_legality
+    from placer.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))  # (the example's method, then gone)
+    code = _python_block("Your own placement method")
+    scope: dict = {"__name__": "readme_example"}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102
+    assert check_legality(scope["netlist"], scope["result"]).legal
+    plugin = tmp_path / "jitter.py"
+    plugin.write_text(code.split("\n\nnetlist, start = ")[0] + "\n")  # the class alone
+    monkeypatch.setattr(base, "_REGISTRY", {k: v for k, v in base._REGISTRY.items() if k != "jitter"})
+    done = CliRunner().invoke(app, ["place", "ariane133", "--algo", "jitter", "--plugin", str(plugin),
+                                    "--option", "max_steps=3", "--budget-s", "5", "--out", "j.plc", "--quiet"])  # fmt: skip
+    assert done.exit_code == 0 and (tmp_path / "j.plc").is_file(), done.output
