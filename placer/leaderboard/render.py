@@ -213,11 +213,16 @@ def _verified(runs: pd.DataFrame) -> str:
     ValueError naming the runs that do not."""
     from placer.leaderboard.verify import failure_text, untrue_runs, verify_runs
 
-    checked = verify_runs(runs)
+    try:
+        checked = verify_runs(runs)
+    except ValueError as error:
+        raise ValueError(f"--verify: {error}; nothing written") from None
     untrue = untrue_runs(checked)
     if not untrue.empty:
         raise ValueError(f"--verify: {len(untrue)} run(s) whose stored figures are not their .plc's: "
                          f"{failure_text(untrue)}; nothing written (rerun them, or leave their folder out)")  # fmt: skip
+    if checked.empty:
+        return "Verified: no ok run has a .plc to check."
     return (f"Verified: each of the {len(checked)} ok runs' .plc was evaluated afresh; its cost, file and "
             "legality are the ones its row records.")
 

@@ -22,6 +22,10 @@ from placer.results import STATUS_OK, attempt_of
 #: Relative difference at which a stored proxy is not its file's.
 SAME_COST_RTOL = 1e-9
 
+#: The columns of :func:`verify_runs`' table (there even when no run was checked).
+VERIFIED_COLUMNS = ("design", "method", "seed", "budget_s", "proxy", "fresh", "initial", "same_cost", "own_file",
+                    "legal", "same_legality", "seconds", "runs_dir")
+
 
 def verify_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per ok run of ``runs`` (:func:`~placer.leaderboard.load_runs`' table) that has a
@@ -33,13 +37,19 @@ def verify_runs(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     designs: dict[str, tuple[Netlist, Placement]] = {}  # each netlist parsed once
     for r in runs.to_dict("records"):
-        if r["status"] != STATUS_OK or not r["plc_path"]:
+        if r["status"] != STATUS_OK or not isinstance(r["plc_path"], str) or not r["plc_path"]:
             continue
-        if r["netlist_path"] not in designs:
-            designs[r["netlist_path"]] = load_design(r["netlist_path"])  # canvas, initial.plc
-        netlist, start = designs[r["netlist_path"]]
         plc = Path(r["runs_dir"]) / r["plc_path"]
-        _, placement, _ = read_plc(plc, netlist)
+        try:
+            if r["netlist_path"] not in designs:
+                designs[r["netlist_path"]] = load_design(r["netlist_path"])  # canvas, initial.plc
+            netlist, start = designs[r["netlist_path"]]
+            _, placement, _ = read_plc(plc, netlist)
+        except (OSError, ValueError) as error:  # (a moved suite, a .plc removed or replaced)
+            raise ValueError(
+                f"the run {r['design']}/{r['method']}/seed{int(r['seed'])} in {r['runs_dir']} cannot be "
+                f"checked: {error} (its design is read from where the batch found it, {r['netlist_path']})"
+            ) from None
         fresh = evaluate(netlist, placement).proxy
         attempt = r.get("plc_attempt")
         as_tables_mark = check_legality(netlist, placement)  # (overlap and canvas, as the batch recorded)
@@ -53,7 +63,7 @@ def verify_runs(runs: pd.DataFrame) -> pd.DataFrame:
             "same_legality": stored_illegal == (as_tables_mark.overlapping_pairs > 0 or as_tables_mark.outside_macros > 0),
             "seconds": r["seconds"], "runs_dir": r["runs_dir"],
         })  # fmt: skip
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=VERIFIED_COLUMNS)
 
 
 def failing_runs(checked: pd.DataFrame) -> pd.DataFrame:

@@ -1014,3 +1014,27 @@ def test_verify_refuses_runs_whose_stored_figures_are_not_their_files(tmp_path: 
     assert "(stored proxy 0.5, its .plc " in message
     assert "tiny_b/fd/seed0 in" in message and "its stored overlap and canvas figures are not its placement's" in message
     assert CliRunner().invoke(app, ["leaderboard", str(runs), "--out", str(tmp_path / "unchecked")]).exit_code == 0
+
+
+def test_verify_names_a_run_it_cannot_check_and_passes_a_folder_with_nothing_to_check(tmp_path: Path, design_writer, cli_app) -> None:  # type: ignore[no-untyped-def]
+    """A moved suite said only '.../netlist.pb.txt: no such file' (not that --verify read it,
+    nor for which run); a folder whose runs all failed ended in a KeyError traceback."""
+    import shutil
+
+    from placer.batch import find_designs, make_tasks, run_batch
+
+    design_writer(tmp_path / "suite" / "tiny_a", 1)
+    runs = tmp_path / "runs"
+    run_batch(make_tasks(find_designs(tmp_path / "suite"), ["greedy"], [0], runs, 2.0), runs, show_progress=False)
+    app = cli_app(register)
+    shutil.move(tmp_path / "suite", tmp_path / "moved")
+    done = CliRunner().invoke(app, ["leaderboard", str(runs), "--verify", "--out", str(tmp_path / "a")])
+    message = " ".join(done.output.split())
+    assert done.exit_code == 2 and "--verify: the run tiny_a/greedy/seed0 in" in message, done.output
+    assert "cannot be checked" in message and "nothing written" in message and not (tmp_path / "a").exists()
+    failed = tmp_path / "failed"
+    ResultStore.in_runs_dir(failed).write(record("d1", "aa", 0, None))
+    ResultStore.in_runs_dir(failed).write(record("d1", "bb", 0, 0.7))  # ok, but no .plc recorded
+    done = CliRunner().invoke(app, ["leaderboard", str(failed), "--verify", "--out", str(tmp_path / "b")])
+    assert done.exit_code == 0, done.output
+    assert "Verified: no ok run has a .plc to check." in (tmp_path / "b" / "leaderboard.md").read_text()
