@@ -407,8 +407,11 @@ def test_malformed_proposals_are_refused_before_the_kernel_reads_them():
     with pytest.raises(ValueError, match="node indices"):
         ev.propose([-1], [1.0], [1.0])
     for not_whole in (float(h0) + 0.7, True, [float(h0)]):  # (h0 + 0.7 moved h0, True node 1)
-        with pytest.raises(ValueError, match="node indices are whole numbers"):
+        with pytest.raises(ValueError, match="node indices must be integers"):
             ev.move(not_whole, 1.0, 1.0)  # type: ignore[arg-type]
+    for mixed in ([True, h1], [np.True_, h1], np.array([True, False])):  # ([True, h1] was [1, h1])
+        with pytest.raises(ValueError, match="node indices must be integers"):
+            ev.propose(mixed, [1.0, 2.0], [1.0, 2.0])  # type: ignore[arg-type]
     ev.move(np.int32(h0), 1.0, 1.0)  # numpy's integers are
     _assert_same(ev.cost, ev.full_cost())
 
