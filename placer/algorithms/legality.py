@@ -101,6 +101,8 @@ def first_overlapping_pair(netlist: Netlist, placement: Placement, nodes: np.nda
     :func:`overlapping_pairs`' order, found chunk by chunk; None when none overlap."""
     best: tuple[int, int] | None = None
     for i, j, _ in _overlap_chunks(netlist, placement, nodes):
+        if not i.size:
+            continue
         lo, hi = np.minimum(i, j), np.maximum(i, j)
         k = int(np.lexsort((hi, lo))[0])
         if best is None or (int(lo[k]), int(hi[k])) < best:

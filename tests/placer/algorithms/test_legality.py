@@ -182,7 +182,11 @@ def test_stacked_macros_are_checked_in_bounded_memory_and_the_first_pair_is_name
 
     import numpy as np
 
-    from placer.algorithms.legality import first_overlapping_pair, hard_overlap, overlapping_hard_macros
+    from placer.algorithms.legality import (
+        first_overlapping_pair,
+        hard_overlap,
+        overlapping_hard_macros,
+    )
 
     n = 3000
     netlist, placement = _design([(f"m{k}", HARD, 2.0, 2.0, 20.0, 20.0) for k in range(n)], width=40.0, height=40.0)
@@ -194,3 +198,5 @@ def test_stacked_macros_are_checked_in_bounded_memory_and_the_first_pair_is_name
     assert peak < 150e6  # (about 76 MB: chunks of 2**20 pairs; keeping every pair took 360 MB)
     assert np.array_equal(overlapping_hard_macros(netlist, placement), netlist.hard_macros)
     assert first_overlapping_pair(netlist, placement, netlist.hard_macros) == (0, 1)
+    apart, start = _design([("a", HARD, 2.0, 2.0, 5.0, 5.0), ("b", HARD, 2.0, 2.0, 7.0, 5.0)], width=40.0, height=40.0)
+    assert first_overlapping_pair(apart, start, apart.hard_macros) is None  # (a chunk without any: IndexError)
