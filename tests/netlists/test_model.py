@@ -47,6 +47,12 @@ def test_a_netlist_built_from_the_callers_arrays_is_not_changed_by_them() -> Non
     frozen_view = hidden[:]
     frozen_view.setflags(write=False)
     assert dataclasses.replace(netlist, width=frozen_view).width is not frozen_view
+    buffer = bytearray(np.asarray(netlist.width, dtype=np.float64).tobytes())  # read-only array of a
+    over_buffer = np.frombuffer(buffer, dtype=np.float64)  # writable buffer: changes with it
+    over_buffer.setflags(write=False)
+    twin = dataclasses.replace(netlist, width=over_buffer)
+    buffer[:8] = np.float64(999.0).tobytes()
+    assert np.array_equal(twin.width, netlist.width)
     same = dataclasses.replace(netlist, name="renamed")
     assert same.x is netlist.x and same.net_pins is netlist.net_pins
 

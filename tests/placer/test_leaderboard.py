@@ -139,6 +139,10 @@ def test_runs_well_past_their_budget_are_named(tmp_path: Path) -> None:
         if (design, method, seed) == ("d1", "bb", 0):
             run.seconds = 5.9  # under 20 % past
         store.write(run)
+    for budget, seconds in ((2.0, 2.9), (100.0, 115.0)):  # past one limit only: no overrun
+        run = record("d1", "aa", 0, 0.8, budget=budget)
+        run.seconds = seconds
+        store.write(run)
     markdown = write_leaderboard(tmp_path / "runs", tmp_path / "board")["markdown"].read_text()
     assert ("1 run(s) took more than 20% past their budget (and over 1 s more): d2/aa/seed1 (12.0 s of 5 s); "
             "they are compared with runs that stopped on time.") in markdown  # fmt: skip
@@ -1014,6 +1018,42 @@ def test_verify_refuses_runs_whose_stored_figures_are_not_their_files(tmp_path: 
     assert "(stored proxy 0.5, its .plc " in message
     assert "tiny_b/fd/seed0 in" in message and "its stored overlap and canvas figures are not its placement's" in message
     assert CliRunner().invoke(app, ["leaderboard", str(runs), "--out", str(tmp_path / "unchecked")]).exit_code == 0
+
+
+def test_verify_names_a_cost_off_by_a_millionth_a_swapped_plc_and_a_plc_moved_off_the_canvas(tmp_path: Path, design_writer, cli_app) -> None:  # type: ignore[no-untyped-def]
+    """Each check of --verify on its own (the first test's edits would pass a looser cost
+    tolerance, and never touched a file)."""
+    import sqlite3
+
+    from netlists.formats.plc import read_plc, write_plc
+    from netlists.io import load_design
+    from placer.batch import find_designs, make_tasks, run_batch
+    from placer.cost.proxy import evaluate
+    from placer.results import ATTEMPT_LABEL
+
+    design_writer(tmp_path / "suite" / "tiny_a", 1)
+    runs = tmp_path / "runs"
+    run_batch(make_tasks(find_designs(tmp_path / "suite"), ["greedy", "fd", "sa"], [0], runs, 2.0), runs,
+              show_progress=False)  # fmt: skip
+    rows = {r.method: r for r in ResultStore.in_runs_dir(runs).records()}
+    with sqlite3.connect(runs / DB_NAME) as db:  # a millionth off
+        db.execute("UPDATE runs SET proxy = proxy * (1 + 1e-6) WHERE method = 'greedy'")
+        # sa's .plc replaced by fd's, its row given fd's cost: the file is another run's
+        db.execute("UPDATE runs SET proxy = ? WHERE method = 'sa'", (rows["fd"].proxy,))
+    (runs / rows["sa"].plc_path).write_bytes((runs / rows["fd"].plc_path).read_bytes())
+    netlist, _ = load_design(tmp_path / "suite" / "tiny_a" / "netlist.pb.txt")
+    _, moved, _ = read_plc(runs / rows["fd"].plc_path, netlist)  # fd's .plc: a macro off the canvas,
+    moved.x[netlist.hard_macros[0]] = -50.0  # its row still saying inside (cost made to match)
+    write_plc(runs / rows["fd"].plc_path, netlist, moved, comments=[f"{ATTEMPT_LABEL} {rows['fd'].plc_attempt}"])
+
+    with sqlite3.connect(runs / DB_NAME) as db:
+        db.execute("UPDATE runs SET proxy = ? WHERE method = 'fd'", (evaluate(netlist, moved).proxy,))
+    done = CliRunner().invoke(cli_app(register), ["leaderboard", str(runs), "--verify", "--out", str(tmp_path / "b")])
+    message = " ".join(done.output.split())
+    assert done.exit_code == 2 and "--verify: 3 run(s)" in message, done.output
+    assert "tiny_a/greedy/seed0 in" in message and "stored proxy" in message
+    assert "tiny_a/sa/seed0 in" in message and "its .plc is another run's" in message
+    assert "tiny_a/fd/seed0 in" in message and "its stored overlap and canvas figures are not its placement's" in message
 
 
 def test_verify_names_a_run_it_cannot_check_and_passes_a_folder_with_nothing_to_check(tmp_path: Path, design_writer, cli_app) -> None:  # type: ignore[no-untyped-def]

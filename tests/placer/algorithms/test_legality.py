@@ -171,6 +171,9 @@ def test_the_sweep_in_chunks_finds_what_one_pass_finds(monkeypatch: pytest.Monke
     monkeypatch.setattr(legality, "PAIR_CHUNK", 7)
     for a, b in zip(legality.overlapping_pairs(netlist, placement), whole, strict=True):
         assert np.array_equal(a, b)
+    monkeypatch.setattr(legality, "DENSE_SHARE", 0.0)  # dense rows, several blocks of them
+    for a, b in zip(legality.overlapping_pairs(netlist, placement), whole, strict=True):
+        assert np.array_equal(a, b)
     assert whole[0].size > 100
 
 

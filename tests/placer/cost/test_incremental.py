@@ -412,6 +412,8 @@ def test_malformed_proposals_are_refused_before_the_kernel_reads_them():
     for mixed in ([True, h1], [np.True_, h1], np.array([True, False])):  # ([True, h1] was [1, h1])
         with pytest.raises(ValueError, match="node indices must be integers"):
             ev.propose(mixed, [1.0, 2.0], [1.0, 2.0])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="a node appears twice"):
+        ev.propose([h0, h0], [1.0, 2.0], [1.0, 2.0])
     ev.move(np.int32(h0), 1.0, 1.0)  # numpy's integers are
     _assert_same(ev.cost, ev.full_cost())
 
@@ -509,6 +511,9 @@ def test_set_positions_refused_by_numpy_half_way_leaves_the_evaluator_as_it_was(
             ev.set_positions(m, *args)
         assert np.array_equal(ev.placement.x, pl.x) and np.array_equal(ev.placement.y, pl.y)
         assert np.array_equal(ev.placement.orientation, pl.orientation)
+    with pytest.raises(ValueError, match="non-finite"):  # orientation written, then a position refused
+        ev.set_positions(m, [np.nan, 1.0], [1.0, 2.0], [3, 3])
+    assert np.array_equal(ev.placement.orientation, pl.orientation) and np.array_equal(ev.placement.x, pl.x)
     h = int(nl.hard_macros[5])
     ev.commit(ev.move(h, float(pl.x[h]) + 3.0, float(pl.y[h])))
     _assert_same(ev.cost, evaluate(nl, ev.placement))
