@@ -55,7 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netlists.model import Netlist, NodeType, Placement, check_placement_matches
+from netlists.model import Netlist, NodeType, Placement
 from placer.cost.context import check_placement, cost_context, per_netlist
 
 
@@ -281,10 +281,9 @@ def timing_cost(
     netlist: Netlist, placement: Placement, params: TimingParams = TimingParams()
 ) -> TimingResult:
     """Worst and worst-10 % endpoint arrival times, normalised by ``W + H``."""
-    check_placement_matches(netlist, placement, ("x", "y", "orientation"))  # (swapped: TypeError)
+    _, arc_time = arrival_times(netlist, placement, params)  # (first: it checks the arguments)
     c = netlist.require_canvas()
     g = timing_graph(netlist)
-    _, arc_time = arrival_times(netlist, placement, params)
     return summarise(endpoint_arrivals(g, arc_time), c.width + c.height)
 
 
