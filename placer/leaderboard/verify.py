@@ -52,15 +52,15 @@ def verify_runs(runs: pd.DataFrame) -> pd.DataFrame:
             ) from None
         fresh = evaluate(netlist, placement).proxy
         attempt = r.get("plc_attempt")
-        as_tables_mark = check_legality(netlist, placement)  # (overlap and canvas, as the batch recorded)
+        legality = check_legality(netlist, placement, reference=start)
         stored_illegal = (r.get("overlap_area") or 0) > 0 or (r.get("out_of_canvas") or 0) > 0
         rows.append({
             "design": r["design"], "method": r["method"], "seed": r["seed"], "budget_s": r["budget_s"],
             "proxy": r["proxy"], "fresh": fresh, "initial": r["initial_proxy"],
             "same_cost": abs(fresh - r["proxy"]) <= SAME_COST_RTOL * max(abs(fresh), 1e-12),
             "own_file": not (isinstance(attempt, str) and attempt) or attempt_of(plc) == attempt,
-            "legal": check_legality(netlist, placement, reference=start).legal,
-            "same_legality": stored_illegal == (as_tables_mark.overlapping_pairs > 0 or as_tables_mark.outside_macros > 0),
+            "legal": legality.legal,  # (overlap and canvas, as the batch recorded them, beside fixed nodes)
+            "same_legality": stored_illegal == (legality.overlapping_pairs > 0 or legality.outside_macros > 0),
             "seconds": r["seconds"], "runs_dir": r["runs_dir"],
         })  # fmt: skip
     return pd.DataFrame(rows, columns=VERIFIED_COLUMNS)
