@@ -20,9 +20,9 @@ from placer.interrupts import interrupts_deferred
 from placer.rl.config import Design, TrainConfig, TrainingDiverged
 from placer.rl.inference import weights_finite
 from placer.rl.resume import (
-    LOGGER_PENDING,
     TrainingState,
     capture,
+    pending_values,
     restore_logger_pending,
     rewind,
 )
@@ -230,7 +230,7 @@ def _write_now(logger: Any, step: int, values: dict[str, float]) -> None:
     own next write: recorded only, an evaluation reached TensorBoard at the end of the next
     rollout under that later step count (curve.csv and best.json name the steps the policy was
     trained on), and the last one of a run never did."""
-    pending = {name: dict(getattr(logger, name)) for name in LOGGER_PENDING}
+    pending = pending_values(logger)
     for name in pending:
         getattr(logger, name).clear()
     for key, value in values.items():

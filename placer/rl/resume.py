@@ -120,12 +120,15 @@ class TrainingState:
     log_pending: dict[str, dict[str, Any]] | None = None
 
 
-def logger_pending(model: Any) -> dict[str, dict[str, Any]] | None:
-    """What ``model``'s logger has recorded and not yet written (None before it has one)."""
-    logger = getattr(model, "_logger", None)
-    if logger is None:
-        return None
+def pending_values(logger: Any) -> dict[str, dict[str, Any]]:
+    """A copy of what ``logger`` (SB3's) has recorded and not yet written."""
     return {name: dict(getattr(logger, name)) for name in LOGGER_PENDING}
+
+
+def logger_pending(model: Any) -> dict[str, dict[str, Any]] | None:
+    """:func:`pending_values` of ``model``'s logger (None before it has one)."""
+    logger = getattr(model, "_logger", None)
+    return None if logger is None else pending_values(logger)
 
 
 def restore_logger_pending(model: Any, pending: dict[str, dict[str, Any]] | None) -> None:
