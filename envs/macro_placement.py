@@ -183,12 +183,13 @@ def _fits_nowhere(netlist: Netlist, placement: Placement, state: SequentialGridS
 
 
 class TooLargeForSettings(ValueError):
-    """A design larger than the environment's padded sizes allow: ``setting`` (``max_nodes``)
-    must be at least ``needed`` (the CLI says which option gives it)."""
+    """A design larger than the environment's padded sizes allow: ``what`` says how, and
+    ``setting`` (``max_nodes``) must be at least ``needed``; the message asks for it in the
+    env's keyword (the CLI asks in its option's words)."""
 
-    def __init__(self, message: str, setting: str, needed: int) -> None:
-        super().__init__(message)
-        self.setting, self.needed = setting, needed
+    def __init__(self, what: str, setting: str, needed: int) -> None:
+        super().__init__(f"{what} (pass {setting}={needed} or more)")
+        self.what, self.setting, self.needed = what, setting, needed
 
 
 class NothingToPlace(ValueError):
@@ -416,8 +417,8 @@ class MacroPlacementEnv(gym.Env):
         if hard.size == 0:
             raise NothingToPlace(f"{netlist.name}: no hard macros to place")
         if hard.size > self.max_nodes:
-            raise TooLargeForSettings(f"{netlist.name}: {hard.size} hard macros exceed max_nodes={self.max_nodes} "
-                                      f"(pass max_nodes={hard.size} or more)", "max_nodes", int(hard.size))  # fmt: skip
+            raise TooLargeForSettings(f"{netlist.name}: {hard.size} hard macros exceed max_nodes={self.max_nodes}",
+                                      "max_nodes", int(hard.size))  # fmt: skip
         order = placement_order(netlist, self.order_option)
         order = order[~placement.fixed[order]]  # fixed hard macros stay: obstacles from the start
         if order.size == 0:

@@ -334,7 +334,7 @@ def _run_training(config: TrainConfig, out: Path, progress: bool, resume: bool) 
             train(config, progress_bar=progress, resume=resume)
     except TooLargeForSettings as exc:  # (in the options' words, not the env's keywords)
         option = "--" + exc.setting.replace("_", "-")
-        raise UsageError(f"{str(exc).split(' (pass ')[0]}: give {option} {exc.needed} or more") from None
+        raise UsageError(f"{exc.what}: give {option} {exc.needed} or more") from None
     except (ValueError, FileExistsError, FolderBusy) as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
