@@ -63,12 +63,12 @@ from learned_systems.config.workloads import MIN_ROWS, WORKLOAD_NAMES
 from learned_systems.objectives import ConfigObjective
 from learned_systems.plots import plot_best_so_far
 from learned_systems.results import ResultsStore
+from learned_systems.tuners import TUNER_NAMES
 from learned_systems.tuning import run_tuning
 from placer.interrupts import sigterm_as_interrupt
 
 SQLITE_WORKLOADS = ["ycsb-a", "ycsb-b", "ycsb-c", "ycsb-f", "orders", "analytical"]
 POSTGRES_WORKLOADS = ["tpcb", "analytical"]
-TUNERS = ("random", "optuna", "rl")
 Backend = SQLiteBackend | postgres_backend.PostgresBackend
 
 
@@ -486,10 +486,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--tuners",
         nargs="+",
-        choices=TUNERS,
-        default=list(TUNERS),
+        choices=TUNER_NAMES,
+        default=list(TUNER_NAMES),
         metavar="TUNER",
-        help=f"tuners to run, of {', '.join(TUNERS)} (default: all)",
+        help=f"tuners to run, of {', '.join(TUNER_NAMES)} (default: all)",
     )
     parser.add_argument("--trials", type=positive_int, default=50, help="trials per tuner and seed")
     parser.add_argument(

@@ -32,7 +32,6 @@ MAX_REPEATS = 1000
 MAX_TRIALS = 1_000_000
 #: The fewest index keys --rows may ask for (fewer gave meaningless scores: -575,601 on 1 key).
 MIN_INDEX_KEYS = 1000
-TUNERS = ("random", "optuna", "rl")
 
 
 class _BadInput(Exception):
@@ -242,10 +241,6 @@ def _check_rows(system: str, rows: int) -> None:
         raise _BadInput(f"--rows must be 0 (the default) or at least {MIN_INDEX_KEYS} index keys, got {rows}")
 
 
-#: The largest --seed: Optuna's sampler and the RL agent take 32-bit seeds.
-MAX_SEED = 2**32 - 1
-
-
 def _run(
     system: str,
     workload: str,
@@ -319,9 +314,12 @@ def _checked_options(
     allow_unsafe: bool,
     index_cost: str,
 ) -> tuple[str, list[str]]:
-    """Refuse an option the run cannot take (:class:`_BadInput`, in the option's words);
-    return the workload (its default where none was given) and the tuners, each once."""
+    """Refuse an option the run cannot take (:class:`_BadInput`, in the option's words, before
+    ``run_tuning``'s own checks would); return the workload (its default where none was given)
+    and the tuners, each once."""
     from learned_systems.config.factory import DEFAULT_WORKLOADS
+    from learned_systems.tuners import TUNER_NAMES
+    from learned_systems.tuning import MAX_SEED
 
     if system not in SYSTEMS:
         raise _BadInput(f"unknown system {system!r}: expected one of {list(SYSTEMS)}")
@@ -334,11 +332,11 @@ def _checked_options(
         )
     names = [t.strip() for t in tuner.split(",")]
     if "" in names:  # ('random,,optuna' was taken, '' refused)
-        raise _BadInput(f"--tuner names an empty tuner in {tuner!r}: expected names from {list(TUNERS)}, comma-separated")
+        raise _BadInput(f"--tuner names an empty tuner in {tuner!r}: expected names from {list(TUNER_NAMES)}, comma-separated")
     tuners = list(dict.fromkeys(names))  # each once (random,random: one run, said in the summary)
     for name in tuners:
-        if name not in TUNERS:
-            raise _BadInput(f"unknown tuner {name!r}: expected one of {list(TUNERS)}")
+        if name not in TUNER_NAMES:
+            raise _BadInput(f"unknown tuner {name!r}: expected one of {list(TUNER_NAMES)}")
     if not 1 <= trials <= MAX_TRIALS:
         raise _BadInput(f"--trials must be a whole number from 1 to {MAX_TRIALS:,}, got {trials}")
     if not 0 <= seed <= MAX_SEED:  # Optuna's and the agent's generators take 32-bit seeds
