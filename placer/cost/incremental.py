@@ -101,9 +101,9 @@ def checked_move(
         ValueError: naming what is wrong.
     """
     given = np.asarray(nodes)
-    flags = given.dtype.kind == "b" or (
+    has_bool = given.dtype.kind == "b" or (  # (a list mixing bools and ints reads as ints)
         not isinstance(nodes, np.ndarray) and any(isinstance(v, bool | np.bool_) for v in np.ravel(np.asarray(nodes, dtype=object))))
-    if flags or (given.size and given.dtype.kind not in "iu"):  # (48.7 moved node 48, True node 1,
+    if has_bool or (given.size and given.dtype.kind not in "iu"):  # (48.7 moved node 48, True node 1,
         # [True, 29] became [1, 29])
         raise ValueError(f"node indices must be integers (no floats or bools), got {given.tolist()!r}")
     nodes = np.array(given, dtype=np.int64, ndmin=1)
