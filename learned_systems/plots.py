@@ -3,6 +3,7 @@ built on the Agg canvas without pyplot)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 from collections.abc import Mapping, Sequence
@@ -13,6 +14,19 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+#: Dash patterns of the baseline lines, in the order of their values (highest first).
+_BASELINE_DASHES = ("--", ":", "-.", (0, (5, 2, 1, 2, 1, 2)))
+
+
+def save_reproducibly(figure: Figure, target: str | Path, image_format: str, dpi: float, **options: Any) -> None:
+    """``figure.savefig`` without the date PDF and SVG files carry and with SVG's element ids
+    drawn from a fixed salt, so the same figure gives the same bytes (PNG already does)."""
+    import matplotlib
+
+    metadata = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}.get(image_format)
+    with matplotlib.rc_context({"svg.hashsalt": "placer-gym"}):
+        figure.savefig(target, dpi=dpi, format=image_format, metadata=metadata, **options)
 
 
 def plot_best_so_far(
@@ -26,16 +40,17 @@ def plot_best_so_far(
     mean score of the configuration ranked first so far (see ``learned_systems.ranking``), which
     a re-measurement or a failed trial of it can lower.
 
-    Baselines are dashed lines labelled at the left edge (labels of close values stacked in the
-    order of their values, not drawn over each other); the trial axis has whole-number ticks and
-    spans every trial, also when none succeeded, which the chart then says."""
+    Baselines are grey lines, each of its own dash pattern, named with their value in the
+    legend (labels written beside them sat under the curves, which all start near them); the
+    trial axis has whole-number ticks and spans every trial, also when none succeeded, which the
+    chart then says. PDF and SVG files carry no date, so the same curves give the same bytes."""
     path = Path(path)
     figure = best_so_far_figure(curves, title, ylabel, baselines)
     path.parent.mkdir(parents=True, exist_ok=True)
     # a kill leaves no half picture; a fresh name never meets a file or link of the user's
     partial = path.with_name(f".{os.fsdecode(os.fsencode(path.name)[:100])}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
-        figure.savefig(partial, dpi=100, format=path.suffix[1:].lower() or "png")
+        save_reproducibly(figure, partial, path.suffix[1:].lower() or "png", dpi=100)
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)  # (a failed write's remains)
@@ -79,16 +94,11 @@ def best_so_far_figure(
         ys = [v for v in curve if v is not None]
         axes.plot(xs, ys, marker=".", label=label)
     shown = {label: value for label, value in (baselines or {}).items() if value is not None}
-    for value in shown.values():
-        axes.axhline(value, linestyle="--", linewidth=1, color="grey")
+    # highest first, as the lines lie; two close lines stay apart by their dashes
+    for (label, value), dashes in zip(sorted(shown.items(), key=lambda item: -item[1]),
+                                      itertools.cycle(_BASELINE_DASHES), strict=False):
+        axes.axhline(value, linestyle=dashes, linewidth=1.2, color="dimgrey", label=f"{label} ({value:.3g})")
     _clip_early_outliers(axes, curves, shown.values())
-    low, high = axes.get_ylim()  # the final range: labels closer than 4 % of it are stacked
-    drawn: list[float] = []
-    for label, value in sorted(shown.items(), key=lambda item: item[1]):  # stacked upwards
-        stacked = sum(1 for other in drawn if abs(other - value) <= 0.04 * (high - low))
-        axes.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), fontsize=8, color="grey",
-                      xytext=(0, 2 + 9 * stacked), textcoords="offset points")
-        drawn.append(value)
     axes.set_xlim(0.5, max(longest, 1) + 0.5)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     if not any(v is not None for curve in curves.values() for v in curve):
@@ -98,7 +108,7 @@ def best_so_far_figure(
     axes.set_ylabel(ylabel)
     axes.set_title(title)
     if any(line.get_label() and not line.get_label().startswith("_") for line in axes.get_lines()):
-        axes.legend()
+        axes.legend(fontsize=8, framealpha=0.8)
     figure.tight_layout()
     return figure
 

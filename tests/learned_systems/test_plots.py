@@ -5,14 +5,31 @@ from __future__ import annotations
 from learned_systems.plots import best_so_far_figure
 
 
-def test_close_baseline_labels_are_stacked_in_the_order_of_their_lines():
-    """The upper label names the upper line (it followed the drawing order before)."""
+def test_baselines_are_named_with_their_values_in_the_legend_off_the_data():
+    """Labels written at the lines' left ends sat under the curves, which all start near the
+    baselines: they are in the legend now, highest first, close lines told apart by dashes."""
     figure = best_so_far_figure(
         {"rl seed 0": [-2.0, -1.0, 0.0]}, "t",
         baselines={"default": -1.2580, "rule_of_thumb": -1.2638},
     )  # fmt: skip
-    offsets = {a.get_text(): a.xyann[1] for a in figure.axes[0].texts}
-    assert offsets["rule_of_thumb"] < offsets["default"]
+    axes = figure.axes[0]
+    assert not axes.texts
+    legend = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert legend == ["rl seed 0", "default (-1.26)", "rule_of_thumb (-1.26)"]
+    dashes = {line.get_label(): line.get_linestyle() for line in axes.get_lines()}
+    assert dashes["default (-1.26)"] != dashes["rule_of_thumb (-1.26)"]
+
+
+def test_pdf_and_svg_pictures_are_the_same_bytes_for_the_same_curves(tmp_path):
+    """A PDF carried its creation date and an SVG its date and random element ids."""
+    from learned_systems.plots import plot_best_so_far
+
+    for suffix in (".pdf", ".svg", ".png"):
+        first, second = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
+        for path in (first, second):
+            plot_best_so_far({"random seed 0": [1.0, 1.2]}, path, "t", baselines={"default": 1.0})
+        assert first.read_bytes() == second.read_bytes(), suffix
+        assert b"CreationDate" not in first.read_bytes() and b"<dc:date>" not in first.read_bytes()
 
 
 def test_a_one_trial_run_has_whole_number_trial_ticks():
