@@ -3,8 +3,9 @@
 One figure, three panels, all to scale over the canvas:
 
 1. **layout**: hard macros filled (fixed ones grey and hatched, overlapping ones outlined in
-   red), soft macros light and translucent, ports as dots, the placement grid (up to
-   :data:`MAX_GRID_LINES` cells a side) and the canvas outline;
+   red), soft macros light and translucent, any macro not wholly inside the canvas outlined
+   dashed in purple, ports as dots, the placement grid (up to :data:`MAX_GRID_LINES` cells a
+   side) and the canvas outline;
 2. **density**: the per-cell density map of the proxy cost;
 3. **congestion**: the per-cell maximum of the vertical and horizontal congestion maps.
 
@@ -30,7 +31,7 @@ from matplotlib.transforms import offset_copy
 
 from netlists.formats.textio import write_atomically
 from netlists.model import Netlist, Placement
-from placer.algorithms.legality import overlapping_hard_macros
+from placer.algorithms.legality import outside_canvas, overlapping_hard_macros
 from placer.cost.proxy import ProxyCost, evaluate
 
 HARD_COLOR = "#1f5fa8"
@@ -38,6 +39,7 @@ SOFT_COLOR = "#f2a93b"
 PORT_COLOR = "#c0392b"
 FIXED_COLOR = "#7f7f7f"
 OVERLAP_COLOR = "#e31a1c"
+OUTSIDE_COLOR = "#6a3d9a"
 
 
 #: Grids with more cells than this per side are not drawn in the layout panel: a 2048 x 2048
@@ -81,6 +83,11 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
         ax.add_collection(PatchCollection(
             _rectangles(netlist, placement, overlapping), facecolor="none", edgecolor=OVERLAP_COLOR,
             linewidths=1.2, zorder=4))
+    outside = outside_canvas(netlist, placement)
+    if outside.size:  # (so are these: a soft macro just past the edge was invisible as such)
+        ax.add_collection(PatchCollection(
+            _rectangles(netlist, placement, outside), facecolor="none", edgecolor=OUTSIDE_COLOR,
+            linestyle="--", linewidths=1.0, zorder=4))
     ports = netlist.ports
     if ports.size:
         ax.scatter(placement.x[ports], placement.y[ports], s=6, color=PORT_COLOR, zorder=3)
@@ -99,6 +106,8 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
                            label="fixed hard macros")),
         (overlapping.size, Patch(facecolor="none", edgecolor=OVERLAP_COLOR, linewidth=1.2,
                                  label="overlapping hard macros")),
+        (outside.size, Patch(facecolor="none", edgecolor=OUTSIDE_COLOR, linestyle="--", linewidth=1.0,
+                             label="macros outside the canvas")),
         (ports.size, Line2D([], [], marker="o", markersize=3, linestyle="", color=PORT_COLOR, label="ports")),
     ) if count]  # fmt: skip
     if handles:  # the colours say which is which
@@ -262,23 +271,35 @@ def plot_placement(
 
 
 def save_placement_plot(
-    path: str | Path, netlist: Netlist, placement: Placement, title: str | None = None, dpi: int = 120
+    path: str | Path,
+    netlist: Netlist,
+    placement: Placement,
+    title: str | None = None,
+    dpi: int = 120,
+    limits: dict[str, tuple[float, float]] | None = None,
 ) -> Path:
-    """Write :func:`plot_placement` to ``path`` (PNG, PDF, SVG by its suffix)."""
+    """Write :func:`plot_placement` to ``path`` (PNG, PDF, SVG by its suffix); ``limits`` as
+    there."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # through a temporary renamed over ``path``: a full disk or a kill left the earlier picture
     # a truncated file with a valid header
-    write_atomically({path: picture_writer(plot_placement(netlist, placement, title), path, dpi)})
+    write_atomically({path: picture_writer(plot_placement(netlist, placement, title, limits=limits), path, dpi)})
     return path
 
 
 def picture_writer(figure: Figure, path: Path, dpi: int = 120) -> Callable[[Path], None]:
     """A :func:`~netlists.formats.textio.write_atomically` writer of ``figure`` in ``path``'s
-    format (by its suffix; PNG without one), so a picture joins a set of files written as one."""
+    format (by its suffix; PNG without one), so a picture joins a set of files written as one.
+
+    The picture is cut to what is drawn (``bbox_inches="tight"``): the layout panel's legend
+    hangs below its axes, and in two rows the constrained layout cut its second row off. Its
+    bytes depend on the figure alone (no date in a PDF or SVG)."""
+    from learned_systems.plots import save_reproducibly
+
     image_format = path.suffix[1:].lower() or "png"
 
     def write(temporary: Path) -> None:
-        figure.savefig(temporary, dpi=dpi, format=image_format)
+        save_reproducibly(figure, temporary, image_format, dpi, bbox_inches="tight", pad_inches=0.05)
 
     return write

@@ -35,11 +35,15 @@ def plot_command(
     ),
     title: Annotated[str | None, typer.Option("--title", help="title (default: design name)")] = None,
     dpi: Annotated[int, typer.Option("--dpi", min=20, max=1200, help="resolution")] = 120,
+    same_scale: Annotated[list[Path] | None, typer.Option(
+        "--same-scale", metavar="PLC",
+        help="another placement (.plc or .pl) of the design, repeatable: the maps' colour ranges cover it too, so "
+             "pictures drawn with the same --same-scale files compare colour for colour (default: each map its own)")] = None,
 ) -> None:
     """Draw macros and ports to scale beside the density and congestion maps, with the cost."""
     import numpy as np
 
-    from placer.plot import save_placement_plot
+    from placer.plot import map_limits, save_placement_plot
 
     check_output_file(out)  # (a folder is named as such, before its name's ending)
     if out.suffix.lower() not in _FORMATS:  # (".png" alone is a hidden file's name, no suffix)
@@ -49,5 +53,12 @@ def plot_command(
     # so numpy's and matplotlib's warnings about it would only repeat that
     with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        save_placement_plot(out, nl, placement, title=title, dpi=dpi)
+        limits = None
+        if same_scale:  # each read as the design's own placement is (its canvas from its header)
+            ranges = [map_limits(nl, [placement])]
+            for other in same_scale:
+                other_netlist, other_placement = load(netlist, other)
+                ranges.append(map_limits(other_netlist, [other_placement]))
+            limits = {name: (0.0, max(r[name][1] for r in ranges)) for name in ranges[0]}
+        save_placement_plot(out, nl, placement, title=title, dpi=dpi, limits=limits)
     console.print(f"wrote {out}")

@@ -289,3 +289,69 @@ def test_a_name_of_wide_characters_stays_inside_the_picture(name: str) -> None:
     extent = fig._suptitle.get_window_extent()
     assert 0 <= extent.x0 and extent.x1 <= fig.bbox.x1
 
+
+
+def _fixed_overlapping_and_outside(name: str):  # type: ignore[no-untyped-def]
+    """A design with a fixed hard macro, two overlapping ones and a soft macro half outside."""
+    netlist, placement = generate(4, 6, 4, seed=1, name=name)
+    a, b, c = (int(i) for i in netlist.hard_macros[:3])
+    placement.fixed[a] = True
+    placement.x[c], placement.y[c] = placement.x[b], placement.y[b]
+    soft = int(netlist.soft_macros[0])
+    placement.x[soft] = 0.0  # half of it past the left edge
+    return netlist, placement, soft
+
+
+def test_macros_outside_the_canvas_are_outlined_and_named() -> None:
+    """They were only counted in the title: which ones, the picture did not say."""
+    netlist, placement, soft = _fixed_overlapping_and_outside("tiny_outside")
+    layout = plot_placement(netlist, placement).axes[0]
+    assert "macros outside the canvas" in [t.get_text() for t in layout.get_legend().get_texts()]
+    dashed = [coll for coll in layout.collections if coll.get_zorder() == 4 and coll.get_linestyle()[0][1] is not None]
+    assert len(dashed) == 1 and len(dashed[0].get_paths()) == 1
+    x0, _ = dashed[0].get_paths()[0].vertices.min(axis=0)
+    assert x0 == pytest.approx(-netlist.width[soft] / 2)
+
+
+def test_a_written_picture_holds_everything_drawn_even_below_the_layout(tmp_path: Path) -> None:
+    """The layout panel's legend hangs below its axes, where the constrained layout does not
+    always make room: in two rows its second row was cut off at the picture's bottom edge
+    (ariane133 with fixed and overlapping macros). The writer keeps all that is drawn."""
+    from matplotlib.figure import Figure
+    from matplotlib.image import imread
+
+    from placer.plot import picture_writer
+
+    figure = Figure(figsize=(4, 3), layout="constrained")
+    figure.subplots().plot([0, 1], [0, 1])
+    figure.text(0.5, -0.2, "below the bottom edge", ha="center", fontsize=20)
+    path = tmp_path / "p.png"
+    picture_writer(figure, path)(path)
+    pixels = imread(path)[..., :3]
+    assert pixels.shape[0] > 3 * 120 and (pixels[-60:] < 0.5).any()  # the text, drawn
+
+
+def test_cli_same_scale_shares_the_colour_ranges_with_other_placements(tmp_path: Path, monkeypatch) -> None:
+    import placer.plot
+
+    netlist, placement = generate(3, 6, 4, seed=1, name="tiny_scale")
+    write_netlist(netlist, tmp_path / "netlist.pb.txt")
+    write_plc(tmp_path / "initial.plc", netlist, placement)
+    stacked = placement.copy()
+    stacked.x[netlist.macros] = stacked.x[netlist.macros[0]]  # every macro in one spot: hotter
+    stacked.y[netlist.macros] = stacked.y[netlist.macros[0]]
+    write_plc(tmp_path / "stacked.plc", netlist, stacked)
+    seen = {}
+    monkeypatch.setattr(placer.plot, "save_placement_plot", lambda *a, **k: seen.update(k))
+    args = ["plot", str(tmp_path / "netlist.pb.txt"), "--out", str(tmp_path / "p.png")]
+    assert CliRunner().invoke(make_app(), args).exit_code == 0
+    assert seen["limits"] is None
+    result = CliRunner().invoke(make_app(), [*args, "--same-scale", str(tmp_path / "stacked.plc")])
+    assert result.exit_code == 0, result.output
+    hot = evaluate(netlist, stacked, with_maps=True).maps
+    assert seen["limits"]["density"] == (0.0, pytest.approx(float(hot.density.max())))
+    assert seen["limits"]["congestion"][1] == pytest.approx(float(np.maximum(hot.vertical, hot.horizontal).max()))
+    other = generate(4, 6, 4, seed=2, name="other")
+    write_plc(tmp_path / "other.plc", *other)
+    refused = CliRunner().invoke(make_app(), [*args, "--same-scale", str(tmp_path / "other.plc")])
+    assert refused.exit_code == 2 and "other.plc" in refused.output
