@@ -194,3 +194,42 @@ def run_tuning(
         ranking.ranked(),
         ranking.best_failures,
     )
+
+
+def stored_baseline_scores(store: ResultsStore, run: str, objective: Any) -> dict[int, dict[str, float]]:
+    """Each seed's baseline scores (role -> score against that seed's own measurement of the
+    defaults) as stored in ``run``; roles that failed are left out, and seeds whose defaults
+    failed."""
+    by_seed: dict[int, dict[str, TrialResult]] = {}
+    for row in store.rows(run=run, tuner="baseline"):
+        by_seed.setdefault(int(row["seed"]), {})[row["role"]] = ResultsStore.to_result(row)
+    scores: dict[int, dict[str, float]] = {}
+    for seed, results in by_seed.items():
+        default = results.get("default")
+        if default is None or not default.ok:
+            continue
+        scores[seed] = {role: float(score) for role, result in results.items()
+                        if result.ok and (score := objective.score(result, default)) is not None
+                        and math.isfinite(score)}  # fmt: skip
+    return scores
+
+
+def stored_best_so_far(
+    store: ResultsStore, run: str, objective: Any, skip: set[tuple[str, int]] | None = None
+) -> dict[tuple[str, int], list[float | None]]:
+    """Each stored ``(tuner, seed)``'s best-so-far curve in ``run`` (those in ``skip`` left
+    out), ranked as :func:`run_tuning` ranked it (baselines fixed at their own scores) and
+    measuring nothing: a finished run's curves drawn again, or an earlier command's."""
+    baselines = stored_baseline_scores(store, run, objective)
+    rankings: dict[tuple[str, int], ConfigRanking] = {}
+    curves: dict[tuple[str, int], list[float | None]] = {}
+    for row in store.rows(run=run, role="trial"):
+        key = (str(row["tuner"]), int(row["seed"]))
+        if skip and key in skip:
+            continue
+        if key not in rankings:
+            rankings[key] = fixed_to_baselines(
+                ConfigRanking(objective.space.effective), objective.baselines(), baselines.get(key[1], {})
+            )
+        curves.setdefault(key, []).append(rankings[key].add(row["config"], row["score"]))
+    return curves

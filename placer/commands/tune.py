@@ -12,7 +12,6 @@ Bad input prints one line on stderr and exits with code 2.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -295,6 +294,7 @@ def _run(
             curves,
             out / "best_so_far.png",
             f"{system} {workload}" + ("" if system == "index" else f" ({objective.space.name} space)"),
+            ylabel=f"best mean score so far\nscore = {_score_meaning(system, index_cost)}",
             baselines=plotted,
         )
         lines = _summary_lines(out, run, system, objective, index_cost, seed, trials, summaries, beyond, best,
@@ -439,25 +439,15 @@ def _curves(
     """The best-so-far curves to plot (this command's tuners as ranked, earlier commands'
     tuners or seeds ranked again from the store), those earlier ones' labels, and the
     baselines drawn beside them."""
-    from learned_systems.ranking import ConfigRanking
-    from learned_systems.tuning import fixed_to_baselines
+    from learned_systems.tuning import stored_baseline_scores, stored_best_so_far
 
-    curves: dict[str, list] = {}
-    rankings: dict[str, ConfigRanking] = {}
-    mine = {f"{s.tuner} seed {seed}": s.best_so_far for s in summaries}  # as ranked
-    seed_baselines = _seed_baselines(store, run, objective)
-    for row in store.rows(run=run, role="trial"):
-        label = f"{row['tuner']} seed {row['seed']}"
-        if label in mine:
-            curves.setdefault(label, list(mine[label]))  # this command's: to --trials
-            continue
-        if label not in rankings:  # an earlier command's, ranked as its own run was
-            rankings[label] = fixed_to_baselines(
-                ConfigRanking(objective.space.effective), objective.baselines(), seed_baselines.get(row["seed"], {})
-            )
-        curves.setdefault(label, []).append(rankings[label].add(row["config"], row["score"]))
-    others = sorted(set(curves) - set(mine))  # earlier commands' tuners or seeds: drawn only
-    plotted = _plotted_baselines(seed, curves, summaries[0].baseline_scores, seed_baselines)
+    mine = {(s.tuner, seed): s.best_so_far for s in summaries}  # as ranked
+    earlier = stored_best_so_far(store, run, objective, skip=set(mine))
+    labels = [key for row in store.rows(run=run, role="trial")  # (the store's order, each once)
+              if (key := (row["tuner"], int(row["seed"]))) in {**mine, **earlier}]
+    curves = {f"{tuner} seed {s}": list(mine.get((tuner, s)) or earlier[(tuner, s)]) for tuner, s in dict.fromkeys(labels)}
+    others = sorted(f"{tuner} seed {s}" for tuner, s in earlier)  # earlier commands' tuners or seeds: drawn only
+    plotted = _plotted_baselines(seed, curves, summaries[0].baseline_scores, stored_baseline_scores(store, run, objective))
     return curves, others, plotted
 
 
@@ -515,6 +505,14 @@ def _report(
     }
 
 
+def _score_meaning(system: str, index_cost: str) -> str:
+    """What a score is, in the summary's and the plot's words."""
+    if system == "index":
+        measure = "time" if index_cost == "measured" else "steps (counted)"
+        return f"-(relative lookup {measure} + size in % of the keys)"
+    return "throughput / the defaults' throughput"
+
+
 def _summary_lines(
     out: Path,
     run: str,
@@ -533,11 +531,10 @@ def _summary_lines(
     scores, the best, notes on what the report leaves out, and where the files are."""
     reference = summaries[0].baseline_scores
     lines = [
-        "space: index parameters (every value is safe); score = -(relative lookup "
-        f"{'time' if index_cost == 'measured' else 'steps (counted)'} + size in % of the keys), "
+        f"space: index parameters (every value is safe); score = {_score_meaning(system, index_cost)}, "
         "higher is better"
         if system == "index"
-        else f"space: {objective.space.name}; score = throughput / the defaults' throughput"
+        else f"space: {objective.space.name}; score = {_score_meaning(system, index_cost)}"
     ]
     for role, score in reference.items():
         lines.append(f"{role}: score {score if score is None else f'{score:.3f}'}")
@@ -584,25 +581,6 @@ def _backend_closed_at_end(objective: Any) -> Iterator[None]:
         if backend is not None:
             with interrupts_deferred():
                 backend.close()
-
-
-def _seed_baselines(store: Any, run: str, objective: Any) -> dict[int, dict[str, float]]:
-    """Each seed's baseline scores (role -> score against that seed's own measurement of the
-    defaults) as stored in ``run``; roles that failed are left out."""
-    from learned_systems.results import ResultsStore
-
-    by_seed: dict[int, dict[str, Any]] = {}
-    for row in store.rows(run=run, tuner="baseline"):
-        by_seed.setdefault(int(row["seed"]), {})[row["role"]] = ResultsStore.to_result(row)
-    scores: dict[int, dict[str, float]] = {}
-    for seed, results in by_seed.items():
-        default = results.get("default")
-        if default is None or not default.ok:
-            continue
-        scores[seed] = {role: float(score) for role, result in results.items()
-                        if result.ok and (score := objective.score(result, default)) is not None
-                        and math.isfinite(score)}  # fmt: skip
-    return scores
 
 
 def _plotted_baselines(

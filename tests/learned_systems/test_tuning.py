@@ -1205,7 +1205,7 @@ def test_the_plot_draws_each_drawn_seeds_own_baselines(tmp_path, monkeypatch):
     real = plots.plot_best_so_far
 
     def spy(curves, path, title, ylabel="best mean score so far", baselines=None):  # type: ignore[no-untyped-def]
-        drawn["curves"], drawn["baselines"] = dict(curves), dict(baselines or {})
+        drawn["curves"], drawn["baselines"], drawn["ylabel"] = dict(curves), dict(baselines or {}), ylabel
         return real(curves, path, title, ylabel, baselines)
 
     monkeypatch.setattr(plots, "plot_best_so_far", spy)
@@ -1215,8 +1215,12 @@ def test_the_plot_draws_each_drawn_seeds_own_baselines(tmp_path, monkeypatch):
     # one seed: unlabelled; the index has no rule of thumb beside its defaults (it was the
     # defaults, measured twice: the best reported scored below a baseline of the same config)
     assert set(drawn["baselines"]) == {"default"}
+    # the axis says what a score is (it said only "best mean score so far")
+    assert "score = -(relative lookup time + size in % of the keys)" in drawn["ylabel"]
+    first_curve = drawn["curves"]["random seed 0"]
     assert CliRunner().invoke(_app(), [*base, "--seed", "1"]).exit_code == 0
     assert set(drawn["curves"]) == {"random seed 0", "random seed 1"}
+    assert drawn["curves"]["random seed 0"] == first_curve  # ranked again from the store, alike
     assert set(drawn["baselines"]) == {"default (seed 0)", "default (seed 1)"}
 
 
@@ -1256,6 +1260,27 @@ def test_a_tuners_lucky_measurement_of_the_defaults_is_not_its_best(tmp_path):
     assert config_key({"a": "x"}) in measured  # the tuner did measure the defaults again
     assert summary.best_config == {"a": "y"} and summary.best_score == pytest.approx(1.2)
     assert max(s for s in summary.best_so_far if s is not None) == pytest.approx(1.2)
+
+
+def test_stored_curves_are_the_runs_own_without_measuring(tmp_path):
+    """The store alone gives each tuner's best-so-far curve as its run ranked it (the defaults'
+    re-measurement fixed at their own score, Optuna's repeated measurements pooled), so a plot is
+    drawn again without a database."""
+    from learned_systems.results import ResultsStore
+    from learned_systems.tuning import stored_baseline_scores, stored_best_so_far
+
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        summaries = {(t, s): run_tuning(LuckyDefaultsObjective(), t, 14, s, store, "r")
+                     for t in ("random", "optuna") for s in (0, 1)}  # fmt: skip
+
+        class NeverMeasures(LuckyDefaultsObjective):
+            def evaluate(self, config):  # type: ignore[no-untyped-def]
+                raise AssertionError("measured")
+
+        curves = stored_best_so_far(store, "r", NeverMeasures())
+        assert curves == {key: summary.best_so_far for key, summary in summaries.items()}
+        assert stored_best_so_far(store, "r", NeverMeasures(), skip={("random", 0)}).keys() == curves.keys() - {("random", 0)}
+        assert stored_baseline_scores(store, "r", NeverMeasures()) == {0: {"default": 1.0}, 1: {"default": 1.0}}
 
 
 def store_rows(path):  # type: ignore[no-untyped-def]
