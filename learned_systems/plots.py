@@ -107,8 +107,10 @@ def best_so_far_figure(
     axes.set_xlabel("trials")
     axes.set_ylabel(ylabel)
     axes.set_title(title)
-    if any(line.get_label() and not line.get_label().startswith("_") for line in axes.get_lines()):
-        axes.legend(fontsize=8, framealpha=0.8)
+    named = [line for line in axes.get_lines() if line.get_label() and not line.get_label().startswith("_")]
+    if named:  # below the axes: inside, it covered some curve wherever it went
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, fontsize=8, frameon=False)
+        figure.set_figheight(4 + 0.17 * ((len(named) + 1) // 2))
     figure.tight_layout()
     return figure
 

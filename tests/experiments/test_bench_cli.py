@@ -303,6 +303,38 @@ def test_optuna_against_random_within_two_percent_is_a_tie() -> None:
     assert (compared(1.32914, 1.32893), compared(1.40, 1.30), compared(1.30, 1.40)) == ("tie", "yes", "no")
 
 
+def test_tuning_curves_are_kept_over_each_seeds_rule_and_drawn_again_from_the_store(tmp_path: Path) -> None:
+    """Each seed's curve was over its own defaults beside one rule-of-thumb line at the median
+    over seeds (ycsb-b's rl line read 3.2x the rule where the table said 2.55x): the curves are
+    now over each seed's own rule of thumb, kept in the record, ending at the table's figures,
+    and --replot draws them again (from a store for a record made before they were kept)."""
+    import json
+
+    out = tmp_path / "bench"
+    tiny = ["--system", "sqlite", "--workloads", "ycsb-c", "--trials", "3", "--seeds", "0", "1", "--tuners",
+            "random", "optuna", "--duration", "0.02", "--repeats", "1", "--rows", "1000", "--validate-repeats", "1"]
+    done = _run("config_tuning_bench.py", [*tiny, "--out", str(out)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    results_path = out / "config_tuning_sqlite.json"
+    results = json.loads(results_path.read_text())
+    record = results["workloads"][0]
+    for tuner, by_seed in record["curves_vs_rule"].items():
+        finals = [curve[-1] for curve in by_seed.values()]
+        assert finals == pytest.approx(record["tuners"][tuner]["best_vs_rule"])
+    kept = record.pop("curves_vs_rule")
+    results_path.write_text(json.dumps(results))  # as a record written before curves were kept
+    plot = out / record["plot"]
+    plot.unlink()
+    untouched = _run("config_tuning_bench.py", ["--system", "sqlite", "--out", str(out), "--replot"], tmp_path)
+    assert untouched.returncode == 0 and "no curves kept" in untouched.stderr and not plot.exists()
+    store = out / "config_tuning_bench.sqlite"
+    again = _run("config_tuning_bench.py", ["--system", "sqlite", "--out", str(out), "--replot", str(store)], tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(results_path.read_text())["workloads"][0]["curves_vs_rule"] == kept and plot.is_file()
+    missing = _run("config_tuning_bench.py", ["--system", "sqlite", "--out", str(out), "--replot", str(tmp_path / "no.sqlite")], tmp_path)
+    assert missing.returncode == 2 and "--replot: no results store" in missing.stderr
+
+
 def test_merge_writes_into_a_new_folder_and_names_a_missing_plot(tmp_path: Path) -> None:
     """A --merge into a folder not yet there failed copying the first plot (a traceback-free
     'No such file or directory' for a file that was fine); a missing plot stopped the merge."""
