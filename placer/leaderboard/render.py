@@ -358,6 +358,9 @@ def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
         ax.text(0.5, 0.5, why, transform=ax.transAxes, ha="center", va="center", color="grey")
     ax.set_ylabel("mean proxy cost (lower is better)")
     ax.set_title(f"Mean proxy per method over {summary.attrs['n_designs']} design(s)", fontsize=10)
+    if marked:  # (the mark was explained only in the page's notes, which a chart travels without)
+        fig.supxlabel(f"{ILLEGAL_MARK} its mean counts placements that are not legal (overlapping hard macros, "
+                      "or macros outside the canvas)", fontsize=7, color="dimgrey")
     ax.tick_params(axis="x", labelsize=8)
     for label in ax.get_xticklabels():  # the label's end under its bar, not centred across two
         # (and as plain text: a method named m$\x$ was drawn as TeX, m$\undefined{$ stopped the page)

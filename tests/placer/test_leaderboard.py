@@ -545,8 +545,11 @@ def test_the_chart_marks_an_initial_bar_over_illegal_starts(tmp_path: Path) -> N
     run = record("d1", "aa", 0, 0.7)
     run.initial_out_of_canvas = 1
     store.write(run)
-    axes = bar_figure(build(tmp_path), ["initial", "aa"]).axes[0]
-    assert [t.get_text() for t in axes.get_xticklabels()] == ["initial†", "aa"]
+    figure = bar_figure(build(tmp_path), ["initial", "aa"])
+    assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == ["initial†", "aa"]
+    assert figure.get_supxlabel().startswith("† its mean counts placements that are not legal")  # said on it
+    ResultStore.in_runs_dir(tmp_path / "legal").write(record("d1", "aa", 0, 0.7))  # nothing marked, nothing said
+    assert bar_figure(build(tmp_path / "legal"), ["initial", "aa"]).get_supxlabel() == ""
 
 
 def test_the_chart_labels_an_exploded_mean_without_flattening_the_others(tmp_path: Path) -> None:
