@@ -818,6 +818,7 @@ class _BatchProgress:
 
     def __enter__(self) -> _BatchProgress:
         if self.enabled:
+            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -833,6 +834,7 @@ class _BatchProgress:
                 TimeElapsedColumn(),
                 TextColumn("{task.description}", markup=False),
                 transient=False,
+                console=Console(stderr=True),  # (on stdout it was a line of ━ in `> results.txt`)
             )
             self._progress.start()
             self._task_id = self._progress.add_task("", total=self.total)

@@ -83,12 +83,27 @@ def _is_null_device(stream: object) -> bool:
         return False
 
 
+def _tolerant_streams() -> None:
+    """Let stdout and stderr write what their encoding lacks as ``?``: under a latin-1 or ASCII
+    ``PYTHONIOENCODING`` the "†" and "—" of demo's and the leaderboard's tables raised
+    UnicodeEncodeError (a traceback, and demo's files never written). A UTF-8 stream is left as
+    it is (Python's UTF-8 mode covers the C and POSIX locales)."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding not in ("utf8", "utf8sig") and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="replace")
+            except (OSError, ValueError):  # (a closed or detached stream: nothing to write to)
+                pass
+
+
 def main() -> None:
     """Run ``placer``; a usage error (a bad option value, an unknown option) is one line on
     stderr and exit status 2, like every other input error."""
     from placer.interrupts import sigterm_as_interrupt
 
     _one_line_warnings()
+    _tolerant_streams()
     stdout, stdout_was_null = sys.stdout, _is_null_device(sys.stdout)
     try:
         with sigterm_as_interrupt():  # a plain kill ends a command as Ctrl-C does, not mid-write
@@ -116,6 +131,13 @@ def main() -> None:
     except typer.Abort:  # Ctrl-C outside a command's own handling
         print("placer: interrupted", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:  # --help or --version into a closed pipe, outside any command
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (nothing left to flush)
+        sys.exit(141)
+    except OSError as exc:  # --help or --version into a full disk (placer --version > /dev/full)
+        where = f"{exc.filename}: " if exc.filename else "cannot write the output: "
+        print(f"placer: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -21,8 +21,17 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 # markup off: what the commands print holds users' text (error messages, notes, file and
-# design names), where "[x]" vanished and "[/x]" raised a MarkupError traceback
-console = Console(markup=False)
+# design names), where "[x]" vanished and "[/x]" raised a MarkupError traceback. Off a terminal
+# lines are not folded at Rich's 80 columns (a path split over two lines after "wrote" escaped
+# `awk '/^wrote/{print $2}'`); tables keep that width.
+def _stdout_is_a_terminal() -> bool:
+    try:
+        return bool(sys.stdout.isatty())
+    except (AttributeError, ValueError):  # closed at start (placer ... >&-): None
+        return False
+
+
+console = Console(markup=False, soft_wrap=not _stdout_is_a_terminal())
 
 
 class UsageError(Exception):

@@ -461,16 +461,20 @@ def _run_method(
     placer: Placer, method: str, nl: Netlist, initial: Placement, budget_s: float, seed: int,
     quiet: bool, on_progress: Callable[[Progress], None],
 ) -> Placement:
-    """``placer.place`` with a progress bar unless ``quiet``; every report also goes to
-    ``on_progress``."""
-    if quiet:
+    """``placer.place`` with a progress bar on stderr unless ``quiet`` or stderr is no terminal
+    (the bar vanishes when done, so off a terminal it drew only a blank line); every report also
+    goes to ``on_progress``."""
+    from rich.console import Console
+
+    bar_console = Console(stderr=True)
+    if quiet or not bar_console.is_terminal:
         return placer.place(nl, initial, budget_s=budget_s, seed=seed, progress=on_progress)
     from rich.markup import escape
     from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as Bar
 
     with Bar(TextColumn(f"[bold]{escape(method)}"), BarColumn(), TimeElapsedColumn(),
-             TextColumn("{task.description}", markup=False), console=console, transient=True) as bar:
+             TextColumn("{task.description}", markup=False), console=bar_console, transient=True) as bar:
         task_id = bar.add_task("", total=1.0)
 
         def report(p: Progress) -> None:

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 import typer
 
-from placer.commands.common import UsageError, check_output_folder, output_option
+from placer.commands.common import UsageError, check_output_folder, clean_errors, output_option
 
 SYSTEMS = ("sqlite", "postgres", "index")
 #: Longest measurement window and most windows per trial taken (an hour; a thousand).
@@ -143,6 +143,7 @@ def _workloads(system: str) -> list[str]:
     return list(WORKLOAD_NAMES)
 
 
+@clean_errors  # (a closed pipe, a full disk: told as every command tells them)
 def tune(
     system: Annotated[str, typer.Option(help="sqlite | postgres | index")] = "sqlite",
     workload: Annotated[
@@ -208,7 +209,7 @@ def tune(
         raise typer.Exit(code=130) from None
     except _BadInput as error:
         _fail(str(error))
-    except (ValueError, OSError, RuntimeError, sqlite3.Error, MemoryError) as error:
+    except (ValueError, RuntimeError, sqlite3.Error, MemoryError) as error:
         _fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
 
 

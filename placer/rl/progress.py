@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -57,18 +58,22 @@ class PhaseProgressBar(ProgressBarCallback):
 
     def _on_training_start(self) -> None:
         self._training_start = self._clock()
+        from rich.console import Console
         from rich.progress import BarColumn, TimeElapsedColumn
         from tqdm.rich import FractionColumn, RateColumn, tqdm
 
-        self.pbar = tqdm(
-            total=self.locals["total_timesteps"] - self.model.num_timesteps,
-            progress=(
-                "[progress.description]{task.description}[progress.percentage]{task.percentage:>4.0f}%",
-                BarColumn(bar_width=None),
-                FractionColumn(),
-                "[", TimeElapsedColumn(), "<", _time_left_column(self), ",", RateColumn(unit="steps"), "]",
-            ),
-        )
+        with warnings.catch_warnings():  # tqdm's note that its rich bar is "experimental" (every run)
+            warnings.filterwarnings("ignore", message="rich is experimental")
+            self.pbar = tqdm(
+                total=self.locals["total_timesteps"] - self.model.num_timesteps,
+                progress=(
+                    "[progress.description]{task.description}[progress.percentage]{task.percentage:>4.0f}%",
+                    BarColumn(bar_width=None),
+                    FractionColumn(),
+                    "[", TimeElapsedColumn(), "<", _time_left_column(self), ",", RateColumn(unit="steps"), "]",
+                ),
+                options={"console": Console(stderr=True)},  # (with the other bars, off the output)
+            )
 
     def _on_rollout_start(self) -> None:
         now = self._clock()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import sys
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -376,14 +375,12 @@ def _learn_and_finish(
 
 def _learn(model: MaskablePPO, monitor: TrainingMonitor, bar: PhaseProgressBar | None, remaining: int) -> None:
     """The ``learn()`` call: ``remaining`` steps with the monitor (and the bar) as callbacks."""
-    with warnings.catch_warnings():  # tqdm's note that its rich bar is "experimental"
-        warnings.filterwarnings("ignore", message="rich is experimental")  # (every run)
-        model.learn(
-            remaining,
-            callback=CallbackList([monitor, *([bar] if bar is not None else [])]),
-            reset_num_timesteps=False,
-            tb_log_name="ppo",
-        )
+    model.learn(
+        remaining,
+        callback=CallbackList([monitor, *([bar] if bar is not None else [])]),
+        reset_num_timesteps=False,
+        tb_log_name="ppo",
+    )
 
 
 def _finish(config: TrainConfig, out: Path, model: MaskablePPO, monitor: TrainingMonitor) -> None:

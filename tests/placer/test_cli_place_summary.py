@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rich.console
 import rich.progress
 from click.testing import Result
 from typer.testing import CliRunner
@@ -84,11 +85,13 @@ def statuses(runs: Path) -> list[tuple[str, int, str]]:
 
 
 class BarUpdates:
-    """Records the keyword arguments of every rich progress-bar update (still drawn as usual)."""
+    """Records the keyword arguments of every rich progress-bar update (still drawn as usual),
+    with stderr taken for a terminal (off one, a single run draws no bar)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[dict[str, Any]] = []
         original = rich.progress.Progress.update
+        monkeypatch.setattr(rich.console.Console, "is_terminal", property(lambda console: console.stderr))
 
         def update(bar: rich.progress.Progress, task_id: rich.progress.TaskID, **kwargs: Any) -> None:
             self.calls.append(kwargs)
@@ -241,7 +244,7 @@ def test_one_design_with_the_progress_bar_reports_progress_and_notes(
     ]
     assert reports[-1]["completed"] == 1.0 and reports[-1]["description"].startswith("best ")
     assert len(reports) == 4  # the method's three reports and the final "done" with the cost
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()  # (the bar is drawn on stderr)
     assert "note: kept the start" in lines and f"wrote {out}" in lines
     assert out.is_file()
 

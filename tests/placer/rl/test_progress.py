@@ -98,3 +98,16 @@ def test_time_left_ends_at_the_runs_time_limit_when_that_comes_first() -> None:
     unlimited._on_rollout_start()
     assert unlimited.time_left() == pytest.approx(4 * (1 + 4))
 
+
+
+def test_the_bar_is_drawn_on_stderr(capsys) -> None:  # type: ignore[no-untyped-def]
+    """It was on stdout (tqdm.rich's default console): `placer train ... > log.txt` held it,
+    folded over two lines, and a terminal showed no progress at all."""
+    bar = PhaseProgressBar()
+    bar.locals = {"total_timesteps": 10}  # type: ignore[assignment]
+    bar.model = SimpleNamespace(num_timesteps=0, n_steps=5, n_envs=1)  # type: ignore[assignment]
+    bar._on_training_start()
+    bar.pbar.update(10)
+    bar.pbar.close()
+    captured = capsys.readouterr()
+    assert captured.out == "" and "10/10" in captured.err
