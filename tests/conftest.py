@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 import typer
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from netlists.builder import NetlistBuilder
 from netlists.model import Canvas, Netlist, NodeType, Placement
@@ -23,6 +25,10 @@ from netlists.model import Canvas, Netlist, NodeType, Placement
 settings.register_profile("deterministic", derandomize=True)
 settings.register_profile("explore", derandomize=False, max_examples=200)
 settings.load_profile("deterministic")
+# Hypothesis keeps its examples and caches in ./.hypothesis by default: the tests wrote into the
+# checkout they ran from. One folder in the temporary directory instead (explore's failures
+# still replay from it on the next run).
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "placer-gym-hypothesis"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
