@@ -220,6 +220,16 @@ def _frozen_all_the_way(array: np.ndarray) -> bool:
     return base is None or isinstance(base, bytes)  # (not a bytearray, mmap or other buffer)
 
 
+
+#: The dtype of each of :class:`Netlist`'s array fields (as the readers and the builder make them).
+_ARRAY_DTYPES: dict[str, type] = {
+    "node_type": np.int8, "width": np.float64, "height": np.float64, "x": np.float64, "y": np.float64,
+    "orientation": np.int8, "pin_macro": np.int64, "pin_dx": np.float64, "pin_dy": np.float64,
+    "weight": np.float64, "net_driver": np.int64, "net_ptr": np.int64, "net_pins": np.int64,
+    "net_weight": np.float64,
+}
+
+
 @dataclass(frozen=True, eq=False)
 class Netlist:
     """An immutable, columnar netlist.
@@ -256,7 +266,24 @@ class Netlist:
     metadata: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._as_arrays()
         self._freeze(private=False)
+
+    def _as_arrays(self) -> None:
+        """Lists and tuples given for array fields (``dataclasses.replace(nl, width=[...])``)
+        become arrays of the field's dtype, and a list of names a tuple: a list was kept, for
+        the caller to change under the netlist, and failed deep inside the cost."""
+        for name, dtype in _ARRAY_DTYPES.items():
+            value = getattr(self, name)
+            if not isinstance(value, np.ndarray):
+                try:
+                    object.__setattr__(self, name, np.array(value, dtype=dtype))
+                except (TypeError, ValueError) as exc:
+                    raise TypeError(f"Netlist.{name}: expected an array of {np.dtype(dtype).name}, "
+                                    f"got {type(value).__name__} ({exc})") from None
+        for name in ("names", "side"):
+            if not isinstance(getattr(self, name), tuple):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
 
     def _freeze(self, private: bool) -> None:
         """Make every array read-only; ones that are not ``private`` and that someone can still

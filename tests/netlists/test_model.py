@@ -57,6 +57,24 @@ def test_a_netlist_built_from_the_callers_arrays_is_not_changed_by_them() -> Non
     assert same.x is netlist.x and same.net_pins is netlist.net_pins
 
 
+def test_lists_given_for_array_fields_become_frozen_arrays_of_their_dtype() -> None:
+    """A list was kept as it was: the caller could change it under the netlist, and the cost
+    failed deep in numpy ("only integer scalar arrays can be converted to a scalar index")."""
+    import dataclasses
+
+    from placer.cost.proxy import evaluate
+
+    netlist, placement = generate(3, 6, 4, seed=1)
+    widths, pins = list(netlist.width), [int(p) for p in netlist.net_pins]
+    twin = dataclasses.replace(netlist, width=widths, net_pins=pins, names=list(netlist.names))
+    widths[0] = 1e6
+    assert twin.width.dtype == np.float64 and twin.net_pins.dtype == np.int64 and isinstance(twin.names, tuple)
+    assert not twin.width.flags.writeable and twin.width[0] == netlist.width[0]
+    assert evaluate(twin, placement).proxy == evaluate(netlist, placement).proxy
+    with pytest.raises(TypeError, match=r"Netlist.width: expected an array of float64, got list"):
+        dataclasses.replace(netlist, width=["wide"] * netlist.n_nodes)
+
+
 def test_a_net_index_out_of_range_is_an_error_not_an_empty_net() -> None:
     netlist, _ = generate(3, 2, 2, seed=1)
     assert netlist.net(0).size >= 2
