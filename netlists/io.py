@@ -54,13 +54,35 @@ def require_suite_folder(folder: str | Path) -> None:
         raise FileNotFoundError(errno.ENOENT, "no such folder", str(folder))
 
 
+def bookshelf_start(aux: Path) -> Path:
+    """The placement file of a Bookshelf design: the ``.pl`` its ``.aux`` lists (the ``.aux``
+    itself when it cannot be read, so that its runs fail naming it)."""
+    from netlists.formats.bookshelf import is_bookshelf_pl, listed_files
+
+    try:
+        return next(f for f in listed_files(aux) if is_bookshelf_pl(f))
+    except (NetlistError, StopIteration):
+        return aux
+
+
+def design_start(netlist: Path) -> Path | None:
+    """The placement file :func:`design_files_under` pairs with the design file ``netlist``
+    (``initial.plc`` beside a Circuit Training netlist, a Bookshelf ``.aux``'s ``.pl``); None
+    for a file that is neither."""
+    from netlists.formats.bookshelf import is_bookshelf_aux
+
+    if netlist.name in NETLIST_NAMES:
+        return netlist.parent / INITIAL_PLC
+    return bookshelf_start(netlist) if is_bookshelf_aux(netlist.name) else None
+
+
 def design_files_under(root: str | Path) -> list[tuple[Path, Path]]:
     """``(netlist, placement)`` of every design folder under ``root`` (see :func:`files_under`),
     sorted: a folder holding a netlist (:data:`NETLIST_NAMES`, the plain text one preferred)
     and an ``initial.plc``, or else one Bookshelf ``.aux`` (with the ``.pl`` it lists; the
     ``.aux`` itself when it cannot be read, so that its runs fail naming it). A backup such as
     ``netlist.pb.txt.bak``, or a link to a file that is gone, is no design."""
-    from netlists.formats.bookshelf import is_bookshelf_aux, is_bookshelf_pl, listed_files
+    from netlists.formats.bookshelf import is_bookshelf_aux
 
     found = files_under(root, lambda name: name == INITIAL_PLC or name in NETLIST_NAMES or is_bookshelf_aux(name))
     designs = []
@@ -77,11 +99,7 @@ def design_files_under(root: str | Path) -> list[tuple[Path, Path]]:
         if len(listed) > 1:  # no one design: said, not dropped without a word
             _warn_not_a_design(folder, f"holds {len(listed)} Bookshelf .aux files")
             continue
-        try:
-            pl = next(f for f in listed_files(listed[0]) if is_bookshelf_pl(f))
-        except (NetlistError, StopIteration):
-            pl = listed[0]
-        designs.append((listed[0], pl))
+        designs.append((listed[0], bookshelf_start(listed[0])))
     unplaced = {f.parent for f in found if f.name in NETLIST_NAMES and f.is_file()} - taken
     for folder in sorted(unplaced):
         _warn_not_a_design(folder, f"holds a netlist but no {INITIAL_PLC}")

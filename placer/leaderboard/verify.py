@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from netlists.formats.plc import read_plc
-from netlists.io import load_design
+from netlists.io import design_start, load_design
 from netlists.model import Netlist, Placement
 from placer.algorithms.legality import check_legality
 from placer.cost.proxy import evaluate
@@ -36,19 +36,32 @@ def verify_runs(runs: pd.DataFrame) -> pd.DataFrame:
     read, say what the file's placement has)."""
     rows = []
     designs: dict[str, tuple[Netlist, Placement]] = {}  # each netlist parsed once
+    digests: dict[str, str | None] = {}  # and its files digested once
     for r in runs.to_dict("records"):
         if r["status"] != STATUS_OK or not isinstance(r["plc_path"], str) or not r["plc_path"]:
             continue
+        run = f"the run {r['design']}/{r['method']}/seed{r['seed']} in {r['runs_dir']}"
+        netlist_path = r["netlist_path"]
+        if not isinstance(netlist_path, str) or not netlist_path:  # (a row edited by hand: NULL)
+            raise ValueError(f"{run} cannot be checked: it records no design path")
         plc = Path(r["runs_dir"]) / r["plc_path"]
+        if not plc.resolve().is_relative_to(Path(r["runs_dir"]).resolve()):  # (the batch writes it inside)
+            raise ValueError(f"{run} cannot be checked: its .plc path {r['plc_path']!r} leads outside its runs folder")
+        if netlist_path not in digests:
+            digests[netlist_path] = _files_digest(run, netlist_path)
+        recorded = r.get("design_digest")
+        if isinstance(recorded, str) and recorded and digests[netlist_path] not in (None, recorded):
+            raise ValueError(  # (read before the design is: its stored figures were not wrong)
+                f"{run} cannot be checked: its design's files at {netlist_path} changed since the run "
+                "(their digest is not the one it recorded): restore them, or place the design again")
         try:
-            if r["netlist_path"] not in designs:
-                designs[r["netlist_path"]] = load_design(r["netlist_path"])  # canvas, initial.plc
-            netlist, start = designs[r["netlist_path"]]
+            if netlist_path not in designs:
+                designs[netlist_path] = load_design(netlist_path)  # canvas, initial.plc
+            netlist, start = designs[netlist_path]
             _, placement, _ = read_plc(plc, netlist)
         except (OSError, ValueError) as error:  # (a moved suite, a .plc removed or replaced)
             raise ValueError(
-                f"the run {r['design']}/{r['method']}/seed{int(r['seed'])} in {r['runs_dir']} cannot be "
-                f"checked: {error} (its design is read from where the batch found it, {r['netlist_path']})"
+                f"{run} cannot be checked: {error} (its design is read from where the batch found it, {netlist_path})"
             ) from None
         fresh = evaluate(netlist, placement).proxy
         attempt = r.get("plc_attempt")
@@ -64,6 +77,26 @@ def verify_runs(runs: pd.DataFrame) -> pd.DataFrame:
             "seconds": r["seconds"], "runs_dir": r["runs_dir"],
         })  # fmt: skip
     return pd.DataFrame(rows, columns=VERIFIED_COLUMNS)
+
+
+def _files_digest(run: str, netlist_path: str) -> str | None:
+    """The digest the batch records of the design at ``netlist_path`` (its files as found
+    there now: the netlist and initial .plc, or a Bookshelf design's files); None when a file
+    is missing (reading it will say so).
+
+    Raises:
+        ValueError: ``netlist_path`` names no design file (a row edited by hand): not read.
+    """
+    from placer.batch import DesignFiles, design_files_digest
+
+    path = Path(netlist_path)
+    start = design_start(path)
+    if start is None:
+        raise ValueError(f"{run} cannot be checked: its design path {netlist_path} names no design file "
+                         "(a netlist.pb.txt[.gz] or a Bookshelf .aux)")
+    if not path.is_file():
+        return None
+    return design_files_digest(DesignFiles(path.parent.name, path, start, path.parent)) or None
 
 
 def failing_runs(checked: pd.DataFrame) -> pd.DataFrame:

@@ -1081,3 +1081,44 @@ def test_verify_names_a_run_it_cannot_check_and_passes_a_folder_with_nothing_to_
     done = CliRunner().invoke(app, ["leaderboard", str(failed), "--verify", "--out", str(tmp_path / "b")])
     assert done.exit_code == 0, done.output
     assert "Verified: no ok run has a .plc to check." in (tmp_path / "b" / "leaderboard.md").read_text()
+
+
+def test_verify_says_a_design_changed_and_reads_nothing_a_row_points_elsewhere(tmp_path: Path, design_writer, cli_app) -> None:  # type: ignore[no-untyped-def]
+    """A design edited after its runs had them refused as untrue (the design, not the run,
+    had changed); a row edited to name no design ended in a TypeError traceback, and rows whose
+    .plc or design path led elsewhere (/etc/passwd) had those files read and quoted."""
+    import sqlite3
+
+    from placer.batch import find_designs, make_tasks, run_batch
+
+    design_writer(tmp_path / "suite" / "tiny_a", 1)
+    runs = tmp_path / "runs"
+    run_batch(make_tasks(find_designs(tmp_path / "suite"), ["greedy"], [0], runs, 2.0), runs, show_progress=False)
+    app = cli_app(register)
+
+    def verify(update: str | None = None, args: tuple[object, ...] = ()) -> str:
+        if update is not None:
+            with sqlite3.connect(runs / DB_NAME) as db:
+                db.execute(update, args)
+        done = CliRunner().invoke(app, ["leaderboard", str(runs), "--verify", "--out", str(tmp_path / "page")])
+        assert done.exit_code == 2 and not (tmp_path / "page").exists(), done.output
+        return " ".join(done.output.split())
+
+    outside = tmp_path / "secret.txt"
+    outside.write_text("root:x:0:0\n")
+    row = ResultStore.in_runs_dir(runs).records()[0]
+    assert "its .plc path '../secret.txt' leads outside its runs folder" in verify(
+        "UPDATE runs SET plc_path = '../secret.txt'")
+    assert "leads outside" in verify("UPDATE runs SET plc_path = ?", (str(outside),))
+    with sqlite3.connect(runs / DB_NAME) as db:
+        db.execute("UPDATE runs SET plc_path = ?", (row.plc_path,))
+    message = verify("UPDATE runs SET netlist_path = ?", (str(outside),))
+    assert "names no design file (a netlist.pb.txt[.gz] or a Bookshelf .aux)" in message and "root:" not in message
+    assert "it records no design path" in verify("UPDATE runs SET netlist_path = NULL")
+    with sqlite3.connect(runs / DB_NAME) as db:
+        db.execute("UPDATE runs SET netlist_path = ?", (row.netlist_path,))
+    netlist = Path(row.netlist_path)
+    netlist.write_text(netlist.read_text().replace("f: 1", "f: 1.5", 1))  # the design edited since
+    message = verify()
+    assert "its design's files at" in message and "changed since the run" in message
+    assert "stored figures are not" not in message
