@@ -55,11 +55,15 @@ def test_method_example_registers_places_and_runs_from_the_cli(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))  # (the example's method, then gone)
     code = _python_block("Your own placement method")
-    scope: dict = {"__name__": "readme_example"}
+    scope: dict = {"__name__": "__main__"}  # (python jitter.py)
     exec(compile(code, "README.md", "exec"), scope)  # noqa: S102
     assert check_legality(scope["netlist"], scope["result"]).legal
     plugin = tmp_path / "jitter.py"
-    plugin.write_text(code.split("\n\nnetlist, start = ")[0] + "\n")  # the class alone
+    plugin.write_text(code)  # saved as written: imported (as the CLI loads it), it runs no example
+    monkeypatch.setattr(base, "_REGISTRY", {k: v for k, v in base._REGISTRY.items() if k != "jitter"})
+    imported: dict = {"__name__": "jitter"}
+    exec(compile(code, str(plugin), "exec"), imported)  # noqa: S102
+    assert "result" not in imported and "jitter" in base._REGISTRY
     monkeypatch.setattr(base, "_REGISTRY", {k: v for k, v in base._REGISTRY.items() if k != "jitter"})
     done = CliRunner().invoke(app, ["place", "ariane133", "--algo", "jitter", "--plugin", str(plugin),
                                     "--option", "max_steps=3", "--budget-s", "5", "--out", "j.plc", "--quiet"])  # fmt: skip

@@ -481,9 +481,11 @@ def warm_up(name: str, options: Mapping[str, Any] | None = None) -> bool:
     # there, the warm-up's search got none and compiled its kernels inside the first real
     # budget (refine handed back its start). The short-run options end every built-in method.
     budget = WARM_UP_BUDGET_S if _is_builtin(cls) else 60.0  # a plugin: they may not end it
-    if cls.option_names is None or not any(cls.reads(option) for option in _SHORT_RUN):
-        budget = 3.0  # a plugin no short-run option ends: it may spend every second it is given
-        # (one honouring its budget waited 60 s before each run, in every batch worker)
+    ending = _SHORT_RUN if _is_builtin(cls) else RUN_LENGTH_OPTIONS
+    if cls.option_names is None or not any(cls.reads(option) for option in ending):
+        budget = 3.0  # a plugin no run-length option ends: it may spend every second it is given
+        # (one honouring its budget waited 60 s before each run, in every batch worker; so did
+        # one reading only `bins` or `samples`, which shorten a built-in method's run, not end it)
     netlist, placement = generate(6, 12, 6, seed=0)
     try:
         _warm_legalizer(netlist, placement)
@@ -506,6 +508,11 @@ def _warm_legalizer(netlist: Netlist, placement: Placement) -> None:
     stacked.y[netlist.hard_macros] = canvas.height / 2
     legalize(netlist, stacked)
 
+
+#: The options that end a run after so many steps (for :func:`warm_up`): a plugin method that
+#: reads one of them is warmed up with them set small and up to 60 s; one that reads none, for
+#: 3 s (the README's "Your own placement method" names them).
+RUN_LENGTH_OPTIONS = ("max_steps", "max_iterations", "iterations")
 
 #: Options that make a method's run short whatever budget it has (for :func:`warm_up`): the
 #: run's length options set small, the steps that spend whatever budget is left turned off.
