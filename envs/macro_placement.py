@@ -363,7 +363,7 @@ class MacroPlacementEnv(gym.Env):
 
                     netlist = default_design()
                 designs = [netlist]
-            self._designs: list[_DesignStatic] = [self._prepare(*_load(d)) for d in designs]
+            self._designs: list[_DesignStatic] = self._prepare_all(designs)
             if not self._designs:
                 raise ValueError("designs= is empty")
         else:
@@ -393,6 +393,24 @@ class MacroPlacementEnv(gym.Env):
         self._last_result: tuple[Netlist, Placement] | None = None
 
     # ----------------------------------------------------------------- design prep
+    def _prepare_all(self, designs: Sequence[DesignLike]) -> list[_DesignStatic]:
+        """:meth:`_prepare` of every design; designs too large for the settings are refused
+        together, asking for what the largest needs (one at a time, a suite took five runs to
+        find the --max-nodes it needed)."""
+        prepared, too_large = [], []
+        for design in designs:
+            try:
+                prepared.append(self._prepare(*_load(design)))
+            except TooLargeForSettings as exc:
+                too_large.append(exc)
+        if len(too_large) > 1:
+            worst = max(too_large, key=lambda exc: exc.needed)
+            raise TooLargeForSettings(f"{len(too_large)} designs are too large for the settings, the largest "
+                                      f"{worst.what}", worst.setting, worst.needed)
+        if too_large:
+            raise too_large[0]
+        return prepared
+
     def _prepare(self, netlist: Netlist, placement: Placement) -> _DesignStatic:
         """Static per-design data: placing grid, order, padded macro graph, normalisers."""
         from netlists.graph import to_tensors

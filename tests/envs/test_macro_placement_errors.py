@@ -175,3 +175,18 @@ def test_a_pair_whose_placement_holds_lists_is_read_as_arrays(design: tuple[Netl
         env.reset(seed=0)
         final_infos.append(finish_episode(env))
     assert final_infos[0] == final_infos[1]
+
+
+def test_designs_too_large_for_the_settings_are_refused_together_asking_for_the_largest() -> None:
+    """The first design too large was refused alone: a suite took five runs of `placer train`
+    to learn the --max-nodes it needed (271, 290, 295, 301, then 786)."""
+    from envs.macro_placement import TooLargeForSettings
+
+    designs = [generate(12, 4, 4, seed=1, name="twelve"), generate(4, 4, 4, seed=2, name="four"),
+               generate(20, 4, 4, seed=3, name="twenty")]
+    with pytest.raises(TooLargeForSettings) as refused:
+        MacroPlacementEnv(designs=designs, max_nodes=8)
+    assert (refused.value.setting, refused.value.needed) == ("max_nodes", 20)
+    assert str(refused.value).startswith("2 designs are too large for the settings, the largest twenty: 20 hard")
+    with pytest.raises(TooLargeForSettings, match=r"^twelve: 12 hard macros exceed max_nodes=8 \(pass max_nodes=12"):
+        MacroPlacementEnv(designs=designs[:2], max_nodes=8)
