@@ -245,9 +245,10 @@ class KnobSpace:
             raise KnobError(f"expected {len(self.knobs)} values, got {len(vector)}")
         return {k.name: k.from_unit(u) for k, u in zip(self.knobs, vector, strict=True)}
 
-    def from_box(self, action: Any) -> dict[str, Any]:
-        """The configuration a Box action stands for: a point of ``[0, 1]^n``, finite values
-        outside clipped (what a Gaussian policy emits), NaN or infinity refused.
+    def from_box(self, action: Any, symmetric: bool = False) -> dict[str, Any]:
+        """The configuration a Box action stands for: a point of ``[0, 1]^n`` (``symmetric``:
+        of ``[-1, 1]^n``, mapped linearly onto it), finite values outside clipped (what a
+        Gaussian policy emits), NaN or infinity refused.
 
         Raises:
             KnobError: values that are not numbers, NaN or infinite, or a shape other than
@@ -263,6 +264,8 @@ class KnobSpace:
         unit = given.astype(np.float64)
         if not np.all(np.isfinite(unit)):
             raise KnobError(f"action values must be finite numbers, got {unit.tolist()}")
+        if symmetric:
+            unit = (unit + 1.0) / 2.0
         return self.from_unit(np.clip(unit, 0.0, 1.0))
 
     def from_mixed(self, action: Mapping[str, Any]) -> dict[str, Any]:
@@ -304,8 +307,16 @@ class KnobSpace:
         return config
 
     def to_unit(self, config: Mapping[str, Any]) -> np.ndarray:
+        """The point of ``[0, 1]^n`` that stands for ``config`` (knobs it leaves out at their
+        defaults)."""
         full = self.validate(config)
         return np.array([k.to_unit(full[k.name]) for k in self.knobs], dtype=np.float32)
+
+    def to_box(self, config: Mapping[str, Any], symmetric: bool = False) -> np.ndarray:
+        """Inverse of :meth:`from_box`: the Box action that stands for ``config`` (``symmetric``:
+        a point of ``[-1, 1]^n``, the tuning envs' actions)."""
+        unit = self.to_unit(config)
+        return (2.0 * unit - 1.0).astype(np.float32) if symmetric else unit
 
     def describe(self) -> str:
         """A heading line, then one line per knob: its values, default and help (its unit)."""

@@ -28,6 +28,21 @@ def test_passes_check_env(action_mode, template_dir):
     check_env(env.unwrapped, skip_render_check=True)
 
 
+def test_box_actions_are_symmetric_as_sb3_expects(template_dir):
+    """On a [0, 1] box PPO's first actions (centred on 0) were clipped to each knob's lowest
+    value half the time: -1 is a knob's lowest value or first choice, 1 its highest or last,
+    and ``KnobSpace.to_box`` gives the action of a configuration."""
+    env = ConfigTuningEnv(template_dir=template_dir, **TINY)
+    assert (env.action_space.low == -1).all() and (env.action_space.high == 1).all()
+    space, n = env.space, len(env.space.knobs)
+    assert env.decode(np.full(n, -1.0)) == space.from_unit(np.zeros(n))
+    assert env.decode(np.zeros(n)) == space.from_unit(np.full(n, 0.5))
+    assert env.decode(np.full(n, 7.0)) == space.from_unit(np.ones(n))  # (outside: clipped)
+    wal = {**space.defaults(), "journal_mode": "WAL", "cache_size": 4096}
+    assert env.decode(space.to_box(wal, symmetric=True)) == space.validate(wal)
+    env.close()
+
+
 def test_durable_space_by_default_and_unsafe_on_request(template_dir):
     durable = ConfigTuningEnv(template_dir=template_dir, **TINY)
     assert durable.space.name == "durable"
@@ -64,7 +79,7 @@ def test_reward_is_throughput_relative_to_defaults(template_dir):
     _, info = env.reset(seed=0)
     assert info["reference_ok"] and info["reference_throughput"] > 0
     _, reward, _, _, step_info = env.step(
-        env.space.to_unit({"journal_mode": "WAL", "synchronous": "NORMAL"})
+        env.space.to_box({"journal_mode": "WAL", "synchronous": "NORMAL"}, symmetric=True)
     )
     assert step_info["ok"] and step_info["space"] == "durable"
     assert reward == pytest.approx(step_info["throughput_mean"] / info["reference_throughput"])
@@ -248,7 +263,7 @@ def test_a_failed_reference_is_measured_again_and_never_gives_raw_throughput(tmp
     _, info = env.reset(seed=0)
     assert info["reference_ok"] is False
     workload.broken = False  # the first trial now works, but the defaults were not measured yet
-    _, reward, _, _, step_info = env.step(env.space.to_unit({"journal_mode": "WAL"}))
+    _, reward, _, _, step_info = env.step(env.space.to_box({"journal_mode": "WAL"}, symmetric=True))
     assert step_info["ok"] and step_info["reference_ok"]
     assert reward == pytest.approx(step_info["throughput_mean"] / env.reference.throughput_mean)
     assert reward < 100  # a ratio (the raw figure is thousands of transactions per second)

@@ -11,6 +11,11 @@ import envs  # noqa: F401 - registers the ids
 from envs.index_tuning import IndexTuningEnv
 
 
+def unit(*values: float) -> np.ndarray:
+    """The env's action (a point of [-1, 1]^5) for a point of [0, 1]^5, the parameters' scale."""
+    return (2.0 * np.array(values, np.float64) - 1.0).astype(np.float32)
+
+
 def test_registered_and_passes_check_env():
     env = gym.make("placer/IndexTuning-v0", keys=5_000, queries=500, mode="cost")
     assert isinstance(env.unwrapped, IndexTuningEnv)
@@ -41,17 +46,38 @@ def test_observation_is_cdf_sketch_of_the_drawn_dataset():
 def test_cost_mode_is_deterministic_and_truncates_at_horizon():
     env = IndexTuningEnv(datasets=("books",), keys=20_000, queries=2_000, horizon=2, mode="cost")
     env.reset(seed=1)
-    action = np.array([0.1, 0.5, 0.3, 0.5, 0.2], np.float32)
+    action = unit(0.1, 0.5, 0.3, 0.5, 0.2)
     _, first, _, truncated, info = env.step(action)
     assert info["ok"] and info["config"]["kind"] == "pgm" and not truncated
     _, second, _, truncated, _ = env.step(action)
     assert first == second and truncated
 
 
+def test_the_action_box_is_symmetric_as_sb3_expects():
+    """On a [0, 1] box PPO's first actions (centred on 0) were clipped to each parameter's
+    lowest half the time, and 4,096 steps ended 4x further from the best return: -1 is a
+    parameter's lowest value, 0 its middle, 1 its highest."""
+    import warnings
+
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    env = IndexTuningEnv(datasets=("books",), keys=5_000, queries=500, mode="cost")
+    assert (env.action_space.low == -1).all() and (env.action_space.high == 1).all()
+    env.reset(seed=0)
+    space = env.space
+    for action, point in ((-1.0, 0.0), (0.0, 0.5), (1.0, 1.0), (-3.0, 0.0)):  # (outside: clipped)
+        info = env.step(np.full(5, action, np.float32))[4]
+        assert info["config"] == space.from_unit(np.full(5, point)), action
+        env.reset(seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # SB3 warned: "use a symmetric and normalized Box action space"
+        sb3_check_env(IndexTuningEnv(datasets=("books",), keys=5_000, queries=500, mode="cost"))
+
+
 def test_size_weight_changes_the_preferred_epsilon():
     """With a heavy size weight a large epsilon (small index) wins; with none, a small one."""
-    small_eps = np.array([0.1, 0.0, 0.1, 0.5, 0.2], np.float32)
-    large_eps = np.array([0.1, 1.0, 0.1, 0.5, 0.2], np.float32)
+    small_eps = unit(0.1, 0.0, 0.1, 0.5, 0.2)
+    large_eps = unit(0.1, 1.0, 0.1, 0.5, 0.2)
     rewards = {}
     for weight in (0.0, 1000.0):
         env = IndexTuningEnv(
@@ -113,7 +139,7 @@ def test_a_failed_trial_is_rewarded_below_anything_seen(monkeypatch):
     choice worth learning."""
     env = IndexTuningEnv(mode="cost", keys=3000, queries=500, size_weight=1000.0)
     env.reset(seed=0)
-    _, reward, *_ = env.step(np.full(5, 0.99, np.float32))  # the largest RMI: a big index
+    _, reward, *_ = env.step(unit(*[0.99] * 5))  # the largest RMI: a big index
     assert reward < -10
     monkeypatch.setattr(env.objective, "score", lambda result: None)
     _, failed, *_ = env.step(np.full(5, 0.5, np.float32))
@@ -127,7 +153,7 @@ def test_knobs_of_the_other_index_kind_do_not_change_the_measurement():
     env.reset(seed=0)
     rewards, configs = set(), []
     for models in (0.0, 0.3, 0.6, 0.9):
-        _, reward, _, _, info = env.step(np.array([0.1, 0.5, 0.3, models, 0.8], np.float32))
+        _, reward, _, _, info = env.step(unit(0.1, 0.5, 0.3, models, 0.8))
         rewards.add(reward)
         configs.append(info["config"])
     assert len(rewards) == 1
@@ -174,7 +200,7 @@ def test_a_failed_trials_reward_does_not_depend_on_earlier_episodes(monkeypatch)
     -10 in a fresh env and about -63,000 after an episode had tried a huge RMI."""
     env = IndexTuningEnv(mode="cost", keys=3000, queries=500, size_weight=1000.0, horizon=3)
     env.reset(seed=0)
-    env.step(np.full(5, 0.99, np.float32))  # a huge index, in an earlier episode
+    env.step(unit(*[0.99] * 5))  # a huge index, in an earlier episode
     env.reset(seed=0)
     monkeypatch.setattr(env.objective, "score", lambda result: None)
     assert env.step(np.full(5, 0.5, np.float32))[1] == -10.0  # as the episode's first step anywhere
