@@ -26,6 +26,8 @@ BAD = [
     ("index_build_memory.py", ["--datasets", "bogus", "--out", "{out}/m.md"], "--datasets"),
     ("index_build_memory.py", ["--keys", "0", "--out", "{out}/m.md"], "--keys"),
     ("search_speed.py", ["--steps", "0", "--out", "{out}/s.md"], "--steps"),
+    ("tuning_env_actions.py", ["--steps", "0", "--out", "{out}/t.md"], "--steps"),
+    ("tuning_env_actions.py", ["--seeds", "-1"], "--seeds"),
     ("search_speed.py", ["--moves", '{"bogus": 1}', "--out", "{out}/s.md"], "--moves"),
     (
         "search_speed.py",
@@ -333,6 +335,20 @@ def test_tuning_curves_are_kept_over_each_seeds_rule_and_drawn_again_from_the_st
     assert json.loads(results_path.read_text())["workloads"][0]["curves_vs_rule"] == kept and plot.is_file()
     missing = _run("config_tuning_bench.py", ["--system", "sqlite", "--out", str(out), "--replot", str(tmp_path / "no.sqlite")], tmp_path)
     assert missing.returncode == 2 and "--replot: no results store" in missing.stderr
+
+
+def test_the_action_box_benchmark_trains_both_arms_and_tabulates_them(tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "t.md"
+    done = _run("tuning_env_actions.py", ["--steps", "32", "--n-steps", "32", "--seeds", "3", "--episodes", "2",
+                                          "--out", str(out)],
+                tmp_path)
+    assert done.returncode == 0, done.stderr
+    runs = json.loads(out.with_suffix(".json").read_text())["runs"]
+    assert [(r["box"], r["seed"]) for r in runs] == [("[-1, 1]", 3), ("[0, 1]", 3)]
+    table = out.read_text()
+    assert "| 3 |" in table and "Median over seeds after training" in table
 
 
 def test_merge_writes_into_a_new_folder_and_names_a_missing_plot(tmp_path: Path) -> None:
