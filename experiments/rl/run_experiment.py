@@ -245,7 +245,8 @@ def plot_curves(curves: dict[str, Path], design: str, out: Path) -> None:
             continue
         df = pd.read_csv(path)
         style = {"color": f"C{k}", "linestyle": styles[k % len(styles)], "label": variant}
-        train_ax.plot(df["steps"], df["train_mean_proxy"], **style)
+        # (markers: a curve of one point between gaps, as a short run's, drew nothing)
+        train_ax.plot(df["steps"], df["train_mean_proxy"], marker="o", markersize=3, **style)
         eval_ax.plot(df["steps"], df["eval_proxy"], marker="o", markersize=3, **style)
     train_ax.set_title("training episodes (mean of the last 50, mixed designs)", fontsize=9)
     eval_ax.set_title(f"deterministic episode on {design}", fontsize=9)

@@ -253,3 +253,17 @@ def test_policies_are_evaluated_on_one_torch_thread(monkeypatch: pytest.MonkeyPa
     finally:
         torch.set_num_threads(before)
     assert seen == [1] and row["proxy"] == 1.0
+
+
+def test_a_training_curve_of_one_point_is_drawn(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A short run's training curve (NaN at step 0, one mean at 2048) drew nothing: a line of
+    one point between gaps has no segment, and the training panel had no markers."""
+    import matplotlib.figure
+
+    saved = []
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: saved.append(fig))
+    curve = tmp_path / "full.csv"
+    curve.write_text("steps,train_mean_proxy,eval_proxy\n0,,1.3\n2048,1.2,1.25\n")
+    _experiment_module().plot_curves({"full": curve}, "d", tmp_path / "c.png")
+    train_line = saved[0].axes[0].get_lines()[0]
+    assert train_line.get_marker() not in (None, "None", "")
