@@ -131,9 +131,6 @@ def main() -> None:
     except typer.Abort:  # Ctrl-C outside a command's own handling
         print("placer: interrupted", file=sys.stderr)
         sys.exit(130)
-    except BrokenPipeError:  # --help or --version into a closed pipe, outside any command
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (nothing left to flush)
-        sys.exit(141)
     except OSError as exc:  # --help or --version into a full disk (placer --version > /dev/full)
         where = f"{exc.filename}: " if exc.filename else "cannot write the output: "
         print(f"placer: error: {where}{exc.strerror or exc}", file=sys.stderr)

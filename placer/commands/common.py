@@ -10,7 +10,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,18 +20,21 @@ from netlists.errors import NetlistError
 P = ParamSpec("P")
 R = TypeVar("R")
 
+class _CommandConsole(Console):
+    """Rich's console, but lines of text are never folded at its width (80 columns off a
+    terminal: a path split over two lines after "wrote" escaped `awk '/^wrote/{print $2}'`;
+    a terminal wraps a long line itself, and a path stays whole to copy); tables keep the
+    width and their centred titles."""
+
+    def print(self, *objects: Any, soft_wrap: bool | None = None, **options: Any) -> None:
+        if soft_wrap is None and all(isinstance(o, str) for o in objects):
+            soft_wrap = True
+        super().print(*objects, soft_wrap=soft_wrap, **options)
+
+
 # markup off: what the commands print holds users' text (error messages, notes, file and
-# design names), where "[x]" vanished and "[/x]" raised a MarkupError traceback. Off a terminal
-# lines are not folded at Rich's 80 columns (a path split over two lines after "wrote" escaped
-# `awk '/^wrote/{print $2}'`); tables keep that width.
-def _stdout_is_a_terminal() -> bool:
-    try:
-        return bool(sys.stdout.isatty())
-    except (AttributeError, ValueError):  # closed at start (placer ... >&-): None
-        return False
-
-
-console = Console(markup=False, soft_wrap=not _stdout_is_a_terminal())
+# design names), where "[x]" vanished and "[/x]" raised a MarkupError traceback
+console = _CommandConsole(markup=False)
 
 
 class UsageError(Exception):

@@ -4,6 +4,7 @@ stderr, any encoding, and one line for an output that cannot be written."""
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +33,8 @@ def test_a_long_result_line_is_not_folded_off_a_terminal(tmp_path: Path) -> None
     result = CliRunner().invoke(app, ["place", "default", "--algo", "greedy", "--budget-s", "0.5", "--quiet",
                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"wrote {out}" in result.output.splitlines()
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.output)  # (colours, under pytest -s in a terminal)
+    assert f"wrote {out}" in plain.splitlines()
 
 
 def test_text_its_encoding_lacks_is_written_as_question_marks(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -75,3 +77,59 @@ def test_tune_into_a_closed_pipe_exits_as_every_command_does(tmp_path: Path) -> 
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (141, "")
+
+
+def test_the_leaderboard_under_an_ascii_stdout_writes_its_dash_as_a_question_mark(tmp_path: Path) -> None:
+    """`PYTHONIOENCODING=ascii placer leaderboard ...` ended in a UnicodeEncodeError traceback
+    on the mean-rank row's "—" (after its files were written)."""
+    import os
+
+    from placer.cost.timing import TIMING_MODEL
+    from placer.results import ResultStore, RunRecord
+
+    row = RunRecord(design="d1", method="aa", seed=0, budget_s=5.0, suite="/nowhere", initial_proxy=1.0,
+                    initial_wirelength=0.1, initial_density=0.5, initial_congestion=0.5, proxy=0.9, wirelength=0.09,
+                    density=0.45, congestion=0.45, timing=0.5, timing_model=TIMING_MODEL, seconds=1.0,
+                    overlap_area=0.0, out_of_canvas=0)
+    ResultStore.in_runs_dir(tmp_path / "runs").write(row)
+    done = subprocess.run([sys.executable, "-m", "placer", "leaderboard", str(tmp_path / "runs"), "--out",
+                           str(tmp_path / "page")], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONIOENCODING": "ascii"}, encoding="ascii", errors="strict")
+    assert done.returncode == 0, done.stderr
+    assert "?" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_an_os_error_outside_any_command_names_its_file(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import errno
+
+    import pytest
+
+    import placer.cli as cli
+
+    def failing(**kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.EACCES, "Permission denied", "/somewhere/f")
+
+    monkeypatch.setattr(cli, "app", failing)
+    with pytest.raises(SystemExit) as ended:
+        cli.main()
+    assert ended.value.code == 2
+    assert capsys.readouterr().err == "placer: error: /somewhere/f: Permission denied\n"
+
+
+def _one_design_args(tmp_path: Path) -> list[str]:
+    return ["place", "default", "--algo", "greedy", "--budget-s", "0.5", "--out", str(tmp_path / "r.plc")]
+
+
+def test_a_single_run_draws_no_bar_off_a_terminal_and_on_one_draws_it_on_stderr(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Off a terminal its (transient) bar left a blank line; on one, it was drawn on stdout."""
+    import rich.console
+
+    app = typer.Typer()
+    register_place(app)
+    app.callback()(lambda: None)
+    off = CliRunner().invoke(app, _one_design_args(tmp_path))
+    assert off.exit_code == 0 and off.stderr == "", off.output
+    monkeypatch.setattr(rich.console.Console, "is_terminal", property(lambda console: console.stderr))
+    on = CliRunner().invoke(app, _one_design_args(tmp_path))
+    assert on.exit_code == 0, on.output
+    assert "0:00:0" in on.stderr and "0:00:0" not in on.stdout  # (the bar's elapsed-time column)
