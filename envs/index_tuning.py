@@ -5,14 +5,16 @@ dataset among ``datasets`` (seeded; ``reset(options={"dataset": name})`` picks o
 reset option, and may name any known distribution: a held-out one to test a trained policy on)
 and observes its CDF sketch plus the last choice (in ``[0, 1]`` per parameter); each step
 decodes the action (a point of ``[-1, 1]^5``: kind, epsilon, recursive epsilon, models, root,
-each mapped linearly onto its parameter's range, -1 its lowest value; finite values outside are
-clipped to it, as a Gaussian policy's are) into index parameters, builds and evaluates the
-index, and rewards ``-(time_weight * relative lookup time + size_weight * index size in % of
-the keys)``. The box is symmetric, as stable-baselines3 expects: PPO's first actions centre on
-0, and on a ``[0, 1]`` box half of their values were clipped to each parameter's lowest, its
-untrained policy's choice (PPO, 4,096 steps, three seeds: median deterministic return -10.3 on
-``[0, 1]`` against -4.7 on ``[-1, 1]``, where the untrained policy's choice, every parameter at
-its middle, is already close to the best; ``experiments/results/tuning_env_actions.md``).
+each mapped linearly onto ``[0, 1]`` and from there onto its parameter's values as the knob
+space does: the two choices of ``kind`` and of ``root`` binned, 0 the second's first value, the
+numbers log-scaled, -1 their lowest; finite values outside are clipped to it, as a Gaussian
+policy's are) into index parameters, builds and evaluates the index, and rewards
+``-(time_weight * relative lookup time + size_weight * index size in % of the keys)``. The box
+is symmetric, as stable-baselines3 expects: PPO's first actions centre on 0, and on a
+``[0, 1]`` box half of their values were clipped to each parameter's lowest, its untrained
+policy's choice (PPO, 4,096 steps, three seeds: median deterministic return -10.3 on ``[0, 1]``
+against -4.7 on ``[-1, 1]``; much of that lead is where the untrained policy starts, which
+training did not move on two seeds of three; ``experiments/results/tuning_env_actions.md``).
 Rewards span orders of magnitude (about -1 for a good PGM, below -1,000 for the largest RMIs,
 whose size is counted in % of the keys): SB3's defaults learn better on them normalised
 (``VecNormalize(norm_reward=True)``). ``info`` holds ``config``, ``ok``, ``error`` and

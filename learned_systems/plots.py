@@ -106,7 +106,7 @@ def best_so_far_figure(
                   va="center", color="grey")
     axes.set_xlabel("trials")
     axes.set_ylabel(ylabel)
-    axes.set_title(title)
+    axes.set_title(title, fontsize=10)  # (a second line saying what a score is fits the width)
     named = [line for line in axes.get_lines() if line.get_label() and not line.get_label().startswith("_")]
     if named:  # below the axes: inside, it covered some curve wherever it went
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, fontsize=8, frameon=False)

@@ -294,8 +294,8 @@ def _run(
         plot_best_so_far(
             curves,
             out / "best_so_far.png",
-            f"{system} {workload}" + ("" if system == "index" else f" ({objective.space.name} space)"),
-            ylabel=f"best mean score so far\nscore = {_score_meaning(system, index_cost)}",
+            f"{system} {workload}" + ("" if system == "index" else f" ({objective.space.name} space)")
+            + f"\nscore = {_score_meaning(system, index_cost)}",  # (as the y label it ran out of the picture)
             baselines=plotted,
         )
         lines = _summary_lines(out, run, system, objective, index_cost, seed, trials, summaries, beyond, best,

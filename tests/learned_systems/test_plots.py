@@ -58,3 +58,27 @@ def test_a_curve_starting_far_below_keeps_the_axis_on_the_rest_and_says_so():
     ]
     plain = best_so_far_figure({"random seed 0": [-2.2, -2.19, -2.1]}, "t", baselines={"default": -2.19})
     assert not any("below the axis" in t.get_text() for t in plain.axes[0].texts)
+
+
+def test_every_text_of_the_chart_lies_inside_the_picture():
+    """tune's index chart put what a score is in its y label, which ran out of the picture;
+    a long legend below the axes must fit too (the figure grows with it)."""
+    title = "index lognormal\nscore = -(relative lookup steps (counted) + size in % of the keys)"
+    curves = {f"tuner {k} seed {s}": [-5.0 + k, -4.0 + k] for k in range(3) for s in range(4)}
+    baselines = {"default (seed 0)": -6.0, "rule_of_thumb (seed 0)": -5.5, "default (seed 1)": -6.2}
+    figure = best_so_far_figure(curves, title, baselines=baselines)
+    figure.canvas.draw()
+    renderer, inside = figure.canvas.get_renderer(), figure.bbox
+    axes = figure.axes[0]
+    for artist in (axes.title, axes.yaxis.label, axes.xaxis.label, axes.get_legend()):
+        box = artist.get_window_extent(renderer)
+        assert inside.x0 - 1 <= box.x0 and box.x1 <= inside.x1 + 1 and inside.y0 - 1 <= box.y0 and box.y1 <= inside.y1 + 1, artist
+
+
+def test_baselines_beyond_the_dash_patterns_and_ones_without_a_value():
+    """Every baseline is drawn (five outnumber the dash patterns); one without a value (a seed
+    whose rule of thumb failed) is left out, not a TypeError."""
+    baselines = {f"b{k}": float(k) for k in range(5)} | {"none": None}
+    lines = best_so_far_figure({"random seed 0": [1.0, 2.0]}, "t", baselines=baselines).axes[0].get_lines()
+    assert sorted(line.get_label() for line in lines if line.get_label().startswith("b")) == [
+        f"b{k} ({k:.3g})" for k in range(5)]
