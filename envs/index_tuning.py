@@ -6,7 +6,7 @@ reset option, and may name any known distribution: a held-out one to test a trai
 and observes its CDF sketch plus the last choice (in ``[0, 1]`` per parameter); each step
 decodes the action (a point of ``[-1, 1]^5``: kind, epsilon, recursive epsilon, models, root,
 each mapped linearly onto ``[0, 1]`` and from there onto its parameter's values as the knob
-space does: the two choices of ``kind`` and of ``root`` binned, 0 the second's first value, the
+space does: the two choices of ``kind`` and of ``root`` binned (0 picks the second), the
 numbers log-scaled, -1 their lowest; finite values outside are clipped to it, as a Gaussian
 policy's are) into index parameters, builds and evaluates the index, and rewards
 ``-(time_weight * relative lookup time + size_weight * index size in % of the keys)``. The box

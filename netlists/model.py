@@ -230,6 +230,28 @@ _ARRAY_DTYPES: dict[str, type] = {
 }
 
 
+def _field_array(name: str, value: object, dtype: np.dtype) -> np.ndarray:
+    """``value`` as :class:`Netlist` field ``name``'s array (see ``Netlist._as_arrays``)."""
+    def refused(why: str) -> TypeError:
+        return TypeError(f"Netlist.{name}: expected a one-dimensional array of {dtype.name}, {why}")
+
+    try:
+        given = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # (ragged lists)
+        raise refused(f"got {type(value).__name__} ({exc})") from None
+    if given.ndim != 1:
+        raise refused(f"got {type(value).__name__} of shape {given.shape}")
+    if given.dtype.kind not in "iuf" + ("b" if dtype.kind == "f" else ""):
+        raise refused(f"got values of type {given.dtype}")
+    if dtype.kind == "i" and given.size:
+        whole = given.dtype.kind in "iu" or bool(np.all(np.isfinite(given) & (given == np.round(given))))
+        info = np.iinfo(dtype)
+        if not whole or given.min() < info.min or given.max() > info.max:
+            raise refused(f"got values from {given.min()} to {given.max()}"
+                          + ("" if whole else " that are not all whole numbers"))
+    return given.astype(dtype)
+
+
 @dataclass(frozen=True, eq=False)
 class Netlist:
     """An immutable, columnar netlist.
@@ -270,17 +292,18 @@ class Netlist:
         self._freeze(private=False)
 
     def _as_arrays(self) -> None:
-        """Lists and tuples given for array fields (``dataclasses.replace(nl, width=[...])``)
-        become arrays of the field's dtype, and a list of names a tuple: a list was kept, for
-        the caller to change under the netlist, and failed deep inside the cost."""
+        """Every array field as a one-dimensional array of its dtype (``_ARRAY_DTYPES``), and
+        names and sides as tuples: a list given (``dataclasses.replace(nl, width=[...])``) was
+        kept, for the caller to change under the netlist, and failed deep inside the cost.
+
+        Raises:
+            TypeError: a value that is no such array: not one-dimensional, not numbers, or
+                for an index or code field not whole numbers its dtype holds (1.7 was cut to 1).
+        """
         for name, dtype in _ARRAY_DTYPES.items():
             value = getattr(self, name)
-            if not isinstance(value, np.ndarray):
-                try:
-                    object.__setattr__(self, name, np.array(value, dtype=dtype))
-                except (TypeError, ValueError) as exc:
-                    raise TypeError(f"Netlist.{name}: expected an array of {np.dtype(dtype).name}, "
-                                    f"got {type(value).__name__} ({exc})") from None
+            if not (isinstance(value, np.ndarray) and value.dtype == dtype and value.ndim == 1):
+                object.__setattr__(self, name, _field_array(name, value, np.dtype(dtype)))
         for name in ("names", "side"):
             if not isinstance(getattr(self, name), tuple):
                 object.__setattr__(self, name, tuple(getattr(self, name)))

@@ -62,17 +62,41 @@ def test_lists_given_for_array_fields_become_frozen_arrays_of_their_dtype() -> N
     failed deep in numpy ("only integer scalar arrays can be converted to a scalar index")."""
     import dataclasses
 
+    from netlists.model import _ARRAY_DTYPES
     from placer.cost.proxy import evaluate
 
     netlist, placement = generate(3, 6, 4, seed=1)
-    widths, pins = list(netlist.width), [int(p) for p in netlist.net_pins]
-    twin = dataclasses.replace(netlist, width=widths, net_pins=pins, names=list(netlist.names))
-    widths[0] = 1e6
-    assert twin.width.dtype == np.float64 and twin.net_pins.dtype == np.int64 and isinstance(twin.names, tuple)
-    assert not twin.width.flags.writeable and twin.width[0] == netlist.width[0]
+    lists = {name: getattr(netlist, name).tolist() for name in _ARRAY_DTYPES}
+    twin = dataclasses.replace(netlist, **lists, names=list(netlist.names), side=list(netlist.side))
+    lists["width"][0] = 1e6
+    for name, dtype in _ARRAY_DTYPES.items():
+        value = getattr(twin, name)
+        assert value.dtype == dtype and not value.flags.writeable, name
+        np.testing.assert_array_equal(value, getattr(netlist, name))
+    assert isinstance(twin.names, tuple) and isinstance(twin.side, tuple)
     assert evaluate(twin, placement).proxy == evaluate(netlist, placement).proxy
-    with pytest.raises(TypeError, match=r"Netlist.width: expected an array of float64, got list"):
-        dataclasses.replace(netlist, width=["wide"] * netlist.n_nodes)
+    floats = dataclasses.replace(netlist, net_pins=netlist.net_pins.astype(np.float64))  # whole: taken
+    assert floats.net_pins.dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("width", "wide", "got str of shape ()"),
+        ("width", None, "got NoneType of shape ()"),
+        ("width", ["wide"] * 3, "got values of type <U4"),
+        ("net_pins", [1.7, 2.0], "that are not all whole numbers"),  # (it was cut to 1)
+        ("node_type", [300, 0], "got values from 0 to 300"),  # (int8: an OverflowError naming nothing)
+        ("x", [[1.0, 2.0]], "of shape (1, 2)"),
+    ],
+)
+def test_an_array_field_that_is_no_such_array_is_refused_naming_it(field: str, value: object, why: str) -> None:
+    import dataclasses
+
+    netlist, _ = generate(3, 6, 4, seed=1)
+    with pytest.raises(TypeError, match=rf"^Netlist\.{field}: expected a one-dimensional array of ") as refused:
+        dataclasses.replace(netlist, **{field: value})
+    assert why in str(refused.value)
 
 
 def test_a_net_index_out_of_range_is_an_error_not_an_empty_net() -> None:
