@@ -351,6 +351,25 @@ def test_the_action_box_benchmark_trains_both_arms_and_tabulates_them(tmp_path: 
     assert "| 3 |" in table and "Median over seeds after training" in table
 
 
+def test_a_tuning_plot_draws_medians_over_the_seeds_with_a_rule_and_names_a_single_seed(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A seed without a rule-of-thumb score has no curve over it (and no division by a zero
+    rule); one seed's curve is labelled with its seed, not as a median; the defaults line is
+    1 / (rule x defaults)."""
+    bench = _bench_module("config_tuning_bench")
+    assert bench._over_rule([1.0, 2.0], 0.0) is None and bench._over_rule([1.0, None], None) is None
+    assert bench._over_rule([1.0, None, 3.0], 2.0) == [0.5, None, 1.5]
+    drawn = {}
+    monkeypatch.setattr(bench, "plot_best_so_far", lambda curves, path, title, ylabel, baselines: (
+        drawn.update(curves=curves, baselines=baselines), path)[1])
+    record = {"system": "sqlite", "workload": "w", "rule_vs_default": 4.0, "curves_vs_rule": {
+        "random": {"0": [0.5, 1.0], "1": [0.7, 1.2], "2": None},
+        "rl": {"0": [0.9, 1.1]},
+    }}
+    bench.plot_record(record, tmp_path, 2)
+    assert drawn["curves"] == {"random (median of 2 seeds)": [0.6, 1.1], "rl (seed 0)": [0.9, 1.1]}
+    assert drawn["baselines"] == {"rule of thumb": 1.0, "defaults (median over seeds)": 0.25}
+
+
 def test_merge_writes_into_a_new_folder_and_names_a_missing_plot(tmp_path: Path) -> None:
     """A --merge into a folder not yet there failed copying the first plot (a traceback-free
     'No such file or directory' for a file that was fine); a missing plot stopped the merge."""

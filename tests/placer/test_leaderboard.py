@@ -1075,6 +1075,7 @@ def test_verify_names_a_run_it_cannot_check_and_passes_a_folder_with_nothing_to_
     message = " ".join(done.output.split())
     assert done.exit_code == 2 and "--verify: the run tiny_a/greedy/seed0 in" in message, done.output
     assert "cannot be checked" in message and "nothing written" in message and not (tmp_path / "a").exists()
+    assert "no such file" in message and "changed since" not in message  # (moved, not edited)
     failed = tmp_path / "failed"
     ResultStore.in_runs_dir(failed).write(record("d1", "aa", 0, None))
     ResultStore.in_runs_dir(failed).write(record("d1", "bb", 0, 0.7))  # ok, but no .plc recorded

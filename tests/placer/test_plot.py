@@ -351,7 +351,35 @@ def test_cli_same_scale_shares_the_colour_ranges_with_other_placements(tmp_path:
     hot = evaluate(netlist, stacked, with_maps=True).maps
     assert seen["limits"]["density"] == (0.0, pytest.approx(float(hot.density.max())))
     assert seen["limits"]["congestion"][1] == pytest.approx(float(np.maximum(hot.vertical, hot.horizontal).max()))
+    hot_args = ["plot", str(tmp_path / "netlist.pb.txt"), str(tmp_path / "stacked.plc"), "--out", str(tmp_path / "h.png")]
+    drawn_hotter = CliRunner().invoke(make_app(), [*hot_args, "--same-scale", str(tmp_path / "initial.plc")])
+    assert drawn_hotter.exit_code == 0, drawn_hotter.output  # (the drawn placement's own range counts too)
+    assert seen["limits"]["density"] == (0.0, pytest.approx(float(hot.density.max())))
     other = generate(4, 6, 4, seed=2, name="other")
     write_plc(tmp_path / "other.plc", *other)
     refused = CliRunner().invoke(make_app(), [*args, "--same-scale", str(tmp_path / "other.plc")])
     assert refused.exit_code == 2 and "other.plc" in refused.output
+
+
+def test_the_limits_and_the_resolution_reach_the_written_picture(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """save_placement_plot passes its colour ranges to the figure, and --dpi sizes the picture."""
+    from matplotlib.image import imread
+
+    import placer.plot
+
+    netlist, placement = generate(3, 6, 4, seed=1, name="tiny_dpi")
+    given = {"density": (0.0, 9.0), "congestion": (0.0, 8.0)}
+    real, asked = placer.plot.plot_placement, {}
+    monkeypatch.setattr(placer.plot, "plot_placement", lambda *a, **k: (asked.update(k), real(*a, **k))[1])
+    save_placement_plot(tmp_path / "a.png", netlist, placement, limits=given)
+    assert asked["limits"] == given
+    monkeypatch.undo()
+    write_netlist(netlist, tmp_path / "netlist.pb.txt")
+    write_plc(tmp_path / "initial.plc", netlist, placement)
+    sizes = {}
+    for dpi in ("60", "120"):
+        out = tmp_path / f"p{dpi}.png"
+        assert CliRunner().invoke(make_app(), ["plot", str(tmp_path / "netlist.pb.txt"), "--dpi", dpi, "--out",
+                                               str(out)]).exit_code == 0
+        sizes[dpi] = imread(out).shape[1]
+    assert sizes["120"] == pytest.approx(2 * sizes["60"], rel=0.05)

@@ -258,17 +258,25 @@ def test_warm_up_gives_a_built_in_method_a_clock_its_cold_compile_cannot_spend(m
         name = "warm_binned_plugin"  # (it waited 60 s before each run)
         option_names = frozenset({"bins", "samples", "soft_refine"})
 
-    monkeypatch.setattr(base, "_REGISTRY", {**base._REGISTRY, Unnamed.name: Unnamed, Named.name: Named,
-                                            Stoppable.name: Stoppable, Binned.name: Binned})  # fmt: skip
+    class Iterated(Unnamed):
+        name = "warm_iterated_plugin"
+        option_names = frozenset({"iterations"})
+
+    class MaxIterated(Unnamed):
+        name = "warm_max_iterated_plugin"
+        option_names = frozenset({"max_iterations"})
+
+    plugins = (Unnamed, Named, Stoppable, Binned, Iterated, MaxIterated)
+    monkeypatch.setattr(base, "_REGISTRY", {**base._REGISTRY, **{p.name: p for p in plugins}})
     monkeypatch.setattr(base, "_WARMED", set())
     budgets: dict[str, float] = {}
     original = base.Placer.place
     monkeypatch.setattr(base.Placer, "place", lambda self, *a, **k: (budgets.__setitem__(self.name, k["budget_s"]),
                                                                       original(self, *a, **k))[1])
-    for name in ("greedy", Named.name, Unnamed.name, Stoppable.name, Binned.name):
+    for name in ("greedy", *(p.name for p in plugins)):
         base.warm_up(name)
     assert budgets == {"greedy": base.WARM_UP_BUDGET_S, Named.name: 3.0, Unnamed.name: 3.0, Stoppable.name: 60.0,
-                       Binned.name: 3.0}
+                       Binned.name: 3.0, Iterated.name: 60.0, MaxIterated.name: 60.0}
     assert base.WARM_UP_BUDGET_S >= 600
 
 
