@@ -970,3 +970,25 @@ def test_a_workers_design_cache_sees_an_edit_of_any_file_a_bookshelf_design_read
     os.utime(nodes, ns=(stamp, stamp))
     edited, _, _ = _load_design(design)
     assert edited.width[edited.index("a0")] == netlist.width[netlist.index("a0")] + 1.0
+
+
+def test_a_resume_reads_each_stored_runs_options_once(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every task was compared with every stored run of its column, parsing the run's options
+    each time: deciding that 8,000 runs were done took 100 s."""
+    from placer.batch import DesignFiles, PlacementTask, _refuse_mixed_designs_and_options
+    from placer.results import RunRecord
+
+    design = DesignFiles("d1", tmp_path / "netlist.pb.txt", tmp_path / "initial.plc", tmp_path)
+    existing = {("d1", "greedy", s): RunRecord(design="d1", method="greedy", seed=s, budget_s=1.0,
+                                               options='{"fd": false}', design_digest="x")
+                for s in range(300)}  # fmt: skip
+    tasks = [PlacementTask(design, "greedy", s, 1.0, tmp_path, options={"fd": False}, design_digest="x")
+             for s in range(300)]
+    parsed = []
+    real = RunRecord.options_dict
+    monkeypatch.setattr(RunRecord, "options_dict", lambda row: (parsed.append(row.seed), real(row))[1])
+    _refuse_mixed_designs_and_options(existing, tasks, True, tmp_path)
+    assert len(parsed) == 300  # once each, not 300 x 300
+    other = [PlacementTask(design, "greedy", 300, 1.0, tmp_path, options={"fd": True}, design_digest="x")]
+    with pytest.raises(ValueError, match="one leaderboard column would mix them"):
+        _refuse_mixed_designs_and_options(existing, other, True, tmp_path)
