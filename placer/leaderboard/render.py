@@ -128,6 +128,19 @@ def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd
     return text, int(summary.attrs["n_designs"])
 
 
+def _markdown_note(note: str) -> str:
+    """A page note as Markdown: its own `code` spans and **bold** marks kept, the text between
+    them (design and method names among it) escaped as table cells are: a method named
+    ``x<i>y`` opened live HTML that ran over the rest of the paragraph, ``*`` made emphasis."""
+    parts = re.split(r"(`[^`]*`|\*\*)", printable(note))
+    return "".join(part if part.startswith("`") or part == "**" else _escaped_prose(part) for part in parts)
+
+
+def _escaped_prose(text: str) -> str:
+    """Markdown prose written literally: HTML and emphasis characters escaped."""
+    return re.sub(r"([\\*_\[\]])", r"\\\1", html.escape(text, quote=False))
+
+
 def _markdown_text(text: object) -> str:
     """``text`` as literal Markdown table text: ``|`` would split the cell, ``<``/``&`` be HTML,
     and line breaks (any unprintable character) are written as escapes."""
@@ -347,7 +360,10 @@ def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
     # to nothing, but its label says what it is
     drawable = np.isfinite(values) & (np.abs(values) < 1e6)
     names = [_short(printable(str(m))) + (ILLEGAL_MARK if m in marked else "") for m in means.index]
-    bars = ax.bar(names, np.where(drawable, values, 0.0), color=colors)
+    # at positions, labelled after: two shortened labels alike were one category, their bars
+    # drawn over each other
+    bars = ax.bar(np.arange(len(names)), np.where(drawable, values, 0.0), color=colors)
+    ax.set_xticks(np.arange(len(names)), names)
     ax.bar_label(bars, labels=[_cell(v, "proxy") if np.isfinite(v) or np.isinf(v) else "" for v in values],
                  fontsize=8)
     if not np.isfinite(values).any():
@@ -369,8 +385,15 @@ def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
 
 
 def _short(name: str, most: int = 28) -> str:
-    """A method label short enough to sit under its bar (the tables keep the full name)."""
-    return name if len(name) <= most else name[: most - 1] + "…"
+    """A method label short enough to sit under its bar (the tables keep the full name); the
+    budget of a ``method@600s`` column is kept whole (it was what got cut, leaving three
+    columns one label)."""
+    if len(name) <= most:
+        return name
+    base, at, budget = name.rpartition("@")
+    suffix = at + budget if at and len(budget) < most // 2 else ""
+    base = base if suffix else name
+    return base[: most - 1 - len(suffix)] + "…" + suffix
 
 
 def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
@@ -417,7 +440,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     if _uses_shared_suite(runs):
         notes.insert(0, f"**Note:** {_SHARED_SUITE_NOTE}")
 
-    md = ["# Leaderboard", "", *[f"{printable(n)}  " for n in notes], ""]
+    md = ["# Leaderboard", "", *[f"{_markdown_note(n)}  " for n in notes], ""]
     page = ["<h1>Leaderboard</h1>", *[f"<p>{_html_text(n)}</p>" for n in notes]]
     for metric in METRICS:
         text, n_complete = _formatted(table, metric, methods)
@@ -431,10 +454,12 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     if not failures.empty:
         md += ["## Failed runs", ""]
         page.append("<h2>Failed runs</h2><ul>")
+        labels = method_labels(runs)  # (the tables' column names: two budgets' failures read alike)
         for row in failures.itertuples():
             first = str(row.error or "").splitlines()[0] if row.error else "unknown error"
-            md.append(_markdown_text(f"- {row.design} / {row.method} / seed {row.seed}: {first}"))
-            page.append(f"<li>{html.escape(f'{row.design} / {row.method} / seed {row.seed}: {first}')}</li>")
+            said = f"{row.design} / {labels[row.Index]} / seed {row.seed}: {first}"
+            md.append("- " + _markdown_text(said))
+            page.append(f"<li>{html.escape(said)}</li>")
         page.append("</ul>")
         md.append("")
 

@@ -1123,3 +1123,35 @@ def test_verify_says_a_design_changed_and_reads_nothing_a_row_points_elsewhere(t
     message = verify()
     assert "its design's files at" in message and "changed since the run" in message
     assert "stored figures are not" not in message
+
+
+def test_columns_whose_short_labels_match_get_bars_of_their_own(tmp_path: Path) -> None:
+    """The chart cut labels at 28 characters, budget first: three budgets of one long-named
+    method became one label and their bars were drawn over each other."""
+    from placer.leaderboard import bar_figure
+
+    long = "an_extremely_long_plugin_method_name_for_testing_widths"
+    store = ResultStore.in_runs_dir(tmp_path)
+    for budget, proxy in ((5.0, 0.7), (50.0, 0.6), (500.0, 0.5)):
+        store.write(record("d1", long, 0, proxy, budget=budget))
+    table = build(tmp_path)
+    methods = [m for m in table["method"].unique() if m != "initial"]
+    axes = bar_figure(table, methods).axes[0]
+    labels = [t.get_text() for t in axes.get_xticklabels()]
+    assert len(set(labels)) == 3 and all(label.endswith(("@5s", "@50s", "@500s")) for label in labels)
+    assert sorted(p.get_x() for p in axes.patches) == sorted({p.get_x() for p in axes.patches})  # apart
+
+
+def test_failed_runs_are_named_by_their_column_and_notes_are_literal_markdown(tmp_path: Path) -> None:
+    """Two budgets' failures read alike ('d1 / aa / seed 0'); a method named x<i>y opened live
+    HTML in the Markdown notes (the tables escaped it)."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    store.write(record("d1", "aa", 0, None, budget=5.0))
+    store.write(record("d1", "aa", 0, None, budget=50.0))
+    store.write(record("d1", "x<i>y", 0, 0.7, budget=5.0))
+    store.write(record("d1", "x<i>y", 1, 0.7, budget=5.0))
+    store.write(record("d1", "x<i>y", 0, 0.7, budget=50.0))
+    text = write_leaderboard(tmp_path / "runs", tmp_path / "page")["markdown"].read_text()
+    assert "- d1 / aa@5s / seed 0: RuntimeError: boom" in text and "- d1 / aa@50s / seed 0: RuntimeError: boom" in text
+    notes = text.split("## ")[0]
+    assert "x&lt;i&gt;y" in notes and "x<i>y" not in notes
