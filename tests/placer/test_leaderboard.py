@@ -234,6 +234,11 @@ def test_keep_adds_the_cells_of_an_earlier_table_that_the_runs_lack(
     assert cell(table, "d2", "zz", "proxy") == pytest.approx(1.2)
     assert bool(cell(table, "d2", "zz", "best")) and not bool(cell(table, "d2", "aa", "best"))
     assert "Cells of `cc`, `zz` are kept from an earlier table" in paths["markdown"].read_text()
+    import csv
+
+    with open(paths["csv"], newline="") as written:  # seeds and failed stay whole numbers (1.0 before)
+        rows = list(csv.DictReader(written))
+    assert {r["seeds"] for r in rows} <= {"0", "1", "2", "3"} and {r["failed"] for r in rows} <= {"0", "1"}, rows[0]
 
 
 def test_keep_rejects_a_file_that_is_not_a_leaderboard(runs: Path, tmp_path: Path) -> None:
