@@ -47,9 +47,14 @@ class GraphEncoder(nn.Module):
         current = nodes[..., CURRENT_COLUMN : CURRENT_COLUMN + 1]
         h = torch.relu(self.embed(nodes)) * valid
         offset = (torch.arange(B, device=nodes.device) * N).view(B, 1)
-        src = (edges[:, 0].long() + offset).reshape(-1)
-        dst = (edges[:, 1].long() + offset).reshape(-1)
-        w = weight.reshape(-1, 1)
+        # the padding edges (weight 0, 58 % of ariane133's 4,096 slots) carry nothing: left out,
+        # they no longer cost two (B x E) x hidden tensors a layer (`placer train --netlist
+        # ariane133 --timesteps 2048 --set n_steps=512`: 90.8 / 93.8 s -> 75.7 / 72.8 s, old and
+        # new code alternated on an idle machine, all 83 policy tensors bit-identical)
+        keep = weight.reshape(-1) != 0
+        src = (edges[:, 0].long() + offset).reshape(-1)[keep]
+        dst = (edges[:, 1].long() + offset).reshape(-1)[keep]
+        w = weight.reshape(-1)[keep].reshape(-1, 1)
         norm = torch.zeros(B * N, 1, device=nodes.device).index_add_(0, dst, w)
         norm = torch.where(norm > 0, norm, torch.ones_like(norm))  # (a clamp at 1e-6 shrank, not
         # averaged, the messages of a node whose weights were all under it)

@@ -38,3 +38,31 @@ def test_messages_are_a_weighted_mean_however_small_the_weights() -> None:
     weights = torch.tensor([[1.0, 1.0, 0.5, 0.5]])
     np.testing.assert_allclose(encoder(nodes, edges, weights).detach().numpy(),
                                encoder(nodes, edges, weights * 1e-8).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_padding_edges_are_never_gathered_and_change_nothing(monkeypatch) -> None:
+    """The weight-0 padding slots (58 % of ariane133's) were gathered and summed in every layer:
+    two (B x E) x hidden tensors each for nothing. Left out, the output and the gradients are
+    those of the graph without them, exactly."""
+    torch.manual_seed(0)
+    encoder = GraphEncoder(node_features=8)
+    nodes = torch.zeros(2, 4, 8)
+    nodes[:, :, VALID_COLUMN] = 1.0
+    nodes[:, :, 1:4] = torch.rand(2, 4, 3)
+    real = torch.tensor([[[0, 1, 2], [1, 2, 3]], [[3, 2, 1], [0, 0, 0]]])
+    padded = torch.cat([real, torch.zeros(2, 2, 5, dtype=torch.long)], dim=2)
+    weights = torch.tensor([[1.0, 0.5, 0.25], [0.75, 1.0, 0.5]])
+    padded_weights = torch.cat([weights, torch.zeros(2, 5)], dim=1)
+    gathered = []
+    index_add = torch.Tensor.index_add_
+    monkeypatch.setattr(torch.Tensor, "index_add_", lambda t, dim, index, source: (
+        gathered.append(index.numel()), index_add(t, dim, index, source))[1])
+    plain = encoder(nodes, real, weights)
+    plain.sum().backward()
+    plain_grads = [p.grad.clone() for p in encoder.parameters()]
+    encoder.zero_grad()
+    with_padding = encoder(nodes, padded, padded_weights)
+    with_padding.sum().backward()
+    assert torch.equal(plain, with_padding)
+    assert all(torch.equal(a, p.grad) for a, p in zip(plain_grads, encoder.parameters(), strict=True))
+    assert set(gathered) == {6}  # the six real edges, in every index_add_ of both calls
