@@ -129,11 +129,15 @@ def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd
 
 
 def _markdown_note(note: str) -> str:
-    """A page note as Markdown: its own `code` spans and **bold** marks kept, the text between
-    them (design and method names among it) escaped as table cells are: a method named
-    ``x<i>y`` opened live HTML that ran over the rest of the paragraph, ``*`` made emphasis."""
-    parts = re.split(r"(`[^`]*`|\*\*)", printable(note))
-    return "".join(part if part.startswith("`") or part == "**" else _escaped_prose(part) for part in parts)
+    """A page note as Markdown: its own `code` spans and leading **Note:** kept, everything
+    else (design and method names among it) written literally: a method named ``x<i>y`` opened
+    live HTML that ran over the rest of the paragraph, ``*`` made emphasis. ``<``, ``>`` and
+    ``&`` are escaped inside code spans too (shown as entities there): a name holding a
+    backtick unpairs the spans, and nothing may then turn into a tag."""
+    lead = "**Note:** " if note.startswith("**Note:** ") else ""
+    parts = re.split(r"(`[^`]*`)", printable(note[len(lead):]))
+    return lead + "".join(html.escape(part, quote=False) if part.startswith("`") else _escaped_prose(part)
+                          for part in parts)
 
 
 def _escaped_prose(text: str) -> str:

@@ -271,9 +271,9 @@ def keep_cells(table: pd.DataFrame, kept_csv: str | Path) -> tuple[pd.DataFrame,
     new = new.reindex(columns=table.columns)
     new["timing"] = new["timing"].where(~other_timing_model(new))
     merged = _labelled_by_budget(pd.concat([table, new.assign(_kept=True)], ignore_index=True))
-    for column in ("seeds", "failed"):  # counts stay whole (read back as floats, 10 became 10.0 in every row)
-        if column in merged and merged[column].notna().all():
-            merged[column] = merged[column].astype(int)
+    for column in ("seeds", "failed"):  # counts stay whole (read back as floats, 10 became 10.0 in
+        if column in merged:  # every row; blank where an older kept table has no such column)
+            merged[column] = merged[column].astype("Int64")
     kept_methods = set(merged.loc[merged["_kept"].fillna(False).astype(bool), "method"]) - {INITIAL}
     return _marked_and_sorted(merged.drop(columns="_kept")), sorted(kept_methods)
 

@@ -239,6 +239,11 @@ def test_keep_adds_the_cells_of_an_earlier_table_that_the_runs_lack(
     with open(paths["csv"], newline="") as written:  # seeds and failed stay whole numbers (1.0 before)
         rows = list(csv.DictReader(written))
     assert {r["seeds"] for r in rows} <= {"0", "1", "2", "3"} and {r["failed"] for r in rows} <= {"0", "1"}, rows[0]
+    bare = tmp_path / "bare.csv"  # an older table: no counts at all (they were skipped: 3.0 in the runs' rows)
+    bare.write_text("design,method,proxy\nd1,yy,0.8\n")
+    with open(write_leaderboard(tmp_path / "new", tmp_path / "bare_page", keep=bare)["csv"], newline="") as written:
+        rows = list(csv.DictReader(written))
+    assert {r["seeds"] for r in rows} <= {"", "0", "1", "2", "3"} and "" in {r["seeds"] for r in rows}, rows
 
 
 def test_keep_rejects_a_file_that_is_not_a_leaderboard(runs: Path, tmp_path: Path) -> None:
@@ -1160,3 +1165,20 @@ def test_failed_runs_are_named_by_their_column_and_notes_are_literal_markdown(tm
     assert "- d1 / aa@5s / seed 0: RuntimeError: boom" in text and "- d1 / aa@50s / seed 0: RuntimeError: boom" in text
     notes = text.split("## ")[0]
     assert "x&lt;i&gt;y" in notes and "x<i>y" not in notes
+
+
+@pytest.mark.parametrize("note", [
+    "Cells of `p```, `<img src=x onerror=alert(1)>` are kept from an earlier table",
+    "Timing of d`<img src=x onerror=alert(1)>`` is blank",
+    "Cells from fewer ok seeds than others: d1/a**b, d1/c**d and x<i>y@50s",
+])
+def test_no_name_in_a_note_becomes_markdown_markup(note: str) -> None:
+    """A backtick in a name unpaired the note's code spans and let a tag through raw; `**` in
+    names made the text between them bold."""
+    from markdown_it import MarkdownIt
+
+    from placer.leaderboard.render import _markdown_note
+
+    rendered = MarkdownIt("commonmark").render(_markdown_note(note))
+    assert "<img" not in rendered and "<i>" not in rendered and "<strong>" not in rendered, rendered
+    assert MarkdownIt("commonmark").render(_markdown_note("**Note:** see `x`")).startswith("<p><strong>Note:</strong>")
