@@ -241,12 +241,21 @@ def _field_array(name: str, value: object, dtype: np.dtype) -> np.ndarray:
         raise refused(f"got {type(value).__name__} ({exc})") from None
     if given.ndim != 1:
         raise refused(f"got {type(value).__name__} of shape {given.shape}")
+    if given.dtype.kind == "O" and dtype.kind == "f":  # (Python ints past 2**64 are numbers too)
+        try:
+            given = given.astype(dtype)
+        except (TypeError, ValueError):
+            pass
     if given.dtype.kind not in "iuf" + ("b" if dtype.kind == "f" else ""):
         raise refused(f"got values of type {given.dtype}")
     if dtype.kind == "i" and given.size:
-        whole = given.dtype.kind in "iu" or bool(np.all(np.isfinite(given) & (given == np.round(given))))
+        floats = given.dtype.kind == "f"
+        whole = not floats or bool(np.all(np.isfinite(given) & (given == np.round(given))))
         info = np.iinfo(dtype)
-        if not whole or given.min() < info.min or given.max() > info.max:
+        # (a float compares with the bound as a float: 2**63 - 1 rounds up to 2**63, which then
+        # passed and wrapped round to -2**63)
+        too_high = given.max() >= float(info.max) + 1 if floats else given.max() > info.max
+        if not whole or given.min() < info.min or too_high:
             raise refused(f"got values from {given.min()} to {given.max()}"
                           + ("" if whole else " that are not all whole numbers"))
     return given.astype(dtype)

@@ -77,6 +77,8 @@ def test_lists_given_for_array_fields_become_frozen_arrays_of_their_dtype() -> N
     assert evaluate(twin, placement).proxy == evaluate(netlist, placement).proxy
     floats = dataclasses.replace(netlist, net_pins=netlist.net_pins.astype(np.float64))  # whole: taken
     assert floats.net_pins.dtype == np.int64
+    huge = dataclasses.replace(netlist, width=[10**20] * netlist.n_nodes)  # (Python ints past 2**64)
+    assert huge.width.dtype == np.float64 and huge.width[0] == 1e20
 
 
 @pytest.mark.parametrize(
@@ -88,6 +90,7 @@ def test_lists_given_for_array_fields_become_frozen_arrays_of_their_dtype() -> N
         ("net_pins", [1.7, 2.0], "that are not all whole numbers"),  # (it was cut to 1)
         ("node_type", [300, 0], "got values from 0 to 300"),  # (int8: an OverflowError naming nothing)
         ("x", [[1.0, 2.0]], "of shape (1, 2)"),
+        ("net_ptr", np.array([0.0, 2.0**63]), "got values from 0.0 to 9.223372036854776e+18"),  # (wrapped round)
     ],
 )
 def test_an_array_field_that_is_no_such_array_is_refused_naming_it(field: str, value: object, why: str) -> None:
