@@ -65,6 +65,7 @@ from placer.results import (
     ResultStore,
     RunRecord,
     attempt_of,
+    canonical_options,
     plc_of_row_is_there,
     printable,
     same_design,
@@ -547,17 +548,19 @@ def _refuse_mixed_designs_and_options(
     for key, row in existing.items():
         if key not in replaced:
             staying.setdefault((row.method, float(row.budget_s)), []).append(row)
-    distinct: dict[tuple[str, float], dict[str, tuple[dict, RunRecord]]] = {}
+    distinct: dict[tuple[str, float], dict[str, RunRecord]] = {}
 
-    def options_in(column: tuple[str, float]) -> list[tuple[dict, RunRecord]]:
-        """The distinct options of a column's staying rows (each row parsed once, when a task
-        needs its column: every task against every row took 100 s to resume 8,000 runs)."""
+    def options_in(column: tuple[str, float]) -> dict[str, RunRecord]:
+        """The distinct options of a column's staying rows, in the leaderboard's spelling (each
+        row parsed once, when a task needs its column: every task against every row took 100 s
+        to resume 8,000 runs; compared as dicts, True and 1 passed as one, which the
+        leaderboard then refused as two settings in one column)."""
         if column not in distinct:
             distinct[column] = {}
             for row in staying.get(column, []):
                 options = _stored_options(row, where)
-                distinct[column].setdefault(json.dumps(options, sort_keys=True, default=str), (options, row))
-        return list(distinct[column].values())
+                distinct[column].setdefault(canonical_options(json.dumps(options, default=str)), row)
+        return distinct[column]
 
     checked: set[tuple[tuple[str, float], str]] = set()
     same: dict[tuple[str, str, str], bool] = {}
@@ -572,12 +575,12 @@ def _refuse_mixed_designs_and_options(
                     f"{where} holds runs of design {t.design.name} placed from "
                     f"{_other_design_text(stored, t)}; use another runs folder for this suite"
                 )
-        column, asked_text = (t.method, float(t.budget_s)), _options_json(t.options)
+        column, asked_text = (t.method, float(t.budget_s)), canonical_options(_options_json(t.options))
         if (column, asked_text) in checked:
             continue
         asked = json.loads(asked_text)
-        for options, row in options_in(column):
-            if options != asked:
+        for options, row in options_in(column).items():
+            if options != asked_text:
                 raise ValueError(
                     f"{where} holds {t.method} on {row.design} seed {row.seed} with options "
                     f"{row.options} (asked: {json.dumps(asked, sort_keys=True)}): one leaderboard "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import filecmp
 import json
+import math
 import os
 import re
 import sqlite3
@@ -35,6 +36,30 @@ class ResultsWarning(UserWarning):
 
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
+
+
+def canonical_options(text: object) -> str:
+    """A run's options JSON in one spelling per meaning (keys sorted, a whole float written as
+    the integer: the batch takes ``w=1`` and ``w=1.0`` as the same options); text that is no
+    JSON stays as it is. A leaderboard column and a resumed batch's column both hold runs of
+    one spelling."""
+    if not isinstance(text, str):
+        return "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+
+    def same_number(v: object) -> object:
+        if isinstance(v, dict):
+            return {k: same_number(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [same_number(x) for x in v]
+        if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+            return int(v)  # 1.0 reads as 1
+        return v
+
+    return json.dumps(same_number(value), sort_keys=True)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from placer.results import (
     STATUS_FAILED,
     STATUS_OK,
     ResultStore,
+    canonical_options,
     records_as_dicts,
     same_design_file,
 )
@@ -185,29 +186,6 @@ def _refuse_code_clashes(ok: pd.DataFrame) -> None:
                 f"{method} ({budget:g} s) was run by different code ({sources[0]}; {other}) in "
                 f"{folders}; one column would mix them: pool only runs of the same code"
             )
-
-
-def canonical_options(text: object) -> str:
-    """A run's options JSON in one spelling per meaning (keys sorted, a whole float written as
-    the integer: the batch takes ``w=1`` and ``w=1.0`` as the same options); text that is no
-    JSON stays as it is."""
-    if not isinstance(text, str):
-        return "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-
-    def same_number(v: object) -> object:
-        if isinstance(v, dict):
-            return {k: same_number(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [same_number(x) for x in v]
-        if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
-            return int(v)  # 1.0 reads as 1
-        return v
-
-    return json.dumps(same_number(value), sort_keys=True)
 
 
 def _refuse_design_clashes(runs: pd.DataFrame) -> None:

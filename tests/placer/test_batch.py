@@ -992,3 +992,12 @@ def test_a_resume_reads_each_stored_runs_options_once(tmp_path: Path, monkeypatc
     other = [PlacementTask(design, "greedy", 300, 1.0, tmp_path, options={"fd": True}, design_digest="x")]
     with pytest.raises(ValueError, match="one leaderboard column would mix them"):
         _refuse_mixed_designs_and_options(existing, other, True, tmp_path)
+    # compared as the leaderboard spells them: 0 is not false there (as dicts they were equal,
+    # and the leaderboard then refused the folder), 1.0 is 1
+    as_number = [PlacementTask(design, "greedy", 300, 1.0, tmp_path, options={"fd": 0}, design_digest="x")]
+    with pytest.raises(ValueError, match="one leaderboard column would mix them"):
+        _refuse_mixed_designs_and_options(existing, as_number, True, tmp_path)
+    weighted = {("d1", "sa", 0): RunRecord(design="d1", method="sa", seed=0, budget_s=1.0, options='{"w": 1.0}',
+                                           design_digest="x")}
+    _refuse_mixed_designs_and_options(weighted, [PlacementTask(design, "sa", 1, 1.0, tmp_path, options={"w": 1},
+                                                               design_digest="x")], True, tmp_path)
