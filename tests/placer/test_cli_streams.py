@@ -133,3 +133,23 @@ def test_a_single_run_draws_no_bar_off_a_terminal_and_on_one_draws_it_on_stderr(
     on = CliRunner().invoke(app, _one_design_args(tmp_path))
     assert on.exit_code == 0, on.output
     assert "0:00:0" in on.stderr and "0:00:0" not in on.stdout  # (the bar's elapsed-time column)
+
+
+def test_the_commands_console_folds_no_text_line_and_keeps_table_titles_centred() -> None:
+    """Text lines are never folded (a terminal wraps them itself, a path stays whole); soft
+    wrapping everything off a terminal had moved table titles to the left edge."""
+    from rich.table import Table
+
+    from placer.commands.common import _CommandConsole
+
+    for terminal in (True, False):
+        out = io.StringIO()
+        console = _CommandConsole(file=out, width=40, force_terminal=terminal, color_system=None, markup=False)
+        console.print("wrote " + "x" * 60 + "/r.plc")
+        table = Table(title="A centred title")
+        table.add_column("term")
+        table.add_row("wirelength, density and congestion")
+        console.print(table)
+        lines = out.getvalue().splitlines()
+        assert lines[0] == "wrote " + "x" * 60 + "/r.plc", terminal
+        assert lines[1].startswith(" ") and lines[1].strip() == "A centred title", lines[1]
