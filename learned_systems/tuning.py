@@ -215,12 +215,19 @@ def stored_baseline_scores(store: ResultsStore, run: str, objective: Any) -> dic
 
 
 def stored_best_so_far(
-    store: ResultsStore, run: str, objective: Any, skip: set[tuple[str, int]] | None = None
+    store: ResultsStore,
+    run: str,
+    objective: Any,
+    skip: set[tuple[str, int]] | None = None,
+    baselines: dict[int, dict[str, float]] | None = None,
 ) -> dict[tuple[str, int], list[float | None]]:
     """Each stored ``(tuner, seed)``'s best-so-far curve in ``run`` (those in ``skip`` left
     out), ranked as :func:`run_tuning` ranked it (baselines fixed at their own scores) and
-    measuring nothing: a finished run's curves drawn again, or an earlier command's."""
-    baselines = stored_baseline_scores(store, run, objective)
+    measuring nothing: a finished run's curves drawn again, or an earlier command's. In the
+    store's order (by tuner, then seed). ``baselines``: :func:`stored_baseline_scores` of
+    ``run`` where the caller has them already (else read here)."""
+    if baselines is None:
+        baselines = stored_baseline_scores(store, run, objective)
     rankings: dict[tuple[str, int], ConfigRanking] = {}
     curves: dict[tuple[str, int], list[float | None]] = {}
     for row in store.rows(run=run, role="trial"):

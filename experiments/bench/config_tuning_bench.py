@@ -319,10 +319,10 @@ def _stored_curves(system: str, record: dict, space: KnobSpace, stores: list[Pat
             run = run_id(system, record["workload"])
             if run not in store.runs():
                 continue
-            rules = {seed: scores.get("rule_of_thumb")
-                     for seed, scores in stored_baseline_scores(store, run, objective).items()}
+            baselines = stored_baseline_scores(store, run, objective)
+            rules = {seed: scores.get("rule_of_thumb") for seed, scores in baselines.items()}
             curves: dict[str, dict[str, list[float | None] | None]] = {}
-            for (tuner, seed), curve in stored_best_so_far(store, run, objective).items():
+            for (tuner, seed), curve in stored_best_so_far(store, run, objective, baselines=baselines).items():
                 if tuner in record["tuners"] and seed in record["tuners"][tuner]["seeds"]:
                     curves.setdefault(tuner, {})[str(seed)] = _over_rule(curve, rules.get(seed))
             return curves

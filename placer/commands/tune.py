@@ -442,13 +442,14 @@ def _curves(
     baselines drawn beside them."""
     from learned_systems.tuning import stored_baseline_scores, stored_best_so_far
 
+    baselines = stored_baseline_scores(store, run, objective)
     mine = {(s.tuner, seed): s.best_so_far for s in summaries}  # as ranked
-    earlier = stored_best_so_far(store, run, objective, skip=set(mine))
-    labels = [key for row in store.rows(run=run, role="trial")  # (the store's order, each once)
-              if (key := (row["tuner"], int(row["seed"]))) in {**mine, **earlier}]
-    curves = {f"{tuner} seed {s}": list(mine.get((tuner, s)) or earlier[(tuner, s)]) for tuner, s in dict.fromkeys(labels)}
+    earlier = stored_best_so_far(store, run, objective, skip=set(mine), baselines=baselines)
+    # in the store's order (tuner, then seed): every tuner of this command has stored trials
+    curves = {f"{tuner} seed {s}": list(mine[(tuner, s)] if (tuner, s) in mine else earlier[(tuner, s)])
+              for tuner, s in sorted({*mine, *earlier})}
     others = sorted(f"{tuner} seed {s}" for tuner, s in earlier)  # earlier commands' tuners or seeds: drawn only
-    plotted = _plotted_baselines(seed, curves, summaries[0].baseline_scores, stored_baseline_scores(store, run, objective))
+    plotted = _plotted_baselines(seed, curves, summaries[0].baseline_scores, baselines)
     return curves, others, plotted
 
 
