@@ -19,9 +19,10 @@ Rewards span orders of magnitude (about -1 for a good PGM, below -1,000 for the 
 whose size is counted in % of the keys): SB3's defaults learn better on them normalised
 (``VecNormalize(norm_reward=True)``). ``info`` holds ``config``, ``ok``, ``error`` and
 ``dataset``, and for a trial that ran ``relative_time`` (``mode="cost"``: relative search
-steps), ``size_pct``, ``max_error``, ``size_bytes``, ``build_seconds`` and ``mode``. ``mode="cost"`` counts search steps instead of timing, so
-rewards are deterministic (tests); ``mode="measured"`` (default) times lookups against searchsorted
-(each configuration measured once per dataset and reused, so equal actions give equal rewards;
+steps), ``size_pct``, ``max_error``, ``size_bytes``, ``build_seconds`` and ``mode``.
+``mode="cost"`` counts search steps instead of timing, so rewards are deterministic (tests);
+``mode="measured"`` (default) times lookups against searchsorted (each configuration measured
+once per dataset and reused, so equal actions give equal rewards;
 a failed trial aside: it is rewarded below anything seen so far in the episode, see
 :data:`FAILED_TRIAL_REWARD`). Measured rewards hold with at most one timing process per core:
 six envs vectorised on two cores read one action from -0.3 to -4.0 (preemption between the two

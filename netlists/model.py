@@ -220,7 +220,6 @@ def _frozen_all_the_way(array: np.ndarray) -> bool:
     return base is None or isinstance(base, bytes)  # (not a bytearray, mmap or other buffer)
 
 
-
 #: The dtype of each of :class:`Netlist`'s array fields (as the readers and the builder make them).
 _ARRAY_DTYPES: dict[str, type] = {
     "node_type": np.int8, "width": np.float64, "height": np.float64, "x": np.float64, "y": np.float64,

@@ -578,12 +578,11 @@ def _refuse_mixed_designs_and_options(
         column, asked_text = (t.method, float(t.budget_s)), canonical_options(_options_json(t.options))
         if (column, asked_text) in checked:
             continue
-        asked = json.loads(asked_text)
         for options, row in options_in(column).items():
             if options != asked_text:
                 raise ValueError(
                     f"{where} holds {t.method} on {row.design} seed {row.seed} with options "
-                    f"{row.options} (asked: {json.dumps(asked, sort_keys=True)}): one leaderboard "
+                    f"{row.options} (asked: {asked_text}): one leaderboard "
                     "column would mix them; use the same options or another runs folder"
                 )
         checked.add((column, asked_text))
