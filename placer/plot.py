@@ -173,9 +173,11 @@ def draw_map(
     cmap: str,
     limits: tuple[float, float] | None = None,
     placement: Placement | None = None,
+    label: str = "",
 ) -> None:
     """A per-cell ``(rows, cols)`` map as a heat map over the canvas, with a colour bar
-    (``limits``: its range, shared by pictures to be compared; default the map's own). With
+    labelled ``label`` (what a value is; ``limits``: its range, shared by pictures to be
+    compared; default the map's own). With
     ``placement``, the axes span what the layout panel of that placement spans (macros outside
     the canvas included), so that the panels line up."""
     c = netlist.require_canvas()
@@ -193,7 +195,10 @@ def draw_map(
     _frame(ax, netlist, placement)
     ax.set_title(title, fontsize=9)
     assert ax.figure is not None
-    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=7)
+    bar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    bar.ax.tick_params(labelsize=7)
+    if label:
+        bar.set_label(label, fontsize=7)
 
 
 def _number(value: float) -> str:
@@ -255,10 +260,10 @@ def plot_placement(
     ax_layout, ax_density, ax_congestion = fig.subplots(1, 3)
     draw_layout(ax_layout, netlist, placement)
     draw_map(ax_density, netlist, cost.maps.density, "density (per cell)", "viridis", limits.get("density"),
-             placement)  # fmt: skip
+             placement, label="macro area / cell area")  # fmt: skip
     congestion = np.maximum(cost.maps.vertical, cost.maps.horizontal)
     draw_map(ax_congestion, netlist, congestion, "congestion (max of V and H, per cell)", "magma",
-             limits.get("congestion"), placement)
+             limits.get("congestion"), placement, label="routing demand / capacity")
     from placer.algorithms.legality import check_legality
 
     legality = check_legality(netlist, placement)  # (a cost alone reads as a bar to clear)

@@ -50,6 +50,13 @@ def test_figure_has_layout_and_both_maps_with_cost_title() -> None:
     assert density.images[0].get_extent() == [0.0, canvas.width, 0.0, canvas.height]
 
 
+def test_each_colour_bar_says_what_its_values_are() -> None:
+    netlist, placement = generate(4, 10, 6, seed=3, name="tiny_plot")
+    fig = plot_placement(netlist, placement)
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert [bar.get_ylabel() for bar in bars] == ["macro area / cell area", "routing demand / capacity"]
+
+
 def test_cli_writes_png_and_reports_bad_input(tmp_path: Path) -> None:
     netlist, placement = generate(3, 6, 4, seed=1, name="tiny_cli_plot")
     write_netlist(netlist, tmp_path / "netlist.pb.txt")
