@@ -97,6 +97,9 @@ from placer.algorithms.grid_state import (
 )
 
 GRID_CHANNELS = ("occupancy", "footprint", "wiremask", "legal", "congestion", "canvas", "density")
+#: render colours (RGB in [0, 1], Okabe-Ito's palette): placed macros, the cheapest legal cell
+RENDER_PLACED = np.array([0.0, 114 / 255, 178 / 255])
+RENDER_LEGAL = np.array([230 / 255, 159 / 255, 0.0])
 MACRO_FEATURES = 8
 DESIGN_FEATURES = 8
 NODE_FEATURES = 8
@@ -778,10 +781,15 @@ class MacroPlacementEnv(gym.Env):
         return write_plc(path, netlist, placement, costs=evaluate(netlist, placement).plc_header(), file_name=file_name)
 
     def render(self) -> np.ndarray | None:
-        """``rgb_array``: occupancy (red), legal cells (green) and wire mask (blue), rows up."""
+        """``rgb_array``: the design's grid, rows up, in colours told apart with any colour
+        vision (Okabe-Ito blue and orange, not red and green): placed hard macros blue by
+        the share of the cell they cover, cells where the current macro may go orange, the
+        brighter the cheaper (the wire-mask channel), other free cells black."""
         if self.render_mode != "rgb_array" or self._state is None:
             return None
         obs = self._observation()["grid"]
         R, C = self._state.rows, self._state.cols
-        img = np.stack([obs[0, :R, :C], obs[3, :R, :C], 1.0 - obs[2, :R, :C]], axis=-1)
-        return (np.flipud(img) * 255).astype(np.uint8)
+        covered = obs[0, :R, :C, None]
+        legal = obs[3, :R, :C, None] * (1.0 - 0.6 * obs[2, :R, :C, None])
+        img = covered * RENDER_PLACED + (1.0 - covered) * legal * RENDER_LEGAL
+        return np.round(np.flipud(img) * 255).astype(np.uint8)

@@ -95,8 +95,9 @@ def test_render_before_reset_returns_none(design: tuple[Netlist, Placement]) -> 
 
 
 def test_render_draws_the_designs_own_grid_as_rgb_rows_up(design: tuple[Netlist, Placement]) -> None:
-    """rgb_array: a (rows, cols, 3) uint8 image of the design's grid (no padding), red occupancy,
-    green legal cells, blue the inverted wire mask, row 0 at the bottom."""
+    """rgb_array: a (rows, cols, 3) uint8 image of the design's grid (no padding), row 0 at the
+    bottom, in Okabe-Ito colours (no red against green): placed macros blue, legal cells
+    orange (the cheapest full orange, dimmer as the wire mask rises), other free cells black."""
     env = MacroPlacementEnv(design, render_mode="rgb_array", **SMALL)
     obs, _ = env.reset(seed=0)
     cols, rows = env.prepared_designs[0].grid
@@ -104,17 +105,22 @@ def test_render_draws_the_designs_own_grid_as_rgb_rows_up(design: tuple[Netlist,
     assert image is not None and image.shape == (rows, cols, 3) and image.dtype == np.uint8
     assert (rows, cols) != (SMALL["max_grid"], SMALL["max_grid"])  # the padding is left out
     grid = obs["grid"][:, :rows, :cols]
-    np.testing.assert_array_equal(image[::-1, :, 0], (grid[0] * 255).astype(np.uint8))
-    np.testing.assert_array_equal(image[::-1, :, 1], (grid[3] * 255).astype(np.uint8))
-    np.testing.assert_array_equal(image[::-1, :, 2], ((1.0 - grid[2]) * 255).astype(np.uint8))
-    assert image[..., 0].max() == 0 and image[..., 1].max() == 255  # nothing placed, cells legal
+    legal, score = grid[3] > 0, grid[2]
+    assert legal.any() and not legal.all()
+    shown = image[::-1].astype(int)
+    np.testing.assert_array_equal(shown[~legal], 0)  # nothing placed yet: illegal cells black
+    cheapest = legal & (score == score[legal].min())
+    np.testing.assert_array_equal(shown[cheapest], np.broadcast_to([230, 159, 0], (cheapest.sum(), 3)))
+    dearest = legal & (score == score[legal].max())
+    np.testing.assert_array_equal(shown[dearest], np.broadcast_to([92, 64, 0], (dearest.sum(), 3)))
+    assert (shown[legal][:, 2] == 0).all()  # orange: no blue in any legal cell
 
     action = int(np.flatnonzero(env.action_masks())[0])
     row, col = divmod(action, SMALL["max_grid"])
     env.step(action)
     image = env.render()
     assert image is not None
-    assert tuple(image[rows - 1 - row, col]) == (255, 0, 0)  # the placed macro's cell, rows up
+    assert tuple(image[rows - 1 - row, col]) == (0, 114, 178)  # the placed macro's cell, rows up
 
 
 def test_render_follows_a_non_square_grid(design: tuple[Netlist, Placement]) -> None:
@@ -132,7 +138,7 @@ def test_render_after_the_last_macro_shows_no_legal_cell(design: tuple[Netlist, 
     assert "cost" in finish_episode(env)
     image = env.render()
     assert image is not None and image.dtype == np.uint8
-    assert image[..., 1].max() == 0 and image[..., 0].max() == 255
+    assert image[..., 0].max() == 0 and image[..., 2].max() == 178  # no orange cell, blue macros
 
 
 def test_render_through_gym_make_and_the_gymnasium_checker(design: tuple[Netlist, Placement]) -> None:
