@@ -49,6 +49,32 @@ for _name in _COMMAND_MODULES:
     _module.register(app)
 
 
+def _drop_flag_types(command: object) -> None:
+    """Show flags in ``--help`` without a value type: Typer 0.29 prints ``<bool>`` beside every
+    flag (``--resume <bool>``, its own ``--help`` too), which reads as if the flag took a value
+    (``--resume true`` is then refused). An empty metavar makes it print none; the help
+    option, made on demand, is made here (click caches it) to get the same. Best effort: a
+    Typer or click without these hooks keeps its own style."""
+    for param in getattr(command, "params", []):
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    try:
+        help_option = command.get_help_option(command.context_class(command))  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a click without the hook: nothing to change
+        help_option = None
+    if help_option is not None and help_option.metavar is None:
+        help_option.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        _drop_flag_types(sub)
+
+
+def command() -> object:
+    """The ``placer`` click command, built from :data:`app`, with flags shown without a type."""
+    built = typer.main.get_command(app)
+    _drop_flag_types(built)
+    return built
+
+
 #: The usage-error class of the click Typer runs on (Typer bundles its own copy of click, so it
 #: is found through the exception Typer exports rather than imported from either).
 _USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
@@ -107,7 +133,7 @@ def main() -> None:
     stdout, stdout_was_null = sys.stdout, _is_null_device(sys.stdout)
     try:
         with sigterm_as_interrupt():  # a plain kill ends a command as Ctrl-C does, not mid-write
-            code = app(standalone_mode=False)
+            code = command()(standalone_mode=False)  # type: ignore[operator]
     except SystemExit as ending:
         # a closed pipe under the help (placer --help | head): Rich points stdout at the null
         # device, Click swaps it for a quiet wrapper, and both exit 1; the commands' own output

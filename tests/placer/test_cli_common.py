@@ -247,3 +247,20 @@ def test_help_paragraphs_have_no_hard_line_breaks() -> None:
         for paragraph in inspect.cleandoc(command.help or "").split("\n\n"):
             lines = paragraph.splitlines()
             assert len(lines) <= 1 or all(line.startswith("- ") for line in lines), (name, paragraph)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["place", "--help"], ["train", "--help"], ["tune", "--help"]])
+def test_help_shows_flags_without_a_value_type(monkeypatch, capsys, args: list[str]) -> None:
+    """Typer 0.29 printed ``<bool>`` beside every flag (``--resume <bool>``), as if it took a
+    value; the flags are listed bare, options with values keep their type."""
+    from placer import cli
+
+    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.setattr("sys.argv", ["placer", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    shown = capsys.readouterr().out
+    assert exit_info.value.code == 0 and "--help" in shown
+    assert "<bool>" not in shown
+    if args[0] == "place":
+        assert "--resume" in shown and "<float>" in shown  # (--budget-s keeps its type)
