@@ -94,6 +94,7 @@ def demo_command(
     real_legal = check_legality(real, real_start)
     label = "ariane133 (real), initial" + ("" if real_legal.legal else " †")
     _row(table, label, evaluate(real, real_start), timing_cost(real, real_start).worst, time.perf_counter() - t)
+    table.caption = f"s: {algo}'s run on its row; reading and scoring on the initial rows"
     console.print(table)
     if not real_legal.legal:  # (its cost read as a bar to clear: eval says it is not legal)
         console.print(f"† not a legal placement as shipped: {real_legal.problems()}")

@@ -100,8 +100,8 @@ def eval_command(
     table.add_row("timing (worst / (W+H))", f"{timing.worst:.4f}")
     table.add_row("timing (worst 10% / (W+H))", f"{timing.tail:.4f}")
     table.add_row("timing endpoints", str(timing.n_endpoints))
-    table.add_row("weighted HPWL", f"{cost.hpwl:.3f}")
-    table.add_row("hard-macro overlap area", f"{legality.overlap_area:.4g}")
+    table.add_row("weighted HPWL (µm)", f"{cost.hpwl:.3f}")
+    table.add_row("hard-macro overlap area (µm²)", f"{legality.overlap_area:.3f}")
     table.add_row("macros outside canvas (hard or soft)",
                   f"{legality.outside_macros} ({legality.outside_hard} hard)" if legality.outside_macros else "0")  # fmt: skip
     table.add_row("parse seconds", f"{t1 - t0:.3f}")
@@ -167,13 +167,13 @@ def info_command(
         return
     table = Table(title=f"{nl.name}")
     table.add_column("what")
-    table.add_column("count", justify="right")
+    table.add_column("value", justify="right")
     for k, v in nl.counts().items():
         table.add_row(k.replace("_", " "), str(v))
     c = nl.canvas
     if c is not None:
         # as the .plc gives them (:g kept six digits: 1433.406 read 1433.41)
-        table.add_row("canvas (W x H)", f"{c.width:.15g} x {c.height:.15g}")
+        table.add_row("canvas (W x H, µm)", f"{c.width:.15g} x {c.height:.15g}")
         table.add_row("grid (cols x rows)", f"{c.cols} x {c.rows}")
         table.add_row("routes per micron (h, v)", f"{c.hroutes_per_micron:.15g}, {c.vroutes_per_micron:.15g}")
         table.add_row("macro routes (h, v)", f"{c.hrouting_alloc:.15g}, {c.vrouting_alloc:.15g}")

@@ -388,7 +388,7 @@ def _place_one(
         table.add_row(key, f"{getattr(before, key):.6f}", f"{getattr(after, key):.6f}")
     table.add_row("timing (worst / (W+H))", f"{before_timing.worst:.4f}", f"{after_timing.worst:.4f}")
     table.add_row("timing (worst 10% / (W+H))", f"{before_timing.tail:.4f}", f"{after_timing.tail:.4f}")
-    table.add_row("hard-macro overlap area", f"{before_legal.overlap_area:.4g}", f"{after_legal.overlap_area:.4g}")
+    table.add_row("hard-macro overlap area (µm²)", f"{before_legal.overlap_area:.3f}", f"{after_legal.overlap_area:.3f}")
     table.add_row("macros outside canvas (hard or soft)", str(before_legal.outside_macros), str(after_legal.outside_macros))
     console.print(table)
     for note in _costlier_than_the_start(nl, initial, before, before_legal, after.proxy, method, options):

@@ -109,6 +109,8 @@ def test_demo_places_the_default_design_and_saves_plc_and_picture(tmp_path: Path
     assert re.search(r"\(\d+\.\d% (lower|higher)\)", res.stdout)  # not "(+31.7% lower)"
     # ariane133's shipped placement is not legal: its cost is no bar to clear (said without a word)
     assert "† not a legal placement as shipped: 36 macro(s) outside the canvas" in " ".join(res.stdout.split())
+    # the seconds column holds the run on the method's row, reading and scoring on the others
+    assert "s: refine's run on its row; reading and scoring on the initial rows" in " ".join(res.stdout.split())
     assert (tmp_path / "default.plc").stat().st_size > 0
     assert (tmp_path / "default.png").read_bytes()[:4] == b"\x89PNG"
     assert "# This file : default.plc" in (tmp_path / "default.plc").read_text().splitlines()
@@ -201,3 +203,23 @@ def test_eval_json_carries_the_warnings_of_reading(tmp_path: Path) -> None:
         out = json.loads(runner.invoke(app, ["eval", str(netlist), str(tmp_path / "cut.plc"), "--json"]).stdout)
     assert len(out["warnings"]) == 1 and "a truncated file?" in out["warnings"][0]
     assert json.loads(runner.invoke(app, ["eval", str(netlist), "--json"]).stdout)["warnings"] == []
+
+
+def test_eval_and_info_tables_name_their_units(tmp_path: Path) -> None:
+    """The HPWL and the overlap area had no unit (and the area switched to 2.297e+04); info's
+    canvas stood under a column headed "count"."""
+    from netlists.formats.plc import write_plc
+    from netlists.io import load_design
+
+    netlist, placement = load_design(ARIANE)
+    stacked = netlist.hard_macros[:3]
+    placement.x[stacked], placement.y[stacked] = placement.x[stacked[0]], placement.y[stacked[0]]
+    write_plc(tmp_path / "stacked.plc", netlist, placement)
+    res = runner.invoke(app, ["eval", str(ARIANE), str(tmp_path / "stacked.plc")], env={"COLUMNS": "160"})
+    assert res.exit_code == 0, res.output
+    lines = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in res.stdout.splitlines()
+             if line.count("│") >= 3}  # fmt: skip
+    assert re.fullmatch(r"\d+\.\d{3}", lines["weighted HPWL (µm)"])
+    assert re.fullmatch(r"\d+\.\d{3}", lines["hard-macro overlap area (µm²)"]) and float(lines["hard-macro overlap area (µm²)"]) > 0
+    info = runner.invoke(app, ["info", str(ARIANE)], env={"COLUMNS": "160"})
+    assert "canvas (W x H, µm)" in info.stdout and "count" not in info.stdout.split("\n", 3)[2]
