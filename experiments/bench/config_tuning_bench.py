@@ -57,7 +57,7 @@ from _cli import (
 )
 
 from learned_systems.config import postgres_backend
-from learned_systems.config.factory import make_backend
+from learned_systems.config.factory import THROUGHPUT_UNITS, make_backend
 from learned_systems.config.knobs import KnobSpace
 from learned_systems.config.sqlite_backend import (
     DEFAULT_MIN_TRANSACTIONS,
@@ -343,8 +343,9 @@ def _earlier_records(json_path: Path, rerun: set[str]) -> list[dict]:
 
 
 def _ops(value: float) -> str:
-    """Throughput with the digits that matter (a slow analytical mix runs a few per second)."""
-    return f"{value:.0f}" if value >= 100 else f"{value:.2f}"
+    """Throughput with the digits that matter: whole numbers from 100, three significant
+    digits below (a slow analytical mix runs a few per second: 4.05, 7.00, 81.6)."""
+    return f"{value:.0f}" if value >= 100 else f"{value:#.3g}"
 
 
 def _window_minimum(meta: dict) -> str:
@@ -374,7 +375,7 @@ def markdown(records: list[dict], meta: dict, merged: bool = False) -> str:
         "column is each tuner's worst seed, re-measured.",
         *(["", _measured_by(records)] if merged else []),
         "",
-        "| workload | defaults ops/s | rule x defaults | found x rule (random / optuna / rl) | "
+        f"| workload | defaults {THROUGHPUT_UNITS[meta['system']]} | rule x defaults | found x rule (random / optuna / rl) | "
         "re-measured x rule (random / optuna / rl) | best re-measured x rule | >= 1.15 | "
         "optuna > random | worst seed re-measured x rule (random / optuna) |",
         "|---|---:|---:|---:|---:|---:|---|---|---:|",
@@ -427,11 +428,6 @@ def markdown(records: list[dict], meta: dict, merged: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rate(value: float) -> str:
-    """A throughput for a table: whole numbers, three significant digits below 100."""
-    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
-
-
 def recheck(system: str, recorded: Path, workloads: list[str] | None, rounds: int, out: Path) -> None:
     """Measure a recorded results file's best configurations again next to the rule of thumb
     (interleaved, ``rounds`` rounds, each workload with the settings it was recorded with), on
@@ -450,7 +446,8 @@ def recheck(system: str, recorded: Path, workloads: list[str] | None, rounds: in
         f"Each workload's best configuration from `{recorded.name}` measured again next to the "
         f"rule of thumb, {rounds} interleaved rounds, with the settings it was recorded with.",
         "",
-        "| workload | best found by | recorded x rule | again x rule | again: best ops/s | again: rule ops/s |",
+        f"| workload | best found by | recorded x rule | again x rule | again: best {THROUGHPUT_UNITS[system]} | "
+        f"again: rule {THROUGHPUT_UNITS[system]} |",
         "|---|---|---:|---:|---:|---:|",
     ]
     with tempfile.TemporaryDirectory(prefix="bench-templates-") as templates:
@@ -477,7 +474,7 @@ def recheck(system: str, recorded: Path, workloads: list[str] | None, rounds: in
                 continue
             lines.append(
                 f"| {record['workload']} | {validation['best_found_by']} | {validation['ratio']:.2f} | "
-                f"{again['ratio']:.2f} | {_rate(again['best_mean'])} | {_rate(again['rule_mean'])} |"
+                f"{again['ratio']:.2f} | {_ops(again['best_mean'])} | {_ops(again['rule_mean'])} |"
             )
     write_results({out / f"config_tuning_{system}_recheck.md": "\n".join(lines) + "\n"})
     print("\n".join(lines))

@@ -9,6 +9,10 @@ SYSTEMS = ("sqlite", "postgres")
 #: The workload each system runs when none is named.
 DEFAULT_WORKLOADS = {"sqlite": "ycsb-a", "postgres": "tpcb"}
 
+#: The unit of each system's throughput (pgbench counts transactions, the SQLite workloads
+#: operations).
+THROUGHPUT_UNITS = {"sqlite": "ops/s", "postgres": "tps"}
+
 #: Options each system's backend takes beyond the common ones.
 OPTIONS = {"sqlite": {"ops_per_transaction"}, "postgres": {"clients", "warmup_s"}}
 

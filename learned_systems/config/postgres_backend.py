@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from learned_systems.config.factory import THROUGHPUT_UNITS
 from learned_systems.config.knobs import Knob, KnobError, KnobSpace
 from learned_systems.config.scratch import make_scratch, sweep_stale
 from learned_systems.config.trial import TrialResult, mean_and_spread
@@ -761,6 +762,6 @@ class PostgresBackend:
             throughput_mean=mean,
             throughput_std=spread,
             throughputs=samples,
-            unit="tps",
+            unit=THROUGHPUT_UNITS["postgres"],
             wall_seconds=time.perf_counter() - started,
         )

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from learned_systems.config.factory import THROUGHPUT_UNITS
 from learned_systems.config.knobs import UNSAFE_NOTE, Knob, KnobSpace, unsafe_settings
 from learned_systems.config.scratch import make_scratch, sweep_stale
 from learned_systems.config.trial import TrialResult, repeat_throughput, timed_loop
@@ -357,6 +358,6 @@ class SQLiteBackend:
             throughput_mean=mean,
             throughput_std=spread,
             throughputs=samples,
-            unit="ops/s",
+            unit=THROUGHPUT_UNITS["sqlite"],
             wall_seconds=time.perf_counter() - started,
         )

@@ -461,3 +461,16 @@ def test_index_build_memory_prints_each_build_as_a_multiple_of_the_keys(tmp_path
     assert [r.split(" | ")[1] for r in rows] == ["ours PGM eps=64", "ours RMI linear 2^14", "ours RMI cubic 2^14"]
     assert all(r.endswith("| yes |") and float(r.split(" | ")[3]) >= 0 for r in rows)
     assert _results_state() == before and not any(tmp_path.iterdir())
+
+
+def test_tuning_tables_name_each_systems_throughput_unit_with_three_digits_below_100() -> None:
+    """PostgreSQL's tables said "ops/s" where its results said "tps" (pgbench counts
+    transactions), and the recheck wrote 7 beside 10.4 (:.3g drops trailing zeros)."""
+    import json
+
+    bench = _bench_module("config_tuning_bench")
+    assert [bench._ops(v) for v in (4030.4, 81.57, 10.44, 7.0, 4.05)] == ["4030", "81.6", "10.4", "7.00", "4.05"]
+    for system, unit in (("postgres", "tps"), ("sqlite", "ops/s")):
+        recorded = json.loads((RESULTS / f"config_tuning_{system}.json").read_text())
+        table = bench.markdown(recorded["workloads"], recorded["meta"])
+        assert f"| workload | defaults {unit} |" in table
