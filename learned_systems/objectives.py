@@ -152,7 +152,13 @@ class IndexObjective:
     both; several timing processes sharing a core skew it, see :mod:`envs.index_tuning`) or
     counted steps over ``log2(n) + 1``, the steps of a full binary search ("cost"; its
     conventions differ from the measured cost: PGM's small top-level search counts in full and
-    RMI's verification not at all, so the two modes can rank PGM and RMI differently)."""
+    RMI's verification not at all, so the two modes can rank PGM and RMI differently).
+
+    A result's throughput figures are per-repeat speeds (searchsorted's time over the
+    index's): ``throughput_mean`` is their mean, as the databases report a mean; the score's
+    ``relative_time`` (in ``metrics``) is the median of the time ratios, so one slow repeat
+    moves the score less, and ``1 / relative_time`` differs from ``throughput_mean`` by the
+    repeats' spread."""
 
     system = "index"
 
