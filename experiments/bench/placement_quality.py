@@ -122,7 +122,7 @@ def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str 
     for design, row in wide.iterrows():
         cells = " | ".join(f"{row[m]:.4f}" if not np.isnan(row[m]) else "-" for m in methods)
         lines.append(
-            f"| {design} | {initial[design]:.4f} | {cells} | {row['best method']} | {row['below initial'] * 100:.1f}% |"
+            f"| {design} | {initial[design]:.4f} | {cells} | {row['best method']} | {_percent(row['below initial'])} |"
         )
     # means over the designs every method has a result on: a method missing a design would
     # otherwise be averaged over other designs than the rest and compared as if it were not
@@ -132,16 +132,16 @@ def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str 
     per_method = {m: float((1 - complete[m] / initial.reindex(complete.index)).mean()) for m in methods}
     lines += [
         f"| mean below initial ({len(complete)} of {len(wide)} designs) | | "
-        + " | ".join(f"{per_method[m] * 100:.1f}%" for m in methods)
-        + f" | | {mean_below * 100:.1f}% |",
+        + " | ".join(_percent(per_method[m]) for m in methods)
+        + f" | | {_percent(mean_below)} |",
         "",
         f"- every stored cost equals a fresh evaluation of its .plc: {bool(runs['same_cost'].all())} "
         f"({int((~runs['same_cost']).sum())} mismatches)",
         f"- every .plc the one its row was measured on: {bool(runs['own_file'].all())} "
         f"({int((~runs['own_file']).sum())} not)",
         f"- every output legal: {bool(runs['legal'].all())} ({int((~runs['legal']).sum())} illegal)",
-        f"- best method >= {TARGET:.0%} below initial on average ({covered}): {mean_below * 100:.1f}% -> "
-        + ("met" if mean_below >= TARGET else "missed"),
+        f"- best method >= {TARGET:.0%} below initial on average ({covered}): {_percent(mean_below)} -> "
+        + ("met" if mean_below >= TARGET else "missed" if len(complete) else "not measured (no design every method covers)"),
     ]
     failing = failing_runs(runs)
     if len(failing):  # named, so that each can be looked at (the counts alone said nothing)
@@ -165,8 +165,18 @@ def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str 
                 "(a kept column, at its own budget)" if {best_other, "sa"} & set(kept_methods)
                 else "(at different budgets)"
             )
-            lines.append(f"- {best_other} vs sa {where}: {gap * 100:.1f}% lower proxy on average ({covered})")
+            lines.append(f"- {best_other} vs sa {where}: {_percent(gap)} lower proxy on average ({covered})")
     return "\n".join(lines) + "\n"
+
+
+def _percent(fraction: float) -> str:
+    """A fraction as a percentage with one decimal; "-" when there is none (NaN), and two
+    significant digits where one decimal would round a change away (-0.0002: "-0.02%", not
+    "-0.0%", which hid that a method had got worse)."""
+    if np.isnan(fraction):
+        return "-"
+    text = f"{fraction * 100:.1f}%"
+    return f"{fraction * 100:.2g}%" if fraction != 0 and text in ("0.0%", "-0.0%") else text
 
 
 def main() -> int:

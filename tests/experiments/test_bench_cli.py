@@ -474,3 +474,22 @@ def test_tuning_tables_name_each_systems_throughput_unit_with_three_digits_below
         recorded = json.loads((RESULTS / f"config_tuning_{system}.json").read_text())
         table = bench.markdown(recorded["workloads"], recorded["meta"])
         assert f"| workload | defaults {unit} |" in table
+
+
+def test_quality_percentages_show_no_nan_and_no_rounded_away_change() -> None:
+    """With no design covered by every method the report read "nan%" four times and "nan% ->
+    missed"; a method 0.02 % above its start read "-0.0%"."""
+    import pandas as pd
+
+    runs = pd.DataFrame(
+        {"design": ["d1", "d2", "d3"], "method": ["refine", "sa", "sa"], "proxy": [0.8, 0.9, 1.0002],
+         "initial": [1.0, 1.0, 1.0], "same_cost": [True] * 3, "own_file": [True] * 3, "legal": [True] * 3,
+         "budget_s": [2.0] * 3}
+    )
+    quality = _bench_module("placement_quality")
+    report = quality.report(runs)
+    assert "nan" not in report
+    assert "| mean below initial (0 of 3 designs) | | - | - | | - |" in report
+    assert ": - -> not measured (no design every method covers)" in report
+    assert "| d3 | 1.0000 | - | 1.0002 | sa | -0.02% |" in report
+    assert [quality._percent(v) for v in (0.0, 0.123, -0.00049, float("nan"))] == ["0.0%", "12.3%", "-0.049%", "-"]
