@@ -241,13 +241,19 @@ def markdown(rows: list[dict], meta: dict) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
+        no_index = r["index_bytes"] == 0  # searchsorted, bisect: nothing built
         cells = [r["dataset"], r["structure"]] + [
-            "-" if r[k] is None else r[k]
+            "-" if r[k] is None or (no_index and k == "build_s") else _CELL_FORMATS.get(k, "{}").format(r[k])
             for k in ("build_s", "ns_per_lookup", "vs_searchsorted", "index_bytes",
                       "index_pct_of_keys", "max_error", "correct")
         ] + [r["note"]]
-        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+#: Each number column's decimals, fixed so that a column lines up (0.24 stood beside 0.257).
+_CELL_FORMATS = {"build_s": "{:.3f}", "ns_per_lookup": "{:.1f}", "vs_searchsorted": "{:.3f}",
+                 "index_pct_of_keys": "{:.4f}"}
 
 
 def main() -> None:

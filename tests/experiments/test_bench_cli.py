@@ -493,3 +493,17 @@ def test_quality_percentages_show_no_nan_and_no_rounded_away_change() -> None:
     assert ": - -> not measured (no design every method covers)" in report
     assert "| d3 | 1.0000 | - | 1.0002 | sa | -0.02% |" in report
     assert [quality._percent(v) for v in (0.0, 0.123, -0.00049, float("nan"))] == ["0.0%", "12.3%", "-0.049%", "-"]
+
+
+def test_index_bench_columns_keep_fixed_decimals_and_no_build_time_where_nothing_is_built() -> None:
+    """round() then str() printed 0.24 beside 0.257 and 3.95 beside 3.358, and searchsorted's
+    build time read 0.0."""
+    index_bench = _bench_module("index_bench")
+    rows = [index_bench._row("numpy.searchsorted", 0.0, 1e-3, 1000, 0, None, True),
+            index_bench._row("ours PGM eps=64", 3.95, 2.4e-4, 1000, 74760, 64, True)]
+    for row in rows:
+        row.update(dataset="books", vs_searchsorted=round(row["ns_per_lookup"] / 1000.0, 3), index_pct_of_keys=0.0)
+    rows[1]["index_pct_of_keys"] = 0.0935
+    table = index_bench.markdown(rows, {"keys": 1000, "queries": 1000, "subsample": 10, "seed": 0, "machine": "m"})
+    assert "| books | numpy.searchsorted | - | 1000.0 | 1.000 | 0 | 0.0000 | - | True |  |" in table
+    assert "| books | ours PGM eps=64 | 3.950 | 240.0 | 0.240 | 74760 | 0.0935 | 64 | True |  |" in table
