@@ -126,7 +126,9 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
         .assign(method=INITIAL, seeds=0, failed=0)
     )
     table = pd.concat([initial, table], ignore_index=True) if not initial.empty else table
-    return _marked_and_sorted(table.reindex(columns=columns))
+    table = table.reindex(columns=columns)
+    table["timing_model"] = table["timing_model"].astype("Int64")  # a model number (2, not 2.0)
+    return _marked_and_sorted(table)
 
 
 #: The ``timing_model`` of a mean over seeds measured with different timing models (or some
@@ -271,8 +273,9 @@ def keep_cells(table: pd.DataFrame, kept_csv: str | Path) -> tuple[pd.DataFrame,
     new = new.reindex(columns=table.columns)
     new["timing"] = new["timing"].where(~other_timing_model(new))
     merged = _labelled_by_budget(pd.concat([table, new.assign(_kept=True)], ignore_index=True))
-    for column in ("seeds", "failed"):  # counts stay whole (read back as floats, 10 became 10.0 in
-        if column in merged:  # every row; blank where an older kept table has no such column)
+    for column in ("seeds", "failed", "timing_model"):  # counts and model numbers stay whole (read
+        if column in merged:  # back as floats, 10 became 10.0 in every row; blank where an older kept
+            # table has no such column)
             merged[column] = merged[column].astype("Int64")
     kept_methods = set(merged.loc[merged["_kept"].fillna(False).astype(bool), "method"]) - {INITIAL}
     return _marked_and_sorted(merged.drop(columns="_kept")), sorted(kept_methods)

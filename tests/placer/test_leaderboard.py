@@ -1182,3 +1182,19 @@ def test_no_name_in_a_note_becomes_markdown_markup(note: str) -> None:
     rendered = MarkdownIt("commonmark").render(_markdown_note(note))
     assert "<img" not in rendered and "<i>" not in rendered and "<strong>" not in rendered, rendered
     assert MarkdownIt("commonmark").render(_markdown_note("**Note:** see `x`")).startswith("<p><strong>Note:</strong>")
+
+
+def test_the_timing_model_is_written_as_a_whole_number_fresh_and_kept(runs: Path, tmp_path: Path) -> None:
+    """leaderboard.csv wrote the timing model as 2.0 (the initial rows' blanks made the column
+    float), and so did a table made again with --keep."""
+    import csv
+
+    first = write_leaderboard(runs, tmp_path / "first")["csv"]
+    rows = list(csv.DictReader(first.open()))
+    assert {r["timing_model"] for r in rows if r["method"] != "initial" and r["proxy"]} == {str(TIMING_MODEL)}
+    assert {r["timing_model"] for r in rows if r["method"] == "initial"} == {""}
+    store = ResultStore.in_runs_dir(tmp_path / "other")
+    store.write(record("d1", "zz", 0, 0.9))
+    again = write_leaderboard(tmp_path / "other", tmp_path / "again", keep=first)["csv"]
+    kept = list(csv.DictReader(again.open()))
+    assert {r["timing_model"] for r in kept if r["method"] != "initial" and r["proxy"]} == {str(TIMING_MODEL)}
