@@ -185,12 +185,20 @@ def tune(
         ),
     ] = "measured",
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar (as placer place's)")] = False,
+    knobs: Annotated[
+        bool,
+        typer.Option("--knobs", help="print the knob space --system searches (values, defaults, units; "
+                     "--allow-unsafe's too) and exit, measuring nothing"),
+    ] = False,
 ) -> None:
     """Tune knobs with random search, Optuna TPE or an RL agent; resumable, plotted."""
     from placer.interrupts import sigterm_as_interrupt
 
     try:
         with sigterm_as_interrupt():  # kill cleans up too (a PostgreSQL trial stops its server)
+            if knobs:
+                _print_knobs(system, workload, tuner, trials, seed, rows, duration, repeats, allow_unsafe, index_cost)
+                return
             _run(system, workload, tuner, trials, seed, out, rows, duration, repeats, allow_unsafe, index_cost, quiet)
     except typer.Exit:
         raise
@@ -239,6 +247,26 @@ def _check_rows(system: str, rows: int) -> None:
         raise _BadInput(f"--rows must be at most {MAX_KEYS} index keys, got {rows}")
     if system == "index" and 0 < rows < MIN_INDEX_KEYS:
         raise _BadInput(f"--rows must be 0 (the default) or at least {MIN_INDEX_KEYS} index keys, got {rows}")
+
+
+def _print_knobs(
+    system: str, workload: str | None, tuner: str, trials: int, seed: int, rows: int, duration: float,
+    repeats: int, allow_unsafe: bool, index_cost: str,
+) -> None:
+    """``--knobs``: the space the run would search, one line per knob with its unit (the
+    numbers in best_config.json and results.sqlite are in these units, not the database's
+    own: SQLite reads a bare cache_size as pages, PostgreSQL a bare shared_buffers as 8 kB
+    pages; ``apply`` in best_config.json spells the units out)."""
+    import tempfile
+
+    workload, _ = _checked_options(
+        system, workload, tuner, trials, seed, rows, duration, repeats, allow_unsafe, index_cost
+    )
+    with tempfile.TemporaryDirectory(prefix="placer-knobs-") as scratch:  # (nothing is measured)
+        objective = _objective(system, workload, rows or None, duration, repeats, allow_unsafe, seed,
+                               Path(scratch), index_cost)  # fmt: skip
+        with _backend_closed_at_end(objective):
+            print(objective.space.describe())
 
 
 def _run(
@@ -501,6 +529,8 @@ def _report(
             for s in summaries
         },
         "best": best,
+        # what each knob is and its unit (the configurations above are in these units)
+        "knobs": {k.name: k.help for k in objective.space.knobs},
         # the best configuration as its user applies it (SQL, postgresql.conf, build_index)
         "apply": how_to_apply(system, best["config"], allow_unsafe) if best else None,
         "covers": {"tuners": list(tuners), "seed": seed, "not_covered": others},

@@ -359,6 +359,7 @@ def test_cli_tunes_index_writes_results_and_resumes(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "best_config.json").read_text())
     assert report["space"] == "safe" and set(report["tuners"]) == {"random", "optuna"}
+    assert report["knobs"]["epsilon"] == "PGM error bound"  # what each knob is, in its unit
     assert (tmp_path / "best_so_far.png").stat().st_size > 0
     with ResultsStore(tmp_path / "results.sqlite") as store:
         assert len(store.rows(role="trial")) == 6
@@ -1477,3 +1478,17 @@ def test_tune_quiet_leaves_out_the_progress_bar(tmp_path, quiet):
     assert result.exit_code == 0, result.output
     assert ("random seed 0" in result.stderr) is not quiet  # the bar's label
     assert "best: " in result.stdout  # the summary either way
+
+
+@pytest.mark.parametrize("system", ["sqlite", "postgres"])
+def test_cli_knobs_prints_the_space_with_units_and_measures_nothing(tmp_path, monkeypatch, system):
+    """The knobs' units were nowhere a user of the CLI could read them (a best shared_buffers
+    of 340 is MB, not PostgreSQL's 8 kB pages): --knobs prints the space and makes no folder."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(_app(), ["tune", "--system", system, "--knobs", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"{system} knob space 'durable'")
+    unit = {"sqlite": "cache_size", "postgres": "shared_buffers"}[system]
+    assert any(line.split()[0] == unit and line.endswith(("page cache in KiB", ": MB")) for line in lines[1:])
+    assert list(tmp_path.iterdir()) == []  # no run folder, no templates
