@@ -85,11 +85,14 @@ def exclusive_folder(folder: str | Path) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             raise FolderBusy(_busy_message(folder, handle.read().strip())) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
         try:
+            # unbuffered: a full disk's failed write left its text in the buffer, raised again
+            # when the file closed; the error names the lock file (it said no path at all)
+            os.ftruncate(handle.fileno(), 0)
+            try:
+                os.write(handle.fileno(), f"pid {os.getpid()}".encode())
+            except OSError as exc:
+                raise OSError(exc.errno, f"cannot write this folder's lock: {exc.strerror}", str(path)) from None
             yield
         finally:
             handle.seek(0)

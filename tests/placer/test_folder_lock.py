@@ -98,3 +98,23 @@ def test_without_flock_one_design_places_and_a_runs_folder_is_refused_in_one_lin
     assert refused.stderr.strip().splitlines() == [
         "placer: error: writing a runs folder needs POSIX file locks (flock), which Windows lacks: "
         "run placer under WSL, Linux or macOS"]  # fmt: skip
+
+
+def test_a_full_disk_names_the_lock_file_and_leaves_no_folder(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """On a full disk the lock's write failed as a bare 'No space left on device' (no path),
+    and the folder just made for the run stayed behind holding an empty lock file."""
+    import errno
+    import os
+
+    from placer import folder_lock
+
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(folder_lock.os, "write", full)
+    runs = tmp_path / "runs"
+    with pytest.raises(OSError) as caught, folder_lock.exclusive_folder(runs):
+        pytest.fail("the block ran without its lock written")
+    assert caught.value.filename == str(runs / folder_lock.LOCK_NAME)
+    assert caught.value.errno == errno.ENOSPC and "No space left on device" in caught.value.strerror
+    assert not runs.exists()
