@@ -128,7 +128,17 @@ class ResultsStore:
         result: TrialResult,
         score: float | None,
     ) -> None:
-        """Store one trial (``role``: "default", "rule_of_thumb" or "trial") in its own commit."""
+        """Store one trial (``role``: "default", "rule_of_thumb" or "trial") in its own commit;
+        a full disk is an OSError naming the file, as at opening (it said only "database or
+        disk is full")."""
+        try:
+            self._insert(run, tuner, seed, trial, role, result, score)
+        except sqlite3.DatabaseError as exc:
+            raise self._unusable(exc) from None
+
+    def _insert(
+        self, run: str, tuner: str, seed: int, trial: int, role: str, result: TrialResult, score: float | None
+    ) -> None:
         self._conn.execute(
             "INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (

@@ -179,13 +179,7 @@ class ResultStore:
                 conn.execute(_schema())
                 self._check_run_key(conn)
                 self._add_missing_columns(conn)
-        except sqlite3.DatabaseError as exc:
-            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-            # a full disk read as "not a readable results database (database or disk is full)"
-            if code == sqlite3.SQLITE_FULL:
-                raise OSError(errno.ENOSPC, f"the disk is full ({exc})", str(self.path)) from None
-            if code == sqlite3.SQLITE_IOERR:
-                raise OSError(errno.EIO, f"cannot read or write the results database ({exc})", str(self.path)) from None
+        except sqlite3.DatabaseError as exc:  # (a full disk or an I/O error: OSError, from _connect)
             raise ValueError(f"{self.path}: not a readable results database ({exc})") from None
 
     @classmethod
@@ -217,12 +211,24 @@ class ResultStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = self._open()
+        """A connection for one transaction; a full disk or an I/O error is an OSError naming
+        the file, at opening and at every later write alike (a run's row written on a full
+        disk said "results database: disk I/O error" with no path)."""
         try:
-            with conn:  # commits on success, rolls back on error
-                yield conn
-        finally:
-            conn.close()
+            conn = self._open()
+            try:
+                with conn:  # commits on success, rolls back on error
+                    yield conn
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            # a full disk read as "not a readable results database (database or disk is full)"
+            if code == sqlite3.SQLITE_FULL:
+                raise OSError(errno.ENOSPC, f"the disk is full ({exc})", str(self.path)) from None
+            if code == sqlite3.SQLITE_IOERR:
+                raise OSError(errno.EIO, f"cannot read or write the results database ({exc})", str(self.path)) from None
+            raise
 
     @staticmethod
     def _check_run_key(conn: sqlite3.Connection) -> None:

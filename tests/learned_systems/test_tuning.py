@@ -1423,6 +1423,28 @@ def test_a_full_disk_is_named_as_such_not_as_a_damaged_results_database(tmp_path
         "r: not a usable results database (file is not a database)")
 
 
+def test_a_trial_stored_on_a_full_disk_names_the_file(tmp_path):
+    """Only the opening named the file: a trial stored once the disk had filled said "database
+    or disk is full" and no more."""
+    import errno
+    import sqlite3
+
+    class FullConnection:
+        def execute(self, sql, *args):  # type: ignore[no-untyped-def]
+            full = sqlite3.OperationalError("database or disk is full")
+            full.sqlite_errorcode = sqlite3.SQLITE_FULL
+            raise full
+
+    with ResultsStore(tmp_path / "results.sqlite") as store:
+        real, store._conn = store._conn, FullConnection()
+        try:
+            with pytest.raises(OSError) as caught:
+                store.add("run", "random", 0, 0, "trial", TrialResult("sqlite", "w", "durable", {}, ok=True), 1.0)
+        finally:
+            store._conn = real
+    assert (caught.value.errno, caught.value.filename) == (errno.ENOSPC, str(tmp_path / "results.sqlite"))
+
+
 @pytest.mark.parametrize("ending", ["done", "interrupted", "busy folder"])
 def test_a_tuning_run_closes_its_backend_when_it_ends(tmp_path, monkeypatch, ending):
     """The scratch folders were left to a finaliser at exit: a second Ctrl-C there printed a

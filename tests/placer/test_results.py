@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from placer.results import DB_NAME, ResultStore
+from placer.results import DB_NAME, ResultStore, RunRecord
 
 
 def _failing_at_wal(monkeypatch: pytest.MonkeyPatch, code: int, message: str) -> None:
@@ -84,3 +84,24 @@ def test_a_full_disk_ends_a_batch_in_one_line_and_exit_2(
                                       "--out", str(runs)])
     assert result.exit_code == 2, result.output
     assert result.stderr == f"placer: error: {runs / DB_NAME}: the disk is full (database or disk is full)\n"
+
+
+def test_a_full_disk_at_a_later_write_names_the_file_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mapping covered only the opening: a run's row written once the disk had filled said
+    "results database: disk I/O error", naming no file."""
+    path = tmp_path / "runs" / DB_NAME
+    store = ResultStore(path)
+
+    class Full(sqlite3.Connection):
+        def execute(self, sql, *args):  # type: ignore[no-untyped-def, override]
+            if sql.startswith("INSERT"):
+                error = sqlite3.OperationalError("database or disk is full")
+                error.sqlite_errorcode = sqlite3.SQLITE_FULL
+                raise error
+            return super().execute(sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda database, *a, **k: real_connect(database, *a, **{**k, "factory": Full}))
+    with pytest.raises(OSError) as info:
+        store.write(RunRecord(design="d", method="m", seed=0, budget_s=1.0))
+    assert (info.value.errno, info.value.filename) == (errno.ENOSPC, str(path))
