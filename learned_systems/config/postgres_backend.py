@@ -103,6 +103,15 @@ def server_environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if not name.startswith("PG")}
 
 
+def _kill_session(process: subprocess.Popen) -> None:
+    """Kill ``process`` and everything in its session, and reap it."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
 @dataclass(frozen=True)
 class _RunAs:
     """Who runs the server: the current user, or an unprivileged one when we are root."""
@@ -147,6 +156,28 @@ class _RunAs:
             **self._identity(),
             **kwargs,
         )
+
+    def run_to_end(self, args: list[str], timeout: float = 300) -> subprocess.CompletedProcess:
+        """:meth:`run` for a step whose own children must not be cut off (initdb's
+        single-user server): in a session of its own, so a Ctrl-C to the terminal's group does
+        not reach it, and waited for when this process is interrupted (about a second), the
+        interrupt passed on afterwards. An initdb killed midway orphaned its single-user
+        server, which aborted once the cleanup removed its folder and left its shared memory
+        behind for good. A second interrupt while waiting stops the whole session at once."""
+        with self.popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                        start_new_session=True) as process:  # fmt: skip
+            try:
+                out, err = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _kill_session(process)
+                raise
+            except BaseException:  # an interrupt: let the step end, then pass it on
+                try:
+                    process.communicate(timeout=timeout)
+                except BaseException:
+                    _kill_session(process)
+                raise
+        return subprocess.CompletedProcess(args, process.returncode, out, err)
 
     def popen(self, args: list[str], **kwargs) -> subprocess.Popen:
         return subprocess.Popen(args, cwd="/", env=server_environment(), **self._identity(), **kwargs)
@@ -643,7 +674,7 @@ class PostgresBackend:
         """initdb into ``work/data`` and load pgbench's tables at the backend's scale."""
         self.run_as.own(work)
         data = work / "data"
-        created = self.run_as.run(
+        created = self.run_as.run_to_end(
             [
                 self.binaries["initdb"],
                 "-D",

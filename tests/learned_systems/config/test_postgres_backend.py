@@ -678,3 +678,26 @@ def test_a_failing_pgbench_window_is_a_failed_trial_naming_its_error(backend, mo
     result = backend.run_trial({})
     assert not result.ok and "pgbench failed: pgbench: error: connection to server lost" in result.error
     assert set(_leftovers(backend)) == before  # the trial's copy and server are gone
+
+
+def test_initdb_is_left_to_finish_when_the_run_is_interrupted(tmp_path: Path) -> None:
+    """An interrupt during initdb killed initdb alone; its single-user server, orphaned, aborted
+    when the cleanup removed its folder and left its shared memory behind for good. The step
+    now runs in a session of its own and is waited for, the interrupt passed on after it."""
+    import threading
+
+    from learned_systems.config.postgres_backend import _RunAs
+
+    done = tmp_path / "done"
+    step = ["sh", "-c", f"sleep 0.6; echo $$ $(ps -o sid= -p $$) > {done}"]
+    timer = threading.Timer(0.15, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _RunAs(None, None).run_to_end(step, timeout=30)
+    finally:
+        timer.cancel()
+    pid, sid = done.read_text().split()  # the step ran to its end
+    assert pid == sid and int(sid) != os.getsid(0)  # in a session of its own (a Ctrl-C misses it)
+    finished = _RunAs(None, None).run_to_end(["sh", "-c", "echo out; echo err >&2; exit 3"])
+    assert (finished.returncode, finished.stdout, finished.stderr) == (3, "out\n", "err\n")
