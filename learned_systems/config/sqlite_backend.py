@@ -15,6 +15,7 @@ backend (:mod:`learned_systems.config.scratch`).
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -191,30 +192,49 @@ def _file_system(folder: Path) -> int:
     return folder.stat().st_dev
 
 
+def _sqlite_temp_folder() -> Path:
+    """Where SQLite writes its temporary files (a page_size trial's VACUUM copy): the first of
+    ``SQLITE_TMPDIR``, ``TMPDIR``, /var/tmp, /usr/tmp, /tmp that is a folder it may write, as
+    SQLite picks it. Python's temporary folder can differ: on a full ``TMPDIR`` Python falls
+    back to /tmp, while SQLite, which checks permissions and not space, still writes there."""
+    for candidate in (os.environ.get("SQLITE_TMPDIR"), os.environ.get("TMPDIR"), "/var/tmp", "/usr/tmp", "/tmp"):
+        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
+            return Path(candidate).absolute()
+    return Path.cwd()
+
+
+def _size_text(size: float) -> str:
+    """Bytes for a person: GB from 1 GB, MB below (a small disk read '0.0 GB ... 0.0 GB free')."""
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.1f} MB"
+
+
 def _check_disk_space(rows: int, template_dir: str | Path | None) -> None:
-    """Refuse a workload whose template (in ``template_dir``) and trial copy (in the system's
-    temporary folder, twice: a page_size trial's VACUUM writes a second copy while it runs) do
-    not fit on their file systems, one line up front rather than trials failing on a full disk.
+    """Refuse a workload whose template (in ``template_dir``), trial copy (in the system's
+    temporary folder) and a page_size trial's VACUUM copy (in SQLite's temporary folder,
+    :func:`_sqlite_temp_folder`) do not fit on their file systems, one line up front rather
+    than trials failing on a full disk.
 
     Raises:
         ValueError: naming the rows, the space needed and the space free.
     """
     database = rows * BYTES_PER_ROW
-    templates = _existing_folder(Path(template_dir or tempfile.gettempdir()))
-    trials = _existing_folder(Path(tempfile.gettempdir()))
-    # a trial: its copy, and while a page_size trial runs VACUUM, the copy VACUUM writes
-    trial = 2 * database
-    if _file_system(templates) == _file_system(trials):  # the template and a trial
-        needs = {templates: database + trial}
-    else:
-        needs = {templates: database, trials: trial}
-    for folder, needed in needs.items():
+    folders = {
+        "the template": _existing_folder(Path(template_dir or tempfile.gettempdir())),
+        "a trial's copy": _existing_folder(Path(tempfile.gettempdir())),
+        "SQLite's VACUUM copy": _existing_folder(_sqlite_temp_folder()),
+    }
+    needs: dict[int, tuple[Path, int, list[str]]] = {}  # file system -> (a folder on it, bytes, what)
+    for what, folder in folders.items():
+        device = _file_system(folder)
+        first, needed, whats = needs.get(device, (folder, 0, []))
+        needs[device] = (first, needed + database, [*whats, what])
+    for folder, needed, whats in needs.values():
         free = shutil.disk_usage(folder).free
         if needed > free:
             raise ValueError(
-                f"{rows} rows need about {needed / 1e9:.1f} GB of disk under {folder} (a database "
-                f"of ~{database / 1e9:.1f} GB{' and room for a trial' if needed > database else ''}), "
-                f"but only {free / 1e9:.1f} GB is free"
+                f"{rows} rows need about {_size_text(needed)} of disk under {folder} (a database "
+                f"of ~{_size_text(database)} each for {', '.join(whats)}), "
+                f"but only {_size_text(free)} is free"
             )
 
 

@@ -193,8 +193,33 @@ def test_the_trial_copies_folder_is_checked_for_space_too(tmp_path, monkeypatch)
     monkeypatch.setattr(backend, "_file_system", lambda folder: 1 if folder == small_tmp else 2)
     monkeypatch.setattr(shutil, "disk_usage",
                         lambda folder: usage(10**12, 0, 10**5 if Path(folder) == small_tmp else 10**12))
-    with pytest.raises(ValueError, match=f"rows need about .* GB of disk under {small_tmp}"):
+    with pytest.raises(ValueError, match=f"rows need about 0.5 MB of disk under {small_tmp}"):
         SQLiteBackend(make_workload("ycsb-a", rows=2_000), template_dir=tmp_path / "templates")
+
+
+def test_sqlites_own_temporary_folder_is_checked_and_sizes_read_in_mb(tmp_path, monkeypatch):
+    """With TMPDIR on a full file system Python's temporary folder fell back to /tmp and the
+    check passed, but SQLite still wrote its VACUUM copies into TMPDIR: the run ended with
+    "the defaults could not be measured (database or disk is full)". And a small disk read
+    "0.0 GB ... but only 0.0 GB is free"."""
+    import shutil
+    import tempfile
+    from collections import namedtuple
+
+    import learned_systems.config.sqlite_backend as backend
+
+    full = tmp_path / "full"
+    full.mkdir()
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setenv("TMPDIR", str(full))
+    monkeypatch.delenv("SQLITE_TMPDIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where Python fell back to
+    monkeypatch.setattr(backend, "_file_system", lambda folder: 1 if folder == full else 2)
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: usage(10**12, 0, 12_000 if Path(folder) == full else 10**12))
+    with pytest.raises(ValueError) as caught:
+        SQLiteBackend(make_workload("ycsb-a", rows=2_000), template_dir=tmp_path / "templates")
+    assert str(caught.value) == (f"2000 rows need about 0.5 MB of disk under {full} (a database of ~0.5 MB each "
+                                 "for SQLite's VACUUM copy), but only 0.0 MB is free")
 
 
 def test_the_template_is_compact_like_a_page_size_rebuild(tmp_path):
@@ -232,8 +257,9 @@ def test_the_space_check_counts_a_vacuums_second_copy(tmp_path, monkeypatch):
     rows = 200_000
     database = rows * backend.BYTES_PER_ROW
     usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(backend, "_file_system", lambda folder: 1)  # all three on one file system
     monkeypatch.setattr(shutil, "disk_usage", lambda folder: usage(10**12, 0, int(2.5 * database)))
-    with pytest.raises(ValueError, match="room for a trial"):
+    with pytest.raises(ValueError, match="for the template, a trial's copy, SQLite's VACUUM copy"):
         backend._check_disk_space(rows, tmp_path)  # template + copy fit, a VACUUM's copy not
     monkeypatch.setattr(shutil, "disk_usage", lambda folder: usage(10**12, 0, int(3.1 * database)))
     backend._check_disk_space(rows, tmp_path)
