@@ -175,7 +175,10 @@ def stop_gracefully() -> Iterator[StopRequest]:
             raise KeyboardInterrupt
         _STOP.set()
 
-    previous = {signum: signal.signal(signum, first) for signum in (signal.SIGINT, *_stopping_signals())}
+    # (a SIGINT ignored, as a job started with & from a script has it, stays ignored there,
+    # as the batch leaves it: the one-design run stopped early on it)
+    interrupt = [signal.SIGINT] if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN else []
+    previous = {signum: signal.signal(signum, first) for signum in (*interrupt, *_stopping_signals())}
     try:
         yield request
     finally:

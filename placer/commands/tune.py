@@ -227,8 +227,12 @@ def _stored_rows(path: Path, trials_only: bool = False) -> int:
     if not path.is_file():
         return 0
     where = " WHERE role = 'trial'" if trials_only else ""
+    # a plain connection where the folder is writable: closing the last one removes the -wal
+    # and -shm files, which a read-only one left beside an interrupted run's database
+    writable = os.access(path.parent, os.W_OK) and os.access(path, os.W_OK)
+    target, uri = (str(path), False) if writable else (f"file:{path}?mode=ro", True)
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        with closing(sqlite3.connect(target, uri=uri)) as conn:
             return int(conn.execute(f"SELECT COUNT(*) FROM trials{where}").fetchone()[0])
     except sqlite3.Error:
         return 0

@@ -1133,6 +1133,10 @@ def test_an_interrupt_before_any_stored_trial_does_not_claim_saved_trials(tmp_pa
     with ResultsStore(path) as store:
         store.add("run", "random", 0, 0, "default", TrialResult("s", "w", "durable", {}, True, 1.0), 1.0)
     assert _stored_rows(path) == 1
+    # counting leaves no -wal or -shm file behind (a read-only connection could not remove them)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.sqlite"]
+    assert _stored_rows(path, trials_only=True) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.sqlite"]
 
 
 def test_the_rl_tuners_proposals_spread_over_the_space():

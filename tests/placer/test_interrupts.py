@@ -277,3 +277,21 @@ def test_the_projects_own_warnings_are_one_line(monkeypatch, capsys) -> None:
         warnings.warn(ResultsWarning("the latest runs may be missing"), stacklevel=1)
     assert capsys.readouterr().err == "placer: warning: the latest runs may be missing\n"
 
+
+
+def test_an_ignored_sigint_stays_ignored_while_a_search_stops_gracefully() -> None:
+    """Started with & from a script (SIGINT ignored), a batch ran on through a SIGINT while a
+    one-design run stopped early on it: the graceful stop left an ignored SIGINT alone only
+    for SIGHUP."""
+    from placer.interrupts import stop_gracefully, stop_requested
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with stop_gracefully() as stop:
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            assert not stop_requested()
+        assert not stop.stopped and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
