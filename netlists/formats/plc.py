@@ -332,6 +332,15 @@ def check_writable(netlist: Netlist, placement: Placement) -> None:
     check_orientation_codes(netlist, placement, nodes[netlist.node_type[nodes] != NodeType.PORT], ": not written")
 
 
+def check_header_names(design_name: str, file_name: str) -> None:
+    """Refuse (ValueError) a design or file name a ``.plc`` header cannot hold: one with a line
+    break (the header's next line read as a body line). Callers check before long work (a
+    placement run), so that its result is not lost at the write."""
+    for what, text in (("design name", design_name), ("file name", file_name)):
+        if "\n" in text or "\r" in text:
+            raise ValueError(f"the {what} {text!r} holds a line break: a .plc header cannot hold it")
+
+
 def write_plc(
     path: str | Path,
     netlist: Netlist,
@@ -376,9 +385,7 @@ def plc_text(
             f"write_plc costs: unknown {', '.join(map(repr, unknown))}; the header takes "
             f"{', '.join(taken)}"
         )
-    for what, text in (("design name", netlist.name), ("file name", file_name)):
-        if "\n" in text or "\r" in text:  # (the header's next line read as a body line)
-            raise ValueError(f"the {what} {text!r} holds a line break: a .plc header cannot hold it")
+    check_header_names(netlist.name, file_name)
     canvas = canvas or netlist.require_canvas()
     costs = costs or {}
     counts = netlist.counts()

@@ -293,7 +293,7 @@ def _place_one(
     import time
 
     from netlists.formats.bookshelf import check_pl_writable, is_bookshelf_pl, pl_text
-    from netlists.formats.plc import write_plc
+    from netlists.formats.plc import check_header_names, write_plc
     from netlists.formats.textio import write_text_atomic
     from placer import __version__ as placer_version
     from placer.algorithms.base import (
@@ -312,11 +312,13 @@ def _place_one(
     placer = get_placer(method, **options)  # name and options already checked by parse_options
     nl, initial = load(netlist_path, plc)
     as_pl = is_bookshelf_pl(out)
-    if as_pl:  # refused before the budget is spent (the methods never turn a macro by 90 degrees)
-        try:
+    try:  # refused before the budget is spent (the methods never turn a macro by 90 degrees)
+        if as_pl:
             check_pl_writable(nl, initial)
-        except ValueError as exc:
-            raise UsageError(f"--out {out}: {exc}") from None
+        else:  # (a line break in the design's or the file's name: a traceback after the run)
+            check_header_names(nl.name, out.name)
+    except ValueError as exc:
+        raise UsageError(f"--out {out}: {exc}") from None
     before = evaluate(nl, initial)
     before_timing = timing_cost(nl, initial)
     before_legal = check_legality(nl, initial)

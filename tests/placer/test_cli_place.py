@@ -72,6 +72,24 @@ def test_one_design_prints_costs_and_writes_plc(design: Path, tmp_path: Path) ->
     assert not np.array_equal(placement.x[netlist.macros], initial.x[netlist.macros])
 
 
+@pytest.mark.parametrize("broken", ["design", "out"])
+def test_a_line_break_in_a_name_is_refused_before_the_run(tmp_path: Path, broken: str) -> None:
+    """A design or --out name holding a line break (which no .plc header can hold) was found
+    only at the write, after the whole budget: a traceback and exit 1."""
+    folder = tmp_path / ("two\nlines" if broken == "design" else "tiny")  # a design is named by its folder
+    folder.mkdir()
+    netlist, placement = generate(3, 6, 4, seed=5, name="tiny")
+    write_netlist(netlist, folder / "netlist.pb.txt")
+    write_plc(folder / "initial.plc", netlist, placement)
+    out = tmp_path / ("o\n3.plc" if broken == "out" else "o.plc")
+    result = CliRunner().invoke(make_app(), ["place", str(folder / "netlist.pb.txt"), "--algo", METHOD,
+                                             "--budget-s", "60", "--out", str(out), "--quiet"])
+    assert result.exit_code == 2, result.output
+    what = "design name 'two\\nlines'" if broken == "design" else "file name 'o\\n3.plc'"
+    assert f"the {what} holds a line break: a .plc header cannot hold it" in result.output
+    assert not out.exists()
+
+
 def test_an_interrupted_search_writes_its_best_placement_and_exits_130(design: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The search's best-so-far was lost on Ctrl-C: nothing written, 'placer: interrupted'."""
     import signal
