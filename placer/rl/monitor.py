@@ -105,8 +105,15 @@ class TrainingMonitor(BaseCallback):
             return math.inf
         record = read_run_json(path)
         best = record.get("objective", record.get("proxy"))
-        if isinstance(best, bool) or not isinstance(best, int | float):
-            raise ValueError(f"{path}: damaged (no proxy number); restore it or remove best.*")
+
+        def number(value: object) -> bool:
+            return isinstance(value, int | float) and not isinstance(value, bool)
+
+        # (the run's summary reads the proxy and the step too: a file without them passed here
+        # and ended a finished training with a KeyError)
+        if not (number(best) and number(record.get("proxy")) and isinstance(record.get("steps"), int)
+                and not isinstance(record.get("steps"), bool)):
+            raise ValueError(f"{path}: damaged (no proxy number or step count); restore it or remove best.*")
         return float(best)
 
     def _on_training_start(self) -> None:

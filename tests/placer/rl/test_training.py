@@ -1056,6 +1056,12 @@ def test_the_best_checkpoint_is_kept_by_the_objective_trained_on(tiny_design, tm
     best = json.loads((tmp_path / "run" / "best.json").read_text())
     assert (best["proxy"], best["objective"]) == (0.95, 1.50)
     assert train_module.TrainingMonitor(cfg, tiny_design, [])._read_best() == 1.50
+    # a best.json without the proxy or the step the run's summary prints is named as damaged
+    # when the run (a resume) starts, not met with a KeyError once the training has finished
+    for damaged in ({"proxy": 0.5}, {"objective": 0.5, "steps": 3}, {"proxy": 0.5, "steps": True}):
+        (tmp_path / "run" / "best.json").write_text(json.dumps(damaged))
+        with pytest.raises(ValueError, match=r"best.json: damaged \(no proxy number or step count\)"):
+            train_module.TrainingMonitor(cfg, tiny_design, [])._read_best()
     # the curve shows what best.zip is chosen by, beside the proxy (it showed the proxy only:
     # the curve improved while best.zip stayed put)
     rows = [line.split(",") for line in (tmp_path / "run" / "curve.csv").read_text().splitlines()]
