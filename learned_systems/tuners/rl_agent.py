@@ -25,6 +25,11 @@ import numpy as np
 from learned_systems.config.knobs import KnobSpace
 
 
+class ResumeWarning(RuntimeWarning):
+    """A resumed tuner that no longer repeats its stored run (the CLI shows it as one
+    ``placer: warning:`` line, as the project's own warnings)."""
+
+
 class _ProposalEnv(gym.Env):
     """Each step proposes one configuration; the reward arrives from the tuning loop."""
 
@@ -156,7 +161,7 @@ class RLAgentTuner:
                 "the resumed RL tuner proposed a stored trial differently (another torch thread "
                 "count, or other scores?): it goes on from the stored scores, no longer the "
                 "same run as an unbroken one",
-                RuntimeWarning,
+                ResumeWarning,
                 stacklevel=2,
             )
         self.tell(config, score)

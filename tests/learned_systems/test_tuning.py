@@ -1159,6 +1159,8 @@ def test_the_rl_tuners_proposals_spread_over_the_space():
 
 
 def test_a_resumed_rl_tuner_says_when_it_proposes_a_stored_trial_differently():
+    from learned_systems.tuners.rl_agent import ResumeWarning
+
     space = sqlite_space()
     tuner = make_tuner("rl", space, 0, trials=4)
     try:
@@ -1170,7 +1172,7 @@ def test_a_resumed_rl_tuner_says_when_it_proposes_a_stored_trial_differently():
                  else space.knob("cache_size").high)  # fmt: skip
     again = make_tuner("rl", space, 0, trials=4)
     try:
-        with pytest.warns(RuntimeWarning, match="proposed a stored trial differently"):
+        with pytest.warns(ResumeWarning, match="proposed a stored trial differently"):
             again.replay(other, 1.0)
     finally:
         again.close()
@@ -1518,3 +1520,19 @@ def test_cli_knobs_prints_the_space_with_units_and_measures_nothing(tmp_path, mo
     unit = {"sqlite": "cache_size", "postgres": "shared_buffers"}[system]
     assert any(line.split()[0] == unit and line.endswith(("page cache in KiB", ": MB")) for line in lines[1:])
     assert list(tmp_path.iterdir()) == []  # no run folder, no templates
+
+
+def test_the_rl_tuners_resume_warning_is_the_projects_own(monkeypatch, capsys):
+    """It was a plain RuntimeWarning, which the CLI printed as Python's file:line report with the
+    source line; the project's own warnings are one ``placer: warning:`` line."""
+    import warnings
+
+    from learned_systems.tuners.rl_agent import ResumeWarning
+    from placer import cli
+
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # replaced below
+    cli._one_line_warnings()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn("the resumed RL tuner proposed a stored trial differently", ResumeWarning, stacklevel=1)
+    assert capsys.readouterr().err == "placer: warning: the resumed RL tuner proposed a stored trial differently\n"
