@@ -123,6 +123,27 @@ def _tolerant_streams() -> None:
                 pass
 
 
+def _given(exc: Exception, argv: list[str]) -> str:
+    """``, got '-1'``: the value a refused option was given, read back from the command line
+    (Typer's range and type errors say what was expected but not what was given: "Invalid
+    value for '--seed': Input should be greater than or equal to 0"); empty when the value is
+    not found or the message already names what it got (the project's own parsers do)."""
+    param = getattr(exc, "param", None)
+    names = getattr(param, "opts", None) or []
+    if not names or getattr(param, "is_flag", False) or not str(names[0]).startswith("-"):
+        return ""
+    values = []
+    for i, token in enumerate(argv):
+        for name in names:
+            if token == name and i + 1 < len(argv):
+                values.append(argv[i + 1])
+            elif token.startswith(name + "="):
+                values.append(token[len(name) + 1:])
+    if not values or "got " in exc.format_message():  # type: ignore[attr-defined] # (our parsers say it)
+        return ""
+    return f", got {values[-1]!r}"  # (the last one given is the one parsed)
+
+
 def main() -> None:
     """Run ``placer``; a usage error (a bad option value, an unknown option) is one line on
     stderr and exit status 2, like every other input error."""
@@ -152,7 +173,7 @@ def main() -> None:
         ctx = getattr(exc, "ctx", None)
         # the sub-command it happened in ("placer eval: ..."), not the program name again
         where = f"{ctx.command_path}: " if ctx is not None and ctx.parent is not None else ""
-        print(f"placer: error: {where}{exc.format_message()} (see --help)", file=sys.stderr)
+        print(f"placer: error: {where}{exc.format_message()}{_given(exc, sys.argv[1:])} (see --help)", file=sys.stderr)
         sys.exit(2)
     except typer.Abort:  # Ctrl-C outside a command's own handling
         print("placer: interrupted", file=sys.stderr)

@@ -264,3 +264,19 @@ def test_help_shows_flags_without_a_value_type(monkeypatch, capsys, args: list[s
     assert "<bool>" not in shown
     if args[0] == "place":
         assert "--resume" in shown and "<float>" in shown  # (--budget-s keeps its type)
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["place", "default", "--algo", "sa", "--seed", "-1"], "Input should be greater than or equal to 0, got '-1'"),
+    (["place", "default", "--algo", "sa", "--budget-s=abc"], "unable to parse string as a number, got 'abc'"),
+    (["place", "default", "--algo", "sa", "--budget-s", "-1"], "got -1.0 (see --help)"),  # (said once, not twice)
+])
+def test_a_refused_option_value_is_named(monkeypatch, capsys, args: list[str], said: str) -> None:
+    """Typer's range and type errors said what was expected but not what was given."""
+    from placer import cli
+
+    monkeypatch.setattr("sys.argv", ["placer", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and said in err and err.count("got ") == 1, err
