@@ -6,6 +6,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from netlists.errors import UnknownName
 from netlists.model import Netlist, Placement
 
 BUILTIN = ("ariane133",)
@@ -14,7 +15,7 @@ BUILTIN = ("ariane133",)
 def builtin_path(name: str = "ariane133") -> Path:
     """Folder of a built-in design (``netlist.pb.txt.gz`` and ``initial.plc``)."""
     if name not in BUILTIN:
-        raise KeyError(f"unknown built-in design {name!r}; built-in: {', '.join(BUILTIN)}")
+        raise UnknownName(f"unknown built-in design {name!r}; built-in: {', '.join(BUILTIN)}")
     return Path(str(resources.files("netlists") / "data" / name))
 
 

@@ -27,6 +27,15 @@ class NetlistError(ValueError):
         super().__init__(where + message)
 
 
+class UnknownName(KeyError):
+    """A name looked up among known ones (a built-in design, a placement method) that is not
+    one of them; a KeyError whose text is its message, without the quotes ``str(KeyError)``
+    puts around it (``KeyError: "unknown placement method 'sa '; ..."``)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class NetlistWarning(UserWarning):
     """Input that reads as specified but looks damaged (e.g. a ``.plc`` whose body lists fewer
     nodes than its header counts); the CLI prints it as one ``placer: warning:`` line."""

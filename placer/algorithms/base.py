@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from netlists.errors import UnknownName
 from netlists.model import Netlist, Placement, check_orientation_codes, check_placement_matches
 from placer.algorithms import options as opt_checks
 from placer.interrupts import stop_requested
@@ -546,4 +547,4 @@ def placer_class(name: str) -> type[Placer]:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise KeyError(f"unknown placement method {name!r}; available: {', '.join(sorted(_REGISTRY))}") from None
+        raise UnknownName(f"unknown placement method {name!r}; available: {', '.join(sorted(_REGISTRY))}") from None

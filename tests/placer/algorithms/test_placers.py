@@ -473,3 +473,16 @@ def test_a_seed_no_run_can_take_is_refused_by_name(seed: object, error: type, wo
         with pytest.raises(error, match=words):
             get_placer(name).place(netlist, placement, budget_s=0.2, seed=seed)  # type: ignore[arg-type]
     get_placer("sa").place(netlist, placement, budget_s=0.2, seed=np.int64(3))  # (numpy ints: fine)
+
+
+def test_an_unknown_method_or_design_reads_without_quotes_and_is_still_a_keyerror() -> None:
+    """``get_placer("sa ")`` raised ``KeyError: "unknown placement method 'sa '; ..."``: str() of
+    a KeyError quotes its message (so did the built-in designs')."""
+    from netlists.designs import builtin_path
+
+    with pytest.raises(KeyError) as method:
+        get_placer("sa ")
+    assert str(method.value).startswith("unknown placement method 'sa '; available: ")
+    with pytest.raises(KeyError) as design:
+        builtin_path("nope")
+    assert str(design.value).startswith("unknown built-in design 'nope'; built-in: ")
