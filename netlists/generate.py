@@ -307,8 +307,11 @@ def _check_numbers(
             raise ValueError(f"{label} must be a number, got {number!r}")  # (True passed as 1)
     if not math.isfinite(fanout_alpha):
         raise ValueError(f"fanout_alpha must be a finite number, got {fanout_alpha!r}")
-    if min(n_hard, n_soft, n_ports) < 0 or n_hard + n_soft == 0:
-        raise ValueError("need n_hard, n_soft, n_ports >= 0 and at least one macro")
+    for label, count in (("n_hard", n_hard), ("n_soft", n_soft), ("n_ports", n_ports)):
+        if count < 0:
+            raise ValueError(f"{label} must be >= 0, got {count}")
+    if n_hard + n_soft == 0:
+        raise ValueError("need at least one macro: n_hard and n_soft are both 0")
     if not 0 < utilisation <= 1:
         raise ValueError(f"utilisation must be in (0, 1], got {utilisation}")
 
@@ -325,10 +328,10 @@ def _check_ranges(
 ) -> None:
     """Refuse pin ranges out of order or too large (per macro and in all) and fanout, locality
     and weight options outside their ranges: the nets' time and the files' readers need them."""
-    if not (1 <= pins_per_hard[0] <= pins_per_hard[1]) or not (
-        0 <= outputs_per_soft[0] <= outputs_per_soft[1]
-    ):
-        raise ValueError("pin ranges must be (low, high) with 1 <= low <= high (outputs: 0 <= low)")
+    if not 1 <= pins_per_hard[0] <= pins_per_hard[1]:
+        raise ValueError(f"pins_per_hard must be (low, high) with 1 <= low <= high, got {pins_per_hard}")
+    if not 0 <= outputs_per_soft[0] <= outputs_per_soft[1]:
+        raise ValueError(f"outputs_per_soft must be (low, high) with 0 <= low <= high, got {outputs_per_soft}")
     if max(pins_per_hard[1], outputs_per_soft[1]) > MOST_PINS_PER_MACRO:
         raise ValueError(f"pin ranges must end at most at {MOST_PINS_PER_MACRO:,} pins per macro, got "
                          f"{pins_per_hard} and {outputs_per_soft}")
@@ -337,18 +340,16 @@ def _check_ranges(
         raise ValueError(f"the pin ranges may give {most_pins:,} pins in all (n_hard x pins_per_hard's high + "
                          f"n_soft x outputs_per_soft's high); at most {MOST_PINS:,} (the nets take time "
                          "growing with the square of the pins)")
-    if (
-        not 1 <= max_fanout <= MAX_FANOUT
-        or not MIN_LOCALITY <= locality < math.inf
-        or max_weight < 2
-        or not 0 <= weighted_fraction <= 1
+    # (a locality near 5e-324 made -d / L overflow to -inf for every candidate: all tied, the
+    # sinks drawn at random, the least local nets instead of the most local)
+    for label, ok, expected, value in (
+        ("max_fanout", 1 <= max_fanout <= MAX_FANOUT, f"in 1..{MAX_FANOUT}", max_fanout),
+        ("locality", MIN_LOCALITY <= locality < math.inf, f"a finite number >= {MIN_LOCALITY:g}", locality),
+        ("max_weight", max_weight >= 2, ">= 2", max_weight),
+        ("weighted_fraction", 0 <= weighted_fraction <= 1, "in [0, 1]", weighted_fraction),
     ):
-        # (a locality near 5e-324 made -d / L overflow to -inf for every candidate: all tied,
-        # the sinks drawn at random, the least local nets instead of the most local)
-        raise ValueError(
-            f"need 1 <= max_fanout <= {MAX_FANOUT}, {MIN_LOCALITY:g} <= locality < inf, "
-            "max_weight >= 2, weighted_fraction in [0, 1]"
-        )
+        if not ok:
+            raise ValueError(f"{label} must be {expected}, got {value!r}")
 
 
 # ---------------------------------------------------------------- geometry

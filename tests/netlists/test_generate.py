@@ -199,7 +199,14 @@ def test_bad_arguments_are_rejected() -> None:
         ({"max_fanout": 10**9}, "max_fanout"),
         ({"utilisation": 5e-324}, r"makes the canvas wider than 1e\+15"),
         ({"utilisation": 1e-300}, r"makes the canvas wider than 1e\+15"),  # (blamed the canvas)
-        ({"locality": 5e-324}, r"1e-12 <= locality"),  # overflowed: the least local nets
+        ({"locality": 5e-324}, r"locality must be a finite number >= 1e-12, got 5e-324"),  # overflowed: the least local nets
+        # each check names its parameter and the value (one message listed four checks)
+        ({"max_weight": 1}, r"max_weight must be >= 2, got 1"),
+        ({"weighted_fraction": 1.5}, r"weighted_fraction must be in \[0, 1\], got 1.5"),
+        ({"pins_per_hard": (5, 3)}, r"pins_per_hard must be \(low, high\) with 1 <= low <= high, got \(5, 3\)"),
+        ({"outputs_per_soft": (2, 1)}, r"outputs_per_soft must be \(low, high\) with 0 <= low <= high, got \(2, 1\)"),
+        ({"n_ports": -1}, r"n_ports must be >= 0, got -1"),
+        ({"n_hard": 0, "n_soft": 0}, r"need at least one macro: n_hard and n_soft are both 0"),
         ({"utilisation": True}, "utilisation must be a number"),  # (read as 1)
         ({"fanout_alpha": True}, "fanout_alpha must be a number"),
         ({"grid": (2.5, 3)}, "whole numbers"),
