@@ -358,8 +358,8 @@ def register_placer(cls: type[Placer]) -> type[Placer]:
     taken = _REGISTRY.get(cls.name)
     if taken is not None and not _same_code(taken, cls):
         raise ValueError(
-            f"placement method {cls.name!r} is already registered by {_qualified(taken)}; "
-            f"give {_qualified(cls)} a name of its own (class attribute name)"
+            f"placement method {cls.name!r} is already registered by {_described(taken)}; "
+            f"give {_described(cls)} a name of its own (class attribute name)"
         )
     _REGISTRY[cls.name] = cls
     if not _is_builtin(cls):  # the code as loaded, whatever its file says later
@@ -378,6 +378,17 @@ _LOADED_SOURCE: dict[type, bytes | None] = {}
 
 def _qualified(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _described(cls: type) -> str:
+    """``cls`` for a person: ``class X in /path/plug.py`` for a ``--plugin`` file (its module's
+    name is an internal one, ``_placer_plugin_plug_3b76aa769ad8``), else module.Class."""
+    import sys
+
+    source = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if cls.__module__.startswith("_placer_plugin_") and source:
+        return f"class {cls.__qualname__} in {source}"
+    return _qualified(cls)
 
 
 def _same_code(a: type, b: type) -> bool:

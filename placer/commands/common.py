@@ -198,8 +198,14 @@ def load_plugins_named(plugins: list[str]) -> None:
     from placer.batch import load_plugins, plugin_module_name
 
     for plugin in plugins:
+        if not plugin.endswith(".py") and (os.sep in plugin or Path(plugin).exists()):
+            # (a folder or a file read as a module name: "No module named '/tmp'")
+            raise UsageError(f"--plugin {plugin}: neither a .py file nor a module name (a dotted name such as "
+                             "my_package.my_methods)")  # fmt: skip
         try:
             load_plugins([plugin])
+        except FileNotFoundError as exc:
+            raise UsageError(f"--plugin {plugin}: no such file ({exc.filename})") from None
         except Exception as exc:  # noqa: BLE001 - whatever a plugin raises while it is imported
             raise UsageError(f"--plugin {plugin}: could not load it: {type(exc).__name__}: {exc}") from None
         module = plugin_module_name(plugin)

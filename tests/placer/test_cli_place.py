@@ -155,6 +155,12 @@ def test_suite_batch_in_process(design: Path, tmp_path: Path) -> None:
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--option", "sa.max_step=3"], "has no option 'max_step'"),
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--plugin", "no_such_plugin_module"],
          "--plugin no_such_plugin_module: could not load it"),  # (which of several failed: unsaid)
+        # a missing file was "could not load it: FileNotFoundError: [Errno 2] ...", a folder
+        # "No module named '/...'", a clash named the plugin's internal module
+        (["NETLIST", "--algo", "sa", "--out", "x.plc", "--plugin", "NOPLUGIN"], "--plugin NOPLUGIN: no such file (NOPLUGIN)"),
+        (["NETLIST", "--algo", "sa", "--out", "x.plc", "--plugin", "SUITE"], "neither a .py file nor a module name"),
+        (["NETLIST", "--algo", "sa", "--out", "x.plc", "--plugin", "CLASH"],
+         "already registered by placer.algorithms.sa.SimulatedAnnealing; give class Clash in CLASH a name of its own"),
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--seeds", "3"], "apply to --suite only"),
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--jobs", "2"], "apply to --suite only"),
         (["--suite", "SUITE", "--algo", METHOD, "--out", "runs", "--seed", "5"], "--seed applies to one design"),
@@ -172,8 +178,14 @@ def test_bad_input_is_one_line_and_exit_2(
             "MISSING": str(tmp_path / "missing"), "NOFILE": str(tmp_path / "none.pb.txt"),
             "x.plc": str(tmp_path / "x.plc"), "runs": str(tmp_path / "runs"),
             "RAISING": str(tmp_path / "raising_plugin.py"), "x.pl": str(tmp_path / "x.pl"),
-            "x.txt": str(tmp_path / "x.txt"),            "INITIAL": str(design / "initial.plc")}
+            "x.txt": str(tmp_path / "x.txt"),            "INITIAL": str(design / "initial.plc"),
+            "NOPLUGIN": str(tmp_path / "none_plugin.py"), "CLASH": str(tmp_path / "clash_plugin.py")}
     (tmp_path / "raising_plugin.py").write_text("raise RuntimeError('boom')\n")
+    (tmp_path / "clash_plugin.py").write_text(
+        "from placer.algorithms.base import Placer, register_placer\n\n\n@register_placer\nclass Clash(Placer):\n"
+        "    name = 'sa'\n\n    def run(self, netlist, placement, budget_s, seed, progress):\n        return placement\n")
+    for name in ("NOPLUGIN", "CLASH"):  # (the paths the messages name)
+        message = message.replace(name, subs[name])
     result = CliRunner().invoke(make_app(), ["place", *[subs.get(a, a) for a in args]])
     assert result.exit_code == 2, result.output
     assert message in result.output
