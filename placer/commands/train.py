@@ -304,6 +304,11 @@ def _new_config(out: Path, given: _GivenOptions) -> TrainConfig:
     for key, value in chosen.items():
         setattr(config, key, value)
     metric = chosen.get("timing_metric")
+    from placer.cost.timing import TIMING_METRICS
+
+    if metric is not None and metric not in TIMING_METRICS:  # (named first: 'foo' was told it
+        # acts only with --w-timing, as if it were a metric)
+        raise UsageError(f"--timing-metric must be one of {', '.join(TIMING_METRICS)}, got {metric!r}")
     if metric is not None and not config.w_timing:  # (worst was taken, then weighed nothing;
         # as the search methods refuse a timing_metric without a weight)
         raise UsageError(f"--timing-metric {metric} acts only with --w-timing > 0")

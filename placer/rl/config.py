@@ -122,7 +122,8 @@ class TrainConfig:
             ok = ok and (value > low if low_open else value >= low) and value <= high
             if not ok:
                 bracket = "(" if low_open else "["
-                raise ValueError(f"{name} must be a finite number in {bracket}{low:g}, {high:g}], got {value!r}")
+                span = f"{'>' if low_open else '>='} {low:g}" if high == math.inf else f"in {bracket}{low:g}, {high:g}]"
+                raise ValueError(f"{name} must be a finite number {span}, got {value!r}")  # (not "(0, inf]")
 
         def text(name: str, optional: bool = False) -> None:
             value = getattr(self, name)

@@ -191,3 +191,12 @@ def test_a_design_too_large_for_the_settings_is_refused_in_the_options_words(tmp
     assert result.exit_code == 2, result.output
     words = "ariane133: 133 hard macros exceed max_nodes=8: give --max-nodes 133 or more"
     assert words in " ".join(result.output.split()), result.output
+
+
+def test_an_unknown_timing_metric_is_named_as_such_before_its_weight(tmp_path: Path) -> None:
+    """--timing-metric foo was told it "acts only with --w-timing > 0", as if it were a metric."""
+    out = tmp_path / "out"
+    for weight in ([], ["--w-timing", "1"]):
+        result = runner.invoke(app, [*_commands(out)["train"], "--timing-metric", "foo", *weight])
+        assert result.exit_code == 2 and "--timing-metric must be one of worst, tail, got 'foo'" in result.output
+    assert not out.exists()

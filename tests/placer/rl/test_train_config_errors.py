@@ -158,7 +158,7 @@ def test_a_default_config_is_valid() -> None:
         ({"vec": "Subproc"}, "vec must be 'dummy' or 'subproc', got 'Subproc'"),
         ({"vec": None}, "vec must be 'dummy' or 'subproc', got None"),
         ({"soft_placement": "none"}, "soft_placement must be 'fd' or 'keep', got 'none'"),
-        ({"time_limit_s": 0.0}, "time_limit_s must be a finite number in (0, inf], got 0.0"),
+        ({"time_limit_s": 0.0}, "time_limit_s must be a finite number > 0, got 0.0"),  # (it said "in (0, inf]")
         ({"learning_rate": True}, "learning_rate must be a finite number in (0, 1], got True"),
         ({"gae_lambda": float("nan")}, "gae_lambda must be a finite number in [0, 1], got nan"),
     ],
