@@ -257,6 +257,12 @@ def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
         if bad.any():
             line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
             raise ValueError(f"{path}: line {line}: {column} must be a number, got {table[column][bad].iloc[0]!r}")
+        # (a proxy of inf or -1 was kept and shown as the best cell; stored runs refuse them)
+        outside = numbers.notna() & ~(np.isfinite(numbers) & (numbers >= 0))
+        if outside.any():
+            line = int(np.flatnonzero(outside.to_numpy())[0]) + 2
+            raise ValueError(f"{path}: line {line}: {column} must be a finite number >= 0, "
+                             f"got {float(numbers[outside].iloc[0]):g}")
         table[column] = numbers.astype(float)
     if "options" in table.columns:
         table["options"] = table["options"].map(canonical_options)

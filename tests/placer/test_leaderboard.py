@@ -682,6 +682,11 @@ def test_keep_refuses_other_options_and_names_the_kept_aggregation_and_a_bad_fil
     text.to_csv(tmp_path / "text.csv", index=False)
     with pytest.raises(ValueError, match=r"text.csv: line 4: proxy must be a number, got 'abc'"):
         write_leaderboard(tmp_path / "new", tmp_path / "page", keep=tmp_path / "text.csv")
+    for bad in ("inf", "-1"):  # (kept, and shown bold as the best cell)
+        text.loc[2, "proxy"] = bad
+        text.to_csv(tmp_path / "out_of_range.csv", index=False)
+        with pytest.raises(ValueError, match=rf"out_of_range.csv: line 4: proxy must be a finite number >= 0, got {bad}"):
+            write_leaderboard(tmp_path / "new", tmp_path / "page", keep=tmp_path / "out_of_range.csv")
     text = pd.read_csv(earlier, dtype=str)
     text.loc[1, "design"] = ""  # (a TypeError in pandas' words)
     text.to_csv(tmp_path / "empty.csv", index=False)
