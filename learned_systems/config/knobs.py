@@ -218,7 +218,11 @@ class KnobSpace:
         return {k.name: k.default for k in self.knobs}
 
     def validate(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        """Full configuration: defaults overlaid with ``config``, every value checked."""
+        """Full configuration: defaults overlaid with ``config``, every value checked (a
+        configuration that is not a mapping of knob names is a KnobError too, not an
+        AttributeError)."""
+        if not isinstance(config, Mapping):
+            raise KnobError(f"a configuration must map knob names to values, got {type(config).__name__}: {config!r}")
         result = self.defaults()
         for name, value in config.items():
             result[name] = self.knob(name).validate(value, self.name)

@@ -37,3 +37,11 @@ def test_describe_gives_each_knobs_unit() -> None:
 
     lines = {line.split()[0]: line for line in sqlite_space().describe().splitlines()[1:]}
     assert lines["cache_size"].endswith(": page cache in KiB") and "in MiB" in lines["mmap_size"]
+
+
+def test_a_configuration_that_is_no_mapping_is_a_knob_error() -> None:
+    """validate([("cache_size", 1)]) raised AttributeError: 'list' object has no attribute 'items'."""
+    from learned_systems.config.sqlite_backend import sqlite_space
+
+    with pytest.raises(KnobError, match=r"a configuration must map knob names to values, got list: \[\('cache_size', 1\)\]"):
+        sqlite_space().validate([("cache_size", 1)])  # type: ignore[arg-type]
