@@ -149,7 +149,14 @@ def check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design], e
     names_path = out / DESIGNS
     if names_path.exists():
         saved_designs = read_run_json(names_path)
-        before = saved_designs.get("names", [])
+        before = saved_designs.get("names")
+        digests = saved_designs.get("digests")  # (absent in runs from before the digests)
+        # (a damaged file was blamed on the designs: "changed since the run started (was ; now x)")
+        if not (isinstance(before, list) and all(isinstance(n, str) for n in before)) or not (
+                digests is None or isinstance(digests, list) and len(digests) == len(before)
+                and all(isinstance(d, str) for d in digests)):
+            raise ValueError(f"{names_path}: damaged (no list of design names and their digests); restore it "
+                             "or start a new run")
         now_names = [netlist.name for netlist, _ in designs]
         if before != now_names:
             # a suite's Bookshelf folders are designs since 2026-12-05: a run begun before saw none
@@ -162,7 +169,6 @@ def check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design], e
                 f"{out}: the training designs changed since the run started (was "
                 f"{', '.join(before)}; now {', '.join(now_names)}){since}: restore them or start a new run"
             )
-        digests = saved_designs.get("digests")  # (absent in runs from before the digests)
         if digests is not None:
             edited = [name for name, digest, (netlist, placement) in zip(before, digests, designs, strict=False)
                       if digest != design_digest(netlist, placement)]

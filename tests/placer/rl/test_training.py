@@ -767,6 +767,12 @@ def test_a_design_edited_in_place_or_a_damaged_run_file_is_refused_on_resume(tin
     (out / "designs.json").write_text('{"names": [')
     with pytest.raises(ValueError, match="designs.json: damaged"):
         train(again, progress_bar=False, designs=[tiny_design], resume=True)
+    # parsed but without its names or with digests of another kind: named as damaged (it was
+    # blamed on the designs, "changed since the run started (was ; now ...)")
+    for text in ('{"digests": []}', '{"names": ["tiny"], "digests": "x"}', '{"names": "tiny"}'):
+        (out / "designs.json").write_text(text)
+        with pytest.raises(ValueError, match=r"designs.json: damaged \(no list of design names and their digests\)"):
+            train(again, progress_bar=False, designs=[tiny_design], resume=True)
 
 
 def test_an_evaluation_design_edited_in_place_is_refused_on_resume(tiny_design, tmp_path):
