@@ -21,7 +21,12 @@ def _python_block(section: str) -> str:
 def test_learned_systems_example_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     scope: dict = {}
-    exec(compile(_python_block("Learned systems"), "README.md", "exec"), scope)  # noqa: S102
+    import warnings
+
+    with warnings.catch_warnings():  # (the env was left to the collector: "Implicitly cleaning up")
+        warnings.simplefilter("error", ResourceWarning)
+        exec(compile(_python_block("Learned systems"), "README.md", "exec"), scope)  # noqa: S102
+    assert scope["env"].unwrapped._closed, "the example leaves its env open"
     assert scope["positions"].shape == (100_000,)
     assert scope["info"]["ok"] and scope["reward"] > 0
     assert os.listdir(tmp_path) == []  # the example leaves no files behind

@@ -58,9 +58,10 @@ else:
     from learned_systems.index import PGMIndex, RMIIndex
     eval(build.replace("keys", "keys[:1000]"))  # the kernels load here, outside the figure
 def status(field):
-    for line in open("/proc/self/status"):
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
+    with open("/proc/self/status") as lines:
+        for line in lines:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
 with open("/proc/self/clear_refs", "w") as f:  # the peak starts again from the current size
     f.write("5")
 before = status("VmRSS")

@@ -105,3 +105,33 @@ def test_a_full_disk_at_a_later_write_names_the_file_too(tmp_path: Path, monkeyp
     with pytest.raises(OSError) as info:
         store.write(RunRecord(design="d", method="m", seed=0, budget_s=1.0))
     assert (info.value.errno, info.value.filename) == (errno.ENOSPC, str(path))
+
+
+def test_a_read_only_probe_that_fails_closes_its_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a folder this user cannot write, a WAL database fails the read-only probe; the probe's
+    connection was left to the collector (one per read) before the immutable one was opened."""
+    import os
+
+    path = tmp_path / DB_NAME
+    ResultStore(path).write(RunRecord(design="d", method="m", seed=0, budget_s=1.0))
+    closed: list[bool] = []
+
+    class Probe(sqlite3.Connection):
+        def execute(self, sql, *args):  # type: ignore[no-untyped-def, override]
+            raise sqlite3.OperationalError("unable to open database file")
+
+        def close(self) -> None:
+            closed.append(True)
+            super().close()
+
+    real_connect = sqlite3.connect
+
+    def connect(database, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if "mode=ro" in str(database):
+            kwargs["factory"] = Probe
+        return real_connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)  # a folder it cannot write
+    store = ResultStore(path, read_only=True)
+    assert len(store.records()) == 1 and len(closed) == 2  # (the opening's probe and the read's)
