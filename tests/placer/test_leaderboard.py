@@ -1195,11 +1195,13 @@ def test_the_timing_model_is_written_as_a_whole_number_fresh_and_kept(runs: Path
     import csv
 
     first = write_leaderboard(runs, tmp_path / "first")["csv"]
-    rows = list(csv.DictReader(first.open()))
+    with first.open() as lines:
+        rows = list(csv.DictReader(lines))
     assert {r["timing_model"] for r in rows if r["method"] != "initial" and r["proxy"]} == {str(TIMING_MODEL)}
     assert {r["timing_model"] for r in rows if r["method"] == "initial"} == {""}
     store = ResultStore.in_runs_dir(tmp_path / "other")
     store.write(record("d1", "zz", 0, 0.9))
     again = write_leaderboard(tmp_path / "other", tmp_path / "again", keep=first)["csv"]
-    kept = list(csv.DictReader(again.open()))
+    with again.open() as lines:
+        kept = list(csv.DictReader(lines))
     assert {r["timing_model"] for r in kept if r["method"] != "initial" and r["proxy"]} == {str(TIMING_MODEL)}
