@@ -497,7 +497,7 @@ def check_conflicts(
     for t in tasks:  # (found after the run, its ok row already committed, pointing at a folder)
         final = where / t.plc_relpath
         if final.is_dir() or (final.exists() and not final.is_file()):
-            raise ValueError(f"{final} is in the way of run {t.design.name}/{t.method}/seed {t.seed}'s "
+            raise ValueError(f"{final} is in the way of run {t.design.name}/{t.method}/seed{t.seed}'s "
                              ".plc (not a file): remove it")
     _refuse_mixed_designs_and_options(existing, tasks, resume, where)
     for t in tasks:

@@ -114,7 +114,7 @@ class RunRecord:
             options = None
         if not isinstance(options, dict):
             raise ValueError(
-                f"the run {self.design}/{self.method}/seed {self.seed} has options "
+                f"the run {self.design}/{self.method}/seed{self.seed} has options "
                 f"{self.options!r} (expected a JSON object)"
             )
         return options
@@ -195,12 +195,14 @@ class ResultStore:
             # and closing it (the last one) removes the -wal and -shm files it needed
             return sqlite3.connect(self.path, timeout=30.0)
         uri = self.path.absolute().as_uri()  # a folder this user cannot write: read it as it is
-        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30.0)
+        conn = None
         try:
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30.0)
             conn.execute("SELECT 1 FROM sqlite_master").fetchall()
             return conn
         except sqlite3.OperationalError:  # WAL needs a -shm file it may not create: read as is
-            conn.close()  # (left to the collector: one open connection per read)
+            if conn is not None:
+                conn.close()  # (left to the collector: one open connection per read)
             wal = self.path.with_name(self.path.name + "-wal")
             if wal.is_file() and wal.stat().st_size > 0 and not self._wal_warned:  # runs only the WAL holds
                 self._wal_warned = True  # (once per store: every read opens a connection)

@@ -109,7 +109,7 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
             prefix = ""  # a method's option for a method not run, or for no method at all
             nesting = [m for m in methods if method in classes[m].nested_options] if dot else []
             if nesting:
-                prefix = f"an option of {nesting[0]}'s {method!r} is given as {nesting[0]}.{key}=...; "
+                prefix = f"an option of {nesting[0]}'s {method!r} must be given as {nesting[0]}.{key}=...; "
             elif dot and method in available_placers():
                 prefix = f"{method!r} is not among the methods run ({', '.join(methods)}); "
             elif dot:

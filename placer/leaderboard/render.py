@@ -414,7 +414,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     runs = load_runs(folders)  # read once: the table and the page notes both use it
     table = table_of_runs(runs, aggregate)
     if table.empty:
-        raise ValueError(f"{', '.join(str(f / DB_NAME) for f in folders)} hold(s) no runs")
+        raise ValueError(f"{', '.join(str(f / DB_NAME) for f in folders)} {'holds' if len(folders) == 1 else 'hold'} no runs")
     notes = _provenance(runs, aggregate)
     if verify:
         notes.append(_verified(runs))

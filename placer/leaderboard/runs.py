@@ -88,7 +88,7 @@ def _refuse_bad_rows(frame: pd.DataFrame, db: Path) -> None:
 
     def where(i: int) -> str:
         row = frame.iloc[i]
-        return f"{db}: the run {row['design']}/{row['method']}/seed {row['seed']}"
+        return f"{db}: the run {row['design']}/{row['method']}/seed{row['seed']}"  # (as its .plc's path)
 
     bad_status = ~frame["status"].isin([STATUS_OK, STATUS_FAILED])
     if bad_status.any():

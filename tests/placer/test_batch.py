@@ -830,13 +830,13 @@ def test_a_row_whose_options_are_no_json_is_named_with_its_file(suite: Path, plu
     with closing(sqlite3.connect(runs / "results.sqlite")) as conn, conn:
         conn.execute("UPDATE runs SET options = 'not json{'")
     tasks = make_tasks(designs, [METHOD], [0], runs, 1.0, plugins=[plugin])
-    with pytest.raises(ValueError, match=r"results.sqlite: the run tiny_a/test_batch_jitter/seed 0 has options "
+    with pytest.raises(ValueError, match=r"results.sqlite: the run tiny_a/test_batch_jitter/seed0 has options "
                                          r"'not json\{' \(expected a JSON object\)"):
         run_batch(tasks, runs, resume=True, show_progress=False)
     # the batch reads only the rows it compares with: another design of the method is compared
     # with the method's column (named too); a rerun without --resume replaces the damaged row
     other = make_tasks(find_designs(suite, ["tiny_b"]), [METHOD], [0], runs, 1.0, plugins=[plugin])
-    with pytest.raises(ValueError, match=r"the run tiny_a/test_batch_jitter/seed 0 has options 'not json\{'"):
+    with pytest.raises(ValueError, match=r"the run tiny_a/test_batch_jitter/seed0 has options 'not json\{'"):
         run_batch(other, runs, resume=True, show_progress=False)
     run_batch(tasks, runs, show_progress=False)
     assert rows(runs)[("tiny_a", METHOD, 0)].options_dict() == {}
@@ -868,7 +868,7 @@ def test_a_folder_where_a_runs_plc_goes_is_refused_before_any_work(suite: Path, 
     runs = tmp_path / "runs"
     tasks = make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0], runs, 1.0, plugins=[plugin])
     (runs / tasks[0].plc_relpath).mkdir(parents=True)
-    with pytest.raises(ValueError, match=r"is in the way of run tiny_a/test_batch_jitter/seed 0's \.plc"):
+    with pytest.raises(ValueError, match=r"is in the way of run tiny_a/test_batch_jitter/seed0's \.plc"):
         run_batch(tasks, runs, show_progress=False)
     assert not rows(runs)
 

@@ -783,7 +783,7 @@ def test_a_row_no_batch_writes_is_refused_in_one_line(runs: Path, edit: str, mes
         conn.execute(f"UPDATE runs SET {edit} WHERE design = 'd1' AND method = 'aa' AND seed = 0")
     result = CliRunner().invoke(make_app(), ["leaderboard", str(runs)])
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
-    assert "the run d1/aa/seed 0 " + message in " ".join(result.output.split())
+    assert "the run d1/aa/seed0 " + message in " ".join(result.output.split())
 
 
 def test_a_missing_folder_or_a_file_is_named_as_such(tmp_path: Path) -> None:
@@ -845,7 +845,7 @@ def test_a_results_row_whose_options_are_no_json_is_refused_naming_it(tmp_path: 
         run = record("d1", "aa", seed, 0.6)
         run.options = "not json{"
         store.write(run)
-    with pytest.raises(ValueError, match=r"the run d1/aa/seed 0 has options 'not json\{' \(expected a JSON object\)"):
+    with pytest.raises(ValueError, match=r"the run d1/aa/seed0 has options 'not json\{' \(expected a JSON object\)"):
         build(tmp_path / "runs")
     failed = ResultStore.in_runs_dir(tmp_path / "failed")  # a failed run's options pool with nothing
     broken = record("d1", "aa", 0, None)
@@ -1205,3 +1205,13 @@ def test_the_timing_model_is_written_as_a_whole_number_fresh_and_kept(runs: Path
     with again.open() as lines:
         kept = list(csv.DictReader(lines))
     assert {r["timing_model"] for r in kept if r["method"] != "initial" and r["proxy"]} == {str(TIMING_MODEL)}
+
+
+def test_a_runs_folder_without_runs_says_holds_and_several_say_hold(tmp_path: Path) -> None:
+    """It read "hold(s) no runs" for one folder and for several."""
+    for names in (["a"], ["a", "b"]):
+        folders = [tmp_path / name for name in names]
+        for folder in folders:
+            ResultStore.in_runs_dir(folder)  # an empty results database
+        with pytest.raises(ValueError, match=f"{'holds' if len(names) == 1 else 'hold'} no runs$"):
+            write_leaderboard(folders if len(folders) > 1 else folders[0], tmp_path / "page")
