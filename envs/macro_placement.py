@@ -333,7 +333,8 @@ class MacroPlacementEnv(gym.Env):
         if timing_metric not in TIMING_METRICS:
             raise ValueError(f"timing_metric must be one of {', '.join(map(repr, TIMING_METRICS))}, got {timing_metric!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unsupported render_mode {render_mode!r}")
+            raise ValueError(f"unsupported render_mode {render_mode!r}: expected None or "
+                             f"{', '.join(map(repr, self.metadata['render_modes']))}")
         _check_settings(
             max_grid=max_grid, max_nodes=max_nodes, max_edges=max_edges, grid=grid,
             weights=(w_wl, w_den, w_cong, w_timing, density_weight, infeasible_penalty),

@@ -237,7 +237,7 @@ def load_design(
         if plc_path is None:
             raise NetlistError(
                 "no placement given and no initial.plc beside the netlist: put the design's initial.plc "
-                "there or pass a .plc (eval's second argument, place's --plc)",
+                "there or pass a .plc (eval's and plot's second argument, place's --plc)",
                 netlist_path,
             )
     if plc_path is not None:

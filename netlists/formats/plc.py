@@ -160,11 +160,11 @@ def parse_header(lines: list[str], path: str) -> tuple[Canvas, PlcHeader]:
     width = _number(w_s, "Width", path, ln)
     height = _number(h_s, "Height", path, ln)
     (hr_s, vr_s), ln = found["routes"]
-    hr, vr = _number(hr_s, "hor routes", path, ln), _number(vr_s, "ver routes", path, ln)
+    hr, vr = _number(hr_s, "Routes per micron (hor)", path, ln), _number(vr_s, "Routes per micron (ver)", path, ln)
     (ha_s, va_s), ln = found["alloc"]
     ha, va = (
-        _number(ha_s, "hor macro routes", path, ln),
-        _number(va_s, "ver macro routes", path, ln),
+        _number(ha_s, "Routes used by macros (hor)", path, ln),
+        _number(va_s, "Routes used by macros (ver)", path, ln),
     )
     (s_s,), ln = found["smooth"]
     smooth = int(_number(s_s, "Smoothing factor", path, ln, integer=True))

@@ -68,7 +68,7 @@ def test_a_render_mode_not_in_the_metadata_is_refused(design: tuple[Netlist, Pla
     assert MacroPlacementEnv.metadata["render_modes"] == ["rgb_array"]
     with pytest.raises(ValueError) as caught:
         MacroPlacementEnv(design, render_mode=mode, **SMALL)
-    assert str(caught.value) == f"unsupported render_mode {mode!r}"
+    assert str(caught.value) == f"unsupported render_mode {mode!r}: expected None or 'rgb_array'"
 
 
 def test_the_design_sources_are_checked_before_the_other_settings(design: tuple[Netlist, Placement]) -> None:

@@ -97,6 +97,9 @@ def _tiny_plc(tmp_path: Path, body: str, header: str = HEADER) -> Path:
         ("", HEADER.replace("Height : 8", "Height :"), r"'Width / Height' must read"),
         ("", HEADER.replace("Overlap threshold : 0.01", "Overlap threshold : 0.01 0.02"), r"Overlap threshold : t"),
         ("", HEADER.replace("ver : 0.25", "ver : 0.25 0.3"), r"'Routes used by macros' must read"),
+        # named as the header names them (it said "hor routes", "ver macro routes")
+        ("", HEADER.replace("hor : 1.5", "hor : x"), r"Routes per micron \(hor\) must be a number"),
+        ("", HEADER.replace("ver : 0.25", "ver : y"), r"Routes used by macros \(ver\) must be a number"),
     ],
 )
 def test_bad_plc_is_a_clear_error(tmp_path: Path, body: str, header: str, expect: str) -> None:
@@ -300,8 +303,8 @@ def test_a_netlist_without_initial_plc_says_where_a_placement_comes_from(tmp_pat
     netlist, _ = load_builtin("ariane133")
     path = tmp_path / "netlist.pb.txt"
     write_netlist(netlist, path)
-    with pytest.raises(NetlistError, match=r"put the design's initial\.plc there or pass a \.plc \(eval's second "
-                       r"argument, place's --plc\)"):
+    with pytest.raises(NetlistError, match=r"put the design's initial\.plc there or pass a \.plc \(eval's and plot's "
+                       r"second argument, place's --plc\)"):
         load_design(path)
 
 
