@@ -402,6 +402,7 @@ def _finer_grid_advice(config: Any) -> str:
 def _saved_config(out: Path):  # type: ignore[no-untyped-def]
     """The TrainConfig stored in ``out/config.json``, or a one-line error saying why not."""
     from placer.rl.config import TrainConfig
+    from placer.rl.run_folder import read_run_json
 
     saved = out / "config.json"
     if not saved.exists():
@@ -412,7 +413,14 @@ def _saved_config(out: Path):  # type: ignore[no-untyped-def]
             "remove the folder and start again)"
         )
     try:
-        config = TrainConfig(**json.loads(saved.read_text()))
+        fields = read_run_json(saved)  # (a list said "argument after ** must be a mapping")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        unknown = sorted(set(fields) - {f.name for f in dataclasses.fields(TrainConfig)})
+        if unknown:  # (it said "TrainConfig.__init__() got an unexpected keyword argument")
+            raise ValueError(f"unknown setting {unknown[0]!r}")
+        config = TrainConfig(**fields)
         # a hand-edited field of the wrong kind: one line, not a traceback (the device is
         # checked once --device has had its say: a GPU run resumes on a CPU with --device cpu)
         dataclasses.replace(config, device="cpu").validate()

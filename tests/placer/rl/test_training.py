@@ -1230,6 +1230,13 @@ def test_resume_cli_says_a_live_run_is_busy_and_a_damaged_config_is_one_line(tmp
     result = CliRunner().invoke(app, ["train", "--out", str(out), "--resume"])
     assert result.exit_code == 2 and "netlists must be a list of paths" in result.stderr, result.output
     assert "Traceback" not in result.output
+    # a setting it does not know and a file that is no object, in words of the run's files
+    (out / "config.json").write_text(json.dumps({"out": str(out), "bogus": 1}))
+    result = CliRunner().invoke(app, ["train", "--out", str(out), "--resume"])
+    assert result.exit_code == 2 and "config.json: not a training config (unknown setting 'bogus')" in result.stderr
+    (out / "config.json").write_text("[1, 2]")
+    result = CliRunner().invoke(app, ["train", "--out", str(out), "--resume"])
+    assert result.exit_code == 2 and "config.json: damaged (not a JSON object); restore it" in result.stderr
 
 
 def test_a_damaged_checkpoint_says_how_to_resume_from_an_earlier_one(tiny_design, tmp_path):
