@@ -40,6 +40,8 @@ def test_a_rename_failure_names_its_target_and_memory_errors_say_something(capsy
         (FileNotFoundError(2, "No such file or directory", "in/x.plc"), "in/x.plc: No such file or directory"),
         (sqlite3.OperationalError("database is locked"), "results database: database is locked"),
         (sqlite3.DatabaseError("file is not a database"), "results database: file is not a database"),
+        # an output write with no file named (a full disk while printing): said as such
+        (OSError(28, "No space left on device"), "cannot write the output: No space left on device"),
     ],
 )
 def test_file_and_results_database_errors_are_one_line_and_exit_2(
