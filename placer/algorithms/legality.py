@@ -247,9 +247,11 @@ def check_placeable(netlist: Netlist, placement: Placement) -> None:
     stuck_out = np.intersect1d(outside_canvas(netlist, placement), m[fixed[m]])
     if stuck_out.size:
         i = int(stuck_out[0])
+        w, h = float(netlist.width[i]), float(netlist.height[i])
         raise ValueError(
-            f"fixed macro {netlist.names[i]} sticks out of the canvas: no legal placement keeps it "
-            "where it is fixed"
+            f"fixed macro {netlist.names[i]} ({w:g} x {h:g} centred at ({float(placement.x[i]):g}, "
+            f"{float(placement.y[i]):g})) sticks out of the canvas (0..{c.width:g} x 0..{c.height:g}): "
+            "no legal placement keeps it where it is fixed"
         )
     eps = 2e-9 * max(c.width, c.height)  # what check_legality tolerates on both sides
     too_big = m[~fixed[m] & ((netlist.width[m] > c.width + eps) | (netlist.height[m] > c.height + eps))]

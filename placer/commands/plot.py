@@ -57,7 +57,11 @@ def plot_command(
         if same_scale:  # each read as the design's own placement is (its canvas from its header)
             ranges = [map_limits(nl, [placement])]
             for other in same_scale:
-                other_netlist, other_placement = load(netlist, other)
+                try:
+                    other_netlist, other_placement = load(netlist, other)
+                except (ValueError, OSError) as exc:  # (said without the option: "/tmp: not a regular file")
+                    said = str(exc)
+                    raise UsageError(f"--same-scale {said if said.startswith(f'{other}:') else f'{other}: {said}'}") from None
                 ranges.append(map_limits(other_netlist, [other_placement]))
             limits = {name: (0.0, max(r[name][1] for r in ranges)) for name in ranges[0]}
         save_placement_plot(out, nl, placement, title=title, dpi=dpi, limits=limits)

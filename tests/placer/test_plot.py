@@ -365,7 +365,9 @@ def test_cli_same_scale_shares_the_colour_ranges_with_other_placements(tmp_path:
     other = generate(4, 6, 4, seed=2, name="other")
     write_plc(tmp_path / "other.plc", *other)
     refused = CliRunner().invoke(make_app(), [*args, "--same-scale", str(tmp_path / "other.plc")])
-    assert refused.exit_code == 2 and "other.plc" in refused.output
+    assert refused.exit_code == 2 and f"--same-scale {tmp_path / 'other.plc'}:" in refused.output
+    folder = CliRunner().invoke(make_app(), [*args, "--same-scale", str(tmp_path)])  # (named no option)
+    assert folder.exit_code == 2 and f"--same-scale {tmp_path}: not a regular file" in folder.output
 
 
 def test_the_limits_and_the_resolution_reach_the_written_picture(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

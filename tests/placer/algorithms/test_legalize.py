@@ -209,8 +209,8 @@ def test_a_fixed_macro_outside_the_canvas_or_a_soft_macro_wider_than_it_is_an_er
     netlist, placement = generate(6, 10, 4, seed=6)
     placement.x[netlist.hard_macros[0]] = -5.0
     placement.fixed[netlist.hard_macros[0]] = True
-    with pytest.raises(ValueError, match="fixed macro .* sticks out of the canvas"):
-        legalize(netlist, placement)
+    with pytest.raises(ValueError, match=r"fixed macro .* centred at \(-5, [0-9.]+\)\) sticks out of the canvas \(0\.\.[0-9.]+ x 0\.\.[0-9.]+\)"):
+        legalize(netlist, placement)  # (where it is and where the canvas is: the message said neither)
     builder = NetlistBuilder("wide_soft")
     builder.add_node("p", NodeType.PORT, x=0.0, y=20.0)
     builder.add_node("h", NodeType.HARD_MACRO, width=5.0, height=5.0, x=10.0, y=10.0)
