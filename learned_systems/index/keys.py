@@ -60,6 +60,8 @@ def as_sorted_keys(keys) -> np.ndarray:
     input. A copy: an index over the caller's array would answer wrongly, silently, after the
     caller changed it."""
     array = _integer_array(keys, "keys")
+    if array.ndim == 0 and not isinstance(keys, np.ndarray):  # ("got shape ()" for a string or a number)
+        raise TypeError(f"keys must be an array or a list of integers, got {type(keys).__name__}: {keys!r}")
     if array.ndim != 1:
         raise ValueError(f"keys must be a 1-D array, got shape {array.shape}")
     if array.size and array.dtype.kind not in "iu":

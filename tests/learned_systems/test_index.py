@@ -384,7 +384,8 @@ def test_inputs_numpy_misreads_are_refused_or_read_as_meant(kind):
     was answered."""
     with pytest.raises(TypeError, match="keys must be integers, not booleans"):
         build_index(kind, [1, True])
-    for keys in ({1, 2}, (k for k in (1, 2)), {1: 2}, {1: 2}.keys(), map(int, "12")):
+    for keys in ({1, 2}, (k for k in (1, 2)), {1: 2}, {1: 2}.keys(), map(int, "12"), "abc", 5):  # (a string:
+        # "a 1-D array, got shape ()")
         with pytest.raises(TypeError, match="keys must be an array or a list of integers, got"):
             build_index(kind, keys)
     with pytest.raises(ValueError, match="keys must be a 1-D array or list of integers"):
