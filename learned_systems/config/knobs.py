@@ -99,9 +99,10 @@ class Knob:
                     if any(shown == u for u in unsafe)  # (a list or dict value is unhashable)
                     else ""
                 )
+                # the space named only where it narrows this knob (page_size is the same in every one)
+                where = f" in the {space_name} space" if self.unsafe else ""
                 raise KnobError(
-                    f"bad value {value!r} for knob {self.name!r} in the {space_name} "
-                    f"space: expected one of {list(self.choices)}{hint}"
+                    f"bad value {value!r} for knob {self.name!r}{where}: expected one of {list(self.choices)}{hint}"
                 )
             return matches[0]
         expected = f"expected an integer in [{self.low}, {self.high}]" + (" or 0" if self.zero_allowed else "")

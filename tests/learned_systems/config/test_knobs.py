@@ -45,3 +45,14 @@ def test_a_configuration_that_is_no_mapping_is_a_knob_error() -> None:
 
     with pytest.raises(KnobError, match=r"a configuration must map knob names to values, got list: \[\('cache_size', 1\)\]"):
         sqlite_space().validate([("cache_size", 1)])  # type: ignore[arg-type]
+
+
+def test_a_bad_choice_names_the_space_only_where_the_space_narrows_the_knob() -> None:
+    """page_size's refusal said "in the durable space", as if another space took 3."""
+    from learned_systems.config.sqlite_backend import sqlite_space
+
+    with pytest.raises(KnobError) as same_everywhere:
+        sqlite_space().validate({"page_size": 3})
+    assert str(same_everywhere.value).startswith("bad value 3 for knob 'page_size': expected one of")
+    with pytest.raises(KnobError, match="for knob 'synchronous' in the durable space: expected one of"):
+        sqlite_space().validate({"synchronous": "OFF"})
