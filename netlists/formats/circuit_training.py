@@ -381,8 +381,9 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
                                     value, value_line = _attribute_number(num, integer=tok == "i:"), num_line
                                 except ValueError:
                                     kind = "an integer (i:)" if tok == "i:" else "a number"
+                                    of = f" of node {node_name!r}" if node_name is not None else ""
                                     raise NetlistError(
-                                        f"attribute {key!r} must be {kind}, got {num or 'end of file'!r}",
+                                        f"attribute {key!r}{of} must be {kind}, got {num or 'end of file'!r}",
                                         path,
                                         num_line,
                                     ) from None

@@ -301,7 +301,7 @@ BAD_CASES = {
         "unknown macro 'm9'",
     ),
     "non-numeric": (_mutate("f: 4.0\n", "f: four\n"), "must be a number"),
-    "fraction in an integer field": (_mutate("f: 4.0\n", "i: 2.5\n"), "must be an integer (i:), got '2.5'"),
+    "fraction in an integer field": (_mutate("f: 4.0\n", "i: 2.5\n"), "attribute 'width' of node 'm0' must be an integer (i:), got '2.5'"),
     "integer too large for a float": (_mutate("f: 4.0\n", "i: " + "9" * 400 + "\n"), "must be an integer (i:), got '999"),
     "negative size": (_mutate("f: 4.0\n", "f: -4.0\n"), "must be a finite number from 0 to 1e+15"),
     "huge size": (_mutate("f: 4.0\n", "f: 1e308\n"), "must be a finite number from 0 to 1e+15"),
