@@ -69,8 +69,10 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except OSError as exc:  # e.g. an output path that is a folder, a full or read-only disk
             # a failed rename names the target (filename2), not the temporary file it came from
             target = getattr(exc, "filename2", None) or exc.filename
-            where = f"{target}: " if target else "cannot write the output: "  # (as main says it:
-            raise fail(f"{where}{exc.strerror or exc}") from None  # a bare "No space left on device")
+            # an I/O failure naming no file (a full disk while printing) is said as main says it
+            # (a bare "No space left on device"); the project's own refusals carry no errno
+            where = f"{target}: " if target else ("cannot write the output: " if exc.errno else "")
+            raise fail(f"{where}{exc.strerror or exc}") from None
         except MemoryError as exc:  # sizes asked for that this machine cannot hold
             raise fail(f"out of memory: {str(exc) or 'a smaller size is needed'}") from None
         except KeyboardInterrupt:  # Ctrl-C (or a kill, see main) in a command without its own

@@ -109,7 +109,7 @@ def test_an_os_error_outside_any_command_names_its_file(monkeypatch, capsys) -> 
     def failing(**kwargs):  # type: ignore[no-untyped-def]
         raise OSError(errno.EACCES, "Permission denied", "/somewhere/f")
 
-    monkeypatch.setattr(cli, "app", failing)
+    monkeypatch.setattr(cli, "command", lambda: failing)  # (main runs the command cli.command() builds)
     with pytest.raises(SystemExit) as ended:
         cli.main()
     assert ended.value.code == 2
