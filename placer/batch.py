@@ -217,6 +217,11 @@ def plugin_module_name(plugin: str) -> str:
     return f"_placer_plugin_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:12]}"
 
 
+class PluginFileMissing(FileNotFoundError):
+    """A ``--plugin`` ``.py`` file that is not there (told apart from a file the plugin itself
+    fails to open while it is imported)."""
+
+
 def load_plugins(plugins: Iterable[str]) -> None:
     """Import modules (dotted names or ``.py`` files) that register extra placers."""
     for plugin in plugins:
@@ -225,7 +230,7 @@ def load_plugins(plugins: Iterable[str]) -> None:
             if path.exists() and not path.is_file():
                 raise ValueError(f"plugin {path} is not a file (a folder, a pipe or a device)")
             if not path.is_file():
-                raise FileNotFoundError(2, "no such plugin file", str(path))
+                raise PluginFileMissing(2, "no such plugin file", str(path))
             module_name = plugin_module_name(plugin)
             if module_name in sys.modules:
                 continue

@@ -197,16 +197,17 @@ def load_plugins_named(plugins: list[str]) -> None:
     """Load ``--plugin`` modules one by one: UsageError naming the one that fails, and a note
     for one that registers no placement method (a module name mistyped as another module)."""
     from placer.algorithms.base import available_placers, placer_class
-    from placer.batch import load_plugins, plugin_module_name
+    from placer.batch import PluginFileMissing, load_plugins, plugin_module_name
 
     for plugin in plugins:
-        if not plugin.endswith(".py") and (os.sep in plugin or Path(plugin).exists()):
-            # (a folder or a file read as a module name: "No module named '/tmp'")
+        if not plugin.endswith(".py") and (os.sep in plugin or Path(plugin).is_file()):
+            # (a path or a file read as a module name: "No module named '/tmp'"; a package folder
+            # of that name in the working folder is a module name)
             raise UsageError(f"--plugin {plugin}: neither a .py file nor a module name (a dotted name such as "
                              "my_package.my_methods)")  # fmt: skip
         try:
             load_plugins([plugin])
-        except FileNotFoundError as exc:
+        except PluginFileMissing as exc:  # (not a file the plugin opens as it is imported)
             raise UsageError(f"--plugin {plugin}: no such file ({exc.filename})") from None
         except Exception as exc:  # noqa: BLE001 - whatever a plugin raises while it is imported
             raise UsageError(f"--plugin {plugin}: could not load it: {type(exc).__name__}: {exc}") from None

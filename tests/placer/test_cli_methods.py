@@ -74,6 +74,7 @@ def test_a_package_plugin_whose_module_registers_the_method_is_not_noted(tmp_pat
         "        return placement\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # the package's folder beside it is no bar to its module name
     listed = runner.invoke(app, ["methods", "--plugin", "pkg_plugin_cli_methods"])
     assert listed.exit_code == 0 and "test_methods_packaged" in listed.output
     assert "registered no placement method" not in listed.output

@@ -159,6 +159,9 @@ def test_suite_batch_in_process(design: Path, tmp_path: Path) -> None:
         # "No module named '/...'", a clash named the plugin's internal module
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--plugin", "NOPLUGIN"], "--plugin NOPLUGIN: no such file (NOPLUGIN)"),
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--plugin", "SUITE"], "neither a .py file nor a module name"),
+        # a file the plugin itself opens is not the plugin file missing
+        (["NETLIST", "--algo", "sa", "--out", "x.plc", "--plugin", "OPENER"],
+         "could not load it: FileNotFoundError: [Errno 2] No such file or directory: '/nonexistent/data.csv'"),
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--plugin", "CLASH"],
          "already registered by placer.algorithms.sa.SimulatedAnnealing; give class Clash in CLASH a name of its own"),
         (["NETLIST", "--algo", "sa", "--out", "x.plc", "--seeds", "3"], "apply to --suite only"),
@@ -179,7 +182,9 @@ def test_bad_input_is_one_line_and_exit_2(
             "x.plc": str(tmp_path / "x.plc"), "runs": str(tmp_path / "runs"),
             "RAISING": str(tmp_path / "raising_plugin.py"), "x.pl": str(tmp_path / "x.pl"),
             "x.txt": str(tmp_path / "x.txt"),            "INITIAL": str(design / "initial.plc"),
-            "NOPLUGIN": str(tmp_path / "none_plugin.py"), "CLASH": str(tmp_path / "clash_plugin.py")}
+            "NOPLUGIN": str(tmp_path / "none_plugin.py"), "CLASH": str(tmp_path / "clash_plugin.py"),
+            "OPENER": str(tmp_path / "opener_plugin.py")}
+    (tmp_path / "opener_plugin.py").write_text("open('/nonexistent/data.csv')\n")
     (tmp_path / "raising_plugin.py").write_text("raise RuntimeError('boom')\n")
     (tmp_path / "clash_plugin.py").write_text(
         "from placer.algorithms.base import Placer, register_placer\n\n\n@register_placer\nclass Clash(Placer):\n"
