@@ -134,7 +134,10 @@ class ResultsStore:
         try:
             self._insert(run, tuner, seed, trial, role, result, score)
         except sqlite3.DatabaseError as exc:
-            raise self._unusable(exc) from None
+            error = self._unusable(exc)
+            if isinstance(error, OSError):  # a full disk, an I/O error; anything else (a database
+                raise error from None  # another process holds locked) stays as SQLite says it
+            raise
 
     def _insert(
         self, run: str, tuner: str, seed: int, trial: int, role: str, result: TrialResult, score: float | None

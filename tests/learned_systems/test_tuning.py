@@ -1536,3 +1536,23 @@ def test_the_rl_tuners_resume_warning_is_the_projects_own(monkeypatch, capsys):
         warnings.simplefilter("always")
         warnings.warn("the resumed RL tuner proposed a stored trial differently", ResumeWarning, stacklevel=1)
     assert capsys.readouterr().err == "placer: warning: the resumed RL tuner proposed a stored trial differently\n"
+
+
+def test_a_busy_results_database_is_not_called_damaged_when_a_trial_is_stored(tmp_path):
+    """Mapping a full disk to an OSError at a trial's write turned every other SQLite error, a
+    database another process holds locked too, into "not a usable results database"."""
+    import sqlite3
+
+    class LockedConnection:
+        def execute(self, sql, *args):  # type: ignore[no-untyped-def]
+            locked = sqlite3.OperationalError("database is locked")
+            locked.sqlite_errorcode = sqlite3.SQLITE_BUSY
+            raise locked
+
+    with ResultsStore(tmp_path / "results.sqlite") as store:
+        real, store._conn = store._conn, LockedConnection()
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="^database is locked$"):
+                store.add("run", "random", 0, 0, "trial", TrialResult("sqlite", "w", "durable", {}, ok=True), 1.0)
+        finally:
+            store._conn = real
