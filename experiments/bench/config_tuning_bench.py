@@ -345,7 +345,8 @@ def _earlier_records(json_path: Path, rerun: set[str]) -> list[dict]:
 def _ops(value: float) -> str:
     """Throughput with the digits that matter: whole numbers from 100, three significant
     digits below (a slow analytical mix runs a few per second: 4.05, 7.00, 81.6)."""
-    return f"{value:.0f}" if value >= 100 else f"{value:#.3g}"
+    text = f"{value:.0f}" if value >= 100 else f"{value:#.3g}"
+    return text.rstrip(".")  # (99.96 rounds to "100.")
 
 
 def _window_minimum(meta: dict) -> str:

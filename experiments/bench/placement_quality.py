@@ -176,7 +176,10 @@ def _percent(fraction: float) -> str:
     if np.isnan(fraction):
         return "-"
     text = f"{fraction * 100:.1f}%"
-    return f"{fraction * 100:.2g}%" if fraction != 0 and text in ("0.0%", "-0.0%") else text
+    if fraction == 0 or text not in ("0.0%", "-0.0%"):
+        return text
+    # positional, never 4e-05%
+    return np.format_float_positional(fraction * 100, precision=2, unique=False, fractional=False, trim="-") + "%"
 
 
 def main() -> int:

@@ -73,7 +73,7 @@ def demo_command(
         raise UsageError(f"--algo {algo}: {exc}; the demo takes no options: run it with "
                          f"placer place default --algo {algo} --option KEY=VALUE --out OUT.plc") from None
     netlist, start = default_design()
-    table = Table(title=f"placer demo: {algo} on the embedded default design ({budget_s:g} s), the real ariane133 beside it")
+    table = Table(title=f"placer demo: {algo}, {budget_s:g} s, on the embedded default design")
     for col in ("placement", "wirelen.", "density", "congest.", "proxy", "timing", "s"):
         table.add_column(col, justify="left" if col == "placement" else "right")
     t = time.perf_counter()
@@ -94,7 +94,8 @@ def demo_command(
     real_legal = check_legality(real, real_start)
     label = "ariane133, initial" + ("" if real_legal.legal else " †")  # (the real one: the title says so)
     _row(table, label, evaluate(real, real_start), timing_cost(real, real_start).worst, time.perf_counter() - t)
-    table.caption = f"s: {algo}'s run on its row; reading and scoring on the initial rows"
+    table.caption = (f"s: {algo}'s run on its row, scoring on the default's initial one, reading and scoring on "
+                     "ariane133's (the real built-in design)")
     console.print(table)
     if not real_legal.legal:  # (its cost read as a bar to clear: eval says it is not legal)
         console.print(f"† not a legal placement as shipped: {real_legal.problems()}")

@@ -110,11 +110,13 @@ def test_demo_places_the_default_design_and_saves_plc_and_picture(tmp_path: Path
     # ariane133's shipped placement is not legal: its cost is no bar to clear (said without a word)
     assert "† not a legal placement as shipped: 36 macro(s) outside the canvas" in " ".join(res.stdout.split())
     # the seconds column holds the run on the method's row, reading and scoring on the others
-    assert "s: refine's run on its row; reading and scoring on the initial rows" in " ".join(res.stdout.split())
+    assert ("s: refine's run on its row, scoring on the default's initial one, reading and scoring on "
+            "ariane133's (the real built-in design)") in " ".join(res.stdout.split())
     # the table fits 80 columns: no row label folded onto a second line
     narrow = runner.invoke(app, ["demo", "--budget-s", "0.2", "--out", str(tmp_path / "narrow")], env={"COLUMNS": "80"})
     rows = [line for line in narrow.stdout.splitlines() if line.startswith("│")]
     assert len(rows) == 3 and all(line.split("│")[1].strip() for line in rows), narrow.stdout
+    assert narrow.stdout.splitlines()[0].strip().startswith("placer demo: refine, 0.2 s, on the embedded default design")
     assert (tmp_path / "default.plc").stat().st_size > 0
     assert (tmp_path / "default.png").read_bytes()[:4] == b"\x89PNG"
     assert "# This file : default.plc" in (tmp_path / "default.plc").read_text().splitlines()
