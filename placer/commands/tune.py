@@ -260,17 +260,22 @@ def _print_knobs(
     """``--knobs``: the space the run would search, one line per knob with its unit (the
     numbers in best_config.json and results.sqlite are in these units, not the database's
     own: SQLite reads a bare cache_size as pages, PostgreSQL a bare shared_buffers as 8 kB
-    pages; ``apply`` in best_config.json spells the units out)."""
-    import tempfile
+    pages; ``apply`` in best_config.json spells the units out). Only the space is built: no
+    backend, so no server binaries, server user or disk are needed to read it."""
+    _checked_options(system, workload, tuner, trials, seed, rows, duration, repeats, allow_unsafe, index_cost)
+    if system == "index":
+        from learned_systems.objectives import index_space
 
-    workload, _ = _checked_options(
-        system, workload, tuner, trials, seed, rows, duration, repeats, allow_unsafe, index_cost
-    )
-    with tempfile.TemporaryDirectory(prefix="placer-knobs-") as scratch:  # (nothing is measured)
-        objective = _objective(system, workload, rows or None, duration, repeats, allow_unsafe, seed,
-                               Path(scratch), index_cost)  # fmt: skip
-        with _backend_closed_at_end(objective):
-            print(objective.space.describe())
+        space = index_space()
+    elif system == "postgres":
+        from learned_systems.config.postgres_backend import postgres_space
+
+        space = postgres_space(allow_unsafe)
+    else:
+        from learned_systems.config.sqlite_backend import sqlite_space
+
+        space = sqlite_space(allow_unsafe)
+    print(space.describe())
 
 
 def _run(

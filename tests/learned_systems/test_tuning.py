@@ -1513,6 +1513,11 @@ def test_cli_knobs_prints_the_space_with_units_and_measures_nothing(tmp_path, mo
     """The knobs' units were nowhere a user of the CLI could read them (a best shared_buffers
     of 340 is MB, not PostgreSQL's 8 kB pages): --knobs prints the space and makes no folder."""
     monkeypatch.chdir(tmp_path)
+
+    def no_backend(*args, **kwargs):  # (it built one: PostgreSQL's needed its binaries and a user)
+        raise AssertionError("--knobs built a backend")
+
+    monkeypatch.setattr(tune_command, "_objective", no_backend)
     result = CliRunner().invoke(_app(), ["tune", "--system", system, "--knobs", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
