@@ -263,6 +263,12 @@ def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
             line = int(np.flatnonzero(outside.to_numpy())[0]) + 2
             raise ValueError(f"{path}: line {line}: {column} must be a finite number >= 0, "
                              f"got {float(numbers[outside].iloc[0]):g}")
+        if column in ("seeds", "failed", "timing_model"):  # counts and model numbers: whole
+            fraction = numbers.notna() & (numbers != np.floor(numbers))  # (seeds 2.5: a traceback)
+            if fraction.any():
+                line = int(np.flatnonzero(fraction.to_numpy())[0]) + 2
+                raise ValueError(f"{path}: line {line}: {column} must be a whole number, "
+                                 f"got {float(numbers[fraction].iloc[0]):g}")
         table[column] = numbers.astype(float)
     if "options" in table.columns:
         table["options"] = table["options"].map(canonical_options)

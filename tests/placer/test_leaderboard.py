@@ -688,6 +688,11 @@ def test_keep_refuses_other_options_and_names_the_kept_aggregation_and_a_bad_fil
         with pytest.raises(ValueError, match=rf"out_of_range.csv: line 4: proxy must be a finite number >= 0, got {bad}"):
             write_leaderboard(tmp_path / "new", tmp_path / "page", keep=tmp_path / "out_of_range.csv")
     text = pd.read_csv(earlier, dtype=str)
+    text.loc[2, "seeds"] = "2.5"  # (a TypeError traceback)
+    text.to_csv(tmp_path / "fraction.csv", index=False)
+    with pytest.raises(ValueError, match=r"fraction.csv: line 4: seeds must be a whole number, got 2.5"):
+        write_leaderboard(tmp_path / "new", tmp_path / "page", keep=tmp_path / "fraction.csv")
+    text = pd.read_csv(earlier, dtype=str)
     text.loc[1, "design"] = ""  # (a TypeError in pandas' words)
     text.to_csv(tmp_path / "empty.csv", index=False)
     with pytest.raises(ValueError, match=r"empty.csv: line 3: the design is empty"):
