@@ -688,15 +688,24 @@ def test_initdb_is_left_to_finish_when_the_run_is_interrupted(tmp_path: Path) ->
 
     from learned_systems.config.postgres_backend import _RunAs
 
-    done = tmp_path / "done"
-    step = ["sh", "-c", f"sleep 0.6; echo $$ $(ps -o sid= -p $$) > {done}"]
-    timer = threading.Timer(0.15, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
+    started, done = tmp_path / "started", tmp_path / "done"
+    step = [sys.executable, "-c", "import os, pathlib, time; "
+            f"pathlib.Path({str(started)!r}).touch(); time.sleep(0.6); "
+            f"pathlib.Path({str(done)!r}).write_text(f'{{os.getpid()}} {{os.getsid(0)}}')"]
+
+    def interrupt_once_started() -> None:  # (a fixed delay could land before the step began)
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    interrupter = threading.Thread(target=interrupt_once_started)
+    interrupter.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             _RunAs(None, None).run_to_end(step, timeout=30)
     finally:
-        timer.cancel()
+        interrupter.join()
     pid, sid = done.read_text().split()  # the step ran to its end
     assert pid == sid and int(sid) != os.getsid(0)  # in a session of its own (a Ctrl-C misses it)
     finished = _RunAs(None, None).run_to_end(["sh", "-c", "echo out; echo err >&2; exit 3"])
