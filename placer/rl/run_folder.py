@@ -75,7 +75,9 @@ def read_run_json(path: Path) -> dict[str, Any]:
     """A JSON object the run wrote; a damaged one is named with what to do."""
     try:
         data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except OSError as error:  # (a file this user may not read is not damaged: said as it is)
+        raise ValueError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path}: damaged ({error}); restore it or start a new run") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: damaged (not a JSON object); restore it or start a new run")

@@ -1608,3 +1608,24 @@ def test_best_files_are_written_as_one_set(tmp_path, monkeypatch):
     run_folder_module.save_best(Model(), Env(), out, None, {"proxy": 0.5})
     assert (out / "best.zip").read_bytes() == b"new model" and (out / "best.plc").read_text() == "new plc"
     assert json.loads((out / "best.json").read_text()) == {"proxy": 0.5}
+
+
+def test_a_run_file_that_cannot_be_read_is_not_called_damaged(tmp_path, monkeypatch):
+    """A config.json this user may not read was called damaged ("restore it or start a new run")."""
+    from pathlib import Path
+
+    from placer.rl.run_folder import read_run_json
+
+    path = tmp_path / "config.json"
+    path.write_text("{}")
+
+    def denied(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    with pytest.raises(ValueError, match=r"config.json: cannot be read \(Permission denied\)$"):
+        read_run_json(path)
+    monkeypatch.undo()
+    path.write_bytes(b"\xff\xfe")
+    with pytest.raises(ValueError, match="config.json: damaged"):
+        read_run_json(path)
