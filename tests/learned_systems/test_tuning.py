@@ -1429,26 +1429,34 @@ def test_a_full_disk_is_named_as_such_not_as_a_damaged_results_database(tmp_path
         "r: not a usable results database (file is not a database)")
 
 
-def test_a_trial_stored_on_a_full_disk_names_the_file(tmp_path):
+@pytest.mark.parametrize("failure", ["full", "locked"])
+def test_a_trial_stored_on_a_full_disk_names_the_file_and_a_locked_one_stays_locked(tmp_path, failure):
     """Only the opening named the file: a trial stored once the disk had filled said "database
-    or disk is full" and no more."""
+    or disk is full" and no more. Only disk errors are mapped: a database another process
+    holds locked stays SQLite's "database is locked" (it read "not a usable results database")."""
     import errno
     import sqlite3
 
-    class FullConnection:
+    message, code = {"full": ("database or disk is full", sqlite3.SQLITE_FULL),
+                     "locked": ("database is locked", sqlite3.SQLITE_BUSY)}[failure]
+
+    class FailingConnection:
         def execute(self, sql, *args):  # type: ignore[no-untyped-def]
-            full = sqlite3.OperationalError("database or disk is full")
-            full.sqlite_errorcode = sqlite3.SQLITE_FULL
-            raise full
+            error = sqlite3.OperationalError(message)
+            error.sqlite_errorcode = code
+            raise error
 
     with ResultsStore(tmp_path / "results.sqlite") as store:
-        real, store._conn = store._conn, FullConnection()
+        real, store._conn = store._conn, FailingConnection()
         try:
-            with pytest.raises(OSError) as caught:
+            with pytest.raises(OSError if failure == "full" else sqlite3.OperationalError) as caught:
                 store.add("run", "random", 0, 0, "trial", TrialResult("sqlite", "w", "durable", {}, ok=True), 1.0)
         finally:
             store._conn = real
-    assert (caught.value.errno, caught.value.filename) == (errno.ENOSPC, str(tmp_path / "results.sqlite"))
+    if failure == "full":
+        assert (caught.value.errno, caught.value.filename) == (errno.ENOSPC, str(tmp_path / "results.sqlite"))
+    else:
+        assert str(caught.value) == "database is locked"
 
 
 @pytest.mark.parametrize("ending", ["done", "interrupted", "busy folder"])
@@ -1541,23 +1549,3 @@ def test_the_rl_tuners_resume_warning_is_the_projects_own(monkeypatch, capsys):
         warnings.simplefilter("always")
         warnings.warn("the resumed RL tuner proposed a stored trial differently", ResumeWarning, stacklevel=1)
     assert capsys.readouterr().err == "placer: warning: the resumed RL tuner proposed a stored trial differently\n"
-
-
-def test_a_busy_results_database_is_not_called_damaged_when_a_trial_is_stored(tmp_path):
-    """Mapping a full disk to an OSError at a trial's write turned every other SQLite error, a
-    database another process holds locked too, into "not a usable results database"."""
-    import sqlite3
-
-    class LockedConnection:
-        def execute(self, sql, *args):  # type: ignore[no-untyped-def]
-            locked = sqlite3.OperationalError("database is locked")
-            locked.sqlite_errorcode = sqlite3.SQLITE_BUSY
-            raise locked
-
-    with ResultsStore(tmp_path / "results.sqlite") as store:
-        real, store._conn = store._conn, LockedConnection()
-        try:
-            with pytest.raises(sqlite3.OperationalError, match="^database is locked$"):
-                store.add("run", "random", 0, 0, "trial", TrialResult("sqlite", "w", "durable", {}, ok=True), 1.0)
-        finally:
-            store._conn = real
