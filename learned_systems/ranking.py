@@ -9,6 +9,7 @@ re-measurement schedule all rank through :class:`ConfigRanking`.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import statistics
 from collections.abc import Callable
 from typing import Any
@@ -58,6 +59,12 @@ class ConfigRanking:
         self.failures: dict[str, int] = {}  # failed trials per configuration
         self.best_key: str | None = None
         self._fixed: dict[str, float | None] = {}
+        # the best kept by a heap of standings, an entry per change of a configuration (stale
+        # ones, of an earlier version, dropped when they surface): a rescan of every
+        # configuration at every trial made a resume of 8,000 trials take 55 s
+        self._heap: list[tuple[float, float, int, int, str]] = []
+        self._version: dict[str, int] = {}
+        self._order: dict[str, int] = {}  # first successful trial's order: ties go to the first
 
     def _key(self, config: dict[str, Any]) -> str:
         return config_key(config if self.canonical is None else self.canonical(config))
@@ -94,8 +101,14 @@ class ConfigRanking:
             self.scores.setdefault(key, []).append(float(score))
             if result is not None:
                 self.results.setdefault(key, []).append(result)
-        if self.scores:
-            self.best_key = max(self.scores, key=self.standing)
+        if key in self.scores:  # (a failure of one never measured well changes no standing)
+            self._order.setdefault(key, len(self._order))
+            version = self._version[key] = self._version.get(key, 0) + 1
+            failed_share, mean = self.standing(key)
+            heapq.heappush(self._heap, (-failed_share, -mean, self._order[key], version, key))
+            while self._heap[0][3] != self._version[self._heap[0][4]]:
+                heapq.heappop(self._heap)  # an older standing of a configuration measured since
+            self.best_key = self._heap[0][4]
         return self.best_score
 
     @property
