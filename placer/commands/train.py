@@ -312,6 +312,14 @@ def _new_config(out: Path, given: _GivenOptions) -> TrainConfig:
     if metric is not None and not config.w_timing:  # (worst was taken, then weighed nothing;
         # as the search methods refuse a timing_metric without a weight)
         raise UsageError(f"--timing-metric {metric} acts only with --w-timing > 0")
+    try:
+        config.validate()
+    except ValueError as exc:  # a value given by an option is refused in the option's name
+        text = str(exc)  # ("max_grid must be a multiple of 8": the user typed --max-grid 12)
+        field = text.split(" ", 1)[0]
+        if field in flags and field not in settings_given and not isinstance(flags[field], bool):
+            text = "--" + field.replace("_", "-") + text[len(field):]
+        raise UsageError(text) from None
     return config
 
 

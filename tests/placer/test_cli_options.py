@@ -200,3 +200,16 @@ def test_an_unknown_timing_metric_is_named_as_such_before_its_weight(tmp_path: P
         result = runner.invoke(app, [*_commands(out)["train"], "--timing-metric", "foo", *weight])
         assert result.exit_code == 2 and "--timing-metric must be one of worst, tail, got 'foo'" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("given", "said"), [
+    (["--max-grid", "12"], "--max-grid must be a multiple of 8, got 12"),
+    (["--w-timing", "-1"], "--w-timing must be a finite number in [0, 1e+06], got -1.0"),
+    (["--set", "max_grid=12"], "max_grid must be a multiple of 8, got 12"),  # (given by its setting's name)
+])
+def test_train_refuses_an_option_in_its_own_name(tmp_path: Path, given: list[str], said: str) -> None:
+    """--max-grid 12 was refused as "max_grid must be a multiple of 8", a name the user never typed."""
+    out = tmp_path / "out"
+    result = runner.invoke(app, [*_commands(out)["train"], *given])
+    assert result.exit_code == 2 and f"placer: error: {said}" in result.output, result.output
+    assert not out.exists()
