@@ -4,11 +4,12 @@
                  [--n-envs K] [--device auto|cpu|cuda] [--set KEY=VALUE ...] --out runs/NAME [--resume]
 
 Writes checkpoints (``last.zip``, ``checkpoints/``: at step 0, every ``--checkpoint-every``
-steps and at the end), the best evaluated placement by the
+steps and at the end; ``--set keep_checkpoints=K`` keeps only the newest K in ``checkpoints/``,
+every one by default), the best evaluated placement by the
 objective trained on (``best.zip``, ``best.plc``; the proxy unless the reward weights are set),
 ``curve.csv`` and TensorBoard logs under ``--out``. Ctrl-C saves
 a checkpoint at the last completed update; ``--resume`` continues from it (reading the run's
-``config.json``; only ``--timesteps``, ``--device`` and ``--set time_limit_s`` may change), bit-identically to a run
+``config.json``; only ``--timesteps``, ``--device`` and ``--set time_limit_s`` or ``keep_checkpoints`` may change), bit-identically to a run
 that was never stopped when the device stays the same.
 """
 
@@ -263,7 +264,7 @@ def _resumed_config(out: Path, given: _GivenOptions) -> TrainConfig:
     if changed:
         raise UsageError(
             f"{', '.join(changed)} cannot change a run being resumed (its config.json is "
-            "kept; only --timesteps, --device and --set time_limit_s may change)"
+            "kept; only --timesteps, --device and --set time_limit_s or keep_checkpoints may change)"
         )
     _refuse_clashes({key: value for key, value in (("timesteps", given.timesteps), ("device", given.device))
                      if value is not None}, resumable)

@@ -76,6 +76,7 @@ class TrainConfig:
     time_limit_s: float | None = None  # stop training after this wall time (experiments)
     vec: str = "dummy"  # or "subproc"
     checkpoint_every: int = 10_000
+    keep_checkpoints: int = 0  # the newest K checkpoints/step_N.zip kept (0: every one)
     eval_every: int = 5_000
     n_steps: int = 1024
     batch_size: int = 256
@@ -142,7 +143,7 @@ class TrainConfig:
         for name, low in (("timesteps", 1), ("n_envs", 1), ("seed", 0), ("threads", 1),
                           ("checkpoint_every", 1), ("eval_every", 1), ("n_steps", 1),
                           ("batch_size", 2), ("n_epochs", 1), ("max_grid", 8), ("max_nodes", 1),
-                          ("max_edges", 2), ("generated", 0)):  # fmt: skip
+                          ("max_edges", 2), ("generated", 0), ("keep_checkpoints", 0)):  # fmt: skip
             whole(name, low)
         if self.n_steps * self.n_envs < 2:
             raise ValueError("n_steps x n_envs must be >= 2 (a rollout of one step has no advantage spread)")
@@ -190,7 +191,7 @@ class TrainConfig:
 
 
 #: The settings a resumed run may change; any other difference from its config.json is refused.
-RESUMABLE_CHANGES = frozenset({"out", "timesteps", "device", "time_limit_s"})
+RESUMABLE_CHANGES = frozenset({"out", "timesteps", "device", "time_limit_s", "keep_checkpoints"})
 
 
 def env_options(config: TrainConfig) -> dict[str, Any]:

@@ -614,7 +614,7 @@ def test_train_cli_resume_takes_a_larger_timesteps_and_refuses_another_learning_
     assert refused.exit_code == 2
     assert refused.stderr == (
         f"placer: error: --set learning_rate (the run's: {saved['learning_rate']}) cannot change a run "
-        "being resumed (its config.json is kept; only --timesteps, --device and --set time_limit_s may "
+        "being resumed (its config.json is kept; only --timesteps, --device and --set time_limit_s or keep_checkpoints may "
         "change)\n"
     )
     assert json.loads((out / "config.json").read_text()) == saved
@@ -1629,3 +1629,20 @@ def test_a_run_file_that_cannot_be_read_is_not_called_damaged(tmp_path, monkeypa
     path.write_bytes(b"\xff\xfe")
     with pytest.raises(ValueError, match="config.json: damaged"):
         read_run_json(path)
+
+
+def test_keep_checkpoints_keeps_the_newest_and_a_resume_may_change_it(tiny_design, tmp_path):
+    """Every checkpoints/step_N.zip stayed (a 10M-step run at the default 10k steps: ~1,000
+    files, ~2 GB); keep_checkpoints=K keeps the newest K, and a resume may change K."""
+    out = tmp_path / "run"
+    settings = {**TINY, "n_envs": 1, "n_steps": 32, "batch_size": 32}
+    cfg = TrainConfig(out=str(out), timesteps=160, checkpoint_every=32, eval_every=1000, keep_checkpoints=2, **settings)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step_128.zip", "step_160.zip"]
+    assert (out / "last.zip").is_file() and (out / "best.zip").is_file()
+    again = TrainConfig(**{**cfg.__dict__, "timesteps": 224, "keep_checkpoints": 0})
+    train(again, progress_bar=False, designs=[tiny_design], resume=True)
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [
+        "step_128.zip", "step_160.zip", "step_192.zip", "step_224.zip"]
+    with pytest.raises(ValueError, match="keep_checkpoints must be a whole number >= 0, got -1"):
+        TrainConfig(out="x", keep_checkpoints=-1, device="cpu").validate()
