@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from contextlib import closing
 from types import SimpleNamespace
 
 import numpy as np
@@ -1380,7 +1381,7 @@ def test_a_counted_run_made_with_other_repeats_resumes(tmp_path):
     args = ["tune", "--system", "index", "--rows", "2000", "--index-cost", "counted", "--tuner", "random",
             "--out", str(out)]
     assert CliRunner().invoke(_app(), [*args, "--trials", "2"]).exit_code == 0
-    with sqlite3.connect(out / "results.sqlite") as conn:  # as a run made with --repeats 5 stored it
+    with closing(sqlite3.connect(out / "results.sqlite")) as conn, conn:  # as a run made with --repeats 5 stored it
         (text,) = conn.execute("SELECT settings FROM run_settings").fetchone()
         conn.execute("UPDATE run_settings SET settings = ?", (json.dumps({**json.loads(text), "repeats": 5}),))
     resumed = CliRunner().invoke(_app(), [*args, "--trials", "3"])
@@ -1398,7 +1399,7 @@ def test_a_sqlite_run_measured_before_the_timed_checkpoint_is_not_resumed(tmp_pa
             "--duration", "0.02", "--repeats", "1", "--out", str(tmp_path)]
     first = CliRunner().invoke(_app(), [*args, "--trials", "1"])
     assert first.exit_code == 0, first.output
-    with sqlite3.connect(tmp_path / "results.sqlite") as conn:
+    with closing(sqlite3.connect(tmp_path / "results.sqlite")) as conn, conn:
         (text,) = conn.execute("SELECT settings FROM run_settings").fetchone()
         stored = json.loads(text)
         assert stored["wal_checkpoint"] == "timed, each window"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
@@ -784,7 +785,7 @@ def test_timing_of_another_or_no_recorded_model_is_blank_or_named(runs: Path, tm
 def test_a_row_no_batch_writes_is_refused_in_one_line(runs: Path, edit: str, message: str) -> None:
     import sqlite3
 
-    with sqlite3.connect(runs / "results.sqlite") as conn:
+    with closing(sqlite3.connect(runs / "results.sqlite")) as conn, conn:
         conn.execute(f"UPDATE runs SET {edit} WHERE design = 'd1' AND method = 'aa' AND seed = 0")
     result = CliRunner().invoke(make_app(), ["leaderboard", str(runs)])
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
@@ -1031,7 +1032,7 @@ def test_verify_refuses_runs_whose_stored_figures_are_not_their_files(tmp_path: 
     done = CliRunner().invoke(app, ["leaderboard", str(runs), "--verify", "--out", str(tmp_path / "ok")])
     assert done.exit_code == 0, done.output
     assert "Verified: each of the 4 ok runs' .plc was evaluated afresh" in (tmp_path / "ok" / "leaderboard.md").read_text()
-    with sqlite3.connect(runs / DB_NAME) as db:
+    with closing(sqlite3.connect(runs / DB_NAME)) as db, db:
         db.execute("UPDATE runs SET proxy = 0.5 WHERE design = 'tiny_a' AND method = 'greedy'")
         db.execute("UPDATE runs SET overlap_area = 0, out_of_canvas = 1 WHERE design = 'tiny_b' AND method = 'fd'")
     done = CliRunner().invoke(app, ["leaderboard", str(runs), "--verify", "--out", str(tmp_path / "bad")])
@@ -1059,7 +1060,7 @@ def test_verify_names_a_cost_off_by_a_millionth_a_swapped_plc_and_a_plc_moved_of
     run_batch(make_tasks(find_designs(tmp_path / "suite"), ["greedy", "fd", "sa"], [0], runs, 2.0), runs,
               show_progress=False)  # fmt: skip
     rows = {r.method: r for r in ResultStore.in_runs_dir(runs).records()}
-    with sqlite3.connect(runs / DB_NAME) as db:  # a millionth off
+    with closing(sqlite3.connect(runs / DB_NAME)) as db, db:  # a millionth off
         db.execute("UPDATE runs SET proxy = proxy * (1 + 1e-6) WHERE method = 'greedy'")
         # sa's .plc replaced by fd's, its row given fd's cost: the file is another run's
         db.execute("UPDATE runs SET proxy = ? WHERE method = 'sa'", (rows["fd"].proxy,))
@@ -1069,7 +1070,7 @@ def test_verify_names_a_cost_off_by_a_millionth_a_swapped_plc_and_a_plc_moved_of
     moved.x[netlist.hard_macros[0]] = -50.0  # its row still saying inside (cost made to match)
     write_plc(runs / rows["fd"].plc_path, netlist, moved, comments=[f"{ATTEMPT_LABEL} {rows['fd'].plc_attempt}"])
 
-    with sqlite3.connect(runs / DB_NAME) as db:
+    with closing(sqlite3.connect(runs / DB_NAME)) as db, db:
         db.execute("UPDATE runs SET proxy = ? WHERE method = 'fd'", (evaluate(netlist, moved).proxy,))
     done = CliRunner().invoke(cli_app(register), ["leaderboard", str(runs), "--verify", "--out", str(tmp_path / "b")])
     message = " ".join(done.output.split())
@@ -1119,7 +1120,7 @@ def test_verify_says_a_design_changed_and_reads_nothing_a_row_points_elsewhere(t
 
     def verify(update: str | None = None, args: tuple[object, ...] = ()) -> str:
         if update is not None:
-            with sqlite3.connect(runs / DB_NAME) as db:
+            with closing(sqlite3.connect(runs / DB_NAME)) as db, db:
                 db.execute(update, args)
         done = CliRunner().invoke(app, ["leaderboard", str(runs), "--verify", "--out", str(tmp_path / "page")])
         assert done.exit_code == 2 and not (tmp_path / "page").exists(), done.output
@@ -1131,12 +1132,12 @@ def test_verify_says_a_design_changed_and_reads_nothing_a_row_points_elsewhere(t
     assert "its .plc path '../secret.txt' leads outside its runs folder" in verify(
         "UPDATE runs SET plc_path = '../secret.txt'")
     assert "leads outside" in verify("UPDATE runs SET plc_path = ?", (str(outside),))
-    with sqlite3.connect(runs / DB_NAME) as db:
+    with closing(sqlite3.connect(runs / DB_NAME)) as db, db:
         db.execute("UPDATE runs SET plc_path = ?", (row.plc_path,))
     message = verify("UPDATE runs SET netlist_path = ?", (str(outside),))
     assert "names no design file (a netlist.pb.txt[.gz] or a Bookshelf .aux)" in message and "root:" not in message
     assert "it records no design path" in verify("UPDATE runs SET netlist_path = NULL")
-    with sqlite3.connect(runs / DB_NAME) as db:
+    with closing(sqlite3.connect(runs / DB_NAME)) as db, db:
         db.execute("UPDATE runs SET netlist_path = ?", (row.netlist_path,))
     netlist = Path(row.netlist_path)
     netlist.write_text(netlist.read_text().replace("f: 1", "f: 1.5", 1))  # the design edited since

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -294,7 +295,7 @@ def test_killed_tuning_run_stops_its_server_and_keeps_its_trials(tmp_path, reque
         while finished < 2 and time.monotonic() < deadline and run.poll() is None:
             time.sleep(0.5)
             if (out / "results.sqlite").exists():
-                with sqlite3.connect(out / "results.sqlite", timeout=10) as db:
+                with closing(sqlite3.connect(out / "results.sqlite", timeout=10)) as db, db:
                     try:
                         finished = db.execute("SELECT count(*) FROM trials").fetchone()[0]
                     except sqlite3.OperationalError:  # table not created yet
@@ -311,7 +312,7 @@ def test_killed_tuning_run_stops_its_server_and_keeps_its_trials(tmp_path, reque
     assert run.returncode == 130, stderr
     assert "interrupted" in stderr and "resume" in stderr
     assert _our_servers(inside=scratch) == set()  # no server left behind
-    with sqlite3.connect(out / "results.sqlite") as db:
+    with closing(sqlite3.connect(out / "results.sqlite")) as db, db:
         assert db.execute("SELECT count(*) FROM trials").fetchone()[0] >= finished
 
 

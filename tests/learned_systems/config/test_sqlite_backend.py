@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -147,7 +148,7 @@ def test_the_durable_space_loses_no_commit_when_the_process_is_killed(tmp_path, 
     import sys
 
     db = tmp_path / "t.db"
-    with sqlite3.connect(db, isolation_level=None) as conn:
+    with closing(sqlite3.connect(db, isolation_level=None)) as conn, conn:
         conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)")
         conn.execute("INSERT INTO t VALUES (0, x'30')")
     config = sqlite_space().validate({**settings, "cache_size": 256, "wal_autocheckpoint": 100})
@@ -166,7 +167,7 @@ def test_the_durable_space_loses_no_commit_when_the_process_is_killed(tmp_path, 
     rest = writer.communicate()[0].split()
     committed = int(rest[-1]) if rest else committed
     assert committed >= 40, "the writer stopped before it was killed"
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert int(conn.execute("SELECT v FROM t WHERE k = 0").fetchone()[0]) >= committed
 
