@@ -20,7 +20,7 @@ def how_to_apply(system: str, config: Mapping[str, Any], allow_unsafe: bool = Fa
     """
     if not isinstance(config, Mapping):
         raise KnobError(f"a configuration is a dict of knob values, got {type(config).__name__}")
-    config = _space(system, allow_unsafe).validate(dict(config))
+    config = knob_space(system, allow_unsafe).validate(dict(config))
     if system == "sqlite":
         from learned_systems.config.sqlite_backend import pragma_statements
 
@@ -34,7 +34,7 @@ def how_to_apply(system: str, config: Mapping[str, Any], allow_unsafe: bool = Fa
         from learned_systems.config.knobs import UNSAFE_NOTE, unsafe_settings
         from learned_systems.config.postgres_backend import server_settings
 
-        unsafe = unsafe_settings(_space(system, True).knobs, config)
+        unsafe = unsafe_settings(knob_space(system, True).knobs, config)
 
         return {
             "how": "add to postgresql.conf (or ALTER SYSTEM SET each) and restart the server",
@@ -53,8 +53,9 @@ def how_to_apply(system: str, config: Mapping[str, Any], allow_unsafe: bool = Fa
     raise ValueError(f"unknown system {system!r}")
 
 
-def _space(system: str, allow_unsafe: bool):  # type: ignore[no-untyped-def]
-    """The knob space of ``system``."""
+def knob_space(system: str, allow_unsafe: bool):  # type: ignore[no-untyped-def]
+    """The knob space of ``system`` ("sqlite", "postgres" or "index"), built alone: no backend,
+    so no database binaries, server user or disk are needed."""
     if system == "sqlite":
         from learned_systems.config.sqlite_backend import sqlite_space
 

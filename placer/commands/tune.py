@@ -262,19 +262,10 @@ def _print_knobs(
     own: SQLite reads a bare cache_size as pages, PostgreSQL a bare shared_buffers as 8 kB
     pages; ``apply`` in best_config.json spells the units out). Only the space is built: no
     backend, so no server binaries, server user or disk are needed to read it."""
+    from learned_systems.apply import knob_space
+
     _checked_options(system, workload, tuner, trials, seed, rows, duration, repeats, allow_unsafe, index_cost)
-    if system == "index":
-        from learned_systems.objectives import index_space
-
-        space = index_space()
-    elif system == "postgres":
-        from learned_systems.config.postgres_backend import postgres_space
-
-        space = postgres_space(allow_unsafe)
-    else:
-        from learned_systems.config.sqlite_backend import sqlite_space
-
-        space = sqlite_space(allow_unsafe)
+    space = knob_space(system, allow_unsafe)  # (--allow-unsafe is refused for index by the check above)
     print(space.describe())
 
 
