@@ -97,6 +97,10 @@ class TrainingMonitor(BaseCallback):
         self._started = time.perf_counter()  # time_limit_s counts from here
         self._t0 = self._started - curve_wall_time(self.out)  # curve.csv's wall_s runs on across resumes
 
+    def _checkpoint(self, steps: int, state: TrainingState | None = None) -> None:
+        """:func:`save_checkpoint` of the model at ``steps``, keeping the run's ``keep_checkpoints``."""
+        save_checkpoint(self.model, self.out, steps, state, keep=self.config.keep_checkpoints)
+
     def _read_best(self) -> float:
         """The best objective so far (runs from before the objective was recorded: their
         proxy, by which they kept their best)."""
@@ -134,7 +138,7 @@ class TrainingMonitor(BaseCallback):
         if n == 0:
             # a checkpoint at step 0: a run killed (kill -9) before its first periodic one
             # resumes, instead of leaving a folder that can be neither resumed nor reused
-            save_checkpoint(self.model, self.out, 0, self.boundary, keep=self.config.keep_checkpoints)
+            self._checkpoint(0, self.boundary)
             self.evaluate()
 
     def _on_rollout_start(self) -> None:
@@ -152,7 +156,7 @@ class TrainingMonitor(BaseCallback):
             every = self.config.checkpoint_every
             self._next_ckpt = (self.num_timesteps // every + 1) * every
             check_sound(self.model, self.out)  # a diverged policy is not saved over a sound one
-            save_checkpoint(self.model, self.out, self.num_timesteps, self.boundary, keep=self.config.keep_checkpoints)
+            self._checkpoint(self.num_timesteps, self.boundary)
 
     def rewind_to_boundary(self) -> None:
         """Put the model (and the recent episodes) back to the last rollout boundary: a
@@ -174,7 +178,7 @@ class TrainingMonitor(BaseCallback):
         the model rewound to it: the unfinished rollout or update is redone on resume."""
         if self.boundary is None:  # stopped before training started: nothing has changed
             if not (self.out / "last.zip").exists():  # (a resumed run keeps its checkpoint)
-                save_checkpoint(self.model, self.out, self.model.num_timesteps, keep=self.config.keep_checkpoints)
+                self._checkpoint(self.model.num_timesteps)
             return
         if self.rewound:  # (already at the boundary)
             pass
@@ -182,7 +186,7 @@ class TrainingMonitor(BaseCallback):
             self.boundary = capture(self.model, list(self.recent_proxy))
         else:
             rewind(self.model, self.boundary)
-        save_checkpoint(self.model, self.out, self.model.num_timesteps, self.boundary, keep=self.config.keep_checkpoints)
+        self._checkpoint(self.model.num_timesteps, self.boundary)
 
     def _on_step(self) -> bool:
         for info, done in zip(self.locals.get("infos", []), self.locals.get("dones", []), strict=False):
