@@ -73,10 +73,12 @@ def train_arm(box: str, seed: int, steps: int, episodes: int, n_steps: int = 512
     """PPO on one arm: its deterministic mean return before and after ``steps`` steps."""
     import torch
     from stable_baselines3 import PPO
+    from stable_baselines3.common.logger import Logger
 
     torch.set_num_threads(1)
     model = PPO("MlpPolicy", make_env(box), seed=seed, n_steps=n_steps, batch_size=min(64, n_steps), device="cpu",
                 verbose=0)
+    model.set_logger(Logger(folder=None, output_formats=[]))  # else an empty tempdir/SB3-<time> per arm
     evaluation = make_env(box)
     policy = lambda observation: model.predict(observation, deterministic=True)[0]  # noqa: E731
     before = mean_return(evaluation, policy, episodes)

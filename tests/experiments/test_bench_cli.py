@@ -3,6 +3,7 @@ their --help states the defaults."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -68,13 +69,16 @@ def _results_state() -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in RESULTS.iterdir()} if RESULTS.is_dir() else {}
 
 
-def _run(script: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    script: str, args: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(BENCH / script), *args],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=60,
+        env=env,
     )
 
 
@@ -340,11 +344,14 @@ def test_tuning_curves_are_kept_over_each_seeds_rule_and_drawn_again_from_the_st
 def test_the_action_box_benchmark_trains_both_arms_and_tabulates_them(tmp_path: Path) -> None:
     import json
 
-    out = tmp_path / "t.md"
+    out, scratch = tmp_path / "t.md", tmp_path / "tmp"
+    scratch.mkdir()
     done = _run("tuning_env_actions.py", ["--steps", "32", "--n-steps", "32", "--seeds", "3", "--episodes", "2",
                                           "--out", str(out)],
-                tmp_path)
+                tmp_path, env={**os.environ, "TMPDIR": str(scratch)})
     assert done.returncode == 0, done.stderr
+    # SB3's default logger left an empty tempdir/SB3-<time> folder per arm, run after run
+    assert not [p.name for p in scratch.iterdir() if p.name.startswith("SB3-")]
     runs = json.loads(out.with_suffix(".json").read_text())["runs"]
     assert [(r["box"], r["seed"]) for r in runs] == [("[-1, 1]", 3), ("[0, 1]", 3)]
     table = out.read_text()
