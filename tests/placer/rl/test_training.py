@@ -848,8 +848,10 @@ def test_a_plain_kill_saves_a_cli_run(tmp_path):
     import time
 
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "placer.cli", "train", "--generated", "1", "--max-grid", "16",
-               "--timesteps", "100000", "--set", "n_steps=32", "--set", "batch_size=32",
+    # (-X faulthandler: a process that outlives its kill is sent SIGABRT and prints every
+    # thread's stack, so that a hang explains itself; one was seen once under heavy load)
+    command = [sys.executable, "-X", "faulthandler", "-m", "placer.cli", "train", "--generated", "1",
+               "--max-grid", "16", "--timesteps", "100000", "--set", "n_steps=32", "--set", "batch_size=32",
                "--set", "max_nodes=64", "--device", "cpu", "--no-progress", "--out", str(out)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
@@ -857,7 +859,12 @@ def test_a_plain_kill_saves_a_cli_run(tmp_path):
         time.sleep(0.1)
     time.sleep(1.0)
     process.send_signal(signal.SIGTERM)
-    stdout, stderr = process.communicate(timeout=120)
+    try:
+        stdout, stderr = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        stdout, stderr = process.communicate(timeout=60)
+        pytest.fail(f"still running 120 s after SIGTERM; its threads' stacks:\n{stderr}")
     assert process.returncode == 130, stderr
     assert (out / "last.zip").exists() and (out / "last_state.pkl").exists()
 
