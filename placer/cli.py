@@ -155,6 +155,7 @@ def main() -> None:
     try:
         with sigterm_as_interrupt():  # a plain kill ends a command as Ctrl-C does, not mid-write
             code = command()(standalone_mode=False)  # type: ignore[operator]
+            sys.stdout.flush()  # (--help, --version: a failure here still sets the status)
     except SystemExit as ending:
         # a closed pipe under the help (placer --help | head): Rich points stdout at the null
         # device, Click swaps it for a quiet wrapper, and both exit 1; the commands' own output
@@ -178,7 +179,16 @@ def main() -> None:
     except typer.Abort:  # Ctrl-C outside a command's own handling
         print("placer: interrupted", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:  # placer --help | true, with stdout buffered
+        from placer.commands.common import drop_stdout
+
+        drop_stdout()
+        sys.exit(141)
     except OSError as exc:  # --help or --version into a full disk (placer --version > /dev/full)
+        from placer.commands.common import drop_stdout
+
+        if not exc.filename:
+            drop_stdout()  # (else what is still buffered fails again at exit)
         where = f"{exc.filename}: " if exc.filename else "cannot write the output: "
         print(f"placer: error: {where}{exc.strerror or exc}", file=sys.stderr)
         sys.exit(2)

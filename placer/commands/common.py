@@ -41,6 +41,18 @@ class UsageError(Exception):
     """Bad command-line input that is not a file-format problem."""
 
 
+def drop_stdout() -> None:
+    """Point stdout's descriptor at the null device: once the reader has gone or the disk is
+    full, what is still buffered is dropped rather than raised again at the interpreter's exit
+    (Python's own recipe for a closed pipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # (a stdout without a descriptor: nothing to drop)
+        pass
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one line on stderr and return the exit to raise."""
     print(f"placer: error: {message}", file=sys.stderr)
@@ -53,7 +65,12 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            # here, where a closed pipe or a full disk still sets the status: left to the
+            # interpreter's exit, a buffered stdout (no PYTHONUNBUFFERED) failed there with
+            # "Exception ignored ... BrokenPipeError" and status 120
+            sys.stdout.flush()
+            return result
         except (NetlistError, UsageError) as exc:
             raise fail(str(exc)) from None
         except FileNotFoundError as exc:
@@ -61,8 +78,7 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 raise fail(str(exc)) from None
             raise fail(f"{exc.filename}: {exc.strerror or 'no such file'}") from None
         except BrokenPipeError:  # the reader went away (placer ... | head): no error to tell
-            devnull = os.open(os.devnull, os.O_WRONLY)  # Python's own recipe: what is still
-            os.dup2(devnull, sys.stdout.fileno())  # buffered is dropped, not raised at exit
+            drop_stdout()
             raise typer.Exit(141) from None
         except sqlite3.Error as exc:  # a results database that cannot be read or written
             raise fail(f"results database: {exc}") from None
@@ -72,6 +88,8 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
             # an I/O failure naming no file (a full disk while printing) is said as main says it
             # (a bare "No space left on device"); the project's own refusals carry no errno
             where = f"{target}: " if target else ("cannot write the output: " if exc.errno else "")
+            if not target and exc.errno:
+                drop_stdout()  # (else what is still buffered fails again at exit)
             raise fail(f"{where}{exc.strerror or exc}") from None
         except MemoryError as exc:  # sizes asked for that this machine cannot hold
             raise fail(f"out of memory: {str(exc) or 'a smaller size is needed'}") from None

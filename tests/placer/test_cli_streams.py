@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -54,14 +55,45 @@ def test_text_its_encoding_lacks_is_written_as_question_marks(monkeypatch) -> No
 def test_version_into_a_full_disk_is_one_line() -> None:
     """`placer --version > /dev/full` ended in a traceback (it fails outside any command)."""
     if not Path("/dev/full").exists():
-        import pytest
-
         pytest.skip("no /dev/full on this system")
     with open("/dev/full", "w") as full:
         done = subprocess.run([sys.executable, "-m", "placer", "--version"], stdout=full, stderr=subprocess.PIPE,
-                              text=True, timeout=120)
+                              text=True, timeout=120, env=_buffered_env())
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == ["placer: error: cannot write the output: No space left on device"]
+
+
+def _buffered_env() -> dict[str, str]:
+    """The environment without PYTHONUNBUFFERED (set on the project's machines, not in a plain
+    shell): stdout then holds the output until it is flushed, where a write fails."""
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+
+@pytest.mark.parametrize("args", [["--version"], ["eval", "default", "--json"], ["info", "default"]],
+                         ids=lambda a: " ".join(a))
+def test_buffered_output_into_a_full_disk_or_a_closed_pipe_sets_the_status(args: list[str]) -> None:
+    """Without PYTHONUNBUFFERED the write failed at the interpreter's exit: "Exception ignored
+    ... OSError" and status 120, where the commands say one line and exit 2 (full disk) or exit
+    141 quietly (closed pipe)."""
+    import os
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    command = [sys.executable, "-m", "placer", *args]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
+                              env=_buffered_env())
+    assert (done.returncode, done.stderr) == (2, "placer: error: cannot write the output: No space left on device\n")
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(command, stdout=write, stderr=subprocess.PIPE, text=True, timeout=120,
+                              env=_buffered_env())
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
 
 
 def test_tune_into_a_closed_pipe_exits_as_every_command_does(tmp_path: Path) -> None:
@@ -73,7 +105,8 @@ def test_tune_into_a_closed_pipe_exits_as_every_command_does(tmp_path: Path) -> 
     try:
         done = subprocess.run([sys.executable, "-m", "placer", "tune", "--system", "index", "--tuner", "random",
                                "--trials", "1", "--rows", "3000", "--index-cost", "counted", "--quiet", "--out",
-                               str(tmp_path / "t")], stdout=write, stderr=subprocess.PIPE, text=True, timeout=300)
+                               str(tmp_path / "t")], stdout=write, stderr=subprocess.PIPE, text=True, timeout=300,
+                              env=_buffered_env())
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (141, "")
