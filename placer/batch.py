@@ -630,7 +630,9 @@ def run_batch(
     ``jobs`` worker processes run locally (1 runs in this process); ``ray_address`` sends the
     tasks to a Ray cluster instead. With ``resume``, tasks that have an ok row are skipped. On
     Ctrl-C the finished rows stay, running workers are stopped and the summary says
-    ``interrupted``.
+    ``interrupted``. A kill (SIGTERM, SIGHUP) stops the batch the same way, then goes on to the
+    caller's handler: the default one ends the process (status 143), a handler of the
+    caller's runs, and where the caller turns kills into Ctrl-C (the CLI) it ends as one.
 
     Raises:
         FolderBusy: another batch is writing into ``runs_dir``.
@@ -674,7 +676,9 @@ def _run_batch_locked(
                 f"unknown placement method {', '.join(map(repr, unknown))}; "
                 f"available: {', '.join(sorted(known)) or 'none'}"
             )
-    with _BatchProgress(len(todo), enabled=show_progress) as bar, sigterm_as_interrupt():
+    # a kill stops the batch as Ctrl-C does; once its workers are stopped and its rows saved it
+    # goes on to the caller's handler (ending a program that keeps the default one)
+    with _BatchProgress(len(todo), enabled=show_progress) as bar, sigterm_as_interrupt(pass_kills_on=True):
 
         def record_done(record: RunRecord) -> None:
             with interrupts_deferred():  # a Ctrl-C here would leave a saved run uncounted

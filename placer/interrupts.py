@@ -22,17 +22,25 @@ from typing import Any
 
 
 @contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt(pass_kills_on: bool = False) -> Iterator[None]:
     """Within the block, SIGTERM and SIGHUP (unless ignored) raise ``KeyboardInterrupt`` (main
     thread only; elsewhere a no-op, since Python delivers signals to the main thread); the
-    previous handlers return afterwards."""
+    previous handlers return afterwards.
+
+    ``pass_kills_on`` (for library calls such as :func:`placer.batch.run_batch`, which handle
+    the interrupt and return): a kill that arrived is sent again when the block ends, to the
+    caller's handler, unless that one also turns kills into interrupts (the CLI's). A program
+    calling the library was otherwise not ended by a kill, and its own handler never ran."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    kills: list[int] = []
 
     def interrupt(signum: int, frame: object) -> None:
+        kills.append(signum)
         raise KeyboardInterrupt
 
+    interrupt.turns_kills_into_interrupts = True  # type: ignore[attr-defined]
     previous = {signum: signal.signal(signum, interrupt) for signum in _stopping_signals()}
     resender = _LostInterruptResender(sys.unraisablehook)
     sys.unraisablehook = resender.hook
@@ -45,6 +53,10 @@ def sigterm_as_interrupt() -> Iterator[None]:
             signal.signal(signum, handler)
         if owed:  # dropped just before the end: to the handler now in place (an outer block's)
             signal.raise_signal(signal.SIGTERM)
+        elif pass_kills_on and kills:
+            handler = previous[kills[0]]
+            if not getattr(handler, "turns_kills_into_interrupts", False) and handler is not signal.SIG_IGN:
+                signal.raise_signal(kills[0])  # (the default ends the process, its work cleaned up)
 
 
 class _LostInterruptResender:

@@ -272,6 +272,36 @@ def test_a_ctrl_c_right_after_a_rows_commit_still_counts_that_run(
     assert (runs / "tiny_a" / METHOD / "seed0.plc").exists()
 
 
+def test_a_kill_stops_a_library_batch_and_then_reaches_the_callers_own_handler(
+    suite: Path, plugin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run_batch turned SIGTERM into its own Ctrl-C and returned: the calling program was not
+    ended by the kill and its own handler never ran. Under a handler that turns kills into
+    interrupts (the CLI's), the batch still just returns interrupted."""
+    from placer.interrupts import sigterm_as_interrupt
+
+    original = ResultStore.write
+
+    def write_then_kill(self, record):  # type: ignore[no-untyped-def]
+        original(self, record)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.2)
+
+    monkeypatch.setattr(ResultStore, "write", write_then_kill)
+    calls: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: calls.append(signum))
+    try:
+        tasks = make_tasks(find_designs(suite), [METHOD], [0], tmp_path / "a", 1.0, plugins=[plugin])
+        summary = run_batch(tasks, tmp_path / "a", show_progress=False)
+        assert summary.interrupted and summary.ok == 1 and calls == [signal.SIGTERM]
+        with sigterm_as_interrupt():  # as the CLI runs its commands
+            tasks = make_tasks(find_designs(suite), [METHOD], [0], tmp_path / "b", 1.0, plugins=[plugin])
+            summary = run_batch(tasks, tmp_path / "b", show_progress=False)
+        assert summary.interrupted and calls == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def test_failing_design_is_recorded_and_the_batch_goes_on(
     suite: Path, plugin: str, tmp_path: Path
 ) -> None:
