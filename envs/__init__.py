@@ -14,6 +14,10 @@ from __future__ import annotations
 
 from gymnasium.envs.registration import register, registry
 
+# placer's import points numba at a writable cache folder in a read-only install, before the
+# environments import learned_systems' kernels (IndexTuning-v0 raised "no locator available")
+import placer  # noqa: E402, F401
+
 _ENVS = {
     "placer/MacroPlacement-v0": "envs.macro_placement:MacroPlacementEnv",
     "placer/IndexTuning-v0": "envs.index_tuning:IndexTuningEnv",

@@ -1,4 +1,5 @@
-"""A writable cache folder for the compiled numba kernels, found before any kernel is compiled.
+"""A writable cache folder for the compiled numba kernels, found before any kernel is compiled
+(and one for matplotlib's configuration and font cache, :func:`ensure_matplotlib_config_dir`).
 
 numba caches a kernel beside its source file (``__pycache__``), else in the user's cache folder
 (``$XDG_CACHE_HOME/numba`` or ``~/.cache/numba``); where neither can be written (a read-only
@@ -59,20 +60,54 @@ def ensure_numba_cache_dir(package_dirs: Iterable[Path] | None = None) -> Path |
     dirs = kernel_package_dirs() if package_dirs is None else list(package_dirs)
     if all(_writable(d / "__pycache__") for d in dirs):
         return None
-    user_cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if _writable(Path(user_cache) / "numba"):
+    user_cache = _user_folder("XDG_CACHE_HOME", ".cache")
+    if user_cache is not None and _writable(user_cache / "numba"):
         return None
-    uid = getattr(os, "getuid", lambda: 0)()
-    fallback = Path(tempfile.gettempdir()) / f"placer-gym-numba-{uid}"
-    if not _private(fallback, uid):  # planted by another user (its cache files are pickles
-        try:  # numba loads: code run as us), or a link: a fresh folder of our own instead
-            fallback = Path(tempfile.mkdtemp(prefix="placer-gym-numba-"))
-        except OSError:
-            return None
-    if not _writable(fallback):
+    fallback = _private_temp_folder("placer-gym-numba")
+    if fallback is None:
         return None  # nothing writable at all: numba will say so
     os.environ["NUMBA_CACHE_DIR"] = str(fallback)
     numba = sys.modules.get("numba")
     if numba is not None:  # already imported: its configuration was read at import
         numba.config.CACHE_DIR = str(fallback)
     return fallback
+
+
+def _user_folder(variable: str, under_home: str) -> Path | None:
+    """``$variable``, else ``~/under_home``; None without a home (HOME unset for a user with
+    no passwd entry: ``~`` stayed ``~``, and a ``./~`` folder was made in the working folder)."""
+    given = os.environ.get(variable)
+    if given and os.path.isabs(given):
+        return Path(given)
+    home = os.path.expanduser("~")
+    return Path(home) / under_home if os.path.isabs(home) else None
+
+
+def _private_temp_folder(prefix: str) -> Path | None:
+    """``TMPDIR/prefix-UID`` (mode 700, this user's), or a fresh folder where another user or a
+    link holds that name; None where nothing can be written."""
+    uid = getattr(os, "getuid", lambda: 0)()
+    folder = Path(tempfile.gettempdir()) / f"{prefix}-{uid}"
+    if not _private(folder, uid):  # planted by another user (numba's cache files are pickles
+        try:  # it loads: code run as us), or a link: a fresh folder of our own instead
+            folder = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
+        except OSError:
+            return None
+    return folder if _writable(folder) else None
+
+
+def ensure_matplotlib_config_dir() -> Path | None:
+    """Point matplotlib at a private folder in the temporary directory where its own config
+    folder (``$XDG_CONFIG_HOME/matplotlib`` or ``~/.config/matplotlib``) cannot be written: it
+    warned on every plotting command and rebuilt its font cache each time (~0.5 s) in a folder it
+    then removed. An ``MPLCONFIGDIR`` the user set, or a matplotlib already imported, is left
+    alone. Returns the folder chosen."""
+    if os.environ.get("MPLCONFIGDIR") or "matplotlib" in sys.modules:
+        return None
+    config = _user_folder("XDG_CONFIG_HOME", ".config")
+    if config is not None and _writable(config / "matplotlib"):
+        return None
+    folder = _private_temp_folder("placer-gym-matplotlib")
+    if folder is not None:
+        os.environ["MPLCONFIGDIR"] = str(folder)
+    return folder

@@ -15,13 +15,27 @@ from __future__ import annotations
 import numpy as np
 
 try:  # numba makes the sequential sweep ~100x faster; the algorithm does not depend on it.
-    from numba import njit
+    from numba import njit as _numba_njit
 except ImportError:  # pragma: no cover - exercised only where numba is missing
+    _numba_njit = None
 
-    def njit(*args, **kwargs):
-        if args and callable(args[0]):
-            return args[0]
-        return lambda function: function
+
+def njit(**options):  # type: ignore[no-untyped-def]
+    """numba's ``njit(**options)``; where ``cache=True`` finds no folder it may write (a read-only
+    install with no writable home, imported without ``placer``, which points numba at one
+    first) the kernel is compiled for this process only instead of raising at import."""
+
+    def compiled(function):  # type: ignore[no-untyped-def]
+        if _numba_njit is None:
+            return function
+        try:
+            return _numba_njit(**options)(function)
+        except RuntimeError as error:  # "cannot cache function ...: no locator available"
+            if "no locator" not in str(error):
+                raise
+            return _numba_njit(**{**options, "cache": False})(function)
+
+    return compiled
 
 
 #: More polygon vertices than this closes the segment early (still correct, rarely reached).

@@ -59,3 +59,48 @@ def test_a_fallback_folder_planted_by_someone_else_is_not_used(tmp_path: Path, m
     monkeypatch.delenv("NUMBA_CACHE_DIR")  # (set by the call above)
     again = ensure_numba_cache_dir([blocker / "package"])
     assert again is not None and again != planted and not again.is_symlink()
+
+
+def test_no_home_at_all_makes_no_tilde_folder_in_the_working_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HOME unset for a user without a passwd entry: ``~`` expanded to ``~``, and the cache went
+    to a ``./~/.cache/numba`` in whatever folder the command ran from (compiled again in each)."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    for name in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME", "HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # (what no home gives)
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", numba.config.CACHE_DIR)
+    chosen = ensure_numba_cache_dir([blocker / "package"])
+    assert chosen is not None and chosen.parent == tmp_path / "tmp"
+    assert list((tmp_path / "cwd").iterdir()) == []
+
+
+def test_an_unwritable_matplotlib_config_folder_gets_a_private_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """matplotlib warned on every plotting command ("mkdir -p failed ... it is highly recommended
+    to set the MPLCONFIGDIR") and rebuilt its font cache each time in a folder it then removed."""
+    import subprocess
+    import sys
+
+    from placer.numba_cache import ensure_matplotlib_config_dir
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    (tmp_path / "tmp").mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME")}
+    env.update(HOME=str(blocker / "home"), TMPDIR=str(tmp_path / "tmp"))
+    script = "import placer, matplotlib; print(matplotlib.get_configdir())"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and done.stderr == ""
+    assert Path(done.stdout.strip()) == tmp_path / "tmp" / f"placer-gym-matplotlib-{os.getuid()}"
+    # a user's own choice, or a matplotlib already imported, is left alone
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mine"))
+    assert ensure_matplotlib_config_dir() is None and os.environ["MPLCONFIGDIR"] == str(tmp_path / "mine")
+    monkeypatch.delenv("MPLCONFIGDIR")
+    monkeypatch.setitem(sys.modules, "matplotlib", sys.modules.get("matplotlib") or object())
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(blocker / "config"))
+    assert ensure_matplotlib_config_dir() is None and "MPLCONFIGDIR" not in os.environ
