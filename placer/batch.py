@@ -222,8 +222,18 @@ class PluginFileMissing(FileNotFoundError):
     fails to open while it is imported)."""
 
 
+#: Held while plugins load: a thread skipped a plugin another was still importing (its name is
+#: in sys.modules before its code has run) and found its method unknown.
+_PLUGINS_LOADING = threading.RLock()
+
+
 def load_plugins(plugins: Iterable[str]) -> None:
     """Import modules (dotted names or ``.py`` files) that register extra placers."""
+    with _PLUGINS_LOADING:
+        _load_plugins(plugins)
+
+
+def _load_plugins(plugins: Iterable[str]) -> None:
     for plugin in plugins:
         if plugin.endswith(".py"):
             path = Path(plugin).resolve()

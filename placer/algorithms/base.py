@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -471,6 +472,10 @@ def get_placer(name: str, **options: Any) -> Placer:
 
 
 _WARMED: set[str] = set()
+#: One lock per method name: a thread asking for a method another thread is warming up waits for
+#: it (it saw the name marked and ran at once, its budget spent waiting on the compile).
+_WARMING: dict[str, threading.Lock] = {}
+_WARMING_GUARD = threading.Lock()
 
 #: The warm-up run's clock for a built-in method: a bound, not a length (its short-run options
 #: end it within seconds once its kernels are built).
@@ -485,7 +490,20 @@ def warm_up(name: str, options: Mapping[str, Any] | None = None) -> bool:
     simply not warmed."""
     if name in _WARMED:
         return False
-    _WARMED.add(name)
+    with _WARMING_GUARD:
+        lock = _WARMING.setdefault(name, threading.Lock())
+    with lock:
+        if name in _WARMED:  # warmed by another thread meanwhile
+            return False
+        try:
+            _warm(name, options)
+        finally:
+            _WARMED.add(name)  # (once, even if it failed: the real run reports the error)
+    return True
+
+
+def _warm(name: str, options: Mapping[str, Any] | None) -> None:
+    """:func:`warm_up`'s run."""
     from netlists.generate import generate
 
     cls = placer_class(name)
@@ -504,7 +522,6 @@ def warm_up(name: str, options: Mapping[str, Any] | None = None) -> bool:
         cls(**_short_run_options(cls, options or {})).place(netlist, placement, budget_s=budget, seed=0)
     except Exception:  # noqa: BLE001 - warming is best effort; the real run reports errors
         pass
-    return True
 
 
 def _warm_legalizer(netlist: Netlist, placement: Placement) -> None:

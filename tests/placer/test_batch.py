@@ -302,6 +302,41 @@ def test_a_kill_stops_a_library_batch_and_then_reaches_the_callers_own_handler(
         signal.signal(signal.SIGTERM, previous)
 
 
+def test_threads_loading_one_plugin_at_once_all_find_its_method(tmp_path: Path) -> None:
+    """A plugin's name is in sys.modules before its code has run: a second thread skipped it as
+    loaded and found its method unknown (a run recorded as failed)."""
+    import threading
+
+    from placer.algorithms.base import get_placer
+
+    path = tmp_path / "slow_plugin_for_threads.py"
+    path.write_text(
+        "import time\n"
+        "from placer.algorithms.base import Placer, register_placer\n"
+        "time.sleep(0.5)\n"
+        "@register_placer\n"
+        "class SlowToImport(Placer):\n"
+        "    name = 'test_slow_to_import'\n"
+        "    def run(self, netlist, placement, budget_s, seed, progress):\n"
+        "        return placement\n"
+    )
+    outcomes: list[str] = []
+
+    def load_and_look_up() -> None:
+        try:
+            load_plugins([str(path)])
+            outcomes.append(get_placer("test_slow_to_import").name)
+        except Exception as error:  # noqa: BLE001 - the outcome is what is compared
+            outcomes.append(repr(error))
+
+    threads = [threading.Thread(target=load_and_look_up) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == ["test_slow_to_import"] * 3
+
+
 def test_failing_design_is_recorded_and_the_batch_goes_on(
     suite: Path, plugin: str, tmp_path: Path
 ) -> None:

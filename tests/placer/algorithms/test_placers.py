@@ -232,6 +232,35 @@ def test_warm_up_runs_a_method_once_per_process_and_never_raises(monkeypatch) ->
     assert outer["analytical"] == {"max_iterations": 50, "bins": 16}  # (bins=2048: a minute)
 
 
+def test_a_thread_asking_for_a_method_another_is_warming_up_waits_for_it(monkeypatch) -> None:
+    """The name was marked warm before the warm-up ran: a second thread went straight to its
+    timed run and spent its budget waiting on the first thread's compile (a cold cache: 45 s,
+    the start handed back unsearched)."""
+    import threading
+    import time
+
+    import placer.algorithms.base as base
+
+    monkeypatch.setattr(base, "_WARMED", set())
+    monkeypatch.setattr(base, "_WARMING", {})
+    finished: list[float] = []
+
+    def slow_warm(name, options):  # type: ignore[no-untyped-def]
+        time.sleep(0.5)  # a compile
+        finished.append(time.monotonic())
+
+    monkeypatch.setattr(base, "_warm", slow_warm)
+    returned: list[tuple[bool, float]] = []
+    threads = [threading.Thread(target=lambda: returned.append((base.warm_up("sa"), time.monotonic())))
+               for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(finished) == 1 and sorted(ran for ran, _ in returned) == [False, False, True]
+    assert all(at >= finished[0] for _, at in returned)  # nobody went on before it was warm
+
+
 def test_warm_up_gives_a_built_in_method_a_clock_its_cold_compile_cannot_spend(monkeypatch) -> None:
     """The warm-up's 60 s counted the set-up's cold compile (over a minute on a loaded machine):
     refine's search then ran 0 s and compiled its kernels inside the first real budget, handing
