@@ -6,6 +6,8 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -41,17 +43,37 @@ class NetlistWarning(UserWarning):
     nodes than its header counts); the CLI prints it as one ``placer: warning:`` line."""
 
 
+@dataclass
+class _Recording:
+    texts: list[str]
+    show: bool
+
+
+#: The recording :func:`netlist_warnings_recorded` opened in this thread (a context variable:
+#: ``warnings.catch_warnings`` swaps process-wide state, and threads reading designs at once lost
+#: one another's warnings and left the warnings module patched).
+_RECORDING: ContextVar[_Recording | None] = ContextVar("netlist_warnings_recording", default=None)
+
+
+def warn_netlist(text: str, stacklevel: int = 1) -> None:
+    """Warn of input that reads as specified but looks damaged: a :class:`NetlistWarning`
+    (``stacklevel`` counted from the caller, as for ``warnings.warn``), or, inside
+    :func:`netlist_warnings_recorded` in this thread, recorded (and warned of with ``show``)."""
+    recording = _RECORDING.get()
+    if recording is None or recording.show:
+        warnings.warn(NetlistWarning(text), stacklevel=stacklevel + 1)
+    if recording is not None:
+        recording.texts.append(text)
+
+
 @contextmanager
 def netlist_warnings_recorded(show: bool = False) -> Iterator[list[str]]:
-    """Within the block, every :class:`NetlistWarning` is recorded: their texts fill the list
-    it yields when the block ends (and are shown too with ``show``, for a report that carries
-    them beside a line on stderr); other warnings are shown as usual."""
-    texts: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", NetlistWarning)
-        yield texts
-    for w in caught:
-        if issubclass(w.category, NetlistWarning):
-            texts.append(str(w.message))
-        if show or not issubclass(w.category, NetlistWarning):
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    """Within the block, in this thread, the readers' warnings of damaged-looking input
+    (:func:`warn_netlist`) are recorded in the list it yields, and also warned of with ``show``
+    (for a report that carries them beside a line on stderr); other warnings are left alone."""
+    recording = _Recording([], show)
+    token = _RECORDING.set(recording)
+    try:
+        yield recording.texts
+    finally:
+        _RECORDING.reset(token)

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import difflib
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from netlists.builder import NetlistBuilder
-from netlists.errors import NetlistError, NetlistWarning
+from netlists.errors import NetlistError, warn_netlist
 from netlists.formats.textio import plain_number, read_text, write_text_atomic
 from netlists.model import (
     CT_TYPE_NAMES,
@@ -96,9 +95,8 @@ def _warn_of_misspelt_keys(text: str, path: str) -> None:
     near = {key: match[0] for key, match in near.items() if match}
     if near:
         guesses = ", ".join(f"{key!r} (meant {known!r}?)" for key, known in near.items())
-        warnings.warn(
-            NetlistWarning(f"{path}: attribute key(s) the format does not define: {guesses}; "
-                           "ignored, so those nodes keep the default"),
+        warn_netlist(f"{path}: attribute key(s) the format does not define: {guesses}; "
+                           "ignored, so those nodes keep the default",
             stacklevel=3,
         )
 
@@ -114,12 +112,11 @@ def _warn_of_odd_sides(netlist: Netlist, path: str) -> None:
     odd = [int(i) for i in ports if netlist.side[i] and netlist.side[i] not in PORT_SIDES]
     if odd:
         first = odd[0]
-        warnings.warn(
-            NetlistWarning(
+        warn_netlist(
                 f"{path}: {len(odd)} port(s) have a side other than {', '.join(PORT_SIDES)} "
                 f"(first {netlist.names[first]!r}: {netlist.side[first]!r}); kept as written, "
                 "unused by the cost"
-            ),
+            ,
             stacklevel=3,
         )
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from netlists.errors import NetlistError, NetlistWarning
+from netlists.errors import NetlistError, warn_netlist
 from netlists.formats.textio import plain_number, read_text, write_text_atomic
 from netlists.model import (
     MAX_MAGNITUDE,
@@ -260,13 +259,12 @@ def read_plc(
     header.listed = np.array(listed, dtype=np.int64)
     missing = netlist.placeable.size - len(listed)
     if counted and missing > 0:  # the header says which design; the body stops short of it
-        warnings.warn(
-            NetlistWarning(
+        warn_netlist(
                 f"{path}: lists {len(listed)} of the {netlist.placeable.size} ports and macros "
                 f"its header counts; the other {missing} keep the "
                 f"{'netlist' if base is None else 'design'}'s positions"
                 f"{'' if base is None else ', orientations and fixed flags'} (a truncated file?)"
-            ),
+            ,
             stacklevel=2,
         )
     return canvas, placement, header

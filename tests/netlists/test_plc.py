@@ -321,3 +321,38 @@ def test_write_plc_takes_list_fields_and_names_a_wrong_length(tmp_path: Path) ->
     assert np.array_equal(back.orientation[netlist.macros], placement.orientation[netlist.macros])
     with pytest.raises(ValueError, match=r"placement.y has shape \(3,\), but the .* nodes of 'ariane133'"):
         write_plc(tmp_path / "s.plc", netlist, dataclasses.replace(placement, y=[1.0, 2.0, 3.0]))
+
+
+def test_threads_reading_damaged_files_each_record_their_own_warning(tmp_path: Path) -> None:
+    """netlist_warnings_recorded swapped process-wide state (warnings.catch_warnings): threads
+    reading at once lost one another's warnings ([1, 1, 1, 0]) and left the warnings module
+    patched, so later warnings of the program were never shown."""
+    import threading
+    import warnings
+
+    from netlists.errors import netlist_warnings_recorded
+
+    nl, placement = load_builtin()
+    full = write_plc(tmp_path / "full.plc", nl, placement).read_text().splitlines()
+    paths = []
+    for k in range(4):
+        path = tmp_path / f"cut{k}.plc"
+        path.write_text("\n".join(full[: -10 - k]) + "\n")
+        paths.append(path)
+    filters, show = list(warnings.filters), warnings.showwarning
+    recorded: dict[int, list[str]] = {}
+
+    def read(k: int) -> None:
+        for _ in range(5):
+            with netlist_warnings_recorded() as texts:
+                read_plc(paths[k], nl)
+            recorded.setdefault(k, []).extend(texts)
+
+    threads = [threading.Thread(target=read, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {k: len(texts) for k, texts in recorded.items()} == {k: 5 for k in range(4)}
+    assert all(f"cut{k}.plc: lists" in text for k, texts in recorded.items() for text in texts)
+    assert warnings.filters == filters and warnings.showwarning is show

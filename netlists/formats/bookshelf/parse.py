@@ -7,14 +7,13 @@ malformed input is a :class:`~netlists.errors.NetlistError` naming file, line an
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from netlists.errors import NetlistError, NetlistWarning
+from netlists.errors import NetlistError, warn_netlist
 from netlists.formats.bookshelf.coordinates import needs_exact
 from netlists.formats.bookshelf.grammar import (
     CANVAS_COMMENT,
@@ -37,10 +36,10 @@ def _lines(path: Path, text: str | None = None) -> Iterator[tuple[int, list[str]
         text = read_text(path)
     lines = text.split("\n")
     if kind_suffix(path) in CUT_SILENTLY and lines[-1].split("#", 1)[0].strip():
-        warnings.warn(NetlistWarning(
+        warn_netlist(
             f"{path}:{len(lines)}: the file does not end with a line end: was it cut short? (its "
             "last line is read as it stands; a number cut inside it still reads as a number)"
-        ), stacklevel=2)
+        , stacklevel=2)
     first = True
     for lineno, raw in enumerate(lines, 1):
         line = raw.split("#", 1)[0].strip()

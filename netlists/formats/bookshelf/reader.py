@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import numpy as np
 
 from netlists.builder import NetlistBuilder
 from netlists.defaults import default_canvas
-from netlists.errors import NetlistError, NetlistWarning
+from netlists.errors import NetlistError, warn_netlist
 from netlists.formats.bookshelf.coordinates import centres_from_corners
 from netlists.formats.bookshelf.grammar import TURNED, footprint_of
 from netlists.formats.bookshelf.parse import (
@@ -336,9 +335,9 @@ def _warn_of_odd_sizes_and_pins(raw: list[NodeRecord], nets: list[NetRecord], no
     empty = [node for node in raw if not node.terminal and node.width * node.height == 0]
     if empty:
         shown = ", ".join(f"{n.name!r} (line {n.line})" for n in empty[:3])
-        warnings.warn(NetlistWarning(
+        warn_netlist(
             f"{nodes_file}: {len(empty)} movable node(s) of zero size, e.g. {shown}: read as soft "
-            "macros of no area"), stacklevel=3)
+            "macros of no area", stacklevel=3)
     far = []
     for net in nets:
         for node, _, dx, dy, line in net.pins:
@@ -348,9 +347,9 @@ def _warn_of_odd_sizes_and_pins(raw: list[NodeRecord], nets: list[NetRecord], no
             if abs(dx) > w / 2 + max(PIN_OVERHANG * w, 1e-6) or abs(dy) > h / 2 + max(PIN_OVERHANG * h, 1e-6):
                 far.append(f"line {line}: {raw[node].name!r} offset ({dx:g}, {dy:g}) on a {w:g} x {h:g} node")
     if far:
-        warnings.warn(NetlistWarning(
+        warn_netlist(
             f"{nets_file}: {len(far)} pin(s) lie far outside their node, e.g. " + "; ".join(far[:3])
-            + " (a mistyped offset?)"), stacklevel=3)
+            + " (a mistyped offset?)", stacklevel=3)
 
 
 def _warn_of_moved_fixed_nodes(
@@ -366,7 +365,7 @@ def _warn_of_moved_fixed_nodes(
     changed |= ~terminal & own_fixed & ~fixed
     if changed.any():
         first = raw[int(np.flatnonzero(changed)[0])].name
-        warnings.warn(NetlistWarning(
+        warn_netlist(
             f"{pl}: moves, turns or unfixes {int(changed.sum())} node(s) that {own_pl.name} fixes (first: "
             f"{first!r}): not a placement of this design as given"
-        ), stacklevel=3)
+        , stacklevel=3)
