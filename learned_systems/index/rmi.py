@@ -20,7 +20,6 @@ measured over all leaves.
 from __future__ import annotations
 
 import time
-import warnings
 
 import numpy as np
 
@@ -29,9 +28,6 @@ from learned_systems.index.search import bounded_lower_bound, build_chunks, in_b
 from learned_systems.validation import whole_number
 
 ROOT_MODELS = ("linear", "cubic")
-
-#: numpy's polyfit warning of few distinct points (numpy.exceptions from 2.0, numpy before).
-_RANK_WARNING = getattr(np.exceptions, "RankWarning", None) or getattr(np, "RankWarning", Warning)
 
 #: Most leaf models (16.7M; each holds a few float64 parameters).
 MAX_MODELS = 2**24
@@ -46,9 +42,16 @@ def _polyfit(unit: np.ndarray, positions: np.ndarray, degree: int) -> np.ndarray
         return np.zeros(degree + 1)
     parts = build_chunks(unit.size)
     if len(parts) == 1:
-        with warnings.catch_warnings():  # few distinct keys: a lower-degree fit is fine
-            warnings.simplefilter("ignore", _RANK_WARNING)
-            return np.polyfit(unit, positions, degree)
+        # numpy's polyfit (columns scaled to unit norm, rcond = points x eps), without its
+        # RankWarning for few distinct keys (a lower-degree fit is fine): silencing it with
+        # warnings.catch_warnings swapped process-wide state, and builds in threads left it
+        # silenced for the whole program
+        powers = np.vander(unit, degree + 1)
+        scale = np.sqrt((powers * powers).sum(axis=0))
+        scale[scale == 0] = 1.0
+        powers /= scale
+        rcond = unit.size * np.finfo(np.float64).eps
+        return np.linalg.lstsq(powers, positions, rcond=rcond)[0] / scale
     gram = np.zeros((degree + 1, degree + 1))
     moments = np.zeros(degree + 1)
     for part in parts:

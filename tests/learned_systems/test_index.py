@@ -427,3 +427,34 @@ def test_an_index_built_in_slices_is_the_index_built_whole(kind, monkeypatch):
     if kind != "pgm":  # the root from the normal equations, not numpy's polyfit
         np.testing.assert_allclose(sliced._root_coefficients, whole._root_coefficients, rtol=1e-7, atol=1e-6)
         np.testing.assert_array_equal(sliced.leaf_errors, whole.leaf_errors)
+
+
+def test_the_root_fit_is_numpys_polyfit_without_touching_the_warnings_filters() -> None:
+    """The single-slice root fit silenced polyfit's RankWarning with warnings.catch_warnings,
+    which swaps process-wide state: builds in threads left RankWarning ignored for the whole
+    program. The fit is now polyfit's own arithmetic, bit for bit, and warns of nothing."""
+    import threading
+    import warnings
+
+    from learned_systems.index.rmi import _polyfit
+
+    rng = np.random.default_rng(0)
+    for unit in (np.sort(rng.random(1000)), np.repeat([0.0, 0.5, 1.0], 4)):  # the second: rank 3 < 4
+        unit = (unit - unit[0]) / (unit[-1] - unit[0])
+        positions = np.arange(unit.size, dtype=np.float64)
+        for degree in (1, 3):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                expected = np.polyfit(unit, positions, degree)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                assert np.array_equal(_polyfit(unit, positions, degree), expected)
+    filters = list(warnings.filters)
+    keys = np.repeat(np.arange(5, dtype=np.uint64), 2000)  # few distinct keys
+    threads = [threading.Thread(target=RMIIndex, args=(keys,), kwargs={"num_models": 64, "root": "cubic"})
+               for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert warnings.filters == filters
