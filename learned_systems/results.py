@@ -56,6 +56,9 @@ def _recorded(value: Any) -> str:
 class ResultsStore:
     """Append-only trial log in SQLite (WAL, synchronous=FULL: a stored trial survives a kill).
 
+    Used from the thread that opened it (one store per thread; SQLite's connection refuses
+    others with ``sqlite3.ProgrammingError``, raised as it is).
+
     Raises:
         ValueError: on opening a file that is not a usable results database.
     """
@@ -81,7 +84,10 @@ class ResultsStore:
 
     def _unusable(self, exc: sqlite3.DatabaseError) -> Exception:
         """The error to raise for ``exc``: a full disk or a failed read or write is an OSError
-        naming the file (it read as a damaged database), anything else a ValueError."""
+        naming the file (it read as a damaged database), a misuse of the store (another
+        thread) the ProgrammingError itself, anything else a ValueError."""
+        if isinstance(exc, sqlite3.ProgrammingError):  # (the file is fine: it read as damaged)
+            return exc
         return unusable_database(self.path, exc, "not a usable results database")
 
     def _check_layout(self) -> None:

@@ -1550,3 +1550,25 @@ def test_the_rl_tuners_resume_warning_is_the_projects_own(monkeypatch, capsys):
         warnings.simplefilter("always")
         warnings.warn("the resumed RL tuner proposed a stored trial differently", ResumeWarning, stacklevel=1)
     assert capsys.readouterr().err == "placer: warning: the resumed RL tuner proposed a stored trial differently\n"
+
+
+def test_a_store_used_from_another_thread_is_not_called_damaged(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SQLite's own "objects created in a thread can only be used in that same thread" read as
+    "not a usable results database", of a file that is fine."""
+    import sqlite3
+    import threading
+
+    raised: list[BaseException] = []
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+
+        def read() -> None:
+            try:
+                store.runs()
+            except BaseException as error:  # noqa: BLE001 - compared below
+                raised.append(error)
+
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+        assert store.runs() == []  # fine where it was opened
+    assert len(raised) == 1 and type(raised[0]) is sqlite3.ProgrammingError
