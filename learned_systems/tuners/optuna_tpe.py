@@ -25,6 +25,8 @@ sample of the space (seeded, replayed on resume) instead of a TPE proposal; TPE 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,23 @@ import optuna
 
 from learned_systems.config.knobs import Knob, KnobSpace, config_key
 from learned_systems.ranking import ConfigRanking
+
+
+@contextmanager
+def _optuna_quiet() -> Iterator[None]:
+    """Optuna's INFO lines (a study made, every trial finished) left out while the tuner calls
+    it, where the program left Optuna's level at its default (INFO): the level is Optuna's
+    process-wide setting, and is put back afterwards (it was set to WARNING for good, over a
+    level the program had chosen)."""
+    level = optuna.logging.get_verbosity()
+    if level != optuna.logging.INFO:
+        yield
+        return
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(level)
 
 
 def _distribution(knob: Knob) -> optuna.distributions.BaseDistribution:
@@ -58,13 +77,13 @@ class OptunaTPE:
         max_measurements: int = 3,
         random_every: int = 5,
     ) -> None:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.space = space
         self.distributions = {k.name: _distribution(k) for k in space.knobs}
         sampler = optuna.samplers.TPESampler(
             seed=seed, n_startup_trials=startup_trials, multivariate=True
         )
-        self.study = optuna.create_study(direction="maximize", sampler=sampler)
+        with _optuna_quiet():
+            self.study = optuna.create_study(direction="maximize", sampler=sampler)
         self.trials = int(trials)
         self.startup_trials = int(startup_trials)
         self.remeasure_every = int(remeasure_every)
@@ -151,7 +170,8 @@ class OptunaTPE:
             sampled = self.space.sample(self._rng)
             self._pending[config_key(sampled)] = None
             return sampled
-        trial = self.study.ask(self.distributions)
+        with _optuna_quiet():
+            trial = self.study.ask(self.distributions)
         config = self._to_config(trial.params)
         self._pending[config_key(config)] = trial
         return config
@@ -183,29 +203,32 @@ class OptunaTPE:
             if self._random_slot():
                 self.space.sample(self._rng)  # advance the stream exactly as the original run did
             else:
-                trial = self.study.ask(self.distributions)
+                with _optuna_quiet():
+                    trial = self.study.ask(self.distributions)
                 proposed = self.space.validate(self._to_config(trial.params))
                 if config_key(proposed) == config_key(self.space.validate(config)):
                     self._record(config, score)
                     self._tell_trial(trial, score)
                     return
-                self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                with _optuna_quiet():
+                    self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
         self._record(config, score)
         self._add(config, score)
 
     def _tell_trial(self, trial: optuna.trial.Trial, score: float | None) -> None:
-        if score is None:
-            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        else:
-            self.study.tell(trial, float(score))
+        with _optuna_quiet():
+            if score is None:
+                self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            else:
+                self.study.tell(trial, float(score))
 
     def _add(self, config: dict[str, Any], score: float | None) -> None:
         state = optuna.trial.TrialState.FAIL if score is None else optuna.trial.TrialState.COMPLETE
-        self.study.add_trial(
-            optuna.trial.create_trial(
-                params=self._to_params(config),
-                distributions=self.distributions,
-                value=None if score is None else float(score),
-                state=state,
-            )
+        trial = optuna.trial.create_trial(
+            params=self._to_params(config),
+            distributions=self.distributions,
+            value=None if score is None else float(score),
+            state=state,
         )
+        with _optuna_quiet():
+            self.study.add_trial(trial)

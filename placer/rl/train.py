@@ -144,6 +144,8 @@ def train(
     fresh episode seeds (``seed + steps done``). One run per folder at a time.
     ``designs`` given here are in memory, not files ``config.json`` could name: such a run
     (its folder gets ``api_designs.json``) resumes only through this function with them again.
+    The caller's torch thread count and process-wide random generators (which stable-baselines3
+    reseeds) are as they were when it returns.
 
     Raises:
         ValueError: bad settings (:meth:`TrainConfig.validate`), no training design, a resume
@@ -151,6 +153,18 @@ def train(
         FileExistsError, FileNotFoundError: an earlier run without ``resume``, nothing to resume.
         FolderBusy: another run is writing into ``out``.
     """
+    from placer.rl.random_state import global_random_state_kept
+
+    threads = torch.get_num_threads()
+    try:  # the caller's torch thread count and random generators are theirs again afterwards
+        with global_random_state_kept():
+            return _train(config, progress_bar, designs, resume)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(config: TrainConfig, progress_bar: bool, designs: Sequence[Design] | None, resume: bool) -> Path:
+    """:func:`train`'s run."""
     from placer.folder_lock import exclusive_folder
 
     config.validate()
@@ -183,7 +197,12 @@ def train(
         _write_run_files(config, out, designs, eval_design, from_api, resume)
         if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
             model.set_logger(Logger(folder=None, output_formats=[]))
-        _learn_and_finish(config, out, model, vec, monitor, progress_bar)
+        try:
+            _learn_and_finish(config, out, model, vec, monitor, progress_bar)
+        finally:  # (its TensorBoard writer's thread stayed, one more per call of train())
+            logger = getattr(model, "_logger", None)  # (made by learn(): none if nothing was left)
+            if logger is not None:
+                logger.close()
         vec.close()
     return out
 

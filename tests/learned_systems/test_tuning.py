@@ -1572,3 +1572,33 @@ def test_a_store_used_from_another_thread_is_not_called_damaged(tmp_path) -> Non
         thread.join()
         assert store.runs() == []  # fine where it was opened
     assert len(raised) == 1 and type(raised[0]) is sqlite3.ProgrammingError
+
+
+def test_the_optuna_tuner_keeps_optunas_log_level_as_the_program_set_it() -> None:
+    """make_tuner('optuna') set Optuna's process-wide level to WARNING for good, over a DEBUG
+    level the program had chosen; at Optuna's default level its INFO lines stay out."""
+    import logging
+
+    import optuna
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("optuna")
+    before = optuna.logging.get_verbosity()
+    logger.addHandler(handler)
+    try:
+        optuna.logging.set_verbosity(optuna.logging.DEBUG)
+        tuner = make_tuner("optuna", sqlite_space(), seed=0, trials=3)
+        tuner.tell(tuner.ask(), 1.0)
+        assert optuna.logging.get_verbosity() == optuna.logging.DEBUG
+        assert any("A new study created" in r.getMessage() for r in records)  # (asked for)
+        records.clear()
+        optuna.logging.set_verbosity(optuna.logging.INFO)  # Optuna's default
+        tuner = make_tuner("optuna", sqlite_space(), seed=0, trials=3)
+        tuner.tell(tuner.ask(), 1.0)
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO
+        assert [r.getMessage() for r in records] == []
+    finally:
+        logger.removeHandler(handler)
+        optuna.logging.set_verbosity(before)

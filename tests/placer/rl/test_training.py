@@ -110,6 +110,48 @@ def test_rl_placer_is_legal_and_reproducible(trained_run, tiny_design):
     assert np.array_equal(p1.x, p2.x) and np.array_equal(p1.y, p2.y)
 
 
+def _draws() -> tuple[float, float, float]:
+    import random
+
+    return random.random(), float(np.random.random()), float(torch.rand(1))
+
+
+def _seed_all(seed: int) -> None:
+    import random
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def test_placing_and_training_leave_the_callers_generators_and_threads_as_they_were(trained_run, tiny_design, tmp_path):
+    """stable-baselines3 reseeds Python's, numpy's and torch's process-wide generators when it
+    builds or loads a model: a program's own seeded draws changed after an rl placement or a
+    train(); train() also left torch on its own thread count and a TensorBoard writer thread."""
+    import threading
+
+    from placer.algorithms.base import get_placer
+
+    _seed_all(123)
+    expected = _draws()
+    _, out = trained_run
+    netlist, placement = tiny_design
+    _seed_all(123)
+    get_placer("rl", model=str(out), samples=1).place(netlist, placement, 30, seed=0)
+    assert _draws() == expected
+    threads, before = torch.get_num_threads(), set(threading.enumerate())
+    torch.set_num_threads(2)
+    try:
+        _seed_all(123)
+        cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, checkpoint_every=64, eval_every=64, **TINY)
+        train(cfg, progress_bar=False, designs=[tiny_design])
+        assert _draws() == expected
+        assert torch.get_num_threads() == 2
+        assert not [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_rl_placer_soft_refine_keeps_the_policys_hard_macros(trained_run, tiny_design):
     from placer.algorithms.base import get_placer
     from placer.cost.proxy import evaluate
