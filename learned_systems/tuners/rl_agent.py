@@ -3,7 +3,9 @@
 SB3 drives its own loop (``learn`` calls ``env.step``), while tuners are driven by ask/tell. The
 agent therefore runs in a background thread on a small proposal environment whose ``step``
 hands the action to ``ask`` and waits for the score from ``tell``; the two threads strictly
-alternate, so a seed gives the same proposals for the same scores and torch thread count
+alternate (the agent runs only inside ``tell``, on random generator states of its own), so a
+seed gives the same proposals for the same scores and torch thread count, whatever else the
+program draws from the process's generators and however many tuners run in its threads
 (measured scores differ from run to run, and from the second trial on the proposals with them;
 so do optuna's, while random search's never read a score). Observation: the last
 configuration (unit vector) and its score squashed into (-1, 1) (``s / (1 + |s|)``: scores of
@@ -66,19 +68,64 @@ class _ProposalEnv(gym.Env):
         return self._last.copy(), float(reward), False, self._steps >= self.horizon, {}
 
 
+#: Held while a tuner's agent runs (from a ``tell`` to its next proposal): the generators it
+#: draws from are the process's, so two tuners in threads took each other's numbers.
+_AGENT_RUNNING = threading.Lock()
+
+
+def _generators() -> tuple[Any, Any, Any]:
+    """The process-wide generators' states: Python's, numpy's global and torch's CPU one (SB3
+    seeds all three and samples its actions from torch's)."""
+    import random
+
+    import torch
+
+    return random.getstate(), np.random.get_state(), torch.get_rng_state()
+
+
+def _set_generators(states: tuple[Any, Any, Any]) -> None:
+    import random
+
+    import torch
+
+    random.setstate(states[0])
+    np.random.set_state(states[1])
+    torch.set_rng_state(states[2])
+
+
 class RLAgentTuner:
+    """PPO proposing configurations (see the module's docstring).
+
+    The agent runs only inside the tuner's own calls (from each ``tell`` until it has its next
+    proposal), on generator states of its own swapped in for that while: the caller's draws
+    from Python's, numpy's and torch's process-wide generators neither change its proposals nor
+    are changed by it (SB3 reseeds all three), and tuners in several threads take turns."""
+
     name = "rl"
 
     def __init__(self, space: KnobSpace, seed: int, trials: int = 50, horizon: int = 8) -> None:
-        from stable_baselines3 import PPO
-        from stable_baselines3.common.logger import Logger
-
         self.space = space
         self._lowest: float | None = None  # the lowest score seen so far (failures get less)
         self._diverged = False  # a replayed trial was proposed differently (said once)
         self._actions: queue.Queue = queue.Queue()
         self._rewards: queue.Queue = queue.Queue()
-        env = _ProposalEnv(space, self._actions, self._rewards, horizon)
+        self._error: Exception | None = None
+        self._proposal: Any = None  # the agent's next proposal, made in the last window
+        with _AGENT_RUNNING:
+            callers = _generators()
+            try:
+                self._start(seed, trials, horizon)
+                self._proposal = self._await_proposal()
+                self._own = _generators()
+            finally:
+                _set_generators(callers)
+
+    def _start(self, seed: int, trials: int, horizon: int) -> None:
+        """Build the agent (which seeds the process's generators) and start its thread."""
+        from stable_baselines3 import PPO
+        from stable_baselines3.common.logger import Logger
+
+        env = _ProposalEnv(self.space, self._actions, self._rewards, horizon)
         steps = 8
         self.model = PPO(
             "MlpPolicy",
@@ -95,7 +142,6 @@ class RLAgentTuner:
         # no logger folder: SB3 would otherwise leave an empty tempdir/SB3-<time> per tuner
         self.model.set_logger(Logger(folder=None, output_formats=[]))
         total = max(trials, 1) * 4  # more than needed: the loop stops asking when done
-        self._error: Exception | None = None
         self._thread = threading.Thread(target=self._learn, args=(total,), daemon=True)
         self._thread.start()
 
@@ -107,29 +153,43 @@ class RLAgentTuner:
         except Exception as error:  # noqa: BLE001 - handed to the asking thread, not lost
             self._error = error
 
-    def _next_action(self) -> Any:
-        """The agent's next proposal; a RuntimeError at once when its training thread has died,
-        and after 10 minutes when it is stuck (asked twice without a ``tell``)."""
+    def _await_proposal(self) -> Any:
+        """Wait while the agent runs to its next proposal: it, or None once its thread has ended
+        (raised by the next :meth:`ask`); a RuntimeError after 10 minutes without one."""
         deadline = time.monotonic() + 600.0
         while True:
             try:
                 return self._actions.get(timeout=0.2)
             except queue.Empty:
                 if not self._thread.is_alive():
-                    raise RuntimeError(
-                        f"the RL tuner's agent stopped: {self._error!r}"
-                    ) from self._error
+                    return None
                 if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "the RL tuner's agent proposed nothing for 10 minutes (was a trial "
-                        "asked for twice without tell()?)"
-                    ) from None
+                    raise RuntimeError("the RL tuner's agent proposed nothing for 10 minutes") from None
+
+    def _next_action(self) -> Any:
+        """The proposal the agent made for this trial; a RuntimeError when its thread has died
+        or when the trial was asked for twice without a ``tell``."""
+        proposal, self._proposal = self._proposal, None
+        if proposal is not None:
+            return proposal
+        if not self._thread.is_alive():
+            raise RuntimeError(f"the RL tuner's agent stopped: {self._error!r}") from self._error
+        raise RuntimeError("the RL tuner was asked for a trial twice without tell()")
 
     def ask(self) -> dict[str, Any]:
         return self.space.from_unit(self._next_action())
 
     def tell(self, config: dict[str, Any], score: float | None) -> None:
-        self._rewards.put(self.reward(score))
+        reward = self.reward(score)
+        with _AGENT_RUNNING:
+            callers = _generators()
+            _set_generators(self._own)
+            try:
+                self._rewards.put(reward)
+                self._proposal = self._await_proposal()
+                self._own = _generators()
+            finally:
+                _set_generators(callers)
 
     def reward(self, score: float | None) -> float:
         """The reward of a trial: its score; for a failed one below every score seen, the

@@ -1602,3 +1602,51 @@ def test_the_optuna_tuner_keeps_optunas_log_level_as_the_program_set_it() -> Non
     finally:
         logger.removeHandler(handler)
         optuna.logging.set_verbosity(before)
+
+
+def _rl_proposals(seed: int, draw_between: bool = False) -> list[str]:
+    """The RL tuner's 12 proposals for ``seed`` under fixed scores, the caller drawing from the
+    process's generators between trials with ``draw_between``."""
+    import random
+    import zlib
+
+    import torch
+
+    space = sqlite_space()
+    tuner = make_tuner("rl", space, seed=seed, trials=12)
+    keys = []
+    try:
+        for _ in range(12):
+            config = tuner.ask()
+            key = config_key(space.effective(config))
+            keys.append(key)
+            if draw_between:
+                random.random(), np.random.random(), torch.rand(3)
+            tuner.tell(config, (zlib.crc32(key.encode()) % 1000) / 100.0)
+    finally:
+        tuner.close()
+    return keys
+
+
+def test_the_rl_tuner_neither_moves_nor_follows_the_callers_random_generators() -> None:
+    """SB3 reseeds the process's generators and samples from torch's: making an RL tuner
+    changed the caller's next draws, the caller's draws between trials changed its proposals,
+    and tuners in threads took each other's numbers (a seed no longer repeated)."""
+    import random
+    import threading
+
+    import torch
+
+    random.seed(5), np.random.seed(5), torch.manual_seed(5)
+    expected = (random.random(), float(np.random.random()), float(torch.rand(1)))
+    random.seed(5), np.random.seed(5), torch.manual_seed(5)
+    alone = {seed: _rl_proposals(seed) for seed in (0, 1)}
+    assert (random.random(), float(np.random.random()), float(torch.rand(1))) == expected
+    assert _rl_proposals(0, draw_between=True) == alone[0]
+    threaded: dict[int, list[str]] = {}
+    threads = [threading.Thread(target=lambda s=seed: threaded.__setitem__(s, _rl_proposals(s))) for seed in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert threaded == alone
