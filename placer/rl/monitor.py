@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -48,9 +49,14 @@ def run_episode(
         return _episode(model, env, True, seed, stop)
     device = getattr(model, "device", torch.device("cpu"))
     cuda = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
+    # one sampled episode at a time: torch's generator is the process's, and episodes sampled in
+    # several threads drew from one another's seeds (a seed gave other placements)
+    with _SAMPLING, torch.random.fork_rng(devices=cuda):
         torch.manual_seed(seed)
         return _episode(model, env, False, seed, stop)
+
+
+_SAMPLING = threading.Lock()
 
 
 def _episode(
