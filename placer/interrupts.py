@@ -176,7 +176,8 @@ def stop_gracefully() -> Iterator[StopRequest]:
     stop (:func:`stop_requested`; every deadline expires), so a search ends as at the end of its
     budget and hands back its best placement instead of losing it. A second one raises
     ``KeyboardInterrupt`` (a method that never looks at its deadline). Main thread only;
-    elsewhere a no-op."""
+    elsewhere a no-op. The stop is the process's: searches running in other threads meanwhile
+    end early too (their deadlines read it)."""
     request = StopRequest()
     if threading.current_thread() is not threading.main_thread():
         yield request
