@@ -193,8 +193,6 @@ def test_greedy_never_picks_a_cell_on_a_fixed_macro() -> None:
 def test_sa_places_soft_macros_when_no_hard_macro_can_move() -> None:
     """With nothing to anneal, sa used to return the input as it was; its soft-macro step
     still runs (and is kept only if it lowers the cost)."""
-    from netlists.generate import generate
-
     netlist, placement = generate(0, 30, 8, seed=3)
     c = netlist.require_canvas()
     soft = netlist.soft_macros
@@ -515,3 +513,26 @@ def test_an_unknown_method_or_design_reads_without_quotes_and_is_still_a_keyerro
     with pytest.raises(KeyError) as design:
         builtin_path("nope")
     assert str(design.value).startswith("unknown built-in design 'nope'; built-in: ")
+
+
+@pytest.mark.parametrize("name", ["sa", "refine", "fd"])
+def test_a_method_run_in_threads_gives_each_seed_what_it_gives_alone(name: str) -> None:
+    """The README tells library users the placers may run in several threads of one program;
+    a run ended by its step count (not the clock) repeats its seed there bit for bit."""
+    import threading
+
+    netlist, placement = generate(10, 40, 12, seed=4)
+    options = {"iterations": 20} if name == "fd" else {"max_steps": 1500}
+
+    def run(seed: int) -> tuple[bytes, bytes]:
+        result = get_placer(name, **options).place(netlist, placement, 600, seed=seed)
+        return result.x.tobytes(), result.y.tobytes()
+
+    alone = {seed: run(seed) for seed in range(3)}
+    threaded: dict[int, tuple[bytes, bytes]] = {}
+    threads = [threading.Thread(target=lambda s=seed: threaded.__setitem__(s, run(s))) for seed in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert threaded == alone
