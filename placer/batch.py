@@ -119,8 +119,8 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
             design.name.encode("utf-8")
         except UnicodeEncodeError:  # the name goes into results.sqlite and every table
             raise ValueError(
-                f"design folder {str(design.netlist.parent).encode('utf-8', 'surrogateescape')!r}: its "
-                "name is not UTF-8 text; rename it (or leave it out with --designs)"
+                f"design folder {str(design.netlist.parent).encode('utf-8', 'surrogateescape')!r}: "
+                f"{_why_not_text(design.name)}"
             ) from None
     if not found:
         raise ValueError(f"no design (a folder with netlist.pb.txt[.gz] and initial.plc, or one Bookshelf .aux) "
@@ -220,6 +220,18 @@ def plugin_module_name(plugin: str) -> str:
 class PluginFileMissing(FileNotFoundError):
     """A ``--plugin`` ``.py`` file that is not there (told apart from a file the plugin itself
     fails to open while it is imported)."""
+
+
+def _why_not_text(name: str) -> str:
+    """Why a file name read from disk is not text: not UTF-8, or UTF-8 that this process reads
+    in another encoding (a non-UTF-8 locale: the name of a folder called e.g. "d\u00e9sign"
+    was said not to be UTF-8)."""
+    try:
+        os.fsencode(name).decode("utf-8")
+    except UnicodeDecodeError:
+        return "its name is not UTF-8 text; rename it (or leave it out with --designs)"
+    return (f"its name is UTF-8 text, but this process reads file names as {sys.getfilesystemencoding()} "
+            "(a non-UTF-8 locale): run it under a UTF-8 one (PYTHONUTF8=1, or LC_ALL=C.UTF-8)")
 
 
 #: Held while plugins load: a thread skipped a plugin another was still importing (its name is

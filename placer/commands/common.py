@@ -41,6 +41,19 @@ class UsageError(Exception):
     """Bad command-line input that is not a file-format problem."""
 
 
+def unencodable(error: UnicodeEncodeError) -> str:
+    """The message for text a library could not encode: under a non-UTF-8 locale, a path with
+    other characters (read back from disk as surrogate escapes) cannot be passed on as UTF-8
+    ("'utf-8' codec can't encode characters in position 15-16: surrogates not allowed" named
+    neither the path nor the cause)."""
+    if "surrogates not allowed" not in str(error):
+        return str(error)
+    shown = error.object.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return (f"{shown!r} cannot be passed on as text: this process reads file names as "
+            f"{sys.getfilesystemencoding()} (a non-UTF-8 locale); run it under a UTF-8 one "
+            "(PYTHONUTF8=1, or LC_ALL=C.UTF-8)")
+
+
 def drop_stdout() -> None:
     """Point stdout's descriptor at the null device: once the reader has gone or the disk is
     full, what is still buffered is dropped rather than raised again at the interpreter's exit
@@ -73,6 +86,8 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return result
         except (NetlistError, UsageError) as exc:
             raise fail(str(exc)) from None
+        except UnicodeEncodeError as exc:
+            raise fail(unencodable(exc)) from None
         except FileNotFoundError as exc:
             if exc.filename is None:  # raised with a message only
                 raise fail(str(exc)) from None

@@ -29,6 +29,7 @@ from placer.commands.common import (
     clean_errors,
     console,
     output_option,
+    unencodable,
 )
 
 if TYPE_CHECKING:
@@ -349,6 +350,8 @@ def _run_training(config: TrainConfig, out: Path, progress: bool, resume: bool) 
     except TooLargeForSettings as exc:  # (in the options' words, not the env's keywords)
         option = "--" + exc.setting.replace("_", "-")
         raise UsageError(f"{exc.what}: give {option} {exc.needed} or more") from None
+    except UnicodeEncodeError as exc:  # (TensorBoard's writer, a non-ASCII --out under LC_ALL=C)
+        raise UsageError(unencodable(exc)) from None
     except (ValueError, FileExistsError, FolderBusy) as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:

@@ -928,6 +928,22 @@ def test_a_design_folder_whose_name_is_not_utf8_is_refused_before_any_work(suite
     assert [d.name for d in find_designs(suite, ["tiny_a"])] == ["tiny_a"]  # left out: no bar
 
 
+def test_a_utf8_folder_name_under_an_ascii_locale_is_not_called_not_utf8(suite: Path) -> None:
+    """Under a non-UTF-8 locale a folder called "dés" was refused as "not UTF-8 text"."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree(suite / "gen" / "tiny_a", suite / "gen" / "d\u00e9s")
+    script = ("import sys; from placer.batch import find_designs\n"
+              "try:\n    find_designs(sys.argv[1])\nexcept ValueError as e:\n    print(e)")
+    env = {**os.environ, "PYTHONUTF8": "0", "LC_ALL": "C"}
+    done = subprocess.run([sys.executable, "-c", script, str(suite)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert "its name is UTF-8 text, but this process reads file names as ascii" in done.stdout, done.stderr
+
+
 def test_a_folder_where_a_runs_plc_goes_is_refused_before_any_work(suite: Path, plugin: str, tmp_path: Path) -> None:
     """The run's ok row was committed, then publishing its .plc failed: a row pointing at a folder."""
     runs = tmp_path / "runs"

@@ -282,3 +282,21 @@ def test_a_refused_option_value_is_named(monkeypatch, capsys, args: list[str], s
         cli.main()
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and said in err and err.count("got ") == 1, err
+
+
+def test_text_a_non_utf8_locale_cannot_pass_on_names_its_path_and_the_cure() -> None:
+    """Under LC_ALL=C PYTHONUTF8=0 a non-ASCII --out reached TensorBoard's writer as surrogate
+    escapes: "'utf-8' codec can't encode characters in position 15-16: surrogates not allowed"."""
+    from placer.commands.common import unencodable
+
+    with pytest.raises(UnicodeEncodeError) as raised:
+        "/runs/tr\udcc3\udca2in/tb".encode("utf-8")
+    message = unencodable(raised.value)
+    assert message.startswith("'/runs/tr\u00e2in/tb' cannot be passed on as text: this process reads file names as ")
+    assert message.endswith("run it under a UTF-8 one (PYTHONUTF8=1, or LC_ALL=C.UTF-8)")
+    with pytest.raises(typer.Exit) as exit_info:
+        _raising(raised.value)()
+    assert exit_info.value.exit_code == 2
+    with pytest.raises(UnicodeEncodeError) as other:
+        "\u00e9".encode("ascii")
+    assert unencodable(other.value) == str(other.value)  # (not a locale matter: as it was)
