@@ -109,16 +109,34 @@ def _is_null_device(stream: object) -> bool:
         return False
 
 
+#: Plain-ASCII stand-ins for the symbols the commands print, where a stream cannot encode them.
+_ASCII_STAND_INS = {"\u00b5": "u", "\u00b2": "^2", "\u2020": "+", "\u2014": "-", "\u2013": "-", "\u00d7": "x",
+                    "\u00b7": ".", "\u2265": ">=", "\u2264": "<=", "\u2026": "..."}
+
+
+def _stand_ins(error: UnicodeError) -> tuple[str, int]:
+    """A codecs error handler: the symbols of :data:`_ASCII_STAND_INS` as their stand-ins,
+    anything else as ``?``."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text = error.object[error.start:error.end]
+    return "".join(_ASCII_STAND_INS.get(c, "?") for c in text), error.end
+
+
 def _tolerant_streams() -> None:
-    """Let stdout and stderr write what their encoding lacks as ``?``: under a latin-1 or ASCII
-    ``PYTHONIOENCODING`` the "†" and "—" of demo's and the leaderboard's tables raised
-    UnicodeEncodeError (a traceback, and demo's files never written). A UTF-8 stream is left as
-    it is (Python's UTF-8 mode covers the C and POSIX locales)."""
+    """Let stdout and stderr write what their encoding lacks as a plain stand-in ("um" for "µm")
+    or ``?``: under a latin-1 or ASCII ``PYTHONIOENCODING`` the "†" and "—" of demo's and the
+    leaderboard's tables raised UnicodeEncodeError (a traceback, and demo's files never
+    written), and "µm" then read "?m". A UTF-8 stream is left as it is (Python's UTF-8 mode
+    covers the C and POSIX locales)."""
+    import codecs
+
+    codecs.register_error("placer-stand-ins", _stand_ins)
     for stream in (sys.stdout, sys.stderr):
         encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
         if encoding not in ("utf8", "utf8sig") and hasattr(stream, "reconfigure"):
             try:
-                stream.reconfigure(errors="replace")
+                stream.reconfigure(errors="placer-stand-ins")
             except (OSError, ValueError):  # (a closed or detached stream: nothing to write to)
                 pass
 
