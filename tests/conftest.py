@@ -7,9 +7,11 @@ import os
 import signal
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -48,6 +50,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = Path(os.environ.get("PLACER_BENCHMARKS", REPO.parent / "shared" / "benchmarks"))
+
+
+@pytest.fixture(scope="session")
+def in_threads() -> Callable[[Callable[[int], Any], Sequence[int]], dict[int, Any]]:
+    """``run(work, keys)``: ``work(key)`` for every key, each in a thread of its own, all at
+    once; their results by key (for the tests that compare threaded runs with lone ones)."""
+
+    def run(work: Callable[[int], Any], keys: Sequence[int]) -> dict[int, Any]:
+        results: dict[int, Any] = {}
+        threads = [threading.Thread(target=lambda k=key: results.__setitem__(k, work(k))) for key in keys]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -1628,12 +1628,11 @@ def _rl_proposals(seed: int, draw_between: bool = False) -> list[str]:
     return keys
 
 
-def test_the_rl_tuner_neither_moves_nor_follows_the_callers_random_generators() -> None:
+def test_the_rl_tuner_neither_moves_nor_follows_the_callers_random_generators(in_threads) -> None:  # type: ignore[no-untyped-def]
     """SB3 reseeds the process's generators and samples from torch's: making an RL tuner
     changed the caller's next draws, the caller's draws between trials changed its proposals,
     and tuners in threads took each other's numbers (a seed no longer repeated)."""
     import random
-    import threading
 
     import torch
 
@@ -1643,10 +1642,4 @@ def test_the_rl_tuner_neither_moves_nor_follows_the_callers_random_generators() 
     alone = {seed: _rl_proposals(seed) for seed in (0, 1)}
     assert (random.random(), float(np.random.random()), float(torch.rand(1))) == expected
     assert _rl_proposals(0, draw_between=True) == alone[0]
-    threaded: dict[int, list[str]] = {}
-    threads = [threading.Thread(target=lambda s=seed: threaded.__setitem__(s, _rl_proposals(s))) for seed in (0, 1)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert threaded == alone
+    assert in_threads(_rl_proposals, (0, 1)) == alone

@@ -516,11 +516,9 @@ def test_an_unknown_method_or_design_reads_without_quotes_and_is_still_a_keyerro
 
 
 @pytest.mark.parametrize("name", ["sa", "refine", "fd"])
-def test_a_method_run_in_threads_gives_each_seed_what_it_gives_alone(name: str) -> None:
+def test_a_method_run_in_threads_gives_each_seed_what_it_gives_alone(name: str, in_threads) -> None:  # type: ignore[no-untyped-def]
     """The README tells library users the placers may run in several threads of one program;
     a run ended by its step count (not the clock) repeats its seed there bit for bit."""
-    import threading
-
     netlist, placement = generate(10, 40, 12, seed=4)
     options = {"iterations": 20} if name == "fd" else {"max_steps": 1500}
 
@@ -528,11 +526,4 @@ def test_a_method_run_in_threads_gives_each_seed_what_it_gives_alone(name: str) 
         result = get_placer(name, **options).place(netlist, placement, 600, seed=seed)
         return result.x.tobytes(), result.y.tobytes()
 
-    alone = {seed: run(seed) for seed in range(3)}
-    threaded: dict[int, tuple[bytes, bytes]] = {}
-    threads = [threading.Thread(target=lambda s=seed: threaded.__setitem__(s, run(s))) for seed in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert threaded == alone
+    assert in_threads(run, range(3)) == {seed: run(seed) for seed in range(3)}

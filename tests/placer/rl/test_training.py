@@ -152,11 +152,9 @@ def test_placing_and_training_leave_the_callers_generators_and_threads_as_they_w
         torch.set_num_threads(threads)
 
 
-def test_rl_placements_sampled_in_threads_repeat_their_seed(trained_run, tiny_design):
+def test_rl_placements_sampled_in_threads_repeat_their_seed(trained_run, tiny_design, in_threads):
     """Sampled episodes seeded torch's process-wide generator: placements in several threads
     drew from one another's seeds, and a seed gave other placements than alone."""
-    import threading
-
     from placer.algorithms.base import get_placer
 
     _, out = trained_run
@@ -167,13 +165,7 @@ def test_rl_placements_sampled_in_threads_repeat_their_seed(trained_run, tiny_de
         return p.x.tobytes(), p.y.tobytes()
 
     alone = {seed: place(seed) for seed in range(3)}
-    threaded: dict[int, tuple[bytes, bytes]] = {}
-    threads = [threading.Thread(target=lambda s=seed: threaded.__setitem__(s, place(s))) for seed in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert threaded == alone
+    assert in_threads(place, range(3)) == alone
 
 
 def test_rl_placer_soft_refine_keeps_the_policys_hard_macros(trained_run, tiny_design):
