@@ -253,19 +253,24 @@ def test_a_design_edited_in_place_is_not_taken_for_the_one_already_placed(
     assert "edited since" not in str(refused.value)
 
 
+def _signal_after_each_write(monkeypatch: pytest.MonkeyPatch, signum: int) -> None:
+    """Every results row the batch commits is followed by ``signum`` sent to this process."""
+    original = ResultStore.write
+
+    def write_then_signal(self, record):  # type: ignore[no-untyped-def]
+        original(self, record)
+        os.kill(os.getpid(), signum)
+        time.sleep(0.2)
+
+    monkeypatch.setattr(ResultStore, "write", write_then_signal)
+
+
 def test_a_ctrl_c_right_after_a_rows_commit_still_counts_that_run(
     suite: Path, plugin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The interrupted batch's summary said one ok run fewer than its folder held."""
     runs = tmp_path / "runs"
-    original = ResultStore.write
-
-    def write_then_ctrl_c(self, record):  # type: ignore[no-untyped-def]
-        original(self, record)
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.2)
-
-    monkeypatch.setattr(ResultStore, "write", write_then_ctrl_c)
+    _signal_after_each_write(monkeypatch, signal.SIGINT)
     tasks = make_tasks(find_designs(suite), [METHOD], [0], runs, 1.0, plugins=[plugin])
     summary = run_batch(tasks, runs, show_progress=False)
     assert summary.interrupted and summary.ok == 1 == len(rows(runs))
@@ -280,14 +285,7 @@ def test_a_kill_stops_a_library_batch_and_then_reaches_the_callers_own_handler(
     interrupts (the CLI's), the batch still just returns interrupted."""
     from placer.interrupts import sigterm_as_interrupt
 
-    original = ResultStore.write
-
-    def write_then_kill(self, record):  # type: ignore[no-untyped-def]
-        original(self, record)
-        os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(0.2)
-
-    monkeypatch.setattr(ResultStore, "write", write_then_kill)
+    _signal_after_each_write(monkeypatch, signal.SIGTERM)
     calls: list[int] = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: calls.append(signum))
     try:
