@@ -40,7 +40,7 @@ from placer.cost.congestion import (
     route_nets,
     top_count,
 )
-from placer.cost.context import check_placement, cost_context
+from placer.cost.context import CostContext, check_placement, cost_context
 from placer.cost.density import density_cost, macro_overlaps
 from placer.cost.density import top_count as density_top_count
 from placer.cost.grid import cell_rows_cols
@@ -61,6 +61,36 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     view = array.view()
     view.flags.writeable = False
     return view
+
+
+def read_only_placement(own: Placement) -> Placement:
+    """Read-only views of an evaluator's own placement arrays, for its ``placement``."""
+    return Placement(*(_read_only(a) for a in (own.x, own.y, own.orientation, own.fixed)))
+
+
+def set_checked_positions(
+    netlist: Netlist,
+    ctx: CostContext,
+    own: Placement,
+    nodes: np.ndarray | slice,
+    x: np.ndarray | float,
+    y: np.ndarray | float,
+    orientation: np.ndarray | int | None,
+) -> None:
+    """Write ``nodes``' positions (and orientations) into an evaluator's ``own`` placement,
+    checked as a placement a cost can be computed from; on a refusal (ValueError, or numpy's
+    TypeError / IndexError) ``own`` is left as it was."""
+    if orientation is not None and np.any(invalid_orientation_codes(orientation)):
+        raise ValueError(f"orientation codes are whole numbers 0-7, got {orientation!r}")
+    before = own.copy()
+    try:  # a shape numpy refuses half way (x written, y not) is undone as a bad value is
+        own.x[nodes], own.y[nodes] = x, y
+        if orientation is not None:
+            own.orientation[nodes] = orientation
+        check_placement(netlist, ctx, own)
+    except Exception:  # (numpy's TypeError for a value of no number type too)
+        own.x[:], own.y[:], own.orientation[:] = before.x, before.y, before.orientation
+        raise
 
 
 def csr_groups(keys: np.ndarray, values: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
@@ -278,8 +308,7 @@ class IncrementalEvaluator:
     def _expose_placement(self) -> None:
         """``placement``: read-only views of the evaluator's own arrays (a write there left
         every cached array stale, the costs silently wrong; see :meth:`set_positions`)."""
-        own = self._placement
-        self.placement = Placement(*(_read_only(a) for a in (own.x, own.y, own.orientation, own.fixed)))
+        self.placement = read_only_placement(self._placement)
 
     def __setstate__(self, state: dict) -> None:
         """Unpickled or deep-copied: ``placement`` views this copy's arrays again."""
@@ -301,18 +330,7 @@ class IncrementalEvaluator:
             ValueError: a position or orientation no cost can be computed from (the evaluator
                 is left as it was).
         """
-        if orientation is not None and np.any(invalid_orientation_codes(orientation)):
-            raise ValueError(f"orientation codes are whole numbers 0-7, got {orientation!r}")
-        own = self._placement
-        before = own.copy()
-        try:  # a shape numpy refuses half way (x written, y not) is undone as a bad value is
-            own.x[nodes], own.y[nodes] = x, y
-            if orientation is not None:
-                own.orientation[nodes] = orientation
-            check_placement(self.netlist, self.ctx, own)
-        except Exception:  # (numpy's TypeError for a value of no number type too)
-            own.x[:], own.y[:], own.orientation[:] = before.x, before.y, before.orientation
-            raise
+        set_checked_positions(self.netlist, self.ctx, self._placement, nodes, x, y, orientation)
         self.resync()
 
     def resync(self) -> None:

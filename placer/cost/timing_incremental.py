@@ -27,7 +27,13 @@ import numpy as np
 
 from netlists.model import Netlist, Placement
 from placer.cost.context import check_placement, cost_context
-from placer.cost.incremental import _orientation_matrix, checked_move, csr_groups
+from placer.cost.incremental import (
+    _orientation_matrix,
+    checked_move,
+    csr_groups,
+    read_only_placement,
+    set_checked_positions,
+)
 from placer.cost.timing import (
     TimingParams,
     TimingResult,
@@ -98,7 +104,8 @@ class IncrementalTiming:
         self._soft_delay = soft_macro_delay(netlist, params)
         # float64 positions and int8 codes, as the proxy evaluator keeps them (the kernel read a
         # float32 placement's moved nodes unrounded, and a float orientation code failed in it)
-        self.placement = placement.standardised()
+        self._placement = placement.standardised()
+        self._expose_placement()
         n_arcs = g.src_node.size
         arc_ids = np.arange(n_arcs)
         # arcs by node they touch (an arc between two moved nodes is listed once per node)
@@ -134,7 +141,7 @@ class IncrementalTiming:
         """Recompute every delay and arrival from the committed placement."""
         self._state = next(_STATES)
         g = self.graph
-        ex, ey = self._ctx.entry_positions(self.placement)
+        ex, ey = self._ctx.entry_positions(self._placement)
         self._delay = arc_delays(g, ex, ey, self.params, self._soft_delay)
         self._arrival = propagate(g, self._delay)
         self._arc_time = np.full(g.src_node.size, -np.inf)
@@ -157,7 +164,7 @@ class IncrementalTiming:
         """The timing proxy with ``nodes`` (ports or macros) at centres ``x``, ``y`` (and
         ``orientation``); the committed state is unchanged. Checked as
         :func:`placer.cost.incremental.checked_move` checks."""
-        nodes, x, y, orient = checked_move(self.netlist, self.placement, nodes, x, y, orientation)
+        nodes, x, y, orient = checked_move(self.netlist, self._placement, nodes, x, y, orientation)
         return self.propose_trusted(nodes, x, y, orient)
 
     def propose_trusted(
@@ -167,7 +174,7 @@ class IncrementalTiming:
         (those of :meth:`placer.cost.incremental.IncrementalEvaluator.propose_trusted`): node
         indices in range, orientation codes 0-7 and finite coordinates are the caller's to ensure
         (the compiled path reads whatever it is given)."""
-        p = self.placement
+        p = self._placement
         orient = p.orientation[nodes] if orientation is None else orientation
         if not self.compiled:
             arcs, delays = self._changed_arcs(nodes, x, y, orient)
@@ -190,7 +197,7 @@ class IncrementalTiming:
         self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray, orient: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """The arcs (sorted) whose delay the move changes, and their new delays (numpy)."""
-        p = self.placement
+        p = self._placement
         g = self.graph
         arcs = np.unique(csr_gather(self._node_ptr, self._node_arcs, nodes)[0]) if nodes.size else nodes
         # the arcs' entries under the moved positions (set in place, read, put back)
@@ -245,7 +252,7 @@ class IncrementalTiming:
         again on the current state first (its changes were computed against the old one)."""
         if move.state != self._state:
             move = self.propose(move.nodes, move.x, move.y, move.orientation)
-        p = self.placement
+        p = self._placement
         p.x[move.nodes], p.y[move.nodes], p.orientation[move.nodes] = move.x, move.y, move.orientation
         self._delay[move.arcs] = move.delays
         if move.arrival is not None:
@@ -259,12 +266,25 @@ class IncrementalTiming:
         self, nodes: np.ndarray | slice, x: np.ndarray, y: np.ndarray, orientation: np.ndarray | None = None
     ) -> None:
         """Move many nodes at once (e.g. every soft macro after a force-directed step) and
-        recompute from scratch (cheaper than pricing a move of that many)."""
-        p = self.placement
-        p.x[nodes], p.y[nodes] = x, y
-        if orientation is not None:
-            p.orientation[nodes] = orientation
+        recompute from scratch (cheaper than pricing a move of that many).
+
+        Raises:
+            ValueError: a position or orientation no cost can be computed from (the evaluator
+                is left as it was; a NaN gave a NaN worst path, code 9 an IndexError after it
+                was written).
+        """
+        set_checked_positions(self.netlist, self._ctx, self._placement, nodes, x, y, orientation)
         self.resync()
+
+    def _expose_placement(self) -> None:
+        """``placement``: read-only views of the evaluator's own arrays (a write there left its
+        delays and arrivals stale: figures no longer ``timing_cost``'s, silently)."""
+        self.placement = read_only_placement(self._placement)
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickled or deep-copied: ``placement`` views this copy's arrays again."""
+        self.__dict__.update(state)
+        self._expose_placement()
 
     def move(self, node: int, x: float, y: float) -> TimingMove:
         """:meth:`propose` for one node moved to ``(x, y)``."""

@@ -180,3 +180,27 @@ def test_a_placement_of_other_dtypes_is_kept_as_float64_and_int8() -> None:
     assert a.result == plain.propose([node], [c.width / 3], [0.123456789]).result
     compiled.commit(a)
     assert _same(compiled.cost(), timing_cost(netlist, compiled.placement, P))
+
+
+def test_the_placement_is_read_only_and_set_positions_refuses_what_no_cost_comes_from() -> None:
+    """A write into ``placement`` left the delays stale (worst 0.6250 where timing_cost said
+    0.9327, silently); set_positions took a NaN (a NaN worst path), code -1 (read as FW) and
+    code 9 (an IndexError after it was written), where the proxy evaluator refuses them."""
+    import copy
+
+    netlist, placement = load_builtin()
+    timing = IncrementalTiming(netlist, placement)
+    with pytest.raises(ValueError, match="read-only"):
+        timing.placement.x[netlist.hard_macros[0]] = 0.0
+    before = timing.cost()
+    h = netlist.hard_macros[:3]
+    for bad in ({"x": np.nan}, {"orientation": -1}, {"orientation": 9}):
+        x = bad.get("x", timing.placement.x[h])
+        with pytest.raises(ValueError):
+            timing.set_positions(h, x, timing.placement.y[h], bad.get("orientation"))
+        assert _same(timing.cost(), before) and np.array_equal(timing.placement.x, placement.x)
+        assert np.array_equal(timing.placement.orientation, placement.orientation)
+    timing.set_positions(h, timing.placement.x[h] + 1.0, timing.placement.y[h])
+    assert _same(timing.cost(), timing_cost(netlist, timing.placement))
+    copied = copy.deepcopy(timing)  # a copy views its own arrays, read-only too
+    assert not copied.placement.x.flags.writeable and copied.placement.x.base is not timing.placement.x.base
