@@ -135,14 +135,20 @@ def run_plc_path(design: str, method: str, seed: int) -> Path:
 
 
 def check_inside_runs_dir(runs_dir: Path, tasks: Iterable[PlacementTask]) -> None:
-    """Refuse a task whose ``.plc`` would land outside ``runs_dir``: a link in the runs folder
-    (``RUNS/d1 -> ../elsewhere``, from a shared folder or an unpacked archive) had the batch
-    overwrite and remove ``.plc`` files wherever it led, without a word.
+    """Refuse a task whose ``.plc`` would land outside ``runs_dir``: a task made for another
+    folder (its worker wrote there, its row and file went here: a row without its ``.plc``),
+    and a link in the runs folder (``RUNS/d1 -> ../elsewhere``, from a shared folder or an
+    unpacked archive) had the batch overwrite and remove ``.plc`` files wherever it led.
 
     Raises:
-        ValueError: naming the link and where it leads.
+        ValueError: naming the other folder, or the link and where it leads.
     """
     root = runs_dir.resolve()
+    tasks = list(tasks)
+    elsewhere = sorted({str(t.runs_dir) for t in tasks if Path(t.runs_dir).resolve() != root})
+    if elsewhere:  # (their workers wrote the .plc files there; the rows and files went here)
+        raise ValueError(f"tasks made for another runs folder ({', '.join(elsewhere)}) given to a batch "
+                         f"into {runs_dir}: make them with this folder")
     for folder in sorted({t.plc_relpath.parent for t in tasks}):
         path = runs_dir
         for part in folder.parts:

@@ -639,6 +639,19 @@ def test_a_stop_between_a_rows_commit_and_its_publish_leaves_no_row_without_a_fi
     assert not list(runs.rglob("*" + batch.STAGED_SUFFIX))
 
 
+def test_tasks_made_for_another_runs_folder_are_refused_before_any_write(suite: Path, plugin: str, tmp_path: Path) -> None:
+    """run_batch(make_tasks(..., "runsA", ...), "runsB") ran: the .plc files were staged under
+    runsA and never published, runsB's rows named files it did not hold."""
+    tasks = make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0], tmp_path / "a", 1.0, plugins=[plugin])
+    with pytest.raises(ValueError, match=r"tasks made for another runs folder \(.*/a\) given to a batch into .*/b"):
+        run_batch(tasks, tmp_path / "b", show_progress=False)
+    assert not (tmp_path / "a").exists() and not list((tmp_path / "b").glob("*/**/*.plc*"))
+    assert run_batch(tasks, tmp_path / "a", show_progress=False).ok == 1  # (the same folder, spelt
+    same = make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0], tmp_path / "b" / ".." / "a", 1.0,
+                      plugins=[plugin])  # another way, is the same folder)
+    assert run_batch(same, tmp_path / "a", show_progress=False, resume=True).skipped == 1
+
+
 def test_a_link_in_the_runs_folder_leading_outside_it_is_refused_before_any_write(suite: Path, plugin: str, tmp_path: Path) -> None:
     """RUNS/tiny_a -> ../victim had the batch overwrite victim/METHOD/seed0.plc (and remove
     superseded ones there) without a word."""
