@@ -105,14 +105,17 @@ class RLPlacer(Placer):
     def run(
         self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback
     ) -> Placement:
-        from envs.macro_placement import NothingToPlace
-        from placer.device import resolve_device
-        from placer.rl.inference import env_for_model, load_model, model_notes, place_and_refine
         from placer.rl.random_state import global_random_state_kept
 
         deadline = Deadline(budget_s)
-        # resolved here, where it runs: SB3 would quietly run "cuda" on a CPU-only machine
-        with global_random_state_kept():  # (SB3's load reseeds the process's generators)
+        # (SB3's load reseeds the process's generators, and its first import draws from
+        # Python's: rich picks a random style id)
+        with global_random_state_kept():
+            from envs.macro_placement import NothingToPlace
+            from placer.device import resolve_device
+            from placer.rl.inference import env_for_model, load_model, model_notes, place_and_refine
+
+            # resolved here, where it runs: SB3 would quietly run "cuda" on a CPU-only machine
             model = load_model(self.model_path, resolve_device(self.device))
         for text in model_notes(model, self.model_path, netlist):
             progress(Progress.noting(text))

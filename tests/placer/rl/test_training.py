@@ -128,6 +128,9 @@ def test_placing_and_training_leave_the_callers_generators_and_threads_as_they_w
     """stable-baselines3 reseeds Python's, numpy's and torch's process-wide generators when it
     builds or loads a model: a program's own seeded draws changed after an rl placement or a
     train(); train() also left torch on its own thread count and a TensorBoard writer thread."""
+    import random
+    import subprocess
+    import sys
     import threading
 
     from placer.algorithms.base import get_placer
@@ -139,6 +142,18 @@ def test_placing_and_training_leave_the_callers_generators_and_threads_as_they_w
     _seed_all(123)
     get_placer("rl", model=str(out), samples=1).place(netlist, placement, 30, seed=0)
     assert _draws() == expected
+    # in a fresh process too, where the first placement imports stable-baselines3 (rich, which
+    # it imports, draws from Python's generator then)
+    script = ("import random, sys, numpy, torch\n"
+              "from netlists.generate import generate\n"
+              "from placer.algorithms.base import get_placer\n"
+              "netlist, placement = generate(4, 8, 6, seed=2)\n"
+              "random.seed(1); numpy.random.seed(1); torch.manual_seed(1)\n"
+              "get_placer('rl', model=sys.argv[1], samples=1).place(netlist, placement, 30, seed=0)\n"
+              "print(random.random(), numpy.random.random(), float(torch.rand(1)))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True, text=True, timeout=300)
+    random.seed(1), np.random.seed(1), torch.manual_seed(1)
+    assert done.stdout.split() == [repr(random.random()), repr(np.random.random()), repr(float(torch.rand(1)))], done.stderr
     threads, before = torch.get_num_threads(), set(threading.enumerate())
     torch.set_num_threads(2)
     try:
