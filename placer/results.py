@@ -160,12 +160,16 @@ class ResultStore:
 
     Raises:
         ValueError: the file is not a results database (corrupt, truncated, another format).
+        FileNotFoundError: ``read_only`` and no file there.
     """
 
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
         self._wal_warned = False
+        if read_only and not self.path.is_file():  # (the read-only fallback made a 0-byte file
+            # there, then said "not a readable results database (no such table: runs)")
+            raise FileNotFoundError(errno.ENOENT, "no results database here", str(self.path))
         try:
             if read_only:
                 with self._connect() as conn:

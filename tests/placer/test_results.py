@@ -135,3 +135,12 @@ def test_a_read_only_probe_that_fails_closes_its_connection(tmp_path: Path, monk
     monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)  # a folder it cannot write
     store = ResultStore(path, read_only=True)
     assert len(store.records()) == 1 and len(closed) == 2  # (the opening's probe and the read's)
+
+
+def test_a_read_only_store_of_a_missing_file_is_not_found_and_creates_nothing(tmp_path: Path) -> None:
+    """The read-only fallback made a 0-byte file there and said "not a readable results
+    database (no such table: runs)" of a file that did not exist."""
+    with pytest.raises(FileNotFoundError) as missing:
+        ResultStore(tmp_path / "none.sqlite", read_only=True)
+    assert missing.value.filename == str(tmp_path / "none.sqlite")
+    assert list(tmp_path.iterdir()) == []
