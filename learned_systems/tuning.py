@@ -107,7 +107,10 @@ def run_tuning(
 
     Raises:
         ValueError, TypeError: an unknown tuner, or trials or seed no run can take (before any
-            measurement).
+            measurement); a stored trial that cannot be scored again (edited or damaged,
+            naming it).
+        RuntimeError: the defaults could not be measured (every score is relative to them;
+            the trials done are kept).
     """
     check_run_arguments(tuner_name, trials, seed)
     baselines: dict[str, TrialResult] = {}

@@ -35,9 +35,12 @@ class LegalityReport:
         return self.overlapping_pairs == 0 and self.outside_macros == 0 and self.moved_fixed == 0
 
     def problems(self) -> str:
-        """What makes the placement illegal, in words (for the CLI's notes)."""
-        return (f"{self.outside_macros} macro(s) outside the canvas, {self.overlapping_pairs} overlapping "
-                "hard-macro pair(s)")
+        """What makes the placement illegal, in words (for the CLI's notes); fixed nodes moved
+        are named where there are any (a placement illegal only by them read "0 macro(s) outside
+        the canvas, 0 overlapping hard-macro pair(s)")."""
+        words = (f"{self.outside_macros} macro(s) outside the canvas, {self.overlapping_pairs} overlapping "
+                 "hard-macro pair(s)")
+        return words + (f", {self.moved_fixed} fixed node(s) moved" if self.moved_fixed else "")
 
 
 def hard_overlap(netlist: Netlist, placement: Placement) -> tuple[float, int]:

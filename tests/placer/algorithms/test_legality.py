@@ -78,6 +78,8 @@ def test_a_fixed_macro_moved_in_y_only_is_moved_and_not_legal() -> None:
     report = check_legality(netlist, placement, reference)
     assert report.moved_fixed == 1 and report.outside_macros == 0 and report.overlapping_pairs == 0
     assert not report.legal
+    # (it read "0 macro(s) outside the canvas, 0 overlapping hard-macro pair(s)": no reason)
+    assert report.problems().endswith(", 1 fixed node(s) moved")
     placement.y[1] = reference.y[1]
     assert check_legality(netlist, placement, reference).legal
 
