@@ -671,8 +671,11 @@ def run_batch(
         from placer.batch_ray import check_ray_address
 
         check_ray_address(ray_address)
-    with exclusive_folder(runs_dir):  # a second batch into this folder is refused at once
-        return _run_batch_locked(
+    # a kill stops the batch as Ctrl-C does; once its workers are stopped, its rows saved, its
+    # bar and folder lock closed, it goes on to the caller's handler (ending a program that
+    # keeps the default one)
+    with sigterm_as_interrupt(pass_kills_on=True), exclusive_folder(runs_dir):  # a second batch
+        return _run_batch_locked(  # into this folder is refused at once
             tasks, runs_dir, jobs, resume, ray_address, show_progress, on_record
         )
 
@@ -704,9 +707,7 @@ def _run_batch_locked(
                 f"unknown placement method {', '.join(map(repr, unknown))}; "
                 f"available: {', '.join(sorted(known)) or 'none'}"
             )
-    # a kill stops the batch as Ctrl-C does; once its workers are stopped and its rows saved it
-    # goes on to the caller's handler (ending a program that keeps the default one)
-    with _BatchProgress(len(todo), enabled=show_progress) as bar, sigterm_as_interrupt(pass_kills_on=True):
+    with _BatchProgress(len(todo), enabled=show_progress) as bar:
 
         def record_done(record: RunRecord) -> None:
             with interrupts_deferred():  # a Ctrl-C here would leave a saved run uncounted
@@ -773,7 +774,8 @@ def _pool_round(
     one task per worker not yet begun, which then only runs alone)."""
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
-        max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_worker_init
+        max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_worker_init,
+        initargs=(os.getpid(),)
     )
     pending: dict[Future[RunRecord], PlacementTask] = {}
     started: set[Future[RunRecord]] = set()
@@ -815,7 +817,8 @@ def _run_alone(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord)
         while todo or running:
             while todo and len(running) < max(jobs, 1):
                 task = todo.pop(0)
-                pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_worker_init)
+                pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_worker_init,
+                                      initargs=(os.getpid(),))
                 running[pool.submit(run_task, task)] = (task, pool)
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -837,12 +840,14 @@ def _run_alone(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord)
         raise
 
 
-def _worker_init() -> None:
+def _worker_init(batch_pid: int) -> None:
     """One math thread per worker: the workers are the parallelism (no oversubscription).
-    A worker exits when the batch process is gone (a ``kill -9`` leaves no worker running on)."""
+    A worker exits when the batch process ``batch_pid`` is gone (a ``kill -9`` leaves no worker
+    running on; given, not read with getppid() here: a batch killed before this ran left the
+    worker's new parent there, and it ran on)."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_exit_with_parent, args=(batch_pid,), daemon=True).start()
 
 
 def _exit_with_parent(parent: int, poll_s: float = 0.5) -> None:

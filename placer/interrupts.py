@@ -35,14 +35,15 @@ def sigterm_as_interrupt(pass_kills_on: bool = False) -> Iterator[None]:
         yield
         return
     kills: list[int] = []
+    resender = _LostInterruptResender(sys.unraisablehook)
 
     def interrupt(signum: int, frame: object) -> None:
-        kills.append(signum)
+        if not resender.take_resent():  # (a resend is of an interrupt already counted, or of
+            kills.append(signum)  # a Ctrl-C: passed on as a kill, it ended the caller with 143)
         raise KeyboardInterrupt
 
     interrupt.turns_kills_into_interrupts = True  # type: ignore[attr-defined]
     previous = {signum: signal.signal(signum, interrupt) for signum in _stopping_signals()}
-    resender = _LostInterruptResender(sys.unraisablehook)
     sys.unraisablehook = resender.hook
     try:
         yield
@@ -76,7 +77,16 @@ class _LostInterruptResender:
         self._lock = threading.Lock()
         self._open = True
         self._owed = 0
+        self._resent = 0  # sent, not yet handled (see take_resent)
         self._timers: list[threading.Timer] = []
+
+    def take_resent(self) -> bool:
+        """Whether the SIGTERM being handled is one of this resender's (counted off)."""
+        with self._lock:
+            if self._resent:
+                self._resent -= 1
+                return True
+            return False
 
     def hook(self, unraisable: Any) -> None:
         """Schedule a dropped KeyboardInterrupt again; pass anything else on."""
@@ -95,6 +105,7 @@ class _LostInterruptResender:
         with self._lock:
             if self._open and self._owed:
                 self._owed -= 1
+                self._resent += 1
                 if hasattr(signal, "pthread_kill"):
                     signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
                 else:  # Windows: the C handler notes it, the main thread runs the Python one

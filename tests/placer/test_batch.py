@@ -532,20 +532,21 @@ def test_a_kill_between_a_workers_file_and_its_row_leaves_files_that_match_their
 
 
 def test_a_worker_exits_when_the_batch_process_is_killed(tmp_path: Path) -> None:
+    """Killed at once, before the worker has started its watch (it read getppid() then: the
+    new parent, and ran on; a flake on a loaded machine, where a 1 s wait was too short)."""
     script = tmp_path / "orphan.py"
     script.write_text(
-        "import multiprocessing, sys, time\n"
+        "import multiprocessing, os, sys, time\n"
         "from placer.batch import _worker_init\n"
-        "def work():\n    _worker_init()\n    time.sleep(120)\n"
+        "def work(batch):\n    time.sleep(1.0)\n    _worker_init(batch)\n    time.sleep(120)\n"
         "if __name__ == '__main__':\n"
-        "    child = multiprocessing.get_context('spawn').Process(target=work)\n"
+        "    child = multiprocessing.get_context('spawn').Process(target=work, args=(os.getpid(),))\n"
         "    child.start()\n    print(child.pid, flush=True)\n    time.sleep(120)\n"
     )
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
-    time.sleep(1.0)  # the worker's watch has started
-    parent.kill()
+    parent.kill()  # (before the worker's watch starts: it sleeps 1 s first)
     parent.wait()
 
     def running(pid: int) -> bool:

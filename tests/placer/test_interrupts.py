@@ -295,3 +295,29 @@ def test_an_ignored_sigint_stays_ignored_while_a_search_stops_gracefully() -> No
         assert not stop.stopped and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_a_dropped_ctrl_c_resent_is_not_passed_on_to_the_caller_as_a_kill() -> None:
+    """A Ctrl-C dropped in a C callback is resent as SIGTERM; with pass_kills_on (run_batch) it
+    was then recorded as a kill and passed on: the caller's program ended with 143 where a
+    Ctrl-C should have left it an interrupted batch. A real kill still is passed on."""
+    import ctypes
+
+    def ctrl_c_in_the_callback() -> None:
+        raise KeyboardInterrupt  # Python's own SIGINT handler, landing there
+
+    callback = ctypes.CFUNCTYPE(None)(ctrl_c_in_the_callback)
+    calls: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: calls.append(signum))
+    try:
+        with pytest.raises(KeyboardInterrupt), sigterm_as_interrupt(pass_kills_on=True):
+            callback()
+            time.sleep(1.0)
+            pytest.fail("the interrupt was lost")
+        assert calls == []
+        with pytest.raises(KeyboardInterrupt), sigterm_as_interrupt(pass_kills_on=True):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1.0)
+        assert calls == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
