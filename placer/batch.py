@@ -42,9 +42,10 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -754,16 +755,48 @@ def _run_in_pool(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecor
     queue: list[PlacementTask] = list(tasks)
     alone: list[PlacementTask] = []
     lost_once: set[tuple] = set()  # lost without being seen under way (a very quick death)
-    while queue or alone:
-        if alone:
-            _run_alone(alone, jobs, record_done)
-            alone = []
-            continue
-        under_way, not_started = _pool_round(queue, jobs, record_done)
-        again = [t for t in not_started if t.key in lost_once]  # lost twice: run alone
-        lost_once.update(t.key for t in not_started)
-        alone = under_way + again
-        queue = [t for t in not_started if t.key not in {a.key for a in again}]
+    with _one_math_thread_for_workers():
+        while queue or alone:
+            if alone:
+                _run_alone(alone, jobs, record_done)
+                alone = []
+                continue
+            under_way, not_started = _pool_round(queue, jobs, record_done)
+            again = [t for t in not_started if t.key in lost_once]  # lost twice: run alone
+            lost_once.update(t.key for t in not_started)
+            alone = under_way + again
+            queue = [t for t in not_started if t.key not in {a.key for a in again}]
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity: a Slurm job's or a cpuset's share, not
+    the machine's count, which gave each worker a fraction of a core and its wall-clock budget
+    less search)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+#: The math libraries' thread counts a batch worker runs with (one each: the workers are the
+#: parallelism), unless the user set them.
+_WORKER_MATH_THREADS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+@contextmanager
+def _one_math_thread_for_workers() -> Iterator[None]:
+    """Within the block, the environment the spawned workers start with asks the math libraries
+    for one thread each. Set in the worker's own initializer it came too late: the worker had
+    imported numpy (its OpenBLAS starting a thread per core) while unpickling its first task,
+    so J workers ran J x cores threads, and under a process limit (a container's pids cap)
+    a worker spun on a thread it could not start while the batch waited for it for good."""
+    added = [name for name in _WORKER_MATH_THREADS if name not in os.environ]
+    for name in added:
+        os.environ[name] = "1"
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def _pool_round(
@@ -841,11 +874,12 @@ def _run_alone(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord)
 
 
 def _worker_init(batch_pid: int) -> None:
-    """One math thread per worker: the workers are the parallelism (no oversubscription).
-    A worker exits when the batch process ``batch_pid`` is gone (a ``kill -9`` leaves no worker
+    """One math thread per worker (numba's, read when it first compiles; the others are set
+    before the workers start: :func:`_one_math_thread_for_workers`). A worker exits when the
+    batch process ``batch_pid`` is gone (a ``kill -9`` leaves no worker
     running on; given, not read with getppid() here: a batch killed before this ran left the
     worker's new parent there, and it ran on)."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    for var in _WORKER_MATH_THREADS:
         os.environ.setdefault(var, "1")
     threading.Thread(target=_exit_with_parent, args=(batch_pid,), daemon=True).start()
 

@@ -25,7 +25,6 @@ option names gets shared options only when it runs alone; beside others, ``name.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -200,7 +199,7 @@ def place_command(
     ] = None,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", min=1, help="parallel worker processes (suite; default: CPU count; with --ray the cluster's CPUs decide)"),
+        typer.Option("--jobs", min=1, help="parallel worker processes (suite; default: the CPUs this process may use; with --ray the cluster's CPUs decide)"),
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="skip runs that already have an ok row (suite)")
@@ -270,11 +269,13 @@ def place_command(
         if out.suffix.lower() in (".plc", ".gz", ".png", ".csv", ".json", ".sqlite"):  # a file's name
             raise UsageError(f"--out {out}: with --suite it is a runs folder (one .plc per run inside), "
                              "not a file name")
+        from placer.batch import usable_cpus
+
         chosen = _split_list(designs) if designs is not None else None
         if chosen is not None and not chosen:
             raise UsageError(f"--designs {designs!r} names no design (a comma-separated list of names)")
         _place_suite(
-            suite, methods, options, budget_s, seeds or 1, jobs or (os.cpu_count() or 1), out, resume,
+            suite, methods, options, budget_s, seeds or 1, jobs or usable_cpus(), out, resume,
             ray_address, chosen, plugins, quiet,
         )
 

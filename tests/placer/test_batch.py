@@ -1094,3 +1094,50 @@ def test_a_resume_reads_each_stored_runs_options_once(tmp_path: Path, monkeypatc
                                            design_digest="x")}
     _refuse_mixed_designs_and_options(weighted, [PlacementTask(design, "sa", 1, 1.0, tmp_path, options={"w": 1},
                                                                design_digest="x")], True, tmp_path)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
+                    reason="counts threads in /proc, of a machine with more than one core")
+def test_batch_workers_start_with_one_math_thread_each(tmp_path: Path) -> None:
+    """OPENBLAS_NUM_THREADS=1 was set in the worker's initializer, after it had loaded numpy
+    (unpickling its task): each worker ran a BLAS thread per core (J x cores in all), and under
+    a process limit a worker spun on a thread it could not start while the batch waited."""
+    script = tmp_path / "threads.py"
+    script.write_text(
+        "import multiprocessing, os\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "import placer.batch as batch\n"
+        "def threads(_):\n"
+        "    import numpy\n"
+        "    return len(os.listdir(f'/proc/{os.getpid()}/task'))\n"
+        "if __name__ == '__main__':\n"
+        "    before = dict(os.environ)\n"
+        "    with batch._one_math_thread_for_workers():\n"
+        "        pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context('spawn'),\n"
+        "                                   initializer=batch._worker_init, initargs=(os.getpid(),))\n"
+        "        with pool:\n"
+        "            print(*pool.map(threads, range(2)))\n"
+        "    print(dict(os.environ) == before)\n"
+    )
+    from placer.batch import _WORKER_MATH_THREADS
+
+    env = {k: v for k, v in os.environ.items() if k not in _WORKER_MATH_THREADS}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    # each worker: its main thread and its watch of the batch process, no BLAS thread per core;
+    # the batch's own environment as it was
+    assert done.stdout.split() == ["2", "2", "True"], done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
+def test_the_default_worker_count_is_the_cpus_this_process_may_use() -> None:
+    """--jobs defaulted to os.cpu_count(): under taskset, Slurm or a cpuset every worker got a
+    fraction of a core, and its wall-clock budget less search."""
+    from placer.batch import usable_cpus
+
+    allowed = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(allowed)})
+        assert usable_cpus() == 1
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert usable_cpus() == len(allowed)
