@@ -3,6 +3,7 @@ input that reads but looks damaged."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,10 +61,17 @@ def warn_netlist(text: str, stacklevel: int = 1) -> None:
     (``stacklevel`` counted from the caller, as for ``warnings.warn``), or, inside
     :func:`netlist_warnings_recorded` in this thread, recorded (and warned of with ``show``)."""
     recording = _RECORDING.get()
-    if recording is None or recording.show:
+    if recording is None:
         warnings.warn(NetlistWarning(text), stacklevel=stacklevel + 1)
-    if recording is not None:
-        recording.texts.append(text)
+        return
+    recording.texts.append(text)
+    if recording.show:  # shown as the recording block showed it before: past the filters
+        # (an "error" filter turned the CLI's report into a traceback, "once" dropped repeats)
+        try:
+            frame = sys._getframe(stacklevel)
+        except ValueError:  # (fewer frames than asked for)
+            frame = sys._getframe(1)
+        warnings.showwarning(NetlistWarning(text), NetlistWarning, frame.f_code.co_filename, frame.f_lineno)
 
 
 @contextmanager

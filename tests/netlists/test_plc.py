@@ -356,3 +356,25 @@ def test_threads_reading_damaged_files_each_record_their_own_warning(tmp_path: P
     assert {k: len(texts) for k, texts in recorded.items()} == {k: 5 for k in range(4)}
     assert all(f"cut{k}.plc: lists" in text for k, texts in recorded.items() for text in texts)
     assert warnings.filters == filters and warnings.showwarning is show
+
+
+def test_a_shown_recording_shows_each_warning_past_the_warnings_filters(tmp_path: Path) -> None:
+    """The CLI's recording (show=True) showed every warning as the block collected it; going
+    through warnings.warn, an 'error' filter made the report a traceback and the default filter
+    showed a repeat once."""
+    import warnings
+
+    from netlists.errors import netlist_warnings_recorded
+
+    nl, placement = load_builtin()
+    full = write_plc(tmp_path / "full.plc", nl, placement).read_text().splitlines()
+    cut = tmp_path / "cut.plc"
+    cut.write_text("\n".join(full[:-10]) + "\n")
+    shown: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.showwarning = lambda message, *rest: shown.append(str(message))  # type: ignore[assignment]
+        with netlist_warnings_recorded(show=True) as texts:
+            read_plc(cut, nl)
+            read_plc(cut, nl)
+    assert len(texts) == 2 and shown == texts
