@@ -29,6 +29,17 @@ def _writable(folder: Path) -> bool:
         return False
 
 
+def _could_make(folder: Path) -> bool:
+    """Whether ``folder`` exists as a folder this user may write into, or could be made (its
+    nearest existing ancestor is such a folder); nothing is made."""
+    path = folder
+    while not os.path.lexists(path):
+        if path.parent == path:
+            return False
+        path = path.parent
+    return path.is_dir() and os.access(path, os.W_OK | os.X_OK)
+
+
 def _private(folder: Path, uid: int) -> bool:
     """Whether ``folder`` is (made now, mode 700, or already) a real folder of ``uid`` that no
     one else can write into."""
@@ -98,15 +109,16 @@ def _private_temp_folder(prefix: str) -> Path | None:
 
 def ensure_matplotlib_config_dir() -> Path | None:
     """Point matplotlib at a private folder in the temporary directory where its own config
-    folder (``$XDG_CONFIG_HOME/matplotlib`` or ``~/.config/matplotlib``) cannot be written: it
+    or cache folder (``$XDG_CONFIG_HOME/matplotlib`` or ``~/.config/matplotlib``, and
+    ``.cache`` alike) cannot be written: it
     warned on every plotting command and rebuilt its font cache each time (~0.5 s) in a folder it
     then removed. An ``MPLCONFIGDIR`` the user set, or a matplotlib already imported, is left
     alone. Returns the folder chosen."""
     if os.environ.get("MPLCONFIGDIR") or "matplotlib" in sys.modules:
         return None
-    config = _user_folder("XDG_CONFIG_HOME", ".config")
-    if config is not None and _writable(config / "matplotlib"):
-        return None
+    config, cache = _user_folder("XDG_CONFIG_HOME", ".config"), _user_folder("XDG_CACHE_HOME", ".cache")
+    if config is not None and cache is not None and all(_could_make(f / "matplotlib") for f in (config, cache)):
+        return None  # (checked without making them: import placer made ~/.config/matplotlib)
     folder = _private_temp_folder("placer-gym-matplotlib")
     if folder is not None:
         os.environ["MPLCONFIGDIR"] = str(folder)

@@ -104,3 +104,16 @@ def test_an_unwritable_matplotlib_config_folder_gets_a_private_one(tmp_path: Pat
     monkeypatch.setitem(sys.modules, "matplotlib", sys.modules.get("matplotlib") or object())
     monkeypatch.setenv("XDG_CONFIG_HOME", str(blocker / "config"))
     assert ensure_matplotlib_config_dir() is None and "MPLCONFIGDIR" not in os.environ
+
+
+def test_importing_placer_makes_no_matplotlib_folder_in_a_writable_home(tmp_path: Path) -> None:
+    """The check made ~/.config/matplotlib on every import of placer (or envs), plotting or not."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    env["HOME"] = str(tmp_path)
+    done = subprocess.run([sys.executable, "-c", "import placer, os; print(os.environ.get('MPLCONFIGDIR'))"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.strip() == "None", done.stderr
+    assert not (tmp_path / ".config").exists()
