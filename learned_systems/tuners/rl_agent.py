@@ -111,6 +111,7 @@ class RLAgentTuner:
         self._rewards: queue.Queue = queue.Queue()
         self._error: Exception | None = None
         self._proposal: Any = None  # the agent's next proposal, made in the last window
+        self._cut_short = False  # a tell() interrupted while the agent took its step
         with _AGENT_RUNNING:
             callers = _generators()
             try:
@@ -169,6 +170,9 @@ class RLAgentTuner:
     def _next_action(self) -> Any:
         """The proposal the agent made for this trial; a RuntimeError when its thread has died
         or when the trial was asked for twice without a ``tell``."""
+        if self._cut_short:
+            raise RuntimeError("the RL tuner was interrupted while its agent took a step: it cannot go on "
+                               "(a new one, given the stored trials by replay, can)")
         proposal, self._proposal = self._proposal, None
         if proposal is not None:
             return proposal
@@ -188,6 +192,9 @@ class RLAgentTuner:
                 self._rewards.put(reward)
                 self._proposal = self._await_proposal()
                 self._own = _generators()
+            except BaseException:  # (Ctrl-C): the agent goes on with its step outside the lock,
+                self._cut_short = True  # on the caller's generators: it cannot be trusted further
+                raise
             finally:
                 _set_generators(callers)
 

@@ -105,12 +105,12 @@ class RLPlacer(Placer):
     def run(
         self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback
     ) -> Placement:
-        from placer.rl.random_state import global_random_state_kept
+        from placer.rl.random_state import RL_GENERATORS, global_random_state_kept
 
         deadline = Deadline(budget_s)
         # (SB3's load reseeds the process's generators, and its first import draws from
-        # Python's: rich picks a random style id)
-        with global_random_state_kept():
+        # Python's: rich picks a random style id; not while another thread samples an episode)
+        with RL_GENERATORS, global_random_state_kept():
             from envs.macro_placement import NothingToPlace
             from placer.device import resolve_device
             from placer.rl.inference import env_for_model, load_model, model_notes, place_and_refine

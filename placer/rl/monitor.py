@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import math
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -20,6 +19,7 @@ from envs.macro_placement import MacroPlacementEnv
 from placer.interrupts import interrupts_deferred
 from placer.rl.config import Design, TrainConfig, TrainingDiverged
 from placer.rl.inference import weights_finite
+from placer.rl.random_state import RL_GENERATORS
 from placer.rl.resume import (
     TrainingState,
     capture,
@@ -51,12 +51,9 @@ def run_episode(
     cuda = [device.index or 0] if device.type == "cuda" else []
     # one sampled episode at a time: torch's generator is the process's, and episodes sampled in
     # several threads drew from one another's seeds (a seed gave other placements)
-    with _SAMPLING, torch.random.fork_rng(devices=cuda):
+    with RL_GENERATORS, torch.random.fork_rng(devices=cuda):
         torch.manual_seed(seed)
         return _episode(model, env, False, seed, stop)
-
-
-_SAMPLING = threading.Lock()
 
 
 def _episode(

@@ -8,11 +8,16 @@ or placed with the ``rl`` method drew other numbers from its own seeded generato
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
 import torch
+
+#: Held while the ``rl`` method loads a model or samples an episode: both use the process's
+#: generators (a load in one thread reseeded them in the middle of another's sampled episode).
+RL_GENERATORS = threading.RLock()
 
 
 @contextmanager

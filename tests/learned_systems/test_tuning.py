@@ -1643,3 +1643,22 @@ def test_the_rl_tuner_neither_moves_nor_follows_the_callers_random_generators(in
     assert (random.random(), float(np.random.random()), float(torch.rand(1))) == expected
     assert _rl_proposals(0, draw_between=True) == alone[0]
     assert in_threads(_rl_proposals, (0, 1)) == alone
+
+
+def test_an_rl_tuner_interrupted_in_tell_says_so_rather_than_asked_twice(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A Ctrl-C while the agent took its step left it going on outside the lock; the next ask()
+    then said it had been asked for a trial twice without tell()."""
+    tuner = make_tuner("rl", sqlite_space(), seed=0, trials=4)
+    try:
+        config = tuner.ask()
+
+        def interrupted() -> None:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(tuner, "_await_proposal", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            tuner.tell(config, 1.0)
+        with pytest.raises(RuntimeError, match="interrupted while its agent took a step"):
+            tuner.ask()
+    finally:
+        tuner.close()

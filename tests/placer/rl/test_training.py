@@ -183,6 +183,29 @@ def test_rl_placements_sampled_in_threads_repeat_their_seed(trained_run, tiny_de
     assert in_threads(place, range(3)) == alone
 
 
+def test_an_rl_model_loaded_in_another_thread_does_not_reseed_a_sampled_episode(trained_run, tiny_design, in_threads):
+    """The model load (SB3 reseeds the process's generators) ran outside the sampled episodes'
+    lock: a load in one thread during another's sampled episode changed its placement."""
+    from placer.algorithms.base import get_placer
+    from placer.rl.inference import load_model
+    from placer.rl.random_state import RL_GENERATORS, global_random_state_kept
+
+    _, out = trained_run
+    netlist, placement = tiny_design
+
+    def place_or_load(k: int) -> tuple[bytes, bytes] | None:
+        if k:
+            for _ in range(20):
+                with RL_GENERATORS, global_random_state_kept():
+                    load_model(out)
+            return None
+        p = get_placer("rl", model=str(out), samples=30).place(netlist, placement, 60, seed=5)
+        return p.x.tobytes(), p.y.tobytes()
+
+    alone = place_or_load(0)
+    assert in_threads(place_or_load, (0, 1))[0] == alone
+
+
 def test_rl_placer_soft_refine_keeps_the_policys_hard_macros(trained_run, tiny_design):
     from placer.algorithms.base import get_placer
     from placer.cost.proxy import evaluate
