@@ -569,7 +569,12 @@ def _summary_lines(
         else f"space: {objective.space.name}; score = {_score_meaning(system, index_cost)}"
     ]
     for role, score in reference.items():
-        lines.append(f"{role}: score {score if score is None else f'{score:.3f}'}")
+        if score is None:  # (it said "score None": the reason was only in results.sqlite)
+            error = summaries[0].baselines[role].error
+            why = (str(error).strip().splitlines() or ["failed"])[0] if error else "no finite score"
+            lines.append(f"{role}: no score ({why})")
+        else:
+            lines.append(f"{role}: score {score:.3f}")
     for s in summaries:
         lines.append(
             f"{s.tuner}: best score {s.best_score if s.best_score is None else f'{s.best_score:.3f}'}"

@@ -1662,3 +1662,20 @@ def test_an_rl_tuner_interrupted_in_tell_says_so_rather_than_asked_twice(monkeyp
             tuner.ask()
     finally:
         tuner.close()
+
+
+def test_a_baseline_without_a_score_says_why_in_the_summary(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The summary printed "rule_of_thumb: score None"; the reason (PostgreSQL's "could not fork
+    new process for connection" under a process limit) was only in results.sqlite."""
+    from placer.commands.tune import _summary_lines
+
+    failed = TrialResult(system="postgres", workload="tpcb", space="durable", config={}, ok=False,
+                         error="pgbench: could not fork new process\nmore")
+    summary = SimpleNamespace(tuner="random", best_score=None, failed=3, resumed=0,
+                              baseline_scores={"default": 1.0, "rule_of_thumb": None},
+                              baselines={"default": None, "rule_of_thumb": failed})
+    objective = SimpleNamespace(space=SimpleNamespace(name="postgres"))
+    lines = _summary_lines(tmp_path, "run", "postgres", objective, "measured", 0, 3, [summary],
+                           {"random": 0}, None, [], [])
+    assert "default: score 1.000" in lines
+    assert "rule_of_thumb: no score (pgbench: could not fork new process)" in lines
