@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import math
 import os
@@ -54,6 +55,18 @@ def unencodable(error: UnicodeEncodeError) -> str:
             "(PYTHONUTF8=1, or LC_ALL=C.UTF-8)")
 
 
+def _open_files_limit() -> str:
+    """What to do about too many open files, with this process's limit where it is known."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        limit = f" ({soft} here)"
+    except (ImportError, OSError, ValueError):
+        limit = ""
+    return f"raise the limit of open files (ulimit -n{limit}) or use fewer --jobs"
+
+
 def drop_stdout() -> None:
     """Point stdout's descriptor at the null device: once the reader has gone or the disk is
     full, what is still buffered is dropped rather than raised again at the interpreter's exit
@@ -102,6 +115,9 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
             target = getattr(exc, "filename2", None) or exc.filename
             # an I/O failure naming no file (a full disk while printing) is said as main says it
             # (a bare "No space left on device"); the project's own refusals carry no errno
+            if exc.errno in (errno.EMFILE, errno.ENFILE):  # (a pipe for a worker, a database:
+                # it read "cannot write the output: Too many open files")
+                raise fail(f"{f'{target}: ' if target else ''}{exc.strerror}: {_open_files_limit()}") from None
             where = f"{target}: " if target else ("cannot write the output: " if exc.errno else "")
             if not target and exc.errno:
                 drop_stdout()  # (else what is still buffered fails again at exit)

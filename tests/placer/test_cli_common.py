@@ -300,3 +300,16 @@ def test_text_a_non_utf8_locale_cannot_pass_on_names_its_path_and_the_cure() -> 
     with pytest.raises(UnicodeEncodeError) as other:
         "\u00e9".encode("ascii")
     assert unencodable(other.value) == str(other.value)  # (not a locale matter: as it was)
+
+
+def test_too_many_open_files_is_named_with_the_limit_not_as_an_output_that_cannot_be_written(capsys) -> None:  # type: ignore[no-untyped-def]
+    """os.pipe() for a batch worker under ulimit -n 16 read "cannot write the output: Too many
+    open files"."""
+    import errno
+
+    with pytest.raises(typer.Exit) as exit_info:
+        _raising(OSError(errno.EMFILE, "Too many open files"))()
+    assert exit_info.value.exit_code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("placer: error: Too many open files: raise the limit of open files (ulimit -n")
+    assert "cannot write the output" not in err and "or use fewer --jobs" in err
