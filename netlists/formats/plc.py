@@ -392,7 +392,8 @@ def plc_text(
         "Placement file for Circuit Training",
         f"Source input file(s) : {netlist.name}",
         f"This file : {file_name}",
-        *([f"Date : {_dt.datetime.now().strftime('%Y-%m-%d %H:%M:%S')}"] if dated else []),
+        # (in UTC, said: local time without a zone read as another day elsewhere)
+        *([f"Date : {_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M:%S')} UTC"] if dated else []),
         f"Columns : {canvas.cols}  Rows : {canvas.rows}",
         f"Width : {_fmt(canvas.width)}  Height : {_fmt(canvas.height)}",
         f"Area : {_fmt(area)}",

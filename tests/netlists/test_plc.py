@@ -378,3 +378,29 @@ def test_a_shown_recording_shows_each_warning_past_the_warnings_filters(tmp_path
             read_plc(cut, nl)
             read_plc(cut, nl)
     assert len(texts) == 2 and shown == texts
+
+
+def test_the_date_line_is_utc_and_says_so(tmp_path: Path) -> None:
+    """The header's Date was local time with no zone: the same run read 23:36 under
+    TZ=Pacific/Kiritimati against results.sqlite's 09:36+00:00, and the day before under UTC+14."""
+    import datetime as dt
+    import os
+    import time
+
+    nl, placement = load_builtin()
+    zone = os.environ.get("TZ")
+    os.environ["TZ"] = "Pacific/Kiritimati"
+    time.tzset()
+    try:
+        before = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
+        text = write_plc(tmp_path / "p.plc", nl, placement).read_text()
+    finally:
+        if zone is None:
+            os.environ.pop("TZ")
+        else:
+            os.environ["TZ"] = zone
+        time.tzset()
+    line = next(line for line in text.splitlines() if "Date :" in line)
+    assert line.endswith(" UTC")
+    written = dt.datetime.strptime(line.split("Date : ")[1][:-4], "%Y-%m-%d %H:%M:%S")
+    assert abs((written - before).total_seconds()) < 60
