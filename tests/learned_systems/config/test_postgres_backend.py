@@ -711,3 +711,27 @@ def test_initdb_is_left_to_finish_when_the_run_is_interrupted(tmp_path: Path) ->
     assert pid == sid and int(sid) != os.getsid(0)  # in a session of its own (a Ctrl-C misses it)
     finished = _RunAs(None, None).run_to_end(["sh", "-c", "echo out; echo err >&2; exit 3"])
     assert (finished.returncode, finished.stdout, finished.stderr) == (3, "out\n", "err\n")
+
+
+def test_a_small_dev_shm_moves_dynamic_shared_memory_into_the_data_directory(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Under a container's 64 MB /dev/shm, analytical trials with a large work_mem and parallel
+    workers failed ("could not resize shared memory segment ... No space left on device")."""
+    import os
+
+    from learned_systems.config import postgres_backend
+
+    real = os.statvfs
+
+    def sized(total_bytes: int):  # type: ignore[no-untyped-def]
+        def statvfs(path):  # type: ignore[no-untyped-def]
+            found = real(tmp_path)
+            return os.statvfs_result((found.f_bsize, 4096, total_bytes // 4096, *found[3:]))
+        return statvfs
+
+    monkeypatch.setattr(os, "statvfs", sized(64 << 20))
+    assert postgres_backend._dynamic_shared_memory() == ["-c", "dynamic_shared_memory_type=mmap"]
+    monkeypatch.setattr(os, "statvfs", sized(24 << 30))
+    assert postgres_backend._dynamic_shared_memory() == []  # room: PostgreSQL's default kept
+    monkeypatch.undo()
+    assert postgres_backend._dynamic_shared_memory(str(tmp_path / "none")) == [  # no /dev/shm
+        "-c", "dynamic_shared_memory_type=mmap"]
