@@ -35,15 +35,16 @@ def sigterm_as_interrupt(pass_kills_on: bool = False) -> Iterator[None]:
         yield
         return
     kills: list[int] = []
-    resender = _LostInterruptResender(sys.unraisablehook)
 
     def interrupt(signum: int, frame: object) -> None:
-        if not resender.take_resent():  # (a resend is of an interrupt already counted, or of
-            kills.append(signum)  # a Ctrl-C: passed on as a kill, it ended the caller with 143)
+        if signum != RESEND_SIGNAL:  # (a resend is of an interrupt already counted, or of a
+            kills.append(signum)  # Ctrl-C: passed on as a kill, it ended the caller with 143)
         raise KeyboardInterrupt
 
     interrupt.turns_kills_into_interrupts = True  # type: ignore[attr-defined]
-    previous = {signum: signal.signal(signum, interrupt) for signum in _stopping_signals()}
+    resending = [RESEND_SIGNAL] if RESEND_SIGNAL != signal.SIGTERM else []
+    previous = {signum: signal.signal(signum, interrupt) for signum in (*_stopping_signals(), *resending)}
+    resender = _LostInterruptResender(sys.unraisablehook)
     sys.unraisablehook = resender.hook
     try:
         yield
@@ -60,13 +61,19 @@ def sigterm_as_interrupt(pass_kills_on: bool = False) -> Iterator[None]:
                 signal.raise_signal(kills[0])  # (the default ends the process, its work cleaned up)
 
 
+#: The signal a dropped interrupt is sent again with: a real-time one of its own where there are
+#: any (queued, never merged with a real SIGTERM, and told apart from a kill: a resent Ctrl-C
+#: was passed on as one), else SIGTERM (Windows).
+RESEND_SIGNAL: int = (signal.SIGRTMAX - 2) if hasattr(signal, "SIGRTMAX") else signal.SIGTERM
+
+
 class _LostInterruptResender:
     """An unraisable-exception hook that delivers a dropped interrupt again. A signal landing
     while C code runs a Python callback (numba's first compile calls llvmlite's cache callback)
     raises KeyboardInterrupt inside it, where Python prints 'Exception ignored' and drops it: a
-    single kill or Ctrl-C was lost and the run went on to the end. SIGTERM (whose handler in
-    the block is ours; SIGINT may be ignored, as in a job a script started with ``&``) is sent
-    again to the main thread from another thread a moment later (sent from the hook, it was
+    single kill or Ctrl-C was lost and the run went on to the end. :data:`RESEND_SIGNAL` (whose
+    handler in the block is ours; SIGINT may be ignored, as in a job a script started with
+    ``&``) is sent again to the main thread from another thread a moment later (sent from the hook, it was
     raised inside the hook and dropped too): a real signal, so that it also breaks a blocking
     call (a sleep, a lock, a child's wait) as the first one would have, raised by the Python
     code then running once the callback has returned (should that be a callback again, the
@@ -77,16 +84,7 @@ class _LostInterruptResender:
         self._lock = threading.Lock()
         self._open = True
         self._owed = 0
-        self._resent = 0  # sent, not yet handled (see take_resent)
         self._timers: list[threading.Timer] = []
-
-    def take_resent(self) -> bool:
-        """Whether the SIGTERM being handled is one of this resender's (counted off)."""
-        with self._lock:
-            if self._resent:
-                self._resent -= 1
-                return True
-            return False
 
     def hook(self, unraisable: Any) -> None:
         """Schedule a dropped KeyboardInterrupt again; pass anything else on."""
@@ -105,11 +103,10 @@ class _LostInterruptResender:
         with self._lock:
             if self._open and self._owed:
                 self._owed -= 1
-                self._resent += 1
                 if hasattr(signal, "pthread_kill"):
-                    signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
+                    signal.pthread_kill(threading.main_thread().ident or 0, RESEND_SIGNAL)
                 else:  # Windows: the C handler notes it, the main thread runs the Python one
-                    signal.raise_signal(signal.SIGTERM)
+                    signal.raise_signal(RESEND_SIGNAL)
 
     def close(self) -> bool:
         """The block has ended: no resend from here on. Returns whether one was owed (the
