@@ -755,17 +755,16 @@ def _run_in_pool(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecor
     queue: list[PlacementTask] = list(tasks)
     alone: list[PlacementTask] = []
     lost_once: set[tuple] = set()  # lost without being seen under way (a very quick death)
-    with _one_math_thread_for_workers():
-        while queue or alone:
-            if alone:
-                _run_alone(alone, jobs, record_done)
-                alone = []
-                continue
-            under_way, not_started = _pool_round(queue, jobs, record_done)
-            again = [t for t in not_started if t.key in lost_once]  # lost twice: run alone
-            lost_once.update(t.key for t in not_started)
-            alone = under_way + again
-            queue = [t for t in not_started if t.key not in {a.key for a in again}]
+    while queue or alone:
+        if alone:
+            _run_alone(alone, jobs, record_done)
+            alone = []
+            continue
+        under_way, not_started = _pool_round(queue, jobs, record_done)
+        again = [t for t in not_started if t.key in lost_once]  # lost twice: run alone
+        lost_once.update(t.key for t in not_started)
+        alone = under_way + again
+        queue = [t for t in not_started if t.key not in {a.key for a in again}]
 
 
 def usable_cpus() -> int:
@@ -784,8 +783,9 @@ _WORKER_MATH_THREADS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THRE
 
 @contextmanager
 def _one_math_thread_for_workers() -> Iterator[None]:
-    """Within the block, the environment the spawned workers start with asks the math libraries
-    for one thread each. Set in the worker's own initializer it came too late: the worker had
+    """Within the block (around the submits that start a spawn pool's workers, not longer: the
+    batch's own process and its caller's threads see the variables meanwhile), the environment
+    the spawned workers start with asks the math libraries for one thread each. Set in the worker's own initializer it came too late: the worker had
     imported numpy (its OpenBLAS starting a thread per core) while unpickling its first task,
     so J workers ran J x cores threads, and under a process limit (a container's pids cap)
     a worker spun on a thread it could not start while the batch waited for it for good."""
@@ -815,8 +815,9 @@ def _pool_round(
     under_way: list[PlacementTask] = []
     not_started: list[PlacementTask] = []
     try:
-        for task in tasks:
-            pending[pool.submit(run_task, task)] = task
+        with _one_math_thread_for_workers():  # (a spawn pool starts its workers at the submits)
+            for task in tasks:
+                pending[pool.submit(run_task, task)] = task
         while pending:
             finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             started.update(f for f in pending if f.running())
@@ -852,7 +853,8 @@ def _run_alone(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord)
                 task = todo.pop(0)
                 pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_worker_init,
                                       initargs=(os.getpid(),))
-                running[pool.submit(run_task, task)] = (task, pool)
+                with _one_math_thread_for_workers():  # (its worker starts here)
+                    running[pool.submit(run_task, task)] = (task, pool)
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 task, pool = running.pop(future)

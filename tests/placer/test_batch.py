@@ -1141,3 +1141,17 @@ def test_the_default_worker_count_is_the_cpus_this_process_may_use() -> None:
     finally:
         os.sched_setaffinity(0, allowed)
     assert usable_cpus() == len(allowed)
+
+
+def test_the_one_thread_settings_reach_the_workers_only(suite: Path, plugin: str, tmp_path: Path) -> None:
+    """They were set around the whole pool loop: the batch's own process and its caller's
+    threads (on_record) saw OMP_NUM_THREADS=1 and the like for the batch's whole length, and a
+    numba compile there failed once numba's threads had been launched with another count."""
+    from placer.batch import _WORKER_MATH_THREADS
+
+    before = {name: os.environ.get(name) for name in _WORKER_MATH_THREADS}
+    seen: list[dict[str, str | None]] = []
+    tasks = make_tasks(find_designs(suite), [METHOD], [0, 1], tmp_path / "runs", 1.0, plugins=[plugin])
+    summary = run_batch(tasks, tmp_path / "runs", jobs=2, show_progress=False,
+                        on_record=lambda record: seen.append({n: os.environ.get(n) for n in _WORKER_MATH_THREADS}))
+    assert summary.ok == 4 and seen == [before] * 4
