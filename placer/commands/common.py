@@ -55,16 +55,19 @@ def unencodable(error: UnicodeEncodeError) -> str:
             "(PYTHONUTF8=1, or LC_ALL=C.UTF-8)")
 
 
-def _open_files_limit() -> str:
-    """What to do about too many open files, with this process's limit where it is known."""
+def _open_files_advice(code: int) -> str:
+    """What to do about too many open files: this process's limit (EMFILE, with the limit where
+    it is known), or the whole system's table (ENFILE, which no ulimit raises)."""
+    if code == errno.ENFILE:
+        return "the system's table of open files is full (other programs hold them)"
     try:
         import resource
 
         soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-        limit = f" ({soft} here)"
+        limit = f", {soft} here"
     except (ImportError, OSError, ValueError):
         limit = ""
-    return f"raise the limit of open files (ulimit -n{limit}) or use fewer --jobs"
+    return f"raise this process's limit of open files (ulimit -n{limit}); a suite needs fewer with fewer --jobs"
 
 
 def drop_stdout() -> None:
@@ -117,7 +120,7 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
             # (a bare "No space left on device"); the project's own refusals carry no errno
             if exc.errno in (errno.EMFILE, errno.ENFILE):  # (a pipe for a worker, a database:
                 # it read "cannot write the output: Too many open files")
-                raise fail(f"{f'{target}: ' if target else ''}{exc.strerror}: {_open_files_limit()}") from None
+                raise fail(f"{f'{target}: ' if target else ''}{exc.strerror}: {_open_files_advice(exc.errno)}") from None
             where = f"{target}: " if target else ("cannot write the output: " if exc.errno else "")
             if not target and exc.errno:
                 drop_stdout()  # (else what is still buffered fails again at exit)
