@@ -785,10 +785,11 @@ _WORKER_MATH_THREADS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THRE
 def _one_math_thread_for_workers() -> Iterator[None]:
     """Within the block (around the submits that start a spawn pool's workers, not longer: the
     batch's own process and its caller's threads see the variables meanwhile), the environment
-    the spawned workers start with asks the math libraries for one thread each. Set in the worker's own initializer it came too late: the worker had
-    imported numpy (its OpenBLAS starting a thread per core) while unpickling its first task,
-    so J workers ran J x cores threads, and under a process limit (a container's pids cap)
-    a worker spun on a thread it could not start while the batch waited for it for good."""
+    the spawned workers start with asks the math libraries for one thread each. Set in the
+    worker's own initializer it came too late: the worker had imported numpy (its OpenBLAS
+    starting a thread per core) while unpickling its first task, so J workers ran J x cores
+    threads, and under a process limit (a container's pids cap) a worker spun on a thread it
+    could not start while the batch waited for it for good."""
     added = [name for name in _WORKER_MATH_THREADS if name not in os.environ]
     for name in added:
         os.environ[name] = "1"
@@ -851,8 +852,9 @@ def _run_alone(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord)
         while todo or running:
             while todo and len(running) < max(jobs, 1):
                 task = todo.pop(0)
-                pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_worker_init,
-                                      initargs=(os.getpid(),))
+                pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),)
+                )
                 with _one_math_thread_for_workers():  # (its worker starts here)
                     running[pool.submit(run_task, task)] = (task, pool)
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -878,9 +880,9 @@ def _run_alone(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord)
 def _worker_init(batch_pid: int) -> None:
     """One math thread per worker (numba's, read when it first compiles; the others are set
     before the workers start: :func:`_one_math_thread_for_workers`). A worker exits when the
-    batch process ``batch_pid`` is gone (a ``kill -9`` leaves no worker
-    running on; given, not read with getppid() here: a batch killed before this ran left the
-    worker's new parent there, and it ran on)."""
+    batch process ``batch_pid`` is gone (a ``kill -9`` leaves no worker running on; the pid is
+    given, not read with getppid() here: a batch killed before this ran left the worker's new
+    parent there, and it ran on)."""
     for var in _WORKER_MATH_THREADS:
         os.environ.setdefault(var, "1")
     threading.Thread(target=_exit_with_parent, args=(batch_pid,), daemon=True).start()
