@@ -24,8 +24,8 @@ def files_under(root: str | Path, matches: Callable[[str], bool]) -> list[Path]:
     found, seen = [], set()
 
     def unreadable(error: OSError) -> None:
-        warn_netlist(f"{error.filename} cannot be read ({error.strerror or error}): "
-                                     "any design in it is left out", stacklevel=4)
+        warn_netlist(f"{error.filename} cannot be read ({error.strerror or error}): any design in it "
+                     "is left out", stacklevel=4)
 
     for folder, subfolders, files in os.walk(root, onerror=unreadable, followlinks=True):
         subfolders.sort()  # (os.walk goes on into them in this order)
@@ -107,8 +107,8 @@ def design_files_under(root: str | Path) -> list[tuple[Path, Path]]:
 
 def _warn_not_a_design(folder: Path, why: str) -> None:
     """Say that a suite's ``folder`` is left out, and why."""
-    warn_netlist(f"{folder} {why}: not a design of the suite (placer place takes it "
-                                 "as one design, named by its file)", stacklevel=3)  # fmt: skip
+    warn_netlist(f"{folder} {why}: not a design of the suite (placer place takes it as one design, "
+                 "named by its file)", stacklevel=3)
 
 
 def read_any_netlist(path: str | Path, pl: str | Path | None = None) -> tuple[Netlist, Placement | None]:

@@ -110,9 +110,8 @@ def _private_temp_folder(prefix: str) -> Path | None:
 def ensure_matplotlib_config_dir() -> Path | None:
     """Point matplotlib at a private folder in the temporary directory where its own config
     or cache folder (``$XDG_CONFIG_HOME/matplotlib`` or ``~/.config/matplotlib``, and
-    ``.cache`` alike) cannot be written: it
-    warned on every plotting command and rebuilt its font cache each time (~0.5 s) in a folder it
-    then removed. An ``MPLCONFIGDIR`` the user set, or a matplotlib already imported, is left
+    ``.cache`` alike) cannot be written: it warned on every plotting command and rebuilt its font
+    cache each time (~0.5 s) in a folder it then removed. An ``MPLCONFIGDIR`` the user set, or a matplotlib already imported, is left
     alone. Returns the folder chosen."""
     if os.environ.get("MPLCONFIGDIR") or "matplotlib" in sys.modules:
         return None

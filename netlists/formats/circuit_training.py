@@ -95,8 +95,9 @@ def _warn_of_misspelt_keys(text: str, path: str) -> None:
     near = {key: match[0] for key, match in near.items() if match}
     if near:
         guesses = ", ".join(f"{key!r} (meant {known!r}?)" for key, known in near.items())
-        warn_netlist(f"{path}: attribute key(s) the format does not define: {guesses}; "
-                           "ignored, so those nodes keep the default",
+        warn_netlist(
+            f"{path}: attribute key(s) the format does not define: {guesses}; "
+            "ignored, so those nodes keep the default",
             stacklevel=3,
         )
 
@@ -113,10 +114,9 @@ def _warn_of_odd_sides(netlist: Netlist, path: str) -> None:
     if odd:
         first = odd[0]
         warn_netlist(
-                f"{path}: {len(odd)} port(s) have a side other than {', '.join(PORT_SIDES)} "
-                f"(first {netlist.names[first]!r}: {netlist.side[first]!r}); kept as written, "
-                "unused by the cost"
-            ,
+            f"{path}: {len(odd)} port(s) have a side other than {', '.join(PORT_SIDES)} "
+            f"(first {netlist.names[first]!r}: {netlist.side[first]!r}); kept as written, "
+            "unused by the cost",
             stacklevel=3,
         )
 

@@ -260,11 +260,10 @@ def read_plc(
     missing = netlist.placeable.size - len(listed)
     if counted and missing > 0:  # the header says which design; the body stops short of it
         warn_netlist(
-                f"{path}: lists {len(listed)} of the {netlist.placeable.size} ports and macros "
-                f"its header counts; the other {missing} keep the "
-                f"{'netlist' if base is None else 'design'}'s positions"
-                f"{'' if base is None else ', orientations and fixed flags'} (a truncated file?)"
-            ,
+            f"{path}: lists {len(listed)} of the {netlist.placeable.size} ports and macros "
+            f"its header counts; the other {missing} keep the "
+            f"{'netlist' if base is None else 'design'}'s positions"
+            f"{'' if base is None else ', orientations and fixed flags'} (a truncated file?)",
             stacklevel=2,
         )
     return canvas, placement, header

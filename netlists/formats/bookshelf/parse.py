@@ -38,8 +38,9 @@ def _lines(path: Path, text: str | None = None) -> Iterator[tuple[int, list[str]
     if kind_suffix(path) in CUT_SILENTLY and lines[-1].split("#", 1)[0].strip():
         warn_netlist(
             f"{path}:{len(lines)}: the file does not end with a line end: was it cut short? (its "
-            "last line is read as it stands; a number cut inside it still reads as a number)"
-        , stacklevel=2)
+            "last line is read as it stands; a number cut inside it still reads as a number)",
+            stacklevel=2,
+        )
     first = True
     for lineno, raw in enumerate(lines, 1):
         line = raw.split("#", 1)[0].strip()

@@ -337,7 +337,9 @@ def _warn_of_odd_sizes_and_pins(raw: list[NodeRecord], nets: list[NetRecord], no
         shown = ", ".join(f"{n.name!r} (line {n.line})" for n in empty[:3])
         warn_netlist(
             f"{nodes_file}: {len(empty)} movable node(s) of zero size, e.g. {shown}: read as soft "
-            "macros of no area", stacklevel=3)
+            "macros of no area",
+            stacklevel=3,
+        )
     far = []
     for net in nets:
         for node, _, dx, dy, line in net.pins:
@@ -349,7 +351,9 @@ def _warn_of_odd_sizes_and_pins(raw: list[NodeRecord], nets: list[NetRecord], no
     if far:
         warn_netlist(
             f"{nets_file}: {len(far)} pin(s) lie far outside their node, e.g. " + "; ".join(far[:3])
-            + " (a mistyped offset?)", stacklevel=3)
+            + " (a mistyped offset?)",
+            stacklevel=3,
+        )
 
 
 def _warn_of_moved_fixed_nodes(
@@ -367,5 +371,6 @@ def _warn_of_moved_fixed_nodes(
         first = raw[int(np.flatnonzero(changed)[0])].name
         warn_netlist(
             f"{pl}: moves, turns or unfixes {int(changed.sum())} node(s) that {own_pl.name} fixes (first: "
-            f"{first!r}): not a placement of this design as given"
-        , stacklevel=3)
+            f"{first!r}): not a placement of this design as given",
+            stacklevel=3,
+        )
