@@ -11,6 +11,7 @@ import random
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,18 +21,34 @@ import torch
 RL_GENERATORS = threading.RLock()
 
 
+def generator_states(cuda: bool) -> dict[str, Any]:
+    """The process-wide generators' states: Python's, numpy's global, torch's CPU one and, with
+    ``cuda``, torch's CUDA ones (reading them starts CUDA)."""
+    return {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if cuda else None,
+    }
+
+
+def set_generator_states(states: dict[str, Any]) -> None:
+    """Put back states :func:`generator_states` read (the CUDA ones where there are any and
+    CUDA is here)."""
+    random.setstate(states["python"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(states["torch"])
+    if states["cuda"] is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
 @contextmanager
 def global_random_state_kept() -> Iterator[None]:
     """Within the block the process-wide generators (Python's, numpy's global, torch's CPU and,
     where initialised, CUDA ones) may be reseeded and drawn from; their states before it are
     put back when it ends. Not thread-safe (the generators are the process's)."""
-    python, legacy, cpu = random.getstate(), np.random.get_state(), torch.get_rng_state()
-    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
+    states = generator_states(cuda=torch.cuda.is_available() and torch.cuda.is_initialized())
     try:
         yield
     finally:
-        random.setstate(python)
-        np.random.set_state(legacy)
-        torch.set_rng_state(cpu)
-        if cuda is not None:
-            torch.cuda.set_rng_state_all(cuda)
+        set_generator_states(states)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import copy
 import io
 import pickle
-import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ import torch
 from stable_baselines3.common.monitor import Monitor
 
 from netlists.formats.textio import write_atomically
+from placer.rl.random_state import generator_states, set_generator_states
 
 #: Bumped when the layout of :class:`TrainingState` changes; other versions are not used.
 STATE_VERSION = 2
@@ -140,12 +140,7 @@ def restore_logger_pending(model: Any, pending: dict[str, dict[str, Any]] | None
 
 def capture(model: Any, recent_proxy: list[float]) -> TrainingState:
     """The state of ``model`` (and its envs) now; call it at a rollout boundary only."""
-    rng = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-    }
+    rng = generator_states(cuda=torch.cuda.is_available())
     return TrainingState(
         steps=int(model.num_timesteps),
         n_updates=int(model._n_updates),
@@ -175,11 +170,7 @@ def rewind(model: Any, state: TrainingState) -> None:
 def apply(model: Any, state: TrainingState) -> None:
     """Restore the generators, next observation and episode statistics of ``state`` into a
     freshly loaded ``model`` (its envs are rebuilt with :func:`restore_monitor`)."""
-    random.setstate(state.rng["python"])
-    np.random.set_state(state.rng["numpy"])
-    torch.set_rng_state(state.rng["torch"])
-    if state.rng["cuda"] is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state.rng["cuda"])
+    set_generator_states(state.rng)
     model._last_obs = copy.deepcopy(state.last_obs)
     model._last_episode_starts = np.array(state.last_episode_starts, copy=True)
     model.ep_info_buffer.clear()
