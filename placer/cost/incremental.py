@@ -63,9 +63,21 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return view
 
 
-def read_only_placement(own: Placement) -> Placement:
-    """Read-only views of an evaluator's own placement arrays, for its ``placement``."""
-    return Placement(*(_read_only(a) for a in (own.x, own.y, own.orientation, own.fixed)))
+class ReadOnlyPlacement:
+    """For an evaluator that keeps its committed placement as ``_placement``: ``placement`` is
+    read-only views of its arrays (a write there left the evaluator's cached arrays stale, its
+    figures silently wrong), views of a copy's own arrays once unpickled or deep-copied."""
+
+    _placement: Placement
+    placement: Placement
+
+    def _expose_placement(self) -> None:
+        own = self._placement
+        self.placement = Placement(*(_read_only(a) for a in (own.x, own.y, own.orientation, own.fixed)))
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._expose_placement()
 
 
 def set_checked_positions(
@@ -184,7 +196,7 @@ class Move:
         return self.cost.proxy
 
 
-class IncrementalEvaluator:
+class IncrementalEvaluator(ReadOnlyPlacement):
     """Holds a placement and prices moves / swaps / orientation changes of its nodes.
 
     Pricing runs the compiled kernels of :mod:`placer.cost.move_kernel`: the work is
@@ -305,16 +317,6 @@ class IncrementalEvaluator:
         self._commits = 0
 
     # ------------------------------------------------------------------ state
-    def _expose_placement(self) -> None:
-        """``placement``: read-only views of the evaluator's own arrays (a write there left
-        every cached array stale, the costs silently wrong; see :meth:`set_positions`)."""
-        self.placement = read_only_placement(self._placement)
-
-    def __setstate__(self, state: dict) -> None:
-        """Unpickled or deep-copied: ``placement`` views this copy's arrays again."""
-        self.__dict__.update(state)
-        self._expose_placement()
-
     def set_positions(
         self,
         nodes: np.ndarray | slice,

@@ -28,10 +28,10 @@ import numpy as np
 from netlists.model import Netlist, Placement
 from placer.cost.context import check_placement, cost_context
 from placer.cost.incremental import (
+    ReadOnlyPlacement,
     _orientation_matrix,
     checked_move,
     csr_groups,
-    read_only_placement,
     set_checked_positions,
 )
 from placer.cost.timing import (
@@ -81,7 +81,7 @@ class TimingMove:
     state: int  # the evaluator's state it was priced on (see IncrementalTiming.commit)
 
 
-class IncrementalTiming:
+class IncrementalTiming(ReadOnlyPlacement):
     """The timing proxy of a placement kept up to date move by move (see module doc).
 
     ``placement`` is copied; :attr:`placement` is the committed state. ``compiled`` (default)
@@ -275,16 +275,6 @@ class IncrementalTiming:
         """
         set_checked_positions(self.netlist, self._ctx, self._placement, nodes, x, y, orientation)
         self.resync()
-
-    def _expose_placement(self) -> None:
-        """``placement``: read-only views of the evaluator's own arrays (a write there left its
-        delays and arrivals stale: figures no longer ``timing_cost``'s, silently)."""
-        self.placement = read_only_placement(self._placement)
-
-    def __setstate__(self, state: dict) -> None:
-        """Unpickled or deep-copied: ``placement`` views this copy's arrays again."""
-        self.__dict__.update(state)
-        self._expose_placement()
 
     def move(self, node: int, x: float, y: float) -> TimingMove:
         """:meth:`propose` for one node moved to ``(x, y)``."""
