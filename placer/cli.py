@@ -197,19 +197,10 @@ def main() -> None:
     except typer.Abort:  # Ctrl-C outside a command's own handling
         print("placer: interrupted", file=sys.stderr)
         sys.exit(130)
-    except BrokenPipeError:  # placer --help | true, with stdout buffered
-        from placer.commands.common import drop_stdout
+    except OSError as exc:  # --help or --version into a full disk or a closed pipe, as commands say it
+        from placer.commands.common import os_error_exit
 
-        drop_stdout()
-        sys.exit(141)
-    except OSError as exc:  # --help or --version into a full disk (placer --version > /dev/full)
-        from placer.commands.common import drop_stdout
-
-        if not exc.filename:
-            drop_stdout()  # (else what is still buffered fails again at exit)
-        where = f"{exc.filename}: " if exc.filename else "cannot write the output: "
-        print(f"placer: error: {where}{exc.strerror or exc}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(os_error_exit(exc).exit_code)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -82,6 +82,26 @@ def drop_stdout() -> None:
         pass
 
 
+def os_error_exit(exc: OSError) -> typer.Exit:
+    """The exit for an OSError (inside a command, or outside any: ``--help`` into a full disk):
+    a closed pipe 141 with no word (the reader went away: ``placer ... | head``), anything else
+    one line naming the file and 2."""
+    if isinstance(exc, BrokenPipeError):
+        drop_stdout()
+        return typer.Exit(141)
+    # a failed rename names the target (filename2), not the temporary file it came from
+    target = getattr(exc, "filename2", None) or exc.filename
+    if exc.errno in (errno.EMFILE, errno.ENFILE):  # (a pipe for a worker, a database: it read
+        # "cannot write the output: Too many open files")
+        return fail(f"{f'{target}: ' if target else ''}{exc.strerror}: {_open_files_advice(exc.errno)}")
+    # an I/O failure naming no file is a write of the output failing (a full disk while
+    # printing); the project's own refusals carry no errno
+    if not target and exc.errno:
+        drop_stdout()  # (else what is still buffered fails again at exit)
+    where = f"{target}: " if target else ("cannot write the output: " if exc.errno else "")
+    return fail(f"{where}{exc.strerror or exc}")
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one line on stderr and return the exit to raise."""
     print(f"placer: error: {message}", file=sys.stderr)
@@ -108,23 +128,10 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
             if exc.filename is None:  # raised with a message only
                 raise fail(str(exc)) from None
             raise fail(f"{exc.filename}: {exc.strerror or 'no such file'}") from None
-        except BrokenPipeError:  # the reader went away (placer ... | head): no error to tell
-            drop_stdout()
-            raise typer.Exit(141) from None
         except sqlite3.Error as exc:  # a results database that cannot be read or written
             raise fail(f"results database: {exc}") from None
         except OSError as exc:  # e.g. an output path that is a folder, a full or read-only disk
-            # a failed rename names the target (filename2), not the temporary file it came from
-            target = getattr(exc, "filename2", None) or exc.filename
-            # an I/O failure naming no file (a full disk while printing) is said as main says it
-            # (a bare "No space left on device"); the project's own refusals carry no errno
-            if exc.errno in (errno.EMFILE, errno.ENFILE):  # (a pipe for a worker, a database:
-                # it read "cannot write the output: Too many open files")
-                raise fail(f"{f'{target}: ' if target else ''}{exc.strerror}: {_open_files_advice(exc.errno)}") from None
-            where = f"{target}: " if target else ("cannot write the output: " if exc.errno else "")
-            if not target and exc.errno:
-                drop_stdout()  # (else what is still buffered fails again at exit)
-            raise fail(f"{where}{exc.strerror or exc}") from None
+            raise os_error_exit(exc) from None
         except MemoryError as exc:  # sizes asked for that this machine cannot hold
             raise fail(f"out of memory: {str(exc) or 'a smaller size is needed'}") from None
         except KeyboardInterrupt:  # Ctrl-C (or a kill, see main) in a command without its own
