@@ -19,6 +19,7 @@ import queue
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -112,12 +113,25 @@ class RLAgentTuner:
         self._error: Exception | None = None
         self._proposal: Any = None  # the agent's next proposal, made in the last window
         self._cut_short = False  # a tell() interrupted while the agent took its step
+        self._own: tuple[Any, Any, Any] | None = None  # its generators (the build seeds them)
+        self._agent_turn(lambda: self._start(seed, trials, horizon))
+
+    def _agent_turn(self, begin: Callable[[], None]) -> None:
+        """Let the agent run (``begin`` starts it, or hands it a reward) until its next proposal,
+        under the lock and on its own generator states, the caller's put back afterwards. An
+        interrupt meanwhile leaves the agent going on with its step outside the lock, on the
+        caller's generators: the tuner cannot be trusted further (``_cut_short``)."""
         with _AGENT_RUNNING:
             callers = _generators()
+            if self._own is not None:
+                _set_generators(self._own)
             try:
-                self._start(seed, trials, horizon)
+                begin()
                 self._proposal = self._await_proposal()
                 self._own = _generators()
+            except BaseException:
+                self._cut_short = True
+                raise
             finally:
                 _set_generators(callers)
 
@@ -185,18 +199,7 @@ class RLAgentTuner:
 
     def tell(self, config: dict[str, Any], score: float | None) -> None:
         reward = self.reward(score)
-        with _AGENT_RUNNING:
-            callers = _generators()
-            _set_generators(self._own)
-            try:
-                self._rewards.put(reward)
-                self._proposal = self._await_proposal()
-                self._own = _generators()
-            except BaseException:  # (Ctrl-C): the agent goes on with its step outside the lock,
-                self._cut_short = True  # on the caller's generators: it cannot be trusted further
-                raise
-            finally:
-                _set_generators(callers)
+        self._agent_turn(lambda: self._rewards.put(reward))
 
     def reward(self, score: float | None) -> float:
         """The reward of a trial: its score; for a failed one below every score seen, the
