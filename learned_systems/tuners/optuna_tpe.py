@@ -170,8 +170,7 @@ class OptunaTPE:
             sampled = self.space.sample(self._rng)
             self._pending[config_key(sampled)] = None
             return sampled
-        with _optuna_quiet():
-            trial = self.study.ask(self.distributions)
+        trial = self._ask()
         config = self._to_config(trial.params)
         self._pending[config_key(config)] = trial
         return config
@@ -203,17 +202,20 @@ class OptunaTPE:
             if self._random_slot():
                 self.space.sample(self._rng)  # advance the stream exactly as the original run did
             else:
-                with _optuna_quiet():
-                    trial = self.study.ask(self.distributions)
+                trial = self._ask()
                 proposed = self.space.validate(self._to_config(trial.params))
                 if config_key(proposed) == config_key(self.space.validate(config)):
                     self._record(config, score)
                     self._tell_trial(trial, score)
                     return
-                with _optuna_quiet():
-                    self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                self._tell_trial(trial, None)  # (dropped: told as failed)
         self._record(config, score)
         self._add(config, score)
+
+    def _ask(self) -> optuna.trial.Trial:
+        """TPE's next proposal (its log lines quiet)."""
+        with _optuna_quiet():
+            return self.study.ask(self.distributions)
 
     def _tell_trial(self, trial: optuna.trial.Trial, score: float | None) -> None:
         with _optuna_quiet():
