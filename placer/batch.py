@@ -146,7 +146,8 @@ def check_inside_runs_dir(runs_dir: Path, tasks: Iterable[PlacementTask]) -> Non
     """
     root = runs_dir.resolve()
     tasks = list(tasks)
-    elsewhere = sorted({str(t.runs_dir) for t in tasks if Path(t.runs_dir).resolve() != root})
+    folders = {str(t.runs_dir) for t in tasks}  # (each resolved once, not once per task)
+    elsewhere = sorted(folder for folder in folders if Path(folder).resolve() != root)
     if elsewhere:  # (their workers wrote the .plc files there; the rows and files went here)
         raise ValueError(f"tasks made for another runs folder ({', '.join(elsewhere)}) given to a batch "
                          f"into {runs_dir}: make them with this folder")
