@@ -2,7 +2,9 @@
 
 Thin adapter over :class:`learned_systems.objectives.IndexObjective`. Each reset draws a
 dataset among ``datasets`` (seeded; ``reset(options={"dataset": name})`` picks one, the only
-reset option, and may name any known distribution: a held-out one to test a trained policy on)
+reset option, and may name any known distribution or SOSD key file: a held-out one to test a
+trained policy on; a dataset is a generator's name of :data:`learned_systems.datasets.GENERATORS`
+or the path of a SOSD key file, read as :func:`learned_systems.datasets.load_keys` reads it)
 and observes its CDF sketch plus the last choice (in ``[0, 1]`` per parameter); each step
 decodes the action (a point of ``[-1, 1]^5``: kind, epsilon, recursive epsilon, models, root,
 each mapped linearly onto ``[0, 1]`` and from there onto its parameter's values as the knob
@@ -18,7 +20,7 @@ training did not move on two seeds of three; ``experiments/results/tuning_env_ac
 Rewards span orders of magnitude (about -1 for a good PGM, below -1,000 for the largest RMIs,
 whose size is counted in % of the keys): SB3's defaults learn better on them normalised
 (``VecNormalize(norm_reward=True)``). ``info`` holds ``config``, ``ok``, ``error`` and
-``dataset``, and for a trial that ran ``relative_time`` (``mode="cost"``: relative search
+``dataset`` (its label: a generator's name, a key file's name; reset's info too), and for a trial that ran ``relative_time`` (``mode="cost"``: relative search
 steps), ``size_pct``, ``max_error``, ``size_bytes``, ``build_seconds`` and ``mode``.
 ``mode="cost"`` counts search steps instead of timing, so rewards are deterministic (tests);
 ``mode="measured"`` (default) times lookups against searchsorted (each configuration measured
@@ -32,13 +34,14 @@ An episode is truncated after ``horizon`` steps (terminated with ``horizon=1``: 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from learned_systems.datasets import GENERATORS, cdf_sketch
+from learned_systems.datasets import cdf_sketch, check_dataset, dataset_label
 from learned_systems.objectives import (
     IndexObjective,
     MemoizedObjective,
@@ -60,7 +63,7 @@ class IndexTuningEnv(gym.Env):
 
     def __init__(
         self,
-        datasets: Sequence[str] = ("lognormal", "uniform", "books", "normal", "clustered"),
+        datasets: Sequence[str | os.PathLike[str]] = ("lognormal", "uniform", "books", "normal", "clustered"),
         keys: int = 100_000,
         queries: int = 10_000,
         mode: str = "measured",
@@ -71,7 +74,7 @@ class IndexTuningEnv(gym.Env):
         seed: int = 0,
         render_mode: str | None = None,
     ) -> None:
-        if isinstance(datasets, str):  # one name, not its letters
+        if isinstance(datasets, str | os.PathLike):  # one name or path, not its letters
             datasets = (datasets,)
         try:
             datasets = tuple(datasets)
@@ -104,7 +107,7 @@ class IndexTuningEnv(gym.Env):
         self.observation_space = gym.spaces.Box(
             0.0, 1.0, (self.sketch_points + 2 + size,), np.float32
         )
-        self._objectives: dict[str, MemoizedObjective] = {}
+        self._objectives: dict[str, MemoizedObjective] = {}  # by dataset name or path
         self._lowest_reward = 0.0
         self.objective: MemoizedObjective | None = None
         self._last_choice = self.space.to_unit(self.space.defaults())
@@ -112,12 +115,11 @@ class IndexTuningEnv(gym.Env):
         self._rewards: list[float] = []  # this episode's, for render("rgb_array")
         self._last_info: dict[str, Any] = {}
 
-    def _objective_for(self, dataset: str) -> MemoizedObjective:
-        if dataset not in self._objectives:
-            self._objectives[dataset] = MemoizedObjective(
-                IndexObjective(dataset, **self._objective_args)
-            )
-        return self._objectives[dataset]
+    def _objective_for(self, dataset: str | os.PathLike[str]) -> MemoizedObjective:
+        name = os.fspath(dataset)  # a file given as a str and as a Path: one objective
+        if name not in self._objectives:
+            self._objectives[name] = MemoizedObjective(IndexObjective(dataset, **self._objective_args))
+        return self._objectives[name]
 
     def _observation(self) -> np.ndarray:
         sketch = cdf_sketch(self.objective.keys, self.sketch_points)
@@ -131,15 +133,14 @@ class IndexTuningEnv(gym.Env):
         dataset = (options or {}).get("dataset")
         if dataset is None:
             dataset = self.datasets[int(self.np_random.integers(len(self.datasets)))]
-        if not isinstance(dataset, str) or dataset not in GENERATORS:
-            raise ValueError(f"unknown dataset {dataset!r}: expected one of {sorted(GENERATORS)}")
+        check_dataset(dataset)
         self.objective = self._objective_for(dataset)
         self._last_choice = self.space.to_unit(self.space.defaults())
         self._lowest_reward = 0.0  # (per episode: see FAILED_TRIAL_REWARD)
         self._steps = 0
         self._rewards = []
         self._last_info = {}
-        return self._observation(), {"dataset": dataset}
+        return self._observation(), {"dataset": dataset_label(dataset)}
 
     def step(self, action):
         if self.objective is None:

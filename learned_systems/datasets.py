@@ -4,12 +4,16 @@ uint64 arrays.
 ``uniform``, ``normal``, ``lognormal`` mirror the SOSD synthetic sets; ``books`` is a
 heavy-tailed mix standing in for the popularity-skewed real ``books`` set (a lognormal body, a
 Pareto tail and dense runs of consecutive ids); ``clustered`` packs keys into narrow clusters
-spread over a wide range. Duplicates are kept, as in the SOSD files.
+spread over a wide range. Duplicates are kept, as in the SOSD files. The SOSD files
+themselves are read by :func:`load_keys` (see :mod:`learned_systems.sosd`).
 """
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -78,6 +82,50 @@ def generate_keys(name: str, size: int, seed: int = 0) -> np.ndarray:
     keys = GENERATORS[name](rng, size) if size else np.zeros(0, np.uint64)
     keys.sort()
     return keys
+
+
+def is_key_file(dataset: str | os.PathLike[str]) -> bool:
+    """Whether ``dataset`` names a SOSD key file rather than one of :data:`GENERATORS`: a path
+    object, or a string that is no generator's name."""
+    return not (isinstance(dataset, str) and dataset in GENERATORS)
+
+
+def dataset_label(dataset: str | os.PathLike[str]) -> str:
+    """A short name for ``dataset`` in results, run names and plots: a generator's name, or a
+    key file's name (``books_200M_uint64``) with anything but letters, digits, ``.``, ``_`` and
+    ``-`` replaced by ``_``."""
+    if not is_key_file(dataset):
+        return str(dataset)
+    name = Path(dataset).name
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "keys"
+
+
+def check_dataset(dataset: object) -> None:
+    """Refuse a dataset that is neither a generator's name nor an existing file.
+
+    Raises:
+        ValueError: naming the dataset and what is expected.
+    """
+    if isinstance(dataset, str) and dataset in GENERATORS:
+        return
+    if isinstance(dataset, str | os.PathLike) and str(dataset) and Path(dataset).is_file():
+        return
+    raise ValueError(
+        f"unknown dataset {dataset!r}: expected one of {sorted(GENERATORS)} or the path of a SOSD "
+        "key file (an 8-byte key count, then the sorted keys as uint64 or uint32)"
+    )
+
+
+def load_keys(dataset: str | os.PathLike[str], size: int, seed: int = 0) -> np.ndarray:
+    """``size`` sorted uint64 keys of ``dataset``: generated (a :data:`GENERATORS` name, by
+    ``seed``) or read from a SOSD key file (an evenly spaced subset of ``size`` keys, every key
+    when the file holds fewer; ``seed`` unused)."""
+    check_dataset(dataset)
+    if not is_key_file(dataset):
+        return generate_keys(str(dataset), size, seed=seed)
+    from learned_systems.sosd import read_sosd
+
+    return read_sosd(dataset, max_keys=whole_number("size", size, 0, MAX_KEYS))
 
 
 def generate_queries(

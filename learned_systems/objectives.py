@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -18,7 +19,13 @@ import numpy as np
 
 from learned_systems.config.knobs import Knob, KnobSpace, config_key
 from learned_systems.config.trial import TrialResult, mean_and_spread
-from learned_systems.datasets import GENERATORS, MAX_KEYS, generate_keys, generate_queries
+from learned_systems.datasets import (
+    MAX_KEYS,
+    check_dataset,
+    dataset_label,
+    generate_queries,
+    load_keys,
+)
 from learned_systems.index import PGMIndex, RMIIndex, build_index
 from learned_systems.index.keys import as_queries
 from learned_systems.index.search import CACHE_BATCH
@@ -111,7 +118,7 @@ def counted_steps(index: PGMIndex | RMIIndex, queries: np.ndarray) -> float:
 
 
 def check_index_settings(
-    datasets: Sequence[str],
+    datasets: Sequence[str | os.PathLike[str]],
     keys: int,
     queries: int,
     mode: str,
@@ -124,9 +131,8 @@ def check_index_settings(
     Raises:
         ValueError: naming the first bad setting and what is allowed.
     """
-    unknown = [d for d in datasets if not isinstance(d, str) or d not in GENERATORS]
-    if unknown:
-        raise ValueError(f"unknown dataset {unknown[0]!r}: expected one of {sorted(GENERATORS)}")
+    for dataset in datasets:
+        check_dataset(dataset)
     whole_number("keys", keys, 1, MAX_KEYS)
     whole_number("queries", queries, 1, MAX_KEYS)
     if mode not in ("measured", "cost"):
@@ -164,7 +170,7 @@ class IndexObjective:
 
     def __init__(
         self,
-        dataset: str = "lognormal",
+        dataset: str | os.PathLike[str] = "lognormal",
         keys: int = 1_000_000,
         queries: int = 100_000,
         seed: int = 0,
@@ -176,12 +182,13 @@ class IndexObjective:
         check_index_settings([dataset], keys, queries, mode, time_weight, size_weight, seed)
         whole_number("repeats", repeats, 1)
         self.space = index_space()
-        self.workload = dataset
+        self.dataset = dataset
+        self.workload = dataset_label(dataset)
         self.mode = mode
         self.time_weight = float(time_weight)
         self.size_weight = float(size_weight)
         self.repeats = int(repeats)
-        self.keys = generate_keys(dataset, keys, seed=seed)
+        self.keys = load_keys(dataset, keys, seed=seed)
         self.queries = generate_queries(self.keys, queries, seed=seed + 1)
         self.expected = np.searchsorted(self.keys, self.queries)
 

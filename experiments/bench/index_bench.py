@@ -1,4 +1,5 @@
-"""Learned indexes against classic search structures on SOSD-style keys.
+"""Learned indexes against classic search structures on SOSD-style keys, or on SOSD's own key
+files (``--datasets books_200M_uint64 ...``: paths, beside or instead of the generators' names).
 
 For each dataset: build time, ns per lookup, index bytes and max error of our PGM and RMI
 indexes, ``numpy.searchsorted``, ``bisect``, sortedcontainers, BTrees and the ``pygm`` PGM-index
@@ -13,6 +14,7 @@ Run (the recorded table): ``nice -n 10 python experiments/bench/index_bench.py -
 
 from __future__ import annotations
 
+import argparse
 import bisect
 import gc
 import json
@@ -32,7 +34,13 @@ from _cli import (
     write_results,
 )
 
-from learned_systems.datasets import GENERATORS, generate_keys, generate_queries
+from learned_systems.datasets import (
+    GENERATORS,
+    check_dataset,
+    dataset_label,
+    generate_queries,
+    load_keys,
+)
 from learned_systems.index import PGMIndex, RMIIndex
 
 
@@ -80,8 +88,10 @@ def _missing(name: str) -> dict:
 
 
 def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: int) -> list[dict]:
-    """All structures on one dataset; ratios are taken against searchsorted of the same run."""
-    keys = generate_keys(name, n_keys, seed=seed)
+    """All structures on one dataset (a generator's name or a SOSD key file's path, of which an
+    evenly spaced ``n_keys``, or all of a smaller file); ratios are taken against searchsorted of
+    the same run."""
+    keys = load_keys(name, n_keys, seed=seed)
     queries = generate_queries(keys, n_queries, seed=seed + 1)
     expected = np.searchsorted(keys, queries, side="left")
     rows = []
@@ -215,7 +225,8 @@ def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: 
     key_list = None
     gc.collect()
     for row in rows:
-        row["dataset"] = name
+        row["dataset"] = dataset_label(name)
+        row["keys"] = int(keys.size)
         base = row.get("baseline_ns") or rows[0]["ns_per_lookup"]  # (kept: the JSON reproduces the ratio)
         timed = base and row["ns_per_lookup"] is not None
         row["vs_searchsorted"] = round(row["ns_per_lookup"] / base, 3) if timed else None
@@ -225,12 +236,28 @@ def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: 
     return rows
 
 
+def _dataset(text: str) -> str:
+    """A --datasets item: a generator's name or an existing file (argparse's error otherwise)."""
+    try:
+        check_dataset(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _key_files(meta: dict) -> str:
+    """The table's note on datasets read from SOSD key files: which file, how many keys."""
+    files = meta.get("key_files") or {}
+    return "".join(f"; {label}: {f['keys']:,} keys of the file {f['path']} (evenly spaced)"
+                   for label, f in files.items())
+
+
 def markdown(rows: list[dict], meta: dict) -> str:
     lines = [
         "# Learned index benchmark",
         "",
         f"{meta['keys']:,} keys and {meta['queries']:,} queries (existing keys, uniformly drawn) per "
-        f"dataset, seed {meta['seed']}; best of 3 for vectorised lookups; Python-loop structures on "
+        f"dataset{_key_files(meta)}, seed {meta['seed']}; best of 3 for vectorised lookups; Python-loop structures on "
         f"{meta['subsample']:,} queries. Machine: {meta['machine']}. "
         "`x searchsorted` = time per lookup relative to numpy.searchsorted in the same run, "
         "timed alternately with each of our indexes (its own baseline; the searchsorted row is "
@@ -275,10 +302,12 @@ def main() -> None:
     parser.add_argument(
         "--datasets",
         nargs="+",
-        choices=sorted(GENERATORS),
+        type=_dataset,
         default=sorted(GENERATORS),
         metavar="NAME",
-        help=f"datasets to run (default: all of {', '.join(sorted(GENERATORS))})",
+        help=f"datasets to run: generators' names (default: all of {', '.join(sorted(GENERATORS))}) "
+        "or paths of SOSD key files (an 8-byte count, then sorted uint64 or uint32 keys; --keys of "
+        "them, evenly spaced; a file named like a generator is given as ./NAME)",
     )
     parser.add_argument(
         "--out",
@@ -301,10 +330,18 @@ def main() -> None:
         "seed": args.seed,
         "machine": f"{platform.machine()}, {platform.python_version()}, numpy {np.__version__}",
     }
+    labels = [dataset_label(d) for d in args.datasets]
+    twice = repeated(labels)
+    if twice is not None:  # the table's rows would not say which file each came from
+        parser.error(f"argument --datasets: two datasets are labelled {twice!r} (rename one file)")
     rows = []
     for name in args.datasets:
         print(f"[index_bench] {name} ...", flush=True)
         rows.extend(bench_dataset(name, args.keys, args.queries, meta["subsample"], args.seed))
+    meta["key_files"] = {
+        dataset_label(d): {"path": str(d), "keys": next(r["keys"] for r in rows if r["dataset"] == dataset_label(d))}
+        for d in args.datasets if d not in GENERATORS
+    }
     lognormal = [
         r for r in rows if r["dataset"] == "lognormal" and r["structure"].startswith("ours")
     ]

@@ -11,6 +11,7 @@ Bad input prints one line on stderr and exits with code 2.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -113,6 +114,11 @@ def run_settings(system: str, objective: Any, repeats: int) -> dict[str, Any]:
         settings["wal_checkpoint"] = WAL_CHECKPOINT
     if system == "index":  # in the option's words (stored runs from before it: measured)
         settings["index_cost"] = "measured" if objective.mode == "measured" else "counted"
+        from learned_systems.datasets import is_key_file
+
+        if is_key_file(objective.dataset):  # the keys measured, not the file's name or place:
+            # a resume on another file of the same name is refused, one moved is not
+            settings["keys_sha256"] = hashlib.sha256(objective.keys.tobytes()).hexdigest()
     if system == "postgres":  # the space's top follows the machine's (or container's) memory:
         # resumed elsewhere, stored trials fell outside it or the search went on in another one
         settings["shared_buffers_max_mb"] = objective.space.knob("shared_buffers").high
@@ -151,7 +157,8 @@ def tune(
         typer.Option(
             help="sqlite: ycsb-a|ycsb-b|ycsb-c|ycsb-f|orders|analytical (default ycsb-a); "
             "postgres: tpcb|select-only|simple-update|analytical (default tpcb); "
-            "index: lognormal|uniform|normal|books|clustered (default lognormal)"
+            "index: lognormal|uniform|normal|books|clustered (default lognormal), or the path "
+            "of a SOSD key file (books_200M_uint64, ...)"
         ),
     ] = None,
     tuner: Annotated[
@@ -166,7 +173,8 @@ def tune(
         int,
         typer.Option(
             help="SQLite rows (default 200000) / pgbench scale (default 10) / index keys "
-            "(default 1000000); 0 = the default"
+            "(default 1000000; of a key file, an evenly spaced subset, or all of a smaller "
+            "file); 0 = the default"
         ),
     ] = 0,
     duration: Annotated[float, typer.Option(help="seconds per measurement (sqlite; postgres rounds it to whole seconds, at least 1, after a 1 s warm-up)")] = 1.0,
@@ -303,16 +311,17 @@ def _run(
     # templates to its report
     with _backend_closed_at_end(objective), exclusive_folder(out):
         out.mkdir(parents=True, exist_ok=True)
-        run = f"{system}-{workload}-{objective.space.name}"
+        label = objective.workload  # a key file's name, not its path
+        run = f"{system}-{label}-{objective.space.name}"
         settings = run_settings(system, objective, repeats)
         console = Console(stderr=True)
         with ResultsStore(out / "results.sqlite") as store:
-            _claim_run(store, system, workload, run, objective, settings, index_cost)
+            _claim_run(store, system, label, run, objective, settings, index_cost)
             summaries, beyond = _run_tuners(store, objective, run, tuners, trials, seed, console, quiet)
             other_runs = sorted(set(store.runs()) - {run})
             curves, others, plotted = _curves(store, run, objective, summaries, seed)
         best = _best_overall(summaries, objective.space.effective)
-        report = _report(run, system, workload, objective, seed, settings, summaries, best, allow_unsafe,
+        report = _report(run, system, label, objective, seed, settings, summaries, best, allow_unsafe,
                          tuners, others)
         from netlists.formats.textio import write_text_atomic
 
@@ -322,7 +331,7 @@ def _run(
         plot_best_so_far(
             curves,
             out / "best_so_far.png",
-            f"{system} {workload}" + ("" if system == "index" else f" ({objective.space.name} space)")
+            f"{system} {label}" + ("" if system == "index" else f" ({objective.space.name} space)")
             + f"\nscore = {_score_meaning(system, index_cost)}",  # (as the y label it ran out of the picture)
             baselines=plotted,
         )
@@ -354,10 +363,13 @@ def _checked_options(
         raise _BadInput(f"unknown system {system!r}: expected one of {list(SYSTEMS)}")
     if workload is None:
         workload = DEFAULT_INDEX_DATASET if system == "index" else DEFAULT_WORKLOADS[system]
-    if workload not in _workloads(system):
+    if system == "index" and workload not in _workloads(system) and Path(workload).is_file():
+        pass  # a SOSD key file (its format is checked as the run starts, before any trial)
+    elif workload not in _workloads(system):
         what = "dataset" if system == "index" else "workload"
+        files = " or the path of a SOSD key file (no such file)" if system == "index" else ""
         raise _BadInput(
-            f"unknown {what} {workload!r} for {system}: expected one of {_workloads(system)}"
+            f"unknown {what} {workload!r} for {system}: expected one of {_workloads(system)}{files}"
         )
     names = [t.strip() for t in tuner.split(",")]
     if "" in names:  # ('random,,optuna' was taken, '' refused)
