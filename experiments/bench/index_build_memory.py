@@ -33,7 +33,7 @@ from _cli import (
     write_results,
 )
 
-from learned_systems.datasets import GENERATORS, generate_keys
+from learned_systems.datasets import check_dataset, dataset_label, load_keys
 
 #: What each measured process builds: (label, constructor call on ``keys``).
 INDEXES = {
@@ -87,27 +87,31 @@ def _measure(keys_file: Path, label: str, build: str) -> dict:
 def main() -> int:
     parser = make_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--keys", type=positive_int, default=10_000_000, help="keys per dataset")
-    parser.add_argument("--datasets", type=name_list, default="lognormal,books", help="comma-separated datasets")
+    parser.add_argument("--datasets", type=name_list, default="lognormal,books",
+                        help="comma-separated datasets: generators' names or SOSD key files' paths "
+                        "(--keys of them, evenly spaced)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1, help="the keys' seed")
     parser.add_argument("--out", type=output_file, default=None,
                         help="the Markdown table to write (its .json beside it); default: print only")  # fmt: skip
     args = parser.parse_args()
     if args.out is not None:
         check_outputs(args.out, args.out.with_suffix(".json"))
-    unknown = sorted(set(args.datasets) - set(GENERATORS))
-    if unknown:
-        raise ValueError(f"--datasets: unknown {', '.join(unknown)}; known: {', '.join(sorted(GENERATORS))}")
+    for dataset in args.datasets:
+        try:
+            check_dataset(dataset)
+        except ValueError as error:
+            parser.error(f"argument --datasets: {error}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="index-memory-") as scratch:
         for dataset in args.datasets:
-            keys = generate_keys(dataset, args.keys, seed=args.seed)
-            keys_file = Path(scratch) / f"{dataset}.npy"
+            keys = load_keys(dataset, args.keys, seed=args.seed)
+            keys_file = Path(scratch) / f"{len(rows)}.npy"
             np.save(keys_file, keys)
             for label, build in INDEXES.items():
                 result = _measure(keys_file, label, build)
                 if result.get("missing"):
                     continue
-                row = {"dataset": dataset, "index": label, "keys": int(keys.size),
+                row = {"dataset": dataset_label(dataset), "index": label, "keys": int(keys.size),
                        "key_bytes": int(keys.nbytes), "growth_bytes": int(result["growth_bytes"]),
                        "x_keys": round(result["growth_bytes"] / keys.nbytes, 2), "correct": result["correct"]}
                 rows.append(row)

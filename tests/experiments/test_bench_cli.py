@@ -291,6 +291,27 @@ def test_index_bench_prints_by_default_and_a_written_table_names_its_command(tmp
                         f"--out {tmp_path / 'out'}`.")
 
 
+def test_index_bench_and_build_memory_run_on_sosd_key_files(tmp_path: Path) -> None:
+    """A SOSD key file is a dataset beside the generators': its rows carry the file's name and
+    the table says how many of its keys were used; two files of one name are refused."""
+    from learned_systems.datasets import generate_keys
+    from learned_systems.sosd import write_sosd
+
+    (tmp_path / "a").mkdir()
+    path = write_sosd(tmp_path / "ids_uint32", generate_keys("clustered", 5_000, seed=1) >> 40, width=4)
+    same_name = write_sosd(tmp_path / "a" / "ids_uint32", [1, 2, 3], width=4)
+    small = ["--keys", "2000", "--queries", "200", "--subsample", "20"]
+    done = _run("index_bench.py", [*small, "--datasets", str(path), "uniform"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "| ids_uint32 | ours PGM eps=64 |" in done.stdout and "| uniform |" in done.stdout
+    assert f"ids_uint32: 2,000 keys of the file {path} (evenly spaced)" in done.stdout
+    twice = _run("index_bench.py", [*small, "--datasets", str(path), str(same_name)], tmp_path)
+    assert twice.returncode == 2 and "two datasets are labelled 'ids_uint32'" in twice.stderr
+    memory = _run("index_build_memory.py", ["--keys", "2000", "--datasets", str(path)], tmp_path)
+    assert memory.returncode == 0, memory.stderr
+    assert "| ids_uint32 | ours PGM eps=64 |" in memory.stdout and "NO |" not in memory.stdout
+
+
 def test_one_round_of_the_commit_bound_has_no_spread_to_report() -> None:
     """--rounds 1 reported 'sd / mean 0.00' for every configuration, as if the disk were steady."""
     bound = _bench_module("postgres_commit_bound")
