@@ -1,20 +1,33 @@
-"""A writable cache folder for the compiled numba kernels, found before any kernel is compiled
-(and one for matplotlib's configuration and font cache, :func:`ensure_matplotlib_config_dir`).
+"""The folder for the compiled numba kernels, chosen before any kernel is compiled (and one for
+matplotlib's configuration and font cache, :func:`ensure_matplotlib_config_dir`).
 
-numba caches a kernel beside its source file (``__pycache__``), else in the user's cache folder
-(``$XDG_CACHE_HOME/numba`` or ``~/.cache/numba``); where neither can be written (a read-only
-install run by a user without a home, e.g. in a container) it raised ``cannot cache function
-...: no locator available`` when the kernel modules were imported: a traceback before any work.
-:func:`ensure_numba_cache_dir` then points ``NUMBA_CACHE_DIR`` at a private folder in the
-temporary directory. A ``NUMBA_CACHE_DIR`` the user set is left alone.
+numba decides whether a cached kernel is stale from the time and size of the one file that
+defines it; a kernel also compiles in the helpers and constants it imports from other modules
+(``move_kernel.price`` calls ``topk_kernel.top_sum`` and bakes in ``congestion.TOP_FRACTION``),
+so an edit to one of those left the old machine code in use, and tests passed on it (an
+audit's check: ``top_sum`` made to return twice the sum, the cached ``price`` still agreed with a
+full evaluation to 4e-16; compiled afresh, it was off by 1.2). :func:`ensure_numba_cache_dir`
+therefore points ``NUMBA_CACHE_DIR`` at a folder named by a digest of every kernel module's
+source and of the modules of ours each imports (:func:`kernel_sources`): other code, other
+folder, kernels compiled afresh. The folder lies beside the package (``placer/__pycache__/numba``),
+else in the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``, ``placer-gym/numba``), else
+in a private folder in the temporary directory (a read-only install run by a user without a
+home, e.g. in a container, where numba raised ``cannot cache function ...: no locator
+available`` at import: a traceback before any work). Version folders unused for a day are
+removed beyond the newest few. A ``NUMBA_CACHE_DIR`` the user set is left alone (numba's own
+staleness check applies there).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
+import re
+import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -63,25 +76,119 @@ def kernel_package_dirs() -> list[Path]:
     return found
 
 
+#: What marks a module that compiles kernels (a decorator or a call of numba's compilers).
+_KERNEL_MARK = re.compile(r"\b(?:njit|jit|vectorize|guvectorize)\b")
+
+#: A module-level ``from A.B import ...`` (A one of ours: checked by :func:`kernel_sources`).
+_FROM_IMPORT = re.compile(r"^\s*from\s+(\w+(?:\.\w+)+)\s+import\b", re.M)
+
+#: Packages of ours whose modules kernels import from, besides the kernel packages themselves.
+_DATA_PACKAGES = ("netlists",)
+
+#: Kernel version folders kept beside the current one (the newest; older ones go once unused
+#: for :data:`_PRUNE_AFTER_S`): a few checkouts or versions in turn do not compile each time.
+_KEEP_VERSIONS = 4
+_PRUNE_AFTER_S = 86_400.0
+
+
+def kernel_sources(package_dirs: Iterable[Path]) -> list[Path]:
+    """The source files whose edits must recompile the kernels: every module of the packages
+    that compiles kernels with numba, and each module of ours such a module imports from (the
+    helpers and constants compiled into its kernels)."""
+    package_dirs = [Path(d) for d in package_dirs]
+    ours = {d.name for d in package_dirs} | set(_DATA_PACKAGES)
+    found: set[Path] = set()
+    for package in package_dirs:
+        for path in sorted(Path(package).rglob("*.py")):
+            if "__pycache__" in path.parts or path.name == "numba_cache.py":
+                continue
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if not ("numba" in text and _KERNEL_MARK.search(text)):
+                continue
+            found.add(path)
+            for module in _FROM_IMPORT.findall(text):
+                parts = module.split(".")
+                if parts[0] not in ours:
+                    continue
+                for candidate in (Path(package).parent.joinpath(*parts).with_suffix(".py"),
+                                  Path(package).parent.joinpath(*parts, "__init__.py")):  # fmt: skip
+                    if candidate.is_file():
+                        found.add(candidate)
+    return sorted(found)
+
+
+def kernel_digest(package_dirs: Iterable[Path]) -> str:
+    """A short digest of :func:`kernel_sources`' names (relative to their package's parent)
+    and texts: the name of the folder their compiled kernels go in (numba's own index refuses
+    kernels of another numba version)."""
+    dirs = list(package_dirs)
+    digest = hashlib.sha256()
+    for path in kernel_sources(dirs):
+        root = next((Path(d).parent for d in dirs if path.is_relative_to(Path(d).parent)), path.parent)
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            pass
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
 def ensure_numba_cache_dir(package_dirs: Iterable[Path] | None = None) -> Path | None:
-    """Point numba at a writable cache folder where its own choices are not writable; the
-    folder chosen (None: numba's own will do, or the user chose one)."""
+    """Point numba at the kernels' version folder (see the module's docstring) in the first
+    writable place of: beside the first package, the user's cache folder, a private temporary
+    folder. Returns the folder (None: the user chose one, or nothing at all can be written)."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return None
     dirs = kernel_package_dirs() if package_dirs is None else list(package_dirs)
-    if all(_writable(d / "__pycache__") for d in dirs):
-        return None
+    version = kernel_digest(dirs)
+    folder = None
+    bases = [dirs[0] / "__pycache__" / "numba"] if dirs else []
     user_cache = _user_folder("XDG_CACHE_HOME", ".cache")
-    if user_cache is not None and _writable(user_cache / "numba"):
-        return None
-    fallback = _private_temp_folder("placer-gym-numba")
-    if fallback is None:
-        return None  # nothing writable at all: numba will say so
-    os.environ["NUMBA_CACHE_DIR"] = str(fallback)
+    if user_cache is not None:
+        bases.append(user_cache / "placer-gym" / "numba")
+    for base in bases:
+        if _writable(base / version):
+            folder = base / version
+            break
+    if folder is None:
+        private = _private_temp_folder("placer-gym-numba")
+        if private is None or not _writable(private / version):
+            return None  # nothing writable at all: numba will say so
+        folder = private / version
+    _mark_used_and_prune(folder)
+    os.environ["NUMBA_CACHE_DIR"] = str(folder)
     numba = sys.modules.get("numba")
     if numba is not None:  # already imported: its configuration was read at import
-        numba.config.CACHE_DIR = str(fallback)
-    return fallback
+        numba.config.CACHE_DIR = str(folder)
+    return folder
+
+
+def _mark_used_and_prune(folder: Path) -> None:
+    """Touch ``folder`` (its time says when its version was last used) and remove the other
+    version folders beside it that are neither among the newest :data:`_KEEP_VERSIONS` nor
+    used within :data:`_PRUNE_AFTER_S` (best effort: a folder in use elsewhere, or one that
+    cannot be removed, stays)."""
+    try:
+        os.utime(folder)
+        siblings = [p for p in folder.parent.iterdir()
+                    if p != folder and p.is_dir() and not p.is_symlink() and _VERSION_NAME.fullmatch(p.name)]  # fmt: skip
+        siblings.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    now = time.time()
+    for old in siblings[_KEEP_VERSIONS:]:
+        try:
+            if now - old.stat().st_mtime > _PRUNE_AFTER_S:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
+
+
+_VERSION_NAME = re.compile(r"[0-9a-f]{16}")
 
 
 def _user_folder(variable: str, under_home: str) -> Path | None:
