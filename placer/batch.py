@@ -18,7 +18,9 @@ folder moves a staged file whose attempt its row names into place and removes an
 row with its error, and the batch goes on.
 
 Tasks run in local worker processes (``concurrent.futures.ProcessPoolExecutor`` with the
-``spawn`` start method: nothing relies on inherited state) or on an existing Ray cluster.
+``spawn`` start method: nothing relies on inherited state; :mod:`placer.batch_pool`, where a
+worker that dies or outlives its run's deadline costs only that run) or on an existing Ray
+cluster.
 Methods from outside the package are made available to workers with ``plugins``: module names
 or ``.py`` files that register placers on import (imported in the parent and in each worker).
 
@@ -34,7 +36,7 @@ import hashlib
 import importlib
 import importlib.util
 import json
-import multiprocessing
+import math
 import os
 import re
 import sys
@@ -42,15 +44,21 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from netlists.io import INITIAL_PLC, design_files_under, require_suite_folder
+from placer.batch_pool import (
+    WORKER_MATH_THREADS,
+    PoolRunner,
+    default_deadline_s,
+    one_math_thread_for_workers,
+    stop_workers,
+    worker_init,
+)
+from placer.batch_pool import usable_cpus as usable_cpus  # (kept importable from here)
 from placer.folder_lock import exclusive_folder
 from placer.interrupts import (
     caused_by_interrupt,
@@ -654,11 +662,17 @@ def run_batch(
     ray_address: str | None = None,
     show_progress: bool = True,
     on_record: OnRecord | None = None,
+    deadline_s: float | None = None,
 ) -> BatchSummary:
     """Run ``tasks``, writing each finished run's row to ``runs_dir/results.sqlite`` at once.
 
     ``jobs`` worker processes run locally (1 runs in this process); ``ray_address`` sends the
-    tasks to a Ray cluster instead. With ``resume``, tasks that have an ok row are skipped. On
+    tasks to a Ray cluster instead. A run still going in its worker ``deadline_s`` seconds
+    after it began (default: twice its budget plus 300 s,
+    :func:`~placer.batch_pool.default_deadline_s`; ``math.inf``: never) has its worker killed
+    and is recorded as failed, naming the deadline; a ``deadline_s`` given with ``jobs=1`` runs
+    the tasks in one worker process, not in this one (which no deadline can stop). On Ray no
+    deadline applies. With ``resume``, tasks that have an ok row are skipped. On
     Ctrl-C the finished rows stay, running workers are stopped and the summary says
     ``interrupted``. A kill (SIGTERM, SIGHUP) stops the batch the same way, then goes on to the
     caller's handler: the default one ends the process (status 143), a handler of the
@@ -667,8 +681,10 @@ def run_batch(
     Raises:
         FolderBusy: another batch is writing into ``runs_dir``.
         ValueError: tasks that clash with runs already in the folder (:func:`check_conflicts`),
-            unknown methods.
+            unknown methods, a ``deadline_s`` that is not a positive number of seconds.
     """
+    if deadline_s is not None and (isinstance(deadline_s, bool) or not (isinstance(deadline_s, int | float) and deadline_s > 0)):
+        raise ValueError(f"deadline_s must be a positive number of seconds (math.inf: none), got {deadline_s!r}")
     if ray_address is not None:  # refused before the runs folder and its store are made
         from placer.batch_ray import check_ray_address
 
@@ -678,7 +694,7 @@ def run_batch(
     # keeps the default one)
     with sigterm_as_interrupt(pass_kills_on=True), exclusive_folder(runs_dir):  # a second batch
         return _run_batch_locked(  # into this folder is refused at once
-            tasks, runs_dir, jobs, resume, ray_address, show_progress, on_record
+            tasks, runs_dir, jobs, resume, ray_address, show_progress, on_record, deadline_s
         )
 
 
@@ -690,6 +706,7 @@ def _run_batch_locked(
     ray_address: str | None,
     show_progress: bool,
     on_record: OnRecord | None,
+    deadline_s: float | None = None,
 ) -> BatchSummary:
     check_inside_runs_dir(Path(runs_dir), tasks)
     store = ResultStore.in_runs_dir(runs_dir)
@@ -733,11 +750,11 @@ def _run_batch_locked(
                 from placer.batch_ray import run_on_ray
 
                 run_on_ray(todo, ray_address, record_done)
-            elif jobs <= 1:
+            elif jobs <= 1 and (deadline_s is None or deadline_s == math.inf):
                 for task in todo:
                     record_done(run_task(task))
             else:
-                _run_in_pool(todo, jobs, record_done)
+                _run_in_pool(todo, jobs, record_done, deadline_s)
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:  # a stop between a row's commit and its publish leaves no row without a file
@@ -745,163 +762,25 @@ def _run_batch_locked(
     return summary
 
 
-def _run_in_pool(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord) -> None:
-    """Run tasks on ``jobs`` spawned worker processes, handing each record over as it comes.
+def _run_in_pool(
+    tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord, deadline_s: float | None = None
+) -> None:
+    """Run tasks on ``jobs`` spawned worker processes, handing each record over as it comes
+    (:class:`placer.batch_pool.PoolRunner`: a worker that dies costs only its task, one past
+    its task's deadline is killed: ``deadline_s`` seconds, or by default
+    :func:`~placer.batch_pool.default_deadline_s` of its budget)."""
 
-    A worker that dies (killed, out of memory, a crash in compiled code) breaks the whole pool:
-    the tasks it had not started go to a fresh pool, and those that may have been under way are
-    run again each in a pool of its own (``jobs`` at once), so that only a task that kills its
-    worker again is recorded as failed.
-    """
-    queue: list[PlacementTask] = list(tasks)
-    alone: list[PlacementTask] = []
-    lost_once: set[tuple] = set()  # lost without being seen under way (a very quick death)
-    while queue or alone:
-        if alone:
-            _run_alone(alone, jobs, record_done)
-            alone = []
-            continue
-        under_way, not_started = _pool_round(queue, jobs, record_done)
-        again = [t for t in not_started if t.key in lost_once]  # lost twice: run alone
-        lost_once.update(t.key for t in not_started)
-        alone = under_way + again
-        queue = [t for t in not_started if t.key not in {a.key for a in again}]
+    def deadline_of(task: PlacementTask) -> float:
+        return default_deadline_s(task.budget_s) if deadline_s is None else deadline_s
+
+    PoolRunner(run_task, failed_record, error_text, deadline_of).run(tasks, jobs, record_done)
 
 
-def usable_cpus() -> int:
-    """The CPUs this process may run on (its affinity: a Slurm job's or a cpuset's share, not
-    the machine's count, which gave each worker a fraction of a core and its wall-clock budget
-    less search)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
-
-
-#: The math libraries' thread counts a batch worker runs with (one each: the workers are the
-#: parallelism), unless the user set them.
-_WORKER_MATH_THREADS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
-
-
-@contextmanager
-def _one_math_thread_for_workers() -> Iterator[None]:
-    """Within the block (around the submits that start a spawn pool's workers, not longer: the
-    batch's own process and its caller's threads see the variables meanwhile), the environment
-    the spawned workers start with asks the math libraries for one thread each. Set in the
-    worker's own initializer it came too late: the worker had imported numpy (its OpenBLAS
-    starting a thread per core) while unpickling its first task, so J workers ran J x cores
-    threads, and under a process limit (a container's pids cap) a worker spun on a thread it
-    could not start while the batch waited for it for good."""
-    added = [name for name in _WORKER_MATH_THREADS if name not in os.environ]
-    for name in added:
-        os.environ[name] = "1"
-    try:
-        yield
-    finally:
-        for name in added:
-            os.environ.pop(name, None)
-
-
-def _pool_round(
-    tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord
-) -> tuple[list[PlacementTask], list[PlacementTask]]:
-    """One pool over ``tasks``; when it breaks, the tasks it lost: ``(under way, not started)``
-    (under way: the pool had queued it for a worker, as polled every 0.2 s; that includes up to
-    one task per worker not yet begun, which then only runs alone)."""
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(
-        max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_worker_init,
-        initargs=(os.getpid(),)
-    )
-    pending: dict[Future[RunRecord], PlacementTask] = {}
-    started: set[Future[RunRecord]] = set()
-    under_way: list[PlacementTask] = []
-    not_started: list[PlacementTask] = []
-    try:
-        with _one_math_thread_for_workers():  # (a spawn pool starts its workers at the submits)
-            for task in tasks:
-                pending[pool.submit(run_task, task)] = task
-        while pending:
-            finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            started.update(f for f in pending if f.running())
-            for future in finished:
-                task = pending.pop(future)
-                try:
-                    record = future.result()
-                except BrokenProcessPool:
-                    (under_way if future in started else not_started).append(task)
-                    continue
-                except Exception as exc:  # noqa: BLE001 - e.g. a result that does not unpickle
-                    record = failed_record(task, error_text(exc))
-                record_done(record)
-    except BaseException:
-        for future in pending:
-            future.cancel()
-        _stop_workers(pool)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return under_way, not_started
-
-
-def _run_alone(tasks: Sequence[PlacementTask], jobs: int, record_done: OnRecord) -> None:
-    """Run each task in a single-worker pool of its own, ``jobs`` at once: a worker that dies
-    then names its task, which is recorded as failed with the pool's error."""
-    context = multiprocessing.get_context("spawn")
-    todo = list(tasks)
-    running: dict[Future[RunRecord], tuple[PlacementTask, ProcessPoolExecutor]] = {}
-    try:
-        while todo or running:
-            while todo and len(running) < max(jobs, 1):
-                task = todo.pop(0)
-                pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),)
-                )
-                with _one_math_thread_for_workers():  # (its worker starts here)
-                    running[pool.submit(run_task, task)] = (task, pool)
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                task, pool = running.pop(future)
-                try:
-                    record = future.result()
-                except BrokenProcessPool as exc:
-                    record = failed_record(task, "its worker process died while running it "
-                                                 f"(killed, out of memory or a crash): {exc}")
-                except Exception as exc:  # noqa: BLE001 - e.g. a result that does not unpickle
-                    record = failed_record(task, error_text(exc))
-                pool.shutdown(wait=True)
-                record_done(record)
-    except BaseException:
-        for future, (_, pool) in running.items():
-            future.cancel()
-            _stop_workers(pool)
-            pool.shutdown(wait=True, cancel_futures=True)
-        raise
-
-
-def _worker_init(batch_pid: int) -> None:
-    """One math thread per worker (numba's, read when it first compiles; the others are set
-    before the workers start: :func:`_one_math_thread_for_workers`). A worker exits when the
-    batch process ``batch_pid`` is gone (a ``kill -9`` leaves no worker running on; the pid is
-    given, not read with getppid() here: a batch killed before this ran left the worker's new
-    parent there, and it ran on)."""
-    for var in _WORKER_MATH_THREADS:
-        os.environ.setdefault(var, "1")
-    threading.Thread(target=_exit_with_parent, args=(batch_pid,), daemon=True).start()
-
-
-def _exit_with_parent(parent: int, poll_s: float = 0.5) -> None:
-    """Poll until ``parent`` is no longer this process's parent, then exit at once."""
-    while os.getppid() == parent:
-        time.sleep(poll_s)
-    os._exit(1)
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Terminate the pool's worker processes (after Ctrl-C; they may be mid-placement)."""
-    processes = getattr(pool, "_processes", None) or {}
-    for process in list(processes.values()):
-        if process.is_alive():
-            process.terminate()
+# names the pool's code had here, kept importable (tests and scripts of one's own use them)
+_worker_init = worker_init
+_one_math_thread_for_workers = one_math_thread_for_workers
+_WORKER_MATH_THREADS = WORKER_MATH_THREADS
+_stop_workers = stop_workers
 
 
 # ----------------------------------------------------------------------------- progress

@@ -7,7 +7,7 @@ One design::
 prints the cost table before and after and writes ``OUT.plc``. A suite::
 
     placer place --suite DIR --algo NAME[,NAME..] [--seeds N] [--jobs J] --out RUNS_DIR
-                 [--resume] [--ray ADDRESS] [--budget-s S] [--designs a,b]
+                 [--resume] [--ray ADDRESS] [--budget-s S] [--designs a,b] [--deadline-s S]
 
 runs every design x method x seed (see :mod:`placer.batch`), writing each run's ``.plc`` and
 its row in ``RUNS_DIR/results.sqlite`` as soon as it finishes.
@@ -25,6 +25,7 @@ option names gets shared options only when it runs alone; beside others, ``name.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -212,6 +213,12 @@ def place_command(
     designs: Annotated[
         str | None, typer.Option("--designs", help="only these designs, comma-separated (suite)")
     ] = None,
+    deadline_s: Annotated[
+        float | None,
+        typer.Option("--deadline-s", help="seconds a suite's run may take in its worker process before "
+                     "the worker is killed and the run recorded as failed (default: 2 x --budget-s + "
+                     "300; 0: none; with --jobs 1 the runs then go to one worker process; not with --ray)"),
+    ] = None,
     option: Annotated[
         list[str] | None,
         typer.Option("--option", help="method option key=value or method.key=value (repeatable; method.key wins over a shared key for that method)"),
@@ -247,8 +254,8 @@ def place_command(
         assert netlist is not None
         if len(methods) != 1:
             raise UsageError("one design takes one method; use --suite for several")
-        if ray_address or resume or designs or seeds is not None or jobs is not None:
-            raise UsageError("--ray, --resume, --designs, --seeds and --jobs apply to --suite only")
+        if ray_address or resume or designs or seeds is not None or jobs is not None or deadline_s is not None:
+            raise UsageError("--ray, --resume, --designs, --seeds, --jobs and --deadline-s apply to --suite only")
         check_output_file(out)
         from netlists.formats.bookshelf import is_bookshelf_pl
 
@@ -269,14 +276,18 @@ def place_command(
         if out.suffix.lower() in (".plc", ".gz", ".png", ".csv", ".json", ".sqlite"):  # a file's name
             raise UsageError(f"--out {out}: with --suite it is a runs folder (one .plc per run inside), "
                              "not a file name")
-        from placer.batch import usable_cpus
+        from placer.batch_pool import usable_cpus
 
         chosen = _split_list(designs) if designs is not None else None
         if chosen is not None and not chosen:
             raise UsageError(f"--designs {designs!r} names no design (a comma-separated list of names)")
+        if deadline_s is not None and (not math.isfinite(deadline_s) or deadline_s < 0):
+            raise UsageError(f"--deadline-s must be a finite number of seconds >= 0 (0: none), got {deadline_s}")
+        if deadline_s is not None and ray_address is not None:
+            raise UsageError("--deadline-s applies to local workers, not to runs on Ray")
         _place_suite(
             suite, methods, options, budget_s, seeds or 1, jobs or usable_cpus(), out, resume,
-            ray_address, chosen, plugins, quiet,
+            ray_address, chosen, plugins, quiet, None if deadline_s is None else (deadline_s or math.inf),
         )
 
 
@@ -501,6 +512,7 @@ def _place_suite(
     designs: list[str] | None,
     plugins: list[str],
     quiet: bool,
+    deadline_s: float | None = None,
 ) -> None:
     """Run the batch and print a summary (exit 130 when interrupted, 1 when runs failed)."""
     from placer.batch import find_designs, make_tasks, run_batch
@@ -511,7 +523,7 @@ def _place_suite(
         tasks = make_tasks(found, methods, range(seeds), runs_dir, budget_s, options, plugins)
         summary = run_batch(
             tasks, runs_dir, jobs=jobs, resume=resume, ray_address=ray_address,
-            show_progress=not quiet,
+            show_progress=not quiet, deadline_s=deadline_s,
         )
     except (ValueError, RuntimeError) as exc:
         raise UsageError(str(exc)) from None

@@ -49,6 +49,9 @@ class JitterForBatchTests(Placer):
         if self.options.get("os_exit_on") == [netlist.name, seed]:  # a hard exit, no cleanup
             import os
             os._exit(1)
+        if self.options.get("hang_on") == [netlist.name, seed]:  # stuck for good
+            while True:
+                time.sleep(0.05)
         time.sleep(float(self.options.get("sleep_s", 0.0)))
         rng = np.random.default_rng(seed)
         m = netlist.macros
@@ -615,6 +618,23 @@ def test_a_worker_ending_its_process_fails_its_task_only_with_two_jobs(suite: Pa
     assert stored[1][2] is None
     assert (runs / "tiny_a" / METHOD / "seed1.plc").is_file()
     assert not (runs / "tiny_a" / METHOD / "seed0.plc").exists()
+
+
+@pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
+def test_a_stuck_run_is_stopped_at_its_deadline_even_with_one_job(suite: Path, plugin: str, tmp_path: Path) -> None:
+    """A method stuck for good held the batch for good; with a deadline given, --jobs 1 runs in
+    a worker process too (this process cannot be stopped by a deadline), and the stuck run's
+    row says why it failed while the other runs are ok."""
+    runs = tmp_path / "runs"
+    options = {METHOD: {"hang_on": ["tiny_a", 0]}}
+    tasks = make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0, 1], runs, 1.0, options, [plugin])
+    started = time.monotonic()
+    summary = run_batch(tasks, runs, jobs=1, show_progress=False, deadline_s=20.0)
+    assert time.monotonic() - started < 120
+    assert (summary.ok, summary.failed, summary.interrupted) == (1, 1, False)
+    failed = rows(runs)[("tiny_a", METHOD, 0)]
+    assert failed.status == "failed" and "past its deadline of 20 s" in failed.error
+    assert rows(runs)[("tiny_a", METHOD, 1)].status == "ok"
 
 
 def test_a_stop_between_a_rows_commit_and_its_publish_leaves_no_row_without_a_file(
