@@ -11,7 +11,6 @@ Bad input prints one line on stderr and exits with code 2.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -86,53 +85,6 @@ DEFAULT_INDEX_DATASET = "lognormal"
 
 #: Measurements per trial unless --repeats says otherwise.
 DEFAULT_REPEATS = 3
-
-#: Run settings no option of placer tune sets: they follow the version (the SQLite windows'
-#: checkpoint, the warm-up) or the machine (PostgreSQL's memory).
-UNCHOSEN_SETTINGS = ("wal_checkpoint", "warmup_s", "shared_buffers_max_mb")
-
-
-def settings_before() -> dict[str, str]:
-    """What a run setting missing from a stored run (made before the setting was recorded)
-    means."""
-    from learned_systems.config.sqlite_backend import WAL_CHECKPOINT_BEFORE
-
-    return {"index_cost": "measured", "wal_checkpoint": WAL_CHECKPOINT_BEFORE}
-
-
-def run_settings(system: str, objective: Any, repeats: int) -> dict[str, Any]:
-    """What a run's measurements and search depend on besides the configuration (the seed is
-    kept per row): a resume under other settings is refused (ResultsStore.claim_settings)."""
-    settings: dict[str, Any] = {"rows": _effective_size(objective), "repeats": repeats}
-    if system != "index":
-        settings["duration_s"] = objective.backend.duration_s  # pgbench rounds to whole seconds
-        if hasattr(objective.backend, "warmup_s"):  # trials measured without one differ
-            settings["warmup_s"] = objective.backend.warmup_s
-    if system == "sqlite":  # trials timed without their checkpoint rank deferring too high
-        from learned_systems.config.sqlite_backend import WAL_CHECKPOINT
-
-        settings["wal_checkpoint"] = WAL_CHECKPOINT
-    if system == "index":  # in the option's words (stored runs from before it: measured)
-        settings["index_cost"] = "measured" if objective.mode == "measured" else "counted"
-        from learned_systems.datasets import is_key_file
-
-        if is_key_file(objective.dataset):  # the keys measured, not the file's name or place:
-            # a resume on another file of the same name is refused, one moved is not
-            settings["keys_sha256"] = hashlib.sha256(objective.keys.tobytes()).hexdigest()
-    if system == "postgres":  # the space's top follows the machine's (or container's) memory:
-        # resumed elsewhere, stored trials fell outside it or the search went on in another one
-        settings["shared_buffers_max_mb"] = objective.space.knob("shared_buffers").high
-    return settings
-
-
-def _effective_size(objective: Any) -> int:
-    """The size measured (index keys, SQLite rows or pgbench scale), not the ``--rows`` that
-    asked for it (0 = the default): a run resumed with the default spelt out is the same run."""
-    if hasattr(objective, "keys"):
-        return int(objective.keys.size)
-    backend = objective.backend
-    return int(backend.scale if hasattr(backend, "scale") else backend.workload.rows)
-
 
 def _workloads(system: str) -> list[str]:
     """The workload (or dataset) names ``system`` offers."""
@@ -297,7 +249,9 @@ def _run(
     from rich.console import Console
 
     from learned_systems.plots import plot_best_so_far
+    from learned_systems.report import best_config_report, best_overall, best_so_far_curves
     from learned_systems.results import ResultsStore
+    from learned_systems.run_settings import run_settings
     from placer.folder_lock import exclusive_folder
 
     workload, tuners = _checked_options(
@@ -319,9 +273,9 @@ def _run(
             _claim_run(store, system, label, run, objective, settings, index_cost)
             summaries, beyond = _run_tuners(store, objective, run, tuners, trials, seed, console, quiet)
             other_runs = sorted(set(store.runs()) - {run})
-            curves, others, plotted = _curves(store, run, objective, summaries, seed)
-        best = _best_overall(summaries, objective.space.effective)
-        report = _report(run, system, label, objective, seed, settings, summaries, best, allow_unsafe,
+            curves, others, plotted = best_so_far_curves(store, run, objective, summaries, seed)
+        best = best_overall(summaries, objective.space.effective)
+        report = best_config_report(run, system, label, objective, seed, settings, summaries, best, allow_unsafe,
                          tuners, others)
         from netlists.formats.textio import write_text_atomic
 
@@ -421,6 +375,7 @@ def _claim_run(
 ) -> None:
     """Take ``run`` in the store under ``settings``: a resume under other settings is refused."""
     from learned_systems.results import SettingsMismatch
+    from learned_systems.run_settings import UNCHOSEN_SETTINGS, settings_before
 
     if system == "index":  # earlier versions named the index's space "durable"
         store.rename_run(f"{system}-{workload}-durable", run, objective.space.name)
@@ -472,81 +427,6 @@ def _run_tuners(
             )
         beyond[name] = len(store.rows(run=run, tuner=name, seed=seed, role="trial")) - trials
     return summaries, beyond
-
-
-def _curves(
-    store: Any, run: str, objective: Any, summaries: list[Any], seed: int
-) -> tuple[dict[str, list], list[str], dict[str, float]]:
-    """The best-so-far curves to plot (this command's tuners as ranked, earlier commands'
-    tuners or seeds ranked again from the store), those earlier ones' labels, and the
-    baselines drawn beside them."""
-    from learned_systems.tuning import stored_baseline_scores, stored_best_so_far
-
-    baselines = stored_baseline_scores(store, run, objective)
-    mine = {(s.tuner, seed): s.best_so_far for s in summaries}  # as ranked
-    earlier = stored_best_so_far(store, run, objective, skip=set(mine), baselines=baselines)
-    # in the store's order (tuner, then seed): every tuner of this command has stored trials
-    curves = {f"{tuner} seed {s}": list(mine[(tuner, s)] if (tuner, s) in mine else earlier[(tuner, s)])
-              for tuner, s in sorted({*mine, *earlier})}
-    others = sorted(f"{tuner} seed {s}" for tuner, s in earlier)  # earlier commands' tuners or seeds: drawn only
-    plotted = _plotted_baselines(seed, curves, summaries[0].baseline_scores, baselines)
-    return curves, others, plotted
-
-
-def _report(
-    run: str,
-    system: str,
-    workload: str,
-    objective: Any,
-    seed: int,
-    settings: dict[str, Any],
-    summaries: list[Any],
-    best: dict[str, Any] | None,
-    allow_unsafe: bool,
-    tuners: list[str],
-    others: list[str],
-) -> dict[str, Any]:
-    """The contents of ``best_config.json``: the run, its baselines, each tuner's best, the
-    best overall and how to apply it, and what the report covers."""
-    from learned_systems.apply import how_to_apply
-
-    reference = summaries[0].baseline_scores
-    return {
-        "run": run,
-        "system": system,
-        "workload": workload,
-        "space": objective.space.name,
-        "seed": seed,
-        "settings": settings,
-        "baselines": {
-            role: {
-                "config": r.config,
-                "ok": r.ok,
-                "throughput_mean": r.throughput_mean,
-                "throughput_std": r.throughput_std,
-                "unit": r.unit,
-                "score": reference.get(role),
-            }
-            for role, r in summaries[0].baselines.items()
-        },
-        "tuners": {
-            s.tuner: {
-                "best_score": s.best_score,
-                "best_config": s.best_config,
-                "best_measurements": s.best_measurements,
-                "best_failed_trials": s.best_failures,
-                "failed": s.failed,
-                "resumed_trials": s.resumed,
-            }
-            for s in summaries
-        },
-        "best": best,
-        # what each knob is and its unit (the configurations above are in these units)
-        "knobs": {k.name: k.help for k in objective.space.knobs},
-        # the best configuration as its user applies it (SQL, postgresql.conf, build_index)
-        "apply": how_to_apply(system, best["config"], allow_unsafe) if best else None,
-        "covers": {"tuners": list(tuners), "seed": seed, "not_covered": others},
-    }
 
 
 def _score_meaning(system: str, index_cost: str) -> str:
@@ -630,67 +510,6 @@ def _backend_closed_at_end(objective: Any) -> Iterator[None]:
         if backend is not None:
             with interrupts_deferred():
                 backend.close()
-
-
-def _plotted_baselines(
-    seed: int, curves: dict[str, list], reference: dict[str, float | None], seed_baselines: dict[int, dict[str, float]]
-) -> dict[str, float]:
-    """The baselines drawn beside the curves: this seed's, and each other drawn seed's own,
-    labelled with its seed (every score is relative to its seed's measurement of the defaults:
-    one seed's rule of thumb beside another seed's curves said the opposite of the data)."""
-    lines = {k: v for k, v in reference.items() if v is not None}
-    drawn = sorted({int(label.rsplit(" seed ", 1)[1]) for label in curves} - {seed})
-    for other in drawn:
-        for role, score in seed_baselines.get(other, {}).items():
-            lines[f"{role} (seed {other})"] = score
-    if drawn:
-        lines = {(f"{k} (seed {seed})" if " (seed " not in k else k): v for k, v in lines.items()}
-    return lines
-
-
-def _best_overall(summaries: list[Any], effective: Any) -> dict[str, Any] | None:
-    """The best configuration measured in this run, baselines included: a tuner's best that
-    scores below the defaults or the rule of thumb is not the one to apply. ``found_by`` names
-    the tuner or the baseline (``tuner`` repeats it when a tuner found it). A configuration
-    that runs as a baseline does (``effective``, see ``KnobSpace.effective``) is no one's find:
-    it counts as that baseline, with the baseline's own measurement. Configurations rank by
-    :attr:`~learned_systems.ranking.RankedConfig.standing` (one whose trials failed now and then
-    ranks below every one that never failed); a tie goes to the baseline, then to the tuner
-    listed first."""
-    from learned_systems.config.knobs import config_key
-    from learned_systems.ranking import RankedConfig
-
-    reference = summaries[0]
-    baselines: dict[str, RankedConfig] = {}
-    as_run: dict[str, str] = {}  # a configuration as it runs -> the baseline it counts as
-    for role, result in sorted(reference.baselines.items(), key=lambda item: item[0] != "default"):
-        key = config_key(effective(result.config))
-        score = reference.baseline_scores.get(role)
-        if result.ok and score is not None and key not in as_run:  # (a rule of thumb that runs
-            baselines[role] = RankedConfig(score, result, 1)  # as the defaults is the defaults)
-            as_run[key] = role
-    # every configuration a tuner measured, not only its best: a best that runs as a baseline
-    # counts as that baseline, and the tuner's next one may still beat them
-    candidates = [(entry, role) for role, entry in baselines.items()]  # first: they win ties
-    for summary in summaries:
-        for entry in summary.ranked:
-            if config_key(effective(entry.result.config)) not in as_run:
-                candidates.append((entry, summary.tuner))
-    if not candidates:
-        return None
-    best, found_by = max(candidates, key=lambda c: c[0].standing)  # (max keeps the first of ties)
-    return {
-        "found_by": found_by,
-        "tuner": found_by if found_by not in reference.baselines else None,
-        "score": best.score,
-        "config": best.result.config,
-        "measurements": best.measurements,
-        "failed_trials": best.failures,
-        "throughput_mean": best.result.throughput_mean,
-        "throughput_std": best.result.throughput_std,
-        "unit": best.result.unit,
-        "metrics": best.result.metrics,
-    }
 
 
 def register(app: typer.Typer) -> None:

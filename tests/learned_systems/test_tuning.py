@@ -17,7 +17,9 @@ from learned_systems.config.sqlite_backend import sqlite_space
 from learned_systems.config.trial import TrialResult
 from learned_systems.objectives import IndexObjective
 from learned_systems.ranking import RankedConfig
+from learned_systems.report import best_overall
 from learned_systems.results import ResultsStore
+from learned_systems.run_settings import run_settings
 from learned_systems.tuners import make_tuner
 from learned_systems.tuning import run_tuning
 from placer.commands import tune as tune_command
@@ -191,7 +193,7 @@ def test_a_configuration_that_fails_when_measured_again_is_not_remeasured_nor_re
     with ResultsStore(tmp_path / "r.sqlite") as store:
         summary = run_tuning(objective, "optuna", 40, 0, store, "flaky")
     assert summary.failed >= 1 and max(objective.runs.values()) <= 2  # one failure, then dropped
-    best = tune_command._best_overall([summary], objective.space.effective)
+    best = best_overall([summary], objective.space.effective)
     assert best["failed_trials"] == 0 and best["config"]["journal_mode"] == "WAL"
     assert config_key(objective.space.effective(best["config"])) not in objective.runs
 
@@ -974,7 +976,7 @@ def test_a_tuner_best_that_runs_as_the_defaults_is_credited_to_the_defaults():
         best_score=-0.9, tuner="random", best_config=twin_config, best_result=twin, ranked=[RankedConfig(-0.9, twin, 1)],
         baselines={"default": default}, baseline_scores={"default": -1.0},
     )  # fmt: skip
-    best = tune_command._best_overall([summary], space.effective)
+    best = best_overall([summary], space.effective)
     assert best["found_by"] == "default" and best["tuner"] is None and best["score"] == -1.0
 
 
@@ -983,7 +985,7 @@ def _index_result(config):  # type: ignore[no-untyped-def]
 
 
 def _best_of_one_random_run(ranked, baseline_scores):  # type: ignore[no-untyped-def]
-    """``_best_overall`` over one random-search run that measured ``ranked`` ((score, config),
+    """``best_overall`` over one random-search run that measured ``ranked`` ((score, config),
     best first) beside the index space's baselines scored ``baseline_scores``."""
     from types import SimpleNamespace
 
@@ -996,7 +998,7 @@ def _best_of_one_random_run(ranked, baseline_scores):  # type: ignore[no-untyped
         tuner="random", ranked=[RankedConfig(score, _index_result(config), 1) for score, config in ranked],
         baselines={role: baselines[role] for role in baseline_scores}, baseline_scores=baseline_scores,
     )  # fmt: skip
-    return tune_command._best_overall([summary], space.effective)
+    return best_overall([summary], space.effective)
 
 
 def test_a_luckier_measurement_of_the_defaults_does_not_hide_a_better_find():
@@ -1039,7 +1041,7 @@ def test_a_tie_with_a_baseline_or_a_tuners_measurement_of_one_is_the_baselines()
         baselines={"default": _index_result(sqlite.defaults()), "rule_of_thumb": _index_result(thumb)},
         baseline_scores={"default": 1.0, "rule_of_thumb": 1.2},
     )  # fmt: skip
-    best = tune_command._best_overall([summary], sqlite.effective)
+    best = best_overall([summary], sqlite.effective)
     assert (best["found_by"], best["score"]) == ("rule_of_thumb", 1.2)
 
 
@@ -1053,7 +1055,7 @@ def test_a_config_whose_trials_failed_now_and_then_ranks_below_a_steady_one():
         ranked=[RankedConfig(-1.0, _index_result(flaky), 1, failures=3), RankedConfig(-2.0, _index_result(steady), 2)],
         baselines={"default": _index_result(space.defaults())}, baseline_scores={"default": -3.0},
     )  # fmt: skip
-    best = tune_command._best_overall([summary], space.effective)
+    best = best_overall([summary], space.effective)
     assert (best["config"]["epsilon"], best["measurements"], best["failed_trials"]) == (128, 2, 0)
 
 
@@ -1197,7 +1199,7 @@ def test_a_postgres_run_records_the_memory_bound_of_its_space(monkeypatch):
         monkeypatch.setattr(postgres_backend, "_total_memory_mb", lambda: memory_mb)
         backend = SimpleNamespace(scale=1, duration_s=1, warmup_s=0)
         objective = SimpleNamespace(backend=backend, space=postgres_backend.postgres_space())
-        return tune_command.run_settings("postgres", objective, 2)
+        return run_settings("postgres", objective, 2)
 
     assert settings_with(4096)["shared_buffers_max_mb"] == 2048
     assert settings_with(24000)["shared_buffers_max_mb"] == 12000

@@ -1,0 +1,142 @@
+"""What a tuning run reports: the best configuration it measured (baselines included), the
+best-so-far curves and baselines its plot draws, and the contents of ``best_config.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def best_so_far_curves(
+    store: Any, run: str, objective: Any, summaries: list[Any], seed: int
+) -> tuple[dict[str, list], list[str], dict[str, float]]:
+    """The best-so-far curves to plot (this command's tuners as ranked, earlier commands'
+    tuners or seeds ranked again from the store), those earlier ones' labels, and the
+    baselines drawn beside them."""
+    from learned_systems.tuning import stored_baseline_scores, stored_best_so_far
+
+    baselines = stored_baseline_scores(store, run, objective)
+    mine = {(s.tuner, seed): s.best_so_far for s in summaries}  # as ranked
+    earlier = stored_best_so_far(store, run, objective, skip=set(mine), baselines=baselines)
+    # in the store's order (tuner, then seed): every tuner of this command has stored trials
+    curves = {f"{tuner} seed {s}": list(mine[(tuner, s)] if (tuner, s) in mine else earlier[(tuner, s)])
+              for tuner, s in sorted({*mine, *earlier})}
+    others = sorted(f"{tuner} seed {s}" for tuner, s in earlier)  # earlier commands' tuners or seeds: drawn only
+    plotted = plotted_baselines(seed, curves, summaries[0].baseline_scores, baselines)
+    return curves, others, plotted
+
+
+def best_config_report(
+    run: str,
+    system: str,
+    workload: str,
+    objective: Any,
+    seed: int,
+    settings: dict[str, Any],
+    summaries: list[Any],
+    best: dict[str, Any] | None,
+    allow_unsafe: bool,
+    tuners: list[str],
+    others: list[str],
+) -> dict[str, Any]:
+    """The contents of ``best_config.json``: the run, its baselines, each tuner's best, the
+    best overall and how to apply it, and what the report covers."""
+    from learned_systems.apply import how_to_apply
+
+    reference = summaries[0].baseline_scores
+    return {
+        "run": run,
+        "system": system,
+        "workload": workload,
+        "space": objective.space.name,
+        "seed": seed,
+        "settings": settings,
+        "baselines": {
+            role: {
+                "config": r.config,
+                "ok": r.ok,
+                "throughput_mean": r.throughput_mean,
+                "throughput_std": r.throughput_std,
+                "unit": r.unit,
+                "score": reference.get(role),
+            }
+            for role, r in summaries[0].baselines.items()
+        },
+        "tuners": {
+            s.tuner: {
+                "best_score": s.best_score,
+                "best_config": s.best_config,
+                "best_measurements": s.best_measurements,
+                "best_failed_trials": s.best_failures,
+                "failed": s.failed,
+                "resumed_trials": s.resumed,
+            }
+            for s in summaries
+        },
+        "best": best,
+        # what each knob is and its unit (the configurations above are in these units)
+        "knobs": {k.name: k.help for k in objective.space.knobs},
+        # the best configuration as its user applies it (SQL, postgresql.conf, build_index)
+        "apply": how_to_apply(system, best["config"], allow_unsafe) if best else None,
+        "covers": {"tuners": list(tuners), "seed": seed, "not_covered": others},
+    }
+
+
+def plotted_baselines(
+    seed: int, curves: dict[str, list], reference: dict[str, float | None], seed_baselines: dict[int, dict[str, float]]
+) -> dict[str, float]:
+    """The baselines drawn beside the curves: this seed's, and each other drawn seed's own,
+    labelled with its seed (every score is relative to its seed's measurement of the defaults:
+    one seed's rule of thumb beside another seed's curves said the opposite of the data)."""
+    lines = {k: v for k, v in reference.items() if v is not None}
+    drawn = sorted({int(label.rsplit(" seed ", 1)[1]) for label in curves} - {seed})
+    for other in drawn:
+        for role, score in seed_baselines.get(other, {}).items():
+            lines[f"{role} (seed {other})"] = score
+    if drawn:
+        lines = {(f"{k} (seed {seed})" if " (seed " not in k else k): v for k, v in lines.items()}
+    return lines
+
+
+def best_overall(summaries: list[Any], effective: Any) -> dict[str, Any] | None:
+    """The best configuration measured in this run, baselines included: a tuner's best that
+    scores below the defaults or the rule of thumb is not the one to apply. ``found_by`` names
+    the tuner or the baseline (``tuner`` repeats it when a tuner found it). A configuration
+    that runs as a baseline does (``effective``, see ``KnobSpace.effective``) is no one's find:
+    it counts as that baseline, with the baseline's own measurement. Configurations rank by
+    :attr:`~learned_systems.ranking.RankedConfig.standing` (one whose trials failed now and then
+    ranks below every one that never failed); a tie goes to the baseline, then to the tuner
+    listed first."""
+    from learned_systems.config.knobs import config_key
+    from learned_systems.ranking import RankedConfig
+
+    reference = summaries[0]
+    baselines: dict[str, RankedConfig] = {}
+    as_run: dict[str, str] = {}  # a configuration as it runs -> the baseline it counts as
+    for role, result in sorted(reference.baselines.items(), key=lambda item: item[0] != "default"):
+        key = config_key(effective(result.config))
+        score = reference.baseline_scores.get(role)
+        if result.ok and score is not None and key not in as_run:  # (a rule of thumb that runs
+            baselines[role] = RankedConfig(score, result, 1)  # as the defaults is the defaults)
+            as_run[key] = role
+    # every configuration a tuner measured, not only its best: a best that runs as a baseline
+    # counts as that baseline, and the tuner's next one may still beat them
+    candidates = [(entry, role) for role, entry in baselines.items()]  # first: they win ties
+    for summary in summaries:
+        for entry in summary.ranked:
+            if config_key(effective(entry.result.config)) not in as_run:
+                candidates.append((entry, summary.tuner))
+    if not candidates:
+        return None
+    best, found_by = max(candidates, key=lambda c: c[0].standing)  # (max keeps the first of ties)
+    return {
+        "found_by": found_by,
+        "tuner": found_by if found_by not in reference.baselines else None,
+        "score": best.score,
+        "config": best.result.config,
+        "measurements": best.measurements,
+        "failed_trials": best.failures,
+        "throughput_mean": best.result.throughput_mean,
+        "throughput_std": best.result.throughput_std,
+        "unit": best.result.unit,
+        "metrics": best.result.metrics,
+    }

@@ -1,0 +1,54 @@
+"""What identifies a tuning run's measurements besides each trial's configuration: the settings
+stored with the run, so that a resume under other settings is refused
+(:meth:`learned_systems.results.ResultsStore.claim_settings`)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+#: Run settings no option of placer tune sets: they follow the version (the SQLite windows'
+#: checkpoint, the warm-up) or the machine (PostgreSQL's memory).
+UNCHOSEN_SETTINGS = ("wal_checkpoint", "warmup_s", "shared_buffers_max_mb")
+
+
+def settings_before() -> dict[str, str]:
+    """What a run setting missing from a stored run (made before the setting was recorded)
+    means."""
+    from learned_systems.config.sqlite_backend import WAL_CHECKPOINT_BEFORE
+
+    return {"index_cost": "measured", "wal_checkpoint": WAL_CHECKPOINT_BEFORE}
+
+
+def run_settings(system: str, objective: Any, repeats: int) -> dict[str, Any]:
+    """What a run's measurements and search depend on besides the configuration (the seed is
+    kept per row): a resume under other settings is refused (ResultsStore.claim_settings)."""
+    settings: dict[str, Any] = {"rows": effective_size(objective), "repeats": repeats}
+    if system != "index":
+        settings["duration_s"] = objective.backend.duration_s  # pgbench rounds to whole seconds
+        if hasattr(objective.backend, "warmup_s"):  # trials measured without one differ
+            settings["warmup_s"] = objective.backend.warmup_s
+    if system == "sqlite":  # trials timed without their checkpoint rank deferring too high
+        from learned_systems.config.sqlite_backend import WAL_CHECKPOINT
+
+        settings["wal_checkpoint"] = WAL_CHECKPOINT
+    if system == "index":  # in the option's words (stored runs from before it: measured)
+        settings["index_cost"] = "measured" if objective.mode == "measured" else "counted"
+        from learned_systems.datasets import is_key_file
+
+        if is_key_file(objective.dataset):  # the keys measured, not the file's name or place:
+            # a resume on another file of the same name is refused, one moved is not
+            settings["keys_sha256"] = hashlib.sha256(objective.keys.tobytes()).hexdigest()
+    if system == "postgres":  # the space's top follows the machine's (or container's) memory:
+        # resumed elsewhere, stored trials fell outside it or the search went on in another one
+        settings["shared_buffers_max_mb"] = objective.space.knob("shared_buffers").high
+    return settings
+
+
+def effective_size(objective: Any) -> int:
+    """The size measured (index keys, SQLite rows or pgbench scale), not the ``--rows`` that
+    asked for it (0 = the default): a run resumed with the default spelt out is the same run."""
+    if hasattr(objective, "keys"):
+        return int(objective.keys.size)
+    backend = objective.backend
+    return int(backend.scale if hasattr(backend, "scale") else backend.workload.rows)
