@@ -65,7 +65,7 @@ from placer.interrupts import (
     interrupts_deferred,
     sigterm_as_interrupt,
 )
-from placer.provenance import git_commit, package_version
+from placer.provenance import git_commit, options_json, package_version, placed_by
 from placer.results import (
     ATTEMPT_LABEL,
     DB_NAME,
@@ -216,11 +216,6 @@ def design_files_digest(design: DesignFiles) -> str:
         return ""
 
 
-def _options_json(options: Mapping[str, Any]) -> str:
-    """Options as canonical JSON (values JSON cannot hold are written as text)."""
-    return json.dumps(dict(options), sort_keys=True, default=str)
-
-
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
@@ -343,7 +338,7 @@ def run_task(task: PlacementTask) -> RunRecord:
         suite=str(task.design.suite),
         netlist_path=str(task.design.netlist),
         design_digest=task.design_digest,
-        options=_options_json(task.options),
+        options=options_json(task.options),
         version=task.version,
         git_commit=task.git_commit,
         method_source=task.method_source,
@@ -379,8 +374,7 @@ def run_task(task: PlacementTask) -> RunRecord:
         out.parent.mkdir(parents=True, exist_ok=True)
         header_costs = cost.plc_header()
         record.plc_attempt = uuid.uuid4().hex
-        comments = [f"Placed by placer-gym {task.version}: method {task.method}, seed {task.seed}, "
-                    f"budget {task.budget_s:g} s, options {record.options}",
+        comments = [placed_by(task.version, task.method, task.seed, task.budget_s, task.options),
                     f"{ATTEMPT_LABEL} {record.plc_attempt}"]
         if task.method_source:  # a plugin: which code made it
             comments.insert(1, f"Method code: {task.method_source}")
@@ -467,7 +461,7 @@ def failed_record(task: PlacementTask, error: str) -> RunRecord:
         design=task.design.name, method=task.method, seed=int(task.seed),
         budget_s=float(task.budget_s), suite=str(task.design.suite),
         netlist_path=str(task.design.netlist), design_digest=task.design_digest,
-        options=_options_json(task.options), version=task.version,
+        options=options_json(task.options), version=task.version,
         git_commit=task.git_commit, method_source=task.method_source, status=STATUS_FAILED, error=error, started="", finished=_now(),
     )
 
@@ -555,7 +549,7 @@ def check_conflicts(
             )
         if not resume:
             continue  # the run is placed again and its row replaced
-        asked = _options_json(t.options)
+        asked = options_json(t.options)
         if _stored_options(other, where) != json.loads(asked):
             raise ValueError(
                 f"{what} with options {other.options} (asked: {asked}); --resume would keep "
@@ -618,7 +612,7 @@ def _refuse_mixed_designs_and_options(
                     f"{where} holds runs of design {t.design.name} placed from "
                     f"{_other_design_text(stored, t)}; use another runs folder for this suite"
                 )
-        column, asked_text = (t.method, float(t.budget_s)), canonical_options(_options_json(t.options))
+        column, asked_text = (t.method, float(t.budget_s)), canonical_options(options_json(t.options))
         if (column, asked_text) in checked:
             continue
         for options, row in options_in(column).items():

@@ -3,8 +3,11 @@ batch row so that a result says which code made it."""
 
 from __future__ import annotations
 
+import json
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 
 def git_commit() -> str | None:
@@ -42,3 +45,16 @@ def package_version() -> str:
     import placer
 
     return str(placer.__version__)
+
+
+def options_json(options: Mapping[str, Any]) -> str:
+    """A method's options as canonical JSON (sorted keys; values JSON cannot hold as text)."""
+    return json.dumps(dict(options), sort_keys=True, default=str)
+
+
+def placed_by(version: str, method: str, seed: int, budget_s: float, options: Mapping[str, Any]) -> str:
+    """The first comment line of every ``.plc`` (or ``.pl``) a method's run writes: which
+    placer-gym, method, seed, budget and options made it (one wording for ``placer place`` and
+    the batch's runs)."""
+    return (f"Placed by placer-gym {version}: method {method}, seed {seed}, budget {budget_s:g} s, "
+            f"options {options_json(options)}")  # fmt: skip

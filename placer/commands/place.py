@@ -320,6 +320,7 @@ def _place_one(
     from placer.cost.proxy import evaluate
     from placer.cost.timing import timing_cost
     from placer.interrupts import interrupts_deferred, stop_gracefully
+    from placer.provenance import placed_by
 
     placer = get_placer(method, **options)  # name and options already checked by parse_options
     nl, initial = load(netlist_path, plc)
@@ -367,8 +368,7 @@ def _place_one(
             after_timing = timing_cost(nl, placement)
             after_legal = check_legality(nl, placement)
             out.parent.mkdir(parents=True, exist_ok=True)
-            comments = [f"Placed by placer-gym {placer_version}: method {method}, seed {seed}, budget {budget_s:g} s, "
-                        f"options {json.dumps(options, sort_keys=True)}",
+            comments = [placed_by(placer_version, method, seed, budget_s, options),
                         *([f"Stopped by an interrupt after {seconds:.1f} s"] if stop.stopped else []),
                         *([f"Method code: {source}"] if (source := method_source(method)) else [])]
             text = None
