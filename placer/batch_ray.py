@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import Sequence
 
-from placer.batch import OnRecord, PlacementTask, error_text, failed_record, run_task
+from placer.batch_task import OnRecord, PlacementTask, error_text, failed_record, run_task
 from placer.interrupts import handlers_kept
 
 

@@ -386,8 +386,10 @@ def _described(cls: type) -> str:
     name is an internal one, ``_placer_plugin_plug_3b76aa769ad8``), else module.Class."""
     import sys
 
+    from placer.algorithms.plugins import PLUGIN_MODULE_PREFIX
+
     source = getattr(sys.modules.get(cls.__module__), "__file__", None)
-    if cls.__module__.startswith("_placer_plugin_") and source:
+    if cls.__module__.startswith(PLUGIN_MODULE_PREFIX) and source:
         return f"class {cls.__qualname__} in {source}"
     return _qualified(cls)
 

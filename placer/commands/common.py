@@ -256,7 +256,7 @@ def load_plugins_named(plugins: list[str]) -> None:
     """Load ``--plugin`` modules one by one: UsageError naming the one that fails, and a note
     for one that registers no placement method (a module name mistyped as another module)."""
     from placer.algorithms.base import available_placers, placer_class
-    from placer.batch import PluginFileMissing, load_plugins, plugin_module_name
+    from placer.algorithms.plugins import PluginFileMissing, load_plugins, plugin_module_name
 
     for plugin in plugins:
         if not plugin.endswith(".py") and (os.sep in plugin or Path(plugin).is_file()):

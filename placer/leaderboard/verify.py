@@ -87,7 +87,7 @@ def _files_digest(run: str, netlist_path: str) -> str | None:
     Raises:
         ValueError: ``netlist_path`` names no design file (a row edited by hand): not read.
     """
-    from placer.batch import DesignFiles, design_files_digest
+    from placer.designs import DesignFiles, design_files_digest
 
     path = Path(netlist_path)
     start = design_start(path)

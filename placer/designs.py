@@ -1,0 +1,94 @@
+"""A suite's designs: where each design's files are (a folder with ``netlist.pb.txt[.gz]`` and
+``initial.plc``, or one Bookshelf ``.aux``), found recursively under a suite folder and named by
+their folder, and the digest of their files that tells an edited design from the one a run used."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from netlists.io import design_files_under, require_suite_folder
+
+
+@dataclass(frozen=True)
+class DesignFiles:
+    """Where one design's files are."""
+
+    name: str
+    netlist: Path
+    plc: Path
+    suite: Path
+
+
+def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> list[DesignFiles]:
+    """Designs under ``suite_dir`` (recursively, through linked folders), sorted by name;
+    optionally only ``names``. A design folder reached by several paths (links) counts once,
+    named by the first of them in sorted order (a link's own name).
+
+    Raises:
+        FileNotFoundError: ``suite_dir`` does not exist.
+        ValueError: two designs share a name, a requested name is absent, or none is found.
+    """
+    require_suite_folder(suite_dir)
+    suite = Path(suite_dir).resolve()
+    found: dict[str, DesignFiles] = {}
+    for netlist, plc in design_files_under(suite):  # (linked folders too)
+        folder = netlist.parent  # (a Bookshelf .aux may list a .pl in another folder)
+        if folder.name in found:
+            raise ValueError(
+                f"two designs are called {folder.name!r}: {found[folder.name].netlist.parent} "
+                f"and {folder} (design names must be unique in a suite)"
+            )
+        found[folder.name] = DesignFiles(folder.name, netlist, plc, suite)
+    if names is not None:
+        wanted = list(dict.fromkeys(names))
+        missing = [n for n in wanted if n not in found]
+        if missing:
+            shown = (n.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for n in sorted(found))
+            raise ValueError(
+                f"no design called {', '.join(map(repr, missing))} under {suite_dir}; "
+                f"found: {', '.join(shown) or 'none'}"
+            )
+        found = {n: found[n] for n in wanted}
+    for design in found.values():  # (only those run: --designs may leave such a folder out)
+        try:
+            design.name.encode("utf-8")
+        except UnicodeEncodeError:  # the name goes into results.sqlite and every table
+            raise ValueError(
+                f"design folder {str(design.netlist.parent).encode('utf-8', 'surrogateescape')!r}: "
+                f"{_why_not_text(design.name)}"
+            ) from None
+    if not found:
+        raise ValueError(f"no design (a folder with netlist.pb.txt[.gz] and initial.plc, or one Bookshelf .aux) "
+                         f"under {suite_dir}")  # fmt: skip
+    return [found[n] for n in sorted(found)]
+
+
+def design_files_digest(design: DesignFiles) -> str:
+    """Digest of the texts of the design's files (its netlist and initial .plc; a Bookshelf
+    design's .aux, every file it lists and its .pl): what tells a resumed or pooled
+    run's design from the same name with edited files ("" when a file cannot be read: the
+    run then fails on that file with a clear error, and nothing is compared)."""
+    from netlists.digest import files_digest
+    from netlists.errors import NetlistError
+    from netlists.io import input_files
+
+    try:  # (a Bookshelf design's: its .aux and every file it lists)
+        return files_digest(input_files(design.netlist, design.plc))
+    except NetlistError:
+        return ""
+
+
+def _why_not_text(name: str) -> str:
+    """Why a file name read from disk is not text: not UTF-8, or UTF-8 that this process reads
+    in another encoding (a non-UTF-8 locale: the name of a folder called e.g. "d\u00e9sign"
+    was said not to be UTF-8)."""
+    try:
+        os.fsencode(name).decode("utf-8")
+    except UnicodeDecodeError:
+        return "its name is not UTF-8 text; rename it (or leave it out with --designs)"
+    return (f"its name is UTF-8 text, but this process reads file names as {sys.getfilesystemencoding()} "
+            "(a non-UTF-8 locale): run it under a UTF-8 one (PYTHONUTF8=1, or LC_ALL=C.UTF-8)")
