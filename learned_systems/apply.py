@@ -32,7 +32,7 @@ def how_to_apply(system: str, config: Mapping[str, Any], allow_unsafe: bool = Fa
         }
     if system == "postgres":
         from learned_systems.config.knobs import UNSAFE_NOTE, unsafe_settings
-        from learned_systems.config.postgres_backend import server_settings
+        from learned_systems.config.postgres_knobs import server_settings
 
         unsafe = unsafe_settings(knob_space(system, True).knobs, config)
 
@@ -61,7 +61,7 @@ def knob_space(system: str, allow_unsafe: bool):  # type: ignore[no-untyped-def]
 
         return sqlite_space(allow_unsafe)
     if system == "postgres":
-        from learned_systems.config.postgres_backend import postgres_space
+        from learned_systems.config.postgres_knobs import postgres_space
 
         return postgres_space(allow_unsafe)
     if system == "index":

@@ -14,31 +14,53 @@ dies (:func:`_dies_with_us`), and the next backend removes the dead run's direct
 
 from __future__ import annotations
 
-import glob
 import math
-import os
-import pwd
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from learned_systems.config.factory import THROUGHPUT_UNITS
-from learned_systems.config.knobs import Knob, KnobError, KnobSpace
+from learned_systems.config.knobs import KnobError
+from learned_systems.config.postgres_knobs import (  # noqa: F401 - kept importable from here
+    CGROUP_LIMITS,
+    PROC_CGROUP,
+    PROC_MOUNTINFO,
+    _settings,
+    _total_memory_mb,
+    postgres_space,
+    server_settings,
+)
+from learned_systems.config.postgres_server import (  # noqa: F401 - kept importable from here
+    BINARIES,
+    DEFAULT_USER,
+    SCRATCH_PREFIX,
+    SHORT_TMP,
+    SMALL_SHM_BYTES,
+    SOCKET_PATH_MAX,
+    SOCKET_PREFIX,
+    START_TIMEOUT_S,
+    STOP_TIMEOUT_S,
+    PostgresServer,
+    PostgresUnavailable,
+    _dies_with_us,
+    _dynamic_shared_memory,
+    _RunAs,
+    error_summary,
+    find_binaries,
+    server_environment,
+    serves_from,
+)
 from learned_systems.config.scratch import make_scratch, sweep_stale
 from learned_systems.config.trial import TrialResult, mean_and_spread
 from learned_systems.validation import positive_seconds, whole_number
 
-BINARIES = ("initdb", "pg_ctl", "postgres", "pgbench")
 #: pgbench's built-in scripts by workload name; "analytical" runs :data:`ANALYTICAL_QUERIES`.
 POSTGRES_WORKLOADS = {"tpcb": [], "select-only": ["-S"], "simple-update": ["-N"], "analytical": []}
+
 
 #: The analytical mix over pgbench's own tables (each a pgbench custom script, equal weights):
 #: a full sort, a distinct count, a self hash join and a grouped aggregate, the query shapes whose
@@ -56,496 +78,12 @@ ANALYTICAL_QUERIES = {
         "SELECT bid, count(*), sum(abalance), avg(abalance) FROM pgbench_accounts GROUP BY bid;"
     ),
 }
-DEFAULT_USER = "placer-pg"
-SCRATCH_PREFIX = "placer-pg-"
-START_TIMEOUT_S = 60.0
-STOP_TIMEOUT_S = 60.0
-#: Longest Unix socket path used as is (sun_path holds 107 bytes on Linux, 103 on macOS).
-SOCKET_PATH_MAX = 103
-#: Where a socket goes when the scratch folder's path is too long for one, and its prefix.
-SHORT_TMP = "/tmp"
-SOCKET_PREFIX = "placer-pgs-"
-
-
-class PostgresUnavailable(RuntimeError):
-    """The PostgreSQL server binaries cannot be found (or the server user cannot be made)."""
-
-
-def find_binaries() -> dict[str, str]:
-    """Paths of initdb, pg_ctl, postgres and pgbench: PATH first, then Debian's versioned dirs."""
-    found: dict[str, str] = {}
-    versioned = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
-    for name in BINARIES:
-        path = shutil.which(name) or next(
-            (
-                os.path.join(d, name)
-                for d in ["/usr/local/bin", *versioned]
-                if os.access(os.path.join(d, name), os.X_OK)
-            ),
-            None,
-        )
-        if path:
-            found[name] = path
-    missing = [name for name in BINARIES if name not in found]
-    if missing:
-        raise PostgresUnavailable(
-            f"PostgreSQL binaries not found: {', '.join(missing)} (install postgresql-15 and "
-            "postgresql-client-15, e.g. bash .ci/install-postgres.sh)"
-        )
-    return found
-
-
-def server_environment() -> dict[str, str]:
-    """This process's environment without libpq's and the server's own variables (``PG*``):
-    ``PGOPTIONS="-c synchronous_commit=off"`` reached every measured pgbench session, so a
-    'durable' trial ran without its commit flush (as did a ``PGSERVICE`` entry's options,
-    ``PGTZ`` and the like); every setting a trial measures is the one it records."""
-    return {name: value for name, value in os.environ.items() if not name.startswith("PG")}
-
-
-def _kill_session(process: subprocess.Popen) -> None:
-    """Kill ``process`` and everything in its session, and reap it."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()
-
-
-@dataclass(frozen=True)
-class _RunAs:
-    """Who runs the server: the current user, or an unprivileged one when we are root."""
-
-    uid: int | None
-    gid: int | None
-
-    @classmethod
-    def resolve(cls) -> _RunAs:
-        if os.geteuid() != 0:
-            return cls(None, None)
-        name = os.environ.get("PLACER_PG_USER", DEFAULT_USER)
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            created = subprocess.run(
-                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                capture_output=True,
-                text=True,
-            )
-            if created.returncode != 0:
-                raise PostgresUnavailable(
-                    f"cannot create the unprivileged server user {name!r}: {created.stderr.strip()}"
-                ) from None
-            entry = pwd.getpwnam(name)
-        if entry.pw_uid == 0:  # (initdb refuses it: three failed defaults trials said so late)
-            raise PostgresUnavailable(f"PLACER_PG_USER={name} is root, and PostgreSQL refuses to run as "
-                                      "root: name an unprivileged user (default placer-pg)")  # fmt: skip
-        return cls(entry.pw_uid, entry.pw_gid)
-
-    def _identity(self) -> dict[str, Any]:
-        return {} if self.uid is None else {"user": self.uid, "group": self.gid, "extra_groups": []}
-
-    def run(self, args: list[str], timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            args,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd="/",
-            env=server_environment(),
-            **self._identity(),
-            **kwargs,
-        )
-
-    def run_to_end(self, args: list[str], timeout: float = 300) -> subprocess.CompletedProcess:
-        """:meth:`run` for a step whose own children must not be cut off (initdb's
-        single-user server): in a session of its own, so a Ctrl-C to the terminal's group does
-        not reach it, and waited for when this process is interrupted (about a second), the
-        interrupt passed on afterwards. An initdb killed midway orphaned its single-user
-        server, which aborted once the cleanup removed its folder and left its shared memory
-        behind for good. A second interrupt while waiting stops the whole session at once."""
-        with self.popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                        start_new_session=True) as process:  # fmt: skip
-            try:
-                out, err = process.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                _kill_session(process)
-                raise
-            except BaseException:  # an interrupt: let the step end, then pass it on
-                try:
-                    process.communicate(timeout=timeout)
-                except BaseException:
-                    _kill_session(process)
-                raise
-        return subprocess.CompletedProcess(args, process.returncode, out, err)
-
-    def popen(self, args: list[str], **kwargs) -> subprocess.Popen:
-        return subprocess.Popen(args, cwd="/", env=server_environment(), **self._identity(), **kwargs)
-
-    def can_enter(self, folder: Path) -> bool:
-        """Whether this user can enter ``folder`` (and so every folder above it)."""
-        return self.run([shutil.which("test") or "test", "-x", str(folder)], timeout=30).returncode == 0
-
-    def own(self, path: Path) -> None:
-        if self.uid is not None:
-            os.chown(path, self.uid, self.gid)
 
 
 def window_seed(seed: int, window: int) -> int:
     """pgbench's random seed for measurement window ``window`` (0: the warm-up) of a trial of
     ``seed``: each window draws its own accounts."""
     return (int(seed) * 1000 + int(window)) % 2**63
-
-
-def _dies_with_us(command: list[str]) -> list[str]:
-    """``command`` run so that the kernel sends it SIGQUIT (PostgreSQL's immediate shutdown) when
-    this process dies, even by SIGKILL: util-linux ``setpriv --pdeathsig``, set after the switch
-    to the server user (a switch would clear it). Unwrapped where setpriv is missing; then the
-    next backend's sweep stops a server left behind. The signal follows the *thread* that starts
-    the server, so servers are started from the thread that runs the trials."""
-    setpriv = shutil.which("setpriv")
-    return [setpriv, "--pdeathsig", "QUIT", *command] if setpriv else command
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-#: Memory limits at the top of the control-group trees (v2, v1): a container's own group.
-CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
-#: Which groups this process is in, and where the trees are mounted (Linux).
-PROC_CGROUP = "/proc/self/cgroup"
-PROC_MOUNTINFO = "/proc/self/mountinfo"
-
-
-def _cgroup_mounts() -> list[tuple[str, str, Path]]:
-    """``(kind, root, mount point)`` of each memory control-group tree mounted here: kind
-    ``"v2"`` or ``"memory"`` (v1), root the group the mount shows at its top (``/docker/ID``
-    in a container without its own cgroup namespace, else ``/``)."""
-    try:
-        lines = Path(PROC_MOUNTINFO).read_text().splitlines()
-    except OSError:
-        return []
-    mounts = []
-    for line in lines:
-        before, _, after = line.partition(" - ")
-        fields, tail = before.split(), after.split()
-        if len(fields) < 5 or len(tail) < 3:
-            continue
-        root, point = _unescaped(fields[3]), Path(_unescaped(fields[4]))
-        if tail[0] == "cgroup2":
-            mounts.append(("v2", root, point))
-        elif tail[0] == "cgroup" and "memory" in tail[2].split(","):
-            mounts.append(("memory", root, point))
-    return mounts
-
-
-def _unescaped(field: str) -> str:
-    """A mountinfo path field as the path: the kernel writes a space as ``\\040``, a
-    backslash as ``\\134`` (octal escapes)."""
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), field)
-
-
-def _cgroup_limit_files() -> list[Path]:
-    """Memory-limit files that bind this process: the trees' tops (:data:`CGROUP_LIMITS`),
-    and the group ``/proc/self/cgroup`` names with each group above it that the mounts show,
-    in the v2 tree (``memory.max``) and the v1 memory tree (``memory.limit_in_bytes``): a
-    Slurm job or a systemd unit limits a group below the top, where the tops read no limit."""
-    files = [Path(path) for path in CGROUP_LIMITS]
-    try:
-        lines = Path(PROC_CGROUP).read_text().splitlines()
-    except OSError:
-        return files
-    mounts = _cgroup_mounts()
-    for line in lines:
-        fields = line.split(":", 2)
-        if len(fields) != 3:
-            continue
-        kind = "v2" if fields[1] == "" else "memory" if "memory" in fields[1].split(",") else None
-        name = "memory.max" if kind == "v2" else "memory.limit_in_bytes"
-        for mount_kind, root, point in mounts:
-            group = fields[2]
-            if mount_kind != kind or not (group == root or group.startswith(root.rstrip("/") + "/")):
-                continue  # (a group outside what the mount shows)
-            parts = [part for part in group[len(root):].split("/") if part]
-            if ".." not in parts:
-                files += [point.joinpath(*parts[:k], name) for k in range(len(parts), 0, -1)]
-    return files
-
-
-def _total_memory_mb() -> int:
-    """The memory this process may use, in MB: the machine's, or the lowest limit of a control
-    group it is in when lower (a container's, a job's: a quarter of the host's RAM can be more
-    than a whole container has)."""
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    for path in _cgroup_limit_files():
-        try:
-            text = path.read_text().strip()
-        except OSError:
-            continue
-        if text.isdigit() and 0 < int(text) < total:  # "max", or v1's near-2**63: no limit
-            total = int(text)
-    return int(total // 2**20)
-
-
-def postgres_space(allow_unsafe: bool = False) -> KnobSpace:
-    """PostgreSQL knobs (memory sizes in MB). Durability settings are part of the space but keep
-    the commit flush unless ``allow_unsafe``: ``fsync`` and ``full_page_writes`` stay ``on``,
-    ``synchronous_commit`` is ``on`` or ``local`` (the same local flush without standbys). The
-    rule of thumb is shared_buffers = a quarter of RAM."""
-    memory = _total_memory_mb()
-    knobs = (
-        # the top never below PostgreSQL's own 128 MB default, which the defaults trial sets
-        # (a container under 256 MB put it outside the space: the run stopped on it)
-        Knob("shared_buffers", 128, low=16, high=max(memory // 2, 128), log=True, help="MB"),
-        Knob("work_mem", 4, low=1, high=1024, log=True, help="MB per sort/hash"),
-        # 0 is PostgreSQL's own default, -1: shared_buffers / 32 up to 16 MB (a fixed 4 MB
-        # default kept it at 4 MB whatever shared_buffers the rule of thumb or a trial set)
-        Knob("wal_buffers", 0, low=1, high=256, log=True, zero_allowed=True,
-             help="MB (0 = automatic: shared_buffers / 32, at most 16 MB)"),
-        Knob("checkpoint_timeout", 300, low=30, high=3600, log=True, help="seconds"),
-        Knob("max_wal_size", 1024, low=64, high=16384, log=True, help="MB"),
-        Knob("effective_io_concurrency", 1, low=0, high=512, help="concurrent I/O requests"),
-        Knob("random_page_cost", 4.0, choices=(1.1, 1.5, 2.0, 3.0, 4.0), help="planner cost"),
-        # log-scaled: useful delays are around half a flush (tens to hundreds of microseconds);
-        # on a linear 0-10000 scale nine samples in ten would be >= 1 ms
-        Knob(
-            "commit_delay",
-            0,
-            low=1,
-            high=10_000,
-            log=True,
-            zero_allowed=True,
-            help="microseconds (group commit; 0 = off)",
-        ),
-        Knob(
-            "commit_siblings", 5, low=0, high=16, help="open transactions needed for commit_delay"
-        ),
-        Knob(
-            "wal_compression",
-            "off",
-            choices=("off", "pglz", "lz4", "zstd"),
-            help="compress full-page images in the WAL (fewer bytes per commit flush)",
-        ),
-        Knob(
-            "wal_sync_method",
-            "fdatasync",
-            choices=("fdatasync", "fsync", "open_datasync", "open_sync"),
-            help="how the WAL is forced to disk (every method is durable)",
-        ),
-        Knob("max_parallel_workers_per_gather", 2, low=0, high=4, help="parallel query workers"),
-        Knob("jit", "on", choices=("on", "off"), help="LLVM JIT compilation of costly queries"),
-        Knob("fsync", "on", choices=("on", "off"), unsafe=("off",),
-             help="force writes to disk (off: not durable, only with allow_unsafe)"),
-        Knob("synchronous_commit", "on", choices=("on", "local", "off"), unsafe=("off",),
-             help="wait for the WAL flush at commit (off: not durable, only with allow_unsafe)"),
-        Knob("full_page_writes", "on", choices=("on", "off"), unsafe=("off",),
-             help="whole pages into the WAL after a checkpoint (off: torn pages after a crash)"),
-    )
-    return KnobSpace.build(
-        "postgres", knobs, allow_unsafe, {"shared_buffers": max(memory // 4, 16)}
-    )
-
-
-def server_settings(config: Mapping[str, Any]) -> dict[str, str]:
-    """A validated configuration as PostgreSQL settings with their units (``wal_buffers`` 0:
-    automatic, -1 to the server), as ``postgresql.conf`` or ``-c`` takes them."""
-    units = {
-        "shared_buffers": "MB",
-        "work_mem": "MB",
-        "wal_buffers": "MB",
-        "max_wal_size": "MB",
-        "checkpoint_timeout": "s",
-    }
-    return {
-        name: "-1" if name == "wal_buffers" and value == 0 else f"{value}{units.get(name, '')}"
-        for name, value in config.items()
-    }
-
-
-def _settings(config: Mapping[str, Any]) -> list[str]:
-    """``-c name=value`` arguments of the server for ``config``."""
-    args = []
-    for name, value in server_settings(config).items():
-        args += ["-c", f"{name}={value}"]
-    return args
-
-
-#: Below this much room in /dev/shm the server keeps its dynamic shared memory in files of its
-#: data directory instead (a container's default is 64 MB).
-SMALL_SHM_BYTES = 1 << 30
-
-
-def _dynamic_shared_memory(shm: str = "/dev/shm") -> list[str]:
-    """``-c dynamic_shared_memory_type=mmap`` where ``shm`` is small or missing: PostgreSQL's
-    posix segments live there, and under a container's 64 MB every analytical trial with a
-    large ``work_mem`` and parallel workers failed ("could not resize shared memory segment
-    ... No space left on device"), steering the tuner away from the best region (18 % above
-    the defaults with room). Where it has room, PostgreSQL's default is kept."""
-    try:
-        info = os.statvfs(shm)
-        room = info.f_blocks * info.f_frsize
-    except OSError:
-        room = 0
-    return ["-c", "dynamic_shared_memory_type=mmap"] if room < SMALL_SHM_BYTES else []
-
-
-def serves_from(pid_file: Path) -> bool:
-    """Whether the process ``pid_file`` (a ``postmaster.pid``) names is alive and runs in that
-    file's data directory (a postmaster works there), read from ``/proc``; False when it
-    cannot be told (no such process, no ``/proc``, an unreadable file)."""
-    try:
-        pid = int(pid_file.read_text().split("\n", 1)[0])
-        return pid > 0 and Path(f"/proc/{pid}/cwd").resolve() == pid_file.parent.resolve()
-    except (OSError, ValueError):
-        return False
-
-
-class PostgresServer:
-    """A throwaway server over a data directory; ``with`` starts it and always stops and removes
-    it (the data directory's parent is deleted on exit)."""
-
-    def __init__(
-        self,
-        binaries: Mapping[str, str],
-        run_as: _RunAs,
-        data_dir: Path,
-        config: Mapping[str, Any] | None = None,
-        remove: bool = True,
-    ) -> None:
-        self.binaries = binaries
-        self.run_as = run_as
-        self.data_dir = data_dir
-        self.socket_dir = data_dir.parent / "socket"
-        self.port = _free_port()
-        self.config = dict(config or {})
-        self.remove = remove
-        self.log = data_dir.parent / "server.log"
-        self._process: subprocess.Popen | None = None
-        self._log_file = None
-        self._short_socket_dir: tempfile.TemporaryDirectory | None = None
-
-    def __enter__(self) -> PostgresServer:
-        try:
-            socket_path = self.socket_dir / f".s.PGSQL.{self.port}.lock"
-            if len(os.fsencode(socket_path)) > SOCKET_PATH_MAX or "," in str(self.socket_dir):
-                # a Unix socket's path must fit sun_path (107 bytes on Linux, 103 on macOS):
-                # under a long TMPDIR the server could not listen at all, so use a short
-                # private folder (owned like other scratch, so a killed run's is swept); the
-                # same for a comma, which unix_socket_directories reads as a list separator
-                self._short_socket_dir = make_scratch(SOCKET_PREFIX, SHORT_TMP)
-                self.socket_dir = Path(self._short_socket_dir.name)
-            self.socket_dir.mkdir(exist_ok=True)
-            self.run_as.own(self.socket_dir)
-        except BaseException:
-            self._cleanup()
-            raise
-        command = [
-            self.binaries["postgres"],
-            "-D",
-            str(self.data_dir),
-            "-c",
-            f"port={self.port}",
-            "-c",
-            "listen_addresses=",
-            "-c",
-            f"unix_socket_directories={self.socket_dir}",
-            *_dynamic_shared_memory(),
-            *_settings(self.config),
-        ]
-        try:
-            self._log_file = open(self.log, "ab")  # noqa: SIM115 - closed in _cleanup
-            self._process = self.run_as.popen(
-                _dies_with_us(command),
-                stdin=subprocess.DEVNULL,
-                stdout=self._log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a Ctrl-C reaches us, and we stop the server
-            )
-            self._wait_until_ready(START_TIMEOUT_S)
-        except BaseException:  # failed or interrupted while starting: stop what may be up
-            self._cleanup()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._cleanup()
-
-    def _wait_until_ready(self, timeout_s: float) -> None:
-        """Until the postmaster marks itself ready in postmaster.pid (what ``pg_ctl -w`` does)."""
-        deadline = time.monotonic() + timeout_s
-        pid_file = self.data_dir / "postmaster.pid"
-        while True:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"server did not start: {self._log_tail() or 'no log'}")
-            try:
-                lines = pid_file.read_text().splitlines()
-            except OSError:
-                lines = []
-            if len(lines) >= 8 and lines[7].strip() == "ready":
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"server did not start within {timeout_s:g} s: {self._log_tail() or 'no log'}"
-                )
-            time.sleep(0.02)
-
-    def _log_tail(self) -> str:
-        try:
-            return error_summary(self.log.read_text(errors="replace"))
-        except OSError:
-            return ""
-
-    def _cleanup(self) -> None:
-        """Stop the server (immediate shutdown for a throwaway copy; a fast one, with its
-        shutdown checkpoint, for a kept cluster so its copies start without crash recovery)."""
-        try:
-            process = self._process
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGQUIT if self.remove else signal.SIGINT)
-                try:
-                    process.wait(timeout=STOP_TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-        finally:
-            if self._log_file is not None:
-                self._log_file.close()
-                self._log_file = None
-            if self.remove:
-                shutil.rmtree(self.data_dir.parent, ignore_errors=True)
-            if self._short_socket_dir is not None:
-                self._short_socket_dir.cleanup()
-                self._short_socket_dir = None
-
-    def pgbench(self, args: list[str], timeout: float = 600) -> subprocess.CompletedProcess:
-        return self.run_as.run(
-            [
-                self.binaries["pgbench"],
-                "-h",
-                str(self.socket_dir),
-                "-p",
-                str(self.port),
-                *args,
-                "postgres",
-            ],
-            timeout=timeout,
-        )
-
-
-_SEVERE = re.compile(r"\b(?:PANIC|FATAL|ERROR|HINT|DETAIL|error|No space left)\b")
-
-
-def error_summary(text: str, lines: int = 3) -> str:
-    """One line of what a PostgreSQL tool's output says went wrong: its last ``lines`` lines
-    naming an error (PANIC, FATAL, ERROR with their HINT / DETAIL), else its last lines. The
-    plain tail could be NOTICE chatter, the real cause cut off above it ("disk full" lost
-    behind "... does not exist, skipping")."""
-    found = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    severe = [line for line in found if _SEVERE.search(line)]
-    return " | ".join((severe or found)[-lines:])[-500:]
 
 
 def parse_tps(output: str) -> float:
@@ -567,6 +105,8 @@ def parse_tps(output: str) -> float:
 #: room for the WAL a trial writes: measured, a template and one trial copy took 139 MB at
 #: scale 1 and 633 MB at scale 10 (about 27 MB per unit and 42 MB besides, each cluster).
 BYTES_PER_SCALE = 32_000_000
+
+
 BYTES_PER_CLUSTER = 64_000_000
 
 

@@ -1193,12 +1193,12 @@ def test_a_postgres_run_records_the_memory_bound_of_its_space(monkeypatch):
     it is lower stopped on its stored trials, or searched on in another space, unrecorded."""
     from types import SimpleNamespace
 
-    from learned_systems.config import postgres_backend
+    from learned_systems.config import postgres_knobs
 
     def settings_with(memory_mb):
-        monkeypatch.setattr(postgres_backend, "_total_memory_mb", lambda: memory_mb)
+        monkeypatch.setattr(postgres_knobs, "_total_memory_mb", lambda: memory_mb)
         backend = SimpleNamespace(scale=1, duration_s=1, warmup_s=0)
-        objective = SimpleNamespace(backend=backend, space=postgres_backend.postgres_space())
+        objective = SimpleNamespace(backend=backend, space=postgres_knobs.postgres_space())
         return run_settings("postgres", objective, 2)
 
     assert settings_with(4096)["shared_buffers_max_mb"] == 2048

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from learned_systems.config import postgres_backend
+from learned_systems.config import postgres_backend, postgres_knobs, postgres_server
 from learned_systems.config.knobs import KnobError
 from learned_systems.config.postgres_backend import (
     ANALYTICAL_QUERIES,
@@ -218,7 +218,7 @@ def test_bad_sizes_are_refused(bad):
 
 @needs_postgres
 def test_server_that_does_not_start_is_a_failed_trial(backend, monkeypatch):
-    monkeypatch.setattr(postgres_backend, "_settings", lambda config: ["-c", "max_connections=0"])
+    monkeypatch.setattr(postgres_server, "_settings", lambda config: ["-c", "max_connections=0"])
     result = backend.run_trial({})
     assert not result.ok and "server did not start" in result.error
     leftovers = _leftovers(backend)
@@ -397,7 +397,7 @@ def test_template_dir_is_refused_for_postgres():
 def _record_socket_folders(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
     """The short socket folders this test makes (other tests may make theirs meanwhile)."""
     made: list[str] = []
-    make = postgres_backend.make_scratch
+    make = postgres_server.make_scratch
 
     def recording(prefix, parent=None):  # type: ignore[no-untyped-def]
         folder = make(prefix, parent)
@@ -405,7 +405,7 @@ def _record_socket_folders(monkeypatch) -> list[str]:  # type: ignore[no-untyped
             made.append(folder.name)
         return folder
 
-    monkeypatch.setattr(postgres_backend, "make_scratch", recording)
+    monkeypatch.setattr(postgres_server, "make_scratch", recording)  # (the socket folder's)
     return made
 
 
@@ -428,8 +428,8 @@ def test_the_memory_rule_of_thumb_follows_a_container_limit(tmp_path, monkeypatc
     """shared_buffers = a quarter of RAM: of the container's RAM when it has a lower limit."""
     limit = tmp_path / "memory.max"
     limit.write_text(f"{2 * 2**30}\n")  # a 2 GiB container
-    monkeypatch.setattr(postgres_backend, "CGROUP_LIMITS", (str(limit),))
-    monkeypatch.setattr(postgres_backend, "PROC_CGROUP", str(tmp_path / "no-proc-cgroup"))
+    monkeypatch.setattr(postgres_knobs, "CGROUP_LIMITS", (str(limit),))
+    monkeypatch.setattr(postgres_knobs, "PROC_CGROUP", str(tmp_path / "no-proc-cgroup"))
     assert postgres_space().rule_of_thumb["shared_buffers"] == 512
     limit.write_text("max\n")  # no limit: the machine's memory
     host = postgres_backend.os.sysconf("SC_PAGE_SIZE") * postgres_backend.os.sysconf("SC_PHYS_PAGES")
@@ -456,9 +456,9 @@ def test_the_memory_rule_of_thumb_follows_the_limit_of_the_processs_own_group(tm
     (tmp_path / "mountinfo").write_text(
         f"35 31 0:32 {root} {point} rw,relatime shared:9 - cgroup cgroup rw,memory\n" if v1
         else f"30 23 0:27 {root} {point} rw,relatime - cgroup2 cgroup2 rw\n")  # fmt: skip
-    monkeypatch.setattr(postgres_backend, "CGROUP_LIMITS", (str(mount / name),))
-    monkeypatch.setattr(postgres_backend, "PROC_CGROUP", str(tmp_path / "cgroup-of-self"))
-    monkeypatch.setattr(postgres_backend, "PROC_MOUNTINFO", str(tmp_path / "mountinfo"))
+    monkeypatch.setattr(postgres_knobs, "CGROUP_LIMITS", (str(mount / name),))
+    monkeypatch.setattr(postgres_knobs, "PROC_CGROUP", str(tmp_path / "cgroup-of-self"))
+    monkeypatch.setattr(postgres_knobs, "PROC_MOUNTINFO", str(tmp_path / "mountinfo"))
     assert postgres_space().rule_of_thumb["shared_buffers"] == 300
 
 
@@ -567,7 +567,7 @@ def test_a_scratch_folder_the_server_user_cannot_enter_is_refused_up_front(tmp_p
 def test_a_small_machine_keeps_postgres_own_defaults_inside_the_space(monkeypatch):
     """Under 256 MB the top of shared_buffers (half the memory) fell below PostgreSQL's own
     128 MB default, which the defaults trial sets: the run stopped on a value nobody chose."""
-    monkeypatch.setattr(postgres_backend, "_total_memory_mb", lambda: 200)
+    monkeypatch.setattr(postgres_knobs, "_total_memory_mb", lambda: 200)
     space = postgres_space()
     assert space.validate(space.defaults())["shared_buffers"] == 128
     assert space.validate(space.rule_of_thumb)["shared_buffers"] == 50
@@ -718,7 +718,7 @@ def test_a_small_dev_shm_moves_dynamic_shared_memory_into_the_data_directory(mon
     workers failed ("could not resize shared memory segment ... No space left on device")."""
     import os
 
-    from learned_systems.config import postgres_backend
+    from learned_systems.config import postgres_server
 
     real = os.statvfs
 
@@ -729,9 +729,9 @@ def test_a_small_dev_shm_moves_dynamic_shared_memory_into_the_data_directory(mon
         return statvfs
 
     monkeypatch.setattr(os, "statvfs", sized(64 << 20))
-    assert postgres_backend._dynamic_shared_memory() == ["-c", "dynamic_shared_memory_type=mmap"]
+    assert postgres_server._dynamic_shared_memory() == ["-c", "dynamic_shared_memory_type=mmap"]
     monkeypatch.setattr(os, "statvfs", sized(24 << 30))
-    assert postgres_backend._dynamic_shared_memory() == []  # room: PostgreSQL's default kept
+    assert postgres_server._dynamic_shared_memory() == []  # room: PostgreSQL's default kept
     monkeypatch.undo()
-    assert postgres_backend._dynamic_shared_memory(str(tmp_path / "none")) == [  # no /dev/shm
+    assert postgres_server._dynamic_shared_memory(str(tmp_path / "none")) == [  # no /dev/shm
         "-c", "dynamic_shared_memory_type=mmap"]
