@@ -93,11 +93,12 @@ def is_key_file(dataset: str | os.PathLike[str]) -> bool:
 def dataset_label(dataset: str | os.PathLike[str]) -> str:
     """A short name for ``dataset`` in results, run names and plots: a generator's name, or a
     key file's name (``books_200M_uint64``) with anything but letters, digits, ``.``, ``_`` and
-    ``-`` replaced by ``_``."""
+    ``-`` replaced by ``_``, and ``_file`` added to a file named like a generator
+    (``./lognormal`` is ``lognormal_file``: its results are not the generated set's)."""
     if not is_key_file(dataset):
         return str(dataset)
-    name = Path(dataset).name
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "keys"
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(dataset).name) or "keys"
+    return f"{name}_file" if name in GENERATORS else name
 
 
 def check_dataset(dataset: object) -> None:
@@ -123,9 +124,12 @@ def load_keys(dataset: str | os.PathLike[str], size: int, seed: int = 0) -> np.n
     check_dataset(dataset)
     if not is_key_file(dataset):
         return generate_keys(str(dataset), size, seed=seed)
-    from learned_systems.sosd import read_sosd
+    from learned_systems.sosd import SOSDFormatError, read_sosd
 
-    return read_sosd(dataset, max_keys=whole_number("size", size, 0, MAX_KEYS))
+    keys = read_sosd(dataset, max_keys=whole_number("size", size, 0, MAX_KEYS))
+    if keys.size == 0 and size > 0:  # (an index over nothing scores as if perfect)
+        raise SOSDFormatError(f"{dataset}: holds no keys (its count is 0): nothing to index")
+    return keys
 
 
 def generate_queries(

@@ -38,7 +38,7 @@ def run_settings(system: str, objective: Any, repeats: int) -> dict[str, Any]:
 
         if is_key_file(objective.dataset):  # the keys measured, not the file's name or place:
             # a resume on another file of the same name is refused, one moved is not
-            settings["keys_sha256"] = hashlib.sha256(objective.keys.tobytes()).hexdigest()
+            settings["keys_sha256"] = hashlib.sha256(memoryview(objective.keys)).hexdigest()  # (no copy)
     if system == "postgres":  # the space's top follows the machine's (or container's) memory:
         # resumed elsewhere, stored trials fell outside it or the search went on in another one
         settings["shared_buffers_max_mb"] = objective.space.knob("shared_buffers").high

@@ -8,9 +8,9 @@ unsigned keys, 8 bytes each (``*_uint64`` files) or 4 bytes each (``*_uint32`` f
 width is read from the file's size (the two cannot both fit a count above 0); a name ending in
 ``_uint32`` or ``_uint64`` that disagrees with it is refused, as is a size that fits neither.
 
-Large files are memory-mapped, never read whole unless every key is asked for: taking
-``max_keys`` of a 200M-key file reads only those keys (an evenly spaced subset, which keeps the
-distribution's shape; a prefix would keep only its smallest keys).
+Large files are memory-mapped: taking ``max_keys`` of a 200M-key file copies only those keys
+into memory (an evenly spaced subset, which keeps the distribution's shape; a prefix would keep
+only its smallest keys), though the whole file is read once, chunk by chunk, to check its order.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
 """A batch's tasks on spawned local worker processes (``placer place --suite --jobs J``, J > 1).
 
-Each worker starts with one math thread per library (the workers are the parallelism) and exits
-when the batch process is gone. A worker that dies (killed, out of memory, a crash in compiled
-code) breaks its pool: the tasks it had not started go to a fresh pool, and those that may have
-been under way run again each in a pool of its own, so that only a task that kills its worker
-again is recorded as failed. A task still running in its worker past its deadline (by default
-twice its budget plus :data:`DEADLINE_MARGIN_S`, counted from the moment the worker began it,
-which it reports) has its worker killed and is recorded as failed, naming the deadline: a
-method or a library stuck for good no longer holds the whole batch for good.
+Each of the J worker slots is a single-worker pool of its own, reused task after task (a
+worker keeps its loaded designs and compiled kernels). Each worker starts with one math thread
+per library (the workers are the parallelism) and exits when the batch process is gone. A
+worker that dies (killed, out of memory, a crash in compiled code) costs only its slot's task,
+which runs once more in a fresh worker and is recorded as failed if that one dies too. A task
+still running in its worker past its deadline (by default twice its budget plus
+:data:`DEADLINE_MARGIN_S`, counted from the moment the worker began it, which it reports) has
+its worker killed and is recorded as failed, naming the deadline: a method or a library stuck
+for good no longer holds the whole batch for good, and the other slots' runs go on.
 
 Generic over the task and its record: the batch passes the work function (picklable, run in
 the workers), the record of a failure and each task's deadline.
@@ -19,6 +20,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -123,50 +125,78 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
             process.terminate()
 
 
-class _Deadlines:
-    """The tasks a pool's workers have begun (as they report it) and the ones whose worker
-    was killed for running past the task's deadline."""
+class _Slot:
+    """One worker slot: a single-worker pool of its own, made when the slot gets a task and
+    made again after its worker died or was killed, so that a death or a deadline's kill costs
+    only the task that slot was running (in one pool of J workers it broke the pool, and every
+    other run under way was lost and run again from its start)."""
 
-    def __init__(self, context: Any, deadline_s: Callable[[Any], float]) -> None:
-        self.queue = context.SimpleQueue()
-        self.deadline_s = deadline_s
-        self.began: dict[Hashable, tuple[int, float]] = {}  # key -> (worker pid, when seen)
-        self.overdue: dict[Hashable, tuple[float, float]] = {}  # key -> (seconds run, deadline)
+    def __init__(self, runner: PoolRunner) -> None:
+        self.runner = runner
+        self.pool: ProcessPoolExecutor | None = None
+        self.starts: Any = None  # the queue its worker reports the task it begins on
+        self.task: Any = None
+        self.future: Future | None = None
+        self.began: float | None = None  # when its worker said it began the task (monotonic)
+        self.overdue: tuple[float, float] | None = None  # (seconds run, deadline) once killed
 
-    def check(self, pool: ProcessPoolExecutor, running: dict[Hashable, Any]) -> None:
-        """Read the workers' reports, and kill the worker of each task in ``running`` (by key)
-        that has run past its deadline."""
-        while not self.queue.empty():
-            key, pid = self.queue.get()
-            self.began[key] = (pid, time.monotonic())
-        now = time.monotonic()
-        for key, (pid, since) in self.began.items():
-            if key not in running or key in self.overdue:
-                continue
-            deadline = self.deadline_s(running[key])
-            if now - since > deadline:
-                self.overdue[key] = (now - since, deadline)
-                process = (getattr(pool, "_processes", None) or {}).get(pid)
-                if process is not None and process.is_alive():
+    def submit(self, task: Any) -> Future:
+        """Hand ``task`` to this slot's worker (starting one where there is none)."""
+        if self.pool is None:
+            self.starts = self.runner.context.SimpleQueue()
+            self.pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=self.runner.context, initializer=worker_init,
+                initargs=(os.getpid(), self.starts),
+            )  # fmt: skip
+        self.task, self.began, self.overdue = task, None, None
+        with one_math_thread_for_workers():  # (a spawn pool starts its worker at its first submit)
+            self.future = self.pool.submit(_run_reporting, self.runner.work, task)
+        return self.future
+
+    def check_deadline(self) -> None:
+        """Note when the worker began its task, and kill it once the task has run past its
+        deadline."""
+        if self.starts is None or self.task is None:
+            return
+        while not self.starts.empty():
+            self.starts.get()
+            self.began = time.monotonic()
+        if self.began is None or self.overdue is not None:
+            return
+        seconds, deadline = time.monotonic() - self.began, self.runner.deadline_s(self.task)
+        if seconds > deadline:
+            self.overdue = (seconds, deadline)
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                if process.is_alive():
                     process.kill()
 
-    def failure(self, key: Hashable) -> str | None:
-        """The error of a task whose worker was killed for its deadline (None otherwise)."""
-        if key not in self.overdue:
-            return None
-        seconds, deadline = self.overdue[key]
-        return (f"stopped after {seconds:.0f} s in its worker, past its deadline of {deadline:.0f} s "
-                "(a method or library stuck?): its worker was killed")  # fmt: skip
+    def finished(self, worker_died: bool) -> None:
+        """The slot's task is done; a pool whose worker died is replaced at the next task."""
+        self.task = self.future = None
+        if worker_died:
+            self.close()
+
+    def close(self, stop: bool = False) -> None:
+        """Shut the slot's pool down (terminating its worker first with ``stop``)."""
+        if self.pool is None:
+            return
+        if stop:
+            if self.future is not None:
+                self.future.cancel()
+            stop_workers(self.pool)
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = self.starts = None
 
 
 class PoolRunner:
-    """Runs tasks on spawned worker processes (see the module's docstring).
+    """Runs tasks on spawned worker processes (see the module's docstring), one single-worker
+    pool per slot.
 
     ``work(task) -> record`` runs in the workers (a module-level function: it is pickled);
     ``failed(task, error) -> record`` makes the record of a task that got no record of its own;
     ``describe(exception) -> str`` words an error that came back instead of a record (one that
-    did not unpickle, say); ``deadline_s(task)`` is the seconds a task may run in its worker
-    (``math.inf``: no limit).
+    did not unpickle, say); ``deadline_s(task)`` is the seconds a task may run in its worker,
+    counted from when the worker began it (``math.inf``: no limit).
     """
 
     def __init__(
@@ -183,105 +213,56 @@ class PoolRunner:
         self.context = multiprocessing.get_context("spawn")
 
     def run(self, tasks: Sequence[TaskT], jobs: int, record_done: Callable[[RecordT], None]) -> None:
-        """Run ``tasks`` on ``jobs`` workers, handing each record to ``record_done`` as it comes."""
-        queue: list[TaskT] = list(tasks)
-        alone: list[TaskT] = []
-        lost_once: set[Hashable] = set()  # lost without being seen under way (a very quick death)
-        while queue or alone:
-            if alone:
-                self._run_alone(alone, jobs, record_done)
-                alone = []
-                continue
-            under_way, not_started = self._pool_round(queue, jobs, record_done)
-            again = [t for t in not_started if t.key in lost_once]  # lost twice: run alone
-            lost_once.update(t.key for t in not_started)
-            alone = under_way + again
-            queue = [t for t in not_started if t.key not in {a.key for a in again}]
+        """Run ``tasks`` on ``jobs`` workers, handing each record to ``record_done`` as it comes.
+        A task whose worker dies under it runs once more in a fresh worker (the death may have
+        been another process's doing: the kernel's out-of-memory killer picks its victim) and is
+        recorded as failed if its worker dies again; one killed for its deadline is recorded as
+        failed at once."""
+        todo: deque[TaskT] = deque(tasks)
+        died_once: set[Hashable] = set()
+        slots = [_Slot(self) for _ in range(max(1, min(jobs, len(todo))))]
+        running: dict[Future, _Slot] = {}
+        try:
+            while todo or running:
+                for slot in slots:
+                    if slot.task is None and todo:
+                        running[slot.submit(todo.popleft())] = slot
+                finished, _ = wait(running, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+                for slot in running.values():
+                    slot.check_deadline()
+                for future in finished:
+                    slot = running.pop(future)
+                    task, overdue = slot.task, slot.overdue
+                    record = self._record(task, future, overdue, died_once)
+                    slot.finished(worker_died=isinstance(future.exception(), BrokenProcessPool))
+                    if record is None:
+                        todo.appendleft(task)  # once more, in a fresh worker
+                    else:
+                        record_done(record)
+        except BaseException:
+            for slot in slots:
+                slot.close(stop=True)
+            raise
+        finally:
+            for slot in slots:
+                slot.close()
 
-    def _pool(self, workers: int, deadlines: _Deadlines) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=workers, mp_context=self.context, initializer=worker_init,
-            initargs=(os.getpid(), deadlines.queue),
-        )  # fmt: skip
-
-    def _finished(self, task: TaskT, future: Future, deadlines: _Deadlines, alone: bool) -> RecordT | None:
-        """The record of a finished future. When its pool broke under it: a failed record if
-        its worker was killed for the task's deadline or the task ran ``alone`` (its worker
-        died running it), else None (the task may not have begun: run it again)."""
+    def _record(
+        self, task: TaskT, future: Future, overdue: tuple[float, float] | None, died_once: set[Hashable]
+    ) -> RecordT | None:
+        """The record of a finished task; None when its worker died under it for the first
+        time (run it again)."""
         try:
             return future.result()
         except BrokenProcessPool as exc:
-            overdue = deadlines.failure(task.key)
             if overdue is not None:
-                return self.failed(task, overdue)
-            if alone:
+                seconds, deadline = overdue
+                return self.failed(task, f"stopped after {seconds:.1f} s in its worker, past its deadline of "
+                                         f"{deadline:g} s (a method or library stuck?): its worker was killed")  # fmt: skip
+            if task.key in died_once:
                 return self.failed(task, "its worker process died while running it (killed, out of "
                                          f"memory or a crash): {exc}")  # fmt: skip
+            died_once.add(task.key)
             return None
         except Exception as exc:  # noqa: BLE001 - e.g. a result that does not unpickle
             return self.failed(task, self.describe(exc))
-
-    def _pool_round(
-        self, tasks: Sequence[TaskT], jobs: int, record_done: Callable[[RecordT], None]
-    ) -> tuple[list[TaskT], list[TaskT]]:
-        """One pool over ``tasks``; when it breaks, the tasks it lost: ``(under way, not
-        started)`` (under way: the pool had queued it for a worker, as polled every 0.2 s; that
-        includes up to one task per worker not yet begun, which then only runs alone)."""
-        deadlines = _Deadlines(self.context, self.deadline_s)
-        pool = self._pool(min(jobs, len(tasks)), deadlines)
-        pending: dict[Future, TaskT] = {}
-        started: set[Future] = set()
-        under_way: list[TaskT] = []
-        not_started: list[TaskT] = []
-        try:
-            with one_math_thread_for_workers():  # (a spawn pool starts its workers at the submits)
-                for task in tasks:
-                    pending[pool.submit(_run_reporting, self.work, task)] = task
-            while pending:
-                finished, _ = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
-                started.update(f for f in pending if f.running())
-                deadlines.check(pool, {t.key: t for t in pending.values()})
-                for future in finished:
-                    task = pending.pop(future)
-                    record = self._finished(task, future, deadlines, alone=False)
-                    if record is None:
-                        (under_way if future in started else not_started).append(task)
-                        continue
-                    record_done(record)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            stop_workers(pool)
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        return under_way, not_started
-
-    def _run_alone(self, tasks: Sequence[TaskT], jobs: int, record_done: Callable[[RecordT], None]) -> None:
-        """Run each task in a single-worker pool of its own, ``jobs`` at once: a worker that dies
-        then names its task, which is recorded as failed with the pool's error."""
-        todo = list(tasks)
-        running: dict[Future, tuple[TaskT, ProcessPoolExecutor, _Deadlines]] = {}
-        try:
-            while todo or running:
-                while todo and len(running) < max(jobs, 1):
-                    task = todo.pop(0)
-                    deadlines = _Deadlines(self.context, self.deadline_s)
-                    pool = self._pool(1, deadlines)
-                    with one_math_thread_for_workers():  # (its worker starts here)
-                        running[pool.submit(_run_reporting, self.work, task)] = (task, pool, deadlines)
-                finished, _ = wait(running, timeout=_POLL_S, return_when=FIRST_COMPLETED)
-                for task, pool, deadlines in running.values():
-                    deadlines.check(pool, {task.key: task})
-                for future in finished:
-                    task, pool, deadlines = running.pop(future)
-                    record = self._finished(task, future, deadlines, alone=True)
-                    pool.shutdown(wait=True)
-                    assert record is not None  # (alone, a broken pool is its task's failure)
-                    record_done(record)
-        except BaseException:
-            for future, (_, pool, _) in running.items():
-                future.cancel()
-                stop_workers(pool)
-                pool.shutdown(wait=True, cancel_futures=True)
-            raise

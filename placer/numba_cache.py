@@ -20,8 +20,10 @@ staleness check applies there).
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -79,9 +81,6 @@ def kernel_package_dirs() -> list[Path]:
 #: What marks a module that compiles kernels (a decorator or a call of numba's compilers).
 _KERNEL_MARK = re.compile(r"\b(?:njit|jit|vectorize|guvectorize)\b")
 
-#: A module-level ``from A.B import ...`` (A one of ours: checked by :func:`kernel_sources`).
-_FROM_IMPORT = re.compile(r"^\s*from\s+(\w+(?:\.\w+)+)\s+import\b", re.M)
-
 #: Packages of ours whose modules kernels import from, besides the kernel packages themselves.
 _DATA_PACKAGES = ("netlists",)
 
@@ -93,13 +92,16 @@ _PRUNE_AFTER_S = 86_400.0
 
 def kernel_sources(package_dirs: Iterable[Path]) -> list[Path]:
     """The source files whose edits must recompile the kernels: every module of the packages
-    that compiles kernels with numba, and each module of ours such a module imports from (the
-    helpers and constants compiled into its kernels)."""
+    that compiles kernels with numba, and each module of ours it imports, in any form
+    (``from a.b import X``, ``from .b import X``, ``from a import b``, ``import a.b as c``,
+    inside functions too): the helpers and constants compiled into its kernels. One level:
+    a module that only those modules import is not followed."""
     package_dirs = [Path(d) for d in package_dirs]
     ours = {d.name for d in package_dirs} | set(_DATA_PACKAGES)
     found: set[Path] = set()
     for package in package_dirs:
-        for path in sorted(Path(package).rglob("*.py")):
+        root = package.parent
+        for path in sorted(package.rglob("*.py")):
             if "__pycache__" in path.parts or path.name == "numba_cache.py":
                 continue
             try:
@@ -109,15 +111,39 @@ def kernel_sources(package_dirs: Iterable[Path]) -> list[Path]:
             if not ("numba" in text and _KERNEL_MARK.search(text)):
                 continue
             found.add(path)
-            for module in _FROM_IMPORT.findall(text):
-                parts = module.split(".")
-                if parts[0] not in ours:
-                    continue
-                for candidate in (Path(package).parent.joinpath(*parts).with_suffix(".py"),
-                                  Path(package).parent.joinpath(*parts, "__init__.py")):  # fmt: skip
-                    if candidate.is_file():
-                        found.add(candidate)
+            found.update(_imported_files(path, text, root, ours))
     return sorted(found)
+
+
+def _imported_files(path: Path, text: str, root: Path, ours: set[str]) -> set[Path]:
+    """The files of the modules of ours (top-level names in ``ours``, under ``root``) that the
+    module at ``path`` imports anywhere in its text."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:  # (its import fails anyway; numba compiles nothing from it)
+        return set()
+    package = list(path.relative_to(root).with_suffix("").parts[:-1])
+    if path.name == "__init__.py":
+        package = list(path.relative_to(root).parts[:-1])
+    modules: list[list[str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.extend(alias.name.split(".") for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            if node.level and len(package) < node.level - 1:
+                continue  # (beyond the top package)
+            module = base + (node.module.split(".") if node.module else [])
+            modules.append(module)
+            modules.extend(module + [alias.name] for alias in node.names)  # a submodule imported
+    files = set()
+    for parts in modules:
+        if not parts or parts[0] not in ours:
+            continue
+        for candidate in (root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts, "__init__.py")):
+            if candidate.is_file():
+                files.add(candidate)
+    return files
 
 
 def kernel_digest(package_dirs: Iterable[Path]) -> str:
@@ -144,27 +170,66 @@ def ensure_numba_cache_dir(package_dirs: Iterable[Path] | None = None) -> Path |
     if os.environ.get("NUMBA_CACHE_DIR"):
         return None
     dirs = kernel_package_dirs() if package_dirs is None else list(package_dirs)
-    version = kernel_digest(dirs)
-    folder = None
     bases = [dirs[0] / "__pycache__" / "numba"] if dirs else []
     user_cache = _user_folder("XDG_CACHE_HOME", ".cache")
     if user_cache is not None:
         bases.append(user_cache / "placer-gym" / "numba")
-    for base in bases:
-        if _writable(base / version):
-            folder = base / version
-            break
-    if folder is None:
-        private = _private_temp_folder("placer-gym-numba")
-        if private is None or not _writable(private / version):
+    base = next((b for b in bases if _writable(b)), None)
+    if base is None:
+        base = _private_temp_folder("placer-gym-numba")
+        if base is None:
             return None  # nothing writable at all: numba will say so
-        folder = private / version
+    folder = base / _remembered_digest(dirs, base / _DIGEST_MEMO)
+    if not _writable(folder):
+        return None
     _mark_used_and_prune(folder)
     os.environ["NUMBA_CACHE_DIR"] = str(folder)
     numba = sys.modules.get("numba")
     if numba is not None:  # already imported: its configuration was read at import
         numba.config.CACHE_DIR = str(folder)
     return folder
+
+
+#: The file beside the version folders that remembers the last digest and the sources' stamp.
+_DIGEST_MEMO = "digest.json"
+
+
+def _sources_stamp(package_dirs: list[Path]) -> str:
+    """A digest of the name, size and modification time of every source file the kernels'
+    digest may read (the packages' and the data packages' beside them): reading and parsing
+    them took some 15-60 ms at every ``import placer``; their times and sizes take ~2 ms."""
+    entries = []
+    roots = {Path(d) for d in package_dirs} | {Path(d).parent / name for d in package_dirs for name in _DATA_PACKAGES}
+    for folder in sorted(roots):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*.py")):
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            entries.append(f"{path}\0{info.st_size}\0{info.st_mtime_ns}")
+    return hashlib.sha256("\n".join(entries).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _remembered_digest(package_dirs: list[Path], memo: Path) -> str:
+    """:func:`kernel_digest`, taken from ``memo`` while no source's size or time changed (the
+    check numba itself makes of a kernel's own file), else computed and remembered."""
+    stamp = _sources_stamp(package_dirs)
+    try:
+        known = json.loads(memo.read_text())
+        if known.get("stamp") == stamp and _VERSION_NAME.fullmatch(str(known.get("digest"))):
+            return str(known["digest"])
+    except (OSError, ValueError, AttributeError):
+        pass
+    digest = kernel_digest(package_dirs)
+    staged = memo.with_name(f".{memo.name}.{os.getpid()}.tmp")
+    try:  # (whole or not at all: a reader never sees half a file)
+        staged.write_text(json.dumps({"stamp": stamp, "digest": digest}))
+        staged.replace(memo)
+    except OSError:
+        staged.unlink(missing_ok=True)
+    return digest
 
 
 def _mark_used_and_prune(folder: Path) -> None:

@@ -101,6 +101,10 @@ def main() -> int:
             check_dataset(dataset)
         except ValueError as error:
             parser.error(f"argument --datasets: {error}")
+    labels = [dataset_label(d) for d in args.datasets]
+    twice = next((label for i, label in enumerate(labels) if label in labels[:i]), None)
+    if twice is not None:  # the table's rows would not say which file each came from
+        parser.error(f"argument --datasets: two datasets are labelled {twice!r} (rename one file)")
     rows = []
     with tempfile.TemporaryDirectory(prefix="index-memory-") as scratch:
         for dataset in args.datasets:

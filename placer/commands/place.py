@@ -217,7 +217,8 @@ def place_command(
         float | None,
         typer.Option("--deadline-s", help="seconds a suite's run may take in its worker process before "
                      "the worker is killed and the run recorded as failed (default: 2 x --budget-s + "
-                     "300; 0: none; with --jobs 1 the runs then go to one worker process; not with --ray)"),
+                     "300 with --jobs 2 or more; 0: none; with --jobs 1 the runs go in this process, "
+                     "with no deadline unless one is given: then in one worker process; not with --ray)"),
     ] = None,
     option: Annotated[
         list[str] | None,

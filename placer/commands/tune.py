@@ -110,7 +110,7 @@ def tune(
             help="sqlite: ycsb-a|ycsb-b|ycsb-c|ycsb-f|orders|analytical (default ycsb-a); "
             "postgres: tpcb|select-only|simple-update|analytical (default tpcb); "
             "index: lognormal|uniform|normal|books|clustered (default lognormal), or the path "
-            "of a SOSD key file (books_200M_uint64, ...)"
+            "of a SOSD key file (books_200M_uint64, ...; a file named like a generator as ./NAME)"
         ),
     ] = None,
     tuner: Annotated[

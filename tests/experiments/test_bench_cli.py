@@ -310,6 +310,8 @@ def test_index_bench_and_build_memory_run_on_sosd_key_files(tmp_path: Path) -> N
     memory = _run("index_build_memory.py", ["--keys", "2000", "--datasets", str(path)], tmp_path)
     assert memory.returncode == 0, memory.stderr
     assert "| ids_uint32 | ours PGM eps=64 |" in memory.stdout and "NO |" not in memory.stdout
+    twice = _run("index_build_memory.py", ["--keys", "2000", "--datasets", f"{path},{same_name}"], tmp_path)
+    assert twice.returncode == 2 and "two datasets are labelled 'ids_uint32'" in twice.stderr
 
 
 def test_one_round_of_the_commit_bound_has_no_spread_to_report() -> None:

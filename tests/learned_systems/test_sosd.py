@@ -95,8 +95,14 @@ def test_missing_files_and_folders_are_refused(tmp_path):
         read_sosd(write_sosd(tmp_path / "k", [1, 2]), max_keys=-1)
 
 
-def test_an_empty_key_set_round_trips(tmp_path):
-    assert read_sosd(write_sosd(tmp_path / "none_uint64", np.zeros(0, np.uint64))).size == 0
+def test_an_empty_key_set_round_trips_but_is_no_dataset(tmp_path):
+    """A file of 0 keys was tuned: every index 'perfect' over nothing, scores meaningless."""
+    path = write_sosd(tmp_path / "none_uint64", np.zeros(0, np.uint64))
+    assert read_sosd(path).size == 0
+    with pytest.raises(SOSDFormatError, match="none_uint64: holds no keys"):
+        load_keys(path, 1_000)
+    with pytest.raises(SOSDFormatError, match="holds no keys"):
+        IndexObjective(str(path), keys=1_000, queries=100, mode="cost")
 
 
 def test_write_refuses_what_the_format_cannot_hold_and_leaves_no_temporary(tmp_path):
@@ -119,6 +125,8 @@ def test_datasets_are_generator_names_or_key_files(tmp_path):
     path = write_sosd(tmp_path / "wiki ts_uint64", generate_keys("normal", 3_000, seed=1))
     assert not is_key_file("books") and is_key_file(str(path)) and is_key_file(path)
     assert dataset_label("books") == "books" and dataset_label(path) == "wiki_ts_uint64"
+    named_like_a_generator = write_sosd(tmp_path / "lognormal", [1, 2, 3])  # ./lognormal
+    assert dataset_label(named_like_a_generator) == "lognormal_file"  # not the generated set's
     check_dataset(str(path))
     with pytest.raises(ValueError, match="or the path of a SOSD key file"):
         check_dataset(str(tmp_path / "absent"))

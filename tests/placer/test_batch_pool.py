@@ -23,6 +23,7 @@ class Job:
     name: str
     seconds: float = 0.0
     hang: bool = False
+    log: str = ""  # a file each start of the job is written to
 
     @property
     def key(self):
@@ -30,6 +31,9 @@ class Job:
 
 
 def work(job):
+    if job.log:
+        with open(job.log, "a") as starts:
+            print(job.name, file=starts)
     if job.hang:  # a method stuck for good (a sleep, so as not to load the machine)
         while True:
             time.sleep(0.05)
@@ -66,18 +70,42 @@ def test_a_stuck_task_is_stopped_at_its_deadline_and_the_others_finish(jobs_modu
     assert by_name["stuck"][2].startswith("stopped after ") and "past its deadline of 2 s" in by_name["stuck"][2]
 
 
-def test_a_stuck_task_rerun_alone_after_its_pool_broke_is_stopped_there_too(jobs_module) -> None:  # type: ignore[no-untyped-def]
-    """The second stuck task began after the first: when the first's worker is killed the pool
-    breaks, the second runs again in a pool of its own, and its deadline holds there."""
+def test_a_kill_for_a_deadline_costs_only_its_own_run(jobs_module, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Killing a stuck worker broke the shared pool: the other slot's run, half way through,
+    was lost and run again from its start. Each slot has a pool of its own now: "slow" runs from
+    about 1 s to 3.5 s on its slot while "stuck1" is killed at 3 s on the other."""
+    Job = jobs_module.Job
+    log = tmp_path / "starts.txt"
+    records: list[tuple] = []
+    jobs = [Job("stuck1", hang=True, log=str(log)), Job("quick", 1.0, log=str(log)),
+            Job("slow", 2.5, log=str(log)), Job("stuck2", hang=True, log=str(log))]  # fmt: skip
+    _runner(jobs_module, 3.0).run(jobs, 2, records.append)
+    by_name = {r[1]: r for r in records}
+    assert sorted(by_name) == ["quick", "slow", "stuck1", "stuck2"] and len(records) == 4
+    assert by_name["quick"][0] == "ok" and by_name["slow"][0] == "ok", records
+    for name in ("stuck1", "stuck2"):
+        assert by_name[name][0] == "failed" and "past its deadline of 3 s" in by_name[name][2], by_name[name]
+    assert sorted(log.read_text().split()) == ["quick", "slow", "stuck1", "stuck2"]  # each began once
+
+
+def test_a_worker_that_dies_runs_its_task_once_more_then_records_it_failed(jobs_module, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A death may be another process's doing (the out-of-memory killer picks its victim): the
+    task runs once more in a fresh worker; a second death records it, and costs no other run."""
+    (tmp_path / "dying_jobs.py").write_text(
+        "import os\nfrom deadline_jobs import Job, work\n\n"
+        "def dying(job):\n    if job.name.startswith('die'):\n        os._exit(1)\n    return work(job)\n"
+    )
+    import dying_jobs
+
+    log = tmp_path / "starts.txt"
     Job = jobs_module.Job
     records: list[tuple] = []
-    jobs = [Job("stuck1", hang=True), Job("quick", 1.0), Job("stuck2", hang=True)]
-    _runner(jobs_module, 2.5).run(jobs, 2, records.append)
+    runner = PoolRunner(dying_jobs.dying, lambda job, error: ("failed", job.name, error), repr, lambda job: math.inf)
+    runner.run([Job("die", log=str(log)), Job("a", 1.0, log=str(log)), Job("b", log=str(log))], 2, records.append)
     by_name = {r[1]: r for r in records}
-    assert sorted(by_name) == ["quick", "stuck1", "stuck2"] and len(records) == 3
-    assert by_name["quick"][0] == "ok"
-    for name in ("stuck1", "stuck2"):
-        assert by_name[name][0] == "failed" and "past its deadline of 2 s" in by_name[name][2], by_name[name]
+    assert by_name["a"] == ("ok", "a") and by_name["b"] == ("ok", "b") and len(records) == 3
+    assert by_name["die"][0] == "failed" and by_name["die"][2].startswith("its worker process died while running it")
+    assert sorted(log.read_text().split()) == ["a", "b"]  # (die exits before it logs)
 
 
 def test_no_deadline_lets_a_slow_task_finish(jobs_module) -> None:  # type: ignore[no-untyped-def]

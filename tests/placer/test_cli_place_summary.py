@@ -3,6 +3,7 @@ and one design placed with the progress display on."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -350,3 +351,22 @@ def test_a_timing_weight_given_to_a_nested_search_is_named_as_why() -> None:
     ]:
         notes = _costlier_than_the_start(nl, start, before, legal, before.proxy + 0.01, "greedy", options)
         assert why in notes[0], options
+
+
+@pytest.mark.parametrize(("given", "passed"), [((), None), (("--deadline-s", "90"), 90.0), (("--deadline-s", "0"), math.inf)])
+def test_the_deadline_option_reaches_the_batch(
+    suite: Path, tmp_path: Path, place_suite, monkeypatch: pytest.MonkeyPatch, given: tuple, passed: float | None
+) -> None:  # type: ignore[no-untyped-def]
+    """--deadline-s S gives the batch S seconds per run, 0 no deadline, none the default rule."""
+    import placer.batch as batch
+
+    seen: dict = {}
+
+    def recording(tasks, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.update(kwargs)
+        return batch.BatchSummary(total=len(tasks), ok=len(tasks))
+
+    monkeypatch.setattr(batch, "run_batch", recording)
+    result = place_suite(suite, tmp_path / "runs", "--quiet", *given)
+    assert result.exit_code == 0, result.output
+    assert seen["deadline_s"] == passed

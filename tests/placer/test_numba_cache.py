@@ -126,22 +126,28 @@ def test_importing_placer_makes_no_matplotlib_folder_in_a_writable_home(tmp_path
 
 _KERNEL = """
 import numba
-from pkg.helper import SCALE, twice
+import pkg.more as more
+from pkg import other
+from pkg.helper import SCALE
+from .consts import FACTOR
 
 @numba.njit(cache=True)
 def price(x):
-    return twice(x) * SCALE
+    return x * FACTOR * SCALE + more.OFFSET + other.SHIFT
 """
 
-_HELPER = """
-import numba
 
-SCALE = {scale}
-
-@numba.njit(cache=True)
-def twice(x):
-    return {factor} * x
-"""
+def _write_package(root: Path, factor: str = "2.0", scale: str = "1.0", offset: str = "0.0", shift: str = "0.0") -> None:
+    """A kernel compiling in constants of four plain modules (no kernels of their own: followed
+    only as the kernel module's imports), each imported in another form."""
+    package = root / "pkg"
+    package.mkdir(exist_ok=True)
+    (package / "__init__.py").write_text("")
+    (package / "kernel.py").write_text(_KERNEL)
+    (package / "consts.py").write_text(f"FACTOR = {factor}\n")
+    (package / "helper.py").write_text(f"SCALE = {scale}\n")
+    (package / "more.py").write_text(f"OFFSET = {offset}\n")
+    (package / "other.py").write_text(f"SHIFT = {shift}\n")
 
 
 def _price_in_fresh_process(root: Path) -> str:
@@ -159,43 +165,50 @@ def _price_in_fresh_process(root: Path) -> str:
 
 
 def test_editing_a_helper_or_constant_a_kernel_compiles_in_recompiles_the_kernel(tmp_path: Path) -> None:
-    """numba judges a cached kernel by its own file only: a kernel calling another module's
-    helper, or baking in its constant, kept the old machine code after either was edited (the
-    tests passed on it)."""
-    package = tmp_path / "pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "kernel.py").write_text(_KERNEL)
-    (package / "helper.py").write_text(_HELPER.format(scale=1.0, factor=2))
+    """numba judges a cached kernel by its own file only: a kernel baking in another module's
+    constant (or calling its helper) kept the old machine code after that module was edited,
+    and the tests passed on it. Each import form is followed (a relative one, a submodule
+    imported from its package, ``import a.b as c``)."""
+    _write_package(tmp_path)
     assert _price_in_fresh_process(tmp_path) == "2.0"
-    (package / "helper.py").write_text(_HELPER.format(scale=1.0, factor=3))  # (same size)
+    _write_package(tmp_path, factor="3.0")  # (the same size: its time tells the edit)
     assert _price_in_fresh_process(tmp_path) == "3.0"
-    (package / "helper.py").write_text(_HELPER.format(scale=5.0, factor=3))
+    _write_package(tmp_path, factor="3.0", scale="5.0")
     assert _price_in_fresh_process(tmp_path) == "15.0"
-    (package / "unrelated.py").write_text("X = 1\n")  # imported by no kernel: no new version
-    assert len(list((package / "__pycache__" / "numba").iterdir())) == 3
+    _write_package(tmp_path, factor="3.0", scale="5.0", offset="1.0")
+    assert _price_in_fresh_process(tmp_path) == "16.0"
+    _write_package(tmp_path, factor="3.0", scale="5.0", offset="1.0", shift="4.0")
+    assert _price_in_fresh_process(tmp_path) == "20.0"
+    versions = [p for p in (tmp_path / "pkg" / "__pycache__" / "numba").iterdir() if p.is_dir()]
+    assert len(versions) == 5
+    (tmp_path / "pkg" / "unrelated.py").write_text("X = 1\n")  # imported by no kernel
+    assert _price_in_fresh_process(tmp_path) == "20.0"
+    assert len([p for p in (tmp_path / "pkg" / "__pycache__" / "numba").iterdir() if p.is_dir()]) == 5
 
 
 def test_old_kernel_versions_go_once_unused_beyond_the_newest_few(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
     from placer import numba_cache
 
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     monkeypatch.setattr(numba.config, "CACHE_DIR", numba.config.CACHE_DIR)
     base = tmp_path / "package" / "__pycache__" / "numba"
-    old = []
-    for i in range(7):  # seven older versions, from 10 days to 4 days unused
-        folder = base / f"{i:016x}"
+    now = time.time()
+
+    def version(name: str, age_s: float) -> Path:
+        folder = base / name
         folder.mkdir(parents=True)
-        os.utime(folder, (0, 10**9 + i))
-        old.append(folder)
-    recent = base / "abcdefabcdefabcd"
-    recent.mkdir()  # used just now, though not among the newest four
-    os.utime(recent, (0, 10**9 - 1))
-    os.utime(recent)
+        os.utime(folder, (now - age_s, now - age_s))
+        return folder
+
+    newest = [version(f"{i:016x}", 600 + i) for i in range(4)]  # the newest four: kept
+    recent = version("abcdefabcdefabcd", 3600)  # fifth newest, used an hour ago: kept
+    old = [version(f"{i:016x}", 10 * 86400 + i) for i in range(10, 13)]  # ten days: removed
     other = base / "notes"
     other.mkdir()
-    os.utime(other, (0, 1))  # not a version folder: never touched
+    os.utime(other, (1, 1))  # not a version folder: never touched
     chosen = numba_cache.ensure_numba_cache_dir([tmp_path / "package"])
-    assert chosen is not None and chosen.parent == base
-    left = sorted(p.name for p in base.iterdir())
-    assert left == sorted([chosen.name, recent.name, "notes", *(f.name for f in old[-3:])])
+    assert chosen is not None and chosen.parent == base and chosen not in old
+    left = {p.name for p in base.iterdir()}
+    assert left == {chosen.name, recent.name, "notes", numba_cache._DIGEST_MEMO, *(f.name for f in newest)}
