@@ -84,10 +84,11 @@ def test_a_search_that_found_nothing_better_says_so() -> None:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(SearchState, "price", worse)
-        get_placer("sa", max_steps=300, fd_every=0).place(netlist, placement, budget_s=30, seed=0, progress=notes)
+        # (600 s: ended by its steps; a cold compile inside 30 s left no time for 300 proposals)
+        get_placer("sa", max_steps=300, fd_every=0).place(netlist, placement, budget_s=600, seed=0, progress=notes)
     assert any("no move lowered the objective (300 proposals, 0 accepted)" in n for n in notes.texts), notes.texts
     searched = NoteCollector()
-    get_placer("sa", max_steps=300, fd_every=0).place(netlist, placement, budget_s=30, seed=0, progress=searched)
+    get_placer("sa", max_steps=300, fd_every=0).place(netlist, placement, budget_s=600, seed=0, progress=searched)
     assert not any("no move lowered" in n for n in searched.texts)
 
 
