@@ -536,3 +536,17 @@ def test_a_method_run_in_threads_gives_each_seed_what_it_gives_alone(name: str, 
         return result.x.tobytes(), result.y.tobytes()
 
     assert in_threads(run, range(3)) == {seed: run(seed) for seed in range(3)}
+
+
+def test_built_in_methods_are_found_by_their_registration_not_a_list(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A new method module in placer/algorithms was unknown to the CLI until added to a
+    hand-kept list of modules (which also named one that never existed)."""
+    from placer.algorithms.base import builtin_method_modules
+
+    found = builtin_method_modules()
+    assert found == ["analytical", "fd", "greedy", "refine", "rl", "sa"]
+    classes = {name: placer_class(name).__module__ for name in available_placers()}
+    assert {module.rsplit(".", 1)[1] for module in classes.values() if module.startswith("placer.algorithms.")} == set(found)
+    (tmp_path / "mine.py").write_text("from placer.algorithms.base import register_placer\n\n@register_placer\nclass Mine: ...\n")
+    (tmp_path / "helper.py").write_text("def register_placer_like(): ...\n")
+    assert builtin_method_modules(tmp_path) == ["mine"]
