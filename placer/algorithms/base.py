@@ -414,7 +414,6 @@ def _source_file(cls: type) -> str | None:
 
 def _source_bytes(cls: type) -> bytes | None:
     """The text of the file that defines ``cls`` (None when it has none or cannot be read)."""
-
     file = _source_file(cls)
     try:
         return Path(file).read_bytes() if file else None
