@@ -15,8 +15,9 @@ have_all() {
 
 if ! have_all; then
     if [ "$(id -u)" -ne 0 ]; then
-        echo "install-postgres: PostgreSQL binaries missing and not root; install postgresql-15 and postgresql-client-15" >&2
-        exit 1
+        # (a contributor's own machine: the tests that need PostgreSQL skip, saying so)
+        echo "install-postgres: PostgreSQL binaries missing and not root, so not installed; the tests that need them will skip (as root this script installs postgresql-15 and postgresql-client-15)" >&2
+        exit 0
     fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq

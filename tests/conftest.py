@@ -28,9 +28,10 @@ settings.register_profile("deterministic", derandomize=True)
 settings.register_profile("explore", derandomize=False, max_examples=200)
 settings.load_profile("deterministic")
 # Hypothesis keeps its examples and caches in ./.hypothesis by default: the tests wrote into the
-# checkout they ran from. One folder in the temporary directory instead (explore's failures
-# still replay from it on the next run).
-set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "placer-gym-hypothesis"))
+# checkout they ran from. One folder per user in the temporary directory instead (explore's
+# failures still replay from it on the next run; a name shared by every user was another's,
+# unwritable, on a machine several use).
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), f"placer-gym-hypothesis-{getattr(os, 'getuid', lambda: 0)()}"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
