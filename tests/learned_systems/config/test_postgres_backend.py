@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import sqlite3
@@ -42,7 +43,7 @@ needs_postgres = pytest.mark.skipif(
 
 def _leftovers(backend) -> list[str]:
     """What a backend's scratch directory holds besides its owner record."""
-    root = postgres_backend.Path(backend._root.name)
+    root = Path(backend._root.name)
     return [p.name for p in root.iterdir() if p.name != OWNER_FILE]
 
 
@@ -138,10 +139,10 @@ def test_analytical_workload_runs_its_query_mix(monkeypatch):
     result = analytical.run_trial({"work_mem": 64, "jit": "off"})
     assert result.ok, result.error
     assert result.workload == "analytical" and result.throughput_mean > 0
-    scripts = sorted(p.name for p in postgres_backend.Path(analytical._root.name).glob("*.sql"))
+    scripts = sorted(p.name for p in Path(analytical._root.name).glob("*.sql"))
     assert scripts == sorted(f"analytical-{name}.sql" for name in ANALYTICAL_QUERIES)
     assert len(seeds) == 3 and len(set(seeds)) == 3  # warm-up and two windows
-    sort = (postgres_backend.Path(analytical._root.name) / "analytical-sort.sql").read_text()
+    sort = (Path(analytical._root.name) / "analytical-sort.sql").read_text()
     assert "OFFSET 99990 LIMIT 10" in sort  # pgbench: 100,000 accounts per unit of scale
 
 
@@ -240,7 +241,7 @@ def _our_servers(inside: Path | None = None) -> set[int]:
     """PIDs of running postmasters over a throwaway data directory of this package (``inside``
     that folder: other runs on the machine start and stop their own meanwhile)."""
     pids = set()
-    for entry in postgres_backend.Path("/proc").iterdir():
+    for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
@@ -327,7 +328,7 @@ with PostgresServer(backend.binaries, backend.run_as, backend._copy(), {}) as se
 
 
 @needs_postgres
-@pytest.mark.skipif(not postgres_backend.shutil.which("setpriv"), reason="setpriv not installed")
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="setpriv not installed")
 def test_a_killed_run_leaves_no_server_and_its_files_are_swept():
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLD_A_SERVER], stdout=subprocess.PIPE, text=True
@@ -341,9 +342,9 @@ def test_a_killed_run_leaves_no_server_and_its_files_are_swept():
     while int(server_pid) in _our_servers() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert int(server_pid) not in _our_servers(), "the server outlived the killed run"
-    assert postgres_backend.Path(root).exists()  # left behind by the kill ...
+    assert Path(root).exists()  # left behind by the kill ...
     PostgresBackend("tpcb", scale=1)
-    assert not postgres_backend.Path(root).exists()  # ... and removed by the next backend
+    assert not Path(root).exists()  # ... and removed by the next backend
 
 
 @needs_postgres
@@ -357,7 +358,7 @@ def test_a_long_temporary_folder_does_not_stop_the_server(monkeypatch, name):
 
     made = _record_socket_folders(monkeypatch)
     long_tmp = tempfile.mkdtemp(prefix=name, dir="/tmp")
-    postgres_backend.Path(long_tmp).chmod(0o755)  # reachable by an unprivileged server user
+    Path(long_tmp).chmod(0o755)  # reachable by an unprivileged server user
     monkeypatch.setattr(tempfile, "tempdir", long_tmp)
     try:
         backend = PostgresBackend("select-only", scale=1, duration_s=0.5, repeats=1, clients=1)
@@ -367,7 +368,7 @@ def test_a_long_temporary_folder_does_not_stop_the_server(monkeypatch, name):
         backend.close()
     finally:
         shutil.rmtree(long_tmp, ignore_errors=True)
-    assert made and not any(postgres_backend.Path(p).exists() for p in made)  # ours removed
+    assert made and not any(Path(p).exists() for p in made)  # ours removed
 
 
 @needs_postgres
@@ -421,7 +422,7 @@ def test_a_server_that_fails_before_starting_leaves_no_socket_folder(tmp_path, m
     with pytest.raises(PermissionError, match="cannot hand"):
         with PostgresServer(find_binaries(), Refusing(), data, remove=False):
             pass
-    assert made and not any(postgres_backend.Path(p).exists() for p in made)
+    assert made and not any(Path(p).exists() for p in made)
 
 
 def test_the_memory_rule_of_thumb_follows_a_container_limit(tmp_path, monkeypatch):
@@ -432,7 +433,7 @@ def test_the_memory_rule_of_thumb_follows_a_container_limit(tmp_path, monkeypatc
     monkeypatch.setattr(postgres_knobs, "PROC_CGROUP", str(tmp_path / "no-proc-cgroup"))
     assert postgres_space().rule_of_thumb["shared_buffers"] == 512
     limit.write_text("max\n")  # no limit: the machine's memory
-    host = postgres_backend.os.sysconf("SC_PAGE_SIZE") * postgres_backend.os.sysconf("SC_PHYS_PAGES")
+    host = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     assert postgres_space().rule_of_thumb["shared_buffers"] == max(host // 2**20 // 4, 16)
 
 
@@ -634,7 +635,7 @@ def test_a_server_user_that_is_root_is_refused_up_front(monkeypatch):
     """PLACER_PG_USER=root failed three defaults trials with initdb's refusal, then stopped."""
     from learned_systems.config.postgres_backend import PostgresUnavailable, _RunAs
 
-    monkeypatch.setattr(postgres_backend.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
     monkeypatch.setenv("PLACER_PG_USER", "root")
     with pytest.raises(PostgresUnavailable, match="PLACER_PG_USER=root is root"):
         _RunAs.resolve()
@@ -650,10 +651,10 @@ def test_a_server_user_that_cannot_be_created_is_named_with_useradds_reason(monk
     def no_such_user(name):  # type: ignore[no-untyped-def]
         raise KeyError(name)
 
-    monkeypatch.setattr(postgres_backend.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
     monkeypatch.setenv("PLACER_PG_USER", "placer-test-nobody")
-    monkeypatch.setattr(postgres_backend.pwd, "getpwnam", no_such_user)
-    monkeypatch.setattr(postgres_backend.subprocess, "run", lambda args, **k: subprocess.CompletedProcess(
+    monkeypatch.setattr(pwd, "getpwnam", no_such_user)
+    monkeypatch.setattr(subprocess, "run", lambda args, **k: subprocess.CompletedProcess(
         args, 1, "", "useradd: cannot lock /etc/passwd; try again later.\n"))
     with pytest.raises(PostgresUnavailable, match=r"cannot create the unprivileged server user "
                                                   r"'placer-test-nobody': useradd: cannot lock /etc/passwd"):
