@@ -4,7 +4,9 @@ Each of the J worker slots is a single-worker pool of its own, reused task after
 worker keeps its loaded designs and compiled kernels). Each worker starts with one math thread
 per library (the workers are the parallelism) and exits when the batch process is gone. A
 worker that dies (killed, out of memory, a crash in compiled code) costs only its slot's task,
-which runs once more in a fresh worker and is recorded as failed if that one dies too. A task
+which runs once more in a fresh worker and is recorded as failed if that one dies too (a worker
+that dies before it begins its task, or while idle between tasks, is replaced and the task handed
+to the fresh one, up to three times). A task
 still running in its worker past its deadline (by default twice its budget plus
 :data:`DEADLINE_MARGIN_S`, counted from the moment the worker began it, which it reports) has
 its worker killed and is recorded as failed, naming the deadline: a method or a library stuck
@@ -43,6 +45,9 @@ DEADLINE_MARGIN_S = 300.0
 
 #: How often the batch looks at its workers (finished tasks, started tasks, deadlines).
 _POLL_S = 0.2
+
+#: Times a task is handed to a fresh worker again when its worker died before beginning it.
+_STARTUP_DEATHS = 3
 
 
 def default_deadline_s(budget_s: float) -> float:
@@ -141,17 +146,30 @@ class _Slot:
         self.overdue: tuple[float, float] | None = None  # (seconds run, deadline) once killed
 
     def submit(self, task: Any) -> Future:
-        """Hand ``task`` to this slot's worker (starting one where there is none)."""
-        if self.pool is None:
-            self.starts = self.runner.context.SimpleQueue()
-            self.pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=self.runner.context, initializer=worker_init,
-                initargs=(os.getpid(), self.starts),
-            )  # fmt: skip
+        """Hand ``task`` to this slot's worker, starting one where there is none or where the
+        last one died while idle (killed by hand or by the out-of-memory killer: its pool's
+        submit raised, and the whole batch stopped)."""
+        if self.pool is not None and getattr(self.pool, "_broken", False):
+            self.close()
         self.task, self.began, self.overdue = task, None, None
-        with one_math_thread_for_workers():  # (a spawn pool starts its worker at its first submit)
-            self.future = self.pool.submit(_run_reporting, self.runner.work, task)
-        return self.future
+        for _ in range(2):
+            fresh = self.pool is None
+            if fresh:
+                self.starts = self.runner.context.SimpleQueue()
+                self.pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=self.runner.context, initializer=worker_init,
+                    initargs=(os.getpid(), self.starts),
+                )  # fmt: skip
+            try:
+                if fresh:  # (a spawn pool starts its worker at its first submit)
+                    with one_math_thread_for_workers():
+                        self.future = self.pool.submit(_run_reporting, self.runner.work, task)
+                else:
+                    self.future = self.pool.submit(_run_reporting, self.runner.work, task)
+                return self.future
+            except BrokenProcessPool:  # its worker died since the last task: a fresh one
+                self.close()
+        raise BrokenProcessPool("a fresh worker pool refused its first task")
 
     def check_deadline(self) -> None:
         """Note when the worker began its task, and kill it once the task has run past its
@@ -161,8 +179,8 @@ class _Slot:
         while not self.starts.empty():
             self.starts.get()
             self.began = time.monotonic()
-        if self.began is None or self.overdue is not None:
-            return
+        if self.began is None or self.overdue is not None or self.future is None or self.future.done():
+            return  # (a task done in time is not killed after it, in the poll that reads it)
         seconds, deadline = time.monotonic() - self.began, self.runner.deadline_s(self.task)
         if seconds > deadline:
             self.overdue = (seconds, deadline)
@@ -211,6 +229,7 @@ class PoolRunner:
         self.describe = describe
         self.deadline_s = deadline_s
         self.context = multiprocessing.get_context("spawn")
+        self._startup_deaths: dict[Hashable, int] = {}
 
     def run(self, tasks: Sequence[TaskT], jobs: int, record_done: Callable[[RecordT], None]) -> None:
         """Run ``tasks`` on ``jobs`` workers, handing each record to ``record_done`` as it comes.
@@ -233,8 +252,8 @@ class PoolRunner:
                 for future in finished:
                     slot = running.pop(future)
                     task, overdue = slot.task, slot.overdue
-                    record = self._record(task, future, overdue, died_once)
-                    slot.finished(worker_died=isinstance(future.exception(), BrokenProcessPool))
+                    record = self._record(task, future, overdue, died_once, began=slot.began is not None)
+                    slot.finished(worker_died=isinstance(future.exception(), BrokenProcessPool) or overdue is not None)
                     if record is None:
                         todo.appendleft(task)  # once more, in a fresh worker
                     else:
@@ -248,10 +267,12 @@ class PoolRunner:
                 slot.close()
 
     def _record(
-        self, task: TaskT, future: Future, overdue: tuple[float, float] | None, died_once: set[Hashable]
+        self, task: TaskT, future: Future, overdue: tuple[float, float] | None, died_once: set[Hashable],
+        began: bool = True,
     ) -> RecordT | None:
         """The record of a finished task; None when its worker died under it for the first
-        time (run it again)."""
+        time (run it again), or before it said it began the task (a worker that died while
+        starting up or idle: run it again, up to :data:`_STARTUP_DEATHS` times)."""
         try:
             return future.result()
         except BrokenProcessPool as exc:
@@ -259,6 +280,12 @@ class PoolRunner:
                 seconds, deadline = overdue
                 return self.failed(task, f"stopped after {seconds:.1f} s in its worker, past its deadline of "
                                          f"{deadline:g} s (a method or library stuck?): its worker was killed")  # fmt: skip
+            if not began:
+                self._startup_deaths[task.key] = self._startup_deaths.get(task.key, 0) + 1
+                if self._startup_deaths[task.key] <= _STARTUP_DEATHS:
+                    return None
+                return self.failed(task, f"its worker process died {_STARTUP_DEATHS + 1} times before it "
+                                         f"could begin the run (killed, out of memory or a crash): {exc}")  # fmt: skip
             if task.key in died_once:
                 return self.failed(task, "its worker process died while running it (killed, out of "
                                          f"memory or a crash): {exc}")  # fmt: skip

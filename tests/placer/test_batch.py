@@ -601,10 +601,10 @@ def test_a_task_that_kills_its_worker_fails_alone(suite: Path, plugin: str, tmp_
 
 
 def test_a_worker_ending_its_process_fails_its_task_only_with_two_jobs(suite: Path, plugin: str, tmp_path: Path) -> None:
-    """The fast counterpart of the slow kill test above (which covers the same rerun-alone
-    path with 6 tasks): a method that ``os._exit(1)``s its worker on seed 0 breaks the --jobs 2
-    pool; the lost tasks are rerun each alone, so seed 0's row is failed naming the dead worker,
-    seed 1's is ok, and there are exactly 2 rows (none lost, none counted twice)."""
+    """The fast counterpart of the slow kill test above (the same path with 6 tasks): a method
+    that ``os._exit(1)``s its worker on seed 0 kills its slot's worker, twice (a task whose
+    worker dies runs once more in a fresh one), so seed 0's row is failed naming the dead
+    worker, seed 1's is ok, and there are exactly 2 rows (none lost, none counted twice)."""
     runs = tmp_path / "runs"
     options = {METHOD: {"os_exit_on": ["tiny_a", 0]}}
     tasks = make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0, 1], runs, 1.0, options, [plugin])

@@ -14,6 +14,7 @@ from placer.batch_pool import DEADLINE_MARGIN_S, PoolRunner, default_deadline_s
 
 # Tasks and their work, in a module of their own so that spawned workers can import them.
 WORK_SOURCE = '''
+import os
 import time
 from dataclasses import dataclass
 
@@ -39,6 +40,10 @@ def work(job):
             time.sleep(0.05)
     time.sleep(job.seconds)
     return ("ok", job.name)
+
+
+def work_pid(job):
+    return (*work(job), os.getpid())
 '''
 
 
@@ -146,3 +151,54 @@ def test_place_refuses_a_bad_deadline_in_one_line(tmp_path: Path, extra: list[st
     assert done.exit_code == 2 and message in done.stderr, done.output
     one = CliRunner().invoke(app, ["place", "x.pb.txt", "--algo", "greedy", "--deadline-s", "5", "--out", "o.plc"])
     assert one.exit_code == 2 and "--deadline-s apply to --suite only" in one.stderr
+
+
+def test_a_worker_that_died_while_idle_is_replaced_for_the_next_task(jobs_module) -> None:  # type: ignore[no-untyped-def]
+    """A slot's worker killed between two tasks (the out-of-memory killer, a kill by hand): its
+    pool's submit raised BrokenProcessPool and the whole batch stopped with a traceback."""
+    import os
+    import signal
+
+    Job = jobs_module.Job
+    records: list[tuple] = []
+
+    def kill_its_worker_once(record: tuple) -> None:
+        records.append(record)
+        if len(records) == 1:  # the worker that ran it now idles: kill it, and wait till it is gone
+            os.kill(record[2], signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(record[2], 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.02)
+
+    runner = PoolRunner(jobs_module.work_pid, lambda job, error: ("failed", job.name, error), repr, lambda job: math.inf)
+    runner.run([Job("a"), Job("b"), Job("c")], 1, kill_its_worker_once)
+    assert [r[:2] for r in records] == [("ok", "a"), ("ok", "b"), ("ok", "c")]
+    assert records[1][2] != records[0][2]  # b ran in a fresh worker
+
+
+def test_a_run_already_done_is_not_killed_for_its_deadline() -> None:
+    """A run that finished in the poll in which its deadline passed (the batch was busy writing
+    the last row) had its idle worker killed after the fact: the next task on that slot met a
+    dead pool, and the batch stopped."""
+    from concurrent.futures import Future
+    from types import SimpleNamespace
+
+    from placer.batch_pool import _Slot
+
+    killed: list[str] = []
+    worker = SimpleNamespace(is_alive=lambda: True, kill=lambda: killed.append("killed"))
+    slot = _Slot(PoolRunner(len, lambda job, error: error, repr, lambda job: 1.0))
+    slot.pool = SimpleNamespace(_processes={1: worker})  # type: ignore[assignment]
+    slot.starts = SimpleNamespace(empty=lambda: True)
+    slot.task, slot.began = "job", time.monotonic() - 5.0  # 5 s against a 1 s deadline
+    slot.future = Future()
+    slot.future.set_result("done")
+    slot.check_deadline()
+    assert killed == [] and slot.overdue is None
+    slot.future = Future()  # still running: killed
+    slot.check_deadline()
+    assert killed == ["killed"] and slot.overdue is not None and slot.overdue[1] == 1.0
