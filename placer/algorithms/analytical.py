@@ -33,7 +33,10 @@ Hard-macro overlap left at the end is removed by the legaliser that :meth:`Place
 Runs on CUDA when available (``device="auto"``) and on the CPU otherwise; on the CPU it uses
 float64 and is deterministic for a seed (the seed only jitters the start by a hair) when the
 run ends by itself (``max_iterations`` or ``stop_overflow``): one the budget cuts stops at an
-iteration that varies run to run, and says so.
+iteration that varies run to run, and says so. On the CPU it runs torch on one thread by default
+(option ``threads``): the sums of its matrix products depend on the thread count, so a run's
+last bits did too, and ``placer place`` (a thread per core) and a batch worker (one) gave
+different placements for one seed.
 """
 
 from __future__ import annotations
@@ -89,6 +92,10 @@ class Analytical(Placer):
             every net, and 1e300 made it infinite, silently).
         learning_rate: Adam step in bins (0.5; with optimizer="adam" only, as max_step_bins
             with "nesterov" only: the other optimiser ignored it).
+        threads: torch's CPU threads for the run (1, default: the same result through every
+            entry point, batch workers running one math thread each; more may be faster on
+            many cores, each count giving its own last bits, which a long run amplifies into
+            another placement). Put back after the run.
     """
 
     name = "analytical"
@@ -108,6 +115,7 @@ class Analytical(Placer):
             "max_step_bins",
             "gamma_factor",
             "learning_rate",
+            "threads",
         }
     )
     option_checks = {
@@ -125,6 +133,7 @@ class Analytical(Placer):
         "max_step_bins": opt.number(0.0, low_open=True),
         "gamma_factor": opt.number(0.0, 1e4, low_open=True),
         "learning_rate": opt.number(0.0, low_open=True),
+        "threads": opt.whole(1, 1024),
     }
     # each optimiser reads its own step option (the other one's was accepted, then ignored)
     option_requires = {
