@@ -139,9 +139,10 @@ def _refuse_runs_numbered_alike(ok: pd.DataFrame) -> None:
     same = ok[(ok["design"] == design) & (ok["method"] == method) & (ok["seed"] == seed) & (ok["budget_s"] == budget)]
     found = "; ".join(f"proxy {r.proxy!r} in {r.runs_dir}" for r in same.itertuples())
     raise ValueError(
-        f"{method} on {design}, seed {seed} ({budget:g} s) is a different run in several folders "
-        f"({found}): each batch numbers its seeds from 0; for more seeds, run one batch with "
-        "--seeds N (or --resume into the same folder with a larger --seeds)"
+        f"{method} on {design}, seed {seed} ({budget:g} s) was run by separate batches into several "
+        f"folders ({found}; each batch's run is its own, even where the figures agree): each batch "
+        "numbers its seeds from 0; for more seeds, run one batch with --seeds N (or --resume into "
+        "the same folder with a larger --seeds)"
     )
 
 

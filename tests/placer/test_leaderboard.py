@@ -176,14 +176,15 @@ def test_several_runs_folders_are_pooled_and_a_repeated_run_counts_once(tmp_path
     # kept without a word, so the table hung on the order of the folders
     ResultStore.in_runs_dir(tmp_path / "c").write(record("d1", "aa", 0, 0.1))
     for folders in (["a", "c"], ["c", "a"]):
-        with pytest.raises(ValueError, match=r"aa on d1, seed 0 \(5 s\) is a different run in several folders "
-                                             r"\(proxy 0\.\d in .*; proxy 0\.\d in .*\): each batch numbers its seeds from 0"):
+        with pytest.raises(ValueError, match=r"aa on d1, seed 0 \(5 s\) was run by separate batches into several "
+                                             r"folders \(proxy 0\.\d in .*; proxy 0\.\d in .*; each batch's run is its "
+                                             r"own, even where the figures agree\): each batch numbers its seeds from 0"):
             build([tmp_path / f for f in folders])
     # the same proxy, another run (other seconds and timing): the kept row hung on the order
     twin = record("d1", "aa", 0, 0.9)
     twin.timing, twin.seconds = 0.1, 40.0
     ResultStore.in_runs_dir(tmp_path / "e").write(twin)
-    with pytest.raises(ValueError, match=r"is a different run in several folders \(proxy 0\.9 in .*; proxy 0\.9 in"):
+    with pytest.raises(ValueError, match=r"was run by separate batches into several folders \(proxy 0\.9 in .*; proxy 0\.9 in"):
         build([tmp_path / "a", tmp_path / "e"])
 
 
