@@ -10,7 +10,9 @@ to the fresh one, up to three times). A task
 still running in its worker past its deadline (by default twice its budget plus
 :data:`DEADLINE_MARGIN_S`, counted from the moment the worker began it, which it reports) has
 its worker killed and is recorded as failed, naming the deadline: a method or a library stuck
-for good no longer holds the whole batch for good, and the other slots' runs go on.
+for good no longer holds the whole batch for good, and the other slots' runs go on. A worker
+that has not begun its task within the same deadline of being handed it (stuck while starting,
+before it can report) is killed and the task recorded as failed too.
 
 Generic over the task and its record: the batch passes the work function (picklable, run in
 the workers), the record of a failure and each task's deadline.
@@ -143,7 +145,9 @@ class _Slot:
         self.task: Any = None
         self.future: Future | None = None
         self.began: float | None = None  # when its worker said it began the task (monotonic)
+        self.handed: float = 0.0  # when the task was handed to the worker (monotonic)
         self.overdue: tuple[float, float] | None = None  # (seconds run, deadline) once killed
+        self.stalled: tuple[float, float] | None = None  # (seconds waited, deadline) once killed
 
     def submit(self, task: Any) -> Future:
         """Hand ``task`` to this slot's worker, starting one where there is none or where the
@@ -151,7 +155,8 @@ class _Slot:
         submit raised, and the whole batch stopped)."""
         if self.pool is not None and getattr(self.pool, "_broken", False):
             self.close()
-        self.task, self.began, self.overdue = task, None, None
+        self.task, self.began, self.overdue, self.stalled = task, None, None, None
+        self.handed = time.monotonic()
         for _ in range(2):
             fresh = self.pool is None
             if fresh:
@@ -179,14 +184,20 @@ class _Slot:
         while not self.starts.empty():
             self.starts.get()
             self.began = time.monotonic()
-        if self.began is None or self.overdue is not None or self.future is None or self.future.done():
+        if self.overdue is not None or self.stalled is not None or self.future is None or self.future.done():
             return  # (a task done in time is not killed after it, in the poll that reads it)
-        seconds, deadline = time.monotonic() - self.began, self.runner.deadline_s(self.task)
-        if seconds > deadline:
-            self.overdue = (seconds, deadline)
-            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
-                if process.is_alive():
-                    process.kill()
+        deadline = self.runner.deadline_s(self.task)
+        if self.began is not None and time.monotonic() - self.began > deadline:
+            self.overdue = (time.monotonic() - self.began, deadline)
+        elif self.began is None and time.monotonic() - self.handed > deadline:
+            # never begun: a worker stuck while starting or while reading its task (a library
+            # spinning on a thread it cannot start, as it is imported), which no report ends
+            self.stalled = (time.monotonic() - self.handed, deadline)
+        else:
+            return
+        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+            if process.is_alive():
+                process.kill()
 
     def finished(self, worker_died: bool) -> None:
         """The slot's task is done; a pool whose worker died is replaced at the next task."""
@@ -252,8 +263,10 @@ class PoolRunner:
                 for future in finished:
                     slot = running.pop(future)
                     task, overdue = slot.task, slot.overdue
-                    record = self._record(task, future, overdue, died_once, began=slot.began is not None)
-                    slot.finished(worker_died=isinstance(future.exception(), BrokenProcessPool) or overdue is not None)
+                    record = self._record(task, future, overdue, died_once, began=slot.began is not None,
+                                          stalled=slot.stalled)  # fmt: skip
+                    killed = overdue is not None or slot.stalled is not None
+                    slot.finished(worker_died=isinstance(future.exception(), BrokenProcessPool) or killed)
                     if record is None:
                         todo.appendleft(task)  # once more, in a fresh worker
                     else:
@@ -269,6 +282,7 @@ class PoolRunner:
     def _record(
         self, task: TaskT, future: Future, overdue: tuple[float, float] | None, died_once: set[Hashable],
         began: bool = True,
+        stalled: tuple[float, float] | None = None,
     ) -> RecordT | None:
         """The record of a finished task; None when its worker died under it for the first
         time (run it again), or before it said it began the task (a worker that died while
@@ -280,6 +294,11 @@ class PoolRunner:
                 seconds, deadline = overdue
                 return self.failed(task, f"stopped after {seconds:.1f} s in its worker, past its deadline of "
                                          f"{deadline:g} s (a method or library stuck?): its worker was killed")  # fmt: skip
+            if stalled is not None:
+                seconds, deadline = stalled
+                return self.failed(task, f"its worker had not begun the run {seconds:.1f} s after it was handed "
+                                         f"it, past its deadline of {deadline:g} s (stuck while starting, e.g. a "
+                                         "library that cannot start its threads?): its worker was killed")  # fmt: skip
             if not began:
                 self._startup_deaths[task.key] = self._startup_deaths.get(task.key, 0) + 1
                 if self._startup_deaths[task.key] <= _STARTUP_DEATHS:

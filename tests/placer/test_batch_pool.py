@@ -44,6 +44,16 @@ def work(job):
 
 def work_pid(job):
     return (*work(job), os.getpid())
+
+
+def _stuck_on_arrival(name):  # runs in the worker as it unpickles the task: before it can report
+    while True:
+        time.sleep(0.05)
+
+
+class StuckOnArrival(Job):
+    def __reduce__(self):
+        return (_stuck_on_arrival, (self.name,))
 '''
 
 
@@ -202,3 +212,18 @@ def test_a_run_already_done_is_not_killed_for_its_deadline() -> None:
     slot.future = Future()  # still running: killed
     slot.check_deadline()
     assert killed == ["killed"] and slot.overdue is not None and slot.overdue[1] == 1.0
+
+
+def test_a_worker_stuck_before_it_begins_its_task_is_stopped_at_the_deadline(jobs_module) -> None:  # type: ignore[no-untyped-def]
+    """A worker stuck while starting or reading its task (a library spinning on a thread it
+    cannot start, as it is imported) never reports its task begun, so no run deadline ran: the
+    batch waited for it for good."""
+    Job = jobs_module.Job
+    records: list[tuple] = []
+    started = time.monotonic()
+    _runner(jobs_module, 2.0).run([jobs_module.StuckOnArrival("arrival"), Job("a"), Job("b")], 2, records.append)
+    assert time.monotonic() - started < 60
+    by_name = {r[1]: r for r in records}
+    assert by_name["a"] == ("ok", "a") and by_name["b"] == ("ok", "b") and len(records) == 3
+    assert by_name["arrival"][0] == "failed"
+    assert "had not begun the run" in by_name["arrival"][2] and "past its deadline of 2 s" in by_name["arrival"][2]
