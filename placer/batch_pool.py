@@ -2,12 +2,14 @@
 
 Each of the J worker slots is a single-worker pool of its own, reused task after task (a
 worker keeps its loaded designs and compiled kernels). Each worker starts with one math thread
-per library (the workers are the parallelism) and exits when the batch process is gone. A
-worker that dies (killed, out of memory, a crash in compiled code) costs only its slot's task,
+per library (the workers are the parallelism) and exits when the batch process is gone.
+
+A worker that dies (killed, out of memory, a crash in compiled code) costs only its slot's task,
 which runs once more in a fresh worker and is recorded as failed if that one dies too (a worker
-that dies before it begins its task, or while idle between tasks, is replaced and the task handed
-to the fresh one, up to three times). A task
-still running in its worker past its deadline (by default twice its budget plus
+that dies before it begins its task, or while idle between tasks, is replaced and the task
+handed to the fresh one, up to three times).
+
+A task still running in its worker past its deadline (by default twice its budget plus
 :data:`DEADLINE_MARGIN_S`, counted from the moment the worker began it, which it reports) has
 its worker killed and is recorded as failed, naming the deadline: a method or a library stuck
 for good no longer holds the whole batch for good, and the other slots' runs go on. A worker
@@ -240,7 +242,6 @@ class PoolRunner:
         self.describe = describe
         self.deadline_s = deadline_s
         self.context = multiprocessing.get_context("spawn")
-        self._startup_deaths: dict[Hashable, int] = {}
 
     def run(self, tasks: Sequence[TaskT], jobs: int, record_done: Callable[[RecordT], None]) -> None:
         """Run ``tasks`` on ``jobs`` workers, handing each record to ``record_done`` as it comes.
@@ -249,7 +250,7 @@ class PoolRunner:
         recorded as failed if its worker dies again; one killed for its deadline is recorded as
         failed at once."""
         todo: deque[TaskT] = deque(tasks)
-        died_once: set[Hashable] = set()
+        deaths: dict[Hashable, list[int]] = {}  # per task: [deaths under it, deaths before it began]
         slots = [_Slot(self) for _ in range(max(1, min(jobs, len(todo))))]
         running: dict[Future, _Slot] = {}
         try:
@@ -262,10 +263,9 @@ class PoolRunner:
                     slot.check_deadline()
                 for future in finished:
                     slot = running.pop(future)
-                    task, overdue = slot.task, slot.overdue
-                    record = self._record(task, future, overdue, died_once, began=slot.began is not None,
-                                          stalled=slot.stalled)  # fmt: skip
-                    killed = overdue is not None or slot.stalled is not None
+                    task = slot.task
+                    record = self._record(slot, future, deaths.setdefault(task.key, [0, 0]))
+                    killed = slot.overdue is not None or slot.stalled is not None
                     slot.finished(worker_died=isinstance(future.exception(), BrokenProcessPool) or killed)
                     if record is None:
                         todo.appendleft(task)  # once more, in a fresh worker
@@ -279,36 +279,34 @@ class PoolRunner:
             for slot in slots:
                 slot.close()
 
-    def _record(
-        self, task: TaskT, future: Future, overdue: tuple[float, float] | None, died_once: set[Hashable],
-        began: bool = True,
-        stalled: tuple[float, float] | None = None,
-    ) -> RecordT | None:
-        """The record of a finished task; None when its worker died under it for the first
-        time (run it again), or before it said it began the task (a worker that died while
-        starting up or idle: run it again, up to :data:`_STARTUP_DEATHS` times)."""
+    def _record(self, slot: _Slot, future: Future, deaths: list[int]) -> RecordT | None:
+        """The record of ``slot``'s finished task; None when its worker died under it for the
+        first time (run it again), or before it said it began the task (a worker that died while
+        starting up or idle: run it again, up to :data:`_STARTUP_DEATHS` times). ``deaths``
+        counts the task's deaths so far, under it and before it began."""
+        task = slot.task
         try:
             return future.result()
         except BrokenProcessPool as exc:
-            if overdue is not None:
-                seconds, deadline = overdue
+            if slot.overdue is not None:
+                seconds, deadline = slot.overdue
                 return self.failed(task, f"stopped after {seconds:.1f} s in its worker, past its deadline of "
                                          f"{deadline:g} s (a method or library stuck?): its worker was killed")  # fmt: skip
-            if stalled is not None:
-                seconds, deadline = stalled
+            if slot.stalled is not None:
+                seconds, deadline = slot.stalled
                 return self.failed(task, f"its worker had not begun the run {seconds:.1f} s after it was handed "
                                          f"it, past its deadline of {deadline:g} s (stuck while starting, e.g. a "
                                          "library that cannot start its threads?): its worker was killed")  # fmt: skip
-            if not began:
-                self._startup_deaths[task.key] = self._startup_deaths.get(task.key, 0) + 1
-                if self._startup_deaths[task.key] <= _STARTUP_DEATHS:
+            if slot.began is None:
+                deaths[1] += 1
+                if deaths[1] <= _STARTUP_DEATHS:
                     return None
                 return self.failed(task, f"its worker process died {_STARTUP_DEATHS + 1} times before it "
                                          f"could begin the run (killed, out of memory or a crash): {exc}")  # fmt: skip
-            if task.key in died_once:
+            deaths[0] += 1
+            if deaths[0] > 1:
                 return self.failed(task, "its worker process died while running it (killed, out of "
                                          f"memory or a crash): {exc}")  # fmt: skip
-            died_once.add(task.key)
             return None
         except Exception as exc:  # noqa: BLE001 - e.g. a result that does not unpickle
             return self.failed(task, self.describe(exc))
