@@ -9,7 +9,9 @@ audit's check: ``top_sum`` made to return twice the sum, the cached ``price`` st
 full evaluation to 4e-16; compiled afresh, it was off by 1.2). :func:`ensure_numba_cache_dir`
 therefore points ``NUMBA_CACHE_DIR`` at a folder named by a digest of every kernel module's
 source and of the modules of ours each imports (:func:`kernel_sources`): other code, other
-folder, kernels compiled afresh. The folder lies beside the package (``placer/__pycache__/numba``),
+folder, kernels compiled afresh. The digest is remembered in ``digest.json`` beside the version
+folders while no source's size or modification time changes (numba's own check, so the import
+reads no source then). The folder lies beside the package (``placer/__pycache__/numba``),
 else in the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``, ``placer-gym/numba``), else
 in a private folder in the temporary directory (a read-only install run by a user without a
 home, e.g. in a container, where numba raised ``cannot cache function ...: no locator
