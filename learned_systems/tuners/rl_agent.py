@@ -161,12 +161,21 @@ class RLAgentTuner:
         self._thread.start()
 
     def _learn(self, total: int) -> None:
+        import torch
+
+        # one torch thread (this thread's count; put back as it ends): the agent's updates split
+        # their sums by thread, and its proposals drifted after 140-270 trials between machines
+        # of 1 and 2 cores, or a run resumed under another taskset
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
         try:
             self.model.learn(total_timesteps=total)
         except SystemExit:
             pass
         except Exception as error:  # noqa: BLE001 - handed to the asking thread, not lost
             self._error = error
+        finally:
+            torch.set_num_threads(before)
 
     def _await_proposal(self) -> Any:
         """Wait while the agent runs to its next proposal: it, or None once its thread has ended

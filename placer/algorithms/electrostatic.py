@@ -6,8 +6,7 @@ runs, so that ``placer place`` with any other method does not load torch (about 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,7 @@ from netlists.model import Netlist, Placement, orient_offsets
 from placer.algorithms.analytical import CUT_BY_THE_BUDGET, SETUP_TOOK_THE_BUDGET, default_bins
 from placer.algorithms.base import Deadline, Progress, ProgressCallback, proxy_or_nan
 from placer.cost.context import cost_context
-from placer.device import resolve_device
+from placer.device import resolve_device, torch_threads
 from placer.interrupts import stop_requested
 
 
@@ -248,27 +247,8 @@ def global_place(
     """``analytical``'s run with options ``o`` (see :class:`~placer.algorithms.analytical.Analytical`)."""
     deadline = Deadline(budget_s)
     opts = _read_options(o)
-    with _torch_threads(opts.device, int(o.get("threads", 1))):
+    with torch_threads(opts.device, int(o.get("threads", 1))):
         return _global_place(netlist, placement, progress, o, deadline, opts, seed)
-
-
-@contextmanager
-def _torch_threads(device: torch.device, threads: int) -> Iterator[None]:
-    """torch's CPU thread count within the block (put back after): its matrix products split
-    their sums by thread, so each count gives its own last bits, and a difference of 1e-10 in a
-    density map became another placement (857 um apart after 20,000 refine steps) between
-    ``placer place`` (a thread per core) and a batch worker (one thread)."""
-    if device.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    if threads != before:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != before:
-            torch.set_num_threads(before)
 
 
 def _global_place(

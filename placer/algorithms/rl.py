@@ -105,6 +105,16 @@ class RLPlacer(Placer):
     def run(
         self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback
     ) -> Placement:
+        from placer.device import resolve_device, torch_threads
+
+        # one torch thread, as in a batch worker: the policy's convolutions split their sums by
+        # thread (logits 1e-6 apart between 1 and 2 threads: a near tie would pick another cell)
+        with torch_threads(resolve_device(self.device), 1):
+            return self._run(netlist, placement, budget_s, seed, progress)
+
+    def _run(
+        self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback
+    ) -> Placement:
         from placer.rl.random_state import RL_GENERATORS, global_random_state_kept
 
         deadline = Deadline(budget_s)

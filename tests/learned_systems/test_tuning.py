@@ -700,6 +700,41 @@ def test_the_rl_tuner_rewards_a_failure_below_every_score_seen():
         tuner.close()
 
 
+def test_the_rl_tuners_agent_learns_on_one_torch_thread_and_puts_it_back(monkeypatch):
+    """Its updates split their sums by thread: proposals drifted after 140-270 trials between
+    machines of 1 and 2 cores (an audit's runs), and a resume under another taskset drifted."""
+    import torch
+
+    from learned_systems.objectives import index_space
+    from learned_systems.tuners import rl_agent
+
+    seen: dict = {}
+    original = rl_agent.RLAgentTuner._learn
+
+    def recording(self, total):  # type: ignore[no-untyped-def]
+        learn = self.model.learn
+
+        def learning(**kwargs):  # type: ignore[no-untyped-def]
+            seen["threads"] = torch.get_num_threads()
+            return learn(**kwargs)
+
+        self.model.learn = learning
+        original(self, total)
+
+    monkeypatch.setattr(rl_agent.RLAgentTuner, "_learn", recording)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        tuner = make_tuner("rl", index_space(), 0, trials=4)
+        try:
+            tuner.tell(tuner.ask(), -1.0)
+        finally:
+            tuner.close()
+    finally:
+        torch.set_num_threads(before)
+    assert seen["threads"] == 1
+
+
 def test_stored_settings_that_are_not_an_object_are_one_line(tmp_path):
     import sqlite3
     from contextlib import closing

@@ -110,6 +110,26 @@ def test_rl_placer_is_legal_and_reproducible(trained_run, tiny_design):
     assert np.array_equal(p1.x, p2.x) and np.array_equal(p1.y, p2.y)
 
 
+def test_rl_placer_runs_torch_on_one_thread_and_puts_the_callers_count_back(trained_run, tiny_design):
+    """The policy's convolutions split their sums by thread: logits 1e-6 apart between `placer
+    place` (a thread per core) and a batch worker (one thread), where a near tie picks another
+    cell (an audit's measurement)."""
+    from placer.algorithms.base import get_placer
+
+    _, out = trained_run
+    netlist, placement = tiny_design
+    before = torch.get_num_threads()
+    seen: list[int] = []
+    try:
+        torch.set_num_threads(2)
+        get_placer("rl", model=str(out), samples=1).place(
+            netlist, placement, 30, seed=0, progress=lambda p: seen.append(torch.get_num_threads()))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert seen and seen[0] == 1  # (the run's notes; the legalisation's after it come at 2)
+
+
 def _draws() -> tuple[float, float, float]:
     import random
 
