@@ -142,7 +142,7 @@ def train_command(
     ] = None,
     eval_every: Annotated[int | None, typer.Option("--eval-every", min=1, help="steps between evaluations \\[default: 5000]")] = None,
     threads: Annotated[
-        int | None, typer.Option("--threads", min=1, help="torch CPU threads \\[default: 1]")
+        int | None, typer.Option("--threads", min=1, help="torch CPU threads (each count trains to its own last bits: a run repeats for a seed at one count; a resume keeps the run's) \\[default: 1]")
     ] = None,
     max_grid: Annotated[
         int | None,
