@@ -13,8 +13,9 @@ A task still running in its worker past its deadline (by default twice its budge
 :data:`DEADLINE_MARGIN_S`, counted from the moment the worker began it, which it reports) has
 its worker killed and is recorded as failed, naming the deadline: a method or a library stuck
 for good no longer holds the whole batch for good, and the other slots' runs go on. A worker
-that has not begun its task within the same deadline of being handed it (stuck while starting,
-before it can report) is killed and the task recorded as failed too.
+that has not begun its task within the same deadline of being handed it, and at least
+:data:`STALL_FLOOR_S` (stuck while starting, before it can report), is killed and the task
+recorded as failed too.
 
 Generic over the task and its record: the batch passes the work function (picklable, run in
 the workers), the record of a failure and each task's deadline.
@@ -52,6 +53,10 @@ _POLL_S = 0.2
 
 #: Times a task is handed to a fresh worker again when its worker died before beginning it.
 _STARTUP_DEATHS = 3
+
+#: Fewest seconds a worker may take to begin a task it was handed before it counts as stuck
+#: (a fresh worker starts and imports first: a short --deadline-s must not cut that short).
+STALL_FLOOR_S = 60.0
 
 
 def default_deadline_s(budget_s: float) -> float:
@@ -191,10 +196,10 @@ class _Slot:
         deadline = self.runner.deadline_s(self.task)
         if self.began is not None and time.monotonic() - self.began > deadline:
             self.overdue = (time.monotonic() - self.began, deadline)
-        elif self.began is None and time.monotonic() - self.handed > deadline:
+        elif self.began is None and time.monotonic() - self.handed > max(deadline, STALL_FLOOR_S):
             # never begun: a worker stuck while starting or while reading its task (a library
             # spinning on a thread it cannot start, as it is imported), which no report ends
-            self.stalled = (time.monotonic() - self.handed, deadline)
+            self.stalled = (time.monotonic() - self.handed, max(deadline, STALL_FLOOR_S))
         else:
             return
         for process in list((getattr(self.pool, "_processes", None) or {}).values()):
@@ -227,7 +232,8 @@ class PoolRunner:
     ``failed(task, error) -> record`` makes the record of a task that got no record of its own;
     ``describe(exception) -> str`` words an error that came back instead of a record (one that
     did not unpickle, say); ``deadline_s(task)`` is the seconds a task may run in its worker,
-    counted from when the worker began it (``math.inf``: no limit).
+    counted from when the worker began it, and the seconds (at least :data:`STALL_FLOOR_S`) a
+    worker may take to begin it once handed it (``math.inf``: no limit).
     """
 
     def __init__(

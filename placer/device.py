@@ -52,8 +52,8 @@ def torch_threads(device: str | torch.device, threads: int = 1) -> Iterator[None
     torch's matrix products and convolutions split their sums by thread, so each count gives
     its own last bits, and ``placer place`` (a thread per core) and a batch worker (one thread)
     gave different placements for one seed (``analytical``: 857 um apart after global_refine's
-    20,000 steps). The count is the calling thread's (OpenMP's), and threads started within the
-    block take it too."""
+    20,000 steps). The count is the calling thread's (OpenMP's); a thread of the caller's whose
+    first torch work falls within the block takes it too, and keeps it after."""
     if torch.device(device).type != "cpu":
         yield
         return

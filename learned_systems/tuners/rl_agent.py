@@ -165,7 +165,8 @@ class RLAgentTuner:
 
         # one torch thread (this thread's count; put back as it ends): the agent's updates split
         # their sums by thread, and its proposals drifted after 140-270 trials between machines
-        # of 1 and 2 cores, or a run resumed under another taskset
+        # of 1 and 2 cores, or a run resumed under another taskset (a thread of the caller's
+        # whose first torch work falls while the agent learns takes one thread too, for good)
         before = torch.get_num_threads()
         torch.set_num_threads(1)
         try:

@@ -214,10 +214,13 @@ def test_a_run_already_done_is_not_killed_for_its_deadline() -> None:
     assert killed == ["killed"] and slot.overdue is not None and slot.overdue[1] == 1.0
 
 
-def test_a_worker_stuck_before_it_begins_its_task_is_stopped_at_the_deadline(jobs_module) -> None:  # type: ignore[no-untyped-def]
+def test_a_worker_stuck_before_it_begins_its_task_is_stopped_at_the_deadline(jobs_module, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A worker stuck while starting or reading its task (a library spinning on a thread it
     cannot start, as it is imported) never reports its task begun, so no run deadline ran: the
     batch waited for it for good."""
+    import placer.batch_pool as batch_pool
+
+    monkeypatch.setattr(batch_pool, "STALL_FLOOR_S", 0.0)  # (60 s: a fresh worker's start-up)
     Job = jobs_module.Job
     records: list[tuple] = []
     started = time.monotonic()
@@ -227,3 +230,14 @@ def test_a_worker_stuck_before_it_begins_its_task_is_stopped_at_the_deadline(job
     assert by_name["a"] == ("ok", "a") and by_name["b"] == ("ok", "b") and len(records) == 3
     assert by_name["arrival"][0] == "failed"
     assert "had not begun the run" in by_name["arrival"][2] and "past its deadline of 2 s" in by_name["arrival"][2]
+
+
+def test_a_short_deadline_leaves_a_fresh_worker_its_start_up(jobs_module) -> None:  # type: ignore[no-untyped-def]
+    """The stall clock starts when the task is handed over, before the worker exists: a
+    --deadline-s shorter than a start-up under load failed healthy runs as stuck."""
+    from placer.batch_pool import STALL_FLOOR_S
+
+    assert STALL_FLOOR_S >= 60
+    records: list[tuple] = []
+    _runner(jobs_module, 0.01).run([jobs_module.Job("a")], 1, records.append)
+    assert records == [("ok", "a")] or "past its deadline" in records[0][2]  # never "had not begun"
