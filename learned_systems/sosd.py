@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from pathlib import Path
 
 import numpy as np
@@ -39,10 +38,15 @@ class SOSDFormatError(ValueError):
     """A file that is not a SOSD key file: the message names the file and what was expected."""
 
 
+def _named_width(path: Path) -> re.Match[str] | None:
+    """The ``_uint32`` / ``_uint64`` ending of the file's name (before a ``.bin`` / ``.dat``)."""
+    return _NAMED_WIDTH.search(path.stem if path.suffix in (".bin", ".dat") else path.name)
+
+
 def _key_width(path: Path, count: int, payload: int) -> int:
     """Bytes per key that make ``count`` keys fill ``payload`` bytes, checked against the name."""
     widths = [w for w in _WIDTHS if count * w == payload]
-    named = _NAMED_WIDTH.search(path.stem if path.suffix in (".bin", ".dat") else path.name)
+    named = _named_width(path)
     if not widths:
         raise SOSDFormatError(
             f"{path}: the header counts {count:,} keys, which take {count * 8:,} bytes as uint64 "
@@ -131,15 +135,15 @@ def write_sosd(path: str | os.PathLike[str], keys: np.ndarray, width: int = 8) -
     keys = as_sorted_keys(keys)
     if width == 4 and keys.size and int(keys[-1]) > np.iinfo(np.uint32).max:
         raise ValueError(f"key {int(keys[-1])} does not fit a uint32 key file (largest 2**32 - 1)")
-    named = _NAMED_WIDTH.search(path.stem if path.suffix in (".bin", ".dat") else path.name)
+    named = _named_width(path)
     if named is not None and int(named.group(1)) != width * 8:
         raise ValueError(f"{path.name} names uint{named.group(1)} keys, but width={width} writes uint{width * 8}")
-    staged = path.with_name(f".{path.name[:100]}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    try:
+    from netlists.formats.textio import write_atomically
+
+    def write(staged: Path) -> None:
         with staged.open("xb") as handle:  # (exclusive: never through a link or over a file)
             handle.write(np.array([keys.size], dtype="<u8").tobytes())
             keys.astype(_WIDTHS[width]).tofile(handle)
-        staged.replace(path)
-    finally:
-        staged.unlink(missing_ok=True)
+
+    write_atomically({path: write})
     return path

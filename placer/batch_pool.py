@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Protocol, TypeVar
 
 
@@ -124,18 +124,21 @@ def _exit_with_parent(parent: int, poll_s: float = 0.5) -> None:
 
 
 def _run_reporting(work: Callable[[TaskT], RecordT], task: TaskT) -> RecordT:
-    """In a worker: say which task this worker begins (written to the pipe at once, no feeder
-    thread to wait for), then run it."""
+    """In a worker: say that this worker begins ``task`` (written to the pipe at once, no
+    feeder thread to wait for), then run it."""
     if _STARTS is not None:
-        _STARTS.put((task.key, os.getpid()))
+        _STARTS.put(task.key)
     return work(task)
 
 
-def stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Terminate the pool's worker processes (after Ctrl-C; they may be mid-placement)."""
+def stop_workers(pool: ProcessPoolExecutor, kill: bool = False) -> None:
+    """Terminate the pool's worker processes (after Ctrl-C; they may be mid-placement), or
+    ``kill`` them (SIGKILL: one stuck in a library may never act on SIGTERM)."""
     processes = getattr(pool, "_processes", None) or {}
     for process in list(processes.values()):
-        if process.is_alive():
+        if process.is_alive() and kill:
+            process.kill()
+        elif process.is_alive():
             process.terminate()
 
 
@@ -160,8 +163,6 @@ class _Slot:
         """Hand ``task`` to this slot's worker, starting one where there is none or where the
         last one died while idle (killed by hand or by the out-of-memory killer: its pool's
         submit raised, and the whole batch stopped)."""
-        if self.pool is not None and getattr(self.pool, "_broken", False):
-            self.close()
         self.task, self.began, self.overdue, self.stalled = task, None, None, None
         self.handed = time.monotonic()
         for _ in range(2):
@@ -172,11 +173,8 @@ class _Slot:
                     max_workers=1, mp_context=self.runner.context, initializer=worker_init,
                     initargs=(os.getpid(), self.starts),
                 )  # fmt: skip
-            try:
-                if fresh:  # (a spawn pool starts its worker at its first submit)
-                    with one_math_thread_for_workers():
-                        self.future = self.pool.submit(_run_reporting, self.runner.work, task)
-                else:
+            try:  # (a spawn pool starts its worker at its first submit)
+                with one_math_thread_for_workers() if fresh else nullcontext():
                     self.future = self.pool.submit(_run_reporting, self.runner.work, task)
                 return self.future
             except BrokenProcessPool:  # its worker died since the last task: a fresh one
@@ -193,18 +191,17 @@ class _Slot:
             self.began = time.monotonic()
         if self.overdue is not None or self.stalled is not None or self.future is None or self.future.done():
             return  # (a task done in time is not killed after it, in the poll that reads it)
-        deadline = self.runner.deadline_s(self.task)
-        if self.began is not None and time.monotonic() - self.began > deadline:
-            self.overdue = (time.monotonic() - self.began, deadline)
-        elif self.began is None and time.monotonic() - self.handed > max(deadline, STALL_FLOOR_S):
+        now, deadline = time.monotonic(), self.runner.deadline_s(self.task)
+        if self.began is not None and now - self.began > deadline:
+            self.overdue = (now - self.began, deadline)
+        elif self.began is None and now - self.handed > max(deadline, STALL_FLOOR_S):
             # never begun: a worker stuck while starting or while reading its task (a library
             # spinning on a thread it cannot start, as it is imported), which no report ends
-            self.stalled = (time.monotonic() - self.handed, max(deadline, STALL_FLOOR_S))
+            self.stalled = (now - self.handed, max(deadline, STALL_FLOOR_S))
         else:
             return
-        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
-            if process.is_alive():
-                process.kill()
+        if self.pool is not None:
+            stop_workers(self.pool, kill=True)
 
     def finished(self, worker_died: bool) -> None:
         """The slot's task is done; a pool whose worker died is replaced at the next task."""

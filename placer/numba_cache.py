@@ -195,6 +195,9 @@ def ensure_numba_cache_dir(package_dirs: Iterable[Path] | None = None) -> Path |
 #: The file beside the version folders that remembers the last digest and the sources' stamp.
 _DIGEST_MEMO = "digest.json"
 
+#: A version folder's name (the digest's first 16 hex digits).
+_VERSION_NAME = re.compile(r"[0-9a-f]{16}")
+
 
 def _sources_stamp(package_dirs: list[Path]) -> str:
     """A digest of the name, size and modification time of every source file the kernels'
@@ -254,8 +257,6 @@ def _mark_used_and_prune(folder: Path) -> None:
         except OSError:
             continue
 
-
-_VERSION_NAME = re.compile(r"[0-9a-f]{16}")
 
 
 def _user_folder(variable: str, under_home: str) -> Path | None:

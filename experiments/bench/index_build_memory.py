@@ -29,6 +29,7 @@ from _cli import (
     name_list,
     output_file,
     positive_int,
+    repeated,
     run,
     write_results,
 )
@@ -101,8 +102,7 @@ def main() -> int:
             check_dataset(dataset)
         except ValueError as error:
             parser.error(f"argument --datasets: {error}")
-    labels = [dataset_label(d) for d in args.datasets]
-    twice = next((label for i, label in enumerate(labels) if label in labels[:i]), None)
+    twice = repeated([dataset_label(d) for d in args.datasets])
     if twice is not None:  # the table's rows would not say which file each came from
         parser.error(f"argument --datasets: two datasets are labelled {twice!r} (rename one file)")
     rows = []
