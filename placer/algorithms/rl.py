@@ -107,13 +107,16 @@ class RLPlacer(Placer):
     ) -> Placement:
         from placer.device import resolve_device, torch_threads
 
+        # resolved here, where it runs: SB3 would quietly run "cuda" on a CPU-only machine
+        device = resolve_device(self.device)
         # one torch thread, as in a batch worker: the policy's convolutions split their sums by
         # thread (logits 1e-6 apart between 1 and 2 threads: a near tie would pick another cell)
-        with torch_threads(resolve_device(self.device), 1):
-            return self._run(netlist, placement, budget_s, seed, progress)
+        with torch_threads(device, 1):
+            return self._run(netlist, placement, budget_s, seed, progress, device)
 
     def _run(
-        self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback
+        self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback,
+        device: str,
     ) -> Placement:
         from placer.rl.random_state import RL_GENERATORS, global_random_state_kept
 
@@ -122,11 +125,9 @@ class RLPlacer(Placer):
         # Python's: rich picks a random style id; not while another thread samples an episode)
         with RL_GENERATORS, global_random_state_kept():
             from envs.macro_placement import NothingToPlace
-            from placer.device import resolve_device
             from placer.rl.inference import env_for_model, load_model, model_notes, place_and_refine
 
-            # resolved here, where it runs: SB3 would quietly run "cuda" on a CPU-only machine
-            model = load_model(self.model_path, resolve_device(self.device))
+            model = load_model(self.model_path, device)
         for text in model_notes(model, self.model_path, netlist):
             progress(Progress.noting(text))
         try:
