@@ -20,7 +20,7 @@ row with its error, and the batch goes on.
 Tasks run in local worker processes (``concurrent.futures.ProcessPoolExecutor`` with the
 ``spawn`` start method: nothing relies on inherited state; :mod:`placer.batch_pool`, where a
 worker that dies or outlives its run's deadline costs only that run) or on an existing Ray
-cluster.
+cluster (:mod:`placer.batch_ray`, where a run past its deadline is cancelled too).
 Methods from outside the package are made available to workers with ``plugins``: module names
 or ``.py`` files that register placers on import (imported in the parent and in each worker).
 
@@ -31,7 +31,7 @@ the budget, so a batch refuses to mix budgets there (use another folder for anot
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,8 +148,9 @@ def run_batch(
     after it began (default: twice its budget plus 300 s,
     :func:`~placer.batch_pool.default_deadline_s`; ``math.inf``: never) has its worker killed
     and is recorded as failed, naming the deadline; a ``deadline_s`` given with ``jobs=1`` runs
-    the tasks in one worker process, not in this one (which no deadline can stop). On Ray no
-    deadline applies. With ``resume``, tasks that have an ok row are skipped. On
+    the tasks in one worker process, not in this one (which no deadline can stop). On Ray the
+    same deadline counts from the moment a worker began the run (its time in Ray's queue is not
+    counted), and the run's task is cancelled, its worker killed. With ``resume``, tasks that have an ok row are skipped. On
     Ctrl-C the finished rows stay, running workers are stopped and the summary says
     ``interrupted``. A kill (SIGTERM, SIGHUP) stops the batch the same way, then goes on to the
     caller's handler: the default one ends the process (status 143), a handler of the
@@ -226,7 +227,7 @@ def _run_batch_locked(
             elif ray_address is not None:
                 from placer.batch_ray import run_on_ray
 
-                run_on_ray(todo, ray_address, record_done)
+                run_on_ray(todo, ray_address, record_done, _deadline_of(deadline_s))
             elif jobs <= 1 and (deadline_s is None or deadline_s == math.inf):
                 for task in todo:
                     record_done(run_task(task))
@@ -247,10 +248,17 @@ def _run_in_pool(
     its task's deadline is killed: ``deadline_s`` seconds, or by default
     :func:`~placer.batch_pool.default_deadline_s` of its budget)."""
 
+    PoolRunner(run_task, failed_record, error_text, _deadline_of(deadline_s)).run(tasks, jobs, record_done)
+
+
+def _deadline_of(deadline_s: float | None) -> Callable[[PlacementTask], float]:
+    """Each task's deadline in its worker: ``deadline_s`` seconds, or by default
+    :func:`~placer.batch_pool.default_deadline_s` of the task's budget."""
+
     def deadline_of(task: PlacementTask) -> float:
         return default_deadline_s(task.budget_s) if deadline_s is None else deadline_s
 
-    PoolRunner(run_task, failed_record, error_text, deadline_of).run(tasks, jobs, record_done)
+    return deadline_of
 
 
 # names the pool's code had here, kept importable (tests and scripts of one's own use them)

@@ -65,6 +65,13 @@ def default_deadline_s(budget_s: float) -> float:
     return 2.0 * float(budget_s) + DEADLINE_MARGIN_S
 
 
+def past_deadline_text(seconds: float, deadline: float) -> str:
+    """The error recorded for a run whose worker was killed ``seconds`` after it began the run,
+    past its ``deadline`` (the same words for local workers and Ray's)."""
+    return (f"stopped after {seconds:.1f} s in its worker, past its deadline of {deadline:g} s (a method or "
+            "library stuck?): its worker was killed")  # fmt: skip
+
+
 def usable_cpus() -> int:
     """The CPUs this process may run on (its affinity: a Slurm job's or a cpuset's share, not
     the machine's count, which gave each worker a fraction of a core and its wall-clock budget
@@ -292,9 +299,7 @@ class PoolRunner:
             return future.result()
         except BrokenProcessPool as exc:
             if slot.overdue is not None:
-                seconds, deadline = slot.overdue
-                return self.failed(task, f"stopped after {seconds:.1f} s in its worker, past its deadline of "
-                                         f"{deadline:g} s (a method or library stuck?): its worker was killed")  # fmt: skip
+                return self.failed(task, past_deadline_text(*slot.overdue))
             if slot.stalled is not None:
                 seconds, deadline = slot.stalled
                 return self.failed(task, f"its worker had not begun the run {seconds:.1f} s after it was handed "

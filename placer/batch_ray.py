@@ -1,14 +1,20 @@
 """Running a batch's tasks on a Ray cluster (``placer place --ray``): the address checked up
-front, one CPU per task, each record handed back as it comes; loaded only when asked for."""
+front, one CPU per task, each record handed back as it comes, a run past its deadline
+cancelled; loaded only when asked for."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from placer.batch_pool import past_deadline_text
 from placer.batch_task import OnRecord, PlacementTask, error_text, failed_record, run_task
 from placer.interrupts import handlers_kept
+from placer.results import RunRecord
 
 
 def ray_endpoint(address: str) -> tuple[str, int] | None:
@@ -66,12 +72,43 @@ def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
         ) from None
 
 
-def run_on_ray(tasks: Sequence[PlacementTask], address: str, record_done: OnRecord) -> None:
+#: What a run's Ray task hands back as it begins the run, before its record: the run's
+#: deadline counts from its arrival here (a task may wait in Ray's queue for a long time first).
+_BEGAN = "placer: the run began"
+
+#: How often the batch looks for finished runs and runs past their deadline.
+_POLL_S = 0.2
+
+
+def _run_reporting_start(task: PlacementTask) -> Iterator[str | RunRecord]:
+    """The Ray task of one run: says that it began, then hands back the run's record (a Ray
+    generator task, whose first value reaches the batch while the run goes on)."""
+    yield _BEGAN
+    yield run_task(task)
+
+
+@dataclass
+class _RayRun:
+    """A run handed to Ray: its task and, once its worker began it, when (this clock)."""
+
+    task: PlacementTask
+    began: float | None = None
+
+
+def run_on_ray(
+    tasks: Sequence[PlacementTask],
+    address: str,
+    record_done: OnRecord,
+    deadline_of: Callable[[PlacementTask], float] | None = None,
+) -> None:
     """Run ``tasks`` on a Ray cluster (one CPU each), handing each record over as it comes.
 
     ``address`` is what ``ray.init`` takes ("auto", "host:port", "ray://host:10001", or
     "local" for a fresh local instance). A Ray session already started in this process is used
     as it is. Workers need this package installed and the runs folder on a shared file system.
+    A run still going ``deadline_of(task)`` seconds after its worker began it (``math.inf``:
+    never; None: no deadlines) is cancelled, its worker killed, and recorded as failed naming
+    the deadline (a run waiting in Ray's queue for a free CPU has not begun: it is not timed).
     """
     try:
         import ray
@@ -94,22 +131,54 @@ def run_on_ray(tasks: Sequence[PlacementTask], address: str, record_done: OnReco
                 f"--ray {address}: could not connect ({first}); start a cluster with "
                 "`ray start --head`, pass its address, or use --ray local"
             ) from None
-    remote_run = ray.remote(num_cpus=1, max_retries=0)(run_task)
-    pending = {remote_run.remote(task): task for task in tasks}
+    remote_run = ray.remote(num_cpus=1, max_retries=0)(_run_reporting_start)
+    pending = {remote_run.remote(task): _RayRun(task) for task in tasks}
     try:
         while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            for ref in ready:
-                task = pending.pop(ref)
-                try:
-                    record = ray.get(ref)
-                except Exception as exc:  # noqa: BLE001 - a lost worker, a Ray error
-                    record = failed_record(task, error_text(exc))
-                record_done(record)
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=_POLL_S)
+            for run_ref in ready:
+                _take_next(ray, pending, run_ref, record_done)
+            if deadline_of is not None:
+                _stop_overdue(ray, pending, deadline_of, record_done)
     except BaseException:
-        for ref in pending:
-            ray.cancel(ref, force=True)
+        for run_ref in pending:
+            ray.cancel(run_ref, force=True)
         raise
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _take_next(ray: Any, pending: dict[Any, _RayRun], run_ref: Any, record_done: OnRecord) -> None:
+    """Read what the run ``run_ref`` handed back next: that it began (its clock starts), or its
+    record (handed over; the run leaves ``pending``)."""
+    run = pending[run_ref]
+    try:
+        value = ray.get(next(run_ref))
+    except Exception as exc:  # noqa: BLE001 - a lost worker, a Ray error
+        value = failed_record(run.task, error_text(exc))
+    if isinstance(value, str) and value == _BEGAN:
+        run.began = time.monotonic()
+        return
+    del pending[run_ref]
+    record_done(value)
+
+
+def _stop_overdue(
+    ray: Any, pending: dict[Any, _RayRun], deadline_of: Callable[[PlacementTask], float], record_done: OnRecord
+) -> None:
+    """Cancel (killing its worker) each begun run past its deadline and record it as failed; a
+    run whose record has just come is taken instead."""
+    for run_ref, run in list(pending.items()):
+        if run.began is None:
+            continue
+        seconds, deadline = time.monotonic() - run.began, deadline_of(run.task)
+        if seconds <= deadline:
+            continue
+        done, _ = ray.wait([run_ref], num_returns=1, timeout=0)
+        if done:  # finished in the poll in which its deadline passed: its record counts
+            _take_next(ray, pending, run_ref, record_done)
+            continue
+        ray.cancel(run_ref, force=True)
+        del pending[run_ref]
+        record_done(failed_record(run.task, past_deadline_text(seconds, deadline)))

@@ -218,7 +218,8 @@ def place_command(
         typer.Option("--deadline-s", help="seconds a suite's run may take in its worker process before "
                      "the worker is killed and the run recorded as failed (default: 2 x --budget-s + "
                      "300 with --jobs 2 or more; 0: none; with --jobs 1 the runs go in this process, "
-                     "with no deadline unless one is given: then in one worker process; not with --ray)"),
+                     "with no deadline unless one is given: then in one worker process; on Ray the run's "
+                     "task is cancelled)"),
     ] = None,
     option: Annotated[
         list[str] | None,
@@ -284,8 +285,6 @@ def place_command(
             raise UsageError(f"--designs {designs!r} names no design (a comma-separated list of names)")
         if deadline_s is not None and (not math.isfinite(deadline_s) or deadline_s < 0):
             raise UsageError(f"--deadline-s must be a finite number of seconds >= 0 (0: none), got {deadline_s}")
-        if deadline_s is not None and ray_address is not None:
-            raise UsageError("--deadline-s applies to local workers, not to runs on Ray")
         _place_suite(
             suite, methods, options, budget_s, seeds or 1, jobs or usable_cpus(), out, resume,
             ray_address, chosen, plugins, quiet, None if deadline_s is None else (deadline_s or math.inf),

@@ -49,8 +49,9 @@ class JitterForBatchTests(Placer):
         if self.options.get("os_exit_on") == [netlist.name, seed]:  # a hard exit, no cleanup
             import os
             os._exit(1)
-        if self.options.get("hang_on") == [netlist.name, seed]:  # stuck for good
-            while True:
+        if self.options.get("hang_on") == [netlist.name, seed]:  # stuck (for good by default)
+            stop = time.monotonic() + float(self.options.get("hang_limit_s", "inf"))
+            while time.monotonic() < stop:
                 time.sleep(0.05)
         time.sleep(float(self.options.get("sleep_s", 0.0)))
         rng = np.random.default_rng(seed)
@@ -441,6 +442,63 @@ def test_ray_runs_the_same_tasks(suite: Path, plugin: str, tmp_path: Path) -> No
     for record in rows(runs).values():
         netlist, placement = load_design(record.netlist_path, runs / record.plc_path)
         assert evaluate(netlist, placement).proxy == record.proxy
+
+
+@pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
+def test_a_run_stuck_on_ray_is_cancelled_at_its_deadline(suite: Path, plugin: str, tmp_path: Path) -> None:
+    """Runs on Ray had no deadline: one stuck method held the batch for good."""
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'placer-gym[ray]')")
+    runs = tmp_path / "runs"
+    options = {METHOD: {"hang_on": ["tiny_a", 0], "hang_limit_s": 150}}  # (without a deadline: ok)
+    tasks = make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0, 1], runs, 1.0, options, [plugin])
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        started = time.monotonic()
+        summary = run_batch(tasks, runs, ray_address="local", show_progress=False, deadline_s=15.0)
+        assert time.monotonic() - started < 120
+    finally:
+        ray.shutdown()
+    assert (summary.ok, summary.failed, summary.interrupted) == (1, 1, False)
+    failed = rows(runs)[("tiny_a", METHOD, 0)]
+    assert failed.status == "failed" and "past its deadline of 15 s" in failed.error, failed.error
+    assert rows(runs)[("tiny_a", METHOD, 1)].status == "ok"
+
+
+def test_a_ray_run_is_timed_from_when_it_began_and_one_done_in_time_is_kept() -> None:
+    """The deadline's bookkeeping without a cluster: a queued run is not timed, a run whose
+    record came in the poll its deadline passed is recorded as it came, a run past it is
+    cancelled and recorded as failed."""
+    from types import SimpleNamespace
+
+    from placer import batch_ray
+
+    cancelled: list[str] = []
+    done_refs = {"done"}
+
+    class Ref(str):
+        def __next__(self) -> str:
+            return self
+
+    fake_ray = SimpleNamespace(
+        wait=lambda refs, num_returns, timeout: ([r for r in refs if r in done_refs], []),
+        get=lambda ref: f"record of {ref}",
+        cancel=lambda ref, force: cancelled.append(ref),
+    )
+    now = time.monotonic()
+    pending = {
+        Ref("queued"): batch_ray._RayRun("queued", None),  # type: ignore[arg-type]
+        Ref("done"): batch_ray._RayRun("done", now - 50.0),  # type: ignore[arg-type]
+        Ref("stuck"): batch_ray._RayRun("stuck", now - 50.0),  # type: ignore[arg-type]
+        Ref("young"): batch_ray._RayRun("young", now - 1.0),  # type: ignore[arg-type]
+    }
+    records: list[object] = []
+    failed = SimpleNamespace(failed_record=lambda task, error: (task, error))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(batch_ray, "failed_record", failed.failed_record)
+        batch_ray._stop_overdue(fake_ray, pending, lambda task: 10.0, records.append)
+    assert cancelled == ["stuck"] and sorted(pending) == ["queued", "young"]
+    assert records[0] == "record of done"
+    assert records[1][0] == "stuck" and "past its deadline of 10 s" in records[1][1]  # type: ignore[index]
 
 
 def test_a_corrupt_results_database_is_a_clear_error(suite: Path, plugin: str, tmp_path: Path) -> None:

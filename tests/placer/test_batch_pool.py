@@ -147,7 +147,6 @@ def test_run_batch_refuses_a_deadline_that_is_not_positive_seconds(tmp_path: Pat
     [
         (["--deadline-s", "-1"], "--deadline-s must be a finite number of seconds >= 0"),
         (["--deadline-s", "inf"], "--deadline-s must be a finite number of seconds >= 0"),
-        (["--deadline-s", "10", "--ray", "local"], "--deadline-s applies to local workers"),
     ],
 )
 def test_place_refuses_a_bad_deadline_in_one_line(tmp_path: Path, extra: list[str], message: str) -> None:
