@@ -49,9 +49,10 @@ from _cli import (
 )
 
 from netlists.io import load_design
-from placer.algorithms import local_search
+from placer.algorithms import search_moves as move_kinds
+from placer.algorithms.anneal import AnnealSchedule, anneal
 from placer.algorithms.legalize import legalize
-from placer.algorithms.local_search import AnnealSchedule, SearchState, anneal
+from placer.algorithms.search_state import SearchState
 from placer.cost.incremental import IncrementalEvaluator
 
 DEFAULT_DESIGNS = "ibm01,ibm06,ibm12,ibm17"
@@ -134,7 +135,7 @@ def move_mix(text: str) -> dict[str, float]:
         raise argparse.ArgumentTypeError(f"not JSON: {text!r}") from None
     if not isinstance(moves, dict) or not moves:
         raise argparse.ArgumentTypeError(f"expected a JSON object of kind -> weight, got {text!r}")
-    known = getattr(local_search, "MOVES", None)  # older commits may not name the table
+    known = getattr(move_kinds, "MOVES", None)  # older commits may not name the table
     for kind, weight in moves.items():
         if known is not None and kind not in known:
             raise argparse.ArgumentTypeError(

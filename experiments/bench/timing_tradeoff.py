@@ -38,9 +38,8 @@ from _cli import (
 
 from netlists.io import load_design
 from placer.algorithms.base import get_placer, placer_class, warm_up
-from placer.algorithms.local_search import TIMING_METRICS
 from placer.cost.proxy import evaluate
-from placer.cost.timing import timing_cost
+from placer.cost.timing import TIMING_METRICS, timing_cost
 
 
 def weight_list(text: str) -> list[float]:

@@ -8,7 +8,7 @@ routed through the most congested cells, are picked more often for a small shift
 are moved into their optimal region (the box where their nets are shortest: shorter nets put
 less demand on the routing grid). Moves are judged on the proxy plus a look-ahead term that
 also presses down the cells just below the top 5 % the congestion cost averages (see
-:func:`~placer.algorithms.local_search.anneal`); the result is the lowest-proxy placement.
+:func:`~placer.algorithms.anneal.anneal`); the result is the lowest-proxy placement.
 Hard and soft macros both move (soft macros carry most of the density and much of the routing
 demand); hard macros stay legal after every move.
 Acceptance is Metropolis at a low, decaying temperature, so the search mostly descends.
@@ -27,6 +27,7 @@ import numpy as np
 from netlists.model import Netlist, Placement
 from placer.algorithms import options as opt
 from placer.algorithms.analytical import CUT_BY_THE_BUDGET, SETUP_TOOK_THE_BUDGET
+from placer.algorithms.anneal import AnnealSchedule, anneal
 from placer.algorithms.base import (
     Deadline,
     Placer,
@@ -37,13 +38,11 @@ from placer.algorithms.base import (
     register_placer,
 )
 from placer.algorithms.legalize import legalize
-from placer.algorithms.local_search import (
-    MOVES,
+from placer.algorithms.search_moves import MOVES
+from placer.algorithms.search_state import (
     TIMING_OPTION_CHECKS,
     TIMING_OPTION_REQUIRES,
-    AnnealSchedule,
     SearchState,
-    anneal,
     timing_options,
 )
 from placer.cost.proxy import evaluate
@@ -93,7 +92,7 @@ class Refine(Placer):
 
     Options:
         moves: weights of shift / hotspot / hotnet / mirror / region (0.42/0.27/0.27/0.04/0.2,
-            normalised); any move of :data:`~placer.algorithms.local_search.MOVES` may be
+            normalised); any move of :data:`~placer.algorithms.search_moves.MOVES` may be
             named. Swaps are left out by default: on the IBM designs about 2 in 1,000 were
             accepted, for almost no gain. Region moves (a macro into its optimal region) are
             accepted 2.1-4.4x as often as shifts (``experiments/results/search_speed.md``); in
@@ -109,7 +108,7 @@ class Refine(Placer):
             reproducible for a seed.
         lookahead, lookahead_quantile: weight (0.5; 0 turns it off) and threshold quantile
             (0.8) of the look-ahead congestion term of
-            :func:`~placer.algorithms.local_search.anneal`. With it, ``global_refine`` at 60 s
+            :func:`~placer.algorithms.anneal.anneal`. With it, ``global_refine`` at 60 s
             per design went 27.8 % below ``initial`` on the shared suite
             (``experiments/results/placement_quality_60s.md``), 25.5 % without it in the run
             before (that file as of commit 34c2eba).

@@ -17,15 +17,14 @@ import numpy as np
 
 from netlists.model import Netlist, Placement
 from placer.algorithms import options as opt
+from placer.algorithms.anneal import AnnealSchedule, anneal
 from placer.algorithms.base import Deadline, Placer, Progress, ProgressCallback, register_placer
 from placer.algorithms.legalize import legalize
-from placer.algorithms.local_search import (
-    MOVES,
+from placer.algorithms.search_moves import MOVES
+from placer.algorithms.search_state import (
     TIMING_OPTION_CHECKS,
     TIMING_OPTION_REQUIRES,
-    AnnealSchedule,
     SearchState,
-    anneal,
     timing_options,
 )
 
@@ -90,7 +89,7 @@ class SimulatedAnnealing(Placer):
         max_steps: stop after this many proposals (None: run to the budget); makes a run
             reproducible for a seed.
         w_timing: weight of the timing proxy in the objective (0: the proxy alone); see
-            :mod:`placer.algorithms.local_search`.
+            :mod:`placer.algorithms.search_state`.
         timing_metric: the timing figure weighed, ``worst`` (default) or ``tail`` (the mean
             of the worst 10 % of endpoints).
     """

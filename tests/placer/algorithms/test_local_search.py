@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from netlists.generate import generate
-from placer.algorithms.local_search import SearchState, net_heat
+from placer.algorithms.search_heat import net_heat
+from placer.algorithms.search_state import SearchState
 
 
 def test_net_heat_counts_the_overflow_each_net_is_routed_through() -> None:
@@ -37,7 +38,7 @@ def test_net_heat_counts_the_overflow_each_net_is_routed_through() -> None:
 def test_anneal_ends_on_the_best_placement_it_saw_even_when_it_wandered_uphill(
     lookahead: float, density_lookahead: float
 ) -> None:
-    from placer.algorithms.local_search import AnnealSchedule, anneal
+    from placer.algorithms.anneal import AnnealSchedule, anneal
     from placer.cost.proxy import evaluate
 
     netlist, placement = generate(8, 40, 16, seed=6)
@@ -74,10 +75,10 @@ def test_anneal_ends_on_the_best_placement_it_saw_even_when_it_wandered_uphill(
 def test_a_drawn_move_that_is_illegal_still_counts_for_the_periodic_refreshes(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """An illegal draw used to skip the step's refreshes: a step count that is a multiple of
     ``heat_every`` but fell on an illegal draw never refreshed the heat map."""
-    import placer.algorithms.local_search as search
+    import placer.algorithms.anneal as search  # where anneal looks update_heat up
     from netlists.generate import generate
+    from placer.algorithms.anneal import anneal
     from placer.algorithms.legalize import legalize
-    from placer.algorithms.local_search import SearchState, anneal
 
     netlist, placement = generate(30, 60, 16, seed=2, utilisation=0.7)
     state = SearchState(netlist, legalize(netlist, placement), np.random.default_rng(0))

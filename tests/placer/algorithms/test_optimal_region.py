@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from netlists.generate import generate
-from placer.algorithms.local_search import SearchContext, SearchState, move_region
+from placer.algorithms.search_moves import SearchContext, move_region
+from placer.algorithms.search_state import SearchState
 
 
 def _hpwl_of_node_nets(state: SearchState, node: int, x: float, y: float) -> float:

@@ -8,8 +8,8 @@ from netlists.generate import generate
 from placer.algorithms import fd
 from placer.algorithms.base import Deadline
 from placer.algorithms.legalize import legalize
-from placer.algorithms.local_search import SearchState
 from placer.algorithms.sa import soft_macro_step
+from placer.algorithms.search_state import SearchState
 from placer.cost.proxy import evaluate
 
 
@@ -56,8 +56,8 @@ def test_a_search_the_budget_never_reached_says_so() -> None:
     """A budget spent before the first proposal (a cold compile in the notebook) handed the
     start back as sa's result without a word."""
     from netlists.generate import generate
+    from placer.algorithms.anneal import anneal
     from placer.algorithms.base import NoteCollector
-    from placer.algorithms.local_search import SearchState, anneal
 
     netlist, placement = generate(6, 30, 8, seed=2)
     state = SearchState(netlist, placement, np.random.default_rng(0))

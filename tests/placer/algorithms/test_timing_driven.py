@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from netlists.generate import generate
+from placer.algorithms.anneal import anneal
 from placer.algorithms.base import get_placer
 from placer.algorithms.legalize import legalize
-from placer.algorithms.local_search import SearchState, anneal
+from placer.algorithms.search_state import SearchState
 from placer.cost.proxy import evaluate
 from placer.cost.timing import timing_cost
 
