@@ -49,11 +49,16 @@ from _cli import (
 )
 
 from netlists.io import load_design
-from placer.algorithms import search_moves as move_kinds
-from placer.algorithms.anneal import AnnealSchedule, anneal
 from placer.algorithms.legalize import legalize
-from placer.algorithms.search_state import SearchState
 from placer.cost.incremental import IncrementalEvaluator
+
+try:  # the engine's modules since local_search was split
+    from placer.algorithms import search_moves as move_kinds
+    from placer.algorithms.anneal import AnnealSchedule, anneal
+    from placer.algorithms.search_state import SearchState
+except ImportError:  # an older commit's package (see above): the engine in one module
+    import placer.algorithms.local_search as move_kinds
+    from placer.algorithms.local_search import AnnealSchedule, SearchState, anneal
 
 DEFAULT_DESIGNS = "ibm01,ibm06,ibm12,ibm17"
 REFINE_MOVES = {"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "mirror": 0.04, "region": 0.2}
