@@ -10,9 +10,10 @@ from __future__ import annotations
 import errno
 import sys
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 import torch
@@ -126,8 +127,22 @@ def make_vec_env(
     return vec
 
 
+#: Whether this thread's :func:`train` says what it does (its ``verbose``).
+_VERBOSE: ContextVar[int] = ContextVar("placer_train_verbose", default=1)
+
+
+def _say(text: str, file: TextIO | None = None) -> None:
+    """Print one of :func:`train`'s informative lines, unless its caller asked for none."""
+    if _VERBOSE.get() > 0:
+        print(text, file=file)
+
+
 def train(
-    config: TrainConfig, progress_bar: bool = True, designs: Sequence[Design] | None = None, resume: bool = False
+    config: TrainConfig,
+    progress_bar: bool = True,
+    designs: Sequence[Design] | None = None,
+    resume: bool = False,
+    verbose: int = 1,
 ) -> Path:
     """Train (or, with ``resume``, continue from ``out/last.zip``) and return ``out``.
 
@@ -145,7 +160,10 @@ def train(
     ``designs`` given here are in memory, not files ``config.json`` could name: such a run
     (its folder gets ``api_designs.json``) resumes only through this function with them again.
     The caller's torch thread count and process-wide random generators (which stable-baselines3
-    reseeds) are as they were when it returns.
+    reseeds) are as they were when it returns. ``verbose=0`` leaves out the lines it prints
+    (what it trains on, a resume with fresh seeds, a finished run, an interrupt, the time
+    limit; as stable-baselines3's ``verbose``): a notebook or a script of one's own then shows
+    only the progress bar (``progress_bar=False``: nothing) and the errors.
 
     Raises:
         ValueError: bad settings (:meth:`TrainConfig.validate`), no training design, a resume
@@ -156,11 +174,13 @@ def train(
     from placer.rl.random_state import global_random_state_kept
 
     threads = torch.get_num_threads()
+    said = _VERBOSE.set(int(verbose))
     try:  # the caller's torch thread count and random generators are theirs again afterwards
         with global_random_state_kept():
             return _train(config, progress_bar, designs, resume)
     finally:
         torch.set_num_threads(threads)
+        _VERBOSE.reset(said)
 
 
 def _train(config: TrainConfig, progress_bar: bool, designs: Sequence[Design] | None, resume: bool) -> Path:
@@ -193,7 +213,7 @@ def _train(config: TrainConfig, progress_bar: bool, designs: Sequence[Design] | 
         monitor = (TrainingMonitor(config, eval_design) if state is None else
                    TrainingMonitor(config, eval_design, state.recent_proxy, state.log_pending))  # fmt: skip
         resuming = f", resuming at step {model.num_timesteps}" if resume else ""
-        print(f"training on {device}; run folder {out}{resuming}")  # once every check has passed
+        _say(f"training on {device}; run folder {out}{resuming}")  # once every check has passed
         _write_run_files(config, out, designs, eval_design, from_api, resume)
         if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
             model.set_logger(Logger(folder=None, output_formats=[]))
@@ -270,8 +290,8 @@ def _resumed_model(
             f"train nothing; give more than {model.num_timesteps} to go on"
         )
     if config.timesteps == model.num_timesteps:  # finished: said so, not run as if trained
-        print(f"{out} has finished: step {model.num_timesteps} of {config.timesteps}; "
-              "nothing to train (give more timesteps to go on)")
+        _say(f"{out} has finished: step {model.num_timesteps} of {config.timesteps}; "
+             "nothing to train (give more timesteps to go on)")
         return None
     # (a run saved at step 0 evaluates step 0 again when it starts: drop that row too)
     kept_through = model.num_timesteps or -1
@@ -296,8 +316,7 @@ def _resumed_envs(
         why = f"the saved training state holds {len(state.envs)} envs' episodes, not {config.n_envs}"
         state = None  # another n_envs: the saved episodes do not map onto these envs
     if state is None:
-        print(f"{out}: {why}: resuming with fresh episode seeds (not bit-identical to an "
-              "unbroken run)")
+        _say(f"{out}: {why}: resuming with fresh episode seeds (not bit-identical to an unbroken run)")
         vec = make_vec_env(designs, config, config.seed + model.num_timesteps)
         model.set_env(vec)
     else:
@@ -382,8 +401,8 @@ def _learn_and_finish(
     except KeyboardInterrupt:
         _close_bar(bar)
         monitor.save_last_boundary(completed=False)
-        print(f"interrupted: saved {out / 'last.zip'} at step {model.num_timesteps} (the last completed update; "
-              "the steps after it are run again on resume)", file=sys.stderr)
+        _say(f"interrupted: saved {out / 'last.zip'} at step {model.num_timesteps} (the last completed update; "
+             "the steps after it are run again on resume)", sys.stderr)
         _close_after_interrupt(vec)
         raise
     except BaseException:
@@ -417,9 +436,9 @@ def _finish(config: TrainConfig, out: Path, model: MaskablePPO, monitor: Trainin
     if model.num_timesteps < config.timesteps:  # the time limit ended it early
         limit = config.time_limit_s
         why = f"by time_limit_s ({limit:g} s) " if limit is not None else ""
-        print(f"stopped {why}at step {model.num_timesteps} of {config.timesteps}: "
-              f"saved {out / 'last.zip'}; resume to go on (placer train: --resume, with --set "
-              "time_limit_s=... for more time; train(config, resume=True) from Python)")
+        _say(f"stopped {why}at step {model.num_timesteps} of {config.timesteps}: "
+             f"saved {out / 'last.zip'}; resume to go on (placer train: --resume, with --set "
+             "time_limit_s=... for more time; train(config, resume=True) from Python)")
 
 
 def _close_after_interrupt(vec: VecEnv) -> None:

@@ -1766,3 +1766,19 @@ def test_keep_checkpoints_keeps_the_newest_and_a_resume_may_change_it(tiny_desig
         "step_128.zip", "step_160.zip", "step_192.zip", "step_224.zip"]
     with pytest.raises(ValueError, match="keep_checkpoints must be a whole number >= 0, got -1"):
         TrainConfig(out="x", keep_checkpoints=-1, device="cpu").validate()
+
+
+def test_verbose_0_leaves_out_trains_lines_and_the_next_call_says_them_again(tiny_design, tmp_path, capsys):
+    """A library caller (a notebook, a sweep script) had no way to silence train()'s lines."""
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=64, checkpoint_every=64, eval_every=64, **TINY)
+    train(cfg, progress_bar=False, designs=[tiny_design], verbose=0)
+    (out / train_module.LAST_STATE).unlink()  # a resume with fresh seeds would say so
+    train(TrainConfig(**{**cfg.__dict__, "timesteps": 128}), progress_bar=False, designs=[tiny_design],
+          resume=True, verbose=0)
+    train(TrainConfig(**{**cfg.__dict__, "timesteps": 128}), progress_bar=False, designs=[tiny_design],
+          resume=True, verbose=0)  # finished already
+    said = capsys.readouterr()
+    assert (said.out, said.err) == ("", "") and (out / "last.zip").exists()
+    train(TrainConfig(**{**cfg.__dict__, "timesteps": 128}), progress_bar=False, designs=[tiny_design], resume=True)
+    assert "has finished: step 128 of 128" in capsys.readouterr().out  # the default says it again
