@@ -2,12 +2,16 @@
 
 A thin Gymnasium adapter over :class:`placer.algorithms.grid_state.SequentialGridState`
 (masks, wire mask, maps) and :mod:`placer.cost` (the exact reward); no cost or search logic
-lives here.
+lives here. This module holds the env class and is the public home of its names; the jobs it
+delegates sit beside it: :mod:`envs.macro_placement_designs` (design forms and the static
+per-design data), :mod:`envs.macro_placement_checks` (settings checks and the errors),
+:mod:`envs.macro_placement_obs` (spaces and observation encoding) and
+:mod:`envs.macro_placement_reward` (rewards).
 
 Episode: the movable hard macros are placed in a fixed order (decreasing area by default,
 ``order=``), one per step (fixed ones stay where they are and take no step). The action is a
 cell index ``row * max_grid + col`` of a ``max_grid x max_grid`` grid (default 64 x 64, enough for every ICCAD04 design: their canvas
-grids have at most 57 columns (ibm15) and 48 rows (ibm16)); the design's own placing grid (:func:`auto_grid`) sits in the lower-left
+grids have at most 57 columns (ibm15) and 48 rows (ibm16)); the design's own placing grid (:func:`~placer.algorithms.grid_state.auto_grid`) sits in the lower-left
 corner (:attr:`MacroPlacementEnv.placing_grid` gives its columns and rows and
 :meth:`MacroPlacementEnv.cell_centre` a cell's position) and the padding is always masked.
 :meth:`MacroPlacementEnv.action_masks` marks the cells
@@ -18,7 +22,7 @@ unmasked samplers send one) is moved to the nearest legal cell and reported as
 
 Observation (``Dict``, fixed shapes):
 
-* ``grid`` ``(7, G, G)`` float32 in [0, 1], channels :data:`GRID_CHANNELS`: placed-macro
+* ``grid`` ``(7, G, G)`` float32 in [0, 1], channels :data:`~envs.macro_placement_obs.GRID_CHANNELS`: placed-macro
   occupancy, the current macro's footprint (drawn at the lower-left corner), the wire mask
   (HPWL increase of the current macro per cell towards the pins already known: ports, soft
   macros where the given placement has them, placed hard macros; plus ``density_weight`` x
@@ -41,7 +45,7 @@ Observation (``Dict``, fixed shapes):
   padding has weight 0).
 
 Reward: at the last step, the soft macros are placed by the force-directed placer
-(:func:`place_soft_macros_or_keep`) and the reward is
+(:func:`~envs.macro_placement_reward.place_soft_macros_or_keep`) and the reward is
 ``-(w_wl * wirelength + w_den * density + w_cong * congestion + w_timing * timing)`` from
 :func:`placer.cost.proxy.evaluate` (and :func:`placer.cost.timing.timing_cost`'s ``worst``, or
 its ``tail`` with ``timing_metric="tail"``, computed only when ``w_timing`` is not 0:
@@ -75,10 +79,8 @@ it themselves). ``render()`` draws the design's own grid, so its size follows th
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,118 +88,63 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from netlists.model import Netlist, Placement
-from placer.algorithms.base import check_placement_fits
-from placer.algorithms.grid_state import (
-    ORDERS,
-    SequentialGridState,
-    auto_grid,
-    hard_macro_pins,
-    placement_order,
+from envs.macro_placement_checks import (
+    MAX_WEIGHT,
+    NothingToPlace,
+    TooLargeForSettings,
+    check_settings,
+    fits_nowhere,
 )
+from envs.macro_placement_designs import (
+    DesignGenerator,
+    DesignLike,
+    DesignStatic,
+    is_pair,
+    prepare,
+    prepare_all,
+)
+from envs.macro_placement_obs import (
+    DESIGN_FEATURES,
+    GRID_CHANNELS,
+    MACRO_FEATURES,
+    NODE_FEATURES,
+    observation,
+    observation_space,
+    step_masks,
+)
+from envs.macro_placement_reward import (
+    final_cost,
+    partial_cost,
+    place_soft_macros_or_keep,
+    shaping_reward,
+    stuck_penalty,
+)
+from netlists.model import Netlist, Placement
+from placer.algorithms.grid_state import SequentialGridState
 
-GRID_CHANNELS = ("occupancy", "footprint", "wiremask", "legal", "congestion", "canvas", "density")
+__all__ = [
+    "DESIGN_FEATURES",
+    "GRID_CHANNELS",
+    "MACRO_FEATURES",
+    "MAX_WEIGHT",
+    "NODE_FEATURES",
+    "RENDER_LEGAL",
+    "RENDER_PLACED",
+    "DesignGenerator",
+    "DesignLike",
+    "MacroPlacementEnv",
+    "NothingToPlace",
+    "TooLargeForSettings",
+    "place_soft_macros_or_keep",
+]
+
 #: render colours (RGB in [0, 1], Okabe-Ito's palette): placed macros, the cheapest legal cell
 RENDER_PLACED = np.array([0.0, 114 / 255, 178 / 255])
 RENDER_LEGAL = np.array([230 / 255, 159 / 255, 0.0])
-MACRO_FEATURES = 8
-DESIGN_FEATURES = 8
-NODE_FEATURES = 8
-#: the largest reward weight or ``density_weight`` taken
-MAX_WEIGHT = 1e6
 
-DesignLike = Netlist | tuple[Netlist, Placement] | str | Path
-DesignGenerator = Callable[[np.random.Generator], tuple[Netlist, Placement]]
-
-
-def place_soft_macros_or_keep(
-    netlist: Netlist, placement: Placement, seed: int = 0, iterations: int | None = None
-) -> Placement:
-    """Soft macros placed by ``placer.algorithms.fd.place_soft_macros`` when it is installed;
-    otherwise the placement unchanged (soft macros keep their given positions)."""
-    try:
-        from placer.algorithms.fd import place_soft_macros
-    except ImportError:
-        return placement
-    if netlist.soft_macros.size == 0:
-        return placement
-    kwargs: dict[str, Any] = {"seed": seed}
-    if iterations is not None:
-        kwargs["iterations"] = iterations
-    return place_soft_macros(netlist, placement, **kwargs)
-
-
-def _is_pair(design: object) -> bool:
-    """Whether ``design`` is one design given as a ``(Netlist, Placement)`` pair."""
-    return (
-        isinstance(design, tuple)
-        and len(design) == 2
-        and isinstance(design[0], Netlist)
-        and isinstance(design[1], Placement)
-    )
-
-
-def _load(design: DesignLike) -> tuple[Netlist, Placement]:
-    """The design and its starting placement; anything but the accepted forms is refused."""
-    if isinstance(design, Netlist):
-        return design, design.initial_placement()
-    if _is_pair(design):
-        return design  # type: ignore[return-value]
-    if isinstance(design, str | os.PathLike):
-        from netlists.io import load_design
-
-        return load_design(design)
-    raise ValueError(
-        "a design must be a Netlist, a (Netlist, Placement) pair or a path, "
-        f"got {type(design).__name__}"
-    )
-
-
-@dataclass(eq=False)
-class _DesignStatic:
-    """Per-design arrays computed once: grid, order, padded graph, normalisers."""
-
-    netlist: Netlist
-    placement: Placement
-    grid: tuple[int, int]
-    order: np.ndarray
-    node_static: np.ndarray  # (max_nodes, NODE_FEATURES) with dynamic columns zero
-    edges: np.ndarray  # (2, max_edges) int64
-    edge_weight: np.ndarray  # (max_edges,) float32
-    design_vec: np.ndarray  # (DESIGN_FEATURES,)
-    degree_norm: np.ndarray  # per hard macro slot
-    wl_norm: float  # (W + H) * net_cnt
-
-
-def _fits_nowhere(netlist: Netlist, placement: Placement, state: SequentialGridState, node: int) -> str:
-    """Why macro ``node`` has no legal cell before any is placed, in words: it is larger than
-    the canvas, or else the placing grid's cell centres (its centre goes on one) and the fixed
-    macros where there are any (a gap they leave may hold no cell centre; it read "on the
-    empty canvas")."""
-    c = netlist.require_canvas()
-    if netlist.width[node] > c.width or netlist.height[node] > c.height:
-        return (f"({netlist.width[node]:g} x {netlist.height[node]:g}) is larger than the canvas "
-                f"({c.width:g} x {c.height:g})")
-    hard = netlist.hard_macros
-    fixed = int(np.count_nonzero(np.asarray(placement.fixed, dtype=bool)[hard]))
-    beside = f", beside the {fixed} fixed hard macro(s)" if fixed else " on the empty canvas"
-    return (f"fits at none of the {state.cols} x {state.rows} placing grid's cell centres{beside} "
-            "(a finer grid, max_grid, may have one)")
-
-
-class TooLargeForSettings(ValueError):
-    """A design larger than the environment's padded sizes allow: ``what`` says how, and
-    ``setting`` (``max_nodes``) must be at least ``needed``; the message asks for it in the
-    env's keyword (the CLI asks in its option's words)."""
-
-    def __init__(self, what: str, setting: str, needed: int) -> None:
-        super().__init__(f"{what} (pass {setting}={needed} or more)")
-        self.what, self.setting, self.needed = what, setting, needed
-
-
-class NothingToPlace(ValueError):
-    """A design this environment has no episode for: no movable hard macro, or one that fits
-    no cell of the empty grid. A placer built on the env may keep such a design as it is."""
+#: the old name of :class:`~envs.macro_placement_designs.DesignStatic`, which training states
+#: pickled before the env was split into modules refer to
+_DesignStatic = DesignStatic
 
 
 def _as_int_action(action: Any) -> Any:
@@ -213,55 +160,6 @@ def _as_int_action(action: Any) -> Any:
     return action
 
 
-def _check_settings(
-    *,
-    max_grid: Any,
-    max_nodes: Any,
-    max_edges: Any,
-    grid: Any,
-    weights: tuple[Any, ...],
-    flags: tuple[Any, ...],
-    fd_iterations: Any,
-    order: Any,
-) -> None:
-    """Refuse constructor settings that would fail late (mid-episode) or give NaN rewards."""
-    if not isinstance(order, str) or order not in ORDERS:
-        raise ValueError(f"order must be one of {', '.join(map(repr, ORDERS))}, got {order!r}")
-    # max_edges >= 2: an undirected edge takes two slots (1 kept none, unsaid); SB3 cannot batch (2, 0)
-    for name, value, low in (("max_grid", max_grid, 1), ("max_nodes", max_nodes, 1),
-                             ("max_edges", max_edges, 2)):  # fmt: skip
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
-    if isinstance(grid, str):
-        if grid not in ("auto", "canvas"):
-            raise ValueError(f"grid must be 'auto', 'canvas' or (cols, rows) >= 1, got {grid!r}")
-    else:
-        ok = (
-            isinstance(grid, tuple | list | np.ndarray) and len(grid) == 2
-            and all(isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1 for n in grid)
-        )  # fmt: skip
-        if not ok:
-            raise ValueError(f"grid must be 'auto', 'canvas' or (cols, rows) >= 1, got {grid!r}")
-    names = ("w_wl", "w_den", "w_cong", "w_timing", "density_weight", "infeasible_penalty")
-    for name, value in zip(names, weights, strict=True):
-        if isinstance(value, bool) or not isinstance(value, int | float | np.number) or not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if weights[-1] < 0:  # a negative penalty would reward getting stuck
-        raise ValueError(f"infeasible_penalty must be >= 0, got {weights[-1]!r}")
-    for name, value in zip(names[:-1], weights[:-1], strict=True):
-        # a negative weight rewards a worse cost (and can make getting stuck pay); past 1e6
-        # the cell scores and rewards overflow float32 (NaN in the observation)
-        if not 0 <= value <= MAX_WEIGHT:
-            raise ValueError(f"{name} must be from 0 to {MAX_WEIGHT:g}, got {value!r}")
-    for name, value in zip(("dense_shaping", "use_wiremask", "soft_macros_placed"), flags, strict=True):
-        if not isinstance(value, bool | np.bool_):
-            raise ValueError(f"{name} must be True or False, got {value!r}")
-    if fd_iterations is not None and (
-        isinstance(fd_iterations, bool) or not isinstance(fd_iterations, int | np.integer) or fd_iterations < 0
-    ):
-        raise ValueError(f"fd_iterations must be None or a whole number >= 0, got {fd_iterations!r}")
-
-
 class MacroPlacementEnv(gym.Env):
     """Sequential hard-macro placement (see module docstring for spaces, reward and options).
 
@@ -272,7 +170,7 @@ class MacroPlacementEnv(gym.Env):
             has 246, and of the ICCAD04 suite only ibm01, ibm06 and ibm09 fit; ibm15 needs 393,
             1024 holds every shared design); a design with more hard macros is refused.
         max_edges: padded number of directed graph edges (default 4096; heaviest kept).
-        grid: placing grid ``(cols, rows)``, or "auto" (:func:`auto_grid`) or "canvas".
+        grid: placing grid ``(cols, rows)``, or "auto" (:func:`~placer.algorithms.grid_state.auto_grid`) or "canvas".
         order: hard-macro order, "area" | "degree" | "file".
         w_wl, w_den, w_cong, w_timing: reward weights (default the proxy: 1, 0.5, 0.5, 0;
             each from 0 to 1e6).
@@ -335,7 +233,7 @@ class MacroPlacementEnv(gym.Env):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unsupported render_mode {render_mode!r}: expected None or "
                              f"{', '.join(map(repr, self.metadata['render_modes']))}")
-        _check_settings(
+        check_settings(
             max_grid=max_grid, max_nodes=max_nodes, max_edges=max_edges, grid=grid,
             weights=(w_wl, w_den, w_cong, w_timing, density_weight, infeasible_penalty),
             flags=(dense_shaping, use_wiremask, soft_macros_placed), fd_iterations=fd_iterations,
@@ -354,7 +252,7 @@ class MacroPlacementEnv(gym.Env):
         self.infeasible_penalty = float(infeasible_penalty)
         self.render_mode = render_mode
         self._generator = generator
-        if isinstance(designs, str | os.PathLike | Netlist) or _is_pair(designs):
+        if isinstance(designs, str | os.PathLike | Netlist) or is_pair(designs):
             designs = [designs]  # one design, not a sequence of its characters or parts
         if designs is not None and not isinstance(designs, Sequence):
             raise ValueError(f"designs= must be a list of designs, got {type(designs).__name__}")
@@ -367,25 +265,16 @@ class MacroPlacementEnv(gym.Env):
 
                     netlist = default_design()
                 designs = [netlist]
-            self._designs: list[_DesignStatic] = self._prepare_all(designs)
+            self._designs: list[DesignStatic] = prepare_all(designs, self._prepare)
             if not self._designs:
                 raise ValueError("designs= is empty")
         else:
             self._designs = []
         G = self.max_grid
         self.action_space = spaces.Discrete(G * G)
-        self.observation_space = spaces.Dict(
-            {
-                "grid": spaces.Box(0.0, 1.0, (len(GRID_CHANNELS), G, G), np.float32),
-                "macro": spaces.Box(0.0, 1.0, (MACRO_FEATURES,), np.float32),
-                "design": spaces.Box(0.0, 1.0, (DESIGN_FEATURES,), np.float32),
-                "graph_nodes": spaces.Box(0.0, 1.0, (self.max_nodes, NODE_FEATURES), np.float32),
-                "graph_edges": spaces.Box(0, self.max_nodes - 1, (2, self.max_edges), np.int64),
-                "graph_edge_weight": spaces.Box(0.0, 1.0, (self.max_edges,), np.float32),
-            }
-        )
+        self.observation_space = observation_space(G, self.max_nodes, self.max_edges)
         self._state: SequentialGridState | None = None
-        self._static: _DesignStatic | None = None
+        self._static: DesignStatic | None = None
         self._mask: np.ndarray | None = None
         self._wiremask: np.ndarray | None = None
         self._score: np.ndarray | None = None
@@ -397,111 +286,15 @@ class MacroPlacementEnv(gym.Env):
         self._last_result: tuple[Netlist, Placement] | None = None
 
     # ----------------------------------------------------------------- design prep
-    def _prepare_all(self, designs: Sequence[DesignLike]) -> list[_DesignStatic]:
-        """:meth:`_prepare` of every design; designs too large for the settings are refused
-        together, asking for what the largest needs (one at a time, a suite took five runs to
-        find the --max-nodes it needed)."""
-        prepared, too_large = [], []
-        for design in designs:
-            try:
-                prepared.append(self._prepare(*_load(design)))
-            except TooLargeForSettings as exc:
-                too_large.append(exc)
-        if len(too_large) > 1:
-            worst = max(too_large, key=lambda exc: exc.needed)
-            raise TooLargeForSettings(f"{len(too_large)} designs are too large for the settings, the largest "
-                                      f"{worst.what}", worst.setting, worst.needed)
-        if too_large:
-            raise too_large[0]
-        return prepared
-
-    def _prepare(self, netlist: Netlist, placement: Placement) -> _DesignStatic:
-        """Static per-design data: placing grid, order, padded macro graph, normalisers."""
-        from netlists.graph import to_tensors
-
-        c = netlist.require_canvas()
-        try:
-            check_placement_fits(netlist, placement)
-        except ValueError as error:
-            raise ValueError(f"{netlist.name}: {error}") from None
-        placement = placement.standardised()  # (lists became arrays, as Placer.place makes them)
-        G = self.max_grid
-        if self.grid_option == "auto":
-            grid = auto_grid(netlist, G)
-        elif self.grid_option == "canvas":
-            grid = (c.cols, c.rows)
-        else:
-            grid = (int(self.grid_option[0]), int(self.grid_option[1]))  # type: ignore[index]
-        if grid[0] > G or grid[1] > G:
-            raise ValueError(f"{netlist.name}: placing grid {grid[0]} x {grid[1]} exceeds max_grid={G}")
-        pins = hard_macro_pins(netlist)
-        hard = pins.hard
-        if hard.size == 0:
-            raise NothingToPlace(f"{netlist.name}: no hard macros to place")
-        if hard.size > self.max_nodes:
-            raise TooLargeForSettings(f"{netlist.name}: {hard.size} hard macros exceed max_nodes={self.max_nodes}",
-                                      "max_nodes", int(hard.size))  # fmt: skip
-        order = placement_order(netlist, self.order_option)
-        order = order[~placement.fixed[order]]  # fixed hard macros stay: obstacles from the start
-        if order.size == 0:
-            raise NothingToPlace(f"{netlist.name}: every hard macro is fixed, nothing to place")
-        degree_norm = pins.degree / max(int(pins.degree.max()), 1)
-
-        node_static = np.zeros((self.max_nodes, NODE_FEATURES), np.float32)
-        node_static[: hard.size, 0] = 1.0
-        node_static[: hard.size, 1] = np.clip(netlist.width[hard] / c.width, 0, 1)
-        node_static[: hard.size, 2] = np.clip(netlist.height[hard] / c.height, 0, 1)
-        node_static[: hard.size, 3] = degree_norm
-
-        tensors = to_tensors(netlist, None, include="hard_macros")
-        half = tensors.edge_index.shape[1] // 2
-        u, v, w = tensors.edge_index[0, :half], tensors.edge_index[1, :half], tensors.edge_weight[:half]
-        keep = np.argsort(-w, kind="stable")[: self.max_edges // 2]
-        edges = np.zeros((2, self.max_edges), np.int64)
-        weight = np.zeros(self.max_edges, np.float32)
-        k = keep.size
-        edges[0, :k], edges[1, :k] = u[keep], v[keep]
-        edges[0, k : 2 * k], edges[1, k : 2 * k] = v[keep], u[keep]
-        if k:
-            top = float(w[keep].max())  # 0 when every kept net has weight 0 (allowed by the format)
-            wn = (w[keep] / top if top > 0 else np.zeros(k)).astype(np.float32)
-            weight[:k], weight[k : 2 * k] = wn, wn
-
-        counts = netlist.counts()
-        hard_area = float(np.sum(netlist.width[hard] * netlist.height[hard]))
-        design_vec = np.array(
-            [
-                hard.size / self.max_nodes,
-                math.log1p(counts["soft_macros"]) / math.log1p(1e5),
-                math.log1p(counts["ports"]) / math.log1p(1e5),
-                math.log1p(counts["nets"]) / math.log1p(1e6),
-                grid[0] / G,
-                grid[1] / G,
-                c.width / (c.width + c.height),
-                min(hard_area / (c.width * c.height), 1.0),
-            ],
-            np.float32,
-        )
-        ctx_cnt = float(np.sum(netlist.net_weight)) or 1.0
-        # ports, soft and fixed macros keep their given positions (the env places the rest):
-        # a NaN there made NaN observations, then failed the cost at the episode's last step
-        kept = np.setdiff1d(netlist.placeable, order)
-        bad = kept[~(np.isfinite(placement.x[kept]) & np.isfinite(placement.y[kept]))]
-        if bad.size:
-            raise ValueError(f"{netlist.name}: node {netlist.names[int(bad[0])]} has a non-finite "
-                             f"position ({bad.size} such node(s))")
-        first = SequentialGridState(netlist, placement, order, soft_macros_placed=self.soft_macros_placed, grid=grid)
-        for node in order:  # found now, not at some reset deep into training
-            if not first.legal_mask(int(node)).any():
-                raise NothingToPlace(
-                    f"{netlist.name}: macro {netlist.names[int(node)]} {_fits_nowhere(netlist, placement, first, int(node))}"
-                )
-        return _DesignStatic(
-            netlist, placement, grid, order, node_static, edges, weight, np.clip(design_vec, 0, 1),
-            degree_norm, (c.width + c.height) * ctx_cnt,
+    def _prepare(self, netlist: Netlist, placement: Placement) -> DesignStatic:
+        """:func:`~envs.macro_placement_designs.prepare` with this env's settings."""
+        return prepare(
+            netlist, placement, max_grid=self.max_grid, max_nodes=self.max_nodes, max_edges=self.max_edges,
+            grid_option=self.grid_option, order_option=self.order_option,
+            soft_macros_placed=self.soft_macros_placed,
         )
 
-    def _sample_design(self, options: dict[str, Any] | None) -> _DesignStatic:
+    def _sample_design(self, options: dict[str, Any] | None) -> DesignStatic:
         """The episode's design: ``options["design"]`` (an index into the env's designs) when
         given, else drawn with the env's seeded generator."""
         options = dict(options or {})
@@ -520,7 +313,7 @@ class MacroPlacementEnv(gym.Env):
             return self._designs[int(choice)]
         if self._generator is not None:
             made = self._generator(self.np_random)
-            if not _is_pair(made):  # (a bare Netlist or a triple failed in _prepare's words)
+            if not is_pair(made):  # (a bare Netlist or a triple failed in prepare's words)
                 raise ValueError("generator= must return a (Netlist, Placement) pair, got "
                                  f"{type(made).__name__}{f' of {len(made)}' if isinstance(made, tuple) else ''}")
             return self._prepare(*made)
@@ -546,7 +339,7 @@ class MacroPlacementEnv(gym.Env):
         self._terminated = False
         if not self._mask.any():  # type: ignore[union-attr]
             name = static.netlist.names[self._state.current]
-            why = _fits_nowhere(static.netlist, static.placement, self._state, self._state.current)
+            why = fits_nowhere(static.netlist, static.placement, self._state, self._state.current)
             self._state = None
             raise NothingToPlace(f"{static.netlist.name}: macro {name} {why}")
         self.last_info = {"design": static.netlist.name}
@@ -568,7 +361,7 @@ class MacroPlacementEnv(gym.Env):
             info["illegal_action"] = number
         reward = 0.0
         if self.dense_shaping:
-            reward -= self.weights["wirelength"] * float(self._wiremask[row, col]) / static.wl_norm  # type: ignore[index]
+            reward -= shaping_reward(self.weights, float(self._wiremask[row, col]), static.wl_norm)  # type: ignore[index]
         state.place(row, col)
         info["cell"] = (row, col)
         terminated = False
@@ -583,10 +376,8 @@ class MacroPlacementEnv(gym.Env):
                 unplaced = state.order.size - state.n_placed
                 info["infeasible"] = static.netlist.names[state.current]
                 info["unplaced"] = unplaced
-                info["partial_cost"] = self._partial_cost()
-                reward -= info["partial_cost"] + self.infeasible_penalty * (
-                    1.0 + unplaced / state.order.size
-                )
+                info["partial_cost"] = partial_cost(static.netlist, state, self.weights, self.timing_metric)
+                reward -= stuck_penalty(info["partial_cost"], self.infeasible_penalty, unplaced, state.order.size)
         self._terminated = terminated
         self.last_info = info
         return self._observation(), float(reward), terminated, False, dict(info)
@@ -598,48 +389,15 @@ class MacroPlacementEnv(gym.Env):
         r, c = cells[int(np.argmin(d))]
         return int(r), int(c)
 
-    def _partial_cost(self) -> float:
-        """The weighted cost of an infeasible episode's placement, its unplaced hard macros
-        stacked at the canvas centre and the soft macros kept (no placement of it is
-        returned): a penalty on the scale of this design's costs, so that getting stuck never
-        pays more than finishing (a fixed penalty of 2-4 did on designs costing over 2)."""
-        from placer.cost.proxy import evaluate
-
-        state, static = self._state, self._static
-        assert state is not None and static is not None
-        placement = state.placement.copy()
-        canvas = static.netlist.require_canvas()
-        rest = state.order[state.step_index:]
-        placement.x[rest], placement.y[rest] = canvas.width / 2, canvas.height / 2
-        cost = evaluate(static.netlist, placement)
-        total = (self.weights["wirelength"] * cost.wirelength + self.weights["density"] * cost.density
-                 + self.weights["congestion"] * cost.congestion)
-        if self.weights["timing"] != 0.0:
-            from placer.cost.timing import timing_cost
-
-            total += self.weights["timing"] * getattr(timing_cost(static.netlist, placement), self.timing_metric)
-        return float(total)
-
     def _final_reward(self, info: dict[str, Any]) -> float:
-        """Exact cost of the final placement (soft macros by FD first) as a reward."""
-        from placer.cost.proxy import evaluate
-
+        """Exact cost of the final placement (soft macros by FD first) as a reward; the cost
+        and the placement go into ``info``."""
         state, static = self._state, self._static
         assert state is not None and static is not None
         placement = state.placement.copy()
         if self.soft_placement == "fd":
             placement = place_soft_macros_or_keep(static.netlist, placement, self._episode_seed, self.fd_iterations)
-        cost = evaluate(static.netlist, placement)
-        terms = {"wirelength": cost.wirelength, "density": cost.density, "congestion": cost.congestion}
-        if self.weights["timing"] != 0.0:
-            from placer.cost.timing import timing_cost
-
-            terms["timing"] = getattr(timing_cost(static.netlist, placement), self.timing_metric)
-        else:
-            terms["timing"] = 0.0  # weighs nothing: not computed (info says None, not a 0 cost)
-        objective = float(sum(self.weights[k] * v for k, v in terms.items()))
-        info["cost"] = {**terms, "timing": terms["timing"] if self.weights["timing"] != 0.0 else None,
-                        "proxy": cost.proxy, "hpwl": cost.hpwl, "objective": objective}
+        objective, info["cost"] = final_cost(static.netlist, placement, self.weights, self.timing_metric)
         info["placement"] = placement
         # a copy: a caller changing info["placement"] in place (legalising it) must not change
         # what write_plc writes as the episode's result
@@ -682,76 +440,23 @@ class MacroPlacementEnv(gym.Env):
 
     # ----------------------------------------------------------------- observation
     def _refresh(self) -> None:
+        """The current macro's masks (:func:`~envs.macro_placement_obs.step_masks`), kept for
+        the observation, the action mask and the shaping reward."""
         state = self._state
         assert state is not None
-        self._mask = state.legal_mask()
-        self._wiremask = state.wire_mask() if self.dense_shaping else None
-        self._density = state.density_mask()
-        self._score = (state.cost_mask(self.density_weight, wire=self._wiremask, density=self._density)
-                       if self.use_wiremask else None)  # (each mask computed once per step)
+        masks = step_masks(state, dense_shaping=self.dense_shaping, use_wiremask=self.use_wiremask,
+                           density_weight=self.density_weight)
+        self._mask, self._wiremask, self._density, self._score = masks.legal, masks.wire, masks.density, masks.score
 
     def _observation(self) -> dict[str, np.ndarray]:
+        """The observation (:func:`~envs.macro_placement_obs.observation`) of the episode now."""
         state, static = self._state, self._static
         assert state is not None and static is not None
-        G, R, C = self.max_grid, state.rows, state.cols
-        netlist, canvas = static.netlist, state.canvas
-        grid = np.zeros((len(GRID_CHANNELS), G, G), np.float32)
-        grid[0, :R, :C] = np.minimum(state.occupancy(), 1.0)
-        grid[5, :R, :C] = 1.0
-        rudy = state.rudy()
-        top = rudy.max()
-        if top > 0:
-            grid[4, :R, :C] = rudy / top
-        macro = np.zeros(MACRO_FEATURES, np.float32)
-        node_feats = static.node_static.copy()
-        n_hard = state.order.size
-        placed = np.concatenate([state.preplaced, state.order[: state.n_placed]])
-        slots = state._slot
-        node_feats[slots[placed], 4] = 1.0
-        node_feats[slots[placed], 5] = state.placement.x[placed] / canvas.width
-        node_feats[slots[placed], 6] = state.placement.y[placed] / canvas.height
-        if not state.done and self._mask is not None:
-            node = state.current
-            w, h = float(netlist.width[node]), float(netlist.height[node])
-            fw = min(max(1, math.ceil(w / state.cell_w)), G)
-            fh = min(max(1, math.ceil(h / state.cell_h)), G)
-            grid[1, :fh, :fw] = 1.0
-            mask = self._mask
-            grid[3, :R, :C] = mask
-            if self._score is not None:
-                grid[2] = 1.0  # illegal cells, the padding too (and every cell when none is legal)
-            if self._score is not None and mask.any():
-                wm = self._score
-                lo, hi = wm[mask].min(), wm[mask].max()
-                grid[2, :R, :C] = np.where(mask, (wm - lo) / (hi - lo) if hi > lo else 0.0, 1.0)
-            cells = max(w * h / (canvas.width * canvas.height) * canvas.rows * canvas.cols, 1e-12)
-            grid[6, :R, :C] = np.clip(self._density / cells, 0.0, 1.0)  # prefix sums leave -1e-16s
-            hard = netlist.hard_macros
-            areas = netlist.width[state.order] * netlist.height[state.order]
-            hard_area = float(np.sum(netlist.width[hard] * netlist.height[hard]))
-            macro[:] = [
-                w / canvas.width,
-                h / canvas.height,
-                w * h / hard_area if hard_area > 0 else 0.0,  # zero-area macros: the format allows them
-                static.degree_norm[slots[node]],
-                state.n_placed / n_hard,
-                float(areas[state.n_placed :].sum() / areas.sum()) if areas.sum() > 0 else 1.0 - state.n_placed / n_hard,
-                fw / G,
-                fh / G,
-            ]
-            node_feats[slots[node], 7] = 1.0
-        return {
-            "grid": grid,
-            "macro": np.clip(macro, 0.0, 1.0),
-            "design": static.design_vec.copy(),
-            "graph_nodes": np.clip(node_feats, 0.0, 1.0),
-            "graph_edges": static.edges.copy(),
-            "graph_edge_weight": static.edge_weight.copy(),
-        }
+        return observation(state, static, self._mask, self._score, self._density, self.max_grid)
 
     # ----------------------------------------------------------------- extras
     @property
-    def prepared_designs(self) -> tuple[_DesignStatic, ...]:
+    def prepared_designs(self) -> tuple[DesignStatic, ...]:
         """The designs episodes are drawn from, as prepared once at construction (empty for a
         ``generator`` env); a training checkpoint refers to them instead of copying them."""
         return tuple(self._designs)

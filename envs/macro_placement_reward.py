@@ -1,0 +1,84 @@
+"""The rewards of ``placer/MacroPlacement-v0``, from :mod:`placer.cost`'s exact costs: the weighted
+cost of a final placement (soft macros placed by the force-directed placer first), the partial
+cost and penalty of an episode that got stuck, and the dense wire-mask shaping term."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netlists.model import Netlist, Placement
+from placer.algorithms.grid_state import SequentialGridState
+
+
+def place_soft_macros_or_keep(
+    netlist: Netlist, placement: Placement, seed: int = 0, iterations: int | None = None
+) -> Placement:
+    """Soft macros placed by ``placer.algorithms.fd.place_soft_macros`` when it is installed;
+    otherwise the placement unchanged (soft macros keep their given positions)."""
+    try:
+        from placer.algorithms.fd import place_soft_macros
+    except ImportError:
+        return placement
+    if netlist.soft_macros.size == 0:
+        return placement
+    kwargs: dict[str, Any] = {"seed": seed}
+    if iterations is not None:
+        kwargs["iterations"] = iterations
+    return place_soft_macros(netlist, placement, **kwargs)
+
+
+def shaping_reward(weights: dict[str, float], wire_increase: float, wl_norm: float) -> float:
+    """The dense shaping penalty of one step (subtracted from its reward): the step's share of
+    the wirelength term, its wire-mask increase over ``(W + H) * net_cnt``."""
+    return weights["wirelength"] * wire_increase / wl_norm
+
+
+def partial_cost(
+    netlist: Netlist, state: SequentialGridState, weights: dict[str, float], timing_metric: str
+) -> float:
+    """The weighted cost of an infeasible episode's placement, its unplaced hard macros
+    stacked at the canvas centre and the soft macros kept (no placement of it is
+    returned): a penalty on the scale of this design's costs, so that getting stuck never
+    pays more than finishing (a fixed penalty of 2-4 did on designs costing over 2)."""
+    from placer.cost.proxy import evaluate
+
+    placement = state.placement.copy()
+    canvas = netlist.require_canvas()
+    rest = state.order[state.step_index:]
+    placement.x[rest], placement.y[rest] = canvas.width / 2, canvas.height / 2
+    cost = evaluate(netlist, placement)
+    total = (weights["wirelength"] * cost.wirelength + weights["density"] * cost.density
+             + weights["congestion"] * cost.congestion)
+    if weights["timing"] != 0.0:
+        from placer.cost.timing import timing_cost
+
+        total += weights["timing"] * getattr(timing_cost(netlist, placement), timing_metric)
+    return float(total)
+
+
+def stuck_penalty(partial: float, infeasible_penalty: float, unplaced: int, movable: int) -> float:
+    """What an episode that got stuck loses (subtracted from its last reward): its
+    :func:`partial_cost` plus ``infeasible_penalty`` x (1 + unplaced / movable hard macros)."""
+    return partial + infeasible_penalty * (1.0 + unplaced / movable)
+
+
+def final_cost(
+    netlist: Netlist, placement: Placement, weights: dict[str, float], timing_metric: str
+) -> tuple[float, dict[str, Any]]:
+    """The weighted cost (the objective the final reward is minus of) of a complete placement,
+    and its breakdown for ``info["cost"]`` (``timing`` None when it weighs nothing: not
+    computed, not a 0 cost)."""
+    from placer.cost.proxy import evaluate
+
+    cost = evaluate(netlist, placement)
+    terms = {"wirelength": cost.wirelength, "density": cost.density, "congestion": cost.congestion}
+    if weights["timing"] != 0.0:
+        from placer.cost.timing import timing_cost
+
+        terms["timing"] = getattr(timing_cost(netlist, placement), timing_metric)
+    else:
+        terms["timing"] = 0.0  # weighs nothing: not computed (info says None, not a 0 cost)
+    objective = float(sum(weights[k] * v for k, v in terms.items()))
+    breakdown = {**terms, "timing": terms["timing"] if weights["timing"] != 0.0 else None,
+                 "proxy": cost.proxy, "hpwl": cost.hpwl, "objective": objective}
+    return objective, breakdown
