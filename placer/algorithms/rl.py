@@ -124,7 +124,7 @@ class RLPlacer(Placer):
         # (SB3's load reseeds the process's generators, and its first import draws from
         # Python's: rich picks a random style id; not while another thread samples an episode)
         with RL_GENERATORS, global_random_state_kept():
-            from envs.macro_placement import NothingToPlace
+            from envs.macro_placement_checks import NothingToPlace
             from placer.rl.inference import env_for_model, load_model, model_notes, place_and_refine
 
             model = load_model(self.model_path, device)

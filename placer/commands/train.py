@@ -338,7 +338,7 @@ def _refuse_clashes(flags: dict[str, Any], settings: dict[str, Any]) -> None:
 def _run_training(config: TrainConfig, out: Path, progress: bool, resume: bool) -> None:
     """Validate ``config`` and train (SIGTERM handled as Ctrl-C); a refused run becomes a
     one-line usage error, an interrupt says whether there is a checkpoint and exits 130."""
-    from envs.macro_placement import TooLargeForSettings
+    from envs.macro_placement_checks import TooLargeForSettings
     from placer.folder_lock import FolderBusy
     from placer.interrupts import sigterm_as_interrupt
     from placer.rl.train import train

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from envs.macro_placement import MAX_WEIGHT
+from envs.macro_placement_checks import MAX_WEIGHT
 from netlists.model import Netlist, Placement
 from placer.cost.timing import TIMING_METRICS
 from placer.device import resolve_device

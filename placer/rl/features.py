@@ -24,8 +24,8 @@ import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
-WIREMASK_CHANNEL = 2  # index in envs.macro_placement.GRID_CHANNELS (checked by the tests)
-#: Columns of envs.macro_placement's node features the encoder reads: the node is a real one
+WIREMASK_CHANNEL = 2  # index in envs.macro_placement_obs.GRID_CHANNELS (checked by the tests)
+#: Columns of envs.macro_placement_obs's node features the encoder reads: the node is a real one
 #: (not padding), and it is the macro being placed now.
 VALID_COLUMN, CURRENT_COLUMN = 0, 7
 

@@ -14,7 +14,9 @@ from typing import Any
 import gymnasium as gym
 import torch
 
-from envs.macro_placement import GRID_CHANNELS, MacroPlacementEnv, NothingToPlace
+from envs.macro_placement import MacroPlacementEnv
+from envs.macro_placement_checks import NothingToPlace
+from envs.macro_placement_obs import GRID_CHANNELS
 from netlists.model import Netlist, Placement
 from placer.rl.run_folder import DESIGNS
 

@@ -8,7 +8,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from envs.macro_placement import GRID_CHANNELS, MacroPlacementEnv
+from envs.macro_placement import MacroPlacementEnv
+from envs.macro_placement_obs import GRID_CHANNELS
 from netlists.generate import generate
 from placer.algorithms.grid_state import SequentialGridState, auto_grid
 from placer.algorithms.legality import check_legality
@@ -499,7 +500,7 @@ def test_a_design_that_can_never_start_an_episode_is_refused_at_construction() -
     a one used to surface only at the reset that drew it, deep into a training run."""
     import dataclasses
 
-    from envs.macro_placement import NothingToPlace
+    from envs.macro_placement_checks import NothingToPlace
 
     good = generate(4, 8, 4, seed=5)
     netlist, placement = generate(4, 8, 4, seed=6, name="blocked")
@@ -567,7 +568,7 @@ def test_a_later_macro_that_fits_nowhere_is_found_at_construction() -> None:
     every episode end infeasible."""
     import dataclasses
 
-    from envs.macro_placement import NothingToPlace
+    from envs.macro_placement_checks import NothingToPlace
 
     netlist, placement = generate(6, 12, 6, seed=0, name="wide")
     c = netlist.require_canvas()
@@ -587,7 +588,7 @@ def test_a_reset_whose_first_macro_fits_nowhere_names_it_and_leaves_no_episode(m
     reached only if the grid state changes under a built env, simulated here by a legal mask
     with no cell): NothingToPlace names the design and the first macro of the order with why,
     and the env keeps no episode, so step() asks for a reset rather than stepping the old one."""
-    from envs.macro_placement import NothingToPlace
+    from envs.macro_placement_checks import NothingToPlace
 
     env = MacroPlacementEnv(generate(4, 8, 4, seed=5, name="late"), max_grid=16, max_nodes=8, max_edges=32)
     env.reset(seed=0)  # an episode under way
@@ -745,3 +746,23 @@ def test_the_placing_grid_and_a_cells_position_are_public() -> None:
     for bad in (action + 0.7, True, str(action)):
         with pytest.raises(ValueError, match="whole number"):
             env.cell_centre(bad)
+
+
+def test_the_names_split_out_of_the_env_module_are_still_its_public_names() -> None:
+    """``envs.macro_placement`` is the env's public home (and the registered entry point): the
+    public names that moved into its sibling modules are the same objects there, and so is
+    ``_DesignStatic``, the class training states pickled before the split refer to."""
+    import envs.macro_placement as home
+    from envs import (
+        macro_placement_checks,
+        macro_placement_designs,
+        macro_placement_obs,
+        macro_placement_reward,
+    )
+
+    assert set(home.__all__) <= set(vars(home))
+    for module in (macro_placement_checks, macro_placement_designs, macro_placement_obs, macro_placement_reward):
+        for name in set(home.__all__) & set(vars(module)):
+            assert getattr(home, name) is getattr(module, name), name
+    assert home._DesignStatic is macro_placement_designs.DesignStatic
+    assert {"MacroPlacementEnv", "NothingToPlace", "TooLargeForSettings", "GRID_CHANNELS"} <= set(home.__all__)

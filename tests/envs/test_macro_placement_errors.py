@@ -186,7 +186,7 @@ def test_a_pair_whose_placement_holds_lists_is_read_as_arrays(design: tuple[Netl
 def test_designs_too_large_for_the_settings_are_refused_together_asking_for_the_largest() -> None:
     """The first design too large was refused alone: a suite took five runs of `placer train`
     to learn the --max-nodes it needed (271, 290, 295, 301, then 786)."""
-    from envs.macro_placement import TooLargeForSettings
+    from envs.macro_placement_checks import TooLargeForSettings
 
     designs = [generate(12, 4, 4, seed=1, name="twelve"), generate(4, 4, 4, seed=2, name="four"),
                generate(20, 4, 4, seed=3, name="twenty")]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from envs.macro_placement import GRID_CHANNELS, MacroPlacementEnv
+from envs.macro_placement import MacroPlacementEnv
+from envs.macro_placement_obs import GRID_CHANNELS
 from netlists.generate import generate
 from placer.rl.features import CURRENT_COLUMN, VALID_COLUMN, WIREMASK_CHANNEL, GraphEncoder
 

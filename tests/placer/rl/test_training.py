@@ -759,7 +759,7 @@ def test_ctrl_c_before_the_first_checkpoint_does_not_claim_a_saved_run(tmp_path,
 
 
 def test_a_run_failing_before_training_leaves_nothing_that_blocks_its_rerun(tmp_path):
-    from envs.macro_placement import NothingToPlace
+    from envs.macro_placement_checks import NothingToPlace
 
     out = tmp_path / "run"
     cfg = TrainConfig(out=str(out), timesteps=64, **TINY)
