@@ -1,5 +1,5 @@
-"""The rewards of ``placer/MacroPlacement-v0``, from :mod:`placer.cost`'s exact costs: the weighted
-cost of a final placement (soft macros placed by the force-directed placer first), the partial
+"""The rewards of ``placer/MacroPlacement-v0``, from :mod:`placer.cost`'s exact costs
+(:func:`placer.cost.weighted.weighted_cost`): the weighted cost of a final placement (soft macros placed by the force-directed placer first), the partial
 cost and penalty of an episode that got stuck, and the dense wire-mask shaping term."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from typing import Any
 
 from netlists.model import Netlist, Placement
 from placer.algorithms.grid_state import SequentialGridState
+from placer.cost.weighted import weighted_cost
 
 
 def place_soft_macros_or_keep(
@@ -40,20 +41,11 @@ def partial_cost(
     stacked at the canvas centre and the soft macros kept (no placement of it is
     returned): a penalty on the scale of this design's costs, so that getting stuck never
     pays more than finishing (a fixed penalty of 2-4 did on designs costing over 2)."""
-    from placer.cost.proxy import evaluate
-
     placement = state.placement.copy()
     canvas = netlist.require_canvas()
     rest = state.order[state.step_index:]
     placement.x[rest], placement.y[rest] = canvas.width / 2, canvas.height / 2
-    cost = evaluate(netlist, placement)
-    total = (weights["wirelength"] * cost.wirelength + weights["density"] * cost.density
-             + weights["congestion"] * cost.congestion)
-    if weights["timing"] != 0.0:
-        from placer.cost.timing import timing_cost
-
-        total += weights["timing"] * getattr(timing_cost(netlist, placement), timing_metric)
-    return float(total)
+    return weighted_cost(netlist, placement, weights, timing_metric).objective
 
 
 def stuck_penalty(partial: float, infeasible_penalty: float, unplaced: int, movable: int) -> float:
@@ -68,17 +60,7 @@ def final_cost(
     """The weighted cost (the objective the final reward is minus of) of a complete placement,
     and its breakdown for ``info["cost"]`` (``timing`` None when it weighs nothing: not
     computed, not a 0 cost)."""
-    from placer.cost.proxy import evaluate
-
-    cost = evaluate(netlist, placement)
-    terms = {"wirelength": cost.wirelength, "density": cost.density, "congestion": cost.congestion}
-    if weights["timing"] != 0.0:
-        from placer.cost.timing import timing_cost
-
-        terms["timing"] = getattr(timing_cost(netlist, placement), timing_metric)
-    else:
-        terms["timing"] = 0.0  # weighs nothing: not computed (info says None, not a 0 cost)
-    objective = float(sum(weights[k] * v for k, v in terms.items()))
-    breakdown = {**terms, "timing": terms["timing"] if weights["timing"] != 0.0 else None,
-                 "proxy": cost.proxy, "hpwl": cost.hpwl, "objective": objective}
-    return objective, breakdown
+    weighted = weighted_cost(netlist, placement, weights, timing_metric)
+    breakdown = {**weighted.terms, "proxy": weighted.proxy.proxy, "hpwl": weighted.proxy.hpwl,
+                 "objective": weighted.objective}  # fmt: skip
+    return weighted.objective, breakdown

@@ -1,0 +1,20 @@
+"""The weighted objective the macro-placement env's reward and training's best checkpoint use."""
+
+from __future__ import annotations
+
+from netlists.generate import generate
+from placer.cost.proxy import evaluate
+from placer.cost.timing import timing_cost
+from placer.cost.weighted import weighted_cost
+
+
+def test_the_proxys_weights_give_the_proxy_and_timing_is_computed_only_when_weighed() -> None:
+    netlist, placement = generate(6, 20, 8, seed=2)
+    proxy = evaluate(netlist, placement)
+    plain = weighted_cost(netlist, placement, {"wirelength": 1.0, "density": 0.5, "congestion": 0.5, "timing": 0.0})
+    assert plain.objective == proxy.proxy and plain.terms["timing"] is None and plain.proxy == proxy
+    timed = weighted_cost(netlist, placement, {"wirelength": 1.0, "density": 0.0, "congestion": 2.0, "timing": 0.3},
+                          timing_metric="tail")
+    tail = timing_cost(netlist, placement).tail
+    assert timed.terms["timing"] == tail
+    assert timed.objective == proxy.wirelength + 0.0 * proxy.density + 2.0 * proxy.congestion + 0.3 * tail
