@@ -45,7 +45,7 @@ from placer.algorithms.base import (
     register_placer,
 )
 from placer.cost.context import cost_context, per_netlist
-from placer.cost.grid import interval_overlaps
+from placer.cost.grid import interval_overlaps, overlap_grid
 
 #: Smallest number of bins per side of the repulsion grid (the proxy grid, refined).
 MIN_BINS = 32
@@ -112,8 +112,14 @@ class PoissonField:
         self.coef[0, 0] = 0.0  # drop the mean: a neutral system
 
     def potential(self, rho: np.ndarray) -> np.ndarray:
-        a = self.cos_y.T @ rho @ self.cos_x  # (v, u) cosine coefficients, unscaled
-        return self.cos_y @ (a * self.coef) @ self.cos_x.T
+        """The potential of the charge density ``rho`` (its cosine transform scaled and
+        transformed back), by numpy's own loops (``einsum``), not BLAS: a BLAS product's
+        summation order follows its thread count, and the soft macros' placement would differ
+        between a one-thread batch worker and a command on all cores."""
+        a = np.einsum("rv,rc->vc", self.cos_y, rho)  # (v, u) cosine coefficients, unscaled
+        a = np.einsum("vc,cu->vu", a, self.cos_x)
+        b = np.einsum("rv,vu->ru", self.cos_y, a * self.coef)
+        return np.einsum("ru,cu->rc", b, self.cos_x)
 
     def field(self, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         grad_y, grad_x = np.gradient(self.potential(rho), self.bin_h, self.bin_w)
@@ -204,19 +210,19 @@ def place_soft_macros(
     solver = PoissonField(rows, cols, c.width, c.height)
     macros = ctx.macros
     still = macros[local[macros] < 0]
-    fixed_density = (
+    fixed_density = overlap_grid(
         interval_overlaps(
             placement.y[still] - netlist.height[still] / 2,
             placement.y[still] + netlist.height[still] / 2,
             rows,
             bh,
-        ).T
-        @ interval_overlaps(
+        ),
+        interval_overlaps(
             placement.x[still] - netlist.width[still] / 2,
             placement.x[still] + netlist.width[still] / 2,
             cols,
             bw,
-        )
+        ),
     ) / (bw * bh)
     w, h = netlist.width[soft].astype(np.float64), netlist.height[soft].astype(np.float64)
     # a footprint narrower than a bin is stretched to one bin (the charge kept), as in ePlace,

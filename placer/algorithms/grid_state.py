@@ -306,7 +306,9 @@ class SequentialGridState:
         new_lo = np.minimum(lo[:, None], centres[None, :] + off_lo[:, None])
         new_hi = np.maximum(hi[:, None], centres[None, :] + off_hi[:, None])
         old = np.where(np.isfinite(lo), hi - lo, 0.0)
-        return w @ ((new_hi - new_lo) - old[:, None])
+        # (numpy's own loop, not BLAS's gemv: its order, and the mask's last bits, would follow
+        # the thread count)
+        return np.einsum("n,nc->c", w, (new_hi - new_lo) - old[:, None])
 
     def density_mask(self, node: int | None = None) -> np.ndarray:
         """``(rows, cols)`` soft-macro density (sum of cell fractions of the proxy's density

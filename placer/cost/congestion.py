@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from netlists.model import Canvas
-from placer.cost.grid import cell_rows_cols, signed_overlaps
+from placer.cost.grid import cell_rows_cols, overlap_grid, signed_overlaps
 
 #: Share of all V and H cell values (together) whose mean is the congestion cost.
 TOP_FRACTION = 0.05
@@ -206,8 +206,8 @@ def macro_blockage(
     posy = in_r & (dy > 0)
     dxe = np.where(posx, dx, 0.0)
     dye = np.where(posy, dy, 0.0)
-    vm = posy.T.astype(np.float64) @ (dxe * va)
-    hm = (dye * ha).T @ posx.astype(np.float64)
+    vm = overlap_grid(posy.astype(np.float64), dxe * va)  # (the same bits at any thread count)
+    hm = overlap_grid(dye * ha, posx.astype(np.float64))
 
     m = np.arange(x.size)
     # A cell that gets nothing counts as dx = dy = 0, which the tests below find partial only

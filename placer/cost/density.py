@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from netlists.model import Canvas
-from placer.cost.grid import interval_overlaps
+from placer.cost.grid import interval_overlaps, overlap_grid
 
 #: Share of the grid cells whose mean density is the density cost.
 TOP_FRACTION = 0.1
@@ -32,7 +32,7 @@ def density_grid(canvas: Canvas, x: np.ndarray, y: np.ndarray, w: np.ndarray, h:
     """``(R, C)`` occupied area per cell divided by the cell area (all macros given)."""
     oy, ox = macro_overlaps(canvas, x, y, w, h)
     cell_area = (canvas.width / canvas.cols) * (canvas.height / canvas.rows)
-    return (oy.T @ ox) / cell_area
+    return overlap_grid(oy, ox) / cell_area
 
 
 def density_cost(grid: np.ndarray) -> float:

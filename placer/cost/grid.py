@@ -41,3 +41,31 @@ def signed_overlaps(lo: np.ndarray, hi: np.ndarray, n: int, step: float) -> np.n
     left = k * step
     right = (k + 1) * step
     return np.minimum(hi[:, None], right[None, :]) - np.maximum(lo[:, None], left[None, :])
+
+
+def overlap_grid(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``(R, C)``: the sum over macros ``m`` of ``rows[m, r] * cols[m, c]`` (what ``rows.T @
+    cols`` computes), added macro by macro in index order over the nonzero entries only.
+
+    A BLAS product's summation order follows its thread count: the density grid, and every
+    cost and search decision after it, differed in the last bits between a one-thread batch
+    worker and a command running on all cores (and from machine to machine). This sum is the
+    same bits everywhere; each macro covers a handful of cells, so it is also cheaper than the
+    dense product.
+    """
+    n_macros, n_rows = rows.shape
+    n_cols = cols.shape[1]
+    row_macro, row = np.nonzero(rows)  # (macro-major order: np.nonzero is row-major)
+    col_macro, col = np.nonzero(cols)
+    cols_per_macro = np.bincount(col_macro, minlength=n_macros)
+    first_col = np.cumsum(cols_per_macro) - cols_per_macro  # each macro's first nonzero column
+    repeats = cols_per_macro[row_macro]  # each nonzero (m, r) meets every nonzero (m, c)
+    total = int(repeats.sum())
+    if total == 0:
+        return np.zeros((n_rows, n_cols))
+    row_entry = np.repeat(np.arange(row_macro.size), repeats)
+    within = np.arange(total) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    col_entry = first_col[row_macro][row_entry] + within
+    values = rows[row_macro, row][row_entry] * cols[col_macro, col][col_entry]
+    cells = row[row_entry] * n_cols + col[col_entry]
+    return np.bincount(cells, weights=values, minlength=n_rows * n_cols).reshape(n_rows, n_cols)

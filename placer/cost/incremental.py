@@ -43,7 +43,7 @@ from placer.cost.congestion import (
 from placer.cost.context import CostContext, check_placement, cost_context
 from placer.cost.density import density_cost, macro_overlaps
 from placer.cost.density import top_count as density_top_count
-from placer.cost.grid import cell_rows_cols
+from placer.cost.grid import cell_rows_cols, overlap_grid
 from placer.cost.move_kernel import (
     apply,
     excess_delta,
@@ -352,7 +352,7 @@ class IncrementalEvaluator(ReadOnlyPlacement):
         )
         m = ctx.macros
         oy, ox = macro_overlaps(c, p.x[m], p.y[m], nl.width[m], nl.height[m])
-        self._dens_area = np.ascontiguousarray(oy.T @ ox)
+        self._dens_area = np.ascontiguousarray(overlap_grid(oy, ox))
         # macros covering each cell (a positive area): a cell is nonzero exactly when some do
         self._cover = np.ascontiguousarray(
             (oy > 0).T.astype(np.float64) @ (ox > 0).astype(np.float64)

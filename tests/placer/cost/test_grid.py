@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from netlists.model import Canvas
 from placer.cost.grid import cell_rows_cols, interval_overlaps, signed_overlaps
@@ -28,3 +29,65 @@ def test_interval_overlaps_sum_to_the_part_inside_the_canvas() -> None:
     np.testing.assert_array_equal(ov.sum(axis=1), [4.0, 1.0, 1.0])  # outside counts nowhere
     signed = signed_overlaps(lo, hi, 5, 2.0)
     assert signed[0, 4] == 5.0 - 8.0 and np.array_equal(np.maximum(signed, 0.0), ov)
+
+
+def test_overlap_grid_adds_macro_by_macro_in_index_order_and_agrees_with_the_product() -> None:
+    from placer.cost.grid import overlap_grid
+
+    rng = np.random.default_rng(3)
+    rows = rng.random((40, 6)) * (rng.random((40, 6)) < 0.4)
+    cols = rng.random((40, 7)) * (rng.random((40, 7)) < 0.4)
+    in_order = np.zeros((6, 7))
+    for m in range(40):  # the order the docstring promises, one addition at a time
+        for r in np.flatnonzero(rows[m]):
+            for c in np.flatnonzero(cols[m]):
+                in_order[r, c] += rows[m, r] * cols[m, c]
+    assert np.array_equal(overlap_grid(rows, cols), in_order)
+    assert np.allclose(overlap_grid(rows, cols), rows.T @ cols, rtol=0, atol=1e-14)
+    assert np.array_equal(overlap_grid(np.zeros((0, 3)), np.zeros((0, 4))), np.zeros((3, 4)))
+    assert np.array_equal(overlap_grid(np.zeros((5, 2)), np.ones((5, 3))), np.zeros((2, 3)))
+
+
+# what a process computes with its BLAS on the thread count of its environment
+_THREADS_PROBE = """
+import hashlib, sys
+import numpy as np
+import pytest
+from netlists.generate import generate
+from placer.algorithms.fd import place_soft_macros
+from placer.algorithms.grid_state import SequentialGridState
+from placer.cost.incremental import IncrementalEvaluator
+from placer.cost.proxy import evaluate
+
+netlist, placement = generate(60, 1400, 40, grid=(41, 45), seed=5)
+digest = hashlib.sha256()
+maps = evaluate(netlist, placement, with_maps=True).maps
+for array in (maps.density, maps.vertical, maps.horizontal, IncrementalEvaluator(netlist, placement)._dens_area):
+    digest.update(array.tobytes())
+soft = place_soft_macros(netlist, placement, seed=0)
+digest.update(soft.x.tobytes() + soft.y.tobytes())
+state = SequentialGridState(netlist, placement)
+for _ in range(30):  # (wire masks of nodes whose nets hold placed macros)
+    digest.update(state.wire_mask().tobytes())
+    legal = np.flatnonzero(state.legal_mask())
+    state.place(*divmod(int(legal[len(legal) // 2]), state.cols))
+print(digest.hexdigest())
+"""
+
+
+@pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
+def test_costs_soft_macros_and_wire_masks_are_the_same_bits_at_any_blas_thread_count() -> None:
+    """A BLAS product sums in an order that follows its thread count: the density and
+    congestion maps, fd's soft macros (ibm17's placement moved) and the wire mask differed
+    between a one-thread batch worker and a command on all cores."""
+    import os
+    import subprocess
+    import sys
+
+    def probe(threads: int) -> str:
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+        done = subprocess.run([sys.executable, "-c", _THREADS_PROBE], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert probe(1) == probe(2) == probe(4)
