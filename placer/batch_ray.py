@@ -133,13 +133,16 @@ def run_on_ray(
             ) from None
     remote_run = ray.remote(num_cpus=1, max_retries=0)(_run_reporting_start)
     pending = {remote_run.remote(task): _RayRun(task) for task in tasks}
+    running: dict[Any, _RayRun] = {}  # those of pending whose worker began them
     try:
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=_POLL_S)
+            if ready:  # and every other one ready now
+                ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0)
             for run_ref in ready:
-                _take_next(ray, pending, run_ref, record_done)
+                _take_next(ray, pending, running, run_ref, record_done)
             if deadline_of is not None:
-                _stop_overdue(ray, pending, deadline_of, record_done)
+                _stop_overdue(ray, pending, running, deadline_of, record_done)
     except BaseException:
         for run_ref in pending:
             ray.cancel(run_ref, force=True)
@@ -149,9 +152,11 @@ def run_on_ray(
             ray.shutdown()
 
 
-def _take_next(ray: Any, pending: dict[Any, _RayRun], run_ref: Any, record_done: OnRecord) -> None:
-    """Read what the run ``run_ref`` handed back next: that it began (its clock starts), or its
-    record (handed over; the run leaves ``pending``)."""
+def _take_next(
+    ray: Any, pending: dict[Any, _RayRun], running: dict[Any, _RayRun], run_ref: Any, record_done: OnRecord
+) -> None:
+    """Read what the run ``run_ref`` handed back next: that it began (its clock starts, it joins
+    ``running``), or its record (handed over; the run leaves ``pending`` and ``running``)."""
     run = pending[run_ref]
     try:
         value = ray.get(next(run_ref))
@@ -159,26 +164,32 @@ def _take_next(ray: Any, pending: dict[Any, _RayRun], run_ref: Any, record_done:
         value = failed_record(run.task, error_text(exc))
     if isinstance(value, str) and value == _BEGAN:
         run.began = time.monotonic()
+        running[run_ref] = run
         return
     del pending[run_ref]
+    running.pop(run_ref, None)
     record_done(value)
 
 
 def _stop_overdue(
-    ray: Any, pending: dict[Any, _RayRun], deadline_of: Callable[[PlacementTask], float], record_done: OnRecord
+    ray: Any,
+    pending: dict[Any, _RayRun],
+    running: dict[Any, _RayRun],
+    deadline_of: Callable[[PlacementTask], float],
+    record_done: OnRecord,
 ) -> None:
-    """Cancel (killing its worker) each begun run past its deadline and record it as failed; a
-    run whose record has just come is taken instead."""
-    for run_ref, run in list(pending.items()):
-        if run.began is None:
-            continue
+    """Cancel (killing its worker) each running run past its deadline and record it as failed;
+    a run whose record has just come is taken instead. (Only the running runs are looked at:
+    at most one per CPU of the cluster, however many wait in Ray's queue.)"""
+    for run_ref, run in list(running.items()):
+        assert run.began is not None
         seconds, deadline = time.monotonic() - run.began, deadline_of(run.task)
         if seconds <= deadline:
             continue
         done, _ = ray.wait([run_ref], num_returns=1, timeout=0)
         if done:  # finished in the poll in which its deadline passed: its record counts
-            _take_next(ray, pending, run_ref, record_done)
+            _take_next(ray, pending, running, run_ref, record_done)
             continue
         ray.cancel(run_ref, force=True)
-        del pending[run_ref]
+        del pending[run_ref], running[run_ref]
         record_done(failed_record(run.task, past_deadline_text(seconds, deadline)))

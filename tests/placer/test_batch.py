@@ -495,8 +495,9 @@ def test_a_ray_run_is_timed_from_when_it_began_and_one_done_in_time_is_kept() ->
     failed = SimpleNamespace(failed_record=lambda task, error: (task, error))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(batch_ray, "failed_record", failed.failed_record)
-        batch_ray._stop_overdue(fake_ray, pending, lambda task: 10.0, records.append)
-    assert cancelled == ["stuck"] and sorted(pending) == ["queued", "young"]
+        running = {ref: run for ref, run in pending.items() if run.began is not None}
+        batch_ray._stop_overdue(fake_ray, pending, running, lambda task: 10.0, records.append)
+    assert cancelled == ["stuck"] and sorted(pending) == ["queued", "young"] and sorted(running) == ["young"]
     assert records[0] == "record of done"
     assert records[1][0] == "stuck" and "past its deadline of 10 s" in records[1][1]  # type: ignore[index]
 
