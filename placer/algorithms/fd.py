@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netlists.model import Netlist, Placement
+from netlists.model import Canvas, Netlist, Placement
 from placer.algorithms import options as opt
 from placer.algorithms.base import (
     Deadline,
@@ -143,6 +143,173 @@ def _window_overlaps(
     return np.minimum(bins, n_bins - 1), overlap
 
 
+@dataclass(frozen=True, eq=False)
+class _Springs:
+    """The clique springs of one run: the movable entries and the fixed anchors' net sums."""
+
+    n_nets: int
+    mov_net: np.ndarray  # (Q,) net of each entry of a movable soft macro
+    mov_local: np.ndarray  # (Q,) that soft macro, as an index into the movable ones
+    mov_stiff: np.ndarray  # (Q,) stiffness of the entry's net
+    fixed_sum_x: np.ndarray  # (N,) sum of the fixed entries' x on each net
+    fixed_sum_y: np.ndarray  # (N,) sum of the fixed entries' y on each net
+    total_stiff: np.ndarray  # (S,) total spring stiffness of each movable soft macro (1 if none)
+    connected: np.ndarray  # (S,) whether the soft macro has a spring at all
+
+
+def _springs(
+    netlist: Netlist, placement: Placement, arrays: _NetArrays, local: np.ndarray, n_soft: int
+) -> _Springs:
+    """The spring model: entries of movable soft macros move, every other entry is a fixed
+    anchor whose positions are summed per net once (they do not change over the iterations)."""
+    ctx = cost_context(netlist)
+    ex, ey = ctx.entry_positions(placement)
+    entry_local = local[arrays.entry_anchor]
+    moving = np.flatnonzero(entry_local >= 0)
+    fixed_entries = np.flatnonzero(entry_local < 0)
+    n_nets = arrays.net_size.size
+    fixed_sum_x = np.bincount(arrays.entry_net[fixed_entries], ex[fixed_entries], minlength=n_nets)
+    fixed_sum_y = np.bincount(arrays.entry_net[fixed_entries], ey[fixed_entries], minlength=n_nets)
+    mov_net = arrays.entry_net[moving]
+    mov_local = entry_local[moving]
+    mov_stiff = arrays.entry_stiffness[moving]
+    # total spring stiffness of each soft macro: sum over its entries of weight/(k-1) * (k-1)
+    total_stiff = np.bincount(
+        mov_local, mov_stiff * (arrays.net_size[mov_net] - 1.0), minlength=n_soft
+    )
+    connected = total_stiff > 0
+    total_stiff = np.where(connected, total_stiff, 1.0)
+    return _Springs(
+        n_nets=n_nets,
+        mov_net=mov_net,
+        mov_local=mov_local,
+        mov_stiff=mov_stiff,
+        fixed_sum_x=fixed_sum_x,
+        fixed_sum_y=fixed_sum_y,
+        total_stiff=total_stiff,
+        connected=connected,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Repulsion:
+    """The bin grid of the density field, its fixed charges and the movable footprints on it."""
+
+    rows: int
+    cols: int
+    bw: float  # bin width
+    bh: float  # bin height
+    solver: PoissonField
+    fixed_density: np.ndarray  # (rows, cols) density of the hard and fixed macros
+    fw: np.ndarray  # (S,) footprint width, stretched to at least one bin
+    fh: np.ndarray  # (S,) footprint height, likewise
+    area: np.ndarray  # (S,) fw * fh
+    charge_per_bin: np.ndarray  # (S,) density each soft macro adds, spread over its footprint
+    span_x: int  # bins that cover any footprint, across
+    span_y: int  # bins that cover any footprint, up
+
+
+def _repulsion(
+    netlist: Netlist,
+    canvas: Canvas,
+    placement: Placement,
+    local: np.ndarray,
+    w: np.ndarray,
+    h: np.ndarray,
+) -> _Repulsion:
+    """The repulsion grid: hard and fixed macros are fixed charges (their density computed
+    once), movable soft macros are footprints of widths ``w`` and heights ``h``."""
+    rows, cols = bin_grid(netlist)
+    bw, bh = canvas.width / cols, canvas.height / rows
+    solver = PoissonField(rows, cols, canvas.width, canvas.height)
+    macros = cost_context(netlist).macros
+    still = macros[local[macros] < 0]
+    fixed_density = overlap_grid(  # (the same bits at any BLAS thread count)
+        interval_overlaps(
+            placement.y[still] - netlist.height[still] / 2,
+            placement.y[still] + netlist.height[still] / 2,
+            rows,
+            bh,
+        ),
+        interval_overlaps(
+            placement.x[still] - netlist.width[still] / 2,
+            placement.x[still] + netlist.width[still] / 2,
+            cols,
+            bw,
+        ),
+    ) / (bw * bh)
+    # a footprint narrower than a bin is stretched to one bin (the charge kept), as in ePlace,
+    # so that the field it feels is smooth in its position
+    fw, fh = np.maximum(w, bw), np.maximum(h, bh)
+    return _Repulsion(
+        rows=rows,
+        cols=cols,
+        bw=bw,
+        bh=bh,
+        solver=solver,
+        fixed_density=fixed_density,
+        fw=fw,
+        fh=fh,
+        area=fw * fh,
+        charge_per_bin=(w * h) / (bw * bh),
+        span_x=int(np.ceil(np.max(fw) / bw)) + 1,
+        span_y=int(np.ceil(np.max(fh) / bh)) + 1,
+    )
+
+
+def _attraction_step(
+    springs: _Springs, x: np.ndarray, y: np.ndarray, attraction: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Displacement of each movable soft macro ``attraction`` of the way towards the
+    equilibrium of its clique springs with the other pins held (one damped Jacobi step);
+    0 for a soft macro on no net."""
+    s = springs
+    px, py = x[s.mov_local], y[s.mov_local]
+    sum_x = s.fixed_sum_x + np.bincount(s.mov_net, px, minlength=s.n_nets)
+    sum_y = s.fixed_sum_y + np.bincount(s.mov_net, py, minlength=s.n_nets)
+    pull_x = np.bincount(s.mov_local, s.mov_stiff * (sum_x[s.mov_net] - px), minlength=x.size)
+    pull_y = np.bincount(s.mov_local, s.mov_stiff * (sum_y[s.mov_net] - py), minlength=x.size)
+    step_x = np.where(s.connected, attraction * (pull_x / s.total_stiff - x), 0.0)
+    step_y = np.where(s.connected, attraction * (pull_y / s.total_stiff - y), 0.0)
+    return step_x, step_y
+
+
+def _repulsion_push(
+    grid: _Repulsion, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Field of the density map (fixed charges plus the soft macros at ``x, y``) averaged
+    over each (stretched) footprint: the unweighted repulsive displacement."""
+    g = grid
+    n = x.size
+    bin_y, over_y = _window_overlaps(y - g.fh / 2, y + g.fh / 2, g.rows, g.bh, g.span_y)
+    bin_x, over_x = _window_overlaps(x - g.fw / 2, x + g.fw / 2, g.cols, g.bw, g.span_x)
+    cell = (bin_y[:, :, None] * g.cols + bin_x[:, None, :]).reshape(n, -1)
+    share = (over_y[:, :, None] * over_x[:, None, :]).reshape(n, -1) / g.area[:, None]
+    rho = g.fixed_density + np.bincount(
+        cell.ravel(), (share * g.charge_per_bin[:, None]).ravel(), minlength=g.rows * g.cols
+    ).reshape(g.rows, g.cols)
+    field_x, field_y = g.solver.field(rho)
+    push_x = np.sum(field_x.ravel()[cell] * share, axis=1)
+    push_y = np.sum(field_y.ravel()[cell] * share, axis=1)
+    return push_x, push_y
+
+
+def _moved(
+    v: np.ndarray, step: np.ndarray, limit: float, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
+    """Centres ``v`` moved by ``step`` clipped to ``[-limit, limit]``, then clamped to
+    ``[lo, max(hi, lo)]`` (inside the canvas; at ``lo`` for a macro wider than it)."""
+    return np.clip(v + np.clip(step, -limit, limit), lo, np.maximum(hi, lo))
+
+
+def _jittered(
+    v: np.ndarray, jitter: float, rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
+    """Start centres ``v`` moved by a uniform jitter in ``[-jitter, jitter]`` (it separates soft
+    macros sitting on one point) and clamped as by :func:`_moved`."""
+    return np.clip(v + rng.uniform(-jitter, jitter, v.size), lo, np.maximum(hi, lo))
+
+
 def place_soft_macros(
     netlist: Netlist,
     placement: Placement,
@@ -182,95 +349,30 @@ def place_soft_macros(
     c = netlist.require_canvas()
     rng = np.random.default_rng(seed)
     span = 0.5 * (c.width + c.height)
-
-    # --- springs: entries of movable soft macros move, every other entry is a fixed anchor
-    local = np.full(netlist.n_nodes, -1, dtype=np.int64)
+    local = np.full(netlist.n_nodes, -1, dtype=np.int64)  # index among the movable soft macros
     local[soft] = np.arange(soft.size)
-    ctx = cost_context(netlist)
-    ex, ey = ctx.entry_positions(placement)
-    entry_local = local[arrays.entry_anchor]
-    moving = np.flatnonzero(entry_local >= 0)
-    fixed_entries = np.flatnonzero(entry_local < 0)
-    n_nets = arrays.net_size.size
-    fixed_sum_x = np.bincount(arrays.entry_net[fixed_entries], ex[fixed_entries], minlength=n_nets)
-    fixed_sum_y = np.bincount(arrays.entry_net[fixed_entries], ey[fixed_entries], minlength=n_nets)
-    mov_net = arrays.entry_net[moving]
-    mov_local = entry_local[moving]
-    mov_stiff = arrays.entry_stiffness[moving]
-    # total spring stiffness of each soft macro: sum over its entries of weight/(k-1) * (k-1)
-    total_stiff = np.bincount(
-        mov_local, mov_stiff * (arrays.net_size[mov_net] - 1.0), minlength=soft.size
-    )
-    connected = total_stiff > 0
-    total_stiff = np.where(connected, total_stiff, 1.0)
-
-    # --- repulsion grid: hard and fixed macros are fixed charges
-    rows, cols = bin_grid(netlist)
-    bw, bh = c.width / cols, c.height / rows
-    solver = PoissonField(rows, cols, c.width, c.height)
-    macros = ctx.macros
-    still = macros[local[macros] < 0]
-    fixed_density = overlap_grid(
-        interval_overlaps(
-            placement.y[still] - netlist.height[still] / 2,
-            placement.y[still] + netlist.height[still] / 2,
-            rows,
-            bh,
-        ),
-        interval_overlaps(
-            placement.x[still] - netlist.width[still] / 2,
-            placement.x[still] + netlist.width[still] / 2,
-            cols,
-            bw,
-        ),
-    ) / (bw * bh)
+    springs = _springs(netlist, placement, arrays, local, soft.size)
     w, h = netlist.width[soft].astype(np.float64), netlist.height[soft].astype(np.float64)
-    # a footprint narrower than a bin is stretched to one bin (the charge kept), as in ePlace,
-    # so that the field it feels is smooth in its position
-    fw, fh = np.maximum(w, bw), np.maximum(h, bh)
-    area = fw * fh
-    charge_per_bin = (w * h) / (bw * bh)  # density contributed, spread over the footprint share
-    span_x = int(np.ceil(np.max(fw) / bw)) + 1
-    span_y = int(np.ceil(np.max(fh) / bh)) + 1
+    grid = _repulsion(netlist, c, placement, local, w, h)
     x_lo, x_hi = w / 2, c.width - w / 2
     y_lo, y_hi = h / 2, c.height - h / 2
-
-    x = placement.x[soft].astype(np.float64)
-    y = placement.y[soft].astype(np.float64)
-    jitter = 1e-3 * min(bw, bh)
-    x = np.clip(x + rng.uniform(-jitter, jitter, soft.size), x_lo, np.maximum(x_hi, x_lo))
-    y = np.clip(y + rng.uniform(-jitter, jitter, soft.size), y_lo, np.maximum(y_hi, y_lo))
+    jitter = 1e-3 * min(grid.bw, grid.bh)
+    x = _jittered(placement.x[soft].astype(np.float64), jitter, rng, x_lo, x_hi)
+    y = _jittered(placement.y[soft].astype(np.float64), jitter, rng, y_lo, y_hi)
 
     decay = (end_move / start_move) ** (1.0 / max(iterations - 1, 1))
     ramp = 10.0 ** (1.0 / max(iterations - 1, 1))
     for it in range(iterations):
         if budget_s is not None and time.perf_counter() - start_time > budget_s:
             break
-        # attraction: equilibrium of the clique springs with the other pins held
-        px, py = x[mov_local], y[mov_local]
-        sum_x = fixed_sum_x + np.bincount(mov_net, px, minlength=n_nets)
-        sum_y = fixed_sum_y + np.bincount(mov_net, py, minlength=n_nets)
-        pull_x = np.bincount(mov_local, mov_stiff * (sum_x[mov_net] - px), minlength=soft.size)
-        pull_y = np.bincount(mov_local, mov_stiff * (sum_y[mov_net] - py), minlength=soft.size)
-        step_x = np.where(connected, attraction * (pull_x / total_stiff - x), 0.0)
-        step_y = np.where(connected, attraction * (pull_y / total_stiff - y), 0.0)
-
-        # repulsion: field of the density map, averaged over each (stretched) footprint
-        bin_y, over_y = _window_overlaps(y - fh / 2, y + fh / 2, rows, bh, span_y)
-        bin_x, over_x = _window_overlaps(x - fw / 2, x + fw / 2, cols, bw, span_x)
-        cell = (bin_y[:, :, None] * cols + bin_x[:, None, :]).reshape(soft.size, -1)
-        share = (over_y[:, :, None] * over_x[:, None, :]).reshape(soft.size, -1) / area[:, None]
-        rho = fixed_density + np.bincount(
-            cell.ravel(), (share * charge_per_bin[:, None]).ravel(), minlength=rows * cols
-        ).reshape(rows, cols)
-        field_x, field_y = solver.field(rho)
-        weight = repulsion / 10.0 * ramp**it
-        step_x += weight * np.sum(field_x.ravel()[cell] * share, axis=1)
-        step_y += weight * np.sum(field_y.ravel()[cell] * share, axis=1)
-
+        step_x, step_y = _attraction_step(springs, x, y, attraction)
+        push_x, push_y = _repulsion_push(grid, x, y)
+        weight = repulsion / 10.0 * ramp**it  # wires first, then spreading
+        step_x += weight * push_x
+        step_y += weight * push_y
         limit = start_move * span * decay**it
-        x = np.clip(x + np.clip(step_x, -limit, limit), x_lo, np.maximum(x_hi, x_lo))
-        y = np.clip(y + np.clip(step_y, -limit, limit), y_lo, np.maximum(y_hi, y_lo))
+        x = _moved(x, step_x, limit, x_lo, x_hi)
+        y = _moved(y, step_y, limit, y_lo, y_hi)
         if progress is not None and it % 10 == 0:
             progress(Progress(it / iterations))
 
