@@ -10,6 +10,7 @@ and any other layout protobuf's text format allows goes through a token-based pa
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from pathlib import Path
@@ -278,6 +279,78 @@ def _is_bare_field(token: str) -> bool:
     return token[0] not in '"{}' and not token.endswith(":")
 
 
+class _TokenStream:
+    """The strict parser's cursor over :func:`_tokens`: what comes next, and the steps that
+    consume a string or a brace, each error naming the file and the token's line."""
+
+    def __init__(self, text: str, path: str) -> None:
+        self.toks = _tokens(text)
+        self.n = len(self.toks)
+        self.pos = 0
+        self.path = path
+        self.last_line = text.count("\n") + 1  # where 'end of file' is reported
+
+    def at_end(self) -> bool:
+        """Whether every token has been consumed."""
+        return self.pos >= self.n
+
+    def peek(self) -> tuple[str, int]:
+        """The next token and its line, without consuming it (``""`` at the end of the file)."""
+        return self.toks[self.pos] if self.pos < self.n else ("", self.last_line)
+
+    def skip(self) -> None:
+        """Consume the next token (past the end too: the next read then reports the end)."""
+        self.pos += 1
+
+    def take_string(self, what: str) -> str:
+        """Consume a quoted string (after the field ``what``) and return its decoded content."""
+        tok, line = self.peek()
+        if tok[:1] == '"' and _STRING_RE.fullmatch(tok) is None:
+            raise NetlistError(f"unterminated string after {what!r}: {tok}", self.path, line)
+        if not (len(tok) >= 2 and tok[0] == '"' and tok[-1] == '"'):
+            raise NetlistError(
+                f"expected a quoted string after {what!r}, got {tok or 'end of file'!r}",
+                self.path,
+                line,
+            )
+        self.pos += 1
+        return _unescape(tok[1:-1], self.path, line)
+
+    def open_block(self, field: str) -> None:
+        """Consume ``{`` (after ``field`` / ``field:``)."""
+        tok, line = self.peek()
+        if tok != "{":
+            raise NetlistError(
+                f"expected '{{' after {field!r}, got {tok or 'end of file'!r}", self.path, line
+            )
+        self.pos += 1
+
+    def next_in_block(self, node_start: int) -> tuple[str, int] | None:
+        """Consume the next token inside a block of the node opened at line ``node_start``:
+        the token and its line, or None at the block's closing brace."""
+        if self.pos >= self.n:
+            raise NetlistError(
+                f"file ends inside the node opened at line {node_start} (truncated?)",
+                self.path,
+                self.last_line,
+            )
+        tok, line = self.toks[self.pos]
+        self.pos += 1
+        return None if tok == "}" else (tok, line)
+
+
+@dataclasses.dataclass
+class _StrictNode:
+    """One ``node { }`` block as the strict parser read it, before :func:`_add_node` checks it."""
+
+    start: int  # the line of its 'node'
+    name: str | None = None
+    inputs: list[str] = dataclasses.field(default_factory=list)
+    input_lines: list[int] = dataclasses.field(default_factory=list)
+    attrs: dict[str, object] = dataclasses.field(default_factory=dict)
+    attr_lines: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
 def _parse_strict(text: str, name: str, path: str) -> Netlist:
     """Token-based parser of any protobuf-text layout, with precise error locations.
 
@@ -285,127 +358,113 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
     ``:`` before a message's ``{``, ``#`` comments.
     """
     builder = NetlistBuilder(name, path)
-    toks = _tokens(text)
-    n = len(toks)
-    pos = 0
-    last_line = text.count("\n") + 1
+    stream = _TokenStream(text, path)
     nodes_inputs: list[tuple[int, list[str], list[int] | None]] = []
-
-    def peek() -> tuple[str, int]:
-        return toks[pos] if pos < n else ("", last_line)
-
-    def take_string(what: str) -> str:
-        nonlocal pos
-        tok, line = peek()
-        if tok[:1] == '"' and _STRING_RE.fullmatch(tok) is None:
-            raise NetlistError(f"unterminated string after {what!r}: {tok}", path, line)
-        if not (len(tok) >= 2 and tok[0] == '"' and tok[-1] == '"'):
-            raise NetlistError(
-                f"expected a quoted string after {what!r}, got {tok or 'end of file'!r}", path, line
-            )
-        pos += 1
-        return _unescape(tok[1:-1], path, line)
-
-    def open_block(field: str) -> None:
-        """Consume ``{`` (after ``field`` / ``field:``)."""
-        nonlocal pos
-        tok, line = peek()
-        if tok != "{":
-            raise NetlistError(
-                f"expected '{{' after {field!r}, got {tok or 'end of file'!r}", path, line
-            )
-        pos += 1
-
-    def next_in_block(node_start: int) -> tuple[str, int] | None:
-        """The next token inside a block, or None at its closing brace."""
-        nonlocal pos
-        if pos >= n:
-            raise NetlistError(
-                f"file ends inside the node opened at line {node_start} (truncated?)",
-                path,
-                last_line,
-            )
-        tok, line = toks[pos]
-        pos += 1
-        return None if tok == "}" else (tok, line)
-
-    while pos < n:
-        tok, line = toks[pos]
-        if tok not in ("node", "node:"):
-            raise NetlistError(f"expected 'node {{', got {tok!r}", path, line)
-        node_start = line
-        pos += 1
-        open_block("node")
-        node_name: str | None = None
-        inputs: list[str] = []
-        input_lines: list[int] = []
-        attrs: dict[str, object] = {}
-        attr_lines: dict[str, int] = {}
-        while (item := next_in_block(node_start)) is not None:
-            tok, line = item
-            if tok == "name:":
-                if node_name is not None:  # protobuf refuses a second value of a singular field
-                    raise NetlistError(f"node {node_name!r} has a second 'name:'", path, line)
-                node_name = take_string("name:")
-            elif tok == "input:":
-                input_lines.append(line)
-                inputs.append(take_string("input:"))
-            elif tok in ("attr", "attr:"):
-                attr_start = line
-                open_block("attr")
-                key: str | None = None
-                value: object = None
-                value_line = line
-                while (item := next_in_block(node_start)) is not None:
-                    tok, line = item
-                    if tok == "key:":
-                        if key is not None:  # (protobuf refuses a second value of a singular
-                            # field; the last one silently won)
-                            raise NetlistError(f"attr {key!r} has a second 'key:'", path, line)
-                        key = take_string("key:")
-                    elif tok in ("value", "value:"):
-                        open_block("value")
-                        while (item := next_in_block(node_start)) is not None:
-                            tok, line = item
-                            if value is not None and tok in ("placeholder:", "f:", "i:"):
-                                raise NetlistError(f"attribute {key!r} has a second value", path, line)
-                            if tok == "placeholder:":
-                                value, value_line = take_string("placeholder:"), line
-                            elif tok in ("f:", "i:"):
-                                num, num_line = peek()
-                                pos += 1
-                                try:
-                                    value, value_line = _attribute_number(num, integer=tok == "i:"), num_line
-                                except ValueError:
-                                    kind = "an integer (i:)" if tok == "i:" else "a number"
-                                    of = f" of node {node_name!r}" if node_name is not None else ""
-                                    raise NetlistError(
-                                        f"attribute {key!r}{of} must be {kind}, got {num or 'end of file'!r}",
-                                        path,
-                                        num_line,
-                                    ) from None
-                            else:
-                                raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", path, line)
-                    else:
-                        raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", path, line)
-                if key is None:
-                    raise NetlistError("attr block without a 'key'", path, attr_start)
-                if key in attrs:  # (the last one silently won: a second width, type, x ...)
-                    raise NetlistError(
-                        f"node {node_name!r} gives the attribute {key!r} twice (first at line "
-                        f"{attr_lines[key]})", path, attr_start,
-                    )  # fmt: skip
-                if value is None:  # (read as no attribute: 'lacks the x attribute' at the node's line)
-                    raise NetlistError(f"attribute {key!r} of node {node_name!r} has no value (expected "
-                                       "f:, i: or placeholder: inside value { })", path, attr_start)
-                attrs[key] = value
-                attr_lines[key] = value_line
-            else:
-                raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", path, line)
-        _add_node(builder, node_name, inputs, attrs, attr_lines, node_start, path, nodes_inputs, input_lines)
+    while not stream.at_end():
+        node = _strict_node(stream)
+        _add_node(builder, node.name, node.inputs, node.attrs, node.attr_lines, node.start, path,
+                  nodes_inputs, node.input_lines)  # fmt: skip
     for idx, sinks, lines in nodes_inputs:
         builder.add_net_by_name(idx, sinks, lines)
     return builder.build()
+
+
+def _strict_node(stream: _TokenStream) -> _StrictNode:
+    """Read one ``node { ... }`` block: its name, inputs (with their lines) and attributes
+    (with the lines of their values), refusing a second ``name:`` and any other field."""
+    tok, line = stream.peek()
+    if tok not in ("node", "node:"):
+        raise NetlistError(f"expected 'node {{', got {tok!r}", stream.path, line)
+    node = _StrictNode(start=line)
+    stream.skip()
+    stream.open_block("node")
+    while (item := stream.next_in_block(node.start)) is not None:
+        tok, line = item
+        if tok == "name:":
+            if node.name is not None:  # protobuf refuses a second value of a singular field
+                raise NetlistError(f"node {node.name!r} has a second 'name:'", stream.path, line)
+            node.name = stream.take_string("name:")
+        elif tok == "input:":
+            node.input_lines.append(line)
+            node.inputs.append(stream.take_string("input:"))
+        elif tok in ("attr", "attr:"):
+            _strict_attr(stream, node, line)
+        else:
+            raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", stream.path, line)
+    return node
+
+
+def _strict_attr(stream: _TokenStream, node: _StrictNode, attr_start: int) -> None:
+    """Read one ``attr { key: ... value { ... } }`` block (its ``attr`` at line
+    ``attr_start``) into ``node``'s attributes; a block without its key or its value, or a key
+    the node already has, is refused (protobuf refuses a second value of a singular field)."""
+    path = stream.path
+    stream.open_block("attr")
+    key: str | None = None
+    value: object = None
+    value_line = attr_start
+    while (item := stream.next_in_block(node.start)) is not None:
+        tok, line = item
+        if tok == "key:":
+            if key is not None:  # (protobuf refuses a second value of a singular
+                # field; the last one silently won)
+                raise NetlistError(f"attr {key!r} has a second 'key:'", path, line)
+            key = stream.take_string("key:")
+        elif tok in ("value", "value:"):
+            value, value_line = _strict_value(stream, node, key, value, value_line)
+        else:
+            raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", path, line)
+    if key is None:
+        raise NetlistError("attr block without a 'key'", path, attr_start)
+    if key in node.attrs:  # (the last one silently won: a second width, type, x ...)
+        raise NetlistError(
+            f"node {node.name!r} gives the attribute {key!r} twice (first at line "
+            f"{node.attr_lines[key]})", path, attr_start,
+        )  # fmt: skip
+    if value is None:  # (read as no attribute: 'lacks the x attribute' at the node's line)
+        raise NetlistError(f"attribute {key!r} of node {node.name!r} has no value (expected "
+                           "f:, i: or placeholder: inside value { })", path, attr_start)  # fmt: skip
+    node.attrs[key] = value
+    node.attr_lines[key] = value_line
+
+
+def _strict_value(
+    stream: _TokenStream, node: _StrictNode, key: str | None, value: object, value_line: int
+) -> tuple[object, int]:
+    """Read one ``value { ... }`` block of the attribute ``key``: the attribute's value and
+    its line, given those read so far (``value`` None: none yet; an attr may hold several
+    value blocks, but only one value in all)."""
+    stream.open_block("value")
+    while (item := stream.next_in_block(node.start)) is not None:
+        tok, line = item
+        if value is not None and tok in ("placeholder:", "f:", "i:"):
+            raise NetlistError(f"attribute {key!r} has a second value", stream.path, line)
+        if tok == "placeholder:":
+            value, value_line = stream.take_string("placeholder:"), line
+        elif tok in ("f:", "i:"):
+            value, value_line = _strict_number(stream, tok, key, node.name)
+        else:
+            raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", stream.path, line)
+    return value, value_line
+
+
+def _strict_number(
+    stream: _TokenStream, field: str, key: str | None, node_name: str | None
+) -> tuple[float, int]:
+    """Consume the number after ``field`` (``f:`` or ``i:``) of the attribute ``key``: its
+    value and line, or an error naming the attribute, the node and what was expected."""
+    num, num_line = stream.peek()
+    stream.skip()
+    try:
+        return _attribute_number(num, integer=field == "i:"), num_line
+    except ValueError:
+        kind = "an integer (i:)" if field == "i:" else "a number"
+        of = f" of node {node_name!r}" if node_name is not None else ""
+        raise NetlistError(
+            f"attribute {key!r}{of} must be {kind}, got {num or 'end of file'!r}",
+            stream.path,
+            num_line,
+        ) from None
 
 
 def _add_node(
