@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
 
     from netlists.model import Netlist, Placement
     from placer.algorithms.base import Placer, Progress
+    from placer.algorithms.legality import LegalityReport
+    from placer.cost.proxy import ProxyCost
+    from placer.cost.timing import TimingResult
 
 
 def register(app: typer.Typer) -> None:
@@ -302,45 +306,100 @@ def _place_one(
     quiet: bool,
 ) -> None:
     """Place one design in this process and print its cost before and after."""
-    import time
-
-    from netlists.formats.bookshelf import check_pl_writable, is_bookshelf_pl, pl_text
-    from netlists.formats.plc import check_header_names, write_plc
-    from netlists.formats.textio import write_text_atomic
-    from placer import __version__ as placer_version
-    from placer.algorithms.base import (
-        MethodResultError,
-        NoteCollector,
-        get_placer,
-        method_source,
-        warm_up,
-    )
-    from placer.algorithms.legality import check_legality
+    from netlists.formats.bookshelf import is_bookshelf_pl
+    from placer.algorithms.base import get_placer
     from placer.commands.common import load
-    from placer.cost.proxy import evaluate
-    from placer.cost.timing import timing_cost
-    from placer.interrupts import interrupts_deferred, stop_gracefully
-    from placer.provenance import placed_by
 
     placer = get_placer(method, **options)  # name and options already checked by parse_options
     nl, initial = load(netlist_path, plc)
     as_pl = is_bookshelf_pl(out)
-    try:  # refused before the budget is spent (the methods never turn a macro by 90 degrees)
+    _check_result_writable(nl, initial, out, as_pl)
+    before = _costs_of(nl, initial)
+    _warm_up_outside_budget(method, placer, quiet)
+    run = _run_interruptibly(placer, method, nl, initial, budget_s, seed, quiet, out, netlist_path)
+    for note in run.notes:
+        console.print(f"note: {note}")
+    written = _write_result(nl, run, out, as_pl, netlist_path, plc, method, seed, budget_s, options)
+    console.print(_cost_table(nl.name, method, seed, run.seconds, before, written.after))
+    for note in _costlier_than_the_start(nl, initial, before.cost, before.legal, written.after.cost.proxy,
+                                         method, options):  # fmt: skip
+        console.print(f"note: {note}")
+    console.print(f"wrote {written.out}")
+    if run.stopped:
+        raise typer.Exit(130)  # interrupted, though its best placement is kept
+    if written.fell_back:  # (written, but not where asked: a script must not read an older OUT.pl)
+        raise typer.Exit(1)
+
+
+@dataclass(frozen=True)
+class _Costs:
+    """A placement's figures in ``placer place``'s table: proxy cost, timing and legality."""
+
+    cost: ProxyCost
+    timing: TimingResult
+    legal: LegalityReport
+
+
+def _costs_of(nl: Netlist, placement: Placement) -> _Costs:
+    """The proxy cost, timing and legality of ``placement`` (computed in that order)."""
+    from placer.algorithms.legality import check_legality
+    from placer.cost.proxy import evaluate
+    from placer.cost.timing import timing_cost
+
+    return _Costs(evaluate(nl, placement), timing_cost(nl, placement), check_legality(nl, placement))
+
+
+def _check_result_writable(nl: Netlist, initial: Placement, out: Path, as_pl: bool) -> None:
+    """Refuse, before the budget is spent, an ``--out`` the result could not be written to:
+    a ``.pl`` for a design not read from Bookshelf (the methods never turn a macro by 90
+    degrees), or a ``.plc`` whose header could not hold the design's or the file's name."""
+    from netlists.formats.bookshelf import check_pl_writable
+    from netlists.formats.plc import check_header_names
+
+    try:
         if as_pl:
             check_pl_writable(nl, initial)
         else:  # (a line break in the design's or the file's name: a traceback after the run)
             check_header_names(nl.name, out.name)
     except ValueError as exc:
         raise UsageError(f"--out {out}: {exc}") from None
-    before = evaluate(nl, initial)
-    before_timing = timing_cost(nl, initial)
-    before_legal = check_legality(nl, initial)
+
+
+def _warm_up_outside_budget(method: str, placer: Placer, quiet: bool) -> None:
+    """Build or load the method's compiled kernels before the timed run (not inside its budget
+    or the seconds reported), under a status line unless ``quiet``."""
+    from placer.algorithms.base import warm_up
 
     if quiet:
         warm_up(method, placer.options)
     else:
         with console.status(f"loading {method}'s compiled kernels (the first run after an install builds them) ..."):
             warm_up(method, placer.options)  # not inside the budget or the seconds reported
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What the method's run gave: its placement, seconds, whether an interrupt stopped it
+    early, and the notes for the user (the method's, then the interrupt's)."""
+
+    placement: Placement
+    seconds: float
+    stopped: bool
+    notes: list[str]
+
+
+def _run_interruptibly(
+    placer: Placer, method: str, nl: Netlist, initial: Placement, budget_s: float, seed: int,
+    quiet: bool, out: Path, netlist_path: Path,
+) -> _Run:
+    """Run the method, timed. A first Ctrl-C (or kill) ends the search as at its budget's end
+    (its best placement is kept: :attr:`_Run.stopped`); a second one exits 130 at once; a
+    method's ValueError or bad result is a usage error naming the method and the design."""
+    import time
+
+    from placer.algorithms.base import MethodResultError, NoteCollector
+    from placer.interrupts import stop_gracefully
+
     t0 = time.perf_counter()
     notes = NoteCollector()  # what the method wants the user to know (e.g. it kept the start)
     try:
@@ -359,33 +418,43 @@ def _place_one(
     if stop.stopped:
         notes.texts.append(f"interrupted after {seconds:.1f} s of the {budget_s:g} s budget: the result "
                            "is the placement the method had when stopped (a search's best so far)")
-    for note in notes.texts:
-        console.print(f"note: {note}")
+    return _Run(placement, seconds, stop.stopped, notes.texts)
+
+
+@dataclass(frozen=True)
+class _Written:
+    """Where the result was written and what it costs."""
+
+    after: _Costs
+    out: Path  # OUT, or the .plc the result went to when no .pl could hold it
+    fell_back: bool  # whether it went to that .plc instead of OUT.pl
+
+
+def _write_result(
+    nl: Netlist, run: _Run, out: Path, as_pl: bool, netlist_path: Path, plc: Path | None,
+    method: str, seed: int, budget_s: float, options: dict[str, Any],
+) -> _Written:
+    """Cost the result and write it to ``out`` with its provenance comments, a Ctrl-C held
+    until it is written (then exit 130, saying whether it was); a ``.pl`` that cannot hold the
+    result (a macro turned by 90 degrees) falls back to a ``.plc`` beside it."""
+    from netlists.formats.plc import write_plc
+    from netlists.formats.textio import write_text_atomic
+    from placer.interrupts import interrupts_deferred
+
     written = fell_back = False
     try:
         with interrupts_deferred():  # a Ctrl-C now waits for the finished result to be written
-            after = evaluate(nl, placement)
-            after_timing = timing_cost(nl, placement)
-            after_legal = check_legality(nl, placement)
+            after = _costs_of(nl, run.placement)
             out.parent.mkdir(parents=True, exist_ok=True)
-            comments = [placed_by(placer_version, method, seed, budget_s, options),
-                        *([f"Stopped by an interrupt after {seconds:.1f} s"] if stop.stopped else []),
-                        *([f"Method code: {source}"] if (source := method_source(method)) else [])]
+            comments = _result_comments(method, seed, budget_s, options, run)
             text = None
             if as_pl:  # the design's own format, its costs in a comment (a .pl has no header)
-                costs = (f"Costs: proxy {after.proxy!r}, wirelength {after.wirelength!r}, density {after.density!r}, "
-                         f"congestion {after.congestion!r}, weighted HPWL {after.hpwl!r}")
-                try:
-                    text = pl_text(nl, placement, [*comments, costs])
-                except ValueError as exc:  # a plugin turned a macro by 90 degrees: kept as a .plc
-                    wanted, out = out, _fallback_plc(out, netlist_path, plc)
-                    fell_back = True
-                    console.print(f"note: --out {wanted}: {exc}; the result goes to {out} (and {wanted} is "
-                                  "not written: exit status 1)")  # fmt: skip
+                text, out, fell_back = _pl_text_or_fallback(nl, run.placement, after.cost, comments, out,
+                                                            netlist_path, plc)  # fmt: skip
             if text is not None:
                 write_text_atomic(out, text)
             else:
-                write_plc(out, nl, placement, costs=after.plc_header(), comments=comments)
+                write_plc(out, nl, run.placement, costs=after.cost.plc_header(), comments=comments)
             written = True
     except KeyboardInterrupt as interrupt:  # one held while the result was written (said bare before)
         failed = interrupt.__context__  # the block's own error, which the held signal replaced
@@ -394,24 +463,56 @@ def _place_one(
         said = f"the placement was written to {out} first" if written else f"nothing was written to {out}"
         typer.echo(f"placer: interrupted: {said}", err=True)
         raise typer.Exit(130) from None
-    table = Table(title=f"{nl.name}: {method}, seed {seed}, {seconds:.1f} s")
+    return _Written(after, out, fell_back)
+
+
+def _result_comments(
+    method: str, seed: int, budget_s: float, options: dict[str, Any], run: _Run
+) -> list[str]:
+    """The result file's comment lines: which placer-gym, method, seed, budget and options made
+    it, whether an interrupt stopped it, and a plugin method's code."""
+    from placer import __version__ as placer_version
+    from placer.algorithms.base import method_source
+    from placer.provenance import placed_by
+
+    return [placed_by(placer_version, method, seed, budget_s, options),
+            *([f"Stopped by an interrupt after {run.seconds:.1f} s"] if run.stopped else []),
+            *([f"Method code: {source}"] if (source := method_source(method)) else [])]  # fmt: skip
+
+
+def _pl_text_or_fallback(
+    nl: Netlist, placement: Placement, after: ProxyCost, comments: list[str], out: Path,
+    netlist_path: Path, plc: Path | None,
+) -> tuple[str | None, Path, bool]:
+    """The ``.pl`` text of the result, its costs in a comment, with ``out`` and False; or, where
+    no ``.pl`` can hold it (a plugin turned a macro by 90 degrees), None, the ``.plc`` it goes
+    to instead and True, with a note saying so."""
+    from netlists.formats.bookshelf import pl_text
+
+    costs = (f"Costs: proxy {after.proxy!r}, wirelength {after.wirelength!r}, density {after.density!r}, "
+             f"congestion {after.congestion!r}, weighted HPWL {after.hpwl!r}")
+    try:
+        return pl_text(nl, placement, [*comments, costs]), out, False
+    except ValueError as exc:  # a plugin turned a macro by 90 degrees: kept as a .plc
+        wanted, out = out, _fallback_plc(out, netlist_path, plc)
+        console.print(f"note: --out {wanted}: {exc}; the result goes to {out} (and {wanted} is "
+                      "not written: exit status 1)")  # fmt: skip
+        return None, out, True
+
+
+def _cost_table(name: str, method: str, seed: int, seconds: float, before: _Costs, after: _Costs) -> Table:
+    """The table of the start's and the result's cost terms, timing and legality."""
+    table = Table(title=f"{name}: {method}, seed {seed}, {seconds:.1f} s")
     table.add_column("term")
     table.add_column("initial", justify="right")
     table.add_column(method, justify="right")
     for key in ("wirelength", "density", "congestion", "proxy"):
-        table.add_row(key, f"{getattr(before, key):.6f}", f"{getattr(after, key):.6f}")
-    table.add_row("timing (worst / (W+H))", f"{before_timing.worst:.4f}", f"{after_timing.worst:.4f}")
-    table.add_row("timing (worst 10% / (W+H))", f"{before_timing.tail:.4f}", f"{after_timing.tail:.4f}")
-    table.add_row("hard-macro overlap area (µm²)", f"{before_legal.overlap_area:.3f}", f"{after_legal.overlap_area:.3f}")
-    table.add_row("macros outside canvas (hard or soft)", str(before_legal.outside_macros), str(after_legal.outside_macros))
-    console.print(table)
-    for note in _costlier_than_the_start(nl, initial, before, before_legal, after.proxy, method, options):
-        console.print(f"note: {note}")
-    console.print(f"wrote {out}")
-    if stop.stopped:
-        raise typer.Exit(130)  # interrupted, though its best placement is kept
-    if fell_back:  # (written, but not where asked: a script must not read an older OUT.pl)
-        raise typer.Exit(1)
+        table.add_row(key, f"{getattr(before.cost, key):.6f}", f"{getattr(after.cost, key):.6f}")
+    table.add_row("timing (worst / (W+H))", f"{before.timing.worst:.4f}", f"{after.timing.worst:.4f}")
+    table.add_row("timing (worst 10% / (W+H))", f"{before.timing.tail:.4f}", f"{after.timing.tail:.4f}")
+    table.add_row("hard-macro overlap area (µm²)", f"{before.legal.overlap_area:.3f}", f"{after.legal.overlap_area:.3f}")
+    table.add_row("macros outside canvas (hard or soft)", str(before.legal.outside_macros), str(after.legal.outside_macros))
+    return table
 
 
 def _fallback_plc(out: Path, netlist_path: Path, plc: Path | None) -> Path:
