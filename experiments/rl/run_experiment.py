@@ -262,6 +262,39 @@ def plot_curves(curves: dict[str, Path], design: str, out: Path) -> None:
 
 
 def main() -> None:
+    parser = _make_arg_parser()
+    args = parser.parse_args()
+    _check_arguments(parser, args)
+    if args.table_only:
+        _table_only(parser, args)
+        return
+    target, unseen, train_designs = _load_designs(parser, args)
+    args.out.mkdir(parents=True, exist_ok=True)
+    max_nodes = max(256, target[0].hard_macros.size, unseen[0].hard_macros.size)
+    runs: dict[str, Path] = {}
+    rows: list[dict[str, Any]] = []
+    env_kwargs = {"max_nodes": max_nodes}
+    if not args.train_only:  # kernels compiled or loaded now, not inside the first timed row
+        _warm_up_baselines()
+
+    for variant in args.variants.split(","):
+        run = args.out / "runs" / variant
+        runs[variant] = run
+        _train_variant(parser, args, variant, run, max_nodes, train_designs)
+        if not args.train_only:
+            rows.extend(_evaluate_policy(run, variant, target, unseen, args))
+
+    if args.train_only:
+        return
+    for label, design in (("target", target), ("unseen", unseen)):
+        rows.extend(_baseline_rows(label, design, args, env_kwargs))
+        print(rows[-3:], flush=True)
+    _write_results(runs, rows, args)
+
+
+def _make_arg_parser() -> argparse.ArgumentParser:
+    """The command line (the module docstring is its description; defaults shown in --help,
+    errors in one line)."""
     parser = make_parser(__doc__)  # errors in one line, defaults in --help
     parser.add_argument("--design", default="ibm01", help="the target design (training and evaluation)")
     parser.add_argument("--unseen", default="ariane133", help="the design never seen in training")
@@ -288,23 +321,29 @@ def main() -> None:
     parser.add_argument(
         "--table-only", action="store_true", help="rewrite table.md from results.json"
     )
-    args = parser.parse_args()
-    _check_arguments(parser, args)
-    if args.table_only:
-        if not (args.out / "results.json").exists():
-            parser.error(f"--table-only: no {args.out / 'results.json'} to rewrite the table from")
-        rewrite_table(args.out)
-        kept = sorted((args.out / "curves").glob("*.csv"))
-        if kept:  # the plot again, from the curves kept beside the table
-            design = json.loads((args.out / "results.json").read_text())["args"]["design"]
-            plot_curves({p.stem: p for p in kept}, design, args.out / "learning_curves.png")
-        print((args.out / "table.md").read_text())
-        return
+    return parser
+
+
+def _table_only(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``--table-only``: rewrite ``table.md`` (and the plot, from the kept curves) from
+    ``results.json``, then print the table; nothing is trained or evaluated."""
+    if not (args.out / "results.json").exists():
+        parser.error(f"--table-only: no {args.out / 'results.json'} to rewrite the table from")
+    rewrite_table(args.out)
+    kept = sorted((args.out / "curves").glob("*.csv"))
+    if kept:  # the plot again, from the curves kept beside the table
+        design = json.loads((args.out / "results.json").read_text())["args"]["design"]
+        plot_curves({p.stem: p for p in kept}, design, args.out / "learning_curves.png")
+    print((args.out / "table.md").read_text())
+
+
+def _load_designs(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[Design, Design, list[Design]]:
+    """The target design, the unseen one and the training designs (the target, ``--extra`` and
+    ``--generated`` ones); an unseen design among the training ones is refused."""
     # torch and the policy only now: a refused argument answers at once (it took ~2 s to import)
-    from placer.rl.config import TrainConfig
-    from placer.rl.inference import load_model
-    from placer.rl.run_folder import read_run_json, write_run_json
-    from placer.rl.train import generated_designs, train
+    from placer.rl.train import generated_designs
 
     target, _ = load_named(args.design)
     unseen, _ = load_named(args.unseen)
@@ -312,100 +351,135 @@ def main() -> None:
     train_designs = [target] + extra + generated_designs(args.generated, args.seed + 1000)
     if any(d[0].name == unseen[0].name for d in train_designs):
         parser.error(f"{args.unseen} is among the training designs: it would not be unseen")
-    args.out.mkdir(parents=True, exist_ok=True)
-    max_nodes = max(256, target[0].hard_macros.size, unseen[0].hard_macros.size)
-    runs: dict[str, Path] = {}
-    rows: list[dict[str, Any]] = []
-    env_kwargs = {"max_nodes": max_nodes}
-    if not args.train_only:  # kernels compiled or loaded now, not inside the first timed row
-        from placer.algorithms.base import warm_up  # (the first rl row overran 4 s by 2 s, its
+    return target, unseen, train_designs
 
-        for method in ("refine", "greedy", "sa"):  # refine step left no time to search)
-            warm_up(method)
 
-    for variant in args.variants.split(","):
-        run = args.out / "runs" / variant
-        runs[variant] = run
-        cfg = TrainConfig(
-            out=str(run),
-            timesteps=10**9,
-            n_envs=args.n_envs,
-            device="auto",
-            seed=args.seed,
-            time_limit_s=args.minutes * 60,
-            checkpoint_every=2_048,  # a killed run resumes from at most this far back
-            eval_every=5_000,
-            max_nodes=max_nodes,
-            **VARIANTS[variant],
-        )
-        # what a finished training stands for: a rerun with other values must not reuse it
-        trained_with = {"design": args.design, "extra": args.extra, "generated": args.generated,
-                        "minutes": args.minutes, "seed": args.seed, "n_envs": args.n_envs}
-        for record in (run / "done.json", run / TRAINING_TIME):
-            if record.exists():
-                before = read_run_json(record).get("trained_with")
-                if before is not None and before != trained_with:
-                    changed = ", ".join(f"{k} {before.get(k)!r} -> {v!r}"
-                                        for k, v in trained_with.items() if before.get(k) != v)
-                    parser.error(f"{run} was trained with other settings ({changed}): use another --out")
-        if (run / "done.json").exists():
-            print(f"{variant}: already trained")
-        else:
-            ledger = TrainingTime(run, trained_with)
-            left = args.minutes * 60 - ledger.spent
-            if left > 0:  # --minutes is the variant's whole training, across resumes
-                cfg.time_limit_s = left
-                with ledger.segment():
-                    train(cfg, progress_bar=False, designs=train_designs, resume=(run / "last.zip").exists())
-            if not (run / "last.zip").exists():  # (its minutes went before anything was saved)
-                raise ValueError(f"{run}: --minutes {args.minutes:g} spent and no model saved; "
-                                 "remove the run folder and give more --minutes")
-            write_run_json(run / "done.json", {"train_s": ledger.spent, "trained_with": trained_with})
-        if args.train_only:
-            continue
-        model = load_model(run, "cpu")
-        for label, design in (("target", target), ("unseen", unseen)):
-            rows.append(
-                eval_policy(
-                    model, run, design, label, f"rl[{variant}]", args.eval_budget_s, args.seed
-                )
-            )  # eval_policy prints its row
+def _warm_up_baselines() -> None:
+    """Compile or load the baselines' kernels now, not inside the first timed row (the first
+    rl row overran 4 s by 2 s, its refine step left no time to search)."""
+    from placer.algorithms.base import warm_up
 
-    if args.train_only:
+    for method in ("refine", "greedy", "sa"):
+        warm_up(method)
+
+
+def _train_variant(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, variant: str, run: Path,
+    max_nodes: int, train_designs: list[Design],
+) -> None:
+    """Train ``variant`` in ``run`` for what is left of its ``--minutes`` (resuming a stopped
+    run), then record it as done; a finished training is reused, one with other settings is
+    refused."""
+    from placer.rl.config import TrainConfig
+    from placer.rl.run_folder import write_run_json
+    from placer.rl.train import train
+
+    cfg = TrainConfig(
+        out=str(run),
+        timesteps=10**9,
+        n_envs=args.n_envs,
+        device="auto",
+        seed=args.seed,
+        time_limit_s=args.minutes * 60,
+        checkpoint_every=2_048,  # a killed run resumes from at most this far back
+        eval_every=5_000,
+        max_nodes=max_nodes,
+        **VARIANTS[variant],
+    )
+    # what a finished training stands for: a rerun with other values must not reuse it
+    trained_with = {"design": args.design, "extra": args.extra, "generated": args.generated,
+                    "minutes": args.minutes, "seed": args.seed, "n_envs": args.n_envs}
+    _refuse_other_settings(parser, run, trained_with)
+    if (run / "done.json").exists():
+        print(f"{variant}: already trained")
         return
-    for label, design in (("target", target), ("unseen", unseen)):
-        name = design[0].name
-        rows.append(
-            {"design": name, "split": label, "method": "random"}
-            | best_random(design, args.eval_budget_s, args.seed, env_kwargs)
-        )
-        greedy_fd = eval_placer("greedy", design, args.eval_budget_s, args.seed)
-        t0 = time.perf_counter()  # eval_s: the budgeted run only
-        greedy = baseline_final("greedy", design, args.eval_budget_s, args.seed, env_kwargs)
-        rows.append(
-            {
-                "design": name,
-                "split": label,
-                "method": "greedy",
-                "proxy_fd": greedy_fd,
-                "proxy": greedy,
-                "eval_s": time.perf_counter() - t0,
-            }
-        )
-        t0 = time.perf_counter()
-        sa = baseline_final("sa", design, args.eval_budget_s, args.seed, env_kwargs)
-        rows.append(
-            {
-                "design": name,
-                "split": label,
-                "method": "sa",
-                "proxy_fd": math.nan,
-                "proxy": sa,
-                "eval_s": time.perf_counter() - t0,
-            }
-        )
-        print(rows[-3:], flush=True)
+    ledger = TrainingTime(run, trained_with)
+    left = args.minutes * 60 - ledger.spent
+    if left > 0:  # --minutes is the variant's whole training, across resumes
+        cfg.time_limit_s = left
+        with ledger.segment():
+            train(cfg, progress_bar=False, designs=train_designs, resume=(run / "last.zip").exists())
+    if not (run / "last.zip").exists():  # (its minutes went before anything was saved)
+        raise ValueError(f"{run}: --minutes {args.minutes:g} spent and no model saved; "
+                         "remove the run folder and give more --minutes")
+    write_run_json(run / "done.json", {"train_s": ledger.spent, "trained_with": trained_with})
 
+
+def _refuse_other_settings(
+    parser: argparse.ArgumentParser, run: Path, trained_with: dict[str, Any]
+) -> None:
+    """Refuse a run folder whose finished or started training had other settings (its
+    ``done.json`` or ``training_time.json`` says which): its policy would not be this one's."""
+    from placer.rl.run_folder import read_run_json
+
+    for record in (run / "done.json", run / TRAINING_TIME):
+        if record.exists():
+            before = read_run_json(record).get("trained_with")
+            if before is not None and before != trained_with:
+                changed = ", ".join(f"{k} {before.get(k)!r} -> {v!r}"
+                                    for k, v in trained_with.items() if before.get(k) != v)
+                parser.error(f"{run} was trained with other settings ({changed}): use another --out")
+
+
+def _evaluate_policy(
+    run: Path, variant: str, target: Design, unseen: Design, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """The ``rl[variant]`` rows: the run's policy evaluated on the target and the unseen
+    design (each row printed as it is made)."""
+    from placer.rl.inference import load_model
+
+    model = load_model(run, "cpu")
+    rows = []
+    for label, design in (("target", target), ("unseen", unseen)):
+        rows.append(
+            eval_policy(
+                model, run, design, label, f"rl[{variant}]", args.eval_budget_s, args.seed
+            )
+        )  # eval_policy prints its row
+    return rows
+
+
+def _baseline_rows(
+    label: str, design: Design, args: argparse.Namespace, env_kwargs: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The ``random``, ``greedy`` and ``sa`` rows of one design (``label``: target or
+    unseen), each with the evaluation budget."""
+    name = design[0].name
+    rows = [
+        {"design": name, "split": label, "method": "random"}
+        | best_random(design, args.eval_budget_s, args.seed, env_kwargs)
+    ]
+    greedy_fd = eval_placer("greedy", design, args.eval_budget_s, args.seed)
+    t0 = time.perf_counter()  # eval_s: the budgeted run only
+    greedy = baseline_final("greedy", design, args.eval_budget_s, args.seed, env_kwargs)
+    rows.append(
+        {
+            "design": name,
+            "split": label,
+            "method": "greedy",
+            "proxy_fd": greedy_fd,
+            "proxy": greedy,
+            "eval_s": time.perf_counter() - t0,
+        }
+    )
+    t0 = time.perf_counter()
+    sa = baseline_final("sa", design, args.eval_budget_s, args.seed, env_kwargs)
+    rows.append(
+        {
+            "design": name,
+            "split": label,
+            "method": "sa",
+            "proxy_fd": math.nan,
+            "proxy": sa,
+            "eval_s": time.perf_counter() - t0,
+        }
+    )
+    return rows
+
+
+def _write_results(runs: dict[str, Path], rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    """Write the experiment's outputs under ``--out`` (``learning_curves.png``, ``curves/``,
+    ``results.json``, ``table.md``) and print the table."""
     plot_curves({v: run / "curve.csv" for v, run in runs.items()}, args.design, args.out / "learning_curves.png")
     keep_curves(runs, args.out)
     # strict JSON: a missing figure (sa has no FD placement) is null, not NaN
