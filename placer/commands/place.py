@@ -245,6 +245,32 @@ def place_command(
     """
 
     methods = _split_list(algo)
+    _check_common_arguments(methods, out, netlist, suite)
+    assert out is not None
+    plugins = list(plugin or [])
+    load_plugins_named(plugins)  # plugin methods and their options are known before parsing
+    options = parse_options(option or [], methods)
+    if suite is None:
+        assert netlist is not None
+        suite_only_given = bool(ray_address or resume or designs or seeds is not None or jobs is not None
+                                or deadline_s is not None)  # fmt: skip
+        _check_one_design_arguments(netlist, plc, out, methods, suite_only_given)
+        _place_one(netlist, plc, methods[0], options[methods[0]], budget_s, seed or 0, out, quiet)
+    else:
+        chosen = _check_suite_arguments(plc, seed, out, designs, deadline_s)
+        from placer.batch_pool import usable_cpus
+
+        _place_suite(
+            suite, methods, options, budget_s, seeds or 1, jobs or usable_cpus(), out, resume,
+            ray_address, chosen, plugins, quiet, None if deadline_s is None else (deadline_s or math.inf),
+        )
+
+
+def _check_common_arguments(
+    methods: list[str], out: Path | None, netlist: Path | None, suite: Path | None
+) -> None:
+    """Refuse a command line without a method, an ``--out``, or exactly one of NETLIST and
+    ``--suite`` (before any plugin is loaded)."""
     if not methods:
         raise UsageError("--algo is required (e.g. --algo sa, or --algo sa,greedy with --suite)")
     if out is None:
@@ -253,46 +279,49 @@ def place_command(
         raise UsageError("give NETLIST (one design) or --suite DIR (a batch)")
     if netlist is not None and suite is not None:
         raise UsageError("give either NETLIST (one design) or --suite DIR (a batch), not both")
-    plugins = list(plugin or [])
-    load_plugins_named(plugins)  # plugin methods and their options are known before parsing
-    options = parse_options(option or [], methods)
-    if suite is None:
-        assert netlist is not None
-        if len(methods) != 1:
-            raise UsageError("one design takes one method; use --suite for several")
-        if ray_address or resume or designs or seeds is not None or jobs is not None or deadline_s is not None:
-            raise UsageError("--ray, --resume, --designs, --seeds, --jobs and --deadline-s apply to --suite only")
-        check_output_file(out)
-        from netlists.formats.bookshelf import is_bookshelf_pl
 
-        if not (out.name.lower().endswith((".plc", ".plc.gz")) or is_bookshelf_pl(out)):
-            raise UsageError(f"--out {out}: expected a .plc (or .plc.gz) file name, or a .pl for a Bookshelf design")
-        from netlists.io import input_files
 
-        if out.exists() and any(out.samefile(p) for p in input_files(netlist, plc)):
-            raise UsageError(f"--out {out} is an input of this run; write the result elsewhere")
-        _place_one(netlist, plc, methods[0], options[methods[0]], budget_s, seed or 0, out, quiet)
-    else:
-        if plc is not None:
-            raise UsageError("--plc applies to one design; a suite uses each design's initial.plc (a "
-                             "Bookshelf design's own .pl)")
-        if seed is not None:
-            raise UsageError("--seed applies to one design; a suite runs seeds 0..N-1 (--seeds N)")
-        check_output_folder(out)
-        if out.suffix.lower() in (".plc", ".gz", ".png", ".csv", ".json", ".sqlite"):  # a file's name
-            raise UsageError(f"--out {out}: with --suite it is a runs folder (one .plc per run inside), "
-                             "not a file name")
-        from placer.batch_pool import usable_cpus
+def _check_one_design_arguments(
+    netlist: Path, plc: Path | None, out: Path, methods: list[str], suite_only_given: bool
+) -> None:
+    """Refuse, for one design, several methods, an option of suites only
+    (``suite_only_given``), or an ``--out`` that is no writable result file name or is one of
+    the run's inputs."""
+    if len(methods) != 1:
+        raise UsageError("one design takes one method; use --suite for several")
+    if suite_only_given:
+        raise UsageError("--ray, --resume, --designs, --seeds, --jobs and --deadline-s apply to --suite only")
+    check_output_file(out)
+    from netlists.formats.bookshelf import is_bookshelf_pl
 
-        chosen = _split_list(designs) if designs is not None else None
-        if chosen is not None and not chosen:
-            raise UsageError(f"--designs {designs!r} names no design (a comma-separated list of names)")
-        if deadline_s is not None and (not math.isfinite(deadline_s) or deadline_s < 0):
-            raise UsageError(f"--deadline-s must be a finite number of seconds >= 0 (0: none), got {deadline_s}")
-        _place_suite(
-            suite, methods, options, budget_s, seeds or 1, jobs or usable_cpus(), out, resume,
-            ray_address, chosen, plugins, quiet, None if deadline_s is None else (deadline_s or math.inf),
-        )
+    if not (out.name.lower().endswith((".plc", ".plc.gz")) or is_bookshelf_pl(out)):
+        raise UsageError(f"--out {out}: expected a .plc (or .plc.gz) file name, or a .pl for a Bookshelf design")
+    from netlists.io import input_files
+
+    if out.exists() and any(out.samefile(p) for p in input_files(netlist, plc)):
+        raise UsageError(f"--out {out} is an input of this run; write the result elsewhere")
+
+
+def _check_suite_arguments(
+    plc: Path | None, seed: int | None, out: Path, designs: str | None, deadline_s: float | None
+) -> list[str] | None:
+    """Refuse, for a suite, the options of one design, an ``--out`` that is no runs folder, an
+    empty ``--designs`` or a bad ``--deadline-s``; the designs chosen (None: all)."""
+    if plc is not None:
+        raise UsageError("--plc applies to one design; a suite uses each design's initial.plc (a "
+                         "Bookshelf design's own .pl)")
+    if seed is not None:
+        raise UsageError("--seed applies to one design; a suite runs seeds 0..N-1 (--seeds N)")
+    check_output_folder(out)
+    if out.suffix.lower() in (".plc", ".gz", ".png", ".csv", ".json", ".sqlite"):  # a file's name
+        raise UsageError(f"--out {out}: with --suite it is a runs folder (one .plc per run inside), "
+                         "not a file name")
+    chosen = _split_list(designs) if designs is not None else None
+    if chosen is not None and not chosen:
+        raise UsageError(f"--designs {designs!r} names no design (a comma-separated list of names)")
+    if deadline_s is not None and (not math.isfinite(deadline_s) or deadline_s < 0):
+        raise UsageError(f"--deadline-s must be a finite number of seconds >= 0 (0: none), got {deadline_s}")
+    return chosen
 
 
 def _place_one(
