@@ -172,3 +172,25 @@ def cli_app() -> Callable[[Callable[[typer.Typer], None]], typer.Typer]:
         return app
 
     return make
+
+
+def run_at_threads(source: str, threads: int) -> str:
+    """The stdout of ``python -c source`` with every math library (BLAS, OpenMP, MKL) and torch
+    on ``threads`` threads: a probe for results that must be the same bits at any thread
+    count. (torch is told by ``torch.set_num_threads`` too when the probe imports it: OpenMP's
+    variable alone is read when torch loads.)"""
+    import os
+    import subprocess
+    import sys
+
+    names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    env = {**os.environ, **dict.fromkeys(names, str(threads)), "PLACER_PROBE_THREADS": str(threads)}
+    done = subprocess.run([sys.executable, "-c", source], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def thread_probe() -> Callable[[str, int], str]:
+    """:func:`run_at_threads`: a probe's output with the math libraries on N threads."""
+    return run_at_threads

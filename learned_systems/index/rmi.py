@@ -54,10 +54,12 @@ def _polyfit(unit: np.ndarray, positions: np.ndarray, degree: int) -> np.ndarray
         return np.linalg.lstsq(powers, positions, rcond=rcond)[0] / scale
     gram = np.zeros((degree + 1, degree + 1))
     moments = np.zeros(degree + 1)
-    for part in parts:
+    for part in parts:  # (numpy's own loops, not BLAS: a BLAS product's summation order, and
+        # the root's last bits, followed its thread count past ~1M points, moving keys to other
+        # leaves at 3M)
         powers = np.vander(unit[part], degree + 1)
-        gram += powers.T @ powers
-        moments += powers.T @ positions[part]
+        gram += np.einsum("ni,nj->ij", powers, powers)
+        moments += np.einsum("ni,n->i", powers, positions[part])
     return np.linalg.lstsq(gram, moments, rcond=None)[0]  # (min-norm where rank-deficient)
 
 

@@ -19,7 +19,8 @@ import queue
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import gymnasium as gym
@@ -27,6 +28,22 @@ import numpy as np
 
 from learned_systems.config.knobs import KnobSpace
 
+
+@contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    """torch on one thread (this thread's count; put back afterwards) while the agent is built
+    and while it learns: its weights' initialisation and its updates split their sums by
+    thread, and its proposals drifted after 66-270 trials between machines of 1 and 2 cores, or
+    a run resumed under another taskset (a thread of the caller's whose first torch work falls
+    in this window takes one thread too, for good)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 class ResumeWarning(RuntimeWarning):
     """A resumed tuner that no longer repeats its stored run (the CLI shows it as one
@@ -142,18 +159,19 @@ class RLAgentTuner:
 
         env = _ProposalEnv(self.space, self._actions, self._rewards, horizon)
         steps = 8
-        self.model = PPO(
-            "MlpPolicy",
-            env,
-            n_steps=steps,
-            batch_size=steps,
-            n_epochs=4,
-            learning_rate=3e-3,
-            gamma=0.5,
-            seed=seed,
-            device="cpu",
-            verbose=0,
-        )
+        with _one_torch_thread():  # (the weights' orthogonal init, a QR, follows the threads)
+            self.model = PPO(
+                "MlpPolicy",
+                env,
+                n_steps=steps,
+                batch_size=steps,
+                n_epochs=4,
+                learning_rate=3e-3,
+                gamma=0.5,
+                seed=seed,
+                device="cpu",
+                verbose=0,
+            )
         # no logger folder: SB3 would otherwise leave an empty tempdir/SB3-<time> per tuner
         self.model.set_logger(Logger(folder=None, output_formats=[]))
         total = max(trials, 1) * 4  # more than needed: the loop stops asking when done
@@ -161,22 +179,13 @@ class RLAgentTuner:
         self._thread.start()
 
     def _learn(self, total: int) -> None:
-        import torch
-
-        # one torch thread (this thread's count; put back as it ends): the agent's updates split
-        # their sums by thread, and its proposals drifted after 140-270 trials between machines
-        # of 1 and 2 cores, or a run resumed under another taskset (a thread of the caller's
-        # whose first torch work falls while the agent learns takes one thread too, for good)
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            self.model.learn(total_timesteps=total)
-        except SystemExit:
-            pass
-        except Exception as error:  # noqa: BLE001 - handed to the asking thread, not lost
-            self._error = error
-        finally:
-            torch.set_num_threads(before)
+        with _one_torch_thread():
+            try:
+                self.model.learn(total_timesteps=total)
+            except SystemExit:
+                pass
+            except Exception as error:  # noqa: BLE001 - handed to the asking thread, not lost
+                self._error = error
 
     def _await_proposal(self) -> Any:
         """Wait while the agent runs to its next proposal: it, or None once its thread has ended

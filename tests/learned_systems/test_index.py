@@ -458,3 +458,21 @@ def test_the_root_fit_is_numpys_polyfit_without_touching_the_warnings_filters() 
     for thread in threads:
         thread.join()
     assert warnings.filters == filters
+
+
+_ROOT_PROBE = """
+from learned_systems.datasets import load_keys
+from learned_systems.index.rmi import RMIIndex
+
+keys = load_keys("books", 1_000_000, seed=0)  # (~2M constraint points: the root fit in parts)
+for root in ("linear", "cubic"):
+    print(RMIIndex(keys, num_models=16, root=root)._root_coefficients.tolist())
+"""
+
+
+@pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
+def test_the_rmi_root_is_the_same_bits_at_any_blas_thread_count(thread_probe) -> None:  # type: ignore[no-untyped-def]
+    """The root fit's sums over 2^20 points and more went through a BLAS product, whose order
+    follows its thread count: the root's last bits differed between 1 and 2 threads (at 3M
+    keys, keys moved to other leaves)."""
+    assert thread_probe(_ROOT_PROBE, 1) == thread_probe(_ROOT_PROBE, 2)

@@ -1716,3 +1716,27 @@ def test_a_baseline_without_a_score_says_why_in_the_summary(tmp_path) -> None:  
                            {"random": 0}, None, [], [])
     assert "default: score 1.000" in lines
     assert "rule_of_thumb: no score (pgbench: could not fork new process)" in lines
+
+
+_AGENT_PROBE = """
+import hashlib, os
+import torch
+torch.set_num_threads(int(os.environ["PLACER_PROBE_THREADS"]))
+from learned_systems.objectives import index_space
+from learned_systems.tuners.rl_agent import RLAgentTuner
+
+tuner = RLAgentTuner(index_space(), seed=7, trials=10)
+digest = hashlib.sha256()
+for name, value in tuner.model.policy.state_dict().items():
+    digest.update(name.encode() + value.numpy().tobytes())
+tuner.close()
+print(digest.hexdigest(), torch.get_num_threads())
+"""
+
+
+def test_the_rl_tuners_agent_starts_from_the_same_weights_at_any_torch_thread_count(thread_probe) -> None:  # type: ignore[no-untyped-def]
+    """The agent was built on the caller's torch threads: its orthogonal initialisation (a QR)
+    differed in the last bits between 1 and 2 threads, and its proposals parted after 66
+    trials. (The caller's thread count is kept.)"""
+    one, two = thread_probe(_AGENT_PROBE, 1), thread_probe(_AGENT_PROBE, 2)
+    assert one.split()[0] == two.split()[0] and (one.split()[1], two.split()[1]) == ("1", "2")

@@ -76,18 +76,8 @@ print(digest.hexdigest())
 
 
 @pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
-def test_costs_soft_macros_and_wire_masks_are_the_same_bits_at_any_blas_thread_count() -> None:
+def test_costs_soft_macros_and_wire_masks_are_the_same_bits_at_any_blas_thread_count(thread_probe) -> None:  # type: ignore[no-untyped-def]
     """A BLAS product sums in an order that follows its thread count: the density and
     congestion maps, fd's soft macros (ibm17's placement moved) and the wire mask differed
     between a one-thread batch worker and a command on all cores."""
-    import os
-    import subprocess
-    import sys
-
-    def probe(threads: int) -> str:
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
-        done = subprocess.run([sys.executable, "-c", _THREADS_PROBE], env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
-
-    assert probe(1) == probe(2) == probe(4)
+    assert thread_probe(_THREADS_PROBE, 1) == thread_probe(_THREADS_PROBE, 2) == thread_probe(_THREADS_PROBE, 4)
