@@ -7,6 +7,7 @@ which resolves sink names, checks pins against their macros and packs everything
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NoReturn
 
 import numpy as np
 
@@ -88,7 +89,7 @@ class NetlistBuilder:
         self._net_sink_idx.append(sinks)
         self._net_sink_lines.append(None)
 
-    def _bad_pin(self, i: int, mname: str | None, want: int, index: dict[str, int]) -> None:
+    def _bad_pin(self, i: int, mname: str | None, want: int, index: dict[str, int]) -> NoReturn:
         """Raise the NetlistError for pin ``i`` whose macro is missing or of the wrong kind."""
         if mname is None:
             raise NetlistError(

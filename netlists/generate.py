@@ -478,8 +478,8 @@ def _add_soft_macros(
     soft_inputs: list[int] = []
     for m in range(geo.sw.shape[0]):
         mname = f"Grp_{m}"
-        pos = {"x": float(geo.sx[m]), "y": float(geo.sy[m])}
-        b.add_node(mname, NodeType.SOFT_MACRO, width=float(geo.sw[m]), height=float(geo.sh[m]), **pos)
+        x, y = float(geo.sx[m]), float(geo.sy[m])
+        b.add_node(mname, NodeType.SOFT_MACRO, width=float(geo.sw[m]), height=float(geo.sh[m]), x=x, y=y)
         n_out = int(rng.integers(outputs_per_soft[0], outputs_per_soft[1] + 1))
         for j in range(1, n_out + 1):
             weight = (
@@ -491,11 +491,12 @@ def _add_soft_macros(
                     NodeType.SOFT_PIN,
                     macro_name=mname,
                     weight=weight,
-                    **pos,
+                    x=x,
+                    y=y,
                 )
             )
         soft_inputs.append(
-            b.add_node(f"{mname}/Pinput", NodeType.SOFT_PIN, macro_name=mname, **pos)
+            b.add_node(f"{mname}/Pinput", NodeType.SOFT_PIN, macro_name=mname, x=x, y=y)
         )
     return soft_outputs, soft_inputs
 

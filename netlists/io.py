@@ -21,7 +21,8 @@ def files_under(root: str | Path, matches: Callable[[str], bool]) -> list[Path]:
     real folder once (a link back up would loop), reached by the first of its paths in sorted
     order (not the file system's listing order, which differs between copies of a suite).
     A folder that cannot be listed is warned of (a design in it was left out without a word)."""
-    found, seen = [], set()
+    found: list[Path] = []
+    seen: set[str] = set()
 
     def unreadable(error: OSError) -> None:
         warn_netlist(f"{error.filename} cannot be read ({error.strerror or error}): any design in it "
@@ -219,6 +220,7 @@ def load_design(
     from netlists.formats.plc import read_plc
 
     pl = None
+    placement: Placement | None
     if plc_path is not None and is_bookshelf_pl(plc_path):  # a Bookshelf placement, not a .plc
         pl, plc_path = plc_path, None
     if names_generated_default(netlist_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 
@@ -143,7 +144,7 @@ class Canvas:
         ``2**63`` would overflow the cost's integer arithmetic."""
         return int(min(self.smooth_range, max(self.cols, self.rows)))
 
-    def replace(self, **changes: object) -> Canvas:
+    def replace(self, **changes: Any) -> Canvas:
         return dataclasses.replace(self, **changes)
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import math
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -98,15 +99,15 @@ def read_bookshelf(aux_path: str | Path, pl: str | Path | None = None) -> tuple[
     return netlist, placement
 
 
-def _row_extent(rows: list[dict[str, object]], scl: Path) -> tuple[float, tuple[float, float, float, float]]:
+def _row_extent(rows: list[dict[str, Any]], scl: Path) -> tuple[float, tuple[float, float, float, float]]:
     """The row height (the largest row ``Height``) and the rows' bounding box ``(x0, y0, x1,
     y1)``, which becomes the canvas; NetlistError naming ``scl`` unless its area is positive
     and finite."""
-    row_height = max(float(r["height"]) for r in rows)  # type: ignore[arg-type]
-    x0 = min(float(r["subroworigin"]) for r in rows)  # type: ignore[arg-type]
-    y0 = min(float(r["coordinate"]) for r in rows)  # type: ignore[arg-type]
-    x1 = max(float(r["subroworigin"]) + int(r["numsites"]) * float(r["sitespacing"]) for r in rows)  # type: ignore[arg-type]
-    y1 = max(float(r["coordinate"]) + float(r["height"]) for r in rows)  # type: ignore[arg-type]
+    row_height = max(float(r["height"]) for r in rows)
+    x0 = min(float(r["subroworigin"]) for r in rows)
+    y0 = min(float(r["coordinate"]) for r in rows)
+    x1 = max(float(r["subroworigin"]) + int(r["numsites"]) * float(r["sitespacing"]) for r in rows)
+    y1 = max(float(r["coordinate"]) + float(r["height"]) for r in rows)
     canvas_w, canvas_h = x1 - x0, y1 - y0
     if not (0 < canvas_w < math.inf and 0 < canvas_h < math.inf):
         raise NetlistError(
@@ -192,8 +193,8 @@ def _pins_in_net_order(
             ordered.append([])
             continue
         drv = next((j for j, p in enumerate(net.pins) if p[1] == "O"), 0)
-        pins = [net.pins[drv]] + net.pins[:drv] + net.pins[drv + 1 :]
-        ordered.append([(p[0], p[2], p[3]) for p in pins])
+        driver_first = [net.pins[drv]] + net.pins[:drv] + net.pins[drv + 1 :]
+        ordered.append([(p[0], p[2], p[3]) for p in driver_first])
         for slot, (node, dx, dy) in enumerate(ordered[-1]):
             if not is_port[node]:
                 pins_of[node].append((k, slot, dx, dy))

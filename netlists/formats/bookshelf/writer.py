@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -50,9 +51,12 @@ def bookshelf_texts(netlist: Netlist, placement: Placement, design_name: str) ->
             )
     check_writable(netlist, placement)  # a nan position its own reader refuses
     texts: dict[str, str] = {}
-    x0, y0 = netlist.metadata.get("bookshelf_origin", (0.0, 0.0))  # type: ignore[misc]
-    rows = netlist.metadata.get("bookshelf_rows") or _synthesised_rows(netlist, canvas, x0, y0)
-    terminals: dict[str, str] = dict(netlist.metadata.get("bookshelf_terminals", {}))  # type: ignore[call-overload]
+    # (the metadata the reader stores, netlists.formats.bookshelf's docstring: typed here)
+    x0, y0 = cast("tuple[float, float]", netlist.metadata.get("bookshelf_origin", (0.0, 0.0)))
+    rows = cast("list[dict[str, Any]]", netlist.metadata.get("bookshelf_rows")) or _synthesised_rows(
+        netlist, canvas, x0, y0
+    )
+    terminals = dict(cast("dict[str, str]", netlist.metadata.get("bookshelf_terminals", {})))
     names = netlist.names
     types = netlist.node_type
     placeable = netlist.placeable
@@ -68,7 +72,9 @@ def bookshelf_texts(netlist: Netlist, placement: Placement, design_name: str) ->
              f"NumTerminals : {sum(1 for k in kind.values() if k)}", ""]  # fmt: skip
     # .nodes sizes are those of orientation N: a turned macro's footprint turned back; pads
     # (ports read from terminals with an area) get theirs again
-    pad_sizes: dict[str, tuple[float, float]] = dict(netlist.metadata.get("bookshelf_pad_sizes", {}))  # type: ignore[call-overload]
+    pad_sizes = dict(
+        cast("dict[str, tuple[float, float]]", netlist.metadata.get("bookshelf_pad_sizes", {}))
+    )
     size_w, size_h = netlist.width.copy(), netlist.height.copy()
     for i in placeable:
         if types[i] == NodeType.PORT:
@@ -77,7 +83,7 @@ def bookshelf_texts(netlist: Netlist, placement: Placement, design_name: str) ->
     turned = np.isin(placement.orientation, list(TURNED)) & (types != NodeType.PORT)
     node_w, node_h = np.where(turned, size_h, size_w), np.where(turned, size_w, size_h)
     # macros the reader's height rule would class otherwise: named in comments it reads back
-    row_height = max(float(r["height"]) for r in rows)  # type: ignore[arg-type]
+    row_height = max(float(r["height"]) for r in rows)
     for i in placeable:
         if types[i] == NodeType.PORT:
             if names[i] in pad_sizes:  # a pad stays a port wherever it lies now
@@ -110,8 +116,8 @@ def bookshelf_texts(netlist: Netlist, placement: Placement, design_name: str) ->
     texts[f"{design_name}.nets"] = "\n".join(lines) + "\n"
 
     lines = ["UCLA wts 1.0", header, ""]
-    for k in np.flatnonzero(netlist.net_weight != 1.0):
-        lines.append(f"  {net_names[k]} {_fmt(netlist.net_weight[k])}")
+    for weighted in np.flatnonzero(netlist.net_weight != 1.0):
+        lines.append(f"  {net_names[weighted]} {_fmt(netlist.net_weight[weighted])}")
     texts[f"{design_name}.wts"] = "\n".join(lines) + "\n"
 
     orient = placement.orientation[placeable]
@@ -134,7 +140,7 @@ def bookshelf_texts(netlist: Netlist, placement: Placement, design_name: str) ->
     values = [getattr(canvas, f) for f in CANVAS_FIELDS]
     lines = ["UCLA scl 1.0", header, "# placer-gym canvas : " + " ".join(_fmt(v) for v in values), "",
              f"NumRows : {len(rows)}", ""]  # fmt: skip
-    for row in rows:  # type: ignore[union-attr]
+    for row in rows:
         lines += [
             f"CoreRow {row['direction']}",
             f"  Coordinate : {_fmt(row['coordinate'])}",
@@ -211,7 +217,7 @@ def _exact_length(start: float, end: float) -> float:
 
 def _synthesised_rows(
     netlist: Netlist, canvas: Canvas, x0: float, y0: float
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """Rows over the canvas; row height = the tallest soft macro (see module doc)."""
     soft = netlist.height[netlist.soft_macros]
     hard = netlist.height[netlist.hard_macros]
