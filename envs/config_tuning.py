@@ -146,11 +146,12 @@ class ConfigTuningEnv(gym.Env):
             )
         return self.space.from_mixed(action)
 
-    def _measure_reference(self) -> None:
+    def _measure_reference(self) -> TrialResult:
         """Measure the defaults when they have no good measurement yet (a failed one is tried
-        again: rewards are relative to it)."""
+        again: rewards are relative to it); the reference, as ``self.reference`` now holds."""
         if self.reference is None or not self.reference.ok:
             self.reference = self.objective.evaluate(self.space.defaults())
+        return self.reference
 
     def run_config(self, config: dict[str, Any]) -> tuple[TrialResult, float]:
         """Measure one configuration (bad knob values raise ``KnobError``) and its reward:
@@ -171,7 +172,7 @@ class ConfigTuningEnv(gym.Env):
         if options:
             raise ValueError(f"unknown reset options {sorted(options)}: this env takes none")
         super().reset(seed=seed)
-        self._measure_reference()
+        reference = self._measure_reference()
         self._steps = 0
         self._rewards = []
         self._last_info = {}
@@ -180,8 +181,8 @@ class ConfigTuningEnv(gym.Env):
         )
         return self._last.copy(), {
             "space": self.space.name,
-            "reference_ok": self.reference.ok,
-            "reference_throughput": self.reference.throughput_mean,
+            "reference_ok": reference.ok,
+            "reference_throughput": reference.throughput_mean,
         }
 
     def step(self, action):

@@ -90,7 +90,7 @@ class IndexTuningEnv(gym.Env):
         check_index_settings(datasets, keys, queries, mode, time_weight, size_weight, seed)
         whole_number("sketch_points", sketch_points, 1)
         self.datasets = tuple(datasets)
-        self._objective_args = dict(
+        self._objective_args: dict[str, Any] = dict(
             keys=keys,
             queries=queries,
             seed=seed,
@@ -121,8 +121,8 @@ class IndexTuningEnv(gym.Env):
             self._objectives[name] = MemoizedObjective(IndexObjective(dataset, **self._objective_args))
         return self._objectives[name]
 
-    def _observation(self) -> np.ndarray:
-        sketch = cdf_sketch(self.objective.keys, self.sketch_points)
+    def _observation(self, objective: MemoizedObjective) -> np.ndarray:
+        sketch = cdf_sketch(objective.keys, self.sketch_points)
         return np.concatenate([sketch, self._last_choice]).astype(np.float32)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -140,7 +140,7 @@ class IndexTuningEnv(gym.Env):
         self._steps = 0
         self._rewards = []
         self._last_info = {}
-        return self._observation(), {"dataset": dataset_label(dataset)}
+        return self._observation(self.objective), {"dataset": dataset_label(dataset)}
 
     def step(self, action):
         if self.objective is None:
@@ -168,7 +168,7 @@ class IndexTuningEnv(gym.Env):
         ended = self._steps >= self.horizon  # a time limit (the observation has no clock), but a
         # one-step episode is a bandit that ends (check_env refused "truncates after 1 step")
         one_step = self.horizon == 1
-        return self._observation(), reward, ended and one_step, ended and not one_step, self._last_info
+        return self._observation(self.objective), reward, ended and one_step, ended and not one_step, self._last_info
 
     def _render_title(self) -> str:
         return f"index on {self.objective.workload}" if self.objective is not None else "index (not reset)"

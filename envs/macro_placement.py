@@ -416,6 +416,7 @@ class MacroPlacementEnv(gym.Env):
         """The canvas position ``(x, y)`` where ``action`` centres the current macro (a cell of
         the placing grid; after :meth:`reset`)."""
         cols, rows = self.placing_grid
+        assert self._state is not None  # (placing_grid raised otherwise)
         number = _as_int_action(action)  # (as step() takes actions: 131.7, True or "131" are none)
         if isinstance(number, bool | np.bool_) or not isinstance(number, int):
             raise ValueError(f"action must be a whole number, got {action!r}")

@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 
@@ -26,7 +27,7 @@ DesignLike = Netlist | tuple[Netlist, Placement] | str | Path
 DesignGenerator = Callable[[np.random.Generator], tuple[Netlist, Placement]]
 
 
-def is_pair(design: object) -> bool:
+def is_pair(design: object) -> TypeGuard[tuple[Netlist, Placement]]:
     """Whether ``design`` is one design given as a ``(Netlist, Placement)`` pair."""
     return (
         isinstance(design, tuple)
@@ -41,7 +42,7 @@ def load(design: DesignLike) -> tuple[Netlist, Placement]:
     if isinstance(design, Netlist):
         return design, design.initial_placement()
     if is_pair(design):
-        return design  # type: ignore[return-value]
+        return design
     if isinstance(design, str | os.PathLike):
         from netlists.io import load_design
 

@@ -155,6 +155,7 @@ def observation(
     node_feats[slots[placed], 5] = state.placement.x[placed] / canvas.width
     node_feats[slots[placed], 6] = state.placement.y[placed] / canvas.height
     if not state.done and mask is not None:
+        assert density is not None  # (a StepMasks' legal mask comes with its density map)
         node = state.current
         w, h = float(netlist.width[node]), float(netlist.height[node])
         fw = min(max(1, math.ceil(w / state.cell_w)), G)
