@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from learned_systems.config.knobs import KnobError
+from learned_systems.config.knobs import KnobError, KnobSpace
 
 
 def how_to_apply(system: str, config: Mapping[str, Any], allow_unsafe: bool = False) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def how_to_apply(system: str, config: Mapping[str, Any], allow_unsafe: bool = Fa
     raise ValueError(f"unknown system {system!r}")
 
 
-def knob_space(system: str, allow_unsafe: bool):  # type: ignore[no-untyped-def]
+def knob_space(system: str, allow_unsafe: bool) -> KnobSpace:
     """The knob space of ``system`` ("sqlite", "postgres" or "index"), built alone: no backend,
     so no database binaries, server user or disk are needed."""
     if system == "sqlite":

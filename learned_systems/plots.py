@@ -107,7 +107,10 @@ def best_so_far_figure(
     axes.set_xlabel("trials")
     axes.set_ylabel(ylabel)
     axes.set_title(title, fontsize=10)  # (a second line saying what a score is fits the width)
-    named = [line for line in axes.get_lines() if line.get_label() and not line.get_label().startswith("_")]
+    named = [
+        line for line in axes.get_lines()
+        if isinstance(text := line.get_label(), str) and text and not text.startswith("_")
+    ]  # (matplotlib types a label as any object; set_label stores a str or None)
     if named:  # below the axes: inside, it covered some curve wherever it went
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, fontsize=8, frameon=False)
         figure.set_figheight(4 + 0.17 * ((len(named) + 1) // 2))
@@ -121,5 +124,7 @@ def episode_rewards_image(rewards: Sequence[float], title: str) -> np.ndarray:
     recorder's frame; SB3's ``make_vec_env`` asks every env for that mode)."""
     best = list(np.maximum.accumulate(rewards)) if len(rewards) else []
     figure = best_so_far_figure({"reward": list(rewards), "best so far": best}, title, ylabel="reward")
-    figure.canvas.draw()
-    return np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
+    canvas = figure.canvas
+    assert isinstance(canvas, FigureCanvasAgg)  # (best_so_far_figure attaches one)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()

@@ -162,7 +162,7 @@ def _mean_metrics(results: list[TrialResult]) -> dict[str, Any]:
     pooled = dict(results[-1].metrics)
     for key, last in pooled.items():
         values = [r.metrics.get(key) for r in results]
-        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-        if numbers and any(v != last for v in values):
-            pooled[key] = statistics.fmean(values)
+        numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        if len(numbers) == len(values) and any(v != last for v in values):
+            pooled[key] = statistics.fmean(numbers)
     return pooled

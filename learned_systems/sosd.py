@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ HEADER_BYTES = 8
 #: without holding a second copy of it.
 _ORDER_CHUNK = 8_000_000
 
-_WIDTHS = {8: np.dtype("<u8"), 4: np.dtype("<u4")}
+_WIDTHS: dict[int, np.dtype[Any]] = {8: np.dtype("<u8"), 4: np.dtype("<u4")}
 _NAMED_WIDTH = re.compile(r"_uint(32|64)$")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +54,7 @@ def finite_or_none(score: float | None) -> float | None:
 
 
 def fixed_to_baselines(
-    ranking: ConfigRanking, configs: dict[str, dict[str, Any]], scores: dict[str, float | None]
+    ranking: ConfigRanking, configs: dict[str, dict[str, Any]], scores: Mapping[str, float | None]
 ) -> ConfigRanking:
     """``ranking`` with each measured baseline's configuration fixed at its own score: a trial
     that runs as the defaults or the rule of thumb do is no one's find and ranks with that

@@ -43,14 +43,12 @@ def make_backend(
         raise ValueError(
             f"unknown option {unknown!r} for {system}: expected one of {sorted(OPTIONS[system])}"
         )
-    if workload is None and system in DEFAULT_WORKLOADS:
-        workload = DEFAULT_WORKLOADS[system]
     if system == "sqlite":
         from learned_systems.config.sqlite_backend import SQLiteBackend
         from learned_systems.config.workloads import make_workload
 
         return SQLiteBackend(
-            make_workload(workload, rows=rows, **options),
+            make_workload(DEFAULT_WORKLOADS[system] if workload is None else workload, rows=rows, **options),
             duration_s=duration_s,
             repeats=repeats,
             allow_unsafe=allow_unsafe,
@@ -65,7 +63,7 @@ def make_backend(
             raise ValueError("template_dir is for SQLite; a PostgreSQL backend keeps its own")
 
         return PostgresBackend(
-            workload,
+            DEFAULT_WORKLOADS[system] if workload is None else workload,
             scale=rows,
             duration_s=duration_s,
             repeats=repeats,

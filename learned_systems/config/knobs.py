@@ -244,7 +244,7 @@ class KnobSpace:
         """A uniformly random configuration (log-uniform for log knobs)."""
         return self.from_unit(rng.random(len(self.knobs)))
 
-    def from_unit(self, vector: Sequence[float]) -> dict[str, Any]:
+    def from_unit(self, vector: Sequence[float] | np.ndarray) -> dict[str, Any]:
         """The configuration a point of ``[0, 1]^n`` stands for (one value per knob, in order)."""
         if len(vector) != len(self.knobs):
             raise KnobError(f"expected {len(self.knobs)} values, got {len(vector)}")

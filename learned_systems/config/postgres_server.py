@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from learned_systems.config.postgres_knobs import _settings
 from learned_systems.config.scratch import make_scratch
@@ -171,6 +171,7 @@ class _RunAs:
 
     def own(self, path: Path) -> None:
         if self.uid is not None:
+            assert self.gid is not None  # (resolve sets both or neither)
             os.chown(path, self.uid, self.gid)
 
 
@@ -241,7 +242,7 @@ class PostgresServer:
         self.remove = remove
         self.log = data_dir.parent / "server.log"
         self._process: subprocess.Popen | None = None
-        self._log_file = None
+        self._log_file: BinaryIO | None = None
         self._short_socket_dir: tempfile.TemporaryDirectory | None = None
 
     def __enter__(self) -> PostgresServer:
@@ -281,7 +282,7 @@ class PostgresServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a Ctrl-C reaches us, and we stop the server
             )
-            self._wait_until_ready(START_TIMEOUT_S)
+            self._wait_until_ready(self._process, START_TIMEOUT_S)
         except BaseException:  # failed or interrupted while starting: stop what may be up
             self._cleanup()
             raise
@@ -290,12 +291,13 @@ class PostgresServer:
     def __exit__(self, *exc: object) -> None:
         self._cleanup()
 
-    def _wait_until_ready(self, timeout_s: float) -> None:
-        """Until the postmaster marks itself ready in postmaster.pid (what ``pg_ctl -w`` does)."""
+    def _wait_until_ready(self, process: subprocess.Popen, timeout_s: float) -> None:
+        """Until the postmaster (``process``) marks itself ready in postmaster.pid (what
+        ``pg_ctl -w`` does)."""
         deadline = time.monotonic() + timeout_s
         pid_file = self.data_dir / "postmaster.pid"
         while True:
-            if self._process.poll() is not None:
+            if process.poll() is not None:
                 raise RuntimeError(f"server did not start: {self._log_tail() or 'no log'}")
             try:
                 lines = pid_file.read_text().splitlines()

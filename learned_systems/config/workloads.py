@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -176,7 +177,7 @@ class OrderEntry(Workload):
         super().prepare(seed)
         self._customers = ZipfKeys(self.rows // 4, seed=1)
         self._items = ZipfKeys(self.rows // 4, seed=2)
-        self._next_order = None
+        self._next_order: int | None = None
 
     def transaction(self, conn: sqlite3.Connection) -> int:
         if self._next_order is None:
@@ -287,7 +288,7 @@ def make_workload(
                 f"ops_per_transaction sizes the YCSB workloads; {name!r} transactions have a "
                 "fixed shape"
             )
-    size = {} if rows is None else {"rows": rows}
+    size: dict[str, Any] = {} if rows is None else {"rows": rows}
     if name == "ycsb-a":
         return YCSB(name, read_fraction=0.5, ops_per_transaction=ops_per_transaction, **size)
     if name == "ycsb-b":

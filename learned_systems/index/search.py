@@ -62,13 +62,13 @@ def bounded_lower_bound(
             np.add(base, half, out=base, where=keys.take(probe) < queries)
             remaining -= half
     else:
-        remaining = np.asarray(length, dtype=np.int64).copy()
-        steps = int(np.ceil(np.log2(max(int(remaining.max(initial=1)), 1))))
+        remaining_each = np.asarray(length, dtype=np.int64).copy()
+        steps = int(np.ceil(np.log2(max(int(remaining_each.max(initial=1)), 1))))
         for _ in range(steps):
-            half = remaining >> 1
-            probe = base + half
-            np.add(base, half, out=base, where=keys.take(probe) < queries)
-            remaining -= half
+            halves = remaining_each >> 1
+            probe = base + halves
+            np.add(base, halves, out=base, where=keys.take(probe) < queries)
+            remaining_each -= halves
     base += keys.take(base) < queries
     return base
 

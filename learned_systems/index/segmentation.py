@@ -12,20 +12,24 @@ Compiled with numba when available (the pure-Python form gives the same result).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
+_numba_njit: Callable[..., Any] | None
 try:  # numba makes the sequential sweep ~100x faster; the algorithm does not depend on it.
     from numba import njit as _numba_njit
 except ImportError:  # pragma: no cover - exercised only where numba is missing
     _numba_njit = None
 
 
-def njit(**options):  # type: ignore[no-untyped-def]
+def njit(**options):
     """numba's ``njit(**options)``; where ``cache=True`` finds no folder it may write (a read-only
     install with no writable home, imported without ``placer``, which points numba at one
     first) the kernel is compiled for this process only instead of raising at import."""
 
-    def compiled(function):  # type: ignore[no-untyped-def]
+    def compiled(function):
         if _numba_njit is None:
             return function
         try:
