@@ -15,9 +15,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 class NodeType(IntEnum):
@@ -60,7 +63,7 @@ _ORIENT_MATRIX = np.array(
 )
 
 
-def invalid_orientation_codes(codes: np.ndarray) -> np.ndarray:
+def invalid_orientation_codes(codes: ArrayLike) -> np.ndarray:
     """Mask of entries of ``codes`` that are no orientation code: outside 0-7, not a whole
     number (NaN, 2.5: casting to int8 made them N or truncated them, silently) or not a number
     at all (names such as "N": :data:`ORIENTATION_CODE` maps them to codes)."""

@@ -32,7 +32,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 
 class _Task(Protocol):
@@ -155,7 +155,7 @@ class _Slot:
     only the task that slot was running (in one pool of J workers it broke the pool, and every
     other run under way was lost and run again from its start)."""
 
-    def __init__(self, runner: PoolRunner) -> None:
+    def __init__(self, runner: PoolRunner[Any, Any]) -> None:
         self.runner = runner
         self.pool: ProcessPoolExecutor | None = None
         self.starts: Any = None  # the queue its worker reports the task it begins on
@@ -173,16 +173,17 @@ class _Slot:
         self.task, self.began, self.overdue, self.stalled = task, None, None, None
         self.handed = time.monotonic()
         for _ in range(2):
-            fresh = self.pool is None
-            if fresh:
+            pool = self.pool
+            fresh = pool is None
+            if pool is None:
                 self.starts = self.runner.context.SimpleQueue()
-                self.pool = ProcessPoolExecutor(
+                pool = self.pool = ProcessPoolExecutor(
                     max_workers=1, mp_context=self.runner.context, initializer=worker_init,
                     initargs=(os.getpid(), self.starts),
                 )  # fmt: skip
             try:  # (a spawn pool starts its worker at its first submit)
                 with one_math_thread_for_workers() if fresh else nullcontext():
-                    self.future = self.pool.submit(_run_reporting, self.runner.work, task)
+                    self.future = pool.submit(_run_reporting, self.runner.work, task)
                 return self.future
             except BrokenProcessPool:  # its worker died since the last task: a fresh one
                 self.close()
@@ -228,7 +229,7 @@ class _Slot:
         self.pool = self.starts = None
 
 
-class PoolRunner:
+class PoolRunner(Generic[TaskT, RecordT]):
     """Runs tasks on spawned worker processes (see the module's docstring), one single-worker
     pool per slot.
 

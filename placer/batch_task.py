@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from placer.algorithms.plugins import load_plugins
 from placer.designs import DesignFiles
@@ -25,6 +25,11 @@ from placer.results import (
     STATUS_FAILED,
     RunRecord,
 )
+
+if TYPE_CHECKING:
+    from netlists.model import Netlist, Placement
+    from placer.algorithms.legality import LegalityReport
+    from placer.cost.proxy import ProxyCost
 
 
 def run_plc_path(design: str, method: str, seed: int) -> Path:
@@ -66,7 +71,9 @@ def _now() -> str:
 
 
 @functools.lru_cache(maxsize=2)
-def _load_design_cached(netlist: str, plc: str, mtimes_ns: tuple[int, ...]):  # type: ignore[no-untyped-def]
+def _load_design_cached(
+    netlist: str, plc: str, mtimes_ns: tuple[int, ...]
+) -> tuple[Netlist, Placement, tuple[str, ...]]:
     from netlists.errors import netlist_warnings_recorded
     from netlists.io import load_design
 
@@ -84,7 +91,7 @@ def _design_key(design: DesignFiles) -> tuple[str, str, tuple[int, ...]]:
     return str(design.netlist), str(design.plc), mtimes
 
 
-def _load_design(design: DesignFiles):  # type: ignore[no-untyped-def]
+def _load_design(design: DesignFiles) -> tuple[Netlist, Placement, tuple[str, ...]]:
     """Netlist, initial placement and the reader's warnings (a truncated .plc), cached per
     worker (several seeds / methods per design)."""
     netlist, placement, warned = _load_design_cached(*_design_key(design))
@@ -92,7 +99,9 @@ def _load_design(design: DesignFiles):  # type: ignore[no-untyped-def]
 
 
 @functools.lru_cache(maxsize=2)
-def _initial_figures_cached(netlist: str, plc: str, mtimes_ns: tuple[int, ...]):  # type: ignore[no-untyped-def]
+def _initial_figures_cached(
+    netlist: str, plc: str, mtimes_ns: tuple[int, ...]
+) -> tuple[ProxyCost, LegalityReport]:
     from placer.algorithms.legality import check_legality
     from placer.cost.proxy import evaluate
 
@@ -100,7 +109,7 @@ def _initial_figures_cached(netlist: str, plc: str, mtimes_ns: tuple[int, ...]):
     return evaluate(loaded, placement), check_legality(loaded, placement)
 
 
-def _initial_figures(design: DesignFiles):  # type: ignore[no-untyped-def]
+def _initial_figures(design: DesignFiles) -> tuple[ProxyCost, LegalityReport]:
     """Proxy cost and legality of the design's initial placement, once per design and worker
     (every method and seed of it starts from the same placement: ~55 ms on ibm17 per run)."""
     return _initial_figures_cached(*_design_key(design))

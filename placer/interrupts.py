@@ -211,7 +211,7 @@ def stop_gracefully() -> Iterator[StopRequest]:
 
 def _stopping_signals() -> list[int]:
     """SIGTERM, and SIGHUP unless it is ignored (``nohup``) or absent (Windows)."""
-    found = [signal.SIGTERM]
+    found: list[int] = [signal.SIGTERM]
     hangup = getattr(signal, "SIGHUP", None)
     if hangup is not None and signal.getsignal(hangup) is not signal.SIG_IGN:
         found.append(hangup)

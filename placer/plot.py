@@ -113,7 +113,9 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
     if handles:  # the colours say which is which
         # below the axes (over them it hid macros), a fixed distance under the tick labels and
         # the axis label: 10 % of the panel's height put it over them on a flat canvas
-        below = offset_copy(ax.transAxes, fig=ax.figure, y=-30, units="points")
+        # (matplotlib's stub asks for a Figure; offset_copy reads only dpi_scale_trans, which a
+        # SubFigure has too)
+        below = offset_copy(ax.transAxes, fig=ax.figure, y=-30, units="points")  # type: ignore[arg-type]
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
                   ncols=3, fontsize=7, frameon=False)
     ax.set_title(f"layout: {hard.size} hard, {soft.size} soft macros, {ports.size} ports",
@@ -181,16 +183,17 @@ def draw_map(
     ``placement``, the axes span what the layout panel of that placement spans (macros outside
     the canvas included), so that the panels line up."""
     c = netlist.require_canvas()
-    scale: dict[str, float] = {}
+    vmin: float | None = None  # (None: the map's own)
+    vmax: float | None = None
     if limits is not None:
-        scale = {"vmin": limits[0], "vmax": limits[1]}
+        vmin, vmax = limits[0], limits[1]
     elif values.size and np.ptp(values) == 0:  # a flat map (all 0: no macro on the canvas) got a
         level = float(values.flat[0])  # mid-scale colour and a -0.1..0.1 bar; from 0 instead
-        scale = {"vmin": min(level, 0.0), "vmax": level if level > 0 else 1.0}
+        vmin, vmax = min(level, 0.0), level if level > 0 else 1.0
     elif values.size:  # from 0: the darkest cell read as empty when it held the map's minimum
-        scale = {"vmin": min(float(values.min()), 0.0)}
+        vmin = min(float(values.min()), 0.0)
     image = ax.imshow(values, origin="lower", extent=(0.0, c.width, 0.0, c.height), cmap=cmap,
-                      interpolation="nearest", aspect="equal", **scale)
+                      interpolation="nearest", aspect="equal", vmin=vmin, vmax=vmax)
     ax.add_patch(Rectangle((0, 0), c.width, c.height, fill=False, edgecolor="black", linewidth=1.0))
     _frame(ax, netlist, placement)
     ax.set_title(title, fontsize=9)
@@ -218,7 +221,9 @@ def _fitted(title: str, fig: Figure, fontsize: float = 10.0) -> str:
     figure's font: a fixed 0.7 em a character let names of W, M or CJK characters run out)."""
     from matplotlib.font_manager import FontProperties
 
-    renderer = fig.canvas.get_renderer()
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)  # (plot_placement attaches one)
+    renderer = canvas.get_renderer()
     font = FontProperties(size=fontsize)
     widest = max(renderer.get_text_width_height_descent(c, font, ismath=False)[0] for c in set(title))
     per_line = max(int(0.98 * fig.bbox.width / max(widest, 1.0)), 20)

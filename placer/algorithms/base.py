@@ -298,7 +298,8 @@ def _unknown_message(cls: type[Placer], unknown: list[str]) -> str:
     read, and the ones it does."""
     by_level: dict[str, tuple[type[Placer], list[str]]] = {}
     for dotted in unknown:
-        known, walked = cls, []
+        known: type[Placer] = cls
+        walked: list[str] = []
         for outer in dotted.split(".")[:-1]:  # the nested options the name lies in (a dotted
             if outer not in known.nested_options:  # name of no nested option is the method's:
                 break  # sa.foo.bar=1 was a KeyError)

@@ -113,7 +113,7 @@ def first_overlapping_pair(netlist: Netlist, placement: Placement, nodes: np.nda
     return best
 
 
-def _overlap_chunks(netlist: Netlist, placement: Placement, nodes: np.ndarray | None = None, which: bool = True):  # type: ignore[no-untyped-def]
+def _overlap_chunks(netlist: Netlist, placement: Placement, nodes: np.ndarray | None = None, which: bool = True):
     """``(i, j, area)`` per chunk of priced pairs: positions in ``nodes`` (default the hard
     macros) of the pairs overlapping by more than the tolerance in x and y, and their areas
     (``which=False``: the areas alone, i and j None where finding them would cost more)."""
@@ -130,7 +130,7 @@ def _overlap_chunks(netlist: Netlist, placement: Placement, nodes: np.ndarray | 
     # (the dense rows below price by the same expressions, broadcast; one helper taking the
     # gathered coordinates as arguments held all eight at once: peak memory doubled, 20-30 %
     # slower, so each path writes them out)
-    def priced(i: np.ndarray, j: np.ndarray):  # type: ignore[no-untyped-def]
+    def priced(i: np.ndarray, j: np.ndarray):
         ox = np.minimum(x[i] + w[i] / 2, x[j] + w[j] / 2) - np.maximum(x[i] - w[i] / 2, x[j] - w[j] / 2)
         oy = np.minimum(y[i] + hh[i] / 2, y[j] + hh[j] / 2) - np.maximum(y[i] - hh[i] / 2, y[j] - hh[j] / 2)
         area = np.where((ox > tol) & (oy > tol), ox * oy, 0.0)

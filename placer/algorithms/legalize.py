@@ -153,7 +153,7 @@ def _place_in_order(netlist: Netlist, out: Placement, order: np.ndarray, gap_sha
     return ""
 
 
-def _hits(cx, cy, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
+def _hits(cx, cy, w, h, xl, xh, yl, yh, tol):
     """For each candidate centre, whether a w x h box there overlaps any placed box by more
     than ``tol`` in both directions."""
     ox = np.minimum(cx[:, None] + w / 2, xh[None, :]) - np.maximum(cx[:, None] - w / 2, xl[None, :])
@@ -162,7 +162,7 @@ def _hits(cx, cy, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _nearest_free(xs, ys, x0, y0, radius, searched, w, h, xl, xh, yl, yh, tol):  # type: ignore[no-untyped-def]
+def _nearest_free(xs, ys, x0, y0, radius, searched, w, h, xl, xh, yl, yh, tol):
     """The candidate centre ``(xs[i], ys[j])`` with Manhattan distance to ``(x0, y0)`` in
     ``(searched, radius]`` where a ``w x h`` box overlaps no placed box, nearest first, ties to
     the lower ``i`` then ``j``; ``(-1, -1)`` when there is none. ``xs`` and ``ys`` are sorted.
@@ -248,7 +248,7 @@ def _nearest_free(xs, ys, x0, y0, radius, searched, w, h, xl, xh, yl, yh, tol): 
     return best_i, best_j
 
 
-def _nearest_legal(x0, y0, w, h, xl, xh, yl, yh, W, H, gap, tol):  # type: ignore[no-untyped-def]
+def _nearest_legal(x0, y0, w, h, xl, xh, yl, yh, W, H, gap, tol):
     """Nearest (Manhattan) legal centre among abutting candidate coordinates (None: none).
 
     Searched in growing windows: candidates within Manhattan radius ``r`` of the wanted centre

@@ -12,6 +12,7 @@ kept legal (inside the canvas, no hard-macro overlap).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -32,7 +33,7 @@ from placer.algorithms.search_state import (
 MAX_SOFT_STEP_SHARE = 0.25
 
 
-def soft_macro_step(deadline: Deadline, capped: bool = True):  # type: ignore[no-untyped-def]
+def soft_macro_step(deadline: Deadline, capped: bool = True) -> Callable[[SearchState], None] | None:
     """A hook that re-places the soft macros by the force-directed placer (if installed),
     within what is left of ``deadline``, and keeps the result only where it lowers the search's
     objective (the proxy, plus the weighted timing proxy with ``w_timing``)

@@ -92,7 +92,7 @@ class SearchState:
         other pin where it is now (see :mod:`placer.algorithms.optimal_region`)."""
         ev = self.ev
         p = ev.placement
-        return optimal_region(  # type: ignore[no-any-return]
+        return optimal_region(
             node,
             ev._net_ptr,
             ev._nets_of,

@@ -281,7 +281,8 @@ class IncrementalEvaluator(ReadOnlyPlacement):
         self._m_nets = np.zeros(max(N, 1), dtype=np.int64)
         self._m_hpwl = np.zeros(max(N, 1))
         self._cells = np.zeros(max(max_net, 1), dtype=np.int64)
-        self._deltas = [np.zeros((R, C)) for _ in range(8)]  # dV dH dVm dHm dD dVt dHt dN
+        dV, dH, dVm, dHm, dD, dVt, dHt, dN = (np.zeros((R, C)) for _ in range(8))
+        self._deltas = (dV, dH, dVm, dHm, dD, dVt, dHt, dN)  # (eight: the kernels' eight arguments)
         self._zero_map = np.zeros((R, C))  # stays zero: the unused map of density_excess_delta
         self._box = np.array([0, -1, 0, -1], dtype=np.int64)
         self._counts = np.zeros(2, dtype=np.int64)

@@ -182,7 +182,7 @@ def build_timing_graph(netlist: Netlist) -> TimingGraph:
     return _graph(src_e, dst_e, src_n, dst_n, dst_soft, dst_comb, into_soft, level_ptr, n)
 
 
-def _graph(src_e, dst_e, src_n, dst_n, dst_soft, dst_comb, into_soft, level_ptr, n) -> TimingGraph:  # type: ignore[no-untyped-def]
+def _graph(src_e, dst_e, src_n, dst_n, dst_soft, dst_comb, into_soft, level_ptr, n) -> TimingGraph:
     # reorder arcs: arcs into combinational soft macros by level first, then endpoint arcs
     endpoint = np.flatnonzero(~dst_comb)
     order = np.concatenate([into_soft, endpoint])
