@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import Any
 
 import typer
 
@@ -76,8 +77,8 @@ def command() -> object:
 
 
 #: The usage-error class of the click Typer runs on (Typer bundles its own copy of click, so it
-#: is found through the exception Typer exports rather than imported from either).
-_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+#: is found through the exception Typer exports rather than imported from either; so typed Any).
+_USAGE_ERROR: type[Any] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
 #: Packages whose own warning classes are shown as one ``placer: warning:`` line.
@@ -92,7 +93,7 @@ def _one_line_warnings() -> None:
 
     default = warnings.showwarning
 
-    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+    def show(message, category, filename, lineno, file=None, line=None):
         if category.__module__.partition(".")[0] in _OWN_PACKAGES:
             print(f"placer: warning: {message}", file=sys.stderr)
         else:

@@ -19,7 +19,7 @@ def main() -> None:
         run_cli()
     except KeyboardInterrupt:
         print("placer: interrupted", file=sys.stderr)
-        status: object = 130
+        status: str | int | None = 130
     except SystemExit as ending:
         status = ending.code
     else:

@@ -11,12 +11,15 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from netlists.errors import NetlistError
+
+if TYPE_CHECKING:
+    from netlists.model import Netlist, Placement
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -220,7 +223,7 @@ def check_output_folder(path: Path, option: str = "--out") -> None:
     _check_parents(path, option)
 
 
-def load(netlist: Path, plc: Path | None):  # type: ignore[no-untyped-def]
+def load(netlist: Path, plc: Path | None) -> tuple[Netlist, Placement]:
     """Load a design for a command (see ``netlists.io.load_design``)."""
     from netlists.io import design_path, load_design, names_generated_default
 
@@ -241,7 +244,7 @@ def require_design_file(netlist: Path) -> None:
         raise NetlistError(f"no such file (or built-in design: {', '.join((*BUILTIN, DEFAULT_NAME))})", netlist)
 
 
-def load_reporting_warnings(netlist: Path, plc: Path | None):  # type: ignore[no-untyped-def]
+def load_reporting_warnings(netlist: Path, plc: Path | None) -> tuple[Netlist, Placement, list[str]]:
     """:func:`load`, and the texts of the netlist layer's warnings it gave (input that reads
     but looks damaged, such as a truncated .plc), which are shown as usual too: for output
     that carries them (``placer eval --json``), where a line on stderr goes unseen."""

@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo_command)
 
 
-def _row(table: Table, label: str, cost, timing: float, seconds: float) -> None:  # type: ignore[no-untyped-def]
+def _row(table: Table, label: str, cost, timing: float, seconds: float) -> None:
     table.add_row(
         label,
         f"{cost.wirelength:.4f}",

@@ -63,9 +63,9 @@ def methods_command(
         typer.echo("option names: " + (", ".join(sorted(names)) if names is not None else "not declared (any)"))
         shared = sorted(  # a method taking another's options (global_refine: refine's) documents only its own
             other for other in available_placers()  # (built-in ones: a plugin's few names matched too)
-            if other != name and names and placer_class(other).option_names
+            if other != name and names and (other_names := placer_class(other).option_names)
             and not method_source(name) and not method_source(other)
-            and set(placer_class(other).option_names) < set(names)
+            and set(other_names) < set(names)
         )
         for other in shared:
             typer.echo(f"it takes the options of {other} too: `placer methods {other}` documents them, defaults included")
@@ -73,8 +73,8 @@ def methods_command(
     for method in available_placers():
         cls = placer_class(method)
         summary = method_doc(cls).split("\n", 1)[0]
-        names = ", ".join(sorted(cls.option_names)) if cls.option_names is not None else "any"
-        typer.echo(f"{method}: {summary}\n    options: {names or 'none'}")
+        listed = ", ".join(sorted(cls.option_names)) if cls.option_names is not None else "any"
+        typer.echo(f"{method}: {summary}\n    options: {listed or 'none'}")
     typer.echo(
         "\n`placer methods NAME` documents one (defaults included); give options to `placer "
         "place` as --option key=value or --option NAME.key=value."

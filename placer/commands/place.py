@@ -74,7 +74,7 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
         except KeyError as exc:
             raise UsageError(str(exc.args[0])) from None
     per_method: dict[str, dict[str, Any]] = {m: {} for m in methods}
-    scoped: list[tuple[str, str, Any]] = []
+    scoped: list[tuple[str, str, Any, str]] = []  # (method, name, value, value as written)
     given: dict[str, tuple[str, Any]] = {}  # key -> its value as written and as read
     for item in items:
         key, sep, text = item.partition("=")
@@ -130,14 +130,14 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
         if nested is not None:  # global_refine.analytical.max_iterations=5: one key of a dict
             from placer.algorithms.base import placer_class
 
-            given = per_method[method].get(outer)
-            if given is not None and not isinstance(given, dict):
-                raise UsageError(f"--option {method}.{name}: {method}.{outer} is given as {given!r}, not a dict")
-            per_method[method][outer] = {**(given or {}), inner: _as_read_by(placer_class(nested), inner, value, raw)}
+            current = per_method[method].get(outer)
+            if current is not None and not isinstance(current, dict):
+                raise UsageError(f"--option {method}.{name}: {method}.{outer} is given as {current!r}, not a dict")
+            per_method[method][outer] = {**(current or {}), inner: _as_read_by(placer_class(nested), inner, value, raw)}
         else:
-            given = per_method[method].get(name)
-            if name in classes[method].nested_options and isinstance(given, dict) and isinstance(value, dict):
-                value = {**given, **value}  # a whole dict and dotted keys of it add up, the later wins
+            current = per_method[method].get(name)
+            if name in classes[method].nested_options and isinstance(current, dict) and isinstance(value, dict):
+                value = {**current, **value}  # a whole dict and dotted keys of it add up, the later wins
             per_method[method][name] = _as_read_by(classes[method], name, value, raw)
     for m in methods:
         try:

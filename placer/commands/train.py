@@ -411,7 +411,7 @@ def _finer_grid_advice(config: Any) -> str:
             "capped by --max-grid)")
 
 
-def _saved_config(out: Path):  # type: ignore[no-untyped-def]
+def _saved_config(out: Path) -> TrainConfig:
     """The TrainConfig stored in ``out/config.json``, or a one-line error saying why not."""
     from placer.rl.config import TrainConfig
     from placer.rl.run_folder import read_run_json

@@ -231,7 +231,7 @@ def _print_knobs(
 
 def _run(
     system: str,
-    workload: str,
+    workload: str | None,
     tuner: str,
     trials: int,
     seed: int,
