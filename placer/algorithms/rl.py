@@ -37,10 +37,10 @@ from placer.algorithms.base import (
 )
 
 
-def _check_model_path(model: str | None) -> None:
-    """Refuse, before any work, a model option that cannot name a trained policy: missing, a
-    path that does not exist, a run folder without ``best.zip`` or ``last.zip``, or a file that
-    is not a zip archive (SB3 saves models as zip files)."""
+def _check_model_path(model: str | None) -> str:
+    """``model``, or, before any work, a refusal of a model option that cannot name a trained
+    policy: missing, a path that does not exist, a run folder without ``best.zip`` or
+    ``last.zip``, or a file that is not a zip archive (SB3 saves models as zip files)."""
     if not model:
         raise ValueError("the rl placer needs option model=PATH (a trained .zip or run folder)")
     path = Path(model)
@@ -51,6 +51,7 @@ def _check_model_path(model: str | None) -> None:
         raise ValueError(f"model={model}: no such file or folder")
     elif not zipfile.is_zipfile(path):
         raise ValueError(f"model={model}: not a trained model (expected a .zip saved by placer train)")
+    return model
 
 
 @register_placer
@@ -91,7 +92,6 @@ class RLPlacer(Placer):
             **options,
         )
         self.refine_options = dict(refine or {})
-        self.model_path = model
         self.samples = int(samples)
         self.device = device
         self.soft_refine = option_flag(soft_refine)
@@ -100,7 +100,7 @@ class RLPlacer(Placer):
             raise ValueError(f"sample_share must be in (0, 1], got {sample_share!r}")
         if self.sample_share != 0.5 and not self.soft_refine:  # (0.5: the default, given or not)
             raise ValueError("option 'sample_share' acts only with soft_refine=true")
-        _check_model_path(model)
+        self.model_path = _check_model_path(model)
 
     def run(
         self, netlist: Netlist, placement: Placement, budget_s: float, seed: int, progress: ProgressCallback

@@ -67,6 +67,13 @@ class GraphEncoder(nn.Module):
         return torch.cat([mean, cur], dim=1)
 
 
+def _shape(space: gym.Space) -> tuple[int, ...]:
+    """The shape of a part of the env's observation (every part a Box: gymnasium types a
+    space's shape Optional, for spaces that have none)."""
+    assert space.shape is not None
+    return space.shape
+
+
 class PlacementFeatures(BaseFeaturesExtractor):
     """CNN + graph encoder over the ``MacroPlacementEnv`` observation (see module docstring)."""
 
@@ -80,8 +87,7 @@ class PlacementFeatures(BaseFeaturesExtractor):
         graph_layers: int = 2,
         use_graph: bool = True,
     ) -> None:
-        grid_space = observation_space["grid"]
-        in_ch, G, G2 = grid_space.shape
+        in_ch, G, G2 = _shape(observation_space["grid"])
         if G != G2 or G % 8:
             raise ValueError(f"grid must be square with a side divisible by 8, got {G} x {G2}")
         self.grid_side = G
@@ -97,9 +103,9 @@ class PlacementFeatures(BaseFeaturesExtractor):
             nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
             nn.Conv2d(32, coarse_channels, 3, stride=2, padding=1), nn.ReLU(),
         )
-        node_features = observation_space["graph_nodes"].shape[1]
+        node_features = _shape(observation_space["graph_nodes"])[1]
         self.graph = GraphEncoder(node_features, graph_hidden, graph_layers)
-        vec_dim = observation_space["macro"].shape[0] + observation_space["design"].shape[0]
+        vec_dim = _shape(observation_space["macro"])[0] + _shape(observation_space["design"])[0]
         self.global_mlp = nn.Sequential(
             nn.Linear(vec_dim + self.graph.out_dim + coarse_channels, global_dim), nn.ReLU(),
             nn.Linear(global_dim, global_dim), nn.ReLU(),

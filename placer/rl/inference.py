@@ -58,7 +58,7 @@ def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | Non
             f"model {p}: not a placement policy (it observes {space}, not "
             f"{', '.join(sorted(POLICY_INPUTS))})"
         )
-    grid = space.spaces["grid"].shape
+    grid = space.spaces["grid"].shape or ()  # (gymnasium types a space's shape Optional)
     if len(grid) != 3 or grid[0] != len(GRID_CHANNELS):  # (a model from before the density
         # channel loaded, then failed in SB3's words: "use (6, 64, 64) for the observation shape")
         raise IncompatibleModel(

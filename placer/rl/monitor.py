@@ -9,7 +9,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import torch
@@ -60,7 +60,8 @@ def _episode(
     model: Any, env: MacroPlacementEnv, deterministic: bool, seed: int, stop: Callable[[], bool] | None
 ) -> dict[str, Any]:
     obs, _ = env.reset(seed=seed)
-    total, done, info = 0.0, False, {}
+    total, done = 0.0, False
+    info: dict[str, Any] = {}
     while not done:
         if stop is not None and stop():
             return {}
@@ -113,7 +114,7 @@ class TrainingMonitor(BaseCallback):
         record = read_run_json(path)
         best = record.get("objective", record.get("proxy"))
 
-        def number(value: object) -> bool:
+        def number(value: object) -> TypeGuard[int | float]:
             return isinstance(value, int | float) and not isinstance(value, bool)
 
         # (the run's summary reads the proxy and the step too: a file without them passed here

@@ -34,6 +34,7 @@ class DeconvHead(nn.Module):
         )
         self.logits = nn.Conv2d(8 + F - 1, 1, 1)
         nn.init.normal_(self.logits.weight, std=0.01)
+        assert self.logits.bias is not None  # (made with one: torch types a layer's bias Optional)
         nn.init.zeros_(self.logits.bias)
         self.wiremask_weight = nn.Parameter(torch.tensor(-float(wiremask_prior)))
         self.critic = nn.Sequential(nn.Linear(C + D, value_dim), nn.ReLU(), nn.Linear(value_dim, value_dim), nn.ReLU())

@@ -14,9 +14,12 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stable_baselines3.common.callbacks import ProgressBarCallback
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
 #: How many recent cycles the time-left estimate averages (training speeds up and slows down as
 #: episodes change; the last few say most about the next).
@@ -45,6 +48,8 @@ class PhaseProgressBar(ProgressBarCallback):
     """SB3's progress bar (environment steps), labelled with the phase under way (the PPO update
     after each rollout takes most of a CPU run's time, during which the bar stood still with
     nothing said why), its time left from measured collection and update times."""
+
+    model: OnPolicyAlgorithm  # (SB3 types it as any algorithm; the bar times PPO's rollouts)
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, time_limit_s: float | None = None) -> None:
         super().__init__()

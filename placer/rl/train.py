@@ -209,7 +209,8 @@ def _train(config: TrainConfig, progress_bar: bool, designs: Sequence[Design] | 
             model, vec = _new_model(config, designs, device, tb)
         # saved inside every .zip (SB3 keeps plain attributes): a model copied away from its run
         # folder is still placed with the environment it was trained in
-        model.env_options = env_options(config)
+        # (an attribute of our own, which SB3's MaskablePPO does not declare: set by name)
+        setattr(model, "env_options", env_options(config))  # noqa: B010
         monitor = (TrainingMonitor(config, eval_design) if state is None else
                    TrainingMonitor(config, eval_design, state.recent_proxy, state.log_pending))  # fmt: skip
         resuming = f", resuming at step {model.num_timesteps}" if resume else ""
