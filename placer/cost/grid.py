@@ -43,6 +43,12 @@ def signed_overlaps(lo: np.ndarray, hi: np.ndarray, n: int, step: float) -> np.n
     return np.minimum(hi[:, None], right[None, :]) - np.maximum(lo[:, None], left[None, :])
 
 
+#: Most (macro, cell) products :func:`overlap_grid` forms at once (about 200 MB of index and
+#: value arrays): macros covering huge numbers of cells (a file may declare a 2048 x 2048 grid)
+#: are summed in groups, one group after another, so memory stays bounded.
+OVERLAP_CHUNK = 1 << 22
+
+
 def overlap_grid(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``(R, C)``: the sum over macros ``m`` of ``rows[m, r] * cols[m, c]`` (what ``rows.T @
     cols`` computes), added macro by macro in index order over the nonzero entries only.
@@ -50,9 +56,32 @@ def overlap_grid(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     A BLAS product's summation order follows its thread count: the density grid, and every
     cost and search decision after it, differed in the last bits between a one-thread batch
     worker and a command running on all cores (and from machine to machine). This sum is the
-    same bits everywhere; each macro covers a handful of cells, so it is also cheaper than the
-    dense product.
+    same bits everywhere. Its work grows with the cells each macro covers (a few per macro on
+    the shared designs: a few ms on ibm17, about twice a one-thread product's time); macros
+    are taken in groups of at most :data:`OVERLAP_CHUNK` products.
+
+    Raises:
+        ValueError: ``rows`` and ``cols`` of different macro counts.
     """
+    if rows.ndim != 2 or cols.ndim != 2 or rows.shape[0] != cols.shape[0]:
+        raise ValueError(f"overlap_grid: expected (M, R) and (M, C) arrays, got {rows.shape} and {cols.shape}")
+    n_rows, n_cols = rows.shape[1], cols.shape[1]
+    products = np.count_nonzero(rows, axis=1) * np.count_nonzero(cols, axis=1)
+    ends = np.cumsum(products)
+    if ends.size == 0 or ends[-1] <= OVERLAP_CHUNK:
+        return _overlap_sum(rows, cols)
+    grid = np.zeros((n_rows, n_cols))
+    start = 0
+    while start < rows.shape[0]:  # groups in macro order, each adding to the grid in turn
+        done = ends[start - 1] if start else 0
+        stop = max(int(np.searchsorted(ends, done + OVERLAP_CHUNK, side="right")), start + 1)
+        grid += _overlap_sum(rows[start:stop], cols[start:stop])
+        start = stop
+    return grid
+
+
+def _overlap_sum(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """:func:`overlap_grid` of one group of macros, in one ``bincount``."""
     n_macros, n_rows = rows.shape
     n_cols = cols.shape[1]
     row_macro, row = np.nonzero(rows)  # (macro-major order: np.nonzero is row-major)

@@ -81,3 +81,21 @@ def test_costs_soft_macros_and_wire_masks_are_the_same_bits_at_any_blas_thread_c
     congestion maps, fd's soft macros (ibm17's placement moved) and the wire mask differed
     between a one-thread batch worker and a command on all cores."""
     assert thread_probe(_THREADS_PROBE, 1) == thread_probe(_THREADS_PROBE, 2) == thread_probe(_THREADS_PROBE, 4)
+
+
+def test_overlap_grid_sums_macros_in_groups_under_its_chunk_and_refuses_mismatched_inputs(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A few huge macros on a fine grid held every (macro, cell) product at once (about 4 GB for
+    20 canvas-sized macros on a 2048 x 2048 grid); mismatched inputs gave a grid of a sort."""
+    import placer.cost.grid as grid
+
+    rng = np.random.default_rng(4)
+    rows, cols = rng.random((30, 8)), rng.random((30, 9))
+    whole = grid.overlap_grid(rows, cols)
+    monkeypatch.setattr(grid, "OVERLAP_CHUNK", 100)  # 72 products a macro: one or two a group
+    grouped = grid.overlap_grid(rows, cols)
+    by_hand = np.zeros((8, 9))
+    for start in range(0, 30):  # one macro a group: each group's products >= 72 > 100 / 2
+        by_hand += grid._overlap_sum(rows[start:start + 1], cols[start:start + 1])
+    assert np.allclose(grouped, whole, rtol=1e-15, atol=0) and np.array_equal(grouped, by_hand)
+    with pytest.raises(ValueError, match=r"expected \(M, R\) and \(M, C\) arrays, got \(2, 3\) and \(3, 4\)"):
+        grid.overlap_grid(np.ones((2, 3)), np.ones((3, 4)))
