@@ -32,7 +32,15 @@ def weighted_cost(
 ) -> WeightedCost:
     """``placement``'s weighted objective: ``weights`` maps each of :data:`WEIGHTED_TERMS` to
     its weight; the timing proxy (its ``timing_metric``: "worst" or "tail") is computed only
-    when its weight is not 0."""
+    when its weight is not 0.
+
+    Raises:
+        ValueError: a ``timing_metric`` that is none of :data:`placer.cost.timing.TIMING_METRICS`.
+    """
+    from placer.cost.timing import TIMING_METRICS
+
+    if timing_metric not in TIMING_METRICS:
+        raise ValueError(f"timing_metric must be one of {', '.join(TIMING_METRICS)}, got {timing_metric!r}")
     cost = evaluate(netlist, placement)
     objective = (weights["wirelength"] * cost.wirelength + weights["density"] * cost.density
                  + weights["congestion"] * cost.congestion)  # fmt: skip

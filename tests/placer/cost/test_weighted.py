@@ -18,3 +18,15 @@ def test_the_proxys_weights_give_the_proxy_and_timing_is_computed_only_when_weig
     tail = timing_cost(netlist, placement).tail
     assert timed.terms["timing"] == tail
     assert timed.objective == proxy.wirelength + 0.0 * proxy.density + 2.0 * proxy.congestion + 0.3 * tail
+
+
+def test_a_timing_metric_of_no_such_name_is_refused_even_when_timing_weighs_nothing() -> None:
+    """"tails" read as an attribute of the timing result (AttributeError) when timing weighed
+    something, and passed unnoticed when it did not."""
+    import pytest
+
+    netlist, placement = generate(6, 20, 8, seed=2)
+    for weight in (0.0, 0.3):
+        weights = {"wirelength": 1.0, "density": 0.5, "congestion": 0.5, "timing": weight}
+        with pytest.raises(ValueError, match="timing_metric must be one of worst, tail, got 'tails'"):
+            weighted_cost(netlist, placement, weights, timing_metric="tails")
