@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -131,11 +132,16 @@ def run_on_ray(
                 f"--ray {address}: could not connect ({first}); start a cluster with "
                 "`ray start --head`, pass its address, or use --ray local"
             ) from None
-    remote_run = ray.remote(num_cpus=1, max_retries=0)(_run_reporting_start)
-    pending = {remote_run.remote(task): _RayRun(task) for task in tasks}
+    # (streaming named: Ray's default for a generator task since its 2.8-2.9 releases)
+    remote_run = ray.remote(num_cpus=1, max_retries=0, num_returns="streaming")(_run_reporting_start)
+    pending: dict[Any, _RayRun] = {}
     running: dict[Any, _RayRun] = {}  # those of pending whose worker began them
+    waiting = _QueueWatch(time.monotonic())
     try:
+        for task in tasks:  # (in the try: an interrupt while submitting cancels those submitted)
+            pending[remote_run.remote(task)] = _RayRun(task)
         while pending:
+            waiting.check(ray, begun=bool(running) or len(pending) < len(tasks))
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=_POLL_S)
             if ready:  # and every other one ready now
                 ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0)
@@ -150,6 +156,32 @@ def run_on_ray(
     finally:
         if started_here:
             ray.shutdown()
+
+
+#: Seconds without any run begun on Ray before the batch says that its runs wait in Ray's queue.
+QUEUE_WARNING_S = 60.0
+
+
+@dataclass
+class _QueueWatch:
+    """Says once, on stderr, when no run has begun :data:`QUEUE_WARNING_S` seconds after the
+    batch started (a cluster without a free CPU: the runs wait in Ray's queue, where no
+    deadline counts, and the batch would wait without a word)."""
+
+    started: float
+    said: bool = False
+
+    def check(self, ray: Any, begun: bool) -> None:
+        """Say it now if it is time and no run has ``begun`` (nor ended)."""
+        if self.said or begun or time.monotonic() - self.started < QUEUE_WARNING_S:
+            return
+        self.said = True
+        try:
+            free = f"{ray.available_resources().get('CPU', 0):g} of {ray.cluster_resources().get('CPU', 0):g}"
+        except Exception:  # noqa: BLE001 - only for the message
+            free = "unknown"
+        print(f"placer: no run has begun on Ray after {QUEUE_WARNING_S:g} s (CPUs free on the cluster: "
+              f"{free}); the runs wait in Ray's queue, where no deadline counts", file=sys.stderr)  # fmt: skip
 
 
 def _take_next(

@@ -1234,3 +1234,23 @@ def test_the_one_thread_settings_reach_the_workers_only(suite: Path, plugin: str
     summary = run_batch(tasks, tmp_path / "runs", jobs=2, show_progress=False,
                         on_record=lambda record: seen.append({n: os.environ.get(n) for n in _WORKER_MATH_THREADS}))
     assert summary.ok == 4 and seen == [before] * 4
+
+
+def test_a_batch_whose_runs_wait_in_rays_queue_says_so_once(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """On a cluster without a free CPU the batch waited for good without a word (its deadline
+    counts from a run's start, and none starts)."""
+    from types import SimpleNamespace
+
+    from placer import batch_ray
+
+    fake_ray = SimpleNamespace(available_resources=lambda: {"CPU": 0.0}, cluster_resources=lambda: {"CPU": 4.0})
+    watch = batch_ray._QueueWatch(time.monotonic() - batch_ray.QUEUE_WARNING_S - 1)
+    watch.check(fake_ray, begun=True)  # a run began: nothing to say
+    assert capsys.readouterr().err == ""
+    watch.check(fake_ray, begun=False)
+    watch.check(fake_ray, begun=False)
+    said = capsys.readouterr().err
+    assert said.count("no run has begun on Ray after 60 s (CPUs free on the cluster: 0 of 4)") == 1, said
+    fresh = batch_ray._QueueWatch(time.monotonic())
+    fresh.check(fake_ray, begun=False)  # too early
+    assert capsys.readouterr().err == ""
