@@ -482,7 +482,7 @@ def test_a_ray_run_is_timed_from_when_it_began_and_one_done_in_time_is_kept() ->
     fake_ray = SimpleNamespace(
         wait=lambda refs, num_returns, timeout: ([r for r in refs if r in done_refs], []),
         get=lambda ref: f"record of {ref}",
-        cancel=lambda ref, force: cancelled.append(ref),
+        cancel=lambda ref, force: cancelled.append(ref if force else f"{ref} (not forced)"),
     )
     now = time.monotonic()
     pending = {
@@ -1254,3 +1254,44 @@ def test_a_batch_whose_runs_wait_in_rays_queue_says_so_once(capsys, monkeypatch)
     fresh = batch_ray._QueueWatch(time.monotonic())
     fresh.check(fake_ray, begun=False)  # too early
     assert capsys.readouterr().err == ""
+
+
+def test_rays_queue_warning_is_not_said_while_a_run_is_going(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """run_on_ray with a fake Ray: a run begins at once and goes on past the warning's time;
+    the warning (for a batch none of whose runs has begun) must not come."""
+    import sys as system
+    from types import SimpleNamespace
+
+    from placer import batch_ray
+
+    monkeypatch.setattr(batch_ray, "QUEUE_WARNING_S", 0.3)
+    start = time.monotonic()
+
+    class Run:  # a generator task: "began" at once, its record after 0.8 s
+        def __init__(self, task: object) -> None:
+            self.task, self.values = task, [batch_ray._BEGAN]
+
+        def ready(self) -> bool:
+            if not self.values and time.monotonic() - start > 0.8:
+                self.values.append(("record", self.task))
+            return bool(self.values)
+
+        def __next__(self) -> object:
+            return self.values.pop(0)
+
+    def wait(refs, num_returns, timeout):  # type: ignore[no-untyped-def]
+        ready = [ref for ref in refs if ref.ready()]
+        if not ready and timeout:
+            time.sleep(timeout)
+        return ready[:num_returns], []
+
+    fake_ray = SimpleNamespace(
+        is_initialized=lambda: True,
+        remote=lambda **options: (lambda function: SimpleNamespace(remote=Run)),
+        wait=wait, get=lambda value: value, cancel=lambda ref, force: None,
+        available_resources=lambda: {"CPU": 0.0}, cluster_resources=lambda: {"CPU": 1.0},
+    )
+    monkeypatch.setitem(system.modules, "ray", fake_ray)
+    records: list[object] = []
+    batch_ray.run_on_ray(["task"], "local", records.append)  # type: ignore[list-item]
+    assert records == [("record", "task")] and "no run has begun" not in capsys.readouterr().err

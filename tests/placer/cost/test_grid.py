@@ -86,6 +86,8 @@ def test_costs_soft_macros_and_wire_masks_are_the_same_bits_at_any_blas_thread_c
 def test_overlap_grid_sums_macros_in_groups_under_its_chunk_and_refuses_mismatched_inputs(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A few huge macros on a fine grid held every (macro, cell) product at once (about 4 GB for
     20 canvas-sized macros on a 2048 x 2048 grid); mismatched inputs gave a grid of a sort."""
+    import threading
+
     import placer.cost.grid as grid
 
     rng = np.random.default_rng(4)
@@ -97,5 +99,34 @@ def test_overlap_grid_sums_macros_in_groups_under_its_chunk_and_refuses_mismatch
     for start in range(0, 30):  # one macro a group: each group's products >= 72 > 100 / 2
         by_hand += grid._overlap_sum(rows[start:start + 1], cols[start:start + 1])
     assert np.allclose(grouped, whole, rtol=1e-15, atol=0) and np.array_equal(grouped, by_hand)
+    monkeypatch.setattr(grid, "OVERLAP_CHUNK", 10)  # each macro alone over the chunk: one a group
+    finished: list[np.ndarray] = []
+    worker = threading.Thread(target=lambda: finished.append(grid.overlap_grid(rows, cols)), daemon=True)
+    worker.start()
+    worker.join(timeout=30)  # (a group must take at least one macro: it looped for good)
+    assert finished and np.array_equal(finished[0], by_hand)
     with pytest.raises(ValueError, match=r"expected \(M, R\) and \(M, C\) arrays, got \(2, 3\) and \(3, 4\)"):
         grid.overlap_grid(np.ones((2, 3)), np.ones((3, 4)))
+
+
+def test_the_fixed_order_sums_call_no_blas_product() -> None:
+    """This machine's OpenBLAS gives the same bits at 1 and 2 threads for the smaller products
+    (the Poisson solve, the wire mask, the RMI root's gram matrix), so the thread probes cannot
+    tell a product put back there: the sources are checked instead."""
+    import ast
+    import inspect
+    import textwrap
+
+    from learned_systems.index.rmi import _polyfit
+    from placer.algorithms.fd import PoissonField
+    from placer.algorithms.grid_state import SequentialGridState
+    from placer.cost.grid import _overlap_sum
+
+    for function in (PoissonField.potential, SequentialGridState._axis_increase, _polyfit, _overlap_sum):
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+        products = [node for node in ast.walk(tree) if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult)]
+        calls = [node.func.attr for node in ast.walk(tree)
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                 and node.func.attr in ("dot", "matmul", "tensordot", "inner")]  # fmt: skip
+        assert not products and not calls, (function, calls)
+

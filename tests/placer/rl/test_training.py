@@ -1782,3 +1782,26 @@ def test_verbose_0_leaves_out_trains_lines_and_the_next_call_says_them_again(tin
     assert (said.out, said.err) == ("", "") and (out / "last.zip").exists()
     train(TrainConfig(**{**cfg.__dict__, "timesteps": 128}), progress_bar=False, designs=[tiny_design], resume=True)
     assert "has finished: step 128 of 128" in capsys.readouterr().out  # the default says it again
+
+
+def test_each_threads_train_call_keeps_its_own_verbose(monkeypatch):
+    """verbose is the calling thread's setting: a process-wide one let a quiet train() in one
+    thread silence (or unsilence) another thread's."""
+    import threading
+
+    both_inside = threading.Barrier(2, timeout=30)
+    seen: dict[int, int] = {}
+
+    def fake_train(config, progress_bar, designs, resume):
+        both_inside.wait()  # both calls have set their verbose before either reads it
+        seen[config] = train_module._VERBOSE.get()
+        both_inside.wait()
+        return config
+
+    monkeypatch.setattr(train_module, "_train", fake_train)
+    threads = [threading.Thread(target=train, args=(verbose,), kwargs={"verbose": verbose}) for verbose in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert seen == {0: 0, 1: 1}
