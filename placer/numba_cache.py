@@ -228,12 +228,12 @@ def _remembered_digest(package_dirs: list[Path], memo: Path) -> str:
     except (OSError, ValueError, AttributeError):
         pass
     digest = kernel_digest(package_dirs)
-    staged = memo.with_name(f".{memo.name}.{os.getpid()}.tmp")
+    from netlists.formats.textio import text_writer, write_atomically  # (only on a miss)
+
     try:  # (whole or not at all: a reader never sees half a file)
-        staged.write_text(json.dumps({"stamp": stamp, "digest": digest}))
-        staged.replace(memo)
+        write_atomically({memo: text_writer(json.dumps({"stamp": stamp, "digest": digest}))})
     except OSError:
-        staged.unlink(missing_ok=True)
+        pass  # (a memo that cannot be written: the digest is computed again next time)
     return digest
 
 
@@ -256,7 +256,6 @@ def _mark_used_and_prune(folder: Path) -> None:
                 shutil.rmtree(old, ignore_errors=True)
         except OSError:
             continue
-
 
 
 def _user_folder(variable: str, under_home: str) -> Path | None:

@@ -45,6 +45,7 @@ def _one_torch_thread() -> Iterator[None]:
     finally:
         torch.set_num_threads(before)
 
+
 class ResumeWarning(RuntimeWarning):
     """A resumed tuner that no longer repeats its stored run (the CLI shows it as one
     ``placer: warning:`` line, as the project's own warnings)."""
