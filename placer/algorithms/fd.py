@@ -45,7 +45,7 @@ from placer.algorithms.base import (
     register_placer,
 )
 from placer.cost.context import cost_context, per_netlist
-from placer.cost.grid import interval_overlaps, overlap_grid
+from placer.cost.density import density_grid
 
 #: Smallest number of bins per side of the repulsion grid (the proxy grid, refined).
 MIN_BINS = 32
@@ -224,20 +224,10 @@ def _repulsion(
     solver = PoissonField(rows, cols, canvas.width, canvas.height)
     macros = cost_context(netlist).macros
     still = macros[local[macros] < 0]
-    fixed_density = overlap_grid(  # (the same bits at any BLAS thread count)
-        interval_overlaps(
-            placement.y[still] - netlist.height[still] / 2,
-            placement.y[still] + netlist.height[still] / 2,
-            rows,
-            bh,
-        ),
-        interval_overlaps(
-            placement.x[still] - netlist.width[still] / 2,
-            placement.x[still] + netlist.width[still] / 2,
-            cols,
-            bw,
-        ),
-    ) / (bw * bh)
+    fixed_density = density_grid(  # (the proxy's density map, on this grid of bins)
+        canvas.replace(rows=rows, cols=cols),
+        placement.x[still], placement.y[still], netlist.width[still], netlist.height[still],
+    )
     # a footprint narrower than a bin is stretched to one bin (the charge kept), as in ePlace,
     # so that the field it feels is smooth in its position
     fw, fh = np.maximum(w, bw), np.maximum(h, bh)
