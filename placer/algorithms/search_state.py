@@ -28,7 +28,7 @@ from placer.algorithms.legalize import GAP
 from placer.algorithms.optimal_region import optimal_region
 from placer.algorithms.overlap_kernel import hard_free as hard_free_kernel
 from placer.cost.incremental import IncrementalEvaluator, Move
-from placer.cost.timing import TIMING_METRICS
+from placer.cost.timing import TIMING_METRICS, check_timing_metric
 from placer.cost.timing_incremental import IncrementalTiming, TimingMove
 
 #: The largest timing weight a search takes (as the RL reward's ``w_timing``).
@@ -56,8 +56,7 @@ class SearchState:
         w_timing: float = 0.0,
         timing_metric: str = "worst",
     ) -> None:
-        if timing_metric not in TIMING_METRICS:
-            raise ValueError(f"timing_metric must be one of {', '.join(TIMING_METRICS)}, got {timing_metric!r}")
+        check_timing_metric(timing_metric)
         self.netlist = netlist
         self.canvas = netlist.require_canvas()
         self.ev = IncrementalEvaluator(netlist, placement)

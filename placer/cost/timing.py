@@ -87,6 +87,17 @@ TIMING_MODEL = 2
 TIMING_METRICS = ("worst", "tail")
 
 
+def check_timing_metric(name: str) -> None:
+    """Refuse a ``timing_metric`` that is none of :data:`TIMING_METRICS` (any other name would
+    be read as an attribute of :class:`TimingResult`).
+
+    Raises:
+        ValueError: naming the metrics there are.
+    """
+    if name not in TIMING_METRICS:
+        raise ValueError(f"timing_metric must be one of {', '.join(TIMING_METRICS)}, got {name!r}")
+
+
 @dataclass(frozen=True)
 class TimingResult:
     """Normalised worst path delay, normalised mean of the worst 10 % endpoints, raw worst."""

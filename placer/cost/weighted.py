@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from netlists.model import Netlist, Placement
+from placer.cost import timing
 from placer.cost.proxy import ProxyCost, evaluate
 
 #: The weighted terms, in the order they are summed.
@@ -35,20 +36,17 @@ def weighted_cost(
     when its weight is not 0.
 
     Raises:
-        ValueError: a ``timing_metric`` that is none of :data:`placer.cost.timing.TIMING_METRICS`.
+        ValueError: a ``timing_metric`` that is none of :data:`placer.cost.timing.TIMING_METRICS`
+            (:func:`placer.cost.timing.check_timing_metric`).
     """
-    from placer.cost.timing import TIMING_METRICS
-
-    if timing_metric not in TIMING_METRICS:
-        raise ValueError(f"timing_metric must be one of {', '.join(TIMING_METRICS)}, got {timing_metric!r}")
+    timing.check_timing_metric(timing_metric)
     cost = evaluate(netlist, placement)
     objective = (weights["wirelength"] * cost.wirelength + weights["density"] * cost.density
                  + weights["congestion"] * cost.congestion)  # fmt: skip
-    timing: float | None = None
+    worst_or_tail: float | None = None
     if weights["timing"] != 0.0:
-        from placer.cost.timing import timing_cost
-
-        timing = float(getattr(timing_cost(netlist, placement), timing_metric))
-        objective += weights["timing"] * timing
-    terms = {"wirelength": cost.wirelength, "density": cost.density, "congestion": cost.congestion, "timing": timing}
+        worst_or_tail = float(getattr(timing.timing_cost(netlist, placement), timing_metric))
+        objective += weights["timing"] * worst_or_tail
+    terms = {"wirelength": cost.wirelength, "density": cost.density, "congestion": cost.congestion,
+             "timing": worst_or_tail}  # fmt: skip
     return WeightedCost(float(objective), terms, cost)
