@@ -150,7 +150,7 @@ def observation(
     node_feats = static.node_static.copy()
     n_hard = state.order.size
     placed = np.concatenate([state.preplaced, state.order[: state.n_placed]])
-    slots = state._slot
+    slots = state.hard_macro_slot
     node_feats[slots[placed], 4] = 1.0
     node_feats[slots[placed], 5] = state.placement.x[placed] / canvas.width
     node_feats[slots[placed], 6] = state.placement.y[placed] / canvas.height

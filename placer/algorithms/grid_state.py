@@ -195,6 +195,7 @@ class SequentialGridState:
         self.placement = placement.copy()
         slot = np.full(netlist.n_nodes, -1, dtype=np.int64)
         slot[self.pins.hard] = np.arange(self.pins.hard.size)
+        slot.flags.writeable = False  # handed out as is by :attr:`hard_macro_slot`
         self._slot = slot
         self.step_index = 0
         #: hard macros outside ``order``: in place from the start (obstacles, placed pins)
@@ -244,6 +245,14 @@ class SequentialGridState:
     @property
     def n_placed(self) -> int:
         return self.step_index
+
+    @property
+    def hard_macro_slot(self) -> np.ndarray:
+        """Per node, its index in ``pins.hard`` (the hard macro's row in per-macro arrays, such
+        as the env's graph node features), -1 for nodes that are not hard macros.
+
+        The state's own array, read-only (no copy: the env reads it every step)."""
+        return self._slot
 
     def legal_mask(self, node: int | None = None) -> np.ndarray:
         """``(rows, cols)`` bool: cells where ``node`` (default: the current macro) fits."""

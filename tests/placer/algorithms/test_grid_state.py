@@ -1,8 +1,10 @@
-"""SequentialGridState: passing over a macro (skip) and the separable density mask."""
+"""SequentialGridState: passing over a macro (skip), the separable density mask and the
+hard-macro slot map."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from netlists.generate import generate
 from placer.algorithms.grid_state import SequentialGridState, placement_order, prefix_sum
@@ -81,3 +83,17 @@ def test_the_cost_mask_from_masks_given_equals_the_one_it_computes():
     for weight in (0.0, 0.7):
         given = state.cost_mask(weight, wire=state.wire_mask(), density=state.density_mask())
         np.testing.assert_array_equal(given, state.cost_mask(weight))
+
+
+def test_hard_macro_slot_maps_each_hard_macro_to_its_row_and_cannot_be_written():
+    netlist, placement = generate(12, 30, 12, seed=3)
+    state = SequentialGridState(netlist, placement)
+    slot = state.hard_macro_slot
+    hard = state.pins.hard
+    np.testing.assert_array_equal(slot[hard], np.arange(hard.size))
+    others = np.setdiff1d(np.arange(netlist.n_nodes), hard)
+    assert others.size and np.all(slot[others] == -1)
+    with pytest.raises(ValueError, match="read-only"):
+        slot[hard[0]] = 5
+    state.place(*np.argwhere(state.legal_mask())[0])
+    assert state.hard_macro_slot is slot  # the state's own array: no copy per step
