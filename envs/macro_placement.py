@@ -45,7 +45,7 @@ Observation (``Dict``, fixed shapes):
   padding has weight 0).
 
 Reward: at the last step, the soft macros are placed by the force-directed placer
-(:func:`~envs.macro_placement_reward.place_soft_macros_or_keep`) and the reward is
+(:func:`~placer.algorithms.fd.place_soft_macros_or_keep`) and the reward is
 ``-(w_wl * wirelength + w_den * density + w_cong * congestion + w_timing * timing)`` from
 :func:`placer.cost.proxy.evaluate` (and :func:`placer.cost.timing.timing_cost`'s ``worst``, or
 its ``tail`` with ``timing_metric="tail"``, computed only when ``w_timing`` is not 0:
@@ -115,11 +115,11 @@ from envs.macro_placement_obs import (
 from envs.macro_placement_reward import (
     final_cost,
     partial_cost,
-    place_soft_macros_or_keep,
     shaping_reward,
     stuck_penalty,
 )
 from netlists.model import Netlist, Placement
+from placer.algorithms.fd import place_soft_macros_or_keep
 from placer.algorithms.grid_state import SequentialGridState
 
 __all__ = [

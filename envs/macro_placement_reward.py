@@ -1,6 +1,8 @@
 """The rewards of ``placer/MacroPlacement-v0``, from :mod:`placer.cost`'s exact costs
-(:func:`placer.cost.weighted.weighted_cost`): the weighted cost of a final placement (soft macros placed by the force-directed placer first), the partial
-cost and penalty of an episode that got stuck, and the dense wire-mask shaping term."""
+(:func:`placer.cost.weighted.weighted_cost`): the weighted cost of a final placement (its soft
+macros placed first by :func:`placer.algorithms.fd.place_soft_macros_or_keep`, which the env
+calls), the partial cost and penalty of an episode that got stuck, and the dense wire-mask
+shaping term."""
 
 from __future__ import annotations
 
@@ -9,23 +11,6 @@ from typing import Any
 from netlists.model import Netlist, Placement
 from placer.algorithms.grid_state import SequentialGridState
 from placer.cost.weighted import weighted_cost
-
-
-def place_soft_macros_or_keep(
-    netlist: Netlist, placement: Placement, seed: int = 0, iterations: int | None = None
-) -> Placement:
-    """Soft macros placed by ``placer.algorithms.fd.place_soft_macros`` when it is installed;
-    otherwise the placement unchanged (soft macros keep their given positions)."""
-    try:
-        from placer.algorithms.fd import place_soft_macros
-    except ImportError:
-        return placement
-    if netlist.soft_macros.size == 0:
-        return placement
-    kwargs: dict[str, Any] = {"seed": seed}
-    if iterations is not None:
-        kwargs["iterations"] = iterations
-    return place_soft_macros(netlist, placement, **kwargs)
 
 
 def shaping_reward(weights: dict[str, float], wire_increase: float, wl_norm: float) -> float:

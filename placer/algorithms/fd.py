@@ -22,9 +22,10 @@ Per iteration, vectorised over all nets and macros (no Python loop over either):
   ``start_move`` to ``end_move`` (fractions of the canvas size), and centres are clamped so
   every soft macro lies inside the canvas.
 
-:func:`place_soft_macros` is the plain function the RL environment, the greedy placer and
-simulated annealing call; :class:`ForceDirected` (``fd``) is the registered method, which tries a
-few repulsion strengths within its budget and keeps the one with the lowest proxy cost.
+:func:`place_soft_macros` is the plain function the greedy placer and simulated annealing call
+(the RL environment through :func:`place_soft_macros_or_keep`); :class:`ForceDirected` (``fd``)
+is the registered method, which tries a few repulsion strengths within its budget and keeps
+the one with the lowest proxy cost.
 """
 
 from __future__ import annotations
@@ -369,6 +370,19 @@ def place_soft_macros(
     result.x[soft] = x
     result.y[soft] = y
     return result
+
+
+def place_soft_macros_or_keep(
+    netlist: Netlist, placement: Placement, seed: int = 0, iterations: int | None = None
+) -> Placement:
+    """The final placement of an RL episode (``placer/MacroPlacement-v0``): soft macros placed
+    by :func:`place_soft_macros` (``iterations`` None: its default), or ``placement`` itself,
+    not a copy, when the design has no soft macro."""
+    if netlist.soft_macros.size == 0:
+        return placement
+    if iterations is None:
+        return place_soft_macros(netlist, placement, seed=seed)
+    return place_soft_macros(netlist, placement, seed=seed, iterations=iterations)
 
 
 @register_placer
