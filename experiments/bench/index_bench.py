@@ -21,6 +21,7 @@ import json
 import platform
 import time
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 from _cli import (
@@ -87,6 +88,16 @@ def _missing(name: str) -> dict:
     return row
 
 
+class _Sample(NamedTuple):
+    """The queries the per-query Python structures are timed on, their expected answers, how
+    many they are and the note every such row starts with."""
+
+    queries: list
+    expected: np.ndarray
+    count: int
+    note: str
+
+
 def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: int) -> list[dict]:
     """All structures on one dataset (a generator's name or a SOSD key file's path, of which an
     evenly spaced ``n_keys``, or all of a smaller file); ratios are taken against searchsorted of
@@ -94,9 +105,25 @@ def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: 
     keys = load_keys(name, n_keys, seed=seed)
     queries = generate_queries(keys, n_queries, seed=seed + 1)
     expected = np.searchsorted(keys, queries, side="left")
-    rows = []
-    seconds, answer = _best_of(3, lambda: np.searchsorted(keys, queries, side="left"))
-    rows.append(_row("numpy.searchsorted", 0.0, seconds, n_queries, 0, None, True))
+    rows = [_searchsorted_row(keys, queries, n_queries)]
+    rows += _our_index_rows(keys, queries, expected, n_queries)
+    sample = _Sample(queries[:subsample].tolist(), expected[:subsample], subsample,
+                     f"per-query Python calls, {subsample:,} queries")  # fmt: skip
+    rows += _per_query_rows(keys, sample, n_keys)
+    gc.collect()
+    _add_dataset_columns(rows, name, keys)
+    return rows
+
+
+def _searchsorted_row(keys: np.ndarray, queries: np.ndarray, n_queries: int) -> dict:
+    """numpy.searchsorted over the whole query batch: the baseline row (nothing built)."""
+    seconds, _ = _best_of(3, lambda: np.searchsorted(keys, queries, side="left"))
+    return _row("numpy.searchsorted", 0.0, seconds, n_queries, 0, None, True)
+
+
+def _our_index_rows(keys: np.ndarray, queries: np.ndarray, expected: np.ndarray, n_queries: int) -> list[dict]:
+    """Our PGM and RMI indexes, each built once and timed alternately with searchsorted (the
+    row's ``baseline_ns``)."""
     ours = [
         ("ours PGM eps=64", lambda: PGMIndex(keys, epsilon=64)),
         ("ours PGM eps=256", lambda: PGMIndex(keys, epsilon=256)),
@@ -105,6 +132,7 @@ def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: 
     ]
     # the first build compiled (or loaded) the segmentation kernels inside its build seconds
     PGMIndex(keys[: min(keys.size, 1000)], epsilon=64)
+    rows = []
     for label, build in ours:
         index = build()
         seconds, baseline, answer = _best_of_paired(
@@ -117,113 +145,110 @@ def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: 
         rows.append(row)
         index = None
         gc.collect()
+    return rows
 
-    sample = queries[:subsample]
-    sample_list = sample.tolist()
-    sample_expected = expected[:subsample]
-    note = f"per-query Python calls, {subsample:,} queries"
+
+def _per_query_rows(keys: np.ndarray, sample: _Sample, n_keys: int) -> list[dict]:
+    """The per-query Python structures (bisect, sortedcontainers, BTrees, pygm) on ``sample``;
+    a package that is not installed gets a row without figures."""
     key_list = keys.tolist()
-    seconds, answer = _best_of(
-        1, lambda: np.array([bisect.bisect_left(key_list, q) for q in sample_list])
-    )
-    rows.append(
-        _row(
-            "bisect (list)",
-            0.0,
-            seconds,
-            subsample,
-            0,
-            None,
-            np.array_equal(answer, sample_expected),
-            note + "; binary search of a list copy of the keys: no index",
-        )
-    )
+    return [
+        _bisect_row(key_list, sample),
+        _sortedcontainers_row(key_list, sample),
+        _btrees_row(keys, sample, n_keys),
+        _pygm_row(keys, sample),
+    ]
+
+
+def _sample_row(
+    label: str,
+    build_s: float,
+    lookups: Callable[[], np.ndarray],
+    sample: _Sample,
+    size_bytes: int | None,
+    max_error: int | None,
+    note: str,
+) -> dict:
+    """The row of a per-query structure: ``lookups`` (its answers to ``sample``'s queries,
+    one Python call each) timed once and checked."""
+    seconds, answer = _best_of(1, lookups)
+    return _row(label, build_s, seconds, sample.count, size_bytes, max_error,
+                np.array_equal(answer, sample.expected), sample.note + note)  # fmt: skip
+
+
+def _timed(build: Callable[[], Any]) -> tuple[Any, float]:
+    """What ``build`` returns and the seconds it took."""
+    started = time.perf_counter()
+    built = build()
+    return built, time.perf_counter() - started
+
+
+def _bisect_row(key_list: list, sample: _Sample) -> dict:
+    """bisect over a list copy of the keys (no index)."""
+    return _sample_row("bisect (list)", 0.0,
+                       lambda: np.array([bisect.bisect_left(key_list, q) for q in sample.queries]),
+                       sample, 0, None, "; binary search of a list copy of the keys: no index")  # fmt: skip
+
+
+def _sortedcontainers_row(key_list: list, sample: _Sample) -> dict:
+    """sortedcontainers' SortedList of the keys."""
     try:
         from sortedcontainers import SortedList
-
-        started = time.perf_counter()
-        sorted_list = SortedList(key_list)
-        build_s = time.perf_counter() - started
-        seconds, answer = _best_of(
-            1, lambda: np.array([sorted_list.bisect_left(q) for q in sample_list])
-        )
-        rows.append(
-            _row(
-                "sortedcontainers.SortedList",
-                build_s,
-                seconds,
-                subsample,
-                None,
-                None,
-                np.array_equal(answer, sample_expected),
-                note + "; size not measured",
-            )
-        )
-        sorted_list = None
     except ImportError:
-        rows.append(_missing("sortedcontainers"))
+        return _missing("sortedcontainers")
+    sorted_list, build_s = _timed(lambda: SortedList(key_list))
+    return _sample_row("sortedcontainers.SortedList", build_s,
+                       lambda: np.array([sorted_list.bisect_left(q) for q in sample.queries]),
+                       sample, None, None, "; size not measured")  # fmt: skip
+
+
+def _btrees_row(keys: np.ndarray, sample: _Sample, n_keys: int) -> dict:
+    """A BTrees QQBTree mapping each distinct key to its first position (a query with no key
+    at or above it answers ``n_keys``)."""
     try:
         from BTrees.QQBTree import QQBTree
+    except ImportError:
+        return _missing("BTrees")
 
-        started = time.perf_counter()
+    def build() -> QQBTree:
         unique, first = np.unique(keys, return_index=True)
         tree = QQBTree()
         tree.update(dict(zip(unique.tolist(), first.tolist(), strict=True)))
-        build_s = time.perf_counter() - started
+        return tree
 
-        def tree_lookup() -> np.ndarray:
-            out = []
-            for q in sample_list:
-                try:
-                    out.append(tree[tree.minKey(q)])
-                except ValueError:  # no key >= q
-                    out.append(n_keys)
-            return np.array(out)
+    tree, build_s = _timed(build)
 
-        seconds, answer = _best_of(1, tree_lookup)
-        rows.append(
-            _row(
-                "BTrees QQBTree (key->first pos)",
-                build_s,
-                seconds,
-                subsample,
-                None,
-                None,
-                np.array_equal(answer, sample_expected),
-                note + "; size not measured",
-            )
-        )
-        tree = None
-    except ImportError:
-        rows.append(_missing("BTrees"))
+    def lookups() -> np.ndarray:
+        out = []
+        for q in sample.queries:
+            try:
+                out.append(tree[tree.minKey(q)])
+            except ValueError:  # no key >= q
+                out.append(n_keys)
+        return np.array(out)
+
+    return _sample_row("BTrees QQBTree (key->first pos)", build_s, lookups, sample, None, None,
+                       "; size not measured")  # fmt: skip
+
+
+def _pygm_row(keys: np.ndarray, sample: _Sample) -> dict:
+    """The ``pygm`` package's PGM-index (its SortedList, epsilon 64)."""
     try:
         import pygm
-
-        started = time.perf_counter()
-        pgm_list = pygm.SortedList(keys, epsilon=64)
-        build_s = time.perf_counter() - started
-        seconds, answer = _best_of(
-            1, lambda: np.array([pgm_list.bisect_left(q) for q in sample_list])
-        )
-        stats = pgm_list.stats() if hasattr(pgm_list, "stats") else {}  # its segments' bytes
-        pygm_bytes = stats.get("index size")
-        rows.append(
-            _row(
-                "pygm.SortedList eps=64",
-                build_s,
-                seconds,
-                subsample,
-                None if pygm_bytes is None else int(pygm_bytes),
-                64,
-                np.array_equal(answer, sample_expected),
-                note + ("; size not exposed by this pygm" if pygm_bytes is None else "; size from its stats()"),
-            )
-        )
-        pgm_list = None
     except ImportError:
-        rows.append(_missing("pygm"))
-    key_list = None
-    gc.collect()
+        return _missing("pygm")
+    pgm_list, build_s = _timed(lambda: pygm.SortedList(keys, epsilon=64))
+    seconds, answer = _best_of(1, lambda: np.array([pgm_list.bisect_left(q) for q in sample.queries]))
+    stats = pgm_list.stats() if hasattr(pgm_list, "stats") else {}  # its segments' bytes (asked after the lookups)
+    pygm_bytes = stats.get("index size")
+    return _row("pygm.SortedList eps=64", build_s, seconds, sample.count,
+                None if pygm_bytes is None else int(pygm_bytes), 64, np.array_equal(answer, sample.expected),
+                sample.note + ("; size not exposed by this pygm" if pygm_bytes is None else "; size from its stats()"))  # fmt: skip
+
+
+def _add_dataset_columns(rows: list[dict], name: str, keys: np.ndarray) -> None:
+    """Every row of one dataset gets its label, key count, ratio to searchsorted (its own
+    baseline, else the searchsorted row's) and index size as a share of the keys' bytes."""
     for row in rows:
         row["dataset"] = dataset_label(name)
         row["keys"] = int(keys.size)
@@ -233,7 +258,6 @@ def bench_dataset(name: str, n_keys: int, n_queries: int, subsample: int, seed: 
         row["index_pct_of_keys"] = (
             None if row["index_bytes"] is None else round(100 * row["index_bytes"] / keys.nbytes, 4)
         )
-    return rows
 
 
 def _dataset(text: str) -> str:
