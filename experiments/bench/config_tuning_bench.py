@@ -538,6 +538,17 @@ def workload_names(system: str) -> list[str]:
 def parse_args() -> argparse.Namespace:
     """The command line, checked: a bad value is refused before anything is measured."""
     parser = make_parser(__doc__)
+    _add_run_options(parser)
+    _add_measurement_options(parser)
+    _add_output_options(parser)
+    _add_mode_options(parser)
+    args = parser.parse_args()
+    _check_args(parser, args)
+    return args
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """What to run: the database, its workloads, the tuners, their trials and seeds."""
     parser.add_argument(
         "--system", choices=["sqlite", "postgres"], default="sqlite", help="database to tune"
     )
@@ -567,6 +578,10 @@ def parse_args() -> argparse.Namespace:
         metavar="SEED",
         help="seeds of every tuner (rl: the first only; default: 0 1 2)",
     )
+
+
+def _add_measurement_options(parser: argparse.ArgumentParser) -> None:
+    """How each trial is measured: windows, repeats, the database's size, the final rounds."""
     parser.add_argument(
         "--duration",
         type=positive_float,
@@ -596,6 +611,10 @@ def parse_args() -> argparse.Namespace:
         default=5,
         help="rounds re-measuring the best configurations next to the rule of thumb",
     )
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    """Where trials and results go: the resumable store and the --out folder."""
     parser.add_argument(
         "--store",
         type=Path,
@@ -611,6 +630,10 @@ def parse_args() -> argparse.Namespace:
         help="folder of the results (config_tuning_SYSTEM.md and .json) and the plots; "
         "required, so that a quick run never replaces the recorded results (experiments/results)",
     )
+
+
+def _add_mode_options(parser: argparse.ArgumentParser) -> None:
+    """The modes that do something else than run the benchmark: --merge, --replot, --recheck."""
     parser.add_argument(
         "--merge",
         type=Path,
@@ -637,21 +660,40 @@ def parse_args() -> argparse.Namespace:
         "to the rule of thumb (--validate-repeats rounds; --workloads to choose), writing "
         "config_tuning_SYSTEM_recheck.md into --out",
     )
-    args = parser.parse_args()
+
+
+def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse (argparse's error, exit 2) a command line that cannot run: two modes at once, or
+    the chosen mode's own checks."""
     if sum(x is not None for x in (args.recheck, args.merge, args.replot)) > 1:
         parser.error("--recheck, --merge and --replot: choose one")
     if args.replot is not None:
-        if not (args.out / f"config_tuning_{args.system}.json").is_file():
-            parser.error(f"--replot: no config_tuning_{args.system}.json in {args.out}")
-        for store in args.replot:
-            if not store.is_file():
-                parser.error(f"--replot: no results store {store}")
-        return args
-    if args.merge:
-        for folder in args.merge:
-            if not (folder / f"config_tuning_{args.system}.json").is_file():
-                parser.error(f"--merge: no config_tuning_{args.system}.json in {folder}")
-        return args
+        _check_replot(parser, args)
+    elif args.merge:
+        _check_merge(parser, args)
+    else:
+        _check_run(parser, args)
+
+
+def _check_replot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--replot needs --out's results file and every store it names."""
+    if not (args.out / f"config_tuning_{args.system}.json").is_file():
+        parser.error(f"--replot: no config_tuning_{args.system}.json in {args.out}")
+    for store in args.replot:
+        if not store.is_file():
+            parser.error(f"--replot: no results store {store}")
+
+
+def _check_merge(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--merge needs the system's results file in every folder it names."""
+    for folder in args.merge:
+        if not (folder / f"config_tuning_{args.system}.json").is_file():
+            parser.error(f"--merge: no config_tuning_{args.system}.json in {folder}")
+
+
+def _check_run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A benchmark run (or --recheck): known workloads, nothing given twice, enough SQLite
+    rows, a store that is a file name."""
     known = workload_names(args.system)
     for workload in args.workloads or []:
         if workload not in known:
@@ -671,7 +713,6 @@ def parse_args() -> argparse.Namespace:
         parser.error(f"--rows: SQLite needs at least {MIN_ROWS} rows, got {args.rows}")
     if args.store is not None and args.store.is_dir():
         parser.error(f"--store: {args.store} is a folder: give a file name")
-    return args
 
 
 def main() -> None:
