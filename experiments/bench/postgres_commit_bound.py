@@ -23,6 +23,7 @@ can do.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import shutil
@@ -164,8 +165,9 @@ def half_flush_us(samples: list[dict[str, float]], method: str) -> int | None:
     return max(round(statistics.median(latencies) / 2), 1) if latencies else None
 
 
-def main() -> None:
-    """Measure the configurations in interleaved rounds and write the report (``--out``)."""
+def parse_args() -> argparse.Namespace:
+    """The command line, checked (--out writable, --recorded JSON when present) before the slow
+    measurements."""
     parser = make_parser(__doc__)
     parser.add_argument("--rounds", type=positive_int, default=3, help="interleaved rounds")
     parser.add_argument(
@@ -208,28 +210,32 @@ def main() -> None:
             json.loads(args.recorded.read_text())
         except ValueError as error:
             parser.error(f"--recorded: {args.recorded} is not JSON ({error})")
+    return args
+
+
+def tpcb_backend(duration_s: float, clients: int) -> PostgresBackend:
+    """The PostgreSQL backend running pgbench tpcb once per trial, unsafe settings allowed;
+    exits with "skipped: ..." when PostgreSQL is not available."""
     try:
-        backend = PostgresBackend(
+        return PostgresBackend(
             workload="tpcb",
-            duration_s=args.duration,
+            duration_s=duration_s,
             repeats=1,
             allow_unsafe=True,
-            clients=args.clients,
+            clients=clients,
         )
     except PostgresUnavailable as error:
         raise SystemExit(f"skipped: {error}") from None
-    flushes = [flush_rates(backend.binaries["postgres"]) for _ in range(args.flush_samples)]
-    configs = configurations(
-        backend.space.rule_of_thumb,
-        args.recorded,
-        backend.clients,
-        half_flush_us(flushes, backend.space.defaults()["wal_sync_method"]),
-    )
-    durable = [name for name in configs if "unsafe" not in name] + list(OUTSIDE_SPACE)
-    unsafe = [name for name in configs if "unsafe" in name]
-    tps: dict[str, list[float]] = {name: [] for name in durable + unsafe}
+
+
+def measure_rounds(
+    backend: PostgresBackend, configs: dict[str, dict], names: list[str], rounds: int
+) -> dict[str, list[float]]:
+    """tps of every named configuration (``configs``' or :data:`OUTSIDE_SPACE`'s), ``rounds``
+    times in turn so that drift hits each alike; exits on a failed trial."""
+    tps: dict[str, list[float]] = {name: [] for name in names}
     width = max(map(len, tps))
-    for round_ in range(args.rounds):
+    for round_ in range(rounds):
         for name in tps:
             if name in OUTSIDE_SPACE:
                 result = backend.measure(OUTSIDE_SPACE[name], space="outside")
@@ -239,11 +245,23 @@ def main() -> None:
                 raise SystemExit(f"{name}: trial failed: {result.error}")
             tps[name].append(result.throughput_mean)
             print(
-                f"round {round_ + 1}/{args.rounds}  {name:{width}s} "
+                f"round {round_ + 1}/{rounds}  {name:{width}s} "
                 f"{result.throughput_mean:8.0f} tps"
             )
-    flushes += [flush_rates(backend.binaries["postgres"]) for _ in range(args.flush_samples)]
-    flushes = [f for f in flushes if f]
+    return tps
+
+
+def report(
+    backend: PostgresBackend,
+    rounds: int,
+    tps: dict[str, list[float]],
+    durable: list[str],
+    unsafe: list[str],
+    flush_samples: int,
+    flushes: list[dict[str, float]],
+) -> list[str]:
+    """The Markdown report: the tps table, the verdicts on the durable ceiling and group commit,
+    and (with ``flush_samples``) the disk's flush latency."""
     summary = {name: mean_and_spread(values) for name, values in tps.items()}
     base = summary["defaults"][0]
     rule = summary["rule of thumb"][0]
@@ -252,16 +270,27 @@ def main() -> None:
         "",
         f"{backend.clients} clients, "
         f"scale {backend.scale}, "
-        f"{args.rounds} interleaved rounds of {backend.duration_s:g} s on a fresh copy each, "
+        f"{rounds} interleaved rounds of {backend.duration_s:g} s on a fresh copy each, "
         f"each after an unmeasured {backend.warmup_s} s warm-up.",
         "",
         "| configuration | mean tps | runs | sd / mean | x defaults | x rule of thumb |",
         "|---|---:|---|---:|---:|---:|",
     ]
     lines += [table_row(name, tps[name], base, rule) for name in summary]
+    lines += ceiling_lines(summary, durable, unsafe, rule)
+    lines += group_commit_lines(summary, durable, base)
+    if flush_samples:
+        lines += flush_section(flush_samples, flushes)
+    return lines
+
+
+def ceiling_lines(
+    summary: dict[str, tuple[float, float]], durable: list[str], unsafe: list[str], rule: float
+) -> list[str]:
+    """The best durable row against the 1.15x target, and the ceiling the unsafe rows set."""
     ceiling = max(summary[name][0] for name in unsafe) / rule
     best = max(durable, key=lambda name: summary[name][0])
-    lines += [
+    return [
         "",
         f"Best durable row: {best}, {summary[best][0] / rule:.2f}x the rule of thumb "
         "(target 1.15x).",
@@ -275,26 +304,55 @@ def main() -> None:
             else "; the durable rows show how much of it durable knobs recover."
         ),
     ]
+
+
+def group_commit_lines(
+    summary: dict[str, tuple[float, float]], durable: list[str], base: float
+) -> list[str]:
+    """The best group-commit row against the defaults (nothing when none was measured)."""
     grouped = [name for name in durable if name.startswith("group commit")]
-    if grouped:
-        best_grouped = max(grouped, key=lambda name: summary[name][0])
-        lines += [
-            "",
-            f"Best group-commit row: {best_grouped}, {summary[best_grouped][0] / base:.2f}x the "
-            "defaults: delaying a commit to share its flush pays only where the delay is cheaper "
-            "than the flushes it saves.",
-        ]
-    if args.flush_samples:
-        lines += [
-            "",
-            "## The disk's flush latency",
-            "",
-            f"`pg_test_fsync -s 1`, {args.flush_samples} runs before and {args.flush_samples} "
-            "after the rounds: one 8 kB write and its flush per sync method (a durable commit "
-            "waits for at least one).",
-            "",
-            *flush_table(flushes),
-        ]
+    if not grouped:
+        return []
+    best_grouped = max(grouped, key=lambda name: summary[name][0])
+    return [
+        "",
+        f"Best group-commit row: {best_grouped}, {summary[best_grouped][0] / base:.2f}x the "
+        "defaults: delaying a commit to share its flush pays only where the delay is cheaper "
+        "than the flushes it saves.",
+    ]
+
+
+def flush_section(flush_samples: int, flushes: list[dict[str, float]]) -> list[str]:
+    """The report's section on the disk's flush latency (``flush_samples`` runs each side)."""
+    return [
+        "",
+        "## The disk's flush latency",
+        "",
+        f"`pg_test_fsync -s 1`, {flush_samples} runs before and {flush_samples} "
+        "after the rounds: one 8 kB write and its flush per sync method (a durable commit "
+        "waits for at least one).",
+        "",
+        *flush_table(flushes),
+    ]
+
+
+def main() -> None:
+    """Measure the configurations in interleaved rounds and write the report (``--out``)."""
+    args = parse_args()
+    backend = tpcb_backend(args.duration, args.clients)
+    flushes = [flush_rates(backend.binaries["postgres"]) for _ in range(args.flush_samples)]
+    configs = configurations(
+        backend.space.rule_of_thumb,
+        args.recorded,
+        backend.clients,
+        half_flush_us(flushes, backend.space.defaults()["wal_sync_method"]),
+    )
+    durable = [name for name in configs if "unsafe" not in name] + list(OUTSIDE_SPACE)
+    unsafe = [name for name in configs if "unsafe" in name]
+    tps = measure_rounds(backend, configs, durable + unsafe, args.rounds)
+    flushes += [flush_rates(backend.binaries["postgres"]) for _ in range(args.flush_samples)]
+    flushes = [f for f in flushes if f]
+    lines = report(backend, args.rounds, tps, durable, unsafe, args.flush_samples, flushes)
     print_or_write(args.out, lines)
 
 
