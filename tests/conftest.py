@@ -3,6 +3,7 @@ of other tools."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import sqlite3
@@ -133,6 +134,22 @@ def write_sqlite(path: Path, *statements: str) -> Path:
 def sqlite_file() -> Callable[..., Path]:
     """:func:`write_sqlite`, for tests of stores that must refuse a foreign database."""
     return write_sqlite
+
+
+def write_gzip_bomb(path: Path, expanded: int) -> Path:
+    """``expanded`` bytes of zeros gzipped into ``path`` in 1 MiB steps (50 MB make ~50 kB),
+    never holding the expanded data."""
+    zeros = bytes(1024**2)
+    with gzip.GzipFile(path, "wb", mtime=0) as out:
+        for start in range(0, expanded, len(zeros)):
+            out.write(zeros[: min(len(zeros), expanded - start)])
+    return path
+
+
+@pytest.fixture
+def gzip_bomb() -> Callable[[Path, int], Path]:
+    """:func:`write_gzip_bomb`, for tests of the cap on decompressed size."""
+    return write_gzip_bomb
 
 
 def write_generated_design(folder: Path, seed: int, name: str | None = None, n_soft: int = 6) -> Path:

@@ -1,4 +1,5 @@
-"""Opening text files that may be gzip-compressed, with clear errors."""
+"""Opening text files that may be gzip-compressed (decompressed up to a cap), with clear
+errors."""
 
 from __future__ import annotations
 
@@ -43,9 +44,10 @@ class _ReproducibleGzipFile(gzip.GzipFile):
 
 
 def read_text(path: str | Path) -> str:
-    """Whole text of ``path`` (gunzipped when it ends in ``.gz`` or starts like gzip, a UTF-8
-    byte-order mark dropped, ``\r\n`` and lone ``\r`` line ends made ``\n`` so that every
-    reader numbers lines alike); NetlistError when unreadable."""
+    """Whole text of ``path`` (gunzipped when it ends in ``.gz`` or starts like gzip, up to a
+    cap, :func:`gunzip_capped`; a UTF-8 byte-order mark dropped, ``\r\n`` and lone ``\r``
+    line ends made ``\n`` so that every reader numbers lines alike); NetlistError when
+    unreadable."""
     path = Path(path)
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO waited forever, /dev/zero filled
@@ -56,10 +58,12 @@ def read_text(path: str | Path) -> str:
     except OSError as exc:
         raise NetlistError(f"cannot read file: {exc.strerror}", path) from None
     if is_gzip(path) or data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise NetlistError(f"corrupt gzip data ({exc})", path) from None
+        return _decoded_text(gunzip_capped(data, path), path)
+    return _decoded_text(data, path)
+
+
+def _decoded_text(data: bytes | bytearray, path: Path) -> str:
+    """``data`` as text, for :func:`read_text`."""
     try:
         text = data.decode("utf-8-sig")  # a leading byte-order mark is not part of the text
     except UnicodeDecodeError as exc:
@@ -68,6 +72,57 @@ def read_text(path: str | Path) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+#: The environment variable that sets the cap on a gzip file's decompressed size, in bytes.
+MAX_DECOMPRESSED_ENV = "PLACER_MAX_DECOMPRESSED_BYTES"
+
+#: The default cap on a gzip file's decompressed size: 2 GiB. The largest design of the shared
+#: suite (ibm17) is 29 MB of text, and a design of a few million cells (the largest public
+#: Bookshelf benchmarks) some hundreds of MB per file, so no real design file comes near it;
+#: reading ibm17 peaks at about four times its text in memory (bytes, text, parsed design), so
+#: a file at the cap still parses on a machine of 16 GB, while a gzip bomb (a few MB that
+#: inflate to tens of GB) is refused before it exhausts memory.
+DEFAULT_MAX_DECOMPRESSED_BYTES = 2 * 1024**3
+
+#: Bytes decompressed per step: small beside the cap, large enough that Python's loop costs
+#: nothing beside zlib's work.
+_GUNZIP_CHUNK = 1024**2
+
+
+def max_decompressed_bytes(path: Path) -> int:
+    """The cap on ``path``'s decompressed size: :data:`MAX_DECOMPRESSED_ENV` when set (a
+    whole number of bytes), else :data:`DEFAULT_MAX_DECOMPRESSED_BYTES`; NetlistError, naming
+    ``path`` and the variable, for a value that is no whole number."""
+    raw = os.environ.get(MAX_DECOMPRESSED_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_DECOMPRESSED_BYTES
+    if not (raw.isascii() and raw.isdigit()):
+        raise NetlistError(f"cannot read its gzip data: {MAX_DECOMPRESSED_ENV}={raw!r} is not a whole "
+                           "number of bytes (e.g. 4294967296 for 4 GiB)", path)
+    return int(raw)
+
+
+def gunzip_capped(data: bytes, path: Path) -> bytearray:
+    """``data`` gunzipped, every member of a multi-member file in turn (as ``gzip.decompress``
+    reads them), streamed in chunks so that no more than one byte past the cap
+    (:func:`max_decompressed_bytes`) is ever decompressed: NetlistError naming ``path``, the
+    cap and how to raise it as soon as the output passes the cap, and for corrupt or truncated
+    data."""
+    cap = max_decompressed_bytes(path)
+    out = bytearray()
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as stream:
+            while chunk := stream.read(min(_GUNZIP_CHUNK, cap + 1 - len(out))):
+                out += chunk
+                if len(out) > cap:
+                    raise NetlistError(
+                        f"gzip data decompresses to more than {cap:,} bytes, the cap that guards "
+                        f"against gzip bombs; if the file is genuine, set {MAX_DECOMPRESSED_ENV} to "
+                        "a larger number of bytes", path)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise NetlistError(f"corrupt gzip data ({exc})", path) from None
+    return out
 
 
 #: A line end as Python's universal newlines read it (``\r\n``, ``\r`` or ``\n``).

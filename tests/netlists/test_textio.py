@@ -3,13 +3,18 @@ temporary name, never a fixed one beside the output."""
 
 from __future__ import annotations
 
+import gzip
 import os
+import tracemalloc
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from netlists.errors import NetlistError
-from netlists.formats.textio import read_text, write_text_atomic
+from netlists.formats import textio
+from netlists.formats.textio import MAX_DECOMPRESSED_ENV, read_text, write_text_atomic
 
 
 @pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
@@ -99,3 +104,94 @@ def test_gzip_outputs_are_compressed_in_any_case_and_reproducible(tmp_path: Path
     assert data[:2] == b"\x1f\x8b" and data == second.read_bytes()
     assert data[3] == 0 and data[4:8] == bytes(4)  # no name, no comment flags; no time
     assert read_text(first) == "node 1\n"
+
+
+@pytest.mark.parametrize("name", ["netlist.pb.txt.gz", "placed.plc.gz", "design.nodes"])
+def test_a_gzip_bomb_is_refused_naming_the_file_the_cap_and_how_to_raise_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gzip_bomb: Callable[[Path, int], Path], name: str
+) -> None:
+    """A few MB of gzip that inflate to tens of GB were decompressed whole, exhausting memory;
+    now the output is streamed and refused as soon as it passes the cap (here 1 MiB, set
+    through the variable; a file named without .gz is recognised by its gzip magic)."""
+    bomb = gzip_bomb(tmp_path / name, 50 * 1024**2)
+    assert bomb.stat().st_size < 200_000
+    monkeypatch.setenv(MAX_DECOMPRESSED_ENV, str(1024**2))
+    tracemalloc.start()
+    try:
+        with pytest.raises(NetlistError) as refused:
+            read_text(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    message = str(refused.value)
+    assert message.startswith(f"{bomb}: ") and "\n" not in message
+    assert "more than 1,048,576 bytes" in message and MAX_DECOMPRESSED_ENV in message
+    assert peak < 8 * 1024**2  # streamed: never near the 50 MB the whole output takes
+
+
+def test_the_default_cap_applies_without_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gzip_bomb: Callable[[Path, int], Path]) -> None:
+    bomb = gzip_bomb(tmp_path / "netlist.pb.txt.gz", 4 * 1024**2)
+    monkeypatch.delenv(MAX_DECOMPRESSED_ENV, raising=False)
+    monkeypatch.setattr(textio, "DEFAULT_MAX_DECOMPRESSED_BYTES", 1024**2)
+    with pytest.raises(NetlistError, match="more than 1,048,576 bytes"):
+        read_text(bomb)
+    monkeypatch.setenv(MAX_DECOMPRESSED_ENV, str(4 * 1024**2))  # the variable overrides it
+    assert len(read_text(bomb)) == 4 * 1024**2
+
+
+def test_gzip_text_at_the_cap_is_read_and_a_byte_more_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cap counts every member of a multi-member file together."""
+    first, second = "node {\n  name: \"a\"\n}\n" * 500, "node {\n  name: \"b\"\n}\n" * 300
+    path = tmp_path / "netlist.pb.txt.gz"
+    path.write_bytes(gzip.compress(first.encode()) + gzip.compress(second.encode()))
+    size = len(first) + len(second)
+    monkeypatch.setenv(MAX_DECOMPRESSED_ENV, str(size))
+    assert read_text(path) == first + second
+    monkeypatch.setenv(MAX_DECOMPRESSED_ENV, str(size - 1))
+    with pytest.raises(NetlistError, match=f"more than {size - 1:,} bytes"):
+        read_text(path)
+
+
+def test_multi_member_gzip_is_read_whole_as_gzip_decompress_reads_it(tmp_path: Path) -> None:
+    """Concatenated members (``cat a.gz b.gz``), zero padding after a member included."""
+    parts = [f"part {i}\n" * (1000 * i + 1) for i in range(3)]
+    data = b"".join(gzip.compress(p.encode(), compresslevel=1 + i) for i, p in enumerate(parts)) + bytes(7)
+    path = tmp_path / "d.plc.gz"
+    path.write_bytes(data)
+    assert read_text(path) == "".join(parts) == gzip.decompress(data).decode()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bad checksum", "trailing garbage", "not gzip"])
+def test_corrupt_gzip_is_still_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    text = b"node {\n}\n" * 2000
+    good = gzip.compress(text)
+    data = {
+        "truncated": good[: len(good) // 2],
+        "bad checksum": good[:-8] + bytes([good[-8] ^ 1]) + good[-7:],
+        "trailing garbage": good + b"garbage",
+        "not gzip": b"plain text, named .gz\n",
+    }[damage]
+    path = tmp_path / "netlist.pb.txt.gz"
+    path.write_bytes(data)
+    with pytest.raises((OSError, EOFError, zlib.error)):  # as gzip itself finds it
+        gzip.decompress(data)
+    monkeypatch.setenv(MAX_DECOMPRESSED_ENV, str(10 * len(text)))  # (far from the cap)
+    with pytest.raises(NetlistError, match=f"^{path}: corrupt gzip data"):
+        read_text(path)
+
+
+def test_a_cap_that_is_no_whole_number_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "d.plc.gz"
+    path.write_bytes(gzip.compress(b"x\n"))
+    for value in ("2G", "-1", "1e9", "lots"):
+        monkeypatch.setenv(MAX_DECOMPRESSED_ENV, value)
+        with pytest.raises(NetlistError, match=f"{MAX_DECOMPRESSED_ENV}='{value}' is not a whole number of bytes"):
+            read_text(path)
+
+
+def test_plain_text_is_read_whatever_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cap guards decompression only: a plain file is as large as it is on disk."""
+    path = tmp_path / "d.plc"
+    path.write_text("x\n" * 1000)
+    monkeypatch.setenv(MAX_DECOMPRESSED_ENV, "10")
+    assert read_text(path) == "x\n" * 1000

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,22 @@ def test_eval_and_info_tables_name_their_units(tmp_path: Path) -> None:
     assert re.fullmatch(r"\d+\.\d{3}", lines["hard-macro overlap area (µm²)"]) and float(lines["hard-macro overlap area (µm²)"]) > 0
     info = runner.invoke(app, ["info", str(ARIANE)], env={"COLUMNS": "160"})
     assert "canvas (W x H, µm)" in info.stdout and "count" not in info.stdout.split("\n", 3)[2]
+
+
+def test_eval_refuses_a_gzip_bomb_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gzip_bomb: Callable[[Path, int], Path]) -> None:
+    """A netlist or .plc of a few kB that inflates to tens of MB (tens of GB for a real bomb)
+    was decompressed whole; past the cap (here 32 MiB, through its variable: ariane133's 11 MB
+    netlist still reads) eval says so in one line naming the file, with exit status 2 as for
+    any bad input."""
+    from netlists.formats.textio import MAX_DECOMPRESSED_ENV
+
+    monkeypatch.setenv(MAX_DECOMPRESSED_ENV, str(32 * 1024**2))
+    netlist_bomb = gzip_bomb(tmp_path / "netlist.pb.txt.gz", 50 * 1024**2)
+    plc_bomb = gzip_bomb(tmp_path / "bomb.plc.gz", 50 * 1024**2)
+    for args, bomb in ((["eval", str(netlist_bomb)], netlist_bomb), (["eval", str(ARIANE), str(plc_bomb)], plc_bomb)):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, res.output
+        assert "Traceback" not in res.output and res.stdout == ""
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(bomb) in lines[0], lines
+        assert f"more than {32 * 1024**2:,} bytes" in lines[0] and MAX_DECOMPRESSED_ENV in lines[0]
