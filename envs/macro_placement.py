@@ -66,6 +66,12 @@ seed (``reset(seed=...)``), so the same actions after another seed may end a few
 :class:`~netlists.model.Placement`, writable with :meth:`MacroPlacementEnv.write_plc`) and
 ``design``.
 
+The density masks (the soft-macro density a macro would cover, per cell) depend only on the
+design and the macro's size, never on the placements made: the env keeps those of the last
+few designs it used across episodes
+(:class:`~placer.algorithms.density_masks.DensityMaskCache`, found by content, so a generator
+of fresh designs holds at most its few; left out of pickles).
+
 Designs: ``netlist=`` (a Netlist, a ``(Netlist, Placement)`` pair or a path), ``designs=``
 (a list of those) or ``generator=`` (``rng -> (Netlist, Placement)``); each reset samples one
 with the env's seeded generator, or takes ``reset(options={"design": i})``, the ``i``-th of
@@ -119,6 +125,7 @@ from envs.macro_placement_reward import (
     stuck_penalty,
 )
 from netlists.model import Netlist, Placement
+from placer.algorithms.density_masks import DensityMaskCache
 from placer.algorithms.fd import place_soft_macros_or_keep
 from placer.algorithms.grid_state import SequentialGridState
 
@@ -195,6 +202,10 @@ class MacroPlacementEnv(gym.Env):
     #: (a class default too: an env pickled in a training run's state before this option existed
     #: has no such attribute, and its resume crashed on the first timing-weighted episode)
     timing_metric: str = "worst"
+    #: the density masks of the designs of the last episodes (they depend on the design and
+    #: the macro, never on the placements made; :mod:`placer.algorithms.density_masks`); None,
+    #: in an env pickled before it existed: every mask computed afresh, as then
+    _density_cache: DensityMaskCache | None = None
 
     def __init__(
         self,
@@ -281,6 +292,7 @@ class MacroPlacementEnv(gym.Env):
         self._density: np.ndarray | None = None
         self._episode_seed = 0
         self._terminated = False
+        self._density_cache = DensityMaskCache()
         self.last_info: dict[str, Any] = {}
         #: design and placement of the last complete episode (kept across resets for write_plc)
         self._last_result: tuple[Netlist, Placement] | None = None
@@ -334,6 +346,7 @@ class MacroPlacementEnv(gym.Env):
             static.order,
             soft_macros_placed=self.soft_macros_placed,
             grid=static.grid,
+            density_cache=self._density_cache,
         )
         self._refresh()
         self._terminated = False

@@ -13,6 +13,9 @@ cell at once:
   soft macros at their given positions). The increase separates into a per-column plus a
   per-row term, so the whole map costs O(nets of the macro x (rows + cols)) (the "wire mask"
   of MaskPlace / WireMask-EA);
+* :meth:`density_mask` -- the soft-macro density the macro would cover (the same in every
+  episode: a :class:`~placer.algorithms.density_masks.DensityMaskCache` passed in keeps it
+  across them);
 * :meth:`occupancy` and :meth:`rudy` -- placed-macro area per cell and a RUDY congestion
   estimate of the placed pins' boxes.
 
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from netlists.model import Netlist, Placement, orient_offsets
+from placer.algorithms.density_masks import DensityMaskCache, DensityMasks
 from placer.cost.context import cost_context
 from placer.cost.density import density_grid, top_count
 
@@ -171,7 +175,15 @@ class SequentialGridState:
             the wire mask (default False: only ports and placed hard macros).
         grid: ``(cols, rows)`` of the placing grid (default: the canvas grid); see
             :func:`auto_grid` for a finer one when macros are small against the canvas cells.
+        density_cache: where the density masks of earlier states of the same design (the
+            env's earlier episodes) are kept; the masks then come from it, read-only (default
+            None: each computed afresh on every call).
     """
+
+    #: (a class default too: a state pickled in a training run's state before the density
+    #: masks had an object of their own has none, and makes one on its first mask)
+    _density_masks: DensityMasks | None = None
+    _density_cached = False
 
     def __init__(
         self,
@@ -180,6 +192,7 @@ class SequentialGridState:
         order: np.ndarray | None = None,
         soft_macros_placed: bool = False,
         grid: tuple[int, int] | None = None,
+        density_cache: DensityMaskCache | None = None,
     ) -> None:
         self.netlist = netlist
         self.canvas = c = netlist.require_canvas()
@@ -229,6 +242,12 @@ class SequentialGridState:
         soft = netlist.soft_macros
         soft_density = density_grid(c, placement.x[soft], placement.y[soft], netlist.width[soft], netlist.height[soft])
         self._soft_prefix = prefix_sum(soft_density)
+        self._density_cached = density_cache is not None
+        if density_cache is not None:
+            self._density_masks = density_cache.masks(c, self.col_x, self.row_y, self._soft_prefix)
+            self._soft_prefix = self._density_masks.soft_prefix  # (the same bits, held once)
+        else:
+            self._density_masks = DensityMasks(c, self.col_x, self.row_y, self._soft_prefix)
         self._density_top = max(top_count(c.rows * c.cols), 1)
         self.wl_norm = (c.width + c.height) * ctx.net_cnt
 
@@ -319,24 +338,22 @@ class SequentialGridState:
         # the thread count)
         return np.einsum("n,nc->c", w, (new_hi - new_lo) - old[:, None])
 
-    def density_mask(self, node: int | None = None) -> np.ndarray:
+    def density_mask(self, node: int | None = None, fresh: bool = False) -> np.ndarray:
         """``(rows, cols)`` soft-macro density (sum of cell fractions of the proxy's density
         grid, soft macros where the given placement has them) that ``node`` (default: the
-        current macro) would cover if centred at each cell.
+        current macro) would cover if centred at each cell
+        (:func:`~placer.algorithms.density_masks.covered_density`).
 
-        The covered density-grid rows depend only on the placing-grid row and the columns only
-        on its column, so the map is four gathers of the prefix sum (O(rows + cols) index work,
-        then O(rows x cols) gathers)."""
+        From the ``density_cache`` when the state was given one (a read-only array, shared by
+        the episodes of the design); computed afresh otherwise, or when ``fresh``."""
         node = self.current if node is None else node
         w, h = float(self.netlist.width[node]), float(self.netlist.height[node])
-        c = self.canvas
-        cw, ch = c.width / c.cols, c.height / c.rows
-        r0 = np.clip(np.floor((self.row_y - h / 2) / ch).astype(int), 0, c.rows - 1)
-        r1 = np.clip(np.ceil((self.row_y + h / 2) / ch).astype(int), 1, c.rows)
-        c0 = np.clip(np.floor((self.col_x - w / 2) / cw).astype(int), 0, c.cols - 1)
-        c1 = np.clip(np.ceil((self.col_x + w / 2) / cw).astype(int), 1, c.cols)
-        pre = self._soft_prefix
-        return pre[np.ix_(r1, c1)] - pre[np.ix_(r0, c1)] - pre[np.ix_(r1, c0)] + pre[np.ix_(r0, c0)]
+        masks = self._density_masks
+        if masks is None:  # (a state unpickled from before the masks had an object)
+            masks = self._density_masks = DensityMasks(self.canvas, self.col_x, self.row_y, self._soft_prefix)
+        if self._density_cached and not fresh:
+            return masks.mask(w, h)
+        return masks.compute(w, h)
 
     def cost_mask(
         self, density_weight: float = 0.0, node: int | None = None,
