@@ -156,7 +156,8 @@ def train(
     ``eval_every``, and at the end. A run that ended at its ``timesteps`` or its
     ``time_limit_s`` and is then extended has had one more evaluation (at its old end) than an
     unbroken run: its ``best.*`` may come from that one. A checkpoint without that state (written by an older version) resumes with
-    fresh episode seeds (``seed + steps done``). One run per folder at a time.
+    fresh episode seeds and a fresh sampling stream for the policy (both ``seed + steps done``).
+    One run per folder at a time.
     ``designs`` given here are in memory, not files ``config.json`` could name: such a run
     (its folder gets ``api_designs.json``) resumes only through this function with them again.
     The caller's torch thread count and process-wide random generators (which stable-baselines3
@@ -318,7 +319,12 @@ def _resumed_envs(
         state = None  # another n_envs: the saved episodes do not map onto these envs
     if state is None:
         _say(f"{out}: {why}: resuming with fresh episode seeds (not bit-identical to an unbroken run)")
-        vec = make_vec_env(designs, config, config.seed + model.num_timesteps)
+        fresh = config.seed + model.num_timesteps
+        # loading the model seeded torch, numpy and the action space with the run's own seed:
+        # without a fresh one the policy drew its actions from step 0's stream again (set
+        # before the envs are attached, which it would reseed otherwise)
+        model.set_random_seed(fresh)
+        vec = make_vec_env(designs, config, fresh)
         model.set_env(vec)
     else:
         vec = make_vec_env(designs, config, config.seed, snapshots=state.envs)

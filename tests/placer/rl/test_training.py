@@ -655,6 +655,31 @@ def test_a_checkpoint_without_its_state_resumes_with_fresh_seeds(tiny_design, tm
     assert (out / train_module.LAST_STATE).exists()
 
 
+def test_a_fresh_seeds_resume_samples_from_a_fresh_stream(tiny_design, tmp_path, monkeypatch):
+    """A resume without its saved state said "fresh episode seeds", but loading the model
+    reseeds torch with the run's own seed: the policy drew its actions from the stream of step
+    0 again, and the resumed rollouts nearly repeated the first ones (an old-artifacts audit:
+    curve rows equal to 7 digits). The first step of each segment must see another stream."""
+    import torch
+
+    out = tmp_path / "run"
+    streams: list[torch.Tensor] = []
+    original_step = train_module.TrainingMonitor._on_step
+
+    def recording_step(self):
+        if self.n_calls == 1:  # (a new monitor per segment)
+            streams.append(torch.random.get_rng_state())
+        return original_step(self)
+
+    monkeypatch.setattr(train_module.TrainingMonitor, "_on_step", recording_step)
+    cfg = TrainConfig(out=str(out), timesteps=60, checkpoint_every=1000, eval_every=1000, **EXACT)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    (out / train_module.LAST_STATE).unlink()
+    train(TrainConfig(**{**cfg.__dict__, "timesteps": 120}), progress_bar=False, designs=[tiny_design], resume=True)
+    assert len(streams) == 2
+    assert not torch.equal(streams[0], streams[1])
+
+
 @pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
 def test_train_cli_resumes_the_folder_given_and_keeps_its_target(tmp_path):
     import shutil
