@@ -1,5 +1,9 @@
 """Results store: every trial written to a SQLite file the moment it finishes, so a killed
-tuning run resumes where it stopped. One row per trial, keyed by run, tuner, seed and index."""
+tuning run resumes where it stopped. One row per trial, keyed by run, tuner, seed and index.
+
+Beside a trial, in the same commit, a tuner may store its state (``tuner_states``: JSON text
+the tuner writes and reads, never executed), so that a resumed run need not replay the
+trials; an older placer-gym opens such a file and ignores that table."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from learned_systems.config.trial import TrialResult
+from learned_systems.tuners.base import TunerState
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS trials (
@@ -20,6 +25,11 @@ CREATE TABLE IF NOT EXISTS trials (
     PRIMARY KEY (run, tuner, seed, role, trial)
 );
 CREATE TABLE IF NOT EXISTS run_settings (run TEXT PRIMARY KEY, settings TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tuner_states (
+    run TEXT NOT NULL, tuner TEXT NOT NULL, seed INTEGER NOT NULL, trial INTEGER NOT NULL,
+    proposal TEXT, sampler TEXT,
+    PRIMARY KEY (run, tuner, seed, trial)
+);
 """
 
 
@@ -29,6 +39,7 @@ _COLUMNS = {
                "score", "throughput_mean", "throughput_std", "throughputs", "unit", "error",
                "wall_seconds", "metrics"],
     "run_settings": ["run", "settings"],
+    "tuner_states": ["run", "tuner", "seed", "trial", "proposal", "sampler"],
 }
 
 
@@ -133,17 +144,57 @@ class ResultsStore:
         role: str,
         result: TrialResult,
         score: float | None,
+        state: TunerState | None = None,
     ) -> None:
-        """Store one trial (``role``: "default", "rule_of_thumb" or "trial") in its own commit;
-        a full disk is an OSError naming the file, as at opening (it said only "database or
-        disk is full")."""
+        """Store one trial (``role``: "default", "rule_of_thumb" or "trial") in its own commit,
+        with the tuner's ``state`` in the same one when given (a kill cannot store the one
+        without the other); a full disk is an OSError naming the file, as at opening (it said
+        only "database or disk is full")."""
         try:
-            self._insert(run, tuner, seed, trial, role, result, score)
+            if state is None:
+                self._insert(run, tuner, seed, trial, role, result, score)
+            else:
+                self._insert_with_state(run, tuner, seed, trial, role, result, score, state)
         except sqlite3.DatabaseError as exc:
             error = self._unusable(exc)
             if isinstance(error, OSError):  # a full disk, an I/O error; anything else (a database
                 raise error from None  # another process holds locked) stays as SQLite says it
             raise
+
+    def _insert_with_state(
+        self, run: str, tuner: str, seed: int, trial: int, role: str, result: TrialResult, score: float | None,
+        state: TunerState,
+    ) -> None:
+        """The trial and its tuner state in one transaction. The sampler state is kept with the
+        newest trial only (the earlier trials' is cleared in the same commit): a resume
+        continues from the last trial, and a sampler's state can be kilobytes."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._insert(run, tuner, seed, trial, role, result, score)
+            key = (run, tuner, seed)
+            if state.sampler is not None:
+                self._conn.execute(
+                    "UPDATE tuner_states SET sampler = NULL WHERE run = ? AND tuner = ? AND seed = ? "
+                    "AND trial <> ? AND sampler IS NOT NULL", (*key, trial))
+            self._conn.execute("INSERT OR REPLACE INTO tuner_states VALUES (?,?,?,?,?,?)",
+                               (*key, trial, state.proposal, state.sampler))
+        except BaseException:
+            if self._conn.in_transaction:  # (SQLite may have rolled back itself: a full disk)
+                self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def tuner_states(self, run: str, tuner: str, seed: int) -> dict[int, TunerState]:
+        """The tuner states stored beside ``tuner``'s trials of ``run`` and ``seed``, by trial
+        index (none for a store written before states were kept)."""
+        try:
+            fetched = self._conn.execute(
+                "SELECT trial, proposal, sampler FROM tuner_states WHERE run = ? AND tuner = ? AND seed = ?",
+                (run, tuner, seed),
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._unusable(exc) from None
+        return {int(trial): TunerState(proposal, sampler) for trial, proposal, sampler in fetched}
 
     def _insert(
         self, run: str, tuner: str, seed: int, trial: int, role: str, result: TrialResult, score: float | None
@@ -178,12 +229,13 @@ class ResultsStore:
         the number of trials moved."""
         if self.count(new) or not self.count(old):
             return 0
-        self._conn.execute("BEGIN IMMEDIATE")  # both tables or neither (a kill in between)
+        self._conn.execute("BEGIN IMMEDIATE")  # every table or none (a kill in between)
         try:
             moved = self._conn.execute(
                 "UPDATE trials SET run = ?, space = ? WHERE run = ?", (new, space, old)
             ).rowcount
             self._conn.execute("UPDATE OR REPLACE run_settings SET run = ? WHERE run = ?", (new, old))
+            self._conn.execute("UPDATE OR REPLACE tuner_states SET run = ? WHERE run = ?", (new, old))
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise

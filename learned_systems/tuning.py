@@ -1,5 +1,6 @@
 """The tuning loop: baselines first, then ``trials`` ask/evaluate/tell rounds, each trial stored
-the moment it finishes; a restarted run replays what is stored and continues.
+the moment it finishes (with the tuner's state, for a tuner that keeps one); a restarted run
+restores or replays what is stored and continues.
 
 A tuner may measure one configuration more than once; configurations are ranked by the mean
 score of their trials, so one lucky measurement does not stand for a configuration measured
@@ -16,7 +17,8 @@ from typing import Any
 from learned_systems.config.trial import TrialResult
 from learned_systems.ranking import ConfigRanking, RankedConfig
 from learned_systems.results import ResultsStore
-from learned_systems.tuners import TUNER_NAMES, make_tuner
+from learned_systems.tuners import TUNER_NAMES, Tuner, make_tuner
+from learned_systems.tuners.base import StoredTrial
 
 #: The largest seed: Optuna's sampler and the RL agent take 32-bit seeds.
 MAX_SEED = 2**32 - 1
@@ -150,17 +152,21 @@ def run_tuning(
     curve: list[float | None] = []
     failed = 0
     previous = store.rows(run=run, tuner=tuner_name, seed=seed, role="trial")[:trials]
+    checkpoint = getattr(tuner, "checkpoint", None)  # (a tuner that stores its state per trial)
     try:
+        stored_scores = []
         for row in previous:
             try:
                 objective.space.validate(row["config"])  # (an unknown knob named the user's input)
-                stored_score = finite_or_none(objective.score(ResultsStore.to_result(row), reference))
+                stored_scores.append(finite_or_none(objective.score(ResultsStore.to_result(row), reference)))
             except (KeyError, TypeError, ValueError) as error:  # a row edited or damaged
                 raise ValueError(
                     f"{store.path}: stored trial {row['trial']} of {tuner_name} seed {seed} "
                     f"cannot be scored again ({type(error).__name__}: {error})"
                 ) from None
-            tuner.replay(row["config"], stored_score)
+        if not _restored(tuner, store, run, tuner_name, seed, previous, stored_scores):
+            for row, stored_score in zip(previous, stored_scores, strict=True):
+                tuner.replay(row["config"], stored_score)
         for index in range(trials):
             if index < len(previous):
                 # scored again against this run's defaults, not taken from the store: a store
@@ -171,7 +177,8 @@ def run_tuning(
                 config = tuner.ask()
                 result = objective.evaluate(config)
                 score = finite_or_none(objective.score(result, reference))
-                store.add(run, tuner_name, seed, index, "trial", result, score)
+                state = checkpoint() if checkpoint is not None else None
+                store.add(run, tuner_name, seed, index, "trial", result, score, state)
                 tuner.tell(config, score)
             failed += score is None
             curve.append(ranking.add(result.config, score, result))
@@ -197,6 +204,21 @@ def run_tuning(
         ranking.ranked(),
         ranking.best_failures,
     )
+
+
+def _restored(
+    tuner: Tuner, store: ResultsStore, run: str, tuner_name: str, seed: int, previous: list[dict[str, Any]],
+    scores: list[float | None],
+) -> bool:
+    """Whether ``tuner`` took the ``previous`` trials back from the states stored beside them
+    (a tuner without states, or states that cannot serve: False, and the caller replays)."""
+    restore = getattr(tuner, "restore", None)
+    if restore is None or not previous:
+        return False
+    states = store.tuner_states(run, tuner_name, seed)
+    trials = [StoredTrial(row["config"], score, states.get(int(row["trial"])))
+              for row, score in zip(previous, scores, strict=True)]
+    return bool(restore(trials))
 
 
 def stored_baseline_scores(store: ResultsStore, run: str, objective: Any) -> dict[int, dict[str, float]]:

@@ -20,11 +20,22 @@ TPE alone can also lock on too early: when its random start trials happen to mis
 setting that matters (here, no parallel query workers on a 2-core machine), its density model
 gives that region almost no mass and 40 more proposals never visit it. Like SMAC's interleaved
 random configurations, every ``random_every``-th trial after the start is therefore a uniform
-sample of the space (seeded, replayed on resume) instead of a TPE proposal; TPE learns from it.
+sample of the space (seeded; its stream restored or replayed on resume) instead of a TPE
+proposal; TPE learns from it.
+
+Resuming: with each trial the tuning loop stores the tuner's :meth:`checkpoint` (its random
+streams and TPE's exact parameters, JSON, never a pickle: see
+:mod:`learned_systems.tuners.optuna_state`), and a resumed run's :meth:`restore` adds the stored
+trials to the study and sets the streams back, so it proposes the same bits as a run never
+stopped without asking TPE again for every stored proposal (that replay took 72-133 s for
+1,000 trials on a loaded 2-core VM, the restore 3-5 s: ``experiments/bench/tuner_resume_speed.py``).
+A store without states (written before they were kept) resumes by :meth:`replay`,
+as one whose state cannot be used does, after a one-line :class:`ResumeWarning`.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +45,15 @@ import optuna
 
 from learned_systems.config.knobs import Knob, KnobSpace, config_key
 from learned_systems.ranking import ConfigRanking
+from learned_systems.tuners.base import ResumeWarning, StoredTrial, TunerState
+from learned_systems.tuners.optuna_state import (
+    StateError,
+    decode_params,
+    decode_sampler,
+    encode_params,
+    encode_sampler,
+    sampler_streams,
+)
 
 
 @contextmanager
@@ -91,9 +111,12 @@ class OptunaTPE:
         self.max_measurements = int(max_measurements)
         self.random_every = int(random_every)
         self._rng = np.random.default_rng([seed, 1])  # its own stream, not random search's
+        self.seed = seed
         self._asked = 0
         self._own = ConfigRanking(space.effective)  # the tuner's own proposals (not the baselines)
         self._pending: dict[str, optuna.trial.Trial | None] = {}
+        self._streams = sampler_streams(sampler)  # (None: this optuna keeps them elsewhere)
+        self._last_proposal: dict[str, Any] | None = None  # TPE's parameters of the last ask
 
     def _to_config(self, params: dict[str, Any]) -> dict[str, Any]:
         """Optuna's parameters -> knob values (inverse of :meth:`_to_params`)."""
@@ -162,6 +185,7 @@ class OptunaTPE:
         self._own.add(self.space.validate(config), score)
 
     def ask(self) -> dict[str, Any]:
+        self._last_proposal = None
         again = self._remeasure_candidate()
         if again is not None:
             self._pending[config_key(again)] = None
@@ -173,7 +197,69 @@ class OptunaTPE:
         trial = self._ask()
         config = self._to_config(trial.params)
         self._pending[config_key(config)] = trial
+        self._last_proposal = dict(trial.params)
         return config
+
+    def checkpoint(self) -> TunerState | None:
+        """What to store beside the trial just asked for: TPE's parameters of it (None for a
+        re-measurement or a uniform sample) and the random streams as they are now (a ``tell``
+        draws nothing from them); None where this optuna's sampler keeps its streams elsewhere."""
+        if self._streams is None:
+            return None
+        proposal = None if self._last_proposal is None else encode_params(self._last_proposal)
+        return TunerState(proposal, encode_sampler(self._streams, self._rng))
+
+    def restore(self, trials: list[StoredTrial]) -> bool:
+        """Take the stored trials back without asking TPE again: each is added to the study as
+        it was told (TPE's own parameters where it proposed it), and the random streams are set
+        to those stored with the last trial. False, with nothing changed, for a store without
+        states (written before they were kept, or whose last state lies past ``trials``: a
+        shorter rerun), and after a one-line :class:`ResumeWarning` for a state that cannot be
+        used (unreadable, another optuna version, a proposal that is not its trial's
+        configuration): the caller then replays the trials as before."""
+        if self._streams is None or not trials:
+            return False
+        states = [trial.state for trial in trials]
+        last = states[-1]
+        if last is None or last.sampler is None or any(state is None for state in states):
+            return False
+        try:
+            streams, uniform = decode_sampler(last.sampler)
+            frozen = [self._stored(index, trial) for index, trial in enumerate(trials)]
+        except StateError as error:
+            warnings.warn(
+                f"optuna seed {self.seed}: the stored sampler state cannot be used ({error}); "
+                f"resuming by asking TPE again for the {len(trials)} stored trials instead (slower)",
+                ResumeWarning,
+                stacklevel=2,
+            )
+            return False
+        with _optuna_quiet():
+            self.study.add_trials(frozen)
+        for stream, state in zip(self._streams, streams, strict=True):
+            stream.set_state(state)
+        self._rng.bit_generator.state = uniform
+        for trial in trials:
+            self._record(trial.config, trial.score)
+        return True
+
+    def _stored(self, index: int, trial: StoredTrial) -> optuna.trial.FrozenTrial:
+        """The study's trial for stored ``trial``, as :meth:`tell` gave it; a StateError where
+        its stored proposal is not TPE's parameters of its configuration."""
+        assert trial.state is not None
+        if trial.state.proposal is None:  # re-measured or sampled: added as tell() adds it
+            return self._frozen(self._to_params(trial.config), trial.score)
+        stored = decode_params(trial.state.proposal)
+        try:
+            if set(stored) != set(self.distributions):
+                raise ValueError(f"parameters {sorted(stored)}")
+            params = {name: stored[name] for name in self.distributions}  # (in the study's order)
+            proposed = self.space.validate(self._to_config(params))
+            if config_key(proposed) != config_key(self.space.validate(trial.config)):
+                raise ValueError("another configuration")
+            return self._frozen(params, trial.score)
+        except (KeyError, IndexError, TypeError, ValueError) as error:  # (a KnobError is a ValueError)
+            raise StateError(f"stored trial {index}'s proposal does not fit it ({error})") from None
 
     def tell(self, config: dict[str, Any], score: float | None) -> None:
         trial = self._pending.pop(config_key(config))
@@ -225,12 +311,16 @@ class OptunaTPE:
                 self.study.tell(trial, float(score))
 
     def _add(self, config: dict[str, Any], score: float | None) -> None:
+        trial = self._frozen(self._to_params(config), score)
+        with _optuna_quiet():
+            self.study.add_trial(trial)
+
+    def _frozen(self, params: dict[str, Any], score: float | None) -> optuna.trial.FrozenTrial:
+        """A finished trial of ``params`` (failed where ``score`` is None) to add to the study."""
         state = optuna.trial.TrialState.FAIL if score is None else optuna.trial.TrialState.COMPLETE
-        trial = optuna.trial.create_trial(
-            params=self._to_params(config),
+        return optuna.trial.create_trial(
+            params=params,
             distributions=self.distributions,
             value=None if score is None else float(score),
             state=state,
         )
-        with _optuna_quiet():
-            self.study.add_trial(trial)

@@ -27,6 +27,7 @@ import gymnasium as gym
 import numpy as np
 
 from learned_systems.config.knobs import KnobSpace
+from learned_systems.tuners.base import ResumeWarning
 
 
 @contextmanager
@@ -44,11 +45,6 @@ def _one_torch_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-class ResumeWarning(RuntimeWarning):
-    """A resumed tuner that no longer repeats its stored run (the CLI shows it as one
-    ``placer: warning:`` line, as the project's own warnings)."""
 
 
 class _ProposalEnv(gym.Env):
