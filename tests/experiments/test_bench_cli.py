@@ -58,6 +58,8 @@ BAD = [
     # another script's .json ran the whole benchmark, then failed at the table naming a field
     ("greedy_speed.py", ["--baseline", str(RESULTS / "budget_adherence.json"), "--out", "{out}/g.md"],
      "not this script's .json from another commit (no 'seconds')"),
+    ("tuner_resume_speed.py", ["--trials", "0", "--out", "{out}/r.md"], "--trials"),
+    ("tuner_resume_speed.py", ["--seed", "-1", "--out", "{out}/r.md"], "--seed"),
     ("timing_tradeoff.py", ["--metrics", "worst,mean", "--out", "{out}/t.md"], "--metrics"),
     ("timing_tradeoff.py", ["--suite", "{out}/nosuite", "--out", "{out}/t.md"], "--suite: benchmark suite not found"),
     # a method without the options: a traceback after the first methods' runs
