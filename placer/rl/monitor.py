@@ -84,6 +84,7 @@ class TrainingMonitor(BaseCallback):
         eval_design: Design,
         recent_proxy: Sequence[float] = (),
         log_pending: dict[str, dict[str, Any]] | None = None,
+        wall_s: float | None = None,
     ) -> None:
         super().__init__()
         self._log_pending = log_pending  # a resumed boundary's unwritten log values
@@ -99,7 +100,14 @@ class TrainingMonitor(BaseCallback):
         self._next_ckpt = 0
         self._next_eval = 0
         self._started = time.perf_counter()  # time_limit_s counts from here
-        self._t0 = self._started - curve_wall_time(self.out)  # curve.csv's wall_s runs on across resumes
+        # curve.csv's wall_s runs on across resumes: from the resumed boundary's own time (a
+        # Ctrl-C after an update past the curve's last row lost that update's seconds when the
+        # clock went on from the row), the last row's in a state saved before it was kept
+        self._t0 = self._started - (curve_wall_time(self.out) if wall_s is None else wall_s)
+
+    def _wall_s(self) -> float:
+        """The run's training wall time now (curve.csv's wall_s clock)."""
+        return time.perf_counter() - self._t0
 
     def _checkpoint(self, steps: int, state: TrainingState | None = None) -> None:
         """:func:`save_checkpoint` of the model at ``steps``, keeping the run's ``keep_checkpoints``."""
@@ -138,7 +146,7 @@ class TrainingMonitor(BaseCallback):
             self.last_eval_step = last
         every = self.config.eval_every
         self._next_eval = ((n if last is None else last) // every + 1) * every
-        self.boundary = capture(self.model, list(self.recent_proxy))
+        self.boundary = capture(self.model, list(self.recent_proxy), self._wall_s())
         if n == 0:
             # a checkpoint at step 0: a run killed (kill -9) before its first periodic one
             # resumes, instead of leaving a folder that can be neither resumed nor reused
@@ -146,7 +154,7 @@ class TrainingMonitor(BaseCallback):
             self.evaluate()
 
     def _on_rollout_start(self) -> None:
-        self.boundary = capture(self.model, list(self.recent_proxy))
+        self.boundary = capture(self.model, list(self.recent_proxy), self._wall_s())
         self.in_rollout = True
         # evaluations at boundaries too, labelled with the steps the policy was trained on (one
         # inside a rollout evaluated the last update's policy under a later step count, and
@@ -187,7 +195,7 @@ class TrainingMonitor(BaseCallback):
         if self.rewound:  # (already at the boundary)
             pass
         elif completed and not self.in_rollout:
-            self.boundary = capture(self.model, list(self.recent_proxy))
+            self.boundary = capture(self.model, list(self.recent_proxy), self._wall_s())
         else:
             rewind(self.model, self.boundary)
         self._checkpoint(self.model.num_timesteps, self.boundary)
@@ -236,7 +244,7 @@ class TrainingMonitor(BaseCallback):
             w = csv.writer(f)
             if new:
                 w.writerow(CURVE_COLUMNS)
-            row = [self.num_timesteps, round(time.perf_counter() - self._t0, 2), mean_proxy, eval_proxy, eval_objective]
+            row = [self.num_timesteps, round(self._wall_s(), 2), mean_proxy, eval_proxy, eval_objective]
             w.writerow(row if new or len(header) == len(CURVE_COLUMNS) else row[: len(header)])
 
 

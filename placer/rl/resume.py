@@ -118,6 +118,9 @@ class TrainingState:
     #: the logger's unwritten values (:data:`LOGGER_PENDING`); None in states saved before
     #: they were kept (read as a class default: the layout is otherwise the same)
     log_pending: dict[str, dict[str, Any]] | None = None
+    #: the run's training wall time at this boundary (curve.csv's wall_s clock), so a resume
+    #: goes on from it; None in states saved before it was kept (the curve's last row then)
+    wall_s: float | None = None
 
 
 def pending_values(logger: Any) -> dict[str, dict[str, Any]]:
@@ -138,8 +141,9 @@ def restore_logger_pending(model: Any, pending: dict[str, dict[str, Any]] | None
         getattr(model.logger, name).update(values)
 
 
-def capture(model: Any, recent_proxy: list[float]) -> TrainingState:
-    """The state of ``model`` (and its envs) now; call it at a rollout boundary only."""
+def capture(model: Any, recent_proxy: list[float], wall_s: float | None = None) -> TrainingState:
+    """The state of ``model`` (and its envs) now, at ``wall_s`` seconds of training; call it at
+    a rollout boundary only."""
     rng = generator_states(cuda=torch.cuda.is_available())
     return TrainingState(
         steps=int(model.num_timesteps),
@@ -153,6 +157,7 @@ def capture(model: Any, recent_proxy: list[float]) -> TrainingState:
         policy={k: v.detach().clone() for k, v in model.policy.state_dict().items()},
         optimizer=copy.deepcopy(model.policy.optimizer.state_dict()),
         log_pending=logger_pending(model),
+        wall_s=wall_s,
     )
 
 

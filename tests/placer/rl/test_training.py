@@ -655,6 +655,39 @@ def test_a_checkpoint_without_its_state_resumes_with_fresh_seeds(tiny_design, tm
     assert (out / train_module.LAST_STATE).exists()
 
 
+def test_a_resume_goes_on_from_the_boundarys_wall_time(tiny_design, tmp_path, monkeypatch):
+    """A Ctrl-C after an update past the curve's last row: the resumed clock (curve.csv's
+    wall_s) went on from that row, losing the update's seconds (an old-artifacts audit: the
+    step-512 row read 14.8 s where step 256's read 14.5 s and the 256 steps between took 15 s).
+    It goes on from the saved boundary's own time."""
+    import time
+
+    from placer.rl.resume import load_state
+
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=120, checkpoint_every=10_000, eval_every=10_000, **EXACT)
+    original = train_module.TrainingMonitor._on_step
+
+    def slow_then_stopped(self):  # 1.5 s spent before the boundary at step 60, then a Ctrl-C
+        if self.num_timesteps == 40:
+            time.sleep(1.5)
+        if self.num_timesteps >= 80:
+            raise KeyboardInterrupt
+        return original(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(train_module.TrainingMonitor, "_on_step", slow_then_stopped)
+        with pytest.raises(KeyboardInterrupt):
+            train(cfg, progress_bar=False, designs=[tiny_design])
+    rows = (out / "curve.csv").read_text().splitlines()[1:]
+    assert [r.split(",")[0] for r in rows] == ["0"]  # (no row past step 0 before the resume)
+    boundary = load_state(out / train_module.LAST_STATE)
+    assert boundary.steps == 60 and boundary.wall_s >= 1.5
+    train(cfg, progress_bar=False, designs=[tiny_design], resume=True)
+    last = (out / "curve.csv").read_text().splitlines()[-1].split(",")
+    assert last[0] == "120" and float(last[1]) >= boundary.wall_s
+
+
 def test_a_fresh_seeds_resume_samples_from_a_fresh_stream(tiny_design, tmp_path, monkeypatch):
     """A resume without its saved state said "fresh episode seeds", but loading the model
     reseeds torch with the run's own seed: the policy drew its actions from the stream of step
@@ -1046,6 +1079,11 @@ def test_a_run_saved_at_step_0_resumes_without_a_second_step_0_row(tiny_design, 
     assert [r[0] for r in rows] == ["0", "60"]  # (evaluations at rollout boundaries: 60 steps)
     text = (out / "curve.csv").read_text().replace(f",{rows[-1][1]},", ",1000.0,")  # as if it had run long
     (out / "curve.csv").write_text(text)
+    from placer.rl.resume import load_state, save_state
+
+    state = load_state(out / train_module.LAST_STATE)
+    state.wall_s = None  # as a state saved before it kept its time: the curve's last row's
+    save_state(out / train_module.LAST_STATE, state)
     train(cfg, progress_bar=False, designs=[tiny_design], resume=True)
     rows = [r.split(",") for r in (out / "curve.csv").read_text().splitlines()[1:]]
     assert [r[0] for r in rows] == ["0", "60", "120"]
