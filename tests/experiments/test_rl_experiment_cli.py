@@ -90,7 +90,7 @@ def test_a_finished_training_with_other_settings_is_not_reused(tmp_path: Path) -
     ("seed_check.py", ["--eval-budget-s", "-1", "--variants", ""], "--eval-budget-s: must be > 0"),  # ran
     ("eval_last.py", ["--eval-budget-s", "-5"], "--eval-budget-s: must be > 0"),  # ran
     ("eval_last.py", ["--seed", "abc"], "--seed: expected a whole number"),
-    ("eval_last.py", ["--unseen", "nosuch"], "design 'nosuch': not a file"),
+    ("eval_last.py", ["--design", "default", "--unseen", "nosuch"], "design 'nosuch': not a file"),  # (no suite needed)
     ("run_experiment.py", ["--design", "generated:x"], "expected generated:SEED"),
 ])
 def test_the_helpers_refuse_bad_requests_in_one_line(script: str, args: list[str], message: str, tmp_path: Path) -> None:
