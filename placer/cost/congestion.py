@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from netlists.model import Canvas
+from placer.cost.arrays import sorted_unique
 from placer.cost.grid import cell_rows_cols, overlap_grid, signed_overlaps
 
 #: Share of all V and H cell values (together) whose mean is the congestion cost.
@@ -84,7 +85,7 @@ def route_nets(
     if n_nets == 0:
         return seg
     cell = rows * C + cols
-    uniq = np.unique(entry_net * RC + cell)
+    uniq = sorted_unique(entry_net * RC + cell)
     unet = uniq // RC
     ucell = uniq - unet * RC
     count = np.bincount(unet, minlength=n_nets)

@@ -33,6 +33,7 @@ from netlists.model import (
     invalid_orientation_codes,
     orient_offsets,
 )
+from placer.cost.arrays import sorted_unique
 from placer.cost.congestion import (
     congestion_cost,
     integrate,
@@ -245,7 +246,7 @@ class IncrementalEvaluator(ReadOnlyPlacement):
         self._entry_ptr, self._entry_of = csr_groups(
             ctx.entry_anchor, np.arange(ctx.entry_anchor.size, dtype=np.int64), n
         )
-        pairs = np.unique(ctx.entry_anchor * max(ctx.n_nets, 1) + ctx.entry_net)
+        pairs = sorted_unique(ctx.entry_anchor * max(ctx.n_nets, 1) + ctx.entry_net)
         self._net_ptr, self._nets_of = csr_groups(
             pairs // max(ctx.n_nets, 1), pairs % max(ctx.n_nets, 1), n
         )
