@@ -69,7 +69,8 @@ def route_nets(
     src_entry: np.ndarray,
     weight: np.ndarray,
 ) -> RouteSegments:
-    """Route segments of nets given per entry (pin) cells.
+    """Route segments of nets given per entry (pin) cells: the numpy form of the demand that
+    :func:`placer.cost.net_kernel.net_pass` computes for the evaluators (the same bits).
 
     Args:
         canvas: the grid the cells index (its column count linearises them).

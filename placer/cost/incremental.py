@@ -36,9 +36,7 @@ from netlists.model import (
 from placer.cost.arrays import sorted_unique
 from placer.cost.congestion import (
     congestion_cost,
-    integrate,
     macro_blockage,
-    route_nets,
     top_count,
 )
 from placer.cost.context import CostContext, check_placement, cost_context
@@ -52,9 +50,8 @@ from placer.cost.move_kernel import (
     top_mean_congestion,
     top_mean_density,
 )
-from placer.cost.proxy import CostMaps, ProxyCost, congestion_maps, evaluate
+from placer.cost.proxy import CostMaps, ProxyCost, congestion_maps, evaluate, net_terms
 from placer.cost.topk_kernel import build_candidates, crosses_floor
-from placer.cost.wirelength import net_hpwl
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -343,11 +340,7 @@ class IncrementalEvaluator(ReadOnlyPlacement):
         c = ctx.canvas
         self._ex, self._ey = ctx.entry_positions(p)
         self._rows, self._cols = cell_rows_cols(c, self._ex, self._ey)
-        self._hpwl = net_hpwl(self._ex, self._ey, ctx.net_start)
-        seg = route_nets(
-            c, self._rows, self._cols, ctx.entry_net, ctx.n_nets, ctx.net_start, ctx.route_weight
-        )
-        self._v_raw, self._h_raw = integrate(*seg.difference_arrays(c.rows, c.cols), c.rows, c.cols)
+        self._hpwl, self._v_raw, self._h_raw = net_terms(ctx, self._ex, self._ey)
         self._v_raw, self._h_raw = (
             np.ascontiguousarray(self._v_raw),
             np.ascontiguousarray(self._h_raw),

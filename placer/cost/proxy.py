@@ -11,11 +11,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from netlists.model import Netlist, Placement
-from placer.cost.congestion import congestion_cost, integrate, macro_blockage, route_nets, smooth
+from placer.cost.congestion import congestion_cost, integrate, macro_blockage, smooth
 from placer.cost.context import CostContext, check_placement, cost_context
 from placer.cost.density import density_cost, density_grid
-from placer.cost.grid import cell_rows_cols
-from placer.cost.wirelength import net_hpwl, wirelength_cost
+from placer.cost.net_kernel import net_pass
+from placer.cost.wirelength import wirelength_cost
 
 
 @dataclass
@@ -55,13 +55,16 @@ class ProxyCost:
                 "density_cost": self.density, "congestion_cost": self.congestion}  # fmt: skip
 
 
-def net_demand(ctx: CostContext, ex: np.ndarray, ey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Raw (unnormalised, unsmoothed) ``(V, H)`` routing demand of every net."""
+def net_terms(ctx: CostContext, ex: np.ndarray, ey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each net's half-perimeter and the raw (unnormalised, unsmoothed) ``(V, H)`` routing
+    demand of all nets, from the pin entries' positions ``ex``, ``ey`` (one compiled pass: the
+    bits of ``net_hpwl`` and of ``route_nets``' demand)."""
     c = ctx.canvas
-    rows, cols = cell_rows_cols(c, ex, ey)
-    seg = route_nets(c, rows, cols, ctx.entry_net, ctx.n_nets, ctx.net_start, ctx.route_weight)
-    dv, dh = seg.difference_arrays(c.rows, c.cols)
-    return integrate(dv, dh, c.rows, c.cols)
+    hpwl, dv, dh = net_pass(
+        ex, ey, ctx.net_start, ctx.route_weight, c.width / c.cols, c.height / c.rows, c.rows, c.cols
+    )
+    v, h = integrate(dv, dh, c.rows, c.cols)
+    return hpwl, v, h
 
 
 def congestion_maps(
@@ -81,13 +84,13 @@ def evaluate(netlist: Netlist, placement: Placement, with_maps: bool = False) ->
     check_placement(netlist, ctx, placement)
     c = ctx.canvas
     ex, ey = ctx.entry_positions(placement)
-    hpwl_total, wl = wirelength_cost(ctx, net_hpwl(ex, ey, ctx.net_start))
+    hpwl, v_raw, h_raw = net_terms(ctx, ex, ey)
+    hpwl_total, wl = wirelength_cost(ctx, hpwl)
 
     m = ctx.macros
     w, h = netlist.width[m], netlist.height[m]
     dens = density_grid(c, placement.x[m], placement.y[m], w, h)
 
-    v_raw, h_raw = net_demand(ctx, ex, ey)
     hard = ctx.hard
     vm, hm = macro_blockage(c, placement.x[hard], placement.y[hard], netlist.width[hard], netlist.height[hard])
     v, hh = congestion_maps(ctx, v_raw, h_raw, vm, hm)
