@@ -97,7 +97,7 @@ def test_overlap_grid_sums_macros_in_groups_under_its_chunk_and_refuses_mismatch
     grouped = grid.overlap_grid(rows, cols)
     by_hand = np.zeros((8, 9))
     for start in range(0, 30):  # one macro a group: each group's products >= 72 > 100 / 2
-        by_hand += grid._overlap_sum(rows[start:start + 1], cols[start:start + 1])
+        by_hand += 0.0 + np.outer(rows[start], cols[start])  # (a group's sum starts from 0)
     assert np.allclose(grouped, whole, rtol=1e-15, atol=0) and np.array_equal(grouped, by_hand)
     monkeypatch.setattr(grid, "OVERLAP_CHUNK", 10)  # each macro alone over the chunk: one a group
     finished: list[np.ndarray] = []
@@ -120,9 +120,10 @@ def test_the_fixed_order_sums_call_no_blas_product() -> None:
     from learned_systems.index.rmi import _polyfit
     from placer.algorithms.fd import PoissonField
     from placer.algorithms.grid_state import SequentialGridState
-    from placer.cost.grid import _overlap_sum
+    from placer.cost.grid_kernel import _add_macros, overlap_sum
 
-    for function in (PoissonField.potential, SequentialGridState._axis_increase, _polyfit, _overlap_sum):
+    for function in (PoissonField.potential, SequentialGridState._axis_increase, _polyfit,
+                     overlap_sum.py_func, _add_macros.py_func):  # fmt: skip
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
         products = [node for node in ast.walk(tree) if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult)]
         calls = [node.func.attr for node in ast.walk(tree)
@@ -130,3 +131,68 @@ def test_the_fixed_order_sums_call_no_blas_product() -> None:
                  and node.func.attr in ("dot", "matmul", "tensordot", "inner")]  # fmt: skip
         assert not products and not calls, (function, calls)
 
+
+
+def _in_groups(rows: np.ndarray, cols: np.ndarray, chunk: int) -> np.ndarray:
+    """overlap_grid's documented order, by hand: macro after macro (each macro's products
+    added as one outer product, elementwise, no BLAS), in groups of at most ``chunk`` nonzero
+    products (at least one macro), each group summed from zero and then added to the grid."""
+    products = np.count_nonzero(rows, axis=1) * np.count_nonzero(cols, axis=1)
+    grid = np.zeros((rows.shape[1], cols.shape[1]))
+    if products.sum() <= chunk:
+        for m in range(rows.shape[0]):
+            grid += np.outer(rows[m], cols[m])
+        return grid
+    start = 0
+    while start < rows.shape[0]:
+        stop, total = start, 0
+        while stop < rows.shape[0] and (stop == start or total + products[stop] <= chunk):
+            total += products[stop]
+            stop += 1
+        group = np.zeros_like(grid)
+        for m in range(start, stop):
+            group += np.outer(rows[m], cols[m])
+        grid += group
+        start = stop
+    return grid
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_density_grid_is_summed_in_the_documented_order_bit_for_bit(seed: int) -> None:
+    """Macros partly or wholly outside the canvas, of zero width or height, on cell lines:
+    the compiled sum gives the bits of the documented order, in one group and in many."""
+    from placer.cost import grid
+    from placer.cost.density import macro_overlaps
+    from placer.cost.grid_kernel import overlap_sum
+
+    rng = np.random.default_rng(seed)
+    canvas = Canvas(width=float(rng.uniform(10, 100)), height=float(rng.uniform(10, 100)),
+                    cols=int(rng.integers(1, 30)), rows=int(rng.integers(1, 30)))  # fmt: skip
+    n = 200
+    x = rng.uniform(-0.3, 1.3, n) * canvas.width
+    y = rng.uniform(-0.3, 1.3, n) * canvas.height
+    w = rng.uniform(0, 0.4, n) * canvas.width * (rng.random(n) > 0.1)  # some of zero width
+    h = rng.uniform(0, 0.4, n) * canvas.height * (rng.random(n) > 0.1)
+    on_lines = rng.random(n) < 0.3
+    x[on_lines] = np.round(x[on_lines] / (canvas.width / canvas.cols)) * (canvas.width / canvas.cols)
+    oy, ox = macro_overlaps(canvas, x, y, w, h)
+    assert np.array_equal(grid.overlap_grid(oy, ox), _in_groups(oy, ox, grid.OVERLAP_CHUNK))
+    for chunk in (1, 17, 400):
+        got = overlap_sum(oy, ox, chunk)
+        assert np.array_equal(got, _in_groups(oy, ox, chunk)), chunk
+
+
+def test_a_huge_grid_is_summed_in_groups_under_the_real_chunk() -> None:
+    """Canvas-sized macros on a 2048 x 2048 grid: over 4M products each, one macro a group."""
+    from placer.cost import grid
+    from placer.cost.density import macro_overlaps
+
+    canvas = Canvas(width=2048.0, height=2048.0, cols=2048, rows=2048)
+    x, y = np.array([1024.0, 1000.3, 1100.7, 5.0]), np.array([1024.0, 1040.1, 990.2, 7.0])
+    w, h = np.array([2048.0, 2040.5, 2100.0, 3.5]), np.array([2048.0, 2047.5, 2000.0, 2.5])
+    oy, ox = macro_overlaps(canvas, x, y, w, h)
+    products = np.count_nonzero(oy, axis=1) * np.count_nonzero(ox, axis=1)
+    assert products.sum() > grid.OVERLAP_CHUNK  # (the grouped path)
+    got = grid.overlap_grid(oy, ox)
+    assert np.array_equal(got, _in_groups(oy, ox, grid.OVERLAP_CHUNK))
+    assert np.allclose(got.sum(), float(np.sum(oy.sum(axis=1) * ox.sum(axis=1))), rtol=1e-12)

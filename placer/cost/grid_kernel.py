@@ -1,0 +1,74 @@
+"""Compiled kernel (numba) of :func:`placer.cost.grid.overlap_grid`: the sum over macros of
+each macro's row overlaps times its column overlaps, in a fixed order.
+
+The numpy form it replaces gathered every nonzero (macro, row, column) product into index and
+value arrays for one ``np.bincount`` (2.0 ms of ibm17's density grid, 0.7 ms of its
+blockage); this one adds the products straight into the grid, in the same order (macro by
+macro, groups of macros as :func:`~placer.cost.grid.overlap_grid` describes), so the same bits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _add_macros(rows: np.ndarray, cols: np.ndarray, start: int, stop: int, grid: np.ndarray) -> None:
+    """Add ``rows[m, r] * cols[m, c]`` into ``grid[r, c]`` for macros ``start`` to ``stop - 1``
+    in turn, over their nonzero rows and columns only."""
+    n_rows, n_cols = rows.shape[1], cols.shape[1]
+    nonzero_cols = np.empty(n_cols, np.int64)
+    for m in range(start, stop):
+        n_nonzero = 0
+        for c in range(n_cols):
+            if cols[m, c] != 0:
+                nonzero_cols[n_nonzero] = c
+                n_nonzero += 1
+        if n_nonzero == 0:
+            continue
+        for r in range(n_rows):
+            a = rows[m, r]
+            if a == 0:
+                continue
+            for k in range(n_nonzero):
+                c = nonzero_cols[k]
+                grid[r, c] += a * cols[m, c]
+
+
+@njit(cache=True)
+def overlap_sum(rows: np.ndarray, cols: np.ndarray, chunk: int) -> np.ndarray:
+    """``(R, C)`` grid of ``sum over m of rows[m, r] * cols[m, c]`` (``rows`` ``(M, R)``,
+    ``cols`` ``(M, C)``), macro by macro in index order. When the nonzero products of all
+    macros exceed ``chunk``, the macros are taken in consecutive groups of at most ``chunk``
+    products (at least one macro each), each group summed on its own and then added to the
+    grid: the order of the numpy form, which bounded its memory so."""
+    n_macros, n_rows = rows.shape
+    n_cols = cols.shape[1]
+    grid = np.zeros((n_rows, n_cols))
+    ends = np.empty(n_macros, np.int64)  # products of macros 0..m
+    total = 0
+    for m in range(n_macros):
+        nr = 0
+        for r in range(n_rows):
+            if rows[m, r] != 0:
+                nr += 1
+        nc = 0
+        for c in range(n_cols):
+            if cols[m, c] != 0:
+                nc += 1
+        total += nr * nc
+        ends[m] = total
+    if total <= chunk:
+        _add_macros(rows, cols, 0, n_macros, grid)
+        return grid
+    group = np.empty((n_rows, n_cols))
+    start = 0
+    while start < n_macros:
+        done = ends[start - 1] if start else 0
+        stop = max(int(np.searchsorted(ends, done + chunk, side="right")), start + 1)
+        group[:, :] = 0.0
+        _add_macros(rows, cols, start, stop, group)
+        grid += group
+        start = stop
+    return grid
