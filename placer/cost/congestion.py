@@ -188,7 +188,9 @@ def macro_blockage(
     canvas: Canvas, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Raw ``(Vm, Hm)`` routing demand of hard macros (before normalisation), per the spec,
-    including the reference evaluator's two corrections of the top row / rightmost column."""
+    including the reference evaluator's two corrections of the top row / rightmost column.
+    The numpy form of what :func:`placer.cost.blockage_kernel.blockage_grids` computes for the
+    evaluators (the same bits)."""
     R, C = canvas.rows, canvas.cols
     cw, ch = canvas.width / C, canvas.height / R
     va, ha = canvas.vrouting_alloc, canvas.hrouting_alloc

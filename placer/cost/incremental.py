@@ -36,7 +36,6 @@ from netlists.model import (
 from placer.cost.arrays import sorted_unique
 from placer.cost.congestion import (
     congestion_cost,
-    macro_blockage,
     top_count,
 )
 from placer.cost.context import CostContext, check_placement, cost_context
@@ -50,7 +49,14 @@ from placer.cost.move_kernel import (
     top_mean_congestion,
     top_mean_density,
 )
-from placer.cost.proxy import CostMaps, ProxyCost, congestion_maps, evaluate, net_terms
+from placer.cost.proxy import (
+    CostMaps,
+    ProxyCost,
+    congestion_maps,
+    evaluate,
+    hard_macro_blockage,
+    net_terms,
+)
 from placer.cost.topk_kernel import build_candidates, crosses_floor
 
 
@@ -352,10 +358,7 @@ class IncrementalEvaluator(ReadOnlyPlacement):
         self._cover = np.ascontiguousarray(
             (oy > 0).T.astype(np.float64) @ (ox > 0).astype(np.float64)
         )
-        hard = ctx.hard
-        self._vm, self._hm = macro_blockage(
-            c, p.x[hard], p.y[hard], nl.width[hard], nl.height[hard]
-        )
+        self._vm, self._hm = hard_macro_blockage(nl, ctx, p)
         self._vm, self._hm = np.ascontiguousarray(self._vm), np.ascontiguousarray(self._hm)
         vt, ht = congestion_maps(ctx, self._v_raw, self._h_raw, self._vm, self._hm)
         self._vt, self._ht = np.ascontiguousarray(vt), np.ascontiguousarray(ht)

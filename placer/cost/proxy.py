@@ -11,7 +11,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from netlists.model import Netlist, Placement
-from placer.cost.congestion import congestion_cost, integrate, macro_blockage, smooth
+from placer.cost import grid
+from placer.cost.blockage_kernel import blockage_grids
+from placer.cost.congestion import congestion_cost, integrate, smooth
 from placer.cost.context import CostContext, check_placement, cost_context
 from placer.cost.density import density_cost, density_grid
 from placer.cost.net_kernel import net_pass
@@ -67,6 +69,25 @@ def net_terms(ctx: CostContext, ex: np.ndarray, ey: np.ndarray) -> tuple[np.ndar
     return hpwl, v, h
 
 
+def hard_macro_blockage(netlist: Netlist, ctx: CostContext, placement: Placement) -> tuple[np.ndarray, np.ndarray]:
+    """Raw ``(Vm, Hm)`` routing demand of the hard macros (compiled: the bits of
+    :func:`placer.cost.congestion.macro_blockage`)."""
+    c, hard = ctx.canvas, ctx.hard
+    return blockage_grids(
+        np.asarray(placement.x[hard], dtype=np.float64),
+        np.asarray(placement.y[hard], dtype=np.float64),
+        np.asarray(netlist.width[hard], dtype=np.float64),
+        np.asarray(netlist.height[hard], dtype=np.float64),
+        c.width,
+        c.height,
+        c.rows,
+        c.cols,
+        c.vrouting_alloc,
+        c.hrouting_alloc,
+        grid.OVERLAP_CHUNK,
+    )
+
+
 def congestion_maps(
     ctx: CostContext, v_raw: np.ndarray, h_raw: np.ndarray, vm_raw: np.ndarray, hm_raw: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -91,8 +112,7 @@ def evaluate(netlist: Netlist, placement: Placement, with_maps: bool = False) ->
     w, h = netlist.width[m], netlist.height[m]
     dens = density_grid(c, placement.x[m], placement.y[m], w, h)
 
-    hard = ctx.hard
-    vm, hm = macro_blockage(c, placement.x[hard], placement.y[hard], netlist.width[hard], netlist.height[hard])
+    vm, hm = hard_macro_blockage(netlist, ctx, placement)
     v, hh = congestion_maps(ctx, v_raw, h_raw, vm, hm)
     return ProxyCost(
         wirelength=wl,
