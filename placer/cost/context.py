@@ -39,6 +39,7 @@ class CostContext:
     entry_dx: np.ndarray  # (P,) offset for orientation N (0 unless a hard-macro pin)
     entry_dy: np.ndarray
     entry_has_offset: np.ndarray  # (P,) bool: a hard-macro pin with a nonzero offset
+    offset_entries: np.ndarray  # those entries' indices, ascending
     entry_net: np.ndarray  # (P,) net of each entry
     net_start: np.ndarray  # (N,) first entry (the driver) of each net
     net_weight: np.ndarray  # (N,) wirelength weight
@@ -55,18 +56,25 @@ class CostContext:
     def entry_positions(
         self, placement: Placement, entries: np.ndarray | slice = slice(None)
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Absolute x, y of net-pin entries under ``placement``."""
+        """Absolute x, y of net-pin entries under ``placement``.
+
+        For all entries (the full evaluation's case) the entries with an offset are known in
+        advance (:attr:`offset_entries`): no mask over every entry is built (a boolean mask
+        and four masked copies took half of ibm17's 2 ms here).
+        """
         anchor = self.entry_anchor[entries]
-        x = placement.x[anchor].astype(np.float64)
-        y = placement.y[anchor].astype(np.float64)
-        has = self.entry_has_offset[entries]
-        if np.any(has):
-            a = anchor[has]
+        x = placement.x[anchor].astype(np.float64, copy=False)  # (indexing made a new array)
+        y = placement.y[anchor].astype(np.float64, copy=False)
+        if isinstance(entries, slice) and entries == slice(None):
+            turned = self.offset_entries
+        else:
+            turned = np.flatnonzero(self.entry_has_offset[entries])
+        if turned.size:
             ox, oy = orient_offsets(
-                self.entry_dx[entries][has], self.entry_dy[entries][has], placement.orientation[a]
+                self.entry_dx[entries][turned], self.entry_dy[entries][turned], placement.orientation[anchor[turned]]
             )
-            x[has] += ox
-            y[has] += oy
+            x[turned] += ox
+            y[turned] += oy
         return x, y
 
 
@@ -112,12 +120,14 @@ def _build(netlist: Netlist) -> CostContext:
     w = np.asarray(netlist.net_weight, dtype=np.float64)
     cnt = float(np.sum(w))
     macros = netlist.macros
+    has_offset = hard_pin & ((dx != 0) | (dy != 0))
     return CostContext(
         canvas=canvas,
         entry_anchor=entry_anchor,
         entry_dx=dx,
         entry_dy=dy,
-        entry_has_offset=hard_pin & ((dx != 0) | (dy != 0)),
+        entry_has_offset=has_offset,
+        offset_entries=np.flatnonzero(has_offset),
         entry_net=entry_net,
         net_start=np.asarray(netlist.net_ptr[:-1], dtype=np.int64),
         net_weight=w,

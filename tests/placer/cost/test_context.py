@@ -37,3 +37,27 @@ def test_a_costed_netlist_is_freed_once_its_user_lets_go() -> None:
     del netlist, placement, evaluator, env
     gc.collect()
     assert alive() is None
+
+
+def test_entry_positions_of_all_entries_are_those_of_each_entry_asked_for_alone() -> None:
+    """All entries at once read the offset entries known in advance; a subset builds its own:
+    the same positions either way, in every orientation of the hard macros."""
+    from netlists.model import orient_offsets
+    from placer.cost.context import cost_context
+
+    netlist, placement = generate(12, 20, 8, seed=3)
+    ctx = cost_context(netlist)
+    assert ctx.offset_entries.size and np.array_equal(ctx.offset_entries, np.flatnonzero(ctx.entry_has_offset))
+    rng = np.random.default_rng(0)
+    placement.orientation[ctx.hard] = rng.integers(0, 8, ctx.hard.size)
+    x, y = ctx.entry_positions(placement)
+    ox, oy = orient_offsets(ctx.entry_dx, ctx.entry_dy, placement.orientation[ctx.entry_anchor])
+    assert np.array_equal(x, placement.x[ctx.entry_anchor] + ox) and np.array_equal(y, placement.y[ctx.entry_anchor] + oy)
+    some = rng.choice(ctx.entry_anchor.size, 40, replace=False)
+    for entries in (some, np.sort(some), slice(3, 50), slice(None, None, 2)):
+        sub_x, sub_y = ctx.entry_positions(placement, entries)
+        assert np.array_equal(sub_x, x[entries]) and np.array_equal(sub_y, y[entries]), entries
+    int_placement = type(placement)(placement.x.astype(np.int64), placement.y.astype(np.int64),
+                                    placement.orientation, placement.fixed)  # fmt: skip
+    ix, _ = ctx.entry_positions(int_placement)
+    assert ix.dtype == np.float64 and np.array_equal(ix, placement.x.astype(np.int64)[ctx.entry_anchor] + ox)
