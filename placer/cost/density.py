@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from netlists.model import Canvas
-from placer.cost.grid import interval_overlaps, overlap_grid
+from placer.cost import grid as cost_grid
+from placer.cost.grid import interval_overlaps
+from placer.cost.grid_kernel import macro_area_grid
 
 #: Share of the grid cells whose mean density is the density cost.
 TOP_FRACTION = 0.1
@@ -29,10 +31,13 @@ def macro_overlaps(
 
 
 def density_grid(canvas: Canvas, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """``(R, C)`` occupied area per cell divided by the cell area (all macros given)."""
-    oy, ox = macro_overlaps(canvas, x, y, w, h)
-    cell_area = (canvas.width / canvas.cols) * (canvas.height / canvas.rows)
-    return overlap_grid(oy, ox) / cell_area
+    """``(R, C)`` occupied area per cell divided by the cell area (all macros given):
+    ``overlap_grid(*macro_overlaps(...)) / cell area``, compiled in one kernel
+    (:func:`placer.cost.grid_kernel.macro_area_grid`, the same bits)."""
+    cw, ch = canvas.width / canvas.cols, canvas.height / canvas.rows
+    x, y, w, h = (np.asarray(a, dtype=np.float64) for a in (x, y, w, h))
+    area = macro_area_grid(x, y, w, h, cw, ch, canvas.rows, canvas.cols, cost_grid.OVERLAP_CHUNK)
+    return area / (cw * ch)
 
 
 def density_cost(grid: np.ndarray) -> float:

@@ -1,7 +1,8 @@
-"""Compiled kernel (numba) of :func:`placer.cost.grid.overlap_grid`: the sum over macros of
-each macro's row overlaps times its column overlaps, in a fixed order.
+"""Compiled kernels (numba) of :func:`placer.cost.grid.overlap_grid` (the sum over macros of
+each macro's row overlaps times its column overlaps, in a fixed order) and of the macros' area
+per cell that :func:`placer.cost.density.density_grid` divides by the cell area.
 
-The numpy form it replaces gathered every nonzero (macro, row, column) product into index and
+The numpy form of the sum gathered every nonzero (macro, row, column) product into index and
 value arrays for one ``np.bincount`` (2.0 ms of ibm17's density grid, 0.7 ms of its
 blockage); this one adds the products straight into the grid, in the same order (macro by
 macro, groups of macros as :func:`~placer.cost.grid.overlap_grid` describes), so the same bits.
@@ -72,3 +73,26 @@ def overlap_sum(rows: np.ndarray, cols: np.ndarray, chunk: int) -> np.ndarray:
         grid += group
         start = stop
     return grid
+
+
+@njit(cache=True)
+def clipped_overlaps(lo: np.ndarray, hi: np.ndarray, n: int, step: float) -> np.ndarray:
+    """``(len(lo), n)`` lengths of ``[lo, hi]`` inside each cell ``[k step, (k+1) step]``, 0
+    where negative: :func:`placer.cost.grid.interval_overlaps`' bits."""
+    out = np.empty((lo.shape[0], n))
+    for m in range(lo.shape[0]):
+        for k in range(n):
+            d = min(hi[m], (k + 1.0) * step) - max(lo[m], k * step)
+            out[m, k] = 0.0 if d < 0.0 else d  # (as np.maximum(d, 0.0): NaN stays)
+    return out
+
+
+@njit(cache=True)
+def macro_area_grid(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, cell_w: float, cell_h: float,
+                    R: int, C: int, chunk: int) -> np.ndarray:  # fmt: skip
+    """``(R, C)`` area of the macros centred at ``x``, ``y`` of size ``w`` x ``h`` in each
+    cell: :func:`overlap_sum` of their row and column overlaps (``chunk``:
+    :data:`placer.cost.grid.OVERLAP_CHUNK`)."""
+    ox = clipped_overlaps(x - w / 2, x + w / 2, C, cell_w)
+    oy = clipped_overlaps(y - h / 2, y + h / 2, R, cell_h)
+    return overlap_sum(oy, ox, chunk)

@@ -160,10 +160,11 @@ def _in_groups(rows: np.ndarray, cols: np.ndarray, chunk: int) -> np.ndarray:
 @pytest.mark.parametrize("seed", range(6))
 def test_the_density_grid_is_summed_in_the_documented_order_bit_for_bit(seed: int) -> None:
     """Macros partly or wholly outside the canvas, of zero width or height, on cell lines:
-    the compiled sum gives the bits of the documented order, in one group and in many."""
+    the compiled sum gives the bits of the documented order, in one group and in many, and
+    the compiled density grid those of overlap_grid over macro_overlaps."""
     from placer.cost import grid
-    from placer.cost.density import macro_overlaps
-    from placer.cost.grid_kernel import overlap_sum
+    from placer.cost.density import density_grid, macro_overlaps
+    from placer.cost.grid_kernel import clipped_overlaps, macro_area_grid, overlap_sum
 
     rng = np.random.default_rng(seed)
     canvas = Canvas(width=float(rng.uniform(10, 100)), height=float(rng.uniform(10, 100)),
@@ -180,12 +181,19 @@ def test_the_density_grid_is_summed_in_the_documented_order_bit_for_bit(seed: in
     for chunk in (1, 17, 400):
         got = overlap_sum(oy, ox, chunk)
         assert np.array_equal(got, _in_groups(oy, ox, chunk)), chunk
+    # the density grid, compiled in one kernel: its overlaps and sums are the numpy forms' bits
+    cw, ch = canvas.width / canvas.cols, canvas.height / canvas.rows
+    assert np.array_equal(clipped_overlaps(x - w / 2, x + w / 2, canvas.cols, cw), ox)
+    for chunk in (1, 400, grid.OVERLAP_CHUNK):
+        area = macro_area_grid(x, y, w, h, cw, ch, canvas.rows, canvas.cols, chunk)
+        assert np.array_equal(area, _in_groups(oy, ox, chunk)), chunk
+    assert np.array_equal(density_grid(canvas, x, y, w, h), _in_groups(oy, ox, grid.OVERLAP_CHUNK) / (cw * ch))
 
 
 def test_a_huge_grid_is_summed_in_groups_under_the_real_chunk() -> None:
     """Canvas-sized macros on a 2048 x 2048 grid: over 4M products each, one macro a group."""
     from placer.cost import grid
-    from placer.cost.density import macro_overlaps
+    from placer.cost.density import density_grid, macro_overlaps
 
     canvas = Canvas(width=2048.0, height=2048.0, cols=2048, rows=2048)
     x, y = np.array([1024.0, 1000.3, 1100.7, 5.0]), np.array([1024.0, 1040.1, 990.2, 7.0])
@@ -195,4 +203,5 @@ def test_a_huge_grid_is_summed_in_groups_under_the_real_chunk() -> None:
     assert products.sum() > grid.OVERLAP_CHUNK  # (the grouped path)
     got = grid.overlap_grid(oy, ox)
     assert np.array_equal(got, _in_groups(oy, ox, grid.OVERLAP_CHUNK))
+    assert np.array_equal(density_grid(canvas, x, y, w, h), got / 1.0)
     assert np.allclose(got.sum(), float(np.sum(oy.sum(axis=1) * ox.sum(axis=1))), rtol=1e-12)
