@@ -14,19 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from placer.cost.grid_kernel import overlap_sum
-
-
-@njit(cache=True, inline="always")
-def _cell_index(v: float, step: float, n: int) -> int:
-    """``floor(v / step)`` clamped to ``[0, n - 1]`` before it becomes an integer (NaN: 0), as
-    :func:`placer.cost.grid.cell_rows_cols` computes it."""
-    k = np.floor(v / step)
-    if not k >= 0:
-        return 0
-    if k > n - 1:
-        return n - 1
-    return int(k)
+from placer.cost.grid_kernel import cell_index, overlap_sum
 
 
 @njit(cache=True)
@@ -67,8 +55,8 @@ def blockage_grids(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, w
     r0, c0 = np.empty(n, np.int64), np.empty(n, np.int64)
     r1, c1 = np.empty(n, np.int64), np.empty(n, np.int64)
     for m in range(n):
-        r0[m], c0[m] = _cell_index(yl[m], ch, R), _cell_index(xl[m], cw, C)
-        r1[m], c1[m] = _cell_index(yh[m], ch, R), _cell_index(xh[m], cw, C)
+        r0[m], c0[m] = cell_index(yl[m], ch, R), cell_index(xl[m], cw, C)
+        r1[m], c1[m] = cell_index(yh[m], ch, R), cell_index(xh[m], cw, C)
     dx, dxe, x_empty = _blocked_lengths(xl, xh, c0, c1, C, cw)
     dy, dye, y_empty = _blocked_lengths(yl, yh, r0, r1, R, ch)
     rows_blocked = np.empty((n, R))

@@ -20,21 +20,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from placer.cost.grid_kernel import cell_index
+
 #: A 3-pin net's segments in the order the numpy form adds them, per axis: (case, segment).
 _H_ORDER = ((1, 0), (1, 1), (2, 0), (3, 0), (3, 1), (4, 0))
 _V_ORDER = ((1, 0), (1, 1), (2, 0), (3, 0), (4, 0), (4, 1))
-
-
-@njit(cache=True, inline="always")
-def _cell_index(v: float, step: float, n: int) -> int:
-    """``floor(v / step)`` clamped to ``[0, n - 1]`` before it becomes an integer (NaN: 0), as
-    :func:`placer.cost.grid.cell_rows_cols` computes it."""
-    k = np.floor(v / step)
-    if not k >= 0:
-        return 0
-    if k > n - 1:
-        return n - 1
-    return int(k)
 
 
 @njit(cache=True, inline="always")
@@ -187,7 +177,7 @@ def net_pass(
                 y_hi = y[e]
             if y[e] < y_lo:
                 y_lo = y[e]
-            cell = _cell_index(y[e], cell_h, R) * C + _cell_index(x[e], cell_w, C)
+            cell = cell_index(y[e], cell_h, R) * C + cell_index(x[e], cell_w, C)
             if last_net[cell] != k:
                 last_net[cell] = k
                 cells[distinct] = cell

@@ -205,3 +205,14 @@ def test_a_huge_grid_is_summed_in_groups_under_the_real_chunk() -> None:
     assert np.array_equal(got, _in_groups(oy, ox, grid.OVERLAP_CHUNK))
     assert np.array_equal(density_grid(canvas, x, y, w, h), got / 1.0)
     assert np.allclose(got.sum(), float(np.sum(oy.sum(axis=1) * ox.sum(axis=1))), rtol=1e-12)
+
+
+def test_the_kernels_cell_index_is_cell_rows_cols() -> None:
+    """The compiled kernels find a coordinate's cell as cell_rows_cols does: on cell lines,
+    outside the canvas, astronomically far, NaN."""
+    from placer.cost.grid_kernel import cell_index
+
+    values = np.array([0.0, 1.99, 2.0, 9.99, 10.0, 12.0, -3.0, -1e-300, 1e300, -1e300, np.nan, 4.000000000000001])
+    rows, cols = cell_rows_cols(CANVAS, values, values)
+    assert [cell_index(v, CANVAS.width / CANVAS.cols, CANVAS.cols) for v in values] == cols.tolist()
+    assert [cell_index(v, CANVAS.height / CANVAS.rows, CANVAS.rows) for v in values] == rows.tolist()
