@@ -35,6 +35,7 @@ from _cli import (
     check_outputs,
     make_parser,
     name_list,
+    non_negative_int,
     output_file,
     positive_int,
     print_or_write,
@@ -82,7 +83,7 @@ def worker(suite: Path, names: list[str]) -> None:
         hard = netlist.hard_macros
         canvas = netlist.require_canvas()
         priced = []
-        for k in range(int(moves)):  # as cost_speed.py moves, rotates and swaps, half committed
+        for k in range(int(moves) if hard.size else 0):  # as cost_speed.py: moves, turns, swaps
             i = int(rng.choice(hard))
             start = time.thread_time()
             if k % 3 == 0:
@@ -111,6 +112,7 @@ class _Worker:
     """One worker process over the package of ``tree``."""
 
     def __init__(self, tree: Path, suite: Path, names: list[str]) -> None:
+        self.tree = tree
         env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--worker", "--suite", str(suite), "--designs", ",".join(names)],
@@ -118,19 +120,42 @@ class _Worker:
         )
 
     def ask(self, line: str) -> dict:
+        """Send ``line`` (none: only read) and return the worker's answer."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        if line:
-            self.proc.stdin.write(line + "\n")
-            self.proc.stdin.flush()
-        answer = self.proc.stdout.readline()
+        try:
+            if line:
+                self.proc.stdin.write(line + "\n")
+                self.proc.stdin.flush()
+            answer = self.proc.stdout.readline()
+        except BrokenPipeError:
+            answer = ""
         if not answer:
-            raise RuntimeError(f"a worker ended early (exit status {self.proc.wait()})")
+            raise RuntimeError(f"the worker over {self.tree} ended early (exit status {self.proc.wait()}; "
+                               "its error is above)")  # fmt: skip
         return json.loads(answer)
 
     def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(timeout=60)
+        """End the worker (at once if it is still busy)."""
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _commit(tree: Path) -> str:
+    """The short commit of the checkout ``tree`` (with ``+`` if it has changes), or ``?``."""
+    try:
+        head = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "-C", str(tree), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return head + ("+" if dirty else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated designs (folders of the suite, or default: the embedded generated one)")
     parser.add_argument("--rounds", type=positive_int, default=5, help="rounds of turns")
     parser.add_argument("--repeats", type=positive_int, default=20, help="full evaluations per turn")
-    parser.add_argument("--moves", type=int, default=300, help="incremental moves per turn")
+    parser.add_argument("--moves", type=non_negative_int, default=300, help="incremental moves per turn")
     parser.add_argument("--out", type=output_file, help="write the table here (and a .json beside it)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -151,22 +176,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.base is None or not (args.base / "placer" / "cost" / "proxy.py").is_file():
         parser.error(f"--base: not a checkout of this project: {args.base}")
+    suite_designs(args.suite, [name for name in args.designs if name != "default"])  # (all there)
     if args.out:
         check_outputs(args.out, args.out.with_suffix(".json"))
     trees = {"base": args.base.resolve(), "this": REPO}
     workers = {label: _Worker(tree, args.suite, args.designs) for label, tree in trees.items()}
-    for w in workers.values():
-        w.ask("")  # ready (designs loaded, kernels compiled)
-    load_before = os.getloadavg()[0]
     answers: dict[str, dict[str, list[dict]]] = {d: {"base": [], "this": []} for d in args.designs}
-    for k in range(args.rounds):
-        for name in args.designs:
-            order = ["base", "this"] if k % 2 == 0 else ["this", "base"]
-            for label in order:
-                answers[name][label].append(workers[label].ask(f"{name} {args.repeats} {args.moves}"))
-    for w in workers.values():
-        w.close()
-    load_after = os.getloadavg()[0]
+    try:
+        for w in workers.values():
+            w.ask("")  # ready (designs loaded, kernels compiled)
+        load_before = os.getloadavg()[0]
+        for k in range(args.rounds):
+            for name in args.designs:
+                order = ["base", "this"] if k % 2 == 0 else ["this", "base"]
+                for label in order:
+                    answers[name][label].append(workers[label].ask(f"{name} {args.repeats} {args.moves}"))
+        load_after = os.getloadavg()[0]
+    finally:
+        for w in workers.values():
+            w.close()
     rows = []
     for name, by in answers.items():
         row: dict[str, object] = {"design": name}
@@ -194,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows
     ]
     lines.append("")
-    lines.append(f"Base: {args.base}. {args.rounds} rounds of {args.repeats} full evaluations and {args.moves} moves "
+    lines.append(f"Base: {_commit(trees['base'])}, this: {_commit(REPO)}. {args.rounds} rounds of {args.repeats} full evaluations and {args.moves} moves "
                  f"per design and checkout; load average {load_before:.1f} before, {load_after:.1f} after, on "
                  f"{os.cpu_count()} cores.")
     print_or_write(args.out, ["# Full cost, this checkout against a base (generated by experiments/bench/cost_ab.py)", "",

@@ -19,6 +19,10 @@ SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if not p.name.startswith("_"
 # folder), and the option the message must name
 BAD = [
     ("cost_speed.py", ["--moves", "0", "--out", "{out}/cost.md"], "--moves"),
+    ("cost_ab.py", ["--base", "{suite}", "--out", "{out}/ab.md"], "--base"),
+    ("cost_ab.py", ["--base", str(BENCH.parents[1]), "--rounds", "0", "--out", "{out}/ab.md"], "--rounds"),
+    ("cost_ab.py", ["--base", str(BENCH.parents[1]), "--suite", "{suite}", "--designs", "nosuch",
+                    "--out", "{out}/ab.md"], "--designs"),  # fmt: skip
     ("env_speed.py", ["--episodes", "-2", "--out", "{out}/env.md"], "--episodes"),
     ("env_speed.py", ["--benchmarks", "{suite}", "--out", "{out}/env.md"], "--benchmarks"),
     ("index_bench.py", ["--datasets", "bogus", "--out", "{out}"], "--datasets"),
