@@ -328,6 +328,21 @@ def test_warm_up_builds_the_legaliser_search_a_real_start_needs(monkeypatch) -> 
     assert any(check_legality(n, p).overlap_area > 0 for n, p in starts)
 
 
+def test_warm_up_builds_the_full_costs_kernels(monkeypatch) -> None:
+    """The full proxy cost's pass over the nets and its macro blockage are compiled kernels:
+    a method whose warm-up run evaluates no cost (greedy) left them to compile (seconds on a
+    cold cache) in the first timed run that evaluates one."""
+    import placer.algorithms.base as base
+    import placer.cost.proxy as proxy_module
+
+    monkeypatch.setattr(base, "_WARMED", set())
+    evaluated = []
+    original = proxy_module.evaluate
+    monkeypatch.setattr(proxy_module, "evaluate", lambda n, p, *a, **k: (evaluated.append(n.name), original(n, p, *a, **k))[1])
+    assert base.warm_up("greedy") is True
+    assert evaluated
+
+
 @pytest.mark.parametrize("method", ["greedy", "analytical"])
 def test_a_result_only_corner_packing_can_legalise_gives_way_to_the_legal_start(method: str) -> None:
     """On a tight design the legaliser's last resort (every macro packed from the corner) fit
