@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from netlists.model import Netlist, Placement
+from placer.cost.arrays import sorted_unique
 from placer.cost.context import check_placement, cost_context
 from placer.cost.incremental import (
     ReadOnlyPlacement,
@@ -199,7 +200,7 @@ class IncrementalTiming(ReadOnlyPlacement):
         """The arcs (sorted) whose delay the move changes, and their new delays (numpy)."""
         p = self._placement
         g = self.graph
-        arcs = np.unique(csr_gather(self._node_ptr, self._node_arcs, nodes)[0]) if nodes.size else nodes
+        arcs = sorted_unique(csr_gather(self._node_ptr, self._node_arcs, nodes)[0]) if nodes.size else nodes
         # the arcs' entries under the moved positions (set in place, read, put back)
         old = p.x[nodes].copy(), p.y[nodes].copy(), p.orientation[nodes].copy()
         p.x[nodes], p.y[nodes], p.orientation[nodes] = x, y, orient
@@ -236,7 +237,7 @@ class IncrementalTiming(ReadOnlyPlacement):
         arc_times = source[g.src_node[ends]] + _overlaid(self._delay[ends], ends, arcs, delays)
 
         # the endpoints those arcs end at: their maximum over every incoming arc, again
-        touched = np.unique(self._end_of_node[g.dst_node[ends]])
+        touched = sorted_unique(self._end_of_node[g.dst_node[ends]])
         endpoint_arrival = self._endpoint_arrival.copy()
         if touched.size:
             incoming, starts = csr_gather(self._end_ptr, self._end_arcs, touched)

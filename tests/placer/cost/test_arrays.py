@@ -35,8 +35,11 @@ def test_the_cost_paths_find_distinct_keys_by_a_sort_not_np_unique() -> None:
     against 6 ms for a sort: a full evaluation cost three times what it did."""
     from placer.cost.congestion import route_nets
     from placer.cost.incremental import IncrementalEvaluator
+    from placer.cost.timing_incremental import IncrementalTiming
 
-    for function in (route_nets, IncrementalEvaluator.__init__):
+    # (and the incremental timing's numpy path, per move: 321 us against 21 us at 2,000 keys)
+    for function in (route_nets, IncrementalEvaluator.__init__, IncrementalTiming._changed_arcs,
+                     IncrementalTiming._propose_through_logic):
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
         calls = [node for node in ast.walk(tree)
                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "unique"]  # fmt: skip
