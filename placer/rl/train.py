@@ -161,10 +161,12 @@ def train(
     ``designs`` given here are in memory, not files ``config.json`` could name: such a run
     (its folder gets ``api_designs.json``) resumes only through this function with them again.
     The caller's torch thread count and process-wide random generators (which stable-baselines3
-    reseeds) are as they were when it returns. ``verbose=0`` leaves out the lines it prints
-    (what it trains on, a resume with fresh seeds, a finished run, an interrupt, the time
-    limit; as stable-baselines3's ``verbose``): a notebook or a script of one's own then shows
-    only the progress bar (``progress_bar=False``: nothing) and the errors.
+    reseeds) are as they were when it returns; glibc's malloc limits are its defaults again
+    (:func:`placer.heap.large_blocks_reused` changes them while it runs). ``verbose=0``
+    leaves out the lines it prints (what it trains on, a resume with fresh seeds, a finished
+    run, an interrupt, the time limit; as stable-baselines3's ``verbose``): a notebook or a
+    script of one's own then shows only the progress bar (``progress_bar=False``: nothing)
+    and the errors.
 
     Raises:
         ValueError: bad settings (:meth:`TrainConfig.validate`), no training design, a resume
@@ -172,12 +174,14 @@ def train(
         FileExistsError, FileNotFoundError: an earlier run without ``resume``, nothing to resume.
         FolderBusy: another run is writing into ``out``.
     """
+    from placer.heap import large_blocks_reused
     from placer.rl.random_state import global_random_state_kept
 
     threads = torch.get_num_threads()
     said = _VERBOSE.set(int(verbose))
     try:  # the caller's torch thread count and random generators are theirs again afterwards
-        with global_random_state_kept():
+        # (the update's 32-64 MiB tensors reuse freed heap instead of fresh page-faulted maps)
+        with global_random_state_kept(), large_blocks_reused():
             return _train(config, progress_bar, designs, resume)
     finally:
         torch.set_num_threads(threads)
