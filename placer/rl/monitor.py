@@ -102,8 +102,11 @@ class TrainingMonitor(BaseCallback):
         self._started = time.perf_counter()  # time_limit_s counts from here
         # curve.csv's wall_s runs on across resumes: from the resumed boundary's own time (a
         # Ctrl-C after an update past the curve's last row lost that update's seconds when the
-        # clock went on from the row), the last row's in a state saved before it was kept
-        self._t0 = self._started - (curve_wall_time(self.out) if wall_s is None else wall_s)
+        # clock went on from the row), or from the boundary's own row where that is later (the
+        # boundary's time is taken before its evaluation and checkpoint, whose row is kept;
+        # rows past the boundary are gone by now); the last row's in a state saved before
+        curve_s = curve_wall_time(self.out)
+        self._t0 = self._started - (curve_s if wall_s is None else max(wall_s, curve_s))
 
     def _wall_s(self) -> float:
         """The run's training wall time now (curve.csv's wall_s clock)."""

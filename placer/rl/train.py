@@ -327,7 +327,7 @@ def _resumed_envs(
         # loading the model seeded torch, numpy and the action space with the run's own seed:
         # without a fresh one the policy drew its actions from step 0's stream again (set
         # before the envs are attached, which it would reseed otherwise)
-        model.set_random_seed(fresh)
+        model.set_random_seed(fresh % 2**32)  # (numpy's seeds end at 2**32 - 1; the envs take any)
         vec = make_vec_env(designs, config, fresh)
         model.set_env(vec)
     else:

@@ -688,6 +688,53 @@ def test_a_resume_goes_on_from_the_boundarys_wall_time(tiny_design, tmp_path, mo
     assert last[0] == "120" and float(last[1]) >= boundary.wall_s
 
 
+def test_a_resumed_clock_never_runs_backwards(tiny_design, tmp_path, monkeypatch):
+    """The boundary's time is taken before its evaluation and checkpoint, whose curve row is
+    kept: a resume going on from that time lost their seconds, and the next row read less than
+    the kept one (a review's case: 0.09, 3.42, 0.72, 1.06 with a 3 s evaluation at step 60)."""
+    import time
+
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=180, checkpoint_every=60, eval_every=60, **EXACT)
+    real_eval, real_step = train_module.TrainingMonitor.evaluate, train_module.TrainingMonitor._on_step
+
+    def slow_eval(self):
+        if self.num_timesteps == 60:
+            time.sleep(3.0)
+        return real_eval(self)
+
+    def stop(self):
+        if self.num_timesteps >= 90:
+            raise KeyboardInterrupt
+        return real_step(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(train_module.TrainingMonitor, "evaluate", slow_eval)
+        patch.setattr(train_module.TrainingMonitor, "_on_step", stop)
+        with pytest.raises(KeyboardInterrupt):
+            train(cfg, progress_bar=False, designs=[tiny_design])
+    train(cfg, progress_bar=False, designs=[tiny_design], resume=True)
+    walls = [float(r.split(",")[1]) for r in (out / "curve.csv").read_text().splitlines()[1:]]
+    assert len(walls) == 4 and walls == sorted(walls), walls
+
+
+def test_a_fresh_seeds_resume_takes_the_largest_seed(tiny_design, tmp_path):
+    """seed + steps is past numpy's 2**32 - 1 for the largest seeds: SB3's reseeding of the
+    model raised (the envs took any integer, as before this reseeding)."""
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=60, checkpoint_every=1000, eval_every=1000, **{**EXACT, "seed": 2**32 - 1})
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    (out / train_module.LAST_STATE).unlink()
+    train(TrainConfig(**{**cfg.__dict__, "timesteps": 120}), progress_bar=False, designs=[tiny_design], resume=True)
+    assert _saved_steps(out) == 120
+
+
+def _saved_steps(out):
+    from sb3_contrib import MaskablePPO
+
+    return MaskablePPO.load(out / "last.zip", device="cpu").num_timesteps
+
+
 def test_a_fresh_seeds_resume_samples_from_a_fresh_stream(tiny_design, tmp_path, monkeypatch):
     """A resume without its saved state said "fresh episode seeds", but loading the model
     reseeds torch with the run's own seed: the policy drew its actions from the stream of step
