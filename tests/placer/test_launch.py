@@ -60,8 +60,11 @@ def test_a_ctrl_c_before_any_command_handles_it_is_one_line_and_130(monkeypatch,
 
 
 def test_commands_load_only_the_heavy_modules_they_use() -> None:
-    """`placer eval` loaded numba (for the legaliser it never runs) and `placer methods` scipy's
-    graph routines (for a constant of the timing module): ~0.2-0.3 s each per command."""
+    """`placer methods` loaded scipy's graph routines (for a constant of the timing module):
+    ~0.2-0.3 s per command; neither command needs torch. (`placer eval` loaded numba for the
+    legaliser it never runs; it loads it now for the full cost, whose pass over the nets,
+    density and blockage are compiled: about 0.5 s more per command, 12x less CPU per
+    evaluation on ibm17.)"""
     import subprocess
 
     script = (
@@ -75,5 +78,5 @@ def test_commands_load_only_the_heavy_modules_they_use() -> None:
     for command in (["eval", "ariane133"], ["methods"]):
         out = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True, check=True).stdout
         loaded[command[0]] = out.rsplit("LOADED", 1)[1].split()
-    assert "numba" not in loaded["eval"] and "torch" not in loaded["eval"]
+    assert "torch" not in loaded["eval"]
     assert "scipy.sparse.csgraph" not in loaded["methods"] and "torch" not in loaded["methods"]
