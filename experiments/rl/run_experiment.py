@@ -143,6 +143,17 @@ def load_named(spec: str) -> tuple[Design, str | None]:
     return load_design(spec), spec
 
 
+def masked_random_episode(env: MacroPlacementEnv, rng: np.random.Generator, seed: int) -> dict[str, Any]:
+    """One episode of the masked-random policy (each macro on a legal cell drawn uniformly by
+    ``rng``), the env reset with ``seed``; returns the last step's info (``cost`` and
+    ``placement``; no ``cost`` when the episode was infeasible)."""
+    env.reset(seed=seed)
+    done, info = False, {}
+    while not done:
+        _, _, done, _, info = env.step(int(rng.choice(np.flatnonzero(env.action_masks()))))
+    return info
+
+
 def best_random(
     design: Design, budget_s: float, seed: int, env_kwargs: dict[str, Any], sample_share: float = 0.5
 ) -> dict[str, Any]:
@@ -154,10 +165,7 @@ def best_random(
     rng = np.random.default_rng(seed)
     best, best_placement, episodes, t0 = math.inf, None, 0, time.perf_counter()
     while episodes == 0 or time.perf_counter() - t0 < budget_s * sample_share:
-        env.reset(seed=seed + episodes)
-        done, info = False, {}
-        while not done:
-            _, _, done, _, info = env.step(int(rng.choice(np.flatnonzero(env.action_masks()))))
+        info = masked_random_episode(env, rng, seed + episodes)
         if "cost" in info and info["cost"]["proxy"] < best:
             best, best_placement = info["cost"]["proxy"], info["placement"]
         episodes += 1
