@@ -7,7 +7,7 @@ import csv
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -82,16 +82,17 @@ class TrainingMonitor(BaseCallback):
         self,
         config: TrainConfig,
         eval_design: Design,
-        recent_proxy: Sequence[float] = (),
-        log_pending: dict[str, dict[str, Any]] | None = None,
-        wall_s: float | None = None,
+        resumed: TrainingState | None = None,
     ) -> None:
+        """``resumed``: the boundary a resumed run goes on from (its recent episodes, unwritten
+        log values and training time), None for a new run or one resumed without its state."""
         super().__init__()
-        self._log_pending = log_pending  # a resumed boundary's unwritten log values
+        # a resumed boundary's unwritten log values
+        self._log_pending = None if resumed is None else resumed.log_pending
         self.config = config
         self.out = Path(config.out)
         self.eval_env = MacroPlacementEnv(designs=[eval_design], **config.env_kwargs())
-        self.recent_proxy: deque[float] = deque(recent_proxy, maxlen=50)
+        self.recent_proxy: deque[float] = deque(() if resumed is None else resumed.recent_proxy, maxlen=50)
         self.best = self._read_best()
         self.last_eval_step = -1
         self.boundary: TrainingState | None = None  # the latest rollout boundary
@@ -106,6 +107,7 @@ class TrainingMonitor(BaseCallback):
         # boundary's time is taken before its evaluation and checkpoint, whose row is kept;
         # rows past the boundary are gone by now); the last row's in a state saved before
         curve_s = curve_wall_time(self.out)
+        wall_s = None if resumed is None else resumed.wall_s
         self._t0 = self._started - (curve_s if wall_s is None else max(wall_s, curve_s))
 
     def _wall_s(self) -> float:

@@ -216,8 +216,7 @@ def _train(config: TrainConfig, progress_bar: bool, designs: Sequence[Design] | 
         # folder is still placed with the environment it was trained in
         # (an attribute of our own, which SB3's MaskablePPO does not declare: set by name)
         setattr(model, "env_options", env_options(config))  # noqa: B010
-        monitor = (TrainingMonitor(config, eval_design) if state is None else
-                   TrainingMonitor(config, eval_design, state.recent_proxy, state.log_pending, state.wall_s))  # fmt: skip
+        monitor = TrainingMonitor(config, eval_design, state)
         resuming = f", resuming at step {model.num_timesteps}" if resume else ""
         _say(f"training on {device}; run folder {out}{resuming}")  # once every check has passed
         _write_run_files(config, out, designs, eval_design, from_api, resume)

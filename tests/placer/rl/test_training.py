@@ -1281,7 +1281,7 @@ def test_the_best_checkpoint_is_kept_by_the_objective_trained_on(tiny_design, tm
     ])  # fmt: skip
     monkeypatch.setattr(monitor_module, "run_episode", lambda *a, **k: next(episodes))
     cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, w_timing=1.0, **TINY)
-    monitor = train_module.TrainingMonitor(cfg, tiny_design, [])
+    monitor = train_module.TrainingMonitor(cfg, tiny_design)
     from stable_baselines3.common.logger import Logger
 
     monitor.model = type("M", (), {"num_timesteps": 0, "logger": Logger(None, []), "save": lambda self, f: f.write(b"model")})()
@@ -1291,13 +1291,13 @@ def test_the_best_checkpoint_is_kept_by_the_objective_trained_on(tiny_design, tm
     monitor.evaluate()
     best = json.loads((tmp_path / "run" / "best.json").read_text())
     assert (best["proxy"], best["objective"]) == (0.95, 1.50)
-    assert train_module.TrainingMonitor(cfg, tiny_design, [])._read_best() == 1.50
+    assert train_module.TrainingMonitor(cfg, tiny_design)._read_best() == 1.50
     # a best.json without the proxy or the step the run's summary prints is named as damaged
     # when the run (a resume) starts, not met with a KeyError once the training has finished
     for damaged in ({"proxy": 0.5}, {"objective": 0.5, "steps": 3}, {"proxy": 0.5, "steps": True}):
         (tmp_path / "run" / "best.json").write_text(json.dumps(damaged))
         with pytest.raises(ValueError, match=r"best.json: damaged \(no proxy number or step count\)"):
-            train_module.TrainingMonitor(cfg, tiny_design, [])._read_best()
+            train_module.TrainingMonitor(cfg, tiny_design)._read_best()
     # the curve shows what best.zip is chosen by, beside the proxy (it showed the proxy only:
     # the curve improved while best.zip stayed put)
     rows = [line.split(",") for line in (tmp_path / "run" / "curve.csv").read_text().splitlines()]
@@ -1586,7 +1586,7 @@ def stubbed_monitor(tiny_design, tmp_path, monkeypatch):  # type: ignore[no-unty
     monkeypatch.setattr(monitor_module, "run_episode", lambda *a, **k: {
         "cost": {"proxy": 0.9, "objective": 0.9}, "placement": tiny_design[1], "design": "d"})
     cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, **TINY)
-    monitor = train_module.TrainingMonitor(cfg, tiny_design, [])
+    monitor = train_module.TrainingMonitor(cfg, tiny_design)
     monitor.model = type("M", (), {"num_timesteps": 64, "logger": Logger(None, []), "save": lambda self, f: f.write(b"model")})()
     monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement, file_name=None: path.write_text("plc"))
     (tmp_path / "run").mkdir()
