@@ -42,6 +42,7 @@ from _cli import (
     run,
     suite_designs,
 )
+from _moves import timed_move_mix
 
 
 def _load(suite: Path, name: str):  # type: ignore[no-untyped-def]
@@ -79,22 +80,8 @@ def worker(suite: Path, names: list[str]) -> None:
         assert cost.maps is not None
         for array in (cost.maps.density, cost.maps.vertical, cost.maps.horizontal):
             digest.update(np.ascontiguousarray(array).tobytes())
-        rng = np.random.default_rng(0)
-        hard = netlist.hard_macros
-        canvas = netlist.require_canvas()
-        priced = []
-        for k in range(int(moves) if hard.size else 0):  # as cost_speed.py: moves, turns, swaps
-            i = int(rng.choice(hard))
-            start = time.thread_time()
-            if k % 3 == 0:
-                move = ev.move(i, rng.uniform(0, canvas.width), rng.uniform(0, canvas.height))
-            elif k % 3 == 1:
-                move = ev.rotate(i, int(rng.integers(8)))
-            else:
-                move = ev.swap(i, int(rng.choice(hard)))
-            priced.append(time.thread_time() - start)
-            if k % 2 == 0:
-                ev.commit(move)
+        # (cost_speed.py's mix of moves, turns and swaps; none on a design without hard macros)
+        priced = timed_move_mix(ev, netlist, int(moves) if netlist.hard_macros.size else 0, time.thread_time)
         start = time.thread_time()
         ev.resync()
         resync_s = time.thread_time() - start

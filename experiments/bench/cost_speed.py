@@ -21,7 +21,6 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
 from _cli import (
     check_outputs,
     command_line,
@@ -30,6 +29,7 @@ from _cli import (
     run,
     suite_speed_parser,
 )
+from _moves import timed_move_mix
 
 from netlists.formats.circuit_training import read_netlist
 from netlists.formats.plc import read_plc
@@ -53,22 +53,7 @@ def bench_design(suite: Path, entry: dict, moves: int, repeats: int) -> dict:
         abs(getattr(cost, k) - entry[k]) / abs(entry[k]) for k in ("wirelength", "density", "congestion")
     )
     ev = IncrementalEvaluator(nl, pl)
-    rng = np.random.default_rng(0)
-    hard = nl.hard_macros
-    c = canvas
-    inc = []
-    for k in range(moves):
-        i = int(rng.choice(hard))
-        t = time.perf_counter()
-        if k % 3 == 0:
-            mv = ev.move(i, rng.uniform(0, c.width), rng.uniform(0, c.height))
-        elif k % 3 == 1:
-            mv = ev.rotate(i, int(rng.integers(8)))
-        else:
-            mv = ev.swap(i, int(rng.choice(hard)))
-        inc.append(time.perf_counter() - t)
-        if k % 2 == 0:
-            ev.commit(mv)
+    inc = timed_move_mix(ev, nl, moves, time.perf_counter)
     drift = abs(ev.cost.proxy - evaluate(nl, ev.placement).proxy) / ev.cost.proxy
     full_ms = 1000 * statistics.median(full)
     inc_ms = 1000 * statistics.median(inc)
