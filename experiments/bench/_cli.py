@@ -21,6 +21,7 @@ import errno
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -33,18 +34,29 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_SUITE = Path(os.environ.get("PLACER_BENCHMARKS", REPO.parent / "shared" / "benchmarks"))
 
 
+#: Help text that states its own default ("default: print only", "(default 10)"); the word
+#: alone does not (the embedded design is called ``default``).
+_STATES_DEFAULT = re.compile(r"\(default\b|\bdefault(:| \d)", re.IGNORECASE)
+
+
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Keeps the description's layout and appends ``(default: X)`` to every option's help,
     except where the help already states its default or there is none to state; a default
-    path inside the repository is shown relative to it."""
+    path inside the repository is shown relative to it, and a list as it is typed (comma- or
+    space-separated, as the option takes it)."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
-        if action.default is None or "default" in text.lower():
+        default = action.default
+        if default is None or default is argparse.SUPPRESS or _STATES_DEFAULT.search(text):
             return text
-        if isinstance(action.default, Path) and action.default.is_relative_to(REPO):
-            where = action.default.relative_to(REPO).as_posix().replace("%", "%%")
+        if isinstance(default, Path) and default.is_relative_to(REPO):
+            where = default.relative_to(REPO).as_posix().replace("%", "%%")
             return f"{text} (default: {where} in the repository)"
+        if isinstance(default, list | tuple):
+            separator = " " if action.nargs not in (None, argparse.OPTIONAL) else ","
+            typed = separator.join(str(item) for item in default).replace("%", "%%")
+            return f"{text} (default: {typed or 'none'})"
         return super()._get_help_string(action)
 
 

@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", type=Path, help="the other checkout (its repository root)")
     parser.add_argument("--suite", type=Path, default=DEFAULT_SUITE, help="the benchmark suite")
     parser.add_argument("--designs", type=name_list, default="ibm01,ibm17,ariane133",
-                        help="comma-separated designs (folders of the suite, or default: the embedded generated one)")
+                        help="comma-separated designs (folders of the suite, or `default` for the embedded generated one)")
     parser.add_argument("--rounds", type=positive_int, default=5, help="rounds of turns")
     parser.add_argument("--repeats", type=positive_int, default=20, help="full evaluations per turn")
     parser.add_argument("--moves", type=non_negative_int, default=300, help="incremental moves per turn")

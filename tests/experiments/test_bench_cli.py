@@ -116,6 +116,18 @@ def test_help_states_defaults(script: str, tmp_path: Path) -> None:
     assert not any(tmp_path.iterdir())
 
 
+def test_help_names_a_default_beside_the_design_called_default_and_lists_as_typed(tmp_path: Path) -> None:
+    """cost_ab's --designs help names the design called ``default``: its real default was left
+    out (the formatter took the word for a stated default); list defaults printed as Python
+    lists (``['ariane133', 'ibm01']``) where the option takes comma-separated text."""
+    cost_ab = " ".join(_run("cost_ab.py", ["--help"], tmp_path).stdout.split())
+    assert "(default: ibm01,ibm17,ariane133)" in cost_ab
+    tradeoff = " ".join(_run("timing_tradeoff.py", ["--help"], tmp_path).stdout.split())
+    assert "(default: ariane133,ibm01,ibm06)" in tradeoff and "['" not in tradeoff
+    tuning = " ".join(_run("config_tuning_bench.py", ["--help"], tmp_path).stdout.split())
+    assert "default: 0 1 2" in tuning  # (nargs: typed with spaces; stated by its own help)
+
+
 def test_a_keep_method_matching_no_column_is_refused_before_the_batch(tmp_path: Path) -> None:
     """--keep-methods bogus was refused only after --run's whole batch (hours on the suite)."""
     (tmp_path / "old.csv").write_text("design,method,proxy\nd1,fd@5s,0.9\n")
