@@ -89,6 +89,22 @@ class ConfigTuningEnv(gym.Env):
         render_mode: str | None = None,
         **backend_options: Any,
     ) -> None:
+        """Args (defaults in brackets; windows shorter than ``placer tune``'s 1 s, for quick
+        episodes):
+            system: "sqlite" or "postgres" ["sqlite"].
+            workload: the system's workload [None: SQLite ycsb-a, PostgreSQL tpcb].
+            rows: SQLite rows or pgbench scale [None: 200,000 rows; scale 10].
+            duration_s: seconds per measured window [0.5; PostgreSQL rounds it to whole
+                seconds, halves up: 1]. repeats: measured windows per trial [3].
+            allow_unsafe: open the knobs that trade durability for speed [False].
+            horizon: steps per episode [10]. action_mode: "box" or "dict" ["box"].
+            backend: a backend of one's own (then the arguments that build one are refused)
+                [None: built from the arguments above].
+            seed: seed of the workload's data and operations [0].
+            render_mode: None, "ansi" or "rgb_array" [None].
+            backend_options: the system's further options (SQLite ``ops_per_transaction`` [20];
+                PostgreSQL ``clients`` [4] and ``warmup_s`` [1]).
+        """
         if action_mode not in ("box", "dict"):
             raise ValueError(f"action_mode must be 'box' or 'dict', got {action_mode!r}")
         whole_number("horizon", horizon, 1)

@@ -74,6 +74,20 @@ class IndexTuningEnv(gym.Env):
         seed: int = 0,
         render_mode: str | None = None,
     ) -> None:
+        """Args (defaults in brackets; sized for quick episodes: ``placer tune --system index``
+        and :class:`~learned_systems.objectives.IndexObjective` default to 1,000,000 keys and
+        100,000 queries):
+            datasets: key distributions or SOSD key files drawn at each reset [the five
+                generators: lognormal, uniform, books, normal, clustered].
+            keys: keys per dataset [100,000]. queries: lookups timed per trial [10,000].
+            mode: "measured" (lookups timed against searchsorted) or "cost" (search steps
+                counted: deterministic) ["measured"].
+            time_weight, size_weight: the reward's weights on relative lookup time and on the
+                index size in % of the keys [1.0, 1.0].
+            horizon: steps per episode [4]. sketch_points: points of the CDF sketch [32].
+            seed: seed of the datasets, the queries and the resets' draws [0].
+            render_mode: None, "ansi" or "rgb_array" [None].
+        """
         if isinstance(datasets, str | os.PathLike):  # one name or path, not its letters
             datasets = (datasets,)
         try:

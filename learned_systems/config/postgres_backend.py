@@ -113,7 +113,9 @@ BYTES_PER_CLUSTER = 64_000_000
 class PostgresBackend:
     """Runs pgbench ``workload`` trials ("tpcb", "select-only", "simple-update", "analytical")
     at ``scale`` with ``clients`` connections: per trial an unmeasured ``warmup_s`` window,
-    then ``repeats`` measured windows of ``duration_s`` (whole seconds, as pgbench takes)."""
+    then ``repeats`` measured windows of ``duration_s`` (whole seconds, as pgbench takes).
+    The class's own window is 2 s; :func:`~learned_systems.config.factory.make_backend` (and
+    so ``placer tune``) passes 1 s and ``ConfigTuning-v0`` 0.5 s (rounded up to 1)."""
 
     system = "postgres"
     _closed = False  # close() sets it (a class default: pickles made before it load)

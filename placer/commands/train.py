@@ -67,7 +67,8 @@ def parse_settings(items: list[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or key not in fields:
             raise UsageError(
-                f"--set takes KEY=VALUE with KEY one of {', '.join(sorted(fields))}; got {item!r}"
+                f"--set takes KEY=VALUE with KEY one of {', '.join(sorted(fields))} (`--set help` "
+                f"lists them with their defaults); got {item!r}"
             )
         default = fields[key].default
         try:
@@ -89,6 +90,25 @@ def parse_settings(items: list[str]) -> dict[str, Any]:
             ) from None
         out[key] = value
     return out
+
+
+def settable_fields() -> list[tuple[str, Any]]:
+    """Every field ``--set`` takes, with its default, in the config's order."""
+    from placer.rl.config import TrainConfig
+
+    return [(f.name, f.default) for f in dataclasses.fields(TrainConfig) if f.name not in _NOT_SETTABLE]
+
+
+def _list_settings(items: list[str] | None) -> list[str] | None:
+    """``--set help``: print every field ``--set`` takes with its default, then exit (an eager
+    callback: before the required ``--out`` is asked for)."""
+    if items and "help" in items:
+        fields = settable_fields()
+        width = max(len(name) for name, _ in fields)
+        for name, default in fields:
+            console.print(f"{name:<{width}}  {default}", markup=False, highlight=False)
+        raise typer.Exit(0)
+    return items
 
 
 def _same(path: str | Path) -> str:
@@ -126,7 +146,7 @@ def train_command(
         ),
     ] = None,
     n_envs: Annotated[
-        int | None, typer.Option("--n-envs", min=1, help="parallel environments \\[default: 2]")
+        int | None, typer.Option("--n-envs", min=1, help="training environments, stepped in turn in one process (--set vec=subproc: one process each) \\[default: 2]")
     ] = None,
     device: Annotated[
         str | None,
@@ -176,8 +196,11 @@ def train_command(
         list[str] | None,
         typer.Option(
             "--set",
+            callback=_list_settings,
+            is_eager=True,
             help="any other TrainConfig field as KEY=VALUE (repeatable), e.g. learning_rate=3e-4, "
-            "n_steps=512, ent_coef=0.01, gae_lambda=0.95, wiremask_prior=6, w_cong=1, order=degree",
+            "n_steps=512, ent_coef=0.01, gae_lambda=0.95, wiremask_prior=6, w_cong=1, order=degree; "
+            "`--set help` lists every field with its default",
         ),
     ] = None,
 ) -> None:

@@ -213,3 +213,21 @@ def test_train_refuses_an_option_in_its_own_name(tmp_path: Path, given: list[str
     result = runner.invoke(app, [*_commands(out)["train"], *given])
     assert result.exit_code == 2 and f"placer: error: {said}" in result.output, result.output
     assert not out.exists()
+
+
+def test_set_help_lists_every_settable_field_with_its_default_without_an_out_folder(tmp_path: Path) -> None:
+    """`--set` fields had their defaults written only in placer/rl/config.py (the defaults
+    audit): `--set help` lists each with its default, before the required --out is asked for."""
+    import dataclasses
+
+    from placer.rl.config import TrainConfig
+
+    result = runner.invoke(app, ["train", "--set", "help"])
+    assert result.exit_code == 0, result.output
+    listed = dict(line.split(maxsplit=1) for line in result.output.splitlines() if line.strip())
+    fields = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    for name in ("n_steps", "batch_size", "learning_rate", "vec", "max_edges", "wiremask_prior", "time_limit_s"):
+        assert listed[name] == str(fields[name])
+    assert "out" not in listed and "netlists" not in listed  # (options of their own, not --set)
+    refused = runner.invoke(app, ["train", "--generated", "1", "--set", "bogus=1", "--out", str(tmp_path / "o")])
+    assert refused.exit_code == 2 and "--set help" in refused.output
