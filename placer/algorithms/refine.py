@@ -102,7 +102,9 @@ class Refine(Placer):
         final_ratio: final / initial temperature (1e-3).
         radius_start, radius_end: largest shift at the start and at the end, in grid cells (2.0
             and 0.3; geometric in between).
-        heat_every: proposals between refreshes of the congestion/density heat map (2000).
+        heat_every: proposals between refreshes of the congestion/density heat map (2000; 0:
+            no heat map, so hot-spot and hot-net moves become plain shifts, and the
+            look-ahead thresholds refresh every 2000 proposals).
         soft: also move soft macros (True).
         max_steps: stop after this many proposals (None: run to the budget); makes a run
             reproducible for a seed.

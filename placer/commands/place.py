@@ -204,7 +204,7 @@ def place_command(
     ] = None,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", min=1, help="parallel worker processes (suite; default: the CPUs this process may use; with --ray the cluster's CPUs decide)"),
+        typer.Option("--jobs", min=1, help="parallel worker processes (suite; default: the CPUs this process may use; not with --ray, where the cluster's CPUs decide)"),
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="skip runs that already have an ok row (suite)")
@@ -258,6 +258,9 @@ def place_command(
         _place_one(netlist, plc, methods[0], options[methods[0]], budget_s, seed or 0, out, quiet)
     else:
         chosen = _check_suite_arguments(plc, seed, out, designs, deadline_s)
+        if ray_address and jobs is not None:  # (it was dropped without a word)
+            raise UsageError("--jobs sets local worker processes: with --ray the cluster's CPUs decide "
+                             "how many runs go at once")
         from placer.batch_pool import usable_cpus
 
         _place_suite(

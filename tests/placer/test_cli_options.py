@@ -231,3 +231,16 @@ def test_set_help_lists_every_settable_field_with_its_default_without_an_out_fol
     assert "out" not in listed and "netlists" not in listed  # (options of their own, not --set)
     refused = runner.invoke(app, ["train", "--generated", "1", "--set", "bogus=1", "--out", str(tmp_path / "o")])
     assert refused.exit_code == 2 and "--set help" in refused.output
+
+
+def test_jobs_with_ray_is_refused_not_dropped(tmp_path: Path) -> None:
+    """`--jobs` beside `--ray` was silently ignored (the defaults audit): refused in one line,
+    before Ray is started or anything is written."""
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    out = tmp_path / "runs"
+    result = runner.invoke(app, ["place", "--suite", str(suite), "--algo", "greedy", "--ray", "local",
+                                 "--jobs", "2", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "--jobs sets local worker processes: with --ray the cluster's CPUs decide" in result.output
+    assert not out.exists()
