@@ -19,7 +19,7 @@ Per iteration, vectorised over all nets and macros (no Python loop over either):
   fast on thousands of soft macros. Its weight grows over the iterations (wires first, then
   spreading), as Circuit Training raises its repulsion factor from round to round.
 * **move limit** -- each step is clipped to a maximum move that shrinks geometrically from
-  ``start_move`` to ``end_move`` (fractions of the canvas size), and centres are clamped so
+  ``start_move`` to ``end_move`` (fractions of ``(W + H) / 2``), and centres are clamped so
   every soft macro lies inside the canvas.
 
 :func:`place_soft_macros` is the plain function the greedy placer and simulated annealing call
@@ -395,7 +395,7 @@ class ForceDirected(Placer):
         repulsions: repulsion strengths tried in turn while the budget lasts; the placement
             with the lowest proxy cost is kept (default (0.5, 0.25, 1.0, 2.0, 0.1)).
         start_move, end_move: largest move per iteration at the first / last iteration, as a
-            fraction of the canvas size (0.1 and 0.005; geometric in between).
+            fraction of ``(W + H) / 2`` (0.1 and 0.005; geometric in between).
         attraction: fraction of the way to the spring equilibrium taken per iteration (0.5).
     """
 
