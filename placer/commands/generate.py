@@ -54,7 +54,7 @@ def generate_command(
 ) -> None:
     """Generate a synthetic netlist with a legal initial placement (see netlists.generate).
     Its defaults (16 hard, 64 soft, 32 ports) make a smaller design than the embedded
-    ``default`` one (24, 120, 48, seed 0)."""
+    one, default (24, 120, 48, seed 0)."""
     from netlists.formats.circuit_training import netlist_text
     from netlists.formats.plc import plc_text
     from netlists.formats.textio import text_writer, write_atomically
