@@ -13,6 +13,7 @@ import operator
 import re
 import threading
 import time
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -173,7 +174,7 @@ class Placer(ABC):
         not a whole number).
         """
         from placer.algorithms.legality import check_finite_positions, check_placeable
-        from placer.algorithms.legalize import legalize
+        from placer.algorithms.legalize import LegalizationError, legalize
 
         check_placement_fits(netlist, placement)
         netlist.require_canvas()
@@ -192,10 +193,10 @@ class Placer(ABC):
             # not packed from the corner: that keeps nothing of the method's result, and the
             # given placement, legalised, is the better fallback
             result = legalize(netlist, result, reference=placement, last_resort=False)
-        except ValueError as failure:
+        except LegalizationError as failure:  # (only no room: any other error is a bug of ours)
             try:
                 result = legalize(netlist, placement)
-            except ValueError:
+            except LegalizationError:
                 raise failure from None
             if progress is not None:
                 progress(Progress.noting(f"{self.name}'s placement {COULD_NOT_LEGALISE} "
@@ -497,12 +498,19 @@ _WARMING_GUARD = threading.Lock()
 WARM_UP_BUDGET_S = 3600.0
 
 
+class WarmUpWarning(RuntimeWarning):
+    """A method's warm-up failed: its first timed run loads (or compiles) its kernels inside
+    its budget. The real run reports its own errors; this names the warm-up's cause, which a
+    bug of ours would otherwise hide (warming kept a greedy option error silent once)."""
+
+
 def warm_up(name: str, options: Mapping[str, Any] | None = None) -> bool:
     """Run method ``name`` once, briefly, on a tiny generated design (once per process), so
     that its compiled kernels are built (the first run after an install: tens of seconds) or
     loaded from disk (about a second) before a timed run, not inside its budget. Returns whether
-    it ran now; a method that cannot place the tiny design (an rl model for other sizes) is
-    simply not warmed."""
+    it ran now; a method that cannot place the tiny design (an rl model for other sizes: a
+    ValueError or OSError) is simply not warmed; any other failure is a :class:`WarmUpWarning`
+    naming its cause."""
     if name in _WARMED:
         return False
     with _WARMING_GUARD:
@@ -536,8 +544,12 @@ def _warm(name: str, options: Mapping[str, Any] | None) -> None:
         _warm_legalizer(netlist, placement)
         _warm_cost(netlist, placement)
         cls(**_short_run_options(cls, options or {})).place(netlist, placement, budget_s=budget, seed=0)
-    except Exception:  # noqa: BLE001 - warming is best effort; the real run reports errors
-        pass
+    except (ValueError, OSError):  # a method refusing the tiny design (an rl model for other
+        pass  # sizes) or its inputs: the real run reports them in its own words
+    except Exception as failure:  # noqa: BLE001 - warming is best effort; the real run reports errors
+        warnings.warn(WarmUpWarning(
+            f"the warm-up of {name} failed ({type(failure).__name__}: {failure}); its first run loads "
+            "its kernels inside its budget"), stacklevel=3)
 
 
 def _warm_cost(netlist: Netlist, placement: Placement) -> None:

@@ -49,6 +49,11 @@ __all__ = ["GAP", "OVERLAP_TOL", "LegalityReport", "check_finite_positions", "ch
 GAP = 1e-8
 
 
+class LegalizationError(ValueError):
+    """No strategy found room for every hard macro: a design's verdict, not a bad argument
+    (callers with a fallback catch this alone, so a bug of ours is not taken for it)."""
+
+
 def legalize(
     netlist: Netlist, placement: Placement, reference: Placement | None = None, last_resort: bool = True
 ) -> Placement:
@@ -59,8 +64,8 @@ def legalize(
     the lower-left corner: it fits where the others fail, but keeps nothing of where the
     macros were (a caller with a better fallback, such as the given placement, tries that).
     Raises ValueError when the macros cannot all fit (fixed ones overlapping or outside the
-    canvas, a movable one larger than the canvas, or no room) or a position is not a finite
-    number.
+    canvas, a movable one larger than the canvas; :class:`LegalizationError` where every
+    strategy found no room) or a position is not a finite number.
     """
     c = netlist.require_canvas()
     check_placement_matches(netlist, placement, arrays_only=False)
@@ -123,7 +128,7 @@ def legalize(
             if not stuck:
                 return out
     tried = "largest first, swept in x, swept in y" + (", packed from the corner" if last_resort else "")
-    raise ValueError(
+    raise LegalizationError(
         f"no legal position left for hard macro {stuck!r} with any strategy ({tried}): the hard "
         f"macros cover {hard_area_share(netlist):.0%} of the canvas"
     )

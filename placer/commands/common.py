@@ -255,6 +255,21 @@ def load_reporting_warnings(netlist: Path, plc: Path | None) -> tuple[Netlist, P
     return (*loaded, texts)
 
 
+def _raised_at(exc: BaseException) -> str:
+    """`` (at FILE, line N)``: the innermost frame of ``exc``'s traceback outside this package
+    and Python's import machinery, so a plugin author sees their own file and line in the
+    one-line error; empty where there is none (a module not found)."""
+    import importlib
+    import traceback
+
+    skipped = (Path(__file__).resolve().parents[1], Path(importlib.__file__).resolve().parent)
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if not frame.filename.startswith("<")
+              and not any(Path(frame.filename).resolve().is_relative_to(folder) for folder in skipped)]
+    if not frames or isinstance(exc, SyntaxError):  # (a SyntaxError names its file and line itself)
+        return ""
+    return f" (at {frames[-1].filename}, line {frames[-1].lineno})"
+
+
 def load_plugins_named(plugins: list[str]) -> None:
     """Load ``--plugin`` modules one by one: UsageError naming the one that fails, and a note
     for one that registers no placement method (a module name mistyped as another module)."""
@@ -272,7 +287,8 @@ def load_plugins_named(plugins: list[str]) -> None:
         except PluginFileMissing as exc:  # (not a file the plugin opens as it is imported)
             raise UsageError(f"--plugin {plugin}: no such file ({exc.filename})") from None
         except Exception as exc:  # noqa: BLE001 - whatever a plugin raises while it is imported
-            raise UsageError(f"--plugin {plugin}: could not load it: {type(exc).__name__}: {exc}") from None
+            raise UsageError(f"--plugin {plugin}: could not load it: {type(exc).__name__}: {exc}"
+                             f"{_raised_at(exc)}") from None
         module = plugin_module_name(plugin)
         modules = {placer_class(name).__module__ for name in available_placers()}  # (a package's
         if not any(m == module or m.startswith(module + ".") for m in modules):  # own modules too)

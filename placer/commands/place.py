@@ -143,6 +143,8 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
         try:
             classes[m](**per_method[m])  # checks names, nested dicts and the method's own rules
         except (TypeError, ValueError) as exc:
+            if isinstance(exc, TypeError) and not per_method[m]:  # no option given: a bug of ours
+                raise
             raise UsageError(f"bad option for {m!r}: {exc}") from None
     return per_method
 

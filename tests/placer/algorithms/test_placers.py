@@ -565,3 +565,55 @@ def test_built_in_methods_are_found_by_their_registration_not_a_list(tmp_path) -
     (tmp_path / "mine.py").write_text("from placer.algorithms.base import register_placer\n\n@register_placer\nclass Mine: ...\n")
     (tmp_path / "helper.py").write_text("def register_placer_like(): ...\n")
     assert builtin_method_modules(tmp_path) == ["mine"]
+
+
+def test_a_warm_up_failing_on_a_bug_names_its_cause_and_a_refused_design_stays_silent(monkeypatch) -> None:
+    """`except Exception: pass` hid every warm-up failure (the excepts audit: a TypeError in
+    the short-run options put the kernel loading inside the first timed budget without a
+    word): a programming error is a WarmUpWarning naming it; a method refusing the tiny design
+    (ValueError, as an rl model for other sizes) is still not warmed in silence."""
+    import warnings
+
+    import placer.algorithms.base as base
+
+    monkeypatch.setattr(base, "_WARMED", set())
+
+    def broken(cls, options):  # type: ignore[no-untyped-def]
+        raise TypeError("a bug of ours")
+
+    original = base._short_run_options
+    monkeypatch.setattr(base, "_short_run_options", broken)
+    with pytest.warns(base.WarmUpWarning, match=r"the warm-up of sa failed \(TypeError: a bug of ours\)"):
+        assert base.warm_up("sa") is True
+    monkeypatch.setattr(base, "_short_run_options", original)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert base.warm_up("rl", {"model": "/nonexistent/model.zip"}) is True  # refused: silent
+
+
+def test_only_a_legaliser_finding_no_room_falls_back_to_the_given_placement(monkeypatch) -> None:
+    """Any ValueError from legalising a method's result replaced it with the given placement
+    and an `ok` note (the excepts audit: a numpy broadcast error of ours read as "could not be
+    legalised"); only LegalizationError does now, other errors propagate."""
+    import placer.algorithms.legalize as legalize_module
+    from placer.algorithms.legalize import LegalizationError
+
+    netlist, placement = generate(6, 12, 6, seed=3)
+    real = legalize_module.legalize
+
+    def failing(kind):  # type: ignore[no-untyped-def]
+        def legalize(nl, p, reference=None, last_resort=True):  # type: ignore[no-untyped-def]
+            if reference is not None:  # the method's result; the fallback runs the real one
+                raise kind("operands could not be broadcast together")
+            return real(nl, p, reference=reference, last_resort=last_resort)
+        return legalize
+
+    monkeypatch.setattr(legalize_module, "legalize", failing(LegalizationError))
+    notes = []
+    result = get_placer("greedy").place(netlist, placement, budget_s=5, seed=0, progress=notes.append)
+    assert any("could not be legalised" in (p.note or "") for p in notes)
+    assert result.x.shape == placement.x.shape
+    monkeypatch.setattr(legalize_module, "legalize", failing(ValueError))
+    with pytest.raises(ValueError, match="operands could not be broadcast") as raised:
+        get_placer("greedy").place(netlist, placement, budget_s=5, seed=0)
+    assert not isinstance(raised.value, LegalizationError)
