@@ -1,7 +1,8 @@
 """Step throughput of ``placer/MacroPlacement-v0`` (mask and wire mask included).
 
 Runs masked-random episodes (the policy's cost excluded: a random legal cell per step) on
-ibm01 (from ``/work/shared/benchmarks``; skipped with a message when absent), on the built-in
+ibm01 (from the shared suite, ``--benchmarks``: by default ``$PLACER_BENCHMARKS`` or
+``../shared/benchmarks`` beside the repository; skipped with a message when absent), on the built-in
 ariane133 and on the embedded default design, and prints the table (``--out
 experiments/results/env_speed.md`` writes it there, ``.json`` beside it).
 The final reward uses ``soft_placement="keep"`` so only the per-step work is timed; the

@@ -8,8 +8,8 @@ seed; reported: the proxy cost, the timing proxy's ``worst`` and ``tail``
 (:mod:`placer.cost.timing`) of the result, and the wall seconds (the timing evaluator prices
 every move beside the proxy evaluator when the weight is not 0).
 
-    python experiments/bench/timing_tradeoff.py [--suite ../shared/benchmarks] [--designs ariane133,ibm01,ibm06]
-        [--methods refine,sa] [--weights 0,0.5,2,8] [--metrics worst,tail] [--steps 20000]
+    python experiments/bench/timing_tradeoff.py [--suite ../shared/benchmarks] [--designs ariane133,ibm01,ibm06] \\
+        [--methods refine,sa] [--weights 0,0.5,2,8] [--metrics worst,tail] [--steps 20000] \\
         [--out experiments/results/timing_tradeoff.md]
 
 Only ``ariane133`` of the shared suite has its real nets (the others: real geometry, synthetic

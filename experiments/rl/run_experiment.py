@@ -21,7 +21,7 @@ small enough to commit), ``learning_curves.png``, ``table.md`` and ``results.jso
 Full run (about 3 x 1 hour of training plus evaluation; the recorded one, its three variants
 trained side by side first, is in experiments/rl/README.md)::
 
-    nice python experiments/rl/run_experiment.py --minutes 55 --extra ibm06,ibm09,mempool_tile \
+    nice python experiments/rl/run_experiment.py --minutes 55 --extra ibm06,ibm09,mempool_tile \\
         --generated 4 --eval-budget-s 60 --out RESULTS
 
 Smoke run (a minute or two)::

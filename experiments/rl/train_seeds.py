@@ -24,7 +24,7 @@ The recorded study (experiments/rl/README.md; 14-23 minutes per seed, 13-22 step
 of the shared 2-core machine went, 63 minutes in all)::
 
     OMP_NUM_THREADS=1 python experiments/rl/train_seeds.py --seeds 0,1,2 --timesteps 18432 \\
-        --out experiments/rl/results/train_seeds --runs /tmp/train_seeds_runs
+        --out experiments/rl/results/train_seeds --runs /tmp/rlseeds/train_seeds_runs
 
 A smoke run (a minute)::
 
