@@ -9,9 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rich.table import Table
 from typer.testing import CliRunner
 
 from netlists.designs import builtin_path
+from netlists.generate import generate
 from placer.cli import app
 
 runner = CliRunner()
@@ -249,3 +251,29 @@ def test_eval_refuses_a_gzip_bomb_in_one_line(tmp_path: Path, monkeypatch: pytes
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1 and str(bomb) in lines[0], lines
         assert f"more than {32 * 1024**2:,} bytes" in lines[0] and MAX_DECOMPRESSED_ENV in lines[0]
+
+
+def test_demo_times_its_initial_row_after_the_warm_up_and_a_long_one_keeps_80_columns(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A fresh install's first demo timed the full cost's kernel compile on its initial row
+    (11.1 s), one digit too wide for 80 columns (the docs walk): the warm-up comes first, and
+    10 s or more are shown in whole seconds."""
+    import placer.algorithms.base as base
+    import placer.cost.proxy as proxy
+    from placer.commands.demo import _row
+
+    calls = []
+    real_warm, real_evaluate = base.warm_up, proxy.evaluate
+    monkeypatch.setattr(base, "warm_up", lambda *a, **k: (calls.append("warm"), real_warm(*a, **k))[1])
+    monkeypatch.setattr(proxy, "evaluate", lambda *a, **k: (calls.append("evaluate"), real_evaluate(*a, **k))[1])
+    res = runner.invoke(app, ["demo", "--budget-s", "0.2", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert calls.index("warm") < calls.index("evaluate")
+    table = Table()
+    for _ in range(7):
+        table.add_column()
+    cost = real_evaluate(*generate(3, 6, 4, seed=1))
+    _row(table, "slow", cost, 0.5, 11.1)
+    _row(table, "quick", cost, 0.5, 9.94)
+    assert [cell for cell in table.columns[6].cells] == ["11", "9.9"]
