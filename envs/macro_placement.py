@@ -42,7 +42,8 @@ Observation (``Dict``, fixed shapes):
 * ``graph_nodes`` ``(max_nodes, 8)``: per hard macro [valid, w, h, degree, placed, x, y,
   is current]; ``graph_edges`` ``(2, max_edges)`` int64 and ``graph_edge_weight``
   ``(max_edges,)``: the clique-expanded macro graph (both directions, heaviest edges kept,
-  padding has weight 0).
+  padding has weight 0). ``design`` and the graph's two keys are the same at every step of a
+  design's episodes (:data:`~envs.macro_placement_obs.DESIGN_CONSTANT_KEYS`).
 
 Reward: at the last step, the soft macros are placed by the force-directed placer
 (:func:`~placer.algorithms.fd.place_soft_macros_or_keep`) and the reward is

@@ -21,6 +21,10 @@ GRID_CHANNELS = ("occupancy", "footprint", "wiremask", "legal", "congestion", "c
 MACRO_FEATURES = 8
 DESIGN_FEATURES = 8
 NODE_FEATURES = 8
+#: The observation keys whose arrays are the same at every step of a design's episodes (the
+#: design vector and the padded macro graph, from :func:`static_features`): a rollout buffer
+#: may store them once per design (:class:`placer.rl.buffer.DesignConstantRolloutBuffer`).
+DESIGN_CONSTANT_KEYS = ("design", "graph_edges", "graph_edge_weight")
 
 
 class StaticFeatures(NamedTuple):

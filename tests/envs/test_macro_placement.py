@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from envs.macro_placement import MacroPlacementEnv
-from envs.macro_placement_obs import GRID_CHANNELS
+from envs.macro_placement_obs import DESIGN_CONSTANT_KEYS, GRID_CHANNELS
 from netlists.generate import generate
 from placer.algorithms.grid_state import SequentialGridState, auto_grid
 from placer.algorithms.legality import check_legality
@@ -766,3 +766,23 @@ def test_the_names_split_out_of_the_env_module_are_still_its_public_names() -> N
             assert getattr(home, name) is getattr(module, name), name
     assert home._DesignStatic is macro_placement_designs.DesignStatic
     assert {"MacroPlacementEnv", "NothingToPlace", "TooLargeForSettings", "GRID_CHANNELS"} <= set(home.__all__)
+
+
+def test_the_envs_constant_keys_are_constant_over_a_designs_episodes() -> None:
+    """What placer.rl.buffer relies on: every step of every episode of a design observes the same
+    arrays under :data:`DESIGN_CONSTANT_KEYS`, and two designs differ in them."""
+    designs = [generate(4, 8, 6, seed=2), generate(6, 10, 8, seed=5)]
+    env = MacroPlacementEnv(designs=designs, max_grid=16, max_nodes=8, max_edges=32, soft_placement="keep")
+    seen: dict[int, list[bytes]] = {}
+    for episode in range(4):
+        obs, _ = env.reset(seed=episode, options={"design": episode % 2})
+        first = {key: obs[key].tobytes() for key in DESIGN_CONSTANT_KEYS}
+        seen.setdefault(episode % 2, []).append(b"".join(first.values()))
+        done = False
+        while not done:
+            action = int(np.flatnonzero(env.action_masks())[0])
+            obs, _, terminated, truncated, _ = env.step(action)
+            done = terminated or truncated
+            assert {key: obs[key].tobytes() for key in DESIGN_CONSTANT_KEYS} == first
+    assert len(seen) == 2 and all(len(set(values)) == 1 for values in seen.values())
+    assert len({values[0] for values in seen.values()}) == 2
