@@ -51,6 +51,7 @@ from placer.rl.run_folder import (
 
 if TYPE_CHECKING:
     from sb3_contrib import MaskablePPO
+    from sb3_contrib.common.maskable.buffers import MaskableDictRolloutBuffer
 
 #: Names notebooks and scripts import from here (they moved to placer.rl.config and
 #: placer.rl.monitor when this module was split); the rest of the module's public names too.
@@ -337,17 +338,27 @@ def _resumed_envs(
 
 
 def _new_model(
-    config: TrainConfig, designs: Sequence[Design], device: str, tb: str | None
+    config: TrainConfig,
+    designs: Sequence[Design],
+    device: str,
+    tb: str | None,
+    buffer_class: type[MaskableDictRolloutBuffer] | None = None,
 ) -> tuple[MaskablePPO, VecEnv]:
-    """A fresh MaskablePPO model with the config's settings, on new envs over ``designs``."""
+    """A fresh MaskablePPO model with the config's settings, on new envs over ``designs``;
+    ``buffer_class`` replaces its rollout buffer (the tests and benchmarks compare
+    sb3-contrib's own with :class:`~placer.rl.buffer.DesignConstantRolloutBuffer`)."""
     from sb3_contrib import MaskablePPO
 
+    from placer.rl.buffer import DesignConstantRolloutBuffer
     from placer.rl.policy import PlacementPolicy
 
     vec = make_vec_env(designs, config, config.seed)
     model = MaskablePPO(
         PlacementPolicy,
         vec,
+        # the design's graph and vector once per design, not in every row: 37 % of the
+        # buffer's bytes on the default config; the same training, bit for bit
+        rollout_buffer_class=buffer_class or DesignConstantRolloutBuffer,
         n_steps=config.n_steps,
         batch_size=config.batch_size,
         n_epochs=config.n_epochs,

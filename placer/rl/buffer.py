@@ -1,0 +1,146 @@
+"""A rollout buffer that stores the observation parts fixed for a design once per design.
+
+sb3-contrib's ``MaskableDictRolloutBuffer`` keeps every observation key for each of its
+``n_steps x n_envs`` rows. The design vector and the padded macro graph
+(:data:`envs.macro_placement_obs.DESIGN_CONSTANT_KEYS`) are the same at every step of a
+design's episodes, yet they were 37 % of the buffer's bytes on the default config (the
+``(2, max_edges)`` int64 edge list alone 64 KiB a row; 168 MB at ``n_steps`` 1,024 x 2 envs,
+growing linearly with ``max_edges``). :class:`DesignConstantRolloutBuffer` keeps a small table
+of the distinct arrays of those keys met in a rollout and one table index per row, and hands
+the minibatches the same arrays (same dtype, same bits) as the buffer it replaces, so training
+is bit-identical (``tests/placer/rl/test_buffer.py`` trains with both and compares every
+parameter). Measured by ``experiments/bench/rollout_buffer_memory.py`` (``n_steps`` 1,024 x 2
+envs, default design: 453 -> 285 MB; ``max_edges`` 16,384: 957 -> 286 MB; its adds and
+minibatches take no longer).
+
+``placer train`` builds its models with it; stable-baselines3 saves the class by reference in
+every model ``.zip`` (``rollout_buffer_class``), so it must stay importable under this name.
+A checkpoint saved before it names sb3-contrib's buffer and resumes with that one (the same
+training, more memory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from sb3_contrib.common.maskable.buffers import (
+    MaskableDictRolloutBuffer,
+    MaskableDictRolloutBufferSamples,
+)
+from stable_baselines3.common.vec_env import VecNormalize
+
+from envs.macro_placement_obs import DESIGN_CONSTANT_KEYS
+
+
+class DesignConstantRolloutBuffer(MaskableDictRolloutBuffer):
+    """``MaskableDictRolloutBuffer`` storing the ``constant_keys`` once per distinct array.
+
+    ``constant_keys`` (default: those of :data:`DESIGN_CONSTANT_KEYS` the observation space
+    has) must be keys whose arrays stay the same for many rows in a row (a design's episodes);
+    any key is still stored exactly, only more entries are made when it changes often. A row's
+    arrays are compared, bit for bit, with those of the entry its env used last (an env may
+    switch designs between episodes: a multi-design run), then with the others, before a new
+    entry is made; the table is emptied at every :meth:`reset` (each rollout).
+    """
+
+    def __init__(
+        self,
+        buffer_size: int,
+        observation_space: spaces.Dict,
+        action_space: spaces.Space,
+        device: torch.device | str = "auto",
+        gae_lambda: float = 1,
+        gamma: float = 0.99,
+        n_envs: int = 1,
+        constant_keys: Sequence[str] | None = None,
+    ) -> None:
+        if not isinstance(observation_space, spaces.Dict):
+            raise ValueError(f"DesignConstantRolloutBuffer needs a Dict observation space, got {observation_space}")
+        present = observation_space.spaces
+        if constant_keys is None:
+            constant_keys = [key for key in DESIGN_CONSTANT_KEYS if key in present]
+        unknown = [key for key in constant_keys if key not in present]
+        if unknown:
+            raise ValueError(f"constant_keys {unknown} are not observation keys (those are {list(present)})")
+        not_box = [key for key in constant_keys if not isinstance(present[key], spaces.Box)]
+        if not_box:
+            raise ValueError(f"constant_keys {not_box} must be Box observations")
+        self.constant_keys = tuple(dict.fromkeys(constant_keys))
+        #: the constant keys' shapes, moved out of ``obs_shape`` so SB3 allocates no rows for them
+        self.constant_shapes: dict[str, tuple[int, ...]] = {}
+        self.key_order = tuple(present)  # the minibatches' observation dicts keep this order
+        super().__init__(buffer_size, observation_space, action_space, device, gae_lambda, gamma, n_envs)
+
+    def reset(self) -> None:
+        """Empty the buffer: SB3's arrays for the other keys, an empty table, row indices."""
+        # (the first reset runs inside SB3's __init__, right after obs_shape is set)
+        for key in self.constant_keys:
+            if key in self.obs_shape:
+                self.constant_shapes[key] = self.obs_shape.pop(key)
+        super().reset()
+        #: per constant key, its distinct arrays met in this rollout, in the space's dtype
+        self.table: dict[str, list[np.ndarray]] = {key: [] for key in self.constant_keys}
+        #: the table entry of each (step, env) row (flattened like SB3's arrays by :meth:`get`)
+        self.entry_of_row = np.zeros((self.buffer_size, self.n_envs), np.int32)
+        self._last_entry = [-1] * self.n_envs  # per env, the entry its latest row used
+        self._stacked: dict[str, np.ndarray] = {}
+        self._rows = np.zeros(0, np.int32)
+
+    def add(self, obs: dict[str, np.ndarray], *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """Record the row's constant parts in the table, the rest as SB3 does."""
+        if self.constant_keys:
+            for env in range(self.n_envs):
+                self.entry_of_row[self.pos, env] = self._entry_for(env, obs)
+        super().add(obs, *args, **kwargs)
+
+    def _entry_for(self, env: int, obs: dict[str, np.ndarray]) -> int:
+        """The table entry holding ``env``'s constant parts of ``obs`` (a new one if none does)."""
+        parts = {key: self._stored_form(key, obs[key][env]) for key in self.constant_keys}
+        last = self._last_entry[env]
+        candidates = [last] if last >= 0 else []
+        candidates += [k for k in range(len(self.table[self.constant_keys[0]])) if k != last]
+        for entry in candidates:
+            if all(_same_bits(self.table[key][entry], part) for key, part in parts.items()):
+                self._last_entry[env] = entry
+                return entry
+        for key, part in parts.items():
+            self.table[key].append(np.array(part, copy=True))
+        entry = len(self.table[self.constant_keys[0]]) - 1
+        self._last_entry[env] = entry
+        return entry
+
+    def _stored_form(self, key: str, value: np.ndarray) -> np.ndarray:
+        """``value`` as SB3's buffer holds it: cast into an array of the space's dtype."""
+        dtype = self.observation_space[key].dtype
+        if isinstance(value, np.ndarray) and value.dtype == dtype:
+            return value
+        stored = np.empty(self.constant_shapes[key], dtype=dtype)
+        stored[...] = value  # (the assignment SB3's add makes into its row)
+        return stored
+
+    def get(self, batch_size: int | None = None) -> Generator[MaskableDictRolloutBufferSamples, None, None]:  # type: ignore[override]
+        """SB3's minibatches; the table is stacked and the row indices flattened once first."""
+        if not self.generator_ready:
+            self._rows = self.entry_of_row.swapaxes(0, 1).reshape(-1)  # (SB3's swap_and_flatten order)
+            self._stacked = {key: np.stack(arrays) for key, arrays in self.table.items() if arrays}
+        yield from super().get(batch_size)
+
+    def _get_samples(  # type: ignore[override]
+        self, batch_inds: np.ndarray, env: VecNormalize | None = None
+    ) -> MaskableDictRolloutBufferSamples:
+        """SB3's samples with the constant keys' arrays gathered from the table."""
+        samples = super()._get_samples(batch_inds, env)
+        entries = self._rows[batch_inds]
+        varying = samples.observations
+        observations = {key: varying[key] if key in varying else self.to_torch(self._stacked[key][entries])
+                        for key in self.key_order}  # fmt: skip
+        return samples._replace(observations=observations)
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` hold the same bits (not ``==``: -0.0 and 0.0 differ, NaN is itself)."""
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()

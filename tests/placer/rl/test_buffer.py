@@ -1,0 +1,138 @@
+"""The rollout buffer storing a design's constant observation parts once
+(:class:`placer.rl.buffer.DesignConstantRolloutBuffer`) against sb3-contrib's own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from gymnasium import spaces
+from sb3_contrib import MaskablePPO
+from sb3_contrib.common.maskable.buffers import MaskableDictRolloutBuffer
+from stable_baselines3.common.logger import Logger
+
+from envs.macro_placement_obs import DESIGN_CONSTANT_KEYS
+from netlists.generate import generate
+from placer.device import torch_threads
+from placer.rl.buffer import DesignConstantRolloutBuffer
+from placer.rl.config import TrainConfig
+from placer.rl.train import _new_model, train
+
+SMALL = {"max_grid": 16, "max_nodes": 8, "max_edges": 32, "soft_placement": "keep", "device": "cpu",
+         "n_envs": 2, "n_steps": 64, "batch_size": 32, "n_epochs": 2, "learning_rate": 3e-3}  # fmt: skip
+
+
+def _trained(designs: list, buffer_class: type, tmp_path: Path) -> tuple[MaskablePPO, dict[str, torch.Tensor]]:
+    """A policy trained for 256 steps (two rollouts of 64 steps x 2 envs) as ``placer train``
+    builds it, with ``buffer_class`` as its rollout buffer, and its initial parameters."""
+    config = TrainConfig(out=str(tmp_path), seed=3, **SMALL)
+    model, _ = _new_model(config, designs, "cpu", None, buffer_class=buffer_class)
+    model.set_logger(Logger(folder=None, output_formats=[]))
+    initial = {k: v.clone() for k, v in model.policy.state_dict().items()}
+    with torch_threads("cpu", 1):  # (as placer train runs; two threads on a busy CPU took 4x)
+        model.learn(256)
+    return model, initial
+
+
+def _assert_same_parameters(a: MaskablePPO, b: MaskablePPO) -> None:
+    pa, pb = a.policy.state_dict(), b.policy.state_dict()
+    assert pa.keys() == pb.keys()
+    assert all(torch.equal(pa[k], pb[k]) for k in pa)
+
+
+@pytest.mark.parametrize("n_designs", [1, 2])
+def test_training_with_either_buffer_is_bit_identical(tmp_path: Path, n_designs: int) -> None:
+    """One design, and two designs drawn episode by episode (so an env switches designs
+    between episodes and the table holds one entry per design)."""
+    designs = [generate(4, 8, 6, seed=2), generate(6, 10, 8, seed=5)][:n_designs]
+    old, initial = _trained(designs, MaskableDictRolloutBuffer, tmp_path / "old")
+    new, _ = _trained(designs, DesignConstantRolloutBuffer, tmp_path / "new")
+    _assert_same_parameters(old, new)
+    trained = old.policy.state_dict()
+    assert sum(not torch.equal(initial[k], trained[k]) for k in initial) > len(initial) // 2  # it trained
+    buffer = new.rollout_buffer  # (still holding the last rollout)
+    assert isinstance(buffer, DesignConstantRolloutBuffer)
+    assert [len(buffer.table[key]) for key in DESIGN_CONSTANT_KEYS] == [n_designs] * 3
+    assert not set(DESIGN_CONSTANT_KEYS) & set(buffer.observations)  # no rows for them
+    switched = [np.unique(buffer.entry_of_row[:, env]).size for env in range(buffer.n_envs)]
+    assert max(switched) == n_designs  # (two designs: an env met both in one rollout)
+
+
+def _space() -> spaces.Dict:
+    return spaces.Dict({
+        "grid": spaces.Box(0.0, 1.0, (2, 3), np.float32),
+        "graph_edges": spaces.Box(0, 9, (2, 5), np.int64),
+        "graph_edge_weight": spaces.Box(-1.0, 1.0, (5,), np.float32),
+    })  # fmt: skip
+
+
+def test_minibatches_hold_the_same_bits_in_the_same_layout() -> None:
+    """Rows filled with a few distinct constant arrays per env (signed zeros and a NaN
+    included: equal by ``==`` or not, they are different bits) come out of both buffers as
+    the same tensors, key order and dtype included; the constant keys take a fraction of
+    the bytes."""
+    space, actions = _space(), spaces.Discrete(4)
+    steps, n_envs = 40, 3
+    old = MaskableDictRolloutBuffer(steps, space, actions, "cpu", n_envs=n_envs)
+    new = DesignConstantRolloutBuffer(steps, space, actions, "cpu", n_envs=n_envs,
+                                      constant_keys=("graph_edges", "graph_edge_weight"))
+    rng = np.random.default_rng(7)
+    edges = rng.integers(0, 10, (2, 5))
+    designs = [  # the first two differ only in a zero's sign
+        (edges, np.array([0.5, 0.0, 0.0, 1.0, 0.25], np.float32)),
+        (edges, np.array([0.5, -0.0, 0.0, 1.0, 0.25], np.float32)),
+        (rng.integers(0, 10, (2, 5)), np.array([0.5, 0.0, np.nan, 1.0, 0.25], np.float32)),
+    ]
+    design_of_env = [0, 1, 0]
+    for step in range(steps):
+        if step % 7 == 6:  # a new episode in one env, on another design
+            env = step % n_envs
+            design_of_env[env] = (design_of_env[env] + 1) % len(designs)
+        obs = {
+            "grid": rng.random((n_envs, 2, 3)).astype(np.float32),
+            "graph_edges": np.stack([designs[d][0] for d in design_of_env]),
+            "graph_edge_weight": np.stack([designs[d][1] for d in design_of_env]),
+        }
+        args = (obs, rng.integers(0, 4, (n_envs, 1)), rng.random(n_envs), np.zeros(n_envs),
+                torch.tensor(rng.random(n_envs)), torch.tensor(rng.random(n_envs)))  # fmt: skip
+        masks = rng.random((n_envs, 4)) > 0.3
+        old.add(*args, action_masks=masks)
+        new.add(*args, action_masks=masks)
+    last = torch.zeros(n_envs)
+    old.compute_returns_and_advantage(last, np.zeros(n_envs))
+    new.compute_returns_and_advantage(last, np.zeros(n_envs))
+    assert len(new.table["graph_edges"]) == len(designs)  # each design once, whatever env met it
+    np.random.seed(0)
+    old_batches = list(old.get(16))
+    np.random.seed(0)
+    new_batches = list(new.get(16))
+    assert len(old_batches) == len(new_batches) == -(-steps * n_envs // 16)
+    for a, b in zip(old_batches, new_batches, strict=True):
+        assert list(a.observations) == list(b.observations) == list(space.spaces)
+        for key in space.spaces:
+            x, y = a.observations[key], b.observations[key]
+            assert x.dtype == y.dtype and x.shape == y.shape
+            assert x.numpy().tobytes() == y.numpy().tobytes(), key
+        for field in ("actions", "old_values", "old_log_prob", "advantages", "returns", "action_masks"):
+            assert torch.equal(getattr(a, field), getattr(b, field)), field
+    constant = sum(old.observations[key].nbytes for key in ("graph_edges", "graph_edge_weight"))
+    kept = sum(a.nbytes for arrays in new.table.values() for a in arrays) + new.entry_of_row.nbytes
+    assert kept < constant / 5
+
+
+def test_constant_keys_must_be_box_keys_of_the_space() -> None:
+    space, actions = _space(), spaces.Discrete(4)
+    with pytest.raises(ValueError, match=r"constant_keys \['design'\] are not observation keys"):
+        DesignConstantRolloutBuffer(4, space, actions, "cpu", constant_keys=("design",))
+    default = DesignConstantRolloutBuffer(4, space, actions, "cpu")  # the env's keys this space has
+    assert default.constant_keys == ("graph_edges", "graph_edge_weight")
+
+
+def test_placer_train_uses_the_buffer_and_its_checkpoints_keep_it(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    config = TrainConfig(out=str(out), timesteps=128, checkpoint_every=1000, eval_every=1000, **SMALL)
+    train(config, progress_bar=False, designs=[generate(4, 8, 6, seed=2)], verbose=0)
+    loaded = MaskablePPO.load(out / "last.zip", device="cpu")
+    assert isinstance(loaded.rollout_buffer, DesignConstantRolloutBuffer)
