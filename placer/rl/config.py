@@ -64,6 +64,12 @@ class TrainingDiverged(ValueError):
     """The policy's weights or outputs stopped being finite numbers during training."""
 
 
+class ObservationNotFinite(ValueError):
+    """The environment handed the policy an observation holding NaN or infinity: a fault of
+    the environment or its design's data, not of training (torch's refusal of the NaN logits
+    that follow read as divergence)."""
+
+
 @dataclass
 class TrainConfig:
     """Everything a training run needs; stored as ``config.json`` in the output folder."""

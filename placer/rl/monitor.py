@@ -17,7 +17,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from envs.macro_placement import MacroPlacementEnv
 from placer.interrupts import interrupts_deferred
-from placer.rl.config import Design, TrainConfig, TrainingDiverged
+from placer.rl.config import Design, ObservationNotFinite, TrainConfig, TrainingDiverged
 from placer.rl.inference import weights_finite
 from placer.rl.random_state import RL_GENERATORS
 from placer.rl.resume import (
@@ -286,12 +286,31 @@ def check_sound(model: Any, out: Path) -> None:
                 sound = False
             else:
                 sound = not bool(torch.isnan(logits).any())
-    if not sound:
+    if not sound or _observation_keys_not_finite(model):
         raise diverged(model, out)
 
 
-def diverged(model: Any, out: Path) -> TrainingDiverged:
-    """The one-line error of a run whose policy stopped being numbers."""
+def _observation_keys_not_finite(model: Any) -> list[str]:
+    """The keys of the model's latest observation holding NaN or infinity (``observation`` for
+    a plain array)."""
+    observation = getattr(model, "_last_obs", None)
+    if observation is None:
+        return []
+    items = observation.items() if isinstance(observation, dict) else [("observation", observation)]
+    return [key for key, value in items
+            if np.issubdtype(np.asarray(value).dtype, np.floating) and not np.isfinite(value).all()]
+
+
+def diverged(model: Any, out: Path) -> TrainingDiverged | ObservationNotFinite:
+    """The one-line error of a run whose policy stopped being numbers, or, where its weights
+    are still finite and its latest observation is not, of the environment that fed it NaN."""
+    keys = _observation_keys_not_finite(model) if weights_finite(model) else []
+    if keys:
+        return ObservationNotFinite(
+            f"the environment's observation at step {model.num_timesteps} holds values that are not "
+            f"finite numbers (in {', '.join(keys)}): a fault of the environment or its design's data, "
+            f"not of training (the policy's weights are finite); {out / 'last.zip'} holds the last checkpoint"
+        )
     lr = model.learning_rate
     return TrainingDiverged(
         f"training diverged by step {model.num_timesteps}: the policy's weights or outputs are not "

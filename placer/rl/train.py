@@ -24,7 +24,14 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 from envs.macro_placement import MacroPlacementEnv
 from netlists.io import design_files_under, require_suite_folder
 from placer.device import resolve_device
-from placer.rl.config import Design, TrainConfig, TrainingDiverged, env_options, policy_kwargs
+from placer.rl.config import (
+    Design,
+    ObservationNotFinite,
+    TrainConfig,
+    TrainingDiverged,
+    env_options,
+    policy_kwargs,
+)
 from placer.rl.inference import IncompatibleModel, load_model, weights_finite
 from placer.rl.monitor import TrainingMonitor, check_sound, diverged, run_episode
 from placer.rl.progress import PhaseProgressBar, has_progress_bar
@@ -413,7 +420,7 @@ def _learn_and_finish(
     except ValueError as error:
         _close_bar(bar)  # (before the one-line error: it was drawn into the live bar)
         _close_after_interrupt(vec)
-        if isinstance(error, TrainingDiverged):  # (said already, by check_sound)
+        if isinstance(error, TrainingDiverged | ObservationNotFinite):  # (said already, by check_sound)
             raise
         # a NaN policy output met inside SB3's rollout or an evaluation episode
         if not weights_finite(model) or "found invalid values" in str(error):

@@ -1406,6 +1406,30 @@ def test_a_diverged_policy_stops_the_run_in_one_line_and_is_not_saved(tiny_desig
     assert (out / "last.zip").read_bytes() == poisoned  # no later checkpoint of it
 
 
+def test_a_nan_in_the_envs_observation_is_named_as_such_not_as_divergence(tiny_design, tmp_path, monkeypatch):
+    """A NaN the environment put into its observation read "training diverged ... learning_rate
+    too high?" while the weights were finite and no update had run (the excepts audit)."""
+    import envs.macro_placement as env_module
+    from placer.rl.config import ObservationNotFinite
+
+    real = env_module.observation
+    calls = [0]
+
+    def faulty(*args, **kwargs):  # an env bug: a NaN in one grid channel after 20 steps
+        obs = real(*args, **kwargs)
+        calls[0] += 1
+        if calls[0] > 20:
+            obs["grid"][4, 0, 0] = np.nan
+        return obs
+
+    monkeypatch.setattr(env_module, "observation", faulty)
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=256, checkpoint_every=1000, eval_every=1000, **TINY)
+    with pytest.raises(ObservationNotFinite, match=r"observation at step \d+ holds values that are not finite "
+                       r"numbers \(in grid\): a fault of the environment") as caught:
+        train(cfg, progress_bar=False, designs=[tiny_design])
+    assert not isinstance(caught.value, train_module.TrainingDiverged) and "\n" not in str(caught.value)
+
+
 def test_a_failed_model_save_names_its_file_and_leaves_no_partial_zip(tiny_design, tmp_path):
     import errno
 
