@@ -200,14 +200,22 @@ def load_state(path: Path) -> TrainingState | None:
     loading it can run code); None when there is none, it is unreadable or from another
     version, so the caller resumes without it (the caller checks that its step count is the
     model's: a run killed between writing the two leaves them apart)."""
+    return read_state(path)[0]
+
+
+def read_state(path: Path) -> tuple[TrainingState | None, str]:
+    """:func:`load_state`'s state, and why there is none (``""`` where there is one, or no
+    file): the error reading it, or the version it is from."""
     if not path.exists():
-        return None
+        return None, ""
     try:
         with path.open("rb") as f:
             state = pickle.load(f)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError,
-            TypeError, IndexError, KeyError):  # damaged bytes fail in any of these
-        return None
-    if not isinstance(state, TrainingState) or state.version != STATE_VERSION:
-        return None
-    return state
+            TypeError, IndexError, KeyError) as error:  # damaged bytes fail in any of these
+        return None, f"damaged: {type(error).__name__}: {error}"
+    if not isinstance(state, TrainingState):
+        return None, f"damaged: it holds a {type(state).__name__}, not a training state"
+    if state.version != STATE_VERSION:
+        return None, f"from another version: state version {state.version}, this one reads {STATE_VERSION}"
+    return state, ""

@@ -39,6 +39,7 @@ from placer.rl.resume import (
     SnapshotMonitor,
     TrainingState,
     apply,
+    read_state,
     restore_monitor,
 )
 from placer.rl.run_folder import (
@@ -322,7 +323,8 @@ def _resumed_envs(
     seeds, said why; returns the envs and the state kept (or ``None``)."""
     why = f"no saved training state for step {model.num_timesteps}"
     if state is None and (out / LAST_STATE).exists():  # (damaged: said, not read as missing)
-        why = f"{LAST_STATE} is unreadable (damaged, or from another version)"  # (printed after "{out}: ")
+        reason = read_state(out / LAST_STATE)[1] or "damaged, or from another version"
+        why = f"{LAST_STATE} is unreadable ({reason})"  # (printed after "{out}: ")
     if state is not None and state.steps != model.num_timesteps:
         state = None  # an older version's state, or one whose model is gone
     if state is not None and len(state.envs) != config.n_envs:

@@ -1357,7 +1357,9 @@ def test_leftover_folders_a_shrinking_resume_and_a_damaged_state_are_handled(tin
     train(TrainConfig(**{**json.loads(config_before), "timesteps": 192}), progress_bar=False,
           designs=[tiny_design], resume=True)
     said = capsys.readouterr().out  # (named as damaged: it read "no saved training state")
-    assert f"{out}: last_state.pkl is unreadable (damaged, or from another version): resuming with fresh episode seeds" in said
+    assert (f"{out}: last_state.pkl is unreadable (damaged: ValueError: invalid literal for int() with base 10: "
+            "'arbage\\n'): resuming with fresh episode seeds") in said  # (the cause named: it said only "damaged,
+    # or from another version"; pickle reads b"g" as its GET opcode and the rest as the number)
 
 
 def test_a_run_ended_by_its_time_limit_says_so(tiny_design, tmp_path, capsys):
@@ -1939,3 +1941,23 @@ def test_each_threads_train_call_keeps_its_own_verbose(monkeypatch):
     for thread in threads:
         thread.join(timeout=60)
     assert seen == {0: 0, 1: 1}
+
+
+def test_a_state_from_another_version_or_of_another_kind_says_which(trained_run, tmp_path):
+    """An unreadable last_state.pkl was said to be "damaged, or from another version" with
+    no word of which (the excepts audit): the reason is named."""
+    import dataclasses
+    import pickle
+
+    from placer.rl.resume import STATE_VERSION, load_state, read_state
+
+    _, out = trained_run
+    state = load_state(out / train_module.LAST_STATE)
+    older = tmp_path / "older.pkl"
+    older.write_bytes(pickle.dumps(dataclasses.replace(state, version=STATE_VERSION - 1)))
+    assert read_state(older) == (None, f"from another version: state version {STATE_VERSION - 1}, "
+                                       f"this one reads {STATE_VERSION}")
+    other = tmp_path / "other.pkl"
+    other.write_bytes(pickle.dumps({"steps": 5}))
+    assert read_state(other) == (None, "damaged: it holds a dict, not a training state")
+    assert read_state(tmp_path / "none.pkl") == (None, "") and read_state(out / train_module.LAST_STATE)[1] == ""
