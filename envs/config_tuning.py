@@ -6,7 +6,8 @@ results to rewards. Reward = mean throughput / mean throughput of the defaults (
 first reset, and again while that failed). Each configuration is measured once per env and its
 result reused (a failed one is measured again), so the
 same action gives the same reward. A failed trial (bad start, workload error) gives reward 0 and ``info["ok"] =
-False``, never an exception. The knob space is durable unless ``allow_unsafe=True``; every info
+False``, not an exception; a programming error inside a trial (a TypeError, KeyError, ...: a bug,
+not the configuration's) is raised. The knob space is durable unless ``allow_unsafe=True``; every info
 dict names the space used. ``workload`` None runs the system's default (SQLite ycsb-a,
 PostgreSQL tpcb).
 

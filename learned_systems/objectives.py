@@ -18,7 +18,12 @@ from typing import Any
 import numpy as np
 
 from learned_systems.config.knobs import Knob, KnobSpace, config_key
-from learned_systems.config.trial import TrialResult, mean_and_spread
+from learned_systems.config.trial import (
+    PROGRAMMING_ERRORS,
+    TrialResult,
+    WrongAnswerError,
+    mean_and_spread,
+)
 from learned_systems.datasets import (
     MAX_KEYS,
     check_dataset,
@@ -215,8 +220,15 @@ class IndexObjective:
         try:
             kind, params = index_parameters(full)
             index = build_index(kind, self.keys, **params)
-            if not np.array_equal(index.lookup(self.queries), self.expected):
-                raise RuntimeError("index returned wrong positions")
+            found = index.lookup(self.queries)
+            if not np.array_equal(found, self.expected):
+                same_shape = np.shape(found) == self.expected.shape
+                wrong = np.count_nonzero(np.asarray(found) != self.expected) if same_shape else "some"
+                raise WrongAnswerError(
+                    f"the {kind} index {params} returned wrong positions for {wrong} of "
+                    f"{self.expected.size} lookups on {self.workload} (a bug in the index, not "
+                    "a property of the configuration)"
+                )
             if self.mode == "cost":
                 steps = counted_steps(index, self.queries)
                 relative_time = steps / max(math.log2(max(self.keys.size, 2)) + 1, 1.0)
@@ -224,7 +236,9 @@ class IndexObjective:
             else:
                 samples = self._relative_times(index)
                 relative_time = float(np.median(samples))
-        except Exception as error:
+        except PROGRAMMING_ERRORS:
+            raise  # a bug of ours (a wrong lookup included), not the configuration's failure
+        except Exception as error:  # e.g. MemoryError for a huge RMI, a ValueError of a build
             return TrialResult.failed(
                 self.system,
                 self.workload,

@@ -6,7 +6,8 @@ private directory (``listen_addresses=''``, a free port number) with the trial's
 settings, runs ``pgbench`` once unmeasured (``warmup_s``) and then ``repeats`` measured times,
 then stops the server and removes everything, also on error. ``initdb`` refuses to run as root, so when started as root every server command runs as
 an unprivileged system user (``PLACER_PG_USER``, default ``placer-pg``; created with ``useradd``
-when missing). A server that does not start or a failing ``pgbench`` makes a failed trial.
+when missing). A server that does not start or a failing ``pgbench`` makes a failed trial (a
+programming error, a TypeError or KeyError of ours, is raised: a bug, not the configuration's).
 A killed run leaves nothing running: each server gets SIGQUIT from the kernel when its parent
 dies (:func:`_dies_with_us`), and the next backend removes the dead run's directories
 (:mod:`learned_systems.config.scratch`), stopping any server still found there first.
@@ -55,7 +56,7 @@ from learned_systems.config.postgres_server import (  # noqa: F401 - kept import
     serves_from,
 )
 from learned_systems.config.scratch import make_scratch, sweep_stale
-from learned_systems.config.trial import TrialResult, mean_and_spread
+from learned_systems.config.trial import PROGRAMMING_ERRORS, TrialResult, mean_and_spread
 from learned_systems.validation import positive_seconds, whole_number
 
 #: pgbench's built-in scripts by workload name; "analytical" runs :data:`ANALYTICAL_QUERIES`.
@@ -336,7 +337,10 @@ class PostgresBackend:
                         raise RuntimeError(f"pgbench failed: {error_summary(ran.stderr)}")
                     if window or not self.warmup_s:
                         samples.append(parse_tps(ran.stdout))
-        except Exception as error:
+        except PROGRAMMING_ERRORS:
+            raise  # a bug of ours, not the configuration's failure
+        except Exception as error:  # a server that does not start (a value it refuses), a
+            # failing pgbench, a timeout (subprocess errors), OSError, MemoryError
             return TrialResult.failed(
                 self.system,
                 self.workload,

@@ -7,8 +7,10 @@ measures the workload's throughput ``repeats`` times for ``duration_s`` each (an
 ``min_transactions`` transactions each, so that slow analytical transactions are not measured
 two at a time). Each window, the warm-up's too, ends with a WAL checkpoint inside its time: a
 large ``wal_autocheckpoint`` only puts that copy off past a short window (measured without it,
-ycsb-a read 1.18x for 100,000 pages over 1,000 where it is 1.11x). Any error while applying knobs or running the workload makes a failed
-:class:`TrialResult`, never an exception. Directories a killed run left behind (trial copies,
+ycsb-a read 1.18x for 100,000 pages over 1,000 where it is 1.11x). An error while applying knobs or running the workload makes a failed
+:class:`TrialResult` (a full disk, a value SQLite refuses, a failing query), except a programming
+error (:data:`~learned_systems.config.trial.PROGRAMMING_ERRORS`: a TypeError, KeyError, ...),
+which is a bug, not the configuration's, and is raised. Directories a killed run left behind (trial copies,
 its own templates, half-built templates in a shared template folder) are removed by the next
 backend (:mod:`learned_systems.config.scratch`).
 """
@@ -27,7 +29,12 @@ from typing import Any
 from learned_systems.config.factory import THROUGHPUT_UNITS
 from learned_systems.config.knobs import UNSAFE_NOTE, Knob, KnobSpace, unsafe_settings
 from learned_systems.config.scratch import make_scratch, sweep_stale
-from learned_systems.config.trial import TrialResult, repeat_throughput, timed_loop
+from learned_systems.config.trial import (
+    PROGRAMMING_ERRORS,
+    TrialResult,
+    repeat_throughput,
+    timed_loop,
+)
 from learned_systems.config.workloads import Workload
 from learned_systems.validation import positive_seconds, whole_number
 
@@ -360,7 +367,11 @@ class SQLiteBackend:
                     )
                 finally:
                     conn.close()
-        except Exception as error:  # a failed trial is a result, not a crash of the tuning run
+        except PROGRAMMING_ERRORS:
+            raise  # a bug (ours, or a workload's of one's own), not the configuration's failure
+        except Exception as error:  # a failed trial is a result, not a crash of the tuning run:
+            # SQLite's errors (a full disk, a value it refuses), OSError, MemoryError, the
+            # RuntimeError of a knob this build ignores
             return TrialResult.failed(
                 self.system,
                 self.workload.name,

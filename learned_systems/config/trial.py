@@ -8,6 +8,25 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+#: Errors that are bugs in the code running a trial, never a property of the configuration it
+#: measures: the trial handlers re-raise them. Recorded as failed trials they steered the tuner
+#: away from what the bug hit (a TypeError building every RMI left a PGM as the best index) and
+#: the run still exited 0, the cause only in ``results.sqlite``.
+PROGRAMMING_ERRORS: tuple[type[Exception], ...] = (
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    NameError,
+    AssertionError,
+)
+
+
+class WrongAnswerError(AssertionError):
+    """A measured system answered wrongly (an index's lookups differ from ``searchsorted``'s):
+    a correctness bug of ours, raised (one of :data:`PROGRAMMING_ERRORS`), not a failed
+    trial that would only steer the tuner away from the configuration that showed it."""
+
 
 @dataclass
 class TrialResult:

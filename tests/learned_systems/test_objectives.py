@@ -1,11 +1,15 @@
-"""The index objective's deterministic cost model counts the search steps the lookups run."""
+"""The index objective: its deterministic cost model counts the search steps the lookups run,
+and a bug inside a trial is raised, not recorded as a failed configuration."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pytest
 
+from learned_systems import objectives
+from learned_systems.config.trial import WrongAnswerError
 from learned_systems.datasets import generate_keys, generate_queries
 from learned_systems.index import RMIIndex
 from learned_systems.index import rmi as rmi_module
@@ -67,3 +71,57 @@ def test_a_counted_index_trial_is_not_labelled_a_timed_speed():
     result = counted.evaluate(counted.space.defaults())
     assert result.ok and result.unit == "x fewer search steps (counted)"
     assert result.throughput_mean == 1 / result.metrics["relative_time"]
+
+
+def _objective() -> objectives.IndexObjective:
+    return objectives.IndexObjective("uniform", keys=3_000, queries=300, mode="cost")
+
+
+@pytest.mark.parametrize("bug", [TypeError("unsupported operand type(s) for +: 'int' and 'NoneType'"),
+                                 AttributeError("'NoneType' object has no attribute 'keys'"), KeyError("root")])
+def test_a_programming_error_building_an_index_is_raised_not_a_failed_trial(monkeypatch, bug):
+    """A TypeError building every RMI was recorded as 7 failed trials: the tuner was steered to
+    PGMs and the run exited 0 with a best configuration, the cause only in results.sqlite."""
+    real = objectives.build_index
+
+    def buggy(kind, keys, **params):  # type: ignore[no-untyped-def]
+        if kind == "rmi":
+            raise bug
+        return real(kind, keys, **params)
+
+    monkeypatch.setattr(objectives, "build_index", buggy)
+    objective = _objective()
+    assert objective.evaluate({"kind": "pgm"}).ok  # the kind the bug spares is measured
+    with pytest.raises(type(bug)) as raised:
+        objective.evaluate({"kind": "rmi"})
+    assert raised.value is bug
+
+
+def test_an_index_that_cannot_be_built_is_still_a_failed_trial(monkeypatch):
+    """Out of memory or a value the build refuses is the configuration's failure: recorded."""
+    def too_big(kind, keys, **params):  # type: ignore[no-untyped-def]
+        raise MemoryError("Unable to allocate 2.00 GiB for an array")
+
+    monkeypatch.setattr(objectives, "build_index", too_big)
+    result = _objective().evaluate({"kind": "rmi"})
+    assert not result.ok and result.error == "MemoryError: Unable to allocate 2.00 GiB for an array"
+
+
+def test_an_index_answering_wrong_positions_is_raised_as_a_bug(monkeypatch):
+    """Wrong lookups are a correctness bug of the index: they were a RuntimeError recorded as a
+    failed configuration, which only steered the tuner away from it."""
+    real = objectives.build_index
+
+    class OffByOne:
+        def __init__(self, index) -> None:  # type: ignore[no-untyped-def]
+            self.index = index
+
+        def lookup(self, queries: np.ndarray) -> np.ndarray:
+            found = self.index.lookup(queries).copy()
+            found[:3] += 1
+            return found
+
+    monkeypatch.setattr(objectives, "build_index", lambda kind, keys, **p: OffByOne(real(kind, keys, **p)))
+    with pytest.raises(WrongAnswerError, match=r"the pgm index .* wrong positions for 3 of 300 lookups"):
+        _objective().evaluate({"kind": "pgm"})
+    assert issubclass(WrongAnswerError, AssertionError)  # an internal error, never input's

@@ -1740,3 +1740,23 @@ def test_the_rl_tuners_agent_starts_from_the_same_weights_at_any_torch_thread_co
     trials. (The caller's thread count is kept.)"""
     one, two = thread_probe(_AGENT_PROBE, 1), thread_probe(_AGENT_PROBE, 2)
     assert one.split()[0] == two.split()[0] and (one.split()[1], two.split()[1]) == ("1", "2")
+
+
+def test_cli_a_programming_error_inside_a_trial_ends_the_run_without_a_best(tmp_path, monkeypatch):
+    """A TypeError building every RMI was 7 failed trials of 12; the run exited 0 naming a PGM
+    as the best index."""
+    from learned_systems import objectives
+
+    real = objectives.build_index
+
+    def buggy(kind, keys, **params):  # type: ignore[no-untyped-def]
+        if kind == "rmi":
+            raise TypeError("unsupported operand type(s) for +: 'int' and 'NoneType'")
+        return real(kind, keys, **params)
+
+    monkeypatch.setattr(objectives, "build_index", buggy)
+    args = ["tune", "--system", "index", "--index-cost", "counted", "--rows", "2000", "--trials", "12",
+            "--tuner", "random", "--quiet", "--out", str(tmp_path)]  # fmt: skip
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code != 0 and isinstance(result.exception, TypeError)
+    assert "best score" not in result.stdout and not (tmp_path / "best_config.json").exists()

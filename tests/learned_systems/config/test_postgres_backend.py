@@ -682,6 +682,32 @@ def test_a_failing_pgbench_window_is_a_failed_trial_naming_its_error(backend, mo
     assert set(_leftovers(backend)) == before  # the trial's copy and server are gone
 
 
+@needs_postgres
+def test_a_programming_error_inside_a_trial_is_raised_and_a_timeout_is_a_failed_trial(monkeypatch):
+    """A bug inside a trial was a failed trial like a server that does not start: the tuner was
+    steered by it and the run exited 0. A timeout (a subprocess error) still fails the trial."""
+    backend = PostgresBackend("tpcb", scale=1, duration_s=1, repeats=1, clients=1)
+    try:
+        bug = KeyError("pgbench")
+
+        def buggy() -> Path:
+            raise bug
+
+        monkeypatch.setattr(backend, "_copy", buggy)
+        with pytest.raises(KeyError) as raised:
+            backend.run_trial({})
+        assert raised.value is bug
+
+        def slow() -> Path:
+            raise subprocess.TimeoutExpired(["cp", "-a"], 300)
+
+        monkeypatch.setattr(backend, "_copy", slow)
+        result = backend.run_trial({})
+        assert not result.ok and result.error.startswith("TimeoutExpired: Command '['cp', '-a']' timed out")
+    finally:
+        backend.close()
+
+
 def test_initdb_is_left_to_finish_when_the_run_is_interrupted(tmp_path: Path) -> None:
     """An interrupt during initdb killed initdb alone; its single-user server, orphaned, aborted
     when the cleanup removed its folder and left its shared memory behind for good. The step

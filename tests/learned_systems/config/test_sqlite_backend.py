@@ -309,3 +309,37 @@ def test_a_value_the_build_caps_or_ignores_fails_the_trial_by_name(tmp_path):
                     sqlite_space().validate({}) if defaults else config)  # fmt: skip
     with pytest.raises(RuntimeError, match=r"did not apply mmap_size = 67108864 \(it reads 0\)"):
         apply_knobs(CappingConnection(sqlite3.connect(tmp_path / "c.sqlite", isolation_level=None)), config)  # type: ignore[arg-type]
+
+
+def _raising(error: BaseException):  # type: ignore[no-untyped-def]
+    def apply(conn, config):  # type: ignore[no-untyped-def]
+        raise error
+
+    return apply
+
+
+@pytest.mark.parametrize("bug", [AttributeError("'NoneType' object has no attribute 'upper'"),
+                                 TypeError("'NoneType' object is not subscriptable"), NameError("conn")])
+def test_a_programming_error_inside_a_trial_is_raised_not_a_failed_trial(tmp_path, monkeypatch, bug):
+    """A bug applying the knobs was a failed trial: the tuner learned to avoid WAL, the run
+    exited 0 and the cause was only in results.sqlite."""
+    from learned_systems.config import sqlite_backend
+
+    backend = SQLiteBackend(make_workload("ycsb-a", rows=2_000), duration_s=0.02, repeats=1,
+                            template_dir=tmp_path)  # fmt: skip
+    monkeypatch.setattr(sqlite_backend, "apply_knobs", _raising(bug))
+    with pytest.raises(type(bug)) as raised:
+        backend.run_trial(TUNED)
+    assert raised.value is bug
+
+
+@pytest.mark.parametrize("failure", [sqlite3.OperationalError("database or disk is full"),
+                                     OSError(28, "No space left on device"), MemoryError("out of memory")])
+def test_a_database_or_system_failure_inside_a_trial_is_still_a_failed_trial(tmp_path, monkeypatch, failure):
+    from learned_systems.config import sqlite_backend
+
+    backend = SQLiteBackend(make_workload("ycsb-a", rows=2_000), duration_s=0.02, repeats=1,
+                            template_dir=tmp_path)  # fmt: skip
+    monkeypatch.setattr(sqlite_backend, "apply_knobs", _raising(failure))
+    result = backend.run_trial(TUNED)
+    assert not result.ok and result.error == f"{type(failure).__name__}: {failure}"
