@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,8 @@ class TuningSummary:
     #: every configuration measured successfully, best first
     ranked: list[RankedConfig] = field(default_factory=list)
     best_failures: int = 0  # failed trials of the best configuration
+    #: each distinct cause of the ``failed`` trials (:func:`failure_cause`) -> its trials
+    failure_causes: dict[str, int] = field(default_factory=dict)
 
 
 #: Measurements of the defaults tried before a run gives up (every score is relative to them).
@@ -53,6 +56,35 @@ def finite_or_none(score: float | None) -> float | None:
     """A score a tuner and the ranking can use: a NaN or infinite one (a custom objective's
     division by zero) counts as a failed trial, like None."""
     return score if score is not None and math.isfinite(score) else None
+
+
+#: Longest cause :func:`failure_causes_text` shows, and most causes it names.
+CAUSE_WIDTH = 120
+MOST_CAUSES = 4
+
+
+def failure_cause(result: TrialResult) -> str:
+    """Why a trial counts as failed, in one line: its error's first line ("OperationalError:
+    database or disk is full"), or "no finite score" for a measured trial the objective gave
+    no finite score."""
+    if result.ok:
+        return "no finite score"
+    lines = str(result.error or "").strip().splitlines()
+    return lines[0].strip() if lines else "failed without a message"
+
+
+def failure_causes_text(causes: Mapping[str, int], most: int = MOST_CAUSES, width: int = CAUSE_WIDTH) -> str:
+    """``causes`` (cause -> trials) as one line, the most frequent first: "5 x OperationalError:
+    database or disk is full; 2 x RuntimeError: ..."; each cause cut to ``width`` characters,
+    and past the ``most`` first, the rest counted ("; 3 x 2 other causes")."""
+    ranked = sorted(causes.items(), key=lambda item: (-item[1], item[0]))
+    parts = [f"{count} x {cause if len(cause) <= width else cause[: width - 3] + '...'}"
+             for cause, count in ranked[:most]]
+    rest = ranked[most:]
+    if rest:
+        others = "1 other cause" if len(rest) == 1 else f"{len(rest)} other causes"
+        parts.append(f"{sum(count for _, count in rest)} x {others}")
+    return "; ".join(parts)
 
 
 def fixed_to_baselines(
@@ -151,6 +183,7 @@ def run_tuning(
     )
     curve: list[float | None] = []
     failed = 0
+    causes: Counter[str] = Counter()
     previous = store.rows(run=run, tuner=tuner_name, seed=seed, role="trial")[:trials]
     checkpoint = getattr(tuner, "checkpoint", None)  # (a tuner that stores its state per trial)
     try:
@@ -180,7 +213,9 @@ def run_tuning(
                 state = checkpoint() if checkpoint is not None else None
                 store.add(run, tuner_name, seed, index, "trial", result, score, state)
                 tuner.tell(config, score)
-            failed += score is None
+            if score is None:
+                failed += 1
+                causes[failure_cause(result)] += 1
             curve.append(ranking.add(result.config, score, result))
             if on_trial is not None:
                 on_trial(index, result, ranking.as_ranked(result.config, score))
@@ -203,6 +238,7 @@ def run_tuning(
         ranking.best_measurements,
         ranking.ranked(),
         ranking.best_failures,
+        dict(causes),
     )
 
 

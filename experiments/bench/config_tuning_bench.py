@@ -71,7 +71,12 @@ from learned_systems.objectives import ConfigObjective
 from learned_systems.plots import plot_best_so_far
 from learned_systems.results import ResultsStore
 from learned_systems.tuners import TUNER_NAMES
-from learned_systems.tuning import run_tuning, stored_baseline_scores, stored_best_so_far
+from learned_systems.tuning import (
+    failure_causes_text,
+    run_tuning,
+    stored_baseline_scores,
+    stored_best_so_far,
+)
 from placer.interrupts import sigterm_as_interrupt
 
 SQLITE_WORKLOADS = ["ycsb-a", "ycsb-b", "ycsb-c", "ycsb-f", "orders", "analytical"]
@@ -179,6 +184,9 @@ def bench_workload(
         for seed in seeds:
             print(f"[config_bench] {workload} {tuner} seed {seed}", flush=True)
             summaries.append(run_tuning(objective, tuner, args.trials, seed, store, run))
+            if summaries[-1].failure_causes:  # (said only as a count in the record before)
+                print(f"[config_bench] {workload} {tuner} seed {seed}: {summaries[-1].failed} failed: "
+                      f"{failure_causes_text(summaries[-1].failure_causes)}", flush=True)
     by_tuner: dict[str, list] = {}
     for summary in summaries:
         by_tuner.setdefault(summary.tuner, []).append(summary)
@@ -200,6 +208,7 @@ def bench_workload(
             "median_best_vs_rule": statistics.median(valid) if valid else None,
             "best_vs_default": [s.best_score for s in group],
             "failed": [s.failed for s in group],
+            "failure_causes": [s.failure_causes for s in group],  # per seed: cause -> trials
             "best_configs": [s.best_config for s in group],
             "best_measurements": [s.best_measurements for s in group],
         }

@@ -453,6 +453,8 @@ def _summary_lines(
 ) -> list[str]:
     """The summary printed at the end: the score's meaning, the baselines' and each tuner's
     scores, the best, notes on what the report leaves out, and where the files are."""
+    from learned_systems.tuning import failure_causes_text
+
     reference = summaries[0].baseline_scores
     lines = [
         f"space: index parameters (every value is safe); score = {_score_meaning(system, index_cost)}, "
@@ -472,6 +474,8 @@ def _summary_lines(
             f"{s.tuner}: best score {s.best_score if s.best_score is None else f'{s.best_score:.3f}'}"
             f" ({s.failed} failed, {s.resumed} resumed)"
         )
+        if getattr(s, "failure_causes", None):  # (the causes were only in results.sqlite)
+            lines.append(f"  {s.failed} failed: {failure_causes_text(s.failure_causes)}")
         if beyond[s.tuner] > 0:  # (the summary shrank to the first --trials without a word)
             lines.append(f"note: {s.tuner} seed {seed} has {beyond[s.tuner]} more stored trial(s) than "
                          f"--trials {trials}: left out of this summary (rerun with --trials "

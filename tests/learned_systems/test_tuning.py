@@ -1742,6 +1742,61 @@ def test_the_rl_tuners_agent_starts_from_the_same_weights_at_any_torch_thread_co
     assert one.split()[0] == two.split()[0] and (one.split()[1], two.split()[1]) == ("1", "2")
 
 
+class _FailingNowAndThen(QuadraticObjective):
+    """Fails TRUNCATE for a full disk, PERSIST for a server's two-line refusal, OFF journals for a
+    long message; the rest as the quadratic system."""
+
+    LONG = "RuntimeError: " + "x" * 300
+
+    def evaluate(self, config):  # type: ignore[no-untyped-def]
+        full = self.space.validate(config)
+        errors = {"TRUNCATE": "OperationalError: database or disk is full",
+                  "PERSIST": "RuntimeError: server did not start\nFATAL: invalid value", "MEMORY": self.LONG}
+        if full["journal_mode"] in errors:
+            return TrialResult.failed(self.system, self.workload, self.space.name, full, errors[full["journal_mode"]])
+        return super().evaluate(full)
+
+
+def test_a_run_counts_its_failed_trials_by_cause(tmp_path):
+    """The summary said "(7 failed, 0 resumed)": the causes were only in results.sqlite."""
+    from learned_systems.tuning import failure_causes_text
+
+    objective = _FailingNowAndThen()
+    objective.space = sqlite_space(allow_unsafe=True)  # (MEMORY is unsafe)
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        summary = run_tuning(objective, "random", 40, 0, store, "run")
+        resumed = run_tuning(objective, "random", 40, 0, store, "run")  # stored failures count too
+    causes = summary.failure_causes
+    assert sum(causes.values()) == summary.failed > 0 and resumed.failure_causes == causes
+    assert set(causes) <= {"OperationalError: database or disk is full", "RuntimeError: server did not start",
+                           objective.LONG}  # fmt: skip
+    text = failure_causes_text(causes)
+    assert all(f"{count} x {cause[:50]}" in text for cause, count in causes.items())
+    long = objective.LONG
+    assert long[:118] not in text and f"{causes[long]} x {long[:117]}...;" in text  # cut to 120 characters
+    many = failure_causes_text({f"cause {i}": 10 - i for i in range(7)}, most=3)
+    assert many == "10 x cause 0; 9 x cause 1; 8 x cause 2; 22 x 4 other causes"
+
+
+def test_cli_summary_names_the_causes_of_failed_trials(tmp_path, monkeypatch):
+    from learned_systems import objectives
+
+    real = objectives.build_index
+
+    def no_memory_for_rmis(kind, keys, **params):  # type: ignore[no-untyped-def]
+        if kind == "rmi":
+            raise MemoryError("Unable to allocate 2.00 GiB")
+        return real(kind, keys, **params)
+
+    monkeypatch.setattr(objectives, "build_index", no_memory_for_rmis)
+    args = ["tune", "--system", "index", "--index-cost", "counted", "--rows", "2000", "--trials", "8",
+            "--tuner", "random", "--quiet", "--out", str(tmp_path)]  # fmt: skip
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code == 0, result.output
+    failed = int(result.stdout.split("random: best score ")[1].split(" (")[1].split(" failed")[0])
+    assert failed > 0 and f"\n  {failed} failed: {failed} x MemoryError: Unable to allocate 2.00 GiB\n" in result.stdout
+
+
 def test_cli_a_programming_error_inside_a_trial_ends_the_run_without_a_best(tmp_path, monkeypatch):
     """A TypeError building every RMI was 7 failed trials of 12; the run exited 0 naming a PGM
     as the best index."""
