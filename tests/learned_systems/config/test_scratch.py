@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from learned_systems.config import scratch
-from learned_systems.config.scratch import OWNER_FILE, make_scratch, stale_scratch, sweep_stale
+from learned_systems.config.scratch import (
+    OWNER_FILE,
+    LeftoverWarning,
+    make_scratch,
+    stale_scratch,
+    sweep_stale,
+)
 from learned_systems.config.sqlite_backend import TRIAL_PREFIX, SQLiteBackend
 from learned_systems.config.workloads import make_workload
 
@@ -80,8 +86,35 @@ def test_sweep_removes_stale_directories_even_when_the_hook_fails(tmp_path):
         seen.append(folder)
         raise RuntimeError("server already gone")
 
-    assert sweep_stale("run-", hook, tmp_path) == 1
+    with pytest.warns(LeftoverWarning, match=r"run-a \(RuntimeError: server already gone\)"):
+        assert sweep_stale("run-", hook, tmp_path) == 1
     assert seen == [dead] and not dead.exists() and alive.exists()
+
+
+@pytest.mark.parametrize("failure", [OSError(2, "No such file or directory"),
+                                     subprocess.TimeoutExpired(["pg_ctl", "stop"], 60)])
+def test_a_server_that_cannot_be_stopped_is_named_in_a_warning(tmp_path, failure):
+    """A failure stopping a dead run's server was swallowed: a postmaster still running there
+    lost its folder without a word."""
+    dead = _folder(tmp_path, "run-a", f"{_gone_pid()} 1")
+
+    def stop(folder: Path) -> None:
+        raise failure
+
+    with pytest.warns(LeftoverWarning, match=rf"in {dead} \({type(failure).__name__}: "):
+        assert sweep_stale("run-", stop, tmp_path) == 1
+
+
+def test_a_programming_error_stopping_a_leftover_server_is_raised(tmp_path):
+    """A bug in the stop hook (a TypeError) was swallowed with every other error."""
+    dead = _folder(tmp_path, "run-a", f"{_gone_pid()} 1")
+
+    def buggy(folder: Path) -> None:
+        raise TypeError("expected str, bytes or os.PathLike object, not NoneType")
+
+    with pytest.raises(TypeError, match="not NoneType"):
+        sweep_stale("run-", buggy, tmp_path)
+    assert dead.exists()  # left for a sweep without the bug
 
 
 def test_sqlite_backend_sweeps_trial_copies_of_a_killed_run(tmp_path):
