@@ -474,7 +474,7 @@ def _summary_lines(
             f"{s.tuner}: best score {s.best_score if s.best_score is None else f'{s.best_score:.3f}'}"
             f" ({s.failed} failed, {s.resumed} resumed)"
         )
-        if getattr(s, "failure_causes", None):  # (the causes were only in results.sqlite)
+        if s.failure_causes:  # (the causes were only in results.sqlite)
             lines.append(f"  {s.failed} failed: {failure_causes_text(s.failure_causes)}")
         if beyond[s.tuner] > 0:  # (the summary shrank to the first --trials without a word)
             lines.append(f"note: {s.tuner} seed {seed} has {beyond[s.tuner]} more stored trial(s) than "

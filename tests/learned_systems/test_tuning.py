@@ -1708,7 +1708,7 @@ def test_a_baseline_without_a_score_says_why_in_the_summary(tmp_path) -> None:  
 
     failed = TrialResult(system="postgres", workload="tpcb", space="durable", config={}, ok=False,
                          error="pgbench: could not fork new process\nmore")
-    summary = SimpleNamespace(tuner="random", best_score=None, failed=3, resumed=0,
+    summary = SimpleNamespace(tuner="random", best_score=None, failed=3, resumed=0, failure_causes={},
                               baseline_scores={"default": 1.0, "rule_of_thumb": None},
                               baselines={"default": None, "rule_of_thumb": failed})
     objective = SimpleNamespace(space=SimpleNamespace(name="postgres"))
