@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from netlists.generate import generate
+from netlists.model import Canvas
 from placer.algorithms.density_masks import DensityMaskCache
-from placer.algorithms.grid_state import SequentialGridState, auto_grid
+from placer.algorithms.grid_state import SequentialGridState, auto_grid, prefix_sum
 
 
 def _state(design, cache: DensityMaskCache | None) -> SequentialGridState:  # type: ignore[no-untyped-def]
@@ -101,3 +102,50 @@ def test_a_state_pickled_before_the_masks_had_an_object_still_gives_them() -> No
 def test_a_capacity_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="capacity must be at least 1, got 0"):
         DensityMaskCache(capacity=0)
+
+
+def test_one_design_on_two_placing_grids_is_two_designs_each_with_its_grids_masks() -> None:
+    """The placing grid is part of what a design is found by: the same netlist on a
+    coarser grid must not be handed the finer grid's masks."""
+    netlist, placement = design = generate(10, 40, 12, seed=4)
+    cache = DensityMaskCache()
+    fine = _state(design, cache)
+    coarse = SequentialGridState(netlist, placement, soft_macros_placed=True, grid=(7, 5), density_cache=cache)
+    assert (fine.cols, fine.rows) != (7, 5)
+    node = int(fine.current)
+    fine_mask, coarse_mask = fine.density_mask(node), coarse.density_mask(node)
+    assert len(cache) == 2
+    assert fine_mask.shape == (fine.rows, fine.cols) and coarse_mask.shape == (5, 7)
+    assert np.array_equal(coarse_mask, coarse.density_mask(node, fresh=True))
+
+
+def test_a_design_used_again_is_kept_before_one_used_only_earlier() -> None:
+    """Least recently used, not first in first out: with room for two, A B A C drops B."""
+    cache = DensityMaskCache(capacity=2)
+    a, b, c = (generate(6, 20, 8, seed=seed) for seed in range(3))
+    first_a = _state(a, cache)
+    node, mask = int(first_a.current), first_a.density_mask()
+    b_state = _state(b, cache)
+    b_node, b_mask = int(b_state.current), b_state.density_mask()
+    assert _state(a, cache).density_mask(node) is mask  # A used again
+    _state(c, cache).density_mask()
+    assert len(cache) == 2
+    assert _state(a, cache).density_mask(node) is mask  # A kept
+    assert _state(b, cache).density_mask(b_node) is not b_mask  # B was the one dropped
+
+
+def test_two_soft_densities_with_the_same_total_are_two_designs() -> None:
+    """A design is found by the soft density's bits, not by a summary of them: a unit of density
+    in cell (row 0, col 1) or in cell (row 1, col 0) of a 4 x 4 grid gives prefix sums of equal
+    totals (each cell counted 3 x 4 times), yet two entries, each with its own masks."""
+    canvas = Canvas(width=4.0, height=4.0, cols=4, rows=4)
+    centres = np.arange(4) + 0.5
+    right, above = np.zeros((4, 4)), np.zeros((4, 4))
+    right[0, 1] = above[1, 0] = 1.0
+    prefixes = [prefix_sum(right), prefix_sum(above)]
+    assert prefixes[0].sum() == prefixes[1].sum()
+    cache = DensityMaskCache()
+    masks = [cache.masks(canvas, centres, centres, prefix).mask(1.0, 1.0) for prefix in prefixes]
+    assert len(cache) == 2
+    for mask, density in zip(masks, (right, above), strict=True):
+        assert np.array_equal(mask, density)  # (a cell-sized macro covers its own cell's density)
