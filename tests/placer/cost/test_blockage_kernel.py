@@ -67,3 +67,17 @@ def test_blockage_grids_of_no_macros_or_no_allocation_are_zero() -> None:
     one = np.array([5.0])
     (vm, hm), (want_vm, want_hm) = _both(canvas, one, one, one * 0.9, one * 1.3, 1 << 22)
     assert np.array_equal(vm, want_vm) and np.array_equal(hm, want_hm) and not vm.any()
+
+
+def test_a_cell_exactly_as_tall_as_the_tolerance_gets_no_top_row_correction() -> None:
+    """The corrections' tolerance is strict: on cells exactly 1e-5 tall, a block column getting
+    nothing (the macro's right edge on a column line) does not make the top row partial, in
+    the kernel as in the numpy form (4 x 2 cells of 1 x 1e-5)."""
+    canvas = Canvas(width=4.0, height=2e-5, cols=4, rows=2, hroutes_per_micron=10.0, vroutes_per_micron=10.0,
+                    hrouting_alloc=1.0, vrouting_alloc=1.0)  # fmt: skip
+    assert canvas.cell_height == 1e-5
+    x, y = np.array([1.5]), np.array([0.85e-5])  # columns 1..2 (edge on the line x = 2), rows 0..1
+    w, h = np.array([1.0]), np.array([1.3e-5])
+    (vm, hm), (want_vm, want_hm) = _both(canvas, x, y, w, h, 1 << 22)
+    assert np.array_equal(vm, want_vm) and np.array_equal(hm, want_hm)
+    assert vm[1, 1] > 0  # (the top row kept its demand: no correction took it away)
