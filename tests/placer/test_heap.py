@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 import resource
 import sys
 
@@ -62,6 +63,35 @@ def test_a_freed_large_block_is_reused_inside_and_glibcs_defaults_are_back_after
         assert mapped_for_a_block_over_the_free_heap() == 0
     assert inside < TIMES // 2 * PAGES_PER_BLOCK, inside
     assert mapped_for_a_block_over_the_free_heap() == 1  # mapped again, as by default
+
+
+def resident_bytes() -> int:
+    """The process's resident memory (``/proc/self/statm``'s second field, in pages), read with
+    one small ``os.read`` (no large buffer whose free could trim the heap on its own)."""
+    fd = os.open("/proc/self/statm", os.O_RDONLY)
+    try:
+        return int(os.read(fd, 256).split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    finally:
+        os.close(fd)
+
+
+@needs_glibc
+def test_the_memory_kept_inside_is_handed_back_when_the_block_ends() -> None:
+    """Inside, freed 64 MiB blocks stay in the heap (resident); the block's end trims them."""
+    from placer.heap import large_blocks_reused
+
+    count = 6
+    allocated = count * BLOCK_FLOATS * 4  # 384 MiB, written (resident)
+    before = resident_bytes()
+    with large_blocks_reused():
+        blocks = [torch.ones(BLOCK_FLOATS) for _ in range(count)]
+        peak = resident_bytes()
+        del blocks
+        kept = resident_bytes()
+    after = resident_bytes()
+    assert peak - before > allocated // 2, (before, peak)  # (the blocks were resident)
+    assert kept > peak - allocated // 2, (peak, kept)  # kept in the heap inside the block
+    assert after < peak - allocated // 2, (peak, after)  # handed back at its end
 
 
 @needs_glibc
