@@ -64,12 +64,13 @@ class FakeObjective:
         return None if not result.ok or reference is None else result.throughput_mean / reference.throughput_mean
 
 
-def _run(path: Path, stop_after_trials: int | None = None) -> None:
-    """Tune into the store at ``path``; stopped (as by a kill) after ``stop_after_trials`` trials."""
+def _run(path: Path, stop_after_trials: int | None = None, trials: int = TRIALS) -> None:
+    """Tune ``trials`` trials into the store at ``path``; stopped (as by a kill) after
+    ``stop_after_trials`` trials."""
     stop = None if stop_after_trials is None else 2 + stop_after_trials  # (the two baselines first)
     with ResultsStore(path) as store:
         try:
-            run_tuning(FakeObjective(stop), "optuna", TRIALS, SEED, store, "fake")
+            run_tuning(FakeObjective(stop), "optuna", trials, SEED, store, "fake")
         except Stopped:
             pass
 
@@ -144,6 +145,39 @@ def test_a_store_written_without_states_resumes_by_replay_as_before(straight, tp
     assert configs == straight[0] and proposals == straight[1][17:]  # (states kept from then on)
     # replayed: TPE asked again for its stored proposals as well as for the new ones
     assert len(tpe_asks) == sum(p is not None for p in straight[1])
+
+
+def test_a_store_written_without_states_stopped_again_resumes_by_replay(straight, tpe_asks, tmp_path):
+    """An old store resumed and stopped again holds states for its newer trials only: the next
+    resume replays them all again, quietly, and still repeats the run never stopped."""
+    path = tmp_path / "results.sqlite"
+    _run(path, stop_after_trials=17)
+    with closing(sqlite3.connect(path)) as conn, conn:  # the file as an older placer-gym left it
+        conn.execute("DROP TABLE tuner_states")
+    # resumed by this version and stopped again after 8 more trials (_run's count takes in the
+    # two baselines, which a resume takes from the store)
+    _run(path, stop_after_trials=8 - 2)
+    assert len(_stored(path)[0]) == 25
+    tpe_asks.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResumeWarning)
+        _run(path)
+    configs, proposals = _stored(path)
+    assert configs == straight[0] and proposals == straight[1][17:]
+    assert len(tpe_asks) == sum(p is not None for p in straight[1])  # replayed
+
+
+def test_a_shorter_rerun_replays_quietly(straight, tpe_asks, tmp_path):
+    """A rerun asking fewer trials than stored finds no sampler state with its last trial (the
+    state is kept with the newest trial only): it replays, and that is no cause for a warning."""
+    path = tmp_path / "results.sqlite"
+    _run(path, stop_after_trials=20)
+    tpe_asks.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResumeWarning)
+        _run(path, trials=10)
+    assert _stored(path)[0] == straight[0][:20]  # nothing added, nothing lost
+    assert len(tpe_asks) == sum(p is not None for p in straight[1][:10])  # replayed
 
 
 def _damage(path: Path, how: str) -> None:
