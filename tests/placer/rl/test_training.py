@@ -739,7 +739,8 @@ def test_a_fresh_seeds_resume_samples_from_a_fresh_stream(tiny_design, tmp_path,
     """A resume without its saved state said "fresh episode seeds", but loading the model
     reseeds torch with the run's own seed: the policy drew its actions from the stream of step
     0 again, and the resumed rollouts nearly repeated the first ones (an old-artifacts audit:
-    curve rows equal to 7 digits). The first step of each segment must see another stream."""
+    curve rows equal to 7 digits). The first step of each segment must see another stream: two
+    such resumes at different step counts too (each seeds with seed + steps, not the run's seed)."""
     import torch
 
     out = tmp_path / "run"
@@ -754,10 +755,13 @@ def test_a_fresh_seeds_resume_samples_from_a_fresh_stream(tiny_design, tmp_path,
     monkeypatch.setattr(train_module.TrainingMonitor, "_on_step", recording_step)
     cfg = TrainConfig(out=str(out), timesteps=60, checkpoint_every=1000, eval_every=1000, **EXACT)
     train(cfg, progress_bar=False, designs=[tiny_design])
-    (out / train_module.LAST_STATE).unlink()
-    train(TrainConfig(**{**cfg.__dict__, "timesteps": 120}), progress_bar=False, designs=[tiny_design], resume=True)
-    assert len(streams) == 2
+    for steps in (120, 180):
+        (out / train_module.LAST_STATE).unlink()
+        train(TrainConfig(**{**cfg.__dict__, "timesteps": steps}), progress_bar=False, designs=[tiny_design],
+              resume=True)  # fmt: skip
+    assert len(streams) == 3
     assert not torch.equal(streams[0], streams[1])
+    assert not torch.equal(streams[1], streams[2])  # (the resumes at 60 and at 120 steps)
 
 
 @pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
