@@ -509,7 +509,8 @@ def warm_up(name: str, options: Mapping[str, Any] | None = None) -> bool:
     that its compiled kernels are built (the first run after an install: tens of seconds) or
     loaded from disk (about a second) before a timed run, not inside its budget. Returns whether
     it ran now; a method that cannot place the tiny design (an rl model for other sizes: a
-    ValueError or OSError) is simply not warmed; any other failure is a :class:`WarmUpWarning`
+    ValueError or OSError) or returns no placement of it (:class:`MethodResultError`, which
+    its real run reports) is simply not warmed; any other failure is a :class:`WarmUpWarning`
     naming its cause."""
     if name in _WARMED:
         return False
@@ -544,8 +545,8 @@ def _warm(name: str, options: Mapping[str, Any] | None) -> None:
         _warm_legalizer(netlist, placement)
         _warm_cost(netlist, placement)
         cls(**_short_run_options(cls, options or {})).place(netlist, placement, budget_s=budget, seed=0)
-    except (ValueError, OSError):  # a method refusing the tiny design (an rl model for other
-        pass  # sizes) or its inputs: the real run reports them in its own words
+    except (ValueError, OSError, MethodResultError):  # a method refusing the tiny design (an rl
+        pass  # model for other sizes) or its inputs, or returning no placement: the real run says so
     except Exception as failure:  # noqa: BLE001 - warming is best effort; the real run reports errors
         warnings.warn(WarmUpWarning(
             f"the warm-up of {name} failed ({type(failure).__name__}: {failure}); its first run loads "

@@ -53,8 +53,9 @@ def generate_command(
     ] = None,
 ) -> None:
     """Generate a synthetic netlist with a legal initial placement (see netlists.generate).
-    Its defaults (16 hard, 64 soft, 32 ports) make a smaller design than the embedded
-    one, default (24, 120, 48, seed 0)."""
+
+    Its defaults (16 hard, 64 soft, 32 ports) make a smaller design than the embedded one, default (24, 120, 48, seed 0).
+    """
     from netlists.formats.circuit_training import netlist_text
     from netlists.formats.plc import plc_text
     from netlists.formats.textio import text_writer, write_atomically
