@@ -80,7 +80,9 @@ class ResultsStore:
         if self.path.is_dir():
             raise ValueError(f"{self.path} is a folder, not a results database")
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None)
+            # absolute: SQLite (built with USE_URI) reads a name starting with "file:" as a URI,
+            # whatever uri= says ("file:run?mode=memory" kept every trial in memory)
+            self._conn = sqlite3.connect(self.path.absolute(), isolation_level=None)
         except sqlite3.Error as exc:
             raise ValueError(f"{self.path}: cannot open a results database ({exc})") from None
         try:

@@ -192,12 +192,14 @@ class ResultStore:
         return cls(Path(runs_dir) / DB_NAME)
 
     def _open(self) -> sqlite3.Connection:
+        # absolute paths: SQLite (built with USE_URI) reads a name starting with "file:" as a
+        # URI, whatever uri= says (a store named "file:x?mode=memory" was kept in memory)
         if not self.read_only:
-            return sqlite3.connect(self.path, timeout=30.0)
+            return sqlite3.connect(self.path.absolute(), timeout=30.0)
         if os.access(self.path.parent, os.W_OK) and os.access(self.path, os.W_OK):
             # a plain connection that only reads: it sees a batch writing right now consistently,
             # and closing it (the last one) removes the -wal and -shm files it needed
-            return sqlite3.connect(self.path, timeout=30.0)
+            return sqlite3.connect(self.path.absolute(), timeout=30.0)
         uri = self.path.absolute().as_uri()  # a folder this user cannot write: read it as it is
         conn = None
         try:

@@ -313,7 +313,7 @@ class SQLiteBackend:
             # once; each publishes a complete (and identical) file by an atomic rename
             with make_scratch(BUILD_PREFIX, self.template_dir) as building:
                 partial = Path(building) / path.name
-                conn = sqlite3.connect(partial, isolation_level=None)
+                conn = sqlite3.connect(partial.absolute(), isolation_level=None)  # (not a URI)
                 try:
                     conn.execute("PRAGMA journal_mode = OFF")  # building only: not measured
                     conn.execute("BEGIN")
@@ -339,7 +339,7 @@ class SQLiteBackend:
             with make_scratch(TRIAL_PREFIX) as workdir:
                 database = Path(workdir) / "trial.db"
                 shutil.copyfile(template, database)
-                conn = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(database.absolute(), isolation_level=None, check_same_thread=False)
                 try:
                     apply_knobs(conn, full)
                     self.workload.prepare(self.seed)

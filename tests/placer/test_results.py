@@ -144,3 +144,19 @@ def test_a_read_only_store_of_a_missing_file_is_not_found_and_creates_nothing(tm
         ResultStore(tmp_path / "none.sqlite", read_only=True)
     assert missing.value.filename == str(tmp_path / "none.sqlite")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("folder", ["file:runs?mode=memory&", "file:other"])
+def test_a_store_named_like_a_sqlite_uri_is_the_file_it_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str
+) -> None:
+    """SQLite (built with USE_URI) read a relative name starting with "file:" as a URI, whatever
+    uri= said: "file:runs?mode=memory&/..." kept the rows in memory, "file:other/..." wrote
+    into the folder other."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "other").mkdir()
+    path = Path(folder) / DB_NAME
+    ResultStore(path).write(RunRecord(design="d", method="m", seed=0, budget_s=1.0))
+    assert (tmp_path / folder / DB_NAME).is_file() and not (tmp_path / "other" / DB_NAME).exists()
+    assert [r.design for r in ResultStore(path).records()] == ["d"]
+    assert [r.design for r in ResultStore(path, read_only=True).records()] == ["d"]

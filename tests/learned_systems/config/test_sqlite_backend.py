@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from learned_systems.config.sqlite_backend import SQLiteBackend, apply_knobs, sqlite_space
-from learned_systems.config.workloads import make_workload
+from learned_systems.config.workloads import Workload, make_workload
 
 TUNED = {
     "journal_mode": "WAL",
@@ -343,3 +344,31 @@ def test_a_database_or_system_failure_inside_a_trial_is_still_a_failed_trial(tmp
     monkeypatch.setattr(sqlite_backend, "apply_knobs", _raising(failure))
     result = backend.run_trial(TUNED)
     assert not result.ok and result.error == f"{type(failure).__name__}: {failure}"
+
+
+@dataclass
+class _KeyValue(Workload):
+    """A workload of one's own: ``payload``-byte values under integer keys."""
+
+    payload: int = 64
+
+    def setup(self, conn, seed):
+        conn.execute("CREATE TABLE kv (k INTEGER PRIMARY KEY, v BLOB)")
+        conn.executemany("INSERT INTO kv VALUES (?, ?)", ((i, b"x" * self.payload) for i in range(self.rows)))
+
+    def transaction(self, conn):
+        conn.execute("SELECT v FROM kv WHERE k = ?", (int(self.rng.integers(0, self.rows)),)).fetchone()
+        return 1
+
+
+def test_a_template_folder_named_like_a_uri_is_a_folder(tmp_path, monkeypatch):
+    """SQLite (built with USE_URI) read a relative name starting with "file:" as a URI: the
+    template was built in memory or in another folder."""
+    monkeypatch.chdir(tmp_path)
+    backend = SQLiteBackend(_KeyValue("kv", rows=500), duration_s=0.02, repeats=1, min_transactions=2,
+                            template_dir="file:templates?mode=memory&")
+    template = backend.template()
+    assert template.is_file() and template.absolute().parent == tmp_path / "file:templates?mode=memory&"
+    assert backend.run_trial({}).ok
+    with closing(sqlite3.connect(template.absolute())) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM kv").fetchone()[0] == 500
