@@ -189,8 +189,10 @@ def _stored_rows(path: Path, trials_only: bool = False) -> int:
     where = " WHERE role = 'trial'" if trials_only else ""
     # a plain connection where the folder is writable: closing the last one removes the -wal
     # and -shm files, which a read-only one left beside an interrupted run's database
+    # (absolute, never a URI by accident: SQLite reads a name starting with "file:" as one; and a
+    # quoted URI: "file:{path}" read the folder "q#x" as the file "q", creating it empty)
     writable = os.access(path.parent, os.W_OK) and os.access(path, os.W_OK)
-    target, uri = (str(path), False) if writable else (f"file:{path}?mode=ro", True)
+    target, uri = (str(path.absolute()), False) if writable else (f"{path.absolute().as_uri()}?mode=ro", True)
     try:
         with closing(sqlite3.connect(target, uri=uri)) as conn:
             return int(conn.execute(f"SELECT COUNT(*) FROM trials{where}").fetchone()[0])

@@ -1,0 +1,61 @@
+"""``placer tune``'s reading of a run folder's results database by path."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from placer.commands import tune
+
+
+def _results_with_rows(folder: Path, rows: int) -> Path:
+    """A results database in ``folder`` holding ``rows`` trial rows (the columns counted)."""
+    folder.mkdir()
+    path = folder / "results.sqlite"
+    with closing(sqlite3.connect(path.absolute())) as conn, conn:
+        conn.execute("CREATE TABLE trials (role TEXT)")
+        conn.executemany("INSERT INTO trials VALUES (?)", [("trial",)] * rows)
+    return path
+
+
+@pytest.mark.parametrize("name", ["q#x", "q?x", "q%23x", "sp ace"])
+def test_a_read_only_folder_whose_name_a_uri_must_quote_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """The read-only URI was built unquoted: a folder "q#x" read 0 of its rows (SQLite opened
+    "q", creating an empty file there)."""
+    path = _results_with_rows(tmp_path / name, 6)
+    monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)  # a folder it cannot write
+    assert tune._stored_rows(path) == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # (no "q" beside it)
+
+
+def test_a_relative_folder_named_like_a_uri_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative "file:..." name read as a URI (here an empty in-memory database: 0 rows)."""
+    monkeypatch.chdir(tmp_path)
+    _results_with_rows(tmp_path / "file:run?mode=memory&", 3)
+    assert tune._stored_rows(Path("file:run?mode=memory&") / "results.sqlite") == 3
+
+
+@pytest.mark.parametrize("out", ["file:run1?mode=memory&", "file:other"])
+def test_an_out_folder_named_like_a_uri_holds_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str
+) -> None:
+    """``--out 'file:run1?mode=memory&'`` exited 0 with its trials kept in memory (no file, no
+    resume); ``--out file:other`` wrote into ./other's results.sqlite, past other's folder lock."""
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "other").mkdir()
+    args = ["tune", "--system", "index", "--index-cost", "counted", "--rows", "1000", "--tuner", "random",
+            "--trials", "2", "--quiet", "--out", out]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert tune._stored_rows(tmp_path / out / "results.sqlite", trials_only=True) == 2
+    assert list((tmp_path / "other").iterdir()) == []
