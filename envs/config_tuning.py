@@ -7,8 +7,10 @@ first reset, and again while that failed). Each configuration is measured once p
 result reused (a failed one is measured again), so the
 same action gives the same reward. A failed trial (bad start, workload error) gives reward 0 and ``info["ok"] =
 False``, not an exception; a programming error inside a trial (a TypeError, KeyError, ...: a bug,
-not the configuration's) is raised. The knob space is durable unless ``allow_unsafe=True``; every info
-dict names the space used. ``workload`` None runs the system's default (SQLite ycsb-a,
+not the configuration's) is raised. While the defaults cannot be measured every reward is 0:
+``reset`` and ``step`` say so in ``info["reference_ok"]`` (False) and why in
+``info["reference_error"]`` (the failed trial's error; None once measured). The knob space is
+durable unless ``allow_unsafe=True``; every info dict names the space used. ``workload`` None runs the system's default (SQLite ycsb-a,
 PostgreSQL tpcb).
 
 An episode ends (``terminated``) after ``horizon`` steps, which the observation counts.
@@ -200,6 +202,7 @@ class ConfigTuningEnv(gym.Env):
             "space": self.space.name,
             "reference_ok": reference.ok,
             "reference_throughput": reference.throughput_mean,
+            "reference_error": reference.error,
         }
 
     def step(self, action):
@@ -226,6 +229,7 @@ class ConfigTuningEnv(gym.Env):
             "throughput_std": result.throughput_std,
             "unit": result.unit,
             "reference_ok": self.reference.ok,
+            "reference_error": self.reference.error,
         }
         # the observation shows the episode's progress (steps / horizon), so its end is part of
         # the task: terminated, not truncated (check_env refused horizon=1 as "truncates after 1 step")

@@ -318,7 +318,8 @@ class SQLiteBackend:
                     conn.execute("PRAGMA journal_mode = OFF")  # building only: not measured
                     conn.execute("BEGIN")
                     self.workload.setup(conn, seed=self.seed)
-                    conn.execute("COMMIT")
+                    if conn.in_transaction:  # (a setup may have committed itself: conn.commit(),
+                        conn.execute("COMMIT")  # executescript; a COMMIT then failed every trial)
                     conn.execute("PRAGMA journal_mode = DELETE")
                     # compacted once: a page_size trial rebuilds its copy with VACUUM, which
                     # also defragments it; measured on a loose template, the defaults lost ~4%

@@ -37,7 +37,11 @@ class ZipfKeys:
 
 @dataclass
 class Workload:
-    """Base: ``rows`` sets the database size, ``ops_per_transaction`` the transaction size."""
+    """Base: ``rows`` sets the database size, ``ops_per_transaction`` the transaction size.
+
+    A workload of one's own (a dataclass subclass) writes :meth:`setup` and :meth:`transaction`,
+    and :meth:`prepare` when it keeps per-trial state (calling ``super().prepare``).
+    """
 
     name: str
     rows: int = 200_000
@@ -49,6 +53,13 @@ class Workload:
         return f"{type(self).__name__}-{self.rows}"
 
     def setup(self, conn: sqlite3.Connection, seed: int) -> None:  # pragma: no cover - abstract
+        """Build the database once into ``conn`` (a template every trial copies).
+
+        It runs inside a transaction the backend opened (``BEGIN``) and commits afterwards: a
+        ``setup`` need not commit, and one that does (``conn.commit()``, or ``executescript``,
+        which commits first) is fine, its later statements then committing one by one
+        (slower to build). Seed any randomness from ``seed``.
+        """
         raise NotImplementedError
 
     def prepare(self, seed: int) -> None:
@@ -56,6 +67,13 @@ class Workload:
         self.rng = np.random.default_rng(seed)
 
     def transaction(self, conn: sqlite3.Connection) -> int:  # pragma: no cover - abstract
+        """Run one transaction on the trial's copy; the number of operations it performed.
+
+        ``conn`` is in autocommit mode (``isolation_level=None``): every statement outside an
+        explicit ``BEGIN`` ... ``COMMIT`` is a transaction of its own, so a transaction of
+        several statements opens and commits its own (as :class:`YCSB`'s does). Draw random
+        numbers from ``self.rng`` (seeded by :meth:`prepare`).
+        """
         raise NotImplementedError
 
 

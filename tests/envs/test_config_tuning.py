@@ -113,9 +113,10 @@ def test_failed_trial_is_recorded_not_raised(tmp_path):
     env = ConfigTuningEnv(backend=backend)
     _, info = env.reset(seed=0)
     assert info["reference_ok"] is False
+    assert "missing_table" in info["reference_error"]  # (it said only reference_ok: False)
     _, reward, _, _, step_info = env.step(env.action_space.sample())
     assert reward == 0.0 and step_info["ok"] is False
-    assert "missing_table" in step_info["error"]
+    assert "missing_table" in step_info["error"] and "missing_table" in step_info["reference_error"]
 
 
 def test_step_before_reset_and_bad_mixed_actions_are_refused(template_dir):
@@ -264,7 +265,7 @@ def test_a_failed_reference_is_measured_again_and_never_gives_raw_throughput(tmp
     assert info["reference_ok"] is False
     workload.broken = False  # the first trial now works, but the defaults were not measured yet
     _, reward, _, _, step_info = env.step(env.space.to_box({"journal_mode": "WAL"}, symmetric=True))
-    assert step_info["ok"] and step_info["reference_ok"]
+    assert step_info["ok"] and step_info["reference_ok"] and step_info["reference_error"] is None
     assert reward == pytest.approx(step_info["throughput_mean"] / env.reference.throughput_mean)
     assert reward < 100  # a ratio (the raw figure is thousands of transactions per second)
 

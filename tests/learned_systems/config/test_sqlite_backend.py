@@ -361,6 +361,36 @@ class _KeyValue(Workload):
         return 1
 
 
+@dataclass
+class _CommittingSetup(_KeyValue):
+    """Ends its set-up with the usual ``conn.commit()``."""
+
+    def setup(self, conn, seed):
+        super().setup(conn, seed)
+        conn.commit()
+
+
+@dataclass
+class _ScriptSetup(_KeyValue):
+    """Makes its table with ``executescript``, which commits the open transaction first."""
+
+    def setup(self, conn, seed):
+        conn.executescript("CREATE TABLE kv (k INTEGER PRIMARY KEY, v BLOB);")
+        conn.executemany("INSERT INTO kv VALUES (?, ?)", ((i, b"x" * self.payload) for i in range(self.rows)))
+
+
+@pytest.mark.parametrize("workload_class", [_CommittingSetup, _ScriptSetup])
+def test_a_setup_that_commits_itself_builds_its_template(tmp_path, workload_class):
+    """The backend's own COMMIT after such a set-up said "cannot commit - no transaction is
+    active", failing every trial."""
+    backend = SQLiteBackend(workload_class("own", rows=500), duration_s=0.02, repeats=1,
+                            min_transactions=2, template_dir=tmp_path)
+    result = backend.run_trial({})
+    assert result.ok, result.error
+    with closing(sqlite3.connect(backend.template())) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM kv").fetchone()[0] == 500
+
+
 def test_a_template_folder_named_like_a_uri_is_a_folder(tmp_path, monkeypatch):
     """SQLite (built with USE_URI) read a relative name starting with "file:" as a URI: the
     template was built in memory or in another folder."""
