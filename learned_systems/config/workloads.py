@@ -11,8 +11,9 @@ while trials stay short.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,20 @@ class ZipfKeys:
         return self._scramble[ranks]
 
 
+#: The base's fields that shape only the transactions, not the database :meth:`Workload.setup`
+#: builds (left out of the default template key, so they share a template).
+TRANSACTION_FIELDS = ("name", "ops_per_transaction", "read_only")
+
+
+def _key_text(value: Any) -> str:
+    """A field's value as the default template key reads it: its ``repr``, or for an array its
+    type, shape and bytes' digest (numpy shortens a large array's repr with "...")."""
+    if isinstance(value, np.ndarray):
+        data = hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()
+        return f"ndarray({value.dtype}, {value.shape}, {data})"
+    return repr(value)
+
+
 @dataclass
 class Workload:
     """Base: ``rows`` sets the database size, ``ops_per_transaction`` the transaction size.
@@ -49,8 +64,22 @@ class Workload:
     read_only: bool = False
 
     def template_key(self) -> str:
-        """Workloads with equal keys share a template database."""
-        return f"{type(self).__name__}-{self.rows}"
+        """Workloads with equal keys share a template database (a file name part).
+
+        The default names the class and digests every dataclass field but
+        :data:`TRANSACTION_FIELDS`: a field of a subclass may shape the database (a payload
+        size), and a key of ``rows`` alone measured a 4,000-byte-payload workload on another's
+        64-byte rows. A subclass whose own fields shape only its transactions may override this
+        so that its variants share one template (the built-in workloads do).
+        """
+        shaping = [
+            (field.name, _key_text(getattr(self, field.name)))
+            for field in fields(self)
+            if field.name not in TRANSACTION_FIELDS
+        ]
+        kind = f"{type(self).__module__}.{type(self).__qualname__}"
+        digest = hashlib.sha256(repr((kind, sorted(shaping))).encode()).hexdigest()[:16]
+        return f"{type(self).__name__}-{self.rows}-{digest}"
 
     def setup(self, conn: sqlite3.Connection, seed: int) -> None:  # pragma: no cover - abstract
         """Build the database once into ``conn`` (a template every trial copies).

@@ -391,6 +391,17 @@ def test_a_setup_that_commits_itself_builds_its_template(tmp_path, workload_clas
         assert conn.execute("SELECT COUNT(*) FROM kv").fetchone()[0] == 500
 
 
+def test_workloads_differing_in_a_field_of_their_own_get_their_own_template(tmp_path):
+    """The default template key named only ``rows``: a 4,000-byte-payload workload sharing a
+    template folder measured another's 64-byte rows."""
+    small = SQLiteBackend(_KeyValue("kv-64", rows=500, payload=64), template_dir=tmp_path)
+    large = SQLiteBackend(_KeyValue("kv-4000", rows=500, payload=4000), template_dir=tmp_path)
+    assert small.template() != large.template()
+    for backend, payload in ((small, 64), (large, 4000)):
+        with closing(sqlite3.connect(backend.template())) as conn:
+            assert conn.execute("SELECT MIN(length(v)), MAX(length(v)) FROM kv").fetchone() == (payload, payload)
+
+
 def test_a_template_folder_named_like_a_uri_is_a_folder(tmp_path, monkeypatch):
     """SQLite (built with USE_URI) read a relative name starting with "file:" as a URI: the
     template was built in memory or in another folder."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
-from learned_systems.config.workloads import WORKLOAD_NAMES, ZipfKeys, make_workload
+from learned_systems.config.workloads import WORKLOAD_NAMES, Workload, ZipfKeys, make_workload
 
 DEFAULT_CACHE_BYTES = 2000 * 1024  # SQLite's default cache_size = -2000 (KiB)
 
@@ -130,3 +131,32 @@ def test_workload_names_and_sizes():
     assert len(shared) == 1  # the two order workloads share one template database
     with pytest.raises(ValueError, match="unknown SQLite workload 'tpcc'.*ycsb-a"):
         make_workload("tpcc")
+
+
+@dataclass
+class _Blobs(Workload):
+    """A workload of one's own with a field that shapes its database."""
+
+    payload: int = 64
+
+
+def test_the_default_template_key_follows_the_fields_that_shape_the_database():
+    """It named ``rows`` only: workloads differing in a field of their own (a payload size)
+    shared a template; a name or a transaction size still shares one."""
+    base = _Blobs("blobs", rows=1_000)
+    assert _Blobs("blobs", rows=1_000, payload=4_000).template_key() != base.template_key()
+    assert _Blobs("blobs", rows=2_000).template_key() != base.template_key()
+    assert _Blobs("other", rows=1_000, ops_per_transaction=5, read_only=True).template_key() == base.template_key()
+    weights = np.zeros(5_000)  # (numpy shortens a large array's repr: equal for these two)
+    changed = weights.copy()
+    changed[2_500] = 1.0
+    assert _Blobs("blobs", payload=weights).template_key() != _Blobs("blobs", payload=changed).template_key()
+    assert _Blobs("blobs", payload=weights).template_key() == _Blobs("blobs", payload=weights.copy()).template_key()
+
+
+def test_the_built_in_workloads_share_templates_as_before():
+    """The built-ins keep their own keys: the YCSB mixes share one database, orders and
+    analytical another."""
+    keys = {name: make_workload(name, rows=3_000).template_key() for name in WORKLOAD_NAMES}
+    assert len({keys[name] for name in WORKLOAD_NAMES if name.startswith("ycsb")}) == 1
+    assert keys["orders"] == keys["analytical"] != keys["ycsb-a"]
