@@ -13,6 +13,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from learned_systems.config.trial import TrialResult
 from learned_systems.tuners.base import TunerState
 
@@ -52,6 +54,33 @@ def unusable_database(path: Path, exc: sqlite3.DatabaseError, otherwise: str) ->
     if code == sqlite3.SQLITE_IOERR:
         return OSError(errno.EIO, f"cannot read or write the results database ({exc})", str(path))
     return ValueError(f"{path}: {otherwise} ({exc})")
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar or array as the Python number or list it holds (json's ``default``:
+    called for what json cannot write itself); anything else is refused (TypeError)."""
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
+    raise TypeError(f"a {type(value).__name__} cannot be stored as JSON")
+
+
+def _json_field(name: str, value: Any, sort_keys: bool = False) -> str:
+    """A trial's field as JSON text, numpy values as plain ones (a backend's ndarray of
+    throughputs failed eight frames deep in json); a TypeError naming the field otherwise."""
+    try:
+        return json.dumps(value, default=_plain, sort_keys=sort_keys)
+    except (TypeError, ValueError) as exc:  # (ValueError: a circular reference)
+        raise TypeError(f"the trial's {name} cannot be stored: {exc}") from None
+
+
+def _number_field(name: str, value: Any) -> float | int | None:
+    """A trial's number column as a plain Python number (a numpy scalar's value: SQLite
+    refuses np.float32 and np.int64); a TypeError naming the field for anything else."""
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        value = value.item()
+    if value is None or isinstance(value, int | float):
+        return value
+    raise TypeError(f"the trial's {name} must be a number, got {type(value).__name__} {value!r:.80}")
 
 
 class SettingsMismatch(ValueError):
@@ -212,16 +241,16 @@ class ResultsStore:
                 result.system,
                 result.workload,
                 result.space,
-                json.dumps(result.config, sort_keys=True),
+                _json_field("config", result.config, sort_keys=True),
                 int(result.ok),
-                score,
-                result.throughput_mean,
-                result.throughput_std,
-                json.dumps(result.throughputs),
+                _number_field("score", score),
+                _number_field("throughput_mean", result.throughput_mean),
+                _number_field("throughput_std", result.throughput_std),
+                _json_field("throughputs", result.throughputs),
                 result.unit,
                 result.error,
-                result.wall_seconds,
-                json.dumps(result.metrics),
+                _number_field("wall_seconds", result.wall_seconds),
+                _json_field("metrics", result.metrics),
             ),
         )
 

@@ -1,9 +1,10 @@
-"""The tuning results store: where it is written."""
+"""The tuning results store: where it is written and what a trial's values are stored as."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from learned_systems.config.trial import TrialResult
@@ -29,3 +30,34 @@ def test_a_store_named_like_a_sqlite_uri_is_a_file(tmp_path: Path, monkeypatch: 
     with ResultsStore(name) as store:
         assert store.count("r") == 1
 
+
+def test_numpy_values_of_a_trial_are_stored_as_plain_ones(tmp_path: Path) -> None:
+    """An ndarray of throughputs failed eight frames deep in json ("Object of type ndarray is
+    not JSON serializable"); numpy scalars are stored as the numbers they hold."""
+    result = _result(
+        config={"memtable_mb": np.int64(64), "ratio": np.float32(0.5)},
+        throughput_mean=np.float32(100.0),
+        throughput_std=np.float64(1.0),
+        throughputs=np.array([99.0, 101.0], np.float32),
+        wall_seconds=np.float32(0.25),
+        metrics={"p99_ms": np.float32(1.5), "pages": np.arange(3), "hit": np.bool_(True)},
+    )
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        store.add("r", "random", 0, 0, "trial", result, np.float32(2.0))
+        (row,) = store.rows()
+    assert row["config"] == {"memtable_mb": 64, "ratio": 0.5}
+    assert row["throughputs"] == [99.0, 101.0] and row["metrics"] == {"p99_ms": 1.5, "pages": [0, 1, 2], "hit": True}
+    assert (row["throughput_mean"], row["score"], row["wall_seconds"]) == (100.0, 2.0, 0.25)
+    assert all(type(row[k]) is float for k in ("throughput_mean", "throughput_std", "score", "wall_seconds"))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("metrics", {"tags": {"a", "b"}}), ("throughputs", [object()]), ("config", {"x": b"raw"}),
+     ("throughput_mean", "fast")],
+)
+def test_a_value_that_cannot_be_stored_is_refused_naming_its_field(tmp_path: Path, field: str, value: object) -> None:
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        with pytest.raises(TypeError, match=rf"the trial's {field} "):
+            store.add("r", "random", 0, 0, "trial", _result(**{field: value}), 1.0)
+        assert store.count("r") == 0
