@@ -30,6 +30,12 @@ BINARIES = ("initdb", "pg_ctl", "postgres", "pgbench")
 DEFAULT_USER = "placer-pg"
 
 
+#: A user name useradd may make (Debian's NAME_REGEX, at most 32 characters), checked before
+#: PLACER_PG_USER reaches it: "--help" made useradd print its help, then the lookup raised KeyError.
+_USER_NAME = re.compile(r"[a-z_][a-z0-9_-]*[$]?")
+_USER_NAME_MAX = 32
+
+
 SCRATCH_PREFIX = "placer-pg-"
 
 
@@ -95,6 +101,16 @@ def _kill_session(process: subprocess.Popen) -> None:
     process.wait()
 
 
+def _check_user_name(name: str) -> None:
+    """Refuse (PostgresUnavailable) a PLACER_PG_USER that is no user name useradd should make."""
+    if len(name) > _USER_NAME_MAX or not _USER_NAME.fullmatch(name):
+        raise PostgresUnavailable(
+            f"PLACER_PG_USER={name!r} is no user name to create: expected up to {_USER_NAME_MAX} "
+            "lower-case letters, digits, '_' and '-', starting with a letter or '_' (e.g. the "
+            f"default {DEFAULT_USER}), or an existing user's name"
+        )
+
+
 @dataclass(frozen=True)
 class _RunAs:
     """Who runs the server: the current user, or an unprivileged one when we are root."""
@@ -110,8 +126,9 @@ class _RunAs:
         try:
             entry = pwd.getpwnam(name)
         except KeyError:
+            _check_user_name(name)  # (an existing user is taken as the system names it)
             created = subprocess.run(
-                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--", name],
                 capture_output=True,
                 text=True,
             )
@@ -119,7 +136,12 @@ class _RunAs:
                 raise PostgresUnavailable(
                     f"cannot create the unprivileged server user {name!r}: {created.stderr.strip()}"
                 ) from None
-            entry = pwd.getpwnam(name)
+            try:
+                entry = pwd.getpwnam(name)
+            except KeyError:
+                raise PostgresUnavailable(
+                    f"useradd made the server user {name!r}, but it cannot be looked up"
+                ) from None
         if entry.pw_uid == 0:  # (initdb refuses it: three failed defaults trials said so late)
             raise PostgresUnavailable(f"PLACER_PG_USER={name} is root, and PostgreSQL refuses to run as "
                                       "root: name an unprivileged user (default placer-pg)")  # fmt: skip

@@ -762,3 +762,49 @@ def test_a_small_dev_shm_moves_dynamic_shared_memory_into_the_data_directory(mon
     monkeypatch.undo()
     assert postgres_server._dynamic_shared_memory(str(tmp_path / "none")) == [  # no /dev/shm
         "-c", "dynamic_shared_memory_type=mmap"]
+
+
+@pytest.mark.parametrize("name", ["--help", "-r", "", "Upper", "9lives", "a b", "x" * 33, "bad/name"])
+def test_a_server_user_name_useradd_should_not_get_is_refused_naming_the_variable(monkeypatch, name):
+    """PLACER_PG_USER reached useradd unchecked: "--help" made it print its help, then the
+    user lookup raised KeyError (a traceback)."""
+    import subprocess
+
+    from learned_systems.config.postgres_backend import PostgresUnavailable, _RunAs
+
+    def no_such_user(user):  # type: ignore[no-untyped-def]
+        raise KeyError(user)
+
+    ran: list[list[str]] = []
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setenv("PLACER_PG_USER", name)
+    monkeypatch.setattr(pwd, "getpwnam", no_such_user)
+    monkeypatch.setattr(subprocess, "run", lambda args, **k: ran.append(args) or subprocess.CompletedProcess(args, 0))
+    with pytest.raises(PostgresUnavailable, match=r"PLACER_PG_USER=.* is no user name to create"):
+        _RunAs.resolve()
+    assert ran == []
+
+
+def test_a_server_user_is_created_with_its_name_after_the_options(monkeypatch):
+    """useradd is told where its options end (``--``), the name after it."""
+    import subprocess
+
+    from learned_systems.config.postgres_backend import _RunAs
+
+    created: list[str] = []
+
+    def lookup(user):  # type: ignore[no-untyped-def]
+        if user not in created:
+            raise KeyError(user)
+        return pwd.struct_passwd((user, "x", 999, 998, "", "/", "/usr/sbin/nologin"))
+
+    def useradd(args, **kwargs):  # type: ignore[no-untyped-def]
+        assert args[0] == "useradd" and args[-2:] == ["--", "placer-test_1$"]
+        created.append(args[-1])
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setenv("PLACER_PG_USER", "placer-test_1$")
+    monkeypatch.setattr(pwd, "getpwnam", lookup)
+    monkeypatch.setattr(subprocess, "run", useradd)
+    assert _RunAs.resolve() == _RunAs(999, 998) and created == ["placer-test_1$"]
