@@ -1778,20 +1778,25 @@ def test_a_run_counts_its_failed_trials_by_cause(tmp_path):
     assert many == "10 x cause 0; 9 x cause 1; 8 x cause 2; 22 x 4 other causes"
 
 
-def test_cli_summary_names_the_causes_of_failed_trials(tmp_path, monkeypatch):
+def _tune_with_rmis_raising(error: Exception, trials: int, out, monkeypatch):  # type: ignore[no-untyped-def]
+    """``placer tune`` over counted index trials, every RMI build raising ``error``."""
     from learned_systems import objectives
 
     real = objectives.build_index
 
-    def no_memory_for_rmis(kind, keys, **params):  # type: ignore[no-untyped-def]
+    def failing_rmis(kind, keys, **params):  # type: ignore[no-untyped-def]
         if kind == "rmi":
-            raise MemoryError("Unable to allocate 2.00 GiB")
+            raise error
         return real(kind, keys, **params)
 
-    monkeypatch.setattr(objectives, "build_index", no_memory_for_rmis)
-    args = ["tune", "--system", "index", "--index-cost", "counted", "--rows", "2000", "--trials", "8",
-            "--tuner", "random", "--quiet", "--out", str(tmp_path)]  # fmt: skip
-    result = CliRunner().invoke(_app(), args)
+    monkeypatch.setattr(objectives, "build_index", failing_rmis)
+    args = ["tune", "--system", "index", "--index-cost", "counted", "--rows", "2000", "--trials", str(trials),
+            "--tuner", "random", "--quiet", "--out", str(out)]  # fmt: skip
+    return CliRunner().invoke(_app(), args)
+
+
+def test_cli_summary_names_the_causes_of_failed_trials(tmp_path, monkeypatch):
+    result = _tune_with_rmis_raising(MemoryError("Unable to allocate 2.00 GiB"), 8, tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
     failed = int(result.stdout.split("random: best score ")[1].split(" (")[1].split(" failed")[0])
     assert failed > 0 and f"\n  {failed} failed: {failed} x MemoryError: Unable to allocate 2.00 GiB\n" in result.stdout
@@ -1800,18 +1805,7 @@ def test_cli_summary_names_the_causes_of_failed_trials(tmp_path, monkeypatch):
 def test_cli_a_programming_error_inside_a_trial_ends_the_run_without_a_best(tmp_path, monkeypatch):
     """A TypeError building every RMI was 7 failed trials of 12; the run exited 0 naming a PGM
     as the best index."""
-    from learned_systems import objectives
-
-    real = objectives.build_index
-
-    def buggy(kind, keys, **params):  # type: ignore[no-untyped-def]
-        if kind == "rmi":
-            raise TypeError("unsupported operand type(s) for +: 'int' and 'NoneType'")
-        return real(kind, keys, **params)
-
-    monkeypatch.setattr(objectives, "build_index", buggy)
-    args = ["tune", "--system", "index", "--index-cost", "counted", "--rows", "2000", "--trials", "12",
-            "--tuner", "random", "--quiet", "--out", str(tmp_path)]  # fmt: skip
-    result = CliRunner().invoke(_app(), args)
+    bug = TypeError("unsupported operand type(s) for +: 'int' and 'NoneType'")
+    result = _tune_with_rmis_raising(bug, 12, tmp_path, monkeypatch)
     assert result.exit_code != 0 and isinstance(result.exception, TypeError)
     assert "best score" not in result.stdout and not (tmp_path / "best_config.json").exists()
