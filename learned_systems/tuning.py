@@ -18,8 +18,9 @@ from typing import Any
 from learned_systems.config.trial import TrialResult
 from learned_systems.ranking import ConfigRanking, RankedConfig
 from learned_systems.results import ResultsStore
-from learned_systems.tuners import TUNER_NAMES, Tuner, make_tuner
+from learned_systems.tuners import Tuner, make_tuner
 from learned_systems.tuners.base import StoredTrial
+from learned_systems.tuners.registry import check_tuner, check_tuner_name, tuner_factory
 
 #: The largest seed: Optuna's sampler and the RL agent take 32-bit seeds.
 MAX_SEED = 2**32 - 1
@@ -115,38 +116,55 @@ def _whole_number(name: str, value: object, low: int, high: int | None = None) -
     return number
 
 
-def check_run_arguments(tuner_name: str, trials: int, seed: int) -> None:
+def check_run_arguments(tuner: str | Tuner, trials: int, seed: int) -> str:
     """Refuse a tuner, trial count or seed no run can take, before any measurement is made
-    (an unknown tuner was found only after the baselines had been measured and stored)."""
-    if tuner_name not in TUNER_NAMES:
-        raise ValueError(f"unknown tuner {tuner_name!r}: expected one of {', '.join(map(repr, TUNER_NAMES))}")
+    (an unknown tuner was found only after the baselines had been measured and stored); return
+    the name the tuner's trials are stored under: a registered tuner's name, or an instance's
+    ``name`` attribute."""
+    if isinstance(tuner, str):
+        tuner_factory(tuner)  # (ValueError listing the registered names)
+        name = tuner
+    else:
+        check_tuner(tuner, "the tuner given")
+        if not isinstance(getattr(tuner, "name", None), str):
+            raise TypeError(
+                f"the tuner given ({type(tuner).__name__}) has no name: give it a str attribute "
+                "'name', which its trials are stored (and resumed) under"
+            )
+        name = check_tuner_name(tuner.name)
     _whole_number("trials", trials, 1)
     _whole_number("seed", seed, 0, MAX_SEED)
+    return name
 
 
 def run_tuning(
     objective,
-    tuner_name: str,
+    tuner: str | Tuner,
     trials: int,
     seed: int,
     store: ResultsStore,
     run: str,
     on_trial: Callable[[int, TrialResult, float | None], None] | None = None,
 ) -> TuningSummary:
-    """Tune ``objective`` with ``tuner_name`` for ``trials`` trials, storing into ``store``.
+    """Tune ``objective`` with ``tuner`` for ``trials`` trials, storing into ``store``.
+
+    ``tuner``: a registered tuner's name (:func:`~learned_systems.tuners.available_tuners`),
+    made here over ``objective.space`` with ``seed``; or a tuner instance, used as it is (its
+    own seed), its trials stored and resumed under its ``name``. Either way the run closes it
+    (``close()``, where it has one) when it ends.
 
     ``on_trial(index, result, score)`` follows each trial with its score as ranked: a trial that
     runs as the defaults do counts with the defaults' own score (the store keeps its measured
     one).
 
     Raises:
-        ValueError, TypeError: an unknown tuner, or trials or seed no run can take (before any
-            measurement); a stored trial that cannot be scored again (edited or damaged,
-            naming it).
+        ValueError, TypeError: an unknown tuner, a tuner instance without the tuner's methods or
+            a name, or trials or seed no run can take (before any measurement); a stored trial
+            that cannot be scored again (edited or damaged, naming it).
         RuntimeError: the defaults could not be measured (every score is relative to them;
             the trials done are kept).
     """
-    check_run_arguments(tuner_name, trials, seed)
+    tuner_name = check_run_arguments(tuner, trials, seed)
     baselines: dict[str, TrialResult] = {}
     for role, config in objective.baselines().items():
         # one row per role (each measurement replaces the one before)
@@ -175,7 +193,8 @@ def run_tuning(
     for role, result in baselines.items():  # their rows get the scores the run reports (they
         store.add(run, "baseline", seed, 0, role, result, baseline_scores[role])  # read NULL)
 
-    tuner = make_tuner(tuner_name, objective.space, seed, trials)
+    if isinstance(tuner, str):
+        tuner = make_tuner(tuner_name, objective.space, seed, trials)
     for role, result in baselines.items():
         tuner.observe(result.config, baseline_scores[role])
     ranking = fixed_to_baselines(

@@ -10,14 +10,16 @@ A tuner whose replay is costly may also be a :class:`ResumableTuner`: ``checkpoi
 ``ask`` gives a :class:`TunerState` that the tuning loop stores beside the trial, in the same
 commit, and ``restore`` takes the stored trials with their states back in one step, without
 proposing anything again (falling back to ``replay`` where the states cannot serve).
+
+A tuner of one's own needs only these methods and a ``name``: registered with
+:func:`~learned_systems.tuners.registry.register_tuner`, or handed to ``run_tuning`` as an
+instance, it runs as the built-in ones do.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
-
-from learned_systems.config.knobs import KnobSpace
 
 
 class ResumeWarning(RuntimeWarning):
@@ -49,6 +51,9 @@ class StoredTrial(NamedTuple):
 
 
 class Tuner(Protocol):
+    """What the tuning loop calls (module docstring); ``name`` is what its trials are stored
+    under. An optional ``close()`` is called when the run ends, however it ends."""
+
     name: str
 
     def ask(self) -> dict[str, Any]: ...
@@ -71,20 +76,3 @@ class ResumableTuner(Tuner, Protocol):
         """Take ``trials`` (every stored trial, in order) back from their states; False, with
         the tuner left untouched, where they cannot serve (the caller then replays them)."""
         ...
-
-
-def make_tuner(name: str, space: KnobSpace, seed: int, trials: int = 50) -> Tuner:
-    """The tuner called ``name`` ("random", "optuna" or "rl") over ``space``."""
-    if name == "random":
-        from learned_systems.tuners.random_search import RandomSearch
-
-        return RandomSearch(space, seed)
-    if name == "optuna":
-        from learned_systems.tuners.optuna_tpe import OptunaTPE
-
-        return OptunaTPE(space, seed, trials)
-    if name == "rl":
-        from learned_systems.tuners.rl_agent import RLAgentTuner
-
-        return RLAgentTuner(space, seed, trials)
-    raise ValueError(f"unknown tuner {name!r}: expected one of 'random', 'optuna', 'rl'")

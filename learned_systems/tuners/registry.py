@@ -1,0 +1,143 @@
+"""The registry of tuners: each name with its factory, ``factory(space, seed, trials) -> Tuner``.
+
+The built-in tuners (random, optuna, rl) are registered here as one's own are, with
+:func:`register_tuner`; :func:`make_tuner`, ``run_tuning`` and ``placer tune --tuner`` (its
+``--plugin`` modules loaded first) take any registered name. The built-ins' modules are
+imported only when one is made (Optuna and torch load slowly).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, overload
+
+from learned_systems.config.knobs import KnobSpace
+from learned_systems.tuners.base import Tuner
+
+#: ``factory(space, seed, trials)``: a tuner over ``space`` for a run of ``trials`` trials.
+TunerFactory = Callable[[KnobSpace, int, int], Tuner]
+
+#: What a tuner name may be: a results row's ``tuner``, an entry of ``--tuner a,b`` and a plot
+#: label ("NAME seed K").
+_TUNER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+#: Names the results already use for their baselines (the store's ``tuner`` of a baseline row,
+#: best_config.json's ``found_by`` of one): a tuner under them would be read as a baseline.
+RESERVED_TUNER_NAMES = frozenset({"baseline", "default", "rule_of_thumb"})
+#: The methods the tuning loop calls on every tuner (:class:`~learned_systems.tuners.base.Tuner`).
+TUNER_METHODS = ("ask", "tell", "observe", "replay")
+
+_FACTORIES: dict[str, TunerFactory] = {}
+
+
+def check_tuner_name(name: object) -> str:
+    """``name`` if a tuner may be called so (ValueError saying why not; TypeError for no str)."""
+    if not isinstance(name, str):
+        raise TypeError(f"a tuner's name is a str (its trials are stored under it), got {name!r}")
+    if not _TUNER_NAME.fullmatch(name) or ".." in name or name in RESERVED_TUNER_NAMES:
+        raise ValueError(
+            f"tuner name {name!r} cannot be used: it names the tuner's rows in results.sqlite, an "
+            "entry of --tuner a,b and a plot line, so letters, digits, _ . - (not first, no '..'), "
+            f"and none of {', '.join(sorted(RESERVED_TUNER_NAMES))}"
+        )
+    return name
+
+
+def check_tuner(tuner: Any, what: str) -> Tuner:
+    """``tuner`` if it has the tuning loop's methods (TypeError naming those it lacks)."""
+    missing = [method for method in TUNER_METHODS if not callable(getattr(tuner, method, None))]
+    if missing:
+        raise TypeError(
+            f"{what} is no tuner: {type(tuner).__name__} lacks {', '.join(missing)} (a tuner has "
+            f"{', '.join(TUNER_METHODS)}: see learned_systems.tuners.base.Tuner)"
+        )
+    return tuner
+
+
+def _qualified(factory: Callable[..., Any]) -> str:
+    return f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', repr(factory))}"
+
+
+@overload
+def register_tuner(name: str) -> Callable[[TunerFactory], TunerFactory]: ...
+@overload
+def register_tuner(name: str, factory: TunerFactory) -> TunerFactory: ...
+def register_tuner(
+    name: str, factory: TunerFactory | None = None
+) -> TunerFactory | Callable[[TunerFactory], TunerFactory]:
+    """Register ``factory`` (``factory(space, seed, trials) -> Tuner``; a class taking those
+    three arguments is one) under ``name``; without ``factory``, a decorator that does it.
+
+    Raises:
+        ValueError: a name no tuner may take (:func:`check_tuner_name`), or one taken by another
+            factory (the same factory registered again, its module reloaded, is allowed).
+        TypeError: ``factory`` is not callable.
+    """
+    check_tuner_name(name)
+
+    def add(factory: TunerFactory) -> TunerFactory:
+        if not callable(factory):
+            raise TypeError(f"tuner {name!r}: the factory must be callable, got {factory!r}")
+        taken = _FACTORIES.get(name)
+        if taken is not None and _qualified(taken) != _qualified(factory):
+            raise ValueError(
+                f"tuner {name!r} is already registered by {_qualified(taken)}; give "
+                f"{_qualified(factory)} a name of its own"
+            )
+        _FACTORIES[name] = factory
+        return factory
+
+    return add if factory is None else add(factory)
+
+
+def available_tuners() -> list[str]:
+    """Names of the registered tuners, the built-ins first, then in the order registered."""
+    return list(_FACTORIES)
+
+
+def tuner_module(name: str) -> str:
+    """The module whose factory makes tuner ``name`` (``placer tune --plugin`` names a plugin
+    that registered none)."""
+    return str(getattr(tuner_factory(name), "__module__", ""))
+
+
+def tuner_factory(name: str) -> TunerFactory:
+    """The factory registered as ``name`` (ValueError listing the registered names)."""
+    factory = _FACTORIES.get(name) if isinstance(name, str) else None
+    if factory is None:
+        raise ValueError(
+            f"unknown tuner {name!r}: expected one of {', '.join(map(repr, _FACTORIES))} "
+            "(learned_systems.tuners.register_tuner adds one of one's own)"
+        )
+    return factory
+
+
+def make_tuner(name: str, space: KnobSpace, seed: int, trials: int = 50) -> Tuner:
+    """The tuner registered as ``name`` over ``space`` (ValueError listing the names for one
+    not registered; TypeError when its factory returns no tuner)."""
+    made = tuner_factory(name)(space, seed, trials)
+    return check_tuner(made, f"what tuner {name!r}'s factory returned")
+
+
+def _random_search(space: KnobSpace, seed: int, trials: int) -> Tuner:
+    """Random search (it needs no trial count)."""
+    from learned_systems.tuners.random_search import RandomSearch
+
+    return RandomSearch(space, seed)
+
+
+def _optuna_tpe(space: KnobSpace, seed: int, trials: int) -> Tuner:
+    from learned_systems.tuners.optuna_tpe import OptunaTPE
+
+    return OptunaTPE(space, seed, trials)
+
+
+def _rl_agent(space: KnobSpace, seed: int, trials: int) -> Tuner:
+    from learned_systems.tuners.rl_agent import RLAgentTuner
+
+    return RLAgentTuner(space, seed, trials)
+
+
+register_tuner("random", _random_search)
+register_tuner("optuna", _optuna_tpe)
+register_tuner("rl", _rl_agent)
