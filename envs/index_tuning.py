@@ -6,7 +6,8 @@ reset option, and may name any known distribution or SOSD key file: a held-out o
 trained policy on; a dataset is a generator's name of :data:`learned_systems.datasets.GENERATORS`
 or the path of a SOSD key file, read as :func:`learned_systems.datasets.load_keys` reads it)
 and observes its CDF sketch plus the last choice (in ``[0, 1]`` per parameter); each step
-decodes the action (a point of ``[-1, 1]^5``: kind, epsilon, recursive epsilon, models, root,
+decodes the action (a point of ``[-1, 1]^5``, one dimension per knob of the default space:
+kind, epsilon, recursive epsilon, models, root; a ``space`` of one's own has its own knobs),
 each mapped linearly onto ``[0, 1]`` and from there onto its parameter's values as the knob
 space does: the two choices of ``kind`` and of ``root`` binned (0 picks the second), the
 numbers log-scaled, -1 their lowest; finite values outside are clipped to it, as a Gaussian
@@ -41,11 +42,13 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from learned_systems.config.knobs import KnobSpace
 from learned_systems.datasets import cdf_sketch, check_dataset, dataset_label
 from learned_systems.objectives import (
     IndexObjective,
     MemoizedObjective,
     check_index_settings,
+    check_index_space,
     index_space,
 )
 from learned_systems.plots import episode_rewards_image
@@ -73,6 +76,7 @@ class IndexTuningEnv(gym.Env):
         sketch_points: int = 32,
         seed: int = 0,
         render_mode: str | None = None,
+        space: KnobSpace | None = None,
     ) -> None:
         """Args (defaults in brackets; sized for quick episodes: ``placer tune --system index``
         and :class:`~learned_systems.objectives.IndexObjective` default to 1,000,000 keys and
@@ -87,6 +91,9 @@ class IndexTuningEnv(gym.Env):
             horizon: steps per episode [4]. sketch_points: points of the CDF sketch [32].
             seed: seed of the datasets, the queries and the resets' draws [0].
             render_mode: None, "ansi" or "rgb_array" [None].
+            space: the index kinds and parameters chosen among, one action dimension per knob
+                [``index_space()``: PGM and RMI, the five dimensions above]; e.g.
+                ``index_space(("pgm", "rmi", "mine"))`` with a kind of one's own registered.
         """
         if isinstance(datasets, str | os.PathLike):  # one name or path, not its letters
             datasets = (datasets,)
@@ -103,6 +110,8 @@ class IndexTuningEnv(gym.Env):
             raise ValueError(f"unsupported render_mode {render_mode!r}: expected None, 'ansi' or 'rgb_array'")
         check_index_settings(datasets, keys, queries, mode, time_weight, size_weight, seed)
         whole_number("sketch_points", sketch_points, 1)
+        space = index_space() if space is None else space
+        check_index_space(space, mode)
         self.datasets = tuple(datasets)
         self._objective_args: dict[str, Any] = dict(
             keys=keys,
@@ -111,8 +120,9 @@ class IndexTuningEnv(gym.Env):
             mode=mode,
             time_weight=time_weight,
             size_weight=size_weight,
+            space=space,
         )
-        self.space = index_space()
+        self.space = space
         self.horizon = int(horizon)
         self.sketch_points = int(sketch_points)
         self.render_mode = render_mode

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from learned_systems.config.knobs import Knob, KnobSpace, config_key
+from learned_systems.config.knobs import KnobSpace, config_key
 from learned_systems.config.trial import (
     PROGRAMMING_ERRORS,
     TrialResult,
@@ -31,9 +31,8 @@ from learned_systems.datasets import (
     generate_queries,
     load_keys,
 )
-from learned_systems.index import PGMIndex, RMIIndex, build_index
-from learned_systems.index.keys import as_queries
-from learned_systems.index.search import CACHE_BATCH
+from learned_systems.index import build_index
+from learned_systems.index.kinds import index_kind, kind_knobs
 from learned_systems.validation import finite_number, whole_number
 
 
@@ -76,50 +75,66 @@ class ConfigObjective:
         return result.throughput_mean / reference.throughput_mean
 
 
-INDEX_KNOBS = (
-    Knob("kind", "pgm", choices=("pgm", "rmi"), help="index family"),
-    Knob("epsilon", 64, low=2, high=4096, log=True, help="PGM error bound",
-         applies_when=("kind", "pgm")),
-    Knob("epsilon_recursive", 8, low=2, high=256, log=True, help="PGM upper-level error bound",
-         applies_when=("kind", "pgm")),
-    Knob("num_models", 4096, low=16, high=262_144, log=True, help="RMI leaf models",
-         applies_when=("kind", "rmi")),
-    Knob("root", "linear", choices=("linear", "cubic"), help="RMI root model",
-         applies_when=("kind", "rmi")),
+#: The index kinds the default space chooses among (learned_systems.index.kinds registers them).
+BUILTIN_INDEX_KINDS = ("pgm", "rmi")
+
+
+def index_space(kinds: Sequence[str] = BUILTIN_INDEX_KINDS) -> KnobSpace:
+    """Index parameters over registered ``kinds`` (:func:`~learned_systems.index.register_index_kind`;
+    default the built-in PGM and RMI): ``kind``, then each kind's own knobs, applying only when
+    it is chosen. Every value is safe, so there is only one space. No rule of thumb beside the
+    defaults: the one a user would apply first (a PGM index at epsilon 64, the PGM-index
+    library's own default) is the defaults, so it would be measured twice.
+
+    Raises:
+        ValueError: no kind, an unregistered one, or two kinds with a knob of one name."""
+    return KnobSpace.build("index", kind_knobs(kinds), allow_unsafe=False, guarantee="safe")
+
+
+#: The default space's knobs (kind, epsilon, epsilon_recursive, num_models, root).
+INDEX_KNOBS = index_space().knobs
+
+
+def counted_steps(index: Any, queries: np.ndarray) -> float:
+    """Deterministic cost model: mean binary-search steps per lookup over all levels, as the
+    lookups run them: the index's own ``counted_steps(queries)`` (the built-in kinds' say how
+    they count).
+
+    Raises:
+        TypeError: the index has no such method (a kind of one's own: implement it, or tune in
+            mode "measured")."""
+    count = getattr(index, "counted_steps", None)
+    if not callable(count):
+        raise TypeError(_NO_COUNTED_STEPS.format(type(index).__qualname__))
+    return float(count(queries))
+
+
+_NO_COUNTED_STEPS = (
+    "mode='cost' scores an index by its counted_steps(queries) method (the mean binary-search "
+    "steps per lookup its lookups run), which {} lacks: implement it, or use mode='measured'"
 )
 
 
-def index_space() -> KnobSpace:
-    """Index parameters; every value is safe, so there is only one space. No rule of thumb
-    beside the defaults: the one a user would apply first (a PGM index at epsilon 64, the
-    PGM-index library's own default) is the defaults, so it would be measured twice."""
-    return KnobSpace.build("index", INDEX_KNOBS, allow_unsafe=False, guarantee="safe")
+def check_index_space(space: KnobSpace, mode: str) -> None:
+    """Refuse an index space no trial could build from: without a categorical ``kind`` knob,
+    choosing an unregistered kind, or (``mode="cost"``) a kind whose index class cannot count
+    its search steps (found before any measurement, not at the first such trial).
 
-
-def counted_steps(index: PGMIndex | RMIIndex, queries: np.ndarray) -> float:
-    """Deterministic cost model: mean binary-search steps per lookup over all levels, as the
-    lookups run them (the RMI searches a slice of queries for as many steps as its longest
-    window needs: the mean of each query's own window under-counted it, 5 vs 9 steps)."""
-    if isinstance(index, PGMIndex):
-        if not index.levels:
-            return 0.0
-        steps = math.ceil(math.log2(max(index.levels[-1].first_keys.size, 1))) + 1
-        for level in index.levels:
-            steps += math.ceil(math.log2(min(2 * level.radius + 1, level.keys.size))) + 1
-        return float(steps)
-    if index.keys.size == 0:
-        return 0.0
-    queries = as_queries(queries)
-    if queries.size == 0:
-        return 0.0
-    total = 0.0
-    for first in range(0, queries.size, CACHE_BATCH):  # the slices lookup() searches
-        chunk = queries[first : first + CACHE_BATCH]
-        _, length = index.windows(chunk)
-        total += chunk.size * (math.ceil(math.log2(int(length.max()))) + 1)  # + final compare
-    index.lookup(queries)
-    fallback = index.fallbacks * math.log2(index.keys.size) / queries.size
-    return total / queries.size + 1 + fallback  # + 1: the models' evaluation
+    Raises:
+        ValueError: naming what is missing.
+        TypeError: ``space`` is no KnobSpace."""
+    if not isinstance(space, KnobSpace):
+        raise TypeError(f"an index space is a learned_systems.config.knobs.KnobSpace, got {type(space).__name__}")
+    kind = next((k for k in space.knobs if k.name == "kind"), None)
+    if kind is None or not kind.categorical:
+        raise ValueError(
+            "an index space needs a knob 'kind' choosing among registered index kinds "
+            "(learned_systems.objectives.index_space(kinds) builds one)"
+        )
+    for name in kind.choices:
+        build = index_kind(name).build
+        if mode == "cost" and isinstance(build, type) and not callable(getattr(build, "counted_steps", None)):
+            raise ValueError(f"index kind {name!r}: " + _NO_COUNTED_STEPS.format(build.__qualname__))
 
 
 def check_index_settings(
@@ -147,12 +162,13 @@ def check_index_settings(
     whole_number("seed", seed, 0)
 
 
-def index_parameters(config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def index_parameters(config: dict[str, Any], space: KnobSpace | None = None) -> tuple[str, dict[str, Any]]:
     """The index kind and the :func:`~learned_systems.index.build_index` parameters of a
-    validated configuration of :func:`index_space` (the knobs of the other kind dropped)."""
-    if config["kind"] == "pgm":
-        return "pgm", {"epsilon": config["epsilon"], "epsilon_recursive": config["epsilon_recursive"]}
-    return "rmi", {"num_models": config["num_models"], "root": config["root"]}
+    validated configuration of ``space`` (default :func:`index_space`): the knobs that apply
+    when ``kind`` is the one chosen (those of the other kinds dropped)."""
+    space = index_space() if space is None else space
+    kind = config["kind"]
+    return kind, {k.name: config[k.name] for k in space.knobs if k.applies_when == ("kind", kind)}
 
 
 class IndexObjective:
@@ -169,7 +185,12 @@ class IndexObjective:
     index's): ``throughput_mean`` is their mean, as the databases report a mean; the score's
     ``relative_time`` (in ``metrics``) is the median of the time ratios, so one slow repeat
     moves the score less, and ``1 / relative_time`` differs from ``throughput_mean`` by the
-    repeats' spread."""
+    repeats' spread.
+
+    ``space`` (default :func:`index_space`, PGM and RMI): the kinds and parameters searched,
+    e.g. ``index_space(("pgm", "rmi", "mine"))`` with a kind of one's own registered
+    (:func:`~learned_systems.index.register_index_kind`); checked by
+    :func:`check_index_space` before any key is loaded."""
 
     system = "index"
 
@@ -183,10 +204,13 @@ class IndexObjective:
         time_weight: float = 1.0,
         size_weight: float = 1.0,
         repeats: int = 3,
+        space: KnobSpace | None = None,
     ) -> None:
         check_index_settings([dataset], keys, queries, mode, time_weight, size_weight, seed)
         whole_number("repeats", repeats, 1)
-        self.space = index_space()
+        space = index_space() if space is None else space
+        check_index_space(space, mode)
+        self.space = space
         self.dataset = dataset
         self.workload = dataset_label(dataset)
         self.mode = mode
@@ -218,7 +242,7 @@ class IndexObjective:
         full = self.space.validate(config)
         started = time.perf_counter()
         try:
-            kind, params = index_parameters(full)
+            kind, params = index_parameters(full, self.space)
             index = build_index(kind, self.keys, **params)
             found = index.lookup(self.queries)
             if not np.array_equal(found, self.expected):

@@ -11,6 +11,7 @@ checks every line on its points in floating point, see :mod:`learned_systems.ind
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -131,6 +132,17 @@ class PGMIndex:
         if self.keys.size == 0 or queries.size == 0:
             return shaped_like(given, np.zeros(queries.size, dtype=np.int64))
         return shaped_like(given, in_batches(self._lookup_batch, queries))
+
+    def counted_steps(self, queries) -> float:
+        """Binary-search steps of every lookup (the cost model of ``IndexObjective(mode="cost")``):
+        the top level's search over its first keys, then each level's window, whatever the
+        queries (each step counted with its final compare)."""
+        if not self.levels:
+            return 0.0
+        steps = math.ceil(math.log2(max(self.levels[-1].first_keys.size, 1))) + 1
+        for level in self.levels:
+            steps += math.ceil(math.log2(min(2 * level.radius + 1, level.keys.size))) + 1
+        return float(steps)
 
     def _lookup_batch(self, queries: np.ndarray) -> np.ndarray:
         """:meth:`lookup` of one cache-sized slice of a non-empty batch over non-empty keys."""

@@ -19,12 +19,13 @@ measured over all leaves.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 
 from learned_systems.index.keys import as_queries, as_sorted_keys, constraint_points, shaped_like
-from learned_systems.index.search import bounded_lower_bound, build_chunks, in_batches
+from learned_systems.index.search import CACHE_BATCH, bounded_lower_bound, build_chunks, in_batches
 from learned_systems.validation import whole_number
 
 ROOT_MODELS = ("linear", "cubic")
@@ -257,6 +258,26 @@ class RMIIndex:
         if self.keys.size == 0 or queries.size == 0:
             return shaped_like(given, np.zeros(queries.size, dtype=np.int64))
         return shaped_like(given, in_batches(self._lookup_batch, queries))
+
+    def counted_steps(self, queries) -> float:
+        """Mean binary-search steps per lookup of ``queries``, as the lookups run them (the cost
+        model of ``IndexObjective(mode="cost")``): each slice :meth:`lookup` searches runs as
+        many steps as its longest window needs (the mean of each query's own window
+        under-counted it, 5 vs 9 steps), plus the models' evaluation, plus a full search for
+        each fallback."""
+        if self.keys.size == 0:
+            return 0.0
+        queries = as_queries(queries)
+        if queries.size == 0:
+            return 0.0
+        total = 0.0
+        for first in range(0, queries.size, CACHE_BATCH):  # the slices lookup() searches
+            chunk = queries[first : first + CACHE_BATCH]
+            _, length = self.windows(chunk)
+            total += chunk.size * (math.ceil(math.log2(int(length.max()))) + 1)  # + final compare
+        self.lookup(queries)
+        fallback = self.fallbacks * math.log2(self.keys.size) / queries.size
+        return total / queries.size + 1 + fallback  # + 1: the models' evaluation
 
     def windows(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each query's last-mile window ``(start, length)``: its leaf's prediction widened by
