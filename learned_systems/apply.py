@@ -1,6 +1,7 @@
 """A tuned configuration in the form its user applies: SQL for SQLite, ``postgresql.conf``
 lines for PostgreSQL, the ``build_index`` call for a learned index (``placer tune`` writes it
-into ``best_config.json`` as ``apply``)."""
+into ``best_config.json`` as ``apply``; a system of one's own has no such form: ``apply`` is
+null there, with a note)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,30 @@ from typing import Any
 
 from learned_systems.config.knobs import KnobError, KnobSpace
 
+#: The systems :func:`how_to_apply` writes lines for.
+APPLIED_SYSTEMS = ("sqlite", "postgres", "index")
 
-def how_to_apply(system: str, config: Mapping[str, Any], allow_unsafe: bool = False) -> dict[str, Any]:
-    """``{"how": ..., "lines": [...]}`` for ``config`` of ``system``, validated first against the
-    system's knob space (a misspelt knob would go into postgresql.conf as it is; knobs not
-    given take their defaults). ``allow_unsafe``: the space that can lose data.
+
+def how_to_apply(
+    system: str, config: Mapping[str, Any], allow_unsafe: bool = False, space: KnobSpace | None = None
+) -> dict[str, Any]:
+    """``{"how": ..., "lines": [...]}`` for ``config`` of ``system``, validated first against
+    ``space``, the space the run searched (default: the system's own, :func:`knob_space`; an
+    index space over kinds of one's own gives their ``build_index`` calls): a misspelt knob
+    would go into postgresql.conf as it is; knobs not given take their defaults.
+    ``allow_unsafe``: the space that can lose data.
 
     Raises:
         KnobError: a knob the space does not have or a value it does not take.
+        ValueError: a system not in :data:`APPLIED_SYSTEMS`.
     """
     if not isinstance(config, Mapping):
         raise KnobError(f"a configuration is a dict of knob values, got {type(config).__name__}")
-    config = knob_space(system, allow_unsafe).validate(dict(config))
+    if space is None:
+        space = knob_space(system, allow_unsafe)
+    elif system not in APPLIED_SYSTEMS:
+        raise ValueError(f"unknown system {system!r}: expected one of {', '.join(APPLIED_SYSTEMS)}")
+    config = space.validate(dict(config))
     if system == "sqlite":
         from learned_systems.config.sqlite_backend import pragma_statements
 
@@ -44,7 +57,7 @@ def how_to_apply(system: str, config: Mapping[str, Any], allow_unsafe: bool = Fa
     if system == "index":
         from learned_systems.objectives import index_parameters
 
-        kind, params = index_parameters(dict(config))
+        kind, params = index_parameters(dict(config), space)
         args = ", ".join(f"{name}={value!r}" for name, value in params.items())
         return {
             "how": "build it over the sorted uint64 keys (learned_systems.index)",

@@ -39,9 +39,14 @@ def best_config_report(
     others: list[str],
 ) -> dict[str, Any]:
     """The contents of ``best_config.json``: the run, its baselines, each tuner's best, the
-    best overall and how to apply it, and what the report covers."""
-    from learned_systems.apply import how_to_apply
+    best overall and how to apply it (from the run's own space: a kind of one's own in an index
+    space is applied as the built-in ones are; for a system :mod:`learned_systems.apply` does
+    not know, ``apply`` is null and ``apply_note`` says why), and what the report covers."""
+    from learned_systems.apply import APPLIED_SYSTEMS, how_to_apply
 
+    applied = system in APPLIED_SYSTEMS
+    note = (f"no apply lines: learned_systems.apply writes them for {', '.join(APPLIED_SYSTEMS)}, "
+            f"not for system {system!r}; apply 'best' -> 'config' as that system takes it")
     reference = summaries[0].baseline_scores
     return {
         "run": run,
@@ -76,7 +81,8 @@ def best_config_report(
         # what each knob is and its unit (the configurations above are in these units)
         "knobs": {k.name: k.help for k in objective.space.knobs},
         # the best configuration as its user applies it (SQL, postgresql.conf, build_index)
-        "apply": how_to_apply(system, best["config"], allow_unsafe) if best else None,
+        "apply": how_to_apply(system, best["config"], allow_unsafe, objective.space) if best and applied else None,
+        **({} if applied else {"apply_note": note}),
         "covers": {"tuners": list(tuners), "seed": seed, "not_covered": others},
     }
 
