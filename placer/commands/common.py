@@ -9,7 +9,7 @@ import os
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -256,13 +256,15 @@ def load_reporting_warnings(netlist: Path, plc: Path | None) -> tuple[Netlist, P
 
 
 def _raised_at(exc: BaseException) -> str:
-    """`` (at FILE, line N)``: the innermost frame of ``exc``'s traceback outside this package
-    and Python's import machinery, so a plugin author sees their own file and line in the
-    one-line error; empty where there is none (a module not found)."""
+    """`` (at FILE, line N)``: the innermost frame of ``exc``'s traceback outside this package,
+    learned_systems (a tuner registry's refusal) and Python's import machinery, so a plugin
+    author sees their own file and line in the one-line error; empty where there is none (a
+    module not found)."""
     import importlib
     import traceback
 
-    skipped = (Path(__file__).resolve().parents[1], Path(importlib.__file__).resolve().parent)
+    package = Path(__file__).resolve().parents[1]
+    skipped = (package, package.parent / "learned_systems", Path(importlib.__file__).resolve().parent)
     frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if not frame.filename.startswith("<")
               and not any(Path(frame.filename).resolve().is_relative_to(folder) for folder in skipped)]
     if not frames or isinstance(exc, SyntaxError):  # (a SyntaxError names its file and line itself)
@@ -270,26 +272,39 @@ def _raised_at(exc: BaseException) -> str:
     return f" (at {frames[-1].filename}, line {frames[-1].lineno})"
 
 
+def load_plugin(plugin: str) -> str:
+    """Load one ``--plugin`` module or ``.py`` file (UsageError naming it where it fails; the
+    plugin's own file and line where its code raised); return the module name it is loaded
+    under."""
+    from placer.algorithms.plugins import PluginFileMissing, load_plugins, plugin_module_name
+
+    if not plugin.endswith(".py") and (os.sep in plugin or Path(plugin).is_file()):
+        # (a path or a file read as a module name: "No module named '/tmp'"; a package folder
+        # of that name in the working folder is a module name)
+        raise UsageError(f"--plugin {plugin}: neither a .py file nor a module name (a dotted name such as "
+                         "my_package.my_methods)")  # fmt: skip
+    try:
+        load_plugins([plugin])
+    except PluginFileMissing as exc:  # (not a file the plugin opens as it is imported)
+        raise UsageError(f"--plugin {plugin}: no such file ({exc.filename})") from None
+    except Exception as exc:  # noqa: BLE001 - whatever a plugin raises while it is imported
+        raise UsageError(f"--plugin {plugin}: could not load it: {type(exc).__name__}: {exc}"
+                         f"{_raised_at(exc)}") from None
+    return plugin_module_name(plugin)
+
+
+def registered_from(module: str, modules: Iterable[str]) -> bool:
+    """Whether one of ``modules`` (those of registered classes or factories) is ``module`` or
+    one of its package's own modules."""
+    return any(m == module or m.startswith(module + ".") for m in modules)
+
+
 def load_plugins_named(plugins: list[str]) -> None:
     """Load ``--plugin`` modules one by one: UsageError naming the one that fails, and a note
     for one that registers no placement method (a module name mistyped as another module)."""
     from placer.algorithms.base import available_placers, placer_class
-    from placer.algorithms.plugins import PluginFileMissing, load_plugins, plugin_module_name
 
     for plugin in plugins:
-        if not plugin.endswith(".py") and (os.sep in plugin or Path(plugin).is_file()):
-            # (a path or a file read as a module name: "No module named '/tmp'"; a package folder
-            # of that name in the working folder is a module name)
-            raise UsageError(f"--plugin {plugin}: neither a .py file nor a module name (a dotted name such as "
-                             "my_package.my_methods)")  # fmt: skip
-        try:
-            load_plugins([plugin])
-        except PluginFileMissing as exc:  # (not a file the plugin opens as it is imported)
-            raise UsageError(f"--plugin {plugin}: no such file ({exc.filename})") from None
-        except Exception as exc:  # noqa: BLE001 - whatever a plugin raises while it is imported
-            raise UsageError(f"--plugin {plugin}: could not load it: {type(exc).__name__}: {exc}"
-                             f"{_raised_at(exc)}") from None
-        module = plugin_module_name(plugin)
-        modules = {placer_class(name).__module__ for name in available_placers()}  # (a package's
-        if not any(m == module or m.startswith(module + ".") for m in modules):  # own modules too)
+        module = load_plugin(plugin)
+        if not registered_from(module, {placer_class(name).__module__ for name in available_placers()}):
             console.print(f"note: --plugin {plugin} registered no placement method", markup=False, highlight=False)

@@ -5,7 +5,9 @@ when the same command is run again; the best configuration measured (a tuner's b
 over its trials, Optuna measuring its leaders again, or a baseline when none beat it) goes to
 ``OUT/best_config.json`` with who found it and how to apply it (``apply``: SQL, ``postgresql.conf``
 lines or the ``build_index`` call), and a best-so-far plot (one
-line per tuner run into the same OUT) to ``OUT/best_so_far.png``.
+line per tuner run into the same OUT) to ``OUT/best_so_far.png``. ``--plugin`` loads modules
+or ``.py`` files that register tuners of one's own (``learned_systems.tuners.register_tuner``)
+for ``--tuner``, as ``placer place --plugin`` loads methods.
 Bad input prints one line on stderr and exits with code 2.
 """
 
@@ -114,7 +116,7 @@ def tune(
         ),
     ] = None,
     tuner: Annotated[
-        str, typer.Option(help="random | optuna | rl (comma-separated for several)")
+        str, typer.Option(help="random | optuna | rl, or a tuner a --plugin registers (comma-separated for several)")
     ] = "optuna",
     trials: Annotated[int, typer.Option(help="trials per tuner")] = 50,
     seed: Annotated[int, typer.Option(help="seed of every random choice (the same trials again only where the scores repeat: measured throughputs vary, --index-cost counted does not)")] = 0,
@@ -150,12 +152,18 @@ def tune(
         typer.Option("--knobs", help="print the knob space --system searches (values, defaults, units; "
                      "--allow-unsafe's too) and exit, measuring nothing"),
     ] = False,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option("--plugin", help="module or .py file registering extra tuners (repeatable; "
+                     "learned_systems.tuners.register_tuner)"),
+    ] = None,
 ) -> None:
     """Tune knobs with random search, Optuna TPE or an RL agent; resumable, plotted."""
     from placer.interrupts import sigterm_as_interrupt
 
     try:
         with sigterm_as_interrupt():  # kill cleans up too (a PostgreSQL trial stops its server)
+            _load_tuner_plugins(list(plugin or []))  # (their tuners are known to --tuner's check)
             if knobs:
                 _print_knobs(system, workload, tuner, trials, seed, rows, duration, repeats, allow_unsafe, index_cost)
                 return
@@ -179,6 +187,22 @@ def tune(
         _fail(str(error))
     except (ValueError, RuntimeError, sqlite3.Error, MemoryError) as error:
         _fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
+
+
+def _load_tuner_plugins(plugins: list[str]) -> None:
+    """Load ``--plugin`` modules as ``placer place`` does (:class:`_BadInput` naming one that
+    fails), with a note for one that registers no tuner."""
+    from learned_systems.tuners import available_tuners
+    from learned_systems.tuners.registry import tuner_module
+    from placer.commands.common import UsageError, console, load_plugin, registered_from
+
+    for plugin in plugins:
+        try:
+            module = load_plugin(plugin)
+        except UsageError as exc:
+            raise _BadInput(str(exc)) from None
+        if not registered_from(module, {tuner_module(name) for name in available_tuners()}):
+            console.print(f"note: --plugin {plugin} registered no tuner", markup=False, highlight=False)
 
 
 def _stored_rows(path: Path, trials_only: bool = False) -> int:
@@ -312,7 +336,7 @@ def _checked_options(
     ``run_tuning``'s own checks would); return the workload (its default where none was given)
     and the tuners, each once."""
     from learned_systems.config.factory import DEFAULT_WORKLOADS
-    from learned_systems.tuners import TUNER_NAMES
+    from learned_systems.tuners import available_tuners
     from learned_systems.tuning import MAX_SEED
 
     if system not in SYSTEMS:
@@ -329,11 +353,11 @@ def _checked_options(
         )
     names = [t.strip() for t in tuner.split(",")]
     if "" in names:  # ('random,,optuna' was taken, '' refused)
-        raise _BadInput(f"--tuner names an empty tuner in {tuner!r}: expected names from {list(TUNER_NAMES)}, comma-separated")
+        raise _BadInput(f"--tuner names an empty tuner in {tuner!r}: expected names from {available_tuners()}, comma-separated")
     tuners = list(dict.fromkeys(names))  # each once (random,random: one run, said in the summary)
     for name in tuners:
-        if name not in TUNER_NAMES:
-            raise _BadInput(f"unknown tuner {name!r}: expected one of {list(TUNER_NAMES)}")
+        if name not in available_tuners():
+            raise _BadInput(f"unknown tuner {name!r}: expected one of {available_tuners()}")
     if not 1 <= trials <= MAX_TRIALS:
         raise _BadInput(f"--trials must be a whole number from 1 to {MAX_TRIALS:,}, got {trials}")
     if not 0 <= seed <= MAX_SEED:  # Optuna's and the agent's generators take 32-bit seeds

@@ -1,0 +1,94 @@
+"""``placer tune --plugin``: modules or ``.py`` files registering tuners of one's own, loaded as
+``placer place --plugin`` loads methods; one that fails is one line naming it, exit 2."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from learned_systems.tuners import registry
+from placer.cli import app
+
+PLUGIN = '''
+import numpy as np
+
+from learned_systems.tuners import register_tuner
+
+
+@register_tuner("plugged")
+class Plugged:
+    """Random search under a name of its own."""
+
+    name = "plugged"
+
+    def __init__(self, space, seed, trials):
+        self.space, self.rng = space, np.random.default_rng(seed)
+
+    def ask(self):
+        return self.space.sample(self.rng)
+
+    def tell(self, config, score):
+        pass
+
+    observe = tell
+
+    def replay(self, config, score):
+        self.ask()
+'''
+
+RUN = ["tune", "--system", "index", "--index-cost", "counted", "--rows", "2000", "--trials", "3", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def own_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
+
+
+def test_a_plugin_tuner_runs_beside_a_builtin_one(tmp_path: Path) -> None:
+    """--plugin was "No such option" and --tuner took random, optuna and rl only."""
+    plugin = tmp_path / "plugged.py"
+    plugin.write_text(PLUGIN)
+    out = tmp_path / "out"
+    done = CliRunner().invoke(app, [*RUN, "--tuner", "plugged,random", "--plugin", str(plugin), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    report = json.loads((out / "best_config.json").read_text())
+    assert list(report["tuners"]) == ["plugged", "random"] and report["covers"]["tuners"] == ["plugged", "random"]
+    assert report["tuners"]["plugged"]["failed"] == 0 and report["apply"]["lines"][0].startswith("build_index(")
+    assert "registered no tuner" not in done.output
+
+
+def test_a_plugin_tuner_is_unknown_without_its_plugin(tmp_path: Path) -> None:
+    done = CliRunner().invoke(app, [*RUN, "--tuner", "plugged", "--out", str(tmp_path / "out")])
+    assert done.exit_code == 2 and "unknown tuner 'plugged': expected one of ['random', 'optuna', 'rl']" in done.output
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("raise RuntimeError('boom')\n", r"--plugin \S+bad\.py: could not load it: RuntimeError: boom \(at \S+bad\.py, line 1\)"),
+        ("from learned_systems.tuners import register_tuner\nregister_tuner('random', lambda s, k, t: None)\n",
+         r"--plugin \S+bad\.py: could not load it: ValueError: tuner 'random' is already registered .*\(at \S+bad\.py, line 2\)"),
+    ],
+)
+def test_a_plugin_that_fails_to_load_is_one_line_naming_it(tmp_path: Path, text: str, words: str) -> None:
+    plugin = tmp_path / "bad.py"
+    plugin.write_text(text)
+    done = CliRunner().invoke(app, [*RUN, "--tuner", "random", "--plugin", str(plugin), "--out", str(tmp_path / "out")])
+    assert done.exit_code == 2 and "Traceback" not in done.output, done.output
+    (line,) = done.output.strip().splitlines()
+    assert line.startswith("placer: error: ")
+    assert re.search(words, line), line
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_plugin_or_one_registering_no_tuner_is_said(tmp_path: Path) -> None:
+    done = CliRunner().invoke(app, [*RUN, "--plugin", str(tmp_path / "none.py"), "--knobs"])
+    assert done.exit_code == 2 and "--plugin " in done.output and "no such file" in done.output
+    empty = tmp_path / "empty.py"
+    empty.write_text("X = 1\n")
+    done = CliRunner().invoke(app, [*RUN, "--plugin", str(empty), "--knobs"])
+    assert done.exit_code == 0 and f"note: --plugin {empty} registered no tuner" in done.output
