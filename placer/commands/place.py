@@ -143,10 +143,24 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
         try:
             classes[m](**per_method[m])  # checks names, nested dicts and the method's own rules
         except (TypeError, ValueError) as exc:
-            if isinstance(exc, TypeError) and not per_method[m]:  # no option given: a bug of ours
-                raise
+            if isinstance(exc, TypeError) and not per_method[m] and _takes_no_arguments(classes[m]):
+                raise  # nothing given and nothing required: a bug of the method's, not an option
             raise UsageError(f"bad option for {m!r}: {exc}") from None
     return per_method
+
+
+def _takes_no_arguments(cls: type[Placer]) -> bool:
+    """Whether ``cls()`` binds (a method requiring an option, a plugin's ``__init__(self,
+    target)``, is the user's to give: a missing one is a bad option)."""
+    import inspect
+
+    try:
+        inspect.signature(cls).bind()
+    except TypeError:
+        return False
+    except ValueError:  # (no signature to read)
+        return True
+    return True
 
 
 def _as_read_by(cls: type[Placer], name: str, value: Any, text: str) -> Any:

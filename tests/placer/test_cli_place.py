@@ -575,3 +575,18 @@ def test_a_methods_own_type_error_without_options_is_not_called_a_bad_option(
     assert result.exit_code != 2 and isinstance(result.exception, TypeError)
     given = CliRunner().invoke(make_app(), [*args, "--option", "max_steps=5"])  # an option given: the user's
     assert given.exit_code == 2 and "bad option for 'sa'" in given.output
+
+
+def test_a_plugin_method_missing_its_required_option_is_a_bad_option(design: Path, tmp_path: Path) -> None:
+    """A plugin whose __init__ requires an option, run without it, printed a traceback (the
+    review of the change above): nothing given where something is required is the user's."""
+    plugin = tmp_path / "needs_plugin.py"
+    plugin.write_text(
+        "from placer.algorithms.base import Placer, register_placer\n\n\n@register_placer\nclass Needs(Placer):\n"
+        "    name = 'needs_target'\n\n    def __init__(self, target, **options):\n"
+        "        super().__init__(target=target, **options)\n\n"
+        "    def run(self, netlist, placement, budget_s, seed, progress):\n        return placement\n")
+    result = CliRunner().invoke(make_app(), ["place", str(design / "netlist.pb.txt"), "--algo", "needs_target",
+                                             "--plugin", str(plugin), "--out", str(tmp_path / "x.plc")])
+    assert result.exit_code == 2, result.output
+    assert "bad option for 'needs_target'" in result.output and "missing 1 required positional argument" in result.output
