@@ -65,6 +65,12 @@ def _episode(
     while not done:
         if stop is not None and stop():
             return {}
+        keys = keys_not_finite(obs)
+        if keys:  # (torch then refused the NaN logits: read as the policy's divergence)
+            raise ObservationNotFinite(
+                f"the environment's observation in an evaluation episode holds values that are not finite "
+                f"numbers (in {', '.join(keys)}): a fault of the environment or its design's data, not of training"
+            )
         action, _ = model.predict(obs, deterministic=deterministic, action_masks=env.action_masks())
         obs, reward, done, _, info = env.step(int(action))
         total += reward
@@ -290,15 +296,19 @@ def check_sound(model: Any, out: Path) -> None:
         raise diverged(model, out)
 
 
-def _observation_keys_not_finite(model: Any) -> list[str]:
-    """The keys of the model's latest observation holding NaN or infinity (``observation`` for
-    a plain array)."""
-    observation = getattr(model, "_last_obs", None)
+def keys_not_finite(observation: Any) -> list[str]:
+    """The keys of ``observation`` (a dict, or ``observation`` for a plain array; None: none)
+    whose arrays hold NaN or infinity."""
     if observation is None:
         return []
     items = observation.items() if isinstance(observation, dict) else [("observation", observation)]
     return [key for key, value in items
             if np.issubdtype(np.asarray(value).dtype, np.floating) and not np.isfinite(value).all()]
+
+
+def _observation_keys_not_finite(model: Any) -> list[str]:
+    """The keys of the model's latest training observation holding NaN or infinity."""
+    return keys_not_finite(getattr(model, "_last_obs", None))
 
 
 def diverged(model: Any, out: Path) -> TrainingDiverged | ObservationNotFinite:

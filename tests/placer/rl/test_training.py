@@ -1436,6 +1436,19 @@ def test_a_nan_in_the_envs_observation_is_named_as_such_not_as_divergence(tiny_d
     assert not isinstance(caught.value, train_module.TrainingDiverged) and "\n" not in str(caught.value)
 
 
+def test_a_nan_in_an_evaluation_episodes_observation_is_named_too():
+    """A NaN the evaluation env gave still read as divergence (the review): the training
+    observation was checked, the evaluation episode's not."""
+    from placer.rl.config import ObservationNotFinite
+
+    class NaNEnv:  # (the model is never asked: the observation is refused first)
+        def reset(self, seed=None):  # type: ignore[no-untyped-def]
+            return {"grid": np.full((2, 2), np.nan, np.float32), "macro": np.zeros(3, np.float32)}, {}
+
+    with pytest.raises(ObservationNotFinite, match=r"in an evaluation episode .* \(in grid\)"):
+        monitor_module.run_episode(object(), NaNEnv(), deterministic=True, seed=0)
+
+
 def test_a_failed_model_save_names_its_file_and_leaves_no_partial_zip(tiny_design, tmp_path):
     import errno
 
