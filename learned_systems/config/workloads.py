@@ -115,7 +115,8 @@ class YCSB(Workload):
     read_modify_write: bool = False
 
     def template_key(self) -> str:
-        return f"ycsb-{self.rows}"
+        return f"ycsb-{self.rows}" if type(self) is YCSB else super().template_key()  # (a subclass
+        # may build another database: it gets the default key)
 
     def setup(self, conn: sqlite3.Connection, seed: int) -> None:
         rng = np.random.default_rng(seed)
@@ -215,7 +216,7 @@ class OrderEntry(Workload):
     """Transaction mix: new order 45%, payment 43%, order status 12%, each many statements."""
 
     def template_key(self) -> str:
-        return f"orders-{self.rows}"
+        return f"orders-{self.rows}" if type(self) is OrderEntry else super().template_key()
 
     def setup(self, conn: sqlite3.Connection, seed: int) -> None:
         _order_schema(conn, self.rows, np.random.default_rng(seed))
@@ -290,7 +291,7 @@ class Analytical(Workload):
     )
 
     def template_key(self) -> str:
-        return f"orders-{self.rows}"
+        return f"orders-{self.rows}" if type(self) is Analytical else super().template_key()
 
     def setup(self, conn: sqlite3.Connection, seed: int) -> None:
         _order_schema(conn, self.rows, np.random.default_rng(seed))

@@ -160,3 +160,27 @@ def test_the_built_in_workloads_share_templates_as_before():
     keys = {name: make_workload(name, rows=3_000).template_key() for name in WORKLOAD_NAMES}
     assert len({keys[name] for name in WORKLOAD_NAMES if name.startswith("ycsb")}) == 1
     assert keys["orders"] == keys["analytical"] != keys["ycsb-a"]
+
+
+def test_a_subclass_of_a_built_in_workload_gets_a_key_of_its_own():
+    """A subclass of YCSB with a payload field of its own inherited YCSB's short key and shared
+    its template (the review): a built-in's short key is its own class's only."""
+    from learned_systems.config.workloads import YCSB, Analytical, OrderEntry
+
+    @dataclass
+    class BigYCSB(YCSB):
+        payload: int = 4000
+
+    @dataclass
+    class MoreOrders(OrderEntry):
+        extra: int = 1
+
+    @dataclass
+    class MoreAnalytical(Analytical):
+        extra: int = 1
+
+    ycsb = make_workload("ycsb-a", rows=3_000)
+    assert BigYCSB(name="big", rows=3_000).template_key() != ycsb.template_key() == "ycsb-3000"
+    orders, analytical = make_workload("orders", rows=3_000), make_workload("analytical", rows=3_000)
+    assert MoreOrders(name="o", rows=3_000).template_key() != orders.template_key()
+    assert MoreAnalytical(name="a", rows=3_000).template_key() != analytical.template_key()
