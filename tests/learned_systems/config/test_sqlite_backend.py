@@ -413,3 +413,21 @@ def test_a_template_folder_named_like_a_uri_is_a_folder(tmp_path, monkeypatch):
     assert backend.run_trial({}).ok
     with closing(sqlite3.connect(template.absolute())) as conn:
         assert conn.execute("SELECT COUNT(*) FROM kv").fetchone()[0] == 500
+
+
+def test_a_pragma_this_build_leaves_out_is_a_failed_configuration_not_a_crash(tmp_path: Path):
+    """A pragma a build omits reads back no row: `fetchone()[0]` raised a TypeError, which a
+    trial now re-raises as a bug (the review); it is the build's refusal of the value."""
+
+    class OmittingConnection:  # a real connection whose automatic_index reads back nothing
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+
+        def execute(self, sql: str, *args):  # type: ignore[no-untyped-def]
+            if sql.strip() == "PRAGMA automatic_index":
+                return self.conn.execute("PRAGMA no_such_pragma")
+            return self.conn.execute(sql, *args)
+
+    with closing(sqlite3.connect(tmp_path / "trial.db")) as conn:
+        with pytest.raises(RuntimeError, match=r"SQLite did not apply automatic_index = \w+ \(it reads None\)"):
+            apply_knobs(OmittingConnection(conn), sqlite_space().defaults())  # type: ignore[arg-type]
