@@ -10,6 +10,10 @@ An index is what a builder returns: ``lookup(queries)`` gives lower-bound positi
 ``numpy.searchsorted(keys, queries, side="left")``), with ``size_bytes``, ``max_error`` and
 ``build_seconds`` attributes; ``IndexObjective(mode="cost")`` also asks it for
 ``counted_steps(queries)``, the mean binary-search steps per lookup its lookups run.
+
+The registry is the process's: register a kind when a module is imported, not under ``if
+__name__ == "__main__"`` nor in a notebook cell alone, and import that module where the kind is
+used, so that processes of their own (a ``SubprocVecEnv``'s workers, spawned) know it too.
 """
 
 from __future__ import annotations
@@ -46,8 +50,9 @@ def register_index_kind(name: str, build: Callable[..., Any], knobs: Sequence[Kn
     ``applies_when`` is set here to ``("kind", name)``).
 
     Raises:
-        ValueError: an empty name, a knob named ``kind`` or twice, or a name taken by another
-            builder (the same builder registered again, its module reloaded, is allowed).
+        ValueError: an empty name, a knob named ``kind`` or twice or setting ``applies_when``
+            itself, or a name taken by another builder (the same builder registered again, its
+            module reloaded, is allowed).
         TypeError: ``build`` is not callable or a knob is no :class:`Knob`.
     """
     if not isinstance(name, str) or not name.strip():
@@ -58,6 +63,10 @@ def register_index_kind(name: str, build: Callable[..., Any], knobs: Sequence[Kn
     for knob in knobs:
         if not isinstance(knob, Knob):
             raise TypeError(f"index kind {name!r}: its knobs are learned_systems.config.knobs.Knob, got {knob!r}")
+    conditional = [knob.name for knob in knobs if knob.applies_when not in (None, ("kind", name))]
+    if conditional:  # (replaced by ("kind", name) without a word)
+        raise ValueError(f"index kind {name!r}: knobs {conditional} set applies_when; a kind's knobs apply "
+                         "when 'kind' is that kind, set here")
     names = [knob.name for knob in knobs]
     if "kind" in names or len(set(names)) < len(names):
         raise ValueError(f"index kind {name!r}: knob names must differ from one another and from 'kind', got {names}")

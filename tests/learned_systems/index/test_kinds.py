@@ -135,6 +135,8 @@ def test_a_space_or_kind_no_trial_could_build_from_is_refused(monkeypatch) -> No
         register_index_kind("pgm", SampledIndex)
     with pytest.raises(ValueError, match="differ from one another and from 'kind'"):
         register_index_kind("mine", SampledIndex, [Knob("kind", 1, low=0, high=2)])
+    with pytest.raises(ValueError, match=r"knobs \['stride'\] set applies_when"):  # (it was replaced unsaid)
+        register_index_kind("mine", SampledIndex, [Knob("stride", 4, low=1, high=8, applies_when=("epsilon", 64))])
     with pytest.raises(ValueError, match="needs a knob 'kind'"):
         IndexObjective("lognormal", keys=2_000, queries=200, space=KnobSpace.build("index", [STRIDE]))
     pgm = kinds.index_kind("pgm")
