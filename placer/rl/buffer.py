@@ -13,10 +13,10 @@ parameter). Measured by ``experiments/bench/rollout_buffer_memory.py`` (``n_step
 envs, default design: 453 -> 285 MB; ``max_edges`` 16,384: 957 -> 286 MB; its adds and
 minibatches take no longer).
 
-``placer train`` builds its models with it; stable-baselines3 saves the class by reference in
-every model ``.zip`` (``rollout_buffer_class``), so it must stay importable under this name.
-A checkpoint saved before it names sb3-contrib's buffer and resumes with that one (the same
-training, more memory).
+``placer train`` builds its models with it and gives it to every model it resumes
+(:func:`use_design_constant_buffer`), a checkpoint saved before it included. Saved models leave
+the class out (stable-baselines3 would keep it by reference: a model naming this module could
+not be loaded by a version without it); loaded elsewhere, they build sb3-contrib's buffer.
 """
 
 from __future__ import annotations
@@ -150,3 +150,21 @@ class DesignConstantRolloutBuffer(MaskableDictRolloutBuffer):
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether ``a`` and ``b`` hold the same bits (not ``==``: -0.0 and 0.0 differ, NaN is itself)."""
     return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def use_design_constant_buffer(model: Any) -> None:
+    """Give a loaded ``model`` (MaskablePPO) a :class:`DesignConstantRolloutBuffer` in place of
+    the one loading made: saved models leave the buffer's class out (so older versions load
+    them), and a checkpoint saved before this buffer existed resumes with it too. The buffer
+    holds nothing between rollouts, so training goes on bit for bit as before."""
+    model.rollout_buffer_class = DesignConstantRolloutBuffer
+    model.rollout_buffer = DesignConstantRolloutBuffer(
+        model.n_steps,
+        model.observation_space,
+        model.action_space,
+        device=model.device,
+        gamma=model.gamma,
+        gae_lambda=model.gae_lambda,
+        n_envs=model.n_envs,
+        **(model.rollout_buffer_kwargs or {}),
+    )

@@ -84,12 +84,18 @@ def read_run_json(path: Path) -> dict[str, Any]:
     return data
 
 
+#: What a saved model leaves out: the rollout buffer's class, which SB3 keeps by reference (a
+#: model naming ``placer.rl.buffer`` could not be loaded by a version without it; a resume sets
+#: the buffer again, :func:`placer.rl.buffer.use_design_constant_buffer`).
+NOT_SAVED = ["rollout_buffer_class", "rollout_buffer_kwargs"]
+
+
 def save_model(model: Any, path: Path) -> None:
     """``model.save`` through a temporary name, so a reader never sees half a zip; a failed
     save (a full disk) removes its partial file and names the file it was writing."""
     tmp = path.with_name(path.stem + ".tmp.zip")
     try:
-        model.save(tmp)
+        model.save(tmp, exclude=NOT_SAVED)
         tmp.replace(path)
     except OSError as error:
         tmp.unlink(missing_ok=True)
@@ -104,7 +110,7 @@ def save_best(model: Any, env: Any, out: Path, placement: Any, record: dict[str,
 
     def save_model_to(temporary: Path) -> None:
         with temporary.open("xb") as f:
-            model.save(f)
+            model.save(f, exclude=NOT_SAVED)
 
     write_atomically({
         out / "best.zip": save_model_to,

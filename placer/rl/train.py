@@ -298,6 +298,9 @@ def _resumed_model(
             f"{error}; to resume from an earlier checkpoint, copy one of "
             f"{out / 'checkpoints'}/step_*.zip over last.zip and remove {LAST_STATE}"
         ) from None
+    from placer.rl.buffer import use_design_constant_buffer
+
+    use_design_constant_buffer(model)  # (saved models leave their buffer's class out)
     if config.timesteps < model.num_timesteps:  # (its config.json would say it ended there)
         raise ValueError(
             f"{out} is at step {model.num_timesteps}: timesteps {config.timesteps} would "

@@ -130,9 +130,28 @@ def test_constant_keys_must_be_box_keys_of_the_space() -> None:
     assert default.constant_keys == ("graph_edges", "graph_edge_weight")
 
 
-def test_placer_train_uses_the_buffer_and_its_checkpoints_keep_it(tmp_path: Path) -> None:
+def test_placer_train_uses_the_buffer_its_models_do_not_name_it_and_a_resume_gets_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saved models named placer.rl.buffer's class (SB3 keeps it by reference), so an older
+    version could not load them (the review); a checkpoint saved before resumed with
+    sb3-contrib's buffer. Models leave it out now, and every resume sets it."""
+    import zipfile
+
+    import placer.rl.train as train_module
+
     out = tmp_path / "run"
+    design = generate(4, 8, 6, seed=2)
     config = TrainConfig(out=str(out), timesteps=128, checkpoint_every=1000, eval_every=1000, **SMALL)
-    train(config, progress_bar=False, designs=[generate(4, 8, 6, seed=2)], verbose=0)
-    loaded = MaskablePPO.load(out / "last.zip", device="cpu")
-    assert isinstance(loaded.rollout_buffer, DesignConstantRolloutBuffer)
+    used = []
+    real = train_module._learn
+    monkeypatch.setattr(train_module, "_learn", lambda model, *a: (used.append(type(model.rollout_buffer)),
+                                                                   real(model, *a))[1])
+    train(config, progress_bar=False, designs=[design], verbose=0)
+    assert used == [DesignConstantRolloutBuffer]
+    with zipfile.ZipFile(out / "last.zip") as saved:
+        assert b"placer.rl.buffer" not in saved.read("data")
+    assert type(MaskablePPO.load(out / "last.zip", device="cpu").rollout_buffer) is MaskableDictRolloutBuffer
+    more = TrainConfig(**{**config.__dict__, "timesteps": 256})
+    train(more, progress_bar=False, designs=[design], resume=True, verbose=0)
+    assert used == [DesignConstantRolloutBuffer, DesignConstantRolloutBuffer]

@@ -1288,7 +1288,7 @@ def test_the_best_checkpoint_is_kept_by_the_objective_trained_on(tiny_design, tm
     monitor = train_module.TrainingMonitor(cfg, tiny_design)
     from stable_baselines3.common.logger import Logger
 
-    monitor.model = type("M", (), {"num_timesteps": 0, "logger": Logger(None, []), "save": lambda self, f: f.write(b"model")})()
+    monitor.model = type("M", (), {"num_timesteps": 0, "logger": Logger(None, []), "save": lambda self, f, **kw: f.write(b"model")})()
     monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement, file_name=None: path.write_text("plc"))
     (tmp_path / "run").mkdir()
     monitor.evaluate()
@@ -1453,7 +1453,7 @@ def test_a_failed_model_save_names_its_file_and_leaves_no_partial_zip(tiny_desig
     import errno
 
     class FullDisk:
-        def save(self, path):
+        def save(self, path, **kwargs):
             Path(path).write_bytes(b"half a zip")
             raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -1630,7 +1630,7 @@ def stubbed_monitor(tiny_design, tmp_path, monkeypatch):  # type: ignore[no-unty
         "cost": {"proxy": 0.9, "objective": 0.9}, "placement": tiny_design[1], "design": "d"})
     cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, **TINY)
     monitor = train_module.TrainingMonitor(cfg, tiny_design)
-    monitor.model = type("M", (), {"num_timesteps": 64, "logger": Logger(None, []), "save": lambda self, f: f.write(b"model")})()
+    monitor.model = type("M", (), {"num_timesteps": 64, "logger": Logger(None, []), "save": lambda self, f, **kw: f.write(b"model")})()
     monkeypatch.setattr(monitor.eval_env, "write_plc", lambda path, placement, file_name=None: path.write_text("plc"))
     (tmp_path / "run").mkdir()
     return monitor
@@ -1858,7 +1858,7 @@ def test_best_files_are_written_as_one_set(tmp_path, monkeypatch):
         (out / name).write_text(f"old {name}")
 
     class Model:
-        def save(self, f) -> None:  # type: ignore[no-untyped-def]
+        def save(self, f, **kwargs) -> None:  # type: ignore[no-untyped-def]
             f.write(b"new model")
 
     class Env:
