@@ -20,7 +20,12 @@ from learned_systems.ranking import ConfigRanking, RankedConfig
 from learned_systems.results import ResultsStore
 from learned_systems.tuners import Tuner, make_tuner
 from learned_systems.tuners.base import StoredTrial
-from learned_systems.tuners.registry import check_tuner, check_tuner_name, tuner_factory
+from learned_systems.tuners.registry import (
+    check_factory_signature,
+    check_tuner,
+    check_tuner_name,
+    tuner_factory,
+)
 
 #: The largest seed: Optuna's sampler and the RL agent take 32-bit seeds.
 MAX_SEED = 2**32 - 1
@@ -122,7 +127,8 @@ def check_run_arguments(tuner: str | Tuner, trials: int, seed: int) -> str:
     the name the tuner's trials are stored under: a registered tuner's name, or an instance's
     ``name`` attribute."""
     if isinstance(tuner, str):
-        tuner_factory(tuner)  # (ValueError listing the registered names)
+        factory = tuner_factory(tuner)  # (ValueError listing the registered names)
+        check_factory_signature(tuner, factory)  # (a plugin's wrong one failed after the baselines)
         name = tuner
     else:
         check_tuner(tuner, "the tuner given")

@@ -1,6 +1,9 @@
-"""Argument checks shared by the learned-systems modules (indexes, database backends)."""
+"""Argument checks shared by the learned-systems modules (indexes, database backends, registries)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -55,3 +58,18 @@ def flag(name: str, value: object) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise ValueError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+def qualified_name(code: Any) -> str:
+    """``module.qualname`` of a function or class (a registry names what holds a name so)."""
+    return f"{getattr(code, '__module__', '?')}.{getattr(code, '__qualname__', repr(code))}"
+
+
+def same_code(taken: Callable[..., Any], new: Callable[..., Any]) -> bool:
+    """Whether ``new`` may replace ``taken`` in a registry: the same object, or the same
+    module-level name (its module imported again after an edit); two lambdas or closures of one
+    name are different code."""
+    if taken is new:
+        return True
+    qualified = qualified_name(new)
+    return qualified == qualified_name(taken) and "<lambda>" not in qualified and "<locals>" not in qualified

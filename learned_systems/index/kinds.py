@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from learned_systems.config.knobs import Knob
+from learned_systems.validation import qualified_name, same_code
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,6 @@ class IndexKind:
 
 _KINDS: dict[str, IndexKind] = {}
 
-
-def _qualified(build: Callable[..., Any]) -> str:
-    return f"{getattr(build, '__module__', '?')}.{getattr(build, '__qualname__', repr(build))}"
 
 
 def register_index_kind(name: str, build: Callable[..., Any], knobs: Sequence[Knob] = ()) -> IndexKind:
@@ -71,10 +69,10 @@ def register_index_kind(name: str, build: Callable[..., Any], knobs: Sequence[Kn
     if "kind" in names or len(set(names)) < len(names):
         raise ValueError(f"index kind {name!r}: knob names must differ from one another and from 'kind', got {names}")
     taken = _KINDS.get(name)
-    if taken is not None and _qualified(taken.build) != _qualified(build):
+    if taken is not None and not same_code(taken.build, build):
         raise ValueError(
-            f"index kind {name!r} is already registered by {_qualified(taken.build)}; give "
-            f"{_qualified(build)} a name of its own"
+            f"index kind {name!r} is already registered by {qualified_name(taken.build)}; give "
+            f"{qualified_name(build)} a name of its own"
         )
     kind = IndexKind(name, build, tuple(dataclasses.replace(k, applies_when=("kind", name)) for k in knobs))
     _KINDS[name] = kind

@@ -14,6 +14,7 @@ from typing import Any, overload
 
 from learned_systems.config.knobs import KnobSpace
 from learned_systems.tuners.base import Tuner
+from learned_systems.validation import qualified_name, same_code
 
 #: ``factory(space, seed, trials)``: a tuner over ``space`` for a run of ``trials`` trials.
 TunerFactory = Callable[[KnobSpace, int, int], Tuner]
@@ -54,8 +55,20 @@ def check_tuner(tuner: Any, what: str) -> Tuner:
     return tuner
 
 
-def _qualified(factory: Callable[..., Any]) -> str:
-    return f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', repr(factory))}"
+def check_factory_signature(name: str, factory: Callable[..., Any]) -> None:
+    """Refuse a factory that cannot be called as ``factory(space, seed, trials)`` (TypeError
+    naming the tuner), before anything is measured."""
+    import inspect
+
+    try:
+        inspect.signature(factory).bind(None, 0, 1)
+    except TypeError as exc:
+        raise TypeError(
+            f"tuner {name!r}: its factory {qualified_name(factory)} must take (space, seed, trials): {exc}"
+        ) from None
+    except ValueError:  # (no signature to read: called as it is)
+        pass
+
 
 
 @overload
@@ -79,10 +92,10 @@ def register_tuner(
         if not callable(factory):
             raise TypeError(f"tuner {name!r}: the factory must be callable, got {factory!r}")
         taken = _FACTORIES.get(name)
-        if taken is not None and _qualified(taken) != _qualified(factory):
+        if taken is not None and not same_code(taken, factory):
             raise ValueError(
-                f"tuner {name!r} is already registered by {_qualified(taken)}; give "
-                f"{_qualified(factory)} a name of its own"
+                f"tuner {name!r} is already registered by {qualified_name(taken)}; give "
+                f"{qualified_name(factory)} a name of its own"
             )
         _FACTORIES[name] = factory
         return factory

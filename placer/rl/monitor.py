@@ -68,8 +68,8 @@ def _episode(
         keys = keys_not_finite(obs)
         if keys:  # (torch then refused the NaN logits: read as the policy's divergence)
             raise ObservationNotFinite(
-                f"the environment's observation in an evaluation episode holds values that are not finite "
-                f"numbers (in {', '.join(keys)}): a fault of the environment or its design's data, not of training"
+                f"the environment's observation in an episode of the policy holds values that are not finite "
+                f"numbers (in {', '.join(keys)}): a fault of the environment or its design's data, not of the policy"
             )
         action, _ = model.predict(obs, deterministic=deterministic, action_masks=env.action_masks())
         obs, reward, done, _, info = env.step(int(action))

@@ -178,3 +178,41 @@ def test_a_factory_that_makes_no_tuner_is_named(own_registry) -> None:
     register_tuner("broken", lambda space, seed, trials: {"ask": None})
     with pytest.raises(TypeError, match="what tuner 'broken''s factory returned is no tuner: dict lacks ask"):
         make_tuner("broken", sqlite_space(), 0)
+
+
+def test_a_factory_of_the_wrong_signature_is_refused_before_anything_is_measured(tmp_path, own_registry) -> None:
+    """A plugin's `__init__(self, space)` failed with a traceback after the baselines had been
+    measured and stored (the second review)."""
+
+    class OneArgument(Coordinate):
+        def __init__(self, space: KnobSpace) -> None:  # type: ignore[override]
+            super().__init__(space, 0)
+
+    register_tuner("one_argument", OneArgument)
+    objective = CountingObjective()
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        with pytest.raises(TypeError, match=r"tuner 'one_argument': its factory .*OneArgument must take \(space, seed, trials\)"):
+            run_tuning(objective, "one_argument", 3, 0, store, "run")
+        assert objective.calls == 0 and store.rows(run="run") == []
+
+
+def test_two_lambdas_or_closures_of_one_name_are_different_code(own_registry) -> None:
+    """Re-registering under a taken name was allowed for any factory of the same qualified name,
+    so a second lambda silently replaced the first (the second review); a module's own factory
+    registered again (its module imported afresh) still is."""
+    from learned_systems.index import kinds, register_index_kind
+
+    register_tuner("lam", lambda space, seed, trials: Coordinate(space, seed))
+    with pytest.raises(ValueError, match="already registered by"):
+        register_tuner("lam", lambda space, seed, trials: Coordinate(space, seed + 1))
+    assert register_tuner("coord2", Coordinate) is register_tuner("coord2", Coordinate)
+    saved = dict(kinds._KINDS)
+    try:
+        def builder(n):  # type: ignore[no-untyped-def]
+            return lambda keys, **params: n
+        register_index_kind("closure_kind", builder(1))
+        with pytest.raises(ValueError, match="already registered by"):
+            register_index_kind("closure_kind", builder(2))
+    finally:
+        kinds._KINDS.clear()
+        kinds._KINDS.update(saved)

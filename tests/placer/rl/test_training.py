@@ -1445,7 +1445,7 @@ def test_a_nan_in_an_evaluation_episodes_observation_is_named_too():
         def reset(self, seed=None):  # type: ignore[no-untyped-def]
             return {"grid": np.full((2, 2), np.nan, np.float32), "macro": np.zeros(3, np.float32)}, {}
 
-    with pytest.raises(ObservationNotFinite, match=r"in an evaluation episode .* \(in grid\)"):
+    with pytest.raises(ObservationNotFinite, match=r"in an episode of the policy .* \(in grid\)"):
         monitor_module.run_episode(object(), NaNEnv(), deterministic=True, seed=0)
 
 
