@@ -337,6 +337,7 @@ def _checked_options(
     and the tuners, each once."""
     from learned_systems.config.factory import DEFAULT_WORKLOADS
     from learned_systems.tuners import available_tuners
+    from learned_systems.tuners.registry import check_factory_signature, tuner_factory
     from learned_systems.tuning import MAX_SEED
 
     if system not in SYSTEMS:
@@ -358,6 +359,10 @@ def _checked_options(
     for name in tuners:
         if name not in available_tuners():
             raise _BadInput(f"unknown tuner {name!r}: expected one of {available_tuners()}")
+        try:  # (a plugin's factory of the wrong shape failed after the baselines were measured)
+            check_factory_signature(name, tuner_factory(name))
+        except TypeError as exc:
+            raise _BadInput(str(exc)) from None
     if not 1 <= trials <= MAX_TRIALS:
         raise _BadInput(f"--trials must be a whole number from 1 to {MAX_TRIALS:,}, got {trials}")
     if not 0 <= seed <= MAX_SEED:  # Optuna's and the agent's generators take 32-bit seeds

@@ -92,3 +92,15 @@ def test_a_missing_plugin_or_one_registering_no_tuner_is_said(tmp_path: Path) ->
     empty.write_text("X = 1\n")
     done = CliRunner().invoke(app, [*RUN, "--plugin", str(empty), "--knobs"])
     assert done.exit_code == 0 and f"note: --plugin {empty} registered no tuner" in done.output
+
+
+def test_a_plugin_factory_of_the_wrong_shape_is_one_line_before_any_measurement(tmp_path: Path) -> None:
+    """`__init__(self, space)` printed a traceback after the baselines were stored (the second
+    review): refused with the options, the out folder never made."""
+    plugin = tmp_path / "badsig.py"
+    plugin.write_text(PLUGIN.replace("def __init__(self, space, seed, trials):", "def __init__(self, space):"))
+    out = tmp_path / "out"
+    done = CliRunner().invoke(app, [*RUN, "--tuner", "plugged", "--plugin", str(plugin), "--out", str(out)])
+    assert done.exit_code == 2 and "Traceback" not in done.output, done.output
+    assert "tuner 'plugged': its factory" in done.output and "must take (space, seed, trials)" in done.output
+    assert not out.exists()
