@@ -34,6 +34,8 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
 from typing import Any, Generic, Protocol, TypeVar
 
+from placer.warning_lines import install_one_line_warnings, one_line_warnings_installed
+
 
 class _Task(Protocol):
     @property
@@ -109,15 +111,18 @@ def one_math_thread_for_workers() -> Iterator[None]:
 _STARTS: Any = None
 
 
-def worker_init(batch_pid: int, starts: Any = None) -> None:
+def worker_init(batch_pid: int, starts: Any = None, one_line_warnings: bool = False) -> None:
     """One math thread per worker (numba's, read when it first compiles; the others are set
     before the workers start: :func:`one_math_thread_for_workers`). A worker exits when the
     batch process ``batch_pid`` is gone (a ``kill -9`` leaves no worker running on; the pid is
     given, not read with getppid() here: a batch killed before this ran left the worker's new
     parent there, and it ran on). ``starts``: the queue the worker reports each task it begins
-    on (:func:`_run_reporting`)."""
+    on (:func:`_run_reporting`). ``one_line_warnings``: show the project's warnings as one line
+    each, as the batch's own process does (the CLI's; :mod:`placer.warning_lines`)."""
     global _STARTS
     _STARTS = starts
+    if one_line_warnings:
+        install_one_line_warnings()
     for var in WORKER_MATH_THREADS:
         os.environ.setdefault(var, "1")
     threading.Thread(target=_exit_with_parent, args=(batch_pid,), daemon=True).start()
@@ -179,7 +184,7 @@ class _Slot:
                 self.starts = self.runner.context.SimpleQueue()
                 pool = self.pool = ProcessPoolExecutor(
                     max_workers=1, mp_context=self.runner.context, initializer=worker_init,
-                    initargs=(os.getpid(), self.starts),
+                    initargs=(os.getpid(), self.starts, one_line_warnings_installed()),
                 )  # fmt: skip
             try:  # (a spawn pool starts its worker at its first submit)
                 with one_math_thread_for_workers() if fresh else nullcontext():

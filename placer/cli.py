@@ -81,25 +81,13 @@ def command() -> object:
 _USAGE_ERROR: type[Any] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
-#: Packages whose own warning classes are shown as one ``placer: warning:`` line.
-_OWN_PACKAGES = frozenset({"netlists", "placer", "envs", "learned_systems"})
-
-
 def _one_line_warnings() -> None:
     """Show the project's own warnings (the netlist layer's on input that reads but looks
     damaged, the results store's) as one ``placer: warning:`` line each, not as Python's
-    file:line report."""
-    import warnings
+    file:line report (:mod:`placer.warning_lines`; a batch's workers follow)."""
+    from placer.warning_lines import install_one_line_warnings
 
-    default = warnings.showwarning
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        if category.__module__.partition(".")[0] in _OWN_PACKAGES:
-            print(f"placer: warning: {message}", file=sys.stderr)
-        else:
-            default(message, category, filename, lineno, file, line)
-
-    warnings.showwarning = show
+    install_one_line_warnings()
 
 
 def _is_null_device(stream: object) -> bool:

@@ -1297,3 +1297,26 @@ def test_rays_queue_warning_is_not_said_while_a_run_is_going(capsys, monkeypatch
     records: list[object] = []
     batch_ray.run_on_ray(["task"], "local", records.append)  # type: ignore[list-item]
     assert records == [("record", "task")] and "no run has begun" not in capsys.readouterr().err
+
+
+def test_a_warning_in_a_cli_batchs_worker_is_one_line_as_in_the_command(suite: Path, tmp_path: Path) -> None:
+    """A method's failed warm-up in a worker printed Python's two-line report
+    ("batch_task.py:152: WarmUpWarning: ..." and the source line) beside the command's own
+    one-line messages: the workers of a CLI batch show the project's warnings as it does."""
+    import os
+    import subprocess
+    import sys
+
+    plugin = tmp_path / "small_bug.py"
+    plugin.write_text(
+        "from placer.algorithms.base import Placer, register_placer\n\n\n@register_placer\n"
+        "class SmallBug(Placer):\n    name = 'small_bug'\n\n"
+        "    def run(self, netlist, placement, budget_s, seed, progress):\n"
+        "        raise TypeError('a bug of the plugin')\n")
+    command = [sys.executable, "-c", "from placer.launch import main; main()", "place", "--suite", str(suite),
+               "--designs", "tiny_a", "--algo", "small_bug", "--plugin", str(plugin), "--budget-s", "1",
+               "--jobs", "2", "--out", str(tmp_path / "runs")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 1, done.stderr
+    assert "placer: warning: the warm-up of small_bug failed (TypeError: a bug of the plugin)" in done.stderr
+    assert "WarmUpWarning:" not in done.stderr, done.stderr
