@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -58,6 +58,31 @@ def flag(name: str, value: object) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise ValueError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+_Entry = TypeVar("_Entry")
+
+
+def registered(table: Mapping[str, _Entry], name: object, what: str, adder: str) -> _Entry:
+    """The entry of the registry ``table`` called ``name``: a ValueError names the ``what``
+    asked for, the registered names and ``adder``, the function that adds one of one's own."""
+    entry = table.get(name) if isinstance(name, str) else None
+    if entry is None:
+        raise ValueError(
+            f"unknown {what} {name!r}: expected one of {', '.join(map(repr, table))} "
+            f"({adder} adds one of one's own)"
+        )
+    return entry
+
+
+def refuse_taken_name(what: str, name: str, taken: Callable[..., Any] | None, new: Callable[..., Any]) -> None:
+    """Refuse to register ``new`` as ``what`` ``name`` where other code (``taken``) holds the
+    name (:func:`same_code` may replace it: its module imported again)."""
+    if taken is not None and not same_code(taken, new):
+        raise ValueError(
+            f"{what} {name!r} is already registered by {qualified_name(taken)}; give "
+            f"{qualified_name(new)} a name of its own"
+        )
 
 
 def qualified_name(code: Any) -> str:

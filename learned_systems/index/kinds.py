@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from learned_systems.config.knobs import Knob
-from learned_systems.validation import qualified_name, same_code
+from learned_systems.validation import refuse_taken_name, registered
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,7 @@ def register_index_kind(name: str, build: Callable[..., Any], knobs: Sequence[Kn
     if "kind" in names or len(set(names)) < len(names):
         raise ValueError(f"index kind {name!r}: knob names must differ from one another and from 'kind', got {names}")
     taken = _KINDS.get(name)
-    if taken is not None and not same_code(taken.build, build):
-        raise ValueError(
-            f"index kind {name!r} is already registered by {qualified_name(taken.build)}; give "
-            f"{qualified_name(build)} a name of its own"
-        )
+    refuse_taken_name("index kind", name, None if taken is None else taken.build, build)
     kind = IndexKind(name, build, tuple(dataclasses.replace(k, applies_when=("kind", name)) for k in knobs))
     _KINDS[name] = kind
     return kind
@@ -86,13 +82,7 @@ def available_index_kinds() -> list[str]:
 
 def index_kind(name: str) -> IndexKind:
     """The kind registered as ``name`` (ValueError listing the registered ones)."""
-    kind = _KINDS.get(name) if isinstance(name, str) else None
-    if kind is None:
-        raise ValueError(
-            f"unknown index kind {name!r}: expected one of {', '.join(map(repr, _KINDS))} "
-            "(learned_systems.index.register_index_kind adds one of one's own)"
-        )
-    return kind
+    return registered(_KINDS, name, "index kind", "learned_systems.index.register_index_kind")
 
 
 def kind_knobs(kinds: Iterable[str]) -> tuple[Knob, ...]:

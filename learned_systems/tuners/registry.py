@@ -14,7 +14,7 @@ from typing import Any, overload
 
 from learned_systems.config.knobs import KnobSpace
 from learned_systems.tuners.base import Tuner
-from learned_systems.validation import qualified_name, same_code
+from learned_systems.validation import qualified_name, refuse_taken_name, registered
 
 #: ``factory(space, seed, trials)``: a tuner over ``space`` for a run of ``trials`` trials.
 TunerFactory = Callable[[KnobSpace, int, int], Tuner]
@@ -91,12 +91,7 @@ def register_tuner(
     def add(factory: TunerFactory) -> TunerFactory:
         if not callable(factory):
             raise TypeError(f"tuner {name!r}: the factory must be callable, got {factory!r}")
-        taken = _FACTORIES.get(name)
-        if taken is not None and not same_code(taken, factory):
-            raise ValueError(
-                f"tuner {name!r} is already registered by {qualified_name(taken)}; give "
-                f"{qualified_name(factory)} a name of its own"
-            )
+        refuse_taken_name("tuner", name, _FACTORIES.get(name), factory)
         _FACTORIES[name] = factory
         return factory
 
@@ -116,13 +111,7 @@ def tuner_module(name: str) -> str:
 
 def tuner_factory(name: str) -> TunerFactory:
     """The factory registered as ``name`` (ValueError listing the registered names)."""
-    factory = _FACTORIES.get(name) if isinstance(name, str) else None
-    if factory is None:
-        raise ValueError(
-            f"unknown tuner {name!r}: expected one of {', '.join(map(repr, _FACTORIES))} "
-            "(learned_systems.tuners.register_tuner adds one of one's own)"
-        )
-    return factory
+    return registered(_FACTORIES, name, "tuner", "learned_systems.tuners.register_tuner")
 
 
 def make_tuner(name: str, space: KnobSpace, seed: int, trials: int = 50) -> Tuner:
