@@ -40,6 +40,25 @@ def _blocked_lengths(lo: np.ndarray, hi: np.ndarray, first: np.ndarray, last: np
 
 
 @njit(cache=True)
+def _edge_corrections(first: np.ndarray, last: np.ndarray, along: np.ndarray, step: float, other_empty: np.ndarray,
+                      nothing_bad: bool, other_blocked: np.ndarray, alloc: float, out: np.ndarray) -> None:  # fmt: skip
+    """The reference evaluator's correction of each macro's last row (or column) of cells, one
+    axis: where a macro spans more than one cell along it (``first``..``last``), covers its last
+    cell and a partial first or last cell (or an empty cell across, ``other_empty``) flags it,
+    ``out[last, j]`` loses ``other_blocked[m, j] * alloc`` for every ``j``, macro by macro."""
+    for m in range(first.shape[0]):
+        if last[m] == first[m] or not along[m, last[m]] > 0:
+            continue
+        bad = other_empty[m] and nothing_bad
+        for k in (first[m], last[m]):
+            d = along[m, k]
+            bad = bad or (abs(d - step) > 1e-5 if d > 0 else nothing_bad)
+        if bad:
+            for j in range(out.shape[1]):
+                out[last[m], j] += -other_blocked[m, j] * alloc
+
+
+@njit(cache=True)
 def blockage_grids(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, width: float, height: float,
                    R: int, C: int, va: float, ha: float, chunk: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Raw ``(Vm, Hm)`` ``(R, C)`` routing demand of hard macros centred at ``x``, ``y`` of size
@@ -71,24 +90,8 @@ def blockage_grids(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, w
     # a cell that gets nothing counts as dx = dy = 0: partial only where the cell is wider
     # (taller) than the 1e-5 tolerance (as congestion.macro_blockage says)
     nothing_bad_v, nothing_bad_h = abs(0.0 - ch) > 1e-5, abs(0.0 - cw) > 1e-5
-    for m in range(n):  # the top-row corrections, macro by macro, after all the sums
-        if r1[m] == r0[m] or not dy[m, r1[m]] > 0:
-            continue
-        bad = x_empty[m] and nothing_bad_v
-        for r in (r0[m], r1[m]):
-            d = dy[m, r]
-            bad = bad or (abs(d - ch) > 1e-5 if d > 0 else nothing_bad_v)
-        if bad:
-            for c in range(C):
-                vm[r1[m], c] += -dxe[m, c] * va
-    for m in range(n):  # then the rightmost-column ones
-        if c1[m] == c0[m] or not dx[m, c1[m]] > 0:
-            continue
-        bad = y_empty[m] and nothing_bad_h
-        for c in (c0[m], c1[m]):
-            d = dx[m, c]
-            bad = bad or (abs(d - cw) > 1e-5 if d > 0 else nothing_bad_h)
-        if bad:
-            for r in range(R):
-                hm[r, c1[m]] += -dye[m, r] * ha
+    # the top-row corrections, macro by macro, after all the sums; then the rightmost-column
+    # ones (written into hm through its transpose: hm.T[c, r] is hm[r, c])
+    _edge_corrections(r0, r1, dy, ch, x_empty, nothing_bad_v, dxe, va, vm)
+    _edge_corrections(c0, c1, dx, cw, y_empty, nothing_bad_h, dye, ha, hm.T)
     return vm, hm
