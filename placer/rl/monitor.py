@@ -67,10 +67,7 @@ def _episode(
             return {}
         keys = keys_not_finite(obs)
         if keys:  # (torch then refused the NaN logits: read as the policy's divergence)
-            raise ObservationNotFinite(
-                f"the environment's observation in an episode of the policy holds values that are not finite "
-                f"numbers (in {', '.join(keys)}): a fault of the environment or its design's data, not of the policy"
-            )
+            raise observation_not_finite(keys, "in an episode of the policy", "not of the policy")
         action, _ = model.predict(obs, deterministic=deterministic, action_masks=env.action_masks())
         obs, reward, done, _, info = env.step(int(action))
         total += reward
@@ -306,6 +303,15 @@ def keys_not_finite(observation: Any) -> list[str]:
             if np.issubdtype(np.asarray(value).dtype, np.floating) and not np.isfinite(value).all()]
 
 
+def observation_not_finite(keys: list[str], where: str, not_of: str) -> ObservationNotFinite:
+    """The one-line error of an observation whose ``keys`` hold NaN or infinity, ``where`` it
+    was met, and whose fault it is ``not_of``."""
+    return ObservationNotFinite(
+        f"the environment's observation {where} holds values that are not finite numbers (in "
+        f"{', '.join(keys)}): a fault of the environment or its design's data, {not_of}"
+    )
+
+
 def _observation_keys_not_finite(model: Any) -> list[str]:
     """The keys of the model's latest training observation holding NaN or infinity."""
     return keys_not_finite(getattr(model, "_last_obs", None))
@@ -316,10 +322,9 @@ def diverged(model: Any, out: Path) -> TrainingDiverged | ObservationNotFinite:
     are still finite and its latest observation is not, of the environment that fed it NaN."""
     keys = _observation_keys_not_finite(model) if weights_finite(model) else []
     if keys:
-        return ObservationNotFinite(
-            f"the environment's observation at step {model.num_timesteps} holds values that are not "
-            f"finite numbers (in {', '.join(keys)}): a fault of the environment or its design's data, "
-            f"not of training (the policy's weights are finite); {out / 'last.zip'} holds the last checkpoint"
+        return observation_not_finite(
+            keys, f"at step {model.num_timesteps}",
+            f"not of training (the policy's weights are finite); {out / 'last.zip'} holds the last checkpoint",
         )
     lr = model.learning_rate
     return TrainingDiverged(
