@@ -299,12 +299,20 @@ def registered_from(module: str, modules: Iterable[str]) -> bool:
     return any(m == module or m.startswith(module + ".") for m in modules)
 
 
-def load_plugins_named(plugins: list[str]) -> None:
-    """Load ``--plugin`` modules one by one: UsageError naming the one that fails, and a note
-    for one that registers no placement method (a module name mistyped as another module)."""
+def _placer_modules() -> set[str]:
+    """The modules of the registered placement methods' classes."""
     from placer.algorithms.base import available_placers, placer_class
 
+    return {placer_class(name).__module__ for name in available_placers()}
+
+
+def load_plugins_named(
+    plugins: list[str], registered_modules: Callable[[], set[str]] = _placer_modules, what: str = "placement method"
+) -> None:
+    """Load ``--plugin`` modules one by one: UsageError naming the one that fails, and a note
+    for one that registers no ``what`` (a module name mistyped as another module), judged by
+    ``registered_modules()``, the modules of what is registered after it loaded."""
     for plugin in plugins:
         module = load_plugin(plugin)
-        if not registered_from(module, {placer_class(name).__module__ for name in available_placers()}):
-            console.print(f"note: --plugin {plugin} registered no placement method", markup=False, highlight=False)
+        if not registered_from(module, registered_modules()):
+            console.print(f"note: --plugin {plugin} registered no {what}", markup=False, highlight=False)

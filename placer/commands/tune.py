@@ -194,15 +194,12 @@ def _load_tuner_plugins(plugins: list[str]) -> None:
     fails), with a note for one that registers no tuner."""
     from learned_systems.tuners import available_tuners
     from learned_systems.tuners.registry import tuner_module
-    from placer.commands.common import UsageError, console, load_plugin, registered_from
+    from placer.commands.common import UsageError, load_plugins_named
 
-    for plugin in plugins:
-        try:
-            module = load_plugin(plugin)
-        except UsageError as exc:
-            raise _BadInput(str(exc)) from None
-        if not registered_from(module, {tuner_module(name) for name in available_tuners()}):
-            console.print(f"note: --plugin {plugin} registered no tuner", markup=False, highlight=False)
+    try:
+        load_plugins_named(plugins, lambda: {tuner_module(name) for name in available_tuners()}, "tuner")
+    except UsageError as exc:
+        raise _BadInput(str(exc)) from None
 
 
 def _stored_rows(path: Path, trials_only: bool = False) -> int:
