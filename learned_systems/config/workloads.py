@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -63,15 +63,23 @@ class Workload:
     ops_per_transaction: int = 20
     read_only: bool = False
 
+    #: A class's own template name, its instances' key being ``NAME-rows``: set by a class whose
+    #: fields other than ``rows`` shape only its transactions, so that its variants share one
+    #: template (the built-ins: ``ycsb``, ``orders``). Read from the class itself, never
+    #: inherited: a subclass (a payload field of its own) may build another database.
+    SHARED_TEMPLATE: ClassVar[str | None] = None
+
     def template_key(self) -> str:
         """Workloads with equal keys share a template database (a file name part).
 
-        The default names the class and digests every dataclass field but
-        :data:`TRANSACTION_FIELDS`: a field of a subclass may shape the database (a payload
-        size), and a key of ``rows`` alone measured a 4,000-byte-payload workload on another's
-        64-byte rows. A subclass whose own fields shape only its transactions may override this
-        so that its variants share one template (the built-in workloads do).
+        ``SHARED_TEMPLATE-rows`` for a class that sets :attr:`SHARED_TEMPLATE` itself; else the
+        class's name and a digest of every dataclass field but :data:`TRANSACTION_FIELDS`: a
+        field of a subclass may shape the database (a payload size), and a key of ``rows`` alone
+        measured a 4,000-byte-payload workload on another's 64-byte rows.
         """
+        shared = type(self).__dict__.get("SHARED_TEMPLATE")
+        if shared is not None:
+            return f"{shared}-{self.rows}"
         shaping = [
             (field.name, _key_text(getattr(self, field.name)))
             for field in fields(self)
@@ -114,9 +122,7 @@ class YCSB(Workload):
     read_fraction: float = 0.5
     read_modify_write: bool = False
 
-    def template_key(self) -> str:
-        return f"ycsb-{self.rows}" if type(self) is YCSB else super().template_key()  # (a subclass
-        # may build another database: it gets the default key)
+    SHARED_TEMPLATE = "ycsb"
 
     def setup(self, conn: sqlite3.Connection, seed: int) -> None:
         rng = np.random.default_rng(seed)
@@ -215,8 +221,7 @@ def _order_schema(conn: sqlite3.Connection, rows: int, rng: np.random.Generator)
 class OrderEntry(Workload):
     """Transaction mix: new order 45%, payment 43%, order status 12%, each many statements."""
 
-    def template_key(self) -> str:
-        return f"orders-{self.rows}" if type(self) is OrderEntry else super().template_key()
+    SHARED_TEMPLATE = "orders"
 
     def setup(self, conn: sqlite3.Connection, seed: int) -> None:
         _order_schema(conn, self.rows, np.random.default_rng(seed))
@@ -290,8 +295,7 @@ class Analytical(Workload):
         "WHERE l.order_id BETWEEN ? AND ? AND i.price > 50 GROUP BY i.id",
     )
 
-    def template_key(self) -> str:
-        return f"orders-{self.rows}" if type(self) is Analytical else super().template_key()
+    SHARED_TEMPLATE = "orders"
 
     def setup(self, conn: sqlite3.Connection, seed: int) -> None:
         _order_schema(conn, self.rows, np.random.default_rng(seed))
