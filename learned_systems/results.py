@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -199,8 +201,7 @@ class ResultsStore:
         """The trial and its tuner state in one transaction. The sampler state is kept with the
         newest trial only (the earlier trials' is cleared in the same commit): a resume
         continues from the last trial, and a sampler's state can be kilobytes."""
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             self._insert(run, tuner, seed, trial, role, result, score)
             key = (run, tuner, seed)
             if state.sampler is not None:
@@ -209,6 +210,14 @@ class ResultsStore:
                     "AND trial <> ? AND sampler IS NOT NULL", (*key, trial))
             self._conn.execute("INSERT OR REPLACE INTO tuner_states VALUES (?,?,?,?,?,?)",
                                (*key, trial, state.proposal, state.sampler))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction: everything inside it is committed together, or rolled back on
+        any exception (a kill included) and the exception raised again."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
         except BaseException:
             if self._conn.in_transaction:  # (SQLite may have rolled back itself: a full disk)
                 self._conn.execute("ROLLBACK")
@@ -260,17 +269,12 @@ class ResultsStore:
         the number of trials moved."""
         if self.count(new) or not self.count(old):
             return 0
-        self._conn.execute("BEGIN IMMEDIATE")  # every table or none (a kill in between)
-        try:
+        with self._transaction():  # every table or none (a kill in between)
             moved = self._conn.execute(
                 "UPDATE trials SET run = ?, space = ? WHERE run = ?", (new, space, old)
             ).rowcount
             self._conn.execute("UPDATE OR REPLACE run_settings SET run = ? WHERE run = ?", (new, old))
             self._conn.execute("UPDATE OR REPLACE tuner_states SET run = ? WHERE run = ?", (new, old))
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
         return int(moved)
 
     def claim_settings(
