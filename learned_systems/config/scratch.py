@@ -192,10 +192,11 @@ def sweep_stale(
     first, e.g. to stop a server still running there); returns how many were removed.
 
     A ``before_removal`` that fails as stopping a process can (OSError, a subprocess error or
-    timeout, RuntimeError: pathlib's symbolic-link loop; most often the server is gone already)
-    leaves the directory to be removed still, with a :class:`LeftoverWarning` naming it and the
-    cause (a server that does still run there then needs stopping by hand; it was said nowhere).
-    Any other error is a bug and is raised (it was swallowed with the rest)."""
+    timeout, RuntimeError: pathlib's symbolic-link loop) keeps the directory, with a
+    :class:`LeftoverWarning` naming it and the cause: what runs there may still be running
+    (PostgreSQL's hook stops only a live server of that very folder), and removing its files
+    under it left a server nobody could stop by its folder; the next sweep tries again. Any
+    other error is a bug and is raised (it was swallowed with the rest)."""
     removed = 0
     for folder in stale_scratch(prefix, parent):
         if before_removal is not None:
@@ -204,11 +205,13 @@ def sweep_stale(
             except (OSError, subprocess.SubprocessError, RuntimeError) as error:
                 warnings.warn(
                     f"could not stop what a dead run may have left running in {folder} "
-                    f"({type(error).__name__}: {error}); the folder is removed all the same: a "
-                    "server still running from it must be stopped by hand",
+                    f"({type(error).__name__}: {error}); the folder is kept and the next run "
+                    "tries again: a server still running from it can be stopped by hand, and "
+                    "the folder then removed",
                     LeftoverWarning,
                     stacklevel=2,
                 )
+                continue
         _remove_contents_but_the_record(folder)  # (the sweep can be cut short too)
         shutil.rmtree(folder, ignore_errors=True)
         removed += not folder.exists()

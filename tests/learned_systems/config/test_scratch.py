@@ -77,7 +77,9 @@ def test_an_exited_owner_not_yet_reaped_is_dead(tmp_path):
         child.wait()
 
 
-def test_sweep_removes_stale_directories_even_when_the_hook_fails(tmp_path):
+def test_sweep_keeps_a_stale_directory_whose_hook_fails(tmp_path):
+    """A folder whose server could not be stopped was removed all the same: a server still
+    running from it lost its files and could no longer be stopped by its folder."""
     dead = _folder(tmp_path, "run-a", f"{_gone_pid()} 1")
     alive = _folder(tmp_path, "run-b", f"{os.getpid()} -")
     seen = []
@@ -86,9 +88,11 @@ def test_sweep_removes_stale_directories_even_when_the_hook_fails(tmp_path):
         seen.append(folder)
         raise RuntimeError("server already gone")
 
-    with pytest.warns(LeftoverWarning, match=r"run-a \(RuntimeError: server already gone\)"):
-        assert sweep_stale("run-", hook, tmp_path) == 1
-    assert seen == [dead] and not dead.exists() and alive.exists()
+    with pytest.warns(LeftoverWarning, match=r"run-a \(RuntimeError: server already gone\).*folder is kept"):
+        assert sweep_stale("run-", hook, tmp_path) == 0
+    assert seen == [dead] and (dead / OWNER_FILE).exists() and alive.exists()
+    assert sweep_stale("run-", None, tmp_path) == 1  # the next sweep tries again
+    assert not dead.exists()
 
 
 @pytest.mark.parametrize("failure", [OSError(2, "No such file or directory"),
@@ -102,7 +106,8 @@ def test_a_server_that_cannot_be_stopped_is_named_in_a_warning(tmp_path, failure
         raise failure
 
     with pytest.warns(LeftoverWarning, match=rf"in {dead} \({type(failure).__name__}: "):
-        assert sweep_stale("run-", stop, tmp_path) == 1
+        assert sweep_stale("run-", stop, tmp_path) == 0
+    assert dead.exists()
 
 
 def test_a_programming_error_stopping_a_leftover_server_is_raised(tmp_path):
