@@ -19,10 +19,10 @@ import numpy as np
 
 from learned_systems.config.knobs import KnobSpace, config_key
 from learned_systems.config.trial import (
-    PROGRAMMING_ERRORS,
     TrialResult,
     WrongAnswerError,
     mean_and_spread,
+    programming_errors,
 )
 from learned_systems.datasets import (
     MAX_KEYS,
@@ -260,7 +260,7 @@ class IndexObjective:
             else:
                 samples = self._relative_times(index)
                 relative_time = float(np.median(samples))
-        except PROGRAMMING_ERRORS:
+        except programming_errors():
             raise  # a bug of ours (a wrong lookup included), not the configuration's failure
         except Exception as error:  # e.g. MemoryError for a huge RMI, a ValueError of a build
             return TrialResult.failed(

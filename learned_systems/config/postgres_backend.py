@@ -56,7 +56,7 @@ from learned_systems.config.postgres_server import (  # noqa: F401 - kept import
     serves_from,
 )
 from learned_systems.config.scratch import make_scratch, sweep_stale
-from learned_systems.config.trial import PROGRAMMING_ERRORS, TrialResult, mean_and_spread
+from learned_systems.config.trial import TrialResult, mean_and_spread, programming_errors
 from learned_systems.validation import positive_seconds, whole_number
 
 #: pgbench's built-in scripts by workload name; "analytical" runs :data:`ANALYTICAL_QUERIES`.
@@ -337,7 +337,7 @@ class PostgresBackend:
                         raise RuntimeError(f"pgbench failed: {error_summary(ran.stderr)}")
                     if window or not self.warmup_s:
                         samples.append(parse_tps(ran.stdout))
-        except PROGRAMMING_ERRORS:
+        except programming_errors():
             raise  # a bug of ours, not the configuration's failure
         except Exception as error:  # a server that does not start (a value it refuses), a
             # failing pgbench, a timeout (subprocess errors), OSError, MemoryError

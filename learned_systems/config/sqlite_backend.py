@@ -9,7 +9,7 @@ two at a time). Each window, the warm-up's too, ends with a WAL checkpoint insid
 large ``wal_autocheckpoint`` only puts that copy off past a short window (measured without it,
 ycsb-a read 1.18x for 100,000 pages over 1,000 where it is 1.11x). An error while applying knobs or running the workload makes a failed
 :class:`TrialResult` (a full disk, a value SQLite refuses, a failing query), except a programming
-error (:data:`~learned_systems.config.trial.PROGRAMMING_ERRORS`: a TypeError, KeyError, ...),
+error (:func:`~learned_systems.config.trial.programming_errors`: a TypeError, KeyError, ...),
 which is a bug, not the configuration's, and is raised. Directories a killed run left behind (trial copies,
 its own templates, half-built templates in a shared template folder) are removed by the next
 backend (:mod:`learned_systems.config.scratch`).
@@ -30,8 +30,8 @@ from learned_systems.config.factory import THROUGHPUT_UNITS
 from learned_systems.config.knobs import UNSAFE_NOTE, Knob, KnobSpace, unsafe_settings
 from learned_systems.config.scratch import make_scratch, sweep_stale
 from learned_systems.config.trial import (
-    PROGRAMMING_ERRORS,
     TrialResult,
+    programming_errors,
     repeat_throughput,
     timed_loop,
 )
@@ -369,7 +369,7 @@ class SQLiteBackend:
                     )
                 finally:
                     conn.close()
-        except PROGRAMMING_ERRORS:
+        except programming_errors():
             raise  # a bug (ours, or a workload's of one's own), not the configuration's failure
         except Exception as error:  # a failed trial is a result, not a crash of the tuning run:
             # SQLite's errors (a full disk, a value it refuses), OSError, MemoryError, the

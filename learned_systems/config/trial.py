@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 #: Errors that are bugs in the code running a trial, never a property of the configuration it
-#: measures: the trial handlers re-raise them. Recorded as failed trials they steered the tuner
-#: away from what the bug hit (a TypeError building every RMI left a PGM as the best index) and
-#: the run still exited 0, the cause only in ``results.sqlite``.
+#: measures: the trial handlers re-raise them (with numba's own: :func:`programming_errors`).
+#: Recorded as failed trials they steered the tuner away from what the bug hit (a TypeError
+#: building every RMI left a PGM as the best index) and the run still exited 0, the cause only
+#: in ``results.sqlite``.
 PROGRAMMING_ERRORS: tuple[type[Exception], ...] = (
     TypeError,
     AttributeError,
@@ -20,6 +22,24 @@ PROGRAMMING_ERRORS: tuple[type[Exception], ...] = (
     NameError,
     AssertionError,
 )
+
+#: numba's own errors (in ``numba.core.errors``) that are bugs in a compiled kernel, never a
+#: configuration's: a typing or lowering failure (``NumbaError``: TypingError, LoweringError, ...)
+#: and bytecode numba cannot read. Looked up by name, so numba is never imported for them.
+NUMBA_PROGRAMMING_ERRORS = ("NumbaError", "UnsupportedBytecodeError")
+
+
+def programming_errors() -> tuple[type[Exception], ...]:
+    """:data:`PROGRAMMING_ERRORS`, and numba's :data:`NUMBA_PROGRAMMING_ERRORS` where numba is
+    loaded (a kernel that does not compile raises them, not a TypeError: an index kind's bug was
+    recorded as a failed configuration). Where numba is not loaded no kernel ran, so none can
+    have been raised, and numba is not imported to name them."""
+    errors = sys.modules.get("numba.core.errors")
+    if errors is None:
+        return PROGRAMMING_ERRORS
+    return PROGRAMMING_ERRORS + tuple(
+        getattr(errors, name) for name in NUMBA_PROGRAMMING_ERRORS if hasattr(errors, name)
+    )
 
 
 class WrongAnswerError(AssertionError):

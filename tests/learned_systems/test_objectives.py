@@ -125,3 +125,28 @@ def test_an_index_answering_wrong_positions_is_raised_as_a_bug(monkeypatch):
     with pytest.raises(WrongAnswerError, match=r"the pgm index .* wrong positions for 3 of 300 lookups"):
         _objective().evaluate({"kind": "pgm"})
     assert issubclass(WrongAnswerError, AssertionError)  # an internal error, never input's
+
+
+def test_a_numba_kernel_that_does_not_compile_is_raised_not_a_failed_trial(monkeypatch):
+    """numba's TypingError is no TypeError: an index kind whose kernel does not compile was
+    recorded as a failed configuration every time the tuner chose it."""
+    import numba
+    from numba.core.errors import TypingError
+
+    from learned_systems.index import kinds
+
+    @numba.njit(cache=False)
+    def shifted(keys):  # type: ignore[no-untyped-def]
+        return keys + "one"  # no such addition: numba refuses to type it
+
+    class BrokenKernelIndex:
+        def __init__(self, keys):  # type: ignore[no-untyped-def]
+            self.shifted = shifted(keys)
+
+    monkeypatch.setattr(kinds, "_KINDS", dict(kinds._KINDS))
+    kinds.register_index_kind("broken_kernel", BrokenKernelIndex)
+    objective = objectives.IndexObjective("uniform", keys=3_000, queries=300, mode="measured",
+                                          space=objectives.index_space(("pgm", "broken_kernel")))
+    with pytest.raises(TypingError):
+        objective.evaluate({"kind": "broken_kernel"})
+    assert objective.evaluate({"kind": "pgm"}).ok

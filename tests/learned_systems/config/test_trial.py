@@ -98,3 +98,23 @@ def test_timed_loop_times_its_finish_once_after_the_last_step():
     operations, seconds = timed_loop(step, 0.0, min_steps=2, finish=finish)
     assert order == ["step", "step", "finish"] and operations == 2
     assert seconds >= 0.03  # the deferred work counts against the window
+
+
+def test_numbas_errors_are_programming_errors_only_once_numba_is_loaded() -> None:
+    """numba's errors join the errors a trial raises, named without importing numba: a process
+    that never loaded numba (a SQLite run) does not load it to handle a trial's error."""
+    import subprocess
+    import sys
+
+    from numba.core.errors import LoweringError, TypingError, UnsupportedBytecodeError
+
+    from learned_systems.config.trial import PROGRAMMING_ERRORS, programming_errors
+
+    errors = programming_errors()
+    assert set(PROGRAMMING_ERRORS) < set(errors)
+    assert all(issubclass(kind, errors) for kind in (TypingError, LoweringError, UnsupportedBytecodeError))
+    assert not issubclass(MemoryError, errors) and not issubclass(ValueError, errors)  # a configuration's
+    probe = ("import sys; from learned_systems.config.trial import PROGRAMMING_ERRORS, programming_errors; "
+             "assert programming_errors() == PROGRAMMING_ERRORS; assert 'numba' not in sys.modules")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
