@@ -8,10 +8,12 @@ three times."""
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
+import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +52,8 @@ class TuningSummary:
     #: every configuration measured successfully, best first
     ranked: list[RankedConfig] = field(default_factory=list)
     best_failures: int = 0  # failed trials of the best configuration
-    #: each distinct cause of the ``failed`` trials (:func:`failure_cause`) -> its trials
+    #: each distinct cause of the ``failed`` trials (:func:`failure_cause`, as
+    #: :func:`count_failure_causes` groups them) -> its trials
     failure_causes: dict[str, int] = field(default_factory=dict)
 
 
@@ -77,6 +80,51 @@ def failure_cause(result: TrialResult) -> str:
         return "no finite score"
     lines = str(result.error or "").strip().splitlines()
     return lines[0].strip() if lines else "failed without a message"
+
+
+#: A PostgreSQL log line's prefix (its default ``log_line_prefix``, "%m [%p] "): the time and
+#: the server's pid, which differ in every trial's "server did not start: ..." line.
+_LOG_LINE_PREFIX = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[\d+\]")
+
+
+@functools.cache
+def _scratch_path() -> re.Pattern[str]:
+    """A path into one of the backends' scratch folders (``sqlite-trial-k2j3h_9x/trial.db``):
+    its folder's name (the prefix, then tempfile's random letters), then the path inside it."""
+    from learned_systems.config.postgres_server import SCRATCH_PREFIX, SOCKET_PREFIX
+    from learned_systems.config.sqlite_backend import BUILD_PREFIX, TEMPLATES_PREFIX, TRIAL_PREFIX
+
+    prefixes = (SCRATCH_PREFIX, SOCKET_PREFIX, TEMPLATES_PREFIX, TRIAL_PREFIX, BUILD_PREFIX)
+    names = "|".join(re.escape(prefix) for prefix in prefixes)
+    return re.compile(rf"(?<![\w.-])({names})[A-Za-z0-9_]+(/[^\s'\",:;()\[\]]*)?")
+
+
+def _generic_scratch_path(match: re.Match[str]) -> str:
+    """A scratch path with what differs from trial to trial as ``*``: the folder's random name,
+    the names tempfile gave folders inside it (PostgreSQL's ``trial-XXXXXXXX``) and runs of
+    digits or hex (pids, ports, WAL segments)."""
+    inside = re.sub(r"(?<=-)[a-z0-9_]{8}(?=/|$)", "*", match.group(2) or "")
+    inside = re.sub(r"\d{3,}|[0-9a-f]{8,}", "*", inside)
+    return f"{match.group(1)}*{inside}"
+
+
+def failure_group(cause: str) -> str:
+    """``cause`` as failed trials are grouped by it: the paths into the backends' scratch
+    folders and a PostgreSQL log line's time and pid made generic (``*``), so that one cause
+    met in every trial's own folder counts as one, not once per folder."""
+    return _LOG_LINE_PREFIX.sub("* [*]", _scratch_path().sub(_generic_scratch_path, cause))
+
+
+def count_failure_causes(causes: Iterable[str]) -> dict[str, int]:
+    """Each distinct cause (:func:`failure_group`) -> how many of ``causes`` it is, named by
+    the first one's own text (a real message, not the generic one), in the order first met."""
+    counts: Counter[str] = Counter()
+    shown: dict[str, str] = {}
+    for cause in causes:
+        group = failure_group(cause)
+        shown.setdefault(group, cause)
+        counts[group] += 1
+    return {shown[group]: count for group, count in counts.items()}
 
 
 def failure_causes_text(causes: Mapping[str, int], most: int = MOST_CAUSES, width: int = CAUSE_WIDTH) -> str:
@@ -208,7 +256,7 @@ def run_tuning(
     )
     curve: list[float | None] = []
     failed = 0
-    causes: Counter[str] = Counter()
+    causes: list[str] = []  # (failure_cause of each failed trial)
     previous = store.rows(run=run, tuner=tuner_name, seed=seed, role="trial")[:trials]
     checkpoint = getattr(tuner, "checkpoint", None)  # (a tuner that stores its state per trial)
     try:
@@ -240,7 +288,7 @@ def run_tuning(
                 tuner.tell(config, score)
             if score is None:
                 failed += 1
-                causes[failure_cause(result)] += 1
+                causes.append(failure_cause(result))
             curve.append(ranking.add(result.config, score, result))
             if on_trial is not None:
                 on_trial(index, result, ranking.as_ranked(result.config, score))
@@ -263,7 +311,7 @@ def run_tuning(
         ranking.best_measurements,
         ranking.ranked(),
         ranking.best_failures,
-        dict(causes),
+        count_failure_causes(causes),
     )
 
 

@@ -1809,3 +1809,70 @@ def test_cli_a_programming_error_inside_a_trial_ends_the_run_without_a_best(tmp_
     result = _tune_with_rmis_raising(bug, 12, tmp_path, monkeypatch)
     assert result.exit_code != 0 and isinstance(result.exception, TypeError)
     assert "best score" not in result.stdout and not (tmp_path / "best_config.json").exists()
+
+
+class _FailingInItsOwnFolder(QuadraticObjective):
+    """Fails TRUNCATE and PERSIST journals as a backend's trial fails in a scratch folder of its
+    own: TRUNCATE for a full disk naming the trial's copy, PERSIST for a PostgreSQL server
+    refusing to start (its log line's time and pid, its folder's path)."""
+
+    def evaluate(self, config):  # type: ignore[no-untyped-def]
+        import errno
+        import time
+        from pathlib import Path
+
+        from learned_systems.config.postgres_server import SCRATCH_PREFIX
+        from learned_systems.config.scratch import make_scratch
+        from learned_systems.config.sqlite_backend import TRIAL_PREFIX
+
+        full = self.space.validate(config)
+        mode = full["journal_mode"]
+        if mode not in ("TRUNCATE", "PERSIST"):
+            return super().evaluate(full)
+        self.calls += 1
+        with make_scratch(SCRATCH_PREFIX if mode == "PERSIST" else TRIAL_PREFIX) as folder:
+            if mode == "PERSIST":
+                data = Path(tempfile.mkdtemp(prefix="trial-", dir=folder)) / "data"
+                stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()) + f".{self.calls % 1000:03d} GMT"
+                error: Exception | str = (f"RuntimeError: server did not start: {stamp} [{3000 + self.calls}] FATAL:  "
+                                          f'could not create lock file "{data}/postmaster.pid": No space left on device')
+            else:
+                error = OSError(errno.ENOSPC, "No space left on device", str(Path(folder) / "trial.db"))
+            return TrialResult.failed(self.system, self.workload, self.space.name, full, error)
+
+
+def test_one_cause_met_in_each_trials_own_scratch_folder_counts_once(tmp_path):
+    """A cause naming a trial's scratch folder (/tmp/sqlite-trial-k2j3h_9x/trial.db) or a
+    PostgreSQL log line's time and pid was counted once per trial: "1 x ...; 1 x ...; 1 x ...;
+    9 x 9 other causes". Grouped, each is named by one trial's own message."""
+    from learned_systems.tuning import failure_causes_text
+
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        summary = run_tuning(_FailingInItsOwnFolder(), "random", 30, 0, store, "run")
+        messages = [row["error"] for row in store.rows(run="run", role="trial") if not row["ok"]]
+    assert len(set(messages)) == len(messages) == summary.failed > 6  # every message its own
+    causes = summary.failure_causes
+    assert sum(causes.values()) == summary.failed and len(causes) == 2  # a full disk, a server
+    assert set(causes) <= set(messages)  # each shown by a real message, its folder's own name included
+    text = failure_causes_text(causes)
+    assert "other cause" not in text and all(f"{count} x {cause[:40]}" in text for cause, count in causes.items())
+    from learned_systems.tuning import failure_group
+
+    assert len({failure_group(message) for message in messages}) == 2
+
+
+@pytest.mark.parametrize("one, other", [
+    ("OSError: [Errno 28] No space left on device: '/tmp/sqlite-trial-ab_c12xy/trial.db'",
+     "OSError: [Errno 28] No space left on device: '/tmp/sqlite-trial-ab_c12xy/trial.db-wal'"),
+    ("OSError: [Errno 28] No space left on device: '/tmp/sqlite-trial-ab_c12xy/trial.db'",
+     "OSError: [Errno 5] Input/output error: '/tmp/sqlite-trial-ab_c12xy/trial.db'"),
+    ("OSError: [Errno 13] Permission denied: '/home/me/run-12345678/trial.db'",  # not a scratch folder
+     "OSError: [Errno 13] Permission denied: '/home/me/run-87654321/trial.db'"),
+    ("RuntimeError: pgbench failed: connection to server on port 54321 failed",  # not a path
+     "RuntimeError: pgbench failed: connection to server on port 54322 failed"),
+])
+def test_causes_differing_in_more_than_a_scratch_folders_name_stay_apart(one, other):
+    from learned_systems.tuning import count_failure_causes, failure_group
+
+    assert failure_group(one) != failure_group(other)
+    assert count_failure_causes([one, other, one]) == {one: 2, other: 1}
