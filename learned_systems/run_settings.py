@@ -12,12 +12,25 @@ from typing import Any
 UNCHOSEN_SETTINGS = ("wal_checkpoint", "warmup_s", "shared_buffers_max_mb")
 
 
-def settings_before() -> dict[str, str]:
+#: Measurement parameters that runs stored before they were recorded lack, with the value every
+#: ``placer tune`` run had then (no option sets them): what such a run measured. Written out,
+#: not read from today's defaults: a default changed later does not change what an old run meant.
+MEASUREMENT_PARAMETERS_BEFORE: dict[str, Any] = {
+    "queries": 100_000,  # IndexObjective's lookups per measurement
+    "time_weight": 1.0,  # IndexObjective's score weights
+    "size_weight": 1.0,
+    "ops_per_transaction": 20,  # a YCSB transaction's operations (SQLite)
+    "min_transactions": 20,  # SQLite's fewest transactions per window
+    "clients": 4,  # pgbench's connections (PostgreSQL)
+}
+
+
+def settings_before() -> dict[str, Any]:
     """What a run setting missing from a stored run (made before the setting was recorded)
     means."""
     from learned_systems.config.sqlite_backend import WAL_CHECKPOINT_BEFORE
 
-    return {"index_cost": "measured", "wal_checkpoint": WAL_CHECKPOINT_BEFORE}
+    return {"index_cost": "measured", "wal_checkpoint": WAL_CHECKPOINT_BEFORE, **MEASUREMENT_PARAMETERS_BEFORE}
 
 
 def run_settings(system: str, objective: Any, repeats: int) -> dict[str, Any]:
@@ -32,8 +45,18 @@ def run_settings(system: str, objective: Any, repeats: int) -> dict[str, Any]:
         from learned_systems.config.sqlite_backend import WAL_CHECKPOINT
 
         settings["wal_checkpoint"] = WAL_CHECKPOINT
+        # a window of more or larger transactions measures another throughput
+        settings["min_transactions"] = int(objective.backend.min_transactions)
+        settings["ops_per_transaction"] = int(objective.backend.workload.ops_per_transaction)
+    if system == "postgres":  # pgbench's connections: another concurrency, another throughput
+        settings["clients"] = int(objective.backend.clients)
     if system == "index":  # in the option's words (stored runs from before it: measured)
         settings["index_cost"] = "measured" if objective.mode == "measured" else "counted"
+        settings["queries"] = int(objective.queries.size)  # timed or counted over these lookups
+        # the score's own weights (-(time_weight x time + size_weight x size)): the tuners' scores
+        # and the stored ones compared under other weights mean something else
+        settings["time_weight"] = float(objective.time_weight)
+        settings["size_weight"] = float(objective.size_weight)
         from learned_systems.datasets import is_key_file
 
         if is_key_file(objective.dataset):  # the keys measured, not the file's name or place:

@@ -370,7 +370,8 @@ def test_cli_tunes_index_writes_results_and_resumes(tmp_path, monkeypatch):
     assert again.exit_code == 0
     report = json.loads((tmp_path / "best_config.json").read_text())
     assert report["tuners"]["random"]["resumed_trials"] == 3
-    assert report["settings"] == {"rows": 20000, "repeats": 1, "index_cost": "measured"}
+    assert report["settings"] == {"rows": 20000, "repeats": 1, "index_cost": "measured", "queries": 100_000,
+                                  "time_weight": 1.0, "size_weight": 1.0}
     # other measurement settings are another experiment: refused, not silently resumed
     changed = runner.invoke(_app(), [*args[:-4], "--repeats", "3", "--out", str(tmp_path)])
     assert changed.exit_code == 2
@@ -1232,7 +1233,7 @@ def test_a_postgres_run_records_the_memory_bound_of_its_space(monkeypatch):
 
     def settings_with(memory_mb):
         monkeypatch.setattr(postgres_knobs, "_total_memory_mb", lambda: memory_mb)
-        backend = SimpleNamespace(scale=1, duration_s=1, warmup_s=0)
+        backend = SimpleNamespace(scale=1, duration_s=1, warmup_s=0, clients=4)
         objective = SimpleNamespace(backend=backend, space=postgres_knobs.postgres_space())
         return run_settings("postgres", objective, 2)
 
