@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import errno
 import json
+import operator
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from learned_systems.config.trial import TrialResult
+from learned_systems.run_settings import TUNER_CODE
 from learned_systems.tuners.base import TunerState
 
 _SCHEMA = """
@@ -279,7 +281,7 @@ class ResultsStore:
 
     def claim_settings(
         self, run: str, settings: dict[str, Any], absent: dict[str, Any] | None = None, ignore: tuple[str, ...] = (),
-        fixed: tuple[str, ...] = (),
+        fixed: tuple[str, ...] = (), same_code: Callable[[str, str], bool] = operator.eq,
     ) -> None:
         """Record the measurement settings of ``run`` (sizes, durations, repeats), or check them
         against those already recorded: resuming under other settings would rank new trials
@@ -289,8 +291,14 @@ class ResultsStore:
         ``fixed``: settings no option chooses (they follow the package's version or the machine):
         a run that differs in one cannot be resumed at all, and the refusal says so.
 
+        ``settings[TUNER_CODE]`` (tuner name -> its code, as ``same_code`` compares two) is
+        checked tuner by tuner, for the tuners ``run`` holds trials of (another tuner may join
+        the run; a tuner whose code was not recorded, stored by an older placer-gym, is taken
+        at its word), and the tuners new to the run are added to the stored settings.
+
         Raises:
-            SettingsMismatch: ``run`` was stored with other settings, naming each difference.
+            SettingsMismatch: ``run`` was stored with other settings, or trials of one of the
+                tuners by other code, naming each difference.
         """
         stored = self._conn.execute(
             "SELECT settings FROM run_settings WHERE run = ?", (run,)
@@ -313,9 +321,11 @@ class ResultsStore:
             before = None
         if not isinstance(before, dict):
             raise ValueError(f"{self.path}: the stored settings of run {run!r} are not readable")
+        stored_settings = before
         # (only settings these runs record: a database run has no index_cost at all)
         before = {**{k: v for k, v in (absent or {}).items() if k in settings}, **before}
-        keys = [k for k in sorted((set(before) | set(settings)) - set(ignore)) if before.get(k) != settings.get(k)]
+        compared = (set(before) | set(settings)) - set(ignore) - {TUNER_CODE}  # (tuner by tuner, below)
+        keys = [k for k in sorted(compared) if before.get(k) != settings.get(k)]
         changed = [f"{key} {_recorded(before.get(key))} then, {_recorded(settings.get(key))} now" for key in keys]
         unchosen = [key for key in keys if key in fixed]
         if unchosen:  # ("rerun with the same settings" named settings no option sets)
@@ -330,6 +340,35 @@ class ResultsStore:
                 + "; ".join(changed)
                 + "): rerun with the same settings to resume it, or use another --out"
             )
+        self._claim_tuner_code(run, stored_settings, settings.get(TUNER_CODE) or {}, same_code)
+
+    def _claim_tuner_code(
+        self, run: str, stored: dict[str, Any], code: Mapping[str, str], same_code: Callable[[str, str], bool]
+    ) -> None:
+        """Check each tuner's ``code`` against the code recorded in ``stored`` (``run``'s stored
+        settings) where ``run`` holds trials of that tuner, then record the code of the tuners new
+        to it (SettingsMismatch naming a tuner whose code changed)."""
+        recorded = stored.get(TUNER_CODE) or {}
+        if not isinstance(recorded, dict):
+            raise ValueError(f"{self.path}: the stored tuner code of run {run!r} is not readable")
+        for tuner, now in code.items():
+            then = recorded.get(tuner)
+            if then is not None and not same_code(str(then), now) and self._tuner_rows(run, tuner):
+                raise SettingsMismatch(
+                    f"{self.path} holds trials of tuner {tuner!r} in run {run!r} made by other code "
+                    f"({then} then, {now} now): resumed, it would go on from proposals its code no "
+                    "longer makes; use another --out, or put back the code that made them"
+                )
+        if any(recorded.get(tuner) != now for tuner, now in code.items()):
+            self._conn.execute(
+                "UPDATE run_settings SET settings = ? WHERE run = ?",
+                (json.dumps({**stored, TUNER_CODE: {**recorded, **code}}, sort_keys=True), run),
+            )
+
+    def _tuner_rows(self, run: str, tuner: str) -> int:
+        """How many trials of ``tuner`` (any seed) ``run`` holds."""
+        return int(self._conn.execute(
+            "SELECT COUNT(*) FROM trials WHERE run = ? AND tuner = ?", (run, tuner)).fetchone()[0])
 
     def count(self, run: str) -> int:
         """How many rows (baselines and trials, ok or failed) ``run`` has."""

@@ -5,11 +5,17 @@ stored with the run, so that a resume under other settings is refused
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 #: Run settings no option of placer tune sets: they follow the version (the SQLite windows'
 #: checkpoint, the warm-up) or the machine (PostgreSQL's memory).
 UNCHOSEN_SETTINGS = ("wal_checkpoint", "warmup_s", "shared_buffers_max_mb")
+
+#: The run setting naming the code of each tuner of one's own (tuner name -> where its code comes
+#: from, with a digest of it): compared tuner by tuner, and added to as other tuners join the run
+#: (:meth:`~learned_systems.results.ResultsStore.claim_settings`).
+TUNER_CODE = "tuner_code"
 
 
 #: Measurement parameters that runs stored before they were recorded lack, with the value every
@@ -33,10 +39,17 @@ def settings_before() -> dict[str, Any]:
     return {"index_cost": "measured", "wal_checkpoint": WAL_CHECKPOINT_BEFORE, **MEASUREMENT_PARAMETERS_BEFORE}
 
 
-def run_settings(system: str, objective: Any, repeats: int) -> dict[str, Any]:
+def run_settings(
+    system: str, objective: Any, repeats: int, tuner_code: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """What a run's measurements and search depend on besides the configuration (the seed is
-    kept per row): a resume under other settings is refused (ResultsStore.claim_settings)."""
+    kept per row): a resume under other settings is refused (ResultsStore.claim_settings).
+    ``tuner_code``: each tuner of one's own's code (name -> where it comes from, with a digest
+    of it), so that a tuner edited since it stored trials does not resume them; built-in tuners
+    need none (the package's version is their code)."""
     settings: dict[str, Any] = {"rows": effective_size(objective), "repeats": repeats}
+    if tuner_code:
+        settings[TUNER_CODE] = dict(tuner_code)
     if system != "index":
         settings["duration_s"] = objective.backend.duration_s  # pgbench rounds to whole seconds
         if hasattr(objective.backend, "warmup_s"):  # trials measured without one differ

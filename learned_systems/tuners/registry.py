@@ -9,7 +9,9 @@ imported only when one is made (Optuna and torch load slowly).
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, overload
 
 from learned_systems.config.knobs import KnobSpace
@@ -29,6 +31,8 @@ RESERVED_TUNER_NAMES = frozenset({"baseline", "default", "rule_of_thumb"})
 TUNER_METHODS = ("ask", "tell", "observe", "replay")
 
 _FACTORIES: dict[str, TunerFactory] = {}
+#: The text of each factory of one's own's file when it registered (:func:`loaded_tuner_text`).
+_LOADED_TEXT: dict[Callable[..., Any], bytes | None] = {}
 
 
 def check_tuner_name(name: object) -> str:
@@ -93,6 +97,8 @@ def register_tuner(
             raise TypeError(f"tuner {name!r}: the factory must be callable, got {factory!r}")
         refuse_taken_name("tuner", name, _FACTORIES.get(name), factory)
         _FACTORIES[name] = factory
+        if not _is_builtin(factory):  # the code as loaded, whatever its file says later
+            _LOADED_TEXT[factory] = _file_text(factory)
         return factory
 
     return add if factory is None else add(factory)
@@ -107,6 +113,34 @@ def tuner_module(name: str) -> str:
     """The module whose factory makes tuner ``name`` (``placer tune --plugin`` names a plugin
     that registered none)."""
     return str(getattr(tuner_factory(name), "__module__", ""))
+
+
+def _is_builtin(factory: Callable[..., Any]) -> bool:
+    module = str(getattr(factory, "__module__", None) or "")
+    return module == "learned_systems" or module.startswith("learned_systems.")
+
+
+def _file_text(factory: Callable[..., Any]) -> bytes | None:
+    """The text of the file that defines ``factory`` (None when it has none or it cannot be
+    read)."""
+    file = getattr(sys.modules.get(str(getattr(factory, "__module__", None) or "")), "__file__", None)
+    try:
+        return Path(file).read_bytes() if file else None
+    except OSError:
+        return None
+
+
+def is_builtin_tuner(name: str) -> bool:
+    """Whether tuner ``name`` is one of placer-gym's own (its code is the package version's)."""
+    return _is_builtin(tuner_factory(name))
+
+
+def loaded_tuner_text(name: str) -> bytes | None:
+    """The text of the file that defines tuner ``name``'s factory as it was when the factory
+    registered (None for a built-in, a module without a file or one that could not be read):
+    a tuner's code edited after it loaded is not the code that runs, and a run resumed with
+    edited code is refused by what this says (``placer tune``)."""
+    return _LOADED_TEXT.get(tuner_factory(name))
 
 
 def tuner_factory(name: str) -> TunerFactory:

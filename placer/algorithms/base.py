@@ -406,12 +406,12 @@ def _same_code(a: type, b: type) -> bool:
     return a.__qualname__ == b.__qualname__ and source is not None and source == _source_bytes(b)
 
 
-def _source_file(cls: type) -> str | None:
-    """The file that defines ``cls`` (None for a module without one, e.g. ``__main__`` in a
-    notebook)."""
+def _source_file(code: Any) -> str | None:
+    """The file that defines ``code`` (a class or function; None for a module without one,
+    e.g. ``__main__`` in a notebook)."""
     import sys
 
-    return getattr(sys.modules.get(cls.__module__), "__file__", None)
+    return getattr(sys.modules.get(getattr(code, "__module__", None) or ""), "__file__", None)
 
 
 def _source_bytes(cls: type) -> bytes | None:
@@ -429,25 +429,34 @@ def _is_builtin(cls: type) -> bool:
 
 def method_source(name: str) -> str:
     """Where method ``name``'s code comes from, for provenance: empty for placer-gym's own
-    methods (the package version and commit say it), else the class, its file and a digest of
-    the file's text as it was loaded, so that a run of a plugin can be told from a run of an
+    methods (the package version and commit say it), else :func:`code_source` of its class
+    and its file's text as it was loaded, so that a run of a plugin can be told from a run of an
     edited plugin."""
-    import hashlib
-
     cls = placer_class(name)
     if _is_builtin(cls):
         return ""
-    file = _source_file(cls)
+    return code_source(cls, _LOADED_SOURCE.get(cls))
+
+
+def code_source(code: Any, text: bytes | None) -> str:
+    """Where plugin ``code`` (a method's class, a tuner's factory) comes from: its name, a digest
+    of ``text`` (its file's text as it was loaded; "unreadable" for None) and the file
+    (``NAME (sha1 0123456789ab) from FILE``), or ``NAME from module M`` for a module without a
+    file (a notebook's ``__main__``)."""
+    import hashlib
+
+    name = getattr(code, "__qualname__", type(code).__qualname__)
+    file = _source_file(code)
     if not file:
-        return f"{cls.__qualname__} from module {cls.__module__}"
-    text = _LOADED_SOURCE.get(cls)
+        return f"{name} from module {getattr(code, '__module__', '?')}"
     digest = hashlib.sha1(text).hexdigest()[:12] if text is not None else "unreadable"
-    return f"{cls.__qualname__} (sha1 {digest}) from {file}"
+    return f"{name} (sha1 {digest}) from {file}"
 
 
 def same_method_source(a: str, b: str) -> bool:
-    """Whether two :func:`method_source` texts name the same code: the class and the digest
-    of its file's text, wherever the file lies (a plugin moved or copied is the same method)."""
+    """Whether two :func:`code_source` texts (:func:`method_source`'s, a tuner's) name the same
+    code: its name and the digest of its file's text, wherever the file lies (a plugin moved or
+    copied is the same code)."""
     return a.partition(" from ")[0] == b.partition(" from ")[0]
 
 

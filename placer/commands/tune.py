@@ -290,7 +290,7 @@ def _run(
         out.mkdir(parents=True, exist_ok=True)
         label = objective.workload  # a key file's name, not its path
         run = f"{system}-{label}-{objective.space.name}"
-        settings = run_settings(system, objective, repeats)
+        settings = run_settings(system, objective, repeats, _tuner_code(tuners))
         console = Console(stderr=True)
         with ResultsStore(out / "results.sqlite") as store:
             _claim_run(store, system, label, run, objective, settings, index_cost)
@@ -398,12 +398,25 @@ def _check_out_folder(out: Path) -> None:
         raise _BadInput(f"--out {out}: {results} cannot be written (resuming adds trials to it)")
 
 
+def _tuner_code(tuners: list[str]) -> dict[str, str]:
+    """Where each of ``tuners`` of one's own comes from (a ``--plugin``'s): its factory, a digest
+    of its file's text as it was loaded and the file (``placer place`` records a plugin
+    method's so); none for the built-in tuners."""
+    from learned_systems.tuners.registry import is_builtin_tuner, loaded_tuner_text, tuner_factory
+    from placer.algorithms.base import code_source
+
+    return {name: code_source(tuner_factory(name), loaded_tuner_text(name))
+            for name in tuners if not is_builtin_tuner(name)}  # fmt: skip
+
+
 def _claim_run(
     store: Any, system: str, workload: str, run: str, objective: Any, settings: dict[str, Any], index_cost: str
 ) -> None:
-    """Take ``run`` in the store under ``settings``: a resume under other settings is refused."""
+    """Take ``run`` in the store under ``settings``: a resume under other settings, or of a
+    tuner's trials by other code, is refused."""
     from learned_systems.results import SettingsMismatch
     from learned_systems.run_settings import UNCHOSEN_SETTINGS, settings_before
+    from placer.algorithms.base import same_method_source
 
     if system == "index":  # earlier versions named the index's space "durable"
         store.rename_run(f"{system}-{workload}-durable", run, objective.space.name)
@@ -412,7 +425,7 @@ def _claim_run(
         # before it was refused with them, resumes)
         store.claim_settings(run, settings, absent=settings_before(),
                              ignore=("repeats",) if index_cost == "counted" else (),
-                             fixed=UNCHOSEN_SETTINGS)
+                             fixed=UNCHOSEN_SETTINGS, same_code=same_method_source)
     except SettingsMismatch as exc:
         raise _BadInput(str(exc)) from None
 

@@ -61,3 +61,39 @@ def test_a_value_that_cannot_be_stored_is_refused_naming_its_field(tmp_path: Pat
         with pytest.raises(TypeError, match=rf"the trial's {field} "):
             store.add("r", "random", 0, 0, "trial", _result(**{field: value}), 1.0)
         assert store.count("r") == 0
+
+
+def _stored_tuner_code(store: ResultsStore, run: str) -> dict[str, str]:
+    import json
+
+    (text,) = store._conn.execute("SELECT settings FROM run_settings WHERE run = ?", (run,)).fetchone()
+    return dict(json.loads(text).get("tuner_code", {}))
+
+
+def test_a_tuners_trials_are_resumed_by_the_code_that_made_them_only(tmp_path: Path) -> None:
+    """A tuner of one's own's code is checked tuner by tuner: one whose trials the run holds
+    must be the same code; one without trials there, or one joining the run, is recorded."""
+    from learned_systems.results import SettingsMismatch
+
+    def claim(store: ResultsStore, **code: str) -> None:
+        store.claim_settings("run", {"rows": 10, "tuner_code": code} if code else {"rows": 10})
+
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        claim(store, mine="Mine (sha1 aaa)", idle="Idle (sha1 bbb)")
+        store.add("run", "mine", 0, 0, "trial", _result(), 1.0)
+        store.add("run", "random", 0, 0, "trial", _result(), 1.0)  # (a built-in tuner: no code)
+        claim(store, mine="Mine (sha1 aaa)")  # the same code: resumed
+        claim(store)  # another command's built-in tuners only
+        with pytest.raises(SettingsMismatch, match=r"trials of tuner 'mine' in run 'run' made by other code "
+                           r"\(Mine \(sha1 aaa\) then, Mine \(sha1 ccc\) now\).*use another --out, or put back"):
+            claim(store, mine="Mine (sha1 ccc)")
+        claim(store, idle="Idle (sha1 ddd)", new="New (sha1 eee)")  # no trials of idle: its code is new
+        assert _stored_tuner_code(store, "run") == {
+            "mine": "Mine (sha1 aaa)", "idle": "Idle (sha1 ddd)", "new": "New (sha1 eee)"}
+        store._conn.execute("UPDATE run_settings SET settings = '{\"rows\": 10}'")  # (a store made before)
+        claim(store, mine="Mine (sha1 ccc)")  # unrecorded code is taken at its word, and recorded
+        assert _stored_tuner_code(store, "run") == {"mine": "Mine (sha1 ccc)"}
+        store._conn.execute("UPDATE run_settings SET settings = '{\"rows\": 10, \"tuner_code\": {\"mine\": \"Mine (sha1 aaa) from /a/x.py\"}}'")
+        store.claim_settings("run", {"rows": 10, "tuner_code": {"mine": "Mine (sha1 aaa) from /b/x.py"}},
+                             same_code=lambda a, b: a.partition(" from ")[0] == b.partition(" from ")[0])  # moved: the same
+        assert _stored_tuner_code(store, "run") == {"mine": "Mine (sha1 aaa) from /b/x.py"}

@@ -104,3 +104,41 @@ def test_a_plugin_factory_of_the_wrong_shape_is_one_line_before_any_measurement(
     assert done.exit_code == 2 and "Traceback" not in done.output, done.output
     assert "tuner 'plugged': its factory" in done.output and "must take (space, seed, trials)" in done.output
     assert not out.exists()
+
+
+def _as_a_new_process_loads(plugin: Path) -> None:
+    """Forget ``plugin``'s module and its tuner, so that the next command loads the file anew
+    (a command of its own, as each ``placer tune`` is)."""
+    import sys
+
+    from placer.algorithms.plugins import plugin_module_name
+
+    sys.modules.pop(plugin_module_name(str(plugin)), None)
+    registry._FACTORIES.pop("plugged", None)
+
+
+def test_a_run_of_an_edited_plugin_tuner_is_not_resumed(tmp_path: Path) -> None:
+    """An edited tuner resumed its stored trials with other proposals, unsaid (placer place
+    refuses a plugin method's edited code): the run records each plugin tuner's code."""
+    plugin = tmp_path / "plugged.py"
+    plugin.write_text(PLUGIN)
+    out = tmp_path / "out"
+    run = [*RUN, "--tuner", "plugged,random", "--out", str(out)]  # (3 trials each)
+    assert CliRunner().invoke(app, [*run, "--trials", "2", "--plugin", str(plugin)]).exit_code == 0
+    report = json.loads((out / "best_config.json").read_text())
+    assert list(report["settings"]["tuner_code"]) == ["plugged"]  # (random: the package's own)
+    assert re.fullmatch(rf"Plugged \(sha1 [0-9a-f]{{12}}\) from {re.escape(str(plugin))}",
+                        report["settings"]["tuner_code"]["plugged"])
+    _as_a_new_process_loads(plugin)
+    plugin.write_text(PLUGIN.replace("return self.space.sample(self.rng)", "return self.space.defaults()"))
+    refused = CliRunner().invoke(app, [*run, "--plugin", str(plugin)])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output, refused.output
+    assert "trials of tuner 'plugged' in run 'index-lognormal-safe' made by other code" in refused.stderr
+    assert "use another --out, or put back the code that made them" in refused.stderr
+    _as_a_new_process_loads(plugin)
+    moved = tmp_path / "elsewhere" / "plugged.py"  # the code that made them, copied elsewhere
+    moved.parent.mkdir()
+    moved.write_text(PLUGIN)
+    resumed = CliRunner().invoke(app, [*run, "--plugin", str(moved)])
+    assert resumed.exit_code == 0 and "plugged: best score" in resumed.stdout and "2 resumed" in resumed.stdout, resumed.output
+    _as_a_new_process_loads(moved)

@@ -216,3 +216,26 @@ def test_two_lambdas_or_closures_of_one_name_are_different_code(own_registry) ->
     finally:
         kinds._KINDS.clear()
         kinds._KINDS.update(saved)
+
+
+def test_a_tuners_code_is_kept_as_it_registered(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The code that runs is the code as loaded: the file edited afterwards does not change what
+    a run records (placer tune refuses a resume of trials made by other code)."""
+    import importlib.util
+    import sys
+
+    monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
+    source = tmp_path / "loaded_tuner_plugin.py"
+    text = ("from learned_systems.tuners import register_tuner\n"
+            "from learned_systems.tuners.random_search import RandomSearch\n"
+            "register_tuner('loaded', lambda space, seed, trials: RandomSearch(space, seed))\n")
+    source.write_text(text)
+    spec = importlib.util.spec_from_file_location("loaded_tuner_plugin", source)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "loaded_tuner_plugin", module)
+    spec.loader.exec_module(module)
+    source.write_text(text + "# edited after it loaded\n")
+    assert registry.loaded_tuner_text("loaded") == text.encode()
+    assert not registry.is_builtin_tuner("loaded") and registry.is_builtin_tuner("random")
+    assert registry.loaded_tuner_text("random") is None  # (the package's version is its code)
