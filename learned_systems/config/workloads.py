@@ -38,7 +38,7 @@ class ZipfKeys:
 
 #: The base's fields that shape only the transactions, not the database :meth:`Workload.setup`
 #: builds (left out of the default template key, so they share a template).
-TRANSACTION_FIELDS = ("name", "ops_per_transaction", "read_only")
+TRANSACTION_FIELDS = ("name", "ops_per_transaction")
 
 
 def _key_text(value: Any) -> str:
@@ -61,7 +61,6 @@ class Workload:
     name: str
     rows: int = 200_000
     ops_per_transaction: int = 20
-    read_only: bool = False
 
     #: A class's own template name, its instances' key being ``NAME-rows``: set by a class whose
     #: fields other than ``rows`` shape only its transactions, so that its variants share one
@@ -283,8 +282,6 @@ class Analytical(Workload):
     """Read-only analytical mix over the order tables: a date-range filter (a full scan:
     ``created`` has no index), aggregates, a join."""
 
-    read_only: bool = True
-
     QUERIES = (
         "SELECT count(*), sum(total), avg(lines) FROM orders WHERE created BETWEEN ? AND ?",
         "SELECT item_id % 50, sum(amount), count(*) FROM order_line WHERE order_id BETWEEN ? AND ? "
@@ -346,9 +343,7 @@ def make_workload(
     if name == "ycsb-b":
         return YCSB(name, read_fraction=0.95, ops_per_transaction=ops_per_transaction, **size)
     if name == "ycsb-c":
-        return YCSB(
-            name, read_fraction=1.0, read_only=True, ops_per_transaction=ops_per_transaction, **size
-        )
+        return YCSB(name, read_fraction=1.0, ops_per_transaction=ops_per_transaction, **size)
     if name == "ycsb-f":
         return YCSB(
             name,

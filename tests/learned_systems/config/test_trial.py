@@ -29,7 +29,6 @@ class _SlowWorkload:
     """Transactions of ~5 ms, counted: a stand-in for an analytical query mix."""
 
     name = "slow"
-    read_only = True
 
     def __init__(self) -> None:
         self.transactions = 0
