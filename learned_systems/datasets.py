@@ -64,6 +64,9 @@ def _clustered(rng: np.random.Generator, n: int) -> np.ndarray:
 #: Most keys (or queries) generated at once: 8 GB of uint64.
 MAX_KEYS = 1_000_000_000
 
+#: The key distributions by dataset name: ``generate(rng, n)`` returns ``n`` keys as a uint64
+#: array in any order (:func:`generate_keys` sorts them), drawn from ``rng`` so that a seed
+#: repeats them. One of one's own is added under its name (README, "Extending learned_systems").
 GENERATORS: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
     "uniform": _uniform,
     "normal": _normal,

@@ -79,12 +79,15 @@ def test_method_example_registers_places_and_runs_from_the_cli(tmp_path, monkeyp
 
 def test_extending_learned_systems_example_runs_and_its_tuner_plugs_into_the_cli(tmp_path, monkeypatch):
     """The section on extending learned_systems, run as written (a tuner by name and as an
-    instance, an index kind in the objective's space, a system of one's own); then saved as a
-    plugin and its tuner run by placer tune, as the section says."""
+    instance, an index kind in the objective's space, a key generator, a system of one's own);
+    then saved as a plugin whose tuner placer tune runs on its generator's keys, as the section
+    says."""
     import json
 
+    import numpy as np
     from typer.testing import CliRunner
 
+    from learned_systems import datasets
     from learned_systems.index import kinds
     from learned_systems.tuners import registry
     from placer.cli import app
@@ -92,6 +95,7 @@ def test_extending_learned_systems_example_runs_and_its_tuner_plugs_into_the_cli
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))  # (the example's, then gone)
     monkeypatch.setattr(kinds, "_KINDS", dict(kinds._KINDS))
+    monkeypatch.setattr(datasets, "GENERATORS", dict(datasets.GENERATORS))
     code = _python_block("Extending learned_systems")
     scope: dict = {"__name__": "__main__"}  # (python extend.py)
     exec(compile(code, "README.md", "exec"), scope)  # noqa: S102
@@ -99,14 +103,20 @@ def test_extending_learned_systems_example_runs_and_its_tuner_plugs_into_the_cli
     assert found.tuner == "coord" and found.failed == 0 and len(found.best_so_far) == 20
     assert set(scope["space"].knob("kind").choices) == {"pgm", "rmi", "sampled"}
     assert toy.tuner == "coord" and toy.best_score > 1.0  # above the defaults
+    keys = datasets.generate_keys("steps", 5_000, seed=3)  # sorted uint64, repeated by a seed
+    assert keys.dtype == np.uint64 and keys.size == 5_000 and bool(np.all(keys[1:] >= keys[:-1]))
+    assert np.array_equal(keys, datasets.generate_keys("steps", 5_000, seed=3))
+    assert scope["index"].workload == "steps" and np.array_equal(scope["index"].keys, datasets.load_keys("steps", 20_000))
     assert os.listdir(tmp_path) == []  # the example leaves no files behind
     plugin = tmp_path / "extend.py"
     plugin.write_text(code)  # saved as written: imported (as the CLI loads it), it runs no example
     monkeypatch.setattr(registry, "_FACTORIES", {k: v for k, v in registry._FACTORIES.items() if k != "coord"})
     monkeypatch.setattr(kinds, "_KINDS", {k: v for k, v in kinds._KINDS.items() if k != "sampled"})
-    done = CliRunner().invoke(app, ["tune", "--system", "index", "--index-cost", "counted", "--rows", "2000",
-                                    "--trials", "3", "--tuner", "coord,optuna", "--plugin", str(plugin),
-                                    "--out", "out", "--quiet"])  # fmt: skip
+    monkeypatch.setattr(datasets, "GENERATORS", {k: v for k, v in datasets.GENERATORS.items() if k != "steps"})
+    done = CliRunner().invoke(app, ["tune", "--system", "index", "--workload", "steps", "--index-cost", "counted",
+                                    "--rows", "2000", "--trials", "3", "--tuner", "coord,optuna", "--plugin",
+                                    str(plugin), "--out", "out", "--quiet"])  # fmt: skip
     assert done.exit_code == 0, done.output
     report = json.loads((tmp_path / "out" / "best_config.json").read_text())
     assert list(report["tuners"]) == ["coord", "optuna"] and report["tuners"]["coord"]["failed"] == 0
+    assert report["workload"] == "steps" and report["run"] == "index-steps-safe"

@@ -155,7 +155,8 @@ def tune(
     plugin: Annotated[
         list[str] | None,
         typer.Option("--plugin", help="module or .py file registering extra tuners (repeatable; "
-                     "learned_systems.tuners.register_tuner)"),
+                     "learned_systems.tuners.register_tuner) or index key generators "
+                     "(learned_systems.datasets.GENERATORS)"),
     ] = None,
 ) -> None:
     """Tune knobs with random search, Optuna TPE or an RL agent; resumable, plotted."""
