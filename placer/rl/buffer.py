@@ -16,7 +16,11 @@ minibatches take no longer).
 ``placer train`` builds its models with it and gives it to every model it resumes
 (:func:`use_design_constant_buffer`), a checkpoint saved before it included. Saved models leave
 the class out (stable-baselines3 would keep it by reference: a model naming this module could
-not be loaded by a version without it); loaded elsewhere, they build sb3-contrib's buffer.
+not be loaded by a version without it). :func:`placer.rl.inference.load_model` (the ``rl``
+placer, scripts) loads them with a :class:`DeferredRolloutBuffer`, which allocates its rows
+only when a rollout begins: loaded with sb3-contrib's buffer, a model placing designs held
+``n_steps x n_envs`` rows it never fills (its action masks alone 32 MB at ``n_steps`` 1,024 x
+2 envs, filled with ones at load; a plain ``MaskablePPO.load`` still builds that buffer).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from gymnasium import spaces
 from sb3_contrib.common.maskable.buffers import (
     MaskableDictRolloutBuffer,
     MaskableDictRolloutBufferSamples,
+    MaskableRolloutBuffer,
 )
 from stable_baselines3.common.vec_env import VecNormalize
 
@@ -145,6 +150,56 @@ class DesignConstantRolloutBuffer(MaskableDictRolloutBuffer):
         observations = {key: varying[key] if key in varying else self.to_torch(self._stacked[key][entries])
                         for key in self.key_order}  # fmt: skip
         return samples._replace(observations=observations)
+
+
+class DeferredRolloutBuffer(DesignConstantRolloutBuffer):
+    """A :class:`DesignConstantRolloutBuffer` that allocates its ``buffer_size x n_envs`` rows
+    at its first :meth:`reset` after construction (SB3's ``collect_rollouts`` makes one before
+    each rollout) or its first :meth:`add`, not when it is built: the buffer of a model loaded to
+    place designs, which collects no rollout. Trained on, it is that buffer, bit for bit."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._built = False  # (SB3's __init__ calls reset: that reset allocates no rows)
+        super().__init__(*args, **kwargs)
+        self._built = True
+
+    @property
+    def allocated(self) -> bool:
+        """Whether the rows are allocated (a rollout has begun)."""
+        return self.entry_of_row.shape[0] == self.buffer_size
+
+    def reset(self) -> None:
+        """Empty the buffer; during construction, with zero rows of every array."""
+        if self._built:
+            super().reset()
+            return
+        size, self.buffer_size = self.buffer_size, 0
+        try:
+            super().reset()
+        finally:
+            self.buffer_size = size
+
+    def add(self, obs: dict[str, np.ndarray], *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """Allocate the rows first when no rollout began (an ``add`` straight after building)."""
+        if not self.allocated:
+            self.reset()
+        super().add(obs, *args, **kwargs)
+
+
+def deferred_rollout_buffer(
+    buffer_size: int,
+    observation_space: spaces.Space,
+    action_space: spaces.Space,
+    device: torch.device | str = "auto",
+    **kwargs: Any,
+) -> MaskableDictRolloutBuffer | MaskableRolloutBuffer:
+    """The rollout buffer :func:`placer.rl.inference.load_model` has SB3 build (it is passed as
+    the model's ``rollout_buffer_class``): a :class:`DeferredRolloutBuffer` for a Dict
+    observation space, every placement policy's; for another, sb3-contrib's own, as SB3 would
+    choose, so a foreign model is refused for what it observes rather than by this buffer."""
+    if isinstance(observation_space, spaces.Dict):
+        return DeferredRolloutBuffer(buffer_size, observation_space, action_space, device, **kwargs)
+    return MaskableRolloutBuffer(buffer_size, observation_space, action_space, device, **kwargs)
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:

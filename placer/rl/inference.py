@@ -27,8 +27,10 @@ POLICY_INPUTS = frozenset({"grid", "graph_nodes", "graph_edges"})
 def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | None = None) -> Any:
     """A MaskablePPO model from ``path`` (a ``.zip``, or a run folder: its best.zip, else
     last.zip) on ``device`` (auto, cpu, cuda, cuda:N; see :func:`placer.device.resolve_device`);
-    ``tensorboard_log`` for a model that goes on training. The file is unpickled (by
-    stable-baselines3): load only models you trust, as loading one can run code.
+    ``tensorboard_log`` for a model that goes on training. Its rollout buffer allocates its rows
+    only when a rollout begins (:class:`~placer.rl.buffer.DeferredRolloutBuffer`): a model that
+    places designs never fills them. The file is unpickled (by stable-baselines3): load only
+    models you trust, as loading one can run code.
 
     Raises:
         FileNotFoundError: no model there.
@@ -38,6 +40,7 @@ def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | Non
     from sb3_contrib import MaskablePPO
 
     from placer.device import resolve_device
+    from placer.rl.buffer import deferred_rollout_buffer
 
     device = resolve_device(device)  # "cuda" where there is none: refused, not loaded on the CPU
     p = Path(path)
@@ -46,12 +49,15 @@ def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | Non
     if not p.exists():
         raise FileNotFoundError(errno.ENOENT, "no trained model here", str(p))
     try:
-        model = MaskablePPO.load(p, device=device, tensorboard_log=tensorboard_log)
+        # (saved models name no buffer class: SB3 would build sb3-contrib's, all its rows)
+        model = MaskablePPO.load(p, device=device, tensorboard_log=tensorboard_log,
+                                 rollout_buffer_class=deferred_rollout_buffer)
     except Exception as error:  # a zip of something else, a damaged or foreign file, ...
         raise ValueError(
             f"model {p}: cannot be loaded as a trained placement policy "
             f"({type(error).__name__}: {error})"
         ) from None
+    model.rollout_buffer_class = type(model.rollout_buffer)  # (a class, as SB3 expects there)
     space = model.observation_space
     if not (isinstance(space, gym.spaces.Dict) and POLICY_INPUTS <= set(space.spaces)):
         raise ValueError(

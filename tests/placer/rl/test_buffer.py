@@ -10,7 +10,7 @@ import pytest
 import torch
 from gymnasium import spaces
 from sb3_contrib import MaskablePPO
-from sb3_contrib.common.maskable.buffers import MaskableDictRolloutBuffer
+from sb3_contrib.common.maskable.buffers import MaskableDictRolloutBuffer, MaskableRolloutBuffer
 from stable_baselines3.common.logger import Logger
 
 from envs.macro_placement_obs import DESIGN_CONSTANT_KEYS
@@ -18,7 +18,7 @@ from netlists.generate import generate
 from placer.device import torch_threads
 from placer.rl.buffer import DesignConstantRolloutBuffer
 from placer.rl.config import TrainConfig
-from placer.rl.train import _new_model, train
+from placer.rl.train import _new_model, make_vec_env, train
 
 SMALL = {"max_grid": 16, "max_nodes": 8, "max_edges": 32, "soft_placement": "keep", "device": "cpu",
          "n_envs": 2, "n_steps": 64, "batch_size": 32, "n_epochs": 2, "learning_rate": 3e-3}  # fmt: skip
@@ -122,6 +122,39 @@ def test_minibatches_hold_the_same_bits_in_the_same_layout() -> None:
     assert kept < constant / 5
 
 
+def test_a_deferred_buffer_allocates_its_rows_at_its_first_rollout_and_is_then_the_same() -> None:
+    """DeferredRolloutBuffer (load_model's) holds no row when built; its first reset or add
+    allocates them, and its minibatches are those of the buffer it defers, bit for bit."""
+    from placer.rl.buffer import DeferredRolloutBuffer, deferred_rollout_buffer
+
+    space, actions = _space(), spaces.Discrete(4)
+    steps, n_envs = 8, 2
+    deferred = deferred_rollout_buffer(steps, space, actions, "cpu", n_envs=n_envs)
+    assert isinstance(deferred, DeferredRolloutBuffer) and not deferred.allocated
+    assert sum(a.nbytes for a in deferred.observations.values()) + deferred.action_masks.nbytes == 0
+    eager = DesignConstantRolloutBuffer(steps, space, actions, "cpu", n_envs=n_envs)
+    rng = np.random.default_rng(3)
+    for _ in range(steps):  # (no reset first: an add straight after building allocates too)
+        obs = {key: rng.random((n_envs, *box.shape)).astype(box.dtype) for key, box in space.spaces.items()}
+        args = (obs, rng.integers(0, 4, (n_envs, 1)), rng.random(n_envs), np.zeros(n_envs),
+                torch.tensor(rng.random(n_envs)), torch.tensor(rng.random(n_envs)))  # fmt: skip
+        masks = rng.random((n_envs, 4)) > 0.3
+        eager.add(*args, action_masks=masks)
+        deferred.add(*args, action_masks=masks)
+    assert deferred.allocated and deferred.full
+    for buffer in (eager, deferred):
+        buffer.compute_returns_and_advantage(torch.zeros(n_envs), np.zeros(n_envs))
+    np.random.seed(1)
+    a_batches = list(eager.get(4))
+    np.random.seed(1)
+    b_batches = list(deferred.get(4))
+    for a, b in zip(a_batches, b_batches, strict=True):
+        assert all(torch.equal(a.observations[key], b.observations[key]) for key in space.spaces)
+        assert torch.equal(a.action_masks, b.action_masks) and torch.equal(a.advantages, b.advantages)
+    assert isinstance(deferred_rollout_buffer(steps, spaces.Box(0, 1, (3,)), actions, "cpu"),
+                      MaskableRolloutBuffer)  # (a foreign model's space: refused by load_model afterwards)
+
+
 def test_constant_keys_must_be_box_keys_of_the_space() -> None:
     space, actions = _space(), spaces.Discrete(4)
     with pytest.raises(ValueError, match=r"constant_keys \['design'\] are not observation keys"):
@@ -155,3 +188,77 @@ def test_placer_train_uses_the_buffer_its_models_do_not_name_it_and_a_resume_get
     more = TrainConfig(**{**config.__dict__, "timesteps": 256})
     train(more, progress_bar=False, designs=[design], resume=True, verbose=0)
     assert used == [DesignConstantRolloutBuffer, DesignConstantRolloutBuffer]
+
+
+def _rows_bytes(buffer: MaskableDictRolloutBuffer) -> int:
+    """The bytes of a buffer's per-row observation arrays and action masks."""
+    return sum(a.nbytes for a in buffer.observations.values()) + buffer.action_masks.nbytes
+
+
+def test_a_model_loaded_to_place_allocates_no_rollout_rows_and_places_alike(tmp_path: Path) -> None:
+    """load_model (the rl placer, scripts) built sb3-contrib's buffer of n_steps x n_envs rows
+    (its action masks filled with ones), unused by inference. Now no row is allocated until a
+    rollout begins; the placements are those of the model as SB3 loads it, and training the
+    loaded model goes on bit for bit as with the buffer a resume gets."""
+    from placer.rl.buffer import use_design_constant_buffer
+    from placer.rl.inference import env_for_model, load_model, place_with_policy
+
+    out = tmp_path / "run"
+    design = generate(4, 8, 6, seed=2)
+    config = TrainConfig(out=str(out), timesteps=128, checkpoint_every=1000, eval_every=1000, **SMALL)
+    train(config, progress_bar=False, designs=[design], verbose=0)
+    plain = MaskablePPO.load(out / "last.zip", device="cpu")
+    assert _rows_bytes(plain.rollout_buffer) >= SMALL["n_steps"] * SMALL["n_envs"] * SMALL["max_grid"] ** 2 * 4
+    loaded = load_model(out / "last.zip")
+    assert _rows_bytes(loaded.rollout_buffer) == 0
+    assert loaded.rollout_buffer.entry_of_row.size == 0
+
+    placements = []
+    for model in (plain, loaded):
+        env = env_for_model(model, *design, model_path=out / "last.zip")
+        placed, info = place_with_policy(model, env, samples=2, seed=5)
+        assert placed is not None
+        placements.append((placed.x.tobytes(), placed.y.tobytes(), info["cost"]["objective"]))
+    assert placements[0] == placements[1]
+
+    trained = []
+    for give_resume_buffer in (False, True):
+        model = load_model(out / "last.zip")
+        if give_resume_buffer:
+            use_design_constant_buffer(model)
+        model.set_env(make_vec_env([design], config, seed=9))
+        model.set_logger(Logger(folder=None, output_formats=[]))
+        with torch_threads("cpu", 1):
+            model.learn(128, reset_num_timesteps=False)
+        assert _rows_bytes(model.rollout_buffer) > 0  # (allocated when the rollout began)
+        trained.append(model)
+    _assert_same_parameters(*trained)
+
+
+def test_a_design_made_afresh_each_episode_keeps_only_its_rollouts_designs() -> None:
+    """An env given a generator makes a new design every episode: the table gains an entry per
+    episode, but only for the rows of the current rollout (it is emptied at each reset), so over
+    rollouts it holds exactly the distinct designs its rows refer to, never more."""
+    from envs.macro_placement import MacroPlacementEnv
+
+    env = MacroPlacementEnv(generator=lambda rng: generate(4, 8, 6, seed=int(rng.integers(2**31))),
+                            **{key: SMALL[key] for key in ("max_grid", "max_nodes", "max_edges", "soft_placement")})
+    steps = 24
+    buffer = DesignConstantRolloutBuffer(steps, env.observation_space, env.action_space, "cpu")
+    rng = np.random.default_rng(0)
+    obs, _ = env.reset(seed=1)
+    for _ in range(3):  # rollouts
+        buffer.reset()
+        designs = set()
+        for _ in range(steps):
+            designs.add(b"".join(obs[key].tobytes() for key in DESIGN_CONSTANT_KEYS))
+            mask = env.action_masks()
+            action = int(rng.choice(np.flatnonzero(mask)))
+            buffer.add({key: value[None] for key, value in obs.items()}, np.array([[action]]), np.zeros(1),
+                       np.zeros(1), torch.zeros(1), torch.zeros(1), action_masks=mask[None])  # fmt: skip
+            obs, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                obs, _ = env.reset()
+        assert len(designs) >= 4  # (several episodes, each on its own design)
+        assert [len(buffer.table[key]) for key in DESIGN_CONSTANT_KEYS] == [len(designs)] * 3
+        assert np.unique(buffer.entry_of_row).size == len(designs)
