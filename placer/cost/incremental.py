@@ -41,7 +41,7 @@ from placer.cost.congestion import (
 from placer.cost.context import CostContext, check_placement, cost_context
 from placer.cost.density import density_cost, macro_overlaps
 from placer.cost.density import top_count as density_top_count
-from placer.cost.grid import cell_rows_cols, overlap_grid
+from placer.cost.grid import cell_rows_cols, cover_counts, overlap_grid
 from placer.cost.move_kernel import (
     apply,
     excess_delta,
@@ -345,6 +345,8 @@ class IncrementalEvaluator(ReadOnlyPlacement):
         ctx, nl, p = self.ctx, self.netlist, self._placement
         c = ctx.canvas
         self._ex, self._ey = ctx.entry_positions(p)
+        # (the compiled net pass finds these cells again: 1-7 % of a re-sync, well under 1 % of
+        # an sa run, in experiments/bench/resync_speed.py: not worth handing them over)
         self._rows, self._cols = cell_rows_cols(c, self._ex, self._ey)
         self._hpwl, self._v_raw, self._h_raw = net_terms(ctx, self._ex, self._ey)
         self._v_raw, self._h_raw = (
@@ -355,9 +357,7 @@ class IncrementalEvaluator(ReadOnlyPlacement):
         oy, ox = macro_overlaps(c, p.x[m], p.y[m], nl.width[m], nl.height[m])
         self._dens_area = np.ascontiguousarray(overlap_grid(oy, ox))
         # macros covering each cell (a positive area): a cell is nonzero exactly when some do
-        self._cover = np.ascontiguousarray(
-            (oy > 0).T.astype(np.float64) @ (ox > 0).astype(np.float64)
-        )
+        self._cover = np.ascontiguousarray(cover_counts(oy, ox))
         self._vm, self._hm = hard_macro_blockage(nl, ctx, p)
         self._vm, self._hm = np.ascontiguousarray(self._vm), np.ascontiguousarray(self._hm)
         vt, ht = congestion_maps(ctx, self._v_raw, self._h_raw, self._vm, self._hm)
