@@ -19,7 +19,6 @@ from placer.results import (
     STATUS_OK,
     ResultStore,
     canonical_options,
-    records_as_dicts,
     same_design_file,
 )
 
@@ -54,7 +53,10 @@ def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
             raise FileNotFoundError(
                 2, "no results database (run placer place --suite first)", str(db)
             )
-        frame = pd.DataFrame(records_as_dicts(ResultStore(db, read_only=True).records()))
+        columns, rows = ResultStore(db, read_only=True).row_values()
+        # (no rows: no columns, as the frame of no records had; pandas then types the pooled
+        # columns by the other folders' rows alone)
+        frame = pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame()
         _refuse_bad_rows(frame, db)
         frames.append(frame.assign(runs_dir=str(folder), _folder=order))
     runs = pd.concat(frames, ignore_index=True)

@@ -871,17 +871,6 @@ def test_initial_keeps_its_mean_when_every_method_failed(tmp_path: Path) -> None
     assert pd.isna(summary.at["mean", "aa"]) and pd.isna(summary.at["mean rank", "aa"])
 
 
-def test_records_as_dicts_gives_what_asdict_gives() -> None:
-    """(Read field by field now: asdict's deep copy dominated a large leaderboard.)"""
-    from dataclasses import asdict
-
-    from placer.results import records_as_dicts
-
-    rows = [record("d1", "aa", 0, 0.6), record("d2", "bb", 1, None)]
-    assert records_as_dicts(rows) == [asdict(r) for r in rows]
-    assert list(records_as_dicts(rows)[0]) == list(asdict(rows[0]))  # the same column order
-
-
 def test_the_page_is_written_as_one_set_or_not_at_all(runs: Path, tmp_path: Path, monkeypatch) -> None:
     """A full disk between two files left a new table beside an older chart (or a 0-byte .tmp)."""
     from matplotlib.figure import Figure
