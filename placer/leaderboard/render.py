@@ -22,6 +22,7 @@ from placer.leaderboard.runs import METRICS, RunsDirs, load_runs, runs_folders
 from placer.leaderboard.table import (
     INITIAL,
     MIXED_TIMING_MODELS,
+    best_seed_rows,
     budget_label,
     guard_formulas,
     illegal_cells,
@@ -208,12 +209,20 @@ def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
     ]
 
 
-def _unchecked_runs(runs: pd.DataFrame) -> list[str]:
-    """A note naming the ok runs whose ``.plc`` is gone or is not theirs (removed or replaced
-    by hand): their numbers stand in the tables but no placement backs them any more."""
+def _unchecked_runs(runs: pd.DataFrame, aggregate: str) -> list[str]:
+    """A note naming the runs whose figures the tables show but whose ``.plc`` is gone or is
+    not theirs (removed or replaced by hand): no placement backs those numbers any more. Only
+    those runs' files are opened: with ``aggregate="best"`` each cell's best seed
+    (:func:`~placer.leaderboard.table.best_seed_rows`), with ``"mean"`` every ok run (each is
+    in a mean). Opening every ok run's file took 7-11 s of a 100,000-row page of 10 seeds a
+    cell, its best seeds' 0.7-1.5 s (``experiments/bench/leaderboard_scale.py``'s folder)."""
+    ok = runs[runs["status"] == STATUS_OK]
+    if aggregate == "best":  # (the cells as the table makes them: methods labelled over all runs)
+        labelled = ok.assign(method=method_labels(runs).loc[ok.index])
+        ok = ok.loc[best_seed_rows(labelled).index].sort_index()
     lost = [
         f"{row.design}/{row.method}/seed{int(row.seed)}"
-        for row in runs[(runs["status"] == STATUS_OK) & runs["plc_path"].notna()].itertuples()
+        for row in ok[ok["plc_path"].notna()].itertuples()
         if not plc_of_row_is_there(
             Path(row.runs_dir), row.plc_path, None if pd.isna(row.plc_attempt) else row.plc_attempt
         )
@@ -438,7 +447,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
                 f"table ({Path(keep).name}), not from these runs ({budget}; their commits are not "
                 "in the header above)."
             )
-    notes += _unchecked_runs(runs) + _kept_start_runs(runs) + _overrun_runs(runs) + _uneven_seeds(table) + _illegal_note(table) + _illegal_seeds_note(runs, aggregate, table)
+    notes += _unchecked_runs(runs, aggregate) + _kept_start_runs(runs) + _overrun_runs(runs) + _uneven_seeds(table) + _illegal_note(table) + _illegal_seeds_note(runs, aggregate, table)
     notes += _timing_model_notes(table)
     methods = method_order(table)
     if _uses_shared_suite(runs):

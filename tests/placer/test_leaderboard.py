@@ -1211,3 +1211,34 @@ def test_a_runs_folder_without_runs_says_holds_and_several_say_hold(tmp_path: Pa
             ResultStore.in_runs_dir(folder)  # an empty results database
         with pytest.raises(ValueError, match=f"{'holds' if len(names) == 1 else 'hold'} no runs$"):
             write_leaderboard(folders if len(folders) > 1 else folders[0], tmp_path / "page")
+
+
+def test_only_the_runs_the_tables_show_have_their_plc_opened(tmp_path: Path, monkeypatch) -> None:
+    """Every ok run's .plc was opened to name the lost ones (7-11 s of a 100,000-row page): with the best seed per cell only those seeds' files back a figure on the page; with
+    the mean over seeds every ok run's does."""
+    import placer.leaderboard.render as render
+
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for design, method, seed, proxy in [("d1", "aa", 0, 0.8), ("d1", "aa", 1, 0.6), ("d1", "bb", 0, 0.7),
+                                        ("d1", "bb", 1, 0.9), ("d2", "aa", 0, 1.5), ("d2", "aa", 1, 1.4)]:
+        run = record(design, method, seed, proxy)
+        run.plc_path = f"{design}/{method}/seed{seed}.plc"
+        if (design, method, seed) not in {("d1", "aa", 0), ("d1", "bb", 0)}:  # those two lost
+            (tmp_path / "runs" / run.plc_path).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / "runs" / run.plc_path).write_text("# a placement\n")
+        store.write(run)
+    opened = []
+    real = render.plc_of_row_is_there
+
+    def counted(runs_dir, plc_path, plc_attempt):  # type: ignore[no-untyped-def]
+        opened.append(plc_path)
+        return real(runs_dir, plc_path, plc_attempt)
+
+    monkeypatch.setattr(render, "plc_of_row_is_there", counted)
+    best = write_leaderboard(tmp_path / "runs", tmp_path / "best")["markdown"].read_text()
+    assert sorted(opened) == ["d1/aa/seed1.plc", "d1/bb/seed0.plc", "d2/aa/seed1.plc"]  # the best seeds
+    assert "1 run(s) no longer have their .plc (removed or replaced): d1/bb/seed0;" in best
+    opened.clear()
+    mean = write_leaderboard(tmp_path / "runs", tmp_path / "mean", aggregate="mean")["markdown"].read_text()
+    assert len(opened) == 6  # every ok run is in a mean
+    assert "2 run(s) no longer have their .plc (removed or replaced): d1/aa/seed0, d1/bb/seed0;" in mean
