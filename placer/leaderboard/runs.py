@@ -5,9 +5,11 @@ designs under one name. See :mod:`placer.leaderboard`."""
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,8 @@ from placer.results import (
 )
 
 RunsDirs = str | Path | Sequence[str | Path]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 METRICS = ("proxy", "wirelength", "density", "congestion", "timing", "seconds")
@@ -109,11 +113,23 @@ def _refuse_bad_rows(frame: pd.DataFrame, db: Path) -> None:
             shown = repr(value) if isinstance(value, str) else f"{float(value):g}"
             raise ValueError(f"{where(i)} has {column} {shown} (expected {expected})")
     if "options" in frame.columns:  # (text that is no JSON read as one more spelling of them;
+        is_object = once_per_value(_is_json_object)
         for i, (text, status) in enumerate(zip(frame["options"], frame["status"], strict=True)):
             if status != STATUS_OK:  # a failed run's options pool with nothing)
                 continue
-            if isinstance(text, str) and text and not isinstance(_json_or_none(text), dict):
+            if isinstance(text, str) and text and not is_object(text):
                 raise ValueError(f"{where(i)} has options {text!r} (expected a JSON object)")
+
+
+def once_per_value(compute: Callable[[T], R]) -> Callable[[T], R]:
+    """``compute`` remembering its answer per value, for one pass over a column: every run of
+    a method shares its options text, and parsing it per row took ~12 of the 40 s that 100,000
+    rows took to load (``experiments/bench/leaderboard_scale.py``)."""
+    return functools.lru_cache(maxsize=None)(compute)
+
+
+def _is_json_object(text: str) -> bool:
+    return isinstance(_json_or_none(text), dict)
 
 
 def _json_or_none(text: str) -> object:
@@ -155,7 +171,7 @@ def _refuse_option_clashes(ok: pd.DataFrame) -> None:
     options, or one design's runs with other options than the rest of the column)."""
     cell = ["method", "budget_s"]
     # as the batch compares them: {"w": 1} and {"w": 1.0} are the same options
-    options = ok.assign(options=ok["options"].map(canonical_options)).groupby(cell)["options"].nunique()
+    options = ok.assign(options=ok["options"].map(once_per_value(canonical_options))).groupby(cell)["options"].nunique()
     clashes = options[options > 1]
     if clashes.empty:
         return
