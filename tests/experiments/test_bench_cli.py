@@ -4,6 +4,7 @@ their --help states the defaults."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +69,13 @@ BAD = [
     ("timing_tradeoff.py", ["--suite", "{out}/nosuite", "--out", "{out}/t.md"], "--suite: benchmark suite not found"),
     # a method without the options: a traceback after the first methods' runs
     ("timing_tradeoff.py", ["--methods", "refine,fd", "--out", "{out}/t.md"], "fd does not take w_timing"),
+    ("resync_speed.py", ["--repeats", "0", "--out", "{out}/r.md"], "--repeats"),
+    ("resync_speed.py", ["--sa-steps", "-1", "--out", "{out}/r.md"], "--sa-steps"),
+    ("resync_speed.py", ["--suite", "{suite}", "--out", "{out}/r.md"], "--suite: benchmark suite not found"),
+    ("leaderboard_scale.py", ["--rows", "1000,abc", "--out", "{out}/l.md"], "--rows"),
+    ("leaderboard_scale.py", ["--rows", "50", "--out", "{out}/l.md"], "--rows"),
+    ("leaderboard_scale.py", ["--seeds", "0", "--out", "{out}/l.md"], "--seeds"),
+    ("leaderboard_scale.py", ["--baseline-repo", "{suite}", "--out", "{out}/l.md"], "--baseline-repo"),
 ]
 
 
@@ -556,3 +564,24 @@ def test_index_bench_columns_keep_fixed_decimals_and_no_build_time_where_nothing
     table = index_bench.markdown(rows, {"keys": 1000, "queries": 1000, "subsample": 10, "seed": 0, "machine": "m"})
     assert "| books | numpy.searchsorted | - | 1000.0 | 1.000 | 0 | 0.0000 | - | True |  |" in table
     assert "| books | ours PGM eps=64 | 3.950 | 240.0 | 0.240 | 74760 | 0.0935 | 64 | True |  |" in table
+
+
+def test_leaderboard_scale_measures_each_checkouts_own_package_and_compares_their_pages(tmp_path: Path) -> None:
+    """Run from a checkout's folder, ``python -c`` put that folder's package ahead of
+    PYTHONPATH: the baseline process measured this checkout's code, not the baseline's."""
+    import json
+
+    other = tmp_path / "other"
+    shutil.copytree(REPO / "placer", other / "placer", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("netlists", "envs", "learned_systems"):
+        (other / package).symlink_to(REPO / package)
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "leaderboard_scale.py"), "--rows", "40", "--methods", "2", "--seeds", "2",
+         "--baseline-repo", str(other), "--out", str(tmp_path / "scale.md")],
+        capture_output=True, text=True, timeout=300, check=False, cwd=REPO,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = json.loads((tmp_path / "scale.json").read_text())
+    assert rows[0]["rows"] == 40 and rows[0]["same_page"] is True
+    assert rows[0]["baseline_mb"] >= 0 and rows[0]["this_s"] > 0
+    assert "| 40 |" in (tmp_path / "scale.md").read_text()
