@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -118,8 +119,14 @@ def worker_init(batch_pid: int, starts: Any = None, one_line_warnings: bool = Fa
     given, not read with getppid() here: a batch killed before this ran left the worker's new
     parent there, and it ran on). ``starts``: the queue the worker reports each task it begins
     on (:func:`_run_reporting`). ``one_line_warnings``: show the project's warnings as one line
-    each, as the batch's own process does (the CLI's; :mod:`placer.warning_lines`)."""
+    each, as the batch's own process does (the CLI's; :mod:`placer.warning_lines`).
+
+    A worker ignores SIGINT: a terminal's Ctrl-C reaches the whole process group, and a worker
+    idle in its task queue printed multiprocessing's KeyboardInterrupt traceback before the
+    batch's "interrupted" line; the batch's own process acts on the Ctrl-C and stops its
+    workers itself (:func:`stop_workers`)."""
     global _STARTS
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _STARTS = starts
     if one_line_warnings:
         install_one_line_warnings()

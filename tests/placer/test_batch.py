@@ -1209,6 +1209,28 @@ def test_batch_workers_start_with_one_math_thread_each(tmp_path: Path) -> None:
     assert done.stdout.split() == ["2", "2", "True"], done.stderr
 
 
+def test_a_worker_ignores_the_terminals_ctrl_c(tmp_path: Path) -> None:
+    """A Ctrl-C sent to the process group made a worker idle in its task queue print
+    multiprocessing's KeyboardInterrupt traceback before the batch's "interrupted" line (the
+    batch stops its workers itself)."""
+    script = tmp_path / "sigint.py"
+    script.write_text(
+        "import multiprocessing, os, signal\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "import placer.batch as batch\n"
+        "def handler(_):\n"
+        "    return signal.getsignal(signal.SIGINT) == signal.SIG_IGN\n"
+        "if __name__ == '__main__':\n"
+        "    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('spawn'),\n"
+        "                               initializer=batch._worker_init, initargs=(os.getpid(),))\n"
+        "    with pool:\n"
+        "        print(pool.submit(handler, 0).result())\n"
+        "    print(signal.getsignal(signal.SIGINT) == signal.default_int_handler)\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["True", "True"], done.stderr  # the batch's own is untouched
+
+
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
 def test_the_default_worker_count_is_the_cpus_this_process_may_use() -> None:
     """--jobs defaulted to os.cpu_count(): under taskset, Slurm or a cpuset every worker got a
