@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from netlists.errors import InputError
 from netlists.model import Netlist, Placement
 from placer.algorithms.grid_state import ORDERS, SequentialGridState
 
@@ -17,7 +18,7 @@ from placer.algorithms.grid_state import ORDERS, SequentialGridState
 MAX_WEIGHT = 1e6
 
 
-class TooLargeForSettings(ValueError):
+class TooLargeForSettings(InputError):
     """A design larger than the environment's padded sizes allow: ``what`` says how, and
     ``setting`` (``max_nodes``) must be at least ``needed``; the message asks for it in the
     env's keyword (the CLI asks in its option's words)."""
@@ -27,7 +28,7 @@ class TooLargeForSettings(ValueError):
         self.what, self.setting, self.needed = what, setting, needed
 
 
-class NothingToPlace(ValueError):
+class NothingToPlace(InputError):
     """A design this environment has no episode for: no movable hard macro, or one that fits
     no cell of the empty grid. A placer built on the env may keep such a design as it is."""
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from learned_systems.config.trial import TrialResult
+from learned_systems.errors import InputError
 from learned_systems.run_settings import TUNER_CODE
 from learned_systems.tuners.base import TunerState
 
@@ -87,7 +88,7 @@ def _number_field(name: str, value: Any) -> float | int | None:
     raise TypeError(f"the trial's {name} must be a number, got {type(value).__name__} {value!r:.80}")
 
 
-class SettingsMismatch(ValueError):
+class SettingsMismatch(InputError):
     """A run stored under other measurement settings than the ones asked for now."""
 
 

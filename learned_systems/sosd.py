@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from learned_systems.errors import InputError
 from learned_systems.validation import whole_number
 
 #: Bytes of the count before the keys.
@@ -35,7 +36,7 @@ _WIDTHS: dict[int, np.dtype[Any]] = {8: np.dtype("<u8"), 4: np.dtype("<u4")}
 _NAMED_WIDTH = re.compile(r"_uint(32|64)$")
 
 
-class SOSDFormatError(ValueError):
+class SOSDFormatError(InputError):
     """A file that is not a SOSD key file: the message names the file and what was expected."""
 
 

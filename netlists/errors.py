@@ -1,5 +1,11 @@
-"""The netlist layer's error for bad input (file, line, what was expected) and its warning for
-input that reads but looks damaged."""
+"""The errors every package raises for the user to read (:class:`InputError`,
+:class:`Unavailable`), the netlist layer's error for bad input (file, line, what was expected)
+and its warning for input that reads but looks damaged.
+
+The root classes live here, in the lowest layer, which imports nothing of ours, so that
+``placer``, ``envs`` and ``learned_systems`` (:mod:`learned_systems.errors`) raise the same
+ones: a caller, and the CLI, tell a refusal meant for the user from a bug of ours by one test,
+``isinstance(error, REPORTED_ERRORS)``."""
 
 from __future__ import annotations
 
@@ -12,7 +18,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-class NetlistError(ValueError):
+class InputError(ValueError):
+    """The caller's input is refused: a message for the user, not a bug.
+
+    A file, an argument, an option or a stored run that does not fit what was asked, said in a
+    message that names what was expected. A ValueError (as these refusals always were), so
+    ``except ValueError`` still catches it; but a plain ValueError (numpy refusing to broadcast
+    two arrays of ours) is a bug, and the CLI reports it as one, with its traceback.
+    """
+
+
+class Unavailable(RuntimeError):
+    """This machine or its environment cannot do what was asked, reported deliberately: a
+    program that is not installed, a folder another run holds, a server that did not start.
+    A message for the user, not a bug; a RuntimeError, as these refusals always were."""
+
+
+class NetlistError(InputError):
     """Bad netlist / placement input.
 
     The message always reads ``<file>:<line>: <what was expected>`` (line omitted when the
@@ -37,6 +59,11 @@ class UnknownName(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+#: What the packages raise deliberately for the user to read: the CLI prints it as one line
+#: (exit status 2); any other exception escaping a command is a bug of ours.
+REPORTED_ERRORS: tuple[type[Exception], ...] = (InputError, Unavailable, UnknownName)
 
 
 class NetlistWarning(UserWarning):

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
+from netlists.errors import Unavailable
+
 try:
     import fcntl
 except ImportError:  # Windows
@@ -24,7 +26,7 @@ except ImportError:  # Windows
 LOCK_NAME = ".placer.lock"
 
 
-class FolderBusy(RuntimeError):
+class FolderBusy(Unavailable):
     """Another process is writing into the folder."""
 
 

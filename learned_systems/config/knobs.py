@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from learned_systems.errors import InputError
 from learned_systems.validation import flag
 
 
@@ -24,7 +25,7 @@ def config_key(config: Mapping[str, Any]) -> str:
     return repr(sorted(config.items()))
 
 
-class KnobError(ValueError):
+class KnobError(InputError):
     """A configuration names an unknown knob or gives a value outside the knob's space."""
 
 

@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 
 from learned_systems.config.postgres_knobs import _settings
 from learned_systems.config.scratch import make_scratch
+from learned_systems.errors import Unavailable
 
 BINARIES = ("initdb", "pg_ctl", "postgres", "pgbench")
 
@@ -56,7 +57,7 @@ SHORT_TMP = "/tmp"
 SOCKET_PREFIX = "placer-pgs-"
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailable(Unavailable):
     """The PostgreSQL server binaries cannot be found (or the server user cannot be made)."""
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from learned_systems.errors import InputError
+
 UINT64_MAX = np.iinfo(np.uint64).max
 
 
-class UnsortedKeysError(ValueError):
+class UnsortedKeysError(InputError):
     """Raised when an index is built over keys that are not sorted ascending."""
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from netlists.errors import InputError
 from netlists.model import Netlist, Placement, check_placement_matches
 from placer.algorithms.legality import (
     OVERLAP_TOL,
@@ -49,7 +50,7 @@ __all__ = ["GAP", "OVERLAP_TOL", "LegalityReport", "check_finite_positions", "ch
 GAP = 1e-8
 
 
-class LegalizationError(ValueError):
+class LegalizationError(InputError):
     """No strategy found room for every hard macro: a design's verdict, not a bad argument
     (callers with a fallback catch this alone, so a bug of ours is not taken for it)."""
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from envs.macro_placement_checks import MAX_WEIGHT
+from netlists.errors import InputError
 from netlists.model import Netlist, Placement
 from placer.cost.timing import TIMING_METRICS
 from placer.device import resolve_device
@@ -60,11 +61,11 @@ MAX_LEARNING_RATE = 1.0
 MAX_SEED = 2**32 - 1
 
 
-class TrainingDiverged(ValueError):
+class TrainingDiverged(InputError):
     """The policy's weights or outputs stopped being finite numbers during training."""
 
 
-class ObservationNotFinite(ValueError):
+class ObservationNotFinite(InputError):
     """The environment handed the policy an observation holding NaN or infinity: a fault of
     the environment or its design's data, not of training (torch's refusal of the NaN logits
     that follow read as divergence)."""

@@ -17,6 +17,7 @@ import torch
 from envs.macro_placement import MacroPlacementEnv
 from envs.macro_placement_checks import NothingToPlace
 from envs.macro_placement_obs import GRID_CHANNELS
+from netlists.errors import InputError
 from netlists.model import Netlist, Placement
 from placer.rl.run_folder import DESIGNS
 
@@ -77,7 +78,7 @@ def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | Non
     return model
 
 
-class IncompatibleModel(ValueError):
+class IncompatibleModel(InputError):
     """A trained model whose observations this version's environment cannot give (an older
     layout): no checkpoint of its run can be resumed either."""
 
