@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from netlists.errors import InputError
 from netlists.model import Canvas, canvas_problem
 
 MAX_GRID = 128
@@ -36,7 +37,7 @@ OVERLAP_THRESHOLD = 0.004
 def default_grid(width: float, height: float, n_macros: int) -> tuple[int, int]:
     """``(cols, rows)`` with roughly square cells and about one macro per cell (see module doc)."""
     if not (width > 0 and height > 0):
-        raise ValueError(f"canvas must have a positive size, got {width} x {height}")
+        raise InputError(f"canvas must have a positive size, got {width} x {height}")
     n = max(1, math.ceil(math.sqrt(max(n_macros, 1))))
     area = width * height
     if 0 < area < math.inf:
@@ -54,9 +55,9 @@ def default_canvas(
     """A canvas of ``width x height`` with the default grid (unless ``grid``) and routing."""
     cols, rows = grid if grid is not None else default_grid(width, height, n_macros)
     if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in (cols, rows)):
-        raise ValueError(f"grid must be whole numbers of columns and rows, got {cols} x {rows}")
+        raise InputError(f"grid must be whole numbers of columns and rows, got {cols} x {rows}")
     if cols < 1 or rows < 1:
-        raise ValueError(f"grid must have at least one column and row, got {cols} x {rows}")
+        raise InputError(f"grid must have at least one column and row, got {cols} x {rows}")
     cell_w = width / cols
     cell_h = height / rows
     hroutes = H_TRACKS_PER_CELL / cell_h
@@ -75,5 +76,5 @@ def default_canvas(
     )
     problem = canvas_problem(canvas)
     if problem is not None:
-        raise ValueError(problem[1])
+        raise InputError(problem[1])
     return canvas

@@ -40,6 +40,7 @@ import numpy as np
 
 from netlists.builder import NetlistBuilder
 from netlists.defaults import default_canvas
+from netlists.errors import InputError
 from netlists.model import MAX_MAGNITUDE, Canvas, Netlist, NodeType, Placement
 
 HARD_AREA_MEAN = 400.0
@@ -271,23 +272,23 @@ def _check_argument_kinds(
     for label, count in (("n_hard", n_hard), ("n_soft", n_soft), ("n_ports", n_ports), ("max_fanout", max_fanout),
                          ("max_weight", max_weight), ("seed", seed)):  # fmt: skip
         if isinstance(count, bool) or not isinstance(count, int | np.integer):
-            raise ValueError(f"{label} must be a whole number, got {count!r}")
+            raise InputError(f"{label} must be a whole number, got {count!r}")
     if seed < 0:  # (None would draw a new design each call: the seed is the only randomness)
-        raise ValueError(f"seed must be >= 0, got {seed}")
+        raise InputError(f"seed must be >= 0, got {seed}")
     if max(n_hard, n_soft, n_ports) > MOST_PER_KIND:
-        raise ValueError(f"need n_hard, n_soft, n_ports <= {MOST_PER_KIND:,} (the nets take time growing "
+        raise InputError(f"need n_hard, n_soft, n_ports <= {MOST_PER_KIND:,} (the nets take time growing "
                          f"with the square of the count), got {n_hard}, {n_soft}, {n_ports}")
     if grid is not None and not (isinstance(grid, tuple | list) and len(grid) == 2):
-        raise ValueError(f"grid must be a (cols, rows) pair, got {grid!r}")
+        raise InputError(f"grid must be a (cols, rows) pair, got {grid!r}")
     if name is not None and not (isinstance(name, str) and name.strip() and name.isprintable()):
         # (a line break in the name broke the .plc header it is written into)
-        raise ValueError(f"name must be printable text on one line (or None for the default), got {name!r}")
+        raise InputError(f"name must be printable text on one line (or None for the default), got {name!r}")
     if max_weight > MAX_MAGNITUDE:  # (2**62 passed: files no reader takes, weights not whole)
-        raise ValueError(f"max_weight must be at most {MAX_MAGNITUDE:g}, got {max_weight}")
+        raise InputError(f"max_weight must be at most {MAX_MAGNITUDE:g}, got {max_weight}")
     for label, pair in (("pins_per_hard", pins_per_hard), ("outputs_per_soft", outputs_per_soft)):
         if not (isinstance(pair, tuple | list) and len(pair) == 2
                 and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in pair)):
-            raise ValueError(f"{label} must be a (low, high) pair of whole numbers, got {pair!r}")
+            raise InputError(f"{label} must be a (low, high) pair of whole numbers, got {pair!r}")
 
 
 def _check_numbers(
@@ -304,16 +305,16 @@ def _check_numbers(
     for label, number in (("fanout_alpha", fanout_alpha), ("utilisation", utilisation), ("locality", locality),
                           ("weighted_fraction", weighted_fraction)):  # fmt: skip
         if isinstance(number, bool | np.bool_) or not isinstance(number, int | float | np.integer | np.floating):
-            raise ValueError(f"{label} must be a number, got {number!r}")  # (True passed as 1)
+            raise InputError(f"{label} must be a number, got {number!r}")  # (True passed as 1)
     if not math.isfinite(fanout_alpha):
-        raise ValueError(f"fanout_alpha must be a finite number, got {fanout_alpha!r}")
+        raise InputError(f"fanout_alpha must be a finite number, got {fanout_alpha!r}")
     for label, count in (("n_hard", n_hard), ("n_soft", n_soft), ("n_ports", n_ports)):
         if count < 0:
-            raise ValueError(f"{label} must be >= 0, got {count}")
+            raise InputError(f"{label} must be >= 0, got {count}")
     if n_hard + n_soft == 0:
-        raise ValueError("need at least one macro: n_hard and n_soft are both 0")
+        raise InputError("need at least one macro: n_hard and n_soft are both 0")
     if not 0 < utilisation <= 1:
-        raise ValueError(f"utilisation must be in (0, 1], got {utilisation}")
+        raise InputError(f"utilisation must be in (0, 1], got {utilisation}")
 
 
 def _check_ranges(
@@ -329,15 +330,15 @@ def _check_ranges(
     """Refuse pin ranges out of order or too large (per macro and in all) and fanout, locality
     and weight options outside their ranges: the nets' time and the files' readers need them."""
     if not 1 <= pins_per_hard[0] <= pins_per_hard[1]:
-        raise ValueError(f"pins_per_hard must be (low, high) with 1 <= low <= high, got {pins_per_hard}")
+        raise InputError(f"pins_per_hard must be (low, high) with 1 <= low <= high, got {pins_per_hard}")
     if not 0 <= outputs_per_soft[0] <= outputs_per_soft[1]:
-        raise ValueError(f"outputs_per_soft must be (low, high) with 0 <= low <= high, got {outputs_per_soft}")
+        raise InputError(f"outputs_per_soft must be (low, high) with 0 <= low <= high, got {outputs_per_soft}")
     if max(pins_per_hard[1], outputs_per_soft[1]) > MOST_PINS_PER_MACRO:
-        raise ValueError(f"pin ranges must end at most at {MOST_PINS_PER_MACRO:,} pins per macro, got "
+        raise InputError(f"pin ranges must end at most at {MOST_PINS_PER_MACRO:,} pins per macro, got "
                          f"{pins_per_hard} and {outputs_per_soft}")
     most_pins = n_hard * pins_per_hard[1] + n_soft * outputs_per_soft[1]
     if most_pins > MOST_PINS:
-        raise ValueError(f"the pin ranges may give {most_pins:,} pins in all (n_hard x pins_per_hard's high + "
+        raise InputError(f"the pin ranges may give {most_pins:,} pins in all (n_hard x pins_per_hard's high + "
                          f"n_soft x outputs_per_soft's high); at most {MOST_PINS:,} (the nets take time "
                          "growing with the square of the pins)")
     # (a locality near 5e-324 made -d / L overflow to -inf for every candidate: all tied, the
@@ -349,7 +350,7 @@ def _check_ranges(
         ("weighted_fraction", 0 <= weighted_fraction <= 1, "in [0, 1]", weighted_fraction),
     ):
         if not ok:
-            raise ValueError(f"{label} must be {expected}, got {value!r}")
+            raise InputError(f"{label} must be {expected}, got {value!r}")
 
 
 # ---------------------------------------------------------------- geometry
@@ -403,7 +404,7 @@ def _canvas_side(
     total_area = float(np.sum(hw * hh) + np.sum(sw * sh))
     side = math.sqrt(total_area / utilisation)
     if not side <= MAX_MAGNITUDE:  # (1e-300 passed here and failed later, naming the canvas)
-        raise ValueError(f"utilisation {utilisation} makes the canvas wider than {MAX_MAGNITUDE:g}")
+        raise InputError(f"utilisation {utilisation} makes the canvas wider than {MAX_MAGNITUDE:g}")
     return max(side, *(float(np.max(a, initial=0)) for a in (hw, hh, sw, sh)))  # every macro fits
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
+from netlists.errors import InputError
 from netlists.model import Netlist, NodeType, Placement
 
 _INCLUDE_TYPES: dict[str, tuple[NodeType, ...]] = {
@@ -88,7 +89,7 @@ def included_mask(netlist: Netlist, include: str = "macros+ports") -> np.ndarray
     for part in include.split("+"):
         part = part.strip()
         if part not in _INCLUDE_TYPES:
-            raise ValueError(f"include part {part!r} is not one of {sorted(_INCLUDE_TYPES)}")
+            raise InputError(f"include part {part!r} is not one of {sorted(_INCLUDE_TYPES)}")
         types.update(int(t) for t in _INCLUDE_TYPES[part])
     return np.isin(netlist.node_type, np.array(sorted(types), dtype=np.int8))
 
@@ -119,7 +120,7 @@ def _clique_edges(netlist: Netlist, include: str) -> tuple[np.ndarray, np.ndarra
     pairs = int(partners.sum())
     if pairs > MAX_CLIQUE_PAIRS:
         widest = int(k.max())
-        raise ValueError(
+        raise InputError(
             f"clique expansion of {netlist.name!r} ({include}) needs {pairs:,} node pairs "
             f"(its widest net touches {widest:,} nodes), more than the {MAX_CLIQUE_PAIRS:,} "
             "allowed here (~64 bytes each): use the star expansion or include fewer node kinds"
@@ -175,7 +176,7 @@ def to_networkx(
             )
         )
     else:
-        raise ValueError(f"expansion must be 'clique' or 'star', got {expansion!r}")
+        raise InputError(f"expansion must be 'clique' or 'star', got {expansion!r}")
     return graph
 
 
@@ -202,7 +203,7 @@ def to_tensors(
     """
     if placement is not None and len(placement) != netlist.n_nodes:  # (another design's
         # placement gave other nodes' positions, or an IndexError naming no design)
-        raise ValueError(f"the placement has {len(placement)} nodes but netlist {netlist.name!r} "
+        raise InputError(f"the placement has {len(placement)} nodes but netlist {netlist.name!r} "
                          f"has {netlist.n_nodes}: a placement of another design?")
     mask = included_mask(netlist, include)
     node_index = np.flatnonzero(mask).astype(np.int64)

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from netlists.errors import NetlistError, warn_netlist
+from netlists.errors import InputError, NetlistError, warn_netlist
 from netlists.model import Netlist, Placement
 
 #: File names of a design folder's netlist (the plain text one first) and its placement.
@@ -49,7 +49,7 @@ def require_suite_folder(folder: str | Path) -> None:
     """
     path = Path(folder)
     if path.exists() and not path.is_dir():
-        raise ValueError(f"{folder} is a file; --suite takes a folder of design folders")
+        raise InputError(f"{folder} is a file; --suite takes a folder of design folders")
     if not path.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no such folder", str(folder))
 

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from netlists.errors import InputError
+
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
@@ -93,7 +95,7 @@ def check_orientation_codes(netlist: Netlist, placement: Placement, macros: np.n
     bad = invalid_orientation_codes(np.asarray(placement.orientation)[macros])
     if np.any(bad):
         k = int(macros[np.argmax(bad)])
-        raise ValueError(
+        raise InputError(
             f"macro {netlist.names[k]!r} has orientation code {code_text(placement.orientation[k])}; "
             f"codes are whole numbers 0-7 ({', '.join(ORIENTATIONS)}; netlists.model."
             f"ORIENTATION_CODE maps the names){suffix}"
@@ -405,7 +407,7 @@ class Netlist:
 
     def require_canvas(self) -> Canvas:
         if self.canvas is None:
-            raise ValueError(
+            raise InputError(
                 f"netlist {self.name!r} has no canvas: load it with a .plc file "
                 "(netlists.io.load_design) or give one with Netlist.with_canvas"
             )
@@ -526,7 +528,7 @@ def check_placement_matches(
         shape = np.shape(value)
         if shape != (n,):
             why = "a placement of another design?" if len(shape) == 1 else "one-dimensional arrays"
-            raise ValueError(f"{label}.{name} has shape {shape}, but the {n} nodes of {netlist.name!r} "
+            raise InputError(f"{label}.{name} has shape {shape}, but the {n} nodes of {netlist.name!r} "
                              f"need ({n},): one entry per node ({why})")
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from netlists.builder import NetlistBuilder
-from netlists.errors import NetlistError, warn_netlist
+from netlists.errors import InputError, NetlistError, warn_netlist
 from netlists.formats.textio import plain_number, read_text, write_text_atomic
 from netlists.model import (
     CT_TYPE_NAMES,
@@ -589,7 +589,7 @@ def _check_writable(netlist: Netlist) -> None:
     it), and a net weighs its driver's weight (a port's: 1)."""
     names = netlist.names
     if METADATA_NODE in names:  # read back as the file's settings: the node would vanish
-        raise ValueError(f"{netlist.name}: a node is called {METADATA_NODE!r}, the name the format "
+        raise InputError(f"{netlist.name}: a node is called {METADATA_NODE!r}, the name the format "
                          "keeps for the file's settings; rename it")  # fmt: skip
     drivers = netlist.net_driver
     sizes = np.diff(netlist.net_ptr)
@@ -597,13 +597,13 @@ def _check_writable(netlist: Netlist) -> None:
     repeated = np.flatnonzero(drivers[order][1:] == drivers[order][:-1])
     if repeated.size:
         first, second = int(order[repeated[0]]), int(order[repeated[0] + 1])
-        raise ValueError(
+        raise InputError(
             f"{netlist.name}: nets {first} and {second} are both driven by {names[drivers[first]]!r}; "
             "the Circuit Training format has one net per driver pin, so they would merge"
         )
     lone = np.flatnonzero(sizes < 2)
     if lone.size:
-        raise ValueError(
+        raise InputError(
             f"{netlist.name}: net {int(lone[0])} (driver {names[drivers[lone[0]]]!r}) has no sink; "
             "the Circuit Training format cannot hold it, and dropping it would change net_cnt"
         )
@@ -611,7 +611,7 @@ def _check_writable(netlist: Netlist) -> None:
     off = np.flatnonzero(read_back != netlist.net_weight)
     if off.size:
         k = int(off[0])
-        raise ValueError(
+        raise InputError(
             f"{netlist.name}: net {k} weighs {float(netlist.net_weight[k])!r} but would read back "
             f"as {float(read_back[k])!r} (a net weighs its driver's weight, a port's is 1)"
         )

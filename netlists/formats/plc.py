@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from netlists.errors import NetlistError, warn_netlist
+from netlists.errors import InputError, NetlistError, warn_netlist
 from netlists.formats.textio import plain_number, read_text, write_text_atomic
 from netlists.model import (
     MAX_MAGNITUDE,
@@ -324,7 +324,7 @@ def check_writable(netlist: Netlist, placement: Placement) -> None:
             & np.isfinite(np.asarray(placement.y, dtype=np.float64)[nodes]))  # fmt: skip
     if np.any(bad):
         k = int(nodes[np.argmax(bad)])
-        raise ValueError(f"node {netlist.names[k]!r} has a non-finite position "
+        raise InputError(f"node {netlist.names[k]!r} has a non-finite position "
                          f"({placement.x[k]}, {placement.y[k]}): not written")  # fmt: skip
     check_orientation_codes(netlist, placement, nodes[netlist.node_type[nodes] != NodeType.PORT], ": not written")
 
@@ -335,7 +335,7 @@ def check_header_names(design_name: str, file_name: str) -> None:
     placement run), so that its result is not lost at the write."""
     for what, text in (("design name", design_name), ("file name", file_name)):
         if "\n" in text or "\r" in text:
-            raise ValueError(f"the {what} {text!r} holds a line break: a .plc header cannot hold it")
+            raise InputError(f"the {what} {text!r} holds a line break: a .plc header cannot hold it")
 
 
 def write_plc(
@@ -378,7 +378,7 @@ def plc_text(
     taken = [key for key, _, _ in _HEADER_COSTS]
     unknown = sorted(set(costs or {}) - set(taken))
     if unknown:  # (a ProxyCost.as_dict() names its terms otherwise: use ProxyCost.plc_header())
-        raise ValueError(
+        raise InputError(
             f"write_plc costs: unknown {', '.join(map(repr, unknown))}; the header takes "
             f"{', '.join(taken)}"
         )

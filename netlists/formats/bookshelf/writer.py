@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from netlists.errors import InputError
 from netlists.formats.bookshelf.coordinates import corners_from_centres
 from netlists.formats.bookshelf.grammar import BAD_NAME, CANVAS_FIELDS, TURNED, footprint_of
 from netlists.formats.plc import check_writable
@@ -45,7 +46,7 @@ def bookshelf_texts(netlist: Netlist, placement: Placement, design_name: str) ->
     canvas = netlist.require_canvas()
     for i in netlist.placeable:
         if BAD_NAME.search(netlist.names[i]) or not netlist.names[i]:
-            raise ValueError(
+            raise InputError(
                 f"node {netlist.names[i]!r} cannot be written to Bookshelf: names may not be "
                 "empty or hold whitespace, '#' or ':'"
             )
@@ -183,13 +184,13 @@ def check_pl_writable(netlist: Netlist, placement: Placement) -> None:
     against the ``.pl`` it was read with (the ``.nodes`` sizes stay, so such a ``.pl`` would
     give it another footprint than the cost used)."""
     if "bookshelf_origin" not in netlist.metadata:
-        raise ValueError(f"design {netlist.name!r} was not read from Bookshelf: a .pl places a Bookshelf "
+        raise InputError(f"design {netlist.name!r} was not read from Bookshelf: a .pl places a Bookshelf "
                          "design; write a .plc")  # fmt: skip
     read_turned = netlist.metadata.get("bookshelf_turned", frozenset())
     for i in netlist.macros:
         turned = int(placement.orientation[i]) in TURNED
         if netlist.width[i] != netlist.height[i] and turned != (netlist.names[i] in read_turned):  # type: ignore[operator]
-            raise ValueError(
+            raise InputError(
                 f"macro {netlist.names[i]} is turned by 90 degrees against the .pl the design was read with (now "
                 f"{ORIENTATIONS[int(placement.orientation[i])]}): with the design's .nodes, a .pl "
                 "would give it another footprint than the one the cost used; write a .plc"
