@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from learned_systems.config.knobs import KnobError, KnobSpace
+from learned_systems.errors import InputError
 
 #: The systems :func:`how_to_apply` writes lines for.
 APPLIED_SYSTEMS = ("sqlite", "postgres", "index")
@@ -32,7 +33,7 @@ def how_to_apply(
     if space is None:
         space = knob_space(system, allow_unsafe)
     elif system not in APPLIED_SYSTEMS:
-        raise ValueError(f"unknown system {system!r}: expected one of {', '.join(APPLIED_SYSTEMS)}")
+        raise InputError(f"unknown system {system!r}: expected one of {', '.join(APPLIED_SYSTEMS)}")
     config = space.validate(dict(config))
     if system == "sqlite":
         from learned_systems.config.sqlite_backend import pragma_statements
@@ -81,4 +82,4 @@ def knob_space(system: str, allow_unsafe: bool) -> KnobSpace:
         from learned_systems.objectives import index_space
 
         return index_space()
-    raise ValueError(f"unknown system {system!r}: expected sqlite, postgres or index")
+    raise InputError(f"unknown system {system!r}: expected sqlite, postgres or index")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from learned_systems.errors import InputError
 from learned_systems.index.keys import as_sorted_keys
 from learned_systems.validation import finite_number, whole_number
 
@@ -79,7 +80,7 @@ GENERATORS: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
 def generate_keys(name: str, size: int, seed: int = 0) -> np.ndarray:
     """Sorted uint64 keys of distribution ``name`` (see :data:`GENERATORS`), reproducible by seed."""
     if name not in GENERATORS:
-        raise ValueError(f"unknown dataset {name!r}: expected one of {sorted(GENERATORS)}")
+        raise InputError(f"unknown dataset {name!r}: expected one of {sorted(GENERATORS)}")
     size = whole_number("size", size, 0, MAX_KEYS)
     rng = np.random.default_rng(whole_number("seed", seed, 0))
     keys = GENERATORS[name](rng, size) if size else np.zeros(0, np.uint64)
@@ -114,7 +115,7 @@ def check_dataset(dataset: object) -> None:
         return
     if isinstance(dataset, str | os.PathLike) and str(dataset) and Path(dataset).is_file():
         return
-    raise ValueError(
+    raise InputError(
         f"unknown dataset {dataset!r}: expected one of {sorted(GENERATORS)} or the path of a SOSD "
         "key file (an 8-byte key count, then the sorted keys as uint64 or uint32)"
     )
@@ -142,7 +143,7 @@ def generate_queries(
     values between the smallest and largest key (mostly absent from the set)."""
     absent_fraction = finite_number("absent_fraction", absent_fraction, 0.0)
     if absent_fraction > 1.0:
-        raise ValueError(f"absent_fraction must be in [0, 1], got {absent_fraction}")
+        raise InputError(f"absent_fraction must be in [0, 1], got {absent_fraction}")
     size = whole_number("size", size, 0, MAX_KEYS)
     seed = whole_number("seed", seed, 0)
     if not (isinstance(keys, np.ndarray) and keys.dtype == np.uint64 and keys.ndim == 1):

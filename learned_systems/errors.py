@@ -11,6 +11,6 @@ learned_systems may read it (:mod:`learned_systems.sosd` already writes through
 
 from __future__ import annotations
 
-from netlists.errors import REPORTED_ERRORS, InputError, Unavailable
+from netlists.errors import REPORTED_ERRORS, InputError, Unavailable, error_kind
 
-__all__ = ["REPORTED_ERRORS", "InputError", "Unavailable"]
+__all__ = ["REPORTED_ERRORS", "InputError", "Unavailable", "error_kind"]

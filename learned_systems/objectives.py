@@ -31,6 +31,7 @@ from learned_systems.datasets import (
     generate_queries,
     load_keys,
 )
+from learned_systems.errors import InputError
 from learned_systems.index import build_index
 from learned_systems.index.kinds import index_kind, kind_knobs
 from learned_systems.validation import finite_number, whole_number
@@ -127,14 +128,14 @@ def check_index_space(space: KnobSpace, mode: str) -> None:
         raise TypeError(f"an index space is a learned_systems.config.knobs.KnobSpace, got {type(space).__name__}")
     kind = next((k for k in space.knobs if k.name == "kind"), None)
     if kind is None or not kind.categorical:
-        raise ValueError(
+        raise InputError(
             "an index space needs a knob 'kind' choosing among registered index kinds "
             "(learned_systems.objectives.index_space(kinds) builds one)"
         )
     for name in kind.choices:
         build = index_kind(name).build
         if mode == "cost" and isinstance(build, type) and not callable(getattr(build, "counted_steps", None)):
-            raise ValueError(f"index kind {name!r}: " + _NO_COUNTED_STEPS.format(build.__qualname__))
+            raise InputError(f"index kind {name!r}: " + _NO_COUNTED_STEPS.format(build.__qualname__))
 
 
 def check_index_settings(
@@ -156,7 +157,7 @@ def check_index_settings(
     whole_number("keys", keys, 1, MAX_KEYS)
     whole_number("queries", queries, 1, MAX_KEYS)
     if mode not in ("measured", "cost"):
-        raise ValueError(f"mode must be 'measured' or 'cost', got {mode!r}")
+        raise InputError(f"mode must be 'measured' or 'cost', got {mode!r}")
     finite_number("time_weight", time_weight, 0.0)
     finite_number("size_weight", size_weight, 0.0)
     whole_number("seed", seed, 0)

@@ -112,13 +112,13 @@ class ResultsStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.is_dir():
-            raise ValueError(f"{self.path} is a folder, not a results database")
+            raise InputError(f"{self.path} is a folder, not a results database")
         try:
             # absolute: SQLite (built with USE_URI) reads a name starting with "file:" as a URI,
             # whatever uri= says ("file:run?mode=memory" kept every trial in memory)
             self._conn = sqlite3.connect(self.path.absolute(), isolation_level=None)
         except sqlite3.Error as exc:
-            raise ValueError(f"{self.path}: cannot open a results database ({exc})") from None
+            raise InputError(f"{self.path}: cannot open a results database ({exc})") from None
         try:
             self._check_layout()  # before anything is written to a file of another kind
             self._conn.execute("PRAGMA journal_mode = WAL")
@@ -321,7 +321,7 @@ class ResultsStore:
         except json.JSONDecodeError:
             before = None
         if not isinstance(before, dict):
-            raise ValueError(f"{self.path}: the stored settings of run {run!r} are not readable")
+            raise InputError(f"{self.path}: the stored settings of run {run!r} are not readable")
         stored_settings = before
         # (only settings these runs record: a database run has no index_cost at all)
         before = {**{k: v for k, v in (absent or {}).items() if k in settings}, **before}
@@ -410,7 +410,7 @@ class ResultsStore:
             if wrong:
                 raise ValueError(f"{', '.join(wrong)} of the wrong kind")
         except (TypeError, ValueError) as exc:
-            raise ValueError(
+            raise InputError(
                 f"{self.path}: stored trial {record['trial']} of {record['tuner']} seed "
                 f"{record['seed']} in run {record['run']!r} is not readable ({exc})"
             ) from None

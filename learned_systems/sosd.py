@@ -132,14 +132,14 @@ def write_sosd(path: str | os.PathLike[str], keys: np.ndarray, width: int = 8) -
     from learned_systems.index.keys import as_sorted_keys
 
     if width not in _WIDTHS:
-        raise ValueError(f"width must be 8 (uint64) or 4 (uint32) bytes per key, got {width!r}")
+        raise InputError(f"width must be 8 (uint64) or 4 (uint32) bytes per key, got {width!r}")
     path = Path(path)
     keys = as_sorted_keys(keys)
     if width == 4 and keys.size and int(keys[-1]) > np.iinfo(np.uint32).max:
-        raise ValueError(f"key {int(keys[-1])} does not fit a uint32 key file (largest 2**32 - 1)")
+        raise InputError(f"key {int(keys[-1])} does not fit a uint32 key file (largest 2**32 - 1)")
     named = _named_width(path)
     if named is not None and int(named.group(1)) != width * 8:
-        raise ValueError(f"{path.name} names uint{named.group(1)} keys, but width={width} writes uint{width * 8}")
+        raise InputError(f"{path.name} names uint{named.group(1)} keys, but width={width} writes uint{width * 8}")
     from netlists.formats.textio import write_atomically
 
     def write(staged: Path) -> None:

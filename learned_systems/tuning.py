@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from learned_systems.config.trial import TrialResult
+from learned_systems.errors import InputError, Unavailable, error_kind
 from learned_systems.ranking import ConfigRanking, RankedConfig
 from learned_systems.results import ResultsStore
 from learned_systems.tuners import Tuner, make_tuner
@@ -165,7 +166,7 @@ def _whole_number(name: str, value: object, low: int, high: int | None = None) -
         raise TypeError(f"{name} must be a whole number, got {value!r}") from None
     if number < low or (high is not None and number > high):
         bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
-        raise ValueError(f"{name} must be a whole number {bounds}, got {number}")
+        raise InputError(f"{name} must be a whole number {bounds}, got {number}")
     return number
 
 
@@ -234,7 +235,7 @@ def run_tuning(
             if baselines[role].ok or role != "default":
                 break
         if role == "default" and not baselines[role].ok:
-            raise RuntimeError(
+            raise Unavailable(
                 f"the defaults could not be measured ({baselines[role].error}) after "
                 f"{REFERENCE_ATTEMPTS} attempts: every score is relative to them, so the run "
                 "stops here (the trials done are kept; rerun to resume once the cause is fixed: "
@@ -266,9 +267,9 @@ def run_tuning(
                 objective.space.validate(row["config"])  # (an unknown knob named the user's input)
                 stored_scores.append(finite_or_none(objective.score(ResultsStore.to_result(row), reference)))
             except (KeyError, TypeError, ValueError) as error:  # a row edited or damaged
-                raise ValueError(
+                raise InputError(
                     f"{store.path}: stored trial {row['trial']} of {tuner_name} seed {seed} "
-                    f"cannot be scored again ({type(error).__name__}: {error})"
+                    f"cannot be scored again ({error_kind(error)}: {error})"
                 ) from None
         if not _restored(tuner, store, run, tuner_name, seed, previous, stored_scores):
             for row, stored_score in zip(previous, stored_scores, strict=True):

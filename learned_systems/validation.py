@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from learned_systems.errors import InputError
+
 
 def _is_real(value: object) -> bool:
     """A Python or numpy int or float, not a bool."""
@@ -28,7 +30,7 @@ def whole_number(name: str, value: object, minimum: int, maximum: int | None = N
     number = int(value) if ok else None  # type: ignore[call-overload]
     if number is None or number < minimum or (maximum is not None and number > maximum):
         span = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-        raise ValueError(f"{name} must be a whole number {span}, got {_shown(value)}")
+        raise InputError(f"{name} must be a whole number {span}, got {_shown(value)}")
     return number
 
 
@@ -38,7 +40,7 @@ def finite_number(name: str, value: object, minimum: float = -np.inf) -> float:
     number = float(value) if _is_real(value) else None  # type: ignore[arg-type]
     if number is None or not np.isfinite(number) or number < minimum:
         span = "" if minimum == -np.inf else f" >= {minimum:g}"
-        raise ValueError(f"{name} must be a finite number{span}, got {value!r}")
+        raise InputError(f"{name} must be a finite number{span}, got {value!r}")
     return number
 
 
@@ -47,7 +49,7 @@ def positive_seconds(name: str, value: object) -> float:
     naming the parameter."""
     number = finite_number(name, value)
     if number <= 0:
-        raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
+        raise InputError(f"{name} must be a finite number of seconds > 0, got {value!r}")
     return number
 
 
@@ -56,7 +58,7 @@ def flag(name: str, value: object) -> bool:
     parameter: the text "false" is truthy, and a flag that opens data-losing settings must not
     be switched on by it."""
     if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
+        raise InputError(f"{name} must be True or False, got {value!r}")
     return bool(value)
 
 
@@ -68,7 +70,7 @@ def registered(table: Mapping[str, _Entry], name: object, what: str, adder: str)
     asked for, the registered names and ``adder``, the function that adds one of one's own."""
     entry = table.get(name) if isinstance(name, str) else None
     if entry is None:
-        raise ValueError(
+        raise InputError(
             f"unknown {what} {name!r}: expected one of {', '.join(map(repr, table))} "
             f"({adder} adds one of one's own)"
         )
@@ -79,7 +81,7 @@ def refuse_taken_name(what: str, name: str, taken: Callable[..., Any] | None, ne
     """Refuse to register ``new`` as ``what`` ``name`` where other code (``taken``) holds the
     name (:func:`same_code` may replace it: its module imported again)."""
     if taken is not None and not same_code(taken, new):
-        raise ValueError(
+        raise InputError(
             f"{what} {name!r} is already registered by {qualified_name(taken)}; give "
             f"{qualified_name(new)} a name of its own"
         )

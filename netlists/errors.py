@@ -66,6 +66,18 @@ class UnknownName(KeyError):
 REPORTED_ERRORS: tuple[type[Exception], ...] = (InputError, Unavailable, UnknownName)
 
 
+def error_kind(error: BaseException) -> str:
+    """The name a recorded error is told by (``"ValueError"`` in ``"ValueError: no room ..."``):
+    :class:`InputError` and :class:`Unavailable` themselves by the built-in class they stand for,
+    as such refusals were named before these classes existed (a batch's failed runs, a tuning
+    run's failed trials and their grouping by cause read as before); any other class, a
+    subclass such as NetlistError included, by its own name."""
+    kind = type(error)
+    if kind is InputError or kind is Unavailable:
+        return kind.__mro__[1].__name__
+    return kind.__name__
+
+
 class NetlistWarning(UserWarning):
     """Input that reads as specified but looks damaged (e.g. a ``.plc`` whose body lists fewer
     nodes than its header counts); the CLI prints it as one ``placer: warning:`` line."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from learned_systems.errors import InputError
+
 SYSTEMS = ("sqlite", "postgres")
 
 #: The workload each system runs when none is named.
@@ -40,7 +42,7 @@ def make_backend(
     """
     if system in OPTIONS and set(options) - OPTIONS[system]:
         unknown = sorted(set(options) - OPTIONS[system])[0]
-        raise ValueError(
+        raise InputError(
             f"unknown option {unknown!r} for {system}: expected one of {sorted(OPTIONS[system])}"
         )
     if system == "sqlite":
@@ -60,7 +62,7 @@ def make_backend(
         from learned_systems.config.postgres_backend import PostgresBackend
 
         if template_dir is not None:
-            raise ValueError("template_dir is for SQLite; a PostgreSQL backend keeps its own")
+            raise InputError("template_dir is for SQLite; a PostgreSQL backend keeps its own")
 
         return PostgresBackend(
             DEFAULT_WORKLOADS[system] if workload is None else workload,
@@ -71,4 +73,4 @@ def make_backend(
             seed=seed,
             **options,
         )
-    raise ValueError(f"unknown system {system!r}: expected one of {list(SYSTEMS)}")
+    raise InputError(f"unknown system {system!r}: expected one of {list(SYSTEMS)}")

@@ -57,6 +57,7 @@ from learned_systems.config.postgres_server import (  # noqa: F401 - kept import
 )
 from learned_systems.config.scratch import make_scratch, sweep_stale
 from learned_systems.config.trial import TrialResult, mean_and_spread, programming_errors
+from learned_systems.errors import InputError, Unavailable
 from learned_systems.validation import positive_seconds, whole_number
 
 #: pgbench's built-in scripts by workload name; "analytical" runs :data:`ANALYTICAL_QUERIES`.
@@ -93,12 +94,12 @@ def parse_tps(output: str) -> float:
     of its tps, exiting 0) raises: its figure measures fewer transactions than it ran."""
     failed = re.search(r"number of failed transactions: (\d+)", output)
     if failed and int(failed.group(1)) > 0:
-        raise RuntimeError(f"pgbench counted {failed.group(1)} failed transactions")
+        raise Unavailable(f"pgbench counted {failed.group(1)} failed transactions")
     match = re.search(r"tps = ([0-9.]+) \((?:without|excluding)", output) or re.search(
         r"tps = ([0-9.]+)", output
     )
     if not match:
-        raise RuntimeError(f"pgbench printed no tps: {output.strip()[-300:]}")
+        raise Unavailable(f"pgbench printed no tps: {output.strip()[-300:]}")
     return float(match.group(1))
 
 
@@ -133,7 +134,7 @@ class PostgresBackend:
         warmup_s: int = 1,
     ) -> None:
         if workload not in POSTGRES_WORKLOADS:
-            raise ValueError(
+            raise InputError(
                 f"unknown postgres workload {workload!r}: expected one of {list(POSTGRES_WORKLOADS)}"
             )
         duration_s = positive_seconds("duration_s", duration_s)
@@ -162,7 +163,7 @@ class PostgresBackend:
         free = shutil.disk_usage(root).free
         if needed > free:
             self._root.cleanup()
-            raise ValueError(
+            raise InputError(
                 f"pgbench scale {self.scale} needs about {needed / 1e9:.2f} GB of disk (a "
                 f"{cluster / 1e9:.2f} GB cluster and a copy per trial), "
                 f"but {root.parent} has {free / 1e9:.2f} GB free"
@@ -202,7 +203,7 @@ class PostgresBackend:
         root.chmod(0o755)
         if self.run_as.uid is not None and not self.run_as.can_enter(root):
             scratch.cleanup()
-            raise ValueError(
+            raise InputError(
                 f"the server user cannot enter {root.parent} (a folder on its path is private, "
                 "such as pytest's or a home folder): set TMPDIR to a folder every user can "
                 "enter, e.g. /tmp"
@@ -252,14 +253,14 @@ class PostgresBackend:
             ]
         )
         if created.returncode != 0:
-            raise RuntimeError(f"initdb failed: {error_summary(created.stderr)}")
+            raise Unavailable(f"initdb failed: {error_summary(created.stderr)}")
         with PostgresServer(self.binaries, self.run_as, data, remove=False) as server:
             loaded = server.pgbench(  # ~16 MB per scale unit: large scales load for a while
                 ["-U", "postgres", "-i", "-q", "-s", str(self.scale)],
                 timeout=max(600.0, 2.0 * self.scale),
             )
             if loaded.returncode != 0:
-                raise RuntimeError(f"pgbench -i failed: {error_summary(loaded.stderr)}")
+                raise Unavailable(f"pgbench -i failed: {error_summary(loaded.stderr)}")
         return data
 
     def _workload_args(self) -> list[str]:
@@ -283,7 +284,7 @@ class PostgresBackend:
         copied = self.run_as.run(["cp", "-a", str(template), str(trial / "data")])
         if copied.returncode != 0:
             shutil.rmtree(trial, ignore_errors=True)
-            raise RuntimeError(f"copying the template failed: {copied.stderr.strip()}")
+            raise Unavailable(f"copying the template failed: {copied.stderr.strip()}")
         return trial / "data"
 
     def run_trial(self, config: Mapping[str, Any]) -> TrialResult:
@@ -334,7 +335,7 @@ class PostgresBackend:
                         timeout=seconds * 10 + 60,
                     )
                     if ran.returncode != 0:
-                        raise RuntimeError(f"pgbench failed: {error_summary(ran.stderr)}")
+                        raise Unavailable(f"pgbench failed: {error_summary(ran.stderr)}")
                     if window or not self.warmup_s:
                         samples.append(parse_tps(ran.stdout))
         except programming_errors():

@@ -321,7 +321,7 @@ class PostgresServer:
         pid_file = self.data_dir / "postmaster.pid"
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"server did not start: {self._log_tail() or 'no log'}")
+                raise Unavailable(f"server did not start: {self._log_tail() or 'no log'}")
             try:
                 lines = pid_file.read_text().splitlines()
             except OSError:
@@ -329,7 +329,7 @@ class PostgresServer:
             if len(lines) >= 8 and lines[7].strip() == "ready":
                 return
             if time.monotonic() > deadline:
-                raise RuntimeError(
+                raise Unavailable(
                     f"server did not start within {timeout_s:g} s: {self._log_tail() or 'no log'}"
                 )
             time.sleep(0.02)

@@ -36,6 +36,7 @@ from learned_systems.config.trial import (
     timed_loop,
 )
 from learned_systems.config.workloads import Workload
+from learned_systems.errors import InputError, Unavailable
 from learned_systems.validation import positive_seconds, whole_number
 
 SQLITE_KNOBS = (
@@ -163,7 +164,7 @@ def apply_knobs(conn: sqlite3.Connection, config: Mapping[str, Any]) -> None:
     wanted = values.pop("journal_mode")
     mode = conn.execute(f"PRAGMA journal_mode = {wanted}").fetchone()[0]
     if mode.upper() != wanted:
-        raise RuntimeError(f"journal_mode {wanted} was not applied (got {mode})")
+        raise Unavailable(f"journal_mode {wanted} was not applied (got {mode})")
     for name, value in values.items():
         conn.execute(f"PRAGMA {name} = {value}")
     values.update(page_size=str(page_size))
@@ -171,7 +172,7 @@ def apply_knobs(conn: sqlite3.Connection, config: Mapping[str, Any]) -> None:
         row = conn.execute(f"PRAGMA {name}").fetchone()  # (None: a pragma this build leaves out)
         got = None if row is None else row[0]
         if str(got).upper() != _READ_BACK.get(name, {}).get(value, value):
-            raise RuntimeError(f"SQLite did not apply {name} = {value} (it reads {got}): this build caps or ignores it")
+            raise Unavailable(f"SQLite did not apply {name} = {value} (it reads {got}): this build caps or ignores it")
 
 
 #: What ``PRAGMA name`` reads back for the names it returns as numbers.
@@ -239,7 +240,7 @@ def _check_disk_space(rows: int, template_dir: str | Path | None) -> None:
     for folder, needed, whats in needs.values():
         free = shutil.disk_usage(folder).free
         if needed > free:
-            raise ValueError(
+            raise InputError(
                 f"{rows} rows need about {_size_text(needed)} of disk under {folder} (a database "
                 f"of ~{_size_text(database)} each for {', '.join(whats)}), "
                 f"but only {_size_text(free)} is free"

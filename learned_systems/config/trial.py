@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from learned_systems.errors import error_kind
+
 #: Errors that are bugs in the code running a trial, never a property of the configuration it
 #: measures: the trial handlers re-raise them (with numba's own: :func:`programming_errors`).
 #: Recorded as failed trials they steered the tuner away from what the bug hit (a TypeError
@@ -87,7 +89,7 @@ class TrialResult:
         """
         if not isinstance(error, str) and caused_by_interrupt(error):
             raise KeyboardInterrupt from error
-        message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        message = error if isinstance(error, str) else f"{error_kind(error)}: {error}"
         return cls(
             system,
             workload,

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from learned_systems.errors import InputError
 from learned_systems.validation import whole_number
 
 FIELD_BYTES = 100  # YCSB records: one 100-byte payload field per row (plus the key)
@@ -333,7 +334,7 @@ def make_workload(
     else:
         ops_per_transaction = whole_number("ops_per_transaction", ops_per_transaction, 1)
         if name in ("orders", "analytical"):
-            raise ValueError(
+            raise InputError(
                 f"ops_per_transaction sizes the YCSB workloads; {name!r} transactions have a "
                 "fixed shape"
             )
@@ -356,4 +357,4 @@ def make_workload(
         return OrderEntry(name, **size)
     if name == "analytical":
         return Analytical(name, **size)
-    raise ValueError(f"unknown SQLite workload {name!r}: expected one of {list(WORKLOAD_NAMES)}")
+    raise InputError(f"unknown SQLite workload {name!r}: expected one of {list(WORKLOAD_NAMES)}")

@@ -32,7 +32,7 @@ def _integer_array(values, what: str, negatives_to_zero: bool = False) -> np.nda
     try:
         array = np.asarray(values)
     except ValueError as error:  # ragged nested lists
-        raise ValueError(f"{what} must be a 1-D array or list of integers ({error})") from None
+        raise InputError(f"{what} must be a 1-D array or list of integers ({error})") from None
     if array.ndim == 0 and array.dtype.kind == "O" and not isinstance(values, np.ndarray):
         # a set, a dict or its views, a generator: numpy holds the object itself ("must be a
         # 1-D array, got shape ()")
@@ -47,12 +47,12 @@ def _integer_array(values, what: str, negatives_to_zero: bool = False) -> np.nda
             numbers = [int(v) for v in items]  # exact, whatever each item's numpy type
             if min(numbers) < 0:
                 if not negatives_to_zero:
-                    raise ValueError(
+                    raise InputError(
                         f"{what} must be non-negative (they are stored as unsigned 64-bit)"
                     )
                 numbers = [max(v, 0) for v in numbers]
             if max(numbers) > int(UINT64_MAX):
-                raise ValueError(f"{what} must be 64-bit unsigned integers (0 to 2**64 - 1)")
+                raise InputError(f"{what} must be 64-bit unsigned integers (0 to 2**64 - 1)")
             return np.array(numbers, dtype=np.uint64)
     return array
 
@@ -65,11 +65,11 @@ def as_sorted_keys(keys) -> np.ndarray:
     if array.ndim == 0 and not isinstance(keys, np.ndarray):  # ("got shape ()" for a string or a number)
         raise TypeError(f"keys must be an array or a list of integers, got {type(keys).__name__}: {keys!r}")
     if array.ndim != 1:
-        raise ValueError(f"keys must be a 1-D array, got shape {array.shape}")
+        raise InputError(f"keys must be a 1-D array, got shape {array.shape}")
     if array.size and array.dtype.kind not in "iu":
         raise TypeError(f"keys must be integers (64-bit keys), got dtype {array.dtype}")
     if array.size and array.dtype.kind == "i" and array.min() < 0:
-        raise ValueError("keys must be non-negative (they are stored as unsigned 64-bit)")
+        raise InputError("keys must be non-negative (they are stored as unsigned 64-bit)")
     array = np.array(array, dtype=np.uint64, order="C", copy=True)
     if array.size > 1 and bool(np.any(array[1:] < array[:-1])):
         first_bad = int(np.argmax(array[1:] < array[:-1])) + 1
@@ -93,7 +93,7 @@ def as_queries(queries) -> np.ndarray:
     if array.ndim == 0:
         array = array.reshape(1)
     if array.ndim != 1:
-        raise ValueError(f"queries must be a 1-D array, got shape {array.shape}")
+        raise InputError(f"queries must be a 1-D array, got shape {array.shape}")
     if array.size and array.dtype.kind not in "iu":
         raise TypeError(f"queries must be integers, got dtype {array.dtype}")
     if array.size and array.dtype.kind == "i" and array.min() < 0:

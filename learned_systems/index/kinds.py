@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from learned_systems.config.knobs import Knob
+from learned_systems.errors import InputError
 from learned_systems.validation import refuse_taken_name, registered
 
 
@@ -54,7 +55,7 @@ def register_index_kind(name: str, build: Callable[..., Any], knobs: Sequence[Kn
         TypeError: ``build`` is not callable or a knob is no :class:`Knob`.
     """
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"an index kind's name is a non-empty str, got {name!r}")
+        raise InputError(f"an index kind's name is a non-empty str, got {name!r}")
     if not callable(build):
         raise TypeError(f"index kind {name!r}: the builder must be callable, got {build!r}")
     knobs = tuple(knobs)
@@ -63,11 +64,11 @@ def register_index_kind(name: str, build: Callable[..., Any], knobs: Sequence[Kn
             raise TypeError(f"index kind {name!r}: its knobs are learned_systems.config.knobs.Knob, got {knob!r}")
     conditional = [knob.name for knob in knobs if knob.applies_when not in (None, ("kind", name))]
     if conditional:  # (replaced by ("kind", name) without a word)
-        raise ValueError(f"index kind {name!r}: knobs {conditional} set applies_when; a kind's knobs apply "
+        raise InputError(f"index kind {name!r}: knobs {conditional} set applies_when; a kind's knobs apply "
                          "when 'kind' is that kind, set here")
     names = [knob.name for knob in knobs]
     if "kind" in names or len(set(names)) < len(names):
-        raise ValueError(f"index kind {name!r}: knob names must differ from one another and from 'kind', got {names}")
+        raise InputError(f"index kind {name!r}: knob names must differ from one another and from 'kind', got {names}")
     taken = _KINDS.get(name)
     refuse_taken_name("index kind", name, None if taken is None else taken.build, build)
     kind = IndexKind(name, build, tuple(dataclasses.replace(k, applies_when=("kind", name)) for k in knobs))
@@ -95,13 +96,13 @@ def kind_knobs(kinds: Iterable[str]) -> tuple[Knob, ...]:
     """
     kinds = tuple(kinds)
     if not kinds or len(set(kinds)) < len(kinds):
-        raise ValueError(f"an index space needs one or more kinds, each once, got {list(kinds)}")
+        raise InputError(f"an index space needs one or more kinds, each once, got {list(kinds)}")
     knobs = [Knob("kind", "pgm" if "pgm" in kinds else kinds[0], choices=kinds, help="index family")]
     owners: dict[str, str] = {}
     for name in kinds:
         for knob in index_kind(name).knobs:
             if knob.name in owners:
-                raise ValueError(
+                raise InputError(
                     f"index kinds {owners[knob.name]!r} and {name!r} both have a knob {knob.name!r}: "
                     "a space holds one knob per name (rename one kind's parameter)"
                 )

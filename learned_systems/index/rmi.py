@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 
+from learned_systems.errors import InputError
 from learned_systems.index.keys import as_queries, as_sorted_keys, constraint_points, shaped_like
 from learned_systems.index.search import CACHE_BATCH, bounded_lower_bound, build_chunks, in_batches
 from learned_systems.validation import whole_number
@@ -104,7 +105,7 @@ class RMIIndex:
     def __init__(self, keys, num_models: int = 4096, root: str = "linear") -> None:
         num_models = whole_number("num_models", num_models, 1, MAX_MODELS)
         if root not in ROOT_MODELS:
-            raise ValueError(f"root must be one of {ROOT_MODELS}, got {root!r}")
+            raise InputError(f"root must be one of {ROOT_MODELS}, got {root!r}")
         self.num_models = num_models
         self.root = root
         started = time.perf_counter()

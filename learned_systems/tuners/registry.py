@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from learned_systems.config.knobs import KnobSpace
+from learned_systems.errors import InputError
 from learned_systems.tuners.base import Tuner
 from learned_systems.validation import qualified_name, refuse_taken_name, registered
 
@@ -40,7 +41,7 @@ def check_tuner_name(name: object) -> str:
     if not isinstance(name, str):
         raise TypeError(f"a tuner's name is a str (its trials are stored under it), got {name!r}")
     if not _TUNER_NAME.fullmatch(name) or ".." in name or name in RESERVED_TUNER_NAMES:
-        raise ValueError(
+        raise InputError(
             f"tuner name {name!r} cannot be used: it names the tuner's rows in results.sqlite, an "
             "entry of --tuner a,b and a plot line, so letters, digits, _ . - (not first, no '..'), "
             f"and none of {', '.join(sorted(RESERVED_TUNER_NAMES))}"
