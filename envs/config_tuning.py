@@ -44,6 +44,7 @@ from learned_systems.config.trial import TrialResult
 from learned_systems.objectives import ConfigObjective, MemoizedObjective
 from learned_systems.plots import episode_rewards_image
 from learned_systems.validation import whole_number
+from netlists.errors import InputError
 
 #: The arguments that build a backend, with their defaults: given beside ``backend=``, they would
 #: be ignored (the backend passed in already holds its own).
@@ -62,13 +63,13 @@ def _check_passed_backend(
         ignored.remove("system")
     ignored += sorted(backend_options)
     if ignored:
-        raise ValueError(
+        raise InputError(
             f"{', '.join(ignored)} build a backend: with backend= passed in they would be ignored "
             "(set them on the backend instead)"
         )
     opened = bool(getattr(getattr(backend, "space", None), "allow_unsafe", False))
     if opened != bool(allow_unsafe):
-        raise ValueError(
+        raise InputError(
             f"the backend's knob space is {'unsafe' if opened else 'durable'} but allow_unsafe="
             f"{allow_unsafe!r}: pass allow_unsafe={opened} to use it"
         )
@@ -109,10 +110,10 @@ class ConfigTuningEnv(gym.Env):
                 PostgreSQL ``clients`` [4] and ``warmup_s`` [1]).
         """
         if action_mode not in ("box", "dict"):
-            raise ValueError(f"action_mode must be 'box' or 'dict', got {action_mode!r}")
+            raise InputError(f"action_mode must be 'box' or 'dict', got {action_mode!r}")
         whole_number("horizon", horizon, 1)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unsupported render_mode {render_mode!r}: expected None, 'ansi' or 'rgb_array'")
+            raise InputError(f"unsupported render_mode {render_mode!r}: expected None, 'ansi' or 'rgb_array'")
         self._owns_backend = backend is None  # one passed in belongs to the caller
         if backend is not None:
             _check_passed_backend(
@@ -189,7 +190,7 @@ class ConfigTuningEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         self._check_open()
         if options:
-            raise ValueError(f"unknown reset options {sorted(options)}: this env takes none")
+            raise InputError(f"unknown reset options {sorted(options)}: this env takes none")
         super().reset(seed=seed)
         reference = self._measure_reference()
         self._steps = 0

@@ -53,6 +53,7 @@ from learned_systems.objectives import (
 )
 from learned_systems.plots import episode_rewards_image
 from learned_systems.validation import whole_number
+from netlists.errors import InputError
 
 #: A failed trial's reward is at most this and at most twice the lowest reward seen so far in
 #: the episode (a huge RMI scores about -1000 with the default weights: a fixed -10 made failing
@@ -100,14 +101,14 @@ class IndexTuningEnv(gym.Env):
         try:
             datasets = tuple(datasets)
         except TypeError:
-            raise ValueError(
+            raise InputError(
                 f"datasets must be a sequence of dataset names, got {datasets!r}"
             ) from None
         if not datasets:
-            raise ValueError("datasets must name at least one key distribution")
+            raise InputError("datasets must name at least one key distribution")
         whole_number("horizon", horizon, 1)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unsupported render_mode {render_mode!r}: expected None, 'ansi' or 'rgb_array'")
+            raise InputError(f"unsupported render_mode {render_mode!r}: expected None, 'ansi' or 'rgb_array'")
         check_index_settings(datasets, keys, queries, mode, time_weight, size_weight, seed)
         whole_number("sketch_points", sketch_points, 1)
         space = index_space() if space is None else space
@@ -153,7 +154,7 @@ class IndexTuningEnv(gym.Env):
         super().reset(seed=seed)
         unknown = sorted(set(options or {}) - {"dataset"})
         if unknown:
-            raise ValueError(f"unknown reset options {unknown}: the only one is 'dataset'")
+            raise InputError(f"unknown reset options {unknown}: the only one is 'dataset'")
         dataset = (options or {}).get("dataset")
         if dataset is None:
             dataset = self.datasets[int(self.np_random.integers(len(self.datasets)))]

@@ -125,6 +125,7 @@ from envs.macro_placement_reward import (
     shaping_reward,
     stuck_penalty,
 )
+from netlists.errors import InputError
 from netlists.model import Netlist, Placement
 from placer.algorithms.density_masks import DensityMaskCache
 from placer.algorithms.fd import place_soft_macros_or_keep
@@ -235,15 +236,15 @@ class MacroPlacementEnv(gym.Env):
     ) -> None:
         sources = [s is not None for s in (netlist, designs, generator)]
         if sum(sources) > 1:
-            raise ValueError("give at most one of netlist=, designs=, generator=")
+            raise InputError("give at most one of netlist=, designs=, generator=")
         if soft_placement not in ("fd", "keep"):
-            raise ValueError(f"soft_placement must be 'fd' or 'keep', got {soft_placement!r}")
+            raise InputError(f"soft_placement must be 'fd' or 'keep', got {soft_placement!r}")
         from placer.cost.timing import TIMING_METRICS  # (here: scipy costs the import 0.3 s)
 
         if timing_metric not in TIMING_METRICS:
-            raise ValueError(f"timing_metric must be one of {', '.join(map(repr, TIMING_METRICS))}, got {timing_metric!r}")
+            raise InputError(f"timing_metric must be one of {', '.join(map(repr, TIMING_METRICS))}, got {timing_metric!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unsupported render_mode {render_mode!r}: expected None or "
+            raise InputError(f"unsupported render_mode {render_mode!r}: expected None or "
                              f"{', '.join(map(repr, self.metadata['render_modes']))}")
         check_settings(
             max_grid=max_grid, max_nodes=max_nodes, max_edges=max_edges, grid=grid,
@@ -267,9 +268,9 @@ class MacroPlacementEnv(gym.Env):
         if isinstance(designs, str | os.PathLike | Netlist) or is_pair(designs):
             designs = [designs]  # one design, not a sequence of its characters or parts
         if designs is not None and not isinstance(designs, Sequence):
-            raise ValueError(f"designs= must be a list of designs, got {type(designs).__name__}")
+            raise InputError(f"designs= must be a list of designs, got {type(designs).__name__}")
         if generator is not None and not callable(generator):
-            raise ValueError(f"generator= must be a function rng -> (Netlist, Placement), got {generator!r}")
+            raise InputError(f"generator= must be a function rng -> (Netlist, Placement), got {generator!r}")
         if generator is None:
             if designs is None:
                 if netlist is None:
@@ -279,7 +280,7 @@ class MacroPlacementEnv(gym.Env):
                 designs = [netlist]
             self._designs: list[DesignStatic] = prepare_all(designs, self._prepare)
             if not self._designs:
-                raise ValueError("designs= is empty")
+                raise InputError("designs= is empty")
         else:
             self._designs = []
         G = self.max_grid
@@ -313,21 +314,21 @@ class MacroPlacementEnv(gym.Env):
         options = dict(options or {})
         choice = options.pop("design", None)
         if options:
-            raise ValueError(f"unknown reset options {sorted(options)}: the only one is 'design'")
+            raise InputError(f"unknown reset options {sorted(options)}: the only one is 'design'")
         if choice is not None:
             if self._generator is not None:
-                raise ValueError("reset option 'design' needs designs=, not a generator= env")
+                raise InputError("reset option 'design' needs designs=, not a generator= env")
             if isinstance(choice, bool) or not isinstance(choice, int | np.integer) or not (
                 0 <= choice < len(self._designs)
             ):
-                raise ValueError(
+                raise InputError(
                     f"reset option 'design' must be an index in [0, {len(self._designs)}), got {choice!r}"
                 )
             return self._designs[int(choice)]
         if self._generator is not None:
             made = self._generator(self.np_random)
             if not is_pair(made):  # (a bare Netlist or a triple failed in prepare's words)
-                raise ValueError("generator= must return a (Netlist, Placement) pair, got "
+                raise InputError("generator= must return a (Netlist, Placement) pair, got "
                                  f"{type(made).__name__}{f' of {len(made)}' if isinstance(made, tuple) else ''}")
             return self._prepare(*made)
         return self._designs[int(self.np_random.integers(len(self._designs)))]
@@ -367,7 +368,7 @@ class MacroPlacementEnv(gym.Env):
         number = _as_int_action(action)
         # (Discrete takes True as cell 1: a boolean is no cell number)
         if isinstance(number, bool | np.bool_) or not self.action_space.contains(number):
-            raise ValueError(f"action must be a whole number in [0, {G * G}), got {action!r}")
+            raise InputError(f"action must be a whole number in [0, {G * G}), got {action!r}")
         row, col = divmod(number, G)
         info: dict[str, Any] = {"design": static.netlist.name}
         if row >= state.rows or col >= state.cols or not self._mask[row, col]:  # type: ignore[index]
@@ -433,10 +434,10 @@ class MacroPlacementEnv(gym.Env):
         assert self._state is not None  # (placing_grid raised otherwise)
         number = _as_int_action(action)  # (as step() takes actions: 131.7, True or "131" are none)
         if isinstance(number, bool | np.bool_) or not isinstance(number, int):
-            raise ValueError(f"action must be a whole number, got {action!r}")
+            raise InputError(f"action must be a whole number, got {action!r}")
         row, col = divmod(number, self.max_grid)
         if not (0 <= row < rows and 0 <= col < cols):
-            raise ValueError(f"action {action} is no cell of the {cols} x {rows} placing grid "
+            raise InputError(f"action {action} is no cell of the {cols} x {rows} placing grid "
                              f"(row * {self.max_grid} + col)")
         return self._state.cell_centre(row, col)
 
@@ -495,7 +496,7 @@ class MacroPlacementEnv(gym.Env):
         netlist, last = self._last_result
         placement = placement if placement is not None else last
         if placement.x.shape != (netlist.n_nodes,):
-            raise ValueError(
+            raise InputError(
                 f"placement has {placement.x.size} nodes; the last episode's design "
                 f"{netlist.name} has {netlist.n_nodes}"
             )

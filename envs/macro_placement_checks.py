@@ -62,37 +62,37 @@ def check_settings(
 ) -> None:
     """Refuse constructor settings that would fail late (mid-episode) or give NaN rewards."""
     if not isinstance(order, str) or order not in ORDERS:
-        raise ValueError(f"order must be one of {', '.join(map(repr, ORDERS))}, got {order!r}")
+        raise InputError(f"order must be one of {', '.join(map(repr, ORDERS))}, got {order!r}")
     # max_edges >= 2: an undirected edge takes two slots (1 kept none, unsaid); SB3 cannot batch (2, 0)
     for name, value, low in (("max_grid", max_grid, 1), ("max_nodes", max_nodes, 1),
                              ("max_edges", max_edges, 2)):  # fmt: skip
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+            raise InputError(f"{name} must be a whole number >= {low}, got {value!r}")
     if isinstance(grid, str):
         if grid not in ("auto", "canvas"):
-            raise ValueError(f"grid must be 'auto', 'canvas' or (cols, rows) >= 1, got {grid!r}")
+            raise InputError(f"grid must be 'auto', 'canvas' or (cols, rows) >= 1, got {grid!r}")
     else:
         ok = (
             isinstance(grid, tuple | list | np.ndarray) and len(grid) == 2
             and all(isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1 for n in grid)
         )  # fmt: skip
         if not ok:
-            raise ValueError(f"grid must be 'auto', 'canvas' or (cols, rows) >= 1, got {grid!r}")
+            raise InputError(f"grid must be 'auto', 'canvas' or (cols, rows) >= 1, got {grid!r}")
     names = ("w_wl", "w_den", "w_cong", "w_timing", "density_weight", "infeasible_penalty")
     for name, value in zip(names, weights, strict=True):
         if isinstance(value, bool) or not isinstance(value, int | float | np.number) or not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite number, got {value!r}")
+            raise InputError(f"{name} must be a finite number, got {value!r}")
     if weights[-1] < 0:  # a negative penalty would reward getting stuck
-        raise ValueError(f"infeasible_penalty must be >= 0, got {weights[-1]!r}")
+        raise InputError(f"infeasible_penalty must be >= 0, got {weights[-1]!r}")
     for name, value in zip(names[:-1], weights[:-1], strict=True):
         # a negative weight rewards a worse cost (and can make getting stuck pay); past 1e6
         # the cell scores and rewards overflow float32 (NaN in the observation)
         if not 0 <= value <= MAX_WEIGHT:
-            raise ValueError(f"{name} must be from 0 to {MAX_WEIGHT:g}, got {value!r}")
+            raise InputError(f"{name} must be from 0 to {MAX_WEIGHT:g}, got {value!r}")
     for name, value in zip(("dense_shaping", "use_wiremask", "soft_macros_placed"), flags, strict=True):
         if not isinstance(value, bool | np.bool_):
-            raise ValueError(f"{name} must be True or False, got {value!r}")
+            raise InputError(f"{name} must be True or False, got {value!r}")
     if fd_iterations is not None and (
         isinstance(fd_iterations, bool) or not isinstance(fd_iterations, int | np.integer) or fd_iterations < 0
     ):
-        raise ValueError(f"fd_iterations must be None or a whole number >= 0, got {fd_iterations!r}")
+        raise InputError(f"fd_iterations must be None or a whole number >= 0, got {fd_iterations!r}")

@@ -14,6 +14,7 @@ import numpy as np
 
 from envs.macro_placement_checks import NothingToPlace, TooLargeForSettings, fits_nowhere
 from envs.macro_placement_obs import static_features
+from netlists.errors import InputError
 from netlists.model import Netlist, Placement
 from placer.algorithms.base import check_placement_fits
 from placer.algorithms.grid_state import (
@@ -47,7 +48,7 @@ def load(design: DesignLike) -> tuple[Netlist, Placement]:
         from netlists.io import load_design
 
         return load_design(design)
-    raise ValueError(
+    raise InputError(
         "a design must be a Netlist, a (Netlist, Placement) pair or a path, "
         f"got {type(design).__name__}"
     )
@@ -96,7 +97,7 @@ def prepare(
     try:
         check_placement_fits(netlist, placement)
     except ValueError as error:
-        raise ValueError(f"{netlist.name}: {error}") from None
+        raise InputError(f"{netlist.name}: {error}") from None
     placement = placement.standardised()  # (lists became arrays, as Placer.place makes them)
     G = max_grid
     if grid_option == "auto":
@@ -106,7 +107,7 @@ def prepare(
     else:
         grid = (int(grid_option[0]), int(grid_option[1]))
     if grid[0] > G or grid[1] > G:
-        raise ValueError(f"{netlist.name}: placing grid {grid[0]} x {grid[1]} exceeds max_grid={G}")
+        raise InputError(f"{netlist.name}: placing grid {grid[0]} x {grid[1]} exceeds max_grid={G}")
     pins = hard_macro_pins(netlist)
     hard = pins.hard
     if hard.size == 0:
@@ -125,7 +126,7 @@ def prepare(
     kept = np.setdiff1d(netlist.placeable, order)
     bad = kept[~(np.isfinite(placement.x[kept]) & np.isfinite(placement.y[kept]))]
     if bad.size:
-        raise ValueError(f"{netlist.name}: node {netlist.names[int(bad[0])]} has a non-finite "
+        raise InputError(f"{netlist.name}: node {netlist.names[int(bad[0])]} has a non-finite "
                          f"position ({bad.size} such node(s))")
     first = SequentialGridState(netlist, placement, order, soft_macros_placed=soft_macros_placed, grid=grid)
     for node in order:  # found now, not at some reset deep into training
