@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from netlists.errors import InputError
 from placer.algorithms.plugins import (  # noqa: F401 - kept importable from here
     PluginFileMissing,
     load_plugins,
@@ -122,7 +123,7 @@ def make_tasks(
     try:
         sources = {m: method_source(m) for m in methods}
     except KeyError as exc:  # an unknown method: refused before any work, as run_batch does
-        raise ValueError(exc.args[0]) from None
+        raise InputError(exc.args[0]) from None
     return [
         PlacementTask(d, m, int(s), float(budget_s), runs, dict(options.get(m, {})),
                       plugins, version, commit, digests[d.name], sources[m])
@@ -162,7 +163,7 @@ def run_batch(
             unknown methods, a ``deadline_s`` that is not a positive number of seconds.
     """
     if deadline_s is not None and (isinstance(deadline_s, bool) or not (isinstance(deadline_s, int | float) and deadline_s > 0)):
-        raise ValueError(f"deadline_s must be a positive number of seconds (math.inf: none), got {deadline_s!r}")
+        raise InputError(f"deadline_s must be a positive number of seconds (math.inf: none), got {deadline_s!r}")
     if ray_address is not None:  # refused before the runs folder and its store are made
         from placer.batch_ray import check_ray_address
 
@@ -200,7 +201,7 @@ def _run_batch_locked(
         known = set(available_placers())
         unknown = sorted({t.method for t in todo} - known)
         if unknown:
-            raise ValueError(
+            raise InputError(
                 f"unknown placement method {', '.join(map(repr, unknown))}; "
                 f"available: {', '.join(sorted(known)) or 'none'}"
             )

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from netlists.errors import InputError
 from netlists.io import INITIAL_PLC
 from placer.batch_task import STAGED_SUFFIX, PlacementTask, run_plc_path, staged_path
 from placer.provenance import options_json
@@ -38,7 +39,7 @@ def check_inside_runs_dir(runs_dir: Path, tasks: Iterable[PlacementTask]) -> Non
     folders = {str(t.runs_dir) for t in tasks}  # (each resolved once, not once per task)
     elsewhere = sorted(folder for folder in folders if Path(folder).resolve() != root)
     if elsewhere:  # (their workers wrote the .plc files there; the rows and files went here)
-        raise ValueError(f"tasks made for another runs folder ({', '.join(elsewhere)}) given to a batch "
+        raise InputError(f"tasks made for another runs folder ({', '.join(elsewhere)}) given to a batch "
                          f"into {runs_dir}: make them with this folder")
     for folder in sorted({t.plc_relpath.parent for t in tasks}):
         path = runs_dir
@@ -48,9 +49,9 @@ def check_inside_runs_dir(runs_dir: Path, tasks: Iterable[PlacementTask]) -> Non
                 continue
             target = path.resolve()
             if not path.exists():
-                raise ValueError(f"{path} is a broken link (to {target}): remove it or choose another --out")
+                raise InputError(f"{path} is a broken link (to {target}): remove it or choose another --out")
             if not target.is_relative_to(root):
-                raise ValueError(
+                raise InputError(
                     f"{path} is a link leading outside the runs folder (to {target}): runs "
                     "are written only inside it; remove the link or choose another --out"
                 )
@@ -119,7 +120,7 @@ def check_conflicts(
     for t in tasks:  # (found after the run, its ok row already committed, pointing at a folder)
         final = where / t.plc_relpath
         if final.is_dir() or (final.exists() and not final.is_file()):
-            raise ValueError(f"{final} is in the way of run {t.design.name}/{t.method}/seed{t.seed}'s "
+            raise InputError(f"{final} is in the way of run {t.design.name}/{t.method}/seed{t.seed}'s "
                              ".plc (not a file): remove it")
     _refuse_mixed_designs_and_options(existing, tasks, resume, where)
     for t in tasks:
@@ -128,7 +129,7 @@ def check_conflicts(
             continue
         what = f"{where} already holds {t.method} on {t.design.name} seed {t.seed}"
         if float(other.budget_s) != float(t.budget_s):
-            raise ValueError(
+            raise InputError(
                 f"{what} with budget {other.budget_s:.12g} s (asked: {t.budget_s:.12g} s); use "
                 "another runs folder for another budget"
             )
@@ -136,19 +137,19 @@ def check_conflicts(
             continue  # the run is placed again and its row replaced
         asked = options_json(t.options)
         if _stored_options(other, where) != json.loads(asked):
-            raise ValueError(
+            raise InputError(
                 f"{what} with options {other.options} (asked: {asked}); --resume would keep "
                 "it: rerun without --resume to replace it, or use another runs folder"
             )
         if not same_method_source(other.method_source or "", t.method_source):
             own = "placer-gym's own code"
-            raise ValueError(
+            raise InputError(
                 f"{what} made by {other.method_source or own} (asked: {t.method_source or own}); "
                 "--resume would keep it: rerun without --resume to replace it, or use another "
                 "runs folder"
             )
         if not same_design(other, t.design.netlist, t.design_digest):
-            raise ValueError(
+            raise InputError(
                 f"{what} placed from {_other_design_text(other, t)}; use another runs folder "
                 "for this suite"
             )
@@ -193,7 +194,7 @@ def _refuse_mixed_designs_and_options(
             if pair not in same:
                 same[pair] = same_design(stored, t.design.netlist, t.design_digest)
             if not same[pair]:
-                raise ValueError(
+                raise InputError(
                     f"{where} holds runs of design {t.design.name} placed from "
                     f"{_other_design_text(stored, t)}; use another runs folder for this suite"
                 )
@@ -202,7 +203,7 @@ def _refuse_mixed_designs_and_options(
             continue
         for options, row in options_in(column).items():
             if options != asked_text:
-                raise ValueError(
+                raise InputError(
                     f"{where} holds {t.method} on {row.design} seed {row.seed} with options "
                     f"{row.options} (asked: {asked_text}): one leaderboard "
                     "column would mix them; use the same options or another runs folder"
@@ -217,7 +218,7 @@ def _stored_options(row: RunRecord, where: Path) -> dict:
     try:
         return row.options_dict()
     except ValueError as error:
-        raise ValueError(f"{where / DB_NAME}: {error}") from None
+        raise InputError(f"{where / DB_NAME}: {error}") from None
 
 
 def _other_design_text(row: RunRecord, task: PlacementTask) -> str:

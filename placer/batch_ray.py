@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from netlists.errors import InputError, Unavailable
 from placer.batch_pool import past_deadline_text
 from placer.batch_task import OnRecord, PlacementTask, error_text, failed_record, run_task
 from placer.interrupts import handlers_kept
@@ -37,11 +38,11 @@ def check_ray_address(address: str) -> None:
         RuntimeError: Ray is missing, or nothing answers at the address.
     """
     if address not in ("auto", "local") and not address.startswith("ray://") and ray_endpoint(address) is None:
-        raise ValueError(f"--ray {address}: expected local, auto, HOST:PORT or ray://HOST[:PORT]")
+        raise InputError(f"--ray {address}: expected local, auto, HOST:PORT or ray://HOST[:PORT]")
     try:
         import ray
     except ImportError:
-        raise RuntimeError(
+        raise Unavailable(
             "Ray is not installed: pip install 'placer-gym[ray]' (or drop --ray to run locally)"
         ) from None
     if not ray.is_initialized():  # a session of this process is used as it is
@@ -67,7 +68,7 @@ def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
         socket.create_connection(endpoint, timeout=timeout_s).close()
     except OSError as exc:
         where = address if named == address else f"{address} (RAY_ADDRESS={named})"
-        raise RuntimeError(
+        raise Unavailable(
             f"--ray {where}: nothing answers there ({exc.strerror or exc}); start a cluster with "
             "`ray start --head`, pass its address, or use --ray local"
         ) from None
@@ -114,7 +115,7 @@ def run_on_ray(
     try:
         import ray
     except ImportError:
-        raise RuntimeError(
+        raise Unavailable(
             "Ray is not installed: pip install 'placer-gym[ray]' (or drop --ray to run locally)"
         ) from None
     started_here = not ray.is_initialized()
@@ -128,7 +129,7 @@ def run_on_ray(
                 ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
         except ConnectionError as exc:  # Ray's own text names flags of its CLI, not ours
             first = (str(exc).strip().splitlines() or [""])[0].rstrip(".")  # (addresses have dots)
-            raise RuntimeError(
+            raise Unavailable(
                 f"--ray {address}: could not connect ({first}); start a cluster with "
                 "`ray start --head`, pass its address, or use --ray local"
             ) from None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from netlists.errors import error_kind
 from placer.algorithms.plugins import load_plugins
 from placer.designs import DesignFiles
 from placer.interrupts import caused_by_interrupt
@@ -201,7 +202,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 def error_text(exc: BaseException) -> str:
     """One line naming the error, then the innermost frames for debugging (without terminal
     colour codes, which Ray's errors carry into the summary and results.sqlite)."""
-    head = f"{type(exc).__name__}: {exc}"
+    head = f"{error_kind(exc)}: {exc}"  # (InputError as the ValueError it was named)
     tail = "".join(traceback.format_exception(exc)[-3:]).strip()
     return _ANSI.sub("", f"{head}\n{tail}" if tail and tail != head else head)
 

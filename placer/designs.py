@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from netlists.errors import InputError
 from netlists.io import design_files_under, require_suite_folder
 
 
@@ -38,7 +39,7 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
     for netlist, plc in design_files_under(suite):  # (linked folders too)
         folder = netlist.parent  # (a Bookshelf .aux may list a .pl in another folder)
         if folder.name in found:
-            raise ValueError(
+            raise InputError(
                 f"two designs are called {folder.name!r}: {found[folder.name].netlist.parent} "
                 f"and {folder} (design names must be unique in a suite)"
             )
@@ -48,7 +49,7 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
         missing = [n for n in wanted if n not in found]
         if missing:
             shown = (n.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for n in sorted(found))
-            raise ValueError(
+            raise InputError(
                 f"no design called {', '.join(map(repr, missing))} under {suite_dir}; "
                 f"found: {', '.join(shown) or 'none'}"
             )
@@ -57,12 +58,12 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
         try:
             design.name.encode("utf-8")
         except UnicodeEncodeError:  # the name goes into results.sqlite and every table
-            raise ValueError(
+            raise InputError(
                 f"design folder {str(design.netlist.parent).encode('utf-8', 'surrogateescape')!r}: "
                 f"{_why_not_text(design.name)}"
             ) from None
     if not found:
-        raise ValueError(f"no design (a folder with netlist.pb.txt[.gz] and initial.plc, or one Bookshelf .aux) "
+        raise InputError(f"no design (a folder with netlist.pb.txt[.gz] and initial.plc, or one Bookshelf .aux) "
                          f"under {suite_dir}")  # fmt: skip
     return [found[n] for n in sorted(found)]
 

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 import torch
 
+from netlists.errors import InputError
+
 
 def resolve_device(device: str) -> str:
     """``auto`` -> ``cuda`` when available, else ``cpu``; ``cpu``, ``cuda`` and ``cuda:N`` as
@@ -23,9 +25,9 @@ def resolve_device(device: str) -> str:
         return device
     parsed = _cuda_device(device)
     if not torch.cuda.is_available():
-        raise ValueError(f"device {device!r}: CUDA is not available on this machine (use auto or cpu)")
+        raise InputError(f"device {device!r}: CUDA is not available on this machine (use auto or cpu)")
     if parsed.index is not None and parsed.index >= torch.cuda.device_count():
-        raise ValueError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+        raise InputError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     return device
 
 
@@ -42,7 +44,7 @@ def _cuda_device(device: str) -> torch.device:
     except (RuntimeError, TypeError):
         parsed = None
     if parsed is None or parsed.type != "cuda":
-        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {device!r}")
+        raise InputError(f"device must be auto, cpu, cuda or cuda:N, got {device!r}")
     return parsed
 
 

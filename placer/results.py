@@ -26,6 +26,8 @@ from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from netlists.errors import InputError
+
 #: File name of the results database inside a runs folder.
 DB_NAME = "results.sqlite"
 
@@ -113,7 +115,7 @@ class RunRecord:
         except json.JSONDecodeError:
             options = None
         if not isinstance(options, dict):
-            raise ValueError(
+            raise InputError(
                 f"the run {self.design}/{self.method}/seed{self.seed} has options "
                 f"{self.options!r} (expected a JSON object)"
             )
@@ -186,7 +188,7 @@ class ResultStore:
                 self._check_run_key(conn)
                 self._add_missing_columns(conn)
         except sqlite3.DatabaseError as exc:  # (a full disk or an I/O error: OSError, from _connect)
-            raise ValueError(f"{self.path}: not a readable results database ({exc})") from None
+            raise InputError(f"{self.path}: not a readable results database ({exc})") from None
 
     @classmethod
     def in_runs_dir(cls, runs_dir: str | Path) -> ResultStore:

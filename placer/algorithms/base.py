@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from netlists.errors import UnknownName
+from netlists.errors import InputError, UnknownName
 from netlists.model import Netlist, Placement, check_orientation_codes, check_placement_matches
 from placer.algorithms import options as opt_checks
 from placer.interrupts import stop_requested
@@ -95,7 +95,7 @@ def option_flag(value: Any) -> bool:
             return True
         if value.lower() in ("0", "false", "no", "off"):
             return False
-        raise ValueError(f"expected true or false, got {value!r}")
+        raise InputError(f"expected true or false, got {value!r}")
     return bool(value)
 
 
@@ -184,7 +184,7 @@ class Placer(ABC):
         check_placeable(netlist, placement)  # at once, not after the budget
         if not (math.isfinite(budget_s) and budget_s >= 0):  # NaN never expires, infinity
             # runs until killed, and a negative budget returned the start as if it had run
-            raise ValueError(f"budget_s must be a finite number of seconds >= 0, got {budget_s!r}")
+            raise InputError(f"budget_s must be a finite number of seconds >= 0, got {budget_s!r}")
         seed = check_seed(seed)
         work_budget = budget_s * (1.0 - self.legalize_reserve)
         result = self.run(netlist, placement.copy(), work_budget, seed, progress or (lambda p: None))
@@ -229,7 +229,7 @@ def check_seed(seed: object) -> int:
             pass
         else:
             if whole < 0:
-                raise ValueError(f"seed must be a whole number >= 0, got {whole}")
+                raise InputError(f"seed must be a whole number >= 0, got {whole}")
             return whole
     raise TypeError(f"seed must be a whole number >= 0, got {seed!r}")
 
@@ -287,11 +287,11 @@ def check_option_values(cls: type[Placer], options: Mapping[str, Any], prefix: s
             continue
         if isinstance(switch, Requirement):
             if not switch.holds(options.get(switch.option, switch.default)):
-                raise ValueError(f"option {prefix + name!r} acts only with {prefix}{switch.option}{switch.text}")
+                raise InputError(f"option {prefix + name!r} acts only with {prefix}{switch.option}{switch.text}")
         elif not option_flag(options.get(switch, False)):
             is_flag = cls.option_checks.get(switch) is None or opt_checks.is_flag(cls.option_checks[switch])
             needed = f"{prefix}{switch}=true" if is_flag else f"{prefix}{switch} > 0"
-            raise ValueError(f"option {prefix + name!r} acts only with {needed}")
+            raise InputError(f"option {prefix + name!r} acts only with {needed}")
 
 
 def _unknown_message(cls: type[Placer], unknown: list[str]) -> str:
@@ -350,9 +350,9 @@ def register_placer(cls: type[Placer]) -> type[Placer]:
             The same class registered again (its module reloaded) is allowed.
     """
     if not cls.name:
-        raise ValueError(f"{cls.__name__} has no name")
+        raise InputError(f"{cls.__name__} has no name")
     if not _METHOD_NAME.fullmatch(cls.name) or ".." in cls.name or cls.name in _RESERVED_NAMES:
-        raise ValueError(
+        raise InputError(
             f"{cls.__name__}: method name {cls.name!r} cannot be used: it names a folder of the "
             "runs, an entry of --algo a,b and a leaderboard column, so letters, digits, _ . - "
             f"(not first, no '..'), and none of {', '.join(sorted(_RESERVED_NAMES))}"
@@ -361,7 +361,7 @@ def register_placer(cls: type[Placer]) -> type[Placer]:
         _load_builtin_methods()
     taken = _REGISTRY.get(cls.name)
     if taken is not None and not _same_code(taken, cls):
-        raise ValueError(
+        raise InputError(
             f"placement method {cls.name!r} is already registered by {_described(taken)}; "
             f"give {_described(cls)} a name of its own (class attribute name)"
         )

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from netlists.errors import InputError
 from netlists.model import Canvas
 
 #: Designs whose masks a :class:`DensityMaskCache` keeps by default (the least recently used go).
@@ -102,7 +103,7 @@ class DensityMaskCache:
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         if capacity < 1:
-            raise ValueError(f"capacity must be at least 1, got {capacity}")
+            raise InputError(f"capacity must be at least 1, got {capacity}")
         self.capacity = int(capacity)
         self._designs: OrderedDict[tuple[Any, ...], DensityMasks] = OrderedDict()
 

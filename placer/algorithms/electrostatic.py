@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from netlists.errors import InputError
 from netlists.model import Netlist, Placement, orient_offsets
 from placer.algorithms.analytical import CUT_BY_THE_BUDGET, SETUP_TOOK_THE_BUDGET, default_bins
 from placer.algorithms.base import Deadline, Progress, ProgressCallback, proxy_or_nan
@@ -190,7 +191,7 @@ def smooth_wirelength(
     elif kind == "lse":
         span = gamma * (torch.log(s_pos) + torch.log(s_neg)) + hi - lo
     else:
-        raise ValueError(f"unknown wirelength model {kind!r}: 'wa' or 'lse'")
+        raise InputError(f"unknown wirelength model {kind!r}: 'wa' or 'lse'")
     if exact is not None:
         exact["hpwl"] = float(torch.sum(model.net_weight * (hi - lo).sum(dim=1)))
     return torch.sum(model.net_weight * span.sum(dim=1))
@@ -285,7 +286,7 @@ def _global_place(
             return placement
         v, iteration = ran
     else:
-        raise ValueError(f"unknown optimizer {opts.method!r}: 'nesterov' or 'adam'")
+        raise InputError(f"unknown optimizer {opts.method!r}: 'nesterov' or 'adam'")
     descent.state["overflow"] = descent.overflow_at(v)  # what the run reports is its result's
     _note_if_cut(descent, iteration)
     return _result(netlist, placement, descent, v, iteration)

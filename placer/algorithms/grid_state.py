@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from netlists.errors import InputError
 from netlists.model import Netlist, Placement, orient_offsets
 from placer.algorithms.density_masks import DensityMaskCache, DensityMasks
 from placer.cost.context import cost_context
@@ -99,7 +100,7 @@ def placement_order(netlist: Netlist, order: str = "area") -> np.ndarray:
     elif order == "file":
         idx = np.arange(hard.size)
     else:
-        raise ValueError(f"unknown macro order {order!r}; choose one of {ORDERS}")
+        raise InputError(f"unknown macro order {order!r}; choose one of {ORDERS}")
     return hard[idx]
 
 

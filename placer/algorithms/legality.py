@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from netlists.errors import InputError
 from netlists.model import Netlist, NodeType, Placement, check_placement_matches
 
 #: Overlap below this length (relative to the canvas size) in x or y is floating-point noise,
@@ -232,7 +233,7 @@ def check_finite_positions(netlist: Netlist, placement: Placement) -> None:
     bad = nodes[~(np.isfinite(placement.x[nodes]) & np.isfinite(placement.y[nodes]))]
     if bad.size:
         i = int(bad[0])
-        raise ValueError(
+        raise InputError(
             f"node {netlist.names[i]} is at ({float(placement.x[i])!r}, {float(placement.y[i])!r}): positions "
             f"must be finite ({bad.size} node(s) are not)"
         )
@@ -251,7 +252,7 @@ def check_placeable(netlist: Netlist, placement: Placement) -> None:
     if stuck_out.size:
         i = int(stuck_out[0])
         w, h = float(netlist.width[i]), float(netlist.height[i])
-        raise ValueError(
+        raise InputError(
             f"fixed macro {netlist.names[i]} ({w:g} x {h:g} centred at ({float(placement.x[i]):g}, "
             f"{float(placement.y[i]):g})) sticks out of the canvas (0..{c.width:g} x 0..{c.height:g}): "
             "no legal placement keeps it where it is fixed"
@@ -261,18 +262,18 @@ def check_placeable(netlist: Netlist, placement: Placement) -> None:
     if too_big.size:
         i = int(too_big[0])
         kind = "hard macro" if netlist.node_type[i] == NodeType.HARD_MACRO else "soft macro"
-        raise ValueError(
+        raise InputError(
             f"{kind} {netlist.names[i]} ({netlist.width[i]:g} x {netlist.height[i]:g}) is larger "
             f"than the canvas ({c.width:g} x {c.height:g}): no placement of it is legal"
         )
     share = hard_area_share(netlist)
     if share > 1 + 1e-9:  # (no arrangement fits: every method ran its whole budget to find that)
-        raise ValueError(f"the hard macros cover {share:.0%} of the canvas: no legal placement fits them")
+        raise InputError(f"the hard macros cover {share:.0%} of the canvas: no legal placement fits them")
     pinned = netlist.hard_macros[fixed[netlist.hard_macros]]
     pair = first_overlapping_pair(netlist, placement, pinned)
     if pair is not None:
         i, other = int(pinned[pair[1]]), int(pinned[pair[0]])
-        raise ValueError(f"fixed hard macro {netlist.names[i]!r} overlaps the fixed macro {netlist.names[other]!r}")
+        raise InputError(f"fixed hard macro {netlist.names[i]!r} overlaps the fixed macro {netlist.names[other]!r}")
 
 
 def hard_area_share(netlist: Netlist) -> float:

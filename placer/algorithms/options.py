@@ -12,6 +12,8 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from netlists.errors import InputError
+
 #: ``check(name, value)`` raises ValueError naming the option when ``value`` is not allowed.
 OptionCheck = Callable[[str, Any], None]
 
@@ -42,7 +44,7 @@ def number(low: float = -math.inf, high: float = math.inf, *, low_open: bool = F
                 span = f"{'>' if low_open else '>='} {low:g}"
             else:
                 span = f"in {'(' if low_open else '['}{low:g}, {high:g}]"
-            raise ValueError(f"option {name!r} takes a finite number{'' if span == '(any)' else ' ' + span}, "
+            raise InputError(f"option {name!r} takes a finite number{'' if span == '(any)' else ' ' + span}, "
                              f"got {value!r}")
 
     return check
@@ -59,7 +61,7 @@ def whole(low: int, high: int | None = None, *, none_ok: bool = False) -> Option
         if not (integral and value >= low and (high is None or value <= high)):
             extra = " (or none)" if none_ok else ""
             span = f">= {low}" if high is None else f"in [{low}, {high}]"
-            raise ValueError(f"option {name!r} takes a whole number {span}{extra}, got {value!r}")
+            raise InputError(f"option {name!r} takes a whole number {span}{extra}, got {value!r}")
 
     return check
 
@@ -73,9 +75,9 @@ def flag() -> OptionCheck:
             try:
                 option_flag(value)
             except ValueError:
-                raise ValueError(f"option {name!r} takes true or false, got {value!r}") from None
+                raise InputError(f"option {name!r} takes true or false, got {value!r}") from None
         elif not isinstance(value, bool | int) or value not in (0, 1):
-            raise ValueError(f"option {name!r} takes true or false, got {value!r}")
+            raise InputError(f"option {name!r} takes true or false, got {value!r}")
 
     check.is_flag = True  # type: ignore[attr-defined]
     return check
@@ -102,7 +104,7 @@ def choice(*allowed: str) -> OptionCheck:
 
     def check(name: str, value: Any) -> None:
         if value not in allowed:
-            raise ValueError(f"option {name!r} takes one of {', '.join(allowed)}, got {value!r}")
+            raise InputError(f"option {name!r} takes one of {', '.join(allowed)}, got {value!r}")
 
     return _text_check(check)
 
@@ -112,7 +114,7 @@ def text(*, none_ok: bool = False) -> OptionCheck:
 
     def check(name: str, value: Any) -> None:
         if not (isinstance(value, str) or (value is None and none_ok)):
-            raise ValueError(f"option {name!r} takes text, got {value!r}")
+            raise InputError(f"option {name!r} takes text, got {value!r}")
 
     return _text_check(check)
 
@@ -126,11 +128,11 @@ def device() -> OptionCheck:
         from placer.device import check_device_name  # imports torch: only when one is given
 
         if not isinstance(value, str):
-            raise ValueError(f"option {name!r} takes a device name, got {value!r}")
+            raise InputError(f"option {name!r} takes a device name, got {value!r}")
         try:
             check_device_name(value)
         except ValueError as error:
-            raise ValueError(f"option {name!r}: {error}") from None
+            raise InputError(f"option {name!r}: {error}") from None
 
     return _text_check(check)
 
@@ -141,7 +143,7 @@ def numbers(low: float = 0.0, *, low_open: bool = False) -> OptionCheck:
 
     def check(name: str, value: Any) -> None:
         if isinstance(value, str | bytes) or not isinstance(value, Sequence) or not value:
-            raise ValueError(f"option {name!r} takes a non-empty list of numbers, got {value!r}")
+            raise InputError(f"option {name!r} takes a non-empty list of numbers, got {value!r}")
         for k, item in enumerate(value):
             each(f"{name}[{k}]", item)  # option 'repulsions[0]' takes ...: an item, not the list
 
@@ -154,20 +156,20 @@ def move_weights(moves: Iterable[str]) -> OptionCheck:
 
     def check(name: str, value: Any) -> None:
         if not isinstance(value, Mapping) or not value:
-            raise ValueError(
+            raise InputError(
                 f"option {name!r} takes a dict of move weights (moves: {', '.join(known)}), got {value!r}"
             )
         unknown = sorted(str(k) for k in value if k not in known)
         if unknown:
-            raise ValueError(
+            raise InputError(
                 f"option {name!r}: no move {', '.join(map(repr, unknown))} (moves: {', '.join(known)})"
             )
         for move, weight in value.items():
             number(0.0)(f"{name}.{move}", weight)
         if not any(weight > 0 for weight in value.values()):
-            raise ValueError(f"option {name!r}: every weight is 0, so no move could be drawn")
+            raise InputError(f"option {name!r}: every weight is 0, so no move could be drawn")
         if not math.isfinite(sum(float(weight) for weight in value.values())):
-            raise ValueError(f"option {name!r}: the weights add up past the float range; use smaller ones "
+            raise InputError(f"option {name!r}: the weights add up past the float range; use smaller ones "
                              "(only their ratios count)")
 
     return check

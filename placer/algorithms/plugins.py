@@ -12,6 +12,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from netlists.errors import InputError
+
 #: The start of the module name a ``.py`` plugin file is imported under.
 PLUGIN_MODULE_PREFIX = "_placer_plugin_"
 
@@ -45,7 +47,7 @@ def _load_plugins(plugins: Iterable[str]) -> None:
         if plugin.endswith(".py"):
             path = Path(plugin).resolve()
             if path.exists() and not path.is_file():
-                raise ValueError(f"plugin {path} is not a file (a folder, a pipe or a device)")
+                raise InputError(f"plugin {path} is not a file (a folder, a pipe or a device)")
             if not path.is_file():
                 raise PluginFileMissing(2, "no such plugin file", str(path))
             module_name = plugin_module_name(plugin)

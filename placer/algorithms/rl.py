@@ -25,6 +25,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from netlists.errors import InputError
 from netlists.model import Netlist, Placement
 from placer.algorithms import options as opt
 from placer.algorithms.base import (
@@ -42,15 +43,15 @@ def _check_model_path(model: str | None) -> str:
     policy: missing, a path that does not exist, a run folder without ``best.zip`` or
     ``last.zip``, or a file that is not a zip archive (SB3 saves models as zip files)."""
     if not model:
-        raise ValueError("the rl placer needs option model=PATH (a trained .zip or run folder)")
+        raise InputError("the rl placer needs option model=PATH (a trained .zip or run folder)")
     path = Path(model)
     if path.is_dir():
         if not ((path / "best.zip").is_file() or (path / "last.zip").is_file()):
-            raise ValueError(f"model={model}: the folder holds no best.zip or last.zip")
+            raise InputError(f"model={model}: the folder holds no best.zip or last.zip")
     elif not path.is_file():
-        raise ValueError(f"model={model}: no such file or folder")
+        raise InputError(f"model={model}: no such file or folder")
     elif not zipfile.is_zipfile(path):
-        raise ValueError(f"model={model}: not a trained model (expected a .zip saved by placer train)")
+        raise InputError(f"model={model}: not a trained model (expected a .zip saved by placer train)")
     return model
 
 
@@ -97,9 +98,9 @@ class RLPlacer(Placer):
         self.soft_refine = option_flag(soft_refine)
         self.sample_share = float(sample_share)
         if not 0.0 < self.sample_share <= 1.0:
-            raise ValueError(f"sample_share must be in (0, 1], got {sample_share!r}")
+            raise InputError(f"sample_share must be in (0, 1], got {sample_share!r}")
         if self.sample_share != 0.5 and not self.soft_refine:  # (0.5: the default, given or not)
-            raise ValueError("option 'sample_share' acts only with soft_refine=true")
+            raise InputError("option 'sample_share' acts only with soft_refine=true")
         self.model_path = _check_model_path(model)
 
     def run(

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from netlists.errors import InputError
 from netlists.model import (
     Canvas,
     Netlist,
@@ -108,7 +109,7 @@ def _build(netlist: Netlist) -> CostContext:
     canvas = netlist.require_canvas()
     problem = canvas_problem(canvas)
     if problem is not None:
-        raise ValueError(f"netlist {netlist.name!r}: no cost can be computed: {problem[1]}")
+        raise InputError(f"netlist {netlist.name!r}: no cost can be computed: {problem[1]}")
     pins = netlist.net_pins
     anchor_of_node = netlist.anchor()
     entry_anchor = anchor_of_node[pins]
@@ -148,7 +149,7 @@ def check_placement(nl: Netlist, ctx: CostContext, placement: Placement) -> None
     bad = ~(np.isfinite(placement.x[nodes]) & np.isfinite(placement.y[nodes]))
     if np.any(bad):
         k = int(nodes[np.argmax(bad)])
-        raise ValueError(
+        raise InputError(
             f"node {nl.names[k]!r} has a non-finite position "
             f"({placement.x[k]}, {placement.y[k]}); {int(bad.sum())} such node(s) in all"
         )

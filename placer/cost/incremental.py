@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from netlists.errors import InputError
 from netlists.model import (
     MAX_MAGNITUDE,
     ORIENTATIONS,
@@ -97,7 +98,7 @@ def set_checked_positions(
     checked as a placement a cost can be computed from; on a refusal (ValueError, or numpy's
     TypeError / IndexError) ``own`` is left as it was."""
     if orientation is not None and np.any(invalid_orientation_codes(orientation)):
-        raise ValueError(f"orientation codes are whole numbers 0-7, got {orientation!r}")
+        raise InputError(f"orientation codes are whole numbers 0-7, got {orientation!r}")
     before = own.copy()
     try:  # a shape numpy refuses half way (x written, y not) is undone as a bad value is
         own.x[nodes], own.y[nodes] = x, y
@@ -151,32 +152,32 @@ def checked_move(
         not isinstance(nodes, np.ndarray) and any(isinstance(v, bool | np.bool_) for v in np.ravel(np.asarray(nodes, dtype=object))))
     if has_bool or (given.size and given.dtype.kind not in "iu"):  # (48.7 moved node 48, True node 1,
         # [True, 29] became [1, 29])
-        raise ValueError(f"node indices must be integers (no floats or bools), got {given.tolist()!r}")
+        raise InputError(f"node indices must be integers (no floats or bools), got {given.tolist()!r}")
     nodes = np.array(given, dtype=np.int64, ndmin=1)
     x = np.array(x, dtype=np.float64, ndmin=1)
     y = np.array(y, dtype=np.float64, ndmin=1)
     if np.any((nodes < 0) | (nodes >= netlist.n_nodes)):
-        raise ValueError(f"node indices are 0-{netlist.n_nodes - 1}, got {nodes.tolist()}")
+        raise InputError(f"node indices are 0-{netlist.n_nodes - 1}, got {nodes.tolist()}")
     if orientation is None:
         orient = placement.orientation[nodes]
     else:
         codes = np.array(orientation, ndmin=1)
         if codes.shape == nodes.shape and np.any(invalid_orientation_codes(codes)):
-            raise ValueError(f"orientation codes are whole numbers 0-7, got {codes.tolist()}")
+            raise InputError(f"orientation codes are whole numbers 0-7, got {codes.tolist()}")
         orient = codes.astype(np.int8)
     shapes = {a.shape for a in (nodes, x, y, orient)}
     if len(shapes) != 1 or nodes.ndim != 1:
-        raise ValueError(
+        raise InputError(
             "nodes, x, y and orientation must be flat and of one length, got shapes "
             f"{nodes.shape}, {x.shape}, {y.shape}, {orient.shape}"
         )
     if np.any(netlist.node_type[nodes] >= NodeType.HARD_PIN):
-        raise ValueError("only ports and macros can be moved; pins follow their macro")
+        raise InputError("only ports and macros can be moved; pins follow their macro")
     if nodes.size > 1 and np.unique(nodes).size != nodes.size:
-        raise ValueError("a node appears twice in one move")
+        raise InputError("a node appears twice in one move")
     if not (np.all(np.abs(x) <= MAX_MAGNITUDE) and np.all(np.abs(y) <= MAX_MAGNITUDE)):
         # as the file readers: far beyond, the running wirelength sum loses its small terms
-        raise ValueError(
+        raise InputError(
             f"a move's coordinates must be finite numbers of at most {MAX_MAGNITUDE:g} in size"
         )
     return nodes, x, y, orient

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from netlists.errors import InputError
 from netlists.model import Netlist, NodeType, Placement
 from placer.cost.context import check_placement, cost_context, per_netlist
 
@@ -72,9 +73,9 @@ class TimingParams:
             delays.append(("soft_macro_delay", self.soft_macro_delay))
         for name, value in delays:
             if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+                raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
             if not (np.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+                raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
 #: The version of the model above, stored beside every recorded timing figure (``placer place``'s
@@ -95,7 +96,7 @@ def check_timing_metric(name: str) -> None:
         ValueError: naming the metrics there are.
     """
     if name not in TIMING_METRICS:
-        raise ValueError(f"timing_metric must be one of {', '.join(TIMING_METRICS)}, got {name!r}")
+        raise InputError(f"timing_metric must be one of {', '.join(TIMING_METRICS)}, got {name!r}")
 
 
 @dataclass(frozen=True)

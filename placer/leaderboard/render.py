@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from netlists.errors import InputError
 from netlists.formats.textio import text_writer, write_atomically
 from placer.cost.timing import TIMING_MODEL
 from placer.leaderboard.runs import METRICS, RunsDirs, load_runs, runs_folders
@@ -241,11 +242,11 @@ def _verified(runs: pd.DataFrame) -> str:
 
     try:
         checked = verify_runs(runs)
-    except ValueError as error:
-        raise ValueError(f"--verify: {error}; nothing written") from None
+    except InputError as error:  # (a plain ValueError is a bug of ours: raised as it is)
+        raise InputError(f"--verify: {error}; nothing written") from None
     untrue = untrue_runs(checked)
     if not untrue.empty:
-        raise ValueError(f"--verify: {len(untrue)} run(s) whose stored figures are not their .plc's: "
+        raise InputError(f"--verify: {len(untrue)} run(s) whose stored figures are not their .plc's: "
                          f"{failure_text(untrue)}; nothing written (rerun them, or leave their folder out)")  # fmt: skip
     if checked.empty:
         return "Verified: no ok run has a .plc to check."
@@ -423,7 +424,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     runs = load_runs(folders)  # read once: the table and the page notes both use it
     table = table_of_runs(runs, aggregate)
     if table.empty:
-        raise ValueError(f"{', '.join(str(f / DB_NAME) for f in folders)} {'holds' if len(folders) == 1 else 'hold'} no runs")
+        raise InputError(f"{', '.join(str(f / DB_NAME) for f in folders)} {'holds' if len(folders) == 1 else 'hold'} no runs")
     notes = _provenance(runs, aggregate)
     if verify:
         notes.append(_verified(runs))

@@ -14,6 +14,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from netlists.errors import InputError
 from placer.results import (
     DB_NAME,
     KEY_COLUMNS,
@@ -42,7 +43,7 @@ def runs_folders(runs_dirs: RunsDirs) -> list[Path]:
     """``runs_dirs`` as a non-empty list of folders."""
     folders = [Path(runs_dirs)] if isinstance(runs_dirs, str | Path) else [Path(d) for d in runs_dirs]
     if not folders:
-        raise ValueError("no runs folder given")
+        raise InputError("no runs folder given")
     return folders
 
 
@@ -99,7 +100,7 @@ def _refuse_bad_rows(frame: pd.DataFrame, db: Path) -> None:
     bad_status = ~frame["status"].isin([STATUS_OK, STATUS_FAILED])
     if bad_status.any():
         i = int(np.flatnonzero(bad_status.to_numpy())[0])
-        raise ValueError(f"{where(i)} has status {frame['status'].iloc[i]!r} (expected ok or failed)")
+        raise InputError(f"{where(i)} has status {frame['status'].iloc[i]!r} (expected ok or failed)")
     for column in [c for c in (*NUMERIC_COLUMNS, "seed") if c in frame.columns]:
         values = frame[column]
         numbers = pd.to_numeric(values, errors="coerce").astype(float)
@@ -111,14 +112,14 @@ def _refuse_bad_rows(frame: pd.DataFrame, db: Path) -> None:
             expected = "a number of seconds >= 0" if column == "budget_s" else "a finite number"
             value = values.iloc[i]
             shown = repr(value) if isinstance(value, str) else f"{float(value):g}"
-            raise ValueError(f"{where(i)} has {column} {shown} (expected {expected})")
+            raise InputError(f"{where(i)} has {column} {shown} (expected {expected})")
     if "options" in frame.columns:  # (text that is no JSON read as one more spelling of them;
         is_object = once_per_value(_is_json_object)
         for i, (text, status) in enumerate(zip(frame["options"], frame["status"], strict=True)):
             if status != STATUS_OK:  # a failed run's options pool with nothing)
                 continue
             if isinstance(text, str) and text and not is_object(text):
-                raise ValueError(f"{where(i)} has options {text!r} (expected a JSON object)")
+                raise InputError(f"{where(i)} has options {text!r} (expected a JSON object)")
 
 
 def once_per_value(compute: Callable[[T], R]) -> Callable[[T], R]:
@@ -156,7 +157,7 @@ def _refuse_runs_numbered_alike(ok: pd.DataFrame) -> None:
     design, method, seed, budget = clashes.index[0]
     same = ok[(ok["design"] == design) & (ok["method"] == method) & (ok["seed"] == seed) & (ok["budget_s"] == budget)]
     found = "; ".join(f"proxy {r.proxy!r} in {r.runs_dir}" for r in same.itertuples())
-    raise ValueError(
+    raise InputError(
         f"{method} on {design}, seed {seed} ({budget:g} s) was run by separate batches into several "
         f"folders ({found}; each batch's run is its own, even where the figures agree): each batch "
         "numbers its seeds from 0; for more seeds, run one batch with --seeds N (or --resume into "
@@ -179,7 +180,7 @@ def _refuse_option_clashes(ok: pd.DataFrame) -> None:
     same = ok[(ok["method"] == method) & (ok["budget_s"] == budget)]
     shown = same.drop_duplicates(subset=["design", "options"]).head(6)
     found = "; ".join(f"{r.design} seed {r.seed}: {r.options} in {r.runs_dir}" for r in shown.itertuples())
-    raise ValueError(
+    raise InputError(
         f"{method} ({budget:g} s) was run with different options ({found}); one column would "
         "mix them: pool only runs made with the same options"
     )
@@ -201,7 +202,7 @@ def _refuse_code_clashes(ok: pd.DataFrame) -> None:
         other = next((s for s in sources[1:] if not same_method_source(s, sources[0])), None)
         if other is not None:
             folders = ", ".join(dict.fromkeys(runs["runs_dir"]))
-            raise ValueError(
+            raise InputError(
                 f"{method} ({budget:g} s) was run by different code ({sources[0]}; {other}) in "
                 f"{folders}; one column would mix them: pool only runs of the same code"
             )
@@ -214,7 +215,7 @@ def _refuse_design_clashes(runs: pd.DataFrame) -> None:
         paths = list(dict.fromkeys(rows["netlist_path"]))
         for other in paths[1:]:
             if not same_design_file(paths[0], other):
-                raise ValueError(
+                raise InputError(
                     f"design {design!r} comes from two different netlists, {paths[0]} and {other}: "
                     "pool only runs of the same designs (or give one of them another name)"
                 )
@@ -224,7 +225,7 @@ def _refuse_design_clashes(runs: pd.DataFrame) -> None:
         digests = scored.drop_duplicates("design_digest")
         if len(digests) > 1:
             first, second = digests.iloc[0], digests.iloc[1]
-            raise ValueError(
+            raise InputError(
                 f"design {design!r} was placed from two versions of its files (netlist or "
                 f"initial .plc edited in between): runs in {first['runs_dir']} and in "
                 f"{second['runs_dir']} ({first['method']} seed {first['seed']}, {second['method']} "

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from netlists.errors import InputError
 from placer.cost.timing import TIMING_MODEL
 from placer.leaderboard.runs import (
     METRICS,
@@ -84,7 +85,7 @@ def build(runs_dirs: RunsDirs, aggregate: str = "best") -> pd.DataFrame:
 def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     """:func:`build` over rows already read by :func:`load_runs`."""
     if aggregate not in AGGREGATES:
-        raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
+        raise InputError(f"aggregate must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
     columns = ["design", "method", *METRICS, "timing_model", "seeds", "failed", "proxy_mean",
                "proxy_std", "overlap_area", "out_of_canvas", "budget_s", "aggregate", "options", "best"]
     if runs.empty:
@@ -243,38 +244,38 @@ def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
         table = pd.read_csv(path, dtype={"design": str, "method": str}, keep_default_na=False, na_values=[""])
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         reason = " ".join(str(exc).split())  # one line, whatever the parser said
-        raise ValueError(f"{path}: cannot read an earlier leaderboard CSV ({reason})") from None
+        raise InputError(f"{path}: cannot read an earlier leaderboard CSV ({reason})") from None
     missing = [c for c in ("design", "method", "proxy") if c not in table.columns]
     if missing:
-        raise ValueError(f"{path}: not a leaderboard CSV (no column {', '.join(missing)})")
+        raise InputError(f"{path}: not a leaderboard CSV (no column {', '.join(missing)})")
     _unguard_formulas(table)
     for column in ("design", "method"):  # (an empty one failed later in pandas' words)
         empty = table[column].isna()
         if empty.any():
-            raise ValueError(f"{path}: line {int(np.flatnonzero(empty.to_numpy())[0]) + 2}: the {column} is empty")
+            raise InputError(f"{path}: line {int(np.flatnonzero(empty.to_numpy())[0]) + 2}: the {column} is empty")
     twice = table[table.duplicated(["design", "method"], keep=False)]
     if not twice.empty:
         design, method = twice.iloc[0]["design"], twice.iloc[0]["method"]
         lines = twice.index[(twice["design"] == design) & (twice["method"] == method)]
-        raise ValueError(f"{path}: the cell of {method!r} on {design!r} is given {len(lines)} times "
+        raise InputError(f"{path}: the cell of {method!r} on {design!r} is given {len(lines)} times "
                          "(line(s) " + ", ".join(str(i + 2) for i in lines[:4]) + ")")
     for column in [c for c in (*NUMERIC_COLUMNS, "proxy_mean", "proxy_std", "seeds", "failed") if c in table.columns]:
         numbers = pd.to_numeric(table[column], errors="coerce")
         bad = numbers.isna() & table[column].notna()
         if bad.any():
             line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            raise ValueError(f"{path}: line {line}: {column} must be a number, got {table[column][bad].iloc[0]!r}")
+            raise InputError(f"{path}: line {line}: {column} must be a number, got {table[column][bad].iloc[0]!r}")
         # (a proxy of inf or -1 was kept and shown as the best cell; stored runs refuse them)
         outside = numbers.notna() & ~(np.isfinite(numbers) & (numbers >= 0))
         if outside.any():
             line = int(np.flatnonzero(outside.to_numpy())[0]) + 2
-            raise ValueError(f"{path}: line {line}: {column} must be a finite number >= 0, "
+            raise InputError(f"{path}: line {line}: {column} must be a finite number >= 0, "
                              f"got {float(numbers[outside].iloc[0]):g}")
         if column in ("seeds", "failed", "timing_model"):  # counts and model numbers: whole
             fraction = numbers.notna() & (numbers != np.floor(numbers))  # (seeds 2.5: a traceback)
             if fraction.any():
                 line = int(np.flatnonzero(fraction.to_numpy())[0]) + 2
-                raise ValueError(f"{path}: line {line}: {column} must be a whole number, "
+                raise InputError(f"{path}: line {line}: {column} must be a whole number, "
                                  f"got {float(numbers[fraction].iloc[0]):g}")
         table[column] = numbers.astype(float)
     if "options" in table.columns:
@@ -348,7 +349,7 @@ def _refuse_mixed_columns(table: pd.DataFrame, kept: pd.DataFrame, path: Path) -
         return
     method = str(shared["method"].iloc[0])
     if "budget_s" not in kept.columns or "aggregate" not in kept.columns:
-        raise ValueError(
+        raise InputError(
             f"{path}: keeps cells of {method!r}, which these runs also have, but records no budget "
             "or aggregation (an older table): its cells could mix settings with the runs' in one "
             "column; leave those runs out or regenerate that table"
@@ -358,7 +359,7 @@ def _refuse_mixed_columns(table: pd.DataFrame, kept: pd.DataFrame, path: Path) -
     for row in shared.itertuples():
         budget = float(ran[row.method])
         if float(row.budget_s) != budget or str(row.aggregate) != how:
-            raise ValueError(
+            raise InputError(
                 f"{path}: its {row.method!r} cell of {row.design} is the {row.aggregate} at "
                 f"{float(row.budget_s):g} s; these runs' {row.method!r} is the {how} at {budget:g} s: "
                 "one column would mix them"
@@ -367,13 +368,13 @@ def _refuse_mixed_columns(table: pd.DataFrame, kept: pd.DataFrame, path: Path) -
         if kept_options == "" or ran_options[row.method] == "":
             continue  # a cell with no ok run (here or there) records no options: nothing to mix
         if not isinstance(kept_options, str):
-            raise ValueError(
+            raise InputError(
                 f"{path}: keeps cells of {row.method!r}, which these runs also have, but records "
                 "no options (an older table): its cells could mix two settings of the method in "
                 "one column; leave those runs out or regenerate that table"
             )
         if kept_options != ran_options[row.method]:
-            raise ValueError(
+            raise InputError(
                 f"{path}: its {row.method!r} cell of {row.design} was run with options "
                 f"{kept_options}; these runs' {row.method!r} with {ran_options[row.method]}: one "
                 "column would mix them"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from netlists.errors import InputError
 from netlists.formats.plc import read_plc
 from netlists.io import design_start, load_design
 from netlists.model import Netlist, Placement
@@ -43,15 +44,15 @@ def verify_runs(runs: pd.DataFrame) -> pd.DataFrame:
         run = f"the run {r['design']}/{r['method']}/seed{r['seed']} in {r['runs_dir']}"
         netlist_path = r["netlist_path"]
         if not isinstance(netlist_path, str) or not netlist_path:  # (a row edited by hand: NULL)
-            raise ValueError(f"{run} cannot be checked: it records no design path")
+            raise InputError(f"{run} cannot be checked: it records no design path")
         plc = Path(r["runs_dir"]) / r["plc_path"]
         if not plc.resolve().is_relative_to(Path(r["runs_dir"]).resolve()):  # (the batch writes it inside)
-            raise ValueError(f"{run} cannot be checked: its .plc path {r['plc_path']!r} leads outside its runs folder")
+            raise InputError(f"{run} cannot be checked: its .plc path {r['plc_path']!r} leads outside its runs folder")
         if netlist_path not in digests:
             digests[netlist_path] = _files_digest(run, netlist_path)
         recorded = r.get("design_digest")
         if isinstance(recorded, str) and recorded and digests[netlist_path] not in (None, recorded):
-            raise ValueError(  # (read before the design is: its stored figures were not wrong)
+            raise InputError(  # (read before the design is: its stored figures were not wrong)
                 f"{run} cannot be checked: its design's files at {netlist_path} changed since the run "
                 "(their digest is not the one it recorded): restore them, or place the design again")
         try:
@@ -60,7 +61,7 @@ def verify_runs(runs: pd.DataFrame) -> pd.DataFrame:
             netlist, start = designs[netlist_path]
             _, placement, _ = read_plc(plc, netlist)
         except (OSError, ValueError) as error:  # (a moved suite, a .plc removed or replaced)
-            raise ValueError(
+            raise InputError(
                 f"{run} cannot be checked: {error} (its design is read from where the batch found it, {netlist_path})"
             ) from None
         fresh = evaluate(netlist, placement).proxy
@@ -92,7 +93,7 @@ def _files_digest(run: str, netlist_path: str) -> str | None:
     path = Path(netlist_path)
     start = design_start(path)
     if start is None:
-        raise ValueError(f"{run} cannot be checked: its design path {netlist_path} names no design file "
+        raise InputError(f"{run} cannot be checked: its design path {netlist_path} names no design file "
                          "(a netlist.pb.txt[.gz] or a Bookshelf .aux)")
     if not path.is_file():
         return None

@@ -125,9 +125,9 @@ class TrainConfig:
         def whole(name: str, low: int) -> None:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+                raise InputError(f"{name} must be a whole number >= {low}, got {value!r}")
             if name == "seed" and value > MAX_SEED:  # numpy's and SB3's generators: 32 bits
-                raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {value!r}")
+                raise InputError(f"seed must be a whole number from 0 to {MAX_SEED}, got {value!r}")
 
         def number(name: str, low: float, high: float = math.inf, low_open: bool = False) -> None:
             value = getattr(self, name)
@@ -136,31 +136,31 @@ class TrainConfig:
             if not ok:
                 bracket = "(" if low_open else "["
                 span = f"{'>' if low_open else '>='} {low:g}" if high == math.inf else f"in {bracket}{low:g}, {high:g}]"
-                raise ValueError(f"{name} must be a finite number {span}, got {value!r}")  # (not "(0, inf]")
+                raise InputError(f"{name} must be a finite number {span}, got {value!r}")  # (not "(0, inf]")
 
         def text(name: str, optional: bool = False) -> None:
             value = getattr(self, name)
             if not (isinstance(value, str) or optional and value is None):
                 kind = "a path or None" if optional else "a path"
-                raise ValueError(f"{name} must be {kind}, got {value!r}")
+                raise InputError(f"{name} must be {kind}, got {value!r}")
 
         text("out")
         text("suite", optional=True)
         text("eval_netlist", optional=True)
         if not isinstance(self.netlists, list | tuple) or not all(isinstance(p, str) for p in self.netlists):
-            raise ValueError(f"netlists must be a list of paths, got {self.netlists!r}")
+            raise InputError(f"netlists must be a list of paths, got {self.netlists!r}")
         for name in ("use_wiremask", "soft_macros_placed", "use_graph", "dense_shaping"):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
+                raise InputError(f"{name} must be true or false, got {getattr(self, name)!r}")
         for name, low in (("timesteps", 1), ("n_envs", 1), ("seed", 0), ("threads", 1),
                           ("checkpoint_every", 1), ("eval_every", 1), ("n_steps", 1),
                           ("batch_size", 2), ("n_epochs", 1), ("max_grid", 8), ("max_nodes", 1),
                           ("max_edges", 2), ("generated", 0), ("keep_checkpoints", 0)):  # fmt: skip
             whole(name, low)
         if self.n_steps * self.n_envs < 2:
-            raise ValueError("n_steps x n_envs must be >= 2 (a rollout of one step has no advantage spread)")
+            raise InputError("n_steps x n_envs must be >= 2 (a rollout of one step has no advantage spread)")
         if self.max_grid % 8:
-            raise ValueError(f"max_grid must be a multiple of 8, got {self.max_grid}")
+            raise InputError(f"max_grid must be a multiple of 8, got {self.max_grid}")
         number("learning_rate", 0.0, MAX_LEARNING_RATE, low_open=True)
         number("ent_coef", 0.0)
         number("gamma", 0.0, 1.0, low_open=True)
@@ -171,16 +171,16 @@ class TrainConfig:
         if self.time_limit_s is not None:
             number("time_limit_s", 0.0, low_open=True)
         if self.order not in ("area", "degree", "file"):
-            raise ValueError(f"order must be 'area', 'degree' or 'file', got {self.order!r}")
+            raise InputError(f"order must be 'area', 'degree' or 'file', got {self.order!r}")
         if self.vec not in ("dummy", "subproc"):
-            raise ValueError(f"vec must be 'dummy' or 'subproc', got {self.vec!r}")
+            raise InputError(f"vec must be 'dummy' or 'subproc', got {self.vec!r}")
         if self.soft_placement not in ("fd", "keep"):
-            raise ValueError(f"soft_placement must be 'fd' or 'keep', got {self.soft_placement!r}")
+            raise InputError(f"soft_placement must be 'fd' or 'keep', got {self.soft_placement!r}")
         if self.timing_metric not in TIMING_METRICS:
-            raise ValueError(f"timing_metric must be one of {', '.join(map(repr, TIMING_METRICS))}, "
+            raise InputError(f"timing_metric must be one of {', '.join(map(repr, TIMING_METRICS))}, "
                              f"got {self.timing_metric!r}")
         if self.timing_metric != "worst" and self.w_timing == 0:  # accepted, then weighing nothing
-            raise ValueError("timing_metric acts only with w_timing > 0")
+            raise InputError("timing_metric acts only with w_timing > 0")
         resolve_device(self.device)
 
     def env_kwargs(self) -> dict[str, Any]:

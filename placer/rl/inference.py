@@ -54,14 +54,14 @@ def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | Non
         model = MaskablePPO.load(p, device=device, tensorboard_log=tensorboard_log,
                                  rollout_buffer_class=deferred_rollout_buffer)
     except Exception as error:  # a zip of something else, a damaged or foreign file, ...
-        raise ValueError(
+        raise InputError(
             f"model {p}: cannot be loaded as a trained placement policy "
             f"({type(error).__name__}: {error})"
         ) from None
     model.rollout_buffer_class = type(model.rollout_buffer)  # (a class, as SB3 expects there)
     space = model.observation_space
     if not (isinstance(space, gym.spaces.Dict) and POLICY_INPUTS <= set(space.spaces)):
-        raise ValueError(
+        raise InputError(
             f"model {p}: not a placement policy (it observes {space}, not "
             f"{', '.join(sorted(POLICY_INPUTS))})"
         )
@@ -74,7 +74,7 @@ def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | Non
             "it can be neither used nor resumed here: train a new model"
         )
     if not weights_finite(model):
-        raise ValueError(f"model {p}: its weights are not all finite numbers (a diverged training run)")
+        raise InputError(f"model {p}: its weights are not all finite numbers (a diverged training run)")
     return model
 
 
@@ -131,7 +131,7 @@ def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path
     clashing = {k: v for k, v in overrides.items() if k in sizes and v != sizes[k]}
     if clashing:  # the model's network takes inputs of its own sizes only
         name, value = next(iter(clashing.items()))
-        raise ValueError(f"{name}={value!r}: the model was trained with {name}={sizes[name]}")
+        raise InputError(f"{name}={value!r}: the model was trained with {name}={sizes[name]}")
     kwargs.update(overrides)
     kwargs.update(sizes)
     if isinstance(kwargs.get("grid"), list):
@@ -140,13 +140,14 @@ def env_for_model(model: Any, netlist: Netlist, placement: Placement, model_path
         env = MacroPlacementEnv((netlist, placement), **kwargs)
     except NothingToPlace:
         raise
-    except ValueError as error:  # the model's settings do not fit this design
+    except InputError as error:  # the model's settings do not fit this design (a plain
+        # ValueError is a bug of ours, not the settings': raised as it is)
         origin = f"its sizes and {saved}" if saved is not None else "its sizes"
         # (the env's own advice, another max_nodes, cannot be taken: the network's inputs
         # have the model's sizes)
         text = re.sub(r" \(pass max_nodes=\d+ or more\)", " (this model takes at most "
                       f"{sizes['max_nodes']}: a model trained with a larger --max-nodes places it)", str(error))  # fmt: skip
-        raise ValueError(f"the model's environment ({origin}): {text}") from None
+        raise InputError(f"the model's environment ({origin}): {text}") from None
     if note is not None and kwargs.get("grid", "auto") == "auto":
         _note_a_coarser_grid(netlist, sizes["max_grid"], note)
     return env
@@ -176,7 +177,7 @@ def _read_env_kwargs(path: Path) -> dict[str, Any]:
     try:
         saved = json.loads(path.read_text())
     except (OSError, ValueError) as error:
-        raise ValueError(f"{path}: not readable JSON ({error})") from None
+        raise InputError(f"{path}: not readable JSON ({error})") from None
     return _checked_env_options(saved, str(path))
 
 
@@ -184,12 +185,12 @@ def _checked_env_options(saved: object, where: str) -> dict[str, Any]:
     """``saved`` when it is a dict of options the environment takes; else ValueError naming
     ``where`` they came from."""
     if not isinstance(saved, dict):
-        raise ValueError(f"{where}: expected a JSON object of environment options")
+        raise InputError(f"{where}: expected a JSON object of environment options")
     sources = {"self", "netlist", "designs", "generator"}  # the design comes from the caller
     known = set(inspect.signature(MacroPlacementEnv.__init__).parameters) - sources
     unknown = sorted(set(saved) - known)
     if unknown:
-        raise ValueError(f"{where}: unknown environment option(s) {unknown}")
+        raise InputError(f"{where}: unknown environment option(s) {unknown}")
     return dict(saved)
 
 

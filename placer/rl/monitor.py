@@ -16,6 +16,7 @@ import torch
 from stable_baselines3.common.callbacks import BaseCallback
 
 from envs.macro_placement import MacroPlacementEnv
+from netlists.errors import InputError
 from placer.interrupts import interrupts_deferred
 from placer.rl.config import Design, ObservationNotFinite, TrainConfig, TrainingDiverged
 from placer.rl.inference import weights_finite
@@ -137,7 +138,7 @@ class TrainingMonitor(BaseCallback):
         # and ended a finished training with a KeyError)
         if not (number(best) and number(record.get("proxy")) and isinstance(record.get("steps"), int)
                 and not isinstance(record.get("steps"), bool)):
-            raise ValueError(f"{path}: damaged (no proxy number or step count); restore it or remove best.*")
+            raise InputError(f"{path}: damaged (no proxy number or step count); restore it or remove best.*")
         return float(best)
 
     def _on_training_start(self) -> None:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from netlists.digest import design_digest
+from netlists.errors import InputError
 from netlists.formats.textio import text_writer, write_atomically
 from placer.interrupts import interrupts_deferred
 from placer.rl.config import RESUMABLE_CHANGES, Design, TrainConfig
@@ -76,11 +77,11 @@ def read_run_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except OSError as error:  # (a file this user may not read is not damaged: said as it is)
-        raise ValueError(f"{path}: cannot be read ({error.strerror or error})") from None
+        raise InputError(f"{path}: cannot be read ({error.strerror or error})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: damaged ({error}); restore it or start a new run") from None
+        raise InputError(f"{path}: damaged ({error}); restore it or start a new run") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: damaged (not a JSON object); restore it or start a new run")
+        raise InputError(f"{path}: damaged (not a JSON object); restore it or start a new run")
     return data
 
 
@@ -162,7 +163,7 @@ def check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design], e
         changed = [k for k in now if k not in RESUMABLE_CHANGES and k in saved and saved[k] != now[k]]
         if changed:
             detail = ", ".join(f"{k} ({saved[k]!r} -> {now[k]!r})" for k in changed[:4])
-            raise ValueError(
+            raise InputError(
                 f"{out}: a resumed run keeps its own settings, but {detail} differ from its "
                 f"config.json; only {', '.join(sorted(RESUMABLE_CHANGES - {'out'}))} may change"
             )
@@ -175,7 +176,7 @@ def check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design], e
         if not (isinstance(before, list) and all(isinstance(n, str) for n in before)) or not (
                 digests is None or isinstance(digests, list) and len(digests) == len(before)
                 and all(isinstance(d, str) for d in digests)):
-            raise ValueError(f"{names_path}: damaged (no list of design names and their digests); restore it "
+            raise InputError(f"{names_path}: damaged (no list of design names and their digests); restore it "
                              "or start a new run")
         now_names = [netlist.name for netlist, _ in designs]
         if before != now_names:
@@ -185,7 +186,7 @@ def check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design], e
             since = (f" (the suite's Bookshelf designs, {', '.join(added)}, are found since 2026-12-05; "
                      "a run begun before did not train on them: move them out of the suite to resume)"
                      if config.suite and added and [n for n in now_names if n not in added] == before else "")  # fmt: skip
-            raise ValueError(
+            raise InputError(
                 f"{out}: the training designs changed since the run started (was "
                 f"{', '.join(before)}; now {', '.join(now_names)}){since}: restore them or start a new run"
             )
@@ -193,13 +194,13 @@ def check_resumable(out: Path, config: TrainConfig, designs: Sequence[Design], e
             edited = [name for name, digest, (netlist, placement) in zip(before, digests, designs, strict=False)
                       if digest != design_digest(netlist, placement)]
             if edited:
-                raise ValueError(
+                raise InputError(
                     f"{out}: {', '.join(edited)} changed since the run started (same name, other "
                     "content: its netlist or initial placement was edited): restore it or start a new run"
                 )
         evaluated = saved_designs.get("eval")  # (absent in runs from before it was recorded)
         if isinstance(evaluated, dict) and evaluated.get("digest") != design_digest(*eval_design):
-            raise ValueError(
+            raise InputError(
                 f"{out}: the evaluation design {evaluated.get('name')} changed since the run "
                 "started (its netlist or initial placement was edited): the curve and best.* would "
                 "compare placements of two designs; restore it or start a new run"
@@ -228,7 +229,7 @@ def curve_number(path: Path, row: list[str], column: int) -> float:
     try:
         return float(row[column])
     except (IndexError, ValueError):
-        raise ValueError(f"{path}: damaged row {','.join(row)!r}; restore the file or remove the row") from None
+        raise InputError(f"{path}: damaged row {','.join(row)!r}; restore the file or remove the row") from None
 
 
 def designs_record(designs: Sequence[Design], eval_design: Design) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from envs.macro_placement import MacroPlacementEnv
+from netlists.errors import InputError
 from netlists.io import design_files_under, require_suite_folder
 from placer.device import resolve_device
 from placer.rl.config import (
@@ -105,7 +106,7 @@ def load_designs(config: TrainConfig) -> list[Design]:
     designs = [load_design(p) for p in paths]
     designs += generated_designs(config.generated, config.seed)
     if not designs:
-        raise ValueError("no training design: give --netlist, --suite or --generated")
+        raise InputError("no training design: give --netlist, --suite or --generated")
     return designs
 
 
@@ -265,7 +266,7 @@ def _check_run_folder(out: Path, resume: bool, from_api: bool) -> None:
         )
     if resume and not from_api and (out / API_DESIGNS).exists():
         names = read_run_json(out / API_DESIGNS).get("names", [])
-        raise ValueError(
+        raise InputError(
             f"{out} was trained on designs given to train(designs=...) ({', '.join(names)}), "
             "which its config.json cannot name: resume it the same way, "
             "train(config, designs=..., resume=True)"
@@ -293,8 +294,8 @@ def _resumed_model(
         model = load_model(source, device=device, tensorboard_log=tb)
     except IncompatibleModel:
         raise  # (its checkpoints are as old: no earlier one to resume from)
-    except ValueError as error:
-        raise ValueError(
+    except InputError as error:
+        raise InputError(
             f"{error}; to resume from an earlier checkpoint, copy one of "
             f"{out / 'checkpoints'}/step_*.zip over last.zip and remove {LAST_STATE}"
         ) from None
@@ -302,7 +303,7 @@ def _resumed_model(
 
     use_design_constant_buffer(model)  # (saved models leave their buffer's class out)
     if config.timesteps < model.num_timesteps:  # (its config.json would say it ended there)
-        raise ValueError(
+        raise InputError(
             f"{out} is at step {model.num_timesteps}: timesteps {config.timesteps} would "
             f"train nothing; give more than {model.num_timesteps} to go on"
         )
