@@ -77,8 +77,10 @@ def command() -> object:
 
 
 #: The usage-error class of the click Typer runs on (Typer bundles its own copy of click, so it
-#: is found through the exception Typer exports rather than imported from either; so typed Any).
+#: is found through the exception Typer exports rather than imported from either; so typed Any),
+#: and the class of every error click reports itself.
 _USAGE_ERROR: type[Any] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_CLICK_ERROR: type[Any] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
 def _one_line_warnings() -> None:
@@ -153,7 +155,9 @@ def _given(exc: Exception, argv: list[str]) -> str:
 
 def main() -> None:
     """Run ``placer``; a usage error (a bad option value, an unknown option) is one line on
-    stderr and exit status 2, like every other input error."""
+    stderr and exit status 2, like every other input error; an exception no command handled (a
+    bug of ours, in an option's callback say) is told as a bug: its traceback, exit status 70
+    (:func:`placer.commands.common.internal_error`)."""
     from placer.interrupts import sigterm_as_interrupt
 
     _one_line_warnings()
@@ -190,6 +194,13 @@ def main() -> None:
         from placer.commands.common import os_error_exit
 
         sys.exit(os_error_exit(exc).exit_code)
+    except _CLICK_ERROR as exc:  # another error click reports itself (standalone, it printed it)
+        print(f"placer: error: {exc.format_message()}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - raised outside every command's own handling: a bug
+        from placer.commands.common import internal_error
+
+        sys.exit(internal_error(exc).exit_code)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from netlists.errors import NetlistError
+from netlists.errors import REPORTED_ERRORS, NetlistError, error_kind
 
 if TYPE_CHECKING:
     from netlists.model import Netlist, Placement
@@ -43,6 +43,15 @@ console = _CommandConsole(markup=False)
 
 class UsageError(Exception):
     """Bad command-line input that is not a file-format problem."""
+
+
+#: The exit status of a bug of ours: EX_SOFTWARE of sysexits.h ("an internal software error"),
+#: apart from 2 (bad input) and 1 (a batch with failed runs, a result written elsewhere).
+INTERNAL_ERROR_EXIT = 70
+
+#: What a command raises to end itself or that Click reports itself: passed on untouched.
+_CLICK_ERROR: type[Any] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_COMMAND_ENDINGS: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, _CLICK_ERROR)
 
 
 def unencodable(error: UnicodeEncodeError) -> str:
@@ -111,8 +120,37 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def internal_error(exc: BaseException) -> typer.Exit:
+    """Report an exception that is no refusal meant for the user (numpy's ValueError for arrays
+    that do not broadcast, a TypeError, a KeyError, torch's RuntimeError) as the bug it is: one
+    line naming it, then its traceback, on stderr; return the exit (status 70) to raise. Told
+    as bad input (exit 2, one line), such a bug sent the user looking for a typo and left
+    nothing to report."""
+    import traceback
+
+    lines = str(exc).strip().splitlines()
+    first = f": {lines[0]}" if lines else ""
+    try:
+        sys.stdout.flush()  # (what the command printed first stays above the report)
+    except (OSError, ValueError):  # (a closed pipe or stream: the report goes to stderr all the same)
+        pass
+    print(f"placer: internal error: {type(exc).__name__}{first} -- a bug in placer-gym (or in a "
+          "--plugin's code), not in your input; please report it with the traceback below", file=sys.stderr)
+    traceback.print_exception(exc, file=sys.stderr)
+    return typer.Exit(INTERNAL_ERROR_EXIT)
+
+
+#: The refusals told in one line with exit status 2: the command line's own and the packages'
+#: (NetlistError is an InputError).
+_REFUSALS: tuple[type[Exception], ...] = (UsageError, *REPORTED_ERRORS)
+
+
 def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn input errors into one line on stderr and exit status 2 (no traceback)."""
+    """Turn input errors into one line on stderr and exit status 2 (no traceback): the
+    packages' refusals (``netlists.errors.REPORTED_ERRORS``: InputError, Unavailable, an
+    unknown name), UsageError, and the files, databases and memory a command cannot use. Any
+    other exception escaping the command is a bug of ours: :func:`internal_error` (its
+    traceback, exit status 70)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -123,7 +161,7 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
             # "Exception ignored ... BrokenPipeError" and status 120
             sys.stdout.flush()
             return result
-        except (NetlistError, UsageError) as exc:
+        except _REFUSALS as exc:
             raise fail(str(exc)) from None
         except UnicodeEncodeError as exc:
             raise fail(unencodable(exc)) from None
@@ -140,6 +178,10 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except KeyboardInterrupt:  # Ctrl-C (or a kill, see main) in a command without its own
             print("placer: interrupted", file=sys.stderr)
             raise typer.Exit(130) from None
+        except _COMMAND_ENDINGS:  # (typer.Exit is a RuntimeError: the command's own ending)
+            raise
+        except Exception as exc:  # noqa: BLE001 - anything else is a bug of ours, told as one
+            raise internal_error(exc) from None
 
     return wrapper
 
@@ -288,7 +330,7 @@ def load_plugin(plugin: str) -> str:
     except PluginFileMissing as exc:  # (not a file the plugin opens as it is imported)
         raise UsageError(f"--plugin {plugin}: no such file ({exc.filename})") from None
     except Exception as exc:  # noqa: BLE001 - whatever a plugin raises while it is imported
-        raise UsageError(f"--plugin {plugin}: could not load it: {type(exc).__name__}: {exc}"
+        raise UsageError(f"--plugin {plugin}: could not load it: {error_kind(exc)}: {exc}"
                          f"{_raised_at(exc)}") from None
     return plugin_module_name(plugin)
 

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from netlists.errors import InputError
 from placer.commands.common import (
     UsageError,
     check_output_file,
@@ -69,7 +70,7 @@ def demo_command(
         method = get_placer(algo)
     except KeyError as exc:
         raise UsageError(f"--algo: {exc.args[0]}") from None
-    except ValueError as exc:  # a method that needs options (rl needs a model): use placer place
+    except InputError as exc:  # a method that needs options (rl needs a model): use placer place
         raise UsageError(f"--algo {algo}: {exc}; the demo takes no options: run it with "
                          f"placer place default --algo {algo} --option KEY=VALUE --out OUT.plc") from None
     netlist, start = default_design()

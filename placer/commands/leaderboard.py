@@ -76,10 +76,7 @@ def leaderboard_command(
     if keep is not None and not keep.is_file():
         what = "not a file (a folder, a pipe or a device)" if keep.exists() else "no such file"
         raise UsageError(f"--keep {keep}: {what}")
-    try:
-        paths = write_leaderboard(runs_dirs, out, aggregate, keep, verify)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    paths = write_leaderboard(runs_dirs, out, aggregate, keep, verify)  # (its refusals: InputError)
     markdown = paths["markdown"].read_text(encoding="utf-8")
     proxy_section = markdown.split("## ")[1].split("\n", 1)[1].strip()
     console.print(proxy_section, markup=False, highlight=False)

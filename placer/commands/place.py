@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from netlists.errors import InputError
 from placer.commands.common import (
     UsageError,
     check_output_file,
@@ -458,9 +459,9 @@ def _run_interruptibly(
     except KeyboardInterrupt:  # a second Ctrl-C (or a method that raised it): at once
         typer.echo(f"placer: interrupted: stopped at once, nothing was written to {out}", err=True)
         raise typer.Exit(130) from None
-    except (ValueError, MethodResultError) as exc:  # e.g. the hard macros cannot be made legal
+    except (InputError, MethodResultError) as exc:  # e.g. the hard macros cannot be made legal
         # at all, a device this machine lacks, a plugin's bad result: the method is named, not
-        # only the design (its file was not always at fault)
+        # only the design (its file was not always at fault); a plain ValueError is a bug
         raise UsageError(f"{method} on {netlist_path}: {exc}") from None
     seconds = time.perf_counter() - t0
     if stop.stopped:
@@ -541,7 +542,7 @@ def _pl_text_or_fallback(
              f"congestion {after.congestion!r}, weighted HPWL {after.hpwl!r}")
     try:
         return pl_text(nl, placement, [*comments, costs]), out, False
-    except ValueError as exc:  # a plugin turned a macro by 90 degrees: kept as a .plc
+    except InputError as exc:  # a plugin turned a macro by 90 degrees: kept as a .plc
         wanted, out = out, _fallback_plc(out, netlist_path, plc)
         console.print(f"note: --out {wanted}: {exc}; the result goes to {out} (and {wanted} is "
                       "not written: exit status 1)")  # fmt: skip
@@ -594,7 +595,7 @@ def _costlier_than_the_start(
         try:
             reference = evaluate(nl, legalize(nl, initial)).proxy
             what = "the initial placement merely legalised"
-        except ValueError:  # (the method's result was legalised, so this rarely fails)
+        except InputError:  # (the method's result was legalised, so this rarely fails)
             return notes
     if proxy > reference:
         why = ("its objective weighs timing, not the proxy alone" if _weighs_timing(options)
@@ -667,15 +668,14 @@ def _place_suite(
     from placer.batch import find_designs, make_tasks, run_batch
     from placer.results import printable
 
-    try:
-        found = find_designs(suite, designs)
-        tasks = make_tasks(found, methods, range(seeds), runs_dir, budget_s, options, plugins)
-        summary = run_batch(
-            tasks, runs_dir, jobs=jobs, resume=resume, ray_address=ray_address,
-            show_progress=not quiet, deadline_s=deadline_s,
-        )
-    except (ValueError, RuntimeError) as exc:
-        raise UsageError(str(exc)) from None
+    # (a refusal, InputError or Unavailable, is told in one line by clean_errors; any other
+    # exception escaping the batch is a bug of ours, told with its traceback)
+    found = find_designs(suite, designs)
+    tasks = make_tasks(found, methods, range(seeds), runs_dir, budget_s, options, plugins)
+    summary = run_batch(
+        tasks, runs_dir, jobs=jobs, resume=resume, ray_address=ray_address,
+        show_progress=not quiet, deadline_s=deadline_s,
+    )
     console.print(
         f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped (already done) "
         f"of {summary.total} runs; results in {runs_dir / 'results.sqlite'}"

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from netlists.errors import InputError
 from placer.commands.common import (
     UsageError,
     check_output_file,
@@ -59,7 +60,7 @@ def plot_command(
             for other in same_scale:
                 try:
                     other_netlist, other_placement = load(netlist, other)
-                except (ValueError, OSError) as exc:  # (said without the option: "/tmp: not a regular file")
+                except (InputError, OSError) as exc:  # (said without the option: "/tmp: not a regular file")
                     said = str(exc)
                     raise UsageError(f"--same-scale {said if said.startswith(f'{other}:') else f'{other}: {said}'}") from None
                 ranges.append(map_limits(other_netlist, [other_placement]))

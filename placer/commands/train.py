@@ -362,7 +362,6 @@ def _run_training(config: TrainConfig, out: Path, progress: bool, resume: bool) 
     """Validate ``config`` and train (SIGTERM handled as Ctrl-C); a refused run becomes a
     one-line usage error, an interrupt says whether there is a checkpoint and exits 130."""
     from envs.macro_placement_checks import TooLargeForSettings
-    from placer.folder_lock import FolderBusy
     from placer.interrupts import sigterm_as_interrupt
     from placer.rl.train import train
 
@@ -375,7 +374,8 @@ def _run_training(config: TrainConfig, out: Path, progress: bool, resume: bool) 
         raise UsageError(f"{exc.what}: give {option} {exc.needed} or more") from None
     except UnicodeEncodeError as exc:  # (TensorBoard's writer, a non-ASCII --out under LC_ALL=C)
         raise UsageError(unencodable(exc)) from None
-    except (ValueError, FileExistsError, FolderBusy) as exc:
+    except FileExistsError as exc:  # (a refusal, InputError or FolderBusy, is told by clean_errors;
+        # a plain ValueError or RuntimeError from training is a bug of ours, told as one)
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
         if (out / "last.zip").exists():

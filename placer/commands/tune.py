@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
+from netlists.errors import REPORTED_ERRORS
 from placer.commands.common import UsageError, check_output_folder, clean_errors, output_option
 
 SYSTEMS = ("sqlite", "postgres", "index")
@@ -37,6 +38,11 @@ MIN_INDEX_KEYS = 1000
 
 class _BadInput(Exception):
     """User input the command refuses (reported as one line, exit code 2)."""
+
+
+#: What a run raises that is told as its first line, exit code 2: the packages' refusals, a
+#: results database that cannot be used, sizes this machine cannot hold.
+_TOLD_IN_ONE_LINE: tuple[type[Exception], ...] = (*REPORTED_ERRORS, sqlite3.Error, MemoryError)
 
 
 def _fail(message: str) -> None:
@@ -186,7 +192,8 @@ def tune(
         raise typer.Exit(code=130) from None
     except _BadInput as error:
         _fail(str(error))
-    except (ValueError, RuntimeError, sqlite3.Error, MemoryError) as error:
+    except _TOLD_IN_ONE_LINE as error:  # (any other exception is a bug of ours: clean_errors
+        # tells it with its traceback)
         _fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
 
 
