@@ -52,13 +52,13 @@ _COLUMNS = {
 
 def unusable_database(path: Path, exc: sqlite3.DatabaseError, otherwise: str) -> Exception:
     """An OSError naming ``path`` for a full disk or an I/O error (SQLite's SQLITE_FULL and
-    SQLITE_IOERR, which read as a damaged database), else ValueError(``path: otherwise (exc)``)."""
+    SQLITE_IOERR, which read as a damaged database), else InputError(``path: otherwise (exc)``)."""
     code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
     if code == sqlite3.SQLITE_FULL:
         return OSError(errno.ENOSPC, f"cannot write the results database: the disk is full ({exc})", str(path))
     if code == sqlite3.SQLITE_IOERR:
         return OSError(errno.EIO, f"cannot read or write the results database ({exc})", str(path))
-    return ValueError(f"{path}: {otherwise} ({exc})")
+    return InputError(f"{path}: {otherwise} ({exc})")
 
 
 def _plain(value: Any) -> Any:

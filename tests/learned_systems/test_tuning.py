@@ -1808,7 +1808,9 @@ def test_cli_a_programming_error_inside_a_trial_ends_the_run_without_a_best(tmp_
     as the best index."""
     bug = TypeError("unsupported operand type(s) for +: 'int' and 'NoneType'")
     result = _tune_with_rmis_raising(bug, 12, tmp_path, monkeypatch)
-    assert result.exit_code != 0 and isinstance(result.exception, TypeError)
+    # told as the bug it is: its line and traceback, exit 70 (it was Python's bare traceback)
+    assert result.exit_code == 70, result.output
+    assert f"placer: internal error: TypeError: {bug}" in result.stderr and "Traceback" in result.stderr
     assert "best score" not in result.stdout and not (tmp_path / "best_config.json").exists()
 
 
