@@ -351,7 +351,7 @@ class ResultsStore:
         to it (SettingsMismatch naming a tuner whose code changed)."""
         recorded = stored.get(TUNER_CODE) or {}
         if not isinstance(recorded, dict):
-            raise ValueError(f"{self.path}: the stored tuner code of run {run!r} is not readable")
+            raise InputError(f"{self.path}: the stored tuner code of run {run!r} is not readable")
         for tuner, now in code.items():
             then = recorded.get(tuner)
             if then is not None and not same_code(str(then), now) and self._tuner_rows(run, tuner):
