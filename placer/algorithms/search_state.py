@@ -162,7 +162,7 @@ class SearchState:
         """The objective after ``mv`` (proposed on the current placement), and its timing move."""
         if self.timing is None:
             return mv.proxy, None
-        tm = self.timing.propose_trusted(mv.nodes, mv.x, mv.y, mv.orientation)
+        tm = self.timing.propose_priced(mv)
         return mv.proxy + self.w_timing * getattr(tm.result, self.timing_metric), tm
 
     def commit(self, mv: Move, tm: TimingMove | None) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -183,22 +182,56 @@ def checked_move(
     return nodes, x, y, orient
 
 
-@dataclass
 class Move:
-    """A priced, uncommitted change of some nodes' positions / orientations."""
+    """A priced, uncommitted change of some nodes' positions / orientations.
 
-    nodes: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    orientation: np.ndarray
-    cost: ProxyCost
-    _token: int  # the evaluator's pricing that left this move's deltas in its scratch arrays
-    _dwl: float  # change of the weighted HPWL
-    _flags: int  # bit 0 / 1: density / congestion top-k recomputed
+    ``nodes``, ``x``, ``y`` and ``orientation`` are read-only views: a commit applies the costs
+    priced for exactly these positions (an edited ``move.x`` was committed with the old
+    position's deltas, the evaluator's figures wrong until its next resync); to try other
+    positions, price a new move. The move keeps its arrays writable underneath, for the compiled
+    kernels: numba reads a read-only array's type through its slow path, 20-40 us a move.
+    """
+
+    __slots__ = ("_nodes", "_x", "_y", "_orientation", "cost", "_token", "_dwl", "_flags")
+
+    def __init__(
+        self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray, orientation: np.ndarray, cost: ProxyCost,
+        token: int, dwl: float, flags: int,
+    ) -> None:
+        self._nodes, self._x, self._y, self._orientation = nodes, x, y, orientation
+        self.cost = cost
+        self._token = token  # the evaluator's pricing that left this move's deltas in its scratch arrays
+        self._dwl = dwl  # change of the weighted HPWL
+        self._flags = flags  # bit 0 / 1: density / congestion top-k recomputed
+
+    @property
+    def nodes(self) -> np.ndarray:
+        """The moved nodes (read-only)."""
+        return _read_only(self._nodes)
+
+    @property
+    def x(self) -> np.ndarray:
+        """Their new centres' x (read-only)."""
+        return _read_only(self._x)
+
+    @property
+    def y(self) -> np.ndarray:
+        """Their new centres' y (read-only)."""
+        return _read_only(self._y)
+
+    @property
+    def orientation(self) -> np.ndarray:
+        """Their new orientation codes (read-only)."""
+        return _read_only(self._orientation)
 
     @property
     def proxy(self) -> float:
+        """The proxy cost with the move applied."""
         return self.cost.proxy
+
+    def __repr__(self) -> str:
+        return (f"Move(nodes={self._nodes!r}, x={self._x!r}, y={self._y!r}, orientation={self._orientation!r}, "
+                f"cost={self.cost!r})")
 
 
 class IncrementalEvaluator(ReadOnlyPlacement):
@@ -447,7 +480,7 @@ class IncrementalEvaluator(ReadOnlyPlacement):
         """:meth:`propose` without its input checks or copies, for search loops that build
         their moves from distinct movable macros as int64 / float64 / int8 arrays of one length
         (saves their cost on millions of proposals). The move keeps the arrays: leave them
-        unchanged until it is committed or dropped."""
+        unchanged until it is committed or dropped (it hands out read-only views of them)."""
         orient = self._placement.orientation[nodes] if orientation is None else orientation
         return self._price(nodes, x, y, orient)
 
@@ -572,7 +605,7 @@ class IncrementalEvaluator(ReadOnlyPlacement):
         if move._token != self._token:  # another move was priced since: price this one again,
             # checked as a new proposal (a move of another design's evaluator could name nodes
             # that are pins here, or past this design's end: out of bounds in the kernels)
-            move = self.propose(move.nodes, move.x, move.y, move.orientation)
+            move = self.propose(move._nodes, move._x, move._y, move._orientation)
         p = self._placement
         d = self._deltas
         stale = 0  # candidate sets whose floor a value of this move crosses
@@ -585,10 +618,10 @@ class IncrementalEvaluator(ReadOnlyPlacement):
         ):
             stale |= 2
         apply(
-            move.nodes,
-            move.x,
-            move.y,
-            move.orientation,
+            move._nodes,
+            move._x,
+            move._y,
+            move._orientation,
             p.x,
             p.y,
             p.orientation,

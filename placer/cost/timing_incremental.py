@@ -21,7 +21,6 @@ methods that weigh timing beside the proxy cost.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,8 +28,10 @@ from netlists.model import Netlist, Placement
 from placer.cost.arrays import sorted_unique
 from placer.cost.context import check_placement, cost_context
 from placer.cost.incremental import (
+    Move,
     ReadOnlyPlacement,
     _orientation_matrix,
+    _read_only,
     checked_move,
     csr_groups,
     set_checked_positions,
@@ -63,23 +64,55 @@ def _overlaid(base: np.ndarray, keys: np.ndarray, new_keys: np.ndarray, new_valu
 _STATES = itertools.count(1)
 
 
-@dataclass(frozen=True)
-class TimingMove:
-    """A priced move: the new positions and everything :meth:`IncrementalTiming.commit` sets."""
+#: A timing move's fields, in its constructor's order.
+_TIMING_MOVE_FIELDS = ("nodes", "x", "y", "orientation", "arcs", "delays", "arrival", "endpoint_arcs", "arc_times",
+                       "endpoints", "endpoint_arrival", "result", "state")  # fmt: skip
 
-    nodes: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    orientation: np.ndarray
-    arcs: np.ndarray  # arcs whose delay changes
-    delays: np.ndarray
-    arrival: np.ndarray | None  # new soft-macro arrivals (None: unchanged)
-    endpoint_arcs: np.ndarray  # endpoint arcs whose arrival changes
-    arc_times: np.ndarray
-    endpoints: np.ndarray  # positions in IncrementalTiming.endpoints whose arrival changes
-    endpoint_arrival: np.ndarray
-    result: TimingResult
-    state: int  # the evaluator's state it was priced on (see IncrementalTiming.commit)
+
+class TimingMove:
+    """A priced move: the new positions and everything :meth:`IncrementalTiming.commit` sets.
+
+    Every field is read-only, its arrays read-only views: a commit applies what was priced for
+    exactly these positions (an edited ``move.x`` was committed beside the delays priced for the
+    old one). The arrays underneath stay writable for the compiled kernel (numba reads a
+    read-only array's type through its slow path). Fields: ``nodes``, ``x``, ``y``,
+    ``orientation``; ``arcs`` whose delay changes and their ``delays``; ``arrival``, the new
+    soft-macro arrivals (None: unchanged); ``endpoint_arcs`` whose arrival changes and their
+    ``arc_times``; ``endpoints`` (positions in :attr:`IncrementalTiming.endpoints`) whose arrival
+    changes and their ``endpoint_arrival``; the ``result``; the evaluator's ``state`` it was
+    priced on (see :meth:`IncrementalTiming.commit`).
+    """
+
+    __slots__ = tuple(f"_{name}" for name in _TIMING_MOVE_FIELDS)
+
+    def __init__(
+        self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray, orientation: np.ndarray, arcs: np.ndarray,
+        delays: np.ndarray, arrival: np.ndarray | None, endpoint_arcs: np.ndarray, arc_times: np.ndarray,
+        endpoints: np.ndarray, endpoint_arrival: np.ndarray, result: TimingResult, state: int,
+    ) -> None:
+        self._nodes, self._x, self._y, self._orientation = nodes, x, y, orientation
+        self._arcs, self._delays, self._arrival = arcs, delays, arrival
+        self._endpoint_arcs, self._arc_times = endpoint_arcs, arc_times
+        self._endpoints, self._endpoint_arrival = endpoints, endpoint_arrival
+        self._result, self._state = result, state
+
+    nodes = property(lambda self: _read_only(self._nodes), doc="The moved nodes.")
+    x = property(lambda self: _read_only(self._x), doc="Their new centres' x.")
+    y = property(lambda self: _read_only(self._y), doc="Their new centres' y.")
+    orientation = property(lambda self: _read_only(self._orientation), doc="Their new orientation codes.")
+    arcs = property(lambda self: _read_only(self._arcs), doc="The arcs whose delay changes.")
+    delays = property(lambda self: _read_only(self._delays), doc="Their new delays.")
+    arrival = property(lambda self: None if self._arrival is None else _read_only(self._arrival),
+                       doc="The new soft-macro arrivals (None: unchanged).")
+    endpoint_arcs = property(lambda self: _read_only(self._endpoint_arcs), doc="Endpoint arcs whose arrival changes.")
+    arc_times = property(lambda self: _read_only(self._arc_times), doc="Their new arrival times.")
+    endpoints = property(lambda self: _read_only(self._endpoints), doc="Endpoints whose arrival changes.")
+    endpoint_arrival = property(lambda self: _read_only(self._endpoint_arrival), doc="Their new arrivals.")
+    result = property(lambda self: self._result, doc="The timing proxy with the move applied.")
+    state = property(lambda self: self._state, doc="The evaluator's state it was priced on.")
+
+    def __repr__(self) -> str:
+        return f"TimingMove(nodes={self._nodes!r}, x={self._x!r}, y={self._y!r}, result={self._result!r})"
 
 
 class IncrementalTiming(ReadOnlyPlacement):
@@ -174,7 +207,8 @@ class IncrementalTiming(ReadOnlyPlacement):
         """:meth:`propose` without its checks, for search loops whose moves are already checked
         (those of :meth:`placer.cost.incremental.IncrementalEvaluator.propose_trusted`): node
         indices in range, orientation codes 0-7 and finite coordinates are the caller's to ensure
-        (the compiled path reads whatever it is given)."""
+        (the compiled path reads whatever it is given). The move keeps the arrays: leave them
+        unchanged until it is committed or dropped (it hands out read-only views of them)."""
         p = self._placement
         orient = p.orientation[nodes] if orientation is None else orientation
         if not self.compiled:
@@ -193,6 +227,12 @@ class IncrementalTiming(ReadOnlyPlacement):
                 summarise(endpoint_arrival, self._scale), self._state,
             )  # fmt: skip
         return self._propose_through_logic(nodes, x, y, orient, arcs, delays)
+
+    def propose_priced(self, move: Move) -> TimingMove:
+        """:meth:`propose_trusted` of a move the proxy evaluator priced (a search's: its nodes,
+        positions and orientations, checked there), read from the arrays under its read-only
+        views (the kernel reads a read-only array's type through numba's slow path)."""
+        return self.propose_trusted(move._nodes, move._x, move._y, move._orientation)
 
     def _changed_arcs(
         self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray, orient: np.ndarray
@@ -251,16 +291,16 @@ class IncrementalTiming(ReadOnlyPlacement):
     def commit(self, move: TimingMove) -> None:
         """Apply ``move``; one priced before another commit or :meth:`set_positions` is priced
         again on the current state first (its changes were computed against the old one)."""
-        if move.state != self._state:
-            move = self.propose(move.nodes, move.x, move.y, move.orientation)
+        if move._state != self._state:
+            move = self.propose(move._nodes, move._x, move._y, move._orientation)
         p = self._placement
-        p.x[move.nodes], p.y[move.nodes], p.orientation[move.nodes] = move.x, move.y, move.orientation
-        self._delay[move.arcs] = move.delays
-        if move.arrival is not None:
-            self._arrival = move.arrival
-        self._arc_time[move.endpoint_arcs] = move.arc_times
-        self._endpoint_arrival[move.endpoints] = move.endpoint_arrival
-        self._result = move.result
+        p.x[move._nodes], p.y[move._nodes], p.orientation[move._nodes] = move._x, move._y, move._orientation
+        self._delay[move._arcs] = move._delays
+        if move._arrival is not None:
+            self._arrival = move._arrival
+        self._arc_time[move._endpoint_arcs] = move._arc_times
+        self._endpoint_arrival[move._endpoints] = move._endpoint_arrival
+        self._result = move._result
         self._state = next(_STATES)
 
     def set_positions(

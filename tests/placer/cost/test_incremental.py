@@ -430,6 +430,45 @@ def test_a_priced_move_keeps_its_own_copy_of_the_callers_arrays():
     _assert_same(ev.cost, ev.full_cost())
 
 
+def test_a_priced_moves_arrays_cannot_be_edited_before_its_commit() -> None:
+    """An edited ``move.x`` was committed with the costs priced for the old position (the
+    evaluator's cost 0.727 against a full evaluation's 0.723 on ariane133 until a resync)."""
+    nl, start = _DESIGN
+    ev = IncrementalEvaluator(nl, start, resync_every=0)
+    h = int(nl.hard_macros[0])
+    mv = ev.move(h, 5.0, 5.0)
+    for name in ("nodes", "x", "y", "orientation"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(mv, name)[0] = 1
+        with pytest.raises(AttributeError):
+            setattr(mv, name, np.array([15.0]))
+    ev.commit(mv)
+    assert ev.placement.x[h] == 5.0
+    _assert_same(ev.cost, ev.full_cost())
+
+
+def test_a_trusted_proposal_hands_out_read_only_views_of_the_arrays_it_keeps() -> None:
+    """The search's moves keep its arrays (no copies) and leave them writable: numba reads a
+    read-only array's type through its slow path (20-40 us a move on ibm01)."""
+    nl, start = _DESIGN
+    ev = IncrementalEvaluator(nl, start, resync_every=0)
+    h = int(nl.hard_macros[0])
+    nodes, x, y = np.array([h]), np.array([5.0]), np.array([5.0])
+    mv = ev.propose_trusted(nodes, x, y, None)
+    assert np.shares_memory(mv.x, x) and not mv.x.flags.writeable and not mv.orientation.flags.writeable
+    assert x.flags.writeable and nodes.flags.writeable
+    ev.commit(mv)
+    assert ev.placement.x[h] == 5.0
+
+
+def test_a_moves_repr_shows_its_nodes_and_cost_not_the_evaluators_bookkeeping() -> None:
+    nl, start = _DESIGN
+    ev = IncrementalEvaluator(nl, start, resync_every=0)
+    text = repr(ev.move(int(nl.hard_macros[0]), 5.0, 5.0))
+    assert text.startswith("Move(nodes=") and "cost=ProxyCost(" in text
+    assert "_token" not in text and "_dwl" not in text and "_flags" not in text
+
+
 def test_a_smoothing_range_past_the_grid_prices_like_the_grid_size() -> None:
     """A range at least the grid's larger side spreads over whole rows and columns; a header
     value past int64 (``2**63``) used to crash the cost, and ``2**63 - 1`` to wrap silently."""

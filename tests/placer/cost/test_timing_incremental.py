@@ -113,6 +113,33 @@ def test_a_move_priced_before_another_commit_is_priced_again_when_committed() ->
         assert _same(timing.cost(), timing_cost(netlist, timing.placement))
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_priced_timing_moves_arrays_cannot_be_edited_before_its_commit(compiled: bool) -> None:
+    """A commit writes the move's positions beside the delays priced for them: an edited
+    ``move.x`` left the timing figures of the old position on the new one."""
+    netlist, placement = generate(4, 30, 8, seed=0, outputs_per_soft=(0, 2))
+    timing = IncrementalTiming(netlist, placement, compiled=compiled)
+    c = netlist.require_canvas()
+    rng = np.random.default_rng(1)
+    moves = [timing.move(int(node), rng.uniform(0, c.width), rng.uniform(0, c.height)) for node in netlist.placeable[:6]]
+    for move in moves:
+        arrays = [move.nodes, move.x, move.y, move.orientation, move.arcs, move.delays, move.endpoint_arcs,
+                  move.arc_times, move.endpoints, move.endpoint_arrival]  # fmt: skip
+        arrays += [] if move.arrival is None else [move.arrival]
+        assert not any(a.flags.writeable for a in arrays)
+        with pytest.raises(ValueError, match="read-only"):
+            move.x[0] = 1.0
+        with pytest.raises(AttributeError):
+            move.x = np.array([1.0])  # type: ignore[misc]
+    through_logic = [m for m in moves if m.arrival is not None]
+    assert through_logic, "no move here changes the logic's arrivals"
+    timing.commit(through_logic[0])  # (its arrivals become the evaluator's own, writable, copy)
+    assert _same(timing.cost(), timing_cost(netlist, timing.placement))
+    again = timing.move(int(netlist.placeable[0]), 1.0, 1.0)
+    timing.commit(again)
+    assert _same(timing.cost(), timing_cost(netlist, timing.placement))
+
+
 def test_a_move_touching_as_many_arc_ends_as_the_design_has_entries_is_priced_right(tiny_builder) -> None:  # type: ignore[no-untyped-def]
     """The moved arcs' positions were told from all entries' by their count: two arcs (four
     ends) on a four-entry design were read as every entry's, and the delays came out wrong
