@@ -316,8 +316,37 @@ class ResultsStore:
                 (run, json.dumps(settings, sort_keys=True)),
             )
             return
+        self._compare_settings(run, stored[0], settings, absent, ignore, fixed, "use another --out")
+
+    def check_settings(
+        self, run: str, settings: dict[str, Any], absent: dict[str, Any] | None = None, ignore: tuple[str, ...] = (),
+        fixed: tuple[str, ...] = (),
+    ) -> None:
+        """:meth:`claim_settings` without recording anything: ``run``'s stored settings, where it
+        has trials and settings stored (a run of ``placer tune``), checked against ``settings``.
+
+        Raises:
+            SettingsMismatch: ``run`` was stored with other settings, naming each difference.
+        """
+        stored = self._conn.execute("SELECT settings FROM run_settings WHERE run = ?", (run,)).fetchone()
+        if stored is not None and self.count(run):
+            self._compare_settings(run, stored[0], settings, absent, ignore, fixed, "name another run")
+
+    def measured_as(self, run: str) -> list[tuple[str, str]]:
+        """Each (system, workload) that ``run``'s stored rows were measured on (sorted)."""
+        found = self._conn.execute(
+            "SELECT DISTINCT system, workload FROM trials WHERE run = ? ORDER BY system, workload", (run,)
+        ).fetchall()
+        return [(str(system), str(workload)) for system, workload in found]
+
+    def _compare_settings(
+        self, run: str, stored: str, settings: dict[str, Any], absent: dict[str, Any] | None,
+        ignore: tuple[str, ...], fixed: tuple[str, ...], elsewhere: str,
+    ) -> None:
+        """Refuse ``settings`` unlike the JSON ``stored`` for ``run`` (see :meth:`claim_settings`);
+        ``elsewhere``: what the refusal suggests instead of a resume."""
         try:
-            before = json.loads(stored[0])
+            before = json.loads(stored)
         except json.JSONDecodeError:
             before = None
         if not isinstance(before, dict):
@@ -333,13 +362,13 @@ class ResultsStore:
             raise SettingsMismatch(
                 f"{self.path} holds run {run!r} measured with other settings (" + "; ".join(changed)
                 + f"): {', '.join(unchosen)} follow(s) this version of placer-gym and this machine, not an "
-                "option, so that run cannot be resumed here; use another --out"
+                f"option, so that run cannot be resumed here; {elsewhere}"
             )
         if changed:
             raise SettingsMismatch(
                 f"{self.path} holds run {run!r} measured with other settings ("
                 + "; ".join(changed)
-                + "): rerun with the same settings to resume it, or use another --out"
+                + f"): rerun with the same settings to resume it, or {elsewhere}"
             )
         self._claim_tuner_code(run, stored_settings, settings.get(TUNER_CODE) or {}, same_code)
 

@@ -88,3 +88,19 @@ def effective_size(objective: Any) -> int:
         return int(objective.keys.size)
     backend = objective.backend
     return int(backend.scale if hasattr(backend, "scale") else backend.workload.rows)
+
+
+def objective_settings(objective: Any) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+    """The settings ``placer tune`` records for a run of ``objective`` (:func:`run_settings`,
+    its ``repeats`` the objective's own) and those a comparison leaves out (the repeats of
+    counted index costs); None for an objective of one's own, whose settings no run records."""
+    system = getattr(objective, "system", None)
+    if system == "index" and all(hasattr(objective, name) for name in ("keys", "mode", "dataset", "repeats")):
+        ignored = ("repeats",) if objective.mode == "cost" else ()
+        return run_settings(system, objective, int(objective.repeats)), ignored
+    backend: Any = getattr(objective, "backend", None)
+    if system in ("sqlite", "postgres") and getattr(backend, "system", None) == system and all(
+        hasattr(backend, name) for name in ("repeats", "duration_s", "workload")
+    ):
+        return run_settings(system, objective, int(backend.repeats)), ()
+    return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -192,21 +193,97 @@ def check_run_arguments(tuner: str | Tuner, trials: int, seed: int) -> str:
     return name
 
 
+#: What :func:`run_tuning` calls on an objective.
+OBJECTIVE_METHODS = ("baselines", "evaluate", "score")
+
+
+def check_objective(objective: Any) -> None:
+    """Refuse what is no objective (InputError naming what to pass instead): a database backend
+    given as it is (its ``ConfigObjective`` wrapper scores it), an objective class rather than
+    an instance, or an object without a ``space`` and the objective's methods."""
+    if isinstance(objective, type):
+        raise InputError(
+            f"the objective is the class {objective.__name__} itself: pass an instance, e.g. "
+            f"{objective.__name__}(...)"
+        )
+    missing = [name for name in OBJECTIVE_METHODS if not callable(getattr(objective, name, None))]
+    if not missing and getattr(objective, "space", None) is not None:
+        return
+    if callable(getattr(objective, "run_trial", None)):
+        raise InputError(
+            f"the objective is a backend ({type(objective).__name__}): pass "
+            "learned_systems.objectives.ConfigObjective(backend), which scores its trials against the defaults"
+        )
+    lacks = ", ".join([*missing, *(["space"] if getattr(objective, "space", None) is None else [])])
+    raise InputError(
+        f"the objective ({type(objective).__name__}) is no objective: it lacks {lacks} (an objective has a "
+        "knob space and baselines(), evaluate(config) and score(result, reference): see "
+        "learned_systems.objectives.IndexObjective and ConfigObjective)"
+    )
+
+
+def check_run_name(run: object) -> str:
+    """``run`` if it is a non-empty str (None failed in SQLite after the defaults were measured)."""
+    if not isinstance(run, str) or not run.strip():
+        raise InputError(f"run must be a non-empty name (a str its trials are stored and resumed under), got {run!r}")
+    return run
+
+
+def check_stored_run(store: ResultsStore, run: str, objective: Any) -> None:
+    """Refuse resuming ``run`` when its stored rows were measured on another system or workload
+    than ``objective``'s (their baselines and trials were taken as this objective's: a uniform
+    key set's scores ranked beside lognormal ones), or, where the run's settings are stored (a
+    run of ``placer tune``), under other settings (key count, repeats, durations, ...)."""
+    system, workload = getattr(objective, "system", None), getattr(objective, "workload", None)
+    for stored_system, stored_workload in store.measured_as(run):
+        if (system is not None and stored_system != str(system)) or (
+            workload is not None and stored_workload != str(workload)
+        ):
+            raise InputError(
+                f"{store.path} holds run {run!r} measured on {stored_system} {stored_workload!r}, not on this "
+                f"objective's {system} {workload!r}: resuming it would rank its stored baselines and trials "
+                "as this objective's; name another run (or another results file)"
+            )
+    from learned_systems.run_settings import UNCHOSEN_SETTINGS, objective_settings, settings_before
+
+    found = objective_settings(objective)
+    if found is not None:
+        settings, ignored = found
+        store.check_settings(run, settings, absent=settings_before(), ignore=ignored, fixed=UNCHOSEN_SETTINGS)
+
+
 def run_tuning(
-    objective,
+    objective: Any,
     tuner: str | Tuner,
     trials: int,
     seed: int,
-    store: ResultsStore,
+    store: ResultsStore | str | os.PathLike[str],
     run: str,
     on_trial: Callable[[int, TrialResult, float | None], None] | None = None,
 ) -> TuningSummary:
     """Tune ``objective`` with ``tuner`` for ``trials`` trials, storing into ``store``.
 
+    ``objective``: an :class:`~learned_systems.objectives.IndexObjective`, a
+    :class:`~learned_systems.objectives.ConfigObjective` (a backend wrapped: ``ConfigObjective(
+    make_backend("sqlite", "ycsb-a"))``) or an object of one's own with their ``space``,
+    ``baselines()``, ``evaluate(config)`` and ``score(result, reference)``.
+
     ``tuner``: a registered tuner's name (:func:`~learned_systems.tuners.available_tuners`),
     made here over ``objective.space`` with ``seed``; or a tuner instance, used as it is (its
     own seed), its trials stored and resumed under its ``name``. Either way the run closes it
     (``close()``, where it has one) when it ends.
+
+    ``seed`` seeds the tuner only: an ``IndexObjective`` draws its keys and queries from its
+    own ``seed`` (``placer tune --seed S`` sets both: ``IndexObjective(..., seed=S)`` and
+    ``run_tuning(..., seed=S, ...)`` repeat its run from Python).
+
+    ``store``: an open :class:`~learned_systems.results.ResultsStore`, or the path of one
+    (opened here and closed at the end). ``run`` names the run in it: a run name stored
+    already resumes that run (the baselines and trials of this tuner and seed are taken back,
+    not measured again, and the run continues to ``trials``), so the objective must be the one
+    it was measured on: stored rows of another system or workload, or (for a run ``placer
+    tune`` made, which records them) other settings, are refused; a new objective needs a new
+    run name.
 
     ``on_trial(index, result, score)`` follows each trial with its score as ranked: a trial that
     runs as the defaults do counts with the defaults' own score (the store keeps its measured
@@ -214,12 +291,24 @@ def run_tuning(
 
     Raises:
         ValueError, TypeError: an unknown tuner, a tuner instance without the tuner's methods or
-            a name, or trials or seed no run can take (before any measurement); a stored trial
-            that cannot be scored again (edited or damaged, naming it).
+            a name, trials or seed no run can take, no objective (a backend not wrapped in
+            ``ConfigObjective``), an empty run name, or a stored run of another objective
+            (before any measurement); a stored trial that cannot be scored again (edited or
+            damaged, naming it).
         RuntimeError: the defaults could not be measured (every score is relative to them;
             the trials done are kept).
     """
     tuner_name = check_run_arguments(tuner, trials, seed)
+    check_run_name(run)
+    check_objective(objective)
+    if isinstance(store, str | os.PathLike):
+        with ResultsStore(os.fspath(store)) as opened:
+            return run_tuning(objective, tuner, trials, seed, opened, run, on_trial)
+    if not all(callable(getattr(store, name, None)) for name in ("rows", "add", "measured_as")):
+        raise InputError(
+            f"store must be a learned_systems.results.ResultsStore or the path of one, got {type(store).__name__}"
+        )
+    check_stored_run(store, run, objective)
     baselines: dict[str, TrialResult] = {}
     for role, config in objective.baselines().items():
         # one row per role (each measurement replaces the one before)

@@ -1879,3 +1879,71 @@ def test_causes_differing_in_more_than_a_scratch_folders_name_stay_apart(one, ot
 
     assert failure_group(one) != failure_group(other)
     assert count_failure_causes([one, other, one]) == {one: 2, other: 1}
+
+
+def _small_index(dataset: str = "uniform", keys: int = 3000) -> IndexObjective:
+    return IndexObjective(dataset, keys=keys, queries=300, mode="cost")
+
+
+def test_a_run_name_stored_for_another_workload_is_refused_not_resumed(tmp_path):
+    """A uniform-keys run resumed under a lognormal objective took the uniform baselines and
+    trials as the lognormal run's (its summary's baseline scores were uniform's)."""
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        run_tuning(_small_index("uniform"), "random", 2, 0, store, "myrun")
+        before = store.rows(run="myrun")
+        with pytest.raises(ValueError, match=r"holds run 'myrun' measured on index 'uniform', not on this "
+                           r"objective's index 'lognormal'.*name another run"):
+            run_tuning(_small_index("lognormal"), "random", 3, 0, store, "myrun")
+        assert store.rows(run="myrun") == before
+        resumed = run_tuning(_small_index("uniform"), "random", 3, 0, store, "myrun")  # its own objective
+    assert resumed.resumed == 2 and len(resumed.best_so_far) == 3
+
+
+def test_a_run_of_placer_tune_resumed_from_python_under_other_settings_is_refused(tmp_path):
+    """placer tune records a run's settings (its key count among them): a Python resume of that
+    run under other ones is refused as the command's own resume is."""
+    objective = _small_index(keys=3000)
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        store.claim_settings("index-uniform-safe", run_settings("index", objective, objective.repeats))
+        run_tuning(objective, "random", 2, 0, store, "index-uniform-safe")
+        with pytest.raises(ValueError, match=r"measured with other settings \(rows 3000 then, 4000 now\).*name another run"):
+            run_tuning(_small_index(keys=4000), "random", 3, 0, store, "index-uniform-safe")
+        assert run_tuning(objective, "random", 3, 0, store, "index-uniform-safe").resumed == 2
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_run_tuning_takes_the_path_of_a_results_store(tmp_path, as_text):
+    """A path failed with "'PosixPath' object has no attribute 'rows'"."""
+    path = tmp_path / "sub" / "r.sqlite"
+    summary = run_tuning(QuadraticObjective(), "random", 2, 0, str(path) if as_text else path, "run")
+    with ResultsStore(path) as store:
+        assert len(store.rows(run="run", role="trial")) == 2 and summary.best_score is not None
+
+
+@pytest.mark.parametrize("run", [None, "", 7])
+def test_run_tuning_refuses_a_run_that_is_no_name_before_measuring(tmp_path, run):
+    """run=None failed with SQLite's IntegrityError after the defaults had been measured."""
+    objective = QuadraticObjective()
+    with ResultsStore(tmp_path / "r.sqlite") as store, pytest.raises(ValueError, match="run must be a non-empty name"):
+        run_tuning(objective, "random", 2, 0, store, run)
+    assert objective.calls == 0
+
+
+def test_run_tuning_refuses_a_backend_or_a_class_given_as_the_objective(tmp_path):
+    from learned_systems.config.factory import make_backend
+    from learned_systems.errors import InputError
+
+    backend = make_backend("sqlite", "ycsb-a", rows=1000, duration_s=0.05, repeats=1, template_dir=tmp_path / "t")
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        try:
+            with pytest.raises(InputError, match=r"is a backend \(SQLiteBackend\): pass .*ConfigObjective\(backend\)"):
+                run_tuning(backend, "random", 2, 0, store, "x")
+        finally:
+            backend.close()
+        with pytest.raises(InputError, match=r"the class IndexObjective itself: pass an instance"):
+            run_tuning(IndexObjective, "random", 2, 0, store, "y")
+        with pytest.raises(InputError, match="lacks baselines, evaluate, score, space"):
+            run_tuning(object(), "random", 2, 0, store, "z")
+        with pytest.raises(InputError, match="store must be a learned_systems.results.ResultsStore or the path"):
+            run_tuning(QuadraticObjective(), "random", 2, 0, 5, "w")  # type: ignore[arg-type]
+        assert store.rows() == []
