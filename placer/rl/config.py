@@ -21,6 +21,7 @@ vector are kept once per design by :mod:`placer.rl.buffer`, where sb3-contrib's 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +74,10 @@ class ObservationNotFinite(InputError):
 
 @dataclass
 class TrainConfig:
-    """Everything a training run needs; stored as ``config.json`` in the output folder."""
+    """Everything a training run needs; stored as ``config.json`` in the output folder.
+
+    ``out``, ``netlists``, ``suite`` and ``eval_netlist`` take text or ``os.PathLike`` paths
+    (``pathlib.Path``), kept as text."""
 
     out: str
     netlists: list[str] = field(default_factory=list)  # design files / folders
@@ -115,13 +119,31 @@ class TrainConfig:
     w_timing: float = 0.0
     timing_metric: str = "worst"
 
+    def __post_init__(self) -> None:
+        self._paths_as_text()
+
+    def _paths_as_text(self) -> None:
+        """``out``, ``suite``, ``eval_netlist`` and ``netlists``' items given as paths
+        (``pathlib.Path``, any ``os.PathLike``) as the text config.json stores (``out=Path("x")``
+        was refused as no path)."""
+        for name in ("out", "suite", "eval_netlist"):
+            value = getattr(self, name)
+            if isinstance(value, os.PathLike) and isinstance(os.fspath(value), str):
+                setattr(self, name, os.fspath(value))
+        if isinstance(self.netlists, list | tuple) and any(isinstance(p, os.PathLike) for p in self.netlists):
+            self.netlists = type(self.netlists)(
+                os.fspath(p) if isinstance(p, os.PathLike) and isinstance(os.fspath(p), str) else p for p in self.netlists
+            )
+
     def validate(self) -> None:
         """Refuse settings under which training would crash mid-run, learn from NaN or do
-        nothing (each named with what is allowed), before anything is written.
+        nothing (each named with what is allowed), before anything is written. Paths given as
+        ``os.PathLike`` (set since the config was made) are taken as their text.
 
         Raises:
             ValueError: the first bad setting.
         """
+        self._paths_as_text()
         def whole(name: str, low: int) -> None:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:

@@ -8,8 +8,9 @@ designs, builds the environments and runs (or resumes) the training.
 from __future__ import annotations
 
 import errno
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import asdict
 from pathlib import Path
@@ -24,6 +25,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 from envs.macro_placement import MacroPlacementEnv
 from netlists.errors import InputError
 from netlists.io import design_files_under, require_suite_folder
+from netlists.model import Netlist, Placement
 from placer.device import resolve_device
 from placer.rl.config import (
     Design,
@@ -106,7 +108,10 @@ def load_designs(config: TrainConfig) -> list[Design]:
     designs = [load_design(p) for p in paths]
     designs += generated_designs(config.generated, config.seed)
     if not designs:
-        raise InputError("no training design: give --netlist, --suite or --generated")
+        raise InputError(
+            "no training design: give --netlist, --suite or --generated (from Python: TrainConfig's netlists, "
+            "suite or generated, or train()'s designs)"
+        )
     return designs
 
 
@@ -203,6 +208,8 @@ def _train(config: TrainConfig, progress_bar: bool, designs: Sequence[Design] | 
     from placer.folder_lock import exclusive_folder
 
     config.validate()
+    if designs is not None:
+        designs = checked_designs(designs)
     torch.set_num_threads(max(1, config.threads))
     out = Path(config.out)
     with exclusive_folder(out):
@@ -242,6 +249,27 @@ def _train(config: TrainConfig, progress_bar: bool, designs: Sequence[Design] | 
     return out
 
 
+def checked_designs(designs: object) -> list[Design]:
+    """``designs`` as a list of (Netlist, Placement) pairs, or an InputError naming the first
+    item that is none (a name failed, after config.json was written, in the designs' record)."""
+    if isinstance(designs, str | bytes | os.PathLike) or not isinstance(designs, Iterable):
+        raise InputError(f"designs must be a list of (Netlist, Placement) pairs, got {type(designs).__name__} {designs!r:.80}")
+    items = list(designs)
+    if len(items) == 2 and isinstance(items[0], Netlist) and isinstance(items[1], Placement):
+        raise InputError("designs is a list of (Netlist, Placement) pairs: give one design as designs=[(netlist, placement)]")
+    for k, item in enumerate(items):
+        if not (isinstance(item, tuple | list) and len(item) == 2 and isinstance(item[0], Netlist)
+                and isinstance(item[1], Placement)):  # fmt: skip
+            files = (" (a design's name or file goes into TrainConfig's netlists; netlists.io.load_design(name) "
+                     "gives its pair)") if isinstance(item, str | os.PathLike) else ""
+            raise InputError(
+                f"designs[{k}] must be a (Netlist, Placement) pair, got {type(item).__name__} {item!r:.80}{files}"
+            )
+    if not items:
+        raise InputError("designs is empty: give at least one (Netlist, Placement) pair, or leave it None")
+    return [(netlist, placement) for netlist, placement in items]
+
+
 def _check_run_folder(out: Path, resume: bool, from_api: bool) -> None:
     """Refuse a folder holding an earlier run's files without ``resume``, a resume with no
     ``last.zip``, and a resume of a run trained on in-memory designs without them."""
@@ -251,11 +279,11 @@ def _check_run_folder(out: Path, resume: bool, from_api: bool) -> None:
         if last.exists():
             raise FileExistsError(
                 f"{out} already holds a run ({', '.join(earlier)}): resume it (--resume; "
-                "resume=True from Python), or use another --out"
+                "resume=True from Python), or use another --out (TrainConfig's out)"
             )
         raise FileExistsError(
             f"{out} holds files of an earlier run without a checkpoint to resume "
-            f"({', '.join(earlier)}): remove them or use another --out"
+            f"({', '.join(earlier)}): remove them or use another --out (TrainConfig's out)"
         )
     if resume and not last.exists():
         raise FileNotFoundError(
@@ -393,10 +421,10 @@ def _write_run_files(
 ) -> None:
     """Write the run's ``config.json``, its designs' record (``designs.json``, kept on resume;
     ``api_designs.json`` for in-memory designs) and ``env_kwargs.json``."""
-    # written once the designs load and the model and the evaluation env build: a run that
-    # fails before leaves no config.json behind to block its corrected rerun
-    write_run_json(out / "config.json", asdict(config))
+    # written once the designs load and the model and the evaluation env build, and their record
+    # is made: a run that fails before leaves no config.json behind to block its corrected rerun
     record = designs_record(designs, eval_design)
+    write_run_json(out / "config.json", asdict(config))
     if from_api:
         write_run_json(out / API_DESIGNS, {"names": record["names"]})
     saved_designs = read_run_json(out / DESIGNS) if resume and (out / DESIGNS).exists() else None

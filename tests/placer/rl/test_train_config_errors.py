@@ -113,7 +113,10 @@ def test_load_designs_without_any_source_is_a_one_line_value_error(tmp_path: Pat
     """No --netlist, --suite or --generated: a ValueError that says which options give designs."""
     with pytest.raises(ValueError) as caught:
         load_designs(TrainConfig(out=str(tmp_path / "run")))
-    assert str(caught.value) == "no training design: give --netlist, --suite or --generated"
+    assert str(caught.value) == (
+        "no training design: give --netlist, --suite or --generated (from Python: TrainConfig's netlists, "
+        "suite or generated, or train()'s designs)"
+    )
 
 
 def test_load_designs_passes_on_a_missing_suite_naming_it(tmp_path: Path) -> None:
@@ -142,7 +145,6 @@ def test_a_default_config_is_valid() -> None:
         ({"out": 5}, "out must be a path, got 5"),
         ({"suite": 3}, "suite must be a path or None, got 3"),
         ({"suite": ["a", "b"]}, "suite must be a path or None, got ['a', 'b']"),
-        ({"eval_netlist": Path("x.pb.txt")}, f"eval_netlist must be a path or None, got {Path('x.pb.txt')!r}"),
         ({"netlists": "a.pb.txt"}, "netlists must be a list of paths, got 'a.pb.txt'"),
         ({"netlists": ["a.pb.txt", 2]}, "netlists must be a list of paths, got ['a.pb.txt', 2]"),
         ({"use_wiremask": 1}, "use_wiremask must be true or false, got 1"),
@@ -193,3 +195,22 @@ def test_the_finer_grid_advice_is_given_only_where_max_grid_caps_a_grid(tmp_path
     capped = _finer_grid_advice(TrainConfig(out=str(tmp_path), generated=1, max_grid=8))
     assert capped.startswith("a larger --max-grid gives finer cells (synthetic_")
     assert "ariane133" in _finer_grid_advice(TrainConfig(out=str(tmp_path), generated=1, eval_netlist="ariane133"))
+
+
+def test_paths_given_as_path_objects_are_taken_as_their_text(tmp_path: Path) -> None:
+    """out=Path("x") was refused: "out must be a path, got PosixPath('x')" (netlists, suite and
+    eval_netlist alike); config.json stores them as text."""
+    import json
+    from dataclasses import asdict
+
+    paths: dict[str, Any] = {"out": tmp_path / "run", "netlists": [Path("a.pb.txt"), "b.pb.txt"], "suite": Path("suite"),
+                             "eval_netlist": Path("e.pb.txt")}
+    config = TrainConfig(**paths, device="cpu")
+    config.validate()
+    assert (config.out, config.netlists, config.suite, config.eval_netlist) == (
+        str(tmp_path / "run"), ["a.pb.txt", "b.pb.txt"], "suite", "e.pb.txt")
+    assert json.loads(json.dumps(asdict(config)))["out"] == str(tmp_path / "run")
+    later = TrainConfig(out="run", device="cpu")
+    setattr(later, "out", Path("elsewhere"))  # noqa: B010 - (set after the config was made: taken too)
+    later.validate()
+    assert later.out == "elsewhere"

@@ -1978,3 +1978,40 @@ def test_a_state_from_another_version_or_of_another_kind_says_which(trained_run,
     other.write_bytes(pickle.dumps({"steps": 5}))
     assert read_state(other) == (None, "damaged: it holds a dict, not a training state")
     assert read_state(tmp_path / "none.pkl") == (None, "") and read_state(out / train_module.LAST_STATE)[1] == ""
+
+
+@pytest.mark.parametrize(
+    ("designs", "message"),
+    [
+        (["default"], r"designs\[0\] must be a \(Netlist, Placement\) pair, got str 'default' \(a design's name"),
+        ("default", r"designs must be a list of \(Netlist, Placement\) pairs, got str 'default'"),
+        ([], "designs is empty"),
+    ],
+)
+def test_designs_that_are_no_pairs_are_refused_before_the_run_folder_is_written(tmp_path, tiny_design, designs, message):
+    """designs=["default"] failed with "too many values to unpack" after config.json was
+    written, and the corrected call was then refused as an earlier run."""
+    from netlists.errors import InputError
+
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, checkpoint_every=64, eval_every=64, **TINY)
+    with pytest.raises(InputError, match=message):
+        train(cfg, progress_bar=False, designs=designs, verbose=0)
+    assert not (tmp_path / "run" / "config.json").exists()
+    with pytest.raises(InputError, match=r"give one design as designs=\[\(netlist, placement\)\]"):
+        train(cfg, progress_bar=False, designs=tiny_design, verbose=0)
+    train(cfg, progress_bar=False, designs=[tiny_design], verbose=0)  # the corrected call runs
+    assert (tmp_path / "run" / "last.zip").exists()
+
+
+def test_a_designs_record_that_fails_leaves_no_config_json(tmp_path, tiny_design, monkeypatch):
+    """config.json was written before the designs' record was made: a failure there left a run
+    folder that blocked the corrected rerun."""
+
+    def failing(*args):  # type: ignore[no-untyped-def]
+        raise OSError("cannot read the design")
+
+    monkeypatch.setattr(train_module, "designs_record", failing)
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, checkpoint_every=64, eval_every=64, **TINY)
+    with pytest.raises(OSError, match="cannot read the design"):
+        train(cfg, progress_bar=False, designs=[tiny_design], verbose=0)
+    assert not (tmp_path / "run" / "config.json").exists()
