@@ -38,7 +38,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from learned_systems.config.factory import make_backend
+from learned_systems.config.factory import check_backend_options, make_backend, parameter_names
 from learned_systems.config.knobs import KnobError
 from learned_systems.config.trial import TrialResult
 from learned_systems.objectives import ConfigObjective, MemoizedObjective
@@ -115,6 +115,12 @@ class ConfigTuningEnv(gym.Env):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise InputError(f"unsupported render_mode {render_mode!r}: expected None, 'ansi' or 'rgb_array'")
         self._owns_backend = backend is None  # one passed in belongs to the caller
+        # (the env's own parameters named, not only make_backend's: duration=0.2 was "unknown
+        # option 'duration' for sqlite: expected one of ['ops_per_transaction']")
+        own = parameter_names(ConfigTuningEnv.__init__)
+        through = [name for name in parameter_names(make_backend) if name not in own]  # (template_dir, ...)
+        check_backend_options(system if backend is None else getattr(backend, "system", system),
+                              set(backend_options) - set(through), own + through, "ConfigTuning-v0")
         if backend is not None:
             _check_passed_backend(
                 backend, system, workload, rows, duration_s, repeats, allow_unsafe, seed, backend_options

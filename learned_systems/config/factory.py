@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+import inspect
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from learned_systems.errors import InputError
@@ -17,6 +20,30 @@ THROUGHPUT_UNITS = {"sqlite": "ops/s", "postgres": "tps"}
 
 #: Options each system's backend takes beyond the common ones.
 OPTIONS = {"sqlite": {"ops_per_transaction"}, "postgres": {"clients", "warmup_s"}}
+
+
+def parameter_names(function: Callable[..., object]) -> list[str]:
+    """The named parameters of ``function`` (not ``self`` nor its ``*args`` / ``**options``)."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p.name for p in inspect.signature(function).parameters.values() if p.kind in kinds and p.name != "self"]
+
+
+def check_backend_options(system: str, options: Iterable[str], parameters: Iterable[str], caller: str) -> None:
+    """Refuse an option ``system``'s backend does not take (InputError naming ``caller``'s own
+    ``parameters`` and the system's options, with the closest name: "did you mean
+    duration_s?"); an unknown system is left to its own check."""
+    if system not in OPTIONS:
+        return
+    unknown = sorted(set(options) - OPTIONS[system])
+    if not unknown:
+        return
+    own = list(parameters)
+    close = difflib.get_close_matches(unknown[0], [*own, *sorted(OPTIONS[system])], n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise InputError(
+        f"unknown option {unknown[0]!r} for {system}: {hint}({caller} takes {', '.join(own)}; {system}'s own "
+        f"options: {', '.join(sorted(OPTIONS[system]))})"
+    )
 
 
 def make_backend(
@@ -40,11 +67,7 @@ def make_backend(
     ``template_dir`` keeps SQLite's template databases; PostgreSQL builds its template cluster
     in the backend's own scratch folder, so it is refused there.
     """
-    if system in OPTIONS and set(options) - OPTIONS[system]:
-        unknown = sorted(set(options) - OPTIONS[system])[0]
-        raise InputError(
-            f"unknown option {unknown!r} for {system}: expected one of {sorted(OPTIONS[system])}"
-        )
+    check_backend_options(system, options, parameter_names(make_backend), "make_backend")
     if system == "sqlite":
         from learned_systems.config.sqlite_backend import SQLiteBackend
         from learned_systems.config.workloads import make_workload

@@ -358,3 +358,29 @@ def test_sb3_make_vec_env_builds_it_and_rgb_array_draws_the_episode(template_dir
     vec.close()
     assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
     assert drawn.shape == image.shape and not np.array_equal(drawn, image)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        # it said "unknown option 'duration' for sqlite: expected one of ['ops_per_transaction']"
+        ({"duration": 0.2}, r"unknown option 'duration' for sqlite: did you mean duration_s\? \(ConfigTuning-v0 takes "
+                            r"system, workload, rows, duration_s, .*; sqlite's own options: ops_per_transaction\)"),
+        ({"ops_per_txn": 5}, "did you mean ops_per_transaction?"),
+        ({"warmup_s": 1}, r"unknown option 'warmup_s' for sqlite: \(ConfigTuning-v0 takes"),  # (no close name)
+    ],
+)
+def test_a_misspelt_option_names_the_envs_own_parameters_and_the_closest(setting, message):
+    from learned_systems.errors import InputError
+
+    with pytest.raises(InputError, match=message):
+        gym.make("placer/ConfigTuning-v0", **{**TINY, **setting})
+
+
+def test_make_backend_names_its_own_parameters_for_a_misspelt_option():
+    from learned_systems.config.factory import make_backend
+    from learned_systems.errors import InputError
+
+    with pytest.raises(InputError, match=r"'row' for postgres: did you mean rows\? \(make_backend takes system, workload, "
+                                         r"rows, duration_s, .*; postgres's own options: clients, warmup_s\)"):
+        make_backend("postgres", row=5)
