@@ -49,6 +49,9 @@ class ConfigObjective:
             backend.workload.name if hasattr(backend.workload, "name") else str(backend.workload)
         )
 
+    def __repr__(self) -> str:
+        return f"ConfigObjective(system={self.system!r}, workload={self.workload!r}, space={self.space.name!r})"
+
     def baselines(self) -> dict[str, dict[str, Any]]:
         return {
             "default": self.space.defaults(),
@@ -218,9 +221,16 @@ class IndexObjective:
         self.time_weight = float(time_weight)
         self.size_weight = float(size_weight)
         self.repeats = int(repeats)
+        self.seed = int(seed)
         self.keys = load_keys(dataset, keys, seed=seed)
         self.queries = generate_queries(self.keys, queries, seed=seed + 1)
         self.expected = np.searchsorted(self.keys, self.queries)
+
+    def __repr__(self) -> str:
+        kinds = next((k.choices for k in self.space.knobs if k.name == "kind"), ())
+        return (f"IndexObjective(dataset={self.workload!r}, keys={self.keys.size}, queries={self.queries.size}, "
+                f"seed={self.seed}, mode={self.mode!r}, time_weight={self.time_weight:g}, "
+                f"size_weight={self.size_weight:g}, repeats={self.repeats}, kinds={list(kinds)})")
 
     def baselines(self) -> dict[str, dict[str, Any]]:
         """The defaults only (see :func:`index_space`)."""

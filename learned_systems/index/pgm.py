@@ -110,6 +110,10 @@ class PGMIndex:
                 current, eps = level.first_keys, self.epsilon_recursive
         self.build_seconds = time.perf_counter() - started
 
+    def __repr__(self) -> str:
+        return (f"PGMIndex(keys={self.keys.size}, epsilon={self.epsilon}, epsilon_recursive={self.epsilon_recursive}, "
+                f"levels={len(self.levels)}, segments={self.num_segments}, size_bytes={self.size_bytes})")
+
     @property
     def max_error(self) -> int:
         """Largest |predicted - true| position on the key level (guaranteed ``<= epsilon``)."""

@@ -230,6 +230,10 @@ class RMIIndex:
         return np.floor(predicted, out=predicted).astype(np.int64)
 
     # -- public API ---------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return (f"RMIIndex(keys={self.keys.size}, num_models={self.num_models}, root={self.root!r}, "
+                f"max_error={self.max_error}, size_bytes={self.size_bytes})")
+
     @property
     def max_error(self) -> int:
         """Largest leaf error (below or above) measured on the training points."""

@@ -155,6 +155,10 @@ class Placer(ABC):
         check_option_values(type(self), options)
         self.options = options
 
+    def __repr__(self) -> str:
+        options = "".join(f", {name}={value!r}" for name, value in getattr(self, "options", {}).items())
+        return f"{type(self).__name__}(name={self.name!r}{options})"
+
     def place(
         self,
         netlist: Netlist,

@@ -344,6 +344,10 @@ class IncrementalEvaluator(ReadOnlyPlacement):
         self.resync()
         self._warm_up()
 
+    def __repr__(self) -> str:
+        return (f"IncrementalEvaluator(netlist={self.netlist.name!r}, proxy={self._cost.proxy!r}, "
+                f"commits={self._commits}, resync_every={self.resync_every})")
+
     def _warm_up(self) -> None:
         """Price and commit a no-op move, so that the kernels are compiled (the first time in a
         process, about 20 s without numba's cache) here and not inside a search's time budget."""

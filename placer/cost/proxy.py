@@ -20,19 +20,36 @@ from placer.cost.net_kernel import net_pass
 from placer.cost.wirelength import wirelength_cost
 
 
-@dataclass
+@dataclass(eq=False)
 class CostMaps:
     """Per-cell maps ``(R, C)``: density, and vertical / horizontal congestion (net demand,
-    smoothed, plus hard-macro blockage, normalised by routing capacity)."""
+    smoothed, plus hard-macro blockage, normalised by routing capacity). Equal when their
+    values are (``==`` on the dataclass's tuples of arrays raised numpy's "truth value of an
+    array is ambiguous")."""
 
     density: np.ndarray
     vertical: np.ndarray
     horizontal: np.ndarray
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CostMaps):
+            return NotImplemented
+        return all(np.array_equal(getattr(self, name), getattr(other, name))
+                   for name in ("density", "vertical", "horizontal"))  # fmt: skip
+
+    __hash__ = None  # type: ignore[assignment]  # mutable arrays: no hash
+
+    def __repr__(self) -> str:
+        rows, cols = self.density.shape
+        return f"CostMaps({rows} rows x {cols} cols)"
+
 
 @dataclass
 class ProxyCost:
-    """The three proxy-cost terms and their sum; ``hpwl`` is the weighted half-perimeter."""
+    """The three proxy-cost terms and their sum; ``hpwl`` is the weighted half-perimeter.
+
+    Two costs are equal when every term is, their maps (``with_maps=True``) compared by value:
+    a cost with maps and one without differ."""
 
     wirelength: float
     density: float
@@ -44,6 +61,11 @@ class ProxyCost:
     @property
     def proxy(self) -> float:
         return self.wirelength + 0.5 * self.density + 0.5 * self.congestion
+
+    def __repr__(self) -> str:
+        maps = "" if self.maps is None else f", maps={self.maps!r}"
+        return (f"ProxyCost(proxy={self.proxy!r}, wirelength={self.wirelength!r}, density={self.density!r}, "
+                f"congestion={self.congestion!r}, hpwl={self.hpwl!r}, net_cnt={self.net_cnt!r}{maps})")
 
     def as_dict(self) -> dict[str, float]:
         d = {k: v for k, v in asdict(self).items() if k != "maps"}

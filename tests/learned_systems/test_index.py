@@ -476,3 +476,12 @@ def test_the_rmi_root_is_the_same_bits_at_any_blas_thread_count(thread_probe) ->
     follows its thread count: the root's last bits differed between 1 and 2 threads (at 3M
     keys, keys moved to other leaves)."""
     assert thread_probe(_ROOT_PROBE, 1) == thread_probe(_ROOT_PROBE, 2)
+
+
+def test_the_indexes_reprs_are_their_parameters_and_sizes_not_their_keys():
+    keys = generate_keys("lognormal", 5000, seed=0)
+    pgm, rmi = PGMIndex(keys, epsilon=32), RMIIndex(keys, num_models=64)
+    assert repr(pgm) == (f"PGMIndex(keys=5000, epsilon=32, epsilon_recursive=8, levels={len(pgm.levels)}, "
+                         f"segments={pgm.num_segments}, size_bytes={pgm.size_bytes})")
+    assert repr(rmi) == (f"RMIIndex(keys=5000, num_models=64, root='linear', max_error={rmi.max_error}, "
+                         f"size_bytes={rmi.size_bytes})")

@@ -150,3 +150,17 @@ def test_a_numba_kernel_that_does_not_compile_is_raised_not_a_failed_trial(monke
     with pytest.raises(TypingError):
         objective.evaluate({"kind": "broken_kernel"})
     assert objective.evaluate({"kind": "pgm"}).ok
+
+
+def test_the_objectives_reprs_say_what_they_tune(tmp_path):
+    from learned_systems.config.factory import make_backend
+    from learned_systems.objectives import ConfigObjective, IndexObjective
+
+    index = IndexObjective("uniform", keys=3000, queries=200, seed=4, mode="cost")
+    assert repr(index) == ("IndexObjective(dataset='uniform', keys=3000, queries=200, seed=4, mode='cost', "
+                           "time_weight=1, size_weight=1, repeats=3, kinds=['pgm', 'rmi'])")
+    backend = make_backend("sqlite", "ycsb-b", rows=1000, duration_s=0.05, repeats=1, template_dir=tmp_path)
+    try:
+        assert repr(ConfigObjective(backend)) == "ConfigObjective(system='sqlite', workload='ycsb-b', space='durable')"
+    finally:
+        backend.close()

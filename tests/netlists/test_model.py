@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
 import re
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from netlists.generate import generate
+from netlists.model import Placement
 
 
 @pytest.mark.parametrize(
@@ -148,3 +150,26 @@ def test_a_canvas_built_through_the_api_with_no_whole_grid_or_smoothing_is_named
     assert problem is not None and re.search(expect, problem[1])
     with pytest.raises(ValueError, match=expect):
         evaluate(netlist.with_canvas(canvas.replace(**change)), placement)
+
+
+def test_a_netlists_repr_is_its_counts_canvas_and_grid_not_every_name() -> None:
+    """repr(netlist) held every node's name: 1 MB for ariane133, a notebook cell's output."""
+    from netlists.designs import load_builtin
+
+    netlist, placement = load_builtin()
+    text = repr(netlist)
+    counts = netlist.counts()
+    c = netlist.require_canvas()
+    assert len(text) < 250 and text.startswith(f"Netlist(name={netlist.name!r}, nodes={netlist.n_nodes}, ")
+    assert f"hard_macros={counts['hard_macros']}, soft_macros={counts['soft_macros']}, ports={counts['ports']}" in text
+    assert f"nets={netlist.n_nets}" in text and f"grid={c.cols} cols x {c.rows} rows" in text
+    assert netlist.names[-1] not in text
+    assert "canvas=None" in repr(dataclasses.replace(netlist, canvas=None))
+
+
+def test_a_placements_repr_shows_its_size_and_a_few_positions() -> None:
+    big = Placement(np.arange(5000.0), np.arange(5000.0) + 0.5, np.zeros(5000, np.int8), np.arange(5000) < 7)
+    assert repr(big) == ("Placement(nodes=5000, fixed=7, x=[0, 1, 2, ..., 4997, 4998, 4999], "
+                         "y=[0.5, 1.5, 2.5, ..., 4997.5, 4998.5, 4999.5])")
+    small = Placement(np.array([1.25, 2.0]), np.array([3.0, 4.0]), np.zeros(2, np.int8), np.zeros(2, bool))
+    assert repr(small) == "Placement(nodes=2, fixed=0, x=[1.25, 2], y=[3, 4])"

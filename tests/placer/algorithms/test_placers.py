@@ -617,3 +617,8 @@ def test_only_a_legaliser_finding_no_room_falls_back_to_the_given_placement(monk
     with pytest.raises(ValueError, match="operands could not be broadcast") as raised:
         get_placer("greedy").place(netlist, placement, budget_s=5, seed=0)
     assert not isinstance(raised.value, LegalizationError)
+
+
+def test_a_placers_repr_is_its_class_method_name_and_options() -> None:
+    assert repr(get_placer("sa", max_steps=10)) == "SimulatedAnnealing(name='sa', max_steps=10)"
+    assert repr(get_placer("greedy")) == "Greedy(name='greedy')"

@@ -662,3 +662,10 @@ def test_a_grid_of_exactly_ten_cells_takes_the_top_cell_not_the_mean_in_the_kern
     mv = ev.move(2, 7.5, 0.5)
     _assert_priced_like_full(nl, ev, mv)
     assert mv.cost.density == pytest.approx(0.5 * 1.0)  # the top cell, full, not the mean
+
+
+def test_an_evaluators_repr_names_its_design_and_cost() -> None:
+    nl, start = _DESIGN
+    ev = IncrementalEvaluator(nl, start, resync_every=0)
+    ev.commit(ev.move(int(nl.hard_macros[0]), 5.0, 5.0))
+    assert repr(ev) == f"IncrementalEvaluator(netlist={nl.name!r}, proxy={ev.cost.proxy!r}, commits=1, resync_every=0)"

@@ -385,3 +385,21 @@ def test_a_macro_edge_just_inside_a_row_is_partial_only_past_the_tolerance(oracl
     assert ours == pytest.approx(oracle(netlist, placement)["congestion"], rel=1e-12, abs=1e-15)
     reaching = evaluate(*design(2.0)).congestion  # the top edge on the boundary y = 6
     assert (abs(ours - reaching) < 1e-4 * reaching) == (gap < 1e-5), (ours, reaching)
+
+
+def test_costs_with_maps_compare_by_value_and_show_the_proxy() -> None:
+    """``==`` on two costs with maps raised numpy's "truth value of an array is ambiguous", and
+    the repr left out the proxy itself."""
+    from netlists.designs import load_builtin
+
+    netlist, placement = load_builtin()
+    a, b = evaluate(netlist, placement, with_maps=True), evaluate(netlist, placement, with_maps=True)
+    assert a == b and a.maps == b.maps and a.maps is not b.maps
+    plain = evaluate(netlist, placement)
+    assert plain == evaluate(netlist, placement) and a != plain  # (with maps and without differ)
+    moved = placement.copy()
+    moved.x[netlist.hard_macros[0]] += 1.0
+    assert evaluate(netlist, moved, with_maps=True) != a
+    rows, cols = a.maps.density.shape
+    assert repr(a).startswith(f"ProxyCost(proxy={a.proxy!r}, wirelength={a.wirelength!r}, ")
+    assert repr(a).endswith(f"maps=CostMaps({rows} rows x {cols} cols))") and "array" not in repr(a)
