@@ -115,8 +115,16 @@ def check_dataset(dataset: object) -> None:
         return
     if isinstance(dataset, str | os.PathLike) and str(dataset) and Path(dataset).is_file():
         return
+    if isinstance(dataset, np.ndarray):  # (the whole array was printed)
+        raise InputError(
+            f"dataset is a name or a key file, got an array of {dataset.size:,} values: to tune for keys of one's "
+            "own, write them as a SOSD key file (learned_systems.sosd.write_sosd(path, keys)) and pass its path; "
+            "keys= is how many keys to use"
+        )
+    shown = repr(dataset)
+    shown = shown if len(shown) <= 200 else shown[:197] + "..."
     raise InputError(
-        f"unknown dataset {dataset!r}: expected one of {sorted(GENERATORS)} or the path of a SOSD "
+        f"unknown dataset {shown}: expected one of {sorted(GENERATORS)} or the path of a SOSD "
         "key file (an 8-byte key count, then the sorted keys as uint64 or uint32)"
     )
 

@@ -262,7 +262,11 @@ class OptunaTPE:
             raise StateError(f"stored trial {index}'s proposal does not fit it ({error})") from None
 
     def tell(self, config: dict[str, Any], score: float | None) -> None:
-        trial = self._pending.pop(config_key(config))
+        """The score of a trial of ``config`` (None: it failed). A configuration :meth:`ask` did
+        not propose (measured by the caller's own choice) is taken as one of this tuner's trials
+        too, as the random and RL tuners take it: added to TPE's study as it stands (it raised
+        KeyError with the configuration's knobs)."""
+        trial = self._pending.pop(config_key(config), None)
         self._record(config, score)
         if trial is None:  # re-measured or sampled: one more observation for TPE's model
             self._add(config, score)

@@ -164,3 +164,26 @@ def test_the_objectives_reprs_say_what_they_tune(tmp_path):
         assert repr(ConfigObjective(backend)) == "ConfigObjective(system='sqlite', workload='ycsb-b', space='durable')"
     finally:
         backend.close()
+
+
+def test_mode_counted_is_refused_naming_mode_cost():
+    """The CLI's --index-cost counted is mode="cost" here; "counted" was refused without saying so."""
+    from learned_systems.errors import InputError
+    from learned_systems.objectives import IndexObjective
+
+    with pytest.raises(InputError, match=r"mode must be 'measured' or 'cost' \(placer tune's --index-cost counted "
+                                         r"is mode='cost'\), got 'counted'"):
+        IndexObjective("uniform", keys=1000, mode="counted")
+
+
+def test_an_array_of_keys_given_as_the_dataset_is_named_in_one_short_line():
+    """IndexObjective(my_keys) printed every key in its "unknown dataset" error."""
+    from learned_systems.errors import InputError
+    from learned_systems.objectives import IndexObjective
+
+    keys = generate_keys("uniform", 50_000, seed=0)
+    with pytest.raises(InputError) as caught:
+        IndexObjective(keys, keys=1000)  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert len(message) < 300 and "an array of 50,000 values" in message
+    assert "learned_systems.sosd.write_sosd(path, keys)" in message

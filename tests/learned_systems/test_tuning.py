@@ -1947,3 +1947,23 @@ def test_run_tuning_refuses_a_backend_or_a_class_given_as_the_objective(tmp_path
         with pytest.raises(InputError, match="store must be a learned_systems.results.ResultsStore or the path"):
             run_tuning(QuadraticObjective(), "random", 2, 0, 5, "w")  # type: ignore[arg-type]
         assert store.rows() == []
+
+
+def test_optuna_takes_a_told_configuration_it_never_proposed_as_its_trial():
+    """tell() of a configuration ask() did not propose raised KeyError "[('kind', 'pgm')]"; the
+    random and RL tuners took it: Optuna now adds it to its study as it stands."""
+    from learned_systems.objectives import index_space
+
+    space = index_space()
+    tuner = make_tuner("optuna", space, 0, 10)
+    try:
+        asked = tuner.ask()
+        mine = space.validate({"kind": "rmi", "num_models": 64})
+        tuner.tell(mine, -2.5)
+        tuner.tell(asked, -1.0)  # the proposal it made is still told as its own trial
+        done = {t.value: t for t in tuner.study.trials if t.state.name == "COMPLETE"}
+        assert sorted(done) == [-2.5, -1.0] and len(tuner.study.trials) == 2
+        assert tuner._to_config(done[-2.5].params) == mine
+        space.validate(tuner.ask())
+    finally:
+        getattr(tuner, "close", lambda: None)()
