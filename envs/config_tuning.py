@@ -76,6 +76,11 @@ def _check_passed_backend(
 
 
 class ConfigTuningEnv(gym.Env):
+    """Tune a database's knobs: each step runs the workload under the configuration an action
+    decodes to and rewards its throughput over the defaults' (see the module's docstring for the
+    spaces, the reward and ``info``; ``__init__``'s for the arguments). Made by
+    ``gym.make("placer/ConfigTuning-v0", ...)``."""
+
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
     def __init__(

@@ -63,6 +63,11 @@ FAILED_TRIAL_REWARD = -10.0
 
 
 class IndexTuningEnv(gym.Env):
+    """Choose a learned index and its parameters for a key set: each step builds the index an
+    action decodes to over the episode's dataset and rewards its lookup time and size (see the
+    module's docstring for the spaces, the reward and ``info``; ``__init__``'s for the
+    arguments). Made by ``gym.make("placer/IndexTuning-v0", ...)``."""
+
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
     def __init__(

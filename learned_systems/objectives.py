@@ -53,12 +53,17 @@ class ConfigObjective:
         return f"ConfigObjective(system={self.system!r}, workload={self.workload!r}, space={self.space.name!r})"
 
     def baselines(self) -> dict[str, dict[str, Any]]:
+        """The configurations measured before any trial: the defaults and the rule of thumb."""
         return {
             "default": self.space.defaults(),
             "rule_of_thumb": self.space.validate(self.space.rule_of_thumb),
         }
 
     def evaluate(self, config: dict[str, Any]) -> TrialResult:
+        """One trial of ``config`` on the backend (its workload measured under it in ``repeats``
+        windows, on a fresh copy of the database); a failed trial (a server that did not start,
+        a workload error) is a result with ``ok`` False and its error, not an exception (a bug of
+        the code is raised)."""
         return self.backend.run_trial(config)
 
     def score(self, result: TrialResult, reference: TrialResult | None) -> float | None:
@@ -160,7 +165,8 @@ def check_index_settings(
     whole_number("keys", keys, 1, MAX_KEYS)
     whole_number("queries", queries, 1, MAX_KEYS)
     if mode not in ("measured", "cost"):
-        raise InputError(f"mode must be 'measured' or 'cost', got {mode!r}")
+        counted = " (placer tune's --index-cost counted is mode='cost')" if mode == "counted" else ""
+        raise InputError(f"mode must be 'measured' or 'cost'{counted}, got {mode!r}")
     finite_number("time_weight", time_weight, 0.0)
     finite_number("size_weight", size_weight, 0.0)
     whole_number("seed", seed, 0)
@@ -194,7 +200,14 @@ class IndexObjective:
     ``space`` (default :func:`index_space`, PGM and RMI): the kinds and parameters searched,
     e.g. ``index_space(("pgm", "rmi", "mine"))`` with a kind of one's own registered
     (:func:`~learned_systems.index.register_index_kind`); checked by
-    :func:`check_index_space` before any key is loaded."""
+    :func:`check_index_space` before any key is loaded.
+
+    ``mode="cost"`` is ``placer tune --index-cost counted``. ``seed`` draws the keys of a
+    generated dataset and the queries (seed + 1); ``placer tune --seed S`` passes S both here
+    and to the tuner (:func:`~learned_systems.tuning.run_tuning`'s ``seed``): from Python,
+    ``IndexObjective(..., seed=S)`` with ``run_tuning(objective, tuner, trials, S, ...)``
+    repeats its run. A configuration (a tuning run's ``best_config``) holds every kind's
+    knobs; :func:`index_parameters` gives the chosen kind and its ``build_index`` parameters."""
 
     system = "index"
 
@@ -250,6 +263,15 @@ class IndexObjective:
         return ratios
 
     def evaluate(self, config: dict[str, Any]) -> TrialResult:
+        """Build the index ``config`` names (knobs not given take their defaults) over the keys,
+        check its lookups against ``numpy.searchsorted`` and measure it (see the class's
+        docstring): a result whose ``metrics`` hold ``relative_time``, ``size_pct``,
+        ``max_error``, ``size_bytes``, ``build_seconds`` and ``mode``. A build that fails (too
+        large for memory, parameters the kind refuses) is a result with ``ok`` False; a wrong
+        lookup or another bug of the code is raised.
+
+        Raises:
+            KnobError: a knob the space does not have, or a value it does not take."""
         full = self.space.validate(config)
         started = time.perf_counter()
         try:
@@ -308,6 +330,9 @@ class IndexObjective:
         )
 
     def score(self, result: TrialResult, reference: TrialResult | None = None) -> float | None:
+        """``-(time_weight * relative_time + size_weight * size_pct)``, higher is better (about
+        -1 for a good PGM index); None for a failed trial. ``reference`` is unused: an index's
+        score is relative to ``numpy.searchsorted`` and the key bytes, not to the defaults."""
         if not result.ok:
             return None
         return -(
@@ -341,9 +366,12 @@ class MemoizedObjective:
         return getattr(self.inner, name)
 
     def baselines(self) -> dict[str, dict[str, Any]]:
+        """The wrapped objective's baselines."""
         return self.inner.baselines()
 
     def evaluate(self, config: dict[str, Any]) -> TrialResult:
+        """The wrapped objective's result for ``config``, measured at its first request (and
+        again while it fails), then reused under the name of the configuration asked for."""
         full = self.space.validate(config)
         key = config_key(self.space.effective(full))
         if key not in self._results:
@@ -354,4 +382,5 @@ class MemoizedObjective:
         return dataclasses.replace(self._results[key], config=full)
 
     def score(self, result: TrialResult, reference: TrialResult | None = None) -> float | None:
+        """The wrapped objective's score."""
         return self.inner.score(result, reference)

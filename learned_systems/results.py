@@ -163,6 +163,7 @@ class ResultsStore:
             raise self._unusable(exc) from None
 
     def close(self) -> None:
+        """Close the database (a ``with`` block closes it on leaving)."""
         self._conn.close()
 
     def __enter__(self) -> ResultsStore:

@@ -150,6 +150,7 @@ class Canvas:
         return int(min(self.smooth_range, max(self.cols, self.rows)))
 
     def replace(self, **changes: Any) -> Canvas:
+        """A copy with ``changes`` (field name -> value), e.g. ``canvas.replace(cols=32, rows=32)``."""
         return dataclasses.replace(self, **changes)
 
 
@@ -406,6 +407,7 @@ class Netlist:
         return dataclasses.replace(self, canvas=canvas, metadata=dict(self.metadata))
 
     def require_canvas(self) -> Canvas:
+        """The canvas, or an InputError saying how to give one (a netlist read without its .plc)."""
         if self.canvas is None:
             raise InputError(
                 f"netlist {self.name!r} has no canvas: load it with a .plc file "
@@ -486,6 +488,7 @@ class Placement:
         return f"Placement(nodes={len(self)}, fixed={fixed}, x={short(self.x)}, y={short(self.y)})"
 
     def copy(self) -> Placement:
+        """A copy with arrays of its own."""
         return Placement(self.x.copy(), self.y.copy(), self.orientation.copy(), self.fixed.copy())
 
     def standardised(self) -> Placement:

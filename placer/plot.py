@@ -210,6 +210,7 @@ def _number(value: float) -> str:
 
 
 def cost_title(name: str, cost: ProxyCost) -> str:
+    """A plot title: ``name`` and the proxy cost with its three terms."""
     return (f"{name}: proxy {_number(cost.proxy)} = wirelength {_number(cost.wirelength)} "
             f"+ 0.5 x density {_number(cost.density)} + 0.5 x congestion {_number(cost.congestion)}")
 

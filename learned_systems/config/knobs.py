@@ -211,12 +211,14 @@ class KnobSpace:
         return [k.name for k in self.knobs]
 
     def knob(self, name: str) -> Knob:
+        """The knob called ``name`` (KnobError naming the space's knobs otherwise)."""
         for knob in self.knobs:
             if knob.name == name:
                 return knob
         raise KnobError(f"unknown knob {name!r} for {self.system}: expected one of {self.names}")
 
     def defaults(self) -> dict[str, Any]:
+        """Every knob at its default value."""
         return {k.name: k.default for k in self.knobs}
 
     def validate(self, config: Mapping[str, Any]) -> dict[str, Any]:

@@ -76,15 +76,19 @@ class Deadline:
         self.budget_s = max(float(budget_s), 0.0)
 
     def elapsed(self) -> float:
+        """Seconds since the deadline was made."""
         return time.perf_counter() - self.start
 
     def remaining(self) -> float:
+        """Seconds left (0 once expired or a stop was asked for)."""
         return 0.0 if stop_requested() else max(self.budget_s - self.elapsed(), 0.0)
 
     def fraction(self) -> float:
+        """The share of the budget spent, 0 to 1."""
         return 1.0 if self.budget_s <= 0 else min(self.elapsed() / self.budget_s, 1.0)
 
     def expired(self) -> bool:
+        """Whether the budget is spent or a stop was asked for."""
         return stop_requested() or self.elapsed() >= self.budget_s
 
 

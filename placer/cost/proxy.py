@@ -68,6 +68,7 @@ class ProxyCost:
                 f"congestion={self.congestion!r}, hpwl={self.hpwl!r}, net_cnt={self.net_cnt!r}{maps})")
 
     def as_dict(self) -> dict[str, float]:
+        """The terms and ``proxy`` as a plain dict of floats (no maps)."""
         d = {k: v for k, v in asdict(self).items() if k != "maps"}
         d["proxy"] = self.proxy
         return d

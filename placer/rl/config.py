@@ -206,6 +206,7 @@ class TrainConfig:
         resolve_device(self.device)
 
     def env_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of the training environments (``MacroPlacementEnv``)."""
         return {
             "max_grid": self.max_grid,
             "max_nodes": self.max_nodes,
@@ -234,6 +235,7 @@ def env_options(config: TrainConfig) -> dict[str, Any]:
 
 
 def policy_kwargs(config: TrainConfig) -> dict[str, Any]:
+    """MaskablePPO's ``policy_kwargs`` for ``config``: the graph encoder on or off, the wire-mask prior."""
     return {
         "features_extractor_kwargs": {"use_graph": config.use_graph},
         "wiremask_prior": config.wiremask_prior if config.use_wiremask else 0.0,

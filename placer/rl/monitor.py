@@ -42,8 +42,12 @@ from placer.rl.run_folder import (
 def run_episode(
     model: Any, env: MacroPlacementEnv, deterministic: bool, seed: int, stop: Callable[[], bool] | None = None
 ) -> dict[str, Any]:
-    """One episode of ``model`` on ``env``; returns the final info (with ``cost``) and reward.
-    With ``stop`` (e.g. a deadline's ``expired``), an episode it interrupts returns ``{}``.
+    """One episode of ``model`` on ``env``; returns one dict: the last step's info with
+    ``"reward"``, the episode's summed reward, added. A placed episode's info holds ``"cost"``
+    and ``"placement"``; an infeasible one (a macro left without a legal cell) holds none of them,
+    but ``"infeasible"`` (that macro's name), ``"unplaced"`` and ``"partial_cost"`` (see
+    :mod:`envs.macro_placement`). With ``stop`` (e.g. a deadline's ``expired``), an episode it
+    interrupts returns ``{}``.
     A sampled episode draws its actions from torch's generator seeded with ``seed`` (the same
     seed, the same episode), and leaves the caller's torch random state as it was."""
     if deterministic:
