@@ -9,13 +9,13 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def _python_block(section: str) -> str:
-    """The first ```python block after the heading ``section``."""
+def _python_block(section: str, index: int = 0) -> str:
+    """The ``index``-th ```python block after the heading ``section`` (0: the first)."""
     text = README.read_text()
     start = text.index(f"## {section}\n")
-    match = re.search(r"```python\n(.*?)```", text[start:], flags=re.S)
-    assert match, f"no python example under '## {section}'"
-    return match.group(1)
+    blocks = re.findall(r"```python\n(.*?)```", text[start:], flags=re.S)
+    assert len(blocks) > index, f"no python example {index} under '## {section}'"
+    return blocks[index]
 
 
 def test_learned_systems_example_runs(tmp_path, monkeypatch):
@@ -120,3 +120,29 @@ def test_extending_learned_systems_example_runs_and_its_tuner_plugs_into_the_cli
     report = json.loads((tmp_path / "out" / "best_config.json").read_text())
     assert list(report["tuners"]) == ["coord", "optuna"] and report["tuners"]["coord"]["failed"] == 0
     assert report["workload"] == "steps" and report["run"] == "index-steps-safe"
+
+
+def test_the_python_tuning_example_stores_the_trials_of_the_command_it_names(tmp_path, monkeypatch):
+    """The seeds from Python: the objective's seed (keys, queries) and run_tuning's (the tuner)
+    together are placer tune's --seed; the example's run and the command's store the same
+    configurations and scores, and the command's run resumes from Python."""
+    from typer.testing import CliRunner
+
+    from learned_systems.results import ResultsStore
+    from placer.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    code = _python_block("Learned systems", 1)
+    assert "--seed 2 --out runs/index" in " ".join(README.read_text().split())
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102
+    assert scope["kind"] in ("pgm", "rmi") and set(scope["params"]) < set(scope["summary"].best_config)
+    command = ["tune", "--system", "index", "--workload", "lognormal", "--rows", "20000", "--index-cost", "counted",
+               "--tuner", "optuna", "--trials", "6", "--seed", "2", "--out", "cli", "--quiet"]
+    done = CliRunner().invoke(app, command)
+    assert done.exit_code == 0, done.output
+    with ResultsStore("runs/index/results.sqlite") as ours, ResultsStore("cli/results.sqlite") as theirs:
+        stored = [[(row["tuner"], row["config"], row["score"]) for row in store.rows()] for store in (ours, theirs)]
+    assert stored[0] == stored[1] and len(stored[0]) == 7
+    again = scope["run_tuning"](scope["objective"], "optuna", 6, 2, "cli/results.sqlite", "index-lognormal-safe")
+    assert again.resumed == 6
