@@ -317,7 +317,8 @@ class ResultsStore:
                 (run, json.dumps(settings, sort_keys=True)),
             )
             return
-        self._compare_settings(run, stored[0], settings, absent, ignore, fixed, "use another --out")
+        before = self._compare_settings(run, stored[0], settings, absent, ignore, fixed, "use another --out")
+        self._claim_tuner_code(run, before, settings.get(TUNER_CODE) or {}, same_code)
 
     def check_settings(
         self, run: str, settings: dict[str, Any], absent: dict[str, Any] | None = None, ignore: tuple[str, ...] = (),
@@ -343,9 +344,10 @@ class ResultsStore:
     def _compare_settings(
         self, run: str, stored: str, settings: dict[str, Any], absent: dict[str, Any] | None,
         ignore: tuple[str, ...], fixed: tuple[str, ...], elsewhere: str,
-    ) -> None:
-        """Refuse ``settings`` unlike the JSON ``stored`` for ``run`` (see :meth:`claim_settings`);
-        ``elsewhere``: what the refusal suggests instead of a resume."""
+    ) -> dict[str, Any]:
+        """Refuse ``settings`` unlike the JSON ``stored`` for ``run`` (see :meth:`claim_settings`;
+        the tuners' code is not compared here); ``elsewhere``: what the refusal suggests instead
+        of a resume. Returns the stored settings as read."""
         try:
             before = json.loads(stored)
         except json.JSONDecodeError:
@@ -371,7 +373,7 @@ class ResultsStore:
                 + "; ".join(changed)
                 + f"): rerun with the same settings to resume it, or {elsewhere}"
             )
-        self._claim_tuner_code(run, stored_settings, settings.get(TUNER_CODE) or {}, same_code)
+        return stored_settings
 
     def _claim_tuner_code(
         self, run: str, stored: dict[str, Any], code: Mapping[str, str], same_code: Callable[[str, str], bool]
