@@ -29,6 +29,14 @@ def make_app() -> typer.Typer:
     return app
 
 
+def _layout_legend(fig):  # type: ignore[no-untyped-def]
+    """The layout panel's legend: below the figure where the panels are side by side (under the
+    panel it widened its column), under the panel where they are stacked."""
+    legend = fig.legends[0] if fig.legends else fig.axes[0].get_legend()
+    assert legend is not None
+    return legend
+
+
 def test_figure_has_layout_and_both_maps_with_cost_title() -> None:
     netlist, placement = generate(4, 10, 6, seed=3, name="tiny_plot")
     fig = plot_placement(netlist, placement)
@@ -53,7 +61,7 @@ def test_figure_has_layout_and_both_maps_with_cost_title() -> None:
 def test_each_colour_bar_says_what_its_values_are() -> None:
     netlist, placement = generate(4, 10, 6, seed=3, name="tiny_plot")
     fig = plot_placement(netlist, placement)
-    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    bars = [ax.images[0].colorbar.ax for ax in fig.axes[1:3]]  # (insets of their maps' axes)
     assert [bar.get_ylabel() for bar in bars] == ["macro area / cell area", "routing demand / capacity"]
 
 
@@ -106,9 +114,9 @@ def test_a_port_outside_the_canvas_is_inside_the_frame_and_the_layout_has_a_lege
     fig = plot_placement(netlist, placement)
     layout = fig.axes[0]
     assert layout.get_xlim()[0] < placement.x[port] and not layout.texts
-    legend = layout.get_legend()
+    legend = _layout_legend(fig)
     assert legend is not None
-    assert sorted(t.get_text() for t in legend.get_texts()) == ["hard macros", "ports", "soft macros"]
+    assert sorted(t.get_text() for t in legend.get_texts()) == ["hard macros", "notch: top left if placed N", "ports", "soft macros"]
 
 
 def test_one_object_far_off_the_canvas_is_counted_not_framed_and_maps_start_at_zero() -> None:
@@ -245,16 +253,19 @@ def test_fixed_and_overlapping_hard_macros_are_told_apart() -> None:
     a, b, c = (int(i) for i in netlist.hard_macros[:3])
     placement.fixed[a] = True
     placement.x[c], placement.y[c] = placement.x[b], placement.y[b]  # b and c overlap
-    layout = plot_placement(netlist, placement).axes[0]
-    labels = sorted(t.get_text() for t in layout.get_legend().get_texts())
-    assert labels == ["fixed hard macros", "hard macros", "overlapping hard macros", "ports", "soft macros"]
+    fig = plot_placement(netlist, placement)
+    layout = fig.axes[0]
+    labels = sorted(t.get_text() for t in _layout_legend(fig).get_texts())
+    assert labels == ["fixed hard macros", "hard macros", "notch: top left if placed N", "overlapping hard macros", "ports",
+                      "soft macros"]
     drawn = {coll.get_hatch(): len(coll.get_paths()) for coll in layout.collections
              if isinstance(coll, PatchCollection) and coll.get_zorder() == 2}  # fmt: skip
     assert drawn == {None: netlist.hard_macros.size - 1, "////": 1}
     outlined = [coll for coll in layout.collections if coll.get_zorder() == 4]
     assert len(outlined) == 1 and len(outlined[0].get_paths()) == 2
-    plain = plot_placement(*generate(4, 6, 4, seed=1)).axes[0]
-    assert sorted(t.get_text() for t in plain.get_legend().get_texts()) == ["hard macros", "ports", "soft macros"]
+    plain = plot_placement(*generate(4, 6, 4, seed=1))
+    assert sorted(t.get_text() for t in _layout_legend(plain).get_texts()) == ["hard macros", "notch: top left if placed N", "ports",
+                                                                             "soft macros"]
 
 
 def test_a_grid_too_dense_to_see_is_not_drawn() -> None:
@@ -312,8 +323,9 @@ def _fixed_overlapping_and_outside(name: str):  # type: ignore[no-untyped-def]
 def test_macros_outside_the_canvas_are_outlined_and_named() -> None:
     """They were only counted in the title: which ones, the picture did not say."""
     netlist, placement, soft = _fixed_overlapping_and_outside("tiny_outside")
-    layout = plot_placement(netlist, placement).axes[0]
-    assert "macros outside the canvas" in [t.get_text() for t in layout.get_legend().get_texts()]
+    fig = plot_placement(netlist, placement)
+    layout = fig.axes[0]
+    assert "macros outside the canvas" in [t.get_text() for t in _layout_legend(fig).get_texts()]
     dashed = [coll for coll in layout.collections if coll.get_zorder() == 4 and coll.get_linestyle()[0][1] is not None]
     assert len(dashed) == 1 and len(dashed[0].get_paths()) == 1
     x0, _ = dashed[0].get_paths()[0].vertices.min(axis=0)
