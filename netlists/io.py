@@ -182,6 +182,29 @@ def input_files(netlist_path: str | Path, plc_path: str | Path | None = None) ->
     return [f for f in files if f.exists()]
 
 
+def placement_file(netlist_path: str | Path, plc_path: str | Path | None = None) -> Path | None:
+    """The file :func:`load_design` reads the placement from: ``plc_path`` when given, else
+    the ``initial.plc`` beside a Circuit Training netlist or the ``.pl`` a Bookshelf design's
+    ``.aux`` lists; None for the embedded default design (generated, no file) and where there
+    is none (what a picture's title names)."""
+    from netlists.formats.bookshelf import is_bookshelf_aux
+
+    if plc_path is not None:
+        return Path(plc_path)
+    if names_generated_default(netlist_path):
+        return None
+    path = design_path(netlist_path)
+    if path.is_dir():
+        try:
+            path = _design_file_in(path)
+        except NetlistError:
+            return None
+    if is_bookshelf_aux(path):
+        start = bookshelf_start(path)
+        return start if start != path else None
+    return default_plc_for(path)
+
+
 def design_path(path: str | Path) -> Path:
     """``path``, or the folder of the built-in design it names when no such file or folder
     exists (``placer info ariane133`` from anywhere: an installed package's data folder is

@@ -4,6 +4,7 @@ batch row so that a result says which code made it."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -58,3 +59,28 @@ def placed_by(version: str, method: str, seed: int, budget_s: float, options: Ma
     the batch's runs)."""
     return (f"Placed by placer-gym {version}: method {method}, seed {seed}, budget {budget_s:g} s, "
             f"options {options_json(options)}")  # fmt: skip
+
+
+#: :func:`placed_by`'s line as a placement file's comment holds it.
+_PLACED_BY = re.compile(r"#\s*Placed by placer-gym \S+: method (?P<method>.+?), seed (?P<seed>-?\d+), "
+                        r"budget (?P<budget>\S+) s, options ")
+
+
+def placed_by_in(path: str | Path) -> str | None:
+    """``"method M, seed S, budget B s"`` from the :func:`placed_by` comment of a placement file
+    (``.plc`` or ``.pl``, as ``placer place`` and the batch write them), for a picture's title;
+    None when the file has no such line or cannot be read (a title goes without it)."""
+    from netlists.errors import NetlistError
+    from netlists.formats.textio import read_text
+
+    try:
+        text = read_text(path)
+    except (NetlistError, OSError, UnicodeError):
+        return None
+    for line in text.splitlines():
+        if not line.startswith("#") and line.strip() and not line.startswith("UCLA"):
+            return None  # past the header: the comment is written in it
+        found = _PLACED_BY.match(line)
+        if found:
+            return f"method {found['method']}, seed {found['seed']}, budget {found['budget']} s"
+    return None

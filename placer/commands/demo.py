@@ -107,7 +107,7 @@ def demo_command(
 
     out.mkdir(parents=True, exist_ok=True)
     plc, png = out / "default.plc", out / "default.png"
-    figure = plot_placement(netlist, placed, title=f"default design, {algo}")
+    figure = plot_placement(netlist, placed, title=f"default design, {algo}, seed {seed}, budget {budget_s:g} s")
     write_atomically({  # one set: a kill or a full disk never leaves a new .plc beside an old picture
         plc: text_writer(plc_text(netlist, placed, plc.name, costs=after.plc_header())),
         png: picture_writer(figure, png),

@@ -34,7 +34,8 @@ def plot_command(
     out: Annotated[Path, output_option("picture to write (.png, .pdf, .svg, .jpg)")] = Path(
         "placement.png"
     ),
-    title: Annotated[str | None, typer.Option("--title", help="title (default: design name)")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="title (default: the design's name, the placement file's and, "
+                                                              "where its header says, the method, seed and budget that made it)")] = None,
     dpi: Annotated[int, typer.Option("--dpi", min=20, max=1200, help="resolution")] = 120,
     same_scale: Annotated[list[Path] | None, typer.Option(
         "--same-scale", metavar="PLC",
@@ -65,5 +66,20 @@ def plot_command(
                     raise UsageError(f"--same-scale {said if said.startswith(f'{other}:') else f'{other}: {said}'}") from None
                 ranges.append(map_limits(other_netlist, [other_placement]))
             limits = {name: (0.0, max(r[name][1] for r in ranges)) for name in ranges[0]}
-        save_placement_plot(out, nl, placement, title=title, dpi=dpi, limits=limits)
+        save_placement_plot(out, nl, placement, title=title or _default_title(nl.name, netlist, plc), dpi=dpi,
+                            limits=limits)
     console.print(f"wrote {out}")
+
+
+def _default_title(design: str, netlist: Path, plc: Path | None) -> str:
+    """The design's name and the placement file's, with the method, seed and budget its header
+    comment records (``placer place`` and the batch write one): a picture titled with the design
+    alone did not say which placement it showed."""
+    from netlists.io import placement_file
+    from placer.provenance import placed_by_in
+
+    placed = placement_file(netlist, plc)
+    if placed is None:
+        return design
+    made = placed_by_in(placed)
+    return f"{design} / {placed.name}" + (f" ({made})" if made else "")

@@ -125,6 +125,20 @@ def test_demo_places_the_default_design_and_saves_plc_and_picture(tmp_path: Path
     assert "# This file : default.plc" in (tmp_path / "default.plc").read_text().splitlines()
 
 
+def test_the_demos_picture_names_its_seed_and_budget(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The picture was titled "default design, refine": two demo runs of other seeds or
+    budgets drew the same title."""
+    import placer.plot
+
+    drawn = []
+    real = placer.plot.plot_placement
+    monkeypatch.setattr(placer.plot, "plot_placement",
+                        lambda *args, title=None, **kw: drawn.append(title) or real(*args, title=title, **kw))
+    res = runner.invoke(app, ["demo", "--budget-s", "0.2", "--seed", "3", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert drawn == ["default design, refine, seed 3, budget 0.2 s"]
+
+
 def test_demo_writes_its_plc_and_picture_as_one_set(tmp_path: Path, monkeypatch) -> None:
     """A picture that cannot be written (a full disk) leaves the earlier .plc and picture as
     they were: the demo wrote its .plc first, so a failure left a new .plc beside an old picture."""

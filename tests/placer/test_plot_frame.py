@@ -229,3 +229,43 @@ def test_a_bookshelf_design_is_drawn_in_its_files_coordinates_and_units(tmp_path
 def test_a_circuit_training_design_keeps_its_coordinates_in_microns() -> None:
     fig = plot_placement(*generate(3, 6, 4, seed=1))
     assert fig.axes[0].get_xlabel() == "x (µm)" and fig.axes[1].images[0].get_extent()[0] == 0.0
+
+
+def test_placer_plot_titles_a_picture_with_the_placement_file_and_what_made_it(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The default title was the design's name alone: which placement, which method and seed,
+    the picture did not say."""
+    import typer
+    from typer.testing import CliRunner
+
+    import placer.plot
+    from netlists.formats.circuit_training import write_netlist
+    from netlists.formats.plc import write_plc
+    from placer.commands.plot import register
+    from placer.provenance import placed_by
+
+    app = typer.Typer()
+    register(app)
+    app.callback()(lambda: None)
+    netlist, placement = generate(3, 6, 4, seed=1, name="tiny_title")
+    write_netlist(netlist, tmp_path / "netlist.pb.txt")
+    write_plc(tmp_path / "initial.plc", netlist, placement)
+    write_plc(tmp_path / "seed3.plc", netlist, placement,
+              comments=[placed_by("0.1.0", "greedy", 3, 1.5, {})])  # as placer place writes it
+    titles = []
+    monkeypatch.setattr(placer.plot, "save_placement_plot",
+                        lambda out, nl, pl, title=None, **kw: titles.append(title))
+    for args in ([str(tmp_path / "netlist.pb.txt"), str(tmp_path / "seed3.plc")], [str(tmp_path / "netlist.pb.txt")],
+                 [str(tmp_path / "netlist.pb.txt"), "--title", "mine"]):
+        result = CliRunner().invoke(app, ["plot", *args, "--out", str(tmp_path / "p.png")])
+        assert result.exit_code == 0, result.output
+    name = tmp_path.name  # (a design is named by its folder)
+    assert titles == [f"{name} / seed3.plc (method greedy, seed 3, budget 1.5 s)", f"{name} / initial.plc", "mine"]
+
+
+def test_a_bookshelf_designs_default_title_names_its_pl(tmp_path: Path) -> None:
+    from netlists.io import placement_file
+
+    aux = _bookshelf(tmp_path)
+    assert placement_file(aux) == tmp_path / "d.pl" and placement_file(tmp_path) == tmp_path / "d.pl"
+    assert placement_file("default") is None
+    assert placement_file(aux, tmp_path / "other.pl") == tmp_path / "other.pl"
