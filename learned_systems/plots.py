@@ -1,19 +1,22 @@
-"""Best-so-far curves of tuning runs, one line per tuner (matplotlib, headless: the figure is
-built on the Agg canvas without pyplot)."""
+"""Best-so-far curves of tuning runs, one line per tuner and seed (matplotlib, headless: the
+figure is built on the Agg canvas without pyplot): drawn as steps, each tuner in a line style
+and marker of its own besides its colour, ratio scores spanning two decades on a log axis, far
+outliers left below the axis and marked per curve; and the picture a tuning env's
+``render()`` returns (an episode's rewards per step)."""
 
 from __future__ import annotations
 
 import itertools
 import os
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 #: Dash patterns of the baseline lines, in the order of their values (highest first).
 _BASELINE_DASHES = ("--", ":", "-.", (0, (5, 2, 1, 2, 1, 2)))
@@ -57,11 +60,57 @@ def plot_best_so_far(
     return path
 
 
-def _clip_early_outliers(axes: Any, curves: Mapping[str, Sequence[float | None]], baselines: Any) -> None:
-    """Keep the axis on what matters when a curve starts far below the rest (a first trial
-    scoring -30,000 beside baselines near -2 flattened every line to the top edge): the range
-    then spans the baselines and each curve's final value with a margin, and the chart says how
-    many earlier points lie below it and the lowest of them."""
+#: Line style and marker of each tuner's curves (by the label's first word: ``random seed 0``
+#: and ``random seed 1`` alike, in colours of their own), so that curves are told apart
+#: without their colours too (colour-blind readers, grey print).
+_TUNER_STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ((0, (6, 2)), "X"), ((0, (1, 1)), "P"))
+#: The most markers drawn on one curve (a marker at each of 1,000 trials made a thick band).
+_MOST_MARKERS = 15
+#: Scores all positive and spanning this factor or more (throughput ratios: a failed-looking
+#: 0.13 beside 20.3) are drawn on a log axis, as the config-tuning notebook draws them.
+LOG_SPAN = 100.0
+
+
+def _styles(labels: Sequence[str]) -> dict[str, tuple[Any, str]]:
+    """Each label's (line style, marker), one pair per tuner (the label's first word) in order
+    of first appearance."""
+    tuners: dict[str, tuple[Any, str]] = {}
+    for label in labels:
+        tuner = label.split(" ", 1)[0]
+        tuners.setdefault(tuner, _TUNER_STYLES[len(tuners) % len(_TUNER_STYLES)])
+    return {label: tuners[label.split(" ", 1)[0]] for label in labels}
+
+
+def _wants_log_axis(values: Sequence[float]) -> bool:
+    """Whether scores ``values`` (curves and baselines) are ratios to draw on a log axis: all
+    positive and spanning :data:`LOG_SPAN` or more."""
+    return bool(values) and min(values) > 0 and max(values) / min(values) >= LOG_SPAN
+
+
+def _far_below(values: Sequence[float], floor: float, span: float) -> float | None:
+    """The level under which ``values`` lie too far below ``floor`` (the lowest baseline or
+    final value) to share the axis with the rest, or None when none do: going down from the
+    floor, the first point more than ten times farther below it than the point before it (at
+    least ten times ``span``) starts the far ones; a start a few spans below the rest is kept
+    on the axis, a first trial at -30,000 beside scores near -2 is not."""
+    depths = sorted(floor - v for v in values if v < floor)
+    reached = 0.0
+    for depth in depths:
+        if depth > 10.0 * max(reached, span):
+            return floor - depth
+        reached = depth
+    return None
+
+
+def _clip_far_outliers(axes: Any, curves: Mapping[str, Sequence[float | None]], baselines: Any,
+                       drawn: Mapping[str, Any], earlier: bool) -> None:
+    """Keep the axis on what matters when some points lie far below the rest (a first trial
+    scoring -30,000 beside baselines near -2 flattened every line to the top edge): the points
+    :func:`_far_below` finds are left below the axis, which reaches down to every other point
+    (one curve's far start hid another curve's moderate one before); each curve marks where its
+    hidden points are with triangles on the bottom edge in its colour, and the chart says how
+    many and the lowest. ``earlier``: the curves are best-so-far ones (a hidden point precedes
+    the rest)."""
     values = [v for curve in curves.values() for v in curve if v is not None]
     finals = [next((v for v in reversed(curve) if v is not None), None) for curve in curves.values()]
     anchors = [v for v in [*baselines, *finals] if v is not None]
@@ -69,12 +118,21 @@ def _clip_early_outliers(axes: Any, curves: Mapping[str, Sequence[float | None]]
         return
     top, floor = max([*values, *anchors]), min(anchors)
     span = max(top - floor, 1e-12 * max(abs(top), 1.0))
-    bottom = floor - 0.5 * span
-    below = [v for v in values if v < bottom]
-    if not below or min(values) > floor - 3.0 * span:  # nothing far below: matplotlib's range
+    cut = _far_below(values, floor, span)
+    if cut is None:  # nothing far below: matplotlib's range
         return
+    below = [v for v in values if v <= cut]
+    low = min([*(v for v in values if v > cut), floor])
+    bottom = low - 0.08 * max(top - low, span)
     axes.set_ylim(bottom, top + 0.15 * span)
-    axes.text(0.99, 0.02, f"{len(below)} earlier point(s) below the axis (lowest {min(below):.4g})",
+    edge = axes.get_xaxis_transform()  # (x in data, y in the axes' height)
+    for label, curve in curves.items():
+        xs = [i + 1 for i, v in enumerate(curve) if v is not None and v <= cut]
+        if xs:
+            axes.plot(xs, [0.03] * len(xs), linestyle="", marker="v", markersize=7, clip_on=False,
+                      color=drawn[label].get_color(), transform=edge, label="_hidden points")
+    axes.text(0.99, 0.04, f"{len(below)} {'earlier ' if earlier else ''}point(s) below the axis, "
+              f"marked \N{BLACK DOWN-POINTING TRIANGLE} (lowest {min(below):.4g})",
               transform=axes.transAxes, ha="right", va="bottom", fontsize=8, color="grey")
 
 
@@ -83,28 +141,51 @@ def best_so_far_figure(
     title: str,
     ylabel: str = "best mean score so far",
     baselines: Mapping[str, float] | None = None,
+    x_label: str = "trials",
+    raw: Collection[str] = (),
 ) -> Figure:
-    """The figure :func:`plot_best_so_far` writes."""
+    """The figure :func:`plot_best_so_far` writes: each curve as steps (a best so far holds
+    until the trial that beats it), but the curves named in ``raw`` (values as measured, such
+    as an episode's rewards: plain lines); the x axis counts ``x_label`` (an env's episode
+    counts steps, a tuning run trials). Scores all positive and spanning two decades or more
+    get a log axis (:data:`LOG_SPAN`)."""
     figure = Figure(figsize=(6, 4))
     FigureCanvasAgg(figure)
     axes = figure.subplots()
     longest = max((len(curve) for curve in curves.values()), default=0)
-    for label, curve in curves.items():
+    styles = _styles(list(curves))
+    drawn: dict[str, Any] = {}
+    for k, (label, curve) in enumerate(curves.items()):
         xs = [i + 1 for i, v in enumerate(curve) if v is not None]
         ys = [v for v in curve if v is not None]
-        axes.plot(xs, ys, marker=".", label=label)
+        linestyle, marker = styles[label]
+        # (markers offset per curve, so that two curves' marks do not sit on each other)
+        every = max(1, -(-len(xs) // _MOST_MARKERS))
+        (drawn[label],) = axes.plot(xs, ys, linestyle=linestyle, marker=marker, markersize=4, label=label,
+                                    drawstyle="default" if label in raw else "steps-post",
+                                    markevery=(k % every, every), color=f"C{k % 10}")
     shown = {label: value for label, value in (baselines or {}).items() if value is not None}
     # highest first, as the lines lie; two close lines stay apart by their dashes
     for (label, value), dashes in zip(sorted(shown.items(), key=lambda item: -item[1]),
                                       itertools.cycle(_BASELINE_DASHES), strict=False):
         axes.axhline(value, linestyle=dashes, linewidth=1.2, color="dimgrey", label=f"{label} ({value:.3g})")
-    _clip_early_outliers(axes, curves, shown.values())
+    values = [v for curve in curves.values() for v in curve if v is not None]
+    scores = [*values, *shown.values()]
+    if _wants_log_axis(scores):  # (one far outlier flattened a linear axis)
+        axes.set_yscale("log")
+        decades = np.log10(max(scores) / min(scores))
+        axes.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if decades < 3.5 else (1.0,)))
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))  # (not 10^0)
+        axes.yaxis.set_minor_formatter(NullFormatter())
+        ylabel += " (log axis)"
+    else:
+        _clip_far_outliers(axes, curves, shown.values(), drawn, earlier=not raw)
     axes.set_xlim(0.5, max(longest, 1) + 0.5)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-    if not any(v is not None for curve in curves.values() for v in curve):
-        axes.text(0.5, 0.75, "no successful trial", transform=axes.transAxes, ha="center",  # (off the baselines, drawn mid-axis)
+    if not values:
+        axes.text(0.5, 0.75, f"no successful {x_label.rstrip('s')}", transform=axes.transAxes, ha="center",  # (off the baselines, drawn mid-axis)
                   va="center", color="grey")
-    axes.set_xlabel("trials")
+    axes.set_xlabel(x_label)
     axes.set_ylabel(ylabel)
     axes.set_title(title, fontsize=10)  # (a second line saying what a score is fits the width)
     named = [
@@ -113,17 +194,24 @@ def best_so_far_figure(
     ]  # (matplotlib types a label as any object; set_label stores a str or None)
     if named:  # below the axes: inside, it covered some curve wherever it went
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, fontsize=8, frameon=False)
-        figure.set_figheight(4 + 0.17 * ((len(named) + 1) // 2))
+        figure.set_figheight(4 + 0.17 * ((len(named) + 1) // 2) + 0.17 * title.count("\n"))
     figure.tight_layout()
     return figure
 
 
-def episode_rewards_image(rewards: Sequence[float], title: str) -> np.ndarray:
-    """An RGB picture (height x width x 3, uint8) of an episode's rewards per step and their
-    best so far: what a tuning env's ``render()`` returns in ``rgb_array`` mode (a video
-    recorder's frame; SB3's ``make_vec_env`` asks every env for that mode)."""
+def episode_rewards_figure(rewards: Sequence[float], title: str) -> Figure:
+    """An episode's rewards per step (as measured: a plain line) and their best so far (steps),
+    the x axis counting the episode's steps (it said "trials")."""
     best = list(np.maximum.accumulate(rewards)) if len(rewards) else []
-    figure = best_so_far_figure({"reward": list(rewards), "best so far": best}, title, ylabel="reward")
+    return best_so_far_figure({"reward": list(rewards), "best so far": best}, title, ylabel="reward",
+                              x_label="steps", raw=("reward",))
+
+
+def episode_rewards_image(rewards: Sequence[float], title: str) -> np.ndarray:
+    """An RGB picture (height x width x 3, uint8) of :func:`episode_rewards_figure`: what a
+    tuning env's ``render()`` returns in ``rgb_array`` mode (a video recorder's frame; SB3's
+    ``make_vec_env`` asks every env for that mode)."""
+    figure = episode_rewards_figure(rewards, title)
     canvas = figure.canvas
     assert isinstance(canvas, FigureCanvasAgg)  # (best_so_far_figure attaches one)
     canvas.draw()

@@ -54,7 +54,7 @@ def test_a_curve_starting_far_below_keeps_the_axis_on_the_rest_and_says_so():
     low, high = axes.get_ylim()
     assert -3.0 < low < -2.2 and -1.8 < high < -1.5
     assert [t.get_text() for t in axes.texts if "below the axis" in t.get_text()] == [
-        "1 earlier point(s) below the axis (lowest -3.18e+04)"
+        "1 earlier point(s) below the axis, marked \N{BLACK DOWN-POINTING TRIANGLE} (lowest -3.18e+04)"
     ]
     plain = best_so_far_figure({"random seed 0": [-2.2, -2.19, -2.1]}, "t", baselines={"default": -2.19})
     assert not any("below the axis" in t.get_text() for t in plain.axes[0].texts)
@@ -82,3 +82,63 @@ def test_baselines_beyond_the_dash_patterns_and_ones_without_a_value():
     lines = best_so_far_figure({"random seed 0": [1.0, 2.0]}, "t", baselines=baselines).axes[0].get_lines()
     assert sorted(line.get_label() for line in lines if line.get_label().startswith("b")) == [
         f"b{k} ({k:.3g})" for k in range(5)]
+
+
+def _line(figure, label):  # type: ignore[no-untyped-def]
+    return next(line for line in figure.axes[0].get_lines() if line.get_label() == label)
+
+
+def test_best_so_far_curves_are_steps_and_an_episodes_rewards_a_plain_line():
+    """A best so far holds until a trial beats it: drawn as slopes between trials, it read as
+    scores between them. An env's episode counts steps, not trials, and its rewards are
+    values as measured."""
+    from learned_systems.plots import episode_rewards_figure
+
+    figure = best_so_far_figure({"random seed 0": [1.0, 1.0, 2.0]}, "t", baselines={"default": 1.0})
+    assert _line(figure, "random seed 0").get_drawstyle() == "steps-post"
+    assert figure.axes[0].get_xlabel() == "trials"
+    episode = episode_rewards_figure([-1.4, -666.9, -30.0, -4.7], "index on clustered: step 4 of 4")
+    assert _line(episode, "best so far").get_drawstyle() == "steps-post"
+    assert _line(episode, "reward").get_drawstyle() == "default"
+    assert episode.axes[0].get_xlabel() == "steps"
+    notes = [t.get_text() for t in episode.axes[0].texts if "below the axis" in t.get_text()]
+    assert notes == ["1 point(s) below the axis, marked \N{BLACK DOWN-POINTING TRIANGLE} (lowest -666.9)"]
+    assert "no successful step" in [t.get_text() for t in episode_rewards_figure([], "empty").axes[0].texts]
+
+
+def test_one_curves_far_start_hides_no_other_curves_start():
+    """optuna's first trial at -30,000 set the axis to the baselines' neighbourhood, and
+    random's first three points (-5 to -4) went below it too, unmarked: now only the far point
+    is left out, and each curve marks its own hidden points in its colour."""
+    curves = {"random seed 0": [-5.0, -4.5, -4.0, -2.0, -1.9], "optuna seed 0": [-30000.0, -2.5, -2.0, -1.8, -1.8]}
+    figure = best_so_far_figure(curves, "t", baselines={"default": -2.19})
+    axes = figure.axes[0]
+    low, high = axes.get_ylim()
+    assert low < -5.0 and -1.8 < high < -1.6  # random's start is on the axis, the far point is not
+    marks = [line for line in axes.get_lines() if line.get_marker() == "v"]
+    assert len(marks) == 1 and list(marks[0].get_xdata()) == [1]
+    assert marks[0].get_color() == _line(figure, "optuna seed 0").get_color()
+    assert [t.get_text() for t in axes.texts if "below the axis" in t.get_text()] == [
+        "1 earlier point(s) below the axis, marked \N{BLACK DOWN-POINTING TRIANGLE} (lowest -3e+04)"]
+
+
+def test_ratio_scores_spanning_two_decades_get_a_log_axis():
+    """A throughput ratio of 0.13 beside 20.3 left every curve but one flat at the bottom (the
+    config-tuning notebook draws them on a log axis)."""
+    wide = best_so_far_figure({"random seed 0": [0.13, 0.5, 20.3], "optuna seed 0": [1.5, 2.2, 2.2]}, "t",
+                              baselines={"rule_of_thumb": 14.8, "default": 1.0})
+    assert wide.axes[0].get_yscale() == "log" and "log axis" in wide.axes[0].get_ylabel()
+    narrow = best_so_far_figure({"random seed 0": [0.9, 1.5, 20.3]}, "t", baselines={"default": 1.0})
+    negative = best_so_far_figure({"random seed 0": [-300.0, -2.0, -1.0]}, "t", baselines={"default": -1.5})
+    assert narrow.axes[0].get_yscale() == "linear" and negative.axes[0].get_yscale() == "linear"
+
+
+def test_each_tuner_has_a_line_style_and_marker_of_its_own_besides_its_colour():
+    """Curves differed by colour alone: two tuners' lines could not be told apart by a reader
+    who does not see the colours. A tuner's seeds share its style, each in its own colour."""
+    curves = {"optuna seed 0": [1.0, 2.0], "optuna seed 1": [1.5, 2.5], "random seed 0": [1.2, 1.3]}
+    figure = best_so_far_figure(curves, "t")
+    optuna, optuna_1, random = (_line(figure, label) for label in curves)
+    assert (optuna.get_linestyle(), optuna.get_marker()) == (optuna_1.get_linestyle(), optuna_1.get_marker())
+    assert optuna.get_linestyle() != random.get_linestyle() and optuna.get_marker() != random.get_marker()
+    assert len({line.get_color() for line in (optuna, optuna_1, random)}) == 3
