@@ -317,7 +317,8 @@ def _run(
             curves,
             out / "best_so_far.png",
             f"{system} {label}" + ("" if system == "index" else f" ({objective.space.name} space)")
-            + f"\nscore = {_score_meaning(system, index_cost)}",  # (as the y label it ran out of the picture)
+            + f"\nscore = {_score_meaning(system, index_cost)}"  # (as the y label it ran out of the picture)
+            + f"\n{_measured_with(system, settings)}",  # (two charts of other sizes or windows read alike)
             baselines=plotted,
         )
         lines = _summary_lines(out, run, system, objective, index_cost, seed, trials, summaries, beyond, best,
@@ -484,6 +485,22 @@ def _score_meaning(system: str, index_cost: str) -> str:
         measure = "time" if index_cost == "measured" else "steps (counted)"
         return f"-(relative lookup {measure} + size in % of the keys)"
     return "throughput / the defaults' throughput"
+
+
+def _measured_with(system: str, settings: dict[str, Any]) -> str:
+    """How each trial was measured, from the run's stored settings, for the plot's title: the
+    size (SQLite rows, pgbench scale, index keys and lookups), the seconds a window lasts and
+    the measurements a trial takes (none for counted index costs: a count is the same each
+    time)."""
+    size = settings["rows"]
+    if system == "index":
+        parts = [f"{size:,} keys", f"{settings['queries']:,} lookups"]
+    else:
+        parts = [f"scale {size}" if system == "postgres" else f"{size:,} rows", f"{settings['duration_s']:g} s windows"]
+    if settings.get("index_cost") != "counted":
+        repeats = settings["repeats"]
+        parts.append(f"{repeats} measurement{'' if repeats == 1 else 's'} per trial")
+    return ", ".join(parts)
 
 
 def _summary_lines(

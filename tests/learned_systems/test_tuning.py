@@ -1262,7 +1262,7 @@ def test_the_plot_draws_each_drawn_seeds_own_baselines(tmp_path, monkeypatch):
     # defaults, measured twice: the best reported scored below a baseline of the same config)
     assert set(drawn["baselines"]) == {"default"}
     # the chart says what a score is (the axis said only "best mean score so far")
-    assert drawn["title"].endswith("\nscore = -(relative lookup time + size in % of the keys)")
+    assert drawn["title"].splitlines()[1] == "score = -(relative lookup time + size in % of the keys)"
     first_curve = drawn["curves"]["random seed 0"]
     assert CliRunner().invoke(_app(), [*base, "--seed", "1"]).exit_code == 0
     assert set(drawn["curves"]) == {"random seed 0", "random seed 1"}

@@ -59,3 +59,29 @@ def test_an_out_folder_named_like_a_uri_holds_the_run(
     assert result.exit_code == 0, result.output
     assert tune._stored_rows(tmp_path / out / "results.sqlite", trials_only=True) == 2
     assert list((tmp_path / "other").iterdir()) == []
+
+
+def test_the_plot_title_says_how_each_trial_was_measured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The best-so-far chart's title named the system, workload and score only: two runs of
+    other sizes, windows or repeats drew alike."""
+    import typer
+    from typer.testing import CliRunner
+
+    import learned_systems.plots
+
+    titles: list[str] = []
+    monkeypatch.setattr(learned_systems.plots, "plot_best_so_far", lambda curves, path, title, **kw: titles.append(title))
+    app = typer.Typer()
+    tune.register(app)
+    app.callback()(lambda: None)
+    result = CliRunner().invoke(app, ["tune", "--system", "index", "--workload", "books", "--tuner", "random",
+                                      "--trials", "2", "--rows", "20000", "--index-cost", "counted",
+                                      "--out", str(tmp_path / "run")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert titles[0].splitlines()[-1] == "20,000 keys, 100,000 lookups"  # (a count needs no repeats)
+    sqlite = {"rows": 5000, "repeats": 1, "duration_s": 0.2}
+    assert tune._measured_with("sqlite", sqlite) == "5,000 rows, 0.2 s windows, 1 measurement per trial"
+    postgres = {"rows": 10, "repeats": 3, "duration_s": 2.0}
+    assert tune._measured_with("postgres", postgres) == "scale 10, 2 s windows, 3 measurements per trial"
+    index = {"rows": 1_000_000, "repeats": 3, "queries": 100_000, "index_cost": "measured"}
+    assert tune._measured_with("index", index) == "1,000,000 keys, 100,000 lookups, 3 measurements per trial"
