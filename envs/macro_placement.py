@@ -81,7 +81,9 @@ with the env's seeded generator, or takes ``reset(options={"design": i})``, the 
 
 Through ``gymnasium.make`` the env is wrapped and Gymnasium 1.x wrappers do not forward
 ``action_masks``: call ``env.unwrapped.action_masks()`` (sb3-contrib and ``vector.call`` find
-it themselves). ``render()`` draws the design's own grid, so its size follows the design.
+it themselves). ``render()`` draws the design's own grid, each cell a square of
+:func:`render_scale` pixels a side (the picture's longer side at least :data:`RENDER_MIN_SIDE`
+pixels: 280 x 280 for the default design's 28 x 28 grid), so its shape follows the design.
 """
 
 from __future__ import annotations
@@ -138,6 +140,7 @@ __all__ = [
     "MAX_WEIGHT",
     "NODE_FEATURES",
     "RENDER_LEGAL",
+    "RENDER_MIN_SIDE",
     "RENDER_PLACED",
     "DesignGenerator",
     "DesignLike",
@@ -145,11 +148,22 @@ __all__ = [
     "NothingToPlace",
     "TooLargeForSettings",
     "place_soft_macros_or_keep",
+    "render_scale",
 ]
 
 #: render colours (RGB in [0, 1], Okabe-Ito's palette): placed macros, the cheapest legal cell
 RENDER_PLACED = np.array([0.0, 114 / 255, 178 / 255])
 RENDER_LEGAL = np.array([230 / 255, 159 / 255, 0.0])
+#: The fewest pixels the longer side of a ``render()`` picture has: one pixel per cell made
+#: the default design's picture 28 x 28, a dot in a video.
+RENDER_MIN_SIDE = 256
+
+
+def render_scale(rows: int, cols: int) -> int:
+    """Pixels per grid cell a side in ``render()``: the smallest whole number that makes the
+    longer side of a ``rows`` x ``cols`` grid at least :data:`RENDER_MIN_SIDE` pixels (1 for a
+    grid that long already); whole, so every cell is a square of one colour."""
+    return max(1, -(-RENDER_MIN_SIDE // max(rows, cols, 1)))
 
 #: the old name of :class:`~envs.macro_placement_designs.DesignStatic`, which training states
 #: pickled before the env was split into modules refer to
@@ -503,10 +517,11 @@ class MacroPlacementEnv(gym.Env):
         return write_plc(path, netlist, placement, costs=evaluate(netlist, placement).plc_header(), file_name=file_name)
 
     def render(self) -> np.ndarray | None:
-        """``rgb_array``: the design's grid, rows up, in colours told apart with any colour
-        vision (Okabe-Ito blue and orange, not red and green): placed hard macros blue by
-        the share of the cell they cover, cells where the current macro may go orange, the
-        brighter the cheaper (the wire-mask channel), other free cells black."""
+        """``rgb_array``: the design's grid, rows up, each cell :func:`render_scale` pixels a
+        side (the observation is unchanged), in colours told apart with any colour vision
+        (Okabe-Ito blue and orange, not red and green): placed hard macros blue by the share
+        of the cell they cover, cells where the current macro may go orange, the brighter the
+        cheaper (the wire-mask channel), other free cells black."""
         if self.render_mode != "rgb_array" or self._state is None:
             return None
         obs = self._observation()["grid"]
@@ -514,4 +529,6 @@ class MacroPlacementEnv(gym.Env):
         covered = obs[0, :R, :C, None]
         legal = obs[3, :R, :C, None] * (1.0 - 0.6 * obs[2, :R, :C, None])
         img = covered * RENDER_PLACED + (1.0 - covered) * legal * RENDER_LEGAL
-        return np.round(np.flipud(img) * 255).astype(np.uint8)
+        cells = np.round(np.flipud(img) * 255).astype(np.uint8)
+        scale = render_scale(R, C)
+        return np.repeat(np.repeat(cells, scale, axis=0), scale, axis=1)

@@ -95,19 +95,23 @@ def test_render_before_reset_returns_none(design: tuple[Netlist, Placement]) -> 
 
 
 def test_render_draws_the_designs_own_grid_as_rgb_rows_up(design: tuple[Netlist, Placement]) -> None:
-    """rgb_array: a (rows, cols, 3) uint8 image of the design's grid (no padding), row 0 at the
-    bottom, in Okabe-Ito colours (no red against green): placed macros blue, legal cells
-    orange (the cheapest full orange, dimmer as the wire mask rises), other free cells black."""
+    """rgb_array: a uint8 image of the design's grid (no padding), each cell a square of
+    render_scale pixels, row 0 at the bottom, in Okabe-Ito colours (no red against green):
+    placed macros blue, legal cells orange (the cheapest full orange, dimmer as the wire mask
+    rises), other free cells black."""
+    from envs.macro_placement import render_scale
+
     env = MacroPlacementEnv(design, render_mode="rgb_array", **SMALL)
     obs, _ = env.reset(seed=0)
     cols, rows = env.prepared_designs[0].grid
+    k = render_scale(rows, cols)
     image = env.render()
-    assert image is not None and image.shape == (rows, cols, 3) and image.dtype == np.uint8
+    assert image is not None and image.shape == (rows * k, cols * k, 3) and image.dtype == np.uint8
     assert (rows, cols) != (SMALL["max_grid"], SMALL["max_grid"])  # the padding is left out
     grid = obs["grid"][:, :rows, :cols]
     legal, score = grid[3] > 0, grid[2]
     assert legal.any() and not legal.all()
-    shown = image[::-1].astype(int)
+    shown = image[::k, ::k][::-1].astype(int)  # one pixel per cell, rows up
     np.testing.assert_array_equal(shown[~legal], 0)  # nothing placed yet: illegal cells black
     cheapest = legal & (score == score[legal].min())
     np.testing.assert_array_equal(shown[cheapest], np.broadcast_to([230, 159, 0], (cheapest.sum(), 3)))
@@ -120,15 +124,38 @@ def test_render_draws_the_designs_own_grid_as_rgb_rows_up(design: tuple[Netlist,
     env.step(action)
     image = env.render()
     assert image is not None
-    assert tuple(image[rows - 1 - row, col]) == (0, 114, 178)  # the placed macro's cell, rows up
+    assert tuple(image[(rows - 1 - row) * k, col * k]) == (0, 114, 178)  # the placed macro's cell, rows up
 
 
 def test_render_follows_a_non_square_grid(design: tuple[Netlist, Placement]) -> None:
-    """A (cols, rows) grid option gives a rows x cols image: not transposed."""
+    """A (cols, rows) grid option gives a rows x cols image of square cells: not transposed."""
     env = MacroPlacementEnv(design, render_mode="rgb_array", grid=(9, 5), **SMALL)
     env.reset(seed=0)
     image = env.render()
-    assert image is not None and image.shape == (5, 9, 3)
+    assert image is not None and image.shape == (5 * 29, 9 * 29, 3)  # (29 px a cell: 9 x 29 >= 256)
+
+
+@pytest.mark.parametrize("grid", [(28, 28), (9, 5), (3, 40), (300, 2)])
+def test_render_upscales_each_cell_to_a_square_block_at_least_256_pixels_along(
+    design: tuple[Netlist, Placement], grid: tuple[int, int]
+) -> None:
+    """One pixel per grid cell made the default design's picture 28 x 28 (a dot in a video):
+    each cell is now a square block of one colour, by the smallest whole factor that makes
+    the longer side at least 256 pixels; the observation is what it was."""
+    from envs.macro_placement import RENDER_MIN_SIDE, render_scale
+
+    cols, rows = grid
+    k = render_scale(rows, cols)
+    assert max(rows, cols) * k >= RENDER_MIN_SIDE and (k == 1 or max(rows, cols) * (k - 1) < RENDER_MIN_SIDE)
+    if max(grid) > SMALL["max_grid"]:
+        return  # (the env caps its grid: the scale alone is checked)
+    env = MacroPlacementEnv(design, render_mode="rgb_array", grid=grid, **SMALL)
+    obs, _ = env.reset(seed=0)
+    assert obs["grid"].shape == env.observation_space["grid"].shape  # type: ignore[index]
+    image = env.render()
+    assert image is not None and image.shape == (rows * k, cols * k, 3)
+    blocks = image.reshape(rows, k, cols, k, 3)
+    assert (blocks == blocks[:, :1, :, :1, :]).all()  # every block one colour
 
 
 def test_render_after_the_last_macro_shows_no_legal_cell(design: tuple[Netlist, Placement]) -> None:
@@ -151,7 +178,10 @@ def test_render_through_gym_make_and_the_gymnasium_checker(design: tuple[Netlist
     env.reset(seed=0)
     cols, rows = env.unwrapped.prepared_designs[0].grid  # type: ignore[attr-defined]
     image = env.render()
-    assert isinstance(image, np.ndarray) and image.shape == (rows, cols, 3)
+    from envs.macro_placement import render_scale
+
+    k = render_scale(rows, cols)
+    assert isinstance(image, np.ndarray) and image.shape == (rows * k, cols * k, 3) and max(image.shape) >= 256
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check_env(MacroPlacementEnv(design, render_mode="rgb_array", **SMALL))  # render checked too
