@@ -36,6 +36,7 @@ import argparse
 import json
 import math
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -235,11 +236,36 @@ def baseline_final(
     return eval_placer(method, design, budget_s, seed, **options)
 
 
-def plot_curves(curves: dict[str, Path], design: str, out: Path) -> None:
+def training_design_names(design: str, extra: str, generated: int) -> list[str]:
+    """The training designs as the plot names them: the target, the ``--extra`` ones and
+    ``N generated`` (the synthetic ones have no names worth a title)."""
+    names = [design, *(name for name in extra.split(",") if name)]
+    return names + ([f"{generated} generated"] if generated else [])
+
+
+def _training_title(train_designs: list[str] | None) -> str:
+    """The training panel's title: on the one design, or over how many (it always said "mixed
+    designs", also for a run trained on its target alone)."""
+    if not train_designs:
+        return "training episodes (mean of the last 50)"
+    generated = sum(int(name.split()[0]) for name in train_designs if name.endswith(" generated"))
+    count = len(train_designs) - sum(name.endswith(" generated") for name in train_designs) + generated
+    if count == 1:
+        return f"training episodes on {train_designs[0]} (mean of the last 50)"
+    listed = ", ".join(train_designs[:-1]) + " and " + train_designs[-1]
+    return "\n".join(textwrap.wrap(f"training episodes (mean of the last 50) over {count} designs: {listed}", 60))
+
+
+def plot_curves(
+    curves: dict[str, Path], design: str, out: Path, train_designs: list[str] | None = None,
+    seed: int | None = None, minutes: float | None = None,
+) -> None:
     """Learning curves, one colour and line style per variant: the training episodes (mean of
-    the last 50 over the mixed training designs) and the deterministic evaluation on
-    ``design`` in panels of their own, as they are costs of different designs (curves that
-    coincide are drawn one over the other: the styles tell them apart where they part)."""
+    the last 50 over ``train_designs``, named in the panel's title) and the deterministic
+    evaluation on ``design`` in panels of their own, as they are costs of different designs
+    (curves that coincide are drawn one over the other: the styles tell them apart where they
+    part); the figure's title names the target, the seed and the training minutes where
+    given."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -256,14 +282,16 @@ def plot_curves(curves: dict[str, Path], design: str, out: Path) -> None:
         # (markers: a curve of one point between gaps, as a short run's, drew nothing)
         train_ax.plot(df["steps"], df["train_mean_proxy"], marker="o", markersize=3, **style)
         eval_ax.plot(df["steps"], df["eval_proxy"], marker="o", markersize=3, **style)
-    train_ax.set_title("training episodes (mean of the last 50, mixed designs)", fontsize=9)
+    train_ax.set_title(_training_title(train_designs), fontsize=9)
     eval_ax.set_title(f"deterministic episode on {design}", fontsize=9)
     for ax in (train_ax, eval_ax):
         ax.set_xlabel("environment steps")
         ax.set_ylabel("proxy cost (lower is better)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle("Learning curves per variant", fontsize=10)
+    said = [f"target {design}", *([f"seed {seed}"] if seed is not None else []),
+            *([f"{minutes:g} min of training per variant"] if minutes is not None else [])]
+    fig.suptitle(f"Learning curves per variant: {', '.join(said)}", fontsize=10)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)
@@ -340,9 +368,25 @@ def _table_only(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
     rewrite_table(args.out)
     kept = sorted((args.out / "curves").glob("*.csv"))
     if kept:  # the plot again, from the curves kept beside the table
-        design = json.loads((args.out / "results.json").read_text())["args"]["design"]
-        plot_curves({p.stem: p for p in kept}, design, args.out / "learning_curves.png")
+        recorded = json.loads((args.out / "results.json").read_text())["args"]  # (as strings)
+        plot_curves({p.stem: p for p in kept}, recorded["design"], args.out / "learning_curves.png",
+                    *_recorded_setting(recorded))
     print((args.out / "table.md").read_text())
+
+
+def _recorded_setting(recorded: dict[str, str]) -> tuple[list[str] | None, int | None, float | None]:
+    """The training designs, seed and minutes of a ``results.json``'s arguments (kept as
+    strings); None for what an older record lacks."""
+    try:
+        designs = training_design_names(recorded["design"], recorded["extra"], int(recorded["generated"]))
+    except (KeyError, ValueError):
+        designs = None
+    seed = int(recorded["seed"]) if recorded.get("seed", "").isdigit() else None
+    try:
+        minutes: float | None = float(recorded["minutes"])
+    except (KeyError, ValueError):
+        minutes = None
+    return designs, seed, minutes
 
 
 def _load_designs(
@@ -488,7 +532,8 @@ def _baseline_rows(
 def _write_results(runs: dict[str, Path], rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     """Write the experiment's outputs under ``--out`` (``learning_curves.png``, ``curves/``,
     ``results.json``, ``table.md``) and print the table."""
-    plot_curves({v: run / "curve.csv" for v, run in runs.items()}, args.design, args.out / "learning_curves.png")
+    plot_curves({v: run / "curve.csv" for v, run in runs.items()}, args.design, args.out / "learning_curves.png",
+                training_design_names(args.design, args.extra, args.generated), args.seed, args.minutes)
     keep_curves(runs, args.out)
     # strict JSON: a missing figure (sa has no FD placement) is null, not NaN
     strict = [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in rows]

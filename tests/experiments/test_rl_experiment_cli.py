@@ -267,3 +267,28 @@ def test_a_training_curve_of_one_point_is_drawn(tmp_path: Path, monkeypatch) -> 
     _experiment_module().plot_curves({"full": curve}, "d", tmp_path / "c.png")
     train_line = saved[0].axes[0].get_lines()[0]
     assert train_line.get_marker() not in (None, "None", "")
+
+
+def test_the_learning_curves_name_the_training_designs_target_seed_and_minutes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The training panel said "mixed designs" also for a run trained on one design, and the
+    figure's title named neither the design, the seed nor the minutes."""
+    import matplotlib.figure
+
+    saved = []
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: saved.append(fig))
+    curve = tmp_path / "full.csv"
+    curve.write_text("steps,train_mean_proxy,eval_proxy\n0,,1.3\n2048,1.2,1.25\n")
+    module = _experiment_module()
+    module.plot_curves({"full": curve}, "default", tmp_path / "c.png", ["default"], 3, 0.3)
+    one = saved[-1]
+    assert one.axes[0].get_title() == "training episodes on default (mean of the last 50)"
+    assert one.get_suptitle() == "Learning curves per variant: target default, seed 3, 0.3 min of training per variant"
+    designs = module.training_design_names("ibm01", "ibm06,ibm09,mempool_tile", 4)
+    module.plot_curves({"full": curve}, "ibm01", tmp_path / "c.png", designs, 0, 55.0)
+    title = " ".join(saved[-1].axes[0].get_title().split())
+    assert title == ("training episodes (mean of the last 50) over 8 designs: ibm01, ibm06, ibm09, mempool_tile "
+                     "and 4 generated")
+    # --table-only draws it again from results.json's arguments, kept as strings
+    recorded = {"design": "ibm01", "extra": "", "generated": "0", "seed": "2", "minutes": "55.0"}
+    assert module._recorded_setting(recorded) == (["ibm01"], 2, 55.0)
+    assert module._recorded_setting({"design": "ibm01"}) == (None, None, None)
