@@ -10,6 +10,7 @@ import csv
 import datetime as _dt
 import html
 import re
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -354,9 +355,33 @@ def _uses_shared_suite(runs: pd.DataFrame) -> bool:
     return False
 
 
+def _chart_setting(table: pd.DataFrame, methods: list[str]) -> str:
+    """The chart's second title line: the budget (one, or several), how each cell stands for
+    its seeds (the best or the mean), the methods whose cells recorded neither (kept from an
+    older table), and the bars' order (by mean rank, while their heights are mean proxies: the
+    order is not the heights')."""
+    runs = table[table["method"].isin(methods) & (table["method"] != INITIAL)]
+    budgets = sorted(float(b) for b in runs["budget_s"].dropna().unique())
+    parts = []
+    if budgets:
+        parts.append(f"budget {budgets[0]:g} s per run" if len(budgets) == 1
+                     else f"budgets {', '.join(f'{b:g}' for b in budgets)} s")
+    hows = set(runs["aggregate"].dropna().astype(str))
+    if hows:
+        parts.append("each cell the best seed" if hows == {"best"} else "each cell the mean over seeds"
+                     if hows == {"mean"} else "cells the best seed or the mean over seeds")
+    setting = ", ".join(parts)
+    unrecorded = sorted(set(runs.loc[runs["budget_s"].isna() | runs["aggregate"].isna(), "method"].astype(str)))
+    if unrecorded:  # (cells kept from an older table)
+        named = _listed([printable(m) for m in unrecorded], most=3)
+        setting = f"{setting} ({named}: not recorded)" if setting else "budget and aggregation not recorded"
+    return f"{setting}; methods ordered by mean rank" if setting else "methods ordered by mean rank"
+
+
 def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
-    """The page's bar chart of the mean proxy per method over the designs every method has (says
-    so when no method has a mean to draw)."""
+    """The page's bar chart of the mean proxy per method over the designs every method has, in
+    the tables' order (by mean rank), the budget and aggregation under the title (says so when
+    no method has a mean to draw, with no value axis)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -386,8 +411,13 @@ def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
         why = ("no design has a result of every method" if np.isfinite(wide.to_numpy(dtype=float)).any()
                else "no successful run to chart")
         ax.text(0.5, 0.5, why, transform=ax.transAxes, ha="center", va="center", color="grey")
-    ax.set_ylabel("mean proxy cost (lower is better)")
-    ax.set_title(f"Mean proxy per method over {summary.attrs['n_designs']} design(s)", fontsize=10)
+        ax.yaxis.set_visible(False)  # (its -0.04..0.04 read as values)
+    else:
+        ax.set_ylabel("mean proxy cost (lower is better)")
+    # (broken to the figure's width: a chart of one or two bars is 4 inches wide)
+    setting = textwrap.wrap(_chart_setting(table, methods), int(12 * fig.get_figwidth()), break_on_hyphens=False)
+    ax.set_title("\n".join([f"Mean proxy per method over {summary.attrs['n_designs']} design(s)", *setting]),
+                 fontsize=10)
     if marked:  # (the mark was explained only in the page's notes, which a chart travels without)
         fig.supxlabel(f"{ILLEGAL_MARK} its mean counts placements that are not legal (overlapping hard macros, "
                       "or macros outside the canvas)", fontsize=7, color="dimgrey")

@@ -473,6 +473,52 @@ def test_the_chart_says_so_when_no_method_has_a_result(tmp_path: Path) -> None:
     assert "no design has a result of every method" in texts and "no successful run to chart" not in texts
 
 
+def test_a_chart_of_failed_runs_has_no_value_axis(tmp_path: Path) -> None:
+    """Every run failed: the chart's y axis ran -0.04..0.04 around its "no successful run"
+    text, values of nothing."""
+    from placer.leaderboard import bar_figure
+
+    store = ResultStore.in_runs_dir(tmp_path)
+    store.write(record("d1", "sa", 0, None))
+    store.write(record("d2", "sa", 0, None))
+    axes = bar_figure(build(tmp_path), ["sa"]).axes[0]
+    assert not axes.yaxis.get_visible() and "no successful run to chart" in [t.get_text() for t in axes.texts]
+    store.write(record("d1", "aa", 0, 0.7))
+    store.write(record("d2", "aa", 0, 0.6))
+    axes = bar_figure(build(tmp_path), ["aa", "sa"]).axes[0]
+    assert axes.yaxis.get_visible() and axes.get_ylabel() == "mean proxy cost (lower is better)"
+
+
+def test_the_chart_says_its_budget_aggregation_and_bar_order(tmp_path: Path) -> None:
+    """The chart travels without the page: it said neither the budget, nor whether a bar was a
+    best seed or a mean over seeds, nor that the bars stand in mean-rank order (not by height)."""
+    from placer.leaderboard import bar_figure, method_order
+
+    store = ResultStore.in_runs_dir(tmp_path / "one")
+    for seed in (0, 1):
+        store.write(record("d1", "aa", seed, 0.8 - 0.1 * seed, budget=600.0))
+        store.write(record("d1", "bb", seed, 0.9, budget=600.0))
+    best = build(tmp_path / "one")
+    figure = bar_figure(best, method_order(best))
+    first, *rest = figure.axes[0].get_title().splitlines()  # (broken to the chart's width)
+    assert first == "Mean proxy per method over 1 design(s)"
+    assert " ".join(rest) == "budget 600 s per run, each cell the best seed; methods ordered by mean rank"
+    figure.canvas.draw()
+    title = figure.axes[0].title.get_window_extent()
+    assert figure.bbox.x0 <= title.x0 and title.x1 <= figure.bbox.x1  # inside a chart of two bars
+    kept = best.copy()  # (cells kept from an older table record neither)
+    kept.loc[kept["method"] == "bb", ["budget_s", "aggregate"]] = float("nan")
+    assert " ".join(bar_figure(kept, method_order(kept)).axes[0].get_title().splitlines()[1:]) == (
+        "budget 600 s per run, each cell the best seed (bb: not recorded); methods ordered by mean rank")
+    mean = build(tmp_path / "one", aggregate="mean")
+    assert "each cell the mean over seeds" in " ".join(bar_figure(mean, method_order(mean)).axes[0].get_title().split())
+    other = ResultStore.in_runs_dir(tmp_path / "two")
+    other.write(record("d1", "aa", 0, 0.8, budget=5.0))
+    other.write(record("d1", "aa", 0, 0.7, budget=50.0))
+    mixed = build(tmp_path / "two")
+    assert "budgets 5, 50 s, each cell the best seed;" in " ".join(bar_figure(mixed, method_order(mixed)).axes[0].get_title().split())
+
+
 def test_runs_whose_plc_is_gone_or_uneven_seed_counts_are_named(tmp_path: Path) -> None:
     """A deleted .plc and a best-of-one beside bests-of-two went unmentioned."""
     store = ResultStore.in_runs_dir(tmp_path / "runs")
