@@ -24,6 +24,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -262,15 +265,43 @@ def purge_tensorboard_after(tb: Path, steps: int) -> None:
     """Hide from TensorBoard what a stopped run logged past ``steps``, as curve.csv drops its
     rows (the resumed run logs those steps again: TensorBoard showed both): a session start at
     ``steps + 1`` in the folder SB3 goes on writing, which TensorBoard reads as a restart
-    there and drops the earlier events from that step on."""
+    there and drops the earlier events from that step on.
+
+    TensorBoard reads a folder's event files in name order (``...tfevents.<second>.<host>.
+    <pid>.<writer count>``), so the session start must sort after every file there and before
+    the one the resumed run opens next. Written under its own name it did not always: within
+    one second and one process the writer counts compare as text (``.10`` before ``.9``), and
+    the resumed run's file read before the session start lost its own steps past ``steps``.
+    So it is named after the newest file there (that name and ``.purge``), and where that file
+    was opened this very second, the run waits for the next one (its next file then sorts
+    after both)."""
     if not tb.is_dir() or not has_tensorboard():
         return
     from stable_baselines3.common.utils import get_latest_run_id
     from torch.utils.tensorboard import SummaryWriter
 
     folder = tb / f"ppo_{get_latest_run_id(str(tb), 'ppo')}"  # (SB3's, with reset_num_timesteps off)
-    if folder.is_dir():
+    if not folder.is_dir():
+        return
+    existing = sorted(path.name for path in folder.iterdir() if "tfevents" in path.name)
+    if not existing:
         SummaryWriter(log_dir=str(folder), purge_step=steps + 1).close()
+        return
+    with tempfile.TemporaryDirectory(dir=tb, prefix=".purge-") as scratch:
+        SummaryWriter(log_dir=scratch, purge_step=steps + 1).close()
+        (written,) = Path(scratch).iterdir()
+        os.replace(written, folder / f"{existing[-1]}.purge")
+    _wait_past_the_second_of(existing[-1])
+
+
+def _wait_past_the_second_of(event_file: str) -> None:
+    """Sleep until the clock has passed the second an event file's name records (none where
+    the name holds no second, or that second is past)."""
+    fields = event_file.split("tfevents.", 1)[-1].split(".")
+    if fields and fields[0].isdigit():
+        left = int(fields[0]) + 1 - time.time()
+        if 0 < left <= 1:
+            time.sleep(left)
 
 
 def drop_curve_rows_after(path: Path, steps: int) -> None:

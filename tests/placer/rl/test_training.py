@@ -1730,6 +1730,29 @@ def test_a_model_whose_grid_caps_the_designs_own_says_so(tiny_design):
     assert len(notes) == 1  # the default caps by design: no note for every default model
 
 
+def test_a_resume_whose_writer_count_passes_nine_keeps_its_own_tensorboard_steps(tiny_design, tmp_path, monkeypatch):
+    """The session start that hides a stopped run's later steps was an event file of its own,
+    TensorBoard reads a folder's files in name order, and within one second and one process
+    the writers' counts compare as text: the resumed run's ``.10`` sorted before the session
+    start's ``.9``, which then hid the resumed run's own steps past the checkpoint too."""
+    import shutil
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.summary.writer import event_file_writer
+
+    out = tmp_path / "run"
+    cfg = TrainConfig(out=str(out), timesteps=128, checkpoint_every=64, eval_every=64, **TINY)
+    train(cfg, progress_bar=False, designs=[tiny_design])
+    shutil.copy(out / "checkpoints" / "step_64.zip", out / "last.zip")
+    (out / train_module.LAST_STATE).unlink()
+    monkeypatch.setattr(event_file_writer, "_global_uid", event_file_writer.AtomicCounter(9))
+    train(cfg, progress_bar=False, designs=[tiny_design], resume=True)
+    events = EventAccumulator(str(out / "tb" / "ppo_0"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("eval/proxy")] == [0, 64, 128]
+    assert not list((out / "tb").glob(".purge-*"))  # (the session start's scratch folder)
+
+
 def test_a_resumed_run_hides_what_the_stopped_one_logged_past_its_checkpoint(tiny_design, tmp_path):
     """curve.csv dropped the rows logged past the checkpoint a run resumed from; TensorBoard
     kept them and showed the resumed run's values beside them."""
