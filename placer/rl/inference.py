@@ -25,6 +25,12 @@ from placer.rl.run_folder import DESIGNS
 POLICY_INPUTS = frozenset({"grid", "graph_nodes", "graph_edges"})
 
 
+class _BufferFailed(Exception):
+    """Raised inside SB3's load when building our own rollout buffer failed: :func:`load_model`
+    re-raises its cause as it is (a bug of ours), where any other failure of the load is the
+    file's and told as bad input."""
+
+
 def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | None = None) -> Any:
     """A MaskablePPO model from ``path`` (a ``.zip``, or a run folder: its best.zip, else
     last.zip) on ``device`` (auto, cpu, cuda, cuda:N; see :func:`placer.device.resolve_device`);
@@ -49,10 +55,19 @@ def load_model(path: str | Path, device: str = "cpu", tensorboard_log: str | Non
         p = p / "best.zip" if (p / "best.zip").exists() else p / "last.zip"
     if not p.exists():
         raise FileNotFoundError(errno.ENOENT, "no trained model here", str(p))
+    def buffer_of_ours(*args: Any, **kwargs: Any) -> Any:
+        """The deferred buffer, any failure of its own marked as ours (see below)."""
+        try:
+            return deferred_rollout_buffer(*args, **kwargs)
+        except Exception as error:
+            raise _BufferFailed() from error
+
     try:
         # (saved models name no buffer class: SB3 would build sb3-contrib's, all its rows)
         model = MaskablePPO.load(p, device=device, tensorboard_log=tensorboard_log,
-                                 rollout_buffer_class=deferred_rollout_buffer)
+                                 rollout_buffer_class=buffer_of_ours)
+    except _BufferFailed as failed:  # our own buffer's construction: a bug, not the file's
+        raise failed.__cause__ from None  # type: ignore[misc]
     except Exception as error:  # a zip of something else, a damaged or foreign file, ...
         raise InputError(
             f"model {p}: cannot be loaded as a trained placement policy "

@@ -262,3 +262,24 @@ def test_a_design_made_afresh_each_episode_keeps_only_its_rollouts_designs() -> 
         assert len(designs) >= 4  # (several episodes, each on its own design)
         assert [len(buffer.table[key]) for key in DESIGN_CONSTANT_KEYS] == [len(designs)] * 3
         assert np.unique(buffer.entry_of_row).size == len(designs)
+
+
+def test_a_bug_building_the_loaded_models_buffer_is_raised_not_told_as_a_bad_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """load_model told any failure inside SB3's load as a file that is no trained policy (an
+    InputError, exit 2), the construction of our own buffer included: a bug there read as bad
+    input."""
+    import placer.rl.buffer as buffer_module
+    from placer.rl.inference import load_model
+
+    out = tmp_path / "run"
+    config = TrainConfig(out=str(out), timesteps=64, checkpoint_every=1000, eval_every=1000, **SMALL)
+    train(config, progress_bar=False, designs=[generate(4, 8, 6, seed=2)], verbose=0)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise TypeError("a bug in the buffer's constructor")
+
+    monkeypatch.setattr(buffer_module, "deferred_rollout_buffer", broken)
+    with pytest.raises(TypeError, match="a bug in the buffer's constructor"):
+        load_model(out / "last.zip")
