@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -241,8 +242,14 @@ def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     try:
         # names as text: "007" stays 007 and "NA" a design (pandas would guess 7.0 and NaN)
-        table = pd.read_csv(path, dtype={"design": str, "method": str}, keep_default_na=False, na_values=[""])
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        # (index_col=False: a row with more fields than the header is refused, where pandas
+        # took its extra leading fields as the row's index and shifted every column)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            table = pd.read_csv(path, dtype={"design": str, "method": str}, keep_default_na=False,
+                                na_values=[""], index_col=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError,
+            pd.errors.ParserWarning) as exc:
         reason = " ".join(str(exc).split())  # one line, whatever the parser said
         raise InputError(f"{path}: cannot read an earlier leaderboard CSV ({reason})") from None
     missing = [c for c in ("design", "method", "proxy") if c not in table.columns]

@@ -402,6 +402,19 @@ def test_an_exploded_cost_prints_in_a_few_digits_and_a_binary_keep_file_in_one_l
     assert str(binary) in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("rows", ["a,x,old,0.5,1\n", "x,a,old,0.5\nx,a,old,0.6\n"])
+def test_a_keep_csv_row_longer_than_its_header_is_refused(tmp_path: Path, rows: str) -> None:
+    """pandas took a row's extra leading fields as its index: one such CSV read with every
+    column shifted (a method named 0.5, exit 0), another failed in pandas' words (exit 70)."""
+    from netlists.errors import InputError
+    from placer.leaderboard import read_leaderboard_csv
+
+    kept = tmp_path / "kept.csv"
+    kept.write_text("design,method,proxy\n" + rows)
+    with pytest.raises(InputError, match="cannot read an earlier leaderboard CSV"):
+        read_leaderboard_csv(kept)
+
+
 def test_one_design_gzipped_twice_is_pooled(tmp_path: Path) -> None:
     """Two gzip copies of one netlist differ in their header bytes (the time written in it)."""
     import gzip
