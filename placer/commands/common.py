@@ -181,9 +181,20 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except _COMMAND_ENDINGS:  # (typer.Exit is a RuntimeError: the command's own ending)
             raise
         except Exception as exc:  # noqa: BLE001 - anything else is a bug of ours, told as one
+            if _torch_out_of_memory(exc):  # (a RuntimeError, not a MemoryError)
+                raise fail(f"out of memory: {str(exc).splitlines()[0]}") from None
             raise internal_error(exc) from None
 
     return wrapper
+
+
+def _torch_out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is torch running out of memory: its CPU allocator's RuntimeError
+    ("DefaultCPUAllocator: can't allocate memory") or CUDA's ``OutOfMemoryError`` (a
+    RuntimeError too), told as the machine's limit like a MemoryError, not as a bug."""
+    if type(error).__name__ == "OutOfMemoryError" and type(error).__module__.startswith("torch"):
+        return True
+    return isinstance(error, RuntimeError) and "can't allocate memory" in str(error)
 
 
 def finite_seconds(value: float) -> float:

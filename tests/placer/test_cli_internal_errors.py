@@ -84,6 +84,21 @@ def test_the_packages_refusals_stay_one_line_and_exit_2(error, capsys) -> None: 
     assert capsys.readouterr() == ("", f"placer: error: {error}\n")
 
 
+def test_torch_running_out_of_memory_is_the_machines_limit_not_a_bug(capsys) -> None:  # type: ignore[no-untyped-def]
+    """torch's allocator fails with a RuntimeError, not a MemoryError: a training too large for
+    the machine was reported as a bug of ours (exit 70, a traceback)."""
+    import torch
+
+    cpu = RuntimeError("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: can't allocate memory: "
+                       "you tried to allocate 96000000000 bytes. Error code 12 (Cannot allocate memory)")
+    for error in (cpu, torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")):
+        with pytest.raises(typer.Exit) as exit_info:
+            _raising(error)()
+        assert exit_info.value.exit_code == 2
+        told = capsys.readouterr().err
+        assert told.startswith("placer: error: out of memory: ") and "Traceback" not in told, told
+
+
 def test_a_commands_own_exit_passes_through(capsys) -> None:  # type: ignore[no-untyped-def]
     """typer.Exit is a RuntimeError: a command's exit 1 or 130 must not read as a bug."""
     with pytest.raises(typer.Exit) as exit_info:
