@@ -84,7 +84,7 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
             raise UsageError(f"--option must look like key=value or method.key=value, got {item!r}")
         try:
             value: Any = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # (RecursionError: brackets nested past Python's limit)
             value = text
         if key in given and given[key][1] != value:  # (the last one was taken without a word)
             raise UsageError(f"--option {key} is given twice ({given[key][0]} and {text}): give it once")

@@ -593,3 +593,12 @@ def test_a_plugin_method_missing_its_required_option_is_a_bad_option(design: Pat
                                              "--plugin", str(plugin), "--out", str(tmp_path / "x.plc")])
     assert result.exit_code == 2, result.output
     assert "bad option for 'needs_target'" in result.output and "missing 1 required positional argument" in result.output
+
+
+def test_an_option_value_nested_past_pythons_limit_is_read_as_text() -> None:
+    """json.loads raised RecursionError for brackets nested past the interpreter's limit, which
+    the option parser did not catch: a traceback (exit 70) where a bad value gets one line."""
+    from placer.commands.place import parse_options
+
+    with pytest.raises(UsageError, match="takes a whole number"):
+        parse_options(["max_steps=" + "[" * 100_000], ["sa"])  # read as text, refused as one
