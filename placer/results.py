@@ -296,6 +296,11 @@ class ResultStore:
         rows through RunRecords and then dicts of them, about 2.5 KB a row more at its peak."""
         with closing(self._open()) as conn:
             have = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+            lacking = [c for c in KEY_COLUMNS if c not in have]
+            if lacking:  # (read as a KeyError of the first: a bug's report, exit 70)
+                raise InputError(f"{self.path}: its runs table has no column {', '.join(lacking)}: "
+                                 "not a results file of placer place")
+            _refuse_unreadable_rows(self.path, conn, have)
             # (a missing column selected as its default, a bound value: the columns keep their order)
             selected = [c if c in have else f"? AS {c}" for c in _COLUMNS]
             args: list[Any] = [_DEFAULTS[c] for c in _COLUMNS if c not in have]
@@ -306,6 +311,28 @@ class ResultStore:
             query += " ORDER BY design, method, seed, budget_s"
             rows = conn.execute(query, args).fetchall()
         return list(_COLUMNS), rows
+
+
+def _refuse_unreadable_rows(path: Path, conn: sqlite3.Connection, have: set[str]) -> None:
+    """Refuse rows a results file of ours never holds (edited by hand or by another tool): a
+    key column of the wrong kind (a seed ``'abc'`` or ``inf``, a budget that is text, a design
+    that is no text) or raw bytes in any column. Each failed later as a bug of ours: int('abc')
+    resuming a batch, ``bytes < str`` sorting the leaderboard's rows (exit 70, a traceback).
+    One query in SQLite, not a pass over the rows in Python."""
+    blobs = " OR ".join(f"typeof({c}) = 'blob'" for c in _COLUMNS if c in have)
+    bad = conn.execute(
+        "SELECT design, method, seed, budget_s FROM runs WHERE typeof(design) != 'text' "
+        "OR typeof(method) != 'text' OR typeof(seed) != 'integer' "
+        "OR typeof(budget_s) NOT IN ('integer', 'real') OR abs(budget_s) > 1.7976931348623157e308 "
+        f"OR {blobs} LIMIT 1"
+    ).fetchone()
+    if bad is not None:
+        shown = ", ".join(f"{c} {value!r}"[:60] for c, value in zip(KEY_COLUMNS, bad, strict=True))
+        raise InputError(
+            f"{path}: a run ({shown}) holds values no results file of placer place holds (a "
+            "whole-number seed, a finite budget, names as text, no raw bytes): edited by hand "
+            "or by another tool"
+        )
 
 
 def same_design(row: RunRecord, netlist: str | Path, digest: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,33 @@ def test_row_values_are_the_records_fields_as_plain_tuples_an_older_files_missin
     assert columns == names
     got = dict(zip(columns, rows[1], strict=True))
     assert got["note"] is None and got["options"] == "{}" and got["proxy"] == 0.7 and got["design"] == "d2"
+
+
+@pytest.mark.parametrize(
+    "edit",
+    ["UPDATE runs SET seed = 'abc'", "UPDATE runs SET seed = 1e999", "UPDATE runs SET budget_s = 'abc'",
+     "UPDATE runs SET design = x'00ff'", "UPDATE runs SET note = x'00ff'"],
+)
+def test_a_row_no_results_file_of_ours_holds_is_refused_by_name(tmp_path: Path, edit: str) -> None:
+    """A seed 'abc' failed resuming a batch in int() and raw bytes sorting the leaderboard's
+    rows: a bug's report (exit 70) for a file edited by hand."""
+    from netlists.errors import InputError
+
+    path = tmp_path / DB_NAME
+    ResultStore(path).write(RunRecord("d", "sa", 0, 5.0, proxy=0.7))
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(edit)
+    with pytest.raises(InputError, match="holds values no results file of placer place holds"):
+        ResultStore(path).records()
+
+
+def test_a_runs_table_without_a_key_column_is_refused_by_name(tmp_path: Path) -> None:
+    """A runs table lacking budget_s failed with KeyError: 'budget_s' (exit 70)."""
+    from netlists.errors import InputError
+
+    path = tmp_path / DB_NAME
+    with closing(sqlite3.connect(path)) as conn, conn:  # another tool's table of that name
+        conn.execute("CREATE TABLE runs (design TEXT, method TEXT, seed INTEGER, proxy REAL)")
+        conn.execute("INSERT INTO runs VALUES ('d', 'sa', 0, 0.7)")
+    with pytest.raises(InputError, match="has no column budget_s"):
+        ResultStore(path, read_only=True).records()
