@@ -83,9 +83,24 @@ def generate_keys(name: str, size: int, seed: int = 0) -> np.ndarray:
         raise InputError(f"unknown dataset {name!r}: expected one of {sorted(GENERATORS)}")
     size = whole_number("size", size, 0, MAX_KEYS)
     rng = np.random.default_rng(whole_number("seed", seed, 0))
-    keys = GENERATORS[name](rng, size) if size else np.zeros(0, np.uint64)
+    keys = _generated_keys(name, GENERATORS[name](rng, size), size) if size else np.zeros(0, np.uint64)
     keys.sort()
     return keys
+
+
+def _generated_keys(name: str, keys: object, size: int) -> np.ndarray:
+    """A generator's result as uint64 keys, refused by the generator's name where it is not
+    ``size`` whole numbers >= 0 in a 1-D array (one of one's own returning floats, a list or
+    a key short failed later in numpy's words, or was taken as it was)."""
+    kind = getattr(getattr(keys, "dtype", None), "kind", None)
+    if not (isinstance(keys, np.ndarray) and keys.ndim == 1 and kind in ("u", "i") and keys.size == size):
+        got = (f"a {keys.ndim}-D {keys.dtype} array of {keys.size}" if isinstance(keys, np.ndarray)
+               else f"a {type(keys).__name__}")
+        raise InputError(f"the key generator {name!r} returned {got} (expected a 1-D numpy array of "
+                         f"{size} unsigned 64-bit integer keys)")
+    if kind == "i" and keys.size and int(keys.min()) < 0:
+        raise InputError(f"the key generator {name!r} returned negative keys (keys are unsigned 64-bit integers)")
+    return keys if keys.dtype == np.uint64 else keys.astype(np.uint64)
 
 
 def is_key_file(dataset: str | os.PathLike[str]) -> bool:

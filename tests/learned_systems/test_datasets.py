@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from learned_systems.datasets import cdf_sketch
 
@@ -26,3 +27,28 @@ def test_the_sketch_takes_a_list_and_refuses_unsorted_keys_by_name():
     np.testing.assert_array_equal(cdf_sketch([1, 2, 3], 3), cdf_sketch(np.array([1, 2, 3], dtype=np.uint64), 3))
     with pytest.raises(UnsortedKeysError, match="sorted ascending"):
         cdf_sketch([3, 1, 2], 3)
+
+
+@pytest.mark.parametrize(
+    ("result", "told"),
+    [(lambda rng, n: rng.random(n), "float64 array"), (lambda rng, n: list(range(n)), "a list"),
+     (lambda rng, n: None, "a NoneType"), (lambda rng, n: np.arange(n - 1, dtype=np.uint64), "array of 99"),
+     (lambda rng, n: np.arange(n, dtype=np.int64) - 5, "negative keys")],
+)
+def test_a_key_generator_of_ones_own_returning_no_keys_is_refused_by_name(monkeypatch, result, told) -> None:  # type: ignore[no-untyped-def]
+    """A generator returning floats, a list or None failed in numpy's or Python's words (exit
+    70), and one returning a key short was taken as it was."""
+    from learned_systems import datasets
+    from learned_systems.errors import InputError
+
+    monkeypatch.setitem(datasets.GENERATORS, "mine", result)
+    with pytest.raises(InputError, match=f"the key generator 'mine' returned .*{told}"):
+        datasets.generate_keys("mine", 100, seed=1)
+
+
+def test_a_key_generator_of_ones_own_may_return_signed_whole_numbers(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from learned_systems import datasets
+
+    monkeypatch.setitem(datasets.GENERATORS, "mine", lambda rng, n: np.arange(n, 0, -1, dtype=np.int64))
+    keys = datasets.generate_keys("mine", 5, seed=1)
+    assert keys.dtype == np.uint64 and keys.tolist() == [1, 2, 3, 4, 5]
