@@ -181,6 +181,12 @@ class TrainConfig:
             whole(name, low)
         if self.n_steps * self.n_envs < 2:
             raise InputError("n_steps x n_envs must be >= 2 (a rollout of one step has no advantage spread)")
+        if (self.n_steps * self.n_envs) % self.batch_size == 1:  # (NaN, then "training diverged")
+            raise InputError(
+                f"n_steps x n_envs ({self.n_steps * self.n_envs}) leaves a last minibatch of one row with "
+                f"batch_size {self.batch_size}, whose advantages cannot be normalised (NaN): choose a "
+                "batch_size that divides n_steps x n_envs, or leaves at least two rows over"
+            )
         if self.max_grid % 8:
             raise InputError(f"max_grid must be a multiple of 8, got {self.max_grid}")
         number("learning_rate", 0.0, MAX_LEARNING_RATE, low_open=True)

@@ -157,6 +157,10 @@ def test_a_default_config_is_valid() -> None:
         ({"generated": 1.5}, "generated must be a whole number >= 0, got 1.5"),
         ({"n_steps": 1, "n_envs": 1},
          "n_steps x n_envs must be >= 2 (a rollout of one step has no advantage spread)"),
+        ({"n_steps": 4, "n_envs": 1, "batch_size": 3},  # (sb3-contrib's NaN: "training diverged")
+         "n_steps x n_envs (4) leaves a last minibatch of one row with batch_size 3, whose advantages "
+         "cannot be normalised (NaN): choose a batch_size that divides n_steps x n_envs, or leaves at "
+         "least two rows over"),
         ({"vec": "Subproc"}, "vec must be 'dummy' or 'subproc', got 'Subproc'"),
         ({"vec": None}, "vec must be 'dummy' or 'subproc', got None"),
         ({"soft_placement": "none"}, "soft_placement must be 'fd' or 'keep', got 'none'"),
