@@ -101,7 +101,9 @@ def _refuse_bad_rows(frame: pd.DataFrame, db: Path) -> None:
     if bad_status.any():
         i = int(np.flatnonzero(bad_status.to_numpy())[0])
         raise InputError(f"{where(i)} has status {frame['status'].iloc[i]!r} (expected ok or failed)")
-    for column in [c for c in (*NUMERIC_COLUMNS, "seed") if c in frame.columns]:
+    # (a seed or budget of the wrong kind, text or inf, is refused as the rows are read:
+    # ResultStore.row_values; a negative budget is refused here)
+    for column in [c for c in NUMERIC_COLUMNS if c in frame.columns]:
         values = frame[column]
         numbers = pd.to_numeric(values, errors="coerce").astype(float)
         bad = values.notna() & ~np.isfinite(numbers)
