@@ -75,7 +75,6 @@ def check_factory_signature(name: str, factory: Callable[..., Any]) -> None:
         pass
 
 
-
 @overload
 def register_tuner(name: str) -> Callable[[TunerFactory], TunerFactory]: ...
 @overload

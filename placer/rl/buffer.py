@@ -109,13 +109,16 @@ class DesignConstantRolloutBuffer(MaskableDictRolloutBuffer):
     def _entry_for(self, env: int, obs: dict[str, np.ndarray]) -> int:
         """The table entry holding ``env``'s constant parts of ``obs`` (a new one if none does)."""
         parts = {key: self._stored_form(key, obs[key][env]) for key in self.constant_keys}
+
+        def holds_parts(entry: int) -> bool:
+            return all(_same_bits(self.table[key][entry], part) for key, part in parts.items())
+
         last = self._last_entry[env]
-        if last >= 0 and all(_same_bits(self.table[key][last], part) for key, part in parts.items()):
+        if last >= 0 and holds_parts(last):
             return last  # (the common case: the env's design as in its previous row)
         digest = hashlib.blake2b(b"".join(part.tobytes() for part in parts.values()), digest_size=16).digest()
         same = self._entries_by_digest.setdefault(digest, [])
-        entry = next((k for k in same if all(_same_bits(self.table[key][k], part) for key, part in parts.items())),
-                     None)  # fmt: skip
+        entry = next((k for k in same if holds_parts(k)), None)
         if entry is None:
             for key, part in parts.items():
                 self.table[key].append(np.array(part, copy=True))
