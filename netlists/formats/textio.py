@@ -10,7 +10,8 @@ import re
 import secrets
 import stat
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -147,19 +148,51 @@ def temporary_beside(path: Path, suffix: str = ".tmp") -> Path:
     return path.with_name(f".{start}.{os.getpid()}-{secrets.token_hex(4)}{suffix}")
 
 
+@contextmanager
+def folders_locked(folders: Iterable[Path]) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on each folder itself (its directory handle, so no lock file
+    is left behind) for the block, waiting for another holder; taken in sorted order, so two
+    writers of overlapping folder sets cannot wait on each other. Where the platform has no
+    ``flock`` (Windows), a folder cannot be opened or its file system refuses the lock (NFS
+    emulates ``flock`` with locks a read-only directory handle cannot take), that folder is not
+    locked: the writes go on as before this lock."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: nothing to lock with
+        yield
+        return
+    with ExitStack() as held:
+        for folder in sorted({os.path.abspath(f) for f in folders}):
+            try:
+                handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            except OSError:
+                continue  # (the renames into it fail next, naming it)
+            held.callback(os.close, handle)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX)  # (released by the close)
+            except OSError:
+                pass
+        yield
+
+
 def write_atomically(writers: Mapping[Path, Callable[[Path], object]]) -> None:
     """Write files as one set: each writer fills a fresh temporary beside its path
     (:func:`temporary_beside`), and only once every one succeeded are they renamed into place:
     a kill or a full disk leaves the earlier files whole, never half a file or a new one beside
-    an old one of the set; the temporaries are removed. An OSError naming no file (a full
-    disk's "No space left on device") is raised naming the output it was writing."""
+    an old one of the set; the temporaries are removed. The renames of a set of two or more
+    run with its folders locked (:func:`folders_locked`): two commands writing the same set at
+    once (two ``placer generate`` of one name) leave one command's whole set, not one's
+    netlist beside the other's placement. An OSError naming no file (a full disk's "No space
+    left on device") is raised naming the output it was writing."""
     staged = {path: temporary_beside(path, ".tmp.gz" if is_gzip(path) else ".tmp") for path in writers}
     current: Path | None = None
     try:
         for current, write in writers.items():
             write(staged[current])
-        for current, tmp in staged.items():
-            tmp.replace(current)
+        folders = [path.parent for path in staged] if len(staged) > 1 else []
+        with folders_locked(folders):
+            for current, tmp in staged.items():
+                tmp.replace(current)
     except OSError as error:
         if error.filename is None and error.errno is not None and current is not None:
             raise OSError(error.errno, error.strerror or str(error), str(current)) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import threading
 import tracemalloc
 import zlib
 from collections.abc import Callable
@@ -195,3 +196,44 @@ def test_plain_text_is_read_whatever_the_cap(tmp_path: Path, monkeypatch: pytest
     path.write_text("x\n" * 1000)
     monkeypatch.setenv(MAX_DECOMPRESSED_ENV, "10")
     assert read_text(path) == "x\n" * 1000
+
+
+def _set_written_in_thread(folder: Path, tag: str) -> threading.Thread:
+    """A thread writing the set {netlist.txt, initial.plc} of ``tag`` into ``folder``."""
+    writers = {folder / "netlist.txt": textio.text_writer(tag), folder / "initial.plc": textio.text_writer(tag)}
+    thread = threading.Thread(target=textio.write_atomically, args=(writers,))
+    thread.start()
+    return thread
+
+
+@pytest.mark.skipif(os.name == "nt", reason="no flock on Windows")
+def test_a_set_is_renamed_into_place_only_while_no_other_writer_holds_its_folder(tmp_path: Path) -> None:
+    # two `placer generate` of one name at once left one run's netlist beside the other's .plc:
+    # a set's renames now wait for the folder, so a writer between them cannot mix the sets
+    with textio.folders_locked([tmp_path]):  # another writer in the middle of its renames
+        thread = _set_written_in_thread(tmp_path, "new")
+        thread.join(0.5)
+        assert thread.is_alive()  # waiting for the folder
+        assert not (tmp_path / "netlist.txt").exists() and not (tmp_path / "initial.plc").exists()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert (tmp_path / "netlist.txt").read_text() == (tmp_path / "initial.plc").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["initial.plc", "netlist.txt"]  # no lock file left
+
+
+def test_a_single_file_waits_for_no_folder_lock(tmp_path: Path) -> None:
+    with textio.folders_locked([tmp_path]):
+        write_text_atomic(tmp_path / "one.txt", "x")  # would wait forever if it took the lock
+    assert (tmp_path / "one.txt").read_text() == "x"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="no flock on Windows")
+def test_a_folder_that_cannot_be_locked_is_written_unlocked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+
+    def refuse(*args: object) -> None:  # as NFS refuses a read-only directory handle's lock
+        raise OSError(9, "Bad file descriptor")
+
+    monkeypatch.setattr(fcntl, "flock", refuse)
+    textio.write_atomically({tmp_path / "a": textio.text_writer("a"), tmp_path / "b": textio.text_writer("b")})
+    assert (tmp_path / "a").read_text() == "a" and (tmp_path / "b").read_text() == "b"
