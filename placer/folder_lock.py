@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import ModuleType
+from typing import IO
 
 from netlists.errors import Unavailable
 
@@ -74,19 +75,11 @@ def exclusive_folder(folder: str | Path) -> Iterator[None]:
     Raises:
         FolderBusy: another live process holds it, naming that process.
     """
-    flock = _flock()
     folder = Path(folder)
     made = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_NAME
-    if path.exists() and not path.is_file():
-        raise OSError(f"{path}: the lock file of this folder is not a file; remove it")
-    with open(path, "a+", encoding="utf-8") as handle:
-        try:
-            flock.flock(handle, flock.LOCK_EX | flock.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            raise FolderBusy(_busy_message(folder, handle.read().strip())) from None
+    handle = _locked_handle(folder, path)
+    with handle:
         try:
             # unbuffered: a full disk's failed write left its text in the buffer, raised again
             # when the file closed; the error names the lock file (it said no path at all)
@@ -101,5 +94,49 @@ def exclusive_folder(folder: str | Path) -> Iterator[None]:
             handle.truncate()
             if made and [p.name for p in folder.iterdir()] == [LOCK_NAME]:
                 path.unlink(missing_ok=True)  # (still locked: no one else took it meanwhile)
-                folder.rmdir()
-            flock.flock(handle, flock.LOCK_UN)
+                with suppress(OSError):  # (gone, or another run made its lock in it meanwhile)
+                    folder.rmdir()
+            _flock().flock(handle, _flock().LOCK_UN)
+
+
+def _locked_handle(folder: Path, path: Path) -> IO[str]:
+    """``path`` opened and locked (exclusive, at once), the folder made if needed. A holder
+    ending removes a folder it made with its lock file: a lock taken on a file unlinked meanwhile
+    (or a folder removed between its making and the open) is taken again on the file now there,
+    so two processes never both hold the folder.
+
+    Raises:
+        FolderBusy: another live process holds it, naming that process.
+    """
+    flock = _flock()
+    for _ in range(_TRIES):
+        folder.mkdir(parents=True, exist_ok=True)
+        if path.exists() and not path.is_file():
+            raise OSError(f"{path}: the lock file of this folder is not a file; remove it")
+        try:
+            handle = open(path, "a+", encoding="utf-8")
+        except FileNotFoundError:
+            continue  # the folder was removed by its maker's end meanwhile: make it again
+        try:
+            flock.flock(handle, flock.LOCK_EX | flock.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            handle.close()
+            raise FolderBusy(_busy_message(folder, holder)) from None
+        except BaseException:
+            handle.close()
+            raise
+        try:
+            same = os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return handle
+        handle.close()  # locked a file its holder had just unlinked: take the one there now
+    raise OSError(f"{path}: could not take this folder's lock in {_TRIES} tries (the folder is being "
+                  "made and removed over and over)")
+
+
+#: Tries of :func:`_locked_handle` (each lost only to another process's ending in microseconds).
+_TRIES = 5

@@ -118,3 +118,60 @@ def test_a_full_disk_names_the_lock_file_and_leaves_no_folder(tmp_path: Path, mo
     assert caught.value.filename == str(runs / folder_lock.LOCK_NAME)
     assert caught.value.errno == errno.ENOSPC and "No space left on device" in caught.value.strerror
     assert not runs.exists()
+
+
+def test_a_lock_taken_on_a_file_its_holder_just_unlinked_is_taken_again(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # a holder ending removes a folder it made with its lock file: a second run that opened the
+    # file just before held a lock on an unlinked file, and a third then took the folder too
+    import builtins
+
+    from placer import folder_lock
+    from placer.folder_lock import LOCK_NAME, check_not_busy
+
+    opened = []
+
+    def open_then_lose(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        handle = builtins.open(path, *args, **kwargs)
+        if args[:1] == ("a+",):
+            if not opened:
+                Path(path).unlink()  # the ending holder's unlink, between our open and our lock
+            opened.append(path)
+        return handle
+
+    monkeypatch.setattr(folder_lock, "open", open_then_lose, raising=False)
+    with exclusive_folder(tmp_path / "runs"):
+        assert (tmp_path / "runs" / LOCK_NAME).is_file()
+        with pytest.raises(FolderBusy):  # the file there now is the one held
+            check_not_busy(tmp_path / "runs")
+    assert len(opened) == 2  # the lost try and the one kept
+
+
+def test_a_folder_removed_between_its_making_and_the_open_is_made_again(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import builtins
+
+    from placer import folder_lock
+
+    calls = []
+
+    def lose_folder_once(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        if len(calls) == 1:
+            Path(path).parent.rmdir()  # the ending holder's rmdir
+        return builtins.open(path, *args, **kwargs)
+
+    monkeypatch.setattr(folder_lock, "open", lose_folder_once, raising=False)
+    with exclusive_folder(tmp_path / "runs"):
+        (tmp_path / "runs" / "row").write_text("x")
+    assert (tmp_path / "runs" / "row").is_file() and len(calls) == 2
+
+
+def test_a_folder_another_run_fills_as_the_maker_ends_is_left_without_an_error(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import errno
+
+    def not_empty(self: Path) -> None:  # another run made its lock in it after our unlink
+        raise OSError(errno.ENOTEMPTY, "Directory not empty", str(self))
+
+    monkeypatch.setattr(Path, "rmdir", not_empty)
+    with exclusive_folder(tmp_path / "runs"):
+        pass  # refused at once: the folder holds only the lock
+    assert (tmp_path / "runs").is_dir()
