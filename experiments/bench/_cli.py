@@ -28,6 +28,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from netlists.formats.textio import text_writer, write_atomically
+
 REPO = Path(__file__).resolve().parents[2]
 #: The shared benchmark suite: ``$PLACER_BENCHMARKS``, else ``../shared/benchmarks`` beside the
 #: repository (as the tests look for it).
@@ -228,17 +230,11 @@ def write_results(files: Mapping[Path, str], command: str | None = None) -> None
     made_by = f"Made by `{command or command_line()}`."
     files = {path: _under_title(text, made_by) if path.suffix == ".md" else text
              for path, text in files.items()}
-    temporary: dict[Path, Path] = {}
-    try:
-        for path, text in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary[path] = path.with_name(f".{path.name}.tmp")
-            temporary[path].write_text(text)
-        for path, tmp in temporary.items():
-            tmp.replace(path)
-    finally:
-        for tmp in temporary.values():
-            tmp.unlink(missing_ok=True)
+    for path in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # (the package's set writer: fresh temporary names, where the fixed `.NAME.tmp` made two
+    # runs at once fail or splice one's rows into the other's file, and the set renamed whole)
+    write_atomically({path: text_writer(text) for path, text in files.items()})
 
 
 def _under_title(text: str, line: str) -> str:

@@ -725,8 +725,19 @@ def _check_run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
 
 
 def main() -> None:
-    """Run the benchmark (or ``--merge``) and write the results into ``--out``."""
+    """Run the benchmark (or ``--merge``) and write the results into ``--out``, holding its
+    lock: a second run into the same ``--out`` is refused at once (two at once both read the
+    earlier records at their start and the one finishing last wrote its own over the other's
+    workloads: the concurrency audit's ycsb-a and ycsb-b runs kept ycsb-a only)."""
+    from placer.folder_lock import exclusive_folder
+
     args = parse_args()
+    with exclusive_folder(args.out):
+        _run_mode(args)
+
+
+def _run_mode(args: argparse.Namespace) -> None:
+    """The mode ``args`` asks for: --merge, --replot, --recheck or the benchmark itself."""
     if args.merge:
         merge_runs(args.system, args.merge, args.out)
         return

@@ -180,19 +180,47 @@ def test_write_results_replaces_a_pair_only_once_both_are_written(tmp_path: Path
     table, data = tmp_path / "t.md", tmp_path / "t.json"
     table.write_text("old\n")
     data.write_text("[]")
-    original = Path.write_text
+    from netlists.formats import textio
 
-    def fail_on_json(self: Path, text: str, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if self.name.endswith(".json.tmp"):
-            raise OSError(28, "No space left on device", str(self))
-        return original(self, text, *args, **kwargs)
+    original = textio.open_text
 
-    monkeypatch.setattr(Path, "write_text", fail_on_json)
+    def fail_on_json(path: Path, mode: str = "w"):  # type: ignore[no-untyped-def]
+        if Path(path).name.startswith(".t.json."):
+            raise OSError(28, "No space left on device", str(path))
+        return original(path, mode)
+
+    monkeypatch.setattr(textio, "open_text", fail_on_json)
     with pytest.raises(OSError):
         _cli.write_results({table: "new\n", data: "[1]"})
     monkeypatch.undo()
     assert table.read_text() == "old\n" and data.read_text() == "[]"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.json", "t.md"]
+
+
+def test_write_results_never_touches_a_file_named_like_a_fixed_temporary(tmp_path: Path) -> None:
+    # the fixed `.NAME.tmp` made two runs writing one --out at once fail ("No such file") or
+    # splice one's rows into the other's file, and overwrote and removed a file of that name
+    _cli = _bench_module("_cli")
+    theirs = tmp_path / ".t.json.tmp"
+    theirs.write_text("someone else's")
+    _cli.write_results({tmp_path / "t.json": "[1]"})
+    assert theirs.read_text() == "someone else's" and (tmp_path / "t.json").read_text() == "[1]"
+
+
+def test_a_second_tuning_benchmark_into_a_busy_out_is_refused_in_one_line(tmp_path: Path) -> None:
+    # two runs into one --out each read the earlier records at their start, and the one
+    # finishing last wrote its own workloads over the other's
+    from placer.folder_lock import exclusive_folder
+
+    run_dir, out = tmp_path / "run", tmp_path / "out"
+    run_dir.mkdir()
+    shutil.copyfile(RESULTS / "config_tuning_sqlite.json", run_dir / "config_tuning_sqlite.json")
+    with exclusive_folder(out):
+        busy = _run("config_tuning_bench.py", ["--system", "sqlite", "--merge", str(run_dir), "--out", str(out)], tmp_path)
+    assert busy.returncode != 0
+    assert busy.stderr.strip().splitlines() == [f"config_tuning_bench.py: error: {out} is in use by pid {os.getpid()}: "
+                                                "wait for it to finish or use another --out"]
+    assert not (out / "config_tuning_sqlite.json").exists()
 
 
 def _bench_module(name: str):  # type: ignore[no-untyped-def]
