@@ -31,6 +31,9 @@ from netlists.errors import InputError
 #: File name of the results database inside a runs folder.
 DB_NAME = "results.sqlite"
 
+#: Rows per list of :meth:`ResultStore.row_chunks` (some 10 MB of Python objects at a time).
+ROW_CHUNK = 5_000
+
 
 class ResultsWarning(UserWarning):
     """A results database read as well as it can be, short of what it holds."""
@@ -294,7 +297,19 @@ class ResultStore:
         :class:`RunRecord` field in its order (a column an older read-only file lacks reads as
         the field's default). No objects per row beyond the tuple: a leaderboard read 100,000
         rows through RunRecords and then dicts of them, about 2.5 KB a row more at its peak."""
-        with closing(self._open()) as conn:
+        columns, chunks = self.row_chunks(status)
+        return columns, [row for chunk in chunks for row in chunk]
+
+    def row_chunks(self, status: str | None = None,
+                   size: int | None = None) -> tuple[list[str], Iterator[list[tuple[Any, ...]]]]:
+        """:meth:`row_values`' rows in lists of at most ``size`` rows (default
+        :data:`ROW_CHUNK`), read as the iterator is consumed: a reader that turns each list
+        into compact columns (the leaderboard) never holds every row's tuple and values at
+        once. The file is checked (key columns present, no row :func:`_refuse_unreadable_rows`
+        refuses) before this returns; the connection stays open until the iterator is
+        exhausted or closed (one never started: until it is collected)."""
+        conn = self._open()
+        try:
             have = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
             lacking = [c for c in KEY_COLUMNS if c not in have]
             if lacking:  # (read as a KeyError of the first: a bug's report, exit 70)
@@ -309,8 +324,19 @@ class ResultStore:
                 query += " WHERE status = ?"
                 args.append(status)
             query += " ORDER BY design, method, seed, budget_s"
-            rows = conn.execute(query, args).fetchall()
-        return list(_COLUMNS), rows
+            cursor = conn.execute(query, args)
+        except BaseException:
+            conn.close()
+            raise
+        return list(_COLUMNS), _fetched_in_chunks(conn, cursor, size or ROW_CHUNK)
+
+
+def _fetched_in_chunks(conn: sqlite3.Connection, cursor: sqlite3.Cursor,
+                       size: int) -> Iterator[list[tuple[Any, ...]]]:
+    """``cursor``'s rows, ``size`` at a time; ``conn`` closed at the end (or when dropped)."""
+    with closing(conn):
+        while rows := cursor.fetchmany(size):
+            yield rows
 
 
 def _refuse_unreadable_rows(path: Path, conn: sqlite3.Connection, have: set[str]) -> None:

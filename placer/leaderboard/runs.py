@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from netlists.errors import InputError
+from placer.leaderboard.compact import frame_of_row_chunks
 from placer.results import (
     DB_NAME,
     KEY_COLUMNS,
@@ -58,10 +59,9 @@ def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
             raise FileNotFoundError(
                 2, "no results database (run placer place --suite first)", str(db)
             )
-        columns, rows = ResultStore(db, read_only=True).row_values()
         # (no rows: no columns, as the frame of no records had; pandas then types the pooled
         # columns by the other folders' rows alone)
-        frame = pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame()
+        frame = frame_of_row_chunks(*ResultStore(db, read_only=True).row_chunks())
         _refuse_bad_rows(frame, db)
         frames.append(frame.assign(runs_dir=str(folder), _folder=order))
     runs = pd.concat(frames, ignore_index=True)
@@ -74,14 +74,28 @@ def load_runs(runs_dirs: RunsDirs) -> pd.DataFrame:
     # an ok row without a cost (written by hand or by another tool) counts as failed
     runs = runs.assign(_failed=(runs["status"] != STATUS_OK) | runs["proxy"].isna())
     runs.loc[runs["_failed"] & (runs["status"] == STATUS_OK), "status"] = STATUS_FAILED
-    _refuse_option_clashes(runs[~runs["_failed"]])
-    _refuse_code_clashes(runs[~runs["_failed"]])
+    # (the ok runs' columns the checks read, not a copy of every column)
+    ok = runs.loc[~runs["_failed"], [c for c in _CHECKED_COLUMNS if c in runs.columns]]
+    _refuse_option_clashes(ok)
+    _refuse_code_clashes(ok)
     _refuse_design_clashes(runs)
-    _refuse_runs_numbered_alike(runs[~runs["_failed"]])
-    runs = runs.sort_values(["_failed", "_folder"], kind="stable")
-    runs = runs.drop_duplicates(subset=list(KEY_COLUMNS), keep="first")
+    _refuse_runs_numbered_alike(ok)
+    del ok
+    keys = list(KEY_COLUMNS)
+    if runs.duplicated(keys).any():  # (runs of one folder hold each key once)
+        runs = runs.sort_values(["_failed", "_folder"], kind="stable")
+        runs = runs.drop_duplicates(subset=keys, keep="first")
     runs = runs.drop(columns=["_failed", "_folder"])
-    return runs.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+    # (one folder's rows come in key order already: the key columns are sorted, not the table)
+    order = runs[keys].sort_values(keys, kind="stable").index
+    if not order.equals(runs.index):
+        runs = runs.loc[order]
+    return runs.reset_index(drop=True)
+
+
+#: The columns of the ok runs that the pooling checks read (see :func:`load_runs`).
+_CHECKED_COLUMNS = (*KEY_COLUMNS, "options", "method_source", "runs_dir", "proxy", "seconds", "timing",
+                    "plc_attempt")
 
 
 def _refuse_bad_rows(frame: pd.DataFrame, db: Path) -> None:
@@ -116,12 +130,12 @@ def _refuse_bad_rows(frame: pd.DataFrame, db: Path) -> None:
             shown = repr(value) if isinstance(value, str) else f"{float(value):g}"
             raise InputError(f"{where(i)} has {column} {shown} (expected {expected})")
     if "options" in frame.columns:  # (text that is no JSON read as one more spelling of them;
-        is_object = once_per_value(_is_json_object)
-        for i, (text, status) in enumerate(zip(frame["options"], frame["status"], strict=True)):
-            if status != STATUS_OK:  # a failed run's options pool with nothing)
-                continue
-            if isinstance(text, str) and text and not is_object(text):
-                raise InputError(f"{where(i)} has options {text!r} (expected a JSON object)")
+        ok = frame["status"] == STATUS_OK  # a failed run's options pool with nothing)
+        # (each distinct text parsed once: every run of a method shares its options text)
+        bad_texts = [t for t in pd.unique(frame.loc[ok, "options"]) if isinstance(t, str) and t and not _is_json_object(t)]
+        if bad_texts:
+            i = int(np.flatnonzero((ok & frame["options"].isin(bad_texts)).to_numpy())[0])
+            raise InputError(f"{where(i)} has options {frame['options'].iloc[i]!r} (expected a JSON object)")
 
 
 def once_per_value(compute: Callable[[T], R]) -> Callable[[T], R]:
@@ -147,12 +161,14 @@ def _refuse_runs_numbered_alike(ok: pd.DataFrame) -> None:
     every batch numbers its seeds from 0, so two batches of one method both hold a seed 0, and
     the first folder's was kept without a word (the table hung on the order of the folders).
     The same run in two folders (a copy) is kept once."""
-    if ok.empty:
+    # (only keys held more than once can clash: one folder holds each key once)
+    twice = ok[ok.duplicated(list(KEY_COLUMNS), keep=False)]
+    if twice.empty:
         return
     # a run is its attempt (the id its .plc carries); a row from before attempts, its figures
-    figures = ok["proxy"].map(repr) + "/" + ok["seconds"].map(repr) + "/" + ok["timing"].map(repr)
-    identity = ok["plc_attempt"].where(ok["plc_attempt"].notna(), figures) if "plc_attempt" in ok else figures
-    results = ok.assign(_run=identity).groupby(list(KEY_COLUMNS))["_run"].nunique()
+    figures = twice["proxy"].map(repr) + "/" + twice["seconds"].map(repr) + "/" + twice["timing"].map(repr)
+    identity = twice["plc_attempt"].where(twice["plc_attempt"].notna(), figures) if "plc_attempt" in twice else figures
+    results = twice.assign(_run=identity).groupby(list(KEY_COLUMNS))["_run"].nunique()
     clashes = results[results > 1]
     if clashes.empty:
         return
@@ -213,20 +229,27 @@ def _refuse_code_clashes(ok: pd.DataFrame) -> None:
 def _refuse_design_clashes(runs: pd.DataFrame) -> None:
     """Refuse to put two different designs that share a name in one row: their costs and
     their ``initial`` would be pooled as one design's."""
-    for design, rows in runs[runs["netlist_path"].fillna("") != ""].groupby("design"):
-        paths = list(dict.fromkeys(rows["netlist_path"]))
-        for other in paths[1:]:
-            if not same_design_file(paths[0], other):
+    named = runs.loc[runs["netlist_path"].fillna("") != "",
+                     ["design", "netlist_path", "design_digest", "_failed", "runs_dir", "method", "seed"]]
+    # each design's distinct paths and (its ok runs') digests, in the order the runs hold them;
+    # only a design with two of either is looked at, in name order
+    paths = named.drop_duplicates(["design", "netlist_path"])[["design", "netlist_path"]]
+    # (the same files edited between ok runs: rows written by older versions have no digest;
+    # a failed run measured nothing, and a folder's resume only guards its ok runs)
+    scored = named[~named["_failed"] & (named["design_digest"].fillna("") != "")]
+    digests = scored.drop_duplicates(["design", "design_digest"])
+    suspects = set(paths.loc[paths["design"].duplicated(), "design"]) | set(digests.loc[digests["design"].duplicated(), "design"])
+    for design in sorted(suspects):
+        design_paths = list(paths.loc[paths["design"] == design, "netlist_path"])
+        for other in design_paths[1:]:
+            if not same_design_file(design_paths[0], other):
                 raise InputError(
-                    f"design {design!r} comes from two different netlists, {paths[0]} and {other}: "
+                    f"design {design!r} comes from two different netlists, {design_paths[0]} and {other}: "
                     "pool only runs of the same designs (or give one of them another name)"
                 )
-        # the same files edited between ok runs (rows written by older versions have no digest;
-        # a failed run measured nothing, and a folder's resume only guards its ok runs)
-        scored = rows[~rows["_failed"] & (rows["design_digest"].fillna("") != "")]
-        digests = scored.drop_duplicates("design_digest")
-        if len(digests) > 1:
-            first, second = digests.iloc[0], digests.iloc[1]
+        design_digests = digests[digests["design"] == design]
+        if len(design_digests) > 1:
+            first, second = design_digests.iloc[0], design_digests.iloc[1]
             raise InputError(
                 f"design {design!r} was placed from two versions of its files (netlist or "
                 f"initial .plc edited in between): runs in {first['runs_dir']} and in "

@@ -1332,3 +1332,21 @@ def test_each_options_text_is_parsed_once_however_many_runs_share_it(tmp_path: P
     store.write(record("d1", "aa", 12, 0.4))  # (the bad row replaced: options "{}", another spelling)
     with pytest.raises(ValueError, match="aa \\(5 s\\) was run with different options"):
         runs_module.load_runs(tmp_path / "runs")
+
+
+def test_runs_are_read_in_chunks_into_the_same_table_each_repeated_text_held_once(tmp_path: Path, monkeypatch) -> None:
+    """A folder's rows were read whole, each text once per row (~3.1 KB a row at the page's
+    peak): read a few rows at a time, the table is the same, and a design, suite or commit
+    that many runs share is one string."""
+    import placer.results as results
+
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for (design, method, seed), proxy in PROXY.items():
+        store.write(record(design, method, seed, proxy))
+    store.write(record("d2", "cc", 0, None))
+    whole = leaderboard.load_runs(tmp_path / "runs")
+    monkeypatch.setattr(results, "ROW_CHUNK", 2)
+    chunked = leaderboard.load_runs(tmp_path / "runs")
+    pd.testing.assert_frame_equal(chunked, whole)
+    for column in ("design", "suite", "git_commit", "version", "runs_dir"):
+        assert len({id(v) for v in chunked[column].tolist()}) == chunked[column].nunique(), column

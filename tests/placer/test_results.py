@@ -190,6 +190,29 @@ def test_row_values_are_the_records_fields_as_plain_tuples_an_older_files_missin
     assert got["note"] is None and got["options"] == "{}" and got["proxy"] == 0.7 and got["design"] == "d2"
 
 
+def test_row_chunks_are_row_values_in_lists_of_at_most_size_and_refuse_a_bad_file_before_reading(
+    tmp_path: Path,
+) -> None:
+    """The leaderboard reads a folder's rows a few thousand at a time (every row's tuple and
+    values held at once were most of its ~3.1 KB a row at its peak): the same rows in the
+    same order, the file refused before any row is read."""
+    from netlists.errors import InputError
+
+    path = tmp_path / DB_NAME
+    store = ResultStore(path)
+    for seed in range(5):
+        store.write(RunRecord("d", "sa", seed, 5.0, proxy=0.7 + seed))
+    columns, chunks = store.row_chunks(size=2)
+    lists = list(chunks)
+    assert [len(rows) for rows in lists] == [2, 2, 1]
+    assert (columns, [row for rows in lists for row in rows]) == store.row_values()
+    assert [len(rows) for rows in store.row_chunks("ok", size=4)[1]] == [4, 1]
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE runs SET seed = 'abc' WHERE seed = 4")
+    with pytest.raises(InputError, match="holds values no results file of placer place holds"):
+        store.row_chunks(size=2)  # (not waiting for the iterator's first list)
+
+
 @pytest.mark.parametrize(
     "edit",
     ["UPDATE runs SET seed = 'abc'", "UPDATE runs SET seed = 1e999", "UPDATE runs SET budget_s = 'abc'",
