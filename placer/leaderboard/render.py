@@ -12,7 +12,7 @@ import html
 import re
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,13 +25,14 @@ from placer.leaderboard.table import (
     INITIAL,
     MIXED_TIMING_MODELS,
     best_seed_rows,
-    budget_label,
+    budget_labels,
     guard_formulas,
     illegal_cells,
     illegal_pivot,
     keep_cells,
     method_labels,
     method_order,
+    ok_rows,
     other_timing_model,
     pivot,
     summary_rows,
@@ -97,23 +98,23 @@ def _cell(value: float, metric: str) -> str:
 def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd.DataFrame, int]:
     """Text cells of a metric's designs x methods table, best in ``**``, then mean rows."""
     wide = pivot(table, metric, methods)
-    best = pivot(table.assign(best=table["best"].astype(float)), "best", methods).fillna(0) > 0
-    failed = pivot(table, "failed", methods).fillna(0)
-    seeds = pivot(table, "seeds", methods).fillna(0)  # ok runs
+    best = pivot(table.assign(best=table["best"].astype(float)), "best", methods).fillna(0).to_numpy() > 0
+    failed = pivot(table, "failed", methods).fillna(0).to_numpy()
+    seeds = pivot(table, "seeds", methods).fillna(0).to_numpy()  # ok runs
     illegal = illegal_pivot(table, methods)
-    text = wide.astype(object)
-    for design in wide.index:
-        for method in wide.columns:
-            value = wide.at[design, method]
-            cell = _cell(value, metric)
-            # (a cell with ok runs but no figure, e.g. a timing of another model, is blank)
-            if np.isnan(value) and failed.at[design, method] > 0 and seeds.at[design, method] == 0:
-                cell = "failed"
-            elif best.at[design, method] and metric == "proxy":
-                cell = f"**{cell}**"
-            if not np.isnan(value) and illegal.at[design, method]:
-                cell += ILLEGAL_MARK
-            text.at[design, method] = cell
+    values = wide.to_numpy(dtype=float)
+    missing = np.isnan(values)
+    cells = np.empty(values.shape, dtype=object)
+    cells.ravel()[:] = [_cell(v, metric) for v in values.ravel().tolist()]
+    # (a cell with ok runs but no figure, e.g. a timing of another model, is blank)
+    failed_only = missing & (failed > 0) & (seeds == 0)
+    cells[failed_only] = "failed"
+    if metric == "proxy":
+        bold = best & ~failed_only
+        cells[bold] = "**" + cells[bold] + "**"
+    marked = ~missing & illegal.to_numpy()
+    cells[marked] = cells[marked] + ILLEGAL_MARK
+    text = pd.DataFrame(cells, index=wide.index, columns=wide.columns, dtype=object)
     summary = summary_rows(wide, illegal)
     summary_text = pd.DataFrame(
         [
@@ -165,7 +166,7 @@ def markdown_table(text: pd.DataFrame, index_name: str = "design") -> str:
     header = [index_name, *text.columns]
     lines = ["| " + " | ".join(map(_markdown_text, header)) + " |", "|:---|" + "---:|" * len(text.columns)]
     first_summary = _summary_from(text)
-    for position, (name, row) in enumerate(text.iterrows()):
+    for position, (name, row) in enumerate(zip(text.index, text.to_numpy(dtype=object).tolist(), strict=True)):
         label = _markdown_text(name)
         if position >= first_summary:
             label = f"**{label}**"
@@ -176,7 +177,7 @@ def markdown_table(text: pd.DataFrame, index_name: str = "design") -> str:
 def _html_table(text: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in ["design", *text.columns])
     body = []
-    for name, row in text.iterrows():
+    for name, row in zip(text.index, text.to_numpy(dtype=object).tolist(), strict=True):
         cells = [f"<th>{html.escape(str(name))}</th>"]
         for value in row:
             value = str(value)
@@ -190,13 +191,13 @@ def _html_table(text: pd.DataFrame) -> str:
 
 
 def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
-    ok = runs[runs["status"] == "ok"]
+    ok = ok_rows(runs, ["design", "method"])
     budgets = ", ".join(f"{b:g} s" for b in sorted(runs["budget_s"].unique()))
     # per table column: a method run at two budgets is two columns (2 + 3 seeds read as 5)
     labels = method_labels(runs).loc[ok.index]
     seeds = int(ok.assign(method=labels).groupby(["design", "method"]).size().max()) if not ok.empty else 0
-    versions = ", ".join(sorted(set(runs["version"].dropna())))
-    commits = ", ".join(sorted({str(c)[:10] for c in runs["git_commit"].dropna()})) or "none"
+    versions = ", ".join(sorted(set(runs["version"].dropna().unique())))
+    commits = ", ".join(sorted({str(c)[:10] for c in runs["git_commit"].dropna().unique()})) or "none"
     how = ("the best seed (lowest proxy among its legal seeds) per design and method" if aggregate == "best"
            else "the mean over seeds per design and method")
     return [
@@ -218,22 +219,37 @@ def _unchecked_runs(runs: pd.DataFrame, aggregate: str) -> list[str]:
     (:func:`~placer.leaderboard.table.best_seed_rows`), with ``"mean"`` every ok run (each is
     in a mean). Opening every ok run's file took 7-11 s of a 100,000-row page of 10 seeds a
     cell, its best seeds' 0.7-1.5 s (``experiments/bench/leaderboard_scale.py``'s folder)."""
-    ok = runs[runs["status"] == STATUS_OK]
+    ok = ok_rows(runs, ["design", "method", "seed", "runs_dir", "plc_path", "plc_attempt", "proxy",
+                        "overlap_area", "out_of_canvas"])
+    shown = ok
     if aggregate == "best":  # (the cells as the table makes them: methods labelled over all runs)
         labelled = ok.assign(method=method_labels(runs).loc[ok.index])
-        ok = ok.loc[best_seed_rows(labelled).index].sort_index()
-    lost = [
-        f"{row.design}/{row.method}/seed{int(row.seed)}"
-        for row in ok[ok["plc_path"].notna()].itertuples()
-        if not plc_of_row_is_there(
-            Path(row.runs_dir), row.plc_path, None if pd.isna(row.plc_attempt) else row.plc_attempt
-        )
-    ]
+        shown = ok.loc[best_seed_rows(labelled).index].sort_index()
+    folders: dict[str, Path] = {}  # (one Path per runs folder, not per run)
+    lost = _named(shown, [
+        not plc_of_row_is_there(folders.setdefault(folder, Path(folder)), plc, None if pd.isna(attempt) else attempt)
+        for folder, plc, attempt in zip(*_columns(shown, "runs_dir", "plc_path", "plc_attempt"), strict=True)
+    ])
     if not lost:
         return []
-    shown = _listed(lost)
-    return [f"{len(lost)} run(s) no longer have their .plc (removed or replaced): {shown}; their "
+    return [f"{len(lost)} run(s) no longer have their .plc (removed or replaced): {_listed(lost)}; their "
             "numbers are in the tables, but no placement file backs them."]
+
+
+def _columns(runs: pd.DataFrame, *names: str) -> list[list[Any]]:
+    """Those columns of the rows of ``runs`` that record a ``.plc``, as lists (zipped, they
+    take a fraction of itertuples' time)."""
+    has_plc = runs["plc_path"].notna()
+    return [runs.loc[has_plc, name].tolist() for name in names]
+
+
+def _named(runs: pd.DataFrame, chosen: list[bool]) -> list[str]:
+    """``design/method/seedK`` of the rows of ``runs`` recording a ``.plc`` that ``chosen``
+    marks (one flag per such row, in order)."""
+    if not any(chosen):
+        return []
+    designs, methods, seeds = _columns(runs, "design", "method", "seed")
+    return [f"{d}/{m}/seed{int(s)}" for d, m, s, c in zip(designs, methods, seeds, chosen, strict=True) if c]
 
 
 def _verified(runs: pd.DataFrame) -> str:
@@ -315,13 +331,13 @@ def _illegal_seeds_note(runs: pd.DataFrame, aggregate: str, table: pd.DataFrame 
     """A note naming the best-seed cells shown legal whose other seeds were not (the illegal
     seeds vanished without a trace, while the CSV's proxy_mean counted them), by the columns
     of ``table`` (kept cells can label the runs' columns by budget)."""
-    ok = runs[runs["status"] == STATUS_OK]
+    ok = ok_rows(runs, ["design", "method", "budget_s", "overlap_area", "out_of_canvas"])
     if aggregate != "best" or ok.empty:
         return []
     labels = method_labels(runs).loc[ok.index]
     if table is not None:  # a column the page labelled by budget goes by that label
         columns = set(table["method"])
-        budgeted = ok["method"] + ok["budget_s"].map(budget_label)
+        budgeted = ok["method"] + budget_labels(ok["budget_s"])
         labels = labels.where(labels.isin(columns) | ~budgeted.isin(columns), budgeted)
     ok = ok.assign(method=labels, _illegal=illegal_cells(ok))
     counts = ok.groupby(["design", "method"])["_illegal"].agg(["sum", "size"])

@@ -21,7 +21,9 @@ from placer.leaderboard.runs import (
     RunsDirs,
     canonical_options,
     load_runs,
+    once_per_value,
 )
+from placer.results import STATUS_OK
 
 INITIAL = "initial"
 AGGREGATES = ("best", "mean")
@@ -64,9 +66,14 @@ def budget_label(budget: float) -> str:
     return f"@{float(budget):.12g}s"  # (:g merged 1 and 1.0000001)
 
 
+def budget_labels(budgets: pd.Series) -> pd.Series:
+    """:func:`budget_label` of each budget, each distinct one written once (runs share a few)."""
+    return budgets.map({b: budget_label(b) for b in budgets.unique()})
+
+
 def method_labels(runs: pd.DataFrame) -> pd.Series:
     if runs["budget_s"].nunique() > 1:
-        return runs["method"] + runs["budget_s"].map(budget_label)
+        return runs["method"] + budget_labels(runs["budget_s"])
     return runs["method"]
 
 
@@ -92,7 +99,7 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     if runs.empty:
         return pd.DataFrame(columns=columns)
     runs = runs.assign(method=method_labels(runs))
-    ok = runs[runs["status"] == "ok"]
+    ok = ok_rows(runs, ["design", "method", *METRICS, "timing_model", "overlap_area", "out_of_canvas", "options"])
     ok = ok.assign(timing=ok["timing"].where(~other_timing_model(ok)))  # never two models' figures
     failed = runs[runs["status"] != "ok"].groupby(["design", "method"]).size().rename("failed")
 
@@ -116,7 +123,7 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     table["failed"] = table["failed"].fillna(0).astype(int)
     # what a kept cell (--keep) must match to share a column with these runs
     table = table.join(runs.groupby(["design", "method"])["budget_s"].first())
-    table = table.join(ok.groupby(["design", "method"])["options"].first().map(canonical_options))
+    table = table.join(ok.groupby(["design", "method"])["options"].first().map(once_per_value(canonical_options)))
     table["options"] = table["options"].fillna("")  # no ok run: no options (as a CSV reads back)
     table["aggregate"] = aggregate
     table = table.reset_index()
@@ -132,6 +139,12 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     table = table.reindex(columns=columns)
     table["timing_model"] = table["timing_model"].astype("Int64")  # a model number (2, not 2.0)
     return _marked_and_sorted(table)
+
+
+def ok_rows(runs: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The ok rows of ``runs`` with those of ``columns`` it has, their index kept: a copy of
+    the columns a step reads, not of every column of 100,000 rows (a page made several)."""
+    return runs.loc[runs["status"] == STATUS_OK, [c for c in columns if c in runs.columns]]
 
 
 def best_seed_rows(ok: pd.DataFrame) -> pd.DataFrame:
