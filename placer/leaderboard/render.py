@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import html
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -213,27 +214,40 @@ def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
 
 
 def _unchecked_runs(runs: pd.DataFrame, aggregate: str) -> list[str]:
-    """A note naming the runs whose figures the tables show but whose ``.plc`` is gone or is
-    not theirs (removed or replaced by hand): no placement backs those numbers any more. Only
-    those runs' files are opened: with ``aggregate="best"`` each cell's best seed
+    """Notes naming the ok runs whose ``.plc`` is gone or is not theirs (removed or replaced
+    by hand): no placement backs those numbers any more. Only the runs whose figures the
+    tables show have their files opened (the attempt id in the header checked): with
+    ``aggregate="best"`` each cell's best seed
     (:func:`~placer.leaderboard.table.best_seed_rows`), with ``"mean"`` every ok run (each is
     in a mean). Opening every ok run's file took 7-11 s of a 100,000-row page of 10 seeds a
-    cell, its best seeds' 0.7-1.5 s (``experiments/bench/leaderboard_scale.py``'s folder)."""
+    cell, its best seeds' 0.7-1.5 s (``experiments/bench/leaderboard_scale.py``'s folder). The
+    other seeds of a best-seed page are named in a note of their own when their file is
+    missing, found by its presence alone (one ``stat`` each: a file replaced by another run's
+    is not caught there); they still count in the CSV's ``proxy_mean``, ``proxy_std`` and
+    ``seeds``."""
     ok = ok_rows(runs, ["design", "method", "seed", "runs_dir", "plc_path", "plc_attempt", "proxy",
                         "overlap_area", "out_of_canvas"])
-    shown = ok
+    shown, others = ok, ok.iloc[:0]
     if aggregate == "best":  # (the cells as the table makes them: methods labelled over all runs)
         labelled = ok.assign(method=method_labels(runs).loc[ok.index])
-        shown = ok.loc[best_seed_rows(labelled).index].sort_index()
+        best = best_seed_rows(labelled).index
+        shown, others = ok.loc[best].sort_index(), ok.drop(index=best)
     folders: dict[str, Path] = {}  # (one Path per runs folder, not per run)
     lost = _named(shown, [
         not plc_of_row_is_there(folders.setdefault(folder, Path(folder)), plc, None if pd.isna(attempt) else attempt)
         for folder, plc, attempt in zip(*_columns(shown, "runs_dir", "plc_path", "plc_attempt"), strict=True)
     ])
-    if not lost:
-        return []
-    return [f"{len(lost)} run(s) no longer have their .plc (removed or replaced): {_listed(lost)}; their "
-            "numbers are in the tables, but no placement file backs them."]
+    gone = _named(others, [not os.path.isfile(os.path.join(folder, str(plc)))
+                           for folder, plc in zip(*_columns(others, "runs_dir", "plc_path"), strict=True)])
+    notes = []
+    if lost:
+        notes.append(f"{len(lost)} run(s) no longer have their .plc (removed or replaced): {_listed(lost)}; their "
+                     "numbers are in the tables, but no placement file backs them.")
+    if gone:
+        notes.append(f"{len(gone)} run(s) of seeds no table shows no longer have their .plc (removed; only "
+                     f"whether the file is there was checked): {_listed(gone)}; they still count in the CSV's "
+                     "`proxy_mean`, `proxy_std` and `seeds`.")
+    return notes
 
 
 def _columns(runs: pd.DataFrame, *names: str) -> list[list[Any]]:

@@ -1334,6 +1334,37 @@ def test_each_options_text_is_parsed_once_however_many_runs_share_it(tmp_path: P
         runs_module.load_runs(tmp_path / "runs")
 
 
+def test_a_lost_plc_of_a_seed_no_table_shows_is_named_by_its_presence_alone(tmp_path: Path, monkeypatch) -> None:
+    """Under the best seed per cell only the shown seeds' files are opened, and a removed .plc of
+    another seed went unsaid while the CSV's proxy_mean still counted that run: it is named in
+    a note of its own, found by whether the file is there (never opened); the mean view, which
+    opens every ok run's file, names it with the shown ones as before."""
+    import placer.leaderboard.render as render
+
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for design, method, seed, proxy in [("d1", "aa", 0, 0.8), ("d1", "aa", 1, 0.6), ("d1", "aa", 2, 0.7),
+                                        ("d1", "bb", 0, 0.7), ("d1", "bb", 1, 0.9)]:
+        run = record(design, method, seed, proxy)
+        run.plc_path, run.plc_attempt = f"{design}/{method}/seed{seed}.plc", f"{seed:032x}"
+        if (design, method, seed) not in {("d1", "aa", 0), ("d1", "bb", 1)}:  # those two removed
+            (tmp_path / "runs" / run.plc_path).parent.mkdir(parents=True, exist_ok=True)
+            # (seed 2's file is another run's: a file is there, which is all this note checks)
+            (tmp_path / "runs" / run.plc_path).write_text(f"# placer-gym attempt {seed % 2:032x}\n")
+        store.write(run)
+    opened = []
+    real = render.plc_of_row_is_there
+    monkeypatch.setattr(render, "plc_of_row_is_there", lambda *row: opened.append(row[1]) or real(*row))
+    best = write_leaderboard(tmp_path / "runs", tmp_path / "best")["markdown"].read_text()
+    assert sorted(opened) == ["d1/aa/seed1.plc", "d1/bb/seed0.plc"]  # the best seeds only
+    assert "no longer have their .plc (removed or replaced)" not in best  # (both shown files are theirs)
+    assert ("2 run(s) of seeds no table shows no longer have their .plc (removed; only whether the file is "
+            "there was checked): d1/aa/seed0, d1/bb/seed1; they still count in the CSV's `proxy_mean`, "
+            "`proxy_std` and `seeds`.") in best
+    mean = write_leaderboard(tmp_path / "runs", tmp_path / "mean", aggregate="mean")["markdown"].read_text()
+    assert ("3 run(s) no longer have their .plc (removed or replaced): d1/aa/seed0, d1/aa/seed2, d1/bb/seed1;"
+            in mean) and "seeds no table shows" not in mean
+
+
 def test_runs_are_read_in_chunks_into_the_same_table_each_repeated_text_held_once(tmp_path: Path, monkeypatch) -> None:
     """A folder's rows were read whole, each text once per row (~3.1 KB a row at the page's
     peak): read a few rows at a time, the table is the same, and a design, suite or commit
