@@ -311,6 +311,18 @@ def report_timed_table(out: Path | None, title: str, header: Sequence[str], body
     write_results({out: markdown, out.with_suffix(".json"): json.dumps(rows, indent=1)}, command)
 
 
+def checkout_commit(tree: Path) -> str:
+    """The short commit of the checkout ``tree`` (with ``+`` if it has changes), or ``?``."""
+    try:
+        head = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "-C", str(tree), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return head + ("+" if dirty else "")
+
+
 def command_line(argv: Sequence[str] | None = None) -> str:
     """This run's command as ``python PATH ARGS`` (the script's path relative to the repository
     when inside it, arguments shell-quoted): recorded in a table, it says how to remake it."""

@@ -1,11 +1,14 @@
 """Benchmark: ``placer leaderboard`` on large synthetic runs folders: seconds and peak memory.
 
 Makes one runs folder per ``--rows`` count (``results.sqlite`` with that many rows: designs x
-``--methods`` methods x ``--seeds`` seeds at one budget, one row in 50 failed) whose ok rows
-point at a few real ``.plc`` files copied from ``experiments/leaderboard/results`` (each given
-an attempt id in its header, as the batch writes them; a real folder has one file per run, so
-its reads cost more than these, which stay in the page cache). Each design's seed 0 is its
-cells' best; one cell in 97 has lost that seed's ``.plc``, so the page names missing files.
+``--methods`` methods x ``--seeds`` seeds at one budget, one row in 50 failed; 100,000 rows are
+1,000 designs at the defaults) whose ok rows point at a few real ``.plc`` files copied from
+``experiments/leaderboard/results`` (each given an attempt id in its header, as the batch writes
+them; a real folder has one file per run, so its reads cost more than these, which stay in the
+page cache, and its rows hold two texts more of their own, the path and the attempt id, some
+150 bytes). Each run has its own start and finish times, as in a real folder. Each design's
+seed 0 is its cells' best; one cell in 97 has lost that seed's ``.plc``, so the page names
+missing files.
 Then, each in a fresh process (one core: the leaderboard is single-threaded), it writes the
 page with ``write_leaderboard`` and reports the seconds (wall, and the process's CPU
 seconds, which other jobs on the machine disturb less), the peak resident memory's growth
@@ -22,6 +25,7 @@ page (Markdown, HTML and CSV, the generation time aside).
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -36,6 +40,7 @@ from pathlib import Path
 from _cli import (
     REPO,
     check_outputs,
+    checkout_commit,
     command_line,
     make_parser,
     output_file,
@@ -51,6 +56,8 @@ PLC_SOURCE = REPO / "experiments" / "leaderboard" / "results"
 PLC_FILES = 8
 #: One row in this many is a failed run; one cell in this many has lost its best seed's .plc.
 FAILED_EVERY, LOST_EVERY = 50, 97
+#: When the first run started.
+START = datetime.datetime(2026, 12, 6, 10, 0, tzinfo=datetime.UTC)
 
 _MEASURE = r"""
 import json, os, sys, time
@@ -109,6 +116,7 @@ def make_runs_folder(folder: Path, rows: int, methods: int, seeds: int) -> None:
                 if seed == 0 and cell % LOST_EVERY == 0:
                     plc = f"plc/lost{cell}.plc"  # never written: as if removed by hand
                 proxy = 0.9 + 0.01 * seed + 1e-6 * cell
+                started = START + datetime.timedelta(seconds=k)  # (a text of its own per run, as a batch's)
                 record = RunRecord(
                     design=f"design{d:04d}", method=f"method{m:02d}", seed=seed, budget_s=600.0,
                     suite="/benchmarks/suite", netlist_path=f"/benchmarks/suite/design{d:04d}/netlist.pb.txt",
@@ -118,7 +126,7 @@ def make_runs_folder(folder: Path, rows: int, methods: int, seeds: int) -> None:
                     initial_wirelength=0.1, initial_density=0.5, initial_congestion=0.5, initial_proxy=1.0,
                     initial_overlap_area=0.0, initial_out_of_canvas=0, plc_path=plc, plc_attempt=attempt,
                     version="0.1.0", git_commit="0123456789abcdef0123456789abcdef01234567",
-                    started="2026-12-06T10:00:00+00:00", finished="2026-12-06T10:10:00+00:00",
+                    started=started.isoformat(), finished=(started + datetime.timedelta(seconds=590 + seed)).isoformat(),
                 )  # fmt: skip
                 if failed:
                     record.status, record.error = "failed", "RuntimeError: the run failed\ntraceback lines"
@@ -184,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             with sqlite3.connect(folder / DB_NAME) as conn:
                 n_rows = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
             conn.close()
-            row: dict = {"rows": n_rows}
+            row: dict = {"rows": n_rows, "designs": max(1, count // (args.methods * args.seeds))}
             pages = {}
             for label in reversed(checkouts) if len(rows) % 2 else checkouts:  # alternating who goes first
                 out = Path(scratch) / f"page_{label}_{count}"
@@ -199,20 +207,21 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             shutil.rmtree(folder)
             print(json.dumps(row), flush=True)
-    header = ["| rows | seconds (CPU) | peak growth (MB) | bytes per row |" + (
+    header = ["| rows | designs | seconds (CPU) | peak growth (MB) | bytes per row |" + (
         " baseline seconds (CPU) | baseline peak growth (MB) | baseline bytes per row | same page |"
         if args.baseline_repo else ""),
-        "|---:|---:|---:|---:|" + ("---:|---:|---:|:---:|" if args.baseline_repo else "")]  # fmt: skip
+        "|---:|---:|---:|---:|---:|" + ("---:|---:|---:|:---:|" if args.baseline_repo else "")]  # fmt: skip
     body = []
     for r in rows:
-        line = (f"| {r['rows']} | {r['this_s']:.1f} ({r['this_cpu_s']:.1f}) | {r['this_mb']:.0f} | "
+        line = (f"| {r['rows']} | {r['designs']} | {r['this_s']:.1f} ({r['this_cpu_s']:.1f}) | {r['this_mb']:.0f} | "
                 f"{r['this_bytes_per_row']:.0f} |")
         if args.baseline_repo:
             line += (f" {r['baseline_s']:.1f} ({r['baseline_cpu_s']:.1f}) | {r['baseline_mb']:.0f} | "
                      f"{r['baseline_bytes_per_row']:.0f} | {'yes' if r['same_page'] else 'NO'} |")
         body.append(line)
     if args.baseline_repo:
-        body += ["", f"Baseline: the checkout at `{args.baseline_repo}`."]
+        body += ["", f"Baseline: the checkout at `{args.baseline_repo}` (commit {checkout_commit(args.baseline_repo)}); "
+                 f"this: commit {checkout_commit(REPO)}."]
     report_timed_table(args.out, "Leaderboard at scale (generated by experiments/bench/leaderboard_scale.py)",
                        header, body, rows, load_before, None if argv is None else command_line([__file__, *argv]))
     return 0 if all(r.get("same_page", True) for r in rows) else 1
