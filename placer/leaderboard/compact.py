@@ -3,9 +3,10 @@
 SQLite hands every value of every row over as a Python object of its own: a design name, a
 path or a commit 100,000 times over is 100,000 strings, and each float a 24-byte object. Read
 whole (``fetchall``, then a DataFrame of the tuples), a 100,000-row folder held the tuples,
-those objects and the frame at once, ~3.1 KB a row at the leaderboard's peak
-(``experiments/bench/leaderboard_scale.py``). Here each chunk's numbers become numpy arrays
-and its repeated texts one shared string per distinct value before the next chunk is read.
+those objects and the frame at once, ~3.1 KB a row at the leaderboard's peak (~1.1 KB read
+this way: ``experiments/results/leaderboard_scale.md``). Here each chunk's numbers become
+numpy arrays and its repeated texts one shared string per distinct value before the next
+chunk is read.
 The frame is the one ``DataFrame.from_records`` makes of all the rows at once: the same
 columns, each of the dtype pandas infers from the whole column (a chunk whose column is all
 NULL does not make it another)."""
