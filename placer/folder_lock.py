@@ -43,6 +43,27 @@ def _busy_message(folder: Path, holder: str) -> str:
     return f"{folder} is in use by {holder or 'another process'}: wait for it to finish or use another --out"
 
 
+def holder_of(folder: str | Path) -> str | None:
+    """Who holds the folder's lock now (its lock file's text, e.g. ``pid 123``, or ``another
+    process``), or None when no live process does (or the platform has no ``flock``, under
+    which no folder is held); creates nothing."""
+    path = Path(folder) / LOCK_NAME
+    if fcntl is None or not path.is_file():
+        return None
+    flock = fcntl
+    try:
+        handle = open(path, encoding="utf-8")
+    except OSError:
+        return None  # unreadable: exclusive_folder says why when it takes the lock
+    with handle:
+        try:
+            flock.flock(handle, flock.LOCK_SH | flock.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "another process"
+        flock.flock(handle, flock.LOCK_UN)
+    return None
+
+
 def check_not_busy(folder: str | Path) -> None:
     """Refuse at once a folder another live process holds, before a command reads the files
     it is writing (a resume's "nothing saved yet" said "remove the folder" of a live run);
@@ -51,20 +72,9 @@ def check_not_busy(folder: str | Path) -> None:
     Raises:
         FolderBusy: naming the holder.
     """
-    path = Path(folder) / LOCK_NAME
-    if not path.is_file():
-        return
-    flock = _flock()
-    try:
-        handle = open(path, encoding="utf-8")
-    except OSError:
-        return  # unreadable: exclusive_folder says why when it takes the lock
-    with handle:
-        try:
-            flock.flock(handle, flock.LOCK_SH | flock.LOCK_NB)
-        except BlockingIOError:
-            raise FolderBusy(_busy_message(Path(folder), handle.read().strip())) from None
-        flock.flock(handle, flock.LOCK_UN)
+    holder = holder_of(folder)
+    if holder is not None:
+        raise FolderBusy(_busy_message(Path(folder), holder))
 
 
 @contextmanager

@@ -55,6 +55,7 @@ def leaderboard_command(
     """Write leaderboard.md, .csv, .html and .png (mean proxy per method) from RUNS_DIR(s).
 
     Several runs folders (e.g. methods run as separate batches) are pooled into one table."""
+    from placer.folder_lock import holder_of
     from placer.leaderboard import AGGREGATES, write_leaderboard
     from placer.results import DB_NAME
 
@@ -81,3 +82,8 @@ def leaderboard_command(
     proxy_section = markdown.split("## ")[1].split("\n", 1)[1].strip()
     console.print(proxy_section, markup=False, highlight=False)
     console.print("wrote " + ", ".join(str(p) for p in paths.values()))
+    for runs_dir in runs_dirs:  # (the page says so too; the table above reads as complete)
+        holder = holder_of(runs_dir)
+        if holder is not None:
+            console.print(f"note: {runs_dir} is being written by {holder}: the page holds only the runs "
+                          "finished so far", markup=False, highlight=False, soft_wrap=True)

@@ -191,6 +191,21 @@ def _html_table(text: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _busy_folders(folders: list[Path]) -> list[str]:
+    """A note per runs folder a live batch is still writing: its page holds only the runs
+    finished so far (a leaderboard of a running batch read as complete, a design not yet
+    begun simply absent)."""
+    from placer.folder_lock import holder_of
+
+    notes = []
+    for folder in folders:
+        holder = holder_of(folder)
+        if holder is not None:
+            notes.append(f"`{folder}` was being written by {holder} when this page was made: it holds only "
+                         "the runs finished by then (make the page again once the batch ends).")
+    return notes
+
+
 def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
     ok = ok_rows(runs, ["design", "method"])
     budgets = ", ".join(f"{b:g} s" for b in sorted(runs["budget_s"].unique()))
@@ -485,7 +500,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     table = table_of_runs(runs, aggregate)
     if table.empty:
         raise InputError(f"{', '.join(str(f / DB_NAME) for f in folders)} {'holds' if len(folders) == 1 else 'hold'} no runs")
-    notes = _provenance(runs, aggregate)
+    notes = _busy_folders(folders) + _provenance(runs, aggregate)
     if verify:
         notes.append(_verified(runs))
     if keep is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import closing
 from pathlib import Path
 
@@ -1381,3 +1382,21 @@ def test_runs_are_read_in_chunks_into_the_same_table_each_repeated_text_held_onc
     pd.testing.assert_frame_equal(chunked, whole)
     for column in ("design", "suite", "git_commit", "version", "runs_dir"):
         assert len({id(v) for v in chunked[column].tolist()}) == chunked[column].nunique(), column
+
+
+def test_a_page_of_a_batch_still_running_says_it_holds_only_the_runs_finished(runs: Path, tmp_path: Path) -> None:
+    # a leaderboard of a live batch read as complete: every cell had the same seed count, and a
+    # design not begun yet was simply absent
+    from placer.folder_lock import exclusive_folder
+
+    with exclusive_folder(runs):  # the batch writing into it
+        paths = write_leaderboard(runs, tmp_path / "live")
+    note = f"{runs}</code> was being written by pid {os.getpid()} when this page was made: it holds only the runs finished by then"
+    assert f"`{runs}` was being written by pid {os.getpid()}" in paths["markdown"].read_text(encoding="utf-8")
+    assert note in paths["html"].read_text(encoding="utf-8")
+    with exclusive_folder(runs):
+        said = CliRunner().invoke(make_app(), ["leaderboard", str(runs), "--out", str(tmp_path / "cli")])
+    assert said.exit_code == 0, said.output
+    assert f"note: {runs} is being written by pid {os.getpid()}: the page holds only the runs finished so far" in " ".join(said.output.split())
+    done = write_leaderboard(runs, tmp_path / "done")  # the batch ended: no note
+    assert "was being written by" not in done["markdown"].read_text(encoding="utf-8")
