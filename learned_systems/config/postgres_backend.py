@@ -249,6 +249,9 @@ class PostgresBackend:
                 "postgres",
                 "-E",
                 "UTF8",
+                # the C locale: any other one's encoding must match UTF8 (a latin-1 locale failed
+                # every run with "encoding mismatch"), and text sorts alike on every machine
+                "--locale=C",
                 "--no-sync",
             ]
         )

@@ -808,3 +808,25 @@ def test_a_server_user_is_created_with_its_name_after_the_options(monkeypatch):
     monkeypatch.setattr(pwd, "getpwnam", lookup)
     monkeypatch.setattr(subprocess, "run", useradd)
     assert _RunAs.resolve() == _RunAs(999, 998) and created == ["placer-test_1$"]
+
+
+@needs_postgres
+@pytest.mark.skipif(not (shutil.which("localedef") and Path("/usr/share/i18n/locales/en_US").is_file()),
+                    reason="localedef or its locale sources not installed: no latin-1 locale can be made")
+def test_a_user_under_a_latin1_locale_gets_a_server(monkeypatch):
+    # initdb took the user's locale, whose encoding must match -E UTF8: under a latin-1 one every
+    # run failed with "initdb failed: initdb: error: encoding mismatch"
+    made = Path(tempfile.mkdtemp(prefix="placer-test-locales-"))
+    try:
+        made.chmod(0o755)  # (read by the server's unprivileged user too)
+        built = subprocess.run(["localedef", "-i", "en_US", "-f", "ISO-8859-1", str(made / "en_US.ISO-8859-1")],
+                               capture_output=True, text=True, timeout=120)
+        if not (made / "en_US.ISO-8859-1").is_dir():
+            pytest.skip(f"localedef could not build a latin-1 locale: {built.stderr.strip()[:200]}")
+        monkeypatch.setenv("LOCPATH", str(made))
+        monkeypatch.setenv("LC_ALL", "en_US.ISO-8859-1")
+        with closing(PostgresBackend("tpcb", scale=1, duration_s=1, repeats=1, clients=1)) as latin1:
+            result = latin1.run_trial({})
+        assert result.ok, result.error
+    finally:
+        shutil.rmtree(made, ignore_errors=True)
