@@ -5,10 +5,13 @@ and its warning for input that reads but looks damaged.
 The root classes live here, in the lowest layer, which imports nothing of ours, so that
 ``placer``, ``envs`` and ``learned_systems`` (:mod:`learned_systems.errors`) raise the same
 ones: a caller, and the CLI, tell a refusal meant for the user from a bug of ours by one test,
-``isinstance(error, REPORTED_ERRORS)``."""
+``isinstance(error, REPORTED_ERRORS)``. Beside them, two refusals every package words alike:
+a thread or process that the system's limit kept from starting (:func:`start_refused`) and a
+stored path holding a NUL byte (:func:`refuse_nul_byte`)."""
 
 from __future__ import annotations
 
+import errno
 import sys
 import warnings
 from collections.abc import Iterator
@@ -32,6 +35,32 @@ class Unavailable(RuntimeError):
     """This machine or its environment cannot do what was asked, reported deliberately: a
     program that is not installed, a folder another run holds, a server that did not start.
     A message for the user, not a bug; a RuntimeError, as these refusals always were."""
+
+
+def start_refused(error: BaseException, what: str, advice: str) -> Unavailable | None:
+    """The refusal to raise (``from error``) when starting ``what`` (``"worker 2 of 4"``) failed
+    with ``error`` because the system's limit on threads or processes was met: Python's
+    RuntimeError "can't start new thread", or an OSError EAGAIN from fork or spawn (a
+    container's pids cap, RLIMIT_NPROC). ``advice`` says what to ask for instead (``"try fewer
+    --jobs"``). None for any other error, to raise as it is. Such a failure read as a bug of
+    ours (exit 70), or as "cannot write the output: Resource temporarily unavailable"."""
+    if isinstance(error, RuntimeError) and "can't start new thread" in str(error):
+        cause = "can't start new thread"
+    elif isinstance(error, OSError) and error.errno == errno.EAGAIN:
+        cause = error.strerror or str(error)
+    else:
+        return None
+    return Unavailable(f"cannot start {what}: the system's limit on threads/processes was met ({cause}); {advice}")
+
+
+def refuse_nul_byte(text: str, where: str) -> None:
+    """Refuse ``text``, a path read back from a file we wrote that a user may have edited (a run
+    folder's config.json, a results row), when it holds a NUL byte, which no path can: InputError
+    ``"<where> holds a NUL byte; not a path"`` (``where``: the file and the field,
+    ``"run/config.json: netlists[2]"``). It failed later in ``open`` or ``os.stat`` as
+    ``ValueError: embedded null byte``, a bug's report (exit 70)."""
+    if "\x00" in text:
+        raise InputError(f"{where} holds a NUL byte; not a path")
 
 
 class NetlistError(InputError):

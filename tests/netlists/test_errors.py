@@ -62,3 +62,30 @@ def _no_canvas() -> None:
 def test_the_netlist_layers_refusals_of_its_callers_input_are_input_errors(refusal: Callable[[], object]) -> None:
     with pytest.raises(InputError):
         refusal()
+
+
+def test_start_refused_words_the_systems_thread_and_process_limits_and_nothing_else() -> None:
+    """The refusal a package raises when a thread or process could not start for the system's
+    limit: Python's "can't start new thread" and fork's EAGAIN; any other error is not one."""
+    import errno
+
+    from netlists.errors import Unavailable, start_refused
+
+    thread = start_refused(RuntimeError("can't start new thread"), "worker 2 of 4", "try fewer --jobs")
+    assert isinstance(thread, Unavailable) and str(thread) == (
+        "cannot start worker 2 of 4: the system's limit on threads/processes was met (can't start new thread); "
+        "try fewer --jobs")
+    fork = start_refused(BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable"), "pgbench", "end some")
+    assert isinstance(fork, Unavailable) and "(Resource temporarily unavailable); end some" in str(fork)
+    for other in (RuntimeError("cannot join thread before it is started"), OSError(errno.ENOENT, "No such file"),
+                  ValueError("can't start new thread"), KeyboardInterrupt()):
+        assert start_refused(other, "worker 1 of 1", "") is None
+
+
+def test_refuse_nul_byte_names_where_the_path_was_read() -> None:
+    """A stored path with a NUL byte, which open() and os.stat refuse as "embedded null byte"."""
+    from netlists.errors import refuse_nul_byte
+
+    refuse_nul_byte("runs/d/sa/seed0.plc", "results.sqlite: plc_path")  # (a path: taken)
+    with pytest.raises(InputError, match=r"^run/config.json: netlists\[2\] holds a NUL byte; not a path$"):
+        refuse_nul_byte("a\x00b", "run/config.json: netlists[2]")
