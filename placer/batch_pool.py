@@ -35,6 +35,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
 from typing import Any, Generic, Protocol, TypeVar
 
+from netlists.errors import start_refused
 from placer.warning_lines import install_one_line_warnings, one_line_warnings_installed
 
 
@@ -56,6 +57,9 @@ _POLL_S = 0.2
 
 #: Times a task is handed to a fresh worker again when its worker died before beginning it.
 _STARTUP_DEATHS = 3
+
+#: Seconds a worker terminated after its pool failed to start is given to exit before a SIGKILL.
+_REAP_S = 5.0
 
 #: Fewest seconds a worker may take to begin a task it was handed before it counts as stuck
 #: (a fresh worker starts and imports first: a short --deadline-s must not cut that short).
@@ -167,8 +171,9 @@ class _Slot:
     only the task that slot was running (in one pool of J workers it broke the pool, and every
     other run under way was lost and run again from its start)."""
 
-    def __init__(self, runner: PoolRunner[Any, Any]) -> None:
+    def __init__(self, runner: PoolRunner[Any, Any], number: int = 1, of: int = 1) -> None:
         self.runner = runner
+        self.number, self.of = number, of  # its place among the batch's slots (for messages)
         self.pool: ProcessPoolExecutor | None = None
         self.starts: Any = None  # the queue its worker reports the task it begins on
         self.task: Any = None
@@ -199,6 +204,12 @@ class _Slot:
                 return self.future
             except BrokenProcessPool:  # its worker died since the last task: a fresh one
                 self.close()
+            except BaseException as error:  # a start that failed part-way: no worker left behind
+                self.close(stop=True)
+                refusal = start_refused(error, f"worker {self.number} of {self.of}", "try fewer --jobs")
+                if refusal is None:
+                    raise
+                raise refusal from error
         raise BrokenProcessPool("a fresh worker pool refused its first task")
 
     def check_deadline(self) -> None:
@@ -230,14 +241,29 @@ class _Slot:
             self.close()
 
     def close(self, stop: bool = False) -> None:
-        """Shut the slot's pool down (terminating its worker first with ``stop``)."""
-        if self.pool is None:
+        """Shut the slot's pool down (terminating its worker first with ``stop``). A pool whose
+        start failed part-way (its worker process started, its manager thread not: the
+        system's thread limit met) has its worker stopped and reaped here, without the join of
+        that thread, which raised "cannot join thread before it is started" over the failure."""
+        pool = self.pool
+        if pool is None:
             return
         if stop:
             if self.future is not None:
                 self.future.cancel()
-            stop_workers(self.pool)
-        self.pool.shutdown(wait=True, cancel_futures=True)
+            stop_workers(pool)
+        manager = getattr(pool, "_executor_manager_thread", None)
+        if manager is None or manager.ident is not None:  # none made, or one that started
+            pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            stop_workers(pool)
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.join(_REAP_S)
+                if process.is_alive():  # (one stuck while starting may never act on SIGTERM)
+                    process.kill()
+                    process.join()
         self.pool = self.starts = None
 
 
@@ -274,7 +300,8 @@ class PoolRunner(Generic[TaskT, RecordT]):
         failed at once."""
         todo: deque[TaskT] = deque(tasks)
         deaths: dict[Hashable, list[int]] = {}  # per task: [deaths under it, deaths before it began]
-        slots = [_Slot(self) for _ in range(max(1, min(jobs, len(todo))))]
+        count = max(1, min(jobs, len(todo)))
+        slots = [_Slot(self, number, count) for number in range(1, count + 1)]
         running: dict[Future, _Slot] = {}
         try:
             while todo or running:

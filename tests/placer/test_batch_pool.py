@@ -3,10 +3,12 @@ failed, the others finish; the option that sets the deadline."""
 
 from __future__ import annotations
 
+import errno
 import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -240,3 +242,77 @@ def test_a_short_deadline_leaves_a_fresh_worker_its_start_up(jobs_module) -> Non
     records: list[tuple] = []
     _runner(jobs_module, 0.01).run([jobs_module.Job("a")], 1, records.append)
     assert records == [("ok", "a")] or "past its deadline" in records[0][2]  # never "had not begun"
+
+
+def _failing_second_start(monkeypatch: pytest.MonkeyPatch, what: str) -> list[Any]:
+    """Make the second start of a worker fail as the system's limit on threads or processes
+    does (simulated: root cannot meet RLIMIT_NPROC): ``what`` "thread", the pool's manager
+    thread's start ("can't start new thread", after its worker process started), or
+    "process", the worker process's own start (fork's EAGAIN). The worker processes started
+    are listed in the list returned."""
+    import concurrent.futures.process as futures_process
+    from multiprocessing.context import SpawnProcess
+
+    started: list[Any] = []
+    calls = {"thread": 0, "process": 0}
+    start_process, start_thread = SpawnProcess.start, futures_process._ExecutorManagerThread.start
+
+    def process_start(self: Any) -> None:
+        calls["process"] += 1
+        if what == "process" and calls["process"] == 2:
+            raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+        start_process(self)
+        started.append(self)
+
+    def thread_start(self: Any) -> None:
+        calls["thread"] += 1
+        if what == "thread" and calls["thread"] == 2:
+            raise RuntimeError("can't start new thread")
+        start_thread(self)
+
+    monkeypatch.setattr(SpawnProcess, "start", process_start)
+    monkeypatch.setattr(futures_process._ExecutorManagerThread, "start", thread_start)
+    return started
+
+
+@pytest.mark.parametrize(("what", "cause"), [("thread", "can't start new thread"),
+                                             ("process", "Resource temporarily unavailable")])
+def test_a_worker_the_system_limit_keeps_from_starting_is_one_refusal_and_leaves_no_worker(
+    jobs_module, monkeypatch: pytest.MonkeyPatch, what: str, cause: str  # type: ignore[no-untyped-def]
+) -> None:
+    """A thread or process limit met while starting the second worker: the pool's shutdown
+    raised "cannot join thread before it is started" over the real cause (a bug's report, exit
+    70), and fork's EAGAIN read as "cannot write the output"; now one Unavailable naming the
+    worker, the cause and what to do, and every worker started is stopped."""
+    from netlists.errors import Unavailable
+
+    started = _failing_second_start(monkeypatch, what)
+    Job = jobs_module.Job
+    records: list[tuple] = []
+    with pytest.raises(Unavailable) as refused:
+        _runner(jobs_module, 60.0).run([Job("a", 30.0), Job("b"), Job("c")], 3, records.append)
+    assert str(refused.value) == (f"cannot start worker 2 of 3: the system's limit on threads/processes was met "
+                                  f"({cause}); try fewer --jobs")
+    assert started and not any(process.is_alive() for process in started)  # (no orphan left running)
+    assert records == []
+
+
+def test_place_suite_tells_a_thread_limit_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, design_writer) -> None:  # type: ignore[no-untyped-def]
+    """The same at the command line: one line and exit status 2, not "placer: internal error:
+    RuntimeError: cannot join thread before it is started"."""
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    design_writer(tmp_path / "suite" / "d1", 1, "d1")
+    design_writer(tmp_path / "suite" / "d2", 2, "d2")
+    started = _failing_second_start(monkeypatch, "thread")
+    args = ["place", "--suite", str(tmp_path / "suite"), "--algo", "greedy", "--budget-s", "1", "--jobs", "2",
+            "--out", str(tmp_path / "runs")]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 2, done.output
+    assert "internal error" not in done.stderr and "cannot join thread" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "placer: error: cannot start worker 2 of 2: the system's limit on threads/processes was met (can't start "
+        "new thread); try fewer --jobs")
+    assert not any(process.is_alive() for process in started)
