@@ -16,7 +16,8 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -24,6 +25,7 @@ from typing import Any, BinaryIO
 from learned_systems.config.postgres_knobs import _settings
 from learned_systems.config.scratch import make_scratch
 from learned_systems.errors import Unavailable
+from netlists.errors import start_refused
 
 BINARIES = ("initdb", "pg_ctl", "postgres", "pgbench")
 
@@ -112,6 +114,21 @@ def _check_user_name(name: str) -> None:
         )
 
 
+@contextmanager
+def _process_limit_told(args: list[str]) -> Iterator[None]:
+    """Within the block, a process ``args`` names that the system's limit on processes kept
+    from starting (fork's EAGAIN) is one refusal naming the program (Unavailable); it read as
+    "cannot write the output: Resource temporarily unavailable"."""
+    try:
+        yield
+    except OSError as error:
+        refusal = start_refused(error, Path(args[0]).name if args else "a program",
+                                "end other processes (PostgreSQL starts one per client)")
+        if refusal is None:
+            raise
+        raise refusal from error
+
+
 @dataclass(frozen=True)
 class _RunAs:
     """Who runs the server: the current user, or an unprivileged one when we are root."""
@@ -152,16 +169,17 @@ class _RunAs:
         return {} if self.uid is None else {"user": self.uid, "group": self.gid, "extra_groups": []}
 
     def run(self, args: list[str], timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            args,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd="/",
-            env=server_environment(),
-            **self._identity(),
-            **kwargs,
-        )
+        with _process_limit_told(args):
+            return subprocess.run(
+                args,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                cwd="/",
+                env=server_environment(),
+                **self._identity(),
+                **kwargs,
+            )
 
     def run_to_end(self, args: list[str], timeout: float = 300) -> subprocess.CompletedProcess:
         """:meth:`run` for a step whose own children must not be cut off (initdb's
@@ -186,7 +204,8 @@ class _RunAs:
         return subprocess.CompletedProcess(args, process.returncode, out, err)
 
     def popen(self, args: list[str], **kwargs) -> subprocess.Popen:
-        return subprocess.Popen(args, cwd="/", env=server_environment(), **self._identity(), **kwargs)
+        with _process_limit_told(args):
+            return subprocess.Popen(args, cwd="/", env=server_environment(), **self._identity(), **kwargs)
 
     def can_enter(self, folder: Path) -> bool:
         """Whether this user can enter ``folder`` (and so every folder above it)."""

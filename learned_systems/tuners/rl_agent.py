@@ -28,6 +28,7 @@ import numpy as np
 
 from learned_systems.config.knobs import KnobSpace
 from learned_systems.tuners.base import ResumeWarning
+from netlists.errors import start_refused
 
 
 @contextmanager
@@ -173,7 +174,14 @@ class RLAgentTuner:
         self.model.set_logger(Logger(folder=None, output_formats=[]))
         total = max(trials, 1) * 4  # more than needed: the loop stops asking when done
         self._thread = threading.Thread(target=self._learn, args=(total,), daemon=True)
-        self._thread.start()
+        try:
+            self._thread.start()
+        except RuntimeError as error:  # ("can't start new thread" read as a bug of ours)
+            refusal = start_refused(error, "the RL tuner's agent thread", "end other threads or processes, "
+                                    "or use another tuner")
+            if refusal is None:
+                raise
+            raise refusal from error
 
     def _learn(self, total: int) -> None:
         with _one_torch_thread():

@@ -8,6 +8,7 @@ designs, builds the environments and runs (or resumes) the training.
 from __future__ import annotations
 
 import errno
+import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -16,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3.common.callbacks import CallbackList
@@ -23,7 +25,7 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from envs.macro_placement import MacroPlacementEnv
-from netlists.errors import InputError
+from netlists.errors import InputError, start_refused
 from netlists.io import design_files_under, require_suite_folder
 from netlists.model import Netlist, Placement
 from placer.device import resolve_device
@@ -136,10 +138,34 @@ def make_vec_env(
         return make
 
     n = len(snapshots) if snapshots is not None else n_envs or config.n_envs
-    cls = SubprocVecEnv if config.vec == "subproc" and n > 1 else DummyVecEnv
-    vec = cls([factory(r) for r in range(n)])
+    if config.vec != "subproc" or n == 1:
+        vec: VecEnv = DummyVecEnv([factory(r) for r in range(n)])
+    else:
+        vec = _subproc_vec_env([factory(r) for r in range(n)])
     vec.seed(seed)
     return vec
+
+
+def _subproc_vec_env(factories: list[Callable[[], gym.Env]]) -> SubprocVecEnv:
+    """A ``SubprocVecEnv`` of ``factories``, one process each. The system's limit on threads
+    or processes met while starting them is one refusal naming it (it read as a bug of ours, or
+    as "cannot write the output: Resource temporarily unavailable"), and the workers started
+    before it are stopped (their half-made vector env could not be closed)."""
+    before = set(multiprocessing.active_children())
+    try:
+        return SubprocVecEnv(factories)
+    except BaseException as error:
+        for process in set(multiprocessing.active_children()) - before:
+            process.terminate()
+            process.join(5.0)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        refusal = start_refused(error, f"the {len(factories)} environment processes of n_envs "
+                                       f"{len(factories)} with vec=subproc", "try a smaller n_envs, or vec=dummy")
+        if refusal is None:
+            raise
+        raise refusal from error
 
 
 #: Whether this thread's :func:`train` says what it does (its ``verbose``).

@@ -1967,3 +1967,28 @@ def test_optuna_takes_a_told_configuration_it_never_proposed_as_its_trial():
         space.validate(tuner.ask())
     finally:
         getattr(tuner, "close", lambda: None)()
+
+
+def test_the_rl_tuners_agent_thread_the_system_limit_keeps_from_starting_is_one_refusal(monkeypatch):
+    """Python's "can't start new thread" (the system's limit on threads met; simulated) as the
+    RL tuner starts its agent read as a bug of ours (exit 70): now one Unavailable naming it."""
+    import threading
+
+    from learned_systems.errors import Unavailable
+    from learned_systems.objectives import index_space
+    from learned_systems.tuners import rl_agent
+
+    start = threading.Thread.start
+
+    def refused(thread):  # type: ignore[no-untyped-def]
+        if getattr(thread, "_target", None) is not None and getattr(thread._target, "__name__", "") == "_learn":
+            raise RuntimeError("can't start new thread")
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    with pytest.raises(Unavailable) as caught:
+        make_tuner("rl", index_space(), 0, trials=4)
+    assert str(caught.value) == ("cannot start the RL tuner's agent thread: the system's limit on threads/processes "
+                                 "was met (can't start new thread); end other threads or processes, or use another tuner")
+    assert rl_agent._AGENT_RUNNING.acquire(blocking=False)  # (not left held: the next tuner can run)
+    rl_agent._AGENT_RUNNING.release()

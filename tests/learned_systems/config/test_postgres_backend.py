@@ -830,3 +830,22 @@ def test_a_user_under_a_latin1_locale_gets_a_server(monkeypatch):
         assert result.ok, result.error
     finally:
         shutil.rmtree(made, ignore_errors=True)
+
+
+@pytest.mark.parametrize("start", ["run", "popen"])
+def test_a_server_program_the_process_limit_keeps_from_starting_is_one_refusal(monkeypatch, start):
+    """fork's EAGAIN (the system's limit on processes met; simulated) starting initdb, the
+    server or pgbench read as "cannot write the output: Resource temporarily unavailable"."""
+    import errno
+
+    from learned_systems.config.postgres_backend import _RunAs
+    from learned_systems.errors import Unavailable
+
+    def no_fork(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(subprocess, "Popen", no_fork)
+    with pytest.raises(Unavailable) as caught:
+        getattr(_RunAs(None, None), start)(["/usr/lib/postgresql/15/bin/pgbench", "-i"])
+    assert str(caught.value) == ("cannot start pgbench: the system's limit on threads/processes was met (Resource "
+                                 "temporarily unavailable); end other processes (PostgreSQL starts one per client)")

@@ -2038,3 +2038,34 @@ def test_a_designs_record_that_fails_leaves_no_config_json(tmp_path, tiny_design
     with pytest.raises(OSError, match="cannot read the design"):
         train(cfg, progress_bar=False, designs=[tiny_design], verbose=0)
     assert not (tmp_path / "run" / "config.json").exists()
+
+
+def test_env_processes_the_system_limit_keeps_from_starting_are_one_refusal_and_none_is_left(
+        tiny_design, tmp_path, monkeypatch):
+    """vec=subproc with n_envs 3 where the second env's process cannot start (fork's EAGAIN,
+    simulated: root cannot meet RLIMIT_NPROC): one Unavailable naming the limit and what to do
+    (it read as "cannot write the output: Resource temporarily unavailable"), and the first
+    env's process, whose half-made vector env could not be closed, is stopped."""
+    import errno
+    import multiprocessing.process
+
+    from netlists.errors import Unavailable
+    from placer.rl.train import make_vec_env
+
+    started: list = []
+    start = multiprocessing.process.BaseProcess.start
+
+    def second_fails(self):
+        if started:
+            raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+        start(self)
+        started.append(self)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", second_fails)
+    config = TrainConfig(out=str(tmp_path / "run"), **{**TINY, "vec": "subproc", "n_envs": 3})
+    with pytest.raises(Unavailable) as refused:
+        make_vec_env([tiny_design], config, 0)
+    assert str(refused.value) == (
+        "cannot start the 3 environment processes of n_envs 3 with vec=subproc: the system's limit on "
+        "threads/processes was met (Resource temporarily unavailable); try a smaller n_envs, or vec=dummy")
+    assert len(started) == 1 and not started[0].is_alive()
