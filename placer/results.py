@@ -26,7 +26,7 @@ from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from netlists.errors import InputError
+from netlists.errors import InputError, refuse_nul_byte
 
 #: File name of the results database inside a runs folder.
 DB_NAME = "results.sqlite"
@@ -359,6 +359,29 @@ def _refuse_unreadable_rows(path: Path, conn: sqlite3.Connection, have: set[str]
             "whole-number seed, a finite budget, names as text, no raw bytes): edited by hand "
             "or by another tool"
         )
+    _refuse_nul_bytes(path, conn, have)
+
+
+#: The columns a path is made of, or that hold one (a row's files are found through them).
+PATH_COLUMNS = ("design", "method", "suite", "netlist_path", "plc_path")
+
+
+def _refuse_nul_bytes(path: Path, conn: sqlite3.Connection, have: set[str]) -> None:
+    """Refuse a row whose path, or name a path is made of, holds a NUL byte (a results file
+    edited by hand): it failed in ``open`` or ``os.stat`` as "embedded null byte", a bug's
+    report (``leaderboard --verify``, a resumed batch). One query in SQLite, as above."""
+    columns = [c for c in PATH_COLUMNS if c in have]
+    found = conn.execute(
+        f"SELECT {', '.join(KEY_COLUMNS)}, {', '.join(columns)} FROM runs WHERE "
+        + " OR ".join(f"instr(CAST({c} AS BLOB), x'00') > 0" for c in columns)
+        + " LIMIT 1"
+    ).fetchone()
+    if found is None:
+        return
+    shown = ", ".join(f"{c} {value!r}"[:60] for c, value in zip(KEY_COLUMNS, found, strict=False))
+    for column, value in zip(columns, found[len(KEY_COLUMNS):], strict=True):
+        if isinstance(value, str):
+            refuse_nul_byte(value, f"{path}: the run ({shown}): {column}")
 
 
 def same_design(row: RunRecord, netlist: str | Path, digest: str) -> bool:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from envs.macro_placement_checks import MAX_WEIGHT
-from netlists.errors import InputError
+from netlists.errors import InputError, refuse_nul_byte
 from netlists.model import Netlist, Placement
 from placer.cost.timing import TIMING_METRICS
 from placer.device import resolve_device
@@ -138,7 +138,8 @@ class TrainConfig:
     def validate(self) -> None:
         """Refuse settings under which training would crash mid-run, learn from NaN or do
         nothing (each named with what is allowed), before anything is written. Paths given as
-        ``os.PathLike`` (set since the config was made) are taken as their text.
+        ``os.PathLike`` (set since the config was made) are taken as their text; a path holding
+        a NUL byte (a config.json edited by hand) is refused.
 
         Raises:
             ValueError: the first bad setting.
@@ -171,6 +172,11 @@ class TrainConfig:
         text("eval_netlist", optional=True)
         if not isinstance(self.netlists, list | tuple) or not all(isinstance(p, str) for p in self.netlists):
             raise InputError(f"netlists must be a list of paths, got {self.netlists!r}")
+        for name in ("out", "suite", "eval_netlist"):
+            if getattr(self, name) is not None:
+                refuse_nul_byte(getattr(self, name), name)
+        for index, path in enumerate(self.netlists):
+            refuse_nul_byte(path, f"netlists[{index}]")
         for name in ("use_wiremask", "soft_macros_placed", "use_graph", "dense_shaping"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"{name} must be true or false, got {getattr(self, name)!r}")

@@ -241,3 +241,35 @@ def test_a_runs_table_without_a_key_column_is_refused_by_name(tmp_path: Path) ->
         conn.execute("INSERT INTO runs VALUES ('d', 'sa', 0, 0.7)")
     with pytest.raises(InputError, match="has no column budget_s"):
         ResultStore(path, read_only=True).records()
+
+
+@pytest.mark.parametrize("column", ["plc_path", "netlist_path", "suite", "design"])
+def test_a_row_whose_path_holds_a_nul_byte_is_refused_naming_the_file_and_the_field(tmp_path: Path, column: str) -> None:
+    """A NUL byte in a stored path (a results file edited by hand) failed in open or os.stat as
+    "ValueError: embedded null byte", a bug's report (leaderboard --verify, exit 70)."""
+    from netlists.errors import InputError
+
+    path = tmp_path / DB_NAME
+    ResultStore(path).write(RunRecord("d", "sa", 0, 5.0, proxy=0.7, suite="s", netlist_path="s/d/netlist.pb.txt",
+                                      plc_path="d/sa/seed0.plc"))
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(f"UPDATE runs SET {column} = {column} || char(0) || 'x'")
+    for store in (ResultStore(path), ResultStore(path, read_only=True)):
+        with pytest.raises(InputError) as refused:
+            store.records()
+        assert str(refused.value).startswith(f"{path}: the run (design ")
+        assert str(refused.value).endswith(f"): {column} holds a NUL byte; not a path")
+
+
+def test_leaderboard_verify_tells_a_nul_byte_in_a_plc_path_in_one_line(tmp_path: Path) -> None:
+    """At the command line: one line naming the file and the field, exit status 2 (it was
+    "placer: internal error: ValueError: embedded null byte", exit 70)."""
+    from placer.cli import app
+
+    runs = tmp_path / "runs"
+    ResultStore(runs / DB_NAME).write(RunRecord("d", "sa", 0, 5.0, proxy=0.7, netlist_path="s/d/netlist.pb.txt",
+                                                plc_path="d/sa/seed0.plc\x00x"))
+    done = CliRunner().invoke(app, ["leaderboard", str(runs), "--verify", "--out", str(tmp_path / "board")])
+    assert done.exit_code == 2, done.output
+    assert done.stderr.strip() == (f"placer: error: {runs / DB_NAME}: the run (design 'd', method 'sa', seed 0, "
+                                   "budget_s 5.0): plc_path holds a NUL byte; not a path")

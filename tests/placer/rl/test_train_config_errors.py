@@ -218,3 +218,37 @@ def test_paths_given_as_path_objects_are_taken_as_their_text(tmp_path: Path) -> 
     setattr(later, "out", Path("elsewhere"))  # noqa: B010 - (set after the config was made: taken too)
     later.validate()
     assert later.out == "elsewhere"
+
+
+@pytest.mark.parametrize(
+    ("setting", "field"),
+    [({"out": "r\x00un"}, "out"), ({"suite": "s\x00"}, "suite"), ({"eval_netlist": "\x00e"}, "eval_netlist"),
+     ({"netlists": ["a", "b", "c\x00.pb.txt"]}, "netlists[2]")],
+)
+def test_a_path_holding_a_nul_byte_is_refused_naming_the_field(setting: dict[str, Any], field: str) -> None:
+    """A NUL byte in a path (a config.json edited by hand, resumed) failed in os.path.realpath
+    or open as "ValueError: embedded null byte", a bug's report (exit 70)."""
+    from netlists.errors import InputError
+
+    with pytest.raises(InputError) as refused:
+        TrainConfig(**{"out": "run", "device": "cpu", **setting}).validate()
+    assert str(refused.value) == f"{field} holds a NUL byte; not a path"
+
+
+def test_resuming_a_config_json_with_a_nul_byte_in_a_path_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    """``placer train --resume`` of a run whose config.json holds a NUL byte in ``netlists``."""
+    import json
+    from dataclasses import asdict
+
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(asdict(TrainConfig(out=str(run), netlists=["default", "a\x00b"]))))
+    (run / "last.zip").write_bytes(b"")  # (never read: the config is refused first)
+    done = CliRunner().invoke(app, ["train", "--out", str(run), "--resume"])
+    assert done.exit_code == 2, done.output
+    assert done.stderr.strip() == (f"placer: error: {run / 'config.json'}: not a training config (netlists[1] "
+                                   "holds a NUL byte; not a path)")
