@@ -31,6 +31,7 @@ from placer.commands.common import (
     output_option,
     unencodable,
 )
+from placer.rl.memory import MAX_GRID, MAX_NODES
 
 if TYPE_CHECKING:
     from placer.rl.config import TrainConfig
@@ -166,10 +167,12 @@ def train_command(
     ] = None,
     max_grid: Annotated[
         int | None,
-        typer.Option("--max-grid", min=8, help="padded grid side (multiple of 8) \\[default: 64]"),
+        typer.Option("--max-grid", min=8, max=MAX_GRID, help="padded grid side (multiple of 8; sizes whose "
+                     "estimated memory exceeds what the machine has free are refused) \\[default: 64]"),
     ] = None,
     max_nodes: Annotated[
-        int | None, typer.Option("--max-nodes", min=1, help="padded hard-macro count \\[default: 256]")
+        int | None, typer.Option("--max-nodes", min=1, max=MAX_NODES, help="padded hard-macro count (as "
+                                 "--max-grid: the memory it needs is checked) \\[default: 256]")
     ] = None,
     no_wiremask: Annotated[
         bool, typer.Option("--no-wiremask", help="ablation: blank wire-mask channel")
@@ -457,8 +460,9 @@ def _saved_config(out: Path) -> TrainConfig:
             raise ValueError(f"unknown setting {unknown[0]!r}")
         config = TrainConfig(**fields)
         # a hand-edited field of the wrong kind: one line, not a traceback (the device is
-        # checked once --device has had its say: a GPU run resumes on a CPU with --device cpu)
-        dataclasses.replace(config, device="cpu").validate()
+        # checked once --device has had its say: a GPU run resumes on a CPU with --device cpu;
+        # the memory free once the run's settings are final: a busy machine's is no damage)
+        dataclasses.replace(config, device="cpu").validate(memory=False)
     except (json.JSONDecodeError, TypeError, ValueError) as exc:
         raise UsageError(f"{saved}: not a training config ({exc})") from None
     return config

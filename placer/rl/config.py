@@ -16,6 +16,8 @@ Memory: the rollout buffer of 1,024 steps x 2 envs holds 285 MB on the default d
 grid channels, node features and action masks of every row; the design's padded graph and
 vector are kept once per design by :mod:`placer.rl.buffer`, where sb3-contrib's buffer held
 453 MB, and 957 MB at ``max_edges`` 16,384: ``experiments/bench/rollout_buffer_memory.py``).
+A run whose estimated memory exceeds what the machine has free is refused before it starts
+(:mod:`placer.rl.memory`, which also holds the hard caps of ``max_grid`` and ``max_nodes``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from netlists.errors import InputError, refuse_nul_byte
 from netlists.model import Netlist, Placement
 from placer.cost.timing import TIMING_METRICS
 from placer.device import resolve_device
+from placer.rl.memory import MAX_GRID, MAX_NODES, refuse_what_cannot_fit
 
 #: A design as the training takes it: its netlist and its initial placement.
 Design = tuple[Netlist, Placement]
@@ -135,20 +138,23 @@ class TrainConfig:
                 os.fspath(p) if isinstance(p, os.PathLike) and isinstance(os.fspath(p), str) else p for p in self.netlists
             )
 
-    def validate(self) -> None:
+    def validate(self, memory: bool = True) -> None:
         """Refuse settings under which training would crash mid-run, learn from NaN or do
         nothing (each named with what is allowed), before anything is written. Paths given as
         ``os.PathLike`` (set since the config was made) are taken as their text; a path holding
-        a NUL byte (a config.json edited by hand) is refused.
+        a NUL byte (a config.json edited by hand) is refused. With ``memory``, sizes whose
+        estimated memory exceeds what this machine has free are refused too
+        (:func:`placer.rl.memory.refuse_what_cannot_fit`).
 
         Raises:
             ValueError: the first bad setting.
         """
         self._paths_as_text()
-        def whole(name: str, low: int) -> None:
+        def whole(name: str, low: int, high: int | None = None) -> None:
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise InputError(f"{name} must be a whole number >= {low}, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or value < low or high is not None and value > high:
+                span = f">= {low}" if high is None else f"from {low} to {high}"
+                raise InputError(f"{name} must be a whole number {span}, got {value!r}")
             if name == "seed" and value > MAX_SEED:  # numpy's and SB3's generators: 32 bits
                 raise InputError(f"seed must be a whole number from 0 to {MAX_SEED}, got {value!r}")
 
@@ -182,9 +188,11 @@ class TrainConfig:
                 raise InputError(f"{name} must be true or false, got {getattr(self, name)!r}")
         for name, low in (("timesteps", 1), ("n_envs", 1), ("seed", 0), ("threads", 1),
                           ("checkpoint_every", 1), ("eval_every", 1), ("n_steps", 1),
-                          ("batch_size", 2), ("n_epochs", 1), ("max_grid", 8), ("max_nodes", 1),
-                          ("max_edges", 2), ("generated", 0), ("keep_checkpoints", 0)):  # fmt: skip
+                          ("batch_size", 2), ("n_epochs", 1), ("max_edges", 2), ("generated", 0),
+                          ("keep_checkpoints", 0)):  # fmt: skip
             whole(name, low)
+        whole("max_grid", 8, MAX_GRID)
+        whole("max_nodes", 1, MAX_NODES)
         if self.n_steps * self.n_envs < 2:
             raise InputError("n_steps x n_envs must be >= 2 (a rollout of one step has no advantage spread)")
         if (self.n_steps * self.n_envs) % self.batch_size == 1:  # (NaN, then "training diverged")
@@ -216,6 +224,8 @@ class TrainConfig:
         if self.timing_metric != "worst" and self.w_timing == 0:  # accepted, then weighing nothing
             raise InputError("timing_metric acts only with w_timing > 0")
         resolve_device(self.device)
+        if memory:
+            refuse_what_cannot_fit(self)
 
     def env_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of the training environments (``MacroPlacementEnv``)."""

@@ -252,3 +252,80 @@ def test_resuming_a_config_json_with_a_nul_byte_in_a_path_is_one_line_naming_the
     assert done.exit_code == 2, done.output
     assert done.stderr.strip() == (f"placer: error: {run / 'config.json'}: not a training config (netlists[1] "
                                    "holds a NUL byte; not a path)")
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"max_grid": 1032}, "max_grid must be a whole number from 8 to 1024, got 1032"),
+    ({"max_grid": 10**9}, "max_grid must be a whole number from 8 to 1024, got 1000000000"),
+    ({"max_nodes": 65537}, "max_nodes must be a whole number from 1 to 65536, got 65537"),
+    ({"max_nodes": 0}, "max_nodes must be a whole number from 1 to 65536, got 0"),
+])
+def test_max_grid_and_max_nodes_have_a_hard_cap(setting: dict[str, Any], message: str) -> None:
+    """A mistyped --max-grid 1e9 grew memory until torch's allocator refused, minutes in."""
+    with pytest.raises(ValueError) as refused:
+        TrainConfig(**{"out": "run", "device": "cpu", **setting}).validate(memory=False)
+    assert str(refused.value) == message
+
+
+def test_sizes_whose_estimated_memory_exceeds_what_is_free_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under the hard caps the machine's free memory bounds the sizes: the estimate (rollout
+    buffer and an update's minibatch) against MemAvailable + SwapFree, before anything is
+    allocated; the refusal names both, and what to make smaller."""
+    import placer.rl.memory as memory
+    from netlists.errors import InputError
+
+    default = TrainConfig(out="run", device="cpu")
+    need = sum(memory.training_bytes(default).values())
+    monkeypatch.setattr(memory, "free_memory_bytes", lambda: need)
+    default.validate()  # (exactly enough)
+    for larger in ({"max_grid": 72}, {"max_nodes": 257}, {"max_edges": 4097}, {"n_steps": 1025}, {"batch_size": 257}):
+        config = TrainConfig(out="run", device="cpu", **larger)
+        assert sum(memory.training_bytes(config).values()) > need
+        with pytest.raises(InputError) as refused:
+            config.validate()
+        text = str(refused.value)
+        assert text.startswith(f"training with max_grid {config.max_grid}, max_nodes {config.max_nodes} and "
+                               f"max_edges {config.max_edges} needs about ")
+        assert f"but this machine has {need / 2**30:.1f} GB free: choose a smaller max_grid" in text
+        config.validate(memory=False)  # (a config.json read back is no damage for it)
+    monkeypatch.setattr(memory, "free_memory_bytes", lambda: None)  # a machine that does not say
+    TrainConfig(out="run", device="cpu", max_grid=1024).validate()
+
+
+def test_the_free_memory_is_read_from_proc_meminfo() -> None:
+    """MemAvailable + SwapFree where /proc/meminfo has them (Linux)."""
+    from placer.rl.memory import free_memory_bytes
+
+    meminfo = Path("/proc/meminfo")
+    if not meminfo.is_file():
+        pytest.skip("no /proc/meminfo on this system")
+    fields = {line.split(":")[0]: int(line.split()[1]) for line in meminfo.read_text().splitlines()}
+    free = free_memory_bytes()
+    expected = 1024 * (fields["MemAvailable"] + fields.get("SwapFree", 0))
+    assert free is not None and abs(free - expected) < 2**30  # (read a moment apart)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--max-grid", "1000000000"], "Invalid value for '--max-grid'"),
+    (["--max-nodes", "70000"], "Invalid value for '--max-nodes'"),
+    (["--max-grid", "1024"], "training with max_grid 1024, max_nodes 256 and max_edges 4096 needs about "),
+])
+def test_train_refuses_sizes_too_large_before_it_trains(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       args: list[str], message: str) -> None:
+    """At the command line: one line, exit status 2, and no training begun (the free memory
+    set to 8 GB: --max-grid 1024 needs far more at the default rollout)."""
+    from typer.testing import CliRunner
+
+    import placer.rl.memory as memory
+    import placer.rl.train as rl_train
+    from placer.cli import app
+
+    def never(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("training began")
+
+    monkeypatch.setattr(memory, "free_memory_bytes", lambda: 8 * 2**30)
+    monkeypatch.setattr(rl_train, "train", never)
+    done = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "run"), "--netlist", "default", *args])
+    assert done.exit_code == 2, done.output
+    assert message in done.stderr and "AssertionError" not in done.output
+    assert not (tmp_path / "run").exists()
