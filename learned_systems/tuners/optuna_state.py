@@ -33,7 +33,8 @@ import json
 from typing import Any
 
 import numpy as np
-import optuna
+
+from learned_systems.tuners.optuna_module import optuna
 
 #: The layout of the JSON written here (a state of another layout is refused).
 FORMAT = 1

@@ -41,11 +41,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-import optuna
 
 from learned_systems.config.knobs import Knob, KnobSpace, config_key
 from learned_systems.ranking import ConfigRanking
 from learned_systems.tuners.base import ResumeWarning, StoredTrial, TunerState
+from learned_systems.tuners.optuna_module import optuna
 from learned_systems.tuners.optuna_state import (
     StateError,
     decode_params,
