@@ -11,7 +11,8 @@ import errno
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict
 from pathlib import Path
@@ -255,17 +256,18 @@ def _train(config: TrainConfig, progress_bar: bool, designs: Sequence[Design] | 
             model, vec, state = resumed
         else:
             model, vec = _new_model(config, designs, device, tb)
-        # saved inside every .zip (SB3 keeps plain attributes): a model copied away from its run
-        # folder is still placed with the environment it was trained in
-        # (an attribute of our own, which SB3's MaskablePPO does not declare: set by name)
-        setattr(model, "env_options", env_options(config))  # noqa: B010
-        monitor = TrainingMonitor(config, eval_design, state)
-        resuming = f", resuming at step {model.num_timesteps}" if resume else ""
-        _say(f"training on {device}; run folder {out}{resuming}")  # once every check has passed
-        _write_run_files(config, out, designs, eval_design, from_api, resume)
-        if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
-            model.set_logger(Logger(folder=None, output_formats=[]))
-        try:
+        with _closed_on_error(vec):  # (the evaluation env too large, a file that cannot be written)
+            # saved inside every .zip (SB3 keeps plain attributes): a model copied away from its
+            # run folder is still placed with the environment it was trained in
+            # (an attribute of our own, which SB3's MaskablePPO does not declare: set by name)
+            setattr(model, "env_options", env_options(config))  # noqa: B010
+            monitor = TrainingMonitor(config, eval_design, state)
+            resuming = f", resuming at step {model.num_timesteps}" if resume else ""
+            _say(f"training on {device}; run folder {out}{resuming}")  # once every check has passed
+            _write_run_files(config, out, designs, eval_design, from_api, resume)
+            if tb is None:  # otherwise SB3 makes an empty tempdir/SB3-<time> folder on every learn()
+                model.set_logger(Logger(folder=None, output_formats=[]))
+        try:  # (_learn_and_finish closes vec on its way out by an exception)
             _learn_and_finish(config, out, model, vec, monitor, progress_bar)
         finally:  # (its TensorBoard writer's thread stayed, one more per call of train())
             logger = getattr(model, "_logger", None)  # (made by learn(): none if nothing was left)
@@ -396,11 +398,13 @@ def _resumed_envs(
         # before the envs are attached, which it would reseed otherwise)
         model.set_random_seed(fresh % 2**32)  # (numpy's seeds end at 2**32 - 1; the envs take any)
         vec = make_vec_env(designs, config, fresh)
-        model.set_env(vec)
+        with _closed_on_error(vec):
+            model.set_env(vec)
     else:
         vec = make_vec_env(designs, config, config.seed, snapshots=state.envs)
-        model.set_env(vec)
-        apply(model, state)
+        with _closed_on_error(vec):
+            model.set_env(vec)
+            apply(model, state)
     return vec, state
 
 
@@ -420,25 +424,26 @@ def _new_model(
     from placer.rl.policy import PlacementPolicy
 
     vec = make_vec_env(designs, config, config.seed)
-    model = MaskablePPO(
-        PlacementPolicy,
-        vec,
-        # the design's graph and vector once per design, not in every row: 37 % of the
-        # buffer's bytes on the default config; the same training, bit for bit
-        rollout_buffer_class=buffer_class or DesignConstantRolloutBuffer,
-        n_steps=config.n_steps,
-        batch_size=config.batch_size,
-        n_epochs=config.n_epochs,
-        learning_rate=config.learning_rate,
-        ent_coef=config.ent_coef,
-        gamma=config.gamma,
-        gae_lambda=config.gae_lambda,
-        policy_kwargs=policy_kwargs(config),
-        tensorboard_log=tb,
-        seed=config.seed,
-        device=device,
-        verbose=0,
-    )
+    with _closed_on_error(vec):
+        model = MaskablePPO(
+            PlacementPolicy,
+            vec,
+            # the design's graph and vector once per design, not in every row: 37 % of the
+            # buffer's bytes on the default config; the same training, bit for bit
+            rollout_buffer_class=buffer_class or DesignConstantRolloutBuffer,
+            n_steps=config.n_steps,
+            batch_size=config.batch_size,
+            n_epochs=config.n_epochs,
+            learning_rate=config.learning_rate,
+            ent_coef=config.ent_coef,
+            gamma=config.gamma,
+            gae_lambda=config.gae_lambda,
+            policy_kwargs=policy_kwargs(config),
+            tensorboard_log=tb,
+            seed=config.seed,
+            device=device,
+            verbose=0,
+        )
     return model, vec
 
 
@@ -527,6 +532,19 @@ def _finish(config: TrainConfig, out: Path, model: MaskablePPO, monitor: Trainin
         _say(f"stopped {why}at step {model.num_timesteps} of {config.timesteps}: "
              f"saved {out / 'last.zip'}; resume to go on (placer train: --resume, with --set "
              "time_limit_s=... for more time; train(config, resume=True) from Python)")
+
+
+@contextmanager
+def _closed_on_error(vec: VecEnv) -> Iterator[None]:
+    """Close ``vec`` when the block raises, before the exception goes on: between making the
+    envs and training (the model, the evaluation env, the run's files) a failure left
+    ``SubprocVecEnv``'s worker processes running for as long as the exception was kept (a
+    REPL's ``sys.last_value``, a notebook's last error, a caller's ``except ... as error``)."""
+    try:
+        yield
+    except BaseException:
+        _close_after_interrupt(vec)
+        raise
 
 
 def _close_after_interrupt(vec: VecEnv) -> None:

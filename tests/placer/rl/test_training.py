@@ -1062,6 +1062,56 @@ def test_an_evaluation_design_that_does_not_fit_leaves_nothing_behind(tiny_desig
     assert not any((tmp_path / "run").glob("*.json"))
 
 
+def _env_processes_left(before: set, wait_s: float = 5.0) -> list:
+    """The multiprocessing children started since ``before`` still alive after up to ``wait_s``."""
+    import multiprocessing
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while (left := set(multiprocessing.active_children()) - before) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return sorted(left, key=lambda process: process.pid)
+
+
+def test_a_subprocess_run_failing_before_training_leaves_no_env_process(tiny_design, tmp_path):
+    """An evaluation design too large for the settings fails after the vec=subproc envs are
+    made: their worker processes ran on for as long as the exception was kept (a REPL's
+    ``sys.last_value``, here pytest's ``raised``), each holding its env."""
+    import multiprocessing
+
+    from netlists.formats.circuit_training import write_netlist
+    from netlists.formats.plc import write_plc
+
+    big, big_placement = generate(20, 8, 6, seed=3, name="big")
+    folder = tmp_path / "big"
+    folder.mkdir()
+    write_netlist(big, folder / "netlist.pb.txt")
+    write_plc(folder / "initial.plc", big, big_placement)
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, eval_netlist=str(folder / "netlist.pb.txt"),
+                      **{**TINY, "vec": "subproc", "n_envs": 2})
+    before = set(multiprocessing.active_children())
+    with pytest.raises(ValueError, match="max_nodes") as raised:
+        train(cfg, progress_bar=False, designs=[tiny_design])
+    assert raised.value.__traceback__ is not None  # (the exception, and its frames, still kept)
+    assert _env_processes_left(before) == []
+
+
+def test_a_model_failing_to_build_leaves_no_env_process(tiny_design, tmp_path, monkeypatch):
+    """The same for a failure while the model is built on the new envs."""
+    import multiprocessing
+
+    def fails(config):
+        raise MemoryError("stand-in: the policy could not be built")
+
+    monkeypatch.setattr(train_module, "policy_kwargs", fails)
+    cfg = TrainConfig(out=str(tmp_path / "run"), timesteps=64, **{**TINY, "vec": "subproc", "n_envs": 2})
+    before = set(multiprocessing.active_children())
+    with pytest.raises(MemoryError, match="stand-in") as raised:
+        train(cfg, progress_bar=False, designs=[tiny_design])
+    assert raised.value.__traceback__ is not None
+    assert _env_processes_left(before) == []
+
+
 @pytest.mark.slow  # (over 10 s: `pytest -m "not slow"` leaves it out)
 def test_a_plain_kill_saves_a_cli_run(tmp_path):
     import signal
