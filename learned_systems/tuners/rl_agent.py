@@ -19,6 +19,7 @@ import queue
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -125,7 +126,7 @@ class RLAgentTuner:
         self._diverged = False  # a replayed trial was proposed differently (said once)
         self._actions: queue.Queue = queue.Queue()
         self._rewards: queue.Queue = queue.Queue()
-        self._error: Exception | None = None
+        self._failure: list[Exception] = []  # what stopped the agent's thread, if anything
         self._proposal: Any = None  # the agent's next proposal, made in the last window
         self._cut_short = False  # a tell() interrupted while the agent took its step
         self._own: tuple[Any, Any, Any] | None = None  # its generators (the build seeds them)
@@ -173,7 +174,10 @@ class RLAgentTuner:
         # no logger folder: SB3 would otherwise leave an empty tempdir/SB3-<time> per tuner
         self.model.set_logger(Logger(folder=None, output_formats=[]))
         total = max(trials, 1) * 4  # more than needed: the loop stops asking when done
-        self._thread = threading.Thread(target=self._learn, args=(total,), daemon=True)
+        # the thread holds the agent and its queues, not the tuner: a tuner never closed is
+        # freed, and its finalizer stops the thread (a bound method as the target kept the
+        # tuner reachable from the blocked thread for good: a thread and a PPO model each)
+        self._thread = threading.Thread(target=_learn, args=(self.model, total, self._failure), daemon=True)
         try:
             self._thread.start()
         except RuntimeError as error:  # ("can't start new thread" read as a bug of ours)
@@ -182,15 +186,7 @@ class RLAgentTuner:
             if refusal is None:
                 raise
             raise refusal from error
-
-    def _learn(self, total: int) -> None:
-        with _one_torch_thread():
-            try:
-                self.model.learn(total_timesteps=total)
-            except SystemExit:
-                pass
-            except Exception as error:  # noqa: BLE001 - handed to the asking thread, not lost
-                self._error = error
+        self._stop = weakref.finalize(self, _stop_agent, self._rewards, self._thread)
 
     def _await_proposal(self) -> Any:
         """Wait while the agent runs to its next proposal: it, or None once its thread has ended
@@ -215,7 +211,8 @@ class RLAgentTuner:
         if proposal is not None:
             return proposal
         if not self._thread.is_alive():
-            raise RuntimeError(f"the RL tuner's agent stopped: {self._error!r}") from self._error
+            error = self._failure[0] if self._failure else None
+            raise RuntimeError(f"the RL tuner's agent stopped: {error!r}") from error
         raise RuntimeError("the RL tuner was asked for a trial twice without tell()")
 
     def ask(self) -> dict[str, Any]:
@@ -262,6 +259,27 @@ class RLAgentTuner:
 
     def close(self) -> None:
         """Stop the agent's thread and wait for it: left running (in a PPO update, say) it was
-        torn down with the interpreter and the process aborted (exit 134) after a good run."""
-        self._rewards.put(None)
-        self._thread.join(timeout=60.0)
+        torn down with the interpreter and the process aborted (exit 134) after a good run.
+        A tuner never closed is stopped alike when it is collected, or at exit."""
+        self._stop()
+
+
+def _learn(model: Any, total: int, failure: list[Exception]) -> None:
+    """The agent's thread: ``model.learn`` until the tuner is closed (its proposal env raises
+    SystemExit), an error kept in ``failure`` for the asking thread. Given only what it needs,
+    never the tuner, so that a tuner dropped unclosed can be collected."""
+    with _one_torch_thread():
+        try:
+            model.learn(total_timesteps=total)
+        except SystemExit:
+            pass
+        except Exception as error:  # noqa: BLE001 - handed to the asking thread, not lost
+            failure.append(error)
+
+
+def _stop_agent(rewards: queue.Queue, thread: threading.Thread) -> None:
+    """Stop a tuner's agent thread (its proposal env waits for a reward: None ends it) and wait
+    for it; run once, by :meth:`RLAgentTuner.close`, when the tuner is collected, or at exit."""
+    rewards.put(None)
+    if thread is not threading.current_thread():
+        thread.join(timeout=60.0)

@@ -710,19 +710,19 @@ def test_the_rl_tuners_agent_learns_on_one_torch_thread_and_puts_it_back(monkeyp
     from learned_systems.tuners import rl_agent
 
     seen: dict = {}
-    original = rl_agent.RLAgentTuner._learn
+    original = rl_agent._learn
 
-    def recording(self, total):  # type: ignore[no-untyped-def]
-        learn = self.model.learn
+    def recording(model, total, failure):  # type: ignore[no-untyped-def]
+        learn = model.learn
 
         def learning(**kwargs):  # type: ignore[no-untyped-def]
             seen["threads"] = torch.get_num_threads()
             return learn(**kwargs)
 
-        self.model.learn = learning
-        original(self, total)
+        model.learn = learning
+        original(model, total, failure)
 
-    monkeypatch.setattr(rl_agent.RLAgentTuner, "_learn", recording)
+    monkeypatch.setattr(rl_agent, "_learn", recording)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
@@ -1114,6 +1114,29 @@ def test_ctrl_c_before_the_first_trial_does_not_claim_saved_trials(tmp_path, mon
     result = CliRunner().invoke(_app(), ["tune", "--system", "index", "--out", str(tmp_path / "out")])
     assert result.exit_code == 130
     assert "nothing was saved" in result.stderr and "is saved in" not in result.stderr
+
+
+def test_an_rl_tuner_never_closed_is_freed_and_its_agent_thread_ends():
+    """The agent's thread ran the tuner's bound method: a tuner dropped without close() stayed
+    reachable from its blocked thread until exit, a thread and a PPO model per tuner."""
+    import gc
+    import threading
+    import weakref
+
+    from learned_systems.objectives import index_space
+
+    threads = threading.active_count()
+    tuner = make_tuner("rl", index_space(), 0, trials=4)
+    for score in (-1.0, -1.1, -1.2):
+        tuner.tell(tuner.ask(), score)
+    agent = tuner._thread
+    assert agent.is_alive() and threading.active_count() == threads + 1
+    kept = weakref.ref(tuner)
+    del tuner
+    gc.collect()
+    assert kept() is None
+    agent.join(timeout=30.0)
+    assert not agent.is_alive() and threading.active_count() <= threads
 
 
 def test_the_rl_tuner_rewards_failure_below_every_score_sees_them_apart_and_stops_cleanly():
