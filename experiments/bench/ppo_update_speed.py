@@ -36,6 +36,7 @@ def measure(n_steps: int, updates: int, reused: bool) -> dict[str, object]:
 
     import torch
     from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.logger import Logger
 
     from placer.heap import large_blocks_reused
     from placer.rl.config import TrainConfig
@@ -46,17 +47,19 @@ def measure(n_steps: int, updates: int, reused: bool) -> dict[str, object]:
             return True
 
     torch.set_num_threads(1)
-    config = TrainConfig(out=tempfile.mkdtemp(), netlists=["default"], n_steps=n_steps, device="cpu")
-    model, _ = _new_model(config, load_designs(config), "cpu", None)
-    model._setup_learn(n_steps * config.n_envs, None)
-    callback = _Nothing()
-    callback.init_callback(model)
-    model.collect_rollouts(model.env, callback, model.rollout_buffer, n_rollout_steps=n_steps)
-    before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    with large_blocks_reused() if reused else nullcontext():
-        for _ in range(updates):
-            model.train()
-    after, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix="ppo-update-speed-") as out:  # (its run folder: nothing is written)
+        config = TrainConfig(out=out, netlists=["default"], n_steps=n_steps, device="cpu")
+        model, _ = _new_model(config, load_designs(config), "cpu", None)
+        model.set_logger(Logger(folder=None, output_formats=[]))  # else an empty tempdir/SB3-<time> folder
+        model._setup_learn(n_steps * config.n_envs, None)
+        callback = _Nothing()
+        callback.init_callback(model)
+        model.collect_rollouts(model.env, callback, model.rollout_buffer, n_rollout_steps=n_steps)
+        before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        with large_blocks_reused() if reused else nullcontext():
+            for _ in range(updates):
+                model.train()
+        after, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - start
     digest = hashlib.sha256()
     for name, tensor in model.policy.state_dict().items():
         digest.update(name.encode() + tensor.numpy().tobytes())

@@ -176,30 +176,30 @@ def main() -> None:
     from placer.rl.train import load_designs
 
     torch.set_num_threads(1)  # (as placer train runs)
-    out = tempfile.mkdtemp()
-    config = TrainConfig(out=out, netlists=[args.netlist], n_steps=args.n_steps, device="cpu")
-    designs = load_designs(config)
-    print(f"# Rollout buffer: MaskableDictRolloutBuffer (old) vs DesignConstantRolloutBuffer (new)\n\n"
-          f"`placer train --netlist {args.netlist}` at n_steps {args.n_steps} x {config.n_envs} envs "
-          f"(minibatches of {config.batch_size}, {config.n_epochs} epochs); {platform.machine()}, "
-          f"{os.cpu_count()} cores, one torch thread.\n")
-    print("| max_edges | old MB | new MB | new / old | add s (old / new) | update minibatches s (old / new) | same bits |")
-    print("|---:|---:|---:|---:|---:|---:|---|")
-    for edges in args.max_edges:
-        sized = TrainConfig(out=out, netlists=[args.netlist], n_steps=args.n_steps, device="cpu", max_edges=edges)
-        buffers, adds = filled_buffers(sized, designs, args.n_steps)
-        sizes = [buffer_nbytes(b) for b in buffers]  # (before get(): the rollout's own bytes)
-        gets = [minibatch_seconds(b, sized.n_epochs, sized.batch_size) for b in buffers]
-        same = "yes" if gets[0][1] == gets[1][1] else "**NO**"
-        print(f"| {edges:,} | {sizes[0] / 1e6:,.1f} | {sizes[1] / 1e6:,.1f} | {sizes[1] / sizes[0]:.2f} | "
-              f"{adds[0]:.2f} / {adds[1]:.2f} | {gets[0][0]:.2f} / {gets[1][0]:.2f} | {same} |")
-        del buffers
-    small = TrainConfig(out=out, netlists=[args.netlist], n_steps=args.update_n_steps, device="cpu")
-    (r_old, u_old, d_old), (r_new, u_new, d_new) = update_seconds(small, designs, args.rounds)
-    print(f"\nOne PPO rollout and update at n_steps {args.update_n_steps} x {small.n_envs} envs (max_edges "
-          f"{small.max_edges}), mean of {args.rounds} fresh models per buffer, alternated: rollout "
-          f"{r_old:.2f} s old / {r_new:.2f} s new, update {u_old:.2f} s old / {u_new:.2f} s new; "
-          + ("the same policy, bit for bit." if d_old == d_new and " " not in d_old else "**the policies differ.**"))
+    with tempfile.TemporaryDirectory(prefix="rollout-buffer-memory-") as out:  # (the runs' folder: nothing is written)
+        config = TrainConfig(out=out, netlists=[args.netlist], n_steps=args.n_steps, device="cpu")
+        designs = load_designs(config)
+        print(f"# Rollout buffer: MaskableDictRolloutBuffer (old) vs DesignConstantRolloutBuffer (new)\n\n"
+              f"`placer train --netlist {args.netlist}` at n_steps {args.n_steps} x {config.n_envs} envs "
+              f"(minibatches of {config.batch_size}, {config.n_epochs} epochs); {platform.machine()}, "
+              f"{os.cpu_count()} cores, one torch thread.\n")
+        print("| max_edges | old MB | new MB | new / old | add s (old / new) | update minibatches s (old / new) | same bits |")
+        print("|---:|---:|---:|---:|---:|---:|---|")
+        for edges in args.max_edges:
+            sized = TrainConfig(out=out, netlists=[args.netlist], n_steps=args.n_steps, device="cpu", max_edges=edges)
+            buffers, adds = filled_buffers(sized, designs, args.n_steps)
+            sizes = [buffer_nbytes(b) for b in buffers]  # (before get(): the rollout's own bytes)
+            gets = [minibatch_seconds(b, sized.n_epochs, sized.batch_size) for b in buffers]
+            same = "yes" if gets[0][1] == gets[1][1] else "**NO**"
+            print(f"| {edges:,} | {sizes[0] / 1e6:,.1f} | {sizes[1] / 1e6:,.1f} | {sizes[1] / sizes[0]:.2f} | "
+                  f"{adds[0]:.2f} / {adds[1]:.2f} | {gets[0][0]:.2f} / {gets[1][0]:.2f} | {same} |")
+            del buffers
+        small = TrainConfig(out=out, netlists=[args.netlist], n_steps=args.update_n_steps, device="cpu")
+        (r_old, u_old, d_old), (r_new, u_new, d_new) = update_seconds(small, designs, args.rounds)
+        print(f"\nOne PPO rollout and update at n_steps {args.update_n_steps} x {small.n_envs} envs (max_edges "
+              f"{small.max_edges}), mean of {args.rounds} fresh models per buffer, alternated: rollout "
+              f"{r_old:.2f} s old / {r_new:.2f} s new, update {u_old:.2f} s old / {u_new:.2f} s new; "
+              + ("the same policy, bit for bit." if d_old == d_new and " " not in d_old else "**the policies differ.**"))
 
 
 if __name__ == "__main__":

@@ -54,13 +54,13 @@ def child(netlist: str, size: tuple[int, int, int, int]) -> None:
 
     from placer.rl.train import load_designs, train
 
-    out = tempfile.mkdtemp()
-    config = _config(netlist, os.path.join(out, "run"), size)
-    load_designs(config)  # (the design read and the kernels loaded before the RSS is noted)
-    with open("/proc/self/statm") as statm:
-        before = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    train(config, progress_bar=False, verbose=0)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    with tempfile.TemporaryDirectory(prefix="train-memory-") as out:  # (the run removed afterwards)
+        config = _config(netlist, os.path.join(out, "run"), size)
+        load_designs(config)  # (the design read and the kernels loaded before the RSS is noted)
+        with open("/proc/self/statm") as statm:
+            before = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        train(config, progress_bar=False, verbose=0)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps({"before": before, "peak": peak}))
 
 
@@ -71,29 +71,30 @@ def forward_bytes(netlist: str, grid: int, nodes: int, edges: int, batch: int = 
 
     from placer.rl.train import _new_model, load_designs
 
-    config = _config(netlist, tempfile.mkdtemp(), (grid, nodes, 8, 8), max_edges=edges)
-    model, vec = _new_model(config, load_designs(config), "cpu", None)
-    views = ("view", "_unsafe_view", "expand", "t", "transpose", "slice", "select", "unsqueeze", "squeeze",
-             "permute", "detach", "alias", "as_strided")
+    with tempfile.TemporaryDirectory(prefix="train-memory-") as folder:  # (its run folder: nothing is written)
+        config = _config(netlist, folder, (grid, nodes, 8, 8), max_edges=edges)
+        model, vec = _new_model(config, load_designs(config), "cpu", None)
+        views = ("view", "_unsafe_view", "expand", "t", "transpose", "slice", "select", "unsqueeze", "squeeze",
+                 "permute", "detach", "alias", "as_strided")
 
-    class Count(TorchDispatchMode):
-        def __init__(self) -> None:
-            super().__init__()
-            self.bytes = 0
+        class Count(TorchDispatchMode):
+            def __init__(self) -> None:
+                super().__init__()
+                self.bytes = 0
 
-        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-            out = func(*args, **(kwargs or {}))
-            if func.__name__.split(".")[0] not in views:
-                for tensor in out if isinstance(out, tuple | list) else [out]:
-                    if isinstance(tensor, torch.Tensor):
-                        self.bytes += tensor.numel() * tensor.element_size()
-            return out
+            def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+                out = func(*args, **(kwargs or {}))
+                if func.__name__.split(".")[0] not in views:
+                    for tensor in out if isinstance(out, tuple | list) else [out]:
+                        if isinstance(tensor, torch.Tensor):
+                            self.bytes += tensor.numel() * tensor.element_size()
+                return out
 
-    obs = vec.reset()
-    batch_obs = {k: torch.as_tensor(v[:1]).repeat(batch, *([1] * (v.ndim - 1))) for k, v in obs.items()}  # (env 0's)
-    with Count() as count:
-        model.policy.evaluate_actions(batch_obs, torch.zeros(batch), action_masks=torch.ones(batch, grid * grid, dtype=torch.bool))
-    vec.close()
+        obs = vec.reset()
+        batch_obs = {k: torch.as_tensor(v[:1]).repeat(batch, *([1] * (v.ndim - 1))) for k, v in obs.items()}  # (env 0's)
+        with Count() as count:
+            model.policy.evaluate_actions(batch_obs, torch.zeros(batch), action_masks=torch.ones(batch, grid * grid, dtype=torch.bool))
+        vec.close()
     return count.bytes / batch
 
 
