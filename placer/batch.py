@@ -289,23 +289,11 @@ class _BatchProgress:
     def __enter__(self) -> _BatchProgress:
         if self.enabled:
             from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
 
-            self._progress = Progress(
-                TextColumn("[bold]placing"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("{task.description}", markup=False),
-                transient=False,
-                console=Console(stderr=True),  # (on stdout it was a line of ━ in `> results.txt`)
-            )
+            from placer.progress_layout import batch_progress
+
+            # (on stderr: on stdout it was a line of ━ in `> results.txt`)
+            self._progress = batch_progress(self.total, Console(stderr=True))
             self._progress.start()
             self._task_id = self._progress.add_task("", total=self.total)
         return self
@@ -322,9 +310,9 @@ class _BatchProgress:
         text += f"{record.proxy:.4f}" if record.status == STATUS_OK else "failed"
         if best is not None:
             text += f" | best on {printable(record.design)}: {best:.4f}"
-        if self.failed:
-            text += f" | {self.failed} failed"
-        self._progress.update(self._task_id, advance=1, description=text)
+        # the failure count drawn whole after the text (cut to the terminal's width first)
+        tail = f" | {self.failed} failed" if self.failed else ""
+        self._progress.update(self._task_id, advance=1, description=text + tail, head=text, tail=tail)
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from stable_baselines3.common.callbacks import ProgressBarCallback
 
@@ -25,9 +24,14 @@ if TYPE_CHECKING:
 #: episodes change; the last few say most about the next).
 RECENT_CYCLES = 5
 
+#: The most often the train bar passes its step count on to rich, in seconds (rich redraws 10
+#: times a second).
+COUNT_EVERY_S = 0.05
+
 
 def has_progress_bar() -> bool:
-    """Whether tqdm and rich, which the bar needs, are installed."""
+    """Whether rich (which draws the bar) and tqdm (which SB3's progress-bar callback, the
+    bar's base, asks for) are installed."""
     try:
         import rich  # noqa: F401
         import tqdm  # noqa: F401
@@ -50,6 +54,7 @@ class PhaseProgressBar(ProgressBarCallback):
     nothing said why), its time left from measured collection and update times."""
 
     model: OnPolicyAlgorithm  # (SB3 types it as any algorithm; the bar times PPO's rollouts)
+    pbar: StepBar  # (SB3's is tqdm's; this one is driven as that one is)
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, time_limit_s: float | None = None) -> None:
         super().__init__()
@@ -60,25 +65,16 @@ class PhaseProgressBar(ProgressBarCallback):
         self._update_s: deque[float] = deque(maxlen=RECENT_CYCLES)
         self._phase_start: float | None = None
         self._updating = False
+        self._ended = False
 
     def _on_training_start(self) -> None:
         self._training_start = self._clock()
-        from rich.console import Console
-        from rich.progress import BarColumn, TimeElapsedColumn
-        from tqdm.rich import FractionColumn, RateColumn, tqdm
+        self.pbar = StepBar(self.locals["total_timesteps"] - self.model.num_timesteps,
+                            lambda: clock_text(self.time_left()))
 
-        with warnings.catch_warnings():  # tqdm's note that its rich bar is "experimental" (every run)
-            warnings.filterwarnings("ignore", message="rich is experimental")
-            self.pbar = tqdm(
-                total=self.locals["total_timesteps"] - self.model.num_timesteps,
-                progress=(
-                    "[progress.description]{task.description}[progress.percentage]{task.percentage:>4.0f}%",
-                    BarColumn(bar_width=None),
-                    FractionColumn(),
-                    "[", TimeElapsedColumn(), "<", _time_left_column(self), ",", RateColumn(unit="steps"), "]",
-                ),
-                options={"console": Console(stderr=True)},  # (with the other bars, off the output)
-            )
+    def _on_training_end(self) -> None:
+        self._ended = True  # (the last update is over: no time is left, whatever its mean said)
+        super()._on_training_end()
 
     def _on_rollout_start(self) -> None:
         now = self._clock()
@@ -97,7 +93,9 @@ class PhaseProgressBar(ProgressBarCallback):
     def time_left(self) -> float | None:
         """Seconds until the last rollout's update ends, from the recent cycles' collection and
         update times, or until the time limit when that comes first; None until one whole
-        cycle has been measured."""
+        cycle has been measured; 0 once training has ended."""
+        if self._ended:
+            return 0.0
         if not self._collect_s or not self._update_s or self._phase_start is None:
             return None
         collect = sum(self._collect_s) / len(self._collect_s)
@@ -113,14 +111,45 @@ class PhaseProgressBar(ProgressBarCallback):
         return seconds
 
 
-def _time_left_column(bar: PhaseProgressBar) -> Any:
-    """A rich column showing ``bar``'s time left (made here: rich is imported only with a bar)."""
-    from rich.progress import ProgressColumn
-    from rich.text import Text
+class StepBar:
+    """The bar SB3's callback drives, as it drives its tqdm bar (``update``,
+    ``set_description``, ``refresh``, ``close``; ``n``, ``total``, and ``disable``: True once
+    closed), drawn on stderr by rich in the layout of :func:`placer.progress_layout.steps_progress`
+    (tqdm's rich bar filled the terminal's width: at 80 columns it cut the step total and
+    wrapped its speed onto a second line)."""
 
-    class TimeLeft(ProgressColumn):
-        def render(self, task: Any) -> Text:
-            return Text(clock_text(bar.time_left()), style="progress.remaining")
+    def __init__(self, total: int, left_text: Callable[[], str]) -> None:
+        from rich.console import Console
 
-    return TimeLeft()
+        from placer.progress_layout import steps_progress
 
+        self.total, self.n, self.disable = total, 0, False
+        self._progress = steps_progress(left_text, Console(stderr=True))  # (with the other bars, off the output)
+        self._task = self._progress.add_task("", total=total)
+        self._told = time.monotonic()  # when the count was last passed to rich
+        self._progress.start()
+
+    def update(self, steps: int) -> None:
+        """``steps`` more environment steps done (passed on to rich every :data:`COUNT_EVERY_S`
+        at most: a rich update costs ~4 us, called after every environment step)."""
+        self.n += steps
+        if time.monotonic() - self._told >= COUNT_EVERY_S:
+            self._tell()
+
+    def _tell(self, description: str | None = None) -> None:
+        self._progress.update(self._task, completed=self.n, description=description)
+        self._told = time.monotonic()
+
+    def set_description(self, text: str) -> None:
+        """Name the phase under way (as tqdm: ``text:`` before the percentage)."""
+        self._tell(f"{text}:")
+
+    def refresh(self) -> None:
+        self._tell()
+        self._progress.refresh()
+
+    def close(self) -> None:
+        """Draw the bar a last time and leave it on the screen (again: nothing)."""
+        self._tell()
+        self._progress.stop()
+        self.disable = True
