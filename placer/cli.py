@@ -70,7 +70,11 @@ def _drop_flag_types(command: object) -> None:
 
 
 def command() -> object:
-    """The ``placer`` click command, built from :data:`app`, with flags shown without a type."""
+    """The ``placer`` click command, built from :data:`app`, with flags shown without a type
+    and help tables that keep option names whole (:mod:`placer.commands.help_layout`)."""
+    from placer.commands.help_layout import keep_names_whole
+
+    keep_names_whole()
     built = typer.main.get_command(app)
     _drop_flag_types(built)
     return built

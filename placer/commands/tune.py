@@ -115,9 +115,9 @@ def tune(
     workload: Annotated[
         str | None,
         typer.Option(
-            help="sqlite: ycsb-a|ycsb-b|ycsb-c|ycsb-f|orders|analytical (default ycsb-a); "
-            "postgres: tpcb|select-only|simple-update|analytical (default tpcb); "
-            "index: lognormal|uniform|normal|books|clustered (default lognormal), or the path "
+            help="sqlite: ycsb-a | ycsb-b | ycsb-c | ycsb-f | orders | analytical (default ycsb-a); "
+            "postgres: tpcb | select-only | simple-update | analytical (default tpcb); "
+            "index: lognormal | uniform | normal | books | clustered (default lognormal), or the path "
             "of a SOSD key file (books_200M_uint64, ...; a file named like a generator as ./NAME)"
         ),
     ] = None,
