@@ -1,7 +1,8 @@
 """``placer methods [NAME] [--plugin P]``: the placement methods and the options each reads.
 
-Without NAME, one line per method (its summary and option names); with NAME, the method's
+Without NAME, one entry per method (its summary and option names); with NAME, the method's
 documentation: what it does and every option with its default, as ``--option`` takes them.
+Both are wrapped to the terminal between words (:mod:`placer.commands.wrapping`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from typing import Annotated
 import typer
 
 from placer.commands.common import UsageError, clean_errors, load_plugins_named
+from placer.commands.wrapping import fill, reflow, terminal_width
+
+#: How far a wrapped line of the list (or of a method's option names) is indented.
+_HANG = "    "
 
 
 def register(app: typer.Typer) -> None:
@@ -58,9 +63,10 @@ def methods_command(
         except KeyError as exc:
             raise UsageError(str(exc.args[0])) from None
         names = cls.option_names
-        # plain text, not wrapped to the terminal: the docstrings are laid out already
-        typer.echo(f"{name}\n\n{method_doc(cls)}\n")
-        typer.echo("option names: " + (", ".join(sorted(names)) if names is not None else "not declared (any)"))
+        width = terminal_width()  # (the docstrings, laid out at ~100 columns, filled again to it)
+        typer.echo(f"{name}\n\n{reflow(method_doc(cls), width)}\n")
+        typer.echo(fill("option names: " + (", ".join(sorted(names)) if names is not None else "not declared (any)"),
+                        width, later=_HANG))
         shared = sorted(  # a method taking another's options (global_refine: refine's) documents only its own
             other for other in available_placers()  # (built-in ones: a plugin's few names matched too)
             if other != name and names and (other_names := placer_class(other).option_names)
@@ -68,14 +74,16 @@ def methods_command(
             and set(other_names) < set(names)
         )
         for other in shared:
-            typer.echo(f"it takes the options of {other} too: `placer methods {other}` documents them, defaults included")
+            typer.echo(fill(f"it takes the options of {other} too: `placer methods {other}` documents them, "
+                            "defaults included", width, later=_HANG))
         return
+    width = terminal_width()
     for method in available_placers():
         cls = placer_class(method)
         summary = method_doc(cls).split("\n", 1)[0]
         listed = ", ".join(sorted(cls.option_names)) if cls.option_names is not None else "any"
-        typer.echo(f"{method}: {summary}\n    options: {listed or 'none'}")
-    typer.echo(
-        "\n`placer methods NAME` documents one (defaults included); give options to `placer "
-        "place` as --option key=value or --option NAME.key=value."
-    )
+        typer.echo(fill(f"{method}: {summary}", width, later="  "))  # (under it: its options, at 4)
+        typer.echo(fill(f"options: {listed or 'none'}", width, first=_HANG, later=_HANG + "  "))
+    typer.echo()
+    typer.echo(fill("`placer methods NAME` documents one (defaults included); give options to `placer "
+                    "place` as --option key=value or --option NAME.key=value.", width))

@@ -254,10 +254,12 @@ def _print_knobs(
     pages; ``apply`` in best_config.json spells the units out). Only the space is built: no
     backend, so no server binaries, server user or disk are needed to read it."""
     from learned_systems.apply import knob_space
+    from placer.commands.wrapping import hang_under_second_column, terminal_width
 
     _checked_options(system, workload, tuner, trials, seed, rows, duration, repeats, allow_unsafe, index_cost)
     space = knob_space(system, allow_unsafe)  # (--allow-unsafe is refused for index by the check above)
-    print(space.describe())
+    width = terminal_width()  # (a knob's line wrapped under its values, not at the terminal's edge)
+    print("\n".join(hang_under_second_column(line, width) for line in space.describe().splitlines()))
 
 
 def _run(

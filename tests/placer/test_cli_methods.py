@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from placer.algorithms.base import available_placers, placer_class
 from placer.cli import app
+from placer.commands.methods import method_doc
 
 runner = CliRunner()
 
@@ -31,9 +34,12 @@ def _plugin_file(path: Path, method: str, docstring: str | None) -> Path:
 def test_the_list_names_every_method_and_every_option_it_reads() -> None:
     result = runner.invoke(app, ["methods"])
     assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
     for method in available_placers():
-        line = next(line for line in result.output.splitlines() if line.startswith(f"{method}: "))
-        options = result.output.split(line, 1)[1].splitlines()[1]
+        # the method's entry: its line and the indented ones under it (wrapped to the width)
+        first = next(i for i, line in enumerate(lines) if line.startswith(f"{method}: "))
+        under = itertools.takewhile(lambda line: line.startswith(" "), lines[first + 1:])
+        options = " ".join(line.strip() for line in under).split("options: ", 1)[1].split(", ")
         for option in placer_class(method).option_names or ():
             assert option in options, (method, option)
 
@@ -110,3 +116,20 @@ def test_a_plugin_method_without_a_docstring_is_not_given_the_base_classes(tmp_p
     listed = runner.invoke(app, ["methods", "--plugin", str(plugin)])
     assert "test_methods_quiet: (undocumented)" in listed.output
     assert "Base class" not in runner.invoke(app, ["methods", "test_methods_quiet", "--plugin", str(plugin)]).output
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_the_documentation_is_wrapped_to_the_terminal_between_words(width: int) -> None:
+    """It kept its source's line lengths: in an 80-column terminal `methods analytical` had 44
+    lines over 80 characters (the longest 198), the list 10, and the terminal broke them
+    mid-word (`densi` | `ty_weight`)."""
+    env = {"COLUMNS": str(width)}
+    for args in (["methods"], *(["methods", method] for method in available_placers())):
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 0, result.output
+        assert max(map(len, result.output.splitlines())) <= width, args
+    # every word of a method's documentation there, none split or lost
+    shown = runner.invoke(app, ["methods", "analytical"], env=env).output.split()
+    words = method_doc(placer_class("analytical")).split()
+    start = shown.index(words[0])
+    assert shown[start:start + len(words)] == words

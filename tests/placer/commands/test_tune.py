@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -85,3 +86,25 @@ def test_the_plot_title_says_how_each_trial_was_measured(tmp_path: Path, monkeyp
     assert tune._measured_with("postgres", postgres) == "scale 10, 2 s windows, 3 measurements per trial"
     index = {"rows": 1_000_000, "repeats": 3, "queries": 100_000, "index_cost": "measured"}
     assert tune._measured_with("index", index) == "1,000,000 keys, 100,000 lookups, 3 measurements per trial"
+
+
+@pytest.mark.parametrize("system", ["sqlite", "postgres", "index"])
+def test_the_knob_list_is_wrapped_to_80_columns_under_its_values(tmp_path: Path, system: str) -> None:
+    """`placer tune --knobs` printed lines of up to ~120 characters (7 over 80 for SQLite), which
+    an 80-column terminal broke mid-word; each knob's line now wraps under its values."""
+    from typer.testing import CliRunner
+
+    from learned_systems.apply import knob_space
+    from placer.cli import app
+
+    result = CliRunner().invoke(app, ["tune", "--system", system, "--knobs", "--out", str(tmp_path / "out")],
+                                env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    assert result.stdout.split() == knob_space(system, False).describe().split()  # every word, whole
+    values = re.match(r"\s*\S+\s+", lines[1])
+    assert values is not None
+    for line in lines[1:]:  # a knob's name at 2 columns, its wrapped lines under its values
+        indent = len(line) - len(line.lstrip())
+        assert indent in (2, values.end()), line
