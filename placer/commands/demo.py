@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from netlists.errors import InputError
@@ -28,6 +29,30 @@ from placer.commands.common import (
 
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo_command)
+
+
+#: The narrowest terminal the table keeps its vertical rules in (below it they would leave the
+#: labels a few columns).
+BORDERED_MIN_WIDTH = 70
+
+#: The narrowest terminal the number columns keep their headers whole in (38 columns, with 12
+#: of rules and padding, leaving the labels 6); below it they shrink with the labels, headers
+#: first (`wirel…`), so that the labels are not squeezed out.
+WHOLE_HEADERS_MIN_WIDTH = 56
+
+
+def _cost_table(title: str, width: int) -> Table:
+    """The demo's cost table, for a terminal ``width`` columns wide: its numbers whole (they
+    were cut below ~72 columns, `0.20…`; now down to ~52), the row labels wrapped to the room
+    left; under :data:`BORDERED_MIN_WIDTH` columns without vertical rules (10 columns more for
+    the labels)."""
+    bordered = width >= BORDERED_MIN_WIDTH
+    table = Table(title=title, box=box.HEAVY_HEAD if bordered else box.SIMPLE_HEAD, show_edge=bordered,
+                  pad_edge=bordered, collapse_padding=not bordered)
+    table.add_column("placement", justify="left", overflow="fold")
+    for col in ("wirelen.", "density", "congest.", "proxy", "timing", "s"):
+        table.add_column(col, justify="right", no_wrap=width >= WHOLE_HEADERS_MIN_WIDTH)
+    return table
 
 
 def _row(table: Table, label: str, cost, timing: float, seconds: float) -> None:
@@ -74,9 +99,7 @@ def demo_command(
         raise UsageError(f"--algo {algo}: {exc}; the demo takes no options: run it with "
                          f"placer place default --algo {algo} --option KEY=VALUE --out OUT.plc") from None
     netlist, start = default_design()
-    table = Table(title=f"placer demo: {algo}, {budget_s:g} s, on the embedded default design")
-    for col in ("placement", "wirelen.", "density", "congest.", "proxy", "timing", "s"):
-        table.add_column(col, justify="left" if col == "placement" else "right")
+    table = _cost_table(f"placer demo: {algo}, {budget_s:g} s, on the embedded default design", console.width)
     with console.status(f"loading {algo}'s compiled kernels (the first run after an install builds them) ..."):
         warm_up(algo)  # not inside the budget, nor in the initial row's seconds (the cost's kernels)
     t = time.perf_counter()

@@ -1,0 +1,31 @@
+"""``placer demo``'s cost table in a narrow terminal: its numbers whole, its labels wrapped."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from placer.cli import app
+
+
+@pytest.mark.parametrize("width", [60])
+def test_the_demo_table_keeps_its_numbers_whole_below_72_columns(tmp_path: Path, width: int) -> None:
+    """At 60 columns the timing column read `0.20…` (the numbers were cut, the labels kept)."""
+    result = CliRunner().invoke(app, ["demo", "--algo", "greedy", "--budget-s", "0.2", "--out", str(tmp_path)],
+                                env={"COLUMNS": str(width)})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    table = lines[: next(i for i, line in enumerate(lines) if line.strip().startswith("s: "))]
+    numbers = [line for line in table if re.search(r"\d\.\d\d", line)]
+    assert len(numbers) == 3, result.stdout  # one line of numbers per row
+    for line in numbers:
+        # wirelength, density, congestion, proxy, timing, then the seconds: whole
+        assert re.search(r"(\d+\.\d{4}\s+){5}\d+(\.\d)?\W*$", line), line
+        assert "…" not in line and len(line) <= width, line
+    # the labels wrapped, never cut: every word of theirs there
+    words = " ".join(lines).split()
+    for word in ("default,", "initial", "greedy", "ariane133,"):
+        assert word in words, (word, result.stdout)
