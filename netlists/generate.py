@@ -551,11 +551,10 @@ def _anchors(b: NetlistBuilder) -> np.ndarray:
     drawn between two nodes with the same anchor."""
     types = np.array(b.types, dtype=np.int8)
     anchor = np.arange(len(b.names))
-    owner_of = {
-        nm: i
-        for i, nm in enumerate(b.names)
-        if types[i] in (NodeType.HARD_MACRO, NodeType.SOFT_MACRO)
-    }
+    # (a mask, not `types[i] in (NodeType.HARD_MACRO, ...)` per node: numpy ran Python code
+    # for each such comparison and dropped a Ctrl-C landing there; most were lost)
+    macros = np.flatnonzero(np.isin(types, (int(NodeType.HARD_MACRO), int(NodeType.SOFT_MACRO))))
+    owner_of = {b.names[i]: i for i in macros.tolist()}
     for i, mname in enumerate(b.macro_name):
         if mname is not None:
             anchor[i] = owner_of[mname]

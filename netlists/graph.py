@@ -220,9 +220,9 @@ def to_tensors(
     sx, sy = _scale(netlist)
     types = netlist.node_type[node_index]
     columns = [
-        types == NodeType.PORT,
-        types == NodeType.HARD_MACRO,
-        types == NodeType.SOFT_MACRO,
+        types == int(NodeType.PORT),
+        types == int(NodeType.HARD_MACRO),
+        types == int(NodeType.SOFT_MACRO),
         netlist.width[node_index] / sx,
         netlist.height[node_index] / sy,
         degree,

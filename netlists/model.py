@@ -26,7 +26,14 @@ if TYPE_CHECKING:
 
 
 class NodeType(IntEnum):
-    """Kinds of node in a Circuit Training netlist (stored as int8 in ``Netlist.node_type``)."""
+    """Kinds of node in a Circuit Training netlist (stored as int8 in ``Netlist.node_type``).
+
+    Compare numpy values (``node_type`` and its elements) with the plain ints
+    (``int(NodeType.PORT)``), never with the members: numpy looks a member's
+    ``__array_ufunc__`` up through Python code (Python 3.11's ``EnumType.__getattr__``) and
+    drops what is raised there, so a Ctrl-C or kill landing in it was lost (in a loop over the
+    nodes of ``placer generate``, most were). ``tests/test_static_checks.py`` keeps members out
+    of comparisons."""
 
     PORT = 0
     HARD_MACRO = 1  # "MACRO": a memory / IP block
@@ -352,7 +359,7 @@ class Netlist:
 
     def indices_of(self, kind: NodeType) -> np.ndarray:
         """Indices of all nodes of one type, in file order."""
-        return np.flatnonzero(self.node_type == kind)
+        return np.flatnonzero(self.node_type == int(kind))
 
     @property
     def ports(self) -> np.ndarray:
@@ -370,17 +377,17 @@ class Netlist:
     def macros(self) -> np.ndarray:
         """Hard and soft macros, in file order."""
         t = self.node_type
-        return np.flatnonzero((t == NodeType.HARD_MACRO) | (t == NodeType.SOFT_MACRO))
+        return np.flatnonzero((t == int(NodeType.HARD_MACRO)) | (t == int(NodeType.SOFT_MACRO)))
 
     @property
     def placeable(self) -> np.ndarray:
         """Ports and macros: the nodes a ``.plc`` file lists."""
         t = self.node_type
-        return np.flatnonzero(t <= NodeType.SOFT_MACRO)
+        return np.flatnonzero(t <= int(NodeType.SOFT_MACRO))
 
     @property
     def is_pin(self) -> np.ndarray:
-        return self.node_type >= NodeType.HARD_PIN
+        return self.node_type >= int(NodeType.HARD_PIN)
 
     def anchor(self) -> np.ndarray:
         """For every node, the node whose position it moves with (its macro, or itself)."""
@@ -419,11 +426,11 @@ class Netlist:
         """Node and net counts by kind."""
         t = self.node_type
         return {
-            "ports": int(np.sum(t == NodeType.PORT)),
-            "hard_macros": int(np.sum(t == NodeType.HARD_MACRO)),
-            "soft_macros": int(np.sum(t == NodeType.SOFT_MACRO)),
-            "hard_macro_pins": int(np.sum(t == NodeType.HARD_PIN)),
-            "soft_macro_pins": int(np.sum(t == NodeType.SOFT_PIN)),
+            "ports": int(np.sum(t == int(NodeType.PORT))),
+            "hard_macros": int(np.sum(t == int(NodeType.HARD_MACRO))),
+            "soft_macros": int(np.sum(t == int(NodeType.SOFT_MACRO))),
+            "hard_macro_pins": int(np.sum(t == int(NodeType.HARD_PIN))),
+            "soft_macro_pins": int(np.sum(t == int(NodeType.SOFT_PIN))),
             "nets": self.n_nets,
             "net_pins": int(self.net_pins.shape[0]),
         }
@@ -432,7 +439,7 @@ class Netlist:
         """Its name, counts, canvas and grid (the dataclass's repr held every node's name: 1 MB
         for ariane133)."""
         t = self.node_type
-        kinds = ", ".join(f"{kind}={int(np.count_nonzero(t == code))}" for kind, code in (
+        kinds = ", ".join(f"{kind}={int(np.count_nonzero(t == int(code)))}" for kind, code in (
             ("hard_macros", NodeType.HARD_MACRO), ("soft_macros", NodeType.SOFT_MACRO), ("ports", NodeType.PORT)))
         c = self.canvas
         where = "canvas=None" if c is None else f"canvas={c.width:g} x {c.height:g}, grid={c.cols} cols x {c.rows} rows"
@@ -571,7 +578,7 @@ def pin_positions(
     anchor = np.where(owner >= 0, owner, nodes)
     x = placement.x[anchor].astype(np.float64, copy=True)
     y = placement.y[anchor].astype(np.float64, copy=True)
-    hard = netlist.node_type[nodes] == NodeType.HARD_PIN
+    hard = netlist.node_type[nodes] == int(NodeType.HARD_PIN)
     if np.any(hard):
         ox, oy = orient_offsets(
             netlist.pin_dx[nodes[hard]],

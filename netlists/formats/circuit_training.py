@@ -647,23 +647,27 @@ def netlist_text(netlist: Netlist) -> str:
         pins = netlist.net(k)
         sinks_of.setdefault(int(pins[0]), []).extend(int(p) for p in pins[1:])
     names = netlist.names
+    types = netlist.node_type.tolist()  # (plain ints, compared with ints: see NodeType)
+    port, hard_macro, soft_macro = int(NodeType.PORT), int(NodeType.HARD_MACRO), int(NodeType.SOFT_MACRO)
+    pin_codes = (int(NodeType.HARD_PIN), int(NodeType.SOFT_PIN))
+    type_names = {int(t): name for t, name in CT_TYPE_NAMES.items()}
     for i in range(netlist.n_nodes):
-        t = NodeType(int(netlist.node_type[i]))
+        t = types[i]
         out.append(f"node {{\n  name: {_quote(names[i])}\n")
         for s in sinks_of.get(i, ()):
             out.append(f"  input: {_quote(names[s])}\n")
-        attrs: dict[str, object] = {"type": CT_TYPE_NAMES[t]}
+        attrs: dict[str, object] = {"type": type_names[t]}
         # a macro's size and a hard macro's orientation always; any other node's only where
         # it has one (the reader keeps them: a port's width, a soft macro's orientation)
-        macro = t in (NodeType.HARD_MACRO, NodeType.SOFT_MACRO)
+        macro = t in (hard_macro, soft_macro)
         for key, value in (("width", netlist.width[i]), ("height", netlist.height[i])):
             if macro or value != 0.0:
                 attrs[key] = float(value)
-        if t == NodeType.HARD_MACRO or netlist.orientation[i] != 0:
+        if t == hard_macro or netlist.orientation[i] != 0:
             attrs["orientation"] = ORIENTATIONS[int(netlist.orientation[i])]
-        if t == NodeType.PORT and netlist.side[i]:
+        if t == port and netlist.side[i]:
             attrs["side"] = netlist.side[i]
-        if t in (NodeType.HARD_PIN, NodeType.SOFT_PIN):
+        if t in pin_codes:
             attrs["macro_name"] = names[int(netlist.pin_macro[i])]
             attrs["x_offset"] = float(netlist.pin_dx[i])
             attrs["y_offset"] = float(netlist.pin_dy[i])

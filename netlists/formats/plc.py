@@ -200,6 +200,7 @@ def read_plc(
     placement = netlist.initial_placement() if base is None else base.copy()
     n = netlist.n_nodes
     types = netlist.node_type
+    first_pin_code = int(NodeType.HARD_PIN)  # (pins' codes are this and above)
     listed: list[int] = []
     listed_at = np.zeros(n, dtype=np.int64)  # line that placed each node, 0 = not yet
     spath = str(path)
@@ -230,10 +231,10 @@ def read_plc(
                 lineno,
             )
         listed_at[idx] = lineno
-        t = NodeType(int(types[idx]))
-        if t >= NodeType.HARD_PIN:
+        type_code = int(types[idx])
+        if type_code >= first_pin_code:
             raise NetlistError(
-                f"node {idx} ({netlist.names[idx]!r}) is a {t.name}, not a port or macro "
+                f"node {idx} ({netlist.names[idx]!r}) is a {NodeType(type_code).name}, not a port or macro "
                 "(does this .plc belong to another netlist?)",
                 spath,
                 lineno,
@@ -326,7 +327,7 @@ def check_writable(netlist: Netlist, placement: Placement) -> None:
         k = int(nodes[np.argmax(bad)])
         raise InputError(f"node {netlist.names[k]!r} has a non-finite position "
                          f"({placement.x[k]}, {placement.y[k]}): not written")  # fmt: skip
-    check_orientation_codes(netlist, placement, nodes[netlist.node_type[nodes] != NodeType.PORT], ": not written")
+    check_orientation_codes(netlist, placement, nodes[netlist.node_type[nodes] != int(NodeType.PORT)], ": not written")
 
 
 def check_header_names(design_name: str, file_name: str) -> None:
@@ -423,9 +424,10 @@ def plc_text(
         hdr.append(" ".join(c.splitlines()))
     out = ["# " + h if h else "#" for h in hdr]
     types = netlist.node_type
+    port = int(NodeType.PORT)  # (an int: a numpy value compared with a member lost a Ctrl-C)
     check_writable(netlist, placement)
     for i in netlist.placeable:
-        orient = "-" if types[i] == NodeType.PORT else ORIENTATIONS[int(placement.orientation[i])]
+        orient = "-" if types[i] == port else ORIENTATIONS[int(placement.orientation[i])]
         out.append(
             f"{i} {_fmt(placement.x[i])} {_fmt(placement.y[i])} {orient} {int(bool(placement.fixed[i]))}"
         )

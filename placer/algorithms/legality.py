@@ -222,7 +222,7 @@ def check_legality(
             )
         )
     outside = outside_canvas(netlist, placement)
-    hard = int(np.count_nonzero(netlist.node_type[outside] == NodeType.HARD_MACRO))
+    hard = int(np.count_nonzero(netlist.node_type[outside] == int(NodeType.HARD_MACRO)))
     return LegalityReport(area, pairs, int(outside.size), moved, hard)
 
 
@@ -261,7 +261,7 @@ def check_placeable(netlist: Netlist, placement: Placement) -> None:
     too_big = m[~fixed[m] & ((netlist.width[m] > c.width + eps) | (netlist.height[m] > c.height + eps))]
     if too_big.size:
         i = int(too_big[0])
-        kind = "hard macro" if netlist.node_type[i] == NodeType.HARD_MACRO else "soft macro"
+        kind = "hard macro" if netlist.node_type[i] == int(NodeType.HARD_MACRO) else "soft macro"
         raise InputError(
             f"{kind} {netlist.names[i]} ({netlist.width[i]:g} x {netlist.height[i]:g}) is larger "
             f"than the canvas ({c.width:g} x {c.height:g}): no placement of it is legal"

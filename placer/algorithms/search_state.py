@@ -67,8 +67,8 @@ class SearchState:
         self.timing = IncrementalTiming(netlist, placement) if self.w_timing > 0 else None
         fixed = placement.fixed
         t = netlist.node_type
-        self.hard = np.flatnonzero((t == NodeType.HARD_MACRO) & ~fixed)
-        self.soft = np.flatnonzero((t == NodeType.SOFT_MACRO) & ~fixed)
+        self.hard = np.flatnonzero((t == int(NodeType.HARD_MACRO)) & ~fixed)
+        self.soft = np.flatnonzero((t == int(NodeType.SOFT_MACRO)) & ~fixed)
         self.all_hard = netlist.hard_macros
         self._slot = np.full(netlist.n_nodes, -1, dtype=np.int64)
         self._slot[self.all_hard] = np.arange(self.all_hard.size)

@@ -113,7 +113,7 @@ def _build(netlist: Netlist) -> CostContext:
     pins = netlist.net_pins
     anchor_of_node = netlist.anchor()
     entry_anchor = anchor_of_node[pins]
-    hard_pin = netlist.node_type[pins] == NodeType.HARD_PIN
+    hard_pin = netlist.node_type[pins] == int(NodeType.HARD_PIN)
     dx = np.where(hard_pin, netlist.pin_dx[pins], 0.0)
     dy = np.where(hard_pin, netlist.pin_dy[pins], 0.0)
     sizes = np.diff(netlist.net_ptr)

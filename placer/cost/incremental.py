@@ -170,7 +170,7 @@ def checked_move(
             "nodes, x, y and orientation must be flat and of one length, got shapes "
             f"{nodes.shape}, {x.shape}, {y.shape}, {orient.shape}"
         )
-    if np.any(netlist.node_type[nodes] >= NodeType.HARD_PIN):
+    if np.any(netlist.node_type[nodes] >= int(NodeType.HARD_PIN)):
         raise InputError("only ports and macros can be moved; pins follow their macro")
     if nodes.size > 1 and np.unique(nodes).size != nodes.size:
         raise InputError("a node appears twice in one move")
@@ -289,8 +289,8 @@ class IncrementalEvaluator(ReadOnlyPlacement):
         )
         self._net_entries = np.append(ctx.net_start, ctx.entry_anchor.size).astype(np.int64)
         t = netlist.node_type
-        self._is_macro = (t == NodeType.HARD_MACRO) | (t == NodeType.SOFT_MACRO)
-        self._is_hard = t == NodeType.HARD_MACRO
+        self._is_macro = (t == int(NodeType.HARD_MACRO)) | (t == int(NodeType.SOFT_MACRO))
+        self._is_hard = t == int(NodeType.HARD_MACRO)
         self._width = np.ascontiguousarray(netlist.width, dtype=np.float64)
         self._height = np.ascontiguousarray(netlist.height, dtype=np.float64)
         c = ctx.canvas
@@ -351,7 +351,7 @@ class IncrementalEvaluator(ReadOnlyPlacement):
     def _warm_up(self) -> None:
         """Price and commit a no-op move, so that the kernels are compiled (the first time in a
         process, about 20 s without numba's cache) here and not inside a search's time budget."""
-        movable = np.flatnonzero(self._is_macro | (self.netlist.node_type == NodeType.PORT))
+        movable = np.flatnonzero(self._is_macro | (self.netlist.node_type == int(NodeType.PORT)))
         if movable.size == 0:
             return
         i = movable[:1]

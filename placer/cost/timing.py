@@ -147,7 +147,7 @@ def build_timing_graph(netlist: Netlist) -> TimingGraph:
     src_e, dst_e, src_n, dst_n = src_e[keep], dst_e[keep], src_n[keep], dst_n[keep]
 
     t = netlist.node_type
-    soft = t == NodeType.SOFT_MACRO
+    soft = t == int(NodeType.SOFT_MACRO)
     n = netlist.n_nodes
     comb = soft.copy()  # combinational: soft macros on no cycle
     both_soft = soft[src_n] & soft[dst_n]

@@ -67,7 +67,7 @@ def read_bookshelf(aux_path: str | Path, pl: str | Path | None = None) -> tuple[
     nodes, pad_sizes = _placed_nodes(
         raw, kinds, index, row_height, (x0, y0, x1, y1), (llx, lly, orient, pl_fixed), exact
     )
-    ordered, pins_of, port_weight = _pins_in_net_order(nets, nodes.node_type == NodeType.PORT, net_weight)
+    ordered, pins_of, port_weight = _pins_in_net_order(nets, nodes.node_type == int(NodeType.PORT), net_weight)
 
     design_name = aux.name[: -len(".aux.gz")] if aux.name.lower().endswith(".aux.gz") else aux.stem
     builder = NetlistBuilder(design_name, str(files[".nodes"]))  # its errors name .nodes lines
@@ -162,7 +162,7 @@ def _placed_nodes(
     written_pad = np.array([kinds.get(node.name) == "pad" for node in raw], dtype=bool)  # moved in
     pads = terminal & (width * height > 0) & (outside_rows | kind_ni | written_pad)
     node_type[terminal & ((width * height == 0) | pads)] = NodeType.PORT
-    is_port = node_type == NodeType.PORT
+    is_port = node_type == int(NodeType.PORT)
     pad_sizes = {raw[i].name: (float(width[i]), float(height[i])) for i in np.flatnonzero(pads)}
     # the model's sizes are the footprint as placed (the cost uses them whatever the
     # orientation): a turned macro's .nodes sizes swapped; ports have none
@@ -233,7 +233,7 @@ def _add_nodes_and_pins(
     for i, node in enumerate(raw):
         t = NodeType(int(node_type[i]))
         kwargs: dict[str, object] = {"width": float(width[i]), "height": float(height[i])}
-        if t == NodeType.PORT:
+        if t is NodeType.PORT:  # (t is a member: compared by identity, see NodeType)
             kwargs = {
                 "side": _side(cx[i], cy[i], canvas_w, canvas_h),
                 "weight": port_weight.get(i, 1.0),
@@ -252,12 +252,12 @@ def _add_nodes_and_pins(
         place_o.append(int(orient[i]))
         place_fixed.append(bool(fixed[i]))
         raw_to_index[i] = idx
-        if t == NodeType.PORT:
+        if t is NodeType.PORT:
             continue
-        pin_type = NodeType.HARD_PIN if t == NodeType.HARD_MACRO else NodeType.SOFT_PIN
+        pin_type = NodeType.HARD_PIN if t is NodeType.HARD_MACRO else NodeType.SOFT_PIN
         pdx = np.array([p[2] for p in pins_of[i]])
         pdy = np.array([p[3] for p in pins_of[i]])
-        if t == NodeType.HARD_MACRO:
+        if t is NodeType.HARD_MACRO:
             ox, oy = orient_offsets(pdx, pdy, np.full(pdx.shape, orient[i]))
         else:
             ox, oy = np.zeros_like(pdx), np.zeros_like(pdy)
@@ -275,7 +275,7 @@ def _add_nodes_and_pins(
             place_o.append(0)
             place_fixed.append(bool(fixed[i]))
 
-    is_port = node_type == NodeType.PORT
+    is_port = node_type == int(NodeType.PORT)
     for k, pins in enumerate(ordered):
         for slot, (node_k, _, _) in enumerate(pins):
             if is_port[node_k]:
@@ -294,7 +294,7 @@ def _design_canvas(
     """The canvas over the rows: the ``.scl``'s canvas comment's grid and routing, else the
     defaults for this many macros; NetlistError naming ``scl`` (and the comment's line) when
     no grid fits or the comment's figures are not a canvas."""
-    n_macros = int(np.sum((node_type == NodeType.HARD_MACRO) | (node_type == NodeType.SOFT_MACRO)))
+    n_macros = int(np.sum((node_type == int(NodeType.HARD_MACRO)) | (node_type == int(NodeType.SOFT_MACRO))))
     try:
         canvas = _canvas(canvas_w, canvas_h, n_macros, canvas_fields)
     except ValueError as exc:  # default routing of rows too small (or large) to price

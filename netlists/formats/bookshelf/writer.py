@@ -60,12 +60,13 @@ def bookshelf_texts(netlist: Netlist, placement: Placement, design_name: str) ->
     terminals = dict(cast("dict[str, str]", netlist.metadata.get("bookshelf_terminals", {})))
     names = netlist.names
     types = netlist.node_type
+    port, hard_macro = int(NodeType.PORT), int(NodeType.HARD_MACRO)  # (ints: see NodeType)
     placeable = netlist.placeable
     header = "# written by placer-gym (netlists.formats.bookshelf)"
 
     kind = {}
     for i in placeable:
-        if types[i] == NodeType.PORT:
+        if types[i] == port:
             kind[i] = terminals.get(names[i], "terminal")
         else:
             kind[i] = terminals.get(names[i], "")
@@ -78,20 +79,20 @@ def bookshelf_texts(netlist: Netlist, placement: Placement, design_name: str) ->
     )
     size_w, size_h = netlist.width.copy(), netlist.height.copy()
     for i in placeable:
-        if types[i] == NodeType.PORT:
+        if types[i] == port:
             size_w[i], size_h[i] = pad_sizes.get(names[i], (0.0, 0.0))
     node_w, node_h = size_w, size_h
-    turned = np.isin(placement.orientation, list(TURNED)) & (types != NodeType.PORT)
+    turned = np.isin(placement.orientation, list(TURNED)) & (types != port)
     node_w, node_h = np.where(turned, size_h, size_w), np.where(turned, size_w, size_h)
     # macros the reader's height rule would class otherwise: named in comments it reads back
     row_height = max(float(r["height"]) for r in rows)
     for i in placeable:
-        if types[i] == NodeType.PORT:
+        if types[i] == port:
             if names[i] in pad_sizes:  # a pad stays a port wherever it lies now
                 lines.append(f"# placer-gym kind : {names[i]} pad")
             continue
         read_hard = bool(kind[i]) or node_h[i] > row_height
-        if read_hard != (types[i] == NodeType.HARD_MACRO):
+        if read_hard != (types[i] == hard_macro):
             lines.append(f"# placer-gym kind : {names[i]} {'hard' if not read_hard else 'soft'}")
     for i in placeable:
         w, h = node_w[i], node_h[i]
