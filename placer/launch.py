@@ -7,12 +7,29 @@ the one line every command gives.
 
 from __future__ import annotations
 
+import os
 import sys
+
+
+def null_for_missing_streams() -> None:
+    """Point a missing stdout or stderr at the null device. Started with one closed
+    (``placer eval default >&-``), Python sets it to None: every command then failed at its
+    first flush with three chained AttributeError tracebacks and exit 1, and what went to a
+    closed stderr was printed on stdout (``print(file=None)`` writes there). Opened while its
+    descriptor is free, the null device takes it over, so worker processes get it too."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            stream = open(os.devnull, "w", encoding="utf-8")
+            setattr(sys, name, stream)
+            if getattr(sys, f"__{name}__") is None:
+                setattr(sys, f"__{name}__", stream)
 
 
 def main() -> None:
     """Run ``placer``; a Ctrl-C no command handled (while the command line loads, or while Typer
-    builds the commands before any runs) exits 130 with one line."""
+    builds the commands before any runs) exits 130 with one line; a closed stdout or stderr
+    reads as the null device."""
+    null_for_missing_streams()
     try:
         from placer.cli import main as run_cli
 

@@ -363,7 +363,12 @@ def run(main: Callable[[], int | None]) -> NoReturn:
     """Call ``main`` and exit with its status; bad input becomes a one-line error instead of a
     traceback: ValueError and OSError (a missing file, a folder that cannot be written) exit
     2, a failed subprocess exits with its status, a RuntimeError (a system that cannot be
-    measured) exits 1, an interrupt exits 130."""
+    measured) exits 1, an interrupt exits 130. A closed stdout or stderr (``>&-``, which Python
+    sets to None) reads as the null device, as ``placer``'s does (``placer.launch``, not imported
+    here: it would set up placer's caches for scripts that measure only learned_systems)."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:  # (a flush failed with AttributeError; an error line went to stdout)
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
     try:
         status = main()
     except KeyboardInterrupt:

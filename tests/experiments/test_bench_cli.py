@@ -613,3 +613,18 @@ def test_leaderboard_scale_measures_each_checkouts_own_package_and_compares_thei
     assert rows[0]["rows"] == 40 and rows[0]["same_page"] is True
     assert rows[0]["baseline_mb"] >= 0 and rows[0]["this_s"] > 0
     assert "| 40 |" in (tmp_path / "scale.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("closed", "body", "status"),
+    [(1, "sys.stdout.write('table'); sys.stdout.flush()", 0), (2, "raise ValueError('bad input')", 2)],
+    ids=["stdout", "stderr"],
+)
+def test_a_closed_stream_reads_as_the_null_device(closed: int, body: str, status: int, tmp_path: Path) -> None:
+    """Python sets a closed stdout or stderr (``>&-``) to None: a script's flush failed with an
+    AttributeError traceback, and its error line went to stdout (``print(file=None)``)."""
+    script = (f"import sys\nsys.path.insert(0, {str(BENCH)!r})\nfrom _cli import run\n"
+              f"def main():\n    {body}\nrun(main)\n")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", script], preexec_fn=lambda: os.close(closed),
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == status and done.stdout == "" and done.stderr == "", done.stdout + done.stderr

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.abc
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +82,38 @@ def test_commands_load_only_the_heavy_modules_they_use() -> None:
         loaded[command[0]] = out.rsplit("LOADED", 1)[1].split()
     assert "torch" not in loaded["eval"]
     assert "scipy.sparse.csgraph" not in loaded["methods"] and "torch" not in loaded["methods"]
+
+
+def _placer_with_closed(fd: int, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``placer ARGS`` with descriptor ``fd`` closed in it (the shell's ``>&-`` or ``2>&-``:
+    closed after the pipes are put in place, so that one reads nothing)."""
+    import os
+
+    return subprocess.run([sys.executable, "-m", "placer", *args], preexec_fn=lambda: os.close(fd),
+                          capture_output=True, text=True, timeout=300, cwd=cwd)  # fmt: skip
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["methods"], ["eval", "default"]], ids=" ".join)
+def test_a_closed_stdout_reads_as_the_null_device(args: list[str], tmp_path: Path) -> None:
+    """Python sets a closed stdout to None: every command failed at its first flush with three
+    chained AttributeError tracebacks ("'NoneType' object has no attribute 'flush'"), exit 1."""
+    done = _placer_with_closed(1, args, tmp_path)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+def test_a_closed_stderr_keeps_error_lines_off_stdout(tmp_path: Path) -> None:
+    """``print(..., file=None)`` writes to stdout: a refusal's line went there, into the results."""
+    done = _placer_with_closed(2, ["eval", "nosuch"], tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+
+
+def test_the_missing_streams_become_the_null_device_and_others_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setattr(sys, "stdout", None)
+    monkeypatch.setattr(sys, "__stdout__", None)
+    stderr = sys.stderr
+    launch.null_for_missing_streams()
+    assert sys.stdout is not None and sys.stdout is sys.__stdout__ and sys.stderr is stderr
+    assert os.path.samefile(sys.stdout.name, os.devnull)
+    sys.stdout.close()
