@@ -84,6 +84,10 @@ from placer.results import (
     RunRecord,
     printable,
 )
+from placer.text_names import require_text_path
+
+#: What to do about a design path that is not UTF-8 (:func:`make_tasks`).
+_KEPT_AS_TEXT = "results.sqlite keeps it as text: rename that folder, or copy the suite to another path"
 
 
 @dataclass
@@ -111,7 +115,16 @@ def make_tasks(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     plugins: Sequence[str] = (),
 ) -> list[PlacementTask]:
-    """Every (design, method, seed) task; ``options[method]`` are that method's options."""
+    """Every (design, method, seed) task; ``options[method]`` are that method's options.
+
+    Raises:
+        InputError: a design whose suite folder or file path cannot be kept as text in a
+            results row (:mod:`placer.text_names`): refused here, before any run; it failed at
+            the first row's write, its run done and the runs folder made.
+    """
+    for d in designs:
+        require_text_path(d.suite, "suite folder", _KEPT_AS_TEXT)
+        require_text_path(d.netlist, f"design {d.name}'s file", _KEPT_AS_TEXT)
     options = options or {}
     version, commit = package_version(), git_commit()
     runs = Path(runs_dir).resolve()

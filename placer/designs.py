@@ -4,14 +4,13 @@ their folder, and the digest of their files that tells an edited design from the
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from netlists.errors import InputError
 from netlists.io import design_files_under, require_suite_folder
+from placer.text_names import is_text, name_bytes, why_not_text
 
 
 @dataclass(frozen=True)
@@ -55,13 +54,11 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
             )
         found = {n: found[n] for n in wanted}
     for design in found.values():  # (only those run: --designs may leave such a folder out)
-        try:
-            design.name.encode("utf-8")
-        except UnicodeEncodeError:  # the name goes into results.sqlite and every table
+        if not is_text(design.name):  # the name goes into results.sqlite and every table
             raise InputError(
-                f"design folder {str(design.netlist.parent).encode('utf-8', 'surrogateescape')!r}: "
-                f"{_why_not_text(design.name)}"
-            ) from None
+                f"design folder {name_bytes(str(design.netlist.parent))!r}: its name is "
+                f"{why_not_text(design.name, 'rename it (or leave it out with --designs)')}"
+            )
     if not found:
         raise InputError(f"no design (a folder with netlist.pb.txt[.gz] and initial.plc, or one Bookshelf .aux) "
                          f"under {suite_dir}")  # fmt: skip
@@ -81,15 +78,3 @@ def design_files_digest(design: DesignFiles) -> str:
         return files_digest(input_files(design.netlist, design.plc))
     except NetlistError:
         return ""
-
-
-def _why_not_text(name: str) -> str:
-    """Why a file name read from disk is not text: not UTF-8, or UTF-8 that this process reads
-    in another encoding (a non-UTF-8 locale: the name of a folder called e.g. "d\u00e9sign"
-    was said not to be UTF-8)."""
-    try:
-        os.fsencode(name).decode("utf-8")
-    except UnicodeDecodeError:
-        return "its name is not UTF-8 text; rename it (or leave it out with --designs)"
-    return (f"its name is UTF-8 text, but this process reads file names as {sys.getfilesystemencoding()} "
-            "(a non-UTF-8 locale): run it under a UTF-8 one (PYTHONUTF8=1, or LC_ALL=C.UTF-8)")

@@ -55,16 +55,17 @@ _COMMAND_ENDINGS: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, _C
 
 
 def unencodable(error: UnicodeEncodeError) -> str:
-    """The message for text a library could not encode: under a non-UTF-8 locale, a path with
-    other characters (read back from disk as surrogate escapes) cannot be passed on as UTF-8
-    ("'utf-8' codec can't encode characters in position 15-16: surrogates not allowed" named
-    neither the path nor the cause)."""
+    """The message for text a library could not encode: a path read from disk as surrogate
+    escapes ("'utf-8' codec can't encode characters in position 15-16: surrogates not allowed"
+    named neither the path nor the cause), told as its bytes not being UTF-8 or as a non-UTF-8
+    locale (:func:`placer.text_names.why_not_text`; under C.UTF-8 a byte 0xff was said to need
+    a UTF-8 locale)."""
+    from placer.text_names import name_bytes, why_not_text
+
     if "surrogates not allowed" not in str(error):
         return str(error)
-    shown = error.object.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return (f"{shown!r} cannot be passed on as text: this process reads file names as "
-            f"{sys.getfilesystemencoding()} (a non-UTF-8 locale); run it under a UTF-8 one "
-            "(PYTHONUTF8=1, or LC_ALL=C.UTF-8)")
+    shown = name_bytes(error.object).decode("utf-8", "replace")
+    return f"{shown!r} cannot be passed on as text: it is {why_not_text(error.object, 'rename it, or give another path')}"
 
 
 def _open_files_advice(code: int) -> str:

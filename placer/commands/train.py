@@ -32,6 +32,7 @@ from placer.commands.common import (
     unencodable,
 )
 from placer.rl.memory import MAX_GRID, MAX_NODES
+from placer.text_names import require_text_path
 
 if TYPE_CHECKING:
     from placer.rl.config import TrainConfig
@@ -211,6 +212,9 @@ def train_command(
     if no_progress and _progress:  # (the pair of flags let the last win; one cannot tell now)
         raise UsageError("give --progress or --no-progress (--quiet), not both")
     check_output_folder(out)
+    # (TensorBoard's writer takes the path as given as text: refused here, not once the folder
+    # and its config.json were made; a relative path from such a folder works)
+    require_text_path(out, "--out", "TensorBoard keeps it as text: rename that folder, or give another path")
     make_config = _resumed_config if resume else _new_config
     given = _GivenOptions(
         netlist=netlist, suite=suite, generated=generated, eval_netlist=eval_netlist, timesteps=timesteps,

@@ -292,7 +292,8 @@ def test_text_a_non_utf8_locale_cannot_pass_on_names_its_path_and_the_cure() -> 
     with pytest.raises(UnicodeEncodeError) as raised:
         "/runs/tr\udcc3\udca2in/tb".encode("utf-8")
     message = unencodable(raised.value)
-    assert message.startswith("'/runs/tr\u00e2in/tb' cannot be passed on as text: this process reads file names as ")
+    assert message.startswith("'/runs/tr\u00e2in/tb' cannot be passed on as text: it is UTF-8 text, but this "
+                              "process reads file names as ")
     assert message.endswith("run it under a UTF-8 one (PYTHONUTF8=1, or LC_ALL=C.UTF-8)")
     with pytest.raises(typer.Exit) as exit_info:
         _raising(raised.value)()
@@ -300,6 +301,17 @@ def test_text_a_non_utf8_locale_cannot_pass_on_names_its_path_and_the_cure() -> 
     with pytest.raises(UnicodeEncodeError) as other:
         "\u00e9".encode("ascii")
     assert unencodable(other.value) == str(other.value)  # (not a locale matter: as it was)
+
+
+def test_text_whose_bytes_are_not_utf8_is_not_blamed_on_the_locale() -> None:
+    """Under C.UTF-8 a path with a byte 0xff was told "this process reads file names as utf-8
+    (a non-UTF-8 locale); run it under a UTF-8 one": the locale was UTF-8, the name was not."""
+    from placer.commands.common import unencodable
+
+    with pytest.raises(UnicodeEncodeError) as raised:
+        "/tmp/p\udcff dir/suite".encode("utf-8")
+    message = unencodable(raised.value)
+    assert message == "'/tmp/p\ufffd dir/suite' cannot be passed on as text: it is not UTF-8 text; rename it, or give another path"
 
 
 def test_too_many_open_files_is_named_with_the_limit_not_as_an_output_that_cannot_be_written(capsys) -> None:  # type: ignore[no-untyped-def]
