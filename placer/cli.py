@@ -162,11 +162,13 @@ def main() -> None:
     stderr and exit status 2, like every other input error; an exception no command handled (a
     bug of ours, in an option's callback say) is told as a bug: its traceback, exit status 70
     (:func:`placer.commands.common.internal_error`)."""
+    from placer.commands.common import interrupt_said
     from placer.interrupts import sigterm_as_interrupt
 
     _one_line_warnings()
     _tolerant_streams()
     stdout, stdout_was_null = sys.stdout, _is_null_device(sys.stdout)
+    interrupt_said(clear=True)
     try:
         with sigterm_as_interrupt():  # a plain kill ends a command as Ctrl-C does, not mid-write
             code = command()(standalone_mode=False)  # type: ignore[operator]
@@ -178,6 +180,7 @@ def main() -> None:
         pipe_closed = sys.stdout is not stdout or (not stdout_was_null and _is_null_device(sys.stdout))
         if ending.code == 1 and pipe_closed:
             sys.exit(141)
+        _say_an_unsaid_interrupt(ending.code)
         raise
     except _USAGE_ERROR as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # a bare command: its help, once (Typer's
@@ -205,7 +208,19 @@ def main() -> None:
         from placer.commands.common import internal_error
 
         sys.exit(internal_error(exc).exit_code)
+    _say_an_unsaid_interrupt(code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _say_an_unsaid_interrupt(code: object) -> None:
+    """Print "placer: interrupted" for an exit status 130 nothing has said: Typer turns a Ctrl-C
+    between its start and the command's own handling (while it parses the options) into a
+    quiet 130, which exited with no word. A command that said it (its own lines, through
+    :func:`placer.commands.common.interrupted_exit`) is not said again."""
+    from placer.commands.common import interrupt_said
+
+    if code == 130 and not interrupt_said():
+        print("placer: interrupted", file=sys.stderr)
 
 
 if __name__ == "__main__":  # python -m placer.cli: as the console script (its kill handling too)

@@ -115,6 +115,30 @@ def os_error_exit(exc: OSError) -> typer.Exit:
     return fail(f"{where}{exc.strerror or exc}")
 
 
+#: Whether a command has said on stderr that an interrupt ended it (:func:`interrupted_exit`).
+_interrupt_said = False
+
+
+def interrupted_exit() -> typer.Exit:
+    """The exit (status 130) of a command an interrupt ended, raised once the command has said
+    so itself (on stderr, or a note of the result it kept): the command line's main then adds
+    no "placer: interrupted" of its own (it does for a 130 nothing said, such as Typer's for a
+    Ctrl-C while it parses the options)."""
+    global _interrupt_said
+    _interrupt_said = True
+    return typer.Exit(130)
+
+
+def interrupt_said(clear: bool = False) -> bool:
+    """Whether :func:`interrupted_exit` was raised since the last ``clear`` (a command line's
+    main clears it as it starts)."""
+    global _interrupt_said
+    said = _interrupt_said
+    if clear:
+        _interrupt_said = False
+    return said
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one line on stderr and return the exit to raise."""
     print(f"placer: error: {message}", file=sys.stderr)
@@ -178,7 +202,7 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise fail(f"out of memory: {str(exc) or 'a smaller size is needed'}") from None
         except KeyboardInterrupt:  # Ctrl-C (or a kill, see main) in a command without its own
             print("placer: interrupted", file=sys.stderr)
-            raise typer.Exit(130) from None
+            raise interrupted_exit() from None
         except _COMMAND_ENDINGS:  # (typer.Exit is a RuntimeError: the command's own ending)
             raise
         except Exception as exc:  # noqa: BLE001 - anything else is a bug of ours, told as one

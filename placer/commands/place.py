@@ -41,6 +41,7 @@ from placer.commands.common import (
     clean_errors,
     console,
     finite_seconds,
+    interrupted_exit,
     load_plugins_named,
     output_option,
 )
@@ -375,7 +376,7 @@ def _place_one(
         console.print(f"note: {note}")
     console.print(f"wrote {written.out}")
     if run.stopped:
-        raise typer.Exit(130)  # interrupted, though its best placement is kept
+        raise interrupted_exit()  # (a note said so) interrupted, though its best placement is kept
     if written.fell_back:  # (written, but not where asked: a script must not read an older OUT.pl)
         raise typer.Exit(1)
 
@@ -458,7 +459,7 @@ def _run_interruptibly(
             placement = _run_method(placer, method, nl, initial, budget_s, seed, quiet, notes)
     except KeyboardInterrupt:  # a second Ctrl-C (or a method that raised it): at once
         typer.echo(f"placer: interrupted: stopped at once, nothing was written to {out}", err=True)
-        raise typer.Exit(130) from None
+        raise interrupted_exit() from None
     except (InputError, MethodResultError) as exc:  # e.g. the hard macros cannot be made legal
         # at all, a device this machine lacks, a plugin's bad result: the method is named, not
         # only the design (its file was not always at fault); a plain ValueError is a bug
@@ -511,7 +512,7 @@ def _write_result(
             raise failed from None  # (a full disk said "written")
         said = f"the placement was written to {out} first" if written else f"nothing was written to {out}"
         typer.echo(f"placer: interrupted: {said}", err=True)
-        raise typer.Exit(130) from None
+        raise interrupted_exit() from None
     return _Written(after, out, fell_back)
 
 
@@ -692,6 +693,6 @@ def _place_suite(
             typer.echo("interrupted as the batch ended: every run had finished (nothing to resume)", err=True)
         else:  # (on stderr, as every command's interrupt lines: stdout keeps the results)
             typer.echo("interrupted: finished runs are saved; rerun with --resume to go on", err=True)
-        raise typer.Exit(130)
+        raise interrupted_exit()
     if summary.failed:
         raise typer.Exit(1)

@@ -28,6 +28,7 @@ from placer.commands.common import (
     check_output_folder,
     clean_errors,
     console,
+    interrupted_exit,
     output_option,
     unencodable,
 )
@@ -389,7 +390,7 @@ def _run_training(config: TrainConfig, out: Path, progress: bool, resume: bool) 
             typer.echo(f"interrupted: rerun the same command with --resume to go on from {out / 'last.zip'}", err=True)
         else:  # (on stderr, as every command's interrupt lines)
             typer.echo("interrupted before the first checkpoint: nothing to resume", err=True)
-        raise typer.Exit(130) from None
+        raise interrupted_exit() from None
 
 
 def _report_best(config: TrainConfig, out: Path) -> None:

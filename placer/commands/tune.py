@@ -24,7 +24,13 @@ from typing import Annotated, Any
 import typer
 
 from netlists.errors import REPORTED_ERRORS
-from placer.commands.common import UsageError, check_output_folder, clean_errors, output_option
+from placer.commands.common import (
+    UsageError,
+    check_output_folder,
+    clean_errors,
+    interrupted_exit,
+    output_option,
+)
 
 SYSTEMS = ("sqlite", "postgres", "index")
 #: Longest measurement window and most windows per trial taken (an hour; a thousand).
@@ -189,7 +195,7 @@ def tune(
                        f"{out / 'results.sqlite'}; rerun the same command to resume", err=True)
         else:
             typer.echo("interrupted before the first trial: nothing was saved", err=True)
-        raise typer.Exit(code=130) from None
+        raise interrupted_exit() from None
     except _BadInput as error:
         _fail(str(error))
     except _TOLD_IN_ONE_LINE as error:  # (any other exception is a bug of ours: clean_errors
