@@ -151,8 +151,9 @@ def temporary_beside(path: Path, suffix: str = ".tmp") -> Path:
 @contextmanager
 def folders_locked(folders: Iterable[Path]) -> Iterator[None]:
     """Hold an exclusive ``flock`` on each folder itself (its directory handle, so no lock file
-    is left behind) for the block, waiting for another holder; taken in sorted order, so two
-    writers of overlapping folder sets cannot wait on each other. Where the platform has no
+    is left behind) for the block, waiting for another holder; each folder once, however its
+    paths name it, taken in the order of its device and inode numbers, so two writers of
+    overlapping folder sets cannot wait on each other. Where the platform has no
     ``flock`` (Windows), a folder cannot be opened or its file system refuses the lock (NFS
     emulates ``flock`` with locks a read-only directory handle cannot take), that folder is not
     locked: the writes go on as before this lock."""
@@ -162,14 +163,20 @@ def folders_locked(folders: Iterable[Path]) -> Iterator[None]:
         yield
         return
     with ExitStack() as held:
-        for folder in sorted({os.path.abspath(f) for f in folders}):
+        # one handle per folder, whatever the paths it is named by (a link, another case on a
+        # file system that ignores case): a second flock of one folder waited on the first forever
+        handles: dict[tuple[int, int], int] = {}
+        for folder in {os.path.abspath(f) for f in folders}:
             try:
                 handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
             except OSError:
                 continue  # (the renames into it fail next, naming it)
             held.callback(os.close, handle)
+            info = os.fstat(handle)
+            handles.setdefault((info.st_dev, info.st_ino), handle)
+        for key in sorted(handles):  # (one order for every process, however it names them)
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX)  # (released by the close)
+                fcntl.flock(handles[key], fcntl.LOCK_EX)  # (released by the close)
             except OSError:
                 pass
         yield

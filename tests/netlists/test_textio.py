@@ -237,3 +237,17 @@ def test_a_folder_that_cannot_be_locked_is_written_unlocked(tmp_path: Path, monk
     monkeypatch.setattr(fcntl, "flock", refuse)
     textio.write_atomically({tmp_path / "a": textio.text_writer("a"), tmp_path / "b": textio.text_writer("b")})
     assert (tmp_path / "a").read_text() == "a" and (tmp_path / "b").read_text() == "b"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="no flock on Windows")
+def test_a_set_naming_one_folder_by_two_paths_is_written_without_waiting_on_itself(tmp_path: Path) -> None:
+    # the folder opened twice (a link to it, as another case on macOS): its second flock waited
+    # on the first forever
+    (tmp_path / "d").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "d")
+    writers = {tmp_path / "d" / "a.txt": textio.text_writer("a"), tmp_path / "link" / "b.txt": textio.text_writer("b")}
+    thread = threading.Thread(target=textio.write_atomically, args=(writers,), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["a.txt", "b.txt"]
