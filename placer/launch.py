@@ -12,14 +12,28 @@ import sys
 
 
 def null_for_missing_streams() -> None:
-    """Point a missing stdout or stderr at the null device. Started with one closed
-    (``placer eval default >&-``), Python sets it to None: every command then failed at its
-    first flush with three chained AttributeError tracebacks and exit 1, and what went to a
-    closed stderr was printed on stdout (``print(file=None)`` writes there). Opened while its
-    descriptor is free, the null device takes it over, so worker processes get it too."""
-    for name in ("stdout", "stderr"):
-        if getattr(sys, name) is None:
-            stream = open(os.devnull, "w", encoding="utf-8")
+    """Point a closed standard descriptor (0, 1, 2) at the null device, and a missing
+    ``sys.stdout`` / ``sys.stderr`` at its descriptor. Started with one closed (``placer eval
+    default >&-``), Python sets the stream to None: every command then failed at its first flush
+    with three chained AttributeError tracebacks and exit 1, and what went to a closed stderr
+    was printed on stdout (``print(file=None)`` writes there). Each descriptor is filled in
+    place (with stdin closed too, the null device opened once took descriptor 0 and left 1
+    free for the next file opened, where worker processes' output then went), so worker
+    processes inherit the null device too."""
+    filled = set()
+    for descriptor in (0, 1, 2):
+        try:
+            os.fstat(descriptor)
+        except OSError:  # closed: the lowest free descriptor is this one (the ones below are filled)
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != descriptor:
+                os.dup2(null, descriptor)
+                os.close(null)
+            filled.add(descriptor)
+    for descriptor, name in ((1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is None:  # (its descriptor open all the same: a stream of its own)
+            stream = (open(descriptor, "w", encoding="utf-8", closefd=False) if descriptor in filled
+                      else open(os.devnull, "w", encoding="utf-8"))
             setattr(sys, name, stream)
             if getattr(sys, f"__{name}__") is None:
                 setattr(sys, f"__{name}__", stream)

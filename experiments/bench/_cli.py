@@ -366,9 +366,17 @@ def run(main: Callable[[], int | None]) -> NoReturn:
     measured) exits 1, an interrupt exits 130. A closed stdout or stderr (``>&-``, which Python
     sets to None) reads as the null device, as ``placer``'s does (``placer.launch``, not imported
     here: it would set up placer's caches for scripts that measure only learned_systems)."""
-    for name in ("stdout", "stderr"):
+    for descriptor in (0, 1, 2):  # filled in place: the next file opened never takes 1 or 2
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != descriptor:
+                os.dup2(null, descriptor)
+                os.close(null)
+    for descriptor, name in ((1, "stdout"), (2, "stderr")):
         if getattr(sys, name) is None:  # (a flush failed with AttributeError; an error line went to stdout)
-            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+            setattr(sys, name, open(descriptor, "w", encoding="utf-8", closefd=False))
     try:
         status = main()
     except KeyboardInterrupt:

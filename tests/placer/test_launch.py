@@ -117,3 +117,26 @@ def test_the_missing_streams_become_the_null_device_and_others_are_kept(monkeypa
     assert sys.stdout is not None and sys.stdout is sys.__stdout__ and sys.stderr is stderr
     assert os.path.samefile(sys.stdout.name, os.devnull)
     sys.stdout.close()
+
+
+def test_with_stdin_and_stdout_closed_no_file_opened_later_takes_their_descriptors(tmp_path: Path) -> None:
+    # the null device opened once took descriptor 0 and left 1 free: the next file opened got
+    # it, and whatever wrote to descriptor 1 (worker processes, C code) went into that file
+    import os
+
+    script = (
+        "import os, sys\n"
+        "from placer.launch import null_for_missing_streams\n"
+        "null_for_missing_streams()\n"
+        f"data = open({str(tmp_path / 'data.txt')!r}, 'w')\n"
+        "os.write(1, b'to descriptor 1')\n"
+        "data.close()\n"
+        "null = os.stat(os.devnull)\n"
+        "print(all(os.fstat(fd).st_rdev == null.st_rdev for fd in (0, 1)), data.name, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script],
+                          preexec_fn=lambda: (os.close(0), os.close(1)),  # the shell's <&- >&-
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.split()[0] == "True"
+    assert (tmp_path / "data.txt").read_text() == ""
