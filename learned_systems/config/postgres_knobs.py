@@ -94,6 +94,28 @@ def _total_memory_mb() -> int:
     return int(total // 2**20)
 
 
+#: Beside each limit file, what the group uses now (v2, v1).
+_USAGE_FILES = {"memory.max": "memory.current", "memory.limit_in_bytes": "memory.usage_in_bytes"}
+
+
+def cgroup_memory_free_bytes() -> int | None:
+    """What the tightest control group this process is in (a container's, a job's) leaves it:
+    its limit less its use, the least over the groups with a limit; None where no group limits
+    memory (or this is not Linux). The machine's ``MemAvailable`` counts the host's memory,
+    which a container's limit may be far below."""
+    free = None
+    for path in _cgroup_limit_files():
+        try:
+            limit = path.read_text().strip()
+            used = path.with_name(_USAGE_FILES[path.name]).read_text().strip()
+        except (OSError, KeyError):
+            continue
+        if limit.isdigit() and used.isdigit() and int(limit) < 2**60:  # ("max", v1's near-2**63: none)
+            left = max(0, int(limit) - int(used))
+            free = left if free is None else min(free, left)
+    return free
+
+
 def postgres_space(allow_unsafe: bool = False) -> KnobSpace:
     """PostgreSQL knobs (memory sizes in MB). Durability settings are part of the space but keep
     the commit flush unless ``allow_unsafe``: ``fsync`` and ``full_page_writes`` stay ``on``,

@@ -5,7 +5,8 @@ every observation: a mistyped ``--max-grid`` of 1e9 grew memory until torch's al
 kernel) refused, minutes in. :func:`training_bytes` estimates, from the observation's shapes
 (:mod:`envs.macro_placement_obs`) and the policy's activations, what a run needs beyond what
 the process holds before it starts; :func:`refuse_what_cannot_fit` refuses a run whose estimate
-exceeds the memory the machine has free, before anything is allocated.
+exceeds the memory free (the machine's, or a container's limit less its use where lower), before
+anything is allocated; on a GPU the update's activations are its memory's and are not counted.
 
 The estimate is the sum of
 
@@ -93,6 +94,16 @@ def training_bytes(config: TrainConfig) -> dict[str, int]:
 
 
 def free_memory_bytes() -> int | None:
+    """The memory free for a new allocation: the machine's (:func:`machine_free_bytes`), or
+    what the tightest control group this process is in leaves it where that is less (a
+    container's limit: the machine's figure is the host's); None where neither is known."""
+    from learned_systems.config.postgres_knobs import cgroup_memory_free_bytes
+
+    known = [free for free in (machine_free_bytes(), cgroup_memory_free_bytes()) if free is not None]
+    return min(known) if known else None
+
+
+def machine_free_bytes() -> int | None:
     """The memory this machine has free for a new allocation: ``MemAvailable`` plus
     ``SwapFree`` of /proc/meminfo (a run that would swap is slow, not refused), else the
     available pages ``os.sysconf`` reports; None where neither is known (macOS, Windows)."""
@@ -118,8 +129,13 @@ def refuse_what_cannot_fit(config: TrainConfig, free: Callable[[], int | None] |
     """Refuse ``config`` (InputError, one line naming the estimate, its parts and the memory
     free) when :func:`training_bytes` exceeds the memory ``free()`` reports (by default
     :func:`free_memory_bytes`); nothing where the machine does not say."""
+    from placer.device import resolve_device
+
     parts = training_bytes(config)
-    need = sum(parts.values())
+    # on a GPU the update's activations live in its memory, not the machine's (not checked:
+    # torch's allocator refuses in one line there)
+    on_gpu = resolve_device(config.device).startswith("cuda")
+    need = sum(size for part, size in parts.items() if not (on_gpu and part == "update"))
     available = (free or free_memory_bytes)()
     if available is None or need <= available:
         return
@@ -127,7 +143,8 @@ def refuse_what_cannot_fit(config: TrainConfig, free: Callable[[], int | None] |
     raise InputError(
         f"training with max_grid {config.max_grid}, max_nodes {config.max_nodes} and max_edges "
         f"{config.max_edges} needs about {_gb(need)} of memory (a rollout buffer of {rows:,} observations "
-        f"{_gb(parts['rollout buffer'])}, an update's minibatch of {min(config.batch_size, rows):,} "
-        f"{_gb(parts['update'])}), but this machine has {_gb(available)} free: choose a smaller max_grid, "
+        f"{_gb(parts['rollout buffer'])}"
+        + ("" if on_gpu else f", an update's minibatch of {min(config.batch_size, rows):,} {_gb(parts['update'])}")
+        + f"), but this machine has {_gb(available)} free: choose a smaller max_grid, "
         "max_nodes, n_steps x n_envs or batch_size"
     )

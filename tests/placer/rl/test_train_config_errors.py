@@ -294,13 +294,13 @@ def test_sizes_whose_estimated_memory_exceeds_what_is_free_are_refused(monkeypat
 
 def test_the_free_memory_is_read_from_proc_meminfo() -> None:
     """MemAvailable + SwapFree where /proc/meminfo has them (Linux)."""
-    from placer.rl.memory import free_memory_bytes
+    from placer.rl.memory import machine_free_bytes
 
     meminfo = Path("/proc/meminfo")
     if not meminfo.is_file():
         pytest.skip("no /proc/meminfo on this system")
     fields = {line.split(":")[0]: int(line.split()[1]) for line in meminfo.read_text().splitlines()}
-    free = free_memory_bytes()
+    free = machine_free_bytes()
     expected = 1024 * (fields["MemAvailable"] + fields.get("SwapFree", 0))
     assert free is not None and abs(free - expected) < 2**30  # (read a moment apart)
 
@@ -329,3 +329,41 @@ def test_train_refuses_sizes_too_large_before_it_trains(tmp_path: Path, monkeypa
     assert done.exit_code == 2, done.output
     assert message in done.stderr and "AssertionError" not in done.output
     assert not (tmp_path / "run").exists()
+
+
+def test_a_containers_limit_bounds_the_free_memory_below_the_hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MemAvailable is the host's: under a container's limit the refusal never fired and the
+    run was killed for memory instead (the review)."""
+    from learned_systems.config import postgres_knobs
+    from placer.rl import memory
+
+    group = tmp_path / "group"
+    group.mkdir()
+    (group / "memory.max").write_text(f"{3 * 2**30}\n")
+    (group / "memory.current").write_text(f"{2**30}\n")
+    monkeypatch.setattr(postgres_knobs, "CGROUP_LIMITS", (str(group / "memory.max"),))
+    monkeypatch.setattr(postgres_knobs, "PROC_CGROUP", str(tmp_path / "no-proc-cgroup"))
+    monkeypatch.setattr(memory, "machine_free_bytes", lambda: 20 * 2**30)
+    assert postgres_knobs.cgroup_memory_free_bytes() == 2 * 2**30
+    assert memory.free_memory_bytes() == 2 * 2**30
+    (group / "memory.max").write_text("max\n")  # no limit: the machine's figure
+    assert postgres_knobs.cgroup_memory_free_bytes() is None and memory.free_memory_bytes() == 20 * 2**30
+
+
+def test_a_gpu_runs_update_is_not_counted_against_the_machines_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a GPU the update's activations (most of the estimate) live in its memory: a GPU run
+    on a machine with little free memory was refused although it would fit."""
+    import placer.device
+    from netlists.errors import InputError
+    from placer.rl import memory
+
+    config = TrainConfig(out="run", device="cpu")
+    parts = memory.training_bytes(config)
+    host_part = parts["rollout buffer"] + parts["working"]
+    with pytest.raises(InputError):
+        memory.refuse_what_cannot_fit(config, free=lambda: host_part)
+    monkeypatch.setattr(placer.device, "resolve_device", lambda device: "cuda")
+    memory.refuse_what_cannot_fit(config, free=lambda: host_part)  # (fits: the update is on the GPU)
+    with pytest.raises(InputError) as refused:
+        memory.refuse_what_cannot_fit(config, free=lambda: host_part - 1)
+    assert "minibatch" not in str(refused.value)
