@@ -86,9 +86,8 @@ def exclusive_folder(folder: str | Path) -> Iterator[None]:
         FolderBusy: another live process holds it, naming that process.
     """
     folder = Path(folder)
-    made = not folder.exists()
     path = folder / LOCK_NAME
-    handle = _locked_handle(folder, path)
+    handle, made = _locked_handle(folder, path)
     with handle:
         try:
             # unbuffered: a full disk's failed write left its text in the buffer, raised again
@@ -109,8 +108,9 @@ def exclusive_folder(folder: str | Path) -> Iterator[None]:
             _flock().flock(handle, _flock().LOCK_UN)
 
 
-def _locked_handle(folder: Path, path: Path) -> IO[str]:
-    """``path`` opened and locked (exclusive, at once), the folder made if needed. A holder
+def _locked_handle(folder: Path, path: Path) -> tuple[IO[str], bool]:
+    """``path`` opened and locked (exclusive, at once), and whether the folder was made here
+    (by any try: one made again after its maker removed it is ours to remove too). A holder
     ending removes a folder it made with its lock file: a lock taken on a file unlinked meanwhile
     (or a folder removed between its making and the open) is taken again on the file now there,
     so two processes never both hold the folder.
@@ -119,7 +119,9 @@ def _locked_handle(folder: Path, path: Path) -> IO[str]:
         FolderBusy: another live process holds it, naming that process.
     """
     flock = _flock()
+    made = False
     for _ in range(_TRIES):
+        made = made or not folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
         if path.exists() and not path.is_file():
             raise OSError(f"{path}: the lock file of this folder is not a file; remove it")
@@ -142,7 +144,7 @@ def _locked_handle(folder: Path, path: Path) -> IO[str]:
         except FileNotFoundError:
             same = False
         if same:
-            return handle
+            return handle, made
         handle.close()  # locked a file its holder had just unlinked: take the one there now
     raise OSError(f"{path}: could not take this folder's lock in {_TRIES} tries (the folder is being "
                   "made and removed over and over)")

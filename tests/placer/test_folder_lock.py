@@ -163,6 +163,12 @@ def test_a_folder_removed_between_its_making_and_the_open_is_made_again(tmp_path
     with exclusive_folder(tmp_path / "runs"):
         (tmp_path / "runs" / "row").write_text("x")
     assert (tmp_path / "runs" / "row").is_file() and len(calls) == 2
+    # a folder there before, removed by its maker's end and made again here, is ours to remove
+    calls.clear()
+    (tmp_path / "old").mkdir()
+    with exclusive_folder(tmp_path / "old"):
+        pass  # (refused at once: only the lock in it)
+    assert not (tmp_path / "old").exists()
 
 
 def test_a_folder_another_run_fills_as_the_maker_ends_is_left_without_an_error(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
