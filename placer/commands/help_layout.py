@@ -8,7 +8,8 @@ mark) keeps its width (while those take at most half the width: below that they 
 column onto the next line instead of cutting it off (``learning_rate=3e-4,`` read
 ``learning_rate=3…`` at 70 columns). Typer builds these tables from
 ``typer.rich_utils.Table``; :func:`keep_names_whole` points that name at :class:`HelpTable`.
-Best effort: a Typer drawing its help otherwise keeps its own layout.
+Best effort: a Typer drawing its help otherwise keeps its own layout. The name is replaced
+for the whole process (any other Typer app in it draws its help with these tables too).
 """
 
 from __future__ import annotations

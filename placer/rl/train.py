@@ -151,12 +151,20 @@ def _subproc_vec_env(factories: list[Callable[[], gym.Env]]) -> SubprocVecEnv:
     """A ``SubprocVecEnv`` of ``factories``, one process each. The system's limit on threads
     or processes met while starting them is one refusal naming it (it read as a bug of ours, or
     as "cannot write the output: Resource temporarily unavailable"), and the workers started
-    before it are stopped (their half-made vector env could not be closed)."""
+    before it are stopped (their half-made vector env could not be closed): the new forkserver
+    or spawn processes, as SB3 starts them (one started so by another thread meanwhile would be
+    stopped too)."""
+    from multiprocessing.context import ForkServerProcess, SpawnProcess
+
     before = set(multiprocessing.active_children())
     try:
         return SubprocVecEnv(factories)
     except BaseException as error:
+        # (the kinds SB3 starts its env workers as, forkserver or spawn: a library caller's other
+        # thread may start processes meanwhile, by default forked; a process forgets its target)
         for process in set(multiprocessing.active_children()) - before:
+            if not isinstance(process, ForkServerProcess | SpawnProcess):
+                continue
             process.terminate()
             process.join(5.0)
             if process.is_alive():

@@ -2119,3 +2119,36 @@ def test_env_processes_the_system_limit_keeps_from_starting_are_one_refusal_and_
         "cannot start the 3 environment processes of n_envs 3 with vec=subproc: the system's limit on "
         "threads/processes was met (Resource temporarily unavailable); try a smaller n_envs, or vec=dummy")
     assert len(started) == 1 and not started[0].is_alive()
+
+
+def test_a_failed_env_start_stops_only_the_env_processes(tiny_design, tmp_path, monkeypatch):
+    """The cleanup after a failed vec=subproc start stopped every new child process, also one a
+    library caller's other thread had started meanwhile (the review)."""
+    import errno
+    import multiprocessing.process
+    import time
+
+    from netlists.errors import Unavailable
+    from placer.rl.train import make_vec_env
+
+    start = multiprocessing.process.BaseProcess.start
+    theirs = multiprocessing.Process(target=time.sleep, args=(60,), daemon=True)
+    envs: list = []
+
+    def second_fails(self):
+        if envs:
+            start(theirs)  # another thread's process, started in the meantime
+            raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+        start(self)
+        envs.append(self)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", second_fails)
+    config = TrainConfig(out=str(tmp_path / "run"), **{**TINY, "vec": "subproc", "n_envs": 2})
+    try:
+        with pytest.raises(Unavailable):
+            make_vec_env([tiny_design], config, 0)
+        assert not envs[0].is_alive() and theirs.is_alive()
+    finally:
+        if theirs.is_alive():
+            theirs.terminate()
+            theirs.join()
