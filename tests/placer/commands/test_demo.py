@@ -12,8 +12,14 @@ from placer.cli import app
 
 
 @pytest.mark.parametrize("width", [60])
-def test_the_demo_table_keeps_its_numbers_whole_below_72_columns(tmp_path: Path, width: int) -> None:
-    """At 60 columns the timing column read `0.20…` (the numbers were cut, the labels kept)."""
+def test_the_demo_table_keeps_its_numbers_whole_below_72_columns(
+        tmp_path: Path, width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 60 columns the timing column read `0.20…` (the numbers were cut, the labels kept).
+    The commands' console reads COLUMNS when it is made, before this test could set it when
+    another test of the process made it first: its width is set here."""
+    from placer.commands import common
+
+    monkeypatch.setattr(common.console, "_width", width)
     result = CliRunner().invoke(app, ["demo", "--algo", "greedy", "--budget-s", "0.2", "--out", str(tmp_path)],
                                 env={"COLUMNS": str(width)})
     assert result.exit_code == 0, result.output
