@@ -81,3 +81,19 @@ def test_train_refuses_such_an_out_before_making_the_run_folder(
     assert _run_cli(args, monkeypatch) == 2
     assert capsys.readouterr().err.startswith(f"placer: error: --out {os.fsencode(out)!r}: its path is not UTF-8 text; ")
     assert not out.exists()
+
+
+@pytest.mark.skipif(sys.getfilesystemencoding().lower().replace("-", "") != "utf8", reason="reads a UTF-8 locale's names")
+def test_a_plugin_file_under_such_a_path_is_named_with_its_cause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it failed as "could not load it: UnicodeEncodeError: 'utf-8' codec can't encode character"
+    plugin = _not_utf8(tmp_path) / "methods.py"
+    plugin.write_text("x = 1\n")
+    args = ["place", "default", "--algo", "greedy", "--budget-s", "0.2", "--plugin", str(plugin),
+            "--out", str(tmp_path / "out.plc")]
+    assert _run_cli(args, monkeypatch) == 2
+    assert capsys.readouterr().err == (
+        f"placer: error: --plugin {os.fsencode(plugin)!r}: its path is not UTF-8 text; Python compiles a plugin "
+        "under its path as text: rename that folder or file, or copy the plugin to another path\n")
+    assert not (tmp_path / "out.plc").exists()
