@@ -53,6 +53,20 @@ def start_refused(error: BaseException, what: str, advice: str) -> Unavailable |
     return Unavailable(f"cannot start {what}: the system's limit on threads/processes was met ({cause}); {advice}")
 
 
+@contextmanager
+def start_refusals(what: str, advice: str) -> Iterator[None]:
+    """Within the block, a failure :func:`start_refused` recognises (the system's limit on
+    threads or processes met starting ``what``) is raised as its Unavailable, ``from`` the
+    failure; any other error passes as it is."""
+    try:
+        yield
+    except BaseException as error:
+        refusal = start_refused(error, what, advice)
+        if refusal is None:
+            raise
+        raise refusal from error
+
+
 def refuse_nul_byte(text: str, where: str) -> None:
     """Refuse ``text``, a path read back from a file we wrote that a user may have edited (a run
     folder's config.json, a results row), when it holds a NUL byte, which no path can: InputError

@@ -35,7 +35,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
 from typing import Any, Generic, Protocol, TypeVar
 
-from netlists.errors import start_refused
+from netlists.errors import start_refusals
 from placer.warning_lines import install_one_line_warnings, one_line_warnings_installed
 
 
@@ -198,18 +198,16 @@ class _Slot:
                     max_workers=1, mp_context=self.runner.context, initializer=worker_init,
                     initargs=(os.getpid(), self.starts, one_line_warnings_installed()),
                 )  # fmt: skip
-            try:  # (a spawn pool starts its worker at its first submit)
-                with one_math_thread_for_workers() if fresh else nullcontext():
-                    self.future = pool.submit(_run_reporting, self.runner.work, task)
-                return self.future
-            except BrokenProcessPool:  # its worker died since the last task: a fresh one
-                self.close()
-            except BaseException as error:  # a start that failed part-way: no worker left behind
-                self.close(stop=True)
-                refusal = start_refused(error, f"worker {self.number} of {self.of}", "try fewer --jobs")
-                if refusal is None:
+            with start_refusals(f"worker {self.number} of {self.of}", "try fewer --jobs"):
+                try:  # (a spawn pool starts its worker at its first submit)
+                    with one_math_thread_for_workers() if fresh else nullcontext():
+                        self.future = pool.submit(_run_reporting, self.runner.work, task)
+                    return self.future
+                except BrokenProcessPool:  # its worker died since the last task: a fresh one
+                    self.close()
+                except BaseException:  # a start that failed part-way: no worker left behind
+                    self.close(stop=True)
                     raise
-                raise refusal from error
         raise BrokenProcessPool("a fresh worker pool refused its first task")
 
     def check_deadline(self) -> None:

@@ -16,8 +16,8 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 from learned_systems.config.postgres_knobs import _settings
 from learned_systems.config.scratch import make_scratch
 from learned_systems.errors import Unavailable
-from netlists.errors import start_refused
+from netlists.errors import start_refusals
 
 BINARIES = ("initdb", "pg_ctl", "postgres", "pgbench")
 
@@ -114,19 +114,12 @@ def _check_user_name(name: str) -> None:
         )
 
 
-@contextmanager
-def _process_limit_told(args: list[str]) -> Iterator[None]:
+def _process_limit_told(args: list[str]) -> AbstractContextManager[None]:
     """Within the block, a process ``args`` names that the system's limit on processes kept
     from starting (fork's EAGAIN) is one refusal naming the program (Unavailable); it read as
     "cannot write the output: Resource temporarily unavailable"."""
-    try:
-        yield
-    except OSError as error:
-        refusal = start_refused(error, Path(args[0]).name if args else "a program",
-                                "end other processes (PostgreSQL starts one per client)")
-        if refusal is None:
-            raise
-        raise refusal from error
+    return start_refusals(Path(args[0]).name if args else "a program",
+                          "end other processes (PostgreSQL starts one per client)")
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import numpy as np
 
 from learned_systems.config.knobs import KnobSpace
 from learned_systems.tuners.base import ResumeWarning
-from netlists.errors import start_refused
+from netlists.errors import start_refusals
 
 
 @contextmanager
@@ -178,14 +178,9 @@ class RLAgentTuner:
         # freed, and its finalizer stops the thread (a bound method as the target kept the
         # tuner reachable from the blocked thread for good: a thread and a PPO model each)
         self._thread = threading.Thread(target=_learn, args=(self.model, total, self._failure), daemon=True)
-        try:
+        # ("can't start new thread" read as a bug of ours)
+        with start_refusals("the RL tuner's agent thread", "end other threads or processes, or use another tuner"):
             self._thread.start()
-        except RuntimeError as error:  # ("can't start new thread" read as a bug of ours)
-            refusal = start_refused(error, "the RL tuner's agent thread", "end other threads or processes, "
-                                    "or use another tuner")
-            if refusal is None:
-                raise
-            raise refusal from error
         self._stop = weakref.finalize(self, _stop_agent, self._rewards, self._thread)
 
     def _await_proposal(self) -> Any:

@@ -26,7 +26,7 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from envs.macro_placement import MacroPlacementEnv
-from netlists.errors import InputError, start_refused
+from netlists.errors import InputError, start_refusals
 from netlists.io import design_files_under, require_suite_folder
 from netlists.model import Netlist, Placement
 from placer.device import resolve_device
@@ -157,24 +157,23 @@ def _subproc_vec_env(factories: list[Callable[[], gym.Env]]) -> SubprocVecEnv:
     from multiprocessing.context import ForkServerProcess, SpawnProcess
 
     before = set(multiprocessing.active_children())
-    try:
-        return SubprocVecEnv(factories)
-    except BaseException as error:
-        # (the kinds SB3 starts its env workers as, forkserver or spawn: a library caller's other
-        # thread may start processes meanwhile, by default forked; a process forgets its target)
-        for process in set(multiprocessing.active_children()) - before:
-            if not isinstance(process, ForkServerProcess | SpawnProcess):
-                continue
-            process.terminate()
-            process.join(5.0)
-            if process.is_alive():
-                process.kill()
-                process.join()
-        refusal = start_refused(error, f"the {len(factories)} environment processes of n_envs "
-                                       f"{len(factories)} with vec=subproc", "try a smaller n_envs, or vec=dummy")
-        if refusal is None:
+    with start_refusals(f"the {len(factories)} environment processes of n_envs {len(factories)} with vec=subproc",
+                        "try a smaller n_envs, or vec=dummy"):
+        try:
+            return SubprocVecEnv(factories)
+        except BaseException:
+            # (the kinds SB3 starts its env workers as, forkserver or spawn: a library caller's
+            # other thread may start processes meanwhile, by default forked; a process forgets
+            # its target)
+            for process in set(multiprocessing.active_children()) - before:
+                if not isinstance(process, ForkServerProcess | SpawnProcess):
+                    continue
+                process.terminate()
+                process.join(5.0)
+                if process.is_alive():
+                    process.kill()
+                    process.join()
             raise
-        raise refusal from error
 
 
 #: Whether this thread's :func:`train` says what it does (its ``verbose``).
