@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from pathlib import Path
 from types import ModuleType
 from typing import IO
@@ -25,6 +26,22 @@ except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
 LOCK_NAME = ".placer.lock"
+
+#: The lock files (device, inode) that this thread's context holds with ``nested=True``: a
+#: nested :func:`exclusive_folder` on them reuses the hold (new threads start without any).
+_NESTED_HOLDS: ContextVar[frozenset[tuple[int, int]]] = ContextVar("placer_nested_folder_holds", default=frozenset())
+
+
+def _held_here(path: Path) -> bool:
+    """Whether this context holds the lock file at ``path`` with ``nested=True``."""
+    holds = _NESTED_HOLDS.get()
+    if not holds:
+        return False
+    try:
+        found = os.stat(path)
+    except OSError:
+        return False
+    return (found.st_dev, found.st_ino) in holds
 
 
 class FolderBusy(Unavailable):
@@ -48,8 +65,8 @@ def holder_of(folder: str | Path) -> str | None:
     process``), or None when no live process does (or the platform has no ``flock``, under
     which no folder is held); creates nothing."""
     path = Path(folder) / LOCK_NAME
-    if fcntl is None or not path.is_file():
-        return None
+    if fcntl is None or not path.is_file() or _held_here(path):
+        return None  # (a hold of this context's own, taken with nested=True, is not another's)
     flock = fcntl
     try:
         handle = open(path, encoding="utf-8")
@@ -78,15 +95,24 @@ def check_not_busy(folder: str | Path) -> None:
 
 
 @contextmanager
-def exclusive_folder(folder: str | Path) -> Iterator[None]:
+def exclusive_folder(folder: str | Path, *, nested: bool = False) -> Iterator[None]:
     """Hold the folder's lock for the block (the folder is created if needed; one made here
     that holds only the lock when the block ends, e.g. a run refused at once, is removed).
+
+    With ``nested=True`` the hold is open to the same thread's own later calls: an
+    ``exclusive_folder`` inside the block (e.g. ``train``'s, under a script that reads the
+    folder's files first) reuses it instead of refusing, and :func:`holder_of` calls it free;
+    other threads and processes are still refused. Without it, even a nested call of the same
+    thread is refused.
 
     Raises:
         FolderBusy: another live process holds it, naming that process.
     """
     folder = Path(folder)
     path = folder / LOCK_NAME
+    if _held_here(path):
+        yield
+        return
     handle, made = _locked_handle(folder, path)
     with handle:
         try:
@@ -97,7 +123,14 @@ def exclusive_folder(folder: str | Path) -> Iterator[None]:
                 os.write(handle.fileno(), f"pid {os.getpid()}".encode())
             except OSError as exc:
                 raise OSError(exc.errno, f"cannot write this folder's lock: {exc.strerror}", str(path)) from None
-            yield
+            if nested:
+                held = os.fstat(handle.fileno())
+                token = _NESTED_HOLDS.set(_NESTED_HOLDS.get() | {(held.st_dev, held.st_ino)})
+            try:
+                yield
+            finally:
+                if nested:
+                    _NESTED_HOLDS.reset(token)
         finally:
             handle.seek(0)
             handle.truncate()

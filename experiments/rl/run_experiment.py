@@ -71,8 +71,9 @@ class TrainingTime:
     whole training, not each resume's (a run stopped k times trained up to k + 1 times it, and
     done.json named the last segment only). A segment ended by a ``kill -9`` counts up to
     its last checkpoint (the work after it is redone); a run folder from before the ledger
-    starts from its curve's wall time. Read only when no live process holds the folder (a
-    second command took the live run's open segment for a killed one)."""
+    starts from its curve's wall time. Read only when no other live process holds the folder (a
+    second command took the live run's open segment for a killed one); ``_train_variant``
+    reads it under the folder's lock, held until done.json."""
 
     def __init__(self, run: Path, trained_with: dict[str, Any]) -> None:
         from placer.folder_lock import check_not_busy
@@ -422,6 +423,7 @@ def _train_variant(
     """Train ``variant`` in ``run`` for what is left of its ``--minutes`` (resuming a stopped
     run), then record it as done; a finished training is reused, one with other settings is
     refused."""
+    from placer.folder_lock import exclusive_folder
     from placer.rl.config import TrainConfig
     from placer.rl.run_folder import write_run_json
     from placer.rl.train import train
@@ -441,20 +443,24 @@ def _train_variant(
     # what a finished training stands for: a rerun with other values must not reuse it
     trained_with = {"design": args.design, "extra": args.extra, "generated": args.generated,
                     "minutes": args.minutes, "seed": args.seed, "n_envs": args.n_envs}
-    _refuse_other_settings(parser, run, trained_with)
-    if (run / "done.json").exists():
-        print(f"{variant}: already trained")
-        return
-    ledger = TrainingTime(run, trained_with)
-    left = args.minutes * 60 - ledger.spent
-    if left > 0:  # --minutes is the variant's whole training, across resumes
-        cfg.time_limit_s = left
-        with ledger.segment():
-            train(cfg, progress_bar=False, designs=train_designs, resume=(run / "last.zip").exists())
-    if not (run / "last.zip").exists():  # (its minutes went before anything was saved)
-        raise ValueError(f"{run}: --minutes {args.minutes:g} spent and no model saved; "
-                         "remove the run folder and give more --minutes")
-    write_run_json(run / "done.json", {"train_s": ledger.spent, "trained_with": trained_with})
+    # the folder's lock from the ledger's read to done.json, handed down to train()'s own: a
+    # second command started in the same instant read the ledger before train() locked the
+    # folder and could take this run's open segment for a killed one
+    with exclusive_folder(run, nested=True):
+        _refuse_other_settings(parser, run, trained_with)
+        if (run / "done.json").exists():
+            print(f"{variant}: already trained")
+            return
+        ledger = TrainingTime(run, trained_with)
+        left = args.minutes * 60 - ledger.spent
+        if left > 0:  # --minutes is the variant's whole training, across resumes
+            cfg.time_limit_s = left
+            with ledger.segment():
+                train(cfg, progress_bar=False, designs=train_designs, resume=(run / "last.zip").exists())
+        if not (run / "last.zip").exists():  # (its minutes went before anything was saved)
+            raise ValueError(f"{run}: --minutes {args.minutes:g} spent and no model saved; "
+                             "remove the run folder and give more --minutes")
+        write_run_json(run / "done.json", {"train_s": ledger.spent, "trained_with": trained_with})
 
 
 def _refuse_other_settings(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -292,3 +294,42 @@ def test_the_learning_curves_name_the_training_designs_target_seed_and_minutes(t
     recorded = {"design": "ibm01", "extra": "", "generated": "0", "seed": "2", "minutes": "55.0"}
     assert module._recorded_setting(recorded) == (["ibm01"], 2, 55.0)
     assert module._recorded_setting({"design": "ibm01"}) == (None, None, None)
+
+
+def test_a_variant_reads_its_ledger_under_the_folder_lock_train_reuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The training-time ledger was read and rewritten before train() locked the folder: a
+    second command started in the same instant could take the live run's open segment for a
+    killed one. The lock is now held from the ledger's read to done.json."""
+    import argparse
+    import threading
+
+    import placer.rl.train
+    from placer.folder_lock import exclusive_folder, holder_of
+
+    module = _experiment_module()
+    run = tmp_path / "run"
+    holders: list[str | None] = []
+
+    def holder_seen_by_another_thread() -> None:
+        worker = threading.Thread(target=lambda: holders.append(holder_of(run)))
+        worker.start()
+        worker.join()
+
+    class Ledger(module.TrainingTime):  # type: ignore[name-defined,misc]
+        def __init__(self, *args: object) -> None:
+            holder_seen_by_another_thread()
+            super().__init__(*args)
+
+    def fake_train(cfg: object, **_: object) -> Path:
+        with exclusive_folder(run):  # train()'s own lock: reused, not refused
+            (run / "last.zip").write_bytes(b"")
+        holder_seen_by_another_thread()
+        return run
+
+    monkeypatch.setattr(module, "TrainingTime", Ledger)
+    monkeypatch.setattr(placer.rl.train, "train", fake_train)
+    args = argparse.Namespace(design="default", extra="", generated=0, minutes=0.1, seed=0, n_envs=1)
+    module._train_variant(argparse.ArgumentParser(), args, "full", run, 64, [])
+    assert holders == [f"pid {os.getpid()}"] * 2
+    assert json.loads((run / "done.json").read_text())["trained_with"]["minutes"] == 0.1
+    assert holder_of(run) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -181,3 +182,40 @@ def test_a_folder_another_run_fills_as_the_maker_ends_is_left_without_an_error(t
     with exclusive_folder(tmp_path / "runs"):
         pass  # refused at once: the folder holds only the lock
     assert (tmp_path / "runs").is_dir()
+
+
+def test_a_nested_hold_is_reused_by_its_own_thread_only(tmp_path: Path) -> None:
+    """A script that reads a run folder's files before train() locks it held nothing
+    meanwhile; with nested=True its hold covers train()'s own call and is still refused to
+    other threads and processes."""
+    import threading
+
+    from placer.folder_lock import holder_of
+
+    out = tmp_path / "out"
+    seen: list[object] = []
+
+    def other_thread() -> None:
+        seen.append(holder_of(out))
+        try:
+            with exclusive_folder(out):
+                seen.append("taken")
+        except FolderBusy as busy:
+            seen.append(busy)
+
+    with exclusive_folder(out, nested=True):
+        assert holder_of(out) is None  # its own hold is not another's
+        with exclusive_folder(out):  # e.g. train()'s own
+            assert (out / ".placer.lock").read_text() == f"pid {os.getpid()}"
+            worker = threading.Thread(target=other_thread)
+            worker.start()
+            worker.join()
+        assert (out / ".placer.lock").read_text() == f"pid {os.getpid()}"  # still held after the inner block
+        script = f"from placer.folder_lock import exclusive_folder\nwith exclusive_folder({str(out)!r}): pass\n"
+        other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+        assert other.returncode != 0 and "FolderBusy" in other.stderr
+    assert seen[0] == f"pid {os.getpid()}" and isinstance(seen[1], FolderBusy)
+    with exclusive_folder(out), pytest.raises(FolderBusy):  # a plain hold stays closed to nesting
+        with exclusive_folder(out):
+            pass
+    assert not out.exists()  # made for the nested hold, removed when it ended
