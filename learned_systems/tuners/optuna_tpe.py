@@ -99,9 +99,9 @@ class OptunaTPE:
     ) -> None:
         self.space = space
         self.distributions = {k.name: _distribution(k) for k in space.knobs}
-        sampler = optuna.samplers.TPESampler(
-            seed=seed, n_startup_trials=startup_trials, multivariate=True
-        )
+        with warnings.catch_warnings():  # optuna < 4 calls multivariate experimental, on every run
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup_trials, multivariate=True)
         with _optuna_quiet():
             self.study = optuna.create_study(direction="maximize", sampler=sampler)
         self.trials = int(trials)
