@@ -210,10 +210,24 @@ def canvas_problem(canvas: Canvas) -> tuple[str, str] | None:
         return "routes", (
             f"routes per micron must be positive and at most {MAX_MAGNITUDE:g}, got {hr}, {vr}"
         )
+    # a cell's routing capacity divides every demand: 5e-324 routes per micron made the
+    # congestion inf (or 1e300, whose squares in the search overflowed), eval printing proxy inf
+    capacity = min(c.cell_width * vr, c.cell_height * hr)
+    if not capacity >= 1 / MAX_MAGNITUDE:
+        return "routes", (
+            f"a grid cell's routing capacity (cell side x routes per micron) must be at least "
+            f"{1 / MAX_MAGNITUDE:g}, got {capacity:g} (routes per micron {hr:g}, {vr:g} in "
+            f"{c.cell_width:g} x {c.cell_height:g} cells)"
+        )
     ha, va = c.hrouting_alloc, c.vrouting_alloc
     if not (0 <= ha <= MAX_MAGNITUDE and 0 <= va <= MAX_MAGNITUDE):
         return "alloc", (
             f"routes used by macros must be from 0 to {MAX_MAGNITUDE:g}, got {ha}, {va}"
+        )
+    if not (ha <= MAX_MAGNITUDE * hr and va <= MAX_MAGNITUDE * vr):
+        return "alloc", (
+            f"routes used by macros may be at most {MAX_MAGNITUDE:g} times the routes per micron, "
+            f"got {ha:g}, {va:g} against {hr:g}, {vr:g}"
         )
     if not _is_whole_number(c.smooth_range) or c.smooth_range < 0:  # (NaN failed in int(), 1.5
         # was taken as 1)

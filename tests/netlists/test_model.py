@@ -173,3 +173,44 @@ def test_a_placements_repr_shows_its_size_and_a_few_positions() -> None:
                          "y=[0.5, 1.5, 2.5, ..., 4997.5, 4998.5, 4999.5])")
     small = Placement(np.array([1.25, 2.0]), np.array([3.0, 4.0]), np.zeros(2, np.int8), np.zeros(2, bool))
     assert repr(small) == "Placement(nodes=2, fixed=0, x=[1.25, 2], y=[3, 4])"
+
+
+@pytest.mark.parametrize(
+    ("routes", "alloc", "expect"),
+    [
+        ((5e-324, 5e-324), None, r"a grid cell's routing capacity .* must be at least 1e-15, got \d.*e-323 \(routes per micron 4.94066e-324"),
+        ((1e-300, 1e-300), None, r"a grid cell's routing capacity .* must be at least 1e-15"),
+        ((1e-12, 1e-12), (1e15, 1e15), r"routes used by macros may be at most 1e\+15 times the routes per micron"),
+    ],
+)
+def test_a_routing_capacity_that_overflows_the_congestion_is_refused_naming_its_line(
+    tmp_path, routes, alloc, expect  # type: ignore[no-untyped-def]
+) -> None:
+    """Routes per micron of 5e-324 were taken: eval printed congestion and proxy inf with exit
+    0, the incremental evaluator NaN, the env a reward of -inf; at 1e-300 the congestion was
+    3e300 and refine's heat (its square) overflowed into an OverflowError traceback."""
+    from netlists.formats.circuit_training import write_netlist
+    from netlists.formats.plc import write_plc
+    from netlists.io import load_design
+    from netlists.model import canvas_problem
+
+    netlist, placement = generate(3, 6, 4, seed=5)
+    canvas = netlist.require_canvas()
+    hr, vr = routes
+    changed = canvas.replace(hroutes_per_micron=hr, vroutes_per_micron=vr)
+    if alloc is not None:
+        changed = changed.replace(hrouting_alloc=alloc[0], vrouting_alloc=alloc[1])
+    problem = canvas_problem(changed)
+    assert problem is not None and re.search(expect, problem[1])
+    assert canvas_problem(canvas.replace(hroutes_per_micron=1e-3, vroutes_per_micron=1e-3)) is None  # small but sound
+    write_netlist(netlist, tmp_path / "netlist.pb.txt")
+    write_plc(tmp_path / "initial.plc", netlist, placement)
+    plc = (tmp_path / "initial.plc").read_text().splitlines()
+    line = next(i for i, text in enumerate(plc) if text.startswith("# Routes per micron"))
+    plc[line] = f"# Routes per micron, hor : {hr!r} ver : {vr!r}"
+    if alloc is not None:
+        used = next(i for i, text in enumerate(plc) if text.startswith("# Routes used by macros"))
+        plc[used] = f"# Routes used by macros, hor : {alloc[0]!r} ver : {alloc[1]!r}"
+    (tmp_path / "initial.plc").write_text("\n".join(plc) + "\n")
+    with pytest.raises(ValueError, match=rf"initial\.plc:\d+: {expect}"):
+        load_design(tmp_path)
