@@ -169,7 +169,9 @@ def train_command(
     ] = None,
     max_grid: Annotated[
         int | None,
-        typer.Option("--max-grid", min=8, max=MAX_GRID, help="padded grid side (multiple of 8; sizes whose "
+        typer.Option("--max-grid", min=8, max=MAX_GRID, help="padded grid side (multiple of 8; a model "
+                     "places designs whose grid fits it; a side near the designs' own grids trains faster: "
+                     "the default design's 28 x 28 at 32 took 0.58x the CPU time of 64; sizes whose "
                      "estimated memory exceeds what the machine has free are refused) \\[default: 64]"),
     ] = None,
     max_nodes: Annotated[
