@@ -38,14 +38,13 @@ from _cli import (
 from netlists.builder import NetlistBuilder
 from netlists.io import load_design
 from netlists.model import Canvas, Netlist, NodeType, Placement
-from placer.algorithms.legality import OVERLAP_TOL, hard_overlap, overlapping_pairs
+from placer.algorithms.legality import axis_tolerances, hard_overlap, overlapping_pairs
 
 
 def _every_pair_blocks(netlist: Netlist, placement: Placement):  # type: ignore[no-untyped-def]
     """Every pair of hard macros priced, 512 rows at a time (the checks' former way):
     ``(rows, later, area)`` per block, the pairs overlapping by more than the tolerance."""
-    c = netlist.require_canvas()
-    tol = OVERLAP_TOL * max(c.width, c.height)
+    tol_x, tol_y = axis_tolerances(netlist.require_canvas())
     h = netlist.hard_macros
     x, y, w, hh = placement.x[h], placement.y[h], netlist.width[h], netlist.height[h]
     for start in range(0, h.size, 512):
@@ -56,7 +55,7 @@ def _every_pair_blocks(netlist: Netlist, placement: Placement):  # type: ignore[
         oy = np.minimum(y[s, None] + hh[s, None] / 2, y[None, :] + hh[None, :] / 2) - np.maximum(
             y[s, None] - hh[s, None] / 2, y[None, :] - hh[None, :] / 2
         )
-        area = np.where((ox > tol) & (oy > tol), ox * oy, 0.0)
+        area = np.where((ox > tol_x) & (oy > tol_y), ox * oy, 0.0)
         rows = np.arange(s.start, s.stop)
         area = np.where(np.arange(h.size)[None, :] > rows[:, None], area, 0.0)
         r, later = np.nonzero(area > 0)

@@ -35,7 +35,8 @@ from placer.algorithms.density_masks import DensityMaskCache, DensityMasks
 from placer.cost.context import cost_context
 from placer.cost.density import density_grid, top_count
 
-#: Relative tolerance (x canvas size) below which two macros are not said to overlap.
+#: Relative tolerance below which two macros are not said to overlap nor a macro to stick out:
+#: x the canvas's width in x, x its height in y (each axis's rounding is relative to its extent).
 OVERLAP_EPS = 1e-9
 
 #: Orders in which the hard macros can be placed.
@@ -202,7 +203,6 @@ class SequentialGridState:
         self.col_x = (np.arange(self.cols) + 0.5) * self.cell_w
         self.row_y = (np.arange(self.rows) + 0.5) * self.cell_h
         self._grid_canvas = c.replace(cols=self.cols, rows=self.rows)
-        self.eps = OVERLAP_EPS * max(c.width, c.height)
         self.ctx = ctx = cost_context(netlist)
         self.pins = hard_macro_pins(netlist)
         self.order = placement_order(netlist) if order is None else np.asarray(order, dtype=np.int64)
@@ -267,6 +267,17 @@ class SequentialGridState:
         return self.step_index
 
     @property
+    def eps_x(self) -> float:
+        """The tolerance of x comparisons (``OVERLAP_EPS`` of the canvas's width; computed, not
+        stored, so a state pickled with the older single tolerance reads the same)."""
+        return OVERLAP_EPS * self.canvas.width
+
+    @property
+    def eps_y(self) -> float:
+        """The tolerance of y comparisons (``OVERLAP_EPS`` of the canvas's height)."""
+        return OVERLAP_EPS * self.canvas.height
+
+    @property
     def hard_macro_slot(self) -> np.ndarray:
         """Per node, its index in ``pins.hard`` (the hard macro's row in per-macro arrays, such
         as the env's graph node features), -1 for nodes that are not hard macros.
@@ -277,18 +288,18 @@ class SequentialGridState:
     def legal_mask(self, node: int | None = None) -> np.ndarray:
         """``(rows, cols)`` bool: cells where ``node`` (default: the current macro) fits."""
         node = self.current if node is None else node
-        c, eps = self.canvas, self.eps
+        c, ex, ey = self.canvas, self.eps_x, self.eps_y
         w, h = float(self.netlist.width[node]), float(self.netlist.height[node])
-        inside_x = (self.col_x - w / 2 >= -eps) & (self.col_x + w / 2 <= c.width + eps)
-        inside_y = (self.row_y - h / 2 >= -eps) & (self.row_y + h / 2 <= c.height + eps)
+        inside_x = (self.col_x - w / 2 >= -ex) & (self.col_x + w / 2 <= c.width + ex)
+        inside_y = (self.row_y - h / 2 >= -ey) & (self.row_y + h / 2 <= c.height + ey)
         mask = inside_y[:, None] & inside_x[None, :]
         n = self._base + self.step_index
         if n == 0 or not mask.any():
             return mask
         px, py, pw, ph = self._px[:n], self._py[:n], self._pw[:n], self._ph[:n]
-        # centres closer than (w + pw)/2 - eps in x AND (h + ph)/2 - eps in y overlap
-        c0, c1 = _index_ranges(px - (w + pw) / 2 + eps, px + (w + pw) / 2 - eps, self.cell_w, self.cols)
-        r0, r1 = _index_ranges(py - (h + ph) / 2 + eps, py + (h + ph) / 2 - eps, self.cell_h, self.rows)
+        # centres closer than (w + pw)/2 - eps_x in x AND (h + ph)/2 - eps_y in y overlap
+        c0, c1 = _index_ranges(px - (w + pw) / 2 + ex, px + (w + pw) / 2 - ex, self.cell_w, self.cols)
+        r0, r1 = _index_ranges(py - (h + ph) / 2 + ey, py + (h + ph) / 2 - ey, self.cell_h, self.rows)
         ok = (c0 <= c1) & (r0 <= r1) & self._obstacle[:n]
         c0, c1, r0, r1 = c0[ok], c1[ok] + 1, r0[ok], r1[ok] + 1
         width = self.cols + 1

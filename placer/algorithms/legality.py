@@ -14,11 +14,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from netlists.errors import InputError
-from netlists.model import Netlist, NodeType, Placement, check_placement_matches
+from netlists.model import Canvas, Netlist, NodeType, Placement, check_placement_matches
 
-#: Overlap below this length (relative to the canvas size) in x or y is floating-point noise,
-#: not overlap: the published initial placements abut macros with ~1e-13 errors.
+#: Overlap below this length (relative to the canvas's extent along the same axis: its width in
+#: x, its height in y) is floating-point noise, not overlap: the published initial placements
+#: abut macros with ~1e-13 errors.
 OVERLAP_TOL = 1e-9
+
+
+def axis_tolerances(canvas: Canvas, share: float = OVERLAP_TOL) -> tuple[float, float]:
+    """``share`` of the canvas's width and of its height: the tolerances of x and of y.
+
+    A coordinate's rounding noise is relative to its own axis's extent, so each axis gets its
+    own. One tolerance from the longer side swallowed whole macros on a long, thin canvas (on
+    10 x 1e10 it was 10 in x: a 2 x 2 macro wholly off the canvas, or two stacked ones, passed
+    as legal); one from the shorter side would be below rounding on the long axis."""
+    return share * canvas.width, share * canvas.height
 
 
 @dataclass(frozen=True)
@@ -47,8 +58,8 @@ class LegalityReport:
 def hard_overlap(netlist: Netlist, placement: Placement) -> tuple[float, int]:
     """Total pairwise overlap area of hard macros and the number of overlapping pairs.
 
-    Overlaps thinner than ``OVERLAP_TOL`` x canvas size in x or y are floating-point noise and
-    not counted.
+    Overlaps thinner than ``OVERLAP_TOL`` x the canvas's width in x, or x its height in y, are
+    floating-point noise and not counted.
     """
     total, pairs = 0.0, 0
     for _, _, area in _overlap_chunks(netlist, placement, which=False):
@@ -116,10 +127,9 @@ def first_overlapping_pair(netlist: Netlist, placement: Placement, nodes: np.nda
 
 def _overlap_chunks(netlist: Netlist, placement: Placement, nodes: np.ndarray | None = None, which: bool = True):
     """``(i, j, area)`` per chunk of priced pairs: positions in ``nodes`` (default the hard
-    macros) of the pairs overlapping by more than the tolerance in x and y, and their areas
-    (``which=False``: the areas alone, i and j None where finding them would cost more)."""
-    c = netlist.require_canvas()
-    tol = OVERLAP_TOL * max(c.width, c.height)
+    macros) of the pairs overlapping by more than each axis's tolerance in x and y, and their
+    areas (``which=False``: the areas alone, i and j None where finding them would cost more)."""
+    tol_x, tol_y = axis_tolerances(netlist.require_canvas())
     h = netlist.hard_macros if nodes is None else nodes
     x, y = placement.x[h], placement.y[h]
     w, hh = netlist.width[h], netlist.height[h]
@@ -134,7 +144,7 @@ def _overlap_chunks(netlist: Netlist, placement: Placement, nodes: np.ndarray | 
     def priced(i: np.ndarray, j: np.ndarray):
         ox = np.minimum(x[i] + w[i] / 2, x[j] + w[j] / 2) - np.maximum(x[i] - w[i] / 2, x[j] - w[j] / 2)
         oy = np.minimum(y[i] + hh[i] / 2, y[j] + hh[j] / 2) - np.maximum(y[i] - hh[i] / 2, y[j] - hh[j] / 2)
-        area = np.where((ox > tol) & (oy > tol), ox * oy, 0.0)
+        area = np.where((ox > tol_x) & (oy > tol_y), ox * oy, 0.0)
         met = area > 0
         return i[met], j[met], area[met]
 
@@ -149,7 +159,7 @@ def _overlap_chunks(netlist: Netlist, placement: Placement, nodes: np.ndarray | 
                 xf[s, None] - wf[s, None] / 2, xf[None, :] - wf[None, :] / 2)  # fmt: skip
             oy = np.minimum(yf[s, None] + hf[s, None] / 2, yf[None, :] + hf[None, :] / 2) - np.maximum(
                 yf[s, None] - hf[s, None] / 2, yf[None, :] - hf[None, :] / 2)  # fmt: skip
-            area = np.where((ox > tol) & (oy > tol), ox * oy, 0.0)
+            area = np.where((ox > tol_x) & (oy > tol_y), ox * oy, 0.0)
             met = (area > 0) & (np.arange(n)[None, :] > np.arange(s.start, s.stop)[:, None])
             if not which:
                 yield None, None, area[met]
@@ -189,18 +199,19 @@ def _sweep_candidates(
     return best
 
 
-def outside_canvas(netlist: Netlist, placement: Placement, tol: float = 1e-9) -> np.ndarray:
-    """Macros (node indices) not entirely inside the canvas; one at a NaN coordinate is not
-    inside it either (asked as 'inside?', as every comparison with NaN is false)."""
+def outside_canvas(netlist: Netlist, placement: Placement, tol: float = OVERLAP_TOL) -> np.ndarray:
+    """Macros (node indices) not entirely inside the canvas, up to ``tol`` of the canvas's width
+    in x and of its height in y; one at a NaN coordinate is not inside it either (asked as
+    'inside?', as every comparison with NaN is false)."""
     c = netlist.require_canvas()
     m = netlist.macros
     x, y, w, h = placement.x[m], placement.y[m], netlist.width[m], netlist.height[m]
-    eps = tol * max(c.width, c.height)
+    eps_x, eps_y = axis_tolerances(c, tol)
     inside = (
-        (x - w / 2 >= -eps)
-        & (x + w / 2 <= c.width + eps)
-        & (y - h / 2 >= -eps)
-        & (y + h / 2 <= c.height + eps)
+        (x - w / 2 >= -eps_x)
+        & (x + w / 2 <= c.width + eps_x)
+        & (y - h / 2 >= -eps_y)
+        & (y + h / 2 <= c.height + eps_y)
     )
     return m[~inside]
 
@@ -257,8 +268,8 @@ def check_placeable(netlist: Netlist, placement: Placement) -> None:
             f"{float(placement.y[i]):g})) sticks out of the canvas (0..{c.width:g} x 0..{c.height:g}): "
             "no legal placement keeps it where it is fixed"
         )
-    eps = 2e-9 * max(c.width, c.height)  # what check_legality tolerates on both sides
-    too_big = m[~fixed[m] & ((netlist.width[m] > c.width + eps) | (netlist.height[m] > c.height + eps))]
+    eps_x, eps_y = axis_tolerances(c, 2 * OVERLAP_TOL)  # what check_legality tolerates on both sides
+    too_big = m[~fixed[m] & ((netlist.width[m] > c.width + eps_x) | (netlist.height[m] > c.height + eps_y))]
     if too_big.size:
         i = int(too_big[0])
         kind = "hard macro" if netlist.node_type[i] == int(NodeType.HARD_MACRO) else "soft macro"

@@ -31,6 +31,7 @@ from netlists.model import Netlist, Placement, check_placement_matches
 from placer.algorithms.legality import (
     OVERLAP_TOL,
     LegalityReport,
+    axis_tolerances,
     check_finite_positions,
     check_legality,
     check_placeable,
@@ -45,8 +46,9 @@ from placer.algorithms.legality import (
 __all__ = ["GAP", "OVERLAP_TOL", "LegalityReport", "check_finite_positions", "check_legality", "check_placeable",
            "hard_area_share", "hard_overlap", "legalize", "outside_canvas", "overlapping_hard_macros"]
 
-#: Gap left between macros the legaliser abuts, relative to the canvas size, well above the
-#: tolerance so a legalised placement stays legal after a round trip through text.
+#: Gap left between macros the legaliser abuts, relative to the canvas's extent along the axis
+#: they abut on (as the tolerance is), well above the tolerance so a legalised placement stays
+#: legal after a round trip through text.
 GAP = 1e-8
 
 
@@ -137,20 +139,20 @@ def legalize(
 
 def _place_in_order(netlist: Netlist, out: Placement, order: np.ndarray, gap_share: float = GAP) -> str:
     """Place the hard macros of ``order`` one by one in ``out``: each stays if legal among the
-    ones before it, else moves to the nearest legal position, ``gap_share`` of the canvas size
-    away from the macros it abuts. Returns "" when all found one, else the name of the first
-    that found none. The fixed ones come first and stay: :func:`check_placeable` has refused
-    any two of them overlapping, by the same test."""
+    ones before it, else moves to the nearest legal position, ``gap_share`` of the canvas's
+    width (abutting in x) or height (in y) away from the macros it abuts. Returns "" when all
+    found one, else the name of the first that found none. The fixed ones come first and stay:
+    :func:`check_placeable` has refused any two of them overlapping, by the same test."""
     c = netlist.require_canvas()
     box = np.empty((4, order.size))  # xl, xh, yl, yh of the macros placed so far
-    gap = gap_share * max(c.width, c.height)
-    tol = OVERLAP_TOL * max(c.width, c.height)
+    gap_x, gap_y = axis_tolerances(c, gap_share)
+    tol_x, tol_y = axis_tolerances(c)
     for k, i in enumerate(order.tolist()):
         wi, hi = float(netlist.width[i]), float(netlist.height[i])
         xl, xh, yl, yh = box[0, :k], box[1, :k], box[2, :k], box[3, :k]
         x0, y0 = float(out.x[i]), float(out.y[i])
-        if k and _hits(np.array([x0]), np.array([y0]), wi, hi, xl, xh, yl, yh, tol)[0]:
-            found = _nearest_legal(x0, y0, wi, hi, xl, xh, yl, yh, c.width, c.height, gap, tol)
+        if k and _hits(np.array([x0]), np.array([y0]), wi, hi, xl, xh, yl, yh, tol_x, tol_y)[0]:
+            found = _nearest_legal(x0, y0, wi, hi, xl, xh, yl, yh, c.width, c.height, gap_x, gap_y, tol_x, tol_y)
             if found is None:
                 return str(netlist.names[i])
             x0, y0 = found
@@ -159,19 +161,20 @@ def _place_in_order(netlist: Netlist, out: Placement, order: np.ndarray, gap_sha
     return ""
 
 
-def _hits(cx, cy, w, h, xl, xh, yl, yh, tol):
+def _hits(cx, cy, w, h, xl, xh, yl, yh, tol_x, tol_y):
     """For each candidate centre, whether a w x h box there overlaps any placed box by more
-    than ``tol`` in both directions."""
+    than ``tol_x`` in x and ``tol_y`` in y."""
     ox = np.minimum(cx[:, None] + w / 2, xh[None, :]) - np.maximum(cx[:, None] - w / 2, xl[None, :])
     oy = np.minimum(cy[:, None] + h / 2, yh[None, :]) - np.maximum(cy[:, None] - h / 2, yl[None, :])
-    return np.any((ox > tol) & (oy > tol), axis=1)
+    return np.any((ox > tol_x) & (oy > tol_y), axis=1)
 
 
 @njit(cache=True)
-def _nearest_free(xs, ys, x0, y0, radius, searched, w, h, xl, xh, yl, yh, tol):
+def _nearest_free(xs, ys, x0, y0, radius, searched, w, h, xl, xh, yl, yh, tol_x, tol_y):
     """The candidate centre ``(xs[i], ys[j])`` with Manhattan distance to ``(x0, y0)`` in
-    ``(searched, radius]`` where a ``w x h`` box overlaps no placed box, nearest first, ties to
-    the lower ``i`` then ``j``; ``(-1, -1)`` when there is none. ``xs`` and ``ys`` are sorted.
+    ``(searched, radius]`` where a ``w x h`` box overlaps no placed box (by more than ``tol_x``
+    in x and ``tol_y`` in y), nearest first, ties to the lower ``i`` then ``j``; ``(-1, -1)``
+    when there is none. ``xs`` and ``ys`` are sorted.
 
     The same answer as testing the candidates in sorted order with :func:`_hits`, at a fraction
     of the tests: columns ``xs[i]`` are visited nearest first and the search stops at the first
@@ -185,7 +188,7 @@ def _nearest_free(xs, ys, x0, y0, radius, searched, w, h, xl, xh, yl, yh, tol):
     """
     half_w = w / 2
     half_h = h / 2
-    jumps = h > 4 * tol  # blocked rows come in intervals (for boxes and macros above the tolerance)
+    jumps = h > 4 * tol_y  # blocked rows come in intervals (for boxes and macros above the tolerance)
     nx, ny, nb = xs.shape[0], ys.shape[0], xl.shape[0]
     best_i, best_j = -1, -1
     best_cost = np.inf
@@ -207,7 +210,7 @@ def _nearest_free(xs, ys, x0, y0, radius, searched, w, h, xl, xh, yl, yh, tol):
         # boxes met in x by a candidate box centred on this column
         k = 0
         for b in range(nb):
-            if min(xs[i] + half_w, xh[b]) - max(xs[i] - half_w, xl[b]) > tol:
+            if min(xs[i] + half_w, xh[b]) - max(xs[i] - half_w, xl[b]) > tol_x:
                 cols[k] = b
                 k += 1
         last = 0  # position in cols of the box that blocked the previous row
@@ -228,21 +231,21 @@ def _nearest_free(xs, ys, x0, y0, radius, searched, w, h, xl, xh, yl, yh, tol):
             free = True
             for t in range(k):
                 b = cols[(last + t) % k]
-                if min(ys[j] + half_h, yh[b]) - max(ys[j] - half_h, yl[b]) > tol:
+                if min(ys[j] + half_h, yh[b]) - max(ys[j] - half_h, yl[b]) > tol_y:
                     free = False
                     last = (last + t) % k
-                    if jumps and yh[b] - yl[b] > 4 * tol:
-                        # the rows a box blocks form one interval, (yl - h/2 + tol, yh + h/2 - tol)
+                    if jumps and yh[b] - yl[b] > 4 * tol_y:
+                        # the rows a box blocks form one interval, (yl - h/2 + tol_y, yh + h/2 - tol_y)
                         # (the overlap is concave in the row): skip the rest of it in this
                         # direction, short of its ends by far more than rounding, where the
                         # rows are tested as usual
                         margin = 1e-12 * (abs(yl[b]) + abs(yh[b]) + h)
                         if going_up:
-                            up = max(up, np.searchsorted(ys, yh[b] + half_h - tol - margin))
+                            up = max(up, np.searchsorted(ys, yh[b] + half_h - tol_y - margin))
                         else:
                             down = min(
                                 down,
-                                np.searchsorted(ys, yl[b] - half_h + tol + margin, side="right")
+                                np.searchsorted(ys, yl[b] - half_h + tol_y + margin, side="right")
                                 - 1,
                             )
                     break
@@ -254,7 +257,7 @@ def _nearest_free(xs, ys, x0, y0, radius, searched, w, h, xl, xh, yl, yh, tol):
     return best_i, best_j
 
 
-def _nearest_legal(x0, y0, w, h, xl, xh, yl, yh, W, H, gap, tol):
+def _nearest_legal(x0, y0, w, h, xl, xh, yl, yh, W, H, gap_x, gap_y, tol_x, tol_y):
     """Nearest (Manhattan) legal centre among abutting candidate coordinates (None: none).
 
     Searched in growing windows: candidates within Manhattan radius ``r`` of the wanted centre
@@ -266,10 +269,10 @@ def _nearest_legal(x0, y0, w, h, xl, xh, yl, yh, W, H, gap, tol):
     lo_x, hi_x = min(w / 2, W / 2), max(W - w / 2, W / 2)
     lo_y, hi_y = min(h / 2, H / 2), max(H - h / 2, H / 2)
     xs_all = np.unique(
-        np.clip(np.concatenate([[x0, lo_x, hi_x], xl - w / 2 - gap, xh + w / 2 + gap]), lo_x, hi_x)
+        np.clip(np.concatenate([[x0, lo_x, hi_x], xl - w / 2 - gap_x, xh + w / 2 + gap_x]), lo_x, hi_x)
     )
     ys_all = np.unique(
-        np.clip(np.concatenate([[y0, lo_y, hi_y], yl - h / 2 - gap, yh + h / 2 + gap]), lo_y, hi_y)
+        np.clip(np.concatenate([[y0, lo_y, hi_y], yl - h / 2 - gap_y, yh + h / 2 + gap_y]), lo_y, hi_y)
     )
     widest = abs(W) + abs(H)
     radius = max(w, h, widest / 64)
@@ -280,7 +283,7 @@ def _nearest_legal(x0, y0, w, h, xl, xh, yl, yh, W, H, gap, tol):
         near = (xh > x0 - radius - w / 2) & (xl < x0 + radius + w / 2)
         near &= (yh > y0 - radius - h / 2) & (yl < y0 + radius + h / 2)
         bxl, bxh, byl, byh = xl[near], xh[near], yl[near], yh[near]
-        i, j = _nearest_free(xs, ys, x0, y0, radius, searched, w, h, bxl, bxh, byl, byh, tol)
+        i, j = _nearest_free(xs, ys, x0, y0, radius, searched, w, h, bxl, bxh, byl, byh, tol_x, tol_y)
         if i >= 0:
             return float(xs[i]), float(ys[j])
         if radius >= widest:

@@ -19,12 +19,14 @@ def hard_free(
     py: np.ndarray,
     half_w: np.ndarray,
     half_h: np.ndarray,
-    tol: float,
+    tol_x: float,
+    tol_y: float,
 ) -> bool:
     """Whether hard macros ``nodes`` (slots ``slot[nodes]`` in ``hard``) centred at ``x, y``
-    overlap no other hard macro (at ``px, py``) nor each other by more than ``tol`` in both
-    directions. The same comparisons as the numpy version it replaces, in the same order of
-    operations, so the same moves are legal."""
+    overlap no other hard macro (at ``px, py``) nor each other by more than ``tol_x`` in x and
+    ``tol_y`` in y (each relative to the canvas's extent along its own axis). The same
+    comparisons as the numpy version it replaces, in the same order of operations, so the same
+    moves are legal."""
     m = nodes.size
     for k in range(m):
         i = nodes[k]
@@ -33,10 +35,10 @@ def hard_free(
         for s in range(hard.size):
             h = hard[s]
             ox = min(xh, px[h] + half_w[h]) - max(xl, px[h] - half_w[h])
-            if not ox > tol:
+            if not ox > tol_x:
                 continue
             oy = min(yh, py[h] + half_h[h]) - max(yl, py[h] - half_h[h])
-            if not oy > tol:
+            if not oy > tol_y:
                 continue
             moving = False  # (a macro of the move itself: checked against the others below)
             for q in range(m):
@@ -51,6 +53,6 @@ def hard_free(
             j = nodes[b]
             ox = min(x[a] + half_w[i], x[b] + half_w[j]) - max(x[a] - half_w[i], x[b] - half_w[j])
             oy = min(y[a] + half_h[i], y[b] + half_h[j]) - max(y[a] - half_h[i], y[b] - half_h[j])
-            if ox > tol and oy > tol:
+            if ox > tol_x and oy > tol_y:
                 return False
     return True

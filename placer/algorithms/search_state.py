@@ -23,7 +23,7 @@ import numpy as np
 
 from netlists.model import Netlist, NodeType, Placement
 from placer.algorithms import options as opt
-from placer.algorithms.legality import OVERLAP_TOL
+from placer.algorithms.legality import axis_tolerances
 from placer.algorithms.legalize import GAP
 from placer.algorithms.optimal_region import optimal_region
 from placer.algorithms.overlap_kernel import hard_free as hard_free_kernel
@@ -75,8 +75,9 @@ class SearchState:
         self.half_w = netlist.width / 2
         self.half_h = netlist.height / 2
         c = self.canvas
-        self.tol = OVERLAP_TOL * max(c.width, c.height)
-        self.gap = GAP * max(c.width, c.height)
+        # each axis's rounding tolerance and abutting gap, relative to the canvas's extent there
+        self.tol_x, self.tol_y = axis_tolerances(c)
+        self.gap_x, self.gap_y = axis_tolerances(c, GAP)
         self.cw, self.ch = c.width / c.cols, c.height / c.rows
         degree = np.diff(self.ev._net_ptr)
         # optimal-region scratch: two box edges per net of the node with the most nets
@@ -111,21 +112,21 @@ class SearchState:
     def inside(self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray) -> bool:
         c = self.canvas
         if nodes.size == 1:  # the common case, in scalars (numpy's overhead dominates here)
-            i, e = int(nodes[0]), self.tol
+            i, ex, ey = int(nodes[0]), self.tol_x, self.tol_y
             xi, yi, hw1, hh1 = float(x[0]), float(y[0]), self.half_w[i], self.half_h[i]
             return (
-                xi - hw1 >= -e
-                and xi + hw1 <= c.width + e
-                and yi - hh1 >= -e
-                and yi + hh1 <= c.height + e
+                xi - hw1 >= -ex
+                and xi + hw1 <= c.width + ex
+                and yi - hh1 >= -ey
+                and yi + hh1 <= c.height + ey
             )
         hw, hh = self.half_w[nodes], self.half_h[nodes]
-        e = self.tol
+        ex, ey = self.tol_x, self.tol_y
         return bool(
-            np.all(x - hw >= -e)
-            and np.all(x + hw <= c.width + e)
-            and np.all(y - hh >= -e)
-            and np.all(y + hh <= c.height + e)
+            np.all(x - hw >= -ex)
+            and np.all(x + hw <= c.width + ex)
+            and np.all(y - hh >= -ey)
+            and np.all(y + hh <= c.height + ey)
         )
 
     def clamp(self, node: int, x: float, y: float) -> tuple[float, float]:
@@ -138,7 +139,7 @@ class SearchState:
         p = self.placement
         return hard_free_kernel(
             nodes, np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), self.all_hard,
-            self._slot, p.x, p.y, self.half_w, self.half_h, self.tol,
+            self._slot, p.x, p.y, self.half_w, self.half_h, self.tol_x, self.tol_y,
         )  # fmt: skip
 
     def legal(self, nodes: np.ndarray, x: np.ndarray, y: np.ndarray) -> bool:

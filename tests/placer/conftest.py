@@ -36,3 +36,50 @@ def dense_legal_design() -> tuple[Netlist, Placement]:
     builder.add_net(0, [2 * k + 2 for k in range(len(tiles))])
     netlist = builder.build(Canvas(width=100.0, height=100.0, cols=8, rows=8))
     return netlist, netlist.initial_placement()
+
+
+@pytest.fixture
+def tall_design() -> tuple[Netlist, Placement]:
+    """Six 4 x 1e8 hard macros stacked in the middle of a 10 x 1e10 canvas, two soft macros and
+    a port. On the long axis a relative tolerance is 10 microns: one taken from the longer side
+    on both axes swallowed every x overlap of these 4-wide macros (they passed as legal)."""
+    builder = NetlistBuilder("tall")
+    builder.add_node("p0", NodeType.PORT, x=5.0, y=0.0)
+    for k in range(6):
+        builder.add_node(f"h{k}", NodeType.HARD_MACRO, width=4.0, height=1e8, x=5.0, y=5e9)
+    for k in range(2):
+        builder.add_node(f"s{k}", NodeType.SOFT_MACRO, width=2.0, height=1e7, x=5.0, y=5e9)
+    builder.add_net(0, [1, 2, 3])
+    builder.add_net(1, [4, 5, 6, 7])
+    builder.add_net(7, [8, 3])
+    netlist = builder.build(Canvas(width=10.0, height=1e10, cols=4, rows=8))
+    return netlist, netlist.initial_placement()
+
+
+def _per_axis_problems(netlist: Netlist, placement: Placement) -> tuple[list[tuple[int, int]], list[int]]:
+    """Hard-macro pairs overlapping and macros sticking out, checked pair by pair with each
+    axis's own tolerance (1e-9 of the canvas's width in x, of its height in y): the reference
+    the checks and methods are held to on extreme-aspect canvases."""
+    c = netlist.require_canvas()
+    tol_x, tol_y = 1e-9 * c.width, 1e-9 * c.height
+    x, y, w, h = placement.x, placement.y, netlist.width, netlist.height
+    hard = [int(i) for i in netlist.hard_macros]
+    pairs = []
+    for a, i in enumerate(hard):
+        for j in hard[a + 1 :]:
+            ox = min(x[i] + w[i] / 2, x[j] + w[j] / 2) - max(x[i] - w[i] / 2, x[j] - w[j] / 2)
+            oy = min(y[i] + h[i] / 2, y[j] + h[j] / 2) - max(y[i] - h[i] / 2, y[j] - h[j] / 2)
+            if ox > tol_x and oy > tol_y:
+                pairs.append((i, j))
+    outside = [
+        int(i) for i in netlist.macros
+        if not (x[i] - w[i] / 2 >= -tol_x and x[i] + w[i] / 2 <= c.width + tol_x
+                and y[i] - h[i] / 2 >= -tol_y and y[i] + h[i] / 2 <= c.height + tol_y)
+    ]  # fmt: skip
+    return pairs, outside
+
+
+@pytest.fixture
+def per_axis_problems():  # type: ignore[no-untyped-def]
+    """The per-axis reference check (a function of netlist and placement)."""
+    return _per_axis_problems

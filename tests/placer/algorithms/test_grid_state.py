@@ -97,3 +97,16 @@ def test_hard_macro_slot_maps_each_hard_macro_to_its_row_and_cannot_be_written()
         slot[hard[0]] = 5
     state.place(*np.argwhere(state.legal_mask())[0])
     assert state.hard_macro_slot is slot  # the state's own array: no copy per step
+
+
+def test_a_cell_on_a_placed_macro_is_not_legal_on_a_long_thin_canvas(tall_design) -> None:  # type: ignore[no-untyped-def]
+    """On 10 x 1e10 the tolerance was 10 microns in x too: every 4-wide macro's x overlap was
+    taken for rounding, and greedy stacked the macros on one cell."""
+    netlist, placement = tall_design
+    state = SequentialGridState(netlist, placement)
+    first = state.legal_mask()
+    row, col = map(int, np.argwhere(first)[0])
+    state.place(row, col)
+    after = state.legal_mask()
+    assert not after[row, col]
+    assert after.any() and after.sum() < first.sum()

@@ -107,16 +107,15 @@ def _every_pair(netlist, placement, nodes):  # type: ignore[no-untyped-def]
     """The overlapping pairs by pricing every pair (the checks' former way; the reference)."""
     import numpy as np
 
-    from placer.algorithms.legality import OVERLAP_TOL
+    from placer.algorithms.legality import axis_tolerances
 
-    c = netlist.require_canvas()
-    tol = OVERLAP_TOL * max(c.width, c.height)
+    tol_x, tol_y = axis_tolerances(netlist.require_canvas())
     x, y, w, h = placement.x[nodes], placement.y[nodes], netlist.width[nodes], netlist.height[nodes]
     ox = np.minimum(x[:, None] + w[:, None] / 2, x[None, :] + w[None, :] / 2) - np.maximum(
         x[:, None] - w[:, None] / 2, x[None, :] - w[None, :] / 2)  # fmt: skip
     oy = np.minimum(y[:, None] + h[:, None] / 2, y[None, :] + h[None, :] / 2) - np.maximum(
         y[:, None] - h[:, None] / 2, y[None, :] - h[None, :] / 2)  # fmt: skip
-    area = np.triu(np.where((ox > tol) & (oy > tol), ox * oy, 0.0), k=1)
+    area = np.triu(np.where((ox > tol_x) & (oy > tol_y), ox * oy, 0.0), k=1)
     first, second = np.nonzero(area > 0)
     return first, second, area[first, second]
 
@@ -205,3 +204,44 @@ def test_stacked_macros_are_checked_in_bounded_memory_and_the_first_pair_is_name
     assert first_overlapping_pair(netlist, placement, netlist.hard_macros) == (0, 1)
     apart, start = _design([("a", HARD, 2.0, 2.0, 5.0, 5.0), ("b", HARD, 2.0, 2.0, 7.0, 5.0)], width=40.0, height=40.0)
     assert first_overlapping_pair(apart, start, apart.hard_macros) is None  # (a chunk without any: IndexError)
+
+
+# A long, thin canvas: a tolerance taken from the longer side (1e-9 x 1e10 = 10 microns) on both
+# axes swallowed whole macros across the short one.
+TALL = {"width": 10.0, "height": 1e10}
+
+
+def test_a_macro_wholly_off_a_long_thin_canvas_is_outside() -> None:
+    """A 2 x 2 macro centred at x = -3 (its right edge at -2) read as inside."""
+    netlist, placement = _design([("off", HARD, 2, 2, -3.0, 5e9)], **TALL)
+    assert outside_canvas(netlist, placement).size == 1
+    report = check_legality(netlist, placement)
+    assert (report.outside_macros, report.legal) == (1, False)
+    placement.x[1] = 5.0  # inside: not a refusal of every macro there
+    assert check_legality(netlist, placement).legal
+
+
+def test_stacked_macros_on_a_long_thin_canvas_overlap() -> None:
+    """Two 2 x 1000 macros at one point overlapped by 2 in x, under the old 10: 'legal'."""
+    netlist, placement = _design([("a", HARD, 2, 1000, 5.0, 5e9), ("b", HARD, 2, 1000, 5.0, 5e9)], **TALL)
+    report = check_legality(netlist, placement)
+    assert (report.overlapping_pairs, report.overlap_area, report.legal) == (1, 2000.0, False)
+    placement.x[2] = 7.0  # side by side in x: they abut
+    assert check_legality(netlist, placement).legal
+
+
+def test_the_long_axis_keeps_a_tolerance_above_its_rounding() -> None:
+    """At y ~ 5e9 a double's spacing is ~1e-6: macros abutting there up to rounding in y do not
+    overlap (a tolerance from the short side, 1e-8, would take that sliver for an overlap)."""
+    top = 5e9 + 500 - 1e-6
+    netlist, placement = _design([("a", HARD, 4, 1000, 5.0, 5e9), ("b", HARD, 4, 1000, 5.0, top + 500)], **TALL)
+    assert check_legality(netlist, placement).legal
+    placement.y[2] = 5e9 + 900  # a real overlap of 100 in y (the tolerance there: 10)
+    assert check_legality(netlist, placement).overlapping_pairs == 1
+
+
+def test_a_macro_wider_than_a_long_thin_canvas_is_refused_as_unplaceable() -> None:
+    """10.5 wide on a 10-wide canvas passed the size check (its slack was 2e-9 x 1e10 = 20)."""
+    netlist, placement = _design([("wide", HARD, 10.5, 10, 5.0, 5e9)], **TALL)
+    with pytest.raises(ValueError, match=r"hard macro wide \(10.5 x 10\) is larger than the canvas"):
+        check_placeable(netlist, placement)

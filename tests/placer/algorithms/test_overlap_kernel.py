@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from placer.algorithms.overlap_kernel import hard_free
 
 
-def reference(nodes, x, y, px, py, hw, hh, tol) -> bool:  # type: ignore[no-untyped-def]
+def reference(nodes, x, y, px, py, hw, hh, tol_x, tol_y) -> bool:  # type: ignore[no-untyped-def]
     """Overlap of two centred rectangles along one axis, then both axes, over every pair."""
     moved = {int(n): (float(a), float(b)) for n, a, b in zip(nodes, x, y, strict=True)}
 
@@ -22,14 +23,16 @@ def reference(nodes, x, y, px, py, hw, hh, tol) -> bool:  # type: ignore[no-unty
             a, b = box(i), box(j)
             ox = min(a[1], b[1]) - max(a[0], b[0])
             oy = min(a[3], b[3]) - max(a[2], b[2])
-            if ox > tol and oy > tol:
+            if ox > tol_x and oy > tol_y:
                 return False
     return True
 
 
-def test_the_kernel_agrees_with_the_reference_on_random_moves_and_touching_edges() -> None:
+@pytest.mark.parametrize(("tol_x", "tol_y"), [(1e-6, 1e-6), (1e-6, 0.3), (0.3, 1e-6)])
+def test_the_kernel_agrees_with_the_reference_on_random_moves_and_touching_edges(tol_x: float, tol_y: float) -> None:
+    """Each axis against its own tolerance (one far above the other: a mix-up shows)."""
     rng = np.random.default_rng(0)
-    n, tol = 40, 1e-6
+    n = 40
     hard = np.arange(n, dtype=np.int64)
     slot = np.arange(n, dtype=np.int64)
     disagreements, legal = 0, 0
@@ -45,8 +48,8 @@ def test_the_kernel_agrees_with_the_reference_on_random_moves_and_touching_edges
             y = rng.integers(0, 6, nodes.size) * 2.0 + 1.0
         else:
             x, y = rng.uniform(0, 18, nodes.size), rng.uniform(0, 12, nodes.size)
-        got = hard_free(nodes, x, y, hard, slot, px, py, hw, hh, tol)
-        disagreements += got != reference(nodes, x, y, px, py, hw, hh, tol)
+        got = hard_free(nodes, x, y, hard, slot, px, py, hw, hh, tol_x, tol_y)
+        disagreements += got != reference(nodes, x, y, px, py, hw, hh, tol_x, tol_y)
         legal += got
     assert disagreements == 0
     assert 100 < legal < 2900  # both answers met often
@@ -57,8 +60,8 @@ def test_moved_macros_are_checked_against_each_other_not_their_old_places() -> N
     half = np.ones(3)
     hard = slot = np.arange(3, dtype=np.int64)
     swap = np.array([0, 1], dtype=np.int64)
-    assert hard_free(swap, np.array([3.0, 1.0]), np.array([1.0, 1.0]), hard, slot, px, py, half, half, 1e-9)
+    assert hard_free(swap, np.array([3.0, 1.0]), np.array([1.0, 1.0]), hard, slot, px, py, half, half, 1e-9, 1e-9)
     onto = np.array([5.0, 5.5]), np.array([5.0, 5.0])
-    assert not hard_free(swap, *onto, hard, slot, px, py, half, half, 1e-9)
+    assert not hard_free(swap, *onto, hard, slot, px, py, half, half, 1e-9, 1e-9)
     assert not hard_free(np.array([0], dtype=np.int64), np.array([10.5]), np.array([10.0]), hard, slot, px, py,
-                         half, half, 1e-9)
+                         half, half, 1e-9, 1e-9)

@@ -622,3 +622,14 @@ def test_only_a_legaliser_finding_no_room_falls_back_to_the_given_placement(monk
 def test_a_placers_repr_is_its_class_method_name_and_options() -> None:
     assert repr(get_placer("sa", max_steps=10)) == "SimulatedAnnealing(name='sa', max_steps=10)"
     assert repr(get_placer("greedy")) == "Greedy(name='greedy')"
+
+
+@pytest.mark.parametrize("method", ["greedy", "sa"])
+def test_a_long_thin_design_is_placed_legally(method: str, tall_design, per_axis_problems) -> None:  # type: ignore[no-untyped-def]
+    """On 10 x 1e10 the tolerance was 10 microns in x too: greedy stacked the six 4-wide macros
+    on one cell, sa kept them stacked as given, and the checker called both legal."""
+    netlist, placement = tall_design
+    options = {"max_steps": 2000} if method == "sa" else {}
+    out = get_placer(method, **options).place(netlist, placement, budget_s=600, seed=0)
+    assert per_axis_problems(netlist, out) == ([], [])
+    assert check_legality(netlist, out).legal
