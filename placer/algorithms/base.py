@@ -66,6 +66,12 @@ class NoteCollector:
             self.texts.append(progress.note)
 
 
+def rescaled(progress: ProgressCallback, low: float, high: float) -> ProgressCallback:
+    """A callback that maps a stage's own fraction 0..1 onto ``low..high`` of the whole run
+    (its notes pass on unchanged)."""
+    return lambda p: progress(Progress(low + (high - low) * p.fraction, p.best_proxy, p.message))
+
+
 class Deadline:
     """Wall-clock budget helper: ``remaining()``, ``fraction()``, ``expired()``. A stop asked by
     an interrupt (:func:`placer.interrupts.stop_gracefully`) expires every deadline: a method

@@ -329,7 +329,8 @@ def place_soft_macros(
             fraction of ``(W + H) / 2`` (0.1 and 0.005).
         attraction: fraction of the way to the spring equilibrium taken per iteration (0.5:
             damped Jacobi, which avoids the oscillation of a full step).
-        progress: called every few iterations with ``Progress(fraction)``.
+        progress: called every few iterations with ``Progress(fraction)``, and with a note
+            when ``budget_s`` stops it short of ``iterations``.
     """
     start_time = time.perf_counter()
     result = placement.copy()
@@ -355,6 +356,11 @@ def place_soft_macros(
     ramp = 10.0 ** (1.0 / max(iterations - 1, 1))
     for it in range(iterations):
         if budget_s is not None and time.perf_counter() - start_time > budget_s:
+            if progress is not None:  # (cut by the clock: another run stops elsewhere)
+                progress(Progress.noting(
+                    f"the budget ran out after {it:,} of {iterations:,} force-directed iterations of the "
+                    "soft macros: they stopped short of their spread and the run is not reproducible "
+                    "(a larger budget is)"))  # fmt: skip
             break
         step_x, step_y = _attraction_step(springs, x, y, attraction)
         push_x, push_y = _repulsion_push(grid, x, y)

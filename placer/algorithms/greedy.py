@@ -10,7 +10,8 @@ scored by a wire-mask as in MaskPlace / WireMask-EA), computed by
 :class:`~placer.algorithms.grid_state.SequentialGridState` -- the same cell score as the
 placement environment's cost channel, in O(rows + cols) wire work per macro. Soft macros are then re-placed by the
 force-directed step when it is available. Deterministic: the seed is not used (except by
-the optional soft-macro refinement).
+the optional soft-macro refinement), and a run the budget cuts short (its hard macros or
+its soft-macro step unfinished) says so in a note, as it is then not reproducible.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from placer.algorithms.base import (
     ProgressCallback,
     option_flag,
     register_placer,
+    rescaled,
 )
 from placer.algorithms.grid_state import SequentialGridState
+from placer.interrupts import stop_requested
 
 
 @register_placer
@@ -45,7 +48,9 @@ class Greedy(Placer):
         refine: options of that search (e.g. ``{"max_steps": 2000}``; default none).
 
     When the budget runs out, the hard macros not reached yet keep their place (the legaliser
-    then fits them in).
+    then fits them in); a note then says that the run is not reproducible, as it does when the
+    budget cuts the soft-macro step (the force-directed iterations, or ``refine``'s
+    ``max_steps``) or leaves it no time.
     """
 
     name = "greedy"
@@ -83,16 +88,43 @@ class Greedy(Placer):
             if state.n_placed % 20 == 1:
                 progress(Progress(state.n_placed / max(order.size, 1) * 0.8))
         p = state.placement
-        if option_flag(self.options.get("fd", True)) and not deadline.expired():
+        fd, soft_refine = option_flag(self.options.get("fd", True)), option_flag(self.options.get("soft_refine", False))
+        soft_to_move = bool(np.any(~p.fixed[netlist.soft_macros]))
+        # (a soft-macro refinement without max_steps runs on the clock: no budget repeats it)
+        steps = not soft_refine or (self.options.get("refine") or {}).get("max_steps") is not None
+        remedy = "a larger budget is" if steps else "a larger budget with refine's max_steps is"
+        if not state.done:
+            kept = "the rest and the soft macros keep" if fd and soft_to_move else "the rest keep"
+            _note_the_cut(progress, f"after {state.n_placed:,} of {order.size:,} hard macros ({kept} their "
+                                    "place; the legaliser fits the hard macros in)", remedy)  # fmt: skip
+            return p
+        if fd and deadline.expired():
+            if soft_to_move:
+                _note_the_cut(progress, "before the soft macros' force-directed step (they keep their place)",
+                              remedy)
+            return p
+        if fd:
             try:
                 from placer.algorithms.fd import place_soft_macros
             except ImportError:  # pragma: no cover
                 return p
-            p = place_soft_macros(netlist, p, seed=0, budget_s=deadline.remaining())
-        if option_flag(self.options.get("soft_refine", False)) and not deadline.expired():
+            p = place_soft_macros(netlist, p, seed=0, budget_s=deadline.remaining(),
+                                  progress=rescaled(progress, 0.8, 0.9 if soft_refine else 1.0))
+        if soft_refine and deadline.expired():
+            if soft_to_move:
+                _note_the_cut(progress, "before the soft macros' refinement (soft_refine)", remedy)
+            return p
+        if soft_refine:
             from placer.algorithms.refine import refine_soft_macros
 
-            p = refine_soft_macros(
-                netlist, p, deadline.remaining(), seed, options=self.options.get("refine")
-            )
+            p = refine_soft_macros(netlist, p, deadline.remaining(), seed,
+                                   rescaled(progress, deadline.fraction(), 1.0), self.options.get("refine"))
         return p
+
+
+def _note_the_cut(progress: ProgressCallback, when: str, remedy: str) -> None:
+    """Say that the budget stopped the run ``when``: a run stopped by the clock differs from run
+    to run; ``remedy`` says what repeats (nothing said when an interrupt stopped it: the caller
+    says why)."""
+    if not stop_requested():
+        progress(Progress.noting(f"the budget ran out {when}: the run is not reproducible ({remedy})"))

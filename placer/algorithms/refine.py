@@ -36,6 +36,7 @@ from placer.algorithms.base import (
     get_placer,
     option_flag,
     register_placer,
+    rescaled,
 )
 from placer.algorithms.legalize import legalize
 from placer.algorithms.search_moves import MOVES
@@ -210,11 +211,6 @@ def refine_soft_macros(
     return _refine(netlist, start, deadline, seed, progress or (lambda _p: None), o)
 
 
-def _rescaled(progress: ProgressCallback, low: float, high: float) -> ProgressCallback:
-    """A callback that maps a stage's own fraction 0..1 onto ``low..high`` of the whole run."""
-    return lambda p: progress(Progress(low + (high - low) * p.fraction, p.best_proxy, p.message))
-
-
 @register_placer
 class GlobalRefine(Placer):
     """``analytical`` global placement, then ``refine`` (see module docstring).
@@ -247,7 +243,7 @@ class GlobalRefine(Placer):
         stage = get_placer("analytical", **dict(self.options.get("analytical") or {}))  # null: none
         # cut by the clock, the stage's length (and then the whole run) would vary run to run
         stage_budget = budget_s if self.options.get("max_steps") is not None else budget_s * share
-        stage_progress = _rescaled(progress, 0.0, share)
+        stage_progress = rescaled(progress, 0.0, share)
         cut = []
 
         def watched(p: Progress) -> None:  # (a stage cut by the clock differs run to run)
@@ -284,6 +280,6 @@ class GlobalRefine(Placer):
             starts[start_name],
             deadline,
             seed,
-            _rescaled(progress, used, 1.0),
+            rescaled(progress, used, 1.0),
             refine_options,
         )

@@ -4,10 +4,11 @@ Options: ``model`` (path to a ``.zip`` or a training run folder; required; a mod
 pickle: load only one you trust, it can run code), ``samples``
 (stochastic episodes tried after the deterministic one; the one with the lowest objective of
 the model's reward is kept: the proxy, unless the model was trained with other weights or a
-timing weight (a model saved before models kept their weights: the proxy, said in a note); default 0),
+timing weight (a model saved before models kept their weights: the proxy, said in a note); default 0;
+the budget stops them too, and a note then says the run is not reproducible),
 ``device`` (cpu, cuda, cuda:N or auto; default "cpu"), ``soft_refine`` (default False), ``sample_share`` (default 0.5) and
 ``refine`` (options of the soft-macro search, e.g. ``{"max_steps": 2000}`` for a reproducible
-run; default none).
+run, a note saying when the budget cut it short of them; default none).
 Soft macros are placed force-directed (the environment's default final placement), whatever
 the run trained with: its ``soft_placement`` is not applied here;
 with ``soft_refine`` the episodes stop at ``sample_share`` of the budget and the rest goes to
@@ -145,8 +146,8 @@ class RLPlacer(Placer):
                 # what soft_refine asks for still applies to the soft macros (as sa does)
                 progress(Progress.noting(f"the policy cannot place this design ({reason}); kept its hard "
                                          "macros and refined the soft macros"))
-                return refine_soft_macros(netlist, placement, deadline.remaining(), seed,
-                                          options=self.refine_options)
+                return refine_soft_macros(netlist, placement, deadline.remaining(), seed, progress,
+                                          self.refine_options)
             progress(Progress.noting(f"the policy cannot place this design ({reason}); kept the given placement"))
             return placement
         if best is None:  # every episode ended with a macro that had no legal cell

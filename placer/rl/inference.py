@@ -252,27 +252,36 @@ def place_with_policy(
     samples: int = 0,
     seed: int = 0,
     deadline: Any | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> tuple[Placement | None, dict[str, Any]]:
     """Run the deterministic episode, then up to ``samples`` stochastic ones (seeded
     ``seed + k``, stopping when ``deadline.expired()``, also within an episode, which is then
     dropped); the best by the model's own objective wins (the weighted cost its reward is minus
-    of: the proxy, unless it was trained with other weights or a timing weight).
+    of: the proxy, unless it was trained with other weights or a timing weight). When the
+    deadline stops the sampled episodes short of ``samples``, ``note`` is told so (a run cut by
+    the clock is not reproducible; not said when an interrupt stopped it).
 
     Returns the best final placement and its info; ``(None, {})`` when every episode was
     infeasible (a macro found no legal cell).
     """
+    from placer.interrupts import stop_requested
     from placer.rl.monitor import run_episode
 
     best: tuple[float, Placement | None, dict[str, Any]] = (math.inf, None, {})
+    sampled = 0  # sampled episodes run to their end
     for k in range(samples + 1):
         if k and deadline is not None and deadline.expired():
             break
         # a sampled episode stops with the deadline (the deterministic one always completes)
         stop = deadline.expired if k and deadline is not None else None
         result = run_episode(model, env, deterministic=(k == 0), seed=seed + k, stop=stop)
+        sampled += bool(k and result)
         objective = result["cost"]["objective"] if "cost" in result else math.inf
         if objective < best[0] or best[1] is None and "placement" in result:
             best = (objective, result.get("placement"), result)
+    if sampled < samples and note is not None and not stop_requested():
+        note(f"the budget ran out after {sampled:,} of samples {samples:,} sampled episodes: the run "
+             "is not reproducible (a larger budget or fewer samples is)")
     return best[1], best[2]
 
 
@@ -295,15 +304,18 @@ def place_and_refine(
     Returns the placement (None when every episode was infeasible) and the best episode's info
     with ``fd_proxy`` (its proxy with force-directed soft macros), ``proxy`` (the final one),
     ``episodes_s`` and ``refined`` (whether the refine step ran: the episodes can take the
-    whole budget, in a fresh process's first episode for one).
+    whole budget, in a fresh process's first episode for one). ``progress`` also gets the notes
+    of a run the budget cut short (the sampled episodes before ``samples``, the refinement
+    before its ``max_steps``): such a run is not reproducible.
     """
-    from placer.algorithms.base import Deadline, Progress
+    from placer.algorithms.base import Deadline, Progress, rescaled
     from placer.algorithms.refine import refine_soft_macros
     from placer.cost.proxy import evaluate
 
     report = progress or (lambda _p: None)
     episodes = Deadline(deadline.budget_s * sample_share) if soft_refine else deadline
-    best, info = place_with_policy(model, env, samples, seed, episodes)
+    best, info = place_with_policy(model, env, samples, seed, episodes,
+                                   note=lambda text: report(Progress.noting(text)))
     info = dict(info)
     info["episodes_s"] = deadline.elapsed()
     fd_proxy = info.get("cost", {}).get("proxy", math.inf)
@@ -314,7 +326,8 @@ def place_and_refine(
         return best, info
     netlist = env.netlist
     assert netlist is not None
-    best = refine_soft_macros(netlist, best, deadline.remaining(), seed, options=refine_options)
+    best = refine_soft_macros(netlist, best, deadline.remaining(), seed,
+                              rescaled(report, deadline.fraction(), 1.0), refine_options)
     info["proxy"] = evaluate(netlist, best).proxy
     info["placement"] = best
     info["refined"] = True

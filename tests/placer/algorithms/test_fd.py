@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from netlists.generate import generate
-from placer.algorithms.base import get_placer
+from placer.algorithms.base import NoteCollector, get_placer
 from placer.algorithms.fd import PoissonField, place_soft_macros
 from placer.algorithms.legality import check_legality
 from placer.cost.proxy import evaluate
@@ -102,6 +102,26 @@ def test_budget_stops_early(design, monkeypatch):
     result = place_soft_macros(netlist, start, iterations=10_000, budget_s=0.05)
     assert 0 < len(calls) // 2 <= 10  # two calls per iteration
     assert np.any(result.x[netlist.soft_macros] != start.x[netlist.soft_macros])
+
+
+def test_a_step_the_budget_cut_says_so_to_its_progress(design, monkeypatch):
+    """greedy's soft-macro step stopped at the time left without a word, so a run differing
+    from the last one said nothing of it."""
+    import types
+
+    import placer.algorithms.fd as fd
+
+    netlist, placement = design
+    start = random_soft(netlist, placement)
+    ticks = iter(range(10**9))
+    monkeypatch.setattr(fd, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks) * 0.01))
+    notes = NoteCollector()
+    place_soft_macros(netlist, start, iterations=10_000, budget_s=0.05, progress=notes)
+    assert len(notes.texts) == 1 and "of 10,000 force-directed iterations" in notes.texts[0], notes.texts
+    assert "not reproducible" in notes.texts[0]
+    notes = NoteCollector()
+    place_soft_macros(netlist, start, iterations=3, budget_s=60, progress=notes)  # all 3 run
+    assert notes.texts == []
 
 
 def test_field_points_away_from_a_charge():

@@ -1609,6 +1609,68 @@ def test_rl_says_when_the_episodes_left_no_time_to_refine(trained_run, tiny_desi
     assert info["refined"] is True
 
 
+class _ExpiresAfter:
+    """Stands for a :class:`~placer.algorithms.base.Deadline` whose ``expired()`` turns true
+    after its first ``calls`` checks: a cut at a known point, whatever the machine's speed."""
+
+    def __init__(self, budget_s: float, calls: int) -> None:
+        from placer.algorithms.base import Deadline
+
+        self.real, self.calls_left = Deadline(budget_s), calls
+        self.budget_s = self.real.budget_s
+
+    def expired(self) -> bool:
+        self.calls_left -= 1
+        return self.calls_left < 0
+
+    def elapsed(self) -> float:
+        return self.real.elapsed()
+
+    def fraction(self) -> float:
+        return self.real.fraction()
+
+    def remaining(self) -> float:
+        return self.real.remaining()
+
+
+def test_rl_says_when_the_budget_cut_its_sampled_episodes(trained_run, tiny_design):
+    """The deadline stopped the sampled episodes without a word: `--option samples=100000
+    --budget-s 3` kept the best of however many ran, another count in every run."""
+    from placer.algorithms.base import NoteCollector
+    from placer.rl.inference import env_for_model, load_model, place_and_refine
+
+    _, out = trained_run
+    model = load_model(out)
+    env = env_for_model(model, *tiny_design, model_path=out)
+    notes = NoteCollector()
+    best, _ = place_and_refine(model, env, _ExpiresAfter(600, 0), samples=5, progress=notes)
+    assert best is not None  # the deterministic episode always runs
+    said = [text for text in notes.texts if "not reproducible" in text]
+    assert len(said) == 1 and "after 0 of samples 5 sampled episodes" in said[0], notes.texts
+    notes = NoteCollector()  # all of them within the budget: nothing said
+    place_and_refine(model, env, _ExpiresAfter(600, 10**9), samples=2, progress=notes)
+    assert not any("not reproducible" in text for text in notes.texts), notes.texts
+
+
+def test_rl_passes_on_the_notes_of_its_soft_macro_refinement(trained_run, tiny_design, monkeypatch):
+    """refine_soft_macros was called without the progress callback, so its note that the
+    budget cut it short of max_steps was dropped (default design, 3 s: two proxies, no note),
+    on the policy's placement and on a design the policy cannot place alike."""
+    import placer.algorithms.anneal as anneal_module
+    from placer.algorithms.base import NoteCollector, get_placer
+
+    _, out = trained_run
+    # the search's 40 start-temperature checks, then 60 proposals of its 10**9
+    monkeypatch.setattr(anneal_module, "Deadline", lambda budget_s: _ExpiresAfter(budget_s, 100))
+    soft_only = generate(0, 10, 6, seed=2)  # nothing for the policy: its soft macros are refined
+    for netlist, placement in (tiny_design, soft_only):
+        notes = NoteCollector()
+        get_placer("rl", model=str(out), soft_refine=True, refine={"max_steps": 10**9}).place(
+            netlist, placement, 600, seed=0, progress=notes)
+        assert any("of max_steps 1,000,000,000 proposals" in text and "not reproducible" in text
+                   for text in notes.texts), notes.texts
+
+
 def test_a_sampled_episode_repeats_for_its_seed_and_keeps_the_callers_random_state(trained_run, tiny_design):
     """The seed only seeded env.reset: sampled actions came from torch's global generator (two
     calls differed), and place_with_policy reseeded that generator for its caller."""
