@@ -1,7 +1,9 @@
 """``placer/IndexTuning-v0``: pick a learned index and its parameters for a key distribution.
 
 Thin adapter over :class:`learned_systems.objectives.IndexObjective`. Each reset draws a
-dataset among ``datasets`` (seeded; ``reset(options={"dataset": name})`` picks one, the only
+dataset among ``datasets`` (by the env's generator, seeded with ``seed`` when the env is made,
+so one ``seed`` draws the same datasets in every process; ``reset(seed=S)`` reseeds it;
+``reset(options={"dataset": name})`` picks one, the only
 reset option, and may name any known distribution or SOSD key file: a held-out one to test a
 trained policy on; a dataset is a generator's name of :data:`learned_systems.datasets.GENERATORS`
 or the path of a SOSD key file, read as :func:`learned_systems.datasets.load_keys` reads it)
@@ -129,6 +131,9 @@ class IndexTuningEnv(gym.Env):
             space=space,
         )
         self.space = space
+        # the resets' draws seeded by ``seed`` (gymnasium seeds only on reset(seed=...): the
+        # datasets drawn without one came from fresh entropy, other ones in every process)
+        self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
         self.horizon = int(horizon)
         self.sketch_points = int(sketch_points)
         self.render_mode = render_mode
