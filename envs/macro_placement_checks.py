@@ -29,8 +29,9 @@ class TooLargeForSettings(InputError):
 
 
 class NothingToPlace(InputError):
-    """A design this environment has no episode for: no movable hard macro, or one that fits
-    no cell of the empty grid. A placer built on the env may keep such a design as it is."""
+    """A design this environment has no episode for: no movable hard macro, one that fits no
+    cell of the empty grid, or hard macros covering more than the canvas. A placer built on
+    the env may keep such a design as it is."""
 
 
 def fits_nowhere(netlist: Netlist, placement: Placement, state: SequentialGridState, node: int) -> str:

@@ -23,6 +23,7 @@ from placer.algorithms.grid_state import (
     hard_macro_pins,
     placement_order,
 )
+from placer.algorithms.legality import check_hard_area
 
 DesignLike = Netlist | tuple[Netlist, Placement] | str | Path
 DesignGenerator = Callable[[np.random.Generator], tuple[Netlist, Placement]]
@@ -90,7 +91,8 @@ def prepare(
     Raises:
         ValueError: the placement does not fit the netlist, the placing grid exceeds
             ``max_grid``, or a position that stays (port, soft or fixed macro) is not finite.
-        NothingToPlace: no movable hard macro, or one that fits no cell of the empty grid.
+        NothingToPlace: no movable hard macro, one that fits no cell of the empty grid, or
+            hard macros covering more than the canvas (no episode places them all).
         TooLargeForSettings: more hard macros than ``max_nodes``.
     """
     c = netlist.require_canvas()
@@ -134,6 +136,10 @@ def prepare(
             raise NothingToPlace(
                 f"{netlist.name}: macro {netlist.names[int(node)]} {fits_nowhere(netlist, placement, first, int(node))}"
             )
+    try:  # each macro has a cell, but not all of them at once (found now: the episodes never ended)
+        check_hard_area(netlist)
+    except InputError as error:
+        raise NothingToPlace(f"{netlist.name}: {error}") from None
     return DesignStatic(
         netlist, placement, grid, order, features.node_static, features.edges, features.edge_weight,
         features.design_vec, features.degree_norm, (c.width + c.height) * ctx_cnt,

@@ -277,14 +277,21 @@ def check_placeable(netlist: Netlist, placement: Placement) -> None:
             f"{kind} {netlist.names[i]} ({netlist.width[i]:g} x {netlist.height[i]:g}) is larger "
             f"than the canvas ({c.width:g} x {c.height:g}): no placement of it is legal"
         )
-    share = hard_area_share(netlist)
-    if share > 1 + 1e-9:  # (no arrangement fits: every method ran its whole budget to find that)
-        raise InputError(f"the hard macros cover {share:.0%} of the canvas: no legal placement fits them")
+    check_hard_area(netlist)
     pinned = netlist.hard_macros[fixed[netlist.hard_macros]]
     pair = first_overlapping_pair(netlist, placement, pinned)
     if pair is not None:
         i, other = int(pinned[pair[1]]), int(pinned[pair[0]])
         raise InputError(f"fixed hard macro {netlist.names[i]!r} overlaps the fixed macro {netlist.names[other]!r}")
+
+
+def check_hard_area(netlist: Netlist) -> None:
+    """Raise ValueError when the hard macros' area is more than the canvas's: no arrangement
+    fits them (every method ran its whole budget to find that; the RL environment trained on
+    such a design and its episodes never placed every macro)."""
+    share = hard_area_share(netlist)
+    if share > 1 + 1e-9:
+        raise InputError(f"the hard macros cover {share:.0%} of the canvas: no legal placement fits them")
 
 
 def hard_area_share(netlist: Netlist) -> float:

@@ -583,6 +583,33 @@ def test_a_later_macro_that_fits_nowhere_is_found_at_construction() -> None:
         MacroPlacementEnv(wide, max_grid=16, max_nodes=8, max_edges=32)
 
 
+def test_hard_macros_covering_more_than_the_canvas_are_refused_at_construction() -> None:
+    """Each macro fitted a cell of the empty grid, so a design whose hard macros cover 104 % of
+    the canvas was taken: placer train ran and ended "the policy leaves some macro no legal
+    cell: train longer", where placer place refuses it at once."""
+    import dataclasses
+
+    from envs.macro_placement_checks import NothingToPlace
+    from placer.algorithms.legality import hard_area_share
+
+    netlist, placement = generate(4, 8, 6, seed=2, name="crowded")
+    hard = netlist.hard_macros
+    scale = np.sqrt(1.04 / hard_area_share(netlist))
+    width, height = netlist.width.copy(), netlist.height.copy()
+    width[hard] *= scale
+    height[hard] *= scale
+    crowded = dataclasses.replace(netlist, width=width, height=height)
+    c = crowded.require_canvas()
+    assert np.all(width[hard] < c.width) and np.all(height[hard] < c.height)  # each one fits
+    with pytest.raises(NothingToPlace, match=r"^crowded: the hard macros cover 104% of the canvas: no legal "
+                                             r"placement fits them$"):
+        MacroPlacementEnv((crowded, placement), max_grid=16, max_nodes=8, max_edges=32)
+    width[hard] /= scale * 1.05  # (covering 94 %: taken)
+    height[hard] /= scale * 1.05
+    MacroPlacementEnv((dataclasses.replace(netlist, width=width, height=height), placement),
+                      max_grid=16, max_nodes=8, max_edges=32)
+
+
 def test_a_reset_whose_first_macro_fits_nowhere_names_it_and_leaves_no_episode(monkeypatch) -> None:
     """reset()'s own check (behind the constructor's, which refuses such a design first: it is
     reached only if the grid state changes under a built env, simulated here by a legal mask

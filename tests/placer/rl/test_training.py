@@ -879,6 +879,28 @@ def test_a_run_failing_before_training_leaves_nothing_that_blocks_its_rerun(tmp_
     assert (out / "last.zip").exists()
 
 
+def test_training_refuses_hard_macros_covering_more_than_the_canvas_at_once(tmp_path):
+    """Such a design trained for its whole run, which ended "the policy leaves some macro no
+    legal cell: train longer", while placer place refused it at once in one line."""
+    import dataclasses
+
+    from envs.macro_placement_checks import NothingToPlace
+
+    netlist, placement = generate(4, 8, 6, seed=2, name="crowded")
+    hard = netlist.hard_macros
+    width, height = netlist.width.copy(), netlist.height.copy()
+    area = float((width[hard] * height[hard]).sum())
+    c = netlist.require_canvas()
+    scale = np.sqrt(1.04 * c.width * c.height / area)
+    width[hard] *= scale
+    height[hard] *= scale
+    crowded = dataclasses.replace(netlist, width=width, height=height)
+    out = tmp_path / "run"
+    with pytest.raises(NothingToPlace, match=r"^crowded: the hard macros cover 104% of the canvas"):
+        train(TrainConfig(out=str(out), timesteps=64, **TINY), progress_bar=False, designs=[(crowded, placement)])
+    assert not (out / "config.json").exists()
+
+
 def test_rl_placer_keeps_designs_its_policy_cannot_place(trained_run):
     from placer.algorithms.base import get_placer
 
