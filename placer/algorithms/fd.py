@@ -47,6 +47,7 @@ from placer.algorithms.base import (
 )
 from placer.cost.context import cost_context, per_netlist
 from placer.cost.density import density_grid
+from placer.interrupts import stop_requested
 
 #: Smallest number of bins per side of the repulsion grid (the proxy grid, refined).
 MIN_BINS = 32
@@ -399,7 +400,9 @@ class ForceDirected(Placer):
         iterations: force-directed iterations per trial (80: better converged springs than the
             fast default of :func:`place_soft_macros`, which callers in loops rely on).
         repulsions: repulsion strengths tried in turn while the budget lasts; the placement
-            with the lowest proxy cost is kept (default (0.5, 0.25, 1.0, 2.0, 0.1)).
+            with the lowest proxy cost is kept (default (0.5, 0.25, 1.0, 2.0, 0.1)). A run the
+            budget cut short of them or of a trial's iterations says so in a note (it is then
+            not reproducible).
         start_move, end_move: largest move per iteration at the first / last iteration, as a
             fraction of ``(W + H) / 2`` (0.1 and 0.005; geometric in between).
         attraction: fraction of the way to the spring equilibrium taken per iteration (0.5).
@@ -442,6 +445,12 @@ class ForceDirected(Placer):
                                      "legalised only)"))  # fmt: skip
             return best.copy()
         tried = 0
+        cut: list[str] = []  # a trial's own note that the budget stopped its iterations
+
+        def trial_notes(report: Progress) -> None:
+            if report.note is not None and not cut:
+                cut.append(report.note)
+
         for trial, strength in enumerate(repulsions):
             if trial > 0 and deadline.fraction() > 0.5:
                 break  # a trial takes about as long as the ones before: keep the reserve
@@ -452,6 +461,7 @@ class ForceDirected(Placer):
                 seed=seed + trial,
                 repulsion=strength,
                 budget_s=deadline.remaining(),
+                progress=trial_notes,
                 **options,
             )
             tried += 1
@@ -461,6 +471,12 @@ class ForceDirected(Placer):
             progress(Progress(deadline.fraction(), best_cost, f"repulsion {strength}"))
             if deadline.expired():
                 break
+        if cut and not stop_requested():  # (an interrupt's stop: the caller says why)
+            progress(Progress.noting(cut[0]))
+        elif tried < len(repulsions) and not stop_requested():
+            progress(Progress.noting(
+                f"the budget ran out after {tried} of {len(repulsions)} repulsion strengths: the run "
+                "is not reproducible (a larger budget, or fewer repulsions, is)"))  # fmt: skip
         if best is placement:  # (the result equal to its start said nothing)
             progress(Progress.noting(
                 f"no repulsion strength tried ({tried} of {len(repulsions)}) lowered the proxy: "

@@ -315,3 +315,34 @@ def test_weighted_and_multi_pin_nets_give_the_stiffness_weighted_mean(tiny_build
     out = place_soft_macros(netlist, placement, iterations=300, repulsion=0.0)
     expected = ((3 * 10 + 0.5 * 90 + 0.5 * 50) / 4, (3 * 50 + 0.5 * 50 + 0.5 * 90) / 4)
     assert (out.x[s], out.y[s]) == pytest.approx(expected, abs=1e-3)
+
+
+def test_the_fd_method_cut_by_its_budget_says_so(design, monkeypatch):
+    """The registered fd stopped its repulsion trials at half its budget and each trial's
+    iterations at its end without a word (greedy's, rl's and sa's cuts are noted): two runs of
+    one seed then differed silently."""
+    import types
+
+    from placer.algorithms import fd as fd_module
+    from placer.algorithms.base import Deadline
+
+    netlist, placement = design
+    ticks = iter(range(10**9))  # each trial's iterations cut by a clock that runs fast
+    with monkeypatch.context() as patch:
+        patch.setattr(fd_module, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks) * 0.01))
+        notes = NoteCollector()
+        get_placer("fd", iterations=10_000).place(netlist, placement, budget_s=0.5, seed=0, progress=notes)
+    assert [n for n in notes.texts if "of 10,000 force-directed iterations" in n and "not reproducible" in n], notes.texts
+
+    class HalfSpent(Deadline):  # past half the budget after the first trial: the rest skipped
+        def fraction(self) -> float:
+            return 0.75
+
+    monkeypatch.setattr(fd_module, "Deadline", HalfSpent)
+    notes = NoteCollector()
+    get_placer("fd", iterations=5).place(netlist, placement, budget_s=30, seed=0, progress=notes)
+    assert [n for n in notes.texts if "after 1 of 5 repulsion strengths: the run is not reproducible" in n], notes.texts
+    notes = NoteCollector()
+    monkeypatch.setattr(fd_module, "Deadline", Deadline)
+    get_placer("fd", iterations=5).place(netlist, placement, budget_s=30, seed=0, progress=notes)
+    assert not [n for n in notes.texts if "budget ran out" in n], notes.texts  # a whole run says nothing
