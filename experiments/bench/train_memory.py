@@ -64,6 +64,14 @@ def child(netlist: str, size: tuple[int, int, int, int]) -> None:
     print(json.dumps({"before": before, "peak": peak}))
 
 
+def _tensor_bytes(tensor: Any) -> int:
+    """Bytes a tensor holds: a sparse (COO) one its indices and values (its ``numel`` is the
+    dense size: the graph encoder's max_nodes x max_nodes adjacency counted 4 KiB per node)."""
+    if tensor.is_sparse:
+        return _tensor_bytes(tensor._indices()) + _tensor_bytes(tensor._values())
+    return tensor.numel() * tensor.element_size()
+
+
 def forward_bytes(netlist: str, grid: int, nodes: int, edges: int, batch: int = 4) -> float:
     """Bytes of tensors ``evaluate_actions`` makes per sample (views left out)."""
     import torch
@@ -87,7 +95,7 @@ def forward_bytes(netlist: str, grid: int, nodes: int, edges: int, batch: int = 
                 if func.__name__.split(".")[0] not in views:
                     for tensor in out if isinstance(out, tuple | list) else [out]:
                         if isinstance(tensor, torch.Tensor):
-                            self.bytes += tensor.numel() * tensor.element_size()
+                            self.bytes += _tensor_bytes(tensor)
                 return out
 
         obs = vec.reset()
