@@ -16,7 +16,7 @@ import torch
 from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
 from torch import nn
 
-from placer.rl.features import PlacementFeatures
+from placer.rl.features import CONV_MEMORY_FORMAT, PlacementFeatures, lay_out_convolutions
 
 
 class DeconvHead(nn.Module):
@@ -40,6 +40,7 @@ class DeconvHead(nn.Module):
         self.critic = nn.Sequential(nn.Linear(C + D, value_dim), nn.ReLU(), nn.Linear(value_dim, value_dim), nn.ReLU())
         self.latent_dim_pi = G * G
         self.latent_dim_vf = value_dim
+        lay_out_convolutions(self, CONV_MEMORY_FORMAT)  # (as the extractor's: see CONV_MEMORY_FORMAT)
 
     def forward_actor(self, z: torch.Tensor) -> torch.Tensor:
         coarse, fine, glob = self.extractor[0].split(z)
@@ -83,6 +84,15 @@ class PlacementPolicy(MaskableActorCriticPolicy):
         self.action_net = nn.Identity()
         self.value_net = nn.Linear(self.mlp_extractor.latent_dim_vf, 1)
         self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)  # type: ignore[call-arg]
+
+    def lay_out_convolutions(self, memory_format: torch.memory_format) -> None:
+        """Lay out the convolutions' weights and the grid they read in ``memory_format`` (built
+        in :data:`placer.rl.features.CONV_MEMORY_FORMAT`; the tests and
+        ``experiments/bench/policy_update_speed.py`` compare it with the contiguous layout)."""
+        lay_out_convolutions(self, memory_format)
+        for module in self.modules():  # (one extractor, or the actor's and the critic's)
+            if isinstance(module, PlacementFeatures):
+                module.conv_memory_format = memory_format
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
