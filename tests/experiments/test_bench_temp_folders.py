@@ -42,6 +42,11 @@ def test_ppo_update_speed_leaves_no_folder_per_measuring_process(tmp_path: Path)
     assert _run_in_empty_temp(args, tmp_path) == []
 
 
+def test_policy_update_speed_leaves_no_folder(tmp_path: Path) -> None:
+    args = [str(BENCH / "policy_update_speed.py"), "--designs", "default", "--batch-sizes", "4", "--repeats", "1"]
+    assert _run_in_empty_temp(args, tmp_path) == []
+
+
 def test_rollout_buffer_memory_leaves_no_folder(tmp_path: Path) -> None:
     args = [str(BENCH / "rollout_buffer_memory.py"), "--n-steps", "8", "--max-edges", "64", "--update-n-steps", "8",
             "--rounds", "1"]
