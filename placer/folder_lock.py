@@ -11,9 +11,9 @@ importing this module still works, so the commands that lock nothing do too.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from contextvars import ContextVar
 from pathlib import Path
 from types import ModuleType
 from typing import IO
@@ -27,21 +27,22 @@ except ImportError:  # Windows
 
 LOCK_NAME = ".placer.lock"
 
-#: The lock files (device, inode) that this thread's context holds with ``nested=True``: a
-#: nested :func:`exclusive_folder` on them reuses the hold (new threads start without any).
-_NESTED_HOLDS: ContextVar[frozenset[tuple[int, int]]] = ContextVar("placer_nested_folder_holds", default=frozenset())
+#: The lock files this process's threads hold with ``nested=True``, each as (process id, thread
+#: id, device, inode): a nested :func:`exclusive_folder` of the same thread reuses its hold. (A
+#: context variable was copied into forked children, ``asyncio.to_thread`` workers, and reset
+#: out of order to a hold already given up.)
+_NESTED_HOLDS: set[tuple[int, int, int, int]] = set()
 
 
 def _held_here(path: Path) -> bool:
-    """Whether this context holds the lock file at ``path`` with ``nested=True``."""
-    holds = _NESTED_HOLDS.get()
-    if not holds:
+    """Whether this thread of this process holds the lock file at ``path`` with ``nested=True``."""
+    if not _NESTED_HOLDS:
         return False
     try:
         found = os.stat(path)
     except OSError:
         return False
-    return (found.st_dev, found.st_ino) in holds
+    return (os.getpid(), threading.get_ident(), found.st_dev, found.st_ino) in _NESTED_HOLDS
 
 
 class FolderBusy(Unavailable):
@@ -66,7 +67,7 @@ def holder_of(folder: str | Path) -> str | None:
     which no folder is held); creates nothing."""
     path = Path(folder) / LOCK_NAME
     if fcntl is None or not path.is_file() or _held_here(path):
-        return None  # (a hold of this context's own, taken with nested=True, is not another's)
+        return None  # (this thread's own hold, taken with nested=True, is not another's)
     flock = fcntl
     try:
         handle = open(path, encoding="utf-8")
@@ -123,14 +124,15 @@ def exclusive_folder(folder: str | Path, *, nested: bool = False) -> Iterator[No
                 os.write(handle.fileno(), f"pid {os.getpid()}".encode())
             except OSError as exc:
                 raise OSError(exc.errno, f"cannot write this folder's lock: {exc.strerror}", str(path)) from None
+            held = os.fstat(handle.fileno())
+            key = (os.getpid(), threading.get_ident(), held.st_dev, held.st_ino)
             if nested:
-                held = os.fstat(handle.fileno())
-                token = _NESTED_HOLDS.set(_NESTED_HOLDS.get() | {(held.st_dev, held.st_ino)})
+                _NESTED_HOLDS.add(key)
             try:
                 yield
             finally:
                 if nested:
-                    _NESTED_HOLDS.reset(token)
+                    _NESTED_HOLDS.discard(key)  # (this hold's own key only, whatever the order of ends)
         finally:
             handle.seek(0)
             handle.truncate()

@@ -219,3 +219,44 @@ def test_a_nested_hold_is_reused_by_its_own_thread_only(tmp_path: Path) -> None:
         with exclusive_folder(out):
             pass
     assert not out.exists()  # made for the nested hold, removed when it ended
+
+
+def test_a_nested_hold_is_not_reused_by_a_forked_child_a_copied_context_or_after_its_end(tmp_path: Path) -> None:
+    """The holds lived in a context variable: a child forked inside the block, and an
+    asyncio.to_thread worker (a copy of the context), entered the folder too; and two nested
+    holds ended out of order put back the first's hold after its lock was given up."""
+    import asyncio
+    import multiprocessing
+    from contextlib import ExitStack
+
+    from placer.folder_lock import holder_of
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    enter = _try_to_enter
+    with exclusive_folder(a, nested=True):
+        fork = multiprocessing.get_context("fork")
+        with fork.Pool(1) as pool:
+            assert pool.apply(enter, (a,)) == "refused"
+        assert asyncio.run(asyncio.to_thread(enter, a)) == "refused"
+    first, second = ExitStack(), ExitStack()
+    first.enter_context(exclusive_folder(a, nested=True))
+    second.enter_context(exclusive_folder(b, nested=True))
+    first.close()  # a's hold ends first (its folder, made for it, removed): another process takes a
+    script = f"import time\nfrom placer.folder_lock import exclusive_folder\nwith exclusive_folder({str(a)!r}):\n    print('in', flush=True); time.sleep(30)\n"
+    other = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "in"
+        second.close()
+        assert holder_of(a) == f"pid {other.pid}" and enter(a) == "refused"
+    finally:
+        other.kill()
+        other.wait()
+
+
+def _try_to_enter(folder: Path) -> str:
+    """Whether this thread may take ``folder``'s lock now ("entered") or not ("refused")."""
+    try:
+        with exclusive_folder(folder):
+            return "entered"
+    except FolderBusy:
+        return "refused"
