@@ -97,7 +97,9 @@ class IndexTuningEnv(gym.Env):
             time_weight, size_weight: the reward's weights on relative lookup time and on the
                 index size in % of the keys [1.0, 1.0].
             horizon: steps per episode [4]. sketch_points: points of the CDF sketch [32].
-            seed: seed of the datasets, the queries and the resets' draws [0].
+            seed: seed of the datasets, the queries and the resets' draws [0] (the copies of a
+                vector env made with one seed draw alike: give its ``reset(seed=S)``, which
+                seeds copy i with S + i, or each copy its own seed).
             render_mode: None, "ansi" or "rgb_array" [None].
             space: the index kinds and parameters chosen among, one action dimension per knob
                 [``index_space()``: PGM and RMI, the five dimensions above]; e.g.
@@ -133,7 +135,8 @@ class IndexTuningEnv(gym.Env):
         self.space = space
         # the resets' draws seeded by ``seed`` (gymnasium seeds only on reset(seed=...): the
         # datasets drawn without one came from fresh entropy, other ones in every process)
-        self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
+        # (int: gymnasium refuses numpy's integers, which check_index_settings takes)
+        self._np_random, self._np_random_seed = gym.utils.seeding.np_random(int(seed))
         self.horizon = int(horizon)
         self.sketch_points = int(sketch_points)
         self.render_mode = render_mode

@@ -239,7 +239,7 @@ def test_sb3_make_vec_env_builds_it_and_rgb_array_draws_the_episode():
     assert np.array_equal(env.render(), empty)  # a new episode starts an empty chart
 
 
-def _drawn(seed: int, reset_seed: int | None = None) -> list[str]:
+def _drawn(seed: int | np.integer, reset_seed: int | None = None) -> list[str]:
     """The datasets 20 resets of a fresh env made with ``seed`` draw (the first reset given
     ``reset_seed``)."""
     env = gym.make("placer/IndexTuning-v0", keys=2_000, queries=100, mode="cost", seed=seed)
@@ -253,3 +253,11 @@ def test_the_seed_seeds_the_resets_draws():
     assert _drawn(0) == _drawn(0)
     assert _drawn(0) != _drawn(1)  # (5 datasets, 20 draws: equal by chance about once in 1e14)
     assert _drawn(0, reset_seed=7) == _drawn(1, reset_seed=7)  # reset(seed=...) still reseeds
+    assert _drawn(np.int64(3)) == _drawn(3)  # (a numpy integer, which the settings check takes,
+    # met gymnasium's "Seed must be a python integer")
+    # a vector env's copies of one seed draw alike; its reset(seed=S) seeds each its own
+    vec = gym.make_vec("placer/IndexTuning-v0", num_envs=3, vectorization_mode="sync",
+                       keys=2_000, queries=100, mode="cost", seed=0)
+    drawn = [list(vec.reset(seed=5)[1]["dataset"]) for _ in range(1)] + [list(vec.reset()[1]["dataset"]) for _ in range(6)]
+    vec.close()
+    assert any(len(set(copies)) > 1 for copies in drawn), drawn
