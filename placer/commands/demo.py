@@ -77,7 +77,7 @@ def demo_command(
     seed: Annotated[int, typer.Option(min=0, help=(
         "random seed of the method; the demo gives it no step count, so refine (the default) and "
         "the other searches stop on the clock and a seed does not repeat their result (a "
-        "reproducible run: placer place default --algo refine --option max_steps=N --seed K)"))] = 0,
+        "reproducible run: placer place default --algo refine --option max_steps=N --seed K --out OUT.plc)"))] = 0,
     out: Annotated[Path, output_option("folder for the .plc and the picture")] = Path("demo_output"),
 ) -> None:
     """Place the embedded default design, print the cost table, save the .plc and a picture."""

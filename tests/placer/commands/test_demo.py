@@ -37,11 +37,21 @@ def test_the_demo_table_keeps_its_numbers_whole_below_72_columns(
         assert word in words, (word, result.stdout)
 
 
-def test_the_seeds_help_says_a_seed_does_not_repeat_the_demos_result() -> None:
+def test_the_seeds_help_says_a_seed_does_not_repeat_the_demos_result(tmp_path: Path) -> None:
     """--seed read as if it made the run repeatable, but the demo's search stops on the clock:
-    `--budget-s 2 --seed 0` twice gave proxies 0.6572 and 0.6591."""
+    `--budget-s 2 --seed 0` twice gave proxies 0.6572 and 0.6591. The run the help names
+    repeats (it first lacked --out: "--out is required")."""
     result = CliRunner().invoke(app, ["demo", "--help"], env={"COLUMNS": "100"})
     assert result.exit_code == 0, result.output
     text = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.stdout).split())
     assert "a seed does not repeat their result" in text, text
-    assert "placer place default --algo refine --option max_steps=N --seed K" in text, text
+    named = re.search(r"placer (place default --algo refine --option max_steps=N --seed K --out OUT\.plc)", text)
+    assert named, text
+    written = []
+    for run in ("a", "b"):
+        out = tmp_path / f"{run}.plc"
+        words = named.group(1).replace("=N", "=300").replace(" K ", " 0 ").replace("OUT.plc", str(out)).split()
+        done = CliRunner().invoke(app, words)
+        assert done.exit_code == 0, done.output
+        written.append([line for line in out.read_text().splitlines() if not line.startswith("#")])
+    assert written[0] == written[1]
