@@ -108,8 +108,15 @@ class Greedy(Placer):
                 from placer.algorithms.fd import place_soft_macros
             except ImportError:  # pragma: no cover
                 return p
+            step = rescaled(progress, 0.8, 0.9 if soft_refine else 1.0)
+            cut: list[str] = []  # (its own note named another remedy; soft_refine's followed it)
             p = place_soft_macros(netlist, p, seed=0, budget_s=deadline.remaining(),
-                                  progress=rescaled(progress, 0.8, 0.9 if soft_refine else 1.0))
+                                  progress=lambda report: cut.append(report.message) if report.note else step(report))
+            if cut:
+                skipped = ", and soft_refine did not run" if soft_refine else ""
+                _note_the_cut(progress, f"during the soft macros' force-directed step (they stopped short of "
+                                        f"their spread{skipped})", remedy)  # fmt: skip
+                return p
         if soft_refine and deadline.expired():
             if soft_to_move:
                 _note_the_cut(progress, "before the soft macros' refinement (soft_refine)", remedy)

@@ -72,7 +72,13 @@ def test_a_force_directed_step_the_budget_cut_says_so(design, monkeypatch) -> No
     notes = NoteCollector()
     get_placer("greedy").place(netlist, placement, 60.0, seed=0, progress=notes)
     said = _not_reproducible(notes)
-    assert len(said) == 1 and "after 0 of 40 force-directed iterations" in said[0], notes.texts
+    assert len(said) == 1 and "during the soft macros' force-directed step" in said[0], notes.texts
+    # with soft_refine: one note, not the step's and then soft_refine's with opposite remedies
+    for refine, remedy in (({"max_steps": 100}, "(a larger budget is)"), (None, "with refine's max_steps is")):
+        notes = NoteCollector()
+        get_placer("greedy", soft_refine=True, refine=refine).place(netlist, placement, 60.0, seed=0, progress=notes)
+        said = _not_reproducible(notes)
+        assert len(said) == 1 and "soft_refine did not run" in said[0] and remedy in said[0], notes.texts
 
 
 def test_soft_refine_cut_short_of_max_steps_says_so(design, monkeypatch) -> None:  # type: ignore[no-untyped-def]
