@@ -24,7 +24,6 @@ import numpy as np
 from netlists.model import Netlist, NodeType, Placement
 from placer.algorithms import options as opt
 from placer.algorithms.legality import axis_tolerances
-from placer.algorithms.legalize import GAP
 from placer.algorithms.optimal_region import optimal_region
 from placer.algorithms.overlap_kernel import hard_free as hard_free_kernel
 from placer.cost.incremental import IncrementalEvaluator, Move
@@ -75,9 +74,8 @@ class SearchState:
         self.half_w = netlist.width / 2
         self.half_h = netlist.height / 2
         c = self.canvas
-        # each axis's rounding tolerance and abutting gap, relative to the canvas's extent there
+        # each axis's rounding tolerance, relative to the canvas's extent there
         self.tol_x, self.tol_y = axis_tolerances(c)
-        self.gap_x, self.gap_y = axis_tolerances(c, GAP)
         self.cw, self.ch = c.width / c.cols, c.height / c.rows
         degree = np.diff(self.ev._net_ptr)
         # optimal-region scratch: two box edges per net of the node with the most nets

@@ -280,7 +280,7 @@ def place_with_policy(
         if objective < best[0] or best[1] is None and "placement" in result:
             best = (objective, result.get("placement"), result)
     if sampled < samples and note is not None and not stop_requested():
-        note(f"the budget ran out after {sampled:,} of samples {samples:,} sampled episodes: the run "
+        note(f"the budget ran out after {sampled:,} of the {samples:,} sampled episodes (samples): the run "
              "is not reproducible (a larger budget or fewer samples is)")
     return best[1], best[2]
 

@@ -1668,7 +1668,7 @@ def test_rl_says_when_the_budget_cut_its_sampled_episodes(trained_run, tiny_desi
     best, _ = place_and_refine(model, env, _ExpiresAfter(600, 0), samples=5, progress=notes)
     assert best is not None  # the deterministic episode always runs
     said = [text for text in notes.texts if "not reproducible" in text]
-    assert len(said) == 1 and "after 0 of samples 5 sampled episodes" in said[0], notes.texts
+    assert len(said) == 1 and "after 0 of the 5 sampled episodes (samples)" in said[0], notes.texts
     notes = NoteCollector()  # all of them within the budget: nothing said
     place_and_refine(model, env, _ExpiresAfter(600, 10**9), samples=2, progress=notes)
     assert not any("not reproducible" in text for text in notes.texts), notes.texts
