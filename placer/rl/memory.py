@@ -14,16 +14,17 @@ The estimate is the sum of
   mask (4 bytes a cell each), the node features (4 bytes each) and a few scalars; the design's
   padded graph once per design (:mod:`placer.rl.buffer`);
 * one update's minibatch (``min(batch_size, rows)`` samples): its rows copied to tensors, and
-  the policy's activations and their gradients. The policy's forward pass makes 440 bytes of
-  tensors per grid cell, 2,580 per graph node and 41 per (padding) edge per sample (counted
+  the policy's activations and their gradients. The policy's forward pass makes 486 bytes of
+  tensors per grid cell, 2,470 per graph node and 8 per (padding) edge per sample (counted
   over every torch operation of ``evaluate_actions``: ``experiments/bench/train_memory.py
   --count`` counts them again); with backward's gradients and the convolutions' work space
-  the process grew by about 1.5 x those per cell and 0.8-1.5 x per node (taken as 1.4 and 1.2);
+  the process grew by about 1.0-1.2 x those per cell (channels-last convolutions) and 0.8-1.5 x
+  per node (taken as 1.0 and 1.0);
 * :data:`WORKING_BYTES`, what a first update costs whatever the sizes (torch's convolution
   and autograd state, the evaluation environment, TensorBoard's writer: 190 MB measured).
 
 Measured against the peak RSS of ``placer train`` on the default design (2 envs, max_grid 32
-to 128, max_nodes 256 and 4,096, rollouts of 128 to 1,024 rows), the estimate is 0.81-0.99 x
+to 128, max_nodes 256 and 4,096, rollouts of 128 to 1,024 rows), the estimate is 0.82-0.94 x
 the growth (``experiments/results/train_memory.md``): it errs low, so a run refused could not
 have fitted (the memory free counts swap too). The model's weights (74k parameters, about 1 MB
 with Adam's state) do not grow with these sizes. Real graph edges cost more than the padding
@@ -51,15 +52,15 @@ MAX_NODES = 65536
 #: Bytes of tensors the policy's forward pass makes per sample, per grid cell, graph node and
 #: padded edge (counted over ``evaluate_actions``' torch operations at max_grid 64 and 128,
 #: max_nodes 256 and 4,096, max_edges 4,096 and 16,384).
-FORWARD_BYTES_PER_CELL = 440
-FORWARD_BYTES_PER_NODE = 2580
-FORWARD_BYTES_PER_EDGE = 41
+FORWARD_BYTES_PER_CELL = 486
+FORWARD_BYTES_PER_NODE = 2470
+FORWARD_BYTES_PER_EDGE = 8
 #: How much the process grows per byte of those tensors in an update (backward's gradients and
-#: the convolutions' work space): about 1.5 per cell and 0.8-1.5 per node in the peak RSS of
-#: a dozen runs (the graph encoder's varies from run to run), taken a little lower so that the
-#: estimate errs low.
-UPDATE_GROWTH_PER_CELL = 1.4
-UPDATE_GROWTH_PER_NODE = 1.2
+#: the convolutions' work space): about 1.0-1.2 per cell (1.5 before the convolutions went
+#: channels last) and 0.8-1.5 per node in the peak RSS of a dozen runs (the graph encoder's
+#: varies from run to run), taken a little lower so that the estimate errs low.
+UPDATE_GROWTH_PER_CELL = 1.0
+UPDATE_GROWTH_PER_NODE = 1.0
 #: What the first update costs whatever the sizes (rounded down from the 190 MB measured).
 WORKING_BYTES = 150 * 2**20
 #: Bytes of one padded edge in the design's graph: two int64 ends and a float32 weight.
