@@ -95,7 +95,7 @@ class Greedy(Placer):
         remedy = "a larger budget is" if steps else "a larger budget with refine's max_steps is"
         if not state.done:
             kept = "the rest and the soft macros keep" if fd and soft_to_move else "the rest keep"
-            _note_the_cut(progress, f"after {state.n_placed:,} of {order.size:,} hard macros ({kept} their "
+            _note_the_cut(progress, f"after {state.n_placed:,} of {order.size:,} hard macros were reached ({kept} their "
                                     "place; the legaliser fits the hard macros in)", remedy)  # fmt: skip
             return p
         if fd and deadline.expired():
