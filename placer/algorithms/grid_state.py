@@ -32,6 +32,7 @@ import numpy as np
 from netlists.errors import InputError
 from netlists.model import Netlist, Placement, orient_offsets
 from placer.algorithms.density_masks import DensityMaskCache, DensityMasks
+from placer.algorithms.legality import axis_tolerances
 from placer.cost.context import cost_context
 from placer.cost.density import density_grid, top_count
 
@@ -267,17 +268,6 @@ class SequentialGridState:
         return self.step_index
 
     @property
-    def eps_x(self) -> float:
-        """The tolerance of x comparisons (``OVERLAP_EPS`` of the canvas's width; computed, not
-        stored, so a state pickled with the older single tolerance reads the same)."""
-        return OVERLAP_EPS * self.canvas.width
-
-    @property
-    def eps_y(self) -> float:
-        """The tolerance of y comparisons (``OVERLAP_EPS`` of the canvas's height)."""
-        return OVERLAP_EPS * self.canvas.height
-
-    @property
     def hard_macro_slot(self) -> np.ndarray:
         """Per node, its index in ``pins.hard`` (the hard macro's row in per-macro arrays, such
         as the env's graph node features), -1 for nodes that are not hard macros.
@@ -288,7 +278,8 @@ class SequentialGridState:
     def legal_mask(self, node: int | None = None) -> np.ndarray:
         """``(rows, cols)`` bool: cells where ``node`` (default: the current macro) fits."""
         node = self.current if node is None else node
-        c, ex, ey = self.canvas, self.eps_x, self.eps_y
+        c = self.canvas
+        ex, ey = axis_tolerances(c, OVERLAP_EPS)
         w, h = float(self.netlist.width[node]), float(self.netlist.height[node])
         inside_x = (self.col_x - w / 2 >= -ex) & (self.col_x + w / 2 <= c.width + ex)
         inside_y = (self.row_y - h / 2 >= -ey) & (self.row_y + h / 2 <= c.height + ey)
@@ -297,7 +288,7 @@ class SequentialGridState:
         if n == 0 or not mask.any():
             return mask
         px, py, pw, ph = self._px[:n], self._py[:n], self._pw[:n], self._ph[:n]
-        # centres closer than (w + pw)/2 - eps_x in x AND (h + ph)/2 - eps_y in y overlap
+        # centres closer than (w + pw)/2 - ex in x AND (h + ph)/2 - ey in y overlap
         c0, c1 = _index_ranges(px - (w + pw) / 2 + ex, px + (w + pw) / 2 - ex, self.cell_w, self.cols)
         r0, r1 = _index_ranges(py - (h + ph) / 2 + ey, py + (h + ph) / 2 - ey, self.cell_h, self.rows)
         ok = (c0 <= c1) & (r0 <= r1) & self._obstacle[:n]
