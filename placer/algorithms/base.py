@@ -66,6 +66,14 @@ class NoteCollector:
             self.texts.append(progress.note)
 
 
+def note_budget_cut(progress: ProgressCallback, when: str, remedy: str) -> None:
+    """Say that the budget stopped the run ``when`` (e.g. "after 3 of 5 trials"): a run stopped
+    by the clock differs from run to run, and ``remedy`` says what repeats. Nothing is said when
+    an interrupt stopped it (the caller says why)."""
+    if not stop_requested():
+        progress(Progress.noting(f"the budget ran out {when}: the run is not reproducible ({remedy})"))
+
+
 def rescaled(progress: ProgressCallback, low: float, high: float) -> ProgressCallback:
     """A callback that maps a stage's own fraction 0..1 onto ``low..high`` of the whole run
     (its notes pass on unchanged)."""

@@ -39,9 +39,11 @@ from netlists.model import Canvas, Netlist, Placement
 from placer.algorithms import options as opt
 from placer.algorithms.base import (
     Deadline,
+    NoteCollector,
     Placer,
     Progress,
     ProgressCallback,
+    note_budget_cut,
     proxy_or_nan,
     register_placer,
 )
@@ -445,12 +447,7 @@ class ForceDirected(Placer):
                                      "legalised only)"))  # fmt: skip
             return best.copy()
         tried = 0
-        cut: list[str] = []  # a trial's own note that the budget stopped its iterations
-
-        def trial_notes(report: Progress) -> None:
-            if report.note is not None and not cut:
-                cut.append(report.note)
-
+        trial_notes = NoteCollector()  # a trial's own notes that the budget stopped its iterations
         for trial, strength in enumerate(repulsions):
             if trial > 0 and deadline.fraction() > 0.5:
                 break  # a trial takes about as long as the ones before: keep the reserve
@@ -471,12 +468,11 @@ class ForceDirected(Placer):
             progress(Progress(deadline.fraction(), best_cost, f"repulsion {strength}"))
             if deadline.expired():
                 break
-        if cut and not stop_requested():  # (an interrupt's stop: the caller says why)
-            progress(Progress.noting(cut[0]))
-        elif tried < len(repulsions) and not stop_requested():
-            progress(Progress.noting(
-                f"the budget ran out after {tried} of {len(repulsions)} repulsion strengths: the run "
-                "is not reproducible (a larger budget, or fewer repulsions, is)"))  # fmt: skip
+        if trial_notes.texts and not stop_requested():  # (an interrupt's stop: the caller says why)
+            progress(Progress.noting(trial_notes.texts[0]))
+        elif tried < len(repulsions):
+            note_budget_cut(progress, f"after {tried} of {len(repulsions)} repulsion strengths",
+                            "a larger budget, or fewer repulsions, is")
         if best is placement:  # (the result equal to its start said nothing)
             progress(Progress.noting(
                 f"no repulsion strength tried ({tried} of {len(repulsions)}) lowered the proxy: "

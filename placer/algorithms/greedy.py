@@ -25,12 +25,12 @@ from placer.algorithms.base import (
     Placer,
     Progress,
     ProgressCallback,
+    note_budget_cut,
     option_flag,
     register_placer,
     rescaled,
 )
 from placer.algorithms.grid_state import SequentialGridState
-from placer.interrupts import stop_requested
 
 
 @register_placer
@@ -95,12 +95,12 @@ class Greedy(Placer):
         remedy = "a larger budget is" if steps else "a larger budget with refine's max_steps is"
         if not state.done:
             kept = "the rest and the soft macros keep" if fd and soft_to_move else "the rest keep"
-            _note_the_cut(progress, f"after {state.n_placed:,} of {order.size:,} hard macros were reached ({kept} their "
+            note_budget_cut(progress, f"after {state.n_placed:,} of {order.size:,} hard macros were reached ({kept} their "
                                     "place; the legaliser fits the hard macros in)", remedy)  # fmt: skip
             return p
         if fd and deadline.expired():
             if soft_to_move:
-                _note_the_cut(progress, "before the soft macros' force-directed step (they keep their place)",
+                note_budget_cut(progress, "before the soft macros' force-directed step (they keep their place)",
                               remedy)
             return p
         if fd:
@@ -114,12 +114,12 @@ class Greedy(Placer):
                                   progress=lambda report: cut.append(report.message) if report.note else step(report))
             if cut:
                 skipped = ", and soft_refine did not run" if soft_refine else ""
-                _note_the_cut(progress, f"during the soft macros' force-directed step (they stopped short of "
+                note_budget_cut(progress, f"during the soft macros' force-directed step (they stopped short of "
                                         f"their spread{skipped})", remedy)  # fmt: skip
                 return p
         if soft_refine and deadline.expired():
             if soft_to_move:
-                _note_the_cut(progress, "before the soft macros' refinement (soft_refine)", remedy)
+                note_budget_cut(progress, "before the soft macros' refinement (soft_refine)", remedy)
             return p
         if soft_refine:
             from placer.algorithms.refine import refine_soft_macros
@@ -128,10 +128,3 @@ class Greedy(Placer):
                                    rescaled(progress, deadline.fraction(), 1.0), self.options.get("refine"))
         return p
 
-
-def _note_the_cut(progress: ProgressCallback, when: str, remedy: str) -> None:
-    """Say that the budget stopped the run ``when``: a run stopped by the clock differs from run
-    to run; ``remedy`` says what repeats (nothing said when an interrupt stopped it: the caller
-    says why)."""
-    if not stop_requested():
-        progress(Progress.noting(f"the budget ran out {when}: the run is not reproducible ({remedy})"))

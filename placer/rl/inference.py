@@ -252,19 +252,20 @@ def place_with_policy(
     samples: int = 0,
     seed: int = 0,
     deadline: Any | None = None,
-    note: Callable[[str], None] | None = None,
+    progress: Callable[[Any], None] | None = None,
 ) -> tuple[Placement | None, dict[str, Any]]:
     """Run the deterministic episode, then up to ``samples`` stochastic ones (seeded
     ``seed + k``, stopping when ``deadline.expired()``, also within an episode, which is then
     dropped); the best by the model's own objective wins (the weighted cost its reward is minus
     of: the proxy, unless it was trained with other weights or a timing weight). When the
-    deadline stops the sampled episodes short of ``samples``, ``note`` is told so (a run cut by
-    the clock is not reproducible; not said when an interrupt stopped it).
+    deadline stops the sampled episodes short of ``samples``, ``progress`` (a placing method's
+    callback) gets a note saying so (a run cut by the clock is not reproducible; not said when
+    an interrupt stopped it).
 
     Returns the best final placement and its info; ``(None, {})`` when every episode was
     infeasible (a macro found no legal cell).
     """
-    from placer.interrupts import stop_requested
+    from placer.algorithms.base import note_budget_cut
     from placer.rl.monitor import run_episode
 
     best: tuple[float, Placement | None, dict[str, Any]] = (math.inf, None, {})
@@ -279,9 +280,9 @@ def place_with_policy(
         objective = result["cost"]["objective"] if "cost" in result else math.inf
         if objective < best[0] or best[1] is None and "placement" in result:
             best = (objective, result.get("placement"), result)
-    if sampled < samples and note is not None and not stop_requested():
-        note(f"the budget ran out after {sampled:,} of the {samples:,} sampled episodes (samples): the run "
-             "is not reproducible (a larger budget or fewer samples is)")
+    if sampled < samples and progress is not None:
+        note_budget_cut(progress, f"after {sampled:,} of the {samples:,} sampled episodes (samples)",
+                        "a larger budget or fewer samples is")
     return best[1], best[2]
 
 
@@ -314,8 +315,7 @@ def place_and_refine(
 
     report = progress or (lambda _p: None)
     episodes = Deadline(deadline.budget_s * sample_share) if soft_refine else deadline
-    best, info = place_with_policy(model, env, samples, seed, episodes,
-                                   note=lambda text: report(Progress.noting(text)))
+    best, info = place_with_policy(model, env, samples, seed, episodes, report)
     info = dict(info)
     info["episodes_s"] = deadline.elapsed()
     fd_proxy = info.get("cost", {}).get("proxy", math.inf)
