@@ -124,9 +124,9 @@ def exclusive_folder(folder: str | Path, *, nested: bool = False) -> Iterator[No
                 os.write(handle.fileno(), f"pid {os.getpid()}".encode())
             except OSError as exc:
                 raise OSError(exc.errno, f"cannot write this folder's lock: {exc.strerror}", str(path)) from None
-            held = os.fstat(handle.fileno())
-            key = (os.getpid(), threading.get_ident(), held.st_dev, held.st_ino)
             if nested:
+                held = os.fstat(handle.fileno())
+                key = (os.getpid(), threading.get_ident(), held.st_dev, held.st_ino)
                 _NESTED_HOLDS.add(key)
             try:
                 yield
