@@ -31,6 +31,7 @@ import time
 from typing import Any
 
 from _cli import make_parser, name_list, output_file, positive_int, print_or_write, run
+from _rl_model import collect_rollout, model_ready_to_roll_out
 
 #: way -> (graph rows grouped by graph, convolutions channels last)
 WAYS = {"old": (False, False), "graph": (True, False), "layout": (False, True), "new": (True, True)}
@@ -40,26 +41,16 @@ def collect_minibatch(names: list[str], batch_size: int) -> tuple[Any, Any]:
     """A fresh model as `placer train --netlist NAMES` builds it (seed 0, 2 envs), one rollout of
     enough steps, and the first minibatch of ``batch_size`` rows SB3 would hand the update."""
     import torch
-    from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.logger import Logger
 
     from placer.rl.config import TrainConfig
-    from placer.rl.train import _new_model, load_designs
-
-    class _Nothing(BaseCallback):
-        def _on_step(self) -> bool:
-            return True
+    from placer.rl.train import load_designs
 
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory(prefix="policy-update-speed-") as out:  # (its run folder: nothing is written)
         n_steps = max(8, math.ceil(batch_size / 2))
         config = TrainConfig(out=out, netlists=names, n_steps=n_steps, device="cpu")
-        model, vec = _new_model(config, load_designs(config), "cpu", None)
-        model.set_logger(Logger(folder=None, output_formats=[]))  # else an SB3-<time> folder
-        model._setup_learn(n_steps * config.n_envs, None)
-        callback = _Nothing()
-        callback.init_callback(model)
-        model.collect_rollouts(model.env, callback, model.rollout_buffer, n_rollout_steps=n_steps)
+        model, vec, callback = model_ready_to_roll_out(config, load_designs(config))
+        collect_rollout(model, callback)
         samples = next(model.rollout_buffer.get(batch_size))
         vec.close()
     return model, samples

@@ -15,7 +15,6 @@ tensors afterwards, equal between the two ways when not a bit of training change
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -26,6 +25,7 @@ import time
 from contextlib import nullcontext
 
 from _cli import REPO, check_outputs, make_parser, output_file, positive_int, print_or_write, run
+from _rl_model import collect_rollout, model_ready_to_roll_out, policy_digest
 
 WAYS = ("default heap", "large_blocks_reused")
 
@@ -35,41 +35,28 @@ def measure(n_steps: int, updates: int, reused: bool) -> dict[str, object]:
     import tempfile
 
     import torch
-    from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.logger import Logger
 
     from placer.heap import large_blocks_reused
     from placer.rl.config import TrainConfig
-    from placer.rl.train import _new_model, load_designs
-
-    class _Nothing(BaseCallback):
-        def _on_step(self) -> bool:
-            return True
+    from placer.rl.train import load_designs
 
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory(prefix="ppo-update-speed-") as out:  # (its run folder: nothing is written)
         config = TrainConfig(out=out, netlists=["default"], n_steps=n_steps, device="cpu")
-        model, _ = _new_model(config, load_designs(config), "cpu", None)
-        model.set_logger(Logger(folder=None, output_formats=[]))  # else an empty tempdir/SB3-<time> folder
-        model._setup_learn(n_steps * config.n_envs, None)
-        callback = _Nothing()
-        callback.init_callback(model)
-        model.collect_rollouts(model.env, callback, model.rollout_buffer, n_rollout_steps=n_steps)
+        model, _, callback = model_ready_to_roll_out(config, load_designs(config))
+        collect_rollout(model, callback)
         before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         with large_blocks_reused() if reused else nullcontext():
             for _ in range(updates):
                 model.train()
         after, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - start
-    digest = hashlib.sha256()
-    for name, tensor in model.policy.state_dict().items():
-        digest.update(name.encode() + tensor.numpy().tobytes())
     return {
         "way": WAYS[reused],
         "wall_s": wall / updates,
         "user_s": (after.ru_utime - before.ru_utime) / updates,
         "sys_s": (after.ru_stime - before.ru_stime) / updates,
         "minor_faults": (after.ru_minflt - before.ru_minflt) // updates,
-        "policy_digest": digest.hexdigest()[:16],
+        "policy_digest": policy_digest(model),
     }
 
 

@@ -27,6 +27,7 @@ import time
 from typing import Any
 
 from _cli import make_parser, name_list, positive_int, run
+from _rl_model import collect_rollout, model_ready_to_roll_out, policy_digest
 
 
 def buffer_nbytes(buffer: Any) -> int:
@@ -122,31 +123,15 @@ def update_seconds(config: Any, designs: list, rounds: int) -> list[tuple[float,
 def _one_update(config: Any, designs: list, buffer_class: type) -> tuple[float, float, str]:
     """One rollout and one update of a fresh model (as ``placer train`` builds it) with
     ``buffer_class``: their wall seconds and the policy's digest after them."""
-    from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.logger import Logger
-
-    from placer.rl.train import _new_model
-
-    class _Nothing(BaseCallback):
-        def _on_step(self) -> bool:
-            return True
-
-    model, vec = _new_model(config, designs, "cpu", None, buffer_class=buffer_class)
-    model.set_logger(Logger(folder=None, output_formats=[]))
-    model._setup_learn(config.n_steps * config.n_envs, None)
-    callback = _Nothing()
-    callback.init_callback(model)
+    model, vec, callback = model_ready_to_roll_out(config, designs, buffer_class)
     start = time.perf_counter()
-    model.collect_rollouts(model.env, callback, model.rollout_buffer, n_rollout_steps=config.n_steps)
+    collect_rollout(model, callback)
     rollout = time.perf_counter() - start
     start = time.perf_counter()
     model.train()
     update = time.perf_counter() - start
-    digest = hashlib.sha256()
-    for name, tensor in model.policy.state_dict().items():
-        digest.update(name.encode() + tensor.numpy().tobytes())
     vec.close()
-    return rollout, update, digest.hexdigest()[:16]
+    return rollout, update, policy_digest(model)
 
 
 def _edge_counts(text: str) -> list[int]:
