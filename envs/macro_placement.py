@@ -81,9 +81,15 @@ with the env's seeded generator, or takes ``reset(options={"design": i})``, the 
 
 Through ``gymnasium.make`` the env is wrapped and Gymnasium 1.x wrappers do not forward
 ``action_masks``: call ``env.unwrapped.action_masks()`` (sb3-contrib and ``vector.call`` find
-it themselves). ``render()`` draws the design's own grid, each cell a square of
-:func:`render_scale` pixels a side (the picture's longer side at least :data:`RENDER_MIN_SIDE`
-pixels: 280 x 280 for the default design's 28 x 28 grid), so its shape follows the design.
+it themselves). ``render()`` draws :attr:`MacroPlacementEnv.render_grid`, each cell a square of
+:func:`render_scale` pixels a side (an even number, the picture's longer side at least
+:data:`RENDER_MIN_SIDE` pixels: 280 x 280 for the default design's 28 x 28 grid). Every frame of
+an env has one shape, whatever design its episode draws (video recorders and SB3's tiled
+``VecEnv.render()`` need that): an env of one design draws its grid; one of several designs
+the smallest grid that holds each of theirs, a ``generator=`` env the ``max_grid x max_grid``
+grid (or ``grid=``'s cells when given), the episode's design in the lower-left corner as in
+the observation and the cells outside it grey (:data:`RENDER_PADDING`). Both sides are even
+(H.264 video in the 4:2:0 colour format browsers play needs that).
 """
 
 from __future__ import annotations
@@ -141,6 +147,7 @@ __all__ = [
     "NODE_FEATURES",
     "RENDER_LEGAL",
     "RENDER_MIN_SIDE",
+    "RENDER_PADDING",
     "RENDER_PLACED",
     "DesignGenerator",
     "DesignLike",
@@ -154,16 +161,20 @@ __all__ = [
 #: render colours (RGB in [0, 1], Okabe-Ito's palette): placed macros, the cheapest legal cell
 RENDER_PLACED = np.array([0.0, 114 / 255, 178 / 255])
 RENDER_LEGAL = np.array([230 / 255, 159 / 255, 0.0])
+#: render colour of the cells outside the episode's design (a grey: free cells are black)
+RENDER_PADDING = np.array([0.4, 0.4, 0.4])
 #: The fewest pixels the longer side of a ``render()`` picture has: one pixel per cell made
 #: the default design's picture 28 x 28, a dot in a video.
 RENDER_MIN_SIDE = 256
 
 
 def render_scale(rows: int, cols: int) -> int:
-    """Pixels per grid cell a side in ``render()``: the smallest whole number that makes the
-    longer side of a ``rows`` x ``cols`` grid at least :data:`RENDER_MIN_SIDE` pixels (1 for a
-    grid that long already); whole, so every cell is a square of one colour."""
-    return max(1, -(-RENDER_MIN_SIDE // max(rows, cols, 1)))
+    """Pixels per grid cell a side in ``render()``: the smallest even number that makes the
+    longer side of a ``rows`` x ``cols`` grid at least :data:`RENDER_MIN_SIDE` pixels (2 for a
+    grid that long already); whole, so every cell is a square of one colour, and even, so both
+    sides of the picture are (an odd side made H.264 videos yuv444p, which browsers cannot play)."""
+    scale = max(1, -(-RENDER_MIN_SIDE // max(rows, cols, 1)))
+    return scale + scale % 2
 
 #: the old name of :class:`~envs.macro_placement_designs.DesignStatic`, which training states
 #: pickled before the env was split into modules refer to
@@ -222,6 +233,8 @@ class MacroPlacementEnv(gym.Env):
     #: the macro, never on the placements made; :mod:`placer.algorithms.density_masks`); None,
     #: in an env pickled before it existed: every mask computed afresh, as then
     _density_cache: DensityMaskCache | None = None
+    #: :attr:`render_grid` once worked out (None until then, and in an env pickled before it)
+    _render_grid: tuple[int, int] | None = None
 
     def __init__(
         self,
@@ -492,6 +505,23 @@ class MacroPlacementEnv(gym.Env):
         return tuple(self._designs)
 
     @property
+    def render_grid(self) -> tuple[int, int]:
+        """``(cols, rows)`` of the grid every ``render()`` frame of this env draws (one shape
+        for all its episodes): ``grid=``'s cells when given, else the single design's grid,
+        the smallest grid holding each of ``designs=``' grids, or ``max_grid`` a side for a
+        ``generator=`` env (its designs are not known in advance)."""
+        if self._render_grid is None:
+            if not isinstance(self.grid_option, str):
+                cols, rows = self.grid_option
+            elif self._generator is not None:
+                cols = rows = self.max_grid
+            else:
+                cols = max(static.grid[0] for static in self._designs)
+                rows = max(static.grid[1] for static in self._designs)
+            self._render_grid = (int(cols), int(rows))
+        return self._render_grid
+
+    @property
     def netlist(self) -> Netlist | None:
         """The design of the current episode."""
         return self._static.netlist if self._static is not None else None
@@ -517,18 +547,22 @@ class MacroPlacementEnv(gym.Env):
         return write_plc(path, netlist, placement, costs=evaluate(netlist, placement).plc_header(), file_name=file_name)
 
     def render(self) -> np.ndarray | None:
-        """``rgb_array``: the design's grid, rows up, each cell :func:`render_scale` pixels a
+        """``rgb_array``: :attr:`render_grid`, rows up, each cell :func:`render_scale` pixels a
         side (the observation is unchanged), in colours told apart with any colour vision
         (Okabe-Ito blue and orange, not red and green): placed hard macros blue by the share
         of the cell they cover, cells where the current macro may go orange, the brighter the
-        cheaper (the wire-mask channel), other free cells black."""
+        cheaper (the wire-mask channel), other free cells black; the episode's design in the
+        lower-left corner, cells outside it grey."""
         if self.render_mode != "rgb_array" or self._state is None:
             return None
         obs = self._observation()["grid"]
         R, C = self._state.rows, self._state.cols
+        cols, rows = self.render_grid
         covered = obs[0, :R, :C, None]
         legal = obs[3, :R, :C, None] * (1.0 - 0.6 * obs[2, :R, :C, None])
-        img = covered * RENDER_PLACED + (1.0 - covered) * legal * RENDER_LEGAL
+        img = np.empty((rows, cols, 3))
+        img[...] = RENDER_PADDING
+        img[:R, :C] = covered * RENDER_PLACED + (1.0 - covered) * legal * RENDER_LEGAL
         cells = np.round(np.flipud(img) * 255).astype(np.uint8)
-        scale = render_scale(R, C)
+        scale = render_scale(rows, cols)
         return np.repeat(np.repeat(cells, scale, axis=0), scale, axis=1)

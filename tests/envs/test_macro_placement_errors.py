@@ -132,7 +132,7 @@ def test_render_follows_a_non_square_grid(design: tuple[Netlist, Placement]) -> 
     env = MacroPlacementEnv(design, render_mode="rgb_array", grid=(9, 5), **SMALL)
     env.reset(seed=0)
     image = env.render()
-    assert image is not None and image.shape == (5 * 29, 9 * 29, 3)  # (29 px a cell: 9 x 29 >= 256)
+    assert image is not None and image.shape == (5 * 30, 9 * 30, 3)  # (30 px a cell: 9 x 30 >= 256, even)
 
 
 @pytest.mark.parametrize("grid", [(28, 28), (9, 5), (3, 40), (300, 2)])
@@ -140,13 +140,15 @@ def test_render_upscales_each_cell_to_a_square_block_at_least_256_pixels_along(
     design: tuple[Netlist, Placement], grid: tuple[int, int]
 ) -> None:
     """One pixel per grid cell made the default design's picture 28 x 28 (a dot in a video):
-    each cell is now a square block of one colour, by the smallest whole factor that makes
-    the longer side at least 256 pixels; the observation is what it was."""
+    each cell is now a square block of one colour, by the smallest even factor that makes
+    the longer side at least 256 pixels (even: an odd side made H.264 videos browsers cannot
+    play); the observation is what it was."""
     from envs.macro_placement import RENDER_MIN_SIDE, render_scale
 
     cols, rows = grid
     k = render_scale(rows, cols)
-    assert max(rows, cols) * k >= RENDER_MIN_SIDE and (k == 1 or max(rows, cols) * (k - 1) < RENDER_MIN_SIDE)
+    assert k % 2 == 0 and max(rows, cols) * k >= RENDER_MIN_SIDE
+    assert k == 2 or max(rows, cols) * (k - 2) < RENDER_MIN_SIDE
     if max(grid) > SMALL["max_grid"]:
         return  # (the env caps its grid: the scale alone is checked)
     env = MacroPlacementEnv(design, render_mode="rgb_array", grid=grid, **SMALL)
@@ -154,6 +156,7 @@ def test_render_upscales_each_cell_to_a_square_block_at_least_256_pixels_along(
     assert obs["grid"].shape == env.observation_space["grid"].shape  # type: ignore[index]
     image = env.render()
     assert image is not None and image.shape == (rows * k, cols * k, 3)
+    assert image.shape[0] % 2 == 0 and image.shape[1] % 2 == 0  # (H.264's 4:2:0 needs even sides)
     blocks = image.reshape(rows, k, cols, k, 3)
     assert (blocks == blocks[:, :1, :, :1, :]).all()  # every block one colour
 
@@ -166,6 +169,84 @@ def test_render_after_the_last_macro_shows_no_legal_cell(design: tuple[Netlist, 
     image = env.render()
     assert image is not None and image.dtype == np.uint8
     assert image[..., 0].max() == 0 and image[..., 2].max() == 178  # no orange cell, blue macros
+
+
+def cells_shown(image: np.ndarray, k: int) -> np.ndarray:
+    """One pixel per cell of a ``render()`` image of ``k``-pixel cells, row 0 first (rows up)."""
+    return image[::k, ::k][::-1].astype(int)
+
+
+def test_render_draws_every_design_of_an_env_in_one_frame_shape() -> None:
+    """Several designs: every frame covers the smallest grid holding each design's (one shape,
+    as video recorders and SB3's tiled render need), the episode's design in the lower-left
+    corner drawn as its own env draws it, the other cells grey."""
+    from envs.macro_placement import RENDER_PADDING, render_scale
+
+    wide, tall = generate(4, 10, 6, grid=(12, 6), seed=0), generate(5, 10, 6, grid=(7, 10), seed=1)
+    env = MacroPlacementEnv(designs=[wide, tall], grid="canvas", render_mode="rgb_array", **SMALL)
+    assert env.render_grid == (12, 10)
+    k = render_scale(10, 12)
+    grey = np.round(RENDER_PADDING * 255).astype(int)
+    for index, design in enumerate((wide, tall)):
+        env.reset(seed=0, options={"design": index})
+        cols, rows = env.placing_grid
+        image = env.render()
+        assert image is not None and image.shape == (10 * k, 12 * k, 3)
+        alone = MacroPlacementEnv(design, grid="canvas", render_mode="rgb_array", **SMALL)
+        alone.reset(seed=0)
+        own = alone.render()
+        assert own is not None and own.shape[:2] == (rows * render_scale(rows, cols), cols * render_scale(rows, cols))
+        shown = cells_shown(image, k)
+        np.testing.assert_array_equal(shown[:rows, :cols], cells_shown(own, render_scale(rows, cols)))
+        outside = np.ones((10, 12), dtype=bool)
+        outside[:rows, :cols] = False
+        np.testing.assert_array_equal(shown[outside], np.broadcast_to(grey, (outside.sum(), 3)))
+
+
+def test_render_of_a_generator_env_covers_max_grid_whatever_it_draws() -> None:
+    """A generator's designs are not known in advance: its frames cover max_grid a side."""
+    from envs.macro_placement import render_scale
+
+    designs = [generate(4, 8, 4, seed=0), generate(12, 30, 10, seed=1)]
+    env = MacroPlacementEnv(generator=lambda rng: designs[int(rng.integers(2))], render_mode="rgb_array", **SMALL)
+    G, k, grids = SMALL["max_grid"], render_scale(SMALL["max_grid"], SMALL["max_grid"]), set()
+    for seed in range(6):
+        env.reset(seed=seed)
+        grids.add(env.placing_grid)
+        image = env.render()
+        assert image is not None and image.shape == (G * k, G * k, 3)
+    assert len(grids) == 2  # (both designs drawn)
+
+
+def test_a_vector_env_of_several_designs_renders_and_collects_one_frame_shape() -> None:
+    """SB3's DummyVecEnv.render() tiles its envs' frames into one array (it crashed on frames
+    of two shapes: "inhomogeneous shape"), and the frames of episodes of two designs stack
+    into one array, as a video recorder's writer needs (MoviePy refused two sizes)."""
+    from gymnasium.wrappers import RenderCollection
+    from stable_baselines3.common.env_util import make_vec_env
+
+    import envs  # noqa: F401  (registers the ids)
+
+    designs = [generate(4, 8, 4, seed=0), generate(12, 30, 10, seed=1)]
+    settings = {**SMALL, "designs": designs, "render_mode": "rgb_array"}
+    vec = make_vec_env("placer/MacroPlacement-v0", n_envs=2, seed=0, env_kwargs=settings)
+    vec.reset()
+    for index, env in enumerate(vec.envs):
+        env.reset(seed=0, options={"design": index})
+    assert [netlist.name for netlist in vec.get_attr("netlist")] == [d[0].name for d in designs]
+    height, width, _ = vec.get_images()[0].shape
+    tiled = vec.render()
+    assert tiled is not None and tiled.shape[2] == 3 and tiled.size == 2 * height * width * 3  # (two frames tiled)
+    vec.close()
+    collected = RenderCollection(gym.make("placer/MacroPlacement-v0", **settings), pop_frames=False)
+    for index in (0, 1):
+        collected.reset(seed=0, options={"design": index})
+        done = False
+        while not done:
+            _, _, done, _, _ = collected.step(int(np.flatnonzero(collected.unwrapped.action_masks())[0]))  # type: ignore[attr-defined]
+    frames = collected.render()
+    assert isinstance(frames, list) and len(frames) > 2
+    assert np.stack(frames).shape == (len(frames), height, width, 3)
 
 
 def test_render_through_gym_make_and_the_gymnasium_checker(design: tuple[Netlist, Placement]) -> None:
