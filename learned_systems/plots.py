@@ -210,9 +210,14 @@ def episode_rewards_figure(rewards: Sequence[float], title: str) -> Figure:
 def episode_rewards_image(rewards: Sequence[float], title: str) -> np.ndarray:
     """An RGB picture (height x width x 3, uint8) of :func:`episode_rewards_figure`: what a
     tuning env's ``render()`` returns in ``rgb_array`` mode (a video recorder's frame; SB3's
-    ``make_vec_env`` asks every env for that mode)."""
+    ``make_vec_env`` asks every env for that mode). Its height and width are even: the figure
+    is 4 + 0.17 inches a legend row high (417 pixels at 100 dpi), and an odd side made H.264
+    videos yuv444p, which browsers cannot play; an odd side gets one more row or column of the
+    figure's edge pixels (its background) at the bottom or right."""
     figure = episode_rewards_figure(rewards, title)
     canvas = figure.canvas
     assert isinstance(canvas, FigureCanvasAgg)  # (best_so_far_figure attaches one)
     canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    image = np.asarray(canvas.buffer_rgba())[..., :3]
+    height, width, _ = image.shape
+    return np.pad(image, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from learned_systems.plots import best_so_far_figure
 
 
@@ -142,3 +145,20 @@ def test_each_tuner_has_a_line_style_and_marker_of_its_own_besides_its_colour():
     assert (optuna.get_linestyle(), optuna.get_marker()) == (optuna_1.get_linestyle(), optuna_1.get_marker())
     assert optuna.get_linestyle() != random.get_linestyle() and optuna.get_marker() != random.get_marker()
     assert len({line.get_color() for line in (optuna, optuna_1, random)}) == 3
+
+
+@pytest.mark.parametrize("title", ["index on uniform: step 3 of 10", "a title\nof two lines", "one\ntwo\nthree"])
+@pytest.mark.parametrize("rewards", [[], [-1.0, -2.5, -0.4]])
+def test_an_episode_picture_has_even_sides(title: str, rewards: list[float]) -> None:
+    """A tuning env's rgb_array frame: 4 + 0.17 inches a legend row high made it 417 pixels,
+    and an odd side makes H.264 videos yuv444p, which browsers cannot play; the rows added
+    to make a side even are the figure's background."""
+    from learned_systems.plots import episode_rewards_figure, episode_rewards_image
+
+    image = episode_rewards_image(rewards, title)
+    height, width, channels = image.shape
+    assert image.dtype == np.uint8 and channels == 3 and height % 2 == 0 and width % 2 == 0
+    figure = episode_rewards_figure(rewards, title)
+    drawn_height, drawn_width = (round(side * figure.dpi) for side in figure.get_size_inches()[::-1])
+    assert (height - drawn_height, width - drawn_width) == (drawn_height % 2, drawn_width % 2)
+    assert (image[drawn_height:] == 255).all() and (image[:, drawn_width:] == 255).all()  # white
