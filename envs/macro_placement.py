@@ -90,6 +90,14 @@ the smallest grid that holds each of theirs, a ``generator=`` env the ``max_grid
 grid (or ``grid=``'s cells when given), the episode's design in the lower-left corner as in
 the observation and the cells outside it grey (:data:`RENDER_PADDING`). Both sides are even
 (H.264 video in the 4:2:0 colour format browsers play needs that).
+
+Observation normalisers: every key but ``graph_edges`` is in ``[0, 1]`` already;
+``graph_edges`` holds node indices, ``graph_edge_weight``'s zeros mark padding edges and
+``graph_nodes``' first and last columns are flags (a real node; the current macro) the
+placement policy uses as masks, so a normaliser must leave those three keys alone: SB3's ``VecNormalize(venv, norm_obs_keys=["macro",
+"design"])`` (``"grid"`` too, for a policy of one's own: :class:`placer.rl.policy.PlacementPolicy`
+reads the raw wire-mask channel as its prior), not plain ``norm_obs=True``, which normalises
+every key (:class:`placer.rl.features.PlacementFeatures` refuses edges that are no node indices).
 """
 
 from __future__ import annotations

@@ -185,3 +185,57 @@ def test_padding_edges_are_never_gathered_and_change_nothing(monkeypatch, groupe
     assert torch.equal(plain, with_padding)
     assert all(torch.equal(a, p.grad) for a, p in zip(plain_grads, encoder.parameters(), strict=True))
     assert set(gathered) == ({3} if grouped else {6})  # the real edges, in every index_add_ of both calls
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+@pytest.mark.parametrize("change", ["normalised", "one past the last node", "negative", "not a number"])
+def test_edges_that_are_no_node_indices_are_refused_naming_norm_obs_keys(
+    real_batches, grouped: bool, change: str
+) -> None:
+    """VecNormalize(norm_obs=True) normalises graph_edges too, and ``.long()`` truncated the
+    rescaled indices (mostly to node 0) without a word: edges that are not whole node indices
+    of the padded graph are refused, in both paths, naming the remedy."""
+    batch = real_batches["default"]
+    nodes, edges, weight = batch["graph_nodes"], batch["graph_edges"].clone(), batch["graph_edge_weight"]
+    N = nodes.shape[1]
+    if change == "normalised":  # (as VecNormalize's running mean and variance make them)
+        edges = (edges - edges.mean()) / edges.std()
+    else:
+        edges[:, 1, 0] = {"one past the last node": N, "negative": -1, "not a number": float("nan")}[change]
+    assert weight[:, 0].all()  # (the changed slot is a real edge, not padding)
+    encoder = GraphEncoder(node_features=nodes.shape[2])
+    encoder.group_by_graph = grouped
+    with pytest.raises(ValueError, match=r"^graph_edges must hold whole node indices from 0 to \d+, got .*norm_obs_keys"):
+        encoder(nodes, edges, weight)
+
+
+def test_int_and_whole_float_edges_give_the_same_encoding(real_batches) -> None:
+    """The check lets through what the env gives (int64) and SB3's float copy of it alike."""
+    batch = real_batches["mixed"]
+    encoder = GraphEncoder(node_features=batch["graph_nodes"].shape[2])
+    as_float = encoder(batch["graph_nodes"], batch["graph_edges"], batch["graph_edge_weight"])
+    as_int = encoder(batch["graph_nodes"], batch["graph_edges"].long(), batch["graph_edge_weight"])
+    assert torch.equal(as_float, as_int)
+
+
+def test_training_under_vec_normalize_needs_norm_obs_keys() -> None:
+    """The audit's case: MaskablePPO with the placement policy under VecNormalize(norm_obs=True)
+    trained on edges all joined to node 0; now it stops with the remedy, and the keys the env's
+    documentation names (macro, design) train."""
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from placer.rl.policy import PlacementPolicy
+
+    settings = {"netlist": generate(4, 8, 4, seed=0), "max_grid": 16, "max_nodes": 8, "max_edges": 32,
+                "soft_placement": "keep"}
+
+    def model(**normalise: object) -> MaskablePPO:
+        vec = VecNormalize(make_vec_env(MacroPlacementEnv, n_envs=2, seed=0, env_kwargs=settings),
+                           norm_reward=False, **normalise)
+        return MaskablePPO(PlacementPolicy, vec, n_steps=8, batch_size=8, n_epochs=1, seed=0, device="cpu")
+
+    with pytest.raises(ValueError, match="norm_obs_keys=\\['macro', 'design'\\]"):
+        model(norm_obs=True).learn(16)
+    model(norm_obs=True, norm_obs_keys=["macro", "design"]).learn(16)
