@@ -5,7 +5,8 @@ applies the knobs and measures the workload; this env only maps actions to confi
 results to rewards. Reward = mean throughput / mean throughput of the defaults (measured on the
 first reset, and again while that failed). Each configuration is measured once per env and its
 result reused (a failed one is measured again), so the
-same action gives the same reward. A failed trial (bad start, workload error) gives reward 0 and ``info["ok"] =
+same action gives the same reward within an env; another env (or run) measures again, so the
+id is registered ``nondeterministic=True``. A failed trial (bad start, workload error) gives reward 0 and ``info["ok"] =
 False``, not an exception; a programming error inside a trial (a TypeError, KeyError, ...: a bug,
 not the configuration's) is raised. While the defaults cannot be measured every reward is 0:
 ``reset`` and ``step`` say so in ``info["reference_ok"]`` (False) and why in

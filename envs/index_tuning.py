@@ -26,7 +26,8 @@ whose size is counted in % of the keys): SB3's defaults learn better on them nor
 ``dataset`` (its label: a generator's name, a key file's name; reset's info too), and for a trial that ran ``relative_time`` (``mode="cost"``: relative search
 steps), ``size_pct``, ``max_error``, ``size_bytes``, ``build_seconds`` and ``mode``.
 ``mode="cost"`` counts search steps instead of timing, so rewards are deterministic (tests);
-``mode="measured"`` (default) times lookups against searchsorted (each configuration measured
+``mode="measured"`` (default, so the id is registered ``nondeterministic=True``) times lookups
+against searchsorted (each configuration measured
 once per dataset and reused, so equal actions give equal rewards;
 a failed trial aside: it is rewarded below anything seen so far in the episode, see
 :data:`FAILED_TRIAL_REWARD`). Measured rewards hold with at most one timing process per core:

@@ -26,3 +26,12 @@ def test_a_spawned_worker_makes_the_env_from_the_envs_colon_id() -> None:
         assert np.isfinite(rewards).all()
     finally:
         vec.close()
+
+
+def test_the_timed_envs_are_registered_nondeterministic() -> None:
+    """ConfigTuning-v0 times a database and IndexTuning-v0 times lookups by default: the same
+    seed and actions may give other rewards, which the registry said they never would.
+    MacroPlacement-v0's rewards follow from the seed and the actions."""
+    flags = {name: gym.spec(f"placer/{name}").nondeterministic
+             for name in ("ConfigTuning-v0", "IndexTuning-v0", "MacroPlacement-v0")}
+    assert flags == {"ConfigTuning-v0": True, "IndexTuning-v0": True, "MacroPlacement-v0": False}
