@@ -3,11 +3,14 @@ checked for legality, so that a table ranks only figures its placements have.
 
 A run's stored figures are what the batch measured on the placement it wrote; a results
 database edited by hand, or a ``.plc`` replaced since, would be ranked as it stands. These
-checks read every design the runs name (``netlist_path``, as the batch found it) once.
+checks read every design the runs name (``netlist_path``, as the batch found it) once. Each
+``.plc`` is evaluated on the canvas its own header gives, as ``placer eval`` reads it: a header
+edited since (grid, size, routing) changes the file's cost, and the run is refused.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +18,7 @@ import pandas as pd
 from netlists.errors import InputError
 from netlists.formats.plc import read_plc
 from netlists.io import design_start, load_design
-from netlists.model import Netlist, Placement
+from netlists.model import Canvas, Netlist, Placement
 from placer.algorithms.legality import check_legality
 from placer.cost.proxy import evaluate
 from placer.results import STATUS_OK, attempt_of
@@ -25,7 +28,7 @@ SAME_COST_RTOL = 1e-9
 
 #: The columns of :func:`verify_runs`' table (there even when no run was checked).
 VERIFIED_COLUMNS = ("design", "method", "seed", "budget_s", "proxy", "fresh", "initial", "same_cost", "own_file",
-                    "legal", "same_legality", "seconds", "runs_dir")
+                    "legal", "same_legality", "seconds", "runs_dir", "plc", "canvas_changes")
 
 
 def verify_runs(runs: pd.DataFrame) -> pd.DataFrame:
@@ -34,7 +37,9 @@ def verify_runs(runs: pd.DataFrame) -> pd.DataFrame:
     stored proxy is the file's), ``own_file`` (the file carries the run's attempt id; rows
     from before attempt ids: any file) and ``legal`` (fixed nodes where the design's start has
     them), and ``same_legality`` (the stored overlap and canvas figures, which the tables' marks
-    read, say what the file's placement has)."""
+    read, say what the file's placement has). Each file is evaluated on the canvas its header
+    gives (as ``placer eval`` does); ``plc`` is its path and ``canvas_changes`` says where that
+    canvas is not the design's (empty when it is)."""
     rows = []
     designs: dict[str, tuple[Netlist, Placement]] = {}  # each netlist parsed once
     digests: dict[str, str | None] = {}  # and its files digested once
@@ -59,14 +64,16 @@ def verify_runs(runs: pd.DataFrame) -> pd.DataFrame:
             if netlist_path not in designs:
                 designs[netlist_path] = load_design(netlist_path)  # canvas, initial.plc
             netlist, start = designs[netlist_path]
-            _, placement, _ = read_plc(plc, netlist)
+            canvas, placement, _ = read_plc(plc, netlist)
         except (OSError, ValueError) as error:  # (a moved suite, a .plc removed or replaced)
             raise InputError(
                 f"{run} cannot be checked: {error} (its design is read from where the batch found it, {netlist_path})"
             ) from None
-        fresh = evaluate(netlist, placement).proxy
+        design_canvas = netlist.require_canvas()
+        own = netlist if canvas == design_canvas else netlist.with_canvas(canvas)  # (the file's header)
+        fresh = evaluate(own, placement).proxy
         attempt = r.get("plc_attempt")
-        legality = check_legality(netlist, placement, reference=start)
+        legality = check_legality(own, placement, reference=start)
         stored_illegal = (r.get("overlap_area") or 0) > 0 or (r.get("out_of_canvas") or 0) > 0
         rows.append({
             "design": r["design"], "method": r["method"], "seed": r["seed"], "budget_s": r["budget_s"],
@@ -75,9 +82,18 @@ def verify_runs(runs: pd.DataFrame) -> pd.DataFrame:
             "own_file": not (isinstance(attempt, str) and attempt) or attempt_of(plc) == attempt,
             "legal": legality.legal,  # (overlap and canvas, as the batch recorded them, beside fixed nodes)
             "same_legality": stored_illegal == (legality.overlapping_pairs > 0 or legality.outside_macros > 0),
-            "seconds": r["seconds"], "runs_dir": r["runs_dir"],
+            "seconds": r["seconds"], "runs_dir": r["runs_dir"], "plc": str(plc),
+            "canvas_changes": _canvas_changes(design_canvas, canvas),
         })  # fmt: skip
     return pd.DataFrame(rows, columns=VERIFIED_COLUMNS)
+
+
+def _canvas_changes(design: Canvas, own: Canvas) -> str:
+    """Where a ``.plc``'s header canvas ``own`` is not its design's, in words ("cols 10 in the
+    design, 12 in the .plc; ..."); empty when they agree."""
+    changes = [f"{field.name} {getattr(design, field.name)!r} in the design, {getattr(own, field.name)!r} in the .plc"
+               for field in dataclasses.fields(Canvas) if getattr(design, field.name) != getattr(own, field.name)]  # fmt: skip
+    return "; ".join(changes)
 
 
 def _files_digest(run: str, netlist_path: str) -> str | None:
@@ -120,6 +136,8 @@ def failure_text(failing: pd.DataFrame, most: int = 8) -> str:
         why = []
         if not r.same_cost:
             why.append(f"stored proxy {r.proxy!r}, its .plc {r.fresh!r}")
+        if r.canvas_changes and not (r.same_cost and r.same_legality):
+            why.append(f"its .plc {r.plc} has another canvas in its header than its design: {r.canvas_changes}")
         if not r.own_file:
             why.append("its .plc is another run's")
         if not r.same_legality:

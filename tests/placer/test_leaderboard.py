@@ -1130,6 +1130,40 @@ def test_verify_names_a_cost_off_by_a_millionth_a_swapped_plc_and_a_plc_moved_of
     assert "tiny_a/fd/seed0 in" in message and "its stored overlap and canvas figures are not its placement's" in message
 
 
+def test_verify_evaluates_each_plc_on_its_own_headers_canvas(tmp_path: Path, design_writer, cli_app) -> None:  # type: ignore[no-untyped-def]
+    """--verify evaluated a run's .plc on its design's initial.plc canvas, not the one the
+    file's header gives (as placer eval reads it): a header edited since (grid, routing)
+    changed the file's cost and still passed."""
+    import re
+
+    from netlists.io import load_design
+    from placer.batch import find_designs, make_tasks, run_batch
+    from placer.cost.proxy import evaluate
+
+    design_writer(tmp_path / "suite" / "tiny_a", 1)
+    runs = tmp_path / "runs"
+    run_batch(make_tasks(find_designs(tmp_path / "suite"), ["greedy", "fd"], [0], runs, 2.0), runs,
+              show_progress=False)  # fmt: skip
+    rows = {r.method: r for r in ResultStore.in_runs_dir(runs).records()}
+    plc = runs / rows["greedy"].plc_path
+    text = plc.read_text()
+    cols, grid_rows = map(int, re.search(r"Columns : (\d+)  Rows : (\d+)", text).groups())  # type: ignore[union-attr]
+    edited = re.sub(r"Columns : \d+  Rows : \d+", f"Columns : {cols + 3}  Rows : {grid_rows + 2}", text)
+    edited = re.sub(r"Routes per micron, hor : \S+", "Routes per micron, hor : 0.5", edited)
+    plc.write_text(edited)
+    netlist, placement = load_design(tmp_path / "suite" / "tiny_a" / "netlist.pb.txt", plc)  # (eval's reading)
+    assert evaluate(netlist, placement).proxy != pytest.approx(rows["greedy"].proxy, rel=1e-9)
+    done = CliRunner().invoke(cli_app(register), ["leaderboard", str(runs), "--verify", "--out", str(tmp_path / "b")])
+    message = " ".join(done.output.split())
+    assert done.exit_code == 2 and "--verify: 1 run(s)" in message and not (tmp_path / "b").exists(), done.output
+    assert "tiny_a/greedy/seed0 in" in message and "stored proxy" in message
+    assert f"its .plc {plc} has another canvas in its header than its design" in message
+    assert f"cols {cols} in the design, {cols + 3} in the .plc" in message
+    assert f"rows {grid_rows} in the design, {grid_rows + 2} in the .plc" in message
+    assert "hroutes_per_micron" in message and "vroutes_per_micron" not in message
+    assert "tiny_a/fd/seed0" not in message
+
+
 def test_verify_names_a_run_it_cannot_check_and_passes_a_folder_with_nothing_to_check(tmp_path: Path, design_writer, cli_app) -> None:  # type: ignore[no-untyped-def]
     """A moved suite said only '.../netlist.pb.txt: no such file' (not that --verify read it,
     nor for which run); a folder whose runs all failed ended in a KeyError traceback."""
