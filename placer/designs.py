@@ -10,7 +10,18 @@ from pathlib import Path
 
 from netlists.errors import InputError
 from netlists.io import design_files_under, require_suite_folder
+from placer.folder_lock import LOCK_NAME
+from placer.results import DB_NAME, DB_SIDE_SUFFIXES, LEADERBOARD_FILES
 from placer.text_names import is_text, name_bytes, why_not_text
+
+#: The names a runs folder keeps for its own files (each design's runs go into a folder of the
+#: design's name beside them), with what each is.
+RESERVED_NAMES = {
+    DB_NAME: "the results database",
+    **{DB_NAME + suffix: "a file SQLite keeps beside the results database" for suffix in DB_SIDE_SUFFIXES},
+    LOCK_NAME: "the folder's lock file",
+    **{name: "a file placer leaderboard writes" for name in LEADERBOARD_FILES.values()},
+}
 
 
 @dataclass(frozen=True)
@@ -30,7 +41,8 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
 
     Raises:
         FileNotFoundError: ``suite_dir`` does not exist.
-        ValueError: two designs share a name, a requested name is absent, or none is found.
+        ValueError: two designs share a name, a requested name is absent, or none is found;
+            a design to run has a name that is not text, or one of :data:`RESERVED_NAMES`.
     """
     require_suite_folder(suite_dir)
     suite = Path(suite_dir).resolve()
@@ -59,10 +71,25 @@ def find_designs(suite_dir: str | Path, names: Iterable[str] | None = None) -> l
                 f"design folder {name_bytes(str(design.netlist.parent))!r}: its name is "
                 f"{why_not_text(design.name, 'rename it (or leave it out with --designs)')}"
             )
+        reserved = reserved_name(design.name)
+        if reserved is not None:  # (its runs' folder would be that file: the batch or the leaderboard failed)
+            raise InputError(
+                f"design folder {design.netlist.parent}: its name {design.name!r} is taken in a runs folder "
+                f"by {reserved}, and each design's runs go into a folder of the design's name: rename the "
+                "design folder (or leave it out with --designs)"
+            )
     if not found:
         raise InputError(f"no design (a folder with netlist.pb.txt[.gz] and initial.plc, or one Bookshelf .aux) "
                          f"under {suite_dir}")  # fmt: skip
     return [found[n] for n in sorted(found)]
+
+
+def reserved_name(name: str) -> str | None:
+    """What a runs folder keeps under ``name`` itself (see :data:`RESERVED_NAMES`; compared
+    without case, as a case-insensitive file system does), or None when no file of its own
+    has that name."""
+    folded = name.casefold()
+    return next((what for reserved, what in RESERVED_NAMES.items() if reserved.casefold() == folded), None)
 
 
 def design_files_digest(design: DesignFiles) -> str:

@@ -31,6 +31,18 @@ from netlists.errors import InputError, refuse_nul_byte
 #: File name of the results database inside a runs folder.
 DB_NAME = "results.sqlite"
 
+#: What SQLite may keep beside the results database (its rollback journal, write-ahead log
+#: and shared-memory index), each named ``DB_NAME`` plus the suffix.
+DB_SIDE_SUFFIXES = ("-journal", "-wal", "-shm")
+
+#: The files ``placer leaderboard`` writes (by default into the first runs folder), by kind.
+LEADERBOARD_FILES = {
+    "markdown": "leaderboard.md",
+    "csv": "leaderboard.csv",
+    "html": "leaderboard.html",
+    "png": "leaderboard.png",
+}
+
 #: Rows per list of :meth:`ResultStore.row_chunks` (some 10 MB of Python objects at a time).
 ROW_CHUNK = 5_000
 

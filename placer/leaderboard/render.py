@@ -39,7 +39,7 @@ from placer.leaderboard.table import (
     summary_rows,
     table_of_runs,
 )
-from placer.results import DB_NAME, STATUS_OK, plc_of_row_is_there, printable
+from placer.results import DB_NAME, LEADERBOARD_FILES, STATUS_OK, plc_of_row_is_there, printable
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -552,12 +552,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
         page.append("</ul>")
         md.append("")
 
-    paths = {
-        "markdown": out / "leaderboard.md",
-        "csv": out / "leaderboard.csv",
-        "html": out / "leaderboard.html",
-        "png": out / "leaderboard.png",
-    }
+    paths = {kind: out / name for kind, name in LEADERBOARD_FILES.items()}
     out.mkdir(parents=True, exist_ok=True)  # (only now: a refused --keep left an empty folder)
     style = "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
     texts = {

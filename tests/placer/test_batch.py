@@ -911,6 +911,38 @@ def test_two_designs_of_one_name_or_an_empty_suite_are_refused_before_any_run(
         assert not runs.exists()
 
 
+@pytest.mark.parametrize("name", ["results.sqlite", "results.sqlite-wal", "Results.SQLite-journal", ".placer.lock",
+                                  "leaderboard.csv", "leaderboard.md", "leaderboard.png"])
+def test_a_design_named_as_a_file_of_the_runs_folder_is_refused_before_any_run(
+    tmp_path: Path, design_writer, name: str  # type: ignore[no-untyped-def]
+) -> None:
+    """A design's runs go into RUNS/<design>/: a design called results.sqlite stopped the whole
+    batch ('RUNS/results.sqlite/greedy/seed0.plc: Not a directory', the other design's runs
+    lost under --jobs 2), and one called leaderboard.csv placed, then made ``placer
+    leaderboard RUNS`` fail ('Is a directory'). Refused up front, naming the folder, what the
+    name is taken by and the remedy; --designs may leave it out."""
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    suite = tmp_path / "suite"
+    design_writer(suite / name, 1, "odd")
+    design_writer(suite / "fine", 2, "fine")
+    with pytest.raises(ValueError) as info:
+        find_designs(suite)
+    message = str(info.value)
+    assert message.startswith(f"design folder {suite.resolve() / name}: its name {name!r} is taken in a runs folder by ")
+    assert message.endswith("rename the design folder (or leave it out with --designs)")
+    assert ("results database" in message) == name.casefold().startswith("results.sqlite")
+    assert ("lock file" in message) == (name == ".placer.lock")
+    assert ("placer leaderboard" in message) == name.startswith("leaderboard.")
+    runs = tmp_path / "runs"
+    result = CliRunner().invoke(app, ["place", "--suite", str(suite), "--algo", "greedy", "--out", str(runs)])
+    assert result.exit_code == 2 and result.stderr == f"placer: error: {message}\n", result.output
+    assert not runs.exists()
+    assert [d.name for d in find_designs(suite, ["fine"])] == ["fine"]
+
+
 def test_a_suite_of_linked_design_folders_is_found(suite: Path, tmp_path: Path) -> None:
     """Path.rglob does not follow links: a suite made of links to designs was "no design"
     (placer place --suite and placer train --suite alike)."""
