@@ -146,14 +146,17 @@ def _markdown_note(note: str) -> str:
 
 
 def _escaped_prose(text: str) -> str:
-    """Markdown prose written literally: HTML and emphasis characters escaped."""
-    return re.sub(r"([\\*_\[\]])", r"\\\1", html.escape(text, quote=False))
+    """Markdown prose written literally: HTML, backslash, emphasis, link and code characters
+    escaped."""
+    return re.sub(r"([\\*_\[\]`])", r"\\\1", html.escape(text, quote=False))
 
 
 def _markdown_text(text: object) -> str:
     """``text`` as literal Markdown table text: ``|`` would split the cell, ``<``/``&`` be HTML,
-    and line breaks (any unprintable character) are written as escapes."""
-    return html.escape(printable(str(text)), quote=False).replace("|", "\\|")  # (a line break split the row)
+    ``\\`` escape what follows, ``*``/``_`` make emphasis, ``[``/``]`` links and a backtick code;
+    line breaks (any unprintable character) are written as escapes. The backslashes go in
+    first (``x\\|y`` read back as ``x|y``)."""
+    return _escaped_prose(printable(str(text))).replace("|", "\\|")  # (a line break split the row)
 
 
 def _summary_from(text: pd.DataFrame) -> int:

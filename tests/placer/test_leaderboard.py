@@ -452,6 +452,50 @@ def test_designs_called_mean_or_holding_markdown_keep_their_rows(tmp_path: Path)
     assert "| &lt;i&gt;x&amp;y |" in markdown
 
 
+def test_markdown_cells_show_backslashes_emphasis_links_and_backticks_as_written(tmp_path: Path) -> None:
+    """Table cells escaped ``|`` only: a design x\\|y rendered as x|y, a method *st* in
+    italics (and _u_, [l](u), `c` as emphasis, a link, code). Rendered here as GitHub does
+    (markdown-it's table rule), every name reads back as written."""
+    from html.parser import HTMLParser
+
+    markdown_it = pytest.importorskip("markdown_it")
+
+    class Cells(HTMLParser):
+        """Each table cell's text, and the tags met inside cells."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.cells: list[str] = []
+            self.inner: list[str] = []
+            self.open = False
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag in ("td", "th"):
+                self.cells.append("")
+                self.open = True
+            elif self.open:
+                self.inner.append(tag)
+
+        def handle_endtag(self, tag: str) -> None:
+            self.open = self.open and tag not in ("td", "th")
+
+        def handle_data(self, data: str) -> None:
+            if self.open:
+                self.cells[-1] += data
+
+    designs = ["x\\|y", "a\\b", "`c`", "[l](http://e.x)", "d_e_f"]
+    methods = ["*st*", "_u_", "m\\*n\\"]
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for design in designs:
+        for k, method in enumerate(methods):
+            store.write(_named(design, method, 0.5 + k / 10))
+    markdown = write_leaderboard(tmp_path / "runs")["markdown"].read_text()
+    parser = Cells()
+    parser.feed(markdown_it.MarkdownIt("commonmark").enable("table").render(markdown))
+    assert set(designs) <= set(parser.cells) and set(methods) <= set(parser.cells), parser.cells
+    assert not {"em", "a", "code"} & set(parser.inner), parser.inner  # (strong: the best figures, the summary)
+
+
 def test_keep_reads_design_names_as_written(tmp_path: Path) -> None:
     """--keep read "007" as 7.0 and "NA" as a missing name: each design split into two rows."""
     store = ResultStore.in_runs_dir(tmp_path / "first")
@@ -1047,7 +1091,7 @@ def test_names_with_tex_or_line_breaks_stay_plain_text_in_the_chart_and_the_mark
     assert paths["png"].stat().st_size > 0
     lines = paths["markdown"].read_text().splitlines()
     rows = [line for line in lines if line.startswith("| odd")]
-    assert rows and all(line.startswith("| odd\\nname |") for line in rows)
+    assert rows and all(line.startswith("| odd\\\\nname |") for line in rows)  # (a backslash, escaped)
     assert not [line for line in lines if line.startswith("name")]  # no row or note split in two
 
 
