@@ -196,6 +196,8 @@ def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
                     return None  # the strict parser reports it with its line
             else:
                 attrs[key] = ph
+        if m.group(1) == METADATA_NODE:  # (the file's settings keep an i: as an int)
+            attrs.update((key, int(plain_number(num, integer=True))) for key, _, kind, num in found if kind == "i")
         inputs = _INPUT_RE.findall(m.group(2)) if m.group(2) else []
         _add_node(builder, m.group(1), inputs, attrs, {}, None, path, nodes_inputs)
     if text[pos:].strip():
@@ -362,6 +364,8 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
     nodes_inputs: list[tuple[int, list[str], list[int] | None]] = []
     while not stream.at_end():
         node = _strict_node(stream)
+        if node.name != METADATA_NODE:  # (an i: read as an int: a node's numbers are floats)
+            node.attrs = {k: float(v) if isinstance(v, int) else v for k, v in node.attrs.items()}
         _add_node(builder, node.name, node.inputs, node.attrs, node.attr_lines, node.start, path,
                   nodes_inputs, node.input_lines)  # fmt: skip
     for idx, sinks, lines in nodes_inputs:
@@ -450,13 +454,15 @@ def _strict_value(
 
 def _strict_number(
     stream: _TokenStream, field: str, key: str | None, node_name: str | None
-) -> tuple[float, int]:
+) -> tuple[float | int, int]:
     """Consume the number after ``field`` (``f:`` or ``i:``) of the attribute ``key``: its
-    value and line, or an error naming the attribute, the node and what was expected."""
+    value (an ``i:``'s an exact int, which the ``__metadata__`` node keeps) and line, or an
+    error naming the attribute, the node and what was expected."""
     num, num_line = stream.peek()
     stream.skip()
     try:
-        return _attribute_number(num, integer=field == "i:"), num_line
+        value = _attribute_number(num, integer=field == "i:")  # (refuses what no float holds)
+        return (int(plain_number(num, integer=True)) if field == "i:" else value), num_line
     except ValueError:
         kind = "an integer (i:)" if field == "i:" else "a number"
         of = f" of node {node_name!r}" if node_name is not None else ""
@@ -627,7 +633,10 @@ def netlist_text(netlist: Netlist) -> str:
     """``netlist`` as Circuit Training text.
 
     Positions and orientations written are the netlist's own (``Netlist.x/y/orientation``);
-    floats are written with ``repr`` so that reading back is exact.
+    floats are written with ``repr`` so that reading back is exact. The ``__metadata__`` node's
+    settings are written as read (an ``i:`` stays an ``i:``). Attribute keys the format does
+    not define (:data:`KNOWN_KEYS`; another tool's extras) are not kept by the reader, so they
+    are not written back.
 
     Raises:
         ValueError: a netlist whose nets the format cannot hold as they are (two nets with one
@@ -648,7 +657,7 @@ def netlist_text(netlist: Netlist) -> str:
         sinks_of.setdefault(int(pins[0]), []).extend(int(p) for p in pins[1:])
     names = netlist.names
     types = netlist.node_type.tolist()  # (plain ints, compared with ints: see NodeType)
-    port, hard_macro, soft_macro = int(NodeType.PORT), int(NodeType.HARD_MACRO), int(NodeType.SOFT_MACRO)
+    hard_macro, soft_macro = int(NodeType.HARD_MACRO), int(NodeType.SOFT_MACRO)
     pin_codes = (int(NodeType.HARD_PIN), int(NodeType.SOFT_PIN))
     type_names = {int(t): name for t, name in CT_TYPE_NAMES.items()}
     for i in range(netlist.n_nodes):
@@ -665,7 +674,7 @@ def netlist_text(netlist: Netlist) -> str:
                 attrs[key] = float(value)
         if t == hard_macro or netlist.orientation[i] != 0:
             attrs["orientation"] = ORIENTATIONS[int(netlist.orientation[i])]
-        if t == port and netlist.side[i]:
+        if netlist.side[i]:  # (a port's, and any other node's the reader kept)
             attrs["side"] = netlist.side[i]
         if t in pin_codes:
             attrs["macro_name"] = names[int(netlist.pin_macro[i])]
@@ -682,5 +691,11 @@ def netlist_text(netlist: Netlist) -> str:
 
 
 def _attr(key: str, value: object) -> str:
-    body = f"f: {_fmt(value)}" if isinstance(value, float) else f"placeholder: {_quote(str(value))}"
+    """One ``attr { }`` block: a float as ``f:``, an int (not a bool) as ``i:``, else text."""
+    if isinstance(value, float):
+        body = f"f: {_fmt(value)}"
+    elif isinstance(value, int | np.integer) and not isinstance(value, bool):
+        body = f"i: {int(value)}"
+    else:
+        body = f"placeholder: {_quote(str(value))}"
     return f"  attr {{\n    key: {_quote(key)}\n    value {{\n      {body}\n    }}\n  }}\n"

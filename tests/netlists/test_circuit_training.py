@@ -640,3 +640,34 @@ def test_blank_lines_and_trailing_blanks_keep_the_fast_parser(assert_same_netlis
     odd = tmp_path / "netlist.pb.txt"
     odd.write_bytes(text.replace("\n", " \t\r\r\n").encode())
     assert_same_netlist(read_netlist(odd, "x"), reference)
+
+
+def test_sides_of_any_node_and_integer_settings_round_trip_and_unknown_keys_are_dropped(tmp_path: Path) -> None:
+    """The writer wrote ``side`` on ports only (the reader keeps any node's) and every
+    ``__metadata__`` number as ``f:`` (``i: 7`` came back ``f: 7.0``); keys the format does not
+    define are not kept (said in netlist_text's docstring). Both parsers read ``i:`` alike."""
+    from netlists.formats.circuit_training import netlist_text
+
+    big = 2**60 + 1  # (no float holds it)
+    meta = ('  attr {\n    key: "steps"\n    value {\n      i: 7\n    }\n  }\n'
+            f'  attr {{\n    key: "seed"\n    value {{\n      i: {big}\n    }}\n  }}\n'
+            '  attr {\n    key: "tag"\n    value {\n      placeholder: "v1"\n    }\n  }\n')  # fmt: skip
+    text = GOOD.replace('  name: "__metadata__"\n', '  name: "__metadata__"\n' + meta, 1)
+    text = text.replace('  name: "m0"\n', '  name: "m0"\n  attr {\n    key: "side"\n    value {\n'
+                        '      placeholder: "TOP"\n    }\n  }\n  attr {\n    key: "vendor_extra"\n'
+                        '    value {\n      f: 4.0\n    }\n  }\n', 1)  # fmt: skip
+    settings = {"soft_macro_area_bloating_ratio": 2.0, "steps": 7, "seed": big, "tag": "v1"}
+    for read in (parse_netlist, lambda t, name: _parse_strict(t, name, "<string>")):
+        netlist = read(text, "t")
+        assert netlist.metadata["ct_metadata"] == settings
+        types = {k: type(v) for k, v in settings.items()}
+        assert {k: type(v) for k, v in netlist.metadata["ct_metadata"].items()} == types
+        m0 = netlist.names.index("m0")
+        assert netlist.side[m0] == "TOP"
+        written = netlist_text(netlist)
+        assert "i: 7\n" in written and f"i: {big}\n" in written and "f: 2.0\n" in written
+        assert "vendor_extra" not in written
+        back = read_netlist(write_netlist(netlist, tmp_path / "netlist.pb.txt"))
+        assert back.metadata["ct_metadata"] == settings and back.side == netlist.side
+        assert {k: type(v) for k, v in back.metadata["ct_metadata"].items()} == types
+        assert netlist_text(back) == written
