@@ -57,8 +57,16 @@ def placed_by(version: str, method: str, seed: int, budget_s: float, options: Ma
     """The first comment line of every ``.plc`` (or ``.pl``) a method's run writes: which
     placer-gym, method, seed, budget and options made it (one wording for ``placer place`` and
     the batch's runs)."""
-    return (f"Placed by placer-gym {version}: method {method}, seed {seed}, budget {budget_s:g} s, "
+    return (f"Placed by placer-gym {version}: method {method}, seed {seed}, budget {exact_number(budget_s)} s, "
             f"options {options_json(options)}")  # fmt: skip
+
+
+def exact_number(value: float) -> str:
+    """``value`` in its short ``g`` form (``5``, ``0.25``) where that reads back as the same
+    float, else in full (``repr``: ``1234567.5``, ``2.0000001``): ``g`` keeps 6 digits, and
+    a budget of 1234567.5 s was written as 1.23457e+06."""
+    short = f"{float(value):g}"
+    return short if float(short) == float(value) else repr(float(value))
 
 
 #: :func:`placed_by`'s line as a placement file's comment holds it.
