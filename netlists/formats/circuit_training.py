@@ -4,8 +4,23 @@ The file is a sequence of ``node { ... }`` blocks with ``name``, ``input`` lines
 ``attr { key: ... value { placeholder|f|i: ... } }`` blocks; see
 ``shared/benchmarks/README.md``. Circuit Training writes one field per line; a fast path reads
 that layout with regular expressions (it is what makes a 29 MB file parse in about a second),
-and any other layout protobuf's text format allows goes through a token-based parser. A node with
-``input`` lines drives one net: the node itself plus the named sinks.
+and any other layout goes through a token-based parser, which reads protobuf's text format as
+far as these fields need it:
+
+- fields on one line or many, ``#`` comments, an optional ``:`` before a message;
+- a message in ``{ }`` or ``< >``, a ``,`` or ``;`` after any field;
+- strings in double or single quotes with C escapes, strings next to each other joined
+  (``"a" 'b'`` is ``"ab"``);
+- an ``f:`` number with protobuf's ``f``/``F`` suffix (``1.5f``); an ``i:`` in decimal;
+- under an attribute key the format does not define (:data:`KNOWN_KEYS`), and under any key
+  of the ``__metadata__`` node, a value of any other kind (``s:``, ``b:``, ``list { }``,
+  ``shape { }``, ...): skipped whole, not kept.
+
+Refused, naming the file and line: integers other than decimal (``0x1F``), the list form of a
+repeated field (``input: ["a", "b"]``), a node's defined key with a value of another kind than
+``placeholder:``, ``f:`` or ``i:``, fields other than those above, and extensions
+(``[name]: ...``). A node with ``input`` lines drives one net: the node itself plus the named
+sinks.
 """
 
 from __future__ import annotations
@@ -64,7 +79,8 @@ def parse_netlist(text: str, name: str = "netlist", path: str = "<string>") -> N
 
     A fast path reads files in Circuit Training's canonical layout with regular expressions;
     anything it does not fully recognise, or any validation error, goes to the strict
-    token-based parser, which accepts any layout and reports the precise file and line.
+    token-based parser, which reads the other layouts the module docstring lists and reports
+    the precise file and line.
     """
     try:
         fast = _parse_fast(text, name, path)
@@ -84,6 +100,8 @@ KNOWN_KEYS = (*_NUMERIC_KEYS, "type", "orientation", "macro_name", "side")
 _UNKNOWN_KEY_RE = re.compile(
     r'key\s*:\s*"(?!(?:' + "|".join(sorted(KNOWN_KEYS, key=len, reverse=True)) + r')")([^"\n]*)"'
 )
+#: The same for a key in single quotes (looked for only in a text holding one).
+_UNKNOWN_QUOTED_KEY_RE = re.compile(_UNKNOWN_KEY_RE.pattern.replace('"', "'"))
 
 
 def _warn_of_misspelt_keys(text: str, path: str) -> None:
@@ -92,6 +110,8 @@ def _warn_of_misspelt_keys(text: str, path: str) -> None:
     node silently got the default (weight 1, orientation N) the misspelt value meant to change.
     Keys unlike every known one (another tool's extras) pass in silence."""
     unknown = set(_UNKNOWN_KEY_RE.findall(text))
+    if "'" in text:
+        unknown.update(_UNKNOWN_QUOTED_KEY_RE.findall(text))
     near = {key: difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.75) for key in sorted(unknown)}
     near = {key: match[0] for key, match in near.items() if match}
     if near:
@@ -217,6 +237,19 @@ def _unescape(body: str, path: str, line: int) -> str:
     escapes are bytes of the UTF-8 text, as protobuf writes non-ASCII names)."""
     if "\\" not in body:
         return body
+    return _utf8_text(_unescaped_bytes(body, path, line), path, line)
+
+
+def _utf8_text(data: bytes, path: str, line: int) -> str:
+    """A string's bytes (escapes decoded) as text; an error naming the line where they are not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NetlistError("escaped bytes in a string are not UTF-8 text", path, line) from None
+
+
+def _unescaped_bytes(body: str, path: str, line: int) -> bytes:
+    """The bytes of a string's content, its escapes decoded (see :func:`_unescape`)."""
     out = bytearray()
     last = 0
     for match in _ESCAPE_RE.finditer(body):
@@ -232,10 +265,7 @@ def _unescape(body: str, path: str, line: int) -> str:
             raise NetlistError(f"unknown escape '\\{char}' in a string", path, line)
         last = match.end()
     out += body[last:].encode("utf-8")
-    try:
-        return out.decode("utf-8")
-    except UnicodeDecodeError:
-        raise NetlistError("escaped bytes in a string are not UTF-8 text", path, line) from None
+    return bytes(out)
 
 
 def _quote(text: str) -> str:
@@ -254,31 +284,55 @@ def _escape_char(match: re.Match[str]) -> str:
     return "\\n" if char == "\n" else f"\\{ord(char):03o}"
 
 
-_STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"')
-_TOKEN_RE = re.compile(_STRING_RE.pattern + r'|[{}]|[^\s{}"#:]+:?|:|#[^\n]*|\n|[ \t\r\f\v]+|"[^\n]*')
+_STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+_TOKEN_RE = re.compile(
+    _STRING_RE.pattern + r'|[{}<>\[\],;]|[^\s{}<>\[\],;"\'#:]+:?|:|#[^\n]*|\n|[ \t\r\f\v]+|["\'][^\n]*'
+)
 _EXPECTED_FIELD = "expected one of 'name:', 'input:', 'attr {', 'key:', 'value {', 'placeholder:', 'f:', 'i:' or '}'"
+#: What opens a message, and what closes it (``<`` ... ``>`` is protobuf's other form).
+_CLOSER = {"{": "}", "<": ">"}
+#: The first characters of tokens after which a ``,`` or ``;`` ends no field (an opening
+#: delimiter, a separator, a lone ``:``): there it is refused, after a value it is dropped.
+_NO_VALUE_ENDS = frozenset("{<[,;:")
+#: Tokens that join the one before (``:``) or end its field (``,``, ``;``).
+_JOINERS = frozenset((":", ",", ";"))
 
 
 def _tokens(text: str) -> list[tuple[str, int]]:
-    """Significant tokens with their 1-based line: strings, braces, ``field:`` and bare words."""
+    """Significant tokens with their 1-based line: strings, braces (``{}``, ``<>``, ``[]``),
+    ``field:`` and bare words. A ``,`` or ``;`` right after a field's value (protobuf's optional
+    separators) is dropped; one anywhere else is kept, for the parser to refuse."""
     out: list[tuple[str, int]] = []
     line = 1
+    dropped_at = -1  # len(out) when a separator was last dropped (a second one there is kept)
     for m in _TOKEN_RE.finditer(text):
         tok = m.group()
         if tok == "\n":
             line += 1
         elif tok[0] in " \t\r\f\v#":
             continue
-        elif tok == ":" and out and _is_bare_field(out[-1][0]):
-            out[-1] = (out[-1][0] + ":", out[-1][1])  # 'name : "x"' is 'name: "x"'
+        elif tok not in _JOINERS or not out or len(out) == dropped_at:
+            out.append((tok, line))
+        elif tok == ":":
+            if _is_bare_field(out[-1][0]):
+                out[-1] = (out[-1][0] + ":", out[-1][1])  # 'name : "x"' is 'name: "x"'
+            else:
+                out.append((tok, line))
+        elif out[-1][0][0] not in _NO_VALUE_ENDS and not out[-1][0].endswith(":"):
+            dropped_at = len(out)  # (after a value: a separator; after a ',', '{' or 'field:' it is kept)
         else:
             out.append((tok, line))
     return out
 
 
 def _is_bare_field(token: str) -> bool:
-    """A field name without its colon yet (not a string, brace or ``field:``)."""
-    return token[0] not in '"{}' and not token.endswith(":")
+    """A field name without its colon yet (not a string, delimiter or ``field:``)."""
+    return token[0] not in "\"'{}<>[],;" and not token.endswith(":")
+
+
+def _is_string(token: str) -> bool:
+    """Whether ``token`` begins a string (``"`` or ``'``; maybe unterminated)."""
+    return token[:1] in ('"', "'")
 
 
 class _TokenStream:
@@ -305,31 +359,48 @@ class _TokenStream:
         self.pos += 1
 
     def take_string(self, what: str) -> str:
-        """Consume a quoted string (after the field ``what``) and return its decoded content."""
+        """Consume a quoted string (after the field ``what``; ``"..."`` or ``'...'``, and
+        strings next to each other joined into one, as protobuf does) and return its decoded
+        content."""
         tok, line = self.peek()
-        if tok[:1] == '"' and _STRING_RE.fullmatch(tok) is None:
+        if len(tok) < 2 or tok[-1] != tok[0] or tok[0] not in "\"'" or _STRING_RE.fullmatch(tok) is None:
+            self._check_string(tok, line, what)  # (raises)
+        self.pos += 1
+        if self.pos >= self.n or self.toks[self.pos][0][0] not in "\"'":
+            return _unescape(tok[1:-1], self.path, line)
+        parts = [tok[1:-1]]  # strings next to each other: one string
+        while self.pos < self.n and _is_string(self.toks[self.pos][0]):
+            self._check_string(*self.toks[self.pos], what)
+            parts.append(self.toks[self.pos][0][1:-1])
+            self.pos += 1
+        return _utf8_text(b"".join(_unescaped_bytes(p, self.path, line) for p in parts), self.path, line)
+
+    def _check_string(self, tok: str, line: int, what: str) -> None:
+        """Refuse a token that is no whole string where the field ``what`` takes one (none
+        else)."""
+        if _is_string(tok) and _STRING_RE.fullmatch(tok) is None:
             raise NetlistError(f"unterminated string after {what!r}: {tok}", self.path, line)
-        if not (len(tok) >= 2 and tok[0] == '"' and tok[-1] == '"'):
+        if not (len(tok) >= 2 and _is_string(tok) and tok[-1] == tok[0]):
             raise NetlistError(
                 f"expected a quoted string after {what!r}, got {tok or 'end of file'!r}",
                 self.path,
                 line,
             )
-        self.pos += 1
-        return _unescape(tok[1:-1], self.path, line)
 
-    def open_block(self, field: str) -> None:
-        """Consume ``{`` (after ``field`` / ``field:``)."""
+    def open_block(self, field: str) -> str:
+        """Consume ``{`` or ``<`` (after ``field`` / ``field:``); the token that closes it."""
         tok, line = self.peek()
-        if tok != "{":
+        if tok not in _CLOSER:
             raise NetlistError(
                 f"expected '{{' after {field!r}, got {tok or 'end of file'!r}", self.path, line
             )
         self.pos += 1
+        return _CLOSER[tok]
 
-    def next_in_block(self, node_start: int) -> tuple[str, int] | None:
+    def next_in_block(self, node_start: int, closer: str = "}") -> tuple[str, int] | None:
         """Consume the next token inside a block of the node opened at line ``node_start``:
-        the token and its line, or None at the block's closing brace."""
+        the token and its line, or None at the block's ``closer`` (the other closer is refused:
+        protobuf closes ``{`` with ``}`` and ``<`` with ``>``)."""
         if self.pos >= self.n:
             raise NetlistError(
                 f"file ends inside the node opened at line {node_start} (truncated?)",
@@ -338,7 +409,44 @@ class _TokenStream:
             )
         tok, line = self.toks[self.pos]
         self.pos += 1
-        return None if tok == "}" else (tok, line)
+        if tok == closer:
+            return None
+        if tok in ("}", ">"):
+            raise NetlistError(f"expected {closer!r} to close the block, got {tok!r}", self.path, line)
+        return tok, line
+
+    def skip_value(self, field: str, node_start: int) -> None:
+        """Consume the value of a field the reader does not read (``field``: ``s:``, ``b:``,
+        ``list``, ...): one string (or several joined), word or number after ``field:``, a
+        list ``[...]`` of them or of messages, or a message ``{...}`` / ``<...>``, whatever it
+        holds (its strings checked whole, its delimiters matched)."""
+        tok, line = self.peek()
+        if tok in _CLOSER or tok == "[":
+            closers = []
+            while True:
+                tok, line = self.peek()
+                if not tok:
+                    raise NetlistError(f"file ends inside the node opened at line {node_start} (truncated?)",
+                                       self.path, self.last_line)  # fmt: skip
+                self.pos += 1
+                if tok in _CLOSER or tok == "[":
+                    closers.append(_CLOSER.get(tok, "]"))
+                elif tok in ("}", ">", "]"):
+                    if tok != closers.pop():
+                        raise NetlistError(f"{tok!r} closes no block here (in the value of {field!r})",
+                                           self.path, line)  # fmt: skip
+                    if not closers:
+                        return
+                elif _is_string(tok) and _STRING_RE.fullmatch(tok) is None:
+                    raise NetlistError(f"unterminated string in the value of {field!r}: {tok}", self.path, line)
+        elif not field.endswith(":"):
+            raise NetlistError(f"expected '{{' after {field!r}, got {tok or 'end of file'!r}", self.path, line)
+        elif _is_string(tok):
+            self.take_string(field)
+        elif tok and tok[0] not in "}>],;":
+            self.pos += 1  # a number or a word (true, DT_FLOAT)
+        else:
+            raise NetlistError(f"expected a value after {field!r}, got {tok or 'end of file'!r}", self.path, line)
 
 
 @dataclasses.dataclass
@@ -351,14 +459,14 @@ class _StrictNode:
     input_lines: list[int] = dataclasses.field(default_factory=list)
     attrs: dict[str, object] = dataclasses.field(default_factory=dict)
     attr_lines: dict[str, int] = dataclasses.field(default_factory=dict)
+    # attributes whose only value is of a kind the reader does not read (s:, b:, list { }):
+    # key -> (that field, its line); skipped on a key the format does not define, else refused
+    skipped: dict[str, tuple[str, int]] = dataclasses.field(default_factory=dict)
 
 
 def _parse_strict(text: str, name: str, path: str) -> Netlist:
-    """Token-based parser of any protobuf-text layout, with precise error locations.
-
-    Accepts what protobuf's text format allows here: fields on one line or many, an optional
-    ``:`` before a message's ``{``, ``#`` comments.
-    """
+    """Token-based parser of the layouts the module docstring lists, with precise error
+    locations."""
     builder = NetlistBuilder(name, path)
     stream = _TokenStream(text, path)
     nodes_inputs: list[tuple[int, list[str], list[int] | None]] = []
@@ -366,6 +474,10 @@ def _parse_strict(text: str, name: str, path: str) -> Netlist:
         node = _strict_node(stream)
         if node.name != METADATA_NODE:  # (an i: read as an int: a node's numbers are floats)
             node.attrs = {k: float(v) if isinstance(v, int) else v for k, v in node.attrs.items()}
+            for key, (field, line) in node.skipped.items():
+                if key in KNOWN_KEYS:  # (an unknown key's value is ignored, whatever its kind)
+                    raise NetlistError(f"attribute {key!r} of node {node.name!r} takes f:, i: or placeholder:, "
+                                       f"got {field!r}", path, line)  # fmt: skip
         _add_node(builder, node.name, node.inputs, node.attrs, node.attr_lines, node.start, path,
                   nodes_inputs, node.input_lines)  # fmt: skip
     for idx, sinks, lines in nodes_inputs:
@@ -381,8 +493,8 @@ def _strict_node(stream: _TokenStream) -> _StrictNode:
         raise NetlistError(f"expected 'node {{', got {tok!r}", stream.path, line)
     node = _StrictNode(start=line)
     stream.skip()
-    stream.open_block("node")
-    while (item := stream.next_in_block(node.start)) is not None:
+    closer = stream.open_block("node")
+    while (item := stream.next_in_block(node.start, closer)) is not None:
         tok, line = item
         if tok == "name:":
             if node.name is not None:  # protobuf refuses a second value of a singular field
@@ -403,11 +515,12 @@ def _strict_attr(stream: _TokenStream, node: _StrictNode, attr_start: int) -> No
     ``attr_start``) into ``node``'s attributes; a block without its key or its value, or a key
     the node already has, is refused (protobuf refuses a second value of a singular field)."""
     path = stream.path
-    stream.open_block("attr")
+    closer = stream.open_block("attr")
     key: str | None = None
     value: object = None
     value_line = attr_start
-    while (item := stream.next_in_block(node.start)) is not None:
+    skipped: tuple[str, int] | None = None  # (a value of a kind not read: its field and line)
+    while (item := stream.next_in_block(node.start, closer)) is not None:
         tok, line = item
         if tok == "key:":
             if key is not None:  # (protobuf refuses a second value of a singular
@@ -415,16 +528,19 @@ def _strict_attr(stream: _TokenStream, node: _StrictNode, attr_start: int) -> No
                 raise NetlistError(f"attr {key!r} has a second 'key:'", path, line)
             key = stream.take_string("key:")
         elif tok in ("value", "value:"):
-            value, value_line = _strict_value(stream, node, key, value, value_line)
+            value, value_line, skipped = _strict_value(stream, node, key, value, value_line, skipped)
         else:
             raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", path, line)
     if key is None:
         raise NetlistError("attr block without a 'key'", path, attr_start)
-    if key in node.attrs:  # (the last one silently won: a second width, type, x ...)
+    if key in node.attrs or key in node.skipped:  # (the last one silently won: a second width, type, x ...)
+        first = node.attr_lines[key] if key in node.attrs else node.skipped[key][1]
         raise NetlistError(
-            f"node {node.name!r} gives the attribute {key!r} twice (first at line "
-            f"{node.attr_lines[key]})", path, attr_start,
+            f"node {node.name!r} gives the attribute {key!r} twice (first at line {first})", path, attr_start,
         )  # fmt: skip
+    if skipped is not None:  # a value of a kind not read: ignored, or refused on a known key
+        node.skipped[key] = skipped
+        return
     if value is None:  # (read as no attribute: 'lacks the x attribute' at the node's line)
         raise NetlistError(f"attribute {key!r} of node {node.name!r} has no value (expected "
                            "f:, i: or placeholder: inside value { })", path, attr_start)  # fmt: skip
@@ -432,24 +548,34 @@ def _strict_attr(stream: _TokenStream, node: _StrictNode, attr_start: int) -> No
     node.attr_lines[key] = value_line
 
 
+#: A field's name (with its colon or not), as protobuf's text format spells one.
+_FIELD_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*:?")
+
+
 def _strict_value(
-    stream: _TokenStream, node: _StrictNode, key: str | None, value: object, value_line: int
-) -> tuple[object, int]:
-    """Read one ``value { ... }`` block of the attribute ``key``: the attribute's value and
-    its line, given those read so far (``value`` None: none yet; an attr may hold several
-    value blocks, but only one value in all)."""
-    stream.open_block("value")
-    while (item := stream.next_in_block(node.start)) is not None:
+    stream: _TokenStream, node: _StrictNode, key: str | None, value: object, value_line: int,
+    skipped: tuple[str, int] | None,
+) -> tuple[object, int, tuple[str, int] | None]:
+    """Read one ``value { ... }`` block of the attribute ``key``: the attribute's value, its
+    line and the field and line of a value of a kind not read (``s:``, ``b:``, ``list { }``:
+    skipped whole), given those read so far (an attr may hold several value blocks, but only
+    one value in all: protobuf's one-of)."""
+    closer = stream.open_block("value")
+    while (item := stream.next_in_block(node.start, closer)) is not None:
         tok, line = item
-        if value is not None and tok in ("placeholder:", "f:", "i:"):
+        known = tok == "f:" or tok == "placeholder:" or tok == "i:"
+        if not known and _FIELD_NAME_RE.fullmatch(tok) is None:  # (a string, a number, a delimiter)
+            raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", stream.path, line)
+        if value is not None or skipped is not None:
             raise NetlistError(f"attribute {key!r} has a second value", stream.path, line)
         if tok == "placeholder:":
             value, value_line = stream.take_string("placeholder:"), line
-        elif tok in ("f:", "i:"):
+        elif known:
             value, value_line = _strict_number(stream, tok, key, node.name)
         else:
-            raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", stream.path, line)
-    return value, value_line
+            stream.skip_value(tok, node.start)
+            skipped = (tok, line)
+    return value, value_line, skipped
 
 
 def _strict_number(
@@ -460,6 +586,8 @@ def _strict_number(
     error naming the attribute, the node and what was expected."""
     num, num_line = stream.peek()
     stream.skip()
+    if field == "f:" and len(num) > 1 and num[-1] in "fF" and num[-2] in "0123456789.":
+        num = num[:-1]  # protobuf's float suffix (1.5f; 'inf' is no number with one)
     try:
         value = _attribute_number(num, integer=field == "i:")  # (refuses what no float holds)
         return (int(plain_number(num, integer=True)) if field == "i:" else value), num_line

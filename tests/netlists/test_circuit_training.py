@@ -671,3 +671,94 @@ def test_sides_of_any_node_and_integer_settings_round_trip_and_unknown_keys_are_
         assert back.metadata["ct_metadata"] == settings and back.side == netlist.side
         assert {k: type(v) for k, v in back.metadata["ct_metadata"].items()} == types
         assert netlist_text(back) == written
+
+
+#: Forms protobuf's text format allows that the token parser reads (the module docstring's
+#: list): each read as GOOD is. The strings are replaced in GOOD everywhere they occur.
+OTHER_FORMS = {
+    "single quotes": [('name: "s0"', "name: 's0'"), ('placeholder: "macro_pin"', "placeholder: 'macro_pin'"),
+                      ('key: "x"', "key: 'x'")],
+    "escapes in single quotes": [('name: "s0/Pin"', "name: 's0/P\\x69n'"), ('input: "s0/Pin"', "input: 's0/P\\151n'")],
+    "strings next to each other": [('name: "s0/Pout"', "name: \"s0\" '/Po'\n  \"ut\"")],
+    "separators": [("f: 7.0\n", "f: 7.0,\n"), ('placeholder: "PORT"\n', 'placeholder: "PORT";\n'),
+                   ("    }\n  }\n}\n", "    };\n  },\n};\n"), ('input: "m0/P0"', 'input: "m0/P0",')],
+    "angle brackets": [("value {\n      f: 7.0\n    }", "value <\n      f: 7.0\n    >"),
+                       ('node {\n  name: "s0/Pin"\n  attr {\n    key: "macro_name"\n    value {\n      placeholder: "s0"\n    }\n  }',
+                        'node <\n  name: "s0/Pin"\n  attr <\n    key: "macro_name"\n    value: <\n      placeholder: "s0"\n    >\n  >'),
+                       ('      placeholder: "macro_pin"\n    }\n  }\n}\nnode {\n  name: "s0/Pout"',
+                        '      placeholder: "macro_pin"\n    }\n  }\n>\nnode {\n  name: "s0/Pout"')],
+    "a float suffix": [("f: 7.0\n", "f: 7.0f\n"), ("f: 1.5\n", "f: 1.5F\n"), ("f: 3\n", "f: 3f\n")],
+    "other kinds of value under another tool's keys": [(
+        '  attr {\n    key: "side"',
+        '  attr { key: "note" value { s: "a" \'b\' } }\n  attr { key: "on" value { b: true } }\n'
+        '  attr { key: "kind" value: < type: DT_FLOAT > }\n'
+        '  attr { key: "shape" value { shape { dim { size: 3 }, dim: < size: -1 > } } }\n'
+        '  attr { key: "many" value { list { i: [1, 2, 0x3]; s: ["a}", "b>"] func [{ name: "f" }, <>] } } }\n'
+        '  attr {\n    key: "side"',
+    )],
+}
+
+
+@pytest.mark.parametrize("form", sorted(OTHER_FORMS))
+def test_other_forms_protobuf_text_allows_read_as_the_canonical_file(form: str, assert_same_netlist) -> None:  # type: ignore[no-untyped-def]
+    """Refused before, though legal protobuf text: single quotes, joined strings, ',' and ';'
+    separators, '< >' messages, a float's f suffix, and an unknown key's s:, b:, list {} value
+    (the reader ignores unknown keys, whatever their value)."""
+    import warnings
+
+    text = GOOD
+    for old, new in OTHER_FORMS[form]:
+        assert old in text, old
+        text = text.replace(old, new)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no misspelt-key warning either)
+        assert_same_netlist(parse_netlist(text, "x"), parse_netlist(GOOD, "x"))
+
+
+def test_a_single_quoted_string_holds_double_quotes_and_a_joined_one_its_parts_bytes() -> None:
+    """Inside '...' a " is plain; strings next to each other are joined as bytes, so an
+    escaped UTF-8 character split between two of them reads whole."""
+    meta = ('  attr { key: "greeting" value { placeholder: \'say "hi"\' } }\n'
+            '  attr { key: "word" value { placeholder: "caf\\303" \'\\251\' } }\n')  # fmt: skip
+    text = GOOD.replace('  name: "__metadata__"\n', '  name: "__metadata__"\n' + meta, 1)
+    settings = parse_netlist(text, "x").metadata["ct_metadata"]
+    assert settings["greeting"] == 'say "hi"' and settings["word"] == "caf\u00e9"
+
+
+#: Forms still refused, each at its own line: (replaced, replacement, what the error says, the
+#: error's line within the replacement).
+REFUSED_FORMS = {
+    "a hex integer": ("f: 3\n", "i: 0x3\n", "attribute 'weight' of node 's0/Pout' must be an integer (i:), got '0x3'", 0),
+    "an s: value of a key the format defines": (
+        "f: 7.0\n", 's: "7"\n', "attribute 'x' of node 's0' takes f:, i: or placeholder:, got 's:'", 0),
+    "the list form of a repeated field": ('input: "m0/P0"', 'input: ["m0/P0"]', "expected a quoted string after 'input:', got '['", 0),
+    "a separator after no value": ("value {\n      f: 7.0", "value {,\n      f: 7.0", "expected one of 'name:'", 0),
+    "two separators": ("f: 7.0\n", "f: 7.0,;\n", "expected one of 'name:'", 0),
+    "a '<' closed by '}'": ("value {\n      f: 7.0\n    }", "value <\n      f: 7.0\n    }", "expected '>' to close the block, got '}'", 2),
+    "an extension": ("f: 7.0\n", "[ext.f]: 7.0\n", "expected one of 'name:'", 0),
+    "a value of an unknown kind beside a number": ("f: 7.0\n", 'f: 7.0 s: "x"\n', "attribute 'x' has a second value", 0),
+    "an unterminated single-quoted string": ('name: "s0"', "name: 's0", "unterminated string after 'name:'", 0),
+    "an unclosed list in an unknown key's value": (
+        '  attr {\n    key: "side"', '  attr { key: "many" value { list { i: [1, 2 } } }\n  attr {\n    key: "side"',
+        "'}' closes no block here (in the value of 'list')", 0),
+}
+
+
+@pytest.mark.parametrize("form", sorted(REFUSED_FORMS))
+def test_forms_the_reader_does_not_take_are_refused_at_their_line(tmp_path: Path, form: str) -> None:
+    old, new, message, offset = REFUSED_FORMS[form]
+    text = _mutate(old, new)
+    path = tmp_path / "netlist.pb.txt"
+    path.write_text(text)
+    with pytest.raises(NetlistError) as info:
+        read_netlist(path)
+    line = text[: text.index(new)].count("\n") + 1 + offset
+    assert str(info.value) == f"{path}:{line}: {message}" or (
+        str(info.value).startswith(f"{path}:{line}: ") and message in str(info.value)), str(info.value)
+
+
+def test_a_misspelt_key_in_single_quotes_is_named_too() -> None:
+    from netlists.errors import NetlistWarning
+
+    with pytest.warns(NetlistWarning, match=r"'wieght' \(meant 'weight'\?\)"):
+        parse_netlist(GOOD.replace('key: "weight"', "key: 'wieght'"), "t")
