@@ -10,7 +10,9 @@ importing this module still works, so the commands that lock nothing do too.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -64,9 +66,10 @@ def _busy_message(folder: Path, holder: str) -> str:
 def holder_of(folder: str | Path) -> str | None:
     """Who holds the folder's lock now (its lock file's text, e.g. ``pid 123``, or ``another
     process``), or None when no live process does (or the platform has no ``flock``, under
-    which no folder is held); creates nothing."""
+    which no folder is held, or the lock file is a link, which :func:`exclusive_folder` refuses);
+    creates nothing."""
     path = Path(folder) / LOCK_NAME
-    if fcntl is None or not path.is_file() or _held_here(path):
+    if fcntl is None or path.is_symlink() or not path.is_file() or _held_here(path):
         return None  # (this thread's own hold, taken with nested=True, is not another's)
     flock = fcntl
     try:
@@ -158,10 +161,8 @@ def _locked_handle(folder: Path, path: Path) -> tuple[IO[str], bool]:
     for _ in range(_TRIES):
         made = made or not folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
-        if path.exists() and not path.is_file():
-            raise OSError(f"{path}: the lock file of this folder is not a file; remove it")
         try:
-            handle = open(path, "a+", encoding="utf-8")
+            handle = _open_lock(path)
         except FileNotFoundError:
             continue  # the folder was removed by its maker's end meanwhile: make it again
         try:
@@ -184,6 +185,44 @@ def _locked_handle(folder: Path, path: Path) -> tuple[IO[str], bool]:
     raise OSError(f"{path}: could not take this folder's lock in {_TRIES} tries (the folder is being "
                   "made and removed over and over)")
 
+
+def _open_lock(path: Path) -> IO[str]:
+    """The lock file at ``path`` opened for reading and writing (made if missing), refusing
+    anything but a plain file: its holder empties it, so a link there (from an archive or a
+    shared folder) emptied the file it pointed to. The link is not followed (``O_NOFOLLOW``)
+    and the file opened is checked (``fstat``), so a link made between a check and the open
+    is refused too.
+
+    Raises:
+        OSError: naming the lock file, when it is a link or not a plain file.
+    """
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        found = None
+    if found is not None and stat.S_ISLNK(found.st_mode):
+        raise OSError(_NOT_A_FILE.format(path=path, what="a link (not followed: the lock would empty "
+                                                        "the file it points to)"))
+    if found is not None and not stat.S_ISREG(found.st_mode):
+        raise OSError(_NOT_A_FILE.format(path=path, what="not a file"))
+    # O_NONBLOCK: a FIFO put there between the check and the open is refused, not waited on
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags, 0o666)  # (the umask applies, as open()'s did)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):  # a link, folder or socket made meanwhile
+            raise OSError(_NOT_A_FILE.format(path=path, what="a link or not a file")) from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(_NOT_A_FILE.format(path=path, what="not a file"))
+        return os.fdopen(fd, "r+", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+_NOT_A_FILE = "{path}: the lock file of this folder is {what}; remove it"
 
 #: Tries of :func:`_locked_handle` (each lost only to another process's ending in microseconds).
 _TRIES = 5

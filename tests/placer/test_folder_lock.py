@@ -54,6 +54,65 @@ def test_a_lock_path_that_is_a_folder_is_named(tmp_path: Path) -> None:
             pass
 
 
+def test_a_lock_path_that_is_a_link_is_refused_and_its_target_kept(tmp_path: Path) -> None:
+    """A ``.placer.lock`` link (from an archive, a shared folder) was opened through and
+    emptied: the file it pointed to lost its contents; a dangling one made its target."""
+    from placer.folder_lock import LOCK_NAME, holder_of
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / LOCK_NAME).symlink_to(victim)
+    with pytest.raises(OSError, match=r"\.placer\.lock: the lock file of this folder is a link"):
+        with exclusive_folder(runs):
+            pytest.fail("the block ran on a linked lock")
+    assert victim.read_text() == "precious"
+    assert holder_of(runs) is None  # (not read through the link either)
+    (runs / LOCK_NAME).unlink()
+    (runs / LOCK_NAME).symlink_to(tmp_path / "made")  # dangling
+    with pytest.raises(OSError, match="is a link"), exclusive_folder(runs):
+        pass
+    assert not (tmp_path / "made").exists()
+
+
+def test_a_link_made_between_the_check_and_the_open_is_not_followed(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from placer import folder_lock
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    lock = tmp_path / folder_lock.LOCK_NAME
+    real_open = os.open
+
+    def link_first(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if Path(path) == lock and not lock.is_symlink():
+            lock.symlink_to(victim)  # another user's link, after the lstat
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(folder_lock.os, "open", link_first)
+    with pytest.raises(OSError, match="is a link or not a file"), exclusive_folder(tmp_path):
+        pass
+    assert victim.read_text() == "precious"
+
+
+def test_a_linked_lock_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from placer.cli import app
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / ".placer.lock").symlink_to(victim)
+    args = ["tune", "--system", "index", "--workload", "uniform", "--trials", "1",
+            "--rows", "2000", "--repeats", "1", "--out", str(runs)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "placer: error:" in result.output and ".placer.lock: the lock file of this folder is a link" in result.output
+    assert victim.read_text() == "precious"
+
+
 def test_a_folder_made_for_a_run_refused_at_once_is_removed_again(tmp_path: Path) -> None:
     """placer train with an unreadable design left OUT holding only .placer.lock."""
     from typer.testing import CliRunner
@@ -124,22 +183,20 @@ def test_a_full_disk_names_the_lock_file_and_leaves_no_folder(tmp_path: Path, mo
 def test_a_lock_taken_on_a_file_its_holder_just_unlinked_is_taken_again(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # a holder ending removes a folder it made with its lock file: a second run that opened the
     # file just before held a lock on an unlinked file, and a third then took the folder too
-    import builtins
-
     from placer import folder_lock
     from placer.folder_lock import LOCK_NAME, check_not_busy
 
     opened = []
+    open_lock = folder_lock._open_lock
 
-    def open_then_lose(path, *args, **kwargs):  # type: ignore[no-untyped-def]
-        handle = builtins.open(path, *args, **kwargs)
-        if args[:1] == ("a+",):
-            if not opened:
-                Path(path).unlink()  # the ending holder's unlink, between our open and our lock
-            opened.append(path)
+    def open_then_lose(path: Path):  # type: ignore[no-untyped-def]
+        handle = open_lock(path)
+        if not opened:
+            Path(path).unlink()  # the ending holder's unlink, between our open and our lock
+        opened.append(path)
         return handle
 
-    monkeypatch.setattr(folder_lock, "open", open_then_lose, raising=False)
+    monkeypatch.setattr(folder_lock, "_open_lock", open_then_lose)
     with exclusive_folder(tmp_path / "runs"):
         assert (tmp_path / "runs" / LOCK_NAME).is_file()
         with pytest.raises(FolderBusy):  # the file there now is the one held
@@ -148,19 +205,18 @@ def test_a_lock_taken_on_a_file_its_holder_just_unlinked_is_taken_again(tmp_path
 
 
 def test_a_folder_removed_between_its_making_and_the_open_is_made_again(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import builtins
-
     from placer import folder_lock
 
     calls = []
+    open_lock = folder_lock._open_lock
 
-    def lose_folder_once(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def lose_folder_once(path: Path):  # type: ignore[no-untyped-def]
         calls.append(path)
         if len(calls) == 1:
             Path(path).parent.rmdir()  # the ending holder's rmdir
-        return builtins.open(path, *args, **kwargs)
+        return open_lock(path)
 
-    monkeypatch.setattr(folder_lock, "open", lose_folder_once, raising=False)
+    monkeypatch.setattr(folder_lock, "_open_lock", lose_folder_once)
     with exclusive_folder(tmp_path / "runs"):
         (tmp_path / "runs" / "row").write_text("x")
     assert (tmp_path / "runs" / "row").is_file() and len(calls) == 2
