@@ -9,6 +9,10 @@ evaluation measured in the same run. Also checks each cost against ``reference_c
 
     python experiments/bench/cost_speed.py [--suite ../shared/benchmarks] [--out experiments/results/cost_speed.md]
 
+``--wide-smoothing N`` adds a row per design on an N x N grid with smoothing range N (no
+reference cost there): a wide reach must cost in proportion to the grid's cells, not to the
+range (ariane133 at 2048 took 33 s per full evaluation when the range was spread by shifts).
+
 Targets (issue #3): full evaluation <= 0.2 s on ibm17 and <= 20 ms on ibm01; parse of ibm17
 <= 3 s; incremental move <= 2 ms median on ibm17. Issue #3 quotes the public TILOS Python evaluator at
 about 127 s (ibm17) and 2.7 s (ibm01) per full evaluation (not re-timed here: not on PyPI).
@@ -16,6 +20,7 @@ about 127 s (ibm17) and 2.7 s (ibm01) per full evaluation (not re-timed here: no
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import time
@@ -24,6 +29,7 @@ from pathlib import Path
 from _cli import (
     check_outputs,
     command_line,
+    positive_int,
     reference_benchmarks,
     report_timed_table,
     run,
@@ -37,19 +43,21 @@ from placer.cost.incremental import IncrementalEvaluator
 from placer.cost.proxy import evaluate
 
 
-def bench_design(suite: Path, entry: dict, moves: int, repeats: int) -> dict:
+def bench_design(suite: Path, entry: dict, moves: int, repeats: int, wide: int = 0) -> dict:
+    """One row; with ``wide`` > 0 on a ``wide`` x ``wide`` grid smoothed over ``wide`` cells
+    (its error against the reference then not measured: NaN)."""
     t = time.perf_counter()
     nl = read_netlist(suite / entry["netlist"])
     parse_s = time.perf_counter() - t
     canvas, pl, _ = read_plc(suite / entry["plc"], nl)
-    nl = nl.with_canvas(canvas)
+    nl = nl.with_canvas(canvas.replace(cols=wide, rows=wide, smooth_range=wide) if wide else canvas)
     cost = evaluate(nl, pl)  # warm: builds the cached per-netlist index arrays
     full = []
     for _ in range(repeats):
         t = time.perf_counter()
         cost = evaluate(nl, pl)
         full.append(time.perf_counter() - t)
-    err = max(
+    err = math.nan if wide else max(
         abs(getattr(cost, k) - entry[k]) / abs(entry[k]) for k in ("wirelength", "density", "congestion")
     )
     ev = IncrementalEvaluator(nl, pl)
@@ -72,14 +80,19 @@ def bench_design(suite: Path, entry: dict, moves: int, repeats: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     """Benchmark every design of the suite; print the table (and write it with ``--out``)."""
     ap = suite_speed_parser(__doc__, "evaluations")
+    ap.add_argument("--wide-smoothing", type=positive_int, default=None, metavar="N",
+                    help="also time each design on an N x N grid with smoothing range N")
     args = ap.parse_args(argv)
     if args.out:
         check_outputs(args.out, args.out.with_suffix(".json"))
     ref = reference_benchmarks(args.suite, args.designs)
     rows = {}
     load_before = os.getloadavg()[0]
-    for name, entry in ref.items():
-        rows[name] = bench_design(args.suite, entry, args.moves, args.repeats)
+    wide = args.wide_smoothing or 0
+    runs = [(name, name, 0) for name in ref]
+    runs += [(f"{name} {wide}x{wide} smoothing {wide}", name, wide) for name in ref if wide]
+    for name, design, grid in runs:
+        rows[name] = bench_design(args.suite, ref[design], args.moves, args.repeats, grid)
         r = rows[name]
         print(f"{name:13s} parse {r['parse_s']:6.2f}s  full {r['full_ms']:7.1f}ms  move {r['move_ms']:5.2f}ms  "
               f"x{r['speedup']:5.1f}  err {r['max_rel_err']:.1e}  drift {r['incremental_drift']:.1e}", flush=True)
