@@ -144,16 +144,17 @@ def _warn_of_odd_sides(netlist: Netlist, path: str) -> None:
 
 def without_comment_lines(text: str) -> str:
     """``text`` without its comment lines (a ``#`` after nothing but blanks, to the line's end
-    and its newline). Only the ``#`` characters are visited: a regular expression anchored at
-    every line start took 15 % of ibm17's parse (29 MB, one comment header)."""
+    and its newline). Only each line's first ``#`` is visited: a regular expression anchored at
+    every line start took 15 % of ibm17's parse (29 MB, one comment header), and visiting every
+    ``#`` went back to its line's start each time (a 1 MB line of ``#`` after text: 21 s)."""
     kept, start, mark = [], 0, text.find("#")
     while mark >= 0:
         line_start = text.rfind("\n", 0, mark) + 1
-        if text[line_start:mark].strip(" \t"):  # a '#' inside a line's text: no comment
-            mark = text.find("#", mark + 1)
-            continue
         line_end = text.find("\n", mark)
         line_end = len(text) if line_end < 0 else line_end + 1
+        if text[line_start:mark].strip(" \t"):  # a '#' inside a line's text: no comment line
+            mark = text.find("#", line_end)
+            continue
         kept.append(text[start:line_start])
         start = line_end
         mark = text.find("#", line_end)

@@ -614,6 +614,19 @@ def test_comment_lines_go_as_a_line_anchored_pattern_would_take_them(text: str) 
     assert without_comment_lines(text) == re.sub(r"^[ \t]*#[^\n]*\n?", "", text, flags=re.M)
 
 
+def test_a_long_line_of_hashes_after_text_is_kept_in_time_linear_in_its_length() -> None:
+    """Every '#' of a line that is no comment went back to its line's start: a 1 MB line of
+    '#' after text took 21 s (quadratic); each line is now passed once."""
+    import time
+
+    long_line = 'name: "a" ' + "#" * 4_000_000
+    text = f"# header\n{long_line}\n  # a comment\n{long_line}"
+    started = time.process_time()
+    stripped = without_comment_lines(text)
+    assert time.process_time() - started < 2.0  # (linear: ~10 ms; quadratic: hours)
+    assert stripped == f"{long_line}\n{long_line}"
+
+
 
 def test_an_input_naming_no_node_is_reported_at_its_own_line(tmp_path: Path) -> None:
     """It was reported at its node's first line (up to ~20 input lines above it)."""
