@@ -27,6 +27,7 @@ from netlists.model import (
     check_placement_matches,
     orient_offsets,
 )
+from placer.cost.grid import macro_overlaps_problem
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,6 +111,9 @@ def _build(netlist: Netlist) -> CostContext:
     problem = canvas_problem(canvas)
     if problem is not None:
         raise InputError(f"netlist {netlist.name!r}: no cost can be computed: {problem[1]}")
+    too_many = macro_overlaps_problem(netlist.macros.size, canvas.rows, canvas.cols)
+    if too_many is not None:  # (refused before the cost's (macros, rows + cols) arrays are made)
+        raise InputError(f"netlist {netlist.name!r}: no cost can be computed: {too_many}")
     pins = netlist.net_pins
     anchor_of_node = netlist.anchor()
     entry_anchor = anchor_of_node[pins]

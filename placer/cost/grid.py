@@ -51,6 +51,26 @@ def signed_overlaps(lo: np.ndarray, hi: np.ndarray, n: int, step: float) -> np.n
 OVERLAP_CHUNK = 1 << 22
 
 
+#: Most (macro, grid row or column) overlaps a cost may hold: the macros times the grid's rows
+#: plus its columns. The full cost and the incremental evaluator's re-sync keep every macro's
+#: overlap with every row and column (a few arrays of this many floats, 256 MiB each at the
+#: bound); a header's grid of 4,194,304 x 1 on ariane133's 915 macros asked for ~30 GB before
+#: any check. The shared designs at a 2,048 x 2,048 grid hold at most 11.3 million.
+MAX_MACRO_OVERLAPS = 1 << 25
+
+
+def macro_overlaps_problem(n_macros: int, rows: int, cols: int) -> str | None:
+    """Why ``n_macros`` macros on a ``rows`` x ``cols`` grid are too many overlaps for the
+    cost's per-macro arrays (:data:`MAX_MACRO_OVERLAPS`), or None when they are not."""
+    overlaps = n_macros * (rows + cols)
+    if overlaps <= MAX_MACRO_OVERLAPS:
+        return None
+    gib = overlaps * 8 / 2**30
+    return (f"its {n_macros} macros on a grid of {cols} x {rows} need {overlaps} macro-row and "
+            f"macro-column overlaps ({gib:.1f} GiB an array), more than the {MAX_MACRO_OVERLAPS} "
+            "the cost allows: use a grid with fewer rows and columns")
+
+
 def overlap_grid(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``(R, C)``: the sum over macros ``m`` of ``rows[m, r] * cols[m, c]`` (what ``rows.T @
     cols`` computes), added macro by macro in index order over the nonzero entries only.

@@ -61,3 +61,32 @@ def test_entry_positions_of_all_entries_are_those_of_each_entry_asked_for_alone(
                                     placement.orientation, placement.fixed)  # fmt: skip
     ix, _ = ctx.entry_positions(int_placement)
     assert ix.dtype == np.float64 and np.array_equal(ix, placement.x.astype(np.int64)[ctx.entry_anchor] + ox)
+
+
+def test_more_macro_overlaps_than_the_bound_are_refused_by_every_cost_path(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The cost keeps every macro's overlap with every grid row and column: a header's
+    4,194,304 x 1 grid on ariane133 asked for ~30 GB before any check; now an input error
+    (exit 2) naming the counts, from the cost context every cost path builds first."""
+    import pytest
+
+    from netlists.errors import InputError
+    from placer.cost import grid
+
+    netlist, placement = generate(6, 12, 6, seed=0)
+    canvas = netlist.require_canvas()
+    overlaps = netlist.macros.size * (canvas.rows + canvas.cols)
+    monkeypatch.setattr(grid, "MAX_MACRO_OVERLAPS", overlaps - 1)
+    with pytest.raises(InputError, match=rf"its {netlist.macros.size} macros on a grid of {canvas.cols} x "
+                                         rf"{canvas.rows} need {overlaps} macro-row and macro-column overlaps"):
+        evaluate(netlist, placement)
+    with pytest.raises(InputError, match="use a grid with fewer rows and columns"):
+        IncrementalEvaluator(netlist, placement)
+    monkeypatch.setattr(grid, "MAX_MACRO_OVERLAPS", overlaps)
+    evaluate(netlist, placement)  # (at the bound: computed)
+
+
+def test_the_macro_overlap_bound_passes_the_shared_designs_at_the_largest_grid() -> None:
+    from placer.cost.grid import macro_overlaps_problem
+
+    assert macro_overlaps_problem(2768, 2048, 2048) is None  # ibm10's macros at 2048 x 2048
+    assert macro_overlaps_problem(915, 16, 262144) is not None  # ariane133 at 262144 x 16 (2.2 GB)
