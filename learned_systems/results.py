@@ -350,7 +350,7 @@ class ResultsStore:
         of a resume. Returns the stored settings as read."""
         try:
             before = json.loads(stored)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # (RecursionError: nested past Python's limit)
             before = None
         if not isinstance(before, dict):
             raise InputError(f"{self.path}: the stored settings of run {run!r} are not readable")
@@ -441,7 +441,8 @@ class ResultsStore:
             wrong = [name for name, kind in kinds if not isinstance(record[name], kind)]
             if wrong:
                 raise ValueError(f"{', '.join(wrong)} of the wrong kind")
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:  # (RecursionError: JSON nested
+            # past Python's limit, which read as a bug of ours, exit 70)
             raise InputError(
                 f"{self.path}: stored trial {record['trial']} of {record['tuner']} seed "
                 f"{record['seed']} in run {record['run']!r} is not readable ({exc})"

@@ -225,7 +225,7 @@ def _remembered_digest(package_dirs: list[Path], memo: Path) -> str:
         known = json.loads(memo.read_text())
         if known.get("stamp") == stamp and _VERSION_NAME.fullmatch(str(known.get("digest"))):
             return str(known["digest"])
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         pass
     digest = kernel_digest(package_dirs)
     from netlists.formats.textio import text_writer, write_atomically  # (only on a miss)

@@ -64,7 +64,7 @@ def canonical_options(text: object) -> str:
         return "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # (RecursionError: brackets nested past Python's limit)
         return text
 
     def same_number(v: object) -> object:
@@ -127,7 +127,7 @@ class RunRecord:
         JSON object: a row edited by hand or written by another tool)."""
         try:
             options = json.loads(self.options or "{}")
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # (RecursionError: nested past Python's limit)
             options = None
         if not isinstance(options, dict):
             raise InputError(

@@ -97,7 +97,7 @@ def decode_sampler(text: str) -> tuple[tuple[Any, Any], dict[str, Any]]:
     ``text``, each checked; a :class:`StateError` saying why it cannot be used."""
     try:
         data = json.loads(text)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, RecursionError) as error:  # (RecursionError: nested past the limit)
         raise StateError(f"not readable ({error})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise StateError("of another layout")
@@ -129,7 +129,7 @@ def decode_params(text: str | None) -> dict[str, Any]:
     """:func:`encode_params`' parameters back, or a :class:`StateError`."""
     try:
         params = json.loads(text) if text is not None else None
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, RecursionError) as error:
         raise StateError(f"a stored proposal is not readable ({error})") from None
     if not isinstance(params, dict):
         raise StateError("a stored proposal is not an object")

@@ -152,7 +152,7 @@ def _is_json_object(text: str) -> bool:
 def _json_or_none(text: str) -> object:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # (RecursionError: brackets nested past Python's limit)
         return None
 
 

@@ -191,7 +191,7 @@ def _read_env_kwargs(path: Path) -> dict[str, Any]:
     or naming options the environment does not take."""
     try:
         saved = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:  # (RecursionError: nested past the limit)
         raise InputError(f"{path}: not readable JSON ({error})") from None
     return _checked_env_options(saved, str(path))
 

@@ -81,7 +81,7 @@ def read_run_json(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text())
     except OSError as error:  # (a file this user may not read is not damaged: said as it is)
         raise InputError(f"{path}: cannot be read ({error.strerror or error})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:  # (nested past the limit)
         raise InputError(f"{path}: damaged ({error}); restore it or start a new run") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: damaged (not a JSON object); restore it or start a new run")

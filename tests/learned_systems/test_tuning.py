@@ -746,11 +746,12 @@ def test_stored_settings_that_are_not_an_object_are_one_line(tmp_path):
     with ResultsStore(path) as store:
         store.claim_settings("run", {"rows": 1})
         store.add("run", "random", 0, 0, "trial", TrialResult("s", "w", "durable", {}, True, 1.0), 1.0)
-    with closing(sqlite3.connect(path)) as conn:
-        conn.execute("UPDATE run_settings SET settings = 'null'")
-        conn.commit()
-    with ResultsStore(path) as store, pytest.raises(ValueError, match="stored settings of run 'run' are not readable"):
-        store.claim_settings("run", {"rows": 1})
+    for damaged in ("null", "[" * 100_000):  # (the second nested past Python's recursion limit)
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute("UPDATE run_settings SET settings = ?", (damaged,))
+            conn.commit()
+        with ResultsStore(path) as store, pytest.raises(ValueError, match="stored settings of run 'run' are not readable"):
+            store.claim_settings("run", {"rows": 1})
 
 
 def test_settings_bind_a_run_from_its_first_stored_row(tmp_path):
@@ -869,6 +870,9 @@ def test_a_summary_says_which_tuners_and_seeds_of_its_run_it_covers(tmp_path):
     [
         ("config", "[]", "config of the wrong kind"),
         ("config", "not json", "is not readable"),
+        # nested past Python's recursion limit: json's RecursionError read as a bug (exit 70)
+        ("config", "[" * 100_000, "is not readable"),
+        ("throughputs", "[" * 100_000, "is not readable"),
         ("metrics", "{}", "cannot be scored again"),
         ("metrics", "[]", "metrics of the wrong kind"),
     ],

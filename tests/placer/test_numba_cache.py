@@ -212,3 +212,14 @@ def test_old_kernel_versions_go_once_unused_beyond_the_newest_few(tmp_path: Path
     assert chosen is not None and chosen.parent == base and chosen not in old
     left = {p.name for p in base.iterdir()}
     assert left == {chosen.name, recent.name, "notes", numba_cache._DIGEST_MEMO, *(f.name for f in newest)}
+
+
+def test_a_digest_memo_nested_past_the_recursion_limit_is_computed_again(tmp_path: Path) -> None:
+    """A spoilt memo is read as none (json's RecursionError escaped the import of placer)."""
+    import placer
+    from placer.numba_cache import _remembered_digest, kernel_digest
+
+    dirs = [Path(placer.__file__).parent]
+    memo = tmp_path / "memo.json"
+    memo.write_text("[" * 100_000)
+    assert _remembered_digest(dirs, memo) == kernel_digest(dirs)

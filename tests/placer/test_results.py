@@ -273,3 +273,34 @@ def test_leaderboard_verify_tells_a_nul_byte_in_a_plc_path_in_one_line(tmp_path:
     assert done.exit_code == 2, done.output
     assert done.stderr.strip() == (f"placer: error: {runs / DB_NAME}: the run (design 'd', method 'sa', seed 0, "
                                    "budget_s 5.0): plc_path holds a NUL byte; not a path")
+
+
+#: Options nested past Python's recursion limit: json raised RecursionError, which no reader
+#: caught, so a results row holding it read as a bug of ours (exit 70), not as a damaged row.
+DEEP_JSON = "[" * 100_000
+
+
+def test_options_nested_past_the_recursion_limit_read_as_a_damaged_row() -> None:
+    from netlists.errors import InputError
+    from placer.results import canonical_options
+
+    run = RunRecord(design="d", method="m", seed=0, budget_s=1.0, options=DEEP_JSON)
+    with pytest.raises(InputError, match=r"the run d/m/seed0 has options '\[\[\[.*\(expected a JSON object\)"):
+        run.options_dict()
+    assert canonical_options(DEEP_JSON) == DEEP_JSON  # (text that is no JSON stays as it is)
+
+
+def test_a_resume_over_a_row_of_deeply_nested_options_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    from placer.cli import app
+
+    suite = tmp_path / "suite"
+    result = CliRunner().invoke(app, ["generate", str(suite / "tiny"), "--hard", "3", "--soft", "6", "--ports", "4"])
+    assert result.exit_code == 0, result.output
+    runs = tmp_path / "runs"
+    args = ["place", "--suite", str(suite), "--algo", "greedy", "--seeds", "1", "--budget-s", "1", "--out", str(runs)]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    with closing(sqlite3.connect(runs / DB_NAME)) as conn, conn:
+        conn.execute("UPDATE runs SET options = ?", (DEEP_JSON,))
+    result = CliRunner().invoke(app, [*args, "--resume"])
+    assert result.exit_code == 2, result.output
+    assert "expected a JSON object" in result.output and "internal error" not in result.output

@@ -187,6 +187,8 @@ def _damage(path: Path, how: str) -> None:
         state = json.loads(text)
         if how == "not json":
             text = text[: len(text) // 2]
+        elif how == "nested too deep":  # past Python's recursion limit: json raised RecursionError
+            text = "[" * 100_000
         elif how == "another optuna":
             text = json.dumps({**state, "optuna": "2.10.0"})
         elif how == "short stream":
@@ -203,7 +205,7 @@ def _damage(path: Path, how: str) -> None:
             conn.execute("UPDATE tuner_states SET sampler = ? WHERE sampler IS NOT NULL", (text,))
 
 
-@pytest.mark.parametrize("how", ["not json", "another optuna", "short stream", "another layout", "foreign proposal"])
+@pytest.mark.parametrize("how", ["not json", "nested too deep", "another optuna", "short stream", "another layout", "foreign proposal"])
 def test_a_state_that_cannot_be_used_falls_back_to_replay_with_one_warning(how, straight, tpe_asks, tmp_path):
     path = tmp_path / "results.sqlite"
     _run(path, stop_after_trials=17)
