@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -119,20 +121,24 @@ def run_on_ray(
             "Ray is not installed: pip install 'placer-gym[ray]' (or drop --ray to run locally)"
         ) from None
     started_here = not ray.is_initialized()
+    private = None
     if started_here:  # (the address was checked by check_ray_address)
+        options, private = _init_options(address)
         # ray.init makes SIGTERM a sys.exit: a kill ended the batch with exit 1 and no summary
         # instead of stopping it as Ctrl-C does (130, rerun with --resume)
         try:
             with handlers_kept():
-                # (Ray's own INFO and WARNING lines, e.g. about its token authentication, are
-                # not ours to print: its errors still are)
-                ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+                ray.init(**options)
         except ConnectionError as exc:  # Ray's own text names flags of its CLI, not ours
+            _remove(private)
             first = (str(exc).strip().splitlines() or [""])[0].rstrip(".")  # (addresses have dots)
             raise Unavailable(
                 f"--ray {address}: could not connect ({first}); start a cluster with "
                 "`ray start --head`, pass its address, or use --ray local"
             ) from None
+        except BaseException:
+            _remove(private)
+            raise
     # (streaming named: Ray's default for a generator task since its 2.8-2.9 releases)
     remote_run = ray.remote(num_cpus=1, max_retries=0, num_returns="streaming")(_run_reporting_start)
     pending: dict[Any, _RayRun] = {}
@@ -157,6 +163,30 @@ def run_on_ray(
     finally:
         if started_here:
             ray.shutdown()
+            _remove(private)
+
+
+def _init_options(address: str) -> tuple[dict[str, Any], str | None]:
+    """``ray.init``'s options for a session started here, and the private folder made for a
+    local instance's files (None for a cluster's address): Ray's own INFO and WARNING lines
+    (e.g. about its token authentication) are not ours to print, its errors still are. A local
+    instance keeps its sessions, sockets and logs in a folder of its own inside one only this
+    user may enter (mode 0700; Ray makes its own folder 0777, as it makes ``/tmp/ray``, where
+    other users could read the logs and reach the sockets), removed when the batch ends."""
+    options: dict[str, Any] = {"address": address, "include_dashboard": False, "log_to_driver": False,
+                               "logging_level": logging.ERROR}  # fmt: skip
+    if address != "local":
+        return options, None
+    private = tempfile.mkdtemp(prefix="placer-ray-")  # (mode 0700, this user's)
+    options["_temp_dir"] = os.path.join(private, "ray")  # (short: Ray's socket paths go under it)
+    return options, private
+
+
+def _remove(private: str | None) -> None:
+    """Remove the private folder of a local Ray instance (its processes have ended or are
+    ending: what they still write is lost with it)."""
+    if private is not None:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 #: Seconds without any run begun on Ray before the batch says that its runs wait in Ray's queue.
