@@ -6,6 +6,7 @@ output that says what went wrong."""
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import pwd
@@ -13,11 +14,12 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -204,10 +206,64 @@ class _RunAs:
         """Whether this user can enter ``folder`` (and so every folder above it)."""
         return self.run([shutil.which("test") or "test", "-x", str(folder)], timeout=30).returncode == 0
 
-    def own(self, path: Path) -> None:
-        if self.uid is not None:
-            assert self.gid is not None  # (resolve sets both or neither)
-            os.chown(path, self.uid, self.gid)
+    def own(self, folder: Path) -> None:
+        """Hand ``folder`` to the server user (where there is one), never through a link: run
+        as root, a folder made in one the server user owns may have been swapped for a link by
+        that user, and a chown through it handed the folder it named (``/etc``) to that user.
+
+        Raises:
+            PostgresUnavailable: ``folder`` is a link or no folder.
+        """
+        try:  # (the folder itself, opened without following a link, is the one handed over)
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise PostgresUnavailable(f"{folder}: a link or no folder where the server's folder was "
+                                          "made; refused") from None  # fmt: skip
+            raise
+        try:
+            if self.uid is not None:
+                assert self.gid is not None  # (resolve sets both or neither)
+                os.fchown(fd, self.uid, self.gid)
+        finally:
+            os.close(fd)
+
+
+def _make_socket_dir(path: Path, run_as: _RunAs) -> None:
+    """Make the server's socket folder ``path`` (mode 0700), or take the one there, and hand it
+    to the server user (:meth:`_RunAs.own`: never through a link the server user put there,
+    in the folder of its own that holds it)."""
+    with suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    run_as.own(path)
+
+
+def _open_log(path: Path) -> BinaryIO:
+    """The server's log at ``path`` opened to append (made if missing), never through a link:
+    run as root, the folder belongs to the server user, and a link (or a hard link) it put
+    there had root append the server's output to the file it named.
+
+    Raises:
+        PostgresUnavailable: ``path`` is a link, a hard link or no plain file.
+    """
+    refused = f"{path}: the server's log is a link or no plain file; refused"
+    # (O_NONBLOCK: a FIFO put there is refused, not waited on)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+            raise PostgresUnavailable(refused) from None
+        raise
+    try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode) or found.st_nlink != 1:
+            raise PostgresUnavailable(refused)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "ab")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _dies_with_us(command: list[str]) -> list[str]:
@@ -290,8 +346,7 @@ class PostgresServer:
                 # same for a comma, which unix_socket_directories reads as a list separator
                 self._short_socket_dir = make_scratch(SOCKET_PREFIX, SHORT_TMP)
                 self.socket_dir = Path(self._short_socket_dir.name)
-            self.socket_dir.mkdir(exist_ok=True)
-            self.run_as.own(self.socket_dir)
+            _make_socket_dir(self.socket_dir, self.run_as)
         except BaseException:
             self._cleanup()
             raise
@@ -309,7 +364,7 @@ class PostgresServer:
             *_settings(self.config),
         ]
         try:
-            self._log_file = open(self.log, "ab")  # noqa: SIM115 - closed in _cleanup
+            self._log_file = _open_log(self.log)
             self._process = self.run_as.popen(
                 _dies_with_us(command),
                 stdin=subprocess.DEVNULL,

@@ -1,0 +1,73 @@
+"""The files root makes in a folder the PostgreSQL server user owns (its socket folder and its
+log) are never reached through a link that user could put there. No server is started."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from learned_systems.config import postgres_server
+from learned_systems.config.postgres_server import PostgresServer, PostgresUnavailable, _RunAs
+
+#: The user the server would run as: a real switch of owner needs root; otherwise none.
+AS_ROOT = os.geteuid() == 0
+OTHER = _RunAs(65534, 65534) if AS_ROOT else _RunAs(None, None)
+
+
+@pytest.fixture
+def trial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A trial folder holding ``data``, with the socket folder kept inside it (however long
+    the test's path)."""
+    monkeypatch.setattr(postgres_server, "SOCKET_PATH_MAX", 10**6)
+    (tmp_path / "trial" / "data").mkdir(parents=True)
+    return tmp_path / "trial"
+
+
+def _server(trial: Path) -> PostgresServer:
+    return PostgresServer({"postgres": "/nonexistent/postgres"}, OTHER, trial / "data")
+
+
+def test_a_socket_folder_that_is_a_link_is_refused_and_its_target_not_handed_over(trial: Path, tmp_path: Path) -> None:
+    """Run as root, ``socket`` was made with exist_ok and chowned through a link the server
+    user had put there: the folder it named (``/etc``) went to that user."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (trial / "socket").symlink_to(victim)
+    with pytest.raises(PostgresUnavailable, match="a link or no folder where the server.s folder was made"):
+        _server(trial).__enter__()
+    found = os.stat(victim)
+    assert (found.st_uid, found.st_gid) == (os.getuid(), os.getgid())
+
+
+def test_a_log_that_is_a_link_or_a_hard_link_is_refused_and_its_target_untouched(trial: Path, tmp_path: Path) -> None:
+    """Run as root, the log was opened to append through a link the server user had put
+    there: the server's output went into the file it named."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (trial / "server.log").symlink_to(victim)
+    with pytest.raises(PostgresUnavailable, match="server's log is a link or no plain file"):
+        _server(trial).__enter__()
+    (trial / "data").mkdir(parents=True)  # (the failed start removed the trial folder)
+    os.link(victim, trial / "server.log")
+    with pytest.raises(PostgresUnavailable, match="server's log is a link or no plain file"):
+        _server(trial).__enter__()
+    assert victim.read_text() == "precious\n"
+
+
+def test_the_socket_folder_and_log_are_made_private_and_handed_to_the_server_user(tmp_path: Path) -> None:
+    socket_dir, log = tmp_path / "socket", tmp_path / "server.log"
+    postgres_server._make_socket_dir(socket_dir, OTHER)
+    postgres_server._make_socket_dir(socket_dir, OTHER)  # (one there already is taken)
+    found = os.stat(socket_dir)
+    assert stat.S_IMODE(found.st_mode) == 0o700
+    assert found.st_uid == (OTHER.uid if AS_ROOT else os.getuid())
+    for text in (b"first\n", b"second\n"):
+        with postgres_server._open_log(log) as handle:
+            handle.write(text)
+    assert log.read_bytes() == b"first\nsecond\n"
+    os.mkfifo(tmp_path / "fifo")  # (refused at once, not waited on for a reader)
+    with pytest.raises(PostgresUnavailable, match="no plain file"):
+        postgres_server._open_log(tmp_path / "fifo")
