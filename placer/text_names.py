@@ -17,13 +17,27 @@ import sys
 from netlists.errors import InputError
 
 
-def is_text(name: str) -> bool:
-    """Whether ``name`` can be written as UTF-8 text (it holds no surrogate escapes)."""
+def encodes_as_utf8(name: str) -> bool:
+    """Whether ``name`` can be encoded as UTF-8 at all (it holds no surrogate escapes): enough
+    where only Python itself reads it back (a plugin's path, compiled under it)."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
         return False
     return True
+
+
+def is_text(name: str) -> bool:
+    """Whether ``name`` can be written as UTF-8 text that names the same file: it encodes as
+    UTF-8, and to the bytes it was read from. Under a non-UTF-8 file-system encoding (latin-1)
+    every byte decodes, so "/tmp/x_\xe4" encoded, but TensorBoard opened its UTF-8 form,
+    another path ("No such file or directory" mid-run)."""
+    if not encodes_as_utf8(name):
+        return False
+    try:
+        return os.fsencode(name) == name.encode("utf-8")
+    except UnicodeEncodeError:  # (not a name of this encoding at all: made in Python)
+        return False
 
 
 def name_bytes(name: str) -> bytes:

@@ -355,9 +355,9 @@ def load_plugin(plugin: str) -> str:
     plugin's own file and line where its code raised); return the module name it is loaded
     under."""
     from placer.algorithms.plugins import PluginFileMissing, load_plugins, plugin_module_name
-    from placer.text_names import is_text, name_bytes, why_not_text
+    from placer.text_names import encodes_as_utf8, name_bytes, why_not_text
 
-    if not is_text(plugin):  # (Python compiles a file under its path as text: a UnicodeEncodeError)
+    if not encodes_as_utf8(plugin):  # (Python compiles a file under its path as text: a UnicodeEncodeError)
         raise UsageError(f"--plugin {name_bytes(plugin)!r}: its path is "
                          f"{why_not_text(plugin, 'Python compiles a plugin under its path as text: rename that folder or file, or copy the plugin to another path')}")
     if not plugin.endswith(".py") and (os.sep in plugin or Path(plugin).is_file()):

@@ -11,14 +11,16 @@ config.json.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from netlists.errors import InputError
-from placer.text_names import is_text, require_text_path, why_not_text
+from placer.text_names import encodes_as_utf8, is_text, require_text_path, why_not_text
 
 
 def _not_utf8(folder: Path, name: bytes = b"p\xff dir") -> Path:
@@ -97,3 +99,50 @@ def test_a_plugin_file_under_such_a_path_is_named_with_its_cause(
         f"placer: error: --plugin {os.fsencode(plugin)!r}: its path is not UTF-8 text; Python compiles a plugin "
         "under its path as text: rename that folder or file, or copy the plugin to another path\n")
     assert not (tmp_path / "out.plc").exists()
+
+
+def _latin1_fsencode(name: str) -> bytes:
+    """``os.fsencode`` as a latin-1 locale has it (every byte decodes there)."""
+    return name.encode("iso8859-1", "surrogateescape")
+
+
+def test_a_name_whose_utf8_form_is_another_file_is_not_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    # under LC_ALL=de_DE.ISO-8859-1 "/tmp/x_\xe4" decoded without an escape: it was taken, and
+    # TensorBoard then failed mid-run opening its UTF-8 form, another path
+    monkeypatch.setattr(os, "fsencode", _latin1_fsencode)
+    name = "/tmp/x_\u00e4/tr"
+    assert encodes_as_utf8(name) and not is_text(name)
+    assert is_text("/tmp/x_a/tr")  # (ASCII: the same bytes in either encoding)
+    with pytest.raises(InputError) as refused:
+        require_text_path(name, "--out", "rename it")
+    assert str(refused.value) == "--out b'/tmp/x_\\xe4/tr': its path is not UTF-8 text; rename it"
+    utf8_read_as_latin1 = "/tmp/x_\u00c3\u00a4"  # (the bytes of "x_\u00e4" in UTF-8, read as latin-1)
+    assert not is_text(utf8_read_as_latin1)
+    assert why_not_text(utf8_read_as_latin1, "rename it").endswith("run it under a UTF-8 one (PYTHONUTF8=1, or LC_ALL=C.UTF-8)")
+
+
+@pytest.fixture
+def latin1_locale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """An environment under a latin-1 locale built here (LOCPATH): skips where localedef or its
+    sources are missing."""
+    if not (shutil.which("localedef") and Path("/usr/share/i18n/locales/de_DE").is_file()):
+        pytest.skip("localedef or its locale sources not installed: no latin-1 locale can be made")
+    made = tmp_path_factory.mktemp("locales")
+    built = subprocess.run(["localedef", "-i", "de_DE", "-f", "ISO-8859-1", str(made / "de_DE.ISO-8859-1")],
+                           capture_output=True, text=True, timeout=120)
+    if not (made / "de_DE.ISO-8859-1").is_dir():
+        pytest.skip(f"localedef could not build a latin-1 locale: {built.stderr.strip()[:200]}")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONUTF8", "PYTHONIOENCODING") and not k.startswith("LC_")}
+    yield {**env, "LOCPATH": str(made), "LC_ALL": "de_DE.ISO-8859-1"}
+
+
+def test_train_under_a_latin1_locale_refuses_a_non_ascii_out_before_any_run(
+    tmp_path: Path, latin1_locale: dict[str, str]
+) -> None:
+    out = os.fsencode(tmp_path) + b"/x_\xe4/tr"
+    args = [sys.executable, "-m", "placer", "train", "--netlist", "default", "--out", out, "--timesteps", "64",
+            "--n-envs", "1", "--set", "n_steps=32", "--set", "batch_size=16", "--device", "cpu", "--no-progress"]
+    done = subprocess.run(args, capture_output=True, env=latin1_locale, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(b"placer: error: --out b'" + out.replace(b"\xe4", b"\\xe4") + b"': its path is not UTF-8")
+    assert not os.path.exists(os.path.dirname(out))  # (no run folder left)
