@@ -147,10 +147,28 @@ def make_vec_env(
     return vec
 
 
+#: The longest AF_UNIX socket path the system takes, its closing NUL included (``sun_path``).
+_UNIX_SOCKET_PATH_MAX = 104 if sys.platform == "darwin" or sys.platform.startswith("freebsd") else 108
+
+
+def _start_method() -> str | None:
+    """How the env workers start: SB3's own choice (forkserver), unless the forkserver's socket
+    under multiprocessing's temporary folder would be too long a path (a TMPDIR of ~75
+    characters or more failed as "AF_UNIX path too long"), then spawn (pipes only)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    from multiprocessing.util import get_temp_dir
+
+    # (the socket is TEMP/listener-XXXXXXXX, as multiprocessing.connection names it)
+    socket = os.path.join(get_temp_dir(), "listener-" + "x" * 8)
+    return "spawn" if len(os.fsencode(socket)) + 1 > _UNIX_SOCKET_PATH_MAX else None
+
+
 def _subproc_vec_env(factories: list[Callable[[], gym.Env]]) -> SubprocVecEnv:
     """A ``SubprocVecEnv`` of ``factories``, one process each. The system's limit on threads
     or processes met while starting them is one refusal naming it (it read as a bug of ours, or
-    as "cannot write the output: Resource temporarily unavailable"), and the workers started
+    as "cannot write the output: Resource temporarily unavailable"); under a long TMPDIR they
+    start by spawn (:func:`_start_method`), and the workers started
     before it are stopped (their half-made vector env could not be closed): the new forkserver
     or spawn processes, as SB3 starts them (one started so by another thread meanwhile would be
     stopped too)."""
@@ -160,7 +178,7 @@ def _subproc_vec_env(factories: list[Callable[[], gym.Env]]) -> SubprocVecEnv:
     with start_refusals(f"the {len(factories)} environment processes of n_envs {len(factories)} with vec=subproc",
                         "try a smaller n_envs, or vec=dummy"):
         try:
-            return SubprocVecEnv(factories)
+            return SubprocVecEnv(factories, start_method=_start_method())
         except BaseException:
             # (the kinds SB3 starts its env workers as, forkserver or spawn: a library caller's
             # other thread may start processes meanwhile, by default forked; a process forgets
