@@ -17,7 +17,10 @@ in a private folder in the temporary directory (a read-only install run by a use
 home, e.g. in a container, where numba raised ``cannot cache function ...: no locator
 available`` at import: a traceback before any work). Version folders unused for a day are
 removed beyond the newest few. A ``NUMBA_CACHE_DIR`` the user set is left alone (numba's own
-staleness check applies there).
+staleness check applies there) where it can be written; one that cannot is warned about and
+replaced by the folders above (numba raised "no locator available" where none of its own
+could be written either). Where nothing at all can be written, the kernels are compiled for
+the process only (:func:`_compile_uncached`), not refused.
 """
 
 from __future__ import annotations
@@ -32,8 +35,13 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
+
+
+class CacheFolderWarning(UserWarning):
+    """The compiled kernels' folder is not the one the user chose, or there is none."""
 
 
 def _writable(folder: Path) -> bool:
@@ -168,9 +176,27 @@ def kernel_digest(package_dirs: Iterable[Path]) -> str:
 def ensure_numba_cache_dir(package_dirs: Iterable[Path] | None = None) -> Path | None:
     """Point numba at the kernels' version folder (see the module's docstring) in the first
     writable place of: beside the first package, the user's cache folder, a private temporary
-    folder. Returns the folder (None: the user chose one, or nothing at all can be written)."""
-    if os.environ.get("NUMBA_CACHE_DIR"):
+    folder. Returns the folder (None: the user chose one, or nothing at all can be written).
+    A ``NUMBA_CACHE_DIR`` the user set that cannot be written is replaced, with a warning."""
+    given = os.environ.get("NUMBA_CACHE_DIR")
+    if given and _writable(Path(given)):
         return None
+    chosen = _ensure_own_cache_dir(package_dirs)
+    uncached = "the kernels are compiled afresh in each process (a minute or more)"
+    if given:
+        instead = f"the compiled kernels go to {chosen} instead" if chosen else uncached
+        warnings.warn(CacheFolderWarning(f"NUMBA_CACHE_DIR={given!r} cannot be written: {instead} (set it to a "
+                                         "folder you may write, or unset it)"), stacklevel=2)
+    elif chosen is None:
+        warnings.warn(CacheFolderWarning(f"no folder for the compiled kernels can be written (beside the package, "
+                                         f"the user's cache folder, the temporary folder): {uncached}; set "
+                                         "NUMBA_CACHE_DIR to a folder you may write"), stacklevel=2)
+    return chosen
+
+
+def _ensure_own_cache_dir(package_dirs: Iterable[Path] | None) -> Path | None:
+    """:func:`ensure_numba_cache_dir`'s choice of folder, set for numba; None where nothing can
+    be written (the kernels then compile uncached: :func:`_compile_uncached`)."""
     dirs = kernel_package_dirs() if package_dirs is None else list(package_dirs)
     bases = [dirs[0] / "__pycache__" / "numba"] if dirs else []
     user_cache = _user_folder("XDG_CACHE_HOME", ".cache")
@@ -180,9 +206,11 @@ def ensure_numba_cache_dir(package_dirs: Iterable[Path] | None = None) -> Path |
     if base is None:
         base = _private_temp_folder("placer-gym-numba")
         if base is None:
-            return None  # nothing writable at all: numba will say so
+            _compile_uncached()  # nothing writable at all
+            return None
     folder = base / _remembered_digest(dirs, base / _DIGEST_MEMO)
     if not _writable(folder):
+        _compile_uncached()
         return None
     _mark_used_and_prune(folder)
     os.environ["NUMBA_CACHE_DIR"] = str(folder)
@@ -190,6 +218,35 @@ def ensure_numba_cache_dir(package_dirs: Iterable[Path] | None = None) -> Path |
     if numba is not None:  # already imported: its configuration was read at import
         numba.config.CACHE_DIR = str(folder)
     return folder
+
+
+def _compile_uncached() -> None:
+    """Let a ``cache=True`` kernel whose cache numba can put nowhere compile for this process
+    only: numba raised "cannot cache function ...: no locator available" at the kernel's
+    import (a traceback, exit 70, where the package, the home and every temporary folder are
+    read-only). Only that refusal is changed; a kernel that finds a folder still caches.
+    ``NUMBA_CACHE_DIR`` is dropped (a user's unwritable one would be tried first)."""
+    os.environ.pop("NUMBA_CACHE_DIR", None)
+    try:
+        from numba.core import config
+        from numba.core.dispatcher import Dispatcher
+    except (ImportError, ValueError):  # (numba's own refusal, NUMBA_NUM_THREADS=0, comes with the first kernel)
+        return
+
+    config.CACHE_DIR = ""  # type: ignore[attr-defined]
+    enable = Dispatcher.enable_caching
+    if getattr(enable, "placer_uncached", False):
+        return
+
+    def enable_or_not(self: Dispatcher) -> None:
+        try:
+            enable(self)
+        except RuntimeError as error:
+            if "no locator available" not in str(error):
+                raise
+
+    enable_or_not.placer_uncached = True  # type: ignore[attr-defined]
+    Dispatcher.enable_caching = enable_or_not  # type: ignore[method-assign]
 
 
 #: The file beside the version folders that remembers the last digest and the sources' stamp.
@@ -268,14 +325,41 @@ def _user_folder(variable: str, under_home: str) -> Path | None:
     return Path(home) / under_home if os.path.isabs(home) else None
 
 
+def _temp_base() -> Path | None:
+    """The temporary folder :mod:`tempfile` chose, unless it is the working folder only as its
+    last resort (every temporary folder read-only): the cache folders then landed in the
+    user's project folder. A working folder that is also a temporary folder (TMPDIR, /tmp)
+    is kept."""
+    base = tempfile.gettempdir()
+    try:
+        if not os.path.samefile(base, os.getcwd()):
+            return Path(base)
+    except OSError:  # (a working folder removed meanwhile: not the one chosen)
+        return Path(base)
+    named = [os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP")]
+    if os.name == "posix":
+        named += ["/tmp", "/var/tmp", "/usr/tmp"]  # (tempfile's own, before the working folder)
+    for folder in named:
+        try:
+            if folder and os.path.samefile(folder, base):
+                return Path(base)
+        except OSError:
+            continue
+    return None
+
+
 def _private_temp_folder(prefix: str) -> Path | None:
     """``TMPDIR/prefix-UID`` (mode 700, this user's), or a fresh folder where another user or a
-    link holds that name; None where nothing can be written."""
+    link holds that name; None where nothing can be written (the working folder, tempfile's
+    last resort, is not used: :func:`_temp_base`)."""
+    base = _temp_base()
+    if base is None:
+        return None
     uid = getattr(os, "getuid", lambda: 0)()
-    folder = Path(tempfile.gettempdir()) / f"{prefix}-{uid}"
+    folder = base / f"{prefix}-{uid}"
     if not _private(folder, uid):  # planted by another user (numba's cache files are pickles
         try:  # it loads: code run as us), or a link: a fresh folder of our own instead
-            folder = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
+            folder = Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir=base))
         except OSError:
             return None
     return folder if _writable(folder) else None

@@ -223,3 +223,86 @@ def test_a_digest_memo_nested_past_the_recursion_limit_is_computed_again(tmp_pat
     memo = tmp_path / "memo.json"
     memo.write_text("[" * 100_000)
     assert _remembered_digest(dirs, memo) == kernel_digest(dirs)
+
+
+def test_an_unwritable_numba_cache_dir_the_user_set_is_replaced_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A NUMBA_CACHE_DIR the user set was left alone even where it could not be written: with
+    no writable fallback of numba's own, "cannot cache function ...: no locator available"
+    (exit 70, "please report")."""
+    from placer.numba_cache import CacheFolderWarning
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(blocker / "mine"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", numba.config.CACHE_DIR)
+    with pytest.warns(CacheFolderWarning) as warned:
+        chosen = ensure_numba_cache_dir([blocker / "package"])
+    assert chosen is not None and chosen.parent.parent == tmp_path / "tmp"
+    assert os.environ["NUMBA_CACHE_DIR"] == str(chosen) == numba.config.CACHE_DIR
+    assert [str(w.message) for w in warned] == [
+        f"NUMBA_CACHE_DIR={str(blocker / 'mine')!r} cannot be written: the compiled kernels go to {chosen} instead "
+        "(set it to a folder you may write, or unset it)"]
+
+
+_NOTHING_WRITABLE = """if True:
+    import os, sys, tempfile, warnings
+    from pathlib import Path
+    from placer.numba_cache import ensure_numba_cache_dir
+    root, given = Path(sys.argv[1]), sys.argv[2]
+    os.environ.pop("NUMBA_CACHE_DIR", None)  # (set for placer's own kernels at its import)
+    if given:
+        os.environ["NUMBA_CACHE_DIR"] = given
+    tempfile.tempdir = os.getcwd()  # (tempfile's last resort where every temporary folder is read-only)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        print(ensure_numba_cache_dir([root / "pkg"]))
+    print(*(str(w.message) for w in caught), sep="\\n")
+    sys.path.insert(0, str(root))
+    from pkg.kernel import price
+    print(price(1.0))
+"""
+
+
+@pytest.mark.parametrize("user_set", [False, True])
+def test_nothing_writable_compiles_the_kernels_uncached_not_in_the_working_folder(tmp_path: Path, user_set: bool) -> None:
+    """With every temporary folder read-only, tempfile.gettempdir() falls back to the working
+    folder: the kernels' cache landed in the user's project folder; with a NUMBA_CACHE_DIR the
+    user set, unwritable, the kernels' import failed ("no locator available")."""
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    _write_package(tmp_path)
+    (tmp_path / "pkg" / "__pycache__").write_text("")  # (numba's own folder beside it: none either)
+    (tmp_path / "cwd").mkdir()
+    env = {**os.environ, "XDG_CACHE_HOME": str(blocker / "cache"), "HOME": str(blocker / "home")}
+    given = str(blocker / "mine") if user_set else ""
+    done = subprocess.run([sys.executable, "-c", _NOTHING_WRITABLE, str(tmp_path), given], capture_output=True,
+                          text=True, env=env, cwd=tmp_path / "cwd", timeout=300)
+    assert done.returncode == 0, done.stderr
+    chosen, warning, price = done.stdout.strip().splitlines()
+    assert chosen == "None" and price == "2.0"
+    assert "the kernels are compiled afresh in each process" in warning
+    assert warning.startswith(f"NUMBA_CACHE_DIR={given!r} cannot be written" if user_set else "no folder for the")
+    assert list((tmp_path / "cwd").iterdir()) == []
+
+
+def test_a_working_folder_is_a_temporary_folder_only_where_one_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from placer.numba_cache import _private_temp_folder
+
+    (tmp_path / "project").mkdir()
+    monkeypatch.chdir(tmp_path / "project")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "elsewhere"))  # (unusable: not made)
+    monkeypatch.setattr("tempfile.tempdir", os.getcwd())  # (what gettempdir falls back to)
+    assert _private_temp_folder("placer-gym-test") is None
+    assert list((tmp_path / "project").iterdir()) == []
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "project"))  # named: the user's choice, kept
+    chosen = _private_temp_folder("placer-gym-test")
+    assert chosen is not None and chosen.parent == tmp_path / "project"
