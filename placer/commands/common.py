@@ -208,9 +208,38 @@ def clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except Exception as exc:  # noqa: BLE001 - anything else is a bug of ours, told as one
             if _torch_out_of_memory(exc):  # (a RuntimeError, not a MemoryError)
                 raise fail(f"out of memory: {str(exc).splitlines()[0]}") from None
+            problem = environment_problem(exc)
+            if problem is not None:
+                raise fail(problem) from None
             raise internal_error(exc) from None
 
     return wrapper
+
+
+def _raised_in(error: BaseException, package: str) -> bool:
+    """Whether ``error`` was raised inside the installed ``package`` (its innermost frame)."""
+    import traceback
+
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and package in Path(frames[-1].filename).parts
+
+
+def environment_problem(error: BaseException) -> str | None:
+    """What to fix where a library refused an environment variable as it loaded (a ValueError,
+    told as a bug of ours: exit 70 and "please report"): ``NUMBA_NUM_THREADS=0`` (numba:
+    "Number of threads specified must be > 0.") or an ``MPLBACKEND`` matplotlib does not
+    know (plot, demo, tune). None for any other error."""
+    if not isinstance(error, ValueError):
+        return None
+    threads = os.environ.get("NUMBA_NUM_THREADS")
+    if threads is not None and _raised_in(error, "numba") and "threads specified must be > 0" in str(error):
+        return (f"NUMBA_NUM_THREADS={threads!r}: numba needs at least one thread; set it to a whole number "
+                "of 1 or more, or unset it")
+    backend = os.environ.get("MPLBACKEND")
+    if backend is not None and _raised_in(error, "matplotlib") and str(error).startswith("Key backend:"):
+        return (f"MPLBACKEND={backend!r} is not a backend matplotlib knows; set it to one (Agg writes files "
+                "only), or unset it")
+    return None
 
 
 def _torch_out_of_memory(error: BaseException) -> bool:
