@@ -123,14 +123,9 @@ def demo_command(
     _row(table, label, evaluate(real, real_start), timing_cost(real, real_start).worst, time.perf_counter() - t)
     table.caption = (f"s: {algo}'s run on its row, scoring on the default's initial one, reading and scoring on "
                      "ariane133's (the real built-in design)")
-    console.print(table)
-    if not real_legal.legal:  # (its cost read as a bar to clear: eval says it is not legal)
-        console.print(f"† not a legal placement as shipped: {real_legal.problems()}")
-    weighing = [m for m in available_placers() if "w_timing" in (placer_class(m).option_names or ())]
-    console.print("timing: the worst path over W + H (placer.cost.timing); weighed only when asked, by "
-                  f"{', '.join(weighing)} (placer place --algo METHOD --option w_timing=...) and by the RL "
-                  "reward (placer train --w-timing ...)")
 
+    # the files first, as place does: printed first, `placer demo | head -1` ended the command
+    # (a closed pipe) before anything was written
     out.mkdir(parents=True, exist_ok=True)
     plc, png = out / "default.plc", out / "default.png"
     figure = plot_placement(netlist, placed, title=f"default design, {algo}, seed {seed}, budget {budget_s:g} s")
@@ -138,6 +133,13 @@ def demo_command(
         plc: text_writer(plc_text(netlist, placed, plc.name, costs=after.plc_header())),
         png: picture_writer(figure, png),
     })
+    console.print(table)
+    if not real_legal.legal:  # (its cost read as a bar to clear: eval says it is not legal)
+        console.print(f"† not a legal placement as shipped: {real_legal.problems()}")
+    weighing = [m for m in available_placers() if "w_timing" in (placer_class(m).option_names or ())]
+    console.print("timing: the worst path over W + H (placer.cost.timing); weighed only when asked, by "
+                  f"{', '.join(weighing)} (placer place --algo METHOD --option w_timing=...) and by the RL "
+                  "reward (placer train --w-timing ...)")
     legal = check_legality(netlist, placed, start)
     console.print(
         f"proxy {before.proxy:.4f} -> {after.proxy:.4f} ({_change(before.proxy, after.proxy)}), "

@@ -55,3 +55,23 @@ def test_the_seeds_help_says_a_seed_does_not_repeat_the_demos_result(tmp_path: P
         assert done.exit_code == 0, done.output
         written.append([line for line in out.read_text().splitlines() if not line.startswith("#")])
     assert written[0] == written[1]
+
+
+def test_the_files_are_written_before_the_table_so_a_closed_pipe_keeps_them(tmp_path: Path) -> None:
+    """`placer demo --out X | head -1`: the table was printed first, the closed pipe ended the
+    command (exit 141) and X held neither file."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # (what `head -1` leaves once it has its line)
+    try:
+        done = subprocess.run([sys.executable, "-m", "placer", "demo", "--algo", "greedy", "--budget-s", "0.2",
+                               "--out", str(tmp_path / "demo")], stdout=write, stderr=subprocess.PIPE, text=True,
+                              timeout=300)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
+    assert (tmp_path / "demo" / "default.plc").stat().st_size > 0
+    assert (tmp_path / "demo" / "default.png").read_bytes().startswith(b"\x89PNG")
