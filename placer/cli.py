@@ -104,18 +104,15 @@ def _is_null_device(stream: object) -> bool:
         return False
 
 
-#: Plain-ASCII stand-ins for the symbols the commands print, where a stream cannot encode them.
-_ASCII_STAND_INS = {"\u00b5": "u", "\u00b2": "^2", "\u2020": "+", "\u2014": "-", "\u2013": "-", "\u00d7": "x",
-                    "\u00b7": ".", "\u2265": ">=", "\u2264": "<=", "\u2026": "..."}
-
-
 def _stand_ins(error: UnicodeError) -> tuple[str, int]:
-    """A codecs error handler: the symbols of :data:`_ASCII_STAND_INS` as their stand-ins,
-    anything else as ``?``."""
+    """A codecs error handler: the symbols of :data:`placer.commands.common.ASCII_STAND_INS` as
+    their stand-ins, anything else as ``?``."""
+    from placer.commands.common import ASCII_STAND_INS
+
     if not isinstance(error, UnicodeEncodeError):
         raise error
     text = error.object[error.start:error.end]
-    return "".join(_ASCII_STAND_INS.get(c, "?") for c in text), error.end
+    return "".join(ASCII_STAND_INS.get(c, "?") for c in text), error.end
 
 
 def _tolerant_streams() -> None:

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
+from rich.table import Table
 
 from netlists.errors import REPORTED_ERRORS, NetlistError, error_kind
 
@@ -24,16 +26,83 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
+#: Plain-ASCII stand-ins for the symbols the commands print, where a stream cannot encode them
+#: (the CLI's streams write them so: :func:`placer.cli._tolerant_streams`).
+ASCII_STAND_INS = {"\u00b5": "u", "\u00b2": "^2", "\u2020": "+", "\u2014": "-", "\u2013": "-", "\u00d7": "x",
+                   "\u00b7": ".", "\u2265": ">=", "\u2264": "<=", "\u2026": "..."}
+
+
+@functools.lru_cache(maxsize=8)
+def _stand_ins_for(encoding: str) -> dict[int, str]:
+    """The :data:`ASCII_STAND_INS` of the symbols ``encoding`` cannot encode (a str.translate
+    table; empty for UTF-8)."""
+    missing = {}
+    for symbol, stand_in in ASCII_STAND_INS.items():
+        try:
+            symbol.encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            missing[ord(symbol)] = stand_in
+    return missing
+
+
 class _CommandConsole(Console):
     """Rich's console, but lines of text are never folded at its width (80 columns off a
     terminal: a path split over two lines after "wrote" escaped `awk '/^wrote/{print $2}'`;
     a terminal wraps a long line itself, and a path stays whole to copy); tables keep the
-    width and their centred titles."""
+    width and their centred titles. Symbols its stream cannot encode are given their plain
+    stand-ins before Rich measures the text: written as the stream encodes them, "(µm²)" became
+    "(um^2)" after the table was laid out, one column wider than its row's border."""
 
     def print(self, *objects: Any, soft_wrap: bool | None = None, **options: Any) -> None:
         if soft_wrap is None and all(isinstance(o, str) for o in objects):
             soft_wrap = True
+        missing = _stand_ins_for(getattr(self.file, "encoding", None) or "utf-8")
+        if missing:
+            objects = tuple(_with_stand_ins(o, missing) for o in objects)
         super().print(*objects, soft_wrap=soft_wrap, **options)
+
+
+def _with_stand_ins(printed: Any, missing: dict[int, str]) -> Any:
+    """``printed`` (a text, or a table whose texts are changed in place) with the symbols of
+    ``missing`` replaced by their stand-ins; anything else as it is."""
+    if isinstance(printed, str):
+        return printed.translate(missing)
+    if isinstance(printed, Table):
+        if isinstance(printed.title, str):
+            printed.title = printed.title.translate(missing)
+        if isinstance(printed.caption, str):
+            printed.caption = printed.caption.translate(missing)
+        for column in printed.columns:
+            if isinstance(column.header, str):
+                column.header = column.header.translate(missing)
+            column._cells[:] = [c.translate(missing) if isinstance(c, str) else c for c in column._cells]
+    return printed
+
+
+#: The columns a table's labels keep at least where :func:`whole_values` keeps its numbers whole.
+LABEL_MIN_WIDTH = 4
+
+
+def whole_values(table: Table, width: int) -> Table:
+    """``table`` (labels in its first column, values in the others) made to keep every digit
+    at ``width`` columns: its values fold rather than end in an ellipsis (at 30 columns
+    ``place`` printed "0.0788…", ``eval`` at 20 "27613…"), and keep their widest cell (and
+    header, where there is room) on one line wherever that leaves the labels
+    :data:`LABEL_MIN_WIDTH` columns; the labels wrap and fold into the rest. For Rich's
+    default box and padding (an outer padding left out only leaves more room)."""
+    label, *values = table.columns
+    label.overflow = "fold"
+    for column in values:
+        column.overflow = "fold"
+    cells = [max((cell_len(c) for c in column.cells if isinstance(c, str)), default=1) for column in values]
+    headed = [max(n, cell_len(c.header) if isinstance(c.header, str) else 0) for n, c in zip(cells, values, strict=True)]
+    _, right, _, left = table.padding
+    borders = 0 if table.box is None else len(table.columns) - 1 + (2 if table.show_edge else 0)
+    room = width - borders - (left + right) * len(table.columns) - LABEL_MIN_WIDTH
+    fixed = next((w for w in (headed, cells) if sum(w) <= room), None)  # (headers whole too where they fit)
+    for column, fits in zip(values, fixed or (), strict=False):
+        column.width = fits  # (a fixed width: Rich narrows the labels first)
+    return table
 
 
 # markup off: what the commands print holds users' text (error messages, notes, file and

@@ -18,6 +18,7 @@ from placer.commands.common import (
     load,
     load_reporting_warnings,
     require_design_file,
+    whole_values,
 )
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def eval_command(
                   f"{legality.outside_macros} ({legality.outside_hard} hard)" if legality.outside_macros else "0")  # fmt: skip
     table.add_row("parse seconds", f"{t1 - t0:.3f}")
     table.add_row("cost seconds", f"{t2 - t1:.4f}")
-    console.print(table)
+    console.print(whole_values(table, console.width))
     if timing.n_endpoints == 0:
         console.print("note: no timing endpoint (no path from a port or hard macro to another): "
                       "timing reads 0 and weighing it changes nothing")  # fmt: skip
@@ -180,4 +181,4 @@ def info_command(
         table.add_row("smoothing range", str(c.smooth_range))
     else:
         table.add_row("canvas", "unknown (no .plc)")
-    console.print(table)
+    console.print(whole_values(table, console.width))

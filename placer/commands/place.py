@@ -44,6 +44,7 @@ from placer.commands.common import (
     interrupted_exit,
     load_plugins_named,
     output_option,
+    whole_values,
 )
 
 if TYPE_CHECKING:
@@ -370,7 +371,7 @@ def _place_one(
     for note in run.notes:
         console.print(f"note: {note}")
     written = _write_result(nl, run, out, as_pl, netlist_path, plc, method, seed, budget_s, options)
-    console.print(_cost_table(nl.name, method, seed, run.seconds, before, written.after))
+    console.print(whole_values(_cost_table(nl.name, method, seed, run.seconds, before, written.after), console.width))
     for note in _costlier_than_the_start(nl, initial, before.cost, before.legal, written.after.cost.proxy,
                                          method, options):  # fmt: skip
         console.print(f"note: {note}")
