@@ -51,7 +51,8 @@ def _cost_table(title: str, width: int) -> Table:
                   pad_edge=bordered, collapse_padding=not bordered)
     table.add_column("placement", justify="left", overflow="fold")
     for col in ("wirelen.", "density", "congest.", "proxy", "timing", "s"):
-        table.add_column(col, justify="right", no_wrap=width >= WHOLE_HEADERS_MIN_WIDTH)
+        # (folded, not cut, below ~52 columns: every digit kept)
+        table.add_column(col, justify="right", no_wrap=width >= WHOLE_HEADERS_MIN_WIDTH, overflow="fold")
     return table
 
 

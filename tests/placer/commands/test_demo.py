@@ -75,3 +75,15 @@ def test_the_files_are_written_before_the_table_so_a_closed_pipe_keeps_them(tmp_
     assert (done.returncode, done.stderr) == (141, "")
     assert (tmp_path / "demo" / "default.plc").stat().st_size > 0
     assert (tmp_path / "demo" / "default.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_below_52_columns_the_numbers_fold_rather_than_lose_digits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 30 columns every number read `0.…`."""
+    from placer.commands import common
+
+    monkeypatch.setattr(common.console, "_width", 30)
+    result = CliRunner().invoke(app, ["demo", "--algo", "greedy", "--budget-s", "0.2", "--out", str(tmp_path)],
+                                env={"COLUMNS": "30"})
+    assert result.exit_code == 0, result.output
+    table = result.stdout.split("──")[-1].split("s: ")[0]  # (below the header rule, above the caption)
+    assert "…" not in table and re.search(r"\d\.\d", table), result.stdout
