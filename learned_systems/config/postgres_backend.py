@@ -5,7 +5,7 @@ The backend ``initdb``s a template cluster into a temporary directory and loads 
 private directory (``listen_addresses=''``, a free port number) with the trial's knobs as ``-c``
 settings, runs ``pgbench`` once unmeasured (``warmup_s``) and then ``repeats`` measured times,
 then stops the server and removes everything, also on error. ``initdb`` refuses to run as root, so when started as root every server command runs as
-an unprivileged system user (``PLACER_PG_USER``, default ``placer-pg``; created with ``useradd``
+an unprivileged system user (``PLACER_PG_USER``, default ``placer-pg``, also when set empty; created with ``useradd``
 when missing). A server that does not start or a failing ``pgbench`` makes a failed trial (a
 programming error, a TypeError or KeyError of ours, is raised: a bug, not the configuration's).
 A killed run leaves nothing running: each server gets SIGQUIT from the kernel when its parent

@@ -93,8 +93,12 @@ def server_environment() -> dict[str, str]:
     """This process's environment without libpq's and the server's own variables (``PG*``):
     ``PGOPTIONS="-c synchronous_commit=off"`` reached every measured pgbench session, so a
     'durable' trial ran without its commit flush (as did a ``PGSERVICE`` entry's options,
-    ``PGTZ`` and the like); every setting a trial measures is the one it records."""
-    return {name: value for name, value in os.environ.items() if not name.startswith("PG")}
+    ``PGTZ`` and the like); every setting a trial measures is the one it records. Under the C
+    locale (``LC_ALL=C``, gettext's ``LANGUAGE`` dropped): pgbench's output is read for its
+    English "tps = " and "number of failed transactions", which a build with translations
+    prints in the user's language (and its figures with the locale's decimal mark)."""
+    kept = {name: value for name, value in os.environ.items() if not name.startswith("PG") and name != "LANGUAGE"}
+    return {**kept, "LC_ALL": "C"}
 
 
 def _kill_session(process: subprocess.Popen) -> None:
@@ -135,7 +139,7 @@ class _RunAs:
     def resolve(cls) -> _RunAs:
         if os.geteuid() != 0:
             return cls(None, None)
-        name = os.environ.get("PLACER_PG_USER", DEFAULT_USER)
+        name = os.environ.get("PLACER_PG_USER") or DEFAULT_USER  # (empty: unset, as other variables)
         try:
             entry = pwd.getpwnam(name)
         except KeyError:

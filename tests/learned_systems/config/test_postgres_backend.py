@@ -764,7 +764,7 @@ def test_a_small_dev_shm_moves_dynamic_shared_memory_into_the_data_directory(mon
         "-c", "dynamic_shared_memory_type=mmap"]
 
 
-@pytest.mark.parametrize("name", ["--help", "-r", "", "Upper", "9lives", "a b", "x" * 33, "bad/name"])
+@pytest.mark.parametrize("name", ["--help", "-r", "Upper", "9lives", "a b", "x" * 33, "bad/name"])
 def test_a_server_user_name_useradd_should_not_get_is_refused_naming_the_variable(monkeypatch, name):
     """PLACER_PG_USER reached useradd unchecked: "--help" made it print its help, then the
     user lookup raised KeyError (a traceback)."""
