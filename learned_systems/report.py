@@ -3,7 +3,10 @@ best-so-far curves and baselines its plot draws, and the contents of ``best_conf
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from learned_systems.config.trial import mean_and_spread
 
 
 def best_so_far_curves(
@@ -37,11 +40,15 @@ def best_config_report(
     allow_unsafe: bool,
     tuners: list[str],
     others: list[str],
+    finals: dict[str, dict[str, Any]] | None = None,
+    final_note: str | None = None,
 ) -> dict[str, Any]:
     """The contents of ``best_config.json``: the run, its baselines, each tuner's best, the
     best overall and how to apply it (from the run's own space: a kind of one's own in an index
     space is applied as the built-in ones are; for a system :mod:`learned_systems.apply` does
-    not know, ``apply`` is null and ``apply_note`` says why), and what the report covers."""
+    not know, ``apply`` is null and ``apply_note`` says why), what the report covers, and the
+    final rounds' re-measurements (``final_rounds``: per finalist, :func:`final_rounds`; None
+    when none ran, ``final_note`` saying why)."""
     from learned_systems.apply import APPLIED_SYSTEMS, how_to_apply
 
     applied = system in APPLIED_SYSTEMS
@@ -78,6 +85,9 @@ def best_config_report(
             for s in summaries
         },
         "best": best,
+        # each finalist measured again, interleaved, before the best was chosen by the mean
+        "final_rounds": finals or None,
+        **({"final_rounds_note": final_note} if final_note else {}),
         # what each knob is and its unit (the configurations above are in these units)
         "knobs": {k.name: k.help for k in objective.space.knobs},
         # the best configuration as its user applies it (SQL, postgresql.conf, build_index)
@@ -112,6 +122,17 @@ def best_overall(summaries: list[Any], effective: Any) -> dict[str, Any] | None:
     :attr:`~learned_systems.ranking.RankedConfig.standing` (one whose trials failed now and then
     ranks below every one that never failed); a tie goes to the baseline, then to the tuner
     listed first."""
+    candidates = _candidates(summaries, effective)
+    if not candidates:
+        return None
+    best, found_by = max(candidates, key=lambda c: c[0].standing)  # (max keeps the first of ties)
+    return _best_entry(best, found_by, summaries[0].baselines)
+
+
+def _candidates(summaries: list[Any], effective: Any) -> list[tuple[Any, str]]:
+    """Every configuration measured, as (ranked entry, who found it): the baselines first (each
+    once: a rule of thumb that runs as the defaults is the defaults), then every tuner's
+    configurations that do not run as a baseline, each tuner's best first."""
     from learned_systems.config.knobs import config_key
     from learned_systems.ranking import RankedConfig
 
@@ -131,12 +152,14 @@ def best_overall(summaries: list[Any], effective: Any) -> dict[str, Any] | None:
         for entry in summary.ranked:
             if config_key(effective(entry.result.config)) not in as_run:
                 candidates.append((entry, summary.tuner))
-    if not candidates:
-        return None
-    best, found_by = max(candidates, key=lambda c: c[0].standing)  # (max keeps the first of ties)
+    return candidates
+
+
+def _best_entry(best: Any, found_by: str, baselines: dict[str, Any]) -> dict[str, Any]:
+    """best_config.json's ``best`` for the ranked entry ``best`` that ``found_by`` found."""
     return {
         "found_by": found_by,
-        "tuner": found_by if found_by not in reference.baselines else None,
+        "tuner": found_by if found_by not in baselines else None,
         "score": best.score,
         "config": best.result.config,
         "measurements": best.measurements,
@@ -146,3 +169,84 @@ def best_overall(summaries: list[Any], effective: Any) -> dict[str, Any] | None:
         "unit": best.result.unit,
         "metrics": best.result.metrics,
     }
+
+
+#: The role of a final round's rows in the results store (their tuner column: ``final:NAME``,
+#: NAME the tuner or baseline whose configuration was measured again).
+FINAL_ROLE = "final"
+
+
+def finalists(summaries: list[Any], effective: Any) -> list[tuple[Any, str]]:
+    """What the final rounds measure again: each baseline and each tuner's best configuration
+    (by its trials' standing), as (ranked entry, who found it); a configuration two tuners
+    found is measured once, for the tuner listed first."""
+    from learned_systems.config.knobs import config_key
+
+    chosen: list[tuple[Any, str]] = []
+    seen: set[str] = set()
+    for entry, found_by in sorted(_candidates(summaries, effective), key=lambda c: c[0].standing, reverse=True):
+        key = config_key(effective(entry.result.config))
+        if found_by in {f for _, f in chosen} or key in seen:
+            continue
+        chosen.append((entry, found_by))
+        seen.add(key)
+    order = {name: i for i, name in enumerate([*summaries[0].baselines, *(s.tuner for s in summaries)])}
+    return sorted(chosen, key=lambda c: order.get(c[1], len(order)))  # baselines, then the tuners' order
+
+
+def final_rounds(
+    store: Any, run: str, objective: Any, summaries: list[Any], seed: int, rounds: int,
+    on_measured: Callable[[], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Measure every finalist (:func:`finalists`) again, ``rounds`` rounds, interleaved (each
+    round measures every finalist once, so a drift of the machine falls on all alike): the best
+    of many noisy trials overstates itself, and a baseline measured once is one draw. Each
+    measurement is stored as it finishes (role :data:`FINAL_ROLE`), so a run killed in the
+    final rounds resumes them; a stored round of another configuration (the tuner's best
+    changed since) is measured again. Returns, per finalist (who found it), its configuration,
+    each round's score (None: failed) and their mean, spread and count."""
+    from learned_systems.config.knobs import config_key
+    from learned_systems.results import ResultsStore
+    from learned_systems.tuning import finite_or_none
+
+    effective = objective.space.effective
+    reference = summaries[0].baselines.get("default")
+    chosen = finalists(summaries, effective)
+    stored = {(row["tuner"], int(row["trial"])): row for row in store.rows(run=run, seed=seed, role=FINAL_ROLE)}
+    results: dict[str, list[Any]] = {found_by: [] for _, found_by in chosen}
+    for index in range(rounds):
+        for entry, found_by in chosen:
+            row = stored.get((f"{FINAL_ROLE}:{found_by}", index))
+            if row is not None and config_key(effective(row["config"])) == config_key(effective(entry.result.config)):
+                result = ResultsStore.to_result(row)
+            else:
+                result = objective.evaluate(entry.result.config)
+                score = finite_or_none(objective.score(result, reference)) if result.ok else None
+                store.add(run, f"{FINAL_ROLE}:{found_by}", seed, index, FINAL_ROLE, result, score)
+            results[found_by].append(result)
+            if on_measured is not None:
+                on_measured()
+    report = {}
+    for entry, found_by in chosen:
+        scores = [finite_or_none(objective.score(r, reference)) if r.ok else None for r in results[found_by]]
+        valid = [s for s in scores if s is not None]
+        mean, spread = mean_and_spread(valid) if valid else (None, None)
+        report[found_by] = {"config": entry.result.config, "scores": scores, "n": len(valid),
+                            "failed": len(scores) - len(valid), "mean": mean, "spread": spread,
+                            "trial_score": entry.score, "trial_measurements": entry.measurements}
+    return report
+
+
+def best_after_final(summaries: list[Any], effective: Any, finals: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The best configuration chosen by the final rounds' mean score (a finalist whose final
+    rounds failed now and then ranks below every one that never failed; a tie goes to the
+    baseline, then to the tuner listed first); its trials' figures are kept beside
+    (``trial_score``), and ``final`` holds its rounds."""
+    measured = [(found_by, f) for found_by, f in finals.items() if f["n"]]
+    if not measured:
+        return best_overall(summaries, effective)  # (every final round failed: as before)
+    found_by, final = max(measured, key=lambda c: (-c[1]["failed"] / (c[1]["failed"] + c[1]["n"]), c[1]["mean"]))
+    entry = next(e for e, f in finalists(summaries, effective) if f == found_by)
+    best = _best_entry(entry, found_by, summaries[0].baselines)
+    return {**best, "score": final["mean"], "trial_score": entry.score,
+            "final": {k: final[k] for k in ("n", "failed", "mean", "spread", "scores")}}

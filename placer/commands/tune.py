@@ -2,7 +2,9 @@
 
 Every trial is written to ``OUT/results.sqlite`` the moment it finishes, so a killed run resumes
 when the same command is run again; the best configuration measured (a tuner's best mean score
-over its trials, Optuna measuring its leaders again, or a baseline when none beat it) goes to
+over its trials, Optuna measuring its leaders again, or a baseline when none beat it; chosen by
+``--final-repeats`` interleaved rounds measuring each tuner's best and the baselines again, stored
+as they finish) goes to
 ``OUT/best_config.json`` with who found it and how to apply it (``apply``: SQL, ``postgresql.conf``
 lines or the ``build_index`` call), and a best-so-far plot (one
 line per tuner run into the same OUT) to ``OUT/best_so_far.png``. ``--plugin`` loads modules
@@ -99,6 +101,9 @@ DEFAULT_INDEX_DATASET = "lognormal"
 
 #: Measurements per trial unless --repeats says otherwise.
 DEFAULT_REPEATS = 3
+#: Rounds measuring each tuner's best and the baselines again before the best is chosen, unless
+#: --final-repeats says otherwise.
+DEFAULT_FINAL_REPEATS = 3
 
 def _workloads(system: str) -> list[str]:
     """The workload (or dataset) names ``system`` offers."""
@@ -158,6 +163,13 @@ def tune(
             "reproducible for a seed)"
         ),
     ] = "measured",
+    final_repeats: Annotated[
+        int,
+        typer.Option(help="rounds measuring each tuner's best configuration and the baselines again, "
+                     "interleaved, before `best` is chosen by their mean (the best of many noisy trials "
+                     "overstates itself); 0 chooses by the trials alone; --index-cost counted takes "
+                     "none (a count is the same every time)"),
+    ] = DEFAULT_FINAL_REPEATS,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar (as placer place's)")] = False,
     knobs: Annotated[
         bool,
@@ -180,7 +192,8 @@ def tune(
             if knobs:
                 _print_knobs(system, workload, tuner, trials, seed, rows, duration, repeats, allow_unsafe, index_cost)
                 return
-            _run(system, workload, tuner, trials, seed, out, rows, duration, repeats, allow_unsafe, index_cost, quiet)
+            _run(system, workload, tuner, trials, seed, out, rows, duration, repeats, allow_unsafe, index_cost, quiet,
+                 final_repeats)
     except typer.Exit:
         raise
     except KeyboardInterrupt:
@@ -281,14 +294,21 @@ def _run(
     allow_unsafe: bool,
     index_cost: str = "measured",
     quiet: bool = False,
+    final_repeats: int = DEFAULT_FINAL_REPEATS,
 ) -> None:
     """The command's work: check the options and ``out``, run each tuner into
-    ``out/results.sqlite`` under the folder's lock, then write the report
-    (``best_config.json``, ``best_so_far.png``) and print its summary."""
+    ``out/results.sqlite`` under the folder's lock, measure the finalists again (``final_repeats``
+    rounds), then write the report (``best_config.json``, ``best_so_far.png``) and print its
+    summary."""
     from rich.console import Console
 
     from learned_systems.plots import plot_best_so_far
-    from learned_systems.report import best_config_report, best_overall, best_so_far_curves
+    from learned_systems.report import (
+        best_after_final,
+        best_config_report,
+        best_overall,
+        best_so_far_curves,
+    )
     from learned_systems.results import ResultsStore
     from learned_systems.run_settings import run_settings
     from placer.folder_lock import exclusive_folder
@@ -296,6 +316,13 @@ def _run(
     workload, tuners = _checked_options(
         system, workload, tuner, trials, seed, rows, duration, repeats, allow_unsafe, index_cost
     )
+    if not 0 <= final_repeats <= MAX_REPEATS:
+        raise _BadInput(f"--final-repeats must be a whole number from 0 to {MAX_REPEATS}, got {final_repeats}")
+    rounds, final_note = final_repeats, None
+    if index_cost == "counted":  # (a count is the same every time: nothing to average)
+        rounds, final_note = 0, "none: --index-cost counted gives the same count every time"
+    elif final_repeats == 0:
+        final_note = "none: --final-repeats 0 (the best chosen by its trials alone)"
     _check_out_folder(out)
     # built before the folder is made, so that a value it refuses leaves nothing behind (the
     # SQLite templates are built into OUT at the first trial, under the lock)
@@ -311,11 +338,14 @@ def _run(
         with ResultsStore(out / "results.sqlite") as store:
             _claim_run(store, system, label, run, objective, settings, index_cost)
             summaries, beyond = _run_tuners(store, objective, run, tuners, trials, seed, console, quiet)
+            # after every trial is stored: a kill in the final rounds loses none of them
+            finals = _final_rounds(store, run, objective, summaries, seed, rounds, console, quiet)
             other_runs = sorted(set(store.runs()) - {run})
             curves, others, plotted = best_so_far_curves(store, run, objective, summaries, seed)
-        best = best_overall(summaries, objective.space.effective)
+        effective = objective.space.effective
+        best = best_after_final(summaries, effective, finals) if finals else best_overall(summaries, effective)
         report = best_config_report(run, system, label, objective, seed, settings, summaries, best, allow_unsafe,
-                         tuners, others)
+                         tuners, others, finals, final_note)
         from netlists.formats.textio import write_text_atomic
 
         # (a fresh temporary, removed when the write fails: a full disk left a 0-byte one)
@@ -330,7 +360,7 @@ def _run(
             baselines=plotted,
         )
         lines = _summary_lines(out, run, system, objective, index_cost, seed, trials, summaries, beyond, best,
-                               others, other_runs)
+                               others, other_runs, finals)
         typer.echo("\n".join(lines))
 
 
@@ -487,6 +517,27 @@ def _run_tuners(
     return summaries, beyond
 
 
+def _final_rounds(
+    store: Any, run: str, objective: Any, summaries: list[Any], seed: int, rounds: int, console: Any,
+    quiet: bool,
+) -> dict[str, dict[str, Any]]:
+    """Measure each tuner's best configuration and the baselines again, ``rounds`` interleaved
+    rounds, with a progress bar (none if ``quiet``); empty for no rounds (see
+    :func:`learned_systems.report.final_rounds`)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from learned_systems.report import final_rounds, finalists
+
+    if rounds == 0:
+        return {}
+    total = rounds * len(finalists(summaries, objective.space.effective))
+    with Progress(TextColumn(f"final rounds seed {seed}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, disable=quiet) as bar:  # fmt: skip
+        task = bar.add_task("final", total=total)
+        return final_rounds(store, run, objective, summaries, seed, rounds,
+                            on_measured=lambda: bar.update(task, advance=1))
+
+
 def _score_meaning(system: str, index_cost: str) -> str:
     """What a score is, in the summary's and the plot's words."""
     if system == "index":
@@ -524,6 +575,7 @@ def _summary_lines(
     best: dict[str, Any] | None,
     others: list[str],
     other_runs: list[str],
+    finals: dict[str, dict[str, Any]] | None = None,
 ) -> list[str]:
     """The summary printed at the end: the score's meaning, the baselines' and each tuner's
     scores, the best, notes on what the report leaves out, and where the files are."""
@@ -554,7 +606,20 @@ def _summary_lines(
             lines.append(f"note: {s.tuner} seed {seed} has {beyond[s.tuner]} more stored trial(s) than "
                          f"--trials {trials}: left out of this summary (rerun with --trials "
                          f"{trials + beyond[s.tuner]} to count them)")
-    if best is not None:
+    if finals:  # (one noisy measurement each chose the best: three identical runs named random
+        # best with 64.6, 158.6 and 98.3)
+        rounds = max(len(f["scores"]) for f in finals.values())
+        lines.append(f"final rounds ({rounds}, interleaved; mean ± spread over the rounds that ran):")
+        for found_by, final in finals.items():
+            figure = "failed" if final["mean"] is None else f"{final['mean']:.3f} ± {final['spread']:.3f}"
+            failed = f", {final['failed']} failed" if final["failed"] else ""
+            lines.append(f"  {found_by}: {figure} (n {final['n']}{failed}; its trials' {final['trial_score']:.3f} "
+                         f"over {final['trial_measurements']})")
+    if best is not None and best.get("final"):
+        final = best["final"]
+        lines.append(f"best: {best['found_by']} (score {best['score']:.3f} ± {final['spread']:.3f}, mean of "
+                     f"{final['n']} final rounds)")
+    elif best is not None:
         lines.append(f"best: {best['found_by']} (score {best['score']:.3f})")
     if others:
         lines.append(
