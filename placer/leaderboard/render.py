@@ -23,6 +23,7 @@ from netlists.formats.textio import text_writer, write_atomically
 from placer.cost.timing import TIMING_MODEL
 from placer.leaderboard.runs import METRICS, RunsDirs, load_runs, runs_folders
 from placer.leaderboard.table import (
+    GEOMEAN_ROW,
     INITIAL,
     MIXED_TIMING_MODELS,
     best_seed_rows,
@@ -35,6 +36,7 @@ from placer.leaderboard.table import (
     method_order,
     ok_rows,
     other_timing_model,
+    pairwise_wins,
     pivot,
     summary_rows,
     table_of_runs,
@@ -97,9 +99,13 @@ def _cell(value: float, metric: str) -> str:
 
 
 def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd.DataFrame, int]:
-    """Text cells of a metric's designs x methods table, best in ``**``, then mean rows."""
+    """Text cells of a metric's designs x methods table, then its summary rows. In the proxy
+    table a best cell that leads by more than the seeds' spread is in ``**`` (``clear_best``),
+    and a cell of several seeds says how many and their spread (:func:`_spread_text`); its
+    summary rows add :data:`GEOMEAN_ROW`."""
     wide = pivot(table, metric, methods)
-    best = pivot(table.assign(best=table["best"].astype(float)), "best", methods).fillna(0).to_numpy() > 0
+    bold_column = "clear_best" if "clear_best" in table.columns else "best"
+    best = pivot(table.assign(best=table[bold_column].astype(float)), "best", methods).fillna(0).to_numpy() > 0
     failed = pivot(table, "failed", methods).fillna(0).to_numpy()
     seeds = pivot(table, "seeds", methods).fillna(0).to_numpy()  # ok runs
     illegal = illegal_pivot(table, methods)
@@ -115,11 +121,17 @@ def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd
         cells[bold] = "**" + cells[bold] + "**"
     marked = ~missing & illegal.to_numpy()
     cells[marked] = cells[marked] + ILLEGAL_MARK
+    if metric == "proxy":
+        spread = pivot(table, "proxy_std", methods).to_numpy(dtype=float)
+        several = ~missing & (seeds > 1)
+        cells[several] = [c + _spread_text(int(n), sd) for c, n, sd in
+                          zip(cells[several], seeds[several], spread[several], strict=True)]
     text = pd.DataFrame(cells, index=wide.index, columns=wide.columns, dtype=object)
-    summary = summary_rows(wide, illegal)
+    summary = summary_rows(wide, illegal, versus_initial=metric == "proxy")
     summary_text = pd.DataFrame(
         [
-            ["—" if np.isnan(v) else (f"{v:.2f}" if name == "mean rank" else _cell(v, metric))
+            ["—" if np.isnan(v) else (f"{v:.2f}" if name == "mean rank" else f"{v * 100:+.1f} %"
+                                      if name == GEOMEAN_ROW else _cell(v, metric))
              for v in summary.loc[name]]
             for name in summary.index
         ],
@@ -130,7 +142,23 @@ def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd
     # rows of their own: a design may be called "mean" too (its row was overwritten)
     text = pd.concat([text, summary_text])
     text.attrs["summary_rows"] = len(summary_text)
+    text.attrs["n_geomean"] = summary.attrs.get("n_geomean")
     return text, int(summary.attrs["n_designs"])
+
+
+def _spread_text(seeds: int, sd: float) -> str:
+    """What a cell of several seeds adds to its figure: `` (n 4, sd 0.0140)``, the number of ok
+    seeds and their sample standard deviation (a best of 4 moves with the draw; just the count
+    where no sd is recorded, e.g. a kept cell)."""
+    return f" (n {seeds}, sd {sd:.4f})" if np.isfinite(sd) else f" (n {seeds})"
+
+
+def _pairwise_text(table: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
+    """Methods x methods text of :func:`~placer.leaderboard.table.pairwise_wins` on the proxy:
+    ``wins/shared designs`` of the row's method against the column's."""
+    wins, shared = pairwise_wins(pivot(table, "proxy", methods), illegal_pivot(table, methods))
+    cells = [["—" if a == b else f"{wins.at[a, b]}/{shared.at[a, b]}" for b in wins.columns] for a in wins.index]
+    return pd.DataFrame(cells, index=wins.index, columns=wins.columns, dtype=object)
 
 
 def _markdown_note(note: str) -> str:
@@ -178,8 +206,8 @@ def markdown_table(text: pd.DataFrame, index_name: str = "design") -> str:
     return "\n".join(lines)
 
 
-def _html_table(text: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in ["design", *text.columns])
+def _html_table(text: pd.DataFrame, index_name: str = "design") -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [index_name, *text.columns])
     body = []
     for name, row in zip(text.index, text.to_numpy(dtype=object).tolist(), strict=True):
         cells = [f"<th>{html.escape(str(name))}</th>"]
@@ -224,11 +252,37 @@ def _provenance(runs: pd.DataFrame, aggregate: str) -> list[str]:
         f"{len(runs)} runs ({len(ok)} ok); budget {budgets}; up to {seeds} seed(s) per design "
         f"and method; each cell is {how}.",
         f"placer-gym {versions or 'unknown'}, git commit {commits}.",
-        "`initial` is each design's `initial.plc` (a Bookshelf design's own `.pl`; a reference: not ranked, never marked best). "
-        "Bold: lowest proxy per design among the legal placements (among all where none is legal). `mean` is over the designs where every method with "
-        "any result has one (a method that failed everywhere gets no mean, rank or bar); "
-        "`mean rank` ranks the methods per design by the table's own figure (1 = lowest).",
+        "`initial` is each design's `initial.plc` (a Bookshelf design's own `.pl`; a reference: not ranked, never marked best).",
     ]
+
+
+def _reading_notes(table: pd.DataFrame, aggregate: str) -> list[str]:
+    """How to read the cells, the bold and the summary rows: a best of N seeds favours methods
+    with more seeds or more varied ones; bold is withheld where the lead is within the seeds'
+    spread (those designs named); which aggregation each summary row uses and which orders the
+    columns (mean rank, whose ranks ignore margins: the geometric mean and the pairwise wins
+    say what it hides)."""
+    notes = []
+    if aggregate == "best":
+        notes.append("Each cell is the best of its seeds: a best of N favours the methods run with more seeds, or "
+                     "whose seeds vary more (a lucky draw), over a method whose seeds agree. Proxy cells of "
+                     "several seeds give their number and the sample standard deviation of their proxies "
+                     "(`(n 4, sd 0.0140)`); `--aggregate mean` gives the mean over seeds instead.")
+    within = sorted(set(table.loc[table["best"] & ~table["clear_best"], "design"].astype(str)))
+    notes.append("Bold: the lowest proxy of its design among the legal placements (among all where none is "
+                 "legal), given only where the runner-up is behind it by at least the larger of the two cells' "
+                 "seed sd (an exact tie of cells without spread bolds both)"
+                 + (f"; within seed spread, no cell bold: {_listed(within)}." if within else "."))
+    notes.append("Summary rows, each over the designs where every method with any result has one (a method "
+                 "that failed everywhere gets no mean, rank or bar): `mean`, the arithmetic mean of the table's "
+                 "figure (designs with larger figures weigh more); `mean rank`, the mean of each design's ranks by "
+                 "the table's figure (1 = lowest; margins ignored), which orders the columns and the chart's "
+                 f"bars; `{GEOMEAN_ROW}` (proxy table), the geometric mean of the method's proxy / the design's "
+                 "`initial` proxy as a percent change (each design weighs alike; designs with an `initial` "
+                 "proxy). Pairwise wins: on how many designs the row's method has the lower proxy than the "
+                 "column's, of those both have (a legal placement beats an illegal one; a tie counts for "
+                 "neither).")
+    return notes
 
 
 def _unchecked_runs(runs: pd.DataFrame, aggregate: str) -> list[str]:
@@ -504,6 +558,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     if table.empty:
         raise InputError(f"{', '.join(str(f / DB_NAME) for f in folders)} {'holds' if len(folders) == 1 else 'hold'} no runs")
     notes = _busy_folders(folders) + _provenance(runs, aggregate)
+    read_at = len(notes)  # (how to read the cells goes under the header, once the table is whole)
     if verify:
         notes.append(_verified(runs))
     if keep is not None:
@@ -528,6 +583,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
             )
     notes += _unchecked_runs(runs, aggregate) + _kept_start_runs(runs) + _overrun_runs(runs) + _uneven_seeds(table) + _illegal_note(table) + _illegal_seeds_note(runs, aggregate, table)
     notes += _timing_model_notes(table)
+    notes[read_at:read_at] = _reading_notes(table, aggregate)
     methods = method_order(table)
     if _uses_shared_suite(runs):
         notes.insert(0, f"**Note:** {_SHARED_SUITE_NOTE}")
@@ -536,12 +592,21 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     page = ["<h1>Leaderboard</h1>", *[f"<p>{_html_text(n)}</p>" for n in notes]]
     for metric in METRICS:
         text, n_complete = _formatted(table, metric, methods)
-        n_designs = len(text) - 2  # the two summary rows
+        n_designs = _summary_from(text)
         covered = (f"`mean` and `mean rank` are over {n_complete} of {n_designs} design(s)."
                    if n_complete < n_designs else "")
+        n_geomean = text.attrs.get("n_geomean")
+        if n_geomean is not None and n_geomean < n_complete:
+            covered = (covered + " " if covered else "") + (
+                f"`{GEOMEAN_ROW}` is over the {n_geomean} of them with an `initial` proxy.")
         md += [f"## {_METRIC_TITLES[metric]}", "", markdown_table(text), "", *([covered, ""] if covered else [])]
         page += [f"<h2>{html.escape(_METRIC_TITLES[metric])}</h2>", _html_table(text),
                  *([f"<p>{_html_text(covered)}</p>"] if covered else [])]
+        if metric == "proxy" and len(methods) - (INITIAL in methods) > 1:
+            wins = _pairwise_text(table, methods)
+            title = "Pairwise wins (proxy): designs where the row's method is lower / designs both have"
+            md += [f"### {title}", "", markdown_table(wins, "method"), ""]
+            page += [f"<h3>{html.escape(title)}</h3>", _html_table(wins, "method")]
     failures = runs[runs["status"] != "ok"]
     if not failures.empty:
         md += ["## Failed runs", ""]

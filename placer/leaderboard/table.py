@@ -1,7 +1,8 @@
 """The leaderboard table computed from the runs: one row per (design, method) (:func:`build`,
-:func:`table_of_runs`), the best cell of each design marked, illegal cells found
-(:func:`illegal_cells`), designs x methods pivots with their ``mean`` and ``mean rank`` rows
-(:func:`summary_rows`), the methods' order, and an earlier ``leaderboard.csv``'s cells merged in
+:func:`table_of_runs`), the best cell of each design marked (and whether it leads by more than
+the seeds' spread), illegal cells found (:func:`illegal_cells`), designs x methods pivots with
+their ``mean``, ``mean rank`` and ``geomean vs initial`` rows (:func:`summary_rows`), pairwise
+wins (:func:`pairwise_wins`), the methods' order, and an earlier ``leaderboard.csv``'s cells merged in
 (:func:`keep_cells`). Numbers only: :mod:`placer.leaderboard.render` writes the page."""
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ def build(runs_dirs: RunsDirs, aggregate: str = "best") -> pd.DataFrame:
     the canvas, not a count; with ``aggregate="mean"`` the share of seeds so placed; ``placer
     eval`` counts them), budget_s, aggregate, options (the method's
     options, :func:`canonical_options`), best (lowest proxy among the legal methods of that
-    design, see :func:`illegal_cells`).
+    design, see :func:`illegal_cells`), clear_best (best, and ahead of the runner-up by at
+    least the larger of their ``proxy_std``: the page's bold).
     """
     return table_of_runs(load_runs(runs_dirs), aggregate)
 
@@ -190,7 +192,28 @@ def _marked_and_sorted(table: pd.DataFrame) -> pd.DataFrame:
     ranked = table["proxy"].astype(float).map(_ranking_value)
     best_proxy = ranked[eligible].groupby(table.loc[eligible, "design"]).transform("min")
     table["best"] = eligible & (ranked == best_proxy.reindex(table.index))
+    table["clear_best"] = table["best"] & _ahead_of_spread(table, ranked, eligible)
     return table.sort_values(["design", "method"], key=_initial_first).reset_index(drop=True)
+
+
+def _ahead_of_spread(table: pd.DataFrame, ranked: pd.Series, eligible: pd.Series) -> pd.Series:
+    """Per row: whether its design's lowest eligible proxy is ahead of the runner-up (the
+    second lowest, which may tie it) by at least the larger of their seed spreads
+    (``proxy_std``; none for one seed, or a kept cell that records none). A best of N seeds
+    moves with the draw: a lead smaller than that spread is not shown as a win (the page's bold,
+    ``clear_best``). An exact tie of cells without spread counts as ahead (both are bold); a
+    design of one eligible cell is ahead."""
+    spread = pd.to_numeric(table.get("proxy_std", pd.Series(np.nan, table.index)), errors="coerce").fillna(0.0)
+    cells = pd.DataFrame({"design": table["design"], "value": ranked, "spread": spread})[eligible]
+    cells = cells.sort_values(["design", "value"], kind="stable")
+    place = cells.groupby("design").cumcount()
+    lowest = cells.groupby("design")["value"].transform("min")
+    best_spread = cells["spread"].where(cells["value"] == lowest).groupby(cells["design"]).transform("max")
+    second = cells[place == 1].set_index("design")
+    gap = second["value"] - lowest[place == 1].to_numpy()
+    allowed = np.maximum(second["spread"], best_spread[place == 1].to_numpy())
+    within = set(second.index[gap < allowed])
+    return ~table["design"].isin(within)
 
 
 def _initial_first(column: pd.Series) -> pd.Series:
@@ -221,7 +244,12 @@ def illegal_pivot(table: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
     return pivot(table.assign(_illegal=illegal_cells(table).astype(float)), "_illegal", methods).fillna(0) > 0
 
 
-def summary_rows(wide: pd.DataFrame, illegal: pd.DataFrame | None = None) -> pd.DataFrame:
+#: The summary row of each method's geometric mean ratio to ``initial`` (:func:`summary_rows`).
+GEOMEAN_ROW = "geomean vs initial"
+
+
+def summary_rows(wide: pd.DataFrame, illegal: pd.DataFrame | None = None,
+                 versus_initial: bool = False) -> pd.DataFrame:
     """``mean`` and ``mean rank`` of each column over the designs where every method has a value.
 
     Ranks are among the methods only (``initial`` gets none), 1 = lowest; a cell marked in
@@ -230,6 +258,12 @@ def summary_rows(wide: pd.DataFrame, illegal: pd.DataFrame | None = None) -> pd.
     and a design may lack an initial cost): its mean is over the counted designs where it has
     a value. Neither does a method with no value at all (failed on every design): it gets no
     mean and no rank.
+
+    ``versus_initial``: a third row, :data:`GEOMEAN_ROW`: the geometric mean over the same
+    designs (those with a positive ``initial`` figure; their number in ``attrs["n_geomean"]``)
+    of each method's figure / the design's ``initial`` one, minus 1 (-0.3: 30 % below
+    ``initial``). Scale-free, where ``mean`` weighs the designs with larger figures more and
+    ``mean rank`` ignores the margins.
     """
     competitors = [c for c in wide.columns if c != INITIAL]
     counted = [c for c in competitors if wide[c].notna().any()]  # a method failed everywhere
@@ -246,7 +280,38 @@ def summary_rows(wide: pd.DataFrame, illegal: pd.DataFrame | None = None) -> pd.
         [complete.mean(), ranks.mean().reindex(wide.columns)], index=["mean", "mean rank"]
     )
     rows.attrs["n_designs"] = len(complete)
+    if versus_initial:
+        start = complete[INITIAL] if INITIAL in complete.columns else pd.Series(np.nan, complete.index)
+        based = complete[start.astype(float) > 0]
+        with np.errstate(divide="ignore"):  # (a figure of 0: log -inf, a ratio of 0, -100 %)
+            logs = np.log(based[competitors].astype(float).div(start[based.index].astype(float), axis=0))
+        change = np.exp(logs.mean()) - 1 if len(based) else pd.Series(np.nan, competitors)
+        rows.loc[GEOMEAN_ROW] = change.reindex(wide.columns)
+        rows.attrs["n_geomean"] = len(based)
     return rows
+
+
+def pairwise_wins(wide: pd.DataFrame, illegal: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Methods x methods (``initial`` left out): on how many designs the row's method has the
+    lower figure than the column's (an illegal cell, see :func:`illegal_cells`, loses to a legal
+    one; a tie counts for neither), and on how many designs both have a figure. Each pair over
+    its own shared designs, so a method missing a design still meets the others on the rest."""
+    methods = [c for c in wide.columns if c != INITIAL]
+    values = wide[methods].astype(float).map(_ranking_value)
+    late = (illegal.reindex(index=wide.index, columns=methods).fillna(False).astype(bool)
+            if illegal is not None else pd.DataFrame(False, wide.index, methods))
+    wins = pd.DataFrame(0, index=methods, columns=methods)
+    shared = pd.DataFrame(0, index=methods, columns=methods)
+    for a in methods:
+        for b in methods:
+            if a == b:
+                continue
+            both = values[a].notna() & values[b].notna()
+            # (illegal, value) ordered: a legal placement before an illegal one, then the figure
+            ahead = (~late[a] & late[b]) | ((late[a] == late[b]) & (values[a] < values[b]))
+            wins.loc[a, b] = int((both & ahead).sum())
+            shared.loc[a, b] = int(both.sum())
+    return wins, shared
 
 
 def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:

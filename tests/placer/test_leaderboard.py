@@ -102,8 +102,9 @@ def test_written_files(runs: Path, tmp_path: Path) -> None:
     markdown = paths["markdown"].read_text()
     proxy_table = markdown.split("## Proxy")[1].split("##")[0]
     assert "| design | initial | cc | aa | bb |" in proxy_table  # initial, then by mean rank
-    assert "| d1 | 1.0000 | **0.5000** | 0.6000 | 0.7000 |" in proxy_table
-    assert "| d2 | 2.0000 | failed | 1.5000 | **1.2000** |" in proxy_table
+    # d1: cc's 0.5 leads aa's best of two by 0.1, within aa's seed sd (0.14): no bold
+    assert "| d1 | 1.0000 | 0.5000 | 0.6000 (n 2, sd 0.1414) | 0.7000 (n 2, sd 0.0000) |" in proxy_table
+    assert "| d2 | 2.0000 | failed | 1.5000 (n 2, sd 0.1414) | **1.2000** (n 2, sd 0.1414) |" in proxy_table
     assert "| **mean rank** | — | 1.00 | 2.00 | 3.00 |" in proxy_table
     assert "`mean` and `mean rank` are over 1 of 2 design(s)." in proxy_table  # d2 lacks cc
     assert "are over 1 of 2 design(s).</p>" in paths["html"].read_text()
@@ -111,7 +112,7 @@ def test_written_files(runs: Path, tmp_path: Path) -> None:
     assert "best seed" in markdown
     csv = pd.read_csv(paths["csv"])
     assert len(csv) == 8 and "best" in csv.columns
-    assert "<b>0.5000</b>" in paths["html"].read_text()
+    assert "<td><b>1.2000</b> (n 2, sd 0.1414)</td>" in paths["html"].read_text()
     assert paths["png"].read_bytes()[:4] == b"\x89PNG"
 
 
@@ -204,7 +205,7 @@ def test_cli(runs: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(make_app(), ["leaderboard", str(runs), "--out", str(tmp_path / "b")])
     assert result.exit_code == 0, result.output
-    assert "**0.5000**" in result.output and (tmp_path / "b" / "leaderboard.md").is_file()
+    assert "**1.2000**" in result.output and (tmp_path / "b" / "leaderboard.md").is_file()
     (tmp_path / "none").mkdir()
     missing = runner.invoke(make_app(), ["leaderboard", str(tmp_path / "none")])
     assert missing.exit_code == 2 and "no results database" in missing.output
@@ -706,12 +707,13 @@ def test_an_illegal_placement_is_marked_never_bold_and_ranks_after_every_legal_o
         cheat = record(design, "cheat", 0, 0.5)
         cheat.out_of_canvas = 1
         store.write(cheat)
-        store.write(record(design, "mixed", 0, 0.4, overlap_area=3.0))  # an illegal seed better than its legal one
-        store.write(record(design, "mixed", 1, 0.95))
+        # an illegal seed better than its legal one (legal's lead, 0.1, beyond mixed's seed sd 0.057)
+        store.write(record(design, "mixed", 0, 0.92, overlap_area=3.0))
+        store.write(record(design, "mixed", 1, 1.0))
     table = build(tmp_path / "runs")
     best = table[table["best"]]
     assert set(best["method"]) == {"legal"}
-    assert cell(table, "d1", "mixed", "proxy") == pytest.approx(0.95)  # its best legal seed
+    assert cell(table, "d1", "mixed", "proxy") == pytest.approx(1.0)  # its best legal seed
     ranks = summary_rows(pivot(table, "proxy"), illegal_pivot(table, ["cheat", "legal", "mixed"]))
     assert ranks.loc["mean rank", ["legal", "mixed", "cheat"]].tolist() == [1.0, 2.0, 3.0]
     page = write_leaderboard(tmp_path / "runs", tmp_path / "page")["markdown"].read_text()
@@ -763,7 +765,7 @@ def test_one_seed_has_no_spread_and_the_page_says_what_mean_rank_ranks_by(runs: 
     assert pd.isna(cell(table, "d1", "cc", "proxy_std"))  # 0.0 read as "no spread at all"
     assert cell(table, "d1", "aa", "proxy_std") == pytest.approx(0.1414213562)
     page = write_leaderboard(runs, tmp_path / "page")["markdown"].read_text()
-    assert "ranks the methods per design by the table's own figure" in page
+    assert "`mean rank`, the mean of each design's ranks by the table's figure" in page
 
 
 def test_keep_refuses_other_options_and_names_the_kept_aggregation_and_a_bad_file(runs: Path, tmp_path: Path) -> None:
