@@ -7,9 +7,11 @@ every finished run re-reads its ``.plc``, evaluates it afresh and checks that
 * the placement is legal (no hard-macro overlap, every macro inside the canvas, fixed nodes
   where the design's ``initial.plc`` has them).
 
-It reports, per design, the initial placement's proxy, each method's, the best method and how
-far below the initial it is, and the targets: the best method at least 30 % below ``initial``
-on average, and below ``sa`` at the same budget.
+It reports, per design, the initial placement's proxy, each method's (its best legal seed, as
+the leaderboard shows it), the best method and how far below the initial it is, and the
+targets: the best single method at least 30 % below ``initial`` on average (the method with the
+largest mean; the per-design best of all methods is a portfolio no one method reaches, shown
+but not judged), and below ``sa`` at the same budget.
 
     placer place --suite ../shared/benchmarks --algo refine,sa --budget-s 600 --jobs 2 --out runs/q600
     python experiments/bench/placement_quality.py --runs runs/q600 --out experiments/results/placement_quality_600s.md
@@ -94,7 +96,7 @@ def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str 
         found = sorted(runs[(runs["design"] == design) & (runs["method"] == method)]["budget_s"].unique())
         raise ValueError(f"{method} on {design} was run at several budgets ({', '.join(f'{b:g} s' for b in found)}): "
                          "check one budget per method at a time")
-    best_seed = runs.loc[runs.groupby(["design", "method"])["proxy"].idxmin()]
+    best_seed = best_legal_seeds(runs)
     wide = best_seed.pivot(index="design", columns="method", values="proxy")
     initial = runs.groupby("design")["initial"].first()
     kept_methods: list[str] = []
@@ -128,20 +130,24 @@ def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str 
     # otherwise be averaged over other designs than the rest and compared as if it were not
     complete = wide[wide[methods].notna().all(axis=1)]
     covered = f"over the {len(complete)} of {len(wide)} designs every method covers"
-    mean_below = float(complete["below initial"].mean()) if len(complete) else float("nan")
+    portfolio = float(complete["below initial"].mean()) if len(complete) else float("nan")
     per_method = {m: float((1 - complete[m] / initial.reindex(complete.index)).mean()) for m in methods}
+    # the verdict is one method's: the per-design best of all of them needs every method run
+    leader = max(methods, key=lambda m: -np.inf if np.isnan(per_method[m]) else per_method[m])
+    mean_below = per_method[leader] if len(complete) else float("nan")
     lines += [
         f"| mean below initial ({len(complete)} of {len(wide)} designs) | | "
         + " | ".join(_percent(per_method[m]) for m in methods)
-        + f" | | {_percent(mean_below)} |",
+        + f" | | {_percent(portfolio)} |",
         "",
         f"- every stored cost equals a fresh evaluation of its .plc: {bool(runs['same_cost'].all())} "
         f"({int((~runs['same_cost']).sum())} mismatches)",
         f"- every .plc the one its row was measured on: {bool(runs['own_file'].all())} "
         f"({int((~runs['own_file']).sum())} not)",
         f"- every output legal: {bool(runs['legal'].all())} ({int((~runs['legal']).sum())} illegal)",
-        f"- best method >= {TARGET:.0%} below initial on average ({covered}): {_percent(mean_below)} -> "
+        f"- best method >= {TARGET:.0%} below initial on average ({covered}): {leader + ' ' if len(complete) else ''}{_percent(mean_below)} -> "
         + ("met" if mean_below >= TARGET else "missed" if len(complete) else "not measured (no design every method covers)"),
+        f"- (the per-design best of any method, a portfolio no single method is: {_percent(portfolio)} below initial)",
     ]
     failing = failing_runs(runs)
     if len(failing):  # named, so that each can be looked at (the counts alone said nothing)
@@ -167,6 +173,15 @@ def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str 
             )
             lines.append(f"- {best_other} vs sa {where}: {_percent(gap)} lower proxy on average ({covered})")
     return "\n".join(lines) + "\n"
+
+
+def best_legal_seeds(runs: pd.DataFrame) -> pd.DataFrame:
+    """Each (design, method)'s run that the report shows: the lowest proxy among its legal seeds
+    (among all when none is), as the leaderboard's cells are chosen: an illegal seed's lower
+    proxy (hard macros overlapping) stood for the method, beside a leaderboard showing its
+    legal one."""
+    order = runs.assign(_illegal=~runs["legal"].astype(bool)).sort_values(["_illegal", "proxy"], kind="stable")
+    return order.drop_duplicates(["design", "method"]).drop(columns="_illegal")
 
 
 def _percent(fraction: float) -> str:
