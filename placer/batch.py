@@ -50,6 +50,7 @@ from placer.batch_folder import (  # noqa: F401 - kept importable from here
     publish,
     recover_staged,
     remove_superseded_plc,
+    warn_other_commits,
 )
 from placer.batch_pool import (
     WORKER_MATH_THREADS,
@@ -77,7 +78,7 @@ from placer.interrupts import (
     interrupts_deferred,
     sigterm_as_interrupt,
 )
-from placer.provenance import git_commit, package_version
+from placer.provenance import git_commit, git_tree_dirty, package_version
 from placer.results import (
     STATUS_OK,
     ResultStore,
@@ -127,6 +128,7 @@ def make_tasks(
         require_text_path(d.netlist, f"design {d.name}'s file", _KEPT_AS_TEXT)
     options = options or {}
     version, commit = package_version(), git_commit()
+    dirty = git_tree_dirty() if commit is not None else None
     runs = Path(runs_dir).resolve()
     plugins = tuple(str(Path(p).resolve()) if p.endswith(".py") else p for p in plugins)
     digests = {d.name: design_files_digest(d) for d in designs}
@@ -139,7 +141,7 @@ def make_tasks(
         raise InputError(exc.args[0]) from None
     return [
         PlacementTask(d, m, int(s), float(budget_s), runs, dict(options.get(m, {})),
-                      plugins, version, commit, digests[d.name], sources[m])
+                      plugins, version, commit, digests[d.name], sources[m], dirty)
         for d in designs for m in methods for s in seeds
     ]
 
@@ -207,6 +209,8 @@ def _run_batch_locked(
     done_keys = finished_keys(Path(runs_dir), store) if resume else set()
     todo = [t for t in tasks if t.key not in done_keys]
     summary = BatchSummary(total=len(tasks), skipped=len(tasks) - len(todo))
+    warn_other_commits(store, todo)
+    batch_jobs = None if ray_address is not None else max(1, int(jobs))  # (each row says it)
     if todo:
         load_plugins(todo[0].plugins)  # unknown methods fail here, before any work
         from placer.algorithms.base import available_placers
@@ -221,6 +225,7 @@ def _run_batch_locked(
     with _BatchProgress(len(todo), enabled=show_progress) as bar:
 
         def record_done(record: RunRecord) -> None:
+            record.jobs = batch_jobs
             with interrupts_deferred():  # a Ctrl-C here would leave a saved run uncounted
                 store.write(record)
                 store.delete_failed_at_other_budgets(record)  # superseded by this attempt

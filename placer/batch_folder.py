@@ -5,6 +5,7 @@ the runs stored there (another budget, other options, another design under the s
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -153,6 +154,39 @@ def check_conflicts(
                 f"{what} placed from {_other_design_text(other, t)}; use another runs folder "
                 "for this suite"
             )
+
+
+class CommitMixWarning(UserWarning):
+    """A batch adds runs of a method to a folder whose runs of it were made by other code."""
+
+
+def warn_other_commits(store: ResultStore, todo: Sequence[PlacementTask]) -> None:
+    """Warn once per built-in method when the folder's ok runs of it that stay (not replaced
+    by ``todo``) were made at another git commit than ``todo``'s: its leaderboard column would
+    mix two versions of the code (a plugin's edited code is refused by :func:`check_conflicts`;
+    a built-in's version number never changes). Not refused: resuming after a fix is a real
+    workflow, and the leaderboard names the mix. Unknown commits (not a git checkout) are not
+    compared."""
+    asked: dict[str, str] = {}
+    for t in todo:
+        if not t.method_source and t.git_commit:
+            asked.setdefault(t.method, t.git_commit)
+    if not asked:
+        return
+    replaced = {t.key for t in todo}
+    stored: dict[str, dict[str, int]] = {}
+    for row in store.records(STATUS_OK):
+        if row.method in asked and not row.method_source and row.git_commit and row.key not in replaced \
+                and row.git_commit != asked[row.method]:
+            commits = stored.setdefault(row.method, {})
+            commits[row.git_commit] = commits.get(row.git_commit, 0) + 1
+    for method, commits in sorted(stored.items()):
+        before = ", ".join(f"{c[:10]} ({n} run{'s' if n > 1 else ''})" for c, n in commits.items())
+        warnings.warn(CommitMixWarning(
+            f"{store.path.parent} holds {method} runs made at git commit {before}; this batch runs "
+            f"{method} at commit {asked[method][:10]}: its leaderboard column will mix the two (the "
+            "page names the mix; rerun without --resume, or use another runs folder, to keep one)"),
+            stacklevel=3)
 
 
 def _refuse_mixed_designs_and_options(

@@ -20,7 +20,7 @@ from netlists.errors import error_kind
 from placer.algorithms.plugins import load_plugins
 from placer.designs import DesignFiles
 from placer.interrupts import caused_by_interrupt
-from placer.provenance import options_json, placed_by
+from placer.provenance import machine_facts, options_json, placed_by
 from placer.results import (
     ATTEMPT_LABEL,
     STATUS_FAILED,
@@ -53,6 +53,7 @@ class PlacementTask:
     git_commit: str | None = None
     design_digest: str = ""  # of the design's files when the tasks were made (design_files_digest)
     method_source: str = ""  # a plugin method's class, file and digest (base.method_source)
+    git_dirty: bool | None = None  # uncommitted changes in the checkout (provenance.git_tree_dirty)
 
     @property
     def key(self) -> tuple[str, str, int, float]:
@@ -136,8 +137,10 @@ def run_task(task: PlacementTask) -> RunRecord:
         options=options_json(task.options),
         version=task.version,
         git_commit=task.git_commit,
+        git_dirty=_flag(task.git_dirty),
         method_source=task.method_source,
         started=_now(),
+        **machine_facts(),
     )
     try:
         load_plugins(task.plugins)
@@ -152,11 +155,12 @@ def run_task(task: PlacementTask) -> RunRecord:
         placer = get_placer(task.method, **dict(task.options))
         warm_up(task.method, task.options)  # once per worker, outside the timed run
         notes = NoteCollector()  # e.g. that the method kept the given placement
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         placement = placer.place(
             netlist, initial, budget_s=task.budget_s, seed=int(task.seed), progress=notes
         )
         record.seconds = time.perf_counter() - t0
+        record.cpu_s = time.process_time() - cpu0  # (this process's CPU, all its threads)
         record.note = "; ".join([*warned, *notes.texts]) or None  # the design's, the method's
         cost = evaluate(netlist, placement)
         legality = check_legality(netlist, placement)
@@ -207,6 +211,11 @@ def error_text(exc: BaseException) -> str:
     return _ANSI.sub("", f"{head}\n{tail}" if tail and tail != head else head)
 
 
+def _flag(value: bool | None) -> int | None:
+    """A yes/no as the results row keeps it (1 / 0; None: not known)."""
+    return None if value is None else int(value)
+
+
 def failed_record(task: PlacementTask, error: str) -> RunRecord:
     """The record of a task whose worker never returned (e.g. it was killed)."""
     return RunRecord(
@@ -214,5 +223,6 @@ def failed_record(task: PlacementTask, error: str) -> RunRecord:
         budget_s=float(task.budget_s), suite=str(task.design.suite),
         netlist_path=str(task.design.netlist), design_digest=task.design_digest,
         options=options_json(task.options), version=task.version,
-        git_commit=task.git_commit, method_source=task.method_source, status=STATUS_FAILED, error=error, started="", finished=_now(),
+        git_commit=task.git_commit, git_dirty=_flag(task.git_dirty), method_source=task.method_source,
+        status=STATUS_FAILED, error=error, started="", finished=_now(),
     )

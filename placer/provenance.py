@@ -3,8 +3,12 @@ batch row so that a result says which code made it."""
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import platform
 import re
+import socket
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +34,46 @@ def git_commit() -> str | None:
     if package_dir.parent != top.resolve() or not _is_placer_gym(top / "pyproject.toml"):
         return None
     return commit
+
+
+def git_tree_dirty() -> bool | None:
+    """Whether the package's checkout has uncommitted changes to tracked files (its commit
+    then does not say all of the code that ran); None when git cannot say. Asked only where
+    :func:`git_commit` named a commit (elsewhere it would describe another repository)."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=Path(__file__).resolve().parent,
+            capture_output=True, text=True, timeout=10,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},  # (no index.lock taken beside a user's git)
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(out.stdout.strip()) if out.returncode == 0 else None
+
+
+def machine_facts() -> dict[str, Any]:
+    """Where a run is made, for its row: host name, CPU count and model (each read once per
+    process) and the 1-minute load average now (None where the system has none)."""
+    try:
+        load: float | None = os.getloadavg()[0]
+    except (AttributeError, OSError):  # (Windows)
+        load = None
+    return {"host": socket.gethostname() or None, "cpu_count": os.cpu_count(), "cpu_model": _cpu_model(),
+            "load_1m": load}
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu_model() -> str | None:
+    """The CPU's model name: /proc/cpuinfo's first ``model name`` on Linux, else what
+    ``platform.processor()`` says (None when neither says anything)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip() or None
+    except OSError:
+        pass
+    return platform.processor() or None
 
 
 def _is_placer_gym(pyproject: Path) -> bool:

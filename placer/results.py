@@ -99,6 +99,10 @@ class RunRecord:
     timing: float | None = None  # placer.cost.timing worst, normalised by W + H
     timing_model: int | None = None  # placer.cost.timing.TIMING_MODEL of that figure
     seconds: float | None = None  # wall time of the placement itself
+    # CPU seconds of the process running it over the same span (time.process_time: a pool or
+    # Ray worker's own; with --jobs 1 in the batch's process, all of its threads): well below
+    # ``seconds``, the run waited for a CPU it shared
+    cpu_s: float | None = None
     overlap_area: float | None = None  # total hard-macro overlap area (check_legality)
     out_of_canvas: int | None = None  # 1 when some macro sticks out of the canvas
     initial_wirelength: float | None = None
@@ -111,12 +115,20 @@ class RunRecord:
     plc_attempt: str | None = None  # id in the header of the .plc this row's numbers belong to
     version: str = ""  # placer.__version__
     git_commit: str | None = None
+    git_dirty: int | None = None  # 1: the checkout had uncommitted changes (git_commit is not all)
     method_source: str = ""  # a plugin method's class, file and digest; empty for built-ins
     status: str = STATUS_OK
     error: str | None = None
     note: str | None = None  # what the method said of an ok run (e.g. it kept the given placement)
     started: str = ""  # ISO 8601, UTC
     finished: str = ""
+    # the machine it ran on (None in rows written before they were recorded): the budget is
+    # wall-clock, so load and CPU set what a run could do in it
+    host: str | None = None  # socket.gethostname() of the process that ran it
+    cpu_count: int | None = None  # os.cpu_count() there
+    cpu_model: str | None = None  # /proc/cpuinfo's model name (platform.processor() elsewhere)
+    load_1m: float | None = None  # the 1-minute load average as the run began
+    jobs: int | None = None  # the batch's --jobs (None on Ray)
 
     @property
     def key(self) -> tuple[str, str, int, float]:

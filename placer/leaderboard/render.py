@@ -21,6 +21,7 @@ import pandas as pd
 from netlists.errors import InputError
 from netlists.formats.textio import text_writer, write_atomically
 from placer.cost.timing import TIMING_MODEL
+from placer.leaderboard.run_facts import run_fact_notes, with_run_facts
 from placer.leaderboard.runs import METRICS, RunsDirs, load_runs, runs_folders
 from placer.leaderboard.table import (
     GEOMEAN_ROW,
@@ -583,6 +584,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
             )
     notes += _unchecked_runs(runs, aggregate) + _kept_start_runs(runs) + _overrun_runs(runs) + _uneven_seeds(table) + _illegal_note(table) + _illegal_seeds_note(runs, aggregate, table)
     notes += _timing_model_notes(table)
+    notes += run_fact_notes(runs)  # (code versions and machines behind the cells)
     notes[read_at:read_at] = _reading_notes(table, aggregate)
     methods = method_order(table)
     if _uses_shared_suite(runs):
@@ -626,7 +628,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     texts = {
         paths["markdown"]: "\n".join(md),
         # (every text field quoted: pandas quotes a \n in a name, not a \r, which split its row)
-        paths["csv"]: guard_formulas(table).to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC),
+        paths["csv"]: guard_formulas(with_run_facts(table, runs, aggregate)).to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC),
         paths["html"]: f"<!doctype html><html><head><meta charset='utf-8'><title>Leaderboard"
         f"</title><style>{style}</style></head><body>{''.join(page)}</body></html>\n",
     }

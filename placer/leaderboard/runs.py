@@ -37,7 +37,7 @@ METRICS = ("proxy", "wirelength", "density", "congestion", "timing", "seconds")
 #: The number columns of a runs table.
 NUMERIC_COLUMNS = (*METRICS, "timing_model", "overlap_area", "out_of_canvas", "budget_s", "initial_proxy",
                     "initial_wirelength", "initial_density", "initial_congestion", "initial_overlap_area",
-                    "initial_out_of_canvas")
+                    "initial_out_of_canvas", "cpu_s", "load_1m")
 
 
 def runs_folders(runs_dirs: RunsDirs) -> list[Path]:

@@ -1,0 +1,149 @@
+"""What the runs behind each leaderboard cell record of how they were made: the code (git
+commit, a dirty checkout) and the machine (host, CPU, load, CPU seconds, the batch's jobs).
+
+The budget is wall-clock and built-in methods carry one package version whatever their code,
+so a column can mix two versions of a method, and a cell run beside other work got less of a
+CPU in its seconds than its neighbours: neither showed on the page. :func:`with_run_facts` adds
+these columns to the CSV's cells; :func:`run_fact_notes` names on the page the columns made by
+more than one commit, the cells whose runs shared their CPU, and runs from several hosts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from placer.leaderboard.table import best_seed_rows, method_labels, ok_rows
+
+#: Columns :func:`with_run_facts` adds to the leaderboard CSV, after the table's own.
+RUN_FACT_COLUMNS = ("git_commit", "cpu_s", "cpu_ratio", "load_1m", "jobs", "host", "cpu_count", "cpu_model")
+
+#: A run whose CPU seconds fall below this share of its wall seconds waited for its CPU (other
+#: work shared it): named on the page. A method running several threads can reach 1 while
+#: sharing, so the ratio only ever errs towards silence.
+SHARED_CPU_RATIO = 0.8
+
+#: Runs shorter than this (seconds) are not judged by their ratio (start-up noise).
+SHARED_CPU_MIN_S = 0.5
+
+_READ = ["design", "method", "seed", "proxy", "seconds", "cpu_s", "load_1m", "jobs", "host", "cpu_count",
+         "cpu_model", "git_commit", "git_dirty", "overlap_area", "out_of_canvas"]
+
+
+def _ok_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The ok runs with the columns read here (a column older rows lack as all-None), ``method``
+    as the table's columns name it (``method@budget`` over several budgets), ``code`` the
+    commit they were made at (``+dirty``: with uncommitted changes)."""
+    ok = ok_rows(runs.assign(method=method_labels(runs)) if not runs.empty else runs, _READ)
+    ok = ok.reindex(columns=_READ)
+    commit = ok["git_commit"].where(ok["git_commit"].notna() & (ok["git_commit"].astype(str) != ""))
+    dirty = pd.to_numeric(ok["git_dirty"], errors="coerce").fillna(0) > 0
+    code = commit.astype(object).where(commit.isna(), commit.astype(str) + np.where(dirty, "+dirty", ""))
+    return ok.assign(code=code.fillna("none"), cpu_s=pd.to_numeric(ok["cpu_s"], errors="coerce"),
+                     seconds=pd.to_numeric(ok["seconds"], errors="coerce"),
+                     load_1m=pd.to_numeric(ok["load_1m"], errors="coerce"))
+
+
+def _distinct(values: pd.Series) -> str | float:
+    """A cell's distinct recorded values in their order, joined by spaces (NaN: none recorded;
+    whole numbers written as such)."""
+    seen = [v for v in dict.fromkeys(values.dropna()) if str(v) != ""]
+    if not seen:
+        return np.nan
+    return " ".join(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in seen)
+
+
+def with_run_facts(table: pd.DataFrame, runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
+    """``table`` (the leaderboard's cells) with :data:`RUN_FACT_COLUMNS` from its ok runs:
+    ``git_commit`` every commit its seeds were made at (several, space-separated, when they
+    differ; ``+dirty``: uncommitted changes; ``none``: not recorded beside one that is),
+    ``cpu_s``, ``cpu_ratio`` (CPU over wall seconds) and ``load_1m`` of the cell's shown seed
+    (``aggregate="best"``) or their means, and the distinct ``jobs``, ``host``, ``cpu_count``
+    and ``cpu_model`` of its seeds. Blank for ``initial``, kept cells and runs recording none."""
+    ok = _ok_runs(runs)
+    facts = pd.DataFrame(columns=["design", "method", *RUN_FACT_COLUMNS])
+    if not ok.empty:
+        groups = ok.groupby(["design", "method"], sort=False)
+        if aggregate == "best":
+            timed = best_seed_rows(ok).set_index(["design", "method"])[["cpu_s", "seconds", "load_1m"]]
+        else:
+            timed = groups[["cpu_s", "seconds", "load_1m"]].mean()
+        timed["cpu_ratio"] = timed["cpu_s"] / timed["seconds"].where(timed["seconds"] > 0)
+        codes = groups["code"].agg(lambda c: _distinct(c) if (c != "none").any() else np.nan)
+        texts = groups[["jobs", "host", "cpu_count", "cpu_model"]].agg(_distinct)
+        facts = timed.drop(columns="seconds").join(codes.rename("git_commit")).join(texts).reset_index()
+    merged = table.merge(facts[["design", "method", *RUN_FACT_COLUMNS]], on=["design", "method"], how="left")
+    merged.index = table.index
+    return merged
+
+
+def run_fact_notes(runs: pd.DataFrame) -> list[str]:
+    """The page's notes on how the cells were made: :func:`_commit_mix_note`,
+    :func:`_shared_cpu_note`, :func:`_hosts_note`."""
+    ok = _ok_runs(runs)
+    if ok.empty:
+        return []
+    return _commit_mix_note(ok) + _shared_cpu_note(ok) + _hosts_note(ok)
+
+
+def _listed(names: list[str], most: int = 8) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _counted(values: pd.Series) -> str:
+    """Each distinct value with its number of runs (``abc1234567 (6 runs)``), most first."""
+    counts = values.value_counts(sort=True)
+    return ", ".join(f"{v} ({n} run{'s' if n > 1 else ''})" for v, n in counts.items())
+
+
+def _commit_mix_note(ok: pd.DataFrame) -> list[str]:
+    """A note naming every column whose runs were made at more than one commit (a checkout
+    with uncommitted changes, or one recording none, counting as another), with the commits:
+    the header's list of commits did not say that one column held two versions of its code."""
+    short = ok["code"].map(lambda c: c if c == "none" else c.split("+")[0][:10] + ("+dirty" if c.endswith("+dirty") else ""))
+    mixed = [(m, _counted(short[ok["method"] == m])) for m, n in ok.groupby("method")["code"].nunique().items() if n > 1]
+    dirty = sorted(set(ok.loc[ok["code"].str.endswith("+dirty"), "method"]))
+    notes = []
+    if mixed:
+        shown = "; ".join(f"`{m}`: {commits}" for m, commits in mixed)
+        notes.append(f"Columns made by more than one version of the code (git commit; `none`: not recorded): "
+                     f"{shown}. Their cells compare runs of different code; `git_commit` in the CSV gives "
+                     "each cell's.")
+    if dirty:
+        notes.append(f"Runs of {', '.join(f'`{m}`' for m in dirty)} were made from a checkout with "
+                     "uncommitted changes (`+dirty`): their commit does not say all of their code.")
+    return notes
+
+
+def _shared_cpu_note(ok: pd.DataFrame) -> list[str]:
+    """A note naming the cells with runs whose CPU seconds were well below their wall seconds
+    (:data:`SHARED_CPU_RATIO`): other work shared their CPU, so their wall-clock budget bought
+    less search than an idle machine's."""
+    judged = ok[ok["cpu_s"].notna() & (ok["seconds"] >= SHARED_CPU_MIN_S)]
+    ratio = judged["cpu_s"] / judged["seconds"]
+    low = judged.assign(ratio=ratio, low=ratio < SHARED_CPU_RATIO)
+    counts = low.groupby(["design", "method"], sort=True).agg(n=("low", "size"), k=("low", "sum"), least=("ratio", "min"))
+    counts = counts[counts["k"] > 0]
+    if counts.empty:
+        return []
+    cells = [f"{d}/{m} ({int(r.k)} of {int(r.n)} seed(s), CPU/wall down to {r.least:.2f})"
+             for (d, m), r in counts.iterrows()]
+    return [f"Runs that shared their CPU (CPU seconds under {SHARED_CPU_RATIO:.0%} of their wall seconds: the "
+            f"machine was busy with other work) in {_listed(cells)}; their budget bought less search than "
+            "an idle CPU's (`cpu_ratio`, `load_1m` and `jobs` in the CSV)."]
+
+
+def _hosts_note(ok: pd.DataFrame) -> list[str]:
+    """A note when the runs come from more than one host (or some record none beside others
+    that do): wall-clock budgets compare only on one machine."""
+    hosts = ok["host"].where(ok["host"].notna() & (ok["host"].astype(str) != ""))
+    if hosts.isna().all() or hosts.nunique() + int(hosts.isna().any()) < 2:
+        return []
+    described = pd.Series("not recorded", index=ok.index, dtype=object)
+    for host in hosts.dropna().unique():  # each host with its CPU
+        on = hosts == host
+        model, count = _distinct(ok.loc[on, "cpu_model"]), _distinct(ok.loc[on, "cpu_count"])
+        detail = "; ".join([*([model] if isinstance(model, str) else []),
+                            *([f"{count} CPUs"] if isinstance(count, str) else [])])
+        described[on] = f"{host} [{detail}]" if detail else str(host)
+    return [f"The runs come from more than one machine: {_counted(described)}; wall-clock budgets compare "
+            "only on one machine (`host` in the CSV gives each cell's)."]
