@@ -184,8 +184,8 @@ def warn_other_commits(store: ResultStore, todo: Sequence[PlacementTask]) -> Non
         before = ", ".join(f"{c[:10]} ({n} run{'s' if n > 1 else ''})" for c, n in commits.items())
         warnings.warn(CommitMixWarning(
             f"{store.path.parent} holds {method} runs made at git commit {before}; this batch runs "
-            f"{method} at commit {asked[method][:10]}: its leaderboard column will mix the two (the "
-            "page names the mix; rerun without --resume, or use another runs folder, to keep one)"),
+            f"{method} at commit {asked[method][:10]}: its leaderboard column will mix runs of different "
+            "code (the page names the mix; rerun without --resume, or use another runs folder, to keep one)"),
             stacklevel=3)
 
 

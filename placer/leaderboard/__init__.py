@@ -40,7 +40,8 @@ do not cover, for methods whose runs folders are gone; the page says which metho
 there.
 
 Modules: ``runs`` (the runs folders read and checked), ``table`` (the table computed from the
-runs, numbers only) and ``render`` (the page: Markdown, HTML, the chart, and
+runs, numbers only), ``run_facts`` (the code and machine behind each cell: the CSV's commit, CPU and
+host columns and the page's notes on them) and ``render`` (the page: Markdown, HTML, the chart, and
 :func:`write_leaderboard`). The names below are the package's interface.
 """
 

@@ -133,17 +133,20 @@ def _shared_cpu_note(ok: pd.DataFrame) -> list[str]:
 
 
 def _hosts_note(ok: pd.DataFrame) -> list[str]:
-    """A note when the runs come from more than one host (or some record none beside others
-    that do): wall-clock budgets compare only on one machine."""
+    """A note when the runs come from more than one host (those recording none, made before
+    hosts were recorded, counted beside them but not as another): wall-clock budgets compare
+    only on one machine."""
     hosts = ok["host"].where(ok["host"].notna() & (ok["host"].astype(str) != ""))
-    if hosts.isna().all() or hosts.nunique() + int(hosts.isna().any()) < 2:
+    if hosts.nunique() < 2:
         return []
-    described = pd.Series("not recorded", index=ok.index, dtype=object)
+    described = pd.Series("a host not recorded", index=ok.index, dtype=object)
     for host in hosts.dropna().unique():  # each host with its CPU
         on = hosts == host
         model, count = _distinct(ok.loc[on, "cpu_model"]), _distinct(ok.loc[on, "cpu_count"])
-        detail = "; ".join([*([model] if isinstance(model, str) else []),
+        detail = ", ".join([*([model] if isinstance(model, str) else []),
                             *([f"{count} CPUs"] if isinstance(count, str) else [])])
-        described[on] = f"{host} [{detail}]" if detail else str(host)
-    return [f"The runs come from more than one machine: {_counted(described)}; wall-clock budgets compare "
-            "only on one machine (`host` in the CSV gives each cell's)."]
+        described[on] = f"{host} ({detail})" if detail else str(host)
+    counts = described.value_counts(sort=True)
+    shown = ", ".join(f"{n} run{'s' if n > 1 else ''} on {where}" for where, n in counts.items())
+    return [f"The runs come from more than one machine: {shown}; wall-clock budgets compare only on one "
+            "machine (`host` in the CSV gives each cell's)."]

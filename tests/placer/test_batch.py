@@ -1374,3 +1374,72 @@ def test_a_warning_in_a_cli_batchs_worker_is_one_line_as_in_the_command(suite: P
     assert done.returncode == 1, done.stderr
     assert "placer: warning: the warm-up of small_bug failed (TypeError: a bug of the plugin)" in done.stderr
     assert "WarmUpWarning:" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_each_row_records_its_cpu_seconds_machine_load_and_the_batchs_jobs(
+    suite: Path, plugin: str, tmp_path: Path, jobs: int
+) -> None:
+    """The budget is wall-clock: a run's CPU seconds (its worker's own; with one job the
+    batch's process), host, CPUs, load at its start and the batch's --jobs say what it had."""
+    import socket
+
+    runs = tmp_path / "runs"
+    tasks = make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0], runs, 1.0, {METHOD: {"sleep_s": 0.5}},
+                       [plugin])
+    assert run_batch(tasks, runs, jobs=jobs, show_progress=False).ok == 1
+    (row,) = ResultStore.in_runs_dir(runs).records()
+    assert row.seconds is not None and row.seconds >= 0.5
+    assert row.cpu_s is not None and 0 <= row.cpu_s < row.seconds - 0.3  # asleep: no CPU spent
+    assert (row.host, row.cpu_count, row.jobs) == (socket.gethostname(), os.cpu_count(), jobs)
+    assert row.load_1m is not None and row.load_1m >= 0
+
+
+def test_rows_record_a_checkout_with_uncommitted_changes(
+    suite: Path, plugin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import placer.batch
+
+    monkeypatch.setattr(placer.batch, "git_commit", lambda: "c" * 40)
+    monkeypatch.setattr(placer.batch, "git_tree_dirty", lambda: True)
+    runs = tmp_path / "runs"
+    run_batch(make_tasks(find_designs(suite, ["tiny_a"]), [METHOD], [0], runs, 1.0, plugins=[plugin]), runs,
+              show_progress=False)
+    (row,) = ResultStore.in_runs_dir(runs).records()
+    assert (row.git_commit, row.git_dirty) == ("c" * 40, 1)
+
+
+def test_resume_warns_once_per_built_in_method_whose_stored_runs_another_commit_made(
+    suite: Path, plugin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A built-in method's version number never changes, so a folder resumed after a commit
+    changed its code mixed two versions in one column, unsaid. The batch warns once per such
+    method, naming both commits (and goes on: resuming after a fix is a real workflow); a
+    plugin's edited code is refused elsewhere, and an unchanged commit says nothing."""
+    import warnings
+
+    import placer.batch
+    from placer.batch_folder import CommitMixWarning
+
+    runs = tmp_path / "runs"
+    designs = find_designs(suite)
+    options = {"fd": {"iterations": 2}}
+    monkeypatch.setattr(placer.batch, "git_commit", lambda: "a" * 40)
+    run_batch(make_tasks(designs, ["fd", METHOD], [0], runs, 1.0, options, [plugin]), runs, show_progress=False)
+
+    with warnings.catch_warnings(record=True) as same:  # the same commit: nothing to say
+        warnings.simplefilter("always")
+        run_batch(make_tasks(designs, ["fd", METHOD], [0, 1], runs, 1.0, options, [plugin]), runs,
+                  resume=True, show_progress=False)
+    assert not [w for w in same if issubclass(w.category, CommitMixWarning)]
+
+    monkeypatch.setattr(placer.batch, "git_commit", lambda: "b" * 40)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        summary = run_batch(make_tasks(designs, ["fd", METHOD], [0, 1, 2], runs, 1.0, options, [plugin]), runs,
+                            resume=True, show_progress=False)
+    assert summary.ok == 4  # seed 2 of both methods on both designs: run, not refused
+    mixes = [str(w.message) for w in caught if issubclass(w.category, CommitMixWarning)]
+    assert len(mixes) == 1 and "\n" not in mixes[0]
+    assert "fd runs made at git commit aaaaaaaaaa (4 runs)" in mixes[0] and "at commit bbbbbbbbbb" in mixes[0]
+    assert "leaderboard" in mixes[0] and METHOD not in mixes[0]

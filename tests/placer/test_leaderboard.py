@@ -1485,3 +1485,84 @@ def test_a_page_of_a_batch_still_running_says_it_holds_only_the_runs_finished(ru
     assert f"note: {runs} is being written by pid {os.getpid()}: the page holds only the runs finished so far" in " ".join(said.output.split())
     done = write_leaderboard(runs, tmp_path / "done")  # the batch ended: no note
     assert "was being written by" not in done["markdown"].read_text(encoding="utf-8")
+
+
+def _facts_runs(tmp_path: Path, edit: dict[tuple[str, str, int], dict[str, object]]) -> Path:
+    """The :data:`PROXY` runs, each on host ``h1`` with as many CPU seconds as wall seconds,
+    some fields changed per run by ``edit``."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for key, proxy in PROXY.items():
+        r = record(*key, proxy)
+        r.cpu_s, r.host, r.cpu_count, r.cpu_model, r.load_1m, r.jobs = r.seconds, "h1", 4, "cpu A", 0.5, 2
+        for field_name, value in edit.get(key, {}).items():
+            setattr(r, field_name, value)
+        store.write(r)
+    return tmp_path / "runs"
+
+
+def test_a_column_made_at_two_commits_is_named_and_the_csv_gives_each_cells_commits(tmp_path: Path) -> None:
+    """One column holding runs of two commits (a folder resumed after the code changed) read as
+    one method's: the header listed both commits for the page. The page names the column and
+    its commits; the CSV gives each cell the commits of its seeds."""
+    runs = _facts_runs(tmp_path, {("d1", "aa", 1): {"git_commit": "def"},
+                                  ("d2", "bb", 0): {"git_dirty": 1}})
+    paths = write_leaderboard(runs, tmp_path / "board")
+    markdown = paths["markdown"].read_text()
+    note = next(line for line in markdown.splitlines() if "more than one version of the code" in line)
+    assert "`aa`: abc (3 runs), def (1 run)" in note  # (bb: abc and abc with uncommitted changes)
+    assert "`bb`: abc (3 runs), abc+dirty (1 run)" in note
+    assert "uncommitted changes" in markdown
+    csv = pd.read_csv(paths["csv"], keep_default_na=False)
+    assert cell(csv, "d1", "aa", "git_commit") == "abc def"  # its two seeds' commits
+    assert cell(csv, "d2", "aa", "git_commit") == "abc"
+    assert cell(csv, "d2", "bb", "git_commit") == "abc+dirty abc"
+    assert cell(csv, "d1", "initial", "git_commit") == ""
+
+    one = write_leaderboard(_facts_runs(tmp_path / "one", {}), tmp_path / "board1")["markdown"].read_text()
+    assert "more than one version of the code" not in one and "uncommitted" not in one
+
+
+def test_cells_whose_runs_shared_their_cpu_are_named_and_the_csv_gives_the_machine(tmp_path: Path) -> None:
+    """The budget is wall-clock: a run given half a CPU searched half as long as its neighbours,
+    unsaid. A run whose CPU seconds are well below its wall seconds is named with its cell;
+    the CSV gives the shown seed's CPU seconds, ratio and load and the seeds' jobs and host."""
+    runs = _facts_runs(tmp_path, {("d1", "aa", 1): {"cpu_s": 2.5, "load_1m": 7.5}})  # 2.5 of 5 s
+    paths = write_leaderboard(runs, tmp_path / "board")
+    markdown = paths["markdown"].read_text()
+    note = next(line for line in markdown.splitlines() if "shared their CPU" in line)
+    assert "d1/aa (1 of 2 seed(s), CPU/wall down to 0.50)" in note
+    assert "d2/aa" not in note and "d1/bb" not in note
+    assert "more than one machine" not in markdown  # one host
+    csv = pd.read_csv(paths["csv"])
+    assert cell(csv, "d1", "aa", "cpu_s") == 2.5 and cell(csv, "d1", "aa", "cpu_ratio") == 0.5  # the best seed's
+    assert cell(csv, "d1", "aa", "load_1m") == 7.5
+    assert cell(csv, "d1", "bb", "cpu_ratio") == 1.0
+    assert (cell(csv, "d1", "aa", "host"), cell(csv, "d1", "aa", "jobs"), cell(csv, "d1", "aa", "cpu_count"),
+            cell(csv, "d1", "aa", "cpu_model")) == ("h1", 2, 4, "cpu A")
+    mean = pd.read_csv(write_leaderboard(runs, tmp_path / "mean", aggregate="mean")["csv"])
+    assert cell(mean, "d1", "aa", "cpu_ratio") == pytest.approx((4.0 + 2.5) / (4.0 + 5.0))
+
+
+def test_runs_from_several_hosts_are_said(tmp_path: Path) -> None:
+    runs = _facts_runs(tmp_path, {("d2", "bb", 1): {"host": "h2", "cpu_model": "cpu B", "cpu_count": 64}})
+    paths = write_leaderboard(runs, tmp_path / "board")
+    note = next(line for line in paths["markdown"].read_text().splitlines() if "more than one machine" in line)
+    assert "7 runs on h1 (cpu A, 4 CPUs), 1 run on h2 (cpu B, 64 CPUs)" in note
+    assert cell(pd.read_csv(paths["csv"]), "d2", "bb", "host") == "h1 h2"
+
+
+def test_runs_recorded_before_the_machine_columns_make_the_page_and_leave_them_blank(tmp_path: Path) -> None:
+    """A runs folder written by older code (no CPU, host or jobs columns) still makes its page,
+    with blank machine columns and no note on shared CPUs or hosts."""
+    import sqlite3
+
+    runs = _facts_runs(tmp_path, {})
+    with closing(sqlite3.connect(runs / DB_NAME)) as conn, conn:
+        for column in ("cpu_s", "git_dirty", "host", "cpu_count", "cpu_model", "load_1m", "jobs"):
+            conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+    paths = write_leaderboard(runs, tmp_path / "board")  # (it reads the file as it is: read-only)
+    markdown = paths["markdown"].read_text()
+    assert "shared their CPU" not in markdown and "more than one machine" not in markdown
+    csv = pd.read_csv(paths["csv"])
+    assert cell(csv, "d1", "aa", "git_commit") == "abc" and pd.isna(cell(csv, "d1", "aa", "cpu_s"))
+    assert csv["host"].isna().all() and csv["jobs"].isna().all()

@@ -304,3 +304,33 @@ def test_a_resume_over_a_row_of_deeply_nested_options_is_one_line_and_exit_2(tmp
     result = CliRunner().invoke(app, [*args, "--resume"])
     assert result.exit_code == 2, result.output
     assert "expected a JSON object" in result.output and "internal error" not in result.output
+
+
+#: The columns of a run's machine and CPU time, added after results databases were in use.
+MACHINE_COLUMNS = ("cpu_s", "git_dirty", "host", "cpu_count", "cpu_model", "load_1m", "jobs")
+
+
+def test_a_database_made_before_the_machine_columns_still_reads_and_gains_them_when_written(
+    tmp_path: Path,
+) -> None:
+    """Rows written before a run's CPU seconds, host, load and jobs were recorded read them as
+    None (read-only, as the leaderboard opens it), and a batch writing into that file adds the
+    columns and keeps the older rows."""
+    path = tmp_path / DB_NAME
+    ResultStore(path).write(RunRecord("d1", "sa", 0, 5.0, proxy=0.7, seconds=4.0))
+    with closing(sqlite3.connect(path)) as conn, conn:  # the file as the older code made it
+        for column in MACHINE_COLUMNS:
+            conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+    with closing(sqlite3.connect(path)) as conn:
+        have = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    assert not have & set(MACHINE_COLUMNS)
+
+    (old,) = ResultStore(path, read_only=True).records()
+    assert old.proxy == 0.7 and all(getattr(old, c) is None for c in MACHINE_COLUMNS)
+
+    store = ResultStore(path)  # a batch resuming into the folder
+    store.write(RunRecord("d1", "sa", 1, 5.0, proxy=0.6, seconds=4.0, cpu_s=3.9, host="h", cpu_count=8,
+                          cpu_model="cpu", load_1m=0.5, jobs=2, git_dirty=0))
+    by_seed = {r.seed: r for r in store.records()}
+    assert by_seed[0].cpu_s is None and by_seed[0].host is None
+    assert (by_seed[1].cpu_s, by_seed[1].host, by_seed[1].cpu_count, by_seed[1].jobs) == (3.9, "h", 8, 2)
