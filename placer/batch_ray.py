@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -33,7 +34,8 @@ def ray_endpoint(address: str) -> tuple[str, int] | None:
 
 def check_ray_address(address: str) -> None:
     """Refuse a ``--ray`` address Ray cannot take ("bogus": Ray's own "Invalid address
-    format"), Ray not installed, or an address nothing answers on, before any work.
+    format"), Ray not installed, or an address nothing answers on, before any work; for
+    ``local``, a Ray too old or a ``RAY_TMPDIR`` too long for its sockets.
 
     Raises:
         ValueError: the address is no Ray address.
@@ -47,8 +49,32 @@ def check_ray_address(address: str) -> None:
         raise Unavailable(
             "Ray is not installed: pip install 'placer-gym[ray]' (or drop --ray to run locally)"
         ) from None
+    if address == "local":
+        _check_ray_version(ray.__version__)
+        _local_temp_base()  # (refused here, before any work, where Ray's sockets would not fit)
     if not ray.is_initialized():  # a session of this process is used as it is
         _check_reachable(address)
+
+
+#: The first Ray whose local instances ask for a token by default (``--ray local`` starts one
+#: that listens on every network interface).
+RAY_LOCAL_MIN = (2, 59)
+
+
+def _check_ray_version(version: str) -> None:
+    """Refuse ``--ray local`` with a Ray older than :data:`RAY_LOCAL_MIN` (an installed Ray is
+    not necessarily the one the ``ray`` extra asks for). A version not read as numbers passes.
+
+    Raises:
+        Unavailable: naming the version found and the pip command.
+    """
+    found = re.match(r"(\d+)\.(\d+)", version)
+    if found is not None and (int(found[1]), int(found[2])) < RAY_LOCAL_MIN:
+        least = ".".join(map(str, RAY_LOCAL_MIN))
+        raise Unavailable(
+            f"--ray local needs Ray {least} or later (its local instances ask for a token), found "
+            f"Ray {version}: pip install 'placer-gym[ray]' (or 'ray>={least}')"
+        )
 
 
 def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
@@ -172,14 +198,56 @@ def _init_options(address: str) -> tuple[dict[str, Any], str | None]:
     (e.g. about its token authentication) are not ours to print, its errors still are. A local
     instance keeps its sessions, sockets and logs in a folder of its own inside one only this
     user may enter (mode 0700; Ray makes its own folder 0777, as it makes ``/tmp/ray``, where
-    other users could read the logs and reach the sockets), removed when the batch ends."""
+    other users could read the logs and reach the sockets), removed when the batch ends; it is
+    made in :func:`_local_temp_base`'s folder."""
     options: dict[str, Any] = {"address": address, "include_dashboard": False, "log_to_driver": False,
                                "logging_level": logging.ERROR}  # fmt: skip
     if address != "local":
         return options, None
-    private = tempfile.mkdtemp(prefix="placer-ray-")  # (mode 0700, this user's)
-    options["_temp_dir"] = os.path.join(private, "ray")  # (short: Ray's socket paths go under it)
+    private = tempfile.mkdtemp(prefix=_PRIVATE_PREFIX, dir=_local_temp_base())  # (mode 0700, this user's)
+    options["_temp_dir"] = os.path.join(private, "ray")
     return options, private
+
+
+#: The private folder's name: short, since Ray's socket paths go under it (a few random
+#: characters follow).
+_PRIVATE_PREFIX = "placer-"
+
+#: The longest path Ray makes under its temporary folder, a socket of each session's: a session
+#: is named after its start to the microsecond and the pid of the process that starts it (up to 7
+#: digits, Linux's largest pid_max).
+_LONGEST_SOCKET = os.path.join("session_2026-01-01_00-00-00_000000_" + "9" * 7, "sockets", "plasma_store")
+
+
+def _socket_path_limit() -> int:
+    """The longest path (bytes) an AF_UNIX socket may have here, as Ray checks it."""
+    return 103 if sys.platform == "darwin" else 107
+
+
+def _longest_socket_path(temp_dir: str) -> str:
+    """The longest socket path of a local Ray instance whose temporary folder is ``temp_dir``."""
+    return os.path.join(temp_dir, _LONGEST_SOCKET)
+
+
+def _local_temp_base() -> str:
+    """The folder a local instance's private folder goes in: ``RAY_TMPDIR`` where set (as Ray
+    honours it), else ``/tmp`` on POSIX (short: a long ``TMPDIR``, as macOS's
+    ``/var/folders/...``, would push Ray's socket paths past AF_UNIX's limit), else the
+    system's temporary folder (where Ray's sockets are no files).
+
+    Raises:
+        Unavailable: Ray's socket paths under the folder would be too long; naming RAY_TMPDIR.
+    """
+    base = os.environ.get("RAY_TMPDIR") or ("/tmp" if os.name == "posix" else tempfile.gettempdir())
+    if sys.platform != "win32":  # (Ray listens on TCP ports there)
+        longest = _longest_socket_path(os.path.join(base, _PRIVATE_PREFIX + "x" * 8, "ray"))
+        size, limit = len(os.fsencode(longest)), _socket_path_limit()
+        if size > limit:
+            raise Unavailable(
+                f"--ray local: Ray's socket paths under {base} would be up to {size} bytes, past "
+                f"the system's limit of {limit}; set RAY_TMPDIR to a shorter folder (e.g. /tmp)"
+            )
+    return base
 
 
 def _remove(private: str | None) -> None:
