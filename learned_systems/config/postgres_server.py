@@ -270,6 +270,39 @@ def _open_log(path: Path) -> BinaryIO:
         raise
 
 
+def _read_plain(path: Path, limit: int, tail: bool = False) -> str | None:
+    """At most ``limit`` bytes of the plain file at ``path`` (its last ones if ``tail``), read
+    as text with bad bytes replaced; None where it is missing, unreadable, a link, a hard link
+    or no plain file. Its folder belongs to the server user: a link it put there had root read
+    the file it named (a secret's lines in a failure reason), and a FIFO hung the reader for
+    ever (opened without waiting for a writer, then refused)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode) or found.st_nlink != 1:
+            return None
+        if tail and found.st_size > limit:
+            os.lseek(fd, found.st_size - limit, os.SEEK_SET)
+        chunks: list[bytes] = []
+        left = limit
+        while left > 0 and (chunk := os.read(fd, left)):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks).decode(errors="replace")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+#: How much of the server's log is read for a failure's reason (its end), and of postmaster.pid.
+LOG_TAIL_BYTES = 64 * 1024
+PID_FILE_BYTES = 4096
+
+
 def _dies_with_us(command: list[str]) -> list[str]:
     """``command`` run so that the kernel sends it SIGQUIT (PostgreSQL's immediate shutdown) when
     this process dies, even by SIGKILL: util-linux ``setpriv --pdeathsig``, set after the switch
@@ -308,9 +341,13 @@ def _dynamic_shared_memory(shm: str = "/dev/shm") -> list[str]:
 def serves_from(pid_file: Path) -> bool:
     """Whether the process ``pid_file`` (a ``postmaster.pid``) names is alive and runs in that
     file's data directory (a postmaster works there), read from ``/proc``; False when it
-    cannot be told (no such process, no ``/proc``, an unreadable file)."""
+    cannot be told (no such process, no ``/proc``, an unreadable file, a link or no plain
+    file)."""
+    text = _read_plain(pid_file, PID_FILE_BYTES)
+    if text is None:
+        return False
     try:
-        pid = int(pid_file.read_text().split("\n", 1)[0])
+        pid = int(text.split("\n", 1)[0])
         return pid > 0 and Path(f"/proc/{pid}/cwd").resolve() == pid_file.parent.resolve()
     except (OSError, ValueError):
         return False
@@ -393,10 +430,7 @@ class PostgresServer:
         while True:
             if process.poll() is not None:
                 raise Unavailable(f"server did not start: {self._log_tail() or 'no log'}")
-            try:
-                lines = pid_file.read_text().splitlines()
-            except OSError:
-                lines = []
+            lines = (_read_plain(pid_file, PID_FILE_BYTES) or "").splitlines()
             if len(lines) >= 8 and lines[7].strip() == "ready":
                 return
             if time.monotonic() > deadline:
@@ -406,10 +440,9 @@ class PostgresServer:
             time.sleep(0.02)
 
     def _log_tail(self) -> str:
-        try:
-            return error_summary(self.log.read_text(errors="replace"))
-        except OSError:
-            return ""
+        """What the end of the server's log says went wrong ("" where it cannot be read as
+        a plain file of its own: see :func:`_read_plain`)."""
+        return error_summary(_read_plain(self.log, LOG_TAIL_BYTES, tail=True) or "")
 
     def _cleanup(self) -> None:
         """Stop the server (immediate shutdown for a throwaway copy; a fast one, with its

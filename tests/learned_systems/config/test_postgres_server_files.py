@@ -3,14 +3,17 @@ log) are never reached through a link that user could put there. No server is st
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
 
 from learned_systems.config import postgres_server
 from learned_systems.config.postgres_server import PostgresServer, PostgresUnavailable, _RunAs
+from netlists.errors import Unavailable
 
 #: The user the server would run as: a real switch of owner needs root; otherwise none.
 AS_ROOT = os.geteuid() == 0
@@ -71,3 +74,56 @@ def test_the_socket_folder_and_log_are_made_private_and_handed_to_the_server_use
     os.mkfifo(tmp_path / "fifo")  # (refused at once, not waited on for a reader)
     with pytest.raises(PostgresUnavailable, match="no plain file"):
         postgres_server._open_log(tmp_path / "fifo")
+
+
+def _fake_postgres(tmp_path: Path, script: str) -> dict[str, str]:
+    """Binaries whose ``postgres`` is a shell script (``$2`` is the data folder: ``-D DATA``)."""
+    fake = tmp_path / "fake-postgres"
+    fake.write_text("#!/bin/sh\n" + script)
+    fake.chmod(0o755)
+    return {"postgres": str(fake)}
+
+
+def _start_failure(binaries: dict[str, str], trial: Path) -> str:
+    """The reason a server of ``binaries`` did not start (run as this user)."""
+    with pytest.raises(Unavailable) as refused:
+        PostgresServer(binaries, _RunAs(None, None), trial / "data").__enter__()
+    return str(refused.value)
+
+
+def test_a_failed_start_reports_the_end_of_the_servers_log(trial: Path, tmp_path: Path) -> None:
+    binaries = _fake_postgres(tmp_path, 'echo "FATAL:  data directory has wrong ownership"\nexit 1\n')
+    assert "FATAL:  data directory has wrong ownership" in _start_failure(binaries, trial)
+
+
+@pytest.mark.parametrize("link", ["ln -s", "ln"])
+def test_a_log_replaced_by_a_link_is_not_read_into_the_failure(trial: Path, tmp_path: Path, link: str) -> None:
+    """The server user may replace its log by a link (or a hard link) to a file only root may
+    read: its lines went into the failure's reason, read by root."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("FATAL: root's secret\n")
+    script = f'log="$(dirname "$2")/server.log"\nrm -f "$log"\n{link} "{secret}" "$log"\nexit 1\n'
+    reason = _start_failure(_fake_postgres(tmp_path, script), trial)
+    assert "secret" not in reason and "no log" in reason
+
+
+def test_a_postmaster_pid_that_is_a_fifo_does_not_hang_the_start(trial: Path, tmp_path: Path) -> None:
+    """postmaster.pid, read while waiting for the server, was opened as it was: a FIFO there
+    hung the parent for ever (waiting for a writer)."""
+    fifo = trial / "data" / "postmaster.pid"
+    binaries = _fake_postgres(tmp_path, f'mkfifo "{fifo}"\nsleep 1\nexit 1\n')
+    failed: list[str] = []
+
+    def start() -> None:
+        failed.append(_start_failure(binaries, trial))
+
+    thread = threading.Thread(target=start, daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+    try:
+        assert not thread.is_alive(), "the start hung on a FIFO postmaster.pid"
+        assert failed and "server did not start" in failed[0]
+    finally:
+        with contextlib.suppress(OSError):  # (a reader blocked on it is let go)
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(timeout=5)
