@@ -299,10 +299,12 @@ _NO_VALUE_ENDS = frozenset("{<[,;:")
 _JOINERS = frozenset((":", ",", ";"))
 
 
-def _tokens(text: str) -> list[tuple[str, int]]:
+def _tokens(text: str, after_separator: set[int] | None = None) -> list[tuple[str, int]]:
     """Significant tokens with their 1-based line: strings, braces (``{}``, ``<>``, ``[]``),
     ``field:`` and bare words. A ``,`` or ``;`` right after a field's value (protobuf's optional
-    separators) is dropped; one anywhere else is kept, for the parser to refuse."""
+    separators) is dropped; one anywhere else is kept, for the parser to refuse. The index of
+    each token that follows a dropped separator goes in ``after_separator``: the separator
+    ended the field, so a string there is joined to none before it."""
     out: list[tuple[str, int]] = []
     line = 1
     dropped_at = -1  # len(out) when a separator was last dropped (a second one there is kept)
@@ -310,19 +312,19 @@ def _tokens(text: str) -> list[tuple[str, int]]:
         tok = m.group()
         if tok == "\n":
             line += 1
-        elif tok[0] in " \t\r\f\v#":
             continue
-        elif tok not in _JOINERS or not out or len(out) == dropped_at:
-            out.append((tok, line))
-        elif tok == ":":
-            if _is_bare_field(out[-1][0]):
+        if tok[0] in " \t\r\f\v#":
+            continue
+        if tok in _JOINERS and out and len(out) != dropped_at:
+            if tok == ":" and _is_bare_field(out[-1][0]):
                 out[-1] = (out[-1][0] + ":", out[-1][1])  # 'name : "x"' is 'name: "x"'
-            else:
-                out.append((tok, line))
-        elif out[-1][0][0] not in _NO_VALUE_ENDS and not out[-1][0].endswith(":"):
-            dropped_at = len(out)  # (after a value: a separator; after a ',', '{' or 'field:' it is kept)
-        else:
-            out.append((tok, line))
+                continue
+            if tok != ":" and out[-1][0][0] not in _NO_VALUE_ENDS and not out[-1][0].endswith(":"):
+                dropped_at = len(out)  # (after a value: a separator; after a ',', '{' or 'field:' it is kept)
+                continue
+        if len(out) == dropped_at and after_separator is not None:
+            after_separator.add(len(out))
+        out.append((tok, line))
     return out
 
 
@@ -341,7 +343,8 @@ class _TokenStream:
     consume a string or a brace, each error naming the file and the token's line."""
 
     def __init__(self, text: str, path: str) -> None:
-        self.toks = _tokens(text)
+        self.after_separator: set[int] = set()  # (tokens a dropped ',' or ';' came before)
+        self.toks = _tokens(text, self.after_separator)
         self.n = len(self.toks)
         self.pos = 0
         self.path = path
@@ -367,14 +370,19 @@ class _TokenStream:
         if len(tok) < 2 or tok[-1] != tok[0] or tok[0] not in "\"'" or _STRING_RE.fullmatch(tok) is None:
             self._check_string(tok, line, what)  # (raises)
         self.pos += 1
-        if self.pos >= self.n or self.toks[self.pos][0][0] not in "\"'":
+        if not self._joined_string_next():
             return _unescape(tok[1:-1], self.path, line)
         parts = [tok[1:-1]]  # strings next to each other: one string
-        while self.pos < self.n and _is_string(self.toks[self.pos][0]):
+        while self._joined_string_next():
             self._check_string(*self.toks[self.pos], what)
             parts.append(self.toks[self.pos][0][1:-1])
             self.pos += 1
         return _utf8_text(b"".join(_unescaped_bytes(p, self.path, line) for p in parts), self.path, line)
+
+    def _joined_string_next(self) -> bool:
+        """Whether a string to join to the one before comes next (none after a separator:
+        ``name: "p", "1"`` is no name "p1")."""
+        return self.pos < self.n and _is_string(self.toks[self.pos][0]) and self.pos not in self.after_separator
 
     def _check_string(self, tok: str, line: int, what: str) -> None:
         """Refuse a token that is no whole string where the field ``what`` takes one (none
@@ -586,6 +594,7 @@ def _strict_number(
     value (an ``i:``'s an exact int, which the ``__metadata__`` node keeps) and line, or an
     error naming the attribute, the node and what was expected."""
     num, num_line = stream.peek()
+    written = num  # (what an error names: '0x1F', not the '0x1' left without its F)
     stream.skip()
     if field == "f:" and len(num) > 1 and num[-1] in "fF" and num[-2] in "0123456789.":
         num = num[:-1]  # protobuf's float suffix (1.5f; 'inf' is no number with one)
@@ -596,7 +605,7 @@ def _strict_number(
         kind = "an integer (i:)" if field == "i:" else "a number"
         of = f" of node {node_name!r}" if node_name is not None else ""
         raise NetlistError(
-            f"attribute {key!r}{of} must be {kind}, got {num or 'end of file'!r}",
+            f"attribute {key!r}{of} must be {kind}, got {written or 'end of file'!r}",
             stream.path,
             num_line,
         ) from None

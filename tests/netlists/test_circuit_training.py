@@ -751,6 +751,12 @@ REFUSED_FORMS = {
     "an extension": ("f: 7.0\n", "[ext.f]: 7.0\n", "expected one of 'name:'", 0),
     "a value of an unknown kind beside a number": ("f: 7.0\n", 'f: 7.0 s: "x"\n', "attribute 'x' has a second value", 0),
     "an unterminated single-quoted string": ('name: "s0"', "name: 's0", "unterminated string after 'name:'", 0),
+    "a string after a separator": (
+        'name: "s0"', 'name: "s", "0"', "expected one of 'name:', 'input:', 'attr {', 'key:', 'value {', "
+        "'placeholder:', 'f:', 'i:' or '}', got '\"0\"'", 0),
+    "a hex float with an F": ("f: 7.0\n", "f: 0x1F\n", "attribute 'x' of node 's0' must be a number, got '0x1F'", 0),
+    "a string after a separator in a value": (
+        'placeholder: "s0"', 'placeholder: "s"; "0"', "expected one of 'name:'", 0),
     "an unclosed list in an unknown key's value": (
         '  attr {\n    key: "side"', '  attr { key: "many" value { list { i: [1, 2 } } }\n  attr {\n    key: "side"',
         "'}' closes no block here (in the value of 'list')", 0),
