@@ -82,8 +82,9 @@ with the env's seeded generator, or takes ``reset(options={"design": i})``, the 
 Through ``gymnasium.make`` the env is wrapped and Gymnasium 1.x wrappers do not forward
 ``action_masks``: call ``env.unwrapped.action_masks()`` (sb3-contrib and ``vector.call`` find
 it themselves). ``render()`` draws :attr:`MacroPlacementEnv.render_grid`, each cell a square of
-:func:`render_scale` pixels a side (an even number, the picture's longer side at least
-:data:`RENDER_MIN_SIDE` pixels: 280 x 280 for the default design's 28 x 28 grid). Every frame of
+:func:`render_scale` pixels a side (the fewest that make the picture's longer side at least
+:data:`RENDER_MIN_SIDE` pixels and both sides even: 280 x 280 for the default design's 28 x 28
+grid). Every frame of
 an env has one shape, whatever design its episode draws (video recorders and SB3's tiled
 ``VecEnv.render()`` need that): an env of one design draws its grid; one of several designs
 the smallest grid that holds each of theirs, a ``generator=`` env the ``max_grid x max_grid``
@@ -177,12 +178,14 @@ RENDER_MIN_SIDE = 256
 
 
 def render_scale(rows: int, cols: int) -> int:
-    """Pixels per grid cell a side in ``render()``: the smallest even number that makes the
-    longer side of a ``rows`` x ``cols`` grid at least :data:`RENDER_MIN_SIDE` pixels (2 for a
-    grid that long already); whole, so every cell is a square of one colour, and even, so both
-    sides of the picture are (an odd side made H.264 videos yuv444p, which browsers cannot play)."""
+    """Pixels per grid cell a side in ``render()``: the smallest number that makes the longer
+    side of a ``rows`` x ``cols`` grid at least :data:`RENDER_MIN_SIDE` pixels and both sides
+    even (1 for a grid that long already, where rows and cols are even); whole, so every cell
+    is a square of one colour, and the sides even as H.264 videos need (an odd side made them
+    yuv444p, which browsers cannot play). An always even scale drew a 1024 x 1024 grid at 2
+    pixels a cell (2048 x 2048 frames)."""
     scale = max(1, -(-RENDER_MIN_SIDE // max(rows, cols, 1)))
-    return scale + scale % 2
+    return scale if scale % 2 == 0 or (rows % 2 == 0 and cols % 2 == 0) else scale + 1
 
 #: the old name of :class:`~envs.macro_placement_designs.DesignStatic`, which training states
 #: pickled before the env was split into modules refer to

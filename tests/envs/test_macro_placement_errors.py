@@ -135,20 +135,23 @@ def test_render_follows_a_non_square_grid(design: tuple[Netlist, Placement]) -> 
     assert image is not None and image.shape == (5 * 30, 9 * 30, 3)  # (30 px a cell: 9 x 30 >= 256, even)
 
 
-@pytest.mark.parametrize("grid", [(28, 28), (9, 5), (3, 40), (300, 2)])
+@pytest.mark.parametrize("grid", [(28, 28), (9, 5), (3, 40), (300, 2), (1024, 1024), (300, 256), (257, 256)])
 def test_render_upscales_each_cell_to_a_square_block_at_least_256_pixels_along(
     design: tuple[Netlist, Placement], grid: tuple[int, int]
 ) -> None:
     """One pixel per grid cell made the default design's picture 28 x 28 (a dot in a video):
-    each cell is now a square block of one colour, by the smallest even factor that makes
-    the longer side at least 256 pixels (even: an odd side made H.264 videos browsers cannot
-    play); the observation is what it was."""
+    each cell is now a square block of one colour, by the smallest factor that makes the
+    longer side at least 256 pixels and both sides even (an odd side made H.264 videos browsers
+    cannot play; an always even factor drew a 1024 grid at 2 pixels a cell); the observation is
+    what it was."""
     from envs.macro_placement import RENDER_MIN_SIDE, render_scale
 
     cols, rows = grid
     k = render_scale(rows, cols)
-    assert k % 2 == 0 and max(rows, cols) * k >= RENDER_MIN_SIDE
-    assert k == 2 or max(rows, cols) * (k - 2) < RENDER_MIN_SIDE
+    def fits(scale: int) -> bool:
+        return max(rows, cols) * scale >= RENDER_MIN_SIDE and rows * scale % 2 == 0 and cols * scale % 2 == 0
+
+    assert fits(k) and not any(fits(smaller) for smaller in range(1, k))
     if max(grid) > SMALL["max_grid"]:
         return  # (the env caps its grid: the scale alone is checked)
     env = MacroPlacementEnv(design, render_mode="rgb_array", grid=grid, **SMALL)
