@@ -794,6 +794,10 @@ def _congestion_delta(
     box[2] = max(box[2] - s, 0)
     box[3] = min(box[3] + s, C - 1)
     r0, r1, c0, c1 = box[0], box[1], box[2], box[3]
+    # (switched on s, where congestion._spread switches on each axis's min(s, n - 1): they differ
+    # only on an axis of n <= SPREAD_LOOP_REACH + 1 cells under a wider s, where each window
+    # covers the whole line, no change ever leaves the running sum, and both kernels add the
+    # same shares in the same order: the same bits)
     if s <= SPREAD_LOOP_REACH:
         spread_deltas_shifted(dV, dH, dVt, dHt, b0, b1, b2, b3, s, R, C, vcap, hcap)
     else:

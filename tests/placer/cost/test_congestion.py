@@ -95,3 +95,59 @@ def test_moves_under_a_wide_reach_are_priced_like_a_full_evaluation() -> None:
             assert move.cost.congestion == pytest.approx(evaluate(wide, trial).congestion, rel=1e-9, abs=1e-12)
             ev.commit(move)
         assert ev.cost.congestion == pytest.approx(evaluate(wide, ev.placement).congestion, rel=1e-9, abs=1e-12)
+
+
+def _spread_by_the_move_kernel(
+    dV: np.ndarray, dH: np.ndarray, box: tuple[int, int, int, int], s: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The congestion change the move kernel spreads from the raw changes ``dV, dH`` of ``box``
+    (``r0, r1, c0, c1``) under the reach ``s`` (capacities 1.7 and 2.3, no macro moved)."""
+    from placer.cost.move_kernel import _congestion_delta
+
+    R, C = dV.shape
+    spread = np.zeros((R, C)), np.zeros((R, C))
+    zero = np.zeros((R, C))
+    _congestion_delta(dV, dH, zero, zero, *spread, np.array(box, dtype=np.int64), s, R, C, 1.7, 2.3, False)
+    return spread
+
+
+@pytest.mark.parametrize("s", [SPREAD_LOOP_REACH - 1, SPREAD_LOOP_REACH, SPREAD_LOOP_REACH + 1, 2 * SPREAD_LOOP_REACH])
+def test_the_move_kernel_takes_running_sums_past_the_loop_reach_and_shifted_ones_up_to_it(s: int) -> None:
+    """A change of 1e16 and one of 1 within ``s + 2`` cells along a row: where the first leaves
+    the running sum, the second's share is left with rounding the shifted sums do not make,
+    which tells the two paths apart (a switch stuck on either is caught)."""
+    from placer.cost.move_kernel import spread_deltas_running, spread_deltas_shifted
+
+    R, C = 5, 3 * s
+    dV, dH = np.zeros((R, C)), np.zeros((R, C))
+    dV[2, 0], dV[2, s + 2] = 1e16, 1.0
+    box = (2, 2, 0, s + 2)
+    by_path = {}
+    for name, kernel in (("shifted", spread_deltas_shifted), ("running", spread_deltas_running)):
+        by_path[name] = np.zeros((R, C)), np.zeros((R, C))
+        kernel(dV, dH, *by_path[name], *box, s, R, C, 1.7, 2.3)
+    assert not np.array_equal(by_path["shifted"][0], by_path["running"][0])  # (the input tells them apart)
+    taken, other = ("running", "shifted") if s > SPREAD_LOOP_REACH else ("shifted", "running")
+    spread = _spread_by_the_move_kernel(dV, dH, box, s)
+    assert np.array_equal(spread[0], by_path[taken][0]) and not np.array_equal(spread[0], by_path[other][0])
+
+
+def test_on_an_axis_shorter_than_the_reach_the_kernels_two_paths_give_the_same_bits() -> None:
+    """The kernel switches on ``s``, the full evaluator on each axis's ``min(s, n - 1)``: they
+    take different paths only on an axis of at most SPREAD_LOOP_REACH + 1 cells under a wider
+    ``s``, where the running sum never drops a change and so adds what the shifted sums add."""
+    from placer.cost.move_kernel import spread_deltas_running, spread_deltas_shifted
+
+    rng = np.random.default_rng(8)
+    for R, C in ((SPREAD_LOOP_REACH + 1, 60), (60, SPREAD_LOOP_REACH + 1), (5, 9)):
+        for s in (SPREAD_LOOP_REACH + 1, 40):
+            dV = _sparse(rng, (R, C)) * rng.choice([-1e6, 1.0], (R, C))
+            dH = _sparse(rng, (R, C)) * rng.choice([-1e6, 1.0], (R, C))
+            shifted = np.zeros((R, C)), np.zeros((R, C))
+            running = np.zeros((R, C)), np.zeros((R, C))
+            spread_deltas_shifted(dV, dH, *shifted, 0, R - 1, 0, C - 1, s, R, C, 1.7, 2.3)
+            spread_deltas_running(dV, dH, *running, 0, R - 1, 0, C - 1, s, R, C, 1.7, 2.3)
+            if C <= SPREAD_LOOP_REACH + 1:  # (V spreads along a row, H along a column)
+                assert np.array_equal(shifted[0], running[0])
+            if R <= SPREAD_LOOP_REACH + 1:
+                assert np.array_equal(shifted[1], running[1])
