@@ -215,7 +215,8 @@ class IndexTuningEnv(gym.Env):
     def render(self) -> str | np.ndarray | None:
         """``ansi``: the last step's info as text; ``rgb_array``: a chart of the episode's
         rewards and their best so far (:func:`~learned_systems.plots.episode_rewards_image`:
-        418 x 600 x 3, height and width even as H.264 video needs)."""
+        height x width x 3 with even sides, e.g. 418 x 600 for a one-line title, as H.264
+        video needs)."""
         if self.render_mode == "ansi":
             return f"step {self._steps}: {self._last_info}"
         if self.render_mode == "rgb_array":
