@@ -36,13 +36,34 @@ def git_commit() -> str | None:
     return commit
 
 
+#: What :func:`git_tree_dirty` looks at when pyproject.toml cannot say: the wheel's packages.
+CODE_PATHS = ("placer", "netlists", "envs", "learned_systems")
+
+
+def code_paths(top: Path) -> list[str]:
+    """The checkout's code, relative to its top: the packages and files the wheel is built from
+    (pyproject.toml's hatch ``packages`` and ``force-include``) and pyproject.toml itself; not
+    the results, ``.plc`` files and pages the repository also tracks, which a batch writes."""
+    try:
+        import tomllib
+
+        wheel = tomllib.loads((top / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]
+        paths = [str(p) for p in wheel.get("packages", CODE_PATHS)] + [str(p) for p in wheel.get("force-include", {})]
+    except (OSError, ValueError, KeyError, TypeError):
+        paths = list(CODE_PATHS)
+    return [*paths, "pyproject.toml"]
+
+
 def git_tree_dirty() -> bool | None:
-    """Whether the package's checkout has uncommitted changes to tracked files (its commit
-    then does not say all of the code that ran); None when git cannot say. Asked only where
+    """Whether the package's checkout has uncommitted changes to tracked code
+    (:func:`code_paths`; its commit then does not say all of the code that ran); None when git
+    cannot say. Results and data files the repository tracks do not count: a batch writing
+    into a tracked runs folder would mark every later run dirty. Asked only where
     :func:`git_commit` named a commit (elsewhere it would describe another repository)."""
+    top = Path(__file__).resolve().parent.parent  # (git_commit checked that this is the checkout's top)
     try:
         out = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=Path(__file__).resolve().parent,
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", *code_paths(top)], cwd=top,
             capture_output=True, text=True, timeout=10,
             env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},  # (no index.lock taken beside a user's git)
         )  # fmt: skip

@@ -23,3 +23,40 @@ def test_the_placed_by_line_writes_the_budget_exactly(tmp_path: Path, budget: fl
     assert said is not None and said.startswith("method greedy, seed 3, budget ") and said.endswith(" s")
     written = said.removeprefix("method greedy, seed 3, budget ").removesuffix(" s")
     assert written == expected and float(written) == budget
+
+
+def test_a_checkout_is_dirty_for_changed_code_not_for_results_it_tracks(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The repository tracks runs folders (results.sqlite, .plc files) and pages: a batch writing
+    into one marked every later run's checkout dirty. Only changed code counts: the packages
+    pyproject.toml builds, and pyproject.toml itself."""
+    import subprocess
+
+    import placer.provenance as provenance
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    (tmp_path / "placer").mkdir()
+    (tmp_path / "placer" / "code.py").write_text("x = 1\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "placer-gym"\n[tool.hatch.build.targets.wheel]\npackages = ["placer"]\n')
+    runs = tmp_path / "experiments" / "results" / "a"
+    runs.mkdir(parents=True)
+    (runs / "results.sqlite").write_bytes(b"rows")
+    (runs / "d1.plc").write_text("# placed\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "start")
+    monkeypatch.setattr(provenance, "__file__", str(tmp_path / "placer" / "provenance.py"))
+    assert provenance.git_tree_dirty() is False
+
+    (runs / "results.sqlite").write_bytes(b"more rows")  # a batch wrote into the tracked runs folder
+    (runs / "d1.plc").write_text("# placed again\n")
+    assert provenance.git_tree_dirty() is False
+    (tmp_path / "placer" / "code.py").write_text("x = 2\n")  # the code changed
+    assert provenance.git_tree_dirty() is True
+    git("checkout", "-q", "--", "placer")
+    (tmp_path / "pyproject.toml").write_text((tmp_path / "pyproject.toml").read_text() + "# changed\n")
+    assert provenance.git_tree_dirty() is True
