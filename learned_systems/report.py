@@ -177,9 +177,11 @@ FINAL_ROLE = "final"
 
 
 def finalists(summaries: list[Any], effective: Any) -> list[tuple[Any, str]]:
-    """What the final rounds measure again: each baseline and each tuner's best configuration
-    (by its trials' standing), as (ranked entry, who found it); a configuration two tuners
-    found is measured once, for the tuner listed first."""
+    """What the final rounds measure again, as (ranked entry, who found it): each baseline and,
+    for each tuner, its best configuration (by its trials' standing) that runs as no baseline
+    does and no other finalist is. A configuration two tuners found is measured once, for the
+    tuner whose trials rank it higher (the one listed first on a tie); the other tuner's
+    finalist is then its next best configuration."""
     from learned_systems.config.knobs import config_key
 
     chosen: list[tuple[Any, str]] = []
@@ -202,8 +204,10 @@ def final_rounds(
     round measures every finalist once, so a drift of the machine falls on all alike): the best
     of many noisy trials overstates itself, and a baseline measured once is one draw. Each
     measurement is stored as it finishes (role :data:`FINAL_ROLE`), so a run killed in the
-    final rounds resumes them; a stored round of another configuration (the tuner's best
-    changed since) is measured again. Returns, per finalist (who found it), its configuration,
+    final rounds resumes them. Only whole rounds are kept: a round one finalist of which is
+    missing (the kill came mid-round) or was another configuration (its tuner's best changed
+    since) is measured again for every finalist, so that each round still falls at one time
+    for all. Returns, per finalist (who found it), its configuration,
     each round's score (None: failed) and their mean, spread and count."""
     from learned_systems.config.knobs import config_key
     from learned_systems.results import ResultsStore
@@ -215,11 +219,13 @@ def final_rounds(
     stored = {(row["tuner"], int(row["trial"])): row for row in store.rows(run=run, seed=seed, role=FINAL_ROLE)}
     results: dict[str, list[Any]] = {found_by: [] for _, found_by in chosen}
     for index in range(rounds):
-        for entry, found_by in chosen:
-            row = stored.get((f"{FINAL_ROLE}:{found_by}", index))
-            if row is not None and config_key(effective(row["config"])) == config_key(effective(entry.result.config)):
+        kept = [stored.get((f"{FINAL_ROLE}:{found_by}", index)) for _, found_by in chosen]
+        whole = all(row is not None and config_key(effective(row["config"])) == config_key(effective(entry.result.config))
+                    for row, (entry, _) in zip(kept, chosen, strict=True))
+        for row, (entry, found_by) in zip(kept, chosen, strict=True):
+            if whole and row is not None:  # (the round was measured whole, for these finalists)
                 result = ResultsStore.to_result(row)
-            else:
+            else:  # one finalist's measurement is missing or stale: the whole round again, interleaved
                 result = objective.evaluate(entry.result.config)
                 score = finite_or_none(objective.score(result, reference)) if result.ok else None
                 store.add(run, f"{FINAL_ROLE}:{found_by}", seed, index, FINAL_ROLE, result, score)

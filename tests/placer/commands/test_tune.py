@@ -118,7 +118,7 @@ def _lucky_first_trial(monkeypatch: pytest.MonkeyPatch) -> dict:
     from learned_systems.config.knobs import config_key
     from learned_systems.objectives import IndexObjective
 
-    seen: dict = {"trials": [], "final": [], "in_final": False, "stop_at": None}
+    seen: dict = {"trials": [], "final": [], "in_final": False, "stop_at": None, "luckier": None}
     evaluate, final_rounds = IndexObjective.evaluate, learned_systems.report.final_rounds
 
     def scripted(self, config):  # type: ignore[no-untyped-def]
@@ -129,7 +129,9 @@ def _lucky_first_trial(monkeypatch: pytest.MonkeyPatch) -> dict:
             raise KeyboardInterrupt
         phase.append(key)
         lucky = len(seen["trials"]) > 1 and key == seen["trials"][1]  # (0: the defaults)
-        time = (5.0 if seen["in_final"] else 0.01) if lucky else 1.0
+        at = seen["luckier"]  # (a later trial luckier still, when set)
+        luckier = at is not None and len(seen["trials"]) > at and key == seen["trials"][at] and not seen["in_final"]
+        time = 0.001 if luckier else (5.0 if seen["in_final"] else 0.01) if lucky else 1.0
         result.metrics.update(relative_time=time, size_pct=0.0)
         return result
 
@@ -197,8 +199,33 @@ def test_a_run_killed_in_its_final_rounds_keeps_its_trials_and_resumes_the_round
     seen.update(trials=seen["trials"], final=[], stop_at=None)
     resumed = _tune(tmp_path / "run", "--final-repeats", "2")
     assert resumed.exit_code == 0, resumed.output
-    assert len(seen["final"]) == 3  # random's first round, then both of the second: the defaults' kept
+    # the first round had only the defaults: measured again whole (a round falls at one time
+    # for every finalist), then the second
+    assert seen["final"] == [seen["trials"][0], seen["trials"][1]] * 2
     assert "0 failed, 4 resumed" in resumed.output and "best: default" in resumed.output
+
+
+def test_a_round_resumed_after_one_finalist_changed_is_measured_again_for_every_finalist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun with more trials whose tuner found a new best kept the defaults' stored round
+    from the earlier session beside the new best's round of this one: the round was no longer
+    interleaved. The whole round is measured again; a rerun changing nothing measures none."""
+    seen = _lucky_first_trial(monkeypatch)
+    first = _tune(tmp_path / "run", "--final-repeats", "1")
+    assert first.exit_code == 0, first.output
+    defaults = seen["trials"][0]
+    assert len(seen["final"]) == 2
+
+    seen.update(trials=[], final=[], luckier=2)  # the rerun's third new trial beats the first run's best
+    more = _tune(tmp_path / "run", "--final-repeats", "1", "--trials", "8")
+    assert more.exit_code == 0, more.output
+    assert seen["final"] == [defaults, seen["trials"][2]]  # both finalists, not only random's new best
+
+    seen.update(trials=[], final=[], luckier=None)
+    again = _tune(tmp_path / "run", "--final-repeats", "1", "--trials", "8")
+    assert again.exit_code == 0, again.output
+    assert seen["final"] == []  # every round stored whole: nothing measured again
 
 
 def test_counted_index_costs_take_no_final_rounds(tmp_path: Path) -> None:
