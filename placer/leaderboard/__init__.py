@@ -15,7 +15,8 @@ marked best; when it is not legal (ariane133's as shipped) its cells carry the i
 
 :func:`write_leaderboard` writes Markdown, CSV and HTML tables (proxy, then each of its parts,
 timing and seconds; best per design in bold where it leads the runner-up by at least the larger
-of their seed spreads, a proxy cell of several seeds with its ``(n, sd)``; a ``mean`` row over
+of their seed spreads, a proxy cell of several seeds with its ``(n, sd)``, both of the seeds its
+figure is chosen from: the legal ones when any is, with ``aggregate="best"``; a ``mean`` row over
 the designs where every method has a result and a ``mean rank`` row, rank 1 = the lowest figure
 of that table among the methods, an illegal placement after every legal one, which orders the
 columns; in the proxy table a ``geomean vs initial`` row and a pairwise-wins table) and a bar

@@ -39,6 +39,7 @@ from placer.leaderboard.table import (
     other_timing_model,
     pairwise_wins,
     pivot,
+    shown_spread,
     summary_rows,
     table_of_runs,
 )
@@ -122,11 +123,13 @@ def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd
         cells[bold] = "**" + cells[bold] + "**"
     marked = ~missing & illegal.to_numpy()
     cells[marked] = cells[marked] + ILLEGAL_MARK
-    if metric == "proxy":
-        spread = pivot(table, "proxy_std", methods).to_numpy(dtype=float)
-        several = ~missing & (seeds > 1)
+    if metric == "proxy":  # (n, sd) of the seeds the figure comes from (shown_spread)
+        count, std = shown_spread(table)
+        pooled = pivot(table.assign(_n=count), "_n", methods).fillna(0).to_numpy()
+        spread = pivot(table.assign(_sd=std), "_sd", methods).to_numpy(dtype=float)
+        several = ~missing & (pooled > 1)
         cells[several] = [c + _spread_text(int(n), sd) for c, n, sd in
-                          zip(cells[several], seeds[several], spread[several], strict=True)]
+                          zip(cells[several], pooled[several], spread[several], strict=True)]
     text = pd.DataFrame(cells, index=wide.index, columns=wide.columns, dtype=object)
     summary = summary_rows(wide, illegal, versus_initial=metric == "proxy")
     summary_text = pd.DataFrame(

@@ -87,7 +87,10 @@ def build(runs_dirs: RunsDirs, aggregate: str = "best") -> pd.DataFrame:
     eval`` counts them), budget_s, aggregate, options (the method's
     options, :func:`canonical_options`), best (lowest proxy among the legal methods of that
     design, see :func:`illegal_cells`), clear_best (best, and ahead of the runner-up by at
-    least the larger of their ``proxy_std``: the page's bold).
+    least the larger of their ``spread_std``: the page's bold). ``spread_seeds`` and
+    ``spread_std`` count and spread the seeds the shown proxy comes from (``best``: the legal
+    ones when any is, an illegal seed being no candidate; ``mean``: all, as ``seeds`` and
+    ``proxy_std``): the page's ``(n, sd)``.
     """
     return table_of_runs(load_runs(runs_dirs), aggregate)
 
@@ -97,7 +100,8 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     if aggregate not in AGGREGATES:
         raise InputError(f"aggregate must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
     columns = ["design", "method", *METRICS, "timing_model", "seeds", "failed", "proxy_mean",
-               "proxy_std", "overlap_area", "out_of_canvas", "budget_s", "aggregate", "options", "best"]
+               "proxy_std", "spread_seeds", "spread_std", "overlap_area", "out_of_canvas", "budget_s",
+               "aggregate", "options", "best"]
     if runs.empty:
         return pd.DataFrame(columns=columns)
     runs = runs.assign(method=method_labels(runs))
@@ -120,8 +124,16 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     table["seeds"] = groups.size()
     table["proxy_mean"] = groups["proxy"].mean()
     table["proxy_std"] = groups["proxy"].std(ddof=1)  # blank for one seed (0 read as no spread)
+    # the seeds the shown proxy comes from (best: the legal ones when any is, as best_seed_rows
+    # chooses; mean: all), their number and spread: the page's (n, sd) and its bold rule
+    illegal = illegal_cells(ok)
+    none_legal = illegal.groupby([ok["design"], ok["method"]]).transform("all")
+    pool = ok if aggregate != "best" else ok[~illegal | none_legal]
+    pooled = pool.groupby(["design", "method"])["proxy"]
+    table["spread_seeds"], table["spread_std"] = pooled.size(), pooled.std(ddof=1)
     table = table.join(failed, how="outer")
     table["seeds"] = table["seeds"].fillna(0).astype(int)
+    table["spread_seeds"] = table["spread_seeds"].fillna(0).astype(int)
     table["failed"] = table["failed"].fillna(0).astype(int)
     # what a kept cell (--keep) must match to share a column with these runs
     table = table.join(runs.groupby(["design", "method"])["budget_s"].first())
@@ -135,7 +147,7 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
         [["design", "initial_proxy", "initial_wirelength", "initial_density", "initial_congestion",
           "initial_overlap_area", "initial_out_of_canvas"]]
         .rename(columns=lambda c: c.removeprefix("initial_"))
-        .assign(method=INITIAL, seeds=0, failed=0)
+        .assign(method=INITIAL, seeds=0, failed=0, spread_seeds=0)
     )
     table = pd.concat([initial, table], ignore_index=True) if not initial.empty else table
     table = table.reindex(columns=columns)
@@ -199,11 +211,11 @@ def _marked_and_sorted(table: pd.DataFrame) -> pd.DataFrame:
 def _ahead_of_spread(table: pd.DataFrame, ranked: pd.Series, eligible: pd.Series) -> pd.Series:
     """Per row: whether its design's lowest eligible proxy is ahead of the runner-up (the
     second lowest, which may tie it) by at least the larger of their seed spreads
-    (``proxy_std``; none for one seed, or a kept cell that records none). A best of N seeds
+    (:func:`shown_spread`; none for one seed, or a kept cell that records none). A best of N seeds
     moves with the draw: a lead smaller than that spread is not shown as a win (the page's bold,
     ``clear_best``). An exact tie of cells without spread counts as ahead (both are bold); a
     design of one eligible cell is ahead."""
-    spread = pd.to_numeric(table.get("proxy_std", pd.Series(np.nan, table.index)), errors="coerce").fillna(0.0)
+    spread = pd.to_numeric(shown_spread(table)[1], errors="coerce").fillna(0.0)
     cells = pd.DataFrame({"design": table["design"], "value": ranked, "spread": spread})[eligible]
     cells = cells.sort_values(["design", "value"], kind="stable")
     place = cells.groupby("design").cumcount()
@@ -214,6 +226,18 @@ def _ahead_of_spread(table: pd.DataFrame, ranked: pd.Series, eligible: pd.Series
     allowed = np.maximum(second["spread"], best_spread[place == 1].to_numpy())
     within = set(second.index[gap < allowed])
     return ~table["design"].isin(within)
+
+
+def shown_spread(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per row: the number and sample sd of the seeds its shown proxy comes from
+    (``spread_seeds``, ``spread_std``); a kept cell of an older CSV that records them not gives
+    its ``seeds`` and ``proxy_std``."""
+    def column(name: str) -> pd.Series:
+        return pd.to_numeric(table[name], errors="coerce") if name in table.columns else pd.Series(np.nan, table.index)
+
+    recorded = column("spread_seeds").notna()
+    return (column("spread_seeds").where(recorded, column("seeds")),
+            column("spread_std").where(recorded, column("proxy_std")))
 
 
 def _initial_first(column: pd.Series) -> pd.Series:
@@ -344,7 +368,8 @@ def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
         lines = twice.index[(twice["design"] == design) & (twice["method"] == method)]
         raise InputError(f"{path}: the cell of {method!r} on {design!r} is given {len(lines)} times "
                          "(line(s) " + ", ".join(str(i + 2) for i in lines[:4]) + ")")
-    for column in [c for c in (*NUMERIC_COLUMNS, "proxy_mean", "proxy_std", "seeds", "failed") if c in table.columns]:
+    for column in [c for c in (*NUMERIC_COLUMNS, "proxy_mean", "proxy_std", "seeds", "failed", "spread_seeds",
+                               "spread_std") if c in table.columns]:
         numbers = pd.to_numeric(table[column], errors="coerce")
         bad = numbers.isna() & table[column].notna()
         if bad.any():
@@ -356,7 +381,7 @@ def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:
             line = int(np.flatnonzero(outside.to_numpy())[0]) + 2
             raise InputError(f"{path}: line {line}: {column} must be a finite number >= 0, "
                              f"got {float(numbers[outside].iloc[0]):g}")
-        if column in ("seeds", "failed", "timing_model"):  # counts and model numbers: whole
+        if column in ("seeds", "failed", "timing_model", "spread_seeds"):  # counts and model numbers: whole
             fraction = numbers.notna() & (numbers != np.floor(numbers))  # (seeds 2.5: a traceback)
             if fraction.any():
                 line = int(np.flatnonzero(fraction.to_numpy())[0]) + 2
@@ -380,7 +405,7 @@ def keep_cells(table: pd.DataFrame, kept_csv: str | Path) -> tuple[pd.DataFrame,
     new = new.reindex(columns=table.columns)
     new["timing"] = new["timing"].where(~other_timing_model(new))
     merged = _labelled_by_budget(pd.concat([table, new.assign(_kept=True)], ignore_index=True))
-    for column in ("seeds", "failed", "timing_model"):  # counts and model numbers stay whole (read
+    for column in ("seeds", "failed", "timing_model", "spread_seeds"):  # counts and model numbers stay whole (read
         if column in merged:  # back as floats, 10 became 10.0 in every row; blank where an older kept
             # table has no such column)
             merged[column] = merged[column].astype("Int64")

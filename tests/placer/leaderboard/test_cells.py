@@ -125,3 +125,26 @@ def test_geomean_counts_only_designs_with_an_initial_proxy() -> None:
     summary = summary_rows(wide, versus_initial=True)
     assert summary.attrs["n_geomean"] == 1 and summary.loc[GEOMEAN_ROW, "aa"] == pytest.approx(-0.5)
     assert GEOMEAN_ROW not in summary_rows(wide).index
+
+
+def test_a_cells_n_and_sd_are_of_the_seeds_its_figure_is_chosen_from(tmp_path: Path) -> None:
+    """A best-seed cell shows its best legal seed, but its (n, sd) counted an illegal seed too:
+    sa's 0.90 x 3 legal and one illegal 0.30 gave sd 0.30, withholding fd's bold (0.80 x 3,
+    a clear lead over 0.90) as "within seed spread". The n and sd are the legal seeds'; a
+    mean page, whose figure is every seed's mean, keeps every seed."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for seed in range(3):
+        store.write(record("d1", "fd", seed, 0.80))
+        store.write(record("d1", "sa", seed, 0.90))
+    store.write(record("d1", "sa", 3, 0.30, overlap_area=5.0))  # not legal
+    table = build(tmp_path / "runs")
+    assert bool(cell(table, "d1", "fd", "clear_best"))
+    page = write_leaderboard(tmp_path / "runs", tmp_path / "page")["markdown"].read_text()
+    assert "| d1 | 1.0000 | **0.8000** (n 3, sd 0.0000) | 0.9000 (n 3, sd 0.0000) |" in page
+    assert "within seed spread" not in page
+    assert (cell(table, "d1", "sa", "seeds"), cell(table, "d1", "sa", "spread_seeds")) == (4, 3)  # (ok runs: 4)
+    assert cell(table, "d1", "sa", "spread_std") == pytest.approx(0.0)
+
+    mean = build(tmp_path / "runs", aggregate="mean")
+    assert cell(mean, "d1", "sa", "spread_seeds") == 4
+    assert cell(mean, "d1", "sa", "spread_std") == pytest.approx(pd.Series([0.9, 0.9, 0.9, 0.3]).std())
