@@ -30,30 +30,37 @@ INITIAL = "initial"
 AGGREGATES = ("best", "mean")
 
 #: First characters that make a spreadsheet read a CSV cell as a formula (and ``'``, the guard
-#: itself): a design or method named ``=HYPERLINK(...)`` is written ``'=HYPERLINK(...)``, and
-#: :func:`read_leaderboard_csv` takes the guard off again.
+#: itself): a design, method, host or any other text named ``=HYPERLINK(...)`` is written
+#: ``'=HYPERLINK(...)``, and :func:`read_leaderboard_csv` takes the guard off again.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
-NAME_COLUMNS = ("design", "method")
 
 
-def _map_names(table: pd.DataFrame, change: Callable[[str], str]) -> None:
-    """``change`` applied to every design and method name of ``table`` (in place)."""
-    for column in [c for c in NAME_COLUMNS if c in table.columns]:
-        table[column] = table[column].map(lambda v: change(v) if isinstance(v, str) else v)
+def _map_texts(table: pd.DataFrame, change: Callable[[str], str]) -> None:
+    """``change`` applied to every text of ``table`` (in place): the names, options, commits,
+    hosts, CPU models and jobs alike (the run facts' columns are text too, and a host or CPU
+    model is whatever the machine says). Only the cells that start with a guarded character
+    (or its guard) are changed."""
+    for column in table.columns:
+        values = table[column]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue  # (numbers: nothing to guard)
+        texts = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS)).astype(bool)
+        if texts.any():
+            table[column] = values.where(~texts, values[texts].map(change))
 
 
 def guard_formulas(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with its design and method names that a spreadsheet would run as formulas
-    written behind a ``'`` (a copy; the CSV only)."""
+    """``table`` with every text that a spreadsheet would run as a formula written behind a
+    ``'`` (a copy; the CSV only)."""
     guarded = table.copy()
-    _map_names(guarded, lambda v: "'" + v if v.startswith(FORMULA_STARTS) else v)
+    _map_texts(guarded, lambda v: "'" + v)
     return guarded
 
 
 def _unguard_formulas(table: pd.DataFrame) -> None:
-    """Take off the ``'`` :func:`guard_formulas` put before names (in place): only before a
+    """Take off the ``'`` :func:`guard_formulas` put before texts (in place): only before a
     character it guards, so a name ``'x`` of a CSV written before the guard stays ``'x``."""
-    _map_names(table, lambda v: v[1:] if v.startswith("'") and v[1:].startswith(FORMULA_STARTS) else v)
+    _map_texts(table, lambda v: v[1:] if v.startswith("'") and v[1:].startswith(FORMULA_STARTS) else v)
 
 
 def _ranking_value(value: float) -> float:

@@ -1088,6 +1088,27 @@ def test_names_a_spreadsheet_would_run_are_guarded_in_the_csv_and_read_back_as_n
     assert cell(kept, "'quoted", "greedy", "proxy") == pytest.approx(0.7)
 
 
+def test_every_text_column_a_spreadsheet_would_run_is_guarded_and_read_back(tmp_path: Path) -> None:
+    """The guard covered the design and method names only: a host, CPU model or commit the
+    machine or a plugin recorded (the run facts' columns) went into the CSV as a formula. Every
+    text column is guarded, and read back as it was."""
+    from placer.leaderboard import read_leaderboard_csv
+
+    host, model, commit = '=HYPERLINK("http://x","y")', "+cpu", "@abc"
+    runs = _facts_runs(tmp_path, {key: {"host": host, "cpu_model": model, "git_commit": commit}
+                                  for key in PROXY})
+    csv = write_leaderboard(runs, tmp_path / "board")["csv"]
+    raw = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    ran = raw[raw["method"] != "initial"]
+    assert set(ran["host"]) == {"'" + host} and set(ran["cpu_model"]) == {"'" + model}
+    assert set(ran["git_commit"]) == {"'" + commit}
+    unsafe = [v for column in raw.columns for v in raw[column] if v.startswith(("=", "+", "-", "@"))]
+    assert unsafe == []
+    back = read_leaderboard_csv(csv)
+    assert cell(back, "d1", "aa", "host") == host and cell(back, "d1", "aa", "cpu_model") == model
+    assert cell(back, "d1", "aa", "git_commit") == commit
+
+
 def test_names_with_tex_or_line_breaks_stay_plain_text_in_the_chart_and_the_markdown(tmp_path: Path) -> None:
     """A method named m$\\undefinedcmd{$ stopped the whole page in matplotlib's TeX parser (and
     $x$ was drawn in italics); a design name's line break split its Markdown row."""
