@@ -173,13 +173,9 @@ def warn_other_commits(store: ResultStore, todo: Sequence[PlacementTask]) -> Non
             asked.setdefault(t.method, t.git_commit)
     if not asked:
         return
-    replaced = {t.key for t in todo}
-    stored: dict[str, dict[str, int]] = {}
-    for row in store.records(STATUS_OK):
-        if row.method in asked and not row.method_source and row.git_commit and row.key not in replaced \
-                and row.git_commit != asked[row.method]:
-            commits = stored.setdefault(row.method, {})
-            commits[row.git_commit] = commits.get(row.git_commit, 0) + 1
+    counted = store.ok_commit_counts(asked, (t.key for t in todo))  # (the runs todo replaces left out)
+    stored = {m: others for m, commits in counted.items()
+              if (others := {c: n for c, n in commits.items() if c != asked[m]})}
     for method, commits in sorted(stored.items()):
         before = ", ".join(f"{c[:10]} ({n} run{'s' if n > 1 else ''})" for c, n in commits.items())
         warnings.warn(CommitMixWarning(

@@ -20,7 +20,7 @@ import os
 import re
 import sqlite3
 import warnings
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
@@ -315,6 +315,32 @@ class ResultStore:
         """All rows (optionally of one status), ordered by design, method, seed."""
         columns, rows = self.row_values(status)
         return [RunRecord(**dict(zip(columns, row, strict=True))) for row in rows]
+
+    def ok_commit_counts(self, methods: Collection[str],
+                         leave_out: Iterable[tuple[str, str, int, float]] = ()) -> dict[str, dict[str, int]]:
+        """Per method of ``methods``: its ok runs of built-in code (no ``method_source``) that
+        record a git commit, counted per commit (most runs first), leaving out the runs of
+        ``leave_out``'s keys (:attr:`RunRecord.key`). One grouped query: reading every row as
+        a :class:`RunRecord` for this took 1.8 s at 100,000 rows, at each batch's start."""
+        wanted = sorted(set(methods))
+        if not wanted:
+            return {}
+        counts: dict[str, dict[str, int]] = {}
+        with self._connect() as conn:
+            conn.execute("CREATE TEMP TABLE left_out (design TEXT, method TEXT, seed INTEGER, budget_s REAL, "
+                         "PRIMARY KEY (design, method, seed, budget_s))")
+            conn.executemany("INSERT OR IGNORE INTO left_out VALUES (?, ?, ?, ?)",
+                             [k for k in leave_out if k[1] in wanted])
+            marks = ", ".join("?" * len(wanted))
+            rows = conn.execute(
+                f"SELECT method, git_commit, COUNT(*) AS n FROM runs r WHERE status = ? AND method IN ({marks}) "
+                "AND (method_source IS NULL OR method_source = '') AND git_commit IS NOT NULL AND git_commit != '' "
+                "AND NOT EXISTS (SELECT 1 FROM left_out o WHERE o.design = r.design AND o.method = r.method "
+                "AND o.seed = r.seed AND o.budget_s = r.budget_s) "
+                "GROUP BY method, git_commit ORDER BY method, n DESC, git_commit", [STATUS_OK, *wanted]).fetchall()
+        for method, commit, n in rows:
+            counts.setdefault(method, {})[commit] = int(n)
+        return counts
 
     def row_values(self, status: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
         """The rows of :meth:`records` as plain tuples, with their column names: every

@@ -334,3 +334,29 @@ def test_a_database_made_before_the_machine_columns_still_reads_and_gains_them_w
     by_seed = {r.seed: r for r in store.records()}
     assert by_seed[0].cpu_s is None and by_seed[0].host is None
     assert (by_seed[1].cpu_s, by_seed[1].host, by_seed[1].cpu_count, by_seed[1].jobs) == (3.9, "h", 8, 2)
+
+
+def test_ok_commit_counts_are_the_builtin_ok_runs_per_commit_less_those_left_out(tmp_path: Path) -> None:
+    """What a batch's commit-mix warning counts, read in one grouped query: ok runs of the
+    asked methods' built-in code that record a commit, per commit, without the runs the batch
+    replaces; failed runs, plugins' runs and runs recording no commit do not count."""
+    store = ResultStore(tmp_path / DB_NAME)
+
+    def row(design: str, method: str, seed: int, commit: str | None, **fields: object) -> None:
+        record = RunRecord(design=design, method=method, seed=seed, budget_s=5.0, suite="/s", git_commit=commit)
+        for name, value in {"status": "ok", **fields}.items():
+            setattr(record, name, value)
+        store.write(record)
+
+    for seed in range(3):
+        row("d1", "fd", seed, "aaa")
+    row("d2", "fd", 0, "bbb")
+    row("d2", "fd", 1, "bbb", status="failed")
+    row("d2", "fd", 2, None)
+    row("d2", "fd", 3, "")
+    row("d1", "plug", 0, "aaa", method_source="plugin.py")
+    row("d1", "sa", 0, "ccc")
+    assert store.ok_commit_counts(["fd", "plug", "other"]) == {"fd": {"aaa": 3, "bbb": 1}}
+    assert store.ok_commit_counts(["fd", "sa"], [("d1", "fd", 0, 5.0), ("d2", "fd", 0, 5.0), ("d1", "sa", 0, 9.0)]) \
+        == {"fd": {"aaa": 2}, "sa": {"ccc": 1}}  # (sa's run at another budget is not left out)
+    assert store.ok_commit_counts([]) == {}
