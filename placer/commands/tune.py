@@ -611,14 +611,14 @@ def _summary_lines(
         rounds = max(len(f["scores"]) for f in finals.values())
         lines.append(f"final rounds ({rounds}, interleaved; mean ± spread over the rounds that ran):")
         for found_by, final in finals.items():
-            figure = "failed" if final["mean"] is None else f"{final['mean']:.3f} ± {final['spread']:.3f}"
+            figure = "failed" if final["mean"] is None else f"{final['mean']:.3f}{_spread(final)}"
             failed = f", {final['failed']} failed" if final["failed"] else ""
             lines.append(f"  {found_by}: {figure} (n {final['n']}{failed}; its trials' {final['trial_score']:.3f} "
                          f"over {final['trial_measurements']})")
     if best is not None and best.get("final"):
         final = best["final"]
-        lines.append(f"best: {best['found_by']} (score {best['score']:.3f} ± {final['spread']:.3f}, mean of "
-                     f"{final['n']} final rounds)")
+        rounds_text = "of 1 final round" if final["n"] == 1 else f"mean of {final['n']} final rounds"
+        lines.append(f"best: {best['found_by']} (score {best['score']:.3f}{_spread(final)}, {rounds_text})")
     elif best is not None:
         lines.append(f"best: {best['found_by']} (score {best['score']:.3f})")
     if others:
@@ -658,3 +658,9 @@ def _backend_closed_at_end(objective: Any) -> Iterator[None]:
 def register(app: typer.Typer) -> None:
     """Add the ``tune`` command to the main ``placer`` app."""
     app.command("tune")(tune)
+
+
+def _spread(final: dict[str, Any]) -> str:
+    """`` ± spread`` of a finalist's final rounds, or nothing for one round: the spread of one
+    measurement is not 0, it is unknown (``± 0.000`` read as a steady figure)."""
+    return f" ± {final['spread']:.3f}" if final["n"] > 1 and final["spread"] is not None else ""

@@ -147,6 +147,7 @@ def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd
     text = pd.concat([text, summary_text])
     text.attrs["summary_rows"] = len(summary_text)
     text.attrs["n_geomean"] = summary.attrs.get("n_geomean")
+    text.attrs["geomean_zero"] = summary.attrs.get("geomean_zero", [])
     return text, int(summary.attrs["n_designs"])
 
 
@@ -267,11 +268,17 @@ def _reading_notes(table: pd.DataFrame, aggregate: str) -> list[str]:
     columns (mean rank, whose ranks ignore margins: the geometric mean and the pairwise wins
     say what it hides)."""
     notes = []
-    if aggregate == "best":
+    ran = table[table["method"] != INITIAL]
+    several = bool((pd.to_numeric(ran["seeds"], errors="coerce").fillna(0) > 1).any())  # (else no n, sd shown)
+    if aggregate == "best" and several:
         notes.append("Each cell is the best of its seeds: a best of N favours the methods run with more seeds, or "
                      "whose seeds vary more (a lucky draw), over a method whose seeds agree. Proxy cells of "
                      "several seeds give their number and the sample standard deviation of their proxies "
-                     "(`(n 4, sd 0.0140)`); `--aggregate mean` gives the mean over seeds instead.")
+                     "(`(n 4, sd 0.0140)`; the legal seeds' where some are not legal, those the cell is "
+                     "chosen from); `--aggregate mean` gives the mean over seeds instead.")
+    elif several:
+        notes.append("Each cell is the mean over its seeds. Proxy cells of several seeds give their number and "
+                     "the sample standard deviation of their proxies (`(n 4, sd 0.0140)`).")
     within = sorted(set(table.loc[table["best"] & ~table["clear_best"], "design"].astype(str)))
     notes.append("Bold: the lowest proxy of its design among the legal placements (among all where none is "
                  "legal), given only where the runner-up is behind it by at least the larger of the two cells' "
@@ -283,9 +290,9 @@ def _reading_notes(table: pd.DataFrame, aggregate: str) -> list[str]:
                  "the table's figure (1 = lowest; margins ignored), which orders the columns and the chart's "
                  f"bars; `{GEOMEAN_ROW}` (proxy table), the geometric mean of the method's proxy / the design's "
                  "`initial` proxy as a percent change (each design weighs alike; designs with an `initial` "
-                 "proxy). Pairwise wins: on how many designs the row's method has the lower proxy than the "
-                 "column's, of those both have (a legal placement beats an illegal one; a tie counts for "
-                 "neither).")
+                 "proxy)." + (" Pairwise wins: on how many designs the row's method has the lower proxy than "
+                              "the column's, of those both have (a legal placement beats an illegal one; a tie "
+                              "counts for neither)." if ran["method"].nunique() > 1 else ""))
     return notes
 
 
@@ -600,10 +607,14 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
         n_designs = _summary_from(text)
         covered = (f"`mean` and `mean rank` are over {n_complete} of {n_designs} design(s)."
                    if n_complete < n_designs else "")
-        n_geomean = text.attrs.get("n_geomean")
+        n_geomean, zero = text.attrs.get("n_geomean"), text.attrs.get("geomean_zero", [])
         if n_geomean is not None and n_geomean < n_complete:
-            covered = (covered + " " if covered else "") + (
-                f"`{GEOMEAN_ROW}` is over the {n_geomean} of them with an `initial` proxy.")
+            geomean_notes = ([f"`{GEOMEAN_ROW}` leaves out {_listed(zero)}: {'its' if len(zero) == 1 else 'their'} "
+                     "`initial` proxy is 0 (no ratio to it)."] if zero else [])
+            if n_geomean + len(zero) < n_complete:  # (the others record no initial proxy)
+                geomean_notes.append(f"`{GEOMEAN_ROW}` is over the {n_geomean} of them with an `initial` proxy"
+                            + (" above 0." if zero else "."))
+            covered = " ".join([*([covered] if covered else []), *geomean_notes])
         md += [f"## {_METRIC_TITLES[metric]}", "", markdown_table(text), "", *([covered, ""] if covered else [])]
         page += [f"<h2>{html.escape(_METRIC_TITLES[metric])}</h2>", _html_table(text),
                  *([f"<p>{_html_text(covered)}</p>"] if covered else [])]

@@ -319,6 +319,7 @@ def summary_rows(wide: pd.DataFrame, illegal: pd.DataFrame | None = None,
         change = np.exp(logs.mean()) - 1 if len(based) else pd.Series(np.nan, competitors)
         rows.loc[GEOMEAN_ROW] = change.reindex(wide.columns)
         rows.attrs["n_geomean"] = len(based)
+        rows.attrs["geomean_zero"] = [str(d) for d in complete.index[start.astype(float) == 0]]  # (no ratio)
     return rows
 
 

@@ -216,6 +216,9 @@ def test_a_round_resumed_after_one_finalist_changed_is_measured_again_for_every_
     assert first.exit_code == 0, first.output
     defaults = seen["trials"][0]
     assert len(seen["final"]) == 2
+    # one round has no spread to give (it printed "± 0.000", read as a steady figure)
+    assert "  default: -1.000 (n 1;" in first.output and "± 0.000" not in first.output
+    assert "(score -1.000, of 1 final round)" in first.output
 
     seen.update(trials=[], final=[], luckier=2)  # the rerun's third new trial beats the first run's best
     more = _tune(tmp_path / "run", "--final-repeats", "1", "--trials", "8")

@@ -148,3 +148,32 @@ def test_a_cells_n_and_sd_are_of_the_seeds_its_figure_is_chosen_from(tmp_path: P
     mean = build(tmp_path / "runs", aggregate="mean")
     assert cell(mean, "d1", "sa", "spread_seeds") == 4
     assert cell(mean, "d1", "sa", "spread_std") == pytest.approx(pd.Series([0.9, 0.9, 0.9, 0.3]).std())
+
+
+def test_the_reading_notes_explain_only_what_the_page_shows(tmp_path: Path) -> None:
+    """A page of one method explained "Pairwise wins" with no such table; one whose cells are
+    one seed each warned that a best of N favours methods with more seeds; a mean page showed
+    (n, sd) without saying what they are."""
+    one = write_leaderboard(runs_of(tmp_path / "one", {("d1", "sa"): [0.7, 0.8], ("d2", "sa"): [1.0, 1.1]}),
+                            tmp_path / "one_page")["markdown"].read_text()
+    assert "Pairwise wins" not in one and "a best of N favours" in one
+    single = write_leaderboard(runs_of(tmp_path / "single", {("d1", "sa"): [0.7], ("d1", "fd"): [0.8]}),
+                               tmp_path / "single_page")["markdown"].read_text()
+    assert "a best of N favours" not in single and "(n " not in single and "Pairwise wins" in single
+    mean = write_leaderboard(tmp_path / "one", tmp_path / "mean_page", aggregate="mean")["markdown"].read_text()
+    assert "0.7500** (n 2, sd 0.0707)" in mean
+    assert "Each cell is the mean over its seeds. Proxy cells of several seeds give their number and the " \
+           "sample standard deviation" in " ".join(mean.split())
+
+
+def test_a_design_whose_initial_proxy_is_0_is_named_as_left_out_of_the_geomean(tmp_path: Path) -> None:
+    """A design whose initial proxy is 0 has no ratio to it: the page said the geomean was
+    "over the 0 of them with an initial proxy", though every design had one."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for method, proxy in (("sa", 0.5), ("fd", 0.6)):
+        run = record("d1", method, 0, proxy)
+        run.initial_proxy = 0.0
+        store.write(run)
+    page = write_leaderboard(tmp_path / "runs", tmp_path / "page")["markdown"].read_text()
+    assert "`geomean vs initial` leaves out d1: its `initial` proxy is 0 (no ratio to it)." in page
+    assert "over the 0 of them" not in page
