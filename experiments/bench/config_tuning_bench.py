@@ -34,7 +34,6 @@ it: the recorded tables' ``optuna vs random over seeds`` was written so).
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import math
 import platform
@@ -146,17 +145,27 @@ def _rank_sum_p(first: list[float], second: list[float]) -> float:
     """Two-sided p of the exact permutation (Mann-Whitney) test: the share of all ways to split
     the pooled values into groups of these sizes whose rank sum of ``first`` lies at least as far
     from its mean as the observed one (mid-ranks for ties). With 3 values a side the smallest p
-    it can give is 0.10: three seeds per tuner can never show a difference at the 0.05 level."""
+    it can give is 0.10: three seeds per tuner can never show a difference at the 0.05 level.
+    The splits are counted by their rank sum, not listed: mid-ranks are halves, so twice a rank
+    sum is a whole number, and the number of splits of each (twice) rank sum is built up one
+    value at a time (12 values a side listed 2.7 million splits: 1.6 s and 590 MB)."""
     pooled = sorted(first + second)
-    ranks = {}  # value -> its mid-rank (1-based)
+    doubled = {}  # value -> twice its mid-rank (1-based): a whole number
     for value in set(pooled):
         low = pooled.index(value)
-        ranks[value] = low + (pooled.count(value) + 1) / 2
-    ranked = [ranks[v] for v in first + second]
-    expected = len(first) * (len(pooled) + 1) / 2
-    observed = abs(sum(ranked[: len(first)]) - expected)
-    splits = list(itertools.combinations(ranked, len(first)))
-    return sum(abs(sum(split) - expected) >= observed - 1e-9 for split in splits) / len(splits)
+        doubled[value] = 2 * low + pooled.count(value) + 1
+    ranked = [doubled[v] for v in first + second]
+    size = len(first)
+    expected = size * (len(pooled) + 1)  # (twice the mean rank sum)
+    observed = abs(sum(ranked[:size]) - expected)
+    # ways[k][s]: the subsets of k of the values seen so far whose doubled ranks sum to s
+    ways: list[dict[int, int]] = [{0: 1}] + [{} for _ in range(size)]
+    for rank in ranked:
+        for k in range(size, 0, -1):  # (downwards: each value in a subset once)
+            for total, count in ways[k - 1].items():
+                ways[k][total + rank] = ways[k].get(total + rank, 0) + count
+    extreme = sum(count for total, count in ways[size].items() if abs(total - expected) >= observed)
+    return extreme / math.comb(len(pooled), size)
 
 
 #: The most per-seed values the exact test enumerates (C(24, 12) splits: about 2.7 million).

@@ -3,6 +3,7 @@ their --help states the defaults."""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -410,6 +411,33 @@ def test_optuna_against_random_within_two_percent_is_a_tie() -> None:
     """1.3291 vs 1.3289 re-measured read as 'optuna > random: yes'."""
     compared = _bench_module("config_tuning_bench")._compared
     assert (compared(1.32914, 1.32893), compared(1.40, 1.30), compared(1.30, 1.40)) == ("tie", "yes", "no")
+
+
+def test_the_rank_sum_p_counts_the_splits_it_no_longer_lists() -> None:
+    """The exact test listed every split of the pooled values (12 a side: 2.7 million, 1.6 s
+    and 590 MB); counting them by rank sum gives the same p as enumerating them, ties
+    (mid-ranks) included."""
+    import itertools
+    import random
+
+    def listed(first: list[float], second: list[float]) -> float:  # every split, one by one
+        pooled = sorted(first + second)
+        ranks = {v: pooled.index(v) + (pooled.count(v) + 1) / 2 for v in pooled}
+        ranked = [ranks[v] for v in first + second]
+        expected = len(first) * (len(pooled) + 1) / 2
+        observed = abs(sum(ranked[: len(first)]) - expected)
+        splits = list(itertools.combinations(ranked, len(first)))
+        return sum(abs(sum(split) - expected) >= observed - 1e-9 for split in splits) / len(splits)
+
+    bench = _bench_module("config_tuning_bench")
+    draw = random.Random(7)
+    for a, b in ((2, 2), (3, 3), (3, 5), (6, 4), (7, 7)):
+        for _ in range(4):
+            first = [float(draw.randint(0, 6)) for _ in range(a)]  # (few values: ties)
+            second = [float(draw.randint(2, 8)) for _ in range(b)]
+            assert bench._rank_sum_p(first, second) == pytest.approx(listed(first, second), abs=1e-12)
+    apart = bench._rank_sum_p([float(v) for v in range(12)], [float(v) for v in range(12, 24)])
+    assert apart == pytest.approx(2 / math.comb(24, 12))  # (only the two most extreme splits)
 
 
 def test_optuna_against_random_is_also_judged_against_the_seed_spread() -> None:
