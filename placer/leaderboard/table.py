@@ -332,18 +332,20 @@ def pairwise_wins(wide: pd.DataFrame, illegal: pd.DataFrame | None = None) -> tu
     values = wide[methods].astype(float).map(_ranking_value)
     late = (illegal.reindex(index=wide.index, columns=methods).fillna(False).astype(bool)
             if illegal is not None else pd.DataFrame(False, wide.index, methods))
-    wins = pd.DataFrame(0, index=methods, columns=methods)
-    shared = pd.DataFrame(0, index=methods, columns=methods)
-    for a in methods:
-        for b in methods:
-            if a == b:
-                continue
-            both = values[a].notna() & values[b].notna()
-            # (illegal, value) ordered: a legal placement before an illegal one, then the figure
-            ahead = (~late[a] & late[b]) | ((late[a] == late[b]) & (values[a] < values[b]))
-            wins.loc[a, b] = int((both & ahead).sum())
-            shared.loc[a, b] = int(both.sum())
-    return wins, shared
+    figure, bad = values.to_numpy(dtype=float), late.to_numpy(dtype=bool)
+    present = ~np.isnan(figure)
+    # each design's pairs at once, one row method at a time (a (designs, methods) array each:
+    # the pandas pair loop took 5.9 s for 100 methods)
+    counts = np.zeros((len(methods), len(methods)), dtype=np.int64)
+    for a in range(len(methods)):
+        # (illegal, value) ordered: a legal placement before an illegal one, then the figure
+        with np.errstate(invalid="ignore"):
+            ahead = (~bad[:, [a]] & bad) | ((bad[:, [a]] == bad) & (figure[:, [a]] < figure))
+        counts[a] = (ahead & present[:, [a]] & present).sum(axis=0)
+    both = present.T.astype(np.int64) @ present.astype(np.int64)
+    np.fill_diagonal(both, 0)  # (a method does not meet itself)
+    return (pd.DataFrame(counts, index=methods, columns=methods),
+            pd.DataFrame(both, index=methods, columns=methods))
 
 
 def read_leaderboard_csv(path: str | Path) -> pd.DataFrame:

@@ -177,3 +177,23 @@ def test_a_design_whose_initial_proxy_is_0_is_named_as_left_out_of_the_geomean(t
     page = write_leaderboard(tmp_path / "runs", tmp_path / "page")["markdown"].read_text()
     assert "`geomean vs initial` leaves out d1: its `initial` proxy is 0 (no ratio to it)." in page
     assert "over the 0 of them" not in page
+
+
+def test_pairwise_wins_are_each_pairs_counts_over_its_shared_designs() -> None:
+    """The pairs counted all at once (a pandas loop per pair took 5.9 s for 100 methods) give
+    each pair's own counts: checked pair by pair on a table with gaps, ties and illegal cells."""
+    import numpy as np
+
+    draw = np.random.default_rng(3)
+    methods = ["initial", *(f"m{i}" for i in range(7))]
+    figures = draw.integers(0, 5, size=(30, len(methods))).astype(float)  # (few values: ties)
+    figures[draw.random(figures.shape) < 0.2] = np.nan
+    wide = pd.DataFrame(figures, index=[f"d{i}" for i in range(30)], columns=methods)
+    illegal = pd.DataFrame(draw.random(figures.shape) < 0.2, index=wide.index, columns=methods)
+    wins, shared = pairwise_wins(wide, illegal)
+    assert list(wins.index) == list(wins.columns) == methods[1:]
+    for a in methods[1:]:
+        for b in methods[1:]:
+            both = [d for d in wide.index if not (np.isnan(wide.at[d, a]) or np.isnan(wide.at[d, b]))] if a != b else []
+            ahead = [d for d in both if (illegal.at[d, a], wide.at[d, a]) < (illegal.at[d, b], wide.at[d, b])]
+            assert (shared.at[a, b], wins.at[a, b]) == (len(both), len(ahead)), (a, b)
