@@ -246,8 +246,9 @@ def final_rounds(
 def best_after_final(summaries: list[Any], effective: Any, finals: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     """The best configuration chosen by the final rounds' mean score (a finalist whose final
     rounds failed now and then ranks below every one that never failed; a tie goes to the
-    baseline, then to the tuner listed first); its trials' figures are kept beside
-    (``trial_score``), and ``final`` holds its rounds."""
+    baseline, then to the tuner listed first); its trials' score is kept beside
+    (``trial_score``) and ``final`` holds its rounds; only ``score`` is the rounds' (its
+    ``throughput_mean``, ``metrics`` and ``measurements`` stay the winning trial's)."""
     measured = [(found_by, f) for found_by, f in finals.items() if f["n"]]
     if not measured:
         return best_overall(summaries, effective)  # (every final round failed: as before)

@@ -167,7 +167,8 @@ def tune(
         int,
         typer.Option(help="rounds measuring each tuner's best configuration and the baselines again, "
                      "interleaved, before `best` is chosen by their mean (the best of many noisy trials "
-                     "overstates itself); 0 chooses by the trials alone; --index-cost counted takes "
+                     "overstates itself; they take about finalists x rounds x repeats x duration seconds more); "
+                     "0 chooses by the trials alone; --index-cost counted takes "
                      "none (a count is the same every time)"),
     ] = DEFAULT_FINAL_REPEATS,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar (as placer place's)")] = False,
