@@ -49,6 +49,7 @@ from _cli import (
 )
 
 from placer.leaderboard import load_runs, read_leaderboard_csv
+from placer.leaderboard.table import best_seed_rows
 from placer.leaderboard.verify import failing_runs, verify_runs
 from placer.results import DB_NAME
 
@@ -180,8 +181,7 @@ def best_legal_seeds(runs: pd.DataFrame) -> pd.DataFrame:
     (among all when none is), as the leaderboard's cells are chosen: an illegal seed's lower
     proxy (hard macros overlapping) stood for the method, beside a leaderboard showing its
     legal one."""
-    order = runs.assign(_illegal=~runs["legal"].astype(bool)).sort_values(["_illegal", "proxy"], kind="stable")
-    return order.drop_duplicates(["design", "method"]).drop(columns="_illegal")
+    return best_seed_rows(runs, illegal=~runs["legal"].astype(bool))
 
 
 def _percent(fraction: float) -> str:

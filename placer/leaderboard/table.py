@@ -119,7 +119,8 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     numeric = [*METRICS, "overlap_area", "out_of_canvas"]
     groups = ok.groupby(["design", "method"])
     if aggregate == "best":
-        table = best_seed_rows(ok)[["design", "method", *numeric, "timing_model"]]
+        illegal = illegal_cells(ok)
+        table = best_seed_rows(ok, illegal)[["design", "method", *numeric, "timing_model"]]
         table = table.set_index(["design", "method"])
     else:
         table = groups[numeric].mean()
@@ -133,9 +134,10 @@ def table_of_runs(runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
     table["proxy_std"] = groups["proxy"].std(ddof=1)  # blank for one seed (0 read as no spread)
     # the seeds the shown proxy comes from (best: the legal ones when any is, as best_seed_rows
     # chooses; mean: all), their number and spread: the page's (n, sd) and its bold rule
-    illegal = illegal_cells(ok)
-    none_legal = illegal.groupby([ok["design"], ok["method"]]).transform("all")
-    pool = ok if aggregate != "best" else ok[~illegal | none_legal]
+    pool = ok
+    if aggregate == "best":
+        none_legal = illegal.groupby([ok["design"], ok["method"]]).transform("all")
+        pool = ok[~illegal | none_legal]
     pooled = pool.groupby(["design", "method"])["proxy"]
     table["spread_seeds"], table["spread_std"] = pooled.size(), pooled.std(ddof=1)
     table = table.join(failed, how="outer")
@@ -168,11 +170,14 @@ def ok_rows(runs: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return runs.loc[runs["status"] == STATUS_OK, [c for c in columns if c in runs.columns]]
 
 
-def best_seed_rows(ok: pd.DataFrame) -> pd.DataFrame:
+def best_seed_rows(ok: pd.DataFrame, illegal: pd.Series | None = None) -> pd.DataFrame:
     """The ok run each (design, method) cell of ``aggregate="best"`` shows: the lowest proxy
     among its legal seeds (among all when none is; the first in ``ok``'s order on a tie), with
-    ``ok``'s index. ``method`` as the table's columns name it (:func:`method_labels`)."""
-    order = ok.assign(_illegal=illegal_cells(ok)).sort_values(["_illegal", "proxy"], kind="stable")
+    ``ok``'s index. ``method`` as the table's columns name it (:func:`method_labels`).
+    ``illegal`` per row (default :func:`illegal_cells`: a caller that has it, or that judged
+    legality otherwise, passes it)."""
+    order = ok.assign(_illegal=illegal_cells(ok) if illegal is None else illegal)
+    order = order.sort_values(["_illegal", "proxy"], kind="stable")
     return order.drop_duplicates(["design", "method"]).drop(columns="_illegal")
 
 
