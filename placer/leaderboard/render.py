@@ -21,7 +21,8 @@ import pandas as pd
 from netlists.errors import InputError
 from netlists.formats.textio import text_writer, write_atomically
 from placer.cost.timing import TIMING_MODEL
-from placer.leaderboard.run_facts import run_fact_notes, with_run_facts
+from placer.leaderboard.run_facts import listed as _listed
+from placer.leaderboard.run_facts import ok_runs_with_facts, run_fact_notes, with_run_facts
 from placer.leaderboard.runs import METRICS, RunsDirs, load_runs, runs_folders
 from placer.leaderboard.table import (
     GEOMEAN_ROW,
@@ -87,11 +88,6 @@ def _timing_model_notes(table: pd.DataFrame) -> list[str]:
     return notes
 
 
-def _listed(names: list[str], most: int = 8) -> str:
-    """``names`` joined, the first ``most`` of them and how many more."""
-    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
-
-
 def _cell(value: float, metric: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "—"
@@ -106,8 +102,7 @@ def _formatted(table: pd.DataFrame, metric: str, methods: list[str]) -> tuple[pd
     and a cell of several seeds says how many and their spread (:func:`_spread_text`); its
     summary rows add :data:`GEOMEAN_ROW`."""
     wide = pivot(table, metric, methods)
-    bold_column = "clear_best" if "clear_best" in table.columns else "best"
-    best = pivot(table.assign(best=table[bold_column].astype(float)), "best", methods).fillna(0).to_numpy() > 0
+    best = pivot(table.assign(best=table["clear_best"].astype(float)), "best", methods).fillna(0).to_numpy() > 0
     failed = pivot(table, "failed", methods).fillna(0).to_numpy()
     seeds = pivot(table, "seeds", methods).fillna(0).to_numpy()  # ok runs
     illegal = illegal_pivot(table, methods)
@@ -594,7 +589,8 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
             )
     notes += _unchecked_runs(runs, aggregate) + _kept_start_runs(runs) + _overrun_runs(runs) + _uneven_seeds(table) + _illegal_note(table) + _illegal_seeds_note(runs, aggregate, table)
     notes += _timing_model_notes(table)
-    notes += run_fact_notes(runs)  # (code versions and machines behind the cells)
+    ok_facts = ok_runs_with_facts(runs)  # (read by the notes and the CSV's columns alike)
+    notes += run_fact_notes(ok_facts)  # (code versions and machines behind the cells)
     notes[read_at:read_at] = _reading_notes(table, aggregate)
     methods = method_order(table)
     if _uses_shared_suite(runs):
@@ -642,7 +638,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     texts = {
         paths["markdown"]: "\n".join(md),
         # (every text field quoted: pandas quotes a \n in a name, not a \r, which split its row)
-        paths["csv"]: guard_formulas(with_run_facts(table, runs, aggregate)).to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC),
+        paths["csv"]: guard_formulas(with_run_facts(table, ok_facts, aggregate)).to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC),
         paths["html"]: f"<!doctype html><html><head><meta charset='utf-8'><title>Leaderboard"
         f"</title><style>{style}</style></head><body>{''.join(page)}</body></html>\n",
     }

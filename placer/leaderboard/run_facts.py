@@ -29,11 +29,14 @@ _READ = ["design", "method", "seed", "proxy", "seconds", "cpu_s", "load_1m", "jo
          "cpu_model", "git_commit", "git_dirty", "overlap_area", "out_of_canvas"]
 
 
-def _ok_runs(runs: pd.DataFrame) -> pd.DataFrame:
+def ok_runs_with_facts(runs: pd.DataFrame) -> pd.DataFrame:
     """The ok runs with the columns read here (a column older rows lack as all-None), ``method``
     as the table's columns name it (``method@budget`` over several budgets), ``code`` the
-    commit they were made at (``+dirty``: with uncommitted changes)."""
-    ok = ok_rows(runs.assign(method=method_labels(runs)) if not runs.empty else runs, _READ)
+    commit they were made at (``+dirty``: with uncommitted changes): what :func:`with_run_facts`
+    and :func:`run_fact_notes` read, made once per page."""
+    ok = ok_rows(runs, _READ)  # (the columns read, not a copy of every column of every run)
+    if not runs.empty:
+        ok = ok.assign(method=method_labels(runs))
     ok = ok.reindex(columns=_READ)
     commit = ok["git_commit"].where(ok["git_commit"].notna() & (ok["git_commit"].astype(str) != ""))
     dirty = pd.to_numeric(ok["git_dirty"], errors="coerce").fillna(0) > 0
@@ -46,10 +49,8 @@ def _ok_runs(runs: pd.DataFrame) -> pd.DataFrame:
 def _distinct(values: pd.Series) -> str | float:
     """A cell's distinct recorded values in their order, joined by spaces (NaN: none recorded;
     whole numbers written as such)."""
-    seen = [v for v in dict.fromkeys(values.dropna()) if str(v) != ""]
-    if not seen:
-        return np.nan
-    return " ".join(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in seen)
+    seen = list(dict.fromkeys(_as_text(values).dropna()))
+    return " ".join(seen) if seen else np.nan
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -72,14 +73,14 @@ def _distinct_per_cell(ok: pd.DataFrame, column: str) -> pd.Series:
     return rows.groupby(["design", "method"], sort=False)[column].agg(" ".join)
 
 
-def with_run_facts(table: pd.DataFrame, runs: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
-    """``table`` (the leaderboard's cells) with :data:`RUN_FACT_COLUMNS` from its ok runs:
+def with_run_facts(table: pd.DataFrame, ok: pd.DataFrame, aggregate: str = "best") -> pd.DataFrame:
+    """``table`` (the leaderboard's cells) with :data:`RUN_FACT_COLUMNS` from its ok runs
+    (:func:`ok_runs_with_facts`):
     ``git_commit`` every commit its seeds were made at (several, space-separated, when they
     differ; ``+dirty``: uncommitted changes; ``none``: not recorded beside one that is),
     ``cpu_s``, ``cpu_ratio`` (CPU over wall seconds) and ``load_1m`` of the cell's shown seed
     (``aggregate="best"``) or their means, and the distinct ``jobs``, ``host``, ``cpu_count``
     and ``cpu_model`` of its seeds. Blank for ``initial``, kept cells and runs recording none."""
-    ok = _ok_runs(runs)
     facts = pd.DataFrame(columns=["design", "method", *RUN_FACT_COLUMNS])
     if not ok.empty:
         groups = ok.groupby(["design", "method"], sort=False)
@@ -98,16 +99,16 @@ def with_run_facts(table: pd.DataFrame, runs: pd.DataFrame, aggregate: str = "be
     return merged
 
 
-def run_fact_notes(runs: pd.DataFrame) -> list[str]:
-    """The page's notes on how the cells were made: :func:`_commit_mix_note`,
-    :func:`_shared_cpu_note`, :func:`_hosts_note`."""
-    ok = _ok_runs(runs)
+def run_fact_notes(ok: pd.DataFrame) -> list[str]:
+    """The page's notes on how the cells were made (from :func:`ok_runs_with_facts`):
+    :func:`_commit_mix_note`, :func:`_shared_cpu_note`, :func:`_hosts_note`."""
     if ok.empty:
         return []
     return _commit_mix_note(ok) + _shared_cpu_note(ok) + _hosts_note(ok)
 
 
-def _listed(names: list[str], most: int = 8) -> str:
+def listed(names: list[str], most: int = 8) -> str:
+    """``names`` joined, the first ``most`` of them and how many more (the page's notes)."""
     return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
@@ -150,7 +151,7 @@ def _shared_cpu_note(ok: pd.DataFrame) -> list[str]:
     cells = [f"{d}/{m} ({int(r.k)} of {int(r.n)} seed(s), CPU/wall down to {r.least:.2f})"
              for (d, m), r in counts.iterrows()]
     return [f"Runs that shared their CPU (CPU seconds under {SHARED_CPU_RATIO:.0%} of their wall seconds: the "
-            f"machine was busy with other work) in {_listed(cells)}; their budget bought less search than "
+            f"machine was busy with other work) in {listed(cells)}; their budget bought less search than "
             "an idle CPU's (`cpu_ratio`, `load_1m` and `jobs` in the CSV)."]
 
 

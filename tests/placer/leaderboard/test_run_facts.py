@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from placer.leaderboard.run_facts import with_run_facts
+from placer.leaderboard.run_facts import ok_runs_with_facts, with_run_facts
 
 
 def _runs(rows: list[dict[str, object]]) -> pd.DataFrame:
@@ -32,8 +32,8 @@ def test_each_cell_gets_the_distinct_values_its_seeds_record_in_their_order() ->
     ])
     table = pd.DataFrame({"design": ["d1", "d1", "d2", "d2"], "method": ["aa", "bb", "aa", "initial"]},
                          index=[5, 6, 7, 8])
-    facts = with_run_facts(table, runs).set_index(["design", "method"])
-    assert list(with_run_facts(table, runs).index) == [5, 6, 7, 8]  # the table's rows, in its order
+    facts = with_run_facts(table, ok_runs_with_facts(runs)).set_index(["design", "method"])
+    assert list(with_run_facts(table, ok_runs_with_facts(runs)).index) == [5, 6, 7, 8]  # the table's rows, in its order
     assert facts.loc[("d1", "aa"), "git_commit"] == "def abc none"
     assert facts.loc[("d1", "aa"), "jobs"] == "2 4"
     assert facts.loc[("d1", "aa"), "host"] == "h2 h1"
@@ -48,5 +48,5 @@ def test_each_cell_gets_the_distinct_values_its_seeds_record_in_their_order() ->
 def test_runs_recording_no_facts_leave_every_column_blank() -> None:
     """Runs made before the facts were recorded (every column empty) make blank columns."""
     runs = _runs([{"design": "d1", "method": "aa", "seed": s} for s in range(3)])
-    facts = with_run_facts(pd.DataFrame({"design": ["d1"], "method": ["aa"]}), runs)
+    facts = with_run_facts(pd.DataFrame({"design": ["d1"], "method": ["aa"]}), ok_runs_with_facts(runs))
     assert facts[["git_commit", "jobs", "host", "cpu_count", "cpu_model"]].isna().all().all()
