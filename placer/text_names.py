@@ -32,11 +32,9 @@ def is_text(name: str) -> bool:
     UTF-8, and to the bytes it was read from. Under a non-UTF-8 file-system encoding (latin-1)
     every byte decodes, so "/tmp/x_\xe4" encoded, but TensorBoard opened its UTF-8 form,
     another path ("No such file or directory" mid-run)."""
-    if not encodes_as_utf8(name):
-        return False
     try:
         return os.fsencode(name) == name.encode("utf-8")
-    except UnicodeEncodeError:  # (not a name of this encoding at all: made in Python)
+    except UnicodeEncodeError:  # (surrogate escapes, or not a name of this encoding: made in Python)
         return False
 
 
