@@ -22,6 +22,7 @@ from learned_systems.config.trial import TrialResult
 from learned_systems.errors import InputError
 from learned_systems.run_settings import TUNER_CODE
 from learned_systems.tuners.base import TunerState
+from netlists.formats.textio import json_loads
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS trials (
@@ -349,8 +350,8 @@ class ResultsStore:
         the tuners' code is not compared here); ``elsewhere``: what the refusal suggests instead
         of a resume. Returns the stored settings as read."""
         try:
-            before = json.loads(stored)
-        except (json.JSONDecodeError, RecursionError):  # (RecursionError: nested past Python's limit)
+            before = json_loads(stored)
+        except json.JSONDecodeError:
             before = None
         if not isinstance(before, dict):
             raise InputError(f"{self.path}: the stored settings of run {run!r} are not readable")
@@ -434,15 +435,14 @@ class ResultsStore:
     def _parsed(self, record: dict[str, Any]) -> dict[str, Any]:
         """A stored row with its JSON columns read, or a ValueError naming the file and row."""
         try:
-            record["config"] = json.loads(record["config"])
-            record["throughputs"] = json.loads(record["throughputs"] or "[]")
-            record["metrics"] = json.loads(record["metrics"] or "{}")
+            record["config"] = json_loads(record["config"])
+            record["throughputs"] = json_loads(record["throughputs"] or "[]")
+            record["metrics"] = json_loads(record["metrics"] or "{}")
             kinds = (("config", dict), ("throughputs", list), ("metrics", dict))
             wrong = [name for name, kind in kinds if not isinstance(record[name], kind)]
             if wrong:
                 raise ValueError(f"{', '.join(wrong)} of the wrong kind")
-        except (TypeError, ValueError, RecursionError) as exc:  # (RecursionError: JSON nested
-            # past Python's limit, which read as a bug of ours, exit 70)
+        except (TypeError, ValueError) as exc:
             raise InputError(
                 f"{self.path}: stored trial {record['trial']} of {record['tuner']} seed "
                 f"{record['seed']} in run {record['run']!r} is not readable ({exc})"

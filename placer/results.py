@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from netlists.errors import InputError, refuse_nul_byte
+from netlists.formats.textio import json_loads
 
 #: File name of the results database inside a runs folder.
 DB_NAME = "results.sqlite"
@@ -63,8 +64,8 @@ def canonical_options(text: object) -> str:
     if not isinstance(text, str):
         return "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
     try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):  # (RecursionError: brackets nested past Python's limit)
+        value = json_loads(text)
+    except ValueError:
         return text
 
     def same_number(v: object) -> object:
@@ -138,8 +139,8 @@ class RunRecord:
         """The method options the run was made with (ValueError naming the run when they are no
         JSON object: a row edited by hand or written by another tool)."""
         try:
-            options = json.loads(self.options or "{}")
-        except (json.JSONDecodeError, RecursionError):  # (RecursionError: nested past Python's limit)
+            options = json_loads(self.options or "{}")
+        except json.JSONDecodeError:
             options = None
         if not isinstance(options, dict):
             raise InputError(

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from learned_systems.tuners.optuna_module import optuna
+from netlists.formats.textio import json_loads
 
 #: The layout of the JSON written here (a state of another layout is refused).
 FORMAT = 1
@@ -96,8 +97,8 @@ def decode_sampler(text: str) -> tuple[tuple[Any, Any], dict[str, Any]]:
     """``(TPE's two RandomState states, the uniform generator's state)`` of :func:`encode_sampler`'s
     ``text``, each checked; a :class:`StateError` saying why it cannot be used."""
     try:
-        data = json.loads(text)
-    except (TypeError, ValueError, RecursionError) as error:  # (RecursionError: nested past the limit)
+        data = json_loads(text)
+    except (TypeError, ValueError) as error:
         raise StateError(f"not readable ({error})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise StateError("of another layout")
@@ -128,8 +129,8 @@ def _plain(value: Any) -> Any:
 def decode_params(text: str | None) -> dict[str, Any]:
     """:func:`encode_params`' parameters back, or a :class:`StateError`."""
     try:
-        params = json.loads(text) if text is not None else None
-    except (TypeError, ValueError, RecursionError) as error:
+        params = json_loads(text) if text is not None else None
+    except (TypeError, ValueError) as error:
         raise StateError(f"a stored proposal is not readable ({error})") from None
     if not isinstance(params, dict):
         raise StateError("a stored proposal is not an object")

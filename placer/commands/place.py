@@ -24,7 +24,6 @@ option names gets shared options only when it runs alone; beside others, ``name.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ import typer
 from rich.table import Table
 
 from netlists.errors import InputError
+from netlists.formats.textio import json_loads
 from placer.commands.common import (
     UsageError,
     check_output_file,
@@ -85,8 +85,8 @@ def parse_options(items: list[str], methods: list[str]) -> dict[str, dict[str, A
         if not sep or not key:
             raise UsageError(f"--option must look like key=value or method.key=value, got {item!r}")
         try:
-            value: Any = json.loads(text)
-        except (ValueError, RecursionError):  # (RecursionError: brackets nested past Python's limit)
+            value: Any = json_loads(text)
+        except ValueError:
             value = text
         if key in given and given[key][1] != value:  # (the last one was taken without a word)
             raise UsageError(f"--option {key} is given twice ({given[key][0]} and {text}): give it once")

@@ -6,7 +6,6 @@ designs under one name. See :mod:`placer.leaderboard`."""
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from netlists.errors import InputError
+from netlists.formats.textio import json_loads
 from placer.leaderboard.compact import frame_of_row_chunks
 from placer.results import (
     DB_NAME,
@@ -151,8 +151,8 @@ def _is_json_object(text: str) -> bool:
 
 def _json_or_none(text: str) -> object:
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError):  # (RecursionError: brackets nested past Python's limit)
+        return json_loads(text)
+    except ValueError:
         return None
 
 

@@ -18,6 +18,7 @@ from envs.macro_placement import MacroPlacementEnv
 from envs.macro_placement_checks import NothingToPlace
 from envs.macro_placement_obs import GRID_CHANNELS
 from netlists.errors import InputError
+from netlists.formats.textio import json_loads
 from netlists.model import Netlist, Placement
 from placer.rl.run_folder import DESIGNS
 
@@ -190,8 +191,8 @@ def _read_env_kwargs(path: Path) -> dict[str, Any]:
     """A run's saved environment options, refused in one line naming the file when unreadable
     or naming options the environment does not take."""
     try:
-        saved = json.loads(path.read_text())
-    except (OSError, ValueError, RecursionError) as error:  # (RecursionError: nested past the limit)
+        saved = json_loads(path.read_text())
+    except (OSError, ValueError) as error:
         raise InputError(f"{path}: not readable JSON ({error})") from None
     return _checked_env_options(saved, str(path))
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from netlists.digest import design_digest
 from netlists.errors import InputError
-from netlists.formats.textio import text_writer, write_atomically
+from netlists.formats.textio import json_loads, text_writer, write_atomically
 from placer.interrupts import interrupts_deferred
 from placer.rl.config import RESUMABLE_CHANGES, Design, TrainConfig
 from placer.rl.resume import (
@@ -78,10 +78,10 @@ def write_run_json(path: Path, data: Any) -> None:
 def read_run_json(path: Path) -> dict[str, Any]:
     """A JSON object the run wrote; a damaged one is named with what to do."""
     try:
-        data = json.loads(path.read_text())
+        data = json_loads(path.read_text())
     except OSError as error:  # (a file this user may not read is not damaged: said as it is)
         raise InputError(f"{path}: cannot be read ({error.strerror or error})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:  # (nested past the limit)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError(f"{path}: damaged ({error}); restore it or start a new run") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: damaged (not a JSON object); restore it or start a new run")
