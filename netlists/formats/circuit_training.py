@@ -176,12 +176,28 @@ _ATTR_RE = re.compile(
 )
 
 
+#: Protobuf's text-format integer literals, after an optional minus: hexadecimal (``0x1F``),
+#: C octal (a leading zero: ``017`` is 15) or decimal without leading zeros.
+_PROTOBUF_INT_RE = re.compile(r"-?(?:0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*)")
+
+
+def protobuf_int(text: str) -> int:
+    """An ``i:`` value as protobuf's text format reads it (``0x1F`` is 31, ``017`` is 15, as
+    protobuf's own parsers agree); ValueError for anything else (``09``, ``2.5``, ``1_0``)."""
+    if not _PROTOBUF_INT_RE.fullmatch(text):
+        raise ValueError(text)
+    sign, digits = (-1, text[1:]) if text.startswith("-") else (1, text)
+    if digits[:2] in ("0x", "0X"):
+        return sign * int(digits[2:], 16)
+    return sign * int(digits, 8 if len(digits) > 1 and digits[0] == "0" else 10)
+
+
 def _attribute_number(text: str, integer: bool) -> float:
     """An ``f:`` (or, ``integer``, an ``i:``: protobuf's integer field, where 2.5 is no value)
     attribute's number as a float; ValueError when it is none (a 400-digit ``i:`` overflowing
     the float included)."""
     try:
-        return float(plain_number(text, integer=integer))
+        return float(protobuf_int(text) if integer else plain_number(text))
     except OverflowError:
         raise ValueError(text) from None
 
@@ -218,7 +234,7 @@ def _parse_fast(text: str, name: str, path: str) -> Netlist | None:
             else:
                 attrs[key] = ph
         if m.group(1) == METADATA_NODE:  # (the file's settings keep an i: as an int)
-            attrs.update((key, int(plain_number(num, integer=True))) for key, _, kind, num in found if kind == "i")
+            attrs.update((key, protobuf_int(num)) for key, _, kind, num in found if kind == "i")
         inputs = _INPUT_RE.findall(m.group(2)) if m.group(2) else []
         _add_node(builder, m.group(1), inputs, attrs, {}, None, path, nodes_inputs)
     if text[pos:].strip():
@@ -600,7 +616,7 @@ def _strict_number(
         num = num[:-1]  # protobuf's float suffix (1.5f; 'inf' is no number with one)
     try:
         value = _attribute_number(num, integer=field == "i:")  # (refuses what no float holds)
-        return (int(plain_number(num, integer=True)) if field == "i:" else value), num_line
+        return (protobuf_int(num) if field == "i:" else value), num_line
     except ValueError:
         kind = "an integer (i:)" if field == "i:" else "a number"
         of = f" of node {node_name!r}" if node_name is not None else ""

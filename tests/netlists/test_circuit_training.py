@@ -701,6 +701,8 @@ OTHER_FORMS = {
                        ('      placeholder: "macro_pin"\n    }\n  }\n}\nnode {\n  name: "s0/Pout"',
                         '      placeholder: "macro_pin"\n    }\n  }\n>\nnode {\n  name: "s0/Pout"')],
     "a float suffix": [("f: 7.0\n", "f: 7.0f\n"), ("f: 1.5\n", "f: 1.5F\n"), ("f: 3\n", "f: 3f\n")],
+    "a hex integer": [("f: 3\n", "i: 0x3\n")],
+    "an octal integer": [("f: 3\n", "i: 03\n")],
     "other kinds of value under another tool's keys": [(
         '  attr {\n    key: "side"',
         '  attr { key: "note" value { s: "a" \'b\' } }\n  attr { key: "on" value { b: true } }\n'
@@ -710,6 +712,21 @@ OTHER_FORMS = {
         '  attr {\n    key: "side"',
     )],
 }
+
+
+@pytest.mark.parametrize(
+    ("literal", "value"), [("017", 15), ("0x1F", 31), ("0X1f", 31), ("-0x10", -16), ("-012", -10), ("0", 0), ("-7", -7), ("10", 10)]
+)
+def test_an_i_value_reads_as_protobufs_integer_literal(literal: str, value: int) -> None:
+    """protobuf's text format reads a leading zero as octal and 0x as hexadecimal: ``i: 017``
+    read as 17 gave a weight protobuf's own parsers read as 15 (in the file's settings too)."""
+    meta = f'  attr {{ key: "seed" value {{ i: {literal} }} }}\n'
+    text = GOOD.replace("f: 3\n", f"i: {literal}\n" if value >= 0 else "f: 3\n").replace(
+        '  name: "__metadata__"\n', '  name: "__metadata__"\n' + meta, 1)
+    netlist = parse_netlist(text, "x")
+    assert netlist.metadata["ct_metadata"]["seed"] == value
+    if value >= 0:
+        assert netlist.weight[netlist.names.index("s0/Pout")] == value
 
 
 @pytest.mark.parametrize("form", sorted(OTHER_FORMS))
@@ -741,7 +758,8 @@ def test_a_single_quoted_string_holds_double_quotes_and_a_joined_one_its_parts_b
 #: Forms still refused, each at its own line: (replaced, replacement, what the error says, the
 #: error's line within the replacement).
 REFUSED_FORMS = {
-    "a hex integer": ("f: 3\n", "i: 0x3\n", "attribute 'weight' of node 's0/Pout' must be an integer (i:), got '0x3'", 0),
+    "an octal integer with a digit past 7": (
+        "f: 3\n", "i: 09\n", "attribute 'weight' of node 's0/Pout' must be an integer (i:), got '09'", 0),
     "an s: value of a key the format defines": (
         "f: 7.0\n", 's: "7"\n', "attribute 'x' of node 's0' takes f:, i: or placeholder:, got 's:'", 0),
     "the list form of a repeated field": ('input: "m0/P0"', 'input: ["m0/P0"]', "expected a quoted string after 'input:', got '['", 0),
