@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -526,13 +527,35 @@ def _strict_node(stream: _TokenStream) -> _StrictNode:
                 raise NetlistError(f"node {node.name!r} has a second 'name:'", stream.path, line)
             node.name = stream.take_string("name:")
         elif tok == "input:":
-            node.input_lines.append(line)
-            node.inputs.append(stream.take_string("input:"))
+            for input_line in _input_lines(stream, line):
+                node.input_lines.append(input_line)
+                node.inputs.append(stream.take_string("input:"))
         elif tok in ("attr", "attr:"):
             _strict_attr(stream, node, line)
         else:
             raise NetlistError(f"{_EXPECTED_FIELD}, got {tok!r}", stream.path, line)
     return node
+
+
+def _input_lines(stream: _TokenStream, field_line: int) -> Iterator[int]:
+    """The line of each string after an ``input:`` field at ``field_line``, yielded with the
+    stream at that string for the caller to take: one, or each of a repeated field's list form
+    (protobuf's ``input: ["a/P0", "b/P1"]``; ``[]`` holds none), whose ``]`` is consumed."""
+    if stream.peek()[0] != "[":
+        yield field_line
+        return
+    stream.skip()
+    first = True
+    while True:
+        tok, line = stream.peek()
+        if tok == "]":
+            stream.skip()
+            return
+        if not first and stream.pos not in stream.after_separator:  # (the tokens drop each ',')
+            raise NetlistError(f"expected ',' or ']' in the list after 'input:', got {tok or 'end of file'!r}",
+                               stream.path, line)  # fmt: skip
+        first = False
+        yield line
 
 
 def _strict_attr(stream: _TokenStream, node: _StrictNode, attr_start: int) -> None:

@@ -702,6 +702,9 @@ OTHER_FORMS = {
                         '      placeholder: "macro_pin"\n    }\n  }\n>\nnode {\n  name: "s0/Pout"')],
     "a float suffix": [("f: 7.0\n", "f: 7.0f\n"), ("f: 1.5\n", "f: 1.5F\n"), ("f: 3\n", "f: 3f\n")],
     "a hex integer": [("f: 3\n", "i: 0x3\n")],
+    "a repeated field's list form": [('  input: "m0/P0"\n  input: "s0/Pin"', '  input: ["m0/P0", \'s0/\' "Pin"]')],
+    "lists over lines, one empty": [
+        ('  input: "m0/P0"\n  input: "s0/Pin"', '  input: []\n  input: [\n    "m0/P0"\n  ];\n  input: [\n"s0/Pin",\n]')],
     "an octal integer": [("f: 3\n", "i: 03\n")],
     "other kinds of value under another tool's keys": [(
         '  attr {\n    key: "side"',
@@ -762,7 +765,13 @@ REFUSED_FORMS = {
         "f: 3\n", "i: 09\n", "attribute 'weight' of node 's0/Pout' must be an integer (i:), got '09'", 0),
     "an s: value of a key the format defines": (
         "f: 7.0\n", 's: "7"\n', "attribute 'x' of node 's0' takes f:, i: or placeholder:, got 's:'", 0),
-    "the list form of a repeated field": ('input: "m0/P0"', 'input: ["m0/P0"]', "expected a quoted string after 'input:', got '['", 0),
+    "a list of inputs left open": (
+        '  input: "m0/P0"\n  input: "s0/Pin"', '  input: ["m0/P0", "s0/Pin"',
+        "expected ',' or ']' in the list after 'input:', got 'attr'", 1),
+    "a list of inputs without its commas": (
+        '  input: "m0/P0"\n  input: "s0/Pin"', "  input: ['m0/P0' [",
+        "expected ',' or ']' in the list after 'input:', got '['", 0),
+    "a number in a list of inputs": ('input: "m0/P0"', "input: [3]", "expected a quoted string after 'input:', got '3'", 0),
     "a separator after no value": ("value {\n      f: 7.0", "value {,\n      f: 7.0", "expected one of 'name:'", 0),
     "two separators": ("f: 7.0\n", "f: 7.0,;\n", "expected one of 'name:'", 0),
     "a '<' closed by '}'": ("value {\n      f: 7.0\n    }", "value <\n      f: 7.0\n    }", "expected '>' to close the block, got '}'", 2),
