@@ -2,7 +2,9 @@
 
 For every workload: the defaults and the rule of thumb are measured (per seed), then random
 search and Optuna TPE run ``--trials`` trials for each of ``--seeds`` and the RL agent for the
-first seed, all in the durable space. A tuner's best is the configuration with the best mean
+first seed, all in the durable space, ``--turn`` (5) trials at a time, each tuner and seed in
+its turn, so a machine whose speed drifts slows every tuner alike (the recorded tables made
+before that ran each tuner and seed in one go). A tuner's best is the configuration with the best mean
 score over its trials (Optuna spends some of its trials measuring its best proposals again
 and every fifth after its start on a uniform sample of the space;
 every tuner's run first measures the defaults and the rule of thumb, which Optuna learns from).
@@ -44,12 +46,14 @@ import tempfile
 import time
 import types
 from pathlib import Path
+from typing import Any
 
 from _cli import (
     check_outputs,
     command_line,
     fail,
     make_parser,
+    non_negative_int,
     output_folder,
     positive_float,
     positive_int,
@@ -75,6 +79,7 @@ from learned_systems.plots import plot_best_so_far
 from learned_systems.results import ResultsStore
 from learned_systems.tuners import TUNER_NAMES
 from learned_systems.tuning import (
+    TuningSummary,
     failure_causes_text,
     run_tuning,
     stored_baseline_scores,
@@ -223,6 +228,34 @@ def measurement_settings(backend: Backend) -> dict[str, float | int]:
     return settings
 
 
+def tune_in_turns(
+    objective: Any,
+    runs: list[tuple[str, int]],
+    trials: int,
+    turn: int,
+    store: ResultsStore,
+    run: str,
+    label: str = "",
+) -> dict[tuple[str, int], TuningSummary]:
+    """Run every (tuner, seed) of ``runs`` to ``trials`` trials, ``turn`` trials at a time in
+    rotating order (each round starts one run later), so that a machine whose speed drifts
+    (other jobs starting or ending) slows every tuner alike: one tuner's 50 trials after
+    another's put a whole tuner in a slow hour (a replication on a loaded VM measured Optuna's
+    trials at a fifth of random search's throughput, configurations alike). Each turn resumes
+    its run from the store (``run_tuning``'s resume proposes what a run never stopped would),
+    so the trials are the ones one go would propose. ``turn`` 0: each run in one go, one after
+    another (how the tables recorded before stop 52 were made). The last summary of each run."""
+    done: dict[tuple[str, int], TuningSummary] = {}
+    step = trials if turn <= 0 else turn
+    for round_index, upto in enumerate(range(step, trials + step, step)):
+        upto = min(upto, trials)
+        shift = round_index % len(runs)
+        for tuner, seed in runs[shift:] + runs[:shift]:
+            print(f"[config_bench] {label} {tuner} seed {seed}: trials to {upto}", flush=True)
+            done[(tuner, seed)] = run_tuning(objective, tuner, upto, seed, store, run)
+    return done
+
+
 def bench_workload(
     args: argparse.Namespace, workload: str, backend: Backend, store: ResultsStore
 ) -> dict:
@@ -230,16 +263,14 @@ def bench_workload(
     plot the best-so-far curves; the workload's record."""
     objective = ConfigObjective(backend)
     run = run_id(args.system, workload)
-    summaries = []
     started = time.perf_counter()
-    for tuner in args.tuners:
-        seeds = args.seeds if tuner != "rl" else args.seeds[:1]
-        for seed in seeds:
-            print(f"[config_bench] {workload} {tuner} seed {seed}", flush=True)
-            summaries.append(run_tuning(objective, tuner, args.trials, seed, store, run))
-            if summaries[-1].failure_causes:  # (said only as a count in the record before)
-                print(f"[config_bench] {workload} {tuner} seed {seed}: {summaries[-1].failed} failed: "
-                      f"{failure_causes_text(summaries[-1].failure_causes)}", flush=True)
+    runs = [(tuner, seed) for tuner in args.tuners for seed in (args.seeds if tuner != "rl" else args.seeds[:1])]
+    done = tune_in_turns(objective, runs, args.trials, args.turn, store, run, label=workload)
+    summaries = [done[pair] for pair in runs]
+    for s in summaries:
+        if s.failure_causes:  # (said only as a count in the record before)
+            print(f"[config_bench] {workload} {s.tuner} seed {s.seed}: {s.failed} failed: "
+                  f"{failure_causes_text(s.failure_causes)}", flush=True)
     by_tuner: dict[str, list] = {}
     for summary in summaries:
         by_tuner.setdefault(summary.tuner, []).append(summary)
@@ -430,6 +461,14 @@ def _window_minimum(meta: dict) -> str:
         f" after an unmeasured {warmup} s warm-up" if warmup else "")
 
 
+def _turns(meta: dict) -> str:
+    """How the tuners' trials were ordered (``--turn``; none recorded: one run after another)."""
+    turn = meta.get("turn")
+    if not turn:
+        return "each tuner and seed tuned in one go, one after another"
+    return f"the tuners and seeds tuned in turns of {turn} trials, round after round"
+
+
 def markdown(records: list[dict], meta: dict, merged: bool = False) -> str:
     """The table of ``records``; ``merged``: it pools records of several runs (``--merge``),
     so it names the command that measured each workload."""
@@ -439,7 +478,8 @@ def markdown(records: list[dict], meta: dict, merged: bool = False) -> str:
         "",
         f"Durable space; {meta['trials']} trials per tuner and seed; tuners {', '.join(meta['tuners'])}; "
         f"seeds {meta['seeds']}{rl_seeds}; each trial {meta['repeats']} x {meta['duration']} s"
-        f"{_window_minimum(meta)} on a fresh copy; rows/scale {meta['rows'] or 'default'}; machine: {meta['machine']}. "
+        f"{_window_minimum(meta)} on a fresh copy; {_turns(meta)}; rows/scale {meta['rows'] or 'default'}; "
+        f"machine: {meta['machine']}. "
         "`found x rule`: each tuner's best configuration (its mean score over its trials) over the "
         "rule of thumb measured for the same seed "
         "(median over seeds). The best of many noisy trials overstates itself, so every tuner's "
@@ -499,7 +539,7 @@ def markdown(records: list[dict], meta: dict, merged: bool = False) -> str:
             m = r["meta"]
             lines.append(
                 f"- {r['workload']}: {m['trials']} trials, seeds {m['seeds']}, each trial "
-                f"{m['repeats']} x {m['duration']} s{_window_minimum(m)}, rows/scale {m['rows'] or 'default'}"
+                f"{m['repeats']} x {m['duration']} s{_window_minimum(m)}, {_turns(m)}, rows/scale {m['rows'] or 'default'}"
             )
     lines += ["", "Best configurations (re-measured):", ""]
     for r in records:
@@ -651,6 +691,14 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         help=f"tuners to run, of {', '.join(TUNER_NAMES)} (default: all)",
     )
     parser.add_argument("--trials", type=positive_int, default=50, help="trials per tuner and seed")
+    parser.add_argument(
+        "--turn",
+        type=non_negative_int,
+        default=5,
+        help="trials each tuner and seed runs in its turn before the next one's, round after "
+        "round, so a drifting machine slows every tuner alike (0: each tuner and seed in one "
+        "go, one after another, as the tables recorded before stop 52 were made)",
+    )
     parser.add_argument(
         "--seeds",
         nargs="+",
@@ -854,6 +902,7 @@ def _run_mode(args: argparse.Namespace) -> None:
                 "warmup_s": getattr(backends[workloads[0]], "warmup_s", None),
                 "rows": args.rows,
                 "validate_repeats": args.validate_repeats,
+                "turn": args.turn,
                 "machine": f"{platform.machine()}, Python {platform.python_version()}",
             }
             for workload in workloads:
