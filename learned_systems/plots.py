@@ -1,7 +1,7 @@
 """Best-so-far curves of tuning runs, one line per tuner and seed (matplotlib, headless: the
-figure is built on the Agg canvas without pyplot): drawn as steps, each tuner in a line style
-and marker of its own besides its colour, ratio scores spanning two decades on a log axis, far
-outliers left below the axis and marked per curve; and the picture a tuning env's
+figure is built on the Agg canvas without pyplot): drawn as steps in colour-blind-safe colours,
+each tuner in a line style and each of its seeds in a marker of its own, ratio scores spanning
+two decades on a log axis, far outliers left below the axis and marked per curve; and the picture a tuning env's
 ``render()`` returns (an episode's rewards per step)."""
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
+#: Colour of the chart's notes: dimgrey, 5.5:1 on white (matplotlib's grey is 3.9:1).
+NOTE_COLOUR = "dimgrey"
 #: Dash patterns of the baseline lines, in the order of their values (highest first).
 _BASELINE_DASHES = ("--", ":", "-.", (0, (5, 2, 1, 2, 1, 2)))
 
@@ -44,7 +46,7 @@ def plot_best_so_far(
     a re-measurement or a failed trial of it can lower.
 
     Baselines are grey lines, each of its own dash pattern, named with their value in the
-    legend (labels written beside them sat under the curves, which all start near them); the
+    legend (``default: -1.68``) (labels written beside them sat under the curves, which all start near them); the
     trial axis has whole-number ticks and spans every trial, also when none succeeded, which the
     chart then says. PDF and SVG files carry no date, so the same curves give the same bytes."""
     path = Path(path)
@@ -60,10 +62,34 @@ def plot_best_so_far(
     return path
 
 
-#: Line style and marker of each tuner's curves (by the label's first word: ``random seed 0``
-#: and ``random seed 1`` alike, in colours of their own), so that curves are told apart
-#: without their colours too (colour-blind readers, grey print).
-_TUNER_STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ((0, (6, 2)), "X"), ((0, (1, 1)), "P"))
+def best_so_far_csv(curves: Mapping[str, Sequence[float | None]], baselines: Mapping[str, float | None] | None = None) -> str:
+    """The text twin of :func:`plot_best_so_far`'s picture, as CSV (``label,trial,value``): each
+    curve's plotted points (a trial with nothing successful yet has none), then each baseline
+    drawn, its trial left empty; values in full (``repr``), for readers who cannot see the
+    picture and for tools."""
+    import csv
+    import io
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["label", "trial", "value"])
+    for label, curve in curves.items():
+        writer.writerows([label, i + 1, repr(v)] for i, v in enumerate(curve) if v is not None)
+    writer.writerows([label, "", repr(v)] for label, v in (baselines or {}).items() if v is not None)
+    return text.getvalue()
+
+
+#: Colours of the curves: Okabe and Ito's colour-blind-safe palette, less its yellow (1.1:1
+#: on white, a line hardly seen); matplotlib's default cycle put red beside green and repeated
+#: itself after ten curves.
+CURVE_COLOURS = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7")
+#: Line style of each tuner's curves (by the label's first word: ``random seed 0`` and
+#: ``random seed 1`` alike), in order of first appearance.
+_TUNER_DASHES = ("-", "--", "-.", ":", (0, (8, 3)), (0, (4, 1, 1, 1, 1, 1)))
+#: Markers of a tuner's curves, one per seed (a tuner's next one starts one further on), drawn
+#: filled and then hollow: no two curves of a tuner differ in colour alone (colour-blind
+#: readers, grey print), up to twice as many seeds as markers.
+_SEED_MARKERS = ("o", "s", "^", "D", "h", "X", "P", "*", "<", ">")  # (not "v": a hidden point's mark)
 #: The most markers drawn on one curve (a marker at each of 1,000 trials made a thick band).
 _MOST_MARKERS = 15
 #: Scores all positive and spanning this factor or more (throughput ratios: a failed-looking
@@ -71,14 +97,21 @@ _MOST_MARKERS = 15
 LOG_SPAN = 100.0
 
 
-def _styles(labels: Sequence[str]) -> dict[str, tuple[Any, str]]:
-    """Each label's (line style, marker), one pair per tuner (the label's first word) in order
-    of first appearance."""
-    tuners: dict[str, tuple[Any, str]] = {}
+def _styles(labels: Sequence[str]) -> dict[str, tuple[Any, str, str]]:
+    """Each label's (line style, marker, fill style): a line style per tuner (the label's
+    first word), a marker per seed within the tuner, filled for a tuner's first
+    :data:`_SEED_MARKERS` curves and hollow for the next ones."""
+    tuners: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    styles: dict[str, tuple[Any, str, str]] = {}
     for label in labels:
         tuner = label.split(" ", 1)[0]
-        tuners.setdefault(tuner, _TUNER_STYLES[len(tuners) % len(_TUNER_STYLES)])
-    return {label: tuners[label.split(" ", 1)[0]] for label in labels}
+        t = tuners.setdefault(tuner, len(tuners))
+        j = seen[tuner] = seen.get(tuner, -1) + 1
+        marker = _SEED_MARKERS[(t + j) % len(_SEED_MARKERS)]
+        fill = "full" if (j // len(_SEED_MARKERS)) % 2 == 0 else "none"
+        styles[label] = (_TUNER_DASHES[t % len(_TUNER_DASHES)], marker, fill)
+    return styles
 
 
 def _wants_log_axis(values: Sequence[float]) -> bool:
@@ -103,24 +136,25 @@ def _far_below(values: Sequence[float], floor: float, span: float) -> float | No
 
 
 def _clip_far_outliers(axes: Any, curves: Mapping[str, Sequence[float | None]], baselines: Any,
-                       drawn: Mapping[str, Any], earlier: bool) -> None:
+                       drawn: Mapping[str, Any], earlier: bool) -> str | None:
     """Keep the axis on what matters when some points lie far below the rest (a first trial
     scoring -30,000 beside baselines near -2 flattened every line to the top edge): the points
     :func:`_far_below` finds are left below the axis, which reaches down to every other point
     (one curve's far start hid another curve's moderate one before); each curve marks where its
-    hidden points are with triangles on the bottom edge in its colour, and the chart says how
-    many and the lowest. ``earlier``: the curves are best-so-far ones (a hidden point precedes
-    the rest)."""
+    hidden points are with triangles on the bottom edge in its colour; returns the note saying
+    how many and the lowest (None when none are hidden), which the legend's title carries (on
+    the axes it covered data). ``earlier``: the curves are best-so-far ones (a hidden point
+    precedes the rest)."""
     values = [v for curve in curves.values() for v in curve if v is not None]
     finals = [next((v for v in reversed(curve) if v is not None), None) for curve in curves.values()]
     anchors = [v for v in [*baselines, *finals] if v is not None]
     if not values or not anchors:
-        return
+        return None
     top, floor = max([*values, *anchors]), min(anchors)
     span = max(top - floor, 1e-12 * max(abs(top), 1.0))
     cut = _far_below(values, floor, span)
     if cut is None:  # nothing far below: matplotlib's range
-        return
+        return None
     below = [v for v in values if v <= cut]
     low = min([*(v for v in values if v > cut), floor])
     bottom = low - 0.08 * max(top - low, span)
@@ -131,9 +165,8 @@ def _clip_far_outliers(axes: Any, curves: Mapping[str, Sequence[float | None]], 
         if xs:
             axes.plot(xs, [0.03] * len(xs), linestyle="", marker="v", markersize=7, clip_on=False,
                       color=drawn[label].get_color(), transform=edge, label="_hidden points")
-    axes.text(0.99, 0.04, f"{len(below)} {'earlier ' if earlier else ''}point(s) below the axis, "
-              f"marked \N{BLACK DOWN-POINTING TRIANGLE} (lowest {min(below):.4g})",
-              transform=axes.transAxes, ha="right", va="bottom", fontsize=8, color="grey")
+    return (f"{len(below)} {'earlier ' if earlier else ''}point(s) below the axis, "
+            f"marked \N{BLACK DOWN-POINTING TRIANGLE} (lowest {min(below):.4g})")
 
 
 def best_so_far_figure(
@@ -158,19 +191,21 @@ def best_so_far_figure(
     for k, (label, curve) in enumerate(curves.items()):
         xs = [i + 1 for i, v in enumerate(curve) if v is not None]
         ys = [v for v in curve if v is not None]
-        linestyle, marker = styles[label]
+        linestyle, marker, fill = styles[label]
         # (markers offset per curve, so that two curves' marks do not sit on each other)
         every = max(1, -(-len(xs) // _MOST_MARKERS))
         (drawn[label],) = axes.plot(xs, ys, linestyle=linestyle, marker=marker, markersize=4, label=label,
                                     drawstyle="default" if label in raw else "steps-post",
-                                    markevery=(k % every, every), color=f"C{k % 10}")
+                                    markevery=(k % every, every), color=CURVE_COLOURS[k % len(CURVE_COLOURS)],
+                                    fillstyle=fill)
     shown = {label: value for label, value in (baselines or {}).items() if value is not None}
     # highest first, as the lines lie; two close lines stay apart by their dashes
     for (label, value), dashes in zip(sorted(shown.items(), key=lambda item: -item[1]),
                                       itertools.cycle(_BASELINE_DASHES), strict=False):
-        axes.axhline(value, linestyle=dashes, linewidth=1.2, color="dimgrey", label=f"{label} ({value:.3g})")
+        axes.axhline(value, linestyle=dashes, linewidth=1.2, color="dimgrey", label=f"{label}: {value:.3g}")
     values = [v for curve in curves.values() for v in curve if v is not None]
     scores = [*values, *shown.values()]
+    note = None
     if _wants_log_axis(scores):  # (one far outlier flattened a linear axis)
         axes.set_yscale("log")
         decades = np.log10(max(scores) / min(scores))
@@ -179,12 +214,12 @@ def best_so_far_figure(
         axes.yaxis.set_minor_formatter(NullFormatter())
         ylabel += " (log axis)"
     else:
-        _clip_far_outliers(axes, curves, shown.values(), drawn, earlier=not raw)
+        note = _clip_far_outliers(axes, curves, shown.values(), drawn, earlier=not raw)
     axes.set_xlim(0.5, max(longest, 1) + 0.5)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     if not values:
         axes.text(0.5, 0.75, f"no successful {x_label.rstrip('s')}", transform=axes.transAxes, ha="center",  # (off the baselines, drawn mid-axis)
-                  va="center", color="grey")
+                  va="center", color=NOTE_COLOUR)
     axes.set_xlabel(x_label)
     axes.set_ylabel(ylabel)
     axes.set_title(title, fontsize=10)  # (a second line saying what a score is fits the width)
@@ -192,9 +227,12 @@ def best_so_far_figure(
         line for line in axes.get_lines()
         if isinstance(text := line.get_label(), str) and text and not text.startswith("_")
     ]  # (matplotlib types a label as any object; set_label stores a str or None)
-    if named:  # below the axes: inside, it covered some curve wherever it went
-        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, fontsize=8, frameon=False)
-        figure.set_figheight(4 + 0.17 * ((len(named) + 1) // 2) + 0.17 * title.count("\n"))
+    if named or note:  # below the axes: inside, it covered some curve wherever it went
+        legend = axes.legend(handles=named, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, fontsize=8,
+                             frameon=False, title=note, title_fontsize=8)
+        legend.get_title().set_color(NOTE_COLOUR)
+        rows = (len(named) + 1) // 2 + (note is not None)
+        figure.set_figheight(4 + 0.17 * rows + 0.17 * title.count("\n"))
     figure.tight_layout()
     return figure
 

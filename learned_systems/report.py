@@ -101,16 +101,34 @@ def plotted_baselines(
     seed: int, curves: dict[str, list], reference: dict[str, float | None], seed_baselines: dict[int, dict[str, float]]
 ) -> dict[str, float]:
     """The baselines drawn beside the curves: this seed's, and each other drawn seed's own,
-    labelled with its seed (every score is relative to its seed's measurement of the defaults:
-    one seed's rule of thumb beside another seed's curves said the opposite of the data)."""
-    lines = {k: v for k, v in reference.items() if v is not None}
+    labelled with their seeds (every score is relative to its seed's measurement of the
+    defaults: one seed's rule of thumb beside another seed's curves said the opposite of the
+    data). Seeds whose baseline scored the same share one line (``default, seeds 0-10``: the
+    legend listed eleven alike)."""
     drawn = sorted({int(label.rsplit(" seed ", 1)[1]) for label in curves} - {seed})
+    seeds: dict[tuple[str, float], list[int]] = {}
+    for role, score in reference.items():
+        if score is not None:
+            seeds.setdefault((role, score), []).append(seed)
     for other in drawn:
         for role, score in seed_baselines.get(other, {}).items():
-            lines[f"{role} (seed {other})"] = score
-    if drawn:
-        lines = {(f"{k} (seed {seed})" if " (seed " not in k else k): v for k, v in lines.items()}
-    return lines
+            seeds.setdefault((role, score), []).append(other)
+    if not drawn:
+        return {role: score for role, score in seeds}
+    return {f"{role}, {_seed_span(which)}": score for (role, score), which in seeds.items()}
+
+
+def _seed_span(seeds: list[int]) -> str:
+    """``seed 3``, ``seeds 0-10`` or ``seeds 0, 2-4``: the seeds, runs of them as ranges."""
+    ordered = sorted(set(seeds))
+    runs: list[list[int]] = []
+    for s in ordered:
+        if runs and s == runs[-1][-1] + 1:
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    spans = ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+    return f"seed{'s' if len(ordered) > 1 else ''} {spans}"
 
 
 def best_overall(summaries: list[Any], effective: Any) -> dict[str, Any] | None:

@@ -7,7 +7,8 @@ over its trials, Optuna measuring its leaders again, or a baseline when none bea
 as they finish) goes to
 ``OUT/best_config.json`` with who found it and how to apply it (``apply``: SQL, ``postgresql.conf``
 lines or the ``build_index`` call), and a best-so-far plot (one
-line per tuner run into the same OUT) to ``OUT/best_so_far.png``. ``--plugin`` loads modules
+line per tuner run into the same OUT) to ``OUT/best_so_far.png``, its points and baselines as text
+in ``OUT/best_so_far.csv``. ``--plugin`` loads modules
 or ``.py`` files that register tuners of one's own (``learned_systems.tuners.register_tuner``)
 for ``--tuner``, as ``placer place --plugin`` loads methods.
 Bad input prints one line on stderr and exits with code 2.
@@ -299,11 +300,11 @@ def _run(
 ) -> None:
     """The command's work: check the options and ``out``, run each tuner into
     ``out/results.sqlite`` under the folder's lock, measure the finalists again (``final_repeats``
-    rounds), then write the report (``best_config.json``, ``best_so_far.png``) and print its
+    rounds), then write the report (``best_config.json``, ``best_so_far.png`` and ``.csv``) and print its
     summary."""
     from rich.console import Console
 
-    from learned_systems.plots import plot_best_so_far
+    from learned_systems.plots import best_so_far_csv, plot_best_so_far
     from learned_systems.report import (
         best_after_final,
         best_config_report,
@@ -360,6 +361,8 @@ def _run(
             + f"\n{_measured_with(system, settings)}",  # (two charts of other sizes or windows read alike)
             baselines=plotted,
         )
+        # the picture's points as text (a reader who cannot see it; tools)
+        write_text_atomic(out / "best_so_far.csv", best_so_far_csv(curves, plotted))
         lines = _summary_lines(out, run, system, objective, index_cost, seed, trials, summaries, beyond, best,
                                others, other_runs, finals)
         typer.echo("\n".join(lines))
@@ -437,7 +440,7 @@ def _check_out_folder(out: Path) -> None:
     except UsageError as exc:
         raise _BadInput(str(exc)) from None
     for name, want in (("results.sqlite", "file"), ("best_config.json", "file"), ("best_so_far.png", "file"),
-                       ("templates", "folder")):  # refused now, not after every trial has run
+                       ("best_so_far.csv", "file"), ("templates", "folder")):  # refused now, not after every trial has run
         path = out / name
         if path.exists() and path.is_dir() != (want == "folder"):
             raise _BadInput(f"--out {out}: {path} is in the way (expected a {want} or nothing there)")
@@ -631,11 +634,12 @@ def _summary_lines(
     if other_runs:  # their trials stay in results.sqlite; the summary files are this run's
         lines.append(
             f"note: {out} also holds {', '.join(other_runs)}; best_config.json and "
-            f"best_so_far.png now describe {run} (rerun a command to get its summary back; a run "
+            f"best_so_far.png/.csv now describe {run} (rerun a command to get its summary back; a run "
             "an older placer-gym measured may be refused, its trials stay in results.sqlite)"
         )
     lines.append(
-        f"best configuration -> {out / 'best_config.json'}; plot -> {out / 'best_so_far.png'}"
+        f"best configuration -> {out / 'best_config.json'}; plot -> {out / 'best_so_far.png'} "
+        f"(points as text: {out / 'best_so_far.csv'})"
     )
     return lines
 

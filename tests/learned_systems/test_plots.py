@@ -18,9 +18,9 @@ def test_baselines_are_named_with_their_values_in_the_legend_off_the_data():
     axes = figure.axes[0]
     assert not axes.texts
     legend = [t.get_text() for t in axes.get_legend().get_texts()]
-    assert legend == ["rl seed 0", "default (-1.26)", "rule_of_thumb (-1.26)"]
+    assert legend == ["rl seed 0", "default: -1.26", "rule_of_thumb: -1.26"]
     dashes = {line.get_label(): line.get_linestyle() for line in axes.get_lines()}
-    assert dashes["default (-1.26)"] != dashes["rule_of_thumb (-1.26)"]
+    assert dashes["default: -1.26"] != dashes["rule_of_thumb: -1.26"]
 
 
 def test_pdf_and_svg_pictures_are_the_same_bytes_for_the_same_curves(tmp_path):
@@ -56,11 +56,11 @@ def test_a_curve_starting_far_below_keeps_the_axis_on_the_rest_and_says_so():
     axes = figure.axes[0]
     low, high = axes.get_ylim()
     assert -3.0 < low < -2.2 and -1.8 < high < -1.5
-    assert [t.get_text() for t in axes.texts if "below the axis" in t.get_text()] == [
+    assert _note(figure) == (
         "1 earlier point(s) below the axis, marked \N{BLACK DOWN-POINTING TRIANGLE} (lowest -3.18e+04)"
-    ]
+    )
     plain = best_so_far_figure({"random seed 0": [-2.2, -2.19, -2.1]}, "t", baselines={"default": -2.19})
-    assert not any("below the axis" in t.get_text() for t in plain.axes[0].texts)
+    assert _note(plain) == ""
 
 
 def test_every_text_of_the_chart_lies_inside_the_picture():
@@ -84,7 +84,15 @@ def test_baselines_beyond_the_dash_patterns_and_ones_without_a_value():
     baselines = {f"b{k}": float(k) for k in range(5)} | {"none": None}
     lines = best_so_far_figure({"random seed 0": [1.0, 2.0]}, "t", baselines=baselines).axes[0].get_lines()
     assert sorted(line.get_label() for line in lines if line.get_label().startswith("b")) == [
-        f"b{k} ({k:.3g})" for k in range(5)]
+        f"b{k}: {k:.3g}" for k in range(5)]
+
+
+def _note(figure):  # type: ignore[no-untyped-def]
+    """The chart's note on points below the axis ("" when none), wherever it is drawn."""
+    texts = [*figure.texts, *figure.axes[0].texts]
+    if (legend := figure.axes[0].get_legend()) is not None:
+        texts.append(legend.get_title())
+    return "".join(t.get_text() for t in texts if "below the axis" in t.get_text())
 
 
 def _line(figure, label):  # type: ignore[no-untyped-def]
@@ -104,8 +112,7 @@ def test_best_so_far_curves_are_steps_and_an_episodes_rewards_a_plain_line():
     assert _line(episode, "best so far").get_drawstyle() == "steps-post"
     assert _line(episode, "reward").get_drawstyle() == "default"
     assert episode.axes[0].get_xlabel() == "steps"
-    notes = [t.get_text() for t in episode.axes[0].texts if "below the axis" in t.get_text()]
-    assert notes == ["1 point(s) below the axis, marked \N{BLACK DOWN-POINTING TRIANGLE} (lowest -666.9)"]
+    assert _note(episode) == "1 point(s) below the axis, marked \N{BLACK DOWN-POINTING TRIANGLE} (lowest -666.9)"
     assert "no successful step" in [t.get_text() for t in episode_rewards_figure([], "empty").axes[0].texts]
 
 
@@ -121,8 +128,7 @@ def test_one_curves_far_start_hides_no_other_curves_start():
     marks = [line for line in axes.get_lines() if line.get_marker() == "v"]
     assert len(marks) == 1 and list(marks[0].get_xdata()) == [1]
     assert marks[0].get_color() == _line(figure, "optuna seed 0").get_color()
-    assert [t.get_text() for t in axes.texts if "below the axis" in t.get_text()] == [
-        "1 earlier point(s) below the axis, marked \N{BLACK DOWN-POINTING TRIANGLE} (lowest -3e+04)"]
+    assert _note(figure) == "1 earlier point(s) below the axis, marked \N{BLACK DOWN-POINTING TRIANGLE} (lowest -3e+04)"
 
 
 def test_ratio_scores_spanning_two_decades_get_a_log_axis():
@@ -136,15 +142,93 @@ def test_ratio_scores_spanning_two_decades_get_a_log_axis():
     assert narrow.axes[0].get_yscale() == "linear" and negative.axes[0].get_yscale() == "linear"
 
 
+def _contrast(colour, background="white") -> float:  # type: ignore[no-untyped-def]
+    """WCAG's contrast ratio of two colours."""
+    from matplotlib.colors import to_rgb
+
+    def luminance(c) -> float:  # type: ignore[no-untyped-def]
+        r, g, b = (v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in to_rgb(c))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(colour), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def test_each_tuner_has_a_line_style_and_marker_of_its_own_besides_its_colour():
     """Curves differed by colour alone: two tuners' lines could not be told apart by a reader
-    who does not see the colours. A tuner's seeds share its style, each in its own colour."""
+    who does not see the colours. A tuner's seeds share its line style, each in its own marker
+    and colour."""
     curves = {"optuna seed 0": [1.0, 2.0], "optuna seed 1": [1.5, 2.5], "random seed 0": [1.2, 1.3]}
     figure = best_so_far_figure(curves, "t")
     optuna, optuna_1, random = (_line(figure, label) for label in curves)
-    assert (optuna.get_linestyle(), optuna.get_marker()) == (optuna_1.get_linestyle(), optuna_1.get_marker())
+    assert optuna.get_linestyle() == optuna_1.get_linestyle() and optuna.get_marker() != optuna_1.get_marker()
     assert optuna.get_linestyle() != random.get_linestyle() and optuna.get_marker() != random.get_marker()
     assert len({line.get_color() for line in (optuna, optuna_1, random)}) == 3
+
+
+@pytest.mark.parametrize("tuners, seeds", [(2, 11), (3, 20), (6, 4)])
+def test_no_two_curves_differ_in_colour_alone(tuners: int, seeds: int) -> None:
+    """A tuner's seeds differed only by colour (red beside green in matplotlib's cycle), and
+    seed 0 and seed 10 were the same line: every curve now differs from every other in line
+    style, marker or fill, in colour-blind-safe colours that keep off white."""
+    from learned_systems.plots import CURVE_COLOURS
+
+    curves = {f"tuner{t} seed {s}": [float(s), float(t + s)] for t in range(tuners) for s in range(seeds)}
+    lines = [_line(best_so_far_figure(curves, "t"), label) for label in curves]
+    # (get_linestyle says "--" for every dash pattern of one's own)
+    looks = {(line._unscaled_dash_pattern, line.get_marker(), line.get_fillstyle()) for line in lines}
+    assert len(looks) == len(lines)
+    assert {line.get_color() for line in lines} <= set(CURVE_COLOURS)
+    assert min(_contrast(colour) for colour in CURVE_COLOURS) >= 2.0
+    assert all(line.get_marker() != "v" for line in lines)  # (a hidden point's mark)
+
+
+def test_the_note_on_hidden_points_lies_off_the_data_in_a_readable_grey():
+    """The note sat inside the axes, over the data, in 3.9:1 grey."""
+    curves = {"random seed 0": [-2.2, -2.19, -2.1], "random seed 1": [-31800.0, -1.9, -1.8]}
+    figure = best_so_far_figure(curves, "t", baselines={"default": -2.19})
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    (note,) = [t for t in [*figure.texts, *figure.axes[0].texts, figure.axes[0].get_legend().get_title()]
+               if "below the axis" in t.get_text()]
+    box, data = note.get_window_extent(renderer), figure.axes[0].get_window_extent(renderer)
+    assert box.y1 <= data.y0 or box.y0 >= data.y1 or box.x1 <= data.x0 or box.x0 >= data.x1
+    assert figure.bbox.y0 - 1 <= box.y0 and box.x0 >= figure.bbox.x0 - 1 and box.x1 <= figure.bbox.x1 + 1
+    assert _contrast(note.get_color()) >= 4.5
+
+
+def test_the_csv_twin_holds_the_plotted_points_and_baselines(tmp_path):
+    """tune wrote its curves only as a picture."""
+    import csv
+    import io
+
+    from learned_systems.plots import best_so_far_csv
+
+    curves = {"random seed 0": [None, -2.5, -2.0], "optuna seed 1": [-3.0, -3.0, -1.0 / 3]}
+    baselines = {"default, seeds 0-1": -2.25, "rule_of_thumb, seed 0": None}
+    rows = list(csv.DictReader(io.StringIO(best_so_far_csv(curves, baselines))))
+    figure = best_so_far_figure(curves, "t", baselines=baselines)
+    for label in curves:
+        line = _line(figure, label)
+        assert [(int(r["trial"]), float(r["value"])) for r in rows if r["label"] == label] == list(
+            zip(line.get_xdata(), line.get_ydata(), strict=True))
+    assert [(r["label"], r["trial"], float(r["value"])) for r in rows if not r["trial"]] == [
+        ("default, seeds 0-1", "", -2.25)]
+
+
+def test_baselines_alike_across_seeds_are_one_legend_entry():
+    """Eleven seeds' defaults were eleven entries ("default (seed 3) (-1.68)", brackets doubled)."""
+    from learned_systems.report import plotted_baselines
+
+    curves = {f"random seed {s}": [1.0] for s in range(11)}
+    others = {s: {"default": -1.68, "rule_of_thumb": -1.5 if s == 4 else -1.7} for s in range(1, 11)}
+    plotted = plotted_baselines(0, curves, {"default": -1.68, "rule_of_thumb": -1.7}, others)
+    assert plotted == {"default, seeds 0-10": -1.68, "rule_of_thumb, seeds 0-3, 5-10": -1.7,
+                       "rule_of_thumb, seed 4": -1.5}
+    legend = [t.get_text() for t in best_so_far_figure(curves, "t", baselines=plotted).axes[0].get_legend().get_texts()]
+    assert "default, seeds 0-10: -1.68" in legend and not any(") (" in text for text in legend)
+    assert plotted_baselines(0, {"random seed 0": [1.0]}, {"default": -1.68, "rule_of_thumb": None}, {}) == {
+        "default": -1.68}
 
 
 @pytest.mark.parametrize("title", ["index on uniform: step 3 of 10", "a title\nof two lines", "one\ntwo\nthree"])
