@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from placer.commands.common import (
     UsageError,
@@ -14,6 +17,20 @@ from placer.commands.common import (
     console,
     output_option,
 )
+
+
+def _terminal_text(markdown: str) -> Text:
+    """The page's Markdown as the terminal shows it: its escapes (``a\\_design``, ``&lt;``) read
+    as the characters they stand for and its ``**`` marks as bold (a screen reader spoke every
+    backslash and asterisk); the .md file keeps them."""
+    text, bold = Text(), False
+    for piece in re.split(r"(\\.|\*\*|&(?:lt|gt|amp);)", markdown):
+        if piece == "**":
+            bold = not bold
+        elif piece:
+            literal = piece[1] if piece.startswith("\\") else html.unescape(piece)
+            text.append(literal, style="bold" if bold else "")
+    return text
 
 
 def register(app: typer.Typer) -> None:
@@ -79,8 +96,9 @@ def leaderboard_command(
         raise UsageError(f"--keep {keep}: {what}")
     paths = write_leaderboard(runs_dirs, out, aggregate, keep, verify)  # (its refusals: InputError)
     markdown = paths["markdown"].read_text(encoding="utf-8")
-    proxy_section = markdown.split("## ")[1].split("\n", 1)[1].strip()
-    console.print(proxy_section, markup=False, highlight=False)
+    # the first "## " section (the proxy table, its pairwise wins under "### ")
+    proxy_section = markdown.split("\n## ")[1].split("\n", 1)[1].strip()
+    console.print(_terminal_text(proxy_section), highlight=False)
     console.print("wrote " + ", ".join(str(p) for p in paths.values()))
     for runs_dir in runs_dirs:  # (the page says so too; the table above reads as complete)
         holder = holder_of(runs_dir)

@@ -210,7 +210,7 @@ def test_cli(runs: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(make_app(), ["leaderboard", str(runs), "--out", str(tmp_path / "b")])
     assert result.exit_code == 0, result.output
-    assert "**1.2000**" in result.output and (tmp_path / "b" / "leaderboard.md").is_file()
+    assert "1.2000" in result.output and (tmp_path / "b" / "leaderboard.md").is_file()
     (tmp_path / "none").mkdir()
     missing = runner.invoke(make_app(), ["leaderboard", str(tmp_path / "none")])
     assert missing.exit_code == 2 and "no results database" in missing.output
@@ -220,7 +220,7 @@ def test_cli(runs: Path, tmp_path: Path) -> None:
         make_app(), ["leaderboard", str(runs), str(other), "--out", str(tmp_path / "c")]
     )
     assert pooled.exit_code == 0, pooled.output
-    assert "**0.4000**" in pooled.output and "dd" in pooled.output
+    assert "0.4000" in pooled.output and "dd" in pooled.output
     bad = runner.invoke(make_app(), ["leaderboard", str(runs), "--aggregate", "median"])
     assert bad.exit_code == 2 and "--aggregate" in bad.output
 
@@ -436,6 +436,24 @@ def test_one_design_gzipped_twice_is_pooled(tmp_path: Path) -> None:
         r.netlist_path = str(netlist)
         ResultStore.in_runs_dir(tmp_path / folder).write(r)
     assert set(build([tmp_path / "runA", tmp_path / "runB"])["method"]) == {"initial", "aa", "bb"}
+
+
+def test_the_terminal_shows_the_tables_without_markdown_marks(tmp_path: Path) -> None:
+    """split("## ") cut "### Pairwise wins" too, printing a line holding only "#", and the
+    terminal showed the page's escapes and bold marks (``a\\_design``, ``**0.6545**``)."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    for (design, method, seed), proxy in PROXY.items():
+        r = record(design, method, seed, proxy)
+        r.design = f"a_{design}<x>"
+        store.write(r)
+    result = CliRunner().invoke(make_app(), ["leaderboard", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "#" not in [line.strip() for line in lines] and "\\_" not in result.output and "**" not in result.output
+    assert "&lt;" not in result.output and any(line.startswith("| a_d1<x> |") for line in lines)
+    assert any("Pairwise wins" in line for line in lines)
+    markdown = (tmp_path / "runs" / "leaderboard.md").read_text()
+    assert "a\\_d1&lt;x&gt;" in markdown and "**" in markdown  # (the page keeps them)
 
 
 def _named(design: str, method: str, proxy: float) -> RunRecord:
