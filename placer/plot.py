@@ -3,9 +3,10 @@
 One figure, three panels, all to scale over the canvas:
 
 1. **layout**: hard macros filled (fixed ones grey and hatched, overlapping ones outlined in
-   red), each with a white notch in the corner that is its top-left one when it is placed N
-   (turned and mirrored with the macro: its orientation), soft macros light and translucent,
-   any macro not wholly inside the canvas outlined dashed in purple, ports as dots, the
+   red and crossed in white), each with a white notch in the corner that is its top-left one
+   when it is placed N (turned and mirrored with the macro: its orientation), soft macros light
+   and translucent in a darker outline, any macro not wholly inside the canvas outlined dashed
+   in purple and dotted in black (each outline on a white halo), ports as dots, the
    placement grid (up to :data:`MAX_GRID_LINES` cells a side) and the canvas outline;
 2. **density**: the per-cell density map of the proxy cost;
 3. **congestion**: the per-cell maximum of the vertical and horizontal congestion maps.
@@ -27,10 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PatchCollection, PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
@@ -46,8 +49,16 @@ HARD_COLOR = "#1f5fa8"
 SOFT_COLOR = "#f2a93b"
 PORT_COLOR = "#c0392b"
 FIXED_COLOR = "#7f7f7f"
+#: Soft macros' outline: their translucent orange fill is 1.2:1 on white, this 5:1.
+SOFT_EDGE_COLOR = "#a0620a"
 OVERLAP_COLOR = "#e31a1c"
 OUTSIDE_COLOR = "#6a3d9a"
+#: Non-colour cues of overlapping and outside macros (red or purple on the macros' blue is
+#: 1.0 to 1.7:1, and red and blue look alike to protanopes): white crosses over overlapping
+#: macros, black dots over macros outside the canvas, each outline on a white halo.
+OVERLAP_HATCH, OVERLAP_HATCH_COLOR = "xx", "white"
+OUTSIDE_HATCH, OUTSIDE_HATCH_COLOR = "..", "black"
+HALO_COLOR = "white"
 NOTCH_COLOR = "white"
 #: The legend's words for the notch.
 NOTCH_LABEL = "notch: top left if placed N"
@@ -156,8 +167,8 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
     soft = netlist.soft_macros
     if soft.size:
         ax.add_collection(PatchCollection(
-            _rectangles(netlist, placement, soft), facecolor=SOFT_COLOR, edgecolor=SOFT_COLOR,
-            alpha=0.25, linewidths=0.3, zorder=1))
+            _rectangles(netlist, placement, soft), facecolor=to_rgba(SOFT_COLOR, 0.25), edgecolor=SOFT_EDGE_COLOR,
+            linewidths=0.3, zorder=1))
     hard = netlist.hard_macros
     fixed = hard[np.asarray(placement.fixed, dtype=bool)[hard]]
     movable = np.setdiff1d(hard, fixed)
@@ -175,14 +186,12 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
             alpha=0.9, zorder=2.5))
     overlapping = overlapping_hard_macros(netlist, placement)
     if overlapping.size:  # outlined: the title's count alone did not say which
-        ax.add_collection(PatchCollection(
-            _rectangles(netlist, placement, overlapping), facecolor="none", edgecolor=OVERLAP_COLOR,
-            linewidths=1.2, zorder=4))
+        _marked(ax, _rectangles(netlist, placement, overlapping), OVERLAP_COLOR, OVERLAP_HATCH, OVERLAP_HATCH_COLOR,
+                linewidths=1.2)
     outside = outside_canvas(netlist, placement)
     if outside.size:  # (so are these: a soft macro just past the edge was invisible as such)
-        ax.add_collection(PatchCollection(
-            _rectangles(netlist, placement, outside), facecolor="none", edgecolor=OUTSIDE_COLOR,
-            linestyle="--", linewidths=1.0, zorder=4))
+        _marked(ax, _rectangles(netlist, placement, outside), OUTSIDE_COLOR, OUTSIDE_HATCH, OUTSIDE_HATCH_COLOR,
+                linestyle="--", linewidths=1.0)
     ports = netlist.ports
     if ports.size:
         ax.scatter(placement.x[ports] + ox, placement.y[ports] + oy, s=6, color=PORT_COLOR, zorder=3)
@@ -203,15 +212,15 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
     # drawn handles, not the collections': matplotlib before 3.9 cannot draw a legend entry of
     # a PatchCollection (it warned and dropped the hard and soft macros from the legend)
     handles = [handle for count, handle in (
-        (soft.size, Patch(facecolor=SOFT_COLOR, edgecolor=SOFT_COLOR, alpha=0.25, label="soft macros")),
+        (soft.size, Patch(facecolor=to_rgba(SOFT_COLOR, 0.25), edgecolor=SOFT_EDGE_COLOR, label="soft macros")),
         (movable.size, Patch(facecolor=HARD_COLOR, edgecolor="black", alpha=0.85, label="hard macros")),
         (fixed.size, Patch(facecolor=FIXED_COLOR, edgecolor="black", hatch="////", alpha=0.85,
                            label="fixed hard macros")),
         (hard.size, Patch(label=NOTCH_LABEL)),  # (drawn by _NotchedBox)
-        (overlapping.size, Patch(facecolor="none", edgecolor=OVERLAP_COLOR, linewidth=1.2,
-                                 label="overlapping hard macros")),
-        (outside.size, Patch(facecolor="none", edgecolor=OUTSIDE_COLOR, linestyle="--", linewidth=1.0,
-                             label="macros outside the canvas")),
+        (overlapping.size, _hatched(OVERLAP_HATCH_COLOR, facecolor=HARD_COLOR, edgecolor=OVERLAP_COLOR,
+                                    hatch=OVERLAP_HATCH, linewidth=1.2, label="overlapping hard macros")),
+        (outside.size, _hatched(OUTSIDE_HATCH_COLOR, facecolor="none", edgecolor=OUTSIDE_COLOR, hatch=OUTSIDE_HATCH,
+                                linestyle="--", linewidth=1.0, label="macros outside the canvas")),
         (ports.size, Line2D([], [], marker="o", markersize=3, linestyle="", color=PORT_COLOR, label="ports")),
     ) if count]  # fmt: skip
     notched = {handle: _NotchedBox() for handle in handles if handle.get_label() == NOTCH_LABEL}
@@ -228,6 +237,26 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
         below = offset_copy(ax.transAxes, fig=ax.figure, y=-34, units="points")  # type: ignore[arg-type]
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
                   ncols=legend_columns, fontsize=LEGEND_FONT, frameon=False, handler_map=notched)
+
+
+def _hatched(hatch_color: str, **patch: Any) -> Patch:
+    """A legend's :class:`Patch` whose hatch is ``hatch_color`` (matplotlib 3.10 and later; an
+    older one draws it in the edge colour)."""
+    with matplotlib.rc_context({"hatch.color": hatch_color}):
+        return Patch(**patch)
+
+
+def _marked(ax: Axes, rectangles: list[Rectangle], colour: str, hatch: str, hatch_color: str,
+            **outline: Any) -> None:
+    """Outline ``rectangles`` in ``colour`` over a white halo, hatched in ``hatch_color``: the
+    outline's colour is not the only cue (see :data:`OVERLAP_HATCH`)."""
+    width = float(outline.pop("linewidths"))
+    ax.add_collection(PatchCollection(rectangles, facecolor="none", edgecolor=HALO_COLOR, linewidths=width + 1.6,
+                                      zorder=3.9))
+    # (a collection's hatch colour is read from the settings when it is made, in every version)
+    with matplotlib.rc_context({"hatch.color": hatch_color}):
+        ax.add_collection(PatchCollection(rectangles, facecolor="none", edgecolor=colour, hatch=hatch,
+                                          linewidths=width, zorder=4, **outline))
 
 
 #: How far past the canvas (a fraction of its width / height) the panels reach to show macros

@@ -404,3 +404,43 @@ def test_the_limits_and_the_resolution_reach_the_written_picture(tmp_path: Path,
                                                str(out)]).exit_code == 0
         sizes[dpi] = imread(out).shape[1]
     assert sizes["120"] == pytest.approx(2 * sizes["60"], rel=0.05)
+
+
+def _contrast(colour: str, background: str = "white") -> float:
+    """WCAG's contrast ratio of two colours."""
+    from matplotlib.colors import to_rgb
+
+    def luminance(c: str) -> float:
+        r, g, b = (v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in to_rgb(c))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(colour), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_soft_overlapping_and_outside_macros_are_told_apart_by_more_than_colour() -> None:
+    """Soft macros were 1.2:1 on white; red overlap and purple outside outlines on the macros'
+    blue were 1.0 and 1.7:1 (alike to protanopes but for their width): soft macros now have a
+    darker outline, and the other two are hatched, each pattern its own, over a white halo."""
+    from placer.plot import (
+        HALO_COLOR,
+        HARD_COLOR,
+        OUTSIDE_COLOR,
+        OVERLAP_COLOR,
+        OVERLAP_HATCH_COLOR,
+        SOFT_EDGE_COLOR,
+    )
+
+    assert _contrast(SOFT_EDGE_COLOR) >= 3.0 and _contrast(OVERLAP_HATCH_COLOR, HARD_COLOR) >= 3.0
+    assert _contrast(OVERLAP_COLOR, HALO_COLOR) >= 3.0 and _contrast(OUTSIDE_COLOR, HALO_COLOR) >= 3.0
+    netlist, placement, _ = _fixed_overlapping_and_outside("tiny_marks")
+    fig = plot_placement(netlist, placement)
+    layout = fig.axes[0]
+    soft = [coll for coll in layout.collections if coll.get_zorder() == 1]
+    assert len(soft) == 1 and _contrast(soft[0].get_edgecolor()[0][:3]) >= 3.0
+    marked = [coll for coll in layout.collections if coll.get_zorder() == 4]
+    hatches = {coll.get_hatch() for coll in marked}
+    assert len(marked) == 2 and None not in hatches and len(hatches) == 2
+    legend = {t.get_text(): h for t, h in zip(_layout_legend(fig).get_texts(), _layout_legend(fig).legend_handles, strict=True)}
+    assert legend["overlapping hard macros"].get_hatch() and legend["macros outside the canvas"].get_hatch()
+    assert legend["overlapping hard macros"].get_hatch() != legend["macros outside the canvas"].get_hatch()
