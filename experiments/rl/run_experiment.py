@@ -261,7 +261,7 @@ def plot_curves(
     curves: dict[str, Path], design: str, out: Path, train_designs: list[str] | None = None,
     seed: int | None = None, minutes: float | None = None,
 ) -> None:
-    """Learning curves, one colour and line style per variant: the training episodes (mean of
+    """Learning curves, one colour, line style and marker per variant: the training episodes (mean of
     the last 50 over ``train_designs``, named in the panel's title) and the deterministic
     evaluation on ``design`` in panels of their own, as they are costs of different designs
     (curves that coincide are drawn one over the other: the styles tell them apart where they
@@ -275,21 +275,24 @@ def plot_curves(
 
     fig, (train_ax, eval_ax) = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
     styles = ["-", "--", ":", "-."]
+    # (a marker of its own: every variant's "o" hid one curve that coincided with another)
+    markers = ["o", "s", "^", "D", "v", "X", "P", "*"]
     for k, (variant, path) in enumerate(curves.items()):
         if not path.exists():
             continue
         df = pd.read_csv(path)
-        style = {"color": f"C{k}", "linestyle": styles[k % len(styles)], "label": variant}
+        style = {"color": f"C{k}", "linestyle": styles[k % len(styles)], "marker": markers[k % len(markers)],
+                 "label": variant}
         # (markers: a curve of one point between gaps, as a short run's, drew nothing)
-        train_ax.plot(df["steps"], df["train_mean_proxy"], marker="o", markersize=3, **style)
-        eval_ax.plot(df["steps"], df["eval_proxy"], marker="o", markersize=3, **style)
+        train_ax.plot(df["steps"], df["train_mean_proxy"], markersize=4, **style)
+        eval_ax.plot(df["steps"], df["eval_proxy"], markersize=4, **style)
     train_ax.set_title(_training_title(train_designs), fontsize=9)
     eval_ax.set_title(f"deterministic episode on {design}", fontsize=9)
     for ax in (train_ax, eval_ax):
         ax.set_xlabel("environment steps")
         ax.set_ylabel("proxy cost (lower is better)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8)
     said = [f"target {design}", *([f"seed {seed}"] if seed is not None else []),
             *([f"{minutes:g} min of training per variant"] if minutes is not None else [])]
     fig.suptitle(f"Learning curves per variant: {', '.join(said)}", fontsize=10)

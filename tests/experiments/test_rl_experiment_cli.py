@@ -271,6 +271,25 @@ def test_a_training_curve_of_one_point_is_drawn(tmp_path: Path, monkeypatch) -> 
     assert train_line.get_marker() not in (None, "None", "")
 
 
+def test_each_variant_has_a_marker_and_dash_of_its_own_and_a_readable_legend(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every variant was drawn with marker "o" and a 7 pt legend: a curve that coincided with
+    another was hidden under it, told apart only by colour and dashes that cycled every four."""
+    import matplotlib.figure
+
+    saved = []
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: saved.append(fig))
+    curves = {}
+    for variant in ("full", "no_gnn", "no_mask", "no_pretrain", "random_init"):
+        curves[variant] = tmp_path / f"{variant}.csv"
+        curves[variant].write_text("steps,train_mean_proxy,eval_proxy\n0,,1.3\n2048,1.2,1.25\n")
+    _experiment_module().plot_curves(curves, "d", tmp_path / "c.png")
+    for ax in saved[0].axes:
+        lines = ax.get_lines()
+        assert len(lines) == 5 and len({line.get_marker() for line in lines}) == 5
+        assert len({(line.get_linestyle(), line.get_marker()) for line in lines}) == 5
+        assert min(text.get_fontsize() for text in ax.get_legend().get_texts()) >= 8
+
+
 def test_the_learning_curves_name_the_training_designs_target_seed_and_minutes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The training panel said "mixed designs" also for a run trained on one design, and the
     figure's title named neither the design, the seed nor the minutes."""
