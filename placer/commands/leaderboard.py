@@ -98,7 +98,7 @@ def leaderboard_command(
     markdown = paths["markdown"].read_text(encoding="utf-8")
     # the first "## " section (the proxy table, its pairwise wins under "### ")
     proxy_section = markdown.split("\n## ")[1].split("\n", 1)[1].strip()
-    console.print(_terminal_text(proxy_section), highlight=False)
+    console.print(_terminal_text(proxy_section), highlight=False, soft_wrap=True)  # (rows never folded)
     console.print("wrote " + ", ".join(str(p) for p in paths.values()))
     for runs_dir in runs_dirs:  # (the page says so too; the table above reads as complete)
         holder = holder_of(runs_dir)

@@ -444,16 +444,18 @@ def test_the_terminal_shows_the_tables_without_markdown_marks(tmp_path: Path) ->
     store = ResultStore.in_runs_dir(tmp_path / "runs")
     for (design, method, seed), proxy in PROXY.items():
         r = record(design, method, seed, proxy)
-        r.design = f"a_{design}<x>"
+        r.design = f"a_{design}<x>" + "_and_a_long_name" * 4  # (a row past 80 columns)
         store.write(r)
     result = CliRunner().invoke(make_app(), ["leaderboard", str(tmp_path / "runs")])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "#" not in [line.strip() for line in lines] and "\\_" not in result.output and "**" not in result.output
-    assert "&lt;" not in result.output and any(line.startswith("| a_d1<x> |") for line in lines)
+    assert "&lt;" not in result.output and any(line.startswith("| a_d1<x>_and_a_long_name") for line in lines)
     assert any("Pairwise wins" in line for line in lines)
+    header = next(line for line in lines if line.startswith("| design |"))
+    assert all(line.count("|") == header.count("|") for line in lines if line.startswith("| a_d"))  # (rows whole)
     markdown = (tmp_path / "runs" / "leaderboard.md").read_text()
-    assert "a\\_d1&lt;x&gt;" in markdown and "**" in markdown  # (the page keeps them)
+    assert "a\\_d1&lt;x&gt;\\_and" in markdown and "**" in markdown  # (the page keeps them)
 
 
 def _named(design: str, method: str, proxy: float) -> RunRecord:
