@@ -387,21 +387,46 @@ def cost_title(name: str, cost: ProxyCost) -> str:
 def _fitted(title: str, fig: Figure, fontsize: float = SUPTITLE_FONT) -> str:
     """``title`` as lines that fit ``fig``'s width: a long design name (a folder path) pushed
     the cost out of the picture. The cost part stays whole on its own line; only the name is
-    broken. A line holds as many characters as the title's widest one fits (measured in the
-    figure's font: a fixed 0.7 em a character let names of W, M or CJK characters run out)."""
+    broken, a word wider than the line where it fills it. Each line is measured in the figure's
+    font (a fixed 0.7 em a character let names of W, M or CJK characters run out; a count of the
+    widest character's width broke a plain name early, "budget 1 s):" alone on a line)."""
     from matplotlib.font_manager import FontProperties
 
     canvas = fig.canvas
     assert isinstance(canvas, FigureCanvasAgg)  # (plot_placement attaches one)
     renderer = canvas.get_renderer()
     font = FontProperties(size=fontsize)
-    widest = max(renderer.get_text_width_height_descent(c, font, ismath=False)[0] for c in set(title))
-    per_line = max(int(0.98 * fig.bbox.width / max(widest, 1.0)), 20)
-    if len(title) <= per_line:
+    room = 0.98 * fig.bbox.width
+
+    def fits(text: str) -> bool:
+        return renderer.get_text_width_height_descent(text, font, ismath=False)[0] <= room
+
+    if fits(title):
         return title
     name, _, cost = title.rpartition(": proxy ")
-    lines = textwrap.wrap(name + ":", per_line, break_on_hyphens=False) if name else []
-    return "\n".join([*lines, *textwrap.wrap("proxy " + cost, per_line)])
+    return "\n".join([*(_width_wrapped(name + ":", fits) if name else []), *_width_wrapped("proxy " + cost, fits)])
+
+
+def _width_wrapped(text: str, fits: Callable[[str], bool]) -> list[str]:
+    """``text`` broken at spaces into lines as long as ``fits`` allows; a word too wide for a
+    line of its own is cut where it fills one."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if fits(f"{line} {word}" if line else word):
+            line = f"{line} {word}" if line else word
+            continue
+        if line:
+            lines.append(line)
+        while len(word) > 1 and not fits(word):
+            low, high = 1, len(word) - 1  # the longest head of the word that fits (at least 1)
+            while low < high:
+                middle = (low + high + 1) // 2
+                low, high = (middle, high) if fits(word[:middle]) else (low, middle - 1)
+            lines.append(word[:low])
+            word = word[low:]
+        line = word
+    return [*lines, *([line] if line else [])]
 
 
 def map_limits(netlist: Netlist, placements: Iterable[Placement]) -> dict[str, tuple[float, float]]:
@@ -479,7 +504,9 @@ def plot_placement(
 ) -> Figure:
     """The three-panel figure of ``placement`` (layout, density, congestion), cost in the title,
     shaped by the canvas (:func:`panel_grid`, about ``width_in`` inches wide); ``limits``
-    (:func:`map_limits`) gives the maps' colour ranges, default each map's own."""
+    (:func:`map_limits`) gives the maps' colour ranges, default each map's own. The figure's
+    label (``get_label()``) is the title's text unbroken: the cost line, then the legality
+    problems of an illegal placement."""
     cost = evaluate(netlist, placement, with_maps=True)
     assert cost.maps is not None
     limits = limits or {}
@@ -513,6 +540,7 @@ def plot_placement(
     text = cost_title(title or netlist.name, cost).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     # parse_math=False: a "$" in a design or folder name is text, not TeX markup
     fig.suptitle(_fitted(text, fig) + illegal, fontsize=SUPTITLE_FONT, parse_math=False)
+    fig.set_label(text + illegal)  # (the title unbroken: what placer plot prints beside the picture)
     return fig
 
 

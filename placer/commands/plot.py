@@ -42,10 +42,12 @@ def plot_command(
         help="another placement (.plc or .pl) of the design, repeatable: the maps' colour ranges cover it too, so "
              "pictures drawn with the same --same-scale files compare colour for colour (default: each map its own)")] = None,
 ) -> None:
-    """Draw macros and ports to scale beside the density and congestion maps, with the cost."""
+    """Draw macros and ports to scale beside the density and congestion maps, with the cost
+    (printed too, with any legality problems)."""
     import numpy as np
 
-    from placer.plot import map_limits, save_placement_plot
+    from netlists.formats.textio import write_atomically
+    from placer.plot import map_limits, picture_writer, plot_placement
 
     check_output_file(out)  # (a folder is named as such, before its name's ending)
     if out.suffix.lower() not in _FORMATS:  # (".png" alone is a hidden file's name, no suffix)
@@ -66,8 +68,11 @@ def plot_command(
                     raise UsageError(f"--same-scale {said if said.startswith(f'{other}:') else f'{other}: {said}'}") from None
                 ranges.append(map_limits(other_netlist, [other_placement]))
             limits = {name: (0.0, max(r[name][1] for r in ranges)) for name in ranges[0]}
-        save_placement_plot(out, nl, placement, title=title or _default_title(nl.name, netlist, plc), dpi=dpi,
-                            limits=limits)
+        figure = plot_placement(nl, placement, title=title or _default_title(nl.name, netlist, plc), limits=limits)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically({out: picture_writer(figure, out, dpi)})  # (as save_placement_plot writes it)
+    # the title's cost and legality as text too: the picture alone says them to no one who cannot see it
+    console.print(figure.get_label(), markup=False, highlight=False)
     console.print(f"wrote {out}")
 
 

@@ -361,7 +361,8 @@ def test_cli_same_scale_shares_the_colour_ranges_with_other_placements(tmp_path:
     stacked.y[netlist.macros] = stacked.y[netlist.macros[0]]
     write_plc(tmp_path / "stacked.plc", netlist, stacked)
     seen = {}
-    monkeypatch.setattr(placer.plot, "save_placement_plot", lambda *a, **k: seen.update(k))
+    real = placer.plot.plot_placement
+    monkeypatch.setattr(placer.plot, "plot_placement", lambda *a, **k: seen.update(k) or real(*a, **k))
     args = ["plot", str(tmp_path / "netlist.pb.txt"), "--out", str(tmp_path / "p.png")]
     assert CliRunner().invoke(make_app(), args).exit_code == 0
     assert seen["limits"] is None
@@ -444,3 +445,41 @@ def test_soft_overlapping_and_outside_macros_are_told_apart_by_more_than_colour(
     legend = {t.get_text(): h for t, h in zip(_layout_legend(fig).get_texts(), _layout_legend(fig).legend_handles, strict=True)}
     assert legend["overlapping hard macros"].get_hatch() and legend["macros outside the canvas"].get_hatch()
     assert legend["overlapping hard macros"].get_hatch() != legend["macros outside the canvas"].get_hatch()
+
+
+def test_plot_prints_the_titles_cost_and_legality(tmp_path: Path) -> None:
+    """It printed only "wrote FILE": the cost and the legality problems were in the picture
+    alone, which says them to no one who cannot see it."""
+    netlist, placement, _ = _fixed_overlapping_and_outside("tiny_said")
+    write_netlist(netlist, tmp_path / "netlist.pb.txt")
+    write_plc(tmp_path / "initial.plc", netlist, placement)
+    out = tmp_path / "pic.png"
+    result = CliRunner().invoke(make_app(), ["plot", str(tmp_path / "netlist.pb.txt"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    cost = evaluate(netlist, placement)
+    assert any(line.endswith(f": proxy {cost.proxy:.4f} = wirelength {cost.wirelength:.4f} + 0.5 x density "
+                             f"{cost.density:.4f} + 0.5 x congestion {cost.congestion:.4f}") for line in lines)
+    assert any(line.startswith("not a legal placement: ") and "overlapping" in line for line in lines)
+    assert lines[-1] == f"wrote {out}"
+
+
+def test_a_title_is_broken_only_where_the_width_is_used_up() -> None:
+    """A title was cut into lines of as many characters as its widest character fits: a plain
+    name broke early, leaving "budget 1 s):" alone on a line."""
+    from matplotlib.font_manager import FontProperties
+
+    from placer.plot import SUPTITLE_FONT
+
+    netlist, placement = generate(4, 8, 4, seed=0)
+    name = "runs/ibm01 placed by the global placer, seed 0 " * 3 + "(global placer, seed 0, budget 1 s) " + "W" * 30
+    fig = plot_placement(netlist, placement, title=name)
+    lines = fig.get_suptitle().splitlines()
+    renderer, font = fig.canvas.get_renderer(), FontProperties(size=SUPTITLE_FONT)
+    width = lambda text: renderer.get_text_width_height_descent(text, font, ismath=False)[0]  # noqa: E731
+    name_lines = lines[: next(k for k, line in enumerate(lines) if line.startswith("proxy "))]
+    assert len(name_lines) > 1 and " ".join(name_lines) == name + ":"
+    # each line but the last is full: the next word would not have fitted beside it
+    for line, after in zip(name_lines, name_lines[1:], strict=False):
+        assert width(line + " " + after.split()[0]) > 0.98 * fig.bbox.width
+    assert all(width(line) <= 0.98 * fig.bbox.width for line in lines)

@@ -252,8 +252,9 @@ def test_placer_plot_titles_a_picture_with_the_placement_file_and_what_made_it(t
     write_plc(tmp_path / "seed3.plc", netlist, placement,
               comments=[placed_by("0.1.0", "greedy", 3, 1.5, {})])  # as placer place writes it
     titles = []
-    monkeypatch.setattr(placer.plot, "save_placement_plot",
-                        lambda out, nl, pl, title=None, **kw: titles.append(title))
+    real = placer.plot.plot_placement
+    monkeypatch.setattr(placer.plot, "plot_placement",
+                        lambda nl, pl, title=None, **kw: titles.append(title) or real(nl, pl, title, **kw))
     for args in ([str(tmp_path / "netlist.pb.txt"), str(tmp_path / "seed3.plc")], [str(tmp_path / "netlist.pb.txt")],
                  [str(tmp_path / "netlist.pb.txt"), "--title", "mine"]):
         result = CliRunner().invoke(app, ["plot", *args, "--out", str(tmp_path / "p.png")])
