@@ -206,11 +206,14 @@ def markdown_table(text: pd.DataFrame, index_name: str = "design") -> str:
     return "\n".join(lines)
 
 
-def _html_table(text: pd.DataFrame, index_name: str = "design") -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [index_name, *text.columns])
+def _html_table(text: pd.DataFrame, caption: str, index_name: str = "design") -> str:
+    """An HTML table of :func:`markdown_table`'s cells, bold as ``<b>``: with a ``caption``
+    and each row's name as its header (``scope="row"``), so that a screen reader names the
+    table and says a cell's design and method with it."""
+    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in [index_name, *text.columns])
     body = []
     for name, row in zip(text.index, text.to_numpy(dtype=object).tolist(), strict=True):
-        cells = [f"<th>{html.escape(str(name))}</th>"]
+        cells = [f'<th scope="row">{html.escape(str(name))}</th>']
         for value in row:
             value = str(value)
             if value.startswith("**"):  # **figure** and any mark after it
@@ -219,7 +222,8 @@ def _html_table(text: pd.DataFrame, index_name: str = "design") -> str:
             else:
                 cells.append(f"<td>{html.escape(value)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
 
 
 def _busy_folders(folders: list[Path]) -> list[str]:
@@ -527,8 +531,10 @@ def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
     ax.set_title("\n".join([f"Mean proxy per method over {summary.attrs['n_designs']} design(s)", *setting]),
                  fontsize=10)
     if marked:  # (the mark was explained only in the page's notes, which a chart travels without)
-        fig.supxlabel(f"{ILLEGAL_MARK} its mean counts placements that are not legal (overlapping hard macros, "
-                      "or macros outside the canvas)", fontsize=7, color="dimgrey")
+        # (8 pt: 7 pt at the page's 120 dpi was 12 pixels high; broken to the width as the title is)
+        footnote = textwrap.wrap(f"{ILLEGAL_MARK} its mean counts placements that are not legal (overlapping hard "
+                                 "macros, or macros outside the canvas)", int(12 * fig.get_figwidth()))
+        fig.supxlabel("\n".join(footnote), fontsize=8, color="dimgrey")
     ax.tick_params(axis="x", labelsize=8)
     for label in ax.get_xticklabels():  # the label's end under its bar, not centred across two
         # (and as plain text: a method named m$\x$ was drawn as TeX, m$\undefined{$ stopped the page)
@@ -612,13 +618,15 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
                             + (" above 0." if zero else "."))
             covered = " ".join([*([covered] if covered else []), *geomean_notes])
         md += [f"## {_METRIC_TITLES[metric]}", "", markdown_table(text), "", *([covered, ""] if covered else [])]
-        page += [f"<h2>{html.escape(_METRIC_TITLES[metric])}</h2>", _html_table(text),
+        page += [f"<h2>{html.escape(_METRIC_TITLES[metric])}</h2>",
+                 _html_table(text, f"{_METRIC_TITLES[metric]}: a row per design, a column per method"),
                  *([f"<p>{_html_text(covered)}</p>"] if covered else [])]
         if metric == "proxy" and len(methods) - (INITIAL in methods) > 1:
             wins = _pairwise_text(table, methods)
             title = "Pairwise wins (proxy): designs where the row's method is lower / designs both have"
             md += [f"### {title}", "", markdown_table(wins, "method"), ""]
-            page += [f"<h3>{html.escape(title)}</h3>", _html_table(wins, "method")]
+            page += [f"<h3>{html.escape(title)}</h3>",
+                     _html_table(wins, "Pairwise wins (proxy) of the row's method against the column's", "method")]
     failures = runs[runs["status"] != "ok"]
     if not failures.empty:
         md += ["## Failed runs", ""]
@@ -639,7 +647,7 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
         paths["markdown"]: "\n".join(md),
         # (every text field quoted: pandas quotes a \n in a name, not a \r, which split its row)
         paths["csv"]: guard_formulas(with_run_facts(table, ok_facts, aggregate)).to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC),
-        paths["html"]: f"<!doctype html><html><head><meta charset='utf-8'><title>Leaderboard"
+        paths["html"]: f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Leaderboard"
         f"</title><style>{style}</style></head><body>{''.join(page)}</body></html>\n",
     }
     figure = bar_figure(table, methods)

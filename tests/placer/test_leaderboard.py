@@ -1607,3 +1607,47 @@ def test_runs_recorded_before_the_machine_columns_make_the_page_and_leave_them_b
     csv = pd.read_csv(paths["csv"])
     assert cell(csv, "d1", "aa", "git_commit") == "abc" and pd.isna(cell(csv, "d1", "aa", "cpu_s"))
     assert csv["host"].isna().all() and csv["jobs"].isna().all()
+
+
+def test_the_html_page_names_its_language_tables_and_row_headers(runs: Path, tmp_path: Path) -> None:
+    """leaderboard.html had no lang, no table captions, and design names as plain cells: a
+    screen reader read a cell without its design."""
+    from html.parser import HTMLParser
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[tuple[str, dict[str, str | None]]] = []
+            self.data: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.append((tag, dict(attrs)))
+
+        def handle_data(self, data: str) -> None:
+            if self.tags and self.tags[-1][0] == "th" and self.tags[-1][1].get("scope") == "row":
+                self.data.append(data)
+
+    parser = Tags()
+    parser.feed(write_leaderboard(runs, tmp_path / "page")["html"].read_text())
+    assert ("html", {"lang": "en"}) in parser.tags
+    tags = [tag for tag, _ in parser.tags]
+    assert tags.count("table") == tags.count("caption") > 0
+    assert all(tags[k + 1] == "caption" for k, tag in enumerate(tags) if tag == "table")
+    assert {"d1", "d2"} <= set(parser.data)
+    assert all(attrs.get("scope") in ("row", "col") for tag, attrs in parser.tags if tag == "th")
+
+
+def test_the_charts_footnote_is_at_least_8_pt_and_inside_the_picture(tmp_path: Path) -> None:
+    """It was 7 pt dimgrey at 120 dpi (12 pixels high)."""
+    from placer.leaderboard import bar_figure
+
+    store = ResultStore.in_runs_dir(tmp_path)
+    run = record("d1", "aa", 0, 0.7)
+    run.initial_out_of_canvas = 1
+    store.write(run)
+    figure = bar_figure(build(tmp_path), ["initial", "aa"])
+    footnote = figure._supxlabel
+    assert footnote is not None and footnote.get_fontsize() >= 8
+    figure.canvas.draw()
+    box = footnote.get_window_extent()
+    assert figure.bbox.x0 - 1 <= box.x0 and box.x1 <= figure.bbox.x1 + 1
