@@ -18,14 +18,14 @@ import stat
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
-from contextlib import AbstractContextManager, suppress
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from learned_systems.config.postgres_knobs import _settings
-from learned_systems.config.scratch import make_scratch
+from learned_systems.config.scratch import _flock, make_scratch
 from learned_systems.errors import Unavailable
 from netlists.errors import start_refusals
 
@@ -128,6 +128,136 @@ def _process_limit_told(args: list[str]) -> AbstractContextManager[None]:
                           "end other processes (PostgreSQL starts one per client)")
 
 
+#: Root-only folders, first found first, for the lock that serialises making the server user
+#: (no other user can plant a link there or hold the lock; /run/lock is world-writable).
+USER_LOCK_DIRS = ("/run", "/var/run", "/etc")
+USER_LOCK_NAME = "placer-pg-user.lock"
+
+
+#: Where useradd is looked for when PATH lacks it (a root shell's PATH without the sbin folders).
+SBIN_DIRS = ("/usr/sbin", "/sbin")
+
+
+#: useradd's exit status for "user already exists" (shadow-utils).
+USERADD_EXISTS = 9
+
+
+@contextmanager
+def _exclusive_lock(path: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on the plain file ``path`` (made if missing, never through a link)
+    held for the block; other processes taking it wait until it ends.
+
+    Raises:
+        PostgresUnavailable: ``path`` is a link, no plain file, or cannot be opened.
+    """
+    flock = _flock()  # (an OSError naming the platform where there is no flock)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+    except OSError as exc:
+        raise PostgresUnavailable(f"cannot open the lock file {path} ({exc.strerror}): it serialises "
+                                  "making the server user") from None  # fmt: skip
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PostgresUnavailable(f"{path}: the lock file is no plain file; refused")
+        flock.flock(fd, flock.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # (releases the lock)
+
+
+def _user_lock_path() -> Path:
+    """The lock file in the first of :data:`USER_LOCK_DIRS` that is a folder only root (this
+    process's real user) may write, else in the system's temporary folder."""
+    for folder in USER_LOCK_DIRS:
+        try:
+            found = os.stat(folder)
+        except OSError:
+            continue
+        private = not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        if stat.S_ISDIR(found.st_mode) and found.st_uid in (0, os.getuid()) and private:
+            return Path(folder) / USER_LOCK_NAME
+    return Path(tempfile.gettempdir()) / USER_LOCK_NAME
+
+
+def _user_creation_lock() -> AbstractContextManager[None]:
+    """The lock held while the server user is looked up and made: several first runs as root
+    at once each ran useradd, which made the user twice (two uids, /etc/passwd keeping one),
+    and the others' initdb failed ("could not look up effective user ID 995")."""
+    return _exclusive_lock(_user_lock_path())
+
+
+def _useradd(name: str) -> str:
+    """useradd's path: PATH's, else /usr/sbin's or /sbin's.
+
+    Raises:
+        PostgresUnavailable: no useradd there, naming the user and the remedies.
+    """
+    found = shutil.which("useradd") or next(
+        (path for d in SBIN_DIRS if os.access(path := os.path.join(d, "useradd"), os.X_OK)), None)
+    if found is None:
+        raise PostgresUnavailable(_no_useradd(name))
+    return found
+
+
+def _no_useradd(name: str) -> str:
+    return (f"cannot create the unprivileged server user {name!r}: useradd not found (on PATH, "
+            f"{', '.join(SBIN_DIRS)}); create the user yourself, set PLACER_PG_USER to an existing "
+            "unprivileged user, or add /usr/sbin to PATH")
+
+
+def _lookup_user(name: str) -> pwd.struct_passwd | None:
+    """The user ``name``, None where there is none."""
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        return None
+
+
+def _create_user(name: str) -> pwd.struct_passwd:
+    """Make the system user ``name`` with useradd and look it up; one another run made first
+    (useradd's "already exists", status 9) is looked up as made. Called under
+    :func:`_user_creation_lock`.
+
+    Raises:
+        PostgresUnavailable: useradd is missing or fails, or the user cannot be looked up.
+    """
+    try:
+        created = subprocess.run(
+            [_useradd(name), "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--", name],
+            capture_output=True,
+            text=True,
+        )
+    except FileNotFoundError:  # (removed between the look-up and the start)
+        raise PostgresUnavailable(_no_useradd(name)) from None
+    if created.returncode not in (0, USERADD_EXISTS):
+        raise PostgresUnavailable(
+            f"cannot create the unprivileged server user {name!r}: {created.stderr.strip()}"
+        )
+    entry = _lookup_user(name)
+    if entry is None:
+        raise PostgresUnavailable(f"useradd made the server user {name!r}, but it cannot be looked up")
+    return entry
+
+
+def _checked_uid(entry: pwd.struct_passwd) -> None:
+    """Refuse a user whose uid the system names as another user (or none): a user made twice
+    at once had two uids, one of which initdb could not look up.
+
+    Raises:
+        PostgresUnavailable: the uid's entry is missing or another user's.
+    """
+    try:
+        owner: str | None = pwd.getpwuid(entry.pw_uid).pw_name
+    except KeyError:
+        owner = None
+    if owner != entry.pw_name:
+        raise PostgresUnavailable(
+            f"the server user {entry.pw_name!r} has uid {entry.pw_uid}, which the system names as "
+            f"{'no user' if owner is None else repr(owner)} (was the user made twice?): fix its "
+            "entry in /etc/passwd, or set PLACER_PG_USER to another unprivileged user"
+        )
+
+
 @dataclass(frozen=True)
 class _RunAs:
     """Who runs the server: the current user, or an unprivileged one when we are root."""
@@ -140,25 +270,12 @@ class _RunAs:
         if os.geteuid() != 0:
             return cls(None, None)
         name = os.environ.get("PLACER_PG_USER") or DEFAULT_USER  # (empty: unset, as other variables)
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
+        entry = _lookup_user(name)
+        if entry is None:
             _check_user_name(name)  # (an existing user is taken as the system names it)
-            created = subprocess.run(
-                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--", name],
-                capture_output=True,
-                text=True,
-            )
-            if created.returncode != 0:
-                raise PostgresUnavailable(
-                    f"cannot create the unprivileged server user {name!r}: {created.stderr.strip()}"
-                ) from None
-            try:
-                entry = pwd.getpwnam(name)
-            except KeyError:
-                raise PostgresUnavailable(
-                    f"useradd made the server user {name!r}, but it cannot be looked up"
-                ) from None
+            with _user_creation_lock():  # (looked up again: another run may have made it)
+                entry = _lookup_user(name) or _create_user(name)
+        _checked_uid(entry)
         if entry.pw_uid == 0:  # (initdb refuses it: three failed defaults trials said so late)
             raise PostgresUnavailable(f"PLACER_PG_USER={name} is root, and PostgreSQL refuses to run as "
                                       "root: name an unprivileged user (default placer-pg)")  # fmt: skip

@@ -641,7 +641,7 @@ def test_a_server_user_that_is_root_is_refused_up_front(monkeypatch):
         _RunAs.resolve()
 
 
-def test_a_server_user_that_cannot_be_created_is_named_with_useradds_reason(monkeypatch):
+def test_a_server_user_that_cannot_be_created_is_named_with_useradds_reason(monkeypatch, tmp_path):
     """Run as root, the backend makes an unprivileged server user; when useradd refuses, the
     run stops with its reason, naming the user (not a KeyError from the user lookup)."""
     import subprocess
@@ -654,6 +654,8 @@ def test_a_server_user_that_cannot_be_created_is_named_with_useradds_reason(monk
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     monkeypatch.setenv("PLACER_PG_USER", "placer-test-nobody")
     monkeypatch.setattr(pwd, "getpwnam", no_such_user)
+    monkeypatch.setattr(postgres_server, "USER_LOCK_DIRS", (str(tmp_path),))
+    monkeypatch.setattr(postgres_server, "_useradd", lambda name: "/usr/sbin/useradd")  # (if missing here)
     monkeypatch.setattr(subprocess, "run", lambda args, **k: subprocess.CompletedProcess(
         args, 1, "", "useradd: cannot lock /etc/passwd; try again later.\n"))
     with pytest.raises(PostgresUnavailable, match=r"cannot create the unprivileged server user "
@@ -785,7 +787,7 @@ def test_a_server_user_name_useradd_should_not_get_is_refused_naming_the_variabl
     assert ran == []
 
 
-def test_a_server_user_is_created_with_its_name_after_the_options(monkeypatch):
+def test_a_server_user_is_created_with_its_name_after_the_options(monkeypatch, tmp_path):
     """useradd is told where its options end (``--``), the name after it."""
     import subprocess
 
@@ -799,13 +801,16 @@ def test_a_server_user_is_created_with_its_name_after_the_options(monkeypatch):
         return pwd.struct_passwd((user, "x", 999, 998, "", "/", "/usr/sbin/nologin"))
 
     def useradd(args, **kwargs):  # type: ignore[no-untyped-def]
-        assert args[0] == "useradd" and args[-2:] == ["--", "placer-test_1$"]
+        assert Path(args[0]).name == "useradd" and args[-2:] == ["--", "placer-test_1$"]
         created.append(args[-1])
         return subprocess.CompletedProcess(args, 0, "", "")
 
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     monkeypatch.setenv("PLACER_PG_USER", "placer-test_1$")
     monkeypatch.setattr(pwd, "getpwnam", lookup)
+    monkeypatch.setattr(pwd, "getpwuid", lambda uid: lookup("placer-test_1$"))
+    monkeypatch.setattr(postgres_server, "USER_LOCK_DIRS", (str(tmp_path),))
+    monkeypatch.setattr(postgres_server, "_useradd", lambda name: "/usr/sbin/useradd")  # (if missing here)
     monkeypatch.setattr(subprocess, "run", useradd)
     assert _RunAs.resolve() == _RunAs(999, 998) and created == ["placer-test_1$"]
 

@@ -40,6 +40,7 @@ def test_an_empty_server_user_is_the_default(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     monkeypatch.setenv("PLACER_PG_USER", "")
     monkeypatch.setattr(pwd, "getpwnam", lookup)
+    monkeypatch.setattr(pwd, "getpwuid", lambda uid: pwd.struct_passwd((DEFAULT_USER, "x", uid, 998, "", "/", "")))
     monkeypatch.setattr(subprocess, "run", lambda args, **k: pytest.fail(f"ran {args}"))
     assert _RunAs.resolve() == _RunAs(999, 998)
     assert asked == [DEFAULT_USER]

@@ -1,0 +1,156 @@
+"""Finding what the PostgreSQL server needs: its unprivileged user (made once, under a lock,
+however many first runs start at once), its binaries (one version's) and the system tools it
+runs. Users, lookups and programs are simulated: no user is made."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pwd
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from learned_systems.config import postgres_server
+from learned_systems.config.postgres_server import PostgresUnavailable, _RunAs
+
+
+def _entry(name: str, uid: int) -> pwd.struct_passwd:
+    return pwd.struct_passwd((name, "x", uid, uid - 1, "", "/", "/usr/sbin/nologin"))
+
+
+@pytest.fixture
+def as_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """This process seen as root, its user-making lock in ``tmp_path`` (returned)."""
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(postgres_server, "USER_LOCK_DIRS", (str(tmp_path),), raising=False)
+    monkeypatch.setenv("PLACER_PG_USER", "placer-test-pg")
+    tmp_path.chmod(0o700)
+    return tmp_path
+
+
+def _users(monkeypatch: pytest.MonkeyPatch, table: dict[str, int]) -> None:
+    """pwd's lookups read ``table`` (name: uid), which a test may change as it goes."""
+
+    def by_name(name: str) -> pwd.struct_passwd:
+        if name not in table:
+            raise KeyError(name)
+        return _entry(name, table[name])
+
+    def by_uid(uid: int) -> pwd.struct_passwd:
+        for name, known in table.items():
+            if known == uid:
+                return _entry(name, uid)
+        raise KeyError(uid)
+
+    monkeypatch.setattr(pwd, "getpwnam", by_name)
+    monkeypatch.setattr(pwd, "getpwuid", by_uid)
+
+
+def _useradd(monkeypatch: pytest.MonkeyPatch, table: dict[str, int], uid: int | None, status: int) -> list[list[str]]:
+    """useradd simulated: it adds the user with ``uid`` (None: adds nothing) and exits with
+    ``status``; returns the commands it got."""
+    ran: list[list[str]] = []
+
+    def useradd(args: list[str], **kwargs: object) -> subprocess.CompletedProcess:
+        ran.append(args)
+        if uid is not None:
+            table[args[-1]] = uid
+        return subprocess.CompletedProcess(args, status, "", "useradd: user 'placer-test-pg' already exists\n")
+
+    monkeypatch.setattr(subprocess, "run", useradd)
+    monkeypatch.setattr(postgres_server, "_useradd", lambda name: "/usr/sbin/useradd", raising=False)
+    return ran
+
+
+def test_a_user_another_run_made_during_useradd_is_looked_up_not_refused(as_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two first runs at once: the second's useradd says "already exists" (status 9), as the
+    other run made the user after the look-up; it was a refusal."""
+    table: dict[str, int] = {}
+    _users(monkeypatch, table)
+    ran = _useradd(monkeypatch, table, 996, 9)
+    assert _RunAs.resolve() == _RunAs(996, 995)
+    assert len(ran) == 1 and ran[0][-2:] == ["--", "placer-test-pg"]
+
+
+def test_the_user_is_looked_up_again_under_the_lock(as_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Made by another run while this one waited for the lock: found, no second useradd."""
+    table: dict[str, int] = {}
+    _users(monkeypatch, table)
+    ran = _useradd(monkeypatch, table, None, 0)
+    locks: list[Path] = []
+    real_lock = postgres_server._exclusive_lock
+
+    def lock(path: Path):  # type: ignore[no-untyped-def]
+        locks.append(path)
+        table["placer-test-pg"] = 995  # the other run, holding the lock, made it
+        return real_lock(path)
+
+    monkeypatch.setattr(postgres_server, "_exclusive_lock", lock)
+    assert _RunAs.resolve() == _RunAs(995, 994)
+    assert locks == [as_root / postgres_server.USER_LOCK_NAME] and ran == []
+
+
+def test_a_user_whose_uid_is_another_users_is_refused(as_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user made twice at once had two uids: the one looked up by name, which the system
+    named as no user, failed initdb ("could not look up effective user ID 995")."""
+    monkeypatch.setattr(pwd, "getpwnam", lambda name: _entry(name, 995))
+
+    def no_uid(uid: int) -> pwd.struct_passwd:
+        raise KeyError(uid)
+
+    monkeypatch.setattr(pwd, "getpwuid", no_uid)
+    with pytest.raises(PostgresUnavailable, match=r"'placer-test-pg' has uid 995, which the system names as no user"):
+        _RunAs.resolve()
+    monkeypatch.setattr(pwd, "getpwuid", lambda uid: _entry("someone-else", uid))
+    with pytest.raises(PostgresUnavailable, match=r"names as 'someone-else'"):
+        _RunAs.resolve()
+
+
+def _hold(path: str, log: str, name: str) -> None:
+    """In another process: take the lock, note its start and end around a pause."""
+    with postgres_server._exclusive_lock(Path(path)):
+        with open(log, "a") as out:
+            out.write(f"{name} in\n")
+        time.sleep(0.3)
+        with open(log, "a") as out:
+            out.write(f"{name} out\n")
+
+
+def test_the_user_lock_serialises_processes(tmp_path: Path) -> None:
+    """Two processes taking the lock at once: one's block ends before the other's begins."""
+    lock, log = tmp_path / "user.lock", tmp_path / "log"
+    context = multiprocessing.get_context("fork")
+    holders = [context.Process(target=_hold, args=(str(lock), str(log), name)) for name in "ab"]
+    for holder in holders:
+        holder.start()
+    for holder in holders:
+        holder.join(30)
+        assert holder.exitcode == 0
+    steps = [tuple(line.split()) for line in log.read_text().splitlines()]
+    first, second = steps[0][0], steps[2][0]
+    assert first != second  # one's block, then the other's
+    assert steps == [(first, "in"), (first, "out"), (second, "in"), (second, "out")]
+
+
+def test_the_user_lock_is_never_taken_through_a_link(tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    target.write_text("kept")
+    (tmp_path / "user.lock").symlink_to(target)
+    with pytest.raises(PostgresUnavailable, match="cannot open the lock file"):
+        with postgres_server._exclusive_lock(tmp_path / "user.lock"):
+            pass
+    assert target.read_text() == "kept"
+
+
+def test_the_user_lock_lives_in_a_folder_only_root_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/run/lock is writable by every user (a planted link or a lock held for ever): skipped."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o1777)
+    private = tmp_path / "private"
+    private.mkdir(mode=0o755)
+    monkeypatch.setattr(postgres_server, "USER_LOCK_DIRS", (str(tmp_path / "none"), str(shared), str(private)))
+    assert postgres_server._user_lock_path() == private / postgres_server.USER_LOCK_NAME
