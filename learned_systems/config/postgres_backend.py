@@ -54,6 +54,7 @@ from learned_systems.config.postgres_server import (  # noqa: F401 - kept import
     find_binaries,
     server_environment,
     serves_from,
+    tool_path,
 )
 from learned_systems.config.scratch import make_scratch, sweep_stale
 from learned_systems.config.trial import TrialResult, mean_and_spread, programming_errors
@@ -121,6 +122,7 @@ class PostgresBackend:
 
     system = "postgres"
     _closed = False  # close() sets it (a class default: pickles made before it load)
+    _cp = "cp"  # the copy program's path, found by __init__ (a default for pickles made before)
 
     def __init__(
         self,
@@ -153,6 +155,7 @@ class PostgresBackend:
         self.clients = int(clients)
         self.space = postgres_space(allow_unsafe)
         self.binaries = find_binaries()
+        self._cp = tool_path("cp", "coreutils")  # (up front: each trial failed on a missing cp)
         self.run_as = _RunAs.resolve()
         sweep_stale(SCRATCH_PREFIX, self._stop_leftover_servers)
         sweep_stale(SOCKET_PREFIX, parent=SHORT_TMP)
@@ -284,7 +287,7 @@ class PostgresBackend:
         template = self.template()  # first: a failed build leaves no empty trial folder
         trial = Path(tempfile.mkdtemp(prefix="trial-", dir=self._root.name))
         self.run_as.own(trial)
-        copied = self.run_as.run(["cp", "-a", str(template), str(trial / "data")])
+        copied = self.run_as.run([self._cp, "-a", str(template), str(trial / "data")])
         if copied.returncode != 0:
             shutil.rmtree(trial, ignore_errors=True)
             raise Unavailable(f"copying the template failed: {copied.stderr.strip()}")

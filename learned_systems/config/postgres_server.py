@@ -89,6 +89,20 @@ def find_binaries() -> dict[str, str]:
     return found
 
 
+def tool_path(name: str, package: str) -> str:
+    """The path of the system program ``name`` on PATH (a server command runs it as the server
+    user): a missing one read as "placer: error: test: No such file or directory".
+
+    Raises:
+        PostgresUnavailable: ``name`` is not on PATH, naming its ``package``.
+    """
+    found = shutil.which(name)
+    if found is None:
+        raise PostgresUnavailable(f"{name} not found on PATH ({os.environ.get('PATH', '')!r}): install "
+                                  f"{package} or add its folder (e.g. /usr/bin) to PATH")  # fmt: skip
+    return found
+
+
 def server_environment() -> dict[str, str]:
     """This process's environment without libpq's and the server's own variables (``PG*``):
     ``PGOPTIONS="-c synchronous_commit=off"`` reached every measured pgbench session, so a
@@ -324,8 +338,14 @@ class _RunAs:
             return subprocess.Popen(args, cwd="/", env=server_environment(), **self._identity(), **kwargs)
 
     def can_enter(self, folder: Path) -> bool:
-        """Whether this user can enter ``folder`` (and so every folder above it)."""
-        return self.run([shutil.which("test") or "test", "-x", str(folder)], timeout=30).returncode == 0
+        """Whether this user can enter ``folder`` (and so every folder above it), asked of
+        ``test`` run as that user (os.access under a switched euid would switch the whole
+        process, every thread with it).
+
+        Raises:
+            PostgresUnavailable: ``test`` is not on PATH.
+        """
+        return self.run([tool_path("test", "coreutils"), "-x", str(folder)], timeout=30).returncode == 0
 
     def own(self, folder: Path) -> None:
         """Hand ``folder`` to the server user (where there is one), never through a link: run

@@ -154,3 +154,55 @@ def test_the_user_lock_lives_in_a_folder_only_root_writes(tmp_path: Path, monkey
     private.mkdir(mode=0o755)
     monkeypatch.setattr(postgres_server, "USER_LOCK_DIRS", (str(tmp_path / "none"), str(shared), str(private)))
     assert postgres_server._user_lock_path() == private / postgres_server.USER_LOCK_NAME
+
+
+def test_a_missing_useradd_is_named_with_its_remedies(as_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A root shell's PATH without /usr/sbin read "placer: error: useradd: No such file or
+    directory"."""
+    _users(monkeypatch, {})
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(postgres_server, "SBIN_DIRS", ("/nonexistent/sbin",), raising=False)
+    with pytest.raises(PostgresUnavailable, match=r"cannot create the unprivileged server user 'placer-test-pg': "
+                                                  r"useradd not found .*set PLACER_PG_USER.*add /usr/sbin to PATH"):
+        _RunAs.resolve()
+
+
+def test_useradd_is_found_in_sbin_when_path_lacks_it(as_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table: dict[str, int] = {}
+    _users(monkeypatch, table)
+    sbin = as_root / "sbin"
+    sbin.mkdir()
+    (sbin / "useradd").write_text("#!/bin/sh\nexit 1\n")
+    (sbin / "useradd").chmod(0o755)
+    ran: list[list[str]] = []
+
+    def useradd(args: list[str], **kwargs: object) -> subprocess.CompletedProcess:
+        ran.append(args)
+        table[args[-1]] = 997
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(postgres_server, "SBIN_DIRS", ("/nonexistent/sbin", str(sbin)), raising=False)
+    monkeypatch.setattr(subprocess, "run", useradd)
+    assert _RunAs.resolve() == _RunAs(997, 996)
+    assert [args[0] for args in ran] == [str(sbin / "useradd")]
+
+
+def test_a_missing_test_program_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server user's access check runs ``test``: missing, it read "test: No such file or
+    directory"."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(PostgresUnavailable, match=r"test not found on PATH \('/nonexistent'\): install coreutils"):
+        _RunAs(None, None).can_enter(tmp_path)
+
+
+def test_a_missing_cp_is_refused_before_any_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each trial copies the template with ``cp``: missing, every trial failed with "No such
+    file or directory" (or the run stopped at the access check's ``test``)."""
+    from learned_systems.config import postgres_backend
+
+    fake = {name: f"/nonexistent/{name}" for name in postgres_server.BINARIES}
+    monkeypatch.setattr(postgres_backend, "find_binaries", lambda: fake)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(PostgresUnavailable, match=r"cp not found on PATH .*install coreutils"):
+        postgres_backend.PostgresBackend("tpcb", scale=1)
