@@ -475,6 +475,47 @@ def _dynamic_shared_memory(shm: str = "/dev/shm") -> list[str]:
     return ["-c", "dynamic_shared_memory_type=mmap"] if room < SMALL_SHM_BYTES else []
 
 
+#: The line of ``postmaster.pid`` (from 0) naming the System V shared memory segment's key
+#: and id (PostgreSQL's LOCK_FILE_LINE_SHMEM_KEY, the file's 7th line).
+PID_FILE_SHMEM_LINE = 6
+
+
+#: Linux's table of System V shared memory segments, and how long a killed server's processes
+#: get to detach from its segment (each exits once it sees the postmaster gone).
+SYSV_SHM_TABLE = "/proc/sysvipc/shm"
+DETACH_TIMEOUT_S = 10.0
+
+
+def _shared_memory_id(pid_file: Path) -> tuple[int, int] | None:
+    """The key and id of the System V segment ``pid_file`` (a ``postmaster.pid``) names, None
+    where it names none (a server that died before making it)."""
+    lines = (_read_plain(pid_file, PID_FILE_BYTES) or "").splitlines()
+    try:
+        key, shmid = (int(field) for field in lines[PID_FILE_SHMEM_LINE].split())
+    except (IndexError, ValueError):
+        return None
+    return (key, shmid) if shmid > 0 else None
+
+
+def _attached(key: int, shmid: int, table: str = SYSV_SHM_TABLE) -> int | None:
+    """How many processes are attached to the segment ``shmid`` of ``key`` (Linux's
+    :data:`SYSV_SHM_TABLE`), None where that segment is gone; 0 where the table cannot be read
+    (no ``/proc``: PostgreSQL's own check of the segment decides)."""
+    try:
+        with open(table) as rows:
+            header = rows.readline().split()
+            at = {name: header.index(name) for name in ("key", "shmid", "nattch")}
+            for row in rows:
+                fields = row.split()
+                # (a key is a C int: the table prints it signed, postmaster.pid unsigned)
+                same_key = (int(fields[at["key"]]) - key) % 2**32 == 0
+                if int(fields[at["shmid"]]) == shmid and same_key:
+                    return int(fields[at["nattch"]])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return None
+
+
 def serves_from(pid_file: Path) -> bool:
     """Whether the process ``pid_file`` (a ``postmaster.pid``) names is alive and runs in that
     file's data directory (a postmaster works there), read from ``/proc``; False when it
@@ -511,6 +552,10 @@ class PostgresServer:
         self.remove = remove
         self.log = data_dir.parent / "server.log"
         self._process: subprocess.Popen | None = None
+        # how it is stopped: at once for a throwaway copy, with a shutdown checkpoint for a kept
+        # cluster (so its copies start without crash recovery)
+        self._stop_signal = signal.SIGQUIT if remove else signal.SIGINT
+        self._reclaims = True  # whether a server killed by a signal gets its memory reclaimed
         self._log_file: BinaryIO | None = None
         self._short_socket_dir: tempfile.TemporaryDirectory | None = None
 
@@ -561,14 +606,15 @@ class PostgresServer:
 
     def _wait_until_ready(self, process: subprocess.Popen, timeout_s: float) -> None:
         """Until the postmaster (``process``) marks itself ready in postmaster.pid (what
-        ``pg_ctl -w`` does)."""
+        ``pg_ctl -w`` does), in a file naming its pid: a dead server's file, still there,
+        said "ready" before this one had started."""
         deadline = time.monotonic() + timeout_s
         pid_file = self.data_dir / "postmaster.pid"
         while True:
             if process.poll() is not None:
                 raise Unavailable(f"server did not start: {self._log_tail() or 'no log'}")
             lines = (_read_plain(pid_file, PID_FILE_BYTES) or "").splitlines()
-            if len(lines) >= 8 and lines[7].strip() == "ready":
+            if len(lines) >= 8 and lines[0].strip() == str(process.pid) and lines[7].strip() == "ready":
                 return
             if time.monotonic() > deadline:
                 raise Unavailable(
@@ -583,16 +629,19 @@ class PostgresServer:
 
     def _cleanup(self) -> None:
         """Stop the server (immediate shutdown for a throwaway copy; a fast one, with its
-        shutdown checkpoint, for a kept cluster so its copies start without crash recovery)."""
+        shutdown checkpoint, for a kept cluster so its copies start without crash recovery);
+        one that died by a signal has its shared memory reclaimed (:meth:`_reclaim`)."""
         try:
             process = self._process
             if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGQUIT if self.remove else signal.SIGINT)
+                process.send_signal(self._stop_signal)
                 try:
                     process.wait(timeout=STOP_TIMEOUT_S)
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+            if process is not None and process.returncode < 0 and self._reclaims:
+                self._reclaim()
         finally:
             if self._log_file is not None:
                 self._log_file.close()
@@ -602,6 +651,28 @@ class PostgresServer:
             if self._short_socket_dir is not None:
                 self._short_socket_dir.cleanup()
                 self._short_socket_dir = None
+
+    def _reclaim(self) -> None:
+        """Reclaim the shared memory of a postmaster that died by a signal (``kill -9``, the
+        OOM killer), which only its own exit removes: its System V segment (``ipcs -m``) and
+        its dynamic segments (``/dev/shm/PostgreSQL.*``) outlived the removed cluster for good.
+        Once every process of the dead server has detached from its segment, a server is
+        started on the same data directory and stopped at once: PostgreSQL itself removes a
+        dead server's segments of its data directory that no process uses (and its dynamic
+        segments with them), and its immediate shutdown removes its own. Best effort: where
+        that server does not start, the memory stays, as before."""
+        found = _shared_memory_id(self.data_dir / "postmaster.pid")
+        if found is None:
+            return
+        deadline = time.monotonic() + DETACH_TIMEOUT_S
+        while (attached := _attached(*found)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if attached is None or attached > 0:
+            return  # already gone, or still in use (PostgreSQL would refuse to start)
+        again = PostgresServer(self.binaries, self.run_as, self.data_dir, remove=False)
+        again._stop_signal, again._reclaims = signal.SIGQUIT, False
+        with suppress(Exception), again:
+            pass
 
     def pgbench(self, args: list[str], timeout: float = 600) -> subprocess.CompletedProcess:
         return self.run_as.run(

@@ -127,3 +127,16 @@ def test_a_postmaster_pid_that_is_a_fifo_does_not_hang_the_start(trial: Path, tm
         with contextlib.suppress(OSError):  # (a reader blocked on it is let go)
             os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
         thread.join(timeout=5)
+
+
+def test_a_dead_servers_postmaster_pid_is_not_taken_as_ready(trial: Path, tmp_path: Path) -> None:
+    """A killed server's postmaster.pid stays in its data folder saying "ready": a server
+    started there again (to reclaim the dead one's shared memory) was taken as ready at once,
+    before it had started, and stopped before it had done anything."""
+    data = trial / "data"
+    (data / "postmaster.pid").write_text(f"{os.getpid()}\n{data}\n0\n5432\n\n\n0 0\nready\n")
+    script = ('sleep 0.3\nprintf "%s\\n\\n\\n\\n\\n\\n0 0\\nready\\n" $$ > "$2/postmaster.pid.new"\n'
+              'mv "$2/postmaster.pid.new" "$2/postmaster.pid"\nexec sleep 30\n')
+    with PostgresServer(_fake_postgres(tmp_path, script), _RunAs(None, None), data) as server:
+        assert server._process is not None
+        assert (data / "postmaster.pid").read_text().split("\n", 1)[0] == str(server._process.pid)
