@@ -18,6 +18,7 @@ import stat
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
@@ -65,27 +66,62 @@ class PostgresUnavailable(Unavailable):
     """The PostgreSQL server binaries cannot be found (or the server user cannot be made)."""
 
 
+class MixedBinariesWarning(UserWarning):
+    """No one folder holds all of PostgreSQL's binaries: those of several folders (perhaps of
+    several versions) are used together."""
+
+
+#: Folders besides PATH that may hold PostgreSQL's binaries: /usr/local/bin, then Debian's
+#: versioned ones (newest version first).
+LOCAL_BIN = "/usr/local/bin"
+VERSIONED_BINS = "/usr/lib/postgresql/*/bin"
+
+
+def _version_key(folder: str) -> tuple[int, ...]:
+    """A versioned folder's version as numbers (``.../9.6/bin``: (9, 6)); () where it names
+    none, sorted last. As text, "9.6" sorted above "15"."""
+    version = Path(folder).parent.name
+    return tuple(int(part) for part in version.split(".")) if re.fullmatch(r"\d+(\.\d+)*", version) else ()
+
+
+def _holds_all(folder: str) -> dict[str, str] | None:
+    """The binaries' paths in ``folder``, None unless it holds all of them."""
+    paths = {name: os.path.join(folder, name) for name in BINARIES}
+    return paths if all(os.access(path, os.X_OK) for path in paths.values()) else None
+
+
 def find_binaries() -> dict[str, str]:
-    """Paths of initdb, pg_ctl, postgres and pgbench: PATH first, then Debian's versioned dirs."""
-    found: dict[str, str] = {}
-    versioned = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
-    for name in BINARIES:
-        path = shutil.which(name) or next(
-            (
-                os.path.join(d, name)
-                for d in ["/usr/local/bin", *versioned]
-                if os.access(os.path.join(d, name), os.X_OK)
-            ),
-            None,
-        )
-        if path:
-            found[name] = path
-    missing = [name for name in BINARIES if name not in found]
+    """Paths of initdb, pg_ctl, postgres and pgbench, all from one installation: PATH's where
+    they all lie in one folder (links followed), else the first of /usr/local/bin and Debian's
+    versioned folders (newest version first) that holds them all. Each was looked up on its
+    own, so one run mixed versions (16's server with 15's pgbench), and "9.6" sorted above
+    "15". Where no folder holds them all, each is taken where found, with a
+    :class:`MixedBinariesWarning` naming the folders.
+
+    Raises:
+        PostgresUnavailable: a binary is found nowhere.
+    """
+    on_path = {name: shutil.which(name) for name in BINARIES}
+    found = {name: path for name, path in on_path.items() if path}
+    if len(found) == len(BINARIES) and len({os.path.dirname(os.path.realpath(p)) for p in found.values()}) == 1:
+        return found
+    versioned = sorted(glob.glob(VERSIONED_BINS), key=_version_key, reverse=True)
+    for folder in [LOCAL_BIN, *versioned]:
+        if (together := _holds_all(folder)) is not None:
+            return together
+    for name in BINARIES:  # (no folder holds them all: each where it is found first)
+        found.setdefault(name, next((os.path.join(d, name) for d in [LOCAL_BIN, *versioned]
+                                     if os.access(os.path.join(d, name), os.X_OK)), ""))  # fmt: skip
+    missing = [name for name in BINARIES if not found[name]]
     if missing:
         raise PostgresUnavailable(
             f"PostgreSQL binaries not found: {', '.join(missing)} (install postgresql-15 and "
             "postgresql-client-15, e.g. bash .ci/install-postgres.sh)"
         )
+    warnings.warn(MixedBinariesWarning(
+        "no one folder holds all of PostgreSQL's initdb, pg_ctl, postgres and pgbench: using "
+        f"{', '.join(found.values())} (perhaps of different versions); put one version's bin "
+        "folder first on PATH"), stacklevel=2)  # fmt: skip
     return found
 
 

@@ -206,3 +206,46 @@ def test_a_missing_cp_is_refused_before_any_work(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(PostgresUnavailable, match=r"cp not found on PATH .*install coreutils"):
         postgres_backend.PostgresBackend("tpcb", scale=1)
+
+
+def _installed(monkeypatch: pytest.MonkeyPatch, on_path: dict[str, str], folders: dict[str, set[str]]) -> None:
+    """``on_path``: what PATH finds (name: path); ``folders``: what each folder holds."""
+    executables = {f"{folder}/{name}" for folder, names in folders.items() for name in names}
+    versioned = [folder for folder in folders if folder.startswith("/usr/lib/postgresql/")]
+    monkeypatch.setattr(postgres_server.shutil, "which", lambda name: on_path.get(name))
+    monkeypatch.setattr(postgres_server.os, "access", lambda path, mode: str(path) in executables)
+    monkeypatch.setattr(postgres_server.glob, "glob",
+                        lambda pattern: list(versioned) if pattern == "/usr/lib/postgresql/*/bin" else [])
+
+
+ALL = set(postgres_server.BINARIES)
+
+
+def test_binaries_come_from_the_newest_version_that_holds_them_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Versions sorted as text put 9.6 above 15, and each binary looked up on its own mixed
+    versions (16's server with 15's pgbench)."""
+    _installed(monkeypatch, {}, {"/usr/lib/postgresql/9.6/bin": ALL, "/usr/lib/postgresql/15/bin": ALL,
+                                 "/usr/lib/postgresql/16/bin": ALL - {"pgbench"}})
+    assert postgres_server.find_binaries() == {name: f"/usr/lib/postgresql/15/bin/{name}" for name in ALL}
+
+
+def test_path_binaries_split_over_folders_give_way_to_one_folder_holding_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server in /usr/local/bin and Debian's pgbench wrapper in /usr/bin were used together."""
+    on_path = {name: f"/opt/pg16/bin/{name}" for name in ("initdb", "pg_ctl", "postgres")}
+    _installed(monkeypatch, {**on_path, "pgbench": "/nonexistent/bin/pgbench"},
+               {"/opt/pg16/bin": ALL - {"pgbench"}, "/usr/lib/postgresql/15/bin": ALL})
+    assert postgres_server.find_binaries() == {name: f"/usr/lib/postgresql/15/bin/{name}" for name in ALL}
+    whole = {name: f"/opt/pg16/bin/{name}" for name in ALL}
+    _installed(monkeypatch, whole, {"/usr/lib/postgresql/15/bin": ALL})
+    assert postgres_server.find_binaries() == whole  # (PATH's, all in one folder, first)
+
+
+def test_binaries_no_one_folder_holds_are_used_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    _installed(monkeypatch, {"pgbench": "/nonexistent/bin/pgbench"},
+               {"/usr/lib/postgresql/16/bin": ALL - {"pgbench"}})
+    with pytest.warns(postgres_server.MixedBinariesWarning, match="put one version's bin folder first on PATH"):
+        found = postgres_server.find_binaries()
+    assert found["pgbench"] == "/nonexistent/bin/pgbench" and found["postgres"] == "/usr/lib/postgresql/16/bin/postgres"
+    _installed(monkeypatch, {}, {"/usr/lib/postgresql/16/bin": ALL - {"pgbench"}})
+    with pytest.raises(PostgresUnavailable, match="PostgreSQL binaries not found: pgbench"):
+        postgres_server.find_binaries()
