@@ -56,7 +56,7 @@ from learned_systems.config.postgres_server import (  # noqa: F401 - kept import
     serves_from,
     tool_path,
 )
-from learned_systems.config.scratch import make_scratch, sweep_stale
+from learned_systems.config.scratch import make_scratch, size_text, sweep_stale
 from learned_systems.config.trial import TrialResult, mean_and_spread, programming_errors
 from learned_systems.errors import InputError, Unavailable
 from learned_systems.validation import positive_seconds, whole_number
@@ -167,9 +167,9 @@ class PostgresBackend:
         if needed > free:
             self._root.cleanup()
             raise InputError(
-                f"pgbench scale {self.scale} needs about {needed / 1e9:.2f} GB of disk (a "
-                f"{cluster / 1e9:.2f} GB cluster and a copy per trial), "
-                f"but {root.parent} has {free / 1e9:.2f} GB free"
+                f"pgbench scale {self.scale} needs about {size_text(needed)} of disk (a "
+                f"{size_text(cluster)} cluster and a copy per trial), "
+                f"but {root.parent} has {size_text(free)} free"
             )
         self._template: Path | None = None
 

@@ -115,6 +115,12 @@ def _remove_contents_but_the_record(folder: Path) -> None:
                 entry.unlink(missing_ok=True)
 
 
+def size_text(size: float) -> str:
+    """Bytes for a person, as the backends' disk checks say them: GB from 1 GB, MB below (a
+    small disk read '0.0 GB ... 0.00 GB free')."""
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.1f} MB"
+
+
 def _flock() -> ModuleType:
     """The ``fcntl`` module, or an OSError saying that this platform has no ``flock``."""
     if fcntl is None:

@@ -28,7 +28,7 @@ from typing import Any
 
 from learned_systems.config.factory import THROUGHPUT_UNITS
 from learned_systems.config.knobs import UNSAFE_NOTE, Knob, KnobSpace, unsafe_settings
-from learned_systems.config.scratch import make_scratch, sweep_stale
+from learned_systems.config.scratch import make_scratch, size_text, sweep_stale
 from learned_systems.config.trial import (
     TrialResult,
     programming_errors,
@@ -212,11 +212,6 @@ def _sqlite_temp_folder() -> Path:
     return Path.cwd()
 
 
-def _size_text(size: float) -> str:
-    """Bytes for a person: GB from 1 GB, MB below (a small disk read '0.0 GB ... 0.0 GB free')."""
-    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.1f} MB"
-
-
 def _check_disk_space(rows: int, template_dir: str | Path | None) -> None:
     """Refuse a workload whose template (in ``template_dir``), trial copy (in the system's
     temporary folder) and a page_size trial's VACUUM copy (in SQLite's temporary folder,
@@ -241,9 +236,9 @@ def _check_disk_space(rows: int, template_dir: str | Path | None) -> None:
         free = shutil.disk_usage(folder).free
         if needed > free:
             raise InputError(
-                f"{rows} rows need about {_size_text(needed)} of disk under {folder} (a database "
-                f"of ~{_size_text(database)} each for {', '.join(whats)}), "
-                f"but only {_size_text(free)} is free"
+                f"{rows} rows need about {size_text(needed)} of disk under {folder} (a database "
+                f"of ~{size_text(database)} each for {', '.join(whats)}), "
+                f"but only {size_text(free)} is free"
             )
 
 

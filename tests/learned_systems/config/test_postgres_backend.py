@@ -202,6 +202,18 @@ def test_a_scale_the_disk_cannot_hold_is_refused_before_any_work():
         PostgresBackend("tpcb", scale=10**8)  # 1.6 PB
 
 
+def test_a_small_disk_is_said_in_megabytes(monkeypatch):
+    """The refusal read "... but /tmp has 0.00 GB free" on a small disk."""
+    monkeypatch.setattr(postgres_backend, "find_binaries",
+                        lambda: {name: f"/nonexistent/{name}" for name in postgres_server.BINARIES})
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 998 * 10**6, 2 * 10**6))
+    cluster = postgres_backend.BYTES_PER_CLUSTER + postgres_backend.BYTES_PER_SCALE  # (scale 1: well below 1 GB)
+    with pytest.raises(ValueError) as refused:
+        PostgresBackend("tpcb", scale=1)
+    assert f"needs about {2 * cluster / 1e6:.1f} MB of disk (a {cluster / 1e6:.1f} MB cluster" in str(refused.value)
+    assert str(refused.value).endswith("has 2.0 MB free")
+
+
 @pytest.mark.parametrize(
     "bad",
     [
