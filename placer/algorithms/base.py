@@ -106,6 +106,31 @@ class Deadline:
         return stop_requested() or self.elapsed() >= self.budget_s
 
 
+def legalize_time_limit(budget_s: float) -> float:
+    """Seconds a legalisation on a budget of ``budget_s`` gets before the legaliser packs the
+    hard macros in rows instead (:func:`placer.algorithms.legalize.legalize`): half the budget,
+    and at least half a second, so a placement the greedy legalises in milliseconds (every
+    ordinary one) never takes that path, and a short run stays reproducible."""
+    return max(0.5 * budget_s, 0.5)
+
+
+def legalize_start(
+    netlist: Netlist, placement: Placement, budget_s: float, progress: ProgressCallback | None = None
+) -> Placement:
+    """``placement`` legalised as a method's start on a budget of ``budget_s`` seconds: hard
+    macros piled on one spot took the greedy legaliser seconds to minutes (4-40 times a 1 s
+    budget at 1,000-2,000 macros); past :func:`legalize_time_limit` they are packed in rows
+    instead, and ``progress`` gets a note saying so."""
+    from placer.algorithms.legalize import legalize
+
+    notes: list[str] = []
+    start = legalize(netlist, placement, time_limit_s=legalize_time_limit(budget_s), notes=notes)
+    for note in notes:
+        if progress is not None:
+            progress(Progress.noting(f"the start: {note}"))
+    return start
+
+
 def option_flag(value: Any) -> bool:
     """A boolean method option given as a bool, or as text (``true`` / ``false`` / ``1`` / ``0``)."""
     if isinstance(value, str):
@@ -211,18 +236,23 @@ class Placer(ABC):
         work_budget = budget_s * (1.0 - self.legalize_reserve)
         result = self.run(netlist, placement.copy(), work_budget, seed, progress or (lambda p: None))
         _check_result(self, netlist, result)
+        notes: list[str] = []
+        limit = legalize_time_limit(budget_s)  # (a pile of macros: packed in rows past it)
         try:
             # not packed from the corner: that keeps nothing of the method's result, and the
             # given placement, legalised, is the better fallback
-            result = legalize(netlist, result, reference=placement, last_resort=False)
+            result = legalize(netlist, result, reference=placement, last_resort=False, time_limit_s=limit, notes=notes)
         except LegalizationError as failure:  # (only no room: any other error is a bug of ours)
             try:
-                result = legalize(netlist, placement)
+                result = legalize(netlist, placement, time_limit_s=limit, notes=notes)
             except LegalizationError:
                 raise failure from None
             if progress is not None:
                 progress(Progress.noting(f"{self.name}'s placement {COULD_NOT_LEGALISE} "
                                          f"({failure}); {KEPT_THE_GIVEN}"))  # fmt: skip
+        if progress is not None:
+            for note in notes:
+                progress(Progress.noting(f"{self.name}'s placement: {note}"))
         if progress is not None:  # the cost delivered: a method's last report may predate
             from placer.cost.proxy import evaluate  # legalisation (analytical's overlaps)
 

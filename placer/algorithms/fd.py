@@ -43,6 +43,7 @@ from placer.algorithms.base import (
     Placer,
     Progress,
     ProgressCallback,
+    legalize_start,
     note_budget_cut,
     proxy_or_nan,
     register_placer,
@@ -428,7 +429,6 @@ class ForceDirected(Placer):
         seed: int,
         progress: ProgressCallback,
     ) -> Placement:
-        from placer.algorithms.legalize import legalize
         from placer.cost.proxy import evaluate
 
         deadline = Deadline(budget_s)
@@ -437,7 +437,7 @@ class ForceDirected(Placer):
         iterations = int(options.pop("iterations", 80))
         # the hard macros stay, so make them legal first: the costs compared (and reported)
         # are then those of placements the final legalisation leaves as they are
-        placement = legalize(netlist, placement)
+        placement = legalize_start(netlist, placement, budget_s, progress)
         best = placement
         best_cost = evaluate(netlist, placement).proxy
         progress(Progress(0.0, best_cost, "start"))

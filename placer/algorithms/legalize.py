@@ -13,6 +13,11 @@ between abutting macros adds up past the canvas where macros fill it in one dire
 when all of these fail is it an error.
 Soft macros are only clamped into the canvas (they may overlap: they are clusters of cells).
 
+Hard macros piled on one spot (a start with every macro at the origin or the centre) cost the
+greedy a search around an ever larger pile: 0.3 s for 400 macros, 3 s for 1,000, 25 s for
+2,000. A caller on a budget gives ``time_limit_s``: past it the greedy stops and the movable
+hard macros are packed in rows instead (:func:`_shelf_pack`, milliseconds), with a note.
+
 A macro's footprint is its ``width x height`` as the netlist gives them, whatever its
 orientation: PROXY_COST.md uses them so ("Macro width/height are used as given, whatever the
 orientation"), and so do the cost, the methods and this check. Orientations E, FE, W and FW
@@ -22,6 +27,9 @@ macro by 90 degrees themselves (mirroring keeps N/FN/S/FS and E/FE/W/FW apart).
 """
 
 from __future__ import annotations
+
+import time
+import weakref
 
 import numpy as np
 from numba import njit
@@ -57,8 +65,35 @@ class LegalizationError(InputError):
     (callers with a fallback catch this alone, so a bug of ours is not taken for it)."""
 
 
+class _OutOfTime(Exception):
+    """The greedy passed its time limit (caught in :func:`legalize`)."""
+
+
+#: The last few legalisations' inputs and results, newest last: ``placer place`` legalises the
+#: start once more for its closing note, as the method did before it (and before legalising
+#: its own result): a second full run on a pile of macros.
+_recent: list[tuple[tuple[object, ...], weakref.ref[Netlist], Placement, str]] = []
+_RECENT = 4
+
+
+def _key(netlist: Netlist, placement: Placement, reference: Placement | None, last_resort: bool) -> tuple[object, ...]:
+    """What a legalisation depends on, comparable by ``==`` (the netlist by identity: its arrays
+    are read-only)."""
+    def arrays(p: Placement | None) -> tuple[bytes, ...]:
+        if p is None:
+            return ()
+        return tuple(np.asarray(a).tobytes() for a in (p.x, p.y, p.orientation, p.fixed))
+
+    return (id(netlist), arrays(placement), arrays(reference), last_resort)
+
+
 def legalize(
-    netlist: Netlist, placement: Placement, reference: Placement | None = None, last_resort: bool = True
+    netlist: Netlist,
+    placement: Placement,
+    reference: Placement | None = None,
+    last_resort: bool = True,
+    time_limit_s: float | None = None,
+    notes: list[str] | None = None,
 ) -> Placement:
     """A legal placement close to ``placement`` (a new object; the input is not changed).
 
@@ -69,7 +104,39 @@ def legalize(
     Raises ValueError when the macros cannot all fit (fixed ones overlapping or outside the
     canvas, a movable one larger than the canvas; :class:`LegalizationError` where every
     strategy found no room) or a position is not a finite number.
+
+    With ``time_limit_s``, the greedy strategies stop after that many seconds and the movable
+    hard macros are packed in rows from the lower-left corner instead (where they fit: else the
+    greedy goes on to the end); a note saying so is appended to ``notes``. The same inputs as
+    one of the last few calls give its result again without the work (a note too, when it had
+    one).
     """
+    key = _key(netlist, placement, reference, last_resort)
+    for known, owner, result, note in reversed(_recent):
+        # (a packed placement is no answer to a call without a time limit)
+        if known == key and owner() is netlist and (not note or time_limit_s is not None):
+            if note and notes is not None:
+                notes.append(note)
+            return result.copy()
+    own: list[str] = []
+    out = _legalize(netlist, placement, reference, last_resort, time_limit_s, own)
+    _recent.append((key, weakref.ref(netlist), out.copy(), own[0] if own else ""))
+    del _recent[:-_RECENT]
+    if notes is not None:
+        notes.extend(own)
+    return out
+
+
+def _legalize(
+    netlist: Netlist,
+    placement: Placement,
+    reference: Placement | None,
+    last_resort: bool,
+    time_limit_s: float | None,
+    notes: list[str],
+) -> Placement:
+    """:func:`legalize` without the memory of the last call."""
+    stop_at = time.perf_counter() + time_limit_s if time_limit_s is not None else np.inf
     c = netlist.require_canvas()
     check_placement_matches(netlist, placement, arrays_only=False)
     if reference is not None:
@@ -127,7 +194,20 @@ def legalize(
         for order, packed in attempts:
             out.x[movable_hard] = corner_x if packed else wanted_x
             out.y[movable_hard] = corner_y if packed else wanted_y
-            stuck = _place_in_order(netlist, out, np.concatenate([pinned, movable_hard[order]]), gap)
+            try:
+                stuck = _place_in_order(netlist, out, np.concatenate([pinned, movable_hard[order]]), gap, stop_at)  # noqa: E501
+            except _OutOfTime:
+                if _shelf_pack(netlist, out, pinned, movable_hard):
+                    notes.append(
+                        f"legalisation took over {time_limit_s:.3g} s (hard macros piled up): the "
+                        f"{movable_hard.size} movable hard macros were packed in rows from the lower-left "
+                        "corner instead, keeping nothing of where they were"
+                    )
+                    return out
+                stop_at = np.inf  # no room in rows: the greedy, to its end
+                out.x[movable_hard] = corner_x if packed else wanted_x
+                out.y[movable_hard] = corner_y if packed else wanted_y
+                stuck = _place_in_order(netlist, out, np.concatenate([pinned, movable_hard[order]]), gap)
             if not stuck:
                 return out
     tried = "largest first, swept in x, swept in y" + (", packed from the corner" if last_resort else "")
@@ -137,12 +217,45 @@ def legalize(
     )
 
 
-def _place_in_order(netlist: Netlist, out: Placement, order: np.ndarray, gap_share: float = GAP) -> str:
+def _shelf_pack(netlist: Netlist, out: Placement, pinned: np.ndarray, movable: np.ndarray) -> bool:
+    """Pack the ``movable`` hard macros in rows (shelves) from the lower-left corner, tallest
+    first, each row as high as its first macro, stepping past the ``pinned`` ones; False (and
+    ``out`` partly changed) when they do not all fit. Linear in the macros (times the pinned
+    ones): the fallback when the greedy runs out of time."""
+    c = netlist.require_canvas()
+    gap_x, gap_y = axis_tolerances(c, GAP)
+    tol_x, tol_y = axis_tolerances(c)
+    pxl = out.x[pinned] - netlist.width[pinned] / 2
+    pxh = out.x[pinned] + netlist.width[pinned] / 2
+    pyl = out.y[pinned] - netlist.height[pinned] / 2
+    pyh = out.y[pinned] + netlist.height[pinned] / 2
+    x = y = row_h = 0.0
+    for i in movable[np.argsort(-netlist.height[movable], kind="stable")].tolist():
+        w, h = float(netlist.width[i]), float(netlist.height[i])
+        while True:
+            if x > 0 and x + w > c.width + tol_x:  # a new row above this one
+                x, y, row_h = 0.0, y + row_h + gap_y, 0.0
+            if y + h > c.height + tol_y or x + w > c.width + tol_x:
+                return False
+            hit = np.minimum(x + w, pxh) - np.maximum(x, pxl) > tol_x
+            hit &= np.minimum(y + h, pyh) - np.maximum(y, pyl) > tol_y
+            if not hit.any():
+                break
+            x = float(pxh[hit].max()) + gap_x  # past the pinned macros in the way
+        out.x[i], out.y[i] = x + w / 2, y + h / 2
+        x, row_h = x + w + gap_x, max(row_h, h)
+    return True
+
+
+def _place_in_order(
+    netlist: Netlist, out: Placement, order: np.ndarray, gap_share: float = GAP, stop_at: float = np.inf
+) -> str:
     """Place the hard macros of ``order`` one by one in ``out``: each stays if legal among the
     ones before it, else moves to the nearest legal position, ``gap_share`` of the canvas's
     width (abutting in x) or height (in y) away from the macros it abuts. Returns "" when all
     found one, else the name of the first that found none. The fixed ones come first and stay:
-    :func:`check_placeable` has refused any two of them overlapping, by the same test."""
+    :func:`check_placeable` has refused any two of them overlapping, by the same test. Raises
+    :class:`_OutOfTime` past ``stop_at`` (a ``time.perf_counter()`` reading)."""
     c = netlist.require_canvas()
     box = np.empty((4, order.size))  # xl, xh, yl, yh of the macros placed so far
     gap_x, gap_y = axis_tolerances(c, gap_share)
@@ -152,6 +265,8 @@ def _place_in_order(netlist: Netlist, out: Placement, order: np.ndarray, gap_sha
         xl, xh, yl, yh = box[0, :k], box[1, :k], box[2, :k], box[3, :k]
         x0, y0 = float(out.x[i]), float(out.y[i])
         if k and _hits(np.array([x0]), np.array([y0]), wi, hi, xl, xh, yl, yh, tol_x, tol_y)[0]:
+            if time.perf_counter() > stop_at:
+                raise _OutOfTime
             found = _nearest_legal(x0, y0, wi, hi, xl, xh, yl, yh, c.width, c.height, gap_x, gap_y, tol_x, tol_y)
             if found is None:
                 return str(netlist.names[i])

@@ -34,11 +34,11 @@ from placer.algorithms.base import (
     Progress,
     ProgressCallback,
     get_placer,
+    legalize_start,
     option_flag,
     register_placer,
     rescaled,
 )
-from placer.algorithms.legalize import legalize
 from placer.algorithms.search_moves import MOVES
 from placer.algorithms.search_state import (
     TIMING_OPTION_CHECKS,
@@ -141,7 +141,7 @@ class Refine(Placer):
         progress: ProgressCallback,
     ) -> Placement:
         deadline = Deadline(budget_s)  # the set-up (legaliser, evaluator) counts too
-        start = legalize(netlist, placement)
+        start = legalize_start(netlist, placement, budget_s, progress)
         return _refine(netlist, start, deadline, seed, progress, self.options)
 
 
@@ -207,7 +207,7 @@ def refine_soft_macros(
     o["pool"] = "soft"
     o.setdefault("moves", {"shift": 0.42, "hotspot": 0.27, "hotnet": 0.27, "region": 0.2})  # no mirror
     deadline = Deadline(budget_s)
-    start = legalize(netlist, placement)
+    start = legalize_start(netlist, placement, budget_s, progress)
     return _refine(netlist, start, deadline, seed, progress or (lambda _p: None), o)
 
 
@@ -261,7 +261,7 @@ class GlobalRefine(Placer):
                 "the analytical stage was cut by the budget, not by its own end: with max_steps "
                 "the run is still not reproducible (give analytical.max_iterations small enough "
                 "to finish within the budget)"))  # fmt: skip
-        starts = {"given": legalize(netlist, placement), **({"analytical": spread} if spread is not None else {})}
+        starts = {"given": legalize_start(netlist, placement, budget_s, progress), **({"analytical": spread} if spread is not None else {})}
         w_timing, metric = timing_options(self.options)  # by the objective refine searches
 
         def objective(start: Placement) -> float:

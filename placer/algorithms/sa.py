@@ -19,8 +19,14 @@ import numpy as np
 from netlists.model import Netlist, Placement
 from placer.algorithms import options as opt
 from placer.algorithms.anneal import AnnealSchedule, anneal
-from placer.algorithms.base import Deadline, Placer, Progress, ProgressCallback, register_placer
-from placer.algorithms.legalize import legalize
+from placer.algorithms.base import (
+    Deadline,
+    Placer,
+    Progress,
+    ProgressCallback,
+    legalize_start,
+    register_placer,
+)
 from placer.algorithms.search_moves import MOVES
 from placer.algorithms.search_state import (
     TIMING_OPTION_CHECKS,
@@ -115,7 +121,7 @@ class SimulatedAnnealing(Placer):
         )
         fd_every = float(o.get("fd_every", 0.1))
         deadline = Deadline(budget_s)  # the set-up (legaliser, evaluator) counts too
-        start = legalize(netlist, placement)
+        start = legalize_start(netlist, placement, budget_s, progress)
         state = SearchState(netlist, start, np.random.default_rng(seed), *timing_options(o))
         hook = soft_macro_step(deadline, capped=o.get("max_steps") is None) if fd_every > 0 else None
         if state.hard.size == 0:  # nothing to anneal: the soft-macro step alone, if it helps

@@ -311,3 +311,57 @@ def test_macros_stacked_on_a_long_thin_canvas_are_pulled_apart(tall_design, per_
     out = legalize(netlist, placement)
     assert per_axis_problems(netlist, out) == ([], [])
     assert check_legality(netlist, out).legal
+
+
+def _stacked(n_hard: int, seed: int = 0):  # type: ignore[no-untyped-def]
+    """A generated design with every hard macro at the canvas centre (a common 'unplaced' start)."""
+    nl, pl = generate(n_hard, 4, 4, seed=seed)
+    c = nl.require_canvas()
+    pl.x[nl.hard_macros], pl.y[nl.hard_macros] = c.width / 2, c.height / 2
+    return nl, pl
+
+
+def test_a_pile_past_the_time_limit_is_packed_in_rows_with_a_note() -> None:
+    """Piled macros took the greedy seconds (25 s at 2,000), whatever a caller's budget: past
+    ``time_limit_s`` (here at once) they are packed in rows, legal, and a note says so."""
+    nl, pl = _stacked(300)
+    h = nl.hard_macros
+    pl.fixed[h[0]] = True  # the rows step past it
+    notes: list[str] = []
+    out = legalize(nl, pl, time_limit_s=0.0, notes=notes)
+    assert check_legality(nl, out, pl).legal
+    assert (out.x[h[0]], out.y[h[0]]) == (pl.x[h[0]], pl.y[h[0]])
+    assert len(notes) == 1 and "the 299 movable hard macros were packed in rows" in notes[0]
+    quiet: list[str] = []  # a legal placement is no work: no note, however short the limit
+    assert np.array_equal(legalize(nl, out, time_limit_s=0.0, notes=quiet).x, out.x) and not quiet
+
+
+def test_the_same_legalisation_again_is_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``placer place`` legalised the start again for its closing note after the method had: a
+    pile of macros cost the run twice. The same inputs give the result again, a copy; changed
+    inputs are legalised anew."""
+    import placer.algorithms.legalize as legalize_module
+
+    calls = []
+    real = legalize_module._legalize
+    monkeypatch.setattr(legalize_module, "_legalize", lambda *a: calls.append(1) or real(*a))
+    nl, pl = _stacked(20, seed=2)
+    first = legalize(nl, pl)
+    again = legalize(nl, pl.copy())
+    assert len(calls) == 1 and again is not first
+    assert np.array_equal(first.x, again.x) and np.array_equal(first.y, again.y)
+    again.x[:] = 0.0  # the remembered one is not the caller's
+    assert np.array_equal(legalize(nl, pl).x, first.x) and len(calls) == 1
+    moved = pl.copy()
+    moved.x[nl.hard_macros[0]] += 1.0
+    legalize(nl, moved)
+    legalize(nl, pl, reference=moved)
+    assert len(calls) == 3
+    # a packed result is no answer to a call without a limit
+    nl2, pl2 = _stacked(30, seed=3)
+    notes: list[str] = []
+    legalize(nl2, pl2, time_limit_s=0.0, notes=notes)
+    legalize(nl2, pl2, time_limit_s=5.0, notes=notes)
+    assert len(calls) == 4 and len(notes) == 2  # remembered, its note given again
+    legalize(nl2, pl2)
+    assert len(calls) == 5

@@ -131,3 +131,23 @@ def test_a_design_without_movable_hard_macros_ends_early_with_a_note() -> None:
     notes.clear()  # without the soft-macro step (fd_every=0) it says it ran none
     get_placer("sa", fd_every=0).place(netlist, placement, budget_s=5.0, seed=0, progress=lambda p: notes.append(p.message))
     assert any("no movable hard macro to anneal: sa ends before its budget" in n for n in notes)
+
+
+def test_a_start_of_macros_piled_on_one_spot_keeps_to_a_short_budget() -> None:
+    """2,000 hard macros stacked at the centre took the legaliser 25 s before a 1 s sa run
+    began (and ``placer place`` as long again for its note): past half the budget (at least
+    0.5 s) the start is packed in rows, and a note says so."""
+    import time
+
+    from placer.algorithms.base import get_placer, warm_up
+
+    nl, pl = generate(2000, 4, 4, seed=0)
+    c = nl.require_canvas()
+    pl.x[nl.hard_macros], pl.y[nl.hard_macros] = c.width / 2, c.height / 2
+    warm_up("sa")
+    notes: list[str] = []
+    began = time.perf_counter()
+    out = get_placer("sa").place(nl, pl, budget_s=1.0, progress=lambda p: p.note and notes.append(p.note))
+    assert time.perf_counter() - began < 10.0  # (generous: about 1.5 s; it was 25 s)
+    assert any("the start: legalisation took over 0.5 s" in n and "packed in rows" in n for n in notes), notes
+    assert legalize(nl, out).x.tolist() == out.x.tolist()  # legal
