@@ -75,12 +75,14 @@ class Greedy(Placer):
         order = movable[np.lexsort((movable, -(netlist.width[movable] * netlist.height[movable])))]
         # fixed hard macros are outside the order: obstacles and placed pins from the start
         state = SequentialGridState(netlist, p, order=order, soft_macros_placed=True)
+        no_cell = 0
         while not state.done:
             if deadline.expired():  # the macros not reached keep their place; legalised after
                 break
             legal = state.legal_mask()
             if not legal.any():  # no cell centre fits: it stays; the legaliser finds it room
                 state.skip()
+                no_cell += 1
                 continue
             score = np.where(legal, state.cost_mask(dens_w), np.inf)
             row, col = np.unravel_index(int(np.argmin(score)), score.shape)
@@ -88,6 +90,11 @@ class Greedy(Placer):
             if state.n_placed % 20 == 1:
                 progress(Progress(state.n_placed / max(order.size, 1) * 0.8))
         p = state.placement
+        if no_cell:  # (said nowhere: the macro merely stayed, legalised, as if placed)
+            progress(Progress.noting(
+                f"{no_cell:,} of {order.size:,} movable hard macros fit no grid cell (none of the "
+                f"{netlist.require_canvas().cols} x {netlist.require_canvas().rows} cell centres holds one inside the "
+                "canvas, clear of those placed): they keep their given place, legalised"))  # fmt: skip
         fd, soft_refine = option_flag(self.options.get("fd", True)), option_flag(self.options.get("soft_refine", False))
         soft_to_move = bool(np.any(~p.fixed[netlist.soft_macros]))
         # (a soft-macro refinement without max_steps runs on the clock: no budget repeats it)

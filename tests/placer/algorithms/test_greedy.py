@@ -117,3 +117,27 @@ def test_a_run_the_budget_did_not_cut_says_nothing_of_it(design) -> None:  # typ
     assert not _not_reproducible(notes), notes.texts
     np.testing.assert_array_equal(first.x, again.x)
     np.testing.assert_array_equal(first.y, again.y)
+
+
+def test_hard_macros_no_grid_cell_fits_are_named_in_a_note(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    """On a 2 x 2 grid of a 100 x 100 canvas, a 60 x 30 macro centred on a cell centre (25 or
+    75) sticks out of the canvas: greedy kept all three at their start, legalised, and said
+    nothing, as if it had placed them."""
+    from netlists.model import Canvas
+
+    hard = [(f"h{k}", 60.0, 30.0, 50.0, y, [(0.0, 0.0)]) for k, y in enumerate((16.0, 50.0, 84.0))]
+    netlist, placement = tiny_builder(
+        ports=[("A", 0.0, 90.0)], hard=hard, nets=[("A", ["h0/P0", "h2/P0"], 1)], canvas=Canvas(100.0, 100.0, 2, 2)
+    )
+    notes = NoteCollector()
+    out = get_placer("greedy").place(netlist, placement, budget_s=5.0, progress=notes)
+    said = [t for t in notes.texts if "fit no grid cell" in t]
+    assert said and said[0].startswith("3 of 3 movable hard macros fit no grid cell"), notes.texts
+    h = netlist.hard_macros
+    assert np.array_equal(out.x[h], placement.x[h]) and np.array_equal(out.y[h], placement.y[h])  # kept
+
+
+def test_a_run_where_every_macro_found_a_cell_has_no_such_note(design) -> None:  # type: ignore[no-untyped-def]
+    notes = NoteCollector()
+    get_placer("greedy").place(*design, budget_s=5.0, progress=notes)
+    assert not [t for t in notes.texts if "fit no grid cell" in t]
