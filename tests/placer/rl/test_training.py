@@ -2236,3 +2236,37 @@ def test_a_failed_env_start_stops_only_the_env_processes(tiny_design, tmp_path, 
         if theirs.is_alive():
             theirs.terminate()
             theirs.join()
+
+
+def test_sampled_episode_seeds_stay_in_torchs_range(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Seed 2**64 - 1 with samples >= 1 gave the first sampled episode 2**64, which
+    torch.manual_seed refuses (exit 70): the seeds wrap below 2**64, distinct, and seeds in
+    range are as they were."""
+    import torch
+
+    from placer.rl import inference, monitor
+
+    seeds: list[int] = []
+
+    def fake_episode(model, env, deterministic, seed, stop=None):  # type: ignore[no-untyped-def]
+        if not deterministic:
+            with torch.random.fork_rng():  # (as the real one: inside a fork)
+                torch.manual_seed(seed)
+        seeds.append(seed)
+        return {"placement": f"episode {seed}", "cost": {"objective": 1.0}}
+
+    monkeypatch.setattr(monitor, "run_episode", fake_episode)
+    inference.place_with_policy(object(), object(), samples=3, seed=2**64 - 2)  # type: ignore[arg-type]
+    assert seeds == [2**64 - 2, 2**64 - 1, 0, 1]
+    seeds.clear()
+    inference.place_with_policy(object(), object(), samples=2, seed=7)  # type: ignore[arg-type]
+    assert seeds == [7, 8, 9]
+
+
+def test_rl_samples_with_the_largest_seed_place(trained_run, tiny_design) -> None:  # type: ignore[no-untyped-def]
+    from placer.algorithms.base import get_placer
+
+    _, out = trained_run
+    netlist, placement = tiny_design
+    p = get_placer("rl", model=str(out), samples=2).place(netlist, placement, 30, seed=2**64 - 1)
+    assert p.x.shape == placement.x.shape
