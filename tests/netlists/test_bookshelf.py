@@ -945,3 +945,27 @@ def test_a_pl_is_not_written_for_a_macro_turned_against_the_designs_pl(tmp_path:
         pl_text(own_nl, own)
     with pytest.raises(ValueError, match="was not read from Bookshelf"):
         pl_text(nl, pl)
+
+
+def test_a_tiny_soft_macro_does_not_make_millions_of_rows(tmp_path: Path) -> None:
+    """Rows were as high as the tallest soft macro: one 1e-6 high on a canvas 100 high made 1e8
+    rows (out of memory). The rows are at least 1/10,000 of the canvas's height, and the design
+    reads back the same (kinds, sizes, positions)."""
+    import dataclasses
+
+    netlist, placement = generate(3, 2, 4, seed=2)
+    soft = netlist.soft_macros
+    width, height = netlist.width.copy(), netlist.height.copy()
+    width[soft], height[soft] = 1e-6, 1e-6
+    tiny = dataclasses.replace(netlist, width=width, height=height)
+    aux = write_bookshelf(tiny, placement, tmp_path, "d")
+    scl = (tmp_path / "d.scl").read_text()
+    assert scl.count("CoreRow") <= 10_001
+    back, back_placement = read_bookshelf(aux)
+    assert (back.node_type == NodeType.HARD_MACRO).sum() == tiny.hard_macros.size
+    assert (back.node_type == NodeType.SOFT_MACRO).sum() == soft.size
+    by_name = {name: i for i, name in enumerate(back.names)}
+    for i in np.concatenate([tiny.hard_macros, soft]):
+        j = by_name[tiny.names[i]]
+        assert (back.width[j], back.height[j]) == (tiny.width[i], tiny.height[i])
+        assert (back_placement.x[j], back_placement.y[j]) == (placement.x[i], placement.y[i])

@@ -38,7 +38,7 @@ Writing lists ports and macros as nodes (ports 0 x 0, ``terminal``; pads with th
 ``# placer-gym kind : NAME pad`` comment, so they stay ports wherever they lie) and every net pin by its
 owner; the driver is written ``O``, the other pins ``I`` (``B`` directions are not kept). Netlists
 that did not come from Bookshelf get rows synthesised over the canvas with the tallest soft macro
-as row height (so hard macros no taller than that are standard cells to other Bookshelf tools,
+as row height, at least 1/10,000 of the canvas's height (so hard macros no taller than that are standard cells to other Bookshelf tools,
 which do not read the kind comments below) and net names from their drivers; a macro the reader's height rule would class
 otherwise (a hard macro no taller than a row) is named in a ``# placer-gym kind : NAME hard``
 comment of the ``.nodes``, which the reader applies, so hard macros stay hard. The canvas grid and routing figures are written as a ``# placer-gym canvas``

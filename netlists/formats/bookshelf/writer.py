@@ -217,10 +217,17 @@ def _exact_length(start: float, end: float) -> float:
     return length
 
 
+#: The thinnest synthesised row, as a share of the canvas's height: at most 10,000 rows.
+MIN_ROW_SHARE = 1e-4
+
+
 def _synthesised_rows(
     netlist: Netlist, canvas: Canvas, x0: float, y0: float
 ) -> list[dict[str, Any]]:
-    """Rows over the canvas; row height = the tallest soft macro (see module doc)."""
+    """Rows over the canvas; row height = the tallest soft macro (see module doc), but at least
+    :data:`MIN_ROW_SHARE` of the canvas's height: a soft macro 1e-6 high on a canvas 100 high
+    made 1e8 rows (gigabytes of ``.scl``). A row taller than the rule's changes only which
+    hard macros need a ``# placer-gym kind`` comment to read back hard."""
     soft = netlist.height[netlist.soft_macros]
     hard = netlist.height[netlist.hard_macros]
     if soft.size and soft.max() > 0:
@@ -229,6 +236,7 @@ def _synthesised_rows(
         row_height = float(hard.min()) / 2
     else:
         row_height = canvas.height / 10
+    row_height = max(row_height, canvas.height * MIN_ROW_SHARE)
     n_rows = max(1, math.ceil(canvas.height / row_height - 1e-9))
     n_sites, spacing = 1, canvas.width
     for site in (1.0, 0.1, 0.01, 0.001):
