@@ -316,9 +316,18 @@ def _note_how_it_ended(run: _AnnealRun, progress: ProgressCallback) -> None:
             "max_steps is)"))  # fmt: skip
     if step > 0 and run.best_cost >= run.start_objective:  # (a result equal to its start said nothing)
         accepted = sum(run.stats.accepted.values())
+        # what would help: a longer run only where moves could be made at all (a swap among
+        # one macro never can), and more steps, not budget, where max_steps ended it
+        if sum(run.stats.illegal.values()) >= step:
+            remedy = ("no proposal was a move the placement allows (e.g. a swap needs two movable "
+                      "macros): a longer run would not find one either")  # fmt: skip
+        elif max_steps is not None and step >= max_steps:
+            remedy = "a larger max_steps may find one"
+        else:
+            remedy = "a larger budget may find one"
         progress(Progress.noting(
             f"no move lowered the objective ({step:,} proposals, {accepted:,} accepted): the "
-            "placement is the search's start; a larger budget may find one"))  # fmt: skip
+            f"placement is the search's start; {remedy}"))  # fmt: skip
 
 
 def _restore_best(run: _AnnealRun) -> None:

@@ -82,6 +82,25 @@ def soft_macro_step(deadline: Deadline, capped: bool = True) -> Callable[[Search
     return hook
 
 
+def _soft_step_alone(state: SearchState, hook: Callable[[SearchState], None] | None, deadline: Deadline) -> str:
+    """Run the soft-macro step once on a design with no movable hard macro, and the note saying
+    what happened (it said "ran one force-directed step" where there was no soft macro to move
+    or no budget left, and nothing moved)."""
+    head = "no movable hard macro to anneal: sa"
+    if state.soft.size == 0:
+        return f"{head} has no soft macro to move either, and ends before its budget"
+    if hook is None:  # (fd_every=0, or no force-directed placer)
+        return f"{head} ends before its budget (refine searches soft macros too)"
+    if deadline.remaining() <= 0:
+        return f"{head} had no budget left for a force-directed step of the soft macros (refine searches them too)"
+    before_x, before_y = state.placement.x.copy(), state.placement.y.copy()
+    hook(state)  # (it keeps its placement only where the objective is lower)
+    kept = not (np.array_equal(before_x, state.placement.x) and np.array_equal(before_y, state.placement.y))
+    what = "kept: it lowered the objective" if kept else "not kept: it did not lower the objective"
+    return (f"{head} ran one force-directed step of the soft macros ({what}) and ends before its "
+            "budget (refine searches soft macros too)")  # fmt: skip
+
+
 @register_placer
 class SimulatedAnnealing(Placer):
     """Simulated annealing over hard macros with periodic force-directed soft-macro steps.
@@ -125,11 +144,7 @@ class SimulatedAnnealing(Placer):
         state = SearchState(netlist, start, np.random.default_rng(seed), *timing_options(o))
         hook = soft_macro_step(deadline, capped=o.get("max_steps") is None) if fd_every > 0 else None
         if state.hard.size == 0:  # nothing to anneal: the soft-macro step alone, if it helps
-            if hook is not None:
-                hook(state)  # (it keeps its placement only where the objective is lower)
-            ran = "ran one force-directed step of the soft macros and " if hook is not None else ""
-            progress(Progress.noting(f"no movable hard macro to anneal: sa {ran}ends before its budget "
-                                     "(refine searches soft macros too)"))  # fmt: skip
+            progress(Progress.noting(_soft_step_alone(state, hook, deadline)))
             return state.placement.copy()
         anneal(state, moves, deadline.remaining(), progress, schedule, pool=state.hard,
                hook_every=fd_every if hook else None, hook=hook, max_steps=o.get("max_steps"))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from netlists.generate import generate
+from netlists.model import Canvas
 from placer.algorithms.search_heat import net_heat
 from placer.algorithms.search_state import SearchState
 
@@ -102,3 +103,28 @@ def test_shift_radii_past_the_grid_are_capped_not_overflowed() -> None:
     placed = get_placer("refine", radius_start=1e-300, radius_end=1e300, max_steps=400).place(
         netlist, placement, budget_s=30, seed=0)
     assert check_legality(netlist, placed).overlap_area == 0.0
+
+
+def _no_better_notes(state: SearchState, moves: dict[str, float], max_steps: int) -> list[str]:
+    from placer.algorithms.anneal import anneal
+
+    notes: list[str] = []
+    anneal(state, moves, 30.0, lambda p: p.note and notes.append(p.note), pool=state.hard, max_steps=max_steps)
+    return [n for n in notes if n.startswith("no move lowered the objective")]
+
+
+def test_a_run_no_move_could_change_does_not_ask_for_a_larger_budget(tiny_builder) -> None:  # type: ignore[no-untyped-def]
+    """"a larger budget may find one" was said of a swap-only run with one movable macro (no
+    proposal is ever a move) and of a run max_steps ended (the budget was not what ended it)."""
+    netlist, placement = tiny_builder(
+        ports=[("A", 0.0, 50.0)],
+        hard=[("h0", 10.0, 10.0, 30.0, 50.0, [(0.0, 0.0)]), ("h1", 10.0, 10.0, 70.0, 50.0, [(0.0, 0.0)])],
+        nets=[("A", ["h0/P0", "h1/P0"], 1)],
+        canvas=Canvas(100.0, 100.0, 4, 4),
+    )
+    placement.fixed[netlist.hard_macros[1]] = True  # one movable macro: nothing to swap it with
+    said = _no_better_notes(SearchState(netlist, placement, np.random.default_rng(0)), {"swap": 1.0}, 50)
+    assert said and "no proposal was a move the placement allows" in said[0] and "budget" not in said[0]
+    # a mirror of a macro whose only pin is at its centre changes nothing: accepted, never lower
+    said = _no_better_notes(SearchState(netlist, placement, np.random.default_rng(0)), {"mirror": 1.0}, 50)
+    assert said and said[0].endswith("a larger max_steps may find one")

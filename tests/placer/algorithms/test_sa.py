@@ -151,3 +151,26 @@ def test_a_start_of_macros_piled_on_one_spot_keeps_to_a_short_budget() -> None:
     assert time.perf_counter() - began < 10.0  # (generous: about 1.5 s; it was 25 s)
     assert any("the start: legalisation took over 0.5 s" in n and "packed in rows" in n for n in notes), notes
     assert legalize(nl, out).x.tolist() == out.x.tolist()  # legal
+
+
+def test_the_note_of_a_design_without_movable_hard_macros_says_what_happened() -> None:
+    """It said "ran one force-directed step of the soft macros" where there were none, or no
+    budget was left for one (nothing moved)."""
+    from placer.algorithms.base import get_placer
+
+    def notes_of(netlist, placement, budget_s: float) -> list[str]:  # type: ignore[no-untyped-def]
+        notes: list[str] = []
+        get_placer("sa").place(netlist, placement, budget_s=budget_s, seed=0,
+                               progress=lambda p: p.note and notes.append(p.note))  # fmt: skip
+        return [n for n in notes if n.startswith("no movable hard macro to anneal")]
+
+    no_soft, placement = generate(4, 0, 4, seed=1)
+    placement.fixed[no_soft.hard_macros] = True
+    said = notes_of(no_soft, placement, 5.0)
+    assert said and "has no soft macro to move either" in said[0] and "force-directed" not in said[0]
+    netlist, placement = generate(4, 6, 4, seed=1)
+    placement.fixed[netlist.hard_macros] = True
+    said = notes_of(netlist, placement, 0.0)
+    assert said and "had no budget left for a force-directed step" in said[0] and "ran one" not in said[0]
+    said = notes_of(netlist, placement, 5.0)
+    assert said and "ran one force-directed step of the soft macros (" in said[0] and "kept" in said[0]
