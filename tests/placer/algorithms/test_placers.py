@@ -602,10 +602,10 @@ def test_only_a_legaliser_finding_no_room_falls_back_to_the_given_placement(monk
     real = legalize_module.legalize
 
     def failing(kind):  # type: ignore[no-untyped-def]
-        def legalize(nl, p, reference=None, last_resort=True):  # type: ignore[no-untyped-def]
+        def legalize(nl, p, reference=None, last_resort=True, **limits):  # type: ignore[no-untyped-def]
             if reference is not None:  # the method's result; the fallback runs the real one
                 raise kind("operands could not be broadcast together")
-            return real(nl, p, reference=reference, last_resort=last_resort)
+            return real(nl, p, reference=reference, last_resort=last_resort, **limits)
         return legalize
 
     monkeypatch.setattr(legalize_module, "legalize", failing(LegalizationError))
