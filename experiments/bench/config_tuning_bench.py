@@ -77,7 +77,7 @@ from learned_systems.config.workloads import MIN_ROWS, WORKLOAD_NAMES
 from learned_systems.objectives import ConfigObjective
 from learned_systems.plots import plot_best_so_far
 from learned_systems.results import ResultsStore
-from learned_systems.tuners import TUNER_NAMES
+from learned_systems.tuners import TUNER_NAMES, make_tuner
 from learned_systems.tuning import (
     TuningSummary,
     failure_causes_text,
@@ -244,7 +244,7 @@ def tune_in_turns(
     trials at a fifth of random search's throughput, configurations alike). Each turn resumes
     its run from the store (``run_tuning``'s resume proposes what a run never stopped would),
     so the trials are the ones one go would propose. ``turn`` 0: each run in one go, one after
-    another (how the tables recorded before stop 52 were made). The last summary of each run."""
+    another (how the tables recorded before the turns were made). The last summary of each run."""
     done: dict[tuple[str, int], TuningSummary] = {}
     step = trials if turn <= 0 else turn
     for round_index, upto in enumerate(range(step, trials + step, step)):
@@ -252,7 +252,10 @@ def tune_in_turns(
         shift = round_index % len(runs)
         for tuner, seed in runs[shift:] + runs[:shift]:
             print(f"[config_bench] {label} {tuner} seed {seed}: trials to {upto}", flush=True)
-            done[(tuner, seed)] = run_tuning(objective, tuner, upto, seed, store, run)
+            # a tuner made for all the trials, not this turn's count: Optuna times its closing
+            # re-measurements by it (made for ``upto``, each turn's last trials were re-measurements)
+            made = make_tuner(tuner, objective.space, seed, trials)
+            done[(tuner, seed)] = run_tuning(objective, made, upto, seed, store, run)
     return done
 
 
@@ -697,7 +700,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         default=5,
         help="trials each tuner and seed runs in its turn before the next one's, round after "
         "round, so a drifting machine slows every tuner alike (0: each tuner and seed in one "
-        "go, one after another, as the tables recorded before stop 52 were made)",
+        "go, one after another, as the recorded tables that name no turns were made)",
     )
     parser.add_argument(
         "--seeds",
