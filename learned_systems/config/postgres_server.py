@@ -90,17 +90,28 @@ def _holds_all(folder: str) -> dict[str, str] | None:
     return paths if all(os.access(path, os.X_OK) for path in paths.values()) else None
 
 
+def _path_folders() -> list[str]:
+    """PATH's folders in order (as absolute paths; empty entries skipped: the server's tools
+    run from ``/``, where the current folder's would not be found)."""
+    return [os.path.abspath(entry) for entry in os.environ.get("PATH", os.defpath).split(os.pathsep) if entry]
+
+
 def find_binaries() -> dict[str, str]:
-    """Paths of initdb, pg_ctl, postgres and pgbench, all from one installation: PATH's where
-    they all lie in one folder (links followed), else the first of /usr/local/bin and Debian's
-    versioned folders (newest version first) that holds them all. Each was looked up on its
-    own, so one run mixed versions (16's server with 15's pgbench), and "9.6" sorted above
-    "15". Where no folder holds them all, each is taken where found, with a
-    :class:`MixedBinariesWarning` naming the folders.
+    """Paths of initdb, pg_ctl, postgres and pgbench, all from one installation: the first PATH
+    folder that holds them all, else PATH's where they all lie in one folder (links followed),
+    else the first of /usr/local/bin and Debian's versioned folders (newest version first)
+    that holds them all. Each was looked up on its own, so one run mixed versions (16's server
+    with 15's pgbench), and "9.6" sorted above "15"; a folder with only some of them ahead on
+    PATH (Debian's pgbench wrapper in /usr/bin) passed over a whole one later on PATH. Where
+    no folder holds them all, each is taken where found, with a :class:`MixedBinariesWarning`
+    naming the folders.
 
     Raises:
         PostgresUnavailable: a binary is found nowhere.
     """
+    for folder in _path_folders():
+        if (together := _holds_all(folder)) is not None:
+            return together
     on_path = {name: shutil.which(name) for name in BINARIES}
     found = {name: path for name, path in on_path.items() if path}
     if len(found) == len(BINARIES) and len({os.path.dirname(os.path.realpath(p)) for p in found.values()}) == 1:

@@ -249,3 +249,27 @@ def test_binaries_no_one_folder_holds_are_used_with_a_warning(monkeypatch: pytes
     _installed(monkeypatch, {}, {"/usr/lib/postgresql/16/bin": ALL - {"pgbench"}})
     with pytest.raises(PostgresUnavailable, match="PostgreSQL binaries not found: pgbench"):
         postgres_server.find_binaries()
+
+
+def _bin_folder(folder: Path, names: set[str]) -> Path:
+    """``folder`` made, holding executable stubs named ``names``."""
+    folder.mkdir(parents=True)
+    for name in names:
+        (folder / name).write_text("#!/bin/sh\nexit 0\n")
+        (folder / name).chmod(0o755)
+    return folder
+
+
+def test_a_whole_folder_later_on_path_wins_over_one_with_only_some(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Debian's pgbench wrapper in /usr/bin ahead of a whole PostgreSQL 17 folder on PATH: the
+    split look-up gave way to /usr/lib/postgresql/15/bin, silently passing over PATH's."""
+    usrbin = _bin_folder(tmp_path / "usrbin", {"pgbench"})
+    pg17 = _bin_folder(tmp_path / "pg17" / "bin", ALL)
+    pg15 = _bin_folder(tmp_path / "lib" / "15" / "bin", ALL)
+    monkeypatch.setattr(postgres_server, "LOCAL_BIN", str(tmp_path / "local"))
+    monkeypatch.setattr(postgres_server, "VERSIONED_BINS", str(tmp_path / "lib" / "*" / "bin"))
+    for path, chosen in [(f"{usrbin}:{pg17}", pg17), (f"{pg17}:{usrbin}", pg17), (str(usrbin), pg15),
+                         (f"{usrbin}::{pg15}:{pg17}", pg15)]:  # fmt: skip
+        monkeypatch.setenv("PATH", path)
+        assert postgres_server.find_binaries() == {name: str(chosen / name) for name in ALL}, path
