@@ -203,32 +203,45 @@ SBIN_DIRS = ("/usr/sbin", "/sbin")
 USERADD_EXISTS = 9
 
 
+#: Why a lock file cannot be made in a folder that the next folder may still take: a read-only
+#: file system (/sys, a read-only /run) or one that refuses root's writes.
+_LOCK_ELSEWHERE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
 @contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
+def _exclusive_lock(path: Path, *elsewhere: Path) -> Iterator[None]:
     """An exclusive ``flock`` on the plain file ``path`` (made if missing, never through a link)
-    held for the block; other processes taking it wait until it ends.
+    held for the block; other processes taking it wait until it ends. Where ``path`` cannot be
+    made for its file system's sake (:data:`_LOCK_ELSEWHERE`), the first of ``elsewhere`` that
+    can is taken instead.
 
     Raises:
-        PostgresUnavailable: ``path`` is a link, no plain file, or cannot be opened.
+        PostgresUnavailable: the path taken is a link, no plain file, or cannot be opened.
     """
     flock = _flock()  # (an OSError naming the platform where there is no flock)
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
-    except OSError as exc:
-        raise PostgresUnavailable(f"cannot open the lock file {path} ({exc.strerror}): it serialises "
-                                  "making the server user") from None  # fmt: skip
+    for index, candidate in enumerate((path, *elsewhere)):
+        try:
+            fd = os.open(candidate, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+            break
+        except OSError as exc:
+            if exc.errno in _LOCK_ELSEWHERE and index < len(elsewhere):
+                continue
+            raise PostgresUnavailable(f"cannot open the lock file {candidate} ({exc.strerror}): it "
+                                      "serialises making the server user") from None  # fmt: skip
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise PostgresUnavailable(f"{path}: the lock file is no plain file; refused")
+            raise PostgresUnavailable(f"{candidate}: the lock file is no plain file; refused")
         flock.flock(fd, flock.LOCK_EX)
         yield
     finally:
         os.close(fd)  # (releases the lock)
 
 
-def _user_lock_path() -> Path:
-    """The lock file in the first of :data:`USER_LOCK_DIRS` that is a folder only root (this
-    process's real user) may write, else in the system's temporary folder."""
+def _user_lock_paths() -> list[Path]:
+    """Where the lock file may go, best first: in each of :data:`USER_LOCK_DIRS` that is a
+    folder only root (this process's real user) may write, then in the system's temporary
+    folder."""
+    paths: list[Path] = []
     for folder in USER_LOCK_DIRS:
         try:
             found = os.stat(folder)
@@ -236,15 +249,21 @@ def _user_lock_path() -> Path:
             continue
         private = not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
         if stat.S_ISDIR(found.st_mode) and found.st_uid in (0, os.getuid()) and private:
-            return Path(folder) / USER_LOCK_NAME
-    return Path(tempfile.gettempdir()) / USER_LOCK_NAME
+            paths.append(Path(folder) / USER_LOCK_NAME)
+    return [*paths, Path(tempfile.gettempdir()) / USER_LOCK_NAME]
+
+
+def _user_lock_path() -> Path:
+    """The lock file's first choice (:func:`_user_lock_paths`)."""
+    return _user_lock_paths()[0]
 
 
 def _user_creation_lock() -> AbstractContextManager[None]:
     """The lock held while the server user is looked up and made: several first runs as root
     at once each ran useradd, which made the user twice (two uids, /etc/passwd keeping one),
-    and the others' initdb failed ("could not look up effective user ID 995")."""
-    return _exclusive_lock(_user_lock_path())
+    and the others' initdb failed ("could not look up effective user ID 995"). A folder the
+    lock file cannot be made in (read-only) gives way to the next."""
+    return _exclusive_lock(*_user_lock_paths())
 
 
 def _useradd(name: str) -> str:

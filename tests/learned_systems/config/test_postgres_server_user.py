@@ -4,6 +4,7 @@ runs. Users, lookups and programs are simulated: no user is made."""
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import pwd
@@ -83,10 +84,10 @@ def test_the_user_is_looked_up_again_under_the_lock(as_root: Path, monkeypatch: 
     locks: list[Path] = []
     real_lock = postgres_server._exclusive_lock
 
-    def lock(path: Path):  # type: ignore[no-untyped-def]
-        locks.append(path)
+    def lock(*paths: Path):  # type: ignore[no-untyped-def]
+        locks.append(paths[0])
         table["placer-test-pg"] = 995  # the other run, holding the lock, made it
-        return real_lock(path)
+        return real_lock(*paths)
 
     monkeypatch.setattr(postgres_server, "_exclusive_lock", lock)
     assert _RunAs.resolve() == _RunAs(995, 994)
@@ -154,6 +155,35 @@ def test_the_user_lock_lives_in_a_folder_only_root_writes(tmp_path: Path, monkey
     private.mkdir(mode=0o755)
     monkeypatch.setattr(postgres_server, "USER_LOCK_DIRS", (str(tmp_path / "none"), str(shared), str(private)))
     assert postgres_server._user_lock_path() == private / postgres_server.USER_LOCK_NAME
+
+
+def test_a_lock_folder_the_file_cannot_be_made_in_gives_way_to_the_next(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A root-only folder on a read-only file system (/sys, a read-only /run) was taken, and
+    making the lock file there failed the run; a link where the lock goes is still refused."""
+    read_only, private = tmp_path / "read-only", tmp_path / "private"
+    read_only.mkdir(mode=0o755)
+    private.mkdir(mode=0o755)
+    monkeypatch.setattr(postgres_server, "USER_LOCK_DIRS", (str(read_only), str(private)))
+    real_open = os.open
+    opened: list[str] = []
+
+    def open_(path: str | Path, flags: int, mode: int = 0o777) -> int:
+        opened.append(str(path))
+        if Path(path).parent == read_only:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(postgres_server.os, "open", open_)
+    with postgres_server._user_creation_lock():
+        assert (private / postgres_server.USER_LOCK_NAME).is_file()
+    assert opened == [str(read_only / postgres_server.USER_LOCK_NAME), str(private / postgres_server.USER_LOCK_NAME)]
+    (private / postgres_server.USER_LOCK_NAME).unlink()
+    (private / postgres_server.USER_LOCK_NAME).symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(PostgresUnavailable, match=f"cannot open the lock file {private}"):
+        with postgres_server._user_creation_lock():
+            pass
+    assert not (tmp_path / "elsewhere").exists()
 
 
 def test_a_missing_useradd_is_named_with_its_remedies(as_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
