@@ -553,14 +553,17 @@ DETACH_TIMEOUT_S = 10.0
 
 
 def _shared_memory_id(pid_file: Path) -> tuple[int, int] | None:
-    """The key and id of the System V segment ``pid_file`` (a ``postmaster.pid``) names, None
-    where it names none (a server that died before making it)."""
+    """The key and id of the System V segment ``pid_file`` (a ``postmaster.pid``) names
+    (PostgreSQL writes them as ``"%9lu %9lu"``), None where it names none: no such line (a
+    server that died before making it) or the ``0 0`` placeholder. An id of 0 alone is a
+    segment: the first one of a fresh IPC namespace (a container's) has it, and only ids above
+    0 were reclaimed."""
     lines = (_read_plain(pid_file, PID_FILE_BYTES) or "").splitlines()
     try:
         key, shmid = (int(field) for field in lines[PID_FILE_SHMEM_LINE].split())
     except (IndexError, ValueError):
         return None
-    return (key, shmid) if shmid > 0 else None
+    return None if (key, shmid) == (0, 0) or key < 0 or shmid < 0 else (key, shmid)
 
 
 def _attached(key: int, shmid: int, table: str = SYSV_SHM_TABLE) -> int | None:

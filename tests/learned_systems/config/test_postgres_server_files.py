@@ -140,3 +140,17 @@ def test_a_dead_servers_postmaster_pid_is_not_taken_as_ready(trial: Path, tmp_pa
     with PostgresServer(_fake_postgres(tmp_path, script), _RunAs(None, None), data) as server:
         assert server._process is not None
         assert (data / "postmaster.pid").read_text().split("\n", 1)[0] == str(server._process.pid)
+
+
+def test_the_shared_memory_line_of_postmaster_pid_is_read(tmp_path: Path) -> None:
+    """The first segment of a fresh IPC namespace has id 0: only ids above 0 were taken as a
+    segment, so a killed server's memory there was never reclaimed. Only the ``0 0``
+    placeholder (and a missing or garbled line) names none."""
+    pid_file = tmp_path / "postmaster.pid"
+    head = ["4242", str(tmp_path), "1700000000", "5432", "/tmp", ""]
+    for line, expected in [("  5432001         0", (5432001, 0)), ("  5432001    327681", (5432001, 327681)),
+                           ("        0         0", None), ("  5432001", None), ("ready", None)]:  # fmt: skip
+        pid_file.write_text("\n".join([*head, line, "ready   "]) + "\n")
+        assert postgres_server._shared_memory_id(pid_file) == expected, line
+    pid_file.write_text("\n".join(head) + "\n")  # (died before making its segment)
+    assert postgres_server._shared_memory_id(pid_file) is None
