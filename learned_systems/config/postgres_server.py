@@ -320,22 +320,30 @@ def _create_user(name: str) -> pwd.struct_passwd:
 
 
 def _checked_uid(entry: pwd.struct_passwd) -> None:
-    """Refuse a user whose uid the system names as another user (or none): a user made twice
-    at once had two uids, one of which initdb could not look up.
+    """Refuse a user whose uid the system names as no user, or as another user while the
+    user's own name now looks up to another uid (or none): a user made twice at once had two
+    uids, one of which initdb could not look up. Aliases (two names of one uid, which the uid
+    names as the other) pass.
 
     Raises:
-        PostgresUnavailable: the uid's entry is missing or another user's.
+        PostgresUnavailable: the uid's entry is missing, or another user's and the name's
+            entry has changed since.
     """
     try:
         owner: str | None = pwd.getpwuid(entry.pw_uid).pw_name
     except KeyError:
         owner = None
-    if owner != entry.pw_name:
-        raise PostgresUnavailable(
-            f"the server user {entry.pw_name!r} has uid {entry.pw_uid}, which the system names as "
-            f"{'no user' if owner is None else repr(owner)} (was the user made twice?): fix its "
-            "entry in /etc/passwd, or set PLACER_PG_USER to another unprivileged user"
-        )
+    if owner == entry.pw_name:
+        return
+    if owner is not None:
+        again = _lookup_user(entry.pw_name)
+        if again is not None and again.pw_uid == entry.pw_uid:
+            return  # (an alias: the uid's first name is another one's)
+    raise PostgresUnavailable(
+        f"the server user {entry.pw_name!r} has uid {entry.pw_uid}, which the system names as "
+        f"{'no user' if owner is None else repr(owner)} (was the user made twice?): fix its "
+        "entry in /etc/passwd, or set PLACER_PG_USER to another unprivileged user"
+    )
 
 
 @dataclass(frozen=True)
@@ -355,10 +363,10 @@ class _RunAs:
             _check_user_name(name)  # (an existing user is taken as the system names it)
             with _user_creation_lock():  # (looked up again: another run may have made it)
                 entry = _lookup_user(name) or _create_user(name)
-        _checked_uid(entry)
         if entry.pw_uid == 0:  # (initdb refuses it: three failed defaults trials said so late)
             raise PostgresUnavailable(f"PLACER_PG_USER={name} is root, and PostgreSQL refuses to run as "
                                       "root: name an unprivileged user (default placer-pg)")  # fmt: skip
+        _checked_uid(entry)  # (after: root's alias 'toor' read "names as 'root' (made twice?)")
         return cls(entry.pw_uid, entry.pw_gid)
 
     def _identity(self) -> dict[str, Any]:

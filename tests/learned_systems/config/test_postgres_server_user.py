@@ -105,8 +105,25 @@ def test_a_user_whose_uid_is_another_users_is_refused(as_root: Path, monkeypatch
     monkeypatch.setattr(pwd, "getpwuid", no_uid)
     with pytest.raises(PostgresUnavailable, match=r"'placer-test-pg' has uid 995, which the system names as no user"):
         _RunAs.resolve()
+    table = {"someone-else": 995, "placer-test-pg": 996}  # (the name's uid changed since its look-up)
+    looked_up = iter([_entry("placer-test-pg", 995)])
+    monkeypatch.setattr(pwd, "getpwnam", lambda name: next(looked_up, None) or _entry(name, table[name]))
     monkeypatch.setattr(pwd, "getpwuid", lambda uid: _entry("someone-else", uid))
     with pytest.raises(PostgresUnavailable, match=r"names as 'someone-else'"):
+        _RunAs.resolve()
+
+
+def test_an_alias_of_another_users_uid_is_taken(as_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two names of one uid (the uid names the other) were refused as "made twice?"."""
+    _users(monkeypatch, {"placer-pg": 995, "placer-test-pg": 995})
+    assert _RunAs.resolve() == _RunAs(995, 994)
+
+
+def test_an_alias_of_root_is_refused_as_root(as_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PLACER_PG_USER=toor (uid 0) read "names as 'root' (was the user made twice?)"."""
+    _users(monkeypatch, {"root": 0, "toor": 0})
+    monkeypatch.setenv("PLACER_PG_USER", "toor")
+    with pytest.raises(PostgresUnavailable, match=r"PLACER_PG_USER=toor is root, and PostgreSQL refuses"):
         _RunAs.resolve()
 
 
