@@ -11,13 +11,17 @@ far as these fields need it:
 - a message in ``{ }`` or ``< >``, a ``,`` or ``;`` after any field;
 - strings in double or single quotes with C escapes, strings next to each other joined
   (``"a" 'b'`` is ``"ab"``);
-- an ``f:`` number with protobuf's ``f``/``F`` suffix (``1.5f``); an ``i:`` in decimal;
+- an ``f:`` number with protobuf's ``f``/``F`` suffix (``1.5f``); an ``i:`` in decimal,
+  hexadecimal (``0x1F``) or C octal (``017``), within int64 as protobuf's ``AttrValue.i``;
+- a repeated field's list form (``input: ["a", "b"]``, ``[]`` holding none), its values
+  separated by ``,`` only;
 - under an attribute key the format does not define (:data:`KNOWN_KEYS`), and under any key
   of the ``__metadata__`` node, a value of any other kind (``s:``, ``b:``, ``list { }``,
   ``shape { }``, ...): skipped whole, not kept.
 
-Refused, naming the file and line: integers other than decimal (``0x1F``), the list form of a
-repeated field (``input: ["a", "b"]``), a node's defined key with a value of another kind than
+Refused, naming the file and line, as protobuf refuses them: an ``i:`` outside int64 or no
+integer literal (``09``, ``2.5``), a list with a ``,`` before its ``]`` or a ``;`` between its
+values (``["a", "b",]``, ``["a"; "b"]``), a node's defined key with a value of another kind than
 ``placeholder:``, ``f:`` or ``i:``, fields other than those above, and extensions
 (``[name]: ...``). A node with ``input`` lines drives one net: the node itself plus the named
 sinks.
@@ -193,12 +197,21 @@ def protobuf_int(text: str) -> int:
     return sign * int(digits, 8 if len(digits) > 1 and digits[0] == "0" else 10)
 
 
+#: The range of an ``i:`` (``AttrValue.i`` is an int64; protobuf refuses a value outside it).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _attribute_number(text: str, integer: bool) -> float:
-    """An ``f:`` (or, ``integer``, an ``i:``: protobuf's integer field, where 2.5 is no value)
-    attribute's number as a float; ValueError when it is none (a 400-digit ``i:`` overflowing
-    the float included)."""
+    """An ``f:`` (or, ``integer``, an ``i:``: protobuf's int64 field, where 2.5 is no value)
+    attribute's number as a float; ValueError when it is none (an ``i:`` outside int64
+    included, as protobuf refuses it)."""
+    if integer:
+        exact = protobuf_int(text)
+        if not INT64_MIN <= exact <= INT64_MAX:
+            raise ValueError(text)
+        return float(exact)
     try:
-        return float(protobuf_int(text) if integer else plain_number(text))
+        return float(plain_number(text))
     except OverflowError:
         raise ValueError(text) from None
 
@@ -316,15 +329,17 @@ _NO_VALUE_ENDS = frozenset("{<[,;:")
 _JOINERS = frozenset((":", ",", ";"))
 
 
-def _tokens(text: str, after_separator: set[int] | None = None) -> list[tuple[str, int]]:
+def _tokens(text: str, after_separator: dict[int, tuple[str, int]] | None = None) -> list[tuple[str, int]]:
     """Significant tokens with their 1-based line: strings, braces (``{}``, ``<>``, ``[]``),
     ``field:`` and bare words. A ``,`` or ``;`` right after a field's value (protobuf's optional
     separators) is dropped; one anywhere else is kept, for the parser to refuse. The index of
-    each token that follows a dropped separator goes in ``after_separator``: the separator
-    ended the field, so a string there is joined to none before it."""
+    each token that follows a dropped separator goes in ``after_separator``, with that
+    separator and its line: the separator ended the field, so a string there is joined to none
+    before it (and in a list only a ``,`` separates values)."""
     out: list[tuple[str, int]] = []
     line = 1
     dropped_at = -1  # len(out) when a separator was last dropped (a second one there is kept)
+    dropped = ("", 0)  # (that separator and its line)
     for m in _TOKEN_RE.finditer(text):
         tok = m.group()
         if tok == "\n":
@@ -338,9 +353,10 @@ def _tokens(text: str, after_separator: set[int] | None = None) -> list[tuple[st
                 continue
             if tok != ":" and out[-1][0][0] not in _NO_VALUE_ENDS and not out[-1][0].endswith(":"):
                 dropped_at = len(out)  # (after a value: a separator; after a ',', '{' or 'field:' it is kept)
+                dropped = (tok, line)
                 continue
         if len(out) == dropped_at and after_separator is not None:
-            after_separator.add(len(out))
+            after_separator[len(out)] = dropped
         out.append((tok, line))
     return out
 
@@ -360,7 +376,7 @@ class _TokenStream:
     consume a string or a brace, each error naming the file and the token's line."""
 
     def __init__(self, text: str, path: str) -> None:
-        self.after_separator: set[int] = set()  # (tokens a dropped ',' or ';' came before)
+        self.after_separator: dict[int, tuple[str, int]] = {}  # (tokens a dropped ',' or ';' came before)
         self.toks = _tokens(text, self.after_separator)
         self.n = len(self.toks)
         self.pos = 0
@@ -540,22 +556,40 @@ def _strict_node(stream: _TokenStream) -> _StrictNode:
 def _input_lines(stream: _TokenStream, field_line: int) -> Iterator[int]:
     """The line of each string after an ``input:`` field at ``field_line``, yielded with the
     stream at that string for the caller to take: one, or each of a repeated field's list form
-    (protobuf's ``input: ["a/P0", "b/P1"]``; ``[]`` holds none), whose ``]`` is consumed."""
-    if stream.peek()[0] != "[":
+    (protobuf's ``input: ["a/P0", "b/P1"]``; ``[]`` holds none), whose ``]`` is consumed. As in
+    protobuf, only ``,`` separates a list's values, and none comes before its ``]``."""
+    bracket, opened = stream.peek()
+    if bracket != "[":
         yield field_line
         return
     stream.skip()
-    first = True
+    tok, line = stream.peek()
+    if tok == "]":
+        stream.skip()
+        return
     while True:
+        if not _is_string(tok):  # (an unterminated string: the caller's take names it)
+            raise NetlistError(f"expected a quoted string or ']' in the list after 'input:', got "
+                               f"{tok or 'end of file'!r}", stream.path, line)  # fmt: skip
+        yield line
         tok, line = stream.peek()
-        if tok == "]":
-            stream.skip()
-            return
-        if not first and stream.pos not in stream.after_separator:  # (the tokens drop each ',')
+        separator = stream.after_separator.get(stream.pos)  # (the tokens drop a ',' after a value)
+        if separator is None:
+            if tok == "]":
+                stream.skip()
+                return
             raise NetlistError(f"expected ',' or ']' in the list after 'input:', got {tok or 'end of file'!r}",
                                stream.path, line)  # fmt: skip
-        first = False
-        yield line
+        if separator[0] != ",":
+            raise NetlistError(f"expected ',' or ']' in the list after 'input:', got {separator[0]!r}",
+                               stream.path, separator[1])  # fmt: skip
+        if tok == "]":
+            raise NetlistError("a ',' before the ']' of the list after 'input:' (protobuf refuses it)",
+                               stream.path, separator[1])  # fmt: skip
+        if not _is_string(tok):
+            raise NetlistError(f"expected a quoted string after ',' in the list after 'input:' (opened at "
+                               f"line {opened}, left open?), got {tok or 'end of file'!r}",
+                               stream.path, line)  # fmt: skip
 
 
 def _strict_attr(stream: _TokenStream, node: _StrictNode, attr_start: int) -> None:
@@ -637,12 +671,15 @@ def _strict_number(
     stream.skip()
     if field == "f:" and len(num) > 1 and num[-1] in "fF" and num[-2] in "0123456789.":
         num = num[:-1]  # protobuf's float suffix (1.5f; 'inf' is no number with one)
+    of = f" of node {node_name!r}" if node_name is not None else ""
     try:
         value = _attribute_number(num, integer=field == "i:")  # (refuses what no float holds)
         return (protobuf_int(num) if field == "i:" else value), num_line
     except ValueError:
+        if field == "i:" and _PROTOBUF_INT_RE.fullmatch(num):  # (an integer, outside int64)
+            raise NetlistError(f"attribute {key!r}{of}: i: {written} is out of range (an int64: "
+                               f"{INT64_MIN} to {INT64_MAX})", stream.path, num_line) from None  # fmt: skip
         kind = "an integer (i:)" if field == "i:" else "a number"
-        of = f" of node {node_name!r}" if node_name is not None else ""
         raise NetlistError(
             f"attribute {key!r}{of} must be {kind}, got {written or 'end of file'!r}",
             stream.path,

@@ -302,7 +302,7 @@ BAD_CASES = {
     ),
     "non-numeric": (_mutate("f: 4.0\n", "f: four\n"), "must be a number"),
     "fraction in an integer field": (_mutate("f: 4.0\n", "i: 2.5\n"), "attribute 'width' of node 'm0' must be an integer (i:), got '2.5'"),
-    "integer too large for a float": (_mutate("f: 4.0\n", "i: " + "9" * 400 + "\n"), "must be an integer (i:), got '999"),
+    "integer too large for a float": (_mutate("f: 4.0\n", "i: " + "9" * 400 + "\n"), "is out of range (an int64"),
     "negative size": (_mutate("f: 4.0\n", "f: -4.0\n"), "must be a finite number from 0 to 1e+15"),
     "huge size": (_mutate("f: 4.0\n", "f: 1e308\n"), "must be a finite number from 0 to 1e+15"),
     "huge position": (_mutate("f: 7.0\n", "f: -1e16\n"), "of at most 1e+15 in size"),
@@ -704,7 +704,7 @@ OTHER_FORMS = {
     "a hex integer": [("f: 3\n", "i: 0x3\n")],
     "a repeated field's list form": [('  input: "m0/P0"\n  input: "s0/Pin"', '  input: ["m0/P0", \'s0/\' "Pin"]')],
     "lists over lines, one empty": [
-        ('  input: "m0/P0"\n  input: "s0/Pin"', '  input: []\n  input: [\n    "m0/P0"\n  ];\n  input: [\n"s0/Pin",\n]')],
+        ('  input: "m0/P0"\n  input: "s0/Pin"', '  input: []\n  input: [\n    "m0/P0"\n  ];\n  input: [\n"s0/Pin"\n]')],
     "an octal integer": [("f: 3\n", "i: 03\n")],
     "other kinds of value under another tool's keys": [(
         '  attr {\n    key: "side"',
@@ -718,17 +718,19 @@ OTHER_FORMS = {
 
 
 @pytest.mark.parametrize(
-    ("literal", "value"), [("017", 15), ("0x1F", 31), ("0X1f", 31), ("-0x10", -16), ("-012", -10), ("0", 0), ("-7", -7), ("10", 10)]
+    ("literal", "value"), [("017", 15), ("0x1F", 31), ("0X1f", 31), ("-0x10", -16), ("-012", -10), ("0", 0), ("-7", -7), ("10", 10),
+                          ("9223372036854775807", 2**63 - 1), ("-0x8000000000000000", -(2**63))]
 )
 def test_an_i_value_reads_as_protobufs_integer_literal(literal: str, value: int) -> None:
     """protobuf's text format reads a leading zero as octal and 0x as hexadecimal: ``i: 017``
     read as 17 gave a weight protobuf's own parsers read as 15 (in the file's settings too)."""
     meta = f'  attr {{ key: "seed" value {{ i: {literal} }} }}\n'
-    text = GOOD.replace("f: 3\n", f"i: {literal}\n" if value >= 0 else "f: 3\n").replace(
+    as_weight = 0 <= value <= 10**6  # (a weight's bound; the others in the file's settings only)
+    text = GOOD.replace("f: 3\n", f"i: {literal}\n" if as_weight else "f: 3\n").replace(
         '  name: "__metadata__"\n', '  name: "__metadata__"\n' + meta, 1)
     netlist = parse_netlist(text, "x")
     assert netlist.metadata["ct_metadata"]["seed"] == value
-    if value >= 0:
+    if as_weight:
         assert netlist.weight[netlist.names.index("s0/Pout")] == value
 
 
@@ -771,7 +773,20 @@ REFUSED_FORMS = {
     "a list of inputs without its commas": (
         '  input: "m0/P0"\n  input: "s0/Pin"', "  input: ['m0/P0' [",
         "expected ',' or ']' in the list after 'input:', got '['", 0),
-    "a number in a list of inputs": ('input: "m0/P0"', "input: [3]", "expected a quoted string after 'input:', got '3'", 0),
+    "a number in a list of inputs": ('input: "m0/P0"', "input: [3]",
+                                     "expected a quoted string or ']' in the list after 'input:', got '3'", 0),
+    "a ',' before a list's ']'": ('input: "m0/P0"', 'input: ["m0/P0",]',
+                                  "a ',' before the ']' of the list after 'input:' (protobuf refuses it)", 0),
+    "a ',' before a list's ']' over lines": (
+        '  input: "m0/P0"\n  input: "s0/Pin"', '  input: [\n"m0/P0",\n"s0/Pin",\n]',
+        "a ',' before the ']' of the list after 'input:'", 2),
+    "a ';' between a list's values": ('  input: "m0/P0"\n  input: "s0/Pin"', '  input: ["m0/P0"; "s0/Pin"]',
+                                      "expected ',' or ']' in the list after 'input:', got ';'", 0),
+    "a list of inputs left open after a comma": (
+        '  input: "m0/P0"\n  input: "s0/Pin"', '  input: ["m0/P0", "s0/Pin",',
+        "expected a quoted string after ',' in the list after 'input:' (opened at line", 1),
+    "an i: above int64": ("f: 3\n", f"i: {2**63}\n", f"attribute 'weight' of node 's0/Pout': i: {2**63} is out of range", 0),
+    "an i: below int64": ("f: 3\n", "i: -0x8000000000000001\n", "i: -0x8000000000000001 is out of range", 0),
     "a separator after no value": ("value {\n      f: 7.0", "value {,\n      f: 7.0", "expected one of 'name:'", 0),
     "two separators": ("f: 7.0\n", "f: 7.0,;\n", "expected one of 'name:'", 0),
     "a '<' closed by '}'": ("value {\n      f: 7.0\n    }", "value <\n      f: 7.0\n    }", "expected '>' to close the block, got '}'", 2),
