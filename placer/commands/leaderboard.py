@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 from typing import Annotated
@@ -18,17 +17,34 @@ from placer.commands.common import (
     output_option,
 )
 
+#: The entities the page's writer makes (``html.escape(..., quote=False)``), and what each stands for.
+_ENTITIES = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
+
+#: A Markdown escape, a code span, a bold mark or one of :data:`_ENTITIES`, first found first (an
+#: escaped backtick opens no code span).
+_MARKS = re.compile(r"(\\.|`[^`]*`|\*\*|&(?:lt|gt|amp);)")
+
 
 def _terminal_text(markdown: str) -> Text:
     """The page's Markdown as the terminal shows it: its escapes (``a\\_design``, ``&lt;``) read
     as the characters they stand for and its ``**`` marks as bold (a screen reader spoke every
-    backslash and asterisk); the .md file keeps them."""
+    backslash and asterisk); the .md file keeps them. Only the entities the page's writer makes
+    are read (a design "R&D&copy2" showed as "R&D©2"), and inside a `code` span, where Markdown
+    reads no escape, a backslash is kept (a code span holding ``a\\b`` showed ``ab``)."""
     text, bold = Text(), False
-    for piece in re.split(r"(\\.|\*\*|&(?:lt|gt|amp);)", markdown):
-        if piece == "**":
+    for index, piece in enumerate(_MARKS.split(markdown)):
+        if index % 2 == 0:  # (text between marks, as written)
+            literal = piece
+        elif piece == "**":
             bold = not bold
-        elif piece:
-            literal = piece[1] if piece.startswith("\\") else html.unescape(piece)
+            continue
+        elif piece.startswith("\\"):
+            literal = piece[1:]
+        elif piece.startswith("`"):
+            literal = re.sub(r"&(?:lt|gt|amp);", lambda m: _ENTITIES[m.group()], piece)
+        else:
+            literal = _ENTITIES[piece]
+        if literal:
             text.append(literal, style="bold" if bold else "")
     return text
 

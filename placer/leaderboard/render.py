@@ -617,7 +617,9 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
                 geomean_notes.append(f"`{GEOMEAN_ROW}` is over the {n_geomean} of them with an `initial` proxy"
                             + (" above 0." if zero else "."))
             covered = " ".join([*([covered] if covered else []), *geomean_notes])
-        md += [f"## {_METRIC_TITLES[metric]}", "", markdown_table(text), "", *([covered, ""] if covered else [])]
+        # (written as the page's notes are: a design name in it is prose, 'a_b' no emphasis)
+        md += [f"## {_METRIC_TITLES[metric]}", "", markdown_table(text), "",
+               *([_markdown_note(covered), ""] if covered else [])]
         page += [f"<h2>{html.escape(_METRIC_TITLES[metric])}</h2>",
                  _html_table(text, f"{_METRIC_TITLES[metric]}: a row per design, a column per method"),
                  *([f"<p>{_html_text(covered)}</p>"] if covered else [])]

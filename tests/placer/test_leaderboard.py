@@ -458,6 +458,36 @@ def test_the_terminal_shows_the_tables_without_markdown_marks(tmp_path: Path) ->
     assert "a\\_d1&lt;x&gt;\\_and" in markdown and "**" in markdown  # (the page keeps them)
 
 
+def test_the_terminal_reads_only_the_pages_own_escapes() -> None:
+    """Every entity was read (a design "R&D&copy2" showed as "R&D©2") and every backslash
+    taken as an escape, inside code spans too (```a\\b``` showed as "ab")."""
+    from placer.commands.leaderboard import _terminal_text
+    from placer.leaderboard.render import _markdown_note, _markdown_text
+
+    for name in ("R&D&copy2", "a_b*c*", "x\\y", "&lt;", "[l](u)", "a|b"):
+        assert _terminal_text(_markdown_text(name)).plain == name
+        assert _terminal_text(_markdown_note(f"design {name} ran")).plain == f"design {name} ran"
+    assert _terminal_text("R&D&copy2 &quot;").plain == "R&D&copy2 &quot;"  # (no entity the page makes)
+    shown = _terminal_text("designs `a\\b` and `x&lt;y` ran, **bold** \\`no code\\`")
+    assert shown.plain == "designs `a\\b` and `x<y` ran, bold `no code`"
+    assert [shown.plain[span.start:span.end] for span in shown.spans if span.style == "bold"] == ["bold"]
+
+
+def test_design_names_in_the_tables_notes_are_written_literally(tmp_path: Path) -> None:
+    """The `geomean vs initial` note named its designs unescaped in the .md (``a_b_`` as
+    emphasis, ``&copy`` an entity); the terminal shows them as named."""
+    store = ResultStore.in_runs_dir(tmp_path / "runs")
+    zero = _named("R&D&copy2_a_b_", "greedy", 0.5)
+    zero.initial_proxy = 0.0  # (no ratio to it: left out of the geomean, by name)
+    store.write(zero)
+    store.write(_named("plain", "greedy", 0.7))
+    result = CliRunner().invoke(make_app(), ["leaderboard", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    markdown = (tmp_path / "runs" / "leaderboard.md").read_text()
+    assert "`geomean vs initial` leaves out R&amp;D&amp;copy2\\_a\\_b\\_: its `initial` proxy" in markdown
+    assert "leaves out R&D&copy2_a_b_: its `initial` proxy" in result.output
+
+
 def _named(design: str, method: str, proxy: float) -> RunRecord:
     r = RunRecord(design=design, method=method, seed=0, budget_s=5.0, initial_proxy=1.0,
                   initial_wirelength=0.1, initial_density=0.5, initial_congestion=0.5)
