@@ -65,8 +65,8 @@ def plot_best_so_far(
 def best_so_far_csv(curves: Mapping[str, Sequence[float | None]], baselines: Mapping[str, float | None] | None = None) -> str:
     """The text twin of :func:`plot_best_so_far`'s picture, as CSV (``label,trial,value``): each
     curve's plotted points (a trial with nothing successful yet has none), then each baseline
-    drawn, its trial left empty; values in full (``repr``), for readers who cannot see the
-    picture and for tools."""
+    drawn, its trial left empty; values in full (a float's ``repr``: a numpy value's read
+    ``np.float64(1.5)``), for readers who cannot see the picture and for tools."""
     import csv
     import io
 
@@ -74,8 +74,8 @@ def best_so_far_csv(curves: Mapping[str, Sequence[float | None]], baselines: Map
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["label", "trial", "value"])
     for label, curve in curves.items():
-        writer.writerows([label, i + 1, repr(v)] for i, v in enumerate(curve) if v is not None)
-    writer.writerows([label, "", repr(v)] for label, v in (baselines or {}).items() if v is not None)
+        writer.writerows([label, i + 1, repr(float(v))] for i, v in enumerate(curve) if v is not None)
+    writer.writerows([label, "", repr(float(v))] for label, v in (baselines or {}).items() if v is not None)
     return text.getvalue()
 
 

@@ -216,6 +216,21 @@ def test_the_csv_twin_holds_the_plotted_points_and_baselines(tmp_path):
         ("default, seeds 0-1", "", -2.25)]
 
 
+def test_the_csv_twin_writes_numpy_values_as_numbers() -> None:
+    """numpy's floats were written as their repr, ``np.float64(1.5)``, which no reader takes
+    for a number."""
+    import csv
+    import io
+
+    from learned_systems.plots import best_so_far_csv
+
+    curves = {"random seed 0": [None, np.float64(1.5), np.float32(0.25), 2]}
+    text = best_so_far_csv(curves, {"default": np.float64(-1.0 / 3)})
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["trial"], float(r["value"])) for r in rows] == [("2", 1.5), ("3", 0.25), ("4", 2.0), ("", -1.0 / 3)]
+    assert "np." not in text
+
+
 def test_baselines_alike_across_seeds_are_one_legend_entry():
     """Eleven seeds' defaults were eleven entries ("default (seed 3) (-1.68)", brackets doubled)."""
     from learned_systems.report import plotted_baselines
