@@ -7,8 +7,6 @@ two decades on a log axis, far outliers left below the axis and marked per curve
 from __future__ import annotations
 
 import itertools
-import os
-import secrets
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,25 +38,30 @@ def plot_best_so_far(
     title: str,
     ylabel: str = "best mean score so far",
     baselines: Mapping[str, float] | None = None,
+    csv_text: str | None = None,
 ) -> Path:
     """Write a PNG with one best-so-far line per label (``None`` = nothing successful yet): the
     mean score of the configuration ranked first so far (see ``learned_systems.ranking``), which
-    a re-measurement or a failed trial of it can lower.
+    a re-measurement or a failed trial of it can lower. ``csv_text`` (:func:`best_so_far_csv`'s)
+    goes beside it (the picture's name, ``.csv``), the two written as one set: a kill between
+    two writes left a new picture beside the earlier run's points.
 
     Baselines are grey lines, each of its own dash pattern, named with their value in the
     legend (``default: -1.68``) (labels written beside them sat under the curves, which all start near them); the
     trial axis has whole-number ticks and spans every trial, also when none succeeded, which the
     chart then says. PDF and SVG files carry no date, so the same curves give the same bytes."""
+    from netlists.formats.textio import text_writer, write_atomically
+
     path = Path(path)
     figure = best_so_far_figure(curves, title, ylabel, baselines)
     path.parent.mkdir(parents=True, exist_ok=True)
+    image_format = path.suffix[1:].lower() or "png"
+
+    def picture(temporary: Path) -> None:
+        save_reproducibly(figure, temporary, image_format, dpi=100)
+
     # a kill leaves no half picture; a fresh name never meets a file or link of the user's
-    partial = path.with_name(f".{os.fsdecode(os.fsencode(path.name)[:100])}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    try:
-        save_reproducibly(figure, partial, path.suffix[1:].lower() or "png", dpi=100)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)  # (a failed write's remains)
+    write_atomically({path: picture, **({path.with_suffix(".csv"): text_writer(csv_text)} if csv_text is not None else {})})
     return path
 
 

@@ -554,11 +554,17 @@ def save_placement_plot(
 ) -> Path:
     """Write :func:`plot_placement` to ``path`` (PNG, PDF, SVG by its suffix); ``limits`` as
     there."""
+    return save_picture(plot_placement(netlist, placement, title, limits=limits), path, dpi)
+
+
+def save_picture(figure: Figure, path: str | Path, dpi: int = 120) -> Path:
+    """Write ``figure`` (:func:`plot_placement`'s) to ``path`` as :func:`picture_writer` does,
+    its folder made: the one writer of a lone picture (``placer plot`` repeated it)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # through a temporary renamed over ``path``: a full disk or a kill left the earlier picture
     # a truncated file with a valid header
-    write_atomically({path: picture_writer(plot_placement(netlist, placement, title, limits=limits), path, dpi)})
+    write_atomically({path: picture_writer(figure, path, dpi)})
     return path
 
 

@@ -136,6 +136,25 @@ def sqlite_file() -> Callable[..., Path]:
     return write_sqlite
 
 
+def contrast_ratio(colour: Any, background: Any = "white") -> float:
+    """WCAG's contrast ratio of two colours (any form matplotlib reads)."""
+    from matplotlib.colors import to_rgb
+
+    def luminance(c: Any) -> float:
+        r, g, b = (v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in to_rgb(c))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(colour), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.fixture
+def contrast() -> Callable[..., float]:
+    """:func:`contrast_ratio`, for tests of colours that must stand out (the pictures' and
+    charts' tests alike)."""
+    return contrast_ratio
+
+
 def write_gzip_bomb(path: Path, expanded: int) -> Path:
     """``expanded`` bytes of zeros gzipped into ``path`` in 1 MiB steps (50 MB make ~50 kB),
     never holding the expanded data."""

@@ -46,8 +46,7 @@ def plot_command(
     (printed too, with any legality problems)."""
     import numpy as np
 
-    from netlists.formats.textio import write_atomically
-    from placer.plot import map_limits, picture_writer, plot_placement
+    from placer.plot import map_limits, plot_placement, save_picture
 
     check_output_file(out)  # (a folder is named as such, before its name's ending)
     if out.suffix.lower() not in _FORMATS:  # (".png" alone is a hidden file's name, no suffix)
@@ -69,8 +68,7 @@ def plot_command(
                 ranges.append(map_limits(other_netlist, [other_placement]))
             limits = {name: (0.0, max(r[name][1] for r in ranges)) for name in ranges[0]}
         figure = plot_placement(nl, placement, title=title or _default_title(nl.name, netlist, plc), limits=limits)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically({out: picture_writer(figure, out, dpi)})  # (as save_placement_plot writes it)
+        save_picture(figure, out, dpi)
     # the title's cost and legality as text too: the picture alone says them to no one who cannot see it
     console.print(figure.get_label(), markup=False, highlight=False)
     console.print(f"wrote {out}")

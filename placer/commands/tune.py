@@ -360,9 +360,8 @@ def _run(
             + f"\nscore = {_score_meaning(system, index_cost)}"  # (as the y label it ran out of the picture)
             + f"\n{_measured_with(system, settings)}",  # (two charts of other sizes or windows read alike)
             baselines=plotted,
+            csv_text=best_so_far_csv(curves, plotted),  # (its points as text: a reader who cannot see it; tools)
         )
-        # the picture's points as text (a reader who cannot see it; tools)
-        write_text_atomic(out / "best_so_far.csv", best_so_far_csv(curves, plotted))
         lines = _summary_lines(out, run, system, objective, index_cost, seed, trials, summaries, beyond, best,
                                others, other_runs, finals)
         typer.echo("\n".join(lines))

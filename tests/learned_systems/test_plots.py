@@ -142,18 +142,6 @@ def test_ratio_scores_spanning_two_decades_get_a_log_axis():
     assert narrow.axes[0].get_yscale() == "linear" and negative.axes[0].get_yscale() == "linear"
 
 
-def _contrast(colour, background="white") -> float:  # type: ignore[no-untyped-def]
-    """WCAG's contrast ratio of two colours."""
-    from matplotlib.colors import to_rgb
-
-    def luminance(c) -> float:  # type: ignore[no-untyped-def]
-        r, g, b = (v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in to_rgb(c))
-        return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-    high, low = sorted((luminance(colour), luminance(background)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
 def test_each_tuner_has_a_line_style_and_marker_of_its_own_besides_its_colour():
     """Curves differed by colour alone: two tuners' lines could not be told apart by a reader
     who does not see the colours. A tuner's seeds share its line style, each in its own marker
@@ -167,7 +155,7 @@ def test_each_tuner_has_a_line_style_and_marker_of_its_own_besides_its_colour():
 
 
 @pytest.mark.parametrize("tuners, seeds", [(2, 11), (3, 20), (6, 4)])
-def test_no_two_curves_differ_in_colour_alone(tuners: int, seeds: int) -> None:
+def test_no_two_curves_differ_in_colour_alone(tuners: int, seeds: int, contrast) -> None:  # type: ignore[no-untyped-def]
     """A tuner's seeds differed only by colour (red beside green in matplotlib's cycle), and
     seed 0 and seed 10 were the same line: every curve now differs from every other in line
     style, marker or fill, in colour-blind-safe colours that keep off white."""
@@ -179,11 +167,11 @@ def test_no_two_curves_differ_in_colour_alone(tuners: int, seeds: int) -> None:
     looks = {(line._unscaled_dash_pattern, line.get_marker(), line.get_fillstyle()) for line in lines}
     assert len(looks) == len(lines)
     assert {line.get_color() for line in lines} <= set(CURVE_COLOURS)
-    assert min(_contrast(colour) for colour in CURVE_COLOURS) >= 2.0
+    assert min(contrast(colour) for colour in CURVE_COLOURS) >= 2.0
     assert all(line.get_marker() != "v" for line in lines)  # (a hidden point's mark)
 
 
-def test_the_note_on_hidden_points_lies_off_the_data_in_a_readable_grey():
+def test_the_note_on_hidden_points_lies_off_the_data_in_a_readable_grey(contrast):  # type: ignore[no-untyped-def]
     """The note sat inside the axes, over the data, in 3.9:1 grey."""
     curves = {"random seed 0": [-2.2, -2.19, -2.1], "random seed 1": [-31800.0, -1.9, -1.8]}
     figure = best_so_far_figure(curves, "t", baselines={"default": -2.19})
@@ -194,7 +182,7 @@ def test_the_note_on_hidden_points_lies_off_the_data_in_a_readable_grey():
     box, data = note.get_window_extent(renderer), figure.axes[0].get_window_extent(renderer)
     assert box.y1 <= data.y0 or box.y0 >= data.y1 or box.x1 <= data.x0 or box.x0 >= data.x1
     assert figure.bbox.y0 - 1 <= box.y0 and box.x0 >= figure.bbox.x0 - 1 and box.x1 <= figure.bbox.x1 + 1
-    assert _contrast(note.get_color()) >= 4.5
+    assert contrast(note.get_color()) >= 4.5
 
 
 def test_the_csv_twin_holds_the_plotted_points_and_baselines(tmp_path):
@@ -229,6 +217,27 @@ def test_the_csv_twin_writes_numpy_values_as_numbers() -> None:
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [(r["trial"], float(r["value"])) for r in rows] == [("2", 1.5), ("3", 0.25), ("4", 2.0), ("", -1.0 / 3)]
     assert "np." not in text
+
+
+def test_the_picture_and_its_csv_are_written_as_one_set(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """tune wrote best_so_far.csv apart from the picture: a kill or a failed write between them
+    left the new picture beside the earlier run's points (or the reverse)."""
+    from learned_systems import plots
+
+    png, csv_path = tmp_path / "best_so_far.png", tmp_path / "best_so_far.csv"
+    curves = {"random seed 0": [1.0, 2.0]}
+    plots.plot_best_so_far(curves, png, "t", csv_text=plots.best_so_far_csv(curves))
+    assert png.read_bytes().startswith(b"\x89PNG") and csv_path.read_text() == plots.best_so_far_csv(curves)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def full_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plots, "save_reproducibly", full_disk)
+    newer = {"random seed 0": [3.0, 4.0]}
+    with pytest.raises(OSError, match="No space left"):
+        plots.plot_best_so_far(newer, png, "t", csv_text=plots.best_so_far_csv(newer))
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # (neither new, no temporary)
 
 
 def test_baselines_alike_across_seeds_are_one_legend_entry():

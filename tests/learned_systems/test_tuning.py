@@ -1280,9 +1280,9 @@ def test_the_plot_draws_each_drawn_seeds_own_baselines(tmp_path, monkeypatch):
     drawn = {}
     real = plots.plot_best_so_far
 
-    def spy(curves, path, title, ylabel="best mean score so far", baselines=None):  # type: ignore[no-untyped-def]
+    def spy(curves, path, title, ylabel="best mean score so far", baselines=None, **more):  # type: ignore[no-untyped-def]
         drawn["curves"], drawn["baselines"], drawn["title"] = dict(curves), dict(baselines or {}), title
-        return real(curves, path, title, ylabel, baselines)
+        return real(curves, path, title, ylabel, baselines, **more)
 
     monkeypatch.setattr(plots, "plot_best_so_far", spy)
     base = ["tune", "--system", "index", "--rows", "3000", "--trials", "2", "--tuner", "random", "--out", str(tmp_path)]

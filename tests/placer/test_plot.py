@@ -383,6 +383,26 @@ def test_cli_same_scale_shares_the_colour_ranges_with_other_placements(tmp_path:
     assert folder.exit_code == 2 and f"--same-scale {tmp_path}: not a regular file" in folder.output
 
 
+def test_placer_plot_writes_its_picture_through_the_one_picture_writer(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """placer plot repeated save_placement_plot's writing (folder, temporary, rename): both go
+    through save_picture now."""
+    import placer.plot
+
+    netlist, placement = generate(3, 6, 4, seed=1, name="tiny_writer")
+    write_netlist(netlist, tmp_path / "netlist.pb.txt")
+    write_plc(tmp_path / "initial.plc", netlist, placement)
+    real, saved = placer.plot.save_picture, []
+    monkeypatch.setattr(placer.plot, "save_picture", lambda figure, path, dpi=120: saved.append(
+        (figure.get_label(), Path(path), dpi)) or real(figure, path, dpi))
+    out = tmp_path / "deeper" / "p.png"
+    result = CliRunner().invoke(make_app(), ["plot", str(tmp_path / "netlist.pb.txt"), "--dpi", "60", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [(path, dpi) for _, path, dpi in saved] == [(out, 60)] and saved[0][0] in result.output
+    assert out.read_bytes().startswith(b"\x89PNG")
+    save_placement_plot(tmp_path / "q.png", netlist, placement, title="q", dpi=60)
+    assert saved[1][1:] == (tmp_path / "q.png", 60)
+
+
 def test_the_limits_and_the_resolution_reach_the_written_picture(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """save_placement_plot passes its colour ranges to the figure, and --dpi sizes the picture."""
     from matplotlib.image import imread
@@ -407,19 +427,7 @@ def test_the_limits_and_the_resolution_reach_the_written_picture(tmp_path: Path,
     assert sizes["120"] == pytest.approx(2 * sizes["60"], rel=0.05)
 
 
-def _contrast(colour: str, background: str = "white") -> float:
-    """WCAG's contrast ratio of two colours."""
-    from matplotlib.colors import to_rgb
-
-    def luminance(c: str) -> float:
-        r, g, b = (v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in to_rgb(c))
-        return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-    high, low = sorted((luminance(colour), luminance(background)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-def test_soft_overlapping_and_outside_macros_are_told_apart_by_more_than_colour() -> None:
+def test_soft_overlapping_and_outside_macros_are_told_apart_by_more_than_colour(contrast) -> None:  # type: ignore[no-untyped-def]
     """Soft macros were 1.2:1 on white; red overlap and purple outside outlines on the macros'
     blue were 1.0 and 1.7:1 (alike to protanopes but for their width): soft macros now have a
     darker outline, and the other two are hatched, each pattern its own, over a white halo."""
@@ -432,13 +440,13 @@ def test_soft_overlapping_and_outside_macros_are_told_apart_by_more_than_colour(
         SOFT_EDGE_COLOR,
     )
 
-    assert _contrast(SOFT_EDGE_COLOR) >= 3.0 and _contrast(OVERLAP_HATCH_COLOR, HARD_COLOR) >= 3.0
-    assert _contrast(OVERLAP_COLOR, HALO_COLOR) >= 3.0 and _contrast(OUTSIDE_COLOR, HALO_COLOR) >= 3.0
+    assert contrast(SOFT_EDGE_COLOR) >= 3.0 and contrast(OVERLAP_HATCH_COLOR, HARD_COLOR) >= 3.0
+    assert contrast(OVERLAP_COLOR, HALO_COLOR) >= 3.0 and contrast(OUTSIDE_COLOR, HALO_COLOR) >= 3.0
     netlist, placement, _ = _fixed_overlapping_and_outside("tiny_marks")
     fig = plot_placement(netlist, placement)
     layout = fig.axes[0]
     soft = [coll for coll in layout.collections if coll.get_zorder() == 1]
-    assert len(soft) == 1 and _contrast(soft[0].get_edgecolor()[0][:3]) >= 3.0
+    assert len(soft) == 1 and contrast(soft[0].get_edgecolor()[0][:3]) >= 3.0
     marked = [coll for coll in layout.collections if coll.get_zorder() == 4]
     hatches = {coll.get_hatch() for coll in marked}
     assert len(marked) == 2 and None not in hatches and len(hatches) == 2
