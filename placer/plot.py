@@ -240,8 +240,13 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
 
 
 def _hatched(hatch_color: str, **patch: Any) -> Patch:
-    """A legend's :class:`Patch` whose hatch is ``hatch_color`` (matplotlib 3.10 and later; an
-    older one draws it in the edge colour)."""
+    """A legend's :class:`Patch` whose hatch is ``hatch_color``, on matplotlib 3.10 and later.
+    On 3.8 and 3.9 (which the project allows) a patch's edge colour sets its hatch colour too,
+    so there the legend's "overlapping" and "outside the canvas" swatches are hatched in their
+    outline's colour (:data:`OVERLAP_COLOR`, :data:`OUTSIDE_COLOR`) and differ from the map's
+    hatching in colour only: their patterns, which tell the two apart, are the same, and the
+    map itself (:func:`_marked`'s collections) is hatched in ``hatch_color`` in every
+    version."""
     with matplotlib.rc_context({"hatch.color": hatch_color}):
         return Patch(**patch)
 
