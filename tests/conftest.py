@@ -54,21 +54,43 @@ REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = Path(os.environ.get("PLACER_BENCHMARKS", REPO.parent / "shared" / "benchmarks"))
 
 
+THREAD_JOIN_TIMEOUT_S = 600.0
+"""How long a test waits for a thread it started: a deadlock fails the test with its name, well
+inside pyproject's per-test ``timeout``, instead of hanging the run."""
+
+
+def run_in_threads(work: Callable[[int], Any], keys: Sequence[int]) -> dict[int, Any]:
+    """``work(key)`` for every key, each in a thread of its own, all at once; their results by
+    key. A thread's exception is raised here (the first key's, the others added as notes): left
+    in its thread it was only a warning and the test passed."""
+    results: dict[int, Any] = {}
+    errors: dict[int, BaseException] = {}
+
+    def one(key: int) -> None:
+        try:
+            results[key] = work(key)
+        except BaseException as error:  # noqa: BLE001 - raised again in the test's thread
+            errors[key] = error
+
+    threads = {key: threading.Thread(target=one, args=(key,)) for key in keys}
+    for thread in threads.values():
+        thread.start()
+    for thread in threads.values():
+        thread.join(timeout=THREAD_JOIN_TIMEOUT_S)
+    hung = [key for key, thread in threads.items() if thread.is_alive()]
+    assert not hung, f"the threads of keys {hung} still ran after {THREAD_JOIN_TIMEOUT_S:g} s"
+    if errors:
+        first, *others = [key for key in keys if key in errors]
+        for key in others:
+            errors[first].add_note(f"the thread of key {key} also raised {errors[key]!r}")
+        raise errors[first]
+    return results
+
+
 @pytest.fixture(scope="session")
 def in_threads() -> Callable[[Callable[[int], Any], Sequence[int]], dict[int, Any]]:
-    """``run(work, keys)``: ``work(key)`` for every key, each in a thread of its own, all at
-    once; their results by key (for the tests that compare threaded runs with lone ones)."""
-
-    def run(work: Callable[[int], Any], keys: Sequence[int]) -> dict[int, Any]:
-        results: dict[int, Any] = {}
-        threads = [threading.Thread(target=lambda k=key: results.__setitem__(k, work(k))) for key in keys]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return results
-
-    return run
+    """:func:`run_in_threads`, for the tests that compare threaded runs with lone ones."""
+    return run_in_threads
 
 
 @pytest.fixture(scope="session")

@@ -429,11 +429,10 @@ def test_an_index_built_in_slices_is_the_index_built_whole(kind, monkeypatch):
         np.testing.assert_array_equal(sliced.leaf_errors, whole.leaf_errors)
 
 
-def test_the_root_fit_is_numpys_polyfit_without_touching_the_warnings_filters() -> None:
+def test_the_root_fit_is_numpys_polyfit_without_touching_the_warnings_filters(in_threads) -> None:  # type: ignore[no-untyped-def]
     """The single-slice root fit silenced polyfit's RankWarning with warnings.catch_warnings,
     which swaps process-wide state: builds in threads left RankWarning ignored for the whole
     program. The fit is now polyfit's own arithmetic, bit for bit, and warns of nothing."""
-    import threading
     import warnings
 
     from learned_systems.index.rmi import _polyfit
@@ -451,13 +450,8 @@ def test_the_root_fit_is_numpys_polyfit_without_touching_the_warnings_filters() 
                 assert np.array_equal(_polyfit(unit, positions, degree), expected)
     filters = list(warnings.filters)
     keys = np.repeat(np.arange(5, dtype=np.uint64), 2000)  # few distinct keys
-    threads = [threading.Thread(target=RMIIndex, args=(keys,), kwargs={"num_models": 64, "root": "cubic"})
-               for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert warnings.filters == filters
+    built = in_threads(lambda _: RMIIndex(keys, num_models=64, root="cubic"), range(6))  # (raises a build's error)
+    assert len(built) == 6 and warnings.filters == filters
 
 
 _ROOT_PROBE = """

@@ -220,7 +220,7 @@ def test_an_rl_model_loaded_in_another_thread_does_not_reseed_a_sampled_episode(
         return p.x.tobytes(), p.y.tobytes()
 
     alone = place_or_load(0)
-    assert in_threads(place_or_load, (0, 1))[0] == alone
+    assert in_threads(place_or_load, (0, 1)) == {0: alone, 1: None}  # (the loads ran to the end)
 
 
 def test_rl_placer_soft_refine_keeps_the_policys_hard_macros(trained_run, tiny_design):

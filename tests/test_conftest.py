@@ -1,0 +1,31 @@
+"""The shared fixtures' own behaviour (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+InThreads = Callable[[Callable[[int], Any], Sequence[int]], dict[int, Any]]
+
+
+def test_in_threads_returns_each_keys_result_from_a_thread_of_its_own(in_threads: InThreads) -> None:
+    main = threading.get_ident()
+    results = in_threads(lambda key: (key * key, threading.get_ident() != main), (1, 2, 3))
+    assert results == {1: (1, True), 2: (4, True), 3: (9, True)}
+
+
+def test_in_threads_raises_a_threads_exception_in_the_test(in_threads: InThreads) -> None:
+    """A raising thread was only pytest's PytestUnhandledThreadExceptionWarning: the test passed.
+    The first failing key's exception is raised, the others named in its notes."""
+
+    def work(key: int) -> int:
+        if key:
+            raise ValueError(f"key {key}")
+        return key
+
+    with pytest.raises(ValueError, match="key 1") as raised:
+        in_threads(work, (0, 1, 2))
+    assert raised.value.__notes__ == ["the thread of key 2 also raised ValueError('key 2')"]
