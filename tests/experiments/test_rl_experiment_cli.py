@@ -332,7 +332,8 @@ def test_a_variant_reads_its_ledger_under_the_folder_lock_train_reuses(tmp_path:
     def holder_seen_by_another_thread() -> None:
         worker = threading.Thread(target=lambda: holders.append(holder_of(run)))
         worker.start()
-        worker.join()
+        worker.join(timeout=120)
+        assert not worker.is_alive()  # (a deadlock fails, not hangs)
 
     class Ledger(module.TrainingTime):  # type: ignore[name-defined,misc]
         def __init__(self, *args: object) -> None:

@@ -1638,7 +1638,8 @@ def test_a_store_used_from_another_thread_is_not_called_damaged(tmp_path) -> Non
 
         thread = threading.Thread(target=read)
         thread.start()
-        thread.join()
+        thread.join(timeout=120)
+        assert not thread.is_alive()  # (a deadlock fails, not hangs)
         assert store.runs() == []  # fine where it was opened
     assert len(raised) == 1 and type(raised[0]) is sqlite3.ProgrammingError
 

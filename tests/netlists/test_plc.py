@@ -352,7 +352,8 @@ def test_threads_reading_damaged_files_each_record_their_own_warning(tmp_path: P
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)  # (a deadlock fails, not hangs)
     assert {k: len(texts) for k, texts in recorded.items()} == {k: 5 for k in range(4)}
     assert all(f"cut{k}.plc: lists" in text for k, texts in recorded.items() for text in texts)
     assert warnings.filters == filters and warnings.showwarning is show

@@ -335,7 +335,8 @@ def test_threads_loading_one_plugin_at_once_all_find_its_method(tmp_path: Path) 
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)  # (a deadlock fails, not hangs)
     assert outcomes == ["test_slow_to_import"] * 3
 
 

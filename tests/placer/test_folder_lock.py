@@ -265,7 +265,8 @@ def test_a_nested_hold_is_reused_by_its_own_thread_only(tmp_path: Path) -> None:
             assert (out / ".placer.lock").read_text() == f"pid {os.getpid()}"
             worker = threading.Thread(target=other_thread)
             worker.start()
-            worker.join()
+            worker.join(timeout=120)
+            assert not worker.is_alive()  # (a deadlock fails, not hangs)
         assert (out / ".placer.lock").read_text() == f"pid {os.getpid()}"  # still held after the inner block
         script = f"from placer.folder_lock import exclusive_folder\nwith exclusive_folder({str(out)!r}): pass\n"
         other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)

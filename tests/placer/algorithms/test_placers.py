@@ -260,7 +260,8 @@ def test_a_thread_asking_for_a_method_another_is_warming_up_waits_for_it(monkeyp
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)  # (a deadlock fails, not hangs)
     assert len(finished) == 1 and sorted(ran for ran, _ in returned) == [False, False, True]
     assert all(at >= finished[0] for _, at in returned)  # nobody went on before it was warm
 
