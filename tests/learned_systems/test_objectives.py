@@ -63,6 +63,39 @@ def test_measured_ratios_time_searchsorted_back_to_back_with_the_index(monkeypat
     assert after.throughputs == [1.0, 1.0, 1.0]
 
 
+def test_the_timed_relative_time_is_the_median_ratio_so_one_slow_repeat_moves_it_little(monkeypatch):
+    """relative_time is the median of the repeats' ratios (the docstring's promise): one repeat
+    slowed by the machine (ratios 1, 1, 5) leaves it at 1, where the mean read 7/3."""
+    clock = {"now": 0.0}
+
+    def ticking() -> float:  # one unit per reading: every timed span is 1 ...
+        clock["now"] += 1.0
+        return clock["now"]
+
+    real_build = objectives.build_index
+    lookups: list[int] = []
+
+    def build_with_a_slow_last_lookup(kind, keys, **params):  # type: ignore[no-untyped-def]
+        index = real_build(kind, keys, **params)
+        real_lookup = index.lookup
+
+        def lookup(queries):  # type: ignore[no-untyped-def]
+            lookups.append(queries.size)
+            if len(lookups) == 4:  # ... but the third timed lookup's, 5 (the first is the check)
+                clock["now"] += 4.0
+            return real_lookup(queries)
+
+        index.lookup = lookup
+        return index
+
+    monkeypatch.setattr(objectives.time, "perf_counter", ticking)
+    monkeypatch.setattr(objectives, "build_index", build_with_a_slow_last_lookup)
+    objective = objectives.IndexObjective("lognormal", keys=20_000, queries=2_000, repeats=3)
+    result = objective.evaluate(objective.space.validate({"kind": "pgm"}))
+    assert len(lookups) == 4 and result.throughputs == [1.0, 1.0, 0.2]  # the ratios were 1, 1, 5
+    assert result.metrics["relative_time"] == 1.0
+
+
 def test_a_counted_index_trial_is_not_labelled_a_timed_speed():
     """Counted trials stored 'x searchsorted speed', which read as a measured lookup speed."""
     from learned_systems import objectives
