@@ -224,6 +224,7 @@ def test_training_under_vec_normalize_needs_norm_obs_keys() -> None:
     documentation names (macro, design) train."""
     from sb3_contrib import MaskablePPO
     from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.logger import Logger
     from stable_baselines3.common.vec_env import VecNormalize
 
     from placer.rl.policy import PlacementPolicy
@@ -234,8 +235,13 @@ def test_training_under_vec_normalize_needs_norm_obs_keys() -> None:
     def model(**normalise: object) -> MaskablePPO:
         vec = VecNormalize(make_vec_env(MacroPlacementEnv, n_envs=2, seed=0, env_kwargs=settings),
                            norm_reward=False, **normalise)
-        return MaskablePPO(PlacementPolicy, vec, n_steps=8, batch_size=8, n_epochs=1, seed=0, device="cpu")
+        ppo = MaskablePPO(PlacementPolicy, vec, n_steps=8, batch_size=8, n_epochs=1, seed=0, device="cpu")
+        ppo.set_logger(Logger(folder=None, output_formats=[]))  # (SB3's own left /tmp/SB3-<time> folders)
+        return ppo
 
+    refused = model(norm_obs=True)
     with pytest.raises(ValueError, match="norm_obs_keys=\\['macro', 'design'\\]"):
-        model(norm_obs=True).learn(16)
-    model(norm_obs=True, norm_obs_keys=["macro", "design"]).learn(16)
+        refused.learn(16)
+    trained = model(norm_obs=True, norm_obs_keys=["macro", "design"]).learn(16)
+    for ppo in (refused, trained):  # their logs went nowhere: no folder made
+        assert ppo.logger.get_dir() is None and ppo.logger.output_formats == []
