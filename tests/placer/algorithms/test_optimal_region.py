@@ -12,20 +12,29 @@ from placer.algorithms.search_moves import SearchContext, move_region
 from placer.algorithms.search_state import SearchState
 
 
-def _hpwl_of_node_nets(state: SearchState, node: int, x: float, y: float) -> float:
-    """Weighted HPWL of ``node``'s nets with its centre moved to ``(x, y)`` (its pins keep
-    their offsets)."""
+def _hpwl_of_node_nets(state: SearchState, node: int, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Weighted HPWL of ``node``'s nets with its centre moved to each ``(xs[i], ys[j])`` (its
+    pins keep their offsets), at ``[i, j]``: each net's pins, spanned in numpy for every x and
+    every y at once (a reference independent of the evaluator's incremental arithmetic)."""
     ev = state.ev
     ctx = ev.ctx
-    dx, dy = x - state.placement.x[node], y - state.placement.y[node]
-    total = 0.0
+    dx = np.asarray(xs, dtype=np.float64)[:, None] - state.placement.x[node]
+    dy = np.asarray(ys, dtype=np.float64)[:, None] - state.placement.y[node]
+    total = np.zeros((dx.shape[0], dy.shape[0]))
     for net in ev._nets_of[ev._net_ptr[node] : ev._net_ptr[node + 1]]:
         a, b = ev._net_entries[net], ev._net_entries[net + 1]
         mine = ctx.entry_anchor[a:b] == node
-        xs = np.where(mine, ev._ex[a:b] + dx, ev._ex[a:b])
-        ys = np.where(mine, ev._ey[a:b] + dy, ev._ey[a:b])
-        total += ctx.net_weight[net] * ((xs.max() - xs.min()) + (ys.max() - ys.min()))
+        px = np.where(mine, ev._ex[a:b] + dx, ev._ex[a:b])  # [x position, pin]
+        py = np.where(mine, ev._ey[a:b] + dy, ev._ey[a:b])
+        span_x = px.max(axis=1) - px.min(axis=1)
+        span_y = py.max(axis=1) - py.min(axis=1)
+        total += ctx.net_weight[net] * (span_x[:, None] + span_y[None, :])
     return total
+
+
+def _hpwl_at(state: SearchState, node: int, x: float, y: float) -> float:
+    """:func:`_hpwl_of_node_nets` at one point."""
+    return float(_hpwl_of_node_nets(state, node, np.array([x]), np.array([y]))[0, 0])
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -46,13 +55,13 @@ def test_optimal_region_minimises_the_node_nets_wirelength(weighted: bool) -> No
             continue
         checked += 1
         assert x0 <= x1 and y0 <= y1
-        inside = _hpwl_of_node_nets(state, node, (x0 + x1) / 2, (y0 + y1) / 2)
+        inside = _hpwl_at(state, node, (x0 + x1) / 2, (y0 + y1) / 2)
         xs = np.linspace(-c.width / 2, 1.5 * c.width, 81)  # (pin offsets can put it off the canvas)
         ys = np.linspace(-c.height / 2, 1.5 * c.height, 81)
-        grid_best = min(_hpwl_of_node_nets(state, node, x, y) for x in xs for y in ys)
+        grid_best = float(_hpwl_of_node_nets(state, node, xs, ys).min())
         assert inside <= grid_best + 1e-9
         # every point of the region is optimal (HPWL is flat there)
-        corner = _hpwl_of_node_nets(state, node, x0, y1)
+        corner = _hpwl_at(state, node, x0, y1)
         assert abs(corner - inside) <= 1e-9 * max(1.0, inside)
     assert checked >= 5
 
