@@ -119,11 +119,14 @@ def test_ray_tmpdir_is_honoured(short_base: str, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="Ray's sockets are TCP ports on Windows")
-def test_a_ray_tmpdir_too_long_for_the_sockets_is_refused_up_front(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_ray_tmpdir_too_long_for_the_sockets_is_refused_up_front(
+    short_base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("ray", reason="Ray is not installed (pip install 'placer-gym[ray]')")
     from placer.batch_ray import check_ray_address
 
-    long = "/tmp/" + "r" * (_SOCKET_LIMIT - 75)  # (Ray's own 'ray' folder in it would fit)
+    # (a name of its own, in a fresh folder: another run's folder of a fixed name failed the check below)
+    long = os.path.join(short_base, "r" * (_SOCKET_LIMIT - 71 - len(short_base)))  # Ray's own 'ray' in it would fit
     assert len(os.path.join(long, "ray", _RAY_SOCKET)) == _SOCKET_LIMIT - 2
     monkeypatch.setenv("RAY_TMPDIR", long)
     with pytest.raises(Unavailable, match="set RAY_TMPDIR to a shorter folder"):
