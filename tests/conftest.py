@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
@@ -72,11 +73,13 @@ def run_in_threads(work: Callable[[int], Any], keys: Sequence[int]) -> dict[int,
         except BaseException as error:  # noqa: BLE001 - raised again in the test's thread
             errors[key] = error
 
-    threads = {key: threading.Thread(target=one, args=(key,)) for key in keys}
+    # daemon threads: a hung one fails the test and does not keep the process from exiting
+    threads = {key: threading.Thread(target=one, args=(key,), daemon=True) for key in keys}
     for thread in threads.values():
         thread.start()
+    deadline = time.monotonic() + THREAD_JOIN_TIMEOUT_S  # (one wait for all: not one per thread)
     for thread in threads.values():
-        thread.join(timeout=THREAD_JOIN_TIMEOUT_S)
+        thread.join(timeout=max(deadline - time.monotonic(), 0.0))
     hung = [key for key, thread in threads.items() if thread.is_alive()]
     assert not hung, f"the threads of keys {hung} still ran after {THREAD_JOIN_TIMEOUT_S:g} s"
     if errors:

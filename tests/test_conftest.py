@@ -29,3 +29,24 @@ def test_in_threads_raises_a_threads_exception_in_the_test(in_threads: InThreads
     with pytest.raises(ValueError, match="key 1") as raised:
         in_threads(work, (0, 1, 2))
     assert raised.value.__notes__ == ["the thread of key 2 also raised ValueError('key 2')"]
+
+
+def test_in_threads_fails_hung_threads_after_one_wait_and_leaves_them_as_daemons(
+    in_threads: InThreads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two hung threads waited the join timeout each (twice the time meant), and a hung thread
+    that was not a daemon kept ``pytest -n 0`` from exiting after the test had failed."""
+    import time
+
+    monkeypatch.setitem(in_threads.__globals__, "THREAD_JOIN_TIMEOUT_S", 0.4)
+    release = threading.Event()
+    started = time.monotonic()
+    try:
+        with pytest.raises(AssertionError, match=r"the threads of keys \[1, 2\] still ran"):
+            in_threads(lambda key: release.wait(30) if key else key, (0, 1, 2))
+        assert time.monotonic() - started < 0.75  # one wait of 0.4 s, not one per hung thread
+        hung = [t for t in threading.enumerate() if t.is_alive() and t is not threading.main_thread()
+                and getattr(t, "_target", None) is not None and "one" in getattr(t._target, "__name__", "")]
+        assert hung and all(t.daemon for t in hung)
+    finally:
+        release.set()

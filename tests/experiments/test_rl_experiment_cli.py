@@ -330,7 +330,7 @@ def test_a_variant_reads_its_ledger_under_the_folder_lock_train_reuses(tmp_path:
     holders: list[str | None] = []
 
     def holder_seen_by_another_thread() -> None:
-        worker = threading.Thread(target=lambda: holders.append(holder_of(run)))
+        worker = threading.Thread(target=lambda: holders.append(holder_of(run)), daemon=True)
         worker.start()
         worker.join(timeout=120)
         assert not worker.is_alive()  # (a deadlock fails, not hangs)

@@ -1636,7 +1636,7 @@ def test_a_store_used_from_another_thread_is_not_called_damaged(tmp_path) -> Non
             except BaseException as error:  # noqa: BLE001 - compared below
                 raised.append(error)
 
-        thread = threading.Thread(target=read)
+        thread = threading.Thread(target=read, daemon=True)
         thread.start()
         thread.join(timeout=120)
         assert not thread.is_alive()  # (a deadlock fails, not hangs)

@@ -348,7 +348,7 @@ def test_threads_reading_damaged_files_each_record_their_own_warning(tmp_path: P
                 read_plc(paths[k], nl)
             recorded.setdefault(k, []).extend(texts)
 
-    threads = [threading.Thread(target=read, args=(k,)) for k in range(4)]
+    threads = [threading.Thread(target=read, args=(k,), daemon=True) for k in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

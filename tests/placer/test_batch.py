@@ -331,7 +331,7 @@ def test_threads_loading_one_plugin_at_once_all_find_its_method(tmp_path: Path) 
         except Exception as error:  # noqa: BLE001 - the outcome is what is compared
             outcomes.append(repr(error))
 
-    threads = [threading.Thread(target=load_and_look_up) for _ in range(3)]
+    threads = [threading.Thread(target=load_and_look_up, daemon=True) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:

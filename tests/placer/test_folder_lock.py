@@ -263,7 +263,7 @@ def test_a_nested_hold_is_reused_by_its_own_thread_only(tmp_path: Path) -> None:
         assert holder_of(out) is None  # its own hold is not another's
         with exclusive_folder(out):  # e.g. train()'s own
             assert (out / ".placer.lock").read_text() == f"pid {os.getpid()}"
-            worker = threading.Thread(target=other_thread)
+            worker = threading.Thread(target=other_thread, daemon=True)
             worker.start()
             worker.join(timeout=120)
             assert not worker.is_alive()  # (a deadlock fails, not hangs)

@@ -255,8 +255,8 @@ def test_a_thread_asking_for_a_method_another_is_warming_up_waits_for_it(monkeyp
 
     monkeypatch.setattr(base, "_warm", slow_warm)
     returned: list[tuple[bool, float]] = []
-    threads = [threading.Thread(target=lambda: returned.append((base.warm_up("sa"), time.monotonic())))
-               for _ in range(3)]
+    threads = [threading.Thread(target=lambda: returned.append((base.warm_up("sa"), time.monotonic())),
+                                daemon=True) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
