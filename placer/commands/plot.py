@@ -42,8 +42,9 @@ def plot_command(
         help="another placement (.plc or .pl) of the design, repeatable: the maps' colour ranges cover it too, so "
              "pictures drawn with the same --same-scale files compare colour for colour (default: each map its own)")] = None,
 ) -> None:
-    """Draw macros and ports to scale beside the density and congestion maps, with the cost
-    (printed too, with any legality problems)."""
+    """Draw macros and ports to scale beside the density and congestion maps, with the cost.
+
+    The cost and any legality problems are printed too."""
     import numpy as np
 
     from placer.plot import map_limits, plot_placement, save_picture
