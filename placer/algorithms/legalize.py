@@ -219,29 +219,43 @@ def _legalize(
 
 def _shelf_pack(netlist: Netlist, out: Placement, pinned: np.ndarray, movable: np.ndarray) -> bool:
     """Pack the ``movable`` hard macros in rows (shelves) from the lower-left corner, tallest
-    first, each row as high as its first macro, stepping past the ``pinned`` ones; False (and
-    ``out`` partly changed) when they do not all fit. Linear in the macros (times the pinned
-    ones): the fallback when the greedy runs out of time."""
+    first, each row as high as its first macro, stepping past the ``pinned`` ones and keeping
+    the gap the greedy keeps from them (so the result stays legal after a round trip through
+    text); False (and ``out`` partly changed) when they do not all fit. Linear in the macros
+    (times the pinned ones): the fallback when the greedy runs out of time.
+
+    A row whose first macro finds no room beside the pinned ones starts again above the lowest
+    of the pinned macros in its band (no room is skipped: they all block the band up to there):
+    each step moves past a pinned macro or a row, so the loop ends, in steps linear in the
+    macros and the pinned ones (a row stepped only by the gap took minutes)."""
     c = netlist.require_canvas()
     gap_x, gap_y = axis_tolerances(c, GAP)
     tol_x, tol_y = axis_tolerances(c)
-    pxl = out.x[pinned] - netlist.width[pinned] / 2
-    pxh = out.x[pinned] + netlist.width[pinned] / 2
-    pyl = out.y[pinned] - netlist.height[pinned] / 2
-    pyh = out.y[pinned] + netlist.height[pinned] / 2
+    # the pinned boxes grown by the gap: a macro outside them keeps the gap
+    pxl = out.x[pinned] - netlist.width[pinned] / 2 - gap_x
+    pxh = out.x[pinned] + netlist.width[pinned] / 2 + gap_x
+    pyl = out.y[pinned] - netlist.height[pinned] / 2 - gap_y
+    pyh = out.y[pinned] + netlist.height[pinned] / 2 + gap_y
     x = y = row_h = 0.0
     for i in movable[np.argsort(-netlist.height[movable], kind="stable")].tolist():
         w, h = float(netlist.width[i]), float(netlist.height[i])
         while True:
             if x > 0 and x + w > c.width + tol_x:  # a new row above this one
-                x, y, row_h = 0.0, y + row_h + gap_y, 0.0
+                if row_h > 0:
+                    y = y + row_h + gap_y
+                else:  # nothing fits in this row: above the lowest pinned macro in its band
+                    band = np.minimum(y + h, pyh) - np.maximum(y, pyl) > 0
+                    if not band.any():
+                        return False  # (cannot happen: a pinned macro in the band moved x)
+                    y = float(pyh[band].min())
+                x, row_h = 0.0, 0.0
             if y + h > c.height + tol_y or x + w > c.width + tol_x:
                 return False
-            hit = np.minimum(x + w, pxh) - np.maximum(x, pxl) > tol_x
-            hit &= np.minimum(y + h, pyh) - np.maximum(y, pyl) > tol_y
+            hit = np.minimum(x + w, pxh) - np.maximum(x, pxl) > 0
+            hit &= np.minimum(y + h, pyh) - np.maximum(y, pyl) > 0
             if not hit.any():
                 break
-            x = float(pxh[hit].max()) + gap_x  # past the pinned macros in the way
+            x = float(pxh[hit].max())  # past the pinned macros in the way (and their gap)
         out.x[i], out.y[i] = x + w / 2, y + h / 2
         x, row_h = x + w + gap_x, max(row_h, h)
     return True
