@@ -110,7 +110,9 @@ def legalize_time_limit(budget_s: float) -> float:
     """Seconds a legalisation on a budget of ``budget_s`` gets before the legaliser packs the
     hard macros in rows instead (:func:`placer.algorithms.legalize.legalize`): half the budget,
     and at least half a second, so a placement the greedy legalises in milliseconds (every
-    ordinary one) never takes that path, and a short run stays reproducible."""
+    ordinary one) never takes that path. A legalisation near the limit is packed or not
+    depending on the machine's speed: the note the packing leaves says the run is not
+    reproducible."""
     return max(0.5 * budget_s, 0.5)
 
 

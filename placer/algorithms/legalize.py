@@ -107,7 +107,8 @@ def legalize(
 
     With ``time_limit_s``, the greedy strategies stop after that many seconds and the movable
     hard macros are packed in rows from the lower-left corner instead (where they fit: else the
-    greedy goes on to the end); a note saying so is appended to ``notes``. The same inputs as
+    greedy goes on to the end); a note saying so is appended to ``notes``: whether the limit is
+    reached depends on the machine's speed, so such a result is not reproducible. The same inputs as
     one of the last few calls give its result again without the work (a note too, when it had
     one).
     """
@@ -201,7 +202,8 @@ def _legalize(
                     notes.append(
                         f"legalisation took over {time_limit_s:.3g} s (hard macros piled up): the "
                         f"{movable_hard.size} movable hard macros were packed in rows from the lower-left "
-                        "corner instead, keeping nothing of where they were"
+                        "corner instead, keeping nothing of where they were (whether the limit is "
+                        "reached depends on the machine's speed: the run is not reproducible)"
                     )
                     return out
                 stop_at = np.inf  # no room in rows: the greedy, to its end

@@ -332,6 +332,8 @@ def test_a_pile_past_the_time_limit_is_packed_in_rows_with_a_note() -> None:
     assert check_legality(nl, out, pl).legal
     assert (out.x[h[0]], out.y[h[0]]) == (pl.x[h[0]], pl.y[h[0]])
     assert len(notes) == 1 and "the 299 movable hard macros were packed in rows" in notes[0]
+    # packed or not near the limit depends on the machine's speed: said, as budget cuts say it
+    assert "the run is not reproducible" in notes[0]
     quiet: list[str] = []  # a legal placement is no work: no note, however short the limit
     assert np.array_equal(legalize(nl, out, time_limit_s=0.0, notes=quiet).x, out.x) and not quiet
 
