@@ -241,8 +241,8 @@ class Placer(ABC):
         notes: list[str] = []
         limit = legalize_time_limit(budget_s)  # (a pile of macros: packed in rows past it)
         try:
-            # not packed from the corner: that keeps nothing of the method's result, and the
-            # given placement, legalised, is the better fallback
+            # not packed from the corner (nor in rows past the limit): that keeps nothing of the
+            # method's result, and the given placement, legalised, is the better fallback
             result = legalize(netlist, result, reference=placement, last_resort=False, time_limit_s=limit, notes=notes)
         except LegalizationError as failure:  # (only no room: any other error is a bug of ours)
             try:

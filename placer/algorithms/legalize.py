@@ -108,7 +108,9 @@ def legalize(
     With ``time_limit_s``, the greedy strategies stop after that many seconds and the movable
     hard macros are packed in rows from the lower-left corner instead (where they fit: else the
     greedy goes on to the end); a note saying so is appended to ``notes``: whether the limit is
-    reached depends on the machine's speed, so such a result is not reproducible. The same inputs as
+    reached depends on the machine's speed, so such a result is not reproducible. Packing keeps
+    nothing of where the macros were, so with ``last_resort=False`` the limit raises
+    :class:`LegalizationError` instead (the caller's fallback runs). The same inputs as
     one of the last few calls give its result again without the work (a note too, when it had
     one).
     """
@@ -198,6 +200,12 @@ def _legalize(
             try:
                 stuck = _place_in_order(netlist, out, np.concatenate([pinned, movable_hard[order]]), gap, stop_at)  # noqa: E501
             except _OutOfTime:
+                if not last_resort:  # packing is the last resort left out: the caller's fallback
+                    raise LegalizationError(
+                        f"legalisation took over {time_limit_s:.3g} s (hard macros piled up) and packing "
+                        "them in rows is left out (whether the limit is reached depends on the machine's "
+                        "speed: the run is not reproducible)"
+                    ) from None
                 if _shelf_pack(netlist, out, pinned, movable_hard):
                     notes.append(
                         f"legalisation took over {time_limit_s:.3g} s (hard macros piled up): the "

@@ -446,3 +446,17 @@ def test_packed_rows_keep_the_gap_from_a_pinned_macro() -> None:
     assert _shelf_pack(nl, out, h[:1], h[1:])
     assert check_legality(nl, out, pl).legal
     assert _gaps_from_pinned_kept(nl, out, h[:1])
+
+
+def test_without_the_last_resort_the_time_limit_raises_instead_of_packing() -> None:
+    """``last_resort=False`` leaves out packing (it keeps nothing of where the macros were), yet
+    past the time limit the macros were packed in rows all the same; now that is a
+    LegalizationError, for the caller's fallback."""
+    import placer.algorithms.legalize as legalize_module
+
+    nl, pl = _stacked(300)
+    legalize_module._recent.clear()
+    notes: list[str] = []
+    with pytest.raises(legalize_module.LegalizationError, match="packing them in rows is left out"):
+        legalize(nl, pl, last_resort=False, time_limit_s=0.0, notes=notes)
+    assert not notes

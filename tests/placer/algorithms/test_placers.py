@@ -634,3 +634,29 @@ def test_a_long_thin_design_is_placed_legally(method: str, tall_design, per_axis
     out = get_placer(method, **options).place(netlist, placement, budget_s=600, seed=0)
     assert per_axis_problems(netlist, out) == ([], [])
     assert check_legality(netlist, out).legal
+
+
+def test_a_result_past_the_legalisers_time_limit_falls_back_to_the_given_placement(monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: E501
+    """A method's result the legaliser ran out of time on was packed in rows (keeping nothing of
+    it) although ``place`` asks for no packing: it now falls back to the given placement,
+    legalised, with a note."""
+    import placer.algorithms.base as base_module
+    import placer.algorithms.legalize as legalize_module
+
+    class Piler(Placer):
+        name = "piler"
+
+        def run(self, netlist, placement, budget_s, seed, progress):  # type: ignore[no-untyped-def]
+            c = netlist.require_canvas()
+            placement.x[netlist.hard_macros], placement.y[netlist.hard_macros] = c.width / 2, c.height / 2
+            return placement
+
+    netlist, start = generate(300, 4, 4, seed=0)
+    assert check_legality(netlist, start).legal
+    monkeypatch.setattr(base_module, "legalize_time_limit", lambda budget_s: 0.0)
+    legalize_module._recent.clear()
+    notes: list[str] = []
+    out = Piler().place(netlist, start, 1.0, seed=0, progress=lambda p: notes.append(p.message))
+    assert check_legality(netlist, out).legal
+    assert any("could not be legalised" in n and "kept the given one" in n for n in notes), notes
+    np.testing.assert_array_equal(out.x, start.x)
