@@ -71,8 +71,9 @@ class _OutOfTime(Exception):
 
 #: The last few legalisations' inputs and results, newest last: ``placer place`` legalises the
 #: start once more for its closing note, as the method did before it (and before legalising
-#: its own result): a second full run on a pile of macros.
-_recent: list[tuple[tuple[object, ...], weakref.ref[Netlist], Placement, str]] = []
+#: its own result): a second full run on a pile of macros. Each entry: the key, the netlist,
+#: the result, its packing note ("" when the greedy finished) and the time limit it ran under.
+_recent: list[tuple[tuple[object, ...], weakref.ref[Netlist], Placement, str, float | None]] = []
 _RECENT = 4
 
 
@@ -112,18 +113,26 @@ def legalize(
     nothing of where the macros were, so with ``last_resort=False`` the limit raises
     :class:`LegalizationError` instead (the caller's fallback runs). The same inputs as
     one of the last few calls give its result again without the work (a note too, when it had
-    one).
+    one; a result packed in rows only to a call with a time limit no longer than its own).
     """
+    # the inputs checked first: a remembered result is no answer to a placement of the wrong shape
+    check_placement_matches(netlist, placement, arrays_only=False)
+    if reference is not None:
+        check_placement_matches(netlist, reference, arrays_only=False, label="reference")
     key = _key(netlist, placement, reference, last_resort)
-    for known, owner, result, note in reversed(_recent):
-        # (a packed placement is no answer to a call without a time limit)
-        if known == key and owner() is netlist and (not note or time_limit_s is not None):
+    _recent[:] = [entry for entry in _recent if entry[1]() is not None]  # (netlists gone)
+    for known, owner, result, note, limit in reversed(_recent):
+        # a packed placement answers only a call whose limit is no longer than the one it was
+        # packed under (a longer limit may let the greedy finish)
+        if known == key and owner() is netlist and (
+            not note or (time_limit_s is not None and limit is not None and time_limit_s <= limit)
+        ):
             if note and notes is not None:
                 notes.append(note)
             return result.copy()
     own: list[str] = []
     out = _legalize(netlist, placement, reference, last_resort, time_limit_s, own)
-    _recent.append((key, weakref.ref(netlist), out.copy(), own[0] if own else ""))
+    _recent.append((key, weakref.ref(netlist), out.copy(), own[0] if own else "", time_limit_s))
     del _recent[:-_RECENT]
     if notes is not None:
         notes.extend(own)
@@ -138,12 +147,9 @@ def _legalize(
     time_limit_s: float | None,
     notes: list[str],
 ) -> Placement:
-    """:func:`legalize` without the memory of the last call."""
+    """:func:`legalize` without the memory of the last calls (nor its checks of the inputs)."""
     stop_at = time.perf_counter() + time_limit_s if time_limit_s is not None else np.inf
     c = netlist.require_canvas()
-    check_placement_matches(netlist, placement, arrays_only=False)
-    if reference is not None:
-        check_placement_matches(netlist, reference, arrays_only=False, label="reference")
     placement = placement.standardised()  # (lists as arrays)
     check_finite_positions(netlist, placement)
     out = placement.copy()

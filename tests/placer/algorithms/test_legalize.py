@@ -359,14 +359,43 @@ def test_the_same_legalisation_again_is_remembered(monkeypatch: pytest.MonkeyPat
     legalize(nl, moved)
     legalize(nl, pl, reference=moved)
     assert len(calls) == 3
-    # a packed result is no answer to a call without a limit
+    # a packed result is no answer to a call without a limit, nor to one with a longer limit
+    # (a result packed under 0.5 s was given to a call that had minutes)
     nl2, pl2 = _stacked(30, seed=3)
     notes: list[str] = []
     legalize(nl2, pl2, time_limit_s=0.0, notes=notes)
-    legalize(nl2, pl2, time_limit_s=5.0, notes=notes)
+    legalize(nl2, pl2, time_limit_s=0.0, notes=notes)
     assert len(calls) == 4 and len(notes) == 2  # remembered, its note given again
+    greedy = legalize(nl2, pl2, time_limit_s=60.0, notes=notes)
+    assert len(calls) == 5 and len(notes) == 2  # the greedy, to its end: no note
+    assert np.array_equal(legalize(nl2, pl2).x, greedy.x) and len(calls) == 5  # (it answers any call)
+    legalize_module._recent.clear()
+    legalize(nl2, pl2, time_limit_s=0.0)
     legalize(nl2, pl2)
-    assert len(calls) == 5
+    assert len(calls) == 7
+
+
+def test_the_memory_checks_the_inputs_first_and_forgets_netlists_gone() -> None:
+    """A placement of the wrong shape whose bytes matched a remembered one got the remembered
+    result instead of the error; and entries of netlists gone stayed until pushed out."""
+    import gc
+
+    import placer.algorithms.legalize as legalize_module
+
+    nl, pl = _stacked(20, seed=4)
+    legalize(nl, pl)
+    column = pl.copy()
+    column.x = column.x.reshape(-1, 1)  # the same bytes, a column
+    with pytest.raises(ValueError, match="one-dimensional arrays"):
+        legalize(nl, column)
+    with pytest.raises(ValueError, match="one-dimensional arrays"):
+        legalize(nl, pl, reference=column)
+    gone, pl_gone = _stacked(10, seed=5)
+    legalize(gone, pl_gone)
+    del gone
+    gc.collect()
+    legalize(nl, pl)
+    assert all(owner() is not None for _, owner, *_ in legalize_module._recent)
 
 
 def _under_a_wide_pinned_macro(height_share: float):  # type: ignore[no-untyped-def]
