@@ -52,6 +52,7 @@ from placer.algorithms.legality import (
 #: The legality checks live in :mod:`placer.algorithms.legality` (no numba); their public names
 #: are importable from here too, as they were before that module was split off.
 __all__ = ["GAP", "OVERLAP_TOL", "LegalityReport", "check_finite_positions", "check_legality", "check_placeable",
+           "clear_legalize_memory",
            "hard_area_share", "hard_overlap", "legalize", "outside_canvas", "overlapping_hard_macros"]
 
 #: Gap left between macros the legaliser abuts, relative to the canvas's extent along the axis
@@ -75,6 +76,12 @@ class _OutOfTime(Exception):
 #: the result, its packing note ("" when the greedy finished) and the time limit it ran under.
 _recent: list[tuple[tuple[object, ...], weakref.ref[Netlist], Placement, str, float | None]] = []
 _RECENT = 4
+
+
+def clear_legalize_memory() -> None:
+    """Forget the remembered legalisations: for a caller timing the legaliser, or a test that
+    changes its internals (a remembered result would answer without them)."""
+    _recent.clear()
 
 
 def _key(netlist: Netlist, placement: Placement, reference: Placement | None, last_resort: bool) -> tuple[object, ...]:

@@ -369,7 +369,7 @@ def test_the_same_legalisation_again_is_remembered(monkeypatch: pytest.MonkeyPat
     greedy = legalize(nl2, pl2, time_limit_s=60.0, notes=notes)
     assert len(calls) == 5 and len(notes) == 2  # the greedy, to its end: no note
     assert np.array_equal(legalize(nl2, pl2).x, greedy.x) and len(calls) == 5  # (it answers any call)
-    legalize_module._recent.clear()
+    legalize_module.clear_legalize_memory()
     legalize(nl2, pl2, time_limit_s=0.0)
     legalize(nl2, pl2)
     assert len(calls) == 7
@@ -442,7 +442,7 @@ def test_rows_blocked_by_a_pinned_macro_start_above_it_at_once() -> None:
 
     for height_share in (0.4, 0.1):
         nl, pl = _under_a_wide_pinned_macro(height_share)
-        legalize_module._recent.clear()
+        legalize_module.clear_legalize_memory()
         notes: list[str] = []
         began = time.perf_counter()
         out = legalize(nl, pl, time_limit_s=0.0, notes=notes)
@@ -484,8 +484,24 @@ def test_without_the_last_resort_the_time_limit_raises_instead_of_packing() -> N
     import placer.algorithms.legalize as legalize_module
 
     nl, pl = _stacked(300)
-    legalize_module._recent.clear()
+    legalize_module.clear_legalize_memory()
     notes: list[str] = []
     with pytest.raises(legalize_module.LegalizationError, match="packing them in rows is left out"):
         legalize(nl, pl, last_resort=False, time_limit_s=0.0, notes=notes)
     assert not notes
+
+
+def test_clear_legalize_memory_forgets_the_remembered_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test patching the legaliser's internals got a remembered result, untouched by them."""
+    import placer.algorithms.legalize as legalize_module
+
+    calls = []
+    real = legalize_module._legalize
+    monkeypatch.setattr(legalize_module, "_legalize", lambda *a: calls.append(1) or real(*a))
+    nl, pl = _stacked(20, seed=6)
+    legalize(nl, pl)
+    legalize(nl, pl)
+    assert len(calls) == 1
+    legalize_module.clear_legalize_memory()
+    legalize(nl, pl)
+    assert len(calls) == 2

@@ -654,7 +654,7 @@ def test_a_result_past_the_legalisers_time_limit_falls_back_to_the_given_placeme
     netlist, start = generate(300, 4, 4, seed=0)
     assert check_legality(netlist, start).legal
     monkeypatch.setattr(base_module, "legalize_time_limit", lambda budget_s: 0.0)
-    legalize_module._recent.clear()
+    legalize_module.clear_legalize_memory()
     notes: list[str] = []
     out = Piler().place(netlist, start, 1.0, seed=0, progress=lambda p: notes.append(p.message))
     assert check_legality(netlist, out).legal
