@@ -40,13 +40,19 @@ def test_in_threads_fails_hung_threads_after_one_wait_and_leaves_them_as_daemons
 
     monkeypatch.setitem(in_threads.__globals__, "THREAD_JOIN_TIMEOUT_S", 0.4)
     release = threading.Event()
+    hung: list[threading.Thread] = []
+
+    def work(key: int) -> int:
+        if key:
+            hung.append(threading.current_thread())
+            release.wait(30)
+        return key
+
     started = time.monotonic()
     try:
         with pytest.raises(AssertionError, match=r"the threads of keys \[1, 2\] still ran"):
-            in_threads(lambda key: release.wait(30) if key else key, (0, 1, 2))
+            in_threads(work, (0, 1, 2))
         assert time.monotonic() - started < 0.75  # one wait of 0.4 s, not one per hung thread
-        hung = [t for t in threading.enumerate() if t.is_alive() and t is not threading.main_thread()
-                and getattr(t, "_target", None) is not None and "one" in getattr(t._target, "__name__", "")]
-        assert hung and all(t.daemon for t in hung)
+        assert len(hung) == 2 and all(t.daemon and t.is_alive() for t in hung)
     finally:
         release.set()

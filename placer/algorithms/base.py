@@ -108,7 +108,8 @@ class Deadline:
 
 def legalize_time_limit(budget_s: float) -> float:
     """Seconds a legalisation on a budget of ``budget_s`` gets before the legaliser packs the
-    hard macros in rows instead (:func:`placer.algorithms.legalize.legalize`): half the budget,
+    hard macros in rows instead (a method's start), or gives up (its result: the given placement,
+    legalised, is returned; :func:`placer.algorithms.legalize.legalize`): half the budget,
     and at least half a second, so a placement the greedy legalises in milliseconds (every
     ordinary one) never takes that path. A legalisation near the limit is packed or not
     depending on the machine's speed: the note the packing leaves says the run is not
@@ -215,15 +216,16 @@ class Placer(ABC):
         """Place ``netlist`` from ``placement`` within about ``budget_s`` seconds; legal output.
 
         When the legaliser cannot fit the method's result (hard macros packed so tightly that
-        only some arrangements fit), the given placement, legalised, is returned instead (and
-        a note says so). A legal result may still cost more than the start: a method building
+        only some arrangements fit) or runs past its time limit on it (hard macros piled up:
+        :func:`legalize_time_limit`), the given placement, legalised in the time left of that
+        limit, is returned instead (and a note says so). A legal result may still cost more than the start: a method building
         its own placement (greedy, analytical) does not keep a better given one, and ``placer
         place`` notes when that happens. Raises ValueError when the given placement cannot be
         legalised either, or for a budget or seed no run can take (TypeError for a seed that is
         not a whole number).
         """
         from placer.algorithms.legality import check_finite_positions, check_placeable
-        from placer.algorithms.legalize import LegalizationError, legalize
+        from placer.algorithms.legalize import LegalizationError, LegalizationTimeout, legalize
 
         check_placement_fits(netlist, placement)
         netlist.require_canvas()
@@ -239,17 +241,25 @@ class Placer(ABC):
         result = self.run(netlist, placement.copy(), work_budget, seed, progress or (lambda p: None))
         _check_result(self, netlist, result)
         notes: list[str] = []
-        limit = legalize_time_limit(budget_s)  # (a pile of macros: packed in rows past it)
+        limit = legalize_time_limit(budget_s)  # (a pile of macros: no greedy past it)
+        began = time.perf_counter()
         try:
             # not packed from the corner (nor in rows past the limit): that keeps nothing of the
             # method's result, and the given placement, legalised, is the better fallback
             result = legalize(netlist, result, reference=placement, last_resort=False, time_limit_s=limit, notes=notes)
-        except LegalizationError as failure:  # (only no room: any other error is a bug of ours)
-            try:
-                result = legalize(netlist, placement, time_limit_s=limit, notes=notes)
-            except LegalizationError:
-                raise failure from None
-            if progress is not None:
+        except LegalizationError as failure:  # (no room, or past the limit: any other error is a bug of ours)
+            kept_given = True
+            try:  # in the limit's time left (each legalisation had the whole limit: 1.5x the budget)
+                result = legalize(netlist, placement, time_limit_s=max(limit - (time.perf_counter() - began), 0.0),
+                                  notes=notes)  # fmt: skip
+            except LegalizationError as fallback:
+                if not isinstance(failure, LegalizationTimeout):
+                    raise LegalizationError(f"{failure}; the given placement could not be legalised either "
+                                            f"({fallback})") from None  # fmt: skip
+                # no room for the given one, and the result only ran out of time: the result, to its end
+                result = legalize(netlist, result, reference=placement, last_resort=False)
+                kept_given = False
+            if kept_given and progress is not None:
                 progress(Progress.noting(f"{self.name}'s placement {COULD_NOT_LEGALISE} "
                                          f"({failure}); {KEPT_THE_GIVEN}"))  # fmt: skip
         if progress is not None:

@@ -51,7 +51,7 @@ from placer.algorithms.legality import (
 
 #: The legality checks live in :mod:`placer.algorithms.legality` (no numba); their public names
 #: are importable from here too, as they were before that module was split off.
-__all__ = ["GAP", "OVERLAP_TOL", "LegalityReport", "check_finite_positions", "check_legality", "check_placeable",
+__all__ = ["GAP", "OVERLAP_TOL", "LegalityReport", "LegalizationError", "LegalizationTimeout", "check_finite_positions", "check_legality", "check_placeable",
            "clear_legalize_memory",
            "hard_area_share", "hard_overlap", "legalize", "outside_canvas", "overlapping_hard_macros"]
 
@@ -64,6 +64,11 @@ GAP = 1e-8
 class LegalizationError(InputError):
     """No strategy found room for every hard macro: a design's verdict, not a bad argument
     (callers with a fallback catch this alone, so a bug of ours is not taken for it)."""
+
+
+class LegalizationTimeout(LegalizationError):
+    """``legalize(last_resort=False)`` passed its time limit (hard macros piled up): no verdict
+    on room, so a caller whose fallback fails too may legalise again without the limit."""
 
 
 class _OutOfTime(Exception):
@@ -214,7 +219,7 @@ def _legalize(
                 stuck = _place_in_order(netlist, out, np.concatenate([pinned, movable_hard[order]]), gap, stop_at)  # noqa: E501
             except _OutOfTime:
                 if not last_resort:  # packing is the last resort left out: the caller's fallback
-                    raise LegalizationError(
+                    raise LegalizationTimeout(
                         f"legalisation took over {time_limit_s:.3g} s (hard macros piled up) and packing "
                         "them in rows is left out (whether the limit is reached depends on the machine's "
                         "speed: the run is not reproducible)"

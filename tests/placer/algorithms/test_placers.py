@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -660,3 +661,50 @@ def test_a_result_past_the_legalisers_time_limit_falls_back_to_the_given_placeme
     assert check_legality(netlist, out).legal
     assert any("could not be legalised" in n and "kept the given one" in n for n in notes), notes
     np.testing.assert_array_equal(out.x, start.x)
+
+
+def test_the_fallback_after_a_time_limit_gets_the_limits_time_left_and_a_given_placement_without_room_the_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the limit on the method's result, the given placement was legalised with the whole
+    limit again (a piled result ran 1.5x its budget); and where the given placement had no
+    room, the result's timeout was raised as if it had none: now it is legalised to its end."""
+    import placer.algorithms.base as base_module
+    import placer.algorithms.legalize as legalize_module
+    from placer.algorithms.legalize import LegalizationError, LegalizationTimeout
+
+    netlist, start = generate(30, 4, 4, seed=0)
+    limits: list[float | None] = []
+    real = legalize_module.legalize
+    given_has_room = True
+
+    def legalize(nl, p, reference=None, last_resort=True, time_limit_s=None, notes=None):  # type: ignore[no-untyped-def]
+        limits.append(time_limit_s)
+        if len(limits) == 1:
+            time.sleep(0.2)
+            raise LegalizationTimeout("took over the limit")
+        if len(limits) == 2 and not given_has_room:
+            raise LegalizationError("no room")
+        return real(nl, p, reference=reference, last_resort=last_resort, time_limit_s=time_limit_s, notes=notes)
+
+    monkeypatch.setattr(legalize_module, "legalize", legalize)
+    monkeypatch.setattr(base_module, "legalize_time_limit", lambda budget_s: 0.5)
+    notes: list[str] = []
+    get_placer("greedy").place(netlist, start, budget_s=1.0, seed=0, progress=lambda p: notes.append(p.message))
+    assert limits[0] == 0.5 and limits[1] is not None and 0.0 <= limits[1] <= 0.3, limits
+    assert any("kept the given one" in n for n in notes)
+    limits.clear()
+    notes.clear()
+    given_has_room = False
+    out = get_placer("greedy").place(netlist, start, budget_s=1.0, seed=0, progress=lambda p: notes.append(p.message))
+    assert limits[2] is None and check_legality(netlist, out).legal  # the result, to its end
+    assert not any("kept the given one" in n for n in notes)
+    limits.clear()
+
+    def no_room_at_all(nl, p, reference=None, last_resort=True, time_limit_s=None, notes=None):  # type: ignore[no-untyped-def]
+        limits.append(time_limit_s)
+        raise LegalizationError("no room" if len(limits) == 1 else "none here either")
+
+    monkeypatch.setattr(legalize_module, "legalize", no_room_at_all)
+    with pytest.raises(LegalizationError, match=r"^no room; the given placement could not be legalised either \(none here either\)$"):
+        get_placer("greedy").place(netlist, start, budget_s=1.0, seed=0)
