@@ -373,7 +373,7 @@ def _place_one(
     written = _write_result(nl, run, out, as_pl, netlist_path, plc, method, seed, budget_s, options)
     console.print(whole_values(_cost_table(nl.name, method, seed, run.seconds, before, written.after), console.width))
     for note in _costlier_than_the_start(nl, initial, before.cost, before.legal, written.after.cost.proxy,
-                                         method, options):  # fmt: skip
+                                         method, options, budget_s):  # fmt: skip
         console.print(f"note: {note}")
     console.print(f"wrote {written.out}")
     if run.stopped:
@@ -580,12 +580,13 @@ def _fallback_plc(out: Path, netlist_path: Path, plc: Path | None) -> Path:
 
 def _costlier_than_the_start(
     nl: Netlist, initial: Placement, before: Any, before_legal: Any, proxy: float, method: str,
-    options: dict[str, Any],
+    options: dict[str, Any], budget_s: float,
 ) -> list[str]:
     """Notes when the result costs more than the start a user could have kept: the initial
     placement, or where that is not legal (its cost is no bar a legal placement must clear),
     the initial placement merely legalised. A method building its own placement (greedy,
     analytical) can end above a good start, and said nothing."""
+    from placer.algorithms.base import legalize_time_limit
     from placer.algorithms.legalize import legalize
     from placer.cost.proxy import evaluate
 
@@ -597,8 +598,10 @@ def _costlier_than_the_start(
         packed: list[str] = []
         try:
             # the method's own legalisation of the start, where it made one, is given again
-            # (legalize remembers its last call): a pile of macros took seconds a second time
-            start = legalize(nl, initial, time_limit_s=1.0, notes=packed)
+            # (legalize remembers its last calls, answering this one under the same time limit
+            # as the method's: a fixed 1 s missed a start packed under a 1 s budget's 0.5 s and
+            # legalised the pile again): a pile of macros took seconds a second time
+            start = legalize(nl, initial, time_limit_s=legalize_time_limit(budget_s), notes=packed)
         except InputError:  # (the method's result was legalised, so this rarely fails)
             return notes
         if packed:  # packed in rows, not legalised: no bar for the result to clear

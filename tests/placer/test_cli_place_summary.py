@@ -322,15 +322,15 @@ def test_a_result_costlier_than_the_start_is_noted_with_why() -> None:
 
     nl, start = generate(6, 20, 8, seed=3)
     before, legal = evaluate(nl, start), check_legality(nl, start)
-    assert _costlier_than_the_start(nl, start, before, legal, before.proxy - 0.01, "greedy", {}) == []
-    worse = _costlier_than_the_start(nl, start, before, legal, before.proxy + 0.01, "greedy", {})
+    assert _costlier_than_the_start(nl, start, before, legal, before.proxy - 0.01, "greedy", {}, 1.0) == []
+    worse = _costlier_than_the_start(nl, start, before, legal, before.proxy + 0.01, "greedy", {}, 1.0)
     assert len(worse) == 1 and worse[0].startswith("the result costs more than the initial placement (proxy")
     assert "greedy does not keep the given placement" in worse[0]
-    timed = _costlier_than_the_start(nl, start, before, legal, before.proxy + 0.01, "sa", {"w_timing": 1.0})
+    timed = _costlier_than_the_start(nl, start, before, legal, before.proxy + 0.01, "sa", {"w_timing": 1.0}, 1.0)
     assert "its objective weighs timing" in timed[0]
     outside = start.copy()
     outside.x[nl.hard_macros[0]] = -50.0  # not legal: the bar is the start merely legalised
-    notes = _costlier_than_the_start(nl, outside, evaluate(nl, outside), check_legality(nl, outside), 10.0, "greedy", {})
+    notes = _costlier_than_the_start(nl, outside, evaluate(nl, outside), check_legality(nl, outside), 10.0, "greedy", {}, 1.0)
     assert notes[0].startswith("the initial placement is not legal")
     assert notes[1].startswith("the result costs more than the initial placement merely legalised")
 
@@ -349,7 +349,7 @@ def test_a_timing_weight_given_to_a_nested_search_is_named_as_why() -> None:
         ({"soft_refine": True, "refine": {"w_timing": 0.0}}, "greedy does not keep"),
         ({"w_timing": 0}, "greedy does not keep"),
     ]:
-        notes = _costlier_than_the_start(nl, start, before, legal, before.proxy + 0.01, "greedy", options)
+        notes = _costlier_than_the_start(nl, start, before, legal, before.proxy + 0.01, "greedy", options, 1.0)
         assert why in notes[0], options
 
 
@@ -370,3 +370,34 @@ def test_the_deadline_option_reaches_the_batch(
     result = place_suite(suite, tmp_path / "runs", "--quiet", *given)
     assert result.exit_code == 0, result.output
     assert seen["deadline_s"] == passed
+
+
+def test_the_closing_note_takes_the_methods_packed_start_from_the_legalisers_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The note legalised the start under a fixed 1 s limit: a start the method had packed under
+    its budget's shorter limit (0.5 s at a 1 s budget) was no answer to it, so a pile of macros
+    was legalised a second time. Asked under the method's own limit, the memory answers."""
+    import placer.algorithms.base as base_module
+    import placer.algorithms.legalize as legalize_module
+    from netlists.generate import generate
+    from placer.algorithms.legality import check_legality
+    from placer.commands.place import _costlier_than_the_start
+    from placer.cost.proxy import evaluate
+
+    nl, start = generate(6, 20, 8, seed=3)
+    piled = start.copy()
+    c = nl.require_canvas()
+    piled.x[nl.hard_macros], piled.y[nl.hard_macros] = c.width / 2, c.height / 2
+    monkeypatch.setattr(base_module, "legalize_time_limit", lambda budget_s: 0.0)  # (packed at once)
+    legalize_module.clear_legalize_memory()
+    notes: list[str] = []
+    base_module.legalize_start(nl, piled, 1.0, lambda p: notes.append(p.message))
+    assert any("packed in rows" in n for n in notes), notes
+    calls = []
+    real = legalize_module._legalize
+    monkeypatch.setattr(legalize_module, "_legalize", lambda *a, **k: calls.append(1) or real(*a, **k))
+    before = evaluate(nl, piled)
+    _costlier_than_the_start(nl, piled, before, check_legality(nl, piled), 10.0, "sa", {}, 1.0)
+    assert calls == []
+    legalize_module.clear_legalize_memory()
