@@ -253,11 +253,6 @@ def _user_lock_paths() -> list[Path]:
     return [*paths, Path(tempfile.gettempdir()) / USER_LOCK_NAME]
 
 
-def _user_lock_path() -> Path:
-    """The lock file's first choice (:func:`_user_lock_paths`)."""
-    return _user_lock_paths()[0]
-
-
 def _user_creation_lock() -> AbstractContextManager[None]:
     """The lock held while the server user is looked up and made: several first runs as root
     at once each ran useradd, which made the user twice (two uids, /etc/passwd keeping one),

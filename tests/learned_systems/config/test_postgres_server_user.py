@@ -171,7 +171,7 @@ def test_the_user_lock_lives_in_a_folder_only_root_writes(tmp_path: Path, monkey
     private = tmp_path / "private"
     private.mkdir(mode=0o755)
     monkeypatch.setattr(postgres_server, "USER_LOCK_DIRS", (str(tmp_path / "none"), str(shared), str(private)))
-    assert postgres_server._user_lock_path() == private / postgres_server.USER_LOCK_NAME
+    assert postgres_server._user_lock_paths()[0] == private / postgres_server.USER_LOCK_NAME
 
 
 def test_a_lock_folder_the_file_cannot_be_made_in_gives_way_to_the_next(
