@@ -8,13 +8,14 @@ three times."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import operator
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -418,6 +419,60 @@ def _restored(
     trials = [StoredTrial(row["config"], score, states.get(int(row["trial"])))
               for row, score in zip(previous, scores, strict=True)]
     return bool(restore(trials))
+
+
+#: Trials each tuner and seed runs in its turn when several share a machine, unless told otherwise.
+DEFAULT_TURN = 5
+
+
+def tune_in_turns(
+    objective: Any,
+    runs: Sequence[tuple[str, int]],
+    trials: int,
+    turn: int,
+    store: ResultsStore,
+    run: str,
+    on_turn: Callable[[str, int, int], None] | None = None,
+    on_trial: Callable[[str, int, int, TrialResult, float | None], None] | None = None,
+) -> dict[tuple[str, int], TuningSummary]:
+    """Run every (tuner name, seed) of ``runs`` to ``trials`` trials, ``turn`` trials at a time
+    in rotating order (each round starts one run later), so that a machine whose speed drifts
+    (other jobs starting or ending) slows every tuner alike: one tuner's 50 trials after
+    another's put a whole tuner in a slow hour (a replication on a loaded VM measured Optuna's
+    trials at a fifth of random search's throughput). Each turn resumes its run from ``store``
+    with a tuner made for all ``trials`` (Optuna times its closing re-measurements by them), so
+    every run proposes what one go would. ``turn`` 0 (or a single run, which has no one to take
+    turns with): each run in one go, one after another.
+
+    ``on_turn(tuner, seed, upto)`` is called as a turn starts (it runs the trials up to
+    ``upto``); ``on_trial(tuner, seed, index, result, score)`` follows every trial as
+    :func:`run_tuning`'s ``on_trial`` does, the stored trials a turn takes back included (so
+    each turn passes the run's earlier trials again, in order, before its new ones). Returns
+    each run's summary after its last turn, ``resumed`` counting the trials stored before
+    this call.
+    """
+    if not runs:
+        raise InputError("runs must name at least one (tuner name, seed)")
+    for name, seed in runs:  # every run refused before the first measurement, not at its turn
+        if not isinstance(name, str):
+            raise TypeError(f"runs take registered tuners' names (each turn makes its tuner), got {name!r}")
+        check_run_arguments(name, trials, seed)
+    _whole_number("turn", turn, 0)
+    step = trials if turn == 0 or len(runs) == 1 else turn
+    done: dict[tuple[str, int], TuningSummary] = {}
+    resumed = {(name, seed): min(len(store.rows(run=run, tuner=name, seed=seed, role="trial")), trials)
+               for name, seed in runs}  # (a first turn takes back only its own share of them)
+    for round_index, upto in enumerate(range(step, trials + step, step)):
+        upto = min(upto, trials)
+        shift = round_index % len(runs)
+        for name, seed in [*runs[shift:], *runs[:shift]]:
+            if on_turn is not None:
+                on_turn(name, seed, upto)
+            follow = None if on_trial is None else functools.partial(on_trial, name, seed)
+            summary = run_tuning(objective, make_tuner(name, objective.space, seed, trials), upto, seed, store, run,
+                                 follow)
+            done[(name, seed)] = dataclasses.replace(summary, resumed=resumed[(name, seed)])
+    return done
 
 
 def stored_baseline_scores(store: ResultsStore, run: str, objective: Any) -> dict[int, dict[str, float]]:

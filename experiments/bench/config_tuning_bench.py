@@ -46,7 +46,6 @@ import tempfile
 import time
 import types
 from pathlib import Path
-from typing import Any
 
 from _cli import (
     check_outputs,
@@ -77,13 +76,13 @@ from learned_systems.config.workloads import MIN_ROWS, WORKLOAD_NAMES
 from learned_systems.objectives import ConfigObjective
 from learned_systems.plots import plot_best_so_far
 from learned_systems.results import ResultsStore
-from learned_systems.tuners import TUNER_NAMES, make_tuner
+from learned_systems.tuners import TUNER_NAMES
 from learned_systems.tuning import (
-    TuningSummary,
+    DEFAULT_TURN,
     failure_causes_text,
-    run_tuning,
     stored_baseline_scores,
     stored_best_so_far,
+    tune_in_turns,
 )
 from placer.interrupts import sigterm_as_interrupt
 
@@ -228,37 +227,6 @@ def measurement_settings(backend: Backend) -> dict[str, float | int]:
     return settings
 
 
-def tune_in_turns(
-    objective: Any,
-    runs: list[tuple[str, int]],
-    trials: int,
-    turn: int,
-    store: ResultsStore,
-    run: str,
-    label: str = "",
-) -> dict[tuple[str, int], TuningSummary]:
-    """Run every (tuner, seed) of ``runs`` to ``trials`` trials, ``turn`` trials at a time in
-    rotating order (each round starts one run later), so that a machine whose speed drifts
-    (other jobs starting or ending) slows every tuner alike: one tuner's 50 trials after
-    another's put a whole tuner in a slow hour (a replication on a loaded VM measured Optuna's
-    trials at a fifth of random search's throughput, configurations alike). Each turn resumes
-    its run from the store (``run_tuning``'s resume proposes what a run never stopped would),
-    so the trials are the ones one go would propose. ``turn`` 0: each run in one go, one after
-    another (how the tables recorded before the turns were made). The last summary of each run."""
-    done: dict[tuple[str, int], TuningSummary] = {}
-    step = trials if turn <= 0 else turn
-    for round_index, upto in enumerate(range(step, trials + step, step)):
-        upto = min(upto, trials)
-        shift = round_index % len(runs)
-        for tuner, seed in runs[shift:] + runs[:shift]:
-            print(f"[config_bench] {label} {tuner} seed {seed}: trials to {upto}", flush=True)
-            # a tuner made for all the trials, not this turn's count: Optuna times its closing
-            # re-measurements by it (made for ``upto``, each turn's last trials were re-measurements)
-            made = make_tuner(tuner, objective.space, seed, trials)
-            done[(tuner, seed)] = run_tuning(objective, made, upto, seed, store, run)
-    return done
-
-
 def bench_workload(
     args: argparse.Namespace, workload: str, backend: Backend, store: ResultsStore
 ) -> dict:
@@ -268,7 +236,8 @@ def bench_workload(
     run = run_id(args.system, workload)
     started = time.perf_counter()
     runs = [(tuner, seed) for tuner in args.tuners for seed in (args.seeds if tuner != "rl" else args.seeds[:1])]
-    done = tune_in_turns(objective, runs, args.trials, args.turn, store, run, label=workload)
+    done = tune_in_turns(objective, runs, args.trials, args.turn, store, run, on_turn=lambda tuner, seed, upto: print(
+        f"[config_bench] {workload} {tuner} seed {seed}: trials to {upto}", flush=True))
     summaries = [done[pair] for pair in runs]
     for s in summaries:
         if s.failure_causes:  # (said only as a count in the record before)
@@ -697,7 +666,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--turn",
         type=non_negative_int,
-        default=5,
+        default=DEFAULT_TURN,
         help="trials each tuner and seed runs in its turn before the next one's, round after "
         "round, so a drifting machine slows every tuner alike (0: each tuner and seed in one "
         "go, one after another, as the recorded tables that name no turns were made)",

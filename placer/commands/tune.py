@@ -102,6 +102,8 @@ DEFAULT_INDEX_DATASET = "lognormal"
 
 #: Measurements per trial unless --repeats says otherwise.
 DEFAULT_REPEATS = 3
+#: Trials each tuner runs in its turn when several are given, unless --turn says otherwise.
+DEFAULT_TURN = 5  # (learned_systems.tuning.DEFAULT_TURN, not imported: it loads the tuners; a test keeps them equal)
 #: Rounds measuring each tuner's best and the baselines again before the best is chosen, unless
 #: --final-repeats says otherwise.
 DEFAULT_FINAL_REPEATS = 3
@@ -172,6 +174,12 @@ def tune(
                      "0 chooses by the trials alone; --index-cost counted takes "
                      "none (a count is the same every time)"),
     ] = DEFAULT_FINAL_REPEATS,
+    turn: Annotated[
+        int,
+        typer.Option(help="with several tuners: trials each runs in its turn before the next one's, round after "
+                     "round, so a machine whose speed drifts (other jobs starting or ending) slows every tuner "
+                     "alike; the same trials as one go; 0 runs each tuner's trials in one go, one after another"),
+    ] = DEFAULT_TURN,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar (as placer place's)")] = False,
     knobs: Annotated[
         bool,
@@ -195,7 +203,7 @@ def tune(
                 _print_knobs(system, workload, tuner, trials, seed, rows, duration, repeats, allow_unsafe, index_cost)
                 return
             _run(system, workload, tuner, trials, seed, out, rows, duration, repeats, allow_unsafe, index_cost, quiet,
-                 final_repeats)
+                 final_repeats, turn)
     except typer.Exit:
         raise
     except KeyboardInterrupt:
@@ -297,9 +305,10 @@ def _run(
     index_cost: str = "measured",
     quiet: bool = False,
     final_repeats: int = DEFAULT_FINAL_REPEATS,
+    turn: int = DEFAULT_TURN,
 ) -> None:
-    """The command's work: check the options and ``out``, run each tuner into
-    ``out/results.sqlite`` under the folder's lock, measure the finalists again (``final_repeats``
+    """The command's work: check the options and ``out``, run the tuners (in turns of ``turn``
+    trials) into ``out/results.sqlite`` under the folder's lock, measure the finalists again (``final_repeats``
     rounds), then write the report (``best_config.json``, ``best_so_far.png`` and ``.csv``) and print its
     summary."""
     from rich.console import Console
@@ -320,6 +329,8 @@ def _run(
     )
     if not 0 <= final_repeats <= MAX_REPEATS:
         raise _BadInput(f"--final-repeats must be a whole number from 0 to {MAX_REPEATS}, got {final_repeats}")
+    if not 0 <= turn <= MAX_TRIALS:
+        raise _BadInput(f"--turn must be a whole number from 0 to {MAX_TRIALS:,}, got {turn}")
     rounds, final_note = final_repeats, None
     if index_cost == "counted":  # (a count is the same every time: nothing to average)
         rounds, final_note = 0, "none: --index-cost counted gives the same count every time"
@@ -339,7 +350,7 @@ def _run(
         console = Console(stderr=True)
         with ResultsStore(out / "results.sqlite") as store:
             _claim_run(store, system, label, run, objective, settings, index_cost)
-            summaries, beyond = _run_tuners(store, objective, run, tuners, trials, seed, console, quiet)
+            summaries, beyond = _run_tuners(store, objective, run, tuners, trials, seed, console, quiet, turn)
             # after every trial is stored: a kill in the final rounds loses none of them
             finals = _final_rounds(store, run, objective, summaries, seed, rounds, console, quiet)
             other_runs = sorted(set(store.runs()) - {run})
@@ -482,42 +493,41 @@ def _claim_run(
 
 def _run_tuners(
     store: Any, objective: Any, run: str, tuners: list[str], trials: int, seed: int, console: Any,
-    quiet: bool = False,
+    quiet: bool = False, turn: int = 0,
 ) -> tuple[list[Any], dict[str, int]]:
-    """Run (or resume) each tuner's ``trials`` trials with a progress bar (none if ``quiet``); return their
-    summaries and, per tuner, how many stored trials lie past ``trials``."""
+    """Run (or resume) each tuner's ``trials`` trials, ``turn`` at a time in rotating order (0:
+    each in one go), with a progress bar per tuner (none if ``quiet``); return their summaries
+    and, per tuner, how many stored trials lie past ``trials``."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from learned_systems.ranking import ConfigRanking
-    from learned_systems.tuning import run_tuning
+    from learned_systems.tuning import tune_in_turns
 
-    summaries = []
-    beyond: dict[str, int] = {}  # stored trials past --trials, per tuner
-    for name in tuners:
-        with Progress(
-            TextColumn(f"{name} seed {seed}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("best {task.fields[best]}"),
-            TimeElapsedColumn(),
-            console=console,
-            disable=quiet,
-        ) as bar:
-            task = bar.add_task(name, total=trials, best="-")
+    with Progress(
+        TextColumn("{task.fields[name]} seed " + str(seed)),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("best {task.fields[best]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+    ) as bar:
+        tasks = {name: bar.add_task(name, total=trials, best="-", name=name, start=False) for name in tuners}
+        rankings: dict[str, ConfigRanking] = {}
 
-            ranking = ConfigRanking(objective.space.effective)
+        def on_turn(name: str, _seed: int, _upto: int) -> None:
+            # a turn passes its run's earlier trials again first: ranked anew each turn
+            rankings[name] = ConfigRanking(objective.space.effective)
+            bar.start_task(tasks[name])
 
-            def advance(
-                index: int, result, score, *, _task=task, _bar=bar, _rank=ranking
-            ) -> None:
-                best = _rank.add(result.config, score)
-                _bar.update(_task, advance=1, best="-" if best is None else f"{best:.3g}")
+        def on_trial(name: str, _seed: int, index: int, result: Any, score: float | None) -> None:
+            best = rankings[name].add(result.config, score)
+            bar.update(tasks[name], completed=index + 1, best="-" if best is None else f"{best:.3g}")
 
-            summaries.append(
-                run_tuning(objective, name, trials, seed, store, run, on_trial=advance)
-            )
-        beyond[name] = len(store.rows(run=run, tuner=name, seed=seed, role="trial")) - trials
-    return summaries, beyond
+        done = tune_in_turns(objective, [(name, seed) for name in tuners], trials, turn, store, run,
+                             on_turn=on_turn, on_trial=on_trial)
+    beyond = {name: len(store.rows(run=run, tuner=name, seed=seed, role="trial")) - trials for name in tuners}
+    return [done[(name, seed)] for name in tuners], beyond
 
 
 def _final_rounds(

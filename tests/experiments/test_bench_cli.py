@@ -744,29 +744,3 @@ def test_a_closed_stream_reads_as_the_null_device(closed: int, body: str, status
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)  # fmt: skip
     assert done.returncode == status and done.stdout == "" and done.stderr == "", done.stdout + done.stderr
 
-
-def test_tuning_in_turns_proposes_what_one_go_does_and_rotates_the_order(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The benchmark ran each tuner and seed's 50 trials in one go, one after another, so a
-    machine whose load changed put one tuner in the slow hour (a replication measured Optuna's
-    trials at a fifth of random search's throughput). In turns of a few trials, round after
-    round, each turn resuming its run, every run proposes and scores what one go does (a
-    deterministic objective: counted search steps), and each round starts one run later."""
-    from learned_systems.objectives import IndexObjective
-    from learned_systems.results import ResultsStore
-
-    bench = _bench_module("config_tuning_bench")
-    objective = IndexObjective("lognormal", keys=5_000, queries=500, mode="cost")
-    runs = [("random", 0), ("optuna", 0), ("optuna", 1), ("rl", 0)]
-    stored = {}
-    for turn in (0, 8):  # (past Optuna's 10 random start trials, into its re-measurements and final share)
-        with ResultsStore(tmp_path / f"turn{turn}.sqlite") as store:
-            summaries = bench.tune_in_turns(objective, runs, 22, turn, store, "run", label="w")
-            stored[turn] = [(r["tuner"], r["seed"], r["trial"], r["role"], r["config"], r["score"]) for r in store.rows()]
-        assert set(summaries) == set(runs) and all(len(s.best_so_far) == 22 for s in summaries.values())
-    assert sorted(stored[8], key=str) == sorted(stored[0], key=str) and len(stored[0]) >= 4 * 22
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[config_bench] w ")]
-    assert [line.split(": ")[0] for line in lines[-12:]] == [f"[config_bench] w {t} seed {s}" for t, s in (
-        runs + runs[1:] + runs[:1] + runs[2:] + runs[:2])]  # fmt: skip
-    assert [line.split("trials to ")[1] for line in lines[-12:]] == ["8"] * 4 + ["16"] * 4 + ["22"] * 4
