@@ -385,16 +385,14 @@ def _kept_start_runs(runs: pd.DataFrame) -> list[str]:
             f"could not be legalised: {shown}; their numbers are the start's, not the method's."]
 
 
-#: A run counts as past its budget when it took more than this share of it and a fifth of a
-#: second more (set-up and the final legalisation are inside a method's budget; a loaded machine
-#: stretches them a little; with a whole second, a 2 s run of a 1 s budget went unnamed).
-OVERRUN_SHARE, OVERRUN_MIN_S = 1.2, 0.2
 
 
 def _overrun_runs(runs: pd.DataFrame) -> list[str]:
     """A note naming the ok runs that took well past their budget: compared in one table with
     methods that stopped on time (a plugin that ignores its budget was ranked with no word;
-    the seconds table showed the time, unmarked)."""
+    the seconds table showed the time, unmarked; each such run's own notes say it too)."""
+    from placer.algorithms.base import OVERRUN_MIN_S, OVERRUN_SHARE
+
     ok = runs[(runs["status"] == STATUS_OK) & runs["seconds"].notna() & runs["budget_s"].notna()]
     late = ok[(ok["seconds"] > OVERRUN_SHARE * ok["budget_s"]) & (ok["seconds"] > ok["budget_s"] + OVERRUN_MIN_S)]
     if late.empty:

@@ -708,3 +708,26 @@ def test_the_fallback_after_a_time_limit_gets_the_limits_time_left_and_a_given_p
     monkeypatch.setattr(legalize_module, "legalize", no_room_at_all)
     with pytest.raises(LegalizationError, match=r"^no room; the given placement could not be legalised either \(none here either\)$"):
         get_placer("greedy").place(netlist, start, budget_s=1.0, seed=0)
+
+
+def test_a_run_well_past_its_budget_says_so_and_one_on_time_does_not(design) -> None:  # type: ignore[no-untyped-def]
+    """A step a method cannot cut short (one cost evaluation on a 2,048 x 2,048 grid takes
+    longer than a 1 s budget) made runs 4-11x their budget with no word outside the
+    leaderboard; the run's own notes now say it, with the factor."""
+    netlist, start = design
+
+    class Slow(Placer):
+        name = "slow"
+
+        def run(self, netlist, placement, budget_s, seed, progress):  # type: ignore[no-untyped-def]
+            if budget_s < 1.0:
+                time.sleep(0.6)  # one step past the whole budget
+            return placement
+
+    notes: list[str] = []
+    Slow().place(netlist, start, budget_s=0.1, seed=0, progress=lambda p: notes.append(p.message))
+    late = [n for n in notes if "its budget of 0.1 s" in n]
+    assert len(late) == 1 and "slow took" in late[0] and "x its budget" in late[0], notes
+    notes.clear()
+    Slow().place(netlist, start, budget_s=5.0, seed=0, progress=lambda p: notes.append(p.message))
+    assert not any("its budget of" in n for n in notes), notes
