@@ -1,0 +1,120 @@
+"""Optuna against random search over more seeds: pool the per-seed re-measured figures of
+several ``config_tuning_bench.py`` results files.
+
+Three seeds a side can never show a difference at the 0.05 level (an exact rank test's smallest
+p is then 0.10), so the recorded table's ``optuna > random`` verdicts are directions. Runs of the
+benchmark on other seeds (``--tuners random optuna --seeds 3 4 5``) give more per-seed figures:
+each is a seed's best configuration re-measured next to the rule of thumb in its own run's
+interleaved rounds (a ratio to the rule measured beside it, so figures of runs made at other
+times can stand in one sample). This script pools them per workload and tuner, refuses a seed
+given twice, and writes the medians, the same 2 % tie rule as the tables, and the exact
+two-sided rank (Mann-Whitney) test over all the seeds, with the smallest p that many seeds can
+give. Measures nothing.
+
+    python experiments/bench/tuner_seed_pool.py --system sqlite \\
+        experiments/results/config_tuning_sqlite.json RUN2/config_tuning_sqlite.json \\
+        [--out experiments/results/config_tuning_sqlite_seeds_pooled.md]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from pathlib import Path
+
+from _cli import check_outputs, make_parser, output_file, print_or_write, run
+from config_tuning_bench import _compared, _rank_sum_p
+
+TUNERS = ("random", "optuna")
+
+
+def pooled_figures(files: list[Path], system: str) -> dict[str, dict[str, dict[int, float | None]]]:
+    """Workload -> tuner -> seed -> its re-measured figure (over the rule of thumb; None where
+    its best failed or it found none), from every file; a ValueError naming a file that is not
+    the benchmark's results of ``system`` or a seed two files both hold."""
+    pooled: dict[str, dict[str, dict[int, float | None]]] = {}
+    source: dict[tuple[str, str, int], Path] = {}
+    for path in files:
+        try:
+            records = json.loads(path.read_text())["workloads"]
+            for record in records:
+                if record["system"] != system:
+                    raise ValueError(f"a {record['system']} record, not {system}")
+                for tuner in TUNERS:
+                    entry = record["tuners"].get(tuner)
+                    if entry is None:
+                        continue
+                    for seed, figure in zip(entry["seeds"], entry["remeasured_vs_rule"], strict=True):
+                        key = (record["workload"], tuner, int(seed))
+                        if key in source:
+                            raise ValueError(f"{record['workload']} {tuner} seed {seed} is also in {source[key]}")
+                        source[key] = path
+                        pooled.setdefault(record["workload"], {}).setdefault(tuner, {})[int(seed)] = (
+                            None if figure is None else float(figure))
+        except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+            reason = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise ValueError(f"{path}: not config_tuning_bench.py's results ({reason})") from None
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+    return pooled
+
+
+def smallest_p(first: int, second: int) -> float:
+    """The smallest two-sided p the exact rank test can give with these group sizes."""
+    return 2 / math.comb(first + second, first) if first and second else 1.0
+
+
+def table(pooled: dict[str, dict[str, dict[int, float | None]]], files: list[Path]) -> list[str]:
+    """The pooled table, one row per workload."""
+    lines = [
+        "# Optuna against random search, seeds pooled",
+        "",
+        "Pooled from: " + ", ".join(f"`{p}`" for p in files) + ". Each figure is a seed's best configuration "
+        "re-measured next to the rule of thumb in its own run's interleaved rounds (its ratio to the rule "
+        "measured beside it); `optuna > random` compares the medians over all the seeds with the tables' "
+        "2 % tie rule; `p` is the exact two-sided rank (Mann-Whitney) test over the seeds, significant below "
+        "0.05; `smallest p` is the least that test can give with that many seeds (0.10 at 3 a side).",
+        "",
+        "| workload | seeds (random / optuna) | median x rule (random / optuna) | optuna > random | p | smallest p | "
+        "per-seed x rule, random | per-seed x rule, optuna |",
+        "|---|---|---:|---|---:|---:|---|---|",
+    ]
+    for workload, tuners in pooled.items():
+        figures = {t: {s: v for s, v in sorted(tuners.get(t, {}).items())} for t in TUNERS}
+        valid = {t: [v for v in figures[t].values() if v is not None] for t in TUNERS}
+        if not valid["random"] or not valid["optuna"]:
+            continue
+        medians = {t: statistics.median(valid[t]) for t in TUNERS}
+        p = _rank_sum_p(valid["optuna"], valid["random"])
+        shown = {t: ", ".join(f"{s}: {'failed' if v is None else f'{v:.2f}'}" for s, v in figures[t].items())
+                 for t in TUNERS}  # fmt: skip
+        lines.append(
+            f"| {workload} | {len(figures['random'])} / {len(figures['optuna'])} | "
+            f"{medians['random']:.2f} / {medians['optuna']:.2f} | {_compared(medians['optuna'], medians['random'])} | "
+            f"{p:.3f} | {smallest_p(len(valid['optuna']), len(valid['random'])):.3f} | {shown['random']} | "
+            f"{shown['optuna']} |"
+        )
+    return lines
+
+
+def main() -> int:
+    ap = make_parser(__doc__)
+    ap.add_argument("files", nargs="+", type=Path, help="config_tuning_bench.py results (.json) to pool")
+    ap.add_argument("--system", choices=("sqlite", "postgres"), default="sqlite", help="the system's records")
+    ap.add_argument("--out", type=output_file, default=None,
+                    help="write the table there (and its .json beside it); default: print only")
+    args = ap.parse_args()
+    if args.out is not None:
+        check_outputs(args.out, args.out.with_suffix(".json"))
+    pooled = pooled_figures(args.files, args.system)
+    if not pooled:
+        raise ValueError(f"no {args.system} records of random and optuna in {', '.join(map(str, args.files))}")
+    print_or_write(args.out, table(pooled, args.files),
+                   json.dumps({w: {t: {str(s): v for s, v in seeds.items()} for t, seeds in tuners.items()}
+                               for w, tuners in pooled.items()}, indent=2))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    run(main)
