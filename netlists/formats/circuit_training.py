@@ -811,6 +811,12 @@ def _check_writable(netlist: Netlist) -> None:
     if METADATA_NODE in names:  # read back as the file's settings: the node would vanish
         raise InputError(f"{netlist.name}: a node is called {METADATA_NODE!r}, the name the format "
                          "keeps for the file's settings; rename it")  # fmt: skip
+    meta = netlist.metadata.get("ct_metadata")
+    for key, value in (meta.items() if isinstance(meta, dict) else ()):
+        if isinstance(value, int | np.integer) and not isinstance(value, bool) and not (
+                INT64_MIN <= int(value) <= INT64_MAX):  # (written, the reader refused the file)
+            raise InputError(f"{netlist.name}: setting {key!r} = {int(value)} is outside the format's int64 "
+                             f"({INT64_MIN} to {INT64_MAX}); the file could not be read back")  # fmt: skip
     drivers = netlist.net_driver
     sizes = np.diff(netlist.net_ptr)
     order = np.argsort(drivers, kind="stable")

@@ -823,3 +823,20 @@ def test_a_misspelt_key_in_single_quotes_is_named_too() -> None:
 
     with pytest.warns(NetlistWarning, match=r"'wieght' \(meant 'weight'\?\)"):
         parse_netlist(GOOD.replace('key: "weight"', "key: 'wieght'"), "t")
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, np.uint64(2**64 - 1)])
+def test_a_setting_outside_int64_is_refused_by_the_writer_not_left_for_the_reader(tmp_path: Path, value) -> None:  # type: ignore[no-untyped-def]
+    """A code-built netlist's integer setting outside int64 was written as ``i:`` and the
+    reader then refused the file (protobuf's AttrValue.i is an int64): the writer refuses it,
+    naming the setting, and writes nothing; int64's own ends are written and read back."""
+    from netlists.errors import InputError
+
+    nl = parse_netlist(GOOD, "t")
+    nl.metadata["ct_metadata"] = {"huge": value}
+    with pytest.raises(InputError, match="setting 'huge' .* outside the format's int64"):
+        write_netlist(nl, tmp_path / "n.pb.txt")
+    assert not (tmp_path / "n.pb.txt").exists()
+    nl.metadata["ct_metadata"] = {"smallest": -(2**63), "largest": 2**63 - 1}
+    assert read_netlist(write_netlist(nl, tmp_path / "m.pb.txt")).metadata["ct_metadata"] == {
+        "smallest": -(2**63), "largest": 2**63 - 1}
