@@ -8,7 +8,6 @@ three times."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 import operator
@@ -16,6 +15,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -309,101 +309,152 @@ def run_tuning(
         raise InputError(
             f"store must be a learned_systems.results.ResultsStore or the path of one, got {type(store).__name__}"
         )
-    check_stored_run(store, run, objective)
-    baselines: dict[str, TrialResult] = {}
-    for role, config in objective.baselines().items():
-        # one row per role (each measurement replaces the one before)
-        rows = store.rows(run=run, tuner="baseline", seed=seed, role=role)
-        stored = ResultsStore.to_result(rows[0]) if rows else None
-        if stored is not None and (stored.ok or role != "default"):
-            baselines[role] = stored
-            continue
-        # every score is relative to the defaults: a failed measurement of them is tried again
-        for _ in range(max(REFERENCE_ATTEMPTS - (stored is not None), 1)):
-            baselines[role] = objective.evaluate(config)
-            store.add(run, "baseline", seed, 0, role, baselines[role], None)
-            if baselines[role].ok or role != "default":
-                break
-        if role == "default" and not baselines[role].ok:
-            raise Unavailable(
-                f"the defaults could not be measured ({baselines[role].error}) after "
-                f"{REFERENCE_ATTEMPTS} attempts: every score is relative to them, so the run "
-                "stops here (the trials done are kept; rerun to resume once the cause is fixed: "
-                "a server that cannot start or a workload that cannot load fails every attempt)"
-            )
-    reference = baselines.get("default")
-    baseline_scores = {
-        role: finite_or_none(objective.score(result, reference)) for role, result in baselines.items()
-    }
-    for role, result in baselines.items():  # their rows get the scores the run reports (they
-        store.add(run, "baseline", seed, 0, role, result, baseline_scores[role])  # read NULL)
-
-    if isinstance(tuner, str):
-        tuner = make_tuner(tuner_name, objective.space, seed, trials)
-    for role, result in baselines.items():
-        tuner.observe(result.config, baseline_scores[role])
-    ranking = fixed_to_baselines(
-        ConfigRanking(objective.space.effective), {r: b.config for r, b in baselines.items()}, baseline_scores
-    )
-    curve: list[float | None] = []
-    failed = 0
-    causes: list[str] = []  # (failure_cause of each failed trial)
-    previous = store.rows(run=run, tuner=tuner_name, seed=seed, role="trial")[:trials]
-    checkpoint = getattr(tuner, "checkpoint", None)  # (a tuner that stores its state per trial)
+    session = _Session(objective, tuner, tuner_name, trials, seed, store, run, on_trial)
     try:
+        session.advance(trials)
+    finally:
+        session.close()
+    return session.summary()
+
+
+class _Session:
+    """One tuner and seed's run of :func:`run_tuning`, taken a turn at a time: made, it has the
+    baselines (measured or taken back from ``store``) and a tuner that has restored or replayed
+    the stored trials; :meth:`advance` runs the trials up to an index, :meth:`summary` sums them
+    up, :meth:`close` closes the tuner. :func:`tune_in_turns` keeps one per run from its first
+    turn to its last: a tuner made again each turn restored or replayed every trial before the
+    turn's (the RL agent relearning them all: ~25,000 replayed steps for 500 trials in turns of
+    5, whose ``placer tune`` of three tuners took 110 s of CPU against one go's 43), and a tuner
+    of one's own whose ``replay`` does not repeat its search proposed its first trials again
+    each turn. ``run_tuning`` checks the arguments first."""
+
+    def __init__(
+        self, objective: Any, tuner: str | Tuner, tuner_name: str, trials: int, seed: int, store: ResultsStore,
+        run: str, on_trial: Callable[[int, TrialResult, float | None], None] | None,
+    ) -> None:
+        check_stored_run(store, run, objective)
+        self.objective, self.tuner_name, self.trials, self.seed = objective, tuner_name, trials, seed
+        self.store, self.run, self.on_trial = store, run, on_trial
+        self.baselines = self._baselines()
+        self.reference = self.baselines.get("default")
+        self.baseline_scores = {
+            role: finite_or_none(objective.score(result, self.reference)) for role, result in self.baselines.items()
+        }
+        for role, result in self.baselines.items():  # their rows get the scores the run reports (they
+            store.add(run, "baseline", seed, 0, role, result, self.baseline_scores[role])  # read NULL)
+        self.tuner = make_tuner(tuner_name, objective.space, seed, trials) if isinstance(tuner, str) else tuner
+        self._closed = False
+        self.curve: list[float | None] = []
+        self.causes: list[str] = []  # (failure_cause of each failed trial)
+        try:
+            for role, result in self.baselines.items():
+                self.tuner.observe(result.config, self.baseline_scores[role])
+            self.ranking = fixed_to_baselines(
+                ConfigRanking(objective.space.effective), {r: b.config for r, b in self.baselines.items()},
+                self.baseline_scores,
+            )
+            self.previous = store.rows(run=run, tuner=tuner_name, seed=seed, role="trial")[:trials]
+            self.checkpoint = getattr(self.tuner, "checkpoint", None)  # (a tuner that stores its state per trial)
+            self._take_back_stored()
+        except BaseException:
+            self.close()
+            raise
+
+    def _baselines(self) -> dict[str, TrialResult]:
+        """Each baseline's result: stored, else measured and stored (the defaults up to
+        :data:`REFERENCE_ATTEMPTS` times: every score is relative to them)."""
+        objective, store, run, seed = self.objective, self.store, self.run, self.seed
+        baselines: dict[str, TrialResult] = {}
+        for role, config in objective.baselines().items():
+            # one row per role (each measurement replaces the one before)
+            rows = store.rows(run=run, tuner="baseline", seed=seed, role=role)
+            stored = ResultsStore.to_result(rows[0]) if rows else None
+            if stored is not None and (stored.ok or role != "default"):
+                baselines[role] = stored
+                continue
+            # every score is relative to the defaults: a failed measurement of them is tried again
+            for _ in range(max(REFERENCE_ATTEMPTS - (stored is not None), 1)):
+                baselines[role] = objective.evaluate(config)
+                store.add(run, "baseline", seed, 0, role, baselines[role], None)
+                if baselines[role].ok or role != "default":
+                    break
+            if role == "default" and not baselines[role].ok:
+                raise Unavailable(
+                    f"the defaults could not be measured ({baselines[role].error}) after "
+                    f"{REFERENCE_ATTEMPTS} attempts: every score is relative to them, so the run "
+                    "stops here (the trials done are kept; rerun to resume once the cause is fixed: "
+                    "a server that cannot start or a workload that cannot load fails every attempt)"
+                )
+        return baselines
+
+    def _take_back_stored(self) -> None:
+        """Hand the stored trials back to the tuner: restored from their states, else replayed."""
         stored_scores = []
-        for row in previous:
+        for row in self.previous:
             try:
-                objective.space.validate(row["config"])  # (an unknown knob named the user's input)
-                stored_scores.append(finite_or_none(objective.score(ResultsStore.to_result(row), reference)))
+                self.objective.space.validate(row["config"])  # (an unknown knob named the user's input)
+                stored_scores.append(finite_or_none(self.objective.score(ResultsStore.to_result(row),
+                                                                         self.reference)))  # fmt: skip
             except (KeyError, TypeError, ValueError) as error:  # a row edited or damaged
                 raise InputError(
-                    f"{store.path}: stored trial {row['trial']} of {tuner_name} seed {seed} "
+                    f"{self.store.path}: stored trial {row['trial']} of {self.tuner_name} seed {self.seed} "
                     f"cannot be scored again ({error_kind(error)}: {error})"
                 ) from None
-        if not _restored(tuner, store, run, tuner_name, seed, previous, stored_scores):
-            for row, stored_score in zip(previous, stored_scores, strict=True):
-                tuner.replay(row["config"], stored_score)
-        for index in range(trials):
-            if index < len(previous):
+        if not _restored(self.tuner, self.store, self.run, self.tuner_name, self.seed, self.previous, stored_scores):
+            for row, stored_score in zip(self.previous, stored_scores, strict=True):
+                self.tuner.replay(row["config"], stored_score)
+
+    def advance(self, upto: int) -> None:
+        """Run the trials from the next one up to index ``upto`` (at most ``trials``): stored
+        ones taken back, the others asked, measured and stored."""
+        objective, store = self.objective, self.store
+        for index in range(len(self.curve), min(upto, self.trials)):
+            if index < len(self.previous):
                 # scored again against this run's defaults, not taken from the store: a store
                 # written while the defaults failed holds raw throughput as scores
-                result = ResultsStore.to_result(previous[index])
-                score = finite_or_none(objective.score(result, reference))
+                result = ResultsStore.to_result(self.previous[index])
+                score = finite_or_none(objective.score(result, self.reference))
             else:
-                config = tuner.ask()
+                config = self.tuner.ask()
                 result = objective.evaluate(config)
-                score = finite_or_none(objective.score(result, reference))
-                state = checkpoint() if checkpoint is not None else None
-                store.add(run, tuner_name, seed, index, "trial", result, score, state)
-                tuner.tell(config, score)
+                score = finite_or_none(objective.score(result, self.reference))
+                state = self.checkpoint() if self.checkpoint is not None else None
+                store.add(self.run, self.tuner_name, self.seed, index, "trial", result, score, state)
+                self.tuner.tell(config, score)
             if score is None:
-                failed += 1
-                causes.append(failure_cause(result))
-            curve.append(ranking.add(result.config, score, result))
-            if on_trial is not None:
-                on_trial(index, result, ranking.as_ranked(result.config, score))
-    finally:
-        close = getattr(tuner, "close", None)
+                self.causes.append(failure_cause(result))
+            self.curve.append(self.ranking.add(result.config, score, result))
+            if self.on_trial is not None:
+                self.on_trial(index, result, self.ranking.as_ranked(result.config, score))
+
+    def close(self) -> None:
+        """Close the tuner (``close()``, where it has one), once."""
+        if self._closed:
+            return
+        self._closed = True
+        close = getattr(self.tuner, "close", None)
         if close is not None:
             close()
-    best = ranking.best_result()
-    return TuningSummary(
-        tuner_name,
-        seed,
-        baselines,
-        baseline_scores,
-        best.config if best else None,
-        ranking.best_score,
-        best,
-        curve,
-        failed,
-        len(previous),
-        ranking.best_measurements,
-        ranking.ranked(),
-        ranking.best_failures,
-        count_failure_causes(causes),
-    )
+
+    def summary(self) -> TuningSummary:
+        """The run so far: its baselines, best and best-so-far curve."""
+        best = self.ranking.best_result()
+        return TuningSummary(
+            self.tuner_name,
+            self.seed,
+            self.baselines,
+            self.baseline_scores,
+            best.config if best else None,
+            self.ranking.best_score,
+            best,
+            list(self.curve),
+            len(self.causes),
+            len(self.previous),
+            self.ranking.best_measurements,
+            self.ranking.ranked(),
+            self.ranking.best_failures,
+            count_failure_causes(self.causes),
+        )
 
 
 def _restored(
@@ -439,40 +490,48 @@ def tune_in_turns(
     in rotating order (each round starts one run later), so that a machine whose speed drifts
     (other jobs starting or ending) slows every tuner alike: one tuner's 50 trials after
     another's put a whole tuner in a slow hour (a replication on a loaded VM measured Optuna's
-    trials at a fifth of random search's throughput). Each turn resumes its run from ``store``
-    with a tuner made for all ``trials`` (Optuna times its closing re-measurements by them), so
-    every run proposes what one go would. ``turn`` 0 (or a single run, which has no one to take
-    turns with): each run in one go, one after another.
+    trials at a fifth of random search's throughput). Each run's tuner is made for all
+    ``trials`` (Optuna times its closing re-measurements by them) at its first turn, taking
+    back what ``store`` holds of it, and kept to its last turn, so every run proposes what one
+    go would (a tuner made again each turn restored or replayed every earlier trial: the RL
+    agent relearned them all, a cost growing with the square of ``trials``). ``turn`` 0 (or a
+    single run, which has no one to take turns with): each run in one go, one after another.
 
     ``on_turn(tuner, seed, upto)`` is called as a turn starts (it runs the trials up to
-    ``upto``); ``on_trial(tuner, seed, index, result, score)`` follows every trial as
-    :func:`run_tuning`'s ``on_trial`` does, the stored trials a turn takes back included (so
-    each turn passes the run's earlier trials again, in order, before its new ones). Returns
-    each run's summary after its last turn, ``resumed`` counting the trials stored before
-    this call.
+    ``upto``); ``on_trial(tuner, seed, index, result, score)`` follows every trial once, as
+    :func:`run_tuning`'s ``on_trial`` does (a stored trial taken back included, in its turn).
+    Returns each run's summary after its last turn, ``resumed`` counting the trials stored
+    before this call. The tuners are closed however the call ends.
     """
     if not runs:
         raise InputError("runs must name at least one (tuner name, seed)")
     for name, seed in runs:  # every run refused before the first measurement, not at its turn
         if not isinstance(name, str):
-            raise TypeError(f"runs take registered tuners' names (each turn makes its tuner), got {name!r}")
+            raise TypeError(f"runs take registered tuners' names (each run makes its tuner), got {name!r}")
         check_run_arguments(name, trials, seed)
+    twice = [pair for pair, count in Counter(tuple(pair) for pair in runs).items() if count > 1]
+    if twice:  # (two tuners of one name and seed would write over each other's trials)
+        raise InputError(f"runs name {twice[0]!r} more than once: each (tuner name, seed) runs once")
     _whole_number("turn", turn, 0)
+    check_run_name(run)
+    check_objective(objective)
     step = trials if turn == 0 or len(runs) == 1 else turn
-    done: dict[tuple[str, int], TuningSummary] = {}
-    resumed = {(name, seed): min(len(store.rows(run=run, tuner=name, seed=seed, role="trial")), trials)
-               for name, seed in runs}  # (a first turn takes back only its own share of them)
-    for round_index, upto in enumerate(range(step, trials + step, step)):
-        upto = min(upto, trials)
-        shift = round_index % len(runs)
-        for name, seed in [*runs[shift:], *runs[:shift]]:
-            if on_turn is not None:
-                on_turn(name, seed, upto)
-            follow = None if on_trial is None else functools.partial(on_trial, name, seed)
-            summary = run_tuning(objective, make_tuner(name, objective.space, seed, trials), upto, seed, store, run,
-                                 follow)
-            done[(name, seed)] = dataclasses.replace(summary, resumed=resumed[(name, seed)])
-    return done
+    sessions: dict[tuple[str, int], _Session] = {}
+    with ExitStack() as closing:  # (every tuner made so far, however the call ends)
+        for round_index, upto in enumerate(range(step, trials + step, step)):
+            upto = min(upto, trials)
+            shift = round_index % len(runs)
+            for name, seed in [*runs[shift:], *runs[:shift]]:
+                if on_turn is not None:
+                    on_turn(name, seed, upto)
+                session = sessions.get((name, seed))
+                if session is None:
+                    follow = None if on_trial is None else functools.partial(on_trial, name, seed)
+                    session = sessions[(name, seed)] = _Session(objective, name, name, trials, seed, store, run,
+                                                                follow)  # fmt: skip
+                    closing.callback(session.close)
+                session.advance(upto)
+    return {pair: session.summary() for pair, session in sessions.items()}
 
 
 def stored_baseline_scores(store: ResultsStore, run: str, objective: Any) -> dict[int, dict[str, float]]:

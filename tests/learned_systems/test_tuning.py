@@ -1556,7 +1556,7 @@ def test_a_tuning_run_closes_its_backend_when_it_ends(tmp_path, monkeypatch, end
         def stop(*args, **kwargs):  # type: ignore[no-untyped-def]
             raise KeyboardInterrupt
 
-        monkeypatch.setattr(tuning, "run_tuning", stop)
+        monkeypatch.setattr(tuning, "tune_in_turns", stop)
     args = ["tune", "--system", "sqlite", "--workload", "ycsb-b", "--tuner", "random", "--rows", "2000",
             "--duration", "0.02", "--repeats", "1", "--trials", "1", "--out", str(tmp_path / "out")]
     result = CliRunner().invoke(_app(), args)

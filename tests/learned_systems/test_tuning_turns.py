@@ -6,14 +6,18 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from learned_systems.config.knobs import KnobSpace
 from learned_systems.errors import InputError
 from learned_systems.objectives import IndexObjective
 from learned_systems.results import ResultsStore
+from learned_systems.tuners import registry
 from learned_systems.tuning import DEFAULT_TURN, tune_in_turns
 from placer.commands import tune as tune_command
 
@@ -47,10 +51,11 @@ def test_turns_propose_what_one_go_does_and_rotate_the_order(tmp_path: Path) -> 
     assert turns[8] == [(t, s, upto) for (t, s), upto in zip(rotated, [8] * 4 + [16] * 4 + [22] * 4, strict=True)]
 
 
-def test_each_turn_passes_its_runs_trials_in_order_and_resumed_counts_the_calls_start(tmp_path: Path) -> None:
-    """``on_trial`` sees each turn's earlier trials again, then its new ones (a follower ranks
-    anew each turn), and a summary's ``resumed`` counts the trials stored before the call, not
-    before its last turn (which had every trial but the last few)."""
+def test_on_trial_follows_each_trial_once_and_resumed_counts_the_calls_start(tmp_path: Path) -> None:
+    """``on_trial`` sees every trial once, in order, a stored one taken back in its turn (each
+    turn passed its run's earlier trials again, as a tuner made anew per turn took them all
+    back, and a follower had to rank anew each turn), and a summary's ``resumed`` counts the
+    trials stored before the call, not before its last turn."""
     objective = IndexObjective("lognormal", keys=5_000, queries=500, mode="cost")
     with ResultsStore(tmp_path / "store.sqlite") as store:
         tune_in_turns(objective, [("random", 0)], 3, 0, store, "run")
@@ -58,10 +63,9 @@ def test_each_turn_passes_its_runs_trials_in_order_and_resumed_counts_the_calls_
         done = tune_in_turns(objective, [("random", 0), ("optuna", 0)], 7, 2, store, "run",
                              on_trial=lambda tuner, seed, index, result, score: seen.append((tuner, seed, index)))
     assert done[("random", 0)].resumed == 3 and done[("optuna", 0)].resumed == 0
-    random_turns = [index for tuner, _, index in seen if tuner == "random"]
-    assert random_turns == [0, 1] + [0, 1, 2, 3] + [0, 1, 2, 3, 4, 5] + list(range(7))
-    optuna_turns = [index for tuner, _, index in seen if tuner == "optuna"]
-    assert optuna_turns == random_turns
+    assert [index for tuner, _, index in seen if tuner == "random"] == list(range(7))
+    assert [index for tuner, _, index in seen if tuner == "optuna"] == list(range(7))
+    assert [tuner for tuner, _, _ in seen[:4]] == ["random", "random", "optuna", "optuna"]  # (in turns of 2)
 
 
 @pytest.mark.parametrize(
@@ -72,6 +76,7 @@ def test_each_turn_passes_its_runs_trials_in_order_and_resumed_counts_the_calls_
         ([("random", 0), ("optuna", -1)], 5, ValueError, "seed"),
         ([("random", 0)], -1, ValueError, "turn"),
         ([("random", 0)], 2.5, TypeError, "turn"),
+        ([("random", 0), ("optuna", 0), ("random", 0)], 5, InputError, "more than once"),
     ],
 )
 def test_bad_runs_or_turns_are_refused_before_anything_is_measured(
@@ -84,6 +89,53 @@ def test_bad_runs_or_turns_are_refused_before_anything_is_measured(
         with pytest.raises(error, match=words):
             tune_in_turns(objective, runs, 4, turn, store, "run")  # type: ignore[arg-type]
         assert store.rows() == []
+
+
+class _Recorded:
+    """A tuner of one's own drawing from its own generator, whose ``replay`` (never expected to
+    be needed: the run was not resumed) does not move it; each tuner made and each trial
+    replayed noted in ``log``."""
+
+    name = "recorded"
+    log: list[str] = []
+
+    def __init__(self, space: KnobSpace, seed: int, trials: int) -> None:
+        self.space, self.rng = space, np.random.default_rng(seed)
+        self.log.append("made")
+
+    def ask(self) -> dict[str, Any]:
+        return self.space.sample(self.rng)
+
+    def tell(self, config: dict[str, Any], score: float | None) -> None:
+        pass
+
+    def observe(self, config: dict[str, Any], score: float | None) -> None:
+        pass
+
+    def replay(self, config: dict[str, Any], score: float | None) -> None:
+        self.log.append("replayed")
+
+
+def test_each_runs_tuner_is_made_once_and_kept_from_its_first_turn_to_its_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each turn made its tuner again, which restored or replayed every earlier trial (the RL
+    agent relearning them all: 500 trials in turns of 5 replayed ~25,000), and a tuner of one's
+    own whose ``replay`` does not move its search proposed its first trials again each turn.
+    Made once and kept, no run replays anything and each proposes what one go does."""
+    monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
+    monkeypatch.setattr(_Recorded, "log", [])
+    registry.register_tuner("recorded", _Recorded)
+    objective = IndexObjective("lognormal", keys=5_000, queries=500, mode="cost")
+    stored, logs = {}, {}
+    for turn in (0, 3):
+        _Recorded.log.clear()
+        with ResultsStore(tmp_path / f"turn{turn}.sqlite") as store:
+            tune_in_turns(objective, [("recorded", 0), ("random", 0), ("optuna", 0)], 10, turn, store, "run")
+            stored[turn] = _stored(store)
+        logs[turn] = list(_Recorded.log)
+    assert logs[3] == logs[0] == ["made"]
+    assert stored[3] == stored[0] and len({str(row[4]) for row in stored[0] if row[0] == "recorded"}) == 10
 
 
 def _app() -> typer.Typer:
