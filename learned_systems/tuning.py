@@ -332,21 +332,25 @@ class _Session:
         self, objective: Any, tuner: str | Tuner, tuner_name: str, trials: int, seed: int, store: ResultsStore,
         run: str, on_trial: Callable[[int, TrialResult, float | None], None] | None,
     ) -> None:
-        check_stored_run(store, run, objective)
         self.objective, self.tuner_name, self.trials, self.seed = objective, tuner_name, trials, seed
         self.store, self.run, self.on_trial = store, run, on_trial
-        self.baselines = self._baselines()
-        self.reference = self.baselines.get("default")
-        self.baseline_scores = {
-            role: finite_or_none(objective.score(result, self.reference)) for role, result in self.baselines.items()
-        }
-        for role, result in self.baselines.items():  # their rows get the scores the run reports (they
-            store.add(run, "baseline", seed, 0, role, result, self.baseline_scores[role])  # read NULL)
-        self.tuner = make_tuner(tuner_name, objective.space, seed, trials) if isinstance(tuner, str) else tuner
         self._closed = False
         self.curve: list[float | None] = []
         self.causes: list[str] = []  # (failure_cause of each failed trial)
+        if not isinstance(tuner, str):  # a caller's tuner: closed however the set-up ends (one whose
+            self.tuner = tuner  # run stopped at its defaults or at a stored run's check was left open)
         try:
+            check_stored_run(store, run, objective)
+            self.baselines = self._baselines()
+            self.reference = self.baselines.get("default")
+            self.baseline_scores = {
+                role: finite_or_none(objective.score(result, self.reference))
+                for role, result in self.baselines.items()
+            }
+            for role, result in self.baselines.items():  # their rows get the scores the run reports (they
+                store.add(run, "baseline", seed, 0, role, result, self.baseline_scores[role])  # read NULL)
+            if isinstance(tuner, str):
+                self.tuner = make_tuner(tuner_name, objective.space, seed, trials)
             for role, result in self.baselines.items():
                 self.tuner.observe(result.config, self.baseline_scores[role])
             self.ranking = fixed_to_baselines(
@@ -432,7 +436,7 @@ class _Session:
         if self._closed:
             return
         self._closed = True
-        close = getattr(self.tuner, "close", None)
+        close = getattr(getattr(self, "tuner", None), "close", None)  # (none made yet: nothing to close)
         if close is not None:
             close()
 

@@ -588,6 +588,56 @@ def test_defaults_that_cannot_be_measured_stop_the_run_with_a_clear_error(tmp_pa
     )
 
 
+class _ClosedOnce:
+    """Random search given to ``run_tuning`` as an instance, counting its ``close()`` calls."""
+
+    name = "closed_once"
+
+    def __init__(self, space: KnobSpace) -> None:
+        self.inner = make_tuner("random", space, 0, 4)
+        self.closed = 0
+
+    def ask(self):  # type: ignore[no-untyped-def]
+        return self.inner.ask()
+
+    def tell(self, config, score) -> None:  # type: ignore[no-untyped-def]
+        self.inner.tell(config, score)
+
+    def observe(self, config, score) -> None:  # type: ignore[no-untyped-def]
+        self.inner.observe(config, score)
+
+    def replay(self, config, score) -> None:  # type: ignore[no-untyped-def]
+        self.inner.replay(config, score)
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_a_tuner_given_is_closed_also_when_the_run_stops_before_its_first_trial(tmp_path):
+    """``run_tuning`` promises to close a tuner instance however the run ends, but one whose
+    run stopped at its defaults (every measurement failed) or at the stored run's check (a run
+    of another objective under that name) was left open: an RL tuner's agent thread ran on
+    until the tuner was collected."""
+    objective = FlakyDefaults(failures=99)
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        given = _ClosedOnce(objective.space)
+        with pytest.raises(RuntimeError, match="defaults could not be measured"):
+            run_tuning(objective, given, 4, 0, store, "down")
+        assert given.closed == 1
+        run_tuning(QuadraticObjective(), "random", 2, 0, store, "measured")
+
+        class Other(QuadraticObjective):
+            workload = "another"
+
+        given = _ClosedOnce(objective.space)
+        with pytest.raises(ValueError, match="not on this objective's"):
+            run_tuning(Other(), given, 4, 0, store, "measured")
+        assert given.closed == 1
+        given = _ClosedOnce(objective.space)
+        run_tuning(QuadraticObjective(), given, 3, 0, store, "measured")
+        assert given.closed == 1  # (once, at the end of a run that went well)
+
+
 def test_a_resumed_run_scores_stored_trials_against_its_defaults_again(tmp_path):
     """A store written while the defaults failed (before they were measured again) holds raw
     throughput as trial scores; a resume must not rank those next to ratios."""
