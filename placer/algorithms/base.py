@@ -94,21 +94,25 @@ def past_budget(seconds: float, budget_s: float) -> bool:
 
 
 def note_overrun(
-    progress: ProgressCallback, name: str, seconds: float, budget_s: float, first_run: bool = False
+    progress: ProgressCallback, name: str, seconds: float, budget_s: float, first_run: bool = False,
+    options: Mapping[str, Any] | None = None,
 ) -> None:
     """Say that a run took well past its budget (no word when an interrupt stopped it): a step
     it cannot cut short outlasted the time left, e.g. one cost evaluation on a 2,048 x 2,048
     grid takes longer than a 1 s budget, so its result is not comparable with runs that
     stopped on time. ``first_run``: the method's first run in this process, not warmed up,
     which loaded (or compiled) its kernels inside the budget: the note says so and how to keep
-    that out (a cold compile's 25 s were put down to a slow step)."""
+    that out (a cold compile's 25 s were put down to a slow step), naming ``options`` where the
+    run was given some."""
     if stop_requested() or not past_budget(seconds, budget_s):
         return
     # (with no factor for a budget of 0 it read "took 0.6 s its budget of 0 s")
     took = f", {seconds / budget_s:.1f}x its budget of {budget_s:g} s" if budget_s > 0 else " on a budget of 0 s"
     if first_run:
+        # (with the options it runs with: warm_up('rl') without its model warms nothing, silently)
+        call = f"warm_up({name!r}, options), options those it runs with," if options else f"warm_up({name!r})"
         why = (f"its first run in this process loaded its compiled kernels (built them, after an install or a "
-               f"change) inside the budget; warm_up({name!r}) from placer.algorithms.base before a timed run "
+               f"change) inside the budget; {call} from placer.algorithms.base before a timed run "
                "keeps that out, as placer place and batches do")
     else:
         why = ("a step it cannot cut short (one cost evaluation on a fine grid, the legalisation of a crowded "
@@ -324,7 +328,8 @@ class Placer(ABC):
             # timed with that evaluation, as the callers' seconds and the leaderboard's rule are (on a
             # 2,048 x 2,048 grid it alone outlasts a 1 s budget: the leaderboard named a run its note did not)
             if outermost:  # (a stage past its share, the whole run on time, is no overrun)
-                note_overrun(progress, self.name, time.perf_counter() - started, budget_s, first_run)
+                note_overrun(progress, self.name, time.perf_counter() - started, budget_s, first_run,
+                             getattr(self, "options", None))
             progress(Progress(1.0, delivered, "done"))
         return result
 

@@ -830,3 +830,26 @@ def test_a_stage_past_its_share_of_a_run_on_time_is_not_noted(design) -> None:  
     assert not any("took" in n for n in notes), notes
     Outer().place(netlist, start, budget_s=0.2, seed=0, progress=lambda p: notes.append(p.note or ""))
     assert [n.split(" took")[0] for n in notes if " took " in n] == ["outer"], notes
+
+
+def test_a_first_runs_note_names_the_options_warm_up_needs(design) -> None:  # type: ignore[no-untyped-def]
+    """The first run's note advised ``warm_up('rl')``: a method that needs an option (``rl``'s
+    model) refuses the warm-up's run without it, which ``warm_up`` passes over in silence, so
+    the advice warmed nothing. Given options, the note names them in the call."""
+    netlist, start = design
+
+    class NeedsModel(Placer):
+        name = "needs_model"
+        option_names = frozenset({"model"})
+
+        def run(self, netlist, placement, budget_s, seed, progress):  # type: ignore[no-untyped-def]
+            if not self.options.get("model"):
+                raise ValueError("needs_model needs option model=PATH")
+            time.sleep(0.6)
+            return placement
+
+    notes: list[str] = []
+    NeedsModel(model="m.zip").place(netlist, start, budget_s=0.1, seed=0, progress=lambda p: notes.append(p.note or ""))
+    late = [n for n in notes if n.startswith("needs_model took")]
+    assert len(late) == 1 and "first run in this process" in late[0], notes
+    assert "warm_up('needs_model', options), options those it runs with," in late[0], late
