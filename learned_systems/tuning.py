@@ -505,7 +505,7 @@ def tune_in_turns(
     ``upto``); ``on_trial(tuner, seed, index, result, score)`` follows every trial once, as
     :func:`run_tuning`'s ``on_trial`` does (a stored trial taken back included, in its turn).
     Returns each run's summary after its last turn, ``resumed`` counting the trials stored
-    before this call. The tuners are closed however the call ends.
+    before this call. Each run's tuner is closed after its last turn, and however the call ends.
     """
     if not runs:
         raise InputError("runs must name at least one (tuner name, seed)")
@@ -535,6 +535,8 @@ def tune_in_turns(
                                                                 follow)  # fmt: skip
                     closing.callback(session.close)
                 session.advance(upto)
+                if upto == trials:  # its last turn: closed now, as one go closed each run's (a tuner holding
+                    session.close()  # a thread or a server let go before the next run, not after them all)
     return {pair: session.summary() for pair, session in sessions.items()}
 
 

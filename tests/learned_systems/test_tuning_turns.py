@@ -138,6 +138,36 @@ def test_each_runs_tuner_is_made_once_and_kept_from_its_first_turn_to_its_last(
     assert stored[3] == stored[0] and len({str(row[4]) for row in stored[0] if row[0] == "recorded"}) == 10
 
 
+class _Closing(_Recorded):
+    """The recorded tuner, noting its seed when made and when closed."""
+
+    name = "closing"
+
+    def __init__(self, space: KnobSpace, seed: int, trials: int) -> None:
+        self.space, self.rng, self.seed = space, np.random.default_rng(seed), seed
+        self.log.append(f"made {seed}")
+
+    def close(self) -> None:
+        self.log.append(f"closed {self.seed}")
+
+
+def test_each_runs_tuner_is_closed_after_its_last_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``run_tuning`` one run after another (``placer tune --turn 0`` and the benchmark's, "as
+    before") closed each run's tuner as its run ended; kept to the end of the call, every
+    tuner (an RL agent's thread, a plugin's server) stayed open while the later runs went on.
+    Closed after its last turn, once."""
+    monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
+    monkeypatch.setattr(_Recorded, "log", [])
+    registry.register_tuner("closing", _Closing)
+    objective = IndexObjective("lognormal", keys=5_000, queries=500, mode="cost")
+    with ResultsStore(tmp_path / "store.sqlite") as store:
+        tune_in_turns(objective, [("closing", 0), ("closing", 1)], 3, 0, store, "one go")
+        assert _Recorded.log == ["made 0", "closed 0", "made 1", "closed 1"]
+        _Recorded.log.clear()
+        tune_in_turns(objective, [("closing", 0), ("closing", 1)], 5, 2, store, "turns")
+    assert _Recorded.log == ["made 0", "made 1", "closed 0", "closed 1"]  # (rounds to 2, 4, 5: 0 first in the last)
+
+
 def _app() -> typer.Typer:
     app = typer.Typer()
     tune_command.register(app)
