@@ -911,9 +911,10 @@ def netlist_text(netlist: Netlist) -> str:
 
 
 def _attr(key: str, value: object) -> str:
-    """One ``attr { }`` block: a float as ``f:``, an int (not a bool) as ``i:``, else text."""
-    if isinstance(value, float):
-        body = f"f: {_fmt(value)}"
+    """One ``attr { }`` block: a float as ``f:``, an int (not a bool) as ``i:``, else text (a
+    numpy float32 setting of a code-built netlist was written as text and read back a string)."""
+    if isinstance(value, float | np.floating):
+        body = f"f: {_fmt(float(value))}"
     elif isinstance(value, int | np.integer) and not isinstance(value, bool):
         body = f"i: {int(value)}"
     else:

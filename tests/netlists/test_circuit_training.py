@@ -840,3 +840,13 @@ def test_a_setting_outside_int64_is_refused_by_the_writer_not_left_for_the_reade
     nl.metadata["ct_metadata"] = {"smallest": -(2**63), "largest": 2**63 - 1}
     assert read_netlist(write_netlist(nl, tmp_path / "m.pb.txt")).metadata["ct_metadata"] == {
         "smallest": -(2**63), "largest": 2**63 - 1}
+
+
+def test_a_numpy_float_setting_is_written_as_a_number(tmp_path: Path) -> None:
+    """A code-built netlist's float32 setting (numpy floats other than float64 are no Python
+    float) was written as text, ``placeholder: "1.5"``, and read back as the string '1.5'."""
+    nl = parse_netlist(GOOD, "t")
+    nl.metadata["ct_metadata"] = {"half": np.float32(1.5), "tenth": np.float16(0.1), "plain": np.float64(2.25)}
+    back = read_netlist(write_netlist(nl, tmp_path / "n.pb.txt")).metadata["ct_metadata"]
+    assert back == {"half": 1.5, "tenth": float(np.float16(0.1)), "plain": 2.25}
+    assert all(type(value) is float for value in back.values()), back
