@@ -111,9 +111,11 @@ def note_overrun(
     if first_run:
         # (with the options it runs with: warm_up('rl') without its model warms nothing, silently)
         call = f"warm_up({name!r}, options), options those it runs with," if options else f"warm_up({name!r})"
-        why = (f"its first run in this process loaded its compiled kernels (built them, after an install or a "
-               f"change) inside the budget; {call} from placer.algorithms.base before a timed run "
-               "keeps that out, as placer place and batches do")
+        # (said as what may have happened: a method of one's own may have no kernels to load)
+        why = (f"this was its first run in this process, which loads the compiled kernels a method uses (builds "
+               f"them, after an install or a change) inside its budget; {call} from placer.algorithms.base before "
+               "a timed run keeps that out, as placer place and batches do (past its budget again after that, a "
+               "step it cannot cut short is the cause)")
     else:
         why = ("a step it cannot cut short (one cost evaluation on a fine grid, the legalisation of a crowded "
                "placement) outlasted the time left; compare it with runs of the same length, or give it a larger "
