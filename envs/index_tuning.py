@@ -39,6 +39,7 @@ An episode is truncated after ``horizon`` steps (terminated with ``horizon=1``: 
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,6 +64,10 @@ from netlists.errors import InputError
 #: pay; counted over the env's whole life, the same seed and actions were rewarded differently
 #: after another episode had tried a huge index).
 FAILED_TRIAL_REWARD = -10.0
+
+#: Datasets whose objective (keys, lookups, measured results) an env keeps at once; more than
+#: the built-in generators, so an env over them never drops one.
+MOST_DATASETS = 8
 
 
 class IndexTuningEnv(gym.Env):
@@ -146,7 +151,9 @@ class IndexTuningEnv(gym.Env):
         self.observation_space = gym.spaces.Box(
             0.0, 1.0, (self.sketch_points + 2 + size,), np.float32
         )
-        self._objectives: dict[str, MemoizedObjective] = {}  # by dataset name or path
+        # by dataset name or path, the least recently used dropped past MOST_DATASETS (each holds
+        # its keys; a dataset's objective dropped is made again, measuring anew, if it comes back)
+        self._objectives: OrderedDict[str, MemoizedObjective] = OrderedDict()
         self._lowest_reward = 0.0
         self.objective: MemoizedObjective | None = None
         self._last_choice = self.space.to_unit(self.space.defaults())
@@ -156,8 +163,12 @@ class IndexTuningEnv(gym.Env):
 
     def _objective_for(self, dataset: str | os.PathLike[str]) -> MemoizedObjective:
         name = os.fspath(dataset)  # a file given as a str and as a Path: one objective
-        if name not in self._objectives:
+        if name in self._objectives:
+            self._objectives.move_to_end(name)
+        else:
             self._objectives[name] = MemoizedObjective(IndexObjective(dataset, **self._objective_args))
+            while len(self._objectives) > MOST_DATASETS:
+                self._objectives.popitem(last=False)
         return self._objectives[name]
 
     def _observation(self, objective: MemoizedObjective) -> np.ndarray:

@@ -12,6 +12,7 @@ import dataclasses
 import math
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -341,6 +342,10 @@ class IndexObjective:
         )
 
 
+#: Results a :class:`MemoizedObjective` keeps by default (an index trial's result is ~1 kB).
+MOST_MEMOIZED = 100_000
+
+
 class MemoizedObjective:
     """Wraps an objective so a configuration is measured once and its result reused (a failed
     measurement is not kept: the next request measures again).
@@ -351,12 +356,17 @@ class MemoizedObjective:
     (:meth:`KnobSpace.effective`); the result returned names the configuration asked for.
     """
 
-    def __init__(self, objective) -> None:
+    def __init__(self, objective, most: int | None = None) -> None:
         self.inner = objective
         self.space = objective.space
         self.system = objective.system
         self.workload = objective.workload
-        self._results: dict[str, TrialResult] = {}
+        #: The most results kept, the least recently asked for dropped first (a long PPO run over
+        #: continuous actions added one per step for good); one dropped is measured again if asked.
+        self.most = MOST_MEMOIZED if most is None else int(most)
+        if self.most < 1:
+            raise InputError(f"most must be at least 1 result kept, got {most!r}")
+        self._results: OrderedDict[str, TrialResult] = OrderedDict()
 
     def __getattr__(self, name: str):
         # only reached for names the wrapper lacks; while copy or pickle rebuild it, 'inner'
@@ -374,11 +384,15 @@ class MemoizedObjective:
         again while it fails), then reused under the name of the configuration asked for."""
         full = self.space.validate(config)
         key = config_key(self.space.effective(full))
-        if key not in self._results:
+        if key in self._results:
+            self._results.move_to_end(key)
+        else:
             result = self.inner.evaluate(full)
             if not result.ok:  # a failure may be passing (a server slow to start): not kept
                 return result
             self._results[key] = result
+            while len(self._results) > self.most:
+                self._results.popitem(last=False)
         return dataclasses.replace(self._results[key], config=full)
 
     def score(self, result: TrialResult, reference: TrialResult | None = None) -> float | None:

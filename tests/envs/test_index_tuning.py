@@ -262,3 +262,19 @@ def test_the_seed_seeds_the_resets_draws():
     drawn = [list(vec.reset(seed=5)[1]["dataset"]) for _ in range(1)] + [list(vec.reset()[1]["dataset"]) for _ in range(6)]
     vec.close()
     assert any(len(set(copies)) > 1 for copies in drawn), drawn
+
+
+def test_the_env_keeps_the_objectives_of_its_most_recent_datasets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An objective (its keys, lookups and measured results) was kept for every dataset ever
+    passed to ``reset(options=...)``: a run over many key files held them all. The env keeps the
+    most recent ``MOST_DATASETS``; a dropped one is made again if it comes back."""
+    import envs.index_tuning as module
+
+    monkeypatch.setattr(module, "MOST_DATASETS", 2)
+    env = IndexTuningEnv(datasets=("uniform", "normal", "books"), keys=1_000, queries=100, mode="cost")
+    for name in ("uniform", "normal", "uniform", "books"):
+        env.reset(seed=0, options={"dataset": name})
+    assert list(env._objectives) == ["uniform", "books"]
+    kept = env._objectives["uniform"]
+    env.reset(seed=0, options={"dataset": "uniform"})
+    assert env._objectives["uniform"] is kept and env.objective is kept

@@ -220,3 +220,37 @@ def test_an_array_of_keys_given_as_the_dataset_is_named_in_one_short_line():
     message = str(caught.value)
     assert len(message) < 300 and "an array of 50,000 values" in message
     assert "learned_systems.sosd.write_sosd(path, keys)" in message
+
+
+def test_the_memo_keeps_its_most_recent_results_and_measures_a_dropped_one_again():
+    """Every configuration measured was kept for the objective's life: a long PPO run over
+    continuous actions added one result per step for good. The memo keeps ``most`` results,
+    the least recently asked for dropped first; a dropped one is measured again when asked."""
+
+    class Counting:
+        system, workload = "index", "counting"
+
+        def __init__(self) -> None:
+            self.inner = objectives.IndexObjective("uniform", keys=2_000, queries=200, mode="cost")
+            self.space = self.inner.space
+            self.calls = 0
+
+        def evaluate(self, config):  # type: ignore[no-untyped-def]
+            self.calls += 1
+            return self.inner.evaluate(config)
+
+    inner = Counting()
+    memo = objectives.MemoizedObjective(inner, most=2)
+    space = inner.space
+    configs = [space.validate({**space.defaults(), "epsilon": eps}) for eps in (16, 32, 64)]
+    for config in (configs[0], configs[1], configs[0], configs[2]):  # configs[1] least recent
+        memo.evaluate(config)
+    assert inner.calls == 3 and len(memo._results) == 2
+    memo.evaluate(configs[0])
+    memo.evaluate(configs[2])
+    assert inner.calls == 3  # both kept
+    memo.evaluate(configs[1])
+    assert inner.calls == 4  # dropped, measured again
+    assert objectives.MemoizedObjective(inner).most == objectives.MOST_MEMOIZED
+    with pytest.raises(ValueError, match="at least 1"):
+        objectives.MemoizedObjective(inner, most=0)
