@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from learned_systems.config.knobs import KnobSpace
@@ -19,6 +18,7 @@ from learned_systems.objectives import IndexObjective
 from learned_systems.results import ResultsStore
 from learned_systems.tuners import registry
 from learned_systems.tuning import DEFAULT_TURN, tune_in_turns
+from placer.cli import app
 from placer.commands import tune as tune_command
 
 
@@ -168,17 +168,6 @@ def test_each_runs_tuner_is_closed_after_its_last_turn(tmp_path: Path, monkeypat
     assert _Recorded.log == ["made 0", "made 1", "closed 0", "closed 1"]  # (rounds to 2, 4, 5: 0 first in the last)
 
 
-def _app() -> typer.Typer:
-    app = typer.Typer()
-    tune_command.register(app)
-
-    @app.command()
-    def version() -> None:  # a second command, so "tune" stays a named sub-command
-        typer.echo("0")
-
-    return app
-
-
 def _trial_order(out: Path) -> list[tuple[str, int]]:
     with closing(sqlite3.connect(out / "results.sqlite")) as conn:
         return conn.execute("SELECT tuner, trial FROM trials WHERE role = 'trial' ORDER BY rowid").fetchall()
@@ -193,7 +182,7 @@ def test_placer_tune_runs_several_tuners_in_turns_with_the_same_trials_as_one_go
     stored = {}
     for turn in ("0", "2"):
         out = tmp_path / f"turn{turn}"
-        result = CliRunner().invoke(_app(), [*args, "--turn", turn, "--out", str(out)])
+        result = CliRunner().invoke(app, [*args, "--turn", turn, "--out", str(out)])
         assert result.exit_code == 0, result.output
         with ResultsStore(out / "results.sqlite") as store:
             stored[turn] = _stored(store)
@@ -203,7 +192,7 @@ def test_placer_tune_runs_several_tuners_in_turns_with_the_same_trials_as_one_go
         ("random", 0), ("random", 1), ("optuna", 0), ("optuna", 1),
         ("optuna", 2), ("optuna", 3), ("random", 2), ("random", 3),
         ("random", 4), ("optuna", 4)]  # fmt: skip
-    refused = CliRunner().invoke(_app(), [*args, "--turn", "-1", "--out", str(tmp_path / "bad")])
+    refused = CliRunner().invoke(app, [*args, "--turn", "-1", "--out", str(tmp_path / "bad")])
     assert refused.exit_code == 2 and "--turn must be a whole number from 0" in refused.output
     assert not (tmp_path / "bad").exists()
 

@@ -765,19 +765,26 @@ def test_the_overrun_note_counts_the_final_evaluation_as_the_callers_seconds_do(
     assert any("on_time took" in n and "its budget of 0.1 s" in n for n in notes), notes
 
 
+def _sleeping(method: str, seconds: float) -> Placer:
+    """A method called ``method`` whose run sleeps ``seconds`` and returns its start: one step
+    it cannot cut short."""
+
+    class Sleeping(Placer):
+        name = method
+
+        def run(self, netlist, placement, budget_s, seed, progress):  # type: ignore[no-untyped-def]
+            time.sleep(seconds)
+            return placement
+
+    return Sleeping()
+
+
 def test_the_overrun_note_of_a_budget_of_0_reads_as_a_sentence(design, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """With no factor to give for a budget of 0 s the note read "took 0.6 s its budget of 0 s"."""
     netlist, start = design
 
-    class Slow(Placer):
-        name = "slow"
-
-        def run(self, netlist, placement, budget_s, seed, progress):  # type: ignore[no-untyped-def]
-            time.sleep(0.6)
-            return placement
-
     notes: list[str] = []
-    Slow().place(netlist, start, budget_s=0.0, seed=0, progress=lambda p: notes.append(p.note or ""))
+    _sleeping("slow", 0.6).place(netlist, start, budget_s=0.0, seed=0, progress=lambda p: notes.append(p.note or ""))
     late = [n for n in notes if n.startswith("slow took")]
     assert len(late) == 1 and re.match(r"slow took \d+\.\d s on a budget of 0 s: ", late[0]), late
 
@@ -789,17 +796,10 @@ def test_a_methods_first_run_past_its_budget_names_the_kernels_loading(design) -
     later run's names the step."""
     netlist, start = design
 
-    class FirstSlow(Placer):
-        name = "first_slow"
-
-        def run(self, netlist, placement, budget_s, seed, progress):  # type: ignore[no-untyped-def]
-            time.sleep(0.6)
-            return placement
-
     notes: list[list[str]] = []
     for _ in range(2):
         notes.append([])
-        FirstSlow().place(netlist, start, budget_s=0.1, seed=0, progress=lambda p: notes[-1].append(p.note or ""))
+        _sleeping("first_slow", 0.6).place(netlist, start, budget_s=0.1, seed=0, progress=lambda p: notes[-1].append(p.note or ""))
     first, later = ([n for n in run if n.startswith("first_slow took")] for run in notes)
     assert len(first) == 1 and "first run in this process" in first[0] and "warm_up('first_slow')" in first[0]
     assert len(later) == 1 and "first run" not in later[0] and "a step it cannot cut short" in later[0]
@@ -811,20 +811,13 @@ def test_a_stage_past_its_share_of_a_run_on_time_is_not_noted(design) -> None:  
     stage's share as "its budget", also when the whole run ended on time."""
     netlist, start = design
 
-    class Stage(Placer):
-        name = "stage"
-
-        def run(self, netlist, placement, budget_s, seed, progress):  # type: ignore[no-untyped-def]
-            time.sleep(0.5)
-            return placement
-
     class Outer(Placer):
         name = "outer"
 
         def run(self, netlist, placement, budget_s, seed, progress):  # type: ignore[no-untyped-def]
-            return Stage().place(netlist, placement, budget_s * 0.05, seed, progress)
+            return _sleeping("stage", 0.5).place(netlist, placement, budget_s * 0.05, seed, progress)
 
-    Stage().place(netlist, start, budget_s=5.0, seed=0)  # (its first run not the one checked)
+    _sleeping("stage", 0.5).place(netlist, start, budget_s=5.0, seed=0)  # (its first run not the one checked)
     notes: list[str] = []
     Outer().place(netlist, start, budget_s=5.0, seed=0, progress=lambda p: notes.append(p.note or ""))
     assert not any("took" in n for n in notes), notes
