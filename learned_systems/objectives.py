@@ -356,16 +356,14 @@ class MemoizedObjective:
     (:meth:`KnobSpace.effective`); the result returned names the configuration asked for.
     """
 
-    def __init__(self, objective, most: int | None = None) -> None:
+    def __init__(self, objective, most: int = MOST_MEMOIZED) -> None:
         self.inner = objective
         self.space = objective.space
         self.system = objective.system
         self.workload = objective.workload
         #: The most results kept, the least recently asked for dropped first (a long PPO run over
         #: continuous actions added one per step for good); one dropped is measured again if asked.
-        self.most = MOST_MEMOIZED if most is None else int(most)
-        if self.most < 1:
-            raise InputError(f"most must be at least 1 result kept, got {most!r}")
+        self.most = whole_number("most", most, 1)
         self._results: OrderedDict[str, TrialResult] = OrderedDict()
 
     def __getattr__(self, name: str):

@@ -252,5 +252,5 @@ def test_the_memo_keeps_its_most_recent_results_and_measures_a_dropped_one_again
     memo.evaluate(configs[1])
     assert inner.calls == 4  # dropped, measured again
     assert objectives.MemoizedObjective(inner).most == objectives.MOST_MEMOIZED
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="most must be a whole number >= 1, got 0"):
         objectives.MemoizedObjective(inner, most=0)
