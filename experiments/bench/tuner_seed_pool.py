@@ -81,7 +81,7 @@ def table(pooled: dict[str, dict[str, dict[int, float | None]]], files: list[Pat
         "|---|---|---:|---|---:|---:|---|---|",
     ]
     for workload, tuners in pooled.items():
-        figures = {t: {s: v for s, v in sorted(tuners.get(t, {}).items())} for t in TUNERS}
+        figures = {t: dict(sorted(tuners.get(t, {}).items())) for t in TUNERS}
         valid = {t: [v for v in figures[t].values() if v is not None] for t in TUNERS}
         if not valid["random"] or not valid["optuna"]:
             continue

@@ -101,8 +101,8 @@ def note_overrun(
     it cannot cut short outlasted the time left, e.g. one cost evaluation on a 2,048 x 2,048
     grid takes longer than a 1 s budget, so its result is not comparable with runs that
     stopped on time. ``first_run``: the method's first run in this process, not warmed up,
-    which loaded (or compiled) its kernels inside the budget: the note says so and how to keep
-    that out (a cold compile's 25 s were put down to a slow step), naming ``options`` where the
+    which may have loaded (or compiled) its kernels inside the budget: the note says so and how
+    to keep that out (a cold compile's 25 s were put down to a slow step), naming ``options`` where the
     run was given some."""
     if stop_requested() or not past_budget(seconds, budget_s):
         return
