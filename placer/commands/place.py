@@ -586,8 +586,7 @@ def _costlier_than_the_start(
     placement, or where that is not legal (its cost is no bar a legal placement must clear),
     the initial placement merely legalised. A method building its own placement (greedy,
     analytical) can end above a good start, and said nothing."""
-    from placer.algorithms.base import legalize_time_limit
-    from placer.algorithms.legalize import legalize
+    from placer.algorithms.base import legalize_start
     from placer.cost.proxy import evaluate
 
     notes = []
@@ -595,13 +594,13 @@ def _costlier_than_the_start(
     if not before_legal.legal:
         notes.append(f"the initial placement is not legal ({before_legal.problems()}); every method "
                      "returns a legal one, which can cost more than it")
-        packed: list[str] = []
+        packed: list[Any] = []  # (the packing's notes)
         try:
             # the method's own legalisation of the start, where it made one, is given again
-            # (legalize remembers its last calls, answering this one under the same time limit
-            # as the method's: a fixed 1 s missed a start packed under a 1 s budget's 0.5 s and
+            # (legalize remembers its last calls, answering this one made as the method's own
+            # start is: a fixed 1 s limit missed a start packed under a 1 s budget's 0.5 s and
             # legalised the pile again): a pile of macros took seconds a second time
-            start = legalize(nl, initial, time_limit_s=legalize_time_limit(budget_s), notes=packed)
+            start = legalize_start(nl, initial, budget_s, packed.append)
         except InputError:  # (the method's result was legalised, so this rarely fails)
             return notes
         if packed:  # packed in rows, not legalised: no bar for the result to clear
