@@ -213,10 +213,15 @@ def _legalize(
     # where macros fill it in one direction (four rows of a quarter of its height each)
     for gap in (GAP, 0.0):
         for order, packed in attempts:
-            out.x[movable_hard] = corner_x if packed else wanted_x
-            out.y[movable_hard] = corner_y if packed else wanted_y
+
+            def attempt(stop: float, order: np.ndarray = order, packed: bool = packed, gap: float = gap) -> str:
+                """The macros placed in ``order`` from their wanted spots (or the corner), until ``stop``."""
+                out.x[movable_hard] = corner_x if packed else wanted_x
+                out.y[movable_hard] = corner_y if packed else wanted_y
+                return _place_in_order(netlist, out, np.concatenate([pinned, movable_hard[order]]), gap, stop)
+
             try:
-                stuck = _place_in_order(netlist, out, np.concatenate([pinned, movable_hard[order]]), gap, stop_at)  # noqa: E501
+                stuck = attempt(stop_at)
             except _OutOfTime:
                 if not last_resort:  # packing is the last resort left out: the caller's fallback
                     raise LegalizationTimeout(
@@ -233,9 +238,7 @@ def _legalize(
                     )
                     return out
                 stop_at = np.inf  # no room in rows: the greedy, to its end
-                out.x[movable_hard] = corner_x if packed else wanted_x
-                out.y[movable_hard] = corner_y if packed else wanted_y
-                stuck = _place_in_order(netlist, out, np.concatenate([pinned, movable_hard[order]]), gap)
+                stuck = attempt(stop_at)
             if not stuck:
                 return out
     tried = "largest first, swept in x, swept in y" + (", packed from the corner" if last_resort else "")
