@@ -385,16 +385,14 @@ def _kept_start_runs(runs: pd.DataFrame) -> list[str]:
             f"could not be legalised: {shown}; their numbers are the start's, not the method's."]
 
 
-
-
 def _overrun_runs(runs: pd.DataFrame) -> list[str]:
     """A note naming the ok runs that took well past their budget: compared in one table with
     methods that stopped on time (a plugin that ignores its budget was ranked with no word;
     the seconds table showed the time, unmarked; each such run's own notes say it too)."""
-    from placer.algorithms.base import OVERRUN_MIN_S, OVERRUN_SHARE
+    from placer.algorithms.base import OVERRUN_MIN_S, OVERRUN_SHARE, past_budget
 
     ok = runs[(runs["status"] == STATUS_OK) & runs["seconds"].notna() & runs["budget_s"].notna()]
-    late = ok[(ok["seconds"] > OVERRUN_SHARE * ok["budget_s"]) & (ok["seconds"] > ok["budget_s"] + OVERRUN_MIN_S)]
+    late = ok[past_budget(ok["seconds"].to_numpy(float), ok["budget_s"].to_numpy(float))]
     if late.empty:
         return []
     shown = _listed([f"{r.design}/{r.method}/seed{int(r.seed)} ({r.seconds:.1f} s of {r.budget_s:g} s)"
@@ -525,13 +523,14 @@ def bar_figure(table: pd.DataFrame, methods: list[str]) -> Figure:
     else:
         ax.set_ylabel("mean proxy cost (lower is better)")
     # (broken to the figure's width: a chart of one or two bars is 4 inches wide)
-    setting = textwrap.wrap(_chart_setting(table, methods), int(12 * fig.get_figwidth()), break_on_hyphens=False)
+    chars = int(12 * fig.get_figwidth())  # (characters a line of the figure's width holds)
+    setting = textwrap.wrap(_chart_setting(table, methods), chars, break_on_hyphens=False)
     ax.set_title("\n".join([f"Mean proxy per method over {summary.attrs['n_designs']} design(s)", *setting]),
                  fontsize=10)
     if marked:  # (the mark was explained only in the page's notes, which a chart travels without)
         # (8 pt: 7 pt at the page's 120 dpi was 12 pixels high; broken to the width as the title is)
         footnote = textwrap.wrap(f"{ILLEGAL_MARK} its mean counts placements that are not legal (overlapping hard "
-                                 "macros, or macros outside the canvas)", int(12 * fig.get_figwidth()))
+                                 "macros, or macros outside the canvas)", chars)
         fig.supxlabel("\n".join(footnote), fontsize=8, color="dimgrey")
     ax.tick_params(axis="x", labelsize=8)
     for label in ax.get_xticklabels():  # the label's end under its bar, not centred across two
