@@ -132,7 +132,7 @@ def test_memory_stays_flat_over_many_episodes_of_a_generator_of_fresh_designs() 
     try:
         episodes(cache.capacity + 1, 0)  # the cache full
         gc.collect()
-        settled = tracemalloc.get_traced_memory()[0]
+        settled, settled_masks = tracemalloc.get_traced_memory()[0], cache.nbytes
         episodes(3 * cache.capacity, 100)
         gc.collect()
         grown = tracemalloc.get_traced_memory()[0] - settled
@@ -140,5 +140,9 @@ def test_memory_stays_flat_over_many_episodes_of_a_generator_of_fresh_designs() 
         tracemalloc.stop()
     assert len(cache) == cache.capacity
     per_design = cache.nbytes / len(cache)  # (the masks of one design, measured)
-    # the 12 more designs' masks, were they kept, would be 12 x per_design more
-    assert grown < 4 * per_design, f"{grown} bytes more after {3 * cache.capacity} more episodes"
+    # The cache now holds other designs' masks, whose count of distinct macro sizes differs, so
+    # its own bytes move by a design or two either way: that change is the cache's, bounded by
+    # its capacity (checked above). What else grew must stay under a few designs' masks: the 12
+    # more designs, were anything of theirs kept, would add 12 x per_design or more.
+    elsewhere = grown - (cache.nbytes - settled_masks)
+    assert elsewhere < 3 * per_design, f"{elsewhere} bytes more outside the cache after {3 * cache.capacity} more episodes"
