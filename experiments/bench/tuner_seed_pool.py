@@ -9,7 +9,8 @@ interleaved rounds (a ratio to the rule measured beside it, so figures of runs m
 times can stand in one sample). This script pools them per workload and tuner, refuses a seed
 given twice, and writes the medians, the same 2 % tie rule as the tables, and the exact
 two-sided rank (Mann-Whitney) test over all the seeds, with the smallest p that many seeds can
-give. Measures nothing.
+give, with the table's reading in words (verdicts, what passes 0.05 and the Bonferroni bound, the
+seeds whose best fell below the rule of thumb) written from its rows. Measures nothing.
 
     python experiments/bench/tuner_seed_pool.py --system sqlite \\
         experiments/results/config_tuning_sqlite.json RUN2/config_tuning_sqlite.json \\
@@ -65,35 +66,97 @@ def smallest_p(first: int, second: int) -> float:
     return 2 / math.comb(first + second, first) if first and second else 1.0
 
 
-def table(pooled: dict[str, dict[str, dict[int, float | None]]], files: list[Path]) -> list[str]:
-    """The pooled table, one row per workload."""
-    lines = [
-        "# Optuna against random search, seeds pooled",
-        "",
-        "Pooled from: " + ", ".join(f"`{p}`" for p in files) + ". Each figure is a seed's best configuration "
-        "re-measured next to the rule of thumb in its own run's interleaved rounds (its ratio to the rule "
-        "measured beside it); `optuna > random` compares the medians over all the seeds with the tables' "
-        "2 % tie rule; `p` is the exact two-sided rank (Mann-Whitney) test over the seeds, significant below "
-        "0.05; `smallest p` is the least that test can give with that many seeds (0.10 at 3 a side).",
-        "",
-        "| workload | seeds (random / optuna) | median x rule (random / optuna) | optuna > random | p | smallest p | "
-        "per-seed x rule, random | per-seed x rule, optuna |",
-        "|---|---|---:|---|---:|---:|---|---|",
+def _names(workloads: list[str]) -> str:
+    """'a, b and c' (or 'none')."""
+    if not workloads:
+        return "none"
+    return workloads[0] if len(workloads) == 1 else ", ".join(workloads[:-1]) + " and " + workloads[-1]
+
+
+def summary(rows: list[dict]) -> str:
+    """The table's verdicts in words, written from the rows (so the command that writes the
+    table writes its reading too): where Optuna's median is above, level with and below random
+    search's, which differences pass 0.05 and the Bonferroni bound for that many workloads tested
+    at once, and the seeds whose best was no better than the rule of thumb re-measured."""
+    seeds = sorted({n for row in rows for n in row["counts"]})
+    bound = 0.05 / len(rows)
+    verdicts = {v: [r["workload"] for r in rows if r["verdict"] == v] for v in ("yes", "tie", "no")}
+    significant = [r["workload"] for r in rows if r["p"] < 0.05]
+    corrected = [r["workload"] for r in rows if r["p"] < bound]
+    parts = [
+        f"{' to '.join(map(str, seeds[:: max(len(seeds) - 1, 1)]))} seeds a side over {len(rows)} workloads: "
+        f"Optuna's median above random search's on {_names(verdicts['yes'])}, a tie (within 2 %) on "
+        f"{_names(verdicts['tie'])}, below on {_names(verdicts['no'])}; p < 0.05 on {_names(significant)}, "
+        f"below the Bonferroni bound 0.05 / {len(rows)} = {bound:.4f} on {_names(corrected)}."
     ]
+    for tuner in TUNERS:
+        short = [f"{r['workload']} seed {s} ({v:.2f})" for r in rows for s, v in r["figures"][tuner].items()
+                 if v is not None and v < 1.0]  # fmt: skip
+        failed = sum(v is None for r in rows for v in r["figures"][tuner].values())
+        parts.append(
+            f"{'Optuna' if tuner == 'optuna' else 'Random search'}: {len(short)} seed(s) whose best, re-measured, "
+            f"was below the rule of thumb ({_names(short)})" + (f", {failed} failed" if failed else "") + "."
+        )
+    return " ".join(parts)
+
+
+def _rows(pooled: dict[str, dict[str, dict[int, float | None]]]) -> list[dict]:
+    """Per workload with figures of both tuners: its per-seed figures, medians, verdict and p."""
+    rows = []
     for workload, tuners in pooled.items():
         figures = {t: dict(sorted(tuners.get(t, {}).items())) for t in TUNERS}
         valid = {t: [v for v in figures[t].values() if v is not None] for t in TUNERS}
         if not valid["random"] or not valid["optuna"]:
             continue
         medians = {t: statistics.median(valid[t]) for t in TUNERS}
-        p = _rank_sum_p(valid["optuna"], valid["random"])
-        shown = {t: ", ".join(f"{s}: {'failed' if v is None else f'{v:.2f}'}" for s, v in figures[t].items())
+        rows.append({
+            "workload": workload, "figures": figures, "medians": medians,
+            "counts": (len(figures["random"]), len(figures["optuna"])),
+            "verdict": _compared(medians["optuna"], medians["random"]),
+            "p": _rank_sum_p(valid["optuna"], valid["random"]),
+            "smallest_p": smallest_p(len(valid["optuna"]), len(valid["random"])),
+        })  # fmt: skip
+    return rows
+
+
+def _commands(files: list[Path]) -> list[str]:
+    """Each pooled file's measuring command(s), as its records name them."""
+    named = []
+    for path in files:
+        commands = dict.fromkeys(r.get("command") for r in json.loads(path.read_text())["workloads"])
+        shown = "; ".join(f"`{c}`" for c in commands if c) or "its records name no command"
+        named.append(f"`{path}` from {shown}")
+    return named
+
+
+def table(pooled: dict[str, dict[str, dict[int, float | None]]], files: list[Path]) -> list[str]:
+    """The pooled table, one row per workload, with its reading in words above it."""
+    rows = _rows(pooled)
+    lines = [
+        "# Optuna against random search, seeds pooled",
+        "",
+        "Pooled from: " + "; ".join(_commands(files)) + ". Each figure is a seed's best configuration "
+        "re-measured next to the rule of thumb in its own run's interleaved rounds (its ratio to the rule "
+        "measured beside it); `optuna > random` compares the medians over all the seeds with the tables' "
+        "2 % tie rule; `p` is the exact two-sided rank (Mann-Whitney) test over the seeds, significant below "
+        "0.05; `smallest p` is the least that test can give with that many seeds (0.10 at 3 a side).",
+        "",
+    ]
+    if rows:
+        lines += [summary(rows), ""]
+    lines += [
+        "| workload | seeds (random / optuna) | median x rule (random / optuna) | optuna > random | p | smallest p | "
+        "per-seed x rule, random | per-seed x rule, optuna |",
+        "|---|---|---:|---|---:|---:|---|---|",
+    ]
+    for row in rows:
+        shown = {t: ", ".join(f"{s}: {'failed' if v is None else f'{v:.2f}'}" for s, v in row["figures"][t].items())
                  for t in TUNERS}  # fmt: skip
+        medians = row["medians"]
         lines.append(
-            f"| {workload} | {len(figures['random'])} / {len(figures['optuna'])} | "
-            f"{medians['random']:.2f} / {medians['optuna']:.2f} | {_compared(medians['optuna'], medians['random'])} | "
-            f"{p:.3f} | {smallest_p(len(valid['optuna']), len(valid['random'])):.3f} | {shown['random']} | "
-            f"{shown['optuna']} |"
+            f"| {row['workload']} | {row['counts'][0]} / {row['counts'][1]} | "
+            f"{medians['random']:.2f} / {medians['optuna']:.2f} | {row['verdict']} | "
+            f"{row['p']:.3f} | {row['smallest_p']:.3f} | {shown['random']} | {shown['optuna']} |"
         )
     return lines
 

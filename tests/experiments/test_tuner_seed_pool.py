@@ -66,3 +66,26 @@ def test_the_smallest_p_is_one_split_each_way(first: int, second: int, smallest:
     finally:
         sys.path.remove(str(SCRIPT.parent))
     assert tuner_seed_pool.smallest_p(first, second) == pytest.approx(smallest)
+
+
+def test_the_reading_above_the_table_is_written_from_its_rows(tmp_path: Path) -> None:
+    """The words over the table come from the figures (the command that writes the table writes
+    its reading): verdicts per workload, what passes 0.05 and the Bonferroni bound for the
+    workloads tested at once, the seeds whose best fell below the rule of thumb, and the failed
+    ones; each pooled file named with the command its records name."""
+    first = _results(tmp_path / "a.json", [0, 1, 2], [1.0, 0.9, None], [1.5, 1.6, 1.7])
+    second = _results(tmp_path / "b.json", [0, 1, 2], [1.5, 1.6, 1.7], [1.2, 0.8, 1.4], workload="ycsb-b")
+    records = json.loads(second.read_text())
+    records["workloads"][0]["command"] = "python experiments/bench/config_tuning_bench.py --seeds 0 1 2"
+    second.write_text(json.dumps(records))
+    done = _pool(str(first), str(second), "--out", str(tmp_path / "pool.md"))
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "pool.md").read_text()
+    assert "`" + str(second) + "` from `python experiments/bench/config_tuning_bench.py --seeds 0 1 2`" in text
+    assert f"`{first}` from its records name no command" in text
+    reading = next(line for line in text.splitlines() if line.startswith("3 seeds a side over 2 workloads"))
+    assert "above random search's on orders, a tie (within 2 %) on none, below on ycsb-b" in reading
+    # 3 a side: the least p is 0.10, so nothing passes 0.05 (nor 0.05 / 2 = 0.025)
+    assert "p < 0.05 on none, below the Bonferroni bound 0.05 / 2 = 0.0250 on none" in reading
+    assert "Random search: 1 seed(s) whose best, re-measured, was below the rule of thumb (orders seed 1 (0.90)), 1 failed" in reading
+    assert "Optuna: 1 seed(s) whose best, re-measured, was below the rule of thumb (ycsb-b seed 1 (0.80))." in reading
