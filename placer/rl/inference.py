@@ -247,18 +247,6 @@ def model_notes(model: Any, model_path: str | Path, netlist: Netlist) -> list[st
     return notes
 
 
-#: torch.manual_seed takes seeds below 2**64 (a larger one: "Overflow when unpacking long long").
-_TORCH_SEEDS = 2**64
-
-
-def episode_seed(seed: int, k: int) -> int:
-    """The seed of episode ``k`` of a run seeded ``seed``: ``seed + k``, wrapped below 2**64
-    for a sampled episode (``k >= 1``), whose seed goes to ``torch.manual_seed`` (seed
-    2**64 - 1, which every method takes, crashed the first sampled episode); distinct for
-    distinct ``k``, and unchanged where it was already in range."""
-    return seed + k if k == 0 else (seed + k) % _TORCH_SEEDS
-
-
 def place_with_policy(
     model: Any,
     env: MacroPlacementEnv,
@@ -267,8 +255,9 @@ def place_with_policy(
     deadline: Any | None = None,
     progress: Callable[[Any], None] | None = None,
 ) -> tuple[Placement | None, dict[str, Any]]:
-    """Run the deterministic episode, then up to ``samples`` stochastic ones (seeded
-    :func:`episode_seed`, stopping when ``deadline.expired()``, also within an episode, which is then
+    """Run the deterministic episode, then up to ``samples`` stochastic ones (episode ``k``
+    seeded ``seed + k``, which :func:`~placer.rl.monitor.run_episode` wraps below 2**64 for
+    torch; stopping when ``deadline.expired()``, also within an episode, which is then
     dropped); the best by the model's own objective wins (the weighted cost its reward is minus
     of: the proxy, unless it was trained with other weights or a timing weight). When the
     deadline stops the sampled episodes short of ``samples``, ``progress`` (a placing method's
@@ -288,7 +277,7 @@ def place_with_policy(
             break
         # a sampled episode stops with the deadline (the deterministic one always completes)
         stop = deadline.expired if k and deadline is not None else None
-        result = run_episode(model, env, deterministic=(k == 0), seed=episode_seed(seed, k), stop=stop)
+        result = run_episode(model, env, deterministic=(k == 0), seed=seed + k, stop=stop)
         sampled += bool(k and result)
         objective = result["cost"]["objective"] if "cost" in result else math.inf
         if objective < best[0] or best[1] is None and "placement" in result:

@@ -38,6 +38,9 @@ from placer.rl.run_folder import (
     save_checkpoint,
 )
 
+#: torch.manual_seed takes seeds below 2**64 (a larger one: "Overflow when unpacking long long").
+_TORCH_SEEDS = 2**64
+
 
 def run_episode(
     model: Any, env: MacroPlacementEnv, deterministic: bool, seed: int, stop: Callable[[], bool] | None = None
@@ -49,9 +52,12 @@ def run_episode(
     :mod:`envs.macro_placement`). With ``stop`` (e.g. a deadline's ``expired``), an episode it
     interrupts returns ``{}``.
     A sampled episode draws its actions from torch's generator seeded with ``seed`` (the same
-    seed, the same episode), and leaves the caller's torch random state as it was."""
+    seed, the same episode), and leaves the caller's torch random state as it was. Its seed wraps
+    below 2**64, for torch and env.reset alike (seed 2**64, the first sampled episode of a
+    place_with_policy seeded 2**64 - 1, crashed torch); seeds in range are as given."""
     if deterministic:
         return _episode(model, env, True, seed, stop)
+    seed %= _TORCH_SEEDS
     device = getattr(model, "device", torch.device("cpu"))
     cuda = [device.index or 0] if device.type == "cuda" else []
     # one sampled episode at a time: torch's generator is the process's, and episodes sampled in

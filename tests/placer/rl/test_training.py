@@ -2240,27 +2240,29 @@ def test_a_failed_env_start_stops_only_the_env_processes(tiny_design, tmp_path, 
 
 def test_sampled_episode_seeds_stay_in_torchs_range(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Seed 2**64 - 1 with samples >= 1 gave the first sampled episode 2**64, which
-    torch.manual_seed refuses (exit 70): the seeds wrap below 2**64, distinct, and seeds in
-    range are as they were."""
+    torch.manual_seed refuses (exit 70): a sampled episode's seed wraps below 2**64 (torch and
+    env.reset get the same one), distinct, and seeds in range, and the deterministic episode's,
+    are as they were."""
     import torch
 
     from placer.rl import inference, monitor
 
-    seeds: list[int] = []
+    seeds: list[tuple[bool, int, int]] = []
 
-    def fake_episode(model, env, deterministic, seed, stop=None):  # type: ignore[no-untyped-def]
-        if not deterministic:
-            with torch.random.fork_rng():  # (as the real one: inside a fork)
-                torch.manual_seed(seed)
-        seeds.append(seed)
+    def fake_episode(model, env, deterministic, seed, stop):  # type: ignore[no-untyped-def]
+        seeds.append((deterministic, seed, torch.initial_seed()))
         return {"placement": f"episode {seed}", "cost": {"objective": 1.0}}
 
-    monkeypatch.setattr(monitor, "run_episode", fake_episode)
+    monkeypatch.setattr(monitor, "_episode", fake_episode)
     inference.place_with_policy(object(), object(), samples=3, seed=2**64 - 2)  # type: ignore[arg-type]
-    assert seeds == [2**64 - 2, 2**64 - 1, 0, 1]
+    assert [s[:2] for s in seeds] == [(True, 2**64 - 2), (False, 2**64 - 1), (False, 0), (False, 1)]
+    assert [s[2] for s in seeds[1:]] == [2**64 - 1, 0, 1]  # torch's, seeded in each sampled episode
     seeds.clear()
     inference.place_with_policy(object(), object(), samples=2, seed=7)  # type: ignore[arg-type]
-    assert seeds == [7, 8, 9]
+    assert [s[1] for s in seeds] == [7, 8, 9]
+    seeds.clear()
+    monitor.run_episode(object(), object(), deterministic=True, seed=2**64)  # type: ignore[arg-type]
+    assert [s[1] for s in seeds] == [2**64]
 
 
 def test_rl_samples_with_the_largest_seed_place(trained_run, tiny_design) -> None:  # type: ignore[no-untyped-def]
