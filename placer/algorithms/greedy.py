@@ -91,9 +91,10 @@ class Greedy(Placer):
                 progress(Progress(state.n_placed / max(order.size, 1) * 0.8))
         p = state.placement
         if no_cell:  # (said nowhere: the macro merely stayed, legalised, as if placed)
+            canvas = netlist.require_canvas()
             progress(Progress.noting(
                 f"{no_cell:,} of {order.size:,} movable hard macros fit no grid cell (none of the "
-                f"{netlist.require_canvas().cols} x {netlist.require_canvas().rows} cell centres holds one inside the "
+                f"{canvas.cols} x {canvas.rows} cell centres holds one inside the "
                 "canvas, clear of those placed): they keep their given place, legalised"))  # fmt: skip
         fd, soft_refine = option_flag(self.options.get("fd", True)), option_flag(self.options.get("soft_refine", False))
         soft_to_move = bool(np.any(~p.fixed[netlist.soft_macros]))

@@ -133,6 +133,7 @@ def test_hard_macros_no_grid_cell_fits_are_named_in_a_note(tiny_builder) -> None
     out = get_placer("greedy").place(netlist, placement, budget_s=5.0, progress=notes)
     said = [t for t in notes.texts if "fit no grid cell" in t]
     assert said and said[0].startswith("3 of 3 movable hard macros fit no grid cell"), notes.texts
+    assert "(none of the 2 x 2 cell centres holds one inside the canvas" in said[0]  # the canvas's grid
     h = netlist.hard_macros
     assert np.array_equal(out.x[h], placement.x[h]) and np.array_equal(out.y[h], placement.y[h])  # kept
 
