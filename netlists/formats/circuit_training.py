@@ -34,6 +34,7 @@ import difflib
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -201,13 +202,23 @@ def protobuf_int(text: str) -> int:
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
+def _in_int64(value: int) -> bool:
+    """Whether an ``i:`` holds ``value`` (written outside int64, the reader refuses the file)."""
+    return INT64_MIN <= value <= INT64_MAX
+
+
+def _written_as_int(value: object) -> TypeGuard[int | np.integer[Any]]:
+    """Whether :func:`_attr` writes ``value`` as an ``i:``: an int or numpy integer, not a bool."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
 def _attribute_number(text: str, integer: bool) -> float:
     """An ``f:`` (or, ``integer``, an ``i:``: protobuf's int64 field, where 2.5 is no value)
     attribute's number as a float; ValueError when it is none (an ``i:`` outside int64
     included, as protobuf refuses it)."""
     if integer:
         exact = protobuf_int(text)
-        if not INT64_MIN <= exact <= INT64_MAX:
+        if not _in_int64(exact):
             raise ValueError(text)
         return float(exact)
     try:
@@ -672,19 +683,27 @@ def _strict_number(
     if field == "f:" and len(num) > 1 and num[-1] in "fF" and num[-2] in "0123456789.":
         num = num[:-1]  # protobuf's float suffix (1.5f; 'inf' is no number with one)
     of = f" of node {node_name!r}" if node_name is not None else ""
-    try:
-        value = _attribute_number(num, integer=field == "i:")  # (refuses what no float holds)
-        return (protobuf_int(num) if field == "i:" else value), num_line
-    except ValueError:
-        if field == "i:" and _PROTOBUF_INT_RE.fullmatch(num):  # (an integer, outside int64)
+    if field == "i:":  # (parsed once: an integer, in int64 or outside it, or none)
+        try:
+            exact = protobuf_int(num)
+        except ValueError:
+            pass
+        else:
+            if _in_int64(exact):
+                return exact, num_line
             raise NetlistError(f"attribute {key!r}{of}: i: {written} is out of range (an int64: "
-                               f"{INT64_MIN} to {INT64_MAX})", stream.path, num_line) from None  # fmt: skip
-        kind = "an integer (i:)" if field == "i:" else "a number"
-        raise NetlistError(
-            f"attribute {key!r}{of} must be {kind}, got {written or 'end of file'!r}",
-            stream.path,
-            num_line,
-        ) from None
+                               f"{INT64_MIN} to {INT64_MAX})", stream.path, num_line)  # fmt: skip
+    else:
+        try:
+            return _attribute_number(num, integer=False), num_line  # (refuses what no float holds)
+        except ValueError:
+            pass
+    kind = "an integer (i:)" if field == "i:" else "a number"
+    raise NetlistError(
+        f"attribute {key!r}{of} must be {kind}, got {written or 'end of file'!r}",
+        stream.path,
+        num_line,
+    )
 
 
 def _add_node(
@@ -813,8 +832,7 @@ def _check_writable(netlist: Netlist) -> None:
                          "keeps for the file's settings; rename it")  # fmt: skip
     meta = netlist.metadata.get("ct_metadata")
     for key, value in (meta.items() if isinstance(meta, dict) else ()):
-        if isinstance(value, int | np.integer) and not isinstance(value, bool) and not (
-                INT64_MIN <= int(value) <= INT64_MAX):  # (written, the reader refused the file)
+        if _written_as_int(value) and not _in_int64(int(value)):  # (written, the reader refused the file)
             raise InputError(f"{netlist.name}: setting {key!r} = {int(value)} is outside the format's int64 "
                              f"({INT64_MIN} to {INT64_MAX}); the file could not be read back")  # fmt: skip
     drivers = netlist.net_driver
@@ -915,7 +933,7 @@ def _attr(key: str, value: object) -> str:
     numpy float32 setting of a code-built netlist was written as text and read back a string)."""
     if isinstance(value, float | np.floating):
         body = f"f: {_fmt(float(value))}"
-    elif isinstance(value, int | np.integer) and not isinstance(value, bool):
+    elif _written_as_int(value):
         body = f"i: {int(value)}"
     else:
         body = f"placeholder: {_quote(str(value))}"

@@ -850,3 +850,16 @@ def test_a_numpy_float_setting_is_written_as_a_number(tmp_path: Path) -> None:
     back = read_netlist(write_netlist(nl, tmp_path / "n.pb.txt")).metadata["ct_metadata"]
     assert back == {"half": 1.5, "tenth": float(np.float16(0.1)), "plain": 2.25}
     assert all(type(value) is float for value in back.values()), back
+
+
+def test_integer_settings_are_written_as_i_and_a_bool_as_text(tmp_path: Path) -> None:
+    """The writer's int test (an int or numpy integer, not a bool: a bool is an int) decides
+    both what is written as ``i:`` and what the int64 check covers: a numpy integer setting
+    reads back an int, a bool its text."""
+    nl = parse_netlist(GOOD, "t")
+    nl.metadata["ct_metadata"] = {"count": np.int32(7), "plain": -3, "flag": True}
+    path = write_netlist(nl, tmp_path / "n.pb.txt")
+    text = path.read_text()
+    assert "i: 7\n" in text and "i: -3\n" in text and 'placeholder: "True"' in text
+    back = read_netlist(path).metadata["ct_metadata"]
+    assert back == {"count": 7, "plain": -3, "flag": "True"} and type(back["count"]) is int
