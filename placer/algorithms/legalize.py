@@ -77,7 +77,8 @@ class _OutOfTime(Exception):
 
 #: The last few legalisations' inputs and results, newest last: ``placer place`` legalises the
 #: start once more for its closing note, as the method did before it (and before legalising
-#: its own result): a second full run on a pile of macros. Each entry: the key, the netlist,
+#: its own result): a second full run on a pile of macros. Each entry: the key, the netlist (a
+#: weak reference: it matches that netlist alone, never one given a dead netlist's reused id),
 #: the result, its packing note ("" when the greedy finished) and the time limit it ran under.
 _recent: list[tuple[tuple[object, ...], weakref.ref[Netlist], Placement, str, float | None]] = []
 _RECENT = 4
@@ -89,15 +90,15 @@ def clear_legalize_memory() -> None:
     _recent.clear()
 
 
-def _key(netlist: Netlist, placement: Placement, reference: Placement | None, last_resort: bool) -> tuple[object, ...]:
-    """What a legalisation depends on, comparable by ``==`` (the netlist by identity: its arrays
-    are read-only)."""
+def _key(placement: Placement, reference: Placement | None, last_resort: bool) -> tuple[object, ...]:
+    """What a legalisation depends on besides the netlist, comparable by ``==`` (the netlist is
+    compared by identity, its arrays being read-only: the entry's weak reference)."""
     def arrays(p: Placement | None) -> tuple[bytes, ...]:
         if p is None:
             return ()
         return tuple(np.asarray(a).tobytes() for a in (p.x, p.y, p.orientation, p.fixed))
 
-    return (id(netlist), arrays(placement), arrays(reference), last_resort)
+    return (arrays(placement), arrays(reference), last_resort)
 
 
 def legalize(
@@ -131,12 +132,12 @@ def legalize(
     check_placement_matches(netlist, placement, arrays_only=False)
     if reference is not None:
         check_placement_matches(netlist, reference, arrays_only=False, label="reference")
-    key = _key(netlist, placement, reference, last_resort)
+    key = _key(placement, reference, last_resort)
     _recent[:] = [entry for entry in _recent if entry[1]() is not None]  # (netlists gone)
     for known, owner, result, note, limit in reversed(_recent):
         # a packed placement answers only a call whose limit is no longer than the one it was
         # packed under (a longer limit may let the greedy finish)
-        if known == key and owner() is netlist and (
+        if owner() is netlist and known == key and (
             not note or (time_limit_s is not None and limit is not None and time_limit_s <= limit)
         ):
             if note and notes is not None:

@@ -505,3 +505,22 @@ def test_clear_legalize_memory_forgets_the_remembered_calls(monkeypatch: pytest.
     legalize_module.clear_legalize_memory()
     legalize(nl, pl)
     assert len(calls) == 2
+
+
+def test_the_memory_answers_only_the_netlist_it_legalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory knows a netlist by identity (its weak reference): an equal netlist, another
+    object, is legalised anew; the same one again is not."""
+    import placer.algorithms.legalize as legalize_module
+
+    calls = []
+    real = legalize_module._legalize
+    monkeypatch.setattr(legalize_module, "_legalize", lambda *a: calls.append(a[0]) or real(*a))
+    legalize_module.clear_legalize_memory()
+    nl, pl = _stacked(12, seed=6)
+    twin, twin_pl = _stacked(12, seed=6)  # the same design and placement, another netlist
+    assert np.array_equal(pl.x, twin_pl.x) and np.array_equal(twin.width, nl.width)
+    first = legalize(nl, pl)
+    other = legalize(twin, pl)
+    legalize(nl, pl)
+    assert [c is nl for c in calls] == [True, False]
+    assert np.array_equal(first.x, other.x) and np.array_equal(first.y, other.y)
