@@ -267,8 +267,7 @@ def _useradd(name: str) -> str:
     Raises:
         PostgresUnavailable: no useradd there, naming the user and the remedies.
     """
-    found = shutil.which("useradd") or next(
-        (path for d in SBIN_DIRS if os.access(path := os.path.join(d, "useradd"), os.X_OK)), None)
+    found = shutil.which("useradd") or shutil.which("useradd", path=os.pathsep.join(SBIN_DIRS))
     if found is None:
         raise PostgresUnavailable(_no_useradd(name))
     return found

@@ -235,6 +235,23 @@ def test_useradd_is_found_in_sbin_when_path_lacks_it(as_root: Path, monkeypatch:
     assert [args[0] for args in ran] == [str(sbin / "useradd")]
 
 
+def test_useradd_outside_path_is_the_first_executable_one_in_sbin_order(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """PATH's useradd first; else the first of SBIN_DIRS holding an executable one (a file
+    without its executable bit is passed over)."""
+    folders = [tmp_path / name for name in ("plain", "first", "second")]
+    for folder in folders:
+        folder.mkdir()
+        (folder / "useradd").write_text("#!/bin/sh\nexit 0\n")
+    (folders[1] / "useradd").chmod(0o755)
+    (folders[2] / "useradd").chmod(0o755)
+    monkeypatch.setattr(postgres_server, "SBIN_DIRS", tuple(str(folder) for folder in folders), raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert postgres_server._useradd("u") == str(folders[1] / "useradd")
+    monkeypatch.setenv("PATH", str(folders[2]))
+    assert postgres_server._useradd("u") == str(folders[2] / "useradd")
+
+
 def test_a_missing_test_program_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The server user's access check runs ``test``: missing, it read "test: No such file or
     directory"."""
