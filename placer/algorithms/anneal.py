@@ -57,7 +57,7 @@ def anneal(
     schedule: AnnealSchedule | None = None,
     pool: np.ndarray | None = None,
     hook_every: float | None = None,
-    hook: Callable[[SearchState], None] | None = None,
+    hook: Callable[[SearchState], object] | None = None,
     heat_every: int = 0,
     max_steps: int | None = None,
     lookahead: float = 0.0,
@@ -68,8 +68,9 @@ def anneal(
     """Metropolis search over ``moves`` (name -> weight) for ``budget_s`` seconds.
 
     The best placement seen is restored at the end. ``hook`` (e.g. a force-directed update of
-    the soft macros) runs each time another ``hook_every`` fraction of the run has passed; the
-    heat map used by hot-spot moves is refreshed every ``heat_every`` proposals. With
+    the soft macros) runs each time another ``hook_every`` fraction of the run has passed (what
+    it returns is unused); the heat map used by hot-spot moves is refreshed every
+    ``heat_every`` proposals. With
     ``max_steps`` the schedule follows the proposal count instead of the clock, so a run is
     reproducible for a seed (the time budget still caps it).
 
@@ -225,7 +226,7 @@ class _AnnealRun:
     look: _Lookahead
     heat_every: int
     max_steps: int | None
-    hook: Callable[[SearchState], None] | None
+    hook: Callable[[SearchState], object] | None
     hook_every: float | None
     cur: float
     best_cost: float

@@ -39,14 +39,15 @@ from placer.algorithms.search_state import (
 MAX_SOFT_STEP_SHARE = 0.25
 
 
-def soft_macro_step(deadline: Deadline, capped: bool = True) -> Callable[[SearchState], None] | None:
+def soft_macro_step(deadline: Deadline, capped: bool = True) -> Callable[[SearchState], bool] | None:
     """A hook that re-places the soft macros by the force-directed placer (if installed),
     within what is left of ``deadline``, and keeps the result only where it lowers the search's
     objective (the proxy, plus the weighted timing proxy with ``w_timing``)
     (a worse one, kept, left the anneal above its start for good: ibm01 at 20 s ended at its
     initial 1.0177, with this rule at 1.0056). ``capped``: a step is skipped while the steps
     so far took over :data:`MAX_SOFT_STEP_SHARE` of the run's time (not for a run on
-    ``max_steps``: which steps ran would then vary with the machine's speed)."""
+    ``max_steps``: which steps ran would then vary with the machine's speed). The hook returns
+    whether the soft macros moved (a step ran, was kept, and placed them elsewhere)."""
     try:
         from placer.algorithms.fd import place_soft_macros
     except ImportError:  # pragma: no cover - fd ships with the package
@@ -55,22 +56,22 @@ def soft_macro_step(deadline: Deadline, capped: bool = True) -> Callable[[Search
     started = time.perf_counter()
     spent = [0.0]  # seconds in the step so far
 
-    def hook(state: SearchState) -> None:
+    def hook(state: SearchState) -> bool:
         budget = deadline.remaining()
         if budget <= 0:
-            return
+            return False
         # at most a quarter of the run: on ibm17 a step (force-directed placement and two
         # evaluator re-syncs when refused) takes ~0.15 s, and ten of them were half of a 3 s
         # run, which then handed back its start
         if capped and spent[0] > MAX_SOFT_STEP_SHARE * (time.perf_counter() - started):
-            return
+            return False
         clock = time.perf_counter()
         try:
-            _soft_step(state, budget)
+            return _soft_step(state, budget)
         finally:
             spent[0] += time.perf_counter() - clock
 
-    def _soft_step(state: SearchState, budget: float) -> None:
+    def _soft_step(state: SearchState, budget: float) -> bool:
         seed = int(state.rng.integers(2**31))
         new = place_soft_macros(state.netlist, state.placement, seed=seed, budget_s=budget)
         soft = state.soft
@@ -78,11 +79,15 @@ def soft_macro_step(deadline: Deadline, capped: bool = True) -> Callable[[Search
         state.set_positions(soft, new.x[soft], new.y[soft])
         if state.objective() > before:  # kept only where it helps: a worse soft placement
             state.set_positions(soft, before_x, before_y)  # left the anneal above its start for good
+            return False
+        # (kept, but a step that put every soft macro back where it was moved nothing)
+        p = state.placement
+        return not (np.array_equal(p.x[soft], before_x) and np.array_equal(p.y[soft], before_y))
 
     return hook
 
 
-def _soft_step_alone(state: SearchState, hook: Callable[[SearchState], None] | None, deadline: Deadline) -> str:
+def _soft_step_alone(state: SearchState, hook: Callable[[SearchState], bool] | None, deadline: Deadline) -> str:
     """Run the soft-macro step once on a design with no movable hard macro, and the note saying
     what happened (it said "ran one force-directed step" where there was no soft macro to move
     or no budget left, and nothing moved)."""
@@ -93,9 +98,7 @@ def _soft_step_alone(state: SearchState, hook: Callable[[SearchState], None] | N
         return f"{head} ends before its budget (refine searches soft macros too)"
     if deadline.remaining() <= 0:
         return f"{head} had no budget left for a force-directed step of the soft macros (refine searches them too)"
-    before_x, before_y = state.placement.x.copy(), state.placement.y.copy()
-    hook(state)  # (it keeps its placement only where the objective is lower)
-    kept = not (np.array_equal(before_x, state.placement.x) and np.array_equal(before_y, state.placement.y))
+    kept = hook(state)  # (it keeps its placement only where the objective is no higher)
     what = "kept: it lowered the objective" if kept else "not kept: it did not lower the objective"
     return (f"{head} ran one force-directed step of the soft macros ({what}) and ends before its "
             "budget (refine searches soft macros too)")  # fmt: skip

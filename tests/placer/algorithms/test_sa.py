@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from netlists.generate import generate
 from placer.algorithms import fd
@@ -174,3 +175,34 @@ def test_the_note_of_a_design_without_movable_hard_macros_says_what_happened() -
     assert said and "had no budget left for a force-directed step" in said[0] and "ran one" not in said[0]
     said = notes_of(netlist, placement, 5.0)
     assert said and "ran one force-directed step of the soft macros (" in said[0] and "kept" in said[0]
+
+
+@pytest.mark.parametrize("step", ["the real one", "back where they were", "reversed, refused"])
+def test_the_lone_soft_steps_note_says_kept_only_where_the_soft_macros_moved(
+        monkeypatch: pytest.MonkeyPatch, step: str) -> None:
+    """The note on a design without movable hard macros says the force-directed step was kept
+    where it moved the soft macros, not where it put them back where they were (kept, equal
+    objective) or was refused (a higher objective)."""
+    from placer.algorithms.base import get_placer
+
+    def back(netlist, placement, seed=0, budget_s=None):  # type: ignore[no-untyped-def]
+        return placement.copy()
+
+    def reversed_(netlist, placement, seed=0, budget_s=None):  # type: ignore[no-untyped-def]
+        new, soft = placement.copy(), netlist.soft_macros
+        new.x[soft], new.y[soft] = placement.x[soft][::-1], placement.y[soft][::-1]
+        return new
+
+    if step != "the real one":
+        monkeypatch.setattr(fd, "place_soft_macros", back if step.startswith("back") else reversed_)
+    netlist, placement = generate(4, 6, 4, seed=1)
+    placement.fixed[netlist.hard_macros] = True
+    notes: list[str] = []
+    out = get_placer("sa").place(netlist, placement, budget_s=5.0, seed=0,
+                                 progress=lambda p: p.note and notes.append(p.note))  # fmt: skip
+    said = [n for n in notes if n.startswith("no movable hard macro to anneal")]
+    soft = netlist.soft_macros
+    moved = not (np.array_equal(out.x[soft], placement.x[soft]) and np.array_equal(out.y[soft], placement.y[soft]))
+    assert moved == (step == "the real one")
+    what = "(kept: it lowered the objective)" if moved else "(not kept: it did not lower the objective)"
+    assert said and what in said[0], said
