@@ -604,7 +604,12 @@ def serves_from(pid_file: Path) -> bool:
 
 class PostgresServer:
     """A throwaway server over a data directory; ``with`` starts it and always stops and removes
-    it (the data directory's parent is deleted on exit)."""
+    it (the data directory's parent is deleted on exit).
+
+    ``stop_signal``: how it is stopped (default: at once, SIGQUIT, for a throwaway copy; with
+    a shutdown checkpoint, SIGINT, for a kept cluster, so its copies start without crash
+    recovery). ``reclaims``: whether a server killed by a signal gets its memory reclaimed
+    (:meth:`_reclaim`; not by the server that reclaims it)."""
 
     def __init__(
         self,
@@ -613,6 +618,9 @@ class PostgresServer:
         data_dir: Path,
         config: Mapping[str, Any] | None = None,
         remove: bool = True,
+        *,
+        stop_signal: signal.Signals | None = None,
+        reclaims: bool = True,
     ) -> None:
         self.binaries = binaries
         self.run_as = run_as
@@ -623,10 +631,8 @@ class PostgresServer:
         self.remove = remove
         self.log = data_dir.parent / "server.log"
         self._process: subprocess.Popen | None = None
-        # how it is stopped: at once for a throwaway copy, with a shutdown checkpoint for a kept
-        # cluster (so its copies start without crash recovery)
-        self._stop_signal = signal.SIGQUIT if remove else signal.SIGINT
-        self._reclaims = True  # whether a server killed by a signal gets its memory reclaimed
+        self._stop_signal = (signal.SIGQUIT if remove else signal.SIGINT) if stop_signal is None else stop_signal
+        self._reclaims = reclaims
         self._log_file: BinaryIO | None = None
         self._short_socket_dir: tempfile.TemporaryDirectory | None = None
 
@@ -740,8 +746,8 @@ class PostgresServer:
             time.sleep(0.05)
         if attached is None or attached > 0:
             return  # already gone, or still in use (PostgreSQL would refuse to start)
-        again = PostgresServer(self.binaries, self.run_as, self.data_dir, remove=False)
-        again._stop_signal, again._reclaims = signal.SIGQUIT, False
+        again = PostgresServer(self.binaries, self.run_as, self.data_dir, remove=False,
+                               stop_signal=signal.SIGQUIT, reclaims=False)  # fmt: skip
         with suppress(Exception), again:
             pass
 

@@ -154,3 +154,30 @@ def test_the_shared_memory_line_of_postmaster_pid_is_read(tmp_path: Path) -> Non
         assert postgres_server._shared_memory_id(pid_file) == expected, line
     pid_file.write_text("\n".join(head) + "\n")  # (died before making its segment)
     assert postgres_server._shared_memory_id(pid_file) is None
+
+
+def test_a_server_stops_by_its_kind_and_the_reclaiming_one_at_once_without_reclaiming(
+        trial: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A throwaway server stops at once (SIGQUIT), a kept cluster's with its checkpoint
+    (SIGINT), and both reclaim a killed server's memory; the server started to reclaim it keeps
+    the data, stops at once and reclaims nothing itself."""
+    import signal
+
+    throwaway, kept = _server(trial), PostgresServer({}, OTHER, trial / "data", remove=False)
+    assert (throwaway._stop_signal, throwaway._reclaims) == (signal.SIGQUIT, True)
+    assert (kept._stop_signal, kept._reclaims) == (signal.SIGINT, True)
+    started: list[PostgresServer] = []
+
+    def enter(server: PostgresServer) -> PostgresServer:
+        started.append(server)
+        return server
+
+    monkeypatch.setattr(postgres_server, "_shared_memory_id", lambda pid_file: (5432001, 0))
+    monkeypatch.setattr(postgres_server, "_attached", lambda *found: 0)
+    monkeypatch.setattr(PostgresServer, "__enter__", enter)
+    monkeypatch.setattr(PostgresServer, "__exit__", lambda server, *exc: None)
+    kept._reclaim()
+    assert len(started) == 1 and started[0] is not kept
+    again = started[0]
+    assert (again._stop_signal, again._reclaims, again.remove, again.data_dir) == (
+        signal.SIGQUIT, False, False, kept.data_dir)
