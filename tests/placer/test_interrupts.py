@@ -99,10 +99,36 @@ def test_a_dropped_interrupt_breaks_a_blocking_call_promptly() -> None:
     assert time.perf_counter() - started < 2.0
 
 
-def test_a_dropped_interrupt_owed_at_the_block_end_goes_to_the_handler_put_back() -> None:
+def test_a_dropped_interrupt_owed_at_the_block_end_goes_to_the_handler_put_back(monkeypatch) -> None:
     """One dropped just before the block ended was sent after it, at some moment, into the
     caller's code; cancelled instead, an outer block (the CLI's around each command) never got
-    it. It is delivered at the end, to the handler in place then, once."""
+    it. It is delivered at the end, to the handler in place then, once.
+
+    The resend's timer fires 10 ms after the drop: a loaded machine that paused the test that
+    long between the callback and the block's end had it land inside the block, whose
+    KeyboardInterrupt stopped the whole pytest run. Here each timer that fires waits for its
+    block to end before sending (a late timer as a paused test meets it), and the test waits
+    for every timer to finish instead of sleeping 0.3 s."""
+    import threading
+
+    from placer.interrupts import _LostInterruptResender
+
+    closed: dict[int, threading.Event] = {}  # by resender: its block has ended
+    resenders: list[_LostInterruptResender] = []
+    close, send = _LostInterruptResender.close, _LostInterruptResender._send
+
+    def close_and_say_so(self: _LostInterruptResender) -> bool:
+        resenders.append(self)
+        owed = close(self)
+        closed.setdefault(id(self), threading.Event()).set()  # (setdefault: atomic)
+        return owed
+
+    def send_once_closed(self: _LostInterruptResender) -> None:
+        assert closed.setdefault(id(self), threading.Event()).wait(30), "the block never ended"
+        send(self)
+
+    monkeypatch.setattr(_LostInterruptResender, "close", close_and_say_so)
+    monkeypatch.setattr(_LostInterruptResender, "_send", send_once_closed)
     callback = _dropping_callback()
     received: list[int] = []
     before = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
@@ -110,7 +136,8 @@ def test_a_dropped_interrupt_owed_at_the_block_end_goes_to_the_handler_put_back(
         with sigterm_as_interrupt():
             callback()  # the block ends at once, within the resend's delay
         assert received == [signal.SIGTERM]
-        time.sleep(0.3)
+        for timer in resenders[-1]._timers:  # a timer that fired anyway has sent by now
+            timer.join(30)
         assert received == [signal.SIGTERM]  # not again later
     finally:
         signal.signal(signal.SIGTERM, before)
