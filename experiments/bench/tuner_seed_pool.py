@@ -66,6 +66,12 @@ def smallest_p(first: int, second: int) -> float:
     return 2 / math.comb(first + second, first) if first and second else 1.0
 
 
+def _p_value(p: float) -> str:
+    """A p to three decimals, or to two significant digits below 0.001 (nine seeds a side can
+    give 4.1e-05, which three decimals would print as 0.000)."""
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+
+
 def _names(workloads: list[str]) -> str:
     """'a, b and c' (or 'none')."""
     if not workloads:
@@ -156,7 +162,7 @@ def table(pooled: dict[str, dict[str, dict[int, float | None]]], files: list[Pat
         lines.append(
             f"| {row['workload']} | {row['counts'][0]} / {row['counts'][1]} | "
             f"{medians['random']:.2f} / {medians['optuna']:.2f} | {row['verdict']} | "
-            f"{row['p']:.3f} | {row['smallest_p']:.3f} | {shown['random']} | {shown['optuna']} |"
+            f"{_p_value(row['p'])} | {_p_value(row['smallest_p'])} | {shown['random']} | {shown['optuna']} |"
         )
     return lines
 

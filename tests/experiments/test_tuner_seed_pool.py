@@ -89,3 +89,14 @@ def test_the_reading_above_the_table_is_written_from_its_rows(tmp_path: Path) ->
     assert "p < 0.05 on none, below the Bonferroni bound 0.05 / 2 = 0.0250 on none" in reading
     assert "Random search: 1 seed(s) whose best, re-measured, was below the rule of thumb (orders seed 1 (0.90)), 1 failed" in reading
     assert "Optuna: 1 seed(s) whose best, re-measured, was below the rule of thumb (ycsb-b seed 1 (0.80))." in reading
+
+
+def test_a_p_below_a_thousandth_is_printed_in_figures_not_as_naught(tmp_path: Path) -> None:
+    """Nine seeds a side can give p = 2 / C(18, 9) = 4.1e-05, printed 0.000 to three decimals."""
+    low = [1.0 + k / 100 for k in range(9)]
+    files = [_results(tmp_path / "a.json", list(range(9)), low, [2.0 + v for v in low])]
+    done = _pool(*map(str, files), "--out", str(tmp_path / "pool.md"))
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in (tmp_path / "pool.md").read_text().splitlines() if line.startswith("| orders"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[4:6] == ["4.1e-05", "4.1e-05"], cells
