@@ -47,6 +47,7 @@ import tempfile
 import time
 import types
 from pathlib import Path
+from typing import Any
 
 from _cli import (
     check_outputs,
@@ -68,8 +69,6 @@ from learned_systems.config.factory import THROUGHPUT_UNITS, make_backend
 from learned_systems.config.knobs import KnobSpace
 from learned_systems.config.sqlite_backend import (
     DEFAULT_MIN_TRANSACTIONS,
-    WAL_CHECKPOINT,
-    WAL_CHECKPOINT_BEFORE,
     SQLiteBackend,
     sqlite_space,
 )
@@ -77,6 +76,7 @@ from learned_systems.config.workloads import MIN_ROWS, WORKLOAD_NAMES
 from learned_systems.objectives import ConfigObjective
 from learned_systems.plots import plot_best_so_far
 from learned_systems.results import ResultsStore
+from learned_systems.run_settings import UNCHOSEN_SETTINGS, objective_settings, settings_before
 from learned_systems.tuners import TUNER_NAMES
 from learned_systems.tuning import (
     DEFAULT_TURN,
@@ -215,17 +215,17 @@ def make_workload_backend(args: argparse.Namespace, workload: str, template_dir:
     )
 
 
-def measurement_settings(backend: Backend) -> dict[str, float | int]:
+def measurement_settings(backend: Backend) -> dict[str, Any]:
     """What a trial's measurement depends on besides its configuration and seed, as the
-    backend applies it (PostgreSQL rounds the duration to whole seconds)."""
-    settings = {"duration_s": backend.duration_s, "repeats": backend.repeats}
-    if backend.system == "sqlite":
-        settings |= {"rows": backend.workload.rows, "min_transactions": backend.min_transactions,
-                     "wal_checkpoint": WAL_CHECKPOINT}
-    else:
-        settings |= {"scale": backend.scale, "clients": backend.clients,
-                     "warmup_s": backend.warmup_s}
-    return settings
+    backend applies it (PostgreSQL rounds the duration to whole seconds): the settings
+    ``placer tune`` records for a run (:func:`learned_systems.run_settings.run_settings`), which
+    each tuner's session checks again when it resumes the run (its second seed, its next turn).
+    The bench's own set of them (PostgreSQL's ``scale`` where the check reads ``rows``, without
+    the space's ``shared_buffers_max_mb``) refused the second session of every PostgreSQL
+    workload as another run."""
+    found = objective_settings(ConfigObjective(backend))
+    assert found is not None  # (a backend of the package's: its settings are known)
+    return found[0]
 
 
 def bench_workload(
@@ -861,7 +861,8 @@ def _run_mode(args: argparse.Namespace) -> None:
                 store.claim_settings(
                     run_id(args.system, workload),
                     measurement_settings(backends[workload]),
-                    absent={"wal_checkpoint": WAL_CHECKPOINT_BEFORE},
+                    absent=settings_before(),
+                    fixed=UNCHOSEN_SETTINGS,
                 )
             meta = {
                 "system": args.system,

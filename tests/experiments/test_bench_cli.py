@@ -744,3 +744,39 @@ def test_a_closed_stream_reads_as_the_null_device(closed: int, body: str, status
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)  # fmt: skip
     assert done.returncode == status and done.stdout == "" and done.stderr == "", done.stdout + done.stderr
 
+
+
+@pytest.mark.parametrize("system, workload", [("sqlite", "ycsb-a"), ("postgres", "tpcb")])
+def test_the_settings_the_bench_claims_are_those_a_resumed_tuner_session_checks(
+    system: str, workload: str, tmp_path: Path
+) -> None:
+    """Each tuner and seed resumes the workload's run in the store (its second seed, its next
+    turn), and the session checks the run's stored settings as ``placer tune`` records them.
+    The bench claimed a set of its own: PostgreSQL's ``scale`` where the check reads ``rows``,
+    without ``shared_buffers_max_mb``, so every PostgreSQL workload's second session was refused
+    as another run (``--system postgres`` stopped after its first turn)."""
+    import argparse
+
+    from learned_systems.config.postgres_backend import PostgresUnavailable
+    from learned_systems.config.trial import TrialResult
+    from learned_systems.objectives import ConfigObjective
+    from learned_systems.results import ResultsStore
+    from learned_systems.run_settings import UNCHOSEN_SETTINGS, settings_before
+    from learned_systems.tuning import check_stored_run
+
+    bench = _bench_module("config_tuning_bench")
+    args = argparse.Namespace(system=system, rows=None, duration=1.0, repeats=2, min_transactions=None)
+    try:
+        backend = bench.make_workload_backend(args, workload, str(tmp_path / "templates"))
+    except PostgresUnavailable as error:  # (only where PostgreSQL truly cannot exist)
+        pytest.skip(f"PostgreSQL unavailable: {error}")
+    try:
+        run = bench.run_id(system, workload)
+        with ResultsStore(tmp_path / "bench.sqlite") as store:
+            store.claim_settings(run, bench.measurement_settings(backend), absent=settings_before(),
+                                 fixed=UNCHOSEN_SETTINGS)  # fmt: skip
+            measured = TrialResult(system, workload, "durable", {}, True, 100.0, 1.0, [99.0, 101.0])
+            store.add(run, "random", 0, 0, "default", measured, 1.0)  # the first session's row
+            check_stored_run(store, run, ConfigObjective(backend))  # the second session's check
+    finally:
+        backend.close()
