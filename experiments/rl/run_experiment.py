@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))  # the scripts' _cli
-from _cli import DEFAULT_SUITE, make_parser  # noqa: E402
+from _cli import DEFAULT_SUITE, command_line, make_parser  # noqa: E402
 
 from envs.macro_placement import MacroPlacementEnv
 from netlists.model import Netlist, Placement
@@ -546,10 +546,13 @@ def _write_results(runs: dict[str, Path], rows: list[dict[str, Any]], args: argp
     keep_curves(runs, args.out)
     # strict JSON: a missing figure (sa has no FD placement) is null, not NaN
     strict = [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in rows]
+    # the command that measured the rows, kept for the table a later --table-only writes again
+    command = command_line()
     (args.out / "results.json").write_text(
-        json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": strict}, indent=2, allow_nan=False)
+        json.dumps({"command": command, "args": {k: str(v) for k, v in vars(args).items()}, "rows": strict},
+                   indent=2, allow_nan=False)
     )
-    write_table(rows, args, args.out / "table.md")
+    write_table(rows, args, args.out / "table.md", f"Made by `{command}`.")
     print((args.out / "table.md").read_text())
 
 
@@ -565,14 +568,18 @@ def _cell(value: float | None) -> str:
     return "inf" if math.isinf(value) else f"{value:.4f}"
 
 
-def write_table(rows: list[dict[str, Any]], args: argparse.Namespace, path: Path) -> None:
+def write_table(rows: list[dict[str, Any]], args: argparse.Namespace, path: Path, made_by: str) -> None:
     """The results table; ``rl[variant]`` rows use the run's best evaluated checkpoint (its
-    step is given), ``... last`` rows (from ``eval_last.py``) the last one."""
+    step is given), ``... last`` rows (from ``eval_last.py``) the last one. ``made_by``: the
+    line under the title naming the command that measured the rows (every recorded page says
+    how it was made)."""
     extra = path.parent / "last_checkpoint.json"
     rows = rows + (json.loads(extra.read_text()) if extra.exists() else [])
     trained_on = ", ".join([args.design] + [d for d in args.extra.split(",") if d])
     lines = [
         "# RL placement: trained policy vs baselines",
+        "",
+        made_by,
         "",
         f"Training: {args.minutes:g} min per variant (the update under way at the limit finishes) on {trained_on}"
         + (f" + {args.generated} synthetic designs" if args.generated else "")
@@ -633,8 +640,15 @@ def keep_curves(runs: dict[str, Path], out: Path) -> None:
 
 
 def rewrite_table(out: Path) -> None:
-    """Write ``table.md`` again from ``results.json`` (and ``last_checkpoint.json``)."""
+    """Write ``table.md`` again from ``results.json`` (and ``last_checkpoint.json``), naming the
+    command that measured it as recorded there; an older ``results.json`` recorded none, and the
+    table says so, naming this process's command as the one that wrote it."""
     data = json.loads((out / "results.json").read_text())
+    if data.get("command"):
+        made_by = f"Made by `{data['command']}`."
+    else:
+        made_by = (f"Made by `{command_line()}` from `results.json`, which does not record the command "
+                   "that measured it.")
     a = data["args"]
     args = argparse.Namespace(
         minutes=float(a["minutes"]),
@@ -645,7 +659,7 @@ def rewrite_table(out: Path) -> None:
         seed=int(a["seed"]),
         out=out,
     )
-    write_table(data["rows"], args, out / "table.md")
+    write_table(data["rows"], args, out / "table.md", made_by)
 
 
 def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

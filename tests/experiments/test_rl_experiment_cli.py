@@ -353,3 +353,43 @@ def test_a_variant_reads_its_ledger_under_the_folder_lock_train_reuses(tmp_path:
     assert holders == [f"pid {os.getpid()}"] * 2
     assert json.loads((run / "done.json").read_text())["trained_with"]["minutes"] == 0.1
     assert holder_of(run) is None
+
+
+def test_the_table_names_the_command_that_measured_it_also_when_written_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """table.md named no command. It now names the one that measured its rows, kept in
+    results.json so that --table-only writes it again under the same command; an older
+    results.json kept none, and the table says so rather than naming the --table-only call
+    as the measurement."""
+    import shlex
+
+    module = _experiment_module()
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = [str(SCRIPT), "--design", "default", "--unseen", "generated:7", "--eval-budget-s", "1", "--out", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    monkeypatch.setattr(module, "plot_curves", lambda *args, **kwargs: None)  # (no curves to draw)
+    rows = [{"design": "d", "split": "target", "method": m, "proxy_fd": 1.0, "proxy": p, "eval_s": 1.0}
+            for m, p in (("random", 1.0), ("greedy", 0.9))]
+    module._write_results({}, rows, module._make_arg_parser().parse_args(argv[1:]))
+    measured = shlex.join(["python", "experiments/rl/run_experiment.py", *argv[1:]])
+    assert json.loads((out / "results.json").read_text())["command"] == measured
+    lines = (out / "table.md").read_text().splitlines()
+    assert lines[:3] == ["# RL placement: trained policy vs baselines", "", f"Made by `{measured}`."]
+    assert lines[3] == "" and lines[4].startswith("Training: 60 min per variant")
+
+    def table_only() -> list[str]:
+        done = subprocess.run([sys.executable, str(SCRIPT), "--table-only", "--out", str(out)],
+                              capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return (out / "table.md").read_text().splitlines()
+
+    assert table_only() == lines  # the measuring command, not --table-only's
+    older = json.loads((out / "results.json").read_text())
+    del older["command"]
+    (out / "results.json").write_text(json.dumps(older))
+    rewritten = shlex.join(["python", "experiments/rl/run_experiment.py", "--table-only", "--out", str(out)])
+    assert table_only()[2] == (f"Made by `{rewritten}` from `results.json`, which does not record the command "
+                               "that measured it.")
+
