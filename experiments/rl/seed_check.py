@@ -1,6 +1,7 @@
 """How robust is a row of ``table.md`` to the evaluation seed? Re-evaluates trained variants
 (best checkpoint) and the baselines on one design for several seeds, same protocol and budget
-as ``run_experiment.py``, and writes ``seeds_<design>.md`` / ``.json`` beside the results.
+as ``run_experiment.py``, and writes ``seeds_<design>.md`` (the command under its title) /
+``.json`` beside the results.
 
     OMP_NUM_THREADS=1 python experiments/rl/seed_check.py --design ariane133 --seeds 1,2 \\
         --variants full --methods greedy,random --out experiments/rl/results
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import run_experiment  # noqa: F401 - first: it puts experiments/bench (_cli) on the path
-from _cli import make_parser, name_list, positive_float, run
+from _cli import make_parser, name_list, positive_float, run, write_results
 from run_experiment import baseline_final, eval_policy, load_named
 
 #: baselines the check can run (run_experiment.py's)
@@ -81,13 +82,14 @@ def main() -> None:
             rows.append({"design": design[0].name, "method": method, "seed": seed, "proxy": proxy})
             print(rows[-1], flush=True)
     stem = args.out / f"seeds_{design[0].name}"
-    stem.with_suffix(".json").write_text(json.dumps(rows, indent=2))
-    write_summary(rows, stem.with_suffix(".md"), args.eval_budget_s)
+    # (write_results puts this command under the summary's title)
+    write_results({stem.with_suffix(".json"): json.dumps(rows, indent=2),
+                   stem.with_suffix(".md"): summary(rows, args.eval_budget_s)})
     print(stem.with_suffix(".md").read_text())
 
 
-def write_summary(rows: list[dict[str, Any]], path: Path, budget_s: float) -> None:
-    """Per method: proxy for each seed, mean and spread."""
+def summary(rows: list[dict[str, Any]], budget_s: float) -> str:
+    """The Markdown summary: per method, the proxy for each seed, mean and spread."""
     methods = list(dict.fromkeys(r["method"] for r in rows))
     seeds = sorted({r["seed"] for r in rows})
     lines = [
@@ -103,7 +105,7 @@ def write_summary(rows: list[dict[str, Any]], path: Path, budget_s: float) -> No
         spread = f"{statistics.stdev(finite):.4f}" if len(finite) > 1 else "n/a (one seed)"
         cells = " | ".join(f"{values.get(s, math.nan):.4f}" for s in seeds)
         lines.append(f"| {method} | {cells} | {mean:.4f} | {spread} |")
-    path.write_text("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -393,3 +393,25 @@ def test_the_table_names_the_command_that_measured_it_also_when_written_again(
     assert table_only()[2] == (f"Made by `{rewritten}` from `results.json`, which does not record the command "
                                "that measured it.")
 
+
+def test_the_seed_check_names_the_command_that_made_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """seeds_<design>.md named no command (a recorded page must say how it was made)."""
+    import importlib
+    import shlex
+
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    seed_check = importlib.import_module("seed_check")
+    monkeypatch.setattr(seed_check, "baseline_final", lambda method, design, budget, seed, kwargs: 0.5 + seed / 100)
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = [str(SCRIPT.parent / "seed_check.py"), "--design", "default", "--seeds", "1,2", "--variants", "",
+            "--methods", "greedy", "--eval-budget-s", "1", "--out", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    seed_check.main()
+    [page] = out.glob("seeds_*.md")
+    lines = page.read_text().splitlines()
+    command = shlex.join(["python", "experiments/rl/seed_check.py", *argv[1:]])
+    assert lines[1:4] == ["", f"Made by `{command}`.", ""] and lines[0].startswith("# Seed check: ")
+    assert "| greedy | 0.5100 | 0.5200 | 0.5150 | 0.0071 |" in lines
+    assert [(r["method"], r["seed"], r["proxy"]) for r in json.loads(page.with_suffix(".json").read_text())] == [
+        ("greedy", 1, 0.51), ("greedy", 2, 0.52)]
