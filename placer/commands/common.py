@@ -339,6 +339,15 @@ def output_path(value: str | Path) -> Path:
     return Path(value)
 
 
+def typed_command() -> str:
+    """This process's command line as typed, shell-quoted, its program shown as ``placer`` (the
+    console script's full path, or ``python -m placer``'s ``__main__.py``, says nothing more):
+    named on a page the command writes, it says how to make the page again."""
+    import shlex
+
+    return shlex.join(["placer", *sys.argv[1:]])
+
+
 def output_option(help_text: str) -> typer.models.OptionInfo:
     """The ``--out`` option every command shares: its path parsed by :func:`output_path`."""
     return typer.Option("--out", parser=output_path, metavar="<path>", help=help_text)

@@ -15,6 +15,7 @@ from placer.commands.common import (
     clean_errors,
     console,
     output_option,
+    typed_command,
 )
 
 #: The entities the page's writer makes (``html.escape(..., quote=False)``), and what each stands for.
@@ -110,7 +111,8 @@ def leaderboard_command(
     if keep is not None and not keep.is_file():
         what = "not a file (a folder, a pipe or a device)" if keep.exists() else "no such file"
         raise UsageError(f"--keep {keep}: {what}")
-    paths = write_leaderboard(runs_dirs, out, aggregate, keep, verify)  # (its refusals: InputError)
+    paths = write_leaderboard(runs_dirs, out, aggregate, keep, verify,  # (its refusals: InputError)
+                              command=typed_command())
     markdown = paths["markdown"].read_text(encoding="utf-8")
     # the first "## " section (the proxy table, its pairwise wins under "### ")
     proxy_section = markdown.split("\n## ")[1].split("\n", 1)[1].strip()

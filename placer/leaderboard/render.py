@@ -553,13 +553,17 @@ def _short(name: str, most: int = 28) -> str:
 
 def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
                       aggregate: str = "best",
-                      keep: str | Path | None = None, verify: bool = False) -> dict[str, Path]:
+                      keep: str | Path | None = None, verify: bool = False,
+                      command: str | None = None) -> dict[str, Path]:
     """Write ``leaderboard.md``, ``.csv`` (the tidy :func:`build` table), ``.html`` and ``.png``
     into ``out_dir`` (default: the first runs folder). ``keep``: an earlier ``leaderboard.csv``
     whose cells the runs do not cover are kept (see :func:`keep_cells`; the page says which).
     ``verify``: every ok run's ``.plc`` is first evaluated afresh
     (:func:`~placer.leaderboard.verify.verify_runs`); a run whose stored cost, file or legality
-    is not its file's is refused with a ValueError naming it, and nothing is written."""
+    is not its file's is refused with a ValueError naming it, and nothing is written.
+    ``command``: the command line making the page (``placer leaderboard ...``), named under the
+    page's title in the Markdown and the HTML (a recorded page says how to make it again);
+    none for a page made from Python."""
     folders = runs_folders(runs_dirs)
     out = Path(out_dir if out_dir is not None else folders[0])
     runs = load_runs(folders)  # read once: the table and the page notes both use it
@@ -599,8 +603,10 @@ def write_leaderboard(runs_dirs: RunsDirs, out_dir: str | Path | None = None,
     if _uses_shared_suite(runs):
         notes.insert(0, f"**Note:** {_SHARED_SUITE_NOTE}")
 
-    md = ["# Leaderboard", "", *[f"{_markdown_note(n)}  " for n in notes], ""]
-    page = ["<h1>Leaderboard</h1>", *[f"<p>{_html_text(n)}</p>" for n in notes]]
+    made_by = [f"Made by `{command}`."] if command is not None else []  # (a paragraph of its own)
+    md = ["# Leaderboard", "", *[line for n in made_by for line in (_markdown_note(n), "")],
+          *[f"{_markdown_note(n)}  " for n in notes], ""]
+    page = ["<h1>Leaderboard</h1>", *[f"<p>{_html_text(n)}</p>" for n in made_by + notes]]
     for metric in METRICS:
         text, n_complete = _formatted(table, metric, methods)
         n_designs = _summary_from(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -204,6 +205,26 @@ def make_app() -> typer.Typer:
         pass
 
     return app
+
+
+def test_the_page_names_the_placer_command_that_wrote_it(runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """leaderboard.md and .html named no command: a recorded page did not say how to make it
+    again. The command line is shown as typed (shell-quoted), its program as ``placer``; a page
+    written from Python claims none."""
+    import html
+    import shlex
+
+    argv = ["leaderboard", str(runs), "--out", str(tmp_path / "the page"), "--aggregate", "mean"]
+    monkeypatch.setattr(sys, "argv", ["/a/venv/bin/placer", *argv])
+    result = CliRunner().invoke(make_app(), argv)
+    assert result.exit_code == 0, result.output
+    command = shlex.join(["placer", *argv])
+    markdown = (tmp_path / "the page" / "leaderboard.md").read_text().splitlines()
+    assert markdown[:4] == ["# Leaderboard", "", f"Made by `{command}`.", ""]
+    assert markdown[4].startswith("Generated ")
+    page = (tmp_path / "the page" / "leaderboard.html").read_text()
+    assert f"<h1>Leaderboard</h1><p>Made by <code>{html.escape(command)}</code>.</p><p>Generated " in page
+    assert "Made by" not in write_leaderboard(runs, tmp_path / "from_python")["markdown"].read_text()
 
 
 def test_cli(runs: Path, tmp_path: Path) -> None:
