@@ -685,12 +685,12 @@ def _strict_number(
     of = f" of node {node_name!r}" if node_name is not None else ""
     if field == "i:":  # (parsed once: an integer, in int64 or outside it, or none)
         try:
-            exact = protobuf_int(num)
-        except ValueError:
-            pass
-        else:
-            if _in_int64(exact):
-                return exact, num_line
+            exact: int | None = protobuf_int(num)
+        except ValueError:  # (none, or an integer int() refuses: over 4,300 digits, far outside)
+            exact = None
+        if exact is not None and _in_int64(exact):
+            return exact, num_line
+        if exact is not None or _PROTOBUF_INT_RE.fullmatch(num):
             raise NetlistError(f"attribute {key!r}{of}: i: {written} is out of range (an int64: "
                                f"{INT64_MIN} to {INT64_MAX})", stream.path, num_line)  # fmt: skip
     else:

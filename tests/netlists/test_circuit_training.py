@@ -303,6 +303,8 @@ BAD_CASES = {
     "non-numeric": (_mutate("f: 4.0\n", "f: four\n"), "must be a number"),
     "fraction in an integer field": (_mutate("f: 4.0\n", "i: 2.5\n"), "attribute 'width' of node 'm0' must be an integer (i:), got '2.5'"),
     "integer too large for a float": (_mutate("f: 4.0\n", "i: " + "9" * 400 + "\n"), "is out of range (an int64"),
+    # (past 4,300 digits int() refuses the text: still an integer, out of range, not "no integer")
+    "integer too long for int()": (_mutate("f: 4.0\n", "i: " + "9" * 5000 + "\n"), "is out of range (an int64"),
     "negative size": (_mutate("f: 4.0\n", "f: -4.0\n"), "must be a finite number from 0 to 1e+15"),
     "huge size": (_mutate("f: 4.0\n", "f: 1e308\n"), "must be a finite number from 0 to 1e+15"),
     "huge position": (_mutate("f: 7.0\n", "f: -1e16\n"), "of at most 1e+15 in size"),
