@@ -100,3 +100,11 @@ def test_a_p_below_a_thousandth_is_printed_in_figures_not_as_naught(tmp_path: Pa
     row = next(line for line in (tmp_path / "pool.md").read_text().splitlines() if line.startswith("| orders"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[4:6] == ["4.1e-05", "4.1e-05"], cells
+
+
+def test_a_seed_just_below_the_rule_reads_below_it(tmp_path: Path) -> None:
+    """0.996x the rule, listed as below it, read "(1.00)" to two decimals."""
+    done = _pool(str(_results(tmp_path / "a.json", [0, 1, 2], [0.996, 1.2, 1.3], [1.5, 1.6, 1.7])),
+                 "--out", str(tmp_path / "pool.md"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "below the rule of thumb (orders seed 0 (0.996))" in (tmp_path / "pool.md").read_text()
