@@ -335,6 +335,15 @@ class ResultsStore:
         if stored is not None and self.count(run):
             self._compare_settings(run, stored[0], settings, absent, ignore, fixed, "name another run")
 
+    def stored_settings(self, run: str) -> dict[str, Any] | None:
+        """``run``'s stored settings as recorded (None where none are), e.g. to tell a run stored
+        under an older set of names from one measured otherwise."""
+        stored = self._conn.execute("SELECT settings FROM run_settings WHERE run = ?", (run,)).fetchone()
+        try:
+            return None if stored is None else dict(json.loads(stored[0]))
+        except (json.JSONDecodeError, TypeError, ValueError):
+            raise InputError(f"{self.path}: the stored settings of run {run!r} are not readable") from None
+
     def measured_as(self, run: str) -> list[tuple[str, str]]:
         """Each (system, workload) that ``run``'s stored rows were measured on (sorted)."""
         found = self._conn.execute(

@@ -75,7 +75,7 @@ from learned_systems.config.sqlite_backend import (
 from learned_systems.config.workloads import MIN_ROWS, WORKLOAD_NAMES
 from learned_systems.objectives import ConfigObjective
 from learned_systems.plots import plot_best_so_far
-from learned_systems.results import ResultsStore
+from learned_systems.results import ResultsStore, SettingsMismatch
 from learned_systems.run_settings import UNCHOSEN_SETTINGS, objective_settings, settings_before
 from learned_systems.tuners import TUNER_NAMES
 from learned_systems.tuning import (
@@ -226,6 +226,24 @@ def measurement_settings(backend: Backend) -> dict[str, Any]:
     found = objective_settings(ConfigObjective(backend))
     assert found is not None  # (a backend of the package's: its settings are known)
     return found[0]
+
+
+def claim_workload(store: ResultsStore, system: str, workload: str, backend: Backend) -> None:
+    """Take ``workload``'s run in the store under :func:`measurement_settings`: a resume under
+    other settings is refused (SettingsMismatch). A PostgreSQL run stored by this script before
+    it claimed ``placer tune``'s settings (its own ``scale`` for ``rows``) is refused saying so,
+    not as one measured on another machine (such a run never resumed past its first turn)."""
+    run = run_id(system, workload)
+    try:
+        store.claim_settings(run, measurement_settings(backend), absent=settings_before(), fixed=UNCHOSEN_SETTINGS)
+    except SettingsMismatch:
+        stored = store.stored_settings(run) or {}
+        if system == "postgres" and "scale" in stored and "rows" not in stored:
+            raise SettingsMismatch(
+                f"{store.path} holds run {run!r} stored by an older config_tuning_bench.py, under its own names "
+                "for the settings (scale, not rows), whose runs never resumed past their first turn: use another --out"
+            ) from None
+        raise
 
 
 def bench_workload(
@@ -858,12 +876,7 @@ def _run_mode(args: argparse.Namespace) -> None:
             # settings is refused at once, not after the workloads before it
             for workload in workloads:
                 backends[workload] = make_workload_backend(args, workload, templates)
-                store.claim_settings(
-                    run_id(args.system, workload),
-                    measurement_settings(backends[workload]),
-                    absent=settings_before(),
-                    fixed=UNCHOSEN_SETTINGS,
-                )
+                claim_workload(store, args.system, workload, backends[workload])
             meta = {
                 "system": args.system,
                 "trials": args.trials,

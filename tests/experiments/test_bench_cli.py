@@ -780,3 +780,34 @@ def test_the_settings_the_bench_claims_are_those_a_resumed_tuner_session_checks(
             check_stored_run(store, run, ConfigObjective(backend))  # the second session's check
     finally:
         backend.close()
+
+
+def test_a_postgres_run_stored_by_the_older_bench_is_refused_saying_so(tmp_path: Path) -> None:
+    """The bench stored PostgreSQL runs under its own names (``scale`` for ``rows``); resumed,
+    the refusal blamed ``shared_buffers_max_mb`` and the machine. It names the older bench."""
+    import argparse
+
+    from learned_systems.config.postgres_backend import PostgresUnavailable
+    from learned_systems.config.trial import TrialResult
+    from learned_systems.results import ResultsStore, SettingsMismatch
+
+    bench = _bench_module("config_tuning_bench")
+    args = argparse.Namespace(system="postgres", rows=None, duration=1.0, repeats=2, min_transactions=None)
+    try:
+        backend = bench.make_workload_backend(args, "tpcb", str(tmp_path / "templates"))
+    except PostgresUnavailable as error:  # (only where PostgreSQL truly cannot exist)
+        pytest.skip(f"PostgreSQL unavailable: {error}")
+    try:
+        run = bench.run_id("postgres", "tpcb")
+        with ResultsStore(tmp_path / "bench.sqlite") as store:
+            older = {"duration_s": 1.0, "repeats": 2, "scale": 10, "clients": 4, "warmup_s": 1.0}
+            store.claim_settings(run, older)
+            measured = TrialResult("postgres", "tpcb", "durable", {}, True, 100.0, 1.0, [99.0, 101.0])
+            store.add(run, "random", 0, 0, "default", measured, 1.0)
+            assert store.stored_settings(run) == older
+            with pytest.raises(SettingsMismatch, match="stored by an older config_tuning_bench.py") as refused:
+                bench.claim_workload(store, "postgres", "tpcb", backend)
+            assert "use another --out" in str(refused.value) and "machine" not in str(refused.value)
+            assert store.stored_settings("no such run") is None
+    finally:
+        backend.close()
