@@ -303,9 +303,7 @@ class ResultsStore:
             SettingsMismatch: ``run`` was stored with other settings, or trials of one of the
                 tuners by other code, naming each difference.
         """
-        stored = self._conn.execute(
-            "SELECT settings FROM run_settings WHERE run = ?", (run,)
-        ).fetchone()
+        stored = self._settings_text(run)
         measured = self.count(run)
         if stored is None and measured:  # a store from before settings were kept
             raise SettingsMismatch(
@@ -318,7 +316,7 @@ class ResultsStore:
                 (run, json.dumps(settings, sort_keys=True)),
             )
             return
-        before = self._compare_settings(run, stored[0], settings, absent, ignore, fixed, "use another --out")
+        before = self._compare_settings(run, stored, settings, absent, ignore, fixed, "use another --out")
         self._claim_tuner_code(run, before, settings.get(TUNER_CODE) or {}, same_code)
 
     def check_settings(
@@ -331,18 +329,30 @@ class ResultsStore:
         Raises:
             SettingsMismatch: ``run`` was stored with other settings, naming each difference.
         """
-        stored = self._conn.execute("SELECT settings FROM run_settings WHERE run = ?", (run,)).fetchone()
+        stored = self._settings_text(run)
         if stored is not None and self.count(run):
-            self._compare_settings(run, stored[0], settings, absent, ignore, fixed, "name another run")
+            self._compare_settings(run, stored, settings, absent, ignore, fixed, "name another run")
 
     def stored_settings(self, run: str) -> dict[str, Any] | None:
         """``run``'s stored settings as recorded (None where none are), e.g. to tell a run stored
         under an older set of names from one measured otherwise."""
-        stored = self._conn.execute("SELECT settings FROM run_settings WHERE run = ?", (run,)).fetchone()
+        stored = self._settings_text(run)
+        return None if stored is None else self._parsed_settings(run, stored)
+
+    def _settings_text(self, run: str) -> str | None:
+        """``run``'s stored settings as the JSON text kept (None where none are)."""
+        row = self._conn.execute("SELECT settings FROM run_settings WHERE run = ?", (run,)).fetchone()
+        return None if row is None else row[0]
+
+    def _parsed_settings(self, run: str, stored: str) -> dict[str, Any]:
+        """The JSON ``stored`` for ``run`` read as its settings; InputError where it holds none."""
         try:
-            return None if stored is None else dict(json.loads(stored[0]))
-        except (json.JSONDecodeError, TypeError, ValueError):
-            raise InputError(f"{self.path}: the stored settings of run {run!r} are not readable") from None
+            parsed = json_loads(stored)
+        except json.JSONDecodeError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise InputError(f"{self.path}: the stored settings of run {run!r} are not readable")
+        return parsed
 
     def measured_as(self, run: str) -> list[tuple[str, str]]:
         """Each (system, workload) that ``run``'s stored rows were measured on (sorted)."""
@@ -358,13 +368,7 @@ class ResultsStore:
         """Refuse ``settings`` unlike the JSON ``stored`` for ``run`` (see :meth:`claim_settings`;
         the tuners' code is not compared here); ``elsewhere``: what the refusal suggests instead
         of a resume. Returns the stored settings as read."""
-        try:
-            before = json_loads(stored)
-        except json.JSONDecodeError:
-            before = None
-        if not isinstance(before, dict):
-            raise InputError(f"{self.path}: the stored settings of run {run!r} are not readable")
-        stored_settings = before
+        before = stored_settings = self._parsed_settings(run, stored)
         # (only settings these runs record: a database run has no index_cost at all)
         before = {**{k: v for k, v in (absent or {}).items() if k in settings}, **before}
         compared = (set(before) | set(settings)) - set(ignore) - {TUNER_CODE}  # (tuner by tuner, below)
