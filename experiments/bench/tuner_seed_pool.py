@@ -30,15 +30,21 @@ from config_tuning_bench import _compared, _rank_sum_p
 TUNERS = ("random", "optuna")
 
 
-def pooled_figures(files: list[Path], system: str) -> dict[str, dict[str, dict[int, float | None]]]:
+Pooled = dict[str, dict[str, dict[int, float | None]]]
+
+
+def pooled_figures(files: list[Path], system: str) -> tuple[Pooled, dict[Path, list[str]]]:
     """Workload -> tuner -> seed -> its re-measured figure (over the rule of thumb; None where
-    its best failed or it found none), from every file; a ValueError naming a file that is not
-    the benchmark's results of ``system`` or a seed two files both hold."""
-    pooled: dict[str, dict[str, dict[int, float | None]]] = {}
+    its best failed or it found none), from every file, and each file's measuring commands as
+    its records name them (read in the same pass); a ValueError naming a file that is not the
+    benchmark's results of ``system`` or a seed two files both hold."""
+    pooled: Pooled = {}
+    commands: dict[Path, list[str]] = {}
     source: dict[tuple[str, str, int], Path] = {}
     for path in files:
         try:
             records = json.loads(path.read_text())["workloads"]
+            commands[path] = [c for c in dict.fromkeys(r.get("command") for r in records) if c]
             for record in records:
                 if record["system"] != system:
                     raise ValueError(f"a {record['system']} record, not {system}")
@@ -53,12 +59,12 @@ def pooled_figures(files: list[Path], system: str) -> dict[str, dict[str, dict[i
                         source[key] = path
                         pooled.setdefault(record["workload"], {}).setdefault(tuner, {})[int(seed)] = (
                             None if figure is None else float(figure))
-        except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             reason = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
             raise ValueError(f"{path}: not config_tuning_bench.py's results ({reason})") from None
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from None
-    return pooled
+    return pooled, commands
 
 
 def smallest_p(first: int, second: int) -> float:
@@ -112,7 +118,7 @@ def summary(rows: list[dict]) -> str:
     return " ".join(parts)
 
 
-def _rows(pooled: dict[str, dict[str, dict[int, float | None]]]) -> list[dict]:
+def _rows(pooled: Pooled) -> list[dict]:
     """Per workload with figures of both tuners: its per-seed figures, medians, verdict and p."""
     rows = []
     for workload, tuners in pooled.items():
@@ -131,23 +137,19 @@ def _rows(pooled: dict[str, dict[str, dict[int, float | None]]]) -> list[dict]:
     return rows
 
 
-def _commands(files: list[Path]) -> list[str]:
-    """Each pooled file's measuring command(s), as its records name them."""
-    named = []
-    for path in files:
-        commands = dict.fromkeys(r.get("command") for r in json.loads(path.read_text())["workloads"])
-        shown = "; ".join(f"`{c}`" for c in commands if c) or "its records name no command"
-        named.append(f"`{path}` from {shown}")
-    return named
+def _commands(commands: dict[Path, list[str]]) -> list[str]:
+    """Each pooled file named with its measuring command(s)."""
+    return [f"`{path}` from " + ("; ".join(f"`{c}`" for c in named) or "its records name no command")
+            for path, named in commands.items()]  # fmt: skip
 
 
-def table(pooled: dict[str, dict[str, dict[int, float | None]]], files: list[Path]) -> list[str]:
+def table(pooled: Pooled, commands: dict[Path, list[str]]) -> list[str]:
     """The pooled table, one row per workload, with its reading in words above it."""
     rows = _rows(pooled)
     lines = [
         "# Optuna against random search, seeds pooled",
         "",
-        "Pooled from: " + "; ".join(_commands(files)) + ". Each figure is a seed's best configuration "
+        "Pooled from: " + "; ".join(_commands(commands)) + ". Each figure is a seed's best configuration "
         "re-measured next to the rule of thumb in its own run's interleaved rounds (its ratio to the rule "
         "measured beside it); `optuna > random` compares the medians over all the seeds with the tables' "
         "2 % tie rule; `p` is the exact two-sided rank (Mann-Whitney) test over the seeds, significant below "
@@ -182,10 +184,10 @@ def main() -> int:
     args = ap.parse_args()
     if args.out is not None:
         check_outputs(args.out, args.out.with_suffix(".json"))
-    pooled = pooled_figures(args.files, args.system)
+    pooled, commands = pooled_figures(args.files, args.system)
     if not pooled:
         raise ValueError(f"no {args.system} records of random and optuna in {', '.join(map(str, args.files))}")
-    print_or_write(args.out, table(pooled, args.files),
+    print_or_write(args.out, table(pooled, commands),
                    json.dumps({w: {t: {str(s): v for s, v in seeds.items()} for t, seeds in tuners.items()}
                                for w, tuners in pooled.items()}, indent=2))  # fmt: skip
     return 0
