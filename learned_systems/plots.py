@@ -38,13 +38,14 @@ def plot_best_so_far(
     title: str,
     ylabel: str = "best mean score so far",
     baselines: Mapping[str, float] | None = None,
-    csv_text: str | None = None,
+    write_points: bool = False,
 ) -> Path:
     """Write a PNG with one best-so-far line per label (``None`` = nothing successful yet): the
     mean score of the configuration ranked first so far (see ``learned_systems.ranking``), which
-    a re-measurement or a failed trial of it can lower. ``csv_text`` (:func:`best_so_far_csv`'s)
-    goes beside it (the picture's name, ``.csv``), the two written as one set: a kill between
-    two writes left a new picture beside the earlier run's points.
+    a re-measurement or a failed trial of it can lower. ``write_points`` puts the picture's points
+    as text (:func:`best_so_far_csv` of the same curves and baselines, so the two cannot
+    disagree) beside it (the picture's name, ``.csv``), the two written as one set: a kill
+    between two writes left a new picture beside the earlier run's points.
 
     Baselines are grey lines, each of its own dash pattern, named with their value in the
     legend (``default: -1.68``) (labels written beside them sat under the curves, which all start near them); the
@@ -61,7 +62,8 @@ def plot_best_so_far(
         save_reproducibly(figure, temporary, image_format, dpi=100)
 
     # a kill leaves no half picture; a fresh name never meets a file or link of the user's
-    write_atomically({path: picture, **({path.with_suffix(".csv"): text_writer(csv_text)} if csv_text is not None else {})})
+    points = {path.with_suffix(".csv"): text_writer(best_so_far_csv(curves, baselines))} if write_points else {}
+    write_atomically({path: picture, **points})
     return path
 
 

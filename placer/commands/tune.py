@@ -313,7 +313,7 @@ def _run(
     summary."""
     from rich.console import Console
 
-    from learned_systems.plots import best_so_far_csv, plot_best_so_far
+    from learned_systems.plots import plot_best_so_far
     from learned_systems.report import (
         best_after_final,
         best_config_report,
@@ -371,7 +371,7 @@ def _run(
             + f"\nscore = {_score_meaning(system, index_cost)}"  # (as the y label it ran out of the picture)
             + f"\n{_measured_with(system, settings)}",  # (two charts of other sizes or windows read alike)
             baselines=plotted,
-            csv_text=best_so_far_csv(curves, plotted),  # (its points as text: a reader who cannot see it; tools)
+            write_points=True,  # (its points as text, best_so_far.csv: a reader who cannot see it; tools)
         )
         lines = _summary_lines(out, run, system, objective, index_cost, seed, trials, summaries, beyond, best,
                                others, other_runs, finals)

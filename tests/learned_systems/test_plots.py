@@ -226,8 +226,9 @@ def test_the_picture_and_its_csv_are_written_as_one_set(tmp_path, monkeypatch): 
 
     png, csv_path = tmp_path / "best_so_far.png", tmp_path / "best_so_far.csv"
     curves = {"random seed 0": [1.0, 2.0]}
-    plots.plot_best_so_far(curves, png, "t", csv_text=plots.best_so_far_csv(curves))
-    assert png.read_bytes().startswith(b"\x89PNG") and csv_path.read_text() == plots.best_so_far_csv(curves)
+    plots.plot_best_so_far(curves, png, "t", baselines={"default": 0.5}, write_points=True)
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert csv_path.read_text() == plots.best_so_far_csv(curves, {"default": 0.5})
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
 
     def full_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -236,8 +237,24 @@ def test_the_picture_and_its_csv_are_written_as_one_set(tmp_path, monkeypatch): 
     monkeypatch.setattr(plots, "save_reproducibly", full_disk)
     newer = {"random seed 0": [3.0, 4.0]}
     with pytest.raises(OSError, match="No space left"):
-        plots.plot_best_so_far(newer, png, "t", csv_text=plots.best_so_far_csv(newer))
+        plots.plot_best_so_far(newer, png, "t", write_points=True)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # (neither new, no temporary)
+
+
+def test_the_points_beside_the_picture_are_the_pictures_own(tmp_path):  # type: ignore[no-untyped-def]
+    """The points' text was passed in beside the curves, so a caller could write one set of
+    points beside a picture of another; they are now derived from the curves drawn, and none
+    are written unless asked for."""
+    from learned_systems import plots
+
+    png = tmp_path / "best_so_far.png"
+    plots.plot_best_so_far({"random seed 0": [1.0]}, png, "t")
+    assert not png.with_suffix(".csv").exists()
+    curves = {"random seed 0": [None, 1.0], "optuna seed 0": [2.0, 3.0]}
+    plots.plot_best_so_far(curves, png, "t", baselines={"rule_of_thumb": 1.5}, write_points=True)
+    assert png.with_suffix(".csv").read_text().splitlines() == [
+        "label,trial,value", "random seed 0,2,1.0", "optuna seed 0,1,2.0", "optuna seed 0,2,3.0",
+        "rule_of_thumb,,1.5"]
 
 
 def test_baselines_alike_across_seeds_are_one_legend_entry():
