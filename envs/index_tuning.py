@@ -39,7 +39,6 @@ An episode is truncated after ``horizon`` steps (terminated with ``horizon=1``: 
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,6 +57,7 @@ from learned_systems.objectives import (
 from learned_systems.plots import episode_rewards_image
 from learned_systems.validation import whole_number
 from netlists.errors import InputError
+from netlists.lru import LruCache
 
 #: A failed trial's reward is at most this and at most twice the lowest reward seen so far in
 #: the episode (a huge RMI scores about -1000 with the default weights: a fixed -10 made failing
@@ -153,7 +153,7 @@ class IndexTuningEnv(gym.Env):
         )
         # by dataset name or path, the least recently used dropped past MOST_DATASETS (each holds
         # its keys; a dataset's objective dropped is made again, measuring anew, if it comes back)
-        self._objectives: OrderedDict[str, MemoizedObjective] = OrderedDict()
+        self._objectives: LruCache[str, MemoizedObjective] = LruCache(MOST_DATASETS)
         self._lowest_reward = 0.0
         self.objective: MemoizedObjective | None = None
         self._last_choice = self.space.to_unit(self.space.defaults())
@@ -163,13 +163,9 @@ class IndexTuningEnv(gym.Env):
 
     def _objective_for(self, dataset: str | os.PathLike[str]) -> MemoizedObjective:
         name = os.fspath(dataset)  # a file given as a str and as a Path: one objective
-        if name in self._objectives:
-            self._objectives.move_to_end(name)
-        else:
-            self._objectives[name] = MemoizedObjective(IndexObjective(dataset, **self._objective_args))
-            while len(self._objectives) > MOST_DATASETS:
-                self._objectives.popitem(last=False)
-        return self._objectives[name]
+        got = self._objectives.get(name)
+        return got if got is not None else self._objectives.put(
+            name, MemoizedObjective(IndexObjective(dataset, **self._objective_args)))
 
     def _observation(self, objective: MemoizedObjective) -> np.ndarray:
         sketch = cdf_sketch(objective.keys, self.sketch_points)

@@ -12,7 +12,6 @@ import dataclasses
 import math
 import os
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +35,7 @@ from learned_systems.errors import InputError
 from learned_systems.index import build_index
 from learned_systems.index.kinds import index_kind, kind_knobs
 from learned_systems.validation import finite_number, whole_number
+from netlists.lru import LruCache
 
 
 class ConfigObjective:
@@ -361,10 +361,14 @@ class MemoizedObjective:
         self.space = objective.space
         self.system = objective.system
         self.workload = objective.workload
-        #: The most results kept, the least recently asked for dropped first (a long PPO run over
-        #: continuous actions added one per step for good); one dropped is measured again if asked.
-        self.most = whole_number("most", most, 1)
-        self._results: OrderedDict[str, TrialResult] = OrderedDict()
+        # (a long PPO run over continuous actions added one result per step for good)
+        self._results: LruCache[str, TrialResult] = LruCache(whole_number("most", most, 1))
+
+    @property
+    def most(self) -> int:
+        """The most results kept, the least recently asked for dropped first; one dropped is
+        measured again if asked."""
+        return self._results.most
 
     def __getattr__(self, name: str):
         # only reached for names the wrapper lacks; while copy or pickle rebuild it, 'inner'
@@ -382,16 +386,13 @@ class MemoizedObjective:
         again while it fails), then reused under the name of the configuration asked for."""
         full = self.space.validate(config)
         key = config_key(self.space.effective(full))
-        if key in self._results:
-            self._results.move_to_end(key)
-        else:
+        result = self._results.get(key)
+        if result is None:
             result = self.inner.evaluate(full)
             if not result.ok:  # a failure may be passing (a server slow to start): not kept
                 return result
-            self._results[key] = result
-            while len(self._results) > self.most:
-                self._results.popitem(last=False)
-        return dataclasses.replace(self._results[key], config=full)
+            self._results.put(key, result)
+        return dataclasses.replace(result, config=full)
 
     def score(self, result: TrialResult, reference: TrialResult | None = None) -> float | None:
         """The wrapped objective's score."""

@@ -19,12 +19,12 @@ step spent about a tenth of its step time on them on ibm01 and ariane133; measur
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
 from netlists.errors import InputError
+from netlists.lru import LruCache
 from netlists.model import Canvas
 
 #: Designs whose masks a :class:`DensityMaskCache` keeps by default (the least recently used go).
@@ -105,7 +105,7 @@ class DensityMaskCache:
         if capacity < 1:
             raise InputError(f"capacity must be at least 1, got {capacity}")
         self.capacity = int(capacity)
-        self._designs: OrderedDict[tuple[Any, ...], DensityMasks] = OrderedDict()
+        self._designs: LruCache[tuple[Any, ...], DensityMasks] = LruCache(self.capacity)
 
     def masks(self, canvas: Canvas, col_x: np.ndarray, row_y: np.ndarray, soft_prefix: np.ndarray) -> DensityMasks:
         """The design's :class:`DensityMasks`, the cached one when its content was seen among
@@ -115,14 +115,7 @@ class DensityMaskCache:
             col_x.tobytes(), row_y.tobytes(), soft_prefix.shape, soft_prefix.dtype.str, soft_prefix.tobytes(),
         )  # fmt: skip
         got = self._designs.get(key)
-        if got is not None:
-            self._designs.move_to_end(key)
-            return got
-        got = DensityMasks(canvas, col_x, row_y, soft_prefix)
-        self._designs[key] = got
-        while len(self._designs) > self.capacity:
-            self._designs.popitem(last=False)
-        return got
+        return got if got is not None else self._designs.put(key, DensityMasks(canvas, col_x, row_y, soft_prefix))
 
     @property
     def nbytes(self) -> int:
@@ -133,4 +126,4 @@ class DensityMaskCache:
         return len(self._designs)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_designs": OrderedDict()}
+        return {**self.__dict__, "_designs": LruCache(self.capacity)}
