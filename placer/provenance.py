@@ -15,6 +15,26 @@ from pathlib import Path
 from typing import Any
 
 
+#: Environment variables that change what a recorded run computes or reads (threads of the math
+#: libraries and numba, hashing, the GPUs seen, cuBLAS's determinism, the default suite): a
+#: command named on a results page carries those set (:func:`environment_prefix`), as it was
+#: typed (``OMP_NUM_THREADS=1 python ...``); a reader who reran it without them got other
+#: timings or another suite.
+RESULT_ENVIRONMENT = (
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS", "PYTHONHASHSEED",
+    "CUDA_VISIBLE_DEVICES", "CUBLAS_WORKSPACE_CONFIG", "PLACER_BENCHMARKS",
+)  # fmt: skip
+
+
+def environment_prefix(environ: Mapping[str, str] | None = None) -> str:
+    """The :data:`RESULT_ENVIRONMENT` variables set in ``environ`` (the process's by default) as
+    a shell prefix, ``NAME=VALUE `` each (the value quoted for the shell), or ``""``."""
+    import shlex
+
+    environ = os.environ if environ is None else environ
+    return "".join(f"{name}={shlex.quote(environ[name])} " for name in RESULT_ENVIRONMENT if name in environ)
+
+
 def git_commit() -> str | None:
     """``git rev-parse HEAD`` of the package's checkout, None when it is not a git checkout of
     placer-gym (an install inside another project's repository would record that project's

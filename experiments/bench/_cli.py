@@ -325,13 +325,17 @@ def checkout_commit(tree: Path) -> str:
 
 def command_line(argv: Sequence[str] | None = None) -> str:
     """This run's command as ``python PATH ARGS`` (the script's path relative to the repository
-    when inside it, arguments shell-quoted): recorded in a table, it says how to remake it."""
+    when inside it, arguments shell-quoted), after the environment variables that change its
+    results (:func:`placer.provenance.environment_prefix`): recorded in a table, it says how to
+    remake it."""
     import shlex
+
+    from placer.provenance import environment_prefix
 
     argv = list(sys.argv if argv is None else argv)
     script = Path(argv[0]).resolve()
     shown = script.relative_to(REPO).as_posix() if script.is_relative_to(REPO) else str(argv[0])
-    return shlex.join(["python", shown, *argv[1:]])
+    return environment_prefix() + shlex.join(["python", shown, *argv[1:]])
 
 
 def _exit_status(returncode: int) -> int:

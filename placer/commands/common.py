@@ -342,10 +342,13 @@ def output_path(value: str | Path) -> Path:
 def typed_command() -> str:
     """This process's command line as typed, shell-quoted, its program shown as ``placer`` (the
     console script's full path, or ``python -m placer``'s ``__main__.py``, says nothing more):
-    named on a page the command writes, it says how to make the page again."""
+    named on a page the command writes, it says how to make the page again; the environment
+    variables that change its results come first, as typed (:func:`placer.provenance.environment_prefix`)."""
     import shlex
 
-    return shlex.join(["placer", *sys.argv[1:]])
+    from placer.provenance import environment_prefix
+
+    return environment_prefix() + shlex.join(["placer", *sys.argv[1:]])
 
 
 def output_option(help_text: str) -> typer.models.OptionInfo:

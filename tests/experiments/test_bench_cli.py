@@ -358,6 +358,8 @@ def test_one_method_at_several_budgets_is_refused_not_mixed() -> None:
 def test_index_bench_prints_by_default_and_a_written_table_names_its_command(tmp_path: Path) -> None:
     """index_bench.py wrote into experiments/results by default: a 1,000-key trial run replaced
     the recorded 10M-key table. With --out, the table says how it was made."""
+    from placer.provenance import environment_prefix
+
     before = _results_state()
     small = ["--keys", "2000", "--queries", "200", "--subsample", "20", "--datasets", "uniform"]
     done = _run("index_bench.py", small, tmp_path)
@@ -368,8 +370,23 @@ def test_index_bench_prints_by_default_and_a_written_table_names_its_command(tmp
     assert done.returncode == 0, done.stderr
     lines = (tmp_path / "out" / "index_bench.md").read_text().splitlines()
     assert lines[0] == "# Learned index benchmark" and lines[1] == ""
-    assert lines[2] == (f"Made by `python experiments/bench/index_bench.py {' '.join(small)} "
+    assert lines[2] == (f"Made by `{environment_prefix()}python experiments/bench/index_bench.py {' '.join(small)} "
                         f"--out {tmp_path / 'out'}`.")
+
+
+def test_a_recorded_command_names_the_environment_that_changes_its_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables made under ``OMP_NUM_THREADS=1`` named ``python ...`` alone: rerun as written, the
+    same command ran on every core and timed otherwise."""
+    from placer.provenance import RESULT_ENVIRONMENT
+
+    _cli = _bench_module("_cli")
+    for name in RESULT_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    assert _cli.command_line(["x.py", "--a"]) == "python x.py --a"
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("PLACER_BENCHMARKS", "/data/my suite")
+    monkeypatch.setenv("HOME", "/root")  # (one that changes nothing is left out)
+    assert _cli.command_line(["x.py", "--a"]) == "OMP_NUM_THREADS=1 PLACER_BENCHMARKS='/data/my suite' python x.py --a"
 
 
 def test_index_bench_and_build_memory_run_on_sosd_key_files(tmp_path: Path) -> None:

@@ -373,7 +373,9 @@ def test_the_table_names_the_command_that_measured_it_also_when_written_again(
     rows = [{"design": "d", "split": "target", "method": m, "proxy_fd": 1.0, "proxy": p, "eval_s": 1.0}
             for m, p in (("random", 1.0), ("greedy", 0.9))]
     module._write_results({}, rows, module._make_arg_parser().parse_args(argv[1:]))
-    measured = shlex.join(["python", "experiments/rl/run_experiment.py", *argv[1:]])
+    from placer.provenance import environment_prefix
+
+    measured = environment_prefix() + shlex.join(["python", "experiments/rl/run_experiment.py", *argv[1:]])
     assert json.loads((out / "results.json").read_text())["command"] == measured
     lines = (out / "table.md").read_text().splitlines()
     assert lines[:3] == ["# RL placement: trained policy vs baselines", "", f"Made by `{measured}`."]
@@ -389,7 +391,8 @@ def test_the_table_names_the_command_that_measured_it_also_when_written_again(
     older = json.loads((out / "results.json").read_text())
     del older["command"]
     (out / "results.json").write_text(json.dumps(older))
-    rewritten = shlex.join(["python", "experiments/rl/run_experiment.py", "--table-only", "--out", str(out)])
+    rewritten = environment_prefix() + shlex.join(["python", "experiments/rl/run_experiment.py", "--table-only", "--out",
+                                                    str(out)])
     assert table_only()[2] == (f"Made by `{rewritten}` from `results.json`, which does not record the command "
                                "that measured it.")
 
@@ -410,7 +413,9 @@ def test_the_seed_check_names_the_command_that_made_it(tmp_path: Path, monkeypat
     seed_check.main()
     [page] = out.glob("seeds_*.md")
     lines = page.read_text().splitlines()
-    command = shlex.join(["python", "experiments/rl/seed_check.py", *argv[1:]])
+    from placer.provenance import environment_prefix
+
+    command = environment_prefix() + shlex.join(["python", "experiments/rl/seed_check.py", *argv[1:]])
     assert lines[1:4] == ["", f"Made by `{command}`.", ""] and lines[0].startswith("# Seed check: ")
     assert "| greedy | 0.5100 | 0.5200 | 0.5150 | 0.0071 |" in lines
     assert [(r["method"], r["seed"], r["proxy"]) for r in json.loads(page.with_suffix(".json").read_text())] == [

@@ -42,6 +42,8 @@ def test_each_seeds_final_model_is_recorded_and_a_finished_seed_is_not_trained_a
     from placer.algorithms.base import get_placer
     from placer.cost.proxy import evaluate
 
+    from placer.provenance import environment_prefix
+
     out = tmp_path / "out"
     first = _run([*TINY, "--out", str(out)], tmp_path)
     assert first.returncode == 0, first.stderr
@@ -72,7 +74,8 @@ def test_each_seeds_final_model_is_recorded_and_a_finished_seed_is_not_trained_a
     assert len(reference["random_episodes"]) == 2 and reference["random_best"] == min(reference["random_episodes"])
     assert data["settings"]["eval_splits"] == {"default": "trained on"} and data["settings"]["timesteps"] == 64
     table = (out / "table.md").read_text()
-    assert table.splitlines()[2].startswith("Made by `python experiments/rl/train_seeds.py --designs default")
+    assert table.splitlines()[2].startswith(
+        f"Made by `{environment_prefix()}python experiments/rl/train_seeds.py --designs default")
     for seed, fd, start in zip((0, 1), fds, untrained, strict=True):
         assert f"| {seed} | 64 | {fd:.4f} | {(fd / greedy - 1) * 100:+.1f} % | {(fd / start - 1) * 100:+.1f} % |" in table
         assert f"| {seed} | {start:.4f} | {(start / greedy - 1) * 100:+.1f} % |" in table

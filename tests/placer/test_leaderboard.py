@@ -214,11 +214,13 @@ def test_the_page_names_the_placer_command_that_wrote_it(runs: Path, tmp_path: P
     import html
     import shlex
 
+    from placer.provenance import environment_prefix
+
     argv = ["leaderboard", str(runs), "--out", str(tmp_path / "the page"), "--aggregate", "mean"]
     monkeypatch.setattr(sys, "argv", ["/a/venv/bin/placer", *argv])
     result = CliRunner().invoke(make_app(), argv)
     assert result.exit_code == 0, result.output
-    command = shlex.join(["placer", *argv])
+    command = environment_prefix() + shlex.join(["placer", *argv])
     markdown = (tmp_path / "the page" / "leaderboard.md").read_text().splitlines()
     assert markdown[:4] == ["# Leaderboard", "", f"Made by `{command}`.", ""]
     assert markdown[4].startswith("Generated ")

@@ -60,3 +60,24 @@ def test_a_checkout_is_dirty_for_changed_code_not_for_results_it_tracks(tmp_path
     git("checkout", "-q", "--", "placer")
     (tmp_path / "pyproject.toml").write_text((tmp_path / "pyproject.toml").read_text() + "# changed\n")
     assert provenance.git_tree_dirty() is True
+
+
+def test_the_environment_prefix_names_only_variables_that_change_results() -> None:
+    """A results page named its command without the ``OMP_NUM_THREADS=1`` it ran under."""
+    from placer.provenance import environment_prefix
+
+    assert environment_prefix({"HOME": "/root", "PATH": "/bin"}) == ""
+    got = environment_prefix({"PLACER_BENCHMARKS": "/my suite", "OMP_NUM_THREADS": "1", "LANG": "C"})
+    assert got == "OMP_NUM_THREADS=1 PLACER_BENCHMARKS='/my suite' "  # (a fixed order; values quoted)
+
+
+def test_typed_command_leads_with_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from placer.commands.common import typed_command
+    from placer.provenance import RESULT_ENVIRONMENT
+
+    for name in RESULT_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.argv", ["/venv/bin/placer", "leaderboard", "--runs", "a b"])
+    assert typed_command() == "placer leaderboard --runs 'a b'"
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "2")
+    assert typed_command() == "NUMBA_NUM_THREADS=2 placer leaderboard --runs 'a b'"
