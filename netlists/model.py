@@ -436,6 +436,17 @@ class Netlist:
             )
         return self.canvas
 
+    @property
+    def length_unit(self) -> str:
+        """What lengths count in: ``µm`` for a Circuit Training design, ``.pl units`` for a
+        Bookshelf one (its files give no scale, and the reader keeps its numbers as they are)."""
+        return ".pl units" if "bookshelf_origin" in self.metadata else "µm"
+
+    @property
+    def area_unit(self) -> str:
+        """What areas count in: ``µm²``, or ``square .pl units`` (see :attr:`length_unit`)."""
+        return "µm²" if self.length_unit == "µm" else f"square {self.length_unit}"
+
     def counts(self) -> dict[str, int]:
         """Node and net counts by kind."""
         t = self.node_type

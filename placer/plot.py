@@ -96,9 +96,9 @@ def design_origin(netlist: Netlist) -> tuple[float, float]:
 
 
 def coordinate_unit(netlist: Netlist) -> str:
-    """What the axes count in: µm for a Circuit Training design, the ``.pl``'s own units for a
-    Bookshelf one (its files say nothing of microns)."""
-    return ".pl units" if "bookshelf_origin" in netlist.metadata else "µm"
+    """What the axes count in: :attr:`Netlist.length_unit` (µm, or a Bookshelf design's ``.pl``
+    units: its files say nothing of microns)."""
+    return netlist.length_unit
 
 
 def _counted(count: int, noun: str) -> str:

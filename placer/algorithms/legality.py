@@ -34,7 +34,8 @@ def axis_tolerances(canvas: Canvas, share: float = OVERLAP_TOL) -> tuple[float, 
 
 @dataclass(frozen=True)
 class LegalityReport:
-    """Summary of a placement's legality (areas in square microns)."""
+    """Summary of a placement's legality (areas in square microns; a Bookshelf design's square
+    ``.pl`` units, :attr:`Netlist.area_unit`)."""
 
     overlap_area: float  # total pairwise overlap area between hard macros
     overlapping_pairs: int

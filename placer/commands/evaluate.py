@@ -45,7 +45,8 @@ def eval_command(
             "(unitless costs, proxy = wirelength + 0.5 density + 0.5 congestion); timing and "
             "timing_tail10 (worst and worst-10% path proxy over canvas W + H), timing_endpoints (how "
             "many endpoints they read: with none, both are 0); hpwl (weighted "
-            "HPWL, microns); overlap_area (hard-macro overlap, square microns), "
+            "HPWL, microns: a Bookshelf design's .pl units); overlap_area (hard-macro overlap, "
+            "square microns: square .pl units), "
             "overlapping_pairs and outside_macros (macros not wholly inside the canvas; "
             "outside_hard and outside_soft split them by kind), legal "
             "(true when both are none); "
@@ -101,8 +102,8 @@ def eval_command(
     table.add_row("timing (worst / (W+H))", f"{timing.worst:.4f}")
     table.add_row("timing (worst 10% / (W+H))", f"{timing.tail:.4f}")
     table.add_row("timing endpoints", str(timing.n_endpoints))
-    table.add_row("weighted HPWL (µm)", f"{cost.hpwl:.3f}")
-    table.add_row("hard-macro overlap area (µm²)", f"{legality.overlap_area:.3f}")
+    table.add_row(f"weighted HPWL ({nl.length_unit})", f"{cost.hpwl:.3f}")
+    table.add_row(f"hard-macro overlap area ({nl.area_unit})", f"{legality.overlap_area:.3f}")
     table.add_row("macros outside canvas (hard or soft)",
                   f"{legality.outside_macros} ({legality.outside_hard} hard)" if legality.outside_macros else "0")  # fmt: skip
     table.add_row("parse seconds", f"{t1 - t0:.3f}")
@@ -149,7 +150,8 @@ def info_command(
             "--json",
             help="print one JSON object: design; counts (ports, hard_macros, soft_macros, "
             "hard_macro_pins, soft_macro_pins, nets, net_pins); canvas (width and height in "
-            "microns, cols, rows, hroutes_per_micron, vroutes_per_micron, hrouting_alloc, "
+            "microns, a Bookshelf design's .pl units; cols, rows, hroutes_per_micron, "
+            "vroutes_per_micron (per unit of length), hrouting_alloc, "
             "vrouting_alloc, smooth_range), null when no .plc gives one",
         ),
     ] = False,
@@ -174,9 +176,10 @@ def info_command(
     c = nl.canvas
     if c is not None:
         # as the .plc gives them (:g kept six digits: 1433.406 read 1433.41)
-        table.add_row("canvas (W x H, µm)", f"{c.width:.15g} x {c.height:.15g}")
+        unit = nl.length_unit
+        table.add_row(f"canvas (W x H, {unit})", f"{c.width:.15g} x {c.height:.15g}")
         table.add_row("grid (cols x rows)", f"{c.cols} x {c.rows}")
-        table.add_row("routes per micron (h, v)", f"{c.hroutes_per_micron:.15g}, {c.vroutes_per_micron:.15g}")
+        table.add_row(f"routes per {'micron' if unit == 'µm' else unit.removesuffix('s')} (h, v)", f"{c.hroutes_per_micron:.15g}, {c.vroutes_per_micron:.15g}")
         table.add_row("macro routes (h, v)", f"{c.hrouting_alloc:.15g}, {c.vrouting_alloc:.15g}")
         table.add_row("smoothing range", str(c.smooth_range))
     else:

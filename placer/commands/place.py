@@ -371,7 +371,8 @@ def _place_one(
     for note in run.notes:
         console.print(f"note: {note}")
     written = _write_result(nl, run, out, as_pl, netlist_path, plc, method, seed, budget_s, options)
-    console.print(whole_values(_cost_table(nl.name, method, seed, run.seconds, before, written.after), console.width))
+    table = _cost_table(nl.name, method, seed, run.seconds, before, written.after, nl.area_unit)
+    console.print(whole_values(table, console.width))
     for note in _costlier_than_the_start(nl, initial, before.cost, before.legal, written.after.cost.proxy,
                                          method, options, budget_s):  # fmt: skip
         console.print(f"note: {note}")
@@ -551,7 +552,9 @@ def _pl_text_or_fallback(
         return None, out, True
 
 
-def _cost_table(name: str, method: str, seed: int, seconds: float, before: _Costs, after: _Costs) -> Table:
+def _cost_table(
+    name: str, method: str, seed: int, seconds: float, before: _Costs, after: _Costs, area_unit: str = "µm²"
+) -> Table:
     """The table of the start's and the result's cost terms, timing and legality."""
     table = Table(title=f"{name}: {method}, seed {seed}, {seconds:.1f} s")
     table.add_column("term")
@@ -561,7 +564,7 @@ def _cost_table(name: str, method: str, seed: int, seconds: float, before: _Cost
         table.add_row(key, f"{getattr(before.cost, key):.6f}", f"{getattr(after.cost, key):.6f}")
     table.add_row("timing (worst / (W+H))", f"{before.timing.worst:.4f}", f"{after.timing.worst:.4f}")
     table.add_row("timing (worst 10% / (W+H))", f"{before.timing.tail:.4f}", f"{after.timing.tail:.4f}")
-    table.add_row("hard-macro overlap area (µm²)", f"{before.legal.overlap_area:.3f}", f"{after.legal.overlap_area:.3f}")
+    table.add_row(f"hard-macro overlap area ({area_unit})", f"{before.legal.overlap_area:.3f}", f"{after.legal.overlap_area:.3f}")
     table.add_row("macros outside canvas (hard or soft)", str(before.legal.outside_macros), str(after.legal.outside_macros))
     return table
 

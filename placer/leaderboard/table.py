@@ -89,7 +89,7 @@ def build(runs_dirs: RunsDirs, aggregate: str = "best") -> pd.DataFrame:
     """One row per (design, method), ``initial`` included (see module doc for ``aggregate``).
 
     Columns: design, method, the :data:`METRICS`, seeds, failed, proxy_mean, proxy_std (blank
-    for one seed), overlap_area (µm²), out_of_canvas (a flag: 1 when some macro lies outside
+    for one seed), overlap_area (µm²; a Bookshelf design's square .pl units), out_of_canvas (a flag: 1 when some macro lies outside
     the canvas, not a count; with ``aggregate="mean"`` the share of seeds so placed; ``placer
     eval`` counts them), budget_s, aggregate, options (the method's
     options, :func:`canonical_options`), best (lowest proxy among the legal methods of that

@@ -248,6 +248,24 @@ def test_eval_and_info_tables_name_their_units(tmp_path: Path) -> None:
     assert "canvas (W x H, µm)" in info.stdout and "count" not in info.stdout.split("\n", 3)[2]
 
 
+def test_a_bookshelf_designs_figures_are_in_its_own_units_not_microns(tmp_path: Path) -> None:
+    """Bookshelf files give no scale (the reader keeps the .pl's numbers), yet eval and info
+    labelled its HPWL, overlap area, canvas and routing in microns; place's table too."""
+    from netlists.formats.bookshelf import write_bookshelf
+
+    aux = write_bookshelf(*generate(3, 6, 4, seed=5, name="bs"), tmp_path / "bs", "bs")
+    shown = [runner.invoke(app, [command, str(aux)], env={"COLUMNS": "160"}) for command in ("eval", "info")]
+    placed = runner.invoke(app, ["place", str(aux), "--algo", "greedy", "--budget-s", "1", "--quiet",
+                                 "--out", str(tmp_path / "out.pl")], env={"COLUMNS": "160"})  # fmt: skip
+    for res in [*shown, placed]:
+        assert res.exit_code == 0, res.output
+        assert "µm" not in res.stdout and "micron" not in res.stdout
+    assert "weighted HPWL (.pl units)" in shown[0].stdout
+    assert "hard-macro overlap area (square .pl units)" in shown[0].stdout
+    assert "canvas (W x H, .pl units)" in shown[1].stdout and "routes per .pl unit (h, v)" in shown[1].stdout
+    assert "hard-macro overlap area (square .pl units)" in placed.stdout
+
+
 def test_eval_refuses_a_gzip_bomb_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gzip_bomb: Callable[[Path, int], Path]) -> None:
     """A netlist or .plc of a few kB that inflates to tens of MB (tens of GB for a real bomb)
     was decompressed whole; past the cap (here 32 MiB, through its variable: ariane133's 11 MB
