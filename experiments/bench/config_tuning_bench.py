@@ -64,6 +64,7 @@ from _cli import (
     write_results,
 )
 
+from learned_systems.apply import how_to_apply
 from learned_systems.config import postgres_backend
 from learned_systems.config.factory import THROUGHPUT_UNITS, make_backend
 from learned_systems.config.knobs import KnobSpace
@@ -73,6 +74,7 @@ from learned_systems.config.sqlite_backend import (
     sqlite_space,
 )
 from learned_systems.config.workloads import MIN_ROWS, WORKLOAD_NAMES
+from learned_systems.errors import InputError
 from learned_systems.objectives import ConfigObjective
 from learned_systems.plots import plot_best_so_far
 from learned_systems.results import ResultsStore, SettingsMismatch
@@ -482,7 +484,10 @@ def markdown(records: list[dict], meta: dict, merged: bool = False) -> str:
         "a tie and ignores the noise (a configuration measured again moved by 5-15 %), so "
         "`optuna vs random over seeds` judges the same per-seed re-measured figures against their "
         "spread: an exact two-sided rank (Mann-Whitney) test over the seeds, significant below p = "
-        f"0.05, and whether the two tuners' seed ranges overlap.{_smallest_p_note(len(meta['seeds']))}",
+        f"0.05, and whether the two tuners' seed ranges overlap.{_smallest_p_note(len(meta['seeds']))} "
+        f"`defaults {THROUGHPUT_UNITS[meta['system']]}` is the defaults' throughput as measured for seed "
+        f"{meta['seeds'][0]} (each seed measures its own); `rule x defaults` the median over seeds of each "
+        "seed's ratio.",
         *(["", _measured_by(records)] if merged else []),
         "",
         f"| workload | defaults {THROUGHPUT_UNITS[meta['system']]} | rule x defaults | found x rule (random / optuna / rl) | "
@@ -532,12 +537,24 @@ def markdown(records: list[dict], meta: dict, merged: bool = False) -> str:
                 f"- {r['workload']}: {m['trials']} trials, seeds {m['seeds']}, each trial "
                 f"{m['repeats']} x {m['duration']} s{_window_minimum(m)}, {_turns(m)}, rows/scale {m['rows'] or 'default'}"
             )
-    lines += ["", "Best configurations (re-measured):", ""]
+    lines += ["", "Best configurations (re-measured; each knob's number in the unit `placer tune --system "
+              f"{meta['system']} --knobs` lists, and under it the statements that apply it):", ""]
     for r in records:
-        lines.append(
-            f"- {r['workload']} ({r['best_found_by']}): `{json.dumps(r['best_config'], sort_keys=True)}`"
-        )
+        lines += [
+            f"- {r['workload']} ({r['best_found_by']}): `{json.dumps(r['best_config'], sort_keys=True)}`",
+            f"  - applied: {_applied(r.get('system', meta['system']), r['best_config'])}",
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _applied(system: str, config: dict) -> str:
+    """``config``'s statements as applied (units written out: a bare ``shared_buffers 4055``
+    set by hand is 4055 pages of 8 kB, not MB), each in backticks, their comments left out."""
+    try:
+        statements = how_to_apply(system, config)["lines"]
+    except (InputError, KeyError, TypeError) as error:  # (a record of an older space)
+        return f"not in today's {system} space ({error})"
+    return " ".join(f"`{line.split('  --', 1)[0].strip()}`" for line in statements)
 
 
 def recheck(system: str, recorded: Path, workloads: list[str] | None, rounds: int, out: Path) -> None:

@@ -692,6 +692,24 @@ def test_tuning_tables_name_each_systems_throughput_unit_with_three_digits_below
         assert f"| workload | defaults {unit} |" in table
 
 
+def test_a_tuning_tables_best_configurations_say_how_they_are_applied_with_units() -> None:
+    """The best configurations were bare numbers: copied into postgresql.conf as they stood,
+    ``shared_buffers 4055`` is 4055 pages of 8 kB (32 MB, not 4 GB) and SQLite's ``cache_size =
+    324`` pages, not KiB; the defaults column did not say which seed measured it."""
+    import json
+
+    bench = _bench_module("config_tuning_bench")
+    for system, applied in (("postgres", "`shared_buffers = '"), ("sqlite", "`PRAGMA cache_size = -")):
+        recorded = json.loads((RESULTS / f"config_tuning_{system}.json").read_text())
+        lines = bench.markdown(recorded["workloads"], recorded["meta"]).splitlines()
+        configs = [i for i, line in enumerate(lines) if line.startswith("- ") and ": `{" in line]
+        assert len(configs) == len(recorded["workloads"])
+        for i in configs:
+            assert lines[i + 1].startswith("  - applied: `") and applied in lines[i + 1] and "--" not in lines[i + 1]
+        assert f"as measured for seed {recorded['meta']['seeds'][0]} (each seed measures its own)" in "\n".join(lines)
+    assert bench._applied("postgres", {"no_such_knob": 1}).startswith("not in today's postgres space (")
+
+
 def test_quality_percentages_show_no_nan_and_no_rounded_away_change() -> None:
     """With no design covered by every method the report read "nan%" four times and "nan% ->
     missed"; a method 0.02 % above its start read "-0.0%"."""
