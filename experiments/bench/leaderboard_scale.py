@@ -207,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             shutil.rmtree(folder)
             print(json.dumps(row), flush=True)
-    header = ["| rows | designs | seconds (CPU) | peak growth (MB) | bytes per row |" + (
-        " baseline seconds (CPU) | baseline peak growth (MB) | baseline bytes per row | same page |"
+    header = ["| rows | designs | seconds (CPU) | peak growth (MiB) | bytes per row |" + (
+        " baseline seconds (CPU) | baseline peak growth (MiB) | baseline bytes per row | same page |"
         if args.baseline_repo else ""),
         "|---:|---:|---:|---:|---:|" + ("---:|---:|---:|:---:|" if args.baseline_repo else "")]  # fmt: skip
     body = []

@@ -130,8 +130,8 @@ def main() -> None:
              f"2 envs, one rollout and its update (1 epoch), then the final evaluation; {platform.machine()}, "
              f"{os.cpu_count()} cores, one torch thread. Growth: peak RSS minus the RSS before training (the "
              "design loaded); estimate: `placer.rl.memory.training_bytes`.\n",
-             "| max_grid | max_nodes | n_steps x envs | batch | buffer MB | update MB | working MB | estimate MB | "
-             "growth MB | estimate / growth |",
+             "| max_grid | max_nodes | n_steps x envs | batch | buffer MiB | update MiB | working MiB | estimate MiB | "
+             "growth MiB | estimate / growth |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     rows = []
     for size in (_size(s) if isinstance(s, str) else s for s in args.sizes):  # (the default: as typed)

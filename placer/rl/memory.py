@@ -123,7 +123,8 @@ def machine_free_bytes() -> int | None:
 
 
 def _gb(size: float) -> str:
-    return f"{size / 2**30:.1f} GB" if size >= 2**30 else f"{size / 2**20:.0f} MB"
+    """``size`` bytes in GiB (or MiB below one), labelled so: they are powers of two."""
+    return f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{size / 2**20:.0f} MiB"
 
 
 def refuse_what_cannot_fit(config: TrainConfig, free: Callable[[], int | None] | None = None) -> None:

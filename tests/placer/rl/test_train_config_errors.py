@@ -286,7 +286,7 @@ def test_sizes_whose_estimated_memory_exceeds_what_is_free_are_refused(monkeypat
         text = str(refused.value)
         assert text.startswith(f"training with max_grid {config.max_grid}, max_nodes {config.max_nodes} and "
                                f"max_edges {config.max_edges} needs about ")
-        assert f"but this machine has {need / 2**30:.1f} GB free: choose a smaller max_grid" in text
+        assert f"but this machine has {need / 2**30:.1f} GiB free: choose a smaller max_grid" in text
         config.validate(memory=False)  # (a config.json read back is no damage for it)
     monkeypatch.setattr(memory, "free_memory_bytes", lambda: None)  # a machine that does not say
     TrainConfig(out="run", device="cpu", max_grid=1024).validate()
