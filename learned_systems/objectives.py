@@ -305,6 +305,8 @@ class IndexObjective:
                 error,
                 time.perf_counter() - started,
             )
+        # (of the keys as searched, 8 bytes each: a *_uint32 SOSD file's keys are widened on
+        # reading, so its share of the file's own 4-byte keys is twice this)
         size_pct = 100.0 * index.size_bytes / max(self.keys.nbytes, 1)
         per_second = [1.0 / max(s, 1e-12) for s in samples]  # lookups per searchsorted-time
         mean, spread = mean_and_spread(per_second)  # the sample spread, as the databases report
