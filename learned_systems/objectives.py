@@ -175,9 +175,16 @@ def check_index_settings(
 
 def index_parameters(config: dict[str, Any], space: KnobSpace | None = None) -> tuple[str, dict[str, Any]]:
     """The index kind and the :func:`~learned_systems.index.build_index` parameters of a
-    validated configuration of ``space`` (default :func:`index_space`): the knobs that apply
-    when ``kind`` is the one chosen (those of the other kinds dropped)."""
+    configuration of ``space`` (default :func:`index_space`), validated first (knobs not given
+    take their defaults): the knobs that apply when ``kind`` is the one chosen (those of the
+    other kinds dropped). A partial configuration read a bare ``KeyError: 'epsilon'`` and an
+    unknown kind came back as it was, with no parameters.
+
+    Raises:
+        KnobError: an unknown knob or kind, or a value outside its knob's range.
+    """
     space = index_space() if space is None else space
+    config = space.validate(dict(config))
     kind = config["kind"]
     return kind, {k.name: config[k.name] for k in space.knobs if k.applies_when == ("kind", kind)}
 

@@ -95,10 +95,12 @@ class NetlistError(InputError):
         super().__init__(where + message)
 
 
-class UnknownName(KeyError):
+class UnknownName(InputError, KeyError):
     """A name looked up among known ones (a built-in design, a placement method) that is not
-    one of them; a KeyError whose text is its message, without the quotes ``str(KeyError)``
-    puts around it (``KeyError: "unknown placement method 'sa '; ..."``)."""
+    one of them: an :class:`InputError` like every other refusal of the user's input (``except
+    InputError`` missed ``get_placer("nope")``, which the batch's own check raised as one) and
+    a KeyError, as a lookup's failure is, whose text is its message, without the quotes
+    ``str(KeyError)`` puts around it (``KeyError: "unknown placement method 'sa '; ..."``)."""
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""

@@ -254,3 +254,17 @@ def test_the_memo_keeps_its_most_recent_results_and_measures_a_dropped_one_again
     assert objectives.MemoizedObjective(inner).most == objectives.MOST_MEMOIZED
     with pytest.raises(ValueError, match="most must be a whole number >= 1, got 0"):
         objectives.MemoizedObjective(inner, most=0)
+
+
+def test_index_parameters_validate_and_fill_in_the_defaults() -> None:
+    """A partial configuration read a bare ``KeyError: 'epsilon'`` and an unknown kind came back
+    as it was, with no parameters; how_to_apply validated the same input."""
+    from learned_systems.config.knobs import KnobError
+
+    kind, params = objectives.index_parameters({"kind": "pgm"})
+    assert kind == "pgm" and params["epsilon"] == 64 and "num_models" not in params  # (RMI's knobs dropped)
+    kind, params = objectives.index_parameters({})
+    assert kind == objectives.index_space().defaults()["kind"] and params
+    for config in ({"kind": "nope"}, {"kind": "pgm", "epsilon": 1}, {"kind": "pgm", "bogus": 3}):
+        with pytest.raises(KnobError):
+            objectives.index_parameters(config)

@@ -30,6 +30,19 @@ def test_the_root_classes_are_the_builtin_ones_they_stand_for() -> None:
     assert not isinstance(ValueError("operands could not be broadcast"), REPORTED_ERRORS)
 
 
+def test_an_unknown_name_is_an_input_error_and_still_a_key_error() -> None:
+    """``except InputError`` missed ``get_placer("nope")`` and ``load_builtin("x")`` (a KeyError
+    only), where the batch's own check of the same name raised an InputError."""
+    from netlists.designs import load_builtin
+    from placer.algorithms.base import get_placer
+
+    assert issubclass(UnknownName, InputError) and issubclass(UnknownName, KeyError)
+    for lookup in (lambda: get_placer("nope"), lambda: load_builtin("nope")):
+        with pytest.raises(InputError, match="nope") as caught:
+            lookup()
+        assert isinstance(caught.value, KeyError) and error_kind(caught.value) == "UnknownName"
+
+
 @pytest.mark.parametrize(
     ("error", "kind"),
     [(InputError("x"), "ValueError"), (Unavailable("x"), "RuntimeError"), (NetlistError("x", "f"), "NetlistError"),
