@@ -7,15 +7,35 @@ recomputed here."""
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from netlists.errors import InputError
 from netlists.model import Netlist, Placement
 from placer.cost import timing
 from placer.cost.proxy import ProxyCost, evaluate
 
 #: The weighted terms, in the order they are summed.
 WEIGHTED_TERMS = ("wirelength", "density", "congestion", "timing")
+
+
+def check_weights(weights: Mapping[str, float]) -> None:
+    """Refuse ``weights`` (InputError naming the terms) unless they weigh exactly
+    :data:`WEIGHTED_TERMS`, each by a finite number."""
+    expected = f"weights must give each of {', '.join(WEIGHTED_TERMS)} a number"
+    if not isinstance(weights, Mapping):
+        raise InputError(f"{expected}, got {type(weights).__name__}")
+    missing = sorted(set(WEIGHTED_TERMS) - set(weights))
+    unknown = sorted(str(name) for name in set(weights) - set(WEIGHTED_TERMS))
+    if missing or unknown:
+        said = [f"missing {', '.join(missing)}"] * bool(missing) + [f"unknown {', '.join(unknown)}"] * bool(unknown)
+        raise InputError(f"{expected} ({'; '.join(said)})")
+    for term in WEIGHTED_TERMS:
+        value = weights[term]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise InputError(f"weight of {term} must be a finite number, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -38,7 +58,11 @@ def weighted_cost(
     Raises:
         ValueError: a ``timing_metric`` that is none of :data:`placer.cost.timing.TIMING_METRICS`
             (:func:`placer.cost.timing.check_timing_metric`).
+        InputError: ``weights`` lacks one of :data:`WEIGHTED_TERMS`, names another, or weighs
+            one by a number that is not finite (a missing one read a bare ``KeyError``, an
+            unknown one was ignored).
     """
+    check_weights(weights)
     timing.check_timing_metric(timing_metric)
     cost = evaluate(netlist, placement)
     objective = (weights["wirelength"] * cost.wirelength + weights["density"] * cost.density

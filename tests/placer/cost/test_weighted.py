@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from netlists.generate import generate
 from placer.cost.proxy import evaluate
 from placer.cost.timing import timing_cost
@@ -38,3 +41,23 @@ def test_a_timing_metric_of_no_such_name_is_refused_even_when_timing_weighs_noth
         weights = {"wirelength": 1.0, "density": 0.5, "congestion": 0.5, "timing": weight}
         with pytest.raises(ValueError, match="timing_metric must be one of worst, tail, got 'tails'"):
             weighted_cost(netlist, placement, weights, timing_metric="tails")
+
+
+@pytest.mark.parametrize(("weights", "said"), [
+    ({"wirelength": 1.0}, "missing congestion, density, timing"),
+    ({"wirelength": 1.0, "density": 0.5, "congestion": 0.5, "timing": 0.0, "bogus": 1.0}, "unknown bogus"),
+    ({"wirelength": 1.0, "density": float("nan"), "congestion": 0.5, "timing": 0.0}, "weight of density"),
+    ({"wirelength": "1", "density": 0.5, "congestion": 0.5, "timing": 0.0}, "weight of wirelength"),
+    ([1.0, 0.5, 0.5, 0.0], "got list"),
+])  # fmt: skip
+def test_weights_that_miss_or_add_a_term_are_refused_by_name(weights: object, said: str) -> None:
+    """A missing term read a bare ``KeyError: 'density'``, an unknown one was ignored."""
+    from netlists.errors import InputError
+    from netlists.generate import default_design
+    from placer.cost.weighted import weighted_cost
+
+    netlist, placement = default_design()
+    with pytest.raises(InputError, match=said):
+        weighted_cost(netlist, placement, weights)  # type: ignore[arg-type]
+    fine = {"wirelength": np.float32(1.0), "density": 0.5, "congestion": 0.5, "timing": 0}
+    assert weighted_cost(netlist, placement, fine).objective > 0  # (numpy and whole numbers are numbers)
