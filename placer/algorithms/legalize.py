@@ -28,6 +28,8 @@ macro by 90 degrees themselves (mirroring keeps N/FN/S/FS and E/FE/W/FW apart).
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 import weakref
 
@@ -115,7 +117,8 @@ def legalize(
     ``last_resort=False`` leaves out the last strategy, packing every movable hard macro from
     the lower-left corner: it fits where the others fail, but keeps nothing of where the
     macros were (a caller with a better fallback, such as the given placement, tries that).
-    Raises ValueError when the macros cannot all fit (fixed ones overlapping or outside the
+    Raises ValueError when ``time_limit_s`` is not None or a finite number >= 0 (InputError), or
+    when the macros cannot all fit (fixed ones overlapping or outside the
     canvas, a movable one larger than the canvas; :class:`LegalizationError` where every
     strategy found no room) or a position is not a finite number.
 
@@ -129,6 +132,11 @@ def legalize(
     one; a result packed in rows only to a call with a time limit no longer than its own).
     """
     # the inputs checked first: a remembered result is no answer to a placement of the wrong shape
+    if time_limit_s is not None and not (
+        isinstance(time_limit_s, numbers.Real) and not isinstance(time_limit_s, bool)
+        and math.isfinite(time_limit_s) and time_limit_s >= 0
+    ):  # (-1 packed at once, noting "took over -1 s"; NaN meant no limit at all)
+        raise InputError(f"time_limit_s must be None or a finite number of seconds >= 0, got {time_limit_s!r}")
     check_placement_matches(netlist, placement, arrays_only=False)
     if reference is not None:
         check_placement_matches(netlist, reference, arrays_only=False, label="reference")

@@ -524,3 +524,15 @@ def test_the_memory_answers_only_the_netlist_it_legalised(monkeypatch: pytest.Mo
     legalize(nl, pl)
     assert [c is nl for c in calls] == [True, False]
     assert np.array_equal(first.x, other.x) and np.array_equal(first.y, other.y)
+
+
+@pytest.mark.parametrize("limit", [-1.0, float("nan"), float("inf"), "5", True])
+def test_a_time_limit_that_is_no_finite_number_of_seconds_is_refused(limit: object) -> None:
+    """-1 packed the macros at once with the note "took over -1 s", NaN meant no limit, where
+    Placer.place refuses the same values for its budget."""
+    from netlists.errors import InputError
+
+    netlist, placement = generate(3, 6, 4, seed=5)
+    with pytest.raises(InputError, match="time_limit_s must be None or a finite number of seconds >= 0"):
+        legalize(netlist, placement, time_limit_s=limit)  # type: ignore[arg-type]
+    assert check_legality(netlist, legalize(netlist, placement, time_limit_s=np.float32(5.0))).legal  # type: ignore[arg-type]
