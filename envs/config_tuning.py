@@ -199,7 +199,7 @@ class ConfigTuningEnv(gym.Env):
         if self._closed:
             raise RuntimeError("this environment is closed (its scratch databases are gone): make a new one")
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         self._check_open()
         if options:
             raise InputError(f"unknown reset options {sorted(options)}: this env takes none")
@@ -218,7 +218,7 @@ class ConfigTuningEnv(gym.Env):
             "reference_error": reference.error,
         }
 
-    def step(self, action):
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         self._check_open()
         if self.reference is None:
             raise RuntimeError("call reset() before step()")

@@ -171,7 +171,7 @@ class IndexTuningEnv(gym.Env):
         sketch = cdf_sketch(objective.keys, self.sketch_points)
         return np.concatenate([sketch, self._last_choice]).astype(np.float32)
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         unknown = sorted(set(options or {}) - {"dataset"})
         if unknown:
@@ -188,7 +188,7 @@ class IndexTuningEnv(gym.Env):
         self._last_info = {}
         return self._observation(self.objective), {"dataset": dataset_label(dataset)}
 
-    def step(self, action):
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self.objective is None:
             raise RuntimeError("call reset() before step()")
         if self._steps >= self.horizon:  # as the macro env: an ended episode takes no more steps

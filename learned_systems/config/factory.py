@@ -6,8 +6,13 @@ import difflib
 import inspect
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from learned_systems.errors import InputError
+
+if TYPE_CHECKING:
+    from learned_systems.config.postgres_backend import PostgresBackend
+    from learned_systems.config.sqlite_backend import SQLiteBackend
 
 SYSTEMS = ("sqlite", "postgres")
 
@@ -57,8 +62,8 @@ def make_backend(
     template_dir: str | Path | None = None,
     seed: int = 0,
     min_transactions: int | None = None,
-    **options,
-):
+    **options: Any,
+) -> SQLiteBackend | PostgresBackend:
     """The backend for ``system`` ("sqlite" or "postgres") running ``workload`` (None: the
     system's :data:`DEFAULT_WORKLOADS` entry).
 

@@ -53,7 +53,8 @@ class WrongAnswerError(AssertionError):
 @dataclass
 class TrialResult:
     """One measured configuration. ``ok`` is False for a failed trial, with ``error`` saying why;
-    ``space`` names the knob space ("durable" or "unsafe") the configuration came from."""
+    ``space`` names the knob space the configuration came from: a database's "durable" or
+    "unsafe" (:attr:`KnobSpace.name`), the index's "safe" (every index setting is)."""
 
     system: str
     workload: str
