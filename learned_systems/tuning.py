@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 import os
 import re
 from collections import Counter
@@ -31,9 +30,7 @@ from learned_systems.tuners.registry import (
     check_tuner_name,
     tuner_factory,
 )
-
-#: The largest seed: Optuna's sampler and the RL agent take 32-bit seeds.
-MAX_SEED = 2**32 - 1
+from learned_systems.validation import MAX_SEED, exact_whole_number
 
 
 @dataclass
@@ -158,20 +155,6 @@ def fixed_to_baselines(
     return ranking
 
 
-def _whole_number(name: str, value: object, low: int, high: int | None = None) -> int:
-    """``value`` as an int from ``low`` to ``high``, or a TypeError / ValueError naming it."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a whole number, got {value!r}")
-    try:
-        number = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"{name} must be a whole number, got {value!r}") from None
-    if number < low or (high is not None and number > high):
-        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
-        raise InputError(f"{name} must be a whole number {bounds}, got {number}")
-    return number
-
-
 def check_run_arguments(tuner: str | Tuner, trials: int, seed: int) -> str:
     """Refuse a tuner, trial count or seed no run can take, before any measurement is made
     (an unknown tuner was found only after the baselines had been measured and stored); return
@@ -189,8 +172,8 @@ def check_run_arguments(tuner: str | Tuner, trials: int, seed: int) -> str:
                 "'name', which its trials are stored (and resumed) under"
             )
         name = check_tuner_name(tuner.name)
-    _whole_number("trials", trials, 1)
-    _whole_number("seed", seed, 0, MAX_SEED)
+    exact_whole_number("trials", trials, 1)
+    exact_whole_number("seed", seed, 0, MAX_SEED)
     return name
 
 
@@ -516,7 +499,7 @@ def tune_in_turns(
     twice = [pair for pair, count in Counter(tuple(pair) for pair in runs).items() if count > 1]
     if twice:  # (two tuners of one name and seed would write over each other's trials)
         raise InputError(f"runs name {twice[0]!r} more than once: each (tuner name, seed) runs once")
-    _whole_number("turn", turn, 0)
+    exact_whole_number("turn", turn, 0)
     check_run_name(run)
     check_objective(objective)
     step = trials if turn == 0 or len(runs) == 1 else turn

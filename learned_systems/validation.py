@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
 
 from learned_systems.errors import InputError
+
+#: The largest seed a tuner takes: Optuna's sampler and the RL agent take 32-bit seeds.
+MAX_SEED = 2**32 - 1
 
 
 def _is_real(value: object) -> bool:
@@ -31,6 +35,22 @@ def whole_number(name: str, value: object, minimum: int, maximum: int | None = N
     if number is None or number < minimum or (maximum is not None and number > maximum):
         span = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
         raise InputError(f"{name} must be a whole number {span}, got {_shown(value)}")
+    return number
+
+
+def exact_whole_number(name: str, value: object, low: int, high: int | None = None) -> int:
+    """``value`` as an int from ``low`` to ``high`` when it is an int (Python's or numpy's, not a
+    bool: 3.0 is refused, as a seed or a trial count given as a float is a caller's slip); a
+    TypeError naming the parameter for another type, an InputError for one out of range."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a whole number, got {value!r}")
+    try:
+        number = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name} must be a whole number, got {value!r}") from None
+    if number < low or (high is not None and number > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise InputError(f"{name} must be a whole number {bounds}, got {number}")
     return number
 
 

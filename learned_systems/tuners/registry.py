@@ -17,7 +17,13 @@ from typing import Any, overload
 from learned_systems.config.knobs import KnobSpace
 from learned_systems.errors import InputError
 from learned_systems.tuners.base import Tuner
-from learned_systems.validation import qualified_name, refuse_taken_name, registered
+from learned_systems.validation import (
+    MAX_SEED,
+    exact_whole_number,
+    qualified_name,
+    refuse_taken_name,
+    registered,
+)
 
 #: ``factory(space, seed, trials)``: a tuner over ``space`` for a run of ``trials`` trials.
 TunerFactory = Callable[[KnobSpace, int, int], Tuner]
@@ -150,7 +156,17 @@ def tuner_factory(name: str) -> TunerFactory:
 
 def make_tuner(name: str, space: KnobSpace, seed: int, trials: int = 50) -> Tuner:
     """The tuner registered as ``name`` over ``space`` (ValueError listing the names for one
-    not registered; TypeError when its factory returns no tuner)."""
+    not registered; TypeError when its factory returns no tuner). ``seed`` is a whole number
+    from 0 to :data:`~learned_systems.validation.MAX_SEED` and ``trials`` one >= 1, checked
+    here as :func:`~learned_systems.tuning.run_tuning` checks them (numpy's and Optuna's own
+    refusals, "expected non-negative integer", named neither).
+
+    Raises:
+        TypeError: ``seed`` or ``trials`` is not an int (3.0 and True included).
+        InputError: one is out of range.
+    """
+    exact_whole_number("seed", seed, 0, MAX_SEED)
+    exact_whole_number("trials", trials, 1)
     made = tuner_factory(name)(space, seed, trials)
     return check_tuner(made, f"what tuner {name!r}'s factory returned")
 

@@ -396,7 +396,7 @@ def _checked_options(
     from learned_systems.config.factory import DEFAULT_WORKLOADS
     from learned_systems.tuners import available_tuners
     from learned_systems.tuners.registry import check_factory_signature, tuner_factory
-    from learned_systems.tuning import MAX_SEED
+    from learned_systems.validation import MAX_SEED
 
     if system not in SYSTEMS:
         raise _BadInput(f"unknown system {system!r}: expected one of {list(SYSTEMS)}")

@@ -239,3 +239,23 @@ def test_a_tuners_code_is_kept_as_it_registered(tmp_path, monkeypatch) -> None: 
     assert registry.loaded_tuner_text("loaded") == text.encode()
     assert not registry.is_builtin_tuner("loaded") and registry.is_builtin_tuner("random")
     assert registry.loaded_tuner_text("random") is None  # (the package's version is its code)
+
+
+@pytest.mark.parametrize(("seed", "trials", "error", "said"), [
+    (-1, 10, ValueError, "seed must be a whole number from 0 to 4294967295, got -1"),
+    (2**33, 10, ValueError, "seed must be a whole number from 0 to 4294967295"),
+    (3.0, 10, TypeError, "seed must be a whole number, got 3.0"),
+    (True, 10, TypeError, "seed must be a whole number, got True"),
+    (0, 0, ValueError, "trials must be a whole number of at least 1, got 0"),
+])  # fmt: skip
+def test_make_tuner_checks_seed_and_trials_as_run_tuning_does(seed: object, trials: object, error: type,
+                                                                said: str) -> None:
+    """make_tuner passed them on unchecked: numpy said "expected non-negative integer" for -1 and
+    Optuna "Seed must be between 0 and 2**32 - 1" for 2**33, naming neither the argument nor
+    the call; run_tuning refused the same values in its own words."""
+    import re
+
+    for name in ("random", "optuna"):
+        with pytest.raises(error, match=re.escape(said)):
+            make_tuner(name, sqlite_space(), seed, trials)  # type: ignore[arg-type]
+    assert make_tuner("random", sqlite_space(), np.int64(2**32 - 1), 5) is not None  # (numpy ints are ints)
