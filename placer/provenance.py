@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-
 #: Environment variables that change what a recorded run computes or reads (threads of the math
 #: libraries and numba, hashing, the GPUs seen, cuBLAS's determinism, the default suite): a
 #: command named on a results page carries those set (:func:`environment_prefix`), as it was

@@ -41,7 +41,6 @@ def test_each_seeds_final_model_is_recorded_and_a_finished_seed_is_not_trained_a
     from netlists.generate import default_design
     from placer.algorithms.base import get_placer
     from placer.cost.proxy import evaluate
-
     from placer.provenance import environment_prefix
 
     out = tmp_path / "out"
