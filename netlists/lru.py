@@ -44,6 +44,10 @@ class LruCache(Generic[K, V]):
             self._entries.popitem(last=False)
         return value
 
+    def __iter__(self) -> Iterator[K]:
+        """The keys held, least recently used first (a snapshot: the cache may change while it is read)."""
+        return iter(list(self._entries))
+
     def values(self) -> Iterator[V]:
         """The entries held, least recently used first."""
         return iter(list(self._entries.values()))

@@ -275,6 +275,6 @@ def test_the_env_keeps_the_objectives_of_its_most_recent_datasets(monkeypatch: p
     for name in ("uniform", "normal", "uniform", "books"):
         env.reset(seed=0, options={"dataset": name})
     assert list(env._objectives) == ["uniform", "books"]
-    kept = env._objectives["uniform"]
+    kept = env._objectives.get("uniform")
     env.reset(seed=0, options={"dataset": "uniform"})
-    assert env._objectives["uniform"] is kept and env.objective is kept
+    assert env._objectives.get("uniform") is kept and env.objective is kept

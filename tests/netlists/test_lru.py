@@ -14,7 +14,7 @@ def test_the_least_recently_used_entry_is_dropped_first() -> None:
     assert cache.get("a") == 1  # "a" now the most recent: "b" goes next
     cache.put("c", 3)
     assert "b" not in cache and "a" in cache and "c" in cache and len(cache) == 2
-    assert list(cache.values()) == [1, 3]
+    assert list(cache.values()) == [1, 3] and list(cache) == ["a", "c"]
 
 
 def test_putting_a_held_key_again_makes_it_recent_and_replaces_it() -> None:
