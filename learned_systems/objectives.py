@@ -12,12 +12,12 @@ import dataclasses
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from learned_systems.config.knobs import KnobSpace, config_key
+from learned_systems.config.knobs import KnobError, KnobSpace, config_key
 from learned_systems.config.trial import (
     TrialResult,
     WrongAnswerError,
@@ -184,6 +184,8 @@ def index_parameters(config: dict[str, Any], space: KnobSpace | None = None) -> 
         KnobError: an unknown knob or kind, or a value outside its knob's range.
     """
     space = index_space() if space is None else space
+    if not isinstance(config, Mapping):  # (dict(None) read a bare TypeError)
+        raise KnobError(f"an index configuration is a dict of knob values, got {type(config).__name__}")
     config = space.validate(dict(config))
     kind = config["kind"]
     return kind, {k.name: config[k.name] for k in space.knobs if k.applies_when == ("kind", kind)}

@@ -1,4 +1,4 @@
-"""The chip: netlist data model, file formats, generators (the lowest layer; numpy only).
+"""The chip: netlist data model, file formats, generators (the lowest layer: numpy, and networkx for the graph views).
 
 Where to start: :func:`netlists.io.load_design` reads a Circuit Training ``netlist.pb.txt``
 with its ``.plc`` (or a Bookshelf ``.aux``) into an immutable :class:`netlists.model.Netlist`

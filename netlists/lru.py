@@ -9,6 +9,7 @@ may use it (``netlists`` imports nothing of ours).
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from typing import Generic, TypeVar
@@ -23,17 +24,22 @@ class LruCache(Generic[K, V]):
     """At most ``most`` entries; :meth:`get` and :meth:`put` make an entry the most recent."""
 
     def __init__(self, most: int) -> None:
-        if isinstance(most, bool) or not isinstance(most, int) or most < 1:
-            raise InputError(f"an LRU cache holds at least 1 entry, got most={most!r}")
-        self.most = most
+        try:
+            whole = operator.index(most) if not isinstance(most, bool) else 0
+        except TypeError:
+            whole = 0
+        if whole < 1:
+            raise InputError(f"an LRU cache holds a whole number of entries, at least 1, got most={most!r}")
+        self.most = whole
         self._entries: OrderedDict[K, V] = OrderedDict()
 
-    def get(self, key: K) -> V | None:
-        """The entry for ``key`` (now the most recent), or None when it is not held."""
-        value = self._entries.get(key)
-        if value is not None:
-            self._entries.move_to_end(key)
-        return value
+    def get(self, key: K, default: V | None = None) -> V | None:
+        """The entry for ``key`` (now the most recent), or ``default`` when it is not held (a
+        held None is returned and made recent like any other value)."""
+        if key not in self._entries:
+            return default
+        self._entries.move_to_end(key)
+        return self._entries[key]
 
     def put(self, key: K, value: V) -> V:
         """Hold ``value`` under ``key`` as the most recent entry, dropping the least recently

@@ -16,9 +16,9 @@ from typing import Any
 
 #: Environment variables that change what a recorded run computes or reads (threads of the math
 #: libraries and numba, hashing, the GPUs seen, cuBLAS's determinism, the default suite): a
-#: command named on a results page carries those set (:func:`environment_prefix`), as it was
-#: typed (``OMP_NUM_THREADS=1 python ...``); a reader who reran it without them got other
-#: timings or another suite.
+#: command named on a results page carries those set (:func:`environment_prefix`) in front,
+#: typed or inherited alike (``OMP_NUM_THREADS=1 python ...``); a reader who reran it without
+#: them got other timings or another suite.
 RESULT_ENVIRONMENT = (
     "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS", "PYTHONHASHSEED",
     "CUDA_VISIBLE_DEVICES", "CUBLAS_WORKSPACE_CONFIG", "PLACER_BENCHMARKS",

@@ -165,9 +165,10 @@ def make_tuner(name: str, space: KnobSpace, seed: int, trials: int = 50) -> Tune
         TypeError: ``seed`` or ``trials`` is not an int (3.0 and True included).
         InputError: one is out of range.
     """
+    factory = tuner_factory(name)  # (an unknown name said first, as run_tuning says it)
     exact_whole_number("seed", seed, 0, MAX_SEED)
     exact_whole_number("trials", trials, 1)
-    made = tuner_factory(name)(space, seed, trials)
+    made = factory(space, seed, trials)
     return check_tuner(made, f"what tuner {name!r}'s factory returned")
 
 

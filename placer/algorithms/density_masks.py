@@ -104,8 +104,12 @@ class DensityMaskCache:
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         if capacity < 1:
             raise InputError(f"capacity must be at least 1, got {capacity}")
-        self.capacity = int(capacity)
-        self._designs: LruCache[tuple[Any, ...], DensityMasks] = LruCache(self.capacity)
+        self._designs: LruCache[tuple[Any, ...], DensityMasks] = LruCache(int(capacity))
+
+    @property
+    def capacity(self) -> int:
+        """The most designs held (fixed when the cache is made)."""
+        return self._designs.most
 
     def masks(self, canvas: Canvas, col_x: np.ndarray, row_y: np.ndarray, soft_prefix: np.ndarray) -> DensityMasks:
         """The design's :class:`DensityMasks`, the cached one when its content was seen among
@@ -126,4 +130,4 @@ class DensityMaskCache:
         return len(self._designs)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_designs": LruCache(self.capacity)}
+        return {**self.__dict__, "_designs": LruCache(self._designs.most)}

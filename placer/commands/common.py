@@ -343,7 +343,8 @@ def typed_command() -> str:
     """This process's command line as typed, shell-quoted, its program shown as ``placer`` (the
     console script's full path, or ``python -m placer``'s ``__main__.py``, says nothing more):
     named on a page the command writes, it says how to make the page again; the environment
-    variables that change its results come first, as typed (:func:`placer.provenance.environment_prefix`)."""
+    variables set that change its results come first, typed or inherited alike
+    (:func:`placer.provenance.environment_prefix`)."""
     import shlex
 
     from placer.provenance import environment_prefix

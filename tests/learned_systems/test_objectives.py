@@ -265,6 +265,6 @@ def test_index_parameters_validate_and_fill_in_the_defaults() -> None:
     assert kind == "pgm" and params["epsilon"] == 64 and "num_models" not in params  # (RMI's knobs dropped)
     kind, params = objectives.index_parameters({})
     assert kind == objectives.index_space().defaults()["kind"] and params
-    for config in ({"kind": "nope"}, {"kind": "pgm", "epsilon": 1}, {"kind": "pgm", "bogus": 3}):
+    for config in ({"kind": "nope"}, {"kind": "pgm", "epsilon": 1}, {"kind": "pgm", "bogus": 3}, None, "pgm"):
         with pytest.raises(KnobError):
             objectives.index_parameters(config)

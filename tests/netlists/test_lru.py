@@ -36,5 +36,17 @@ def test_a_missing_key_reads_none_and_clear_empties() -> None:
 
 @pytest.mark.parametrize("most", [0, -1, 1.5, True, "2"])
 def test_a_size_below_one_or_not_whole_is_refused(most: object) -> None:
-    with pytest.raises(InputError, match="at least 1 entry"):
+    with pytest.raises(InputError, match="at least 1, got most="):
         LruCache(most)  # type: ignore[arg-type]
+
+
+def test_numpy_sizes_are_whole_numbers_and_a_held_none_is_recent_like_any_value() -> None:
+    import numpy as np
+
+    cache: LruCache[str, int | None] = LruCache(np.int64(2))  # type: ignore[arg-type]
+    assert cache.most == 2 and type(cache.most) is int
+    cache.put("a", None)
+    cache.put("b", 1)
+    assert cache.get("a", 5) is None  # (held: its None, not the default, and now the most recent)
+    cache.put("c", 2)
+    assert "a" in cache and "b" not in cache and cache.get("zz", 7) == 7
