@@ -6,7 +6,8 @@ the placement policy allocates and frees tensors of 32-64 MiB for every minibatc
 full-resolution convolutions' activations and gradients: 256 x 16 x 64 x 64 floats is 64 MiB),
 so each of them was mapped, zero-filled by the kernel one 4 KiB page fault at a time and
 unmapped again: 5.4 million page faults and 10 s of system time in the 25 s of CPU one update
-of ``placer train --netlist default`` took (rollouts of 512 steps x 2 envs). Inside
+of ``placer train --netlist default`` took (rollouts of 512 steps x 2 envs) when this was
+written; 2.2 million and 5 s of 15.5 s with today's policy (``experiments/results/ppo_update_speed.md``). Inside
 :func:`large_blocks_reused` those requests come from the heap and a freed block stays there
 for the next one. Only where memory comes from changes, not a single computed bit. The price:
 the heap keeps the update's peak between updates, handed back when the block ends. In
