@@ -56,9 +56,9 @@ def how_to_apply(
                       for name, value in server_settings(config).items()],
         }
     if system == "index":
-        from learned_systems.objectives import index_parameters
+        from learned_systems.objectives import validated_index_parameters
 
-        kind, params = index_parameters(dict(config), space)
+        kind, params = validated_index_parameters(config, space)  # (validated above)
         args = ", ".join(f"{name}={value!r}" for name, value in params.items())
         return {
             "how": "build it over the sorted uint64 keys (learned_systems.index)",

@@ -186,9 +186,14 @@ def index_parameters(config: dict[str, Any], space: KnobSpace | None = None) -> 
     space = index_space() if space is None else space
     if not isinstance(config, Mapping):  # (dict(None) read a bare TypeError)
         raise KnobError(f"an index configuration is a dict of knob values, got {type(config).__name__}")
-    config = space.validate(dict(config))
-    kind = config["kind"]
-    return kind, {k.name: config[k.name] for k in space.knobs if k.applies_when == ("kind", kind)}
+    return validated_index_parameters(space.validate(dict(config)), space)
+
+
+def validated_index_parameters(full: Mapping[str, Any], space: KnobSpace) -> tuple[str, dict[str, Any]]:
+    """:func:`index_parameters` of a configuration ``space.validate`` has already given (every
+    knob present and in range): for callers that validated it themselves, not validated again."""
+    kind = full["kind"]
+    return kind, {k.name: full[k.name] for k in space.knobs if k.applies_when == ("kind", kind)}
 
 
 class IndexObjective:
@@ -285,7 +290,7 @@ class IndexObjective:
         full = self.space.validate(config)
         started = time.perf_counter()
         try:
-            kind, params = index_parameters(full, self.space)
+            kind, params = validated_index_parameters(full, self.space)
             index = build_index(kind, self.keys, **params)
             found = index.lookup(self.queries)
             if not np.array_equal(found, self.expected):

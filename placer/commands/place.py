@@ -553,9 +553,10 @@ def _pl_text_or_fallback(
 
 
 def _cost_table(
-    name: str, method: str, seed: int, seconds: float, before: _Costs, after: _Costs, area_unit: str = "µm²"
+    name: str, method: str, seed: int, seconds: float, before: _Costs, after: _Costs, area_unit: str
 ) -> Table:
-    """The table of the start's and the result's cost terms, timing and legality."""
+    """The table of the start's and the result's cost terms, timing and legality (areas in
+    ``area_unit``, the design's :attr:`~netlists.model.Netlist.area_unit`)."""
     table = Table(title=f"{name}: {method}, seed {seed}, {seconds:.1f} s")
     table.add_column("term")
     table.add_column("initial", justify="right")
