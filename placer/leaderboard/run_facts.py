@@ -35,8 +35,8 @@ def ok_runs_with_facts(runs: pd.DataFrame) -> pd.DataFrame:
     commit they were made at (``+dirty``: with uncommitted changes): what :func:`with_run_facts`
     and :func:`run_fact_notes` read, made once per page."""
     ok = ok_rows(runs, _READ)  # (the columns read, not a copy of every column of every run)
-    if not runs.empty:
-        ok = ok.assign(method=method_labels(runs))
+    if not runs.empty:  # (labels of the ok rows only: assigned to an empty frame, a Series brought its whole index)
+        ok = ok.assign(method=method_labels(runs).loc[ok.index])
     ok = ok.reindex(columns=_READ)
     commit = ok["git_commit"].where(ok["git_commit"].notna() & (ok["git_commit"].astype(str) != ""))
     dirty = pd.to_numeric(ok["git_dirty"], errors="coerce").fillna(0) > 0

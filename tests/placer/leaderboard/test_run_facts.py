@@ -50,3 +50,14 @@ def test_runs_recording_no_facts_leave_every_column_blank() -> None:
     runs = _runs([{"design": "d1", "method": "aa", "seed": s} for s in range(3)])
     facts = with_run_facts(pd.DataFrame({"design": ["d1"], "method": ["aa"]}), ok_runs_with_facts(runs))
     assert facts[["git_commit", "jobs", "host", "cpu_count", "cpu_model"]].isna().all().all()
+
+
+def test_only_ok_runs_are_read_also_when_none_is_ok() -> None:
+    """With no ok run, the method labels assigned to the empty frame brought every failed run
+    back as a row of nothing (a commit ``none`` on a host not recorded), which the quality page
+    then described as the runs' making."""
+    runs = _runs([{"design": "d1", "method": "aa", "seed": 0, "git_commit": "abc"},
+                  {"design": "d1", "method": "aa", "seed": 1, "git_commit": "abc"}])
+    assert ok_runs_with_facts(runs.assign(status="failed")).empty
+    mixed = runs.assign(status=["failed", "ok"])
+    assert list(ok_runs_with_facts(mixed).index) == [1]
