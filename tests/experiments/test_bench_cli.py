@@ -846,3 +846,24 @@ def test_a_postgres_run_stored_by_the_older_bench_is_refused_saying_so(tmp_path:
             assert store.stored_settings("no such run") is None
     finally:
         backend.close()
+
+
+def test_the_quality_page_names_the_commits_machines_and_load_its_runs_were_made_with() -> None:
+    """The page named no commit: the recorded 60 s table mixed batches of three commits and had
+    to be told so by hand; a column made by two commits now gets the leaderboard's note."""
+    import pandas as pd
+
+    placement_quality = _bench_module("placement_quality")
+    runs = pd.DataFrame(
+        {"design": ["d1", "d1", "d2"], "method": ["sa", "refine", "sa"], "seed": 0, "budget_s": 60.0,
+         "status": "ok", "proxy": [0.9, 0.8, 0.7], "seconds": 60.0, "cpu_s": [59.0, 58.0, 20.0],
+         "load_1m": [0.5, 2.25, 1.0], "jobs": 2, "host": "vm", "cpu_count": 2, "cpu_model": "AMD EPYC",
+         "git_commit": ["a" * 40, "a" * 40, "b" * 40], "git_dirty": [0, 0, 1],
+         "overlap_area": 0.0, "out_of_canvas": 0.0}
+    )
+    first, *notes = placement_quality.made_with(runs)
+    assert first == (f"Runs made at git commit {'a' * 10}, {'b' * 10}+dirty on vm (AMD EPYC, 2 CPUs), "
+                     "2 runs at once; 1-minute load average 0.5-2.2 at their starts.")
+    assert any("`sa`: " in n and "more than one version of the code" in n for n in notes), notes
+    assert any("d2/sa (1 of 1 seed(s), CPU/wall down to 0.33)" in n for n in notes), notes
+    assert placement_quality.made_with(runs.assign(status="failed")) == []
