@@ -112,10 +112,11 @@ class Refine(Placer):
         lookahead, lookahead_quantile: weight (0.5; 0 turns it off) and threshold quantile
             (0.8) of the look-ahead congestion term of
             :func:`~placer.algorithms.anneal.anneal`. With it, ``global_refine`` at 60 s
-            per design went 27.8 % below ``initial`` on the shared suite
-            (``experiments/results/placement_quality_60s.md``), 25.5 % without it in the run
-            before (that file as of commit 34c2eba); both from the analytical start of
-            2026-12-01, before the analytical changes of 2026-12-05.
+            per design went 27.8 % below ``initial`` on the shared suite, 25.5 % without it
+            in the run before (``experiments/results/placement_quality_60s.md`` as of commits
+            34c2eba and 6f9d953; both from the analytical start of 2026-12-01, before the
+            analytical changes of 2026-12-05); with today's start 28.6 % (that file now,
+            recorded at e707b19).
         density_lookahead, density_lookahead_quantile: the same term for the density cost
             (weight 0.0, i.e. off; quantile 0.8). Measured once with ``global_refine`` at 90 s
             on ibm01/03/08/10 (sum of proxies; not kept as a table): 0 -> 3.3340, 0.5 ->
