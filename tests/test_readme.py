@@ -1,4 +1,5 @@
-"""The README's learned-systems example runs as written (keeps the README true)."""
+"""The examples of the README and the docs pages run as written, and the pages say what they
+must (keeps them true)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,35 @@ import os
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+LEARNED, LIBRARY, EXTENDING = DOCS / "learned_systems.md", DOCS / "library.md", DOCS / "extending.md"
+BENCHMARKS = DOCS / "benchmarks.md"
 
 
-def _python_block(section: str, index: int = 0) -> str:
-    """The ``index``-th ```python block after the heading ``section`` (0: the first)."""
-    text = README.read_text()
-    start = text.index(f"## {section}\n")
-    blocks = re.findall(r"```python\n(.*?)```", text[start:], flags=re.S)
-    assert len(blocks) > index, f"no python example {index} under '## {section}'"
+def _section(page: Path, heading: str) -> str:
+    """The text of ``page`` under the heading ``heading`` (of any level), up to the next heading
+    of that level or above; a ``#`` line inside a code block is no heading."""
+    lines = page.read_text().splitlines(keepends=True)
+    fenced, start, level = False, None, 0
+    for number, line in enumerate(lines):
+        if line.startswith("```"):
+            fenced = not fenced
+            continue
+        found = None if fenced else re.match(r"(#+) (.*)", line)
+        if found and start is not None and len(found.group(1)) <= level:
+            return "".join(lines[start:number])
+        if found and start is None and found.group(2).rstrip() == heading:
+            start, level = number + 1, len(found.group(1))
+    assert start is not None, f"no heading '{heading}' in {page.name}"
+    return "".join(lines[start:])
+
+
+def _python_block(page: Path, section: str, index: int = 0) -> str:
+    """The ``index``-th ```python block of ``page`` under the heading ``section`` (0: the first)."""
+    blocks = re.findall(r"```python\n(.*?)```", _section(page, section), flags=re.S)
+    assert len(blocks) > index, f"no python example {index} under '{section}' in {page.name}"
     return blocks[index]
 
 
@@ -25,7 +46,7 @@ def test_learned_systems_example_runs(tmp_path, monkeypatch):
 
     with warnings.catch_warnings():  # (the env was left to the collector: "Implicitly cleaning up")
         warnings.simplefilter("error", ResourceWarning)
-        exec(compile(_python_block("Learned systems"), "README.md", "exec"), scope)  # noqa: S102
+        exec(compile(_python_block(LEARNED, "Learned systems"), str(LEARNED), "exec"), scope)  # noqa: S102
     assert scope["env"].unwrapped._closed, "the example leaves its env open"
     assert scope["positions"].shape == (100_000,)
     assert scope["info"]["ok"] and scope["reward"] > 0
@@ -36,14 +57,14 @@ def test_cost_example_runs(tmp_path, monkeypatch):
     """It loaded "netlist.pb.txt.gz" from the current folder: pasted as written, it failed."""
     monkeypatch.chdir(tmp_path)
     scope: dict = {}
-    exec(compile(_python_block("Using the library"), "README.md", "exec"), scope)  # noqa: S102
+    exec(compile(_python_block(LIBRARY, "Using the library"), str(LIBRARY), "exec"), scope)  # noqa: S102
     assert scope["ev"].cost.proxy <= scope["evaluate"](scope["netlist"], scope["placement"]).proxy
 
 
 def test_agent_example_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     scope: dict = {}
-    exec(compile(_python_block("Your own placement agent"), "README.md", "exec"), scope)  # noqa: S102
+    exec(compile(_python_block(LIBRARY, "Your own placement agent"), str(LIBRARY), "exec"), scope)  # noqa: S102
     assert -scope["reward"] == scope["info"]["cost"]["proxy"] and (tmp_path / "greedy.plc").is_file()
 
 
@@ -61,9 +82,9 @@ def test_method_example_registers_places_and_runs_from_the_cli(tmp_path, monkeyp
     base.available_placers()  # the built-in methods registered first: a copy made before they
     # were (this test run first) was put back without them, and later tests found 'sa' unknown
     monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))  # (the example's method, then gone)
-    code = _python_block("Your own placement method")
+    code = _python_block(EXTENDING, "Your own placement method")
     scope: dict = {"__name__": "__main__"}  # (python jitter.py)
-    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102
+    exec(compile(code, str(EXTENDING), "exec"), scope)  # noqa: S102
     assert check_legality(scope["netlist"], scope["result"]).legal
     plugin = tmp_path / "jitter.py"
     plugin.write_text(code)  # saved as written: imported (as the CLI loads it), it runs no example
@@ -96,9 +117,9 @@ def test_extending_learned_systems_example_runs_and_its_tuner_plugs_into_the_cli
     monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))  # (the example's, then gone)
     monkeypatch.setattr(kinds, "_KINDS", dict(kinds._KINDS))
     monkeypatch.setattr(datasets, "GENERATORS", dict(datasets.GENERATORS))
-    code = _python_block("Extending learned_systems")
+    code = _python_block(EXTENDING, "Extending learned_systems")
     scope: dict = {"__name__": "__main__"}  # (python extend.py)
-    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102
+    exec(compile(code, str(EXTENDING), "exec"), scope)  # noqa: S102
     found, toy = scope["found"], scope["toy"]
     assert found.tuner == "coord" and found.failed == 0 and len(found.best_so_far) == 20
     assert set(scope["space"].knob("kind").choices) == {"pgm", "rmi", "sampled"}
@@ -132,14 +153,14 @@ def test_the_python_tuning_example_stores_the_trials_of_the_command_it_names(tmp
     from placer.cli import app
 
     monkeypatch.chdir(tmp_path)
-    code = _python_block("Learned systems", 1)
-    words = " ".join(README.read_text().split())
+    code = _python_block(LEARNED, "Learned systems", 1)
+    words = " ".join(LEARNED.read_text().split())
     assert "--seed 2 --out runs/index-counted" in words
     # the earlier CLI example's rl run of the same name, measured costs, must not be its store:
-    # run in README order the Python example ended in a SettingsMismatch traceback
+    # run in the page's order the Python example ended in a SettingsMismatch traceback
     assert "--tuner rl --trials 30 --out runs/index " in words and '"runs/index/' not in code
     scope: dict = {}
-    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102
+    exec(compile(code, str(LEARNED), "exec"), scope)  # noqa: S102
     assert scope["kind"] in ("pgm", "rmi") and set(scope["params"]) < set(scope["summary"].best_config)
     command = ["tune", "--system", "index", "--workload", "lognormal", "--rows", "20000", "--index-cost", "counted",
                "--tuner", "optuna", "--trials", "6", "--seed", "2", "--out", "cli", "--quiet"]
@@ -152,10 +173,30 @@ def test_the_python_tuning_example_stores_the_trials_of_the_command_it_names(tmp
     assert again.resumed == 6
 
 
-def test_every_benchmark_script_is_in_the_readme_table() -> None:
+def test_every_benchmark_script_is_in_the_benchmarks_table() -> None:
     """plot_speed.py and tuning_env_actions.py were left out of the table."""
-    bench = README.parent / "experiments" / "bench"
-    listed = set(re.findall(r"^\| `([a-z_]+\.py)` \|", README.read_text(), flags=re.MULTILINE))
+    bench = ROOT / "experiments" / "bench"
+    listed = set(re.findall(r"^\| `([a-z_]+\.py)` \|", BENCHMARKS.read_text(), flags=re.MULTILINE))
     scripts = {path.name for path in bench.glob("*.py") if not path.name.startswith("_")}
     assert scripts - listed == set()
     assert listed - scripts == set()
+
+
+def test_the_front_page_example_runs(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(_python_block(README, "From Python"), str(README), "exec"), scope)  # noqa: S102
+    printed = float(capsys.readouterr().out.split()[-1])
+    assert printed == scope["evaluate"](scope["netlist"], scope["placement"]).proxy > 0
+    assert scope["env"].observation_space.contains(scope["obs"])
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_set_up_commands_are_the_ones_ci_runs() -> None:
+    """.ci/run runs the README's install command (without ``placer demo``) and its ``pytest``:
+    the front page keeps the two commands as they are."""
+    setup = _section(README, "Set-up (two commands)")
+    block = re.findall(r"```bash\n(.*?)```", setup, flags=re.S)
+    assert block and block[0].splitlines() == ['pip install "torch==2.13.0" -e ".[dev]" && placer demo', "pytest"]
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert 'pip install --quiet "torch==2.13.0" -e ".[dev]"' in ci and "pytest" in ci
