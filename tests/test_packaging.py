@@ -33,9 +33,10 @@ def test_envs_wins_over_a_shadowing_package_earlier_on_the_path(tmp_path: Path) 
     assert out.stdout == "True"
 
 
-def test_the_licence_ships_in_the_wheel_and_the_sdist_with_the_postgres_script(tmp_path: Path) -> None:
+def test_the_licence_ships_in_the_wheel_and_the_sdist_with_the_postgres_script_and_docs(tmp_path: Path) -> None:
     """pyproject declared Apache-2.0 and no file held its text; the sdist lacked the
-    ``.ci/install-postgres.sh`` that the README tells machines without PostgreSQL to run."""
+    ``.ci/install-postgres.sh`` that docs/setup.md tells machines without PostgreSQL to run, and
+    carried the README without the docs/ pages it links to."""
     import tarfile
     import zipfile
 
@@ -48,7 +49,8 @@ def test_the_licence_ships_in_the_wheel_and_the_sdist_with_the_postgres_script(t
     sdist_name, wheel_name = build.stdout.split()
     with tarfile.open(tmp_path / sdist_name) as sdist:
         inside = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
-    assert {"LICENSE", ".ci/install-postgres.sh", "README.md"} <= inside
+    pages = {f"docs/{page.name}" for page in (root / "docs").glob("*.md")}
+    assert pages and {"LICENSE", ".ci/install-postgres.sh", "README.md", *pages} <= inside
     with zipfile.ZipFile(tmp_path / wheel_name) as wheel:
         licences = [name for name in wheel.namelist() if name.endswith(".dist-info/licenses/LICENSE")]
         assert licences and "Apache License" in wheel.read(licences[0]).decode()
