@@ -67,7 +67,7 @@ MAX_KEYS = 1_000_000_000
 
 #: The key distributions by dataset name: ``generate(rng, n)`` returns ``n`` keys as a uint64
 #: array in any order (:func:`generate_keys` sorts them), drawn from ``rng`` so that a seed
-#: repeats them. One of one's own is added under its name (README, "Extending learned_systems").
+#: repeats them. One of one's own is added under its name (docs/extending.md, "Extending learned_systems").
 GENERATORS: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
     "uniform": _uniform,
     "normal": _normal,

@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-#: The modules of the API the README and the notebooks use.
+#: The modules of the API the README, the docs/ pages and the notebooks use.
 API_MODULES = [
     "netlists.io", "netlists.model", "netlists.generate", "netlists.graph", "netlists.formats.plc",
     "placer.cost.proxy", "placer.cost.incremental", "placer.cost.timing", "placer.cost.timing_incremental",

@@ -15,7 +15,7 @@ trials proposed otherwise from its 14th or 31st trial on).
 
 No pickle, although Optuna documents pickling a sampler for this: the state is numbers in JSON,
 read with ``json`` and checked before use, so ``results.sqlite`` stays a file that is only
-parsed, never executed, as the README promises for results databases. A run folder is the
+parsed, never executed, as docs/cli.md promises for results databases. A run folder is the
 user's own and documented as trusted (a training run's ``last_state.pkl`` is a pickle, as an
 SB3 model's ``.zip`` is), so a pickle there would have been within the documented trust; but a
 results database is also copied and shared on its own, and unpickling a state from it would run

@@ -716,7 +716,7 @@ def _warm_legalizer(netlist: Netlist, placement: Placement) -> None:
 
 #: The options that end a run after so many steps (for :func:`warm_up`): a plugin method that
 #: reads one of them is warmed up with them set small and up to 60 s; one that reads none, for
-#: 3 s (the README's "Your own placement method" names them).
+#: 3 s (docs/extending.md's "Your own placement method" names them).
 RUN_LENGTH_OPTIONS = ("max_steps", "max_iterations", "iterations")
 
 #: Options that make a method's run short whatever budget it has (for :func:`warm_up`): the

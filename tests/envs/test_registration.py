@@ -15,7 +15,7 @@ def test_a_spawned_worker_makes_the_env_from_the_envs_colon_id() -> None:
     """A spawned worker (SB3's SubprocVecEnv with spawn or forkserver, AsyncVectorEnv with
     context="spawn": macOS's default) starts a fresh interpreter that runs ``import envs`` only
     when the main script does so at its top level (here pytest's does not), so "placer/..." may
-    be unknown there; "envs:placer/..." imports envs first (as the README says)."""
+    be unknown there; "envs:placer/..." imports envs first (as docs/setup.md says)."""
     make = functools.partial(gym.make, "envs:placer/IndexTuning-v0", datasets=("uniform",), mode="cost",
                              keys=1_000, queries=100)
     vec = AsyncVectorEnv([make, make], context="spawn")

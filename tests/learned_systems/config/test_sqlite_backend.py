@@ -142,7 +142,7 @@ def _durable_combinations() -> list[dict]:
 )
 def test_the_durable_space_loses_no_commit_when_the_process_is_killed(tmp_path, settings):
     """A writer killed (SIGKILL) mid-stream loses no transaction whose COMMIT returned, and the
-    file stays intact: what "durable" promises for SQLite (README: process crashes)."""
+    file stays intact: what "durable" promises for SQLite (docs/learned_systems.md: process crashes)."""
     import json
     import signal
     import subprocess

@@ -544,7 +544,7 @@ def test_an_unknown_method_or_design_reads_without_quotes_and_is_still_a_keyerro
 
 @pytest.mark.parametrize("name", ["sa", "refine", "fd"])
 def test_a_method_run_in_threads_gives_each_seed_what_it_gives_alone(name: str, in_threads) -> None:  # type: ignore[no-untyped-def]
-    """The README tells library users the placers may run in several threads of one program;
+    """docs/library.md tells library users the placers may run in several threads of one program;
     a run ended by its step count (not the clock) repeats its seed there bit for bit."""
     netlist, placement = generate(10, 40, 12, seed=4)
     options = {"iterations": 20} if name == "fd" else {"max_steps": 1500}
