@@ -80,7 +80,7 @@ def made_with(runs: pd.DataFrame) -> list[str]:
     machines = sorted({_machine(h, m, n) for h, m, n in zip(ok["host"], ok["cpu_model"], ok["cpu_count"], strict=True)})
     load = ok["load_1m"].dropna()
     jobs = sorted({int(j) for j in pd.to_numeric(ok["jobs"], errors="coerce").dropna()})
-    line = (f"Runs made at git commit {', '.join(commits)}" + (" (`none`: not recorded)" if "none" in commits else "")
+    line = (f"The runs checked here were made at git commit{'s' if len(commits) > 1 else ''} {', '.join(commits)}" + (" (`none`: not recorded)" if "none" in commits else "")
             + f" on {', '.join(machines)}"
             + (f", {' or '.join(map(str, jobs))} runs at once" if jobs else "")
             + (f"; 1-minute load average {load.min():.1f}-{load.max():.1f} at their starts" if len(load) else "")

@@ -862,7 +862,7 @@ def test_the_quality_page_names_the_commits_machines_and_load_its_runs_were_made
          "overlap_area": 0.0, "out_of_canvas": 0.0}
     )
     first, *notes = placement_quality.made_with(runs)
-    assert first == (f"Runs made at git commit {'a' * 10}, {'b' * 10}+dirty on vm (AMD EPYC, 2 CPUs), "
+    assert first == (f"The runs checked here were made at git commits {'a' * 10}, {'b' * 10}+dirty on vm (AMD EPYC, 2 CPUs), "
                      "2 runs at once; 1-minute load average 0.5-2.2 at their starts.")
     assert any("`sa`: " in n and "more than one version of the code" in n for n in notes), notes
     assert any("d2/sa (1 of 1 seed(s), CPU/wall down to 0.33)" in n for n in notes), notes
