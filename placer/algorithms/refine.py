@@ -113,8 +113,8 @@ class Refine(Placer):
             (0.8) of the look-ahead congestion term of
             :func:`~placer.algorithms.anneal.anneal`. With it, ``global_refine`` at 60 s
             per design went 27.8 % below ``initial`` on the shared suite, 25.5 % without it
-            in the run before (``experiments/results/placement_quality_60s.md`` as of commits
-            34c2eba and 6f9d953; both from the analytical start of 2026-12-01, before the
+            in the run before (``experiments/results/placement_quality_60s.md`` at 6f9d953 and
+            at 34c2eba; both from the analytical start of 2026-12-01, before the
             analytical changes of 2026-12-05); with today's start 28.6 % (that file now,
             recorded at e707b19).
         density_lookahead, density_lookahead_quantile: the same term for the density cost
