@@ -96,7 +96,7 @@ class Refine(Placer):
             normalised); any move of :data:`~placer.algorithms.search_moves.MOVES` may be
             named. Swaps are left out by default: on the IBM designs about 2 in 1,000 were
             accepted, for almost no gain. Region moves (a macro into its optimal region) are
-            accepted 2.1-4.4x as often as shifts (``experiments/results/search_speed.md``); in
+            accepted 2.1-4.3x as often as shifts (``experiments/results/search_speed.md``); in
             a 90 s run on ibm01/03/08/10 (measured when they were added, not kept as a
             table) they lowered the proxy by 0.006 on average.
         start_factor: initial temperature, multiple of the mean uphill delta (0.002).
