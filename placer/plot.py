@@ -95,12 +95,6 @@ def design_origin(netlist: Netlist) -> tuple[float, float]:
     return float(origin[0]), float(origin[1])
 
 
-def coordinate_unit(netlist: Netlist) -> str:
-    """What the axes count in: :attr:`Netlist.length_unit` (µm, or a Bookshelf design's ``.pl``
-    units: its files say nothing of microns)."""
-    return netlist.length_unit
-
-
 def _counted(count: int, noun: str) -> str:
     """``1 port``, ``2 ports``."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
@@ -202,7 +196,7 @@ def draw_layout(ax: Axes, netlist: Netlist, placement: Placement, show_grid: boo
     if hidden:  # said on the picture (a panel sized to them showed nothing else), above the
         # axes: inside, the box hid the macros at the top of the canvas
         note = (f"{hidden} macro(s) / port(s) beyond this frame, not shown\n"
-                f"(up to {farthest:.3g} {coordinate_unit(netlist)} outside the canvas)")
+                f"(up to {farthest:.3g} {netlist.length_unit} outside the canvas)")
         ax.annotate(note, xy=(0.5, 1.0), xycoords="axes fraction", xytext=(0, 6), textcoords="offset points",
                     ha="center", va="bottom", fontsize=LEGEND_FONT, color=PORT_COLOR, zorder=5,
                     bbox={"facecolor": "white", "edgecolor": PORT_COLOR, "pad": 2})
@@ -330,7 +324,7 @@ def _frame(ax: Axes, netlist: Netlist, placement: Placement | None = None) -> tu
     ax.set_xlim(frame.x_lo + ox, frame.x_hi + ox)
     ax.set_ylim(frame.y_lo + oy, frame.y_hi + oy)
     ax.set_aspect("equal")
-    unit = coordinate_unit(netlist)
+    unit = netlist.length_unit  # (µm, or a Bookshelf design's .pl units)
     ax.set_xlabel(f"x ({unit})", fontsize=LABEL_FONT)
     ax.set_ylabel(f"y ({unit})", fontsize=LABEL_FONT)
     ax.tick_params(labelsize=TICK_FONT)
