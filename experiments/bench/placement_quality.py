@@ -49,7 +49,12 @@ from _cli import (
 )
 
 from placer.leaderboard import load_runs, read_leaderboard_csv
-from placer.leaderboard.run_facts import ok_runs_with_facts, run_fact_notes
+from placer.leaderboard.run_facts import (
+    machine_label,
+    ok_runs_with_facts,
+    run_fact_notes,
+    short_code,
+)
 from placer.leaderboard.table import best_seed_rows
 from placer.leaderboard.verify import failing_runs, verify_runs
 from placer.results import DB_NAME
@@ -57,10 +62,11 @@ from placer.results import DB_NAME
 TARGET = 0.30
 
 
-def verify(runs_dirs: list[Path], loaded: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per ok run of any of ``runs_dirs`` (``loaded``: their runs, read already): stored
-    and fresh proxy, legality, initial proxy (:func:`placer.leaderboard.verify.verify_runs`)."""
-    runs = verify_runs(load_runs(runs_dirs) if loaded is None else loaded)  # a run in several folders counts once
+def verify(runs_dirs: list[Path], loaded: pd.DataFrame) -> pd.DataFrame:
+    """One row per ok run of any of ``runs_dirs`` (``loaded``: :func:`load_runs` of them, where a
+    run in several folders counts once): stored and fresh proxy, legality, initial proxy
+    (:func:`placer.leaderboard.verify.verify_runs`)."""
+    runs = verify_runs(loaded)
     if runs.empty:
         raise ValueError(f"{', '.join(map(str, runs_dirs))}: no finished runs")
     return runs
@@ -75,9 +81,8 @@ def made_with(runs: pd.DataFrame) -> list[str]:
     ok = ok_runs_with_facts(runs)
     if ok.empty:
         return []
-    commits = sorted({c if c == "none" else c.split("+")[0][:10] + ("+dirty" if c.endswith("+dirty") else "")
-                      for c in ok["code"]})
-    machines = sorted({_machine(h, m, n) for h, m, n in zip(ok["host"], ok["cpu_model"], ok["cpu_count"], strict=True)})
+    commits = sorted(set(ok["code"].map(short_code)))
+    machines = sorted({machine_label(h, m, n) for h, m, n in zip(ok["host"], ok["cpu_model"], ok["cpu_count"], strict=True)})
     load = ok["load_1m"].dropna()
     jobs = sorted({int(j) for j in pd.to_numeric(ok["jobs"], errors="coerce").dropna()})
     line = (f"The runs checked here were made at git commit{'s' if len(commits) > 1 else ''} {', '.join(commits)}" + (" (`none`: not recorded)" if "none" in commits else "")
@@ -197,14 +202,6 @@ def report(runs: pd.DataFrame, kept: pd.DataFrame | None = None, kept_from: str 
             )
             lines.append(f"- {best_other} vs sa {where}: {_percent(gap)} lower proxy on average ({covered})")
     return "\n".join(lines) + "\n"
-
-
-def _machine(host: object, cpu_model: object, cpu_count: object) -> str:
-    """A run's machine as :func:`made_with` names it: its host, CPU model and core count."""
-    detail = [*([cpu_model] if isinstance(cpu_model, str) and cpu_model else []),
-              *([f"{int(cpu_count)} CPUs"] if isinstance(cpu_count, (int, float)) and cpu_count == cpu_count else [])]
-    name = host if isinstance(host, str) and host else "a host not recorded"
-    return f"{name} ({', '.join(detail)})" if detail else name
 
 
 def best_legal_seeds(runs: pd.DataFrame) -> pd.DataFrame:

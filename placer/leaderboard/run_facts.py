@@ -118,11 +118,27 @@ def _counted(values: pd.Series) -> str:
     return ", ".join(f"{v} ({n} run{'s' if n > 1 else ''})" for v, n in counts.items())
 
 
+def short_code(code: str) -> str:
+    """A run's ``code`` (:func:`ok_runs_with_facts`) as a page names it: the commit's first ten
+    characters, ``+dirty`` kept; ``none`` as it is."""
+    return code if code == "none" else code.split("+")[0][:10] + ("+dirty" if code.endswith("+dirty") else "")
+
+
+def machine_label(host: object, cpu_model: object, cpu_count: object) -> str:
+    """A machine as a page names it: its host, then its CPU model and core count where recorded
+    (``host (AMD EPYC, 2 CPUs)``); a missing host is "a host not recorded"."""
+    detail = [*([cpu_model] if isinstance(cpu_model, str) and cpu_model else []),
+              *([f"{cpu_count} CPUs"] if isinstance(cpu_count, str) and cpu_count else []),
+              *([f"{int(cpu_count)} CPUs"] if isinstance(cpu_count, (int, float)) and cpu_count == cpu_count else [])]
+    name = host if isinstance(host, str) and host else "a host not recorded"
+    return f"{name} ({', '.join(detail)})" if detail else name
+
+
 def _commit_mix_note(ok: pd.DataFrame) -> list[str]:
     """A note naming every column whose runs were made at more than one commit (a checkout
     with uncommitted changes, or one recording none, counting as another), with the commits:
     the header's list of commits did not say that one column held two versions of its code."""
-    short = ok["code"].map(lambda c: c if c == "none" else c.split("+")[0][:10] + ("+dirty" if c.endswith("+dirty") else ""))
+    short = ok["code"].map(short_code)
     mixed = [(m, _counted(short[ok["method"] == m])) for m, n in ok.groupby("method")["code"].nunique().items() if n > 1]
     dirty = sorted(set(ok.loc[ok["code"].str.endswith("+dirty"), "method"]))
     notes = []
@@ -165,10 +181,7 @@ def _hosts_note(ok: pd.DataFrame) -> list[str]:
     described = pd.Series("a host not recorded", index=ok.index, dtype=object)
     for host in hosts.dropna().unique():  # each host with its CPU
         on = hosts == host
-        model, count = _distinct(ok.loc[on, "cpu_model"]), _distinct(ok.loc[on, "cpu_count"])
-        detail = ", ".join([*([model] if isinstance(model, str) else []),
-                            *([f"{count} CPUs"] if isinstance(count, str) else [])])
-        described[on] = f"{host} ({detail})" if detail else str(host)
+        described[on] = machine_label(str(host), _distinct(ok.loc[on, "cpu_model"]), _distinct(ok.loc[on, "cpu_count"]))
     counts = described.value_counts(sort=True)
     shown = ", ".join(f"{n} run{'s' if n > 1 else ''} on {where}" for where, n in counts.items())
     return [f"The runs come from more than one machine: {shown}; wall-clock budgets compare only on one "
