@@ -4,7 +4,7 @@ For every workload: the defaults and the rule of thumb are measured (per seed), 
 search and Optuna TPE run ``--trials`` trials for each of ``--seeds`` and the RL agent for the
 first seed, all in the durable space, ``--turn`` (5) trials at a time, each tuner and seed in
 its turn, so a machine whose speed drifts slows every tuner alike (the recorded SQLite table
-was made so at stop 53; the PostgreSQL table and ``config_tuning_sqlite_one_go.md``, made
+was made so at 5673c30; the PostgreSQL table and ``config_tuning_sqlite_one_go.md``, made
 before, ran each tuner and seed in one go). A tuner's best is the configuration with the best mean
 score over its trials (Optuna spends some of its trials measuring its best proposals again
 and every fifth after its start on a uniform sample of the space;

@@ -143,7 +143,7 @@ class Analytical(Placer):
     #: Global placement leaves many hard-macro overlaps for the legaliser: a quarter of the
     #: budget is kept for it. It took about 4 s on ibm01 when this was set (2cdff29); today's
     #: takes 0.00-0.16 s on ibm01, ibm10 and ibm17 at 1-5 s budgets
-    #: (``experiments/results/budget_adherence.md``, stop 55), so the reserve is generous; changing it
+    #: (``experiments/results/budget_adherence.md``, 1197755), so the reserve is generous; changing it
     #: would move every recorded ``analytical`` and ``global_refine`` result.
     legalize_reserve = 0.25
 
