@@ -13,8 +13,8 @@ ibm17 and ariane133, twice under each form, and reports the runs' seconds and th
 be the same bits.
 
 OpenBLAS's threads only cost where the cores are busy: on an idle machine the two forms are
-close; at a load above the core count the product took ~130 ms of ibm17's ~175 ms re-sync
-(``experiments/results/resync_speed.md``: 174 ms before the change, 40 ms after).
+close; at a load above the core count the product took ~130 ms of ibm17's 174 ms re-sync
+(``experiments/results/resync_speed.md``: 40 ms after the change).
 
     python experiments/bench/resync_speed.py [--suite ../shared/benchmarks] \\
         [--designs ibm01,ibm17,ariane133] [--repeats 30] [--sa-steps 20000] \\
