@@ -271,6 +271,8 @@ class SQLiteBackend:
         self._owned_dir = None
         for prefix in (TEMPLATES_PREFIX, TRIAL_PREFIX):
             sweep_stale(prefix)
+        if template_dir is not None:  # builds of killed runs in a shared folder whose templates
+            sweep_stale(BUILD_PREFIX, parent=template_dir)  # exist (no build would sweep them)
         _check_disk_space(int(getattr(workload, "rows", 0)), template_dir)
         if template_dir is None:
             self._owned_dir = make_scratch(TEMPLATES_PREFIX)

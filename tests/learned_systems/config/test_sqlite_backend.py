@@ -113,6 +113,26 @@ def test_a_build_a_killed_run_left_in_the_template_folder_is_removed(tmp_path):
     assert path.stat().st_mode & 0o044  # readable by others sharing the folder, as before
 
 
+def test_a_killed_build_beside_a_finished_template_is_removed_by_the_next_backend(tmp_path):
+    """The build sweep ran only before a build: in a shared folder whose templates all exist, a
+    killed run's half-built copy stayed for good (its disk space too)."""
+    import subprocess
+    import sys
+
+    from learned_systems.config.scratch import OWNER_FILE
+    from learned_systems.config.sqlite_backend import BUILD_PREFIX
+
+    path = SQLiteBackend(make_workload("ycsb-a", rows=500), template_dir=tmp_path).template()
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # its pid now names no process: the owner of the build below is gone
+    left = tmp_path / f"{BUILD_PREFIX}killed"
+    left.mkdir()
+    (left / OWNER_FILE).write_text(f"{child.pid} 1\n")
+    (left / path.name).write_bytes(b"half a database")
+    SQLiteBackend(make_workload("ycsb-a", rows=500), template_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
 _WRITER = """
 import json, sqlite3, sys
 from learned_systems.config.sqlite_backend import apply_knobs
