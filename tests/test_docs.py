@@ -17,16 +17,22 @@ PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 
 
-def _outside_code(text: str) -> str:
-    """``text`` without its fenced code blocks, inline code spans (which may run over a line
-    break) blanked: a ``[x](y)`` there is code, not a link."""
+def _unfenced_lines(text: str) -> list[str]:
+    """The lines of ``text`` outside its fenced code blocks, the fences dropped: a ``#`` or
+    ``[x](y)`` inside one is code, not a heading or a link."""
     lines, fenced = [], False
     for line in text.splitlines():
         if line.lstrip().startswith("```"):
             fenced = not fenced
         elif not fenced:
             lines.append(line)
-    return re.sub(r"`[^`]*`", lambda span: re.sub(r"[^\n]", " ", span.group()), "\n".join(lines))
+    return lines
+
+
+def _outside_code(text: str) -> str:
+    """``text`` without its fenced code blocks, inline code spans (which may run over a line
+    break) blanked: a ``[x](y)`` there is code, not a link."""
+    return re.sub(r"`[^`]*`", lambda span: re.sub(r"[^\n]", " ", span.group()), "\n".join(_unfenced_lines(text)))
 
 
 def slug(heading: str) -> str:
@@ -40,12 +46,8 @@ def anchors(page: Path) -> set[str]:
     suffixes."""
     seen: dict[str, int] = {}
     found = set()
-    fenced = False
-    for line in page.read_text().splitlines():
-        if line.lstrip().startswith("```"):
-            fenced = not fenced
-            continue
-        heading = None if fenced else re.match(r"#{1,6} +(.*?)\s*#*\s*$", line)
+    for line in _unfenced_lines(page.read_text()):
+        heading = re.match(r"#{1,6} +(.*?)\s*#*\s*$", line)
         if heading:
             base = slug(heading.group(1))
             count = seen.get(base, 0)
