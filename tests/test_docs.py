@@ -96,3 +96,37 @@ def test_the_readme_lists_every_docs_page() -> None:
     listed = set(LINK.findall(_outside_code(section)))
     pages = {page.relative_to(ROOT).as_posix() for page in PAGES[1:]}
     assert pages and pages <= listed
+
+
+#: Commands whose row on docs/cli.md sends the reader to their own ``--help`` for the options
+#: (too many for a table cell); the row says so.
+HELP_ONLY_COMMANDS = {"train", "tune"}
+
+
+def _command_rows(text: str, name: str) -> str:
+    """The rows of docs/cli.md's command table that describe ``placer NAME``."""
+    return "\n".join(line for line in text.splitlines() if line.startswith(f"| `placer {name}"))
+
+
+def test_the_cli_page_names_every_option_of_every_command() -> None:
+    """docs/cli.md promises every command with its options in full: each option a command
+    takes is named in that command's rows (``train`` and ``tune`` send the reader to their
+    ``--help``, and their rows say so)."""
+    import typer
+
+    from placer.cli import app
+
+    text = (ROOT / "docs" / "cli.md").read_text()
+    missing = []
+    for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
+        rows = _command_rows(text, name)
+        assert rows, f"docs/cli.md has no row for `placer {name}`"
+        if name in HELP_ONLY_COMMANDS:
+            assert f"placer {name} --help" in rows, name
+            continue
+        for param in command.params:
+            options = [o for o in [*param.opts, *param.secondary_opts] if o.startswith("--")]
+            if options and not getattr(param, "hidden", False):
+                if not any(re.search(rf"{re.escape(option)}(?![\w-])", rows) for option in options):
+                    missing.append(f"placer {name} {options[0]}")
+    assert missing == [], missing
