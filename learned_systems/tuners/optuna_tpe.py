@@ -11,10 +11,12 @@ start the tuner therefore spends every ``remeasure_every``-th trial, and its las
 ``max_measurements`` times each), as SMAC's intensification does; the tuning loop ranks
 configurations by their mean. The budget stays the same: a re-measurement is one trial.
 
-TPE's start is ``startup_trials`` (10) completed trials before it models anything, and the
-two baselines the tuning loop reports to it (defaults, rule of thumb) count among them: its
-first eight proposals are random, the ninth is TPE's (the re-measurement and random-slot
-schedules count from ``startup_trials``). The recorded benchmark results ran this way.
+TPE's start is ``startup_trials`` (10) completed trials before it models anything, and each
+baseline the tuning loop reports to it with a score counts among them: a database run reports
+two (defaults, rule of thumb), so its first eight proposals are random and the ninth is TPE's;
+an index run reports the defaults alone, so TPE proposes from the tenth (the re-measurement
+and random-slot schedules count from ``startup_trials``). The recorded benchmark results ran
+this way.
 
 TPE alone can also lock on too early: when its random start trials happen to miss a
 setting that matters (here, no parallel query workers on a 2-core machine), its density model
