@@ -557,10 +557,29 @@ def _applied(system: str, config: dict) -> str:
     return " ".join(f"`{line.split('  --', 1)[0].strip()}`" for line in statements)
 
 
+def _recheck_settings(system: str) -> str:
+    """Which of a recheck's settings come from the record and which are today's (said in the
+    file it writes)."""
+    if system == "sqlite":
+        return ("From each workload's record: its duration, repeats, rows (none recorded: today's default) and "
+                "minimum transactions per window (none recorded: today's default). Today's: the rule of thumb "
+                "and the knob space the best configuration is checked in.")
+    return ("From each workload's record: its duration, repeats, rows (pgbench's scale; none recorded: today's "
+            "default) and warm-up (none recorded: none, as those runs had none). Today's: the rule of thumb, the "
+            "knob space the best configuration is checked in and the clients (the backend's default, as every "
+            "run of this script).")
+
+
 def recheck(system: str, recorded: Path, workloads: list[str] | None, rounds: int, out: Path) -> None:
     """Measure a recorded results file's best configurations again next to the rule of thumb
-    (interleaved, ``rounds`` rounds, each workload with the settings it was recorded with), on
-    today's code and machine; write ``config_tuning_<system>_recheck.md`` into ``out``."""
+    (interleaved, ``rounds`` rounds), on today's code and machine; write
+    ``config_tuning_<system>_recheck.md`` into ``out``.
+
+    From each workload's record: its duration, repeats and rows (PostgreSQL's scale; none
+    recorded: today's default), SQLite's minimum transactions per window (none recorded: today's
+    default) and PostgreSQL's warm-up (none recorded: none, as those runs had none). Today's: the
+    rule of thumb, the knob space each best configuration is checked in, and PostgreSQL's clients
+    (the backend's default, which every run of this script used)."""
     try:
         records = json.loads(recorded.read_text())["workloads"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -573,7 +592,7 @@ def recheck(system: str, recorded: Path, workloads: list[str] | None, rounds: in
         f"# Knob tuning benchmark: {system}, recorded bests measured again",
         "",
         f"Each workload's best configuration from `{recorded.name}` measured again next to the "
-        f"rule of thumb, {rounds} interleaved rounds, with the settings it was recorded with.",
+        f"rule of thumb, {rounds} interleaved rounds. {_recheck_settings(system)}",
         "",
         f"| workload | best found by | recorded x rule | again x rule | again: best {THROUGHPUT_UNITS[system]} | "
         f"again: rule {THROUGHPUT_UNITS[system]} |",
@@ -582,10 +601,12 @@ def recheck(system: str, recorded: Path, workloads: list[str] | None, rounds: in
     with tempfile.TemporaryDirectory(prefix="bench-templates-") as templates:
         for record in chosen:
             meta = record.get("meta", {})
+            # the record's warm-up: one without it was measured with none (before the warm-up)
+            warmup = {"warmup_s": meta.get("warmup_s") or 0} if system == "postgres" else {}
             backend = make_backend(
                 system, record["workload"], rows=meta.get("rows"), duration_s=meta.get("duration", 0.15),
                 repeats=meta.get("repeats", 3), template_dir=templates if system == "sqlite" else None,
-                seed=0, min_transactions=meta.get("min_transactions") or DEFAULT_MIN_TRANSACTIONS,
+                seed=0, min_transactions=meta.get("min_transactions") or DEFAULT_MIN_TRANSACTIONS, **warmup,
             )  # fmt: skip
             try:
                 objective = ConfigObjective(backend)

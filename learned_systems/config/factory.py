@@ -69,6 +69,8 @@ def make_backend(
 
     ``min_transactions`` is SQLite's least number of transactions per measurement window
     (None: the backend's default; pgbench windows are timed by pgbench itself).
+    ``rows`` is SQLite's rows or PostgreSQL's pgbench scale (None: the backend's default; PostgreSQL
+    also reads 0 so).
     ``template_dir`` keeps SQLite's template databases; PostgreSQL builds its template cluster
     in the backend's own scratch folder, so it is refused there.
     """
@@ -88,9 +90,12 @@ def make_backend(
         )
     if system == "postgres":
         from learned_systems.config.postgres_backend import PostgresBackend
+        from learned_systems.validation import whole_number
 
         if template_dir is not None:
             raise InputError("template_dir is for SQLite; a PostgreSQL backend keeps its own")
+        if rows is not None:  # (in the caller's word: PostgresBackend's own check names its scale)
+            whole_number("rows (for PostgreSQL pgbench's scale; 0: the default 10)", rows, 0)
 
         return PostgresBackend(
             DEFAULT_WORKLOADS[system] if workload is None else workload,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -226,15 +226,38 @@ def tune(
         _fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
 
 
+#: Plugin modules seen adding or replacing an index key generator as they loaded: a generator
+#: need not be defined in its plugin (an imported function, a functools.partial), and a module
+#: loaded again in one process is not run again.
+_GENERATOR_PLUGINS: set[str] = set()
+
+
 def _load_tuner_plugins(plugins: list[str]) -> None:
     """Load ``--plugin`` modules as ``placer place`` does (:class:`_BadInput` naming one that
-    fails), with a note for one that registers no tuner."""
+    fails), with a note for one that registers neither a tuner nor an index key generator (the
+    two things ``placer tune`` takes from a plugin; an index kind is tuned from Python, the
+    command's space being the built-in kinds')."""
+    from functools import partial
+
+    from learned_systems.datasets import GENERATORS
     from learned_systems.tuners import available_tuners
     from learned_systems.tuners.registry import tuner_module
+    from placer.algorithms.plugins import plugin_module_name
     from placer.commands.common import UsageError, load_plugins_named
 
+    def registered_modules(plugin: str, before: Mapping[str, object]) -> set[str]:
+        """The modules of the registered tuners and key generators, and ``plugin``'s own where
+        it changed :data:`GENERATORS` (``before``: the entries as they were before it loaded)."""
+        if GENERATORS.keys() != before.keys() or any(GENERATORS[name] is not old for name, old in before.items()):
+            _GENERATOR_PLUGINS.add(plugin_module_name(plugin))
+        return ({tuner_module(name) for name in available_tuners()}
+                | {str(getattr(generate, "__module__", "")) for generate in GENERATORS.values()}
+                | _GENERATOR_PLUGINS)  # fmt: skip
+
     try:
-        load_plugins_named(plugins, lambda: {tuner_module(name) for name in available_tuners()}, "tuner")
+        for plugin in plugins:  # (one at a time: what each one added to GENERATORS is its own)
+            before = dict(GENERATORS)
+            load_plugins_named([plugin], partial(registered_modules, plugin, before), "tuner or index key generator")
     except UsageError as exc:
         raise _BadInput(str(exc)) from None
 

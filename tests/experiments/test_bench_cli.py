@@ -867,3 +867,43 @@ def test_the_quality_page_names_the_commits_machines_and_load_its_runs_were_made
     assert any("`sa`: " in n and "more than one version of the code" in n for n in notes), notes
     assert any("d2/sa (1 of 1 seed(s), CPU/wall down to 0.33)" in n for n in notes), notes
     assert placement_quality.made_with(runs.assign(status="failed")) == []
+
+
+@pytest.mark.parametrize("system", ["postgres", "sqlite"])
+def test_a_recheck_measures_with_the_records_warmup(system: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--recheck said it measured "with the settings it was recorded with" but ran PostgreSQL's
+    default 1 s warm-up whatever the record held: a record without one (made before it) is
+    measured with none, one with 1 s with 1 s, SQLite with no warm-up option at all; the file
+    says which settings are the record's and which today's. No database: the backend is a
+    stand-in that records how it was made."""
+    import json
+    import types
+
+    bench = _bench_module("config_tuning_bench")
+    made: dict[str, dict] = {}
+
+    def make_backend(system_: str, workload: str, **options: object) -> types.SimpleNamespace:
+        made[workload] = options
+        return types.SimpleNamespace(close=lambda: None)
+
+    space = types.SimpleNamespace(validate=dict, rule_of_thumb={})
+    monkeypatch.setattr(bench, "make_backend", make_backend)
+    monkeypatch.setattr(bench, "ConfigObjective", lambda backend: types.SimpleNamespace(space=space))
+    monkeypatch.setattr(bench, "_validate", lambda *args: {"ok": True, "ratio": 1.0, "best_mean": 9.0, "rule_mean": 9.0})
+    meta = {"system": system, "duration": 2.0, "repeats": 2, "rows": None, "min_transactions": None}
+    validation = {"ok": True, "ratio": 1.2, "best_found_by": "random seed 0", "best_config": {}}
+    records = [{"workload": "before", "validation": validation, "meta": meta},  # (no warmup_s: before it)
+               {"workload": "after", "validation": validation, "meta": {**meta, "warmup_s": 1}}]
+    recorded = tmp_path / "recorded.json"
+    recorded.write_text(json.dumps({"meta": meta, "workloads": records}))
+    bench.recheck(system, recorded, None, 2, tmp_path)
+    if system == "postgres":
+        assert made["before"]["warmup_s"] == 0 and made["after"]["warmup_s"] == 1
+    else:
+        assert "warmup_s" not in made["before"] and "warmup_s" not in made["after"]
+    assert made["after"]["duration_s"] == 2.0 and made["after"]["repeats"] == 2
+    text = " ".join((tmp_path / f"config_tuning_{system}_recheck.md").read_text().split())
+    assert "with the settings it was recorded with" not in text
+    assert "From each workload's record: its duration, repeats, rows" in text
+    assert "Today's: the rule of thumb" in text
+    assert ("warm-up (none recorded: none" in text) == (system == "postgres")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -91,7 +92,46 @@ def test_a_missing_plugin_or_one_registering_no_tuner_is_said(tmp_path: Path) ->
     empty = tmp_path / "empty.py"
     empty.write_text("X = 1\n")
     done = CliRunner().invoke(app, [*RUN, "--plugin", str(empty), "--knobs"])
-    assert done.exit_code == 0 and f"note: --plugin {empty} registered no tuner" in done.output
+    assert done.exit_code == 0 and f"note: --plugin {empty} registered no tuner or index key generator" in done.output
+
+
+GENERATOR_PLUGINS = {
+    "steps": (  # defined in the plugin
+        "import numpy as np\n\nfrom learned_systems.datasets import GENERATORS\n\n\n"
+        "def steps(rng, n):\n    return rng.integers(0, 2**40, size=n, dtype=np.uint64)\n\n\n"
+        "GENERATORS['steps'] = steps\n"
+    ),
+    # one defined elsewhere: the package's own uniform under a name of the plugin's
+    "again": "from learned_systems.datasets import GENERATORS\n\nGENERATORS['again'] = GENERATORS['uniform']\n",
+}
+
+
+@pytest.fixture
+def own_generators(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The key generators and the plugins seen adding one as they were before the test."""
+    from learned_systems.datasets import GENERATORS
+    from placer.commands import tune
+
+    monkeypatch.setattr(tune, "_GENERATOR_PLUGINS", set(), raising=False)
+    kept = dict(GENERATORS)
+    yield
+    GENERATORS.clear()
+    GENERATORS.update(kept)
+
+
+@pytest.mark.parametrize("workload", sorted(GENERATOR_PLUGINS))
+def test_a_plugin_adding_only_a_key_generator_registered_something(
+    tmp_path: Path, workload: str, own_generators: None
+) -> None:
+    """--plugin's help offers key generators beside tuners, but a plugin adding only a generator
+    was told it "registered no tuner": one of its own or one defined elsewhere (a module
+    loaded again, as a second command in one process, is not run again) counts."""
+    plugin = tmp_path / f"{workload}.py"
+    plugin.write_text(GENERATOR_PLUGINS[workload])
+    for _ in range(2):
+        done = CliRunner().invoke(app, [*RUN, "--workload", workload, "--plugin", str(plugin), "--knobs"])
+        assert done.exit_code == 0, done.output
+        assert "registered no" not in done.output and "epsilon" in done.output
 
 
 def test_a_plugin_factory_of_the_wrong_shape_is_one_line_before_any_measurement(tmp_path: Path) -> None:

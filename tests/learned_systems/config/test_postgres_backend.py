@@ -407,6 +407,26 @@ def test_template_dir_is_refused_for_postgres():
         make_backend("postgres", "tpcb", template_dir="/tmp/t")
 
 
+@pytest.mark.parametrize("rows", [-1, 2.5])
+def test_a_bad_rows_for_postgres_is_refused_in_the_callers_word(rows: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """make_backend("postgres", rows=-1) and the env's rows=-1 were refused as "scale (0: the
+    default 10) must be ...", a parameter the caller never passed; checked before any binary
+    is looked up, so it runs without PostgreSQL."""
+    from envs.config_tuning import ConfigTuningEnv
+    from learned_systems.config.factory import make_backend
+    from learned_systems.errors import InputError
+
+    def looked_up() -> None:
+        raise AssertionError("the server's binaries were looked up before rows was checked")
+
+    monkeypatch.setattr(postgres_backend, "find_binaries", looked_up)
+    words = r"^rows \(for PostgreSQL pgbench's scale; 0: the default 10\) must be a whole number >= 0, got "
+    with pytest.raises(InputError, match=words):
+        make_backend("postgres", rows=rows)
+    with pytest.raises(InputError, match=words):
+        ConfigTuningEnv(system="postgres", rows=rows)
+
+
 def _record_socket_folders(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
     """The short socket folders this test makes (other tests may make theirs meanwhile)."""
     made: list[str] = []
