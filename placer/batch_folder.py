@@ -109,8 +109,8 @@ def check_conflicts(
 
     Always: a task whose ``.plc`` would overwrite an ok run of another budget, a design name
     the folder holds from another netlist file or from other contents of the same files (its
-    files edited since: :func:`design_files_digest`), and options other than
-    those of the ok runs of the same method and design that stay. With ``resume`` (which skips
+    files edited since: :func:`design_files_digest`), and options or a plugin's code other than
+    those of the ok runs of the same method that stay. With ``resume`` (which skips
     finished runs): a finished run made with other method options or from another design of
     the same name, since skipping it would report that run as this one.
     """
@@ -154,6 +154,8 @@ def check_conflicts(
                 f"{what} placed from {_other_design_text(other, t)}; use another runs folder "
                 "for this suite"
             )
+    # (after the runs --resume would keep, whose refusal says so)
+    _refuse_other_plugin_code(existing, tasks, resume, where)
 
 
 class CommitMixWarning(UserWarning):
@@ -239,6 +241,42 @@ def _refuse_mixed_designs_and_options(
                     "column would mix them; use the same options or another runs folder"
                 )
         checked.add((column, asked_text))
+
+
+def _refuse_other_plugin_code(
+    existing: dict[tuple[str, str, int], RunRecord],
+    tasks: Sequence[PlacementTask],
+    resume: bool,
+    where: Path,
+) -> None:
+    """Refuse tasks of a plugin method whose code (``method_source``: its class and a digest of
+    its file) is not that of the ok runs of the method (at one budget) that stay, on any design:
+    a batch of edited plugin code into a folder holding the older code's runs of other designs
+    ran to its end, then the leaderboard refused the folder (one column, two versions of the
+    code). Rows with no recorded source (placer-gym's own methods) are not compared, as the
+    leaderboard does not compare them."""
+    from placer.algorithms.base import same_method_source
+
+    replaced = set() if resume else {(t.design.name, t.method, int(t.seed)) for t in tasks}
+    recorded: dict[tuple[str, float], dict[str, RunRecord]] = {}  # a column's distinct sources
+    for key, row in existing.items():
+        if key not in replaced and row.method_source:
+            recorded.setdefault((row.method, float(row.budget_s)), {}).setdefault(row.method_source, row)
+    checked: set[tuple[tuple[str, float], str]] = set()
+    for t in tasks:
+        column = (t.method, float(t.budget_s))
+        if not t.method_source or (column, t.method_source) in checked:
+            continue
+        for source, row in recorded.get(column, {}).items():
+            if not same_method_source(source, t.method_source):
+                raise InputError(
+                    f"{where} holds {t.method} on {row.design} seed {row.seed} made by {source} "
+                    f"(this batch runs {t.method_source}): one leaderboard column would mix two "
+                    "versions of the plugin's code; restore the code those runs were made with, "
+                    "place them again in this batch (their designs and seeds, without --resume), "
+                    "or use another runs folder"
+                )
+        checked.add((column, t.method_source))
 
 
 def _stored_options(row: RunRecord, where: Path) -> dict:

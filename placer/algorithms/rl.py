@@ -11,7 +11,8 @@ the budget stops them too, and a note then says the run is not reproducible),
 run, a note saying when the budget cut it short of them; default none).
 Soft macros are placed force-directed (the environment's default final placement), whatever
 the run trained with: its ``soft_placement`` is not applied here;
-with ``soft_refine`` the episodes stop at ``sample_share`` of the budget and the rest goes to
+with ``soft_refine`` the episodes stop at ``sample_share`` of the budget, counted from the
+run's start (the model's load included), and the rest goes to
 :func:`~placer.algorithms.refine.refine_soft_macros` on the best episode's placement (the
 policy's hard macros stay). An infeasible episode (a macro with no legal cell) falls back to
 the input placement, which the base class legalises. A design with no movable hard macro

@@ -206,9 +206,9 @@ def _refuse_option_clashes(ok: pd.DataFrame) -> None:
 
 def _refuse_code_clashes(ok: pd.DataFrame) -> None:
     """Refuse to pool runs of one plugin method (at one budget) made by different code: the
-    batch records each plugin run's class and file digest (``method_source``) and refuses to
-    resume one folder with edited code, but two folders, one run before an edit and one after,
-    were pooled into one column that named neither. Runs of placer-gym's own methods (no
+    batch records each plugin run's class and file digest (``method_source``) and refuses
+    edited code into a folder holding runs of the older code, but two folders, one run before
+    an edit and one after, were pooled into one column that named neither. Runs of placer-gym's own methods (no
     source recorded: the package version says it) are not compared."""
     if "method_source" not in ok.columns or ok.empty:
         return

@@ -302,7 +302,10 @@ def place_and_refine(
     """The ``rl`` placer's pipeline: episodes (:func:`place_with_policy`) until ``sample_share``
     of ``deadline``'s budget when ``soft_refine`` (else until the deadline), then the soft
     macros of the best episode refined for the rest of the budget (``refine_options``: options
-    of :func:`~placer.algorithms.refine.refine_soft_macros`).
+    of :func:`~placer.algorithms.refine.refine_soft_macros`). The share is counted on
+    ``deadline``'s clock, from its start: what ran before this call (the ``rl`` placer's model
+    load and environment build) comes out of the episodes' share, not the refinement's, and
+    past the share only the deterministic episode runs.
 
     Returns the placement (None when every episode was infeasible) and the best episode's info
     with ``fd_proxy`` (its proxy with force-directed soft macros), ``proxy`` (the final one),
@@ -316,7 +319,10 @@ def place_and_refine(
     from placer.cost.proxy import evaluate
 
     report = progress or (lambda _p: None)
-    episodes = Deadline(deadline.budget_s * sample_share) if soft_refine else deadline
+    # (a fresh Deadline of the whole share, made here, gave the episodes the time the model's
+    # load had already spent: the refinement got less than its share, or the run overran)
+    share_left = max(deadline.budget_s * sample_share - deadline.elapsed(), 0.0)
+    episodes = Deadline(share_left) if soft_refine else deadline
     best, info = place_with_policy(model, env, samples, seed, episodes, report)
     info = dict(info)
     info["episodes_s"] = deadline.elapsed()

@@ -11,8 +11,11 @@ anything is allocated; on a GPU the update's activations are its memory's and ar
 The estimate is the sum of
 
 * the rollout buffer: per row (``n_steps x n_envs`` of them) the grid channels and the action
-  mask (4 bytes a cell each), the node features (4 bytes each) and a few scalars; the design's
-  padded graph once per design (:mod:`placer.rl.buffer`);
+  mask (4 bytes a cell each), the node features (4 bytes each) and a few scalars; and a
+  design's padded graph (its edges) ``n_envs`` times: the buffer keeps one per distinct design
+  a rollout meets (:mod:`placer.rl.buffer`), and each environment may be on a design of its
+  own at once (a one-design run holds one; environments switching designs within a rollout
+  can add more);
 * one update's minibatch (``min(batch_size, rows)`` samples): its rows copied to tensors, and
   the policy's activations and their gradients. The policy's forward pass makes 486 bytes of
   tensors per grid cell, 2,470 per graph node and 8 per (padding) edge per sample (counted

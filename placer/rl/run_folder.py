@@ -14,8 +14,9 @@ Output folder layout (``out``)::
     checkpoints/step_N.zip  every checkpoint, or the newest ``keep_checkpoints`` of them
     best.zip best.plc best.json   best deterministic evaluation so far by the trained objective
                                   (the weighted cost; its placement as .plc)
-    curve.csv             steps, mean episode proxy of recent training episodes, eval proxy,
-                          eval objective (the weighted cost best.zip is chosen by)
+    curve.csv             a row per evaluation: steps, wall_s (training seconds, on across
+                          resumes), train_mean_proxy (of recent training episodes), eval_proxy,
+                          eval_objective (the weighted cost best.zip is chosen by)
     tb/                   TensorBoard logs (when tensorboard is installed)
 """
 

@@ -190,6 +190,35 @@ def test_resume_refuses_runs_an_edited_plugin_made_and_rows_name_the_plugin_code
     assert sa.ok == 1 and rows(runs)[("tiny_a", "sa", 0)].method_source == ""
 
 
+def test_edited_plugin_code_into_a_folder_of_its_older_runs_is_refused_before_any_run(
+    suite: Path, plugin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a run --resume would keep was compared: edited plugin code batched onto another
+    design of the folder ran to its end, then `placer leaderboard` refused the folder (one
+    column, two versions of the code). A process that loaded the edited file is stood for by
+    the text the registry keeps for the class (the file as it was loaded)."""
+    from netlists.errors import InputError
+    from placer.algorithms.base import _LOADED_SOURCE, placer_class
+
+    runs = tmp_path / "runs"
+    a, b = find_designs(suite, ["tiny_a"]), find_designs(suite, ["tiny_b"])
+    assert run_batch(make_tasks(a, [METHOD], [0], runs, 1.0, plugins=[plugin]), runs, show_progress=False).ok == 1
+    old_source = rows(runs)[("tiny_a", METHOD, 0)].method_source
+    edited = Path(plugin).read_text() + "# edited\n"
+    Path(plugin).write_text(edited)
+    monkeypatch.setitem(_LOADED_SOURCE, placer_class(METHOD), edited.encode())
+    for resume in (False, True):
+        tasks = make_tasks(b, [METHOD], [0], runs, 1.0, plugins=[plugin])
+        assert tasks[0].method_source != old_source
+        with pytest.raises(InputError, match=rf"holds {METHOD} on tiny_a seed 0 made by JitterForBatchTests "
+                                             r"\(sha1 .* two versions of the plugin's code"):
+            run_batch(tasks, runs, resume=resume, show_progress=False)
+    assert set(rows(runs)) == {("tiny_a", METHOD, 0)} and not list(runs.glob("tiny_b/**/*.plc"))
+    # the older run placed again in the same batch: the folder holds one version of the code
+    both = run_batch(make_tasks(a + b, [METHOD], [0], runs, 1.0, plugins=[plugin]), runs, show_progress=False)
+    assert both.ok == 2 and {r.method_source for r in rows(runs).values()} == {tasks[0].method_source}
+
+
 def test_resume_refuses_finished_runs_of_other_options_or_another_design_file(
     suite: Path, plugin: str, tmp_path: Path, design_writer  # type: ignore[no-untyped-def]
 ) -> None:

@@ -1643,6 +1643,56 @@ def test_rl_says_when_the_episodes_left_no_time_to_refine(trained_run, tiny_desi
     assert info["refined"] is True
 
 
+def test_rl_episodes_share_of_the_budget_counts_from_the_runs_start(trained_run, tiny_design, monkeypatch):
+    """With soft_refine the episodes got a fresh Deadline of ``sample_share`` x budget made after
+    the model's load: a load of 0.6 of the budget left them 0.5 of it more (to 1.1 under the
+    default share), the refinement's share spent or the run overrunning. The load is stood for
+    by the run's deadline started 0.6 x its budget early; the episodes' deadline is read where
+    they receive it, so the machine's speed does not enter."""
+    import placer.algorithms.refine as refine_module
+    import placer.algorithms.rl as rl_module
+    import placer.rl.inference as inference
+    from placer.algorithms.base import Deadline, NoteCollector, get_placer
+
+    _, out = trained_run
+    seen: dict[str, float] = {}
+
+    class LoadedLate(Deadline):
+        """The run's deadline, 0.6 of its budget spent before the episodes (the model's load)."""
+
+        def __init__(self, budget_s: float) -> None:
+            super().__init__(budget_s)
+            self.start -= 0.6 * self.budget_s
+            seen["budget_s"] = self.budget_s
+
+    real_episodes = inference.place_with_policy
+
+    def episodes(model, env, samples, seed, deadline, progress):
+        seen["episodes_expired"], seen["episodes_left_s"] = deadline.expired(), deadline.remaining()
+        return real_episodes(model, env, samples, seed, deadline, progress)
+
+    def refine(netlist, placement, budget_s, *args, **kwargs):
+        seen["refine_s"] = budget_s
+        return placement  # (its search is not what is tested)
+
+    monkeypatch.setattr(rl_module, "Deadline", LoadedLate)
+    monkeypatch.setattr(inference, "place_with_policy", episodes)
+    monkeypatch.setattr(refine_module, "refine_soft_macros", refine)
+    # the default share, 0.5, already spent by the load: the deterministic episode alone, and
+    # the refinement gets the rest of the run's budget (0.4 of it)
+    notes = NoteCollector()
+    get_placer("rl", model=str(out), samples=3, soft_refine=True).place(*tiny_design, 1000, seed=0, progress=notes)
+    budget = seen["budget_s"]
+    assert seen["episodes_expired"] and seen["episodes_left_s"] == 0.0
+    assert any("after 0 of the 3 sampled episodes" in text for text in notes.texts), notes.texts
+    assert 0.3 * budget < seen["refine_s"] <= 0.4 * budget
+    # a share of 0.8: the episodes get the 0.2 of the budget left of it, not 0.8 more
+    seen.clear()
+    get_placer("rl", model=str(out), samples=3, soft_refine=True, sample_share=0.8).place(*tiny_design, 1000, seed=0)
+    budget = seen["budget_s"]
+    assert not seen["episodes_expired"] and 0.1 * budget < seen["episodes_left_s"] <= 0.2 * budget
+
+
 class _ExpiresAfter:
     """Stands for a :class:`~placer.algorithms.base.Deadline` whose ``expired()`` turns true
     after its first ``calls`` checks: a cut at a known point, whatever the machine's speed."""
