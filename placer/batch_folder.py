@@ -187,6 +187,19 @@ def warn_other_commits(store: ResultStore, todo: Sequence[PlacementTask]) -> Non
             stacklevel=3)
 
 
+def _staying_by_column(
+    existing: dict[tuple[str, str, int], RunRecord], tasks: Sequence[PlacementTask], resume: bool
+) -> dict[tuple[str, float], list[RunRecord]]:
+    """The folder's ok runs that stay after the batch (without ``resume`` the tasks' own runs
+    are placed again and replaced), grouped by leaderboard column: (method, budget)."""
+    replaced = set() if resume else {(t.design.name, t.method, int(t.seed)) for t in tasks}
+    staying: dict[tuple[str, float], list[RunRecord]] = {}
+    for key, row in existing.items():
+        if key not in replaced:
+            staying.setdefault((row.method, float(row.budget_s)), []).append(row)
+    return staying
+
+
 def _refuse_mixed_designs_and_options(
     existing: dict[tuple[str, str, int], RunRecord],
     tasks: Sequence[PlacementTask],
@@ -198,11 +211,7 @@ def _refuse_mixed_designs_and_options(
     options than the ok runs that stay, on any design (one table column would mix two
     settings, which the leaderboard refuses)."""
     row_of = {r.design: r for r in existing.values()}
-    replaced = set() if resume else {(t.design.name, t.method, int(t.seed)) for t in tasks}
-    staying: dict[tuple[str, float], list[RunRecord]] = {}  # grouped by column
-    for key, row in existing.items():
-        if key not in replaced:
-            staying.setdefault((row.method, float(row.budget_s)), []).append(row)
+    staying = _staying_by_column(existing, tasks, resume)
     distinct: dict[tuple[str, float], dict[str, RunRecord]] = {}
 
     def options_in(column: tuple[str, float]) -> dict[str, RunRecord]:
@@ -257,11 +266,11 @@ def _refuse_other_plugin_code(
     leaderboard does not compare them."""
     from placer.algorithms.base import same_method_source
 
-    replaced = set() if resume else {(t.design.name, t.method, int(t.seed)) for t in tasks}
     recorded: dict[tuple[str, float], dict[str, RunRecord]] = {}  # a column's distinct sources
-    for key, row in existing.items():
-        if key not in replaced and row.method_source:
-            recorded.setdefault((row.method, float(row.budget_s)), {}).setdefault(row.method_source, row)
+    for column, rows in _staying_by_column(existing, tasks, resume).items():
+        for row in rows:
+            if row.method_source:
+                recorded.setdefault(column, {}).setdefault(row.method_source, row)
     checked: set[tuple[tuple[str, float], str]] = set()
     for t in tasks:
         column = (t.method, float(t.budget_s))

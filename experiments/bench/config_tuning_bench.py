@@ -573,13 +573,8 @@ def _recheck_settings(system: str) -> str:
 def recheck(system: str, recorded: Path, workloads: list[str] | None, rounds: int, out: Path) -> None:
     """Measure a recorded results file's best configurations again next to the rule of thumb
     (interleaved, ``rounds`` rounds), on today's code and machine; write
-    ``config_tuning_<system>_recheck.md`` into ``out``.
-
-    From each workload's record: its duration, repeats and rows (PostgreSQL's scale; none
-    recorded: today's default), SQLite's minimum transactions per window (none recorded: today's
-    default) and PostgreSQL's warm-up (none recorded: none, as those runs had none). Today's: the
-    rule of thumb, the knob space each best configuration is checked in, and PostgreSQL's clients
-    (the backend's default, which every run of this script used)."""
+    ``config_tuning_<system>_recheck.md`` into ``out``, which says which settings come from
+    each workload's record and which are today's (:func:`_recheck_settings`)."""
     try:
         records = json.loads(recorded.read_text())["workloads"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
